@@ -1,0 +1,124 @@
+/* edge/runtime.h - the inference engine's public API (libedge).
+ *
+ * Owns: opening a .tflite model (memory-mapped, verified, planned and prepared
+ * once per model version), describing its tensors and operators, and running
+ * it through interpreters. A model is immutable after edge_model_open and is
+ * shared by reference count between threads; an interpreter is one thread's
+ * arena plus pointers and allocates nothing in edge_interp_invoke.
+ * Does not own: scheduling, I/O formats, logging (callers decide). */
+#ifndef EDGE_RUNTIME_H
+#define EDGE_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "edge/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Element types. The values are TensorFlow Lite's TensorType values. */
+typedef enum edge_dtype {
+    EDGE_FLOAT32 = 0,
+    EDGE_FLOAT16 = 1,
+    EDGE_INT32 = 2,
+    EDGE_UINT8 = 3,
+    EDGE_INT64 = 4,
+    EDGE_STRING = 5,
+    EDGE_BOOL = 6,
+    EDGE_INT16 = 7,
+    EDGE_COMPLEX64 = 8,
+    EDGE_INT8 = 9,
+    EDGE_FLOAT64 = 10,
+} edge_dtype;
+
+#define EDGE_MAX_DIMS 6
+
+/* "FLOAT32", "INT8", ...; "TYPE_<n>" style text for unknown values. */
+EDGE_API const char *edge_dtype_name(int type);
+/* Bytes per element, 0 for types the runtime cannot hold. */
+EDGE_API size_t edge_dtype_size(int type);
+/* "CONV_2D", ...; NULL for codes without a known name. */
+EDGE_API const char *edge_op_name(int builtin_code);
+
+typedef struct edge_model edge_model;
+typedef struct edge_interp edge_interp;
+
+/* Limits applied while opening a model; zero fields take the defaults. */
+typedef struct edge_model_options {
+    size_t max_file_bytes;  /* default 1 GiB */
+    size_t max_arena_bytes; /* default 512 MiB: activations of one interpreter */
+} edge_model_options;
+
+/* One tensor as the model declares it. Pointers stay valid while the model lives. */
+typedef struct edge_tensor_info {
+    const char *name; /* "" when the file has none */
+    edge_dtype type;
+    int rank;
+    int32_t dims[EDGE_MAX_DIMS];
+    size_t bytes;
+    /* Quantization: quant_count is 0 (none), 1 (per tensor) or the channel
+     * count (per channel along quant_axis). scale/zero_point give entry 0. */
+    int32_t quant_count;
+    int32_t quant_axis;
+    float scale;
+    int32_t zero_point;
+    const float *scales;        /* quant_count entries, or NULL */
+    const int32_t *zero_points; /* quant_count entries, or NULL */
+    int is_constant;            /* holds weights from the file */
+    size_t arena_offset;        /* where the plan puts it, when not constant */
+} edge_tensor_info;
+
+typedef struct edge_node_info {
+    int32_t builtin_code;
+    const char *op_name;
+    int32_t version;
+    int32_t n_inputs, n_outputs;
+    const int32_t *inputs; /* tensor indices, -1 for an absent optional input */
+    const int32_t *outputs;
+} edge_node_info;
+
+/* Map PATH read-only, verify every byte the model uses, plan and prepare it.
+ * On failure *out is untouched and err (if given) says what and where. */
+EDGE_API int edge_model_open(const char *path, const edge_model_options *opt, edge_model **out,
+                             edge_error *err);
+/* Same over a caller's buffer, which must outlive the model and not change. */
+EDGE_API int edge_model_open_buffer(const void *data, size_t size, const edge_model_options *opt,
+                                    edge_model **out, edge_error *err);
+EDGE_API edge_model *edge_model_ref(edge_model *m);
+EDGE_API void edge_model_unref(edge_model *m); /* NULL is fine */
+
+EDGE_API size_t edge_model_input_count(const edge_model *m);
+EDGE_API size_t edge_model_output_count(const edge_model *m);
+EDGE_API int edge_model_input_info(const edge_model *m, size_t i, edge_tensor_info *out);
+EDGE_API int edge_model_output_info(const edge_model *m, size_t i, edge_tensor_info *out);
+EDGE_API size_t edge_model_tensor_count(const edge_model *m);
+EDGE_API int edge_model_tensor_info(const edge_model *m, size_t i, edge_tensor_info *out);
+/* Nodes in execution order. */
+EDGE_API size_t edge_model_node_count(const edge_model *m);
+EDGE_API int edge_model_node_info(const edge_model *m, size_t i, edge_node_info *out);
+/* Bytes of one interpreter's activation arena (tensors plus scratch). */
+EDGE_API size_t edge_model_arena_bytes(const edge_model *m);
+/* Bytes of constant tensor data used from the file. */
+EDGE_API size_t edge_model_weight_bytes(const edge_model *m);
+/* Bytes allocated once per model version for prepared data (multipliers, packed weights). */
+EDGE_API size_t edge_model_prepared_bytes(const edge_model *m);
+EDGE_API size_t edge_model_file_bytes(const edge_model *m);
+EDGE_API const char *edge_model_description(const edge_model *m);
+
+/* An interpreter holds a reference on its model. */
+EDGE_API int edge_interp_new(edge_model *m, edge_interp **out, edge_error *err);
+EDGE_API void edge_interp_free(edge_interp *it); /* NULL is fine */
+EDGE_API edge_model *edge_interp_model(const edge_interp *it);
+/* Where to write input i before invoke; *bytes gets its size. NULL if i is out of range. */
+EDGE_API void *edge_interp_input(edge_interp *it, size_t i, size_t *bytes);
+/* Output i after invoke; valid until the next invoke. */
+EDGE_API const void *edge_interp_output(const edge_interp *it, size_t i, size_t *bytes);
+/* Run the model once. Allocates nothing; cannot fail on a model that opened. */
+EDGE_API int edge_interp_invoke(edge_interp *it);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,104 @@
+/* runtime/model.h - the in-memory form of one verified model version (internal).
+ *
+ * Owns: the structs the loader fills and everything after it reads: tensors with
+ * their shapes, quantization and constant data (pointers into the mapping),
+ * nodes in execution order with their prepared per-version data, and the arena
+ * plan. Immutable once edge_model_open returns, so any number of interpreters
+ * on any threads may read it. Does not own the file format (model_load.c) or
+ * operator semantics (backends/cpu). */
+#ifndef EDGE_MODEL_H
+#define EDGE_MODEL_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "edge/runtime.h"
+#include "fb.h"
+
+typedef struct edge_quant {
+    int32_t count;       /* 0: not quantized; 1: per tensor; >1: per channel */
+    int32_t axis;        /* quantized_dimension (per channel) */
+    float *scale;        /* count entries (owned copy) */
+    int32_t *zero_point; /* count entries (owned copy) */
+} edge_quant;
+
+typedef struct edge_tensor {
+    edge_dtype type;
+    int rank;
+    int32_t dims[EDGE_MAX_DIMS];
+    size_t count;     /* elements (product of dims, checked) */
+    size_t bytes;     /* count * element size (checked) */
+    const void *data; /* constant data: in the mapping, or an aligned copy; NULL otherwise */
+    bool data_owned;  /* data is a copy (the file's bytes were misaligned) */
+    char *name;       /* owned, never NULL */
+    edge_quant q;
+    /* graph facts */
+    int32_t producer;  /* node (execution position) writing it, -1 if none */
+    int32_t first_use; /* first position it must exist at, -1 if never */
+    int32_t last_use;  /* last position it is read at */
+    bool is_input, is_output;
+    /* plan: lives in the arena at offset when in_arena */
+    bool in_arena;
+    size_t offset;
+} edge_tensor;
+
+struct edge_op;
+
+typedef struct edge_node {
+    int32_t file_index; /* operator index in the subgraph, for messages */
+    int32_t code;       /* builtin operator code, max(deprecated, builtin) */
+    int32_t version;
+    int32_t n_in, n_out;
+    int32_t *in, *out; /* tensor indices; -1 = absent optional input */
+    fb_table options;  /* builtin_options (absent: c == NULL) */
+    uint8_t options_type;
+    const struct edge_op *op;
+    void *data;            /* op's prepared data; freed with free() */
+    size_t data_bytes;     /* for accounting */
+    size_t scratch_bytes;  /* arena scratch needed while this node runs */
+    size_t scratch_offset; /* where the plan puts it */
+} edge_node;
+
+struct edge_model {
+    atomic_int refs;
+    /* the file */
+    const uint8_t *base;
+    size_t size;
+    bool mapped; /* munmap base on free */
+    fb_ctx fb;
+    edge_model_options opt;
+    char *description;
+    /* graph */
+    edge_tensor *tensors;
+    int32_t n_tensors;
+    edge_node *nodes; /* in execution order */
+    int32_t n_nodes;
+    int32_t *inputs, *outputs;
+    int32_t n_inputs, n_outputs;
+    /* plan and accounting */
+    size_t arena_bytes;
+    size_t weight_bytes;
+    size_t prepared_bytes;
+};
+
+/* Arena alignment: every tensor and scratch buffer starts on this boundary. */
+#define EDGE_ARENA_ALIGN 64
+
+/* Internal steps of edge_model_open, in order (each returns 0 or a negative code
+ * and fills err). */
+int edge__model_parse(edge_model *m, edge_error *err);   /* model_load.c */
+int edge__graph_build(edge_model *m, edge_error *err);   /* graph.c: order, lifetimes */
+int edge__model_prepare(edge_model *m, edge_error *err); /* prepare.c: ops' prepare */
+int edge__plan_arena(edge_model *m, edge_error *err);    /* planner.c */
+
+/* Fill ERR (may be NULL) with CODE and a formatted message; returns CODE. */
+int edge__seterr(edge_error *err, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Product of dims into *count, and *count * esize into *bytes, with overflow
+ * checks; returns false on overflow or a negative dim. */
+bool edge__shape_bytes(const int32_t *dims, int rank, size_t esize, size_t *count, size_t *bytes);
+
+#endif

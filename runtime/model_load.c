@@ -1,0 +1,558 @@
+/* runtime/model_load.c - open a .tflite file: map it, verify it, build the model IR.
+ *
+ * Owns: edge_model_open / edge_model_open_buffer / ref / unref and the parse of
+ * the TFLite schema (Model, OperatorCode, Buffer, SubGraph, Tensor,
+ * QuantizationParameters, Operator) into runtime/model.h structs. Every offset,
+ * vtable, vector and string is checked by fb.c; here we check what the values
+ * mean: indices in range, types known, shapes non-negative with products that
+ * do not overflow, buffers exactly as long as their tensors and inside the
+ * file (also when stored after the flatbuffer via offset/size), quantization
+ * consistent. Weights stay in the mapping; only a constant whose bytes are
+ * misaligned for its type is copied (once per model version).
+ * Does not own: execution order (graph.c), operator checks (prepare.c), the
+ * arena (planner.c). */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cblas.h>
+
+#include "model.h"
+#include "tflite_schema.h"
+
+#define DEFAULT_MAX_FILE (1ull << 30)
+#define DEFAULT_MAX_ARENA (512ull << 20)
+
+typedef struct buffer_ref {
+    const uint8_t *data;
+    size_t len;
+} buffer_ref;
+
+typedef struct opcode_ref {
+    int32_t code;
+    int32_t version;
+    const char *custom; /* custom_code, NULL if none */
+} opcode_ref;
+
+typedef struct parse_ctx {
+    edge_model *m;
+    edge_error *err;
+    buffer_ref *buffers;
+    uint32_t n_buffers;
+    opcode_ref *opcodes;
+    uint32_t n_opcodes;
+} parse_ctx;
+
+bool edge__shape_bytes(const int32_t *dims, int rank, size_t esize, size_t *count, size_t *bytes)
+{
+    size_t c = 1;
+    for (int i = 0; i < rank; i++) {
+        if (dims[i] < 0)
+            return false;
+        if (__builtin_mul_overflow(c, (size_t)dims[i], &c))
+            return false;
+    }
+    size_t b;
+    if (__builtin_mul_overflow(c, esize, &b))
+        return false;
+    *count = c;
+    *bytes = b;
+    return true;
+}
+
+/* A failure of the byte-level reader, described with its file offset. */
+static int fb_error(parse_ctx *pc, const char *what)
+{
+    const fb_ctx *c = &pc->m->fb;
+    return edge__seterr(pc->err, EDGE_EFORMAT, "malformed model file: %s: %s at byte %zu", what,
+                        c->why ? c->why : "bad data", c->at);
+}
+
+static int parse_opcodes(parse_ctx *pc, const fb_table *root)
+{
+    fb_vec v = fb_vec_get(root, TFL_MODEL_OPERATOR_CODES, 4);
+    if (pc->m->fb.failed)
+        return fb_error(pc, "operator_codes");
+    pc->n_opcodes = v.len;
+    pc->opcodes = calloc(v.len ? v.len : 1, sizeof *pc->opcodes);
+    if (!pc->opcodes)
+        return edge__seterr(pc->err, EDGE_ENOMEM, "out of memory reading %u operator codes", v.len);
+    for (uint32_t i = 0; i < v.len; i++) {
+        fb_table t = fb_vec_table(&v, i);
+        const int32_t dep = fb_i8(&t, TFL_OPCODE_DEPRECATED_BUILTIN, 0);
+        const int32_t bi = fb_i32(&t, TFL_OPCODE_BUILTIN, 0);
+        pc->opcodes[i].code = dep > bi ? dep : bi;
+        pc->opcodes[i].version = fb_i32(&t, TFL_OPCODE_VERSION, 1);
+        pc->opcodes[i].custom = fb_str_get(&t, TFL_OPCODE_CUSTOM, NULL);
+        if (pc->m->fb.failed) {
+            char what[64];
+            snprintf(what, sizeof what, "operator code %u", i);
+            return fb_error(pc, what);
+        }
+        if (!fb_present(t))
+            return edge__seterr(pc->err, EDGE_EFORMAT,
+                                "malformed model file: operator code %u "
+                                "is missing",
+                                i);
+    }
+    return 0;
+}
+
+static int parse_buffers(parse_ctx *pc, const fb_table *root)
+{
+    edge_model *m = pc->m;
+    fb_vec v = fb_vec_get(root, TFL_MODEL_BUFFERS, 4);
+    if (m->fb.failed)
+        return fb_error(pc, "buffers");
+    pc->n_buffers = v.len;
+    pc->buffers = calloc(v.len ? v.len : 1, sizeof *pc->buffers);
+    if (!pc->buffers)
+        return edge__seterr(pc->err, EDGE_ENOMEM, "out of memory reading %u buffers", v.len);
+    for (uint32_t i = 0; i < v.len; i++) {
+        fb_table t = fb_vec_table(&v, i);
+        fb_vec data = fb_vec_get(&t, TFL_BUFFER_DATA, 1);
+        const uint64_t off = fb_u64(&t, TFL_BUFFER_OFFSET, 0);
+        const uint64_t size = fb_u64(&t, TFL_BUFFER_SIZE, 0);
+        if (m->fb.failed) {
+            char what[48];
+            snprintf(what, sizeof what, "buffer %u", i);
+            return fb_error(pc, what);
+        }
+        if (off > 1) { /* stored after the flatbuffer; 0 and 1 mean "not set" */
+            if (off > m->size || size > m->size - off)
+                return edge__seterr(pc->err, EDGE_EFORMAT,
+                                    "malformed model file: buffer %u claims bytes %llu..%llu but "
+                                    "the file has %zu bytes",
+                                    i, (unsigned long long)off, (unsigned long long)(off + size),
+                                    m->size);
+            pc->buffers[i].data = m->base + off;
+            pc->buffers[i].len = (size_t)size;
+        } else if (data.len) {
+            pc->buffers[i].data = fb_vec_data(&data);
+            pc->buffers[i].len = data.len;
+        }
+    }
+    return 0;
+}
+
+static int parse_quant(parse_ctx *pc, int32_t ti, edge_tensor *t, const fb_table *q)
+{
+    edge_model *m = pc->m;
+    fb_vec sc = fb_vec_get(q, TFL_QUANT_SCALE, 4);
+    fb_vec zp = fb_vec_get(q, TFL_QUANT_ZERO_POINT, 8);
+    const uint8_t details = fb_u8(q, TFL_QUANT_DETAILS_TYPE, 0);
+    const int32_t axis = fb_i32(q, TFL_QUANT_QUANTIZED_DIMENSION, 0);
+    if (m->fb.failed) {
+        char what[64];
+        snprintf(what, sizeof what, "tensor %d quantization", (int)ti);
+        return fb_error(pc, what);
+    }
+    if (details != 0)
+        return edge__seterr(pc->err, EDGE_EUNSUPPORTED,
+                            "tensor %d (%s) uses custom quantization details, which are not "
+                            "supported",
+                            (int)ti, t->name);
+    if (sc.len == 0)
+        return 0; /* min/max only, or nothing: not quantized */
+    if (zp.len != sc.len)
+        return edge__seterr(pc->err, EDGE_EFORMAT,
+                            "malformed model file: tensor %d (%s) has %u scales but %u zero "
+                            "points",
+                            (int)ti, t->name, sc.len, zp.len);
+    int32_t axis_used = axis;
+    if (sc.len > 1 && t->rank == 1 && (uint32_t)t->dims[0] == sc.len)
+        axis_used = 0; /* converters copy the filter's axis onto 1-D biases */
+    if (sc.len > 1) {
+        if (axis_used < 0 || axis_used >= t->rank || (uint32_t)t->dims[axis_used] != sc.len)
+            return edge__seterr(pc->err, EDGE_EFORMAT,
+                                "malformed model file: tensor %d (%s) has %u per-channel scales "
+                                "along dimension %d, which does not match its shape",
+                                (int)ti, t->name, sc.len, (int)axis);
+    }
+    t->q.count = (int32_t)sc.len;
+    t->q.axis = axis_used;
+    t->q.scale = malloc(sc.len * sizeof(float));
+    t->q.zero_point = malloc(sc.len * sizeof(int32_t));
+    if (!t->q.scale || !t->q.zero_point)
+        return edge__seterr(pc->err, EDGE_ENOMEM, "out of memory reading tensor %d", (int)ti);
+    for (uint32_t i = 0; i < sc.len; i++) {
+        const int64_t z = fb_vec_i64(&zp, i);
+        if (z < INT32_MIN || z > INT32_MAX)
+            return edge__seterr(pc->err, EDGE_ERANGE,
+                                "tensor %d (%s) has zero point %lld out of range", (int)ti, t->name,
+                                (long long)z);
+        t->q.scale[i] = fb_vec_f32(&sc, i);
+        t->q.zero_point[i] = (int32_t)z;
+    }
+    return 0;
+}
+
+/* Constant data for tensor T from buffer BI (0 or an empty buffer: no data). */
+static int attach_buffer(parse_ctx *pc, int32_t ti, edge_tensor *t, uint32_t bi)
+{
+    if (bi >= pc->n_buffers)
+        return edge__seterr(pc->err, EDGE_EFORMAT,
+                            "malformed model file: tensor %d (%s) uses buffer %u but the file has "
+                            "%u buffers",
+                            (int)ti, t->name, bi, pc->n_buffers);
+    const buffer_ref *b = &pc->buffers[bi];
+    if (bi == 0 || b->len == 0)
+        return 0;
+    const size_t esize = edge_dtype_size(t->type);
+    if (esize == 0)
+        return edge__seterr(pc->err, EDGE_EUNSUPPORTED,
+                            "tensor %d (%s) holds constant data of type %s, which is not "
+                            "supported",
+                            (int)ti, t->name, edge_dtype_name(t->type));
+    if (b->len != t->bytes)
+        return edge__seterr(pc->err, EDGE_EFORMAT,
+                            "malformed model file: tensor %d (%s) needs %zu bytes but buffer %u "
+                            "holds %zu",
+                            (int)ti, t->name, t->bytes, bi, b->len);
+    if ((uintptr_t)b->data % esize == 0) {
+        t->data = b->data;
+        return 0;
+    }
+    void *copy = NULL;
+    if (posix_memalign(&copy, 64, t->bytes))
+        return edge__seterr(pc->err, EDGE_ENOMEM, "out of memory copying tensor %d", (int)ti);
+    memcpy(copy, b->data, t->bytes);
+    t->data = copy;
+    t->data_owned = true;
+    return 0;
+}
+
+static int parse_tensor(parse_ctx *pc, int32_t ti, const fb_table *tt)
+{
+    edge_model *m = pc->m;
+    edge_tensor *t = &m->tensors[ti];
+    t->producer = t->first_use = t->last_use = -1;
+    fb_vec shape = fb_vec_get(tt, TFL_TENSOR_SHAPE, 4);
+    const int type = fb_i8(tt, TFL_TENSOR_TYPE, 0);
+    const uint32_t bi = fb_u32(tt, TFL_TENSOR_BUFFER, 0);
+    uint32_t name_len = 0;
+    const char *name = fb_str_get(tt, TFL_TENSOR_NAME, &name_len);
+    fb_table q = fb_table_get(tt, TFL_TENSOR_QUANTIZATION);
+    const bool variable = fb_bool(tt, TFL_TENSOR_IS_VARIABLE, false);
+    const bool sparse = fb_has(tt, TFL_TENSOR_SPARSITY);
+    if (m->fb.failed || !fb_present(*tt)) {
+        char what[48];
+        snprintf(what, sizeof what, "tensor %d", (int)ti);
+        return m->fb.failed ? fb_error(pc, what)
+                            : edge__seterr(pc->err, EDGE_EFORMAT,
+                                           "malformed model file: tensor %d is missing", (int)ti);
+    }
+    t->name = strndup(name ? name : "", name ? name_len : 0);
+    if (!t->name)
+        return edge__seterr(pc->err, EDGE_ENOMEM, "out of memory reading tensor %d", (int)ti);
+    t->type = (edge_dtype)type;
+    if (shape.len > EDGE_MAX_DIMS)
+        return edge__seterr(pc->err, EDGE_EUNSUPPORTED,
+                            "tensor %d (%s) has rank %u; at most %d dimensions are supported",
+                            (int)ti, t->name, shape.len, EDGE_MAX_DIMS);
+    t->rank = (int)shape.len;
+    for (int i = 0; i < t->rank; i++) {
+        t->dims[i] = fb_vec_i32(&shape, (uint32_t)i);
+        if (t->dims[i] < 0)
+            return edge__seterr(pc->err, EDGE_EFORMAT,
+                                "malformed model file: tensor %d (%s) has dimension %d = %d",
+                                (int)ti, t->name, i, (int)t->dims[i]);
+    }
+    const size_t esize = edge_dtype_size(t->type);
+    if (!edge__shape_bytes(t->dims, t->rank, esize ? esize : 1, &t->count, &t->bytes))
+        return edge__seterr(pc->err, EDGE_ELIMIT,
+                            "tensor %d (%s): the product of its dimensions overflows", (int)ti,
+                            t->name);
+    if (!esize)
+        t->bytes = 0; /* unusable type: any use is rejected later */
+    if (sparse)
+        return edge__seterr(pc->err, EDGE_EUNSUPPORTED,
+                            "tensor %d (%s) is sparse, which is not supported", (int)ti, t->name);
+    if (variable)
+        return edge__seterr(pc->err, EDGE_EUNSUPPORTED,
+                            "tensor %d (%s) is a variable tensor, which is not supported", (int)ti,
+                            t->name);
+    int rc = fb_present(q) ? parse_quant(pc, ti, t, &q) : 0;
+    if (rc)
+        return rc;
+    return attach_buffer(pc, ti, t, bi);
+}
+
+static int parse_index_list(parse_ctx *pc, const fb_vec *v, bool allow_absent, int32_t **out,
+                            int32_t *n, const char *what, int32_t owner)
+{
+    edge_model *m = pc->m;
+    *n = (int32_t)v->len;
+    *out = malloc((v->len ? v->len : 1) * sizeof(int32_t));
+    if (!*out)
+        return edge__seterr(pc->err, EDGE_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < v->len; i++) {
+        const int32_t x = fb_vec_i32(v, i);
+        if ((x < 0 && !(allow_absent && x == -1)) || x >= m->n_tensors) {
+            if (owner >= 0)
+                return edge__seterr(pc->err, EDGE_EFORMAT,
+                                    "malformed model file: node %d %s %u is tensor %d, but the "
+                                    "subgraph has %d tensors",
+                                    (int)owner, what, i, (int)x, (int)m->n_tensors);
+            return edge__seterr(pc->err, EDGE_EFORMAT,
+                                "malformed model file: subgraph %s %u is tensor %d, but the "
+                                "subgraph has %d tensors",
+                                what, i, (int)x, (int)m->n_tensors);
+        }
+        (*out)[i] = x;
+    }
+    return 0;
+}
+
+static int parse_operator(parse_ctx *pc, int32_t oi, const fb_table *ot)
+{
+    edge_model *m = pc->m;
+    edge_node *n = &m->nodes[oi];
+    n->file_index = oi;
+    const uint32_t opc = fb_u32(ot, TFL_OP_OPCODE_INDEX, 0);
+    fb_vec in = fb_vec_get(ot, TFL_OP_INPUTS, 4);
+    fb_vec out = fb_vec_get(ot, TFL_OP_OUTPUTS, 4);
+    n->options_type = fb_u8(ot, TFL_OP_BUILTIN_OPTIONS_TYPE, 0);
+    n->options = fb_table_get(ot, TFL_OP_BUILTIN_OPTIONS);
+    if (m->fb.failed || !fb_present(*ot)) {
+        char what[48];
+        snprintf(what, sizeof what, "node %d", (int)oi);
+        return m->fb.failed ? fb_error(pc, what)
+                            : edge__seterr(pc->err, EDGE_EFORMAT,
+                                           "malformed model file: node %d is missing", (int)oi);
+    }
+    if (opc >= pc->n_opcodes)
+        return edge__seterr(pc->err, EDGE_EFORMAT,
+                            "malformed model file: node %d uses operator code %u, but the file "
+                            "has %u",
+                            (int)oi, opc, pc->n_opcodes);
+    n->code = pc->opcodes[opc].code;
+    n->version = pc->opcodes[opc].version;
+    if (n->code == TFL_BUILTIN_CUSTOM)
+        return edge__seterr(pc->err, EDGE_EUNSUPPORTED,
+                            "node %d is the custom operator '%s', which is not supported "
+                            "(a delegate back end may claim it)",
+                            (int)oi, pc->opcodes[opc].custom ? pc->opcodes[opc].custom : "");
+    int rc = parse_index_list(pc, &in, true, &n->in, &n->n_in, "input", oi);
+    if (!rc)
+        rc = parse_index_list(pc, &out, false, &n->out, &n->n_out, "output", oi);
+    return rc;
+}
+
+static int parse_subgraph(parse_ctx *pc, const fb_table *sg)
+{
+    edge_model *m = pc->m;
+    fb_vec tensors = fb_vec_get(sg, TFL_SUBGRAPH_TENSORS, 4);
+    fb_vec ops = fb_vec_get(sg, TFL_SUBGRAPH_OPERATORS, 4);
+    fb_vec ins = fb_vec_get(sg, TFL_SUBGRAPH_INPUTS, 4);
+    fb_vec outs = fb_vec_get(sg, TFL_SUBGRAPH_OUTPUTS, 4);
+    if (m->fb.failed)
+        return fb_error(pc, "subgraph 0");
+    if (tensors.len > INT32_MAX / 2 || ops.len > INT32_MAX / 2)
+        return edge__seterr(pc->err, EDGE_ELIMIT, "subgraph 0 is too large");
+    m->n_tensors = (int32_t)tensors.len;
+    m->n_nodes = (int32_t)ops.len;
+    m->tensors = calloc(tensors.len ? tensors.len : 1, sizeof *m->tensors);
+    m->nodes = calloc(ops.len ? ops.len : 1, sizeof *m->nodes);
+    if (!m->tensors || !m->nodes)
+        return edge__seterr(pc->err, EDGE_ENOMEM, "out of memory for %u tensors and %u nodes",
+                            tensors.len, ops.len);
+    for (int32_t i = 0; i < m->n_tensors; i++) {
+        fb_table tt = fb_vec_table(&tensors, (uint32_t)i);
+        int rc = parse_tensor(pc, i, &tt);
+        if (rc)
+            return rc;
+    }
+    int rc = parse_index_list(pc, &ins, false, &m->inputs, &m->n_inputs, "input", -1);
+    if (!rc)
+        rc = parse_index_list(pc, &outs, false, &m->outputs, &m->n_outputs, "output", -1);
+    for (int32_t i = 0; !rc && i < m->n_nodes; i++) {
+        fb_table ot = fb_vec_table(&ops, (uint32_t)i);
+        rc = parse_operator(pc, i, &ot);
+    }
+    return rc;
+}
+
+int edge__model_parse(edge_model *m, edge_error *err)
+{
+    parse_ctx pc = {.m = m, .err = err};
+    fb_init(&m->fb, m->base, m->size);
+    if (m->size < 8)
+        return edge__seterr(err, EDGE_EFORMAT,
+                            "malformed model file: %zu bytes is too short for a TFLite model",
+                            m->size);
+    if (!fb_has_identifier(&m->fb, "TFL3"))
+        return edge__seterr(err, EDGE_EFORMAT,
+                            "not a TensorFlow Lite model: bytes 4..7 are not the identifier "
+                            "\"TFL3\"");
+    fb_table root = fb_root(&m->fb);
+    const uint32_t version = fb_u32(&root, TFL_MODEL_VERSION, 0);
+    uint32_t dlen = 0;
+    const char *desc = fb_str_get(&root, TFL_MODEL_DESCRIPTION, &dlen);
+    fb_vec subgraphs = fb_vec_get(&root, TFL_MODEL_SUBGRAPHS, 4);
+    if (m->fb.failed)
+        return fb_error(&pc, "model header");
+    if (version != 3)
+        return edge__seterr(err, EDGE_EUNSUPPORTED,
+                            "model schema version %u is not supported (expected 3)", version);
+    m->description = strndup(desc ? desc : "", desc ? dlen : 0);
+    if (!m->description)
+        return edge__seterr(err, EDGE_ENOMEM, "out of memory");
+    if (subgraphs.len < 1)
+        return edge__seterr(err, EDGE_EFORMAT, "malformed model file: the model has no subgraph");
+    int rc = parse_opcodes(&pc, &root);
+    if (!rc)
+        rc = parse_buffers(&pc, &root);
+    if (!rc) {
+        fb_table sg = fb_vec_table(&subgraphs, 0);
+        rc = m->fb.failed || !fb_present(sg) ? fb_error(&pc, "subgraph 0")
+                                             : parse_subgraph(&pc, &sg);
+    }
+    free(pc.buffers);
+    free(pc.opcodes);
+    return rc;
+}
+
+/* ---- lifetime ---- */
+
+static void model_free(edge_model *m)
+{
+    for (int32_t i = 0; m->tensors && i < m->n_tensors; i++) {
+        edge_tensor *t = &m->tensors[i];
+        free(t->name);
+        free(t->q.scale);
+        free(t->q.zero_point);
+        if (t->data_owned)
+            free((void *)t->data);
+    }
+    for (int32_t i = 0; m->nodes && i < m->n_nodes; i++) {
+        free(m->nodes[i].in);
+        free(m->nodes[i].out);
+        free(m->nodes[i].data);
+    }
+    free(m->tensors);
+    free(m->nodes);
+    free(m->inputs);
+    free(m->outputs);
+    free(m->description);
+    if (m->mapped)
+        munmap((void *)m->base, m->size);
+    free(m);
+}
+
+static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
+
+static void blas_single_thread(void)
+{
+    /* Parallelism comes from the daemon's workers, never from inside one GEMM. */
+    openblas_set_num_threads(1);
+}
+
+static int model_finish(edge_model *m, const edge_model_options *opt, edge_model **out,
+                        edge_error *err)
+{
+    pthread_once(&blas_once, blas_single_thread);
+    atomic_init(&m->refs, 1);
+    if (opt)
+        m->opt = *opt;
+    if (!m->opt.max_arena_bytes)
+        m->opt.max_arena_bytes = DEFAULT_MAX_ARENA;
+    int rc = edge__model_parse(m, err);
+    if (!rc)
+        rc = edge__graph_build(m, err);
+    if (!rc)
+        rc = edge__model_prepare(m, err);
+    if (!rc)
+        rc = edge__plan_arena(m, err);
+    if (rc) {
+        model_free(m);
+        return rc;
+    }
+    for (int32_t i = 0; i < m->n_tensors; i++)
+        if (m->tensors[i].data)
+            m->weight_bytes += m->tensors[i].bytes;
+    *out = m;
+    return 0;
+}
+
+int edge_model_open_buffer(const void *data, size_t size, const edge_model_options *opt,
+                           edge_model **out, edge_error *err)
+{
+    if (!data || !out)
+        return edge__seterr(err, EDGE_EINVAL, "edge_model_open_buffer: NULL argument");
+    edge_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return edge__seterr(err, EDGE_ENOMEM, "out of memory");
+    m->base = data;
+    m->size = size;
+    return model_finish(m, opt, out, err);
+}
+
+int edge_model_open(const char *path, const edge_model_options *opt, edge_model **out,
+                    edge_error *err)
+{
+    if (!path || !out)
+        return edge__seterr(err, EDGE_EINVAL, "edge_model_open: NULL argument");
+    const size_t max_file = opt && opt->max_file_bytes ? opt->max_file_bytes : DEFAULT_MAX_FILE;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return edge__seterr(err, EDGE_EIO, "%s: cannot open: %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return edge__seterr(err, EDGE_EIO, "%s: not a regular file", path);
+    }
+    if (st.st_size < 8) {
+        close(fd);
+        return edge__seterr(err, EDGE_EFORMAT, "%s: %lld bytes is too short for a TFLite model",
+                            path, (long long)st.st_size);
+    }
+    if ((uint64_t)st.st_size > max_file) {
+        close(fd);
+        return edge__seterr(err, EDGE_ELIMIT, "%s: %lld bytes is over the %zu byte limit", path,
+                            (long long)st.st_size, max_file);
+    }
+    void *base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+    const int map_errno = errno;
+    close(fd);
+    if (base == MAP_FAILED)
+        return edge__seterr(err, EDGE_EIO, "%s: cannot map: %s", path, strerror(map_errno));
+    edge_model *m = calloc(1, sizeof *m);
+    if (!m) {
+        munmap(base, (size_t)st.st_size);
+        return edge__seterr(err, EDGE_ENOMEM, "out of memory");
+    }
+    m->base = base;
+    m->size = (size_t)st.st_size;
+    m->mapped = true;
+    int rc = model_finish(m, opt, out, err);
+    if (rc && err) {
+        char msg[2 * EDGE_ERROR_MESSAGE_MAX + 8];
+        const int n = snprintf(msg, sizeof msg, "%s: %s", path, err->message);
+        const size_t keep =
+            n < 0 ? 0 : ((size_t)n < sizeof err->message ? (size_t)n : sizeof err->message - 1);
+        memcpy(err->message, msg, keep);
+        err->message[keep] = 0;
+    }
+    return rc;
+}
+
+edge_model *edge_model_ref(edge_model *m)
+{
+    if (m)
+        atomic_fetch_add_explicit(&m->refs, 1, memory_order_relaxed);
+    return m;
+}
+
+void edge_model_unref(edge_model *m)
+{
+    if (m && atomic_fetch_sub_explicit(&m->refs, 1, memory_order_acq_rel) == 1)
+        model_free(m);
+}

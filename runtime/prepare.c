@@ -1,0 +1,89 @@
+/* runtime/prepare.c - bind each node to its CPU implementation and prepare it.
+ *
+ * Owns: the per-model-version preparation pass: the operator must be known and
+ * supported at its version; every tensor it touches must have a type the
+ * runtime can hold; then the operator's own prepare validates its parameters
+ * and computes its prepared data. Failure messages name the node (its index in
+ * the file), the operator, its version and what was wrong.
+ * Does not own the operators (backends/cpu) or the arena (planner.c). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cpu_op.h"
+#include "model.h"
+
+static const char *op_label(int32_t code)
+{
+    const char *s = edge_op_name(code);
+    return s ? s : "UNKNOWN";
+}
+
+static int check_tensor_types(edge_model *m, const edge_node *n, edge_error *err)
+{
+    for (int side = 0; side < 2; side++) {
+        const int32_t cnt = side ? n->n_out : n->n_in;
+        const int32_t *idx = side ? n->out : n->in;
+        for (int32_t k = 0; k < cnt; k++) {
+            if (idx[k] < 0)
+                continue;
+            const edge_tensor *t = &m->tensors[idx[k]];
+            if (edge_dtype_size(t->type) == 0)
+                return edge__seterr(err, EDGE_EUNSUPPORTED,
+                                    "node %d (%s): %s %d (tensor %d, %s) has type %s, which the "
+                                    "runtime does not support",
+                                    (int)n->file_index, op_label(n->code),
+                                    side ? "output" : "input", (int)k, (int)idx[k], t->name,
+                                    edge_dtype_name(t->type));
+        }
+    }
+    return 0;
+}
+
+static int prepare_node(edge_model *m, edge_node *n, edge_error *err)
+{
+    const edge_op *op = edge_cpu_find_op(n->code);
+    if (!op)
+        return edge__seterr(err, EDGE_EUNSUPPORTED,
+                            "node %d: operator %s (builtin code %d) is not supported",
+                            (int)n->file_index, op_label(n->code), (int)n->code);
+    if (n->version < 1 || n->version > op->max_version)
+        return edge__seterr(
+            err, EDGE_EUNSUPPORTED, "node %d: operator %s version %d is not supported (at most %d)",
+            (int)n->file_index, op_label(n->code), (int)n->version, (int)op->max_version);
+    int rc = check_tensor_types(m, n, err);
+    if (rc)
+        return rc;
+    n->op = op;
+    edge_error local = {0};
+    edge_prep p = {.m = m, .err = &local};
+    rc = op->prepare(&p, n);
+    if (rc) {
+        if (!local.message[0])
+            snprintf(local.message, sizeof local.message, "%s", edge_strerror(rc));
+        const char *type = "";
+        if (n->n_in > 0 && n->in[0] >= 0)
+            type = edge_dtype_name(m->tensors[n->in[0]].type);
+        return edge__seterr(err, rc, "node %d (%s v%d, %s): %s", (int)n->file_index,
+                            op_label(n->code), (int)n->version, type, local.message);
+    }
+    m->prepared_bytes += n->data_bytes;
+    return 0;
+}
+
+int edge__model_prepare(edge_model *m, edge_error *err)
+{
+    /* Name an unsupported operator first: it is the most useful message. */
+    for (int32_t i = 0; i < m->n_nodes; i++) {
+        const edge_node *n = &m->nodes[i];
+        if (!edge_cpu_find_op(n->code))
+            return edge__seterr(err, EDGE_EUNSUPPORTED,
+                                "node %d: operator %s (builtin code %d) is not supported",
+                                (int)n->file_index, op_label(n->code), (int)n->code);
+    }
+    for (int32_t i = 0; i < m->n_nodes; i++) {
+        int rc = prepare_node(m, &m->nodes[i], err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}

@@ -1,0 +1,158 @@
+/* runtime/tflite_schema.h - field slots and enum values of TensorFlow Lite's schema.fbs.
+ *
+ * Owns: the numbers only (field ids are the order of declaration in schema.fbs;
+ * a union occupies two slots: its _type byte, then the table). Does not own
+ * parsing (model_load.c) or operator semantics (backends/cpu). */
+#ifndef EDGE_TFLITE_SCHEMA_H
+#define EDGE_TFLITE_SCHEMA_H
+
+/* table Model */
+enum {
+    TFL_MODEL_VERSION = 0,
+    TFL_MODEL_OPERATOR_CODES = 1,
+    TFL_MODEL_SUBGRAPHS = 2,
+    TFL_MODEL_DESCRIPTION = 3,
+    TFL_MODEL_BUFFERS = 4,
+    TFL_MODEL_METADATA_BUFFER = 5,
+    TFL_MODEL_METADATA = 6,
+    TFL_MODEL_SIGNATURE_DEFS = 7
+};
+/* table OperatorCode */
+enum {
+    TFL_OPCODE_DEPRECATED_BUILTIN = 0,
+    TFL_OPCODE_CUSTOM = 1,
+    TFL_OPCODE_VERSION = 2,
+    TFL_OPCODE_BUILTIN = 3
+};
+/* table SubGraph */
+enum {
+    TFL_SUBGRAPH_TENSORS = 0,
+    TFL_SUBGRAPH_INPUTS = 1,
+    TFL_SUBGRAPH_OUTPUTS = 2,
+    TFL_SUBGRAPH_OPERATORS = 3,
+    TFL_SUBGRAPH_NAME = 4
+};
+/* table Tensor */
+enum {
+    TFL_TENSOR_SHAPE = 0,
+    TFL_TENSOR_TYPE = 1,
+    TFL_TENSOR_BUFFER = 2,
+    TFL_TENSOR_NAME = 3,
+    TFL_TENSOR_QUANTIZATION = 4,
+    TFL_TENSOR_IS_VARIABLE = 5,
+    TFL_TENSOR_SPARSITY = 6,
+    TFL_TENSOR_SHAPE_SIGNATURE = 7,
+    TFL_TENSOR_HAS_RANK = 8
+};
+/* table QuantizationParameters */
+enum {
+    TFL_QUANT_MIN = 0,
+    TFL_QUANT_MAX = 1,
+    TFL_QUANT_SCALE = 2,
+    TFL_QUANT_ZERO_POINT = 3,
+    TFL_QUANT_DETAILS_TYPE = 4,
+    TFL_QUANT_DETAILS = 5,
+    TFL_QUANT_QUANTIZED_DIMENSION = 6
+};
+/* table Operator */
+enum {
+    TFL_OP_OPCODE_INDEX = 0,
+    TFL_OP_INPUTS = 1,
+    TFL_OP_OUTPUTS = 2,
+    TFL_OP_BUILTIN_OPTIONS_TYPE = 3,
+    TFL_OP_BUILTIN_OPTIONS = 4,
+    TFL_OP_CUSTOM_OPTIONS = 5,
+    TFL_OP_CUSTOM_OPTIONS_FORMAT = 6,
+    TFL_OP_MUTATING_VARIABLE_INPUTS = 7,
+    TFL_OP_INTERMEDIATES = 8,
+    TFL_OP_LARGE_CUSTOM_OPTIONS_OFFSET = 9,
+    TFL_OP_LARGE_CUSTOM_OPTIONS_SIZE = 10,
+    TFL_OP_BUILTIN_OPTIONS_2_TYPE = 11,
+    TFL_OP_BUILTIN_OPTIONS_2 = 12
+};
+/* table Buffer */
+enum { TFL_BUFFER_DATA = 0, TFL_BUFFER_OFFSET = 1, TFL_BUFFER_SIZE = 2 };
+/* table Metadata */
+enum { TFL_METADATA_NAME = 0, TFL_METADATA_BUFFER = 1 };
+
+/* enum Padding */
+enum { TFL_PADDING_SAME = 0, TFL_PADDING_VALID = 1 };
+/* enum ActivationFunctionType */
+enum {
+    TFL_ACT_NONE = 0,
+    TFL_ACT_RELU = 1,
+    TFL_ACT_RELU_N1_TO_1 = 2,
+    TFL_ACT_RELU6 = 3,
+    TFL_ACT_TANH = 4,
+    TFL_ACT_SIGN_BIT = 5
+};
+
+/* union BuiltinOptions: the value stored in Operator.builtin_options_type. */
+enum {
+    TFL_OPT_NONE = 0,
+    TFL_OPT_Conv2DOptions = 1,
+    TFL_OPT_DepthwiseConv2DOptions = 2,
+    TFL_OPT_Pool2DOptions = 5,
+    TFL_OPT_FullyConnectedOptions = 8,
+    TFL_OPT_SoftmaxOptions = 9,
+    TFL_OPT_ConcatenationOptions = 10,
+    TFL_OPT_AddOptions = 11,
+    TFL_OPT_ResizeBilinearOptions = 15,
+    TFL_OPT_ReshapeOptions = 17,
+    TFL_OPT_MulOptions = 21,
+    TFL_OPT_PadOptions = 22,
+    TFL_OPT_TransposeOptions = 26,
+    TFL_OPT_ReducerOptions = 27,
+    TFL_OPT_SubOptions = 28,
+    TFL_OPT_SqueezeOptions = 30,
+    TFL_OPT_StridedSliceOptions = 32,
+    TFL_OPT_DequantizeOptions = 38,
+    TFL_OPT_MaximumMinimumOptions = 39,
+    TFL_OPT_ArgMaxOptions = 40,
+    TFL_OPT_PadV2Options = 43,
+    TFL_OPT_ExpandDimsOptions = 52,
+    TFL_OPT_ResizeNearestNeighborOptions = 74,
+    TFL_OPT_LeakyReluOptions = 75,
+    TFL_OPT_QuantizeOptions = 89,
+    TFL_OPT_HardSwishOptions = 91,
+};
+
+/* enum BuiltinOperator: the operators this runtime knows by name are listed in
+ * runtime/opnames.c; these are the ones code refers to. */
+enum {
+    TFL_BUILTIN_ADD = 0,
+    TFL_BUILTIN_AVERAGE_POOL_2D = 1,
+    TFL_BUILTIN_CONCATENATION = 2,
+    TFL_BUILTIN_CONV_2D = 3,
+    TFL_BUILTIN_DEPTHWISE_CONV_2D = 4,
+    TFL_BUILTIN_DEQUANTIZE = 6,
+    TFL_BUILTIN_FULLY_CONNECTED = 9,
+    TFL_BUILTIN_LOGISTIC = 14,
+    TFL_BUILTIN_MAX_POOL_2D = 17,
+    TFL_BUILTIN_MUL = 18,
+    TFL_BUILTIN_RELU = 19,
+    TFL_BUILTIN_RELU6 = 21,
+    TFL_BUILTIN_RESHAPE = 22,
+    TFL_BUILTIN_RESIZE_BILINEAR = 23,
+    TFL_BUILTIN_SOFTMAX = 25,
+    TFL_BUILTIN_TANH = 28,
+    TFL_BUILTIN_CUSTOM = 32,
+    TFL_BUILTIN_PAD = 34,
+    TFL_BUILTIN_TRANSPOSE = 39,
+    TFL_BUILTIN_MEAN = 40,
+    TFL_BUILTIN_SUB = 41,
+    TFL_BUILTIN_SQUEEZE = 43,
+    TFL_BUILTIN_STRIDED_SLICE = 45,
+    TFL_BUILTIN_MAXIMUM = 55,
+    TFL_BUILTIN_ARG_MAX = 56,
+    TFL_BUILTIN_MINIMUM = 57,
+    TFL_BUILTIN_PADV2 = 60,
+    TFL_BUILTIN_EXPAND_DIMS = 70,
+    TFL_BUILTIN_RESIZE_NEAREST_NEIGHBOR = 97,
+    TFL_BUILTIN_LEAKY_RELU = 98,
+    TFL_BUILTIN_QUANTIZE = 114,
+    TFL_BUILTIN_HARD_SWISH = 117,
+    TFL_BUILTIN_PLACEHOLDER_FOR_GREATER_OP_CODES = 127,
+};
+
+#endif

@@ -1,0 +1,167 @@
+/* tests/support/test_support.c - see test_support.h. */
+#include "test_support.h"
+
+#include <dirent.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+char *edge_test_shared_path(const char *sub)
+{
+    const char *root = getenv("EDGE_SHARED_DIR");
+    if (!root || !*root) {
+        printf("SKIP: EDGE_SHARED_DIR is not set, so the shared test data (%s) cannot be "
+               "found\n",
+               sub);
+        return NULL;
+    }
+    size_t len = strlen(root) + strlen(sub) + 2;
+    char *p = malloc(len);
+    if (!p)
+        return NULL;
+    snprintf(p, len, "%s/%s", root, sub);
+    struct stat st;
+    if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        printf("SKIP: %s is absent: the shared test data is not beside the project "
+               "(set -Dshared_dir=... or EDGE_SHARED_DIR)\n",
+               p);
+        free(p);
+        return NULL;
+    }
+    return p;
+}
+
+void *edge_test_read_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) != 0) {
+        fclose(f);
+        return NULL;
+    }
+    long n = ftell(f);
+    rewind(f);
+    if (n < 0) {
+        fclose(f);
+        return NULL;
+    }
+    unsigned char *buf = malloc((size_t)n + 1);
+    if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf) {
+        buf[n] = 0;
+        *len = (size_t)n;
+    }
+    return buf;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+char **edge_test_list_dirs(const char *dir, const char *filter)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return NULL;
+    size_t n = 0, cap = 16;
+    char **list = malloc(cap * sizeof *list);
+    struct dirent *e;
+    while (list && (e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        if (filter && *filter && !strstr(e->d_name, filter))
+            continue;
+        char path[4096];
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+            continue;
+        if (n + 1 >= cap) {
+            cap *= 2;
+            char **grown = realloc(list, cap * sizeof *list);
+            if (!grown)
+                break;
+            list = grown;
+        }
+        list[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    if (!list)
+        return NULL;
+    list[n] = NULL;
+    qsort(list, n, sizeof *list, cmp_str);
+    return list;
+}
+
+void edge_test_free_list(char **list)
+{
+    for (size_t i = 0; list && list[i]; i++)
+        free(list[i]);
+    free(list);
+}
+
+bool edge_test_meta_get(const char *text, const char *key, char *out, size_t len)
+{
+    const size_t klen = strlen(key);
+    for (const char *line = text; line && *line;) {
+        const char *end = strchr(line, '\n');
+        const size_t ll = end ? (size_t)(end - line) : strlen(line);
+        if (ll > klen && strncmp(line, key, klen) == 0 && line[klen] == '=') {
+            size_t vl = ll - klen - 1;
+            if (vl >= len)
+                vl = len - 1;
+            memcpy(out, line + klen + 1, vl);
+            out[vl] = 0;
+            return true;
+        }
+        line = end ? end + 1 : NULL;
+    }
+    return false;
+}
+
+bool edge_test_field(const char *line, const char *name, char *out, size_t len)
+{
+    const size_t nl = strlen(name);
+    for (const char *p = line; p && *p;) {
+        while (*p == ' ')
+            p++;
+        if (strncmp(p, name, nl) == 0 && p[nl] == '=') {
+            const char *v = p + nl + 1;
+            size_t vl = strcspn(v, " \n");
+            if (vl >= len)
+                vl = len - 1;
+            memcpy(out, v, vl);
+            out[vl] = 0;
+            return true;
+        }
+        p = strchr(p, ' ');
+    }
+    return false;
+}
+
+int edge_test_run_dynamic(const char *group, size_t n, const char *const *names,
+                          void (*fn)(void **state), void **states)
+{
+    struct CMUnitTest *tests = calloc(n ? n : 1, sizeof *tests);
+    if (!tests)
+        return 1;
+    for (size_t i = 0; i < n; i++) {
+        tests[i].name = names[i];
+        tests[i].test_func = fn;
+        tests[i].initial_state = states[i];
+    }
+    int rc = _cmocka_run_group_tests(group, tests, n, NULL, NULL);
+    free(tests);
+    return rc;
+}

@@ -1,0 +1,40 @@
+/* tests/support/test_support.h - helpers shared by the test programs.
+ *
+ * Owns: finding the shared test data (EDGE_SHARED_DIR), reading files, the
+ * key=value meta.txt files of ../shared/ops and ../shared/models, and running
+ * a dynamically built list of cmocka tests. */
+#ifndef EDGE_TEST_SUPPORT_H
+#define EDGE_TEST_SUPPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Exit code meson counts as SKIP. */
+#define EDGE_TEST_SKIP 77
+
+/* $EDGE_SHARED_DIR/SUB if it is a directory; otherwise prints a visible
+ * "SKIP: ..." line saying why and returns NULL. Result is malloc'd. */
+char *edge_test_shared_path(const char *sub);
+
+/* Whole file into a malloc'd buffer (NULL if unreadable); *len gets its size. */
+void *edge_test_read_file(const char *path, size_t *len);
+
+/* Sorted names of the subdirectories of DIR (malloc'd array of malloc'd
+ * strings, NULL-terminated); entries whose name contains FILTER (if not NULL
+ * or empty) only. */
+char **edge_test_list_dirs(const char *dir, const char *filter);
+void edge_test_free_list(char **list);
+
+/* Value of "KEY=" in a key=value text (the first line starting with it), copied
+ * into OUT (up to LEN); false if absent. */
+bool edge_test_meta_get(const char *text, const char *key, char *out, size_t len);
+/* Value of "NAME=" within a line's space-separated fields, e.g. type in
+ * "output_0=type=int8 shape=1,2". */
+bool edge_test_field(const char *line, const char *name, char *out, size_t len);
+
+/* Run N cmocka tests named NAMES[i], each calling FN with state STATES[i]. */
+int edge_test_run_dynamic(const char *group, size_t n, const char *const *names,
+                          void (*fn)(void **state), void **states);
+
+#endif

@@ -55,12 +55,11 @@ static void fill_elems(uint8_t *dst, size_t n, const void *value, size_t esize)
 
 /* N elements from SRC, STRIDE elements apart, packed into DST. The fixed-size
  * memcpy calls compile to plain loads and stores. */
-#define EDGE_COPY_STRIDED(E)                                                                \
-    for (size_t k = 0; k < n; k++)                                                          \
+#define EDGE_COPY_STRIDED(E)       \
+    for (size_t k = 0; k < n; k++) \
         memcpy(dst + k * (E), src + (ptrdiff_t)k * stride * (E), (E));
 
-static void copy_strided(uint8_t *dst, const uint8_t *src, size_t n, ptrdiff_t stride,
-                         size_t esize)
+static void copy_strided(uint8_t *dst, const uint8_t *src, size_t n, ptrdiff_t stride, size_t esize)
 {
     if (stride == 1) {
         memcpy(dst, src, n * esize);
@@ -133,8 +132,8 @@ void edge_ref_pad_bytes(const edge_ref_pad_params *p, size_t esize, const void *
 
 /* ---- concatenation ---- */
 
-void edge_ref_concat_bytes(size_t outer, int n_in, const size_t *chunk_bytes,
-                           const void *const *in, void *out)
+void edge_ref_concat_bytes(size_t outer, int n_in, const size_t *chunk_bytes, const void *const *in,
+                           void *out)
 {
     uint8_t *o = out;
     for (size_t k = 0; k < outer; k++) {
@@ -216,24 +215,24 @@ void edge_ref_strided_slice_bytes(const edge_ref_slice_params *p, size_t esize, 
 
 /* ---- arg max ---- */
 
-#define EDGE_DEFINE_ARG_MAX(NAME, TIN, TOUT)                                                \
-    void NAME(const edge_ref_argmax_params *p, const TIN *in, TOUT *out)                    \
-    {                                                                                       \
-        for (size_t o = 0; o < p->outer; o++) {                                             \
-            const TIN *base = in + o * p->axis * p->inner;                                  \
-            for (size_t k = 0; k < p->inner; k++) {                                         \
-                TIN best = base[k];                                                         \
-                size_t best_i = 0;                                                          \
-                for (size_t i = 1; i < p->axis; i++) {                                      \
-                    const TIN v = base[i * p->inner + k];                                   \
-                    if (v > best) {                                                         \
-                        best = v;                                                           \
-                        best_i = i;                                                         \
-                    }                                                                       \
-                }                                                                           \
-                out[o * p->inner + k] = (TOUT)best_i;                                       \
-            }                                                                               \
-        }                                                                                   \
+#define EDGE_DEFINE_ARG_MAX(NAME, TIN, TOUT)                             \
+    void NAME(const edge_ref_argmax_params *p, const TIN *in, TOUT *out) \
+    {                                                                    \
+        for (size_t o = 0; o < p->outer; o++) {                          \
+            const TIN *base = in + o * p->axis * p->inner;               \
+            for (size_t k = 0; k < p->inner; k++) {                      \
+                TIN best = base[k];                                      \
+                size_t best_i = 0;                                       \
+                for (size_t i = 1; i < p->axis; i++) {                   \
+                    const TIN v = base[i * p->inner + k];                \
+                    if (v > best) {                                      \
+                        best = v;                                        \
+                        best_i = i;                                      \
+                    }                                                    \
+                }                                                        \
+                out[o * p->inner + k] = (TOUT)best_i;                    \
+            }                                                            \
+        }                                                                \
     }
 
 EDGE_DEFINE_ARG_MAX(edge_ref_arg_max_s8_i32, int8_t, int32_t)

@@ -34,8 +34,8 @@ void edge_ref_pad_bytes(const edge_ref_pad_params *p, size_t esize, const void *
 /* The output is OUTER repetitions of: input 0's chunk, input 1's chunk, ...
  * where chunk_bytes[i] is input i's extent along the axis times the inner
  * element count times the element size. */
-void edge_ref_concat_bytes(size_t outer, int n_in, const size_t *chunk_bytes,
-                           const void *const *in, void *out);
+void edge_ref_concat_bytes(size_t outer, int n_in, const size_t *chunk_bytes, const void *const *in,
+                           void *out);
 
 /* ---- transpose ---- */
 /* out dims[i] = in_dims[perm[i]]; perm is a permutation of 0..rank-1. */

@@ -1,0 +1,164 @@
+/* backends/cpu/op_argmax.c - ARG_MAX.
+ *
+ * Owns: validating the constant axis (one int32 or int64 value, negative
+ * counts from the end), the output type (int32 or int64, agreeing with
+ * ArgMaxOptions.output_type when the file gives it) and the output shape (the
+ * input's with the axis removed), and choosing the typed kernel. Ties resolve
+ * to the first index, as TensorFlow Lite's std::greater scan does.
+ * Does not own the scan (kernels/ref/transform.c). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cpu_op.h"
+#include "ref/transform.h"
+#include "runtime/tflite_schema.h"
+
+/* Field id of ArgMaxOptions.output_type in schema.fbs. */
+enum { ARGMAX_OUTPUT_TYPE = 0 };
+
+typedef enum argmax_kind {
+    ARGMAX_S8_I32,
+    ARGMAX_S8_I64,
+    ARGMAX_U8_I32,
+    ARGMAX_U8_I64,
+    ARGMAX_F32_I32,
+    ARGMAX_F32_I64,
+} argmax_kind;
+
+typedef struct argmax_data {
+    edge_ref_argmax_params k;
+    argmax_kind kind;
+} argmax_data;
+
+static void shape_text(const int32_t *dims, int rank, char *buf, size_t len)
+{
+    size_t used = (size_t)snprintf(buf, len, "[");
+    for (int i = 0; i < rank && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, i ? ",%d" : "%d", (int)dims[i]);
+    if (used < len)
+        snprintf(buf + used, len - used, "]");
+}
+
+static int check_out_dims(edge_prep *p, const edge_tensor *out, const int32_t *dims, int rank)
+{
+    bool same = out->rank == rank;
+    for (int i = 0; same && i < rank; i++)
+        same = out->dims[i] == dims[i];
+    if (same)
+        return 0;
+    char want[96], have[96];
+    shape_text(dims, rank, want, sizeof want);
+    shape_text(out->dims, out->rank, have, sizeof have);
+    return edge_op_fail(p, EDGE_ESHAPE,
+                        "output (tensor %d) is declared %s but the operator produces %s",
+                        (int)(out - p->m->tensors), have, want);
+}
+
+static int argmax_axis(edge_prep *p, const edge_tensor *axis, int rank, int *out)
+{
+    const bool wide = axis->type == EDGE_INT64;
+    int rc = edge_op_check_const(p, axis, "axis", wide ? EDGE_INT64 : EDGE_INT32);
+    if (rc)
+        return rc;
+    if (axis->count != 1)
+        return edge_op_fail(p, EDGE_ESHAPE, "axis has %zu elements, expected 1", axis->count);
+    int64_t a;
+    if (wide)
+        memcpy(&a, axis->data, sizeof a);
+    else
+        a = *(const int32_t *)axis->data;
+    if (a < -rank || a >= rank)
+        return edge_op_fail(p, EDGE_ERANGE, "axis %lld is outside the input's %d dimensions",
+                            (long long)a, rank);
+    *out = (int)(a < 0 ? a + rank : a);
+    return 0;
+}
+
+static int argmax_kind_of(edge_prep *p, const edge_tensor *in, const edge_tensor *out,
+                          argmax_kind *kind)
+{
+    if (out->type != EDGE_INT32 && out->type != EDGE_INT64)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "output type %s is not supported (int32 or int64)",
+                            edge_dtype_name(out->type));
+    const bool wide = out->type == EDGE_INT64;
+    switch (in->type) {
+    case EDGE_INT8: *kind = wide ? ARGMAX_S8_I64 : ARGMAX_S8_I32; return 0;
+    case EDGE_UINT8: *kind = wide ? ARGMAX_U8_I64 : ARGMAX_U8_I32; return 0;
+    case EDGE_FLOAT32: *kind = wide ? ARGMAX_F32_I64 : ARGMAX_F32_I32; return 0;
+    default:
+        return edge_op_fail(p, EDGE_EUNSUPPORTED, "input type %s is not supported",
+                            edge_dtype_name(in->type));
+    }
+}
+
+static int argmax_options(edge_prep *p, const edge_node *n, const edge_tensor *out)
+{
+    fb_table opt;
+    int rc = edge_op_options(p, n, TFL_OPT_ArgMaxOptions, &opt);
+    if (rc)
+        return rc;
+    if (!fb_has(&opt, ARGMAX_OUTPUT_TYPE))
+        return 0;
+    const int type = fb_i8(&opt, ARGMAX_OUTPUT_TYPE, EDGE_INT64);
+    if (opt.c && opt.c->failed)
+        return edge_op_fail(p, EDGE_EFORMAT, "malformed ArgMaxOptions: %s", opt.c->why);
+    if (type != (int)out->type)
+        return edge_op_fail(p, EDGE_ESHAPE, "output_type is %s but the output tensor is %s",
+                            edge_dtype_name(type), edge_dtype_name(out->type));
+    return 0;
+}
+
+static int argmax_prepare(edge_prep *p, edge_node *n)
+{
+    int rc = edge_op_check_io(p, n, 2, 2, 1);
+    if (rc)
+        return rc;
+    const edge_tensor *in = edge_op_input(p, n, 0), *out = edge_op_output(p, n, 0);
+    argmax_data *d = edge_op_alloc(p, n, sizeof *d);
+    if (!d)
+        return EDGE_ENOMEM;
+    int axis = 0;
+    if ((rc = argmax_kind_of(p, in, out, &d->kind)) || (rc = argmax_options(p, n, out)))
+        return rc;
+    if (in->rank < 1)
+        return edge_op_fail(p, EDGE_ESHAPE, "input is a scalar; it needs at least 1 dimension");
+    if ((rc = argmax_axis(p, edge_op_input(p, n, 1), in->rank, &axis)))
+        return rc;
+    if (in->dims[axis] < 1)
+        return edge_op_fail(p, EDGE_ESHAPE, "input dimension %d (the axis) is empty", axis);
+    int32_t dims[EDGE_MAX_DIMS];
+    d->k.outer = d->k.inner = 1;
+    for (int i = 0, k = 0; i < in->rank; i++) {
+        if (i < axis)
+            d->k.outer *= (size_t)in->dims[i];
+        else if (i > axis)
+            d->k.inner *= (size_t)in->dims[i];
+        if (i != axis)
+            dims[k++] = in->dims[i];
+    }
+    d->k.axis = (size_t)in->dims[axis];
+    return check_out_dims(p, out, dims, in->rank - 1);
+}
+
+static void argmax_eval(const edge_node *n, void *const *t, void *scratch)
+{
+    const argmax_data *d = n->data;
+    const void *in = t[n->in[0]];
+    void *out = t[n->out[0]];
+    switch (d->kind) {
+    case ARGMAX_S8_I32: edge_ref_arg_max_s8_i32(&d->k, in, out); break;
+    case ARGMAX_S8_I64: edge_ref_arg_max_s8_i64(&d->k, in, out); break;
+    case ARGMAX_U8_I32: edge_ref_arg_max_u8_i32(&d->k, in, out); break;
+    case ARGMAX_U8_I64: edge_ref_arg_max_u8_i64(&d->k, in, out); break;
+    case ARGMAX_F32_I32: edge_ref_arg_max_f32_i32(&d->k, in, out); break;
+    case ARGMAX_F32_I64: edge_ref_arg_max_f32_i64(&d->k, in, out); break;
+    }
+}
+
+const edge_op edge_op_ARG_MAX = {
+    .code = TFL_BUILTIN_ARG_MAX,
+    .max_version = 3,
+    .prepare = argmax_prepare,
+    .eval = argmax_eval,
+};

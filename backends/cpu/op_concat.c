@@ -1,0 +1,143 @@
+/* backends/cpu/op_concat.c - CONCATENATION.
+ *
+ * Owns: validating the inputs against the output (same type and rank, equal
+ * dimensions except along the axis, whose extents add up to the output's),
+ * the ConcatenationOptions (axis, possibly negative; no fused activation, as
+ * TensorFlow Lite Micro requires) and, for int8/uint8, TFLM's rule that every
+ * input shares the output's scale and zero point (it does not requantize).
+ * Precomputes the per-input chunk sizes so eval is a sequence of memcpy.
+ * Does not own the copy (kernels/ref/transform.c). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cpu_op.h"
+#include "ref/transform.h"
+#include "runtime/tflite_schema.h"
+
+/* Field ids of ConcatenationOptions in schema.fbs. */
+enum { CONCAT_AXIS = 0, CONCAT_ACTIVATION = 1 };
+
+/* Inputs eval gathers on its stack (TFLM allows 10). */
+#define CONCAT_MAX_INPUTS 64
+
+typedef struct concat_data {
+    size_t outer;
+    int n_in;
+    size_t chunk[]; /* bytes of input i per outer step */
+} concat_data;
+
+/* Same scale and zero point as the output (or neither quantized). */
+static int concat_check_quant(edge_prep *p, const edge_tensor *in, int i, const edge_tensor *out)
+{
+    if (in->type != EDGE_INT8 && in->type != EDGE_UINT8)
+        return 0;
+    int rc = edge_op_check_quant(p, out, "output");
+    if (rc)
+        return rc;
+    char role[32];
+    snprintf(role, sizeof role, "input %d", i);
+    if ((rc = edge_op_check_quant(p, in, role)))
+        return rc;
+    if (in->q.scale[0] != out->q.scale[0] || in->q.zero_point[0] != out->q.zero_point[0])
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "input %d (tensor %d) has scale %g and zero point %d but the output "
+                            "has scale %g and zero point %d; concatenating %s tensors with "
+                            "different quantization is not supported (TFLite Micro rejects it "
+                            "too): requantize the inputs first",
+                            i, (int)(in - p->m->tensors), (double)in->q.scale[0],
+                            (int)in->q.zero_point[0], (double)out->q.scale[0],
+                            (int)out->q.zero_point[0], edge_dtype_name(in->type));
+    return 0;
+}
+
+/* Input I against the output; adds its extent along AXIS to *sum. */
+static int concat_check_input(edge_prep *p, const edge_tensor *in, int i, const edge_tensor *out,
+                              int axis, int64_t *sum)
+{
+    if (in->type != out->type)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED, "input %d has type %s but the output has %s", i,
+                            edge_dtype_name(in->type), edge_dtype_name(out->type));
+    if (in->rank != out->rank)
+        return edge_op_fail(p, EDGE_ESHAPE, "input %d has rank %d but the output has rank %d", i,
+                            in->rank, out->rank);
+    for (int d = 0; d < out->rank; d++)
+        if (d != axis && in->dims[d] != out->dims[d])
+            return edge_op_fail(p, EDGE_ESHAPE,
+                                "input %d has dimension %d = %d but the output has %d", i, d,
+                                (int)in->dims[d], (int)out->dims[d]);
+    *sum += in->dims[axis];
+    return concat_check_quant(p, in, i, out);
+}
+
+/* Axis from the options, normalized against the output rank. */
+static int concat_axis(edge_prep *p, const edge_node *n, const edge_tensor *out, int *axis)
+{
+    fb_table opt;
+    int rc = edge_op_options(p, n, TFL_OPT_ConcatenationOptions, &opt);
+    if (rc)
+        return rc;
+    const int32_t a = fb_i32(&opt, CONCAT_AXIS, 0);
+    const int act = fb_i8(&opt, CONCAT_ACTIVATION, TFL_ACT_NONE);
+    if (opt.c && opt.c->failed)
+        return edge_op_fail(p, EDGE_EFORMAT, "malformed ConcatenationOptions: %s", opt.c->why);
+    if (act != TFL_ACT_NONE)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED, "fused activation %d is not supported", act);
+    if (out->rank < 1 || a < -out->rank || a >= out->rank)
+        return edge_op_fail(p, EDGE_ERANGE, "axis %d is outside the output's %d dimensions", (int)a,
+                            out->rank);
+    *axis = a < 0 ? a + out->rank : a;
+    return 0;
+}
+
+static int concat_prepare(edge_prep *p, edge_node *n)
+{
+    int rc = edge_op_check_io(p, n, 1, CONCAT_MAX_INPUTS, 1);
+    if (rc)
+        return rc;
+    const edge_tensor *out = edge_op_output(p, n, 0);
+    int axis = 0;
+    if ((rc = concat_axis(p, n, out, &axis)))
+        return rc;
+    int64_t sum = 0;
+    for (int i = 0; i < n->n_in; i++) {
+        const edge_tensor *in = edge_op_input(p, n, i);
+        if (!in)
+            return edge_op_fail(p, EDGE_EFORMAT, "input %d is absent", i);
+        if ((rc = concat_check_input(p, in, i, out, axis, &sum)))
+            return rc;
+    }
+    if (sum != out->dims[axis])
+        return edge_op_fail(p, EDGE_ESHAPE,
+                            "inputs add up to %lld along axis %d but the output has %d",
+                            (long long)sum, axis, (int)out->dims[axis]);
+
+    concat_data *d = edge_op_alloc(p, n, sizeof *d + (size_t)n->n_in * sizeof d->chunk[0]);
+    if (!d)
+        return EDGE_ENOMEM;
+    size_t inner = edge_dtype_size(out->type);
+    d->outer = 1;
+    for (int k = 0; k < axis; k++)
+        d->outer *= (size_t)out->dims[k];
+    for (int k = axis + 1; k < out->rank; k++)
+        inner *= (size_t)out->dims[k];
+    d->n_in = n->n_in;
+    for (int i = 0; i < n->n_in; i++)
+        d->chunk[i] = (size_t)edge_op_input(p, n, i)->dims[axis] * inner;
+    return 0;
+}
+
+static void concat_eval(const edge_node *n, void *const *t, void *scratch)
+{
+    const concat_data *d = n->data;
+    const void *in[CONCAT_MAX_INPUTS];
+    for (int i = 0; i < d->n_in; i++)
+        in[i] = t[n->in[i]];
+    edge_ref_concat_bytes(d->outer, d->n_in, d->chunk, in, t[n->out[0]]);
+}
+
+const edge_op edge_op_CONCATENATION = {
+    .code = TFL_BUILTIN_CONCATENATION,
+    .max_version = 4,
+    .prepare = concat_prepare,
+    .eval = concat_eval,
+};

@@ -1,0 +1,172 @@
+/* backends/cpu/op_pad.c - PAD and PADV2.
+ *
+ * Owns: validating the constant paddings ([rank, 2], non-negative, output
+ * shape = input + before + after) and choosing the pad value as TensorFlow Lite
+ * Micro does: PADV2's constant_values scalar when given (for int8/uint8 it must
+ * share the output's scale and zero point), otherwise the output zero point
+ * for int8/uint8 and 0 for the other types. PAD and PADV2 share one
+ * implementation, as in TFLM. Does not own the copy (kernels/ref/transform.c). */
+#include <stdio.h>
+#include <string.h>
+
+#include "cpu_op.h"
+#include "ref/transform.h"
+#include "runtime/tflite_schema.h"
+
+_Static_assert(EDGE_MAX_DIMS <= EDGE_REF_MAX_DIMS, "pad kernel rank");
+
+typedef struct pad_data {
+    edge_ref_pad_params k;
+    size_t esize;
+    uint8_t value[8]; /* pad value, esize bytes */
+} pad_data;
+
+static void shape_text(const int32_t *dims, int rank, char *buf, size_t len)
+{
+    size_t used = (size_t)snprintf(buf, len, "[");
+    for (int i = 0; i < rank && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, i ? ",%d" : "%d", (int)dims[i]);
+    if (used < len)
+        snprintf(buf + used, len - used, "]");
+}
+
+static int check_out_dims(edge_prep *p, const edge_tensor *out, const int32_t *dims, int rank)
+{
+    bool same = out->rank == rank;
+    for (int i = 0; same && i < rank; i++)
+        same = out->dims[i] == dims[i];
+    if (same)
+        return 0;
+    char want[96], have[96];
+    shape_text(dims, rank, want, sizeof want);
+    shape_text(out->dims, out->rank, have, sizeof have);
+    return edge_op_fail(p, EDGE_ESHAPE,
+                        "output (tensor %d) is declared %s but the operator produces %s",
+                        (int)(out - p->m->tensors), have, want);
+}
+
+static int64_t padding_at(const edge_tensor *pads, size_t i)
+{
+    if (pads->type == EDGE_INT64) {
+        int64_t v;
+        memcpy(&v, (const uint8_t *)pads->data + i * sizeof v, sizeof v);
+        return v;
+    }
+    return ((const int32_t *)pads->data)[i];
+}
+
+/* Paddings into d->k, checked against the input and the declared output. */
+static int pad_paddings(edge_prep *p, const edge_tensor *in, const edge_tensor *pads,
+                        const edge_tensor *out, pad_data *d)
+{
+    int rc = edge_op_check_const(p, pads, "paddings",
+                                 pads->type == EDGE_INT64 ? EDGE_INT64 : EDGE_INT32);
+    if (rc)
+        return rc;
+    if (pads->rank != 2 || pads->dims[0] != in->rank || pads->dims[1] != 2)
+        return edge_op_fail(p, EDGE_ESHAPE, "paddings must have shape [%d,2] for a rank-%d input",
+                            in->rank, in->rank);
+    int32_t dims[EDGE_MAX_DIMS];
+    d->k.rank = in->rank;
+    for (int i = 0; i < in->rank; i++) {
+        const int64_t lo = padding_at(pads, 2 * (size_t)i);
+        const int64_t hi = padding_at(pads, 2 * (size_t)i + 1);
+        if (lo < 0 || hi < 0)
+            return edge_op_fail(p, EDGE_ERANGE,
+                                "paddings of dimension %d are [%lld,%lld]; "
+                                "negative paddings are not supported",
+                                i, (long long)lo, (long long)hi);
+        if (lo > INT32_MAX || hi > INT32_MAX || in->dims[i] + lo + hi > INT32_MAX)
+            return edge_op_fail(p, EDGE_ELIMIT, "padded dimension %d is too large", i);
+        d->k.in_dims[i] = in->dims[i];
+        d->k.before[i] = (int32_t)lo;
+        d->k.after[i] = (int32_t)hi;
+        dims[i] = (int32_t)(in->dims[i] + lo + hi);
+    }
+    return check_out_dims(p, out, dims, in->rank);
+}
+
+/* The value written into the padding (esize bytes into d->value). */
+static int pad_value(edge_prep *p, const edge_tensor *in, const edge_tensor *cv,
+                     const edge_tensor *out, pad_data *d)
+{
+    const bool quantized = in->type == EDGE_INT8 || in->type == EDGE_UINT8;
+    if (cv) {
+        int rc = edge_op_check_const(p, cv, "constant_values", in->type);
+        if (rc)
+            return rc;
+        if (cv->count != 1)
+            return edge_op_fail(p, EDGE_ESHAPE, "constant_values has %zu elements, expected 1",
+                                cv->count);
+        if (quantized) {
+            if ((rc = edge_op_check_quant(p, out, "output")) ||
+                (rc = edge_op_check_quant(p, cv, "constant_values")))
+                return rc;
+            if (cv->q.scale[0] != out->q.scale[0] || cv->q.zero_point[0] != out->q.zero_point[0])
+                return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                                    "constant_values (scale %g, zero point "
+                                    "%d) must be quantized like the output (scale %g, zero point "
+                                    "%d)",
+                                    (double)cv->q.scale[0], (int)cv->q.zero_point[0],
+                                    (double)out->q.scale[0], (int)out->q.zero_point[0]);
+        }
+        memcpy(d->value, cv->data, d->esize);
+        return 0;
+    }
+    memset(d->value, 0, sizeof d->value);
+    if (quantized) {
+        int rc = edge_op_check_quant(p, out, "output");
+        if (rc)
+            return rc;
+        d->value[0] = (uint8_t)out->q.zero_point[0];
+    }
+    return 0;
+}
+
+static int pad_prepare(edge_prep *p, edge_node *n)
+{
+    int rc = edge_op_check_io(p, n, 2, 3, 1);
+    if (rc)
+        return rc;
+    const edge_tensor *in = edge_op_input(p, n, 0), *out = edge_op_output(p, n, 0);
+    if ((rc = edge_op_check_type(p, out, "output", in->type)))
+        return rc;
+    switch (in->type) {
+    case EDGE_FLOAT32:
+    case EDGE_INT8:
+    case EDGE_UINT8:
+    case EDGE_INT16:
+    case EDGE_INT32:
+    case EDGE_INT64: break;
+    default:
+        return edge_op_fail(p, EDGE_EUNSUPPORTED, "input type %s is not supported",
+                            edge_dtype_name(in->type));
+    }
+    pad_data *d = edge_op_alloc(p, n, sizeof *d);
+    if (!d)
+        return EDGE_ENOMEM;
+    d->esize = edge_dtype_size(in->type);
+    if ((rc = pad_paddings(p, in, edge_op_input(p, n, 1), out, d)))
+        return rc;
+    return pad_value(p, in, edge_op_input(p, n, 2), out, d);
+}
+
+static void pad_eval(const edge_node *n, void *const *t, void *scratch)
+{
+    const pad_data *d = n->data;
+    edge_ref_pad_bytes(&d->k, d->esize, t[n->in[0]], d->value, t[n->out[0]]);
+}
+
+const edge_op edge_op_PAD = {
+    .code = TFL_BUILTIN_PAD,
+    .max_version = 4,
+    .prepare = pad_prepare,
+    .eval = pad_eval,
+};
+
+const edge_op edge_op_PADV2 = {
+    .code = TFL_BUILTIN_PADV2,
+    .max_version = 4,
+    .prepare = pad_prepare,
+    .eval = pad_eval,
+};

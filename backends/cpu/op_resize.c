@@ -1,0 +1,226 @@
+/* backends/cpu/op_resize.c - RESIZE_NEAREST_NEIGHBOR and RESIZE_BILINEAR.
+ *
+ * Owns: validating the NHWC input, the constant size operand (two positive
+ * int32 values) and the declared output [batch, size0, size1, depth]; reading
+ * align_corners / half_pixel_centers; and precomputing, per output row and
+ * column, the source indices (and bilinear weights) into the prepared data, so
+ * eval only indexes and blends. Kernel choice follows TensorFlow Lite:
+ * nearest copies elements of any type; bilinear is 10-bit fixed point for
+ * int8 (ResizeBilinearInteger), float weights for float32 and uint8.
+ * Does not own the arithmetic (kernels/ref/resize.c). */
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cpu_op.h"
+#include "ref/resize.h"
+#include "runtime/tflite_schema.h"
+
+/* Field ids in schema.fbs (new_height/new_width of ResizeBilinearOptions are deprecated). */
+enum { BILINEAR_ALIGN_CORNERS = 2, BILINEAR_HALF_PIXEL = 3 };
+enum { NEAREST_ALIGN_CORNERS = 0, NEAREST_HALF_PIXEL = 1 };
+
+typedef enum resize_kind {
+    RESIZE_NEAREST,
+    RESIZE_BILINEAR_S8,
+    RESIZE_BILINEAR_U8,
+    RESIZE_BILINEAR_F32
+} resize_kind;
+
+/* Tables follow the struct: out_h entries for rows, then out_w for columns. */
+typedef struct resize_data {
+    edge_ref_resize_params k;
+    resize_kind kind;
+    size_t esize;
+    size_t xtab_offset; /* bytes from tables[] to the column table */
+    max_align_t tables[];
+} resize_data;
+
+typedef struct resize_flags {
+    bool align_corners, half_pixel_centers;
+} resize_flags;
+
+static void shape_text(const int32_t *dims, int rank, char *buf, size_t len)
+{
+    size_t used = (size_t)snprintf(buf, len, "[");
+    for (int i = 0; i < rank && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, i ? ",%d" : "%d", (int)dims[i]);
+    if (used < len)
+        snprintf(buf + used, len - used, "]");
+}
+
+static int check_out_dims(edge_prep *p, const edge_tensor *out, const int32_t *dims, int rank)
+{
+    bool same = out->rank == rank;
+    for (int i = 0; same && i < rank; i++)
+        same = out->dims[i] == dims[i];
+    if (same)
+        return 0;
+    char want[96], have[96];
+    shape_text(dims, rank, want, sizeof want);
+    shape_text(out->dims, out->rank, have, sizeof have);
+    return edge_op_fail(p, EDGE_ESHAPE,
+                        "output (tensor %d) is declared %s but the operator produces %s",
+                        (int)(out - p->m->tensors), have, want);
+}
+
+static int resize_flags_read(edge_prep *p, const edge_node *n, bool bilinear, resize_flags *f)
+{
+    fb_table opt;
+    int rc = edge_op_options(
+        p, n, bilinear ? TFL_OPT_ResizeBilinearOptions : TFL_OPT_ResizeNearestNeighborOptions,
+        &opt);
+    if (rc)
+        return rc;
+    f->align_corners =
+        fb_bool(&opt, bilinear ? BILINEAR_ALIGN_CORNERS : NEAREST_ALIGN_CORNERS, false);
+    f->half_pixel_centers =
+        fb_bool(&opt, bilinear ? BILINEAR_HALF_PIXEL : NEAREST_HALF_PIXEL, false);
+    if (opt.c && opt.c->failed)
+        return edge_op_fail(p, EDGE_EFORMAT, "malformed resize options: %s", opt.c->why);
+    if (bilinear && f->align_corners && f->half_pixel_centers)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "align_corners and half_pixel_centers cannot both be set");
+    return 0;
+}
+
+/* Input [b,h,w,c] (non-empty spatially), size = [out_h, out_w] > 0, output matches. */
+static int resize_shapes(edge_prep *p, const edge_node *n, edge_ref_resize_params *k)
+{
+    const edge_tensor *in = edge_op_input(p, n, 0), *size = edge_op_input(p, n, 1);
+    const edge_tensor *out = edge_op_output(p, n, 0);
+    int rc = edge_op_check_rank(p, in, "input", 4);
+    if (rc || (rc = edge_op_check_type(p, out, "output", in->type)) ||
+        (rc = edge_op_check_const(p, size, "size", EDGE_INT32)))
+        return rc;
+    if (size->rank != 1 || size->count != 2)
+        return edge_op_fail(p, EDGE_ESHAPE, "size must hold 2 values (height, width)");
+    const int32_t *sz = size->data;
+    if (sz[0] <= 0 || sz[1] <= 0)
+        return edge_op_fail(p, EDGE_ERANGE, "size [%d,%d] must be positive", (int)sz[0],
+                            (int)sz[1]);
+    if (in->count == 0 || out->count == 0)
+        return edge_op_fail(p, EDGE_ESHAPE, "empty input or output tensors are not supported");
+    *k = (edge_ref_resize_params){.batches = in->dims[0],
+                                  .in_h = in->dims[1],
+                                  .in_w = in->dims[2],
+                                  .depth = in->dims[3],
+                                  .out_h = sz[0],
+                                  .out_w = sz[1]};
+    const int32_t dims[4] = {in->dims[0], sz[0], sz[1], in->dims[3]};
+    return check_out_dims(p, out, dims, 4);
+}
+
+static int resize_kind_of(edge_prep *p, edge_dtype type, bool bilinear, resize_kind *kind)
+{
+    if (!bilinear) {
+        *kind = RESIZE_NEAREST;
+        return 0;
+    }
+    switch (type) {
+    case EDGE_INT8: *kind = RESIZE_BILINEAR_S8; return 0;
+    case EDGE_UINT8: *kind = RESIZE_BILINEAR_U8; return 0;
+    case EDGE_FLOAT32: *kind = RESIZE_BILINEAR_F32; return 0;
+    default:
+        return edge_op_fail(p, EDGE_EUNSUPPORTED, "input type %s is not supported",
+                            edge_dtype_name(type));
+    }
+}
+
+static size_t table_entry_size(resize_kind kind)
+{
+    switch (kind) {
+    case RESIZE_NEAREST: return sizeof(int32_t);
+    case RESIZE_BILINEAR_S8: return sizeof(edge_ref_lerp_q10);
+    default: return sizeof(edge_ref_lerp_f32);
+    }
+}
+
+/* Fill the row and column tables. */
+static int resize_tables(edge_prep *p, resize_data *d, resize_flags f)
+{
+    const edge_ref_resize_params *k = &d->k;
+    void *y = d->tables, *x = (uint8_t *)d->tables + d->xtab_offset;
+    switch (d->kind) {
+    case RESIZE_NEAREST:
+        edge_ref_resize_nearest_index(k->in_h, k->out_h, f.align_corners, f.half_pixel_centers, y);
+        edge_ref_resize_nearest_index(k->in_w, k->out_w, f.align_corners, f.half_pixel_centers, x);
+        return 0;
+    case RESIZE_BILINEAR_S8:
+        if (!edge_ref_bilinear_coeffs_q10(k->in_h, k->out_h, f.align_corners, f.half_pixel_centers,
+                                          y) ||
+            !edge_ref_bilinear_coeffs_q10(k->in_w, k->out_w, f.align_corners, f.half_pixel_centers,
+                                          x))
+            return edge_op_fail(p, EDGE_ELIMIT,
+                                "resizing %dx%d to %dx%d overflows the int8 "
+                                "fixed-point coordinates",
+                                (int)k->in_h, (int)k->in_w, (int)k->out_h, (int)k->out_w);
+        return 0;
+    default:
+        edge_ref_bilinear_coeffs_f32(k->in_h, k->out_h, f.align_corners, f.half_pixel_centers, y);
+        edge_ref_bilinear_coeffs_f32(k->in_w, k->out_w, f.align_corners, f.half_pixel_centers, x);
+        return 0;
+    }
+}
+
+static int resize_prepare(edge_prep *p, edge_node *n, bool bilinear)
+{
+    int rc = edge_op_check_io(p, n, 2, 2, 1);
+    if (rc)
+        return rc;
+    resize_flags f = {false, false};
+    edge_ref_resize_params k = {0};
+    resize_kind kind = RESIZE_NEAREST;
+    const edge_tensor *in = edge_op_input(p, n, 0);
+    if ((rc = resize_flags_read(p, n, bilinear, &f)) || (rc = resize_shapes(p, n, &k)) ||
+        (rc = resize_kind_of(p, in->type, bilinear, &kind)))
+        return rc;
+    const size_t entry = table_entry_size(kind);
+    const size_t entries = (size_t)k.out_h + (size_t)k.out_w;
+    resize_data *d = edge_op_alloc(p, n, sizeof *d + entries * entry);
+    if (!d)
+        return EDGE_ENOMEM;
+    d->k = k;
+    d->kind = kind;
+    d->esize = edge_dtype_size(in->type);
+    d->xtab_offset = (size_t)k.out_h * entry;
+    return resize_tables(p, d, f);
+}
+
+static int nearest_prepare(edge_prep *p, edge_node *n)
+{
+    return resize_prepare(p, n, false);
+}
+
+static int bilinear_prepare(edge_prep *p, edge_node *n)
+{
+    return resize_prepare(p, n, true);
+}
+
+static void resize_eval(const edge_node *n, void *const *t, void *scratch)
+{
+    const resize_data *d = n->data;
+    const void *in = t[n->in[0]];
+    void *out = t[n->out[0]];
+    const void *y = d->tables, *x = (const uint8_t *)d->tables + d->xtab_offset;
+    switch (d->kind) {
+    case RESIZE_NEAREST: edge_ref_resize_nearest_bytes(&d->k, y, x, d->esize, in, out); break;
+    case RESIZE_BILINEAR_S8: edge_ref_resize_bilinear_s8(&d->k, y, x, in, out); break;
+    case RESIZE_BILINEAR_U8: edge_ref_resize_bilinear_u8(&d->k, y, x, in, out); break;
+    case RESIZE_BILINEAR_F32: edge_ref_resize_bilinear_f32(&d->k, y, x, in, out); break;
+    }
+}
+
+const edge_op edge_op_RESIZE_NEAREST_NEIGHBOR = {
+    .code = TFL_BUILTIN_RESIZE_NEAREST_NEIGHBOR,
+    .max_version = 4,
+    .prepare = nearest_prepare,
+    .eval = resize_eval,
+};
+
+const edge_op edge_op_RESIZE_BILINEAR = {
+    .code = TFL_BUILTIN_RESIZE_BILINEAR,
+    .max_version = 4,
+    .prepare = bilinear_prepare,
+    .eval = resize_eval,
+};

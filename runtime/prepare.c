@@ -39,17 +39,33 @@ static int check_tensor_types(edge_model *m, const edge_node *n, edge_error *err
     return 0;
 }
 
+/* Type of the node's first input (what an unsupported-operator message names). */
+static const char *node_type(const edge_model *m, const edge_node *n)
+{
+    if (n->n_in > 0 && n->in[0] >= 0)
+        return edge_dtype_name(m->tensors[n->in[0]].type);
+    if (n->n_out > 0)
+        return edge_dtype_name(m->tensors[n->out[0]].type);
+    return "no tensors";
+}
+
+static int unsupported(const edge_model *m, const edge_node *n, edge_error *err)
+{
+    return edge__seterr(err, EDGE_EUNSUPPORTED,
+                        "node %d: operator %s (builtin code %d) on %s is not supported",
+                        (int)n->file_index, op_label(n->code), (int)n->code, node_type(m, n));
+}
+
 static int prepare_node(edge_model *m, edge_node *n, edge_error *err)
 {
     const edge_op *op = edge_cpu_find_op(n->code);
     if (!op)
-        return edge__seterr(err, EDGE_EUNSUPPORTED,
-                            "node %d: operator %s (builtin code %d) is not supported",
-                            (int)n->file_index, op_label(n->code), (int)n->code);
+        return unsupported(m, n, err);
     if (n->version < 1 || n->version > op->max_version)
-        return edge__seterr(
-            err, EDGE_EUNSUPPORTED, "node %d: operator %s version %d is not supported (at most %d)",
-            (int)n->file_index, op_label(n->code), (int)n->version, (int)op->max_version);
+        return edge__seterr(err, EDGE_EUNSUPPORTED,
+                            "node %d: operator %s version %d on %s is not supported (at most %d)",
+                            (int)n->file_index, op_label(n->code), (int)n->version, node_type(m, n),
+                            (int)op->max_version);
     int rc = check_tensor_types(m, n, err);
     if (rc)
         return rc;
@@ -60,12 +76,15 @@ static int prepare_node(edge_model *m, edge_node *n, edge_error *err)
     if (rc) {
         if (!local.message[0])
             snprintf(local.message, sizeof local.message, "%s", edge_strerror(rc));
-        const char *type = "";
-        if (n->n_in > 0 && n->in[0] >= 0)
-            type = edge_dtype_name(m->tensors[n->in[0]].type);
         return edge__seterr(err, rc, "node %d (%s v%d, %s): %s", (int)n->file_index,
-                            op_label(n->code), (int)n->version, type, local.message);
+                            op_label(n->code), (int)n->version, node_type(m, n), local.message);
     }
+    if (m->fb.failed) /* an options field the prepare read was malformed */
+        return edge__seterr(err, EDGE_EFORMAT,
+                            "node %d (%s v%d): malformed model file: builtin options: %s at byte "
+                            "%zu",
+                            (int)n->file_index, op_label(n->code), (int)n->version,
+                            m->fb.why ? m->fb.why : "bad data", m->fb.at);
     m->prepared_bytes += n->data_bytes;
     return 0;
 }
@@ -76,9 +95,7 @@ int edge__model_prepare(edge_model *m, edge_error *err)
     for (int32_t i = 0; i < m->n_nodes; i++) {
         const edge_node *n = &m->nodes[i];
         if (!edge_cpu_find_op(n->code))
-            return edge__seterr(err, EDGE_EUNSUPPORTED,
-                                "node %d: operator %s (builtin code %d) is not supported",
-                                (int)n->file_index, op_label(n->code), (int)n->code);
+            return unsupported(m, n, err);
     }
     for (int32_t i = 0; i < m->n_nodes; i++) {
         int rc = prepare_node(m, &m->nodes[i], err);

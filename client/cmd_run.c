@@ -1,0 +1,260 @@
+/* client/cmd_run.c - `edgectl run FILE.tflite --input F ...`: offline inference.
+ *
+ * Owns: reading raw input tensors from files (or stdin), one invoke through
+ * libedge, and printing the outputs: JSON with dequantized values (default),
+ * raw bytes, or the top-K classes of output 0 with optional labels. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "edge/runtime.h"
+#include "edgectl.h"
+
+#define MAX_INPUTS 16
+
+typedef struct run_args {
+    const char *model;
+    const char *inputs[MAX_INPUTS];
+    int n_inputs;
+    const char *output;
+    const char *labels;
+    const char *format; /* json | raw | top */
+    int top;
+} run_args;
+
+static int usage(void)
+{
+    fprintf(stderr, "usage: edgectl run FILE.tflite --input F [--input F ...] [--output F]\n"
+                    "                   [--format json|raw] [--top K [--labels FILE]]\n"
+                    "  --input F    raw bytes of input tensor N (in order); '-' reads stdin\n"
+                    "  --format     json: outputs with dequantized values (default)\n"
+                    "               raw: the output tensors' bytes, concatenated\n"
+                    "  --top K      the K highest scores of output 0, with labels if given\n");
+    return EDGECTL_EUSAGE;
+}
+
+static int parse_args(int argc, char **argv, run_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->format = "json";
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(arg, "--input") && val) {
+            if (a->n_inputs == MAX_INPUTS)
+                return usage();
+            a->inputs[a->n_inputs++] = val;
+            i++;
+        } else if (!strcmp(arg, "--output") && val) {
+            a->output = val;
+            i++;
+        } else if (!strcmp(arg, "--format") && val) {
+            if (strcmp(val, "json") && strcmp(val, "raw"))
+                return usage();
+            a->format = val;
+            i++;
+        } else if (!strcmp(arg, "--labels") && val) {
+            a->labels = val;
+            i++;
+        } else if (!strcmp(arg, "--top") && val) {
+            a->top = atoi(val);
+            if (a->top < 1)
+                return usage();
+            a->format = "top";
+            i++;
+        } else if (arg[0] != '-' && !a->model) {
+            a->model = arg;
+        } else {
+            return usage();
+        }
+    }
+    return a->model ? 0 : usage();
+}
+
+/* Fill DST (exactly N bytes) from PATH or stdin. */
+static int read_input(const char *path, void *dst, size_t n, size_t idx)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    if (!f) {
+        fprintf(stderr, "edgectl: input %zu: cannot open %s: %s\n", idx, path, strerror(errno));
+        return EDGECTL_EIO;
+    }
+    size_t got = fread(dst, 1, n, f);
+    int extra = fgetc(f);
+    if (f != stdin)
+        fclose(f);
+    if (got != n || extra != EOF) {
+        fprintf(stderr, "edgectl: input %zu: %s has %s bytes, the model wants exactly %zu\n",
+                idx, path, got != n ? "too few" : "too many", n);
+        return EDGECTL_EFAIL;
+    }
+    return 0;
+}
+
+static double dequant(const edge_tensor_info *t, const void *data, size_t i)
+{
+    double q;
+    switch (t->type) {
+    case EDGE_FLOAT32: return ((const float *)data)[i];
+    case EDGE_INT8: q = ((const int8_t *)data)[i]; break;
+    case EDGE_UINT8: q = ((const uint8_t *)data)[i]; break;
+    case EDGE_INT16: q = ((const int16_t *)data)[i]; break;
+    case EDGE_INT32: q = ((const int32_t *)data)[i]; break;
+    case EDGE_INT64: q = (double)((const int64_t *)data)[i]; break;
+    default: return 0.0;
+    }
+    if (t->quant_count < 1)
+        return q;
+    size_t c = 0;
+    if (t->quant_count > 1) {
+        size_t inner = 1;
+        for (int d = t->quant_axis + 1; d < t->rank; d++)
+            inner *= (size_t)t->dims[d];
+        c = (i / inner) % (size_t)t->quant_count;
+    }
+    return (q - t->zero_points[c]) * (double)t->scales[c];
+}
+
+static size_t elem_count(const edge_tensor_info *t)
+{
+    size_t es = edge_dtype_size(t->type);
+    return es ? t->bytes / es : 0;
+}
+
+static void print_json(const edge_model *m, const edge_interp *it)
+{
+    printf("{\"outputs\":[");
+    for (size_t o = 0; o < edge_model_output_count(m); o++) {
+        edge_tensor_info t;
+        edge_model_output_info(m, o, &t);
+        const void *data = edge_interp_output(it, o, NULL);
+        printf("%s{\"name\":", o ? "," : "");
+        edgectl_json_str(stdout, t.name);
+        printf(",\"datatype\":\"%s\",\"shape\":", edge_dtype_name(t.type));
+        edgectl_print_shape(stdout, t.dims, t.rank);
+        printf(",\"data\":[");
+        for (size_t i = 0; i < elem_count(&t); i++)
+            printf(i ? ",%.6g" : "%.6g", dequant(&t, data, i));
+        printf("]}");
+    }
+    printf("]}\n");
+}
+
+static char **read_labels(const char *path, size_t *n)
+{
+    size_t len = 0, cap = 0;
+    char **lines = NULL, buf[256];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    while (fgets(buf, sizeof buf, f)) {
+        buf[strcspn(buf, "\r\n")] = 0;
+        if (len == cap) {
+            cap = cap ? cap * 2 : 16;
+            char **grown = realloc(lines, cap * sizeof *lines);
+            if (!grown)
+                break;
+            lines = grown;
+        }
+        lines[len++] = strdup(buf);
+    }
+    fclose(f);
+    *n = len;
+    return lines;
+}
+
+static int print_top(const edge_model *m, const edge_interp *it, const run_args *a)
+{
+    edge_tensor_info t;
+    edge_model_output_info(m, 0, &t);
+    const void *data = edge_interp_output(it, 0, NULL);
+    const size_t n = elem_count(&t);
+    size_t nl = 0;
+    char **labels = a->labels ? read_labels(a->labels, &nl) : NULL;
+    if (a->labels && !labels) {
+        fprintf(stderr, "edgectl: cannot read labels %s: %s\n", a->labels, strerror(errno));
+        return EDGECTL_EIO;
+    }
+    bool *used = calloc(n ? n : 1, 1);
+    for (int k = 0; k < a->top && (size_t)k < n; k++) {
+        size_t best = n;
+        for (size_t i = 0; i < n; i++)
+            if (!used[i] && (best == n || dequant(&t, data, i) > dequant(&t, data, best)))
+                best = i;
+        used[best] = true;
+        printf("%-4zu %-24s %.4f\n", best, best < nl ? labels[best] : "", dequant(&t, data, best));
+    }
+    free(used);
+    for (size_t i = 0; i < nl; i++)
+        free(labels[i]);
+    free(labels);
+    return EDGECTL_OK;
+}
+
+static int write_raw(const edge_model *m, const edge_interp *it, const char *path)
+{
+    FILE *f = path ? fopen(path, "wb") : stdout;
+    if (!f) {
+        fprintf(stderr, "edgectl: cannot write %s: %s\n", path, strerror(errno));
+        return EDGECTL_EIO;
+    }
+    int rc = EDGECTL_OK;
+    for (size_t o = 0; o < edge_model_output_count(m); o++) {
+        size_t n;
+        const void *data = edge_interp_output(it, o, &n);
+        if (fwrite(data, 1, n, f) != n)
+            rc = EDGECTL_EIO;
+    }
+    if ((f != stdout ? fclose(f) : fflush(f)) != 0)
+        rc = EDGECTL_EIO;
+    if (rc)
+        fprintf(stderr, "edgectl: writing the output failed\n");
+    return rc;
+}
+
+int edgectl_run(int argc, char **argv)
+{
+    run_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc)
+        return rc;
+    edge_model *m = NULL;
+    edge_interp *it = NULL;
+    edge_error err = {0};
+    if ((rc = edge_model_open(a.model, NULL, &m, &err)) != 0) {
+        fprintf(stderr, "edgectl: %s\n", err.message);
+        return rc == EDGE_EIO ? EDGECTL_EIO : EDGECTL_EFAIL;
+    }
+    if ((size_t)a.n_inputs != edge_model_input_count(m)) {
+        fprintf(stderr, "edgectl: %s has %zu inputs; give one --input for each (got %d)\n",
+                a.model, edge_model_input_count(m), a.n_inputs);
+        edge_model_unref(m);
+        return EDGECTL_EUSAGE;
+    }
+    if (edge_interp_new(m, &it, &err)) {
+        fprintf(stderr, "edgectl: %s\n", err.message);
+        edge_model_unref(m);
+        return EDGECTL_EFAIL;
+    }
+    for (int i = 0; i < a.n_inputs && !rc; i++) {
+        size_t n;
+        void *dst = edge_interp_input(it, (size_t)i, &n);
+        rc = read_input(a.inputs[i], dst, n, (size_t)i);
+    }
+    if (!rc && edge_interp_invoke(it) != 0)
+        rc = EDGECTL_EFAIL;
+    if (!rc) {
+        if (!strcmp(a.format, "raw"))
+            rc = write_raw(m, it, a.output);
+        else if (!strcmp(a.format, "top"))
+            rc = print_top(m, it, &a);
+        else
+            print_json(m, it);
+    }
+    edge_interp_free(it);
+    edge_model_unref(m);
+    return rc;
+}

@@ -1,0 +1,69 @@
+/* client/edgectl.c - edgectl: the command-line client of edged.
+ *
+ * Owns: the command dispatch, --help and --version, and small output helpers
+ * shared by the subcommands. The offline subcommands (inspect, run) use
+ * libedge directly and need no daemon. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "edgectl.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: edgectl COMMAND [ARGS]\n"
+            "\n"
+            "Offline commands (no daemon needed):\n"
+            "  inspect FILE.tflite [--json]    operators, tensors, quantization, memory plan\n"
+            "  run FILE.tflite --input F [--input F ...] [--output F] [--format json|raw]\n"
+            "                                  run the model once on raw input bytes\n"
+            "\n"
+            "Exit codes: 0 success, 1 the model was refused or the run failed,\n"
+            "            2 bad command line, 3 a file could not be read or written.\n");
+}
+
+void edgectl_json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+void edgectl_print_shape(FILE *f, const int32_t *dims, int rank)
+{
+    fputc('[', f);
+    for (int i = 0; i < rank; i++)
+        fprintf(f, i ? ",%d" : "%d", (int)dims[i]);
+    fputc(']', f);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return EDGECTL_EUSAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return EDGECTL_OK;
+    }
+    if (!strcmp(cmd, "--version")) {
+        printf("edgectl %s\n", EDGE_VERSION);
+        return EDGECTL_OK;
+    }
+    if (!strcmp(cmd, "inspect"))
+        return edgectl_inspect(argc - 1, argv + 1);
+    if (!strcmp(cmd, "run"))
+        return edgectl_run(argc - 1, argv + 1);
+    fprintf(stderr, "edgectl: unknown command '%s' (try edgectl --help)\n", cmd);
+    return EDGECTL_EUSAGE;
+}

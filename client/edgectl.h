@@ -1,0 +1,26 @@
+/* client/edgectl.h - shared pieces of the edgectl command-line tool.
+ *
+ * Owns: the exit codes edgectl promises scripts, and the entry points of its
+ * subcommands (one file each). */
+#ifndef EDGECTL_H
+#define EDGECTL_H
+
+#include <stdio.h>
+
+/* Exit codes (documented in edgectl --help and docs/operations.md). */
+enum {
+    EDGECTL_OK = 0,
+    EDGECTL_EFAIL = 1,  /* the model was refused or the operation failed */
+    EDGECTL_EUSAGE = 2, /* bad command line */
+    EDGECTL_EIO = 3,    /* an input or output file could not be read or written */
+};
+
+int edgectl_inspect(int argc, char **argv);
+int edgectl_run(int argc, char **argv);
+
+/* JSON string with escapes, quotes included. */
+void edgectl_json_str(FILE *f, const char *s);
+/* "[1,96,96,1]" */
+void edgectl_print_shape(FILE *f, const int32_t *dims, int rank);
+
+#endif

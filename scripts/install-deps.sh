@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# scripts/install-deps.sh - install what edged needs on Debian 12 (idempotent).
+#   scripts/install-deps.sh          build + run dependencies
+#   scripts/install-deps.sh --test   also what the test suite and CI use
+# Runs apt-get as root, through sudo when not root. Skips apt-get entirely when
+# every package is already installed, so it is cheap to run again.
+set -euo pipefail
+
+pkgs=(build-essential meson ninja-build pkg-config libopenblas-dev)
+if [[ "${1:-}" == "--test" ]]; then
+    pkgs+=(libcmocka-dev valgrind clang)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+as_root=()
+if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || { echo "install-deps: run as root or install sudo" >&2; exit 1; }
+    as_root=(sudo)
+fi
+echo "install-deps: installing ${missing[*]}" >&2
+"${as_root[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# scripts/run-tests.sh - README command 2: install, build, and pass the whole test suite.
+# Shared test data (models, operator vectors) is read from ../shared beside the
+# project; tests that need it print SKIP when it is absent.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh --test
+[[ -d build ]] || meson setup build -Dwerror=true >/dev/null
+ninja -C build
+meson test -C build --print-errorlogs --num-processes 2 "$@"

@@ -16,8 +16,7 @@
 static inline size_t nhwc(int32_t b, int32_t y, int32_t x, int32_t c, int32_t h, int32_t w,
                           int32_t ch)
 {
-    return (((size_t)b * (size_t)h + (size_t)y) * (size_t)w + (size_t)x) * (size_t)ch +
-           (size_t)c;
+    return (((size_t)b * (size_t)h + (size_t)y) * (size_t)w + (size_t)x) * (size_t)ch + (size_t)c;
 }
 
 static inline int32_t requant(const edge_conv_params *p, int32_t acc, int32_t oc)
@@ -29,31 +28,31 @@ static inline int32_t requant(const edge_conv_params *p, int32_t acc, int32_t oc
 
 /* Accumulator of one output pixel/channel over the filter window (int8 or uint8
  * data, decided by the macro instantiation below). */
-#define EDGE_CONV_ACC(NAME, T)                                                              \
-    static int32_t NAME(const edge_conv_params *p, const T *in, const T *w, int32_t b,     \
-                        int32_t oy, int32_t ox, int32_t oc)                                 \
-    {                                                                                       \
-        const int32_t y0 = oy * p->stride_h - p->pad_h;                                     \
-        const int32_t x0 = ox * p->stride_w - p->pad_w;                                     \
-        int32_t acc = 0;                                                                    \
-        for (int32_t fy = 0; fy < p->k_h; fy++) {                                           \
-            const int32_t iy = y0 + p->dil_h * fy;                                          \
-            if (iy < 0 || iy >= p->in_h)                                                    \
-                continue;                                                                   \
-            for (int32_t fx = 0; fx < p->k_w; fx++) {                                       \
-                const int32_t ix = x0 + p->dil_w * fx;                                      \
-                if (ix < 0 || ix >= p->in_w)                                                \
-                    continue;                                                               \
-                const T *xi = in + nhwc(b, iy, ix, 0, p->in_h, p->in_w, p->in_c);           \
-                const T *wi = w + nhwc(oc, fy, fx, 0, p->k_h, p->k_w, p->in_c);             \
-                for (int32_t ic = 0; ic < p->in_c; ic++) {                                  \
-                    const int32_t xv = edge_wrap_add32(xi[ic], p->input_offset);            \
-                    const int32_t wv = edge_wrap_add32(wi[ic], p->filter_offset);           \
-                    acc = edge_wrap_add32(acc, edge_wrap_mul32(wv, xv));                    \
-                }                                                                           \
-            }                                                                               \
-        }                                                                                   \
-        return acc;                                                                         \
+#define EDGE_CONV_ACC(NAME, T)                                                                     \
+    static int32_t NAME(const edge_conv_params *p, const T *in, const T *w, int32_t b, int32_t oy, \
+                        int32_t ox, int32_t oc)                                                    \
+    {                                                                                              \
+        const int32_t y0 = oy * p->stride_h - p->pad_h;                                            \
+        const int32_t x0 = ox * p->stride_w - p->pad_w;                                            \
+        int32_t acc = 0;                                                                           \
+        for (int32_t fy = 0; fy < p->k_h; fy++) {                                                  \
+            const int32_t iy = y0 + p->dil_h * fy;                                                 \
+            if (iy < 0 || iy >= p->in_h)                                                           \
+                continue;                                                                          \
+            for (int32_t fx = 0; fx < p->k_w; fx++) {                                              \
+                const int32_t ix = x0 + p->dil_w * fx;                                             \
+                if (ix < 0 || ix >= p->in_w)                                                       \
+                    continue;                                                                      \
+                const T *xi = in + nhwc(b, iy, ix, 0, p->in_h, p->in_w, p->in_c);                  \
+                const T *wi = w + nhwc(oc, fy, fx, 0, p->k_h, p->k_w, p->in_c);                    \
+                for (int32_t ic = 0; ic < p->in_c; ic++) {                                         \
+                    const int32_t xv = edge_wrap_add32(xi[ic], p->input_offset);                   \
+                    const int32_t wv = edge_wrap_add32(wi[ic], p->filter_offset);                  \
+                    acc = edge_wrap_add32(acc, edge_wrap_mul32(wv, xv));                           \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
+        return acc;                                                                                \
     }
 
 EDGE_CONV_ACC(conv_acc_s8, int8_t)
@@ -98,8 +97,8 @@ void edge_ref_conv_u8(const edge_conv_params *p, const uint8_t *in, const uint8_
 
 static int conv_is_pointwise(const edge_conv_params *p)
 {
-    return p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
-           p->pad_h == 0 && p->pad_w == 0 && p->out_h == p->in_h && p->out_w == p->in_w;
+    return p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_h == 0 &&
+           p->pad_w == 0 && p->out_h == p->in_h && p->out_w == p->in_w;
 }
 
 static size_t patch_len(const edge_conv_params *p)
@@ -148,12 +147,12 @@ static void im2col_row(const edge_conv_params *p, const float *in_b, int32_t oy,
 /* C[m x n] = A[m x k] * W[n x k]^T (row-major). */
 static void gemm_nt(const float *a, const float *w, float *c, size_t m, size_t n, size_t k)
 {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)m, (blasint)n, (blasint)k,
-                1.0f, a, (blasint)k, w, (blasint)k, 0.0f, c, (blasint)n);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)m, (blasint)n, (blasint)k, 1.0f,
+                a, (blasint)k, w, (blasint)k, 0.0f, c, (blasint)n);
 }
 
-void edge_ref_bias_act_f32(float *out, size_t rows, int32_t channels, const float *bias,
-                           float lo, float hi)
+void edge_ref_bias_act_f32(float *out, size_t rows, int32_t channels, const float *bias, float lo,
+                           float hi)
 {
     for (size_t r = 0; r < rows; r++, out += channels)
         for (int32_t c = 0; c < channels; c++)

@@ -24,20 +24,20 @@ typedef struct edge_conv_params {
     int32_t batches;
     int32_t in_h, in_w, in_c;
     int32_t out_h, out_w, out_c;
-    int32_t k_h, k_w;          /* filter window */
+    int32_t k_h, k_w; /* filter window */
     int32_t stride_h, stride_w;
     int32_t dil_h, dil_w;
-    int32_t pad_h, pad_w;      /* top / left padding (TFLite's padding_values) */
-    int32_t depth_mult;        /* depthwise only: out_c == in_c * depth_mult */
+    int32_t pad_h, pad_w; /* top / left padding (TFLite's padding_values) */
+    int32_t depth_mult;   /* depthwise only: out_c == in_c * depth_mult */
     /* quantized: acc += (w + filter_offset) * (x + input_offset), then
      * out = clamp(MultiplyByQuantizedMultiplier(acc + bias, mult[c], shift[c])
      *             + output_offset, act_min, act_max) */
-    int32_t input_offset;      /* -input zero point */
-    int32_t filter_offset;     /* -filter zero point (0 for int8 weights) */
-    int32_t output_offset;     /* output zero point */
-    const int32_t *mult;       /* out_c Q31 multipliers */
-    const int32_t *shift;      /* out_c exponents (positive: left shift) */
-    int32_t act_min, act_max;  /* quantized activation range */
+    int32_t input_offset;       /* -input zero point */
+    int32_t filter_offset;      /* -filter zero point (0 for int8 weights) */
+    int32_t output_offset;      /* output zero point */
+    const int32_t *mult;        /* out_c Q31 multipliers */
+    const int32_t *shift;       /* out_c exponents (positive: left shift) */
+    int32_t act_min, act_max;   /* quantized activation range */
     float act_min_f, act_max_f; /* float activation range */
 } edge_conv_params;
 
@@ -54,8 +54,8 @@ void edge_ref_conv_f32(const edge_conv_params *p, const float *in, const float *
                        const float *bias, float *out, void *scratch);
 
 /* Shared by the float kernels: add bias (optional) and clamp N rows of C channels. */
-void edge_ref_bias_act_f32(float *out, size_t rows, int32_t channels, const float *bias,
-                           float lo, float hi);
+void edge_ref_bias_act_f32(float *out, size_t rows, int32_t channels, const float *bias, float lo,
+                           float hi);
 
 static inline float edge_ref_act_f32(float x, float lo, float hi)
 {

@@ -13,32 +13,31 @@
 static inline size_t nhwc(int32_t b, int32_t y, int32_t x, int32_t c, int32_t h, int32_t w,
                           int32_t ch)
 {
-    return (((size_t)b * (size_t)h + (size_t)y) * (size_t)w + (size_t)x) * (size_t)ch +
-           (size_t)c;
+    return (((size_t)b * (size_t)h + (size_t)y) * (size_t)w + (size_t)x) * (size_t)ch + (size_t)c;
 }
 
 /* Window accumulator of output channel oc (fed by input channel ic). */
-#define EDGE_DW_ACC(NAME, T, ACC, ZERO, MAC)                                                \
-    static ACC NAME(const edge_conv_params *p, const T *in, const T *w, int32_t b,          \
-                    int32_t oy, int32_t ox, int32_t ic, int32_t oc)                         \
-    {                                                                                       \
-        const int32_t y0 = oy * p->stride_h - p->pad_h;                                     \
-        const int32_t x0 = ox * p->stride_w - p->pad_w;                                     \
-        ACC acc = ZERO;                                                                     \
-        for (int32_t fy = 0; fy < p->k_h; fy++) {                                           \
-            const int32_t iy = y0 + p->dil_h * fy;                                          \
-            if (iy < 0 || iy >= p->in_h)                                                    \
-                continue;                                                                   \
-            for (int32_t fx = 0; fx < p->k_w; fx++) {                                       \
-                const int32_t ix = x0 + p->dil_w * fx;                                      \
-                if (ix < 0 || ix >= p->in_w)                                                \
-                    continue;                                                               \
-                const T xv = in[nhwc(b, iy, ix, ic, p->in_h, p->in_w, p->in_c)];            \
-                const T wv = w[nhwc(0, fy, fx, oc, p->k_h, p->k_w, p->out_c)];              \
-                acc = MAC(p, acc, xv, wv);                                                  \
-            }                                                                               \
-        }                                                                                   \
-        return acc;                                                                         \
+#define EDGE_DW_ACC(NAME, T, ACC, ZERO, MAC)                                                   \
+    static ACC NAME(const edge_conv_params *p, const T *in, const T *w, int32_t b, int32_t oy, \
+                    int32_t ox, int32_t ic, int32_t oc)                                        \
+    {                                                                                          \
+        const int32_t y0 = oy * p->stride_h - p->pad_h;                                        \
+        const int32_t x0 = ox * p->stride_w - p->pad_w;                                        \
+        ACC acc = ZERO;                                                                        \
+        for (int32_t fy = 0; fy < p->k_h; fy++) {                                              \
+            const int32_t iy = y0 + p->dil_h * fy;                                             \
+            if (iy < 0 || iy >= p->in_h)                                                       \
+                continue;                                                                      \
+            for (int32_t fx = 0; fx < p->k_w; fx++) {                                          \
+                const int32_t ix = x0 + p->dil_w * fx;                                         \
+                if (ix < 0 || ix >= p->in_w)                                                   \
+                    continue;                                                                  \
+                const T xv = in[nhwc(b, iy, ix, ic, p->in_h, p->in_w, p->in_c)];               \
+                const T wv = w[nhwc(0, fy, fx, oc, p->k_h, p->k_w, p->out_c)];                 \
+                acc = MAC(p, acc, xv, wv);                                                     \
+            }                                                                                  \
+        }                                                                                      \
+        return acc;                                                                            \
     }
 
 static inline int32_t mac_q(const edge_conv_params *p, int32_t acc, int32_t x, int32_t w)
@@ -69,30 +68,30 @@ static inline int32_t requant(const edge_conv_params *p, int32_t acc, const int3
 }
 
 /* Loops over every output element in TFLite's order; BODY computes o[oc]. */
-#define EDGE_DW_LOOP(OUT_T, BODY)                                                           \
-    for (int32_t b = 0; b < p->batches; b++)                                                \
-        for (int32_t oy = 0; oy < p->out_h; oy++)                                           \
-            for (int32_t ox = 0; ox < p->out_w; ox++) {                                     \
-                OUT_T *o = out + nhwc(b, oy, ox, 0, p->out_h, p->out_w, p->out_c);          \
-                for (int32_t ic = 0; ic < p->in_c; ic++)                                    \
-                    for (int32_t m = 0; m < p->depth_mult; m++) {                           \
-                        const int32_t oc = ic * p->depth_mult + m;                          \
-                        BODY;                                                               \
-                    }                                                                       \
+#define EDGE_DW_LOOP(OUT_T, BODY)                                                  \
+    for (int32_t b = 0; b < p->batches; b++)                                       \
+        for (int32_t oy = 0; oy < p->out_h; oy++)                                  \
+            for (int32_t ox = 0; ox < p->out_w; ox++) {                            \
+                OUT_T *o = out + nhwc(b, oy, ox, 0, p->out_h, p->out_w, p->out_c); \
+                for (int32_t ic = 0; ic < p->in_c; ic++)                           \
+                    for (int32_t m = 0; m < p->depth_mult; m++) {                  \
+                        const int32_t oc = ic * p->depth_mult + m;                 \
+                        BODY;                                                      \
+                    }                                                              \
             }
 
 void edge_ref_dwconv_s8(const edge_conv_params *p, const int8_t *in, const int8_t *w,
                         const int32_t *bias, int8_t *out)
 {
-    EDGE_DW_LOOP(int8_t, o[oc] = (int8_t)requant(p, dw_acc_s8(p, in, w, b, oy, ox, ic, oc),
-                                                 bias, oc))
+    EDGE_DW_LOOP(int8_t,
+                 o[oc] = (int8_t)requant(p, dw_acc_s8(p, in, w, b, oy, ox, ic, oc), bias, oc))
 }
 
 void edge_ref_dwconv_u8(const edge_conv_params *p, const uint8_t *in, const uint8_t *w,
                         const int32_t *bias, uint8_t *out)
 {
-    EDGE_DW_LOOP(uint8_t, o[oc] = (uint8_t)requant(p, dw_acc_u8(p, in, w, b, oy, ox, ic, oc),
-                                                   bias, oc))
+    EDGE_DW_LOOP(uint8_t,
+                 o[oc] = (uint8_t)requant(p, dw_acc_u8(p, in, w, b, oy, ox, ic, oc), bias, oc))
 }
 
 void edge_ref_dwconv_f32(const edge_conv_params *p, const float *in, const float *w,

@@ -13,9 +13,9 @@
 #include <stdint.h>
 
 typedef struct edge_fc_params {
-    int32_t batches; /* rows of input and output */
-    int32_t depth;   /* accumulation depth (input row length) */
-    int32_t units;   /* output channels (weight rows) */
+    int32_t batches;       /* rows of input and output */
+    int32_t depth;         /* accumulation depth (input row length) */
+    int32_t units;         /* output channels (weight rows) */
     int32_t input_offset;  /* -input zero point */
     int32_t filter_offset; /* -filter zero point (0 for int8 weights) */
     int32_t output_offset; /* output zero point */
@@ -26,11 +26,11 @@ typedef struct edge_fc_params {
 } edge_fc_params;
 
 /* Bias is optional (NULL). */
-void edge_ref_fc_s8(const edge_fc_params *p, const int8_t *in, const int8_t *w,
-                    const int32_t *bias, int8_t *out);
+void edge_ref_fc_s8(const edge_fc_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
+                    int8_t *out);
 void edge_ref_fc_u8(const edge_fc_params *p, const uint8_t *in, const uint8_t *w,
                     const int32_t *bias, uint8_t *out);
-void edge_ref_fc_f32(const edge_fc_params *p, const float *in, const float *w,
-                     const float *bias, float *out);
+void edge_ref_fc_f32(const edge_fc_params *p, const float *in, const float *w, const float *bias,
+                     float *out);
 
 #endif

@@ -1,0 +1,142 @@
+/* backends/cpu/op_fc.c - FULLY_CONNECTED on the CPU.
+ *
+ * Owns: the operator's prepare (options, TFLite's input flattening: batches =
+ * input elements / weight depth, keep_num_dims, output shape, types,
+ * multipliers: per channel along axis 0, or TFLite Micro's per-tensor path with
+ * its float scale product and bias-scale check) and eval (dispatch to
+ * kernels/ref/fc.h by type). Supports int8, legacy uint8 and float32 with the
+ * DEFAULT weights format; refuses shuffled weights, hybrid, int16, int4.
+ * Sparse weights never reach here (the loader refuses sparse tensors).
+ * Does not own the arithmetic (kernels/ref/fc.c). */
+#include "op_conv.h"
+#include "ref/fc.h"
+#include "runtime/tflite_schema.h"
+
+enum { FC_OPT_ACT = 0, FC_OPT_WEIGHTS_FORMAT = 1, FC_OPT_KEEP_NUM_DIMS = 2 };
+enum { FC_WEIGHTS_DEFAULT = 0 };
+
+typedef struct fc_data {
+    edge_dtype type;
+    edge_fc_params k;
+    int32_t q[]; /* mult[units], shift[units] (quantized types) */
+} fc_data;
+
+/* The output shape TFLite gives: [batches, units], or the input's shape with
+ * its last dimension replaced when keep_num_dims is set. */
+static int fc_shape(edge_prep *p, const edge_tensor *in, const edge_tensor *w,
+                    const edge_tensor *out, bool keep_dims, edge_fc_params *k)
+{
+    k->units = w->dims[0];
+    k->depth = w->dims[1];
+    if (k->depth < 1 || in->count % (size_t)k->depth != 0)
+        return edge_op_fail(p, EDGE_ESHAPE,
+                            "input has %zu elements, not a multiple of the weights' depth %d",
+                            in->count, (int)k->depth);
+    k->batches = (int32_t)(in->count / (size_t)k->depth);
+    int32_t want[EDGE_MAX_DIMS] = {k->batches, k->units};
+    int rank = 2;
+    if (keep_dims) {
+        if (in->rank < 1 || in->dims[in->rank - 1] != k->depth)
+            return edge_op_fail(
+                p, EDGE_ESHAPE,
+                "keep_num_dims needs the input's last dimension to equal the weights' depth %d",
+                (int)k->depth);
+        rank = in->rank;
+        for (int i = 0; i < rank; i++)
+            want[i] = in->dims[i];
+        want[rank - 1] = k->units;
+    }
+    return edge_conv_check_shape(p, out, "output", rank, want);
+}
+
+static int fc_check_tensors(edge_prep *p, const edge_node *n)
+{
+    int rc = edge_op_check_io(p, n, 2, 3, 1);
+    if (rc)
+        return rc;
+    const edge_tensor *in = edge_op_input(p, n, 0), *w = edge_op_input(p, n, 1);
+    const edge_tensor *bias = edge_op_input(p, n, 2), *out = edge_op_output(p, n, 0);
+    if ((rc = edge_op_check_rank(p, w, "weights", 2)) ||
+        (rc = edge_conv_check_count(p, in, "input")) ||
+        (rc = edge_conv_check_count(p, w, "weights")) ||
+        (rc = edge_conv_check_count(p, out, "output")))
+        return rc;
+    return edge_conv_check_types(p, in, w, bias, out, w->dims[0]);
+}
+
+static int fc_quantize(edge_prep *p, const edge_node *n, fc_data *d, int act)
+{
+    edge_conv_quant q = {
+        .in = edge_op_input(p, n, 0),
+        .filter = edge_op_input(p, n, 1),
+        .bias = edge_op_input(p, n, 2),
+        .out = edge_op_output(p, n, 0),
+        .channels = d->k.units,
+        .axis = 0,
+        .legacy = true,
+        .act = act,
+    };
+    int32_t *mult = d->q, *shift = d->q + d->k.units;
+    int rc = edge_conv_quantize(p, &q, mult, shift);
+    if (rc)
+        return rc;
+    d->k.mult = mult;
+    d->k.shift = shift;
+    d->k.input_offset = q.input_offset;
+    d->k.filter_offset = q.filter_offset;
+    d->k.output_offset = q.output_offset;
+    d->k.act_min = q.act_min;
+    d->k.act_max = q.act_max;
+    return 0;
+}
+
+static int fc_prepare(edge_prep *p, edge_node *n)
+{
+    int rc = fc_check_tensors(p, n);
+    if (rc)
+        return rc;
+    fb_table o;
+    if ((rc = edge_op_options(p, n, TFL_OPT_FullyConnectedOptions, &o)))
+        return rc;
+    const int act = fb_i8(&o, FC_OPT_ACT, 0);
+    const int format = fb_i8(&o, FC_OPT_WEIGHTS_FORMAT, FC_WEIGHTS_DEFAULT);
+    if (format != FC_WEIGHTS_DEFAULT)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "weights format %d is not supported (only DEFAULT)", format);
+    const edge_tensor *in = edge_op_input(p, n, 0), *w = edge_op_input(p, n, 1);
+    edge_fc_params k = {0};
+    if ((rc = fc_shape(p, in, w, edge_op_output(p, n, 0), fb_bool(&o, FC_OPT_KEEP_NUM_DIMS, false),
+                       &k)))
+        return rc;
+    const bool quant = in->type != EDGE_FLOAT32;
+    fc_data *d =
+        edge_op_alloc(p, n, sizeof *d + (quant ? 2 * (size_t)k.units : 0) * sizeof(int32_t));
+    if (!d)
+        return EDGE_ENOMEM;
+    d->type = in->type;
+    d->k = k;
+    if (quant)
+        return fc_quantize(p, n, d, act);
+    return edge_op_act_range_f(p, act, &d->k.act_min_f, &d->k.act_max_f);
+}
+
+static void fc_eval(const edge_node *n, void *const *t, void *scratch)
+{
+    (void)scratch;
+    const fc_data *d = n->data;
+    const void *in = t[n->in[0]], *w = t[n->in[1]];
+    const void *bias = n->n_in > 2 && n->in[2] >= 0 ? t[n->in[2]] : NULL;
+    void *out = t[n->out[0]];
+    switch (d->type) {
+    case EDGE_INT8: edge_ref_fc_s8(&d->k, in, w, bias, out); break;
+    case EDGE_UINT8: edge_ref_fc_u8(&d->k, in, w, bias, out); break;
+    default: edge_ref_fc_f32(&d->k, in, w, bias, out); break;
+    }
+}
+
+const edge_op edge_op_FULLY_CONNECTED = {
+    .code = TFL_BUILTIN_FULLY_CONNECTED,
+    .max_version = 6,
+    .prepare = fc_prepare,
+    .eval = fc_eval,
+};

@@ -1,0 +1,149 @@
+/* backends/cpu/op_mean.c - MEAN on the CPU.
+ *
+ * Owns: the operator's prepare (constant int32 axes resolved as TFLite does:
+ * negative axes wrap, duplicates collapse; keep_dims; output shape; int8
+ * multiplier with 1/count folded in) and eval (kernels/ref/reduce.h).
+ * int8 follows QuantizedMeanOrSum for every axis set and scale pair: TFLite
+ * Micro at the reference commit does (older releases special-cased 4-D H,W
+ * keep_dims with a rounded division and equal scales with a truncated one;
+ * mobilenet_v2_int8_nchw's equal-scale H,W MEAN is bit-exact only this way).
+ * Supports float32 and int8. Does not own the arithmetic (kernels/ref/reduce.c). */
+#include "op_conv.h"
+#include "ref/reduce.h"
+#include "ref/requant.h"
+#include "runtime/tflite_schema.h"
+
+enum { REDUCER_OPT_KEEP_DIMS = 0 };
+
+typedef struct mean_data {
+    edge_dtype type;
+    edge_reduce_params k;
+} mean_data;
+
+/* Mark the reduced axes of IN from the constant AXIS tensor. */
+static int mean_axes(edge_prep *p, const edge_tensor *in, const edge_tensor *axis,
+                     bool reduced[EDGE_MAX_DIMS])
+{
+    const int32_t *a = axis->data;
+    for (int i = 0; i < EDGE_MAX_DIMS; i++)
+        reduced[i] = false;
+    for (size_t i = 0; i < axis->count; i++) {
+        int64_t v = a[i] < 0 ? (int64_t)a[i] + in->rank : a[i];
+        if (v < 0 || v >= in->rank)
+            return edge_op_fail(p, EDGE_ERANGE, "axis %d is out of range for a rank-%d input",
+                                (int)a[i], in->rank);
+        reduced[v] = true;
+    }
+    return 0;
+}
+
+/* Reduction walk, element count and the output shape TFLite gives. */
+static int mean_shape(edge_prep *p, const edge_tensor *in, const edge_tensor *out,
+                      const bool reduced[EDGE_MAX_DIMS], bool keep_dims, edge_reduce_params *k)
+{
+    int32_t want[EDGE_MAX_DIMS];
+    int rank = 0;
+    size_t stride = 1;
+    int64_t count = 1;
+    k->rank = in->rank;
+    for (int d = in->rank - 1; d >= 0; d--) {
+        k->dims[d] = in->dims[d];
+        k->out_stride[d] = reduced[d] ? 0 : stride;
+        if (reduced[d])
+            count *= in->dims[d];
+        else
+            stride *= (size_t)in->dims[d];
+    }
+    for (int d = 0; d < in->rank; d++)
+        if (!reduced[d] || keep_dims)
+            want[rank++] = reduced[d] ? 1 : in->dims[d];
+    k->out_count = stride;
+    k->count = (int32_t)count; /* <= input elements <= INT32_MAX */
+    return edge_conv_check_shape(p, out, "output", rank, want);
+}
+
+/* The int8 requantization: input/output scale ratio, then 1/count folded in. */
+static int mean_quant(edge_prep *p, const edge_tensor *in, const edge_tensor *out,
+                      edge_reduce_params *k)
+{
+    int rc;
+    if ((rc = edge_conv_check_act_quant(p, in, "input")) ||
+        (rc = edge_conv_check_act_quant(p, out, "output")))
+        return rc;
+    const double real = (double)in->q.scale[0] / (double)out->q.scale[0];
+    int s;
+    if (!edge_quantize_multiplier(real, &k->mult, &s))
+        return edge_op_fail(p, EDGE_ERANGE, "input/output scale ratio %g cannot be represented",
+                            real);
+    k->shift = s;
+    k->input_zp = in->q.zero_point[0];
+    k->output_zp = out->q.zero_point[0];
+    edge_ref_mean_fold(k->count, &k->mult, &k->shift);
+    return 0;
+}
+
+static int mean_check_tensors(edge_prep *p, const edge_node *n)
+{
+    int rc = edge_op_check_io(p, n, 2, 2, 1);
+    if (rc)
+        return rc;
+    const edge_tensor *in = edge_op_input(p, n, 0), *axis = edge_op_input(p, n, 1);
+    const edge_tensor *out = edge_op_output(p, n, 0);
+    if ((rc = edge_conv_check_count(p, in, "input")) ||
+        (rc = edge_conv_check_count(p, out, "output")) ||
+        (rc = edge_op_check_const(p, axis, "axis", EDGE_INT32)))
+        return rc;
+    if (in->rank > EDGE_REF_REDUCE_MAX_DIMS)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED, "input has rank %d; at most %d is supported",
+                            in->rank, EDGE_REF_REDUCE_MAX_DIMS);
+    if (in->type != EDGE_INT8 && in->type != EDGE_FLOAT32)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "input has type %s; INT8 and FLOAT32 are supported",
+                            edge_dtype_name(in->type));
+    return edge_op_check_type(p, out, "output", in->type);
+}
+
+static int mean_prepare(edge_prep *p, edge_node *n)
+{
+    int rc = mean_check_tensors(p, n);
+    if (rc)
+        return rc;
+    fb_table o;
+    if ((rc = edge_op_options(p, n, TFL_OPT_ReducerOptions, &o)))
+        return rc;
+    const bool keep_dims = fb_bool(&o, REDUCER_OPT_KEEP_DIMS, false);
+    const edge_tensor *in = edge_op_input(p, n, 0), *axis = edge_op_input(p, n, 1);
+    const edge_tensor *out = edge_op_output(p, n, 0);
+    bool reduced[EDGE_MAX_DIMS];
+    edge_reduce_params k = {0};
+    if ((rc = mean_axes(p, in, axis, reduced)) ||
+        (rc = mean_shape(p, in, out, reduced, keep_dims, &k)))
+        return rc;
+    if (in->type == EDGE_INT8) {
+        if ((rc = mean_quant(p, in, out, &k)))
+            return rc;
+        n->scratch_bytes = k.out_count * sizeof(int32_t);
+    }
+    mean_data *d = edge_op_alloc(p, n, sizeof *d);
+    if (!d)
+        return EDGE_ENOMEM;
+    d->type = in->type;
+    d->k = k;
+    return 0;
+}
+
+static void mean_eval(const edge_node *n, void *const *t, void *scratch)
+{
+    const mean_data *d = n->data;
+    if (d->type == EDGE_INT8)
+        edge_ref_mean_s8(&d->k, t[n->in[0]], t[n->out[0]], scratch);
+    else
+        edge_ref_mean_f32(&d->k, t[n->in[0]], t[n->out[0]]);
+}
+
+const edge_op edge_op_MEAN = {
+    .code = TFL_BUILTIN_MEAN,
+    .max_version = 2,
+    .prepare = mean_prepare,
+    .eval = mean_eval,
+};

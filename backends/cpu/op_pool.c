@@ -1,0 +1,147 @@
+/* backends/cpu/op_pool.c - AVERAGE_POOL_2D and MAX_POOL_2D on the CPU.
+ *
+ * Owns: the pools' prepare (Pool2DOptions, padding as TFLite computes it,
+ * output shape, types, TFLite Micro's requirement that quantized input and
+ * output share scale and zero point, fused activation range) and eval
+ * (dispatch to kernels/ref/pool.h). Supports int8, legacy uint8 and float32.
+ * Does not own the arithmetic (kernels/ref/pool.c). */
+#include <math.h>
+
+#include "op_conv.h"
+#include "ref/pool.h"
+#include "runtime/tflite_schema.h"
+
+enum {
+    POOL_OPT_PADDING = 0,
+    POOL_OPT_STRIDE_W = 1,
+    POOL_OPT_STRIDE_H = 2,
+    POOL_OPT_FILTER_W = 3,
+    POOL_OPT_FILTER_H = 4,
+    POOL_OPT_ACT = 5
+};
+
+typedef struct pool_data {
+    edge_dtype type;
+    bool average;
+    edge_pool_params k;
+} pool_data;
+
+static int pool_geometry(edge_prep *p, const edge_node *n, const edge_tensor *in,
+                         edge_pool_params *k, int *act)
+{
+    fb_table o;
+    int rc = edge_op_options(p, n, TFL_OPT_Pool2DOptions, &o);
+    if (rc)
+        return rc;
+    const int padding = fb_i8(&o, POOL_OPT_PADDING, 0);
+    *act = fb_i8(&o, POOL_OPT_ACT, 0);
+    k->stride_w = fb_i32(&o, POOL_OPT_STRIDE_W, 0);
+    k->stride_h = fb_i32(&o, POOL_OPT_STRIDE_H, 0);
+    k->k_w = fb_i32(&o, POOL_OPT_FILTER_W, 0);
+    k->k_h = fb_i32(&o, POOL_OPT_FILTER_H, 0);
+    if (k->k_w < 1 || k->k_h < 1)
+        return edge_op_fail(p, EDGE_ERANGE, "filter size %dx%d must be at least 1x1", (int)k->k_h,
+                            (int)k->k_w);
+    k->batches = in->dims[0];
+    k->in_h = in->dims[1];
+    k->in_w = in->dims[2];
+    k->channels = in->dims[3];
+    if ((rc = edge_conv_out_size(p, padding, "height", k->in_h, k->k_h, k->stride_h, 1, &k->out_h,
+                                 &k->pad_h)))
+        return rc;
+    return edge_conv_out_size(p, padding, "width", k->in_w, k->k_w, k->stride_w, 1, &k->out_w,
+                              &k->pad_w);
+}
+
+/* Quantized pools pass values through: TFLite Micro insists on equal scales
+ * (within 1e-6) and zero points. */
+static int pool_quant(edge_prep *p, const edge_tensor *in, const edge_tensor *out, int act,
+                      edge_pool_params *k)
+{
+    int rc;
+    if ((rc = edge_conv_check_act_quant(p, in, "input")) ||
+        (rc = edge_conv_check_act_quant(p, out, "output")))
+        return rc;
+    const double diff = fabs((double)in->q.scale[0] - (double)out->q.scale[0]);
+    if (!(diff <= 1.0e-6) || in->q.zero_point[0] != out->q.zero_point[0])
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "input (scale %g, zero point %d) and output (scale %g, zero point %d) "
+                            "quantization must be equal",
+                            (double)in->q.scale[0], (int)in->q.zero_point[0],
+                            (double)out->q.scale[0], (int)out->q.zero_point[0]);
+    return edge_op_act_range_q(p, act, out, &k->act_min, &k->act_max);
+}
+
+static int pool_check_tensors(edge_prep *p, const edge_node *n)
+{
+    int rc = edge_op_check_io(p, n, 1, 1, 1);
+    if (rc)
+        return rc;
+    const edge_tensor *in = edge_op_input(p, n, 0), *out = edge_op_output(p, n, 0);
+    if ((rc = edge_op_check_rank(p, in, "input", 4)) ||
+        (rc = edge_conv_check_count(p, in, "input")) ||
+        (rc = edge_conv_check_count(p, out, "output")))
+        return rc;
+    if (in->type != EDGE_INT8 && in->type != EDGE_UINT8 && in->type != EDGE_FLOAT32)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "input has type %s; INT8, UINT8 and FLOAT32 are supported",
+                            edge_dtype_name(in->type));
+    return edge_op_check_type(p, out, "output", in->type);
+}
+
+static int pool_prepare(edge_prep *p, edge_node *n)
+{
+    int rc = pool_check_tensors(p, n);
+    if (rc)
+        return rc;
+    const edge_tensor *in = edge_op_input(p, n, 0), *out = edge_op_output(p, n, 0);
+    edge_pool_params k = {0};
+    int act;
+    if ((rc = pool_geometry(p, n, in, &k, &act)))
+        return rc;
+    const int32_t want[4] = {k.batches, k.out_h, k.out_w, k.channels};
+    if ((rc = edge_conv_check_shape(p, out, "output", 4, want)))
+        return rc;
+    if (in->type == EDGE_FLOAT32)
+        rc = edge_op_act_range_f(p, act, &k.act_min_f, &k.act_max_f);
+    else
+        rc = pool_quant(p, in, out, act, &k);
+    if (rc)
+        return rc;
+    pool_data *d = edge_op_alloc(p, n, sizeof *d);
+    if (!d)
+        return EDGE_ENOMEM;
+    d->type = in->type;
+    d->average = n->code == TFL_BUILTIN_AVERAGE_POOL_2D;
+    d->k = k;
+    return 0;
+}
+
+static void pool_eval(const edge_node *n, void *const *t, void *scratch)
+{
+    (void)scratch;
+    const pool_data *d = n->data;
+    const void *in = t[n->in[0]];
+    void *out = t[n->out[0]];
+    switch (d->type) {
+    case EDGE_INT8: (d->average ? edge_ref_avgpool_s8 : edge_ref_maxpool_s8)(&d->k, in, out); break;
+    case EDGE_UINT8:
+        (d->average ? edge_ref_avgpool_u8 : edge_ref_maxpool_u8)(&d->k, in, out);
+        break;
+    default: (d->average ? edge_ref_avgpool_f32 : edge_ref_maxpool_f32)(&d->k, in, out); break;
+    }
+}
+
+const edge_op edge_op_AVERAGE_POOL_2D = {
+    .code = TFL_BUILTIN_AVERAGE_POOL_2D,
+    .max_version = 2,
+    .prepare = pool_prepare,
+    .eval = pool_eval,
+};
+
+const edge_op edge_op_MAX_POOL_2D = {
+    .code = TFL_BUILTIN_MAX_POOL_2D,
+    .max_version = 2,
+    .prepare = pool_prepare,
+    .eval = pool_eval,
+};

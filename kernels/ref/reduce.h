@@ -1,0 +1,38 @@
+/* kernels/ref/reduce.h - reference MEAN (reduction over any set of axes), the oracle.
+ *
+ * Owns: summing an input of up to EDGE_REF_REDUCE_MAX_DIMS dims into the output
+ * element each input element maps to (row-major input order, as TFLite's
+ * Reduce does), then the per-type mean:
+ *   f32: sum / (float)count (TFLite's reference Mean);
+ *   s8:  TFLite's QuantizedMeanOrSum, bit for bit: (sum - zp_in * count) times
+ *        the input/output scale multiplier with 1/count folded in, plus zp_out,
+ *        saturated. (TFLite Micro at the reference commit uses it for every
+ *        int8 MEAN, including equal scales and 4-D H,W with keep_dims.)
+ * Does not own axis resolution or validation (backends/cpu/op_mean.c). */
+#ifndef EDGE_REF_REDUCE_H
+#define EDGE_REF_REDUCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define EDGE_REF_REDUCE_MAX_DIMS 6
+
+typedef struct edge_reduce_params {
+    int32_t rank;
+    int32_t dims[EDGE_REF_REDUCE_MAX_DIMS];      /* input dims, each >= 1 */
+    size_t out_stride[EDGE_REF_REDUCE_MAX_DIMS]; /* output stride per input axis, 0 if reduced */
+    size_t out_count;                            /* output elements */
+    int32_t count;                               /* input elements per output element */
+    /* int8 */
+    int32_t input_zp, output_zp;
+    int32_t mult, shift; /* input/output scale ratio with 1/count folded in */
+} edge_reduce_params;
+
+/* Fold 1/count into (mult, shift) as TFLite's QuantizedMeanOrSum does. */
+void edge_ref_mean_fold(int32_t count, int32_t *mult, int32_t *shift);
+
+void edge_ref_mean_f32(const edge_reduce_params *p, const float *in, float *out);
+/* ACC: out_count int32 of scratch. */
+void edge_ref_mean_s8(const edge_reduce_params *p, const int8_t *in, int8_t *out, int32_t *acc);
+
+#endif

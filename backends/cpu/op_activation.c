@@ -1,0 +1,336 @@
+/* backends/cpu/op_activation.c - LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH.
+ *
+ * Owns: validating one input and one output of the same type (int8 or
+ * float32) and shape, per-tensor quantization for int8, and deriving the
+ * kernels' parameters as TensorFlow Lite Micro does:
+ *   LOGISTIC/TANH (logistic_common.cc, tanh.cc): the input multiplier is
+ *     frexp(scale * 2^27) and the input radius CalculateInputRadius(4, shift);
+ *     the output must be scale 1/256 zero point -128 (LOGISTIC) or scale
+ *     1/128 zero point 0 (TANH), as TFLite requires;
+ *   RELU (activations_common.cc): requantize by s_in / s_out, clamp at the
+ *     output's zero point;
+ *   RELU6: TFLite Micro clamps the raw input to [zp_in, quantized 6.0] and
+ *     does not requantize, whatever the output's scale;
+ *   LEAKY_RELU (leaky_relu_common.cc): identity and alpha multipliers, scale
+ *     ratios taken in float; a negative alpha gives a negative multiplier, as
+ *     TFLite's QuantizeMultiplier does;
+ *   HARD_SWISH (hard_swish_common.cc): Q15 multipliers for the output and the
+ *     "relu-ish" factor; the output multiplier must be below 1.
+ * Does not own the arithmetic (kernels/ref/activation.c). */
+#include <math.h>
+
+#include "cpu_op.h"
+#include "ref/activation.h"
+#include "ref/requant.h"
+#include "runtime/tflite_schema.h"
+
+/* Field id of LeakyReluOptions.alpha in schema.fbs. */
+enum { LEAKY_RELU_ALPHA = 0 };
+
+typedef enum act_op { ACT_LOGISTIC, ACT_TANH, ACT_RELU, ACT_RELU6, ACT_LEAKY, ACT_HSWISH } act_op;
+
+typedef struct act_data {
+    act_op op;
+    edge_dtype type;
+    size_t n;
+    union {
+        edge_sigmoid_params sigmoid;
+        edge_relu_params relu;
+        edge_clamp_params clamp;
+        edge_leaky_relu_params leaky;
+        edge_hard_swish_params hswish;
+    } k;
+} act_data;
+
+/* Per-tensor quantization, present and sane. */
+static int check_q1(edge_prep *p, const edge_tensor *t, const char *role)
+{
+    int rc = edge_op_check_quant(p, t, role);
+    if (rc)
+        return rc;
+    if (t->q.count != 1)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "%s (tensor %d) is quantized per channel; this "
+                            "operator needs one scale and zero point",
+                            role, (int)(t - p->m->tensors));
+    return 0;
+}
+
+/* One input, one output, same type (int8 or float32) and shape; int8 quantized. */
+static int unary_io(edge_prep *p, const edge_node *n, const edge_tensor **in,
+                    const edge_tensor **out)
+{
+    int rc = edge_op_check_io(p, n, 1, 1, 1);
+    if (rc)
+        return rc;
+    *in = edge_op_input(p, n, 0);
+    *out = edge_op_output(p, n, 0);
+    if ((*in)->type != EDGE_INT8 && (*in)->type != EDGE_FLOAT32)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "input type %s is not supported (int8 or "
+                            "float32)",
+                            edge_dtype_name((*in)->type));
+    if ((rc = edge_op_check_type(p, *out, "output", (*in)->type)) ||
+        (rc = edge_op_check_same_shape(p, *in, "input", *out, "output")))
+        return rc;
+    if ((*in)->type == EDGE_INT8 &&
+        ((rc = check_q1(p, *in, "input")) || (rc = check_q1(p, *out, "output"))))
+        return rc;
+    return 0;
+}
+
+/* logistic_common.cc / tanh.cc: Q4.27 input rescale and the saturation radius. */
+static int sigmoid_params(edge_prep *p, const edge_tensor *in, edge_sigmoid_params *k)
+{
+    int shift;
+    const double q = frexp((double)in->q.scale[0] * (double)(1 << 27), &shift);
+    if (shift < 0)
+        return edge_op_fail(p, EDGE_ERANGE, "input scale %g is too small", (double)in->q.scale[0]);
+    k->in_zp = in->q.zero_point[0];
+    k->mult = (int32_t)round(q * 2147483648.0); /* q has 24 bits: below 2^31 */
+    /* floor(15 * 2^27 / 2^shift): beyond shift 30 the radius is 0 and every
+     * input saturates, so the multiplier is never applied. */
+    k->radius = shift > 30 ? 0 : (int32_t)((INT64_C(15) << 27) >> shift);
+    k->shift = shift > 30 ? 30 : shift;
+    return 0;
+}
+
+static int fixed_output(edge_prep *p, const edge_tensor *out, float scale, int32_t zp)
+{
+    if (out->q.scale[0] != scale || out->q.zero_point[0] != zp)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "output has scale %g and zero point %d; this "
+                            "operator needs scale %g and zero point %d",
+                            (double)out->q.scale[0], (int)out->q.zero_point[0], (double)scale,
+                            (int)zp);
+    return 0;
+}
+
+static int relu_params(edge_prep *p, const edge_tensor *in, const edge_tensor *out,
+                       edge_relu_params *k)
+{
+    const double real = (double)in->q.scale[0] / (double)out->q.scale[0];
+    if (!edge_quantize_multiplier(real, &k->mult, &k->shift))
+        return edge_op_fail(p, EDGE_ERANGE, "input/output scale ratio %g is out of range", real);
+    k->in_zp = in->q.zero_point[0];
+    k->out_zp = out->q.zero_point[0];
+    k->lo = out->q.zero_point[0]; /* max(-128, zp + round(0 / scale)) */
+    k->hi = INT8_MAX;
+    return 0;
+}
+
+/* activations_common.cc Relu6Prepare: FloatToQuantizedType<int8>(6, s_in, zp_in). */
+static void relu6_params(const edge_tensor *in, edge_clamp_params *k)
+{
+    const double six = (double)roundf(6.0f / in->q.scale[0]) + in->q.zero_point[0];
+    k->lo = in->q.zero_point[0];
+    k->hi = six > INT8_MAX ? INT8_MAX : (int32_t)six;
+}
+
+/* TFLite QuantizeMultiplier, including negative multipliers (requant.h takes
+ * only non-negative ones): frexp keeps the sign, the rounding is symmetric. */
+static bool quantize_signed(double real, int32_t *m, int *shift)
+{
+    if (!(real < 0.0))
+        return edge_quantize_multiplier(real, m, shift);
+    if (!isfinite(real))
+        return false;
+    int e;
+    const double q = frexp(real, &e);
+    const int64_t qf = (int64_t)round(q * 2147483648.0); /* >= -2^31 */
+    if (e < -31) {
+        *m = 0;
+        *shift = 0;
+        return true;
+    }
+    if (e > 30)
+        return false;
+    *m = (int32_t)qf;
+    *shift = e;
+    return true;
+}
+
+static int leaky_params(edge_prep *p, const edge_node *n, const edge_tensor *in,
+                        const edge_tensor *out, edge_leaky_relu_params *k)
+{
+    fb_table opt;
+    int rc = edge_op_options(p, n, TFL_OPT_LeakyReluOptions, &opt);
+    if (rc)
+        return rc;
+    k->alpha = fb_f32(&opt, LEAKY_RELU_ALPHA, 0.0f);
+    if (opt.c && opt.c->failed)
+        return edge_op_fail(p, EDGE_EFORMAT, "malformed LeakyReluOptions: %s", opt.c->why);
+    if (!isfinite(k->alpha))
+        return edge_op_fail(p, EDGE_ERANGE, "alpha %g is not finite", (double)k->alpha);
+    if (in->type != EDGE_INT8)
+        return 0;
+    const float si = in->q.scale[0], so = out->q.scale[0];
+    const double alpha_real = (double)(si * k->alpha / so);
+    const double id_real = (double)(si / so);
+    if (!quantize_signed(alpha_real, &k->alpha_mult, &k->alpha_shift) ||
+        !edge_quantize_multiplier(id_real, &k->id_mult, &k->id_shift))
+        return edge_op_fail(p, EDGE_ERANGE,
+                            "multipliers %g (alpha) and %g (identity) are out of "
+                            "range",
+                            alpha_real, id_real);
+    k->in_zp = in->q.zero_point[0];
+    k->out_zp = out->q.zero_point[0];
+    return 0;
+}
+
+/* TFLite DownScaleInt32ToInt16Multiplier. */
+static int16_t downscale_multiplier(int32_t m)
+{
+    if (m >= INT32_MAX - (1 << 15))
+        return INT16_MAX;
+    return (int16_t)((m + (1 << 15)) >> 16);
+}
+
+static int hswish_params(edge_prep *p, const edge_tensor *in, const edge_tensor *out,
+                         edge_hard_swish_params *k)
+{
+    const float hires_scale = (1.0f / 128.0f) * in->q.scale[0];
+    const float reluish_scale = 3.0f / 32768.0f;
+    const double out_real = (double)(hires_scale / out->q.scale[0]);
+    const double reluish_real = (double)(hires_scale / reluish_scale);
+    int32_t om, rm;
+    if (!edge_quantize_multiplier(out_real, &om, &k->out_exp) || k->out_exp > 0)
+        return edge_op_fail(p, EDGE_ERANGE,
+                            "output multiplier %g (input scale %g / 128 / output "
+                            "scale %g) must be below 1",
+                            out_real, (double)in->q.scale[0], (double)out->q.scale[0]);
+    if (!edge_quantize_multiplier(reluish_real, &rm, &k->reluish_exp))
+        return edge_op_fail(p, EDGE_ERANGE, "input scale %g is out of range",
+                            (double)in->q.scale[0]);
+    k->out_mult = downscale_multiplier(om);
+    k->reluish_mult = downscale_multiplier(rm);
+    k->in_zp = in->q.zero_point[0];
+    k->out_zp = out->q.zero_point[0];
+    return 0;
+}
+
+static int quant_params(edge_prep *p, const edge_node *n, const edge_tensor *in,
+                        const edge_tensor *out, act_data *d)
+{
+    int rc;
+    switch (d->op) {
+    case ACT_LOGISTIC:
+        if ((rc = fixed_output(p, out, 1.0f / 256.0f, -128)))
+            return rc;
+        return sigmoid_params(p, in, &d->k.sigmoid);
+    case ACT_TANH:
+        if ((rc = fixed_output(p, out, 1.0f / 128.0f, 0)))
+            return rc;
+        return sigmoid_params(p, in, &d->k.sigmoid);
+    case ACT_RELU: return relu_params(p, in, out, &d->k.relu);
+    case ACT_RELU6: relu6_params(in, &d->k.clamp); return 0;
+    case ACT_LEAKY: return leaky_params(p, n, in, out, &d->k.leaky);
+    case ACT_HSWISH: return hswish_params(p, in, out, &d->k.hswish);
+    }
+    return EDGE_EINVAL;
+}
+
+static int act_prepare(edge_prep *p, edge_node *n, act_op op)
+{
+    const edge_tensor *in, *out;
+    int rc = unary_io(p, n, &in, &out);
+    if (rc)
+        return rc;
+    act_data d = {.op = op, .type = in->type, .n = in->count};
+    if (in->type == EDGE_INT8)
+        rc = quant_params(p, n, in, out, &d);
+    else if (op == ACT_LEAKY)
+        rc = leaky_params(p, n, in, out, &d.k.leaky);
+    if (rc)
+        return rc;
+    act_data *dst = edge_op_alloc(p, n, sizeof *dst);
+    if (!dst)
+        return EDGE_ENOMEM;
+    *dst = d;
+    return 0;
+}
+
+static void eval_s8(const act_data *d, const int8_t *in, int8_t *out)
+{
+    switch (d->op) {
+    case ACT_LOGISTIC: edge_ref_logistic_s8(&d->k.sigmoid, in, out, d->n); break;
+    case ACT_TANH: edge_ref_tanh_s8(&d->k.sigmoid, in, out, d->n); break;
+    case ACT_RELU: edge_ref_relu_s8(&d->k.relu, in, out, d->n); break;
+    case ACT_RELU6: edge_ref_relu6_s8(&d->k.clamp, in, out, d->n); break;
+    case ACT_LEAKY: edge_ref_leaky_relu_s8(&d->k.leaky, in, out, d->n); break;
+    case ACT_HSWISH: edge_ref_hard_swish_s8(&d->k.hswish, in, out, d->n); break;
+    }
+}
+
+static void eval_f32(const act_data *d, const float *in, float *out)
+{
+    switch (d->op) {
+    case ACT_LOGISTIC: edge_ref_logistic_f32(in, out, d->n); break;
+    case ACT_TANH: edge_ref_tanh_f32(in, out, d->n); break;
+    case ACT_RELU: edge_ref_relu_f32(in, out, d->n); break;
+    case ACT_RELU6: edge_ref_relu6_f32(in, out, d->n); break;
+    case ACT_LEAKY: edge_ref_leaky_relu_f32(&d->k.leaky, in, out, d->n); break;
+    case ACT_HSWISH: edge_ref_hard_swish_f32(in, out, d->n); break;
+    }
+}
+
+static void act_eval(const edge_node *n, void *const *t, void *scratch)
+{
+    const act_data *d = n->data;
+    if (d->type == EDGE_INT8)
+        eval_s8(d, t[n->in[0]], t[n->out[0]]);
+    else
+        eval_f32(d, t[n->in[0]], t[n->out[0]]);
+}
+
+#define EDGE_ACT_PREPARE(fn, op)              \
+    static int fn(edge_prep *p, edge_node *n) \
+    {                                         \
+        return act_prepare(p, n, op);         \
+    }
+
+EDGE_ACT_PREPARE(logistic_prepare, ACT_LOGISTIC)
+EDGE_ACT_PREPARE(tanh_prepare, ACT_TANH)
+EDGE_ACT_PREPARE(relu_prepare, ACT_RELU)
+EDGE_ACT_PREPARE(relu6_prepare, ACT_RELU6)
+EDGE_ACT_PREPARE(leaky_relu_prepare, ACT_LEAKY)
+EDGE_ACT_PREPARE(hard_swish_prepare, ACT_HSWISH)
+
+#undef EDGE_ACT_PREPARE
+
+const edge_op edge_op_LOGISTIC = {
+    .code = TFL_BUILTIN_LOGISTIC,
+    .max_version = 3,
+    .prepare = logistic_prepare,
+    .eval = act_eval,
+};
+const edge_op edge_op_TANH = {
+    .code = TFL_BUILTIN_TANH,
+    .max_version = 3,
+    .prepare = tanh_prepare,
+    .eval = act_eval,
+};
+const edge_op edge_op_RELU = {
+    .code = TFL_BUILTIN_RELU,
+    .max_version = 3,
+    .prepare = relu_prepare,
+    .eval = act_eval,
+};
+const edge_op edge_op_RELU6 = {
+    .code = TFL_BUILTIN_RELU6,
+    .max_version = 3,
+    .prepare = relu6_prepare,
+    .eval = act_eval,
+};
+const edge_op edge_op_LEAKY_RELU = {
+    .code = TFL_BUILTIN_LEAKY_RELU,
+    .max_version = 2,
+    .prepare = leaky_relu_prepare,
+    .eval = act_eval,
+};
+const edge_op edge_op_HARD_SWISH = {
+    .code = TFL_BUILTIN_HARD_SWISH,
+    .max_version = 1,
+    .prepare = hard_swish_prepare,
+    .eval = act_eval,
+};

@@ -1,0 +1,310 @@
+/* backends/cpu/op_binary.c - ADD, SUB, MUL, MAXIMUM, MINIMUM.
+ *
+ * Owns: validating the two inputs and the output (one type for all three:
+ * int8, uint8 or float32; shapes that broadcast, numpy style, up to rank 6, to
+ * exactly the declared output shape; per-tensor quantization), reading the
+ * fused activation, and deriving the kernels' fixed-point parameters as
+ * TensorFlow Lite Micro does:
+ *   ADD: add_common.cc (double arithmetic, left shift 20);
+ *   SUB: sub_common.cc (the same scheme with the scale ratios taken in float);
+ *   MUL: mul_common.cc (one multiplier: s_a * s_b / s_out, in double);
+ *   MAXIMUM/MINIMUM compare raw values, so their three tensors must share one
+ *   scale and zero point (the converter always writes them so).
+ * Multipliers TFLite would abort on (ADD/SUB output multiplier >= 1, shifts
+ * beyond 30) fail the prepare. Does not own the arithmetic (kernels/ref/binary.c). */
+#include <stdio.h>
+
+#include "cpu_op.h"
+#include "ref/binary.h"
+#include "ref/requant.h"
+#include "runtime/tflite_schema.h"
+
+_Static_assert(EDGE_MAX_DIMS <= EDGE_BCAST_DIMS, "broadcast kernel rank");
+
+/* Field id of fused_activation_function in AddOptions, SubOptions, MulOptions. */
+enum { OPT_FUSED_ACTIVATION = 0 };
+
+typedef enum binary_op { BIN_ADD, BIN_SUB, BIN_MUL, BIN_MAX, BIN_MIN } binary_op;
+
+typedef struct binary_data {
+    edge_arith_params k;
+    binary_op op;
+    edge_dtype type;
+} binary_data;
+
+static void shape_text(const int32_t *dims, int rank, char *buf, size_t len)
+{
+    size_t used = (size_t)snprintf(buf, len, "[");
+    for (int i = 0; i < rank && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, i ? ",%d" : "%d", (int)dims[i]);
+    if (used < len)
+        snprintf(buf + used, len - used, "]");
+}
+
+/* Broadcast iteration into K, the result checked against the declared output. */
+static int binary_shapes(edge_prep *p, const edge_tensor *a, const edge_tensor *b,
+                         const edge_tensor *out, edge_arith_params *k)
+{
+    int32_t dims[EDGE_BCAST_DIMS];
+    int rank;
+    char sa[96], sb[96], so[96];
+    shape_text(a->dims, a->rank, sa, sizeof sa);
+    shape_text(b->dims, b->rank, sb, sizeof sb);
+    if (!edge_bcast_init(&k->shape, a->dims, a->rank, b->dims, b->rank, dims, &rank))
+        return edge_op_fail(p, EDGE_ESHAPE, "input shapes %s and %s do not broadcast", sa, sb);
+    bool same = out->rank == rank;
+    for (int i = 0; same && i < rank; i++)
+        same = out->dims[i] == dims[i];
+    if (same)
+        return 0;
+    char want[96];
+    shape_text(dims, rank, want, sizeof want);
+    shape_text(out->dims, out->rank, so, sizeof so);
+    return edge_op_fail(p, EDGE_ESHAPE,
+                        "output (tensor %d) is declared %s but inputs %s and %s "
+                        "broadcast to %s",
+                        (int)(out - p->m->tensors), so, sa, sb, want);
+}
+
+static int binary_types(edge_prep *p, const edge_tensor *a, const edge_tensor *b,
+                        const edge_tensor *out)
+{
+    if (a->type != EDGE_INT8 && a->type != EDGE_UINT8 && a->type != EDGE_FLOAT32)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "input type %s is not supported (int8, uint8 "
+                            "or float32)",
+                            edge_dtype_name(a->type));
+    int rc = edge_op_check_type(p, b, "input 1", a->type);
+    return rc ? rc : edge_op_check_type(p, out, "output", a->type);
+}
+
+/* Per-tensor quantization, present and sane. */
+static int check_q1(edge_prep *p, const edge_tensor *t, const char *role)
+{
+    int rc = edge_op_check_quant(p, t, role);
+    if (rc)
+        return rc;
+    if (t->q.count != 1)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "%s (tensor %d) is quantized per channel; this "
+                            "operator needs one scale and zero point",
+                            role, (int)(t - p->m->tensors));
+    return 0;
+}
+
+static int read_activation(edge_prep *p, const edge_node *n, uint8_t opt_type, int *act)
+{
+    fb_table opt;
+    int rc = edge_op_options(p, n, opt_type, &opt);
+    if (rc)
+        return rc;
+    *act = fb_i8(&opt, OPT_FUSED_ACTIVATION, TFL_ACT_NONE);
+    if (opt.c && opt.c->failed)
+        return edge_op_fail(p, EDGE_EFORMAT, "malformed builtin options: %s", opt.c->why);
+    return 0;
+}
+
+/* ADD / SUB: inputs rescaled to twice the larger input scale after << 20. */
+static int addsub_multipliers(edge_prep *p, bool sub, float sa, float sb, float so,
+                              edge_arith_params *k)
+{
+    double ra, rb, ro;
+    if (!sub) {
+        const double twice_max = 2.0 * (double)(sa > sb ? sa : sb);
+        ra = (double)sa / twice_max;
+        rb = (double)sb / twice_max;
+        ro = twice_max / ((double)(1 << 20) * (double)so);
+    } else {
+        const float twice_max = 2.0f * (sa > sb ? sa : sb);
+        ra = (double)(sa / twice_max);
+        rb = (double)(sb / twice_max);
+        ro = (double)(twice_max / ((float)(1 << 20) * so));
+    }
+    k->left_shift = 20;
+    if (!edge_quantize_multiplier_lt1(ra, &k->a_mult, &k->a_shift) ||
+        !edge_quantize_multiplier_lt1(rb, &k->b_mult, &k->b_shift))
+        return edge_op_fail(p, EDGE_ERANGE, "input scales %g and %g cannot be rescaled", (double)sa,
+                            (double)sb);
+    if (!edge_quantize_multiplier_lt1(ro, &k->out_mult, &k->out_shift))
+        return edge_op_fail(p, EDGE_ERANGE,
+                            "output scale %g is too small for input scales %g "
+                            "and %g (the output multiplier %g must be below 1)",
+                            (double)so, (double)sa, (double)sb, ro);
+    return 0;
+}
+
+/* MAXIMUM / MINIMUM compare raw values: the scales must agree. */
+static int maxmin_quant(edge_prep *p, const edge_tensor *a, const edge_tensor *b,
+                        const edge_tensor *out)
+{
+    const edge_tensor *t[3] = {a, b, out};
+    const int quantized = (a->q.count > 0) + (b->q.count > 0) + (out->q.count > 0);
+    if (quantized == 0)
+        return 0;
+    static const char *const role[3] = {"input 0", "input 1", "output"};
+    for (int i = 0; i < 3; i++) {
+        int rc = check_q1(p, t[i], role[i]);
+        if (rc)
+            return rc;
+    }
+    if (a->q.scale[0] != out->q.scale[0] || b->q.scale[0] != out->q.scale[0] ||
+        a->q.zero_point[0] != out->q.zero_point[0] || b->q.zero_point[0] != out->q.zero_point[0])
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "inputs and output have different scales or zero "
+                            "points; MAXIMUM/MINIMUM compare quantized values directly");
+    return 0;
+}
+
+static int arith_quant(edge_prep *p, binary_op op, int act, const edge_tensor *a,
+                       const edge_tensor *b, const edge_tensor *out, edge_arith_params *k)
+{
+    int rc;
+    if ((rc = check_q1(p, a, "input 0")) || (rc = check_q1(p, b, "input 1")) ||
+        (rc = check_q1(p, out, "output")))
+        return rc;
+    const float sa = a->q.scale[0], sb = b->q.scale[0], so = out->q.scale[0];
+    k->a_offset = -a->q.zero_point[0];
+    k->b_offset = -b->q.zero_point[0];
+    k->out_offset = out->q.zero_point[0];
+    if (op == BIN_MUL) {
+        const double real = (double)sa * (double)sb / (double)so;
+        if (!edge_quantize_multiplier(real, &k->out_mult, &k->out_shift))
+            return edge_op_fail(p, EDGE_ERANGE,
+                                "output multiplier %g (scales %g x %g / %g) is "
+                                "out of range",
+                                real, (double)sa, (double)sb, (double)so);
+    } else if ((rc = addsub_multipliers(p, op == BIN_SUB, sa, sb, so, k))) {
+        return rc;
+    }
+    return edge_op_act_range_q(p, act, out, &k->act_min, &k->act_max);
+}
+
+static int binary_prepare(edge_prep *p, edge_node *n, binary_op op, uint8_t opt_type)
+{
+    int rc = edge_op_check_io(p, n, 2, 2, 1);
+    if (rc)
+        return rc;
+    const edge_tensor *a = edge_op_input(p, n, 0), *b = edge_op_input(p, n, 1);
+    const edge_tensor *out = edge_op_output(p, n, 0);
+    binary_data d = {.op = op, .type = a->type};
+    if ((rc = binary_types(p, a, b, out)) || (rc = binary_shapes(p, a, b, out, &d.k)))
+        return rc;
+    int act = TFL_ACT_NONE;
+    if (op != BIN_MAX && op != BIN_MIN && (rc = read_activation(p, n, opt_type, &act)))
+        return rc;
+    if (op == BIN_MAX || op == BIN_MIN)
+        rc = a->type == EDGE_FLOAT32 ? 0 : maxmin_quant(p, a, b, out);
+    else if (a->type == EDGE_FLOAT32)
+        rc = edge_op_act_range_f(p, act, &d.k.act_min_f, &d.k.act_max_f);
+    else
+        rc = arith_quant(p, op, act, a, b, out, &d.k);
+    if (rc)
+        return rc;
+    binary_data *dst = edge_op_alloc(p, n, sizeof *dst);
+    if (!dst)
+        return EDGE_ENOMEM;
+    *dst = d;
+    return 0;
+}
+
+static int add_prepare(edge_prep *p, edge_node *n)
+{
+    return binary_prepare(p, n, BIN_ADD, TFL_OPT_AddOptions);
+}
+
+static int sub_prepare(edge_prep *p, edge_node *n)
+{
+    return binary_prepare(p, n, BIN_SUB, TFL_OPT_SubOptions);
+}
+
+static int mul_prepare(edge_prep *p, edge_node *n)
+{
+    return binary_prepare(p, n, BIN_MUL, TFL_OPT_MulOptions);
+}
+
+static int maximum_prepare(edge_prep *p, edge_node *n)
+{
+    return binary_prepare(p, n, BIN_MAX, TFL_OPT_MaximumMinimumOptions);
+}
+
+static int minimum_prepare(edge_prep *p, edge_node *n)
+{
+    return binary_prepare(p, n, BIN_MIN, TFL_OPT_MaximumMinimumOptions);
+}
+
+static void eval_s8(const binary_data *d, const int8_t *a, const int8_t *b, int8_t *o)
+{
+    switch (d->op) {
+    case BIN_ADD: edge_ref_add_s8(&d->k, a, b, o); break;
+    case BIN_SUB: edge_ref_sub_s8(&d->k, a, b, o); break;
+    case BIN_MUL: edge_ref_mul_s8(&d->k, a, b, o); break;
+    case BIN_MAX: edge_ref_maximum_s8(&d->k, a, b, o); break;
+    case BIN_MIN: edge_ref_minimum_s8(&d->k, a, b, o); break;
+    }
+}
+
+static void eval_u8(const binary_data *d, const uint8_t *a, const uint8_t *b, uint8_t *o)
+{
+    switch (d->op) {
+    case BIN_ADD: edge_ref_add_u8(&d->k, a, b, o); break;
+    case BIN_SUB: edge_ref_sub_u8(&d->k, a, b, o); break;
+    case BIN_MUL: edge_ref_mul_u8(&d->k, a, b, o); break;
+    case BIN_MAX: edge_ref_maximum_u8(&d->k, a, b, o); break;
+    case BIN_MIN: edge_ref_minimum_u8(&d->k, a, b, o); break;
+    }
+}
+
+static void eval_f32(const binary_data *d, const float *a, const float *b, float *o)
+{
+    switch (d->op) {
+    case BIN_ADD: edge_ref_add_f32(&d->k, a, b, o); break;
+    case BIN_SUB: edge_ref_sub_f32(&d->k, a, b, o); break;
+    case BIN_MUL: edge_ref_mul_f32(&d->k, a, b, o); break;
+    case BIN_MAX: edge_ref_maximum_f32(&d->k, a, b, o); break;
+    case BIN_MIN: edge_ref_minimum_f32(&d->k, a, b, o); break;
+    }
+}
+
+static void binary_eval(const edge_node *n, void *const *t, void *scratch)
+{
+    const binary_data *d = n->data;
+    const void *a = t[n->in[0]], *b = t[n->in[1]];
+    void *o = t[n->out[0]];
+    if (d->type == EDGE_INT8)
+        eval_s8(d, a, b, o);
+    else if (d->type == EDGE_UINT8)
+        eval_u8(d, a, b, o);
+    else
+        eval_f32(d, a, b, o);
+}
+
+const edge_op edge_op_ADD = {
+    .code = TFL_BUILTIN_ADD,
+    .max_version = 5,
+    .prepare = add_prepare,
+    .eval = binary_eval,
+};
+const edge_op edge_op_SUB = {
+    .code = TFL_BUILTIN_SUB,
+    .max_version = 5,
+    .prepare = sub_prepare,
+    .eval = binary_eval,
+};
+const edge_op edge_op_MUL = {
+    .code = TFL_BUILTIN_MUL,
+    .max_version = 7,
+    .prepare = mul_prepare,
+    .eval = binary_eval,
+};
+const edge_op edge_op_MAXIMUM = {
+    .code = TFL_BUILTIN_MAXIMUM,
+    .max_version = 4,
+    .prepare = maximum_prepare,
+    .eval = binary_eval,
+};
+const edge_op edge_op_MINIMUM = {
+    .code = TFL_BUILTIN_MINIMUM,
+    .max_version = 4,
+    .prepare = minimum_prepare,
+    .eval = binary_eval,
+};

@@ -1,0 +1,163 @@
+/* backends/cpu/op_quantize.c - QUANTIZE and DEQUANTIZE.
+ *
+ * Owns: validating one input and one output of the same shape with the
+ * supported type pairs and per-tensor quantization on the quantized side(s),
+ * and deriving the parameters as TensorFlow Lite Micro's quantize_common.cc
+ * and dequantize_common.cc do:
+ *   QUANTIZE float32 -> int8/uint8: AffineQuantize with the output's scale;
+ *   QUANTIZE int8/uint8 -> int8/uint8: Requantize by s_in / s_out (double,
+ *     QuantizeMultiplier);
+ *   DEQUANTIZE int8/uint8 -> float32: scale * (x - zero point) in float.
+ * Per-channel quantization (QUANTIZE v3, DEQUANTIZE v5) is rejected.
+ * Does not own the conversions (kernels/ref/quantize.c). */
+#include "cpu_op.h"
+#include "ref/quantize.h"
+#include "ref/requant.h"
+#include "runtime/tflite_schema.h"
+
+typedef enum quant_kind {
+    Q_F32_S8,
+    Q_F32_U8,
+    Q_S8_S8,
+    Q_S8_U8,
+    Q_U8_S8,
+    Q_U8_U8,
+    DQ_S8_F32,
+    DQ_U8_F32,
+} quant_kind;
+
+typedef struct quant_data {
+    quant_kind kind;
+    size_t n;
+    edge_affine_params affine;
+    edge_requant_params requant;
+} quant_data;
+
+static bool is_q8(edge_dtype t)
+{
+    return t == EDGE_INT8 || t == EDGE_UINT8;
+}
+
+static int check_q1(edge_prep *p, const edge_tensor *t, const char *role)
+{
+    int rc = edge_op_check_quant(p, t, role);
+    if (rc)
+        return rc;
+    if (t->q.count != 1)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "%s (tensor %d) is quantized per channel, "
+                            "which is not supported",
+                            role, (int)(t - p->m->tensors));
+    return 0;
+}
+
+static int unary_io(edge_prep *p, const edge_node *n, const edge_tensor **in,
+                    const edge_tensor **out)
+{
+    int rc = edge_op_check_io(p, n, 1, 1, 1);
+    if (rc)
+        return rc;
+    *in = edge_op_input(p, n, 0);
+    *out = edge_op_output(p, n, 0);
+    return edge_op_check_same_shape(p, *in, "input", *out, "output");
+}
+
+static int requant_params(edge_prep *p, const edge_tensor *in, const edge_tensor *out,
+                          edge_requant_params *k)
+{
+    const double real = (double)in->q.scale[0] / (double)out->q.scale[0];
+    if (!edge_quantize_multiplier(real, &k->mult, &k->shift))
+        return edge_op_fail(p, EDGE_ERANGE, "input/output scale ratio %g is out of range", real);
+    k->in_zp = in->q.zero_point[0];
+    k->out_zp = out->q.zero_point[0];
+    return 0;
+}
+
+static int quantize_prepare(edge_prep *p, edge_node *n)
+{
+    const edge_tensor *in, *out;
+    int rc = unary_io(p, n, &in, &out);
+    if (rc)
+        return rc;
+    if ((in->type != EDGE_FLOAT32 && !is_q8(in->type)) || !is_q8(out->type))
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "conversion %s -> %s is not supported (float32, "
+                            "int8 or uint8 to int8 or uint8)",
+                            edge_dtype_name(in->type), edge_dtype_name(out->type));
+    if ((rc = check_q1(p, out, "output")))
+        return rc;
+    const bool out_s8 = out->type == EDGE_INT8;
+    quant_data d = {.n = in->count};
+    if (in->type == EDGE_FLOAT32) {
+        d.kind = out_s8 ? Q_F32_S8 : Q_F32_U8;
+        d.affine.scale = out->q.scale[0];
+        d.affine.zero_point = out->q.zero_point[0];
+    } else {
+        if ((rc = check_q1(p, in, "input")) || (rc = requant_params(p, in, out, &d.requant)))
+            return rc;
+        if (in->type == EDGE_INT8)
+            d.kind = out_s8 ? Q_S8_S8 : Q_S8_U8;
+        else
+            d.kind = out_s8 ? Q_U8_S8 : Q_U8_U8;
+    }
+    quant_data *dst = edge_op_alloc(p, n, sizeof *dst);
+    if (!dst)
+        return EDGE_ENOMEM;
+    *dst = d;
+    return 0;
+}
+
+static int dequantize_prepare(edge_prep *p, edge_node *n)
+{
+    const edge_tensor *in, *out;
+    int rc = unary_io(p, n, &in, &out);
+    if (rc)
+        return rc;
+    if (!is_q8(in->type) || out->type != EDGE_FLOAT32)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "conversion %s -> %s is not supported (int8 or "
+                            "uint8 to float32)",
+                            edge_dtype_name(in->type), edge_dtype_name(out->type));
+    if ((rc = check_q1(p, in, "input")))
+        return rc;
+    quant_data d = {
+        .kind = in->type == EDGE_INT8 ? DQ_S8_F32 : DQ_U8_F32,
+        .n = in->count,
+        .affine = {.scale = in->q.scale[0], .zero_point = in->q.zero_point[0]},
+    };
+    quant_data *dst = edge_op_alloc(p, n, sizeof *dst);
+    if (!dst)
+        return EDGE_ENOMEM;
+    *dst = d;
+    return 0;
+}
+
+static void quant_eval(const edge_node *n, void *const *t, void *scratch)
+{
+    const quant_data *d = n->data;
+    const void *in = t[n->in[0]];
+    void *out = t[n->out[0]];
+    switch (d->kind) {
+    case Q_F32_S8: edge_ref_quantize_f32_s8(&d->affine, in, out, d->n); break;
+    case Q_F32_U8: edge_ref_quantize_f32_u8(&d->affine, in, out, d->n); break;
+    case Q_S8_S8: edge_ref_requantize_s8_s8(&d->requant, in, out, d->n); break;
+    case Q_S8_U8: edge_ref_requantize_s8_u8(&d->requant, in, out, d->n); break;
+    case Q_U8_S8: edge_ref_requantize_u8_s8(&d->requant, in, out, d->n); break;
+    case Q_U8_U8: edge_ref_requantize_u8_u8(&d->requant, in, out, d->n); break;
+    case DQ_S8_F32: edge_ref_dequantize_s8_f32(&d->affine, in, out, d->n); break;
+    case DQ_U8_F32: edge_ref_dequantize_u8_f32(&d->affine, in, out, d->n); break;
+    }
+}
+
+const edge_op edge_op_QUANTIZE = {
+    .code = TFL_BUILTIN_QUANTIZE,
+    .max_version = 4,
+    .prepare = quantize_prepare,
+    .eval = quant_eval,
+};
+const edge_op edge_op_DEQUANTIZE = {
+    .code = TFL_BUILTIN_DEQUANTIZE,
+    .max_version = 6,
+    .prepare = dequantize_prepare,
+    .eval = quant_eval,
+};

@@ -1,0 +1,132 @@
+/* backends/cpu/op_softmax.c - SOFTMAX.
+ *
+ * Owns: validating one input and one output of the same type (int8, uint8 or
+ * float32) and shape (rank >= 1; softmax runs over the last axis), the beta
+ * option, and deriving the quantized parameters as TensorFlow Lite Micro's
+ * softmax_common.cc CalculateSoftmaxParams does: PreprocessSoftmaxScaling
+ * (beta * input scale * 2^26, capped, as a multiplier greater than one) and
+ * diff_min = -CalculateInputRadius(5, shift). The quantized output must be
+ * scale 1/256 with zero point -128 (int8) or 0 (uint8), as TFLite requires.
+ * Does not own the arithmetic (kernels/ref/softmax.c). */
+#include <math.h>
+
+#include "cpu_op.h"
+#include "ref/requant.h"
+#include "ref/softmax.h"
+#include "runtime/tflite_schema.h"
+
+/* Field id of SoftmaxOptions.beta in schema.fbs. */
+enum { SOFTMAX_BETA = 0 };
+
+typedef struct softmax_data {
+    edge_softmax_params k;
+    edge_dtype type;
+} softmax_data;
+
+static int softmax_io(edge_prep *p, const edge_node *n, const edge_tensor **in,
+                      const edge_tensor **out)
+{
+    int rc = edge_op_check_io(p, n, 1, 1, 1);
+    if (rc)
+        return rc;
+    *in = edge_op_input(p, n, 0);
+    *out = edge_op_output(p, n, 0);
+    const edge_dtype type = (*in)->type;
+    if (type != EDGE_INT8 && type != EDGE_UINT8 && type != EDGE_FLOAT32)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "input type %s is not supported (int8, uint8 "
+                            "or float32)",
+                            edge_dtype_name(type));
+    if ((rc = edge_op_check_type(p, *out, "output", type)) ||
+        (rc = edge_op_check_same_shape(p, *in, "input", *out, "output")))
+        return rc;
+    if ((*in)->rank < 1)
+        return edge_op_fail(p, EDGE_ESHAPE,
+                            "input is a scalar; softmax needs at least 1 "
+                            "dimension");
+    return 0;
+}
+
+static int check_q1(edge_prep *p, const edge_tensor *t, const char *role)
+{
+    int rc = edge_op_check_quant(p, t, role);
+    if (rc)
+        return rc;
+    if (t->q.count != 1)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "%s (tensor %d) is quantized per channel; "
+                            "softmax needs one scale and zero point",
+                            role, (int)(t - p->m->tensors));
+    return 0;
+}
+
+static int softmax_quant(edge_prep *p, const edge_tensor *in, const edge_tensor *out, float beta,
+                         edge_softmax_params *k)
+{
+    int rc;
+    if ((rc = check_q1(p, in, "input")) || (rc = check_q1(p, out, "output")))
+        return rc;
+    const int32_t zp = in->type == EDGE_INT8 ? -128 : 0;
+    if (out->q.scale[0] != 1.0f / 256.0f || out->q.zero_point[0] != zp)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "output has scale %g and zero point %d; "
+                            "softmax needs scale 1/256 and zero point %d",
+                            (double)out->q.scale[0], (int)out->q.zero_point[0], (int)zp);
+    /* PreprocessSoftmaxScaling with 5 integer bits, double rounding. */
+    double real = (double)beta * (double)in->q.scale[0] * (double)(1 << (31 - 5));
+    if (real > 2147483647.0)
+        real = 2147483647.0;
+    if (!edge_quantize_multiplier_gt1(real, &k->in_mult, &k->in_shift) || k->in_shift > 30)
+        return edge_op_fail(p, EDGE_ERANGE,
+                            "beta %g x input scale %g is out of range (it must "
+                            "exceed 2^-26 and stay below 16)",
+                            (double)beta, (double)in->q.scale[0]);
+    /* -CalculateInputRadius(5, shift): floor(31 * 2^26 / 2^shift). */
+    k->diff_min = -(int32_t)((INT64_C(31) << 26) >> k->in_shift);
+    return 0;
+}
+
+static int softmax_prepare(edge_prep *p, edge_node *n)
+{
+    const edge_tensor *in, *out;
+    int rc = softmax_io(p, n, &in, &out);
+    if (rc)
+        return rc;
+    fb_table opt;
+    if ((rc = edge_op_options(p, n, TFL_OPT_SoftmaxOptions, &opt)))
+        return rc;
+    const float beta = fb_f32(&opt, SOFTMAX_BETA, 0.0f);
+    if (opt.c && opt.c->failed)
+        return edge_op_fail(p, EDGE_EFORMAT, "malformed SoftmaxOptions: %s", opt.c->why);
+    if (!isfinite(beta))
+        return edge_op_fail(p, EDGE_ERANGE, "beta %g is not finite", (double)beta);
+    softmax_data d = {.type = in->type, .k = {.beta = beta}};
+    d.k.depth = (size_t)in->dims[in->rank - 1];
+    d.k.outer = d.k.depth ? in->count / d.k.depth : 0;
+    if (in->type != EDGE_FLOAT32 && (rc = softmax_quant(p, in, out, beta, &d.k)))
+        return rc;
+    softmax_data *dst = edge_op_alloc(p, n, sizeof *dst);
+    if (!dst)
+        return EDGE_ENOMEM;
+    *dst = d;
+    return 0;
+}
+
+static void softmax_eval(const edge_node *n, void *const *t, void *scratch)
+{
+    const softmax_data *d = n->data;
+    const void *in = t[n->in[0]];
+    void *out = t[n->out[0]];
+    switch (d->type) {
+    case EDGE_INT8: edge_ref_softmax_s8(&d->k, in, out); break;
+    case EDGE_UINT8: edge_ref_softmax_u8(&d->k, in, out); break;
+    default: edge_ref_softmax_f32(&d->k, in, out); break;
+    }
+}
+
+const edge_op edge_op_SOFTMAX = {
+    .code = TFL_BUILTIN_SOFTMAX,
+    .max_version = 3,
+    .prepare = softmax_prepare,
+    .eval = softmax_eval,
+};

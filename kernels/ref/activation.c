@@ -1,0 +1,163 @@
+/* kernels/ref/activation.c - reference LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH.
+ *
+ * Owns: the per-element arithmetic of TFLite Micro's reference kernels for
+ * these activations (int8 through fixedpoint.h / requant.h, float with libm).
+ * Does not own: parameter derivation or validation (backends/cpu/op_activation.c). */
+#include "activation.h"
+
+#include <math.h>
+
+#include "fixedpoint.h"
+#include "requant.h"
+
+/* ---- LOGISTIC / TANH ---- */
+
+void edge_ref_logistic_s8(const edge_sigmoid_params *p, const int8_t *in, int8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const int32_t x = (int32_t)in[i] - p->in_zp;
+        if (x <= -p->radius) {
+            out[i] = INT8_MIN;
+        } else if (x >= p->radius) {
+            out[i] = INT8_MAX;
+        } else {
+            const int32_t q4 = edge_mbqm(x, p->mult, p->shift);
+            const int32_t q0 = edge_fp_logistic(q4, 4);
+            /* Q0.31 to 1/256 steps, then the -128 zero point. */
+            const int32_t o = edge_rdbpot(q0, 31 - 8) - 128;
+            out[i] = (int8_t)edge_clamp32(o, INT8_MIN, INT8_MAX);
+        }
+    }
+}
+
+void edge_ref_tanh_s8(const edge_sigmoid_params *p, const int8_t *in, int8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const int32_t x = (int32_t)in[i] - p->in_zp;
+        if (x <= -p->radius) {
+            out[i] = INT8_MIN;
+        } else if (x >= p->radius) {
+            out[i] = INT8_MAX;
+        } else {
+            const int32_t q4 = edge_mbqm(x, p->mult, p->shift);
+            const int32_t q0 = edge_fp_tanh(q4, 4);
+            /* Q0.31 to 1/128 steps, zero point 0. */
+            const int32_t o = edge_rdbpot(q0, 31 - 7);
+            out[i] = (int8_t)edge_clamp32(o, INT8_MIN, INT8_MAX);
+        }
+    }
+}
+
+void edge_ref_logistic_f32(const float *in, float *out, size_t n)
+{
+    const float cutoff_upper = 16.619047164916992188f;
+    const float cutoff_lower = -9.0f;
+    for (size_t i = 0; i < n; i++) {
+        const float v = in[i];
+        if (v > cutoff_upper)
+            out[i] = 1.0f;
+        else if (v < cutoff_lower)
+            out[i] = expf(v);
+        else
+            out[i] = 1.0f / (1.0f + expf(-v));
+    }
+}
+
+void edge_ref_tanh_f32(const float *in, float *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = tanhf(in[i]);
+}
+
+/* ---- RELU / RELU6 ---- */
+
+void edge_ref_relu_s8(const edge_relu_params *p, const int8_t *in, int8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const int32_t x = (int32_t)in[i] - p->in_zp;
+        const int32_t o = edge_wrap_add32(p->out_zp, edge_mbqm(x, p->mult, p->shift));
+        out[i] = (int8_t)edge_clamp32(o, p->lo, p->hi);
+    }
+}
+
+void edge_ref_relu_f32(const float *in, float *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = in[i] < 0.0f ? 0.0f : in[i];
+}
+
+void edge_ref_relu6_s8(const edge_clamp_params *p, const int8_t *in, int8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (int8_t)edge_clamp32(in[i], p->lo, p->hi);
+}
+
+void edge_ref_relu6_f32(const float *in, float *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float v = in[i];
+        out[i] = v > 6.0f ? 6.0f : (v < 0.0f ? 0.0f : v);
+    }
+}
+
+/* ---- LEAKY_RELU ---- */
+
+void edge_ref_leaky_relu_s8(const edge_leaky_relu_params *p, const int8_t *in, int8_t *out,
+                            size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const int32_t x = (int32_t)in[i] - p->in_zp;
+        const int32_t scaled = x >= 0 ? edge_mbqm(x, p->id_mult, p->id_shift)
+                                      : edge_mbqm(x, p->alpha_mult, p->alpha_shift);
+        out[i] = (int8_t)edge_clamp32(edge_wrap_add32(p->out_zp, scaled), INT8_MIN, INT8_MAX);
+    }
+}
+
+void edge_ref_leaky_relu_f32(const edge_leaky_relu_params *p, const float *in, float *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float v = in[i];
+        out[i] = v > 0.0f ? v : v * p->alpha;
+    }
+}
+
+/* ---- HARD_SWISH ---- */
+
+/* reference_ops::HardSwish (quantized): x * relu6(x + 3) / 6 on int16 fixed point. */
+static int8_t hard_swish_one(const edge_hard_swish_params *p, int8_t x)
+{
+    const int16_t v = edge_fp_wrap16((int32_t)x - p->in_zp);
+    const int16_t hires = edge_fp_wrap16((int32_t)v * 128);
+    const int16_t preshift_out = edge_fp_srdhm16(hires, p->out_mult);
+    /* The "relu-ish" factor: x rescaled so that 3.0 is 2^15, saturating. */
+    int16_t r = hires;
+    if (p->reluish_exp > 0)
+        r = edge_fp_sat_shl16(r, p->reluish_exp - 1);
+    r = edge_fp_srdhm16(r, p->reluish_mult);
+    if (p->reluish_exp > 0)
+        r = edge_fp_sat_shl16(r, 1);
+    if (p->reluish_exp < 0)
+        r = edge_fp_rdbpot16(r, -p->reluish_exp);
+    r = edge_fp_wrap16(((int32_t)r + (1 << 15)) >> 1); /* [-1, 1] to [0, 1] */
+    const int16_t pre = edge_fp_sdhm16(r, preshift_out);
+    const int16_t o = edge_fp_wrap16(edge_fp_rdbpot16(pre, -p->out_exp) + p->out_zp);
+    return (int8_t)(o > INT8_MAX ? INT8_MAX : (o < INT8_MIN ? INT8_MIN : o));
+}
+
+void edge_ref_hard_swish_s8(const edge_hard_swish_params *p, const int8_t *in, int8_t *out,
+                            size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = hard_swish_one(p, in[i]);
+}
+
+void edge_ref_hard_swish_f32(const float *in, float *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const float v = in[i];
+        const float s = v + 3.0f;
+        float r = 0.0f < s ? s : 0.0f; /* std::max(0, v + 3) */
+        r = r < 6.0f ? r : 6.0f;       /* std::min(6, r) */
+        out[i] = v * r / 6.0f;
+    }
+}

@@ -1,0 +1,79 @@
+/* kernels/ref/binary.h - reference ADD, SUB, MUL, MAXIMUM, MINIMUM kernels, the oracle.
+ *
+ * Owns: two-input elementwise arithmetic with numpy-style broadcasting up to
+ * rank 6, over a self-contained parameter struct:
+ *   s8/u8: TFLite Micro's reference_integer_ops Add / Mul and reference_ops
+ *          Sub (TFLite's legacy uint8 kernels have the same arithmetic):
+ *          ADD/SUB rescale both inputs to a common scale after a left shift
+ *          of 20 bits, MUL requantizes the product of the offset inputs,
+ *          MAXIMUM/MINIMUM compare raw values (TFLite Micro does not rescale);
+ *   f32:   TFLite's reference float kernels (op, then clamp to the fused
+ *          activation range).
+ * Also owns edge_bcast_init, the prepare-time folding of two shapes into the
+ * broadcast iteration the kernels walk.
+ * Does not own: validating a model's tensors or deriving multipliers from
+ * scales (backends/cpu/op_binary.c); kernels trust their parameters. */
+#ifndef EDGE_REF_BINARY_H
+#define EDGE_REF_BINARY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define EDGE_BCAST_DIMS 6
+
+/* The output is walked as a row-major EDGE_BCAST_DIMS-D array of extents dims;
+ * element (i0..i5) of input a is a[sum(i_k * a_stride[k])] (stride 0 along a
+ * broadcast dimension), likewise b. Adjacent dimensions with the same
+ * broadcast pattern are merged, so an elementwise op is one run of dims[5]. */
+typedef struct edge_bcast {
+    size_t dims[EDGE_BCAST_DIMS];
+    size_t a_stride[EDGE_BCAST_DIMS];
+    size_t b_stride[EDGE_BCAST_DIMS];
+} edge_bcast;
+
+/* Broadcast shapes A (rank a_rank) and B: out_dims gets the broadcast shape
+ * (rank max(a_rank, b_rank), into *out_rank) and BC the iteration. False if a
+ * rank exceeds EDGE_BCAST_DIMS, a dim is negative, or the shapes do not
+ * broadcast (a pair of dims differs and neither is 1). */
+bool edge_bcast_init(edge_bcast *bc, const int32_t *a_dims, int a_rank, const int32_t *b_dims,
+                     int b_rank, int32_t *out_dims, int *out_rank);
+
+typedef struct edge_arith_params {
+    edge_bcast shape;
+    /* quantized (s8 / u8) */
+    int32_t a_offset, b_offset; /* minus the inputs' zero points */
+    int32_t out_offset;         /* the output's zero point */
+    int left_shift;             /* ADD/SUB: 20 */
+    int32_t a_mult, b_mult;     /* ADD/SUB input rescale, Q31, shift <= 0 */
+    int a_shift, b_shift;
+    int32_t out_mult; /* ADD/SUB: shift <= 0; MUL: any shift in [-31, 30] */
+    int out_shift;
+    int32_t act_min, act_max; /* fused activation range, quantized */
+    /* f32 */
+    float act_min_f, act_max_f; /* fused activation range, float */
+} edge_arith_params;
+
+void edge_ref_add_s8(const edge_arith_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+void edge_ref_add_u8(const edge_arith_params *p, const uint8_t *a, const uint8_t *b, uint8_t *out);
+void edge_ref_add_f32(const edge_arith_params *p, const float *a, const float *b, float *out);
+
+void edge_ref_sub_s8(const edge_arith_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+void edge_ref_sub_u8(const edge_arith_params *p, const uint8_t *a, const uint8_t *b, uint8_t *out);
+void edge_ref_sub_f32(const edge_arith_params *p, const float *a, const float *b, float *out);
+
+void edge_ref_mul_s8(const edge_arith_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+void edge_ref_mul_u8(const edge_arith_params *p, const uint8_t *a, const uint8_t *b, uint8_t *out);
+void edge_ref_mul_f32(const edge_arith_params *p, const float *a, const float *b, float *out);
+
+/* MAXIMUM / MINIMUM use only p->shape. */
+void edge_ref_maximum_s8(const edge_arith_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+void edge_ref_maximum_u8(const edge_arith_params *p, const uint8_t *a, const uint8_t *b,
+                         uint8_t *out);
+void edge_ref_maximum_f32(const edge_arith_params *p, const float *a, const float *b, float *out);
+void edge_ref_minimum_s8(const edge_arith_params *p, const int8_t *a, const int8_t *b, int8_t *out);
+void edge_ref_minimum_u8(const edge_arith_params *p, const uint8_t *a, const uint8_t *b,
+                         uint8_t *out);
+void edge_ref_minimum_f32(const edge_arith_params *p, const float *a, const float *b, float *out);
+
+#endif

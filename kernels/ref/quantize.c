@@ -1,0 +1,85 @@
+/* kernels/ref/quantize.c - reference QUANTIZE (float and requantizing) and DEQUANTIZE.
+ *
+ * Owns: the per-element conversions of TFLite's AffineQuantize, Requantize and
+ * Dequantize, with TFLite's undefined cases (NaN, out-of-int32 values) given a
+ * defined, saturating result. Does not own validation (backends/cpu/op_quantize.c). */
+#include "quantize.h"
+
+#include <math.h>
+
+#include "requant.h"
+
+/* static_cast<int32_t>(TfLiteRound(x / scale)) + zero_point, clamped to [lo, hi],
+ * saturating where the C++ would be undefined. */
+static int32_t affine_quantize(const edge_affine_params *p, float x, int32_t lo, int32_t hi)
+{
+    const float r = edge_roundf(x / p->scale);
+    int64_t q;
+    if (!(r >= -2147483648.0f)) /* NaN or below int32 */
+        q = INT32_MIN;
+    else if (r >= 2147483648.0f)
+        q = INT32_MAX;
+    else
+        q = (int64_t)r;
+    q += p->zero_point;
+    return (int32_t)(q < lo ? lo : (q > hi ? hi : q));
+}
+
+void edge_ref_quantize_f32_s8(const edge_affine_params *p, const float *in, int8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (int8_t)affine_quantize(p, in[i], INT8_MIN, INT8_MAX);
+}
+
+void edge_ref_quantize_f32_u8(const edge_affine_params *p, const float *in, uint8_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (uint8_t)affine_quantize(p, in[i], 0, UINT8_MAX);
+}
+
+void edge_ref_dequantize_s8_f32(const edge_affine_params *p, const int8_t *in, float *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = p->scale * (float)((int32_t)in[i] - p->zero_point);
+}
+
+void edge_ref_dequantize_u8_f32(const edge_affine_params *p, const uint8_t *in, float *out,
+                                size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = p->scale * (float)((int32_t)in[i] - p->zero_point);
+}
+
+static inline int32_t requant_one(const edge_requant_params *p, int32_t x, int32_t lo, int32_t hi)
+{
+    const int32_t o = edge_wrap_add32(edge_mbqm(x - p->in_zp, p->mult, p->shift), p->out_zp);
+    return edge_clamp32(o, lo, hi);
+}
+
+void edge_ref_requantize_s8_s8(const edge_requant_params *p, const int8_t *in, int8_t *out,
+                               size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (int8_t)requant_one(p, in[i], INT8_MIN, INT8_MAX);
+}
+
+void edge_ref_requantize_s8_u8(const edge_requant_params *p, const int8_t *in, uint8_t *out,
+                               size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (uint8_t)requant_one(p, in[i], 0, UINT8_MAX);
+}
+
+void edge_ref_requantize_u8_s8(const edge_requant_params *p, const uint8_t *in, int8_t *out,
+                               size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (int8_t)requant_one(p, in[i], INT8_MIN, INT8_MAX);
+}
+
+void edge_ref_requantize_u8_u8(const edge_requant_params *p, const uint8_t *in, uint8_t *out,
+                               size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (uint8_t)requant_one(p, in[i], 0, UINT8_MAX);
+}

@@ -1,0 +1,116 @@
+/* kernels/ref/softmax.c - reference SOFTMAX (s8, u8, f32).
+ *
+ * Owns: the row loop of TFLite's reference_ops::Softmax, quantized (on
+ * fixedpoint.h) and float. The quantized rows work on int32 copies of the
+ * values, so int8 and uint8 share one implementation.
+ * Does not own: parameter derivation or validation (backends/cpu/op_softmax.c). */
+#include "softmax.h"
+
+#include <float.h>
+#include <math.h>
+
+#include "fixedpoint.h"
+#include "requant.h"
+
+enum { SCALED_DIFF_IB = 5, ACCUM_IB = 12 };
+
+/* exp(diff * beta * scale) in Q0.31 for a difference diff >= diff_min. */
+static inline int32_t exp_of_diff(const edge_softmax_params *p, int32_t diff)
+{
+    const int32_t scaled = edge_mbqm_gt1(diff, p->in_mult, p->in_shift);
+    return edge_fp_exp_neg(scaled, SCALED_DIFF_IB);
+}
+
+/* One quantized row. IN/OUT point at DEPTH values of either type; LOAD reads
+ * element i as int32, STORE writes one. out_min/out_max: the output type's range. */
+typedef int32_t (*load_fn)(const void *in, size_t i);
+typedef void (*store_fn)(void *out, size_t i, int32_t v);
+
+static void softmax_row_q(const edge_softmax_params *p, const void *in, void *out, load_fn load,
+                          store_fn store, int32_t out_min, int32_t out_max)
+{
+    const size_t depth = p->depth;
+    int32_t max = out_min;
+    for (size_t c = 0; c < depth; c++) {
+        const int32_t v = load(in, c);
+        max = v > max ? v : max;
+    }
+    /* Q12.19 sum; each term is at most 2^19, so int64 cannot overflow. */
+    int64_t sum = 0;
+    for (size_t c = 0; c < depth; c++) {
+        const int32_t diff = load(in, c) - max;
+        if (diff >= p->diff_min)
+            sum += edge_fp_rescale(exp_of_diff(p, diff), 0, ACCUM_IB);
+    }
+    /* TFLite requires exponent <= 31 (sum < 2^28); past that, and past int32,
+     * every output rounds to zero. sum >= 2^19 (the maximum's own term). */
+    int bits_over_unit = 0;
+    int32_t scale = 0;
+    int exponent = 32;
+    if (sum <= INT32_MAX) {
+        scale = edge_fp_reciprocal((int32_t)sum, ACCUM_IB, &bits_over_unit);
+        exponent = bits_over_unit + 31 - 8;
+    }
+    for (size_t c = 0; c < depth; c++) {
+        const int32_t diff = load(in, c) - max;
+        int32_t o = out_min;
+        if (diff >= p->diff_min && exponent <= 31) {
+            const int32_t e = exp_of_diff(p, diff);
+            o = edge_rdbpot(edge_srdhm(scale, e), exponent) + out_min;
+            o = edge_clamp32(o, out_min, out_max);
+        }
+        store(out, c, o);
+    }
+}
+
+static int32_t load_s8(const void *in, size_t i)
+{
+    return ((const int8_t *)in)[i];
+}
+
+static int32_t load_u8(const void *in, size_t i)
+{
+    return ((const uint8_t *)in)[i];
+}
+
+static void store_s8(void *out, size_t i, int32_t v)
+{
+    ((int8_t *)out)[i] = (int8_t)v;
+}
+
+static void store_u8(void *out, size_t i, int32_t v)
+{
+    ((uint8_t *)out)[i] = (uint8_t)v;
+}
+
+void edge_ref_softmax_s8(const edge_softmax_params *p, const int8_t *in, int8_t *out)
+{
+    for (size_t r = 0; r < p->outer; r++)
+        softmax_row_q(p, in + r * p->depth, out + r * p->depth, load_s8, store_s8, INT8_MIN,
+                      INT8_MAX);
+}
+
+void edge_ref_softmax_u8(const edge_softmax_params *p, const uint8_t *in, uint8_t *out)
+{
+    for (size_t r = 0; r < p->outer; r++)
+        softmax_row_q(p, in + r * p->depth, out + r * p->depth, load_u8, store_u8, 0, UINT8_MAX);
+}
+
+void edge_ref_softmax_f32(const edge_softmax_params *p, const float *in, float *out)
+{
+    const size_t depth = p->depth;
+    for (size_t r = 0; r < p->outer; r++) {
+        const float *x = in + r * depth;
+        float *y = out + r * depth;
+        float max = -FLT_MAX;
+        for (size_t c = 0; c < depth; c++)
+            max = max < x[c] ? x[c] : max; /* std::max(max, x) */
+        float sum = 0.0f;
+        for (size_t c = 0; c < depth; c++) {
+            y[c] = expf((x[c] - max) * p->beta);
+            sum += y[c];
+        }
+        for (size_t c = 0; c < depth; c++)
+            y[c] = y[c] / sum;
+    }
+}

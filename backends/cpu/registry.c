@@ -9,22 +9,23 @@
 
 #define EDGE_CPU_OPS(X)                                                                           \
     X(ADD)                                                                                        \
-    X(SUB) X(MUL) X(MAXIMUM) X(MINIMUM) X(CONV_2D) X(DEPTHWISE_CONV_2D) X(FULLY_CONNECTED)        \
+    X(SUB)                                                                                        \
+    X(MUL) X(MAXIMUM) X(MINIMUM) X(CONV_2D) X(DEPTHWISE_CONV_2D) X(FULLY_CONNECTED)               \
         X(AVERAGE_POOL_2D) X(MAX_POOL_2D) X(MEAN) X(SOFTMAX) X(LOGISTIC) X(TANH) X(RELU) X(RELU6) \
             X(LEAKY_RELU) X(HARD_SWISH) X(QUANTIZE) X(DEQUANTIZE) X(RESHAPE) X(SQUEEZE)           \
                 X(EXPAND_DIMS) X(PAD) X(PADV2) X(CONCATENATION) X(TRANSPOSE) X(STRIDED_SLICE)     \
                     X(RESIZE_NEAREST_NEIGHBOR) X(RESIZE_BILINEAR) X(ARG_MAX)
 
-/* Weak so that the library links while an operator is being written; an
- * undefined one is simply reported as unsupported. */
-#define EDGE_DECLARE_OP(name) extern const edge_op edge_op_##name __attribute__((weak));
+/* Strong references: linking the registry pulls every operator out of a static
+ * libedge.a. */
+#define EDGE_DECLARE_OP(name) extern const edge_op edge_op_##name;
 EDGE_CPU_OPS(EDGE_DECLARE_OP)
 #undef EDGE_DECLARE_OP
 
 const edge_op *edge_cpu_find_op(int32_t code)
 {
-#define EDGE_TRY_OP(name)                                       \
-    if (&edge_op_##name != NULL && edge_op_##name.code == code) \
+#define EDGE_TRY_OP(name)            \
+    if (edge_op_##name.code == code) \
         return &edge_op_##name;
     EDGE_CPU_OPS(EDGE_TRY_OP)
 #undef EDGE_TRY_OP

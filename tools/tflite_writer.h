@@ -109,27 +109,27 @@ int tfw_save(const char *path, const void *data, size_t size);
 /* ---- escape hatch for tests that craft broken files ---- */
 
 typedef enum tfw_place {
-    TFW_AT_MODEL,           /* Model table (index ignored) */
-    TFW_AT_SUBGRAPH,        /* SubGraph table 0 */
-    TFW_AT_OPCODES_VEC,     /* length field of Model.operator_codes */
-    TFW_AT_BUFFERS_VEC,     /* length field of Model.buffers */
-    TFW_AT_TENSORS_VEC,     /* length field of SubGraph.tensors */
-    TFW_AT_OPERATORS_VEC,   /* length field of SubGraph.operators */
-    TFW_AT_INPUTS_VEC,      /* length field of SubGraph.inputs */
-    TFW_AT_OUTPUTS_VEC,     /* length field of SubGraph.outputs */
-    TFW_AT_OPCODE,          /* OperatorCode table INDEX */
-    TFW_AT_BUFFER,          /* Buffer table INDEX */
-    TFW_AT_BUFFER_DATA,     /* length field of buffer INDEX's data vector */
-    TFW_AT_TENSOR,          /* Tensor table INDEX */
-    TFW_AT_TENSOR_SHAPE,    /* length field of tensor INDEX's shape */
-    TFW_AT_TENSOR_NAME,     /* length field of tensor INDEX's name */
-    TFW_AT_QUANT,           /* QuantizationParameters table of tensor INDEX */
-    TFW_AT_QUANT_SCALE,     /* length field of its scale vector */
-    TFW_AT_QUANT_ZERO_POINT,/* length field of its zero_point vector */
-    TFW_AT_OPERATOR,        /* Operator table INDEX */
-    TFW_AT_OP_INPUTS,       /* length field of operator INDEX's inputs */
-    TFW_AT_OP_OUTPUTS,      /* length field of operator INDEX's outputs */
-    TFW_AT_OPTIONS,         /* builtin options table of operator INDEX */
+    TFW_AT_MODEL,            /* Model table (index ignored) */
+    TFW_AT_SUBGRAPH,         /* SubGraph table 0 */
+    TFW_AT_OPCODES_VEC,      /* length field of Model.operator_codes */
+    TFW_AT_BUFFERS_VEC,      /* length field of Model.buffers */
+    TFW_AT_TENSORS_VEC,      /* length field of SubGraph.tensors */
+    TFW_AT_OPERATORS_VEC,    /* length field of SubGraph.operators */
+    TFW_AT_INPUTS_VEC,       /* length field of SubGraph.inputs */
+    TFW_AT_OUTPUTS_VEC,      /* length field of SubGraph.outputs */
+    TFW_AT_OPCODE,           /* OperatorCode table INDEX */
+    TFW_AT_BUFFER,           /* Buffer table INDEX */
+    TFW_AT_BUFFER_DATA,      /* length field of buffer INDEX's data vector */
+    TFW_AT_TENSOR,           /* Tensor table INDEX */
+    TFW_AT_TENSOR_SHAPE,     /* length field of tensor INDEX's shape */
+    TFW_AT_TENSOR_NAME,      /* length field of tensor INDEX's name */
+    TFW_AT_QUANT,            /* QuantizationParameters table of tensor INDEX */
+    TFW_AT_QUANT_SCALE,      /* length field of its scale vector */
+    TFW_AT_QUANT_ZERO_POINT, /* length field of its zero_point vector */
+    TFW_AT_OPERATOR,         /* Operator table INDEX */
+    TFW_AT_OP_INPUTS,        /* length field of operator INDEX's inputs */
+    TFW_AT_OP_OUTPUTS,       /* length field of operator INDEX's outputs */
+    TFW_AT_OPTIONS,          /* builtin options table of operator INDEX */
 } tfw_place;
 
 /* Byte offset of PLACE (for INDEX) in the file the last tfw_finish produced;

@@ -1,0 +1,59 @@
+/* tools/opgen.h - seeded random single-operator models for tests and tools.
+ *
+ * Owns: for every operator the CPU back end implements, a generator that draws
+ * random but valid shapes and parameters (odd sizes, strides, SAME/VALID,
+ * dilation, depth multipliers, broadcasting, fused activations, zero points
+ * including -128 and 127, per-channel scales) from a seed, and writes two
+ * models computing the same real-valued function:
+ *   q: the int8 model (full-integer quantization; per-channel int8 weights,
+ *      int32 bias; quantization parameters derived from real value ranges);
+ *   f: the float32 model whose weights are exactly the real values the int8
+ *      weights represent (scale * q) and whose input is the dequantized int8
+ *      input, so the two differ only by the int8 kernels' rounding.
+ * QUANTIZE and DEQUANTIZE have no float32 twin: their f model is an identity
+ * (RESHAPE to the same shape) over the real values, so the check is the same.
+ * Each case says how closely the outputs must agree.
+ * Does not own: running models (the test does that), the writer (tflite_writer.c). */
+#ifndef EDGE_OPGEN_H
+#define EDGE_OPGEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define OPGEN_MAX_INPUTS 4
+
+typedef struct opgen_model {
+    uint8_t *file; /* the .tflite bytes (malloc'd) */
+    size_t size;
+    int n_inputs;
+    uint8_t *input[OPGEN_MAX_INPUTS]; /* raw bytes of each subgraph input */
+    size_t input_bytes[OPGEN_MAX_INPUTS];
+} opgen_model;
+
+typedef struct opgen_case {
+    const char *op; /* operator name, e.g. "CONV_2D" */
+    int32_t code;   /* builtin code */
+    uint32_t seed;
+    opgen_model q; /* int8 model (QUANTIZE/DEQUANTIZE: the conversion) */
+    opgen_model f; /* float32 model computing the same real function */
+    /* Agreement: with o the q model's output (dequantized when quantized) and r
+     * the f model's output clamped to the range o's type can represent,
+     * |o - r| <= tol_steps * output_scale + tol_rel * |r| + 1e-6. Integer (int32)
+     * outputs must be equal. */
+    float tol_steps;
+    float tol_rel;
+    char desc[320]; /* the parameters drawn, for failure messages */
+} opgen_case;
+
+/* The operators with a generator (the CPU back end's list, in registry order). */
+size_t opgen_op_count(void);
+const char *opgen_op_name(size_t i);
+int32_t opgen_op_code(size_t i);
+
+/* Generate case SEED of operator OP (its name). Returns 0, EDGE_ENOTFOUND for an
+ * unknown name, or another negative code; on failure *c holds nothing to free. */
+int opgen_make(const char *op, uint32_t seed, opgen_case *c);
+void opgen_case_free(opgen_case *c); /* NULL is fine */
+
+#endif

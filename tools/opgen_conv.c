@@ -1,0 +1,441 @@
+/* tools/opgen_conv.c - generators for the convolution family: CONV_2D,
+ * DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D and MEAN.
+ *
+ * Owns: the random geometry (kernel, stride, dilation, SAME/VALID padding), the
+ * weights and biases, and a double-precision evaluation of the real-valued
+ * model on the generated input, whose range sets the int8 output's
+ * quantization as a converter's calibration would. Does not own the pair
+ * builder or the quantization helpers (opgen.c). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "opgen_impl.h"
+
+/* Spatial geometry of a 2-D window op over an NHWC input. */
+typedef struct geom {
+    int32_t n, h, w, c; /* input */
+    int32_t kh, kw;     /* kernel / filter */
+    int32_t sh, sw;     /* strides */
+    int32_t dh, dw;     /* dilations */
+    int pad;            /* TFL_PADDING_SAME / VALID */
+    int32_t oh, ow;     /* output */
+    int32_t ph, pw;     /* padding before (top, left) */
+} geom;
+
+static int32_t out_size(int pad, int32_t in, int32_t k, int32_t s, int32_t d)
+{
+    const int32_t ek = (k - 1) * d + 1;
+    return pad == TFL_PADDING_SAME ? (in + s - 1) / s : (in - ek + s) / s;
+}
+
+/* TensorFlow Lite's padding before: half the total, rounded down. */
+static int32_t pad_before(int32_t in, int32_t k, int32_t s, int32_t d, int32_t out)
+{
+    const int32_t total = (out - 1) * s + (k - 1) * d + 1 - in;
+    return total > 0 ? total / 2 : 0;
+}
+
+/* Kernel up to KMAX, stride 1-2, dilation 1-2 when allowed, an input large
+ * enough for VALID, odd sizes common. */
+static void geom_random(og_rng *r, geom *g, int kmax, int smax, bool dilate)
+{
+    g->n = og_chance(r, 0.8) ? 1 : 2;
+    g->kh = og_int(r, 1, kmax);
+    g->kw = og_chance(r, 0.7) ? g->kh : og_int(r, 1, kmax);
+    g->sh = og_int(r, 1, smax);
+    g->sw = og_chance(r, 0.7) ? g->sh : og_int(r, 1, smax);
+    g->dh = dilate && og_chance(r, 0.25) ? 2 : 1;
+    g->dw = dilate && og_chance(r, 0.25) ? 2 : 1;
+    g->pad = og_chance(r, 0.5) ? TFL_PADDING_SAME : TFL_PADDING_VALID;
+    const int32_t ekh = (g->kh - 1) * g->dh + 1, ekw = (g->kw - 1) * g->dw + 1;
+    const int32_t minh = g->pad == TFL_PADDING_VALID ? ekh : 1;
+    const int32_t minw = g->pad == TFL_PADDING_VALID ? ekw : 1;
+    g->h = og_int(r, minh, minh + 8);
+    g->w = og_int(r, minw, minw + 8);
+    g->oh = out_size(g->pad, g->h, g->kh, g->sh, g->dh);
+    g->ow = out_size(g->pad, g->w, g->kw, g->sw, g->dw);
+    g->ph = g->pad == TFL_PADDING_SAME ? pad_before(g->h, g->kh, g->sh, g->dh, g->oh) : 0;
+    g->pw = g->pad == TFL_PADDING_SAME ? pad_before(g->w, g->kw, g->sw, g->dw, g->ow) : 0;
+}
+
+static void desc_geom(og_pair *p, const geom *g)
+{
+    og_desc(p, " in=[%d,%d,%d,%d] k=%dx%d s=%d,%d d=%d,%d %s out=%dx%d", (int)g->n, (int)g->h,
+            (int)g->w, (int)g->c, (int)g->kh, (int)g->kw, (int)g->sh, (int)g->sw, (int)g->dh,
+            (int)g->dw, g->pad == TFL_PADDING_SAME ? "SAME" : "VALID", (int)g->oh, (int)g->ow);
+}
+
+static void desc_quant(og_pair *p, const char *label, og_quant q)
+{
+    og_desc(p, " %s=%.6g/%d", label, (double)q.scale, (int)q.zp);
+}
+
+/* Random bias of N channels for an accumulation of PER products: int32 with
+ * scale s_in * s_w[c], its real magnitude comparable to the accumulation's. */
+static void bias_random(og_rng *r, int32_t n, size_t per, float s_in, const float *s_w,
+                        double in_mag, int32_t *q, float *scales)
+{
+    for (int32_t c = 0; c < n; c++) {
+        scales[c] = s_in * s_w[c];
+        const double mag = 0.3 * sqrt((double)per) * (double)s_w[c] * 127.0 * in_mag;
+        double v = nearbyint(og_unif(r, -mag, mag) / (double)scales[c]);
+        v = v > 16777216.0 ? 16777216.0 : v < -16777216.0 ? -16777216.0 : v;
+        q[c] = (int32_t)v;
+    }
+}
+
+static double in_magnitude(og_quant q)
+{
+    const double lo = fabs(og_qlo(q)), hi = fabs(og_qhi(q));
+    return lo > hi ? lo : hi;
+}
+
+/* Real-valued convolution (depthwise when MULT > 0) over the f model's values,
+ * after the fused activation; returns its range in *lo, *hi. W is [cout][kh][kw][cin]
+ * for a convolution and [kh][kw][cout] for a depthwise one. */
+static void conv_range(const geom *g, int32_t cout, int mult, const float *x, const float *w,
+                       const float *b, int act, double *lo, double *hi)
+{
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (int32_t n = 0; n < g->n; n++)
+        for (int32_t oy = 0; oy < g->oh; oy++)
+            for (int32_t ox = 0; ox < g->ow; ox++)
+                for (int32_t oc = 0; oc < cout; oc++) {
+                    double acc = b ? (double)b[oc] : 0.0;
+                    for (int32_t ky = 0; ky < g->kh; ky++)
+                        for (int32_t kx = 0; kx < g->kw; kx++) {
+                            const int32_t iy = oy * g->sh - g->ph + ky * g->dh;
+                            const int32_t ix = ox * g->sw - g->pw + kx * g->dw;
+                            if (iy < 0 || iy >= g->h || ix < 0 || ix >= g->w)
+                                continue;
+                            const float *px = x + (((size_t)n * g->h + iy) * g->w + ix) * g->c;
+                            if (mult > 0) {
+                                const size_t k = ((size_t)ky * g->kw + kx) * cout + oc;
+                                acc += (double)px[oc / mult] * w[k];
+                                continue;
+                            }
+                            const float *pw = w + (((size_t)oc * g->kh + ky) * g->kw + kx) * g->c;
+                            for (int32_t ic = 0; ic < g->c; ic++)
+                                acc += (double)px[ic] * pw[ic];
+                        }
+                    const double v = og_act_apply(act, acc);
+                    *lo = v < *lo ? v : *lo;
+                    *hi = v > *hi ? v : *hi;
+                }
+}
+
+/* The real values of int8 weights Q with per-channel SCALES (channel of flat
+ * element i: (i / inner) % n_ch). */
+static float *dequant_weights(const int8_t *q, const float *scales, size_t n, size_t inner,
+                              int32_t n_ch)
+{
+    float *f = malloc((n ? n : 1) * sizeof *f);
+    if (f)
+        for (size_t i = 0; i < n; i++)
+            f[i] = (float)q[i] * scales[(i / inner) % (size_t)n_ch];
+    return f;
+}
+
+static float *dequant_bias(const int32_t *q, const float *scales, int32_t n)
+{
+    float *f = malloc((n ? (size_t)n : 1) * sizeof *f);
+    if (f)
+        for (int32_t i = 0; i < n; i++)
+            f[i] = (float)((double)q[i] * (double)scales[i]);
+    return f;
+}
+
+/* Conv2DOptions, or DepthwiseConv2DOptions when MULT > 0 (slots as declared in
+ * schema.fbs). */
+static void conv_options(tfw_options *o, const geom *g, int mult, int act)
+{
+    const bool dw = mult > 0;
+    tfw_opt_init(o, dw ? TFL_OPT_DepthwiseConv2DOptions : TFL_OPT_Conv2DOptions);
+    tfw_opt_i8(o, 0, (int8_t)g->pad);
+    tfw_opt_i32(o, 1, g->sw);
+    tfw_opt_i32(o, 2, g->sh);
+    if (dw)
+        tfw_opt_i32(o, 3, mult); /* depth_multiplier */
+    tfw_opt_i8(o, dw ? 4 : 3, (int8_t)act);
+    tfw_opt_i32(o, dw ? 5 : 4, g->dw);
+    tfw_opt_i32(o, dw ? 6 : 5, g->dh);
+}
+
+/* Shared body of CONV_2D and DEPTHWISE_CONV_2D. */
+static int gen_conv_common(og_pair *p, bool depthwise)
+{
+    og_rng *r = &p->rng;
+    geom g;
+    geom_random(r, &g, 5, 2, true);
+    g.c = og_int(r, 1, 8);
+    const int mult = depthwise ? (og_chance(r, 0.6) ? 1 : og_int(r, 2, 3)) : 0;
+    const int32_t cout = depthwise ? g.c * mult : og_int(r, 1, 12);
+    const size_t per = (size_t)g.kh * g.kw * (depthwise ? 1 : (size_t)g.c);
+    const og_quant qi = og_quant_random(r);
+    const int32_t in_dims[4] = {g.n, g.h, g.w, g.c};
+    const int32_t x = og_input(p, 4, in_dims, qi);
+    const bool has_bias = og_chance(r, 0.8);
+    const int act = og_act_random(r);
+    const size_t nw = (size_t)cout * per;
+    int8_t *wq = malloc(nw);
+    float *ws = malloc((size_t)cout * sizeof *ws), *bs = malloc((size_t)cout * sizeof *bs);
+    int32_t *bq = malloc((size_t)cout * sizeof *bq);
+    if (!wq || !ws || !bs || !bq || p->err) {
+        free(wq), free(ws), free(bs), free(bq);
+        return p->err ? p->err : EDGE_ENOMEM;
+    }
+    if (depthwise)
+        og_weights_random(r, wq, ws, cout, per, 1, (size_t)cout, true);
+    else
+        og_weights_random(r, wq, ws, cout, per, per, 1, true);
+    bias_random(r, cout, per, qi.scale, ws, in_magnitude(qi), bq, bs);
+    float *wf = dequant_weights(wq, ws, nw, depthwise ? 1 : per, cout);
+    float *bf = dequant_bias(bq, bs, cout);
+    double lo = 0.0, hi = 0.0;
+    if (wf && bf)
+        conv_range(&g, cout, mult, og_input_f(p, 0), wf, has_bias ? bf : NULL, act, &lo, &hi);
+    const og_quant qo = og_quant_output(r, lo, hi);
+    const int32_t w_dims[4] = {depthwise ? 1 : cout, g.kh, g.kw, depthwise ? cout : g.c};
+    const int32_t tw = og_weights(p, 4, w_dims, wq, ws, cout, depthwise ? 3 : 0);
+    const int32_t tb = has_bias ? og_bias(p, cout, bq, bs) : -1;
+    const int32_t o_dims[4] = {g.n, g.oh, g.ow, cout};
+    og_set_output(p, og_act(p, 4, o_dims, qo));
+    const int rc = wf && bf ? 0 : EDGE_ENOMEM;
+    free(wq), free(ws), free(bs), free(bq), free(wf), free(bf);
+    if (rc)
+        return rc;
+
+    tfw_options o;
+    conv_options(&o, &g, mult, act);
+    const int32_t in[3] = {x, tw, tb};
+    const bool dil = g.dh > 1 || g.dw > 1;
+    og_op(p, depthwise ? TFL_BUILTIN_DEPTHWISE_CONV_2D : TFL_BUILTIN_CONV_2D, 3,
+          depthwise && dil ? 2 : 1, in, 3, &o);
+    /* The int8 result is the exact accumulation rounded once (half a step);
+     * the float one differs by its summation order. */
+    p->tol_steps = 1.0f;
+    desc_geom(p, &g);
+    og_desc(p, " cout=%d mult=%d bias=%d act=%s", (int)cout, mult, has_bias, og_act_name(act));
+    desc_quant(p, "qin", qi);
+    desc_quant(p, "qout", qo);
+    return p->err;
+}
+
+int og_gen_conv_2d(og_pair *p)
+{
+    return gen_conv_common(p, false);
+}
+
+int og_gen_depthwise_conv_2d(og_pair *p)
+{
+    return gen_conv_common(p, true);
+}
+
+static void fc_range(const float *x, const float *w, const float *b, int32_t batch, int32_t k,
+                     int32_t n, int act, double *lo, double *hi)
+{
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (int32_t i = 0; i < batch; i++)
+        for (int32_t o = 0; o < n; o++) {
+            double acc = b ? (double)b[o] : 0.0;
+            for (int32_t j = 0; j < k; j++)
+                acc += (double)x[(size_t)i * k + j] * w[(size_t)o * k + j];
+            const double v = og_act_apply(act, acc);
+            *lo = v < *lo ? v : *lo;
+            *hi = v > *hi ? v : *hi;
+        }
+}
+
+int og_gen_fully_connected(og_pair *p)
+{
+    og_rng *r = &p->rng;
+    const int32_t k = og_int(r, 1, 40), n = og_int(r, 1, 16);
+    int32_t in_dims[4];
+    int rank = 2;
+    if (og_chance(r, 0.75)) {
+        in_dims[0] = og_int(r, 1, 4);
+        in_dims[1] = k;
+    } else { /* higher rank: the leading dimensions are flattened into the batch */
+        rank = og_int(r, 3, 4);
+        og_dims_random(r, rank - 1, in_dims, 3);
+        in_dims[rank - 1] = k;
+    }
+    const int32_t batch = (int32_t)(og_count(rank, in_dims) / (size_t)k);
+    const og_quant qi = og_quant_random(r);
+    const int32_t x = og_input(p, rank, in_dims, qi);
+    const bool per_channel = og_chance(r, 0.75), has_bias = og_chance(r, 0.7);
+    const int act = og_act_random(r);
+    int8_t *wq = malloc((size_t)n * k);
+    float *ws = malloc((size_t)n * sizeof *ws), *bs = malloc((size_t)n * sizeof *bs);
+    int32_t *bq = malloc((size_t)n * sizeof *bq);
+    if (!wq || !ws || !bs || !bq || p->err) {
+        free(wq), free(ws), free(bs), free(bq);
+        return p->err ? p->err : EDGE_ENOMEM;
+    }
+    og_weights_random(r, wq, ws, n, (size_t)k, (size_t)k, 1, per_channel);
+    bias_random(r, n, (size_t)k, qi.scale, ws, in_magnitude(qi), bq, bs);
+    float *wf = dequant_weights(wq, ws, (size_t)n * k, (size_t)k, n);
+    float *bf = dequant_bias(bq, bs, n);
+    double lo = 0.0, hi = 0.0;
+    if (wf && bf)
+        fc_range(og_input_f(p, 0), wf, has_bias ? bf : NULL, batch, k, n, act, &lo, &hi);
+    const og_quant qo = og_quant_output(r, lo, hi);
+    const int32_t w_dims[2] = {n, k};
+    const int32_t tw = og_weights(p, 2, w_dims, wq, ws, per_channel ? n : 1, 0);
+    const int32_t tb = has_bias ? og_bias(p, n, bq, bs) : -1;
+    const int32_t o_dims[2] = {batch, n};
+    og_set_output(p, og_act(p, 2, o_dims, qo));
+    const int rc = wf && bf ? 0 : EDGE_ENOMEM;
+    free(wq), free(ws), free(bs), free(bq), free(wf), free(bf);
+    if (rc)
+        return rc;
+    tfw_options o;
+    tfw_opt_init(&o, TFL_OPT_FullyConnectedOptions);
+    tfw_opt_i8(&o, 0, (int8_t)act);
+    tfw_opt_bool(&o, 2, false); /* keep_num_dims */
+    const int32_t in[3] = {x, tw, tb};
+    og_op(p, TFL_BUILTIN_FULLY_CONNECTED, has_bias ? 4 : 6, has_bias ? 1 : 6, in, 3, &o);
+    p->tol_steps = 1.0f;
+    og_desc_shape(p, "in", rank, in_dims);
+    og_desc(p, " units=%d per_channel=%d bias=%d act=%s", (int)n, per_channel, has_bias,
+            og_act_name(act));
+    desc_quant(p, "qin", qi);
+    desc_quant(p, "qout", qo);
+    return p->err;
+}
+
+/* ---- pooling ---- */
+
+static int gen_pool(og_pair *p, int32_t code)
+{
+    og_rng *r = &p->rng;
+    geom g;
+    geom_random(r, &g, 4, 3, false);
+    g.c = og_int(r, 1, 12);
+    const int pick = og_int(r, 0, 9);
+    const int act = pick < 7   ? TFL_ACT_NONE
+                    : pick < 8 ? TFL_ACT_RELU
+                    : pick < 9 ? TFL_ACT_RELU6
+                               : TFL_ACT_RELU_N1_TO_1;
+    const og_quant q = og_quant_random(r); /* pooling keeps the input's quantization */
+    const int32_t in_dims[4] = {g.n, g.h, g.w, g.c};
+    const int32_t o_dims[4] = {g.n, g.oh, g.ow, g.c};
+    const int32_t x = og_input(p, 4, in_dims, q);
+    og_set_output(p, og_act(p, 4, o_dims, q));
+    tfw_options o;
+    tfw_opt_init(&o, TFL_OPT_Pool2DOptions);
+    tfw_opt_i8(&o, 0, (int8_t)g.pad);
+    tfw_opt_i32(&o, 1, g.sw);
+    tfw_opt_i32(&o, 2, g.sh);
+    tfw_opt_i32(&o, 3, g.kw);
+    tfw_opt_i32(&o, 4, g.kh);
+    tfw_opt_i8(&o, 5, (int8_t)act);
+    og_op(p, code, 2, 1, &x, 1, &o);
+    /* MAX is exact; the average rounds once; a fused activation's bound is
+     * itself rounded to the output grid. */
+    p->tol_steps = code == TFL_BUILTIN_MAX_POOL_2D && act == TFL_ACT_NONE ? 0.0f : 1.0f;
+    desc_geom(p, &g);
+    og_desc(p, " act=%s", og_act_name(act));
+    desc_quant(p, "q", q);
+    return p->err;
+}
+
+int og_gen_average_pool_2d(og_pair *p)
+{
+    return gen_pool(p, TFL_BUILTIN_AVERAGE_POOL_2D);
+}
+
+int og_gen_max_pool_2d(og_pair *p)
+{
+    return gen_pool(p, TFL_BUILTIN_MAX_POOL_2D);
+}
+
+/* ---- MEAN ---- */
+
+/* Range of the mean of X (dims DIMS) over the axes flagged in RED. */
+static void mean_range(const float *x, int rank, const int32_t *dims, const bool *red, double *lo,
+                       double *hi)
+{
+    size_t n = og_count(rank, dims), out_n = 1, red_n = 1;
+    for (int d = 0; d < rank; d++) {
+        if (red[d])
+            red_n *= (size_t)dims[d];
+        else
+            out_n *= (size_t)dims[d];
+    }
+    double *sum = calloc(out_n, sizeof *sum);
+    *lo = *hi = 0.0;
+    if (!sum)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        size_t rem = i, o = 0, mul = 1;
+        for (int d = rank - 1; d >= 0; d--) {
+            const size_t c = rem % (size_t)dims[d];
+            rem /= (size_t)dims[d];
+            if (!red[d]) {
+                o += c * mul;
+                mul *= (size_t)dims[d];
+            }
+        }
+        sum[o] += x[i];
+    }
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (size_t o = 0; o < out_n; o++) {
+        const double v = sum[o] / (double)red_n;
+        *lo = v < *lo ? v : *lo;
+        *hi = v > *hi ? v : *hi;
+    }
+    free(sum);
+}
+
+int og_gen_mean(og_pair *p)
+{
+    og_rng *r = &p->rng;
+    const int rank = og_chance(r, 0.6) ? 4 : og_int(r, 1, 3);
+    int32_t dims[OG_MAX_RANK], axes[OG_MAX_RANK], o_dims[OG_MAX_RANK];
+    og_dims_random(r, rank, dims, 7);
+    bool red[OG_MAX_RANK] = {false};
+    int n_axes = 0;
+    if (rank == 4 && og_chance(r, 0.5)) { /* the common global pooling: H and W */
+        red[1] = red[2] = true;
+    } else {
+        const int want = og_int(r, 1, rank);
+        for (int i = 0; i < want; i++)
+            red[og_int(r, 0, rank - 1)] = true; /* duplicates draw fewer axes */
+    }
+    for (int d = 0; d < rank; d++)
+        if (red[d])
+            axes[n_axes++] = og_chance(r, 0.3) ? d - rank : d;
+    bool keep = og_chance(r, 0.5);
+    if (n_axes == rank)
+        keep = true; /* no rank-0 outputs */
+    int o_rank = 0;
+    for (int d = 0; d < rank; d++)
+        if (!red[d] || keep)
+            o_dims[o_rank++] = red[d] ? 1 : dims[d];
+    const og_quant qi = og_quant_random(r);
+    const int32_t x = og_input(p, rank, dims, qi);
+    double lo = 0.0, hi = 0.0;
+    if (!p->err)
+        mean_range(og_input_f(p, 0), rank, dims, red, &lo, &hi);
+    const og_quant qo = og_chance(r, 0.25) ? qi : og_quant_output(r, lo, hi);
+    const int32_t a_dims[1] = {n_axes};
+    const int32_t ta = og_const_i32(p, 1, a_dims, axes);
+    og_set_output(p, og_act(p, o_rank, o_dims, qo));
+    tfw_options o;
+    tfw_opt_init(&o, TFL_OPT_ReducerOptions);
+    tfw_opt_bool(&o, 0, keep);
+    const int32_t in[2] = {x, ta};
+    og_op(p, TFL_BUILTIN_MEAN, 2, 1, in, 2, &o);
+    p->tol_steps = 1.0f;
+    og_desc_shape(p, "in", rank, dims);
+    og_desc_shape(p, "axes", n_axes, axes);
+    og_desc(p, " keep_dims=%d", keep);
+    desc_quant(p, "qin", qi);
+    desc_quant(p, "qout", qo);
+    return p->err;
+}

@@ -1,0 +1,177 @@
+/* tools/opgen_impl.h - what the operator generators share (internal to tools/opgen*.c).
+ *
+ * Owns: the seeded random source, quantization-parameter helpers, and the
+ * "pair" builder that adds every tensor and operator to both the int8 model (q)
+ * and its float32 twin (f) at the same index, generating the subgraph inputs'
+ * data as it goes. Does not own any operator's parameters (opgen_conv.c,
+ * opgen_elementwise.c, opgen_shape.c) or the list of operators (opgen.c). */
+#ifndef EDGE_OPGEN_IMPL_H
+#define EDGE_OPGEN_IMPL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "edge/runtime.h"
+#include "opgen.h"
+#include "runtime/tflite_schema.h"
+#include "tflite_writer.h"
+
+#define OG_MAX_RANK 4 /* generated tensors have at most this many dimensions */
+
+/* ---- random source (splitmix64: tiny, and identical on every platform) ---- */
+typedef struct og_rng {
+    uint64_t s;
+} og_rng;
+
+uint32_t og_u32(og_rng *r);
+int og_int(og_rng *r, int lo, int hi);              /* uniform in [lo, hi] */
+double og_unif(og_rng *r, double lo, double hi);    /* uniform in [lo, hi) */
+double og_logunif(og_rng *r, double lo, double hi); /* log-uniform in [lo, hi) */
+bool og_chance(og_rng *r, double p);
+
+/* ---- quantization ---- */
+typedef struct og_quant {
+    float scale;
+    int32_t zp;
+} og_quant;
+
+/* A random activation quantization: scale log-uniform, zero point often -128 or 127. */
+og_quant og_quant_random(og_rng *r);
+/* The asymmetric int8 quantization covering [lo, hi] (widened to include 0). */
+og_quant og_quant_range(double lo, double hi);
+/* og_quant_range of the real output range, sometimes narrowed so that the int8
+ * output saturates (the check clamps the float result to what int8 holds). */
+og_quant og_quant_output(og_rng *r, double lo, double hi);
+static inline float og_deq(og_quant q, int v)
+{
+    return (float)(v - q.zp) * q.scale;
+}
+static inline double og_qlo(og_quant q)
+{
+    return (double)og_deq(q, -128);
+}
+static inline double og_qhi(og_quant q)
+{
+    return (double)og_deq(q, 127);
+}
+
+/* Random int8 weights for N_CH channels of PER elements; element k of channel c
+ * is at q[c * stride_ch + k * stride_k]. SCALES gets N_CH symmetric scales (one
+ * shared scale when !per_channel, still stored N_CH times). */
+void og_weights_random(og_rng *r, int8_t *q, float *scales, int32_t n_ch, size_t per,
+                       size_t stride_ch, size_t stride_k, bool per_channel);
+
+/* Fused activation: a random choice, its name, and its float clamp. */
+int og_act_random(og_rng *r);
+const char *og_act_name(int act);
+double og_act_apply(int act, double v);
+
+/* ---- the q/f model pair ---- */
+enum { OG_Q = 0, OG_F = 1 };
+
+typedef struct og_pair {
+    tfw_writer *w[2];
+    og_rng rng;
+    int n_in;
+    int32_t in[OPGEN_MAX_INPUTS];
+    int32_t out;
+    uint8_t *data[2][OPGEN_MAX_INPUTS]; /* input bytes for each model */
+    size_t bytes[2][OPGEN_MAX_INPUTS];
+    size_t count[OPGEN_MAX_INPUTS];
+    og_quant quant[OPGEN_MAX_INPUTS];
+    float tol_steps, tol_rel;
+    int err; /* first failure of any og_* call (sticky) */
+    char desc[320];
+    size_t desc_len;
+} og_pair;
+
+/* A variable tensor of TYPE_Q in q and TYPE_F in f; Q (may be NULL) gives the
+ * q model's per-tensor quantization. Returns the index (same in both). */
+int32_t og_tensor(og_pair *p, int type_q, int type_f, int rank, const int32_t *dims,
+                  const og_quant *q);
+/* int8 (quantized with Q) in q, float32 in f. */
+int32_t og_act(og_pair *p, int rank, const int32_t *dims, og_quant q);
+/* og_act marked as a subgraph input, with random int8 data (f gets its exact
+ * dequantized values). */
+int32_t og_input(og_pair *p, int rank, const int32_t *dims, og_quant q);
+/* The int8 data / its dequantized twin of input I. */
+const int8_t *og_input_q(const og_pair *p, int i);
+const float *og_input_f(const og_pair *p, int i);
+/* A float32 input in both models with values uniform in [lo, hi]. */
+int32_t og_input_f32(og_pair *p, int rank, const int32_t *dims, double lo, double hi);
+/* Add raw input data for tensor T (type_q/type_f given by the caller). */
+int32_t og_input_raw(og_pair *p, int32_t t, const void *dq, size_t bq, const void *df, size_t bf,
+                     size_t count);
+void og_set_output(og_pair *p, int32_t t);
+
+/* Constants. Weights: int8 per-channel (axis AXIS, n_scales entries, zero
+ * point 0) in q, the exact real values in f. Bias: int32 with scales in q,
+ * q * scale in f. */
+int32_t og_weights(og_pair *p, int rank, const int32_t *dims, const int8_t *q, const float *scales,
+                   int32_t n_scales, int32_t axis);
+int32_t og_bias(og_pair *p, int32_t n, const int32_t *q, const float *scales);
+/* int32 constant in both models (shapes, axes, paddings). */
+int32_t og_const_i32(og_pair *p, int rank, const int32_t *dims, const int32_t *v);
+/* int32 constant in one model only (MODEL = OG_Q or OG_F); add these after
+ * every shared tensor so shared indices stay equal. */
+int32_t og_const_i32_in(og_pair *p, int model, int rank, const int32_t *dims, const int32_t *v);
+/* int8 constant quantized with QUANT in q, its real values in f. */
+int32_t og_const_act(og_pair *p, int rank, const int32_t *dims, const int8_t *q, og_quant quant);
+
+/* The operator (single output p->out) in one model, or in both with versions. */
+void og_op_in(og_pair *p, int model, int32_t code, int32_t version, const int32_t *in, int n_in,
+              const tfw_options *opt);
+void og_op(og_pair *p, int32_t code, int32_t version_q, int32_t version_f, const int32_t *in,
+           int n_in, const tfw_options *opt);
+
+void og_desc(og_pair *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends "[d0,d1,...]". */
+void og_desc_shape(og_pair *p, const char *label, int rank, const int32_t *dims);
+
+/* Shape helpers. */
+size_t og_count(int rank, const int32_t *dims);
+/* Random dims (each in [1, max_dim]) of rank RANK. */
+void og_dims_random(og_rng *r, int rank, int32_t *dims, int max_dim);
+
+/* A generator fills P (tensors, operator, inputs, output, tolerance) or
+ * returns a negative code. */
+typedef int (*og_gen_fn)(og_pair *p);
+
+/* opgen_conv.c */
+int og_gen_conv_2d(og_pair *p);
+int og_gen_depthwise_conv_2d(og_pair *p);
+int og_gen_fully_connected(og_pair *p);
+int og_gen_average_pool_2d(og_pair *p);
+int og_gen_max_pool_2d(og_pair *p);
+int og_gen_mean(og_pair *p);
+/* opgen_elementwise.c */
+int og_gen_add(og_pair *p);
+int og_gen_sub(og_pair *p);
+int og_gen_mul(og_pair *p);
+int og_gen_maximum(og_pair *p);
+int og_gen_minimum(og_pair *p);
+int og_gen_softmax(og_pair *p);
+int og_gen_logistic(og_pair *p);
+int og_gen_tanh(og_pair *p);
+int og_gen_relu(og_pair *p);
+int og_gen_relu6(og_pair *p);
+int og_gen_leaky_relu(og_pair *p);
+int og_gen_hard_swish(og_pair *p);
+int og_gen_quantize(og_pair *p);
+int og_gen_dequantize(og_pair *p);
+/* opgen_shape.c */
+int og_gen_reshape(og_pair *p);
+int og_gen_squeeze(og_pair *p);
+int og_gen_expand_dims(og_pair *p);
+int og_gen_pad(og_pair *p);
+int og_gen_padv2(og_pair *p);
+int og_gen_concatenation(og_pair *p);
+int og_gen_transpose(og_pair *p);
+int og_gen_strided_slice(og_pair *p);
+int og_gen_resize_nearest_neighbor(og_pair *p);
+int og_gen_resize_bilinear(og_pair *p);
+int og_gen_arg_max(og_pair *p);
+
+#endif

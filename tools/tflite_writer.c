@@ -1,0 +1,382 @@
+/* tools/tflite_writer.c - the writer's API: describing a model (see tflite_writer.h).
+ *
+ * Owns: builtin options tables, and copying everything a caller gives
+ * (buffers, tensors with quantization, operator codes, operators, subgraph
+ * inputs/outputs) into the tfw_writer, checking arguments and sizes. Errors
+ * are sticky. Does not own the byte layout (tflite_emit.c). */
+#include "tflite_writer.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "edge/error.h"
+#include "tflite_writer_impl.h"
+
+/* ---------------------------------------------------------------- options */
+
+void tfw_opt_init(tfw_options *o, uint8_t type)
+{
+    memset(o, 0, sizeof *o);
+    o->type = type;
+}
+
+static tfw_field *opt_slot(tfw_options *o, unsigned slot, uint8_t kind)
+{
+    if (slot > 60) {
+        o->overflow = true;
+        return NULL;
+    }
+    for (int i = 0; i < o->n; i++)
+        if (o->f[i].slot == slot) {
+            memset(&o->f[i], 0, sizeof o->f[i]);
+            o->f[i].slot = (uint16_t)slot;
+            o->f[i].kind = kind;
+            return &o->f[i];
+        }
+    if (o->n >= TFW_MAX_OPT_FIELDS) {
+        o->overflow = true;
+        return NULL;
+    }
+    tfw_field *f = &o->f[o->n++];
+    memset(f, 0, sizeof *f);
+    f->slot = (uint16_t)slot;
+    f->kind = kind;
+    return f;
+}
+
+void tfw_opt_i8(tfw_options *o, unsigned slot, int8_t v)
+{
+    tfw_field *f = opt_slot(o, slot, TFW_I8);
+    if (f)
+        f->i = v;
+}
+
+void tfw_opt_u8(tfw_options *o, unsigned slot, uint8_t v)
+{
+    tfw_field *f = opt_slot(o, slot, TFW_U8);
+    if (f)
+        f->i = v;
+}
+
+void tfw_opt_bool(tfw_options *o, unsigned slot, bool v)
+{
+    tfw_field *f = opt_slot(o, slot, TFW_BOOL);
+    if (f)
+        f->i = v ? 1 : 0;
+}
+
+void tfw_opt_i32(tfw_options *o, unsigned slot, int32_t v)
+{
+    tfw_field *f = opt_slot(o, slot, TFW_I32);
+    if (f)
+        f->i = v;
+}
+
+void tfw_opt_f32(tfw_options *o, unsigned slot, float v)
+{
+    tfw_field *f = opt_slot(o, slot, TFW_F32);
+    if (f)
+        f->f = v;
+}
+
+void tfw_opt_vec_i32(tfw_options *o, unsigned slot, const int32_t *v, int32_t n)
+{
+    if (n < 0 || (n > 0 && !v)) {
+        o->overflow = true;
+        return;
+    }
+    tfw_field *f = opt_slot(o, slot, TFW_VEC_I32);
+    if (f) {
+        f->vec = v;
+        f->vec_len = n;
+    }
+}
+
+/* ---------------------------------------------------------------- the description */
+
+int tfw__fail(tfw_writer *w, int code)
+{
+    if (!w->err)
+        w->err = code;
+    return w->err;
+}
+
+void *tfw__grow(tfw_writer *w, void *arr, int32_t *cap, int32_t n, size_t esize)
+{
+    if (n < *cap)
+        return arr;
+    if (*cap > INT32_MAX / 2) {
+        tfw__fail(w, EDGE_ELIMIT);
+        return NULL;
+    }
+    const int32_t nc = *cap ? *cap * 2 : 8;
+    if ((size_t)nc > SIZE_MAX / esize) {
+        tfw__fail(w, EDGE_ELIMIT);
+        return NULL;
+    }
+    void *p = realloc(arr, (size_t)nc * esize);
+    if (!p) {
+        tfw__fail(w, EDGE_ENOMEM);
+        return NULL;
+    }
+    *cap = nc;
+    return p;
+}
+
+/* Copy of N elements of ESIZE (NULL for N == 0 without failing). */
+static void *dup_array(tfw_writer *w, const void *src, size_t n, size_t esize, bool *ok)
+{
+    *ok = true;
+    if (n == 0)
+        return NULL;
+    if (!src || n > SIZE_MAX / esize) {
+        *ok = false;
+        tfw__fail(w, src ? EDGE_ELIMIT : EDGE_EINVAL);
+        return NULL;
+    }
+    void *p = malloc(n * esize);
+    if (!p) {
+        *ok = false;
+        tfw__fail(w, EDGE_ENOMEM);
+        return NULL;
+    }
+    memcpy(p, src, n * esize);
+    return p;
+}
+
+tfw_writer *tfw_new(void)
+{
+    tfw_writer *w = calloc(1, sizeof *w);
+    if (!w)
+        return NULL;
+    if (tfw_add_buffer(w, NULL, 0) != 0) { /* index 0: the empty sentinel */
+        tfw_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+static void free_operator(woperator *op)
+{
+    free(op->in);
+    free(op->out);
+    for (int f = 0; f < op->n_fields; f++)
+        free((void *)op->fields[f].vec);
+}
+
+void tfw_free(tfw_writer *w)
+{
+    if (!w)
+        return;
+    for (int32_t i = 0; i < w->n_bufs; i++)
+        free(w->bufs[i].data);
+    for (int32_t i = 0; i < w->n_tensors; i++) {
+        free(w->tensors[i].dims);
+        free(w->tensors[i].name);
+        free(w->tensors[i].scales);
+        free(w->tensors[i].zero_points);
+    }
+    for (int32_t i = 0; i < w->n_ops; i++)
+        free_operator(&w->ops[i]);
+    free(w->bufs);
+    free(w->tensors);
+    free(w->opcodes);
+    free(w->ops);
+    free(w->in);
+    free(w->out);
+    free(w->places);
+    free(w->description);
+    free(w);
+}
+
+int tfw_error(const tfw_writer *w)
+{
+    return w ? w->err : EDGE_EINVAL;
+}
+
+int tfw_set_description(tfw_writer *w, const char *text)
+{
+    if (!w)
+        return EDGE_EINVAL;
+    if (w->err)
+        return w->err;
+    char *d = NULL;
+    if (text && !(d = strdup(text)))
+        return tfw__fail(w, EDGE_ENOMEM);
+    free(w->description);
+    w->description = d;
+    return 0;
+}
+
+int32_t tfw_add_buffer(tfw_writer *w, const void *data, size_t bytes)
+{
+    if (!w)
+        return EDGE_EINVAL;
+    if (w->err)
+        return w->err;
+    if (bytes > FB_MAX)
+        return tfw__fail(w, EDGE_ELIMIT);
+    wbuffer *bufs = tfw__grow(w, w->bufs, &w->cap_bufs, w->n_bufs, sizeof *bufs);
+    if (!bufs)
+        return w->err;
+    w->bufs = bufs;
+    bool ok;
+    uint8_t *copy = dup_array(w, data, bytes, 1, &ok);
+    if (!ok)
+        return w->err;
+    bufs[w->n_bufs] = (wbuffer){.data = copy, .bytes = bytes};
+    return w->n_bufs++;
+}
+
+static int copy_quant(tfw_writer *w, const tfw_tensor_desc *t, wtensor *dst)
+{
+    if (t->q_count < 0 || (t->q_count > 1 && !t->scales))
+        return tfw__fail(w, EDGE_EINVAL);
+    dst->q_count = t->q_count;
+    dst->q_axis = t->q_axis;
+    if (!t->q_count)
+        return 0;
+    const size_t n = (size_t)t->q_count;
+    dst->scales = malloc(n * sizeof *dst->scales);
+    dst->zero_points = malloc(n * sizeof *dst->zero_points);
+    if (!dst->scales || !dst->zero_points)
+        return tfw__fail(w, EDGE_ENOMEM);
+    for (size_t i = 0; i < n; i++) {
+        dst->scales[i] = t->scales ? t->scales[i] : t->scale;
+        if (t->scales)
+            dst->zero_points[i] = t->zero_points ? t->zero_points[i] : 0;
+        else
+            dst->zero_points[i] = t->zero_point;
+    }
+    return 0;
+}
+
+int32_t tfw_add_tensor(tfw_writer *w, const tfw_tensor_desc *t)
+{
+    if (!w || !t)
+        return EDGE_EINVAL;
+    if (w->err)
+        return w->err;
+    if (t->rank < 0 || t->rank > TFW_MAX_RANK || (t->rank > 0 && !t->dims))
+        return tfw__fail(w, EDGE_EINVAL);
+    wtensor *ts = tfw__grow(w, w->tensors, &w->cap_tensors, w->n_tensors, sizeof *ts);
+    if (!ts)
+        return w->err;
+    w->tensors = ts;
+    wtensor *dst = &ts[w->n_tensors];
+    memset(dst, 0, sizeof *dst);
+    w->n_tensors++; /* counted now so that tfw_free releases partial copies */
+    dst->type = t->type;
+    dst->rank = t->rank;
+    dst->buffer = t->buffer;
+    bool ok;
+    dst->dims = dup_array(w, t->dims, (size_t)t->rank, sizeof(int32_t), &ok);
+    if (!ok)
+        return w->err;
+    if (t->name && !(dst->name = strdup(t->name)))
+        return tfw__fail(w, EDGE_ENOMEM);
+    if (copy_quant(w, t, dst))
+        return w->err;
+    return w->n_tensors - 1;
+}
+
+int32_t tfw_add_const(tfw_writer *w, const tfw_tensor_desc *t, const void *data, size_t bytes)
+{
+    if (!w || !t)
+        return EDGE_EINVAL;
+    const int32_t b = tfw_add_buffer(w, data, bytes);
+    if (b < 0)
+        return b;
+    tfw_tensor_desc d = *t;
+    d.buffer = (uint32_t)b;
+    return tfw_add_tensor(w, &d);
+}
+
+int32_t tfw_add_opcode(tfw_writer *w, int32_t builtin_code, int32_t version)
+{
+    if (!w)
+        return EDGE_EINVAL;
+    if (w->err)
+        return w->err;
+    wopcode *oc = tfw__grow(w, w->opcodes, &w->cap_opcodes, w->n_opcodes, sizeof *oc);
+    if (!oc)
+        return w->err;
+    w->opcodes = oc;
+    oc[w->n_opcodes] = (wopcode){.code = builtin_code, .version = version};
+    return w->n_opcodes++;
+}
+
+static int copy_options(tfw_writer *w, const tfw_options *opt, woperator *op)
+{
+    if (!opt || (opt->type == 0 && opt->n == 0))
+        return 0;
+    if (opt->overflow || opt->n < 0 || opt->n > TFW_MAX_OPT_FIELDS)
+        return tfw__fail(w, EDGE_EINVAL);
+    op->has_opt = true;
+    op->opt_type = opt->type;
+    for (int i = 0; i < opt->n; i++) {
+        op->fields[i] = opt->f[i];
+        op->fields[i].vec = NULL;
+        op->n_fields = i + 1;
+        if (opt->f[i].kind == TFW_VEC_I32) {
+            bool ok;
+            op->fields[i].vec =
+                dup_array(w, opt->f[i].vec, (size_t)opt->f[i].vec_len, sizeof(int32_t), &ok);
+            if (!ok)
+                return w->err;
+        }
+    }
+    return 0;
+}
+
+int32_t tfw_add_operator(tfw_writer *w, int32_t opcode, const int32_t *in, int n_in,
+                         const int32_t *out, int n_out, const tfw_options *opt)
+{
+    if (!w)
+        return EDGE_EINVAL;
+    if (w->err)
+        return w->err;
+    if (n_in < 0 || n_out < 0 || (n_in && !in) || (n_out && !out))
+        return tfw__fail(w, EDGE_EINVAL);
+    woperator *ops = tfw__grow(w, w->ops, &w->cap_ops, w->n_ops, sizeof *ops);
+    if (!ops)
+        return w->err;
+    w->ops = ops;
+    woperator *op = &ops[w->n_ops];
+    memset(op, 0, sizeof *op);
+    w->n_ops++;
+    op->opcode = opcode;
+    op->n_in = n_in;
+    op->n_out = n_out;
+    bool ok1, ok2;
+    op->in = dup_array(w, in, (size_t)n_in, sizeof(int32_t), &ok1);
+    op->out = dup_array(w, out, (size_t)n_out, sizeof(int32_t), &ok2);
+    if (!ok1 || !ok2 || copy_options(w, opt, op))
+        return w->err;
+    return w->n_ops - 1;
+}
+
+int tfw_set_io(tfw_writer *w, const int32_t *in, int n_in, const int32_t *out, int n_out)
+{
+    if (!w)
+        return EDGE_EINVAL;
+    if (w->err)
+        return w->err;
+    if (n_in < 0 || n_out < 0)
+        return tfw__fail(w, EDGE_EINVAL);
+    bool ok1, ok2;
+    int32_t *ci = dup_array(w, in, (size_t)n_in, sizeof(int32_t), &ok1);
+    int32_t *co = dup_array(w, out, (size_t)n_out, sizeof(int32_t), &ok2);
+    if (!ok1 || !ok2) {
+        free(ci);
+        free(co);
+        return w->err;
+    }
+    free(w->in);
+    free(w->out);
+    w->in = ci;
+    w->out = co;
+    w->n_in = n_in;
+    w->n_out = n_out;
+    return 0;
+}

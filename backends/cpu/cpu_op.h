@@ -51,23 +51,65 @@ int edge_op_fail(edge_prep *p, int code, const char *fmt, ...)
 edge_tensor *edge_op_input(edge_prep *p, const edge_node *n, int i);
 edge_tensor *edge_op_output(edge_prep *p, const edge_node *n, int i);
 
+/* T's index in the model's tensor array, for messages. */
+int edge_op_tensor_index(const edge_prep *p, const edge_tensor *t);
+/* "[d0,d1,...]" into BUF (truncated to LEN bytes). */
+void edge_op_shape_text(const int32_t *dims, int rank, char *buf, size_t len);
+/* T's shape is exactly RANK dimensions equal to DIMS. */
+bool edge_op_has_dims(const edge_tensor *t, int rank, const int32_t *dims);
+
 /* Checks that fail the prepare with a clear message (return 0 or a negative code). */
 int edge_op_check_io(edge_prep *p, const edge_node *n, int min_in, int max_in, int n_out);
 int edge_op_check_type(edge_prep *p, const edge_tensor *t, const char *role, edge_dtype type);
+/* T's type is one of the set ALLOWED, an OR of EDGE_DTYPE_BIT(type) (EDGE_EUNSUPPORTED
+ * listing the set otherwise). */
+#define EDGE_DTYPE_BIT(type) (UINT32_C(1) << (type))
+int edge_op_check_dtype(edge_prep *p, const edge_tensor *t, const char *role, uint32_t allowed);
 int edge_op_check_same_shape(edge_prep *p, const edge_tensor *a, const char *ra,
                              const edge_tensor *b, const char *rb);
 int edge_op_check_rank(edge_prep *p, const edge_tensor *t, const char *role, int rank);
+/* T is declared with the shape the operator computes, RANK dimensions DIMS
+ * (EDGE_ESHAPE naming the role, the tensor and both shapes otherwise). */
+int edge_op_check_dims(edge_prep *p, const edge_tensor *t, const char *role, int rank,
+                       const int32_t *dims);
 /* Per-tensor quantization present with a finite positive scale (and, for int8/uint8,
  * a zero point inside the type's range). */
 int edge_op_check_quant(edge_prep *p, const edge_tensor *t, const char *role);
+/* edge_op_check_quant, and exactly one scale and zero point (EDGE_EUNSUPPORTED for
+ * per-channel quantization). */
+int edge_op_check_quant1(edge_prep *p, const edge_tensor *t, const char *role);
+/* edge_op_check_quant on OUT and T, and T's scale and zero point equal OUT's
+ * (operators that move quantized values without requantizing them). */
+int edge_op_check_quant_as_output(edge_prep *p, const edge_tensor *t, const char *role,
+                                  const edge_tensor *out);
+/* T's (first) scale and zero point are exactly SCALE and ZERO_POINT, as the
+ * operator requires (EDGE_EUNSUPPORTED otherwise). */
+int edge_op_check_fixed_quant(edge_prep *p, const edge_tensor *t, const char *role, float scale,
+                              int32_t zero_point);
+/* MULT/SHIFT of IN's scale / OUT's scale (in double, then QuantizeMultiplier). */
+int edge_op_scale_ratio(edge_prep *p, const edge_tensor *in, const edge_tensor *out, int32_t *mult,
+                        int *shift);
 /* The input must be constant (weights, shapes, axes) and of TYPE. */
 int edge_op_check_const(edge_prep *p, const edge_tensor *t, const char *role, edge_dtype type);
+/* A constant of type int32 or int64 (indices: axes, permutations, paddings). */
+int edge_op_check_const_int(edge_prep *p, const edge_tensor *t, const char *role);
+/* Element I of a constant checked by edge_op_check_const_int. */
+int64_t edge_op_const_int(const edge_tensor *t, size_t i);
+/* The single value of a constant int32 or int64 scalar (or one-element tensor). */
+int edge_op_const_scalar(edge_prep *p, const edge_tensor *t, const char *role, int64_t *v);
+/* Axis A of something with RANK dimensions (WHOSE: "input", "output"), negative
+ * values counting from the end, into *AXIS in [0, RANK). */
+int edge_op_axis(edge_prep *p, const char *role, int64_t a, const char *whose, int rank, int *axis);
 /* Options table when the node's options_type equals WANT; an absent table gives
  * an absent fb_table (defaults apply); a different type fails. */
 int edge_op_options(edge_prep *p, const edge_node *n, uint8_t want, fb_table *out);
+/* After reading fields of OPT (NAME, for the message): fails when a read failed. */
+int edge_op_options_read(edge_prep *p, const fb_table *opt, const char *name);
 
 /* Allocate N's prepared data (zeroed) of BYTES, recorded for accounting. */
 void *edge_op_alloc(edge_prep *p, edge_node *n, size_t bytes);
+/* edge_op_alloc and copy BYTES of DATA into it; 0 or EDGE_ENOMEM. */
+int edge_op_keep(edge_prep *p, edge_node *n, const void *data, size_t bytes);
 
 /* Fused activation range for an output tensor of type int8/uint8 (quantized) or
  * the float range, per TensorFlow Lite's CalculateActivationRange*. */

@@ -27,6 +27,9 @@
 /* Field id of LeakyReluOptions.alpha in schema.fbs. */
 enum { LEAKY_RELU_ALPHA = 0 };
 
+/* Element types of the input and output. */
+#define ACT_TYPES (EDGE_DTYPE_BIT(EDGE_INT8) | EDGE_DTYPE_BIT(EDGE_FLOAT32))
+
 typedef enum act_op { ACT_LOGISTIC, ACT_TANH, ACT_RELU, ACT_RELU6, ACT_LEAKY, ACT_HSWISH } act_op;
 
 typedef struct act_data {
@@ -42,20 +45,6 @@ typedef struct act_data {
     } k;
 } act_data;
 
-/* Per-tensor quantization, present and sane. */
-static int check_q1(edge_prep *p, const edge_tensor *t, const char *role)
-{
-    int rc = edge_op_check_quant(p, t, role);
-    if (rc)
-        return rc;
-    if (t->q.count != 1)
-        return edge_op_fail(p, EDGE_EUNSUPPORTED,
-                            "%s (tensor %d) is quantized per channel; this "
-                            "operator needs one scale and zero point",
-                            role, (int)(t - p->m->tensors));
-    return 0;
-}
-
 /* One input, one output, same type (int8 or float32) and shape; int8 quantized. */
 static int unary_io(edge_prep *p, const edge_node *n, const edge_tensor **in,
                     const edge_tensor **out)
@@ -65,16 +54,12 @@ static int unary_io(edge_prep *p, const edge_node *n, const edge_tensor **in,
         return rc;
     *in = edge_op_input(p, n, 0);
     *out = edge_op_output(p, n, 0);
-    if ((*in)->type != EDGE_INT8 && (*in)->type != EDGE_FLOAT32)
-        return edge_op_fail(p, EDGE_EUNSUPPORTED,
-                            "input type %s is not supported (int8 or "
-                            "float32)",
-                            edge_dtype_name((*in)->type));
-    if ((rc = edge_op_check_type(p, *out, "output", (*in)->type)) ||
+    if ((rc = edge_op_check_dtype(p, *in, "input", ACT_TYPES)) ||
+        (rc = edge_op_check_type(p, *out, "output", (*in)->type)) ||
         (rc = edge_op_check_same_shape(p, *in, "input", *out, "output")))
         return rc;
-    if ((*in)->type == EDGE_INT8 &&
-        ((rc = check_q1(p, *in, "input")) || (rc = check_q1(p, *out, "output"))))
+    if ((*in)->type == EDGE_INT8 && ((rc = edge_op_check_quant1(p, *in, "input")) ||
+                                     (rc = edge_op_check_quant1(p, *out, "output"))))
         return rc;
     return 0;
 }
@@ -95,23 +80,12 @@ static int sigmoid_params(edge_prep *p, const edge_tensor *in, edge_sigmoid_para
     return 0;
 }
 
-static int fixed_output(edge_prep *p, const edge_tensor *out, float scale, int32_t zp)
-{
-    if (out->q.scale[0] != scale || out->q.zero_point[0] != zp)
-        return edge_op_fail(p, EDGE_EUNSUPPORTED,
-                            "output has scale %g and zero point %d; this "
-                            "operator needs scale %g and zero point %d",
-                            (double)out->q.scale[0], (int)out->q.zero_point[0], (double)scale,
-                            (int)zp);
-    return 0;
-}
-
 static int relu_params(edge_prep *p, const edge_tensor *in, const edge_tensor *out,
                        edge_relu_params *k)
 {
-    const double real = (double)in->q.scale[0] / (double)out->q.scale[0];
-    if (!edge_quantize_multiplier(real, &k->mult, &k->shift))
-        return edge_op_fail(p, EDGE_ERANGE, "input/output scale ratio %g is out of range", real);
+    int rc = edge_op_scale_ratio(p, in, out, &k->mult, &k->shift);
+    if (rc)
+        return rc;
     k->in_zp = in->q.zero_point[0];
     k->out_zp = out->q.zero_point[0];
     k->lo = out->q.zero_point[0]; /* max(-128, zp + round(0 / scale)) */
@@ -158,8 +132,8 @@ static int leaky_params(edge_prep *p, const edge_node *n, const edge_tensor *in,
     if (rc)
         return rc;
     k->alpha = fb_f32(&opt, LEAKY_RELU_ALPHA, 0.0f);
-    if (opt.c && opt.c->failed)
-        return edge_op_fail(p, EDGE_EFORMAT, "malformed LeakyReluOptions: %s", opt.c->why);
+    if ((rc = edge_op_options_read(p, &opt, "LeakyReluOptions")))
+        return rc;
     if (!isfinite(k->alpha))
         return edge_op_fail(p, EDGE_ERANGE, "alpha %g is not finite", (double)k->alpha);
     if (in->type != EDGE_INT8)
@@ -215,11 +189,11 @@ static int quant_params(edge_prep *p, const edge_node *n, const edge_tensor *in,
     int rc;
     switch (d->op) {
     case ACT_LOGISTIC:
-        if ((rc = fixed_output(p, out, 1.0f / 256.0f, -128)))
+        if ((rc = edge_op_check_fixed_quant(p, out, "output", 1.0f / 256.0f, -128)))
             return rc;
         return sigmoid_params(p, in, &d->k.sigmoid);
     case ACT_TANH:
-        if ((rc = fixed_output(p, out, 1.0f / 128.0f, 0)))
+        if ((rc = edge_op_check_fixed_quant(p, out, "output", 1.0f / 128.0f, 0)))
             return rc;
         return sigmoid_params(p, in, &d->k.sigmoid);
     case ACT_RELU: return relu_params(p, in, out, &d->k.relu);
@@ -243,11 +217,7 @@ static int act_prepare(edge_prep *p, edge_node *n, act_op op)
         rc = leaky_params(p, n, in, out, &d.k.leaky);
     if (rc)
         return rc;
-    act_data *dst = edge_op_alloc(p, n, sizeof *dst);
-    if (!dst)
-        return EDGE_ENOMEM;
-    *dst = d;
-    return 0;
+    return edge_op_keep(p, n, &d, sizeof d);
 }
 
 static void eval_s8(const act_data *d, const int8_t *in, int8_t *out)

@@ -6,9 +6,6 @@
  * input's with the axis removed), and choosing the typed kernel. Ties resolve
  * to the first index, as TensorFlow Lite's std::greater scan does.
  * Does not own the scan (kernels/ref/transform.c). */
-#include <stdio.h>
-#include <string.h>
-
 #include "cpu_op.h"
 #include "ref/transform.h"
 #include "runtime/tflite_schema.h"
@@ -30,57 +27,20 @@ typedef struct argmax_data {
     argmax_kind kind;
 } argmax_data;
 
-static void shape_text(const int32_t *dims, int rank, char *buf, size_t len)
-{
-    size_t used = (size_t)snprintf(buf, len, "[");
-    for (int i = 0; i < rank && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, i ? ",%d" : "%d", (int)dims[i]);
-    if (used < len)
-        snprintf(buf + used, len - used, "]");
-}
-
-static int check_out_dims(edge_prep *p, const edge_tensor *out, const int32_t *dims, int rank)
-{
-    bool same = out->rank == rank;
-    for (int i = 0; same && i < rank; i++)
-        same = out->dims[i] == dims[i];
-    if (same)
-        return 0;
-    char want[96], have[96];
-    shape_text(dims, rank, want, sizeof want);
-    shape_text(out->dims, out->rank, have, sizeof have);
-    return edge_op_fail(p, EDGE_ESHAPE,
-                        "output (tensor %d) is declared %s but the operator produces %s",
-                        (int)(out - p->m->tensors), have, want);
-}
-
 static int argmax_axis(edge_prep *p, const edge_tensor *axis, int rank, int *out)
 {
-    const bool wide = axis->type == EDGE_INT64;
-    int rc = edge_op_check_const(p, axis, "axis", wide ? EDGE_INT64 : EDGE_INT32);
-    if (rc)
-        return rc;
-    if (axis->count != 1)
-        return edge_op_fail(p, EDGE_ESHAPE, "axis has %zu elements, expected 1", axis->count);
-    int64_t a;
-    if (wide)
-        memcpy(&a, axis->data, sizeof a);
-    else
-        a = *(const int32_t *)axis->data;
-    if (a < -rank || a >= rank)
-        return edge_op_fail(p, EDGE_ERANGE, "axis %lld is outside the input's %d dimensions",
-                            (long long)a, rank);
-    *out = (int)(a < 0 ? a + rank : a);
-    return 0;
+    int64_t a = 0;
+    int rc = edge_op_const_scalar(p, axis, "axis", &a);
+    return rc ? rc : edge_op_axis(p, "axis", a, "input", rank, out);
 }
 
 static int argmax_kind_of(edge_prep *p, const edge_tensor *in, const edge_tensor *out,
                           argmax_kind *kind)
 {
-    if (out->type != EDGE_INT32 && out->type != EDGE_INT64)
-        return edge_op_fail(p, EDGE_EUNSUPPORTED,
-                            "output type %s is not supported (int32 or int64)",
-                            edge_dtype_name(out->type));
+    int rc = edge_op_check_dtype(p, out, "output",
+                                 EDGE_DTYPE_BIT(EDGE_INT32) | EDGE_DTYPE_BIT(EDGE_INT64));
+    if (rc)
+        return rc;
     const bool wide = out->type == EDGE_INT64;
     switch (in->type) {
     case EDGE_INT8: *kind = wide ? ARGMAX_S8_I64 : ARGMAX_S8_I32; return 0;
@@ -101,8 +61,8 @@ static int argmax_options(edge_prep *p, const edge_node *n, const edge_tensor *o
     if (!fb_has(&opt, ARGMAX_OUTPUT_TYPE))
         return 0;
     const int type = fb_i8(&opt, ARGMAX_OUTPUT_TYPE, EDGE_INT64);
-    if (opt.c && opt.c->failed)
-        return edge_op_fail(p, EDGE_EFORMAT, "malformed ArgMaxOptions: %s", opt.c->why);
+    if ((rc = edge_op_options_read(p, &opt, "ArgMaxOptions")))
+        return rc;
     if (type != (int)out->type)
         return edge_op_fail(p, EDGE_ESHAPE, "output_type is %s but the output tensor is %s",
                             edge_dtype_name(type), edge_dtype_name(out->type));
@@ -138,7 +98,7 @@ static int argmax_prepare(edge_prep *p, edge_node *n)
             dims[k++] = in->dims[i];
     }
     d->k.axis = (size_t)in->dims[axis];
-    return check_out_dims(p, out, dims, in->rank - 1);
+    return edge_op_check_dims(p, out, "output", in->rank - 1, dims);
 }
 
 static void argmax_eval(const edge_node *n, void *const *t, void *scratch)

@@ -12,8 +12,6 @@
  *   scale and zero point (the converter always writes them so).
  * Multipliers TFLite would abort on (ADD/SUB output multiplier >= 1, shifts
  * beyond 30) fail the prepare. Does not own the arithmetic (kernels/ref/binary.c). */
-#include <stdio.h>
-
 #include "cpu_op.h"
 #include "ref/binary.h"
 #include "ref/requant.h"
@@ -24,6 +22,10 @@ _Static_assert(EDGE_MAX_DIMS <= EDGE_BCAST_DIMS, "broadcast kernel rank");
 /* Field id of fused_activation_function in AddOptions, SubOptions, MulOptions. */
 enum { OPT_FUSED_ACTIVATION = 0 };
 
+/* Element types of the inputs and output. */
+#define BINARY_TYPES \
+    (EDGE_DTYPE_BIT(EDGE_INT8) | EDGE_DTYPE_BIT(EDGE_UINT8) | EDGE_DTYPE_BIT(EDGE_FLOAT32))
+
 typedef enum binary_op { BIN_ADD, BIN_SUB, BIN_MUL, BIN_MAX, BIN_MIN } binary_op;
 
 typedef struct binary_data {
@@ -32,15 +34,6 @@ typedef struct binary_data {
     edge_dtype type;
 } binary_data;
 
-static void shape_text(const int32_t *dims, int rank, char *buf, size_t len)
-{
-    size_t used = (size_t)snprintf(buf, len, "[");
-    for (int i = 0; i < rank && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, i ? ",%d" : "%d", (int)dims[i]);
-    if (used < len)
-        snprintf(buf + used, len - used, "]");
-}
-
 /* Broadcast iteration into K, the result checked against the declared output. */
 static int binary_shapes(edge_prep *p, const edge_tensor *a, const edge_tensor *b,
                          const edge_tensor *out, edge_arith_params *k)
@@ -48,48 +41,27 @@ static int binary_shapes(edge_prep *p, const edge_tensor *a, const edge_tensor *
     int32_t dims[EDGE_BCAST_DIMS];
     int rank;
     char sa[96], sb[96], so[96];
-    shape_text(a->dims, a->rank, sa, sizeof sa);
-    shape_text(b->dims, b->rank, sb, sizeof sb);
+    edge_op_shape_text(a->dims, a->rank, sa, sizeof sa);
+    edge_op_shape_text(b->dims, b->rank, sb, sizeof sb);
     if (!edge_bcast_init(&k->shape, a->dims, a->rank, b->dims, b->rank, dims, &rank))
         return edge_op_fail(p, EDGE_ESHAPE, "input shapes %s and %s do not broadcast", sa, sb);
-    bool same = out->rank == rank;
-    for (int i = 0; same && i < rank; i++)
-        same = out->dims[i] == dims[i];
-    if (same)
+    if (edge_op_has_dims(out, rank, dims))
         return 0;
     char want[96];
-    shape_text(dims, rank, want, sizeof want);
-    shape_text(out->dims, out->rank, so, sizeof so);
+    edge_op_shape_text(dims, rank, want, sizeof want);
+    edge_op_shape_text(out->dims, out->rank, so, sizeof so);
     return edge_op_fail(p, EDGE_ESHAPE,
-                        "output (tensor %d) is declared %s but inputs %s and %s "
-                        "broadcast to %s",
-                        (int)(out - p->m->tensors), so, sa, sb, want);
+                        "output (tensor %d) has shape %s, but inputs %s and %s broadcast to %s",
+                        edge_op_tensor_index(p, out), so, sa, sb, want);
 }
 
 static int binary_types(edge_prep *p, const edge_tensor *a, const edge_tensor *b,
                         const edge_tensor *out)
 {
-    if (a->type != EDGE_INT8 && a->type != EDGE_UINT8 && a->type != EDGE_FLOAT32)
-        return edge_op_fail(p, EDGE_EUNSUPPORTED,
-                            "input type %s is not supported (int8, uint8 "
-                            "or float32)",
-                            edge_dtype_name(a->type));
-    int rc = edge_op_check_type(p, b, "input 1", a->type);
-    return rc ? rc : edge_op_check_type(p, out, "output", a->type);
-}
-
-/* Per-tensor quantization, present and sane. */
-static int check_q1(edge_prep *p, const edge_tensor *t, const char *role)
-{
-    int rc = edge_op_check_quant(p, t, role);
-    if (rc)
+    int rc = edge_op_check_dtype(p, a, "input 0", BINARY_TYPES);
+    if (rc || (rc = edge_op_check_type(p, b, "input 1", a->type)))
         return rc;
-    if (t->q.count != 1)
-        return edge_op_fail(p, EDGE_EUNSUPPORTED,
-                            "%s (tensor %d) is quantized per channel; this "
-                            "operator needs one scale and zero point",
-                            role, (int)(t - p->m->tensors));
-    return 0;
+    return edge_op_check_type(p, out, "output", a->type);
 }
 
 static int read_activation(edge_prep *p, const edge_node *n, uint8_t opt_type, int *act)
@@ -99,9 +71,7 @@ static int read_activation(edge_prep *p, const edge_node *n, uint8_t opt_type, i
     if (rc)
         return rc;
     *act = fb_i8(&opt, OPT_FUSED_ACTIVATION, TFL_ACT_NONE);
-    if (opt.c && opt.c->failed)
-        return edge_op_fail(p, EDGE_EFORMAT, "malformed builtin options: %s", opt.c->why);
-    return 0;
+    return edge_op_options_read(p, &opt, "builtin options");
 }
 
 /* ADD / SUB: inputs rescaled to twice the larger input scale after << 20. */
@@ -143,7 +113,7 @@ static int maxmin_quant(edge_prep *p, const edge_tensor *a, const edge_tensor *b
         return 0;
     static const char *const role[3] = {"input 0", "input 1", "output"};
     for (int i = 0; i < 3; i++) {
-        int rc = check_q1(p, t[i], role[i]);
+        int rc = edge_op_check_quant1(p, t[i], role[i]);
         if (rc)
             return rc;
     }
@@ -159,8 +129,9 @@ static int arith_quant(edge_prep *p, binary_op op, int act, const edge_tensor *a
                        const edge_tensor *b, const edge_tensor *out, edge_arith_params *k)
 {
     int rc;
-    if ((rc = check_q1(p, a, "input 0")) || (rc = check_q1(p, b, "input 1")) ||
-        (rc = check_q1(p, out, "output")))
+    if ((rc = edge_op_check_quant1(p, a, "input 0")) ||
+        (rc = edge_op_check_quant1(p, b, "input 1")) ||
+        (rc = edge_op_check_quant1(p, out, "output")))
         return rc;
     const float sa = a->q.scale[0], sb = b->q.scale[0], so = out->q.scale[0];
     k->a_offset = -a->q.zero_point[0];
@@ -200,11 +171,7 @@ static int binary_prepare(edge_prep *p, edge_node *n, binary_op op, uint8_t opt_
         rc = arith_quant(p, op, act, a, b, out, &d.k);
     if (rc)
         return rc;
-    binary_data *dst = edge_op_alloc(p, n, sizeof *dst);
-    if (!dst)
-        return EDGE_ENOMEM;
-    *dst = d;
-    return 0;
+    return edge_op_keep(p, n, &d, sizeof d);
 }
 
 static int add_prepare(edge_prep *p, edge_node *n)

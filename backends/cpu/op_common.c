@@ -1,16 +1,20 @@
 /* backends/cpu/op_common.c - validation helpers shared by every CPU operator's prepare.
  *
- * Owns: the checks every prepare repeats (counts, types, shapes, quantization,
- * constant operands, options type), the fused-activation ranges, and prepared
- * data allocation. Messages name the tensor role and index; the runtime adds
- * the node index and operator name in front. Does not own any operator. */
+ * Owns: the checks every prepare repeats (counts, types, shapes, the declared
+ * output shape against the computed one, quantization, constant index operands
+ * and axes, options type and parse errors), the fused-activation ranges, and
+ * prepared data allocation. Messages name the tensor role and index; the
+ * runtime adds the node index and operator name in front. Does not own any
+ * operator. */
 #include <float.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cpu_op.h"
+#include "ref/requant.h"
 #include "runtime/tflite_schema.h"
 
 int edge_op_fail(edge_prep *p, int code, const char *fmt, ...)
@@ -65,7 +69,7 @@ int edge_op_check_io(edge_prep *p, const edge_node *n, int min_in, int max_in, i
     return 0;
 }
 
-static int tensor_index(edge_prep *p, const edge_tensor *t)
+int edge_op_tensor_index(const edge_prep *p, const edge_tensor *t)
 {
     return (int)(t - p->m->tensors);
 }
@@ -74,32 +78,56 @@ int edge_op_check_type(edge_prep *p, const edge_tensor *t, const char *role, edg
 {
     if (t->type != type)
         return edge_op_fail(p, EDGE_EUNSUPPORTED, "%s (tensor %d) has type %s, expected %s", role,
-                            tensor_index(p, t), edge_dtype_name(t->type), edge_dtype_name(type));
+                            edge_op_tensor_index(p, t), edge_dtype_name(t->type),
+                            edge_dtype_name(type));
     return 0;
 }
 
-static void shape_text(const edge_tensor *t, char *buf, size_t len)
+int edge_op_check_dtype(edge_prep *p, const edge_tensor *t, const char *role, uint32_t allowed)
 {
+    if ((unsigned)t->type < 32 && (allowed & EDGE_DTYPE_BIT(t->type)))
+        return 0;
+    char list[160] = "";
     size_t used = 0;
-    used += (size_t)snprintf(buf + used, len - used, "[");
-    for (int i = 0; i < t->rank && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, i ? ",%d" : "%d", (int)t->dims[i]);
+    int left = __builtin_popcount(allowed);
+    for (int type = 0; type < 32 && used < sizeof list; type++) {
+        if (!(allowed & EDGE_DTYPE_BIT(type)))
+            continue;
+        const char *sep = used == 0 ? "" : --left > 1 ? ", " : " or ";
+        used +=
+            (size_t)snprintf(list + used, sizeof list - used, "%s%s", sep, edge_dtype_name(type));
+    }
+    return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                        "%s (tensor %d) has type %s; this operator supports %s", role,
+                        edge_op_tensor_index(p, t), edge_dtype_name(t->type), list);
+}
+
+void edge_op_shape_text(const int32_t *dims, int rank, char *buf, size_t len)
+{
+    size_t used = (size_t)snprintf(buf, len, "[");
+    for (int i = 0; i < rank && used < len; i++)
+        used += (size_t)snprintf(buf + used, len - used, i ? ",%d" : "%d", (int)dims[i]);
     if (used < len)
         snprintf(buf + used, len - used, "]");
+}
+
+bool edge_op_has_dims(const edge_tensor *t, int rank, const int32_t *dims)
+{
+    bool same = t->rank == rank;
+    for (int i = 0; same && i < rank; i++)
+        same = t->dims[i] == dims[i];
+    return same;
 }
 
 int edge_op_check_same_shape(edge_prep *p, const edge_tensor *a, const char *ra,
                              const edge_tensor *b, const char *rb)
 {
-    bool same = a->rank == b->rank;
-    for (int i = 0; same && i < a->rank; i++)
-        same = a->dims[i] == b->dims[i];
-    if (!same) {
+    if (!edge_op_has_dims(b, a->rank, a->dims)) {
         char sa[96], sb[96];
-        shape_text(a, sa, sizeof sa);
-        shape_text(b, sb, sizeof sb);
+        edge_op_shape_text(a->dims, a->rank, sa, sizeof sa);
+        edge_op_shape_text(b->dims, b->rank, sb, sizeof sb);
         return edge_op_fail(p, EDGE_ESHAPE, "%s (tensor %d) has shape %s but %s (tensor %d) has %s",
-                            ra, tensor_index(p, a), sa, rb, tensor_index(p, b), sb);
+                            ra, edge_op_tensor_index(p, a), sa, rb, edge_op_tensor_index(p, b), sb);
     }
     return 0;
 }
@@ -108,22 +136,34 @@ int edge_op_check_rank(edge_prep *p, const edge_tensor *t, const char *role, int
 {
     if (t->rank != rank)
         return edge_op_fail(p, EDGE_ESHAPE, "%s (tensor %d) has rank %d, expected %d", role,
-                            tensor_index(p, t), t->rank, rank);
+                            edge_op_tensor_index(p, t), t->rank, rank);
     return 0;
+}
+
+int edge_op_check_dims(edge_prep *p, const edge_tensor *t, const char *role, int rank,
+                       const int32_t *dims)
+{
+    if (edge_op_has_dims(t, rank, dims))
+        return 0;
+    char have[96], want[96];
+    edge_op_shape_text(t->dims, t->rank, have, sizeof have);
+    edge_op_shape_text(dims, rank, want, sizeof want);
+    return edge_op_fail(p, EDGE_ESHAPE, "%s (tensor %d) has shape %s, but the operator computes %s",
+                        role, edge_op_tensor_index(p, t), have, want);
 }
 
 int edge_op_check_quant(edge_prep *p, const edge_tensor *t, const char *role)
 {
     if (t->q.count < 1)
         return edge_op_fail(p, EDGE_EFORMAT, "%s (tensor %d, %s) has no quantization parameters",
-                            role, tensor_index(p, t), edge_dtype_name(t->type));
+                            role, edge_op_tensor_index(p, t), edge_dtype_name(t->type));
     for (int32_t c = 0; c < t->q.count; c++) {
         const float s = t->q.scale[c];
         if (!isfinite(s) || !(s > 0.0f))
             return edge_op_fail(p, EDGE_ERANGE,
                                 "%s (tensor %d) has scale %g at channel %d; "
                                 "scales must be finite and positive",
-                                role, tensor_index(p, t), (double)s, (int)c);
+                                role, edge_op_tensor_index(p, t), (double)s, (int)c);
     }
     int32_t lo = INT32_MIN, hi = INT32_MAX;
     if (t->type == EDGE_INT8) {
@@ -137,8 +177,61 @@ int edge_op_check_quant(edge_prep *p, const edge_tensor *t, const char *role)
         const int32_t z = t->q.zero_point[c];
         if (z < lo || z > hi)
             return edge_op_fail(p, EDGE_ERANGE, "%s (tensor %d) has zero point %d outside %s range",
-                                role, tensor_index(p, t), (int)z, edge_dtype_name(t->type));
+                                role, edge_op_tensor_index(p, t), (int)z, edge_dtype_name(t->type));
     }
+    return 0;
+}
+
+int edge_op_check_quant1(edge_prep *p, const edge_tensor *t, const char *role)
+{
+    int rc = edge_op_check_quant(p, t, role);
+    if (rc)
+        return rc;
+    if (t->q.count != 1)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "%s (tensor %d) is quantized per channel (%d scales); this operator "
+                            "needs one scale and zero point",
+                            role, edge_op_tensor_index(p, t), (int)t->q.count);
+    return 0;
+}
+
+int edge_op_check_quant_as_output(edge_prep *p, const edge_tensor *t, const char *role,
+                                  const edge_tensor *out)
+{
+    int rc = edge_op_check_quant(p, out, "output");
+    if (rc || (rc = edge_op_check_quant(p, t, role)))
+        return rc;
+    if (t->q.scale[0] != out->q.scale[0] || t->q.zero_point[0] != out->q.zero_point[0])
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "%s (tensor %d) has scale %.9g and zero point %d but the output "
+                            "(tensor %d) has scale %.9g and zero point %d; this operator does not "
+                            "requantize, so %s tensors with different quantization are not "
+                            "supported (TFLite Micro rejects them too)",
+                            role, edge_op_tensor_index(p, t), (double)t->q.scale[0],
+                            (int)t->q.zero_point[0], edge_op_tensor_index(p, out),
+                            (double)out->q.scale[0], (int)out->q.zero_point[0],
+                            edge_dtype_name(t->type));
+    return 0;
+}
+
+int edge_op_check_fixed_quant(edge_prep *p, const edge_tensor *t, const char *role, float scale,
+                              int32_t zero_point)
+{
+    if (t->q.scale[0] != scale || t->q.zero_point[0] != zero_point)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "%s (tensor %d) has scale %g and zero point %d; this operator needs "
+                            "scale %g and zero point %d",
+                            role, edge_op_tensor_index(p, t), (double)t->q.scale[0],
+                            (int)t->q.zero_point[0], (double)scale, (int)zero_point);
+    return 0;
+}
+
+int edge_op_scale_ratio(edge_prep *p, const edge_tensor *in, const edge_tensor *out, int32_t *mult,
+                        int *shift)
+{
+    const double real = (double)in->q.scale[0] / (double)out->q.scale[0];
+    if (!edge_quantize_multiplier(real, mult, shift))
+        return edge_op_fail(p, EDGE_ERANGE, "input/output scale ratio %g is out of range", real);
     return 0;
 }
 
@@ -151,7 +244,43 @@ int edge_op_check_const(edge_prep *p, const edge_tensor *t, const char *role, ed
         return edge_op_fail(p, EDGE_EUNSUPPORTED,
                             "%s (tensor %d) must be a constant in the file; computed %s are not "
                             "supported",
-                            role, tensor_index(p, t), role);
+                            role, edge_op_tensor_index(p, t), role);
+    return 0;
+}
+
+int edge_op_check_const_int(edge_prep *p, const edge_tensor *t, const char *role)
+{
+    return edge_op_check_const(p, t, role, t->type == EDGE_INT64 ? EDGE_INT64 : EDGE_INT32);
+}
+
+int64_t edge_op_const_int(const edge_tensor *t, size_t i)
+{
+    if (t->type == EDGE_INT64) {
+        int64_t v;
+        memcpy(&v, (const uint8_t *)t->data + i * sizeof v, sizeof v);
+        return v;
+    }
+    return ((const int32_t *)t->data)[i];
+}
+
+int edge_op_const_scalar(edge_prep *p, const edge_tensor *t, const char *role, int64_t *v)
+{
+    int rc = edge_op_check_const_int(p, t, role);
+    if (rc)
+        return rc;
+    if (t->count != 1)
+        return edge_op_fail(p, EDGE_ESHAPE, "%s has %zu elements, expected 1", role, t->count);
+    *v = edge_op_const_int(t, 0);
+    return 0;
+}
+
+int edge_op_axis(edge_prep *p, const char *role, int64_t a, const char *whose, int rank, int *axis)
+{
+    if (a < -rank || a >= rank)
+        return edge_op_fail(p, EDGE_ERANGE,
+                            "%s is %lld, but the %s has %d dimensions: it must be in [%d, %d]",
+                            role, (long long)a, whose, rank, -rank, rank - 1);
+    *axis = (int)(a < 0 ? a + rank : a);
     return 0;
 }
 
@@ -165,6 +294,13 @@ int edge_op_options(edge_prep *p, const edge_node *n, uint8_t want, fb_table *ou
         return edge_op_fail(p, EDGE_EFORMAT, "builtin options have type %u, expected %u",
                             (unsigned)n->options_type, (unsigned)want);
     *out = n->options;
+    return 0;
+}
+
+int edge_op_options_read(edge_prep *p, const fb_table *opt, const char *name)
+{
+    if (opt->c && opt->c->failed)
+        return edge_op_fail(p, EDGE_EFORMAT, "malformed %s: %s", name, opt->c->why);
     return 0;
 }
 
@@ -182,6 +318,15 @@ void *edge_op_alloc(edge_prep *p, edge_node *n, size_t bytes)
     n->data = d;
     n->data_bytes = bytes;
     return d;
+}
+
+int edge_op_keep(edge_prep *p, edge_node *n, const void *data, size_t bytes)
+{
+    void *d = edge_op_alloc(p, n, bytes);
+    if (!d)
+        return EDGE_ENOMEM;
+    memcpy(d, data, bytes);
+    return 0;
 }
 
 /* zero_point + round(f / scale), in float as TensorFlow Lite does, saturated to int32. */

@@ -31,23 +31,9 @@ static int concat_check_quant(edge_prep *p, const edge_tensor *in, int i, const 
 {
     if (in->type != EDGE_INT8 && in->type != EDGE_UINT8)
         return 0;
-    int rc = edge_op_check_quant(p, out, "output");
-    if (rc)
-        return rc;
     char role[32];
     snprintf(role, sizeof role, "input %d", i);
-    if ((rc = edge_op_check_quant(p, in, role)))
-        return rc;
-    if (in->q.scale[0] != out->q.scale[0] || in->q.zero_point[0] != out->q.zero_point[0])
-        return edge_op_fail(p, EDGE_EUNSUPPORTED,
-                            "input %d (tensor %d) has scale %g and zero point %d but the output "
-                            "has scale %g and zero point %d; concatenating %s tensors with "
-                            "different quantization is not supported (TFLite Micro rejects it "
-                            "too): requantize the inputs first",
-                            i, (int)(in - p->m->tensors), (double)in->q.scale[0],
-                            (int)in->q.zero_point[0], (double)out->q.scale[0],
-                            (int)out->q.zero_point[0], edge_dtype_name(in->type));
-    return 0;
+    return edge_op_check_quant_as_output(p, in, role, out);
 }
 
 /* Input I against the output; adds its extent along AXIS to *sum. */
@@ -78,15 +64,11 @@ static int concat_axis(edge_prep *p, const edge_node *n, const edge_tensor *out,
         return rc;
     const int32_t a = fb_i32(&opt, CONCAT_AXIS, 0);
     const int act = fb_i8(&opt, CONCAT_ACTIVATION, TFL_ACT_NONE);
-    if (opt.c && opt.c->failed)
-        return edge_op_fail(p, EDGE_EFORMAT, "malformed ConcatenationOptions: %s", opt.c->why);
+    if ((rc = edge_op_options_read(p, &opt, "ConcatenationOptions")))
+        return rc;
     if (act != TFL_ACT_NONE)
         return edge_op_fail(p, EDGE_EUNSUPPORTED, "fused activation %d is not supported", act);
-    if (out->rank < 1 || a < -out->rank || a >= out->rank)
-        return edge_op_fail(p, EDGE_ERANGE, "axis %d is outside the output's %d dimensions", (int)a,
-                            out->rank);
-    *axis = a < 0 ? a + out->rank : a;
-    return 0;
+    return edge_op_axis(p, "axis", a, "output", out->rank, axis);
 }
 
 static int concat_prepare(edge_prep *p, edge_node *n)

@@ -1,10 +1,11 @@
 /* backends/cpu/op_conv.c - CONV_2D on the CPU, and the conv family's shared prepare helpers.
  *
- * Owns: CONV_2D's prepare (options, shapes, types, quantization, output shape,
- * im2col scratch) and eval (dispatch to kernels/ref/conv.h by type), plus the
- * helpers declared in op_conv.h: TFLite's padding arithmetic and TFLite
- * Micro's derivation of requantization multipliers, which DEPTHWISE_CONV_2D,
- * FULLY_CONNECTED and the pools reuse.
+ * Owns: CONV_2D's weights layout, im2col scratch and eval (dispatch to
+ * kernels/ref/conv.h by type), plus the helpers declared in op_conv.h:
+ * TFLite's padding arithmetic, TFLite Micro's derivation of requantization
+ * multipliers, which FULLY_CONNECTED and the pools reuse, and the prepare
+ * (options, shapes, types, quantization, output shape) CONV_2D shares with
+ * DEPTHWISE_CONV_2D.
  * Supports int8 (per-channel or per-tensor symmetric weights), legacy uint8 and
  * float32; refuses hybrid, int16, int4 and grouped convolutions.
  * Does not own the arithmetic (kernels/ref/conv.c). */
@@ -18,11 +19,6 @@
 #include "runtime/tflite_schema.h"
 
 /* ---- shared helpers (op_conv.h) ---- */
-
-static int tensor_index(edge_prep *p, const edge_tensor *t)
-{
-    return (int)(t - p->m->tensors);
-}
 
 int edge_conv_out_size(edge_prep *p, int padding, const char *axis, int32_t in, int32_t k,
                        int32_t stride, int32_t dil, int32_t *out, int32_t *pad)
@@ -53,49 +49,12 @@ int edge_conv_out_size(edge_prep *p, int padding, const char *axis, int32_t in, 
     return 0;
 }
 
-static void format_dims(char *buf, size_t len, int rank, const int32_t *dims)
-{
-    size_t used = (size_t)snprintf(buf, len, "[");
-    for (int i = 0; i < rank && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, i ? ",%d" : "%d", (int)dims[i]);
-    if (used < len)
-        snprintf(buf + used, len - used, "]");
-}
-
-int edge_conv_check_shape(edge_prep *p, const edge_tensor *t, const char *role, int rank,
-                          const int32_t *dims)
-{
-    bool same = t->rank == rank;
-    for (int i = 0; same && i < rank; i++)
-        same = t->dims[i] == dims[i];
-    if (same)
-        return 0;
-    char have[96], want[96];
-    format_dims(have, sizeof have, t->rank, t->dims);
-    format_dims(want, sizeof want, rank, dims);
-    return edge_op_fail(p, EDGE_ESHAPE, "%s (tensor %d) has shape %s, but the operator computes %s",
-                        role, tensor_index(p, t), have, want);
-}
-
 int edge_conv_check_count(edge_prep *p, const edge_tensor *t, const char *role)
 {
     if (t->count < 1 || t->count > (size_t)INT32_MAX)
         return edge_op_fail(p, EDGE_ESHAPE,
                             "%s (tensor %d) has %zu elements; 1 to 2^31-1 are supported", role,
-                            tensor_index(p, t), t->count);
-    return 0;
-}
-
-int edge_conv_check_act_quant(edge_prep *p, const edge_tensor *t, const char *role)
-{
-    int rc = edge_op_check_quant(p, t, role);
-    if (rc)
-        return rc;
-    if (t->q.count != 1)
-        return edge_op_fail(
-            p, EDGE_EUNSUPPORTED,
-            "%s (tensor %d) is quantized per channel (%d scales); activations must be per tensor",
-            role, tensor_index(p, t), (int)t->q.count);
+                            edge_op_tensor_index(p, t), t->count);
     return 0;
 }
 
@@ -103,18 +62,14 @@ int edge_conv_check_types(edge_prep *p, const edge_tensor *in, const edge_tensor
                           const edge_tensor *bias, const edge_tensor *out, int32_t count)
 {
     const edge_dtype ty = in->type;
-    if (ty != EDGE_INT8 && ty != EDGE_UINT8 && ty != EDGE_FLOAT32)
-        return edge_op_fail(p, EDGE_EUNSUPPORTED,
-                            "input (tensor %d) has type %s; INT8, UINT8 and FLOAT32 are supported",
-                            tensor_index(p, in), edge_dtype_name(ty));
-    int rc = edge_op_check_type(p, out, "output", ty);
-    if (rc)
+    int rc = edge_op_check_dtype(p, in, "input", EDGE_CONV_TYPES);
+    if (rc || (rc = edge_op_check_type(p, out, "output", ty)))
         return rc;
     if (filter->type != ty)
         return edge_op_fail(p, EDGE_EUNSUPPORTED,
                             "weights (tensor %d) have type %s with a %s input; hybrid and "
                             "mixed-type models are not supported",
-                            tensor_index(p, filter), edge_dtype_name(filter->type),
+                            edge_op_tensor_index(p, filter), edge_dtype_name(filter->type),
                             edge_dtype_name(ty));
     if (!bias)
         return 0;
@@ -124,7 +79,7 @@ int edge_conv_check_types(edge_prep *p, const edge_tensor *in, const edge_tensor
     if (bias->count != (size_t)count)
         return edge_op_fail(p, EDGE_ESHAPE,
                             "bias (tensor %d) has %zu elements for %d output channels",
-                            tensor_index(p, bias), bias->count, (int)count);
+                            edge_op_tensor_index(p, bias), bias->count, (int)count);
     return 0;
 }
 
@@ -140,7 +95,7 @@ static int legacy_multiplier(edge_prep *p, const edge_conv_quant *q, double *rea
             return edge_op_fail(
                 p, EDGE_ERANGE,
                 "bias (tensor %d) scale %g differs from input scale x weight scale %g",
-                tensor_index(p, q->bias), bias_scale, (double)si * (double)sf);
+                edge_op_tensor_index(p, q->bias), bias_scale, (double)si * (double)sf);
     }
     *real = (double)(si * sf) / (double)so;
     return 0;
@@ -156,7 +111,7 @@ static int filter_quant(edge_prep *p, edge_conv_quant *q)
         if (f->q.count != 1)
             return edge_op_fail(p, EDGE_EUNSUPPORTED,
                                 "uint8 weights (tensor %d) must be quantized per tensor",
-                                tensor_index(p, f));
+                                edge_op_tensor_index(p, f));
         q->legacy = true;
         q->filter_offset = -f->q.zero_point[0];
         return 0;
@@ -165,13 +120,14 @@ static int filter_quant(edge_prep *p, edge_conv_quant *q)
         return edge_op_fail(
             p, EDGE_EUNSUPPORTED,
             "weights (tensor %d) have %d scales on axis %d; expected 1, or %d on axis %d",
-            tensor_index(p, f), (int)f->q.count, (int)f->q.axis, (int)q->channels, (int)q->axis);
+            edge_op_tensor_index(p, f), (int)f->q.count, (int)f->q.axis, (int)q->channels,
+            (int)q->axis);
     for (int32_t c = 0; c < f->q.count; c++)
         if (f->q.zero_point[c] != 0)
             return edge_op_fail(
                 p, EDGE_EUNSUPPORTED,
                 "int8 weights (tensor %d) have zero point %d at channel %d; they must be symmetric",
-                tensor_index(p, f), (int)f->q.zero_point[c], (int)c);
+                edge_op_tensor_index(p, f), (int)f->q.zero_point[c], (int)c);
     q->filter_offset = 0;
     if (f->q.count != 1)
         q->legacy = false;
@@ -181,8 +137,8 @@ static int filter_quant(edge_prep *p, edge_conv_quant *q)
 int edge_conv_quantize(edge_prep *p, edge_conv_quant *q, int32_t *mult, int32_t *shift)
 {
     int rc;
-    if ((rc = edge_conv_check_act_quant(p, q->in, "input")) ||
-        (rc = edge_conv_check_act_quant(p, q->out, "output")) || (rc = filter_quant(p, q)))
+    if ((rc = edge_op_check_quant1(p, q->in, "input")) ||
+        (rc = edge_op_check_quant1(p, q->out, "output")) || (rc = filter_quant(p, q)))
         return rc;
     const float si = q->in->q.scale[0], so = q->out->q.scale[0];
     double legacy_real = 0.0;
@@ -203,30 +159,115 @@ int edge_conv_quantize(edge_prep *p, edge_conv_quant *q, int32_t *mult, int32_t 
     return edge_op_act_range_q(p, q->act, q->out, &q->act_min, &q->act_max);
 }
 
-int edge_conv_prepare_quant(edge_prep *p, const edge_node *n, int32_t axis, int act,
-                            edge_conv_params *k, int32_t *mult_shift)
+edge_conv_quant edge_conv_quant_of(edge_prep *p, const edge_node *n, int32_t channels, int32_t axis,
+                                   bool legacy, int act)
 {
-    edge_conv_quant q = {
+    return (edge_conv_quant){
         .in = edge_op_input(p, n, 0),
         .filter = edge_op_input(p, n, 1),
         .bias = edge_op_input(p, n, 2),
         .out = edge_op_output(p, n, 0),
-        .channels = k->out_c,
+        .channels = channels,
         .axis = axis,
-        .legacy = false,
+        .legacy = legacy,
         .act = act,
     };
-    int32_t *mult = mult_shift, *shift = mult_shift + k->out_c;
+}
+
+/* ---- the prepare CONV_2D and DEPTHWISE_CONV_2D share ---- */
+
+static int conv2d_check_tensors(edge_prep *p, const edge_node *n, int32_t out_axis)
+{
+    int rc = edge_op_check_io(p, n, 2, 3, 1);
+    if (rc)
+        return rc;
+    const edge_tensor *in = edge_op_input(p, n, 0), *f = edge_op_input(p, n, 1);
+    const edge_tensor *bias = edge_op_input(p, n, 2), *out = edge_op_output(p, n, 0);
+    if ((rc = edge_op_check_rank(p, in, "input", 4)) ||
+        (rc = edge_op_check_rank(p, f, "weights", 4)) ||
+        (rc = edge_conv_check_count(p, in, "input")) ||
+        (rc = edge_conv_check_count(p, f, "weights")) ||
+        (rc = edge_conv_check_count(p, out, "output")))
+        return rc;
+    return edge_conv_check_types(p, in, f, bias, out, f->dims[out_axis]);
+}
+
+/* Options, input dimensions, the kind's filter geometry, then TFLite's output
+ * size and padding along both axes. */
+static int conv2d_geometry(edge_prep *p, const edge_node *n, const edge_conv2d_kind *kind,
+                           edge_conv_params *k, int *act)
+{
+    const edge_tensor *in = edge_op_input(p, n, 0), *f = edge_op_input(p, n, 1);
+    fb_table o;
+    int rc = edge_op_options(p, n, kind->options_type, &o);
+    if (rc)
+        return rc;
+    const int padding = fb_i8(&o, kind->opt_padding, 0);
+    *act = fb_i8(&o, kind->opt_act, 0);
+    k->stride_w = fb_i32(&o, kind->opt_stride_w, 0);
+    k->stride_h = fb_i32(&o, kind->opt_stride_h, 0);
+    k->dil_w = fb_i32(&o, kind->opt_dil_w, 1);
+    k->dil_h = fb_i32(&o, kind->opt_dil_h, 1);
+    k->batches = in->dims[0];
+    k->in_h = in->dims[1];
+    k->in_w = in->dims[2];
+    k->in_c = in->dims[3];
+    if ((rc = kind->filter(p, &o, f, k)))
+        return rc;
+    if ((rc = edge_conv_out_size(p, padding, "height", k->in_h, k->k_h, k->stride_h, k->dil_h,
+                                 &k->out_h, &k->pad_h)))
+        return rc;
+    return edge_conv_out_size(p, padding, "width", k->in_w, k->k_w, k->stride_w, k->dil_w,
+                              &k->out_w, &k->pad_w);
+}
+
+static int conv2d_quantize(edge_prep *p, const edge_node *n, int32_t axis, int act,
+                           edge_conv2d_data *d)
+{
+    edge_conv_quant q = edge_conv_quant_of(p, n, d->k.out_c, axis, false, act);
+    int32_t *mult = d->q, *shift = d->q + d->k.out_c;
     int rc = edge_conv_quantize(p, &q, mult, shift);
     if (rc)
         return rc;
-    k->mult = mult;
-    k->shift = shift;
-    k->input_offset = q.input_offset;
-    k->filter_offset = q.filter_offset;
-    k->output_offset = q.output_offset;
-    k->act_min = q.act_min;
-    k->act_max = q.act_max;
+    d->k.mult = mult;
+    d->k.shift = shift;
+    d->k.input_offset = q.input_offset;
+    d->k.filter_offset = q.filter_offset;
+    d->k.output_offset = q.output_offset;
+    d->k.act_min = q.act_min;
+    d->k.act_max = q.act_max;
+    return 0;
+}
+
+int edge_conv2d_prepare(edge_prep *p, edge_node *n, const edge_conv2d_kind *kind,
+                        edge_conv2d_data **data)
+{
+    int rc = conv2d_check_tensors(p, n, kind->out_axis);
+    if (rc)
+        return rc;
+    const edge_tensor *in = edge_op_input(p, n, 0), *out = edge_op_output(p, n, 0);
+    edge_conv_params k = {0};
+    int act;
+    if ((rc = conv2d_geometry(p, n, kind, &k, &act)))
+        return rc;
+    const int32_t want[4] = {k.batches, k.out_h, k.out_w, k.out_c};
+    if ((rc = edge_op_check_dims(p, out, "output", 4, want)))
+        return rc;
+    const bool quant = in->type != EDGE_FLOAT32;
+    edge_conv2d_data *d =
+        edge_op_alloc(p, n, sizeof *d + (quant ? 2 * (size_t)k.out_c : 0) * sizeof(int32_t));
+    if (!d)
+        return EDGE_ENOMEM;
+    d->type = in->type;
+    d->k = k;
+    if (quant)
+        rc = conv2d_quantize(p, n, kind->out_axis, act, d);
+    else
+        rc = edge_op_act_range_f(p, act, &d->k.act_min_f, &d->k.act_max_f);
+    if (rc)
+        return rc;
+    if (data)
+        *data = d;
     return 0;
 }
 
@@ -241,29 +282,10 @@ enum {
     CONV_OPT_DIL_H = 5
 };
 
-typedef struct conv_data {
-    edge_dtype type;
-    edge_conv_params k;
-    int32_t q[]; /* mult[out_c], shift[out_c] (quantized types) */
-} conv_data;
-
-static int conv_geometry(edge_prep *p, const edge_node *n, const edge_tensor *in,
-                         const edge_tensor *f, edge_conv_params *k, int *act)
+/* OHWI weights: [out_c, k_h, k_w, in_c]. */
+static int conv_filter(edge_prep *p, const fb_table *o, const edge_tensor *f, edge_conv_params *k)
 {
-    fb_table o;
-    int rc = edge_op_options(p, n, TFL_OPT_Conv2DOptions, &o);
-    if (rc)
-        return rc;
-    const int padding = fb_i8(&o, CONV_OPT_PADDING, 0);
-    *act = fb_i8(&o, CONV_OPT_ACT, 0);
-    k->stride_w = fb_i32(&o, CONV_OPT_STRIDE_W, 0);
-    k->stride_h = fb_i32(&o, CONV_OPT_STRIDE_H, 0);
-    k->dil_w = fb_i32(&o, CONV_OPT_DIL_W, 1);
-    k->dil_h = fb_i32(&o, CONV_OPT_DIL_H, 1);
-    k->batches = in->dims[0];
-    k->in_h = in->dims[1];
-    k->in_w = in->dims[2];
-    k->in_c = in->dims[3];
+    (void)o;
     k->out_c = f->dims[0];
     k->k_h = f->dims[1];
     k->k_w = f->dims[2];
@@ -273,53 +295,26 @@ static int conv_geometry(edge_prep *p, const edge_node *n, const edge_tensor *in
                             "weights have input depth %d but the input has %d channels (grouped "
                             "convolution is not supported)",
                             (int)f->dims[3], (int)k->in_c);
-    if ((rc = edge_conv_out_size(p, padding, "height", k->in_h, k->k_h, k->stride_h, k->dil_h,
-                                 &k->out_h, &k->pad_h)))
-        return rc;
-    return edge_conv_out_size(p, padding, "width", k->in_w, k->k_w, k->stride_w, k->dil_w,
-                              &k->out_w, &k->pad_w);
+    return 0;
 }
 
-static int conv_check_tensors(edge_prep *p, const edge_node *n)
-{
-    int rc = edge_op_check_io(p, n, 2, 3, 1);
-    if (rc)
-        return rc;
-    const edge_tensor *in = edge_op_input(p, n, 0), *f = edge_op_input(p, n, 1);
-    const edge_tensor *bias = edge_op_input(p, n, 2), *out = edge_op_output(p, n, 0);
-    if ((rc = edge_op_check_rank(p, in, "input", 4)) ||
-        (rc = edge_op_check_rank(p, f, "weights", 4)) ||
-        (rc = edge_conv_check_count(p, in, "input")) ||
-        (rc = edge_conv_check_count(p, f, "weights")) ||
-        (rc = edge_conv_check_count(p, out, "output")))
-        return rc;
-    return edge_conv_check_types(p, in, f, bias, out, f->dims[0]);
-}
+static const edge_conv2d_kind conv_kind = {
+    .options_type = TFL_OPT_Conv2DOptions,
+    .opt_padding = CONV_OPT_PADDING,
+    .opt_stride_w = CONV_OPT_STRIDE_W,
+    .opt_stride_h = CONV_OPT_STRIDE_H,
+    .opt_dil_w = CONV_OPT_DIL_W,
+    .opt_dil_h = CONV_OPT_DIL_H,
+    .opt_act = CONV_OPT_ACT,
+    .out_axis = 0,
+    .filter = conv_filter,
+};
 
 static int conv_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = conv_check_tensors(p, n);
-    if (rc)
-        return rc;
-    const edge_tensor *in = edge_op_input(p, n, 0), *f = edge_op_input(p, n, 1);
-    const edge_tensor *out = edge_op_output(p, n, 0);
-    edge_conv_params k = {0};
-    int act;
-    if ((rc = conv_geometry(p, n, in, f, &k, &act)))
-        return rc;
-    const int32_t want[4] = {k.batches, k.out_h, k.out_w, k.out_c};
-    if ((rc = edge_conv_check_shape(p, out, "output", 4, want)))
-        return rc;
-    const bool quant = in->type != EDGE_FLOAT32;
-    conv_data *d =
-        edge_op_alloc(p, n, sizeof *d + (quant ? 2 * (size_t)k.out_c : 0) * sizeof(int32_t));
-    if (!d)
-        return EDGE_ENOMEM;
-    d->type = in->type;
-    d->k = k;
-    if (quant)
-        return edge_conv_prepare_quant(p, n, 0, act, &d->k, d->q);
-    if ((rc = edge_op_act_range_f(p, act, &d->k.act_min_f, &d->k.act_max_f)))
+    edge_conv2d_data *d = NULL;
+    int rc = edge_conv2d_prepare(p, n, &conv_kind, &d);
+    if (rc || d->type != EDGE_FLOAT32)
         return rc;
     n->scratch_bytes = edge_ref_conv_f32_scratch(&d->k);
     return 0;
@@ -327,7 +322,7 @@ static int conv_prepare(edge_prep *p, edge_node *n)
 
 static void conv_eval(const edge_node *n, void *const *t, void *scratch)
 {
-    const conv_data *d = n->data;
+    const edge_conv2d_data *d = n->data;
     const void *in = t[n->in[0]], *w = t[n->in[1]];
     const void *bias = n->n_in > 2 && n->in[2] >= 0 ? t[n->in[2]] : NULL;
     void *out = t[n->out[0]];

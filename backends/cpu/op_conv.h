@@ -2,10 +2,10 @@
  *
  * Owns: the checks and derivations CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and
  * the pools have in common: TFLite's output size and padding (padding.h
- * ComputePaddingHeightWidth), per-tensor activation quantization, shape
- * comparison against what the op computes, and the requantization multipliers
- * exactly as TFLite Micro derives them (PopulateConvolutionQuantizationParams,
- * GetQuantizedConvolutionMultipler). Defined in op_conv.c.
+ * ComputePaddingHeightWidth), element counts and types, the requantization
+ * multipliers exactly as TFLite Micro derives them
+ * (PopulateConvolutionQuantizationParams, GetQuantizedConvolutionMultipler),
+ * and the whole prepare CONV_2D and DEPTHWISE_CONV_2D share. Defined in op_conv.c.
  * Does not own any operator's registration or kernels. */
 #ifndef EDGE_OP_CONV_H
 #define EDGE_OP_CONV_H
@@ -22,16 +22,9 @@
 int edge_conv_out_size(edge_prep *p, int padding, const char *axis, int32_t in, int32_t k,
                        int32_t stride, int32_t dil, int32_t *out, int32_t *pad);
 
-/* T has exactly RANK dims equal to DIMS (EDGE_ESHAPE with both shapes otherwise). */
-int edge_conv_check_shape(edge_prep *p, const edge_tensor *t, const char *role, int rank,
-                          const int32_t *dims);
-
 /* Every tensor of the op has at least one element and at most INT32_MAX (the
  * kernels index within int32, as TFLite does). */
 int edge_conv_check_count(edge_prep *p, const edge_tensor *t, const char *role);
-
-/* Per-tensor quantization (exactly one scale/zero point) on an activation. */
-int edge_conv_check_act_quant(edge_prep *p, const edge_tensor *t, const char *role);
 
 /* Quantized operands of a conv-like op, and what prepare derives from them. */
 typedef struct edge_conv_quant {
@@ -51,16 +44,44 @@ typedef struct edge_conv_quant {
  * LEGACY is forced on for uint8 filters. */
 int edge_conv_quantize(edge_prep *p, edge_conv_quant *q, int32_t *mult, int32_t *shift);
 
-/* edge_conv_quantize for a CONV_2D / DEPTHWISE_CONV_2D node (inputs input, weights,
- * optional bias; filter quantized along AXIS): fills K's quantized fields with
- * MULT_SHIFT (2 * k->out_c entries, owned by the caller's prepared data). */
-int edge_conv_prepare_quant(edge_prep *p, const edge_node *n, int32_t axis, int act,
-                            edge_conv_params *k, int32_t *mult_shift);
+/* Q for node N's operands (input, weights, optional bias; output) with CHANNELS
+ * output channels, per-channel weights along AXIS, LEGACY and ACT as above. */
+edge_conv_quant edge_conv_quant_of(edge_prep *p, const edge_node *n, int32_t channels, int32_t axis,
+                                   bool legacy, int act);
+
+/* Activation types of the convolution family and the pools. */
+#define EDGE_CONV_TYPES \
+    (EDGE_DTYPE_BIT(EDGE_INT8) | EDGE_DTYPE_BIT(EDGE_UINT8) | EDGE_DTYPE_BIT(EDGE_FLOAT32))
 
 /* Types of a conv-like op: input/output the same (int8, uint8 or float32), the
  * filter the same as the input (hybrid models are refused), bias int32 for
  * quantized ops and float32 for float ones with COUNT elements. */
 int edge_conv_check_types(edge_prep *p, const edge_tensor *in, const edge_tensor *filter,
                           const edge_tensor *bias, const edge_tensor *out, int32_t count);
+
+/* What tells CONV_2D and DEPTHWISE_CONV_2D apart in their shared prepare. */
+typedef struct edge_conv2d_kind {
+    uint8_t options_type; /* TFL_OPT_* of the builtin options */
+    /* field ids of padding, strides, dilations and fused activation in it */
+    uint8_t opt_padding, opt_stride_w, opt_stride_h, opt_dil_w, opt_dil_h, opt_act;
+    int32_t out_axis; /* weights dimension counting output channels (per-channel axis) */
+    /* Window, output channels and depth multiplier of K from the 4-D weights F
+     * (and options O), checked against K's input dimensions. */
+    int (*filter)(edge_prep *p, const fb_table *o, const edge_tensor *f, edge_conv_params *k);
+} edge_conv2d_kind;
+
+/* Prepared data of CONV_2D and DEPTHWISE_CONV_2D. */
+typedef struct edge_conv2d_data {
+    edge_dtype type;
+    edge_conv_params k;
+    int32_t q[]; /* mult[out_c], shift[out_c] (quantized types) */
+} edge_conv2d_data;
+
+/* The prepare both share: operands (input, weights, optional bias; output),
+ * 4-D input and weights, types, geometry, the declared output shape, and the
+ * multipliers (quantized) or activation range (float32). *DATA (when not
+ * NULL) gets N's prepared data on success. */
+int edge_conv2d_prepare(edge_prep *p, edge_node *n, const edge_conv2d_kind *kind,
+                        edge_conv2d_data **data);
 
 #endif

@@ -1,8 +1,9 @@
 /* backends/cpu/op_dwconv.c - DEPTHWISE_CONV_2D on the CPU.
  *
- * Owns: the operator's prepare (options, shapes, depth multiplier, types,
- * per-channel multipliers along the filter's axis 3, output shape) and eval
- * (dispatch to kernels/ref/dwconv.h by type). Supports int8, legacy uint8 and
+ * Owns: what its prepare does not share with CONV_2D (the options' field ids,
+ * the [1, h, w, channels] weights and the depth multiplier; per-channel
+ * multipliers along the weights' axis 3) and eval (dispatch to
+ * kernels/ref/dwconv.h by type). Supports int8, legacy uint8 and
  * float32 with dilation and any depth multiplier; refuses hybrid, int16, int4.
  * Does not own the arithmetic (kernels/ref/dwconv.c) or the shared helpers
  * (op_conv.c). */
@@ -20,30 +21,10 @@ enum {
     DW_OPT_DIL_H = 6
 };
 
-typedef struct dw_data {
-    edge_dtype type;
-    edge_conv_params k;
-    int32_t q[]; /* mult[out_c], shift[out_c] (quantized types) */
-} dw_data;
-
-static int dw_geometry(edge_prep *p, const edge_node *n, const edge_tensor *in,
-                       const edge_tensor *f, edge_conv_params *k, int *act)
+/* [1, k_h, k_w, out_c] weights, out_c = in_c * depth multiplier (an option). */
+static int dw_filter(edge_prep *p, const fb_table *o, const edge_tensor *f, edge_conv_params *k)
 {
-    fb_table o;
-    int rc = edge_op_options(p, n, TFL_OPT_DepthwiseConv2DOptions, &o);
-    if (rc)
-        return rc;
-    const int padding = fb_i8(&o, DW_OPT_PADDING, 0);
-    *act = fb_i8(&o, DW_OPT_ACT, 0);
-    k->stride_w = fb_i32(&o, DW_OPT_STRIDE_W, 0);
-    k->stride_h = fb_i32(&o, DW_OPT_STRIDE_H, 0);
-    k->dil_w = fb_i32(&o, DW_OPT_DIL_W, 1);
-    k->dil_h = fb_i32(&o, DW_OPT_DIL_H, 1);
-    k->depth_mult = fb_i32(&o, DW_OPT_DEPTH_MULT, 0);
-    k->batches = in->dims[0];
-    k->in_h = in->dims[1];
-    k->in_w = in->dims[2];
-    k->in_c = in->dims[3];
+    k->depth_mult = fb_i32(o, DW_OPT_DEPTH_MULT, 0);
     k->k_h = f->dims[1];
     k->k_w = f->dims[2];
     k->out_c = f->dims[3];
@@ -57,59 +38,30 @@ static int dw_geometry(edge_prep *p, const edge_node *n, const edge_tensor *in,
                             "depth multiplier %d with %d input channels does not give the weights' "
                             "%d output channels",
                             (int)k->depth_mult, (int)k->in_c, (int)k->out_c);
-    if ((rc = edge_conv_out_size(p, padding, "height", k->in_h, k->k_h, k->stride_h, k->dil_h,
-                                 &k->out_h, &k->pad_h)))
-        return rc;
-    return edge_conv_out_size(p, padding, "width", k->in_w, k->k_w, k->stride_w, k->dil_w,
-                              &k->out_w, &k->pad_w);
+    return 0;
 }
 
-static int dw_check_tensors(edge_prep *p, const edge_node *n)
-{
-    int rc = edge_op_check_io(p, n, 2, 3, 1);
-    if (rc)
-        return rc;
-    const edge_tensor *in = edge_op_input(p, n, 0), *f = edge_op_input(p, n, 1);
-    const edge_tensor *bias = edge_op_input(p, n, 2), *out = edge_op_output(p, n, 0);
-    if ((rc = edge_op_check_rank(p, in, "input", 4)) ||
-        (rc = edge_op_check_rank(p, f, "weights", 4)) ||
-        (rc = edge_conv_check_count(p, in, "input")) ||
-        (rc = edge_conv_check_count(p, f, "weights")) ||
-        (rc = edge_conv_check_count(p, out, "output")))
-        return rc;
-    return edge_conv_check_types(p, in, f, bias, out, f->dims[3]);
-}
+static const edge_conv2d_kind dw_kind = {
+    .options_type = TFL_OPT_DepthwiseConv2DOptions,
+    .opt_padding = DW_OPT_PADDING,
+    .opt_stride_w = DW_OPT_STRIDE_W,
+    .opt_stride_h = DW_OPT_STRIDE_H,
+    .opt_dil_w = DW_OPT_DIL_W,
+    .opt_dil_h = DW_OPT_DIL_H,
+    .opt_act = DW_OPT_ACT,
+    .out_axis = 3,
+    .filter = dw_filter,
+};
 
 static int dw_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = dw_check_tensors(p, n);
-    if (rc)
-        return rc;
-    const edge_tensor *in = edge_op_input(p, n, 0), *f = edge_op_input(p, n, 1);
-    const edge_tensor *out = edge_op_output(p, n, 0);
-    edge_conv_params k = {0};
-    int act;
-    if ((rc = dw_geometry(p, n, in, f, &k, &act)))
-        return rc;
-    const int32_t want[4] = {k.batches, k.out_h, k.out_w, k.out_c};
-    if ((rc = edge_conv_check_shape(p, out, "output", 4, want)))
-        return rc;
-    const bool quant = in->type != EDGE_FLOAT32;
-    dw_data *d =
-        edge_op_alloc(p, n, sizeof *d + (quant ? 2 * (size_t)k.out_c : 0) * sizeof(int32_t));
-    if (!d)
-        return EDGE_ENOMEM;
-    d->type = in->type;
-    d->k = k;
-    if (quant)
-        return edge_conv_prepare_quant(p, n, 3, act, &d->k, d->q);
-    return edge_op_act_range_f(p, act, &d->k.act_min_f, &d->k.act_max_f);
+    return edge_conv2d_prepare(p, n, &dw_kind, NULL);
 }
 
 static void dw_eval(const edge_node *n, void *const *t, void *scratch)
 {
     (void)scratch;
-    const dw_data *d = n->data;
+    const edge_conv2d_data *d = n->data;
     const void *in = t[n->in[0]], *w = t[n->in[1]];
     const void *bias = n->n_in > 2 && n->in[2] >= 0 ? t[n->in[2]] : NULL;
     void *out = t[n->out[0]];

@@ -46,7 +46,7 @@ static int fc_shape(edge_prep *p, const edge_tensor *in, const edge_tensor *w,
             want[i] = in->dims[i];
         want[rank - 1] = k->units;
     }
-    return edge_conv_check_shape(p, out, "output", rank, want);
+    return edge_op_check_dims(p, out, "output", rank, want);
 }
 
 static int fc_check_tensors(edge_prep *p, const edge_node *n)
@@ -66,16 +66,7 @@ static int fc_check_tensors(edge_prep *p, const edge_node *n)
 
 static int fc_quantize(edge_prep *p, const edge_node *n, fc_data *d, int act)
 {
-    edge_conv_quant q = {
-        .in = edge_op_input(p, n, 0),
-        .filter = edge_op_input(p, n, 1),
-        .bias = edge_op_input(p, n, 2),
-        .out = edge_op_output(p, n, 0),
-        .channels = d->k.units,
-        .axis = 0,
-        .legacy = true,
-        .act = act,
-    };
+    edge_conv_quant q = edge_conv_quant_of(p, n, d->k.units, 0, true, act);
     int32_t *mult = d->q, *shift = d->q + d->k.units;
     int rc = edge_conv_quantize(p, &q, mult, shift);
     if (rc)

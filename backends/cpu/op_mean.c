@@ -10,7 +10,6 @@
  * Supports float32 and int8. Does not own the arithmetic (kernels/ref/reduce.c). */
 #include "op_conv.h"
 #include "ref/reduce.h"
-#include "ref/requant.h"
 #include "runtime/tflite_schema.h"
 
 enum { REDUCER_OPT_KEEP_DIMS = 0 };
@@ -28,10 +27,10 @@ static int mean_axes(edge_prep *p, const edge_tensor *in, const edge_tensor *axi
     for (int i = 0; i < EDGE_MAX_DIMS; i++)
         reduced[i] = false;
     for (size_t i = 0; i < axis->count; i++) {
-        int64_t v = a[i] < 0 ? (int64_t)a[i] + in->rank : a[i];
-        if (v < 0 || v >= in->rank)
-            return edge_op_fail(p, EDGE_ERANGE, "axis %d is out of range for a rank-%d input",
-                                (int)a[i], in->rank);
+        int v = 0;
+        int rc = edge_op_axis(p, "axis", a[i], "input", in->rank, &v);
+        if (rc)
+            return rc;
         reduced[v] = true;
     }
     return 0;
@@ -59,7 +58,7 @@ static int mean_shape(edge_prep *p, const edge_tensor *in, const edge_tensor *ou
             want[rank++] = reduced[d] ? 1 : in->dims[d];
     k->out_count = stride;
     k->count = (int32_t)count; /* <= input elements <= INT32_MAX */
-    return edge_conv_check_shape(p, out, "output", rank, want);
+    return edge_op_check_dims(p, out, "output", rank, want);
 }
 
 /* The int8 requantization: input/output scale ratio, then 1/count folded in. */
@@ -67,14 +66,12 @@ static int mean_quant(edge_prep *p, const edge_tensor *in, const edge_tensor *ou
                       edge_reduce_params *k)
 {
     int rc;
-    if ((rc = edge_conv_check_act_quant(p, in, "input")) ||
-        (rc = edge_conv_check_act_quant(p, out, "output")))
+    if ((rc = edge_op_check_quant1(p, in, "input")) ||
+        (rc = edge_op_check_quant1(p, out, "output")))
         return rc;
-    const double real = (double)in->q.scale[0] / (double)out->q.scale[0];
     int s;
-    if (!edge_quantize_multiplier(real, &k->mult, &s))
-        return edge_op_fail(p, EDGE_ERANGE, "input/output scale ratio %g cannot be represented",
-                            real);
+    if ((rc = edge_op_scale_ratio(p, in, out, &k->mult, &s)))
+        return rc;
     k->shift = s;
     k->input_zp = in->q.zero_point[0];
     k->output_zp = out->q.zero_point[0];
@@ -96,10 +93,9 @@ static int mean_check_tensors(edge_prep *p, const edge_node *n)
     if (in->rank > EDGE_REF_REDUCE_MAX_DIMS)
         return edge_op_fail(p, EDGE_EUNSUPPORTED, "input has rank %d; at most %d is supported",
                             in->rank, EDGE_REF_REDUCE_MAX_DIMS);
-    if (in->type != EDGE_INT8 && in->type != EDGE_FLOAT32)
-        return edge_op_fail(p, EDGE_EUNSUPPORTED,
-                            "input has type %s; INT8 and FLOAT32 are supported",
-                            edge_dtype_name(in->type));
+    if ((rc = edge_op_check_dtype(p, in, "input",
+                                  EDGE_DTYPE_BIT(EDGE_INT8) | EDGE_DTYPE_BIT(EDGE_FLOAT32))))
+        return rc;
     return edge_op_check_type(p, out, "output", in->type);
 }
 

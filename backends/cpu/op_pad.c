@@ -6,7 +6,6 @@
  * share the output's scale and zero point), otherwise the output zero point
  * for int8/uint8 and 0 for the other types. PAD and PADV2 share one
  * implementation, as in TFLM. Does not own the copy (kernels/ref/transform.c). */
-#include <stdio.h>
 #include <string.h>
 
 #include "cpu_op.h"
@@ -15,52 +14,22 @@
 
 _Static_assert(EDGE_MAX_DIMS <= EDGE_REF_MAX_DIMS, "pad kernel rank");
 
+/* Element types PAD handles (it only moves elements; esize <= sizeof pad_data.value). */
+#define PAD_TYPES                                                                            \
+    (EDGE_DTYPE_BIT(EDGE_FLOAT32) | EDGE_DTYPE_BIT(EDGE_INT8) | EDGE_DTYPE_BIT(EDGE_UINT8) | \
+     EDGE_DTYPE_BIT(EDGE_INT16) | EDGE_DTYPE_BIT(EDGE_INT32) | EDGE_DTYPE_BIT(EDGE_INT64))
+
 typedef struct pad_data {
     edge_ref_pad_params k;
     size_t esize;
     uint8_t value[8]; /* pad value, esize bytes */
 } pad_data;
 
-static void shape_text(const int32_t *dims, int rank, char *buf, size_t len)
-{
-    size_t used = (size_t)snprintf(buf, len, "[");
-    for (int i = 0; i < rank && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, i ? ",%d" : "%d", (int)dims[i]);
-    if (used < len)
-        snprintf(buf + used, len - used, "]");
-}
-
-static int check_out_dims(edge_prep *p, const edge_tensor *out, const int32_t *dims, int rank)
-{
-    bool same = out->rank == rank;
-    for (int i = 0; same && i < rank; i++)
-        same = out->dims[i] == dims[i];
-    if (same)
-        return 0;
-    char want[96], have[96];
-    shape_text(dims, rank, want, sizeof want);
-    shape_text(out->dims, out->rank, have, sizeof have);
-    return edge_op_fail(p, EDGE_ESHAPE,
-                        "output (tensor %d) is declared %s but the operator produces %s",
-                        (int)(out - p->m->tensors), have, want);
-}
-
-static int64_t padding_at(const edge_tensor *pads, size_t i)
-{
-    if (pads->type == EDGE_INT64) {
-        int64_t v;
-        memcpy(&v, (const uint8_t *)pads->data + i * sizeof v, sizeof v);
-        return v;
-    }
-    return ((const int32_t *)pads->data)[i];
-}
-
 /* Paddings into d->k, checked against the input and the declared output. */
 static int pad_paddings(edge_prep *p, const edge_tensor *in, const edge_tensor *pads,
                         const edge_tensor *out, pad_data *d)
 {
-    int rc = edge_op_check_const(p, pads, "paddings",
-                                 pads->type == EDGE_INT64 ? EDGE_INT64 : EDGE_INT32);
+    int rc = edge_op_check_const_int(p, pads, "paddings");
     if (rc)
         return rc;
     if (pads->rank != 2 || pads->dims[0] != in->rank || pads->dims[1] != 2)
@@ -69,8 +38,8 @@ static int pad_paddings(edge_prep *p, const edge_tensor *in, const edge_tensor *
     int32_t dims[EDGE_MAX_DIMS];
     d->k.rank = in->rank;
     for (int i = 0; i < in->rank; i++) {
-        const int64_t lo = padding_at(pads, 2 * (size_t)i);
-        const int64_t hi = padding_at(pads, 2 * (size_t)i + 1);
+        const int64_t lo = edge_op_const_int(pads, 2 * (size_t)i);
+        const int64_t hi = edge_op_const_int(pads, 2 * (size_t)i + 1);
         if (lo < 0 || hi < 0)
             return edge_op_fail(p, EDGE_ERANGE,
                                 "paddings of dimension %d are [%lld,%lld]; "
@@ -83,7 +52,7 @@ static int pad_paddings(edge_prep *p, const edge_tensor *in, const edge_tensor *
         d->k.after[i] = (int32_t)hi;
         dims[i] = (int32_t)(in->dims[i] + lo + hi);
     }
-    return check_out_dims(p, out, dims, in->rank);
+    return edge_op_check_dims(p, out, "output", in->rank, dims);
 }
 
 /* The value written into the padding (esize bytes into d->value). */
@@ -98,18 +67,8 @@ static int pad_value(edge_prep *p, const edge_tensor *in, const edge_tensor *cv,
         if (cv->count != 1)
             return edge_op_fail(p, EDGE_ESHAPE, "constant_values has %zu elements, expected 1",
                                 cv->count);
-        if (quantized) {
-            if ((rc = edge_op_check_quant(p, out, "output")) ||
-                (rc = edge_op_check_quant(p, cv, "constant_values")))
-                return rc;
-            if (cv->q.scale[0] != out->q.scale[0] || cv->q.zero_point[0] != out->q.zero_point[0])
-                return edge_op_fail(p, EDGE_EUNSUPPORTED,
-                                    "constant_values (scale %g, zero point "
-                                    "%d) must be quantized like the output (scale %g, zero point "
-                                    "%d)",
-                                    (double)cv->q.scale[0], (int)cv->q.zero_point[0],
-                                    (double)out->q.scale[0], (int)out->q.zero_point[0]);
-        }
+        if (quantized && (rc = edge_op_check_quant_as_output(p, cv, "constant_values", out)))
+            return rc;
         memcpy(d->value, cv->data, d->esize);
         return 0;
     }
@@ -131,17 +90,8 @@ static int pad_prepare(edge_prep *p, edge_node *n)
     const edge_tensor *in = edge_op_input(p, n, 0), *out = edge_op_output(p, n, 0);
     if ((rc = edge_op_check_type(p, out, "output", in->type)))
         return rc;
-    switch (in->type) {
-    case EDGE_FLOAT32:
-    case EDGE_INT8:
-    case EDGE_UINT8:
-    case EDGE_INT16:
-    case EDGE_INT32:
-    case EDGE_INT64: break;
-    default:
-        return edge_op_fail(p, EDGE_EUNSUPPORTED, "input type %s is not supported",
-                            edge_dtype_name(in->type));
-    }
+    if ((rc = edge_op_check_dtype(p, in, "input", PAD_TYPES)))
+        return rc;
     pad_data *d = edge_op_alloc(p, n, sizeof *d);
     if (!d)
         return EDGE_ENOMEM;

@@ -59,8 +59,8 @@ static int pool_quant(edge_prep *p, const edge_tensor *in, const edge_tensor *ou
                       edge_pool_params *k)
 {
     int rc;
-    if ((rc = edge_conv_check_act_quant(p, in, "input")) ||
-        (rc = edge_conv_check_act_quant(p, out, "output")))
+    if ((rc = edge_op_check_quant1(p, in, "input")) ||
+        (rc = edge_op_check_quant1(p, out, "output")))
         return rc;
     const double diff = fabs((double)in->q.scale[0] - (double)out->q.scale[0]);
     if (!(diff <= 1.0e-6) || in->q.zero_point[0] != out->q.zero_point[0])
@@ -80,12 +80,9 @@ static int pool_check_tensors(edge_prep *p, const edge_node *n)
     const edge_tensor *in = edge_op_input(p, n, 0), *out = edge_op_output(p, n, 0);
     if ((rc = edge_op_check_rank(p, in, "input", 4)) ||
         (rc = edge_conv_check_count(p, in, "input")) ||
-        (rc = edge_conv_check_count(p, out, "output")))
+        (rc = edge_conv_check_count(p, out, "output")) ||
+        (rc = edge_op_check_dtype(p, in, "input", EDGE_CONV_TYPES)))
         return rc;
-    if (in->type != EDGE_INT8 && in->type != EDGE_UINT8 && in->type != EDGE_FLOAT32)
-        return edge_op_fail(p, EDGE_EUNSUPPORTED,
-                            "input has type %s; INT8, UINT8 and FLOAT32 are supported",
-                            edge_dtype_name(in->type));
     return edge_op_check_type(p, out, "output", in->type);
 }
 
@@ -100,7 +97,7 @@ static int pool_prepare(edge_prep *p, edge_node *n)
     if ((rc = pool_geometry(p, n, in, &k, &act)))
         return rc;
     const int32_t want[4] = {k.batches, k.out_h, k.out_w, k.channels};
-    if ((rc = edge_conv_check_shape(p, out, "output", 4, want)))
+    if ((rc = edge_op_check_dims(p, out, "output", 4, want)))
         return rc;
     if (in->type == EDGE_FLOAT32)
         rc = edge_op_act_range_f(p, act, &k.act_min_f, &k.act_max_f);

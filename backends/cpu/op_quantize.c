@@ -12,7 +12,6 @@
  * Does not own the conversions (kernels/ref/quantize.c). */
 #include "cpu_op.h"
 #include "ref/quantize.h"
-#include "ref/requant.h"
 #include "runtime/tflite_schema.h"
 
 typedef enum quant_kind {
@@ -38,19 +37,6 @@ static bool is_q8(edge_dtype t)
     return t == EDGE_INT8 || t == EDGE_UINT8;
 }
 
-static int check_q1(edge_prep *p, const edge_tensor *t, const char *role)
-{
-    int rc = edge_op_check_quant(p, t, role);
-    if (rc)
-        return rc;
-    if (t->q.count != 1)
-        return edge_op_fail(p, EDGE_EUNSUPPORTED,
-                            "%s (tensor %d) is quantized per channel, "
-                            "which is not supported",
-                            role, (int)(t - p->m->tensors));
-    return 0;
-}
-
 static int unary_io(edge_prep *p, const edge_node *n, const edge_tensor **in,
                     const edge_tensor **out)
 {
@@ -65,9 +51,9 @@ static int unary_io(edge_prep *p, const edge_node *n, const edge_tensor **in,
 static int requant_params(edge_prep *p, const edge_tensor *in, const edge_tensor *out,
                           edge_requant_params *k)
 {
-    const double real = (double)in->q.scale[0] / (double)out->q.scale[0];
-    if (!edge_quantize_multiplier(real, &k->mult, &k->shift))
-        return edge_op_fail(p, EDGE_ERANGE, "input/output scale ratio %g is out of range", real);
+    int rc = edge_op_scale_ratio(p, in, out, &k->mult, &k->shift);
+    if (rc)
+        return rc;
     k->in_zp = in->q.zero_point[0];
     k->out_zp = out->q.zero_point[0];
     return 0;
@@ -84,7 +70,7 @@ static int quantize_prepare(edge_prep *p, edge_node *n)
                             "conversion %s -> %s is not supported (float32, "
                             "int8 or uint8 to int8 or uint8)",
                             edge_dtype_name(in->type), edge_dtype_name(out->type));
-    if ((rc = check_q1(p, out, "output")))
+    if ((rc = edge_op_check_quant1(p, out, "output")))
         return rc;
     const bool out_s8 = out->type == EDGE_INT8;
     quant_data d = {.n = in->count};
@@ -93,18 +79,15 @@ static int quantize_prepare(edge_prep *p, edge_node *n)
         d.affine.scale = out->q.scale[0];
         d.affine.zero_point = out->q.zero_point[0];
     } else {
-        if ((rc = check_q1(p, in, "input")) || (rc = requant_params(p, in, out, &d.requant)))
+        if ((rc = edge_op_check_quant1(p, in, "input")) ||
+            (rc = requant_params(p, in, out, &d.requant)))
             return rc;
         if (in->type == EDGE_INT8)
             d.kind = out_s8 ? Q_S8_S8 : Q_S8_U8;
         else
             d.kind = out_s8 ? Q_U8_S8 : Q_U8_U8;
     }
-    quant_data *dst = edge_op_alloc(p, n, sizeof *dst);
-    if (!dst)
-        return EDGE_ENOMEM;
-    *dst = d;
-    return 0;
+    return edge_op_keep(p, n, &d, sizeof d);
 }
 
 static int dequantize_prepare(edge_prep *p, edge_node *n)
@@ -118,18 +101,14 @@ static int dequantize_prepare(edge_prep *p, edge_node *n)
                             "conversion %s -> %s is not supported (int8 or "
                             "uint8 to float32)",
                             edge_dtype_name(in->type), edge_dtype_name(out->type));
-    if ((rc = check_q1(p, in, "input")))
+    if ((rc = edge_op_check_quant1(p, in, "input")))
         return rc;
     quant_data d = {
         .kind = in->type == EDGE_INT8 ? DQ_S8_F32 : DQ_U8_F32,
         .n = in->count,
         .affine = {.scale = in->q.scale[0], .zero_point = in->q.zero_point[0]},
     };
-    quant_data *dst = edge_op_alloc(p, n, sizeof *dst);
-    if (!dst)
-        return EDGE_ENOMEM;
-    *dst = d;
-    return 0;
+    return edge_op_keep(p, n, &d, sizeof d);
 }
 
 static void quant_eval(const edge_node *n, void *const *t, void *scratch)

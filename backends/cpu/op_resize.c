@@ -9,8 +9,6 @@
  * int8 (ResizeBilinearInteger), float weights for float32 and uint8.
  * Does not own the arithmetic (kernels/ref/resize.c). */
 #include <stddef.h>
-#include <stdio.h>
-#include <string.h>
 
 #include "cpu_op.h"
 #include "ref/resize.h"
@@ -40,30 +38,6 @@ typedef struct resize_flags {
     bool align_corners, half_pixel_centers;
 } resize_flags;
 
-static void shape_text(const int32_t *dims, int rank, char *buf, size_t len)
-{
-    size_t used = (size_t)snprintf(buf, len, "[");
-    for (int i = 0; i < rank && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, i ? ",%d" : "%d", (int)dims[i]);
-    if (used < len)
-        snprintf(buf + used, len - used, "]");
-}
-
-static int check_out_dims(edge_prep *p, const edge_tensor *out, const int32_t *dims, int rank)
-{
-    bool same = out->rank == rank;
-    for (int i = 0; same && i < rank; i++)
-        same = out->dims[i] == dims[i];
-    if (same)
-        return 0;
-    char want[96], have[96];
-    shape_text(dims, rank, want, sizeof want);
-    shape_text(out->dims, out->rank, have, sizeof have);
-    return edge_op_fail(p, EDGE_ESHAPE,
-                        "output (tensor %d) is declared %s but the operator produces %s",
-                        (int)(out - p->m->tensors), have, want);
-}
-
 static int resize_flags_read(edge_prep *p, const edge_node *n, bool bilinear, resize_flags *f)
 {
     fb_table opt;
@@ -76,8 +50,8 @@ static int resize_flags_read(edge_prep *p, const edge_node *n, bool bilinear, re
         fb_bool(&opt, bilinear ? BILINEAR_ALIGN_CORNERS : NEAREST_ALIGN_CORNERS, false);
     f->half_pixel_centers =
         fb_bool(&opt, bilinear ? BILINEAR_HALF_PIXEL : NEAREST_HALF_PIXEL, false);
-    if (opt.c && opt.c->failed)
-        return edge_op_fail(p, EDGE_EFORMAT, "malformed resize options: %s", opt.c->why);
+    if ((rc = edge_op_options_read(p, &opt, "resize options")))
+        return rc;
     if (bilinear && f->align_corners && f->half_pixel_centers)
         return edge_op_fail(p, EDGE_EUNSUPPORTED,
                             "align_corners and half_pixel_centers cannot both be set");
@@ -108,7 +82,7 @@ static int resize_shapes(edge_prep *p, const edge_node *n, edge_ref_resize_param
                                   .out_h = sz[0],
                                   .out_w = sz[1]};
     const int32_t dims[4] = {in->dims[0], sz[0], sz[1], in->dims[3]};
-    return check_out_dims(p, out, dims, 4);
+    return edge_op_check_dims(p, out, "output", 4, dims);
 }
 
 static int resize_kind_of(edge_prep *p, edge_dtype type, bool bilinear, resize_kind *kind)

@@ -21,39 +21,15 @@ typedef struct copy_data {
     size_t bytes;
 } copy_data;
 
-static void shape_text(const int32_t *dims, int rank, char *buf, size_t len)
-{
-    size_t used = (size_t)snprintf(buf, len, "[");
-    for (int i = 0; i < rank && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, i ? ",%d" : "%d", (int)dims[i]);
-    if (used < len)
-        snprintf(buf + used, len - used, "]");
-}
-
-/* The output must be declared with exactly the computed shape. */
-static int check_out_dims(edge_prep *p, const edge_tensor *out, const int32_t *dims, int rank)
-{
-    bool same = out->rank == rank;
-    for (int i = 0; same && i < rank; i++)
-        same = out->dims[i] == dims[i];
-    if (same)
-        return 0;
-    char want[96], have[96];
-    shape_text(dims, rank, want, sizeof want);
-    shape_text(out->dims, out->rank, have, sizeof have);
-    return edge_op_fail(p, EDGE_ESHAPE,
-                        "output (tensor %d) is declared %s but the operator produces %s",
-                        (int)(out - p->m->tensors), have, want);
-}
-
-/* Common to the three: one data input, one output of the same type and
- * element count; records the byte count to copy. */
-static int prepare_copy(edge_prep *p, edge_node *n)
+/* Common to the three: one data input, one output declared with the computed
+ * shape (RANK dimensions DIMS), the same type and element count; records the
+ * byte count to copy. */
+static int prepare_copy(edge_prep *p, edge_node *n, int rank, const int32_t *dims)
 {
     const edge_tensor *in = edge_op_input(p, n, 0);
     const edge_tensor *out = edge_op_output(p, n, 0);
-    int rc = edge_op_check_type(p, out, "output", in->type);
-    if (rc)
+    int rc = edge_op_check_dims(p, out, "output", rank, dims);
+    if (rc || (rc = edge_op_check_type(p, out, "output", in->type)))
         return rc;
     if (in->bytes != out->bytes)
         return edge_op_fail(p, EDGE_ESHAPE, "input has %zu elements but output has %zu", in->count,
@@ -101,8 +77,8 @@ static int reshape_request(edge_prep *p, const edge_node *n, int32_t *dims, int 
     if (rc)
         return rc;
     fb_vec v = fb_vec_get(&opt, RESHAPE_NEW_SHAPE, 4);
-    if (opt.c && opt.c->failed)
-        return edge_op_fail(p, EDGE_EFORMAT, "malformed ReshapeOptions: %s", opt.c->why);
+    if ((rc = edge_op_options_read(p, &opt, "ReshapeOptions")))
+        return rc;
     if (!v.present) {
         const edge_tensor *out = edge_op_output(p, n, 0);
         *rank = out->rank;
@@ -164,9 +140,7 @@ static int reshape_prepare(edge_prep *p, edge_node *n)
         return rc;
     if ((rc = reshape_resolve(p, dims, rank, in->count)))
         return rc;
-    if ((rc = check_out_dims(p, edge_op_output(p, n, 0), dims, rank)))
-        return rc;
-    return prepare_copy(p, n);
+    return prepare_copy(p, n, rank, dims);
 }
 
 const edge_op edge_op_RESHAPE = {
@@ -188,19 +162,18 @@ static int squeeze_prepare(edge_prep *p, edge_node *n)
     if ((rc = edge_op_options(p, n, TFL_OPT_SqueezeOptions, &opt)))
         return rc;
     fb_vec v = fb_vec_get(&opt, SQUEEZE_DIMS, 4);
-    if (opt.c && opt.c->failed)
-        return edge_op_fail(p, EDGE_EFORMAT, "malformed SqueezeOptions: %s", opt.c->why);
+    if ((rc = edge_op_options_read(p, &opt, "SqueezeOptions")))
+        return rc;
 
     bool drop[EDGE_MAX_DIMS] = {false};
     for (int d = 0; v.len == 0 && d < in->rank; d++)
         drop[d] = in->dims[d] == 1;
     for (uint32_t k = 0; k < v.len; k++) {
-        const int32_t a = fb_vec_i32(&v, k);
-        if (a < -in->rank || a >= in->rank)
-            return edge_op_fail(p, EDGE_ERANGE,
-                                "squeeze_dims[%u] = %d is outside the input's %d dimensions", k,
-                                (int)a, in->rank);
-        const int d = a < 0 ? a + in->rank : a;
+        char role[32];
+        snprintf(role, sizeof role, "squeeze_dims[%u]", k);
+        int d = 0;
+        if ((rc = edge_op_axis(p, role, fb_vec_i32(&v, k), "input", in->rank, &d)))
+            return rc;
         if (in->dims[d] != 1)
             return edge_op_fail(p, EDGE_ESHAPE, "cannot squeeze dimension %d of size %d", d,
                                 (int)in->dims[d]);
@@ -211,9 +184,7 @@ static int squeeze_prepare(edge_prep *p, edge_node *n)
     for (int d = 0; d < in->rank; d++)
         if (!drop[d])
             dims[rank++] = in->dims[d];
-    if ((rc = check_out_dims(p, edge_op_output(p, n, 0), dims, rank)))
-        return rc;
-    return prepare_copy(p, n);
+    return prepare_copy(p, n, rank, dims);
 }
 
 const edge_op edge_op_SQUEEZE = {
@@ -225,26 +196,6 @@ const edge_op edge_op_SQUEEZE = {
 
 /* ---- EXPAND_DIMS ---- */
 
-static int expand_dims_axis(edge_prep *p, const edge_tensor *axis, int64_t *a)
-{
-    if (axis->type == EDGE_INT64) {
-        int rc = edge_op_check_const(p, axis, "axis", EDGE_INT64);
-        if (rc)
-            return rc;
-    } else {
-        int rc = edge_op_check_const(p, axis, "axis", EDGE_INT32);
-        if (rc)
-            return rc;
-    }
-    if (axis->count != 1)
-        return edge_op_fail(p, EDGE_ESHAPE, "axis has %zu elements, expected 1", axis->count);
-    if (axis->type == EDGE_INT64)
-        memcpy(a, axis->data, sizeof *a);
-    else
-        *a = *(const int32_t *)axis->data;
-    return 0;
-}
-
 static int expand_dims_prepare(edge_prep *p, edge_node *n)
 {
     int rc = edge_op_check_io(p, n, 2, 2, 1);
@@ -252,22 +203,19 @@ static int expand_dims_prepare(edge_prep *p, edge_node *n)
         return rc;
     const edge_tensor *in = edge_op_input(p, n, 0);
     int64_t a = 0;
-    if ((rc = expand_dims_axis(p, edge_op_input(p, n, 1), &a)))
+    if ((rc = edge_op_const_scalar(p, edge_op_input(p, n, 1), "axis", &a)))
         return rc;
     if (in->rank + 1 > EDGE_MAX_DIMS)
         return edge_op_fail(p, EDGE_EUNSUPPORTED,
                             "output would have %d dimensions; at most %d are supported",
                             in->rank + 1, EDGE_MAX_DIMS);
-    if (a < -(in->rank + 1) || a > in->rank)
-        return edge_op_fail(p, EDGE_ERANGE, "axis %lld is outside [%d, %d]", (long long)a,
-                            -(in->rank + 1), in->rank);
-    const int at = (int)(a < 0 ? a + in->rank + 1 : a);
+    int at = 0; /* an axis of the output, which has one dimension more */
+    if ((rc = edge_op_axis(p, "axis", a, "output", in->rank + 1, &at)))
+        return rc;
     int32_t dims[EDGE_MAX_DIMS];
     for (int d = 0, k = 0; d <= in->rank; d++)
         dims[d] = d == at ? 1 : in->dims[k++];
-    if ((rc = check_out_dims(p, edge_op_output(p, n, 0), dims, in->rank + 1)))
-        return rc;
-    return prepare_copy(p, n);
+    return prepare_copy(p, n, in->rank + 1, dims);
 }
 
 const edge_op edge_op_EXPAND_DIMS = {

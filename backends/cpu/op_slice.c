@@ -12,9 +12,6 @@
  * out, a new axis adds a dimension of 1 to the output. A spec shorter than the
  * input rank covers the trailing dimensions whole. The computed output shape
  * must equal the declared one. Does not own the copy (kernels/ref/transform.c). */
-#include <stdio.h>
-#include <string.h>
-
 #include "cpu_op.h"
 #include "ref/transform.h"
 #include "runtime/tflite_schema.h"
@@ -62,30 +59,6 @@ typedef struct slice_data {
     size_t esize;
 } slice_data;
 
-static void shape_text(const int32_t *dims, int rank, char *buf, size_t len)
-{
-    size_t used = (size_t)snprintf(buf, len, "[");
-    for (int i = 0; i < rank && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, i ? ",%d" : "%d", (int)dims[i]);
-    if (used < len)
-        snprintf(buf + used, len - used, "]");
-}
-
-static int check_out_dims(edge_prep *p, const edge_tensor *out, const int32_t *dims, int rank)
-{
-    bool same = out->rank == rank;
-    for (int i = 0; same && i < rank; i++)
-        same = out->dims[i] == dims[i];
-    if (same)
-        return 0;
-    char want[96], have[96];
-    shape_text(dims, rank, want, sizeof want);
-    shape_text(out->dims, out->rank, have, sizeof have);
-    return edge_op_fail(p, EDGE_ESHAPE,
-                        "output (tensor %d) is declared %s but the operator produces %s",
-                        (int)(out - p->m->tensors), have, want);
-}
-
 static bool bit(uint32_t mask, int i)
 {
     return (mask >> i) & 1u;
@@ -127,9 +100,7 @@ static int slice_read_spec(edge_prep *p, const edge_node *n, slice_spec *s)
     s->new_axis_mask = (uint32_t)fb_i32(&opt, SS_NEW_AXIS_MASK, 0);
     s->shrink_mask = (uint32_t)fb_i32(&opt, SS_SHRINK_MASK, 0);
     s->offset = fb_bool(&opt, SS_OFFSET, false);
-    if (opt.c && opt.c->failed)
-        return edge_op_fail(p, EDGE_EFORMAT, "malformed StridedSliceOptions: %s", opt.c->why);
-    return 0;
+    return edge_op_options_read(p, &opt, "StridedSliceOptions");
 }
 
 /* ---- sparse spec (masks over spec entries) -> dense spec (per input dim) ---- */
@@ -277,7 +248,7 @@ static int slice_prepare(edge_prep *p, edge_node *n)
     int32_t dims[EDGE_MAX_DIMS];
     for (int i = 0; i < dense.n_out; i++)
         dims[i] = dense.out_src[i] == SLICE_NEW_AXIS ? 1 : d->k.count[dense.out_src[i]];
-    return check_out_dims(p, out, dims, dense.n_out);
+    return edge_op_check_dims(p, out, "output", dense.n_out, dims);
 }
 
 static void slice_eval(const edge_node *n, void *const *t, void *scratch)

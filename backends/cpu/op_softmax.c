@@ -31,13 +31,10 @@ static int softmax_io(edge_prep *p, const edge_node *n, const edge_tensor **in,
         return rc;
     *in = edge_op_input(p, n, 0);
     *out = edge_op_output(p, n, 0);
-    const edge_dtype type = (*in)->type;
-    if (type != EDGE_INT8 && type != EDGE_UINT8 && type != EDGE_FLOAT32)
-        return edge_op_fail(p, EDGE_EUNSUPPORTED,
-                            "input type %s is not supported (int8, uint8 "
-                            "or float32)",
-                            edge_dtype_name(type));
-    if ((rc = edge_op_check_type(p, *out, "output", type)) ||
+    const uint32_t types =
+        EDGE_DTYPE_BIT(EDGE_INT8) | EDGE_DTYPE_BIT(EDGE_UINT8) | EDGE_DTYPE_BIT(EDGE_FLOAT32);
+    if ((rc = edge_op_check_dtype(p, *in, "input", types)) ||
+        (rc = edge_op_check_type(p, *out, "output", (*in)->type)) ||
         (rc = edge_op_check_same_shape(p, *in, "input", *out, "output")))
         return rc;
     if ((*in)->rank < 1)
@@ -47,31 +44,16 @@ static int softmax_io(edge_prep *p, const edge_node *n, const edge_tensor **in,
     return 0;
 }
 
-static int check_q1(edge_prep *p, const edge_tensor *t, const char *role)
-{
-    int rc = edge_op_check_quant(p, t, role);
-    if (rc)
-        return rc;
-    if (t->q.count != 1)
-        return edge_op_fail(p, EDGE_EUNSUPPORTED,
-                            "%s (tensor %d) is quantized per channel; "
-                            "softmax needs one scale and zero point",
-                            role, (int)(t - p->m->tensors));
-    return 0;
-}
-
 static int softmax_quant(edge_prep *p, const edge_tensor *in, const edge_tensor *out, float beta,
                          edge_softmax_params *k)
 {
     int rc;
-    if ((rc = check_q1(p, in, "input")) || (rc = check_q1(p, out, "output")))
+    if ((rc = edge_op_check_quant1(p, in, "input")) ||
+        (rc = edge_op_check_quant1(p, out, "output")))
         return rc;
     const int32_t zp = in->type == EDGE_INT8 ? -128 : 0;
-    if (out->q.scale[0] != 1.0f / 256.0f || out->q.zero_point[0] != zp)
-        return edge_op_fail(p, EDGE_EUNSUPPORTED,
-                            "output has scale %g and zero point %d; "
-                            "softmax needs scale 1/256 and zero point %d",
-                            (double)out->q.scale[0], (int)out->q.zero_point[0], (int)zp);
+    if ((rc = edge_op_check_fixed_quant(p, out, "output", 1.0f / 256.0f, zp)))
+        return rc;
     /* PreprocessSoftmaxScaling with 5 integer bits, double rounding. */
     double real = (double)beta * (double)in->q.scale[0] * (double)(1 << (31 - 5));
     if (real > 2147483647.0)
@@ -96,8 +78,8 @@ static int softmax_prepare(edge_prep *p, edge_node *n)
     if ((rc = edge_op_options(p, n, TFL_OPT_SoftmaxOptions, &opt)))
         return rc;
     const float beta = fb_f32(&opt, SOFTMAX_BETA, 0.0f);
-    if (opt.c && opt.c->failed)
-        return edge_op_fail(p, EDGE_EFORMAT, "malformed SoftmaxOptions: %s", opt.c->why);
+    if ((rc = edge_op_options_read(p, &opt, "SoftmaxOptions")))
+        return rc;
     if (!isfinite(beta))
         return edge_op_fail(p, EDGE_ERANGE, "beta %g is not finite", (double)beta);
     softmax_data d = {.type = in->type, .k = {.beta = beta}};
@@ -105,11 +87,7 @@ static int softmax_prepare(edge_prep *p, edge_node *n)
     d.k.outer = d.k.depth ? in->count / d.k.depth : 0;
     if (in->type != EDGE_FLOAT32 && (rc = softmax_quant(p, in, out, beta, &d.k)))
         return rc;
-    softmax_data *dst = edge_op_alloc(p, n, sizeof *dst);
-    if (!dst)
-        return EDGE_ENOMEM;
-    *dst = d;
-    return 0;
+    return edge_op_keep(p, n, &d, sizeof d);
 }
 
 static void softmax_eval(const edge_node *n, void *const *t, void *scratch)

@@ -4,9 +4,6 @@
  * a permutation of 0..rank-1, int32 or int64) and the declared output shape
  * (output dimension i = input dimension perm[i]). Any element type: the op
  * only moves elements. Does not own the move (kernels/ref/transform.c). */
-#include <stdio.h>
-#include <string.h>
-
 #include "cpu_op.h"
 #include "ref/transform.h"
 #include "runtime/tflite_schema.h"
@@ -18,34 +15,9 @@ typedef struct transpose_data {
     size_t esize;
 } transpose_data;
 
-static void shape_text(const int32_t *dims, int rank, char *buf, size_t len)
-{
-    size_t used = (size_t)snprintf(buf, len, "[");
-    for (int i = 0; i < rank && used < len; i++)
-        used += (size_t)snprintf(buf + used, len - used, i ? ",%d" : "%d", (int)dims[i]);
-    if (used < len)
-        snprintf(buf + used, len - used, "]");
-}
-
-static int check_out_dims(edge_prep *p, const edge_tensor *out, const int32_t *dims, int rank)
-{
-    bool same = out->rank == rank;
-    for (int i = 0; same && i < rank; i++)
-        same = out->dims[i] == dims[i];
-    if (same)
-        return 0;
-    char want[96], have[96];
-    shape_text(dims, rank, want, sizeof want);
-    shape_text(out->dims, out->rank, have, sizeof have);
-    return edge_op_fail(p, EDGE_ESHAPE,
-                        "output (tensor %d) is declared %s but the operator produces %s",
-                        (int)(out - p->m->tensors), have, want);
-}
-
 static int transpose_perm(edge_prep *p, const edge_tensor *perm, int rank, int32_t *out)
 {
-    const bool wide = perm->type == EDGE_INT64;
-    int rc = edge_op_check_const(p, perm, "perm", wide ? EDGE_INT64 : EDGE_INT32);
+    int rc = edge_op_check_const_int(p, perm, "perm");
     if (rc)
         return rc;
     if (perm->rank != 1 || perm->count != (size_t)rank)
@@ -53,11 +25,7 @@ static int transpose_perm(edge_prep *p, const edge_tensor *perm, int rank, int32
                             perm->count, rank);
     bool seen[EDGE_MAX_DIMS] = {false};
     for (int i = 0; i < rank; i++) {
-        int64_t v;
-        if (wide)
-            memcpy(&v, (const uint8_t *)perm->data + (size_t)i * sizeof v, sizeof v);
-        else
-            v = ((const int32_t *)perm->data)[i];
+        const int64_t v = edge_op_const_int(perm, (size_t)i);
         if (v < 0 || v >= rank || seen[v])
             return edge_op_fail(p, EDGE_ERANGE,
                                 "perm is not a permutation of 0..%d (entry %d is %lld)", rank - 1,
@@ -88,7 +56,7 @@ static int transpose_prepare(edge_prep *p, edge_node *n)
         dims[i] = in->dims[d->k.perm[i]];
     }
     d->esize = edge_dtype_size(in->type);
-    return check_out_dims(p, out, dims, in->rank);
+    return edge_op_check_dims(p, out, "output", in->rank, dims);
 }
 
 static void transpose_eval(const edge_node *n, void *const *t, void *scratch)

@@ -12,7 +12,12 @@
 
 /* ---- LOGISTIC / TANH ---- */
 
-void edge_ref_logistic_s8(const edge_sigmoid_params *p, const int8_t *in, int8_t *out, size_t n)
+/* LOGISTIC and TANH int8: saturate beyond the input radius, else rescale to
+ * Q4.27, apply FN in fixed point and take the Q0.31 result to 2^-OUT_BITS steps
+ * plus the output zero point OUT_ZP. */
+static inline void sigmoid_like_s8(const edge_sigmoid_params *p, const int8_t *in, int8_t *out,
+                                   size_t n, int32_t (*fn)(int32_t, int), int out_bits,
+                                   int32_t out_zp)
 {
     for (size_t i = 0; i < n; i++) {
         const int32_t x = (int32_t)in[i] - p->in_zp;
@@ -21,31 +26,21 @@ void edge_ref_logistic_s8(const edge_sigmoid_params *p, const int8_t *in, int8_t
         } else if (x >= p->radius) {
             out[i] = INT8_MAX;
         } else {
-            const int32_t q4 = edge_mbqm(x, p->mult, p->shift);
-            const int32_t q0 = edge_fp_logistic(q4, 4);
-            /* Q0.31 to 1/256 steps, then the -128 zero point. */
-            const int32_t o = edge_rdbpot(q0, 31 - 8) - 128;
+            const int32_t q0 = fn(edge_mbqm(x, p->mult, p->shift), 4);
+            const int32_t o = edge_rdbpot(q0, 31 - out_bits) + out_zp;
             out[i] = (int8_t)edge_clamp32(o, INT8_MIN, INT8_MAX);
         }
     }
 }
 
+void edge_ref_logistic_s8(const edge_sigmoid_params *p, const int8_t *in, int8_t *out, size_t n)
+{
+    sigmoid_like_s8(p, in, out, n, edge_fp_logistic, 8, -128); /* 1/256 steps, zero point -128 */
+}
+
 void edge_ref_tanh_s8(const edge_sigmoid_params *p, const int8_t *in, int8_t *out, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        const int32_t x = (int32_t)in[i] - p->in_zp;
-        if (x <= -p->radius) {
-            out[i] = INT8_MIN;
-        } else if (x >= p->radius) {
-            out[i] = INT8_MAX;
-        } else {
-            const int32_t q4 = edge_mbqm(x, p->mult, p->shift);
-            const int32_t q0 = edge_fp_tanh(q4, 4);
-            /* Q0.31 to 1/128 steps, zero point 0. */
-            const int32_t o = edge_rdbpot(q0, 31 - 7);
-            out[i] = (int8_t)edge_clamp32(o, INT8_MIN, INT8_MAX);
-        }
-    }
+    sigmoid_like_s8(p, in, out, n, edge_fp_tanh, 7, 0); /* 1/128 steps, zero point 0 */
 }
 
 void edge_ref_logistic_f32(const float *in, float *out, size_t n)

@@ -58,37 +58,26 @@ static inline int32_t requant(const edge_conv_params *p, int32_t acc, int32_t oc
 EDGE_CONV_ACC(conv_acc_s8, int8_t)
 EDGE_CONV_ACC(conv_acc_u8, uint8_t)
 
-void edge_ref_conv_s8(const edge_conv_params *p, const int8_t *in, const int8_t *w,
-                      const int32_t *bias, int8_t *out)
-{
-    for (int32_t b = 0; b < p->batches; b++)
-        for (int32_t oy = 0; oy < p->out_h; oy++)
-            for (int32_t ox = 0; ox < p->out_w; ox++) {
-                int8_t *o = out + nhwc(b, oy, ox, 0, p->out_h, p->out_w, p->out_c);
-                for (int32_t oc = 0; oc < p->out_c; oc++) {
-                    int32_t acc = conv_acc_s8(p, in, w, b, oy, ox, oc);
-                    if (bias)
-                        acc = edge_wrap_add32(acc, bias[oc]);
-                    o[oc] = (int8_t)requant(p, acc, oc);
-                }
-            }
-}
+/* The integer CONV_2D kernels: accumulate with ACC (above), add the bias,
+ * requantize per output channel. */
+#define EDGE_CONV_KERNEL(NAME, T, ACC)                                                         \
+    void NAME(const edge_conv_params *p, const T *in, const T *w, const int32_t *bias, T *out) \
+    {                                                                                          \
+        for (int32_t b = 0; b < p->batches; b++)                                               \
+            for (int32_t oy = 0; oy < p->out_h; oy++)                                          \
+                for (int32_t ox = 0; ox < p->out_w; ox++) {                                    \
+                    T *o = out + nhwc(b, oy, ox, 0, p->out_h, p->out_w, p->out_c);             \
+                    for (int32_t oc = 0; oc < p->out_c; oc++) {                                \
+                        int32_t acc = ACC(p, in, w, b, oy, ox, oc);                            \
+                        if (bias)                                                              \
+                            acc = edge_wrap_add32(acc, bias[oc]);                              \
+                        o[oc] = (T)requant(p, acc, oc);                                        \
+                    }                                                                          \
+                }                                                                              \
+    }
 
-void edge_ref_conv_u8(const edge_conv_params *p, const uint8_t *in, const uint8_t *w,
-                      const int32_t *bias, uint8_t *out)
-{
-    for (int32_t b = 0; b < p->batches; b++)
-        for (int32_t oy = 0; oy < p->out_h; oy++)
-            for (int32_t ox = 0; ox < p->out_w; ox++) {
-                uint8_t *o = out + nhwc(b, oy, ox, 0, p->out_h, p->out_w, p->out_c);
-                for (int32_t oc = 0; oc < p->out_c; oc++) {
-                    int32_t acc = conv_acc_u8(p, in, w, b, oy, ox, oc);
-                    if (bias)
-                        acc = edge_wrap_add32(acc, bias[oc]);
-                    o[oc] = (uint8_t)requant(p, acc, oc);
-                }
-            }
-}
+EDGE_CONV_KERNEL(edge_ref_conv_s8, int8_t, conv_acc_s8)
+EDGE_CONV_KERNEL(edge_ref_conv_u8, uint8_t, conv_acc_u8)
 
 /* ---- float32: im2col + sgemm ---- */
 

@@ -51,8 +51,10 @@ typedef struct edge_node {
     int32_t code;       /* builtin operator code, max(deprecated, builtin) */
     int32_t version;
     int32_t n_in, n_out;
-    int32_t *in, *out; /* tensor indices; -1 = absent optional input */
-    fb_table options;  /* builtin_options (absent: c == NULL) */
+    const int32_t *in, *out;  /* tensor indices; -1 = absent optional input. In place in
+                               * the file when aligned (operators may share one vector) */
+    bool in_owned, out_owned; /* the lists are malloc'd copies */
+    fb_table options;         /* builtin_options (absent: c == NULL) */
     uint8_t options_type;
     const struct edge_op *op;
     void *data;            /* op's prepared data; freed with free() */
@@ -85,6 +87,11 @@ struct edge_model {
 
 /* Arena alignment: every tensor and scratch buffer starts on this boundary. */
 #define EDGE_ARENA_ALIGN 64
+
+/* Load-time limits that bound the loader's own work and memory, whatever the
+ * file says (vectors may be shared, so a small file can name many references). */
+#define EDGE_MAX_NODE_REFS (1 << 22)     /* operator inputs + outputs, all nodes */
+#define EDGE_MAX_ARENA_BUFFERS (1 << 15) /* activation tensors + scratch buffers */
 
 /* Internal steps of edge_model_open, in order (each returns 0 or a negative code
  * and fills err). */

@@ -285,8 +285,9 @@ static int parse_tensor(parse_ctx *pc, int32_t ti, const fb_table *tt)
     return attach_buffer(pc, ti, t, bi);
 }
 
-static int parse_index_list(parse_ctx *pc, const fb_vec *v, bool allow_absent, int32_t **out,
-                            int32_t *n, const char *what, int32_t owner)
+/* The subgraph's input or output list (copied: the model keeps it). */
+static int subgraph_list(parse_ctx *pc, const fb_vec *v, int32_t **out, int32_t *n,
+                         const char *what)
 {
     edge_model *m = pc->m;
     *n = (int32_t)v->len;
@@ -295,19 +296,44 @@ static int parse_index_list(parse_ctx *pc, const fb_vec *v, bool allow_absent, i
         return edge__seterr(pc->err, EDGE_ENOMEM, "out of memory");
     for (uint32_t i = 0; i < v->len; i++) {
         const int32_t x = fb_vec_i32(v, i);
-        if ((x < 0 && !(allow_absent && x == -1)) || x >= m->n_tensors) {
-            if (owner >= 0)
-                return edge__seterr(pc->err, EDGE_EFORMAT,
-                                    "malformed model file: node %d %s %u is tensor %d, but the "
-                                    "subgraph has %d tensors",
-                                    (int)owner, what, i, (int)x, (int)m->n_tensors);
+        if (x < 0 || x >= m->n_tensors)
             return edge__seterr(pc->err, EDGE_EFORMAT,
                                 "malformed model file: subgraph %s %u is tensor %d, but the "
                                 "subgraph has %d tensors",
                                 what, i, (int)x, (int)m->n_tensors);
-        }
         (*out)[i] = x;
     }
+    return 0;
+}
+
+/* A node's input or output list: validated, then used in place when the file
+ * has it 4-byte aligned (as writers do), else copied. */
+static int node_list(parse_ctx *pc, const fb_vec *v, bool allow_absent, const int32_t **out,
+                     bool *owned, int32_t *n, const char *what, int32_t node)
+{
+    edge_model *m = pc->m;
+    for (uint32_t i = 0; i < v->len; i++) {
+        const int32_t x = fb_vec_i32(v, i);
+        if ((x < 0 && !(allow_absent && x == -1)) || x >= m->n_tensors)
+            return edge__seterr(pc->err, EDGE_EFORMAT,
+                                "malformed model file: node %d %s %u is tensor %d, but the "
+                                "subgraph has %d tensors",
+                                (int)node, what, i, (int)x, (int)m->n_tensors);
+    }
+    *n = (int32_t)v->len;
+    const uint8_t *data = fb_vec_data(v);
+    if (v->len && data && (uintptr_t)data % sizeof(int32_t) == 0) {
+        *out = (const int32_t *)(const void *)data;
+        *owned = false;
+        return 0;
+    }
+    int32_t *copy = malloc((v->len ? v->len : 1) * sizeof *copy);
+    if (!copy)
+        return edge__seterr(pc->err, EDGE_ENOMEM, "out of memory");
+    for (uint32_t i = 0; i < v->len; i++)
+        copy[i] = fb_vec_i32(v, i);
+    *out = copy;
+    *owned = true;
     return 0;
 }
 
@@ -340,9 +366,9 @@ static int parse_operator(parse_ctx *pc, int32_t oi, const fb_table *ot)
                             "node %d is the custom operator '%s', which is not supported "
                             "(a delegate back end may claim it)",
                             (int)oi, pc->opcodes[opc].custom ? pc->opcodes[opc].custom : "");
-    int rc = parse_index_list(pc, &in, true, &n->in, &n->n_in, "input", oi);
+    int rc = node_list(pc, &in, true, &n->in, &n->in_owned, &n->n_in, "input", oi);
     if (!rc)
-        rc = parse_index_list(pc, &out, false, &n->out, &n->n_out, "output", oi);
+        rc = node_list(pc, &out, false, &n->out, &n->out_owned, &n->n_out, "output", oi);
     return rc;
 }
 
@@ -370,12 +396,19 @@ static int parse_subgraph(parse_ctx *pc, const fb_table *sg)
         if (rc)
             return rc;
     }
-    int rc = parse_index_list(pc, &ins, false, &m->inputs, &m->n_inputs, "input", -1);
+    int rc = subgraph_list(pc, &ins, &m->inputs, &m->n_inputs, "input");
     if (!rc)
-        rc = parse_index_list(pc, &outs, false, &m->outputs, &m->n_outputs, "output", -1);
+        rc = subgraph_list(pc, &outs, &m->outputs, &m->n_outputs, "output");
+    size_t refs = 0;
     for (int32_t i = 0; !rc && i < m->n_nodes; i++) {
         fb_table ot = fb_vec_table(&ops, (uint32_t)i);
         rc = parse_operator(pc, i, &ot);
+        refs += rc ? 0 : (size_t)m->nodes[i].n_in + (size_t)m->nodes[i].n_out;
+        if (!rc && refs > EDGE_MAX_NODE_REFS)
+            rc = edge__seterr(pc->err, EDGE_ELIMIT,
+                              "the operators name more than %d tensors in all (at node %d); "
+                              "this is over the runtime's limit",
+                              EDGE_MAX_NODE_REFS, (int)i);
     }
     return rc;
 }
@@ -433,8 +466,10 @@ static void model_free(edge_model *m)
             free((void *)t->data);
     }
     for (int32_t i = 0; m->nodes && i < m->n_nodes; i++) {
-        free(m->nodes[i].in);
-        free(m->nodes[i].out);
+        if (m->nodes[i].in_owned)
+            free((void *)m->nodes[i].in);
+        if (m->nodes[i].out_owned)
+            free((void *)m->nodes[i].out);
         free(m->nodes[i].data);
     }
     free(m->tensors);

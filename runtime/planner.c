@@ -8,6 +8,7 @@
  * aligned. Runs once per model version (never on the inference path).
  * Does not own lifetimes (graph.c) or the memory itself (interp.c). */
 #include <stdlib.h>
+#include <string.h>
 
 #include "model.h"
 
@@ -28,12 +29,6 @@ static int by_size_desc(const void *a, const void *b)
     return x->tensor < y->tensor ? -1 : (x->tensor > y->tensor);
 }
 
-static int by_offset(const void *a, const void *b)
-{
-    const plan_buf *const *x = a, *const *y = b;
-    return (*x)->offset < (*y)->offset ? -1 : ((*x)->offset > (*y)->offset);
-}
-
 static bool align_up(size_t n, size_t *out)
 {
     if (n > SIZE_MAX - (EDGE_ARENA_ALIGN - 1))
@@ -42,12 +37,20 @@ static bool align_up(size_t n, size_t *out)
     return true;
 }
 
-/* Lowest offset for B among placed buffers (sorted by offset in LIVE[0..nlive)). */
-static size_t first_fit(const plan_buf *b, plan_buf **live, size_t nlive)
+static bool lifetimes_meet(const plan_buf *a, const plan_buf *b)
+{
+    return a->first <= b->last && b->first <= a->last;
+}
+
+/* Lowest offset for B that clears every placed buffer alive with it. PLACED
+ * holds the buffers placed so far, sorted by offset. */
+static size_t first_fit(const plan_buf *b, plan_buf *const *placed, size_t n)
 {
     size_t off = 0;
-    for (size_t i = 0; i < nlive; i++) {
-        const plan_buf *o = live[i];
+    for (size_t i = 0; i < n; i++) {
+        const plan_buf *o = placed[i];
+        if (!lifetimes_meet(o, b))
+            continue;
         if (o->offset >= off && o->offset - off >= b->size)
             break;
         const size_t end = o->offset + o->size;
@@ -57,25 +60,27 @@ static size_t first_fit(const plan_buf *b, plan_buf **live, size_t nlive)
     return off;
 }
 
+/* Greedy by size; PLACED stays sorted by offset (insertion), so each placement
+ * is one linear scan. Sizes are bounded by the arena limit: no overflow. */
 static int place_all(plan_buf *bufs, size_t n, size_t *total, edge_error *err)
 {
-    plan_buf **live = malloc((n ? n : 1) * sizeof *live);
-    if (!live)
+    plan_buf **placed = malloc((n ? n : 1) * sizeof *placed);
+    if (!placed)
         return edge__seterr(err, EDGE_ENOMEM, "out of memory planning the arena");
     qsort(bufs, n, sizeof *bufs, by_size_desc);
     size_t high = 0;
     for (size_t i = 0; i < n; i++) {
-        size_t nlive = 0;
-        for (size_t j = 0; j < i; j++)
-            if (bufs[j].first <= bufs[i].last && bufs[i].first <= bufs[j].last)
-                live[nlive++] = &bufs[j];
-        qsort(live, nlive, sizeof *live, by_offset);
-        bufs[i].offset = first_fit(&bufs[i], live, nlive);
-        const size_t end = bufs[i].offset + bufs[i].size; /* sizes are bounded: no overflow */
-        if (end > high)
-            high = end;
+        plan_buf *b = &bufs[i];
+        b->offset = first_fit(b, placed, i);
+        size_t at = i;
+        while (at > 0 && placed[at - 1]->offset > b->offset)
+            at--;
+        memmove(placed + at + 1, placed + at, (i - at) * sizeof *placed);
+        placed[at] = b;
+        if (b->offset + b->size > high)
+            high = b->offset + b->size;
     }
-    free(live);
+    free(placed);
     *total = high;
     return 0;
 }
@@ -117,6 +122,11 @@ int edge__plan_arena(edge_model *m, edge_error *err)
         b->first = b->last = pos;
         b->tensor = -1 - pos;
     }
+    if (!rc && n > EDGE_MAX_ARENA_BUFFERS)
+        rc = edge__seterr(err, EDGE_ELIMIT,
+                          "the model has %zu activation tensors and scratch buffers; at most %d "
+                          "are supported",
+                          n, EDGE_MAX_ARENA_BUFFERS);
     if (!rc)
         rc = place_all(bufs, n, &m->arena_bytes, err);
     for (size_t i = 0; !rc && i < n; i++) {

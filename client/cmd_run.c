@@ -87,8 +87,8 @@ static int read_input(const char *path, void *dst, size_t n, size_t idx)
     if (f != stdin)
         fclose(f);
     if (got != n || extra != EOF) {
-        fprintf(stderr, "edgectl: input %zu: %s has %s bytes, the model wants exactly %zu\n",
-                idx, path, got != n ? "too few" : "too many", n);
+        fprintf(stderr, "edgectl: input %zu: %s has %s bytes, the model wants exactly %zu\n", idx,
+                path, got != n ? "too few" : "too many", n);
         return EDGECTL_EFAIL;
     }
     return 0;
@@ -229,8 +229,8 @@ int edgectl_run(int argc, char **argv)
         return rc == EDGE_EIO ? EDGECTL_EIO : EDGECTL_EFAIL;
     }
     if ((size_t)a.n_inputs != edge_model_input_count(m)) {
-        fprintf(stderr, "edgectl: %s has %zu inputs; give one --input for each (got %d)\n",
-                a.model, edge_model_input_count(m), a.n_inputs);
+        fprintf(stderr, "edgectl: %s has %zu inputs; give one --input for each (got %d)\n", a.model,
+                edge_model_input_count(m), a.n_inputs);
         edge_model_unref(m);
         return EDGECTL_EUSAGE;
     }

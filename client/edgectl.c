@@ -11,16 +11,15 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f,
-            "usage: edgectl COMMAND [ARGS]\n"
-            "\n"
-            "Offline commands (no daemon needed):\n"
-            "  inspect FILE.tflite [--json]    operators, tensors, quantization, memory plan\n"
-            "  run FILE.tflite --input F [--input F ...] [--output F] [--format json|raw]\n"
-            "                                  run the model once on raw input bytes\n"
-            "\n"
-            "Exit codes: 0 success, 1 the model was refused or the run failed,\n"
-            "            2 bad command line, 3 a file could not be read or written.\n");
+    fprintf(f, "usage: edgectl COMMAND [ARGS]\n"
+               "\n"
+               "Offline commands (no daemon needed):\n"
+               "  inspect FILE.tflite [--json]    operators, tensors, quantization, memory plan\n"
+               "  run FILE.tflite --input F [--input F ...] [--output F] [--format json|raw]\n"
+               "                                  run the model once on raw input bytes\n"
+               "\n"
+               "Exit codes: 0 success, 1 the model was refused or the run failed,\n"
+               "            2 bad command line, 3 a file could not be read or written.\n");
 }
 
 void edgectl_json_str(FILE *f, const char *s)

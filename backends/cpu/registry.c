@@ -2,32 +2,61 @@
  *
  * Owns: the table from builtin code to implementation. Each op file defines its
  * `const edge_op edge_op_<NAME>`; adding an operator means adding a line here.
- * Does not own any operator's behaviour. */
+ * The references are strong, so linking the registry pulls every operator out of
+ * a static libedge.a. Does not own any operator's behaviour. */
 #include <stddef.h>
 
 #include "cpu_op.h"
 
-#define EDGE_CPU_OPS(X)                                                                           \
-    X(ADD)                                                                                        \
-    X(SUB)                                                                                        \
-    X(MUL) X(MAXIMUM) X(MINIMUM) X(CONV_2D) X(DEPTHWISE_CONV_2D) X(FULLY_CONNECTED)               \
-        X(AVERAGE_POOL_2D) X(MAX_POOL_2D) X(MEAN) X(SOFTMAX) X(LOGISTIC) X(TANH) X(RELU) X(RELU6) \
-            X(LEAKY_RELU) X(HARD_SWISH) X(QUANTIZE) X(DEQUANTIZE) X(RESHAPE) X(SQUEEZE)           \
-                X(EXPAND_DIMS) X(PAD) X(PADV2) X(CONCATENATION) X(TRANSPOSE) X(STRIDED_SLICE)     \
-                    X(RESIZE_NEAREST_NEIGHBOR) X(RESIZE_BILINEAR) X(ARG_MAX)
+/* clang-format off */
+#define EDGE_CPU_OPS(X) \
+    X(ADD) \
+    X(SUB) \
+    X(MUL) \
+    X(MAXIMUM) \
+    X(MINIMUM) \
+    X(CONV_2D) \
+    X(DEPTHWISE_CONV_2D) \
+    X(FULLY_CONNECTED) \
+    X(AVERAGE_POOL_2D) \
+    X(MAX_POOL_2D) \
+    X(MEAN) \
+    X(SOFTMAX) \
+    X(LOGISTIC) \
+    X(TANH) \
+    X(RELU) \
+    X(RELU6) \
+    X(LEAKY_RELU) \
+    X(HARD_SWISH) \
+    X(QUANTIZE) \
+    X(DEQUANTIZE) \
+    X(RESHAPE) \
+    X(SQUEEZE) \
+    X(EXPAND_DIMS) \
+    X(PAD) \
+    X(PADV2) \
+    X(CONCATENATION) \
+    X(TRANSPOSE) \
+    X(STRIDED_SLICE) \
+    X(RESIZE_NEAREST_NEIGHBOR) \
+    X(RESIZE_BILINEAR) \
+    X(ARG_MAX)
+/* clang-format on */
 
-/* Strong references: linking the registry pulls every operator out of a static
- * libedge.a. */
 #define EDGE_DECLARE_OP(name) extern const edge_op edge_op_##name;
 EDGE_CPU_OPS(EDGE_DECLARE_OP)
 #undef EDGE_DECLARE_OP
 
+static const edge_op *const cpu_ops[] = {
+#define EDGE_OP_ENTRY(name) &edge_op_##name,
+    EDGE_CPU_OPS(EDGE_OP_ENTRY)
+#undef EDGE_OP_ENTRY
+};
+
 const edge_op *edge_cpu_find_op(int32_t code)
 {
-#define EDGE_TRY_OP(name)            \
-    if (edge_op_##name.code == code) \
-        return &edge_op_##name;
-    EDGE_CPU_OPS(EDGE_TRY_OP)
-#undef EDGE_TRY_OP
+    for (size_t i = 0; i < sizeof cpu_ops / sizeof cpu_ops[0]; i++)
+        if (cpu_ops[i]->code == code)
+            return cpu_ops[i];
     return NULL;
 }

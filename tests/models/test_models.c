@@ -54,7 +54,8 @@ static void check_output(const char *name, int idx, const uint8_t *got, const ui
     const size_t tg = argmax(got, n, is_signed), tw = argmax(want, n, is_signed);
     if (want[tg] != want[tw])
         fail_msg("%s input_%d: top-1 is class %zu (reference score %d), expected class %zu "
-                 "(score %d)", name, idx, tg, is_signed ? (int8_t)want[tg] : want[tg], tw,
+                 "(score %d)",
+                 name, idx, tg, is_signed ? (int8_t)want[tg] : want[tg], tw,
                  is_signed ? (int8_t)want[tw] : want[tw]);
 }
 

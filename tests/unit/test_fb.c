@@ -14,8 +14,14 @@
 
 #include "fb.h"
 
-static void put16(uint8_t *b, size_t at, uint16_t v) { memcpy(b + at, &v, 2); }
-static void put32(uint8_t *b, size_t at, uint32_t v) { memcpy(b + at, &v, 4); }
+static void put16(uint8_t *b, size_t at, uint16_t v)
+{
+    memcpy(b + at, &v, 2);
+}
+static void put32(uint8_t *b, size_t at, uint32_t v)
+{
+    memcpy(b + at, &v, 4);
+}
 
 /* Layout: 0 root=16 | 4 "TEST" | 8 vtable(len 8, tsize 12, f0 at 4, f1 at 8) |
  * 16 table(soffset 8, i32 42, uoffset 4 -> 28) | 28 vector(len 3: 1, 2, 3). */

@@ -159,8 +159,8 @@ static void test_float_blas_ops_without_alloc(void **state)
 {
     (void)state;
     static const char *const cases[] = {"conv_2d_float32_3x3_s1_same", "conv_2d_float32_1x1",
-                                        "fully_connected_float32_b3_bias",
-                                        "softmax_float32_3x17", NULL};
+                                        "fully_connected_float32_b3_bias", "softmax_float32_3x17",
+                                        NULL};
     char *dir = edge_test_shared_path("ops");
     if (!dir)
         skip();

@@ -113,8 +113,7 @@ static void test_random_graphs(void **state)
                 const bool apart =
                     x->offset + x->bytes <= y->offset || y->offset + y->bytes <= x->offset;
                 if (!apart)
-                    fail_msg("iteration %d: tensors %d and %d overlap while both live", iter, i,
-                             j);
+                    fail_msg("iteration %d: tensors %d and %d overlap while both live", iter, i, j);
             }
         }
         drop(m);

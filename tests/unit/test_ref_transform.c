@@ -30,17 +30,12 @@ static void test_pad_corners(void **state)
 {
     (void)state;
     const int8_t in[6] = {1, 2, 3, 4, 5, 6}; /* [2,3] */
-    const edge_ref_pad_params p = {.rank = 2, .in_dims = {2, 3}, .before = {1, 2},
-                                   .after = {2, 1}};
+    const edge_ref_pad_params p = {.rank = 2, .in_dims = {2, 3}, .before = {1, 2}, .after = {2, 1}};
     const int8_t nine = 9;
     int8_t out[5 * 6];
     edge_ref_pad_bytes(&p, 1, in, &nine, out);
     const int8_t want[5 * 6] = {
-        9, 9, 9, 9, 9, 9,
-        9, 9, 1, 2, 3, 9,
-        9, 9, 4, 5, 6, 9,
-        9, 9, 9, 9, 9, 9,
-        9, 9, 9, 9, 9, 9,
+        9, 9, 9, 9, 9, 9, 9, 9, 1, 2, 3, 9, 9, 9, 4, 5, 6, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9, 9,
     };
     assert_memory_equal(out, want, sizeof want);
 }
@@ -49,14 +44,14 @@ static void test_pad_float_3d(void **state)
 {
     (void)state;
     const float in[2] = {1.5f, -2.0f}; /* [1,1,2] */
-    const edge_ref_pad_params p = {.rank = 3, .in_dims = {1, 1, 2}, .before = {0, 1, 1},
-                                   .after = {1, 0, 1}};
+    const edge_ref_pad_params p = {
+        .rank = 3, .in_dims = {1, 1, 2}, .before = {0, 1, 1}, .after = {1, 0, 1}};
     const float v = 0.25f, P = 0.25f;
     float out[2 * 2 * 4];
     edge_ref_pad_bytes(&p, sizeof(float), in, &v, out);
     const float want[2 * 2 * 4] = {
-        P, P, P, P,   P, 1.5f, -2.0f, P, /* batch 0: padded row, then the data row */
-        P, P, P, P,   P, P, P, P,        /* batch 1: all padding */
+        P, P, P, P, P, 1.5f, -2.0f, P, /* batch 0: padded row, then the data row */
+        P, P, P, P, P, P,    P,     P, /* batch 1: all padding */
     };
     assert_memory_equal(out, want, sizeof want);
 }
@@ -104,8 +99,7 @@ static void test_transpose_nchw_to_nhwc(void **state)
 {
     (void)state;
     const float in[12] = {0, 1, 2, 3, 4, 5, /* channel 0 */ 10, 11, 12, 13, 14, 15};
-    const edge_ref_transpose_params p = {.rank = 4, .in_dims = {1, 2, 2, 3},
-                                         .perm = {0, 2, 3, 1}};
+    const edge_ref_transpose_params p = {.rank = 4, .in_dims = {1, 2, 2, 3}, .perm = {0, 2, 3, 1}};
     float out[12];
     edge_ref_transpose_bytes(&p, sizeof(float), in, out);
     const float want[12] = {0, 10, 1, 11, 2, 12, 3, 13, 4, 14, 5, 15};
@@ -115,7 +109,7 @@ static void test_transpose_nchw_to_nhwc(void **state)
 static void test_concat_order(void **state)
 {
     (void)state;
-    const int8_t a[2] = {1, 2};          /* [2,1] */
+    const int8_t a[2] = {1, 2};           /* [2,1] */
     const int8_t b[4] = {10, 11, 20, 21}; /* [2,2] */
     const void *in[2] = {a, b};
     const size_t chunk[2] = {1, 2};
@@ -132,8 +126,8 @@ static void test_strided_slice_kernel_negative_step(void **state)
     for (int i = 0; i < 12; i++)
         in[i] = (float)i; /* [3,4]: value 4r + c */
     /* rows 2,1 and columns 3,1 */
-    const edge_ref_slice_params p = {.rank = 2, .in_dims = {3, 4}, .start = {2, 3},
-                                     .step = {-1, -2}, .count = {2, 2}};
+    const edge_ref_slice_params p = {
+        .rank = 2, .in_dims = {3, 4}, .start = {2, 3}, .step = {-1, -2}, .count = {2, 2}};
     float out[4];
     edge_ref_strided_slice_bytes(&p, sizeof(float), in, out);
     const float want[4] = {11, 9, 7, 5};
@@ -205,8 +199,8 @@ static void test_nearest_kernel(void **state)
     (void)state;
     const int8_t in[4] = {1, 2, 3, 4}; /* [1,2,2,1] */
     const int32_t map[3] = {0, 0, 1};
-    const edge_ref_resize_params p = {.batches = 1, .in_h = 2, .in_w = 2, .depth = 1,
-                                      .out_h = 3, .out_w = 3};
+    const edge_ref_resize_params p = {
+        .batches = 1, .in_h = 2, .in_w = 2, .depth = 1, .out_h = 3, .out_w = 3};
     int8_t out[9];
     edge_ref_resize_nearest_bytes(&p, map, map, 1, in, out);
     const int8_t want[9] = {1, 1, 2, 1, 1, 2, 3, 3, 4};
@@ -245,8 +239,8 @@ static void test_bilinear_s8_2_to_3(void **state)
 {
     (void)state;
     const int8_t in[4] = {10, 21, -30, 100};
-    const edge_ref_resize_params p = {.batches = 1, .in_h = 2, .in_w = 2, .depth = 1,
-                                      .out_h = 3, .out_w = 3};
+    const edge_ref_resize_params p = {
+        .batches = 1, .in_h = 2, .in_w = 2, .depth = 1, .out_h = 3, .out_w = 3};
     edge_ref_lerp_q10 c[3];
     int8_t out[9];
     assert_true(edge_ref_bilinear_coeffs_q10(2, 3, false, false, c));
@@ -267,8 +261,8 @@ static void test_bilinear_f32_2_to_3(void **state)
 {
     (void)state;
     const float in[4] = {0, 1, 2, 3};
-    const edge_ref_resize_params p = {.batches = 1, .in_h = 2, .in_w = 2, .depth = 1,
-                                      .out_h = 3, .out_w = 3};
+    const edge_ref_resize_params p = {
+        .batches = 1, .in_h = 2, .in_w = 2, .depth = 1, .out_h = 3, .out_w = 3};
     edge_ref_lerp_f32 c[3];
     float out[9];
     edge_ref_bilinear_coeffs_f32(2, 3, false, false, c);
@@ -298,8 +292,8 @@ static void test_bilinear_u8_rounding(void **state)
 {
     (void)state;
     const uint8_t in[4] = {0, 255, 100, 51};
-    const edge_ref_resize_params p = {.batches = 1, .in_h = 2, .in_w = 2, .depth = 1,
-                                      .out_h = 3, .out_w = 3};
+    const edge_ref_resize_params p = {
+        .batches = 1, .in_h = 2, .in_w = 2, .depth = 1, .out_h = 3, .out_w = 3};
     edge_ref_lerp_f32 c[3];
     uint8_t out[9];
     edge_ref_bilinear_coeffs_f32(2, 3, true, false, c);
@@ -456,23 +450,46 @@ static void test_slice_masks(void **state)
 {
     (void)state;
     /* plain copy */
-    check_slice(&(slice_case){.n = 2, .begin = {0, 0}, .end = {3, 4}, .stride = {1, 1},
-                              .out_rank = 2, .out_dims = {3, 4},
+    check_slice(&(slice_case){.n = 2,
+                              .begin = {0, 0},
+                              .end = {3, 4},
+                              .stride = {1, 1},
+                              .out_rank = 2,
+                              .out_dims = {3, 4},
                               .want = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}});
     /* begin_mask bit 0: rows from 0 despite begin 2; columns 1..2 */
-    check_slice(&(slice_case){.n = 2, .begin = {2, 1}, .end = {3, 3}, .stride = {1, 1},
-                              .mask = {1}, .out_rank = 2, .out_dims = {3, 2},
+    check_slice(&(slice_case){.n = 2,
+                              .begin = {2, 1},
+                              .end = {3, 3},
+                              .stride = {1, 1},
+                              .mask = {1},
+                              .out_rank = 2,
+                              .out_dims = {3, 2},
                               .want = {1, 2, 5, 6, 9, 10}});
     /* end_mask both: to the end despite end 0 */
-    check_slice(&(slice_case){.n = 2, .begin = {1, 1}, .end = {0, 0}, .stride = {1, 1},
-                              .mask = {0, 3}, .out_rank = 2, .out_dims = {2, 3},
+    check_slice(&(slice_case){.n = 2,
+                              .begin = {1, 1},
+                              .end = {0, 0},
+                              .stride = {1, 1},
+                              .mask = {0, 3},
+                              .out_rank = 2,
+                              .out_dims = {2, 3},
                               .want = {5, 6, 7, 9, 10, 11}});
     /* negative begin/end: rows -2..-1 (1), columns -3..4 (1..3) */
-    check_slice(&(slice_case){.n = 2, .begin = {-2, -3}, .end = {-1, 4}, .stride = {1, 1},
-                              .out_rank = 2, .out_dims = {1, 3}, .want = {5, 6, 7}});
+    check_slice(&(slice_case){.n = 2,
+                              .begin = {-2, -3},
+                              .end = {-1, 4},
+                              .stride = {1, 1},
+                              .out_rank = 2,
+                              .out_dims = {1, 3},
+                              .want = {5, 6, 7}});
     /* a spec shorter than the rank covers the last dimension whole */
-    check_slice(&(slice_case){.n = 1, .begin = {1}, .end = {3}, .stride = {1},
-                              .out_rank = 2, .out_dims = {2, 4},
+    check_slice(&(slice_case){.n = 1,
+                              .begin = {1},
+                              .end = {3},
+                              .stride = {1},
+                              .out_rank = 2,
+                              .out_dims = {2, 4},
                               .want = {4, 5, 6, 7, 8, 9, 10, 11}});
 }
 
@@ -480,42 +497,88 @@ static void test_slice_negative_stride(void **state)
 {
     (void)state;
     /* rows 2,1; columns 3,1 */
-    check_slice(&(slice_case){.n = 2, .begin = {2, 3}, .end = {0, 0}, .stride = {-1, -2},
-                              .out_rank = 2, .out_dims = {2, 2}, .want = {11, 9, 7, 5}});
+    check_slice(&(slice_case){.n = 2,
+                              .begin = {2, 3},
+                              .end = {0, 0},
+                              .stride = {-1, -2},
+                              .out_rank = 2,
+                              .out_dims = {2, 2},
+                              .want = {11, 9, 7, 5}});
     /* end_mask with negative strides runs to the first element: full reversal */
-    check_slice(&(slice_case){.n = 2, .begin = {2, 3}, .end = {0, 0}, .stride = {-1, -1},
-                              .mask = {0, 3}, .out_rank = 2, .out_dims = {3, 4},
+    check_slice(&(slice_case){.n = 2,
+                              .begin = {2, 3},
+                              .end = {0, 0},
+                              .stride = {-1, -1},
+                              .mask = {0, 3},
+                              .out_rank = 2,
+                              .out_dims = {3, 4},
                               .want = {11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0}});
     /* begin_mask with a negative stride starts at the last element; begin -1 too */
-    check_slice(&(slice_case){.n = 2, .begin = {0, -1}, .end = {1, 1}, .stride = {-1, -3},
-                              .mask = {1}, .out_rank = 2, .out_dims = {1, 1}, .want = {11}});
+    check_slice(&(slice_case){.n = 2,
+                              .begin = {0, -1},
+                              .end = {1, 1},
+                              .stride = {-1, -3},
+                              .mask = {1},
+                              .out_rank = 2,
+                              .out_dims = {1, 1},
+                              .want = {11}});
 }
 
 static void test_slice_shrink_ellipsis_new_axis_offset(void **state)
 {
     (void)state;
     /* shrink row 1 -> [4] */
-    check_slice(&(slice_case){.n = 2, .begin = {1, 0}, .end = {2, 4}, .stride = {1, 1},
-                              .mask = {0, 0, 0, 0, 1}, .out_rank = 1, .out_dims = {4},
+    check_slice(&(slice_case){.n = 2,
+                              .begin = {1, 0},
+                              .end = {2, 4},
+                              .stride = {1, 1},
+                              .mask = {0, 0, 0, 0, 1},
+                              .out_rank = 1,
+                              .out_dims = {4},
                               .want = {4, 5, 6, 7}});
     /* shrink with a negative index: row -1 = 2, end ignored */
-    check_slice(&(slice_case){.n = 2, .begin = {-1, 0}, .end = {0, 4}, .stride = {1, 1},
-                              .mask = {0, 0, 0, 0, 1}, .out_rank = 1, .out_dims = {4},
+    check_slice(&(slice_case){.n = 2,
+                              .begin = {-1, 0},
+                              .end = {0, 4},
+                              .stride = {1, 1},
+                              .mask = {0, 0, 0, 0, 1},
+                              .out_rank = 1,
+                              .out_dims = {4},
                               .want = {8, 9, 10, 11}});
     /* both shrunk: a scalar */
-    check_slice(&(slice_case){.n = 2, .begin = {2, 1}, .end = {3, 2}, .stride = {1, 1},
-                              .mask = {0, 0, 0, 0, 3}, .out_rank = 0, .want = {9}});
+    check_slice(&(slice_case){.n = 2,
+                              .begin = {2, 1},
+                              .end = {3, 2},
+                              .stride = {1, 1},
+                              .mask = {0, 0, 0, 0, 3},
+                              .out_rank = 0,
+                              .want = {9}});
     /* [..., 1:3]: the ellipsis covers the rows */
-    check_slice(&(slice_case){.n = 2, .begin = {0, 1}, .end = {0, 3}, .stride = {1, 1},
-                              .mask = {0, 0, 1}, .out_rank = 2, .out_dims = {3, 2},
+    check_slice(&(slice_case){.n = 2,
+                              .begin = {0, 1},
+                              .end = {0, 3},
+                              .stride = {1, 1},
+                              .mask = {0, 0, 1},
+                              .out_rank = 2,
+                              .out_dims = {3, 2},
                               .want = {1, 2, 5, 6, 9, 10}});
     /* [newaxis, 0:2, :] -> [1,2,4] */
-    check_slice(&(slice_case){.n = 3, .begin = {0, 0, 0}, .end = {0, 2, 0},
-                              .stride = {1, 1, 1}, .mask = {0, 4, 0, 1}, .out_rank = 3,
-                              .out_dims = {1, 2, 4}, .want = {0, 1, 2, 3, 4, 5, 6, 7}});
+    check_slice(&(slice_case){.n = 3,
+                              .begin = {0, 0, 0},
+                              .end = {0, 2, 0},
+                              .stride = {1, 1, 1},
+                              .mask = {0, 4, 0, 1},
+                              .out_rank = 3,
+                              .out_dims = {1, 2, 4},
+                              .want = {0, 1, 2, 3, 4, 5, 6, 7}});
     /* offset: end is relative to begin, rows 1..3, columns 1..3 */
-    check_slice(&(slice_case){.n = 2, .begin = {1, 1}, .end = {2, 2}, .stride = {1, 1},
-                              .mask = {0, 0, 0, 0, 0, 1}, .out_rank = 2, .out_dims = {2, 2},
+    check_slice(&(slice_case){.n = 2,
+                              .begin = {1, 1},
+                              .end = {2, 2},
+                              .stride = {1, 1},
+                              .mask = {0, 0, 0, 0, 0, 1},
+                              .out_rank = 2,
+                              .out_dims = {2, 2},
                               .want = {5, 6, 9, 10}});
 }
 
@@ -524,26 +587,43 @@ static void test_slice_rejects(void **state)
     (void)state;
     float got[12];
     /* stride 0 */
-    assert_int_equal(run_slice(&(slice_case){.n = 2, .end = {3, 4}, .stride = {1, 0},
-                                             .out_rank = 2, .out_dims = {3, 4}}, got),
-                     EDGE_ERANGE);
+    assert_int_equal(
+        run_slice(
+            &(slice_case){
+                .n = 2, .end = {3, 4}, .stride = {1, 0}, .out_rank = 2, .out_dims = {3, 4}},
+            got),
+        EDGE_ERANGE);
     /* shrinking an index past the end */
-    assert_int_equal(run_slice(&(slice_case){.n = 2, .begin = {3, 0}, .end = {4, 4},
-                                             .stride = {1, 1}, .mask = {0, 0, 0, 0, 1},
-                                             .out_rank = 1, .out_dims = {4}}, got),
+    assert_int_equal(run_slice(&(slice_case){.n = 2,
+                                             .begin = {3, 0},
+                                             .end = {4, 4},
+                                             .stride = {1, 1},
+                                             .mask = {0, 0, 0, 0, 1},
+                                             .out_rank = 1,
+                                             .out_dims = {4}},
+                               got),
                      EDGE_ERANGE);
     /* two ellipses */
-    assert_int_equal(run_slice(&(slice_case){.n = 2, .stride = {1, 1}, .mask = {0, 0, 3},
-                                             .out_rank = 2, .out_dims = {3, 4}}, got),
-                     EDGE_ERANGE);
+    assert_int_equal(
+        run_slice(
+            &(slice_case){
+                .n = 2, .stride = {1, 1}, .mask = {0, 0, 3}, .out_rank = 2, .out_dims = {3, 4}},
+            got),
+        EDGE_ERANGE);
     /* the declared output disagrees with the slice */
-    assert_int_equal(run_slice(&(slice_case){.n = 2, .end = {3, 4}, .stride = {1, 2},
-                                             .out_rank = 2, .out_dims = {3, 4}}, got),
-                     EDGE_ESHAPE);
+    assert_int_equal(
+        run_slice(
+            &(slice_case){
+                .n = 2, .end = {3, 4}, .stride = {1, 2}, .out_rank = 2, .out_dims = {3, 4}},
+            got),
+        EDGE_ESHAPE);
     /* more spec entries than dimensions */
-    assert_int_equal(run_slice(&(slice_case){.n = 3, .end = {1, 1, 1}, .stride = {1, 1, 1},
-                                             .out_rank = 2, .out_dims = {1, 1}}, got),
-                     EDGE_ERANGE);
+    assert_int_equal(
+        run_slice(
+            &(slice_case){
+                .n = 3, .end = {1, 1, 1}, .stride = {1, 1, 1}, .out_rank = 2, .out_dims = {1, 1}},
+            got),
+        EDGE_ERANGE);
 }
 
 /* PAD int8 without constant_values pads with the output zero point. */
@@ -609,12 +689,12 @@ static void test_reshape_op_stretch(void **state)
     io(h, 1, (const int32_t[]){0}, 1);
     /* new_shape is a vector: build [3,-1,2] as the options' only field by hand */
     static const uint8_t buf[] = {
-        12, 0, 0, 0,         /* root table at 12 */
-        6, 0, 8, 0, 4, 0, 0, 0, /* vtable at 4: len 6, table size 8, field 0 at +4 */
-        8, 0, 0, 0,          /* table at 12: vtable at 12 - 8 = 4 */
-        4, 0, 0, 0,          /* field 0: vector 4 bytes ahead, at 20 */
-        3, 0, 0, 0,          /* vector length 3 */
-        3, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0,
+        12, 0, 0, 0,                      /* root table at 12 */
+        6,  0, 8, 0, 4,    0,    0,    0, /* vtable at 4: len 6, table size 8, field 0 at +4 */
+        8,  0, 0, 0,                      /* table at 12: vtable at 12 - 8 = 4 */
+        4,  0, 0, 0,                      /* field 0: vector 4 bytes ahead, at 20 */
+        3,  0, 0, 0,                      /* vector length 3 */
+        3,  0, 0, 0, 0xff, 0xff, 0xff, 0xff, 2, 0, 0, 0,
     };
     fb_init(&h->fb, buf, sizeof buf);
     h->n.options = fb_root(&h->fb);

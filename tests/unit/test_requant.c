@@ -17,7 +17,7 @@ static void test_srdhm(void **state)
 {
     (void)state;
     assert_int_equal(edge_srdhm(INT32_MIN, INT32_MIN), INT32_MAX); /* the one overflow */
-    assert_int_equal(edge_srdhm(1 << 30, 1 << 30), 1 << 29);        /* 0.5 * 0.5 */
+    assert_int_equal(edge_srdhm(1 << 30, 1 << 30), 1 << 29);       /* 0.5 * 0.5 */
     /* 3 * 0.5 = 1.5 rounds up; -1.5 rounds toward +inf (gemmlowp nudge) */
     assert_int_equal(edge_srdhm(3, 1 << 30), 2);
     assert_int_equal(edge_srdhm(-3, 1 << 30), -1);

@@ -4,7 +4,9 @@
  * allocators (forwarding to glibc's) and counts calls while a flag is set. It
  * then opens every shared model and some float operator vectors (whose CONV_2D
  * and FULLY_CONNECTED run through OpenBLAS), and counts allocator calls across
- * the first and later invokes: the count must be zero. A control first checks
+ * the first and later invokes: the count must be zero. Generated models of
+ * every operator (int8 and float32) are checked the same way, so the test
+ * means something without the shared data too. A control first checks
  * that the counter does see an allocation. Skipped under AddressSanitizer,
  * which owns the allocator itself. */
 #include <setjmp.h>
@@ -19,6 +21,7 @@
 #include <cmocka.h>
 
 #include "edge/runtime.h"
+#include "opgen.h"
 #include "test_support.h"
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -108,13 +111,10 @@ static void test_counter_sees_allocations(void **state)
     assert_int_equal(stop_counting(), 2);
 }
 
-static void run_without_alloc(const char *path)
+static void invoke_without_alloc(const char *what, edge_model *m)
 {
-    edge_model *m = NULL;
     edge_interp *it = NULL;
     edge_error err = {0};
-    if (edge_model_open(path, NULL, &m, &err))
-        fail_msg("%s: %s", path, err.message);
     assert_int_equal(edge_interp_new(m, &it, &err), 0);
     for (size_t i = 0; i < edge_model_input_count(m); i++) {
         size_t n;
@@ -132,10 +132,45 @@ static void run_without_alloc(const char *path)
         assert_int_equal(edge_interp_invoke(it), 0);
     const long n = stop_counting();
     if (n != 0)
-        fail_msg("%s: %ld allocator calls during invoke", path, n);
-    printf("# %s: 3 invokes, 0 allocator calls\n", path);
+        fail_msg("%s: %ld allocator calls during invoke", what, n);
     edge_interp_free(it);
+}
+
+static void run_without_alloc(const char *path)
+{
+    edge_model *m = NULL;
+    edge_error err = {0};
+    if (edge_model_open(path, NULL, &m, &err))
+        fail_msg("%s: %s", path, err.message);
+    invoke_without_alloc(path, m);
+    printf("# %s: 3 invokes, 0 allocator calls\n", path);
     edge_model_unref(m);
+}
+
+/* Every operator, int8 and float32, on generated models (needs no shared data). */
+static void test_generated_ops_without_alloc(void **state)
+{
+    (void)state;
+    for (size_t k = 0; k < opgen_op_count(); k++) {
+        for (uint32_t seed = 1; seed <= 4; seed++) {
+            opgen_case c;
+            assert_int_equal(opgen_make(opgen_op_name(k), seed, &c), 0);
+            const opgen_model *variants[2] = {&c.q, &c.f};
+            for (int v = 0; v < 2; v++) {
+                edge_model *m = NULL;
+                edge_error err = {0};
+                if (edge_model_open_buffer(variants[v]->file, variants[v]->size, NULL, &m, &err))
+                    fail_msg("%s seed %u: %s", c.op, seed, err.message);
+                char what[96];
+                snprintf(what, sizeof what, "%s seed %u (%s)", c.op, seed, v ? "float32" : "int8");
+                invoke_without_alloc(what, m);
+                edge_model_unref(m);
+            }
+            opgen_case_free(&c);
+        }
+    }
+    printf("# %zu operators x 4 seeds x {int8, float32}: 0 allocator calls in invoke\n",
+           opgen_op_count());
 }
 
 static void test_models_invoke_without_alloc(void **state)
@@ -176,6 +211,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counter_sees_allocations),
+        cmocka_unit_test(test_generated_ops_without_alloc),
         cmocka_unit_test(test_models_invoke_without_alloc),
         cmocka_unit_test(test_float_blas_ops_without_alloc),
     };

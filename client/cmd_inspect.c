@@ -105,6 +105,7 @@ static void print_human(const char *path, const edge_model *m)
             printf(k ? " %d" : "%d", (int)ni.outputs[k]);
         printf(")\n");
     }
+    printf("work per inference: %.4g multiply-accumulates\n", (double)edge_model_macs(m));
     printf("memory:\n");
     printf("  arena bytes     %zu (activations and scratch, per interpreter)\n",
            edge_model_arena_bytes(m));
@@ -173,8 +174,9 @@ static void print_json(const char *path, const edge_model *m)
         edge_model_node_info(m, i, &ni);
         printf("%s{\"op\":\"%s\",\"version\":%d}", i ? "," : "", ni.op_name, (int)ni.version);
     }
-    printf("],\"arena_bytes\":%zu,\"weight_bytes\":%zu,\"prepared_bytes\":%zu}\n",
-           edge_model_arena_bytes(m), edge_model_weight_bytes(m), edge_model_prepared_bytes(m));
+    printf("],\"macs\":%llu,\"arena_bytes\":%zu,\"weight_bytes\":%zu,\"prepared_bytes\":%zu}\n",
+           (unsigned long long)edge_model_macs(m), edge_model_arena_bytes(m),
+           edge_model_weight_bytes(m), edge_model_prepared_bytes(m));
 }
 
 int edgectl_inspect(int argc, char **argv)

@@ -51,16 +51,16 @@ typedef struct edge_node {
     int32_t code;       /* builtin operator code, max(deprecated, builtin) */
     int32_t version;
     int32_t n_in, n_out;
-    const int32_t *in, *out;  /* tensor indices; -1 = absent optional input. In place in
-                               * the file when aligned (operators may share one vector) */
-    bool in_owned, out_owned; /* the lists are malloc'd copies */
-    fb_table options;         /* builtin_options (absent: c == NULL) */
+    const int32_t *in, *out; /* tensor indices (owned copies, never the mapping: the
+                              * file may change after it was checked); -1 = absent */
+    fb_table options;        /* builtin_options (absent: c == NULL) */
     uint8_t options_type;
     const struct edge_op *op;
     void *data;            /* op's prepared data; freed with free() */
     size_t data_bytes;     /* for accounting */
     size_t scratch_bytes;  /* arena scratch needed while this node runs */
     size_t scratch_offset; /* where the plan puts it */
+    uint64_t macs;         /* work per invoke: multiply-accumulates or comparable steps */
 } edge_node;
 
 struct edge_model {
@@ -83,6 +83,7 @@ struct edge_model {
     size_t arena_bytes;
     size_t weight_bytes;
     size_t prepared_bytes;
+    uint64_t macs; /* sum over nodes (saturating) */
 };
 
 /* Arena alignment: every tensor and scratch buffer starts on this boundary. */

@@ -55,6 +55,11 @@ size_t edge_model_prepared_bytes(const edge_model *m)
 {
     return m ? m->prepared_bytes : 0;
 }
+uint64_t edge_model_macs(const edge_model *m)
+{
+    return m ? m->macs : 0;
+}
+
 size_t edge_model_file_bytes(const edge_model *m)
 {
     return m ? m->size : 0;

@@ -29,6 +29,7 @@
 
 #define DEFAULT_MAX_FILE (1ull << 30)
 #define DEFAULT_MAX_ARENA (512ull << 20)
+#define DEFAULT_MAX_MACS 20000000000ull
 
 typedef struct buffer_ref {
     const uint8_t *data;
@@ -306,34 +307,29 @@ static int subgraph_list(parse_ctx *pc, const fb_vec *v, int32_t **out, int32_t 
     return 0;
 }
 
-/* A node's input or output list: validated, then used in place when the file
- * has it 4-byte aligned (as writers do), else copied. */
+/* A node's input or output list, validated and copied: eval indexes tensors
+ * with these, and the mapped file may change under us after it was checked
+ * (a file rewritten in place), so they must not be read from the mapping. */
 static int node_list(parse_ctx *pc, const fb_vec *v, bool allow_absent, const int32_t **out,
-                     bool *owned, int32_t *n, const char *what, int32_t node)
+                     int32_t *n, const char *what, int32_t node)
 {
     edge_model *m = pc->m;
+    int32_t *copy = malloc((v->len ? v->len : 1) * sizeof *copy);
+    if (!copy)
+        return edge__seterr(pc->err, EDGE_ENOMEM, "out of memory");
     for (uint32_t i = 0; i < v->len; i++) {
         const int32_t x = fb_vec_i32(v, i);
-        if ((x < 0 && !(allow_absent && x == -1)) || x >= m->n_tensors)
+        if ((x < 0 && !(allow_absent && x == -1)) || x >= m->n_tensors) {
+            free(copy);
             return edge__seterr(pc->err, EDGE_EFORMAT,
                                 "malformed model file: node %d %s %u is tensor %d, but the "
                                 "subgraph has %d tensors",
                                 (int)node, what, i, (int)x, (int)m->n_tensors);
+        }
+        copy[i] = x;
     }
-    *n = (int32_t)v->len;
-    const uint8_t *data = fb_vec_data(v);
-    if (v->len && data && (uintptr_t)data % sizeof(int32_t) == 0) {
-        *out = (const int32_t *)(const void *)data;
-        *owned = false;
-        return 0;
-    }
-    int32_t *copy = malloc((v->len ? v->len : 1) * sizeof *copy);
-    if (!copy)
-        return edge__seterr(pc->err, EDGE_ENOMEM, "out of memory");
-    for (uint32_t i = 0; i < v->len; i++)
-        copy[i] = fb_vec_i32(v, i);
     *out = copy;
-    *owned = true;
+    *n = (int32_t)v->len;
     return 0;
 }
 
@@ -366,9 +362,9 @@ static int parse_operator(parse_ctx *pc, int32_t oi, const fb_table *ot)
                             "node %d is the custom operator '%s', which is not supported "
                             "(a delegate back end may claim it)",
                             (int)oi, pc->opcodes[opc].custom ? pc->opcodes[opc].custom : "");
-    int rc = node_list(pc, &in, true, &n->in, &n->in_owned, &n->n_in, "input", oi);
+    int rc = node_list(pc, &in, true, &n->in, &n->n_in, "input", oi);
     if (!rc)
-        rc = node_list(pc, &out, false, &n->out, &n->out_owned, &n->n_out, "output", oi);
+        rc = node_list(pc, &out, false, &n->out, &n->n_out, "output", oi);
     return rc;
 }
 
@@ -466,10 +462,8 @@ static void model_free(edge_model *m)
             free((void *)t->data);
     }
     for (int32_t i = 0; m->nodes && i < m->n_nodes; i++) {
-        if (m->nodes[i].in_owned)
-            free((void *)m->nodes[i].in);
-        if (m->nodes[i].out_owned)
-            free((void *)m->nodes[i].out);
+        free((void *)m->nodes[i].in);
+        free((void *)m->nodes[i].out);
         free(m->nodes[i].data);
     }
     free(m->tensors);
@@ -499,6 +493,16 @@ static int model_finish(edge_model *m, const edge_model_options *opt, edge_model
         m->opt = *opt;
     if (!m->opt.max_arena_bytes)
         m->opt.max_arena_bytes = DEFAULT_MAX_ARENA;
+    if (!m->opt.max_macs)
+        m->opt.max_macs = DEFAULT_MAX_MACS;
+    if (!m->opt.max_file_bytes)
+        m->opt.max_file_bytes = DEFAULT_MAX_FILE;
+    if (m->size > m->opt.max_file_bytes) {
+        const size_t size = m->size, limit = m->opt.max_file_bytes;
+        model_free(m);
+        return edge__seterr(err, EDGE_ELIMIT, "the model is %zu bytes, over the %zu byte limit",
+                            size, limit);
+    }
     int rc = edge__model_parse(m, err);
     if (!rc)
         rc = edge__graph_build(m, err);

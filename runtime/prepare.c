@@ -11,6 +11,7 @@
 
 #include "cpu_op.h"
 #include "model.h"
+#include "tflite_schema.h"
 
 static const char *op_label(int32_t code)
 {
@@ -56,6 +57,58 @@ static int unsupported(const edge_model *m, const edge_node *n, edge_error *err)
                         (int)n->file_index, op_label(n->code), (int)n->code, node_type(m, n));
 }
 
+static uint64_t mul_sat(uint64_t a, uint64_t b)
+{
+    uint64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? UINT64_MAX : r;
+}
+
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+    return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static uint64_t tensor_count(const edge_model *m, const int32_t *idx, int32_t n)
+{
+    uint64_t c = 0;
+    for (int32_t k = 0; k < n; k++)
+        if (idx[k] >= 0)
+            c = add_sat(c, m->tensors[idx[k]].count);
+    return c;
+}
+
+/* Work of one prepared node: for the weight operators, output elements times the
+ * weights each output reads (filter elements per output channel); for pools,
+ * output elements times the window; otherwise every element in and out once. */
+static uint64_t node_macs(const edge_model *m, const edge_node *n)
+{
+    const uint64_t in = tensor_count(m, n->in, n->n_in);
+    const uint64_t out = tensor_count(m, n->out, n->n_out);
+    const edge_tensor *w = n->n_in > 1 && n->in[1] >= 0 ? &m->tensors[n->in[1]] : NULL;
+    uint64_t per = 1;
+    switch (n->code) {
+    case TFL_BUILTIN_CONV_2D:
+    case TFL_BUILTIN_DEPTHWISE_CONV_2D:
+    case TFL_BUILTIN_FULLY_CONNECTED: {
+        if (!w || w->rank < 1)
+            break;
+        const int axis = n->code == TFL_BUILTIN_DEPTHWISE_CONV_2D ? w->rank - 1 : 0;
+        per = w->dims[axis] > 0 ? w->count / (uint64_t)w->dims[axis] : 1;
+        break;
+    }
+    case TFL_BUILTIN_AVERAGE_POOL_2D:
+    case TFL_BUILTIN_MAX_POOL_2D: {
+        enum { POOL_FILTER_W = 3, POOL_FILTER_H = 4 };
+        const int32_t fw = fb_i32(&n->options, POOL_FILTER_W, 1);
+        const int32_t fh = fb_i32(&n->options, POOL_FILTER_H, 1);
+        per = mul_sat(fw > 0 ? (uint64_t)fw : 1, fh > 0 ? (uint64_t)fh : 1);
+        break;
+    }
+    default: return add_sat(in, out);
+    }
+    return add_sat(in, mul_sat(out, per));
+}
+
 static int prepare_node(edge_model *m, edge_node *n, edge_error *err)
 {
     const edge_op *op = edge_cpu_find_op(n->code);
@@ -86,6 +139,14 @@ static int prepare_node(edge_model *m, edge_node *n, edge_error *err)
                             (int)n->file_index, op_label(n->code), (int)n->version,
                             m->fb.why ? m->fb.why : "bad data", m->fb.at);
     m->prepared_bytes += n->data_bytes;
+    n->macs = node_macs(m, n);
+    m->macs = add_sat(m->macs, n->macs);
+    if (m->macs > m->opt.max_macs)
+        return edge__seterr(err, EDGE_ELIMIT,
+                            "node %d (%s): the model needs more than %.3g multiply-accumulates "
+                            "per inference, over the limit of %.3g",
+                            (int)n->file_index, op_label(n->code), (double)m->macs,
+                            (double)m->opt.max_macs);
     return 0;
 }
 

@@ -49,6 +49,9 @@ typedef struct edge_interp edge_interp;
 typedef struct edge_model_options {
     size_t max_file_bytes;  /* default 1 GiB */
     size_t max_arena_bytes; /* default 512 MiB: activations of one interpreter */
+    /* default 2e10: work per inference, in multiply-accumulates (or comparable
+     * elementary steps for other operators); bounds how long one invoke can take. */
+    uint64_t max_macs;
 } edge_model_options;
 
 /* One tensor as the model declares it. Pointers stay valid while the model lives. */
@@ -105,6 +108,8 @@ EDGE_API size_t edge_model_weight_bytes(const edge_model *m);
 /* Bytes allocated once per model version for prepared data (multipliers, packed weights). */
 EDGE_API size_t edge_model_prepared_bytes(const edge_model *m);
 EDGE_API size_t edge_model_file_bytes(const edge_model *m);
+/* Work per inference, in multiply-accumulates (see edge_model_options.max_macs). */
+EDGE_API uint64_t edge_model_macs(const edge_model *m);
 EDGE_API const char *edge_model_description(const edge_model *m);
 
 /* An interpreter holds a reference on its model. */

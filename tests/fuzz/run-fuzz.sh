@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# tests/fuzz/run-fuzz.sh [SECONDS] - build the libFuzzer harness with clang (library
+# instrumented, ASan+UBSan) and fuzz the model loader and interpreter for SECONDS
+# (default 60), seeded with every shared model and operator vector. A crash
+# leaves its input in build-fuzz/artifacts/ and fails the script.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+secs=${1:-60}
+shared=${EDGE_SHARED_DIR:-../shared}
+[[ -d build-fuzz ]] || CC=clang meson setup build-fuzz -Db_sanitize=address,undefined \
+    -Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link >/dev/null
+ninja -C build-fuzz tests/fuzz_model >/dev/null
+corpus=$(mktemp -d)
+trap 'rm -rf "$corpus"' EXIT
+for d in "$shared"/models/*/ "$shared"/ops/*/; do
+    [[ -f "$d/model.tflite" ]] && cp "$d/model.tflite" "$corpus/$(basename "$d").tflite"
+done
+mkdir -p build-fuzz/artifacts
+echo "fuzzing the model loader for ${secs}s over $(ls "$corpus" | wc -l) seed files"
+build-fuzz/tests/fuzz_model -max_total_time="$secs" -max_len=400000 -timeout=10 \
+    -rss_limit_mb=4096 -print_final_stats=1 -artifact_prefix=build-fuzz/artifacts/ \
+    "$corpus" 2>&1 | grep -E "^(Done|stat::number_of_executed_units|stat::new_units|==[0-9]+==ERROR|SUMMARY|artifact)" || true
+if ls build-fuzz/artifacts/* >/dev/null 2>&1; then
+    echo "fuzz_model found a failing input: build-fuzz/artifacts/" >&2
+    exit 1
+fi

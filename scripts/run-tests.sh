@@ -5,6 +5,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
-[[ -d build ]] || meson setup build -Dwerror=true >/dev/null
+if [[ -d build ]]; then
+    meson configure build -Dtests=enabled -Dwerror=true >/dev/null   # e.g. after run-demo.sh
+else
+    meson setup build -Dtests=enabled -Dwerror=true >/dev/null
+fi
 ninja -C build
 meson test -C build --print-errorlogs --num-processes 2 "$@"

@@ -1,0 +1,649 @@
+/* daemon/config.c - edged's configuration: one table of options.
+ *
+ * Owns: the option table (section, key, command-line name, type, bounds,
+ * default, whether SIGHUP applies it, help text) and everything derived from
+ * it: the defaults, reading an INI file through inih with "FILE:LINE: [section]
+ * key: what is wrong" messages, command-line overrides, rendering a commented
+ * INI file (conf/edged.conf is the rendering of the defaults, so the example
+ * cannot drift from the code) and applying a re-read file on SIGHUP.
+ * Does not own: what the options mean to the modules that use them.
+ *
+ * The file is parsed into a copy and committed only when every line is good:
+ * the first unknown key, unknown section or bad value stops the load. */
+#include <assert.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ini.h>
+
+#include "daemon.h"
+
+typedef enum {
+    OPT_STRING, /* free text (bounds: length) */
+    OPT_PATH,   /* a file system path (bounds: length) */
+    OPT_UINT,   /* decimal integer */
+    OPT_BYTES,  /* decimal integer with an optional K, M, G or T suffix (powers of 1024) */
+    OPT_MODE,   /* octal file mode */
+    OPT_LEVEL,  /* log level name */
+} opt_type;
+
+typedef struct opt {
+    const char *section;
+    const char *key;
+    const char *cli; /* dm_config_set / command-line name, or NULL */
+    opt_type type;
+    size_t off, size;  /* the dm_config field */
+    uint64_t min, max; /* value range; length range for strings */
+    const char *def;   /* the default, in the file's syntax */
+    bool live;         /* a SIGHUP applies a new value */
+    const char *help;
+} opt;
+
+#define FIELD(f) offsetof(dm_config, f), sizeof(((dm_config *)0)->f)
+#define KIB 1024ull
+#define MIB (1024ull * KIB)
+#define GIB (1024ull * MIB)
+#define TIB (1024ull * GIB)
+
+/* Longest path bind(2) accepts in sockaddr_un.sun_path (108 bytes with the NUL). */
+#define SOCKET_PATH_MAX 107
+
+static const opt options[] = {
+    {"server", "socket", "socket", OPT_PATH, FIELD(socket_path), 1, SOCKET_PATH_MAX,
+     "/run/edged/edged.sock", false,
+     "Unix socket serving HTTP/1.1 and the Open Inference Protocol v2. Its folder must exist. "
+     "Not used when systemd passes a listening socket (socket activation)."},
+    {"server", "socket_mode", NULL, OPT_MODE, FIELD(socket_mode), 0, 0777, "0660", false,
+     "Permissions of the socket file, in octal. A client needs write permission to connect."},
+    {"server", "admin_group", NULL, OPT_STRING, FIELD(admin_group), 0, 63, "", true,
+     "Group whose members may use the admin endpoints (/v2/repository: index, load, unload). "
+     "Root always may. Empty: root only."},
+    {"server", "max_connections", NULL, OPT_UINT, FIELD(max_connections), 1, 65536, "256", true,
+     "Connections served at once; a connection beyond this is closed at once."},
+    {"server", "idle_timeout_ms", NULL, OPT_UINT, FIELD(idle_timeout_ms), 10, 86400000, "30000",
+     true,
+     "A connection that sends nothing for this long (milliseconds), or trickles a request "
+     "slower than that, is closed."},
+    {"server", "max_header_bytes", NULL, OPT_BYTES, FIELD(max_header_bytes), 1 * KIB, 1 * MIB,
+     "16K", true, "Largest request line plus headers; a larger request is refused."},
+    {"server", "max_body_bytes", NULL, OPT_BYTES, FIELD(max_body_bytes), 1 * KIB, 4 * GIB, "64M",
+     true,
+     "Largest request body (JSON, or JSON plus binary tensor data); a larger request is "
+     "refused with 413."},
+    {"server", "drain_timeout_ms", NULL, OPT_UINT, FIELD(drain_timeout_ms), 0, 3600000, "10000",
+     true,
+     "On SIGTERM or SIGINT edged stops accepting, answers every admitted request and exits 0. "
+     "If requests are still running after this long (milliseconds), it exits 1."},
+    {"models", "repository", "models", OPT_PATH, FIELD(models_dir), 1, 255, "/var/lib/edged/models",
+     false,
+     "The model repository: NAME.tflite (served as version 1) or NAME/VERSION/model.tflite "
+     "(numeric versions; the newest is the default). Names: 1 to 64 characters of A-Z a-z 0-9 "
+     "_ . -"},
+    {"models", "max_arena_bytes", NULL, OPT_BYTES, FIELD(max_arena_bytes), 4 * KIB, 1 * TIB, "512M",
+     false,
+     "Largest activation arena of one interpreter (each worker has one per model version); a "
+     "model that needs more fails to load."},
+    {"scheduler", "workers", "workers", OPT_UINT, FIELD(workers), 0, 1024, "0", false,
+     "Worker threads running inferences. 0: one per online CPU."},
+    {"scheduler", "queue_depth", NULL, OPT_UINT, FIELD(queue_depth), 1, 65536, "64", false,
+     "Requests waiting per model. When a model's queue is full, a new request is answered at "
+     "once with 429 (busy)."},
+    {"scheduler", "default_timeout_ms", NULL, OPT_UINT, FIELD(default_timeout_ms), 0, 3600000, "0",
+     true,
+     "Deadline of a request without a timeout parameter (milliseconds). A request that has "
+     "not started by its deadline is answered with 504. 0: no deadline."},
+    {"log", "level", "log-level", OPT_LEVEL, FIELD(log_level), 0, 0, "info", true,
+     "error, warn, info or debug. At info edged logs start, stop, reloads, model loads and "
+     "every problem; nothing per request."},
+};
+
+#define N_OPTIONS (sizeof options / sizeof options[0])
+
+static const char *const sections[] = {"server", "models", "scheduler", "log"};
+#define N_SECTIONS (sizeof sections / sizeof sections[0])
+
+/* ------------------------------------------------------------ values */
+
+static uint64_t get_uint(const opt *o, const dm_config *c)
+{
+    const char *p = (const char *)c + o->off;
+    if (o->size == sizeof(uint64_t)) {
+        uint64_t v;
+        memcpy(&v, p, sizeof v);
+        return v;
+    }
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static void set_uint(const opt *o, dm_config *c, uint64_t v)
+{
+    char *p = (char *)c + o->off;
+    if (o->size == sizeof(uint64_t)) {
+        memcpy(p, &v, sizeof v);
+    } else {
+        const uint32_t w = (uint32_t)v; /* the bounds keep V in range */
+        memcpy(p, &w, sizeof w);
+    }
+}
+
+/* A size as the file would say it: the largest suffix that is exact. */
+static void format_bytes(uint64_t v, char *buf, size_t len)
+{
+    static const struct {
+        uint64_t unit;
+        char suffix;
+    } units[] = {{TIB, 'T'}, {GIB, 'G'}, {MIB, 'M'}, {KIB, 'K'}};
+    for (size_t i = 0; v && i < sizeof units / sizeof units[0]; i++)
+        if (v % units[i].unit == 0) {
+            snprintf(buf, len, "%llu%c", (unsigned long long)(v / units[i].unit), units[i].suffix);
+            return;
+        }
+    snprintf(buf, len, "%llu", (unsigned long long)v);
+}
+
+static void format_value(const opt *o, const dm_config *c, char *buf, size_t len)
+{
+    const char *p = (const char *)c + o->off;
+    switch (o->type) {
+    case OPT_STRING:
+    case OPT_PATH: snprintf(buf, len, "%s", p); break;
+    case OPT_UINT: snprintf(buf, len, "%llu", (unsigned long long)get_uint(o, c)); break;
+    case OPT_BYTES: format_bytes(get_uint(o, c), buf, len); break;
+    case OPT_MODE: snprintf(buf, len, "%04llo", (unsigned long long)get_uint(o, c)); break;
+    case OPT_LEVEL: {
+        static const char *const names[] = {"error", "warn", "info", "debug"};
+        const int l = c->log_level;
+        snprintf(buf, len, "%s", l >= 0 && l <= DM_LOG_DEBUG ? names[l] : "?");
+        break;
+    }
+    }
+}
+
+/* What a good value looks like, for messages (BRIEF: for the file's comments,
+ * whose head explains the size suffixes). */
+static void describe_range(const opt *o, bool brief, char *buf, size_t len)
+{
+    char lo[32], hi[32];
+    switch (o->type) {
+    case OPT_STRING:
+    case OPT_PATH: snprintf(buf, len, "at most %llu characters", (unsigned long long)o->max); break;
+    case OPT_UINT:
+        snprintf(buf, len, "an integer from %llu to %llu", (unsigned long long)o->min,
+                 (unsigned long long)o->max);
+        break;
+    case OPT_BYTES:
+        format_bytes(o->min, lo, sizeof lo);
+        format_bytes(o->max, hi, sizeof hi);
+        snprintf(buf, len, "a size from %s to %s%s", lo, hi,
+                 brief ? "" : " (bytes, or with a K, M, G or T suffix)");
+        break;
+    case OPT_MODE:
+        snprintf(buf, len, "an octal mode from 0000 to %04llo, such as 0660",
+                 (unsigned long long)o->max);
+        break;
+    case OPT_LEVEL: snprintf(buf, len, "error, warn, info or debug"); break;
+    }
+}
+
+/* Digits only (no sign, no blanks): strtoull alone accepts " -1". */
+static int parse_digits(const char *s, int base, uint64_t *out, const char **end)
+{
+    const char *p = s;
+    while ((base == 8 && *p >= '0' && *p <= '7') || (base == 10 && *p >= '0' && *p <= '9'))
+        p++;
+    if (p == s)
+        return -1;
+    errno = 0;
+    char *e;
+    const unsigned long long v = strtoull(s, &e, base);
+    if (errno == ERANGE || e != p)
+        return -2;
+    *out = v;
+    *end = p;
+    return 0;
+}
+
+static int byte_suffix(const char *s, uint64_t *mult)
+{
+    static const char letters[] = "KMGT";
+    if (!*s) {
+        *mult = 1;
+        return 0;
+    }
+    const char *l = strchr(letters, *s >= 'a' && *s <= 'z' ? *s - 'a' + 'A' : *s);
+    if (!l || !*l || (s[1] && strcmp(s + 1, "iB") != 0 && strcmp(s + 1, "B") != 0))
+        return -1;
+    *mult = 1;
+    for (const char *p = letters; p <= l; p++)
+        *mult *= 1024;
+    return 0;
+}
+
+/* The value of a numeric option, or -1 with MSG. */
+static int parse_number(const opt *o, const char *value, uint64_t *out, char *msg, size_t len)
+{
+    char range[128];
+    describe_range(o, false, range, sizeof range);
+    const char *hint = strstr(value, " #") ? " (a comment goes on its own line, or after ';')" : "";
+    uint64_t v, mult = 1;
+    const char *end;
+    const int rc = parse_digits(value, o->type == OPT_MODE ? 8 : 10, &v, &end);
+    const bool bad_tail =
+        rc == 0 && (o->type == OPT_BYTES ? byte_suffix(end, &mult) != 0 : *end != '\0');
+    if (rc == -1 || bad_tail) {
+        snprintf(msg, len, "'%s' is not %s; expected %s%s", value,
+                 o->type == OPT_MODE ? "an octal mode" : "a number", range, hint);
+        return -1;
+    }
+    if (rc == -2 || (mult > 1 && v > UINT64_MAX / mult) || v * mult < o->min || v * mult > o->max) {
+        snprintf(msg, len, "%s is out of range; expected %s", value, range);
+        return -1;
+    }
+    *out = v * mult;
+    return 0;
+}
+
+static int parse_string(const opt *o, const char *value, dm_config *c, char *msg, size_t len)
+{
+    size_t n = strlen(value);
+    if (n >= 2 && value[0] == '"' && value[n - 1] == '"') { /* "quoted" */
+        value++;
+        n -= 2;
+    }
+    if (n < o->min) {
+        snprintf(msg, len, "must not be empty");
+        return -1;
+    }
+    if (n > o->max || n >= o->size) {
+        snprintf(msg, len, "is too long (%zu characters; at most %llu)", n,
+                 (unsigned long long)o->max);
+        return -1;
+    }
+    char *dst = (char *)c + o->off;
+    memset(dst, 0, o->size);
+    memcpy(dst, value, n);
+    dst[n] = '\0';
+    return 0;
+}
+
+/* Set option O of C from VALUE, or return -1 with MSG (what is wrong, no location). */
+static int parse_value(const opt *o, const char *value, dm_config *c, char *msg, size_t len)
+{
+    switch (o->type) {
+    case OPT_STRING:
+    case OPT_PATH: return parse_string(o, value, c, msg, len);
+    case OPT_LEVEL: {
+        const int l = dm_log_parse_level(value);
+        if (l < 0) {
+            snprintf(msg, len, "'%s' is not a log level; expected error, warn, info or debug",
+                     value);
+            return -1;
+        }
+        c->log_level = l;
+        return 0;
+    }
+    case OPT_UINT:
+    case OPT_BYTES:
+    case OPT_MODE: {
+        uint64_t v;
+        if (parse_number(o, value, &v, msg, len))
+            return -1;
+        set_uint(o, c, v);
+        return 0;
+    }
+    }
+    snprintf(msg, len, "unknown option type");
+    return -1;
+}
+
+/* ------------------------------------------------------------ the table */
+
+static const opt *find_option(const char *section, const char *key)
+{
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (strcmp(options[i].section, section) == 0 && strcmp(options[i].key, key) == 0)
+            return &options[i];
+    return NULL;
+}
+
+static bool known_section(const char *name)
+{
+    for (size_t i = 0; i < N_SECTIONS; i++)
+        if (strcmp(sections[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* "socket, socket_mode, ..." for messages. */
+static void list_keys(const char *section, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < N_OPTIONS && used < len; i++)
+        if (strcmp(options[i].section, section) == 0) {
+            const int n =
+                snprintf(buf + used, len - used, "%s%s", used ? ", " : "", options[i].key);
+            used += n > 0 ? (size_t)n : 0;
+        }
+}
+
+void dm_config_defaults(dm_config *c)
+{
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        char msg[256];
+        const int rc = parse_value(&options[i], options[i].def, c, msg, sizeof msg);
+        assert(rc == 0 && "every default in the table parses");
+        (void)rc;
+    }
+}
+
+bool dm_config_option(size_t i, const char **section, const char **key, bool *live)
+{
+    if (i >= N_OPTIONS)
+        return false;
+    if (section)
+        *section = options[i].section;
+    if (key)
+        *key = options[i].key;
+    if (live)
+        *live = options[i].live;
+    return true;
+}
+
+/* ------------------------------------------------------------ the INI file */
+
+typedef struct load_ctx {
+    dm_config *c;
+    const char *path;
+    FILE *f;
+    int line;
+    bool failed;
+    char *err;
+    size_t len;
+} load_ctx;
+
+static void load_fail(load_ctx *x, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* "FILE:LINE: WHAT: message" */
+static void load_fail(load_ctx *x, const char *what, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    snprintf(x->err, x->len, "%s:%d: %s: %s", x->path, x->line, what, msg);
+    x->failed = true;
+}
+
+/* A "[name]" line: known section, or fail. */
+static void check_section_line(load_ctx *x, const char *s)
+{
+    const char *close = strchr(s, ']');
+    if (!close) {
+        char what[80];
+        snprintf(what, sizeof what, "%.*s", (int)strcspn(s, "\r\n"), s);
+        load_fail(x, what, "a section header needs a closing ']'");
+        return;
+    }
+    const char *b = s + 1;
+    while (*b == ' ' || *b == '\t')
+        b++;
+    size_t n = (size_t)(close - b);
+    while (n && (b[n - 1] == ' ' || b[n - 1] == '\t'))
+        n--;
+    char name[64];
+    snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), b);
+    if (!known_section(name)) {
+        char what[80];
+        snprintf(what, sizeof what, "[%s]", name);
+        load_fail(x, what, "unknown section (sections: server, models, scheduler, log)");
+    }
+}
+
+/* Line classification inih would otherwise report only as a line number. */
+static void check_line(load_ctx *x, const char *s)
+{
+    if (!*s || *s == '\n' || *s == '\r' || *s == '#' || *s == ';')
+        return;
+    if (*s == '[') {
+        check_section_line(x, s);
+        return;
+    }
+    if (!strpbrk(s, "=:")) {
+        char what[64];
+        snprintf(what, sizeof what, "'%.*s'", (int)strcspn(s, "\r\n"), s);
+        load_fail(x, what, "syntax error: expected 'key = value', '[section]' or a comment");
+    }
+}
+
+/* inih's line reader: counts lines (for messages), refuses lines longer than
+ * inih's buffer, and strips indentation (so an indented line is never taken as
+ * the continuation of the previous value). */
+static char *read_line(char *buf, int num, void *stream)
+{
+    load_ctx *x = stream;
+    if (x->failed || !fgets(buf, num, x->f))
+        return NULL;
+    x->line++;
+    size_t n = strlen(buf);
+    if (n + 1 == (size_t)num && buf[n - 1] != '\n' && !feof(x->f)) {
+        load_fail(x, "line", "too long (at most %d characters)", num - 2);
+        return NULL;
+    }
+    const size_t lead = strspn(buf, " \t");
+    memmove(buf, buf + lead, n - lead + 1);
+    check_line(x, buf);
+    return x->failed ? NULL : buf;
+}
+
+static int on_value(void *user, const char *section, const char *key, const char *value)
+{
+    load_ctx *x = user;
+    if (x->failed)
+        return 1;
+    char what[160], msg[400];
+    snprintf(what, sizeof what, "[%s] %s", section, key);
+    const opt *o = find_option(section, key);
+    if (!o && !*section) {
+        for (size_t i = 0; i < N_OPTIONS; i++)
+            if (strcmp(options[i].key, key) == 0) {
+                load_fail(x, key, "option outside a section; it belongs under [%s]",
+                          options[i].section);
+                return 0;
+            }
+        load_fail(x, key, "unknown key outside a section");
+        return 0;
+    }
+    if (!o) {
+        char keys[400];
+        list_keys(section, keys, sizeof keys);
+        load_fail(x, what, "unknown key (keys in [%s]: %s)", section, keys);
+        return 0;
+    }
+    if (parse_value(o, value, x->c, msg, sizeof msg)) {
+        load_fail(x, what, "%s", msg);
+        return 0;
+    }
+    return 1;
+}
+
+int dm_config_load(dm_config *c, const char *path, bool required, char *err, size_t len)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (errno == ENOENT && !required)
+            return 0;
+        snprintf(err, len, "%s: cannot read the configuration: %s", path, strerror(errno));
+        return -1;
+    }
+    dm_config next = *c;
+    load_ctx x = {.c = &next, .path = path, .f = f, .err = err, .len = len};
+    const int rc = ini_parse_stream(read_line, &x, on_value, &x);
+    const bool read_error = ferror(f) != 0;
+    fclose(f);
+    if (x.failed)
+        return -1;
+    if (read_error) {
+        snprintf(err, len, "%s:%d: read error", path, x.line);
+        return -1;
+    }
+    if (rc == -2) {
+        snprintf(err, len, "%s: out of memory while parsing", path);
+        return -1;
+    }
+    if (rc != 0) {
+        snprintf(err, len, "%s:%d: syntax error", path, rc);
+        return -1;
+    }
+    *c = next;
+    return 0;
+}
+
+/* ------------------------------------------------------------ overrides */
+
+static const opt *find_override(const char *key)
+{
+    char norm[96];
+    snprintf(norm, sizeof norm, "%s", key);
+    for (size_t i = 0; i < N_OPTIONS; i++)
+        if (options[i].cli && strcmp(options[i].cli, key) == 0)
+            return &options[i];
+    for (char *p = norm; *p; p++)
+        if (*p == '-')
+            *p = '_';
+    /* "section.key" or a bare key */
+    const char *dot = strchr(norm, '.');
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const opt *o = &options[i];
+        if (dot ? (strlen(o->section) == (size_t)(dot - norm) &&
+                   strncmp(o->section, norm, (size_t)(dot - norm)) == 0 &&
+                   strcmp(o->key, dot + 1) == 0)
+                : strcmp(o->key, norm) == 0)
+            return o;
+    }
+    return NULL;
+}
+
+int dm_config_set(dm_config *c, const char *key, const char *value, char *err, size_t len)
+{
+    const opt *o = find_override(key);
+    if (!o) {
+        snprintf(err, len, "--%s: unknown option", key);
+        return -1;
+    }
+    char msg[400];
+    dm_config next = *c;
+    if (parse_value(o, value, &next, msg, sizeof msg)) {
+        snprintf(err, len, "--%s: %s", key, msg);
+        return -1;
+    }
+    *c = next;
+    return 0;
+}
+
+/* ------------------------------------------------------------ rendering */
+
+static const char file_head[] =
+    "# edged.conf: configuration of edged, the inference daemon (INI syntax).\n"
+    "#\n"
+    "# Generated from the option table in daemon/config.c; regenerate with\n"
+    "#   edged --config /dev/null --print-config > conf/edged.conf\n"
+    "# Every option is listed with its help and its default. A commented-out line\n"
+    "# shows the default: remove the '#' to change the value. Comments are lines\n"
+    "# starting with '#' or ';' (or ';' after a value). Sizes take a K, M, G or T\n"
+    "# suffix (powers of 1024); times are in milliseconds.\n"
+    "# The command line overrides this file: --socket, --models, --workers,\n"
+    "# --log-level. On SIGHUP (systemctl reload edged) edged re-reads this file and\n"
+    "# rescans the model repository; an option that takes a restart keeps its\n"
+    "# value until edged restarts.\n";
+
+/* HELP as "# " lines of at most 80 columns. */
+static void put_wrapped(FILE *f, const char *help)
+{
+    const char *p = help;
+    while (*p) {
+        size_t take = strlen(p);
+        if (take > 78) {
+            take = 78;
+            while (take > 0 && p[take] != ' ')
+                take--;
+            if (take == 0)
+                take = strcspn(p, " ");
+        }
+        fprintf(f, "# %.*s\n", (int)take, p);
+        p += take;
+        while (*p == ' ')
+            p++;
+    }
+}
+
+static void put_option(FILE *f, const opt *o, const dm_config *c, const dm_config *defaults)
+{
+    char value[300], def[300], range[128];
+    format_value(o, c, value, sizeof value);
+    format_value(o, defaults, def, sizeof def);
+    describe_range(o, true, range, sizeof range);
+    fputc('\n', f);
+    put_wrapped(f, o->help);
+    fprintf(f, "# Value: %s. %s.\n", range,
+            o->live ? "SIGHUP applies a change" : "Takes a restart");
+    fprintf(f, "%s%s =%s%s\n", strcmp(value, def) == 0 ? "#" : "", o->key, value[0] ? " " : "",
+            value);
+}
+
+char *dm_config_render(const dm_config *c, size_t *len)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    if (!f)
+        return NULL;
+    dm_config defaults;
+    dm_config_defaults(&defaults);
+    fputs(file_head, f);
+    for (size_t s = 0; s < N_SECTIONS; s++) {
+        fprintf(f, "\n[%s]\n", sections[s]);
+        for (size_t i = 0; i < N_OPTIONS; i++)
+            if (strcmp(options[i].section, sections[s]) == 0)
+                put_option(f, &options[i], c, &defaults);
+    }
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    if (len)
+        *len = size;
+    return buf;
+}
+
+int dm_config_reload(dm_config *cur, const dm_config *next)
+{
+    int changed = 0;
+    for (size_t i = 0; i < N_OPTIONS; i++) {
+        const opt *o = &options[i];
+        char was[300], now[300];
+        format_value(o, cur, was, sizeof was);
+        format_value(o, next, now, sizeof now);
+        if (strcmp(was, now) == 0)
+            continue;
+        changed++;
+        if (o->live) {
+            memcpy((char *)cur + o->off, (const char *)next + o->off, o->size);
+            dm_log(DM_LOG_INFO, "config: [%s] %s changed from '%s' to '%s'", o->section, o->key,
+                   was, now);
+        } else {
+            dm_log(DM_LOG_WARN,
+                   "config: [%s] %s changed to '%s' but takes a restart; keeping '%s' until then",
+                   o->section, o->key, now, was);
+        }
+    }
+    return changed;
+}

@@ -1,0 +1,218 @@
+/* daemon/daemon.h - the edged daemon's internal interfaces (one header, read first).
+ *
+ * Owns: the contracts between the daemon's modules:
+ *   config.c    one table of options (types, bounds, defaults), INI via inih, CLI overrides
+ *   log.c       leveled logging to stderr (journald), one line per problem
+ *   registry.c  model repository: NAME.tflite and NAME/VERSION/model.tflite, versions
+ *   sched.c     bounded per-model queues, priorities, deadlines, fairness, worker threads,
+ *               completions back to the loop through uv_async
+ *   http.c      Unix-socket HTTP/1.1 connections (http-parser), limits, keep-alive, pipelining
+ *   oip.c       Open Inference Protocol v2 endpoints over http.c (JSON via jansson)
+ *   metrics.c   counters and histograms, Prometheus text
+ *   main.c      start, signals (drain on SIGTERM/SIGINT, reload on SIGHUP), the loop
+ * Threads: the loop thread owns every fd and every module's state except what
+ * sched.c hands to workers (a request, read-only model version, the worker's
+ * own interpreters). Only sched.c touches the queues, under its mutex.
+ * Does not own inference (libedge). */
+#ifndef EDGED_DAEMON_H
+#define EDGED_DAEMON_H
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <uv.h>
+
+#include "edge/runtime.h"
+
+/* ---------------------------------------------------------------- log.c */
+typedef enum { DM_LOG_ERROR = 0, DM_LOG_WARN, DM_LOG_INFO, DM_LOG_DEBUG } dm_log_level;
+void dm_log_set_level(dm_log_level l);
+dm_log_level dm_log_get_level(void);
+/* "error", "warn", "info", "debug" -> level; -1 if unknown. */
+int dm_log_parse_level(const char *s);
+/* One line to stderr with a "<N>" syslog prefix journald understands. Thread safe. */
+void dm_log(dm_log_level l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---------------------------------------------------------------- config.c */
+typedef struct dm_config {
+    char socket_path[256]; /* [server] socket */
+    uint32_t socket_mode;  /* [server] socket_mode (octal in the file) */
+    char admin_group[64];  /* [server] admin_group ("" = root only) */
+    uint32_t max_connections;
+    uint32_t idle_timeout_ms;
+    uint32_t max_header_bytes;
+    uint64_t max_body_bytes;
+    char models_dir[256];        /* [models] repository */
+    uint32_t workers;            /* [scheduler] workers, 0 = one per online CPU */
+    uint32_t queue_depth;        /* [scheduler] per model */
+    uint32_t default_timeout_ms; /* [scheduler] 0 = none */
+    uint32_t drain_timeout_ms;   /* [server] bound on the SIGTERM drain */
+    uint64_t max_arena_bytes;    /* [models] per interpreter */
+    int log_level;               /* [log] level */
+} dm_config;
+
+/* Defaults from the option table. */
+void dm_config_defaults(dm_config *c);
+/* Read an INI file over C. Unknown section/key or bad value: returns -1 with
+ * "FILE:LINE: [section] key: what is wrong" in ERR. A missing file is an error
+ * only when REQUIRED. */
+int dm_config_load(dm_config *c, const char *path, bool required, char *err, size_t len);
+/* Apply one override "key" (e.g. "socket", "models", "workers", "log-level"). */
+int dm_config_set(dm_config *c, const char *key, const char *value, char *err, size_t len);
+/* Option I of the table (false past the end). LIVE: a SIGHUP applies a new
+ * value; otherwise it takes a restart. */
+bool dm_config_option(size_t i, const char **section, const char **key, bool *live);
+/* C as a commented INI file (malloc'd, *len bytes): every option with its help;
+ * options at their default are commented out. conf/edged.conf is the defaults. */
+char *dm_config_render(const dm_config *c, size_t *len);
+/* SIGHUP: copy NEXT's live options into CUR; a changed option that needs a
+ * restart is logged and kept. Returns the number of options that changed. */
+int dm_config_reload(dm_config *cur, const dm_config *next);
+
+/* ---------------------------------------------------------------- registry.c */
+/* One loaded model version: immutable, reference counted; a request holds a
+ * reference from admission to reply. ref/unref are thread safe (a worker's
+ * interpreter cache holds references too and may drop the last one). */
+typedef struct dm_version {
+    atomic_int refs;
+    atomic_bool retired; /* left its entry (unloaded, replaced): caches drop it */
+    uint64_t uid;        /* unique per loaded version in this process (worker caches key on it) */
+    char *name;          /* model name */
+    int64_t version;     /* 1 for NAME.tflite */
+    char *path;
+    edge_model *model;
+    struct dm_entry *entry; /* owner entry (its queue, stats); valid while refs > 0 */
+} dm_version;
+
+dm_version *dm_version_ref(dm_version *v);
+void dm_version_unref(dm_version *v); /* last ref: edge_model_unref */
+
+/* A named model. Entries live until dm_registry_free (after dm_sched_free), so
+ * sched.c and metrics may keep pointers to them. */
+#define DM_MAX_VERSIONS 16
+typedef struct dm_entry {
+    char *name;
+    /* registry.c (loop thread) */
+    dm_version *versions[DM_MAX_VERSIONS]; /* newest first */
+    size_t n_versions;
+    bool loaded; /* false after unload (the entry stays, empty) */
+    char last_error[256];
+    /* sched.c: this model's queues (created on first submit) */
+    struct dm_queue *queue;
+} dm_entry;
+typedef struct dm_registry dm_registry;
+struct dm_sched;
+
+dm_registry *dm_registry_new(const dm_config *c); /* copies C */
+void dm_registry_free(dm_registry *r);
+/* The scheduler to tell when versions leave (queued requests of an unloaded
+ * model fail with DM_REQ_UNLOADED; workers drop retired interpreters). */
+void dm_registry_set_sched(dm_registry *r, struct dm_sched *s);
+/* Scan the repository: load new models, keep loaded ones; logs one line per failure.
+ * Returns how many models had a version fail to load, or -errno (logged) when
+ * the repository cannot be read. */
+int dm_registry_scan(dm_registry *r);
+/* Version V of NAME (V < 0: the newest), with a reference; NULL + message if none. */
+dm_version *dm_registry_get(dm_registry *r, const char *name, int64_t v, char *err, size_t len);
+int dm_registry_load(dm_registry *r, const char *name, char *err, size_t len);
+int dm_registry_unload(dm_registry *r, const char *name, char *err, size_t len);
+/* Iterate names in sorted order; CB returns non-zero to stop. */
+typedef int (*dm_entry_cb)(dm_entry *e, void *arg);
+int dm_registry_foreach(dm_registry *r, dm_entry_cb cb, void *arg);
+const char *dm_entry_name(const dm_entry *e);
+/* Versions of E (newest first) into OUT (up to N); returns the count. */
+size_t dm_entry_versions(dm_entry *e, dm_version **out, size_t n);
+const char *dm_entry_last_error(const dm_entry *e);
+
+/* ---------------------------------------------------------------- sched.c */
+enum { DM_PRIO_HIGH = 0, DM_PRIO_NORMAL = 1, DM_PRIO_LEVELS = 2 };
+
+typedef enum {
+    DM_REQ_OK = 0,
+    DM_REQ_BUSY,      /* queue full: 429 */
+    DM_REQ_TIMEOUT,   /* deadline passed before it started: 504 */
+    DM_REQ_CANCELLED, /* client went away */
+    DM_REQ_UNLOADED,  /* model unloaded while queued: 503 */
+    DM_REQ_DRAINING,  /* daemon stopping: 503 */
+    DM_REQ_ERROR,     /* could not run (no memory for an interpreter; logged): 500 */
+} dm_req_status;
+
+/* One admitted inference. The front end fills inputs (exactly the model's input
+ * byte counts) and calls dm_sched_submit on the loop thread; a worker fills
+ * outputs; DONE runs on the loop thread exactly once per admitted request. */
+typedef struct dm_request {
+    dm_version *v;        /* reference held by the request */
+    int priority;         /* DM_PRIO_* */
+    uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0 = none */
+    uint8_t **in;         /* edge_model_input_count(v->model) buffers */
+    uint8_t **out;        /* output buffers, allocated by the front end at admission */
+    dm_req_status status;
+    uint64_t t_admit_ns, t_start_ns, t_end_ns;
+    void (*done)(struct dm_request *r);
+    void *owner;
+    /* sched.c private */
+    struct dm_request *next;
+    atomic_bool cancel;
+} dm_request;
+
+typedef struct dm_sched dm_sched;
+
+uint64_t dm_now_ns(void);
+/* WORKERS 0: one per online CPU. The scheduler keeps LOOP alive while any
+ * admitted request has not completed (or a drain callback is pending). */
+dm_sched *dm_sched_new(uv_loop_t *loop, unsigned workers, uint32_t queue_depth);
+/* Admit R (loop thread). DM_REQ_BUSY when its model's queue is full (R not
+ * admitted, DONE not called); DM_REQ_DRAINING when stopping. A queued R whose
+ * deadline passes completes then with DM_REQ_TIMEOUT, without running. */
+dm_req_status dm_sched_submit(dm_sched *s, dm_request *r);
+/* The client went away (loop thread): a queued R completes now with
+ * DM_REQ_CANCELLED (DONE runs before this returns); a running one completes
+ * later, normally or with DM_REQ_CANCELLED if it had not started (owner must
+ * wait). Never call it after DONE ran. */
+void dm_sched_cancel(dm_sched *s, dm_request *r);
+/* Drop every queued request of ENTRY with DM_REQ_UNLOADED (model unloaded);
+ * their DONE runs before this returns. Also does dm_sched_sweep. */
+void dm_sched_flush_entry(dm_sched *s, dm_entry *e);
+/* A version was retired: workers free their interpreters of retired versions. */
+void dm_sched_sweep(dm_sched *s);
+size_t dm_sched_queue_depth(dm_sched *s, const dm_entry *e); /* NULL: total */
+size_t dm_sched_pending(const dm_sched *s); /* admitted, DONE not yet run (loop thread) */
+/* Stop admitting; CB runs on the loop thread when nothing is queued or running. */
+void dm_sched_drain(dm_sched *s, void (*cb)(void *arg), void *arg);
+/* Joins the workers; call after the drain, not from DONE or the drain callback.
+ * Its uv handles close on the loop's next turn (run the loop before closing it). */
+void dm_sched_free(dm_sched *s);
+
+/* ---------------------------------------------------------------- metrics.c */
+typedef struct dm_metrics dm_metrics;
+dm_metrics *dm_metrics_new(void);
+void dm_metrics_free(dm_metrics *m);
+/* Loop thread only. */
+void dm_metrics_request(dm_metrics *m, const char *model, dm_req_status st, uint64_t queue_ns,
+                        uint64_t compute_ns);
+/* Prometheus text exposition into a malloc'd string (*len bytes). */
+char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len);
+
+/* ---------------------------------------------------------------- http.c + oip.c */
+typedef struct dm_server dm_server;
+typedef struct dm_daemon {
+    uv_loop_t *loop;
+    dm_config cfg;
+    const char *config_path;
+    dm_registry *reg;
+    dm_sched *sched;
+    dm_metrics *metrics;
+    dm_server *server;
+} dm_daemon;
+
+/* Listen on cfg.socket_path (or FD >= 0 when given) and serve the Open
+ * Inference Protocol; returns 0 or -errno with a logged reason. */
+int dm_server_start(dm_daemon *d, int fd);
+/* Stop accepting; close idle connections; answered ones close after their reply. */
+void dm_server_stop_accepting(dm_server *s);
+void dm_server_free(dm_server *s);
+
+#endif

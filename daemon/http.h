@@ -1,0 +1,66 @@
+/* daemon/http.h - one HTTP request/response exchange, between http.c and oip.c.
+ *
+ * Owns: the contract of an exchange: http.c parses a request on a connection,
+ * hands it to dm_oip_handle (loop thread), and sends the reply given to
+ * dm_http_reply, strictly in request order on that connection. The reply may
+ * come later (inference): the exchange stays valid until dm_http_reply is
+ * called, even when its client has gone away (dm_http_gone says so; the reply
+ * is then dropped). Exactly one dm_http_reply per exchange.
+ * Does not own: routing and the protocol's JSON (oip.c), scheduling (sched.c). */
+#ifndef EDGED_HTTP_H
+#define EDGED_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon.h"
+
+typedef struct dm_exchange dm_exchange;
+
+typedef struct dm_http_request {
+    int method;        /* enum http_method */
+    const char *path;  /* NUL-terminated, without the query */
+    const char *query; /* NUL-terminated, "" when none */
+    uint8_t *body;     /* body_len bytes plus a NUL (NULL when empty) */
+    size_t body_len;
+    /* Inference-Header-Content-Length: -1 absent, -2 not a decimal number */
+    int64_t header_len;
+} dm_http_request;
+
+typedef struct dm_http_response {
+    int status;
+    const char *content_type; /* NULL: application/json */
+    const char *allow;        /* Allow header (405), or NULL */
+    int64_t header_len;       /* Inference-Header-Content-Length, or -1 */
+    char *body;               /* malloc'd; the exchange takes it (NULL when len is 0) */
+    size_t len;
+} dm_http_response;
+
+/* The parsed request (valid until dm_http_reply). */
+const dm_http_request *dm_http_req(const dm_exchange *x);
+/* Take ownership of the body (the caller frees it); *len gets its size. */
+uint8_t *dm_http_take_body(dm_exchange *x, size_t *len);
+/* The reply (takes R->body). Any thread but the loop's is forbidden. */
+void dm_http_reply(dm_exchange *x, dm_http_response *r);
+/* A JSON {"error": MESSAGE} reply with STATUS. */
+void dm_http_error(dm_exchange *x, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The client went away: a reply would be dropped. */
+bool dm_http_gone(const dm_exchange *x);
+/* The inference R answers this exchange: cancelled (dm_sched_cancel) when the
+ * client goes away. NULL when it completed. */
+void dm_http_set_inflight(dm_exchange *x, dm_request *r);
+/* The peer (SO_PEERCRED) is root or in GROUP ("" = root only); otherwise false
+ * with the reason in WHY. */
+bool dm_http_peer_is_admin(const dm_exchange *x, const char *group, char *why, size_t len);
+/* Accepting connections (false once draining). */
+bool dm_server_accepting(const dm_server *s);
+
+/* A {"error": MSG} JSON document (malloc'd, *len bytes); NULL when out of memory. */
+char *dm_http_error_body(const char *msg, size_t *len);
+
+/* oip.c: route and answer one request (loop thread). */
+void dm_oip_handle(dm_daemon *d, dm_exchange *x);
+
+#endif

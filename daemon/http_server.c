@@ -1,0 +1,257 @@
+/* daemon/http_server.c - the Unix-socket listener of the HTTP server.
+ *
+ * Owns: binding cfg.socket_path (a stale socket file nobody listens on is
+ * replaced; anything else is left alone), its mode, an inherited listening fd
+ * (socket activation), accepting, stopping (drain) and freeing the server, and
+ * the admin check: SO_PEERCRED's uid 0, or the configured admin group as the
+ * peer's primary group, a supplementary group (SO_PEERGROUPS) or a listed member.
+ * Does not own: connections (http.c). */
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "http_impl.h"
+
+void dm_server_unref(dm_server *s)
+{
+    if (--s->refs == 0)
+        free(s);
+}
+
+/* ---------------------------------------------------------------- admin */
+
+/* GROUP's gid and whether USER is listed as a member. */
+static bool group_lookup(const char *group, const char *user, gid_t *gid, bool *member)
+{
+    size_t cap = 16384;
+    for (int tries = 0; tries < 6; tries++, cap *= 4) {
+        char *buf = malloc(cap);
+        struct group gr, *res = NULL;
+        if (!buf)
+            return false;
+        const int rc = getgrnam_r(group, &gr, buf, cap, &res);
+        if (rc == ERANGE) {
+            free(buf);
+            continue;
+        }
+        const bool found = rc == 0 && res;
+        if (found) {
+            *gid = gr.gr_gid;
+            *member = false;
+            for (char **m = gr.gr_mem; user && m && *m; m++)
+                *member |= strcmp(*m, user) == 0;
+        }
+        free(buf);
+        return found;
+    }
+    return false;
+}
+
+static bool user_name(uid_t uid, char *out, size_t len)
+{
+    char buf[4096];
+    struct passwd pw, *res = NULL;
+    if (getpwuid_r(uid, &pw, buf, sizeof buf, &res) != 0 || !res)
+        return false;
+    snprintf(out, len, "%s", pw.pw_name);
+    return true;
+}
+
+/* The peer's supplementary groups (SO_PEERGROUPS) include GID. */
+static bool peer_in_groups(const conn *c, gid_t gid)
+{
+#ifdef SO_PEERGROUPS
+    gid_t groups[256];
+    socklen_t len = sizeof groups;
+    uv_os_fd_t fd;
+    if (c->closing || uv_fileno((const uv_handle_t *)&c->pipe, &fd) != 0 ||
+        getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) != 0)
+        return false;
+    for (size_t i = 0; i < len / sizeof groups[0]; i++)
+        if (groups[i] == gid)
+            return true;
+#endif
+    return false;
+}
+
+bool dm_http_peer_is_admin(const dm_exchange *x, const char *group, char *why, size_t len)
+{
+    const conn *c = x->c;
+    if (!c->peer_known) {
+        snprintf(why, len, "the peer's credentials (SO_PEERCRED) are unknown");
+        return false;
+    }
+    const uid_t uid = c->cred.uid;
+    if (uid == 0)
+        return true;
+    if (!group || !group[0]) {
+        snprintf(why, len, "uid %u is not root (no admin_group is configured)", (unsigned)uid);
+        return false;
+    }
+    char user[256] = "";
+    const bool named = user_name(uid, user, sizeof user);
+    gid_t gid;
+    bool member = false;
+    if (!group_lookup(group, named ? user : NULL, &gid, &member)) {
+        snprintf(why, len, "uid %u is not root and the admin group '%s' does not exist",
+                 (unsigned)uid, group);
+        return false;
+    }
+    if (member || c->cred.gid == gid || peer_in_groups(c, gid))
+        return true;
+    snprintf(why, len, "uid %u is not root and not in the admin group '%s'", (unsigned)uid, group);
+    return false;
+}
+
+/* ---------------------------------------------------------------- the listener */
+
+/* PATH may be left from a previous run: remove it if it is a socket nobody
+ * listens on; refuse to touch anything else. */
+static int remove_stale(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : -errno;
+    if (!S_ISSOCK(st.st_mode)) {
+        dm_log(DM_LOG_ERROR, "http: %s exists and is not a socket; not replacing it", path);
+        return -EEXIST;
+    }
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    const int rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    const int err = errno;
+    close(fd);
+    if (rc == 0) {
+        dm_log(DM_LOG_ERROR, "http: %s: another process is listening on it (is edged running?)",
+               path);
+        return -EADDRINUSE;
+    }
+    if (err != ECONNREFUSED)
+        return -err;
+    if (unlink(path) != 0 && errno != ENOENT)
+        return -errno;
+    dm_log(DM_LOG_INFO, "http: removed the stale socket %s", path);
+    return 0;
+}
+
+static void on_connection(uv_stream_t *listener, int status)
+{
+    dm_server *s = listener->data;
+    if (status < 0) {
+        const uint64_t now = uv_now(s->d->loop);
+        if (now - s->last_emfile_log >= 10000) {
+            dm_log(DM_LOG_WARN, "http: %s: cannot accept a connection: %s", s->path,
+                   uv_strerror(status));
+            s->last_emfile_log = now;
+        }
+        return;
+    }
+    dm_conn_accept(s);
+}
+
+static void on_listener_closed(uv_handle_t *h)
+{
+    dm_server_unref(h->data);
+}
+
+static int bind_path(dm_server *s, const dm_config *cfg)
+{
+    if (strlen(cfg->socket_path) >= sizeof s->path) {
+        dm_log(DM_LOG_ERROR, "http: socket path %s is longer than %zu bytes", cfg->socket_path,
+               sizeof s->path - 1);
+        return -ENAMETOOLONG;
+    }
+    snprintf(s->path, sizeof s->path, "%s", cfg->socket_path);
+    int rc = remove_stale(s->path);
+    if (rc) {
+        dm_log(DM_LOG_ERROR, "http: %s: %s", s->path, strerror(-rc));
+        return rc;
+    }
+    if ((rc = uv_pipe_bind(&s->listener, s->path)) != 0) {
+        dm_log(DM_LOG_ERROR, "http: cannot bind %s: %s", s->path, uv_strerror(rc));
+        return rc;
+    }
+    s->unlink_path = true;
+    /* before listen: nobody can connect yet */
+    if (chmod(s->path, cfg->socket_mode) != 0) {
+        rc = -errno;
+        dm_log(DM_LOG_ERROR, "http: chmod %o %s: %s", cfg->socket_mode, s->path, strerror(errno));
+        return rc;
+    }
+    return 0;
+}
+
+int dm_server_start(dm_daemon *d, int fd)
+{
+    dm_server *s = calloc(1, sizeof *s);
+    if (!s)
+        return -ENOMEM;
+    s->d = d;
+    s->refs = 2; /* owner + listener */
+    int rc = uv_pipe_init(d->loop, &s->listener, 0);
+    if (rc) {
+        free(s);
+        return rc;
+    }
+    s->listener.data = s;
+    if (fd >= 0) {
+        snprintf(s->path, sizeof s->path, "fd %d", fd);
+        if ((rc = uv_pipe_open(&s->listener, fd)) != 0)
+            dm_log(DM_LOG_ERROR, "http: cannot use the inherited socket fd %d: %s", fd,
+                   uv_strerror(rc));
+    } else {
+        rc = bind_path(s, &d->cfg);
+    }
+    if (!rc && (rc = uv_listen((uv_stream_t *)&s->listener, SOMAXCONN, on_connection)) != 0)
+        dm_log(DM_LOG_ERROR, "http: cannot listen on %s: %s", s->path, uv_strerror(rc));
+    if (rc) {
+        if (s->unlink_path)
+            unlink(s->path);
+        uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+        dm_server_unref(s);
+        return rc;
+    }
+    s->accepting = true;
+    d->server = s;
+    dm_log(DM_LOG_INFO, "http: listening on %s", s->path);
+    return 0;
+}
+
+bool dm_server_accepting(const dm_server *s)
+{
+    return s && s->accepting;
+}
+
+void dm_server_stop_accepting(dm_server *s)
+{
+    if (!s || !s->accepting)
+        return;
+    s->accepting = false;
+    uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+    if (s->unlink_path)
+        unlink(s->path);
+    for (conn *c = s->conns, *next; c; c = next) {
+        next = c->next;
+        dm_conn_drain(c);
+    }
+}
+
+void dm_server_free(dm_server *s)
+{
+    if (!s)
+        return;
+    dm_server_stop_accepting(s);
+    while (s->conns)
+        dm_conn_close(s->conns);
+    if (s->d->server == s)
+        s->d->server = NULL;
+    dm_server_unref(s);
+}

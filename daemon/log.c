@@ -1,0 +1,119 @@
+/* daemon/log.c - leveled logging to stderr, one line per message.
+ *
+ * Owns: the process-wide log level and the line format. Each message becomes
+ * exactly one line written with a single write(2): "<N>edged: text" where <N>
+ * is the sd-daemon(3) priority prefix journald turns into the PRIORITY field
+ * (3 error, 4 warning, 6 info, 7 debug). On a terminal the prefix is spelled
+ * out instead ("edged: warning: text"). Newlines and other control characters
+ * inside a message become spaces, so a message can never forge another line.
+ * Thread safe: workers may log (rarely: a failure to build an interpreter).
+ * Does not own: deciding what is worth a line (callers log once, where a
+ * problem is handled; nothing per request at the default level). */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+#define LOG_LINE_MAX 2048
+
+static atomic_int log_level = DM_LOG_INFO;
+static atomic_int log_tty = -1; /* stderr is a terminal: 1, not: 0, not known yet: -1 */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const struct {
+    const char *name;
+    const char *prefix;   /* sd-daemon priority */
+    const char *tty_word; /* on a terminal */
+} levels[] = {
+    [DM_LOG_ERROR] = {"error", "<3>", "error: "},
+    [DM_LOG_WARN] = {"warn", "<4>", "warning: "},
+    [DM_LOG_INFO] = {"info", "<6>", ""},
+    [DM_LOG_DEBUG] = {"debug", "<7>", "debug: "},
+};
+
+void dm_log_set_level(dm_log_level l)
+{
+    int v = (int)l;
+    if (v < DM_LOG_ERROR)
+        v = DM_LOG_ERROR;
+    if (v > DM_LOG_DEBUG)
+        v = DM_LOG_DEBUG;
+    atomic_store(&log_level, v);
+}
+
+dm_log_level dm_log_get_level(void)
+{
+    return (dm_log_level)atomic_load(&log_level);
+}
+
+int dm_log_parse_level(const char *s)
+{
+    for (size_t i = 0; s && i < sizeof levels / sizeof levels[0]; i++)
+        if (strcmp(s, levels[i].name) == 0)
+            return (int)i;
+    if (s && strcmp(s, "warning") == 0)
+        return DM_LOG_WARN;
+    return -1;
+}
+
+/* Control characters (a newline in a file name, an error text) become spaces. */
+static void flatten(char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            s[i] = ' ';
+}
+
+static void write_all(const char *p, size_t n)
+{
+    while (n > 0) {
+        const ssize_t w = write(STDERR_FILENO, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return; /* nowhere to report it */
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+void dm_log(dm_log_level l, const char *fmt, ...)
+{
+    if ((int)l > atomic_load(&log_level))
+        return;
+    if ((int)l < DM_LOG_ERROR || (int)l > DM_LOG_DEBUG)
+        l = DM_LOG_ERROR;
+    const int saved = errno; /* callers may log between a failure and reading errno */
+    char line[LOG_LINE_MAX];
+    int t = atomic_load(&log_tty);
+    if (t < 0) {
+        t = isatty(STDERR_FILENO) == 1;
+        atomic_store(&log_tty, t);
+    }
+    const bool tty = t == 1;
+    int head = snprintf(line, sizeof line, "%sedged: %s", tty ? "" : levels[l].prefix,
+                        tty ? levels[l].tty_word : "");
+    if (head < 0)
+        head = 0;
+    va_list ap;
+    va_start(ap, fmt);
+    const int n = vsnprintf(line + head, sizeof line - (size_t)head, fmt, ap);
+    va_end(ap);
+    size_t len = (size_t)head + (n > 0 ? (size_t)n : 0);
+    if (len > sizeof line - 2) {
+        /* Truncated: say so at the end of the line. */
+        len = sizeof line - 2;
+        memcpy(line + len - 3, "...", 3);
+    }
+    flatten(line + head, len - (size_t)head);
+    line[len++] = '\n';
+    pthread_mutex_lock(&log_lock);
+    write_all(line, len);
+    pthread_mutex_unlock(&log_lock);
+    errno = saved;
+}

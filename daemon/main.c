@@ -1,0 +1,349 @@
+/* daemon/main.c - edged: start, signals, the loop, stop.
+ *
+ * Owns: the command line, putting the modules together in order (config,
+ * registry scan, scheduler, metrics, server), the signals (SIGTERM/SIGINT:
+ * stop accepting, drain, exit 0, or 1 when the drain outlives
+ * drain_timeout_ms; a second one exits at once; SIGHUP: re-read the config,
+ * keep what needs a restart, rescan the repository), systemd socket
+ * activation (LISTEN_FDS), and the exit codes: 0 clean stop, 1 failure at run
+ * time, 2 bad command line or configuration.
+ * Does not own: any module's work; this file only wires them. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+#ifndef EDGED_VERSION
+#define EDGED_VERSION "unknown"
+#endif
+
+#define DEFAULT_CONFIG "/etc/edged/edged.conf"
+#define MAX_OVERRIDES 32
+#define LISTEN_FDS_START 3
+
+typedef struct override {
+    const char *key, *value;
+} override;
+
+typedef struct app {
+    dm_daemon d;
+    bool config_required;
+    override ov[MAX_OVERRIDES];
+    size_t n_ov;
+    uv_signal_t sig_term, sig_int, sig_hup;
+    uv_timer_t drain_timer;
+    bool stopping, drained;
+} app;
+
+static void usage(FILE *f)
+{
+    fprintf(
+        f, "usage: edged [--config FILE] [--socket PATH] [--models DIR] [--workers N]\n"
+           "             [--log-level LEVEL] [--print-config] [--version] [--help]\n"
+           "\n"
+           "edged serves TensorFlow Lite models over a Unix socket (HTTP/1.1, Open Inference\n"
+           "Protocol v2).\n"
+           "\n"
+           "  -c, --config FILE      configuration file (default " DEFAULT_CONFIG ", read when\n"
+           "                         present)\n"
+           "  -s, --socket PATH      Unix socket to listen on ([server] socket)\n"
+           "  -m, --models DIR       model repository ([models] repository)\n"
+           "  -w, --workers N        worker threads, 0 = one per online CPU ([scheduler] workers)\n"
+           "  -l, --log-level LEVEL  error, warn, info or debug ([log] level)\n"
+           "      --print-config     print the effective configuration as a commented file\n"
+           "  -V, --version          print the version\n"
+           "  -h, --help             print this help\n"
+           "\n"
+           "Signals: SIGTERM or SIGINT drains (answers every admitted request) and exits;\n"
+           "SIGHUP re-reads the configuration and rescans the model repository.\n"
+           "Exit status: 0 after a clean stop, 1 on a failure while running, 2 on a bad\n"
+           "command line or configuration.\n");
+}
+
+/* Defaults, then the file, then the command line. */
+static int load_config(const app *a, dm_config *c, char *err, size_t len)
+{
+    dm_config_defaults(c);
+    if (dm_config_load(c, a->d.config_path, a->config_required, err, len))
+        return -1;
+    for (size_t i = 0; i < a->n_ov; i++)
+        if (dm_config_set(c, a->ov[i].key, a->ov[i].value, err, len))
+            return -1;
+    return 0;
+}
+
+/* Returns -1 to go on, or the exit status. */
+static int parse_args(app *a, int argc, char **argv, bool *print_config)
+{
+    enum { OPT_PRINT_CONFIG = 256 };
+    static const struct option longs[] = {
+        {"config", required_argument, NULL, 'c'},
+        {"socket", required_argument, NULL, 's'},
+        {"models", required_argument, NULL, 'm'},
+        {"workers", required_argument, NULL, 'w'},
+        {"log-level", required_argument, NULL, 'l'},
+        {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
+        {"version", no_argument, NULL, 'V'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    a->d.config_path = DEFAULT_CONFIG;
+    int c;
+    while ((c = getopt_long(argc, argv, "c:s:m:w:l:Vh", longs, NULL)) != -1) {
+        const char *key = NULL;
+        switch (c) {
+        case 'c':
+            a->d.config_path = optarg;
+            a->config_required = true;
+            continue;
+        case 's': key = "socket"; break;
+        case 'm': key = "models"; break;
+        case 'w': key = "workers"; break;
+        case 'l': key = "log-level"; break;
+        case OPT_PRINT_CONFIG: *print_config = true; continue;
+        case 'V': printf("edged %s\n", EDGED_VERSION); return 0;
+        case 'h': usage(stdout); return 0;
+        default: fprintf(stderr, "see edged --help\n"); return 2;
+        }
+        if (a->n_ov == MAX_OVERRIDES) {
+            fprintf(stderr, "edged: too many options on the command line\n");
+            return 2;
+        }
+        a->ov[a->n_ov++] = (override){key, optarg};
+    }
+    if (optind < argc) {
+        fprintf(stderr, "edged: unexpected argument '%s' (see edged --help)\n", argv[optind]);
+        return 2;
+    }
+    return -1;
+}
+
+/* A socket systemd passed (socket activation), or -1. */
+static int listen_fd(void)
+{
+    const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+    if (!pid || !fds || strtol(pid, NULL, 10) != (long)getpid())
+        return -1;
+    const long n = strtol(fds, NULL, 10);
+    unsetenv("LISTEN_PID");
+    unsetenv("LISTEN_FDS");
+    unsetenv("LISTEN_FDNAMES");
+    if (n < 1)
+        return -1;
+    if (n > 1)
+        dm_log(DM_LOG_WARN, "systemd passed %ld sockets; serving the first (fd %d)", n,
+               LISTEN_FDS_START);
+    fcntl(LISTEN_FDS_START, F_SETFD, FD_CLOEXEC);
+    return LISTEN_FDS_START;
+}
+
+/* ------------------------------------------------------------ counting models */
+
+typedef struct census {
+    size_t models, versions;
+} census;
+
+static int count_entry(dm_entry *e, void *arg)
+{
+    census *c = arg;
+    c->models += e->n_versions > 0;
+    c->versions += e->n_versions;
+    return 0;
+}
+
+static census take_census(dm_registry *r)
+{
+    census c = {0, 0};
+    dm_registry_foreach(r, count_entry, &c);
+    return c;
+}
+
+/* ------------------------------------------------------------ signals */
+
+static void close_handle(uv_handle_t *h)
+{
+    if (!uv_is_closing(h))
+        uv_close(h, NULL);
+}
+
+static void on_drained(void *arg)
+{
+    app *a = arg;
+    a->drained = true;
+    dm_log(DM_LOG_INFO, "stopped: every admitted request was answered");
+    close_handle((uv_handle_t *)&a->sig_term);
+    close_handle((uv_handle_t *)&a->sig_int);
+    close_handle((uv_handle_t *)&a->sig_hup);
+    /* The loop ends once the last connection has sent its reply and closed;
+     * the timer, unreferenced, still bounds the wait. */
+    uv_unref((uv_handle_t *)&a->drain_timer);
+}
+
+static void on_drain_timeout(uv_timer_t *t)
+{
+    app *a = t->data;
+    if (!a->drained) {
+        dm_log(DM_LOG_ERROR,
+               "drain timed out after %u ms with %zu requests still in flight; exiting",
+               a->d.cfg.drain_timeout_ms, dm_sched_pending(a->d.sched));
+        _exit(1); /* workers may be inside an inference: no cleanup */
+    }
+    dm_log(DM_LOG_INFO, "closing the connections still open %u ms after the stop",
+           a->d.cfg.drain_timeout_ms);
+    dm_server_free(a->d.server);
+    a->d.server = NULL;
+    close_handle((uv_handle_t *)t);
+}
+
+static const char *signal_name(int signum)
+{
+    return signum == SIGTERM ? "SIGTERM" : signum == SIGINT ? "SIGINT" : "signal";
+}
+
+static void on_stop(uv_signal_t *h, int signum)
+{
+    app *a = h->data;
+    if (a->stopping) {
+        dm_log(DM_LOG_WARN, "second %s: exiting now with %zu requests in flight",
+               signal_name(signum), dm_sched_pending(a->d.sched));
+        _exit(1);
+    }
+    a->stopping = true;
+    dm_log(DM_LOG_INFO, "%s: stopping; answering %zu admitted requests first (at most %u ms)",
+           signal_name(signum), dm_sched_pending(a->d.sched), a->d.cfg.drain_timeout_ms);
+    if (a->d.server)
+        dm_server_stop_accepting(a->d.server);
+    uv_timer_start(&a->drain_timer, on_drain_timeout, a->d.cfg.drain_timeout_ms, 0);
+    dm_sched_drain(a->d.sched, on_drained, a);
+}
+
+static void on_hup(uv_signal_t *h, int signum)
+{
+    (void)signum;
+    app *a = h->data;
+    if (a->stopping)
+        return;
+    dm_log(DM_LOG_INFO, "SIGHUP: re-reading %s and rescanning %s", a->d.config_path,
+           a->d.cfg.models_dir);
+    dm_config next;
+    char err[1024];
+    if (load_config(a, &next, err, sizeof err) != 0) {
+        dm_log(DM_LOG_ERROR, "%s; keeping the current configuration", err);
+    } else {
+        dm_config_reload(&a->d.cfg, &next);
+        dm_log_set_level((dm_log_level)a->d.cfg.log_level);
+    }
+    const int failed = dm_registry_scan(a->d.reg);
+    const census c = take_census(a->d.reg);
+    dm_log(DM_LOG_INFO, "reload done: serving %zu models (%zu versions)%s", c.models, c.versions,
+           failed ? "; see the errors above" : "");
+}
+
+static int start_signals(app *a)
+{
+    uv_loop_t *loop = a->d.loop;
+    uv_signal_init(loop, &a->sig_term);
+    uv_signal_init(loop, &a->sig_int);
+    uv_signal_init(loop, &a->sig_hup);
+    uv_timer_init(loop, &a->drain_timer);
+    a->sig_term.data = a->sig_int.data = a->sig_hup.data = a->drain_timer.data = a;
+    if (uv_signal_start(&a->sig_term, on_stop, SIGTERM) ||
+        uv_signal_start(&a->sig_int, on_stop, SIGINT) ||
+        uv_signal_start(&a->sig_hup, on_hup, SIGHUP))
+        return -1;
+    return 0;
+}
+
+/* ------------------------------------------------------------ start and stop */
+
+static void walk_close(uv_handle_t *h, void *arg)
+{
+    (void)arg;
+    close_handle(h);
+}
+
+static void shut_down(app *a)
+{
+    dm_daemon *d = &a->d;
+    dm_server_free(d->server);
+    d->server = NULL;
+    dm_sched_free(d->sched);
+    d->sched = NULL;
+    uv_walk(d->loop, walk_close, NULL);
+    uv_run(d->loop, UV_RUN_DEFAULT);
+    dm_registry_free(d->reg);
+    dm_metrics_free(d->metrics);
+    uv_loop_close(d->loop);
+}
+
+static int start(app *a)
+{
+    dm_daemon *d = &a->d;
+    const int scanned = dm_registry_scan(d->reg);
+    if (scanned < 0) {
+        dm_log(DM_LOG_ERROR, "set [models] repository in %s or pass --models DIR", d->config_path);
+        return 1;
+    }
+    d->sched = dm_sched_new(d->loop, d->cfg.workers, d->cfg.queue_depth);
+    d->metrics = dm_metrics_new();
+    if (!d->sched || !d->metrics) {
+        dm_log(DM_LOG_ERROR, "cannot start the scheduler (out of memory or threads)");
+        return 1;
+    }
+    dm_registry_set_sched(d->reg, d->sched);
+    if (start_signals(a) != 0) {
+        dm_log(DM_LOG_ERROR, "cannot install the signal handlers");
+        return 1;
+    }
+    if (dm_server_start(d, listen_fd()) < 0)
+        return 1; /* the server logged why */
+    const census c = take_census(d->reg);
+    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    dm_log(DM_LOG_INFO,
+           "edged %s ready on %s: %zu models (%zu versions) from %s, %u workers, queue depth %u",
+           EDGED_VERSION, d->cfg.socket_path, c.models, c.versions, d->cfg.models_dir,
+           d->cfg.workers ? d->cfg.workers : (unsigned)(cpus > 0 ? cpus : 1), d->cfg.queue_depth);
+    uv_run(d->loop, UV_RUN_DEFAULT);
+    return a->drained ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    static app a;
+    bool print_config = false;
+    const int rc = parse_args(&a, argc, argv, &print_config);
+    if (rc >= 0)
+        return rc;
+    char err[1024];
+    if (load_config(&a, &a.d.cfg, err, sizeof err) != 0) {
+        dm_log(DM_LOG_ERROR, "%s", err);
+        return 2;
+    }
+    dm_log_set_level((dm_log_level)a.d.cfg.log_level);
+    if (print_config) {
+        size_t len = 0;
+        char *text = dm_config_render(&a.d.cfg, &len);
+        const bool ok = text && fwrite(text, 1, len, stdout) == len && fflush(stdout) == 0;
+        free(text);
+        return ok ? 0 : 1;
+    }
+    signal(SIGPIPE, SIG_IGN); /* a peer that went away is an EPIPE, not a death */
+    static uv_loop_t loop;
+    if (uv_loop_init(&loop) != 0) {
+        dm_log(DM_LOG_ERROR, "cannot create the event loop");
+        return 1;
+    }
+    a.d.loop = &loop;
+    if (access(a.d.config_path, F_OK) != 0)
+        dm_log(DM_LOG_INFO, "no %s: using the defaults and the command line", a.d.config_path);
+    a.d.reg = dm_registry_new(&a.d.cfg);
+    const int status = a.d.reg ? start(&a) : 1;
+    shut_down(&a);
+    return status;
+}

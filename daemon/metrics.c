@@ -1,0 +1,253 @@
+/* daemon/metrics.c - counters and histograms, rendered as Prometheus text.
+ *
+ * Owns: per-model request counts by outcome, queue and compute latency
+ * histograms (fixed buckets from 100 us to 10 s), and the text exposition
+ * format 0.0.4 of GET /metrics: # HELP and # TYPE lines, then one sample a
+ * line. Gauges (queue depth, loaded versions) are read from the scheduler and
+ * the registry at render time.
+ * Does not own: when a request counts (the front end calls dm_metrics_request
+ * once per answered inference, BUSY and DRAINING included).
+ * Threads: loop thread only. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+
+#define N_BUCKETS 16
+#define N_STATUS (DM_REQ_ERROR + 1)
+
+static const uint64_t bucket_ns[N_BUCKETS] = {
+    100000,   250000,    500000,    1000000,   2500000,    5000000,    10000000,   25000000,
+    50000000, 100000000, 250000000, 500000000, 1000000000, 2500000000, 5000000000, 10000000000,
+};
+static const char *const bucket_le[N_BUCKETS] = {
+    "0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01", "0.025",
+    "0.05",   "0.1",     "0.25",   "0.5",   "1",      "2.5",   "5",    "10",
+};
+
+static const char *const status_name[N_STATUS] = {
+    [DM_REQ_OK] = "ok",
+    [DM_REQ_BUSY] = "busy",
+    [DM_REQ_TIMEOUT] = "timeout",
+    [DM_REQ_CANCELLED] = "cancelled",
+    [DM_REQ_UNLOADED] = "unloaded",
+    [DM_REQ_DRAINING] = "draining",
+    [DM_REQ_ERROR] = "error",
+};
+
+typedef struct hist {
+    uint64_t bucket[N_BUCKETS + 1]; /* per bucket (not cumulative); the last is +Inf */
+    uint64_t sum_ns, count;
+} hist;
+
+typedef struct model_stats {
+    char *name;
+    uint64_t requests[N_STATUS];
+    hist queue, compute;
+} model_stats;
+
+struct dm_metrics {
+    model_stats **m; /* sorted by name */
+    size_t n, cap;
+};
+
+dm_metrics *dm_metrics_new(void)
+{
+    return calloc(1, sizeof(dm_metrics));
+}
+
+void dm_metrics_free(dm_metrics *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->n; i++) {
+        free(m->m[i]->name);
+        free(m->m[i]);
+    }
+    free(m->m);
+    free(m);
+}
+
+/* NAME's record, created on first use; NULL when out of memory. */
+static model_stats *stats_get(dm_metrics *m, const char *name)
+{
+    size_t lo = 0, hi = m->n;
+    while (lo < hi) {
+        const size_t mid = lo + (hi - lo) / 2;
+        const int c = strcmp(m->m[mid]->name, name);
+        if (c == 0)
+            return m->m[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (m->n == m->cap) {
+        const size_t cap = m->cap ? m->cap * 2 : 16;
+        model_stats **grown = realloc(m->m, cap * sizeof *grown);
+        if (!grown)
+            return NULL;
+        m->m = grown;
+        m->cap = cap;
+    }
+    model_stats *s = calloc(1, sizeof *s);
+    if (!s || !(s->name = strdup(name))) {
+        free(s);
+        return NULL;
+    }
+    memmove(m->m + lo + 1, m->m + lo, (m->n - lo) * sizeof *m->m);
+    m->m[lo] = s;
+    m->n++;
+    return s;
+}
+
+static void hist_add(hist *h, uint64_t ns)
+{
+    size_t b = 0;
+    while (b < N_BUCKETS && ns > bucket_ns[b])
+        b++;
+    h->bucket[b]++;
+    h->sum_ns += ns;
+    h->count++;
+}
+
+void dm_metrics_request(dm_metrics *m, const char *model, dm_req_status st, uint64_t queue_ns,
+                        uint64_t compute_ns)
+{
+    model_stats *s = stats_get(m, model);
+    if (!s || (int)st < 0 || (int)st >= N_STATUS)
+        return;
+    s->requests[st]++;
+    if (st != DM_REQ_BUSY && st != DM_REQ_DRAINING) /* admitted: it waited in a queue */
+        hist_add(&s->queue, queue_ns);
+    if (st == DM_REQ_OK)
+        hist_add(&s->compute, compute_ns);
+}
+
+/* ------------------------------------------------------------ rendering */
+
+/* A label value with \, " and newline escaped. */
+static void put_label(FILE *f, const char *s)
+{
+    for (; *s; s++) {
+        if (*s == '\\' || *s == '"')
+            fputc('\\', f), fputc(*s, f);
+        else if (*s == '\n')
+            fputs("\\n", f);
+        else
+            fputc(*s, f);
+    }
+}
+
+static void put_head(FILE *f, const char *name, const char *type, const char *help)
+{
+    fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void put_seconds(FILE *f, uint64_t ns)
+{
+    fprintf(f, "%llu.%09llu", (unsigned long long)(ns / 1000000000ull),
+            (unsigned long long)(ns % 1000000000ull));
+}
+
+static void put_hist(FILE *f, const char *name, const char *model, const hist *h)
+{
+    uint64_t cum = 0;
+    for (size_t b = 0; b <= N_BUCKETS; b++) {
+        cum += h->bucket[b];
+        fprintf(f, "%s_bucket{model=\"", name);
+        put_label(f, model);
+        fprintf(f, "\",le=\"%s\"} %llu\n", b < N_BUCKETS ? bucket_le[b] : "+Inf",
+                (unsigned long long)cum);
+    }
+    fprintf(f, "%s_sum{model=\"", name);
+    put_label(f, model);
+    fputs("\"} ", f);
+    put_seconds(f, h->sum_ns);
+    fprintf(f, "\n%s_count{model=\"", name);
+    put_label(f, model);
+    fprintf(f, "\"} %llu\n", (unsigned long long)h->count);
+}
+
+static void put_counters(FILE *f, const dm_metrics *m)
+{
+    put_head(f, "edged_requests_total", "counter",
+             "Inference requests answered, by model and outcome (ok, busy, timeout, cancelled, "
+             "unloaded, draining, error).");
+    for (size_t i = 0; i < m->n; i++)
+        for (int st = 0; st < N_STATUS; st++) {
+            fputs("edged_requests_total{model=\"", f);
+            put_label(f, m->m[i]->name);
+            fprintf(f, "\",status=\"%s\"} %llu\n", status_name[st],
+                    (unsigned long long)m->m[i]->requests[st]);
+        }
+    put_head(f, "edged_request_failures_total", "counter",
+             "Inference requests answered with an error, by model.");
+    for (size_t i = 0; i < m->n; i++) {
+        uint64_t failed = 0;
+        for (int st = 0; st < N_STATUS; st++)
+            failed += st == DM_REQ_OK ? 0 : m->m[i]->requests[st];
+        fputs("edged_request_failures_total{model=\"", f);
+        put_label(f, m->m[i]->name);
+        fprintf(f, "\"} %llu\n", (unsigned long long)failed);
+    }
+    put_head(f, "edged_request_queue_seconds", "histogram",
+             "Time admitted requests waited in their model's queue.");
+    for (size_t i = 0; i < m->n; i++)
+        put_hist(f, "edged_request_queue_seconds", m->m[i]->name, &m->m[i]->queue);
+    put_head(f, "edged_request_compute_seconds", "histogram",
+             "Time successful requests ran on a worker (inputs in, inference, outputs out).");
+    for (size_t i = 0; i < m->n; i++)
+        put_hist(f, "edged_request_compute_seconds", m->m[i]->name, &m->m[i]->compute);
+}
+
+typedef struct gauge_ctx {
+    FILE *f;
+    dm_sched *s;
+    dm_metrics *m;
+    bool depth; /* else versions */
+} gauge_ctx;
+
+static int touch_entry(dm_entry *e, void *arg)
+{
+    stats_get(arg, dm_entry_name(e)); /* loaded models show zero counters */
+    return 0;
+}
+
+static int put_gauge(dm_entry *e, void *arg)
+{
+    gauge_ctx *g = arg;
+    fprintf(g->f, "%s{model=\"", g->depth ? "edged_queue_depth" : "edged_model_versions_loaded");
+    put_label(g->f, dm_entry_name(e));
+    fprintf(g->f, "\"} %zu\n",
+            g->depth ? (g->s ? dm_sched_queue_depth(g->s, e) : 0) : e->n_versions);
+    return 0;
+}
+
+char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    if (!f)
+        return NULL;
+    if (r)
+        dm_registry_foreach(r, touch_entry, m);
+    put_counters(f, m);
+    if (r) {
+        gauge_ctx g = {.f = f, .s = s, .m = m, .depth = true};
+        put_head(f, "edged_queue_depth", "gauge", "Requests waiting in the model's queue.");
+        dm_registry_foreach(r, put_gauge, &g);
+        g.depth = false;
+        put_head(f, "edged_model_versions_loaded", "gauge", "Versions of the model being served.");
+        dm_registry_foreach(r, put_gauge, &g);
+    }
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    if (len)
+        *len = size;
+    return buf;
+}

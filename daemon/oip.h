@@ -1,0 +1,68 @@
+/* daemon/oip.h - the Open Inference Protocol v2 (KServe v2, as Triton speaks it).
+ *
+ * Owns: the pure parts of the protocol (oip_infer.c), testable without
+ * sockets: KServe datatype names, model metadata JSON, the inference request
+ * parser and validator (JSON and the binary tensor extension) and the response
+ * encoder. dm_oip_handle (http.h) routes requests to the endpoints (oip.c).
+ * Does not own: HTTP framing (http.c), the queues (sched.c). */
+#ifndef EDGED_OIP_H
+#define EDGED_OIP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "daemon.h"
+#include "http.h"
+
+/* How a model output is returned. */
+enum { DM_OUT_SKIP = 0, DM_OUT_JSON = 1, DM_OUT_BINARY = 2 };
+
+/* One inference request as parsed and validated against a model; owns every
+ * buffer req.in/req.out point at. */
+typedef struct dm_infer {
+    dm_request req; /* req.in/req.out are set; the caller fills v, done, deadline */
+    dm_exchange *x; /* where the reply goes (NULL outside the server) */
+    dm_daemon *d;
+    const edge_model *m; /* the model it was validated against (req.v's when set) */
+    char *id;            /* the request's "id", or NULL */
+    int priority;        /* DM_PRIO_* from parameters.priority */
+    int64_t timeout_us;  /* parameters.timeout; -1 when not given */
+    size_t n_in, n_out;
+    uint8_t *mode; /* n_out entries: DM_OUT_* */
+    size_t *order; /* outputs to return, in the order asked for */
+    size_t n_order;
+    uint8_t *body; /* the request body (binary inputs point into it) */
+    uint8_t *data; /* JSON inputs and every output */
+} dm_infer;
+
+/* "FP32", "INT8", ... for a model tensor type; NULL when the protocol has no name for it. */
+const char *dm_oip_datatype(int type);
+/* A model tensor's name for the protocol ("input_N"/"output_N" when it has none). */
+const char *dm_oip_tensor_name(const edge_tensor_info *t, bool input, size_t i, char *buf,
+                               size_t len);
+
+/* Model metadata: {"name", "versions", "platform", "inputs", "outputs"};
+ * VERSIONS (N entries) as strings. NULL when out of memory. */
+json_t *dm_oip_model_metadata(const char *name, const int64_t *versions, size_t n,
+                              const edge_model *m);
+
+/* Parse and validate an inference request for model M: BODY (LEN bytes; the
+ * JSON header is its first HEADER_LEN bytes when HEADER_LEN >= 0, binary tensor
+ * data after it; -1: all JSON; -2: the header was not a number). Returns 200 and
+ * *OUT (which owns BODY from then on) or an HTTP status (400, 413) with the
+ * message in ERR (BODY stays the caller's). */
+int dm_oip_parse_infer(const edge_model *m, uint8_t *body, size_t len, int64_t header_len,
+                       dm_infer **out, char *err, size_t errlen);
+/* The response for a completed INF (outputs in inf->req.out): JSON, or a JSON
+ * header plus binary outputs (R->header_len >= 0). 0, or -ENOMEM. */
+int dm_oip_encode_infer(const dm_infer *inf, const char *model, int64_t version,
+                        dm_http_response *r);
+/* Frees INF with its buffers, and drops inf->req.v when set. NULL is fine. */
+void dm_infer_free(dm_infer *inf);
+/* The HTTP status for a scheduler outcome. */
+int dm_oip_status_http(dm_req_status st);
+
+#endif

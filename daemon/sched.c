@@ -1,0 +1,660 @@
+/* daemon/sched.c - queues, workers and completions.
+ *
+ * Owns: one bounded queue per model (entry->queue, DM_PRIO_LEVELS FIFO lists,
+ * at most queue_depth requests), the ring of queues with pending work that
+ * workers serve round-robin (one request per model per turn: fairness between
+ * models; high priority first within a model), the worker threads and their
+ * interpreter caches (one edge_interp per model version each, created on first
+ * use, so an inference allocates nothing), deadlines (a queued request whose
+ * deadline passes completes with DM_REQ_TIMEOUT without running: at its
+ * deadline through a loop timer, or when a worker reaches it), cancellation,
+ * flushing an unloaded model's queue, and the drain.
+ * Does not own: what a request means (oip.c) or model versions (registry.c).
+ *
+ * Threads: the loop thread admits, cancels, flushes and runs every DONE;
+ * workers pop requests and push completions. Both sides meet only under
+ * S->mu: the queues, the ring, the done list and the counters below it.
+ * Completions reach the loop through a uv_async handle, which is referenced
+ * (keeps the loop alive) exactly while some admitted request has not had its
+ * DONE, or a drain callback is pending. Every admitted request leaves through
+ * complete(), which runs DONE once. */
+#include <assert.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+#define CACHE_MAX 256 /* interpreters per worker before the least recently used goes */
+#define WORKERS_MAX 1024
+
+typedef struct dm_queue {
+    dm_entry *e;
+    dm_request *head[DM_PRIO_LEVELS], *tail[DM_PRIO_LEVELS];
+    size_t count;
+    bool ready; /* on the ring */
+    struct dm_queue *ready_next;
+    struct dm_queue *all_next;
+} dm_queue;
+
+typedef struct cache_slot {
+    dm_version *v; /* a reference */
+    edge_interp *it;
+    uint64_t used;
+} cache_slot;
+
+typedef struct worker {
+    dm_sched *s;
+    pthread_t thread;
+    unsigned index;
+    /* the worker's own */
+    cache_slot *cache;
+    size_t n_cache, cap_cache;
+    uint64_t tick;
+    unsigned sweep_seen;
+} worker;
+
+struct dm_sched {
+    uv_loop_t *loop;
+    uv_async_t *async; /* its own allocations: closing outlives the scheduler */
+    uv_timer_t *expire;
+    uint32_t depth;
+    unsigned n_workers;
+    worker *workers;
+
+    pthread_mutex_t mu;
+    pthread_cond_t work;
+    /* under mu */
+    dm_queue *ready_head, *ready_tail;
+    size_t queued;
+    dm_request *done_head, *done_tail;
+    bool stopping;
+    unsigned sweep_gen;
+
+    /* loop thread only */
+    dm_queue *all;
+    size_t outstanding; /* admitted, DONE not yet run */
+    bool draining, drain_pending;
+    void (*drain_cb)(void *arg);
+    void *drain_arg;
+    uint64_t expire_at; /* deadline the timer is set for, 0 when idle */
+};
+
+uint64_t dm_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ------------------------------------------------------------ queues (under mu) */
+
+static void ring_push(dm_sched *s, dm_queue *q)
+{
+    q->ready = true;
+    q->ready_next = NULL;
+    if (s->ready_tail)
+        s->ready_tail->ready_next = q;
+    else
+        s->ready_head = q;
+    s->ready_tail = q;
+}
+
+/* The next request: the first queue on the ring gives its most urgent one and
+ * goes to the back if it has more. Queues emptied by cancel or flush are
+ * dropped from the ring here. */
+static dm_request *pop_locked(dm_sched *s)
+{
+    while (s->ready_head) {
+        dm_queue *q = s->ready_head;
+        s->ready_head = q->ready_next;
+        if (!s->ready_head)
+            s->ready_tail = NULL;
+        q->ready = false;
+        if (q->count == 0)
+            continue;
+        dm_request *r = NULL;
+        for (int p = 0; p < DM_PRIO_LEVELS && !r; p++)
+            if ((r = q->head[p])) {
+                q->head[p] = r->next;
+                if (!q->head[p])
+                    q->tail[p] = NULL;
+            }
+        assert(r);
+        q->count--;
+        s->queued--;
+        if (q->count > 0)
+            ring_push(s, q);
+        r->next = NULL;
+        return r;
+    }
+    return NULL;
+}
+
+/* Unlink R from its queue; false if it is not queued. */
+static bool unlink_locked(dm_sched *s, dm_queue *q, dm_request *r)
+{
+    dm_request **pp = &q->head[r->priority], *prev = NULL;
+    while (*pp && *pp != r) {
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    if (!*pp)
+        return false;
+    *pp = r->next;
+    if (q->tail[r->priority] == r)
+        q->tail[r->priority] = prev;
+    r->next = NULL;
+    q->count--;
+    s->queued--;
+    return true;
+}
+
+/* ------------------------------------------------------------ completions (loop) */
+
+static void update_ref(dm_sched *s)
+{
+    if (s->outstanding > 0 || s->drain_pending)
+        uv_ref((uv_handle_t *)s->async);
+    else
+        uv_unref((uv_handle_t *)s->async);
+}
+
+/* Run R's DONE once. */
+static void complete(dm_sched *s, dm_request *r)
+{
+    assert(s->outstanding > 0);
+    s->outstanding--;
+    r->next = NULL;
+    r->done(r);
+    if (s->drain_pending && s->outstanding == 0)
+        uv_async_send(s->async); /* the drain callback runs from on_async, never nested */
+    update_ref(s);
+}
+
+/* Complete every request of CHAIN (linked by next) with ST, without running it. */
+static void complete_chain(dm_sched *s, dm_request *chain, dm_req_status st)
+{
+    const uint64_t now = dm_now_ns();
+    while (chain) {
+        dm_request *r = chain;
+        chain = r->next;
+        r->status = st;
+        r->t_start_ns = r->t_end_ns = now;
+        complete(s, r);
+    }
+}
+
+static void on_async(uv_async_t *h)
+{
+    dm_sched *s = h->data;
+    pthread_mutex_lock(&s->mu);
+    dm_request *list = s->done_head;
+    s->done_head = s->done_tail = NULL;
+    pthread_mutex_unlock(&s->mu);
+    while (list) {
+        dm_request *r = list;
+        list = r->next;
+        complete(s, r);
+    }
+    if (s->drain_pending && s->outstanding == 0) {
+        s->drain_pending = false;
+        update_ref(s);
+        if (s->drain_cb)
+            s->drain_cb(s->drain_arg);
+    }
+}
+
+/* ------------------------------------------------------------ deadlines (loop) */
+
+static void on_expire(uv_timer_t *t);
+
+static void arm_expire(dm_sched *s, uint64_t deadline)
+{
+    if (s->expire_at && s->expire_at <= deadline)
+        return;
+    const uint64_t now = dm_now_ns();
+    const uint64_t ms = deadline > now ? (deadline - now + 999999) / 1000000 : 0;
+    s->expire_at = deadline;
+    uv_update_time(s->loop); /* the timer counts from the loop's clock */
+    uv_timer_start(s->expire, on_expire, ms, 0);
+}
+
+/* Move Q's requests whose deadline is at or before NOW to **END (a chain in
+ * queue order); the earliest deadline still queued goes into *NEXT. */
+static void expire_queue_locked(dm_sched *s, dm_queue *q, uint64_t now, dm_request ***end,
+                                uint64_t *next)
+{
+    for (int p = 0; p < DM_PRIO_LEVELS; p++) {
+        dm_request **pp = &q->head[p], *prev = NULL;
+        while (*pp) {
+            dm_request *r = *pp;
+            if (r->deadline_ns && r->deadline_ns <= now) {
+                *pp = r->next;
+                if (q->tail[p] == r)
+                    q->tail[p] = prev;
+                q->count--;
+                s->queued--;
+                r->next = NULL;
+                **end = r;
+                *end = &r->next;
+                continue;
+            }
+            if (r->deadline_ns && (!*next || r->deadline_ns < *next))
+                *next = r->deadline_ns;
+            prev = r;
+            pp = &r->next;
+        }
+    }
+}
+
+static void on_expire(uv_timer_t *t)
+{
+    dm_sched *s = t->data;
+    s->expire_at = 0;
+    const uint64_t now = dm_now_ns();
+    dm_request *chain = NULL, **end = &chain;
+    uint64_t next = 0;
+    pthread_mutex_lock(&s->mu);
+    for (dm_queue *q = s->all; q; q = q->all_next)
+        expire_queue_locked(s, q, now, &end, &next);
+    pthread_mutex_unlock(&s->mu);
+    complete_chain(s, chain, DM_REQ_TIMEOUT);
+    if (next)
+        arm_expire(s, next);
+}
+
+/* ------------------------------------------------------------ workers */
+
+static void slot_drop(cache_slot *c)
+{
+    edge_interp_free(c->it);
+    dm_version_unref(c->v);
+    c->it = NULL;
+    c->v = NULL;
+}
+
+static void cache_remove(worker *w, size_t i)
+{
+    slot_drop(&w->cache[i]);
+    w->cache[i] = w->cache[--w->n_cache];
+}
+
+static bool cache_has_retired(const worker *w)
+{
+    for (size_t i = 0; i < w->n_cache; i++)
+        if (atomic_load(&w->cache[i].v->retired))
+            return true;
+    return false;
+}
+
+static void cache_sweep(worker *w)
+{
+    for (size_t i = w->n_cache; i-- > 0;)
+        if (atomic_load(&w->cache[i].v->retired))
+            cache_remove(w, i);
+}
+
+/* A free slot: the array grows, or the least recently used interpreter goes. */
+static cache_slot *cache_slot_new(worker *w)
+{
+    if (w->n_cache == w->cap_cache && w->cap_cache < CACHE_MAX) {
+        const size_t cap = w->cap_cache * 2 > CACHE_MAX ? CACHE_MAX : w->cap_cache * 2;
+        cache_slot *grown = realloc(w->cache, cap * sizeof *grown);
+        if (grown) {
+            w->cache = grown;
+            w->cap_cache = cap;
+        }
+    }
+    if (w->n_cache == w->cap_cache) {
+        size_t lru = 0;
+        for (size_t i = 1; i < w->n_cache; i++)
+            if (w->cache[i].used < w->cache[lru].used)
+                lru = i;
+        cache_remove(w, lru);
+    }
+    return &w->cache[w->n_cache++];
+}
+
+/* W's interpreter for V, created on first use (the only allocation on this
+ * path). NULL, logged, when it cannot be created. */
+static edge_interp *cache_get(worker *w, dm_version *v)
+{
+    for (size_t i = 0; i < w->n_cache; i++)
+        if (w->cache[i].v->uid == v->uid) {
+            w->cache[i].used = ++w->tick;
+            return w->cache[i].it;
+        }
+    edge_interp *it = NULL;
+    edge_error err = {0};
+    const int rc = edge_interp_new(v->model, &it, &err);
+    if (rc) {
+        dm_log(DM_LOG_ERROR,
+               "worker %u: cannot create an interpreter for model %s version %lld: %s", w->index,
+               v->name, (long long)v->version, err.message[0] ? err.message : edge_strerror(rc));
+        return NULL;
+    }
+    cache_slot *c = cache_slot_new(w);
+    *c = (cache_slot){.v = dm_version_ref(v), .it = it, .used = ++w->tick};
+    return it;
+}
+
+/* Run R (no lock held): inputs in, invoke, outputs out. */
+static void run_request(worker *w, dm_request *r)
+{
+    const uint64_t now = dm_now_ns();
+    r->t_start_ns = r->t_end_ns = now;
+    if (r->deadline_ns && now >= r->deadline_ns) {
+        r->status = DM_REQ_TIMEOUT;
+        return;
+    }
+    if (atomic_load(&r->cancel)) {
+        r->status = DM_REQ_CANCELLED;
+        return;
+    }
+    edge_interp *it = cache_get(w, r->v);
+    if (!it) {
+        r->status = DM_REQ_ERROR;
+        r->t_end_ns = dm_now_ns();
+        return;
+    }
+    const edge_model *m = r->v->model;
+    const size_t n_in = edge_model_input_count(m), n_out = edge_model_output_count(m);
+    for (size_t i = 0; i < n_in; i++) {
+        size_t bytes = 0;
+        void *dst = edge_interp_input(it, i, &bytes);
+        memcpy(dst, r->in[i], bytes);
+    }
+    const int rc = edge_interp_invoke(it);
+    for (size_t i = 0; rc == 0 && i < n_out; i++) {
+        size_t bytes = 0;
+        const void *src = edge_interp_output(it, i, &bytes);
+        memcpy(r->out[i], src, bytes);
+    }
+    r->status = rc == 0 ? DM_REQ_OK : DM_REQ_ERROR;
+    r->t_end_ns = dm_now_ns();
+}
+
+static void push_done_locked(dm_sched *s, dm_request *r)
+{
+    r->next = NULL;
+    if (s->done_tail)
+        s->done_tail->next = r;
+    else
+        s->done_head = r;
+    s->done_tail = r;
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    dm_sched *s = w->s;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        dm_request *r = pop_locked(s);
+        if (!r) {
+            if (s->stopping)
+                break;
+            if (cache_has_retired(w)) {
+                pthread_mutex_unlock(&s->mu);
+                cache_sweep(w);
+                pthread_mutex_lock(&s->mu);
+                continue;
+            }
+            while (w->sweep_seen == s->sweep_gen && !s->stopping && !s->ready_head)
+                pthread_cond_wait(&s->work, &s->mu);
+            w->sweep_seen = s->sweep_gen;
+            continue;
+        }
+        pthread_mutex_unlock(&s->mu);
+        run_request(w, r);
+        pthread_mutex_lock(&s->mu);
+        push_done_locked(s, r);
+        pthread_mutex_unlock(&s->mu);
+        uv_async_send(s->async);
+        pthread_mutex_lock(&s->mu);
+    }
+    pthread_mutex_unlock(&s->mu);
+    while (w->n_cache)
+        cache_remove(w, w->n_cache - 1);
+    return NULL;
+}
+
+/* ------------------------------------------------------------ the scheduler */
+
+static void close_free(uv_handle_t *h)
+{
+    free(h);
+}
+
+static unsigned resolve_workers(unsigned workers)
+{
+    if (workers == 0) {
+        const long n = sysconf(_SC_NPROCESSORS_ONLN);
+        workers = n > 0 ? (unsigned)n : 1;
+    }
+    return workers > WORKERS_MAX ? WORKERS_MAX : workers;
+}
+
+static int start_workers(dm_sched *s, unsigned n)
+{
+    s->workers = calloc(n, sizeof *s->workers);
+    if (!s->workers)
+        return -1;
+    for (unsigned i = 0; i < n; i++) {
+        worker *w = &s->workers[i];
+        *w = (worker){.s = s, .index = i, .cap_cache = 8};
+        w->cache = calloc(w->cap_cache, sizeof *w->cache);
+        if (!w->cache || pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+            free(w->cache);
+            dm_log(DM_LOG_ERROR, "cannot start worker thread %u of %u", i + 1, n);
+            break;
+        }
+        char name[16];
+        snprintf(name, sizeof name, "edged-w%u", i);
+        pthread_setname_np(w->thread, name);
+        s->n_workers++;
+    }
+    return s->n_workers == n ? 0 : -1;
+}
+
+static void stop_workers(dm_sched *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->stopping = true;
+    pthread_cond_broadcast(&s->work);
+    pthread_mutex_unlock(&s->mu);
+    for (unsigned i = 0; i < s->n_workers; i++) {
+        pthread_join(s->workers[i].thread, NULL);
+        free(s->workers[i].cache);
+    }
+    free(s->workers);
+    s->workers = NULL;
+    s->n_workers = 0;
+}
+
+dm_sched *dm_sched_new(uv_loop_t *loop, unsigned workers, uint32_t queue_depth)
+{
+    dm_sched *s = calloc(1, sizeof *s);
+    uv_async_t *async = calloc(1, sizeof *async);
+    uv_timer_t *expire = calloc(1, sizeof *expire);
+    if (!s || !async || !expire || uv_async_init(loop, async, on_async) != 0) {
+        free(s), free(async), free(expire);
+        return NULL;
+    }
+    uv_timer_init(loop, expire);
+    uv_unref((uv_handle_t *)expire); /* the async handle keeps the loop alive */
+    async->data = expire->data = s;
+    s->loop = loop;
+    s->async = async;
+    s->expire = expire;
+    s->depth = queue_depth ? queue_depth : 1;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->work, NULL);
+    update_ref(s);
+    if (start_workers(s, resolve_workers(workers)) != 0) {
+        dm_sched_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+static dm_queue *queue_for(dm_sched *s, dm_entry *e)
+{
+    if (e->queue)
+        return e->queue;
+    dm_queue *q = calloc(1, sizeof *q);
+    if (!q)
+        return NULL;
+    q->e = e;
+    q->all_next = s->all;
+    s->all = q;
+    e->queue = q;
+    return q;
+}
+
+dm_req_status dm_sched_submit(dm_sched *s, dm_request *r)
+{
+    if (s->draining)
+        return DM_REQ_DRAINING;
+    assert(r && r->v && r->v->entry && r->done);
+    dm_queue *q = queue_for(s, r->v->entry);
+    if (!q)
+        return DM_REQ_BUSY; /* no memory for a queue: as good as full */
+    if (r->priority < 0 || r->priority >= DM_PRIO_LEVELS)
+        r->priority = r->priority < 0 ? DM_PRIO_HIGH : DM_PRIO_NORMAL;
+    r->status = DM_REQ_OK;
+    r->next = NULL;
+    atomic_store(&r->cancel, false);
+    r->t_admit_ns = dm_now_ns();
+    r->t_start_ns = r->t_end_ns = 0;
+    pthread_mutex_lock(&s->mu);
+    if (q->count >= s->depth) {
+        pthread_mutex_unlock(&s->mu);
+        return DM_REQ_BUSY;
+    }
+    const int p = r->priority;
+    if (q->tail[p])
+        q->tail[p]->next = r;
+    else
+        q->head[p] = r;
+    q->tail[p] = r;
+    q->count++;
+    s->queued++;
+    if (!q->ready)
+        ring_push(s, q);
+    pthread_cond_signal(&s->work);
+    pthread_mutex_unlock(&s->mu);
+    s->outstanding++;
+    update_ref(s);
+    if (r->deadline_ns)
+        arm_expire(s, r->deadline_ns);
+    return DM_REQ_OK;
+}
+
+void dm_sched_cancel(dm_sched *s, dm_request *r)
+{
+    dm_queue *q = r->v->entry->queue;
+    pthread_mutex_lock(&s->mu);
+    const bool queued = q && unlink_locked(s, q, r);
+    pthread_mutex_unlock(&s->mu);
+    if (queued)
+        complete_chain(s, r, DM_REQ_CANCELLED);
+    else
+        atomic_store(&r->cancel, true); /* running or finishing: the worker may still skip it */
+}
+
+void dm_sched_sweep(dm_sched *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->sweep_gen++;
+    pthread_cond_broadcast(&s->work);
+    pthread_mutex_unlock(&s->mu);
+}
+
+/* Take every request of Q, most urgent first, as one chain. */
+static dm_request *take_all_locked(dm_sched *s, dm_queue *q)
+{
+    dm_request *chain = NULL, **end = &chain;
+    for (int p = 0; p < DM_PRIO_LEVELS; p++) {
+        *end = q->head[p];
+        if (q->tail[p])
+            end = &q->tail[p]->next;
+        q->head[p] = q->tail[p] = NULL;
+    }
+    s->queued -= q->count;
+    q->count = 0;
+    return chain;
+}
+
+void dm_sched_flush_entry(dm_sched *s, dm_entry *e)
+{
+    dm_request *chain = NULL;
+    pthread_mutex_lock(&s->mu);
+    if (e->queue)
+        chain = take_all_locked(s, e->queue);
+    s->sweep_gen++;
+    pthread_cond_broadcast(&s->work);
+    pthread_mutex_unlock(&s->mu);
+    complete_chain(s, chain, DM_REQ_UNLOADED);
+}
+
+size_t dm_sched_queue_depth(dm_sched *s, const dm_entry *e)
+{
+    pthread_mutex_lock(&s->mu);
+    const size_t n = e ? (e->queue ? e->queue->count : 0) : s->queued;
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}
+
+size_t dm_sched_pending(const dm_sched *s)
+{
+    return s ? s->outstanding : 0;
+}
+
+void dm_sched_drain(dm_sched *s, void (*cb)(void *arg), void *arg)
+{
+    s->draining = true;
+    s->drain_cb = cb;
+    s->drain_arg = arg;
+    s->drain_pending = true;
+    update_ref(s);
+    uv_async_send(s->async);
+}
+
+void dm_sched_free(dm_sched *s)
+{
+    if (!s)
+        return;
+    /* Normally drained already; otherwise what is still queued is answered
+     * DM_REQ_DRAINING and what is running finishes first. */
+    s->draining = true;
+    dm_request *left = NULL, **end = &left;
+    pthread_mutex_lock(&s->mu);
+    for (dm_queue *q = s->all; q; q = q->all_next) {
+        *end = take_all_locked(s, q);
+        while (*end)
+            end = &(*end)->next;
+    }
+    pthread_mutex_unlock(&s->mu);
+    stop_workers(s);
+    s->drain_pending = false;
+    complete_chain(s, left, DM_REQ_DRAINING);
+    on_async(s->async); /* completions the loop has not seen yet */
+    uv_timer_stop(s->expire);
+    s->async->data = s->expire->data = NULL;
+    uv_close((uv_handle_t *)s->async, close_free);
+    uv_close((uv_handle_t *)s->expire, close_free);
+    while (s->all) {
+        dm_queue *q = s->all;
+        s->all = q->all_next;
+        q->e->queue = NULL;
+        free(q);
+    }
+    pthread_cond_destroy(&s->work);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}

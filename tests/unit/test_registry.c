@@ -1,0 +1,312 @@
+/* tests/unit/test_registry.c - daemon/registry.c over a temporary repository.
+ *
+ * Owns: checks that a scan serves both layouts (NAME.tflite as version 1,
+ * NAME/VERSION/model.tflite with numeric folders, the newest by default, at
+ * most DM_MAX_VERSIONS), ignores model.conf, non-numeric folders, hidden and
+ * stray files, skips bad names, keeps loading past a bad file (last_error,
+ * one log line), gives explicit versions and clear messages for missing
+ * ones; that a rescan reloads only changed files and retires the old
+ * version; that unload drops the versions while a holder keeps using its
+ * own, survives a rescan, and load brings the model back.
+ * The models are the demo digit classifier (tools/digits.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "daemon.h"
+#include "digits.h"
+#include "tflite_writer.h"
+
+typedef struct fixture {
+    char dir[64];
+    uint8_t *model;
+    size_t size;
+    dm_config cfg;
+    dm_registry *reg;
+} fixture;
+
+/* DIR/REL with its parent folders created. */
+static void put_file(const fixture *f, const char *rel, const void *data, size_t size)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", f->dir, rel);
+    for (char *p = path + strlen(f->dir) + 1; (p = strchr(p, '/')); p++) {
+        *p = '\0';
+        mkdir(path, 0755);
+        *p = '/';
+    }
+    assert_int_equal(tfw_save(path, data, size), 0);
+}
+
+static void put_model(const fixture *f, const char *rel)
+{
+    put_file(f, rel, f->model, f->size);
+}
+
+static void put_garbage(const fixture *f, const char *rel)
+{
+    static const char junk[] = "this is not a flatbuffer, and not a model either";
+    put_file(f, rel, junk, sizeof junk);
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/edged-test-registry-XXXXXX");
+    assert_non_null(mkdtemp(f->dir));
+    assert_int_equal(digits_model(&f->model, &f->size), 0);
+    put_model(f, "digits.tflite");
+    put_model(f, "multi/1/model.tflite");
+    put_model(f, "multi/3/model.tflite");
+    put_model(f, "multi/20/model.tflite");
+    put_model(f, "multi/007/model.tflite"); /* leading zero: not a version */
+    put_file(f, "multi/model.conf", "junk\n", 5);
+    put_model(f, "multi/notes/model.tflite");
+    put_garbage(f, "broken.tflite");
+    put_garbage(f, "mixed/2/model.tflite");
+    put_model(f, "mixed/1/model.tflite");
+    put_model(f, "bad name.tflite");
+    put_model(f, "x123456789x123456789x123456789x123456789x123456789x123456789xxxxx.tflite");
+    put_model(f, ".hidden.tflite");
+    put_file(f, "README.txt", "models\n", 7);
+    char empty[128];
+    snprintf(empty, sizeof empty, "%s/empty", f->dir);
+    mkdir(empty, 0755);
+    dm_config_defaults(&f->cfg);
+    snprintf(f->cfg.models_dir, sizeof f->cfg.models_dir, "%s", f->dir);
+    f->reg = dm_registry_new(&f->cfg);
+    assert_non_null(f->reg);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    dm_registry_free(f->reg);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+    assert_int_equal(system(cmd), 0);
+    free(f->model);
+    free(f);
+    return 0;
+}
+
+static int collect(dm_entry *e, void *arg)
+{
+    char *names = arg;
+    strcat(names, dm_entry_name(e));
+    strcat(names, " ");
+    return 0;
+}
+
+static void test_scan_layouts(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(dm_registry_scan(f->reg), 2); /* broken, mixed */
+    char names[512] = "";
+    dm_registry_foreach(f->reg, collect, names);
+    assert_string_equal(names, "broken digits mixed multi ");
+
+    char err[512];
+    dm_version *v = dm_registry_get(f->reg, "digits", -1, err, sizeof err);
+    assert_non_null(v);
+    assert_int_equal(v->version, 1);
+    assert_string_equal(v->name, "digits");
+    assert_non_null(strstr(v->path, "/digits.tflite"));
+    assert_int_equal(edge_model_input_count(v->model), 1);
+    dm_version_unref(v);
+
+    v = dm_registry_get(f->reg, "multi", -1, err, sizeof err);
+    assert_non_null(v);
+    assert_int_equal(v->version, 20); /* newest by default */
+    dm_entry *e = v->entry;
+    dm_version_unref(v);
+    dm_version *all[DM_MAX_VERSIONS];
+    assert_int_equal(dm_entry_versions(e, all, DM_MAX_VERSIONS), 3);
+    assert_int_equal(all[0]->version, 20);
+    assert_int_equal(all[1]->version, 3);
+    assert_int_equal(all[2]->version, 1);
+    assert_true(e->loaded);
+    assert_string_equal(dm_entry_last_error(e), "");
+
+    v = dm_registry_get(f->reg, "multi", 3, err, sizeof err);
+    assert_non_null(v);
+    assert_int_equal(v->version, 3);
+    assert_non_null(strstr(v->path, "/multi/3/model.tflite"));
+    dm_version_unref(v);
+
+    assert_null(dm_registry_get(f->reg, "multi", 2, err, sizeof err));
+    assert_string_equal(err, "model 'multi' has no version 2 (loaded: 20, 3, 1)");
+    assert_null(dm_registry_get(f->reg, "nope", -1, err, sizeof err));
+    assert_string_equal(err, "unknown model 'nope'");
+}
+
+static void test_bad_files(void **state)
+{
+    fixture *f = *state;
+    dm_registry_scan(f->reg);
+    char err[512];
+    /* A file that fails leaves an entry that says why. */
+    assert_null(dm_registry_get(f->reg, "broken", -1, err, sizeof err));
+    assert_non_null(strstr(err, "model 'broken' is not loaded: version 1: "));
+    assert_non_null(strstr(err, "/broken.tflite"));
+    /* One bad version, one good one: the good one serves. */
+    dm_version *v = dm_registry_get(f->reg, "mixed", -1, err, sizeof err);
+    assert_non_null(v);
+    assert_int_equal(v->version, 1);
+    assert_non_null(strstr(dm_entry_last_error(v->entry), "version 2: "));
+    dm_version_unref(v);
+    /* Bad names and hidden files get no entry. */
+    assert_null(dm_registry_get(f->reg, "bad name", -1, err, sizeof err));
+    assert_string_equal(err, "unknown model 'bad name'");
+    assert_null(dm_registry_get(f->reg, "hidden", -1, err, sizeof err));
+    assert_null(dm_registry_get(f->reg, ".hidden", -1, err, sizeof err));
+    assert_null(dm_registry_get(f->reg, "empty", -1, err, sizeof err));
+    assert_string_equal(err, "unknown model 'empty'");
+}
+
+static void test_rescan_changed(void **state)
+{
+    fixture *f = *state;
+    dm_registry_scan(f->reg);
+    char err[512];
+    dm_version *old3 = dm_registry_get(f->reg, "multi", 3, err, sizeof err);
+    dm_version *d1 = dm_registry_get(f->reg, "digits", -1, err, sizeof err);
+    assert_non_null(old3);
+    assert_non_null(d1);
+    /* Nothing changed: nothing reloads. */
+    assert_int_equal(dm_registry_scan(f->reg), 2);
+    dm_version *again = dm_registry_get(f->reg, "digits", -1, err, sizeof err);
+    assert_true(again == d1);
+    dm_version_unref(again);
+    /* Replace version 3 (a new file renamed into place), add version 4 and a model. */
+    put_model(f, "multi/3/model.tflite.new");
+    char from[512], to[512];
+    snprintf(from, sizeof from, "%s/multi/3/model.tflite.new", f->dir);
+    snprintf(to, sizeof to, "%s/multi/3/model.tflite", f->dir);
+    assert_int_equal(rename(from, to), 0);
+    put_model(f, "multi/4/model.tflite");
+    put_model(f, "late.tflite");
+    assert_int_equal(dm_registry_scan(f->reg), 2);
+    dm_version *new3 = dm_registry_get(f->reg, "multi", 3, err, sizeof err);
+    assert_non_null(new3);
+    assert_true(new3 != old3);
+    assert_true(new3->uid != old3->uid);
+    assert_true(atomic_load(&old3->retired));
+    assert_false(atomic_load(&new3->retired));
+    dm_version *v4 = dm_registry_get(f->reg, "multi", 4, err, sizeof err);
+    assert_non_null(v4);
+    dm_version *late = dm_registry_get(f->reg, "late", -1, err, sizeof err);
+    assert_non_null(late);
+    /* The retired version still works for whoever holds it. */
+    edge_interp *it = NULL;
+    assert_int_equal(edge_interp_new(old3->model, &it, NULL), 0);
+    assert_int_equal(edge_interp_invoke(it), 0);
+    edge_interp_free(it);
+    dm_version_unref(old3);
+    dm_version_unref(new3);
+    dm_version_unref(v4);
+    dm_version_unref(late);
+    dm_version_unref(d1);
+}
+
+static void test_unload_load(void **state)
+{
+    fixture *f = *state;
+    dm_registry_scan(f->reg);
+    char err[512];
+    dm_version *held = dm_registry_get(f->reg, "multi", -1, err, sizeof err);
+    assert_non_null(held);
+    const uint64_t uid = held->uid;
+    assert_int_equal(dm_registry_unload(f->reg, "multi", err, sizeof err), 0);
+    assert_true(atomic_load(&held->retired));
+    assert_int_equal(held->entry->n_versions, 0);
+    assert_false(held->entry->loaded);
+    assert_null(dm_registry_get(f->reg, "multi", -1, err, sizeof err));
+    assert_string_equal(err, "model 'multi' is not loaded");
+    /* The holder keeps a working model. */
+    edge_interp *it = NULL;
+    assert_int_equal(edge_interp_new(held->model, &it, NULL), 0);
+    assert_int_equal(edge_interp_invoke(it), 0);
+    edge_interp_free(it);
+    /* A rescan leaves an unloaded model alone; load brings it back. */
+    dm_registry_scan(f->reg);
+    assert_null(dm_registry_get(f->reg, "multi", -1, err, sizeof err));
+    assert_int_equal(dm_registry_unload(f->reg, "multi", err, sizeof err), -1);
+    assert_string_equal(err, "model 'multi' is not loaded");
+    assert_int_equal(dm_registry_load(f->reg, "multi", err, sizeof err), 0);
+    dm_version *back = dm_registry_get(f->reg, "multi", -1, err, sizeof err);
+    assert_non_null(back);
+    assert_int_equal(back->version, 20);
+    assert_true(back->uid != uid);
+    dm_version_unref(back);
+    dm_version_unref(held);
+    /* Load of something that is not there, or not a name. */
+    assert_int_equal(dm_registry_load(f->reg, "nope", err, sizeof err), -1);
+    assert_non_null(strstr(err, "no model 'nope' in "));
+    assert_non_null(strstr(err, "nope.tflite"));
+    assert_int_equal(dm_registry_load(f->reg, "../etc", err, sizeof err), -1);
+    assert_non_null(strstr(err, "invalid model name '../etc'"));
+    assert_int_equal(dm_registry_load(f->reg, "broken", err, sizeof err), -1);
+    assert_non_null(strstr(err, "model 'broken': version 1: "));
+    /* Load of a model a scan never saw. */
+    put_model(f, "fresh/5/model.tflite");
+    assert_int_equal(dm_registry_load(f->reg, "fresh", err, sizeof err), 0);
+    dm_version *fresh = dm_registry_get(f->reg, "fresh", 5, err, sizeof err);
+    assert_non_null(fresh);
+    dm_version_unref(fresh);
+}
+
+static void test_version_cap(void **state)
+{
+    fixture *f = *state;
+    for (int i = 1; i <= DM_MAX_VERSIONS + 2; i++) {
+        char rel[64];
+        snprintf(rel, sizeof rel, "many/%d/model.tflite", i);
+        put_model(f, rel);
+    }
+    dm_registry_scan(f->reg);
+    char err[512];
+    dm_version *v = dm_registry_get(f->reg, "many", -1, err, sizeof err);
+    assert_non_null(v);
+    assert_int_equal(v->version, DM_MAX_VERSIONS + 2);
+    assert_int_equal(v->entry->n_versions, DM_MAX_VERSIONS);
+    assert_int_equal(v->entry->versions[DM_MAX_VERSIONS - 1]->version, 3);
+    dm_version_unref(v);
+    assert_null(dm_registry_get(f->reg, "many", 2, err, sizeof err));
+}
+
+static void test_missing_repository(void **state)
+{
+    (void)state;
+    dm_config c;
+    dm_config_defaults(&c);
+    snprintf(c.models_dir, sizeof c.models_dir, "/nonexistent/edged-models");
+    dm_registry *r = dm_registry_new(&c);
+    assert_non_null(r);
+    assert_true(dm_registry_scan(r) < 0);
+    dm_registry_free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_scan_layouts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_files, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rescan_changed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unload_load, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_version_cap, setup, teardown),
+        cmocka_unit_test(test_missing_repository),
+    };
+    return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
+}

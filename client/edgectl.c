@@ -2,24 +2,41 @@
  *
  * Owns: the command dispatch, --help and --version, and small output helpers
  * shared by the subcommands. The offline subcommands (inspect, run) use
- * libedge directly and need no daemon. */
+ * libedge directly and need no daemon; the others talk to edged through
+ * libedgeclient (edgectl_daemon.h). */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "edgectl.h"
+#include "edgectl_daemon.h"
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: edgectl COMMAND [ARGS]\n"
+               "\n"
+               "Daemon commands (talk to edged over its Unix socket):\n"
+               "  infer MODEL --input F [--input F ...] [--format json|raw|npy] [--output F]\n"
+               "        [--top K [--labels F]] [--version V] [--priority high|normal]\n"
+               "        [--timeout-us N]           one inference; inputs as raw bytes, JSON\n"
+               "                                  values (quantized for you) or .npy\n"
+               "  models                          models, versions and states\n"
+               "  status                          health, server, models and queue depths\n"
+               "  load MODEL | unload MODEL       load or unload a model\n"
+               "  bench MODEL [-n N] [-c CONNS] [-d DEPTH] [--input F]\n"
+               "                                  latency percentiles and throughput\n"
+               "  Each takes --socket PATH (default $" EDGE_CLIENT_SOCKET_ENV
+               " or " EDGE_CLIENT_DEFAULT_SOCKET ")\n"
+               "  and --json (output for scripts).\n"
                "\n"
                "Offline commands (no daemon needed):\n"
                "  inspect FILE.tflite [--json]    operators, tensors, quantization, memory plan\n"
                "  run FILE.tflite --input F [--input F ...] [--output F] [--format json|raw]\n"
                "                                  run the model once on raw input bytes\n"
                "\n"
-               "Exit codes: 0 success, 1 the model was refused or the run failed,\n"
-               "            2 bad command line, 3 a file could not be read or written.\n");
+               "Exit codes: 0 success, 1 the model was refused, the run failed or the daemon\n"
+               "            answered with an error, 2 bad command line, 3 a file could not be\n"
+               "            read or written, 4 the daemon is not running or unreachable.\n");
 }
 
 void edgectl_json_str(FILE *f, const char *s)
@@ -63,6 +80,16 @@ int main(int argc, char **argv)
         return edgectl_inspect(argc - 1, argv + 1);
     if (!strcmp(cmd, "run"))
         return edgectl_run(argc - 1, argv + 1);
+    static const struct {
+        const char *name;
+        int (*fn)(int, char **);
+    } daemon_cmds[] = {
+        {"infer", edgectl_infer}, {"models", edgectl_models}, {"status", edgectl_status},
+        {"load", edgectl_load},   {"unload", edgectl_unload}, {"bench", edgectl_bench},
+    };
+    for (size_t i = 0; i < sizeof daemon_cmds / sizeof daemon_cmds[0]; i++)
+        if (!strcmp(cmd, daemon_cmds[i].name))
+            return daemon_cmds[i].fn(argc - 1, argv + 1);
     fprintf(stderr, "edgectl: unknown command '%s' (try edgectl --help)\n", cmd);
     return EDGECTL_EUSAGE;
 }

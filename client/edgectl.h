@@ -10,9 +10,10 @@
 /* Exit codes (documented in edgectl --help and docs/operations.md). */
 enum {
     EDGECTL_OK = 0,
-    EDGECTL_EFAIL = 1,  /* the model was refused or the operation failed */
-    EDGECTL_EUSAGE = 2, /* bad command line */
-    EDGECTL_EIO = 3,    /* an input or output file could not be read or written */
+    EDGECTL_EFAIL = 1,     /* the model was refused or the operation failed */
+    EDGECTL_EUSAGE = 2,    /* bad command line */
+    EDGECTL_EIO = 3,       /* an input or output file could not be read or written */
+    EDGECTL_ENODAEMON = 4, /* the daemon is not running or cannot be reached */
 };
 
 int edgectl_inspect(int argc, char **argv);

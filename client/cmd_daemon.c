@@ -1,0 +1,366 @@
+/* client/cmd_daemon.c - edgectl's management commands: models, status, load, unload.
+ *
+ * Owns: those four commands (a table or --json), and the pieces every
+ * daemon command shares: --socket/--json, opening the client, and the exit
+ * code and message for a libedgeclient error (4 and a hint saying where it
+ * looked when the daemon is not there). JSON output through jansson. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "edgectl.h"
+#include "edgectl_daemon.h"
+
+/* ---------------------------------------------------------------- shared */
+
+int edgectl_common_opt(edgectl_common *o, int argc, char **argv, int *i)
+{
+    if (!strcmp(argv[*i], "--json")) {
+        o->json = true;
+        return 1;
+    }
+    if (!strcmp(argv[*i], "--socket")) {
+        if (*i + 1 >= argc)
+            return -1;
+        o->socket = argv[++*i];
+        return 1;
+    }
+    return 0;
+}
+
+int edgectl_open(const edgectl_common *o, edge_client **out)
+{
+    int rc = edge_client_new(o->socket, NULL, out);
+    if (rc == EDGE_CLIENT_EINVAL) {
+        fprintf(stderr, "edgectl: socket path '%s' is too long (at most 107 bytes)\n",
+                o->socket ? o->socket : getenv(EDGE_CLIENT_SOCKET_ENV));
+        return EDGECTL_EUSAGE;
+    }
+    if (rc) {
+        fprintf(stderr, "edgectl: %s\n", edge_client_strerror(rc));
+        return EDGECTL_EIO;
+    }
+    return 0;
+}
+
+int edgectl_client_fail(edge_client *c, int rc)
+{
+    const char *msg = edge_client_errmsg(c);
+    if (!*msg)
+        msg = edge_client_strerror(rc);
+    switch (rc) {
+    case EDGE_CLIENT_ECONNECT:
+        fprintf(stderr,
+                "edgectl: %s (is edged running? --socket or " EDGE_CLIENT_SOCKET_ENV
+                " select another socket)\n",
+                msg);
+        return EDGECTL_ENODAEMON;
+    case EDGE_CLIENT_EIO:
+    case EDGE_CLIENT_ECLOSED:
+    case EDGE_CLIENT_ETIMEDOUT: fprintf(stderr, "edgectl: %s\n", msg); return EDGECTL_ENODAEMON;
+    case EDGE_CLIENT_ENOMEM: fprintf(stderr, "edgectl: %s\n", msg); return EDGECTL_EIO;
+    case EDGE_CLIENT_EINVAL:
+    case EDGE_CLIENT_ESTATE: fprintf(stderr, "edgectl: %s\n", msg); return EDGECTL_EUSAGE;
+    default: fprintf(stderr, "edgectl: %s\n", msg); return EDGECTL_EFAIL;
+    }
+}
+
+bool edgectl_parse_u64(const char *s, uint64_t *out)
+{
+    if (!s || *s < '0' || *s > '9')
+        return false;
+    errno = 0;
+    char *end;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || *end)
+        return false;
+    *out = v;
+    return true;
+}
+
+bool edgectl_parse_priority(const char *s, int *out)
+{
+    /* As in Triton: 0 is the model's default level, 1 the highest. */
+    if (!strcmp(s, "high"))
+        *out = 1;
+    else if (!strcmp(s, "normal"))
+        *out = 0;
+    else
+        return false;
+    return true;
+}
+
+static void print_json(json_t *j)
+{
+    char *s = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(7));
+    if (s)
+        puts(s);
+    free(s);
+    json_decref(j);
+}
+
+static json_t *jstr(const char *s)
+{
+    return s ? json_string(s) : json_null();
+}
+
+/* Parse COMMAND [NAME] [--socket P] [--json]. */
+static int parse_simple(int argc, char **argv, edgectl_common *o, const char **name,
+                        const char *usage)
+{
+    memset(o, 0, sizeof *o);
+    for (int i = 1; i < argc; i++) {
+        int r = edgectl_common_opt(o, argc, argv, &i);
+        if (r == 1)
+            continue;
+        if (r == 0 && name && !*name && argv[i][0] != '-') {
+            *name = argv[i];
+            continue;
+        }
+        fprintf(stderr, "usage: %s\n", usage);
+        return EDGECTL_EUSAGE;
+    }
+    if (name && !*name) {
+        fprintf(stderr, "usage: %s\n", usage);
+        return EDGECTL_EUSAGE;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- models */
+
+/* Index entries grouped by name: the versions, and the state (or states). */
+typedef struct model_row {
+    const char *name;
+    char versions[128];
+    char state[64];
+    const char *reason;
+} model_row;
+
+static void append_list(char *buf, size_t cap, const char *item)
+{
+    size_t l = strlen(buf);
+    if (!item || !*item)
+        return;
+    /* no duplicates */
+    for (const char *p = buf; (p = strstr(p, item)) != NULL; p++) {
+        size_t n = strlen(item);
+        if ((p == buf || p[-1] == ',') && (p[n] == ',' || p[n] == 0))
+            return;
+    }
+    snprintf(buf + l, cap - l, "%s%s", l ? "," : "", item);
+}
+
+static size_t group_index(const edge_client_index *x, model_row *rows)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < x->n; i++) {
+        const edge_client_model_entry *e = &x->models[i];
+        size_t k = 0;
+        while (k < n && strcmp(rows[k].name, e->name))
+            k++;
+        if (k == n) {
+            memset(&rows[n], 0, sizeof rows[n]);
+            rows[n++].name = e->name;
+        }
+        append_list(rows[k].versions, sizeof rows[k].versions, e->version);
+        append_list(rows[k].state, sizeof rows[k].state, e->state);
+        if (e->reason && *e->reason)
+            rows[k].reason = e->reason;
+    }
+    return n;
+}
+
+static json_t *index_json(const edge_client_index *x, const model_row *rows, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t k = 0; k < n; k++) {
+        json_t *vs = json_array();
+        for (size_t i = 0; i < x->n; i++)
+            if (!strcmp(x->models[i].name, rows[k].name) && x->models[i].version)
+                json_array_append_new(vs, json_string(x->models[i].version));
+        json_array_append_new(arr, json_pack("{s:s, s:o, s:o, s:o}", "name", rows[k].name,
+                                             "versions", vs, "state", jstr(rows[k].state), "reason",
+                                             jstr(rows[k].reason)));
+    }
+    return arr;
+}
+
+int edgectl_models(int argc, char **argv)
+{
+    edgectl_common o;
+    int rc = parse_simple(argc, argv, &o, NULL, "edgectl models [--json] [--socket PATH]");
+    edge_client *c = NULL;
+    if (rc || (rc = edgectl_open(&o, &c)))
+        return rc;
+    edge_client_index *x = NULL;
+    if ((rc = edge_client_repository_index(c, &x)) != 0) {
+        rc = edgectl_client_fail(c, rc);
+        edge_client_free(c);
+        return rc;
+    }
+    model_row *rows = calloc(x->n ? x->n : 1, sizeof *rows);
+    size_t n = rows ? group_index(x, rows) : 0;
+    if (o.json) {
+        print_json(index_json(x, rows, n));
+    } else {
+        printf("%-24s %-12s %-12s %s\n", "MODEL", "VERSIONS", "STATE", "REASON");
+        for (size_t k = 0; k < n; k++)
+            printf("%-24s %-12s %-12s %s\n", rows[k].name,
+                   rows[k].versions[0] ? rows[k].versions : "-",
+                   rows[k].state[0] ? rows[k].state : "-", rows[k].reason ? rows[k].reason : "");
+    }
+    free(rows);
+    edge_client_index_free(x);
+    edge_client_free(c);
+    return EDGECTL_OK;
+}
+
+/* ---------------------------------------------------------------- status */
+
+/* Sum of every sample of a metric whose name ends in "queue_depth" with
+ * label model="NAME" in the Prometheus text; -1 if there is none. */
+static long long queue_depth(const char *metrics, const char *name)
+{
+    long long sum = -1;
+    char want[300];
+    snprintf(want, sizeof want, "model=\"%s\"", name);
+    for (const char *line = metrics; line && *line;) {
+        const char *eol = strchr(line, '\n');
+        size_t len = eol ? (size_t)(eol - line) : strlen(line);
+        const char *brace = memchr(line, '{', len);
+        if (line[0] != '#' && brace && brace - line >= 11 &&
+            !memcmp(brace - 11, "queue_depth", 11)) {
+            const char *close = memchr(brace, '}', len - (size_t)(brace - line));
+            char labels[512];
+            size_t ll = close ? (size_t)(close - brace) : 0;
+            if (close && ll < sizeof labels) {
+                memcpy(labels, brace, ll);
+                labels[ll] = 0;
+                if (strstr(labels, want))
+                    sum = (sum < 0 ? 0 : sum) + strtoll(close + 1, NULL, 10);
+            }
+        }
+        line = eol ? eol + 1 : NULL;
+    }
+    return sum;
+}
+
+typedef struct status_info {
+    bool live, ready;
+    edge_client_server_meta *server;
+    edge_client_index *index;
+    char *metrics;
+} status_info;
+
+static int status_fetch(edge_client *c, status_info *s)
+{
+    int rc = edge_client_health(c, &s->live, &s->ready);
+    if (!rc)
+        rc = edge_client_server_metadata(c, &s->server);
+    if (!rc)
+        rc = edge_client_repository_index(c, &s->index);
+    if (!rc && edge_client_metrics(c, &s->metrics, NULL) != 0)
+        s->metrics = NULL; /* optional: the table just lacks queue depths */
+    return rc;
+}
+
+static void status_print_json(edge_client *c, const status_info *s, const model_row *rows, size_t n)
+{
+    json_t *ext = json_array();
+    for (size_t i = 0; i < s->server->n_extensions; i++)
+        json_array_append_new(ext, json_string(s->server->extensions[i]));
+    json_t *models = index_json(s->index, rows, n);
+    for (size_t k = 0; k < n; k++) {
+        long long q = s->metrics ? queue_depth(s->metrics, rows[k].name) : -1;
+        json_object_set_new(json_array_get(models, k), "queue_depth",
+                            q < 0 ? json_null() : json_integer(q));
+    }
+    print_json(json_pack("{s:s, s:b, s:b, s:{s:o, s:o, s:o}, s:o}", "socket",
+                         edge_client_socket_path(c), "live", s->live, "ready", s->ready, "server",
+                         "name", jstr(s->server->name), "version", jstr(s->server->version),
+                         "extensions", ext, "models", models));
+}
+
+static void status_print_text(edge_client *c, const status_info *s, const model_row *rows, size_t n)
+{
+    printf("%s %s on %s: %s, %s\n", s->server->name ? s->server->name : "server",
+           s->server->version ? s->server->version : "", edge_client_socket_path(c),
+           s->live ? "live" : "not live", s->ready ? "ready" : "not ready");
+    printf("extensions:");
+    for (size_t i = 0; i < s->server->n_extensions; i++)
+        printf(" %s", s->server->extensions[i]);
+    printf("\n\n%-24s %-12s %-12s %s\n", "MODEL", "VERSIONS", "STATE", "QUEUE");
+    for (size_t k = 0; k < n; k++) {
+        long long q = s->metrics ? queue_depth(s->metrics, rows[k].name) : -1;
+        char qs[24];
+        snprintf(qs, sizeof qs, q < 0 ? "-" : "%lld", q);
+        printf("%-24s %-12s %-12s %s\n", rows[k].name, rows[k].versions[0] ? rows[k].versions : "-",
+               rows[k].state[0] ? rows[k].state : "-", qs);
+    }
+}
+
+int edgectl_status(int argc, char **argv)
+{
+    edgectl_common o;
+    int rc = parse_simple(argc, argv, &o, NULL, "edgectl status [--json] [--socket PATH]");
+    edge_client *c = NULL;
+    if (rc || (rc = edgectl_open(&o, &c)))
+        return rc;
+    status_info s = {0};
+    if ((rc = status_fetch(c, &s)) != 0) {
+        rc = edgectl_client_fail(c, rc);
+    } else {
+        model_row *rows = calloc(s.index->n ? s.index->n : 1, sizeof *rows);
+        size_t n = rows ? group_index(s.index, rows) : 0;
+        if (o.json)
+            status_print_json(c, &s, rows, n);
+        else
+            status_print_text(c, &s, rows, n);
+        free(rows);
+        rc = s.live && s.ready ? EDGECTL_OK : EDGECTL_EFAIL;
+    }
+    edge_client_server_meta_free(s.server);
+    edge_client_index_free(s.index);
+    free(s.metrics);
+    edge_client_free(c);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- load, unload */
+
+static int repo_cmd(int argc, char **argv, bool load)
+{
+    edgectl_common o;
+    const char *name = NULL;
+    int rc = parse_simple(argc, argv, &o, &name,
+                          load ? "edgectl load MODEL [--json] [--socket PATH]"
+                               : "edgectl unload MODEL [--json] [--socket PATH]");
+    edge_client *c = NULL;
+    if (rc || (rc = edgectl_open(&o, &c)))
+        return rc;
+    rc = load ? edge_client_load(c, name) : edge_client_unload(c, name);
+    if (rc) {
+        rc = edgectl_client_fail(c, rc);
+    } else if (o.json) {
+        print_json(json_pack("{s:s, s:s, s:b}", "model", name, "action", load ? "load" : "unload",
+                             "ok", 1));
+    } else {
+        printf("%s: %s\n", name, load ? "loaded" : "unloaded");
+    }
+    edge_client_free(c);
+    return rc;
+}
+
+int edgectl_load(int argc, char **argv)
+{
+    return repo_cmd(argc, argv, true);
+}
+
+int edgectl_unload(int argc, char **argv)
+{
+    return repo_cmd(argc, argv, false);
+}

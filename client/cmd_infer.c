@@ -1,0 +1,357 @@
+/* client/cmd_infer.c - `edgectl infer MODEL --input F ...`: one inference through edged.
+ *
+ * Owns: the command line of infer, fetching the model's metadata (input
+ * names, datatypes, shapes, quantization), one request over the binary
+ * tensor extension (or JSON with --wire json), and printing the outputs: JSON
+ * with dequantized values (as `edgectl run` prints them), raw bytes, .npy,
+ * or the top-K classes of output 0 with labels. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "edgectl.h"
+#include "edgectl_daemon.h"
+#include "npy.h"
+
+#define MAX_INPUTS 16
+
+typedef struct infer_args {
+    edgectl_common common;
+    const char *model;
+    const char *version;
+    const char *inputs[MAX_INPUTS];
+    size_t n_inputs;
+    const char *input_format; /* NULL: detect */
+    const char *format;       /* json | raw | npy */
+    const char *output;
+    const char *labels;
+    int top;
+    int priority;
+    uint64_t timeout_us;
+    bool wire_json;
+} infer_args;
+
+static int usage(void)
+{
+    fprintf(stderr,
+            "usage: edgectl infer MODEL --input F [--input F ...] [--version V]\n"
+            "                     [--format json|raw|npy] [--output F] [--top K [--labels F]]\n"
+            "                     [--priority high|normal] [--timeout-us N]\n"
+            "                     [--input-format raw|json|npy] [--wire binary|json]\n"
+            "                     [--socket PATH] [--json]\n"
+            "  --input F     one per model input, in order ('-' reads stdin): raw tensor bytes\n"
+            "                (exactly the tensor's size), a JSON array of numbers (quantized\n"
+            "                with the input's scale and zero point), or a .npy file\n"
+            "  --format      json: outputs with dequantized values (default); raw: the output\n"
+            "                bytes concatenated; npy: one .npy per output (--output NAME.npy,\n"
+            "                NAME_<i>.npy when there are several)\n"
+            "  --top K       the K highest scores of output 0, with labels if given\n");
+    return EDGECTL_EUSAGE;
+}
+
+static bool one_of(const char *v, const char *a, const char *b, const char *c)
+{
+    return !strcmp(v, a) || !strcmp(v, b) || (c && !strcmp(v, c));
+}
+
+static int parse_value_opt(infer_args *a, const char *arg, const char *val)
+{
+    if (!strcmp(arg, "--input")) {
+        if (a->n_inputs == MAX_INPUTS)
+            return -1;
+        a->inputs[a->n_inputs++] = val;
+    } else if (!strcmp(arg, "--version")) {
+        a->version = val;
+    } else if (!strcmp(arg, "--input-format") && one_of(val, "raw", "json", "npy")) {
+        a->input_format = val;
+    } else if (!strcmp(arg, "--format") && one_of(val, "raw", "json", "npy")) {
+        a->format = val;
+    } else if (!strcmp(arg, "--output")) {
+        a->output = val;
+    } else if (!strcmp(arg, "--labels")) {
+        a->labels = val;
+    } else if (!strcmp(arg, "--top")) {
+        a->top = atoi(val);
+        return a->top >= 1 ? 0 : -1;
+    } else if (!strcmp(arg, "--priority")) {
+        return edgectl_parse_priority(val, &a->priority) ? 0 : -1;
+    } else if (!strcmp(arg, "--timeout-us")) {
+        return edgectl_parse_u64(val, &a->timeout_us) ? 0 : -1;
+    } else if (!strcmp(arg, "--wire") && one_of(val, "binary", "json", NULL)) {
+        a->wire_json = !strcmp(val, "json");
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, infer_args *a)
+{
+    memset(a, 0, sizeof *a);
+    a->format = "json";
+    for (int i = 1; i < argc; i++) {
+        int r = edgectl_common_opt(&a->common, argc, argv, &i);
+        if (r < 0)
+            return usage();
+        if (r > 0)
+            continue;
+        if (argv[i][0] != '-' || !argv[i][1]) {
+            if (a->model)
+                return usage();
+            a->model = argv[i];
+        } else if (i + 1 >= argc || parse_value_opt(a, argv[i], argv[i + 1])) {
+            return usage();
+        } else {
+            i++;
+        }
+    }
+    if (!a->model || (a->labels && !a->top))
+        return usage();
+    if (a->common.json)
+        a->format = "json";
+    return 0;
+}
+
+/* ---------------------------------------------------------------- output */
+
+static const edge_client_tensor_meta *out_meta(const edge_client_model_meta *m,
+                                               const edge_client_tensor *t, size_t i)
+{
+    for (size_t k = 0; k < m->n_outputs; k++)
+        if (!strcmp(m->outputs[k].name, t->name))
+            return &m->outputs[k];
+    return i < m->n_outputs ? &m->outputs[i] : NULL;
+}
+
+static double out_value(const edge_client_tensor_meta *mt, const edge_client_tensor *t, size_t i)
+{
+    double v = edgectl_value_at(t->datatype, t->data, i);
+    if (mt && mt->quantized && strcmp(t->datatype, "FP32") && strcmp(t->datatype, "FP64")) {
+        edgectl_quant q = edgectl_meta_quant(mt);
+        v = edgectl_dequantize((int64_t)v, &q);
+    }
+    return v;
+}
+
+static size_t out_count(const edge_client_tensor *t)
+{
+    size_t es = edge_client_dtype_size(t->datatype);
+    return es ? t->bytes / es : 0;
+}
+
+static int print_json_result(const edge_client_model_meta *m, const edge_client_result *r)
+{
+    json_t *outs = json_array();
+    for (size_t o = 0; o < r->n_outputs; o++) {
+        const edge_client_tensor *t = &r->outputs[o];
+        const edge_client_tensor_meta *mt = out_meta(m, t, o);
+        json_t *shape = json_array(), *data = json_array();
+        for (int d = 0; d < t->rank; d++)
+            json_array_append_new(shape, json_integer(t->shape[d]));
+        for (size_t i = 0; i < out_count(t); i++)
+            json_array_append_new(data, json_real(out_value(mt, t, i)));
+        json_array_append_new(outs, json_pack("{s:s, s:s, s:o, s:o}", "name", t->name, "datatype",
+                                              t->datatype, "shape", shape, "data", data));
+    }
+    json_t *root = json_pack("{s:s, s:o}", "model_name", r->model_name, "outputs", outs);
+    if (r->model_version)
+        json_object_set_new(root, "model_version", json_string(r->model_version));
+    char *s = json_dumps(root, JSON_COMPACT | JSON_REAL_PRECISION(7));
+    json_decref(root);
+    if (!s) {
+        fprintf(stderr, "edgectl: out of memory\n");
+        return EDGECTL_EIO;
+    }
+    puts(s);
+    free(s);
+    return EDGECTL_OK;
+}
+
+static FILE *open_out(const char *path)
+{
+    FILE *f = path && strcmp(path, "-") ? fopen(path, "wb") : stdout;
+    if (!f)
+        fprintf(stderr, "edgectl: cannot write %s: %s\n", path, strerror(errno));
+    return f;
+}
+
+static int close_out(FILE *f, const char *path, int rc)
+{
+    if ((f != stdout ? fclose(f) : fflush(f)) != 0 || rc) {
+        fprintf(stderr, "edgectl: writing %s failed: %s\n", path ? path : "stdout",
+                strerror(errno));
+        return EDGECTL_EIO;
+    }
+    return EDGECTL_OK;
+}
+
+static int write_raw(const edge_client_result *r, const char *path)
+{
+    FILE *f = open_out(path);
+    if (!f)
+        return EDGECTL_EIO;
+    int bad = 0;
+    for (size_t o = 0; o < r->n_outputs; o++)
+        if (r->outputs[o].bytes &&
+            fwrite(r->outputs[o].data, 1, r->outputs[o].bytes, f) != r->outputs[o].bytes)
+            bad = 1;
+    return close_out(f, path, bad);
+}
+
+static int write_npy(const edge_client_result *r, const char *path)
+{
+    if (r->n_outputs > 1 && (!path || !strcmp(path, "-"))) {
+        fprintf(stderr,
+                "edgectl: the model has %zu outputs; --format npy needs --output NAME.npy "
+                "(written as NAME_0.npy, NAME_1.npy, ...)\n",
+                r->n_outputs);
+        return EDGECTL_EUSAGE;
+    }
+    for (size_t o = 0; o < r->n_outputs; o++) {
+        const edge_client_tensor *t = &r->outputs[o];
+        char name[4096];
+        if (r->n_outputs > 1) {
+            size_t l = strlen(path);
+            if (l > 4 && !strcmp(path + l - 4, ".npy"))
+                l -= 4;
+            snprintf(name, sizeof name, "%.*s_%zu.npy", (int)(l < 4000 ? l : 4000), path, o);
+        } else {
+            snprintf(name, sizeof name, "%s", path ? path : "-");
+        }
+        if (!edgectl_npy_supports(t->datatype)) {
+            fprintf(stderr, "edgectl: output '%s': datatype %s cannot be written as .npy\n",
+                    t->name, t->datatype);
+            return EDGECTL_EFAIL;
+        }
+        FILE *f = open_out(name);
+        if (!f)
+            return EDGECTL_EIO;
+        int bad = edgectl_npy_write(f, t->datatype, t->shape, t->rank, t->data, t->bytes);
+        if (close_out(f, name, bad))
+            return EDGECTL_EIO;
+    }
+    return EDGECTL_OK;
+}
+
+static char **read_labels(const char *path, size_t *n)
+{
+    size_t len = 0, cap = 0;
+    char **lines = NULL, buf[512];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    while (fgets(buf, sizeof buf, f)) {
+        buf[strcspn(buf, "\r\n")] = 0;
+        if (len == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **grown = realloc(lines, cap * sizeof *lines);
+            if (!grown)
+                break;
+            lines = grown;
+        }
+        if (!(lines[len] = strdup(buf)))
+            break;
+        len++;
+    }
+    fclose(f);
+    *n = len;
+    return lines ? lines : calloc(1, sizeof *lines);
+}
+
+static int print_top(const edge_client_model_meta *m, const edge_client_result *r,
+                     const infer_args *a)
+{
+    if (r->n_outputs == 0) {
+        fprintf(stderr, "edgectl: the reply has no outputs\n");
+        return EDGECTL_EFAIL;
+    }
+    const edge_client_tensor *t = &r->outputs[0];
+    const edge_client_tensor_meta *mt = out_meta(m, t, 0);
+    size_t n = out_count(t), nl = 0;
+    char **labels = a->labels ? read_labels(a->labels, &nl) : NULL;
+    if (a->labels && !labels) {
+        fprintf(stderr, "edgectl: cannot read labels %s: %s\n", a->labels, strerror(errno));
+        return EDGECTL_EIO;
+    }
+    bool *used = calloc(n ? n : 1, 1);
+    json_t *arr = a->common.json ? json_array() : NULL;
+    for (int k = 0; used && k < a->top && (size_t)k < n; k++) {
+        size_t best = n;
+        for (size_t i = 0; i < n; i++)
+            if (!used[i] && (best == n || out_value(mt, t, i) > out_value(mt, t, best)))
+                best = i;
+        used[best] = true;
+        const char *label = best < nl ? labels[best] : "";
+        if (arr)
+            json_array_append_new(arr, json_pack("{s:I, s:s, s:f}", "index", (json_int_t)best,
+                                                 "label", label, "score", out_value(mt, t, best)));
+        else
+            printf("%-4zu %-24s %.4f\n", best, label, out_value(mt, t, best));
+    }
+    if (arr) {
+        char *s = json_dumps(arr, JSON_COMPACT | JSON_REAL_PRECISION(7));
+        if (s)
+            puts(s);
+        free(s);
+        json_decref(arr);
+    }
+    free(used);
+    for (size_t i = 0; i < nl; i++)
+        free(labels[i]);
+    free(labels);
+    return EDGECTL_OK;
+}
+
+/* ---------------------------------------------------------------- the command */
+
+static int run_infer(edge_client *c, const infer_args *a, const edge_client_model_meta *m)
+{
+    edgectl_inputs in;
+    int rc = edgectl_inputs_load(m, a->inputs, a->n_inputs, a->input_format, &in);
+    if (rc)
+        return rc;
+    const char **names = calloc(m->n_outputs + 1, sizeof *names);
+    for (size_t i = 0; names && i < m->n_outputs; i++)
+        names[i] = m->outputs[i].name;
+    edge_client_infer_options o = {.version = a->version,
+                                   .priority = a->priority,
+                                   .timeout_us = a->timeout_us,
+                                   .json = a->wire_json,
+                                   .outputs = names,
+                                   .n_outputs = names ? m->n_outputs : 0};
+    edge_client_result *r = NULL;
+    if ((rc = edge_client_infer(c, m->name, &o, in.t, in.n, &r)) != 0)
+        rc = edgectl_client_fail(c, rc);
+    else if (a->top)
+        rc = print_top(m, r, a);
+    else if (!strcmp(a->format, "raw"))
+        rc = write_raw(r, a->output);
+    else if (!strcmp(a->format, "npy"))
+        rc = write_npy(r, a->output);
+    else
+        rc = print_json_result(m, r);
+    edge_client_result_free(r);
+    free(names);
+    edgectl_inputs_free(&in);
+    return rc;
+}
+
+int edgectl_infer(int argc, char **argv)
+{
+    infer_args a;
+    int rc = parse_args(argc, argv, &a);
+    edge_client *c = NULL;
+    if (rc || (rc = edgectl_open(&a.common, &c)))
+        return rc;
+    edge_client_model_meta *m = NULL;
+    if ((rc = edge_client_model_metadata(c, a.model, a.version, &m)) != 0)
+        rc = edgectl_client_fail(c, rc);
+    else
+        rc = run_infer(c, &a, m);
+    edge_client_model_meta_free(m);
+    edge_client_free(c);
+    return rc;
+}

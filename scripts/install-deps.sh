@@ -6,7 +6,8 @@
 # every package is already installed, so it is cheap to run again.
 set -euo pipefail
 
-pkgs=(build-essential meson ninja-build pkg-config libopenblas-dev)
+pkgs=(build-essential meson ninja-build pkg-config libopenblas-dev libuv1-dev libhttp-parser-dev
+      libjansson-dev libinih-dev curl)
 if [[ "${1:-}" == "--test" ]]; then
     pkgs+=(libcmocka-dev valgrind clang)
 fi

@@ -1,0 +1,396 @@
+/* bench/daemon.c - edged over its socket against the socket floor, measured in one run.
+ *
+ * Owns: the daemon benchmarks of issue 3, each printed with its anchor and ratio:
+ *   1. hello_world round trip (binary extension, one keep-alive connection)
+ *      against the AF_UNIX ping-pong floor (../shared/anchors/uds_pingpong.c):
+ *      target p50 <= 2x the cross-core floor;
+ *   2. person_detect throughput with 2 workers against 1 (target >= 1.8x);
+ *   3. a 150 KiB input (mobilenet_v2_int8_nchw) through the binary extension:
+ *      time added to the inference (round trip minus the daemon's own compute
+ *      time from /metrics) against the 150 KiB socket floor (target <= 1.5x);
+ *   4. edged's RSS and private memory with every shared model loaded, and the
+ *      private memory beyond the arenas and prepared data (target <= 4 MiB).
+ * It starts its own edged instances on a temporary socket.
+ * Usage: bench-daemon EDGED_BIN UDS_PINGPONG_BIN [SHARED_DIR] */
+#include <dirent.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "edge/client.h"
+#include "edge/runtime.h"
+
+static const char *edged_bin, *pingpong_bin, *shared;
+static char dir[64], sock[128], models[128];
+static pid_t edged_pid = -1;
+
+static double now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void stop_edged(void)
+{
+    if (edged_pid > 0) {
+        kill(edged_pid, SIGTERM);
+        waitpid(edged_pid, NULL, 0);
+        edged_pid = -1;
+    }
+}
+
+static int start_edged(int workers)
+{
+    char conf[160];
+    snprintf(conf, sizeof conf, "%s/edged.conf", dir);
+    FILE *f = fopen(conf, "w");
+    if (!f)
+        return -1;
+    fprintf(f,
+            "[server]\nsocket = %s\n[models]\nrepository = %s\n[scheduler]\nworkers = %d\n"
+            "queue_depth = 256\n[log]\nlevel = warn\n",
+            sock, models, workers);
+    fclose(f);
+    edged_pid = fork();
+    if (edged_pid == 0) {
+        execl(edged_bin, "edged", "--config", conf, (char *)NULL);
+        _exit(127);
+    }
+    edge_client *c = NULL;
+    edge_client_new(sock, NULL, &c);
+    for (int i = 0; i < 600; i++) {
+        bool live = false, ready = false;
+        if (edge_client_health(c, &live, &ready) == 0 && ready) {
+            edge_client_free(c);
+            return 0;
+        }
+        edge_client_close(c);
+        usleep(100000);
+    }
+    edge_client_free(c);
+    return -1;
+}
+
+static void *read_file(const char *path, size_t *n)
+{
+    *n = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    rewind(f);
+    void *buf = malloc((size_t)len + 1);
+    if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    *n = (size_t)len;
+    return buf;
+}
+
+typedef struct model_in {
+    edge_client_tensor t;
+    char name[128], dtype[16];
+    void *data;
+} model_in;
+
+static int model_input(edge_client *c, const char *model, model_in *mi)
+{
+    edge_client_model_meta *md = NULL;
+    if (edge_client_model_metadata(c, model, NULL, &md))
+        return -1;
+    char path[512];
+    snprintf(path, sizeof path, "%s/models/%s/input_0.bin", shared, model);
+    size_t n = 0;
+    mi->data = read_file(path, &n);
+    snprintf(mi->name, sizeof mi->name, "%s", md->inputs[0].name);
+    snprintf(mi->dtype, sizeof mi->dtype, "%s", md->inputs[0].datatype);
+    mi->t = (edge_client_tensor){.name = mi->name,
+                                 .datatype = mi->dtype,
+                                 .rank = md->inputs[0].rank,
+                                 .data = mi->data,
+                                 .bytes = n};
+    memcpy(mi->t.shape, md->inputs[0].shape, sizeof mi->t.shape);
+    edge_client_model_meta_free(md);
+    return mi->data ? 0 : -1;
+}
+
+/* Median round trip (us) of N sequential inferences; *p99 gets the 99th percentile. */
+static double round_trips(edge_client *c, const char *model, const model_in *mi, int n, double *p99)
+{
+    double *t = malloc((size_t)n * sizeof *t);
+    for (int i = 0; i < n + 50; i++) {
+        edge_client_result *r = NULL;
+        const double t0 = now_us();
+        if (edge_client_infer(c, model, NULL, &mi->t, 1, &r)) {
+            fprintf(stderr, "infer %s: %s\n", model, edge_client_errmsg(c));
+            exit(1);
+        }
+        if (i >= 50)
+            t[i - 50] = now_us() - t0;
+        edge_client_result_free(r);
+    }
+    qsort(t, (size_t)n, sizeof *t, cmp_d);
+    const double med = t[n / 2];
+    *p99 = t[n * 99 / 100];
+    free(t);
+    return med;
+}
+
+/* The anchor's median for BYTES with client/server CPUs. */
+static double floor_us(size_t bytes, int iters, int ccpu, int scpu)
+{
+    char cmd[600], line[512];
+    snprintf(cmd, sizeof cmd, "'%s' %zu %d %d %d", pingpong_bin, bytes, iters, ccpu, scpu);
+    FILE *p = popen(cmd, "r");
+    double med = 0;
+    while (p && fgets(line, sizeof line, p)) {
+        const char *m = strstr(line, "median");
+        if (m)
+            med = atof(m + 6);
+    }
+    if (p)
+        pclose(p);
+    return med;
+}
+
+typedef struct tp_arg {
+    const model_in *mi;
+    double until;
+    long done;
+} tp_arg;
+
+static void *tp_thread(void *arg)
+{
+    tp_arg *a = arg;
+    edge_client *c = NULL;
+    edge_client_new(sock, NULL, &c);
+    while (now_us() < a->until) {
+        edge_client_result *r = NULL;
+        if (edge_client_infer(c, "person_detect", NULL, &a->mi->t, 1, &r) == 0)
+            a->done++;
+        edge_client_result_free(r);
+    }
+    edge_client_free(c);
+    return NULL;
+}
+
+static double throughput(int workers, double seconds)
+{
+    if (start_edged(workers))
+        return 0;
+    edge_client *c = NULL;
+    edge_client_new(sock, NULL, &c);
+    model_in mi;
+    model_input(c, "person_detect", &mi);
+    edge_client_free(c);
+    enum { CLIENTS = 4 };
+    tp_arg a[CLIENTS];
+    pthread_t th[CLIENTS];
+    const double t0 = now_us();
+    for (int i = 0; i < CLIENTS; i++) {
+        a[i] = (tp_arg){.mi = &mi, .until = t0 + seconds * 1e6};
+        pthread_create(&th[i], NULL, tp_thread, &a[i]);
+    }
+    long total = 0;
+    for (int i = 0; i < CLIENTS; i++) {
+        pthread_join(th[i], NULL);
+        total += a[i].done;
+    }
+    const double rate = (double)total / ((now_us() - t0) / 1e6);
+    free(mi.data);
+    stop_edged();
+    return rate;
+}
+
+static double metric_value(const char *text, const char *name, const char *model)
+{
+    char key[256];
+    snprintf(key, sizeof key, "%s{model=\"%s\"}", name, model);
+    const char *p = strstr(text, key);
+    return p ? atof(p + strlen(key)) : 0.0;
+}
+
+static long smaps_kb(pid_t pid, const char *field)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/smaps_rollup", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kb = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (!strncmp(line, field, strlen(field)))
+            kb = atol(line + strlen(field) + 1);
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+static void setup_repo(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/edged-bench-XXXXXX");
+    if (!mkdtemp(dir))
+        exit(1);
+    snprintf(sock, sizeof sock, "%s/edged.sock", dir);
+    snprintf(models, sizeof models, "%s/models", dir);
+    mkdir(models, 0755);
+    char mdir[512], target[1024], link[512];
+    snprintf(mdir, sizeof mdir, "%s/models", shared);
+    DIR *d = opendir(mdir);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        snprintf(target, sizeof target, "%s/%s/model.tflite", mdir, e->d_name);
+        if (e->d_name[0] == '.' || access(target, R_OK))
+            continue;
+        snprintf(link, sizeof link, "%s/%s.tflite", models, e->d_name);
+        if (symlink(target, link))
+            exit(1);
+    }
+    if (d)
+        closedir(d);
+}
+
+/* Arena and prepared bytes of every model in the repository (per worker / once). */
+static void plan_bytes(size_t *arenas, size_t *prepared)
+{
+    *arenas = *prepared = 0;
+    DIR *d = opendir(models);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char path[512];
+        if (e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof path, "%s/%s", models, e->d_name);
+        edge_model *m = NULL;
+        if (edge_model_open(path, NULL, &m, NULL) == 0) {
+            *arenas += edge_model_arena_bytes(m);
+            *prepared += edge_model_prepared_bytes(m);
+            edge_model_unref(m);
+        }
+    }
+    if (d)
+        closedir(d);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 3) {
+        fprintf(stderr, "usage: %s EDGED_BIN UDS_PINGPONG_BIN [SHARED_DIR]\n", argv[0]);
+        return 2;
+    }
+    edged_bin = argv[1];
+    pingpong_bin = argv[2];
+    shared = argc > 3 ? argv[3] : "../shared";
+    signal(SIGPIPE, SIG_IGN);
+    setup_repo();
+    const int workers = 2;
+
+    /* 1. small round trip */
+    if (start_edged(workers))
+        return 1;
+    edge_client *c = NULL;
+    edge_client_new(sock, NULL, &c);
+    model_in hello, mnv2;
+    if (model_input(c, "hello_world_int8", &hello) ||
+        model_input(c, "mobilenet_v2_int8_nchw", &mnv2))
+        return 1;
+    double p99;
+    const double rt = round_trips(c, "hello_world_int8", &hello, 3000, &p99);
+    const double fl_x = floor_us(64, 3000, 0, 1), fl_s = floor_us(64, 3000, 0, 0);
+    printf("1. hello_world round trip (binary, keep-alive): p50 %.1f us, p99 %.1f us\n", rt, p99);
+    printf("   anchor uds_pingpong 64 B (same run): cross-core %.1f us, same core %.1f us\n", fl_x,
+           fl_s);
+    printf("   ratio p50 / cross-core floor = %.2f (target <= 2.0)\n", rt / fl_x);
+
+    /* 3. 150 KiB input: added time = mean round trip - the daemon's mean compute
+     * time over the same requests (from /metrics, snapshotted around them) */
+    char *m0 = NULL, *m1 = NULL;
+    size_t ml;
+    double big_p99;
+    round_trips(c, "mobilenet_v2_int8_nchw", &mnv2, 1, &big_p99); /* warm the worker */
+    edge_client_metrics(c, &m0, &ml);
+    const int n_big = 12;
+    double rt_sum = 0;
+    for (int i = 0; i < n_big; i++) {
+        edge_client_result *r = NULL;
+        const double t0 = now_us();
+        if (edge_client_infer(c, "mobilenet_v2_int8_nchw", NULL, &mnv2.t, 1, &r))
+            return 1;
+        rt_sum += now_us() - t0;
+        edge_client_result_free(r);
+    }
+    edge_client_metrics(c, &m1, &ml);
+    const char *mn = "mobilenet_v2_int8_nchw";
+    const double sum = metric_value(m1, "edged_request_compute_seconds_sum", mn) -
+                       metric_value(m0, "edged_request_compute_seconds_sum", mn);
+    const double cnt = metric_value(m1, "edged_request_compute_seconds_count", mn) -
+                       metric_value(m0, "edged_request_compute_seconds_count", mn);
+    const double compute_us = cnt > 0 ? sum / cnt * 1e6 : 0, big_rt = rt_sum / n_big;
+    const double fl_big = floor_us(150528, 2000, 0, 1);
+    printf("3. mobilenet_v2 150528-byte input: mean round trip %.0f us, daemon compute %.0f us "
+           "(%.0f requests), added %.1f us\n",
+           big_rt, compute_us, cnt, big_rt - compute_us);
+    printf("   anchor uds_pingpong 150528 B cross-core (same run): %.1f us\n", fl_big);
+    printf("   ratio added / floor = %.2f (target <= 1.5)\n", (big_rt - compute_us) / fl_big);
+    free(m0);
+    free(m1);
+
+    /* 4. memory with every model loaded and run on both workers */
+    edge_client_index *idx = NULL;
+    edge_client_repository_index(c, &idx);
+    for (size_t i = 0; idx && i < idx->n; i++) {
+        model_in mi;
+        if (model_input(c, idx->models[i].name, &mi))
+            continue;
+        for (int k = 0; k < 2 * workers; k++) {
+            edge_client_send_infer(c, idx->models[i].name, NULL, &mi.t, 1);
+        }
+        for (int k = 0; k < 2 * workers; k++) {
+            edge_client_result *r = NULL;
+            edge_client_recv_infer(c, &r);
+            edge_client_result_free(r);
+        }
+        free(mi.data);
+    }
+    edge_client_index_free(idx);
+    size_t arenas, prepared;
+    plan_bytes(&arenas, &prepared);
+    const long rss = smaps_kb(edged_pid, "Rss:"), pd = smaps_kb(edged_pid, "Private_Dirty:"),
+               pc = smaps_kb(edged_pid, "Private_Clean:");
+    const double beyond = (double)pd - (double)(arenas * workers + prepared) / 1024.0;
+    printf("4. memory, every shared model loaded and run on %d workers: RSS %ld KiB, private dirty "
+           "%ld KiB, private clean (mapped weights) %ld KiB\n",
+           workers, rss, pd, pc);
+    printf("   arenas %zu KiB x %d workers + prepared %zu KiB; private beyond them %.0f KiB "
+           "(target <= 4096)\n",
+           arenas / 1024, workers, prepared / 1024, beyond);
+    edge_client_free(c);
+    stop_edged();
+    free(hello.data);
+    free(mnv2.data);
+
+    /* 2. throughput, 1 worker vs 2 */
+    const double t1 = throughput(1, 5.0), t2 = throughput(2, 5.0);
+    printf("2. person_detect throughput, 4 clients: 1 worker %.1f/s, 2 workers %.1f/s, ratio "
+           "%.2f (target >= 1.8)\n",
+           t1, t2, t1 > 0 ? t2 / t1 : 0);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : 1;
+}

@@ -1,0 +1,239 @@
+/* tests/integration/daemon_fixture.c - see daemon_fixture.h. */
+#include "daemon_fixture.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "digits.h"
+
+static void path_join(char *out, size_t len, const char *a, const char *b)
+{
+    snprintf(out, len, "%s/%s", a, b);
+}
+
+/* Repository: digits.tflite (generated), every shared model as NAME.tflite, and
+ * hello_world_int8 again as hello/1 and hello/2 (the folder layout). */
+int dfx_init(dfx *f, const char *shared)
+{
+    memset(f, 0, sizeof *f);
+    f->pid = -1;
+    snprintf(f->dir, sizeof f->dir, "/tmp/edged-it-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    path_join(f->sock, sizeof f->sock, f->dir, "edged.sock");
+    path_join(f->models, sizeof f->models, f->dir, "models");
+    path_join(f->conf, sizeof f->conf, f->dir, "edged.conf");
+    char demo[256], link[512], target[1024];
+    path_join(demo, sizeof demo, f->dir, "demo");
+    if (mkdir(f->models, 0755) || mkdir(demo, 0755) || digits_write_demo(demo))
+        return -1;
+    snprintf(target, sizeof target, "%s/digits.tflite", demo);
+    snprintf(link, sizeof link, "%s/digits.tflite", f->models);
+    if (symlink(target, link))
+        return -1;
+    if (!shared)
+        return 0;
+    char mdir[512];
+    snprintf(mdir, sizeof mdir, "%s/models", shared);
+    DIR *d = opendir(mdir);
+    if (!d)
+        return 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        snprintf(target, sizeof target, "%s/%s/model.tflite", mdir, e->d_name);
+        if (e->d_name[0] == '.' || access(target, R_OK))
+            continue;
+        snprintf(link, sizeof link, "%s/%s.tflite", f->models, e->d_name);
+        if (symlink(target, link))
+            return -1;
+    }
+    closedir(d);
+    snprintf(target, sizeof target, "%s/hello_world_int8/model.tflite", mdir);
+    for (int v = 1; v <= 2; v++) {
+        snprintf(link, sizeof link, "%s/hello", f->models);
+        mkdir(link, 0755);
+        snprintf(link, sizeof link, "%s/hello/%d", f->models, v);
+        mkdir(link, 0755);
+        snprintf(link, sizeof link, "%s/hello/%d/model.tflite", f->models, v);
+        if (symlink(target, link))
+            return -1;
+    }
+    return 0;
+}
+
+int dfx_connect(dfx *f)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    if (strlen(f->sock) >= sizeof a.sun_path) {
+        close(fd);
+        return -1;
+    }
+    memcpy(a.sun_path, f->sock, strlen(f->sock) + 1);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0)
+        return fd;
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+int dfx_start(dfx *f, const char *extra_ini)
+{
+    FILE *c = fopen(f->conf, "w");
+    if (!c)
+        return -1;
+    fprintf(c, "[server]\nsocket = %s\n%s\n[models]\nrepository = %s\n", f->sock,
+            extra_ini ? extra_ini : "", f->models);
+    fclose(c);
+    const char *bin = getenv("EDGED_BIN");
+    if (!bin)
+        return -1;
+    f->pid = fork();
+    if (f->pid < 0)
+        return -1;
+    if (f->pid == 0) {
+        execl(bin, "edged", "--config", f->conf, (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 600; i++) { /* up to 60 s on a slow, loaded machine */
+        int status;
+        if (waitpid(f->pid, &status, WNOHANG) == f->pid) {
+            f->pid = -1;
+            return -1;
+        }
+        if (dfx_curl(f, "GET", "/v2/health/ready", NULL, NULL, NULL, NULL, NULL) == 200)
+            return 0;
+        usleep(100000);
+    }
+    return -1;
+}
+
+int dfx_stop(dfx *f, int sig)
+{
+    if (f->pid <= 0)
+        return -1;
+    kill(f->pid, sig);
+    int status = 0;
+    waitpid(f->pid, &status, 0);
+    f->pid = -1;
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
+}
+
+void dfx_cleanup(dfx *f)
+{
+    if (f->pid > 0)
+        dfx_stop(f, SIGKILL);
+    if (f->dir[0]) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", f->dir);
+    }
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *in = fopen(path, "rb");
+    if (!in)
+        return NULL;
+    size_t cap = 4096, n = 0;
+    char *buf = malloc(cap);
+    size_t got;
+    while (buf && (got = fread(buf + n, 1, cap - n - 1, in)) > 0) {
+        n += got;
+        if (cap - n < 2) {
+            char *grown = realloc(buf, cap *= 2);
+            if (!grown) {
+                free(buf);
+                buf = NULL;
+            }
+            buf = grown;
+        }
+    }
+    fclose(in);
+    if (buf)
+        buf[n] = 0;
+    if (len)
+        *len = n;
+    return buf;
+}
+
+int dfx_curl(dfx *f, const char *method, const char *path, const char *body_file, const char *extra,
+             char **body, size_t *body_len, char **headers)
+{
+    char out[256], hdr[300], cmd[4096], code[16] = {0};
+    snprintf(out, sizeof out, "%s/curl.%d.%ld.out", f->dir, (int)getpid(), random());
+    snprintf(hdr, sizeof hdr, "%s.h", out);
+    snprintf(
+        cmd, sizeof cmd,
+        "curl -s -S --max-time 120 --unix-socket '%s' -X %s -o '%s' -D '%s' -w '%%{http_code}' "
+        "%s%s%s %s 'http://localhost%s'",
+        f->sock, method, out, hdr, body_file ? "--data-binary '@" : "", body_file ? body_file : "",
+        body_file ? "'" : "", extra ? extra : "", path);
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return 0;
+    size_t n = fread(code, 1, sizeof code - 1, p);
+    code[n] = 0;
+    pclose(p);
+    if (body)
+        *body = slurp(out, body_len);
+    if (headers)
+        *headers = slurp(hdr, NULL);
+    unlink(out);
+    unlink(hdr);
+    return atoi(code);
+}
+
+ssize_t dfx_raw(dfx *f, const void *req, size_t len, int timeout_ms, char **out, bool *closed)
+{
+    *closed = false;
+    *out = NULL;
+    int fd = dfx_connect(f);
+    if (fd < 0)
+        return -1;
+    if (len && write(fd, req, len) != (ssize_t)len) {
+        close(fd);
+        return -1;
+    }
+    size_t cap = 65536, n = 0;
+    char *buf = calloc(1, cap + 1);
+    struct timespec t0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        struct timespec t1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        const long spent = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+        if (spent >= timeout_ms)
+            break;
+        struct pollfd pfd = {.fd = fd, .events = POLLIN};
+        if (poll(&pfd, 1, (int)(timeout_ms - spent)) <= 0)
+            break;
+        const ssize_t got = read(fd, buf + n, cap - n);
+        if (got <= 0) {
+            *closed = true;
+            break;
+        }
+        n += (size_t)got;
+        if (n == cap)
+            break;
+    }
+    close(fd);
+    buf[n] = 0;
+    *out = buf;
+    return (ssize_t)n;
+}

@@ -1,0 +1,622 @@
+/* tests/integration/test_daemon.c - the real edged binary, driven over its socket.
+ *
+ * Owns: end-to-end checks of the daemon with curl (a real third-party client)
+ * and raw socket bytes: every endpoint; every shared model over the binary
+ * tensor extension and over JSON, outputs equal to expected_N.bin (bit-exact
+ * for the int8 models, +-2 for the two uint8 ones); model versions; load and
+ * unload; bad input of every kind from the issue (malformed HTTP, oversized
+ * headers and bodies, invalid JSON, wrong datatype/shape/byte count, unknown
+ * model or version, idle and trickling clients, too many connections, a client
+ * that disconnects mid-request), each answered with an error or a close while
+ * other clients keep being served; the scheduler's busy and timeout answers;
+ * and the drain on SIGTERM with requests in flight. */
+#include <jansson.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "daemon_fixture.h"
+#include "test_support.h"
+
+static dfx F;
+static char *shared;
+
+static json_t *get_json(const char *path, int want_status)
+{
+    char *body = NULL;
+    const int st = dfx_curl(&F, "GET", path, NULL, NULL, &body, NULL, NULL);
+    if (st != want_status)
+        fail_msg("GET %s: status %d, expected %d: %s", path, st, want_status, body ? body : "");
+    json_error_t e;
+    json_t *j = json_loads(body ? body : "", 0, &e);
+    if (!j)
+        fail_msg("GET %s: not JSON (%s): %s", path, e.text, body ? body : "");
+    free(body);
+    return j;
+}
+
+static void test_endpoints(void **state)
+{
+    (void)state;
+    assert_int_equal(dfx_curl(&F, "GET", "/v2/health/live", NULL, NULL, NULL, NULL, NULL), 200);
+    assert_int_equal(dfx_curl(&F, "GET", "/v2/health/ready", NULL, NULL, NULL, NULL, NULL), 200);
+    json_t *srv = get_json("/v2", 200);
+    assert_string_equal(json_string_value(json_object_get(srv, "name")), "edged");
+    assert_true(json_is_array(json_object_get(srv, "extensions")));
+    json_decref(srv);
+    json_t *md = get_json("/v2/models/digits", 200);
+    json_t *in0 = json_array_get(json_object_get(md, "inputs"), 0);
+    assert_string_equal(json_string_value(json_object_get(in0, "datatype")), "INT8");
+    assert_int_equal(json_array_size(json_object_get(in0, "shape")), 4);
+    json_decref(md);
+    assert_int_equal(dfx_curl(&F, "GET", "/v2/models/digits/ready", NULL, NULL, NULL, NULL, NULL),
+                     200);
+    char *metrics = NULL;
+    assert_int_equal(dfx_curl(&F, "GET", "/metrics", NULL, NULL, &metrics, NULL, NULL), 200);
+    assert_non_null(strstr(metrics, "# TYPE"));
+    assert_non_null(strstr(metrics, "edged_requests_total"));
+    free(metrics);
+    char *idx = NULL;
+    assert_int_equal(dfx_curl(&F, "POST", "/v2/repository/index", NULL, NULL, &idx, NULL, NULL),
+                     200);
+    assert_non_null(strstr(idx, "\"digits\""));
+    free(idx);
+    assert_int_equal(dfx_curl(&F, "GET", "/v2/nothing/here", NULL, NULL, NULL, NULL, NULL), 404);
+}
+
+/* ---- inference helpers ---- */
+
+typedef struct io_desc {
+    char name[128], datatype[16];
+    json_t *shape;
+    size_t bytes;
+} io_desc;
+
+static size_t dtype_size(const char *dt)
+{
+    if (!strcmp(dt, "INT8") || !strcmp(dt, "UINT8") || !strcmp(dt, "BOOL"))
+        return 1;
+    if (!strcmp(dt, "INT16") || !strcmp(dt, "FP16"))
+        return 2;
+    if (!strcmp(dt, "INT64") || !strcmp(dt, "FP64"))
+        return 8;
+    return 4;
+}
+
+static void describe(json_t *t, io_desc *d)
+{
+    snprintf(d->name, sizeof d->name, "%s", json_string_value(json_object_get(t, "name")));
+    snprintf(d->datatype, sizeof d->datatype, "%s",
+             json_string_value(json_object_get(t, "datatype")));
+    d->shape = json_object_get(t, "shape");
+    d->bytes = dtype_size(d->datatype);
+    size_t i;
+    json_t *v;
+    json_array_foreach(d->shape, i, v) d->bytes *= (size_t)json_integer_value(v);
+}
+
+static void model_io(const char *model, io_desc *in, io_desc *out, json_t **md)
+{
+    char path[256];
+    snprintf(path, sizeof path, "/v2/models/%s", model);
+    *md = get_json(path, 200);
+    describe(json_array_get(json_object_get(*md, "inputs"), 0), in);
+    describe(json_array_get(json_object_get(*md, "outputs"), 0), out);
+}
+
+/* Binary extension request for MODEL with input bytes IN; returns the status and
+ * the output bytes (*out, *out_len). */
+static int infer_binary(const char *model, const void *in, size_t in_len, const char *params,
+                        uint8_t **out, size_t *out_len)
+{
+    io_desc di, dout;
+    json_t *md;
+    model_io(model, &di, &dout, &md);
+    json_t *req =
+        json_pack("{s:[{s:s,s:O,s:s,s:{s:I}}],s:[{s:s,s:{s:b}}]}", "inputs", "name", di.name,
+                  "shape", di.shape, "datatype", di.datatype, "parameters", "binary_data_size",
+                  (json_int_t)in_len, "outputs", "name", dout.name, "parameters", "binary_data", 1);
+    if (params)
+        json_object_set_new(req, "parameters", json_loads(params, 0, NULL));
+    char *hdr = json_dumps(req, JSON_COMPACT);
+    char file[256], extra[256];
+    snprintf(file, sizeof file, "%s/req.%d.bin", F.dir, (int)getpid());
+    FILE *fp = fopen(file, "wb");
+    fwrite(hdr, 1, strlen(hdr), fp);
+    fwrite(in, 1, in_len, fp);
+    fclose(fp);
+    snprintf(
+        extra, sizeof extra,
+        "-H 'Inference-Header-Content-Length: %zu' -H 'Content-Type: application/octet-stream'",
+        strlen(hdr));
+    char path[256], *body = NULL, *headers = NULL;
+    size_t blen = 0;
+    snprintf(path, sizeof path, "/v2/models/%s/infer", model);
+    const int st = dfx_curl(&F, "POST", path, file, extra, &body, &blen, &headers);
+    unlink(file);
+    *out = NULL;
+    *out_len = 0;
+    if (st == 200) {
+        const char *h = strcasestr(headers ? headers : "", "Inference-Header-Content-Length:");
+        assert_non_null(h);
+        const size_t jlen = strtoul(h + strlen("Inference-Header-Content-Length:"), NULL, 10);
+        assert_true(jlen <= blen);
+        *out_len = blen - jlen;
+        *out = malloc(*out_len + 1);
+        memcpy(*out, body + jlen, *out_len);
+    }
+    free(hdr);
+    free(body);
+    free(headers);
+    json_decref(req);
+    json_decref(md);
+    return st;
+}
+
+static void compare(const char *model, int k, const uint8_t *got, size_t got_len,
+                    const uint8_t *want, size_t want_len, bool exact)
+{
+    if (got_len != want_len)
+        fail_msg("%s input_%d: %zu output bytes, expected %zu", model, k, got_len, want_len);
+    for (size_t i = 0; i < want_len; i++) {
+        const int d = (int)got[i] - (int)want[i];
+        if (exact ? d != 0 : (d > 2 || d < -2))
+            fail_msg("%s input_%d: output byte %zu is %d, expected %d", model, k, i, got[i],
+                     want[i]);
+    }
+}
+
+static char **model_names(void)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/models", shared);
+    return edge_test_list_dirs(dir, NULL);
+}
+
+static bool model_exact(const char *model)
+{
+    char path[512];
+    size_t n;
+    snprintf(path, sizeof path, "%s/models/%s/meta.txt", shared, model);
+    char *meta = edge_test_read_file(path, &n);
+    const bool exact = meta && !strstr(meta, "engine=armnn");
+    free(meta);
+    return exact;
+}
+
+static void test_shared_models_binary(void **state)
+{
+    (void)state;
+    char **names = model_names();
+    assert_non_null(names);
+    for (size_t i = 0; names[i]; i++) {
+        for (int k = 0;; k++) {
+            char path[512];
+            size_t in_len, want_len, got_len;
+            snprintf(path, sizeof path, "%s/models/%s/input_%d.bin", shared, names[i], k);
+            uint8_t *in = edge_test_read_file(path, &in_len);
+            if (!in)
+                break;
+            snprintf(path, sizeof path, "%s/models/%s/expected_%d.bin", shared, names[i], k);
+            uint8_t *want = edge_test_read_file(path, &want_len), *got;
+            const int st = infer_binary(names[i], in, in_len, NULL, &got, &got_len);
+            if (st != 200)
+                fail_msg("%s input_%d: status %d", names[i], k, st);
+            compare(names[i], k, got, got_len, want, want_len, model_exact(names[i]));
+            printf("# %s input_%d: binary extension, %zu output bytes match\n", names[i], k,
+                   got_len);
+            free(in);
+            free(want);
+            free(got);
+        }
+    }
+    edge_test_free_list(names);
+}
+
+/* JSON request with the raw values as numbers; compares the returned values. */
+static void test_shared_models_json(void **state)
+{
+    (void)state;
+    char **names = model_names();
+    assert_non_null(names);
+    for (size_t i = 0; names[i]; i++) {
+        char path[512];
+        size_t in_len, want_len;
+        snprintf(path, sizeof path, "%s/models/%s/input_0.bin", shared, names[i]);
+        uint8_t *in = edge_test_read_file(path, &in_len);
+        snprintf(path, sizeof path, "%s/models/%s/expected_0.bin", shared, names[i]);
+        uint8_t *want = edge_test_read_file(path, &want_len);
+        io_desc di, dout;
+        json_t *md;
+        model_io(names[i], &di, &dout, &md);
+        const bool is_signed = !strcmp(di.datatype, "INT8");
+        json_t *data = json_array();
+        for (size_t k = 0; k < in_len; k++)
+            json_array_append_new(data, json_integer(is_signed ? (int8_t)in[k] : in[k]));
+        json_t *req = json_pack("{s:s,s:[{s:s,s:O,s:s,s:o}]}", "id", "json-1", "inputs", "name",
+                                di.name, "shape", di.shape, "datatype", di.datatype, "data", data);
+        char file[256];
+        snprintf(file, sizeof file, "%s/req.json", F.dir);
+        json_dump_file(req, file, JSON_COMPACT);
+        char *body = NULL;
+        snprintf(path, sizeof path, "/v2/models/%s/infer", names[i]);
+        const int st = dfx_curl(&F, "POST", path, file, "-H 'Content-Type: application/json'",
+                                &body, NULL, NULL);
+        if (st != 200)
+            fail_msg("%s: JSON infer status %d: %s", names[i], st, body ? body : "");
+        json_t *resp = json_loads(body, 0, NULL);
+        assert_non_null(resp);
+        assert_string_equal(json_string_value(json_object_get(resp, "id")), "json-1");
+        json_t *out = json_object_get(json_array_get(json_object_get(resp, "outputs"), 0), "data");
+        assert_int_equal(json_array_size(out), want_len);
+        uint8_t *got = malloc(want_len + 1);
+        for (size_t k = 0; k < want_len; k++)
+            got[k] = (uint8_t)json_integer_value(json_array_get(out, k));
+        compare(names[i], 0, got, want_len, want, want_len, model_exact(names[i]));
+        printf("# %s: JSON, %zu outputs match\n", names[i], want_len);
+        free(got);
+        free(body);
+        json_decref(resp);
+        json_decref(req);
+        json_decref(md);
+        free(in);
+        free(want);
+    }
+    edge_test_free_list(names);
+}
+
+static void test_versions_and_repository(void **state)
+{
+    (void)state;
+    json_t *md = get_json("/v2/models/hello", 200);
+    json_t *versions = json_object_get(md, "versions");
+    assert_int_equal(json_array_size(versions), 2);
+    json_decref(md);
+    json_decref(get_json("/v2/models/hello/versions/1", 200));
+    json_decref(get_json("/v2/models/hello/versions/2", 200));
+    json_decref(get_json("/v2/models/hello/versions/3", 404));
+    const uint8_t in = 0x60;
+    uint8_t *out;
+    size_t n;
+    assert_int_equal(infer_binary("hello", &in, 1, NULL, &out, &n), 200);
+    free(out);
+    assert_int_equal(
+        dfx_curl(&F, "POST", "/v2/repository/models/digits/unload", NULL, NULL, NULL, NULL, NULL),
+        200);
+    assert_int_not_equal(
+        dfx_curl(&F, "GET", "/v2/models/digits/ready", NULL, NULL, NULL, NULL, NULL), 200);
+    assert_int_equal(
+        dfx_curl(&F, "POST", "/v2/repository/models/digits/load", NULL, NULL, NULL, NULL, NULL),
+        200);
+    assert_int_equal(dfx_curl(&F, "GET", "/v2/models/digits/ready", NULL, NULL, NULL, NULL, NULL),
+                     200);
+    assert_int_equal(
+        dfx_curl(&F, "POST", "/v2/repository/models/nosuch/load", NULL, NULL, NULL, NULL, NULL),
+        404);
+}
+
+/* ---- bad input ---- */
+
+static void expect_status_line(const char *what, const char *req, size_t len, int status)
+{
+    char *out;
+    bool closed;
+    if (dfx_raw(&F, req, len, 5000, &out, &closed) < 0)
+        fail_msg("%s: cannot connect to edged (did it die?)", what);
+    char want[32];
+    snprintf(want, sizeof want, "HTTP/1.1 %d", status);
+    if (strncmp(out, want, strlen(want)) != 0)
+        fail_msg("%s: expected '%s', got '%.60s'", what, want, out);
+    free(out);
+}
+
+static int post_json(const char *path, const char *json, char **body)
+{
+    char file[256];
+    snprintf(file, sizeof file, "%s/bad.json", F.dir);
+    FILE *fp = fopen(file, "w");
+    fputs(json, fp);
+    fclose(fp);
+    return dfx_curl(&F, "POST", path, file, "-H 'Content-Type: application/json'", body, NULL,
+                    NULL);
+}
+
+static void expect_json_error(const char *what, const char *path, const char *json, int status,
+                              const char *needle)
+{
+    char *body = NULL;
+    const int st = post_json(path, json, &body);
+    if (st != status || !body || !strstr(body, "\"error\"") || (needle && !strstr(body, needle)))
+        fail_msg("%s: status %d body %s (expected %d with '%s')", what, st, body ? body : "",
+                 status, needle ? needle : "");
+    printf("# %s -> %d %s\n", what, st, body);
+    free(body);
+}
+
+static void good_request_still_served(void)
+{
+    const uint8_t in = 0x20;
+    uint8_t *out;
+    size_t n;
+    assert_int_equal(infer_binary("hello_world_int8", &in, 1, NULL, &out, &n), 200);
+    assert_int_equal(n, 1);
+    free(out);
+}
+
+static void test_bad_http(void **state)
+{
+    (void)state;
+    static const char garbage[] = "GARBAGE \x01\x02 NOT HTTP\r\n\r\n";
+    expect_status_line("malformed request line", garbage, sizeof garbage - 1, 400);
+    char big[40000];
+    int n = snprintf(big, sizeof big, "GET /v2 HTTP/1.1\r\nHost: x\r\nX-Big: ");
+    memset(big + n, 'a', sizeof big - (size_t)n - 8);
+    memcpy(big + sizeof big - 8, "\r\n\r\n\0\0\0\0", 8);
+    expect_status_line("headers over the limit", big, sizeof big - 4, 431);
+    static const char huge[] =
+        "POST /v2/models/digits/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\n";
+    expect_status_line("body over the limit", huge, sizeof huge - 1, 413);
+    good_request_still_served();
+}
+
+static void test_bad_requests(void **state)
+{
+    (void)state;
+    expect_json_error("invalid JSON", "/v2/models/digits/infer", "{\"inputs\": [", 400, NULL);
+    expect_json_error("unknown model", "/v2/models/nosuch/infer", "{\"inputs\":[]}", 404, "nosuch");
+    expect_json_error("unknown version", "/v2/models/hello/versions/9/infer", "{\"inputs\":[]}",
+                      404, NULL);
+    json_t *md = get_json("/v2/models/digits", 200);
+    const char *name = json_string_value(
+        json_object_get(json_array_get(json_object_get(md, "inputs"), 0), "name"));
+    char req[512];
+    snprintf(
+        req, sizeof req,
+        "{\"inputs\":[{\"name\":\"%s\",\"shape\":[1,8,8,1],\"datatype\":\"FP32\",\"data\":[0]}]}",
+        name);
+    expect_json_error("wrong datatype", "/v2/models/digits/infer", req, 400, "FP32");
+    snprintf(
+        req, sizeof req,
+        "{\"inputs\":[{\"name\":\"%s\",\"shape\":[1,3],\"datatype\":\"INT8\",\"data\":[0,1,2]}]}",
+        name);
+    expect_json_error("wrong shape", "/v2/models/digits/infer", req, 400, "shape");
+    snprintf(req, sizeof req,
+             "{\"inputs\":[{\"name\":\"%s\",\"shape\":[1,8,8,1],\"datatype\":\"INT8\",\"data\":[0,"
+             "1,2]}]}",
+             name);
+    expect_json_error("wrong element count", "/v2/models/digits/infer", req, 400, NULL);
+    snprintf(req, sizeof req,
+             "{\"inputs\":[{\"name\":\"nosuchinput\",\"shape\":[1,8,8,1],\"datatype\":\"INT8\"}]}");
+    expect_json_error("unknown input name", "/v2/models/digits/infer", req, 400, "nosuchinput");
+    json_decref(md);
+    /* binary extension whose byte count disagrees with the model */
+    const uint8_t three[3] = {1, 2, 3};
+    uint8_t *out;
+    size_t n;
+    assert_int_equal(infer_binary("digits", three, sizeof three, NULL, &out, &n), 400);
+    good_request_still_served();
+}
+
+static void test_idle_and_trickle(void **state)
+{
+    (void)state;
+    char *out;
+    bool closed;
+    dfx_raw(&F, "", 0, 8000, &out, &closed);
+    assert_true(closed); /* idle_timeout_ms = 1000 */
+    free(out);
+    dfx_raw(&F, "GET /v2/he", 10, 8000, &out, &closed);
+    assert_true(closed);
+    free(out);
+    /* a client that disconnects mid-request (half a body) */
+    static const char half[] =
+        "POST /v2/models/digits/infer HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n{\"in";
+    int fd = dfx_connect(&F);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, half, sizeof half - 1), (ssize_t)(sizeof half - 1));
+    close(fd);
+    good_request_still_served();
+}
+
+static void test_keepalive_pipelining(void **state)
+{
+    (void)state;
+    static const char two[] = "GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n"
+                              "GET /v2/models/digits/ready HTTP/1.1\r\nHost: x\r\n\r\n";
+    char *out;
+    bool closed;
+    dfx_raw(&F, two, sizeof two - 1, 1500, &out, &closed);
+    const char *first = strstr(out, "HTTP/1.1 200");
+    assert_non_null(first);
+    assert_non_null(strstr(first + 1, "HTTP/1.1 200"));
+    free(out);
+}
+
+/* ---- separate daemons: scheduler answers, connection limit, drain ---- */
+
+static int restart(const char *extra)
+{
+    dfx_stop(&F, SIGTERM);
+    return dfx_start(&F, extra);
+}
+
+/* Fires N binary requests for MODEL at once (curl in the background); returns
+ * how many got each status in COUNTS[0..599]. */
+static void burst(const char *model, int n, const char *params, int *counts)
+{
+    char path[512], file[300], cmd[8192];
+    snprintf(path, sizeof path, "%s/models/%s/input_0.bin", shared, model);
+    size_t in_len;
+    uint8_t *in = edge_test_read_file(path, &in_len);
+    assert_non_null(in);
+    io_desc di, dout;
+    json_t *md;
+    model_io(model, &di, &dout, &md);
+    json_t *req =
+        json_pack("{s:[{s:s,s:O,s:s,s:{s:I}}]}", "inputs", "name", di.name, "shape", di.shape,
+                  "datatype", di.datatype, "parameters", "binary_data_size", (json_int_t)in_len);
+    if (params)
+        json_object_set_new(req, "parameters", json_loads(params, 0, NULL));
+    char *hdr = json_dumps(req, JSON_COMPACT);
+    snprintf(file, sizeof file, "%s/burst.bin", F.dir);
+    FILE *fp = fopen(file, "wb");
+    fwrite(hdr, 1, strlen(hdr), fp);
+    fwrite(in, 1, in_len, fp);
+    fclose(fp);
+    snprintf(cmd, sizeof cmd,
+             "for i in $(seq %d); do curl -s -o /dev/null -w '%%{http_code}\\n' --max-time 120 "
+             "--unix-socket '%s' -H 'Inference-Header-Content-Length: %zu' --data-binary '@%s' "
+             "'http://localhost/v2/models/%s/infer' & done; wait",
+             n, F.sock, strlen(hdr), file, model);
+    FILE *p = popen(cmd, "r");
+    char line[32];
+    while (fgets(line, sizeof line, p)) {
+        const int st = atoi(line);
+        if (st >= 0 && st < 600)
+            counts[st]++;
+    }
+    pclose(p);
+    free(hdr);
+    free(in);
+    json_decref(req);
+    json_decref(md);
+}
+
+static void test_busy_and_timeout(void **state)
+{
+    (void)state;
+    assert_int_equal(restart("[scheduler]\nworkers = 1\nqueue_depth = 1\n"), 0);
+    int counts[600] = {0};
+    burst("mobilenet_v2_int8_nchw", 6, NULL, counts);
+    printf("# burst of 6 with 1 worker, queue 1: %d ok, %d busy\n", counts[200], counts[429]);
+    assert_int_equal(counts[200] + counts[429], 6); /* every request answered */
+    assert_true(counts[200] >= 1);
+    assert_true(counts[429] >= 1);
+    int c2[600] = {0};
+    burst("mobilenet_v2_int8_nchw", 2, "{\"timeout\": 1000}", c2); /* 1 ms deadline */
+    printf("# 2 requests with a 1 ms deadline: %d ok, %d timeout, %d busy\n", c2[200], c2[504],
+           c2[429]);
+    assert_true(c2[504] + c2[429] >= 1);
+    assert_int_equal(c2[200] + c2[504] + c2[429], 2);
+}
+
+static void test_connection_limit(void **state)
+{
+    (void)state;
+    assert_int_equal(restart("max_connections = 3\nidle_timeout_ms = 20000\n"), 0);
+    int fds[3];
+    for (int i = 0; i < 3; i++)
+        assert_true((fds[i] = dfx_connect(&F)) >= 0);
+    usleep(200000);
+    char *out;
+    bool closed;
+    static const char req[] = "GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n";
+    dfx_raw(&F, req, sizeof req - 1, 5000, &out, &closed);
+    assert_true(strncmp(out, "HTTP/1.1 503", 12) == 0 || (closed && out[0] == 0));
+    free(out);
+    for (int i = 0; i < 3; i++)
+        close(fds[i]);
+    usleep(200000);
+    good_request_still_served();
+}
+
+static void test_drain_on_sigterm(void **state)
+{
+    (void)state;
+    assert_int_equal(
+        restart("drain_timeout_ms = 600000\n[scheduler]\nworkers = 1\nqueue_depth = 8\n"), 0);
+    char path[512], cmd[8192];
+    snprintf(path, sizeof path, "%s/models/mobilenet_v2_int8_nchw/input_0.bin", shared);
+    size_t in_len;
+    uint8_t *in = edge_test_read_file(path, &in_len);
+    io_desc di, dout;
+    json_t *md;
+    model_io("mobilenet_v2_int8_nchw", &di, &dout, &md);
+    json_t *req =
+        json_pack("{s:[{s:s,s:O,s:s,s:{s:I}}]}", "inputs", "name", di.name, "shape", di.shape,
+                  "datatype", di.datatype, "parameters", "binary_data_size", (json_int_t)in_len);
+    char *hdr = json_dumps(req, JSON_COMPACT), file[300], outf[300];
+    snprintf(file, sizeof file, "%s/drain.bin", F.dir);
+    snprintf(outf, sizeof outf, "%s/drain.out", F.dir);
+    FILE *fp = fopen(file, "wb");
+    fwrite(hdr, 1, strlen(hdr), fp);
+    fwrite(in, 1, in_len, fp);
+    fclose(fp);
+    snprintf(cmd, sizeof cmd,
+             "(for i in 1 2 3; do curl -s -o /dev/null -w '%%{http_code}\\n' --max-time 120 "
+             "--unix-socket '%s' -H 'Inference-Header-Content-Length: %zu' --data-binary '@%s' "
+             "'http://localhost/v2/models/mobilenet_v2_int8_nchw/infer' & done; wait) > '%s' &",
+             F.sock, strlen(hdr), file, outf);
+    assert_int_equal(system(cmd), 0);
+    usleep(300000); /* all three admitted: one running, two queued */
+    const int rc = dfx_stop(&F, SIGTERM);
+    for (int i = 0; i < 600; i++) { /* the curls finish right after their replies */
+        size_t n = 0;
+        char *res = edge_test_read_file(outf, &n);
+        int lines = 0;
+        for (size_t k = 0; res && k < n; k++)
+            lines += res[k] == '\n';
+        free(res);
+        if (lines >= 3)
+            break;
+        usleep(100000);
+    }
+    size_t n;
+    char *res = edge_test_read_file(outf, &n);
+    printf("# drain: edged exit %d, replies: %s", rc, res ? res : "(none)\n");
+    assert_int_equal(rc, 0);
+    assert_non_null(res);
+    assert_string_equal(res, "200\n200\n200\n");
+    free(res);
+    free(hdr);
+    free(in);
+    json_decref(req);
+    json_decref(md);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (dfx_init(&F, shared))
+        return -1;
+    return dfx_start(&F, "idle_timeout_ms = 1000\nmax_connections = 32\n");
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    dfx_cleanup(&F);
+    return 0;
+}
+
+int main(void)
+{
+    if (!getenv("EDGED_BIN")) {
+        printf("SKIP: EDGED_BIN is not set (run through meson test)\n");
+        return EDGE_TEST_SKIP;
+    }
+    char *models = edge_test_shared_path("models");
+    if (!models)
+        return EDGE_TEST_SKIP;
+    free(models);
+    shared = getenv("EDGE_SHARED_DIR");
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_endpoints),          cmocka_unit_test(test_shared_models_binary),
+        cmocka_unit_test(test_shared_models_json), cmocka_unit_test(test_versions_and_repository),
+        cmocka_unit_test(test_bad_http),           cmocka_unit_test(test_bad_requests),
+        cmocka_unit_test(test_idle_and_trickle),   cmocka_unit_test(test_keepalive_pipelining),
+        cmocka_unit_test(test_busy_and_timeout),   cmocka_unit_test(test_connection_limit),
+        cmocka_unit_test(test_drain_on_sigterm),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

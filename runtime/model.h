@@ -61,7 +61,12 @@ typedef struct edge_node {
     size_t scratch_bytes;  /* arena scratch needed while this node runs */
     size_t scratch_offset; /* where the plan puts it */
     uint64_t macs;         /* work per invoke: multiply-accumulates or comparable steps */
+    void *packed;          /* weights packed for the model's kernels (64-byte aligned), or NULL */
+    size_t packed_bytes;
+    const char *kernel;    /* name of the optimized kernel eval uses, NULL: the reference */
 } edge_node;
+
+struct edge_kernels;
 
 struct edge_model {
     atomic_int refs;
@@ -84,6 +89,12 @@ struct edge_model {
     size_t weight_bytes;
     size_t prepared_bytes;
     uint64_t macs; /* sum over nodes (saturating) */
+    /* kernels */
+    edge_isa isa;                 /* the level the weights are packed for */
+    const struct edge_kernels *k; /* its table (kernels/dispatch.h) */
+    size_t packed_bytes;          /* part of prepared_bytes */
+    unsigned threads;             /* intra-op threads of each interpreter (scratch per thread) */
+    char *kernels_desc;           /* edge_model_kernels() */
 };
 
 /* Arena alignment: every tensor and scratch buffer starts on this boundary. */
@@ -93,6 +104,7 @@ struct edge_model {
  * file says (vectors may be shared, so a small file can name many references). */
 #define EDGE_MAX_NODE_REFS (1 << 22)     /* operator inputs + outputs, all nodes */
 #define EDGE_MAX_ARENA_BUFFERS (1 << 15) /* activation tensors + scratch buffers */
+#define EDGE_MAX_THREADS 64               /* intra-op threads of one interpreter */
 
 /* Internal steps of edge_model_open, in order (each returns 0 or a negative code
  * and fills err). */
@@ -100,6 +112,8 @@ int edge__model_parse(edge_model *m, edge_error *err);   /* model_load.c */
 int edge__graph_build(edge_model *m, edge_error *err);   /* graph.c: order, lifetimes */
 int edge__model_prepare(edge_model *m, edge_error *err); /* prepare.c: ops' prepare */
 int edge__plan_arena(edge_model *m, edge_error *err);    /* planner.c */
+/* "level avx512vnni: CONV_2D x12 qs8_gemm_..., ..." (malloc'd; model_info.c). */
+char *edge__kernels_describe(const edge_model *m);
 
 /* Fill ERR (may be NULL) with CODE and a formatted message; returns CODE. */
 int edge__seterr(edge_error *err, int code, const char *fmt, ...)

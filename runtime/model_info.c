@@ -3,6 +3,9 @@
  * Owns: the public accessors (counts, tensor and node descriptions, plan and
  * memory figures) that edgectl inspect and the daemon use. Nothing here
  * changes a model. */
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model.h"
@@ -107,5 +110,54 @@ int edge_model_node_info(const edge_model *m, size_t i, edge_node_info *out)
     out->n_outputs = n->n_out;
     out->inputs = n->in;
     out->outputs = n->out;
+    out->kernel = n->kernel ? n->kernel : "ref";
+    out->packed_bytes = n->packed_bytes;
     return 0;
+}
+
+size_t edge_model_packed_bytes(const edge_model *m)
+{
+    return m ? m->packed_bytes : 0;
+}
+
+edge_isa edge_model_isa(const edge_model *m)
+{
+    return m ? m->isa : EDGE_ISA_SCALAR;
+}
+
+const char *edge_model_kernels(const edge_model *m)
+{
+    return m && m->kernels_desc ? m->kernels_desc : "";
+}
+
+/* Each distinct (operator, kernel) pair once, in first-use order, with its count. */
+char *edge__kernels_describe(const edge_model *m)
+{
+    size_t cap = 64, len = 0;
+    for (int32_t i = 0; i < m->n_nodes; i++)
+        cap += 48 + (m->nodes[i].kernel ? strlen(m->nodes[i].kernel) : 0);
+    char *s = malloc(cap);
+    if (!s)
+        return NULL;
+    len += (size_t)snprintf(s, cap, "%s", edge_isa_name(m->isa));
+    for (int32_t i = 0; i < m->n_nodes; i++) {
+        const edge_node *n = &m->nodes[i];
+        bool seen = false;
+        int count = 0;
+        for (int32_t j = 0; j < m->n_nodes; j++) {
+            const edge_node *o = &m->nodes[j];
+            const bool same = o->code == n->code &&
+                              (o->kernel == n->kernel ||
+                               (o->kernel && n->kernel && !strcmp(o->kernel, n->kernel)));
+            if (same && j < i)
+                seen = true;
+            count += same;
+        }
+        if (seen)
+            continue;
+        const char *op = edge_op_name(n->code);
+        len += (size_t)snprintf(s + len, cap - len, "%s %s x%d %s", i ? "," : ":",
+                                op ? op : "?", count, n->kernel ? n->kernel : "ref");
+    }
+    return s;
 }

@@ -24,6 +24,7 @@
 
 #include <cblas.h>
 
+#include "dispatch.h"
 #include "model.h"
 #include "tflite_schema.h"
 
@@ -465,12 +466,14 @@ static void model_free(edge_model *m)
         free((void *)m->nodes[i].in);
         free((void *)m->nodes[i].out);
         free(m->nodes[i].data);
+        free(m->nodes[i].packed);
     }
     free(m->tensors);
     free(m->nodes);
     free(m->inputs);
     free(m->outputs);
     free(m->description);
+    free(m->kernels_desc);
     if (m->mapped)
         munmap((void *)m->base, m->size);
     free(m);
@@ -497,6 +500,23 @@ static int model_finish(edge_model *m, const edge_model_options *opt, edge_model
         m->opt.max_macs = DEFAULT_MAX_MACS;
     if (!m->opt.max_file_bytes)
         m->opt.max_file_bytes = DEFAULT_MAX_FILE;
+    m->threads = m->opt.threads ? m->opt.threads : 1;
+    if (m->threads > EDGE_MAX_THREADS) {
+        model_free(m);
+        return edge__seterr(err, EDGE_EINVAL, "%u intra-op threads asked for; at most %d",
+                            m->opt.threads, EDGE_MAX_THREADS);
+    }
+    if (m->opt.isa != EDGE_ISA_AUTO && !edge_kernels_for(m->opt.isa)) {
+        const int want = (int)m->opt.isa;
+        model_free(m);
+        return edge__seterr(err, EDGE_EINVAL,
+                            "kernel level %s (%d) does not exist on this architecture",
+                            edge_isa_name((edge_isa)want), want);
+    }
+    m->isa = edge_isa_resolve(m->opt.isa);
+    m->k = edge_kernels_for(m->isa);
+    if (edge__kernels_forced())
+        m->k = edge__kernels_forced();
     if (m->size > m->opt.max_file_bytes) {
         const size_t size = m->size, limit = m->opt.max_file_bytes;
         model_free(m);
@@ -517,6 +537,10 @@ static int model_finish(edge_model *m, const edge_model_options *opt, edge_model
     for (int32_t i = 0; i < m->n_tensors; i++)
         if (m->tensors[i].data)
             m->weight_bytes += m->tensors[i].bytes;
+    if (!(m->kernels_desc = edge__kernels_describe(m))) {
+        model_free(m);
+        return edge__seterr(err, EDGE_ENOMEM, "out of memory");
+    }
     *out = m;
     return 0;
 }

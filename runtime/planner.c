@@ -114,7 +114,9 @@ int edge__plan_arena(edge_model *m, edge_error *err)
         if (!node->scratch_bytes)
             continue;
         plan_buf *b = &bufs[n++];
-        if (!align_up(node->scratch_bytes, &b->size) ||
+        size_t one; /* one slice per intra-op thread */
+        if (!align_up(node->scratch_bytes, &one) ||
+            __builtin_mul_overflow(one, (size_t)(m->threads ? m->threads : 1), &b->size) ||
             __builtin_add_overflow(sum, b->size, &sum) || sum > limit)
             rc = edge__seterr(err, EDGE_ELIMIT,
                               "node %d needs %zu bytes of scratch, over the %zu byte arena limit",

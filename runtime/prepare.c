@@ -138,7 +138,8 @@ static int prepare_node(edge_model *m, edge_node *n, edge_error *err)
                             "%zu",
                             (int)n->file_index, op_label(n->code), (int)n->version,
                             m->fb.why ? m->fb.why : "bad data", m->fb.at);
-    m->prepared_bytes += n->data_bytes;
+    m->prepared_bytes += n->data_bytes + n->packed_bytes;
+    m->packed_bytes += n->packed_bytes;
     n->macs = node_macs(m, n);
     m->macs = add_sat(m->macs, n->macs);
     if (m->macs > m->opt.max_macs)

@@ -11,7 +11,9 @@
  *            node index and operator name.
  *   eval:    runs on every invoke; must not fail, allocate, or touch anything
  *            but its tensors and scratch. t[i] is the data pointer of tensor i
- *            (arena or constant), scratch is this node's arena scratch.
+ *            (arena or constant), scratch is this node's arena scratch: one
+ *            slice of edge_op_scratch_stride(n) bytes per thread of x, which
+ *            the op may spread its work over with edge_exec_parallel.
  * Does not own: the kernels' arithmetic (kernels/ref, kernels/<isa>). */
 #ifndef EDGE_CPU_OP_H
 #define EDGE_CPU_OP_H
@@ -28,8 +30,25 @@ typedef struct edge_prep {
     edge_error *err;
 } edge_prep;
 
+/* An interpreter's threads for one invoke (runtime/interp.c). */
+typedef struct edge_exec edge_exec;
+
 typedef int (*edge_prepare_fn)(edge_prep *p, edge_node *n);
-typedef void (*edge_eval_fn)(const edge_node *n, void *const *t, void *scratch);
+typedef void (*edge_eval_fn)(const edge_node *n, void *const *t, void *scratch, edge_exec *x);
+
+/* Run FN(CTX, task, thread) for every task in [0, N_TASKS) on the
+ * interpreter's threads (the caller's thread is thread 0) and return when all
+ * are done; thread < edge_exec_threads(x). Allocates nothing. X may be NULL
+ * (one thread). */
+typedef void (*edge_task_fn)(void *ctx, size_t task, unsigned thread);
+void edge_exec_parallel(edge_exec *x, size_t n_tasks, edge_task_fn fn, void *ctx);
+unsigned edge_exec_threads(const edge_exec *x);
+
+/* Bytes between two threads' scratch slices of node N. */
+static inline size_t edge_op_scratch_stride(const edge_node *n)
+{
+    return (n->scratch_bytes + 63) & ~(size_t)63;
+}
 
 typedef struct edge_op {
     int32_t code;
@@ -105,6 +124,13 @@ int edge_op_axis(edge_prep *p, const char *role, int64_t a, const char *whose, i
 int edge_op_options(edge_prep *p, const edge_node *n, uint8_t want, fb_table *out);
 /* After reading fields of OPT (NAME, for the message): fails when a read failed. */
 int edge_op_options_read(edge_prep *p, const fb_table *opt, const char *name);
+
+/* The kernel table the model version was prepared for (kernels/dispatch.h). */
+const struct edge_kernels *edge_op_kernels(const edge_prep *p);
+/* Allocate BYTES (64-byte aligned, zeroed) of N's packed weights, recorded in
+ * the model's packed bytes; freed with the model. KERNEL names the kernel
+ * they are packed for (edgectl inspect shows it). NULL and a message on failure. */
+void *edge_op_alloc_packed(edge_prep *p, edge_node *n, size_t bytes, const char *kernel);
 
 /* Allocate N's prepared data (zeroed) of BYTES, recorded for accounting. */
 void *edge_op_alloc(edge_prep *p, edge_node *n, size_t bytes);

@@ -244,7 +244,7 @@ static void eval_f32(const act_data *d, const float *in, float *out)
     }
 }
 
-static void act_eval(const edge_node *n, void *const *t, void *scratch)
+static void act_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const act_data *d = n->data;
     if (d->type == EDGE_INT8)

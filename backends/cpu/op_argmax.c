@@ -101,7 +101,7 @@ static int argmax_prepare(edge_prep *p, edge_node *n)
     return edge_op_check_dims(p, out, "output", in->rank - 1, dims);
 }
 
-static void argmax_eval(const edge_node *n, void *const *t, void *scratch)
+static void argmax_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const argmax_data *d = n->data;
     const void *in = t[n->in[0]];

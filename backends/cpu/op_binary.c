@@ -12,6 +12,7 @@
  *   scale and zero point (the converter always writes them so).
  * Multipliers TFLite would abort on (ADD/SUB output multiplier >= 1, shifts
  * beyond 30) fail the prepare. Does not own the arithmetic (kernels/ref/binary.c). */
+#include "fast_ops.h"
 #include "cpu_op.h"
 #include "ref/binary.h"
 #include "ref/requant.h"
@@ -150,6 +151,35 @@ static int arith_quant(edge_prep *p, binary_op op, int act, const edge_tensor *a
     return edge_op_act_range_q(p, act, out, &k->act_min, &k->act_max);
 }
 
+/* ADD of two int8 tensors of one shape runs on the model's kernel table. */
+static int add_fast(edge_prep *p, edge_node *n, const edge_arith_params *k)
+{
+    const edge_bcast *s = &k->shape;
+    size_t count = 1;
+    for (int i = 0; i < EDGE_BCAST_DIMS; i++)
+        count *= s->dims[i];
+    for (int i = 0; i < EDGE_BCAST_DIMS - 1; i++)
+        if (s->dims[i] != 1)
+            return 0;
+    if (s->a_stride[EDGE_BCAST_DIMS - 1] != 1 || s->b_stride[EDGE_BCAST_DIMS - 1] != 1)
+        return 0;
+    const edge_qs8_add_params q = {
+        .a_offset = k->a_offset,
+        .b_offset = k->b_offset,
+        .out_offset = k->out_offset,
+        .left_shift = k->left_shift,
+        .a_mult = k->a_mult,
+        .a_shift = k->a_shift,
+        .b_mult = k->b_mult,
+        .b_shift = k->b_shift,
+        .out_mult = k->out_mult,
+        .out_shift = k->out_shift,
+        .lo = k->act_min,
+        .hi = k->act_max,
+    };
+    return edge_fast_add_prepare(p, n, &q, count) < 0 ? EDGE_ENOMEM : 0;
+}
+
 static int binary_prepare(edge_prep *p, edge_node *n, binary_op op, uint8_t opt_type)
 {
     int rc = edge_op_check_io(p, n, 2, 2, 1);
@@ -169,9 +199,9 @@ static int binary_prepare(edge_prep *p, edge_node *n, binary_op op, uint8_t opt_
         rc = edge_op_act_range_f(p, act, &d.k.act_min_f, &d.k.act_max_f);
     else
         rc = arith_quant(p, op, act, a, b, out, &d.k);
-    if (rc)
+    if (rc || (rc = edge_op_keep(p, n, &d, sizeof d)))
         return rc;
-    return edge_op_keep(p, n, &d, sizeof d);
+    return op == BIN_ADD && a->type == EDGE_INT8 ? add_fast(p, n, &d.k) : 0;
 }
 
 static int add_prepare(edge_prep *p, edge_node *n)
@@ -232,12 +262,14 @@ static void eval_f32(const binary_data *d, const float *a, const float *b, float
     }
 }
 
-static void binary_eval(const edge_node *n, void *const *t, void *scratch)
+static void binary_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const binary_data *d = n->data;
     const void *a = t[n->in[0]], *b = t[n->in[1]];
     void *o = t[n->out[0]];
-    if (d->type == EDGE_INT8)
+    if (n->packed)
+        edge_fast_add_eval(n, t, ex);
+    else if (d->type == EDGE_INT8)
         eval_s8(d, a, b, o);
     else if (d->type == EDGE_UINT8)
         eval_u8(d, a, b, o);

@@ -304,6 +304,29 @@ int edge_op_options_read(edge_prep *p, const fb_table *opt, const char *name)
     return 0;
 }
 
+const struct edge_kernels *edge_op_kernels(const edge_prep *p)
+{
+    return p->m->k;
+}
+
+void *edge_op_alloc_packed(edge_prep *p, edge_node *n, size_t bytes, const char *kernel)
+{
+    void *d = NULL;
+    if (n->packed) {
+        edge_op_fail(p, EDGE_EINVAL, "packed weights allocated twice");
+        return NULL;
+    }
+    if (!bytes || posix_memalign(&d, 64, bytes)) {
+        edge_op_fail(p, EDGE_ENOMEM, "cannot allocate %zu bytes of packed weights", bytes);
+        return NULL;
+    }
+    memset(d, 0, bytes);
+    n->packed = d;
+    n->packed_bytes = bytes;
+    n->kernel = kernel;
+    return d;
+}
+
 void *edge_op_alloc(edge_prep *p, edge_node *n, size_t bytes)
 {
     if (n->data) {

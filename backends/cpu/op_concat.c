@@ -108,7 +108,7 @@ static int concat_prepare(edge_prep *p, edge_node *n)
     return 0;
 }
 
-static void concat_eval(const edge_node *n, void *const *t, void *scratch)
+static void concat_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const concat_data *d = n->data;
     const void *in[CONCAT_MAX_INPUTS];

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "fast_ops.h"
 #include "op_conv.h"
 #include "ref/conv.h"
 #include "ref/requant.h"
@@ -314,14 +315,22 @@ static int conv_prepare(edge_prep *p, edge_node *n)
 {
     edge_conv2d_data *d = NULL;
     int rc = edge_conv2d_prepare(p, n, &conv_kind, &d);
-    if (rc || d->type != EDGE_FLOAT32)
+    if (rc)
         return rc;
+    if (d->type == EDGE_INT8)
+        return edge_fast_conv_prepare(p, n, &d->k) < 0 ? EDGE_ENOMEM : 0;
+    if (d->type != EDGE_FLOAT32)
+        return 0;
     n->scratch_bytes = edge_ref_conv_f32_scratch(&d->k);
     return 0;
 }
 
-static void conv_eval(const edge_node *n, void *const *t, void *scratch)
+static void conv_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
+    if (n->packed) {
+        edge_fast_conv_eval(n, t, scratch, ex);
+        return;
+    }
     const edge_conv2d_data *d = n->data;
     const void *in = t[n->in[0]], *w = t[n->in[1]];
     const void *bias = n->n_in > 2 && n->in[2] >= 0 ? t[n->in[2]] : NULL;

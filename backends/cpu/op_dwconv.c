@@ -7,6 +7,7 @@
  * float32 with dilation and any depth multiplier; refuses hybrid, int16, int4.
  * Does not own the arithmetic (kernels/ref/dwconv.c) or the shared helpers
  * (op_conv.c). */
+#include "fast_ops.h"
 #include "op_conv.h"
 #include "ref/dwconv.h"
 #include "runtime/tflite_schema.h"
@@ -55,12 +56,19 @@ static const edge_conv2d_kind dw_kind = {
 
 static int dw_prepare(edge_prep *p, edge_node *n)
 {
-    return edge_conv2d_prepare(p, n, &dw_kind, NULL);
+    edge_conv2d_data *d = NULL;
+    int rc = edge_conv2d_prepare(p, n, &dw_kind, &d);
+    if (rc || d->type != EDGE_INT8)
+        return rc;
+    return edge_fast_dw_prepare(p, n, &d->k) < 0 ? EDGE_ENOMEM : 0;
 }
 
-static void dw_eval(const edge_node *n, void *const *t, void *scratch)
+static void dw_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
-    (void)scratch;
+    if (n->packed) {
+        edge_fast_dw_eval(n, t, scratch, ex);
+        return;
+    }
     const edge_conv2d_data *d = n->data;
     const void *in = t[n->in[0]], *w = t[n->in[1]];
     const void *bias = n->n_in > 2 && n->in[2] >= 0 ? t[n->in[2]] : NULL;

@@ -8,6 +8,7 @@
  * DEFAULT weights format; refuses shuffled weights, hybrid, int16, int4.
  * Sparse weights never reach here (the loader refuses sparse tensors).
  * Does not own the arithmetic (kernels/ref/fc.c). */
+#include "fast_ops.h"
 #include "op_conv.h"
 #include "ref/fc.h"
 #include "runtime/tflite_schema.h"
@@ -106,14 +107,20 @@ static int fc_prepare(edge_prep *p, edge_node *n)
         return EDGE_ENOMEM;
     d->type = in->type;
     d->k = k;
-    if (quant)
-        return fc_quantize(p, n, d, act);
+    if (quant) {
+        if ((rc = fc_quantize(p, n, d, act)) || d->type != EDGE_INT8)
+            return rc;
+        return edge_fast_fc_prepare(p, n, &d->k) < 0 ? EDGE_ENOMEM : 0;
+    }
     return edge_op_act_range_f(p, act, &d->k.act_min_f, &d->k.act_max_f);
 }
 
-static void fc_eval(const edge_node *n, void *const *t, void *scratch)
+static void fc_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
-    (void)scratch;
+    if (n->packed) {
+        edge_fast_fc_eval(n, t, scratch, ex);
+        return;
+    }
     const fc_data *d = n->data;
     const void *in = t[n->in[0]], *w = t[n->in[1]];
     const void *bias = n->n_in > 2 && n->in[2] >= 0 ? t[n->in[2]] : NULL;

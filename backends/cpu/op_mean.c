@@ -8,6 +8,7 @@
  * keep_dims with a rounded division and equal scales with a truncated one;
  * mobilenet_v2_int8_nchw's equal-scale H,W MEAN is bit-exact only this way).
  * Supports float32 and int8. Does not own the arithmetic (kernels/ref/reduce.c). */
+#include "fast_ops.h"
 #include "op_conv.h"
 #include "ref/reduce.h"
 #include "runtime/tflite_schema.h"
@@ -125,13 +126,17 @@ static int mean_prepare(edge_prep *p, edge_node *n)
         return EDGE_ENOMEM;
     d->type = in->type;
     d->k = k;
+    if (d->type == EDGE_INT8)
+        return edge_fast_mean_prepare(p, n, &d->k) < 0 ? EDGE_ENOMEM : 0;
     return 0;
 }
 
-static void mean_eval(const edge_node *n, void *const *t, void *scratch)
+static void mean_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const mean_data *d = n->data;
-    if (d->type == EDGE_INT8)
+    if (n->packed)
+        edge_fast_mean_eval(n, t, scratch, ex);
+    else if (d->type == EDGE_INT8)
         edge_ref_mean_s8(&d->k, t[n->in[0]], t[n->out[0]], scratch);
     else
         edge_ref_mean_f32(&d->k, t[n->in[0]], t[n->out[0]]);

@@ -101,7 +101,7 @@ static int pad_prepare(edge_prep *p, edge_node *n)
     return pad_value(p, in, edge_op_input(p, n, 2), out, d);
 }
 
-static void pad_eval(const edge_node *n, void *const *t, void *scratch)
+static void pad_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const pad_data *d = n->data;
     edge_ref_pad_bytes(&d->k, d->esize, t[n->in[0]], d->value, t[n->out[0]]);

@@ -7,6 +7,7 @@
  * Does not own the arithmetic (kernels/ref/pool.c). */
 #include <math.h>
 
+#include "fast_ops.h"
 #include "op_conv.h"
 #include "ref/pool.h"
 #include "runtime/tflite_schema.h"
@@ -111,12 +112,17 @@ static int pool_prepare(edge_prep *p, edge_node *n)
     d->type = in->type;
     d->average = n->code == TFL_BUILTIN_AVERAGE_POOL_2D;
     d->k = k;
+    if (d->average && d->type == EDGE_INT8)
+        return edge_fast_avgpool_prepare(p, n, &d->k) < 0 ? EDGE_ENOMEM : 0;
     return 0;
 }
 
-static void pool_eval(const edge_node *n, void *const *t, void *scratch)
+static void pool_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
-    (void)scratch;
+    if (n->packed) {
+        edge_fast_avgpool_eval(n, t, scratch, ex);
+        return;
+    }
     const pool_data *d = n->data;
     const void *in = t[n->in[0]];
     void *out = t[n->out[0]];

@@ -111,7 +111,7 @@ static int dequantize_prepare(edge_prep *p, edge_node *n)
     return edge_op_keep(p, n, &d, sizeof d);
 }
 
-static void quant_eval(const edge_node *n, void *const *t, void *scratch)
+static void quant_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const quant_data *d = n->data;
     const void *in = t[n->in[0]];

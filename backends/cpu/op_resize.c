@@ -171,7 +171,7 @@ static int bilinear_prepare(edge_prep *p, edge_node *n)
     return resize_prepare(p, n, true);
 }
 
-static void resize_eval(const edge_node *n, void *const *t, void *scratch)
+static void resize_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const resize_data *d = n->data;
     const void *in = t[n->in[0]];

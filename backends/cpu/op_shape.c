@@ -41,7 +41,7 @@ static int prepare_copy(edge_prep *p, edge_node *n, int rank, const int32_t *dim
     return 0;
 }
 
-static void eval_copy(const edge_node *n, void *const *t, void *scratch)
+static void eval_copy(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const copy_data *d = n->data;
     if (d->bytes && t[n->out[0]] != t[n->in[0]])

@@ -251,7 +251,7 @@ static int slice_prepare(edge_prep *p, edge_node *n)
     return edge_op_check_dims(p, out, "output", dense.n_out, dims);
 }
 
-static void slice_eval(const edge_node *n, void *const *t, void *scratch)
+static void slice_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const slice_data *d = n->data;
     edge_ref_strided_slice_bytes(&d->k, d->esize, t[n->in[0]], t[n->out[0]]);

@@ -90,7 +90,7 @@ static int softmax_prepare(edge_prep *p, edge_node *n)
     return edge_op_keep(p, n, &d, sizeof d);
 }
 
-static void softmax_eval(const edge_node *n, void *const *t, void *scratch)
+static void softmax_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const softmax_data *d = n->data;
     const void *in = t[n->in[0]];

@@ -59,7 +59,7 @@ static int transpose_prepare(edge_prep *p, edge_node *n)
     return edge_op_check_dims(p, out, "output", in->rank, dims);
 }
 
-static void transpose_eval(const edge_node *n, void *const *t, void *scratch)
+static void transpose_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const transpose_data *d = n->data;
     edge_ref_transpose_bytes(&d->k, d->esize, t[n->in[0]], t[n->out[0]]);

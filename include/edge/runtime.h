@@ -45,6 +45,28 @@ EDGE_API const char *edge_op_name(int builtin_code);
 typedef struct edge_model edge_model;
 typedef struct edge_interp edge_interp;
 
+/* Instruction-set levels of the int8 kernels. Within one architecture a
+ * higher value is a higher level; EDGE_ISA_AUTO (0) asks for the best the CPU
+ * has. On 32-bit ARM, EDGE_ISA_NEON is armv7 NEON. */
+typedef enum edge_isa {
+    EDGE_ISA_AUTO = 0,
+    EDGE_ISA_SCALAR = 1,      /* the reference kernels, everywhere */
+    EDGE_ISA_AVX2 = 2,        /* x86-64 AVX2 */
+    EDGE_ISA_AVX512VNNI = 3,  /* x86-64 AVX-512 (F, BW, VL) with VNNI */
+    EDGE_ISA_NEON = 12,       /* aarch64 NEON (Cortex-A53/A72), armv7 NEON */
+    EDGE_ISA_NEONDOT = 13,    /* aarch64 NEON with the dot-product extension */
+} edge_isa;
+
+/* "scalar", "avx2", "avx512vnni", "neon", "neondot"; "auto" for EDGE_ISA_AUTO. */
+EDGE_API const char *edge_isa_name(edge_isa isa);
+/* Parse NAME (as above) into *ISA; EDGE_EINVAL when it is not a level of this
+ * build's architecture (the message in ERR lists the valid ones). */
+EDGE_API int edge_isa_parse(const char *name, edge_isa *isa, edge_error *err);
+/* The best level this CPU runs, and the level EDGE_ISA_AUTO resolves to
+ * (the best, capped by the EDGE_ISA environment variable). */
+EDGE_API edge_isa edge_isa_best(void);
+EDGE_API edge_isa edge_isa_default(void);
+
 /* Limits applied while opening a model; zero fields take the defaults. */
 typedef struct edge_model_options {
     size_t max_file_bytes;  /* default 1 GiB */
@@ -52,6 +74,12 @@ typedef struct edge_model_options {
     /* default 2e10: work per inference, in multiply-accumulates (or comparable
      * elementary steps for other operators); bounds how long one invoke can take. */
     uint64_t max_macs;
+    /* Kernel level (default EDGE_ISA_AUTO): the model's weights are packed for
+     * the lowest of this, the EDGE_ISA environment cap and the CPU's best. */
+    edge_isa isa;
+    /* Threads each interpreter of this model runs one inference on (default 1,
+     * at most 64): large convolutions split their rows or channels. */
+    unsigned threads;
 } edge_model_options;
 
 /* One tensor as the model declares it. Pointers stay valid while the model lives. */
@@ -80,6 +108,8 @@ typedef struct edge_node_info {
     int32_t n_inputs, n_outputs;
     const int32_t *inputs; /* tensor indices, -1 for an absent optional input */
     const int32_t *outputs;
+    const char *kernel;  /* optimized kernel the node runs, or "ref" (the reference) */
+    size_t packed_bytes; /* its packed weights */
 } edge_node_info;
 
 /* Map PATH read-only, verify every byte the model uses, plan and prepare it.
@@ -108,6 +138,12 @@ EDGE_API size_t edge_model_weight_bytes(const edge_model *m);
 /* Bytes allocated once per model version for prepared data (multipliers, packed weights). */
 EDGE_API size_t edge_model_prepared_bytes(const edge_model *m);
 EDGE_API size_t edge_model_file_bytes(const edge_model *m);
+/* Of the prepared bytes, those holding weights packed for the kernels. */
+EDGE_API size_t edge_model_packed_bytes(const edge_model *m);
+/* The kernel level the model runs with, and a one-line description of the
+ * kernels its operators use ("gemm qs8_gemm_4x64c4__avx512vnni, ..."). */
+EDGE_API edge_isa edge_model_isa(const edge_model *m);
+EDGE_API const char *edge_model_kernels(const edge_model *m);
 /* Work per inference, in multiply-accumulates (see edge_model_options.max_macs). */
 EDGE_API uint64_t edge_model_macs(const edge_model *m);
 EDGE_API const char *edge_model_description(const edge_model *m);

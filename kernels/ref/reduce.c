@@ -59,7 +59,7 @@ void edge_ref_mean_fold(int32_t count, int32_t *mult, int32_t *shift)
     *shift -= s;
 }
 
-static int32_t mean_one_s8(const edge_reduce_params *p, int32_t sum)
+int32_t edge_ref_mean_one_s8(const edge_reduce_params *p, int32_t sum)
 {
     const int32_t centered = edge_wrap_sub32(sum, edge_wrap_mul32(p->input_zp, p->count));
     const int32_t v = edge_wrap_add32(edge_mbqm(centered, p->mult, p->shift), p->output_zp);
@@ -73,5 +73,5 @@ void edge_ref_mean_s8(const edge_reduce_params *p, const int8_t *in, int8_t *out
     EDGE_REDUCE_WALK(p, EDGE_ADD_Q);
 #undef EDGE_ADD_Q
     for (size_t i = 0; i < p->out_count; i++)
-        out[i] = (int8_t)mean_one_s8(p, acc[i]);
+        out[i] = (int8_t)edge_ref_mean_one_s8(p, acc[i]);
 }

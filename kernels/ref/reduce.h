@@ -33,6 +33,8 @@ void edge_ref_mean_fold(int32_t count, int32_t *mult, int32_t *shift);
 
 void edge_ref_mean_f32(const edge_reduce_params *p, const float *in, float *out);
 /* ACC: out_count int32 of scratch. */
+/* One int8 output of MEAN from its window sum (edge_ref_mean_s8's last step). */
+int32_t edge_ref_mean_one_s8(const edge_reduce_params *p, int32_t sum);
 void edge_ref_mean_s8(const edge_reduce_params *p, const int8_t *in, int8_t *out, int32_t *acc);
 
 #endif

@@ -27,6 +27,8 @@
 #include <cmocka.h>
 
 #include "digits.h"
+#include "dispatch.h"
+#include "generic/qs8_c.h"
 #include "edge/runtime.h"
 #include "opgen.h"
 #include "test_support.h"
@@ -58,11 +60,12 @@ static void run_free(run *r)
 }
 
 /* Open and invoke M; on failure prints why (with WHAT and the case) and returns false. */
-static bool run_model(const opgen_case *c, const opgen_model *gm, const char *what, run *r)
+static bool run_model_opt(const opgen_case *c, const opgen_model *gm, const char *what,
+                          const edge_model_options *opt, run *r)
 {
     memset(r, 0, sizeof *r);
     edge_error err = {0};
-    int rc = edge_model_open_buffer(gm->file, gm->size, NULL, &r->m, &err);
+    int rc = edge_model_open_buffer(gm->file, gm->size, opt, &r->m, &err);
     if (!rc)
         rc = edge_interp_new(r->m, &r->it, &err);
     if (rc) {
@@ -93,6 +96,55 @@ static bool run_model(const opgen_case *c, const opgen_model *gm, const char *wh
     }
     r->data = edge_interp_output(r->it, 0, &r->bytes);
     return r->data != NULL;
+}
+
+static bool run_model(const opgen_case *c, const opgen_model *gm, const char *what, run *r)
+{
+    const edge_model_options scalar = {.isa = EDGE_ISA_SCALAR};
+    return run_model_opt(c, gm, what, &scalar, r);
+}
+
+/* The kernel configurations every int8 model must match the reference level
+ * in, bit for bit: each level this CPU runs, the portable C kernels through
+ * the op drivers (forced), and intra-op threads. */
+typedef struct kconfig {
+    const char *name;
+    edge_model_options opt;
+    bool portable; /* force the portable C table */
+} kconfig;
+
+static const kconfig kconfigs[] = {
+    {"avx2", {.isa = EDGE_ISA_AVX2}, false},
+    {"avx512vnni", {.isa = EDGE_ISA_AVX512VNNI}, false},
+    {"neon", {.isa = EDGE_ISA_NEON}, false},
+    {"neondot", {.isa = EDGE_ISA_NEONDOT}, false},
+    {"best, 2 threads", {.threads = 2}, false},
+    {"portable C kernels", {.isa = EDGE_ISA_SCALAR}, true},
+    {"portable C kernels, 3 threads", {.isa = EDGE_ISA_SCALAR, .threads = 3}, true},
+};
+
+/* Every configuration of kconfigs this machine has gives REF's bytes. */
+static bool check_levels(const opgen_case *c, const run *ref)
+{
+    bool ok = true;
+    for (size_t i = 0; i < sizeof kconfigs / sizeof kconfigs[0]; i++) {
+        const kconfig *k = &kconfigs[i];
+        if (k->opt.isa != EDGE_ISA_AUTO &&
+            (!edge_kernels_for(k->opt.isa) || k->opt.isa > edge_isa_cpu_best()))
+            continue;
+        edge__kernels_force(k->portable ? &edge_kernels_c : NULL);
+        run r;
+        const bool ran = run_model_opt(c, &c->q, k->name, &k->opt, &r);
+        edge__kernels_force(NULL);
+        if (ran && (r.bytes != ref->bytes || memcmp(r.data, ref->data, r.bytes) != 0)) {
+            printf("FAIL %s seed %u: %s (%s) differs from the reference kernels\n      case:%s\n",
+                   c->op, (unsigned)c->seed, k->name, edge_model_kernels(r.m), c->desc);
+            ok = false;
+        }
+        ok &= ran;
+        run_free(&r);
+    }
+    return ok;
 }
 
 static bool same_shape(const edge_tensor_info *a, const edge_tensor_info *b)
@@ -169,6 +221,8 @@ static bool check_case(const opgen_case *c, double *worst)
             ok = false;
         }
     }
+    if (ok)
+        ok = check_levels(c, &q);
     run_free(&q);
     run_free(&f);
     return ok;

@@ -4,6 +4,9 @@
  * bit for bit where meta.txt says the reference is TensorFlow Lite Micro
  * (engine=tflm); within +-2 per element and with the same top-1 where the
  * reference came from a non-bit-exact engine (the uint8 models, engine=armnn).
+ * Every model runs at each kernel level this CPU has (scalar, avx2, avx512vnni;
+ * neon, neondot under qemu), with intra-op threads, and through the op drivers
+ * with the portable C kernels; every one must meet the same references.
  * Also checks person_detect's plan against TFLM's 85,024-byte arena. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,7 +17,9 @@
 
 #include <cmocka.h>
 
+#include "dispatch.h"
 #include "edge/runtime.h"
+#include "generic/qs8_c.h"
 #include "test_support.h"
 
 static char *models_dir;
@@ -32,13 +37,13 @@ static size_t argmax(const uint8_t *v, size_t n, bool is_signed)
 }
 
 static void check_output(const char *name, int idx, const uint8_t *got, const uint8_t *want,
-                         size_t n, bool exact, bool is_signed)
+                         size_t n, bool exact, bool is_signed, const char *config)
 {
     if (exact) {
         for (size_t i = 0; i < n; i++)
             if (got[i] != want[i])
-                fail_msg("%s input_%d: output byte %zu is %d, expected %d (bit-exact)", name, idx,
-                         i, is_signed ? (int8_t)got[i] : got[i],
+                fail_msg("%s (%s) input_%d: output byte %zu is %d, expected %d (bit-exact)", name,
+                         config, idx, i, is_signed ? (int8_t)got[i] : got[i],
                          is_signed ? (int8_t)want[i] : want[i]);
         return;
     }
@@ -59,9 +64,43 @@ static void check_output(const char *name, int idx, const uint8_t *got, const ui
                  is_signed ? (int8_t)want[tw] : want[tw]);
 }
 
+typedef struct kconfig {
+    const char *name;
+    edge_model_options opt;
+    bool portable; /* the portable C kernels through the op drivers */
+} kconfig;
+
+static const kconfig kconfigs[] = {
+    {"scalar", {.isa = EDGE_ISA_SCALAR}, false},
+    {"avx2", {.isa = EDGE_ISA_AVX2}, false},
+    {"avx512vnni", {.isa = EDGE_ISA_AVX512VNNI}, false},
+    {"neon", {.isa = EDGE_ISA_NEON}, false},
+    {"neondot", {.isa = EDGE_ISA_NEONDOT}, false},
+    {"best, 2 threads", {.threads = 2}, false},
+    {"portable C", {.isa = EDGE_ISA_SCALAR}, true},
+};
+
+static void run_config(const char *name, const kconfig *kc);
+
 static void run_model(void **state)
 {
     const char *name = *state;
+    for (size_t i = 0; i < sizeof kconfigs / sizeof kconfigs[0]; i++) {
+        const kconfig *kc = &kconfigs[i];
+        if (kc->opt.isa != EDGE_ISA_AUTO && !edge_kernels_for(kc->opt.isa))
+            continue;
+        if (kc->opt.isa > edge_isa_cpu_best()) {
+            printf("# %s: SKIP level %s: this CPU lacks it\n", name, kc->name);
+            continue;
+        }
+        edge__kernels_force(kc->portable ? &edge_kernels_c : NULL);
+        run_config(name, kc);
+        edge__kernels_force(NULL);
+    }
+}
+
+static void run_config(const char *name, const kconfig *kc)
+{
     char path[4096];
     snprintf(path, sizeof path, "%s/%s/meta.txt", models_dir, name);
     size_t len;
@@ -72,8 +111,8 @@ static void run_model(void **state)
     snprintf(path, sizeof path, "%s/%s/model.tflite", models_dir, name);
     edge_model *m = NULL;
     edge_error err = {0};
-    if (edge_model_open(path, NULL, &m, &err))
-        fail_msg("%s: cannot open: %s", name, err.message);
+    if (edge_model_open(path, &kc->opt, &m, &err))
+        fail_msg("%s (%s): cannot open: %s", name, kc->name, err.message);
     edge_interp *it = NULL;
     assert_int_equal(edge_interp_new(m, &it, &err), 0);
     assert_int_equal(edge_model_input_count(m), 1);
@@ -96,16 +135,18 @@ static void run_model(void **state)
         assert_int_equal(edge_interp_invoke(it), 0);
         const uint8_t *got = edge_interp_output(it, 0, &got_len);
         assert_int_equal(got_len, want_len);
-        check_output(name, k, got, want, want_len, exact, out.type == EDGE_INT8);
+        check_output(name, k, got, want, want_len, exact, out.type == EDGE_INT8, kc->name);
         free(in);
         free(want);
         cases++;
     }
     assert_true(cases > 0);
-    printf("# %s: %d input(s) %s, arena %zu bytes, weights %zu bytes\n", name, cases,
-           exact ? "bit-exact" : "within tolerance", edge_model_arena_bytes(m),
-           edge_model_weight_bytes(m));
-    if (strcmp(name, "person_detect") == 0) {
+    printf("# %s [%s]: %d input(s) %s, arena %zu bytes, weights %zu bytes, packed %zu bytes\n"
+           "#   kernels %s\n",
+           name, kc->name, cases, exact ? "bit-exact" : "within tolerance",
+           edge_model_arena_bytes(m), edge_model_weight_bytes(m), edge_model_packed_bytes(m),
+           edge_model_kernels(m));
+    if (strcmp(name, "person_detect") == 0 && kc->opt.threads <= 1) {
         /* TFLite Micro needs 85,024 bytes for this model; the plan must stay within 1.1x. */
         assert_true(edge_model_arena_bytes(m) <= 85024 * 11 / 10);
         assert_int_equal(edge_model_node_count(m), 31);

@@ -540,7 +540,7 @@ static void test_glue_binary(void **state)
     int8_t xo[6];
     void *ptrs[3] = {(void *)xa, (void *)xb, xo};
     tm.n.op = &edge_op_ADD;
-    edge_op_ADD.eval(&tm.n, ptrs, NULL);
+    edge_op_ADD.eval(&tm.n, ptrs, NULL, NULL);
     /* 1+1=2 -> 1; 2+0=2 -> 1; 3-1=2 -> 1; -1+1=0 -> -1; 0+0 -> -1; 0.5-1=-0.5 -> -2 */
     const int8_t want[6] = {1, 1, 1, -1, -1, -2};
     assert_memory_equal(xo, want, sizeof want);

@@ -398,7 +398,7 @@ static int run(harness *h, int32_t code)
     edge_prep p = {.m = &h->m, .err = &h->err};
     int rc = op->prepare(&p, &h->n);
     if (rc == 0)
-        op->eval(&h->n, h->ptr, NULL);
+        op->eval(&h->n, h->ptr, NULL, NULL);
     return rc;
 }
 

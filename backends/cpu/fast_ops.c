@@ -1,0 +1,489 @@
+/* backends/cpu/fast_ops.c - the optimized int8 paths: packing at prepare, tiled eval drivers.
+ *
+ * Owns: what fast_ops.h declares. Each fast node's node->packed starts with a
+ * fast_hdr (the path, the kernel table, geometry and output stage), followed
+ * by the packed weights (or the depthwise zero vector); it is built once per
+ * model version and read by every interpreter. Work is cut into tasks
+ * (ranges of output rows, or of output channels when there are too few rows)
+ * that edge_exec_parallel spreads over the interpreter's threads; a task
+ * that needs an im2col buffer uses its thread's slice of the node's scratch.
+ * Does not own the micro-kernels (kernels/x86, kernels/arm) or validation
+ * (the op_*.c prepare runs first and only calls here with checked params). */
+#include "fast_ops.h"
+
+#include <string.h>
+
+#include "dispatch.h"
+#include "pack.h"
+#include "ref/requant.h"
+
+enum fast_kind { FAST_GEMM, FAST_DW, FAST_ADD, FAST_AVGPOOL, FAST_MEAN };
+enum row_src { ROWS_DIRECT, ROWS_IM2COL, ROWS_PAD };
+
+typedef struct fast_hdr {
+    enum fast_kind kind;
+    const edge_kernels *k;
+    edge_qs8_out o;
+    /* GEMM: C[rows][n] = A[rows][kdepth] * W */
+    enum row_src src;
+    size_t rows, n, kdepth, kc, a_stride;
+    size_t chunk;   /* rows per task (a multiple of mr), or channels per task when split_n */
+    bool split_n;   /* tasks over output channels (few rows, many channels) */
+    size_t n_tasks; /* tasks per invoke */
+    int8_t zp_in;   /* padding value of im2col rows */
+    edge_conv_params g;
+    edge_qs8_add_params add;
+    edge_pool_params pool;
+    edge_reduce_params mean;
+    size_t data_off; /* packed weights / zero vector, from the header */
+} fast_hdr;
+
+#define HDR_BYTES ((sizeof(fast_hdr) + 63) & ~(size_t)63)
+#define IM2COL_TARGET_BYTES (32u << 10)
+
+static const void *hdr_data(const fast_hdr *h)
+{
+    return (const uint8_t *)h + h->data_off;
+}
+
+static size_t div_up(size_t a, size_t b)
+{
+    return (a + b - 1) / b;
+}
+
+static fast_hdr *alloc_hdr(edge_prep *p, edge_node *n, size_t data_bytes, const char *kernel)
+{
+    fast_hdr *h = edge_op_alloc_packed(p, n, HDR_BYTES + data_bytes, kernel);
+    if (h)
+        h->data_off = HDR_BYTES;
+    return h;
+}
+
+/* ---- GEMM: CONV_2D and FULLY_CONNECTED ---- */
+
+/* Task split: rows in multiples of mr, or channels in multiples of nr when
+ * there are too few rows to keep every thread busy. */
+static void gemm_split(fast_hdr *h, unsigned threads, size_t scratch_rows_cap)
+{
+    const size_t mr = h->k->gemm.mr, nr = h->k->gemm.nr;
+    if (threads > 1 && h->src != ROWS_IM2COL && h->rows < 2 * mr * threads && h->n >= 2 * nr) {
+        h->split_n = true;
+        h->chunk = div_up(div_up(h->n, threads), nr) * nr;
+        h->n_tasks = div_up(h->n, h->chunk);
+        return;
+    }
+    size_t chunk = div_up(div_up(h->rows, (size_t)threads * 4), mr) * mr;
+    if (chunk > scratch_rows_cap)
+        chunk = scratch_rows_cap;
+    h->chunk = chunk < mr ? mr : chunk;
+    h->n_tasks = div_up(h->rows, h->chunk);
+}
+
+static int gemm_setup(edge_prep *p, edge_node *n, fast_hdr **out, size_t rows, size_t ch,
+                      size_t depth, const int8_t *w, const int32_t *bias, const int32_t *mult,
+                      const int32_t *shift, int32_t input_offset)
+{
+    const edge_kernels *k = edge_op_kernels(p);
+    const size_t kc = edge_qs8_gemm_kc(depth, k->gemm.kr);
+    const size_t wbytes = edge_qs8_gemm_packed_bytes(ch, depth, k->gemm.nr, k->gemm.kr);
+    if (!wbytes || kc > ((size_t)1 << 24))
+        return 0; /* too large for the fast path's arithmetic: the reference runs it */
+    fast_hdr *h = alloc_hdr(p, n, wbytes, k->gemm.name);
+    if (!h)
+        return EDGE_ENOMEM;
+    h->kind = FAST_GEMM;
+    h->k = k;
+    h->rows = rows;
+    h->n = ch;
+    h->kdepth = depth;
+    h->kc = kc;
+    edge_qs8_gemm_pack(ch, depth, k->gemm.nr, k->gemm.kr, w, bias, mult, shift, input_offset,
+                       k->gemm.a_bias, (uint8_t *)h + h->data_off);
+    *out = h;
+    return 1;
+}
+
+/* Rows per im2col chunk: about IM2COL_TARGET_BYTES of scratch, a multiple of mr. */
+static size_t im2col_rows(const fast_hdr *h)
+{
+    const size_t mr = h->k->gemm.mr;
+    size_t r = IM2COL_TARGET_BYTES / h->kc / mr * mr;
+    return r < mr ? mr : r;
+}
+
+static const int8_t *const_data(edge_prep *p, const edge_node *n, int i)
+{
+    const edge_tensor *t = edge_op_input(p, n, i);
+    return t ? t->data : NULL;
+}
+
+/* Fast paths need constant weights (and a constant bias when there is one). */
+static bool weights_constant(edge_prep *p, const edge_node *n)
+{
+    const edge_tensor *b = edge_op_input(p, n, 2);
+    return const_data(p, n, 1) && (!b || b->data);
+}
+
+int edge_fast_conv_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
+{
+    const edge_kernels *kt = edge_op_kernels(p);
+    if (!kt->gemm.fn || k->filter_offset != 0 || !weights_constant(p, n))
+        return 0;
+    const size_t pixels = (size_t)k->out_h * (size_t)k->out_w;
+    const size_t rows = (size_t)k->batches * pixels;
+    const size_t depth = (size_t)k->k_h * (size_t)k->k_w * (size_t)k->in_c;
+    const edge_tensor *bias = edge_op_input(p, n, 2);
+    fast_hdr *h = NULL;
+    int rc = gemm_setup(p, n, &h, rows, (size_t)k->out_c, depth, const_data(p, n, 1),
+                        bias ? bias->data : NULL, k->mult, k->shift, k->input_offset);
+    if (rc <= 0)
+        return rc;
+    h->g = *k;
+    h->o = (edge_qs8_out){k->output_offset, k->act_min, k->act_max};
+    h->zp_in = (int8_t)(-k->input_offset);
+    const bool pointwise = k->k_h == 1 && k->k_w == 1 && k->stride_h == 1 && k->stride_w == 1 &&
+                           k->pad_h == 0 && k->pad_w == 0 && k->out_h == k->in_h &&
+                           k->out_w == k->in_w;
+    h->src = pointwise && h->kc == depth ? ROWS_DIRECT : ROWS_IM2COL;
+    h->a_stride = h->src == ROWS_DIRECT ? depth : h->kc;
+    gemm_split(h, p->m->threads, h->src == ROWS_IM2COL ? im2col_rows(h) : SIZE_MAX);
+    if (h->src == ROWS_IM2COL)
+        n->scratch_bytes = h->chunk * h->kc;
+    return 1;
+}
+
+int edge_fast_fc_prepare(edge_prep *p, edge_node *n, const edge_fc_params *k)
+{
+    const edge_kernels *kt = edge_op_kernels(p);
+    if (!kt->gemm.fn || k->filter_offset != 0 || !weights_constant(p, n))
+        return 0;
+    const edge_tensor *bias = edge_op_input(p, n, 2);
+    fast_hdr *h = NULL;
+    int rc = gemm_setup(p, n, &h, (size_t)k->batches, (size_t)k->units, (size_t)k->depth,
+                        const_data(p, n, 1), bias ? bias->data : NULL, k->mult, k->shift,
+                        k->input_offset);
+    if (rc <= 0)
+        return rc;
+    h->o = (edge_qs8_out){k->output_offset, k->act_min, k->act_max};
+    h->src = h->kc == h->kdepth ? ROWS_DIRECT : ROWS_PAD;
+    h->a_stride = h->src == ROWS_DIRECT ? h->kdepth : h->kc;
+    gemm_split(h, p->m->threads, h->src == ROWS_PAD ? im2col_rows(h) : SIZE_MAX);
+    if (h->src == ROWS_PAD) {
+        h->split_n = false; /* padded rows live in scratch: split rows only */
+        h->chunk = im2col_rows(h);
+        h->n_tasks = div_up(h->rows, h->chunk);
+        n->scratch_bytes = h->chunk * h->kc;
+    }
+    return 1;
+}
+
+/* The receptive field of output pixel M (flattened over batches) as one A row
+ * of kc bytes: input cells, the input zero point for padding, zeros past K. */
+static void im2col_row(const fast_hdr *h, const int8_t *in, size_t m, int8_t *dst)
+{
+    const edge_conv_params *g = &h->g;
+    const size_t pixels = (size_t)g->out_h * (size_t)g->out_w, c = (size_t)g->in_c;
+    const size_t b = m / pixels, r = m % pixels;
+    const int32_t oy = (int32_t)(r / (size_t)g->out_w), ox = (int32_t)(r % (size_t)g->out_w);
+    const int8_t *in_b = in + b * (size_t)g->in_h * (size_t)g->in_w * c;
+    for (int32_t ky = 0; ky < g->k_h; ky++) {
+        const int32_t iy = oy * g->stride_h - g->pad_h + ky * g->dil_h;
+        for (int32_t kx = 0; kx < g->k_w; kx++, dst += c) {
+            const int32_t ix = ox * g->stride_w - g->pad_w + kx * g->dil_w;
+            if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w)
+                memset(dst, h->zp_in, c);
+            else
+                memcpy(dst, in_b + ((size_t)iy * (size_t)g->in_w + (size_t)ix) * c, c);
+        }
+    }
+    memset(dst, 0, h->kc - h->kdepth);
+}
+
+typedef struct gemm_job {
+    const fast_hdr *h;
+    const int8_t *in;
+    int8_t *out;
+    uint8_t *scratch;
+    size_t scratch_stride;
+} gemm_job;
+
+/* Rows [m0, m1) from A (stride a_stride) through the micro-kernel, all channels. */
+static void gemm_rows(const fast_hdr *h, const int8_t *a, size_t a_stride, size_t m0, size_t m1,
+                      int8_t *out)
+{
+    const size_t mr = h->k->gemm.mr;
+    const void *w = hdr_data(h);
+    for (size_t m = m0; m < m1; m += mr)
+        h->k->gemm.fn(m1 - m < mr ? m1 - m : mr, h->n, h->kc, a + (m - m0) * a_stride, a_stride,
+                      w, out + m * h->n, h->n, &h->o);
+}
+
+static void gemm_task(void *ctx, size_t task, unsigned thread)
+{
+    const gemm_job *j = ctx;
+    const fast_hdr *h = j->h;
+    if (h->split_n) {
+        const size_t n0 = task * h->chunk, nc = h->n - n0 < h->chunk ? h->n - n0 : h->chunk;
+        const size_t block = edge_qs8_gemm_block_bytes(h->k->gemm.nr, h->kc);
+        const uint8_t *w = (const uint8_t *)hdr_data(h) + n0 / h->k->gemm.nr * block;
+        const size_t mr = h->k->gemm.mr;
+        for (size_t m = 0; m < h->rows; m += mr)
+            h->k->gemm.fn(h->rows - m < mr ? h->rows - m : mr, nc, h->kc, j->in + m * h->a_stride,
+                          h->a_stride, w, j->out + m * h->n + n0, h->n, &h->o);
+        return;
+    }
+    const size_t m0 = task * h->chunk, m1 = m0 + h->chunk < h->rows ? m0 + h->chunk : h->rows;
+    if (h->src == ROWS_DIRECT) {
+        gemm_rows(h, j->in + m0 * h->a_stride, h->a_stride, m0, m1, j->out);
+        return;
+    }
+    int8_t *buf = (int8_t *)(j->scratch + (size_t)thread * j->scratch_stride);
+    for (size_t m = m0; m < m1; m++) {
+        int8_t *row = buf + (m - m0) * h->kc;
+        if (h->src == ROWS_IM2COL) {
+            im2col_row(h, j->in, m, row);
+        } else {
+            memcpy(row, j->in + m * h->kdepth, h->kdepth);
+            memset(row + h->kdepth, 0, h->kc - h->kdepth);
+        }
+    }
+    gemm_rows(h, buf, h->kc, m0, m1, j->out);
+}
+
+static void gemm_eval(const edge_node *n, const int8_t *in, int8_t *out, void *scratch,
+                      edge_exec *ex)
+{
+    const fast_hdr *h = n->packed;
+    gemm_job j = {h, in, out, scratch, edge_op_scratch_stride(n)};
+    edge_exec_parallel(ex, h->n_tasks, gemm_task, &j);
+}
+
+void edge_fast_conv_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    gemm_eval(n, t[n->in[0]], t[n->out[0]], scratch, ex);
+}
+
+void edge_fast_fc_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    gemm_eval(n, t[n->in[0]], t[n->out[0]], scratch, ex);
+}
+
+/* ---- DEPTHWISE_CONV_2D ---- */
+
+int edge_fast_dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
+{
+    const edge_kernels *kt = edge_op_kernels(p);
+    if (!kt->dw.fn || k->depth_mult != 1 || k->filter_offset != 0 || !weights_constant(p, n))
+        return 0;
+    const size_t ch = (size_t)k->out_c, taps = (size_t)k->k_h * (size_t)k->k_w;
+    const size_t wbytes = edge_qs8_dw_packed_bytes(ch, taps, kt->dw.cr);
+    const size_t zbytes = div_up(ch, 64) * 64;
+    if (!wbytes || wbytes > SIZE_MAX - zbytes - HDR_BYTES)
+        return 0;
+    fast_hdr *h = alloc_hdr(p, n, zbytes + wbytes, kt->dw.name);
+    if (!h)
+        return EDGE_ENOMEM;
+    const edge_tensor *bias = edge_op_input(p, n, 2);
+    h->kind = FAST_DW;
+    h->k = kt;
+    h->g = *k;
+    h->o = (edge_qs8_out){k->output_offset, k->act_min, k->act_max};
+    h->zp_in = (int8_t)(-k->input_offset);
+    uint8_t *zero = (uint8_t *)h + h->data_off;
+    memset(zero, (uint8_t)h->zp_in, zbytes);
+    edge_qs8_dw_pack(ch, taps, kt->dw.cr, const_data(p, n, 1), bias ? bias->data : NULL, k->mult,
+                     k->shift, k->input_offset, zero + zbytes);
+    h->rows = (size_t)k->batches * (size_t)k->out_h;
+    h->chunk = div_up(h->rows, (size_t)p->m->threads * 4);
+    h->n_tasks = div_up(h->rows, h->chunk);
+    h->kc = zbytes; /* offset of the packed weights after the zero vector */
+    return 1;
+}
+
+typedef struct dw_job {
+    const fast_hdr *h;
+    edge_qs8_dw_args a;
+} dw_job;
+
+static void dw_task(void *ctx, size_t task, unsigned thread)
+{
+    const dw_job *j = ctx;
+    const size_t r0 = task * j->h->chunk;
+    const size_t r1 = r0 + j->h->chunk < j->h->rows ? r0 + j->h->chunk : j->h->rows;
+    j->h->k->dw.fn(&j->a, (int32_t)r0, (int32_t)r1);
+}
+
+void edge_fast_dw_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    const fast_hdr *h = n->packed;
+    const int8_t *zero = hdr_data(h);
+    dw_job j = {h, {&h->g, t[n->in[0]], zero + h->kc, zero, t[n->out[0]], h->o}};
+    edge_exec_parallel(ex, h->n_tasks, dw_task, &j);
+}
+
+/* ---- ADD ---- */
+
+#define ADD_TASK_MIN 16384
+
+int edge_fast_add_prepare(edge_prep *p, edge_node *n, const edge_qs8_add_params *k, size_t count)
+{
+    const edge_kernels *kt = edge_op_kernels(p);
+    if (!kt->add.fn)
+        return 0;
+    fast_hdr *h = alloc_hdr(p, n, 0, kt->add.name);
+    if (!h)
+        return EDGE_ENOMEM;
+    h->kind = FAST_ADD;
+    h->k = kt;
+    h->add = *k;
+    h->rows = count;
+    h->chunk = div_up(div_up(count, p->m->threads), 64) * 64;
+    if (h->chunk < ADD_TASK_MIN)
+        h->chunk = ADD_TASK_MIN;
+    h->n_tasks = div_up(count, h->chunk);
+    return 1;
+}
+
+typedef struct add_job {
+    const fast_hdr *h;
+    const int8_t *a, *b;
+    int8_t *out;
+} add_job;
+
+static void add_task(void *ctx, size_t task, unsigned thread)
+{
+    const add_job *j = ctx;
+    const size_t i0 = task * j->h->chunk;
+    const size_t cnt = j->h->rows - i0 < j->h->chunk ? j->h->rows - i0 : j->h->chunk;
+    j->h->k->add.fn(cnt, j->a + i0, j->b + i0, j->out + i0, &j->h->add);
+}
+
+void edge_fast_add_eval(const edge_node *n, void *const *t, edge_exec *ex)
+{
+    const fast_hdr *h = n->packed;
+    add_job j = {h, t[n->in[0]], t[n->in[1]], t[n->out[0]]};
+    edge_exec_parallel(ex, h->n_tasks, add_task, &j);
+}
+
+/* ---- AVERAGE_POOL_2D ---- */
+
+int edge_fast_avgpool_prepare(edge_prep *p, edge_node *n, const edge_pool_params *k)
+{
+    const edge_kernels *kt = edge_op_kernels(p);
+    if (!kt->sum_rows.fn)
+        return 0;
+    fast_hdr *h = alloc_hdr(p, n, 0, kt->sum_rows.name);
+    if (!h)
+        return EDGE_ENOMEM;
+    h->kind = FAST_AVGPOOL;
+    h->k = kt;
+    h->pool = *k;
+    h->rows = (size_t)k->batches * (size_t)k->out_h;
+    h->chunk = div_up(h->rows, (size_t)p->m->threads * 2);
+    h->n_tasks = div_up(h->rows, h->chunk);
+    n->scratch_bytes = (size_t)k->channels * sizeof(int32_t);
+    return 1;
+}
+
+typedef struct pool_job {
+    const fast_hdr *h;
+    const int8_t *in;
+    int8_t *out;
+    uint8_t *scratch;
+    size_t stride;
+} pool_job;
+
+/* TFLite's rounded division of a window sum (half away from zero), as ref/pool.c. */
+static inline int32_t round_div(int32_t acc, int32_t cnt)
+{
+    return acc > 0 ? (acc + cnt / 2) / cnt : (acc - cnt / 2) / cnt;
+}
+
+static void pool_pixel(const edge_pool_params *p, const edge_kernels *k, const int8_t *in_b,
+                       int32_t oy, int32_t ox, int32_t *acc, int8_t *o)
+{
+    const size_t c = (size_t)p->channels;
+    const int32_t ys = oy * p->stride_h - p->pad_h, xs = ox * p->stride_w - p->pad_w;
+    const int32_t y0 = ys > 0 ? ys : 0, x0 = xs > 0 ? xs : 0;
+    const int32_t y1 = ys + p->k_h < p->in_h ? ys + p->k_h : p->in_h;
+    const int32_t x1 = xs + p->k_w < p->in_w ? xs + p->k_w : p->in_w;
+    memset(acc, 0, c * sizeof *acc);
+    for (int32_t y = y0; y < y1; y++)
+        k->sum_rows.fn((size_t)(x1 - x0), c,
+                       in_b + ((size_t)y * (size_t)p->in_w + (size_t)x0) * c, c, acc);
+    const int32_t cnt = (y1 - y0) * (x1 - x0);
+    for (size_t i = 0; i < c; i++)
+        o[i] = (int8_t)edge_clamp32(cnt > 0 ? round_div(acc[i], cnt) : 0, p->act_min, p->act_max);
+}
+
+static void pool_task(void *ctx, size_t task, unsigned thread)
+{
+    const pool_job *j = ctx;
+    const fast_hdr *h = j->h;
+    const edge_pool_params *p = &h->pool;
+    int32_t *acc = (int32_t *)(j->scratch + (size_t)thread * j->stride);
+    const size_t r0 = task * h->chunk, r1 = r0 + h->chunk < h->rows ? r0 + h->chunk : h->rows;
+    const size_t c = (size_t)p->channels;
+    for (size_t r = r0; r < r1; r++) {
+        const size_t b = r / (size_t)p->out_h;
+        const int32_t oy = (int32_t)(r % (size_t)p->out_h);
+        const int8_t *in_b = j->in + b * (size_t)p->in_h * (size_t)p->in_w * c;
+        for (int32_t ox = 0; ox < p->out_w; ox++)
+            pool_pixel(p, h->k, in_b, oy, ox, acc, j->out + (r * (size_t)p->out_w + (size_t)ox) * c);
+    }
+}
+
+void edge_fast_avgpool_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    const fast_hdr *h = n->packed;
+    pool_job j = {h, t[n->in[0]], t[n->out[0]], scratch, edge_op_scratch_stride(n)};
+    edge_exec_parallel(ex, h->n_tasks, pool_task, &j);
+}
+
+/* ---- MEAN over H and W ---- */
+
+int edge_fast_mean_prepare(edge_prep *p, edge_node *n, const edge_reduce_params *k)
+{
+    const edge_kernels *kt = edge_op_kernels(p);
+    if (!kt->sum_rows.fn || k->rank != 4 || k->out_stride[1] != 0 || k->out_stride[2] != 0 ||
+        k->out_stride[3] != 1 || (k->dims[0] > 1 && k->out_stride[0] != (size_t)k->dims[3]))
+        return 0;
+    fast_hdr *h = alloc_hdr(p, n, 0, kt->sum_rows.name);
+    if (!h)
+        return EDGE_ENOMEM;
+    h->kind = FAST_MEAN;
+    h->k = kt;
+    h->mean = *k;
+    h->rows = (size_t)k->dims[0];
+    h->n_tasks = h->rows;
+    if (n->scratch_bytes < (size_t)k->dims[3] * sizeof(int32_t))
+        n->scratch_bytes = (size_t)k->dims[3] * sizeof(int32_t);
+    return 1;
+}
+
+typedef struct mean_job {
+    const fast_hdr *h;
+    const int8_t *in;
+    int8_t *out;
+    uint8_t *scratch;
+    size_t stride;
+} mean_job;
+
+static void mean_task(void *ctx, size_t b, unsigned thread)
+{
+    const mean_job *j = ctx;
+    const edge_reduce_params *p = &j->h->mean;
+    const size_t c = (size_t)p->dims[3], hw = (size_t)p->dims[1] * (size_t)p->dims[2];
+    int32_t *acc = (int32_t *)(j->scratch + (size_t)thread * j->stride);
+    memset(acc, 0, c * sizeof *acc);
+    j->h->k->sum_rows.fn(hw, c, j->in + b * hw * c, c, acc);
+    for (size_t i = 0; i < c; i++)
+        j->out[b * c + i] = (int8_t)edge_ref_mean_one_s8(p, acc[i]);
+}
+
+void edge_fast_mean_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    const fast_hdr *h = n->packed;
+    mean_job j = {h, t[n->in[0]], t[n->out[0]], scratch, edge_op_scratch_stride(n)};
+    edge_exec_parallel(ex, h->n_tasks, mean_task, &j);
+}

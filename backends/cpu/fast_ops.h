@@ -1,0 +1,48 @@
+/* backends/cpu/fast_ops.h - the optimized int8 paths of the conv family, ADD and pooling (internal).
+ *
+ * Owns: deciding at prepare time whether a node can run on the model's kernel
+ * table (kernels/dispatch.h), packing its weights once per model version
+ * (kept in node->packed with a small header describing the path), and the
+ * eval drivers: tiling over the GEMM micro-kernel (direct rows for 1x1 and
+ * FC, im2col chunks in per-thread scratch for KxK), row ranges for
+ * depthwise, elementwise ADD, window sums for AVERAGE_POOL_2D and MEAN, all
+ * spread over the interpreter's threads.
+ * A *_prepare function returns 0 without packing when the node does not
+ * qualify (the caller then runs the reference kernel), 1 when it set up the
+ * fast path, or a negative error code.
+ * Does not own validation or multipliers (op_conv.c and friends compute them
+ * first) or the micro-kernels (kernels/). */
+#ifndef EDGE_FAST_OPS_H
+#define EDGE_FAST_OPS_H
+
+#include "cpu_op.h"
+#include "qs8.h"
+#include "ref/fc.h"
+#include "ref/pool.h"
+#include "ref/reduce.h"
+
+/* CONV_2D (int8, per-channel or per-tensor weights) over the GEMM kernel. */
+int edge_fast_conv_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k);
+void edge_fast_conv_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex);
+
+/* FULLY_CONNECTED (int8) over the GEMM kernel. */
+int edge_fast_fc_prepare(edge_prep *p, edge_node *n, const edge_fc_params *k);
+void edge_fast_fc_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex);
+
+/* DEPTHWISE_CONV_2D (int8, depth multiplier 1). */
+int edge_fast_dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k);
+void edge_fast_dw_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex);
+
+/* ADD of two int8 tensors of one shape. */
+int edge_fast_add_prepare(edge_prep *p, edge_node *n, const edge_qs8_add_params *k, size_t count);
+void edge_fast_add_eval(const edge_node *n, void *const *t, edge_exec *ex);
+
+/* AVERAGE_POOL_2D (int8). Needs channels * 4 bytes of scratch per thread. */
+int edge_fast_avgpool_prepare(edge_prep *p, edge_node *n, const edge_pool_params *k);
+void edge_fast_avgpool_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex);
+
+/* MEAN (int8) over the two middle axes of a 4-D tensor (global average pooling). */
+int edge_fast_mean_prepare(edge_prep *p, edge_node *n, const edge_reduce_params *k);
+void edge_fast_mean_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex);
+
+#endif

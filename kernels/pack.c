@@ -1,0 +1,98 @@
+/* kernels/pack.c - weight packing for the optimized int8 kernels (see pack.h, qs8.h).
+ *
+ * Owns: the packed block layouts' construction and the bias folding. All
+ * value arithmetic wraps (the library builds with -fwrapv), as the kernels'
+ * int32 lanes do. Does not own the layouts' definition (qs8.h). */
+#include "pack.h"
+
+#include <string.h>
+
+#include "qs8.h"
+#include "ref/requant.h"
+
+static size_t blocks_of(size_t n, size_t nr)
+{
+    return (n + nr - 1) / nr;
+}
+
+size_t edge_qs8_gemm_packed_bytes(size_t n, size_t k, size_t nr, size_t kr)
+{
+    const size_t kc = edge_qs8_gemm_kc(k, kr);
+    size_t block, total;
+    if (__builtin_mul_overflow(nr, 3 * sizeof(int32_t) + kc, &block) ||
+        __builtin_mul_overflow(blocks_of(n, nr), block, &total))
+        return 0;
+    return total;
+}
+
+/* The int32 header of a block: bias', mult, shift for channels n0..n0+nr. */
+static void put_header(uint8_t *blk, size_t nr, size_t n0, size_t n, const int32_t *bias2,
+                       const int32_t *mult, const int32_t *shift)
+{
+    int32_t hdr[3];
+    for (size_t j = 0; j < nr; j++) {
+        const size_t c = n0 + j;
+        hdr[0] = c < n ? bias2[j] : 0;
+        hdr[1] = c < n ? mult[c] : 0;
+        hdr[2] = c < n ? shift[c] : 0;
+        memcpy(blk + j * sizeof(int32_t), &hdr[0], sizeof(int32_t));
+        memcpy(blk + (nr + j) * sizeof(int32_t), &hdr[1], sizeof(int32_t));
+        memcpy(blk + (2 * nr + j) * sizeof(int32_t), &hdr[2], sizeof(int32_t));
+    }
+}
+
+void edge_qs8_gemm_pack(size_t n, size_t k, size_t nr, size_t kr, const int8_t *w,
+                        const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                        int32_t input_offset, int32_t a_bias, void *dst)
+{
+    const size_t kc = edge_qs8_gemm_kc(k, kr);
+    const size_t block = edge_qs8_gemm_block_bytes(nr, kc);
+    const int32_t fold = edge_wrap_sub32(input_offset, a_bias);
+    uint8_t *out = dst;
+    int32_t bias2[256];
+    for (size_t n0 = 0; n0 < n; n0 += nr, out += block) {
+        memset(out, 0, block);
+        for (size_t j = 0; j < nr && n0 + j < n; j++) {
+            const int8_t *row = w + (n0 + j) * k;
+            int32_t sum = 0;
+            for (size_t i = 0; i < k; i++)
+                sum = edge_wrap_add32(sum, row[i]);
+            bias2[j] = edge_wrap_add32(bias ? bias[n0 + j] : 0, edge_wrap_mul32(fold, sum));
+            int8_t *wp = (int8_t *)(out + 3 * nr * sizeof(int32_t));
+            for (size_t i = 0; i < k; i++)
+                wp[(i / kr) * nr * kr + j * kr + i % kr] = row[i];
+        }
+        put_header(out, nr, n0, n, bias2, mult, shift);
+    }
+}
+
+size_t edge_qs8_dw_packed_bytes(size_t c, size_t taps, size_t cr)
+{
+    size_t block, total;
+    if (__builtin_mul_overflow(cr, 3 * sizeof(int32_t) + taps, &block) ||
+        __builtin_mul_overflow(blocks_of(c, cr), block, &total))
+        return 0;
+    return total;
+}
+
+void edge_qs8_dw_pack(size_t c, size_t taps, size_t cr, const int8_t *w, const int32_t *bias,
+                      const int32_t *mult, const int32_t *shift, int32_t input_offset, void *dst)
+{
+    const size_t block = edge_qs8_dw_block_bytes(cr, taps);
+    uint8_t *out = dst;
+    int32_t bias2[256];
+    for (size_t c0 = 0; c0 < c; c0 += cr, out += block) {
+        memset(out, 0, block);
+        int8_t *wp = (int8_t *)(out + 3 * cr * sizeof(int32_t));
+        for (size_t j = 0; j < cr && c0 + j < c; j++) {
+            int32_t sum = 0;
+            for (size_t t = 0; t < taps; t++) {
+                const int8_t v = w[t * c + c0 + j];
+                sum = edge_wrap_add32(sum, v);
+                wp[t * cr + j] = v;
+            }
+            bias2[j] = edge_wrap_add32(bias ? bias[c0 + j] : 0, edge_wrap_mul32(input_offset, sum));
+        }
+        put_header(out, cr, c0, c, bias2, mult, shift);
+    }
+}

@@ -1,0 +1,40 @@
+/* kernels/pack.h - weight packing for the optimized int8 kernels (layouts in qs8.h).
+ *
+ * Owns: turning a model's weights, bias and requantization multipliers into
+ * the packed blocks a level's kernels stream, once per model version; the
+ * folding of the input offset into the bias (wrapping int32, see qs8.h).
+ * Pure functions: the caller allocates (size from the *_bytes functions).
+ * Does not own: the layouts' definition (qs8.h) or when to pack (backends/cpu). */
+#ifndef EDGE_KERNELS_PACK_H
+#define EDGE_KERNELS_PACK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* K rounded up to a multiple of KR: the kc a GEMM kernel is called with. */
+static inline size_t edge_qs8_gemm_kc(size_t k, size_t kr)
+{
+    return (k + kr - 1) / kr * kr;
+}
+
+/* Bytes of N output channels of depth K packed in blocks of NR (0 on overflow). */
+size_t edge_qs8_gemm_packed_bytes(size_t n, size_t k, size_t nr, size_t kr);
+
+/* Pack W ([n][k] row-major: FULLY_CONNECTED weights, or CONV_2D's OHWI weights
+ * with k = kh * kw * in_c), BIAS (n entries, or NULL), MULT and SHIFT (n
+ * entries each) into DST for a kernel with block NR and depth group KR,
+ * folding INPUT_OFFSET and A_BIAS (qs8.h) into the bias. */
+void edge_qs8_gemm_pack(size_t n, size_t k, size_t nr, size_t kr, const int8_t *w,
+                        const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                        int32_t input_offset, int32_t a_bias, void *dst);
+
+/* Bytes of C channels with TAPS window cells packed in blocks of CR (0 on overflow). */
+size_t edge_qs8_dw_packed_bytes(size_t c, size_t taps, size_t cr);
+
+/* Pack depthwise weights W ([taps][c]: TFLite's [1, kh, kw, c] filter), BIAS
+ * (c entries or NULL), MULT and SHIFT (c entries) into DST in blocks of CR,
+ * folding INPUT_OFFSET into the bias. */
+void edge_qs8_dw_pack(size_t c, size_t taps, size_t cr, const int8_t *w, const int32_t *bias,
+                      const int32_t *mult, const int32_t *shift, int32_t input_offset, void *dst);
+
+#endif

@@ -1,0 +1,118 @@
+/* kernels/qs8.h - the contracts of the optimized int8 micro-kernels (ISA independent).
+ *
+ * Owns: the packed weight layouts, the micro-kernel signatures and the
+ * arithmetic every optimized int8 kernel must reproduce bit for bit: the
+ * scalar reference kernels of kernels/ref are the oracle, and each kernel
+ * here computes exactly what they compute (same int32 accumulator with
+ * two's complement wrap, bias, TFLite's double-rounding requantization,
+ * output zero point, clamp).
+ *
+ * Folding the input offset: the reference sums (x + input_offset) * w over the
+ * window, skipping padded cells. Modulo 2^32 that equals
+ *     sum x' * w  +  (input_offset - a_bias) * sum_all w
+ * where x' = x + a_bias is what the kernel multiplies (a_bias is 128 for
+ * kernels that feed the input as unsigned bytes: x' = x ^ 0x80, e.g.
+ * AVX-512 VNNI vpdpbusd; 0 otherwise), and a padded cell holds the input
+ * zero point (x = -input_offset), which then contributes exactly nothing. So
+ * the packers fold bias + (input_offset - a_bias) * sum w into one int32 per
+ * output channel (wrapping) and the kernels never see the input offset.
+ *
+ * Requantization of an int32 accumulator acc for channel n (edge_mbqm in
+ * ref/requant.h, TFLite's MultiplyByQuantizedMultiplier):
+ *     out = clamp(mbqm(acc, mult[n], shift[n]) + zp, lo, hi)
+ * mult[n] is in [2^30, 2^31) or 0, shift[n] in [-31, 30]. The packed blocks
+ * carry mult and shift next to the bias so a kernel streams one buffer.
+ *
+ * Does not own: choosing kernels (dispatch.h), packing code (pack.c), the
+ * per-ISA implementations (x86/, arm/), op glue (backends/cpu). */
+#ifndef EDGE_KERNELS_QS8_H
+#define EDGE_KERNELS_QS8_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ref/conv.h"
+
+/* Output stage shared by every requantizing kernel. */
+typedef struct edge_qs8_out {
+    int32_t zp;     /* output zero point */
+    int32_t lo, hi; /* clamp range (fused activation, within [-128, 127]) */
+} edge_qs8_out;
+
+/* ---- GEMM: CONV_2D (1x1 directly, KxK over im2col rows) and FULLY_CONNECTED ----
+ *
+ * C[m][n] = requant_n( bias'[n] + sum_{k < kc} a'[m][k] * W[n][k] )   m < mr, n < nc
+ *
+ * Packed weights (edge_qs8_gemm_pack): ceil(N / nr) blocks of nr channels, each
+ *     int32 bias'[nr]; int32 mult[nr]; int32 shift[nr];
+ *     int8  w[kc / kr][nr][kr]      (w[k/kr][n][k%kr] = W[n][k])
+ * with kc = K rounded up to a multiple of kr; entries past K or past N are 0
+ * (and mult 0 past N). Block size: edge_qs8_gemm_block_bytes(nr, kc).
+ * A: row m starts at a + m * a_stride and the kernel may read kc bytes of it
+ * (bytes past K multiply zero weights; the caller makes them readable).
+ * C: row m at c + m * c_stride; exactly nc bytes of each row are written.
+ * 1 <= mr <= the kernel's MR; 1 <= nc; kc a positive multiple of kr. */
+typedef void (*edge_qs8_gemm_fn)(size_t mr, size_t nc, size_t kc, const int8_t *a,
+                                 size_t a_stride, const void *w, int8_t *c, size_t c_stride,
+                                 const edge_qs8_out *o);
+
+static inline size_t edge_qs8_gemm_block_bytes(size_t nr, size_t kc)
+{
+    return nr * (3 * sizeof(int32_t) + kc);
+}
+
+/* ---- DEPTHWISE_CONV_2D, depth multiplier 1 ----
+ *
+ * out[b][oy][ox][c] = requant_c( bias'[c] + sum_{ky,kx} x'[b][iy][ix][c] * w[ky][kx][c] )
+ * iy = oy * stride_h - pad_h + ky * dil_h (likewise ix); a cell outside the
+ * input reads zero[c] (the input zero point; see the folding above).
+ *
+ * Packed weights (edge_qs8_dw_pack): ceil(C / cr) blocks of cr channels, each
+ *     int32 bias'[cr]; int32 mult[cr]; int32 shift[cr];
+ *     int8  w[kh * kw][cr]          (zeros past C)
+ * Block size: edge_qs8_dw_block_bytes(cr, kh * kw).
+ * The kernel computes output rows [row0, row1) of the flattened
+ * batches * out_h rows, every column and channel; p gives the geometry
+ * (p->in_c == p->out_c, p->depth_mult == 1; the requantization fields of p
+ * are not used: they are in the packed blocks and o). zero holds at least
+ * round_up(C, 64) bytes of the input zero point. */
+typedef struct edge_qs8_dw_args {
+    const edge_conv_params *p;
+    const int8_t *in;
+    const void *w;
+    const int8_t *zero;
+    int8_t *out;
+    edge_qs8_out o;
+} edge_qs8_dw_args;
+
+typedef void (*edge_qs8_dw_fn)(const edge_qs8_dw_args *a, int32_t row0, int32_t row1);
+
+static inline size_t edge_qs8_dw_block_bytes(size_t cr, size_t taps)
+{
+    return cr * (3 * sizeof(int32_t) + taps);
+}
+
+/* ---- ADD of two int8 tensors of the same shape (TFLite's quantized Add) ----
+ * For each i, exactly edge_ref_add_s8's element arithmetic:
+ *   xa = (a[i] + a_offset) << left_shift;  xb likewise
+ *   sa = mbqm_lt1(xa, a_mult, a_shift);    sb likewise
+ *   out[i] = clamp(mbqm_lt1(sa + sb, out_mult, out_shift) + out_offset, lo, hi) */
+typedef struct edge_qs8_add_params {
+    int32_t a_offset, b_offset, out_offset;
+    int32_t left_shift;
+    int32_t a_mult, a_shift, b_mult, b_shift; /* shifts <= 0 */
+    int32_t out_mult, out_shift;              /* out_shift <= 0 */
+    int32_t lo, hi;
+} edge_qs8_add_params;
+
+typedef void (*edge_qs8_add_fn)(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
+                                const edge_qs8_add_params *p);
+
+/* ---- sums over channels-last windows (AVERAGE_POOL_2D, MEAN over H and W) ----
+ * acc[c] += sum_{r < rows} x[r * stride + c] for c < channels (int32, wrapping).
+ * The op glue turns the sums into outputs (the divisions and multipliers stay
+ * scalar per output element, exactly as the reference computes them). */
+typedef void (*edge_qs8_sum_rows_fn)(size_t rows, size_t channels, const int8_t *x,
+                                     size_t stride, int32_t *acc);
+
+#endif

@@ -1,0 +1,408 @@
+/* tests/kernels/test_qs8.c - every optimized int8 micro-kernel against the reference, bit for bit.
+ *
+ * Owns: the randomized comparison of each kernel table entry (every level of
+ * this architecture the CPU runs, plus the portable C table) with the
+ * reference kernels of kernels/ref, through the real packers: GEMM against
+ * edge_ref_fc_s8 (and so CONV_2D's arithmetic), depthwise against
+ * edge_ref_dwconv_s8, ADD against edge_ref_add_s8, row sums against a loop.
+ * Shapes: channel counts 1..67 and larger, odd spatial sizes, windows 1x1 to
+ * 5x5, strides and dilations 1 and 2, every padding, batches > 1, zero points
+ * at -128 and 127, multipliers and shifts at their extremes, int32 bias
+ * extremes (wrapping). A level the CPU lacks is skipped with a visible line.
+ * EDGE_TEST_SEED and EDGE_TEST_ROUNDS change the seed and the case count. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dispatch.h"
+#include "generic/qs8_c.h"
+#include "pack.h"
+#include "ref/binary.h"
+#include "ref/dwconv.h"
+#include "ref/fc.h"
+
+static uint64_t rng_state;
+
+static uint32_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state >> 11);
+}
+
+static int32_t rnd_in(int32_t lo, int32_t hi)
+{
+    return lo + (int32_t)(rnd() % (uint32_t)(hi - lo + 1));
+}
+
+static int rounds(int dflt)
+{
+    const char *s = getenv("EDGE_TEST_ROUNDS");
+    return s && atoi(s) > 0 ? atoi(s) : dflt;
+}
+
+/* int8 data: mostly uniform, sometimes pinned to the extremes. */
+static void fill_s8(int8_t *p, size_t n)
+{
+    const int mode = rnd_in(0, 5);
+    for (size_t i = 0; i < n; i++)
+        p[i] = mode == 0 ? (int8_t)(rnd() & 1 ? 127 : -128) : (int8_t)rnd_in(-128, 127);
+}
+
+static int32_t rnd_zp(void)
+{
+    const int r = rnd_in(0, 5);
+    return r == 0 ? -128 : r == 1 ? 127 : rnd_in(-128, 127);
+}
+
+static int32_t rnd_bias(void)
+{
+    const int r = rnd_in(0, 9);
+    if (r == 0)
+        return rnd() & 1 ? INT32_MAX - rnd_in(0, 1000) : INT32_MIN + rnd_in(0, 1000);
+    return rnd_in(-100000, 100000);
+}
+
+/* Per-channel multipliers: Q31 in [2^30, 2^31) (sometimes 0 or the ends), shifts
+ * mostly typical, sometimes at the extremes. */
+static void rnd_requant(int32_t *mult, int32_t *shift, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const int r = rnd_in(0, 19);
+        mult[i] = r == 0 ? 0 : r == 1 ? INT32_MAX : r == 2 ? (1 << 30)
+                                                  : (int32_t)((1u << 30) | (rnd() & 0x3fffffff));
+        const int s = rnd_in(0, 9);
+        shift[i] = s == 0 ? -31 : s == 1 ? 30 : s == 2 ? rnd_in(-31, 30) : rnd_in(-14, -2);
+    }
+}
+
+static void rnd_range(int32_t *lo, int32_t *hi)
+{
+    *lo = -128;
+    *hi = 127;
+    if (rnd_in(0, 2) == 0) {
+        *lo = rnd_in(-128, 60);
+        *hi = rnd_in(*lo, 127);
+    }
+}
+
+/* ---- levels ---- */
+
+typedef struct level {
+    const edge_kernels *k;
+    const char *why_skip;
+} level;
+
+static level level_at(int i)
+{
+    static const edge_isa all[] = {EDGE_ISA_AVX2, EDGE_ISA_AVX512VNNI, EDGE_ISA_NEON,
+                                   EDGE_ISA_NEONDOT};
+    if (i == 0)
+        return (level){&edge_kernels_c, NULL};
+    const edge_isa isa = all[i - 1];
+    const edge_kernels *k = edge_kernels_for(isa);
+    if (!k)
+        return (level){NULL, "not this architecture"};
+    if (isa > edge_isa_cpu_best())
+        return (level){k, "this CPU lacks it"};
+    return (level){k, NULL};
+}
+#define N_LEVELS 5
+
+/* Calls FN for each level that has a kernel for the op (HAS), printing skips. */
+#define FOR_LEVELS(HAS, ...)                                                                     \
+    for (int li = 0; li < N_LEVELS; li++) {                                                     \
+        const level lv = level_at(li);                                                          \
+        if (!lv.k)                                                                              \
+            continue;                                                                           \
+        if (lv.why_skip) {                                                                      \
+            printf("# SKIP level %s: %s\n", lv.k->name, lv.why_skip);                          \
+            continue;                                                                           \
+        }                                                                                       \
+        const edge_kernels *K = lv.k;                                                           \
+        if (!(HAS)) {                                                                           \
+            printf("# level %s: no kernel for this op (the reference runs it)\n", K->name);   \
+            continue;                                                                           \
+        }                                                                                       \
+        __VA_ARGS__                                                                             \
+    }
+
+/* ---- GEMM ---- */
+
+static int gemm_case(const edge_kernels *K, int round)
+{
+    const size_t mr = K->gemm.mr;
+    const size_t m = (size_t)rnd_in(1, (int32_t)(3 * mr + 1));
+    const size_t n = (size_t)(round % 7 == 0 ? rnd_in(100, 300) : rnd_in(1, 67));
+    const size_t k = (size_t)(round % 5 == 0 ? rnd_in(200, 1100) : rnd_in(1, 80));
+    const size_t kc = edge_qs8_gemm_kc(k, K->gemm.kr);
+    const size_t a_stride = kc + (size_t)(rnd() % 3) * 4;
+    int8_t *x = malloc(m * k), *w = malloc(n * k), *a = calloc(m, a_stride);
+    int8_t *got = malloc(m * n + 16), *want = malloc(m * n);
+    int32_t *bias = malloc(n * 4), *mult = malloc(n * 4), *shift = malloc(n * 4);
+    fill_s8(x, m * k);
+    fill_s8(w, n * k);
+    for (size_t i = 0; i < n; i++)
+        bias[i] = rnd_bias();
+    rnd_requant(mult, shift, n);
+    const bool has_bias = rnd_in(0, 4) != 0;
+    edge_fc_params p = {.batches = (int32_t)m, .depth = (int32_t)k, .units = (int32_t)n,
+                        .input_offset = -rnd_zp(), .output_offset = rnd_zp(),
+                        .mult = mult, .shift = shift};
+    rnd_range(&p.act_min, &p.act_max);
+    edge_ref_fc_s8(&p, x, w, has_bias ? bias : NULL, want);
+    for (size_t i = 0; i < m; i++) {
+        memcpy(a + i * a_stride, x + i * k, k);
+        for (size_t j = k; j < a_stride; j++) /* bytes past K: anything */
+            a[i * a_stride + j] = (int8_t)rnd();
+    }
+    void *packed = aligned_alloc(64, (edge_qs8_gemm_packed_bytes(n, k, K->gemm.nr, K->gemm.kr) +
+                                      63) / 64 * 64);
+    edge_qs8_gemm_pack(n, k, K->gemm.nr, K->gemm.kr, w, has_bias ? bias : NULL, mult, shift,
+                       p.input_offset, K->gemm.a_bias, packed);
+    const edge_qs8_out o = {p.output_offset, p.act_min, p.act_max};
+    memset(got, 0x5a, m * n + 16);
+    for (size_t i = 0; i < m; i += mr)
+        K->gemm.fn(m - i < mr ? m - i : mr, n, kc, a + i * a_stride, a_stride, packed,
+                   got + i * n, n, &o);
+    int bad = memcmp(got, want, m * n) != 0;
+    for (size_t i = m * n; i < m * n + 16; i++)
+        bad |= got[i] != 0x5a; /* nothing written past the last row */
+    if (bad)
+        print_error("%s: gemm m=%zu n=%zu k=%zu io=%d oz=%d [%d,%d] differs from the reference\n",
+                    K->gemm.name, m, n, k, (int)p.input_offset, (int)p.output_offset,
+                    (int)p.act_min, (int)p.act_max);
+    free(x), free(w), free(a), free(got), free(want), free(bias), free(mult), free(shift);
+    free(packed);
+    return bad;
+}
+
+static void test_gemm(void **state)
+{
+    (void)state;
+    FOR_LEVELS(K->gemm.fn, {
+        int bad = 0, n = rounds(400);
+        for (int r = 0; r < n; r++)
+            bad += gemm_case(K, r);
+        printf("# %s: %d gemm cases, %d differ\n", K->gemm.name, n, bad);
+        assert_int_equal(bad, 0);
+    })
+}
+
+/* ---- depthwise ---- */
+
+static void rnd_dw_geometry(edge_conv_params *p, int round)
+{
+    p->batches = rnd_in(1, round % 9 == 0 ? 3 : 1);
+    p->in_c = p->out_c = round % 6 == 0 ? rnd_in(68, 200) : rnd_in(1, 67);
+    p->depth_mult = 1;
+    const int shape = rnd_in(0, 4);
+    p->k_h = shape < 3 ? 3 : rnd_in(1, 5);
+    p->k_w = shape < 3 ? 3 : rnd_in(1, 5);
+    p->stride_h = rnd_in(1, 2);
+    p->stride_w = shape < 2 ? p->stride_h : rnd_in(1, 2);
+    p->dil_h = shape == 4 ? rnd_in(1, 2) : 1;
+    p->dil_w = shape == 4 ? rnd_in(1, 2) : 1;
+    p->in_h = rnd_in(1, 23);
+    p->in_w = rnd_in(1, 23);
+    const int32_t eh = (p->k_h - 1) * p->dil_h + 1, ew = (p->k_w - 1) * p->dil_w + 1;
+    p->pad_h = rnd_in(0, eh - 1);
+    p->pad_w = rnd_in(0, ew - 1);
+    /* Output sizes as for explicit padding (pad before, enough after). */
+    const int32_t extra_h = rnd_in(0, eh - 1), extra_w = rnd_in(0, ew - 1);
+    const int32_t th = p->in_h + p->pad_h + extra_h - eh, tw = p->in_w + p->pad_w + extra_w - ew;
+    p->out_h = th < 0 ? 1 : th / p->stride_h + 1;
+    p->out_w = tw < 0 ? 1 : tw / p->stride_w + 1;
+}
+
+static int dw_case(const edge_kernels *K, int round)
+{
+    edge_conv_params p = {0};
+    rnd_dw_geometry(&p, round);
+    const size_t c = (size_t)p.in_c, taps = (size_t)p.k_h * (size_t)p.k_w;
+    const size_t in_n = (size_t)p.batches * (size_t)p.in_h * (size_t)p.in_w * c;
+    const size_t out_n = (size_t)p.batches * (size_t)p.out_h * (size_t)p.out_w * c;
+    int8_t *x = malloc(in_n), *w = malloc(taps * c), *got = malloc(out_n), *want = malloc(out_n);
+    int32_t *bias = malloc(c * 4), *mult = malloc(c * 4), *shift = malloc(c * 4);
+    fill_s8(x, in_n);
+    fill_s8(w, taps * c);
+    for (size_t i = 0; i < c; i++)
+        bias[i] = rnd_bias();
+    rnd_requant(mult, shift, c);
+    p.input_offset = -rnd_zp();
+    p.output_offset = rnd_zp();
+    p.mult = mult;
+    p.shift = shift;
+    rnd_range(&p.act_min, &p.act_max);
+    const bool has_bias = rnd_in(0, 4) != 0;
+    edge_ref_dwconv_s8(&p, x, w, has_bias ? bias : NULL, want);
+    const size_t zbytes = (c + 63) / 64 * 64;
+    int8_t *zero = malloc(zbytes);
+    memset(zero, -p.input_offset, zbytes);
+    void *packed = aligned_alloc(64, (edge_qs8_dw_packed_bytes(c, taps, K->dw.cr) + 63) / 64 * 64);
+    edge_qs8_dw_pack(c, taps, K->dw.cr, w, has_bias ? bias : NULL, mult, shift, p.input_offset,
+                     packed);
+    memset(got, 0x5a, out_n);
+    edge_qs8_dw_args a = {&p, x, packed, zero, got, {p.output_offset, p.act_min, p.act_max}};
+    const int32_t rows = p.batches * p.out_h;
+    for (int32_t r0 = 0; r0 < rows;) { /* random row ranges, as threads cut them */
+        const int32_t r1 = r0 + rnd_in(1, rows - r0);
+        K->dw.fn(&a, r0, r1);
+        r0 = r1;
+    }
+    const int bad = memcmp(got, want, out_n) != 0;
+    if (bad)
+        print_error("%s: dw %dx%dx%d k%dx%d s%d,%d d%d,%d pad %d,%d out %dx%d b%d differs\n",
+                    K->dw.name, (int)p.in_h, (int)p.in_w, (int)c, (int)p.k_h, (int)p.k_w,
+                    (int)p.stride_h, (int)p.stride_w, (int)p.dil_h, (int)p.dil_w, (int)p.pad_h,
+                    (int)p.pad_w, (int)p.out_h, (int)p.out_w, (int)p.batches);
+    free(x), free(w), free(got), free(want), free(bias), free(mult), free(shift), free(zero);
+    free(packed);
+    return bad;
+}
+
+static void test_dwconv(void **state)
+{
+    (void)state;
+    FOR_LEVELS(K->dw.fn, {
+        int bad = 0, n = rounds(600);
+        for (int r = 0; r < n; r++)
+            bad += dw_case(K, r);
+        printf("# %s: %d depthwise cases, %d differ\n", K->dw.name, n, bad);
+        assert_int_equal(bad, 0);
+    })
+}
+
+/* ---- ADD ---- */
+
+static int add_case(const edge_kernels *K, int round)
+{
+    const size_t n = (size_t)(round % 4 == 0 ? rnd_in(1000, 5000) : rnd_in(1, 200));
+    int8_t *a = malloc(n), *b = malloc(n), *got = malloc(n + 16), *want = malloc(n);
+    fill_s8(a, n);
+    fill_s8(b, n);
+    edge_arith_params p = {0};
+    const int32_t dims[1] = {(int32_t)n};
+    int32_t out_dims[1];
+    int out_rank;
+    assert_true(edge_bcast_init(&p.shape, dims, 1, dims, 1, out_dims, &out_rank));
+    p.a_offset = -rnd_zp();
+    p.b_offset = -rnd_zp();
+    p.out_offset = rnd_zp();
+    p.left_shift = rnd_in(0, 5) == 0 ? rnd_in(0, 24) : 20;
+    int32_t m[3], s[3];
+    rnd_requant(m, s, 3);
+    p.a_mult = m[0], p.b_mult = m[1], p.out_mult = m[2];
+    p.a_shift = s[0] > 0 ? -s[0] : s[0];
+    p.b_shift = s[1] > 0 ? -s[1] : s[1];
+    p.out_shift = s[2] > 0 ? -s[2] : s[2];
+    rnd_range(&p.act_min, &p.act_max);
+    edge_ref_add_s8(&p, a, b, want);
+    const edge_qs8_add_params q = {p.a_offset, p.b_offset, p.out_offset, p.left_shift,
+                                   p.a_mult, p.a_shift, p.b_mult, p.b_shift,
+                                   p.out_mult, p.out_shift, p.act_min, p.act_max};
+    memset(got, 0x5a, n + 16);
+    K->add.fn(n, a, b, got, &q);
+    int bad = memcmp(got, want, n) != 0;
+    for (size_t i = n; i < n + 16; i++)
+        bad |= got[i] != 0x5a;
+    if (bad)
+        print_error("%s: add n=%zu shifts %d/%d/%d left %d differs\n", K->add.name, n,
+                    (int)p.a_shift, (int)p.b_shift, (int)p.out_shift, (int)p.left_shift);
+    free(a), free(b), free(got), free(want);
+    return bad;
+}
+
+static void test_add(void **state)
+{
+    (void)state;
+    FOR_LEVELS(K->add.fn, {
+        int bad = 0, n = rounds(400);
+        for (int r = 0; r < n; r++)
+            bad += add_case(K, r);
+        printf("# %s: %d add cases, %d differ\n", K->add.name, n, bad);
+        assert_int_equal(bad, 0);
+    })
+}
+
+/* ---- row sums ---- */
+
+static int sum_case(const edge_kernels *K)
+{
+    const size_t rows = (size_t)rnd_in(1, 60), ch = (size_t)rnd_in(1, 300);
+    const size_t stride = ch + (size_t)rnd_in(0, 40);
+    int8_t *x = malloc(rows * stride);
+    int32_t *got = malloc((ch + 8) * 4), *want = malloc(ch * 4);
+    fill_s8(x, rows * stride);
+    for (size_t c = 0; c < ch; c++)
+        want[c] = got[c] = rnd_bias();
+    for (size_t c = ch; c < ch + 8; c++)
+        got[c] = 0x5a5a5a5a;
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < ch; c++)
+            want[c] = (int32_t)((uint32_t)want[c] + (uint32_t)(int32_t)x[r * stride + c]);
+    K->sum_rows.fn(rows, ch, x, stride, got);
+    int bad = memcmp(got, want, ch * 4) != 0;
+    for (size_t c = ch; c < ch + 8; c++)
+        bad |= got[c] != 0x5a5a5a5a;
+    free(x), free(got), free(want);
+    return bad;
+}
+
+static void test_sum_rows(void **state)
+{
+    (void)state;
+    FOR_LEVELS(K->sum_rows.fn, {
+        int bad = 0, n = rounds(300);
+        for (int r = 0; r < n; r++)
+            bad += sum_case(K);
+        printf("# %s: %d row-sum cases, %d differ\n", K->sum_rows.name, n, bad);
+        assert_int_equal(bad, 0);
+    })
+}
+
+/* ---- dispatch ---- */
+
+static void test_dispatch(void **state)
+{
+    (void)state;
+    const edge_isa best = edge_isa_cpu_best();
+    printf("# CPU best level: %s; EDGE_ISA default resolves to %s\n", edge_isa_name(best),
+           edge_isa_name(edge_isa_resolve(EDGE_ISA_AUTO)));
+    assert_non_null(edge_kernels_for(best));
+    assert_int_equal(edge_isa_resolve(EDGE_ISA_SCALAR), EDGE_ISA_SCALAR);
+    assert_true(edge_isa_resolve(EDGE_ISA_AUTO) <= best);
+    edge_isa isa;
+    edge_error err;
+    assert_int_equal(edge_isa_parse("scalar", &isa, &err), 0);
+    assert_int_equal(isa, EDGE_ISA_SCALAR);
+    assert_int_not_equal(edge_isa_parse("sse9", &isa, &err), 0);
+    assert_non_null(strstr(err.message, "sse9"));
+    /* What the environment asks the dispatch to pick must be what it picked. */
+    const char *want = getenv("EDGE_TEST_EXPECT_ISA");
+    if (want) {
+        printf("# expecting level %s, got %s\n", want, edge_isa_name(edge_isa_default()));
+        assert_string_equal(edge_isa_name(edge_isa_default()), want);
+    }
+}
+
+int main(void)
+{
+    const char *seed = getenv("EDGE_TEST_SEED");
+    rng_state = seed ? strtoull(seed, NULL, 0) : 0x9e3779b97f4a7c15ull;
+    if (!rng_state)
+        rng_state = 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dispatch), cmocka_unit_test(test_gemm),
+        cmocka_unit_test(test_dwconv),   cmocka_unit_test(test_add),
+        cmocka_unit_test(test_sum_rows),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

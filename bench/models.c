@@ -1,34 +1,34 @@
 /* bench/models.c - median microseconds per inference of each shared model, one thread.
  *
  * Owns: the model benchmark harness: each model in ../shared/models (or the
- * files given) is opened once, warmed up, then invoked repeatedly in one
- * process on one thread; it prints the median and p90 microseconds per
- * inference and the arena bytes. With --anchor XNNBENCH it also runs the
- * anchor from ../shared/anchors (XNNPACK's MobileNetV1-0.25 96x96 chain, the
- * shape of person_detect and tiny_vww_mobilenet) in the same run and prints
- * the ratio, since absolute times drift on shared machines.
- * Usage: bench-models [--min-seconds S] [--anchor PATH] [MODEL_DIR_OR_FILE ...] */
+ * files given) is opened once (at the kernel level --level asks for, else the
+ * default), warmed up, then invoked repeatedly in one process on one thread;
+ * it prints the median and p90 microseconds per inference, the kernel level
+ * the model ran with, the arena, weight and packed-weight bytes, and the
+ * kernels its operators use. It also runs the XNNPACK anchor
+ * (../shared/anchors/xnnbench.c, compiled as anchor-xnnbench) in the same run:
+ * its MobileNetV1-0.25 96x96 chain has the shape of person_detect and
+ * tiny_vww_mobilenet, which get the ratio (XNNPACK us / edged us: above 1,
+ * edged is faster) and the target (at most 100 us), since absolute times
+ * drift on shared machines.
+ * Usage: bench-models [--min-seconds S] [--level NAME] [--anchor XNNBENCH]
+ *                     [MODEL_DIR_OR_FILE ...] */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
+#include "common.h"
 #include "edge/runtime.h"
 
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
+#define CHAIN_TARGET_US 100.0 /* person_detect and tiny_vww_mobilenet */
 
-static int cmp_double(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
+typedef struct cli {
+    double min_s;
+    edge_isa isa;
+    const char *anchor;
+    int first; /* index of the first model argument */
+} cli;
 
 /* Input 0 from DIR/input_0.bin when present, else a fixed pattern. */
 static void fill_input(edge_interp *it, const char *dir)
@@ -45,130 +45,163 @@ static void fill_input(edge_interp *it, const char *dir)
         in[i] = (unsigned char)(i * 131 + 7);
 }
 
-static int bench_one(const char *name, const char *model, const char *dir, double min_s,
+static int bench_one(const char *name, const char *model, const char *dir, const cli *c,
                      double *median_out)
 {
+    edge_model_options opt = {.isa = c->isa};
     edge_model *m = NULL;
     edge_interp *it = NULL;
     edge_error err = {0};
-    if (edge_model_open(model, NULL, &m, &err) || edge_interp_new(m, &it, &err)) {
-        printf("%-32s refused: %s\n", name, err.message);
+    if (edge_model_open(model, &opt, &m, &err) || edge_interp_new(m, &it, &err)) {
+        printf("%-30s refused: %s\n", name, err.message);
         edge_model_unref(m);
         return 1;
     }
     fill_input(it, dir);
-    for (int i = 0; i < 3; i++)
-        edge_interp_invoke(it);
-    enum { MAX_RUNS = 100000 };
-    double *t = malloc(MAX_RUNS * sizeof *t);
-    size_t runs = 0;
-    const double start = now_us();
-    while (runs < MAX_RUNS && (runs < 10 || now_us() - start < min_s * 1e6)) {
-        const double t0 = now_us();
-        edge_interp_invoke(it);
-        t[runs++] = now_us() - t0;
+    bench_times t;
+    const int rc = bench_time_invokes(it, c->min_s, 10, &t);
+    if (rc) {
+        printf("%-30s invoke failed: %s\n", name, edge_strerror(rc));
+    } else {
+        printf("%-30s %10.1f %10.1f %7zu %-10s %10zu %10zu %10zu\n", name, t.median_us, t.p90_us,
+               t.runs, edge_isa_name(edge_model_isa(m)), edge_model_arena_bytes(m),
+               edge_model_weight_bytes(m), edge_model_packed_bytes(m));
+        const char *k = edge_model_kernels(m);
+        printf("    kernels: %s\n", k ? k : "?");
+        *median_out = t.median_us;
     }
-    qsort(t, runs, sizeof *t, cmp_double);
-    const double med = t[runs / 2], p90 = t[runs * 9 / 10];
-    printf("%-32s %12.1f %12.1f %8zu %12zu %12zu\n", name, med, p90, runs,
-           edge_model_arena_bytes(m), edge_model_weight_bytes(m));
-    *median_out = med;
-    free(t);
     edge_interp_free(it);
     edge_model_unref(m);
+    return rc ? 1 : 0;
+}
+
+/* Runs the XNNPACK anchor; returns its end-to-end chain microseconds (0 if unavailable). */
+static double run_anchor(const char *path)
+{
+    bench_anchor a;
+    bench_anchor_locate(&a, path, "anchor-xnnbench");
+    if (bench_anchor_run(&a, NULL))
+        printf("# XNNPACK ANCHOR DID NOT RUN: %s\n"
+               "# edged's figures follow without XNNPACK's, so without ratios; install\n"
+               "# libxnnpack-dev libpthreadpool-dev libcpuinfo-dev and rebuild (bench/README.md)\n",
+               a.problem);
+    const double us = bench_xnn_chain_us(&a);
+    if (us > 0.0)
+        printf("# anchor (same run): XNNPACK MobileNetV1-0.25 96x96x3 end-to-end chain %.1f us "
+               "(%s)\n",
+               us, a.path);
+    else if (a.out)
+        printf("# anchor %s printed no end-to-end chain figure: no ratio\n", a.path);
+    bench_anchor_free(&a);
+    return us;
+}
+
+static void print_ratio(const char *name, double edged_us, double xnn_us)
+{
+    if (edged_us <= 0.0)
+        return;
+    char ratio[64] = "no XNNPACK figure";
+    if (xnn_us > 0.0)
+        snprintf(ratio, sizeof ratio, "XNNPACK chain %.1f us, ratio %.2f", xnn_us,
+                 xnn_us / edged_us);
+    printf("# %-20s edged %.1f us, %s; target <= %.0f us: %s\n", name, edged_us, ratio,
+           CHAIN_TARGET_US, edged_us <= CHAIN_TARGET_US ? "met" : "MISS");
+}
+
+static int parse_args(int argc, char **argv, cli *c)
+{
+    *c = (cli){.min_s = 2.0, .isa = EDGE_ISA_AUTO, .first = 1};
+    while (c->first < argc && argv[c->first][0] == '-') {
+        const char *a = argv[c->first], *v = c->first + 1 < argc ? argv[c->first + 1] : NULL;
+        edge_error err = {0};
+        if (!strcmp(a, "--min-seconds") && v) {
+            c->min_s = atof(v);
+        } else if (!strcmp(a, "--anchor") && v) {
+            c->anchor = v;
+        } else if (!strcmp(a, "--level") && v) {
+            if (edge_isa_parse(v, &c->isa, &err)) {
+                fprintf(stderr, "--level: %s\n", err.message);
+                return -1;
+            }
+        } else {
+            fprintf(stderr,
+                    "usage: %s [--min-seconds S] [--level NAME] [--anchor XNNBENCH] "
+                    "[MODEL_DIR_OR_FILE ...]\n",
+                    argv[0]);
+            return -1;
+        }
+        c->first += 2;
+    }
     return 0;
 }
 
-/* Runs the XNNPACK anchor and returns its end-to-end chain time in us (0 if unavailable). */
-static double run_anchor(const char *path)
+static int cmp_name(const void *a, const void *b)
 {
-    char cmd[4200];
-    snprintf(cmd, sizeof cmd, "'%s' 2>&1", path);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        return 0.0;
-    char line[512];
-    double us = 0.0;
-    while (fgets(line, sizeof line, p)) {
-        const char *k = strstr(line, "end-to-end chain ");
-        if (k)
-            us = atof(k + strlen("end-to-end chain "));
-    }
-    pclose(p);
-    return us;
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The model names in DIR, sorted (malloc'd; *n gets the count); NULL if DIR is absent. */
+static char **list_models(const char *dir, int *n)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return NULL;
+    char **names = calloc(256, sizeof *names);
+    struct dirent *e;
+    *n = 0;
+    while (names && (e = readdir(d)) && *n < 256)
+        if (e->d_name[0] != '.' && strcmp(e->d_name, "SOURCES.md"))
+            names[(*n)++] = strdup(e->d_name);
+    closedir(d);
+    if (names)
+        qsort(names, (size_t)*n, sizeof *names, cmp_name);
+    return names;
 }
 
 int main(int argc, char **argv)
 {
-    double min_s = 2.0;
-    const char *anchor = NULL;
-    int first = 1;
-    while (first < argc && argv[first][0] == '-') {
-        if (!strcmp(argv[first], "--min-seconds") && first + 1 < argc)
-            min_s = atof(argv[++first]);
-        else if (!strcmp(argv[first], "--anchor") && first + 1 < argc)
-            anchor = argv[++first];
-        else {
-            fprintf(stderr, "usage: %s [--min-seconds S] [--anchor XNNBENCH] [MODEL_DIR ...]\n",
-                    argv[0]);
-            return 2;
-        }
-        first++;
-    }
+    cli c;
+    if (parse_args(argc, argv, &c))
+        return 2;
     const char *shared = getenv("EDGE_SHARED_DIR") ? getenv("EDGE_SHARED_DIR") : "../shared";
     char models_dir[4096];
     snprintf(models_dir, sizeof models_dir, "%s/models", shared);
-    printf("# edged reference kernels, 1 thread; median/p90 microseconds per inference\n");
-    printf("%-32s %12s %12s %8s %12s %12s\n", "model", "median_us", "p90_us", "runs", "arena_B",
-           "weights_B");
+    printf("# edged, 1 thread, kernel level %s (CPU best %s); median/p90 us per inference\n",
+           edge_isa_name(c.isa ? c.isa : edge_isa_default()), edge_isa_name(edge_isa_best()));
+    const double xnn_us = run_anchor(c.anchor);
+    printf("%-30s %10s %10s %7s %-10s %10s %10s %10s\n", "model", "median_us", "p90_us", "runs",
+           "level", "arena_B", "weights_B", "packed_B");
     double person_us = 0.0, vww_us = 0.0;
     int failures = 0;
-    if (first < argc) {
-        for (int i = first; i < argc; i++) {
+    if (c.first < argc) {
+        for (int i = c.first; i < argc; i++) {
             double med;
-            failures += bench_one(argv[i], argv[i], ".", min_s, &med);
+            failures += bench_one(argv[i], argv[i], ".", &c, &med);
         }
     } else {
-        DIR *d = opendir(models_dir);
-        if (!d) {
+        int n = 0;
+        char **names = list_models(models_dir, &n);
+        if (!names) {
             printf("SKIP: %s is absent\n", models_dir);
             return 0;
         }
-        struct dirent *e;
-        char *names[256];
-        int n = 0;
-        while ((e = readdir(d)) && n < 256)
-            if (e->d_name[0] != '.' && strcmp(e->d_name, "SOURCES.md"))
-                names[n++] = strdup(e->d_name);
-        closedir(d);
-        qsort(names, (size_t)n, sizeof *names, (int (*)(const void *, const void *))strcmp);
         for (int i = 0; i < n; i++) {
             char dir[4096 + 256], model[4096 + 300];
             snprintf(dir, sizeof dir, "%s/%s", models_dir, names[i]);
             snprintf(model, sizeof model, "%s/model.tflite", dir);
             double med = 0.0;
-            failures += bench_one(names[i], model, dir, min_s, &med);
+            failures += bench_one(names[i], model, dir, &c, &med);
             if (!strcmp(names[i], "person_detect"))
                 person_us = med;
             if (!strcmp(names[i], "tiny_vww_mobilenet"))
                 vww_us = med;
             free(names[i]);
         }
+        free(names);
     }
-    if (anchor) {
-        const double a = run_anchor(anchor);
-        if (a > 0.0) {
-            printf("# anchor (same run): XNNPACK MobileNetV1-0.25 96x96x3 chain %.1f us\n", a);
-            if (person_us > 0.0)
-                printf("# ratio person_detect / anchor = %.2f (lower is better; < 1 beats it)\n",
-                       person_us / a);
-            if (vww_us > 0.0)
-                printf("# ratio tiny_vww_mobilenet / anchor = %.2f\n", vww_us / a);
-        } else {
-            printf("# anchor %s did not run: no ratio\n", anchor);
-        }
-    } else {
-        printf("# no anchor given (--anchor PATH to xnnbench); see bench/README.md\n");
-    }
+    printf("# MobileNetV1-0.25 96x96 shape; ratio = XNNPACK us / edged us (above 1: edged "
+           "faster)\n");
+    print_ratio("person_detect", person_us, xnn_us);
+    print_ratio("tiny_vww_mobilenet", vww_us, xnn_us);
     return failures ? 1 : 0;
 }

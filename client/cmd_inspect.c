@@ -97,7 +97,7 @@ static void print_human(const char *path, const edge_model *m)
     for (size_t i = 0; i < edge_model_node_count(m); i++) {
         edge_node_info ni;
         edge_model_node_info(m, i, &ni);
-        printf("  %4zu  %s v%d (", i, ni.op_name, (int)ni.version);
+        printf("  %4zu  %-24s %s v%d (", i, ni.kernel, ni.op_name, (int)ni.version);
         for (int k = 0; k < ni.n_inputs; k++)
             printf(k ? " %d" : "%d", (int)ni.inputs[k]);
         printf(") -> (");
@@ -113,6 +113,11 @@ static void print_human(const char *path, const edge_model *m)
            edge_model_weight_bytes(m));
     printf("  prepared bytes  %zu (per model version, shared by interpreters)\n",
            edge_model_prepared_bytes(m));
+    printf("  packed bytes    %zu (of the prepared bytes: weights packed for the kernels)\n",
+           edge_model_packed_bytes(m));
+    printf("kernels: level %s (this CPU's best: %s; EDGE_ISA or --isa choose a lower one)\n",
+           edge_isa_name(edge_model_isa(m)), edge_isa_name(edge_isa_best()));
+    printf("  %s\n", edge_model_kernels(m));
 }
 
 static void json_tensor(const edge_tensor_info *t, size_t idx)
@@ -172,33 +177,43 @@ static void print_json(const char *path, const edge_model *m)
     for (size_t i = 0; i < edge_model_node_count(m); i++) {
         edge_node_info ni;
         edge_model_node_info(m, i, &ni);
-        printf("%s{\"op\":\"%s\",\"version\":%d}", i ? "," : "", ni.op_name, (int)ni.version);
+        printf("%s{\"op\":\"%s\",\"version\":%d,\"kernel\":\"%s\",\"packed_bytes\":%zu}",
+               i ? "," : "", ni.op_name, (int)ni.version, ni.kernel, ni.packed_bytes);
     }
-    printf("],\"macs\":%llu,\"arena_bytes\":%zu,\"weight_bytes\":%zu,\"prepared_bytes\":%zu}\n",
+    printf("],\"macs\":%llu,\"arena_bytes\":%zu,\"weight_bytes\":%zu,\"prepared_bytes\":%zu,"
+           "\"packed_bytes\":%zu,\"isa\":\"%s\",\"cpu_isa\":\"%s\"}\n",
            (unsigned long long)edge_model_macs(m), edge_model_arena_bytes(m),
-           edge_model_weight_bytes(m), edge_model_prepared_bytes(m));
+           edge_model_weight_bytes(m), edge_model_prepared_bytes(m), edge_model_packed_bytes(m),
+           edge_isa_name(edge_model_isa(m)), edge_isa_name(edge_isa_best()));
 }
 
 int edgectl_inspect(int argc, char **argv)
 {
     const char *path = NULL;
     bool json = false;
+    edge_model_options opt = {0};
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--json"))
             json = true;
-        else if (argv[i][0] == '-' || path) {
-            fprintf(stderr, "usage: edgectl inspect FILE.tflite [--json]\n");
+        else if (!strcmp(argv[i], "--isa") && i + 1 < argc) {
+            edge_error e;
+            if (edge_isa_parse(argv[++i], &opt.isa, &e)) {
+                fprintf(stderr, "edgectl: --isa: %s\n", e.message);
+                return EDGECTL_EUSAGE;
+            }
+        } else if (argv[i][0] == '-' || path) {
+            fprintf(stderr, "usage: edgectl inspect FILE.tflite [--json] [--isa LEVEL]\n");
             return EDGECTL_EUSAGE;
         } else
             path = argv[i];
     }
     if (!path) {
-        fprintf(stderr, "usage: edgectl inspect FILE.tflite [--json]\n");
+        fprintf(stderr, "usage: edgectl inspect FILE.tflite [--json] [--isa LEVEL]\n");
         return EDGECTL_EUSAGE;
     }
     edge_model *m = NULL;
     edge_error err = {0};
-    int rc = edge_model_open(path, NULL, &m, &err);
+    int rc = edge_model_open(path, &opt, &m, &err);
     if (rc) {
         fprintf(stderr, "edgectl: %s\n", err.message);
         return rc == EDGE_EIO ? EDGECTL_EIO : EDGECTL_EFAIL;

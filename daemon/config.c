@@ -28,6 +28,7 @@ typedef enum {
     OPT_BYTES,  /* decimal integer with an optional K, M, G or T suffix (powers of 1024) */
     OPT_MODE,   /* octal file mode */
     OPT_LEVEL,  /* log level name */
+    OPT_ISA,    /* kernel level name (edge_isa_parse) */
 } opt_type;
 
 typedef struct opt {
@@ -86,6 +87,15 @@ static const opt options[] = {
      false,
      "Largest activation arena of one interpreter (each worker has one per model version); a "
      "model that needs more fails to load."},
+    {"models", "kernels", "kernels", OPT_ISA, FIELD(kernel_isa), 0, 0, "auto", false,
+     "Instruction-set level of the int8 kernels: auto (the best this CPU runs), or a lower one "
+     "to rule out a kernel problem: scalar (the reference kernels), avx2, avx512vnni on x86-64; "
+     "neon, neondot on ARM. The environment variable EDGE_ISA caps it too. The log names the "
+     "kernels each model uses."},
+    {"models", "intra_op_threads", NULL, OPT_UINT, FIELD(intra_op_threads), 1, 64, "1", false,
+     "Threads one inference runs on (convolutions split their rows or channels). Workers "
+     "times this should not exceed the CPUs: raise it for few large requests (one big model, "
+     "low latency), keep 1 for many small ones."},
     {"scheduler", "workers", "workers", OPT_UINT, FIELD(workers), 0, 1024, "0", false,
      "Worker threads running inferences. 0: one per online CPU."},
     {"scheduler", "queue_depth", NULL, OPT_UINT, FIELD(queue_depth), 1, 65536, "64", false,
@@ -155,6 +165,7 @@ static void format_value(const opt *o, const dm_config *c, char *buf, size_t len
     case OPT_UINT: snprintf(buf, len, "%llu", (unsigned long long)get_uint(o, c)); break;
     case OPT_BYTES: format_bytes(get_uint(o, c), buf, len); break;
     case OPT_MODE: snprintf(buf, len, "%04llo", (unsigned long long)get_uint(o, c)); break;
+    case OPT_ISA: snprintf(buf, len, "%s", edge_isa_name((edge_isa)c->kernel_isa)); break;
     case OPT_LEVEL: {
         static const char *const names[] = {"error", "warn", "info", "debug"};
         const int l = c->log_level;
@@ -187,6 +198,7 @@ static void describe_range(const opt *o, bool brief, char *buf, size_t len)
                  (unsigned long long)o->max);
         break;
     case OPT_LEVEL: snprintf(buf, len, "error, warn, info or debug"); break;
+    case OPT_ISA: snprintf(buf, len, "auto, scalar, avx2, avx512vnni, neon or neondot"); break;
     }
 }
 
@@ -277,6 +289,16 @@ static int parse_value(const opt *o, const char *value, dm_config *c, char *msg,
     switch (o->type) {
     case OPT_STRING:
     case OPT_PATH: return parse_string(o, value, c, msg, len);
+    case OPT_ISA: {
+        edge_isa isa;
+        edge_error e;
+        if (edge_isa_parse(value, &isa, &e)) {
+            snprintf(msg, len, "%.200s", e.message);
+            return -1;
+        }
+        c->kernel_isa = (int)isa;
+        return 0;
+    }
     case OPT_LEVEL: {
         const int l = dm_log_parse_level(value);
         if (l < 0) {

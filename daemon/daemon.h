@@ -51,6 +51,8 @@ typedef struct dm_config {
     uint32_t default_timeout_ms; /* [scheduler] 0 = none */
     uint32_t drain_timeout_ms;   /* [server] bound on the SIGTERM drain */
     uint64_t max_arena_bytes;    /* [models] per interpreter */
+    int kernel_isa;              /* [models] kernels: an edge_isa (EDGE_ISA_AUTO = best) */
+    uint32_t intra_op_threads;   /* [models] threads of one inference */
     int log_level;               /* [log] level */
 } dm_config;
 

@@ -45,7 +45,8 @@ static void usage(FILE *f)
 {
     fprintf(
         f, "usage: edged [--config FILE] [--socket PATH] [--models DIR] [--workers N]\n"
-           "             [--log-level LEVEL] [--print-config] [--version] [--help]\n"
+           "             [--kernels LEVEL] [--log-level LEVEL] [--print-config] [--version]\n"
+           "             [--help]\n"
            "\n"
            "edged serves TensorFlow Lite models over a Unix socket (HTTP/1.1, Open Inference\n"
            "Protocol v2).\n"
@@ -55,6 +56,8 @@ static void usage(FILE *f)
            "  -s, --socket PATH      Unix socket to listen on ([server] socket)\n"
            "  -m, --models DIR       model repository ([models] repository)\n"
            "  -w, --workers N        worker threads, 0 = one per online CPU ([scheduler] workers)\n"
+           "  -k, --kernels LEVEL    int8 kernel level: auto, scalar, avx2, avx512vnni, neon,\n"
+           "                         neondot ([models] kernels)\n"
            "  -l, --log-level LEVEL  error, warn, info or debug ([log] level)\n"
            "      --print-config     print the effective configuration as a commented file\n"
            "  -V, --version          print the version\n"
@@ -88,6 +91,7 @@ static int parse_args(app *a, int argc, char **argv, bool *print_config)
         {"models", required_argument, NULL, 'm'},
         {"workers", required_argument, NULL, 'w'},
         {"log-level", required_argument, NULL, 'l'},
+        {"kernels", required_argument, NULL, 'k'},
         {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
@@ -95,7 +99,7 @@ static int parse_args(app *a, int argc, char **argv, bool *print_config)
     };
     a->d.config_path = DEFAULT_CONFIG;
     int c;
-    while ((c = getopt_long(argc, argv, "c:s:m:w:l:Vh", longs, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "c:s:m:w:l:k:Vh", longs, NULL)) != -1) {
         const char *key = NULL;
         switch (c) {
         case 'c':
@@ -106,6 +110,7 @@ static int parse_args(app *a, int argc, char **argv, bool *print_config)
         case 'm': key = "models"; break;
         case 'w': key = "workers"; break;
         case 'l': key = "log-level"; break;
+        case 'k': key = "kernels"; break;
         case OPT_PRINT_CONFIG: *print_config = true; continue;
         case 'V': printf("edged %s\n", EDGED_VERSION); return 0;
         case 'h': usage(stdout); return 0;
@@ -305,6 +310,14 @@ static int start(app *a)
         return 1; /* the server logged why */
     const census c = take_census(d->reg);
     const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    if (edge_isa_env_warning())
+        dm_log(DM_LOG_WARN, "%s", edge_isa_env_warning());
+    dm_log(DM_LOG_INFO,
+           "int8 kernels: level %s (asked %s; this CPU's best %s); %u intra-op thread(s) per "
+           "inference",
+           edge_isa_name(edge_isa_effective((edge_isa)d->cfg.kernel_isa)),
+           edge_isa_name((edge_isa)d->cfg.kernel_isa), edge_isa_name(edge_isa_best()),
+           d->cfg.intra_op_threads);
     dm_log(DM_LOG_INFO,
            "edged %s ready on %s: %zu models (%zu versions) from %s, %u workers, queue depth %u",
            EDGED_VERSION, d->cfg.socket_path, c.models, c.versions, d->cfg.models_dir,

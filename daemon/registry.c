@@ -106,17 +106,21 @@ static void log_loaded(const dm_version *v)
     const edge_model *m = v->model;
     dm_log(DM_LOG_INFO,
            "model %s version %lld: loaded %s (%zu operators, %zu inputs, %zu outputs; arena %zu "
-           "bytes per worker, weights %zu bytes, prepared data %zu bytes)",
+           "bytes per worker, weights %zu bytes, prepared data %zu bytes of which %zu packed; "
+           "kernels %s)",
            v->name, (long long)v->version, v->path, edge_model_node_count(m),
            edge_model_input_count(m), edge_model_output_count(m), edge_model_arena_bytes(m),
-           edge_model_weight_bytes(m), edge_model_prepared_bytes(m));
+           edge_model_weight_bytes(m), edge_model_prepared_bytes(m), edge_model_packed_bytes(m),
+           edge_model_kernels(m));
 }
 
 /* Open D's file as version D->version of E; NULL with E's last_error set and
  * one log line on failure. */
 static reg_version *version_open(dm_registry *r, reg_entry *e, const disk_version *d)
 {
-    const edge_model_options opt = {.max_arena_bytes = (size_t)r->cfg.max_arena_bytes};
+    const edge_model_options opt = {.max_arena_bytes = (size_t)r->cfg.max_arena_bytes,
+                                    .isa = (edge_isa)r->cfg.kernel_isa,
+                                    .threads = r->cfg.intra_op_threads};
     edge_model *m = NULL;
     edge_error err = {0};
     const int rc = edge_model_open(d->path, &opt, &m, &err);

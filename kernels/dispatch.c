@@ -231,3 +231,13 @@ EDGE_API edge_isa edge_isa_default(void)
 {
     return edge_isa_resolve(EDGE_ISA_AUTO);
 }
+
+EDGE_API edge_isa edge_isa_effective(edge_isa want)
+{
+    return edge_isa_resolve(want);
+}
+
+EDGE_API const char *edge_isa_env_warning(void)
+{
+    return edge_isa_env_problem();
+}

@@ -66,6 +66,10 @@ EDGE_API int edge_isa_parse(const char *name, edge_isa *isa, edge_error *err);
  * (the best, capped by the EDGE_ISA environment variable). */
 EDGE_API edge_isa edge_isa_best(void);
 EDGE_API edge_isa edge_isa_default(void);
+/* The level a model asking for WANT runs with (EDGE_ISA_AUTO: the default). */
+EDGE_API edge_isa edge_isa_effective(edge_isa want);
+/* A sentence about an EDGE_ISA value that was ignored, or NULL. */
+EDGE_API const char *edge_isa_env_warning(void);
 
 /* Limits applied while opening a model; zero fields take the defaults. */
 typedef struct edge_model_options {

@@ -1,0 +1,216 @@
+/* bench/common.c - what the model and kernel benchmarks share.
+ *
+ * Owns: timing invocations, the kernel levels to loop over, and running the
+ * anchor programs (fork and exec, output captured through a pipe, no shell)
+ * and reading their figures from the lines they print.
+ * Does not own: what is measured or printed (kernels.c, models.c). */
+#include "common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+double bench_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    const double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+int bench_time_invokes(edge_interp *it, double min_s, size_t min_runs, bench_times *out)
+{
+    enum { MAX_RUNS = 200000 };
+    for (int i = 0; i < 2; i++) {
+        const int rc = edge_interp_invoke(it);
+        if (rc)
+            return rc;
+    }
+    double *t = malloc(MAX_RUNS * sizeof *t);
+    if (!t)
+        return EDGE_ENOMEM;
+    size_t runs = 0;
+    const double start = bench_now_us();
+    while (runs < MAX_RUNS && (runs < min_runs || bench_now_us() - start < min_s * 1e6)) {
+        const double t0 = bench_now_us();
+        edge_interp_invoke(it);
+        t[runs++] = bench_now_us() - t0;
+    }
+    qsort(t, runs, sizeof *t, cmp_double);
+    out->median_us = t[runs / 2];
+    out->p90_us = t[runs * 9 / 10];
+    out->min_us = t[0];
+    out->runs = runs;
+    free(t);
+    return 0;
+}
+
+int bench_levels(edge_isa *out)
+{
+    static const edge_isa all[] = {EDGE_ISA_SCALAR, EDGE_ISA_AVX2, EDGE_ISA_AVX512VNNI,
+                                   EDGE_ISA_NEON, EDGE_ISA_NEONDOT};
+    const edge_isa best = edge_isa_best();
+    int n = 0;
+    for (size_t i = 0; i < sizeof all / sizeof all[0] && n < 4; i++) {
+        edge_isa parsed;
+        if (all[i] <= best && edge_isa_parse(edge_isa_name(all[i]), &parsed, NULL) == 0)
+            out[n++] = all[i];
+    }
+    return n;
+}
+
+/* ---- anchors ---- */
+
+void bench_anchor_locate(bench_anchor *a, const char *path, const char *name)
+{
+    memset(a, 0, sizeof *a);
+    if (path) {
+        snprintf(a->path, sizeof a->path, "%s", path);
+        return;
+    }
+    char self[4096];
+    const ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[n > 0 ? n : 0] = '\0';
+    char *slash = strrchr(self, '/');
+    if (slash)
+        *slash = '\0';
+    snprintf(a->path, sizeof a->path, "%.3900s/%.150s", slash ? self : ".", name);
+}
+
+/* Everything readable from FD until end of file, NUL-terminated (NULL when out of memory). */
+static char *read_all(int fd)
+{
+    size_t cap = 1 << 14, len = 0;
+    char *buf = malloc(cap);
+    while (buf) {
+        if (cap - len < 4096) {
+            char *grown = realloc(buf, cap *= 2);
+            if (!grown) {
+                free(buf);
+                return NULL;
+            }
+            buf = grown;
+        }
+        const ssize_t got = read(fd, buf + len, cap - len - 1);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        len += (size_t)got;
+    }
+    if (buf)
+        buf[len] = '\0';
+    return buf;
+}
+
+static void child_exec(const bench_anchor *a, const char *const *args, int fd)
+{
+    char *argv[16] = {(char *)a->path};
+    for (int i = 0; args && args[i] && i < 14; i++)
+        argv[i + 1] = (char *)args[i];
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    execv(a->path, argv);
+    _exit(127);
+}
+
+int bench_anchor_run(bench_anchor *a, const char *const *args)
+{
+    if (access(a->path, X_OK) != 0) {
+        snprintf(a->problem, sizeof a->problem, "%s is missing or not executable (%s)", a->path,
+                 strerror(errno));
+        return -1;
+    }
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+        snprintf(a->problem, sizeof a->problem, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    fflush(stdout);
+    const pid_t pid = fork();
+    if (pid == 0)
+        child_exec(a, args, fds[1]);
+    close(fds[1]);
+    a->out = pid > 0 ? read_all(fds[0]) : NULL;
+    close(fds[0]);
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) < 0) {
+        snprintf(a->problem, sizeof a->problem, "cannot run %s: %s", a->path, strerror(errno));
+        return -1;
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    snprintf(a->problem, sizeof a->problem, "%s %s %d", a->path,
+             WIFEXITED(status) ? "exited with status" : "was killed by signal",
+             WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+    return -1;
+}
+
+void bench_anchor_free(bench_anchor *a)
+{
+    free(a->out);
+    a->out = NULL;
+}
+
+/* The line of A's output starting with PREFIX (after leading blanks), or NULL. */
+static const char *find_line(const bench_anchor *a, const char *prefix)
+{
+    for (const char *l = a->out; l && *l;) {
+        const char *s = l + strspn(l, " \t");
+        if (!strncmp(s, prefix, strlen(prefix)))
+            return s;
+        l = strchr(l, '\n');
+        l = l ? l + 1 : NULL;
+    }
+    return NULL;
+}
+
+double bench_xnn_case_us(const bench_anchor *a, const char *tag)
+{
+    /* "(a) pw 1x1 56x56x64->128   25.690   757.95   67.8": MMAC, us, GOPS end the line. */
+    char prefix[16];
+    snprintf(prefix, sizeof prefix, "%s ", tag);
+    const char *l = find_line(a, prefix);
+    if (!l)
+        return 0.0;
+    const char *end = strchr(l, '\n');
+    char line[256];
+    snprintf(line, sizeof line, "%.*s", (int)(end ? end - l : (long)strlen(l)), l);
+    double v[3] = {0};
+    int n = 0;
+    for (char *save, *tok = strtok_r(line, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
+        char *e;
+        const double x = strtod(tok, &e);
+        if (*e == '\0' && e != tok) {
+            v[0] = v[1], v[1] = v[2], v[2] = x;
+            n++;
+        }
+    }
+    return n >= 3 ? v[1] : 0.0;
+}
+
+double bench_xnn_chain_us(const bench_anchor *a)
+{
+    const char *k = a->out ? strstr(a->out, "end-to-end chain ") : NULL;
+    return k ? atof(k + strlen("end-to-end chain ")) : 0.0;
+}
+
+double bench_peak_gops(const bench_anchor *a, const char *label)
+{
+    const char *l = find_line(a, label);
+    const char *m = l ? strstr(l, "median") : NULL;
+    const char *end = l ? strchr(l, '\n') : NULL;
+    if (!m || (end && m > end))
+        return 0.0;
+    return atof(m + strlen("median"));
+}

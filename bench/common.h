@@ -1,0 +1,58 @@
+/* bench/common.h - what the model and kernel benchmarks share.
+ *
+ * Owns: timing repeated edge_interp_invoke calls on one thread (median, p90),
+ * running an anchor program of ../shared/anchors as a child process and
+ * reading its figures (xnnbench's per-shape and chain microseconds, peak's
+ * int8 GOPS), and the kernel levels this build and CPU can run.
+ * Does not own: what is measured or printed (kernels.c, models.c). */
+#ifndef EDGE_BENCH_COMMON_H
+#define EDGE_BENCH_COMMON_H
+
+#include <stddef.h>
+
+#include "edge/runtime.h"
+
+/* ---- timing ---- */
+
+typedef struct bench_times {
+    double median_us, p90_us, min_us;
+    size_t runs;
+} bench_times;
+
+double bench_now_us(void);
+/* Invoke IT (warmed up first) until at least MIN_RUNS calls and MIN_S seconds
+ * have passed, each call timed on its own. Returns 0, or the first failing
+ * invoke's code. */
+int bench_time_invokes(edge_interp *it, double min_s, size_t min_runs, bench_times *out);
+
+/* ---- kernel levels ---- */
+
+/* The levels of this build's architecture up to edge_isa_best(), lowest first
+ * (at most 4). Returns the count. */
+int bench_levels(edge_isa *out);
+
+/* ---- anchors ---- */
+
+typedef struct bench_anchor {
+    char path[4096];
+    char *out;          /* what it printed (stdout, stderr), NUL-terminated; NULL: not run */
+    char problem[4400]; /* why it did not run or failed, "" otherwise */
+} bench_anchor;
+
+/* A->path = PATH, or NAME in the directory of this executable when PATH is NULL. */
+void bench_anchor_locate(bench_anchor *a, const char *path, const char *name);
+/* Run it with ARGS (NULL-terminated, NULL for none) and keep its output.
+ * Returns 0 when it ran and exited with status 0; otherwise A->problem says why. */
+int bench_anchor_run(bench_anchor *a, const char *const *args);
+void bench_anchor_free(bench_anchor *a);
+/* xnnbench: microseconds of the single-operator case TAG ("(a)", "(d8)", ...); 0 if absent. */
+double bench_xnn_case_us(const bench_anchor *a, const char *tag);
+/* xnnbench: the MobileNetV1-0.25 96x96 "end-to-end chain" microseconds; 0 if absent. */
+double bench_xnn_chain_us(const bench_anchor *a);
+/* peak: the median figure of the line starting with LABEL; 0 if absent. */
+double bench_peak_gops(const bench_anchor *a, const char *label);
+
+#define BENCH_PEAK_VNNI "VPDPBUSD zmm"
+#define BENCH_PEAK_AVX2 "AVX2 vpmaddubsw"
+
+#endif

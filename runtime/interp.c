@@ -21,8 +21,14 @@
  * (generation gen), helpers and the caller take task indices from next, and
  * the caller waits until every helper has left the job. Helpers spin briefly
  * before sleeping, since operators of one invoke follow each other closely. */
+typedef struct helper_arg {
+    struct edge_exec *x;
+    unsigned thread;
+} helper_arg;
+
 struct edge_exec {
     unsigned n; /* threads, the caller included */
+    helper_arg args[EDGE_MAX_THREADS];
     unsigned started;
     pthread_t tid[EDGE_MAX_THREADS];
     pthread_mutex_t mu;
@@ -65,16 +71,10 @@ static void run_tasks(edge_exec *x, unsigned thread)
     }
 }
 
-typedef struct helper_arg {
-    edge_exec *x;
-    unsigned thread;
-} helper_arg;
-
 static void *helper_main(void *arg)
 {
     edge_exec *x = ((helper_arg *)arg)->x;
     const unsigned thread = ((helper_arg *)arg)->thread;
-    free(arg);
     uint_fast64_t seen = 0;
     for (;;) {
         uint_fast64_t g;
@@ -160,14 +160,9 @@ static edge_exec *exec_new(unsigned n)
     pthread_cond_init(&x->go, NULL);
     pthread_cond_init(&x->done, NULL);
     for (unsigned i = 1; i < n; i++) {
-        helper_arg *a = malloc(sizeof *a);
-        if (!a)
+        x->args[i] = (helper_arg){x, i};
+        if (pthread_create(&x->tid[x->started], NULL, helper_main, &x->args[i]))
             break;
-        *a = (helper_arg){x, i};
-        if (pthread_create(&x->tid[x->started], NULL, helper_main, a)) {
-            free(a);
-            break;
-        }
         x->started++;
     }
     if (x->started != n - 1) {

@@ -2,14 +2,22 @@
 # scripts/install-deps.sh - install what edged needs on Debian 12 (idempotent).
 #   scripts/install-deps.sh          build + run dependencies
 #   scripts/install-deps.sh --test   also what the test suite and CI use
+#   scripts/install-deps.sh --cross  also the ARM cross compilers, qemu-user and the arm64 and
+#                                    armhf libraries the engine's cross-built tests link
 # Runs apt-get as root, through sudo when not root. Skips apt-get entirely when
 # every package is already installed, so it is cheap to run again.
 set -euo pipefail
 
 pkgs=(build-essential meson ninja-build pkg-config libopenblas-dev libuv1-dev libhttp-parser-dev
       libjansson-dev libinih-dev curl)
-if [[ "${1:-}" == "--test" ]]; then
+if [[ "${1:-}" == "--test" || "${1:-}" == "--cross" ]]; then
     pkgs+=(libcmocka-dev valgrind clang)
+fi
+foreign=()
+if [[ "${1:-}" == "--cross" ]]; then
+    pkgs+=(gcc-aarch64-linux-gnu gcc-arm-linux-gnueabihf qemu-user-static
+           libcmocka-dev:arm64 libopenblas-dev:arm64 libcmocka-dev:armhf libopenblas-dev:armhf)
+    foreign=(arm64 armhf)
 fi
 
 missing=()
@@ -24,5 +32,9 @@ if [[ $(id -u) -ne 0 ]]; then
     as_root=(sudo)
 fi
 echo "install-deps: installing ${missing[*]}" >&2
+for arch in "${foreign[@]}"; do
+    dpkg --print-foreign-architectures | grep -qx "$arch" ||
+        "${as_root[@]}" dpkg --add-architecture "$arch"
+done
 "${as_root[@]}" apt-get update -qq
 DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null

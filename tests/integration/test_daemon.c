@@ -494,7 +494,9 @@ static void burst(const char *model, int n, const char *params, int *counts)
 static void test_busy_and_timeout(void **state)
 {
     (void)state;
-    assert_int_equal(restart("[scheduler]\nworkers = 1\nqueue_depth = 1\n"), 0);
+    /* The reference kernels keep mobilenet_v2 slow enough for a burst to fill the queue. */
+    assert_int_equal(
+        restart("[models]\nkernels = scalar\n[scheduler]\nworkers = 1\nqueue_depth = 1\n"), 0);
     int counts[600] = {0};
     burst("mobilenet_v2_int8_nchw", 6, NULL, counts);
     printf("# burst of 6 with 1 worker, queue 1: %d ok, %d busy\n", counts[200], counts[429]);
@@ -533,7 +535,9 @@ static void test_drain_on_sigterm(void **state)
 {
     (void)state;
     assert_int_equal(
-        restart("drain_timeout_ms = 600000\n[scheduler]\nworkers = 1\nqueue_depth = 8\n"), 0);
+        restart("drain_timeout_ms = 600000\n[models]\nkernels = scalar\n[scheduler]\nworkers = "
+                "1\nqueue_depth = 8\n"),
+        0); /* the reference kernels keep each inference long enough to see the queue */
     char path[512], cmd[8192];
     snprintf(path, sizeof path, "%s/models/mobilenet_v2_int8_nchw/input_0.bin", shared);
     size_t in_len;
@@ -557,7 +561,19 @@ static void test_drain_on_sigterm(void **state)
              "'http://localhost/v2/models/mobilenet_v2_int8_nchw/infer' & done; wait) > '%s' &",
              F.sock, strlen(hdr), file, outf);
     assert_int_equal(system(cmd), 0);
-    usleep(300000); /* all three admitted: one running, two queued */
+    /* Wait until all three are admitted (one running on the single worker, two
+     * queued) however slow the machine is: a fixed sleep raced under TSan. */
+    bool admitted = false;
+    for (int i = 0; i < 1200 && !admitted; i++) {
+        char *metrics = NULL;
+        if (dfx_curl(&F, "GET", "/metrics", NULL, NULL, &metrics, NULL, NULL) == 200 && metrics)
+            admitted =
+                strstr(metrics, "edged_queue_depth{model=\"mobilenet_v2_int8_nchw\"} 2") != NULL;
+        free(metrics);
+        if (!admitted)
+            usleep(50000);
+    }
+    assert_true(admitted);
     const int rc = dfx_stop(&F, SIGTERM);
     for (int i = 0; i < 600; i++) { /* the curls finish right after their replies */
         size_t n = 0;

@@ -138,13 +138,18 @@ static void invoke_without_alloc(const char *what, edge_model *m)
 
 static void run_without_alloc(const char *path)
 {
-    edge_model *m = NULL;
-    edge_error err = {0};
-    if (edge_model_open(path, NULL, &m, &err))
-        fail_msg("%s: %s", path, err.message);
-    invoke_without_alloc(path, m);
-    printf("# %s: 3 invokes, 0 allocator calls\n", path);
-    edge_model_unref(m);
+    /* The best kernel level, once on one thread and once on two intra-op threads. */
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        edge_model *m = NULL;
+        edge_error err = {0};
+        const edge_model_options opt = {.threads = threads};
+        if (edge_model_open(path, &opt, &m, &err))
+            fail_msg("%s: %s", path, err.message);
+        invoke_without_alloc(path, m);
+        printf("# %s (%s, %u thread(s)): 3 invokes, 0 allocator calls\n", path,
+               edge_isa_name(edge_model_isa(m)), threads);
+        edge_model_unref(m);
+    }
 }
 
 /* Every operator, int8 and float32, on generated models (needs no shared data). */

@@ -11,6 +11,7 @@
  * (the op_*.c prepare runs first and only calls here with checked params). */
 #include "fast_ops.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "dispatch.h"
@@ -270,10 +271,45 @@ void edge_fast_fc_eval(const edge_node *n, void *const *t, void *scratch, edge_e
 
 /* ---- DEPTHWISE_CONV_2D ---- */
 
+/* A depthwise convolution of a one-channel input with depth multiplier M is a
+ * convolution with M output channels: its [1, kh, kw, M] weights, transposed to
+ * [M][kh * kw], go through the GEMM path (the first layer of many vision models). */
+static int dw_as_conv(edge_prep *p, edge_node *n, const edge_conv_params *k)
+{
+    const size_t taps = (size_t)k->k_h * (size_t)k->k_w, ch = (size_t)k->out_c;
+    const int8_t *w = const_data(p, n, 1);
+    int8_t *wt = malloc(taps * ch);
+    if (!wt)
+        return edge_op_fail(p, EDGE_ENOMEM, "cannot allocate %zu bytes", taps * ch);
+    for (size_t t = 0; t < taps; t++)
+        for (size_t c = 0; c < ch; c++)
+            wt[c * taps + t] = w[t * ch + c];
+    const size_t rows = (size_t)k->batches * (size_t)k->out_h * (size_t)k->out_w;
+    const edge_tensor *bias = edge_op_input(p, n, 2);
+    fast_hdr *h = NULL;
+    int rc = gemm_setup(p, n, &h, rows, ch, taps, wt, bias ? bias->data : NULL, k->mult, k->shift,
+                        k->input_offset);
+    free(wt);
+    if (rc <= 0)
+        return rc;
+    h->g = *k;
+    h->o = (edge_qs8_out){k->output_offset, k->act_min, k->act_max};
+    h->zp_in = (int8_t)(-k->input_offset);
+    h->src = ROWS_IM2COL;
+    h->a_stride = h->kc;
+    gemm_split(h, p->m->threads, im2col_rows(h));
+    n->scratch_bytes = h->chunk * h->kc;
+    return 1;
+}
+
 int edge_fast_dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
 {
     const edge_kernels *kt = edge_op_kernels(p);
-    if (!kt->dw.fn || k->depth_mult != 1 || k->filter_offset != 0 || !weights_constant(p, n))
+    if (k->filter_offset != 0 || !weights_constant(p, n))
+        return 0;
+    if (k->in_c == 1 && k->depth_mult > 1)
+        return kt->gemm.fn ? dw_as_conv(p, n, k) : 0;
+    if (!kt->dw.fn || k->depth_mult != 1)
         return 0;
     const size_t ch = (size_t)k->out_c, taps = (size_t)k->k_h * (size_t)k->k_w;
     const size_t wbytes = edge_qs8_dw_packed_bytes(ch, taps, kt->dw.cr);
@@ -316,6 +352,10 @@ static void dw_task(void *ctx, size_t task, unsigned thread)
 void edge_fast_dw_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const fast_hdr *h = n->packed;
+    if (h->kind == FAST_GEMM) {
+        gemm_eval(n, t[n->in[0]], t[n->out[0]], scratch, ex);
+        return;
+    }
     const int8_t *zero = hdr_data(h);
     dw_job j = {h, {&h->g, t[n->in[0]], zero + h->kc, zero, t[n->out[0]], h->o}};
     edge_exec_parallel(ex, h->n_tasks, dw_task, &j);

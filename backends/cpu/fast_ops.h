@@ -29,7 +29,8 @@ void edge_fast_conv_eval(const edge_node *n, void *const *t, void *scratch, edge
 int edge_fast_fc_prepare(edge_prep *p, edge_node *n, const edge_fc_params *k);
 void edge_fast_fc_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex);
 
-/* DEPTHWISE_CONV_2D (int8, depth multiplier 1). */
+/* DEPTHWISE_CONV_2D (int8): depth multiplier 1 on the depthwise kernel, and a
+ * one-channel input with any depth multiplier as a convolution (GEMM). */
 int edge_fast_dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k);
 void edge_fast_dw_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex);
 

@@ -4,8 +4,16 @@
  * sizes. A NULL entry sends that operation to the reference kernels.
  * Does not own the kernels (the other files of this folder). */
 #include "dispatch.h"
+#include "x86/qs8_dw_eltwise_x86.h"
+#include "x86/qs8_gemm_x86.h"
 
 const edge_kernels edge_kernels_avx512vnni = {
     .isa = EDGE_ISA_AVX512VNNI,
     .name = "avx512vnni",
+    .gemm = {edge_qs8_gemm_8x48c4__avx512vnni, "qs8_gemm_8x48c4__avx512vnni",
+             EDGE_GEMM_AVX512VNNI_MR, EDGE_GEMM_AVX512VNNI_NR, EDGE_GEMM_AVX512VNNI_KR,
+             EDGE_GEMM_AVX512VNNI_A_BIAS},
+    .dw = {edge_qs8_dw_64c__avx512vnni, "qs8_dw_64c__avx512vnni", EDGE_DW_AVX512VNNI_CR},
+    .add = {edge_qs8_add__avx512, "qs8_add__avx512"},
+    .sum_rows = {edge_qs8_sum_rows__avx512, "qs8_sum_rows__avx512"},
 };

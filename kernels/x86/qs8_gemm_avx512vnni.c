@@ -1,0 +1,301 @@
+/* kernels/x86/qs8_gemm_avx512vnni.c - the int8 GEMM micro-kernel of level avx512vnni.
+ *
+ * Owns: edge_qs8_gemm_8x48c4__avx512vnni (the qs8.h GEMM contract; executable
+ * spec: edge_qs8_gemm_4x8c4__c). Tile: up to MR rows of A by NR output
+ * channels, one zmm of 16 int32 accumulators per row and 16 channels, k in
+ * groups of 4 with vpdpbusd (the non-saturating form: exact). vpdpbusd
+ * multiplies unsigned bytes by signed ones, so A is fed as x ^ 0x80 (a_bias
+ * 128, folded into the bias by the packer).
+ *
+ * Flipping A: the rows are copied flipped into a stack buffer once per call
+ * (every block of channels reuses them, and the inner loop then only loads);
+ * rows too long for the buffer are flipped in chunks, again for every block,
+ * which costs one xor per 64 bytes against 16 vpdpbusd per zmm of the tile.
+ * Channel tails: the last block runs with as many zmm per row as it has
+ * channels (16 at a time), and the store is masked to nc bytes.
+ * One row (FULLY_CONNECTED at batch 1): even and odd k groups accumulate
+ * apart, so twice as many vpdpbusd chains overlap.
+ * Requantization: requant_avx512.h, with per-channel constants prepared once
+ * per block. Does not own packing (pack.c) or the table entry
+ * (table_avx512vnni.c). */
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <immintrin.h>
+
+#include "qs8.h"
+#include "x86/qs8_gemm_x86.h"
+#include "x86/requant_avx512.h"
+
+#define MR EDGE_GEMM_AVX512VNNI_MR
+#define NR EDGE_GEMM_AVX512VNNI_NR
+#define NRV (NR / 16)    /* zmm per row of the tile */
+#define XBUF_BYTES 16384 /* flipped rows (or chunks of them) */
+
+#define INLINE static inline __attribute__((always_inline))
+#define UNROLL _Pragma("GCC unroll 16")
+
+typedef struct gemm_ctx {
+    size_t mr, nc, kc;
+    const int8_t *a;
+    size_t a_stride;
+    const uint8_t *w;
+    int8_t *c;
+    size_t c_stride;
+    uint8_t *buf; /* flipped rows: row r at buf + r * cs */
+    size_t cs;    /* bytes of a row in buf: kc when whole */
+    bool whole;   /* buf holds the whole rows (flipped once per call) */
+    __m512i zp, lo8, hi8;
+} gemm_ctx;
+
+/* acc += dot4(u8 a, s8 w) per int32 lane. gcc 12 copies the accumulator around
+ * _mm512_dpbusd_epi32 in unrolled loops; the asm form updates it in place. */
+INLINE __m512i dpbusd(__m512i acc, __m512i a, __m512i w)
+{
+    __asm__("vpdpbusd %2, %1, %0" : "+v"(acc) : "v"(a), "vm"(w));
+    return acc;
+}
+
+INLINE __m512i bcast4(const uint8_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, sizeof v);
+    return _mm512_set1_epi32(v);
+}
+
+/* DST = SRC ^ 0x80 over N bytes (reads and writes exactly N). */
+INLINE void flip(uint8_t *dst, const int8_t *src, size_t n)
+{
+    const __m512i x80 = _mm512_set1_epi8((char)0x80);
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64)
+        _mm512_storeu_si512(dst + i, _mm512_xor_si512(_mm512_loadu_si512(src + i), x80));
+    if (i < n) {
+        const __mmask64 m = ((__mmask64)1 << (n - i)) - 1;
+        const __m512i x = _mm512_maskz_loadu_epi8(m, src + i);
+        _mm512_mask_storeu_epi8(dst + i, m, _mm512_xor_si512(x, x80));
+    }
+}
+
+/* Bytes [k0, k0 + n) of every row, flipped, into the buffer. */
+INLINE void flip_rows(const gemm_ctx *g, size_t k0, size_t n)
+{
+    for (size_t r = 0; r < g->mr; r++)
+        flip(g->buf + r * g->cs, g->a + r * g->a_stride + k0, n);
+}
+
+/* ACC = the block's bias. A load per row rather than register copies: the
+ * load ports are idle, the vector ALUs are not. */
+INLINE void load_bias(int nv, __m512i acc[NRV], const uint8_t *blk)
+{
+    __asm__("" : "+r"(blk)); /* a fresh address for every row: no CSE of the loads */
+    UNROLL
+    for (int j = 0; j < nv; j++)
+        acc[j] = _mm512_loadu_si512(blk + 64 * j);
+}
+
+/* ROWS rows times NV zmm over KN bytes of k: A rows at a + r * cs, weights at wp. */
+INLINE void kloop(int rows, int nv, __m512i acc[MR][NRV], const uint8_t *a, size_t cs,
+                  const uint8_t *wp, size_t kn)
+{
+    for (size_t k = 0; k < kn; k += 4, wp += 4 * NR) {
+        __m512i wv[NRV];
+        UNROLL
+        for (int j = 0; j < nv; j++)
+            wv[j] = _mm512_loadu_si512(wp + 64 * j);
+        UNROLL
+        for (int r = 0; r < rows; r++) {
+            const __m512i av = bcast4(a + (size_t)r * cs + k);
+            UNROLL
+            for (int j = 0; j < nv; j++)
+                acc[r][j] = dpbusd(acc[r][j], av, wv[j]);
+        }
+    }
+}
+
+/* One row: even and odd k groups into separate accumulators, added at the end. */
+INLINE void kloop1(int nv, __m512i acc[MR][NRV], const uint8_t *a, const uint8_t *wp, size_t kn)
+{
+    __m512i odd[NRV];
+    UNROLL
+    for (int j = 0; j < nv; j++)
+        odd[j] = _mm512_setzero_si512();
+    size_t k = 0;
+    for (; k + 8 <= kn; k += 8, wp += 8 * NR) {
+        const __m512i a0 = bcast4(a + k), a1 = bcast4(a + k + 4);
+        UNROLL
+        for (int j = 0; j < nv; j++) {
+            acc[0][j] = dpbusd(acc[0][j], a0, _mm512_loadu_si512(wp + 64 * j));
+            odd[j] = dpbusd(odd[j], a1, _mm512_loadu_si512(wp + 4 * NR + 64 * j));
+        }
+    }
+    if (k < kn) {
+        const __m512i a0 = bcast4(a + k);
+        UNROLL
+        for (int j = 0; j < nv; j++)
+            acc[0][j] = dpbusd(acc[0][j], a0, _mm512_loadu_si512(wp + 64 * j));
+    }
+    UNROLL
+    for (int j = 0; j < nv; j++)
+        acc[0][j] = _mm512_add_epi32(acc[0][j], odd[j]);
+}
+
+INLINE void accumulate(int rows, int nv, __m512i acc[MR][NRV], const uint8_t *wp,
+                       const gemm_ctx *g)
+{
+    for (size_t k0 = 0; k0 < g->kc; k0 += g->cs) {
+        const size_t kn = g->kc - k0 < g->cs ? g->kc - k0 : g->cs;
+        if (!g->whole)
+            flip_rows(g, k0, kn);
+        if (rows == 1)
+            kloop1(nv, acc, g->buf, wp + k0 * NR, kn);
+        else
+            kloop(rows, nv, acc, g->buf, g->cs, wp + k0 * NR, kn);
+    }
+}
+
+INLINE __m512i requant(bool left, __m512i x, const edge_rq_avx512 *rq)
+{
+    return left ? edge_mbqm_prep_avx512(x, rq) : edge_mbqm_noleft_prep_avx512(x, rq);
+}
+
+/* Store the first N bytes of part I (16 * NV bytes) of OUT, which holds 4 / NV rows. */
+INLINE void store_part(int8_t *c, __m512i out, int i, int nv, size_t n)
+{
+    const __mmask64 mask = n >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1;
+    if (nv == 1) {
+        const __m128i p = i ? _mm512_extracti32x4_epi32(out, i & 3) : _mm512_castsi512_si128(out);
+        _mm_mask_storeu_epi8(c, (__mmask16)mask, p);
+    } else if (nv == 2) {
+        const __m256i p = i ? _mm512_extracti64x4_epi64(out, 1) : _mm512_castsi512_si256(out);
+        _mm256_mask_storeu_epi8(c, (__mmask32)mask, p);
+    } else {
+        _mm512_mask_storeu_epi8(c, mask, out);
+    }
+}
+
+/* Requantize rows r0 .. r0 + NROWS (NROWS * NV <= 4) and store their N bytes each:
+ * the narrowing packs four zmm at a time, so short rows share it. */
+INLINE void store_group(int r0, int nrows, int nv, bool left, __m512i acc[MR][NRV],
+                        const edge_rq_avx512 rq[NRV], int8_t *c, size_t n, const gemm_ctx *g)
+{
+    __m512i v[4];
+    UNROLL
+    for (int i = 0; i < 4; i++)
+        v[i] = i < nrows * nv ? requant(left, acc[r0 + i / nv][i % nv], &rq[i % nv])
+                              : v[0]; /* not stored */
+    const __m512i out = edge_out64_avx512(v[0], v[1], v[2], v[3], g->zp, g->lo8, g->hi8);
+    UNROLL
+    for (int i = 0; i < nrows; i++)
+        store_part(c + (size_t)(r0 + i) * g->c_stride, out, i, nv, n);
+}
+
+INLINE void store_groups(int rows, int nv, bool left, __m512i acc[MR][NRV],
+                         const edge_rq_avx512 rq[NRV], int8_t *c, size_t n, const gemm_ctx *g)
+{
+    const int per = nv == 3 ? 1 : 4 / nv; /* rows per narrowing */
+    UNROLL
+    for (int r0 = 0; r0 < rows; r0 += per)
+        store_group(r0, rows - r0 < per ? rows - r0 : per, nv, left, acc, rq, c, n, g);
+}
+
+/* Requantize ROWS rows of NV zmm for channels n0.. of block BLK and store them. */
+INLINE void store_rows(int rows, int nv, __m512i acc[MR][NRV], const uint8_t *blk, size_t n0,
+                       const gemm_ctx *g)
+{
+    edge_rq_avx512 rq[NRV];
+    __mmask16 left = 0;
+    UNROLL
+    for (int j = 0; j < nv; j++) {
+        const __m512i mult = _mm512_loadu_si512(blk + 4 * (NR + 16 * j));
+        const __m512i shift = _mm512_loadu_si512(blk + 4 * (2 * NR + 16 * j));
+        rq[j] = edge_rq_prep_avx512(mult, shift);
+        left |= _mm512_cmpgt_epi32_mask(shift, _mm512_setzero_si512());
+    }
+    const size_t n = g->nc - n0 < (size_t)(16 * nv) ? g->nc - n0 : (size_t)(16 * nv);
+    if (left)
+        store_groups(rows, nv, true, acc, rq, g->c + n0, n, g);
+    else
+        store_groups(rows, nv, false, acc, rq, g->c + n0, n, g);
+}
+
+/* Channels n0 .. n0 + 16 * NV of block BLK for ROWS rows. */
+INLINE void block(int rows, int nv, const uint8_t *blk, size_t n0, const gemm_ctx *g)
+{
+    __m512i acc[MR][NRV];
+    UNROLL
+    for (int r = 0; r < rows; r++)
+        load_bias(nv, acc[r], blk);
+    accumulate(rows, nv, acc, blk + 12 * NR, g);
+    store_rows(rows, nv, acc, blk, n0, g);
+}
+
+/* Every block for ROWS rows; the last one with only the zmm it needs. */
+INLINE void gemm_rows(int rows, const gemm_ctx *g)
+{
+    const size_t bytes = edge_qs8_gemm_block_bytes(NR, g->kc);
+    const uint8_t *blk = g->w;
+    size_t n0 = 0;
+    for (; n0 + NR <= g->nc; n0 += NR, blk += bytes)
+        block(rows, NRV, blk, n0, g);
+    switch ((g->nc - n0 + 15) / 16) { /* at most NRV */
+    case 0: break;
+    case 1: block(rows, 1, blk, n0, g); break;
+#if NRV > 2
+    case 2: block(rows, 2, blk, n0, g); break;
+#endif
+#if NRV > 3
+    case 3: block(rows, 3, blk, n0, g); break;
+#endif
+    default: block(rows, NRV, blk, n0, g); break;
+    }
+}
+
+static void gemm_mr(const gemm_ctx *g)
+{
+    switch (g->mr) {
+    case 1: gemm_rows(1, g); break;
+    case 2: gemm_rows(2, g); break;
+    case 3: gemm_rows(3, g); break;
+    case 4: gemm_rows(4, g); break;
+    case 5: gemm_rows(5, g); break;
+    case 6: gemm_rows(6, g); break;
+#if MR > 6
+    case 7: gemm_rows(7, g); break;
+    case 8: gemm_rows(8, g); break;
+#endif
+#if MR > 8
+    case 9: gemm_rows(9, g); break;
+    case 10: gemm_rows(10, g); break;
+    case 11: gemm_rows(11, g); break;
+    case 12: gemm_rows(12, g); break;
+#endif
+    }
+}
+
+void edge_qs8_gemm_8x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, const int8_t *a,
+                                      size_t a_stride, const void *w, int8_t *c, size_t c_stride,
+                                      const edge_qs8_out *o)
+{
+    _Alignas(64) uint8_t buf[XBUF_BYTES];
+    gemm_ctx g = {
+        .mr = mr > MR ? MR : mr,
+        .nc = nc,
+        .kc = kc,
+        .a = a,
+        .a_stride = a_stride,
+        .w = w,
+        .c = c,
+        .c_stride = c_stride,
+        .buf = buf,
+        .zp = _mm512_set1_epi32(o->zp),
+        .lo8 = _mm512_set1_epi8((char)o->lo),
+        .hi8 = _mm512_set1_epi8((char)o->hi),
+    };
+    g.whole = g.mr * kc <= XBUF_BYTES;
+    g.cs = g.whole ? kc : XBUF_BYTES / g.mr / 64 * 64;
+    if (g.whole)
+        flip_rows(&g, 0, kc);
+    gemm_mr(&g);
+}

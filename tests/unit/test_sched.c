@@ -206,6 +206,8 @@ static ctx *ctx_new(unsigned workers, uint32_t depth)
     write_slow_model(path, 64, 32);
     dm_config_defaults(&c->cfg);
     snprintf(c->cfg.models_dir, sizeof c->cfg.models_dir, "%s", c->dir);
+    /* The reference kernels: the "slow" model must stay slow for the timing cases. */
+    c->cfg.kernel_isa = EDGE_ISA_SCALAR;
     c->reg = dm_registry_new(&c->cfg);
     assert_int_equal(dm_registry_scan(c->reg), 0);
     assert_int_equal(uv_loop_init(&c->loop), 0);

@@ -18,6 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "common.h"
 #include "edge/runtime.h"
 
@@ -26,6 +28,7 @@
 typedef struct cli {
     double min_s;
     edge_isa isa;
+    unsigned threads; /* intra-op threads of every model (--threads) */
     const char *anchor;
     int first; /* index of the first model argument */
 } cli;
@@ -48,7 +51,7 @@ static void fill_input(edge_interp *it, const char *dir)
 static int bench_one(const char *name, const char *model, const char *dir, const cli *c,
                      double *median_out)
 {
-    edge_model_options opt = {.isa = c->isa};
+    edge_model_options opt = {.isa = c->isa, .threads = c->threads};
     edge_model *m = NULL;
     edge_interp *it = NULL;
     edge_error err = {0};
@@ -73,6 +76,46 @@ static int bench_one(const char *name, const char *model, const char *dir, const
     edge_interp_free(it);
     edge_model_unref(m);
     return rc ? 1 : 0;
+}
+
+/* Median us of MODEL with THREADS intra-op threads (0 on failure). */
+static double median_with_threads(const char *model, const char *dir, const cli *c,
+                                  unsigned threads)
+{
+    edge_model_options opt = {.isa = c->isa, .threads = threads};
+    edge_model *m = NULL;
+    edge_interp *it = NULL;
+    edge_error err = {0};
+    double med = 0.0;
+    if (edge_model_open(model, &opt, &m, &err) == 0 && edge_interp_new(m, &it, &err) == 0) {
+        fill_input(it, dir);
+        bench_times t;
+        if (bench_time_invokes(it, c->min_s, 10, &t) == 0)
+            med = t.median_us;
+    } else {
+        printf("# %s with %u threads refused: %s\n", model, threads, err.message);
+    }
+    edge_interp_free(it);
+    edge_model_unref(m);
+    return med;
+}
+
+/* Intra-op threads: MobileNetV2 224 at 2 threads against 1, in this run (the
+ * anchor is the same model on one thread). Target: at least 1.7x. */
+static void thread_scaling(const char *models_dir, const cli *c)
+{
+    char dir[4096 + 64], model[4096 + 128];
+    snprintf(dir, sizeof dir, "%s/mobilenet_v2_int8_nchw", models_dir);
+    snprintf(model, sizeof model, "%s/model.tflite", dir);
+    if (access(model, R_OK) != 0)
+        return;
+    const double one = median_with_threads(model, dir, c, 1);
+    const double two = median_with_threads(model, dir, c, 2);
+    if (one <= 0.0 || two <= 0.0)
+        return;
+    printf("# intra-op threads: mobilenet_v2_int8_nchw 1 thread %.1f us, 2 threads %.1f us, "
+           "speed-up %.2fx; target >= 1.7x: %s\n",
+           one, two, one / two, one / two >= 1.7 ? "met" : "MISS");
 }
 
 /* Runs the XNNPACK anchor; returns its end-to-end chain microseconds (0 if unavailable). */
@@ -118,6 +161,8 @@ static int parse_args(int argc, char **argv, cli *c)
             c->min_s = atof(v);
         } else if (!strcmp(a, "--anchor") && v) {
             c->anchor = v;
+        } else if (!strcmp(a, "--threads") && v) {
+            c->threads = (unsigned)atoi(v);
         } else if (!strcmp(a, "--level") && v) {
             if (edge_isa_parse(v, &c->isa, &err)) {
                 fprintf(stderr, "--level: %s\n", err.message);
@@ -125,7 +170,7 @@ static int parse_args(int argc, char **argv, cli *c)
             }
         } else {
             fprintf(stderr,
-                    "usage: %s [--min-seconds S] [--level NAME] [--anchor XNNBENCH] "
+                    "usage: %s [--min-seconds S] [--level NAME] [--threads N] [--anchor XNNBENCH] "
                     "[MODEL_DIR_OR_FILE ...]\n",
                     argv[0]);
             return -1;
@@ -203,5 +248,7 @@ int main(int argc, char **argv)
            "faster)\n");
     print_ratio("person_detect", person_us, xnn_us);
     print_ratio("tiny_vww_mobilenet", vww_us, xnn_us);
+    if (c.first >= argc)
+        thread_scaling(models_dir, &c);
     return failures ? 1 : 0;
 }

@@ -50,7 +50,7 @@ struct edge_interp {
     edge_exec *x;   /* NULL with one thread */
 };
 
-#define EXEC_SPIN 20000
+#define EXEC_SPIN 2000 /* pause loops (tens of microseconds) before sleeping */
 
 static inline void cpu_relax(void)
 {

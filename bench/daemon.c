@@ -13,6 +13,7 @@
  * It starts its own edged instances on a temporary socket.
  * Usage: bench-daemon EDGED_BIN UDS_PINGPONG_BIN [SHARED_DIR] */
 #include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -296,20 +297,33 @@ int main(int argc, char **argv)
     }
     edged_bin = argv[1];
     pingpong_bin = argv[2];
-    shared = argc > 3 ? argv[3] : "../shared";
+    /* The repository links to the shared models: they need an absolute target. */
+    static char shared_abs[4096];
+    if (!realpath(argc > 3 ? argv[3] : "../shared", shared_abs)) {
+        fprintf(stderr, "bench-daemon: %s: %s\n", argc > 3 ? argv[3] : "../shared",
+                strerror(errno));
+        return 1;
+    }
+    shared = shared_abs;
     signal(SIGPIPE, SIG_IGN);
     setup_repo();
     const int workers = 2;
 
     /* 1. small round trip */
-    if (start_edged(workers))
+    if (start_edged(workers)) {
+        fprintf(stderr, "bench-daemon: %s did not become ready on %s\n", edged_bin, sock);
         return 1;
+    }
     edge_client *c = NULL;
     edge_client_new(sock, NULL, &c);
     model_in hello, mnv2;
     if (model_input(c, "hello_world_int8", &hello) ||
-        model_input(c, "mobilenet_v2_int8_nchw", &mnv2))
+        model_input(c, "mobilenet_v2_int8_nchw", &mnv2)) {
+        fprintf(stderr, "bench-daemon: hello_world_int8 or mobilenet_v2_int8_nchw is not served "
+                        "from %s/models\n", shared);
+        stop_edged();
         return 1;
+    }
     double p99;
     const double rt = round_trips(c, "hello_world_int8", &hello, 3000, &p99);
     const double fl_x = floor_us(64, 3000, 0, 1), fl_s = floor_us(64, 3000, 0, 0);

@@ -93,6 +93,8 @@ static inline size_t edge_qs8_dw_block_bytes(size_t cr, size_t taps)
 }
 
 /* ---- ADD of two int8 tensors of the same shape (TFLite's quantized Add) ----
+ * Multipliers are in [2^30, 2^31) or 0 and every shift is <= 0 (op_binary.c
+ * derives them so); left_shift is in [0, 31].
  * For each i, exactly edge_ref_add_s8's element arithmetic:
  *   xa = (a[i] + a_offset) << left_shift;  xb likewise
  *   sa = mbqm_lt1(xa, a_mult, a_shift);    sb likewise

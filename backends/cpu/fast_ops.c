@@ -187,8 +187,28 @@ static void im2col_row(const fast_hdr *h, const int8_t *in, size_t m, int8_t *ds
     const size_t b = m / pixels, r = m % pixels;
     const int32_t oy = (int32_t)(r / (size_t)g->out_w), ox = (int32_t)(r % (size_t)g->out_w);
     const int8_t *in_b = in + b * (size_t)g->in_h * (size_t)g->in_w * c;
+    const int32_t x0 = ox * g->stride_w - g->pad_w;
     for (int32_t ky = 0; ky < g->k_h; ky++) {
         const int32_t iy = oy * g->stride_h - g->pad_h + ky * g->dil_h;
+        if (g->dil_w == 1) { /* the window row is contiguous in NHWC: one copy */
+            const size_t row = (size_t)g->k_w * c;
+            if (iy < 0 || iy >= g->in_h) {
+                memset(dst, h->zp_in, row);
+            } else {
+                /* input columns [a, e) of the window [x0, x0 + k_w), clamped */
+                const int32_t a = x0 < 0 ? 0 : x0;
+                const int32_t e = x0 + g->k_w < g->in_w ? x0 + g->k_w : g->in_w;
+                const int32_t lead = a - x0 < g->k_w ? a - x0 : g->k_w;
+                const size_t pre = (size_t)lead * c;
+                const size_t mid = e > a ? (size_t)(e - a) * c : 0;
+                memset(dst, h->zp_in, pre);
+                if (mid)
+                    memcpy(dst + pre, in_b + ((size_t)iy * (size_t)g->in_w + (size_t)a) * c, mid);
+                memset(dst + pre + mid, h->zp_in, row - pre - mid);
+            }
+            dst += row;
+            continue;
+        }
         for (int32_t kx = 0; kx < g->k_w; kx++, dst += c) {
             const int32_t ix = ox * g->stride_w - g->pad_w + kx * g->dil_w;
             if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w)

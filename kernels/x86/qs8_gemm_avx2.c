@@ -31,7 +31,7 @@
 
 #define MR EDGE_GEMM_AVX2_MR
 #define NR EDGE_GEMM_AVX2_NR
-#define NRV (NR / 8)     /* ymm per row of the tile */
+#define NRV (NR / 8)    /* ymm per row of the tile */
 #define XBUF_ELEMS 8192 /* int16 elements of widened rows (or chunks of them) */
 
 #define INLINE static inline __attribute__((always_inline))
@@ -103,8 +103,7 @@ INLINE void kloop(int rows, int nv, __m256i acc[MR][NRV], const int16_t *a, size
     }
 }
 
-INLINE void accumulate(int rows, int nv, __m256i acc[MR][NRV], const int8_t *wp,
-                       const gemm_ctx *g)
+INLINE void accumulate(int rows, int nv, __m256i acc[MR][NRV], const int8_t *wp, const gemm_ctx *g)
 {
     for (size_t k0 = 0; k0 < g->kc; k0 += g->cs) {
         const size_t kn = g->kc - k0 < g->cs ? g->kc - k0 : g->cs;
@@ -127,8 +126,8 @@ INLINE void store_part(int8_t *c, __m256i out, int i, int nv, size_t n)
     if (n == 8 * (size_t)nv && nv == 4) {
         _mm256_storeu_si256((__m256i *)c, out);
     } else if (n == 8 * (size_t)nv && nv == 2) {
-        _mm_storeu_si128((__m128i *)c, i ? _mm256_extracti128_si256(out, 1)
-                                         : _mm256_castsi256_si128(out));
+        _mm_storeu_si128((__m128i *)c,
+                         i ? _mm256_extracti128_si256(out, 1) : _mm256_castsi256_si128(out));
     } else {
         int8_t tmp[32];
         _mm256_storeu_si256((__m256i *)tmp, out);

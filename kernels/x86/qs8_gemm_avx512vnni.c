@@ -141,8 +141,7 @@ INLINE void kloop1(int nv, __m512i acc[MR][NRV], const uint8_t *a, const uint8_t
         acc[0][j] = _mm512_add_epi32(acc[0][j], odd[j]);
 }
 
-INLINE void accumulate(int rows, int nv, __m512i acc[MR][NRV], const uint8_t *wp,
-                       const gemm_ctx *g)
+INLINE void accumulate(int rows, int nv, __m512i acc[MR][NRV], const uint8_t *wp, const gemm_ctx *g)
 {
     for (size_t k0 = 0; k0 < g->kc; k0 += g->cs) {
         const size_t kn = g->kc - k0 < g->cs ? g->kc - k0 : g->cs;
@@ -165,7 +164,13 @@ INLINE void store_part(int8_t *c, __m512i out, int i, int nv, size_t n)
 {
     const __mmask64 mask = n >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << n) - 1;
     if (nv == 1) {
-        const __m128i p = i ? _mm512_extracti32x4_epi32(out, i & 3) : _mm512_castsi512_si128(out);
+        __m128i p; /* the extract needs an immediate, even when not optimizing */
+        switch (i) {
+        case 0: p = _mm512_castsi512_si128(out); break;
+        case 1: p = _mm512_extracti32x4_epi32(out, 1); break;
+        case 2: p = _mm512_extracti32x4_epi32(out, 2); break;
+        default: p = _mm512_extracti32x4_epi32(out, 3); break;
+        }
         _mm_mask_storeu_epi8(c, (__mmask16)mask, p);
     } else if (nv == 2) {
         const __m256i p = i ? _mm512_extracti64x4_epi64(out, 1) : _mm512_castsi512_si256(out);
@@ -259,8 +264,10 @@ static void gemm_mr(const gemm_ctx *g)
     case 2: gemm_rows(2, g); break;
     case 3: gemm_rows(3, g); break;
     case 4: gemm_rows(4, g); break;
+#if MR > 4
     case 5: gemm_rows(5, g); break;
     case 6: gemm_rows(6, g); break;
+#endif
 #if MR > 6
     case 7: gemm_rows(7, g); break;
     case 8: gemm_rows(8, g); break;

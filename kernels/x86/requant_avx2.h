@@ -85,15 +85,14 @@ static inline __m256i edge_mbqm_avx2(__m256i x, __m256i mult, __m256i shift)
 static inline __m128i edge_out8_avx2(__m256i v, __m256i zp, __m256i lo, __m256i hi)
 {
     v = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(v, zp), lo), hi);
-    const __m128i w =
-        _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    const __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
     return _mm_packs_epi16(w, w);
 }
 
 /* 32 lanes (v0 first) to 32 int8. Saturating packs then an int8 clamp give
  * clamp(v + zp, lo, hi), since lo and hi lie within int8. */
-static inline __m256i edge_out32_avx2(__m256i v0, __m256i v1, __m256i v2, __m256i v3,
-                                      __m256i zp, __m256i lo8, __m256i hi8)
+static inline __m256i edge_out32_avx2(__m256i v0, __m256i v1, __m256i v2, __m256i v3, __m256i zp,
+                                      __m256i lo8, __m256i hi8)
 {
     const __m256i p01 = _mm256_packs_epi32(_mm256_add_epi32(v0, zp), _mm256_add_epi32(v1, zp));
     const __m256i p23 = _mm256_packs_epi32(_mm256_add_epi32(v2, zp), _mm256_add_epi32(v3, zp));

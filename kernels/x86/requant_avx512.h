@@ -103,8 +103,8 @@ static inline __m128i edge_out16_avx512(__m512i v, __m512i zp, __m512i lo, __m51
 
 /* 64 lanes (v0 first) to 64 int8. Saturating packs then an int8 clamp give
  * clamp(v + zp, lo, hi), since lo and hi lie within int8. */
-static inline __m512i edge_out64_avx512(__m512i v0, __m512i v1, __m512i v2, __m512i v3,
-                                        __m512i zp, __m512i lo8, __m512i hi8)
+static inline __m512i edge_out64_avx512(__m512i v0, __m512i v1, __m512i v2, __m512i v3, __m512i zp,
+                                        __m512i lo8, __m512i hi8)
 {
     const __m512i p01 = _mm512_packs_epi32(_mm512_add_epi32(v0, zp), _mm512_add_epi32(v1, zp));
     const __m512i p23 = _mm512_packs_epi32(_mm512_add_epi32(v2, zp), _mm512_add_epi32(v3, zp));

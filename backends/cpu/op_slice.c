@@ -230,7 +230,7 @@ static int slice_prepare(edge_prep *p, edge_node *n)
     if ((rc = edge_op_check_type(p, out, "output", in->type)))
         return rc;
     slice_spec s;
-    dense_spec dense;
+    dense_spec dense = {0};
     if ((rc = slice_read_spec(p, n, &s)) || (rc = slice_dense(p, &s, in->rank, &dense)))
         return rc;
     slice_data *d = edge_op_alloc(p, n, sizeof *d);

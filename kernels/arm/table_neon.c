@@ -1,11 +1,33 @@
 /* kernels/arm/table_neon.c - the kernel table of level neon (see dispatch.h).
  *
  * Owns: which micro-kernel of this level serves each operation, with its tile
- * sizes. A NULL entry sends that operation to the reference kernels.
+ * sizes. Level neon is aarch64 Advanced SIMD or, on 32-bit ARM, armv7 NEON:
+ * the GEMM differs per architecture (register file, addp), the depthwise,
+ * add and sum kernels are one NEON source built for either.
+ * A NULL entry sends that operation to the reference kernels.
  * Does not own the kernels (the other files of this folder). */
+#include "arm/qs8_arm.h"
 #include "dispatch.h"
+
+#if defined(__aarch64__)
+#define GEMM_FN edge_qs8_gemm_4x4c8__neon
+#define GEMM_NAME "qs8_gemm_4x4c8__neon"
+#define GEMM_MR EDGE_GEMM_NEON_MR
+#define GEMM_NR EDGE_GEMM_NEON_NR
+#define GEMM_KR EDGE_GEMM_NEON_KR
+#else
+#define GEMM_FN edge_qs8_gemm_2x4c8__armv7neon
+#define GEMM_NAME "qs8_gemm_2x4c8__armv7neon"
+#define GEMM_MR EDGE_GEMM_ARMV7NEON_MR
+#define GEMM_NR EDGE_GEMM_ARMV7NEON_NR
+#define GEMM_KR EDGE_GEMM_ARMV7NEON_KR
+#endif
 
 const edge_kernels edge_kernels_neon = {
     .isa = EDGE_ISA_NEON,
     .name = "neon",
+    .gemm = {GEMM_FN, GEMM_NAME, GEMM_MR, GEMM_NR, GEMM_KR, 0},
+    .dw = {edge_qs8_dw_16c__neon, "qs8_dw_16c__neon", EDGE_DW_NEON_CR},
+    .add = {edge_qs8_add_16__neon, "qs8_add_16__neon"},
+    .sum_rows = {edge_qs8_sum_rows_16c__neon, "qs8_sum_rows_16c__neon"},
 };

@@ -1,11 +1,28 @@
 /* kernels/arm/table_neondot.c - the kernel table of level neondot (see dispatch.h).
  *
  * Owns: which micro-kernel of this level serves each operation, with its tile
- * sizes. A NULL entry sends that operation to the reference kernels.
+ * sizes. Level neondot is aarch64 with the dot-product extension: its own
+ * GEMM (sdot); depthwise, add and sums have no dot-product shape and reuse
+ * level neon's kernels. On 32-bit ARM the level does not exist (dispatch.c
+ * never returns this table there), but the symbol is defined, all NULL, so
+ * dispatch.c links. A NULL entry sends that operation to the reference kernels.
  * Does not own the kernels (the other files of this folder). */
+#include "arm/qs8_arm.h"
 #include "dispatch.h"
 
+#if defined(__aarch64__)
+const edge_kernels edge_kernels_neondot = {
+    .isa = EDGE_ISA_NEONDOT,
+    .name = "neondot",
+    .gemm = {edge_qs8_gemm_4x16c4__neondot, "qs8_gemm_4x16c4__neondot", EDGE_GEMM_NEONDOT_MR,
+             EDGE_GEMM_NEONDOT_NR, EDGE_GEMM_NEONDOT_KR, 0},
+    .dw = {edge_qs8_dw_16c__neon, "qs8_dw_16c__neon", EDGE_DW_NEON_CR},
+    .add = {edge_qs8_add_16__neon, "qs8_add_16__neon"},
+    .sum_rows = {edge_qs8_sum_rows_16c__neon, "qs8_sum_rows_16c__neon"},
+};
+#else
 const edge_kernels edge_kernels_neondot = {
     .isa = EDGE_ISA_NEONDOT,
     .name = "neondot",
 };
+#endif

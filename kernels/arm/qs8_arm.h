@@ -1,0 +1,49 @@
+/* kernels/arm/qs8_arm.h - the ARM int8 micro-kernels (contracts in qs8.h).
+ *
+ * Owns: the declarations the ARM kernel tables (table_neon.c, table_neondot.c)
+ * and the tests use, with each kernel's tile sizes. Which declarations exist
+ * depends on the target: aarch64 builds the neon and neondot kernels, 32-bit
+ * ARM the armv7 NEON ones; the dw/add/sum_rows kernels are one NEON source
+ * built for either. Does not own the kernels' code (the .c files here). */
+#ifndef EDGE_ARM_QS8_ARM_H
+#define EDGE_ARM_QS8_ARM_H
+
+#include "qs8.h"
+
+/* Tile sizes (the table's mr, nr, kr; cr of the depthwise kernel). */
+#define EDGE_GEMM_NEON_MR 4
+#define EDGE_GEMM_NEON_NR 4
+#define EDGE_GEMM_NEON_KR 8
+#define EDGE_GEMM_NEONDOT_MR 4
+#define EDGE_GEMM_NEONDOT_NR 16
+#define EDGE_GEMM_NEONDOT_KR 4
+#define EDGE_GEMM_ARMV7NEON_MR 2
+#define EDGE_GEMM_ARMV7NEON_NR 4
+#define EDGE_GEMM_ARMV7NEON_KR 8
+#define EDGE_DW_NEON_CR 16
+
+#if defined(__aarch64__)
+/* smull/smull2 + sadalp (exact for every int8 pair); a_bias 0. */
+void edge_qs8_gemm_4x4c8__neon(size_t mr, size_t nc, size_t kc, const int8_t *a, size_t a_stride,
+                               const void *w, int8_t *c, size_t c_stride, const edge_qs8_out *o);
+/* sdot by lane (signed x signed); a_bias 0. Needs the dot-product extension. */
+void edge_qs8_gemm_4x16c4__neondot(size_t mr, size_t nc, size_t kc, const int8_t *a,
+                                   size_t a_stride, const void *w, int8_t *c, size_t c_stride,
+                                   const edge_qs8_out *o);
+#elif defined(__arm__)
+/* vmull.s8 + vpadal.s16 on the 16 q registers of armv7; a_bias 0. */
+void edge_qs8_gemm_2x4c8__armv7neon(size_t mr, size_t nc, size_t kc, const int8_t *a,
+                                    size_t a_stride, const void *w, int8_t *c, size_t c_stride,
+                                    const edge_qs8_out *o);
+#endif
+
+#if defined(__aarch64__) || defined(__arm__)
+/* Whole depthwise op over 16-channel blocks; a 3x3 path and a path for any window. */
+void edge_qs8_dw_16c__neon(const edge_qs8_dw_args *a, int32_t row0, int32_t row1);
+void edge_qs8_add_16__neon(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
+                           const edge_qs8_add_params *p);
+void edge_qs8_sum_rows_16c__neon(size_t rows, size_t channels, const int8_t *x, size_t stride,
+                                 int32_t *acc);
+#endif
+
+#endif

@@ -1,0 +1,133 @@
+/* kernels/arm/qs8_gemm_neondot.c - the int8 GEMM of level neondot (aarch64 + dot product).
+ *
+ * Owns: edge_qs8_gemm_4x16c4__neondot (contract: qs8.h, GEMM), for cores with
+ * the Armv8.2 dot-product extension (Cortex-A55/A76/A78, Neoverse, Orin).
+ * Built with -march=armv8.2-a+dotprod; dispatch only picks it when HWCAP_ASIMDDP
+ * is set.
+ * Inner step, per row m and 8 k: one 8-byte load of A (2 groups of 4 k), and
+ * per group g four 16-byte weight loads (16 channels x 4 k); then
+ *     acc[m][q] = sdot(acc[m][q], w_q, a_m[lane g])    q = 0..3
+ * sums 4 signed int8 products per int32 lane, exactly (sdot accumulates in
+ * int32 with wrap-around, like the reference). a_bias 0: A is signed. 8 k a
+ * step rather than 16 keeps 16 accumulators + 8 weights + 4 A registers within
+ * the 32 (with 16 weight registers live, gcc spilled accumulators). The
+ * accumulators start at the folded bias; a K tail of 4 takes a 4-k step, so A
+ * is never read past kc. Requantization: requant_neon.h.
+ * Does not own packing (pack.c) or the table entry (table_neondot.c). */
+#include <arm_neon.h>
+#include <string.h>
+
+#include "arm/qs8_arm.h"
+#include "arm/requant_neon.h"
+
+#define MR EDGE_GEMM_NEONDOT_MR
+#define NR EDGE_GEMM_NEONDOT_NR
+#define KR EDGE_GEMM_NEONDOT_KR
+
+#define EDGE_INLINE static inline __attribute__((always_inline))
+
+/* Four int8 of an A row in every 32-bit lane (ld1r {v.4s}). */
+EDGE_INLINE int8x16_t load_a4_dup(const int8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return vreinterpretq_s8_u32(vdupq_n_u32(v));
+}
+
+/* One k group of 4 for every row: lane G (0 or 1) of each row's 8 A bytes. */
+#define DOT_GROUP(G)                                                    \
+    do {                                                                \
+        const int8x16_t w0 = vld1q_s8(wp), w1 = vld1q_s8(wp + 16);      \
+        const int8x16_t w2 = vld1q_s8(wp + 32), w3 = vld1q_s8(wp + 48); \
+        wp += NR * KR;                                                  \
+        _Pragma("GCC unroll 4") for (size_t m = 0; m < M; m++)          \
+        {                                                               \
+            acc[m][0] = vdotq_lane_s32(acc[m][0], w0, av[m], G);        \
+            acc[m][1] = vdotq_lane_s32(acc[m][1], w1, av[m], G);        \
+            acc[m][2] = vdotq_lane_s32(acc[m][2], w2, av[m], G);        \
+            acc[m][3] = vdotq_lane_s32(acc[m][3], w3, av[m], G);        \
+        }                                                               \
+    } while (0)
+
+/* The K tail of 4 (kc % 8 == 4). */
+EDGE_INLINE void dot_tail(size_t M, int32x4_t acc[MR][4], const int8_t *const ap[MR],
+                          const int8_t *wp, size_t k, size_t kc)
+{
+    for (; k < kc; k += KR, wp += NR * KR) {
+        const int8x16_t w0 = vld1q_s8(wp), w1 = vld1q_s8(wp + 16);
+        const int8x16_t w2 = vld1q_s8(wp + 32), w3 = vld1q_s8(wp + 48);
+#pragma GCC unroll 4
+        for (size_t m = 0; m < M; m++) {
+            const int8x16_t av = load_a4_dup(ap[m] + k);
+            acc[m][0] = vdotq_s32(acc[m][0], w0, av);
+            acc[m][1] = vdotq_s32(acc[m][1], w1, av);
+            acc[m][2] = vdotq_s32(acc[m][2], w2, av);
+            acc[m][3] = vdotq_s32(acc[m][3], w3, av);
+        }
+    }
+}
+
+/* Requantize the M x 16 tile and write its first N columns to C. */
+EDGE_INLINE void store_tile(size_t M, int32x4_t acc[MR][4], const int32_t *hdr, int8_t *c,
+                            size_t c_stride, size_t n, const edge_neon_out *out)
+{
+    edge_neon_rq rq[4];
+#pragma GCC unroll 4
+    for (size_t q = 0; q < 4; q++)
+        rq[q] = edge_neon_rq_load(hdr + NR + 4 * q, hdr + 2 * NR + 4 * q);
+#pragma GCC unroll 4
+    for (size_t m = 0; m < M; m++) {
+        const int8x16_t y = edge_neon_out16(
+            edge_neon_mbqm(acc[m][0], rq[0]), edge_neon_mbqm(acc[m][1], rq[1]),
+            edge_neon_mbqm(acc[m][2], rq[2]), edge_neon_mbqm(acc[m][3], rq[3]), out);
+        if (n == NR)
+            vst1q_s8(c + m * c_stride, y);
+        else
+            edge_neon_store_part16(c + m * c_stride, y, n);
+    }
+}
+
+/* The kernel for a fixed row count M (1..4), so the unused rows cost nothing. */
+EDGE_INLINE void gemm_rows(size_t M, size_t nc, size_t kc, const int8_t *a, size_t a_stride,
+                           const void *w, int8_t *c, size_t c_stride, const edge_qs8_out *o)
+{
+    const edge_neon_out out = edge_neon_out_make(o);
+    const uint8_t *blk = w;
+    for (size_t n0 = 0; n0 < nc; n0 += NR, blk += edge_qs8_gemm_block_bytes(NR, kc)) {
+        const int32_t *hdr = (const int32_t *)(const void *)blk;
+        int32x4_t acc[MR][4];
+        const int8_t *ap[MR];
+#pragma GCC unroll 4
+        for (size_t m = 0; m < M; m++) {
+            ap[m] = a + m * a_stride;
+#pragma GCC unroll 4
+            for (size_t q = 0; q < 4; q++)
+                acc[m][q] = vld1q_s32(hdr + 4 * q);
+        }
+        const int8_t *wp = (const int8_t *)(blk + 3 * NR * sizeof(int32_t));
+        size_t k = 0;
+        for (; k + 8 <= kc; k += 8) {
+            int8x8_t av[MR];
+#pragma GCC unroll 4
+            for (size_t m = 0; m < M; m++)
+                av[m] = vld1_s8(ap[m] + k);
+            DOT_GROUP(0);
+            DOT_GROUP(1);
+        }
+        dot_tail(M, acc, ap, wp, k, kc);
+        const size_t n = nc - n0 < NR ? nc - n0 : NR;
+        store_tile(M, acc, hdr, c + n0, c_stride, n, &out);
+    }
+}
+
+void edge_qs8_gemm_4x16c4__neondot(size_t mr, size_t nc, size_t kc, const int8_t *a,
+                                   size_t a_stride, const void *w, int8_t *c, size_t c_stride,
+                                   const edge_qs8_out *o)
+{
+    switch (mr) {
+    case 1: gemm_rows(1, nc, kc, a, a_stride, w, c, c_stride, o); break;
+    case 2: gemm_rows(2, nc, kc, a, a_stride, w, c, c_stride, o); break;
+    case 3: gemm_rows(3, nc, kc, a, a_stride, w, c, c_stride, o); break;
+    default: gemm_rows(4, nc, kc, a, a_stride, w, c, c_stride, o); break;
+    }
+}

@@ -82,30 +82,13 @@ static const kconfig kconfigs[] = {
 
 static void run_config(const char *name, const kconfig *kc);
 
-/* EDGE_TEST_CONFIGS="a,b" runs only the configurations named (valgrind runs
- * one or two: it is slow); unset, all run. */
-static bool config_wanted(const char *config)
-{
-    const char *list = getenv("EDGE_TEST_CONFIGS");
-    if (!list || !*list)
-        return true;
-    const size_t n = strlen(config);
-    for (const char *p = list; p;) {
-        if (!strncmp(p, config, n) && (p[n] == ',' || p[n] == 0))
-            return true;
-        p = strchr(p, ',');
-        p = p ? p + 1 : NULL;
-    }
-    return false;
-}
-
 static void run_model(void **state)
 {
     const char *name = *state;
     for (size_t i = 0; i < sizeof kconfigs / sizeof kconfigs[0]; i++) {
         const kconfig *kc = &kconfigs[i];
         if ((kc->opt.isa != EDGE_ISA_AUTO && !edge_kernels_for(kc->opt.isa)) ||
-            !config_wanted(kc->name))
+            !edge_test_config_wanted(kc->name))
             continue;
         if (kc->opt.isa > edge_isa_cpu_best()) {
             printf("# %s: SKIP level %s: this CPU lacks it\n", name, kc->name);

@@ -80,7 +80,10 @@ char **edge_test_list_dirs(const char *dir, const char *filter)
     while (list && (e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
-        if (filter && *filter && !strstr(e->d_name, filter))
+        /* FILTER: keep names containing it; "!TEXT": keep names not containing TEXT. */
+        if (filter && *filter &&
+            (filter[0] == '!' ? strstr(e->d_name, filter + 1) != NULL
+                              : strstr(e->d_name, filter) == NULL))
             continue;
         char path[4096];
         struct stat st;
@@ -164,4 +167,19 @@ int edge_test_run_dynamic(const char *group, size_t n, const char *const *names,
     int rc = _cmocka_run_group_tests(group, tests, n, NULL, NULL);
     free(tests);
     return rc;
+}
+
+bool edge_test_config_wanted(const char *config)
+{
+    const char *list = getenv("EDGE_TEST_CONFIGS");
+    if (!list || !*list)
+        return true;
+    const size_t n = strlen(config);
+    for (const char *p = list; p;) {
+        if (!strncmp(p, config, n) && (p[n] == ',' || p[n] == 0))
+            return true;
+        p = strchr(p, ',');
+        p = p ? p + 1 : NULL;
+    }
+    return false;
 }

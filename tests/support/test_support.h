@@ -37,4 +37,8 @@ bool edge_test_field(const char *line, const char *name, char *out, size_t len);
 int edge_test_run_dynamic(const char *group, size_t n, const char *const *names,
                           void (*fn)(void **state), void **states);
 
+/* EDGE_TEST_CONFIGS="a,b" names the kernel configurations a test runs (valgrind
+ * and qemu run a few: they are slow); unset or empty, all run. */
+bool edge_test_config_wanted(const char *config);
+
 #endif

@@ -178,14 +178,60 @@ int edge_fast_fc_prepare(edge_prep *p, edge_node *n, const edge_fc_params *k)
     return 1;
 }
 
+/* Short copies and fills of im2col rows (a few to tens of bytes): inlined fixed
+ * 16-byte moves and byte loops beat a libc call per window row. */
+static inline void copy_short(int8_t *dst, const int8_t *src, size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        memcpy(dst + i, src + i, 16);
+    for (; i < n; i++)
+        dst[i] = src[i];
+}
+
+static inline void fill_short(int8_t *dst, int8_t v, size_t n)
+{
+    int8_t pat[16];
+    memset(pat, v, sizeof pat);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        memcpy(dst + i, pat, 16);
+    for (; i < n; i++)
+        dst[i] = v;
+}
+
+typedef struct pixel_at {
+    size_t b;
+    int32_t oy, ox;
+} pixel_at;
+
+/* Batch, row and column of output pixel M (flattened over batches). */
+static pixel_at pixel_of(const edge_conv_params *g, size_t m)
+{
+    const size_t pixels = (size_t)g->out_h * (size_t)g->out_w, r = m % pixels;
+    return (pixel_at){m / pixels, (int32_t)(r / (size_t)g->out_w),
+                      (int32_t)(r % (size_t)g->out_w)};
+}
+
+/* The output pixel after P, without divisions (once per im2col row). */
+static void pixel_next(const edge_conv_params *g, pixel_at *p)
+{
+    if (++p->ox < g->out_w)
+        return;
+    p->ox = 0;
+    if (++p->oy < g->out_h)
+        return;
+    p->oy = 0;
+    p->b++;
+}
+
 /* The receptive field of output pixel M (flattened over batches) as one A row
  * of kc bytes: input cells, the input zero point for padding, zeros past K. */
-static void im2col_row(const fast_hdr *h, const int8_t *in, size_t m, int8_t *dst)
+static void im2col_row(const fast_hdr *h, const int8_t *in, pixel_at px, int8_t *dst)
 {
     const edge_conv_params *g = &h->g;
-    const size_t pixels = (size_t)g->out_h * (size_t)g->out_w, c = (size_t)g->in_c;
-    const size_t b = m / pixels, r = m % pixels;
-    const int32_t oy = (int32_t)(r / (size_t)g->out_w), ox = (int32_t)(r % (size_t)g->out_w);
+    const size_t c = (size_t)g->in_c, b = px.b;
+    const int32_t oy = px.oy, ox = px.ox;
     const int8_t *in_b = in + b * (size_t)g->in_h * (size_t)g->in_w * c;
     const int32_t x0 = ox * g->stride_w - g->pad_w;
     for (int32_t ky = 0; ky < g->k_h; ky++) {
@@ -193,7 +239,7 @@ static void im2col_row(const fast_hdr *h, const int8_t *in, size_t m, int8_t *ds
         if (g->dil_w == 1) { /* the window row is contiguous in NHWC: one copy */
             const size_t row = (size_t)g->k_w * c;
             if (iy < 0 || iy >= g->in_h) {
-                memset(dst, h->zp_in, row);
+                fill_short(dst, h->zp_in, row);
             } else {
                 /* input columns [a, e) of the window [x0, x0 + k_w), clamped */
                 const int32_t a = x0 < 0 ? 0 : x0;
@@ -201,10 +247,9 @@ static void im2col_row(const fast_hdr *h, const int8_t *in, size_t m, int8_t *ds
                 const int32_t lead = a - x0 < g->k_w ? a - x0 : g->k_w;
                 const size_t pre = (size_t)lead * c;
                 const size_t mid = e > a ? (size_t)(e - a) * c : 0;
-                memset(dst, h->zp_in, pre);
-                if (mid)
-                    memcpy(dst + pre, in_b + ((size_t)iy * (size_t)g->in_w + (size_t)a) * c, mid);
-                memset(dst + pre + mid, h->zp_in, row - pre - mid);
+                fill_short(dst, h->zp_in, pre);
+                copy_short(dst + pre, in_b + ((size_t)iy * (size_t)g->in_w + (size_t)a) * c, mid);
+                fill_short(dst + pre + mid, h->zp_in, row - pre - mid);
             }
             dst += row;
             continue;
@@ -217,7 +262,7 @@ static void im2col_row(const fast_hdr *h, const int8_t *in, size_t m, int8_t *ds
                 memcpy(dst, in_b + ((size_t)iy * (size_t)g->in_w + (size_t)ix) * c, c);
         }
     }
-    memset(dst, 0, h->kc - h->kdepth);
+    fill_short(dst, 0, h->kc - h->kdepth);
 }
 
 typedef struct gemm_job {
@@ -259,10 +304,12 @@ static void gemm_task(void *ctx, size_t task, unsigned thread)
         return;
     }
     int8_t *buf = (int8_t *)(j->scratch + (size_t)thread * j->scratch_stride);
+    pixel_at px = h->src == ROWS_IM2COL ? pixel_of(&h->g, m0) : (pixel_at){0, 0, 0};
     for (size_t m = m0; m < m1; m++) {
         int8_t *row = buf + (m - m0) * h->kc;
         if (h->src == ROWS_IM2COL) {
-            im2col_row(h, j->in, m, row);
+            im2col_row(h, j->in, px, row);
+            pixel_next(&h->g, &px);
         } else {
             memcpy(row, j->in + m * h->kdepth, h->kdepth);
             memset(row + h->kdepth, 0, h->kc - h->kdepth);

@@ -319,8 +319,10 @@ int main(int argc, char **argv)
     model_in hello, mnv2;
     if (model_input(c, "hello_world_int8", &hello) ||
         model_input(c, "mobilenet_v2_int8_nchw", &mnv2)) {
-        fprintf(stderr, "bench-daemon: hello_world_int8 or mobilenet_v2_int8_nchw is not served "
-                        "from %s/models\n", shared);
+        fprintf(stderr,
+                "bench-daemon: hello_world_int8 or mobilenet_v2_int8_nchw is not served "
+                "from %s/models\n",
+                shared);
         stop_edged();
         return 1;
     }

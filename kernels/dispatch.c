@@ -84,8 +84,8 @@ static edge_isa detect(void)
     unsigned xlo, xhi;
     __asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
     (void)xhi;
-    const bool ymm_os = (xlo & 0x6) == 0x6;              /* SSE + AVX state */
-    const bool zmm_os = ymm_os && (xlo & 0xe0) == 0xe0;  /* opmask, ZMM_Hi256, Hi16_ZMM */
+    const bool ymm_os = (xlo & 0x6) == 0x6;             /* SSE + AVX state */
+    const bool zmm_os = ymm_os && (xlo & 0xe0) == 0xe0; /* opmask, ZMM_Hi256, Hi16_ZMM */
     if (!ymm_os || __get_cpuid_max(0, NULL) < 7)
         return EDGE_ISA_SCALAR;
     __cpuid_count(7, 0, a, b, c, d);
@@ -203,8 +203,8 @@ EDGE_API const char *edge_isa_name(edge_isa isa)
 
 EDGE_API int edge_isa_parse(const char *name, edge_isa *isa, edge_error *err)
 {
-    static const edge_isa all[] = {EDGE_ISA_AUTO, EDGE_ISA_SCALAR, EDGE_ISA_AVX2,
-                                   EDGE_ISA_AVX512VNNI, EDGE_ISA_NEON, EDGE_ISA_NEONDOT};
+    static const edge_isa all[] = {EDGE_ISA_AUTO,       EDGE_ISA_SCALAR, EDGE_ISA_AVX2,
+                                   EDGE_ISA_AVX512VNNI, EDGE_ISA_NEON,   EDGE_ISA_NEONDOT};
     for (size_t i = 0; name && i < sizeof all / sizeof all[0]; i++) {
         if (strcmp(name, edge_isa_name(all[i])) != 0)
             continue;

@@ -52,9 +52,8 @@ typedef struct edge_qs8_out {
  * (bytes past K multiply zero weights; the caller makes them readable).
  * C: row m at c + m * c_stride; exactly nc bytes of each row are written.
  * 1 <= mr <= the kernel's MR; 1 <= nc; kc a positive multiple of kr. */
-typedef void (*edge_qs8_gemm_fn)(size_t mr, size_t nc, size_t kc, const int8_t *a,
-                                 size_t a_stride, const void *w, int8_t *c, size_t c_stride,
-                                 const edge_qs8_out *o);
+typedef void (*edge_qs8_gemm_fn)(size_t mr, size_t nc, size_t kc, const int8_t *a, size_t a_stride,
+                                 const void *w, int8_t *c, size_t c_stride, const edge_qs8_out *o);
 
 static inline size_t edge_qs8_gemm_block_bytes(size_t nr, size_t kc)
 {
@@ -114,7 +113,7 @@ typedef void (*edge_qs8_add_fn)(size_t n, const int8_t *a, const int8_t *b, int8
  * acc[c] += sum_{r < rows} x[r * stride + c] for c < channels (int32, wrapping).
  * The op glue turns the sums into outputs (the divisions and multipliers stay
  * scalar per output element, exactly as the reference computes them). */
-typedef void (*edge_qs8_sum_rows_fn)(size_t rows, size_t channels, const int8_t *x,
-                                     size_t stride, int32_t *acc);
+typedef void (*edge_qs8_sum_rows_fn)(size_t rows, size_t channels, const int8_t *x, size_t stride,
+                                     int32_t *acc);
 
 #endif

@@ -63,7 +63,7 @@ typedef struct edge_node {
     uint64_t macs;         /* work per invoke: multiply-accumulates or comparable steps */
     void *packed;          /* weights packed for the model's kernels (64-byte aligned), or NULL */
     size_t packed_bytes;
-    const char *kernel;    /* name of the optimized kernel eval uses, NULL: the reference */
+    const char *kernel; /* name of the optimized kernel eval uses, NULL: the reference */
 } edge_node;
 
 struct edge_kernels;
@@ -104,7 +104,7 @@ struct edge_model {
  * file says (vectors may be shared, so a small file can name many references). */
 #define EDGE_MAX_NODE_REFS (1 << 22)     /* operator inputs + outputs, all nodes */
 #define EDGE_MAX_ARENA_BUFFERS (1 << 15) /* activation tensors + scratch buffers */
-#define EDGE_MAX_THREADS 64               /* intra-op threads of one interpreter */
+#define EDGE_MAX_THREADS 64              /* intra-op threads of one interpreter */
 
 /* Internal steps of edge_model_open, in order (each returns 0 or a negative code
  * and fills err). */

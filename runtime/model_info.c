@@ -146,9 +146,9 @@ char *edge__kernels_describe(const edge_model *m)
         int count = 0;
         for (int32_t j = 0; j < m->n_nodes; j++) {
             const edge_node *o = &m->nodes[j];
-            const bool same = o->code == n->code &&
-                              (o->kernel == n->kernel ||
-                               (o->kernel && n->kernel && !strcmp(o->kernel, n->kernel)));
+            const bool same =
+                o->code == n->code && (o->kernel == n->kernel ||
+                                       (o->kernel && n->kernel && !strcmp(o->kernel, n->kernel)));
             if (same && j < i)
                 seen = true;
             count += same;
@@ -156,8 +156,8 @@ char *edge__kernels_describe(const edge_model *m)
         if (seen)
             continue;
         const char *op = edge_op_name(n->code);
-        len += (size_t)snprintf(s + len, cap - len, "%s %s x%d %s", i ? "," : ":",
-                                op ? op : "?", count, n->kernel ? n->kernel : "ref");
+        len += (size_t)snprintf(s + len, cap - len, "%s %s x%d %s", i ? "," : ":", op ? op : "?",
+                                count, n->kernel ? n->kernel : "ref");
     }
     return s;
 }

@@ -209,8 +209,7 @@ typedef struct pixel_at {
 static pixel_at pixel_of(const edge_conv_params *g, size_t m)
 {
     const size_t pixels = (size_t)g->out_h * (size_t)g->out_w, r = m % pixels;
-    return (pixel_at){m / pixels, (int32_t)(r / (size_t)g->out_w),
-                      (int32_t)(r % (size_t)g->out_w)};
+    return (pixel_at){m / pixels, (int32_t)(r / (size_t)g->out_w), (int32_t)(r % (size_t)g->out_w)};
 }
 
 /* The output pixel after P, without divisions (once per im2col row). */
@@ -280,8 +279,8 @@ static void gemm_rows(const fast_hdr *h, const int8_t *a, size_t a_stride, size_
     const size_t mr = h->k->gemm.mr;
     const void *w = hdr_data(h);
     for (size_t m = m0; m < m1; m += mr)
-        h->k->gemm.fn(m1 - m < mr ? m1 - m : mr, h->n, h->kc, a + (m - m0) * a_stride, a_stride,
-                      w, out + m * h->n, h->n, &h->o);
+        h->k->gemm.fn(m1 - m < mr ? m1 - m : mr, h->n, h->kc, a + (m - m0) * a_stride, a_stride, w,
+                      out + m * h->n, h->n, &h->o);
 }
 
 static void gemm_task(void *ctx, size_t task, unsigned thread)
@@ -516,8 +515,8 @@ static void pool_pixel(const edge_pool_params *p, const edge_kernels *k, const i
     const int32_t x1 = xs + p->k_w < p->in_w ? xs + p->k_w : p->in_w;
     memset(acc, 0, c * sizeof *acc);
     for (int32_t y = y0; y < y1; y++)
-        k->sum_rows.fn((size_t)(x1 - x0), c,
-                       in_b + ((size_t)y * (size_t)p->in_w + (size_t)x0) * c, c, acc);
+        k->sum_rows.fn((size_t)(x1 - x0), c, in_b + ((size_t)y * (size_t)p->in_w + (size_t)x0) * c,
+                       c, acc);
     const int32_t cnt = (y1 - y0) * (x1 - x0);
     for (size_t i = 0; i < c; i++)
         o[i] = (int8_t)edge_clamp32(cnt > 0 ? round_div(acc[i], cnt) : 0, p->act_min, p->act_max);
@@ -536,7 +535,8 @@ static void pool_task(void *ctx, size_t task, unsigned thread)
         const int32_t oy = (int32_t)(r % (size_t)p->out_h);
         const int8_t *in_b = j->in + b * (size_t)p->in_h * (size_t)p->in_w * c;
         for (int32_t ox = 0; ox < p->out_w; ox++)
-            pool_pixel(p, h->k, in_b, oy, ox, acc, j->out + (r * (size_t)p->out_w + (size_t)ox) * c);
+            pool_pixel(p, h->k, in_b, oy, ox, acc,
+                       j->out + (r * (size_t)p->out_w + (size_t)ox) * c);
     }
 }
 

@@ -1,4 +1,5 @@
-/* backends/cpu/fast_ops.h - the optimized int8 paths of the conv family, ADD and pooling (internal).
+/* backends/cpu/fast_ops.h - the optimized int8 paths of the conv family, ADD and pooling
+ * (internal).
  *
  * Owns: deciding at prepare time whether a node can run on the model's kernel
  * table (kernels/dispatch.h), packing its weights once per model version

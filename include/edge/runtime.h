@@ -50,11 +50,11 @@ typedef struct edge_interp edge_interp;
  * has. On 32-bit ARM, EDGE_ISA_NEON is armv7 NEON. */
 typedef enum edge_isa {
     EDGE_ISA_AUTO = 0,
-    EDGE_ISA_SCALAR = 1,      /* the reference kernels, everywhere */
-    EDGE_ISA_AVX2 = 2,        /* x86-64 AVX2 */
-    EDGE_ISA_AVX512VNNI = 3,  /* x86-64 AVX-512 (F, BW, VL) with VNNI */
-    EDGE_ISA_NEON = 12,       /* aarch64 NEON (Cortex-A53/A72), armv7 NEON */
-    EDGE_ISA_NEONDOT = 13,    /* aarch64 NEON with the dot-product extension */
+    EDGE_ISA_SCALAR = 1,     /* the reference kernels, everywhere */
+    EDGE_ISA_AVX2 = 2,       /* x86-64 AVX2 */
+    EDGE_ISA_AVX512VNNI = 3, /* x86-64 AVX-512 (F, BW, VL) with VNNI */
+    EDGE_ISA_NEON = 12,      /* aarch64 NEON (Cortex-A53/A72), armv7 NEON */
+    EDGE_ISA_NEONDOT = 13,   /* aarch64 NEON with the dot-product extension */
 } edge_isa;
 
 /* "scalar", "avx2", "avx512vnni", "neon", "neondot"; "auto" for EDGE_ISA_AUTO. */

@@ -42,8 +42,10 @@ void edge_qs8_gemm_4x8c4__c(size_t mr, size_t nc, size_t kc, const int8_t *a, si
                 int32_t acc = ld32(blk, j);
                 for (size_t k = 0; k < kc; k++)
                     acc = edge_wrap_add32(
-                        acc, edge_wrap_mul32(ar[k], wp[(k / C_KR) * C_NR * C_KR + j * C_KR + k % C_KR]));
-                c[m * c_stride + n0 + j] = out_stage(acc, ld32(blk, C_NR + j), ld32(blk, 2 * C_NR + j), o);
+                        acc,
+                        edge_wrap_mul32(ar[k], wp[(k / C_KR) * C_NR * C_KR + j * C_KR + k % C_KR]));
+                c[m * c_stride + n0 + j] =
+                    out_stage(acc, ld32(blk, C_NR + j), ld32(blk, 2 * C_NR + j), o);
             }
         }
     }
@@ -69,7 +71,8 @@ void edge_qs8_dw__c(const edge_qs8_dw_args *a, int32_t row0, int32_t row1)
                             const int32_t ix = ox * p->stride_w - p->pad_w + kx * p->dil_w;
                             const bool inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
                             const int8_t x =
-                                inside ? in_b[((size_t)iy * (size_t)p->in_w + (size_t)ix) * ch + c0 + j]
+                                inside ? in_b[((size_t)iy * (size_t)p->in_w + (size_t)ix) * ch +
+                                              c0 + j]
                                        : a->zero[c0 + j];
                             const size_t t = (size_t)ky * (size_t)p->k_w + (size_t)kx;
                             acc = edge_wrap_add32(acc, edge_wrap_mul32(x, wp[t * C_CR + j]));

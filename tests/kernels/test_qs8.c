@@ -76,8 +76,10 @@ static void rnd_requant(int32_t *mult, int32_t *shift, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         const int r = rnd_in(0, 19);
-        mult[i] = r == 0 ? 0 : r == 1 ? INT32_MAX : r == 2 ? (1 << 30)
-                                                  : (int32_t)((1u << 30) | (rnd() & 0x3fffffff));
+        mult[i] = r == 0   ? 0
+                  : r == 1 ? INT32_MAX
+                  : r == 2 ? (1 << 30)
+                           : (int32_t)((1u << 30) | (rnd() & 0x3fffffff));
         const int s = rnd_in(0, 9);
         shift[i] = s == 0 ? -31 : s == 1 ? 30 : s == 2 ? rnd_in(-31, 30) : rnd_in(-14, -2);
     }
@@ -117,21 +119,21 @@ static level level_at(int i)
 #define N_LEVELS 5
 
 /* Calls FN for each level that has a kernel for the op (HAS), printing skips. */
-#define FOR_LEVELS(HAS, ...)                                                                     \
-    for (int li = 0; li < N_LEVELS; li++) {                                                     \
-        const level lv = level_at(li);                                                          \
-        if (!lv.k)                                                                              \
-            continue;                                                                           \
-        if (lv.why_skip) {                                                                      \
-            printf("# SKIP level %s: %s\n", lv.k->name, lv.why_skip);                          \
-            continue;                                                                           \
-        }                                                                                       \
-        const edge_kernels *K = lv.k;                                                           \
-        if (!(HAS)) {                                                                           \
-            printf("# level %s: no kernel for this op (the reference runs it)\n", K->name);   \
-            continue;                                                                           \
-        }                                                                                       \
-        __VA_ARGS__                                                                             \
+#define FOR_LEVELS(HAS, ...)                                                                \
+    for (int li = 0; li < N_LEVELS; li++) {                                                 \
+        const level lv = level_at(li);                                                      \
+        if (!lv.k)                                                                          \
+            continue;                                                                       \
+        if (lv.why_skip) {                                                                  \
+            printf("# SKIP level %s: %s\n", lv.k->name, lv.why_skip);                       \
+            continue;                                                                       \
+        }                                                                                   \
+        const edge_kernels *K = lv.k;                                                       \
+        if (!(HAS)) {                                                                       \
+            printf("# level %s: no kernel for this op (the reference runs it)\n", K->name); \
+            continue;                                                                       \
+        }                                                                                   \
+        __VA_ARGS__                                                                         \
     }
 
 /* ---- GEMM ---- */
@@ -153,9 +155,13 @@ static int gemm_case(const edge_kernels *K, int round)
         bias[i] = rnd_bias();
     rnd_requant(mult, shift, n);
     const bool has_bias = rnd_in(0, 4) != 0;
-    edge_fc_params p = {.batches = (int32_t)m, .depth = (int32_t)k, .units = (int32_t)n,
-                        .input_offset = -rnd_zp(), .output_offset = rnd_zp(),
-                        .mult = mult, .shift = shift};
+    edge_fc_params p = {.batches = (int32_t)m,
+                        .depth = (int32_t)k,
+                        .units = (int32_t)n,
+                        .input_offset = -rnd_zp(),
+                        .output_offset = rnd_zp(),
+                        .mult = mult,
+                        .shift = shift};
     rnd_range(&p.act_min, &p.act_max);
     edge_ref_fc_s8(&p, x, w, has_bias ? bias : NULL, want);
     for (size_t i = 0; i < m; i++) {
@@ -163,15 +169,15 @@ static int gemm_case(const edge_kernels *K, int round)
         for (size_t j = k; j < a_stride; j++) /* bytes past K: anything */
             a[i * a_stride + j] = (int8_t)rnd();
     }
-    void *packed = aligned_alloc(64, (edge_qs8_gemm_packed_bytes(n, k, K->gemm.nr, K->gemm.kr) +
-                                      63) / 64 * 64);
+    void *packed = aligned_alloc(
+        64, (edge_qs8_gemm_packed_bytes(n, k, K->gemm.nr, K->gemm.kr) + 63) / 64 * 64);
     edge_qs8_gemm_pack(n, k, K->gemm.nr, K->gemm.kr, w, has_bias ? bias : NULL, mult, shift,
                        p.input_offset, K->gemm.a_bias, packed);
     const edge_qs8_out o = {p.output_offset, p.act_min, p.act_max};
     memset(got, 0x5a, m * n + 16);
     for (size_t i = 0; i < m; i += mr)
-        K->gemm.fn(m - i < mr ? m - i : mr, n, kc, a + i * a_stride, a_stride, packed,
-                   got + i * n, n, &o);
+        K->gemm.fn(m - i < mr ? m - i : mr, n, kc, a + i * a_stride, a_stride, packed, got + i * n,
+                   n, &o);
     int bad = memcmp(got, want, m * n) != 0;
     for (size_t i = m * n; i < m * n + 16; i++)
         bad |= got[i] != 0x5a; /* nothing written past the last row */
@@ -305,9 +311,9 @@ static int add_case(const edge_kernels *K, int round)
     p.out_shift = s[2] > 0 ? -s[2] : s[2];
     rnd_range(&p.act_min, &p.act_max);
     edge_ref_add_s8(&p, a, b, want);
-    const edge_qs8_add_params q = {p.a_offset, p.b_offset, p.out_offset, p.left_shift,
-                                   p.a_mult, p.a_shift, p.b_mult, p.b_shift,
-                                   p.out_mult, p.out_shift, p.act_min, p.act_max};
+    const edge_qs8_add_params q = {p.a_offset, p.b_offset,  p.out_offset, p.left_shift,
+                                   p.a_mult,   p.a_shift,   p.b_mult,     p.b_shift,
+                                   p.out_mult, p.out_shift, p.act_min,    p.act_max};
     memset(got, 0x5a, n + 16);
     K->add.fn(n, a, b, got, &q);
     int bad = memcmp(got, want, n) != 0;

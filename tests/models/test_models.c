@@ -71,12 +71,9 @@ typedef struct kconfig {
 } kconfig;
 
 static const kconfig kconfigs[] = {
-    {"scalar", {.isa = EDGE_ISA_SCALAR}, false},
-    {"avx2", {.isa = EDGE_ISA_AVX2}, false},
-    {"avx512vnni", {.isa = EDGE_ISA_AVX512VNNI}, false},
-    {"neon", {.isa = EDGE_ISA_NEON}, false},
-    {"neondot", {.isa = EDGE_ISA_NEONDOT}, false},
-    {"best, 2 threads", {.threads = 2}, false},
+    {"scalar", {.isa = EDGE_ISA_SCALAR}, false},         {"avx2", {.isa = EDGE_ISA_AVX2}, false},
+    {"avx512vnni", {.isa = EDGE_ISA_AVX512VNNI}, false}, {"neon", {.isa = EDGE_ISA_NEON}, false},
+    {"neondot", {.isa = EDGE_ISA_NEONDOT}, false},       {"best, 2 threads", {.threads = 2}, false},
     {"portable C", {.isa = EDGE_ISA_SCALAR}, true},
 };
 

@@ -37,6 +37,7 @@ typedef struct fast_hdr {
     edge_pool_params pool;
     edge_reduce_params mean;
     size_t data_off; /* packed weights / zero vector, from the header */
+    size_t dw_w_off; /* depthwise: packed weights, after the zero vector at data_off */
 } fast_hdr;
 
 #define HDR_BYTES ((sizeof(fast_hdr) + 63) & ~(size_t)63)
@@ -67,7 +68,7 @@ static fast_hdr *alloc_hdr(edge_prep *p, edge_node *n, size_t data_bytes, const 
 static void gemm_split(fast_hdr *h, unsigned threads, size_t scratch_rows_cap)
 {
     const size_t mr = h->k->gemm.mr, nr = h->k->gemm.nr;
-    if (threads > 1 && h->src != ROWS_IM2COL && h->rows < 2 * mr * threads && h->n >= 2 * nr) {
+    if (threads > 1 && h->src == ROWS_DIRECT && h->rows < 2 * mr * threads && h->n >= 2 * nr) {
         h->split_n = true;
         h->chunk = div_up(div_up(h->n, threads), nr) * nr;
         h->n_tasks = div_up(h->n, h->chunk);
@@ -112,6 +113,17 @@ static size_t im2col_rows(const fast_hdr *h)
     return r < mr ? mr : r;
 }
 
+/* A stride, tasks and (for rows built in scratch) the node's scratch, once
+ * h->src is set. */
+static void gemm_plan(edge_prep *p, edge_node *n, fast_hdr *h)
+{
+    const bool direct = h->src == ROWS_DIRECT;
+    h->a_stride = direct ? h->kdepth : h->kc;
+    gemm_split(h, p->m->threads, direct ? SIZE_MAX : im2col_rows(h));
+    if (!direct)
+        n->scratch_bytes = h->chunk * h->kc;
+}
+
 static const int8_t *const_data(edge_prep *p, const edge_node *n, int i)
 {
     const edge_tensor *t = edge_op_input(p, n, i);
@@ -146,10 +158,7 @@ int edge_fast_conv_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k
                            k->pad_h == 0 && k->pad_w == 0 && k->out_h == k->in_h &&
                            k->out_w == k->in_w;
     h->src = pointwise && h->kc == depth ? ROWS_DIRECT : ROWS_IM2COL;
-    h->a_stride = h->src == ROWS_DIRECT ? depth : h->kc;
-    gemm_split(h, p->m->threads, h->src == ROWS_IM2COL ? im2col_rows(h) : SIZE_MAX);
-    if (h->src == ROWS_IM2COL)
-        n->scratch_bytes = h->chunk * h->kc;
+    gemm_plan(p, n, h);
     return 1;
 }
 
@@ -167,14 +176,7 @@ int edge_fast_fc_prepare(edge_prep *p, edge_node *n, const edge_fc_params *k)
         return rc;
     h->o = (edge_qs8_out){k->output_offset, k->act_min, k->act_max};
     h->src = h->kc == h->kdepth ? ROWS_DIRECT : ROWS_PAD;
-    h->a_stride = h->src == ROWS_DIRECT ? h->kdepth : h->kc;
-    gemm_split(h, p->m->threads, h->src == ROWS_PAD ? im2col_rows(h) : SIZE_MAX);
-    if (h->src == ROWS_PAD) {
-        h->split_n = false; /* padded rows live in scratch: split rows only */
-        h->chunk = im2col_rows(h);
-        h->n_tasks = div_up(h->rows, h->chunk);
-        n->scratch_bytes = h->chunk * h->kc;
-    }
+    gemm_plan(p, n, h);
     return 1;
 }
 
@@ -362,9 +364,7 @@ static int dw_as_conv(edge_prep *p, edge_node *n, const edge_conv_params *k)
     h->o = (edge_qs8_out){k->output_offset, k->act_min, k->act_max};
     h->zp_in = (int8_t)(-k->input_offset);
     h->src = ROWS_IM2COL;
-    h->a_stride = h->kc;
-    gemm_split(h, p->m->threads, im2col_rows(h));
-    n->scratch_bytes = h->chunk * h->kc;
+    gemm_plan(p, n, h);
     return 1;
 }
 
@@ -398,7 +398,7 @@ int edge_fast_dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
     h->rows = (size_t)k->batches * (size_t)k->out_h;
     h->chunk = div_up(h->rows, (size_t)p->m->threads * 4);
     h->n_tasks = div_up(h->rows, h->chunk);
-    h->kc = zbytes; /* offset of the packed weights after the zero vector */
+    h->dw_w_off = zbytes;
     return 1;
 }
 
@@ -423,7 +423,7 @@ void edge_fast_dw_eval(const edge_node *n, void *const *t, void *scratch, edge_e
         return;
     }
     const int8_t *zero = hdr_data(h);
-    dw_job j = {h, {&h->g, t[n->in[0]], zero + h->kc, zero, t[n->out[0]], h->o}};
+    dw_job j = {h, {&h->g, t[n->in[0]], zero + h->dw_w_off, zero, t[n->out[0]], h->o}};
     edge_exec_parallel(ex, h->n_tasks, dw_task, &j);
 }
 
@@ -491,13 +491,14 @@ int edge_fast_avgpool_prepare(edge_prep *p, edge_node *n, const edge_pool_params
     return 1;
 }
 
-typedef struct pool_job {
+/* AVERAGE_POOL_2D and MEAN: one int32 sum per channel in the thread's scratch. */
+typedef struct sum_job {
     const fast_hdr *h;
     const int8_t *in;
     int8_t *out;
     uint8_t *scratch;
     size_t stride;
-} pool_job;
+} sum_job;
 
 /* TFLite's rounded division of a window sum (half away from zero), as ref/pool.c. */
 static inline int32_t round_div(int32_t acc, int32_t cnt)
@@ -524,7 +525,7 @@ static void pool_pixel(const edge_pool_params *p, const edge_kernels *k, const i
 
 static void pool_task(void *ctx, size_t task, unsigned thread)
 {
-    const pool_job *j = ctx;
+    const sum_job *j = ctx;
     const fast_hdr *h = j->h;
     const edge_pool_params *p = &h->pool;
     int32_t *acc = (int32_t *)(j->scratch + (size_t)thread * j->stride);
@@ -543,7 +544,7 @@ static void pool_task(void *ctx, size_t task, unsigned thread)
 void edge_fast_avgpool_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const fast_hdr *h = n->packed;
-    pool_job j = {h, t[n->in[0]], t[n->out[0]], scratch, edge_op_scratch_stride(n)};
+    sum_job j = {h, t[n->in[0]], t[n->out[0]], scratch, edge_op_scratch_stride(n)};
     edge_exec_parallel(ex, h->n_tasks, pool_task, &j);
 }
 
@@ -568,17 +569,9 @@ int edge_fast_mean_prepare(edge_prep *p, edge_node *n, const edge_reduce_params 
     return 1;
 }
 
-typedef struct mean_job {
-    const fast_hdr *h;
-    const int8_t *in;
-    int8_t *out;
-    uint8_t *scratch;
-    size_t stride;
-} mean_job;
-
 static void mean_task(void *ctx, size_t b, unsigned thread)
 {
-    const mean_job *j = ctx;
+    const sum_job *j = ctx;
     const edge_reduce_params *p = &j->h->mean;
     const size_t c = (size_t)p->dims[3], hw = (size_t)p->dims[1] * (size_t)p->dims[2];
     int32_t *acc = (int32_t *)(j->scratch + (size_t)thread * j->stride);
@@ -591,6 +584,6 @@ static void mean_task(void *ctx, size_t b, unsigned thread)
 void edge_fast_mean_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const fast_hdr *h = n->packed;
-    mean_job j = {h, t[n->in[0]], t[n->out[0]], scratch, edge_op_scratch_stride(n)};
+    sum_job j = {h, t[n->in[0]], t[n->out[0]], scratch, edge_op_scratch_stride(n)};
     edge_exec_parallel(ex, h->n_tasks, mean_task, &j);
 }

@@ -27,8 +27,6 @@
 #include <cmocka.h>
 
 #include "digits.h"
-#include "dispatch.h"
-#include "generic/qs8_c.h"
 #include "edge/runtime.h"
 #include "opgen.h"
 #include "test_support.h"
@@ -104,39 +102,20 @@ static bool run_model(const opgen_case *c, const opgen_model *gm, const char *wh
     return run_model_opt(c, gm, what, &scalar, r);
 }
 
-/* The kernel configurations every int8 model must match the reference level
- * in, bit for bit: each level this CPU runs, the portable C kernels through
- * the op drivers (forced), and intra-op threads. */
-typedef struct kconfig {
-    const char *name;
-    edge_model_options opt;
-    bool portable; /* force the portable C table */
-} kconfig;
-
-static const kconfig kconfigs[] = {
-    {"avx2", {.isa = EDGE_ISA_AVX2}, false},
-    {"avx512vnni", {.isa = EDGE_ISA_AVX512VNNI}, false},
-    {"neon", {.isa = EDGE_ISA_NEON}, false},
-    {"neondot", {.isa = EDGE_ISA_NEONDOT}, false},
-    {"best, 2 threads", {.threads = 2}, false},
-    {"portable C", {.isa = EDGE_ISA_SCALAR}, true},
-    {"portable C, 3 threads", {.isa = EDGE_ISA_SCALAR, .threads = 3}, true},
-};
-
-/* Every configuration of kconfigs this machine has gives REF's bytes. */
+/* Every kernel configuration this machine has (tests/support) gives REF's bytes,
+ * which the scalar level computed. */
 static bool check_levels(const opgen_case *c, const run *ref)
 {
     bool ok = true;
-    for (size_t i = 0; i < sizeof kconfigs / sizeof kconfigs[0]; i++) {
-        const kconfig *k = &kconfigs[i];
-        if ((k->opt.isa != EDGE_ISA_AUTO &&
-             (!edge_kernels_for(k->opt.isa) || k->opt.isa > edge_isa_cpu_best())) ||
-            !edge_test_config_wanted(k->name))
+    for (size_t i = 0; i < edge_test_n_kconfigs; i++) {
+        const edge_test_kconfig *k = &edge_test_kconfigs[i];
+        bool lacks;
+        if ((k->opt.isa == EDGE_ISA_SCALAR && !k->portable) || !edge_test_kconfig_runs(k, &lacks))
             continue;
-        edge__kernels_force(k->portable ? &edge_kernels_c : NULL);
+        edge_test_kconfig_enter(k);
         run r;
         const bool ran = run_model_opt(c, &c->q, k->name, &k->opt, &r);
-        edge__kernels_force(NULL);
+        edge_test_kconfig_leave();
         if (ran && (r.bytes != ref->bytes || memcmp(r.data, ref->data, r.bytes) != 0)) {
             printf("FAIL %s seed %u: %s (%s) differs from the reference kernels\n      case:%s\n",
                    c->op, (unsigned)c->seed, k->name, edge_model_kernels(r.m), c->desc);

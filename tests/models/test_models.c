@@ -17,9 +17,7 @@
 
 #include <cmocka.h>
 
-#include "dispatch.h"
 #include "edge/runtime.h"
-#include "generic/qs8_c.h"
 #include "test_support.h"
 
 static char *models_dir;
@@ -64,40 +62,26 @@ static void check_output(const char *name, int idx, const uint8_t *got, const ui
                  is_signed ? (int8_t)want[tw] : want[tw]);
 }
 
-typedef struct kconfig {
-    const char *name;
-    edge_model_options opt;
-    bool portable; /* the portable C kernels through the op drivers */
-} kconfig;
-
-static const kconfig kconfigs[] = {
-    {"scalar", {.isa = EDGE_ISA_SCALAR}, false},         {"avx2", {.isa = EDGE_ISA_AVX2}, false},
-    {"avx512vnni", {.isa = EDGE_ISA_AVX512VNNI}, false}, {"neon", {.isa = EDGE_ISA_NEON}, false},
-    {"neondot", {.isa = EDGE_ISA_NEONDOT}, false},       {"best, 2 threads", {.threads = 2}, false},
-    {"portable C", {.isa = EDGE_ISA_SCALAR}, true},
-};
-
-static void run_config(const char *name, const kconfig *kc);
+static void run_config(const char *name, const edge_test_kconfig *kc);
 
 static void run_model(void **state)
 {
     const char *name = *state;
-    for (size_t i = 0; i < sizeof kconfigs / sizeof kconfigs[0]; i++) {
-        const kconfig *kc = &kconfigs[i];
-        if ((kc->opt.isa != EDGE_ISA_AUTO && !edge_kernels_for(kc->opt.isa)) ||
-            !edge_test_config_wanted(kc->name))
-            continue;
-        if (kc->opt.isa > edge_isa_cpu_best()) {
-            printf("# %s: SKIP level %s: this CPU lacks it\n", name, kc->name);
+    for (size_t i = 0; i < edge_test_n_kconfigs; i++) {
+        const edge_test_kconfig *kc = &edge_test_kconfigs[i];
+        bool lacks;
+        if (!edge_test_kconfig_runs(kc, &lacks)) {
+            if (lacks)
+                printf("# %s: SKIP level %s: this CPU lacks it\n", name, kc->name);
             continue;
         }
-        edge__kernels_force(kc->portable ? &edge_kernels_c : NULL);
+        edge_test_kconfig_enter(kc);
         run_config(name, kc);
-        edge__kernels_force(NULL);
+        edge_test_kconfig_leave();
     }
 }
 
-static void run_config(const char *name, const kconfig *kc)
+static void run_config(const char *name, const edge_test_kconfig *kc)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s/meta.txt", models_dir, name);
@@ -139,6 +123,14 @@ static void run_config(const char *name, const kconfig *kc)
         cases++;
     }
     assert_true(cases > 0);
+    /* The int8 models' weight operators run on packed kernels at every level but
+     * the reference one, and on nothing packed there (uint8 stays on the reference). */
+    if (exact) {
+        const bool reference = !kc->portable && edge_model_isa(m) == EDGE_ISA_SCALAR;
+        if (reference ? edge_model_packed_bytes(m) != 0 : edge_model_packed_bytes(m) == 0)
+            fail_msg("%s (%s): %zu packed bytes; kernels %s", name, kc->name,
+                     edge_model_packed_bytes(m), edge_model_kernels(m));
+    }
     printf("# %s [%s]: %d input(s) %s, arena %zu bytes, weights %zu bytes, packed %zu bytes\n"
            "#   kernels %s\n",
            name, kc->name, cases, exact ? "bit-exact" : "within tolerance",

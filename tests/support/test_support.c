@@ -1,6 +1,9 @@
 /* tests/support/test_support.c - see test_support.h. */
 #include "test_support.h"
 
+#include "dispatch.h"
+#include "generic/qs8_c.h"
+
 #include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -169,7 +172,19 @@ int edge_test_run_dynamic(const char *group, size_t n, const char *const *names,
     return rc;
 }
 
-bool edge_test_config_wanted(const char *config)
+const edge_test_kconfig edge_test_kconfigs[] = {
+    {"scalar", {.isa = EDGE_ISA_SCALAR}, false},
+    {"avx2", {.isa = EDGE_ISA_AVX2}, false},
+    {"avx512vnni", {.isa = EDGE_ISA_AVX512VNNI}, false},
+    {"neon", {.isa = EDGE_ISA_NEON}, false},
+    {"neondot", {.isa = EDGE_ISA_NEONDOT}, false},
+    {"best, 2 threads", {.threads = 2}, false},
+    {"portable C", {.isa = EDGE_ISA_SCALAR}, true},
+    {"portable C, 3 threads", {.isa = EDGE_ISA_SCALAR, .threads = 3}, true},
+};
+const size_t edge_test_n_kconfigs = sizeof edge_test_kconfigs / sizeof edge_test_kconfigs[0];
+
+static bool config_wanted(const char *config)
 {
     const char *list = getenv("EDGE_TEST_CONFIGS");
     if (!list || !*list)
@@ -182,4 +197,27 @@ bool edge_test_config_wanted(const char *config)
         p = p ? p + 1 : NULL;
     }
     return false;
+}
+
+bool edge_test_kconfig_runs(const edge_test_kconfig *k, bool *cpu_lacks)
+{
+    *cpu_lacks = false;
+    if (!config_wanted(k->name))
+        return false;
+    if (k->opt.isa == EDGE_ISA_AUTO)
+        return true;
+    if (!edge_kernels_for(k->opt.isa))
+        return false;
+    *cpu_lacks = k->opt.isa > edge_isa_cpu_best();
+    return !*cpu_lacks;
+}
+
+void edge_test_kconfig_enter(const edge_test_kconfig *k)
+{
+    edge__kernels_force(k->portable ? &edge_kernels_c : NULL);
+}
+
+void edge_test_kconfig_leave(void)
+{
+    edge__kernels_force(NULL);
 }

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "edge/runtime.h"
+
 /* Exit code meson counts as SKIP. */
 #define EDGE_TEST_SKIP 77
 
@@ -37,8 +39,26 @@ bool edge_test_field(const char *line, const char *name, char *out, size_t len);
 int edge_test_run_dynamic(const char *group, size_t n, const char *const *names,
                           void (*fn)(void **state), void **states);
 
-/* EDGE_TEST_CONFIGS="a,b" names the kernel configurations a test runs (valgrind
- * and qemu run a few: they are slow); unset or empty, all run. */
-bool edge_test_config_wanted(const char *config);
+/* A kernel configuration the model tests run every model in: a level, intra-op
+ * threads, or the portable C kernels forced through the op drivers. */
+typedef struct edge_test_kconfig {
+    const char *name;
+    edge_model_options opt;
+    bool portable;
+} edge_test_kconfig;
+
+/* scalar, avx2, avx512vnni, neon, neondot, "best, 2 threads", "portable C",
+ * "portable C, 3 threads". */
+extern const edge_test_kconfig edge_test_kconfigs[];
+extern const size_t edge_test_n_kconfigs;
+
+/* K runs here: its level exists on this architecture, the CPU has it (else
+ * *cpu_lacks is set, for a visible SKIP line) and EDGE_TEST_CONFIGS="a,b"
+ * names it (valgrind and qemu run a few; unset or empty, all run). */
+bool edge_test_kconfig_runs(const edge_test_kconfig *k, bool *cpu_lacks);
+/* Models opened between enter and leave use K's kernels (forcing the portable
+ * table when K asks for it). */
+void edge_test_kconfig_enter(const edge_test_kconfig *k);
+void edge_test_kconfig_leave(void);
 
 #endif

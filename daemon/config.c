@@ -105,6 +105,11 @@ static const opt options[] = {
      true,
      "Deadline of a request without a timeout parameter (milliseconds). A request that has "
      "not started by its deadline is answered with 504. 0: no deadline."},
+    {"scheduler", "inline_max_us", NULL, OPT_UINT, FIELD(inline_max_us), 0, 1000, "20", true,
+     "A request whose model computes in at most this many microseconds (smoothed over its "
+     "recent requests) runs on the loop thread when nothing of that model is queued: it saves "
+     "the two thread handoffs, which cost more than such a model. The loop serves no other "
+     "socket meanwhile, so keep it small. 0: every request goes to a worker."},
     {"log", "level", "log-level", OPT_LEVEL, FIELD(log_level), 0, 0, "info", true,
      "error, warn, info or debug. At info edged logs start, stop, reloads, model loads and "
      "every problem; nothing per request."},

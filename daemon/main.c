@@ -243,6 +243,7 @@ static void on_hup(uv_signal_t *h, int signum)
     } else {
         dm_config_reload(&a->d.cfg, &next);
         dm_log_set_level((dm_log_level)a->d.cfg.log_level);
+        dm_sched_set_inline(a->d.sched, a->d.cfg.inline_max_us);
     }
     const int failed = dm_registry_scan(a->d.reg);
     const census c = take_census(a->d.reg);
@@ -296,6 +297,8 @@ static int start(app *a)
         return 1;
     }
     d->sched = dm_sched_new(d->loop, d->cfg.workers, d->cfg.queue_depth);
+    if (d->sched)
+        dm_sched_set_inline(d->sched, d->cfg.inline_max_us);
     d->metrics = dm_metrics_new();
     if (!d->sched || !d->metrics) {
         dm_log(DM_LOG_ERROR, "cannot start the scheduler (out of memory or threads)");

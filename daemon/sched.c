@@ -80,7 +80,9 @@ struct dm_sched {
     bool draining, drain_pending;
     void (*drain_cb)(void *arg);
     void *drain_arg;
-    uint64_t expire_at; /* deadline the timer is set for, 0 when idle */
+    uint64_t expire_at;     /* deadline the timer is set for, 0 when idle */
+    uint64_t inline_max_ns; /* run a request on the loop thread below this cost; 0: never */
+    worker loopw;           /* the loop thread's interpreters for those */
 };
 
 uint64_t dm_now_ns(void)
@@ -168,6 +170,11 @@ static void complete(dm_sched *s, dm_request *r)
 {
     assert(s->outstanding > 0);
     s->outstanding--;
+    if (r->status == DM_REQ_OK && r->t_end_ns > r->t_start_ns) {
+        /* the version's compute time, smoothed: what inline admission goes by */
+        const uint64_t t = r->t_end_ns - r->t_start_ns, c = r->v->cost_ns;
+        r->v->cost_ns = c ? (7 * c + t) / 8 : t;
+    }
     r->next = NULL;
     r->done(r);
     if (s->drain_pending && s->outstanding == 0)
@@ -302,13 +309,17 @@ static void cache_sweep(worker *w)
 static cache_slot *cache_slot_new(worker *w)
 {
     if (w->n_cache == w->cap_cache && w->cap_cache < CACHE_MAX) {
-        const size_t cap = w->cap_cache * 2 > CACHE_MAX ? CACHE_MAX : w->cap_cache * 2;
+        const size_t cap = !w->cap_cache                  ? 8
+                           : w->cap_cache * 2 > CACHE_MAX ? CACHE_MAX
+                                                          : w->cap_cache * 2;
         cache_slot *grown = realloc(w->cache, cap * sizeof *grown);
         if (grown) {
             w->cache = grown;
             w->cap_cache = cap;
         }
     }
+    if (w->n_cache == w->cap_cache && w->n_cache == 0)
+        return NULL;
     if (w->n_cache == w->cap_cache) {
         size_t lru = 0;
         for (size_t i = 1; i < w->n_cache; i++)
@@ -328,16 +339,26 @@ static edge_interp *cache_get(worker *w, dm_version *v)
             w->cache[i].used = ++w->tick;
             return w->cache[i].it;
         }
+    char who[32];
+    if (w->index == UINT32_MAX)
+        snprintf(who, sizeof who, "loop thread");
+    else
+        snprintf(who, sizeof who, "worker %u", w->index);
     edge_interp *it = NULL;
     edge_error err = {0};
     const int rc = edge_interp_new(v->model, &it, &err);
     if (rc) {
-        dm_log(DM_LOG_ERROR,
-               "worker %u: cannot create an interpreter for model %s version %lld: %s", w->index,
+        dm_log(DM_LOG_ERROR, "%s: cannot create an interpreter for model %s version %lld: %s", who,
                v->name, (long long)v->version, err.message[0] ? err.message : edge_strerror(rc));
         return NULL;
     }
     cache_slot *c = cache_slot_new(w);
+    if (!c) {
+        dm_log(DM_LOG_ERROR, "%s: no memory for an interpreter of model %s version %lld", who,
+               v->name, (long long)v->version);
+        edge_interp_free(it);
+        return NULL;
+    }
     *c = (cache_slot){.v = dm_version_ref(v), .it = it, .used = ++w->tick};
     return it;
 }
@@ -494,6 +515,10 @@ dm_sched *dm_sched_new(uv_loop_t *loop, unsigned workers, uint32_t queue_depth)
     s->depth = queue_depth ? queue_depth : 1;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->work, NULL);
+    s->loopw = (worker){.s = s, .index = UINT32_MAX, .cap_cache = 8};
+    s->loopw.cache = calloc(s->loopw.cap_cache, sizeof *s->loopw.cache);
+    if (!s->loopw.cache)
+        s->loopw.cap_cache = 0; /* grows on first use */
     update_ref(s);
     if (start_workers(s, resolve_workers(workers)) != 0) {
         dm_sched_free(s);
@@ -536,6 +561,15 @@ dm_req_status dm_sched_submit(dm_sched *s, dm_request *r)
         pthread_mutex_unlock(&s->mu);
         return DM_REQ_BUSY;
     }
+    if (q->count == 0 && s->inline_max_ns && r->v->cost_ns && r->v->cost_ns <= s->inline_max_ns) {
+        /* Nothing of this model waits and it runs in less than a thread
+         * handoff costs: run it here, DONE before returning. */
+        pthread_mutex_unlock(&s->mu);
+        s->outstanding++;
+        run_request(&s->loopw, r);
+        complete(s, r);
+        return DM_REQ_OK;
+    }
     const int p = r->priority;
     if (q->tail[p])
         q->tail[p]->next = r;
@@ -567,8 +601,14 @@ void dm_sched_cancel(dm_sched *s, dm_request *r)
         atomic_store(&r->cancel, true); /* running or finishing: the worker may still skip it */
 }
 
+void dm_sched_set_inline(dm_sched *s, uint32_t max_us)
+{
+    s->inline_max_ns = (uint64_t)max_us * 1000;
+}
+
 void dm_sched_sweep(dm_sched *s)
 {
+    cache_sweep(&s->loopw);
     pthread_mutex_lock(&s->mu);
     s->sweep_gen++;
     pthread_cond_broadcast(&s->work);
@@ -599,6 +639,7 @@ void dm_sched_flush_entry(dm_sched *s, dm_entry *e)
     s->sweep_gen++;
     pthread_cond_broadcast(&s->work);
     pthread_mutex_unlock(&s->mu);
+    cache_sweep(&s->loopw);
     complete_chain(s, chain, DM_REQ_UNLOADED);
 }
 
@@ -644,6 +685,9 @@ void dm_sched_free(dm_sched *s)
     s->drain_pending = false;
     complete_chain(s, left, DM_REQ_DRAINING);
     on_async(s->async); /* completions the loop has not seen yet */
+    while (s->loopw.n_cache)
+        cache_remove(&s->loopw, s->loopw.n_cache - 1);
+    free(s->loopw.cache);
     uv_timer_stop(s->expire);
     s->async->data = s->expire->data = NULL;
     uv_close((uv_handle_t *)s->async, close_free);

@@ -513,6 +513,66 @@ static void test_workers_drop_retired(void **state)
     ctx_free(c);
 }
 
+/* Requests of a model cheaper than the inline threshold run on the loop
+ * thread, DONE before dm_sched_submit returns, unless some of that model wait. */
+static void test_inline(void **state)
+{
+    (void)state;
+    ctx *c = ctx_new(1, 16);
+    dm_sched_set_inline(c->s, 1000000); /* 1 s: "fast" qualifies with any kernels */
+    treq *t;
+    assert_int_equal(submit(c, "fast", "", DM_PRIO_NORMAL, 0, &t), DM_REQ_OK);
+    assert_int_equal(t->dones, 0); /* its cost is not known yet: a worker runs it */
+    run_until_idle(c);
+    assert_int_equal(t->dones, 1);
+    assert_true(t->r.v->cost_ns > 0);
+    treq *d[DIGITS_CLASSES];
+    for (int k = 0; k < DIGITS_CLASSES; k++) {
+        d[k] = make_req(c, "fast", "", DM_PRIO_NORMAL, 0);
+        digits_image(k, (int8_t *)d[k]->in[0]);
+        assert_int_equal(dm_sched_submit(c->s, &d[k]->r), DM_REQ_OK);
+        assert_int_equal(d[k]->dones, 1); /* ran here, on the loop thread */
+        assert_int_equal(d[k]->r.status, DM_REQ_OK);
+        const int8_t *p = (const int8_t *)d[k]->out[0];
+        int best = 0;
+        for (int j = 1; j < DIGITS_CLASSES; j++)
+            if (p[j] > p[best])
+                best = j;
+        assert_int_equal(best, k);
+    }
+    assert_int_equal(dm_sched_pending(c->s), 0);
+
+    /* the worker busy with "slow", one "fast" queued: the next waits its turn */
+    treq *q1, *q2, *sl;
+    assert_int_equal(submit(c, "slow", "S", DM_PRIO_NORMAL, 0, &sl), DM_REQ_OK);
+    dm_sched_set_inline(c->s, 0);
+    assert_int_equal(submit(c, "fast", "Q1", DM_PRIO_NORMAL, 0, &q1), DM_REQ_OK);
+    dm_sched_set_inline(c->s, 1000000);
+    const size_t waiting = dm_sched_queue_depth(c->s, q1->r.v->entry);
+    assert_int_equal(submit(c, "fast", "Q2", DM_PRIO_NORMAL, 0, &q2), DM_REQ_OK);
+    if (waiting == 1) /* (unless the worker took Q1 already) */
+        assert_int_equal(q2->dones, 0);
+    assert_int_equal(sl->dones, 0);
+    run_until_idle(c);
+    assert_true(q1->dones == 1 && q2->dones == 1);
+    assert_true(q1->seq < q2->seq);
+
+    /* unloading drops the loop thread's interpreter too */
+    dm_version *v = get(c, "fast");
+    for (size_t i = 0; i < c->n_reqs; i++)
+        if (c->reqs[i]->r.v == v) {
+            dm_version_unref(c->reqs[i]->r.v);
+            c->reqs[i]->r.v = NULL;
+        }
+    char err[256];
+    assert_int_equal(dm_registry_unload(c->reg, "fast", err, sizeof err), 0);
+    for (int i = 0; i < 2000 && atomic_load(&v->refs) != 1; i++)
+        usleep(1000);
+    assert_int_equal(atomic_load(&v->refs), 1);
+    dm_version_unref(v);
+    ctx_free(c);
+}
+
 static void on_drained(void *arg)
 {
     ctx *c = arg;
@@ -650,6 +710,7 @@ int main(void)
         cmocka_unit_test(test_fairness),
         cmocka_unit_test(test_unload_flushes),
         cmocka_unit_test(test_workers_drop_retired),
+        cmocka_unit_test(test_inline),
         cmocka_unit_test(test_drain),
         cmocka_unit_test(test_drain_idle),
         cmocka_unit_test(test_every_request_done_once),

@@ -140,6 +140,7 @@ void edge_client_free(edge_client *c)
     free(c->pend);
     free(c->rbuf);
     free(c->hbuf);
+    client_memo_free(c);
     free(c);
 }
 

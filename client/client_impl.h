@@ -62,12 +62,16 @@ struct edge_client {
     int parse_err;    /* set by a callback: an EDGE_CLIENT_E* code */
     int last_status;
     char err[CLIENT_ERRMSG_MAX];
+    void *memo; /* client_infer.c: the last all-binary inference reply header */
 };
 
 /* Record "what: where" in c->err and return CODE. */
 int client_fail(edge_client *c, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void client_clear_err(edge_client *c);
+
+/* client_infer.c: frees c->memo. */
+void client_memo_free(edge_client *c);
 
 /* client_reply.c: the reply parser. Init once per handle; reset drops a
  * partly parsed reply (new connection). parse_buffered feeds the unparsed

@@ -49,6 +49,7 @@ typedef struct dm_config {
     uint32_t workers;            /* [scheduler] workers, 0 = one per online CPU */
     uint32_t queue_depth;        /* [scheduler] per model */
     uint32_t default_timeout_ms; /* [scheduler] 0 = none */
+    uint32_t inline_max_us;      /* [scheduler] run cheaper requests on the loop thread */
     uint32_t drain_timeout_ms;   /* [server] bound on the SIGTERM drain */
     uint64_t max_arena_bytes;    /* [models] per interpreter */
     int kernel_isa;              /* [models] kernels: an edge_isa (EDGE_ISA_AUTO = best) */
@@ -87,6 +88,11 @@ typedef struct dm_version {
     char *path;
     edge_model *model;
     struct dm_entry *entry; /* owner entry (its queue, stats); valid while refs > 0 */
+    uint64_t cost_ns;       /* sched.c, loop thread: smoothed compute time, 0 = not yet run */
+    /* oip_infer.c, loop thread: the last binary request header parsed for
+     * this version; freed with the version through FREE_PARSED */
+    void *parsed;
+    void (*free_parsed)(void *parsed);
 } dm_version;
 
 dm_version *dm_version_ref(dm_version *v);
@@ -178,6 +184,11 @@ void dm_sched_cancel(dm_sched *s, dm_request *r);
 /* Drop every queued request of ENTRY with DM_REQ_UNLOADED (model unloaded);
  * their DONE runs before this returns. Also does dm_sched_sweep. */
 void dm_sched_flush_entry(dm_sched *s, dm_entry *e);
+/* Requests of a version whose smoothed compute time is at most MAX_US run on
+ * the loop thread when nothing of their model is queued: DONE runs before
+ * dm_sched_submit returns (the caller must not touch R after an OK). 0: never
+ * (the default); the first request of a version always goes to a worker. */
+void dm_sched_set_inline(dm_sched *s, uint32_t max_us);
 /* A version was retired: workers free their interpreters of retired versions. */
 void dm_sched_sweep(dm_sched *s);
 size_t dm_sched_queue_depth(dm_sched *s, const dm_entry *e); /* NULL: total */

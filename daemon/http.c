@@ -164,26 +164,60 @@ void dm_http_set_inflight(dm_exchange *x, dm_request *r)
     x->inflight = r;
 }
 
+static char *put_str(char *o, const char *s)
+{
+    const size_t n = strlen(s);
+    memcpy(o, s, n);
+    return o + n;
+}
+
+static char *put_u64(char *o, uint64_t v)
+{
+    char buf[24], *e = buf + sizeof buf, *b = e;
+    do {
+        *--b = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    memcpy(o, b, (size_t)(e - b));
+    return o + (e - b);
+}
+
+/* The status line and headers (no printf: this runs once per reply). */
 static void build_head(dm_exchange *x, const dm_http_response *r)
 {
-    char extra[160] = "";
-    size_t at = 0;
-    if (r->header_len >= 0)
-        at +=
-            (size_t)snprintf(extra + at, sizeof extra - at,
-                             "Inference-Header-Content-Length: %lld\r\n", (long long)r->header_len);
-    if (r->allow && at < sizeof extra)
-        at += (size_t)snprintf(extra + at, sizeof extra - at, "Allow: %s\r\n", r->allow);
-    if (at < sizeof extra)
-        snprintf(extra + at, sizeof extra - at, "%s",
-                 !x->keep_alive ? "Connection: close\r\n"
-                 : x->http10    ? "Connection: keep-alive\r\n"
-                                : "");
-    const int n = snprintf(x->head, sizeof x->head,
-                           "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n",
-                           r->status, reason(r->status),
-                           r->content_type ? r->content_type : "application/json", r->len, extra);
-    x->head_len = n > 0 && (size_t)n < sizeof x->head ? (size_t)n : 0;
+    const char *ctype = r->content_type ? r->content_type : "application/json";
+    const char *hconn = !x->keep_alive ? "Connection: close\r\n"
+                        : x->http10    ? "Connection: keep-alive\r\n"
+                                       : "";
+    const char *why = reason(r->status);
+    const size_t need =
+        160 + strlen(why) + strlen(ctype) + strlen(hconn) + (r->allow ? strlen(r->allow) + 16 : 0);
+    x->head_len = 0;
+    if (need > sizeof x->head || r->status < 100 || r->status > 999)
+        return; /* the caller closes the connection */
+    char *o = x->head;
+    o = put_str(o, "HTTP/1.1 ");
+    o = put_u64(o, (uint64_t)r->status);
+    *o++ = ' ';
+    o = put_str(o, why);
+    o = put_str(o, "\r\nContent-Type: ");
+    o = put_str(o, ctype);
+    o = put_str(o, "\r\nContent-Length: ");
+    o = put_u64(o, r->len);
+    o = put_str(o, "\r\n");
+    if (r->header_len >= 0) {
+        o = put_str(o, "Inference-Header-Content-Length: ");
+        o = put_u64(o, (uint64_t)r->header_len);
+        o = put_str(o, "\r\n");
+    }
+    if (r->allow) {
+        o = put_str(o, "Allow: ");
+        o = put_str(o, r->allow);
+        o = put_str(o, "\r\n");
+    }
+    o = put_str(o, hconn);
+    o = put_str(o, "\r\n");
+    x->head_len = (size_t)(o - x->head);
 }
 
 void dm_http_reply(dm_exchange *x, dm_http_response *r)

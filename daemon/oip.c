@@ -235,8 +235,9 @@ static void infer(route *rt, const char *name, int64_t v)
     uint8_t *body = dm_http_take_body(rt->x, &len);
     dm_infer *inf = NULL;
     char err[512];
-    const int status = dm_oip_parse_infer(ver->model, body, len, dm_http_req(rt->x)->header_len,
-                                          &inf, err, sizeof err);
+    const int status =
+        dm_oip_parse_infer_cached(ver->model, &ver->parsed, &ver->free_parsed, body, len,
+                                  dm_http_req(rt->x)->header_len, &inf, err, sizeof err);
     if (status != 200) {
         free(body);
         dm_version_unref(ver);

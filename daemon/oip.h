@@ -56,6 +56,12 @@ json_t *dm_oip_model_metadata(const char *name, const int64_t *versions, size_t 
  * message in ERR (BODY stays the caller's). */
 int dm_oip_parse_infer(const edge_model *m, uint8_t *body, size_t len, int64_t header_len,
                        dm_infer **out, char *err, size_t errlen);
+/* The same, remembering in *CACHE (owned by the caller, freed by *CACHE_FREE)
+ * the last all-binary header it parsed for M: a request with the same header
+ * bytes and body length skips the JSON parse. Loop thread (not thread safe). */
+int dm_oip_parse_infer_cached(const edge_model *m, void **cache, void (**cache_free)(void *),
+                              uint8_t *body, size_t len, int64_t header_len, dm_infer **out,
+                              char *err, size_t errlen);
 /* The response for a completed INF (outputs in inf->req.out): JSON, or a JSON
  * header plus binary outputs (R->header_len >= 0). 0, or -ENOMEM. */
 int dm_oip_encode_infer(const dm_infer *inf, const char *model, int64_t version,

@@ -73,6 +73,8 @@ void dm_version_unref(dm_version *v)
 {
     if (!v || atomic_fetch_sub_explicit(&v->refs, 1, memory_order_acq_rel) != 1)
         return;
+    if (v->parsed && v->free_parsed)
+        v->free_parsed(v->parsed);
     edge_model_unref(v->model);
     free(v->name);
     free(v->path);

@@ -809,9 +809,20 @@ static void test_client_infer_binary(void **state)
     memcpy(body + sizeof hdr - 1 + 3, z, 8);
     char extra[96];
     snprintf(extra, sizeof extra, "Inference-Header-Content-Length: %zu\r\n", sizeof hdr - 1);
-    size_t len;
+    size_t len, len2, len3;
     char *reply = http_reply(200, extra, body, sizeof body, &len);
-    step script[] = {{ACCEPT, 0, 0}, {READ, 0, 1}, {WRITE, reply, len}};
+    /* the same header with other bytes (the client remembers the header), then
+     * a header that differs in one place */
+    const int8_t y2[3] = {9, 8, -7};
+    const float z2[2] = {0.5f, 4.0f};
+    memcpy(body + sizeof hdr - 1, y2, 3);
+    memcpy(body + sizeof hdr - 1 + 3, z2, 8);
+    char *reply2 = http_reply(200, extra, body, sizeof body, &len2);
+    char *shape = strstr((char *)body, "[1,3]");
+    shape[1] = '3', shape[3] = '1'; /* [3,1] */
+    char *reply3 = http_reply(200, extra, body, sizeof body, &len3);
+    step script[] = {{ACCEPT, 0, 0},        {READ, 0, 1}, {WRITE, reply, len},  {READ, 0, 1},
+                     {WRITE, reply2, len2}, {READ, 0, 1}, {WRITE, reply3, len3}};
     fake f;
     RUN(&f, script);
     edge_client *c = client_for(&f, 0, 0);
@@ -835,9 +846,28 @@ static void test_client_infer_binary(void **state)
     assert_memory_equal(r->outputs[0].data, y, 3);
     assert_int_equal(r->outputs[1].rank, 1);
     assert_memory_equal(r->outputs[1].data, z, 8);
-    edge_client_result_free(r);
+    edge_client_result *r2 = NULL, *r3 = NULL;
+    assert_int_equal(edge_client_infer(c, "m", &o, in, 2, &r2), 0);
+    edge_client_result_free(r); /* results do not share memory */
+    assert_string_equal(r2->model_name, "m");
+    assert_string_equal(r2->id, "r1");
+    assert_int_equal(r2->n_outputs, 2);
+    assert_string_equal(r2->outputs[0].name, "y");
+    assert_string_equal(r2->outputs[1].datatype, "FP32");
+    assert_int_equal(r2->outputs[0].rank, 2);
+    assert_int_equal(r2->outputs[0].shape[1], 3);
+    assert_memory_equal(r2->outputs[0].data, y2, 3);
+    assert_memory_equal(r2->outputs[1].data, z2, 8);
+    assert_int_equal(edge_client_infer(c, "m", &o, in, 2, &r3), 0);
+    assert_int_equal(r3->outputs[0].shape[0], 3);
+    assert_int_equal(r3->outputs[0].shape[1], 1);
+    assert_memory_equal(r3->outputs[0].data, y2, 3);
+    edge_client_result_free(r2);
+    edge_client_result_free(r3);
     edge_client_free(c);
     fake_stop(&f);
+    free(reply2);
+    free(reply3);
     /* what the client sent */
     fake_req *q = &f.reqs[0];
     assert_string_equal(q->url, "/v2/models/m/infer");

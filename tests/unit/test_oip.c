@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "edge/runtime.h"
+#include "common/jsonw.h"
 #include "oip.h"
 #include "runtime/tflite_schema.h"
 #include "tflite_writer.h"
@@ -323,6 +324,147 @@ static void test_binary_request(void **state)
     free(s);
 }
 
+/* ---------------------------------------------------------------- parsed headers */
+
+static int cache_parse(void **cache, void (**cfree)(void *), const char *b, size_t len, int64_t hl,
+                       dm_infer **inf, char *err)
+{
+    uint8_t *body = malloc(len + 1);
+    memcpy(body, b, len);
+    body[len] = 0;
+    const int st = dm_oip_parse_infer_cached(g_model, cache, cfree, body, len, hl, inf, err, 512);
+    if (st != 200)
+        free(body);
+    return st;
+}
+
+/* The same header bytes parse to the same request, with each body's tensor bytes. */
+static void test_parse_cache(void **state)
+{
+    static const char *const dt[N_IO] = {"INT8",  "FP32", "UINT8", "INT32",
+                                         "INT64", "BOOL", "INT16"};
+    static const char *const shape[N_IO] = {"[1,2,3]", "[2,2]", "[3]", "[2]", "[2]", "[2]", "[2]"};
+    static const size_t bytes[N_IO] = {6, 16, 3, 8, 16, 2, 4}; /* 55 */
+    char *json = malloc(4096);
+    size_t at = (size_t)snprintf(json, 4096, "{\"inputs\":[");
+    for (size_t i = 0; i < N_IO; i++)
+        at += (size_t)snprintf(json + at, 4096 - at,
+                               "%s{\"name\":\"%s\",\"datatype\":\"%s\",\"shape\":%s,"
+                               "\"parameters\":{\"binary_data_size\":%zu}}",
+                               i ? "," : "", ins[i].name, dt[i], shape[i], bytes[i]);
+    snprintf(json + at, 4096 - at,
+             "],\"id\":\"r1\",\"parameters\":{\"priority\":1,\"timeout\":500,"
+             "\"binary_data_output\":true},\"outputs\":[{\"name\":\"f_o\"},{\"name\":\"img_o\"}]}");
+    const size_t jl = strlen(json);
+    char *body = calloc(1, jl + 55);
+    memcpy(body, json, jl);
+    void *cache = NULL;
+    void (*cfree)(void *) = NULL;
+    char err[512];
+    dm_infer *a = NULL, *b = NULL;
+    memcpy(body + jl, "\x01\x02\x03\x04\x05\x06", 6);
+    assert_int_equal(cache_parse(&cache, &cfree, body, jl + 55, (int64_t)jl, &a, err), 200);
+    assert_non_null(cache); /* all inputs binary: remembered */
+    assert_non_null(cfree);
+    memcpy(body + jl, "\x0a\x0b\x0c\x0d\x0e\x0f", 6);
+    assert_int_equal(cache_parse(&cache, &cfree, body, jl + 55, (int64_t)jl, &b, err), 200);
+    assert_memory_equal(b->req.in[0], "\x0a\x0b\x0c\x0d\x0e\x0f", 6);
+    assert_ptr_equal(b->req.in[0], b->body + jl);
+    assert_ptr_equal(b->req.in[6], b->body + jl + 51);
+    assert_int_equal(b->priority, a->priority);
+    assert_int_equal(b->priority, DM_PRIO_HIGH);
+    assert_true(b->timeout_us == 500 && a->timeout_us == 500);
+    assert_string_equal(b->id, "r1");
+    assert_int_equal(b->n_order, 2);
+    assert_memory_equal(b->order, a->order, 2 * sizeof *b->order);
+    assert_memory_equal(b->mode, a->mode, b->n_out);
+    assert_ptr_not_equal(b->req.out[0], a->req.out[0]);
+    dm_infer_free(a);
+    dm_infer_free(b);
+
+    /* the same header with a different body length: parsed, and refused as before */
+    assert_int_equal(cache_parse(&cache, &cfree, body, jl + 54, (int64_t)jl, &a, err), 400);
+    assert_non_null(strstr(err, "binary data ends after 54 bytes"));
+    /* one byte of the header differs: parsed again */
+    char *other = malloc(jl + 55);
+    memcpy(other, body, jl + 55);
+    char *t = strstr(other, "\"timeout\":500");
+    t[10] = '9';
+    assert_int_equal(cache_parse(&cache, &cfree, other, jl + 55, (int64_t)jl, &a, err), 200);
+    assert_true(a->timeout_us == 900);
+    dm_infer_free(a);
+    /* and that one is remembered now */
+    assert_int_equal(cache_parse(&cache, &cfree, other, jl + 55, (int64_t)jl, &a, err), 200);
+    assert_true(a->timeout_us == 900);
+    dm_infer_free(a);
+    free(other);
+    free(body);
+    free(json);
+    cfree(cache);
+
+    /* JSON data in the header is not remembered */
+    cache = NULL;
+    char *js = inputs_json(NULL, NULL);
+    assert_int_equal(cache_parse(&cache, &cfree, js, strlen(js), (int64_t)strlen(js), &a, err),
+                     200);
+    assert_null(cache);
+    dm_infer_free(a);
+    free(js);
+}
+
+/* ---------------------------------------------------------------- the JSON writer */
+
+static void test_json_writer(void **state)
+{
+    char buf[256];
+    jw w = {.p = buf, .cap = sizeof buf - 1};
+    jw_lit(&w, "[");
+    jw_str(&w, "q\"b\\s/\n\t\x01\x1f \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+    jw_raw(&w, ",", 1);
+    jw_str(&w, "bad \xff \xc3 \xed\xa0\x80 \xe0\x80\xaf end");
+    jw_raw(&w, ",", 1);
+    jw_int(&w, INT64_MIN);
+    jw_raw(&w, ",", 1);
+    jw_int(&w, 0);
+    jw_raw(&w, ",", 1);
+    jw_real(&w, 2.0f);
+    jw_raw(&w, ",", 1);
+    jw_real(&w, 0.1f);
+    jw_raw(&w, ",", 1);
+    jw_real(&w, -1e-30f);
+    jw_raw(&w, ",", 1);
+    jw_real(&w, 1.0f / 0.0f);
+    jw_lit(&w, "]");
+    assert_false(w.overflow);
+    buf[w.len] = 0;
+    json_error_t je;
+    json_t *a = json_loads(buf, 0, &je);
+    if (!a)
+        fail_msg("not JSON: %s (%s)", buf, je.text);
+    assert_string_equal(json_string_value(json_array_get(a, 0)),
+                        "q\"b\\s/\n\t\x01\x1f \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
+    /* bytes that are not UTF-8 (stray, truncated, surrogate, overlong) become U+FFFD */
+    assert_string_equal(json_string_value(json_array_get(a, 1)),
+                        "bad \xef\xbf\xbd \xef\xbf\xbd \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd "
+                        "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd end");
+    assert_true(json_integer_value(json_array_get(a, 2)) == INT64_MIN);
+    assert_true(json_is_integer(json_array_get(a, 3)));
+    assert_true(json_is_real(json_array_get(a, 4))); /* 2.0, not 2 */
+    assert_true((float)json_real_value(json_array_get(a, 5)) == 0.1f);
+    assert_true((float)json_real_value(json_array_get(a, 6)) == -1e-30f);
+    assert_true(json_is_null(json_array_get(a, 7)));
+    json_decref(a);
+
+    /* what does not fit is refused whole, and stays refused */
+    char small[8];
+    jw s = {.p = small, .cap = sizeof small};
+    jw_str(&s, "ab"); /* needs up to 6 * 2 + 2 */
+    assert_true(s.overflow);
+    assert_int_equal(s.len, 0);
+    jw_lit(&s, "x");
+    assert_int_equal(s.len, 0);
+}
+
 /* ---------------------------------------------------------------- bad requests */
 
 static void test_bad_json(void **state)
@@ -590,6 +732,7 @@ int main(void)
         cmocka_unit_test(test_out_of_range), cmocka_unit_test(test_bad_parameters_and_outputs),
         cmocka_unit_test(test_encode_json),  cmocka_unit_test(test_encode_binary),
         cmocka_unit_test(test_metadata),     cmocka_unit_test(test_status_and_names),
+        cmocka_unit_test(test_parse_cache),  cmocka_unit_test(test_json_writer),
     };
     return cmocka_run_group_tests_name("oip", tests, setup, teardown);
 }

@@ -221,6 +221,55 @@ static double throughput(int workers, double seconds)
     return rate;
 }
 
+/* The machine's own ceiling for item 2: person_detect run directly through
+ * libedge (no daemon, no sockets) on N threads, each with its own interpreter,
+ * for SECONDS; inferences per second. */
+typedef struct direct_arg {
+    edge_model *m;
+    const model_in *mi;
+    double until;
+    long done;
+} direct_arg;
+
+static void *direct_thread(void *arg)
+{
+    direct_arg *a = arg;
+    edge_interp *it = NULL;
+    if (edge_interp_new(a->m, &it, NULL))
+        return NULL;
+    size_t bytes = 0;
+    void *in = edge_interp_input(it, 0, &bytes);
+    memcpy(in, a->mi->data, bytes < a->mi->t.bytes ? bytes : a->mi->t.bytes);
+    while (now_us() < a->until)
+        if (edge_interp_invoke(it) == 0)
+            a->done++;
+    edge_interp_free(it);
+    return NULL;
+}
+
+static double direct_rate(const model_in *mi, int threads, double seconds)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/models/person_detect/model.tflite", shared);
+    edge_model *m = NULL;
+    if (edge_model_open(path, NULL, &m, NULL))
+        return 0;
+    direct_arg a[8];
+    pthread_t th[8];
+    const double t0 = now_us();
+    for (int i = 0; i < threads; i++) {
+        a[i] = (direct_arg){.m = m, .mi = mi, .until = t0 + seconds * 1e6};
+        pthread_create(&th[i], NULL, direct_thread, &a[i]);
+    }
+    long total = 0;
+    for (int i = 0; i < threads; i++) {
+        pthread_join(th[i], NULL);
+        total += a[i].done;
+    }
+    edge_model_unref(m);
+    return (double)total / ((now_us() - t0) / 1e6);
+}
+
 static double metric_value(const char *text, const char *name, const char *model)
 {
     char key[256];
@@ -401,11 +450,25 @@ int main(int argc, char **argv)
     free(hello.data);
     free(mnv2.data);
 
-    /* 2. throughput, 1 worker vs 2 */
+    /* 2. throughput, 1 worker vs 2, and the same model run directly on 1 and 2
+     * threads: what the machine's two CPUs give for this work without edged */
     const double t1 = throughput(1, 5.0), t2 = throughput(2, 5.0);
+    model_in pdi = {0};
+    {
+        char path[512];
+        snprintf(path, sizeof path, "%s/models/person_detect/input_0.bin", shared);
+        pdi.data = read_file(path, &pdi.t.bytes);
+    }
+    const double d1 = direct_rate(&pdi, 1, 3.0), d2 = direct_rate(&pdi, 2, 3.0);
+    free(pdi.data);
     printf("2. person_detect throughput, 4 clients: 1 worker %.1f/s, 2 workers %.1f/s, ratio "
            "%.2f (target >= 1.8)\n",
            t1, t2, t1 > 0 ? t2 / t1 : 0);
+    printf("   anchor: the same model through libedge, no daemon (same run): 1 thread %.1f/s, "
+           "2 threads %.1f/s, ratio %.2f\n",
+           d1, d2, d1 > 0 ? d2 / d1 : 0);
+    printf("   edged's scaling / the machine's = %.2f; edged 1 worker / direct 1 thread = %.2f\n",
+           d1 > 0 && t1 > 0 ? (t2 / t1) / (d2 / d1) : 0, d1 > 0 ? t1 / d1 : 0);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     return system(cmd) == 0 ? 0 : 1;

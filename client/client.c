@@ -15,8 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "client_impl.h"
@@ -176,7 +178,11 @@ static int do_connect(edge_client *c)
     do
         rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
     while (rc < 0 && errno == EINTR);
-    if (rc < 0 || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+    /* Blocking, so that waiting for a reply is one recv (SO_RCVTIMEO bounds
+     * it); every send and speculative read passes MSG_DONTWAIT instead. */
+    const struct timeval tv = {.tv_sec = c->timeout_ms > 0 ? c->timeout_ms / 1000 : 0,
+                               .tv_usec = c->timeout_ms > 0 ? (c->timeout_ms % 1000) * 1000 : 0};
+    if (rc < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0) {
         int e = errno;
         close(fd);
         return client_fail(c, EDGE_CLIENT_ECONNECT, "cannot connect to %s: %s", c->path,
@@ -245,20 +251,24 @@ static int rbuf_reserve(edge_client *c, const char *desc)
     return 0;
 }
 
-/* Read what is there into rbuf: 1 bytes read, 0 end of stream, -EAGAIN-like 2
- * nothing yet, or a negative code. */
-static int read_some(edge_client *c, const char *desc)
+/* Read into rbuf what is there (WAIT false) or what comes within the timeout
+ * (WAIT true): 1 bytes read, 0 end of stream, 2 nothing yet (or interrupted),
+ * or a negative code. */
+static int read_some(edge_client *c, const char *desc, bool wait)
 {
     int rc = rbuf_reserve(c, desc);
     if (rc)
         return rc;
-    ssize_t n = recv(c->fd, c->rbuf + c->rend, c->rcap - c->rend, 0);
+    ssize_t n = recv(c->fd, c->rbuf + c->rend, c->rcap - c->rend, wait ? 0 : MSG_DONTWAIT);
     if (n > 0) {
         c->rend += (size_t)n;
         return 1;
     }
     if (n == 0)
         return 0;
+    if (wait && (errno == EAGAIN || errno == EWOULDBLOCK))
+        return client_fail(c, EDGE_CLIENT_ETIMEDOUT, "%s: no progress on %s within %d ms", desc,
+                           c->path, c->timeout_ms);
     if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
         return 2;
     if (errno == ECONNRESET)
@@ -274,7 +284,7 @@ static int write_iov(edge_client *c, struct iovec *iov, int n, const char *desc)
 {
     while (n > 0) {
         struct msghdr msg = {.msg_iov = iov, .msg_iovlen = (size_t)n};
-        ssize_t w = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+        ssize_t w = sendmsg(c->fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w < 0) {
             if (errno == EPIPE || errno == ECONNRESET)
                 return 1;
@@ -287,7 +297,7 @@ static int write_iov(edge_client *c, struct iovec *iov, int n, const char *desc)
             if (ev < 0)
                 return ev;
             if (ev & POLLIN) {
-                int rc = read_some(c, desc);
+                int rc = read_some(c, desc, false);
                 if (rc < 0)
                     return rc;
                 if (rc == 0)
@@ -325,10 +335,23 @@ static int write_pending(edge_client *c, client_pending *p)
     return rc;
 }
 
+static uint64_t now_ms(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000 + (uint64_t)t.tv_nsec / 1000000;
+}
+
 /* The daemon closed an idle keep-alive connection: is the socket at EOF (or
- * holding bytes nobody asked for)? */
+ * holding bytes nobody asked for)? Not asked within STALE_CHECK_MS of the last
+ * reply (a syscall per request saved): a connection closed in that window
+ * fails the write or the read with nothing answered, and the request is sent
+ * again on a new connection (retry_allowed). */
+#define STALE_CHECK_MS 100
 static bool idle_conn_is_stale(edge_client *c)
 {
+    if (now_ms() - c->last_reply_ms < STALE_CHECK_MS)
+        return false;
     struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
     if (poll(&pfd, 1, 0) <= 0)
         return false;
@@ -546,15 +569,9 @@ static int read_until_reply(edge_client *c, const char *desc)
             return rc;
         if (c->fd < 0)
             return client_fail(c, EDGE_CLIENT_ECLOSED, "%s: no connection to %s", desc, c->path);
-        rc = read_some(c, desc);
-        if (rc == 1)
+        rc = read_some(c, desc, true);
+        if (rc == 1 || rc == 2)
             continue;
-        if (rc == 2) {
-            int ev = wait_fd(c, POLLIN, desc);
-            if (ev < 0)
-                return ev;
-            continue;
-        }
         if (rc < 0)
             return rc;
         /* end of stream */
@@ -593,6 +610,7 @@ int client_read_reply(edge_client *c, int kind, edge_client_response **out, char
     c->complete = false;
     c->cur_bytes = 0;
     c->conn_replies++;
+    c->last_reply_ms = now_ms();
     c->last_status = r->status;
     if (desc) {
         *desc = p->desc;

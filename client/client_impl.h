@@ -38,9 +38,10 @@ typedef struct client_pending {
 struct edge_client {
     char path[108];
     int fd;
-    uint64_t gen;          /* bumps on every connect */
-    uint64_t conn_replies; /* complete replies read on the current connection */
-    int timeout_ms;        /* < 0: none */
+    uint64_t gen;           /* bumps on every connect */
+    uint64_t conn_replies;  /* complete replies read on the current connection */
+    uint64_t last_reply_ms; /* CLOCK_MONOTONIC when the last one was complete */
+    int timeout_ms;         /* < 0: none */
     size_t max_reply;
     /* pending requests, a ring */
     client_pending *pend;

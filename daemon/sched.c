@@ -14,7 +14,12 @@
  * Threads: the loop thread admits, cancels, flushes and runs every DONE;
  * workers pop requests and push completions. Both sides meet only under
  * S->mu: the queues, the ring, the done list and the counters below it.
- * Completions reach the loop through a uv_async handle, which is referenced
+ * Completions reach the loop through an eventfd watched by a uv_poll handle
+ * (the "wake" handle; not uv_async, whose sender and receiver spin on each
+ * other: under load the loop thread burnt sched_yield calls waiting for a
+ * preempted worker to finish its uv_async_send). A worker writes the eventfd
+ * only for the first completion of a batch (done_signalled, under S->mu).
+ * The wake handle is referenced
  * (keeps the loop alive) exactly while some admitted request has not had its
  * DONE, or a drain callback is pending. Every admitted request leaves through
  * complete(), which runs DONE once. */
@@ -25,6 +30,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/eventfd.h>
 
 #include "daemon.h"
 
@@ -59,7 +65,8 @@ typedef struct worker {
 
 struct dm_sched {
     uv_loop_t *loop;
-    uv_async_t *async; /* its own allocations: closing outlives the scheduler */
+    uv_poll_t *wake; /* its own allocation: closing outlives the scheduler */
+    int wake_fd;     /* eventfd: completions (and drain) are ready */
     uv_timer_t *expire;
     uint32_t depth;
     unsigned n_workers;
@@ -71,6 +78,7 @@ struct dm_sched {
     dm_queue *ready_head, *ready_tail;
     size_t queued;
     dm_request *done_head, *done_tail;
+    bool done_signalled; /* wake_fd written since the loop last took the done list */
     bool stopping;
     unsigned sweep_gen;
 
@@ -157,12 +165,18 @@ static bool unlink_locked(dm_sched *s, dm_queue *q, dm_request *r)
 
 /* ------------------------------------------------------------ completions (loop) */
 
+static void wake_loop(dm_sched *s)
+{
+    const uint64_t one = 1;
+    (void)!write(s->wake_fd, &one, sizeof one); /* cannot fill: the loop reads it to 0 */
+}
+
 static void update_ref(dm_sched *s)
 {
     if (s->outstanding > 0 || s->drain_pending)
-        uv_ref((uv_handle_t *)s->async);
+        uv_ref((uv_handle_t *)s->wake);
     else
-        uv_unref((uv_handle_t *)s->async);
+        uv_unref((uv_handle_t *)s->wake);
 }
 
 /* Run R's DONE once. */
@@ -178,7 +192,7 @@ static void complete(dm_sched *s, dm_request *r)
     r->next = NULL;
     r->done(r);
     if (s->drain_pending && s->outstanding == 0)
-        uv_async_send(s->async); /* the drain callback runs from on_async, never nested */
+        wake_loop(s); /* the drain callback runs from on_wake, never nested */
     update_ref(s);
 }
 
@@ -195,12 +209,14 @@ static void complete_chain(dm_sched *s, dm_request *chain, dm_req_status st)
     }
 }
 
-static void on_async(uv_async_t *h)
+static void take_done(dm_sched *s)
 {
-    dm_sched *s = h->data;
+    uint64_t n;
+    (void)!read(s->wake_fd, &n, sizeof n); /* back to 0 (or already 0: EAGAIN) */
     pthread_mutex_lock(&s->mu);
     dm_request *list = s->done_head;
     s->done_head = s->done_tail = NULL;
+    s->done_signalled = false;
     pthread_mutex_unlock(&s->mu);
     while (list) {
         dm_request *r = list;
@@ -213,6 +229,12 @@ static void on_async(uv_async_t *h)
         if (s->drain_cb)
             s->drain_cb(s->drain_arg);
     }
+}
+
+static void on_wake(uv_poll_t *h, int status, int events)
+{
+    (void)status, (void)events;
+    take_done(h->data);
 }
 
 /* ------------------------------------------------------------ deadlines (loop) */
@@ -434,8 +456,11 @@ static void *worker_main(void *arg)
         run_request(w, r);
         pthread_mutex_lock(&s->mu);
         push_done_locked(s, r);
+        const bool signal = !s->done_signalled;
+        s->done_signalled = true;
         pthread_mutex_unlock(&s->mu);
-        uv_async_send(s->async);
+        if (signal)
+            wake_loop(s);
         pthread_mutex_lock(&s->mu);
     }
     pthread_mutex_unlock(&s->mu);
@@ -448,6 +473,13 @@ static void *worker_main(void *arg)
 
 static void close_free(uv_handle_t *h)
 {
+    free(h);
+}
+
+/* The eventfd outlives its poll handle (closed with it). */
+static void close_wake(uv_handle_t *h)
+{
+    close((int)(intptr_t)h->data);
     free(h);
 }
 
@@ -500,17 +532,22 @@ static void stop_workers(dm_sched *s)
 dm_sched *dm_sched_new(uv_loop_t *loop, unsigned workers, uint32_t queue_depth)
 {
     dm_sched *s = calloc(1, sizeof *s);
-    uv_async_t *async = calloc(1, sizeof *async);
+    uv_poll_t *wake = calloc(1, sizeof *wake);
     uv_timer_t *expire = calloc(1, sizeof *expire);
-    if (!s || !async || !expire || uv_async_init(loop, async, on_async) != 0) {
-        free(s), free(async), free(expire);
+    const int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (!s || !wake || !expire || fd < 0 || uv_poll_init(loop, wake, fd) != 0) {
+        if (fd >= 0)
+            close(fd);
+        free(s), free(wake), free(expire);
         return NULL;
     }
+    s->wake_fd = fd;
+    uv_poll_start(wake, UV_READABLE, on_wake);
     uv_timer_init(loop, expire);
-    uv_unref((uv_handle_t *)expire); /* the async handle keeps the loop alive */
-    async->data = expire->data = s;
+    uv_unref((uv_handle_t *)expire); /* the wake handle keeps the loop alive */
+    wake->data = expire->data = s;
     s->loop = loop;
-    s->async = async;
+    s->wake = wake;
     s->expire = expire;
     s->depth = queue_depth ? queue_depth : 1;
     pthread_mutex_init(&s->mu, NULL);
@@ -663,7 +700,7 @@ void dm_sched_drain(dm_sched *s, void (*cb)(void *arg), void *arg)
     s->drain_arg = arg;
     s->drain_pending = true;
     update_ref(s);
-    uv_async_send(s->async);
+    wake_loop(s);
 }
 
 void dm_sched_free(dm_sched *s)
@@ -684,13 +721,15 @@ void dm_sched_free(dm_sched *s)
     stop_workers(s);
     s->drain_pending = false;
     complete_chain(s, left, DM_REQ_DRAINING);
-    on_async(s->async); /* completions the loop has not seen yet */
+    take_done(s); /* completions the loop has not seen yet */
     while (s->loopw.n_cache)
         cache_remove(&s->loopw, s->loopw.n_cache - 1);
     free(s->loopw.cache);
     uv_timer_stop(s->expire);
-    s->async->data = s->expire->data = NULL;
-    uv_close((uv_handle_t *)s->async, close_free);
+    s->expire->data = NULL;
+    s->wake->data = (void *)(intptr_t)s->wake_fd;
+    uv_poll_stop(s->wake);
+    uv_close((uv_handle_t *)s->wake, close_wake);
     uv_close((uv_handle_t *)s->expire, close_free);
     while (s->all) {
         dm_queue *q = s->all;

@@ -189,6 +189,9 @@ void dm_sched_flush_entry(dm_sched *s, dm_entry *e);
  * dm_sched_submit returns (the caller must not touch R after an OK). 0: never
  * (the default); the first request of a version always goes to a worker. */
 void dm_sched_set_inline(dm_sched *s, uint32_t max_us);
+/* A request is arriving (a large body is being read): if a worker is idle,
+ * wake one now to wait on the CPU for it, briefly. A hint; loop thread. */
+void dm_sched_prewake(dm_sched *s);
 /* A version was retired: workers free their interpreters of retired versions. */
 void dm_sched_sweep(dm_sched *s);
 size_t dm_sched_queue_depth(dm_sched *s, const dm_entry *e); /* NULL: total */

@@ -443,6 +443,7 @@ static int on_message_begin(http_parser *p)
     c->ihcl = -1;
     c->expect_continue = false;
     c->body_len = 0;
+    c->body_direct = false;
     conn_arm_timer(c);
     return 0;
 }
@@ -543,20 +544,6 @@ static void write_continue(conn *c)
     free(wr);
 }
 
-static int on_headers_complete(http_parser *p)
-{
-    conn *c = p->data;
-    if (c->in_value)
-        header_done(c);
-    const uint64_t max = cfg_of(c)->max_body_bytes;
-    if (p->content_length != ULLONG_MAX && p->content_length > max)
-        return cb_fail(c, 413, "request body of %llu bytes exceeds the limit of %llu bytes",
-                       (unsigned long long)p->content_length, (unsigned long long)max);
-    if (c->expect_continue && !c->xhead)
-        write_continue(c);
-    return 0;
-}
-
 /* Room for NEED body bytes: the whole announced length at once when it is at
  * most BODY_PREALLOC, otherwise doubling (a client cannot make us allocate
  * more than it sends, by more than a factor of two). */
@@ -578,6 +565,33 @@ static int body_reserve(conn *c, size_t need, uint64_t announced)
     return 0;
 }
 
+static int on_headers_complete(http_parser *p)
+{
+    conn *c = p->data;
+    if (c->in_value)
+        header_done(c);
+    const uint64_t max = cfg_of(c)->max_body_bytes;
+    if (p->content_length != ULLONG_MAX && p->content_length > max)
+        return cb_fail(c, 413, "request body of %llu bytes exceeds the limit of %llu bytes",
+                       (unsigned long long)p->content_length, (unsigned long long)max);
+    if (c->expect_continue && !c->xhead)
+        write_continue(c);
+    if (!(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX && p->content_length > 0) {
+        /* Room for the whole body now (up to BODY_PREALLOC): on_alloc then
+         * reads it straight into place instead of through rbuf. */
+        const size_t want = (size_t)p->content_length + 1;
+        if (body_reserve(c, want < BODY_PREALLOC ? want : BODY_PREALLOC, want))
+            return -1;
+        c->body_direct = true;
+        /* A large upload takes tens of microseconds to arrive: wake a worker
+         * now, so that it is running (not waking) when the request is
+         * admitted. */
+        if (p->method == HTTP_POST && p->content_length >= PREWAKE_BYTES)
+            dm_sched_prewake(c->s->d->sched);
+    }
+    return 0;
+}
+
 static int on_body(http_parser *p, const char *at, size_t len)
 {
     conn *c = p->data;
@@ -588,6 +602,10 @@ static int on_body(http_parser *p, const char *at, size_t len)
     /* content_length is what remains after this piece (chunked: of this chunk) */
     const uint64_t announced =
         (p->flags & F_CHUNKED) ? UINT64_MAX : c->body_len + len + p->content_length + 1;
+    if (at == (const char *)c->body + c->body_len) { /* read into place (on_alloc) */
+        c->body_len += len;
+        return 0;
+    }
     if (body_reserve(c, c->body_len + len + 1, announced))
         return -1;
     memcpy(c->body + c->body_len, at, len);
@@ -637,6 +655,7 @@ static int on_message_complete(http_parser *p)
         x->req.body[x->req.body_len] = 0;
     c->body = NULL;
     c->body_len = c->body_cap = 0;
+    c->body_direct = false;
     x->keep_alive = http_should_keep_alive(p) && !p->upgrade;
     x->http10 = p->http_major == 1 && p->http_minor == 0;
     if (!x->keep_alive)
@@ -695,7 +714,7 @@ static void conn_parse(conn *c)
 {
     while (c->rlen && !c->closing && !c->stop_parsing && !c->paused) {
         const size_t n =
-            http_parser_execute(&c->parser, &parser_settings, c->rbuf + c->roff, c->rlen);
+            http_parser_execute(&c->parser, &parser_settings, c->rdata + c->roff, c->rlen);
         c->roff += n;
         c->rlen -= n < c->rlen ? n : c->rlen;
         const enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
@@ -727,6 +746,17 @@ static void conn_parse(conn *c)
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
 {
     conn *c = h->data;
+    if (c->body_direct && !c->rlen && !c->stop_parsing && c->body_cap > c->body_len + 1) {
+        /* the body's remaining bytes, and no more: the next request's bytes
+         * stay in the socket for rbuf */
+        const size_t room = c->body_cap - c->body_len - 1;
+        const uint64_t left = c->parser.content_length;
+        const size_t n = left < room ? (size_t)left : room;
+        if (n >= DIRECT_READ_MIN) {
+            *b = uv_buf_init((char *)c->body + c->body_len, (unsigned)n);
+            return;
+        }
+    }
     if (!c->rbuf)
         c->rbuf = malloc(READ_BUF_BYTES);
     *b = uv_buf_init(c->rbuf, c->rbuf && !c->rlen ? READ_BUF_BYTES : 0);
@@ -745,6 +775,7 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
     if (n == 0)
         return;
     c->last_active = now_ms(c);
+    c->rdata = b->base; /* rbuf, or the body being read into place */
     c->roff = 0;
     c->rlen = (size_t)n;
     conn_parse(c);

@@ -13,8 +13,10 @@
 
 #include "http.h"
 
-#define FIELD_MAX 40 /* longest header name we look at */
-#define VALUE_MAX 32 /* longest header value we keep */
+#define FIELD_MAX 40         /* longest header name we look at */
+#define VALUE_MAX 32         /* longest header value we keep */
+#define DIRECT_READ_MIN 4096 /* read a body into place when this much is left */
+#define PREWAKE_BYTES 65536  /* a body this large wakes a worker at its headers */
 
 typedef struct dm_conn conn;
 
@@ -51,7 +53,8 @@ struct dm_conn {
     struct ucred cred;
     /* reading */
     char *rbuf;
-    size_t roff, rlen; /* unparsed bytes (kept while paused) */
+    char *rdata;       /* what was read last: rbuf, or the body (read into place) */
+    size_t roff, rlen; /* unparsed bytes at rdata (kept while paused) */
     bool paused;       /* back-pressure: parser paused, reading stopped */
     bool stop_parsing; /* no further request will be read */
     bool lingering;
@@ -73,6 +76,7 @@ struct dm_conn {
     bool expect_continue;
     uint8_t *body;
     size_t body_len, body_cap;
+    bool body_direct; /* Content-Length known: read the body into place */
     int fail_status;
     char fail_msg[200];
     /* exchanges in request order */

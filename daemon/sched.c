@@ -81,6 +81,9 @@ struct dm_sched {
     bool done_signalled; /* wake_fd written since the loop last took the done list */
     bool stopping;
     unsigned sweep_gen;
+    unsigned idle;        /* workers waiting for work */
+    bool prewake;         /* a request is on its way: one idle worker should come and spin */
+    atomic_bool has_work; /* set with every admission: what a spinning worker watches */
 
     /* loop thread only */
     dm_queue *all;
@@ -118,6 +121,8 @@ static void ring_push(dm_sched *s, dm_queue *q)
  * dropped from the ring here. */
 static dm_request *pop_locked(dm_sched *s)
 {
+    if (!s->ready_head)
+        atomic_store_explicit(&s->has_work, false, memory_order_relaxed);
     while (s->ready_head) {
         dm_queue *q = s->ready_head;
         s->ready_head = q->ready_next;
@@ -431,6 +436,30 @@ static void push_done_locked(dm_sched *s, dm_request *r)
     s->done_tail = r;
 }
 
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__) || defined(__arm__)
+    __asm__ volatile("yield");
+#endif
+}
+
+/* Woken ahead of a request (dm_sched_prewake): stay on the CPU until work is
+ * admitted or PREWAKE_SPIN_NS pass, instead of sleeping and paying the wakeup
+ * again when the request lands. */
+#define PREWAKE_SPIN_NS 500000
+static void spin_for_work(dm_sched *s)
+{
+    const uint64_t until = dm_now_ns() + PREWAKE_SPIN_NS;
+    while (!atomic_load_explicit(&s->has_work, memory_order_acquire)) {
+        for (int i = 0; i < 64; i++)
+            cpu_relax();
+        if (dm_now_ns() > until)
+            break;
+    }
+}
+
 static void *worker_main(void *arg)
 {
     worker *w = arg;
@@ -447,9 +476,17 @@ static void *worker_main(void *arg)
                 pthread_mutex_lock(&s->mu);
                 continue;
             }
-            while (w->sweep_seen == s->sweep_gen && !s->stopping && !s->ready_head)
+            s->idle++;
+            while (w->sweep_seen == s->sweep_gen && !s->stopping && !s->ready_head && !s->prewake)
                 pthread_cond_wait(&s->work, &s->mu);
+            s->idle--;
             w->sweep_seen = s->sweep_gen;
+            if (s->prewake && !s->ready_head && !s->stopping) {
+                s->prewake = false;
+                pthread_mutex_unlock(&s->mu);
+                spin_for_work(s);
+                pthread_mutex_lock(&s->mu);
+            }
             continue;
         }
         pthread_mutex_unlock(&s->mu);
@@ -617,6 +654,7 @@ dm_req_status dm_sched_submit(dm_sched *s, dm_request *r)
     s->queued++;
     if (!q->ready)
         ring_push(s, q);
+    atomic_store_explicit(&s->has_work, true, memory_order_release);
     pthread_cond_signal(&s->work);
     pthread_mutex_unlock(&s->mu);
     s->outstanding++;
@@ -641,6 +679,16 @@ void dm_sched_cancel(dm_sched *s, dm_request *r)
 void dm_sched_set_inline(dm_sched *s, uint32_t max_us)
 {
     s->inline_max_ns = (uint64_t)max_us * 1000;
+}
+
+void dm_sched_prewake(dm_sched *s)
+{
+    pthread_mutex_lock(&s->mu);
+    if (s->idle > 0 && !s->prewake && !s->ready_head && !s->stopping) {
+        s->prewake = true;
+        pthread_cond_signal(&s->work);
+    }
+    pthread_mutex_unlock(&s->mu);
 }
 
 void dm_sched_sweep(dm_sched *s)

@@ -573,6 +573,30 @@ static void test_inline(void **state)
     ctx_free(c);
 }
 
+/* A prewake with no request behind it costs a short spin; one with a request
+ * behind it hands the request to the worker already up. */
+static void test_prewake(void **state)
+{
+    (void)state;
+    ctx *c = ctx_new(2, 16);
+    usleep(20000); /* both workers asleep */
+    dm_sched_prewake(c->s);
+    dm_sched_prewake(c->s); /* at most one worker comes */
+    usleep(2000);           /* longer than the spin: it sleeps again */
+    treq *t;
+    assert_int_equal(submit(c, "fast", "", DM_PRIO_NORMAL, 0, &t), DM_REQ_OK);
+    run_until_idle(c);
+    assert_int_equal(t->dones, 1);
+    assert_int_equal(t->r.status, DM_REQ_OK);
+    for (int i = 0; i < 20; i++) {
+        dm_sched_prewake(c->s);
+        assert_int_equal(submit(c, "fast", "", DM_PRIO_NORMAL, 0, &t), DM_REQ_OK);
+        run_until_idle(c);
+        assert_int_equal(t->r.status, DM_REQ_OK);
+    }
+    ctx_free(c);
+}
+
 static void on_drained(void *arg)
 {
     ctx *c = arg;
@@ -711,6 +735,7 @@ int main(void)
         cmocka_unit_test(test_unload_flushes),
         cmocka_unit_test(test_workers_drop_retired),
         cmocka_unit_test(test_inline),
+        cmocka_unit_test(test_prewake),
         cmocka_unit_test(test_drain),
         cmocka_unit_test(test_drain_idle),
         cmocka_unit_test(test_every_request_done_once),

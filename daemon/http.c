@@ -318,9 +318,10 @@ static void conn_linger(conn *c)
 
 static void conn_resume(conn *c);
 
-static void on_write(uv_write_t *wr, int status)
+/* X's reply is written (STATUS 0) or failed: free it, then go on reading,
+ * half-close after the last reply, or close. */
+static void write_done(dm_exchange *x, int status)
 {
-    dm_exchange *x = wr->data;
     conn *c = x->c;
     const bool last = !x->keep_alive;
     c->refs++; /* x_free may drop the last reference */
@@ -338,26 +339,70 @@ static void on_write(uv_write_t *wr, int status)
     conn_unref(c);
 }
 
-/* Write every reply that is ready and has no unanswered request before it. */
+static void on_write(uv_write_t *wr, int status)
+{
+    write_done(wr->data, status);
+}
+
+/* Write every reply that is ready and has no unanswered request before it.
+ * The reply at the head of an idle connection is written at once with
+ * uv_try_write (usually all of it: no write request, no callback on the next
+ * loop turn, no epoll change); what does not fit goes through uv_write. */
 static void conn_flush(conn *c)
 {
-    for (dm_exchange *x = c->xhead; x && !c->closing; x = x->next) {
-        if (x->state == X_WRITING)
+    dm_exchange *x = c->xhead;
+    while (x && !c->closing) {
+        if (x->state == X_WRITING) {
+            x = x->next;
             continue;
+        }
         if (x->state != X_READY)
             break;
+        if (x->head_len == 0) {
+            dm_conn_close(c);
+            return;
+        }
         uv_buf_t bufs[2] = {uv_buf_init(x->head, (unsigned)x->head_len),
                             uv_buf_init(x->body, (unsigned)x->len)};
+        unsigned nb = x->len ? 2 : 1, first = 0;
         x->state = X_WRITING;
         x->wr.data = x;
-        if (x->head_len == 0 ||
-            uv_write(&x->wr, (uv_stream_t *)&c->pipe, bufs, x->len ? 2 : 1, on_write) != 0) {
+        if (x == c->xhead && c->pipe.write_queue_size == 0) {
+            int n = uv_try_write((uv_stream_t *)&c->pipe, bufs, nb);
+            if (n == UV_EAGAIN)
+                n = 0;
+            if (n < 0) {
+                dm_conn_close(c);
+                return;
+            }
+            if ((size_t)n == x->head_len + x->len) {
+                c->refs++;
+                write_done(x, 0);
+                const bool gone = c->closing;
+                conn_unref(c);
+                if (gone)
+                    return;
+                x = c->xhead; /* write_done may have parsed and answered more */
+                continue;
+            }
+            for (size_t left = (size_t)n; left;) { /* skip what went out */
+                const size_t k = left < bufs[first].len ? left : bufs[first].len;
+                bufs[first].base += k;
+                bufs[first].len -= (unsigned)k;
+                left -= k;
+                if (!bufs[first].len)
+                    first++;
+            }
+        }
+        if (uv_write(&x->wr, (uv_stream_t *)&c->pipe, bufs + first, nb - first, on_write) != 0) {
             x->state = X_READY;
             dm_conn_close(c);
             return;
         }
+        x = x->next;
     }
-    conn_arm_timer(c);
+    if (!c->closing)
+        conn_arm_timer(c);
 }
 
 /* ---------------------------------------------------------------- timeouts */

@@ -436,13 +436,18 @@ int main(int argc, char **argv)
     edge_client_index_free(idx);
     size_t arenas, prepared;
     plan_bytes(&arenas, &prepared);
+    /* "Beyond" counts Anonymous memory: everything edged allocates or writes
+     * (heap, arenas, packed weights, stacks, written library data, any page
+     * it writes in a model mapping). Private_Dirty would also count model
+     * files' page-cache pages that are still dirty because the files were
+     * written less than ~30 s ago (or live on tmpfs): 9 MiB of noise. */
     const long rss = smaps_kb(edged_pid, "Rss:"), pd = smaps_kb(edged_pid, "Private_Dirty:"),
-               pc = smaps_kb(edged_pid, "Private_Clean:");
-    const double beyond = (double)pd - (double)(arenas * workers + prepared) / 1024.0;
-    printf("4. memory, every shared model loaded and run on %d workers: RSS %ld KiB, private dirty "
-           "%ld KiB, private clean (mapped weights) %ld KiB\n",
-           workers, rss, pd, pc);
-    printf("   arenas %zu KiB x %d workers + prepared %zu KiB; private beyond them %.0f KiB "
+               pc = smaps_kb(edged_pid, "Private_Clean:"), anon = smaps_kb(edged_pid, "Anonymous:");
+    const double beyond = (double)anon - (double)(arenas * workers + prepared) / 1024.0;
+    printf("4. memory, every shared model loaded and run on %d workers: RSS %ld KiB, anonymous "
+           "%ld KiB, private dirty %ld KiB, private clean (mapped model files) %ld KiB\n",
+           workers, rss, anon, pd, pc);
+    printf("   arenas %zu KiB x %d workers + prepared %zu KiB; anonymous beyond them %.0f KiB "
            "(target <= 4096)\n",
            arenas / 1024, workers, prepared / 1024, beyond);
     edge_client_free(c);

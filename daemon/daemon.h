@@ -192,6 +192,8 @@ void dm_sched_set_inline(dm_sched *s, uint32_t max_us);
 /* A request is arriving (a large body is being read): if a worker is idle,
  * wake one now to wait on the CPU for it, briefly. A hint; loop thread. */
 void dm_sched_prewake(dm_sched *s);
+/* Whether dm_sched_prewake acts (default: with 4 or more online CPUs). */
+void dm_sched_set_prewake(dm_sched *s, bool on);
 /* A version was retired: workers free their interpreters of retired versions. */
 void dm_sched_sweep(dm_sched *s);
 size_t dm_sched_queue_depth(dm_sched *s, const dm_entry *e); /* NULL: total */

@@ -83,6 +83,7 @@ struct dm_sched {
     unsigned sweep_gen;
     unsigned idle;        /* workers waiting for work */
     bool prewake;         /* a request is on its way: one idle worker should come and spin */
+    bool prewake_ok;      /* CPUs enough for a spinning worker beside the loop and a client */
     atomic_bool has_work; /* set with every admission: what a spinning worker watches */
 
     /* loop thread only */
@@ -589,6 +590,10 @@ dm_sched *dm_sched_new(uv_loop_t *loop, unsigned workers, uint32_t queue_depth)
     s->depth = queue_depth ? queue_depth : 1;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->work, NULL);
+    /* While a large body arrives, the loop reads it and a local client sends
+     * it: a worker spinning beside them on two CPUs slowed the transfer more
+     * than it saved (measured); from four CPUs on it has one to itself. */
+    s->prewake_ok = sysconf(_SC_NPROCESSORS_ONLN) >= 4;
     s->loopw = (worker){.s = s, .index = UINT32_MAX, .cap_cache = 8};
     s->loopw.cache = calloc(s->loopw.cap_cache, sizeof *s->loopw.cache);
     if (!s->loopw.cache)
@@ -681,8 +686,15 @@ void dm_sched_set_inline(dm_sched *s, uint32_t max_us)
     s->inline_max_ns = (uint64_t)max_us * 1000;
 }
 
+void dm_sched_set_prewake(dm_sched *s, bool on)
+{
+    s->prewake_ok = on;
+}
+
 void dm_sched_prewake(dm_sched *s)
 {
+    if (!s->prewake_ok)
+        return;
     pthread_mutex_lock(&s->mu);
     if (s->idle > 0 && !s->prewake && !s->ready_head && !s->stopping) {
         s->prewake = true;

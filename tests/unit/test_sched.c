@@ -579,7 +579,8 @@ static void test_prewake(void **state)
 {
     (void)state;
     ctx *c = ctx_new(2, 16);
-    usleep(20000); /* both workers asleep */
+    dm_sched_set_prewake(c->s, true); /* whatever the CPU count */
+    usleep(20000);                    /* both workers asleep */
     dm_sched_prewake(c->s);
     dm_sched_prewake(c->s); /* at most one worker comes */
     usleep(2000);           /* longer than the spin: it sleeps again */

@@ -96,6 +96,14 @@ static const opt options[] = {
      "Threads one inference runs on (convolutions split their rows or channels). Workers "
      "times this should not exceed the CPUs: raise it for few large requests (one big model, "
      "low latency), keep 1 for many small ones."},
+    {"models", "watch", NULL, OPT_UINT, FIELD(watch), 0, 1, "1", false,
+     "1: watch the repository (inotify) and reload a model when its file is closed after "
+     "writing or renamed into place, when a version folder or model.conf changes, and unload it "
+     "when its files are removed. 0: only at start, SIGHUP and edgectl reload."},
+    {"models", "reload_delay_ms", NULL, OPT_UINT, FIELD(reload_delay_ms), 0, 60000, "5", false,
+     "A change is applied once the repository has been quiet this long (milliseconds; bursts "
+     "of events, such as a copy of several files, become one reload), and at most ten times "
+     "this after the first event."},
     {"scheduler", "workers", "workers", OPT_UINT, FIELD(workers), 0, 1024, "0", false,
      "Worker threads running inferences. 0: one per online CPU."},
     {"scheduler", "queue_depth", NULL, OPT_UINT, FIELD(queue_depth), 1, 65536, "64", false,

@@ -54,6 +54,8 @@ typedef struct dm_config {
     uint64_t max_arena_bytes;    /* [models] per interpreter */
     int kernel_isa;              /* [models] kernels: an edge_isa (EDGE_ISA_AUTO = best) */
     uint32_t intra_op_threads;   /* [models] threads of one inference */
+    uint32_t watch;              /* [models] 1: reload changed models (inotify) */
+    uint32_t reload_delay_ms;    /* [models] quiet time before a change is applied */
     int log_level;               /* [log] level */
 } dm_config;
 
@@ -89,6 +91,7 @@ typedef struct dm_version {
     edge_model *model;
     struct dm_entry *entry; /* owner entry (its queue, stats); valid while refs > 0 */
     uint64_t cost_ns;       /* sched.c, loop thread: smoothed compute time, 0 = not yet run */
+    int64_t loaded_at_ms;   /* CLOCK_REALTIME when it was loaded */
     /* oip_infer.c, loop thread: the last binary request header parsed for
      * this version; freed with the version through FREE_PARSED */
     void *parsed;
@@ -107,7 +110,9 @@ typedef struct dm_entry {
     dm_version *versions[DM_MAX_VERSIONS]; /* newest first */
     size_t n_versions;
     bool loaded; /* false after unload (the entry stays, empty) */
-    char last_error[256];
+    char last_error[512];
+    char policy[64];                     /* model.conf's version policy, described */
+    uint64_t reloads_ok, reloads_failed; /* versions loaded, and loads that failed */
     /* sched.c: this model's queues (created on first submit) */
     struct dm_queue *queue;
 } dm_entry;
@@ -119,13 +124,26 @@ void dm_registry_free(dm_registry *r);
 /* The scheduler to tell when versions leave (queued requests of an unloaded
  * model fail with DM_REQ_UNLOADED; workers drop retired interpreters). */
 void dm_registry_set_sched(dm_registry *r, struct dm_sched *s);
-/* Scan the repository: load new models, keep loaded ones; logs one line per failure.
- * Returns how many models had a version fail to load, or -errno (logged) when
- * the repository cannot be read. */
+/* With a loop, loads run in libuv's thread pool and swap in on the loop
+ * thread; without one (the start, tests) they run inline. */
+void dm_registry_set_loop(dm_registry *r, uv_loop_t *loop);
+/* Scan the repository: sync every model on disk (new ones load, changed files
+ * reload, models gone unload). Inline: returns how many models failed; with a
+ * loop: 0 (each sync logs its outcome). -errno (logged) when the repository
+ * cannot be read. */
 int dm_registry_scan(dm_registry *r);
+/* Sync one model with the disk (the watcher): its files and model.conf. */
+void dm_registry_sync(dm_registry *r, const char *name);
+/* Stop: loads finishing from now on are dropped. Run the loop until idle. */
+void dm_registry_close(dm_registry *r);
+bool dm_registry_idle(const dm_registry *r);
 /* Version V of NAME (V < 0: the newest), with a reference; NULL + message if none. */
 dm_version *dm_registry_get(dm_registry *r, const char *name, int64_t v, char *err, size_t len);
-int dm_registry_load(dm_registry *r, const char *name, char *err, size_t len);
+/* How a load ended: RC 0 (serving) or -1 with ERR. Loop thread. */
+typedef void (*dm_load_cb)(const char *name, int rc, const char *err, void *arg);
+/* Load (or reload) NAME on request, also when it was unloaded on request;
+ * CB runs when it is settled, possibly before this returns. */
+void dm_registry_load(dm_registry *r, const char *name, dm_load_cb cb, void *arg);
 int dm_registry_unload(dm_registry *r, const char *name, char *err, size_t len);
 /* Iterate names in sorted order; CB returns non-zero to stop. */
 typedef int (*dm_entry_cb)(dm_entry *e, void *arg);
@@ -134,6 +152,17 @@ const char *dm_entry_name(const dm_entry *e);
 /* Versions of E (newest first) into OUT (up to N); returns the count. */
 size_t dm_entry_versions(dm_entry *e, dm_version **out, size_t n);
 const char *dm_entry_last_error(const dm_entry *e);
+bool dm_entry_loading(const dm_entry *e); /* a load is in flight */
+
+/* ---------------------------------------------------------------- watch.c */
+/* Hot reload: the repository watched through inotify. CB gets each changed
+ * model's name once the changes have been quiet for DELAY_MS; RESCAN runs
+ * instead when inotify lost events. NULL (logged) when it cannot start. */
+typedef struct dm_watch dm_watch;
+typedef void (*dm_watch_cb)(const char *name, void *arg);
+dm_watch *dm_watch_new(uv_loop_t *loop, const char *repo, uint32_t delay_ms, dm_watch_cb cb,
+                       void (*rescan)(void *arg), void *arg);
+void dm_watch_free(dm_watch *w); /* its handles close on the loop's next turn */
 
 /* ---------------------------------------------------------------- sched.c */
 enum { DM_PRIO_HIGH = 0, DM_PRIO_NORMAL = 1, DM_PRIO_LEVELS = 2 };
@@ -224,6 +253,7 @@ typedef struct dm_daemon {
     dm_sched *sched;
     dm_metrics *metrics;
     dm_server *server;
+    dm_watch *watch;
 } dm_daemon;
 
 /* Listen on cfg.socket_path (or FD >= 0 when given) and serve the Open

@@ -245,10 +245,12 @@ static void on_hup(uv_signal_t *h, int signum)
         dm_log_set_level((dm_log_level)a->d.cfg.log_level);
         dm_sched_set_inline(a->d.sched, a->d.cfg.inline_max_us);
     }
-    const int failed = dm_registry_scan(a->d.reg);
+    const int rc = dm_registry_scan(a->d.reg);
     const census c = take_census(a->d.reg);
-    dm_log(DM_LOG_INFO, "reload done: serving %zu models (%zu versions)%s", c.models, c.versions,
-           failed ? "; see the errors above" : "");
+    dm_log(DM_LOG_INFO,
+           "rescan started: serving %zu models (%zu versions); changed ones load in the "
+           "background and log when they are in%s",
+           c.models, c.versions, rc < 0 ? " (the repository could not be read)" : "");
 }
 
 static int start_signals(app *a)
@@ -277,8 +279,12 @@ static void walk_close(uv_handle_t *h, void *arg)
 static void shut_down(app *a)
 {
     dm_daemon *d = &a->d;
+    dm_registry_close(d->reg); /* loads still running are dropped when they end */
+    dm_watch_free(d->watch);
+    d->watch = NULL;
     dm_server_free(d->server);
     d->server = NULL;
+    dm_registry_set_sched(d->reg, NULL);
     dm_sched_free(d->sched);
     d->sched = NULL;
     uv_walk(d->loop, walk_close, NULL);
@@ -286,6 +292,18 @@ static void shut_down(app *a)
     dm_registry_free(d->reg);
     dm_metrics_free(d->metrics);
     uv_loop_close(d->loop);
+}
+
+static void on_change(const char *name, void *arg)
+{
+    dm_daemon *d = arg;
+    dm_registry_sync(d->reg, name);
+}
+
+static void on_rescan(void *arg)
+{
+    dm_daemon *d = arg;
+    dm_registry_scan(d->reg);
 }
 
 static int start(app *a)
@@ -305,6 +323,12 @@ static int start(app *a)
         return 1;
     }
     dm_registry_set_sched(d->reg, d->sched);
+    /* From now on loads run off the loop thread (the first scan ran inline:
+     * READY means the models are in). */
+    dm_registry_set_loop(d->reg, d->loop);
+    if (d->cfg.watch)
+        d->watch = dm_watch_new(d->loop, d->cfg.models_dir, d->cfg.reload_delay_ms, on_change,
+                                on_rescan, d);
     if (start_signals(a) != 0) {
         dm_log(DM_LOG_ERROR, "cannot install the signal handlers");
         return 1;

@@ -132,7 +132,12 @@ static void model_metadata(route *rt, const char *name, int64_t v)
         for (size_t i = 0; i < k; i++)
             nums[n++] = all[i]->version;
     }
-    reply_json(rt->x, 200, dm_oip_model_metadata(name, nums, n, ver->model));
+    json_t *md = dm_oip_model_metadata(name, nums, n, ver->model);
+    const dm_entry *e = find_entry(rt->d, name);
+    const char *why = e ? dm_entry_last_error(e) : NULL;
+    if (md && why && why[0]) /* edged: the last load that failed (the version above serves) */
+        json_object_set_new(md, "last_error", json_string(why));
+    reply_json(rt->x, 200, md);
     dm_version_unref(ver);
 }
 
@@ -316,16 +321,27 @@ static int index_cb(dm_entry *e, void *arg)
     dm_version *vs[DM_MAX_VERSIONS];
     const size_t n = dm_entry_versions(e, vs, DM_MAX_VERSIONS);
     char vb[24];
+    const char *why = dm_entry_last_error(e);
     for (size_t i = 0; i < n; i++) {
         snprintf(vb, sizeof vb, "%" PRId64, vs[i]->version);
-        json_array_append_new(a->list, json_pack("{s:s, s:s, s:s}", "name", dm_entry_name(e),
-                                                 "version", vb, "state", "READY"));
+        json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "name", dm_entry_name(e), "version", vb,
+                              "state", "READY", "loaded_at_ms", (json_int_t)vs[i]->loaded_at_ms);
+        /* edged: the model's version policy and the last load that failed
+         * (a version that failed to reload keeps serving its previous file) */
+        if (o && e->policy[0])
+            json_object_set_new(o, "policy", json_string(e->policy));
+        if (o && why && why[0])
+            json_object_set_new(o, "last_error", json_string(why));
+        json_array_append_new(a->list, o);
     }
     if (n == 0 && !a->ready_only) {
-        const char *why = dm_entry_last_error(e);
+        const bool loading = dm_entry_loading(e);
         json_array_append_new(a->list,
                               json_pack("{s:s, s:s, s:s}", "name", dm_entry_name(e), "state",
-                                        "UNAVAILABLE", "reason", why && why[0] ? why : "unloaded"));
+                                        loading ? "LOADING" : "UNAVAILABLE", "reason",
+                                        why && why[0] ? why
+                                        : loading     ? "loading"
+                                                      : "unloaded"));
     }
     return 0;
 }
@@ -354,16 +370,52 @@ static void repository_index(route *rt)
     reply_json(rt->x, 200, a.list);
 }
 
+typedef struct load_wait {
+    dm_exchange *x;
+    dm_daemon *d;
+} load_wait;
+
+/* The load ended (loaded off the loop thread): answer. */
+static void load_done(const char *name, int rc, const char *err, void *arg)
+{
+    load_wait *w = arg;
+    if (rc == 0)
+        reply_json(w->x, 200, json_object());
+    else
+        dm_http_error(w->x, find_entry(w->d, name) ? 400 : 404, "%s", err);
+    free(w);
+}
+
 static void repository_load(route *rt, const char *name, bool load)
 {
+    if (load) {
+        load_wait *w = malloc(sizeof *w);
+        if (!w) {
+            dm_http_error(rt->x, 500, "out of memory");
+            return;
+        }
+        *w = (load_wait){.x = rt->x, .d = rt->d};
+        dm_registry_load(rt->d->reg, name, load_done, w);
+        return;
+    }
     char err[512];
-    const int rc = load ? dm_registry_load(rt->d->reg, name, err, sizeof err)
-                        : dm_registry_unload(rt->d->reg, name, err, sizeof err);
-    if (rc == 0) {
+    if (dm_registry_unload(rt->d->reg, name, err, sizeof err) == 0) {
         reply_json(rt->x, 200, json_object());
         return;
     }
     dm_http_error(rt->x, find_entry(rt->d, name) ? 400 : 404, "%s", err);
+}
+
+/* POST /v2/repository/rescan (edged): every model synced with the disk. */
+static void repository_rescan(route *rt)
+{
+    const int rc = dm_registry_scan(rt->d->reg);
+    if (rc < 0) {
+        dm_http_error(rt->x, 500, "cannot read the model repository %s: %s", rt->d->cfg.models_dir,
+                      strerror(-rc));
+        return;
+    }
+    reply_json(rt->x, 200, json_object());
 }
 
 static bool admin(route *rt)
@@ -423,6 +475,9 @@ static void route_request(route *rt)
     } else if (is(rt, 3, "v2", "repository", "index")) {
         if (want_method(rt, HTTP_POST) && admin(rt))
             repository_index(rt);
+    } else if (is(rt, 3, "v2", "repository", "rescan")) {
+        if (want_method(rt, HTTP_POST) && admin(rt))
+            repository_rescan(rt);
     } else if (rt->n == 5 && is(rt, 5, "v2", "repository", "models") &&
                (strcmp(rt->seg[4], "load") == 0 || strcmp(rt->seg[4], "unload") == 0)) {
         if (want_method(rt, HTTP_POST) && admin(rt))

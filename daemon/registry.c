@@ -1,22 +1,29 @@
-/* daemon/registry.c - the model repository: names, versions, load and unload.
+/* daemon/registry.c - the model repository: names, versions, load, reload, unload.
  *
  * Owns: scanning the repository folder (both layouts of DESIGN.md §3:
  * REPO/NAME.tflite, served as version 1, and REPO/NAME/VERSION/model.tflite
- * with numeric VERSION folders, newest first, at most DM_MAX_VERSIONS kept;
- * NAME/model.conf and other files are ignored for now), the entries (one per
- * name, kept sorted, alive until dm_registry_free), loading versions through
- * libedge and reference counting them, explicit load and unload.
+ * with numeric VERSION folders), each model's NAME/model.conf (its version
+ * policy and pin_io, modelconf.c), the entries (one per name, kept sorted,
+ * alive until dm_registry_free), loading versions through libedge off the
+ * loop thread (load jobs in libuv's thread pool; inline before the loop runs)
+ * and swapping them in on the loop thread, reference counting them, explicit
+ * load and unload, and per-model reload counters and last error.
  * Does not own: queues (sched.c; an unload flushes the entry's queue there)
- * or hot reload through inotify (a rescan reloads a file whose identity,
- * size or mtime changed).
+ * or noticing changes (watch.c calls dm_registry_sync; SIGHUP and edgectl
+ * reload call dm_registry_scan).
  *
- * Threads: everything here runs on the loop thread, except dm_version_ref and
- * dm_version_unref, which are thread safe (atomic count; whoever drops the
- * last reference frees the version, possibly a worker evicting its cache).
- * A rescan loads new models and new or changed versions and keeps loaded
- * ones, even when their files are gone; it leaves alone a model unloaded on
- * request until dm_registry_load. A version that fails to load leaves the one
- * serving untouched; the failure goes to the log (one line) and last_error. */
+ * Threads: everything here runs on the loop thread, except the load jobs'
+ * work (which touches only its job) and dm_version_ref/dm_version_unref,
+ * which are thread safe (atomic count; whoever drops the last reference
+ * frees the version, possibly a worker evicting its cache). A request keeps
+ * the version it was admitted on: a reload swaps the entry's pointer, and the
+ * old version (its private copy of the file) goes when its last request ends.
+ * A sync loads new and changed versions the policy selects, retires those it
+ * no longer selects or whose files are gone, unloads a model with no file
+ * left, and leaves alone a model unloaded on request until dm_registry_load.
+ * A version that fails to load leaves the one serving under its number
+ * untouched; the failure goes to the log (one line), last_error and the
+ * failure counter. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,11 +31,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "daemon.h"
+#include "modelconf.h"
 
 #define NAME_MAX_LEN 64
 #define VERSION_DIGITS_MAX 18
+#define SCAN_MAX (4 * DM_MAX_VERSIONS) /* versions looked at on disk (the policy picks) */
 
 /* A version with the identity of the file it came from. */
 typedef struct reg_version {
@@ -39,14 +49,24 @@ typedef struct reg_version {
     struct timespec mtime;
 } reg_version;
 
+typedef struct load_job load_job;
+typedef struct waiter waiter;
+
 typedef struct reg_entry {
     dm_entry pub;  /* first */
     bool unloaded; /* unloaded on request: a rescan leaves it alone */
+    load_job *job; /* the load in flight, if any */
+    bool resync;   /* look again when it ends */
+    waiter *waiters;
+    dm_model_conf conf;
 } reg_entry;
 
 struct dm_registry {
     dm_config cfg;
     struct dm_sched *sched;
+    uv_loop_t *loop; /* NULL: loads run inline */
+    size_t jobs;     /* loads in flight */
+    bool closing;
     reg_entry **entries; /* sorted by name */
     size_t n, cap;
 };
@@ -103,58 +123,44 @@ static void set_error(dm_entry *e, const char *fmt, ...)
     e->last_error[n] = '\0';
 }
 
-static void log_loaded(const dm_version *v)
+static void log_loaded(const dm_version *v, uint64_t us)
 {
     const edge_model *m = v->model;
     dm_log(DM_LOG_INFO,
-           "model %s version %lld: loaded %s (%zu operators, %zu inputs, %zu outputs; arena %zu "
-           "bytes per worker, weights %zu bytes, prepared data %zu bytes of which %zu packed; "
-           "kernels %s)",
-           v->name, (long long)v->version, v->path, edge_model_node_count(m),
+           "model %s version %lld: loaded %s in %.1f ms (%zu operators, %zu inputs, %zu outputs; "
+           "arena %zu bytes per worker, weights %zu bytes, prepared data %zu bytes of which %zu "
+           "packed; kernels %s)",
+           v->name, (long long)v->version, v->path, (double)us / 1000.0, edge_model_node_count(m),
            edge_model_input_count(m), edge_model_output_count(m), edge_model_arena_bytes(m),
            edge_model_weight_bytes(m), edge_model_prepared_bytes(m), edge_model_packed_bytes(m),
            edge_model_kernels(m));
 }
 
-/* Open D's file as version D->version of E; NULL with E's last_error set and
- * one log line on failure. */
-static reg_version *version_open(dm_registry *r, reg_entry *e, const disk_version *d)
+/* A version of E from model M (taken on success), loaded from PATH. */
+static reg_version *version_new(reg_entry *e, int64_t version, const char *path,
+                                const struct stat *st, edge_model *m)
 {
-    const edge_model_options opt = {.max_arena_bytes = (size_t)r->cfg.max_arena_bytes,
-                                    .isa = (edge_isa)r->cfg.kernel_isa,
-                                    .threads = r->cfg.intra_op_threads};
-    edge_model *m = NULL;
-    edge_error err = {0};
-    const int rc = edge_model_open(d->path, &opt, &m, &err);
-    if (rc) {
-        const char *msg = err.message[0] ? err.message : edge_strerror(rc);
-        if (strstr(msg, d->path)) /* libedge's messages usually name the file */
-            set_error(&e->pub, "version %lld: %s", (long long)d->version, msg);
-        else
-            set_error(&e->pub, "version %lld (%s): %s", (long long)d->version, d->path, msg);
-        return NULL;
-    }
     reg_version *v = calloc(1, sizeof *v);
-    char *name = strdup(e->pub.name), *path = strdup(d->path);
-    if (!v || !name || !path) {
-        free(v), free(name), free(path);
-        edge_model_unref(m);
-        set_error(&e->pub, "version %lld (%s): out of memory", (long long)d->version, d->path);
+    char *name = strdup(e->pub.name), *p = strdup(path);
+    if (!v || !name || !p) {
+        free(v), free(name), free(p);
         return NULL;
     }
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
     atomic_init(&v->pub.refs, 1);
     atomic_init(&v->pub.retired, false);
     v->pub.uid = atomic_fetch_add(&next_uid, 1);
     v->pub.name = name;
-    v->pub.version = d->version;
-    v->pub.path = path;
+    v->pub.version = version;
+    v->pub.path = p;
     v->pub.model = m;
     v->pub.entry = &e->pub;
-    v->dev = d->st.st_dev;
-    v->ino = d->st.st_ino;
-    v->size = d->st.st_size;
-    v->mtime = d->st.st_mtim;
-    log_loaded(&v->pub);
+    v->pub.loaded_at_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    v->dev = st->st_dev;
+    v->ino = st->st_ino;
+    v->size = st->st_size;
+    v->mtime = st->st_mtim;
     return v;
 }
 
@@ -299,7 +305,9 @@ static int scan_version_dirs(const char *name, const char *dir, disk_version **d
         if (snprintf(path, sizeof path, "%s/%s/model.tflite", dir, de->d_name) >= (int)sizeof path)
             continue;
         if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-            dm_log(DM_LOG_WARN, "model %s: skipping version %lld: %s is not a readable file", name,
+            /* a folder just made has no model.tflite yet: it comes with its close */
+            dm_log(errno == ENOENT ? DM_LOG_DEBUG : DM_LOG_WARN,
+                   "model %s: skipping version %lld: %s is not a readable file", name,
                    (long long)version, path);
             continue;
         }
@@ -309,7 +317,7 @@ static int scan_version_dirs(const char *name, const char *dir, disk_version **d
     return rc;
 }
 
-/* Every version of NAME on disk, newest first, at most DM_MAX_VERSIONS.
+/* Every version of NAME on disk, newest first, at most SCAN_MAX.
  * Returns -1 (out of memory), 0 (nothing), or the count. */
 static int scan_model(dm_registry *r, const char *name, disk_version **out)
 {
@@ -337,17 +345,55 @@ static int scan_model(dm_registry *r, const char *name, disk_version **out)
     }
     if (n > 1) /* qsort's array may not be NULL, even for 0 elements */
         qsort(d, n, sizeof *d, by_version_desc);
-    if (n > DM_MAX_VERSIONS) {
-        dm_log(DM_LOG_WARN, "model %s: %zu versions in %s; serving the newest %d", name, n, dir,
-               DM_MAX_VERSIONS);
-        disk_free(d + DM_MAX_VERSIONS, n - DM_MAX_VERSIONS);
-        n = DM_MAX_VERSIONS;
+    if (n > SCAN_MAX) {
+        dm_log(DM_LOG_WARN, "model %s: %zu versions in %s; looking at the newest %d", name, n, dir,
+               SCAN_MAX);
+        disk_free(d + SCAN_MAX, n - SCAN_MAX);
+        n = SCAN_MAX;
     }
     *out = d;
     return (int)n;
 }
 
-/* ------------------------------------------------------------ syncing an entry */
+/* ------------------------------------------------------------ syncing an entry
+ *
+ * A sync looks at one model on disk (its files and NAME/model.conf), decides
+ * which versions the policy serves, and loads the new or changed ones in a
+ * load job: off the loop thread (libuv's thread pool) when the registry has a
+ * loop, inline otherwise (the start, tests). Each file is read into private
+ * memory (a file rewritten in place cannot change or truncate a serving
+ * version), verified, planned, prepared and run once on zero inputs (warm-up)
+ * before the loop thread swaps it in. A file that fails leaves the version
+ * serving under that number untouched. Versions the policy no longer selects,
+ * or whose files are gone, are retired; a model with no file left is
+ * unloaded (its queued requests are answered "unloaded"). One job per model
+ * at a time: a sync asked for meanwhile runs when the job ends. */
+
+typedef struct load_item {
+    int64_t version;
+    char *path;
+    struct stat st;
+    edge_model *model; /* the job's result */
+    char err[1200];
+} load_item;
+
+typedef struct waiter {
+    dm_load_cb cb;
+    void *arg;
+    struct waiter *next;
+} waiter;
+
+struct load_job {
+    uv_work_t work;
+    dm_registry *r;
+    reg_entry *e;
+    edge_model_options opt;
+    load_item *items;
+    size_t n_items;
+    int64_t keep[DM_MAX_VERSIONS]; /* the versions the policy serves, newest first */
+    size_t n_keep;
+    uint64_t t0_ns;
+};
 
 static ssize_t loaded_index(const dm_entry *e, int64_t version)
 {
@@ -384,36 +430,252 @@ static void entry_insert(dm_entry *e, dm_version *v, bool *retired)
     e->n_versions++;
 }
 
-/* Load what is new or changed on disk for E. Returns the number of failures. */
-static int entry_sync(dm_registry *r, reg_entry *e, disk_version *d, size_t n)
+/* Retire the versions of E that KEEP (N numbers) does not hold. */
+static size_t entry_drop_others(dm_entry *e, const int64_t *keep, size_t n)
 {
-    int failed = 0;
-    bool retired = false;
-    for (size_t i = 0; i < n; i++) {
-        const ssize_t have = loaded_index(&e->pub, d[i].version);
-        if (have >= 0 && same_file((const reg_version *)e->pub.versions[have], &d[i].st))
-            continue;
-        reg_version *v = version_open(r, e, &d[i]);
-        if (!v) {
-            failed++;
-            continue;
+    size_t dropped = 0, w = 0;
+    for (size_t i = 0; i < e->n_versions; i++) {
+        bool kept = false;
+        for (size_t k = 0; k < n && !kept; k++)
+            kept = keep[k] == e->versions[i]->version;
+        if (kept) {
+            e->versions[w++] = e->versions[i];
+        } else {
+            dm_log(DM_LOG_INFO, "model %s version %lld: unloaded (%s)", e->name,
+                   (long long)e->versions[i]->version,
+                   n ? "not selected by the version policy or its file is gone"
+                     : "no file left in the repository");
+            version_retire(e->versions[i]);
+            dropped++;
         }
-        entry_insert(&e->pub, &v->pub, &retired);
     }
-    e->pub.loaded = e->pub.n_versions > 0;
-    if (!failed)
-        e->pub.last_error[0] = '\0';
-    if (retired && r->sched)
-        dm_sched_sweep(r->sched);
-    return failed;
+    for (size_t i = w; i < e->n_versions; i++)
+        e->versions[i] = NULL;
+    e->n_versions = w;
+    return dropped;
 }
 
-/* Look at NAME on disk and load it (a rescan skips models unloaded on request). */
-static int model_sync(dm_registry *r, const char *name, bool rescan)
+/* Same inputs and outputs (names, types, shapes): what pin_io asks of a new version. */
+static bool same_io(const edge_model *a, const edge_model *b, char *why, size_t len)
+{
+    for (int out = 0; out < 2; out++) {
+        const size_t na = out ? edge_model_output_count(a) : edge_model_input_count(a);
+        const size_t nb = out ? edge_model_output_count(b) : edge_model_input_count(b);
+        const char *what = out ? "output" : "input";
+        if (na != nb) {
+            snprintf(why, len, "it has %zu %ss, the serving version %zu", nb, what, na);
+            return false;
+        }
+        for (size_t i = 0; i < na; i++) {
+            edge_tensor_info x, y;
+            if (out ? (edge_model_output_info(a, i, &x) || edge_model_output_info(b, i, &y))
+                    : (edge_model_input_info(a, i, &x) || edge_model_input_info(b, i, &y)))
+                return false;
+            bool same = x.type == y.type && x.rank == y.rank &&
+                        strcmp(x.name ? x.name : "", y.name ? y.name : "") == 0;
+            for (int d = 0; same && d < x.rank; d++)
+                same = x.dims[d] == y.dims[d];
+            if (!same) {
+                char dx[64] = "", dy[64] = "";
+                for (int d = 0, at = 0; d < x.rank && at < 60; d++)
+                    at += snprintf(dx + at, sizeof dx - (size_t)at, "%s%d", d ? "," : "",
+                                   (int)x.dims[d]);
+                for (int d = 0, at = 0; d < y.rank && at < 60; d++)
+                    at += snprintf(dy + at, sizeof dy - (size_t)at, "%s%d", d ? "," : "",
+                                   (int)y.dims[d]);
+                snprintf(why, len, "%s %zu is '%s' %s [%s], the serving version's '%s' %s [%s]",
+                         what, i, y.name ? y.name : "", edge_dtype_name(y.type), dy,
+                         x.name ? x.name : "", edge_dtype_name(x.type), dx);
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+/* Thread pool (or inline): open, verify, plan, prepare and warm up each item. */
+static void job_work(uv_work_t *w)
+{
+    load_job *j = w->data;
+    for (size_t i = 0; i < j->n_items; i++) {
+        load_item *it = &j->items[i];
+        edge_error err = {0};
+        const int rc = edge_model_open(it->path, &j->opt, &it->model, &err);
+        if (rc) {
+            const char *msg = err.message[0] ? err.message : edge_strerror(rc);
+            if (strstr(msg, it->path)) /* libedge's messages usually name the file */
+                snprintf(it->err, sizeof it->err, "version %lld: %s", (long long)it->version, msg);
+            else
+                snprintf(it->err, sizeof it->err, "version %lld (%s): %s", (long long)it->version,
+                         it->path, msg);
+            it->model = NULL;
+            continue;
+        }
+        /* Warm-up: one inference on zero inputs, so that the first request
+         * does not pay for first touches; and a model that cannot run is
+         * found here rather than by a client. */
+        edge_interp *in = NULL;
+        if (edge_interp_new(it->model, &in, &err) != 0 || edge_interp_invoke(in) != 0) {
+            snprintf(it->err, sizeof it->err, "version %lld (%s): the warm-up run failed: %s",
+                     (long long)it->version, it->path,
+                     err.message[0] ? err.message : "cannot create an interpreter");
+            edge_model_unref(it->model);
+            it->model = NULL;
+        }
+        edge_interp_free(in);
+    }
+}
+
+static void job_free(load_job *j)
+{
+    for (size_t i = 0; i < j->n_items; i++) {
+        free(j->items[i].path);
+        edge_model_unref(j->items[i].model);
+    }
+    free(j->items);
+    free(j);
+}
+
+static void model_sync(dm_registry *r, const char *name, bool explicit_load, dm_load_cb cb,
+                       void *arg);
+
+static void add_waiter(reg_entry *e, dm_load_cb cb, void *arg)
+{
+    if (!cb)
+        return;
+    waiter *w = malloc(sizeof *w);
+    if (!w) {
+        cb(e->pub.name, -1, "out of memory", arg);
+        return;
+    }
+    *w = (waiter){.cb = cb, .arg = arg};
+    waiter **pp = &e->waiters;
+    while (*pp)
+        pp = &(*pp)->next;
+    *pp = w;
+}
+
+/* Tell every waiter of E how the model stands now. */
+static void finish_waiters(dm_registry *r, reg_entry *e, int failed)
+{
+    waiter *w = e->waiters;
+    e->waiters = NULL;
+    while (w) {
+        waiter *next = w->next;
+        const bool ok = !failed && e->pub.n_versions > 0;
+        char msg[2048];
+        if (ok)
+            msg[0] = 0;
+        else if (e->pub.last_error[0])
+            snprintf(msg, sizeof msg, "model '%s': %s", e->pub.name, e->pub.last_error);
+        else
+            snprintf(msg, sizeof msg,
+                     "no model '%s' in %s (looked for %s/%s.tflite and %s/%s/VERSION/model.tflite)",
+                     e->pub.name, r->cfg.models_dir, r->cfg.models_dir, e->pub.name,
+                     r->cfg.models_dir, e->pub.name);
+        w->cb(e->pub.name, ok ? 0 : -1, msg, w->arg);
+        free(w);
+        w = next;
+    }
+}
+
+/* Loop thread: swap the job's results in. */
+static void job_done(uv_work_t *w, int status)
+{
+    load_job *j = w->data;
+    dm_registry *r = j->r;
+    reg_entry *e = j->e;
+    e->job = NULL;
+    r->jobs--;
+    if (r->closing || status != 0 || e->unloaded) { /* unloaded on request meanwhile */
+        job_free(j);
+        finish_waiters(r, e, 1);
+        return;
+    }
+    int failed = 0;
+    bool retired = false;
+    char first_err[sizeof e->pub.last_error] = "";
+    for (size_t i = 0; i < j->n_items; i++) {
+        load_item *it = &j->items[i];
+        char why[300];
+        if (it->model && e->conf.pin_io && e->pub.n_versions > 0 &&
+            !same_io(e->pub.versions[0]->model, it->model, why, sizeof why)) {
+            snprintf(it->err, sizeof it->err,
+                     "version %lld (%s): pin_io is set and its signature changed: %s",
+                     (long long)it->version, it->path, why);
+            edge_model_unref(it->model);
+            it->model = NULL;
+        }
+        if (!it->model) {
+            failed++;
+            set_error(&e->pub, "%s", it->err);
+            if (!first_err[0])
+                snprintf(first_err, sizeof first_err, "%s", e->pub.last_error);
+            continue;
+        }
+        reg_version *v = version_new(e, it->version, it->path, &it->st, it->model);
+        if (!v) {
+            failed++;
+            set_error(&e->pub, "version %lld (%s): out of memory", (long long)it->version,
+                      it->path);
+            continue;
+        }
+        it->model = NULL; /* the version has it */
+        log_loaded(&v->pub, (dm_now_ns() - j->t0_ns) / 1000);
+        entry_insert(&e->pub, &v->pub, &retired);
+        e->pub.reloads_ok++;
+    }
+    e->pub.reloads_failed += (uint64_t)failed;
+    if (failed && first_err[0])
+        snprintf(e->pub.last_error, sizeof e->pub.last_error, "%s", first_err);
+    else if (!failed)
+        e->pub.last_error[0] = '\0';
+    /* Keep what the policy serves among what is loaded now: a version whose
+     * new file failed stays (its number is kept). */
+    if (entry_drop_others(&e->pub, j->keep, j->n_keep))
+        retired = true;
+    e->pub.loaded = e->pub.n_versions > 0;
+    if (retired && r->sched)
+        dm_sched_sweep(r->sched);
+    job_free(j);
+    if (e->resync) {
+        e->resync = false;
+        model_sync(r, e->pub.name, false, NULL, NULL); /* the waiters wait for that one */
+        if (e->job)
+            return;
+    }
+    finish_waiters(r, e, failed);
+}
+
+/* NAME's model.conf (defaults when absent or for NAME.tflite); -1 with E's
+ * last_error set and logged when it is bad. */
+static int read_conf(dm_registry *r, reg_entry *e, dm_model_conf *conf)
+{
+    char path[4096], err[512];
+    snprintf(path, sizeof path, "%s/%s/model.conf", r->cfg.models_dir, e->pub.name);
+    if (dm_model_conf_load(path, conf, err, sizeof err) == 0)
+        return 0;
+    set_error(&e->pub, "%s (keeping what is loaded)", err);
+    e->pub.reloads_failed++;
+    return -1;
+}
+
+/* Look at NAME on disk and bring it in line (see above). CB, if given, runs
+ * on the loop thread once the model is settled (possibly before this returns). */
+static void model_sync(dm_registry *r, const char *name, bool explicit_load, dm_load_cb cb,
+                       void *arg)
 {
     reg_entry *e = entry_find(r, name);
-    if (rescan && e && e->unloaded)
-        return 0;
+    if (e && e->unloaded && !explicit_load) { /* unloaded on request: left alone */
+        if (cb)
+            cb(name, -1, "unloaded on request; load it explicitly", arg);
+        return;
+    }
+    if (e && e->job) { /* one job at a time: again when it ends */
+        e->resync = true;
+        add_waiter(e, cb, arg);
+        return;
+    }
     disk_version *d = NULL;
     const int n = scan_model(r, name, &d);
     if (n < 0 || (n > 0 && !e && !(e = entry_get(r, name)))) {
@@ -421,16 +683,90 @@ static int model_sync(dm_registry *r, const char *name, bool rescan)
         if (n > 0)
             disk_free(d, (size_t)n);
         free(d);
-        return -1;
+        if (cb)
+            cb(name, -1, "out of memory", arg);
+        return;
     }
-    int failed = 0;
-    if (n > 0) {
-        e->unloaded = false;
-        failed = entry_sync(r, e, d, (size_t)n);
+    if (!e) { /* never seen, nothing on disk */
+        if (cb) {
+            char msg[1024];
+            snprintf(msg, sizeof msg,
+                     "no model '%s' in %s (looked for %s/%s.tflite and %s/%s/VERSION/model.tflite)",
+                     name, r->cfg.models_dir, r->cfg.models_dir, name, r->cfg.models_dir, name);
+            cb(name, -1, msg, arg);
+        }
+        free(d);
+        return;
     }
-    disk_free(d, (size_t)(n > 0 ? n : 0));
+    add_waiter(e, cb, arg);
+    dm_model_conf conf;
+    if (read_conf(r, e, &conf) != 0) {
+        disk_free(d, (size_t)(n > 0 ? n : 0));
+        free(d);
+        finish_waiters(r, e, 1);
+        return;
+    }
+    e->conf = conf;
+    dm_model_conf_describe(&conf, e->pub.policy, sizeof e->pub.policy);
+    e->unloaded = false;
+    /* what the policy serves, and what of it must be loaded */
+    int64_t all[SCAN_MAX];
+    const size_t n_all = n > 0 ? (size_t)n : 0;
+    bool keep_flag[SCAN_MAX];
+    for (size_t i = 0; i < n_all; i++)
+        all[i] = d[i].version;
+    dm_model_conf_select(&conf, all, n_all, keep_flag);
+    load_job *j = calloc(1, sizeof *j);
+    if (!j || (n_all && !(j->items = calloc(n_all, sizeof *j->items)))) {
+        free(j);
+        disk_free(d, n_all);
+        free(d);
+        set_error(&e->pub, "out of memory");
+        finish_waiters(r, e, 1);
+        return;
+    }
+    for (size_t i = 0; i < n_all; i++) {
+        if (!keep_flag[i] || j->n_keep == DM_MAX_VERSIONS)
+            continue;
+        j->keep[j->n_keep++] = d[i].version;
+        const ssize_t have = loaded_index(&e->pub, d[i].version);
+        if (have >= 0 && same_file((const reg_version *)e->pub.versions[have], &d[i].st))
+            continue;
+        j->items[j->n_items++] =
+            (load_item){.version = d[i].version, .path = d[i].path, .st = d[i].st};
+        d[i].path = NULL;
+    }
+    disk_free(d, n_all);
     free(d);
-    return failed ? -1 : 0;
+    if (n_all == 0) { /* every file gone: unload */
+        if (e->pub.n_versions > 0) {
+            entry_drop_others(&e->pub, NULL, 0);
+            dm_log(DM_LOG_INFO, "model %s: no file left in %s; unloaded", name, r->cfg.models_dir);
+            if (r->sched)
+                dm_sched_flush_entry(r->sched, &e->pub);
+        }
+        e->pub.loaded = false;
+        snprintf(e->pub.last_error, sizeof e->pub.last_error, "no file in the repository %s",
+                 r->cfg.models_dir);
+        free(j->items);
+        free(j);
+        finish_waiters(r, e, 1);
+        return;
+    }
+    j->r = r;
+    j->e = e;
+    j->work.data = j;
+    j->t0_ns = dm_now_ns();
+    j->opt = (edge_model_options){.max_arena_bytes = (size_t)r->cfg.max_arena_bytes,
+                                  .isa = (edge_isa)r->cfg.kernel_isa,
+                                  .threads = r->cfg.intra_op_threads,
+                                  .private_copy = 1};
+    e->job = j;
+    r->jobs++;
+    if (j->n_items && r->loop && uv_queue_work(r->loop, &j->work, job_work, job_done) == 0)
+        return;
+    job_work(&j->work);
+    job_done(&j->work, 0);
 }
 
 /* ------------------------------------------------------------ the registry */
@@ -451,6 +787,10 @@ void dm_registry_free(dm_registry *r)
         dm_entry *e = &r->entries[i]->pub;
         for (size_t j = 0; j < e->n_versions; j++)
             version_retire(e->versions[j]);
+        for (waiter *w = r->entries[i]->waiters, *next; w; w = next) {
+            next = w->next;
+            free(w);
+        }
         free(e->name);
         free(r->entries[i]);
     }
@@ -531,13 +871,44 @@ int dm_registry_scan(dm_registry *r)
     size_t n = 0;
     list_names(r, dh, &names, &n);
     closedir(dh);
+    /* models gone from the listing: their sync unloads them */
+    for (size_t i = 0; i < r->n; i++) {
+        bool listed = false;
+        for (size_t k = 0; k < n && !listed; k++)
+            listed = strcmp(names[k], r->entries[i]->pub.name) == 0;
+        if (!listed && r->entries[i]->pub.n_versions > 0)
+            dm_registry_sync(r, r->entries[i]->pub.name);
+    }
     int failed = 0;
     for (size_t i = 0; i < n; i++) {
-        failed += model_sync(r, names[i], true) != 0;
+        model_sync(r, names[i], false, NULL, NULL);
+        const reg_entry *e = entry_find(r, names[i]);
+        failed += !r->loop && e && e->pub.last_error[0];
         free(names[i]);
     }
     free(names);
     return failed;
+}
+
+void dm_registry_sync(dm_registry *r, const char *name)
+{
+    if (!r->closing && name_valid(name, strlen(name)))
+        model_sync(r, name, false, NULL, NULL);
+}
+
+void dm_registry_set_loop(dm_registry *r, uv_loop_t *loop)
+{
+    r->loop = loop;
+}
+
+void dm_registry_close(dm_registry *r)
+{
+    r->closing = true;
+}
+
+bool dm_registry_idle(const dm_registry *r)
+{
+    return r->jobs == 0;
 }
 
 dm_version *dm_registry_get(dm_registry *r, const char *name, int64_t v, char *err, size_t len)
@@ -569,25 +940,15 @@ dm_version *dm_registry_get(dm_registry *r, const char *name, int64_t v, char *e
     return NULL;
 }
 
-int dm_registry_load(dm_registry *r, const char *name, char *err, size_t len)
+void dm_registry_load(dm_registry *r, const char *name, dm_load_cb cb, void *arg)
 {
     if (!name_valid(name, strlen(name))) {
-        snprintf(err, len, "invalid model name '%s': %s", name, name_rule);
-        return -1;
+        char err[256];
+        snprintf(err, sizeof err, "invalid model name '%s': %s", name, name_rule);
+        cb(name, -1, err, arg);
+        return;
     }
-    if (model_sync(r, name, false) == 0) {
-        const reg_entry *e = entry_find(r, name);
-        if (e && e->pub.n_versions > 0)
-            return 0;
-        snprintf(err, len,
-                 "no model '%s' in %s (looked for %s/%s.tflite and %s/%s/VERSION/model.tflite)",
-                 name, r->cfg.models_dir, r->cfg.models_dir, name, r->cfg.models_dir, name);
-        return -1;
-    }
-    const reg_entry *e = entry_find(r, name);
-    snprintf(err, len, "model '%s': %s", name,
-             e && e->pub.last_error[0] ? e->pub.last_error : "out of memory");
-    return -1;
+    model_sync(r, name, true, cb, arg);
 }
 
 int dm_registry_unload(dm_registry *r, const char *name, char *err, size_t len)
@@ -639,4 +1000,9 @@ size_t dm_entry_versions(dm_entry *e, dm_version **out, size_t n)
 const char *dm_entry_last_error(const dm_entry *e)
 {
     return e->last_error;
+}
+
+bool dm_entry_loading(const dm_entry *e)
+{
+    return ((const reg_entry *)e)->job != NULL;
 }

@@ -558,6 +558,35 @@ int edge_model_open_buffer(const void *data, size_t size, const edge_model_optio
     return model_finish(m, opt, out, err);
 }
 
+/* SIZE bytes of FD into a private read-only anonymous mapping at *OUT: 0, an
+ * errno value, or -1 when the file is not SIZE bytes long any more. */
+static int read_private(int fd, size_t size, void **out)
+{
+    uint8_t *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return errno;
+    size_t at = 0;
+    while (at < size) {
+        const ssize_t n = pread(fd, p + at, size - at, (off_t)at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            const int e = n < 0 ? errno : -1;
+            munmap(p, size);
+            return e;
+        }
+        at += (size_t)n;
+    }
+    char extra;
+    if (pread(fd, &extra, 1, (off_t)size) != 0) { /* it grew */
+        munmap(p, size);
+        return -1;
+    }
+    mprotect(p, size, PROT_READ);
+    *out = p;
+    return 0;
+}
+
 int edge_model_open(const char *path, const edge_model_options *opt, edge_model **out,
                     edge_error *err)
 {
@@ -582,11 +611,24 @@ int edge_model_open(const char *path, const edge_model_options *opt, edge_model 
         return edge__seterr(err, EDGE_ELIMIT, "%s: %lld bytes is over the %zu byte limit", path,
                             (long long)st.st_size, max_file);
     }
-    void *base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-    const int map_errno = errno;
-    close(fd);
-    if (base == MAP_FAILED)
-        return edge__seterr(err, EDGE_EIO, "%s: cannot map: %s", path, strerror(map_errno));
+    void *base = NULL;
+    if (opt && opt->private_copy) {
+        int rc = read_private(fd, (size_t)st.st_size, &base);
+        close(fd);
+        if (rc == -1)
+            return edge__seterr(err, EDGE_EFORMAT,
+                                "%s: the file changed size while it was read (%lld bytes at "
+                                "first); it is being written",
+                                path, (long long)st.st_size);
+        if (rc)
+            return edge__seterr(err, EDGE_EIO, "%s: cannot read: %s", path, strerror(rc));
+    } else {
+        base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+        const int map_errno = errno;
+        close(fd);
+        if (base == MAP_FAILED)
+            return edge__seterr(err, EDGE_EIO, "%s: cannot map: %s", path, strerror(map_errno));
+    }
     edge_model *m = calloc(1, sizeof *m);
     if (!m) {
         munmap(base, (size_t)st.st_size);

@@ -84,6 +84,11 @@ typedef struct edge_model_options {
     /* Threads each interpreter of this model runs one inference on (default 1,
      * at most 64): large convolutions split their rows or channels. */
     unsigned threads;
+    /* Nonzero: read the file into private memory instead of mapping it shared.
+     * A file rewritten in place (truncated, then written) then cannot change
+     * the bytes an open model uses, nor make them vanish (SIGBUS) - what a
+     * server that reloads models while serving needs. */
+    unsigned private_copy;
 } edge_model_options;
 
 /* One tensor as the model declares it. Pointers stay valid while the model lives. */

@@ -25,6 +25,33 @@
 #include "digits.h"
 #include "tflite_writer.h"
 
+typedef struct load_res {
+    int rc;
+    bool done;
+    char err[1024];
+} load_res;
+
+static void on_loaded(const char *name, int rc, const char *err, void *arg)
+{
+    (void)name;
+    load_res *r = arg;
+    r->rc = rc;
+    r->done = true;
+    snprintf(r->err, sizeof r->err, "%s", err ? err : "");
+}
+
+/* dm_registry_load without a loop: settled when it returns. */
+static int load_now(dm_registry *reg, const char *name, char *err, size_t len)
+{
+    load_res r = {0};
+    dm_registry_load(reg, name, on_loaded, &r);
+    assert_true(r.done);
+    const size_t n = strnlen(r.err, len - 1);
+    memcpy(err, r.err, n);
+    err[n] = 0;
+    return r.rc;
+}
+
 typedef struct fixture {
     char dir[64];
     uint8_t *model;
@@ -69,7 +96,8 @@ static int setup(void **state)
     put_model(f, "multi/3/model.tflite");
     put_model(f, "multi/20/model.tflite");
     put_model(f, "multi/007/model.tflite"); /* leading zero: not a version */
-    put_file(f, "multi/model.conf", "junk\n", 5);
+    static const char conf[] = "# every version\n[model]\nversion_policy = all\n";
+    put_file(f, "multi/model.conf", conf, sizeof conf - 1);
     put_model(f, "multi/notes/model.tflite");
     put_garbage(f, "broken.tflite");
     put_garbage(f, "mixed/2/model.tflite");
@@ -244,7 +272,7 @@ static void test_unload_load(void **state)
     assert_null(dm_registry_get(f->reg, "multi", -1, err, sizeof err));
     assert_int_equal(dm_registry_unload(f->reg, "multi", err, sizeof err), -1);
     assert_string_equal(err, "model 'multi' is not loaded");
-    assert_int_equal(dm_registry_load(f->reg, "multi", err, sizeof err), 0);
+    assert_int_equal(load_now(f->reg, "multi", err, sizeof err), 0);
     dm_version *back = dm_registry_get(f->reg, "multi", -1, err, sizeof err);
     assert_non_null(back);
     assert_int_equal(back->version, 20);
@@ -252,16 +280,16 @@ static void test_unload_load(void **state)
     dm_version_unref(back);
     dm_version_unref(held);
     /* Load of something that is not there, or not a name. */
-    assert_int_equal(dm_registry_load(f->reg, "nope", err, sizeof err), -1);
+    assert_int_equal(load_now(f->reg, "nope", err, sizeof err), -1);
     assert_non_null(strstr(err, "no model 'nope' in "));
     assert_non_null(strstr(err, "nope.tflite"));
-    assert_int_equal(dm_registry_load(f->reg, "../etc", err, sizeof err), -1);
+    assert_int_equal(load_now(f->reg, "../etc", err, sizeof err), -1);
     assert_non_null(strstr(err, "invalid model name '../etc'"));
-    assert_int_equal(dm_registry_load(f->reg, "broken", err, sizeof err), -1);
+    assert_int_equal(load_now(f->reg, "broken", err, sizeof err), -1);
     assert_non_null(strstr(err, "model 'broken': version 1: "));
     /* Load of a model a scan never saw. */
     put_model(f, "fresh/5/model.tflite");
-    assert_int_equal(dm_registry_load(f->reg, "fresh", err, sizeof err), 0);
+    assert_int_equal(load_now(f->reg, "fresh", err, sizeof err), 0);
     dm_version *fresh = dm_registry_get(f->reg, "fresh", 5, err, sizeof err);
     assert_non_null(fresh);
     dm_version_unref(fresh);

@@ -1,0 +1,55 @@
+/* daemon/modelconf.h - NAME/model.conf: which versions of a model are served.
+ *
+ * Owns: the per-model configuration of the model repository (NAME/model.conf
+ * next to the NAME/VERSION/ folders): its version policy (all, latest [N],
+ * specific V[, V...]) and pin_io (a new version must keep the serving
+ * version's input/output signature); reading it (INI through inih, one
+ * "FILE:LINE: key: ..." message for the first problem), choosing versions by
+ * the policy and describing it in one line.
+ * Does not own: scanning the repository, loading versions or comparing
+ * signatures (registry.c), nor daemon-wide options (config.c).
+ *
+ * The file:
+ *   [model]
+ *   version_policy = all | latest [N] | specific V[, V...]
+ *   pin_io = yes | no
+ * Only [model]; an unknown section or key, a key set twice, a bad value or a
+ * syntax error stops the parse. An empty or missing file gives the defaults
+ * (all, pin_io off). No global state: safe from any thread. */
+#ifndef EDGED_MODELCONF_H
+#define EDGED_MODELCONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DM_MODELCONF_MAX_SPECIFIC 16
+
+typedef enum { DM_POLICY_ALL = 0, DM_POLICY_LATEST, DM_POLICY_SPECIFIC } dm_policy_kind;
+
+typedef struct dm_model_conf {
+    dm_policy_kind policy;
+    uint32_t latest_n; /* DM_POLICY_LATEST: how many of the newest */
+    /* DM_POLICY_SPECIFIC: the listed versions, sorted descending, no duplicates */
+    int64_t specific[DM_MODELCONF_MAX_SPECIFIC];
+    size_t n_specific;
+    bool pin_io;
+} dm_model_conf;
+
+void dm_model_conf_default(dm_model_conf *c);
+/* Parse TEXT (NUL-terminated); NAME is what error messages call the file. 0, or -1 with the
+ * message in ERR. */
+int dm_model_conf_parse(const char *text, const char *name, dm_model_conf *out, char *err,
+                        size_t errlen);
+/* Read PATH: a missing file (ENOENT) gives the defaults and 0; unreadable or bad gives -1 and
+ * ERR (path included). Files over 64 KiB are refused. */
+int dm_model_conf_load(const char *path, dm_model_conf *out, char *err, size_t errlen);
+/* Of the N versions in VERSIONS (sorted newest first, distinct), which the policy serves:
+ * KEEP[i]. ALL keeps every one; LATEST keeps the first latest_n; SPECIFIC keeps those listed
+ * (listed versions not on disk are simply absent). */
+void dm_model_conf_select(const dm_model_conf *c, const int64_t *versions, size_t n, bool *keep);
+/* One line describing C for logs and edgectl, e.g. "all", "latest 2", "specific 4,1"; plus
+ * ", pin_io" when set. */
+void dm_model_conf_describe(const dm_model_conf *c, char *buf, size_t len);
+
+#endif /* EDGED_MODELCONF_H */

@@ -1,0 +1,524 @@
+/* tests/unit/test_modelconf.c - daemon/modelconf.c: NAME/model.conf.
+ *
+ * Owns: checks of the defaults (empty text, comments only, a missing file);
+ * every form of version_policy (all, latest [N], specific V[, V...]) with its
+ * spacing, case, ':' and inline ';' comments, indentation, CRLF and a BOM;
+ * every pin_io spelling; that every kind of problem (bad policy or pin_io
+ * value, unknown key or section, key outside [model], key set twice, syntax
+ * error, overlong line) fails with one "FILE:LINE: ..." message naming the key
+ * and leaves the output untouched; reading files (missing, good, bad, a
+ * folder, too large, a NUL byte, unreadable); select() for every policy; and
+ * describe(). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "modelconf.h"
+
+#define NAME "models/foo/model.conf"
+
+/* Filled with a pattern, to see that a failed parse writes nothing. */
+static void poison(dm_model_conf *c)
+{
+    memset(c, 0xA5, sizeof *c);
+}
+
+static void assert_defaults(const dm_model_conf *c)
+{
+    assert_int_equal(c->policy, DM_POLICY_ALL);
+    assert_int_equal(c->n_specific, 0);
+    assert_false(c->pin_io);
+}
+
+/* TEXT must parse; the result in C. */
+static void parse_ok(const char *text, dm_model_conf *c)
+{
+    char err[512] = "";
+    poison(c);
+    if (dm_model_conf_parse(text, NAME, c, err, sizeof err) != 0)
+        fail_msg("for:\n%s\nwanted success, got '%s'", text, err);
+}
+
+/* TEXT must fail at LINE with a message that names KEY and contains MSG. */
+static void expect_error(const char *text, int line, const char *key, const char *msg)
+{
+    dm_model_conf c, before;
+    poison(&c);
+    poison(&before);
+    char err[512] = "";
+    const int rc = dm_model_conf_parse(text, NAME, &c, err, sizeof err);
+    char want[128];
+    snprintf(want, sizeof want, "%s:%d: ", NAME, line);
+    if (rc != -1 || strncmp(err, want, strlen(want)) != 0 || !strstr(err, key) || !strstr(err, msg))
+        fail_msg("for:\n%s\nwanted '%s...%s...%s', got rc %d: '%s'", text, want, key, msg, rc, err);
+    /* A failed parse changes nothing, and says it in one line. */
+    assert_memory_equal(&c, &before, sizeof c);
+    assert_null(strchr(err, '\n'));
+}
+
+/* "[model]\nversion_policy = VALUE\n" must fail on line 2 with MSG. */
+static void expect_bad_policy(const char *value, const char *msg)
+{
+    char text[512], key[512];
+    snprintf(text, sizeof text, "[model]\nversion_policy = %s\n", value);
+    snprintf(key, sizeof key, "version_policy: \"%s\": ", value);
+    expect_error(text, 2, key, msg);
+}
+
+static void expect_policy(const char *value, dm_policy_kind kind, uint32_t latest_n,
+                          const int64_t *specific, size_t n_specific)
+{
+    char text[512];
+    snprintf(text, sizeof text, "[model]\nversion_policy = %s\n", value);
+    dm_model_conf c;
+    parse_ok(text, &c);
+    if (c.policy != kind)
+        fail_msg("'%s': policy %d, wanted %d", value, (int)c.policy, (int)kind);
+    if (kind == DM_POLICY_LATEST)
+        assert_int_equal(c.latest_n, latest_n);
+    assert_int_equal(c.n_specific, n_specific);
+    for (size_t i = 0; i < n_specific; i++)
+        assert_int_equal(c.specific[i], specific[i]);
+    assert_false(c.pin_io);
+}
+
+/* A new temporary folder; its path is malloc'd. */
+static char *temp_dir(void)
+{
+    char *dir = strdup("/tmp/edged-test-modelconf-XXXXXX");
+    assert_non_null(dir);
+    assert_non_null(mkdtemp(dir));
+    return dir;
+}
+
+/* LEN bytes of DATA into DIR/FILE; the path is malloc'd. */
+static char *write_file(const char *dir, const char *file, const char *data, size_t len)
+{
+    char *path = malloc(strlen(dir) + strlen(file) + 2);
+    assert_non_null(path);
+    sprintf(path, "%s/%s", dir, file);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    assert_int_equal(fclose(f), 0);
+    return path;
+}
+
+/* ------------------------------------------------------------ parsing */
+
+static void test_defaults(void **state)
+{
+    (void)state;
+    dm_model_conf c;
+    poison(&c);
+    dm_model_conf_default(&c);
+    assert_defaults(&c);
+    parse_ok("", &c);
+    assert_defaults(&c);
+    parse_ok("# only comments\n; and these\n\n   \n\t# indented\n", &c);
+    assert_defaults(&c);
+    parse_ok("# a section without keys\n[model]\n", &c);
+    assert_defaults(&c);
+    parse_ok("[model]", &c); /* no final newline */
+    assert_defaults(&c);
+    parse_ok("\r\n[ model ]\r\n", &c);
+    assert_defaults(&c);
+}
+
+static void test_policy_forms(void **state)
+{
+    (void)state;
+    const int64_t v41[] = {4, 1};
+    const int64_t v972[] = {9, 7, 2};
+    const int64_t vmax[] = {999999999999999999, 12};
+    expect_policy("all", DM_POLICY_ALL, 0, NULL, 0);
+    expect_policy("ALL", DM_POLICY_ALL, 0, NULL, 0);
+    expect_policy("All   ", DM_POLICY_ALL, 0, NULL, 0);
+    expect_policy("latest", DM_POLICY_LATEST, 1, NULL, 0);
+    expect_policy("LATEST", DM_POLICY_LATEST, 1, NULL, 0);
+    expect_policy("latest 3", DM_POLICY_LATEST, 3, NULL, 0);
+    expect_policy("Latest \t 16", DM_POLICY_LATEST, 16, NULL, 0);
+    expect_policy("latest 1", DM_POLICY_LATEST, 1, NULL, 0);
+    expect_policy("specific 1, 4", DM_POLICY_SPECIFIC, 0, v41, 2);
+    expect_policy("specific 4,1", DM_POLICY_SPECIFIC, 0, v41, 2);
+    expect_policy("SPECIFIC 1 ,4", DM_POLICY_SPECIFIC, 0, v41, 2);
+    expect_policy("Specific\t7 ,  2,\t9", DM_POLICY_SPECIFIC, 0, v972, 3);
+    expect_policy("specific 12, 999999999999999999", DM_POLICY_SPECIFIC, 0, vmax, 2);
+    const int64_t v1[] = {1};
+    expect_policy("specific 1", DM_POLICY_SPECIFIC, 0, v1, 1);
+    /* sixteen, sorted descending */
+    int64_t v16[16];
+    for (int i = 0; i < 16; i++)
+        v16[i] = 160 - 10 * i;
+    expect_policy("specific 10,20,30,40,50,60,70,80,90,100,110,120,130,140,150,160",
+                  DM_POLICY_SPECIFIC, 0, v16, 16);
+
+    /* The file's other syntax: ':', inline ';' comments, indentation, CRLF, a BOM. */
+    dm_model_conf c;
+    parse_ok("[model]\nversion_policy: latest 2\n", &c);
+    assert_int_equal(c.policy, DM_POLICY_LATEST);
+    assert_int_equal(c.latest_n, 2);
+    parse_ok("# versions\n[model]\n  version_policy = specific 1, 4 ; the tested ones\n"
+             "\tpin_io = yes ; keep the signature\n",
+             &c);
+    assert_int_equal(c.policy, DM_POLICY_SPECIFIC);
+    assert_int_equal(c.n_specific, 2);
+    assert_int_equal(c.specific[0], 4);
+    assert_int_equal(c.specific[1], 1);
+    assert_true(c.pin_io);
+    parse_ok("\xEF\xBB\xBF[model]\r\nversion_policy = latest 5\r\n", &c);
+    assert_int_equal(c.policy, DM_POLICY_LATEST);
+    assert_int_equal(c.latest_n, 5);
+    parse_ok("[model]\nversion_policy = latest 3\n[model]\npin_io = on\n", &c);
+    assert_int_equal(c.latest_n, 3);
+    assert_true(c.pin_io);
+}
+
+static void test_pin_io(void **state)
+{
+    (void)state;
+    static const char *const yes[] = {"yes", "YES", "Yes", "true", "True", "on", "ON", "1"};
+    static const char *const no[] = {"no", "NO", "false", "FALSE", "off", "Off", "0"};
+    dm_model_conf c;
+    char text[128];
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+        snprintf(text, sizeof text, "[model]\npin_io = %s\n", yes[i]);
+        parse_ok(text, &c);
+        if (!c.pin_io)
+            fail_msg("pin_io = %s should be on", yes[i]);
+        assert_int_equal(c.policy, DM_POLICY_ALL);
+    }
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+        snprintf(text, sizeof text, "[model]\npin_io = %s\n", no[i]);
+        parse_ok(text, &c);
+        if (c.pin_io)
+            fail_msg("pin_io = %s should be off", no[i]);
+    }
+}
+
+static void test_bad_values(void **state)
+{
+    (void)state;
+    expect_error("# foo\n\n[model]\nversion_policy = latest 0\n", 4,
+                 "version_policy: \"latest 0\": ", "N must be 1 to 16");
+    expect_bad_policy("latest 17", "N must be 1 to 16");
+    expect_bad_policy("latest 99999999999999999999999", "N must be 1 to 16");
+    expect_bad_policy("latest -1", "N must be 1 to 16");
+    expect_bad_policy("latest x", "N must be 1 to 16");
+    expect_bad_policy("latest 3 4", "N must be 1 to 16");
+    expect_bad_policy("latest 3 # three", "a comment goes on its own line");
+    expect_bad_policy("latest3", "unknown policy; expected all, latest [N] or specific V[, V...]");
+    expect_bad_policy("newest", "unknown policy");
+    expect_bad_policy("all 3", "all takes no argument");
+    expect_bad_policy("all,", "unknown policy");
+    expect_bad_policy("specific", "specific needs 1 to 16 version numbers");
+    expect_bad_policy("specific 0", "'0' is not a version number (1 to 999999999999999999");
+    expect_bad_policy("specific 01", "'01' is not a version number");
+    expect_bad_policy("specific 1000000000000000000", "is not a version number");
+    expect_bad_policy("specific -1", "'-1' is not a version number");
+    expect_bad_policy("specific 1x", "'1x' is not a version number");
+    expect_bad_policy("specific 1,,4", "a version number is missing before a ','");
+    expect_bad_policy("specific ,1", "a version number is missing before a ','");
+    expect_bad_policy("specific 1,", "a version number is missing after the last ','");
+    expect_bad_policy("specific 1 4", "versions are separated by ','");
+    expect_bad_policy("specific 4, 1, 4", "version 4 is listed twice");
+    expect_bad_policy("specific 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17", "at most 16 versions");
+    expect_error("[model]\nversion_policy =\n", 2, "version_policy: \"\": ", "unknown policy");
+    expect_error("[model]\npin_io = maybe\n", 2,
+                 "pin_io: \"maybe\": ", "expected yes or no (or true/false, on/off, 1/0)");
+    expect_error("[model]\npin_io = yes please\n", 2, "pin_io: \"yes please\": ", "expected yes");
+    expect_error("[model]\npin_io =\n", 2, "pin_io: \"\": ", "expected yes or no");
+    /* the first bad line wins; a good key before it changes nothing */
+    expect_error("[model]\npin_io = yes\nversion_policy = latest 0\npin_io = nope\n", 3,
+                 "version_policy", "N must be 1 to 16");
+}
+
+static void test_bad_structure(void **state)
+{
+    (void)state;
+    expect_error("[model]\nversion_policy = all\npinio = yes\n", 3, "unknown key \"pinio\"",
+                 "(keys: version_policy, pin_io)");
+    expect_error("[model]\nVersion_Policy = all\n", 2, "unknown key \"Version_Policy\"",
+                 "(keys: version_policy, pin_io)");
+    expect_error("[model]\n= all\n", 2, "unknown key \"\"", "(keys: ");
+    expect_error("version_policy = all\n[model]\n", 1,
+                 "version_policy: ", "outside a section; put it under [model]");
+    expect_error("# x\npin_io = yes\n", 2, "pin_io: ", "outside a section");
+    expect_error("colour = blue\n", 1, "unknown key \"colour\"", "outside a section");
+    expect_error("[model]\n\n[models]\nversion_policy = all\n", 3, "\"[models]\"",
+                 "unknown section \"[models]\" (the only section is [model])");
+    expect_error("[Model]\n", 1, "\"[Model]\"", "unknown section");
+    expect_error("[]\n", 1, "\"[]\"", "unknown section");
+    expect_error("[model\nversion_policy = all\n", 1, "\"[model\"", "closing ']'");
+    expect_error("[model ; comment]\n", 1, "\"[model ; comment]\"", "closing ']'");
+    expect_error("[model]\nversion_policy = latest 2\npin_io = no\nversion_policy = all\n", 4,
+                 "version_policy: ", "set twice (first on line 2)");
+    expect_error("[model]\npin_io = no\n\n[model]\npin_io = yes\n", 5,
+                 "pin_io: ", "set twice (first on line 2)");
+    expect_error("[model]\nlatest 3\n", 2, "\"latest 3\"",
+                 "syntax error; expected \"key = value\", \"[model]\" or a comment");
+    expect_error("[model]\npin_io ; = yes\n", 2, "\"pin_io ; = yes\"", "syntax error");
+    /* an indented line is not the continuation of the previous value */
+    expect_error("[model]\nversion_policy = specific 1,\n    4\n", 2, "version_policy",
+                 "a version number is missing after the last ','");
+    expect_error("[model]\nversion_policy = specific 1, 4\n    2\n", 3, "\"2\"", "syntax error");
+    char text[1024];
+    snprintf(text, sizeof text, "[model]\n# long\nversion_policy = specific %0700d\n", 0);
+    expect_error(text, 3, "\"version_policy = sp", "line too long");
+}
+
+static void test_parse_args(void **state)
+{
+    (void)state;
+    dm_model_conf c;
+    dm_model_conf_default(&c);
+    /* no error buffer, no name */
+    assert_int_equal(dm_model_conf_parse("[x]\n", NULL, &c, NULL, 0), -1);
+    assert_defaults(&c);
+    char err[64];
+    assert_int_equal(dm_model_conf_parse("[x]\n", NULL, &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "model.conf:1: "));
+    /* a small buffer truncates */
+    char tiny[8];
+    assert_int_equal(dm_model_conf_parse("[x]\n", NAME, &c, tiny, sizeof tiny), -1);
+    assert_string_equal(tiny, "models/");
+}
+
+/* ------------------------------------------------------------ files */
+
+static void test_load(void **state)
+{
+    (void)state;
+    char *dir = temp_dir();
+    char err[512];
+    dm_model_conf c;
+
+    /* missing: the defaults, no error */
+    char *missing = malloc(strlen(dir) + 32);
+    assert_non_null(missing);
+    sprintf(missing, "%s/foo/model.conf", dir);
+    poison(&c);
+    err[0] = '\0';
+    assert_int_equal(dm_model_conf_load(missing, &c, err, sizeof err), 0);
+    assert_defaults(&c);
+    assert_string_equal(err, "");
+    sprintf(missing, "%s/model.conf", dir);
+    poison(&c);
+    assert_int_equal(dm_model_conf_load(missing, &c, err, sizeof err), 0);
+    assert_defaults(&c);
+
+    /* good */
+    const char good[] = "[model]\nversion_policy = latest 2\npin_io = true\n";
+    char *path = write_file(dir, "good.conf", good, strlen(good));
+    poison(&c);
+    assert_int_equal(dm_model_conf_load(path, &c, err, sizeof err), 0);
+    assert_int_equal(c.policy, DM_POLICY_LATEST);
+    assert_int_equal(c.latest_n, 2);
+    assert_true(c.pin_io);
+    unlink(path);
+    free(path);
+
+    /* empty */
+    path = write_file(dir, "empty.conf", "", 0);
+    poison(&c);
+    assert_int_equal(dm_model_conf_load(path, &c, err, sizeof err), 0);
+    assert_defaults(&c);
+    unlink(path);
+    free(path);
+
+    /* bad: the path and the line, and nothing written */
+    const char bad[] = "[model]\n\npin_io = perhaps\n";
+    path = write_file(dir, "bad.conf", bad, strlen(bad));
+    dm_model_conf before;
+    poison(&c);
+    poison(&before);
+    assert_int_equal(dm_model_conf_load(path, &c, err, sizeof err), -1);
+    char want[600];
+    snprintf(want, sizeof want, "%s:3: pin_io: \"perhaps\": ", path);
+    if (strncmp(err, want, strlen(want)) != 0)
+        fail_msg("wanted '%s...', got '%s'", want, err);
+    assert_memory_equal(&c, &before, sizeof c);
+    unlink(path);
+    free(path);
+
+    /* a folder */
+    assert_int_equal(dm_model_conf_load(dir, &c, err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s: not a regular file", dir);
+    assert_string_equal(err, want);
+    assert_memory_equal(&c, &before, sizeof c);
+
+    /* exactly 64 KiB is read; one byte more is refused */
+    const size_t limit = 64 * 1024;
+    char *big = malloc(limit + 2);
+    assert_non_null(big);
+    memset(big, '#', limit + 1);
+    for (size_t i = 100; i < limit + 1; i += 100)
+        big[i] = '\n';
+    memcpy(big, "[model]\npin_io = 1\n", 19);
+    path = write_file(dir, "big.conf", big, limit);
+    assert_int_equal(dm_model_conf_load(path, &c, err, sizeof err), 0);
+    assert_true(c.pin_io);
+    unlink(path);
+    free(path);
+    path = write_file(dir, "bigger.conf", big, limit + 1);
+    poison(&c);
+    assert_int_equal(dm_model_conf_load(path, &c, err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s: too large (65537 bytes; at most 65536)", path);
+    assert_string_equal(err, want);
+    assert_memory_equal(&c, &before, sizeof c);
+    unlink(path);
+    free(path);
+    free(big);
+
+    /* not text */
+    path = write_file(dir, "nul.conf", "[model]\npin_io = 1\0\n", 20);
+    assert_int_equal(dm_model_conf_load(path, &c, err, sizeof err), -1);
+    snprintf(want, sizeof want, "%s:2: a NUL byte", path);
+    assert_non_null(strstr(err, want));
+    assert_memory_equal(&c, &before, sizeof c);
+    unlink(path);
+    free(path);
+
+    /* unreadable (root reads anything: not checked then) */
+    if (geteuid() != 0) {
+        path = write_file(dir, "locked.conf", good, strlen(good));
+        assert_int_equal(chmod(path, 0), 0);
+        assert_int_equal(dm_model_conf_load(path, &c, err, sizeof err), -1);
+        snprintf(want, sizeof want, "%s: cannot read: ", path);
+        assert_non_null(strstr(err, want));
+        assert_memory_equal(&c, &before, sizeof c);
+        unlink(path);
+        free(path);
+    }
+
+    /* a path through a file is not "missing" */
+    path = write_file(dir, "plain", "", 0);
+    sprintf(missing, "%s/plain/model.conf", dir);
+    assert_int_equal(dm_model_conf_load(missing, &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, missing));
+    assert_memory_equal(&c, &before, sizeof c);
+    unlink(path);
+    free(path);
+
+    free(missing);
+    assert_int_equal(rmdir(dir), 0);
+    free(dir);
+}
+
+/* ------------------------------------------------------------ using it */
+
+/* KEEP as a string of 0 and 1, for messages and comparison. */
+static void expect_select(const char *text, const int64_t *versions, size_t n, const char *want)
+{
+    dm_model_conf c;
+    parse_ok(text, &c);
+    bool keep[32];
+    char got[33];
+    memset(keep, 0xA5, sizeof keep);
+    dm_model_conf_select(&c, versions, n, keep);
+    for (size_t i = 0; i < n; i++)
+        got[i] = keep[i] ? '1' : '0';
+    got[n] = '\0';
+    if (strcmp(got, want) != 0)
+        fail_msg("for:\n%s\nwanted %s, got %s", text, want, got);
+    for (size_t i = n; i < 32; i++) /* nothing past N */
+        assert_int_equal(((unsigned char *)keep)[i], 0xA5);
+}
+
+static void test_select(void **state)
+{
+    (void)state;
+    const int64_t v[] = {9, 7, 4, 2, 1};
+    const size_t n = sizeof v / sizeof v[0];
+    expect_select("", v, n, "11111");
+    expect_select("[model]\nversion_policy = all\n", v, n, "11111");
+    expect_select("[model]\nversion_policy = latest\n", v, n, "10000");
+    expect_select("[model]\nversion_policy = latest 2\n", v, n, "11000");
+    expect_select("[model]\nversion_policy = latest 5\n", v, n, "11111");
+    expect_select("[model]\nversion_policy = latest 16\n", v, n, "11111"); /* N > n */
+    expect_select("[model]\nversion_policy = specific 1, 4\n", v, n, "00101");
+    expect_select("[model]\nversion_policy = specific 9\n", v, n, "10000");
+    /* listed versions not on disk are simply absent */
+    expect_select("[model]\nversion_policy = specific 3, 4, 10\n", v, n, "00100");
+    expect_select("[model]\nversion_policy = specific 3, 5, 8\n", v, n, "00000");
+    const int64_t one[] = {1};
+    expect_select("[model]\nversion_policy = latest 3\n", one, 1, "1");
+    expect_select("[model]\nversion_policy = specific 2\n", one, 1, "0");
+    /* no versions at all */
+    expect_select("[model]\nversion_policy = latest 3\n", v, 0, "");
+    expect_select("[model]\nversion_policy = specific 1\n", v, 0, "");
+    expect_select("", v, 0, "");
+    /* sixteen on disk, the oldest and the newest chosen */
+    int64_t many[16];
+    for (int i = 0; i < 16; i++)
+        many[i] = 1000000000000 - i;
+    expect_select("[model]\nversion_policy = specific 1000000000000, 999999999985\n", many, 16,
+                  "1000000000000001");
+    expect_select("[model]\nversion_policy = latest 15\n", many, 16, "1111111111111110");
+}
+
+static void expect_describe(const char *text, const char *want)
+{
+    dm_model_conf c;
+    parse_ok(text, &c);
+    char buf[512];
+    memset(buf, 'x', sizeof buf);
+    dm_model_conf_describe(&c, buf, sizeof buf);
+    assert_string_equal(buf, want);
+}
+
+static void test_describe(void **state)
+{
+    (void)state;
+    expect_describe("", "all");
+    expect_describe("[model]\npin_io = yes\n", "all, pin_io");
+    expect_describe("[model]\nversion_policy = latest\n", "latest 1");
+    expect_describe("[model]\nversion_policy = LATEST  2\n", "latest 2");
+    expect_describe("[model]\nversion_policy = latest 2\npin_io = no\n", "latest 2");
+    expect_describe("[model]\nversion_policy = specific 1, 4\n", "specific 4,1");
+    expect_describe("[model]\nversion_policy = specific 4\npin_io = on\n", "specific 4, pin_io");
+    expect_describe("[model]\nversion_policy = specific 10,20,30,40,50,60,70,80,90,100,110,120,"
+                    "130,140,150,999999999999999999\npin_io = 1\n",
+                    "specific 999999999999999999,150,140,130,120,110,100,90,80,70,60,50,40,30,20,"
+                    "10, pin_io");
+
+    /* the description parses back to the same policy */
+    dm_model_conf c, back;
+    parse_ok("[model]\nversion_policy = specific 3, 12, 7\n", &c);
+    char desc[128], text[256];
+    dm_model_conf_describe(&c, desc, sizeof desc);
+    snprintf(text, sizeof text, "[model]\nversion_policy = %s\n", desc);
+    parse_ok(text, &back);
+    assert_int_equal(back.policy, c.policy);
+    assert_int_equal(back.n_specific, c.n_specific);
+    assert_memory_equal(back.specific, c.specific, c.n_specific * sizeof c.specific[0]);
+
+    /* a short buffer truncates, always terminated */
+    char small[6];
+    dm_model_conf_describe(&c, small, sizeof small);
+    assert_string_equal(small, "speci");
+    char one[1] = {'x'};
+    dm_model_conf_describe(&c, one, sizeof one);
+    assert_int_equal(one[0], '\0');
+    dm_model_conf_describe(&c, NULL, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults),      cmocka_unit_test(test_policy_forms),
+        cmocka_unit_test(test_pin_io),        cmocka_unit_test(test_bad_values),
+        cmocka_unit_test(test_bad_structure), cmocka_unit_test(test_parse_args),
+        cmocka_unit_test(test_load),          cmocka_unit_test(test_select),
+        cmocka_unit_test(test_describe),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

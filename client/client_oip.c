@@ -347,6 +347,8 @@ void edge_client_index_free(edge_client_index *x)
         free(x->models[i].version);
         free(x->models[i].state);
         free(x->models[i].reason);
+        free(x->models[i].policy);
+        free(x->models[i].last_error);
     }
     free(x->models);
     free(x);
@@ -382,6 +384,9 @@ int edge_client_repository_index(edge_client *c, edge_client_index **out)
         m->version = json_is_integer(v) ? strdup(num) : dup_str(v);
         m->state = dup_str(json_object_get(e, "state"));
         m->reason = dup_str(json_object_get(e, "reason"));
+        m->loaded_at_ms = json_integer_value(json_object_get(e, "loaded_at_ms"));
+        m->policy = dup_str(json_object_get(e, "policy"));
+        m->last_error = dup_str(json_object_get(e, "last_error"));
         x->n++;
     }
     json_decref(j);
@@ -407,6 +412,17 @@ static int repo_action(edge_client *c, const char *name, const char *action)
     if (!rc)
         json_decref(j);
     free(path);
+    return rc;
+}
+
+int edge_client_rescan(edge_client *c)
+{
+    if (!c)
+        return EDGE_CLIENT_EINVAL;
+    json_t *j;
+    int rc = call_json(c, "POST", "/v2/repository/rescan", "{}", &j);
+    if (!rc)
+        json_decref(j);
     return rc;
 }
 

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -138,6 +139,9 @@ typedef struct model_row {
     char versions[128];
     char state[64];
     const char *reason;
+    const char *policy;
+    const char *last_error;
+    int64_t loaded_at_ms; /* the newest version's */
 } model_row;
 
 static void append_list(char *buf, size_t cap, const char *item)
@@ -170,6 +174,12 @@ static size_t group_index(const edge_client_index *x, model_row *rows)
         append_list(rows[k].state, sizeof rows[k].state, e->state);
         if (e->reason && *e->reason)
             rows[k].reason = e->reason;
+        if (e->policy)
+            rows[k].policy = e->policy;
+        if (e->last_error && *e->last_error)
+            rows[k].last_error = e->last_error;
+        if (e->loaded_at_ms > rows[k].loaded_at_ms)
+            rows[k].loaded_at_ms = e->loaded_at_ms;
     }
     return n;
 }
@@ -182,9 +192,13 @@ static json_t *index_json(const edge_client_index *x, const model_row *rows, siz
         for (size_t i = 0; i < x->n; i++)
             if (!strcmp(x->models[i].name, rows[k].name) && x->models[i].version)
                 json_array_append_new(vs, json_string(x->models[i].version));
-        json_array_append_new(arr, json_pack("{s:s, s:o, s:o, s:o}", "name", rows[k].name,
-                                             "versions", vs, "state", jstr(rows[k].state), "reason",
-                                             jstr(rows[k].reason)));
+        json_t *o =
+            json_pack("{s:s, s:o, s:o, s:o, s:o, s:o}", "name", rows[k].name, "versions", vs,
+                      "state", jstr(rows[k].state), "reason", jstr(rows[k].reason), "policy",
+                      jstr(rows[k].policy), "last_error", jstr(rows[k].last_error));
+        if (o && rows[k].loaded_at_ms)
+            json_object_set_new(o, "loaded_at_ms", json_integer(rows[k].loaded_at_ms));
+        json_array_append_new(arr, o);
     }
     return arr;
 }
@@ -207,11 +221,23 @@ int edgectl_models(int argc, char **argv)
     if (o.json) {
         print_json(index_json(x, rows, n));
     } else {
-        printf("%-24s %-12s %-12s %s\n", "MODEL", "VERSIONS", "STATE", "REASON");
-        for (size_t k = 0; k < n; k++)
-            printf("%-24s %-12s %-12s %s\n", rows[k].name,
+        printf("%-24s %-10s %-12s %-19s %-10s %s\n", "MODEL", "VERSIONS", "STATE", "LOADED",
+               "POLICY", "LAST ERROR");
+        for (size_t k = 0; k < n; k++) {
+            char when[32] = "-";
+            if (rows[k].loaded_at_ms) {
+                const time_t t = (time_t)(rows[k].loaded_at_ms / 1000);
+                struct tm tm;
+                if (localtime_r(&t, &tm))
+                    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
+            }
+            /* an unavailable model's reason is its last error */
+            const char *err = rows[k].last_error ? rows[k].last_error : rows[k].reason;
+            printf("%-24s %-10s %-12s %-19s %-10s %s\n", rows[k].name,
                    rows[k].versions[0] ? rows[k].versions : "-",
-                   rows[k].state[0] ? rows[k].state : "-", rows[k].reason ? rows[k].reason : "");
+                   rows[k].state[0] ? rows[k].state : "-", when,
+                   rows[k].policy ? rows[k].policy : "-", err ? err : "");
+        }
     }
     free(rows);
     edge_client_index_free(x);
@@ -350,6 +376,44 @@ static int repo_cmd(int argc, char **argv, bool load)
                              "ok", 1));
     } else {
         printf("%s: %s\n", name, load ? "loaded" : "unloaded");
+    }
+    edge_client_free(c);
+    return rc;
+}
+
+/* reload MODEL: load it again and wait (the daemon answers when the new files
+ * are in, or why not); reload: rescan the whole repository (in the background). */
+int edgectl_reload(int argc, char **argv)
+{
+    edgectl_common o;
+    const char *name = NULL;
+    memset(&o, 0, sizeof o);
+    for (int i = 1; i < argc; i++) {
+        const int r = edgectl_common_opt(&o, argc, argv, &i);
+        if (r == 1)
+            continue;
+        if (r == 0 && !name && argv[i][0] != '-') {
+            name = argv[i];
+            continue;
+        }
+        fprintf(stderr, "usage: edgectl reload [MODEL] [--json] [--socket PATH]\n");
+        return EDGECTL_EUSAGE;
+    }
+    edge_client *c = NULL;
+    int rc = edgectl_open(&o, &c);
+    if (rc)
+        return rc;
+    rc = name ? edge_client_load(c, name) : edge_client_rescan(c);
+    if (rc) {
+        rc = edgectl_client_fail(c, rc);
+    } else if (o.json) {
+        print_json(json_pack("{s:o, s:s, s:b}", "model", name ? json_string(name) : json_null(),
+                             "action", name ? "reload" : "rescan", "ok", 1));
+    } else if (name) {
+        printf("%s: reloaded\n", name);
+    } else {
+        printf("rescan started: changed models load in the background (edgectl models shows "
+               "them)\n");
     }
     edge_client_free(c);
     return rc;

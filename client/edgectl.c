@@ -20,9 +20,12 @@ static void usage(FILE *f)
                "        [--top K [--labels F]] [--version V] [--priority high|normal]\n"
                "        [--timeout-us N]           one inference; inputs as raw bytes, JSON\n"
                "                                  values (quantized for you) or .npy\n"
-               "  models                          models, versions and states\n"
+               "  models                          models: versions, state, when loaded, version\n"
+               "                                  policy, the last load that failed\n"
                "  status                          health, server, models and queue depths\n"
                "  load MODEL | unload MODEL       load or unload a model\n"
+               "  reload [MODEL]                  read MODEL (or every model) from the\n"
+               "                                  repository again\n"
                "  bench MODEL [-n N] [-c CONNS] [-d DEPTH] [--input F]\n"
                "                                  latency percentiles and throughput\n"
                "  Each takes --socket PATH (default $" EDGE_CLIENT_SOCKET_ENV
@@ -85,7 +88,8 @@ int main(int argc, char **argv)
         int (*fn)(int, char **);
     } daemon_cmds[] = {
         {"infer", edgectl_infer}, {"models", edgectl_models}, {"status", edgectl_status},
-        {"load", edgectl_load},   {"unload", edgectl_unload}, {"bench", edgectl_bench},
+        {"load", edgectl_load},   {"unload", edgectl_unload}, {"reload", edgectl_reload},
+        {"bench", edgectl_bench},
     };
     for (size_t i = 0; i < sizeof daemon_cmds / sizeof daemon_cmds[0]; i++)
         if (!strcmp(cmd, daemon_cmds[i].name))

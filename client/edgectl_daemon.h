@@ -18,6 +18,7 @@ int edgectl_infer(int argc, char **argv);
 int edgectl_models(int argc, char **argv);
 int edgectl_status(int argc, char **argv);
 int edgectl_load(int argc, char **argv);
+int edgectl_reload(int argc, char **argv);
 int edgectl_unload(int argc, char **argv);
 int edgectl_bench(int argc, char **argv);
 

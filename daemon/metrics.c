@@ -215,6 +215,18 @@ static int touch_entry(dm_entry *e, void *arg)
     return 0;
 }
 
+static int put_loads(dm_entry *e, void *arg)
+{
+    FILE *f = arg;
+    for (int ok = 1; ok >= 0; ok--) {
+        fprintf(f, "edged_model_loads_total{model=\"");
+        put_label(f, dm_entry_name(e));
+        fprintf(f, "\",result=\"%s\"} %llu\n", ok ? "ok" : "failed",
+                (unsigned long long)(ok ? e->reloads_ok : e->reloads_failed));
+    }
+    return 0;
+}
+
 static int put_gauge(dm_entry *e, void *arg)
 {
     gauge_ctx *g = arg;
@@ -242,6 +254,10 @@ char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)
         g.depth = false;
         put_head(f, "edged_model_versions_loaded", "gauge", "Versions of the model being served.");
         dm_registry_foreach(r, put_gauge, &g);
+        put_head(f, "edged_model_loads_total", "counter",
+                 "Versions loaded (at start, by hot reload, on request) and loads that failed "
+                 "(the version serving before stays).");
+        dm_registry_foreach(r, put_loads, f);
     }
     if (fclose(f) != 0) {
         free(buf);

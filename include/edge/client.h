@@ -230,6 +230,10 @@ typedef struct edge_client_model_entry {
     char *version; /* NULL when absent */
     char *state;   /* "READY", "UNAVAILABLE", ...; NULL when absent */
     char *reason;  /* NULL when absent */
+    /* edged's additions (absent from other servers: 0 / NULL) */
+    int64_t loaded_at_ms; /* when this version was loaded, ms since the epoch */
+    char *policy;         /* the model's version policy ("all", "latest 2", ...) */
+    char *last_error;     /* the last load of this model that failed, if any */
 } edge_client_model_entry;
 
 typedef struct edge_client_index {
@@ -240,7 +244,11 @@ typedef struct edge_client_index {
 /* POST /v2/repository/index */
 EDGE_CLIENT_API int edge_client_repository_index(edge_client *c, edge_client_index **out);
 EDGE_CLIENT_API void edge_client_index_free(edge_client_index *x);
-/* POST /v2/repository/models/NAME/load and .../unload */
+/* POST /v2/repository/rescan (edged): every model synced with its files;
+ * returns once started (loads finish in the background). */
+EDGE_CLIENT_API int edge_client_rescan(edge_client *c);
+/* POST /v2/repository/models/NAME/load (returns once the load settled: edged
+ * answers the load's error if the new files fail) and .../unload */
 EDGE_CLIENT_API int edge_client_load(edge_client *c, const char *name);
 EDGE_CLIENT_API int edge_client_unload(edge_client *c, const char *name);
 /* GET /metrics: Prometheus text, NUL-terminated, freed with free(). */

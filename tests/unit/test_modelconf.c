@@ -102,9 +102,11 @@ static char *temp_dir(void)
 /* LEN bytes of DATA into DIR/FILE; the path is malloc'd. */
 static char *write_file(const char *dir, const char *file, const char *data, size_t len)
 {
-    char *path = malloc(strlen(dir) + strlen(file) + 2);
-    assert_non_null(path);
-    sprintf(path, "%s/%s", dir, file);
+    const size_t n = strlen(dir) + strlen(file) + 2;
+    char *path = malloc(n);
+    if (!path)
+        fail_msg("out of memory");
+    snprintf(path, n, "%s/%s", dir, file);
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
     assert_int_equal(fwrite(data, 1, len, f), len);
@@ -302,15 +304,14 @@ static void test_load(void **state)
     dm_model_conf c;
 
     /* missing: the defaults, no error */
-    char *missing = malloc(strlen(dir) + 32);
-    assert_non_null(missing);
-    sprintf(missing, "%s/foo/model.conf", dir);
+    char missing[4096];
+    snprintf(missing, sizeof missing, "%s/foo/model.conf", dir);
     poison(&c);
     err[0] = '\0';
     assert_int_equal(dm_model_conf_load(missing, &c, err, sizeof err), 0);
     assert_defaults(&c);
     assert_string_equal(err, "");
-    sprintf(missing, "%s/model.conf", dir);
+    snprintf(missing, sizeof missing, "%s/model.conf", dir);
     poison(&c);
     assert_int_equal(dm_model_conf_load(missing, &c, err, sizeof err), 0);
     assert_defaults(&c);
@@ -389,26 +390,26 @@ static void test_load(void **state)
 
     /* unreadable (root reads anything: not checked then) */
     if (geteuid() != 0) {
-        path = write_file(dir, "locked.conf", good, strlen(good));
-        assert_int_equal(chmod(path, 0), 0);
-        assert_int_equal(dm_model_conf_load(path, &c, err, sizeof err), -1);
-        snprintf(want, sizeof want, "%s: cannot read: ", path);
+        char locked[512];
+        snprintf(locked, sizeof locked, "%s/locked.conf", dir);
+        free(write_file(dir, "locked.conf", good, strlen(good)));
+        assert_int_equal(chmod(locked, 0), 0);
+        assert_int_equal(dm_model_conf_load(locked, &c, err, sizeof err), -1);
+        snprintf(want, sizeof want, "%s: cannot read: ", locked);
         assert_non_null(strstr(err, want));
         assert_memory_equal(&c, &before, sizeof c);
-        unlink(path);
-        free(path);
+        unlink(locked);
     }
 
     /* a path through a file is not "missing" */
     path = write_file(dir, "plain", "", 0);
-    sprintf(missing, "%s/plain/model.conf", dir);
+    snprintf(missing, sizeof missing, "%s/plain/model.conf", dir);
     assert_int_equal(dm_model_conf_load(missing, &c, err, sizeof err), -1);
     assert_non_null(strstr(err, missing));
     assert_memory_equal(&c, &before, sizeof c);
     unlink(path);
     free(path);
 
-    free(missing);
     assert_int_equal(rmdir(dir), 0);
     free(dir);
 }

@@ -2,7 +2,8 @@
  *
  * Owns: checks that a scan serves both layouts (NAME.tflite as version 1,
  * NAME/VERSION/model.tflite with numeric folders, the newest by default, at
- * most DM_MAX_VERSIONS), ignores model.conf, non-numeric folders, hidden and
+ * most DM_MAX_VERSIONS), reads model.conf (version policy, pin_io), ignores
+ * non-numeric folders, hidden and
  * stray files, skips bad names, keeps loading past a bad file (last_error,
  * one log line), gives explicit versions and clear messages for missing
  * ones; that a rescan reloads only changed files and retires the old
@@ -22,6 +23,7 @@
 #include <cmocka.h>
 
 #include "daemon.h"
+#include "opgen.h"
 #include "digits.h"
 #include "tflite_writer.h"
 
@@ -314,6 +316,193 @@ static void test_version_cap(void **state)
     assert_null(dm_registry_get(f->reg, "many", 2, err, sizeof err));
 }
 
+/* ---- version policy, pin_io, removal, loads off the loop thread ---- */
+
+static dm_version *get_v(fixture *f, const char *name, int64_t v)
+{
+    char err[512];
+    return dm_registry_get(f->reg, name, v, err, sizeof err);
+}
+
+static bool serves(fixture *f, const char *name, int64_t v)
+{
+    dm_version *x = get_v(f, name, v);
+    dm_version_unref(x);
+    return x != NULL;
+}
+
+static void test_policy(void **state)
+{
+    fixture *f = *state;
+    static const char latest2[] = "[model]\nversion_policy = latest 2\n";
+    put_file(f, "multi/model.conf", latest2, sizeof latest2 - 1);
+    dm_registry_scan(f->reg);
+    assert_true(serves(f, "multi", 20) && serves(f, "multi", 3));
+    assert_false(serves(f, "multi", 1));
+    dm_version *d = get_v(f, "multi", -1);
+    assert_int_equal(d->version, 20);
+    assert_string_equal(d->entry->policy, "latest 2");
+    dm_version_unref(d);
+    /* a new version folder: the oldest of the two leaves */
+    dm_version *held3 = get_v(f, "multi", 3);
+    put_model(f, "multi/21/model.tflite");
+    dm_registry_sync(f->reg, "multi");
+    assert_true(serves(f, "multi", 21) && serves(f, "multi", 20));
+    assert_false(serves(f, "multi", 3));
+    assert_true(atomic_load(&held3->retired)); /* its holder keeps a working model */
+    dm_version_unref(held3);
+    /* model.conf changed: specific versions, also ones not on disk */
+    static const char specific[] = "[model]\nversion_policy = specific 1, 3, 99\n";
+    put_file(f, "multi/model.conf", specific, sizeof specific - 1);
+    dm_registry_sync(f->reg, "multi");
+    assert_true(serves(f, "multi", 1) && serves(f, "multi", 3));
+    assert_false(serves(f, "multi", 20) || serves(f, "multi", 21));
+    /* a bad model.conf keeps what is loaded and says why */
+    static const char bad[] = "[model]\nversion_policy = newest\n";
+    put_file(f, "multi/model.conf", bad, sizeof bad - 1);
+    dm_registry_sync(f->reg, "multi");
+    assert_true(serves(f, "multi", 1) && serves(f, "multi", 3));
+    d = get_v(f, "multi", -1);
+    assert_non_null(strstr(dm_entry_last_error(d->entry), "model.conf:2: version_policy"));
+    assert_true(d->entry->reloads_failed >= 1);
+    dm_version_unref(d);
+}
+
+static void test_pin_io_and_bad_reload(void **state)
+{
+    fixture *f = *state;
+    static const char pin[] = "[model]\npin_io = yes\n";
+    put_file(f, "pinned/model.conf", pin, sizeof pin - 1);
+    put_model(f, "pinned/1/model.tflite");
+    dm_registry_scan(f->reg);
+    dm_version *v1 = get_v(f, "pinned", -1);
+    assert_non_null(v1);
+    /* a version with other inputs is refused; version 1 serves on */
+    opgen_case oc;
+    assert_int_equal(opgen_make("ADD", 7, &oc), 0);
+    put_file(f, "pinned/2/model.tflite", oc.q.file, oc.q.size);
+    dm_registry_sync(f->reg, "pinned");
+    dm_version *now = get_v(f, "pinned", -1);
+    assert_true(now == v1);
+    assert_non_null(strstr(dm_entry_last_error(now->entry), "pin_io is set and its signature"));
+    dm_version_unref(now);
+    /* without pin_io it would serve */
+    put_file(f, "free/1/model.tflite", f->model, f->size);
+    put_file(f, "free/2/model.tflite", oc.q.file, oc.q.size);
+    dm_registry_scan(f->reg);
+    assert_true(serves(f, "free", 2));
+    opgen_case_free(&oc);
+    /* a corrupt or truncated file over a serving one: the old one stays */
+    dm_version *d1 = get_v(f, "digits", -1);
+    put_garbage(f, "digits.tflite");
+    dm_registry_sync(f->reg, "digits");
+    now = get_v(f, "digits", -1);
+    assert_true(now == d1);
+    assert_non_null(strstr(dm_entry_last_error(now->entry), "digits.tflite"));
+    dm_version_unref(now);
+    put_file(f, "digits.tflite", f->model, f->size / 2);
+    dm_registry_sync(f->reg, "digits");
+    now = get_v(f, "digits", -1);
+    assert_true(now == d1);
+    dm_version_unref(now);
+    /* and a good one replaces it, clearing the error */
+    put_model(f, "digits.tflite");
+    dm_registry_sync(f->reg, "digits");
+    now = get_v(f, "digits", -1);
+    assert_true(now != d1);
+    assert_string_equal(dm_entry_last_error(now->entry), "");
+    assert_true(atomic_load(&d1->retired));
+    dm_version_unref(now);
+    dm_version_unref(d1);
+    dm_version_unref(v1);
+}
+
+static void test_removed(void **state)
+{
+    fixture *f = *state;
+    dm_registry_scan(f->reg);
+    char path[512];
+    snprintf(path, sizeof path, "%s/digits.tflite", f->dir);
+    assert_int_equal(unlink(path), 0);
+    dm_registry_sync(f->reg, "digits");
+    char err[512];
+    assert_null(dm_registry_get(f->reg, "digits", -1, err, sizeof err));
+    assert_non_null(strstr(err, "not loaded: no file in the repository"));
+    /* one version folder removed: that version goes, the others stay */
+    snprintf(path, sizeof path, "rm -rf '%s/multi/3'", f->dir);
+    assert_int_equal(system(path), 0);
+    dm_registry_scan(f->reg);
+    assert_true(serves(f, "multi", 20) && serves(f, "multi", 1));
+    assert_false(serves(f, "multi", 3));
+    /* the whole folder: the model goes (a rescan finds it missing) */
+    snprintf(path, sizeof path, "rm -rf '%s/multi'", f->dir);
+    assert_int_equal(system(path), 0);
+    dm_registry_scan(f->reg);
+    assert_false(serves(f, "multi", -1));
+}
+
+typedef struct async_done {
+    int calls, rc;
+    char err[1024];
+} async_done;
+
+static void on_async_loaded(const char *name, int rc, const char *err, void *arg)
+{
+    async_done *a = arg;
+    a->calls++;
+    a->rc = rc;
+    snprintf(a->err, sizeof a->err, "%s", err);
+}
+
+/* With a loop, loads run in the thread pool and swap in on the loop thread. */
+static void test_async(void **state)
+{
+    fixture *f = *state;
+    dm_registry_scan(f->reg);
+    uv_loop_t loop;
+    assert_int_equal(uv_loop_init(&loop), 0);
+    dm_registry_set_loop(f->reg, &loop);
+    dm_version *old = get_v(f, "digits", -1);
+    put_model(f, "digits.tflite");
+    async_done a = {0}, b = {0};
+    dm_registry_load(f->reg, "digits", on_async_loaded, &a);
+    assert_int_equal(a.calls, 0); /* not yet: in the thread pool */
+    assert_true(dm_entry_loading(old->entry));
+    dm_registry_sync(f->reg, "digits"); /* meanwhile: runs after it */
+    dm_registry_load(f->reg, "digits", on_async_loaded, &b);
+    dm_version *still = get_v(f, "digits", -1);
+    assert_true(still == old); /* nothing swapped before the loop runs */
+    dm_version_unref(still);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_true(dm_registry_idle(f->reg));
+    assert_int_equal(a.calls, 1);
+    assert_int_equal(b.calls, 1);
+    assert_int_equal(a.rc, 0);
+    dm_version *fresh = get_v(f, "digits", -1);
+    assert_true(fresh != old);
+    assert_true(atomic_load(&old->retired));
+    dm_version_unref(fresh);
+    dm_version_unref(old);
+    /* a failing load answers with the reason */
+    put_garbage(f, "digits.tflite");
+    async_done c = {0};
+    dm_registry_load(f->reg, "digits", on_async_loaded, &c);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(c.calls, 1);
+    assert_int_equal(c.rc, -1);
+    assert_non_null(strstr(c.err, "model 'digits': version 1: "));
+    /* closing drops what is still loading */
+    put_model(f, "digits.tflite");
+    async_done d = {0};
+    dm_registry_load(f->reg, "digits", on_async_loaded, &d);
+    dm_registry_close(f->reg);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    assert_int_equal(d.calls, 1);
+    assert_int_equal(d.rc, -1);
+    dm_registry_set_loop(f->reg, NULL);
+    assert_int_equal(uv_loop_close(&loop), 0);
+}
+
 static void test_missing_repository(void **state)
 {
     (void)state;
@@ -334,6 +523,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rescan_changed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unload_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_version_cap, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pin_io_and_bad_reload, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_removed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_async, setup, teardown),
         cmocka_unit_test(test_missing_repository),
     };
     return cmocka_run_group_tests_name("registry", tests, NULL, NULL);

@@ -127,6 +127,8 @@ void dm_registry_set_sched(dm_registry *r, struct dm_sched *s);
 /* With a loop, loads run in libuv's thread pool and swap in on the loop
  * thread; without one (the start, tests) they run inline. */
 void dm_registry_set_loop(dm_registry *r, uv_loop_t *loop);
+/* A model name: 1 to 64 characters of A-Z a-z 0-9 _ . - not starting with '.'. */
+bool dm_model_name_valid(const char *s, size_t n);
 /* Scan the repository: sync every model on disk (new ones load, changed files
  * reload, models gone unload). Inline: returns how many models failed; with a
  * loop: 0 (each sync logs its outcome). -errno (logged) when the repository

@@ -174,7 +174,7 @@ static void version_retire(dm_version *v)
 
 /* ------------------------------------------------------------ names */
 
-static bool name_valid(const char *s, size_t n)
+bool dm_model_name_valid(const char *s, size_t n)
 {
     if (n < 1 || n > NAME_MAX_LEN || s[0] == '.')
         return false;
@@ -828,7 +828,7 @@ static int list_names(dm_registry *r, DIR *dh, char ***out, size_t *count)
             len -= 7;
         else if (!S_ISDIR(st.st_mode))
             continue; /* labels, notes, anything else */
-        if (!name_valid(s, len)) {
+        if (!dm_model_name_valid(s, len)) {
             dm_log(DM_LOG_WARN, "model repository %s: skipping '%s': %s", r->cfg.models_dir, s,
                    name_rule);
             continue;
@@ -892,7 +892,7 @@ int dm_registry_scan(dm_registry *r)
 
 void dm_registry_sync(dm_registry *r, const char *name)
 {
-    if (!r->closing && name_valid(name, strlen(name)))
+    if (!r->closing && dm_model_name_valid(name, strlen(name)))
         model_sync(r, name, false, NULL, NULL);
 }
 
@@ -942,7 +942,7 @@ dm_version *dm_registry_get(dm_registry *r, const char *name, int64_t v, char *e
 
 void dm_registry_load(dm_registry *r, const char *name, dm_load_cb cb, void *arg)
 {
-    if (!name_valid(name, strlen(name))) {
+    if (!dm_model_name_valid(name, strlen(name))) {
         char err[256];
         snprintf(err, sizeof err, "invalid model name '%s': %s", name, name_rule);
         cb(name, -1, err, arg);

@@ -58,19 +58,6 @@ struct dm_watch {
     uint64_t first_ms; /* when the oldest pending change came */
 };
 
-static bool model_name_ok(const char *s, size_t n)
-{
-    if (n < 1 || n > NAME_LEN || s[0] == '.')
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        const char c = s[i];
-        if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '.' || c == '-'))
-            return false;
-    }
-    return true;
-}
-
 static bool version_name_ok(const char *s)
 {
     const size_t n = strlen(s);
@@ -213,12 +200,13 @@ static void on_event(dm_watch *w, const struct inotify_event *ev)
     case W_REPO: {
         const size_t n = strlen(name);
         if (dir) {
-            if (!model_name_ok(name, n))
+            if (!dm_model_name_valid(name, n))
                 return;
             if (ev->mask & (IN_CREATE | IN_MOVED_TO))
                 add_model(w, name);
             mark(w, name);
-        } else if (n > 7 && strcmp(name + n - 7, ".tflite") == 0 && model_name_ok(name, n - 7) &&
+        } else if (n > 7 && strcmp(name + n - 7, ".tflite") == 0 &&
+                   dm_model_name_valid(name, n - 7) &&
                    file_done(ev->mask, is_link(w, NULL, NULL, name))) {
             char m[NAME_LEN + 1];
             snprintf(m, sizeof m, "%.*s", (int)(n - 7), name);
@@ -328,7 +316,7 @@ dm_watch *dm_watch_new(uv_loop_t *loop, const char *repo, uint32_t delay_ms, dm_
         struct stat st;
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/%s", repo, de->d_name);
-        if (model_name_ok(de->d_name, strlen(de->d_name)) && stat(path, &st) == 0 &&
+        if (dm_model_name_valid(de->d_name, strlen(de->d_name)) && stat(path, &st) == 0 &&
             S_ISDIR(st.st_mode))
             add_model(w, de->d_name);
     }

@@ -24,36 +24,10 @@
 #include <cmocka.h>
 
 #include "daemon.h"
+#include "registry_sync.h"
 #include "digits.h"
 #include "runtime/tflite_schema.h"
 #include "tflite_writer.h"
-
-typedef struct load_res {
-    int rc;
-    bool done;
-    char err[1024];
-} load_res;
-
-static void on_loaded(const char *name, int rc, const char *err, void *arg)
-{
-    (void)name;
-    load_res *r = arg;
-    r->rc = rc;
-    r->done = true;
-    snprintf(r->err, sizeof r->err, "%s", err ? err : "");
-}
-
-/* dm_registry_load without a loop: settled when it returns. */
-static int load_now(dm_registry *reg, const char *name, char *err, size_t len)
-{
-    load_res r = {0};
-    dm_registry_load(reg, name, on_loaded, &r);
-    assert_true(r.done);
-    const size_t n = strnlen(r.err, len - 1);
-    memcpy(err, r.err, n);
-    err[n] = 0;
-    return r.rc;
-}
 
 #define MAX_REQS 4096
 

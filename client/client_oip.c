@@ -387,6 +387,7 @@ int edge_client_repository_index(edge_client *c, edge_client_index **out)
         m->loaded_at_ms = json_integer_value(json_object_get(e, "loaded_at_ms"));
         m->policy = dup_str(json_object_get(e, "policy"));
         m->last_error = dup_str(json_object_get(e, "last_error"));
+        m->loading = json_is_true(json_object_get(e, "loading"));
         x->n++;
     }
     json_decref(j);

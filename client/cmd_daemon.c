@@ -142,6 +142,7 @@ typedef struct model_row {
     const char *policy;
     const char *last_error;
     int64_t loaded_at_ms; /* the newest version's */
+    bool loading;
 } model_row;
 
 static void append_list(char *buf, size_t cap, const char *item)
@@ -180,6 +181,7 @@ static size_t group_index(const edge_client_index *x, model_row *rows)
             rows[k].last_error = e->last_error;
         if (e->loaded_at_ms > rows[k].loaded_at_ms)
             rows[k].loaded_at_ms = e->loaded_at_ms;
+        rows[k].loading |= e->loading != 0;
     }
     return n;
 }
@@ -233,9 +235,20 @@ int edgectl_models(int argc, char **argv)
             }
             /* an unavailable model's reason is its last error */
             const char *err = rows[k].last_error ? rows[k].last_error : rows[k].reason;
+            /* states in operators' words: READY (+LOADING while a reload runs),
+             * LOADING, FAILED (nothing serves: the reason says why), UNLOADED */
+            char state[80];
+            const bool unavailable = !strcmp(rows[k].state, "UNAVAILABLE");
+            snprintf(
+                state, sizeof state, "%s%s",
+                unavailable ? (rows[k].reason && !strcmp(rows[k].reason, "unloaded") ? "UNLOADED"
+                                                                                     : "FAILED")
+                : rows[k].state[0] ? rows[k].state
+                                   : "-",
+                rows[k].loading && !unavailable && strcmp(rows[k].state, "LOADING") ? "+LOADING"
+                                                                                    : "");
             printf("%-24s %-10s %-12s %-19s %-10s %s\n", rows[k].name,
-                   rows[k].versions[0] ? rows[k].versions : "-",
-                   rows[k].state[0] ? rows[k].state : "-", when,
+                   rows[k].versions[0] ? rows[k].versions : "-", state, when,
                    rows[k].policy ? rows[k].policy : "-", err ? err : "");
         }
     }

@@ -332,6 +332,8 @@ static int index_cb(dm_entry *e, void *arg)
             json_object_set_new(o, "policy", json_string(e->policy));
         if (o && why && why[0])
             json_object_set_new(o, "last_error", json_string(why));
+        if (o && dm_entry_loading(e)) /* a reload in flight; this version serves meanwhile */
+            json_object_set_new(o, "loading", json_true());
         json_array_append_new(a->list, o);
     }
     if (n == 0 && !a->ready_only) {

@@ -234,6 +234,7 @@ typedef struct edge_client_model_entry {
     int64_t loaded_at_ms; /* when this version was loaded, ms since the epoch */
     char *policy;         /* the model's version policy ("all", "latest 2", ...) */
     char *last_error;     /* the last load of this model that failed, if any */
+    int loading;          /* a (re)load of the model is in flight */
 } edge_client_model_entry;
 
 typedef struct edge_client_index {

@@ -516,15 +516,40 @@ static char serving(edge_client *c, const versions *v, const char *name, const c
     return got;
 }
 
+/* Is a load of NAME in flight ("loading" in the repository index)? */
+static bool index_loading(edge_client *c, const char *name)
+{
+    char *body;
+    const int st = http(c, "POST", "/v2/repository/index", &body);
+    bool loading = false;
+    json_t *list = st == 200 ? json_loads(body, 0, NULL) : NULL;
+    size_t i;
+    json_t *o;
+    json_array_foreach(list, i, o)
+    {
+        const char *n = json_string_value(json_object_get(o, "name"));
+        if (n && strcmp(n, name) == 0 && json_is_true(json_object_get(o, "loading")))
+            loading = true;
+    }
+    json_decref(list);
+    free(body);
+    return loading;
+}
+
 /* Poll until version WANT ('A' or 'B') answers the main thread's own request
- * and NAME has no last_error. */
+ * and NAME has no last_error, with no load in flight when the poll began: a
+ * load that started before the last write may still swap in older contents
+ * (and would be followed by one that reads the disk again). */
 static void wait_serving(edge_client *c, const versions *v, const char *name, char want,
                          int timeout_ms, const char *what)
 {
     const uint64_t t0 = now_ms();
     char got = '?', err[600] = "";
     for (;;) {
+        const bool settled = !index_loading(c, name);
         got = serving(c, v, name, what);
+        if (!settled)
+            got = '-';
         model_last_error(c, name, err, sizeof err);
         if (got == want && !err[0])
             return;

@@ -317,9 +317,9 @@ static void setup_repo(void)
 }
 
 /* Arena and prepared bytes of every model in the repository (per worker / once). */
-static void plan_bytes(size_t *arenas, size_t *prepared)
+static void plan_bytes(size_t *arenas, size_t *prepared, size_t *files)
 {
-    *arenas = *prepared = 0;
+    *arenas = *prepared = *files = 0;
     DIR *d = opendir(models);
     struct dirent *e;
     while (d && (e = readdir(d))) {
@@ -328,6 +328,9 @@ static void plan_bytes(size_t *arenas, size_t *prepared)
             continue;
         snprintf(path, sizeof path, "%s/%s", models, e->d_name);
         edge_model *m = NULL;
+        struct stat st;
+        if (stat(path, &st) == 0)
+            *files += (size_t)st.st_size; /* edged reads each model into private memory */
         if (edge_model_open(path, NULL, &m, NULL) == 0) {
             *arenas += edge_model_arena_bytes(m);
             *prepared += edge_model_prepared_bytes(m);
@@ -435,7 +438,8 @@ int main(int argc, char **argv)
     }
     edge_client_index_free(idx);
     size_t arenas, prepared;
-    plan_bytes(&arenas, &prepared);
+    size_t files;
+    plan_bytes(&arenas, &prepared, &files);
     /* "Beyond" counts Anonymous memory: everything edged allocates or writes
      * (heap, arenas, packed weights, stacks, written library data, any page
      * it writes in a model mapping). Private_Dirty would also count model
@@ -443,13 +447,14 @@ int main(int argc, char **argv)
      * written less than ~30 s ago (or live on tmpfs): 9 MiB of noise. */
     const long rss = smaps_kb(edged_pid, "Rss:"), pd = smaps_kb(edged_pid, "Private_Dirty:"),
                pc = smaps_kb(edged_pid, "Private_Clean:"), anon = smaps_kb(edged_pid, "Anonymous:");
-    const double beyond = (double)anon - (double)(arenas * workers + prepared) / 1024.0;
+    const double beyond = (double)anon - (double)(arenas * workers + prepared + files) / 1024.0;
     printf("4. memory, every shared model loaded and run on %d workers: RSS %ld KiB, anonymous "
            "%ld KiB, private dirty %ld KiB, private clean (mapped model files) %ld KiB\n",
            workers, rss, anon, pd, pc);
-    printf("   arenas %zu KiB x %d workers + prepared %zu KiB; anonymous beyond them %.0f KiB "
+    printf("   arenas %zu KiB x %d workers + prepared %zu KiB + the models' private copies %zu KiB "
+           "(a file rewritten in place cannot touch them); anonymous beyond them %.0f KiB "
            "(target <= 4096)\n",
-           arenas / 1024, workers, prepared / 1024, beyond);
+           arenas / 1024, workers, prepared / 1024, files / 1024, beyond);
     edge_client_free(c);
     stop_edged();
     free(hello.data);

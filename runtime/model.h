@@ -73,7 +73,8 @@ struct edge_model {
     /* the file */
     const uint8_t *base;
     size_t size;
-    bool mapped; /* munmap base on free */
+    bool mapped;    /* munmap base on free */
+    bool heap_copy; /* free base on free (private_copy) */
     fb_ctx fb;
     edge_model_options opt;
     char *description;

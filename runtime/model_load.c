@@ -476,6 +476,8 @@ static void model_free(edge_model *m)
     free(m->kernels_desc);
     if (m->mapped)
         munmap((void *)m->base, m->size);
+    if (m->heap_copy)
+        free((void *)m->base);
     free(m);
 }
 
@@ -558,13 +560,16 @@ int edge_model_open_buffer(const void *data, size_t size, const edge_model_optio
     return model_finish(m, opt, out, err);
 }
 
-/* SIZE bytes of FD into a private read-only anonymous mapping at *OUT: 0, an
- * errno value, or -1 when the file is not SIZE bytes long any more. */
+/* SIZE bytes of FD into private heap memory at *OUT (64-byte aligned): 0, an
+ * errno value, or -1 when the file is not SIZE bytes long any more. Heap, not
+ * an anonymous mapping: a server reloading a model reuses the freed copy's
+ * pages instead of unmapping them (every munmap interrupts the other CPUs
+ * running the process, to flush their TLBs). */
 static int read_private(int fd, size_t size, void **out)
 {
-    uint8_t *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return errno;
+    uint8_t *p = aligned_alloc(64, (size + 63) & ~(size_t)63);
+    if (!p)
+        return ENOMEM;
     size_t at = 0;
     while (at < size) {
         const ssize_t n = pread(fd, p + at, size - at, (off_t)at);
@@ -572,17 +577,16 @@ static int read_private(int fd, size_t size, void **out)
             continue;
         if (n <= 0) {
             const int e = n < 0 ? errno : -1;
-            munmap(p, size);
+            free(p);
             return e;
         }
         at += (size_t)n;
     }
     char extra;
     if (pread(fd, &extra, 1, (off_t)size) != 0) { /* it grew */
-        munmap(p, size);
+        free(p);
         return -1;
     }
-    mprotect(p, size, PROT_READ);
     *out = p;
     return 0;
 }
@@ -629,14 +633,19 @@ int edge_model_open(const char *path, const edge_model_options *opt, edge_model 
         if (base == MAP_FAILED)
             return edge__seterr(err, EDGE_EIO, "%s: cannot map: %s", path, strerror(map_errno));
     }
+    const bool copied = opt && opt->private_copy;
     edge_model *m = calloc(1, sizeof *m);
     if (!m) {
-        munmap(base, (size_t)st.st_size);
+        if (copied)
+            free(base);
+        else
+            munmap(base, (size_t)st.st_size);
         return edge__seterr(err, EDGE_ENOMEM, "out of memory");
     }
     m->base = base;
     m->size = (size_t)st.st_size;
-    m->mapped = true;
+    m->mapped = !copied;
+    m->heap_copy = copied;
     int rc = model_finish(m, opt, out, err);
     if (rc && err) {
         char msg[2 * EDGE_ERROR_MESSAGE_MAX + 8];

@@ -22,12 +22,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "edge/client.h"
 #include "edge/runtime.h"
+#include "edged_proc.h"
 
 static const char *edged_bin, *pingpong_bin, *shared;
 static char dir[64], sock[128], models[128];
@@ -48,11 +48,7 @@ static int cmp_d(const void *a, const void *b)
 
 static void stop_edged(void)
 {
-    if (edged_pid > 0) {
-        kill(edged_pid, SIGTERM);
-        waitpid(edged_pid, NULL, 0);
-        edged_pid = -1;
-    }
+    bench_edged_stop(&edged_pid);
 }
 
 static int start_edged(int workers)
@@ -67,24 +63,8 @@ static int start_edged(int workers)
             "queue_depth = 256\n[log]\nlevel = warn\n",
             sock, models, workers);
     fclose(f);
-    edged_pid = fork();
-    if (edged_pid == 0) {
-        execl(edged_bin, "edged", "--config", conf, (char *)NULL);
-        _exit(127);
-    }
-    edge_client *c = NULL;
-    edge_client_new(sock, NULL, &c);
-    for (int i = 0; i < 600; i++) {
-        bool live = false, ready = false;
-        if (edge_client_health(c, &live, &ready) == 0 && ready) {
-            edge_client_free(c);
-            return 0;
-        }
-        edge_client_close(c);
-        usleep(100000);
-    }
-    edge_client_free(c);
-    return -1;
+    edged_pid = bench_edged_start(edged_bin, conf, sock, NULL);
+    return edged_pid > 0 ? 0 : -1;
 }
 
 static void *read_file(const char *path, size_t *n)

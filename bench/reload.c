@@ -41,14 +41,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "edge/client.h"
 #include "edge/runtime.h"
+#include "edged_proc.h"
 
 #define PD "person_detect"
 #define MN "mobilenet_v2_int8_nchw"
@@ -151,11 +150,7 @@ static int rm_one(const char *path, const struct stat *st, int flag, struct FTW 
 
 static void stop_edged(void)
 {
-    if (edged_pid > 0) {
-        kill(edged_pid, SIGTERM);
-        waitpid(edged_pid, NULL, 0);
-        edged_pid = -1;
-    }
+    bench_edged_stop(&edged_pid);
 }
 
 static void cleanup(void)
@@ -190,39 +185,8 @@ static int start_edged(int workers, unsigned delay, const char *log)
             "[scheduler]\nworkers = %d\nqueue_depth = 256\n[log]\nlevel = info\n",
             sock, repo, delay, workers);
     fclose(f);
-    fflush(NULL);
-    edged_pid = fork();
-    if (edged_pid < 0)
-        return -1;
-    if (edged_pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive the benchmark */
-        const int fd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            dup2(fd, 2);
-            dup2(fd, 1);
-            close(fd);
-        }
-        execl(edged_bin, "edged", "--config", conf, (char *)NULL);
-        _exit(127);
-    }
-    edge_client *c = NULL;
-    edge_client_new(sock, NULL, &c);
-    for (int i = 0; i < 600; i++) {
-        bool live = false, ready = false;
-        if (edge_client_health(c, &live, &ready) == 0 && ready) {
-            edge_client_free(c);
-            return 0;
-        }
-        edge_client_close(c);
-        if (waitpid(edged_pid, NULL, WNOHANG) == edged_pid) {
-            edged_pid = -1;
-            break;
-        }
-        usleep(100000);
-    }
-    edge_client_free(c);
-    stop_edged();
-    return -1;
+    edged_pid = bench_edged_start(edged_bin, conf, sock, log);
+    return edged_pid > 0 ? 0 : -1;
 }
 
 static long vmrss_kb(pid_t pid)

@@ -129,6 +129,8 @@ void dm_registry_set_sched(dm_registry *r, struct dm_sched *s);
 void dm_registry_set_loop(dm_registry *r, uv_loop_t *loop);
 /* A model name: 1 to 64 characters of A-Z a-z 0-9 _ . - not starting with '.'. */
 bool dm_model_name_valid(const char *s, size_t n);
+/* A VERSION folder name: 1 to 18 digits without a leading zero (as Triton). */
+bool dm_version_name_valid(const char *s);
 /* Scan the repository: sync every model on disk (new ones load, changed files
  * reload, models gone unload). Inline: returns how many models failed; with a
  * loop: 0 (each sync logs its outcome). -errno (logged) when the repository
@@ -225,6 +227,7 @@ void dm_sched_set_inline(dm_sched *s, uint32_t max_us);
 void dm_sched_prewake(dm_sched *s);
 /* Whether dm_sched_prewake acts (default: with 4 or more online CPUs). */
 void dm_sched_set_prewake(dm_sched *s, bool on);
+size_t dm_sched_prewakes(dm_sched *s); /* how often a worker came to spin (tests, logs) */
 /* A version was retired: workers free their interpreters of retired versions. */
 void dm_sched_sweep(dm_sched *s);
 size_t dm_sched_queue_depth(dm_sched *s, const dm_entry *e); /* NULL: total */

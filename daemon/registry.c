@@ -193,14 +193,27 @@ bool dm_model_name_valid(const char *s, size_t n)
 static const char name_rule[] =
     "names are 1 to 64 characters of A-Z a-z 0-9 _ . - and do not start with '.'";
 
-/* VERSION folder names: digits without a leading zero (as Triton). */
-static bool parse_version(const char *s, int64_t *out)
+bool dm_version_name_valid(const char *s)
 {
     const size_t n = strlen(s);
-    if (n < 1 || n > VERSION_DIGITS_MAX || s[0] == '0' || strspn(s, "0123456789") != n)
+    return n >= 1 && n <= VERSION_DIGITS_MAX && s[0] != '0' && strspn(s, "0123456789") == n;
+}
+
+static bool parse_version(const char *s, int64_t *out)
+{
+    if (!dm_version_name_valid(s))
         return false;
     *out = strtoll(s, NULL, 10);
     return true;
+}
+
+/* Where NAME was looked for, for a message. */
+static void not_found(const dm_registry *r, const char *name, char *msg, size_t len)
+{
+    const char *d = r->cfg.models_dir;
+    snprintf(msg, len,
+             "no model '%s' in %s (looked for %s/%s.tflite and %s/%s/VERSION/model.tflite)", name,
+             d, d, name, d, name);
 }
 
 /* ------------------------------------------------------------ entries */
@@ -589,10 +602,7 @@ static void finish_waiters(dm_registry *r, reg_entry *e, int failed)
         else if (e->pub.last_error[0])
             snprintf(msg, sizeof msg, "model '%s': %s", e->pub.name, e->pub.last_error);
         else
-            snprintf(msg, sizeof msg,
-                     "no model '%s' in %s (looked for %s/%s.tflite and %s/%s/VERSION/model.tflite)",
-                     e->pub.name, r->cfg.models_dir, r->cfg.models_dir, e->pub.name,
-                     r->cfg.models_dir, e->pub.name);
+            not_found(r, e->pub.name, msg, sizeof msg);
         w->cb(e->pub.name, ok ? 0 : -1, msg, w->arg);
         free(w);
         w = next;
@@ -710,9 +720,7 @@ static void model_sync(dm_registry *r, const char *name, bool explicit_load, dm_
     if (!e) { /* never seen, nothing on disk */
         if (cb) {
             char msg[1024];
-            snprintf(msg, sizeof msg,
-                     "no model '%s' in %s (looked for %s/%s.tflite and %s/%s/VERSION/model.tflite)",
-                     name, r->cfg.models_dir, r->cfg.models_dir, name, r->cfg.models_dir, name);
+            not_found(r, name, msg, sizeof msg);
             cb(name, -1, msg, arg);
         }
         free(d);

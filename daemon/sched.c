@@ -84,6 +84,7 @@ struct dm_sched {
     unsigned idle;        /* workers waiting for work */
     bool prewake;         /* a request is on its way: one idle worker should come and spin */
     bool prewake_ok;      /* CPUs enough for a spinning worker beside the loop and a client */
+    size_t prewakes;      /* times a worker came to spin for a request on its way */
     atomic_bool has_work; /* set with every admission: what a spinning worker watches */
 
     /* loop thread only */
@@ -484,6 +485,7 @@ static void *worker_main(void *arg)
             w->sweep_seen = s->sweep_gen;
             if (s->prewake && !s->ready_head && !s->stopping) {
                 s->prewake = false;
+                s->prewakes++;
                 pthread_mutex_unlock(&s->mu);
                 spin_for_work(s);
                 pthread_mutex_lock(&s->mu);
@@ -689,6 +691,14 @@ void dm_sched_set_inline(dm_sched *s, uint32_t max_us)
 void dm_sched_set_prewake(dm_sched *s, bool on)
 {
     s->prewake_ok = on;
+}
+
+size_t dm_sched_prewakes(dm_sched *s)
+{
+    pthread_mutex_lock(&s->mu);
+    const size_t n = s->prewakes;
+    pthread_mutex_unlock(&s->mu);
+    return n;
 }
 
 void dm_sched_prewake(dm_sched *s)

@@ -58,12 +58,6 @@ struct dm_watch {
     uint64_t first_ms; /* when the oldest pending change came */
 };
 
-static bool version_name_ok(const char *s)
-{
-    const size_t n = strlen(s);
-    return n >= 1 && n <= 18 && s[0] != '0' && strspn(s, "0123456789") == n;
-}
-
 static watch_ent *find_wd(dm_watch *w, int wd)
 {
     for (size_t i = 0; i < w->n_w; i++)
@@ -116,7 +110,7 @@ static void add_model(dm_watch *w, const char *model)
     DIR *d = opendir(path);
     struct dirent *de;
     while (d && (de = readdir(d)))
-        if (version_name_ok(de->d_name))
+        if (dm_version_name_valid(de->d_name))
             add_version(w, model, de->d_name);
     if (d)
         closedir(d);
@@ -217,7 +211,7 @@ static void on_event(dm_watch *w, const struct inotify_event *ev)
     case W_MODEL:
         if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
             mark(w, model);
-        } else if (dir && version_name_ok(name)) {
+        } else if (dir && dm_version_name_valid(name)) {
             if (ev->mask & (IN_CREATE | IN_MOVED_TO))
                 add_version(w, model, name);
             mark(w, model);

@@ -490,6 +490,24 @@ static void test_unload_flushes(void **state)
     run_scenario(scenario_unload_flushes, "unload");
 }
 
+/* Unload MODEL; V (the test's own reference) must end up the only one left:
+ * the registry, the requests and every interpreter cache let go of it. */
+static void unload_and_wait_released(ctx *c, const char *model, dm_version *v)
+{
+    for (size_t i = 0; i < c->n_reqs; i++) /* requests answered: drop theirs */
+        if (c->reqs[i]->r.v == v) {
+            dm_version_unref(c->reqs[i]->r.v);
+            c->reqs[i]->r.v = NULL;
+        }
+    char err[256];
+    assert_int_equal(dm_registry_unload(c->reg, model, err, sizeof err), 0);
+    /* Idle workers wake up and free their interpreters of the retired version. */
+    for (int i = 0; i < 2000 && atomic_load(&v->refs) != 1; i++)
+        usleep(1000);
+    assert_int_equal(atomic_load(&v->refs), 1);
+    dm_version_unref(v);
+}
+
 static void test_workers_drop_retired(void **state)
 {
     (void)state;
@@ -498,19 +516,9 @@ static void test_workers_drop_retired(void **state)
     for (int i = 0; i < 8; i++)
         assert_int_equal(submit(c, "fast", "", DM_PRIO_NORMAL, 0, NULL), DM_REQ_OK);
     run_until_idle(c);
-    for (size_t i = 0; i < c->n_reqs; i++) { /* requests answered: drop theirs */
-        dm_version_unref(c->reqs[i]->r.v);
-        c->reqs[i]->r.v = NULL;
-    }
-    /* The registry, this test and the workers' interpreter caches hold it. */
+    /* The registry, this test, the requests and the workers' caches hold it. */
     assert_true(atomic_load(&v->refs) > 2);
-    char err[256];
-    assert_int_equal(dm_registry_unload(c->reg, "fast", err, sizeof err), 0);
-    /* Idle workers wake up and free their interpreters of the retired version. */
-    for (int i = 0; i < 2000 && atomic_load(&v->refs) != 1; i++)
-        usleep(1000);
-    assert_int_equal(atomic_load(&v->refs), 1);
-    dm_version_unref(v);
+    unload_and_wait_released(c, "fast", v);
     ctx_free(c);
 }
 
@@ -559,39 +567,42 @@ static void test_inline(void **state)
     assert_true(q1->seq < q2->seq);
 
     /* unloading drops the loop thread's interpreter too */
-    dm_version *v = get(c, "fast");
-    for (size_t i = 0; i < c->n_reqs; i++)
-        if (c->reqs[i]->r.v == v) {
-            dm_version_unref(c->reqs[i]->r.v);
-            c->reqs[i]->r.v = NULL;
-        }
-    char err[256];
-    assert_int_equal(dm_registry_unload(c->reg, "fast", err, sizeof err), 0);
-    for (int i = 0; i < 2000 && atomic_load(&v->refs) != 1; i++)
-        usleep(1000);
-    assert_int_equal(atomic_load(&v->refs), 1);
-    dm_version_unref(v);
+    unload_and_wait_released(c, "fast", get(c, "fast"));
     ctx_free(c);
 }
 
-/* A prewake with no request behind it costs a short spin; one with a request
- * behind it hands the request to the worker already up. */
+/* Prewake until a worker has come to spin WANT times in all: a prewake only
+ * acts when a worker is idle, which on a loaded machine may take a moment. */
+static void prewake_until(ctx *c, size_t want)
+{
+    for (int i = 0; i < 2000 && dm_sched_prewakes(c->s) < want; i++) {
+        dm_sched_prewake(c->s);
+        usleep(1000);
+    }
+    assert_true(dm_sched_prewakes(c->s) >= want);
+}
+
+/* A prewake brings one idle worker to spin (and back to sleep when nothing
+ * comes); requests behind it are served by it; off, it does nothing. */
 static void test_prewake(void **state)
 {
     (void)state;
     ctx *c = ctx_new(2, 16);
-    dm_sched_set_prewake(c->s, true); /* whatever the CPU count */
-    usleep(20000);                    /* both workers asleep */
+    usleep(20000); /* both workers asleep */
+    dm_sched_set_prewake(c->s, false);
     dm_sched_prewake(c->s);
-    dm_sched_prewake(c->s); /* at most one worker comes */
-    usleep(2000);           /* longer than the spin: it sleeps again */
+    usleep(20000);
+    assert_int_equal(dm_sched_prewakes(c->s), 0); /* off: nothing */
+    dm_sched_set_prewake(c->s, true);             /* whatever the CPU count */
+    prewake_until(c, 1);
+    usleep(2000); /* longer than the spin: back to sleep */
     treq *t;
     assert_int_equal(submit(c, "fast", "", DM_PRIO_NORMAL, 0, &t), DM_REQ_OK);
     run_until_idle(c);
     assert_int_equal(t->dones, 1);
     assert_int_equal(t->r.status, DM_REQ_OK);
-    for (int i = 0; i < 20; i++) {
-        dm_sched_prewake(c->s);
+    for (int k = 0; k < 5; k++) {
+        prewake_until(c, dm_sched_prewakes(c->s) + 1);
         assert_int_equal(submit(c, "fast", "", DM_PRIO_NORMAL, 0, &t), DM_REQ_OK);
         run_until_idle(c);
         assert_int_equal(t->r.status, DM_REQ_OK);

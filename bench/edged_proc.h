@@ -1,0 +1,20 @@
+/* bench/edged_proc.h - an edged process for the daemon benchmarks.
+ *
+ * Owns: starting edged with a config file (its output to a log file or
+ * inherited), dying with the benchmark (PR_SET_PDEATHSIG), waiting until it
+ * answers ready on its socket, and stopping it with SIGTERM.
+ * Does not own: the config (each benchmark writes its own) or what is measured
+ * (daemon.c, reload.c). */
+#ifndef EDGE_BENCH_EDGED_PROC_H
+#define EDGE_BENCH_EDGED_PROC_H
+
+#include <sys/types.h>
+
+/* Start EDGED_BIN --config CONF (stdout and stderr to LOG, or inherited when
+ * NULL) and wait up to 60 s for /v2/health/ready on SOCK. The pid, or -1 (the
+ * child is stopped if it started but never became ready). */
+pid_t bench_edged_start(const char *edged_bin, const char *conf, const char *sock, const char *log);
+/* SIGTERM and wait; *PID becomes -1. Nothing when *PID <= 0. */
+void bench_edged_stop(pid_t *pid);
+
+#endif

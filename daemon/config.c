@@ -29,6 +29,8 @@ typedef enum {
     OPT_MODE,   /* octal file mode */
     OPT_LEVEL,  /* log level name */
     OPT_ISA,    /* kernel level name (edge_isa_parse) */
+    OPT_CHOICE, /* one of the words in CHOICES ("a|b|c"), stored as a string */
+    OPT_TOPIC,  /* an MQTT topic name without wildcards (bounds: length); may be empty */
 } opt_type;
 
 typedef struct opt {
@@ -41,6 +43,7 @@ typedef struct opt {
     const char *def;   /* the default, in the file's syntax */
     bool live;         /* a SIGHUP applies a new value */
     const char *help;
+    const char *choices; /* OPT_CHOICE: the accepted words, "a|b|c" */
 } opt;
 
 #define FIELD(f) offsetof(dm_config, f), sizeof(((dm_config *)0)->f)
@@ -56,76 +59,166 @@ static const opt options[] = {
     {"server", "socket", "socket", OPT_PATH, FIELD(socket_path), 1, SOCKET_PATH_MAX,
      "/run/edged/edged.sock", false,
      "Unix socket serving HTTP/1.1 and the Open Inference Protocol v2. Its folder must exist. "
-     "Not used when systemd passes a listening socket (socket activation)."},
+     "Not used when systemd passes a listening socket (socket activation).",
+     NULL},
     {"server", "socket_mode", NULL, OPT_MODE, FIELD(socket_mode), 0, 0777, "0660", false,
-     "Permissions of the socket file, in octal. A client needs write permission to connect."},
+     "Permissions of the socket file, in octal. A client needs write permission to connect.", NULL},
     {"server", "admin_group", NULL, OPT_STRING, FIELD(admin_group), 0, 63, "", true,
      "Group whose members may use the admin endpoints (/v2/repository: index, load, unload). "
-     "Root always may. Empty: root only."},
+     "Root always may. Empty: root only.",
+     NULL},
     {"server", "max_connections", NULL, OPT_UINT, FIELD(max_connections), 1, 65536, "256", true,
-     "Connections served at once; a connection beyond this is closed at once."},
+     "Connections served at once; a connection beyond this is closed at once.", NULL},
     {"server", "idle_timeout_ms", NULL, OPT_UINT, FIELD(idle_timeout_ms), 10, 86400000, "30000",
      true,
      "A connection that sends nothing for this long (milliseconds), or trickles a request "
-     "slower than that, is closed."},
+     "slower than that, is closed.",
+     NULL},
     {"server", "max_header_bytes", NULL, OPT_BYTES, FIELD(max_header_bytes), 1 * KIB, 1 * MIB,
-     "16K", true, "Largest request line plus headers; a larger request is refused."},
+     "16K", true, "Largest request line plus headers; a larger request is refused.", NULL},
     {"server", "max_body_bytes", NULL, OPT_BYTES, FIELD(max_body_bytes), 1 * KIB, 4 * GIB, "64M",
      true,
      "Largest request body (JSON, or JSON plus binary tensor data); a larger request is "
-     "refused with 413."},
+     "refused with 413.",
+     NULL},
     {"server", "drain_timeout_ms", NULL, OPT_UINT, FIELD(drain_timeout_ms), 0, 3600000, "10000",
      true,
      "On SIGTERM or SIGINT edged stops accepting, answers every admitted request and exits 0. "
-     "If requests are still running after this long (milliseconds), it exits 1."},
+     "If requests are still running after this long (milliseconds), it exits 1.",
+     NULL},
     {"models", "repository", "models", OPT_PATH, FIELD(models_dir), 1, 255, "/var/lib/edged/models",
      false,
      "The model repository: NAME.tflite (served as version 1) or NAME/VERSION/model.tflite "
      "(numeric versions; the newest is the default). Names: 1 to 64 characters of A-Z a-z 0-9 "
-     "_ . -"},
+     "_ . -",
+     NULL},
     {"models", "max_arena_bytes", NULL, OPT_BYTES, FIELD(max_arena_bytes), 4 * KIB, 1 * TIB, "512M",
      false,
      "Largest activation arena of one interpreter (each worker has one per model version); a "
-     "model that needs more fails to load."},
+     "model that needs more fails to load.",
+     NULL},
     {"models", "kernels", "kernels", OPT_ISA, FIELD(kernel_isa), 0, 0, "auto", false,
      "Instruction-set level of the int8 kernels: auto (the best this CPU runs), or a lower one "
      "to rule out a kernel problem: scalar (the reference kernels), avx2, avx512vnni on x86-64; "
      "neon, neondot on ARM. The environment variable EDGE_ISA caps it too. The log names the "
-     "kernels each model uses."},
+     "kernels each model uses.",
+     NULL},
     {"models", "intra_op_threads", NULL, OPT_UINT, FIELD(intra_op_threads), 1, 64, "1", false,
      "Threads one inference runs on (convolutions split their rows or channels). Workers "
      "times this should not exceed the CPUs: raise it for few large requests (one big model, "
-     "low latency), keep 1 for many small ones."},
+     "low latency), keep 1 for many small ones.",
+     NULL},
     {"models", "watch", NULL, OPT_UINT, FIELD(watch), 0, 1, "1", false,
      "1: watch the repository (inotify) and reload a model when its file is closed after "
      "writing or renamed into place, when a version folder or model.conf changes, and unload it "
-     "when its files are removed. 0: only at start, SIGHUP and edgectl reload."},
+     "when its files are removed. 0: only at start, SIGHUP and edgectl reload.",
+     NULL},
     {"models", "reload_delay_ms", NULL, OPT_UINT, FIELD(reload_delay_ms), 0, 60000, "5", false,
      "A change is applied once the repository has been quiet this long (milliseconds; bursts "
      "of events, such as a copy of several files, become one reload), and at most ten times "
-     "this after the first event."},
+     "this after the first event.",
+     NULL},
     {"scheduler", "workers", "workers", OPT_UINT, FIELD(workers), 0, 1024, "0", false,
-     "Worker threads running inferences. 0: one per online CPU."},
+     "Worker threads running inferences. 0: one per online CPU.", NULL},
     {"scheduler", "queue_depth", NULL, OPT_UINT, FIELD(queue_depth), 1, 65536, "64", false,
      "Requests waiting per model. When a model's queue is full, a new request is answered at "
-     "once with 429 (busy)."},
+     "once with 429 (busy).",
+     NULL},
     {"scheduler", "default_timeout_ms", NULL, OPT_UINT, FIELD(default_timeout_ms), 0, 3600000, "0",
      true,
      "Deadline of a request without a timeout parameter (milliseconds). A request that has "
-     "not started by its deadline is answered with 504. 0: no deadline."},
+     "not started by its deadline is answered with 504. 0: no deadline.",
+     NULL},
     {"scheduler", "inline_max_us", NULL, OPT_UINT, FIELD(inline_max_us), 0, 1000, "20", true,
      "A request whose model computes in at most this many microseconds (smoothed over its "
      "recent requests) runs on the loop thread when nothing of that model is queued: it saves "
      "the two thread handoffs, which cost more than such a model. The loop serves no other "
-     "socket meanwhile, so keep it small. 0: every request goes to a worker."},
+     "socket meanwhile, so keep it small. 0: every request goes to a worker.",
+     NULL},
+    {"mqtt", "host", "mqtt-host", OPT_STRING, FIELD(mqtt_host), 0, 255, "", false,
+     "MQTT broker to take inference requests from (a host name or address). Empty: MQTT is off. "
+     "See docs/protocol.md (MQTT) for the topics and payloads.",
+     NULL},
+    {"mqtt", "port", "mqtt-port", OPT_UINT, FIELD(mqtt_port), 1, 65535, "1883", false,
+     "The broker's port (8883 is the usual one for TLS).", NULL},
+    {"mqtt", "protocol", NULL, OPT_CHOICE, FIELD(mqtt_protocol), 1, 7, "auto", false,
+     "MQTT version edged speaks to the broker: auto (v5, and 3.1.1 when the broker refuses v5), "
+     "5 or 3.1.1. Requesters may use either.",
+     "auto|5|3.1.1"},
+    {"mqtt", "client_id", NULL, OPT_STRING, FIELD(mqtt_client_id), 0, 127, "", false,
+     "Client identifier; it names edged's persistent session at the broker, so it must be "
+     "stable and unique per daemon. Empty: edged-HOSTNAME.",
+     NULL},
+    {"mqtt", "username", NULL, OPT_STRING, FIELD(mqtt_username), 0, 127, "", false,
+     "User name for the broker. Empty: connect without one.", NULL},
+    {"mqtt", "password_file", NULL, OPT_PATH, FIELD(mqtt_password_file), 0, 255, "", false,
+     "File holding the broker password (its first line). Keep it readable by edged only.", NULL},
+    {"mqtt", "tls", NULL, OPT_UINT, FIELD(mqtt_tls), 0, 1, "0", false,
+     "1: connect with TLS. The broker's certificate is checked against tls_ca_file or "
+     "tls_ca_path, or the system's certificate authorities when both are empty.",
+     NULL},
+    {"mqtt", "tls_ca_file", NULL, OPT_PATH, FIELD(mqtt_tls_ca_file), 0, 255, "", false,
+     "PEM file of the certificate authorities that sign the broker's certificate.", NULL},
+    {"mqtt", "tls_ca_path", NULL, OPT_PATH, FIELD(mqtt_tls_ca_path), 0, 255, "", false,
+     "Folder of certificate authority files (hashed, as c_rehash makes it).", NULL},
+    {"mqtt", "tls_cert_file", NULL, OPT_PATH, FIELD(mqtt_tls_cert_file), 0, 255, "", false,
+     "PEM client certificate, for brokers that require one (with tls_key_file).", NULL},
+    {"mqtt", "tls_key_file", NULL, OPT_PATH, FIELD(mqtt_tls_key_file), 0, 255, "", false,
+     "PEM private key of the client certificate (unencrypted).", NULL},
+    {"mqtt", "tls_verify", NULL, OPT_UINT, FIELD(mqtt_tls_verify), 0, 1, "1", false,
+     "1: refuse a broker whose certificate does not chain to the authorities above or does "
+     "not name the host. 0: encrypt without checking who answers (logged as a warning; for "
+     "testing only).",
+     NULL},
+    {"mqtt", "topic_prefix", NULL, OPT_TOPIC, FIELD(mqtt_topic_prefix), 0, 127, "", false,
+     "Topics of this daemon: requests on PREFIX/infer/MODEL, replies without a response topic "
+     "on PREFIX/result/MODEL, PREFIX/status and PREFIX/models. Empty: edged/HOSTNAME.",
+     NULL},
+    {"mqtt", "fleet_prefix", NULL, OPT_TOPIC, FIELD(mqtt_fleet_prefix), 1, 127, "edged/fleet",
+     false,
+     "Topics shared by a fleet of daemons: requests on FLEET/infer/MODEL, replies on "
+     "FLEET/result/MODEL. Used with shared_group.",
+     NULL},
+    {"mqtt", "shared_group", NULL, OPT_STRING, FIELD(mqtt_shared_group), 0, 63, "", false,
+     "Join the shared subscription $share/GROUP/FLEET/infer/+: the broker hands each fleet "
+     "request to one daemon of the group. Empty: no fleet requests.",
+     NULL},
+    {"mqtt", "qos", NULL, OPT_UINT, FIELD(mqtt_qos), 0, 2, "1", false,
+     "QoS of the request subscriptions and of the replies. 1 (at least once) keeps requests "
+     "that arrive while edged is away; 0 does not.",
+     NULL},
+    {"mqtt", "max_inflight", NULL, OPT_UINT, FIELD(mqtt_max_inflight), 1, 65535, "64", false,
+     "Requests edged holds at once (received, not yet answered and acknowledged). At the limit "
+     "it stops reading from the broker, which keeps the rest.",
+     NULL},
+    {"mqtt", "max_payload_bytes", NULL, OPT_BYTES, FIELD(mqtt_max_payload_bytes), 1 * KIB,
+     256 * MIB - 1, "16M", false,
+     "Largest request payload; a larger one gets an error reply (413). MQTT v5 brokers are "
+     "told not to send packets much larger than this.",
+     NULL},
+    {"mqtt", "keepalive_s", NULL, OPT_UINT, FIELD(mqtt_keepalive_s), 5, 65535, "30", false,
+     "Keep-alive interval (seconds): a broker silent for 1.5 times this is taken as gone.", NULL},
+    {"mqtt", "session_expiry_s", NULL, OPT_UINT, FIELD(mqtt_session_expiry_s), 0, 4294967295u,
+     "86400", false,
+     "How long (seconds) the broker keeps edged's session, and the requests for it, while edged "
+     "is away (MQTT v5; 3.1.1 brokers keep it until they are told otherwise).",
+     NULL},
+    {"mqtt", "reconnect_min_ms", NULL, OPT_UINT, FIELD(mqtt_reconnect_min_ms), 10, 3600000, "500",
+     false,
+     "First delay before reconnecting to the broker; it doubles on every failure, with random "
+     "jitter, up to reconnect_max_ms.",
+     NULL},
+    {"mqtt", "reconnect_max_ms", NULL, OPT_UINT, FIELD(mqtt_reconnect_max_ms), 10, 3600000, "30000",
+     false, "Longest delay between two connection attempts.", NULL},
     {"log", "level", "log-level", OPT_LEVEL, FIELD(log_level), 0, 0, "info", true,
      "error, warn, info or debug. At info edged logs start, stop, reloads, model loads and "
-     "every problem; nothing per request."},
+     "every problem; nothing per request.",
+     NULL},
 };
 
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
-static const char *const sections[] = {"server", "models", "scheduler", "log"};
+static const char *const sections[] = {"server", "models", "scheduler", "mqtt", "log"};
 #define N_SECTIONS (sizeof sections / sizeof sections[0])
 
 /* ------------------------------------------------------------ values */
@@ -174,7 +267,9 @@ static void format_value(const opt *o, const dm_config *c, char *buf, size_t len
     const char *p = (const char *)c + o->off;
     switch (o->type) {
     case OPT_STRING:
-    case OPT_PATH: snprintf(buf, len, "%s", p); break;
+    case OPT_PATH:
+    case OPT_CHOICE:
+    case OPT_TOPIC: snprintf(buf, len, "%s", p); break;
     case OPT_UINT: snprintf(buf, len, "%llu", (unsigned long long)get_uint(o, c)); break;
     case OPT_BYTES: format_bytes(get_uint(o, c), buf, len); break;
     case OPT_MODE: snprintf(buf, len, "%04llo", (unsigned long long)get_uint(o, c)); break;
@@ -196,6 +291,21 @@ static void describe_range(const opt *o, bool brief, char *buf, size_t len)
     switch (o->type) {
     case OPT_STRING:
     case OPT_PATH: snprintf(buf, len, "at most %llu characters", (unsigned long long)o->max); break;
+    case OPT_TOPIC:
+        snprintf(buf, len, "a topic of at most %llu characters, without + or #",
+                 (unsigned long long)o->max);
+        break;
+    case OPT_CHOICE: {
+        size_t at = 0;
+        for (const char *c = o->choices; *c && at + 1 < len;) {
+            const size_t n = strcspn(c, "|");
+            const bool last = c[n] == '\0';
+            at += (size_t)snprintf(buf + at, len - at, "%s%.*s", at ? (last ? " or " : ", ") : "",
+                                   (int)n, c);
+            c += n + !last;
+        }
+        break;
+    }
     case OPT_UINT:
         snprintf(buf, len, "an integer from %llu to %llu", (unsigned long long)o->min,
                  (unsigned long long)o->max);
@@ -296,12 +406,54 @@ static int parse_string(const opt *o, const char *value, dm_config *c, char *msg
     return 0;
 }
 
+/* VALUE is one of O's choices. */
+static bool is_choice(const opt *o, const char *value)
+{
+    const size_t vlen = strlen(value);
+    for (const char *c = o->choices; *c;) {
+        const size_t n = strcspn(c, "|");
+        if (n == vlen && strncmp(c, value, n) == 0)
+            return true;
+        c += n + (c[n] == '|');
+    }
+    return false;
+}
+
+/* An MQTT topic edged publishes under: no wildcards, no leading '$', no empty level at the ends. */
+static int check_topic(const char *v, char *msg, size_t len)
+{
+    if (!v[0])
+        return 0;
+    if (strpbrk(v, "+#")) {
+        snprintf(msg, len, "'%s' holds a wildcard (+ or #); a prefix must be a plain topic", v);
+        return -1;
+    }
+    if (v[0] == '$' || v[0] == '/' || v[strlen(v) - 1] == '/') {
+        snprintf(msg, len, "'%s' must not start with '$' or '/' nor end with '/'", v);
+        return -1;
+    }
+    return 0;
+}
+
 /* Set option O of C from VALUE, or return -1 with MSG (what is wrong, no location). */
 static int parse_value(const opt *o, const char *value, dm_config *c, char *msg, size_t len)
 {
     switch (o->type) {
     case OPT_STRING:
     case OPT_PATH: return parse_string(o, value, c, msg, len);
+    case OPT_TOPIC:
+        if (parse_string(o, value, c, msg, len))
+            return -1;
+        return check_topic((const char *)c + o->off, msg, len);
+    case OPT_CHOICE: {
+        char range[128];
+        describe_range(o, false, range, sizeof range);
+        if (!is_choice(o, value)) {
+            snprintf(msg, len, "'%s' is not one of: %s", value, range);
+            return -1;
+        }
+        return parse_string(o, value, c, msg, len);
+    }
     case OPT_ISA: {
         edge_isa isa;
         edge_error e;
@@ -439,7 +591,7 @@ static void check_section_line(load_ctx *x, const char *s)
     if (!known_section(name)) {
         char what[80];
         snprintf(what, sizeof what, "[%s]", name);
-        load_fail(x, what, "unknown section (sections: server, models, scheduler, log)");
+        load_fail(x, what, "unknown section (sections: server, models, scheduler, mqtt, log)");
     }
 }
 

@@ -56,7 +56,30 @@ typedef struct dm_config {
     uint32_t intra_op_threads;   /* [models] threads of one inference */
     uint32_t watch;              /* [models] 1: reload changed models (inotify) */
     uint32_t reload_delay_ms;    /* [models] quiet time before a change is applied */
-    int log_level;               /* [log] level */
+    /* [mqtt] (mqtt.c): MQTT is off when mqtt_host is empty */
+    char mqtt_host[256];
+    uint32_t mqtt_port;
+    char mqtt_protocol[8]; /* auto, 5, 3.1.1 */
+    char mqtt_client_id[128];
+    char mqtt_username[128];
+    char mqtt_password_file[256];
+    uint32_t mqtt_tls;
+    char mqtt_tls_ca_file[256];
+    char mqtt_tls_ca_path[256];
+    char mqtt_tls_cert_file[256];
+    char mqtt_tls_key_file[256];
+    uint32_t mqtt_tls_verify;
+    char mqtt_topic_prefix[128];
+    char mqtt_fleet_prefix[128];
+    char mqtt_shared_group[64];
+    uint32_t mqtt_qos;
+    uint32_t mqtt_max_inflight;
+    uint64_t mqtt_max_payload_bytes;
+    uint32_t mqtt_keepalive_s;
+    uint32_t mqtt_session_expiry_s;
+    uint32_t mqtt_reconnect_min_ms;
+    uint32_t mqtt_reconnect_max_ms;
+    int log_level; /* [log] level */
 } dm_config;
 
 /* Defaults from the option table. */
@@ -149,6 +172,18 @@ typedef void (*dm_load_cb)(const char *name, int rc, const char *err, void *arg)
  * CB runs when it is settled, possibly before this returns. */
 void dm_registry_load(dm_registry *r, const char *name, dm_load_cb cb, void *arg);
 int dm_registry_unload(dm_registry *r, const char *name, char *err, size_t len);
+/* The entry of NAME, or NULL when the registry has never seen it. */
+dm_entry *dm_registry_entry(dm_registry *r, const char *name);
+/* What happened to a model (loop thread): a version started serving (loaded
+ * or reloaded), a version left (unloaded, replaced by the policy, its file
+ * gone), or a load failed (DETAIL says why; what served before still does). */
+typedef enum { DM_MODEL_LOADED, DM_MODEL_UNLOADED, DM_MODEL_LOAD_FAILED } dm_model_event;
+typedef void (*dm_model_listener)(const char *name, dm_model_event ev, int64_t version,
+                                  const char *detail, void *arg);
+#define DM_MAX_LISTENERS 4
+/* CB hears every event from now on; -1 when DM_MAX_LISTENERS are taken. */
+int dm_registry_listen(dm_registry *r, dm_model_listener cb, void *arg);
+void dm_registry_unlisten(dm_registry *r, dm_model_listener cb, void *arg);
 /* Iterate names in sorted order; CB returns non-zero to stop. */
 typedef int (*dm_entry_cb)(dm_entry *e, void *arg);
 int dm_registry_foreach(dm_registry *r, dm_entry_cb cb, void *arg);
@@ -245,8 +280,25 @@ void dm_metrics_free(dm_metrics *m);
 /* Loop thread only. */
 void dm_metrics_request(dm_metrics *m, const char *model, dm_req_status st, uint64_t queue_ns,
                         uint64_t compute_ns);
+/* The same for an answered request R (its model, status and timestamps). */
+void dm_metrics_record(dm_metrics *m, const dm_request *r);
+/* The MQTT front end's figures (mqtt.c owns them; NULL: MQTT is off). */
+struct dm_mqtt_stats;
+void dm_metrics_set_mqtt(dm_metrics *m, const struct dm_mqtt_stats *st);
 /* Prometheus text exposition into a malloc'd string (*len bytes). */
 char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len);
+
+/* ---------------------------------------------------------------- mqtt.c */
+/* The MQTT front end (mqtt.c: the connection, libmosquitto driven by the
+ * loop; mqtt_req.c: requests and replies). */
+typedef struct dm_mqtt dm_mqtt;
+typedef struct dm_mqtt_stats {
+    bool connected;
+    uint64_t connects, connect_failures, losses;
+    uint64_t received, replies, error_replies;
+    uint64_t in_progress; /* received, reply not yet published */
+    uint64_t unacked;     /* replies published, not yet acknowledged */
+} dm_mqtt_stats;
 
 /* ---------------------------------------------------------------- http.c + oip.c */
 typedef struct dm_server dm_server;
@@ -259,6 +311,7 @@ typedef struct dm_daemon {
     dm_metrics *metrics;
     dm_server *server;
     dm_watch *watch;
+    dm_mqtt *mqtt; /* NULL when [mqtt] host is empty */
 } dm_daemon;
 
 /* Listen on cfg.socket_path (or FD >= 0 when given) and serve the Open
@@ -267,5 +320,18 @@ int dm_server_start(dm_daemon *d, int fd);
 /* Stop accepting; close idle connections; answered ones close after their reply. */
 void dm_server_stop_accepting(dm_server *s);
 void dm_server_free(dm_server *s);
+
+/* Start the MQTT front end when [mqtt] host is set: *OUT is NULL when MQTT is
+ * off. Connecting happens in the background (and again after every loss, with
+ * backoff). -1 (logged) when the configuration cannot work (an unreadable
+ * password file, TLS files, ...). */
+int dm_mqtt_start(dm_daemon *d, dm_mqtt **out);
+/* Stop taking requests, answer those taken, publish offline, leave the broker
+ * (requests not taken stay in edged's session there). CB runs on the loop
+ * thread when done (possibly before this returns); the loop can then end. */
+void dm_mqtt_drain(dm_mqtt *m, void (*cb)(void *arg), void *arg);
+/* After the drain (or without a connection): frees M. NULL is fine. */
+void dm_mqtt_free(dm_mqtt *m);
+const dm_mqtt_stats *dm_mqtt_stats_get(const dm_mqtt *m);
 
 #endif

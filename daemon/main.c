@@ -1,8 +1,8 @@
 /* daemon/main.c - edged: start, signals, the loop, stop.
  *
  * Owns: the command line, putting the modules together in order (config,
- * registry scan, scheduler, metrics, server), the signals (SIGTERM/SIGINT:
- * stop accepting, drain, exit 0, or 1 when the drain outlives
+ * registry scan, scheduler, metrics, server, MQTT), the signals (SIGTERM/SIGINT:
+ * stop accepting, drain the scheduler and MQTT, exit 0, or 1 when the drain outlives
  * drain_timeout_ms; a second one exits at once; SIGHUP: re-read the config,
  * keep what needs a restart, rescan the repository), systemd socket
  * activation (LISTEN_FDS), and the exit codes: 0 clean stop, 1 failure at run
@@ -40,6 +40,7 @@ typedef struct app {
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t drain_timer;
     bool stopping, drained;
+    int drains; /* parts still draining: the scheduler, MQTT */
 } app;
 
 static void usage(FILE *f)
@@ -50,7 +51,7 @@ static void usage(FILE *f)
            "             [--help]\n"
            "\n"
            "edged serves TensorFlow Lite models over a Unix socket (HTTP/1.1, Open Inference\n"
-           "Protocol v2).\n"
+           "Protocol v2) and, when [mqtt] host is set, to requests published to an MQTT broker.\n"
            "\n"
            "  -c, --config FILE      configuration file (default " DEFAULT_CONFIG ", read when\n"
            "                         present)\n"
@@ -191,6 +192,14 @@ static void on_drained(void *arg)
     uv_unref((uv_handle_t *)&a->drain_timer);
 }
 
+/* One part (the scheduler, MQTT) has drained. */
+static void on_part_drained(void *arg)
+{
+    app *a = arg;
+    if (--a->drains == 0)
+        on_drained(a);
+}
+
 static void on_drain_timeout(uv_timer_t *t)
 {
     app *a = t->data;
@@ -226,7 +235,10 @@ static void on_stop(uv_signal_t *h, int signum)
     if (a->d.server)
         dm_server_stop_accepting(a->d.server);
     uv_timer_start(&a->drain_timer, on_drain_timeout, a->d.cfg.drain_timeout_ms, 0);
-    dm_sched_drain(a->d.sched, on_drained, a);
+    a->drains = 1 + (a->d.mqtt != NULL);
+    if (a->d.mqtt) /* stops reading requests; answers those taken, then leaves the broker */
+        dm_mqtt_drain(a->d.mqtt, on_part_drained, a);
+    dm_sched_drain(a->d.sched, on_part_drained, a);
 }
 
 static void on_hup(uv_signal_t *h, int signum)
@@ -283,6 +295,8 @@ static void shut_down(app *a)
     dm_registry_close(d->reg); /* loads still running are dropped when they end */
     dm_watch_free(d->watch);
     d->watch = NULL;
+    dm_mqtt_free(d->mqtt); /* its handles close in the loop run below */
+    d->mqtt = NULL;
     dm_server_free(d->server);
     d->server = NULL;
     dm_registry_set_sched(d->reg, NULL);
@@ -336,6 +350,8 @@ static int start(app *a)
     }
     if (dm_server_start(d, listen_fd()) < 0)
         return 1; /* the server logged why */
+    if (dm_mqtt_start(d, &d->mqtt) != 0)
+        return 1; /* logged */
     const census c = take_census(d->reg);
     const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     if (edge_isa_env_warning())

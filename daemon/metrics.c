@@ -50,6 +50,7 @@ typedef struct model_stats {
 struct dm_metrics {
     model_stats **m; /* sorted by name */
     size_t n, cap;
+    const dm_mqtt_stats *mqtt;
 };
 
 dm_metrics *dm_metrics_new(void)
@@ -123,6 +124,18 @@ void dm_metrics_request(dm_metrics *m, const char *model, dm_req_status st, uint
         hist_add(&s->queue, queue_ns);
     if (st == DM_REQ_OK)
         hist_add(&s->compute, compute_ns);
+}
+
+void dm_metrics_record(dm_metrics *m, const dm_request *r)
+{
+    const uint64_t queue = r->t_start_ns > r->t_admit_ns ? r->t_start_ns - r->t_admit_ns : 0;
+    const uint64_t compute = r->t_end_ns > r->t_start_ns ? r->t_end_ns - r->t_start_ns : 0;
+    dm_metrics_request(m, r->v->name, r->status, queue, compute);
+}
+
+void dm_metrics_set_mqtt(dm_metrics *m, const dm_mqtt_stats *st)
+{
+    m->mqtt = st;
 }
 
 /* ------------------------------------------------------------ rendering */
@@ -237,6 +250,35 @@ static int put_gauge(dm_entry *e, void *arg)
     return 0;
 }
 
+static void put_one(FILE *f, const char *name, const char *type, const char *help, uint64_t v)
+{
+    put_head(f, name, type, help);
+    fprintf(f, "%s %llu\n", name, (unsigned long long)v);
+}
+
+static void put_mqtt(FILE *f, const dm_mqtt_stats *q)
+{
+    put_one(f, "edged_mqtt_connected", "gauge", "1 while edged is connected to its MQTT broker.",
+            q->connected);
+    put_one(f, "edged_mqtt_connects_total", "counter",
+            "Connections to the MQTT broker accepted (the first and every reconnection).",
+            q->connects);
+    put_one(f, "edged_mqtt_connect_failures_total", "counter",
+            "Connection attempts that failed or were refused by the broker.", q->connect_failures);
+    put_one(f, "edged_mqtt_connection_losses_total", "counter",
+            "Established connections that were lost.", q->losses);
+    put_one(f, "edged_mqtt_requests_total", "counter", "Requests received over MQTT.", q->received);
+    put_one(f, "edged_mqtt_replies_total", "counter",
+            "Replies published over MQTT (results and errors).", q->replies);
+    put_one(f, "edged_mqtt_error_replies_total", "counter",
+            "Replies that were errors (bad payloads, unknown models, full queues, ...).",
+            q->error_replies);
+    put_one(f, "edged_mqtt_inflight", "gauge", "MQTT requests received and not yet answered.",
+            q->in_progress);
+    put_one(f, "edged_mqtt_replies_unacked", "gauge",
+            "Replies (QoS 1 or 2) the broker has not acknowledged yet.", q->unacked);
+}
+
 char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)
 {
     char *buf = NULL;
@@ -259,6 +301,8 @@ char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)
                  "(the version serving before stays).");
         dm_registry_foreach(r, put_loads, f);
     }
+    if (m->mqtt)
+        put_mqtt(f, m->mqtt);
     if (fclose(f) != 0) {
         free(buf);
         return NULL;

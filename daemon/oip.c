@@ -69,25 +69,9 @@ static bool want_method(route *rt, int allowed)
 
 /* ---------------------------------------------------------------- models */
 
-typedef struct find_arg {
-    const char *name;
-    dm_entry *found;
-} find_arg;
-
-static int find_cb(dm_entry *e, void *arg)
-{
-    find_arg *f = arg;
-    if (strcmp(dm_entry_name(e), f->name) != 0)
-        return 0;
-    f->found = e;
-    return 1;
-}
-
 static dm_entry *find_entry(dm_daemon *d, const char *name)
 {
-    find_arg f = {.name = name};
-    dm_registry_foreach(d->reg, find_cb, &f);
-    return f.found;
+    return dm_registry_entry(d->reg, name);
 }
 
 /* "7" -> 7; -1 (with a 400 reply) when S is not a version number. */
@@ -154,33 +138,38 @@ static void model_ready(route *rt, const char *name, int64_t v)
 
 /* ---------------------------------------------------------------- inference */
 
-static void infer_reply_error(dm_infer *inf, dm_req_status st)
+void dm_oip_status_message(const dm_infer *inf, dm_req_status st, char *buf, size_t len)
 {
     const dm_version *v = inf->req.v;
-    const int status = dm_oip_status_http(st);
     switch (st) {
+    case DM_REQ_OK: snprintf(buf, len, "ok"); break;
     case DM_REQ_BUSY:
-        dm_http_error(inf->x, status, "model '%s': the queue is full; try again later", v->name);
+        snprintf(buf, len, "model '%s': the queue is full; try again later", v->name);
         break;
     case DM_REQ_TIMEOUT:
-        dm_http_error(inf->x, status,
-                      "model '%s': the request's deadline passed after %" PRIu64
-                      " us in the queue, before it could run",
-                      v->name, (dm_now_ns() - inf->req.t_admit_ns) / 1000);
+        snprintf(buf, len,
+                 "model '%s': the request's deadline passed after %" PRIu64
+                 " us in the queue, before it could run",
+                 v->name, (dm_now_ns() - inf->req.t_admit_ns) / 1000);
         break;
     case DM_REQ_UNLOADED:
-        dm_http_error(inf->x, status, "model '%s' version %" PRId64 " was unloaded", v->name,
-                      v->version);
+        snprintf(buf, len, "model '%s' version %" PRId64 " was unloaded", v->name, v->version);
         break;
-    case DM_REQ_DRAINING: dm_http_error(inf->x, status, "the server is shutting down"); break;
+    case DM_REQ_DRAINING: snprintf(buf, len, "the server is shutting down"); break;
     case DM_REQ_CANCELLED:
-        dm_http_error(inf->x, status, "model '%s': the request was cancelled", v->name);
+        snprintf(buf, len, "model '%s': the request was cancelled", v->name);
         break;
     default:
-        dm_http_error(inf->x, status, "model '%s': the inference could not run (see the log)",
-                      v->name);
+        snprintf(buf, len, "model '%s': the inference could not run (see the log)", v->name);
         break;
     }
+}
+
+static void infer_reply_error(dm_infer *inf, dm_req_status st)
+{
+    char msg[512];
+    dm_oip_status_message(inf, st, msg, sizeof msg);
+    dm_http_error(inf->x, dm_oip_status_http(st), "%s", msg);
 }
 
 static void infer_answer(dm_infer *inf)
@@ -200,11 +189,8 @@ static void infer_answer(dm_infer *inf)
 
 static void record(dm_infer *inf)
 {
-    const dm_request *r = &inf->req;
-    const uint64_t queue = r->t_start_ns > r->t_admit_ns ? r->t_start_ns - r->t_admit_ns : 0;
-    const uint64_t compute = r->t_end_ns > r->t_start_ns ? r->t_end_ns - r->t_start_ns : 0;
     if (inf->d->metrics)
-        dm_metrics_request(inf->d->metrics, r->v->name, r->status, queue, compute);
+        dm_metrics_record(inf->d->metrics, &inf->req);
 }
 
 /* The scheduler's completion (loop thread). */
@@ -220,10 +206,10 @@ static void infer_done(dm_request *r)
     dm_infer_free(inf);
 }
 
-static uint64_t deadline_ns(const dm_daemon *d, const dm_infer *inf)
+uint64_t dm_oip_deadline_ns(const dm_config *c, const dm_infer *inf)
 {
-    uint64_t us = inf->timeout_us >= 0 ? (uint64_t)inf->timeout_us
-                                       : (uint64_t)d->cfg.default_timeout_ms * 1000u;
+    uint64_t us =
+        inf->timeout_us >= 0 ? (uint64_t)inf->timeout_us : (uint64_t)c->default_timeout_ms * 1000u;
     if (us == 0)
         return 0;
     if (us > UINT64_MAX / 2000u)
@@ -251,7 +237,7 @@ static void infer(route *rt, const char *name, int64_t v)
     }
     inf->req.v = ver;
     inf->req.priority = inf->priority;
-    inf->req.deadline_ns = deadline_ns(rt->d, inf);
+    inf->req.deadline_ns = dm_oip_deadline_ns(&rt->d->cfg, inf);
     inf->req.done = infer_done;
     inf->req.owner = inf;
     inf->req.t_admit_ns = dm_now_ns();

@@ -70,5 +70,19 @@ int dm_oip_encode_infer(const dm_infer *inf, const char *model, int64_t version,
 void dm_infer_free(dm_infer *inf);
 /* The HTTP status for a scheduler outcome. */
 int dm_oip_status_http(dm_req_status st);
+/* What went wrong with INF (admitted to INF->req.v's model) when the scheduler says ST,
+ * for the client (the same words over HTTP and MQTT). */
+void dm_oip_status_message(const dm_infer *inf, dm_req_status st, char *buf, size_t len);
+/* When INF must have started: its timeout parameter, or [scheduler]
+ * default_timeout_ms; 0 = no deadline. */
+uint64_t dm_oip_deadline_ns(const dm_config *c, const dm_infer *inf);
+/* A request of raw tensor bytes for model M, which has one input: BODY (LEN
+ * bytes, exactly that input's size) becomes the input; every output is
+ * returned as JSON data, in the model's order. Returns 200 and *OUT (which owns
+ * BODY from then on) or 400 / 500 with the message in ERR. */
+int dm_oip_raw_infer(const edge_model *m, uint8_t *body, size_t len, dm_infer **out, char *err,
+                     size_t errlen);
+/* "input 'x' (INT8 [1,96,96,1], 9216 bytes)" of model M's input I, for messages. */
+void dm_oip_describe_input(const edge_model *m, size_t i, char *buf, size_t len);
 
 #endif

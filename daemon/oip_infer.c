@@ -800,6 +800,58 @@ out:
     return 200;
 }
 
+/* ---------------------------------------------------------------- raw tensor requests */
+
+void dm_oip_describe_input(const edge_model *m, size_t i, char *buf, size_t len)
+{
+    char nb[32], dims[96];
+    edge_tensor_info t;
+    if (edge_model_input_info(m, i, &t) != 0) {
+        snprintf(buf, len, "input %zu", i);
+        return;
+    }
+    fmt_dims_i32(dims, sizeof dims, t.dims, t.rank);
+    snprintf(buf, len, "input '%s' (%s %s, %zu bytes)",
+             dm_oip_tensor_name(&t, true, i, nb, sizeof nb), datatype_or_name(t.type), dims,
+             t.bytes);
+}
+
+int dm_oip_raw_infer(const edge_model *m, uint8_t *body, size_t len, dm_infer **out, char *err,
+                     size_t errlen)
+{
+    char what[192];
+    const size_t n_in = edge_model_input_count(m);
+    if (n_in != 1)
+        return fail(err, errlen, 400,
+                    "raw tensor bytes need a model with one input; this one has %zu (send the "
+                    "JSON request instead)",
+                    n_in);
+    edge_tensor_info t;
+    if (edge_model_input_info(m, 0, &t) != 0)
+        return fail(err, errlen, 500, "input 0: no tensor info");
+    if (len != t.bytes) {
+        dm_oip_describe_input(m, 0, what, sizeof what);
+        return fail(err, errlen, 400, "%zu bytes of raw tensor data, but %s needs exactly %zu", len,
+                    what, t.bytes);
+    }
+    in_slot slot = {.given = true};
+    parse_ctx c = {.m = m, .err = err, .errlen = errlen, .slots = &slot, .inf = infer_new(m)};
+    if (!c.inf)
+        return fail(err, errlen, 500, "out of memory");
+    for (size_t i = 0; i < c.inf->n_out; i++) {
+        c.inf->mode[i] = DM_OUT_JSON;
+        c.inf->order[c.inf->n_order++] = i;
+    }
+    const int rc = fill_buffers(&c, body);
+    if (rc) {
+        dm_infer_free(c.inf);
+        return rc;
+    }
+    c.inf->body = body;
+    *out = c.inf;
+    return 200;
+}
+
 /* ---------------------------------------------------------------- encode */
 
 /* Element K of a tensor of TYPE at P as JSON. */

@@ -72,6 +72,10 @@ struct dm_registry {
     bool closing;
     reg_entry **entries; /* sorted by name */
     size_t n, cap;
+    struct {
+        dm_model_listener cb;
+        void *arg;
+    } listeners[DM_MAX_LISTENERS];
 };
 
 /* One version found on disk. */
@@ -110,10 +114,20 @@ static bool same_file(const reg_version *v, const struct stat *st)
            v->mtime.tv_sec == st->st_mtim.tv_sec && v->mtime.tv_nsec == st->st_mtim.tv_nsec;
 }
 
-static void set_error(dm_entry *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Tell the listeners (D-Bus, MQTT) what happened to NAME. */
+static void emit(const dm_registry *r, const char *name, dm_model_event ev, int64_t version,
+                 const char *detail)
+{
+    for (size_t i = 0; i < DM_MAX_LISTENERS; i++)
+        if (r->listeners[i].cb)
+            r->listeners[i].cb(name, ev, version, detail, r->listeners[i].arg);
+}
 
-/* One log line, and E's last_error (truncated to fit). */
-static void set_error(dm_entry *e, const char *fmt, ...)
+static void set_error(const dm_registry *r, dm_entry *e, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* One log line, E's last_error (truncated to fit), and a LOAD_FAILED event. */
+static void set_error(const dm_registry *r, dm_entry *e, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
@@ -124,6 +138,7 @@ static void set_error(dm_entry *e, const char *fmt, ...)
     const size_t n = strnlen(msg, sizeof e->last_error - 1);
     memcpy(e->last_error, msg, n);
     e->last_error[n] = '\0';
+    emit(r, e->name, DM_MODEL_LOAD_FAILED, -1, e->last_error);
 }
 
 static void log_loaded(const dm_version *v, uint64_t us)
@@ -421,9 +436,10 @@ static ssize_t loaded_index(const dm_entry *e, int64_t version)
 
 /* Put V (a new version) into E, newest first; it replaces a loaded version with
  * the same number. Beyond DM_MAX_VERSIONS the oldest is retired. */
-static void entry_insert(dm_entry *e, dm_version *v, bool *retired)
+static void entry_insert(const dm_registry *r, dm_entry *e, dm_version *v, bool *retired)
 {
     const ssize_t same = loaded_index(e, v->version);
+    emit(r, e->name, DM_MODEL_LOADED, v->version, v->path);
     if (same >= 0) {
         version_retire(e->versions[same]);
         e->versions[same] = v;
@@ -435,7 +451,9 @@ static void entry_insert(dm_entry *e, dm_version *v, bool *retired)
             version_retire(v); /* older than everything kept */
             return;
         }
-        version_retire(e->versions[--e->n_versions]);
+        dm_version *old = e->versions[--e->n_versions];
+        emit(r, e->name, DM_MODEL_UNLOADED, old->version, "more versions than edged keeps");
+        version_retire(old);
         *retired = true;
     }
     size_t at = 0;
@@ -447,7 +465,7 @@ static void entry_insert(dm_entry *e, dm_version *v, bool *retired)
 }
 
 /* Retire the versions of E that KEEP (N numbers) does not hold. */
-static size_t entry_drop_others(dm_entry *e, const int64_t *keep, size_t n)
+static size_t entry_drop_others(const dm_registry *r, dm_entry *e, const int64_t *keep, size_t n)
 {
     size_t dropped = 0, w = 0;
     for (size_t i = 0; i < e->n_versions; i++) {
@@ -457,10 +475,11 @@ static size_t entry_drop_others(dm_entry *e, const int64_t *keep, size_t n)
         if (kept) {
             e->versions[w++] = e->versions[i];
         } else {
+            const char *why = n ? "not selected by the version policy or its file is gone"
+                                : "no file left in the repository";
             dm_log(DM_LOG_INFO, "model %s version %lld: unloaded (%s)", e->name,
-                   (long long)e->versions[i]->version,
-                   n ? "not selected by the version policy or its file is gone"
-                     : "no file left in the repository");
+                   (long long)e->versions[i]->version, why);
+            emit(r, e->name, DM_MODEL_UNLOADED, e->versions[i]->version, why);
             version_retire(e->versions[i]);
             dropped++;
         }
@@ -638,7 +657,7 @@ static void job_done(uv_work_t *w, int status)
         }
         if (!it->model) {
             failed++;
-            set_error(&e->pub, "%s", it->err);
+            set_error(r, &e->pub, "%s", it->err);
             if (!first_err[0])
                 snprintf(first_err, sizeof first_err, "%s", e->pub.last_error);
             continue;
@@ -646,13 +665,13 @@ static void job_done(uv_work_t *w, int status)
         reg_version *v = version_new(e, it->version, it->path, &it->st, it->model);
         if (!v) {
             failed++;
-            set_error(&e->pub, "version %lld (%s): out of memory", (long long)it->version,
+            set_error(r, &e->pub, "version %lld (%s): out of memory", (long long)it->version,
                       it->path);
             continue;
         }
         it->model = NULL; /* the version has it */
         log_loaded(&v->pub, (dm_now_ns() - j->t0_ns) / 1000);
-        entry_insert(&e->pub, &v->pub, &retired);
+        entry_insert(r, &e->pub, &v->pub, &retired);
         e->pub.reloads_ok++;
     }
     e->pub.reloads_failed += (uint64_t)failed;
@@ -662,7 +681,7 @@ static void job_done(uv_work_t *w, int status)
         e->pub.last_error[0] = '\0';
     /* Keep what the policy serves among what is loaded now: a version whose
      * new file failed stays (its number is kept). */
-    if (entry_drop_others(&e->pub, j->keep, j->n_keep))
+    if (entry_drop_others(r, &e->pub, j->keep, j->n_keep))
         retired = true;
     e->pub.loaded = e->pub.n_versions > 0;
     if (retired && r->sched)
@@ -685,7 +704,7 @@ static int read_conf(dm_registry *r, reg_entry *e, dm_model_conf *conf)
     snprintf(path, sizeof path, "%s/%s/model.conf", r->cfg.models_dir, e->pub.name);
     if (dm_model_conf_load(path, conf, err, sizeof err) == 0)
         return 0;
-    set_error(&e->pub, "%s (keeping what is loaded)", err);
+    set_error(r, &e->pub, "%s (keeping what is loaded)", err);
     e->pub.reloads_failed++;
     return -1;
 }
@@ -749,7 +768,7 @@ static void model_sync(dm_registry *r, const char *name, bool explicit_load, dm_
         free(j);
         disk_free(d, n_all);
         free(d);
-        set_error(&e->pub, "out of memory");
+        set_error(r, &e->pub, "out of memory");
         finish_waiters(r, e, 1);
         return;
     }
@@ -768,7 +787,7 @@ static void model_sync(dm_registry *r, const char *name, bool explicit_load, dm_
     free(d);
     if (n_all == 0) { /* every file gone: unload */
         if (e->pub.n_versions > 0) {
-            entry_drop_others(&e->pub, NULL, 0);
+            entry_drop_others(r, &e->pub, NULL, 0);
             dm_log(DM_LOG_INFO, "model %s: no file left in %s; unloaded", name, r->cfg.models_dir);
             if (r->sched)
                 dm_sched_flush_entry(r->sched, &e->pub);
@@ -988,6 +1007,7 @@ int dm_registry_unload(dm_registry *r, const char *name, char *err, size_t len)
     }
     dm_entry *p = &e->pub;
     for (size_t i = 0; i < p->n_versions; i++) {
+        emit(r, name, DM_MODEL_UNLOADED, p->versions[i]->version, "unloaded on request");
         version_retire(p->versions[i]);
         p->versions[i] = NULL;
     }
@@ -1000,6 +1020,30 @@ int dm_registry_unload(dm_registry *r, const char *name, char *err, size_t len)
     dm_log(DM_LOG_INFO, "model %s: unloaded (%zu version%s)", name, dropped,
            dropped == 1 ? "" : "s");
     return 0;
+}
+
+dm_entry *dm_registry_entry(dm_registry *r, const char *name)
+{
+    reg_entry *e = entry_find(r, name);
+    return e ? &e->pub : NULL;
+}
+
+int dm_registry_listen(dm_registry *r, dm_model_listener cb, void *arg)
+{
+    for (size_t i = 0; i < DM_MAX_LISTENERS; i++)
+        if (!r->listeners[i].cb) {
+            r->listeners[i].cb = cb;
+            r->listeners[i].arg = arg;
+            return 0;
+        }
+    return -1;
+}
+
+void dm_registry_unlisten(dm_registry *r, dm_model_listener cb, void *arg)
+{
+    for (size_t i = 0; i < DM_MAX_LISTENERS; i++)
+        if (r->listeners[i].cb == cb && r->listeners[i].arg == arg)
+            r->listeners[i].cb = NULL;
 }
 
 int dm_registry_foreach(dm_registry *r, dm_entry_cb cb, void *arg)

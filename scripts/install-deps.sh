@@ -9,7 +9,7 @@
 set -euo pipefail
 
 pkgs=(build-essential meson ninja-build pkg-config libopenblas-dev libuv1-dev libhttp-parser-dev
-      libjansson-dev libinih-dev curl)
+      libjansson-dev libinih-dev libmosquitto-dev curl)
 if [[ "${1:-}" == "--test" || "${1:-}" == "--cross" ]]; then
     pkgs+=(libcmocka-dev valgrind clang)
 fi

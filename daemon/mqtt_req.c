@@ -1,0 +1,522 @@
+/* daemon/mqtt_req.c - MQTT requests and their replies.
+ *
+ * Owns: turning one PUBLISH into an inference (the model from the topic
+ * PREFIX/infer/MODEL or FLEET/infer/MODEL, the version from the v5 user
+ * property "version", the payload as an Open Inference Protocol JSON body, raw
+ * tensor bytes, or a JSON header plus binary data), admitting it to the
+ * scheduler, and answering it exactly once: to the v5 response topic with the
+ * correlation data, else to PREFIX/result/MODEL; a result, or an error with
+ * the HTTP endpoint's status code (docs/protocol.md, MQTT). Also the retained
+ * models list.
+ * Does not own: the connection and the in-flight count (mqtt.c), parsing and
+ * encoding the protocol's JSON (oip_infer.c), the queues (sched.c). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <mqtt_protocol.h>
+
+#include "common/jsonw.h"
+#include "mqtt_impl.h"
+#include "oip.h"
+
+/* One request from its arrival to its reply. */
+typedef struct mq_req {
+    dm_mqtt *m;
+    dm_infer *inf; /* once admitted */
+    char *topic;   /* where the reply goes */
+    uint8_t *corr;
+    uint16_t corr_len;
+    bool raw_reply; /* raw tensor bytes back (a raw request with a response topic) */
+    char model[72];
+} mq_req;
+
+/* What a PUBLISH carries besides its payload (v5 properties). */
+typedef struct mq_meta {
+    char *response_topic;
+    char *ctype;
+    char *version; /* user property "version" */
+    char *hlen;    /* user property "inference-header-content-length" */
+} mq_meta;
+
+static void meta_free(mq_meta *x)
+{
+    free(x->response_topic);
+    free(x->ctype);
+    free(x->version);
+    free(x->hlen);
+}
+
+static void req_free(mq_req *q)
+{
+    free(q->topic);
+    free(q->corr);
+    free(q);
+}
+
+/* ------------------------------------------------------------ replies */
+
+static mq_out *out_new(const mq_req *q, bool error)
+{
+    mq_out *o = calloc(1, sizeof *o);
+    if (!o)
+        return NULL;
+    o->reply = true;
+    o->error = error;
+    o->version = o->header_len = -1;
+    o->topic = strdup(q->topic);
+    if (q->corr && (o->corr = malloc(q->corr_len)))
+        memcpy(o->corr, q->corr, q->corr_len);
+    o->corr_len = q->corr ? q->corr_len : 0;
+    if (!o->topic || (q->corr && !o->corr)) {
+        mq_out_free(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* No reply can be sent (no memory, nowhere to send it): the request ends. */
+static void reply_lost(dm_mqtt *m, const mq_req *q, const char *what)
+{
+    dm_log(DM_LOG_ERROR, "mqtt: a request for '%s' cannot be answered: %s", q->model, what);
+    mq_request_end(m);
+}
+
+/* {"error": MSG, "status": STATUS, "model_name": MODEL, "id": ID} */
+static void reply_error(dm_mqtt *m, const mq_req *q, int status, const char *msg, const char *id)
+{
+    mq_out *o = out_new(q, true);
+    const size_t cap = 64 + JW_STR_MAX(strlen(msg)) + JW_STR_MAX(strlen(q->model)) +
+                       (id ? JW_STR_MAX(strlen(id)) : 0);
+    char *body = o ? malloc(cap) : NULL;
+    if (!body) {
+        mq_out_free(o);
+        reply_lost(m, q, "out of memory");
+        return;
+    }
+    jw w = {.p = body, .cap = cap};
+    jw_lit(&w, "{\"error\":");
+    jw_str(&w, msg);
+    jw_lit(&w, ",\"status\":");
+    jw_int(&w, status);
+    if (q->model[0]) {
+        jw_lit(&w, ",\"model_name\":");
+        jw_str(&w, q->model);
+    }
+    if (id) {
+        jw_lit(&w, ",\"id\":");
+        jw_str(&w, id);
+    }
+    jw_lit(&w, "}");
+    o->payload = (uint8_t *)body;
+    o->len = w.len;
+    o->ctype = "application/json";
+    o->status = status;
+    dm_log(DM_LOG_DEBUG, "mqtt: %d for a request on %s: %s", status, q->topic, msg);
+    mq_publish(m, o);
+}
+
+/* The outputs of INF one after another (raw tensor bytes). */
+static uint8_t *raw_outputs(const dm_infer *inf, size_t *len)
+{
+    size_t total = 0;
+    edge_tensor_info t;
+    for (size_t i = 0; i < inf->n_out; i++)
+        if (edge_model_output_info(inf->m, i, &t) == 0)
+            total += t.bytes;
+    uint8_t *p = malloc(total ? total : 1);
+    if (!p)
+        return NULL;
+    size_t at = 0;
+    for (size_t i = 0; i < inf->n_out; i++)
+        if (edge_model_output_info(inf->m, i, &t) == 0) {
+            memcpy(p + at, inf->req.out[i], t.bytes);
+            at += t.bytes;
+        }
+    *len = total;
+    return p;
+}
+
+static void reply_result(dm_mqtt *m, const mq_req *q, const dm_infer *inf)
+{
+    const dm_version *v = inf->req.v;
+    mq_out *o = out_new(q, false);
+    if (!o) {
+        reply_lost(m, q, "out of memory");
+        return;
+    }
+    o->status = 200;
+    o->version = v->version;
+    if (q->raw_reply) {
+        o->payload = raw_outputs(inf, &o->len);
+        o->ctype = "application/octet-stream";
+    } else {
+        dm_http_response r = {.header_len = -1};
+        if (dm_oip_encode_infer(inf, v->name, v->version, &r) == 0) {
+            o->payload = (uint8_t *)r.body;
+            o->len = r.len;
+            o->header_len = r.header_len;
+            o->ctype = r.header_len >= 0 ? "application/octet-stream" : "application/json";
+        }
+    }
+    if (!o->payload) {
+        mq_out_free(o);
+        reply_error(m, q, 500, "out of memory encoding the response", inf->id);
+        return;
+    }
+    mq_publish(m, o);
+}
+
+/* The scheduler's completion (loop thread). */
+static void on_done(dm_request *r)
+{
+    mq_req *q = r->owner;
+    dm_infer *inf = q->inf;
+    dm_mqtt *m = q->m;
+    if (m->d->metrics)
+        dm_metrics_record(m->d->metrics, r);
+    if (r->status == DM_REQ_OK) {
+        reply_result(m, q, inf);
+    } else {
+        char msg[512];
+        dm_oip_status_message(inf, r->status, msg, sizeof msg);
+        reply_error(m, q, dm_oip_status_http(r->status), msg, inf->id);
+    }
+    dm_infer_free(inf);
+    req_free(q);
+}
+
+/* ------------------------------------------------------------ requests */
+
+/* "edged/gw1/infer/digits" under PREFIX: the model, and the reply base. */
+static const char *topic_model(const dm_mqtt *m, const char *topic, const char **base,
+                               size_t *base_len)
+{
+    const char *prefixes[2] = {m->prefix, m->fleet};
+    for (size_t i = 0; i < 2; i++) {
+        const size_t n = strlen(prefixes[i]);
+        if (strncmp(topic, prefixes[i], n) == 0 && strncmp(topic + n, "/infer/", 7) == 0) {
+            *base = prefixes[i];
+            *base_len = n;
+            return topic + n + 7;
+        }
+    }
+    return NULL;
+}
+
+static void read_meta(const mosquitto_property *props, mq_req *q, mq_meta *x)
+{
+    void *corr = NULL;
+    uint16_t corr_len = 0;
+    mosquitto_property_read_string(props, MQTT_PROP_RESPONSE_TOPIC, &x->response_topic, false);
+    mosquitto_property_read_string(props, MQTT_PROP_CONTENT_TYPE, &x->ctype, false);
+    if (mosquitto_property_read_binary(props, MQTT_PROP_CORRELATION_DATA, &corr, &corr_len,
+                                       false)) {
+        q->corr = corr;
+        q->corr_len = corr_len;
+    }
+    char *k = NULL, *v = NULL;
+    const mosquitto_property *p =
+        mosquitto_property_read_string_pair(props, MQTT_PROP_USER_PROPERTY, &k, &v, false);
+    while (p) {
+        char **slot = strcmp(k, "version") == 0                           ? &x->version
+                      : strcmp(k, "inference-header-content-length") == 0 ? &x->hlen
+                                                                          : NULL;
+        if (slot && !*slot) {
+            *slot = v;
+            v = NULL;
+        }
+        free(k);
+        free(v);
+        k = v = NULL;
+        p = mosquitto_property_read_string_pair(p, MQTT_PROP_USER_PROPERTY, &k, &v, true);
+    }
+}
+
+/* Where the reply goes: the response topic when it is a valid topic name,
+ * else BASE/result/MODEL. */
+static int reply_topic(mq_req *q, const mq_meta *x, const char *base, size_t base_len,
+                       const char *model, bool *bad_response_topic)
+{
+    *bad_response_topic = false;
+    if (x->response_topic) {
+        if (strlen(x->response_topic) <= MQ_RESPONSE_TOPIC_MAX &&
+            mosquitto_pub_topic_check(x->response_topic) == MOSQ_ERR_SUCCESS &&
+            mosquitto_validate_utf8(x->response_topic, (int)strlen(x->response_topic)) == 0) {
+            q->topic = strdup(x->response_topic);
+            return q->topic ? 0 : -1;
+        }
+        *bad_response_topic = true;
+    }
+    char t[MQ_TOPIC_MAX + 80];
+    snprintf(t, sizeof t, "%.*s/result/%.64s", (int)base_len, base, model);
+    q->topic = strdup(t);
+    return q->topic ? 0 : -1;
+}
+
+/* A decimal number >= 0 in S; -1 otherwise. */
+static int64_t parse_count(const char *s)
+{
+    if (!s || s[0] < '0' || s[0] > '9')
+        return -1;
+    char *end = NULL;
+    errno = 0;
+    const long long v = strtoll(s, &end, 10);
+    return *end || errno ? -1 : v;
+}
+
+static bool is_ctype(const char *ctype, const char *want)
+{
+    const size_t n = strlen(want);
+    return strncasecmp(ctype, want, n) == 0 && (ctype[n] == '\0' || ctype[n] == ';');
+}
+
+static bool looks_like_json(const uint8_t *p, size_t len)
+{
+    size_t i = 0;
+    while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+        i++;
+    return i < len && p[i] == '{';
+}
+
+/* The request's "id" when PAYLOAD is JSON that names one (for error replies). */
+static char *json_id(const uint8_t *payload, size_t len)
+{
+    json_t *root = json_loadb((const char *)payload, len, 0, NULL);
+    const char *id = json_string_value(json_object_get(root, "id"));
+    char *copy = id ? strdup(id) : NULL;
+    json_decref(root);
+    return copy;
+}
+
+/* BODY (owned, LEN bytes) as a request for version V: *INF or an HTTP status
+ * with the message in ERR (BODY then stays the caller's). */
+static int decode(dm_version *v, const mq_meta *x, uint8_t *body, size_t len, bool *raw,
+                  dm_infer **inf, char *err, size_t errlen)
+{
+    const edge_model *mod = v->model;
+    *raw = false;
+    if (x->hlen) {
+        const int64_t h = parse_count(x->hlen);
+        if (h < 0) {
+            snprintf(err, errlen,
+                     "user property inference-header-content-length '%.40s' is not "
+                     "a decimal number",
+                     x->hlen);
+            return 400;
+        }
+        return dm_oip_parse_infer_cached(mod, &v->parsed, &v->free_parsed, body, len, h, inf, err,
+                                         errlen);
+    }
+    if (x->ctype && is_ctype(x->ctype, "application/octet-stream")) {
+        *raw = true;
+        return dm_oip_raw_infer(mod, body, len, inf, err, errlen);
+    }
+    if (x->ctype && !is_ctype(x->ctype, "application/json")) {
+        snprintf(err, errlen,
+                 "content type '%.80s' is not served (application/json or "
+                 "application/octet-stream)",
+                 x->ctype);
+        return 400;
+    }
+    edge_tensor_info t;
+    const bool raw_size = edge_model_input_count(mod) == 1 &&
+                          edge_model_input_info(mod, 0, &t) == 0 && t.bytes == len;
+    if (x->ctype || looks_like_json(body, len)) {
+        const int st = dm_oip_parse_infer(mod, body, len, -1, inf, err, errlen);
+        if (st == 200 || x->ctype || !raw_size)
+            return st;
+        /* not JSON after all, and the input's size: raw bytes */
+    }
+    if (raw_size) {
+        *raw = true;
+        return dm_oip_raw_infer(mod, body, len, inf, err, errlen);
+    }
+    char what[192];
+    if (edge_model_input_count(mod) == 1) {
+        dm_oip_describe_input(mod, 0, what, sizeof what);
+        snprintf(err, errlen,
+                 "the payload (%zu bytes) is neither a JSON request nor raw tensor bytes: %s "
+                 "takes exactly %zu bytes",
+                 len, what, t.bytes);
+    } else {
+        snprintf(err, errlen,
+                 "the payload (%zu bytes) is not a JSON request (the model has %zu inputs, so "
+                 "raw tensor bytes do not do)",
+                 len, edge_model_input_count(mod));
+    }
+    return 400;
+}
+
+/* Version V of MODEL (V < 0: the newest), or an error status and message. */
+static dm_version *find_version(dm_mqtt *m, const char *model, const mq_meta *x, int *status,
+                                char *err, size_t errlen)
+{
+    int64_t v = -1;
+    if (x->version && (v = parse_count(x->version)) < 0) {
+        snprintf(err, errlen, "user property version '%.40s' is not a version number", x->version);
+        *status = 400;
+        return NULL;
+    }
+    dm_version *ver = dm_registry_get(m->d->reg, model, v, err, errlen);
+    if (!ver) {
+        const dm_entry *e = dm_registry_entry(m->d->reg, model);
+        *status = e && e->n_versions == 0 ? 503 : 404;
+    }
+    return ver;
+}
+
+/* Validate and admit one request; every failure is answered. */
+static void serve(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, const mq_meta *x)
+{
+    char err[768];
+    int status = 400;
+    if ((uint64_t)msg->payloadlen > m->d->cfg.mqtt_max_payload_bytes) {
+        snprintf(err, sizeof err,
+                 "the payload (%d bytes) is larger than [mqtt] max_payload_bytes "
+                 "(%" PRIu64 ")",
+                 msg->payloadlen, m->d->cfg.mqtt_max_payload_bytes);
+        reply_error(m, q, 413, err, NULL);
+        req_free(q);
+        return;
+    }
+    dm_version *ver = find_version(m, q->model, x, &status, err, sizeof err);
+    if (!ver) {
+        reply_error(m, q, status, err, NULL);
+        req_free(q);
+        return;
+    }
+    const size_t len = (size_t)msg->payloadlen;
+    uint8_t *body = malloc(len + 1);
+    dm_infer *inf = NULL;
+    bool raw = false;
+    if (body) {
+        memcpy(body, msg->payload, len);
+        body[len] = 0;
+        status = decode(ver, x, body, len, &raw, &inf, err, sizeof err);
+    } else {
+        status = 500;
+        snprintf(err, sizeof err, "out of memory for %zu bytes", len);
+    }
+    if (status != 200) {
+        char *id = body && looks_like_json(body, len) ? json_id(body, len) : NULL;
+        char full[900];
+        snprintf(full, sizeof full, "model '%s': %s", q->model, err);
+        reply_error(m, q, status, full, id);
+        free(id);
+        free(body);
+        dm_version_unref(ver);
+        req_free(q);
+        return;
+    }
+    q->raw_reply = raw && x->response_topic && strcmp(q->topic, x->response_topic) == 0 &&
+                   m->proto == MQTT_PROTOCOL_V5;
+    inf->req.v = ver;
+    inf->req.priority = inf->priority;
+    inf->req.deadline_ns = dm_oip_deadline_ns(&m->d->cfg, inf);
+    inf->req.done = on_done;
+    inf->req.owner = q;
+    q->inf = inf;
+    inf->req.t_admit_ns = dm_now_ns();
+    inf->d = m->d;
+    const dm_req_status st = dm_sched_submit(m->d->sched, &inf->req);
+    if (st == DM_REQ_OK)
+        return; /* on_done answers (perhaps already has, inline) */
+    inf->req.status = st;
+    if (m->d->metrics)
+        dm_metrics_record(m->d->metrics, &inf->req);
+    dm_oip_status_message(inf, st, err, sizeof err);
+    reply_error(m, q, dm_oip_status_http(st), err, inf->id);
+    dm_infer_free(inf);
+    req_free(q);
+}
+
+void mq_on_message(dm_mqtt *m, const struct mosquitto_message *msg, const mosquitto_property *props)
+{
+    m->stats.received++;
+    m->stats.in_progress++;
+    if (m->stats.in_progress >= m->d->cfg.mqtt_max_inflight)
+        m->paused = true; /* mqtt.c stops reading once this read returns */
+    mq_req *q = calloc(1, sizeof *q);
+    mq_meta x = {0};
+    if (!q) {
+        dm_log(DM_LOG_ERROR, "mqtt: out of memory for a request on %s; it is lost", msg->topic);
+        m->stats.in_progress--;
+        return;
+    }
+    q->m = m;
+    read_meta(props, q, &x);
+    const char *base = NULL;
+    size_t base_len = 0;
+    const char *model = topic_model(m, msg->topic, &base, &base_len);
+    bool bad_rt = false;
+    if (!model) { /* not one of ours (a broker or ACL surprise): answer only if asked */
+        dm_log(DM_LOG_WARN, "mqtt: a message on %s, which edged does not serve", msg->topic);
+        base = m->prefix, base_len = strlen(m->prefix), model = "";
+    }
+    snprintf(q->model, sizeof q->model, "%.64s", model);
+    if (reply_topic(q, &x, base, base_len, q->model, &bad_rt) != 0) {
+        reply_lost(m, q, "out of memory");
+        req_free(q);
+    } else if (!model[0] && !x.response_topic) {
+        reply_lost(m, q, "it came on a topic edged does not serve, without a response topic");
+        req_free(q);
+    } else if (bad_rt) {
+        char err[1200];
+        snprintf(err, sizeof err, "the response topic '%.1024s' is not a valid topic name",
+                 x.response_topic);
+        reply_error(m, q, 400, err, NULL);
+        req_free(q);
+    } else if (!dm_model_name_valid(q->model, strlen(model))) {
+        char err[256];
+        snprintf(err, sizeof err, "'%.64s' is not a model name (topic %.120s)", model, msg->topic);
+        reply_error(m, q, 404, err, NULL);
+        req_free(q);
+    } else {
+        serve(m, q, msg, &x);
+    }
+    meta_free(&x);
+}
+
+/* ------------------------------------------------------------ the models list */
+
+static int model_json(dm_entry *e, void *arg)
+{
+    json_t *list = arg;
+    dm_version *vs[DM_MAX_VERSIONS];
+    const size_t n = dm_entry_versions(e, vs, DM_MAX_VERSIONS);
+    json_t *versions = json_array();
+    char vb[24];
+    for (size_t i = 0; versions && i < n; i++) {
+        snprintf(vb, sizeof vb, "%" PRId64, vs[i]->version);
+        json_array_append_new(versions, json_string(vb));
+    }
+    const bool loading = dm_entry_loading(e);
+    json_t *o =
+        json_pack("{s:s, s:o, s:s}", "name", dm_entry_name(e), "versions", versions, "state",
+                  n         ? "READY"
+                  : loading ? "LOADING"
+                            : "UNAVAILABLE");
+    const char *why = dm_entry_last_error(e);
+    if (o && why && why[0])
+        json_object_set_new(o, "last_error", json_string(why));
+    if (o)
+        json_array_append_new(list, o);
+    return 0;
+}
+
+char *mq_models_json(dm_mqtt *m, size_t *len)
+{
+    json_t *list = json_array();
+    if (!list)
+        return NULL;
+    dm_registry_foreach(m->d->reg, model_json, list);
+    char *s = json_dumps(list, JSON_COMPACT);
+    json_decref(list);
+    if (s)
+        *len = strlen(s);
+    return s;
+}

@@ -297,6 +297,7 @@ typedef struct dm_mqtt_stats {
     uint64_t connects, connect_failures, losses;
     uint64_t received, replies, error_replies;
     uint64_t in_progress; /* received, reply not yet published */
+    uint64_t in_progress_max; /* its high-water mark */
     uint64_t unacked;     /* replies published, not yet acknowledged */
 } dm_mqtt_stats;
 

@@ -275,6 +275,10 @@ static void put_mqtt(FILE *f, const dm_mqtt_stats *q)
             q->error_replies);
     put_one(f, "edged_mqtt_inflight", "gauge", "MQTT requests received and not yet answered.",
             q->in_progress);
+    put_one(f, "edged_mqtt_inflight_max", "gauge",
+            "The most MQTT requests edged has held at once (bounded by [mqtt] max_inflight plus "
+            "the rest of one read from the broker).",
+            q->in_progress_max);
     put_one(f, "edged_mqtt_replies_unacked", "gauge",
             "Replies (QoS 1 or 2) the broker has not acknowledged yet.", q->unacked);
 }

@@ -122,14 +122,31 @@ static void on_poll(uv_poll_t *h, int status, int events)
     pump(m, status < 0 || (events & (UV_READABLE | UV_DISCONNECT)));
 }
 
-/* Watch the socket for what we want now: reading unless paused or draining,
- * writing while libmosquitto has something queued. */
+/* Flow control. libmosquitto reads, per call, one packet more than it has
+ * outgoing messages awaiting acknowledgement (our replies), and acknowledges
+ * each request as it reads it. So edged reads only while the requests it holds
+ * plus its unacknowledged replies stay under [mqtt] max_inflight: then one read
+ * never takes it past the limit. With no request held it reads anyway, to
+ * collect the acknowledgements (else replies awaiting them would stop it for
+ * good); mqtt_req.c refuses with 429 what would pass twice the limit. */
+bool mq_may_read(const dm_mqtt *m)
+{
+    if (m->st == MQ_HANDSHAKE)
+        return true; /* CONNACK, the TLS handshake */
+    if (m->draining || m->st != MQ_UP)
+        return false;
+    const uint64_t held = m->stats.in_progress;
+    return held == 0 || held + m->stats.unacked < m->d->cfg.mqtt_max_inflight;
+}
+
+/* Watch the socket for what we want now: reading when flow control allows
+ * (to EOF when closing), writing while libmosquitto has something queued. */
 static void poll_update(dm_mqtt *m)
 {
     if (!m->poll)
         return;
     int ev = 0;
-    if (m->st == MQ_HANDSHAKE || m->st == MQ_CLOSING || (!m->paused && !m->draining))
+    if (m->st == MQ_CLOSING || mq_may_read(m))
         ev |= UV_READABLE;
     if (m->st != MQ_CLOSING && mosquitto_want_write(m->mosq))
         ev |= UV_WRITABLE;
@@ -228,7 +245,7 @@ static void pump(dm_mqtt *m, bool readable)
     while (again && m->poll) {
         again = false;
         m->kick = false;
-        const bool read = readable && (m->st == MQ_HANDSHAKE || (!m->paused && !m->draining));
+        const bool read = readable && mq_may_read(m);
         readable = false;
         int rc = MOSQ_ERR_SUCCESS;
         if (read) {
@@ -388,13 +405,11 @@ finish:
 
 void mq_request_end(dm_mqtt *m)
 {
+    const bool could = mq_may_read(m);
     if (m->stats.in_progress > 0)
         m->stats.in_progress--;
-    if (m->paused && m->stats.in_progress < m->d->cfg.mqtt_max_inflight) {
-        m->paused = false;
-        if (m->poll)
-            pump(m, true); /* read what waited (or flag it when inside a call) */
-    }
+    if (!could && mq_may_read(m) && m->poll)
+        pump(m, true); /* read what waited (TLS may hold it decrypted), or flag it */
 }
 
 /* Publishes made while the connect thread owned the handle. */
@@ -517,8 +532,11 @@ static void on_publish(struct mosquitto *mosq, void *arg, int mid, int reason,
     if (reason >= 128)
         dm_log(DM_LOG_WARN, "mqtt: the broker did not take message %d: %s", mid,
                mosquitto_reason_string(reason));
+    const bool could = mq_may_read(m);
     if (!own_mid_take(m, mid) && m->stats.unacked > 0)
         m->stats.unacked--;
+    if (!could && mq_may_read(m))
+        m->kick = true; /* inside the pump: it reads again */
 }
 
 static void on_subscribe(struct mosquitto *mosq, void *arg, int mid, int n, const int *granted,

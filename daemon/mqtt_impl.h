@@ -105,6 +105,8 @@ void mq_out_free(mq_out *o);
 /* A request left in_progress (its reply is published, or it cannot be):
  * reading resumes below [mqtt] max_inflight. */
 void mq_request_end(dm_mqtt *m);
+/* Flow control: whether edged reads from the broker now. */
+bool mq_may_read(const dm_mqtt *m);
 
 /* mqtt_req.c: one PUBLISH from the broker (loop thread, inside libmosquitto). */
 void mq_on_message(dm_mqtt *m, const struct mosquitto_message *msg,

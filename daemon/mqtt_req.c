@@ -438,8 +438,8 @@ void mq_on_message(dm_mqtt *m, const struct mosquitto_message *msg, const mosqui
 {
     m->stats.received++;
     m->stats.in_progress++;
-    if (m->stats.in_progress >= m->d->cfg.mqtt_max_inflight)
-        m->paused = true; /* mqtt.c stops reading once this read returns */
+    if (m->stats.in_progress > m->stats.in_progress_max)
+        m->stats.in_progress_max = m->stats.in_progress;
     mq_req *q = calloc(1, sizeof *q);
     mq_meta x = {0};
     if (!q) {
@@ -469,6 +469,14 @@ void mq_on_message(dm_mqtt *m, const struct mosquitto_message *msg, const mosqui
         snprintf(err, sizeof err, "the response topic '%.1024s' is not a valid topic name",
                  x.response_topic);
         reply_error(m, q, 400, err, NULL);
+        req_free(q);
+    } else if (m->stats.in_progress > 2 * (uint64_t)m->d->cfg.mqtt_max_inflight) {
+        /* flow control keeps below this; a burst from the broker past it is refused */
+        char err[256];
+        snprintf(err, sizeof err,
+                 "edged holds twice [mqtt] max_inflight (%u) requests already; try again later",
+                 m->d->cfg.mqtt_max_inflight);
+        reply_error(m, q, 429, err, NULL);
         req_free(q);
     } else if (!dm_model_name_valid(q->model, strlen(model))) {
         char err[256];

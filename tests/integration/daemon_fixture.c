@@ -35,6 +35,7 @@ int dfx_init(dfx *f, const char *shared)
     path_join(f->sock, sizeof f->sock, f->dir, "edged.sock");
     path_join(f->models, sizeof f->models, f->dir, "models");
     path_join(f->conf, sizeof f->conf, f->dir, "edged.conf");
+    path_join(f->log, sizeof f->log, f->dir, "edged.log");
     char demo[256], link[512], target[1024];
     path_join(demo, sizeof demo, f->dir, "demo");
     if (mkdir(f->models, 0755) || mkdir(demo, 0755) || digits_write_demo(demo))
@@ -104,6 +105,11 @@ int dfx_start(dfx *f, const char *extra_ini)
     if (f->pid < 0)
         return -1;
     if (f->pid == 0) {
+        if (f->log_to_file) {
+            const int fd = open(f->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+            if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+                _exit(126);
+        }
         execl(bin, "edged", "--config", f->conf, (char *)NULL);
         _exit(127);
     }
@@ -118,6 +124,30 @@ int dfx_start(dfx *f, const char *extra_ini)
         usleep(100000);
     }
     return -1;
+}
+
+int dfx_log_count(const dfx *f, const char *needle)
+{
+    FILE *in = fopen(f->log, "r");
+    if (!in)
+        return -1;
+    char line[4096];
+    int n = 0;
+    while (fgets(line, sizeof line, in))
+        for (const char *p = line; (p = strstr(p, needle)); p += strlen(needle))
+            n++;
+    fclose(in);
+    return n;
+}
+
+bool dfx_log_wait(const dfx *f, const char *needle, int n, int timeout_ms)
+{
+    for (int waited = 0; waited <= timeout_ms; waited += 20) {
+        if (dfx_log_count(f, needle) >= n)
+            return true;
+        usleep(20000);
+    }
+    return false;
 }
 
 int dfx_stop(dfx *f, int sig)

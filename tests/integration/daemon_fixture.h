@@ -17,6 +17,8 @@ typedef struct dfx {
     char sock[128];   /* socket path */
     char models[128]; /* repository */
     char conf[128];
+    char log[128]; /* set by dfx_init; edged's output goes there when log_to_file */
+    bool log_to_file;
     pid_t pid;
 } dfx;
 
@@ -25,6 +27,10 @@ int dfx_init(dfx *f, const char *shared);
 /* Write the config (EXTRA: more "key = value" lines under [scheduler]/[server]
  * sections, as literal text) and start edged; waits until /v2/health/ready is 200. */
 int dfx_start(dfx *f, const char *extra_ini);
+/* How often NEEDLE occurs in edged's log (log_to_file); -1 when unreadable. */
+int dfx_log_count(const dfx *f, const char *needle);
+/* Wait up to TIMEOUT_MS for NEEDLE to occur at least N times in the log. */
+bool dfx_log_wait(const dfx *f, const char *needle, int n, int timeout_ms);
 /* Send SIG, wait for exit; returns the exit status (or 128+signal). */
 int dfx_stop(dfx *f, int sig);
 void dfx_cleanup(dfx *f);

@@ -1,0 +1,957 @@
+/* tests/integration/test_mqtt.c - edged's MQTT front end against a real mosquitto.
+ *
+ * Owns: end-to-end checks of the MQTT front end (docs/protocol.md, MQTT) with a
+ * mosquitto broker started per test group (mqtt_fixture.c) and the real edged
+ * binary: MQTT v5 request/response with correlation data and a 3.1.1 client
+ * with the result topic, raw and JSON payloads, every shared model's outputs
+ * equal to expected_N.bin; bad payloads answered with errors while the next
+ * good request is served; the broker restarted in the middle of a 1,000-request
+ * QoS 1 stream; two daemons splitting a 2,000-request stream through a shared
+ * subscription; edged stopped and started again with requests waiting in its
+ * session; reading flow control; third-party clients (mosquitto_pub and
+ * mosquitto_sub, MQTT.js); TLS with a test CA, user and password (a wrong one
+ * refused, logged, retried with backoff); the fall back to MQTT 3.1.1 against
+ * a broker that refuses v5. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <jansson.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "daemon_fixture.h"
+#include "edge/runtime.h"
+#include "mqtt_fixture.h"
+#include "test_support.h"
+
+#define WAIT_MS 60000 /* a reply on a slow, loaded machine */
+
+static char *shared;
+static mqb B;              /* the broker of most tests (persistence on) */
+static dfx E1;             /* edged 1: prefix edged/t1, shared group "fleet" */
+static int hello_out[256]; /* hello_world's output for every input byte (libedge) */
+
+/* ------------------------------------------------------------ edged */
+
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* Start edged F with an [mqtt] section for PORT (plus EXTRA lines in it) and
+ * SCHED lines under [scheduler]. */
+static int start_edged(dfx *f, int port, const char *client_id, const char *prefix,
+                       const char *mqtt_extra, const char *sched)
+{
+    char ini[2048];
+    snprintf(ini, sizeof ini,
+             "[scheduler]\n%s\n[mqtt]\nhost = 127.0.0.1\nport = %d\nclient_id = %s\n"
+             "topic_prefix = %s\nreconnect_min_ms = 100\nreconnect_max_ms = 1600\n"
+             "max_payload_bytes = 4M\n%s\n",
+             sched ? sched : "workers = 2", port, client_id, prefix, mqtt_extra ? mqtt_extra : "");
+    f->log_to_file = true;
+    return dfx_start(f, ini);
+}
+
+/* edged's retained models list on PREFIX/models, published after it subscribed. */
+static void wait_subscribed(const char *prefix)
+{
+    char topic[128];
+    snprintf(topic, sizeof topic, "%s/models", prefix);
+    mqc *c = mqc_new(&B, "t-ready", 5, true);
+    assert_non_null(c);
+    assert_int_equal(mqc_subscribe(c, topic, 1), 0);
+    mqc_msg *m = mqc_wait_topic(c, topic, WAIT_MS);
+    if (!m)
+        fail_msg("edged never published %s", topic);
+    assert_non_null(strstr((char *)m->payload, "\"hello\""));
+    mqc_msg_free(m);
+    mqc_free(c);
+}
+
+static int metric(dfx *f, const char *name)
+{
+    char *body = NULL;
+    assert_int_equal(dfx_curl(f, "GET", "/metrics", NULL, NULL, &body, NULL, NULL), 200);
+    char key[128];
+    snprintf(key, sizeof key, "\n%s ", name);
+    const char *p = strstr(body, key);
+    const int v = p ? atoi(p + strlen(key)) : -1;
+    free(body);
+    return v;
+}
+
+/* ------------------------------------------------------------ models */
+
+typedef struct model_io {
+    char in_name[128], out_name[128], datatype[8];
+    int rank, dims[8];
+    size_t in_bytes;
+} model_io;
+
+static void read_io(const char *model, model_io *io)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/models/%s/model.tflite", shared, model);
+    edge_model *m;
+    edge_error err;
+    if (edge_model_open(path, NULL, &m, &err))
+        fail_msg("%s: %s", path, err.message);
+    edge_tensor_info t;
+    assert_int_equal(edge_model_input_info(m, 0, &t), 0);
+    snprintf(io->in_name, sizeof io->in_name, "%s", t.name && t.name[0] ? t.name : "input_0");
+    snprintf(io->datatype, sizeof io->datatype, "%s", t.type == EDGE_UINT8 ? "UINT8" : "INT8");
+    io->rank = t.rank;
+    for (int k = 0; k < t.rank; k++)
+        io->dims[k] = t.dims[k];
+    io->in_bytes = t.bytes;
+    edge_model_unref(m);
+}
+
+/* hello_world's answer to every input byte, through libedge. */
+static void compute_hello(void)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/models/hello_world_int8/model.tflite", shared);
+    edge_model *m;
+    edge_interp *it;
+    edge_error err;
+    assert_int_equal(edge_model_open(path, NULL, &m, &err), 0);
+    assert_int_equal(edge_interp_new(m, &it, &err), 0);
+    for (int v = 0; v < 256; v++) {
+        size_t n;
+        *(uint8_t *)edge_interp_input(it, 0, &n) = (uint8_t)v;
+        assert_int_equal(edge_interp_invoke(it), 0);
+        hello_out[v] = *(const int8_t *)edge_interp_output(it, 0, &n);
+    }
+    edge_interp_free(it);
+    edge_model_unref(m);
+}
+
+static char **model_names(void)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/models", shared);
+    return edge_test_list_dirs(dir, NULL);
+}
+
+static bool model_exact(const char *model)
+{
+    char path[512];
+    size_t n;
+    snprintf(path, sizeof path, "%s/models/%s/meta.txt", shared, model);
+    char *meta = edge_test_read_file(path, &n);
+    const bool exact = meta && !strstr(meta, "engine=armnn");
+    free(meta);
+    return exact;
+}
+
+static void compare(const char *what, const uint8_t *got, size_t got_len, const uint8_t *want,
+                    size_t want_len, bool exact)
+{
+    if (got_len != want_len)
+        fail_msg("%s: %zu output bytes, expected %zu", what, got_len, want_len);
+    for (size_t i = 0; i < want_len; i++) {
+        const int d = (int)got[i] - (int)want[i];
+        if (exact ? d != 0 : (d > 2 || d < -2))
+            fail_msg("%s: output byte %zu is %d, expected %d", what, i, got[i], want[i]);
+    }
+}
+
+/* A JSON request for MODEL with input bytes IN (LEN), id ID. */
+static char *json_request(const model_io *io, const uint8_t *in, size_t len, const char *id)
+{
+    json_t *shape = json_array(), *data = json_array();
+    for (int k = 0; k < io->rank; k++)
+        json_array_append_new(shape, json_integer(io->dims[k]));
+    const bool is_signed = !strcmp(io->datatype, "INT8");
+    for (size_t k = 0; k < len; k++)
+        json_array_append_new(data, json_integer(is_signed ? (int8_t)in[k] : in[k]));
+    json_t *req = json_pack("{s:s,s:[{s:s,s:o,s:s,s:o}]}", "id", id, "inputs", "name", io->in_name,
+                            "shape", shape, "datatype", io->datatype, "data", data);
+    char *s = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    return s;
+}
+
+/* outputs[0].data of a JSON response, as bytes (*len). */
+static uint8_t *json_output(const mqc_msg *m, const char *want_id, size_t *len)
+{
+    json_error_t je;
+    json_t *resp = json_loadb((const char *)m->payload, m->len, 0, &je);
+    if (!resp)
+        fail_msg("reply is not JSON (%s): %.200s", je.text, (const char *)m->payload);
+    if (json_object_get(resp, "error"))
+        fail_msg("error reply: %.300s", (const char *)m->payload);
+    if (want_id)
+        assert_string_equal(json_string_value(json_object_get(resp, "id")), want_id);
+    json_t *out = json_object_get(json_array_get(json_object_get(resp, "outputs"), 0), "data");
+    *len = json_array_size(out);
+    uint8_t *got = malloc(*len + 1);
+    for (size_t k = 0; k < *len; k++)
+        got[k] = (uint8_t)json_integer_value(json_array_get(out, k));
+    json_decref(resp);
+    return got;
+}
+
+static mqc_props raw_props(const char *rt, const char *corr)
+{
+    return (mqc_props){.response_topic = rt,
+                       .corr = corr,
+                       .corr_len = strlen(corr),
+                       .content_type = "application/octet-stream"};
+}
+
+/* ------------------------------------------------------------ v5 and 3.1.1 */
+
+/* Every shared model over MQTT v5, raw bytes and JSON: outputs equal expected_N.bin. */
+static void test_v5_shared_models(void **state)
+{
+    (void)state;
+    mqc *c = mqc_new(&B, "t-v5", 5, true);
+    assert_non_null(c);
+    assert_int_equal(mqc_subscribe(c, "test/v5", 1), 0);
+    char **names = model_names();
+    assert_non_null(names);
+    for (size_t i = 0; names[i]; i++) {
+        model_io io;
+        read_io(names[i], &io);
+        char topic[256], corr[128], what[256], path[512];
+        snprintf(topic, sizeof topic, "edged/t1/infer/%s", names[i]);
+        for (int k = 0;; k++) {
+            size_t in_len, want_len, got_len;
+            snprintf(path, sizeof path, "%s/models/%s/input_%d.bin", shared, names[i], k);
+            uint8_t *in = edge_test_read_file(path, &in_len);
+            if (!in)
+                break;
+            snprintf(path, sizeof path, "%s/models/%s/expected_%d.bin", shared, names[i], k);
+            uint8_t *want = edge_test_read_file(path, &want_len);
+            assert_non_null(want);
+            /* raw bytes in, raw bytes out */
+            snprintf(corr, sizeof corr, "%s-%d-raw", names[i], k);
+            const mqc_props rp = raw_props("test/v5", corr);
+            assert_int_equal(mqc_publish(c, topic, in, in_len, 1, false, &rp), 0);
+            mqc_msg *m = mqc_wait_corr(c, corr, strlen(corr), WAIT_MS);
+            if (!m)
+                fail_msg("%s: no reply", corr);
+            assert_string_equal(m->content_type, "application/octet-stream");
+            assert_string_equal(m->status, "200");
+            assert_string_equal(m->model_version, "1");
+            snprintf(what, sizeof what, "%s input_%d raw", names[i], k);
+            compare(what, m->payload, m->len, want, want_len, model_exact(names[i]));
+            mqc_msg_free(m);
+            /* JSON in, JSON out */
+            snprintf(corr, sizeof corr, "%s-%d-json", names[i], k);
+            char *req = json_request(&io, in, in_len, corr);
+            const mqc_props jp = {
+                .response_topic = "test/v5", .corr = corr, .corr_len = strlen(corr)};
+            assert_int_equal(mqc_publish(c, topic, req, strlen(req), 1, false, &jp), 0);
+            free(req);
+            m = mqc_wait_corr(c, corr, strlen(corr), WAIT_MS);
+            if (!m)
+                fail_msg("%s: no reply", corr);
+            assert_string_equal(m->content_type, "application/json");
+            uint8_t *got = json_output(m, corr, &got_len);
+            snprintf(what, sizeof what, "%s input_%d JSON", names[i], k);
+            compare(what, got, got_len, want, want_len, model_exact(names[i]));
+            printf("# %s input_%d: v5 raw and JSON, %zu output bytes match\n", names[i], k,
+                   want_len);
+            free(got);
+            mqc_msg_free(m);
+            free(in);
+            free(want);
+        }
+    }
+    edge_test_free_list(names);
+    mqc_free(c);
+}
+
+/* A 3.1.1 client: no response topic, so replies come on P/result/MODEL with the id. */
+static void test_v311_result_topic(void **state)
+{
+    (void)state;
+    mqc *c = mqc_new(&B, "t-v311", 4, true);
+    assert_non_null(c);
+    assert_int_equal(mqc_subscribe(c, "edged/t1/result/#", 1), 0);
+    model_io io;
+    read_io("person_detect", &io);
+    char path[512];
+    size_t in_len, want_len, got_len;
+    snprintf(path, sizeof path, "%s/models/person_detect/input_1.bin", shared);
+    uint8_t *in = edge_test_read_file(path, &in_len);
+    snprintf(path, sizeof path, "%s/models/person_detect/expected_1.bin", shared);
+    uint8_t *want = edge_test_read_file(path, &want_len);
+    assert_non_null(in);
+    assert_non_null(want);
+    char *req = json_request(&io, in, in_len, "v311-json");
+    assert_int_equal(
+        mqc_publish(c, "edged/t1/infer/person_detect", req, strlen(req), 1, false, NULL), 0);
+    free(req);
+    mqc_msg *m = mqc_wait_topic(c, "edged/t1/result/person_detect", WAIT_MS);
+    assert_non_null(m);
+    uint8_t *got = json_output(m, "v311-json", &got_len);
+    compare("person_detect 3.1.1 JSON", got, got_len, want, want_len, true);
+    free(got);
+    mqc_msg_free(m);
+    /* raw bytes without a content type: recognized by their size, answered in JSON */
+    assert_int_equal(mqc_publish(c, "edged/t1/infer/person_detect", in, in_len, 1, false, NULL), 0);
+    m = mqc_wait_topic(c, "edged/t1/result/person_detect", WAIT_MS);
+    assert_non_null(m);
+    got = json_output(m, NULL, &got_len);
+    compare("person_detect 3.1.1 raw", got, got_len, want, want_len, true);
+    printf("# person_detect over MQTT 3.1.1: JSON and raw, answers on the result topic\n");
+    free(got);
+    mqc_msg_free(m);
+    free(in);
+    free(want);
+    mqc_free(c);
+}
+
+/* ------------------------------------------------------------ bad input */
+
+/* An error reply to a request published on TOPIC: status STATUS, message holding NEEDLE. */
+static void expect_error(mqc *c, const char *topic, const void *payload, size_t len,
+                         const mqc_props *p, int status, const char *needle)
+{
+    assert_int_equal(mqc_publish(c, topic, payload, len, 1, false, p), 0);
+    mqc_msg *m = mqc_wait_corr(c, p->corr, p->corr_len, WAIT_MS);
+    if (!m)
+        fail_msg("%.*s: no reply", (int)p->corr_len, (const char *)p->corr);
+    json_t *o = json_loadb((const char *)m->payload, m->len, 0, NULL);
+    if (!o || !json_object_get(o, "error"))
+        fail_msg("%.*s: not an error reply: %.200s", (int)p->corr_len, (const char *)p->corr,
+                 (const char *)m->payload);
+    const char *msg = json_string_value(json_object_get(o, "error"));
+    if ((int)json_integer_value(json_object_get(o, "status")) != status || !strstr(msg, needle))
+        fail_msg("%.*s: got %lld '%s', expected %d with '%s'", (int)p->corr_len,
+                 (const char *)p->corr, (long long)json_integer_value(json_object_get(o, "status")),
+                 msg, status, needle);
+    char st[16];
+    snprintf(st, sizeof st, "%d", status);
+    assert_string_equal(m->status, st);
+    printf("# %.*s -> %d %s\n", (int)p->corr_len, (const char *)p->corr, status, msg);
+    json_decref(o);
+    mqc_msg_free(m);
+}
+
+static void good_request_answered(mqc *c, const char *corr)
+{
+    const uint8_t v = 0x40;
+    const mqc_props p = raw_props("test/bad", corr);
+    assert_int_equal(mqc_publish(c, "edged/t1/infer/hello", &v, 1, 1, false, &p), 0);
+    mqc_msg *m = mqc_wait_corr(c, corr, strlen(corr), WAIT_MS);
+    assert_non_null(m);
+    assert_int_equal(m->len, 1);
+    assert_int_equal((int8_t)m->payload[0], hello_out[v]);
+    mqc_msg_free(m);
+}
+
+static void test_bad_payloads(void **state)
+{
+    (void)state;
+    mqc *c = mqc_new(&B, "t-bad", 5, true);
+    assert_non_null(c);
+    assert_int_equal(mqc_subscribe(c, "test/bad", 1), 0);
+    mqc_props p = {.response_topic = "test/bad"};
+#define CORR(s) (p.corr = (s), p.corr_len = strlen(s))
+    CORR("not-json");
+    expect_error(c, "edged/t1/infer/person_detect", "{this is not json", 17, &p, 400,
+                 "invalid JSON at line 1 column 5");
+    CORR("not-json-either");
+    expect_error(c, "edged/t1/infer/person_detect", "hello there", 11, &p, 400,
+                 "neither a JSON request nor raw tensor bytes");
+    CORR("bad-json-object");
+    const char *no_inputs = "{\"inputs\": 5, \"id\": \"x\"}";
+    expect_error(c, "edged/t1/infer/person_detect", no_inputs, strlen(no_inputs), &p, 400,
+                 "'inputs' array");
+    CORR("wrong-bytes");
+    uint8_t buf[9215] = {0};
+    p.content_type = "application/octet-stream";
+    expect_error(c, "edged/t1/infer/person_detect", buf, sizeof buf, &p, 400, "needs exactly 9216");
+    p.content_type = NULL;
+    CORR("wrong-bytes-no-type");
+    expect_error(c, "edged/t1/infer/person_detect", buf, 100, &p, 400, "takes exactly 9216 bytes");
+    CORR("unknown-model");
+    expect_error(c, "edged/t1/infer/no_such_model", "{}", 2, &p, 404, "no_such_model");
+    CORR("bad-content-type");
+    p.content_type = "text/csv";
+    expect_error(c, "edged/t1/infer/hello", "1", 1, &p, 400, "content type 'text/csv'");
+    p.content_type = NULL;
+    CORR("bad-version");
+    p.user_key[0] = "version", p.user_val[0] = "7";
+    expect_error(c, "edged/t1/infer/hello", "{}", 2, &p, 404, "version 7");
+    p.user_val[0] = "seven";
+    CORR("bad-version-word");
+    expect_error(c, "edged/t1/infer/hello", "{}", 2, &p, 400, "not a version number");
+    p.user_key[0] = p.user_val[0] = NULL;
+    CORR("oversized");
+    const size_t big = 4u * 1024 * 1024 + 1000;
+    uint8_t *huge = calloc(1, big);
+    expect_error(c, "edged/t1/infer/person_detect", huge, big, &p, 413, "max_payload_bytes");
+    free(huge);
+    CORR("bad-response-topic"); /* a wildcard: the error goes to the result topic */
+    assert_int_equal(mqc_subscribe(c, "edged/t1/result/hello", 1), 0);
+    p.response_topic = "test/#";
+    assert_int_equal(mqc_publish(c, "edged/t1/infer/hello", "{}", 2, 1, false, &p), 0);
+    mqc_msg *m = mqc_wait_topic(c, "edged/t1/result/hello", WAIT_MS);
+    assert_non_null(m);
+    assert_non_null(strstr((char *)m->payload, "not a valid topic name"));
+    mqc_msg_free(m);
+    good_request_answered(c, "good-after-bad");
+#undef CORR
+    mqc_free(c);
+}
+
+/* ------------------------------------------------------------ delivery */
+
+/* N hello requests at QoS 1 on TOPIC with correlation data PREFIX%05d; AT
+ * (when >= 0) runs BETWEEN(arg) after that many; every one must be answered
+ * (each reply checked against libedge). Returns the duplicate count. */
+static int stream(mqc *c, const char *topic, const char *rt, const char *prefix, int n, int at,
+                  void (*between)(void *), void *arg)
+{
+    char corr[32];
+    for (int i = 0; i < n; i++) {
+        if (i == at)
+            between(arg);
+        const uint8_t v = (uint8_t)(i * 7);
+        snprintf(corr, sizeof corr, "%s%05d", prefix, i);
+        const mqc_props p = raw_props(rt, corr);
+        assert_int_equal(mqc_publish(c, topic, &v, 1, 1, false, &p), 0);
+    }
+    char *seen = calloc((size_t)n, 1);
+    int got = 0, dups = 0;
+    const size_t plen = strlen(prefix);
+    size_t received = mqc_count(c);
+    for (int idle = 0; got < n && idle < WAIT_MS; idle += 100) {
+        if (mqc_wait_count(c, received + 1, 100) != 0)
+            continue;
+        idle = 0;
+        received = mqc_count(c);
+        size_t k;
+        mqc_msg **ms = mqc_take_all(c, &k);
+        for (size_t j = 0; j < k; j++) {
+            const mqc_msg *m = ms[j];
+            if (m->corr_len != plen + 5 || memcmp(m->corr, prefix, plen) != 0)
+                continue;
+            const int i = atoi((const char *)m->corr + plen);
+            assert_true(i >= 0 && i < n);
+            if (m->len != 1 || (int8_t)m->payload[0] != hello_out[(uint8_t)(i * 7)])
+                fail_msg("%s%05d: wrong reply (%zu bytes: %.100s)", prefix, i, m->len,
+                         (const char *)m->payload);
+            if (seen[i])
+                dups++;
+            else
+                got++;
+            seen[i] = 1;
+        }
+        mqc_msgs_free(ms, k);
+    }
+    for (int i = 0; i < n; i++)
+        if (!seen[i])
+            fail_msg("%s%05d was never answered (%d of %d were)", prefix, i, got, n);
+    free(seen);
+    return dups;
+}
+
+static void restart_broker(void *arg)
+{
+    mqc *c = arg;
+    const int connects = mqc_connects(c);
+    assert_int_equal(mqb_restart(&B), 0);
+    printf("# broker restarted\n");
+    assert_int_equal(mqc_wait_connected(c, connects + 1, WAIT_MS), 0);
+}
+
+static void test_broker_restart_stream(void **state)
+{
+    (void)state;
+    mqc *c = mqc_new(&B, "t-restart", 5, false); /* a persistent session too */
+    assert_non_null(c);
+    assert_int_equal(mqc_subscribe(c, "test/restart", 1), 0);
+    const int losses = metric(&E1, "edged_mqtt_connection_losses_total");
+    const int dups =
+        stream(c, "edged/t1/infer/hello", "test/restart", "rs", 1000, 350, restart_broker, c);
+    printf("# 1000 QoS 1 requests across a broker restart: all answered (%d duplicates, "
+           "allowed by QoS 1)\n",
+           dups);
+    assert_true(dfx_log_wait(&E1, "mqtt: lost the connection", 1, WAIT_MS));
+    assert_true(metric(&E1, "edged_mqtt_connection_losses_total") > losses);
+    assert_int_equal(metric(&E1, "edged_mqtt_connected"), 1);
+    mqc_free(c);
+}
+
+static void stop_edged(void *arg)
+{
+    dfx *f = arg;
+    assert_int_equal(dfx_stop(f, SIGTERM), 0);
+    printf("# edged stopped\n");
+}
+
+/* Requests published while edged is away wait in its session: answered once
+ * it is back, and those it had read when told to stop, before it left. */
+static void test_edged_restart_session(void **state)
+{
+    (void)state;
+    mqc *c = mqc_new(&B, "t-session", 5, true);
+    assert_non_null(c);
+    assert_int_equal(mqc_subscribe(c, "test/session", 1), 0);
+    char corr[32];
+    /* stop edged in the middle of a stream of person_detect requests */
+    char path[512];
+    size_t in_len;
+    snprintf(path, sizeof path, "%s/models/person_detect/input_0.bin", shared);
+    uint8_t *in = edge_test_read_file(path, &in_len);
+    for (int i = 0; i < 300; i++) {
+        if (i == 100)
+            stop_edged(&E1);
+        snprintf(corr, sizeof corr, "ses%05d", i);
+        const mqc_props p = raw_props("test/session", corr);
+        assert_int_equal(mqc_publish(c, "edged/t1/infer/person_detect", in, in_len, 1, false, &p),
+                         0);
+    }
+    free(in);
+    assert_true(dfx_log_count(&E1, "mqtt: left 127.0.0.1") >= 1);
+    assert_int_equal(
+        start_edged(&E1, B.port, "edged-test-1", "edged/t1", "shared_group = fleet", NULL), 0);
+    assert_true(dfx_log_wait(&E1, "resumed session", 1, WAIT_MS));
+    char *seen = calloc(300, 1);
+    int got = 0, dups = 0;
+    while (got < 300) {
+        mqc_msg *m = mqc_wait_topic(c, "test/session", WAIT_MS);
+        if (!m)
+            fail_msg("only %d of 300 requests answered across the edged restart", got);
+        const int i = atoi((const char *)m->corr + 3);
+        assert_string_equal(m->status, "200");
+        dups += seen[i];
+        got += !seen[i];
+        seen[i] = 1;
+        mqc_msg_free(m);
+    }
+    free(seen);
+    printf("# 300 requests, edged stopped after 100 and started again: all answered, %d "
+           "twice\n",
+           dups);
+    assert_int_equal(dups, 0);
+    mqc_free(c);
+}
+
+static void test_shared_group(void **state)
+{
+    (void)state;
+    dfx E2;
+    assert_int_equal(dfx_init(&E2, shared), 0);
+    assert_int_equal(
+        start_edged(&E2, B.port, "edged-test-2", "edged/t2", "shared_group = fleet", NULL), 0);
+    wait_subscribed("edged/t2");
+    const int before1 = metric(&E1, "edged_mqtt_requests_total");
+    const int before2 = metric(&E2, "edged_mqtt_requests_total");
+    mqc *c = mqc_new(&B, "t-fleet", 5, true);
+    assert_non_null(c);
+    assert_int_equal(mqc_subscribe(c, "test/fleet", 1), 0);
+    const int dups = stream(c, "edged/fleet/infer/hello", "test/fleet", "fl", 2000, -1, NULL, NULL);
+    assert_int_equal(dups, 0);
+    const int n1 = metric(&E1, "edged_mqtt_requests_total") - before1;
+    const int n2 = metric(&E2, "edged_mqtt_requests_total") - before2;
+    printf("# shared group: edged 1 took %d, edged 2 took %d of 2000; each answered once\n", n1,
+           n2);
+    assert_true(n1 > 0 && n2 > 0);
+    assert_int_equal(n1 + n2, 2000);
+    mqc_free(c);
+    assert_int_equal(dfx_stop(&E2, SIGTERM), 0);
+    dfx_cleanup(&E2);
+}
+
+/* Reading stops at max_inflight: a burst far beyond the model's queue is
+ * served without a single 429. */
+static void test_flow_control(void **state)
+{
+    (void)state;
+    dfx E3;
+    assert_int_equal(dfx_init(&E3, shared), 0);
+    assert_int_equal(start_edged(&E3, B.port, "edged-test-3", "edged/t3", "max_inflight = 2",
+                                 "workers = 1\nqueue_depth = 8\ninline_max_us = 0"),
+                     0);
+    wait_subscribed("edged/t3");
+    mqc *c = mqc_new(&B, "t-flow", 5, true);
+    assert_non_null(c);
+    assert_int_equal(mqc_subscribe(c, "test/flow", 1), 0);
+    char path[512], corr[32];
+    size_t in_len, want_len;
+    snprintf(path, sizeof path, "%s/models/person_detect/input_0.bin", shared);
+    uint8_t *in = edge_test_read_file(path, &in_len);
+    snprintf(path, sizeof path, "%s/models/person_detect/expected_0.bin", shared);
+    uint8_t *want = edge_test_read_file(path, &want_len);
+    for (int i = 0; i < 200; i++) {
+        snprintf(corr, sizeof corr, "flow%04d", i);
+        const mqc_props p = raw_props("test/flow", corr);
+        assert_int_equal(mqc_publish(c, "edged/t3/infer/person_detect", in, in_len, 1, false, &p),
+                         0);
+    }
+    for (int i = 0; i < 200; i++) {
+        mqc_msg *m = mqc_wait_topic(c, "test/flow", WAIT_MS);
+        if (!m)
+            fail_msg("only %d of 200 answered", i);
+        if (strcmp(m->status, "200") != 0)
+            fail_msg("reply %d: status %s: %.200s (edged held at most %d requests at once)", i,
+                     m->status, (const char *)m->payload, metric(&E3, "edged_mqtt_inflight_max"));
+        compare("flow control", m->payload, m->len, want, want_len, true);
+        mqc_msg_free(m);
+    }
+    const int high = metric(&E3, "edged_mqtt_inflight_max");
+    printf("# 200 requests against max_inflight 2 and a queue of 8: all 200, none refused; at "
+           "most %d held at once\n",
+           high);
+    assert_true(high >= 2 && high <= 9);
+    free(in);
+    free(want);
+    mqc_free(c);
+    assert_int_equal(dfx_stop(&E3, SIGTERM), 0);
+    dfx_cleanup(&E3);
+}
+
+/* ------------------------------------------------------------ third-party clients */
+
+/* Run CMD (a shell line) and return its stdout (malloc'd), or NULL. */
+static char *run(const char *cmd)
+{
+    FILE *p = popen(cmd, "r");
+    if (!p)
+        return NULL;
+    size_t cap = 1 << 16, n = 0, got;
+    char *out = malloc(cap);
+    while ((got = fread(out + n, 1, cap - n - 1, p)) > 0)
+        n += got;
+    out[n] = 0;
+    const int st = pclose(p);
+    if (st != 0) {
+        printf("# '%s' exited with %d: %s\n", cmd, st, out);
+        free(out);
+        return NULL;
+    }
+    return out;
+}
+
+static void test_mosquitto_clients(void **state)
+{
+    (void)state;
+    char cmd[2048];
+    /* 3.1.1: mosquitto_sub waits on the result topic; mosquitto_pub asks */
+    snprintf(cmd, sizeof cmd,
+             "(mosquitto_sub -p %d -t edged/t1/result/hello -C 1 -W 30 & sleep 0.5; "
+             "mosquitto_pub -p %d -q 1 -t edged/t1/infer/hello -m "
+             "'{\"id\":\"cli-311\",\"inputs\":[{\"name\":\"serving_default_dense_input:0\","
+             "\"datatype\":\"INT8\",\"shape\":[1,1],\"data\":[17]}]}'; wait)",
+             B.port, B.port);
+    char *out = NULL;
+    for (int tries = 0; tries < 3 && !(out && strstr(out, "cli-311")); tries++) {
+        free(out);
+        out = run(cmd); /* a subscriber that came up late misses the reply: again */
+    }
+    assert_non_null(out);
+    char want[64];
+    snprintf(want, sizeof want, "\"data\":[%d]", hello_out[17]);
+    if (!strstr(out, "\"id\":\"cli-311\"") || !strstr(out, want))
+        fail_msg("mosquitto_sub printed: %s", out);
+    printf("# mosquitto_pub/mosquitto_sub, MQTT 3.1.1: %s", out);
+    free(out);
+    /* v5: response topic and correlation data; mosquitto_sub prints both */
+    snprintf(cmd, sizeof cmd,
+             "(mosquitto_sub -V mqttv5 -p %d -t test/cli5 -C 1 -W 30 -F '%%D|%%p' & sleep 0.5; "
+             "mosquitto_pub -V mqttv5 -p %d -q 1 -t edged/t1/infer/person_detect "
+             "-D publish response-topic test/cli5 -D publish correlation-data cli-v5 "
+             "-f '%s/models/person_detect/input_1.bin'; wait)",
+             B.port, B.port, shared);
+    out = NULL;
+    for (int tries = 0; tries < 3 && !(out && strstr(out, "cli-v5|")); tries++) {
+        free(out);
+        out = run(cmd);
+    }
+    assert_non_null(out);
+    if (!strstr(out, "cli-v5|"))
+        fail_msg("mosquitto_sub printed: %s", out);
+    printf("# mosquitto_pub/mosquitto_sub, MQTT v5 with a response topic and correlation data: "
+           "answered\n");
+    free(out);
+}
+
+static uint8_t *base64_decode(const char *s, size_t *len)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    uint8_t *out = malloc(strlen(s) * 3 / 4 + 4);
+    uint32_t acc = 0;
+    int bits = 0;
+    size_t n = 0;
+    for (; *s && *s != '='; s++) {
+        const char *p = strchr(alphabet, *s);
+        if (!p)
+            continue;
+        acc = acc << 6 | (uint32_t)(p - alphabet);
+        if ((bits += 6) >= 8) {
+            bits -= 8;
+            out[n++] = (uint8_t)(acc >> bits);
+        }
+    }
+    *len = n;
+    return out;
+}
+
+static void test_mqttjs(void **state)
+{
+    (void)state;
+    const char *js = EDGED_SOURCE_ROOT "/tests/integration/mqttjs";
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "command -v node >/dev/null && test -f %s/node_modules/mqtt/package.json", js);
+    if (system(cmd) != 0) {
+        if (getenv("EDGED_REQUIRE_MQTTJS"))
+            fail_msg("MQTT.js is not installed: run scripts/install-mqttjs.sh");
+        printf("# SKIP: MQTT.js is not installed (scripts/install-mqttjs.sh installs it)\n");
+        skip();
+    }
+    snprintf(cmd, sizeof cmd,
+             "node %s/request.js --url mqtt://127.0.0.1:%d --topic edged/t1/infer/person_detect "
+             "--response-topic test/js --correlation mqttjs-1 --content-type "
+             "application/octet-stream --payload-file %s/models/person_detect/input_0.bin "
+             "--timeout-ms 30000",
+             js, B.port, shared);
+    char *out = run(cmd);
+    assert_non_null(out);
+    json_t *o = json_loads(out, 0, NULL);
+    if (!o)
+        fail_msg("request.js printed: %s", out);
+    assert_string_equal(json_string_value(json_object_get(o, "correlation")), "mqttjs-1");
+    assert_string_equal(json_string_value(json_object_get(o, "content_type")),
+                        "application/octet-stream");
+    size_t got_len, want_len;
+    uint8_t *got = base64_decode(json_string_value(json_object_get(o, "payload_base64")), &got_len);
+    char path[512];
+    snprintf(path, sizeof path, "%s/models/person_detect/expected_0.bin", shared);
+    uint8_t *want = edge_test_read_file(path, &want_len);
+    compare("MQTT.js person_detect", got, got_len, want, want_len, true);
+    printf("# MQTT.js (npm mqtt), v5 request with response topic and correlation data: %s", out);
+    free(got);
+    free(want);
+    json_decref(o);
+    free(out);
+}
+
+/* ------------------------------------------------------------ TLS and authentication */
+
+static void test_tls_and_auth(void **state)
+{
+    (void)state;
+    mqb T;
+    const mqb_opts o = {.tls = true, .user = "edged", .password = "s3cret"};
+    assert_int_equal(mqb_start(&T, &o), 0);
+    dfx E4, E5;
+    assert_int_equal(dfx_init(&E4, shared), 0);
+    assert_int_equal(dfx_init(&E5, shared), 0);
+    char pw[160], extra[1024];
+    snprintf(pw, sizeof pw, "%s/password", E4.dir);
+    write_file(pw, "not-the-password\n");
+    /* a wrong password: refused, said so, retried with growing delays */
+    snprintf(extra, sizeof extra,
+             "tls = 1\ntls_ca_file = %s\nusername = edged\npassword_file = %s\n", T.ca, pw);
+    assert_int_equal(start_edged(&E4, T.tls_port, "edged-test-4", "edged/t4", extra, NULL), 0);
+    /* a CA that did not sign the broker's certificate: the handshake fails */
+    snprintf(extra, sizeof extra,
+             "tls = 1\ntls_ca_file = %s\nusername = edged\npassword_file = %s\n", T.other_ca, pw);
+    assert_int_equal(start_edged(&E5, T.tls_port, "edged-test-5", "edged/t5", extra, NULL), 0);
+    assert_true(
+        dfx_log_wait(&E4, "refused the connection: Not authorized (user 'edged'", 3, WAIT_MS));
+    assert_true(dfx_log_wait(&E4, "next attempt to reach 127.0.0.1", 3, WAIT_MS));
+    assert_true(dfx_log_wait(&E5, "certificate verify failed", 1, WAIT_MS));
+    assert_true(dfx_log_wait(&E5, "next attempt to reach 127.0.0.1", 2, WAIT_MS));
+    assert_int_equal(dfx_log_count(&E5, "mqtt: connected"), 0);
+    printf("# wrong password: refused by the broker, logged, retried; wrong CA: handshake "
+           "refused\n");
+    /* the broker now takes that password: edged's next attempt gets in */
+    assert_int_equal(mqb_set_password(&T, "edged", "not-the-password"), 0);
+    assert_true(dfx_log_wait(&E4, "mqtt: connected to 127.0.0.1", 1, WAIT_MS));
+    assert_true(dfx_log_count(&E4, "MQTT v5, TLS") >= 1);
+    /* a request over TLS, from a client with the same credentials */
+    const mqc_opts co = {
+        .protocol = 5, .clean = true, .tls = true, .user = "edged", .password = "not-the-password"};
+    int connack = -1;
+    mqc *c = mqc_new_ex(&T, "t-tls", &co, &connack);
+    assert_non_null(c);
+    assert_int_equal(mqc_subscribe(c, "test/tls", 1), 0);
+    const uint8_t v = 99;
+    const mqc_props p = raw_props("test/tls", "tls-1");
+    mqc_msg *m = NULL;
+    for (int tries = 0; tries < 20 && !m; tries++) { /* until edged has subscribed */
+        assert_int_equal(mqc_publish(c, "edged/t4/infer/hello", &v, 1, 1, false, &p), 0);
+        m = mqc_wait_corr(c, "tls-1", 5, 1000);
+    }
+    assert_non_null(m);
+    assert_int_equal((int8_t)m->payload[0], hello_out[v]);
+    printf("# over TLS with user and password: answered\n");
+    mqc_msg_free(m);
+    mqc_free(c);
+    assert_int_equal(dfx_stop(&E4, SIGTERM), 0);
+    assert_int_equal(dfx_stop(&E5, SIGTERM), 0);
+    dfx_cleanup(&E4);
+    dfx_cleanup(&E5);
+    mqb_cleanup(&T);
+}
+
+/* ------------------------------------------------------------ the 3.1.1 fall back */
+
+typedef struct fake_broker {
+    int fd, port;
+    int levels[4]; /* protocol level of each CONNECT, in order */
+    int n_connects;
+    bool subscribed;
+} fake_broker;
+
+/* One MQTT packet's first byte and body (up to CAP bytes) from FD; -1 at EOF. */
+static int read_packet(int fd, uint8_t *body, size_t cap, size_t *len)
+{
+    uint8_t b;
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    if (poll(&pfd, 1, 20000) <= 0 || read(fd, &b, 1) != 1)
+        return -1;
+    size_t n = 0, mult = 1;
+    uint8_t d;
+    do {
+        if (read(fd, &d, 1) != 1)
+            return -1;
+        n += (d & 127) * mult;
+        mult *= 128;
+    } while (d & 128);
+    size_t got = 0;
+    while (got < n) {
+        const ssize_t r = read(fd, body + (got < cap ? got : 0), got < cap ? cap - got : 1);
+        if (r <= 0)
+            return -1;
+        got += (size_t)r;
+    }
+    *len = n < cap ? n : cap;
+    return b;
+}
+
+/* A broker that speaks only 3.1.1: it answers a v5 CONNECT "unacceptable
+ * protocol version", accepts a 3.1.1 one and waits for the SUBSCRIBE. */
+static void *fake_main(void *arg)
+{
+    fake_broker *fb = arg;
+    while (fb->n_connects < 4 && !fb->subscribed) {
+        const int c = accept(fb->fd, NULL, NULL);
+        if (c < 0)
+            break;
+        uint8_t body[512];
+        size_t len;
+        if (read_packet(c, body, sizeof body, &len) == 0x10 && len > 7) {
+            const int level = body[6];
+            fb->levels[fb->n_connects++] = level;
+            const uint8_t refuse[] = {0x20, 0x02, 0x00, 0x01}, accept_[] = {0x20, 0x02, 0x00, 0x00};
+            if (level == 4 && write(c, accept_, 4) == 4) {
+                int t;
+                while ((t = read_packet(c, body, sizeof body, &len)) >= 0)
+                    if ((t & 0xF0) == 0x80) {
+                        fb->subscribed = true;
+                        break;
+                    }
+            } else if (write(c, refuse, 4) != 4) {
+                break;
+            }
+        }
+        close(c);
+    }
+    return NULL;
+}
+
+static void test_v311_fallback(void **state)
+{
+    (void)state;
+    fake_broker fb = {0};
+    fb.fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t alen = sizeof a;
+    assert_int_equal(bind(fb.fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(listen(fb.fd, 4), 0);
+    assert_int_equal(getsockname(fb.fd, (struct sockaddr *)&a, &alen), 0);
+    fb.port = ntohs(a.sin_port);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, fake_main, &fb), 0);
+    dfx E6;
+    assert_int_equal(dfx_init(&E6, shared), 0);
+    assert_int_equal(start_edged(&E6, fb.port, "edged-test-6", "edged/t6", NULL, NULL), 0);
+    assert_true(dfx_log_wait(&E6, "falling back to 3.1.1", 1, WAIT_MS));
+    assert_true(dfx_log_wait(&E6, "(MQTT 3.1.1, new session)", 1, WAIT_MS));
+    shutdown(fb.fd, SHUT_RDWR); /* ends accept() if the thread still waits */
+    pthread_join(t, NULL);
+    close(fb.fd);
+    assert_true(fb.n_connects >= 2);
+    assert_int_equal(fb.levels[0], 5);
+    assert_int_equal(fb.levels[1], 4);
+    assert_true(fb.subscribed);
+    printf("# a broker that refuses v5: edged came back with 3.1.1 and subscribed\n");
+    dfx_stop(&E6, SIGTERM);
+    dfx_cleanup(&E6);
+}
+
+/* ------------------------------------------------------------ setup */
+
+static int setup(void **state)
+{
+    (void)state;
+    shared = edge_test_shared_path("models");
+    if (!shared)
+        return -1;
+    char *slash = strrchr(shared, '/');
+    *slash = 0; /* the shared folder itself */
+    compute_hello();
+    const mqb_opts o = {.persistence = true};
+    if (mqb_start(&B, &o) != 0 || dfx_init(&E1, shared) != 0 ||
+        start_edged(&E1, B.port, "edged-test-1", "edged/t1", "shared_group = fleet", NULL) != 0)
+        return -1;
+    wait_subscribed("edged/t1");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    if (E1.pid > 0 && dfx_stop(&E1, SIGTERM) != 0)
+        fprintf(stderr, "edged did not stop cleanly\n");
+    dfx_cleanup(&E1);
+    mqb_cleanup(&B);
+    free(shared);
+    return 0;
+}
+
+int main(void)
+{
+    signal(SIGPIPE, SIG_IGN);
+    char *probe = edge_test_shared_path("models");
+    if (!probe)
+        return EDGE_TEST_SKIP;
+    free(probe);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_v5_shared_models), cmocka_unit_test(test_v311_result_topic),
+        cmocka_unit_test(test_bad_payloads),     cmocka_unit_test(test_mosquitto_clients),
+        cmocka_unit_test(test_mqttjs),           cmocka_unit_test(test_broker_restart_stream),
+        cmocka_unit_test(test_shared_group),     cmocka_unit_test(test_edged_restart_session),
+        cmocka_unit_test(test_flow_control),     cmocka_unit_test(test_tls_and_auth),
+        cmocka_unit_test(test_v311_fallback),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,16 +1,25 @@
-/* daemon/mqtt_impl.h - what the MQTT connection (mqtt.c) and the MQTT requests
- * (mqtt_req.c) share.
+/* daemon/mqtt_impl.h - what the MQTT files share: mqtt.c (the front end: two
+ * connections, flow control, status, the drain), mqtt_link.c (one connection:
+ * libmosquitto driven by the loop) and mqtt_req.c (requests and replies).
  *
- * Owns: the dm_mqtt state, the outgoing message (mq_out) both files build, and
- * the calls between them. Threads: everything here belongs to the loop thread;
- * the only other thread is the one connecting (mqtt.c), which touches the
- * mosquitto handle alone while the loop leaves it be (state MQ_CONNECTING).
+ * Why two connections: libmosquitto acknowledges a request as it reads it and
+ * reads, per call, one packet more than it has outgoing messages awaiting
+ * acknowledgement. With replies on the connection that brings requests, every
+ * reply not yet acknowledged lets the next read take one more request, and
+ * pausing reads (to bound the requests held) also stops the acknowledgements:
+ * the batches grow (2 allowed, 13 seen). Replies therefore go out on a second
+ * connection of their own, whose reads are only acknowledgements, and the
+ * request connection reads one packet at a time, exactly as flow control
+ * allows.
+ *
+ * Threads: everything here belongs to the loop thread, except a link's
+ * mosquitto handle while its connect thread runs (state MQ_CONNECTING), when
+ * the loop leaves it alone.
  * Does not own: the protocol's JSON (oip_infer.c), the queues (sched.c). */
 #ifndef EDGED_MQTT_IMPL_H
 #define EDGED_MQTT_IMPL_H
 
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -24,12 +33,11 @@
 #define MQ_RESPONSE_TOPIC_MAX 1024
 
 typedef enum {
-    MQ_IDLE,       /* not connected; a retry is scheduled (or draining is over) */
+    MQ_IDLE,       /* not connected; a retry may be scheduled */
     MQ_CONNECTING, /* the connect thread owns the mosquitto handle */
     MQ_HANDSHAKE,  /* socket up, TLS and CONNECT under way, no CONNACK yet */
-    MQ_UP,         /* CONNACK accepted: serving */
+    MQ_UP,         /* CONNACK accepted */
     MQ_CLOSING,    /* draining: our side shut for writing, reading to EOF */
-    MQ_DONE,       /* drained, handles closed */
 } mq_state;
 
 /* One PUBLISH edged makes: a reply or one of its own (status, models). */
@@ -49,69 +57,96 @@ typedef struct mq_out {
     int64_t header_len; /* v5 user property "inference-header-content-length"; -1: none */
 } mq_out;
 
-#define MQ_OWN_MIDS 16 /* status and models publishes awaiting their PUBACK */
+typedef struct dm_mqtt dm_mqtt;
+
+/* One connection to the broker (mqtt_link.c). */
+typedef struct mq_link {
+    dm_mqtt *m;
+    bool requests;    /* the request connection (else the reply connection) */
+    const char *what; /* "requests" or "replies", for the log */
+    struct mosquitto *mosq;
+    char client_id[160];
+    mq_state st;
+    uv_poll_t *poll; /* on mosquitto_socket() while connected; freed on close */
+    int poll_fd, poll_events;
+    uv_timer_t retry_timer;
+    uv_async_t conn_async; /* the connect thread finished */
+    pthread_t conn_thread;
+    bool conn_thread_live;
+    bool abandoned; /* a connect thread outlived the free: the handle stays with it */
+    int conn_rc, conn_errno;
+    mosquitto_property *conn_props;
+    uint32_t backoff_ms;
+    bool refused;                     /* the broker refused this attempt (on_connect logged it) */
+    bool leaving;                     /* edged closes it (the drain): no retry, no warning */
+    int lost_rc;                      /* on_disconnect's reason, for the log */
+    bool in_pump;                     /* inside a libmosquitto call: no reentry */
+    bool kick;                        /* read again once the current pump returns */
+    unsigned events;                  /* callbacks so far: did a read consume something */
+    uint64_t unacked;                 /* publishes (QoS 1, 2) not yet acknowledged */
+    mq_out *deferred, *deferred_tail; /* publishes made while MQ_CONNECTING */
+} mq_link;
 
 struct dm_mqtt {
     dm_daemon *d;
     uv_loop_t *loop;
-    struct mosquitto *mosq;
-    mq_state st;
+    mq_link in, out; /* requests, status and models; replies */
     int proto;       /* MQTT_PROTOCOL_V5 or MQTT_PROTOCOL_V311, the one tried now */
     bool proto_auto; /* [mqtt] protocol = auto */
-    /* names */
     char host[256];
-    char client_id[128];
     char prefix[128], fleet[128];
     char sub_own[MQ_TOPIC_MAX], sub_fleet[MQ_TOPIC_MAX]; /* the subscriptions */
     char status_topic[MQ_TOPIC_MAX], models_topic[MQ_TOPIC_MAX];
-    /* the connection */
-    uv_poll_t *poll; /* on mosquitto_socket() while connected; freed on close */
-    int poll_fd, poll_events;
+    char password[512];
     uv_timer_t misc_timer;   /* every second: keep-alive (mosquitto_loop_misc) */
-    uv_timer_t retry_timer;  /* the next connection attempt */
     uv_timer_t models_timer; /* republish the models list, coalesced */
     uv_timer_t close_timer;  /* bounds the wait for the broker's EOF when draining */
-    uv_async_t conn_async;   /* the connect thread finished */
-    pthread_t conn_thread;
-    bool conn_thread_live;
-    int conn_rc, conn_errno; /* the connect thread's result */
-    mosquitto_property *conn_props;
-    uint32_t backoff_ms;
-    bool refused; /* the broker refused this attempt (logged by on_connect) */
-    int lost_rc;  /* on_disconnect's reason, for the log */
-    bool in_pump; /* inside a libmosquitto call: no reentry */
-    bool kick;    /* read again once the current pump returns */
     bool handles_open;
     unsigned closing_handles; /* closed, callback not yet run */
     bool free_pending;        /* dm_mqtt_free ran: M goes with the last handle */
-    bool abandoned;           /* a connect thread outlived dm_mqtt_free: M stays */
-    /* requests */
-    uint64_t in_progress;             /* received, reply not yet published */
-    bool paused;                      /* reading stopped: in_progress at max_inflight */
-    mq_out *deferred, *deferred_tail; /* publishes made while MQ_CONNECTING */
-    int own_mids[MQ_OWN_MIDS];
-    /* draining */
-    bool draining;
-    bool offline_sent;
+    bool draining, offline_sent;
     void (*drained_cb)(void *arg);
     void *drained_arg;
-    dm_mqtt_stats stats;
+    dm_mqtt_stats stats; /* in_progress: requests held; unacked: replies not acknowledged */
 };
 
-/* mqtt.c: publish O (taken) now, or once the connect thread is done. A reply
- * ends its request's stay in in_progress. */
+/* ---- mqtt_link.c: one connection */
+int mq_link_init(mq_link *l, dm_mqtt *m, bool requests); /* the handle, not yet the uv ones */
+void mq_link_start_handles(mq_link *l);
+void mq_link_connect(mq_link *l);             /* start an attempt now (from MQ_IDLE) */
+void mq_link_pump(mq_link *l, bool readable); /* drive libmosquitto (reentry flags a kick) */
+void mq_link_poll_update(mq_link *l);
+void mq_link_publish(mq_link *l, mq_out *o); /* takes O's contents; O stays the caller's */
+void mq_link_misc(mq_link *l);               /* keep-alive */
+void mq_link_close(mq_link *l);              /* drop the socket and its poll handle */
+void mq_link_shut(mq_link *l);               /* drain: shut for writing, read to EOF */
+void mq_link_join(mq_link *l);               /* wait a little for a connect thread */
+void mq_link_close_handles(mq_link *l);
+void mq_link_destroy(mq_link *l); /* after the handles closed */
+const char *mq_proto_name(int proto);
+
+/* ---- mqtt.c: the front end, called by the links */
+/* Publish O (taken): replies on the reply connection, the rest on the request
+ * connection; now, or once a connect thread is done. A reply ends its
+ * request's stay in in_progress. */
 void mq_publish(dm_mqtt *m, mq_out *o);
 void mq_out_free(mq_out *o);
-/* A request left in_progress (its reply is published, or it cannot be):
- * reading resumes below [mqtt] max_inflight. */
+/* A request left in_progress without a reply (nothing could be sent). */
 void mq_request_end(dm_mqtt *m);
-/* Flow control: whether edged reads from the broker now. */
+/* Flow control: whether the request connection reads now. */
 bool mq_may_read(const dm_mqtt *m);
+/* Link events. */
+void mq_on_up(mq_link *l, bool session_present);
+void mq_on_lost(mq_link *l);
+void mq_on_acked(mq_link *l);
+void mq_check_drain(dm_mqtt *m);
+/* A handle of M (or of its links) has closed: M goes with the last once freed. */
+void mq_handle_closed(dm_mqtt *m);
 
-/* mqtt_req.c: one PUBLISH from the broker (loop thread, inside libmosquitto). */
+/* ---- mqtt_req.c: one PUBLISH from the broker (loop thread, inside libmosquitto) */
 void mq_on_message(dm_mqtt *m, const struct mosquitto_message *msg,
                    const mosquitto_property *props);
-/* mqtt_req.c: the retained models list as JSON (malloc'd, *len bytes), or NULL. */
+/* The retained models list as JSON (malloc'd, *len bytes), or NULL. */
 char *mq_models_json(dm_mqtt *m, size_t *len);
 
 #endif

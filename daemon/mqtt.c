@@ -152,11 +152,22 @@ void mq_on_acked(mq_link *l)
 {
     dm_mqtt *m = l->m;
     m->stats.unacked = m->out.unacked;
-    if (l->requests)
-        return;
     /* One fewer reply awaiting acknowledgement: the request connection may
-     * read again (a different handle: no reentry into this one). */
-    maybe_resume(m);
+     * read again, once the reply connection's call has returned (a call on
+     * one handle never runs inside another's callback: their locks stay
+     * unnested). */
+    if (!l->requests)
+        m->resume_pending = true;
+}
+
+void mq_link_pumped(mq_link *l)
+{
+    dm_mqtt *m = l->m;
+    if (m->resume_pending && !m->out.in_pump) {
+        m->resume_pending = false;
+        maybe_resume(m);
+    }
+    mq_check_drain(m);
 }
 
 static void on_models_timer(uv_timer_t *t)

@@ -105,6 +105,7 @@ struct dm_mqtt {
     unsigned closing_handles; /* closed, callback not yet run */
     bool free_pending;        /* dm_mqtt_free ran: M goes with the last handle */
     bool draining, offline_sent;
+    bool resume_pending; /* an acknowledgement may let the request connection read */
     void (*drained_cb)(void *arg);
     void *drained_arg;
     dm_mqtt_stats stats; /* in_progress: requests held; unacked: replies not acknowledged */
@@ -140,6 +141,8 @@ void mq_on_up(mq_link *l, bool session_present);
 void mq_on_lost(mq_link *l);
 void mq_on_acked(mq_link *l);
 void mq_check_drain(dm_mqtt *m);
+/* A link's pump returned (no libmosquitto call under way on it). */
+void mq_link_pumped(mq_link *l);
 /* A handle of M (or of its links) has closed: M goes with the last once freed. */
 void mq_handle_closed(dm_mqtt *m);
 

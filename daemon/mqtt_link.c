@@ -30,6 +30,10 @@
 #define MQTT_PACKET_MAX 268435460u
 
 static pthread_mutex_t conn_lock = PTHREAD_MUTEX_INITIALIZER; /* conn_thread_live */
+/* One connect at a time in the process: libmosquitto 2.0 sets up its OpenSSL
+ * state on the first TLS connect behind an unlocked flag, so two handles
+ * connecting at once race there (and leak what the loser set up). */
+static pthread_mutex_t connect_serial = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *proto_name(int proto)
 {
@@ -248,7 +252,7 @@ void mq_link_pump(mq_link *l, bool readable)
     }
     l->in_pump = false;
     mq_link_poll_update(l);
-    mq_check_drain(l->m);
+    mq_link_pumped(l);
 }
 
 void mq_link_misc(mq_link *l)
@@ -474,10 +478,12 @@ static void *conn_main(void *arg)
 {
     mq_link *l = arg;
     const dm_config *c = &l->m->d->cfg;
+    pthread_mutex_lock(&connect_serial);
     errno = 0;
     l->conn_rc = mosquitto_connect_bind_v5(l->mosq, l->m->host, (int)c->mqtt_port,
                                            (int)c->mqtt_keepalive_s, NULL, l->conn_props);
     l->conn_errno = errno;
+    pthread_mutex_unlock(&connect_serial);
     pthread_mutex_lock(&conn_lock);
     if (l->conn_thread_live) /* else the link was closed meanwhile */
         uv_async_send(&l->conn_async);

@@ -11,7 +11,8 @@ set -euo pipefail
 pkgs=(build-essential meson ninja-build pkg-config libopenblas-dev libuv1-dev libhttp-parser-dev
       libjansson-dev libinih-dev libmosquitto-dev curl)
 if [[ "${1:-}" == "--test" || "${1:-}" == "--cross" ]]; then
-    pkgs+=(libcmocka-dev valgrind clang)
+    # the MQTT tests: a broker (and mosquitto_passwd), the command-line clients, test certificates
+    pkgs+=(libcmocka-dev valgrind clang mosquitto mosquitto-clients openssl)
 fi
 foreign=()
 if [[ "${1:-}" == "--cross" ]]; then

@@ -167,7 +167,9 @@ void dfx_cleanup(dfx *f)
 {
     if (f->pid > 0)
         dfx_stop(f, SIGKILL);
-    if (f->dir[0]) {
+    if (f->dir[0] && getenv("EDGED_TEST_KEEP")) { /* debugging: keep the logs */
+        fprintf(stderr, "# kept %s (EDGED_TEST_KEEP)\n", f->dir);
+    } else if (f->dir[0]) {
         char cmd[128];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
         if (system(cmd) != 0)

@@ -219,10 +219,13 @@ static void *direct_thread(void *arg)
         return NULL;
     size_t bytes = 0;
     void *in = edge_interp_input(it, 0, &bytes);
-    memcpy(in, a->mi->data, bytes < a->mi->t.bytes ? bytes : a->mi->t.bytes);
-    while (now_us() < a->until)
+    /* The input every time, as the daemon does: invoke reuses the input's arena
+     * bytes for later activations, so after one run they are no longer the input. */
+    while (now_us() < a->until) {
+        memcpy(in, a->mi->data, bytes < a->mi->t.bytes ? bytes : a->mi->t.bytes);
         if (edge_interp_invoke(it) == 0)
             a->done++;
+    }
     edge_interp_free(it);
     return NULL;
 }

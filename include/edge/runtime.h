@@ -161,7 +161,9 @@ EDGE_API const char *edge_model_description(const edge_model *m);
 EDGE_API int edge_interp_new(edge_model *m, edge_interp **out, edge_error *err);
 EDGE_API void edge_interp_free(edge_interp *it); /* NULL is fine */
 EDGE_API edge_model *edge_interp_model(const edge_interp *it);
-/* Where to write input i before invoke; *bytes gets its size. NULL if i is out of range. */
+/* Where to write input i before invoke; *bytes gets its size. NULL if i is out of range.
+ * Write it before every invoke: the arena planner reuses an input's bytes for
+ * later activations once nothing reads it, so after an invoke they are not the input. */
 EDGE_API void *edge_interp_input(edge_interp *it, size_t i, size_t *bytes);
 /* Output i after invoke; valid until the next invoke. */
 EDGE_API const void *edge_interp_output(const edge_interp *it, size_t i, size_t *bytes);

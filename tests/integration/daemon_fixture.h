@@ -25,7 +25,8 @@ typedef struct dfx {
 /* Build the repository once per fixture (NULL shared dir: demo model only). */
 int dfx_init(dfx *f, const char *shared);
 /* Write the config (EXTRA: more "key = value" lines under [scheduler]/[server]
- * sections, as literal text) and start edged; waits until /v2/health/ready is 200. */
+ * sections, as literal text) and start edged ($EDGED_BIN, under $EDGED_WRAPPER
+ * when set, e.g. valgrind); waits until /v2/health/ready is 200. */
 int dfx_start(dfx *f, const char *extra_ini);
 /* How often NEEDLE occurs in edged's log (log_to_file); -1 when unreadable. */
 int dfx_log_count(const dfx *f, const char *needle);

@@ -417,6 +417,101 @@ static void test_bad_payloads(void **state)
     mqc_free(c);
 }
 
+/* Hostile payloads and properties, 1,000 of them, seeded: every one gets
+ * exactly one reply (an error or, for a mutation that is still a valid
+ * request, a result), and edged serves the next good request. */
+static void test_hostile_payloads(void **state)
+{
+    (void)state;
+    mqc *c = mqc_new(&B, "t-hostile", 5, true);
+    assert_non_null(c);
+    assert_int_equal(mqc_subscribe(c, "test/hostile", 1), 0);
+    model_io io;
+    read_io("person_detect", &io);
+    char path[512];
+    size_t in_len;
+    snprintf(path, sizeof path, "%s/models/person_detect/input_0.bin", shared);
+    uint8_t *in = edge_test_read_file(path, &in_len);
+    char *good = json_request(&io, in, in_len, "h");
+    const size_t good_len = strlen(good);
+    static const char *const models[] = {"person_detect", "hello", "digits", "micro_speech"};
+    static const char *const ctypes[] = {NULL,
+                                         "application/json",
+                                         "application/octet-stream",
+                                         "text/plain",
+                                         "application/json; charset=utf-8",
+                                         ""};
+    static const char *const hlens[] = {"0", "5", "999999999999", "-1", "12abc", "100"};
+    static const char *const versions[] = {"1", "2", "0", "99", "x", "18446744073709551616"};
+    unsigned seed = 42;
+    const int n = 1000;
+    uint8_t *buf = malloc(good_len + 20000); /* room for every case below */
+    for (int i = 0; i < n; i++) {
+        size_t len = 0;
+        switch (rand_r(&seed) % 4) {
+        case 0: /* random bytes */
+            len = (size_t)(rand_r(&seed) % 20000);
+            for (size_t k = 0; k < len; k++)
+                buf[k] = (uint8_t)rand_r(&seed);
+            break;
+        case 1: /* a valid request cut short */
+            len = (size_t)(rand_r(&seed) % good_len);
+            memcpy(buf, good, len);
+            break;
+        default: /* a valid request with a few bytes changed */
+            len = good_len;
+            memcpy(buf, good, len);
+            for (int k = rand_r(&seed) % 8; k >= 0; k--)
+                buf[rand_r(&seed) % len] = (uint8_t)(rand_r(&seed) % 256);
+            break;
+        }
+        char corr[16];
+        snprintf(corr, sizeof corr, "h%05d", i);
+        mqc_props p = {.response_topic = "test/hostile", .corr = corr, .corr_len = strlen(corr)};
+        p.content_type = ctypes[rand_r(&seed) % 6];
+        if (p.content_type && !p.content_type[0])
+            p.content_type = NULL;
+        int u = 0;
+        if (rand_r(&seed) % 4 == 0)
+            p.user_key[u] = "version", p.user_val[u++] = versions[rand_r(&seed) % 6];
+        if (rand_r(&seed) % 6 == 0)
+            p.user_key[u] = "inference-header-content-length",
+            p.user_val[u++] = hlens[rand_r(&seed) % 6];
+        char topic[128];
+        snprintf(topic, sizeof topic, "edged/t1/infer/%s", models[rand_r(&seed) % 4]);
+        assert_int_equal(mqc_publish(c, topic, buf, len, 1, false, &p), 0);
+    }
+    free(buf);
+    int got = 0, ok = 0;
+    char *seen = calloc((size_t)n, 1);
+    while (got < n) {
+        mqc_msg *m = mqc_wait_topic(c, "test/hostile", WAIT_MS);
+        if (!m)
+            fail_msg("%d of %d hostile requests answered", got, n);
+        const int i = atoi((const char *)m->corr + 1);
+        assert_true(i >= 0 && i < n && !seen[i]);
+        seen[i] = 1;
+        got++;
+        assert_non_null(m->status);
+        const int st = atoi(m->status);
+        if (st == 200)
+            ok++;
+        else if (st != 400 && st != 404 && st != 413)
+            fail_msg("h%05d: status %d: %.200s", i, st, (const char *)m->payload);
+        mqc_msg_free(m);
+    }
+    free(seen);
+    printf("# %d hostile requests: each answered once (%d still valid, %d refused)\n", n, ok,
+           n - ok);
+    free(good);
+    free(in);
+    mqc_free(c);
+    mqc *g = mqc_new(&B, "t-hostile-after", 5, true);
+    assert_int_equal(mqc_subscribe(g, "test/bad", 1), 0);
+    good_request_answered(g, "good-after-hostile");
+    mqc_free(g);
+}
+
 /* ------------------------------------------------------------ delivery */
 
 /* N hello requests at QoS 1 on TOPIC with correlation data PREFIX%05d; AT
@@ -970,12 +1065,12 @@ int main(void)
         return EDGE_TEST_SKIP;
     free(probe);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_v5_shared_models), cmocka_unit_test(test_v311_result_topic),
-        cmocka_unit_test(test_bad_payloads),     cmocka_unit_test(test_mosquitto_clients),
-        cmocka_unit_test(test_mqttjs),           cmocka_unit_test(test_broker_restart_stream),
-        cmocka_unit_test(test_shared_group),     cmocka_unit_test(test_edged_restart_session),
-        cmocka_unit_test(test_flow_control),     cmocka_unit_test(test_tls_and_auth),
-        cmocka_unit_test(test_v311_fallback),
+        cmocka_unit_test(test_v5_shared_models),      cmocka_unit_test(test_v311_result_topic),
+        cmocka_unit_test(test_bad_payloads),          cmocka_unit_test(test_hostile_payloads),
+        cmocka_unit_test(test_mosquitto_clients),     cmocka_unit_test(test_mqttjs),
+        cmocka_unit_test(test_broker_restart_stream), cmocka_unit_test(test_shared_group),
+        cmocka_unit_test(test_edged_restart_session), cmocka_unit_test(test_flow_control),
+        cmocka_unit_test(test_tls_and_auth),          cmocka_unit_test(test_v311_fallback),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

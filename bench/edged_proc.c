@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -55,4 +56,22 @@ void bench_edged_stop(pid_t *pid)
         waitpid(*pid, NULL, 0);
     }
     *pid = -1;
+}
+
+int bench_edged_log_problems(const char *log, const char *label)
+{
+    FILE *f = fopen(log, "r");
+    if (!f)
+        return 0;
+    char line[4096];
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "<3>", 3) && strncmp(line, "<4>", 3))
+            continue;
+        if (n++ < 5)
+            printf("   %s: %s", label, line);
+    }
+    fclose(f);
+    printf("   %s: %d warning/error line(s) in edged's log\n", label, n);
+    return n;
 }

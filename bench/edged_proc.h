@@ -14,6 +14,9 @@
  * NULL) and wait up to 60 s for /v2/health/ready on SOCK. The pid, or -1 (the
  * child is stopped if it started but never became ready). */
 pid_t bench_edged_start(const char *edged_bin, const char *conf, const char *sock, const char *log);
+/* edged's warning and error lines in LOG ("<3>", "<4>"): prints the first few
+ * and their count under LABEL; returns the count. */
+int bench_edged_log_problems(const char *log, const char *label);
 /* SIGTERM and wait; *PID becomes -1. Nothing when *PID <= 0. */
 void bench_edged_stop(pid_t *pid);
 

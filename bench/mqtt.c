@@ -343,25 +343,6 @@ static void check_counts(const edged *e, long sent, char *line, size_t len)
     broke = broke || !ok;
 }
 
-/* edged's warning and error lines ("<3>", "<4>"): the count, and the first few. */
-static int print_log_problems(const char *log, const char *label)
-{
-    FILE *f = fopen(log, "r");
-    if (!f)
-        return 0;
-    char line[2048];
-    int n = 0;
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "<3>", 3) && strncmp(line, "<4>", 3))
-            continue;
-        if (n++ < 5)
-            printf("   %s: %s", label, line);
-    }
-    fclose(f);
-    printf("   %s: %d warning/error line(s) in edged's log\n", label, n);
-    return n;
-}
-
 /* ------------------------------------------------------------ the MQTT client */
 
 /* One request awaiting its reply; the correlation data is its index and sequence number. */
@@ -1282,7 +1263,7 @@ int main(int argc, char **argv)
         char label[16];
         snprintf(label, sizeof label, "qos %d", q);
         fputs(counts[q], stdout);
-        print_log_problems(e[q].log, label);
+        bench_edged_log_problems(e[q].log, label);
     }
 
 out:

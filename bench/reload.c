@@ -585,25 +585,6 @@ static void print_phase(const char *what, const phase *p)
 
 /* ------------------------------------------------------------ the log */
 
-/* edged's warning and error lines in LOG ("<3>" and "<4>"): the count, and the
- * first few. */
-static void print_log_problems(const char *log, const char *label)
-{
-    FILE *f = fopen(log, "r");
-    if (!f)
-        return;
-    char line[4096];
-    int n = 0;
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, "<3>", 3) && strncmp(line, "<4>", 3))
-            continue;
-        if (n++ < 5)
-            printf("   %s: %s", label, line);
-    }
-    fclose(f);
-    printf("   %s: %d warning/error line(s) in edged's log\n", label, n);
-}
-
 /* The first three fields of /proc/loadavg and a newline. */
 static const char *loadavg(char *buf, size_t len)
 {
@@ -799,8 +780,8 @@ int main(int argc, char **argv)
            "from /proc/pressure/cpu; high in a quiet phase = other load)\n");
     printf("load average at the end: %s", loadavg(la, sizeof la));
     printf("edged's logs:\n");
-    print_log_problems(logpath[0], "delay 5");
-    print_log_problems(logpath[1], "delay 0");
+    bench_edged_log_problems(logpath[0], "delay 5");
+    bench_edged_log_problems(logpath[1], "delay 0");
     free(files[0].data);
     free(files[1].data);
     free(input.data);

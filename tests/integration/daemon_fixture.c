@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "digits.h"
+#include "test_support.h"
 
 static void path_join(char *out, size_t len, const char *a, const char *b)
 {
@@ -279,4 +280,40 @@ ssize_t dfx_raw(dfx *f, const void *req, size_t len, int timeout_ms, char **out,
     buf[n] = 0;
     *out = buf;
     return (ssize_t)n;
+}
+
+char **dfx_model_names(const char *shared)
+{
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/models", shared);
+    return edge_test_list_dirs(dir, NULL);
+}
+
+bool dfx_model_exact(const char *shared, const char *model)
+{
+    char path[512];
+    size_t n;
+    snprintf(path, sizeof path, "%s/models/%s/meta.txt", shared, model);
+    char *meta = edge_test_read_file(path, &n);
+    const bool exact = meta && !strstr(meta, "engine=armnn");
+    free(meta);
+    return exact;
+}
+
+const char *dfx_output_diff(const uint8_t *got, size_t got_len, const uint8_t *want,
+                            size_t want_len, bool exact)
+{
+    static char msg[128];
+    if (got_len != want_len) {
+        snprintf(msg, sizeof msg, "%zu output bytes, expected %zu", got_len, want_len);
+        return msg;
+    }
+    for (size_t i = 0; i < want_len; i++) {
+        const int d = (int)got[i] - (int)want[i];
+        if (exact ? d != 0 : (d > 2 || d < -2)) {
+            snprintf(msg, sizeof msg, "output byte %zu is %d, expected %d", i, got[i], want[i]);
+            return msg;
+        }
+    }
+    return NULL;
 }

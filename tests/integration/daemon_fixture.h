@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 typedef struct dfx {
@@ -46,6 +47,14 @@ int dfx_curl(dfx *f, const char *method, const char *path, const char *body_file
  * passes. Returns bytes read (reply NUL-terminated in *OUT, malloc'd), and sets
  * *closed when the server closed the connection. */
 ssize_t dfx_raw(dfx *f, const void *req, size_t len, int timeout_ms, char **out, bool *closed);
+/* The shared models (the folder names in SHARED/models, NULL-terminated; free with
+ * edge_test_free_list), whether MODEL's reference outputs are bit-exact (else
+ * within +-2: the two legacy uint8 models, see their meta.txt), and whether GOT
+ * matches WANT: NULL, or what differs (a static buffer). */
+char **dfx_model_names(const char *shared);
+bool dfx_model_exact(const char *shared, const char *model);
+const char *dfx_output_diff(const uint8_t *got, size_t got_len, const uint8_t *want,
+                            size_t want_len, bool exact);
 /* A connected socket (or -1). */
 int dfx_connect(dfx *f);
 

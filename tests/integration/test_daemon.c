@@ -165,38 +165,15 @@ static int infer_binary(const char *model, const void *in, size_t in_len, const 
 static void compare(const char *model, int k, const uint8_t *got, size_t got_len,
                     const uint8_t *want, size_t want_len, bool exact)
 {
-    if (got_len != want_len)
-        fail_msg("%s input_%d: %zu output bytes, expected %zu", model, k, got_len, want_len);
-    for (size_t i = 0; i < want_len; i++) {
-        const int d = (int)got[i] - (int)want[i];
-        if (exact ? d != 0 : (d > 2 || d < -2))
-            fail_msg("%s input_%d: output byte %zu is %d, expected %d", model, k, i, got[i],
-                     want[i]);
-    }
-}
-
-static char **model_names(void)
-{
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s/models", shared);
-    return edge_test_list_dirs(dir, NULL);
-}
-
-static bool model_exact(const char *model)
-{
-    char path[512];
-    size_t n;
-    snprintf(path, sizeof path, "%s/models/%s/meta.txt", shared, model);
-    char *meta = edge_test_read_file(path, &n);
-    const bool exact = meta && !strstr(meta, "engine=armnn");
-    free(meta);
-    return exact;
+    const char *diff = dfx_output_diff(got, got_len, want, want_len, exact);
+    if (diff)
+        fail_msg("%s input_%d: %s", model, k, diff);
 }
 
 static void test_shared_models_binary(void **state)
 {
     (void)state;
-    char **names = model_names();
+    char **names = dfx_model_names(shared);
     assert_non_null(names);
     for (size_t i = 0; names[i]; i++) {
         for (int k = 0;; k++) {
@@ -211,7 +188,7 @@ static void test_shared_models_binary(void **state)
             const int st = infer_binary(names[i], in, in_len, NULL, &got, &got_len);
             if (st != 200)
                 fail_msg("%s input_%d: status %d", names[i], k, st);
-            compare(names[i], k, got, got_len, want, want_len, model_exact(names[i]));
+            compare(names[i], k, got, got_len, want, want_len, dfx_model_exact(shared, names[i]));
             printf("# %s input_%d: binary extension, %zu output bytes match\n", names[i], k,
                    got_len);
             free(in);
@@ -226,7 +203,7 @@ static void test_shared_models_binary(void **state)
 static void test_shared_models_json(void **state)
 {
     (void)state;
-    char **names = model_names();
+    char **names = dfx_model_names(shared);
     assert_non_null(names);
     for (size_t i = 0; names[i]; i++) {
         char path[512];
@@ -261,7 +238,7 @@ static void test_shared_models_json(void **state)
         uint8_t *got = malloc(want_len + 1);
         for (size_t k = 0; k < want_len; k++)
             got[k] = (uint8_t)json_integer_value(json_array_get(out, k));
-        compare(names[i], 0, got, want_len, want, want_len, model_exact(names[i]));
+        compare(names[i], 0, got, want_len, want, want_len, dfx_model_exact(shared, names[i]));
         printf("# %s: JSON, %zu outputs match\n", names[i], want_len);
         free(got);
         free(body);

@@ -143,34 +143,12 @@ static void compute_hello(void)
     edge_model_unref(m);
 }
 
-static char **model_names(void)
-{
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s/models", shared);
-    return edge_test_list_dirs(dir, NULL);
-}
-
-static bool model_exact(const char *model)
-{
-    char path[512];
-    size_t n;
-    snprintf(path, sizeof path, "%s/models/%s/meta.txt", shared, model);
-    char *meta = edge_test_read_file(path, &n);
-    const bool exact = meta && !strstr(meta, "engine=armnn");
-    free(meta);
-    return exact;
-}
-
 static void compare(const char *what, const uint8_t *got, size_t got_len, const uint8_t *want,
                     size_t want_len, bool exact)
 {
-    if (got_len != want_len)
-        fail_msg("%s: %zu output bytes, expected %zu", what, got_len, want_len);
-    for (size_t i = 0; i < want_len; i++) {
-        const int d = (int)got[i] - (int)want[i];
-        if (exact ? d != 0 : (d > 2 || d < -2))
-            fail_msg("%s: output byte %zu is %d, expected %d", what, i, got[i], want[i]);
-    }
+    const char *diff = dfx_output_diff(got, got_len, want, want_len, exact);
+    if (diff)
+        fail_msg("%s: %s", what, diff);
 }
 
 /* A JSON request for MODEL with input bytes IN (LEN), id ID. */
@@ -226,7 +204,7 @@ static void test_v5_shared_models(void **state)
     mqc *c = mqc_new(&B, "t-v5", 5, true);
     assert_non_null(c);
     assert_int_equal(mqc_subscribe(c, "test/v5", 1), 0);
-    char **names = model_names();
+    char **names = dfx_model_names(shared);
     assert_non_null(names);
     for (size_t i = 0; names[i]; i++) {
         model_io io;
@@ -253,7 +231,7 @@ static void test_v5_shared_models(void **state)
             assert_string_equal(m->status, "200");
             assert_string_equal(m->model_version, "1");
             snprintf(what, sizeof what, "%s input_%d raw", names[i], k);
-            compare(what, m->payload, m->len, want, want_len, model_exact(names[i]));
+            compare(what, m->payload, m->len, want, want_len, dfx_model_exact(shared, names[i]));
             mqc_msg_free(m);
             /* JSON in, JSON out */
             snprintf(corr, sizeof corr, "%s-%d-json", names[i], k);
@@ -268,7 +246,7 @@ static void test_v5_shared_models(void **state)
             assert_string_equal(m->content_type, "application/json");
             uint8_t *got = json_output(m, corr, &got_len);
             snprintf(what, sizeof what, "%s input_%d JSON", names[i], k);
-            compare(what, got, got_len, want, want_len, model_exact(names[i]));
+            compare(what, got, got_len, want, want_len, dfx_model_exact(shared, names[i]));
             printf("# %s input_%d: v5 raw and JSON, %zu output bytes match\n", names[i], k,
                    want_len);
             free(got);

@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
-# tests/fuzz/run-fuzz.sh [SECONDS] - build the libFuzzer harness with clang (library
+# tests/fuzz/run-fuzz.sh [SECONDS] - build the libFuzzer harnesses with clang (library
 # instrumented, ASan+UBSan) and fuzz the model loader and interpreter for SECONDS
-# (default 60), seeded with every shared model and operator vector. A crash
-# leaves its input in build-fuzz/artifacts/ and fails the script.
+# (default 60), seeded with every shared model and operator vector, then the
+# inference request parser (HTTP bodies, MQTT payloads) for half as long, seeded with
+# tests/fuzz/requests. A crash leaves its input in build-fuzz/artifacts/ and fails the script.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-60}
 shared=${EDGE_SHARED_DIR:-../shared}
 [[ -d build-fuzz ]] || CC=clang meson setup build-fuzz -Db_sanitize=address,undefined \
     -Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link >/dev/null
-ninja -C build-fuzz tests/fuzz_model >/dev/null
+ninja -C build-fuzz tests/fuzz_model tests/fuzz_request >/dev/null
 corpus=$(mktemp -d)
 trap 'rm -rf "$corpus"' EXIT
 for d in "$shared"/models/*/ "$shared"/ops/*/; do
@@ -22,5 +23,17 @@ build-fuzz/tests/fuzz_model -max_total_time="$secs" -max_len=400000 -timeout=10 
     "$corpus" 2>&1 | grep -E "^(Done|stat::number_of_executed_units|stat::new_units|==[0-9]+==ERROR|SUMMARY|artifact)" || true
 if ls build-fuzz/artifacts/* >/dev/null 2>&1; then
     echo "fuzz_model found a failing input: build-fuzz/artifacts/" >&2
+    exit 1
+fi
+rcorpus=$(mktemp -d)
+trap 'rm -rf "$corpus" "$rcorpus"' EXIT
+cp tests/fuzz/requests/* "$rcorpus/"
+echo "fuzzing the request parser for $((secs / 2))s"
+EDGE_FUZZ_MODEL="$shared/models/hello_world_int8/model.tflite" build-fuzz/tests/fuzz_request \
+    -max_total_time=$((secs / 2)) -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
+    -print_final_stats=1 -artifact_prefix=build-fuzz/artifacts/ "$rcorpus" 2>&1 |
+    grep -E "^(Done|stat::number_of_executed_units|stat::new_units|==[0-9]+==ERROR|SUMMARY|artifact)" || true
+if ls build-fuzz/artifacts/* >/dev/null 2>&1; then
+    echo "fuzz_request found a failing input: build-fuzz/artifacts/" >&2
     exit 1
 fi

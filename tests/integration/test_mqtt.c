@@ -885,6 +885,37 @@ static void test_tls_and_auth(void **state)
     mqb_cleanup(&T);
 }
 
+/* A broker that requires a client certificate signed by its CA: edged with
+ * tls_cert_file and tls_key_file gets in; without them the handshake fails. */
+static void test_tls_client_cert(void **state)
+{
+    (void)state;
+    mqb T;
+    const mqb_opts o = {.tls = true, .require_client_cert = true};
+    assert_int_equal(mqb_start(&T, &o), 0);
+    dfx E7, E8;
+    assert_int_equal(dfx_init(&E7, shared), 0);
+    assert_int_equal(dfx_init(&E8, shared), 0);
+    char extra[1024];
+    snprintf(extra, sizeof extra,
+             "tls = 1\ntls_ca_file = %s\ntls_cert_file = %s\ntls_key_file = %s\n", T.ca,
+             T.client_cert, T.client_key);
+    assert_int_equal(start_edged(&E7, T.tls_port, "edged-test-7", "edged/t7", extra, NULL), 0);
+    snprintf(extra, sizeof extra, "tls = 1\ntls_ca_file = %s\n", T.ca);
+    assert_int_equal(start_edged(&E8, T.tls_port, "edged-test-8", "edged/t8", extra, NULL), 0);
+    assert_true(dfx_log_wait(&E7, "mqtt: connected to 127.0.0.1", 1, WAIT_MS));
+    assert_true(dfx_log_wait(&E7, "mqtt: replies: connected to 127.0.0.1", 1, WAIT_MS));
+    assert_true(dfx_log_wait(&E8, "next attempt to reach 127.0.0.1", 2, WAIT_MS));
+    assert_int_equal(dfx_log_count(&E8, "mqtt: connected"), 0);
+    printf("# a broker that requires client certificates: edged with one connected, edged "
+           "without one refused and retrying\n");
+    assert_int_equal(dfx_stop(&E7, SIGTERM), 0);
+    assert_int_equal(dfx_stop(&E8, SIGTERM), 0);
+    dfx_cleanup(&E7);
+    dfx_cleanup(&E8);
+    mqb_cleanup(&T);
+}
+
 /* ------------------------------------------------------------ the 3.1.1 fall back */
 
 typedef struct fake_broker {
@@ -1048,7 +1079,8 @@ int main(void)
         cmocka_unit_test(test_mosquitto_clients),     cmocka_unit_test(test_mqttjs),
         cmocka_unit_test(test_broker_restart_stream), cmocka_unit_test(test_shared_group),
         cmocka_unit_test(test_edged_restart_session), cmocka_unit_test(test_flow_control),
-        cmocka_unit_test(test_tls_and_auth),          cmocka_unit_test(test_v311_fallback),
+        cmocka_unit_test(test_tls_and_auth),          cmocka_unit_test(test_tls_client_cert),
+        cmocka_unit_test(test_v311_fallback),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -468,9 +468,22 @@ static void burst(const char *model, int n, const char *params, int *counts)
     json_decref(md);
 }
 
+/* These cases need the reference kernels to run mobilenet_v2 in about half a
+ * second; under a tool (EDGED_WRAPPER=valgrind ...) an inference takes a minute
+ * and their curl deadlines and waits lose their meaning. The other stages run them. */
+static void skip_under_wrapper(const char *what)
+{
+    const char *w = getenv("EDGED_WRAPPER");
+    if (w && w[0]) {
+        printf("# SKIP %s: timing-dependent, and edged runs under '%.40s'\n", what, w);
+        skip();
+    }
+}
+
 static void test_busy_and_timeout(void **state)
 {
     (void)state;
+    skip_under_wrapper("busy and timeout");
     /* The reference kernels keep mobilenet_v2 slow enough for a burst to fill the queue. */
     assert_int_equal(
         restart("[models]\nkernels = scalar\n[scheduler]\nworkers = 1\nqueue_depth = 1\n"), 0);
@@ -556,6 +569,7 @@ static void test_connection_limit(void **state)
 static void test_drain_on_sigterm(void **state)
 {
     (void)state;
+    skip_under_wrapper("drain on SIGTERM");
     assert_int_equal(
         restart("drain_timeout_ms = 600000\n[models]\nkernels = scalar\n[scheduler]\nworkers = "
                 "1\nqueue_depth = 8\n"),

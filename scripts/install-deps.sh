@@ -37,5 +37,14 @@ for arch in "${foreign[@]}"; do
     dpkg --print-foreign-architectures | grep -qx "$arch" ||
         "${as_root[@]}" dpkg --add-architecture "$arch"
 done
-"${as_root[@]}" apt-get update -qq
+# A mirror caught mid-sync fails one index ("File has unexpected size"): try again, and
+# if an index still fails, go on with the rest (the install says so if a package is missing).
+for try in 1 2 3; do
+    "${as_root[@]}" apt-get update -qq && break
+    if [[ $try -eq 3 ]]; then
+        echo "install-deps: apt-get update reported errors (above); installing from the indexes it got" >&2
+    else
+        sleep $((try * 10))
+    fi
+done
 DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null

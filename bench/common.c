@@ -22,7 +22,7 @@ double bench_now_us(void)
     return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
 }
 
-static int cmp_double(const void *a, const void *b)
+int bench_cmp_double(const void *a, const void *b)
 {
     const double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
@@ -46,7 +46,7 @@ int bench_time_invokes(edge_interp *it, double min_s, size_t min_runs, bench_tim
         edge_interp_invoke(it);
         t[runs++] = bench_now_us() - t0;
     }
-    qsort(t, runs, sizeof *t, cmp_double);
+    qsort(t, runs, sizeof *t, bench_cmp_double);
     out->median_us = t[runs / 2];
     out->p90_us = t[runs * 9 / 10];
     out->min_us = t[0];

@@ -20,6 +20,8 @@ typedef struct bench_times {
 } bench_times;
 
 double bench_now_us(void);
+/* qsort comparator for doubles, ascending. */
+int bench_cmp_double(const void *a, const void *b);
 /* Invoke IT (warmed up first) until at least MIN_RUNS calls and MIN_S seconds
  * have passed, each call timed on its own. Returns 0, or the first failing
  * invoke's code. */

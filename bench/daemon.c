@@ -27,24 +27,12 @@
 
 #include "edge/client.h"
 #include "edge/runtime.h"
+#include "common.h"
 #include "edged_proc.h"
 
 static const char *edged_bin, *pingpong_bin, *shared;
 static char dir[64], sock[128], models[128];
 static pid_t edged_pid = -1;
-
-static double now_us(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 static void stop_edged(void)
 {
@@ -119,16 +107,16 @@ static double round_trips(edge_client *c, const char *model, const model_in *mi,
     double *t = malloc((size_t)n * sizeof *t);
     for (int i = 0; i < n + 50; i++) {
         edge_client_result *r = NULL;
-        const double t0 = now_us();
+        const double t0 = bench_now_us();
         if (edge_client_infer(c, model, NULL, &mi->t, 1, &r)) {
             fprintf(stderr, "infer %s: %s\n", model, edge_client_errmsg(c));
             exit(1);
         }
         if (i >= 50)
-            t[i - 50] = now_us() - t0;
+            t[i - 50] = bench_now_us() - t0;
         edge_client_result_free(r);
     }
-    qsort(t, (size_t)n, sizeof *t, cmp_d);
+    qsort(t, (size_t)n, sizeof *t, bench_cmp_double);
     const double med = t[n / 2];
     *p99 = t[n * 99 / 100];
     free(t);
@@ -163,7 +151,7 @@ static void *tp_thread(void *arg)
     tp_arg *a = arg;
     edge_client *c = NULL;
     edge_client_new(sock, NULL, &c);
-    while (now_us() < a->until) {
+    while (bench_now_us() < a->until) {
         edge_client_result *r = NULL;
         if (edge_client_infer(c, "person_detect", NULL, &a->mi->t, 1, &r) == 0)
             a->done++;
@@ -185,7 +173,7 @@ static double throughput(int workers, double seconds)
     enum { CLIENTS = 4 };
     tp_arg a[CLIENTS];
     pthread_t th[CLIENTS];
-    const double t0 = now_us();
+    const double t0 = bench_now_us();
     for (int i = 0; i < CLIENTS; i++) {
         a[i] = (tp_arg){.mi = &mi, .until = t0 + seconds * 1e6};
         pthread_create(&th[i], NULL, tp_thread, &a[i]);
@@ -195,7 +183,7 @@ static double throughput(int workers, double seconds)
         pthread_join(th[i], NULL);
         total += a[i].done;
     }
-    const double rate = (double)total / ((now_us() - t0) / 1e6);
+    const double rate = (double)total / ((bench_now_us() - t0) / 1e6);
     free(mi.data);
     stop_edged();
     return rate;
@@ -221,7 +209,7 @@ static void *direct_thread(void *arg)
     void *in = edge_interp_input(it, 0, &bytes);
     /* The input every time, as the daemon does: invoke reuses the input's arena
      * bytes for later activations, so after one run they are no longer the input. */
-    while (now_us() < a->until) {
+    while (bench_now_us() < a->until) {
         memcpy(in, a->mi->data, bytes < a->mi->t.bytes ? bytes : a->mi->t.bytes);
         if (edge_interp_invoke(it) == 0)
             a->done++;
@@ -239,7 +227,7 @@ static double direct_rate(const model_in *mi, int threads, double seconds)
         return 0;
     direct_arg a[8];
     pthread_t th[8];
-    const double t0 = now_us();
+    const double t0 = bench_now_us();
     for (int i = 0; i < threads; i++) {
         a[i] = (direct_arg){.m = m, .mi = mi, .until = t0 + seconds * 1e6};
         pthread_create(&th[i], NULL, direct_thread, &a[i]);
@@ -250,7 +238,7 @@ static double direct_rate(const model_in *mi, int threads, double seconds)
         total += a[i].done;
     }
     edge_model_unref(m);
-    return (double)total / ((now_us() - t0) / 1e6);
+    return (double)total / ((bench_now_us() - t0) / 1e6);
 }
 
 static double metric_value(const char *text, const char *name, const char *model)
@@ -380,10 +368,10 @@ int main(int argc, char **argv)
     double rt_sum = 0;
     for (int i = 0; i < n_big; i++) {
         edge_client_result *r = NULL;
-        const double t0 = now_us();
+        const double t0 = bench_now_us();
         if (edge_client_infer(c, "mobilenet_v2_int8_nchw", NULL, &mnv2.t, 1, &r))
             return 1;
-        rt_sum += now_us() - t0;
+        rt_sum += bench_now_us() - t0;
         edge_client_result_free(r);
     }
     edge_client_metrics(c, &m1, &ml);

@@ -44,6 +44,7 @@
 
 #include "edge/client.h"
 #include "edge/runtime.h"
+#include "common.h"
 #include "edged_proc.h"
 
 #define REPLY_TIMEOUT_US 10e6 /* a request unanswered this long is missing */
@@ -65,19 +66,6 @@ static cpu_set_t all_cpus;
 static int cpu_a, cpu_b; /* the first two CPUs this process may use */
 
 /* ------------------------------------------------------------ helpers */
-
-static double now_us(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
 
 /* The K-th percentile of the sorted V (N values), as the anchor takes it. */
 static double pct(const double *v, size_t n, int k)
@@ -424,7 +412,7 @@ static void on_message(struct mosquitto *m, void *arg, const struct mosquitto_me
                        const mosquitto_property *props)
 {
     (void)m;
-    const double t = now_us();
+    const double t = bench_now_us();
     client *c = arg;
     if (!strcmp(msg->topic, c->status_topic)) {
         c->online = msg->payloadlen == 6 && !memcmp(msg->payload, "online", 6);
@@ -485,8 +473,8 @@ static void client_free(client *c)
 /* Run libmosquitto until *FLAG or TIMEOUT_S pass. */
 static int loop_until(client *c, const bool *flag, double timeout_s)
 {
-    const double until = now_us() + timeout_s * 1e6;
-    while (!*flag && now_us() < until)
+    const double until = bench_now_us() + timeout_s * 1e6;
+    while (!*flag && bench_now_us() < until)
         if (mosquitto_loop(c->m, 100, 1) != MOSQ_ERR_SUCCESS)
             return -1;
     return *flag ? 0 : -1;
@@ -525,8 +513,8 @@ static int client_open(client *c, const edged *e, const char *model, const char 
     if (!rc)
         rc = mosquitto_subscribe_v5(c->m, NULL, c->status_topic, c->qos, 0, NULL);
     bool subbed = false;
-    const double until = now_us() + 10e6;
-    while (!rc && !(subbed = c->subacks == 2) && now_us() < until)
+    const double until = bench_now_us() + 10e6;
+    while (!rc && !(subbed = c->subacks == 2) && bench_now_us() < until)
         rc = mosquitto_loop(c->m, 100, 1);
     if (rc || !subbed || c->sub_refused) {
         fprintf(stderr, "bench-mqtt: %s cannot subscribe to %s: %s\n", id, c->reply_topic,
@@ -555,7 +543,7 @@ static int publish(client *c, const uint8_t *in, size_t len, bool timed)
         rc = mosquitto_property_add_string(&p, MQTT_PROP_RESPONSE_TOPIC, c->reply_topic);
     if (!rc)
         rc = mosquitto_property_add_binary(&p, MQTT_PROP_CORRELATION_DATA, id, sizeof id);
-    *s = (slot){.seq = id[1], .busy = true, .timed = timed, .sent_us = now_us()};
+    *s = (slot){.seq = id[1], .busy = true, .timed = timed, .sent_us = bench_now_us()};
     if (!rc)
         rc = mosquitto_publish_v5(c->m, NULL, c->topic, (int)len, in, c->qos, false, p);
     mosquitto_property_free_all(&p);
@@ -580,12 +568,12 @@ static int run_requests(client *c, const uint8_t *in, size_t len, uint32_t windo
     c->n_slots = window;
     c->outstanding = c->hint = 0;
     c->in_time = 0;
-    const double t0 = now_us();
+    const double t0 = bench_now_us();
     c->end_us = count ? 1e300 : t0 + seconds * 1e6;
     long sent = 0;
     double checked = t0;
     for (;;) {
-        bool more = count ? sent < count : now_us() < c->end_us;
+        bool more = count ? sent < count : bench_now_us() < c->end_us;
         while (more && c->outstanding < window) {
             if (publish(c, in, len, sent >= warm) != 0)
                 return -1;
@@ -599,7 +587,7 @@ static int run_requests(client *c, const uint8_t *in, size_t len, uint32_t windo
             fprintf(stderr, "bench-mqtt: mosquitto_loop: %s\n", mosquitto_strerror(rc));
             return -1;
         }
-        const double t = now_us();
+        const double t = bench_now_us();
         if (t - checked < 100e3)
             continue;
         checked = t;
@@ -655,11 +643,11 @@ static int run_anchor(size_t bytes, int qos, int iters, int pinger, int echo, an
     close(fds[1]);
     char out[2048];
     size_t len = 0;
-    const double until = now_us() + ANCHOR_TIMEOUT_S * 1e6;
+    const double until = bench_now_us() + ANCHOR_TIMEOUT_S * 1e6;
     bool timed_out = false;
     for (;;) {
         struct pollfd p = {.fd = fds[0], .events = POLLIN};
-        const double left = until - now_us();
+        const double left = until - bench_now_us();
         if (left <= 0) {
             timed_out = true;
             break;
@@ -744,7 +732,7 @@ static void dump_times(const char *layout_name, int qos, int round, const double
 
 static double median_of(double *v, int n)
 {
-    qsort(v, (size_t)n, sizeof *v, cmp_d);
+    qsort(v, (size_t)n, sizeof *v, bench_cmp_double);
     return n ? (n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2) : 0.0;
 }
 
@@ -775,7 +763,7 @@ static int round_trips(client *c, const layout *l, const opts *o, const uint8_t 
             dump_times(l->name, c->qos, r, c->lat + from, c->n_lat - from);
         const double *v = c->lat + from;
         const size_t n = c->n_lat - from;
-        qsort(c->lat + from, n, sizeof *c->lat, cmp_d);
+        qsort(c->lat + from, n, sizeof *c->lat, bench_cmp_double);
         e50[r] = pct(v, n, 50), e90[r] = pct(v, n, 90), e99[r] = pct(v, n, 99);
         row->max = n && v[n - 1] > row->max ? v[n - 1] : row->max;
     }
@@ -901,7 +889,7 @@ static void *direct_thread(void *arg)
         memcpy(in, a->in, bytes < a->in_len ? bytes : a->in_len);
         if (edge_interp_invoke(it) == 0)
             a->done++;
-    } while (now_us() < a->until);
+    } while (bench_now_us() < a->until);
     a->cpu_ns = thread_cpu_ns() - cpu0;
     const void *out = edge_interp_output(it, 0, &out_bytes);
     a->wrong = !out || out_bytes != a->expect_len || memcmp(out, a->expect, out_bytes);
@@ -918,7 +906,7 @@ static double direct_rate(edge_model *m, const uint8_t *in, size_t in_len, const
     direct_arg a[8];
     pthread_t th[8];
     threads = threads < 8 ? threads : 8;
-    const double t0 = now_us();
+    const double t0 = bench_now_us();
     int started = 0;
     for (int i = 0; i < threads; i++) {
         a[i] = (direct_arg){.m = m,
@@ -940,7 +928,7 @@ static double direct_rate(edge_model *m, const uint8_t *in, size_t in_len, const
         *wrong = *wrong || a[i].wrong;
     }
     *done += total;
-    return started == threads ? (double)total / ((now_us() - t0) / 1e6) : 0;
+    return started == threads ? (double)total / ((bench_now_us() - t0) / 1e6) : 0;
 }
 
 /* ------------------------------------------------------------ main */
@@ -1169,7 +1157,7 @@ static void section_throughput(const opts *o, pid_t edged_pid, client *tp, const
         rmax = x > rmax ? x : rmax;
     }
     edge_model_unref(m);
-    qsort(tp->lat, tp->n_lat, sizeof *tp->lat, cmp_d);
+    qsort(tp->lat, tp->n_lat, sizeof *tp->lat, bench_cmp_double);
     const double ed = e_sum / o->rounds, di = d_sum / o->rounds;
     printf("   edged over MQTT:                    %7.1f requests/s; latency p50 %.0f us, p99 %.0f "
            "us, max %.0f us\n",

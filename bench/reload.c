@@ -47,6 +47,7 @@
 
 #include "edge/client.h"
 #include "edge/runtime.h"
+#include "common.h"
 #include "edged_proc.h"
 
 #define PD "person_detect"
@@ -98,18 +99,12 @@ static void sleep_until_ms(double ms)
     }
 }
 
-static int cmp_d(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
 /* Sorts V; the value at fraction Q (0.5: median, 0.99, 1: max). */
 static double pct(double *v, size_t n, double q)
 {
     if (!n)
         return 0;
-    qsort(v, n, sizeof *v, cmp_d);
+    qsort(v, n, sizeof *v, bench_cmp_double);
     size_t i = (size_t)((double)n * q);
     return v[i < n ? i : n - 1];
 }

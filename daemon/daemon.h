@@ -282,9 +282,9 @@ void dm_metrics_request(dm_metrics *m, const char *model, dm_req_status st, uint
                         uint64_t compute_ns);
 /* The same for an answered request R (its model, status and timestamps). */
 void dm_metrics_record(dm_metrics *m, const dm_request *r);
-/* The MQTT front end's figures (mqtt.c owns them; NULL: MQTT is off). */
-struct dm_mqtt_stats;
-void dm_metrics_set_mqtt(dm_metrics *m, const struct dm_mqtt_stats *st);
+/* The MQTT front end whose figures /metrics shows (NULL: MQTT is off). */
+struct dm_mqtt;
+void dm_metrics_set_mqtt(dm_metrics *m, const struct dm_mqtt *q);
 /* Prometheus text exposition into a malloc'd string (*len bytes). */
 char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len);
 
@@ -293,12 +293,12 @@ char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)
  * loop; mqtt_req.c: requests and replies). */
 typedef struct dm_mqtt dm_mqtt;
 typedef struct dm_mqtt_stats {
-    bool connected;
+    bool connected; /* the request connection is up */
     uint64_t connects, connect_failures, losses;
     uint64_t received, replies, error_replies;
-    uint64_t in_progress; /* received, reply not yet published */
+    uint64_t in_progress;     /* received, reply not yet published */
     uint64_t in_progress_max; /* its high-water mark */
-    uint64_t unacked;     /* replies published, not yet acknowledged */
+    uint64_t unacked;         /* replies published, not yet acknowledged */
 } dm_mqtt_stats;
 
 /* ---------------------------------------------------------------- http.c + oip.c */
@@ -333,6 +333,7 @@ int dm_mqtt_start(dm_daemon *d, dm_mqtt **out);
 void dm_mqtt_drain(dm_mqtt *m, void (*cb)(void *arg), void *arg);
 /* After the drain (or without a connection): frees M. NULL is fine. */
 void dm_mqtt_free(dm_mqtt *m);
-const dm_mqtt_stats *dm_mqtt_stats_get(const dm_mqtt *m);
+/* The front end's figures now. */
+dm_mqtt_stats dm_mqtt_stats_get(const dm_mqtt *m);
 
 #endif

@@ -204,13 +204,13 @@ static void on_drain_timeout(uv_timer_t *t)
 {
     app *a = t->data;
     if (!a->drained) {
-        const dm_mqtt_stats *q = a->d.mqtt ? dm_mqtt_stats_get(a->d.mqtt) : NULL;
+        const dm_mqtt_stats q = a->d.mqtt ? dm_mqtt_stats_get(a->d.mqtt) : (dm_mqtt_stats){0};
         char mq[160] = "";
-        if (q && (q->in_progress || q->unacked))
+        if (q.in_progress || q.unacked)
             snprintf(mq, sizeof mq,
                      " (MQTT: %llu requests unanswered, %llu replies the broker has not "
                      "acknowledged)",
-                     (unsigned long long)q->in_progress, (unsigned long long)q->unacked);
+                     (unsigned long long)q.in_progress, (unsigned long long)q.unacked);
         dm_log(DM_LOG_ERROR,
                "drain timed out after %u ms with %zu requests still in flight%s; exiting",
                a->d.cfg.drain_timeout_ms, dm_sched_pending(a->d.sched), mq);

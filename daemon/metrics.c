@@ -50,7 +50,7 @@ typedef struct model_stats {
 struct dm_metrics {
     model_stats **m; /* sorted by name */
     size_t n, cap;
-    const dm_mqtt_stats *mqtt;
+    const dm_mqtt *mqtt;
 };
 
 dm_metrics *dm_metrics_new(void)
@@ -133,9 +133,9 @@ void dm_metrics_record(dm_metrics *m, const dm_request *r)
     dm_metrics_request(m, r->v->name, r->status, queue, compute);
 }
 
-void dm_metrics_set_mqtt(dm_metrics *m, const dm_mqtt_stats *st)
+void dm_metrics_set_mqtt(dm_metrics *m, const dm_mqtt *q)
 {
-    m->mqtt = st;
+    m->mqtt = q;
 }
 
 /* ------------------------------------------------------------ rendering */
@@ -305,8 +305,10 @@ char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)
                  "(the version serving before stays).");
         dm_registry_foreach(r, put_loads, f);
     }
-    if (m->mqtt)
-        put_mqtt(f, m->mqtt);
+    if (m->mqtt) {
+        const dm_mqtt_stats q = dm_mqtt_stats_get(m->mqtt);
+        put_mqtt(f, &q);
+    }
     if (fclose(f) != 0) {
         free(buf);
         return NULL;

@@ -78,7 +78,6 @@ void mq_publish(dm_mqtt *m, mq_out *o)
     } else {
         mq_link_publish(reply ? &m->out : &m->in, o); /* takes O */
     }
-    m->stats.unacked = m->out.unacked;
     if (reply)
         mq_request_end(m);
 }
@@ -125,7 +124,6 @@ void mq_on_up(mq_link *l, bool session_present)
                l->client_id);
         return;
     }
-    m->stats.connected = true;
     m->stats.connects++;
     dm_log(DM_LOG_INFO,
            "mqtt: connected to %s:%u as %s (%s%s, %s session); requests on %s%s%s, status on %s",
@@ -143,15 +141,12 @@ void mq_on_up(mq_link *l, bool session_present)
 
 void mq_on_lost(mq_link *l)
 {
-    if (l->requests)
-        l->m->stats.connected = false;
     mq_check_drain(l->m);
 }
 
 void mq_on_acked(mq_link *l)
 {
     dm_mqtt *m = l->m;
-    m->stats.unacked = m->out.unacked;
     /* One fewer reply awaiting acknowledgement: the request connection may
      * read again, once the reply connection's call has returned (a call on
      * one handle never runs inside another's callback: their locks stay
@@ -233,7 +228,6 @@ static void drained(dm_mqtt *m)
         dm_log(DM_LOG_WARN,
                "mqtt: stopping with %" PRIu64 " replies the broker has not acknowledged",
                m->out.unacked);
-    m->stats.connected = false;
     close_handles(m);
     dm_log(DM_LOG_INFO, "mqtt: left %s:%u; requests published from now on wait in session %s",
            m->host, m->d->cfg.mqtt_port, m->in.client_id);
@@ -420,7 +414,7 @@ int dm_mqtt_start(dm_daemon *d, dm_mqtt **out)
     uv_timer_start(&m->misc_timer, on_misc, MISC_INTERVAL_MS, MISC_INTERVAL_MS);
     dm_registry_listen(d->reg, on_model_event, m);
     if (d->metrics)
-        dm_metrics_set_mqtt(d->metrics, &m->stats);
+        dm_metrics_set_mqtt(d->metrics, m);
     dm_log(DM_LOG_INFO, "mqtt: connecting to %s:%u as %s (%s%s)", m->host, d->cfg.mqtt_port,
            m->in.client_id, m->proto_auto ? "MQTT v5, or 3.1.1" : mq_proto_name(m->proto),
            d->cfg.mqtt_tls ? ", TLS" : "");
@@ -430,9 +424,12 @@ int dm_mqtt_start(dm_daemon *d, dm_mqtt **out)
     return 0;
 }
 
-const dm_mqtt_stats *dm_mqtt_stats_get(const dm_mqtt *m)
+dm_mqtt_stats dm_mqtt_stats_get(const dm_mqtt *m)
 {
-    return &m->stats;
+    dm_mqtt_stats s = m->stats; /* the counters */
+    s.connected = m->in.st == MQ_UP;
+    s.unacked = m->out.unacked;
+    return s;
 }
 
 void dm_mqtt_free(dm_mqtt *m)

@@ -108,7 +108,7 @@ struct dm_mqtt {
     bool resume_pending; /* an acknowledgement may let the request connection read */
     void (*drained_cb)(void *arg);
     void *drained_arg;
-    dm_mqtt_stats stats; /* in_progress: requests held; unacked: replies not acknowledged */
+    dm_mqtt_stats stats; /* the counters (connected, unacked: see dm_mqtt_stats_get) */
 };
 
 /* ---- mqtt_link.c: one connection */
@@ -117,11 +117,10 @@ void mq_link_start_handles(mq_link *l);
 void mq_link_connect(mq_link *l);             /* start an attempt now (from MQ_IDLE) */
 void mq_link_pump(mq_link *l, bool readable); /* drive libmosquitto (reentry flags a kick) */
 void mq_link_poll_update(mq_link *l);
-void mq_link_publish(mq_link *l, mq_out *o); /* takes O's contents; O stays the caller's */
+void mq_link_publish(mq_link *l, mq_out *o); /* takes O */
 void mq_link_misc(mq_link *l);               /* keep-alive */
 void mq_link_close(mq_link *l);              /* drop the socket and its poll handle */
 void mq_link_shut(mq_link *l);               /* drain: shut for writing, read to EOF */
-void mq_link_join(mq_link *l);               /* wait a little for a connect thread */
 void mq_link_close_handles(mq_link *l);
 void mq_link_destroy(mq_link *l); /* after the handles closed */
 const char *mq_proto_name(int proto);

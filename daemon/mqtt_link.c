@@ -35,7 +35,7 @@ static pthread_mutex_t conn_lock = PTHREAD_MUTEX_INITIALIZER; /* conn_thread_liv
  * connecting at once race there (and leak what the loser set up). */
 static pthread_mutex_t connect_serial = PTHREAD_MUTEX_INITIALIZER;
 
-static const char *proto_name(int proto)
+const char *mq_proto_name(int proto)
 {
     return proto == MQTT_PROTOCOL_V5 ? "MQTT v5" : "MQTT 3.1.1";
 }
@@ -631,7 +631,7 @@ void mq_link_start_handles(mq_link *l)
     l->retry_timer.data = l->conn_async.data = l;
 }
 
-void mq_link_join(mq_link *l)
+static void link_join(mq_link *l)
 {
     pthread_mutex_lock(&conn_lock);
     const bool live = l->conn_thread_live;
@@ -658,7 +658,7 @@ static void link_handle_closed(uv_handle_t *h)
 
 void mq_link_close_handles(mq_link *l)
 {
-    mq_link_join(l);
+    link_join(l);
     mq_link_close(l);
     l->m->closing_handles += 2;
     uv_close((uv_handle_t *)&l->retry_timer, link_handle_closed);
@@ -677,9 +677,4 @@ void mq_link_destroy(mq_link *l)
     mosquitto_destroy(l->mosq);
     l->mosq = NULL;
     mosquitto_property_free_all(&l->conn_props);
-}
-
-const char *mq_proto_name(int proto)
-{
-    return proto_name(proto);
 }

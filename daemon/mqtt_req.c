@@ -89,7 +89,7 @@ static void reply_lost(dm_mqtt *m, const mq_req *q, const char *what)
 static void reply_error(dm_mqtt *m, const mq_req *q, int status, const char *msg, const char *id)
 {
     mq_out *o = out_new(q, true);
-    const size_t cap = 64 + JW_STR_MAX(strlen(msg)) + JW_STR_MAX(strlen(q->model)) +
+    const size_t cap = 96 + JW_STR_MAX(strlen(msg)) + JW_STR_MAX(strlen(q->model)) +
                        (id ? JW_STR_MAX(strlen(id)) : 0);
     char *body = o ? malloc(cap) : NULL;
     if (!body) {
@@ -111,6 +111,12 @@ static void reply_error(dm_mqtt *m, const mq_req *q, int status, const char *msg
         jw_str(&w, id);
     }
     jw_lit(&w, "}");
+    if (w.overflow) { /* the bound above is wrong: a bug, never the client's doing */
+        free(body);
+        mq_out_free(o);
+        reply_lost(m, q, "the error reply did not fit its bound");
+        return;
+    }
     o->payload = (uint8_t *)body;
     o->len = w.len;
     o->ctype = "application/json";
@@ -478,7 +484,7 @@ void mq_on_message(dm_mqtt *m, const struct mosquitto_message *msg, const mosqui
                  m->d->cfg.mqtt_max_inflight);
         reply_error(m, q, 429, err, NULL);
         req_free(q);
-    } else if (!dm_model_name_valid(q->model, strlen(model))) {
+    } else if (!dm_model_name_valid(model, strlen(model))) { /* q->model may be cut */
         char err[256];
         snprintf(err, sizeof err, "'%.64s' is not a model name (topic %.120s)", model, msg->topic);
         reply_error(m, q, 404, err, NULL);

@@ -366,6 +366,10 @@ static void test_bad_payloads(void **state)
     expect_error(c, "edged/t1/infer/person_detect", buf, 100, &p, 400, "takes exactly 9216 bytes");
     CORR("unknown-model");
     expect_error(c, "edged/t1/infer/no_such_model", "{}", 2, &p, 404, "no_such_model");
+    CORR("long-model-name"); /* a topic level longer than any model name */
+    char long_topic[256] = "edged/t1/infer/";
+    memset(long_topic + strlen(long_topic), 'a', 150);
+    expect_error(c, long_topic, "{}", 2, &p, 404, "is not a model name");
     CORR("bad-content-type");
     p.content_type = "text/csv";
     expect_error(c, "edged/t1/infer/hello", "1", 1, &p, 400, "content type 'text/csv'");

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <arpa/inet.h>
 #include <ini.h>
 
 #include "daemon.h"
@@ -31,6 +32,8 @@ typedef enum {
     OPT_ISA,    /* kernel level name (edge_isa_parse) */
     OPT_CHOICE, /* one of the words in CHOICES ("a|b|c"), stored as a string */
     OPT_TOPIC,  /* an MQTT topic name without wildcards (bounds: length); may be empty */
+    OPT_ADDR,   /* a numeric HOST:PORT (dm_parse_addr), stored as given; may be empty */
+    OPT_BUS,    /* system, user, none or a D-Bus address (TRANSPORT:KEY=VALUE,...) */
 } opt_type;
 
 typedef struct opt {
@@ -63,6 +66,11 @@ static const opt options[] = {
      NULL},
     {"server", "socket_mode", NULL, OPT_MODE, FIELD(socket_mode), 0, 0777, "0660", false,
      "Permissions of the socket file, in octal. A client needs write permission to connect.", NULL},
+    {"server", "tcp", "tcp", OPT_ADDR, FIELD(tcp_listen), 0, 63, "", false,
+     "Also serve HTTP on this TCP address (a numeric HOST:PORT, such as 127.0.0.1:8080 or "
+     "[::1]:8080). Empty: no TCP listener. Over TCP the peer's credentials are unknown, so the "
+     "admin endpoints answer 403 there. Not used when systemd passes a TCP socket.",
+     NULL},
     {"server", "admin_group", NULL, OPT_STRING, FIELD(admin_group), 0, 63, "", true,
      "Group whose members may use the admin endpoints (/v2/repository: index, load, unload). "
      "Root always may. Empty: root only.",
@@ -210,6 +218,19 @@ static const opt options[] = {
      NULL},
     {"mqtt", "reconnect_max_ms", NULL, OPT_UINT, FIELD(mqtt_reconnect_max_ms), 10, 3600000, "30000",
      false, "Longest delay between two connection attempts.", NULL},
+    {"dbus", "bus", NULL, OPT_BUS, FIELD(dbus_bus), 1, 255, "system", false,
+     "D-Bus bus to offer the management API (org.edged.Edged1) on: system, user (the session "
+     "bus of $DBUS_SESSION_BUS_ADDRESS), none, or a D-Bus address such as "
+     "unix:path=/run/test/bus. When the bus cannot be reached edged logs a warning and serves "
+     "without D-Bus.",
+     NULL},
+    {"systemd", "stuck_worker_ms", NULL, OPT_UINT, FIELD(stuck_worker_ms), 0, 86400000, "60000",
+     true,
+     "Under a systemd watchdog (WatchdogSec=), edged pings it only while its loop turns and no "
+     "worker has been busy on one inference longer than this (milliseconds), so that systemd "
+     "restarts a daemon whose workers hang. Set it above the longest inference of your models. "
+     "0: workers are not checked.",
+     NULL},
     {"log", "level", "log-level", OPT_LEVEL, FIELD(log_level), 0, 0, "info", true,
      "error, warn, info or debug. At info edged logs start, stop, reloads, model loads and "
      "every problem; nothing per request.",
@@ -218,7 +239,8 @@ static const opt options[] = {
 
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
-static const char *const sections[] = {"server", "models", "scheduler", "mqtt", "log"};
+static const char *const sections[] = {"server", "models", "scheduler", "mqtt",
+                                       "dbus",   "systemd", "log"};
 #define N_SECTIONS (sizeof sections / sizeof sections[0])
 
 /* ------------------------------------------------------------ values */
@@ -269,6 +291,8 @@ static void format_value(const opt *o, const dm_config *c, char *buf, size_t len
     case OPT_STRING:
     case OPT_PATH:
     case OPT_CHOICE:
+    case OPT_ADDR:
+    case OPT_BUS:
     case OPT_TOPIC: snprintf(buf, len, "%s", p); break;
     case OPT_UINT: snprintf(buf, len, "%llu", (unsigned long long)get_uint(o, c)); break;
     case OPT_BYTES: format_bytes(get_uint(o, c), buf, len); break;
@@ -295,6 +319,8 @@ static void describe_range(const opt *o, bool brief, char *buf, size_t len)
         snprintf(buf, len, "a topic of at most %llu characters, without + or #",
                  (unsigned long long)o->max);
         break;
+    case OPT_ADDR: snprintf(buf, len, "a numeric HOST:PORT such as 127.0.0.1:8080, or empty"); break;
+    case OPT_BUS: snprintf(buf, len, "system, user, none or a D-Bus address"); break;
     case OPT_CHOICE: {
         size_t at = 0;
         for (const char *c = o->choices; *c && at + 1 < len;) {
@@ -435,6 +461,50 @@ static int check_topic(const char *v, char *msg, size_t len)
     return 0;
 }
 
+int dm_parse_addr(const char *v, struct sockaddr_storage *sa, char *msg, size_t len)
+{
+    char host[64];
+    const char *colon = strrchr(v, ':');
+    if (!colon || colon == v || (size_t)(colon - v) >= sizeof host) {
+        snprintf(msg, len, "'%.100s' is not HOST:PORT (such as 127.0.0.1:8080 or [::1]:8080)", v);
+        return -1;
+    }
+    size_t hl = (size_t)(colon - v);
+    const char *h = v;
+    const bool v6 = v[0] == '[';
+    if (v6) {
+        if (hl < 3 || v[hl - 1] != ']') {
+            snprintf(msg, len, "'%.100s': an IPv6 address goes in brackets, as [::1]:8080", v);
+            return -1;
+        }
+        h++, hl -= 2;
+    }
+    snprintf(host, sizeof host, "%.*s", (int)hl, h);
+    char *end;
+    errno = 0;
+    const unsigned long port = strtoul(colon + 1, &end, 10);
+    if (!colon[1] || *end || errno || port < 1 || port > 65535) {
+        snprintf(msg, len, "'%.100s': the port must be a number from 1 to 65535", v);
+        return -1;
+    }
+    memset(sa, 0, sizeof *sa);
+    if (v6) {
+        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
+        s6->sin6_family = AF_INET6;
+        s6->sin6_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1)
+            return 0;
+    } else {
+        struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
+        s4->sin_family = AF_INET;
+        s4->sin_port = htons((uint16_t)port);
+        if (inet_pton(AF_INET, host, &s4->sin_addr) == 1)
+            return 0;
+    }
+    snprintf(msg, len, "'%.100s': '%s' is not a numeric %s address", v, host, v6 ? "IPv6" : "IPv4");
+    return -1;
+}
+
 /* Set option O of C from VALUE, or return -1 with MSG (what is wrong, no location). */
 static int parse_value(const opt *o, const char *value, dm_config *c, char *msg, size_t len)
 {
@@ -445,6 +515,22 @@ static int parse_value(const opt *o, const char *value, dm_config *c, char *msg,
         if (parse_string(o, value, c, msg, len))
             return -1;
         return check_topic((const char *)c + o->off, msg, len);
+    case OPT_ADDR: {
+        struct sockaddr_storage sa;
+        if (value[0] && dm_parse_addr(value, &sa, msg, len))
+            return -1;
+        return parse_string(o, value, c, msg, len);
+    }
+    case OPT_BUS:
+        if (strcmp(value, "system") && strcmp(value, "user") && strcmp(value, "none") &&
+            !(strchr(value, ':') && strchr(value, '='))) {
+            snprintf(msg, len,
+                     "'%.100s' is not system, user, none or a D-Bus address (such as "
+                     "unix:path=/run/dbus/system_bus_socket)",
+                     value);
+            return -1;
+        }
+        return parse_string(o, value, c, msg, len);
     case OPT_CHOICE: {
         char range[128];
         describe_range(o, false, range, sizeof range);

@@ -41,6 +41,7 @@ typedef struct dm_config {
     char socket_path[256]; /* [server] socket */
     uint32_t socket_mode;  /* [server] socket_mode (octal in the file) */
     char admin_group[64];  /* [server] admin_group ("" = root only) */
+    char tcp_listen[64];   /* [server] tcp: HOST:PORT, "" = no TCP listener */
     uint32_t max_connections;
     uint32_t idle_timeout_ms;
     uint32_t max_header_bytes;
@@ -79,7 +80,9 @@ typedef struct dm_config {
     uint32_t mqtt_session_expiry_s;
     uint32_t mqtt_reconnect_min_ms;
     uint32_t mqtt_reconnect_max_ms;
-    int log_level; /* [log] level */
+    char dbus_bus[256];       /* [dbus] bus: system, user, none or an address */
+    uint32_t stuck_worker_ms; /* [systemd] watchdog: longest inference before pings stop */
+    int log_level;            /* [log] level */
 } dm_config;
 
 /* Defaults from the option table. */
@@ -90,6 +93,9 @@ void dm_config_defaults(dm_config *c);
 int dm_config_load(dm_config *c, const char *path, bool required, char *err, size_t len);
 /* Apply one override "key" (e.g. "socket", "models", "workers", "log-level"). */
 int dm_config_set(dm_config *c, const char *key, const char *value, char *err, size_t len);
+/* A numeric "HOST:PORT" ("[V6]:PORT") into SA; -1 with MSG when it is not one. */
+struct sockaddr_storage;
+int dm_parse_addr(const char *v, struct sockaddr_storage *sa, char *msg, size_t len);
 /* Option I of the table (false past the end). LIVE: a SIGHUP applies a new
  * value; otherwise it takes a restart. */
 bool dm_config_option(size_t i, const char **section, const char **key, bool *live);
@@ -184,6 +190,11 @@ typedef void (*dm_model_listener)(const char *name, dm_model_event ev, int64_t v
 /* CB hears every event from now on; -1 when DM_MAX_LISTENERS are taken. */
 int dm_registry_listen(dm_registry *r, dm_model_listener cb, void *arg);
 void dm_registry_unlisten(dm_registry *r, dm_model_listener cb, void *arg);
+/* Models serving (with at least one version) and their versions. */
+typedef struct dm_census {
+    size_t models, versions;
+} dm_census;
+dm_census dm_registry_census(dm_registry *r);
 /* Iterate names in sorted order; CB returns non-zero to stop. */
 typedef int (*dm_entry_cb)(dm_entry *e, void *arg);
 int dm_registry_foreach(dm_registry *r, dm_entry_cb cb, void *arg);
@@ -267,6 +278,10 @@ size_t dm_sched_prewakes(dm_sched *s); /* how often a worker came to spin (tests
 void dm_sched_sweep(dm_sched *s);
 size_t dm_sched_queue_depth(dm_sched *s, const dm_entry *e); /* NULL: total */
 size_t dm_sched_pending(const dm_sched *s); /* admitted, DONE not yet run (loop thread) */
+/* How long the longest inference running now on a worker has been running
+ * (0: none), and its model's name in *MODEL (the watchdog; any thread). */
+uint64_t dm_sched_stuck_ns(dm_sched *s, uint64_t now, const char **model);
+unsigned dm_sched_workers(const dm_sched *s);
 /* Stop admitting; CB runs on the loop thread when nothing is queued or running. */
 void dm_sched_drain(dm_sched *s, void (*cb)(void *arg), void *arg);
 /* Joins the workers; call after the drain, not from DONE or the drain callback.
@@ -282,6 +297,8 @@ void dm_metrics_request(dm_metrics *m, const char *model, dm_req_status st, uint
                         uint64_t compute_ns);
 /* The same for an answered request R (its model, status and timestamps). */
 void dm_metrics_record(dm_metrics *m, const dm_request *r);
+/* Requests answered (every status) and those not OK, of MODEL (NULL: all). */
+void dm_metrics_totals(dm_metrics *m, const char *model, uint64_t *total, uint64_t *failed);
 /* The MQTT front end whose figures /metrics shows (NULL: MQTT is off). */
 struct dm_mqtt;
 void dm_metrics_set_mqtt(dm_metrics *m, const struct dm_mqtt *q);
@@ -313,11 +330,16 @@ typedef struct dm_daemon {
     dm_server *server;
     dm_watch *watch;
     dm_mqtt *mqtt; /* NULL when [mqtt] host is empty */
+    struct dm_service *service;
+    struct dm_dbus *dbus; /* NULL when D-Bus is off or unreachable */
+    const char *(*reload)(struct dm_daemon *d); /* main.c: what SIGHUP does; NULL or why not */
+    uint64_t started_ns;                        /* dm_now_ns() at start */
 } dm_daemon;
 
-/* Listen on cfg.socket_path (or FD >= 0 when given) and serve the Open
- * Inference Protocol; returns 0 or -errno with a logged reason. */
-int dm_server_start(dm_daemon *d, int fd);
+/* Listen on cfg.socket_path (or UNIX_FD >= 0, from systemd) and, when TCP_FD
+ * >= 0 or [server] tcp is set, on TCP too; serve the Open Inference Protocol.
+ * Returns 0 or -errno with a logged reason. */
+int dm_server_start(dm_daemon *d, int unix_fd, int tcp_fd);
 /* Stop accepting; close idle connections; answered ones close after their reply. */
 void dm_server_stop_accepting(dm_server *s);
 void dm_server_free(dm_server *s);
@@ -335,5 +357,39 @@ void dm_mqtt_drain(dm_mqtt *m, void (*cb)(void *arg), void *arg);
 void dm_mqtt_free(dm_mqtt *m);
 /* The front end's figures now. */
 dm_mqtt_stats dm_mqtt_stats_get(const dm_mqtt *m);
+
+/* ---------------------------------------------------------------- service.c */
+/* edged as a systemd service (sd_notify, watchdog, socket activation). */
+typedef enum {
+    DM_SERVICE_STARTING,
+    DM_SERVICE_READY,
+    DM_SERVICE_RELOADING,
+    DM_SERVICE_STOPPING,
+} dm_service_state;
+typedef struct dm_service dm_service;
+/* The sockets systemd passed (LISTEN_FDS): the first listening Unix stream
+ * socket and the first TCP one, or -1; others are closed with a warning.
+ * -1 when the variables are malformed (logged). */
+int dm_service_listen_fds(int *unix_fd, int *tcp_fd);
+/* Starts the watchdog when systemd asked for one (WATCHDOG_USEC). */
+dm_service *dm_service_new(dm_daemon *d);
+void dm_service_ready(dm_service *sv);     /* READY=1, STATUS= updates from now on */
+void dm_service_reloading(dm_service *sv); /* RELOADING=1 + MONOTONIC_USEC */
+/* The rescan has started: READY=1 once the registry is idle. */
+void dm_service_reload_started(dm_service *sv);
+void dm_service_stopping(dm_service *sv); /* STOPPING=1 */
+dm_service_state dm_service_get_state(const dm_service *sv);
+const char *dm_service_state_name(dm_service_state s);
+/* CB runs on every state change (the D-Bus State property). */
+void dm_service_on_state(dm_service *sv, void (*cb)(void *arg), void *arg);
+void dm_service_free(dm_service *sv); /* its handles close on the loop's next turn */
+
+/* ---------------------------------------------------------------- dbus.c */
+/* The management API on D-Bus (org.edged.Edged1, see docs/protocol.md).
+ * NULL (logged as a warning) when [dbus] bus is none or cannot be reached. */
+typedef struct dm_dbus dm_dbus;
+dm_dbus *dm_dbus_start(dm_daemon *d);
+void dm_dbus_state_changed(dm_dbus *b); /* the State property changed */
+void dm_dbus_free(dm_dbus *b);
 
 #endif

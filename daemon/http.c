@@ -261,7 +261,7 @@ void dm_http_error(dm_exchange *x, int status, const char *fmt, ...)
 
 static bool backpressure(const conn *c)
 {
-    return c->n_x >= MAX_PIPELINE || c->pipe.write_queue_size > MAX_WRITE_QUEUE;
+    return c->n_x >= MAX_PIPELINE || c->io.stream.write_queue_size > MAX_WRITE_QUEUE;
 }
 
 static void on_linger_timeout(uv_timer_t *t)
@@ -292,8 +292,8 @@ static void on_discard_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 static void conn_discard_input(conn *c)
 {
     c->rlen = c->roff = 0;
-    uv_read_stop((uv_stream_t *)&c->pipe);
-    if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_discard_read) != 0)
+    uv_read_stop(&c->io.stream);
+    if (uv_read_start(&c->io.stream, on_alloc, on_discard_read) != 0)
         dm_conn_close(c);
 }
 
@@ -308,7 +308,7 @@ static void conn_linger(conn *c)
     const uint32_t idle = cfg_of(c)->idle_timeout_ms;
     uv_timer_start(&c->timer, on_linger_timeout, idle > LINGER_MS ? idle : LINGER_MS, 0);
     c->shut.data = c;
-    if (uv_shutdown(&c->shut, (uv_stream_t *)&c->pipe, on_shutdown) != 0) {
+    if (uv_shutdown(&c->shut, &c->io.stream, on_shutdown) != 0) {
         dm_conn_close(c);
         return;
     }
@@ -367,8 +367,8 @@ static void conn_flush(conn *c)
         unsigned nb = x->len ? 2 : 1, first = 0;
         x->state = X_WRITING;
         x->wr.data = x;
-        if (x == c->xhead && c->pipe.write_queue_size == 0) {
-            int n = uv_try_write((uv_stream_t *)&c->pipe, bufs, nb);
+        if (x == c->xhead && c->io.stream.write_queue_size == 0) {
+            int n = uv_try_write(&c->io.stream, bufs, nb);
             if (n == UV_EAGAIN)
                 n = 0;
             if (n < 0) {
@@ -394,7 +394,7 @@ static void conn_flush(conn *c)
                     first++;
             }
         }
-        if (uv_write(&x->wr, (uv_stream_t *)&c->pipe, bufs + first, nb - first, on_write) != 0) {
+        if (uv_write(&x->wr, &c->io.stream, bufs + first, nb - first, on_write) != 0) {
             x->state = X_READY;
             dm_conn_close(c);
             return;
@@ -584,7 +584,7 @@ static void write_continue(conn *c)
     static char text[] = "HTTP/1.1 100 Continue\r\n\r\n";
     uv_write_t *wr = malloc(sizeof *wr);
     uv_buf_t b = uv_buf_init(text, sizeof text - 1);
-    if (wr && uv_write(wr, (uv_stream_t *)&c->pipe, &b, 1, on_continue_written) == 0)
+    if (wr && uv_write(wr, &c->io.stream, &b, 1, on_continue_written) == 0)
         return;
     free(wr);
 }
@@ -785,7 +785,7 @@ static void conn_parse(conn *c)
     else if (c->stop_parsing)
         conn_discard_input(c);
     else if (c->paused)
-        uv_read_stop((uv_stream_t *)&c->pipe);
+        uv_read_stop(&c->io.stream);
 }
 
 static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
@@ -829,7 +829,7 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 
 static void conn_start_reading(conn *c)
 {
-    if (uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_read) != 0)
+    if (uv_read_start(&c->io.stream, on_alloc, on_read) != 0)
         dm_conn_close(c);
 }
 
@@ -864,7 +864,7 @@ void dm_conn_close(conn *c)
     if (c->counted)
         s->n_conns--;
     c->refs++;
-    uv_close((uv_handle_t *)&c->pipe, on_handle_closed);
+    uv_close(&c->io.handle, on_handle_closed);
     uv_close((uv_handle_t *)&c->timer, on_handle_closed);
     /* A queued inference completes now (its reply is dropped); a running one
      * completes later and finds the connection gone. */
@@ -882,14 +882,14 @@ static void peer_credentials(conn *c)
 {
     uv_os_fd_t fd;
     socklen_t len = sizeof c->cred;
-    c->peer_known = uv_fileno((uv_handle_t *)&c->pipe, &fd) == 0 &&
+    c->peer_known = !c->tcp && uv_fileno(&c->io.handle, &fd) == 0 &&
                     getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &c->cred, &len) == 0 &&
                     len == sizeof c->cred;
 }
 
-/* Accept a pending connection of S's listener; over max_connections it is
- * answered 503 and closed. */
-void dm_conn_accept(dm_server *s)
+/* Accept a pending connection of LISTENER (S's Unix or TCP one); over
+ * max_connections it is answered 503 and closed. */
+void dm_conn_accept(dm_server *s, uv_stream_t *listener)
 {
     conn *c = calloc(1, sizeof *c);
     if (!c) {
@@ -899,8 +899,12 @@ void dm_conn_accept(dm_server *s)
     c->s = s;
     s->refs++;
     c->refs = 2; /* pipe + timer */
-    c->pipe.data = c->timer.data = c;
-    uv_pipe_init(s->d->loop, &c->pipe, 0);
+    c->io.handle.data = c->timer.data = c;
+    c->tcp = listener->type == UV_TCP;
+    if (c->tcp)
+        uv_tcp_init(s->d->loop, &c->io.tcp);
+    else
+        uv_pipe_init(s->d->loop, &c->io.pipe, 0);
     uv_timer_init(s->d->loop, &c->timer);
     http_parser_init(&c->parser, HTTP_REQUEST);
     c->parser.data = c;
@@ -909,7 +913,7 @@ void dm_conn_accept(dm_server *s)
         s->conns->prev = c;
     s->conns = c;
     c->last_active = now_ms(c);
-    if (uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)&c->pipe) != 0) {
+    if (uv_accept(listener, &c->io.stream) != 0) {
         dm_conn_close(c);
         return;
     }

@@ -42,7 +42,13 @@ enum { H_NONE, H_IHCL, H_EXPECT };
 
 struct dm_conn {
     dm_server *s;
-    uv_pipe_t pipe;
+    union {
+        uv_handle_t handle;
+        uv_stream_t stream;
+        uv_pipe_t pipe; /* from the Unix socket */
+        uv_tcp_t tcp;   /* from the TCP listener ([server] tcp) */
+    } io;
+    bool tcp;
     uv_timer_t timer;
     uv_shutdown_t shut;
     http_parser parser;
@@ -87,7 +93,10 @@ struct dm_conn {
 struct dm_server {
     dm_daemon *d;
     uv_pipe_t listener;
-    int refs; /* owner + listener handle + connections */
+    uv_tcp_t tcp_listener; /* when has_tcp */
+    int refs;              /* owner + listener handles + connections */
+    bool has_tcp;
+    char tcp_name[64];
     bool accepting;
     bool unlink_path;
     size_t n_conns; /* counted connections */
@@ -97,7 +106,7 @@ struct dm_server {
 };
 
 /* http.c */
-void dm_conn_accept(dm_server *s);
+void dm_conn_accept(dm_server *s, uv_stream_t *listener);
 void dm_conn_close(conn *c); /* the client is gone: cancel its queued inferences */
 void dm_conn_drain(conn *c);
 

@@ -1,8 +1,8 @@
-/* daemon/http_server.c - the Unix-socket listener of the HTTP server.
+/* daemon/http_server.c - the listeners of the HTTP server.
  *
  * Owns: binding cfg.socket_path (a stale socket file nobody listens on is
- * replaced; anything else is left alone), its mode, an inherited listening fd
- * (socket activation), accepting, stopping (drain) and freeing the server, and
+ * replaced; anything else is left alone), its mode, the optional TCP listener
+ * ([server] tcp), inherited listening fds (socket activation), accepting, stopping (drain) and freeing the server, and
  * the admin check: SO_PEERCRED's uid 0, or the configured admin group as the
  * peer's primary group, a supplementary group (SO_PEERGROUPS) or a listed member.
  * Does not own: connections (http.c). */
@@ -69,7 +69,7 @@ static bool peer_in_groups(const conn *c, gid_t gid)
     gid_t groups[256];
     socklen_t len = sizeof groups;
     uv_os_fd_t fd;
-    if (c->closing || uv_fileno((const uv_handle_t *)&c->pipe, &fd) != 0 ||
+    if (c->closing || uv_fileno(&c->io.handle, &fd) != 0 ||
         getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) != 0)
         return false;
     for (size_t i = 0; i < len / sizeof groups[0]; i++)
@@ -82,6 +82,12 @@ static bool peer_in_groups(const conn *c, gid_t gid)
 bool dm_http_peer_is_admin(const dm_exchange *x, const char *group, char *why, size_t len)
 {
     const conn *c = x->c;
+    if (c->tcp) {
+        snprintf(why, len,
+                 "the request came over TCP, where the peer's credentials are unknown; use the "
+                 "Unix socket");
+        return false;
+    }
     if (!c->peer_known) {
         snprintf(why, len, "the peer's credentials (SO_PEERCRED) are unknown");
         return false;
@@ -148,13 +154,13 @@ static void on_connection(uv_stream_t *listener, int status)
     if (status < 0) {
         const uint64_t now = uv_now(s->d->loop);
         if (now - s->last_emfile_log >= 10000) {
-            dm_log(DM_LOG_WARN, "http: %s: cannot accept a connection: %s", s->path,
-                   uv_strerror(status));
+            dm_log(DM_LOG_WARN, "http: %s: cannot accept a connection: %s",
+                   listener->type == UV_TCP ? s->tcp_name : s->path, uv_strerror(status));
             s->last_emfile_log = now;
         }
         return;
     }
-    dm_conn_accept(s);
+    dm_conn_accept(s, listener);
 }
 
 static void on_listener_closed(uv_handle_t *h)
@@ -189,39 +195,81 @@ static int bind_path(dm_server *s, const dm_config *cfg)
     return 0;
 }
 
-int dm_server_start(dm_daemon *d, int fd)
+/* The TCP listener: FD from systemd, or bound to [server] tcp. */
+static int start_tcp(dm_server *s, int fd)
+{
+    int rc = uv_tcp_init(s->d->loop, &s->tcp_listener);
+    if (rc)
+        return rc;
+    s->tcp_listener.data = s;
+    s->has_tcp = true;
+    s->refs++;
+    if (fd >= 0) {
+        snprintf(s->tcp_name, sizeof s->tcp_name, "TCP fd %d", fd);
+        if ((rc = uv_tcp_open(&s->tcp_listener, fd)) != 0)
+            dm_log(DM_LOG_ERROR, "http: cannot use the inherited TCP socket fd %d: %s", fd,
+                   uv_strerror(rc));
+    } else {
+        struct sockaddr_storage sa;
+        char msg[256];
+        snprintf(s->tcp_name, sizeof s->tcp_name, "%s", s->d->cfg.tcp_listen);
+        if (dm_parse_addr(s->d->cfg.tcp_listen, &sa, msg, sizeof msg) != 0) {
+            dm_log(DM_LOG_ERROR, "http: [server] tcp: %s", msg);
+            rc = UV_EINVAL;
+        } else if ((rc = uv_tcp_bind(&s->tcp_listener, (struct sockaddr *)&sa, 0)) != 0) {
+            dm_log(DM_LOG_ERROR, "http: cannot bind TCP %s: %s", s->tcp_name, uv_strerror(rc));
+        }
+    }
+    if (!rc && (rc = uv_listen((uv_stream_t *)&s->tcp_listener, SOMAXCONN, on_connection)) != 0)
+        dm_log(DM_LOG_ERROR, "http: cannot listen on %s: %s", s->tcp_name, uv_strerror(rc));
+    if (!rc)
+        dm_log(DM_LOG_INFO, "http: listening on %s", s->tcp_name);
+    return rc;
+}
+
+static void close_listeners(dm_server *s)
+{
+    uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+    if (s->has_tcp)
+        uv_close((uv_handle_t *)&s->tcp_listener, on_listener_closed);
+}
+
+int dm_server_start(dm_daemon *d, int unix_fd, int tcp_fd)
 {
     dm_server *s = calloc(1, sizeof *s);
     if (!s)
         return -ENOMEM;
     s->d = d;
-    s->refs = 2; /* owner + listener */
+    s->refs = 2; /* owner + Unix listener */
     int rc = uv_pipe_init(d->loop, &s->listener, 0);
     if (rc) {
         free(s);
         return rc;
     }
     s->listener.data = s;
-    if (fd >= 0) {
-        snprintf(s->path, sizeof s->path, "fd %d", fd);
-        if ((rc = uv_pipe_open(&s->listener, fd)) != 0)
-            dm_log(DM_LOG_ERROR, "http: cannot use the inherited socket fd %d: %s", fd,
+    if (unix_fd >= 0) {
+        snprintf(s->path, sizeof s->path, "fd %d", unix_fd);
+        if ((rc = uv_pipe_open(&s->listener, unix_fd)) != 0)
+            dm_log(DM_LOG_ERROR, "http: cannot use the inherited socket fd %d: %s", unix_fd,
                    uv_strerror(rc));
     } else {
         rc = bind_path(s, &d->cfg);
     }
     if (!rc && (rc = uv_listen((uv_stream_t *)&s->listener, SOMAXCONN, on_connection)) != 0)
         dm_log(DM_LOG_ERROR, "http: cannot listen on %s: %s", s->path, uv_strerror(rc));
+    if (!rc)
+        dm_log(DM_LOG_INFO, "http: listening on %s", s->path);
+    if (!rc && (tcp_fd >= 0 || d->cfg.tcp_listen[0]))
+        rc = start_tcp(s, tcp_fd);
     if (rc) {
         if (s->unlink_path)
             unlink(s->path);
-        uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+        close_listeners(s);
         dm_server_unref(s);
         return rc;
     }
     s->accepting = true;
     d->server = s;
-    dm_log(DM_LOG_INFO, "http: listening on %s", s->path);
     return 0;
 }
 
@@ -235,7 +283,7 @@ void dm_server_stop_accepting(dm_server *s)
     if (!s || !s->accepting)
         return;
     s->accepting = false;
-    uv_close((uv_handle_t *)&s->listener, on_listener_closed);
+    close_listeners(s);
     if (s->unlink_path)
         unlink(s->path);
     for (conn *c = s->conns, *next; c; c = next) {

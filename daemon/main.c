@@ -4,8 +4,8 @@
  * registry scan, scheduler, metrics, server, MQTT), the signals (SIGTERM/SIGINT:
  * stop accepting, drain the scheduler and MQTT, exit 0, or 1 when the drain outlives
  * drain_timeout_ms; a second one exits at once; SIGHUP: re-read the config,
- * keep what needs a restart, rescan the repository), systemd socket
- * activation (LISTEN_FDS), and the exit codes: 0 clean stop, 1 failure at run
+ * keep what needs a restart, rescan the repository; Reload over D-Bus does
+ * the same), the order of the service notifications (service.c), and the exit codes: 0 clean stop, 1 failure at run
  * time, 2 bad command line or configuration.
  * Does not own: any module's work; this file only wires them. */
 #include <errno.h>
@@ -26,7 +26,6 @@
 
 #define DEFAULT_CONFIG "/etc/edged/edged.conf"
 #define MAX_OVERRIDES 32
-#define LISTEN_FDS_START 3
 
 typedef struct override {
     const char *key, *value;
@@ -41,6 +40,7 @@ typedef struct app {
     uv_timer_t drain_timer;
     bool stopping, drained;
     int drains; /* parts still draining: the scheduler, MQTT */
+    char reload_err[1100];
 } app;
 
 static void usage(FILE *f)
@@ -131,46 +131,6 @@ static int parse_args(app *a, int argc, char **argv, bool *print_config)
     return -1;
 }
 
-/* A socket systemd passed (socket activation), or -1. */
-static int listen_fd(void)
-{
-    const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
-    if (!pid || !fds || strtol(pid, NULL, 10) != (long)getpid())
-        return -1;
-    const long n = strtol(fds, NULL, 10);
-    unsetenv("LISTEN_PID");
-    unsetenv("LISTEN_FDS");
-    unsetenv("LISTEN_FDNAMES");
-    if (n < 1)
-        return -1;
-    if (n > 1)
-        dm_log(DM_LOG_WARN, "systemd passed %ld sockets; serving the first (fd %d)", n,
-               LISTEN_FDS_START);
-    fcntl(LISTEN_FDS_START, F_SETFD, FD_CLOEXEC);
-    return LISTEN_FDS_START;
-}
-
-/* ------------------------------------------------------------ counting models */
-
-typedef struct census {
-    size_t models, versions;
-} census;
-
-static int count_entry(dm_entry *e, void *arg)
-{
-    census *c = arg;
-    c->models += e->n_versions > 0;
-    c->versions += e->n_versions;
-    return 0;
-}
-
-static census take_census(dm_registry *r)
-{
-    census c = {0, 0};
-    dm_registry_foreach(r, count_entry, &c);
-    return c;
-}
-
 /* ------------------------------------------------------------ signals */
 
 static void close_handle(uv_handle_t *h)
@@ -237,6 +197,7 @@ static void on_stop(uv_signal_t *h, int signum)
         _exit(1);
     }
     a->stopping = true;
+    dm_service_stopping(a->d.service);
     dm_log(DM_LOG_INFO, "%s: stopping; answering %zu admitted requests first (at most %u ms)",
            signal_name(signum), dm_sched_pending(a->d.sched), a->d.cfg.drain_timeout_ms);
     if (a->d.server)
@@ -248,29 +209,47 @@ static void on_stop(uv_signal_t *h, int signum)
     dm_sched_drain(a->d.sched, on_part_drained, a);
 }
 
-static void on_hup(uv_signal_t *h, int signum)
+/* SIGHUP, and Reload() over D-Bus: re-read the configuration (keeping what
+ * needs a restart) and rescan the repository. NULL, or what was wrong with
+ * the configuration (the rescan happens anyway). */
+static const char *do_reload(dm_daemon *d)
 {
-    (void)signum;
-    app *a = h->data;
+    app *a = (app *)d; /* d is the first member of app */
     if (a->stopping)
-        return;
-    dm_log(DM_LOG_INFO, "SIGHUP: re-reading %s and rescanning %s", a->d.config_path,
-           a->d.cfg.models_dir);
+        return "edged is stopping";
+    dm_service_reloading(d->service);
+    dm_log(DM_LOG_INFO, "reload: re-reading %s and rescanning %s", d->config_path,
+           d->cfg.models_dir);
     dm_config next;
     char err[1024];
+    const char *why = NULL;
     if (load_config(a, &next, err, sizeof err) != 0) {
         dm_log(DM_LOG_ERROR, "%s; keeping the current configuration", err);
+        snprintf(a->reload_err, sizeof a->reload_err, "%s; kept the current configuration (the "
+                 "repository was rescanned)", err);
+        why = a->reload_err;
     } else {
-        dm_config_reload(&a->d.cfg, &next);
-        dm_log_set_level((dm_log_level)a->d.cfg.log_level);
-        dm_sched_set_inline(a->d.sched, a->d.cfg.inline_max_us);
+        dm_config_reload(&d->cfg, &next);
+        dm_log_set_level((dm_log_level)d->cfg.log_level);
+        dm_sched_set_inline(d->sched, d->cfg.inline_max_us);
     }
-    const int rc = dm_registry_scan(a->d.reg);
-    const census c = take_census(a->d.reg);
+    const int rc = dm_registry_scan(d->reg);
+    const dm_census c = dm_registry_census(d->reg);
     dm_log(DM_LOG_INFO,
            "rescan started: serving %zu models (%zu versions); changed ones load in the "
            "background and log when they are in%s",
            c.models, c.versions, rc < 0 ? " (the repository could not be read)" : "");
+    dm_service_reload_started(d->service);
+    return why;
+}
+
+static void on_hup(uv_signal_t *h, int signum)
+{
+    (void)signum;
+    app *a = h->data;
+    if (!a->stopping)
+        dm_log(DM_LOG_INFO, "SIGHUP");
+    do_reload(&a->d);
 }
 
 static int start_signals(app *a)
@@ -307,8 +286,12 @@ static void shut_down(app *a)
     dm_server_free(d->server);
     d->server = NULL;
     dm_registry_set_sched(d->reg, NULL);
-    dm_sched_free(d->sched);
+    dm_sched_free(d->sched); /* every D-Bus inference has been answered */
     d->sched = NULL;
+    dm_dbus_free(d->dbus); /* after the scheduler; loads still waited on end in the run below */
+    d->dbus = NULL;
+    dm_service_free(d->service);
+    d->service = NULL;
     uv_walk(d->loop, walk_close, NULL);
     uv_run(d->loop, UV_RUN_DEFAULT);
     dm_registry_free(d->reg);
@@ -331,6 +314,13 @@ static void on_rescan(void *arg)
 static int start(app *a)
 {
     dm_daemon *d = &a->d;
+    d->started_ns = dm_now_ns();
+    d->reload = do_reload;
+    d->service = dm_service_new(d);
+    if (!d->service) {
+        dm_log(DM_LOG_ERROR, "out of memory");
+        return 1;
+    }
     const int scanned = dm_registry_scan(d->reg);
     if (scanned < 0) {
         dm_log(DM_LOG_ERROR, "set [models] repository in %s or pass --models DIR", d->config_path);
@@ -355,11 +345,15 @@ static int start(app *a)
         dm_log(DM_LOG_ERROR, "cannot install the signal handlers");
         return 1;
     }
-    if (dm_server_start(d, listen_fd()) < 0)
+    int unix_fd, tcp_fd;
+    if (dm_service_listen_fds(&unix_fd, &tcp_fd) != 0)
+        return 1; /* logged */
+    if (dm_server_start(d, unix_fd, tcp_fd) < 0)
         return 1; /* the server logged why */
     if (dm_mqtt_start(d, &d->mqtt) != 0)
         return 1; /* logged */
-    const census c = take_census(d->reg);
+    d->dbus = dm_dbus_start(d); /* NULL (logged) when off or unreachable */
+    const dm_census c = dm_registry_census(d->reg);
     const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     if (edge_isa_env_warning())
         dm_log(DM_LOG_WARN, "%s", edge_isa_env_warning());
@@ -373,6 +367,7 @@ static int start(app *a)
            "edged %s ready on %s: %zu models (%zu versions) from %s, %u workers, queue depth %u",
            EDGED_VERSION, d->cfg.socket_path, c.models, c.versions, d->cfg.models_dir,
            d->cfg.workers ? d->cfg.workers : (unsigned)(cpus > 0 ? cpus : 1), d->cfg.queue_depth);
+    dm_service_ready(d->service);
     uv_run(d->loop, UV_RUN_DEFAULT);
     return a->drained ? 0 : 1;
 }

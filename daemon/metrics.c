@@ -50,6 +50,7 @@ typedef struct model_stats {
 struct dm_metrics {
     model_stats **m; /* sorted by name */
     size_t n, cap;
+    uint64_t total, failed; /* over every model */
     const dm_mqtt *mqtt;
 };
 
@@ -120,6 +121,8 @@ void dm_metrics_request(dm_metrics *m, const char *model, dm_req_status st, uint
     if (!s || (int)st < 0 || (int)st >= N_STATUS)
         return;
     s->requests[st]++;
+    m->total++;
+    m->failed += st != DM_REQ_OK;
     if (st != DM_REQ_BUSY && st != DM_REQ_DRAINING) /* admitted: it waited in a queue */
         hist_add(&s->queue, queue_ns);
     if (st == DM_REQ_OK)
@@ -131,6 +134,25 @@ void dm_metrics_record(dm_metrics *m, const dm_request *r)
     const uint64_t queue = r->t_start_ns > r->t_admit_ns ? r->t_start_ns - r->t_admit_ns : 0;
     const uint64_t compute = r->t_end_ns > r->t_start_ns ? r->t_end_ns - r->t_start_ns : 0;
     dm_metrics_request(m, r->v->name, r->status, queue, compute);
+}
+
+void dm_metrics_totals(dm_metrics *m, const char *model, uint64_t *total, uint64_t *failed)
+{
+    *total = *failed = 0;
+    if (!m)
+        return;
+    if (!model) {
+        *total = m->total;
+        *failed = m->failed;
+        return;
+    }
+    for (size_t i = 0; i < m->n; i++)
+        if (strcmp(m->m[i]->name, model) == 0) {
+            for (int st = 0; st < N_STATUS; st++)
+                *total += m->m[i]->requests[st];
+            *failed = *total - m->m[i]->requests[DM_REQ_OK];
+            return;
+        }
 }
 
 void dm_metrics_set_mqtt(dm_metrics *m, const dm_mqtt *q)

@@ -188,7 +188,7 @@ static void on_done(dm_request *r)
         reply_result(m, q, inf);
     } else {
         char msg[512];
-        dm_oip_status_message(inf, r->status, msg, sizeof msg);
+        dm_oip_status_message(&inf->req, r->status, msg, sizeof msg);
         reply_error(m, q, dm_oip_status_http(r->status), msg, inf->id);
     }
     dm_infer_free(inf);
@@ -434,7 +434,7 @@ static void serve(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, co
     inf->req.status = st;
     if (m->d->metrics)
         dm_metrics_record(m->d->metrics, &inf->req);
-    dm_oip_status_message(inf, st, err, sizeof err);
+    dm_oip_status_message(&inf->req, st, err, sizeof err);
     reply_error(m, q, dm_oip_status_http(st), err, inf->id);
     dm_infer_free(inf);
     req_free(q);

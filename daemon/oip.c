@@ -138,9 +138,9 @@ static void model_ready(route *rt, const char *name, int64_t v)
 
 /* ---------------------------------------------------------------- inference */
 
-void dm_oip_status_message(const dm_infer *inf, dm_req_status st, char *buf, size_t len)
+void dm_oip_status_message(const dm_request *r, dm_req_status st, char *buf, size_t len)
 {
-    const dm_version *v = inf->req.v;
+    const dm_version *v = r->v;
     switch (st) {
     case DM_REQ_OK: snprintf(buf, len, "ok"); break;
     case DM_REQ_BUSY:
@@ -150,7 +150,7 @@ void dm_oip_status_message(const dm_infer *inf, dm_req_status st, char *buf, siz
         snprintf(buf, len,
                  "model '%s': the request's deadline passed after %" PRIu64
                  " us in the queue, before it could run",
-                 v->name, (dm_now_ns() - inf->req.t_admit_ns) / 1000);
+                 v->name, (dm_now_ns() - r->t_admit_ns) / 1000);
         break;
     case DM_REQ_UNLOADED:
         snprintf(buf, len, "model '%s' version %" PRId64 " was unloaded", v->name, v->version);
@@ -168,7 +168,7 @@ void dm_oip_status_message(const dm_infer *inf, dm_req_status st, char *buf, siz
 static void infer_reply_error(dm_infer *inf, dm_req_status st)
 {
     char msg[512];
-    dm_oip_status_message(inf, st, msg, sizeof msg);
+    dm_oip_status_message(&inf->req, st, msg, sizeof msg);
     dm_http_error(inf->x, dm_oip_status_http(st), "%s", msg);
 }
 

@@ -70,9 +70,9 @@ int dm_oip_encode_infer(const dm_infer *inf, const char *model, int64_t version,
 void dm_infer_free(dm_infer *inf);
 /* The HTTP status for a scheduler outcome. */
 int dm_oip_status_http(dm_req_status st);
-/* What went wrong with INF (admitted to INF->req.v's model) when the scheduler says ST,
+/* What went wrong with request R (admitted to R->v's model) when the scheduler says ST,
  * for the client (the same words over HTTP and MQTT). */
-void dm_oip_status_message(const dm_infer *inf, dm_req_status st, char *buf, size_t len);
+void dm_oip_status_message(const dm_request *r, dm_req_status st, char *buf, size_t len);
 /* When INF must have started: its timeout parameter, or [scheduler]
  * default_timeout_ms; 0 = no deadline. */
 uint64_t dm_oip_deadline_ns(const dm_config *c, const dm_infer *inf);

@@ -953,6 +953,22 @@ void dm_registry_close(dm_registry *r)
     r->closing = true;
 }
 
+static int census_entry(dm_entry *e, void *arg)
+{
+    dm_census *c = arg;
+    c->models += e->n_versions > 0;
+    c->versions += e->n_versions;
+    return 0;
+}
+
+dm_census dm_registry_census(dm_registry *r)
+{
+    dm_census c = {0, 0};
+    if (r)
+        dm_registry_foreach(r, census_entry, &c);
+    return c;
+}
+
 bool dm_registry_idle(const dm_registry *r)
 {
     return r->jobs == 0;

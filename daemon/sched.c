@@ -24,6 +24,7 @@
  * DONE, or a drain callback is pending. Every admitted request leaves through
  * complete(), which runs DONE once. */
 #include <assert.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,10 @@ typedef struct worker {
     size_t n_cache, cap_cache;
     uint64_t tick;
     unsigned sweep_seen;
+    /* what the watchdog reads (dm_sched_stuck_ns): when the inference running
+     * now started (CLOCK_MONOTONIC ns, 0 when idle) and its model */
+    _Atomic uint64_t busy_since;
+    _Atomic(const dm_entry *) busy_entry;
 } worker;
 
 struct dm_sched {
@@ -393,6 +398,33 @@ static edge_interp *cache_get(worker *w, dm_version *v)
 }
 
 /* Run R (no lock held): inputs in, invoke, outputs out. */
+/* A test-only hook (EDGED_TEST_STALL=MODEL:MS, read once at start): a worker
+ * sleeps MS milliseconds at the start of each inference of MODEL, so that the
+ * tests can hold a worker "stuck" and watch the watchdog pings stop. */
+static char stall_model[65];
+static unsigned stall_ms;
+
+static void test_stall_init(void)
+{
+    const char *e = getenv("EDGED_TEST_STALL");
+    const char *colon = e ? strrchr(e, ':') : NULL;
+    if (!colon || (size_t)(colon - e) >= sizeof stall_model)
+        return;
+    snprintf(stall_model, sizeof stall_model, "%.*s", (int)(colon - e), e);
+    stall_ms = (unsigned)strtoul(colon + 1, NULL, 10);
+    dm_log(DM_LOG_WARN, "test hook EDGED_TEST_STALL: inferences of %s wait %u ms first",
+           stall_model, stall_ms);
+}
+
+static void test_stall(const dm_version *v)
+{
+    if (stall_ms && strcmp(v->name, stall_model) == 0) {
+        struct timespec ts = {stall_ms / 1000, (long)(stall_ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        }
+    }
+}
+
 static void run_request(worker *w, dm_request *r)
 {
     const uint64_t now = dm_now_ns();
@@ -413,6 +445,10 @@ static void run_request(worker *w, dm_request *r)
     }
     const edge_model *m = r->v->model;
     const size_t n_in = edge_model_input_count(m), n_out = edge_model_output_count(m);
+    atomic_store_explicit(&w->busy_entry, r->v->entry, memory_order_relaxed);
+    atomic_store_explicit(&w->busy_since, now, memory_order_release);
+    if (w != &w->s->loopw)
+        test_stall(r->v);
     for (size_t i = 0; i < n_in; i++) {
         size_t bytes = 0;
         void *dst = edge_interp_input(it, i, &bytes);
@@ -424,6 +460,7 @@ static void run_request(worker *w, dm_request *r)
         const void *src = edge_interp_output(it, i, &bytes);
         memcpy(r->out[i], src, bytes);
     }
+    atomic_store_explicit(&w->busy_since, 0, memory_order_release);
     r->status = rc == 0 ? DM_REQ_OK : DM_REQ_ERROR;
     r->t_end_ns = dm_now_ns();
 }
@@ -582,6 +619,7 @@ dm_sched *dm_sched_new(uv_loop_t *loop, unsigned workers, uint32_t queue_depth)
         return NULL;
     }
     s->wake_fd = fd;
+    test_stall_init();
     uv_poll_start(wake, UV_READABLE, on_wake);
     uv_timer_init(loop, expire);
     uv_unref((uv_handle_t *)expire); /* the wake handle keeps the loop alive */
@@ -756,6 +794,27 @@ size_t dm_sched_queue_depth(dm_sched *s, const dm_entry *e)
     const size_t n = e ? (e->queue ? e->queue->count : 0) : s->queued;
     pthread_mutex_unlock(&s->mu);
     return n;
+}
+
+uint64_t dm_sched_stuck_ns(dm_sched *s, uint64_t now, const char **model)
+{
+    uint64_t longest = 0;
+    for (unsigned i = 0; s && i < s->n_workers; i++) {
+        worker *w = &s->workers[i];
+        const uint64_t since = atomic_load_explicit(&w->busy_since, memory_order_acquire);
+        if (since && now > since && now - since > longest) {
+            longest = now - since;
+            const dm_entry *e = atomic_load_explicit(&w->busy_entry, memory_order_relaxed);
+            if (model)
+                *model = e ? e->name : "?";
+        }
+    }
+    return longest;
+}
+
+unsigned dm_sched_workers(const dm_sched *s)
+{
+    return s ? s->n_workers : 0;
 }
 
 size_t dm_sched_pending(const dm_sched *s)

@@ -897,6 +897,102 @@ char *dm_config_render(const dm_config *c, size_t *len)
     return buf;
 }
 
+/* S for roff: a leading '.' or '\'' and every backslash escaped; '-' as \- . */
+static void put_roff(FILE *f, const char *s)
+{
+    if (*s == '.' || *s == '\'')
+        fputs("\\&", f);
+    for (; *s; s++) {
+        if (*s == '\\')
+            fputs("\\e", f);
+        else if (*s == '-')
+            fputs("\\-", f);
+        else
+            fputc(*s, f);
+    }
+}
+
+static const char *const section_help[] = {
+    "The HTTP server: the Unix socket, an optional TCP listener, limits and the stop.",
+    "The model repository and how models are loaded and run.",
+    "The worker threads and the queues.",
+    "The MQTT front end (off unless host is set).",
+    "The management API on D\\-Bus.",
+    "The service manager: the watchdog.",
+    "Logging.",
+};
+
+char *dm_config_render_man(size_t *len)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    if (!f)
+        return NULL;
+    dm_config defaults;
+    dm_config_defaults(&defaults);
+    fputs(".\\\" Generated from the option table in daemon/config.c; do not edit.\n"
+          ".TH EDGED.CONF 5 \"\" \"edged " EDGED_VERSION "\" \"File Formats\"\n"
+          ".SH NAME\nedged.conf \\- configuration file of edged, the inference daemon\n"
+          ".SH SYNOPSIS\n/etc/edged/edged.conf\n"
+          ".SH DESCRIPTION\n"
+          "edged reads its configuration from an INI file: \\fB[section]\\fP lines and "
+          "\\fIkey\\fP = \\fIvalue\\fP lines. Comments are lines starting with '#' or ';'. "
+          "Sizes take a K, M, G or T suffix (powers of 1024); times are in milliseconds. "
+          "An unknown section, an unknown key or a bad value stops edged with the file, "
+          "the line and what is wrong (exit status 2). The command line overrides the file "
+          "(see \\fBedged\\fP(8)).\n.PP\n"
+          "On SIGHUP (\\fBsystemctl reload edged\\fP, or Reload over D\\-Bus) edged re-reads "
+          "the file: options marked \\fIapplied on reload\\fP take effect at once; the others "
+          "keep their value until edged restarts, and the log says so.\n.PP\n"
+          "\\fBedged \\-\\-config /dev/null \\-\\-print\\-config\\fP prints every option "
+          "with its default as a commented file.\n",
+          f);
+    for (size_t s = 0; s < N_SECTIONS; s++) {
+        fprintf(f, ".SH [%s]\n", sections[s]);
+        if (s < sizeof section_help / sizeof section_help[0])
+            fprintf(f, "%s\n", section_help[s]);
+        for (size_t i = 0; i < N_OPTIONS; i++) {
+            const opt *o = &options[i];
+            if (strcmp(o->section, sections[s]) != 0)
+                continue;
+            char def[300], range[160];
+            format_value(o, &defaults, def, sizeof def);
+            describe_range(o, false, range, sizeof range);
+            fputs(".TP\n.B ", f);
+            put_roff(f, o->key);
+            fputs("\n", f);
+            put_roff(f, o->help);
+            fputs("\n.RS\n.PP\nValue: ", f);
+            put_roff(f, range);
+            fputs(". Default: ", f);
+            if (def[0]) {
+                fputs("\\fB", f);
+                put_roff(f, def);
+                fputs("\\fP", f);
+            } else {
+                fputs("empty", f);
+            }
+            fprintf(f, ". %s.", o->live ? "Applied on reload" : "Takes a restart");
+            if (o->cli) {
+                fputs(" Command line: \\fB\\-\\-", f);
+                put_roff(f, o->cli);
+                fputs("\\fP.", f);
+            }
+            fputs("\n.RE\n", f);
+        }
+    }
+    fputs(".SH FILES\n.TP\n/etc/edged/edged.conf\nThe configuration file.\n"
+          ".SH SEE ALSO\n\\fBedged\\fP(8), \\fBedgectl\\fP(1)\n",
+          f);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    *len = size;
+    return buf;
+}
+
 int dm_config_reload(dm_config *cur, const dm_config *next)
 {
     int changed = 0;

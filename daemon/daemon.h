@@ -102,6 +102,8 @@ bool dm_config_option(size_t i, const char **section, const char **key, bool *li
 /* C as a commented INI file (malloc'd, *len bytes): every option with its help;
  * options at their default are commented out. conf/edged.conf is the defaults. */
 char *dm_config_render(const dm_config *c, size_t *len);
+/* The option table as the man page edged.conf(5), in roff (malloc'd, *len bytes). */
+char *dm_config_render_man(size_t *len);
 /* SIGHUP: copy NEXT's live options into CUR; a changed option that needs a
  * restart is logged and kept. Returns the number of options that changed. */
 int dm_config_reload(dm_config *cur, const dm_config *next);

@@ -47,8 +47,8 @@ static void usage(FILE *f)
 {
     fprintf(
         f, "usage: edged [--config FILE] [--socket PATH] [--models DIR] [--workers N]\n"
-           "             [--kernels LEVEL] [--log-level LEVEL] [--print-config] [--version]\n"
-           "             [--help]\n"
+           "             [--kernels LEVEL] [--tcp HOST:PORT] [--mqtt-host HOST]\n"
+           "             [--log-level LEVEL] [--print-config] [--version] [--help]\n"
            "\n"
            "edged serves TensorFlow Lite models over a Unix socket (HTTP/1.1, Open Inference\n"
            "Protocol v2) and, when [mqtt] host is set, to requests published to an MQTT broker.\n"
@@ -60,6 +60,8 @@ static void usage(FILE *f)
            "  -w, --workers N        worker threads, 0 = one per online CPU ([scheduler] workers)\n"
            "  -k, --kernels LEVEL    int8 kernel level: auto, scalar, avx2, avx512vnni, neon,\n"
            "                         neondot ([models] kernels)\n"
+           "      --tcp HOST:PORT    also serve HTTP on TCP, e.g. 127.0.0.1:8080 ([server] tcp)\n"
+           "      --mqtt-host HOST   take requests from this MQTT broker ([mqtt] host)\n"
            "  -l, --log-level LEVEL  error, warn, info or debug ([log] level)\n"
            "      --print-config     print the effective configuration as a commented file\n"
            "  -V, --version          print the version\n"
@@ -67,6 +69,8 @@ static void usage(FILE *f)
            "\n"
            "Signals: SIGTERM or SIGINT drains (answers every admitted request) and exits;\n"
            "SIGHUP re-reads the configuration and rescans the model repository.\n"
+           "Under systemd: Type=notify with a watchdog, socket activation (a Unix and a TCP\n"
+           "socket), and the D-Bus API org.edged.Edged1 ([dbus] bus). See edged(8).\n"
            "Exit status: 0 after a clean stop, 1 on a failure while running, 2 on a bad\n"
            "command line or configuration.\n");
 }
@@ -86,7 +90,7 @@ static int load_config(const app *a, dm_config *c, char *err, size_t len)
 /* Returns -1 to go on, or the exit status. */
 static int parse_args(app *a, int argc, char **argv, bool *print_config)
 {
-    enum { OPT_PRINT_CONFIG = 256 };
+    enum { OPT_PRINT_CONFIG = 256, OPT_TCP, OPT_MQTT_HOST };
     static const struct option longs[] = {
         {"config", required_argument, NULL, 'c'},
         {"socket", required_argument, NULL, 's'},
@@ -94,6 +98,8 @@ static int parse_args(app *a, int argc, char **argv, bool *print_config)
         {"workers", required_argument, NULL, 'w'},
         {"log-level", required_argument, NULL, 'l'},
         {"kernels", required_argument, NULL, 'k'},
+        {"tcp", required_argument, NULL, OPT_TCP},
+        {"mqtt-host", required_argument, NULL, OPT_MQTT_HOST},
         {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
@@ -113,6 +119,8 @@ static int parse_args(app *a, int argc, char **argv, bool *print_config)
         case 'w': key = "workers"; break;
         case 'l': key = "log-level"; break;
         case 'k': key = "kernels"; break;
+        case OPT_TCP: key = "tcp"; break;
+        case OPT_MQTT_HOST: key = "mqtt-host"; break;
         case OPT_PRINT_CONFIG: *print_config = true; continue;
         case 'V': printf("edged %s\n", EDGED_VERSION); return 0;
         case 'h': usage(stdout); return 0;

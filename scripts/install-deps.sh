@@ -2,6 +2,7 @@
 # scripts/install-deps.sh - install what edged needs on Debian 12 (idempotent).
 #   scripts/install-deps.sh          build + run dependencies
 #   scripts/install-deps.sh --test   also what the test suite and CI use
+#   scripts/install-deps.sh --deb    also what building and checking the Debian package takes
 #   scripts/install-deps.sh --cross  also the ARM cross compilers, qemu-user and the arm64 and
 #                                    armhf libraries the engine's cross-built tests link
 # Runs apt-get as root, through sudo when not root. Skips apt-get entirely when
@@ -9,10 +10,15 @@
 set -euo pipefail
 
 pkgs=(build-essential meson ninja-build pkg-config libopenblas-dev libuv1-dev libhttp-parser-dev
-      libjansson-dev libinih-dev libmosquitto-dev curl)
+      libjansson-dev libinih-dev libmosquitto-dev libsystemd-dev curl)
 if [[ "${1:-}" == "--test" || "${1:-}" == "--cross" ]]; then
     # the MQTT tests: a broker (and mosquitto_passwd), the command-line clients, test certificates
     pkgs+=(libcmocka-dev valgrind clang mosquitto mosquitto-clients openssl)
+    # the service tests: a private dbus-daemon, busctl and systemd-analyze (no systemd PID 1 needed)
+    pkgs+=(dbus-daemon systemd)
+fi
+if [[ "${1:-}" == "--deb" ]]; then
+    pkgs+=(debhelper dpkg-dev fakeroot lintian systemd)
 fi
 foreign=()
 if [[ "${1:-}" == "--cross" ]]; then

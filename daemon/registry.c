@@ -532,18 +532,11 @@ static bool same_io(const edge_model *a, const edge_model *b, char *why, size_t 
  * A load is a burst of CPU (person_detect ~3 ms, MobileNetV2 ~45 ms) that at
  * the workers' priority takes a CPU from them and shows in the serving
  * latency (bench-reload: p99 2.9x during churn; nice 10 changed nothing).
- * The pool's threads run only load jobs, so each moves itself to SCHED_IDLE
- * once, for good: a load then runs on CPU time the workers leave (under full
- * saturation it crawls, and the previous version serves meanwhile). */
-static void job_work(uv_work_t *w)
+ * In the pool (job_work) it runs at SCHED_IDLE: a load then runs on CPU time
+ * the workers leave (under full saturation it crawls, and the previous version
+ * serves meanwhile). */
+static void job_work_items(load_job *j)
 {
-    load_job *j = w->data;
-    static _Thread_local bool idle_policy;
-    if (!idle_policy && j->r->loop) {
-        idle_policy = true;
-        const struct sched_param sp = {0};
-        pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
-    }
     for (size_t i = 0; i < j->n_items; i++) {
         load_item *it = &j->items[i];
         edge_error err = {0};
@@ -576,6 +569,20 @@ static void job_work(uv_work_t *w)
         }
         edge_interp_free(in);
     }
+}
+
+/* In the thread pool: the pool's threads run only load jobs, so each moves
+ * itself to SCHED_IDLE once, for good. (A job run inline, on the loop thread or
+ * at the start, must not: it would leave the loop thread at SCHED_IDLE.) */
+static void job_work(uv_work_t *w)
+{
+    static _Thread_local bool idle_policy;
+    if (!idle_policy) {
+        idle_policy = true;
+        const struct sched_param sp = {0};
+        pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+    }
+    job_work_items(w->data);
 }
 
 static void job_free(load_job *j)
@@ -812,7 +819,7 @@ static void model_sync(dm_registry *r, const char *name, bool explicit_load, dm_
     r->jobs++;
     if (j->n_items && r->loop && uv_queue_work(r->loop, &j->work, job_work, job_done) == 0)
         return;
-    job_work(&j->work);
+    job_work_items(j);
     job_done(&j->work, 0);
 }
 

@@ -11,6 +11,7 @@
  * other clients keep being served; the scheduler's busy and timeout answers;
  * and the drain on SIGTERM with requests in flight. */
 #include <jansson.h>
+#include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -276,6 +277,13 @@ static void test_versions_and_repository(void **state)
         200);
     assert_int_equal(dfx_curl(&F, "GET", "/v2/models/digits/ready", NULL, NULL, NULL, NULL, NULL),
                      200);
+    /* Loading it again changes nothing on disk: the sync has no file to load and runs
+     * on the loop thread, which must keep its scheduling policy (load jobs in the thread
+     * pool move to SCHED_IDLE; that once leaked onto the loop thread here). */
+    assert_int_equal(
+        dfx_curl(&F, "POST", "/v2/repository/models/digits/load", NULL, NULL, NULL, NULL, NULL),
+        200);
+    assert_int_equal(sched_getscheduler(F.pid), SCHED_OTHER);
     assert_int_equal(
         dfx_curl(&F, "POST", "/v2/repository/models/nosuch/load", NULL, NULL, NULL, NULL, NULL),
         404);

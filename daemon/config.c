@@ -71,9 +71,10 @@ static const opt options[] = {
      "[::1]:8080). Empty: no TCP listener. Over TCP the peer's credentials are unknown, so the "
      "admin endpoints answer 403 there. Not used when systemd passes a TCP socket.",
      NULL},
-    {"server", "admin_group", NULL, OPT_STRING, FIELD(admin_group), 0, 63, "", true,
+    {"server", "admin_group", NULL, OPT_STRING, FIELD(admin_group), 0, 63, "edged", true,
      "Group whose members may use the admin endpoints (/v2/repository: index, load, unload). "
-     "Root always may. Empty: root only.",
+     "Root always may. Empty: root only. The package creates the group edged, whose members "
+     "may also call the D-Bus methods that change things.",
      NULL},
     {"server", "max_connections", NULL, OPT_UINT, FIELD(max_connections), 1, 65536, "256", true,
      "Connections served at once; a connection beyond this is closed at once.", NULL},

@@ -76,7 +76,7 @@ static void test_defaults(void **state)
     dm_config_defaults(&c);
     assert_string_equal(c.socket_path, "/run/edged/edged.sock");
     assert_int_equal(c.socket_mode, 0660);
-    assert_string_equal(c.admin_group, "");
+    assert_string_equal(c.admin_group, "edged");
     assert_string_equal(c.models_dir, "/var/lib/edged/models");
     assert_int_equal(c.workers, 0);
     assert_int_equal(c.queue_depth, 64);
@@ -306,7 +306,7 @@ static void test_render_round_trip(void **state)
     assert_int_equal(dm_config_set(&c, "max_arena_bytes", "123456789", err, sizeof err), 0);
     assert_int_equal(dm_config_set(&c, "socket_mode", "0640", err, sizeof err), 0);
     assert_int_equal(dm_config_set(&c, "log-level", "error", err, sizeof err), 0);
-    assert_int_equal(dm_config_set(&c, "admin_group", "edged", err, sizeof err), 0);
+    assert_int_equal(dm_config_set(&c, "admin_group", "wheel", err, sizeof err), 0);
     char *text = dm_config_render(&c, NULL);
     assert_non_null(text);
     assert_non_null(strstr(text, "\nsocket = /tmp/x.sock\n"));

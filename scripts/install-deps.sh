@@ -18,7 +18,7 @@ if [[ "${1:-}" == "--test" || "${1:-}" == "--cross" ]]; then
     pkgs+=(dbus-daemon systemd)
 fi
 if [[ "${1:-}" == "--deb" ]]; then
-    pkgs+=(debhelper dpkg-dev fakeroot lintian systemd)
+    pkgs+=(debhelper dpkg-dev fakeroot lintian systemd libxml2-utils man-db)
 fi
 foreign=()
 if [[ "${1:-}" == "--cross" ]]; then

@@ -179,8 +179,8 @@ static int prop_state(sd_bus *bus, const char *path, const char *iface, const ch
                       sd_bus_message *reply, void *ud, sd_bus_error *err)
 {
     dm_dbus *b = ud;
-    return sd_bus_message_append(
-        reply, "s", dm_service_state_name(dm_service_get_state(b->d->service)));
+    return sd_bus_message_append(reply, "s",
+                                 dm_service_state_name(dm_service_get_state(b->d->service)));
 }
 
 static int append_name(dm_entry *e, void *arg)
@@ -269,11 +269,11 @@ static int m_stats(sd_bus_message *m, void *ud, sd_bus_error *err)
     if (rc >= 0)
         rc = sd_bus_message_append(
             reply, "a{sv}", 11, "requests_total", "t", total, "requests_failed", "t", failed,
-            "queue_depth", "u", queue_total(b), "in_flight", "t", (uint64_t)dm_sched_pending(d->sched),
-            "models", "u", (uint32_t)c.models, "versions", "u", (uint32_t)c.versions, "workers", "u",
-            dm_sched_workers(d->sched), "uptime_s", "t", up, "state", "s",
-            dm_service_state_name(dm_service_get_state(d->service)), "mqtt_enabled", "b",
-            d->mqtt != NULL, "mqtt_connected", "b", (int)q.connected);
+            "queue_depth", "u", queue_total(b), "in_flight", "t",
+            (uint64_t)dm_sched_pending(d->sched), "models", "u", (uint32_t)c.models, "versions",
+            "u", (uint32_t)c.versions, "workers", "u", dm_sched_workers(d->sched), "uptime_s", "t",
+            up, "state", "s", dm_service_state_name(dm_service_get_state(d->service)),
+            "mqtt_enabled", "b", d->mqtt != NULL, "mqtt_connected", "b", (int)q.connected);
     if (rc >= 0)
         rc = sd_bus_message_send(reply);
     sd_bus_message_unref(reply);
@@ -587,8 +587,8 @@ static dm_entry *path_entry(dm_dbus *b, const char *path)
     char *name = NULL;
     if (sd_bus_path_decode(path, MODEL_PREFIX, &name) <= 0)
         return NULL;
-    dm_entry *e = dm_model_name_valid(name, strlen(name)) ? dm_registry_entry(b->d->reg, name)
-                                                          : NULL;
+    dm_entry *e =
+        dm_model_name_valid(name, strlen(name)) ? dm_registry_entry(b->d->reg, name) : NULL;
     free(name);
     return e;
 }
@@ -653,16 +653,16 @@ static dm_version *newest(dm_entry *e)
     return e->n_versions > 0 ? e->versions[0] : NULL;
 }
 
-#define MODEL_GETTER(fn)                                                                      \
-    static int fn##_get(dm_dbus *b, dm_entry *e, const char *prop, sd_bus_message *reply);    \
-    static int fn(sd_bus *bus, const char *path, const char *iface, const char *prop,         \
-                  sd_bus_message *reply, void *ud, sd_bus_error *err)                         \
-    {                                                                                         \
-        dm_entry *e = path_entry(ud, path);                                                   \
-        if (!e)                                                                               \
+#define MODEL_GETTER(fn)                                                                        \
+    static int fn##_get(dm_dbus *b, dm_entry *e, const char *prop, sd_bus_message *reply);      \
+    static int fn(sd_bus *bus, const char *path, const char *iface, const char *prop,           \
+                  sd_bus_message *reply, void *ud, sd_bus_error *err)                           \
+    {                                                                                           \
+        dm_entry *e = path_entry(ud, path);                                                     \
+        if (!e)                                                                                 \
             return sd_bus_error_setf(err, SD_BUS_ERROR_UNKNOWN_OBJECT, "no model at %s", path); \
-        return fn##_get(ud, e, prop, reply);                                                  \
-    }                                                                                         \
+        return fn##_get(ud, e, prop, reply);                                                    \
+    }                                                                                           \
     static int fn##_get(dm_dbus *b, dm_entry *e, const char *prop, sd_bus_message *reply)
 
 MODEL_GETTER(mp_name)
@@ -705,7 +705,7 @@ MODEL_GETTER(mp_tensors)
     const dm_version *v = newest(e);
     const bool inputs = strcmp(prop, "Inputs") == 0;
     int rc = sd_bus_message_open_container(reply, 'a', "(ssax)");
-    const size_t n = !v ? 0
+    const size_t n = !v       ? 0
                      : inputs ? edge_model_input_count(v->model)
                               : edge_model_output_count(v->model);
     for (size_t i = 0; rc >= 0 && i < n; i++) {
@@ -738,8 +738,8 @@ MODEL_GETTER(mp_counts)
 
 MODEL_GETTER(mp_queue)
 {
-    return sd_bus_message_append(
-        reply, "u", b->d->sched ? (uint32_t)dm_sched_queue_depth(b->d->sched, e) : 0u);
+    return sd_bus_message_append(reply, "u",
+                                 b->d->sched ? (uint32_t)dm_sched_queue_depth(b->d->sched, e) : 0u);
 }
 
 static const sd_bus_vtable model_vtable[] = {
@@ -766,23 +766,21 @@ static void emit_model_changed(dm_dbus *b, const char *name)
     if (!path)
         return;
     if (dm_registry_entry(b->d->reg, name))
-        sd_bus_emit_properties_changed(b->bus, path, MODEL_IFACE, "Versions", "State",
-                                       "LastError", "Path", "LoadedAt", "Inputs", "Outputs",
-                                       NULL);
+        sd_bus_emit_properties_changed(b->bus, path, MODEL_IFACE, "Versions", "State", "LastError",
+                                       "Path", "LoadedAt", "Inputs", "Outputs", NULL);
     free(path);
 }
 
 /* The registry's events become signals and property changes. */
-static void on_model_event(const char *name, dm_model_event ev, int64_t version,
-                           const char *detail, void *arg)
+static void on_model_event(const char *name, dm_model_event ev, int64_t version, const char *detail,
+                           void *arg)
 {
     dm_dbus *b = arg;
     if (b->lost || b->freed)
         return;
     switch (ev) {
     case DM_MODEL_LOADED:
-        sd_bus_emit_signal(b->bus, MANAGER_PATH, MANAGER_IFACE, "ModelLoaded", "sx", name,
-                           version);
+        sd_bus_emit_signal(b->bus, MANAGER_PATH, MANAGER_IFACE, "ModelLoaded", "sx", name, version);
         break;
     case DM_MODEL_UNLOADED:
         sd_bus_emit_signal(b->bus, MANAGER_PATH, MANAGER_IFACE, "ModelUnloaded", "sx", name,
@@ -831,8 +829,7 @@ static void on_counters(uv_timer_t *t)
         sd_bus_emit_properties_changed(b->bus, MANAGER_PATH, MANAGER_IFACE, "RequestsTotal",
                                        "QueueDepth", NULL);
     else if (total != b->last_total)
-        sd_bus_emit_properties_changed(b->bus, MANAGER_PATH, MANAGER_IFACE, "RequestsTotal",
-                                       NULL);
+        sd_bus_emit_properties_changed(b->bus, MANAGER_PATH, MANAGER_IFACE, "RequestsTotal", NULL);
     else if (queue != b->last_queue)
         sd_bus_emit_properties_changed(b->bus, MANAGER_PATH, MANAGER_IFACE, "QueueDepth", NULL);
     b->last_total = total;

@@ -129,8 +129,8 @@ static void summary(dm_service *sv, char *buf, size_t len)
                          : sv->state == DM_SERVICE_STOPPING ? "stopping: "
                          : sv->stuck                        ? "worker stuck: "
                                                             : "";
-    snprintf(buf, len, "%s%zu models (%zu versions), %.1f req/s, queue %zu, %" PRIu64
-             " requests served",
+    snprintf(buf, len,
+             "%s%zu models (%zu versions), %.1f req/s, queue %zu, %" PRIu64 " requests served",
              prefix, c.models, c.versions, sv->rate, queue, total);
 }
 

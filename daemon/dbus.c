@@ -715,8 +715,14 @@ MODEL_GETTER(mp_tensors)
         else
             edge_model_output_info(v->model, i, &t);
         rc = sd_bus_message_open_container(reply, 'r', "ssax");
-        if (rc >= 0)
-            rc = sd_bus_message_append(reply, "ss", t.name, edge_dtype_name(t.type));
+        if (rc >= 0) {
+            /* the names and types the HTTP metadata gives */
+            char nb[32];
+            const char *dt = dm_oip_datatype(t.type);
+            rc =
+                sd_bus_message_append(reply, "ss", dm_oip_tensor_name(&t, inputs, i, nb, sizeof nb),
+                                      dt ? dt : edge_dtype_name(t.type));
+        }
         if (rc >= 0)
             rc = sd_bus_message_open_container(reply, 'a', "x");
         for (int k = 0; rc >= 0 && k < t.rank; k++)

@@ -21,6 +21,15 @@ typedef struct dfx {
     char log[128]; /* set by dfx_init; edged's output goes there when log_to_file */
     bool log_to_file;
     pid_t pid;
+    /* Optional, for the systemd and D-Bus tests; dfx_init zeroes them (no effect). */
+    const char *env[8];         /* "NAME=VALUE" put in edged's environment */
+    int listen_fds[4];          /* passed as fds 3, 4, ... with LISTEN_FDS and LISTEN_PID */
+    int n_listen_fds;           /* (systemd socket activation); 0: none */
+    const char *listen_fdnames; /* LISTEN_FDNAMES, or NULL */
+    bool watchdog_pid;          /* WATCHDOG_PID = edged's pid */
+    const char *conf_socket;    /* [server] socket in the config, when not SOCK (which the
+                                 * tests connect to: a socket passed by activation) */
+    bool no_wait;               /* dfx_start returns once edged runs; see dfx_wait_ready */
 } dfx;
 
 /* Build the repository once per fixture (NULL shared dir: demo model only). */
@@ -29,10 +38,21 @@ int dfx_init(dfx *f, const char *shared);
  * sections, as literal text) and start edged ($EDGED_BIN, under $EDGED_WRAPPER
  * when set, e.g. valgrind); waits until /v2/health/ready is 200. */
 int dfx_start(dfx *f, const char *extra_ini);
+/* Wait up to TIMEOUT_MS until /v2/health/ready is 200 on SOCK; -1 when edged
+ * exited (f->pid is then -1) or the time ran out. */
+int dfx_wait_ready(dfx *f, int timeout_ms);
 /* How often NEEDLE occurs in edged's log (log_to_file); -1 when unreadable. */
 int dfx_log_count(const dfx *f, const char *needle);
 /* Wait up to TIMEOUT_MS for NEEDLE to occur at least N times in the log. */
 bool dfx_log_wait(const dfx *f, const char *needle, int n, int timeout_ms);
+/* A whole file (NUL-terminated, malloc'd; *LEN bytes when LEN), or NULL. */
+char *dfx_slurp(const char *path, size_t *len);
+/* The start of an integration test's main: the shared folder (EDGE_SHARED_DIR),
+ * or NULL after printing why the test skips (no $EDGED_BIN, no shared models). */
+const char *dfx_shared_or_skip(void);
+/* Whether edged runs under $EDGED_WRAPPER (valgrind ...): then prints why WHAT
+ * (a timing-dependent case) is skipped; the caller calls cmocka's skip(). */
+bool dfx_under_wrapper(const char *what);
 /* Send SIG, wait for exit; returns the exit status (or 128+signal). */
 int dfx_stop(dfx *f, int sig);
 void dfx_cleanup(dfx *f);

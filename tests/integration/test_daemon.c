@@ -29,7 +29,7 @@
 #include "test_support.h"
 
 static dfx F;
-static char *shared;
+static const char *shared;
 
 static json_t *get_json(const char *path, int want_status)
 {
@@ -481,11 +481,8 @@ static void burst(const char *model, int n, const char *params, int *counts)
  * and their curl deadlines and waits lose their meaning. The other stages run them. */
 static void skip_under_wrapper(const char *what)
 {
-    const char *w = getenv("EDGED_WRAPPER");
-    if (w && w[0]) {
-        printf("# SKIP %s: timing-dependent, and edged runs under '%.40s'\n", what, w);
+    if (dfx_under_wrapper(what))
         skip();
-    }
 }
 
 static void test_busy_and_timeout(void **state)
@@ -660,15 +657,8 @@ static int teardown(void **state)
 
 int main(void)
 {
-    if (!getenv("EDGED_BIN")) {
-        printf("SKIP: EDGED_BIN is not set (run through meson test)\n");
+    if (!(shared = dfx_shared_or_skip()))
         return EDGE_TEST_SKIP;
-    }
-    char *models = edge_test_shared_path("models");
-    if (!models)
-        return EDGE_TEST_SKIP;
-    free(models);
-    shared = getenv("EDGE_SHARED_DIR");
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_endpoints),          cmocka_unit_test(test_shared_models_binary),

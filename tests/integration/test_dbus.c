@@ -550,8 +550,10 @@ static void test_tree(void **state)
     const size_t n = repository(names, 64);
     char want[300];
     snprintf(want, sizeof want, "\n%s\n", OBJ);
-    char *text = malloc(strlen(o.out) + 3);
-    sprintf(text, "\n%s\n", o.out);
+    const size_t tlen = strlen(o.out) + 3;
+    char *text = malloc(tlen);
+    assert_non_null(text);
+    snprintf(text, tlen, "\n%s\n", o.out);
     if (!strstr(text, want))
         fail_msg("busctl tree does not list %s", OBJ);
     for (size_t i = 0; i < n; i++) {
@@ -569,6 +571,14 @@ static void test_tree(void **state)
     assert_non_null(strstr(text, "\n" MODEL_PREFIX "/hello_5fworld_5fint8\n"));
     free(text);
     sdx_out_free(&o);
+}
+
+/* "# FMT JSON" on a line of its own (the JSON compact). */
+static void print_json(const char *label, const json_t *j)
+{
+    char *text = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+    printf("# %s%s\n", label, text ? text : "(null)");
+    free(text);
 }
 
 /* Inputs/Outputs a(ssax) against the HTTP metadata's inputs/outputs. A
@@ -612,7 +622,7 @@ static void test_list_models_and_objects(void **state)
     const size_t n = repository(names, 64);
     json_t *root;
     json_t *arr = list_models(&root);
-    printf("# ListModels: %s\n", json_dumps(arr, JSON_COMPACT));
+    print_json("ListModels: ", arr);
     if (json_array_size(arr) != n)
         fail_msg("ListModels has %zu models, the repository %zu", json_array_size(arr), n);
     for (size_t i = 0; i < n; i++) {
@@ -653,7 +663,7 @@ static void test_list_models_and_objects(void **state)
     json_t *meta = json_loads(md, 0, NULL);
     free(md);
     r1 = get_prop(pd, MIF, "Inputs", &d);
-    printf("# person_detect Inputs: %s\n", json_dumps(d, JSON_COMPACT));
+    print_json("person_detect Inputs: ", d);
     compare_tensors("person_detect", "Inputs", d, json_object_get(meta, "inputs"));
     json_decref(r1);
     r1 = get_prop(pd, MIF, "Outputs", &d);
@@ -679,7 +689,7 @@ static void test_list_models_and_objects(void **state)
     }
     /* hello: two versions, newest first */
     r1 = get_prop(model_path("hello"), MIF, "Versions", &d);
-    printf("# hello Versions: %s\n", json_dumps(d, JSON_COMPACT));
+    print_json("hello Versions: ", d);
     assert_int_equal(json_array_size(d), 2);
     assert_int_equal(json_integer_value(json_array_get(d, 0)), 2);
     assert_int_equal(json_integer_value(json_array_get(d, 1)), 1);
@@ -717,7 +727,7 @@ static void test_stats_and_properties(void **state)
     json_t *root = busctl_json("call GetStats", &o);
     sdx_out_free(&o);
     json_t *st = json_array_get(jdata(root), 0);
-    printf("# GetStats: %s\n", json_dumps(st, JSON_COMPACT));
+    print_json("GetStats: ", st);
     static const char *keys[][2] = {
         {"requests_total", "t"}, {"requests_failed", "t"}, {"queue_depth", "u"}, {"models", "u"},
         {"versions", "u"},       {"workers", "u"},         {"uptime_s", "t"}};
@@ -751,7 +761,7 @@ static void test_stats_and_properties(void **state)
     free(s);
     json_t *d;
     root = get_prop(OBJ, MGR, "Models", &d);
-    printf("# Models: %s\n", json_dumps(d, JSON_COMPACT));
+    print_json("Models: ", d);
     assert_int_equal(json_array_size(d), n);
     for (size_t i = 0; i < n; i++)
         if (strcmp(json_string_value(json_array_get(d, i)), names[i]))
@@ -971,7 +981,7 @@ static void test_unload_load_signals(void **state)
     sdx_out_free(&o);
     json_t *sig = monitor_wait(monitor_file, "ModelUnloaded", "person_detect", 10000);
     json_t *p = json_object_get(json_object_get(sig, "payload"), "data");
-    printf("# ModelUnloaded %s\n", json_dumps(p, JSON_COMPACT));
+    print_json("ModelUnloaded ", p);
     assert_int_equal(json_integer_value(json_array_get(p, 1)), 1);
     json_decref(sig);
     if (!wait_prop_changed(monitor_file, "Models", models_lack, "person_detect", 5000))
@@ -1039,7 +1049,7 @@ static void test_load_failed(void **state)
     json_t *sig = monitor_wait(monitor_file, "ModelLoadFailed", "corrupt", 10000);
     json_t *p = json_object_get(json_object_get(sig, "payload"), "data");
     const char *why = json_string_value(json_array_get(p, 1));
-    printf("# a corrupt file in the repository: ModelLoadFailed %s\n", json_dumps(p, JSON_COMPACT));
+    print_json("a corrupt file in the repository: ModelLoadFailed ", p);
     if (!why || strlen(why) < 8)
         fail_msg("ModelLoadFailed without a useful message: %s", json_dumps(p, JSON_COMPACT));
     json_decref(sig);

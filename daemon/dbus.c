@@ -41,15 +41,16 @@
 
 struct dm_dbus {
     dm_daemon *d;
-    sd_bus *bus;
+    sd_bus *bus;     /* NULL while the connection is lost */
     char where[300]; /* which bus, for messages */
-    uv_poll_t poll;
-    uv_timer_t timer, counters;
+    uv_poll_t *poll; /* on this connection's fd (a new one per connection) */
+    uv_timer_t timer, counters, retry;
     uv_prepare_t prepare;
     int events; /* the uv_poll's events now, -1 = not started */
     bool lost, freed;
-    int open_handles; /* handles not yet closed after dm_dbus_free */
-    int pending;      /* loads and inferences that will still call back */
+    uint32_t retry_ms; /* the next reconnection delay */
+    int open_handles;  /* handles not yet closed after dm_dbus_free */
+    int pending;       /* loads and inferences that will still call back */
     uint64_t last_total;
     uint32_t last_queue;
     /* property changes due, emitted before the loop sleeps (the registry's
@@ -69,24 +70,55 @@ static void maybe_free(dm_dbus *b)
 
 /* ---------------------------------------------------------------- libuv glue */
 
+#define RETRY_MIN_MS 1000
+#define RETRY_MAX_MS 30000
+
+static void on_poll_closed(uv_handle_t *h)
+{
+    dm_dbus *b = h->data;
+    free(h);
+    b->open_handles--;
+    maybe_free(b);
+}
+
+static void close_poll(dm_dbus *b)
+{
+    if (!b->poll)
+        return;
+    b->open_handles++;
+    uv_close((uv_handle_t *)b->poll, on_poll_closed);
+    b->poll = NULL;
+}
+
+static void on_retry(uv_timer_t *t);
+static void on_handle_closed(uv_handle_t *h);
+
+/* The connection failed (the bus went away, or broke the protocol): drop it and
+ * try again with growing delays. Calls in flight are answered into the void. */
 static void on_lost(dm_dbus *b, int rc)
 {
     if (b->lost)
         return;
     b->lost = true;
-    dm_log(DM_LOG_WARN,
-           "dbus: the connection to %s failed (%s); the D-Bus API is off until edged restarts "
-           "(the socket and MQTT keep serving)",
-           b->where, strerror(-rc));
-    uv_poll_stop(&b->poll);
+    close_poll(b);
     uv_timer_stop(&b->timer);
     uv_timer_stop(&b->counters);
     uv_prepare_stop(&b->prepare);
+    sd_bus_close_unref(b->bus); /* messages still referenced keep it allocated */
+    b->bus = NULL;
+    if (b->freed)
+        return;
+    b->retry_ms = RETRY_MIN_MS;
+    dm_log(DM_LOG_WARN,
+           "dbus: the connection to %s failed (%s); reconnecting in %u ms (the socket and MQTT "
+           "keep serving)",
+           b->where, strerror(-rc), b->retry_ms);
+    uv_timer_start(&b->retry, on_retry, b->retry_ms, 0);
 }
 
 static void process(dm_dbus *b)
 {
-    for (int i = 0; i < 256 && !b->lost; i++) { /* a flood does not starve the loop */
+    for (int i = 0; i < 256 && !b->lost && b->bus; i++) { /* a flood does not starve the loop */
         const int rc = sd_bus_process(b->bus, NULL);
         if (rc < 0)
             on_lost(b, rc);
@@ -123,7 +155,7 @@ static void on_prepare(uv_prepare_t *p)
     }
     const int want = (ev & POLLIN ? UV_READABLE : 0) | (ev & POLLOUT ? UV_WRITABLE : 0);
     if (want != b->events) {
-        uv_poll_start(&b->poll, want, on_poll);
+        uv_poll_start(b->poll, want, on_poll);
         b->events = want;
     }
     uint64_t at = UINT64_MAX;
@@ -829,6 +861,8 @@ static void emit_changes(dm_dbus *b)
 static void on_counters(uv_timer_t *t)
 {
     dm_dbus *b = t->data;
+    if (b->lost)
+        return;
     const uint64_t total = requests_total(b);
     const uint32_t queue = queue_total(b);
     if (total != b->last_total && queue != b->last_queue)
@@ -898,17 +932,11 @@ static int open_bus(dm_dbus *b, const char *which)
     return rc;
 }
 
-dm_dbus *dm_dbus_start(dm_daemon *d)
+/* Connect, publish the objects, ask for the name and watch the fd. */
+static int bus_connect(dm_dbus *b)
 {
-    if (strcmp(d->cfg.dbus_bus, "none") == 0)
-        return NULL;
-    dm_dbus *b = calloc(1, sizeof *b);
-    if (!b)
-        return NULL;
-    b->d = d;
-    b->events = -1;
-    int rc = open_bus(b, d->cfg.dbus_bus);
-    int fd = rc >= 0 ? sd_bus_get_fd(b->bus) : -1;
+    int rc = open_bus(b, b->d->cfg.dbus_bus);
+    const int fd = rc >= 0 ? sd_bus_get_fd(b->bus) : -1;
     if (rc >= 0 && fd < 0)
         rc = fd;
     if (rc >= 0)
@@ -920,28 +948,74 @@ dm_dbus *dm_dbus_start(dm_daemon *d)
         rc = sd_bus_add_node_enumerator(b->bus, NULL, MODEL_PREFIX, model_enum, b);
     if (rc >= 0)
         rc = sd_bus_request_name_async(b->bus, NULL, BUS_NAME, 0, on_name, b);
+    if (rc >= 0 && !(b->poll = calloc(1, sizeof *b->poll)))
+        rc = -ENOMEM;
     if (rc < 0) {
+        sd_bus_flush_close_unref(b->bus);
+        b->bus = NULL;
+        return rc;
+    }
+    uv_poll_init(b->d->loop, b->poll, fd);
+    b->poll->data = b;
+    uv_unref((uv_handle_t *)b->poll); /* the bus keeps nothing alive */
+    b->events = -1;
+    b->lost = false;
+    uv_prepare_start(&b->prepare, on_prepare);
+    uv_timer_start(&b->counters, on_counters, COUNTERS_MS, COUNTERS_MS);
+    return 0;
+}
+
+static void on_retry(uv_timer_t *t)
+{
+    dm_dbus *b = t->data;
+    const int rc = bus_connect(b);
+    if (rc >= 0) {
+        dm_log(DM_LOG_INFO, "dbus: reconnected to %s", b->where);
+        b->models_dirty = b->all_dirty = true; /* what changed meanwhile */
+        dm_dbus_state_changed(b);
+        return;
+    }
+    b->retry_ms = b->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : b->retry_ms * 2;
+    dm_log(DM_LOG_DEBUG, "dbus: cannot reconnect to %s (%s); next attempt in %u ms", b->where,
+           strerror(-rc), b->retry_ms);
+    uv_timer_start(&b->retry, on_retry, b->retry_ms, 0);
+}
+
+dm_dbus *dm_dbus_start(dm_daemon *d)
+{
+    if (strcmp(d->cfg.dbus_bus, "none") == 0)
+        return NULL;
+    dm_dbus *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->d = d;
+    uv_timer_init(d->loop, &b->timer);
+    uv_timer_init(d->loop, &b->counters);
+    uv_timer_init(d->loop, &b->retry);
+    uv_prepare_init(d->loop, &b->prepare);
+    b->timer.data = b->counters.data = b->retry.data = b->prepare.data = b;
+    /* the bus keeps nothing alive: the loop ends when the daemon is done */
+    uv_unref((uv_handle_t *)&b->timer);
+    uv_unref((uv_handle_t *)&b->counters);
+    uv_unref((uv_handle_t *)&b->retry);
+    uv_unref((uv_handle_t *)&b->prepare);
+    const int rc = bus_connect(b);
+    if (rc < 0) {
+        /* No bus at the start (a container, no system bus): serve without, once. */
         dm_log(DM_LOG_WARN,
                "dbus: cannot connect to %s: %s ([dbus] bus = %s); serving without the D-Bus API",
                b->where, strerror(-rc), d->cfg.dbus_bus);
-        sd_bus_flush_close_unref(b->bus);
-        free(b);
+        b->freed = true;
+        uv_handle_t *hs[] = {(uv_handle_t *)&b->timer, (uv_handle_t *)&b->counters,
+                             (uv_handle_t *)&b->retry, (uv_handle_t *)&b->prepare};
+        for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++) {
+            b->open_handles++;
+            uv_close(hs[i], on_handle_closed);
+        }
         return NULL;
     }
     if (dm_registry_listen(d->reg, on_model_event, b) != 0)
         dm_log(DM_LOG_WARN, "dbus: no room for another registry listener; no model signals");
-    uv_poll_init(d->loop, &b->poll, fd);
-    uv_timer_init(d->loop, &b->timer);
-    uv_timer_init(d->loop, &b->counters);
-    uv_prepare_init(d->loop, &b->prepare);
-    b->poll.data = b->timer.data = b->counters.data = b->prepare.data = b;
-    uv_prepare_start(&b->prepare, on_prepare);
-    uv_timer_start(&b->counters, on_counters, COUNTERS_MS, COUNTERS_MS);
-    /* the bus keeps nothing alive: the loop ends when the daemon is done */
-    uv_unref((uv_handle_t *)&b->poll);
-    uv_unref((uv_handle_t *)&b->timer);
-    uv_unref((uv_handle_t *)&b->counters);
-    uv_unref((uv_handle_t *)&b->prepare);
     if (d->service)
         dm_service_on_state(d->service, on_state, b);
     b->last_total = requests_total(b);
@@ -963,10 +1037,11 @@ void dm_dbus_free(dm_dbus *b)
     dm_registry_unlisten(b->d->reg, on_model_event, b);
     if (b->d->service)
         dm_service_on_state(b->d->service, NULL, NULL);
-    if (!b->lost) /* say goodbye: queued replies and the name's release go out now */
+    if (b->bus) /* say goodbye: queued replies and the name's release go out now */
         sd_bus_flush(b->bus);
-    uv_handle_t *hs[] = {(uv_handle_t *)&b->poll, (uv_handle_t *)&b->timer,
-                         (uv_handle_t *)&b->counters, (uv_handle_t *)&b->prepare};
+    close_poll(b);
+    uv_handle_t *hs[] = {(uv_handle_t *)&b->timer, (uv_handle_t *)&b->counters,
+                         (uv_handle_t *)&b->retry, (uv_handle_t *)&b->prepare};
     for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++) {
         b->open_handles++;
         uv_close(hs[i], on_handle_closed);

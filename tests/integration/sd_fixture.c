@@ -238,7 +238,7 @@ static const char BUS_CONF[] =
     " \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
     "<busconfig>\n"
     "  <type>session</type>\n"
-    "  <listen>unix:dir=%s</listen>\n"
+    "  <listen>unix:path=%s/bus</listen>\n"
     "  <auth>EXTERNAL</auth>\n"
     "  <limit name=\"max_message_size\">67108864</limit>\n"
     "  <policy context=\"default\">\n"
@@ -248,20 +248,11 @@ static const char BUS_CONF[] =
     "  </policy>\n"
     "</busconfig>\n";
 
-int sdbus_start(sdbus *b)
+/* dbus-daemon on B->dir's config; B->addr once it listens. */
+static int bus_run(sdbus *b)
 {
-    memset(b, 0, sizeof *b);
-    b->pid = -1;
-    snprintf(b->dir, sizeof b->dir, "/tmp/edged-bus-XXXXXX");
-    if (!mkdtemp(b->dir))
-        return -1;
     char conf[128], cf[160];
     snprintf(conf, sizeof conf, "%s/bus.conf", b->dir);
-    FILE *f = fopen(conf, "w");
-    if (!f)
-        return -1;
-    fprintf(f, BUS_CONF, b->dir);
-    fclose(f);
     int p[2];
     if (pipe2(p, O_CLOEXEC) < 0)
         return -1;
@@ -303,6 +294,37 @@ int sdbus_start(sdbus *b)
         return -1;
     }
     return 0;
+}
+
+int sdbus_start(sdbus *b)
+{
+    memset(b, 0, sizeof *b);
+    b->pid = -1;
+    snprintf(b->dir, sizeof b->dir, "/tmp/edged-bus-XXXXXX");
+    if (!mkdtemp(b->dir))
+        return -1;
+    char conf[128];
+    snprintf(conf, sizeof conf, "%s/bus.conf", b->dir);
+    FILE *f = fopen(conf, "w");
+    if (!f)
+        return -1;
+    fprintf(f, BUS_CONF, b->dir);
+    fclose(f);
+    snprintf(b->path_addr, sizeof b->path_addr, "unix:path=%s/bus", b->dir);
+    return bus_run(b);
+}
+
+int sdbus_restart(sdbus *b)
+{
+    if (b->pid > 0) {
+        sdx_bg_stop(b->pid);
+        b->pid = -1;
+    }
+    char sock[96];
+    snprintf(sock, sizeof sock, "%s/bus", b->dir);
+    unlink(sock);
+    b->addr[0] = 0;
+    return bus_run(b);
 }
 
 void sdbus_stop(sdbus *b)

@@ -59,11 +59,14 @@ const char *sdn_dump(const sdn *m, size_t from);
 typedef struct sdbus {
     pid_t pid;
     char dir[64];
-    char addr[512];
+    char addr[512];      /* as dbus-daemon prints it (with its guid) */
+    char path_addr[128]; /* unix:path=DIR/bus: still right after sdbus_restart */
 } sdbus;
 
 /* A private bus listening in a new temporary folder; returns 0 once it listens. */
 int sdbus_start(sdbus *b);
+/* Stop the bus and start a new one on the same socket path (a restarted bus). */
+int sdbus_restart(sdbus *b);
 void sdbus_stop(sdbus *b);
 
 /* ---------------------------------------------------------------- clients */

@@ -1251,6 +1251,37 @@ static void test_bus_unreachable(void **state)
     assert_int_equal(dfx_stop(&F, SIGTERM), 0);
 }
 
+static int connect_client(void);
+
+/* The bus restarts (a dbus package upgrade): edged reconnects with backoff, owns
+ * the name again and answers, and kept serving HTTP meanwhile. */
+static void test_bus_restart(void **state)
+{
+    (void)state;
+    start(B.path_addr, NULL, true);
+    sdx_out o;
+    BUSCTL(&o, "call", SVC, OBJ, MGR, "ListModels");
+    expect_ok(&o, "ListModels before the restart");
+    sdx_out_free(&o);
+    if (sdbus_restart(&B) != 0)
+        fail_msg("cannot restart the private bus");
+    printf("# bus restarted: %s\n", B.addr);
+    assert_int_equal(connect_client(), 0);
+    assert_int_equal(http_infer_small(), 200);
+    if (!dfx_log_wait(&F, "dbus: reconnected to", 1, 30000))
+        fail_msg("edged did not reconnect within 30 s; log:\n%s", sdx_log_tail(F.log));
+    for (int i = 0; i < 200 && name_owner_pid() != F.pid; i++)
+        usleep(50000);
+    assert_int_equal(name_owner_pid(), F.pid);
+    BUSCTL(&o, "call", SVC, OBJ, MGR, "Infer", "saay", "hello_world_int8", "1", "1", "96");
+    expect_ok(&o, "Infer after the restart");
+    printf("# Infer after the restart: %s", o.out);
+    sdx_out_free(&o);
+    if (dfx_log_count(&F, "the connection to") < 1)
+        fail_msg("no warning about the lost connection; log:\n%s", sdx_log_tail(F.log));
+    assert_int_equal(dfx_stop(&F, SIGTERM), 0);
+}
+
 static void test_bus_none(void **state)
 {
     (void)state;
@@ -1267,14 +1298,11 @@ static void test_bus_none(void **state)
 
 /* ---------------------------------------------------------------- fixture */
 
-static int setup_group(void **state)
+/* Our own client connection C to the bus B. */
+static int connect_client(void)
 {
-    (void)state;
-    if (sdbus_start(&B)) {
-        printf("# cannot start dbus-daemon\n");
-        return -1;
-    }
-    printf("# private bus %s (pid %d)\n", B.addr, (int)B.pid);
+    sd_bus_flush_close_unref(C);
+    C = NULL;
     int r = sd_bus_new(&C);
     if (r >= 0)
         r = sd_bus_set_address(C, B.addr);
@@ -1287,6 +1315,17 @@ static int setup_group(void **state)
         return -1;
     }
     return 0;
+}
+
+static int setup_group(void **state)
+{
+    (void)state;
+    if (sdbus_start(&B)) {
+        printf("# cannot start dbus-daemon\n");
+        return -1;
+    }
+    printf("# private bus %s (pid %d)\n", B.addr, (int)B.pid);
+    return connect_client();
 }
 
 static int teardown_group(void **state)
@@ -1345,6 +1384,7 @@ int main(void)
         CASE(test_reload),
         CASE(test_bus_unreachable),
         CASE(test_bus_none),
+        CASE(test_bus_restart),
     };
     return cmocka_run_group_tests(tests, setup_group, teardown_group);
 }

@@ -24,7 +24,11 @@
 #define EDGED_VERSION "unknown"
 #endif
 
+#ifdef EDGED_CONFIG_FILE /* meson: where `meson install` puts the configuration */
+#define DEFAULT_CONFIG EDGED_CONFIG_FILE
+#else
 #define DEFAULT_CONFIG "/etc/edged/edged.conf"
+#endif
 #define MAX_OVERRIDES 32
 
 typedef struct override {
@@ -53,8 +57,8 @@ static void usage(FILE *f)
            "edged serves TensorFlow Lite models over a Unix socket (HTTP/1.1, Open Inference\n"
            "Protocol v2) and, when [mqtt] host is set, to requests published to an MQTT broker.\n"
            "\n"
-           "  -c, --config FILE      configuration file (default " DEFAULT_CONFIG ", read when\n"
-           "                         present)\n"
+           "  -c, --config FILE      configuration file (read when present; default\n"
+           "                         " DEFAULT_CONFIG ")\n"
            "  -s, --socket PATH      Unix socket to listen on ([server] socket)\n"
            "  -m, --models DIR       model repository ([models] repository)\n"
            "  -w, --workers N        worker threads, 0 = one per online CPU ([scheduler] workers)\n"

@@ -240,7 +240,7 @@ static const opt options[] = {
 
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
-static const char *const sections[] = {"server", "models", "scheduler", "mqtt",
+static const char *const sections[] = {"server", "models",  "scheduler", "mqtt",
                                        "dbus",   "systemd", "log"};
 #define N_SECTIONS (sizeof sections / sizeof sections[0])
 
@@ -320,7 +320,9 @@ static void describe_range(const opt *o, bool brief, char *buf, size_t len)
         snprintf(buf, len, "a topic of at most %llu characters, without + or #",
                  (unsigned long long)o->max);
         break;
-    case OPT_ADDR: snprintf(buf, len, "a numeric HOST:PORT such as 127.0.0.1:8080, or empty"); break;
+    case OPT_ADDR:
+        snprintf(buf, len, "a numeric HOST:PORT such as 127.0.0.1:8080, or empty");
+        break;
     case OPT_BUS: snprintf(buf, len, "system, user, none or a D-Bus address"); break;
     case OPT_CHOICE: {
         size_t at = 0;
@@ -628,6 +630,11 @@ bool dm_config_option(size_t i, const char **section, const char **key, bool *li
     if (live)
         *live = options[i].live;
     return true;
+}
+
+const char *dm_config_cli(size_t i)
+{
+    return i < N_OPTIONS ? options[i].cli : NULL;
 }
 
 /* ------------------------------------------------------------ the INI file */

@@ -99,6 +99,9 @@ int dm_parse_addr(const char *v, struct sockaddr_storage *sa, char *msg, size_t 
 /* Option I of the table (false past the end). LIVE: a SIGHUP applies a new
  * value; otherwise it takes a restart. */
 bool dm_config_option(size_t i, const char **section, const char **key, bool *live);
+/* Option I's command-line name ("socket", "mqtt-host", ...: edged --NAME VALUE),
+ * or NULL when it has none or I is past the end. */
+const char *dm_config_cli(size_t i);
 /* C as a commented INI file (malloc'd, *len bytes): every option with its help;
  * options at their default are commented out. conf/edged.conf is the defaults. */
 char *dm_config_render(const dm_config *c, size_t *len);
@@ -333,7 +336,7 @@ typedef struct dm_daemon {
     dm_watch *watch;
     dm_mqtt *mqtt; /* NULL when [mqtt] host is empty */
     struct dm_service *service;
-    struct dm_dbus *dbus; /* NULL when D-Bus is off or unreachable */
+    struct dm_dbus *dbus;                       /* NULL when D-Bus is off or unreachable */
     const char *(*reload)(struct dm_daemon *d); /* main.c: what SIGHUP does; NULL or why not */
     uint64_t started_ns;                        /* dm_now_ns() at start */
 } dm_daemon;

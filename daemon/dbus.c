@@ -46,7 +46,8 @@ struct dm_dbus {
     uv_poll_t *poll; /* on this connection's fd (a new one per connection) */
     uv_timer_t timer, counters, retry;
     uv_prepare_t prepare;
-    int events; /* the uv_poll's events now, -1 = not started */
+    int events;        /* the uv_poll's events now, -1 = not started */
+    uint64_t timer_at; /* the sd-bus deadline the timer is set for (µs), UINT64_MAX = none */
     bool lost, freed;
     uint32_t retry_ms; /* the next reconnection delay */
     int open_handles;  /* handles not yet closed after dm_dbus_free */
@@ -135,7 +136,9 @@ static void on_poll(uv_poll_t *h, int status, int events)
 
 static void on_timer(uv_timer_t *t)
 {
-    process(t->data);
+    dm_dbus *b = t->data;
+    b->timer_at = UINT64_MAX; /* spent: on_prepare sets it again if sd-bus still waits */
+    process(b);
 }
 
 static void emit_changes(dm_dbus *b);
@@ -158,8 +161,15 @@ static void on_prepare(uv_prepare_t *p)
         uv_poll_start(b->poll, want, on_poll);
         b->events = want;
     }
-    uint64_t at = UINT64_MAX;
-    if (sd_bus_get_timeout(b->bus, &at) < 0 || at == UINT64_MAX) {
+    /* This runs every loop turn: touch the timer only when sd-bus's deadline changed
+     * (it changes per method call sent or reply awaited, not per HTTP request). */
+    uint64_t at = UINT64_MAX; /* 0: process now */
+    if (sd_bus_get_timeout(b->bus, &at) < 0)
+        at = UINT64_MAX;
+    if (at == b->timer_at && at != 0)
+        return;
+    b->timer_at = at;
+    if (at == UINT64_MAX) {
         uv_timer_stop(&b->timer);
         return;
     }
@@ -959,6 +969,7 @@ static int bus_connect(dm_dbus *b)
     b->poll->data = b;
     uv_unref((uv_handle_t *)b->poll); /* the bus keeps nothing alive */
     b->events = -1;
+    b->timer_at = UINT64_MAX;
     b->lost = false;
     uv_prepare_start(&b->prepare, on_prepare);
     uv_timer_start(&b->counters, on_counters, COUNTERS_MS, COUNTERS_MS);

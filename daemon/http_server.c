@@ -2,9 +2,10 @@
  *
  * Owns: binding cfg.socket_path (a stale socket file nobody listens on is
  * replaced; anything else is left alone), its mode, the optional TCP listener
- * ([server] tcp), inherited listening fds (socket activation), accepting, stopping (drain) and freeing the server, and
- * the admin check: SO_PEERCRED's uid 0, or the configured admin group as the
- * peer's primary group, a supplementary group (SO_PEERGROUPS) or a listed member.
+ * ([server] tcp), inherited listening fds (socket activation), accepting,
+ * stopping (drain) and freeing the server, and the admin check: SO_PEERCRED's
+ * uid 0, or the configured admin group as the peer's primary group, a
+ * supplementary group (SO_PEERGROUPS) or a listed member; never over TCP.
  * Does not own: connections (http.c). */
 #include <errno.h>
 #include <grp.h>

@@ -5,14 +5,16 @@
  * stop accepting, drain the scheduler and MQTT, exit 0, or 1 when the drain outlives
  * drain_timeout_ms; a second one exits at once; SIGHUP: re-read the config,
  * keep what needs a restart, rescan the repository; Reload over D-Bus does
- * the same), the order of the service notifications (service.c), and the exit codes: 0 clean stop, 1 failure at run
- * time, 2 bad command line or configuration.
+ * the same), the order of the service notifications (service.c), and the
+ * exit codes: 0 clean stop, 1 failure at run time, 2 bad command line or
+ * configuration.
  * Does not own: any module's work; this file only wires them. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <malloc.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,33 +52,35 @@ typedef struct app {
 static void usage(FILE *f)
 {
     fprintf(
-        f, "usage: edged [--config FILE] [--socket PATH] [--models DIR] [--workers N]\n"
-           "             [--kernels LEVEL] [--tcp HOST:PORT] [--mqtt-host HOST]\n"
-           "             [--log-level LEVEL] [--print-config] [--version] [--help]\n"
-           "\n"
-           "edged serves TensorFlow Lite models over a Unix socket (HTTP/1.1, Open Inference\n"
-           "Protocol v2) and, when [mqtt] host is set, to requests published to an MQTT broker.\n"
-           "\n"
-           "  -c, --config FILE      configuration file (read when present; default\n"
-           "                         " DEFAULT_CONFIG ")\n"
-           "  -s, --socket PATH      Unix socket to listen on ([server] socket)\n"
-           "  -m, --models DIR       model repository ([models] repository)\n"
-           "  -w, --workers N        worker threads, 0 = one per online CPU ([scheduler] workers)\n"
-           "  -k, --kernels LEVEL    int8 kernel level: auto, scalar, avx2, avx512vnni, neon,\n"
-           "                         neondot ([models] kernels)\n"
-           "      --tcp HOST:PORT    also serve HTTP on TCP, e.g. 127.0.0.1:8080 ([server] tcp)\n"
-           "      --mqtt-host HOST   take requests from this MQTT broker ([mqtt] host)\n"
-           "  -l, --log-level LEVEL  error, warn, info or debug ([log] level)\n"
-           "      --print-config     print the effective configuration as a commented file\n"
-           "  -V, --version          print the version\n"
-           "  -h, --help             print this help\n"
-           "\n"
-           "Signals: SIGTERM or SIGINT drains (answers every admitted request) and exits;\n"
-           "SIGHUP re-reads the configuration and rescans the model repository.\n"
-           "Under systemd: Type=notify with a watchdog, socket activation (a Unix and a TCP\n"
-           "socket), and the D-Bus API org.edged.Edged1 ([dbus] bus). See edged(8).\n"
-           "Exit status: 0 after a clean stop, 1 on a failure while running, 2 on a bad\n"
-           "command line or configuration.\n");
+        f,
+        "usage: edged [--config FILE] [--socket PATH] [--models DIR] [--workers N]\n"
+        "             [--kernels LEVEL] [--tcp HOST:PORT] [--mqtt-host HOST] [--mqtt-port PORT]\n"
+        "             [--log-level LEVEL] [--print-config] [--version] [--help]\n"
+        "\n"
+        "edged serves TensorFlow Lite models over a Unix socket (HTTP/1.1, Open Inference\n"
+        "Protocol v2) and, when [mqtt] host is set, to requests published to an MQTT broker.\n"
+        "\n"
+        "  -c, --config FILE      configuration file (read when present; default\n"
+        "                         " DEFAULT_CONFIG ")\n"
+        "  -s, --socket PATH      Unix socket to listen on ([server] socket)\n"
+        "  -m, --models DIR       model repository ([models] repository)\n"
+        "  -w, --workers N        worker threads, 0 = one per online CPU ([scheduler] workers)\n"
+        "  -k, --kernels LEVEL    int8 kernel level: auto, scalar, avx2, avx512vnni, neon,\n"
+        "                         neondot ([models] kernels)\n"
+        "      --tcp HOST:PORT    also serve HTTP on TCP, e.g. 127.0.0.1:8080 ([server] tcp)\n"
+        "      --mqtt-host HOST   take requests from this MQTT broker ([mqtt] host)\n"
+        "      --mqtt-port PORT   the broker's port ([mqtt] port)\n"
+        "  -l, --log-level LEVEL  error, warn, info or debug ([log] level)\n"
+        "      --print-config     print the effective configuration as a commented file\n"
+        "  -V, --version          print the version\n"
+        "  -h, --help             print this help\n"
+        "\n"
+        "Signals: SIGTERM or SIGINT drains (answers every admitted request) and exits;\n"
+        "SIGHUP re-reads the configuration and rescans the model repository.\n"
+        "Under systemd: Type=notify with a watchdog, socket activation (a Unix and a TCP\n"
+        "socket), and the D-Bus API org.edged.Edged1 ([dbus] bus). See edged(8).\n"
+        "Exit status: 0 after a clean stop, 1 on a failure while running, 2 on a bad\n"
+        "command line or configuration.\n");
 }
 
 /* Defaults, then the file, then the command line. */
@@ -91,44 +95,52 @@ static int load_config(const app *a, dm_config *c, char *err, size_t len)
     return 0;
 }
 
-/* Returns -1 to go on, or the exit status. */
+/* Returns -1 to go on, or the exit status. Every option of the table that has a
+ * command-line name is --NAME VALUE (dm_config_cli); a few also have a letter. */
 static int parse_args(app *a, int argc, char **argv, bool *print_config)
 {
-    enum { OPT_PRINT_CONFIG = 256, OPT_TCP, OPT_MQTT_HOST };
-    static const struct option longs[] = {
+    enum { OPT_PRINT_CONFIG = 256, OPT_TABLE = 512 };
+    static const struct option fixed[] = {
         {"config", required_argument, NULL, 'c'},
-        {"socket", required_argument, NULL, 's'},
-        {"models", required_argument, NULL, 'm'},
-        {"workers", required_argument, NULL, 'w'},
-        {"log-level", required_argument, NULL, 'l'},
-        {"kernels", required_argument, NULL, 'k'},
-        {"tcp", required_argument, NULL, OPT_TCP},
-        {"mqtt-host", required_argument, NULL, OPT_MQTT_HOST},
         {"print-config", no_argument, NULL, OPT_PRINT_CONFIG},
         {"version", no_argument, NULL, 'V'},
         {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
     };
+    static const struct {
+        char letter;
+        const char *name;
+    } letters[] = {
+        {'s', "socket"}, {'m', "models"}, {'w', "workers"}, {'k', "kernels"}, {'l', "log-level"}};
+    struct option longs[64];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+        longs[n++] = fixed[i];
+    for (size_t i = 0;
+         n + 1 < sizeof longs / sizeof longs[0] && dm_config_option(i, NULL, NULL, NULL); i++)
+        if (dm_config_cli(i))
+            longs[n++] =
+                (struct option){dm_config_cli(i), required_argument, NULL, OPT_TABLE + (int)i};
+    longs[n] = (struct option){NULL, 0, NULL, 0};
     a->d.config_path = DEFAULT_CONFIG;
     int c;
     while ((c = getopt_long(argc, argv, "c:s:m:w:l:k:Vh", longs, NULL)) != -1) {
         const char *key = NULL;
-        switch (c) {
-        case 'c':
-            a->d.config_path = optarg;
-            a->config_required = true;
-            continue;
-        case 's': key = "socket"; break;
-        case 'm': key = "models"; break;
-        case 'w': key = "workers"; break;
-        case 'l': key = "log-level"; break;
-        case 'k': key = "kernels"; break;
-        case OPT_TCP: key = "tcp"; break;
-        case OPT_MQTT_HOST: key = "mqtt-host"; break;
-        case OPT_PRINT_CONFIG: *print_config = true; continue;
-        case 'V': printf("edged %s\n", EDGED_VERSION); return 0;
-        case 'h': usage(stdout); return 0;
-        default: fprintf(stderr, "see edged --help\n"); return 2;
+        for (size_t i = 0; i < sizeof letters / sizeof letters[0]; i++)
+            if (c == letters[i].letter)
+                key = letters[i].name;
+        if (c >= OPT_TABLE)
+            key = dm_config_cli((size_t)(c - OPT_TABLE));
+        if (!key) {
+            switch (c) {
+            case 'c':
+                a->d.config_path = optarg;
+                a->config_required = true;
+                continue;
+            case OPT_PRINT_CONFIG: *print_config = true; continue;
+            case 'V': printf("edged %s\n", EDGED_VERSION); return 0;
+            case 'h': usage(stdout); return 0;
+            default: fprintf(stderr, "see edged --help\n"); return 2;
+            }
         }
         if (a->n_ov == MAX_OVERRIDES) {
             fprintf(stderr, "edged: too many options on the command line\n");
@@ -226,7 +238,7 @@ static void on_stop(uv_signal_t *h, int signum)
  * the configuration (the rescan happens anyway). */
 static const char *do_reload(dm_daemon *d)
 {
-    app *a = (app *)d; /* d is the first member of app */
+    app *a = (app *)((char *)d - offsetof(app, d));
     if (a->stopping)
         return "edged is stopping";
     dm_service_reloading(d->service);
@@ -237,8 +249,8 @@ static const char *do_reload(dm_daemon *d)
     const char *why = NULL;
     if (load_config(a, &next, err, sizeof err) != 0) {
         dm_log(DM_LOG_ERROR, "%s; keeping the current configuration", err);
-        snprintf(a->reload_err, sizeof a->reload_err, "%s; kept the current configuration (the "
-                 "repository was rescanned)", err);
+        snprintf(a->reload_err, sizeof a->reload_err,
+                 "%s; kept the current configuration (the repository was rescanned)", err);
         why = a->reload_err;
     } else {
         dm_config_reload(&d->cfg, &next);
@@ -363,7 +375,7 @@ static int start(app *a)
     if (dm_server_start(d, unix_fd, tcp_fd) < 0)
         return 1; /* the server logged why */
     if (dm_mqtt_start(d, &d->mqtt) != 0)
-        return 1; /* logged */
+        return 1;               /* logged */
     d->dbus = dm_dbus_start(d); /* NULL (logged) when off or unreachable */
     const dm_census c = dm_registry_census(d->reg);
     const long cpus = sysconf(_SC_NPROCESSORS_ONLN);

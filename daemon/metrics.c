@@ -71,8 +71,8 @@ void dm_metrics_free(dm_metrics *m)
     free(m);
 }
 
-/* NAME's record, created on first use; NULL when out of memory. */
-static model_stats *stats_get(dm_metrics *m, const char *name)
+/* NAME's record, or NULL with *AT where it would go (the list is sorted). */
+static model_stats *stats_find(const dm_metrics *m, const char *name, size_t *at)
 {
     size_t lo = 0, hi = m->n;
     while (lo < hi) {
@@ -85,6 +85,17 @@ static model_stats *stats_get(dm_metrics *m, const char *name)
         else
             hi = mid;
     }
+    *at = lo;
+    return NULL;
+}
+
+/* NAME's record, created on first use; NULL when out of memory. */
+static model_stats *stats_get(dm_metrics *m, const char *name)
+{
+    size_t lo;
+    model_stats *found = stats_find(m, name, &lo);
+    if (found)
+        return found;
     if (m->n == m->cap) {
         const size_t cap = m->cap ? m->cap * 2 : 16;
         model_stats **grown = realloc(m->m, cap * sizeof *grown);
@@ -146,13 +157,13 @@ void dm_metrics_totals(dm_metrics *m, const char *model, uint64_t *total, uint64
         *failed = m->failed;
         return;
     }
-    for (size_t i = 0; i < m->n; i++)
-        if (strcmp(m->m[i]->name, model) == 0) {
-            for (int st = 0; st < N_STATUS; st++)
-                *total += m->m[i]->requests[st];
-            *failed = *total - m->m[i]->requests[DM_REQ_OK];
-            return;
-        }
+    size_t at;
+    const model_stats *ms = stats_find(m, model, &at);
+    if (!ms)
+        return;
+    for (int st = 0; st < N_STATUS; st++)
+        *total += ms->requests[st];
+    *failed = *total - ms->requests[DM_REQ_OK];
 }
 
 void dm_metrics_set_mqtt(dm_metrics *m, const dm_mqtt *q)

@@ -38,7 +38,7 @@
 
 #define WAIT_MS 60000 /* a reply on a slow, loaded machine */
 
-static char *shared;
+static const char *shared;
 static mqb B;              /* the broker of most tests (persistence on) */
 static dfx E1;             /* edged 1: prefix edged/t1, shared group "fleet" */
 static int hello_out[256]; /* hello_world's output for every input byte (libedge) */
@@ -1045,11 +1045,6 @@ static void test_v311_fallback(void **state)
 static int setup(void **state)
 {
     (void)state;
-    shared = edge_test_shared_path("models");
-    if (!shared)
-        return -1;
-    char *slash = strrchr(shared, '/');
-    *slash = 0; /* the shared folder itself */
     compute_hello();
     const mqb_opts o = {.persistence = true};
     if (mqb_start(&B, &o) != 0 || dfx_init(&E1, shared) != 0 ||
@@ -1066,17 +1061,14 @@ static int teardown(void **state)
         fprintf(stderr, "edged did not stop cleanly\n");
     dfx_cleanup(&E1);
     mqb_cleanup(&B);
-    free(shared);
     return 0;
 }
 
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
-    char *probe = edge_test_shared_path("models");
-    if (!probe)
+    if (!(shared = dfx_shared_or_skip()))
         return EDGE_TEST_SKIP;
-    free(probe);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_v5_shared_models),      cmocka_unit_test(test_v311_result_topic),
         cmocka_unit_test(test_bad_payloads),          cmocka_unit_test(test_hostile_payloads),

@@ -112,17 +112,17 @@ static void test_bad_values(void **state)
     expect_error("[log]\nlevel = loud\n", 2,
                  "[log] level:", "'loud' is not a log level; expected error, warn, info or debug");
     expect_error("[server]\nsocket =\n", 2, "[server] socket:", "must not be empty");
-    expect_error("[server]\ntcp = localhost:80\n", 2, "[server] tcp:",
-                 "'localhost' is not a numeric IPv4 address");
+    expect_error("[server]\ntcp = localhost:80\n", 2,
+                 "[server] tcp:", "'localhost' is not a numeric IPv4 address");
     expect_error("[server]\ntcp = 127.0.0.1\n", 2, "[server] tcp:", "is not HOST:PORT");
-    expect_error("[server]\ntcp = 127.0.0.1:0\n", 2, "[server] tcp:",
-                 "the port must be a number from 1 to 65535");
+    expect_error("[server]\ntcp = 127.0.0.1:0\n", 2,
+                 "[server] tcp:", "the port must be a number from 1 to 65535");
     expect_error("[server]\ntcp = ::1:80\n", 2, "[server] tcp:", "not a numeric IPv4 address");
     expect_error("[server]\ntcp = [::1:80\n", 2, "[server] tcp:", "goes in brackets");
-    expect_error("[dbus]\nbus = session\n", 2, "[dbus] bus:",
-                 "'session' is not system, user, none or a D-Bus address");
-    expect_error("[systemd]\nstuck_worker_ms = -5\n", 2, "[systemd] stuck_worker_ms:",
-                 "not a number");
+    expect_error("[dbus]\nbus = session\n", 2,
+                 "[dbus] bus:", "'session' is not system, user, none or a D-Bus address");
+    expect_error("[systemd]\nstuck_worker_ms = -5\n", 2,
+                 "[systemd] stuck_worker_ms:", "not a number");
     dm_config ok;
     char err[512];
     assert_int_equal(load_text("[server]\ntcp = [::1]:8080\n[dbus]\nbus = unix:path=/tmp/b\n"

@@ -11,9 +11,12 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "backend_impl.h"
 #include "cpu_op.h"
 #include "model.h"
 
@@ -42,12 +45,22 @@ struct edge_exec {
     size_t n_tasks;
 };
 
+/* One back-end partition in one interpreter: the back end's instance and
+ * the host pointers of its boundary tensors (into the arena). */
+typedef struct part_run {
+    void *inst; /* NULL: this interpreter runs the partition on the CPU */
+    const void **in;
+    void **out;
+} part_run;
+
 struct edge_interp {
     edge_model *m;
     uint8_t *arena;
     void **t;       /* data pointer of each tensor */
     void **scratch; /* scratch pointer of each node (execution order) */
     edge_exec *x;   /* NULL with one thread */
+    part_run *runs; /* one per partition (CPU partitions: zeroed) */
+    char error[EDGE_ERROR_MESSAGE_MAX];
 };
 
 #define EXEC_SPIN 2000 /* pause loops (tens of microseconds) before sleeping */
@@ -172,6 +185,58 @@ static edge_exec *exec_new(unsigned n)
     return x;
 }
 
+/* Each back-end partition's instance and boundary pointers. An instance the
+ * back end cannot make leaves the partition to the CPU in this interpreter
+ * when every node has a CPU fallback (counted as a failure towards the back
+ * end's health); otherwise the interpreter cannot be made. */
+static int runs_new(edge_interp *it, edge_error *err)
+{
+    const edge_model *m = it->m;
+    if (!m->n_bes)
+        return 0;
+    if (!(it->runs = calloc((size_t)m->n_parts + 1, sizeof *it->runs)))
+        return edge__seterr(err, EDGE_ENOMEM, "out of memory");
+    for (int32_t i = 0; i < m->n_parts; i++) {
+        const edge_part *p = &m->parts[i];
+        part_run *r = &it->runs[i];
+        if (!p->be)
+            continue;
+        r->in = calloc((size_t)p->n_in + 1, sizeof *r->in);
+        r->out = calloc((size_t)p->n_out + 1, sizeof *r->out);
+        if (!r->in || !r->out)
+            return edge__seterr(err, EDGE_ENOMEM, "out of memory");
+        for (int32_t k = 0; k < p->n_in; k++)
+            r->in[k] = it->t[p->in[k]];
+        for (int32_t k = 0; k < p->n_out; k++)
+            r->out[k] = it->t[p->out[k]];
+        char msg[EDGE_ERROR_MESSAGE_MAX] = "";
+        if (p->be->vt->instance_new(p->handle, &r->inst, msg, sizeof msg) == 0 && r->inst)
+            continue;
+        msg[sizeof msg - 1] = 0;
+        r->inst = NULL;
+        edge__be_record(p->be, false, 0);
+        if (!p->cpu_fallback)
+            return edge__seterr(err, EDGE_EDEVICE,
+                                "back end %s cannot run nodes %d-%d in a new interpreter: %s",
+                                p->be->name, (int)p->first, (int)(p->first + p->count - 1),
+                                msg[0] ? msg : "instance_new failed");
+    }
+    return 0;
+}
+
+static void runs_free(edge_interp *it)
+{
+    const edge_model *m = it->m;
+    for (int32_t i = 0; it->runs && i < m->n_parts; i++) {
+        part_run *r = &it->runs[i];
+        if (r->inst)
+            m->parts[i].be->vt->instance_free(r->inst);
+        free(r->in);
+        free(r->out);
+    }
+    free(it->runs);
+}
+
 int edge_interp_new(edge_model *m, edge_interp **out, edge_error *err)
 {
     if (!m || !out)
@@ -202,6 +267,11 @@ int edge_interp_new(edge_model *m, edge_interp **out, edge_error *err)
         return edge__seterr(err, EDGE_ENOMEM, "cannot start %u intra-op threads", m->threads);
     }
     it->m = edge_model_ref(m);
+    int rc = runs_new(it, err);
+    if (rc) {
+        edge_interp_free(it);
+        return rc;
+    }
     *out = it;
     return 0;
 }
@@ -210,6 +280,8 @@ void edge_interp_free(edge_interp *it)
 {
     if (!it)
         return;
+    if (it->m)
+        runs_free(it);
     exec_free(it->x);
     free(it->arena);
     free(it->t);
@@ -243,15 +315,80 @@ const void *edge_interp_output(const edge_interp *it, size_t i, size_t *bytes)
     return it->t[ti];
 }
 
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void run_cpu(edge_interp *it, int32_t first, int32_t count)
+{
+    const edge_model *m = it->m;
+    for (int32_t i = first; i < first + count; i++) {
+        const edge_node *n = &m->nodes[i];
+        n->op->eval(n, it->t, it->scratch[i], it->x);
+    }
+}
+
+/* One back-end partition: on the back end while it is healthy (and this
+ * interpreter has an instance), else on the CPU when every node can be. */
+static int run_part(edge_interp *it, int32_t i)
+{
+    const edge_model *m = it->m;
+    const edge_part *p = &m->parts[i];
+    part_run *r = &it->runs[i];
+    struct edge_be *be = p->be;
+    if (!r->inst || !edge_be_healthy(be)) {
+        if (p->cpu_fallback) {
+            atomic_fetch_add_explicit(&be->cpu_fallbacks, 1, memory_order_relaxed);
+            run_cpu(it, p->first, p->count);
+            return 0;
+        }
+        snprintf(it->error, sizeof it->error,
+                 "back end %s is unhealthy after repeated device errors, and nodes %d-%d of "
+                 "this model have no CPU implementation",
+                 be->name, (int)p->first, (int)(p->first + p->count - 1));
+        return EDGE_EDEVICE;
+    }
+    char msg[EDGE_ERROR_MESSAGE_MAX - 128];
+    msg[0] = 0;
+    const uint64_t t0 = now_ns();
+    const int rc = be->vt->invoke(r->inst, r->in, r->out, msg, sizeof msg);
+    edge__be_record(be, rc == 0, now_ns() - t0);
+    if (rc == 0)
+        return 0;
+    msg[sizeof msg - 1] = 0;
+    snprintf(it->error, sizeof it->error, "back end %s failed on nodes %d-%d: %s", be->name,
+             (int)p->first, (int)(p->first + p->count - 1),
+             msg[0] ? msg : "device error without a message");
+    return EDGE_EDEVICE;
+}
+
 int edge_interp_invoke(edge_interp *it)
 {
     if (!it)
         return EDGE_EINVAL;
     const edge_model *m = it->m;
-    void *const *t = it->t;
-    for (int32_t i = 0; i < m->n_nodes; i++) {
-        const edge_node *n = &m->nodes[i];
-        n->op->eval(n, t, it->scratch[i], it->x);
+    it->error[0] = 0;
+    if (!it->runs) { /* the CPU only */
+        run_cpu(it, 0, m->n_nodes);
+        return 0;
+    }
+    for (int32_t i = 0; i < m->n_parts; i++) {
+        const edge_part *p = &m->parts[i];
+        if (!p->be) {
+            run_cpu(it, p->first, p->count);
+            continue;
+        }
+        const int rc = run_part(it, i);
+        if (rc)
+            return rc;
     }
     return 0;
+}
+
+const char *edge_interp_error(const edge_interp *it)
+{
+    return it ? it->error : "";
 }

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "edge/backend.h"
 #include "edge/runtime.h"
 #include "fb.h"
 
@@ -64,7 +65,33 @@ typedef struct edge_node {
     void *packed;          /* weights packed for the model's kernels (64-byte aligned), or NULL */
     size_t packed_bytes;
     const char *kernel; /* name of the optimized kernel eval uses, NULL: the reference */
+    /* CUSTOM operators (owned copies) */
+    char *custom_code;
+    uint8_t *custom_options;
+    size_t custom_options_bytes;
+    /* partitioning (partition.c) */
+    int32_t claim;   /* index into edge_model.bes of the back end that claimed it, -1: none */
+    int32_t part;    /* partition holding it */
+    bool cpu_ok;     /* prepared for the CPU (op and data set): a fallback exists */
+    char *cpu_error; /* claimed nodes the CPU could not prepare: why (owned) */
 } edge_node;
+
+/* A run of consecutive nodes one back end (or the CPU) executes. */
+typedef struct edge_part {
+    struct edge_be *be; /* NULL: the CPU */
+    int32_t first, count;
+    int32_t n_in, n_out;
+    int32_t *in, *out; /* boundary tensors (back-end partitions) */
+    void *handle;      /* the back end's prepared partition */
+    bool cpu_fallback; /* every node is prepared for the CPU too */
+    edge_be_partition desc;
+} edge_part;
+
+typedef struct edge_be_note_rec {
+    struct edge_be *be;
+    int32_t first, count;
+    char *message;
+} edge_be_note_rec;
 
 struct edge_kernels;
 
@@ -96,6 +123,17 @@ struct edge_model {
     size_t packed_bytes;          /* part of prepared_bytes */
     unsigned threads;             /* intra-op threads of each interpreter (scratch per thread) */
     char *kernels_desc;           /* edge_model_kernels() */
+    /* back ends (partition.c) */
+    struct edge_be **bes; /* the options' back ends, referenced, in priority order */
+    size_t n_bes;
+    char *name;
+    edge_be_tensor *be_tensors; /* what back ends see of the model */
+    edge_be_node *be_nodes;
+    edge_be_graph be_graph;
+    edge_part *parts; /* in execution order, covering every node */
+    int32_t n_parts;
+    edge_be_note_rec *notes; /* prepare failures that left nodes on the CPU */
+    size_t n_notes;
 };
 
 /* Arena alignment: every tensor and scratch buffer starts on this boundary. */
@@ -113,6 +151,13 @@ int edge__model_parse(edge_model *m, edge_error *err);   /* model_load.c */
 int edge__graph_build(edge_model *m, edge_error *err);   /* graph.c: order, lifetimes */
 int edge__model_prepare(edge_model *m, edge_error *err); /* prepare.c: ops' prepare */
 int edge__plan_arena(edge_model *m, edge_error *err);    /* planner.c */
+/* partition.c: the back ends' view and claims (before prepare), then the
+ * partitions and the back ends' prepare (after it); free releases both. */
+int edge__partition_claim(edge_model *m, edge_error *err);
+int edge__partition_build(edge_model *m, edge_error *err);
+void edge__partition_free(edge_model *m);
+/* Prepare one node for the CPU (prepare.c). */
+int edge__prepare_node(edge_model *m, edge_node *n, edge_error *err);
 /* "level avx512vnni: CONV_2D x12 qs8_gemm_..., ..." (malloc'd; model_info.c). */
 char *edge__kernels_describe(const edge_model *m);
 

@@ -110,8 +110,12 @@ int edge_model_node_info(const edge_model *m, size_t i, edge_node_info *out)
     out->n_outputs = n->n_out;
     out->inputs = n->in;
     out->outputs = n->out;
-    out->kernel = n->kernel ? n->kernel : "ref";
+    out->kernel = n->kernel ? n->kernel : (n->cpu_ok ? "ref" : "none");
     out->packed_bytes = n->packed_bytes;
+    out->custom_code = n->custom_code;
+    out->partition = n->part;
+    edge_partition_info pi;
+    out->backend = edge_model_partition_info(m, (size_t)n->part, &pi) == 0 ? pi.backend : "cpu";
     return 0;
 }
 

@@ -358,11 +358,21 @@ static int parse_operator(parse_ctx *pc, int32_t oi, const fb_table *ot)
                             (int)oi, opc, pc->n_opcodes);
     n->code = pc->opcodes[opc].code;
     n->version = pc->opcodes[opc].version;
-    if (n->code == TFL_BUILTIN_CUSTOM)
-        return edge__seterr(pc->err, EDGE_EUNSUPPORTED,
-                            "node %d is the custom operator '%s', which is not supported "
-                            "(a delegate back end may claim it)",
-                            (int)oi, pc->opcodes[opc].custom ? pc->opcodes[opc].custom : "");
+    n->claim = -1;
+    if (n->code == TFL_BUILTIN_CUSTOM) {
+        /* Only a back end can run it; keep its name and option bytes for one. */
+        const char *name = pc->opcodes[opc].custom;
+        fb_vec co = fb_vec_get(ot, TFL_OP_CUSTOM_OPTIONS, 1);
+        if (m->fb.failed)
+            return fb_error(pc, "custom options");
+        n->custom_code = strdup(name ? name : "");
+        n->custom_options_bytes = co.len;
+        n->custom_options = malloc(co.len ? co.len : 1);
+        if (!n->custom_code || !n->custom_options)
+            return edge__seterr(pc->err, EDGE_ENOMEM, "out of memory");
+        if (co.len)
+            memcpy(n->custom_options, m->base + co.pos, co.len);
+    }
     int rc = node_list(pc, &in, true, &n->in, &n->n_in, "input", oi);
     if (!rc)
         rc = node_list(pc, &out, false, &n->out, &n->n_out, "output", oi);
@@ -454,6 +464,7 @@ int edge__model_parse(edge_model *m, edge_error *err)
 
 static void model_free(edge_model *m)
 {
+    edge__partition_free(m); /* back ends release first: they may read the rest */
     for (int32_t i = 0; m->tensors && i < m->n_tensors; i++) {
         edge_tensor *t = &m->tensors[i];
         free(t->name);
@@ -467,6 +478,9 @@ static void model_free(edge_model *m)
         free((void *)m->nodes[i].out);
         free(m->nodes[i].data);
         free(m->nodes[i].packed);
+        free(m->nodes[i].custom_code);
+        free(m->nodes[i].custom_options);
+        free(m->nodes[i].cpu_error);
     }
     free(m->tensors);
     free(m->nodes);
@@ -525,11 +539,32 @@ static int model_finish(edge_model *m, const edge_model_options *opt, edge_model
         return edge__seterr(err, EDGE_ELIMIT, "the model is %zu bytes, over the %zu byte limit",
                             size, limit);
     }
+    /* The back ends the caller's options name: the model holds its own list. */
+    m->opt.backends = NULL;
+    m->opt.name = NULL;
+    if (opt && opt->n_backends && opt->backends) {
+        if (!(m->bes = calloc(opt->n_backends, sizeof *m->bes))) {
+            model_free(m);
+            return edge__seterr(err, EDGE_ENOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < opt->n_backends; i++)
+            if (opt->backends[i])
+                m->bes[m->n_bes++] = edge_be_ref(opt->backends[i]);
+    }
+    m->opt.n_backends = m->n_bes;
+    if (!(m->name = strdup(opt && opt->name ? opt->name : ""))) {
+        model_free(m);
+        return edge__seterr(err, EDGE_ENOMEM, "out of memory");
+    }
     int rc = edge__model_parse(m, err);
     if (!rc)
         rc = edge__graph_build(m, err);
     if (!rc)
+        rc = edge__partition_claim(m, err);
+    if (!rc)
         rc = edge__model_prepare(m, err);
+    if (!rc)
+        rc = edge__partition_build(m, err);
     if (!rc)
         rc = edge__plan_arena(m, err);
     if (rc) {

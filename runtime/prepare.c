@@ -7,6 +7,7 @@
  * the file), the operator, its version and what was wrong.
  * Does not own the operators (backends/cpu) or the arena (planner.c). */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cpu_op.h"
@@ -50,8 +51,41 @@ static const char *node_type(const edge_model *m, const edge_node *n)
     return "no tensors";
 }
 
+/* Why a CUSTOM node nobody claimed cannot run: the back ends that are
+ * unavailable, with their reasons (an Edge TPU model names the Edge TPU). */
+static void custom_reasons(const edge_model *m, char *buf, size_t len)
+{
+    size_t at = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < m->n_bes; i++) {
+        if (edge_be_available(m->bes[i]))
+            continue;
+        int w = snprintf(buf + at, len - at, "; back end %s is unavailable: %s",
+                         edge_be_name(m->bes[i]), edge_be_why(m->bes[i]));
+        if (w < 0 || (size_t)w >= len - at)
+            return;
+        at += (size_t)w;
+    }
+}
+
 static int unsupported(const edge_model *m, const edge_node *n, edge_error *err)
 {
+    if (n->code == TFL_BUILTIN_CUSTOM) {
+        char why[400];
+        custom_reasons(m, why, sizeof why);
+        const char *name = n->custom_code ? n->custom_code : "";
+        if (!strcmp(name, "edgetpu-custom-op"))
+            return edge__seterr(err, EDGE_EUNSUPPORTED,
+                                "node %d: custom operator '%s' needs a Coral Edge TPU (the model "
+                                "was compiled for it by edgetpu_compiler), and no Edge TPU back "
+                                "end is available to run it%s",
+                                (int)n->file_index, name,
+                                why[0] ? why : " (no edgetpu back end is loaded)");
+        return edge__seterr(err, EDGE_EUNSUPPORTED,
+                            "node %d: custom operator '%s' is not supported by the CPU and no "
+                            "back end claimed it%s",
+                            (int)n->file_index, name, why);
+    }
     return edge__seterr(err, EDGE_EUNSUPPORTED,
                         "node %d: operator %s (builtin code %d) on %s is not supported",
                         (int)n->file_index, op_label(n->code), (int)n->code, node_type(m, n));
@@ -109,7 +143,7 @@ static uint64_t node_macs(const edge_model *m, const edge_node *n)
     return add_sat(in, mul_sat(out, per));
 }
 
-static int prepare_node(edge_model *m, edge_node *n, edge_error *err)
+int edge__prepare_node(edge_model *m, edge_node *n, edge_error *err)
 {
     const edge_op *op = edge_cpu_find_op(n->code);
     if (!op)
@@ -153,16 +187,29 @@ static int prepare_node(edge_model *m, edge_node *n, edge_error *err)
 
 int edge__model_prepare(edge_model *m, edge_error *err)
 {
-    /* Name an unsupported operator first: it is the most useful message. */
+    /* Name an unsupported operator first: it is the most useful message. Nodes a
+     * back end claimed may lack a CPU implementation (then they have no fallback). */
     for (int32_t i = 0; i < m->n_nodes; i++) {
         const edge_node *n = &m->nodes[i];
-        if (!edge_cpu_find_op(n->code))
+        if (n->claim < 0 && !edge_cpu_find_op(n->code))
             return unsupported(m, n, err);
     }
     for (int32_t i = 0; i < m->n_nodes; i++) {
-        int rc = prepare_node(m, &m->nodes[i], err);
-        if (rc)
+        edge_node *n = &m->nodes[i];
+        edge_error local = {0};
+        int rc = n->claim >= 0 && !edge_cpu_find_op(n->code) ? unsupported(m, n, &local)
+                                                             : edge__prepare_node(m, n, &local);
+        if (rc && (n->claim < 0 || rc == EDGE_ENOMEM || rc == EDGE_ELIMIT || m->fb.failed)) {
+            if (err)
+                *err = local;
             return rc;
+        }
+        if (rc) { /* claimed: the back end runs it, without a CPU fallback */
+            if (!(n->cpu_error = strdup(local.message)))
+                return edge__seterr(err, EDGE_ENOMEM, "out of memory");
+            continue;
+        }
+        n->cpu_ok = true;
     }
     return 0;
 }

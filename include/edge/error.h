@@ -28,7 +28,8 @@ extern "C" {
     X(RANGE, "value out of range")                          \
     X(LIMIT, "size limit exceeded")                         \
     X(NOTFOUND, "not found")                                \
-    X(STATE, "operation not valid in this state")
+    X(STATE, "operation not valid in this state")           \
+    X(DEVICE, "accelerator device error")
 
 enum edge__errno_index {
 #define EDGE__ERRIDX(name, msg) EDGE__IDX_##name,

@@ -89,6 +89,14 @@ typedef struct edge_model_options {
      * the bytes an open model uses, nor make them vanish (SIGBUS) - what a
      * server that reloads models while serving needs. */
     unsigned private_copy;
+    /* Back ends (edge/backend.h) the model may run partitions on, highest
+     * priority first; NULL or 0: the CPU only. Each node goes to the first back
+     * end that claims it; maximal runs of consecutive nodes claimed by one back
+     * end become its partitions, the rest runs on the CPU. The model holds a
+     * reference on every back end it uses. */
+    struct edge_be *const *backends;
+    size_t n_backends;
+    const char *name; /* what back ends call the model in messages; may be NULL */
 } edge_model_options;
 
 /* One tensor as the model declares it. Pointers stay valid while the model lives. */
@@ -117,9 +125,32 @@ typedef struct edge_node_info {
     int32_t n_inputs, n_outputs;
     const int32_t *inputs; /* tensor indices, -1 for an absent optional input */
     const int32_t *outputs;
-    const char *kernel;  /* optimized kernel the node runs, or "ref" (the reference) */
-    size_t packed_bytes; /* its packed weights */
+    const char *kernel;      /* optimized kernel the node runs, or "ref" (the reference) */
+    size_t packed_bytes;     /* its packed weights */
+    const char *custom_code; /* CUSTOM operators: their name, else NULL */
+    const char *backend;     /* "cpu" or the back end whose partition holds the node */
+    int32_t partition;       /* index for edge_model_partition_info */
 } edge_node_info;
+
+/* A partition: consecutive nodes (execution order) that one back end runs. */
+typedef struct edge_partition_info {
+    const char *backend;  /* "cpu" or a back end's name */
+    int32_t first, count; /* nodes [first, first + count) */
+    int32_t n_inputs, n_outputs;
+    const int32_t *inputs;  /* boundary tensors copied in (back-end partitions) */
+    const int32_t *outputs; /* boundary tensors copied out */
+    /* Back-end partitions: CPU fallback exists for every node (the partition can
+     * move to the CPU if the back end turns unhealthy). */
+    int cpu_fallback;
+} edge_partition_info;
+
+/* One entry per back end that claimed nodes but failed prepare (the partition
+ * runs on the CPU instead): "vulkan: nodes 3-9: <its message>". */
+typedef struct edge_backend_note {
+    const char *backend;
+    int32_t first, count;
+    const char *message;
+} edge_backend_note;
 
 /* Map PATH read-only, verify every byte the model uses, plan and prepare it.
  * On failure *out is untouched and err (if given) says what and where. */
@@ -157,6 +188,13 @@ EDGE_API const char *edge_model_kernels(const edge_model *m);
 EDGE_API uint64_t edge_model_macs(const edge_model *m);
 EDGE_API const char *edge_model_description(const edge_model *m);
 
+/* Partitions in execution order (a model without back ends has one, "cpu"). */
+EDGE_API size_t edge_model_partition_count(const edge_model *m);
+EDGE_API int edge_model_partition_info(const edge_model *m, size_t i, edge_partition_info *out);
+/* Prepare failures that left nodes on the CPU (for the caller to log once). */
+EDGE_API size_t edge_model_backend_note_count(const edge_model *m);
+EDGE_API int edge_model_backend_note(const edge_model *m, size_t i, edge_backend_note *out);
+
 /* An interpreter holds a reference on its model. */
 EDGE_API int edge_interp_new(edge_model *m, edge_interp **out, edge_error *err);
 EDGE_API void edge_interp_free(edge_interp *it); /* NULL is fine */
@@ -167,8 +205,12 @@ EDGE_API edge_model *edge_interp_model(const edge_interp *it);
 EDGE_API void *edge_interp_input(edge_interp *it, size_t i, size_t *bytes);
 /* Output i after invoke; valid until the next invoke. */
 EDGE_API const void *edge_interp_output(const edge_interp *it, size_t i, size_t *bytes);
-/* Run the model once. Allocates nothing; cannot fail on a model that opened. */
+/* Run the model once. Allocates nothing. On the CPU it cannot fail on a model
+ * that opened; a back end's device error fails it with EDGE_EDEVICE and
+ * edge_interp_error says which back end, partition and what happened. */
 EDGE_API int edge_interp_invoke(edge_interp *it);
+/* The message of the last failed invoke ("" after a success). */
+EDGE_API const char *edge_interp_error(const edge_interp *it);
 
 #ifdef __cplusplus
 }

@@ -23,17 +23,18 @@
 #include "daemon.h"
 
 typedef enum {
-    OPT_STRING, /* free text (bounds: length) */
-    OPT_PATH,   /* a file system path (bounds: length) */
-    OPT_UINT,   /* decimal integer */
-    OPT_BYTES,  /* decimal integer with an optional K, M, G or T suffix (powers of 1024) */
-    OPT_MODE,   /* octal file mode */
-    OPT_LEVEL,  /* log level name */
-    OPT_ISA,    /* kernel level name (edge_isa_parse) */
-    OPT_CHOICE, /* one of the words in CHOICES ("a|b|c"), stored as a string */
-    OPT_TOPIC,  /* an MQTT topic name without wildcards (bounds: length); may be empty */
-    OPT_ADDR,   /* a numeric HOST:PORT (dm_parse_addr), stored as given; may be empty */
-    OPT_BUS,    /* system, user, none or a D-Bus address (TRANSPORT:KEY=VALUE,...) */
+    OPT_STRING,   /* free text (bounds: length) */
+    OPT_PATH,     /* a file system path (bounds: length) */
+    OPT_UINT,     /* decimal integer */
+    OPT_BYTES,    /* decimal integer with an optional K, M, G or T suffix (powers of 1024) */
+    OPT_MODE,     /* octal file mode */
+    OPT_LEVEL,    /* log level name */
+    OPT_ISA,      /* kernel level name (edge_isa_parse) */
+    OPT_CHOICE,   /* one of the words in CHOICES ("a|b|c"), stored as a string */
+    OPT_TOPIC,    /* an MQTT topic name without wildcards (bounds: length); may be empty */
+    OPT_ADDR,     /* a numeric HOST:PORT (dm_parse_addr), stored as given; may be empty */
+    OPT_BUS,      /* system, user, none or a D-Bus address (TRANSPORT:KEY=VALUE,...) */
+    OPT_BACKENDS, /* auto, cpu or back-end names "a, b" (dm_backend_spec_check) */
 } opt_type;
 
 typedef struct opt {
@@ -225,6 +226,23 @@ static const opt options[] = {
      "unix:path=/run/test/bus. When the bus cannot be reached edged logs a warning and serves "
      "without D-Bus.",
      NULL},
+    {"backends", "dir", "backend-dir", OPT_PATH, FIELD(backend_dir), 0, 255, "", false,
+     "Folder of back-end plugins (accelerators: edge-vulkan.so, edge-edgetpu.so, ...). edged "
+     "loads every edge-NAME.so in it at start, checks its ABI version and starts it with the "
+     "options of its [backend.NAME] section; a plugin that fails is logged and skipped. Empty: "
+     "the folder the plugins are installed in (LIBDIR/edged/backends, "
+     "/usr/lib/<arch>/edged/backends for the package).",
+     NULL},
+    {"backends", "default", NULL, OPT_BACKENDS, FIELD(backend_default), 1, 255, "auto", false,
+     "Back ends a model runs on when its model.conf does not say (backend = ...): auto (every "
+     "available back end whose device is an accelerator, highest priority first, the CPU for "
+     "the rest), cpu (the CPU only), or names in priority order (vulkan, edgetpu).",
+     NULL},
+    {"backends", "fail_limit", NULL, OPT_UINT, FIELD(backend_fail_limit), 1, 1000, "3", true,
+     "Device errors in a row after which a back end is marked unhealthy: every model then runs "
+     "its partitions on the CPU (where the CPU can run them), without a restart. A reload "
+     "(SIGHUP) marks the back ends healthy again.",
+     NULL},
     {"systemd", "stuck_worker_ms", NULL, OPT_UINT, FIELD(stuck_worker_ms), 0, 86400000, "60000",
      true,
      "Under a systemd watchdog (WatchdogSec=), edged pings it only while its loop turns and no "
@@ -240,8 +258,8 @@ static const opt options[] = {
 
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
-static const char *const sections[] = {"server", "models",  "scheduler", "mqtt",
-                                       "dbus",   "systemd", "log"};
+static const char *const sections[] = {"server", "models",   "scheduler", "mqtt",
+                                       "dbus",   "backends", "systemd",   "log"};
 #define N_SECTIONS (sizeof sections / sizeof sections[0])
 
 /* ------------------------------------------------------------ values */
@@ -294,6 +312,7 @@ static void format_value(const opt *o, const dm_config *c, char *buf, size_t len
     case OPT_CHOICE:
     case OPT_ADDR:
     case OPT_BUS:
+    case OPT_BACKENDS:
     case OPT_TOPIC: snprintf(buf, len, "%s", p); break;
     case OPT_UINT: snprintf(buf, len, "%llu", (unsigned long long)get_uint(o, c)); break;
     case OPT_BYTES: format_bytes(get_uint(o, c), buf, len); break;
@@ -324,6 +343,7 @@ static void describe_range(const opt *o, bool brief, char *buf, size_t len)
         snprintf(buf, len, "a numeric HOST:PORT such as 127.0.0.1:8080, or empty");
         break;
     case OPT_BUS: snprintf(buf, len, "system, user, none or a D-Bus address"); break;
+    case OPT_BACKENDS: snprintf(buf, len, "auto, cpu or back-end names (a, b)"); break;
     case OPT_CHOICE: {
         size_t at = 0;
         for (const char *c = o->choices; *c && at + 1 < len;) {
@@ -524,6 +544,10 @@ static int parse_value(const opt *o, const char *value, dm_config *c, char *msg,
             return -1;
         return parse_string(o, value, c, msg, len);
     }
+    case OPT_BACKENDS:
+        if (dm_backend_spec_check(value, msg, len))
+            return -1;
+        return parse_string(o, value, c, msg, len);
     case OPT_BUS:
         if (strcmp(value, "system") && strcmp(value, "user") && strcmp(value, "none") &&
             !(strchr(value, ':') && strchr(value, '='))) {
@@ -587,8 +611,21 @@ static const opt *find_option(const char *section, const char *key)
     return NULL;
 }
 
+/* "backend.NAME": a plugin's options section. */
+static bool backend_section(const char *name)
+{
+    if (strncmp(name, "backend.", 8) != 0 || !name[8])
+        return false;
+    for (const char *p = name + 8; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+            return false;
+    return strlen(name + 8) < sizeof(((dm_backend_opt *)0)->backend);
+}
+
 static bool known_section(const char *name)
 {
+    if (backend_section(name))
+        return true;
     for (size_t i = 0; i < N_SECTIONS; i++)
         if (strcmp(sections[i], name) == 0)
             return true;
@@ -685,7 +722,9 @@ static void check_section_line(load_ctx *x, const char *s)
     if (!known_section(name)) {
         char what[80];
         snprintf(what, sizeof what, "[%s]", name);
-        load_fail(x, what, "unknown section (sections: server, models, scheduler, mqtt, log)");
+        load_fail(x, what,
+                  "unknown section (sections: server, models, scheduler, mqtt, dbus, backends, "
+                  "backend.NAME, systemd, log)");
     }
 }
 
@@ -725,6 +764,33 @@ static char *read_line(char *buf, int num, void *stream)
     return x->failed ? NULL : buf;
 }
 
+/* A key of [backend.NAME]: kept as text for the plugin, which validates it. */
+static int backend_value(load_ctx *x, const char *name, const char *key, const char *value,
+                         const char *what)
+{
+    dm_config *c = x->c;
+    for (size_t i = 0; i < c->n_backend_opts; i++)
+        if (!strcmp(c->backend_opts[i].backend, name) && !strcmp(c->backend_opts[i].key, key)) {
+            load_fail(x, what, "set twice");
+            return 0;
+        }
+    if (c->n_backend_opts >= DM_MAX_BACKEND_OPTS) {
+        load_fail(x, what, "more than %d back-end options in all", DM_MAX_BACKEND_OPTS);
+        return 0;
+    }
+    dm_backend_opt *o = &c->backend_opts[c->n_backend_opts];
+    if (strlen(key) >= sizeof o->key || strlen(value) >= sizeof o->value) {
+        load_fail(x, what, "key or value too long (at most %zu and %zu characters)",
+                  sizeof o->key - 1, sizeof o->value - 1);
+        return 0;
+    }
+    snprintf(o->backend, sizeof o->backend, "%s", name);
+    snprintf(o->key, sizeof o->key, "%s", key);
+    snprintf(o->value, sizeof o->value, "%s", value);
+    c->n_backend_opts++;
+    return 1;
+}
+
 static int on_value(void *user, const char *section, const char *key, const char *value)
 {
     load_ctx *x = user;
@@ -732,6 +798,8 @@ static int on_value(void *user, const char *section, const char *key, const char
         return 1;
     char what[160], msg[400];
     snprintf(what, sizeof what, "[%s] %s", section, key);
+    if (backend_section(section))
+        return backend_value(x, section + 8, key, value, what);
     const opt *o = find_option(section, key);
     if (!o && !*section) {
         for (size_t i = 0; i < N_OPTIONS; i++)
@@ -895,6 +963,17 @@ char *dm_config_render(const dm_config *c, size_t *len)
         for (size_t i = 0; i < N_OPTIONS; i++)
             if (strcmp(options[i].section, sections[s]) == 0)
                 put_option(f, &options[i], c, &defaults);
+        if (strcmp(sections[s], "backends") == 0)
+            fputs("\n# Each plugin's options go in [backend.NAME], passed to it as they are:\n"
+                  "# [backend.edgetpu]\n# device = usb:0\n# performance = high\n"
+                  "# [backend.vulkan]\n# device = 0\n",
+                  f);
+    }
+    for (size_t i = 0; i < c->n_backend_opts; i++) {
+        const dm_backend_opt *o = &c->backend_opts[i];
+        if (i == 0 || strcmp(o->backend, c->backend_opts[i - 1].backend))
+            fprintf(f, "\n[backend.%s]\n", o->backend);
+        fprintf(f, "%s = %s\n", o->key, o->value);
     }
     if (fclose(f) != 0) {
         free(buf);
@@ -926,6 +1005,10 @@ static const char *const section_help[] = {
     "The worker threads and the queues.",
     "The MQTT front end (off unless host is set).",
     "The management API on D\\-Bus.",
+    "Accelerator back ends (plugins). Each plugin's own options go in a section named after "
+    "it, \\fB[backend.\\fP\\fINAME\\fP\\fB]\\fP (for example \\fB[backend.edgetpu]\\fP "
+    "device = usb:0), passed to the plugin as they are; the plugin refuses keys it does not "
+    "know, and is then unavailable (see docs/backends.md).",
     "The service manager: the watchdog.",
     "Logging.",
 };

@@ -25,6 +25,7 @@
 
 #include <uv.h>
 
+#include "edge/backend.h"
 #include "edge/runtime.h"
 
 /* ---------------------------------------------------------------- log.c */
@@ -37,6 +38,13 @@ int dm_log_parse_level(const char *s);
 void dm_log(dm_log_level l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---------------------------------------------------------------- config.c */
+#define DM_MAX_BACKEND_OPTS 64
+typedef struct dm_backend_opt {
+    char backend[64]; /* NAME of [backend.NAME] */
+    char key[64];
+    char value[256];
+} dm_backend_opt;
+
 typedef struct dm_config {
     char socket_path[256]; /* [server] socket */
     uint32_t socket_mode;  /* [server] socket_mode (octal in the file) */
@@ -80,7 +88,13 @@ typedef struct dm_config {
     uint32_t mqtt_session_expiry_s;
     uint32_t mqtt_reconnect_min_ms;
     uint32_t mqtt_reconnect_max_ms;
-    char dbus_bus[256];       /* [dbus] bus: system, user, none or an address */
+    char dbus_bus[256];          /* [dbus] bus: system, user, none or an address */
+    char backend_dir[256];       /* [backends] dir: plugins ("" = the installed folder) */
+    char backend_default[256];   /* [backends] default: auto, cpu or names */
+    uint32_t backend_fail_limit; /* [backends] fail_limit: device errors in a row */
+    /* [backend.NAME] sections, in file order (a plugin's own options) */
+    dm_backend_opt backend_opts[DM_MAX_BACKEND_OPTS];
+    size_t n_backend_opts;
     uint32_t stuck_worker_ms; /* [systemd] watchdog: longest inference before pings stop */
     int log_level;            /* [log] level */
 } dm_config;
@@ -110,6 +124,32 @@ char *dm_config_render_man(size_t *len);
 /* SIGHUP: copy NEXT's live options into CUR; a changed option that needs a
  * restart is logged and kept. Returns the number of options that changed. */
 int dm_config_reload(dm_config *cur, const dm_config *next);
+
+/* ---------------------------------------------------------------- backends.c */
+/* The back-end plugins edged loaded at start ([backends] dir), shared by every
+ * model; they live until dm_backends_free (models hold their own references). */
+#define DM_MAX_BACKENDS 16
+typedef struct dm_backends dm_backends;
+
+/* "auto", "cpu" or names "a, b" ([a-z0-9_-]+, no repeats, auto/cpu alone): 0, or
+ * -1 with what is wrong in MSG. */
+int dm_backend_spec_check(const char *spec, char *msg, size_t len);
+/* Load every edge-NAME.so of C's folder with its [backend.NAME] options, logging
+ * each outcome; a plugin that fails is skipped. NULL only without memory. */
+dm_backends *dm_backends_load(const dm_config *c);
+void dm_backends_free(dm_backends *bs); /* NULL is fine */
+size_t dm_backends_count(const dm_backends *bs);
+struct edge_be *dm_backends_get(const dm_backends *bs, size_t i);
+const char *dm_backends_dir(const dm_backends *bs);
+/* SPEC (as above) into OUT[DM_MAX_BACKENDS], *N entries, priority order (no
+ * references taken): auto is every available back end whose selected device is
+ * not a CPU, by priority; a name that is not loaded gives -1 and MSG. */
+int dm_backends_select(const dm_backends *bs, const char *spec, struct edge_be **out, size_t *n,
+                       char *msg, size_t len);
+/* Loop thread: log back ends that turned unhealthy since the last call. */
+void dm_backends_watch(dm_backends *bs);
+/* Reload: apply FAIL_LIMIT and mark every back end healthy again (logged). */
+void dm_backends_reset(dm_backends *bs, uint32_t fail_limit);
 
 /* ---------------------------------------------------------------- registry.c */
 /* One loaded model version: immutable, reference counted; a request holds a
@@ -158,6 +198,9 @@ void dm_registry_free(dm_registry *r);
 /* The scheduler to tell when versions leave (queued requests of an unloaded
  * model fail with DM_REQ_UNLOADED; workers drop retired interpreters). */
 void dm_registry_set_sched(dm_registry *r, struct dm_sched *s);
+/* The back ends models may use (model.conf's backend, [backends] default); BS
+ * must outlive the registry. Unset: the CPU only. */
+void dm_registry_set_backends(dm_registry *r, dm_backends *bs);
 /* With a loop, loads run in libuv's thread pool and swap in on the loop
  * thread; without one (the start, tests) they run inline. */
 void dm_registry_set_loop(dm_registry *r, uv_loop_t *loop);
@@ -242,6 +285,7 @@ typedef struct dm_request {
     uint8_t **in;         /* edge_model_input_count(v->model) buffers */
     uint8_t **out;        /* output buffers, allocated by the front end at admission */
     dm_req_status status;
+    char error[320]; /* DM_REQ_ERROR: what failed (a back end's device error), or "" */
     uint64_t t_admit_ns, t_start_ns, t_end_ns;
     void (*done)(struct dm_request *r);
     void *owner;
@@ -307,6 +351,8 @@ void dm_metrics_totals(dm_metrics *m, const char *model, uint64_t *total, uint64
 /* The MQTT front end whose figures /metrics shows (NULL: MQTT is off). */
 struct dm_mqtt;
 void dm_metrics_set_mqtt(dm_metrics *m, const struct dm_mqtt *q);
+/* Per back end: health, invocations, failures, CPU fallbacks, time (BS outlives M's use). */
+void dm_metrics_set_backends(dm_metrics *m, const dm_backends *bs);
 /* Prometheus text exposition into a malloc'd string (*len bytes). */
 char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len);
 
@@ -335,6 +381,7 @@ typedef struct dm_daemon {
     dm_server *server;
     dm_watch *watch;
     dm_mqtt *mqtt; /* NULL when [mqtt] host is empty */
+    dm_backends *backends;
     struct dm_service *service;
     struct dm_dbus *dbus;                       /* NULL when D-Bus is off or unreachable */
     const char *(*reload)(struct dm_daemon *d); /* main.c: what SIGHUP does; NULL or why not */

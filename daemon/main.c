@@ -257,6 +257,7 @@ static const char *do_reload(dm_daemon *d)
         dm_log_set_level((dm_log_level)d->cfg.log_level);
         dm_sched_set_inline(d->sched, d->cfg.inline_max_us);
     }
+    dm_backends_reset(d->backends, d->cfg.backend_fail_limit);
     const int rc = dm_registry_scan(d->reg);
     const dm_census c = dm_registry_census(d->reg);
     dm_log(DM_LOG_INFO,
@@ -319,6 +320,7 @@ static void shut_down(app *a)
     uv_walk(d->loop, walk_close, NULL);
     uv_run(d->loop, UV_RUN_DEFAULT);
     dm_registry_free(d->reg);
+    dm_backends_free(d->backends); /* after the models that use them */
     dm_metrics_free(d->metrics);
     uv_loop_close(d->loop);
 }
@@ -354,6 +356,8 @@ static int start(app *a)
     if (d->sched)
         dm_sched_set_inline(d->sched, d->cfg.inline_max_us);
     d->metrics = dm_metrics_new();
+    if (d->metrics)
+        dm_metrics_set_backends(d->metrics, d->backends);
     if (!d->sched || !d->metrics) {
         dm_log(DM_LOG_ERROR, "cannot start the scheduler (out of memory or threads)");
         return 1;
@@ -432,6 +436,9 @@ int main(int argc, char **argv)
     if (access(a.d.config_path, F_OK) != 0)
         dm_log(DM_LOG_INFO, "no %s: using the defaults and the command line", a.d.config_path);
     a.d.reg = dm_registry_new(&a.d.cfg);
+    a.d.backends = dm_backends_load(&a.d.cfg);
+    if (a.d.reg)
+        dm_registry_set_backends(a.d.reg, a.d.backends);
     const int status = a.d.reg ? start(&a) : 1;
     shut_down(&a);
     return status;

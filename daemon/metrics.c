@@ -8,6 +8,7 @@
  * Does not own: when a request counts (the front end calls dm_metrics_request
  * once per answered inference, BUSY and DRAINING included).
  * Threads: loop thread only. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,7 @@ struct dm_metrics {
     size_t n, cap;
     uint64_t total, failed; /* over every model */
     const dm_mqtt *mqtt;
+    const dm_backends *backends;
 };
 
 dm_metrics *dm_metrics_new(void)
@@ -169,6 +171,11 @@ void dm_metrics_totals(dm_metrics *m, const char *model, uint64_t *total, uint64
 void dm_metrics_set_mqtt(dm_metrics *m, const dm_mqtt *q)
 {
     m->mqtt = q;
+}
+
+void dm_metrics_set_backends(dm_metrics *m, const dm_backends *bs)
+{
+    m->backends = bs;
 }
 
 /* ------------------------------------------------------------ rendering */
@@ -316,6 +323,65 @@ static void put_mqtt(FILE *f, const dm_mqtt_stats *q)
             "Replies (QoS 1 or 2) the broker has not acknowledged yet.", q->unacked);
 }
 
+/* One family over every back end: NAME{backend="..."} value. */
+static void put_backend_family(FILE *f, const dm_backends *bs, const char *name, const char *type,
+                               const char *help, size_t field)
+{
+    put_head(f, name, type, help);
+    for (size_t i = 0; i < dm_backends_count(bs); i++) {
+        edge_be *b = dm_backends_get(bs, i);
+        edge_be_stats st;
+        edge_be_get_stats(b, &st);
+        uint64_t v;
+        if (field == SIZE_MAX)
+            v = edge_be_healthy(b);
+        else
+            memcpy(&v, (const char *)&st + field, sizeof v);
+        fprintf(f, "%s{backend=\"%s\"} ", name, edge_be_name(b));
+        if (field == offsetof(edge_be_stats, nanoseconds))
+            put_seconds(f, v);
+        else
+            fprintf(f, "%llu", (unsigned long long)v);
+        fputc('\n', f);
+    }
+}
+
+static void put_backends(FILE *f, const dm_backends *bs)
+{
+    put_head(f, "edged_backend_info", "gauge",
+             "Back-end plugins loaded at start: available 1 when its init succeeded.");
+    for (size_t i = 0; i < dm_backends_count(bs); i++) {
+        edge_be *b = dm_backends_get(bs, i);
+        fprintf(f, "edged_backend_info{backend=\"%s\",path=\"", edge_be_name(b));
+        put_label(f, edge_be_path(b));
+        fprintf(f, "\",available=\"%d\"} 1\n", edge_be_available(b) ? 1 : 0);
+    }
+    put_backend_family(f, bs, "edged_backend_healthy", "gauge",
+                       "1 while the back end is available and healthy; 0 after repeated device "
+                       "errors (its partitions then run on the CPU) or when unavailable.",
+                       SIZE_MAX);
+    put_backend_family(f, bs, "edged_backend_invocations_total", "counter",
+                       "Partitions run on the back end.", offsetof(edge_be_stats, invokes));
+    put_backend_family(f, bs, "edged_backend_failures_total", "counter",
+                       "Of those, the ones that failed with a device error (the request failed).",
+                       offsetof(edge_be_stats, failures));
+    put_backend_family(f, bs, "edged_backend_cpu_fallbacks_total", "counter",
+                       "Partitions of the back end run on the CPU instead (unhealthy, or no "
+                       "instance).",
+                       offsetof(edge_be_stats, cpu_fallbacks));
+    put_backend_family(f, bs, "edged_backend_prepare_failures_total", "counter",
+                       "Partitions the back end could not prepare at load (left on the CPU).",
+                       offsetof(edge_be_stats, prepare_failed));
+    put_backend_family(f, bs, "edged_backend_seconds_total", "counter",
+                       "Time spent in the back end's invoke.",
+                       offsetof(edge_be_stats, nanoseconds));
+    put_backend_family(f, bs, "edged_backend_partitions", "gauge",
+                       "Partitions prepared on the back end (all loaded model versions).",
+                       offsetof(edge_be_stats, partitions));
+    put_backend_family(f, bs, "edged_backend_nodes", "gauge", "Nodes in those partitions.",
+                       offsetof(edge_be_stats, nodes));
+}
+
 char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)
 {
     char *buf = NULL;
@@ -342,6 +408,8 @@ char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)
         const dm_mqtt_stats q = dm_mqtt_stats_get(m->mqtt);
         put_mqtt(f, &q);
     }
+    if (dm_backends_count(m->backends))
+        put_backends(f, m->backends);
     if (fclose(f) != 0) {
         free(buf);
         return NULL;

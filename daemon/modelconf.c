@@ -29,12 +29,14 @@
 
 #include <ini.h>
 
+#include "daemon.h"
 #include "modelconf.h"
 
 #define SECTION "model"
 #define KEY_POLICY "version_policy"
 #define KEY_PIN "pin_io"
-#define KEYS KEY_POLICY ", " KEY_PIN
+#define KEY_BACKEND "backend"
+#define KEYS KEY_POLICY ", " KEY_PIN ", " KEY_BACKEND
 
 #define MAX_FILE_BYTES (64 * 1024)
 #define MAX_LATEST 16
@@ -212,7 +214,7 @@ typedef struct parse_ctx {
     char *err;
     size_t errlen;
     dm_model_conf *c;
-    int policy_line, pin_line; /* where each key was set; 0: not yet */
+    int policy_line, pin_line, backend_line; /* where each key was set; 0: not yet */
 } parse_ctx;
 
 static void parse_fail(parse_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -322,9 +324,10 @@ static int on_value(void *user, const char *section, const char *key, const char
     if (x->failed)
         return 0;
     const bool is_policy = strcmp(key, KEY_POLICY) == 0, is_pin = strcmp(key, KEY_PIN) == 0;
+    const bool is_backend = strcmp(key, KEY_BACKEND) == 0;
     /* read_line let through only [model] headers: any section here is [model] */
     if (!*section) {
-        if (is_policy || is_pin)
+        if (is_policy || is_pin || is_backend)
             parse_fail(x, "%s: outside a section; put it under [" SECTION "]", key);
         else
             parse_fail(x,
@@ -332,19 +335,30 @@ static int on_value(void *user, const char *section, const char *key, const char
                        key);
         return 0;
     }
-    if (!is_policy && !is_pin) {
+    if (!is_policy && !is_pin && !is_backend) {
         parse_fail(x, "unknown key \"%s\" (keys: " KEYS ")", key);
         return 0;
     }
-    int *seen = is_policy ? &x->policy_line : &x->pin_line;
+    int *seen = is_policy ? &x->policy_line : is_pin ? &x->pin_line : &x->backend_line;
     if (*seen) {
         parse_fail(x, "%s: set twice (first on line %d)", key, *seen);
         return 0;
     }
     *seen = x->line;
     char msg[256];
-    const int rc = is_policy ? parse_policy(value, x->c, msg, sizeof msg)
-                             : parse_bool(value, &x->c->pin_io, msg, sizeof msg);
+    int rc;
+    if (is_backend) {
+        rc = dm_backend_spec_check(value, msg, sizeof msg);
+        if (!rc && strlen(value) >= sizeof x->c->backend) {
+            snprintf(msg, sizeof msg, "longer than %zu characters", sizeof x->c->backend - 1);
+            rc = -1;
+        }
+        if (!rc)
+            snprintf(x->c->backend, sizeof x->c->backend, "%s", value);
+    } else {
+        rc = is_policy ? parse_policy(value, x->c, msg, sizeof msg)
+                       : parse_bool(value, &x->c->pin_io, msg, sizeof msg);
+    }
     if (rc) {
         const bool comment = strstr(value, " #") || strstr(value, "\t#");
         parse_fail(x, "%s: \"%.100s\": %s%s", key, value, msg, comment ? COMMENT_HINT : "");
@@ -510,4 +524,6 @@ void dm_model_conf_describe(const dm_model_conf *c, char *buf, size_t len)
     }
     if (c->pin_io)
         put(buf, len, &used, ", pin_io");
+    if (c->backend[0])
+        put(buf, len, &used, ", backend %s", c->backend);
 }

@@ -13,6 +13,7 @@
  *   [model]
  *   version_policy = all | latest [N] | specific V[, V...]
  *   pin_io = yes | no
+ *   backend = auto | cpu | NAME[, NAME...]   (default: edged.conf's [backends] default)
  * Only [model]; an unknown section or key, a key set twice, a bad value or a
  * syntax error stops the parse. An empty or missing file gives the defaults
  * (all, pin_io off). No global state: safe from any thread. */
@@ -34,6 +35,7 @@ typedef struct dm_model_conf {
     int64_t specific[DM_MODELCONF_MAX_SPECIFIC];
     size_t n_specific;
     bool pin_io;
+    char backend[256]; /* "auto", "cpu", "a, b", or "" ([backends] default) */
 } dm_model_conf;
 
 void dm_model_conf_default(dm_model_conf *c);

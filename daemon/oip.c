@@ -160,7 +160,11 @@ void dm_oip_status_message(const dm_request *r, dm_req_status st, char *buf, siz
         snprintf(buf, len, "model '%s': the request was cancelled", v->name);
         break;
     default:
-        snprintf(buf, len, "model '%s': the inference could not run (see the log)", v->name);
+        if (r->error[0])
+            snprintf(buf, len, "model '%s' version %" PRId64 ": the inference failed: %s", v->name,
+                     v->version, r->error);
+        else
+            snprintf(buf, len, "model '%s': the inference could not run (see the log)", v->name);
         break;
     }
 }

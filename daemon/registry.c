@@ -67,8 +67,9 @@ typedef struct reg_entry {
 struct dm_registry {
     dm_config cfg;
     struct dm_sched *sched;
-    uv_loop_t *loop; /* NULL: loads run inline */
-    size_t jobs;     /* loads in flight */
+    dm_backends *backends; /* NULL: the CPU only */
+    uv_loop_t *loop;       /* NULL: loads run inline */
+    size_t jobs;           /* loads in flight */
     bool closing;
     reg_entry **entries; /* sorted by name */
     size_t n, cap;
@@ -424,6 +425,8 @@ struct load_job {
     int64_t keep[DM_MAX_VERSIONS]; /* the versions the policy serves, newest first */
     size_t n_keep;
     uint64_t t0_ns;
+    edge_be *bes[DM_MAX_BACKENDS]; /* the back ends model.conf allows (opt.backends) */
+    char backend_err[320];         /* model.conf names a back end that is not loaded */
 };
 
 static ssize_t loaded_index(const dm_entry *e, int64_t version)
@@ -528,6 +531,38 @@ static bool same_io(const edge_model *a, const edge_model *b, char *why, size_t 
     return true;
 }
 
+/* After a load: one line per partition a back end could not prepare (left on
+ * the CPU), and which back ends run which nodes. */
+static void log_partitions(const load_job *j, const load_item *it)
+{
+    const edge_model *m = it->model;
+    const char *name = j->e->pub.name;
+    for (size_t i = 0; i < edge_model_backend_note_count(m); i++) {
+        edge_backend_note n;
+        if (edge_model_backend_note(m, i, &n) == 0)
+            dm_log(DM_LOG_WARN,
+                   "model %s version %lld: back end %s could not prepare nodes %d-%d; they run "
+                   "on the CPU: %s",
+                   name, (long long)it->version, n.backend, (int)n.first,
+                   (int)(n.first + n.count - 1), n.message);
+    }
+    const size_t np = edge_model_partition_count(m);
+    if (!j->opt.n_backends || np == 0)
+        return;
+    char line[512];
+    size_t at = 0;
+    for (size_t i = 0; i < np && at < sizeof line; i++) {
+        edge_partition_info p;
+        if (edge_model_partition_info(m, i, &p))
+            continue;
+        const int w = snprintf(line + at, sizeof line - at, "%s%s %d-%d", i ? ", " : "", p.backend,
+                               (int)p.first, (int)(p.first + p.count - 1));
+        at += w > 0 ? (size_t)w : 0;
+    }
+    dm_log(DM_LOG_INFO, "model %s version %lld: partitions (nodes): %s", name,
+           (long long)it->version, line);
+}
+
 /* Thread pool (or inline): open, verify, plan, prepare and warm up each item.
  * A load is a burst of CPU (person_detect ~3 ms, MobileNetV2 ~45 ms) that at
  * the workers' priority takes a CPU from them and shows in the serving
@@ -540,6 +575,12 @@ static void job_work_items(load_job *j)
     for (size_t i = 0; i < j->n_items; i++) {
         load_item *it = &j->items[i];
         edge_error err = {0};
+        if (j->backend_err[0]) {
+            snprintf(it->err, sizeof it->err, "version %lld: %s", (long long)it->version,
+                     j->backend_err);
+            it->model = NULL;
+            continue;
+        }
         const int rc = edge_model_open(it->path, &j->opt, &it->model, &err);
         if (rc) {
             const char *msg = err.message[0] ? err.message : edge_strerror(rc);
@@ -551,6 +592,7 @@ static void job_work_items(load_job *j)
             it->model = NULL;
             continue;
         }
+        log_partitions(j, it);
         /* Warm-up (loads while serving): one inference on zero inputs, so
          * that the first request does not pay for first touches, and a model
          * that cannot run is found here rather than by a client. The first
@@ -560,7 +602,17 @@ static void job_work_items(load_job *j)
         if (!j->r->loop)
             continue;
         edge_interp *in = NULL;
-        if (edge_interp_new(it->model, &in, &err) != 0 || edge_interp_invoke(in) != 0) {
+        int wrc = edge_interp_new(it->model, &in, &err);
+        if (wrc == 0 && (wrc = edge_interp_invoke(in)) == EDGE_EDEVICE) {
+            /* A device error, not the model's: it counts towards the back end's
+             * health, and the version serves (on the CPU once it is unhealthy). */
+            dm_log(DM_LOG_WARN, "model %s version %lld: the warm-up run failed: %s", j->e->pub.name,
+                   (long long)it->version, edge_interp_error(in));
+            wrc = 0;
+        } else if (wrc == EDGE_EDEVICE) {
+            snprintf(err.message, sizeof err.message, "%s", edge_interp_error(in));
+        }
+        if (wrc != 0) {
             snprintf(it->err, sizeof it->err, "version %lld (%s): the warm-up run failed: %s",
                      (long long)it->version, it->path,
                      err.message[0] ? err.message : "cannot create an interpreter");
@@ -814,7 +866,15 @@ static void model_sync(dm_registry *r, const char *name, bool explicit_load, dm_
     j->opt = (edge_model_options){.max_arena_bytes = (size_t)r->cfg.max_arena_bytes,
                                   .isa = (edge_isa)r->cfg.kernel_isa,
                                   .threads = r->cfg.intra_op_threads,
-                                  .private_copy = 1};
+                                  .private_copy = 1,
+                                  .name = e->pub.name};
+    const char *spec = e->conf.backend[0] ? e->conf.backend : r->cfg.backend_default;
+    if (r->backends && dm_backends_select(r->backends, spec, j->bes, &j->opt.n_backends,
+                                          j->backend_err, sizeof j->backend_err) == 0)
+        j->opt.backends = j->bes;
+    else if (!r->backends && strcmp(spec, "auto") != 0 && strcmp(spec, "cpu") != 0)
+        snprintf(j->backend_err, sizeof j->backend_err,
+                 "backend = %s, but edged has no back ends loaded", spec);
     e->job = j;
     r->jobs++;
     if (j->n_items && r->loop && uv_queue_work(r->loop, &j->work, job_work, job_done) == 0)
@@ -855,6 +915,11 @@ void dm_registry_free(dm_registry *r)
 void dm_registry_set_sched(dm_registry *r, struct dm_sched *s)
 {
     r->sched = s;
+}
+
+void dm_registry_set_backends(dm_registry *r, dm_backends *bs)
+{
+    r->backends = bs;
 }
 
 static int by_name(const void *a, const void *b)

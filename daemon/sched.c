@@ -429,6 +429,7 @@ static void run_request(worker *w, dm_request *r)
 {
     const uint64_t now = dm_now_ns();
     r->t_start_ns = r->t_end_ns = now;
+    r->error[0] = 0;
     if (r->deadline_ns && now >= r->deadline_ns) {
         r->status = DM_REQ_TIMEOUT;
         return;
@@ -455,6 +456,8 @@ static void run_request(worker *w, dm_request *r)
         memcpy(dst, r->in[i], bytes);
     }
     const int rc = edge_interp_invoke(it);
+    if (rc)
+        snprintf(r->error, sizeof r->error, "%s", edge_interp_error(it));
     for (size_t i = 0; rc == 0 && i < n_out; i++) {
         size_t bytes = 0;
         const void *src = edge_interp_output(it, i, &bytes);

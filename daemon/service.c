@@ -148,7 +148,9 @@ static void send_status(dm_service *sv, const char *extra)
 
 static void on_status_timer(uv_timer_t *t)
 {
-    send_status(t->data, NULL);
+    dm_service *sv = t->data;
+    dm_backends_watch(sv->d->backends); /* logs a back end that turned unhealthy, once */
+    send_status(sv, NULL);
 }
 
 static void set_state(dm_service *sv, dm_service_state st)

@@ -206,6 +206,30 @@ static void test_pin_io(void **state)
     }
 }
 
+static void test_backend(void **state)
+{
+    (void)state;
+    dm_model_conf c;
+    parse_ok("[model]\n", &c);
+    assert_string_equal(c.backend, ""); /* edged.conf's [backends] default */
+    static const char *const good[] = {"auto", "cpu", "vulkan", "edgetpu, vulkan", "a_b-1,c"};
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        char text[128];
+        snprintf(text, sizeof text, "[model]\nbackend = %s\n", good[i]);
+        parse_ok(text, &c);
+        assert_string_equal(c.backend, good[i]);
+    }
+    char buf[128];
+    parse_ok("[model]\nbackend = edgetpu, vulkan\npin_io = yes\n", &c);
+    dm_model_conf_describe(&c, buf, sizeof buf);
+    assert_string_equal(buf, "all, pin_io, backend edgetpu, vulkan");
+    expect_error("[model]\nbackend = Vulkan\n", 2, "backend", "is not a back-end name");
+    expect_error("[model]\nbackend = vulkan, vulkan\n", 2, "backend", "named twice");
+    expect_error("[model]\nbackend = auto, vulkan\n", 2, "backend", "'auto' cannot be combined");
+    expect_error("[model]\nbackend = cpu,\n", 2, "backend", "is not a back-end name");
+    expect_error("[model]\nbackend = cpu\nbackend = auto\n", 3, "backend", "set twice");
+}
+
 static void test_bad_values(void **state)
 {
     (void)state;
@@ -247,9 +271,9 @@ static void test_bad_structure(void **state)
 {
     (void)state;
     expect_error("[model]\nversion_policy = all\npinio = yes\n", 3, "unknown key \"pinio\"",
-                 "(keys: version_policy, pin_io)");
+                 "(keys: version_policy, pin_io, backend)");
     expect_error("[model]\nVersion_Policy = all\n", 2, "unknown key \"Version_Policy\"",
-                 "(keys: version_policy, pin_io)");
+                 "(keys: version_policy, pin_io, backend)");
     expect_error("[model]\n= all\n", 2, "unknown key \"\"", "(keys: ");
     expect_error("version_policy = all\n[model]\n", 1,
                  "version_policy: ", "outside a section; put it under [model]");
@@ -515,11 +539,11 @@ static void test_describe(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),      cmocka_unit_test(test_policy_forms),
-        cmocka_unit_test(test_pin_io),        cmocka_unit_test(test_bad_values),
-        cmocka_unit_test(test_bad_structure), cmocka_unit_test(test_parse_args),
-        cmocka_unit_test(test_load),          cmocka_unit_test(test_select),
-        cmocka_unit_test(test_describe),
+        cmocka_unit_test(test_defaults),   cmocka_unit_test(test_policy_forms),
+        cmocka_unit_test(test_pin_io),     cmocka_unit_test(test_backend),
+        cmocka_unit_test(test_bad_values), cmocka_unit_test(test_bad_structure),
+        cmocka_unit_test(test_parse_args), cmocka_unit_test(test_load),
+        cmocka_unit_test(test_select),     cmocka_unit_test(test_describe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

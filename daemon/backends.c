@@ -1,0 +1,341 @@
+/* daemon/backends.c - the back-end plugins edged serves with.
+ *
+ * Owns: loading every edge-NAME.so of the configured folder at start (each
+ * with the options of its [backend.NAME] section, its ABI checked by
+ * libedge), logging what each one is (devices, priority) or why it is
+ * unavailable or refused, checking and resolving a model's "backend = auto |
+ * cpu | NAME[, NAME...]", and noticing back ends that turn unhealthy (logged
+ * once; a reload marks them healthy again). A plugin that fails to load never
+ * stops edged: its models run on the CPU, or fail to load saying why when
+ * only that back end can run them.
+ * Does not own: partitioning or running partitions (libedge). */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+#include "edge/backend.h"
+
+#ifndef EDGED_BACKEND_DIR
+#define EDGED_BACKEND_DIR "/usr/lib/edged/backends"
+#endif
+
+struct dm_backends {
+    char dir[256];
+    edge_be *b[DM_MAX_BACKENDS];
+    bool was_healthy[DM_MAX_BACKENDS];
+    size_t n;
+};
+
+static bool word_ok(const char *s, size_t n)
+{
+    if (!n || n > 63)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+              s[i] == '-'))
+            return false;
+    return true;
+}
+
+/* Calls FN(word, length, CTX) for each comma-separated word of SPEC (spaces
+ * trimmed); stops at the first nonzero return. */
+static int each_word(const char *spec, int (*fn)(const char *, size_t, void *), void *ctx)
+{
+    for (const char *p = spec;;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        size_t n = strcspn(p, ",");
+        size_t m = n;
+        while (m && (p[m - 1] == ' ' || p[m - 1] == '\t'))
+            m--;
+        const int rc = fn(p, m, ctx);
+        if (rc)
+            return rc;
+        if (!p[n])
+            return 0;
+        p += n + 1;
+    }
+}
+
+typedef struct check_ctx {
+    char words[DM_MAX_BACKENDS][64];
+    size_t n;
+    char *msg;
+    size_t len;
+} check_ctx;
+
+static int check_word(const char *w, size_t n, void *arg)
+{
+    check_ctx *x = arg;
+    if (!word_ok(w, n)) {
+        snprintf(x->msg, x->len,
+                 "'%.*s' is not a back-end name (auto, cpu, or names of [a-z0-9_-] separated "
+                 "by commas)",
+                 (int)(n > 64 ? 64 : n), w);
+        return -1;
+    }
+    for (size_t i = 0; i < x->n; i++)
+        if (strlen(x->words[i]) == n && !memcmp(x->words[i], w, n)) {
+            snprintf(x->msg, x->len, "back end '%.*s' is named twice", (int)n, w);
+            return -1;
+        }
+    if (x->n == DM_MAX_BACKENDS) {
+        snprintf(x->msg, x->len, "more than %d back ends named", DM_MAX_BACKENDS);
+        return -1;
+    }
+    snprintf(x->words[x->n++], sizeof x->words[0], "%.*s", (int)n, w);
+    return 0;
+}
+
+static int parse_spec(const char *spec, check_ctx *x)
+{
+    if (each_word(spec, check_word, x))
+        return -1;
+    for (size_t i = 0; i < x->n && x->n > 1; i++)
+        if (!strcmp(x->words[i], "auto") || !strcmp(x->words[i], "cpu")) {
+            snprintf(x->msg, x->len, "'%s' cannot be combined with other back ends", x->words[i]);
+            return -1;
+        }
+    return 0;
+}
+
+int dm_backend_spec_check(const char *spec, char *msg, size_t len)
+{
+    check_ctx x = {.msg = msg, .len = len};
+    return parse_spec(spec, &x);
+}
+
+static void host_log(void *ctx, int level, const char *msg)
+{
+    const char *name = ctx;
+    const dm_log_level l = level <= EDGE_BE_LOG_ERROR  ? DM_LOG_ERROR
+                           : level <= EDGE_BE_LOG_WARN ? DM_LOG_WARN
+                           : level <= EDGE_BE_LOG_INFO ? DM_LOG_INFO
+                                                       : DM_LOG_DEBUG;
+    dm_log(l, "back end %s: %s", name, msg ? msg : "");
+}
+
+/* Names given to the host log callback (static: back ends may log until freed). */
+static char log_names[DM_MAX_BACKENDS][64];
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void describe(edge_be *b)
+{
+    if (!edge_be_available(b)) {
+        dm_log(DM_LOG_INFO, "back end %s (%s) is unavailable: %s", edge_be_name(b), edge_be_path(b),
+               edge_be_why(b));
+        return;
+    }
+    const int n = edge_be_device_count(b);
+    char devs[512] = "";
+    size_t at = 0;
+    for (int i = 0; i < n && at < sizeof devs; i++) {
+        edge_be_device d;
+        if (edge_be_device_info(b, i, &d))
+            continue;
+        int w = snprintf(devs + at, sizeof devs - at, "%s%s%s", at ? "; " : "", d.name,
+                         d.selected ? " (selected)" : "");
+        at += w > 0 ? (size_t)w : 0;
+    }
+    dm_log(DM_LOG_INFO, "back end %s (%s): priority %d, %d device%s: %s", edge_be_name(b),
+           edge_be_path(b), (int)edge_be_priority(b), n, n == 1 ? "" : "s",
+           devs[0] ? devs : "none");
+}
+
+static void load_one(dm_backends *bs, const dm_config *c, const char *file)
+{
+    char path[512], name[64];
+    snprintf(path, sizeof path, "%s/%s", bs->dir, file);
+    const size_t n = strlen(file) - strlen("edge-") - strlen(".so");
+    snprintf(name, sizeof name, "%.*s", (int)n, file + strlen("edge-"));
+    if (bs->n == DM_MAX_BACKENDS) {
+        dm_log(DM_LOG_WARN, "%s: not loaded: at most %d back ends", path, DM_MAX_BACKENDS);
+        return;
+    }
+    edge_be_option opts[DM_MAX_BACKEND_OPTS];
+    size_t n_opts = 0;
+    for (size_t i = 0; i < c->n_backend_opts; i++)
+        if (!strcmp(c->backend_opts[i].backend, name))
+            opts[n_opts++] = (edge_be_option){c->backend_opts[i].key, c->backend_opts[i].value};
+    snprintf(log_names[bs->n], sizeof log_names[0], "%s", name);
+    const edge_be_host host = {EDGE_BACKEND_ABI_VERSION, sizeof(edge_be_host), host_log,
+                               log_names[bs->n]};
+    edge_be *b = NULL;
+    edge_error err = {0};
+    if (edge_be_load(path, &host, opts, n_opts, &b, &err)) {
+        dm_log(DM_LOG_WARN, "back end not loaded: %s", err.message);
+        return;
+    }
+    if (strcmp(edge_be_name(b), name) != 0) {
+        dm_log(DM_LOG_WARN,
+               "%s: not loaded: the plugin calls itself '%s'; its file must be "
+               "edge-%s.so",
+               path, edge_be_name(b), edge_be_name(b));
+        edge_be_unref(b);
+        return;
+    }
+    edge_be_set_fail_limit(b, c->backend_fail_limit);
+    bs->was_healthy[bs->n] = edge_be_healthy(b);
+    bs->b[bs->n++] = b;
+    describe(b);
+}
+
+dm_backends *dm_backends_load(const dm_config *c)
+{
+    dm_backends *bs = calloc(1, sizeof *bs);
+    if (!bs)
+        return NULL;
+    snprintf(bs->dir, sizeof bs->dir, "%s", c->backend_dir[0] ? c->backend_dir : EDGED_BACKEND_DIR);
+    DIR *d = opendir(bs->dir);
+    if (!d) {
+        dm_log(errno == ENOENT && !c->backend_dir[0] ? DM_LOG_DEBUG : DM_LOG_WARN,
+               "no back ends: cannot open the folder %s: %s; models run on the CPU", bs->dir,
+               strerror(errno));
+        return bs;
+    }
+    char *files[256];
+    size_t n = 0;
+    for (struct dirent *e; (e = readdir(d)) && n < sizeof files / sizeof files[0];) {
+        const size_t len = strlen(e->d_name);
+        if (len > 8 && !strncmp(e->d_name, "edge-", 5) && !strcmp(e->d_name + len - 3, ".so") &&
+            len - 8 < 64)
+            if ((files[n] = strdup(e->d_name)))
+                n++;
+    }
+    closedir(d);
+    qsort(files, n, sizeof files[0], by_name);
+    for (size_t i = 0; i < n; i++) {
+        load_one(bs, c, files[i]);
+        free(files[i]);
+    }
+    for (size_t i = 0; i < c->n_backend_opts; i++) {
+        bool found = false;
+        for (size_t k = 0; k < bs->n && !found; k++)
+            found = !strcmp(edge_be_name(bs->b[k]), c->backend_opts[i].backend);
+        if (!found &&
+            (i == 0 || strcmp(c->backend_opts[i].backend, c->backend_opts[i - 1].backend)))
+            dm_log(DM_LOG_WARN, "[backend.%s]: no such back end in %s; its options are unused",
+                   c->backend_opts[i].backend, bs->dir);
+    }
+    if (!bs->n)
+        dm_log(DM_LOG_INFO, "no back-end plugins in %s: models run on the CPU", bs->dir);
+    return bs;
+}
+
+void dm_backends_free(dm_backends *bs)
+{
+    if (!bs)
+        return;
+    for (size_t i = 0; i < bs->n; i++)
+        edge_be_unref(bs->b[i]);
+    free(bs);
+}
+
+size_t dm_backends_count(const dm_backends *bs)
+{
+    return bs ? bs->n : 0;
+}
+
+edge_be *dm_backends_get(const dm_backends *bs, size_t i)
+{
+    return bs && i < bs->n ? bs->b[i] : NULL;
+}
+
+const char *dm_backends_dir(const dm_backends *bs)
+{
+    return bs ? bs->dir : EDGED_BACKEND_DIR;
+}
+
+static bool on_cpu_device(edge_be *b)
+{
+    const int n = edge_be_device_count(b);
+    for (int i = 0; i < n; i++) {
+        edge_be_device d;
+        if (edge_be_device_info(b, i, &d) == 0 && d.selected)
+            return d.kind == EDGE_BE_DEV_CPU;
+    }
+    return false;
+}
+
+int dm_backends_select(const dm_backends *bs, const char *spec, edge_be **out, size_t *n, char *msg,
+                       size_t len)
+{
+    *n = 0;
+    check_ctx x = {.msg = msg, .len = len};
+    if (parse_spec(spec, &x))
+        return -1;
+    if (x.n == 1 && !strcmp(x.words[0], "cpu"))
+        return 0;
+    const size_t have = dm_backends_count(bs);
+    if (x.n == 1 && !strcmp(x.words[0], "auto")) {
+        for (size_t i = 0; i < have; i++)
+            if (edge_be_available(bs->b[i]) && !on_cpu_device(bs->b[i]))
+                out[(*n)++] = bs->b[i];
+        for (size_t i = 1; i < *n; i++) /* by priority, highest first (stable) */
+            for (size_t k = i; k > 0 && edge_be_priority(out[k]) > edge_be_priority(out[k - 1]);
+                 k--) {
+                edge_be *t = out[k];
+                out[k] = out[k - 1];
+                out[k - 1] = t;
+            }
+        return 0;
+    }
+    for (size_t w = 0; w < x.n; w++) {
+        size_t i = 0;
+        while (i < have && strcmp(edge_be_name(bs->b[i]), x.words[w]) != 0)
+            i++;
+        if (i == have) {
+            char names[256] = "";
+            size_t at = 0;
+            for (size_t k = 0; k < have && at < sizeof names; k++) {
+                int wr = snprintf(names + at, sizeof names - at, "%s%s", k ? ", " : "",
+                                  edge_be_name(bs->b[k]));
+                at += wr > 0 ? (size_t)wr : 0;
+            }
+            snprintf(msg, len, "backend = %s: no back end '%s' is loaded from %s (loaded: %s)",
+                     spec, x.words[w], dm_backends_dir(bs), names[0] ? names : "none");
+            *n = 0;
+            return -1;
+        }
+        out[(*n)++] = bs->b[i];
+    }
+    return 0;
+}
+
+void dm_backends_watch(dm_backends *bs)
+{
+    for (size_t i = 0; bs && i < bs->n; i++) {
+        const bool h = edge_be_healthy(bs->b[i]);
+        if (bs->was_healthy[i] && !h && edge_be_available(bs->b[i])) {
+            edge_be_stats st;
+            edge_be_get_stats(bs->b[i], &st);
+            dm_log(DM_LOG_ERROR,
+                   "back end %s is unhealthy after repeated device errors (%llu of %llu "
+                   "invocations failed): its partitions now run on the CPU; fix the device "
+                   "and reload edged (SIGHUP) to use it again",
+                   edge_be_name(bs->b[i]), (unsigned long long)st.failures,
+                   (unsigned long long)st.invokes);
+        }
+        bs->was_healthy[i] = h;
+    }
+}
+
+void dm_backends_reset(dm_backends *bs, uint32_t fail_limit)
+{
+    for (size_t i = 0; bs && i < bs->n; i++) {
+        edge_be_set_fail_limit(bs->b[i], fail_limit);
+        if (edge_be_available(bs->b[i]) && !edge_be_healthy(bs->b[i])) {
+            edge_be_set_healthy(bs->b[i]);
+            dm_log(DM_LOG_INFO, "back end %s: marked healthy again by the reload",
+                   edge_be_name(bs->b[i]));
+        }
+        bs->was_healthy[i] = edge_be_healthy(bs->b[i]);
+    }
+}

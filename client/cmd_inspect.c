@@ -1,18 +1,41 @@
-/* client/cmd_inspect.c - `edgectl inspect FILE.tflite [--json]`.
+/* client/cmd_inspect.c - `edgectl inspect FILE.tflite [--json] [--backend SPEC]`.
  *
  * Owns: describing a model offline: operators with counts, every tensor with
  * type, shape, quantization and where it lives (constant in the file, or its
  * arena offset), inputs and outputs, execution order, and the memory figures
  * (arena, weights used in place, prepared data). Opening the model runs the
- * full verification, so a bad file is reported exactly as the daemon would. */
+ * full verification, so a bad file is reported exactly as the daemon would.
+ * With --backend (auto, cpu or NAME[,NAME...]) it loads those plugins from the
+ * back-end folder as edged would and shows the partition: which back end runs
+ * which nodes, the tensors copied across each boundary, and the partitions a
+ * back end could not prepare (left on the CPU). */
+#include <dirent.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "edge/backend.h"
 #include "edge/runtime.h"
 #include "edgectl.h"
+
+#ifndef EDGED_BACKEND_DIR
+#define EDGED_BACKEND_DIR "/usr/lib/edged/backends"
+#endif
+
+#define MAX_BES 16
+#define MAX_BE_OPTS 32
+
+/* The back ends --backend named, loaded for this run. */
+typedef struct be_set {
+    edge_be *b[MAX_BES]; /* loaded (available or not) */
+    size_t n;
+    edge_be *use[MAX_BES]; /* what the model gets, in priority order */
+    size_t n_use;
+    char refused[MAX_BES][EDGE_ERROR_MESSAGE_MAX]; /* plugins that would not load */
+    size_t n_refused;
+} be_set;
 
 typedef struct op_count {
     const char *name;
@@ -75,7 +98,150 @@ static void print_io(const char *title, const edge_model *m, bool inputs)
     }
 }
 
-static void print_human(const char *path, const edge_model *m)
+static void be_log(void *ctx, int level, const char *msg)
+{
+    (void)ctx;
+    if (level <= EDGE_BE_LOG_WARN)
+        fprintf(stderr, "edgectl: back end: %s\n", msg);
+}
+
+/* Load DIR/edge-NAME.so with the NAME.KEY=VALUE options of OPTS. */
+static void load_one(be_set *bs, const char *dir, const char *name, char *const *opts,
+                     size_t n_opts)
+{
+    if (bs->n == MAX_BES)
+        return;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/edge-%s.so", dir, name);
+    edge_be_option o[MAX_BE_OPTS];
+    char keys[MAX_BE_OPTS][64];
+    size_t n = 0;
+    const size_t nl = strlen(name);
+    for (size_t i = 0; i < n_opts && n < MAX_BE_OPTS; i++) {
+        const char *eq = strchr(opts[i], '=');
+        if (strncmp(opts[i], name, nl) != 0 || opts[i][nl] != '.' || !eq)
+            continue;
+        snprintf(keys[n], sizeof keys[n], "%.*s", (int)(eq - opts[i] - (long)nl - 1),
+                 opts[i] + nl + 1);
+        o[n] = (edge_be_option){keys[n], eq + 1};
+        n++;
+    }
+    const edge_be_host host = {EDGE_BACKEND_ABI_VERSION, sizeof(edge_be_host), be_log, NULL};
+    edge_error err = {0};
+    edge_be *b = NULL;
+    if (edge_be_load(path, &host, o, n, &b, &err) == 0)
+        bs->b[bs->n++] = b;
+    else if (bs->n_refused < MAX_BES)
+        snprintf(bs->refused[bs->n_refused++], sizeof bs->refused[0], "%s", err.message);
+}
+
+static bool on_cpu_device(edge_be *b)
+{
+    for (int i = 0; i < edge_be_device_count(b); i++) {
+        edge_be_device d;
+        if (edge_be_device_info(b, i, &d) == 0 && d.selected)
+            return d.kind == EDGE_BE_DEV_CPU;
+    }
+    return false;
+}
+
+/* SPEC: auto (every plugin in DIR whose device is not a CPU, by priority), cpu, or names. */
+static int load_backends(be_set *bs, const char *spec, const char *dir, char *const *opts,
+                         size_t n_opts)
+{
+    if (!strcmp(spec, "cpu"))
+        return 0;
+    if (!strcmp(spec, "auto")) {
+        DIR *d = opendir(dir);
+        for (struct dirent *e; d && (e = readdir(d));) {
+            const size_t len = strlen(e->d_name);
+            if (len > 8 && len < 72 && !strncmp(e->d_name, "edge-", 5) &&
+                !strcmp(e->d_name + len - 3, ".so")) {
+                char name[64];
+                snprintf(name, sizeof name, "%.*s", (int)(len - 8), e->d_name + 5);
+                load_one(bs, dir, name, opts, n_opts);
+            }
+        }
+        if (d)
+            closedir(d);
+        for (size_t i = 0; i < bs->n; i++)
+            if (edge_be_available(bs->b[i]) && !on_cpu_device(bs->b[i]))
+                bs->use[bs->n_use++] = bs->b[i];
+        for (size_t i = 1; i < bs->n_use; i++)
+            for (size_t k = i;
+                 k > 0 && edge_be_priority(bs->use[k]) > edge_be_priority(bs->use[k - 1]); k--) {
+                edge_be *t = bs->use[k];
+                bs->use[k] = bs->use[k - 1];
+                bs->use[k - 1] = t;
+            }
+        return 0;
+    }
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s", spec);
+    for (char *save = NULL, *w = strtok_r(buf, ", ", &save); w; w = strtok_r(NULL, ", ", &save)) {
+        const size_t before = bs->n;
+        load_one(bs, dir, w, opts, n_opts);
+        if (bs->n == before) {
+            fprintf(stderr, "edgectl: --backend %s: %s\n", w, bs->refused[bs->n_refused - 1]);
+            return -1;
+        }
+        bs->use[bs->n_use++] = bs->b[bs->n - 1];
+    }
+    return 0;
+}
+
+static void be_set_free(be_set *bs)
+{
+    for (size_t i = 0; i < bs->n; i++)
+        edge_be_unref(bs->b[i]);
+}
+
+static void print_backends(const be_set *bs, const edge_model *m)
+{
+    printf("back ends:\n");
+    for (size_t i = 0; i < bs->n; i++) {
+        edge_be *b = bs->b[i];
+        if (!edge_be_available(b)) {
+            printf("  %-10s unavailable: %s\n", edge_be_name(b), edge_be_why(b));
+            continue;
+        }
+        printf("  %-10s priority %d, %s\n", edge_be_name(b), (int)edge_be_priority(b),
+               edge_be_description(b));
+        for (int d = 0; d < edge_be_device_count(b); d++) {
+            edge_be_device dev;
+            if (edge_be_device_info(b, d, &dev) == 0)
+                printf("             device %d%s: %s (%s)\n", d, dev.selected ? " (selected)" : "",
+                       dev.name, dev.description);
+        }
+    }
+    for (size_t i = 0; i < bs->n_refused; i++)
+        printf("  refused: %s\n", bs->refused[i]);
+    printf("partitions: %zu\n", edge_model_partition_count(m));
+    for (size_t i = 0; i < edge_model_partition_count(m); i++) {
+        edge_partition_info p;
+        edge_model_partition_info(m, i, &p);
+        printf("  %zu  %-10s nodes %d-%d (%d)", i, p.backend, (int)p.first,
+               (int)(p.first + p.count - 1), (int)p.count);
+        if (strcmp(p.backend, "cpu") != 0) {
+            printf("  copied in: [");
+            for (int32_t k = 0; k < p.n_inputs; k++)
+                printf(k ? " %d" : "%d", (int)p.inputs[k]);
+            printf("]  copied out: [");
+            for (int32_t k = 0; k < p.n_outputs; k++)
+                printf(k ? " %d" : "%d", (int)p.outputs[k]);
+            printf("]%s", p.cpu_fallback ? "" : "  (no CPU fallback)");
+        }
+        printf("\n");
+    }
+    for (size_t i = 0; i < edge_model_backend_note_count(m); i++) {
+        edge_backend_note nt;
+        edge_model_backend_note(m, i, &nt);
+        printf("  left on the CPU: %s could not prepare nodes %d-%d: %s\n", nt.backend,
+               (int)nt.first, (int)(nt.first + nt.count - 1), nt.message);
+    }
+}
+
+static void print_human(const char *path, const edge_model *m, const be_set *bs)
 {
     op_count ops[256];
     const size_t nops = count_ops(m, ops, 256);
@@ -97,7 +263,8 @@ static void print_human(const char *path, const edge_model *m)
     for (size_t i = 0; i < edge_model_node_count(m); i++) {
         edge_node_info ni;
         edge_model_node_info(m, i, &ni);
-        printf("  %4zu  %-24s %s v%d (", i, ni.kernel, ni.op_name, (int)ni.version);
+        printf("  %4zu  %-8s %-24s %s%s%s v%d (", i, ni.backend, ni.kernel, ni.op_name,
+               ni.custom_code ? " " : "", ni.custom_code ? ni.custom_code : "", (int)ni.version);
         for (int k = 0; k < ni.n_inputs; k++)
             printf(k ? " %d" : "%d", (int)ni.inputs[k]);
         printf(") -> (");
@@ -118,6 +285,8 @@ static void print_human(const char *path, const edge_model *m)
     printf("kernels: level %s (this CPU's best: %s; EDGE_ISA or --isa choose a lower one)\n",
            edge_isa_name(edge_model_isa(m)), edge_isa_name(edge_isa_best()));
     printf("  %s\n", edge_model_kernels(m));
+    if (bs)
+        print_backends(bs, m);
 }
 
 static void json_tensor(const edge_tensor_info *t, size_t idx)
@@ -141,7 +310,55 @@ static void json_tensor(const edge_tensor_info *t, size_t idx)
     printf("}");
 }
 
-static void print_json(const char *path, const edge_model *m)
+static void json_backends(const be_set *bs, const edge_model *m)
+{
+    printf(",\"backends\":[");
+    for (size_t i = 0; bs && i < bs->n; i++) {
+        edge_be *b = bs->b[i];
+        printf("%s{\"name\":\"%s\",\"available\":%s,\"priority\":%d,\"why\":", i ? "," : "",
+               edge_be_name(b), edge_be_available(b) ? "true" : "false", (int)edge_be_priority(b));
+        edgectl_json_str(stdout, edge_be_why(b));
+        printf(",\"devices\":[");
+        for (int d = 0; d < edge_be_device_count(b); d++) {
+            edge_be_device dev;
+            if (edge_be_device_info(b, d, &dev))
+                continue;
+            printf("%s{\"name\":", d ? "," : "");
+            edgectl_json_str(stdout, dev.name);
+            printf(",\"description\":");
+            edgectl_json_str(stdout, dev.description);
+            printf(",\"selected\":%s}", dev.selected ? "true" : "false");
+        }
+        printf("]}");
+    }
+    printf("],\"partitions\":[");
+    for (size_t i = 0; i < edge_model_partition_count(m); i++) {
+        edge_partition_info p;
+        edge_model_partition_info(m, i, &p);
+        printf("%s{\"backend\":\"%s\",\"first\":%d,\"count\":%d,\"cpu_fallback\":%s,"
+               "\"inputs\":[",
+               i ? "," : "", p.backend, (int)p.first, (int)p.count,
+               p.cpu_fallback ? "true" : "false");
+        for (int32_t k = 0; k < p.n_inputs; k++)
+            printf(k ? ",%d" : "%d", (int)p.inputs[k]);
+        printf("],\"outputs\":[");
+        for (int32_t k = 0; k < p.n_outputs; k++)
+            printf(k ? ",%d" : "%d", (int)p.outputs[k]);
+        printf("]}");
+    }
+    printf("],\"prepare_failures\":[");
+    for (size_t i = 0; i < edge_model_backend_note_count(m); i++) {
+        edge_backend_note nt;
+        edge_model_backend_note(m, i, &nt);
+        printf("%s{\"backend\":\"%s\",\"first\":%d,\"count\":%d,\"message\":", i ? "," : "",
+               nt.backend, (int)nt.first, (int)nt.count);
+        edgectl_json_str(stdout, nt.message);
+        printf("}");
+    }
+    printf("]");
+}
+
+static void print_json(const char *path, const edge_model *m, const be_set *bs)
 {
     op_count ops[256];
     const size_t nops = count_ops(m, ops, 256);
@@ -177,19 +394,34 @@ static void print_json(const char *path, const edge_model *m)
     for (size_t i = 0; i < edge_model_node_count(m); i++) {
         edge_node_info ni;
         edge_model_node_info(m, i, &ni);
-        printf("%s{\"op\":\"%s\",\"version\":%d,\"kernel\":\"%s\",\"packed_bytes\":%zu}",
-               i ? "," : "", ni.op_name, (int)ni.version, ni.kernel, ni.packed_bytes);
+        printf("%s{\"op\":\"%s\",\"version\":%d,\"kernel\":\"%s\",\"packed_bytes\":%zu,"
+               "\"backend\":\"%s\",\"partition\":%d",
+               i ? "," : "", ni.op_name, (int)ni.version, ni.kernel, ni.packed_bytes, ni.backend,
+               (int)ni.partition);
+        if (ni.custom_code) {
+            printf(",\"custom_code\":");
+            edgectl_json_str(stdout, ni.custom_code);
+        }
+        printf("}");
     }
-    printf("],\"macs\":%llu,\"arena_bytes\":%zu,\"weight_bytes\":%zu,\"prepared_bytes\":%zu,"
+    printf("]");
+    json_backends(bs, m);
+    printf(",\"macs\":%llu,\"arena_bytes\":%zu,\"weight_bytes\":%zu,\"prepared_bytes\":%zu,"
            "\"packed_bytes\":%zu,\"isa\":\"%s\",\"cpu_isa\":\"%s\"}\n",
            (unsigned long long)edge_model_macs(m), edge_model_arena_bytes(m),
            edge_model_weight_bytes(m), edge_model_prepared_bytes(m), edge_model_packed_bytes(m),
            edge_isa_name(edge_model_isa(m)), edge_isa_name(edge_isa_best()));
 }
 
+#define INSPECT_USAGE                                                                              \
+    "usage: edgectl inspect FILE.tflite [--json] [--isa LEVEL] [--backend auto|cpu|NAME[,NAME]]\n" \
+    "                       [--backend-dir DIR] [--backend-option NAME.KEY=VALUE]...\n"
+
 int edgectl_inspect(int argc, char **argv)
 {
-    const char *path = NULL;
+    const char *path = NULL, *spec = NULL, *dir = EDGED_BACKEND_DIR;
+    char *opts[MAX_BE_OPTS];
+    size_t n_opts = 0;
     bool json = false;
     edge_model_options opt = {0};
     for (int i = 1; i < argc; i++) {
@@ -201,27 +433,46 @@ int edgectl_inspect(int argc, char **argv)
                 fprintf(stderr, "edgectl: --isa: %s\n", e.message);
                 return EDGECTL_EUSAGE;
             }
+        } else if (!strcmp(argv[i], "--backend") && i + 1 < argc)
+            spec = argv[++i];
+        else if (!strcmp(argv[i], "--backend-dir") && i + 1 < argc)
+            dir = argv[++i];
+        else if (!strcmp(argv[i], "--backend-option") && i + 1 < argc && n_opts < MAX_BE_OPTS) {
+            if (!strchr(argv[++i], '.') || !strchr(argv[i], '=')) {
+                fprintf(stderr, "edgectl: --backend-option %s: expected NAME.KEY=VALUE\n", argv[i]);
+                return EDGECTL_EUSAGE;
+            }
+            opts[n_opts++] = argv[i];
         } else if (argv[i][0] == '-' || path) {
-            fprintf(stderr, "usage: edgectl inspect FILE.tflite [--json] [--isa LEVEL]\n");
+            fprintf(stderr, INSPECT_USAGE);
             return EDGECTL_EUSAGE;
         } else
             path = argv[i];
     }
     if (!path) {
-        fprintf(stderr, "usage: edgectl inspect FILE.tflite [--json] [--isa LEVEL]\n");
+        fprintf(stderr, INSPECT_USAGE);
         return EDGECTL_EUSAGE;
     }
+    be_set bs = {0};
+    if (spec && load_backends(&bs, spec, dir, opts, n_opts)) {
+        be_set_free(&bs);
+        return EDGECTL_EFAIL;
+    }
+    opt.backends = bs.use;
+    opt.n_backends = bs.n_use;
     edge_model *m = NULL;
     edge_error err = {0};
     int rc = edge_model_open(path, &opt, &m, &err);
     if (rc) {
         fprintf(stderr, "edgectl: %s\n", err.message);
+        be_set_free(&bs);
         return rc == EDGE_EIO ? EDGECTL_EIO : EDGECTL_EFAIL;
     }
     if (json)
-        print_json(path, m);
+        print_json(path, m, spec ? &bs : NULL);
     else
-        print_human(path, m);
+        print_human(path, m, spec ? &bs : NULL);
     edge_model_unref(m);
+    be_set_free(&bs);
     return EDGECTL_OK;
 }

@@ -1,0 +1,267 @@
+/* tests/integration/test_backends.c - back-end plugins in a running edged.
+ *
+ * Owns: edged with a plugin folder holding the test plugins of
+ * tests/backends (a wrong ABI version, no entry symbol, a missing function,
+ * and "testfail", which claims FULLY_CONNECTED and fails where told):
+ *  - the refused plugins are logged with their reasons and edged serves;
+ *  - fail=invoke: model "hello" (model.conf: backend = testfail) answers 500
+ *    with the back end's message three times, while other models answer;
+ *    then the back end is unhealthy (logged once, in /metrics) and hello
+ *    answers on the CPU, equal to the same model run on the CPU; a SIGHUP
+ *    makes the back end healthy again;
+ *  - fail=prepare: one log line per version, hello serves on the CPU;
+ *  - fail=init: the back end is unavailable, logged with why; hello serves;
+ *  - backend = a name that is not loaded: hello fails to load saying so,
+ *    the others serve;
+ *  - edgectl inspect --backend shows the partition.
+ * PLUGIN_DIR names the plugins' folder, EDGECTL the edgectl binary. */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "daemon_fixture.h"
+#include "test_support.h"
+
+#ifndef PLUGIN_DIR
+#error PLUGIN_DIR must name the folder of the test plugins
+#endif
+
+static dfx F;
+static const char *shared;
+
+/* hello (hello_world_int8 in folders, versions 1 and 2) runs on testfail
+ * with OPTIONS; everything else on the CPU ([backends] default = cpu). */
+static void start(const char *options, const char *hello_backend)
+{
+    char conf[256], extra[1024];
+    snprintf(conf, sizeof conf, "%s/hello/model.conf", F.models);
+    FILE *c = fopen(conf, "w");
+    assert_non_null(c);
+    fprintf(c, "[model]\nbackend = %s\n", hello_backend);
+    fclose(c);
+    snprintf(extra, sizeof extra,
+             "[backends]\ndir = %s\ndefault = cpu\n[backend.testfail]\n%s\n[server]\n", PLUGIN_DIR,
+             options);
+    if (dfx_start(&F, extra) != 0) {
+        char *log = dfx_slurp(F.log, NULL);
+        fail_msg("edged did not start; log:\n%s", log ? log : "");
+    }
+}
+
+/* POST one inference of value 5 to MODEL; the status, the body in *BODY. */
+static int infer(const char *model, char **body)
+{
+    char file[256], path[128];
+    snprintf(file, sizeof file, "%s/req.json", F.dir);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fputs("{\"inputs\":[{\"name\":\"serving_default_dense_input:0\",\"shape\":[1,1],"
+          "\"datatype\":\"INT8\",\"data\":[5]}]}",
+          f);
+    fclose(f);
+    snprintf(path, sizeof path, "/v2/models/%s/infer", model);
+    return dfx_curl(&F, "POST", path, file, NULL, body, NULL, NULL);
+}
+
+/* The "data":[...] of a reply (static), for comparing two replies' outputs. */
+static const char *data_of(const char *body)
+{
+    static char out[64];
+    const char *d = body ? strstr(body, "\"data\":") : NULL;
+    snprintf(out, sizeof out, "%.*s", d ? (int)strcspn(d, "]") : 0, d ? d : "");
+    return out;
+}
+
+static char *metrics(void)
+{
+    char *body = NULL;
+    assert_int_equal(dfx_curl(&F, "GET", "/metrics", NULL, NULL, &body, NULL, NULL), 200);
+    return body;
+}
+
+static void test_refused_plugins_logged(void **state)
+{
+    (void)state;
+    start("claim = 9\nfail = invoke", "testfail");
+    assert_true(dfx_log_wait(&F, "edge-badabi.so: back-end ABI version 999", 1, 5000));
+    assert_true(dfx_log_wait(&F, "edge-noentry.so: no symbol edge_backend_entry", 1, 5000));
+    assert_true(dfx_log_wait(&F, "back end 'testfail' lacks the function(s) invoke", 1, 5000));
+    assert_true(dfx_log_wait(&F, "back end testfail (", 1, 5000));
+    assert_true(
+        dfx_log_wait(&F, "model hello version 2: partitions (nodes): testfail 0-2", 1, 5000));
+    char *m = metrics();
+    assert_non_null(strstr(m, "edged_backend_info{backend=\"testfail\""));
+    assert_non_null(strstr(m, "edged_backend_partitions{backend=\"testfail\"} 2"));
+    assert_non_null(strstr(m, "edged_backend_nodes{backend=\"testfail\"} 6"));
+    free(m);
+}
+
+static void test_invoke_failure(void **state)
+{
+    (void)state;
+    start("claim = 9\nfail = invoke", "testfail");
+    char *cpu = NULL;
+    assert_int_equal(infer("hello_world_int8", &cpu), 200); /* the same model on the CPU */
+    for (int i = 0; i < 3; i++) {
+        char *body = NULL;
+        const int st = infer("hello", &body);
+        if (st != 500 || !strstr(body, "back end testfail failed on nodes 0-2: test device lost"))
+            fail_msg("request %d: %d %s", i, st, body ? body : "");
+        free(body);
+        /* Others keep being served. */
+        char *other = NULL;
+        assert_int_equal(infer("hello_world_int8", &other), 200);
+        free(other);
+    }
+    /* Unhealthy now: hello runs on the CPU, with the CPU's answer. */
+    for (int i = 0; i < 3; i++) {
+        char *body = NULL;
+        assert_int_equal(infer("hello", &body), 200);
+        assert_string_equal(data_of(body), data_of(cpu));
+        free(body);
+    }
+    assert_true(
+        dfx_log_wait(&F, "back end testfail is unhealthy after repeated device errors", 1, 5000));
+    char *m = metrics();
+    assert_non_null(strstr(m, "edged_backend_healthy{backend=\"testfail\"} 0"));
+    assert_non_null(strstr(m, "edged_backend_failures_total{backend=\"testfail\"} 3"));
+    assert_non_null(strstr(m, "edged_backend_cpu_fallbacks_total{backend=\"testfail\"} 3"));
+    free(m);
+    sleep(2); /* the unhealthy line is logged once */
+    assert_int_equal(dfx_log_count(&F, "back end testfail is unhealthy"), 1);
+    /* A reload makes it healthy: the device is tried (and fails) again. */
+    kill(F.pid, SIGHUP);
+    assert_true(dfx_log_wait(&F, "back end testfail: marked healthy again by the reload", 1, 5000));
+    char *body = NULL;
+    assert_int_equal(infer("hello", &body), 500);
+    free(body);
+    free(cpu);
+}
+
+static void test_prepare_failure(void **state)
+{
+    (void)state;
+    start("claim = 9\nfail = prepare", "testfail");
+    assert_true(dfx_log_wait(&F, "could not prepare nodes 0-2; they run on the CPU", 2, 5000));
+    assert_int_equal(dfx_log_count(&F, "model hello version 1: back end testfail could not "
+                                       "prepare nodes 0-2; they run on the CPU: cannot compile"),
+                     1);
+    char *cpu = NULL, *body = NULL;
+    assert_int_equal(infer("hello_world_int8", &cpu), 200);
+    assert_int_equal(infer("hello", &body), 200);
+    assert_string_equal(data_of(body), data_of(cpu));
+    char *m = metrics();
+    assert_non_null(strstr(m, "edged_backend_prepare_failures_total{backend=\"testfail\"} 2"));
+    assert_non_null(strstr(m, "edged_backend_partitions{backend=\"testfail\"} 0"));
+    free(m);
+    free(body);
+    free(cpu);
+}
+
+static void test_init_failure(void **state)
+{
+    (void)state;
+    start("claim = 9\nfail = init", "testfail");
+    assert_true(dfx_log_wait(&F, "back end testfail (", 1, 5000));
+    assert_true(dfx_log_wait(&F, "is unavailable: test device /dev/testfail0 is missing", 1, 5000));
+    char *body = NULL;
+    assert_int_equal(infer("hello", &body), 200);
+    free(body);
+    char *m = metrics();
+    assert_non_null(strstr(m, "available=\"0\"} 1"));
+    assert_non_null(strstr(m, "edged_backend_healthy{backend=\"testfail\"} 0"));
+    free(m);
+}
+
+static void test_unknown_backend(void **state)
+{
+    (void)state;
+    start("claim = 9", "nope");
+    assert_true(dfx_log_wait(&F, "no back end 'nope' is loaded from", 1, 5000));
+    char *body = NULL;
+    assert_int_equal(dfx_curl(&F, "GET", "/v2/models/hello/ready", NULL, NULL, &body, NULL, NULL),
+                     503);
+    free(body);
+    assert_int_equal(infer("hello_world_int8", &body), 200);
+    free(body);
+}
+
+static void test_bad_backend_section(void **state)
+{
+    (void)state;
+    /* An unknown key in [backend.testfail] is the plugin's to refuse: unavailable. */
+    start("claim = 9\ncolour = blue", "testfail");
+    assert_true(dfx_log_wait(&F, "is unavailable: unknown option 'colour'", 1, 5000));
+    char *body = NULL;
+    assert_int_equal(infer("hello", &body), 200);
+    free(body);
+}
+
+static void test_edgectl_inspect(void **state)
+{
+    (void)state;
+    char cmd[1024], out[256];
+    snprintf(out, sizeof out, "%s/inspect.txt", F.dir);
+    snprintf(cmd, sizeof cmd,
+             "'%s' inspect '%s/models/hello_world_int8/model.tflite' --backend testfail "
+             "--backend-dir '%s' --backend-option testfail.claim=9 > '%s' 2>&1",
+             EDGECTL, shared, PLUGIN_DIR, out);
+    assert_int_equal(system(cmd), 0);
+    char *text = dfx_slurp(out, NULL);
+    assert_non_null(text);
+    if (!strstr(text, "partitions: 1\n  0  testfail   nodes 0-2 (3)  copied in: [0]  copied out: "
+                      "[9]") ||
+        !strstr(text, "testfail   priority 10"))
+        fail_msg("edgectl inspect printed:\n%s", text);
+    free(text);
+    snprintf(cmd, sizeof cmd,
+             "'%s' inspect '%s/models/hello_world_int8/model.tflite' --backend nope "
+             "--backend-dir '%s' > '%s' 2>&1",
+             EDGECTL, shared, PLUGIN_DIR, out);
+    assert_int_not_equal(system(cmd), 0);
+    text = dfx_slurp(out, NULL);
+    assert_non_null(strstr(text, "--backend nope: "));
+    free(text);
+}
+
+static int setup_case(void **state)
+{
+    (void)state;
+    if (dfx_init(&F, shared))
+        return -1;
+    F.log_to_file = true;
+    return 0;
+}
+
+static int teardown_case(void **state)
+{
+    (void)state;
+    if (F.pid > 0)
+        dfx_stop(&F, SIGTERM);
+    dfx_cleanup(&F);
+    return 0;
+}
+
+#define CASE(f) cmocka_unit_test_setup_teardown(f, setup_case, teardown_case)
+
+int main(void)
+{
+    if (!(shared = dfx_shared_or_skip()))
+        return EDGE_TEST_SKIP;
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest tests[] = {
+        CASE(test_refused_plugins_logged), CASE(test_invoke_failure),
+        CASE(test_prepare_failure),        CASE(test_init_failure),
+        CASE(test_unknown_backend),        CASE(test_bad_backend_section),
+        CASE(test_edgectl_inspect),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

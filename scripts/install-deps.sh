@@ -10,12 +10,15 @@
 set -euo pipefail
 
 pkgs=(build-essential meson ninja-build pkg-config libopenblas-dev libuv1-dev libhttp-parser-dev
-      libjansson-dev libinih-dev libmosquitto-dev libsystemd-dev curl)
+      libjansson-dev libinih-dev libmosquitto-dev libsystemd-dev curl
+      libvulkan-dev spirv-tools glslang-tools)  # the Vulkan back end: loader, spirv-as, glslang
 if [[ "${1:-}" == "--test" || "${1:-}" == "--cross" ]]; then
     # the MQTT tests: a broker (and mosquitto_passwd), the command-line clients, test certificates
     pkgs+=(libcmocka-dev valgrind clang mosquitto mosquitto-clients openssl)
     # the service tests: a private dbus-daemon, busctl and systemd-analyze (no systemd PID 1 needed)
     pkgs+=(dbus-daemon systemd)
+    # the Vulkan back end's tests: Mesa's lavapipe (a CPU Vulkan driver)
+    pkgs+=(mesa-vulkan-drivers)
 fi
 if [[ "${1:-}" == "--deb" ]]; then
     pkgs+=(debhelper dpkg-dev fakeroot lintian systemd libxml2-utils man-db)

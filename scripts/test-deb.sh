@@ -79,7 +79,18 @@ for f in /usr/sbin/edged /usr/bin/edgectl \
 done
 check "dpkg -L lists the units" sh -c 'dpkg -L edged | grep -qx /lib/systemd/system/edged.service'
 check "/etc/edged/edged.conf is a conffile" sh -c 'dpkg-query -W -f="\${Conffiles}" edged | grep -q " /etc/edged/edged.conf "'
-check "no shared library, header or .pc in the package" sh -c '! dpkg -L edged | grep -E "\.so(\.[0-9]+)*$|/include/|\.pc$"'
+check "no shared library, header or .pc in the package (back-end plugins apart)" sh -c \
+    '! dpkg -L edged | grep -v "^/usr/lib/[^/]*/edged/backends/edge-[a-z0-9_-]*\.so$" | grep -E "\.so(\.[0-9]+)*$|/include/|\.pc$"'
+for b in vulkan edgetpu; do
+    check "back-end plugin edge-$b.so in /usr/lib/<arch>/edged/backends" \
+        sh -c "dpkg -L edged | grep -q '^/usr/lib/[^/]*/edged/backends/edge-$b\.so\$'"
+done
+# edgectl finds the plugins in the default folder: naming one loads it (the empty "model"
+# is refused afterwards, by the loader, not by the plugin lookup)
+for b in vulkan edgetpu; do
+    check "edgectl loads edge-$b.so from the default folder" sh -c \
+        "out=\$(/usr/bin/edgectl inspect /dev/null --backend $b 2>&1); ! echo \"\$out\" | grep -q 'cannot load the plugin' && echo \"\$out\" | grep -q '/dev/null'"
+done
 check "edged --version" /usr/sbin/edged --version
 echo "     $(/usr/sbin/edged --version)"
 check "edged --help" /usr/sbin/edged --help

@@ -7,7 +7,9 @@
  * aligned from the start of the file (scalars and vector elements naturally,
  * Buffer.data to 16 as its force_align says); the result is padded to 16
  * bytes so a malloc'd or mmap'd copy keeps every alignment. Also the escape
- * hatch (tfw_where, tfw_field_at, tfw_poke_u32). Does not own reading files
+ * hatch (tfw_where, tfw_field_at, tfw_poke_u32). Custom operators: the
+ * OperatorCode's custom_code string and the Operator's custom_options bytes
+ * follow their table like every other vector. Does not own reading files
  * back (runtime/fb.c) or the description API (tflite_writer.c). */
 #include "tflite_writer.h"
 
@@ -377,6 +379,10 @@ static void emit_operator(emit *e, int32_t oi, size_t ref)
         t_i8(&d, TFL_OP_BUILTIN_OPTIONS_TYPE, op->opt_type);
         t_ref(&d, TFL_OP_BUILTIN_OPTIONS);
     }
+    if (op->has_custom) {
+        t_ref(&d, TFL_OP_CUSTOM_OPTIONS);
+        t_i8(&d, TFL_OP_CUSTOM_OPTIONS_FORMAT, 0); /* FLEXBUFFERS */
+    }
     link_place(e, ref, t_emit(&e->b, &d), TFW_AT_OPERATOR, oi);
     link_place(e, t_pos(&d, TFL_OP_INPUTS), v_i32(&e->b, op->in, (size_t)op->n_in),
                TFW_AT_OP_INPUTS, oi);
@@ -384,6 +390,9 @@ static void emit_operator(emit *e, int32_t oi, size_t ref)
                TFW_AT_OP_OUTPUTS, oi);
     if (op->has_opt)
         emit_options(e, oi, t_pos(&d, TFL_OP_BUILTIN_OPTIONS));
+    if (op->has_custom)
+        link_place(e, t_pos(&d, TFL_OP_CUSTOM_OPTIONS), v_bytes(&e->b, op->custom, op->n_custom, 4),
+                   TFW_AT_CUSTOM_OPTIONS, oi);
 }
 
 static void emit_subgraph(emit *e, size_t ref)
@@ -419,7 +428,12 @@ static void emit_opcodes(emit *e, size_t vec)
         t_i8(&d, TFL_OPCODE_DEPRECATED_BUILTIN, oc->code < 127 ? oc->code : 127);
         t_i32(&d, TFL_OPCODE_VERSION, oc->version);
         t_i32(&d, TFL_OPCODE_BUILTIN, oc->code);
+        if (oc->custom)
+            t_ref(&d, TFL_OPCODE_CUSTOM);
         link_place(e, vec + 4 + 4 * (size_t)i, t_emit(&e->b, &d), TFW_AT_OPCODE, i);
+        if (oc->custom)
+            link_place(e, t_pos(&d, TFL_OPCODE_CUSTOM), e_string(&e->b, oc->custom),
+                       TFW_AT_OPCODE_CUSTOM, i);
     }
 }
 

@@ -1,8 +1,9 @@
 /* tools/tflite_writer.c - the writer's API: describing a model (see tflite_writer.h).
  *
  * Owns: builtin options tables, and copying everything a caller gives
- * (buffers, tensors with quantization, operator codes, operators, subgraph
- * inputs/outputs) into the tfw_writer, checking arguments and sizes. Errors
+ * (buffers, tensors with quantization, operator codes with custom names,
+ * operators with custom options, subgraph inputs/outputs) into the
+ * tfw_writer, checking arguments and sizes. Errors
  * are sticky. Does not own the byte layout (tflite_emit.c). */
 #include "tflite_writer.h"
 
@@ -160,6 +161,7 @@ static void free_operator(woperator *op)
 {
     free(op->in);
     free(op->out);
+    free(op->custom);
     for (int f = 0; f < op->n_fields; f++)
         free((void *)op->fields[f].vec);
 }
@@ -178,6 +180,8 @@ void tfw_free(tfw_writer *w)
     }
     for (int32_t i = 0; i < w->n_ops; i++)
         free_operator(&w->ops[i]);
+    for (int32_t i = 0; i < w->n_opcodes; i++)
+        free(w->opcodes[i].custom);
     free(w->bufs);
     free(w->tensors);
     free(w->opcodes);
@@ -306,6 +310,28 @@ int32_t tfw_add_opcode(tfw_writer *w, int32_t builtin_code, int32_t version)
     return w->n_opcodes++;
 }
 
+int32_t tfw_add_custom_opcode(tfw_writer *w, const char *name, int32_t version)
+{
+    if (!w)
+        return EDGE_EINVAL;
+    if (w->err)
+        return w->err;
+    if (!name)
+        return tfw__fail(w, EDGE_EINVAL);
+    if (strlen(name) > FB_MAX / 2)
+        return tfw__fail(w, EDGE_ELIMIT);
+    char *copy = strdup(name);
+    if (!copy)
+        return tfw__fail(w, EDGE_ENOMEM);
+    const int32_t i = tfw_add_opcode(w, TFW_CUSTOM_CODE, version);
+    if (i < 0) {
+        free(copy);
+        return i;
+    }
+    w->opcodes[i].custom = copy;
+    return i;
+}
+
 static int copy_options(tfw_writer *w, const tfw_options *opt, woperator *op)
 {
     if (!opt || (opt->type == 0 && opt->n == 0))
@@ -354,6 +380,28 @@ int32_t tfw_add_operator(tfw_writer *w, int32_t opcode, const int32_t *in, int n
     if (!ok1 || !ok2 || copy_options(w, opt, op))
         return w->err;
     return w->n_ops - 1;
+}
+
+int32_t tfw_add_custom_operator(tfw_writer *w, int32_t opcode, const int32_t *in, int n_in,
+                                const int32_t *out, int n_out, const void *options, size_t bytes)
+{
+    if (!w)
+        return EDGE_EINVAL;
+    if (w->err)
+        return w->err;
+    if (bytes > FB_MAX)
+        return tfw__fail(w, EDGE_ELIMIT);
+    const int32_t i = tfw_add_operator(w, opcode, in, n_in, out, n_out, NULL);
+    if (i < 0)
+        return i;
+    bool ok;
+    woperator *op = &w->ops[i];
+    op->custom = dup_array(w, options, bytes, 1, &ok);
+    if (!ok)
+        return w->err;
+    op->n_custom = bytes;
+    op->has_custom = true;
+    return i;
 }
 
 int tfw_set_io(tfw_writer *w, const int32_t *in, int n_in, const int32_t *out, int n_out)

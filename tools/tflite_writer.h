@@ -1,7 +1,8 @@
 /* tools/tflite_writer.h - a small writer of TensorFlow Lite model files (schema v3).
  *
  * Owns: describing one-subgraph models (buffers, tensors, operator codes,
- * operators with builtin options, subgraph inputs/outputs) and serialising them
+ * operators with builtin options, custom operators with their custom_code and
+ * custom_options bytes, subgraph inputs/outputs) and serialising them
  * into a FlatBuffers file with identifier "TFL3" and Model.version 3, laid out
  * as the TFLite converter does where it matters: buffer 0 is the empty
  * sentinel, constant payloads are 16-byte aligned, every scalar and vector is
@@ -91,11 +92,21 @@ int32_t tfw_add_const(tfw_writer *w, const tfw_tensor_desc *t, const void *data,
 /* OperatorCode with deprecated_builtin_code = min(code, 127) and builtin_code =
  * code. Returns its index or a negative code. */
 int32_t tfw_add_opcode(tfw_writer *w, int32_t builtin_code, int32_t version);
+/* OperatorCode of a custom operator: builtin_code and deprecated_builtin_code
+ * 32 (CUSTOM), custom_code NAME (copied; not NULL). Returns its index or a
+ * negative code. */
+int32_t tfw_add_custom_opcode(tfw_writer *w, const char *name, int32_t version);
 /* Operator using opcode index OPCODE (written as given); inputs may hold -1.
  * OPT NULL (or type 0 with no fields) writes no builtin options. Returns the
  * operator index or a negative code. */
 int32_t tfw_add_operator(tfw_writer *w, int32_t opcode, const int32_t *in, int n_in,
                          const int32_t *out, int n_out, const tfw_options *opt);
+/* tfw_add_operator without builtin options, with BYTES bytes of OPTIONS (copied)
+ * as Operator.custom_options, custom_options_format FLEXBUFFERS (0). BYTES 0
+ * writes an empty custom_options vector. Returns the operator index or a
+ * negative code. */
+int32_t tfw_add_custom_operator(tfw_writer *w, int32_t opcode, const int32_t *in, int n_in,
+                                const int32_t *out, int n_out, const void *options, size_t bytes);
 int tfw_set_io(tfw_writer *w, const int32_t *in, int n_in, const int32_t *out, int n_out);
 
 /* Serialise into a malloc'd buffer (*out, *size) the caller frees. The writer
@@ -130,6 +141,8 @@ typedef enum tfw_place {
     TFW_AT_OP_INPUTS,        /* length field of operator INDEX's inputs */
     TFW_AT_OP_OUTPUTS,       /* length field of operator INDEX's outputs */
     TFW_AT_OPTIONS,          /* builtin options table of operator INDEX */
+    TFW_AT_OPCODE_CUSTOM,    /* length field of opcode INDEX's custom_code string */
+    TFW_AT_CUSTOM_OPTIONS,   /* length field of operator INDEX's custom_options */
 } tfw_place;
 
 /* Byte offset of PLACE (for INDEX) in the file the last tfw_finish produced;

@@ -17,6 +17,9 @@
  * format is limited to buffers below 2 GiB. */
 #define FB_MAX 0x7fffffffu
 
+/* BuiltinOperator CUSTOM: the builtin code of a custom operator's OperatorCode. */
+#define TFW_CUSTOM_CODE 32
+
 typedef struct wbuffer {
     uint8_t *data;
     size_t bytes;
@@ -36,6 +39,7 @@ typedef struct wtensor {
 
 typedef struct wopcode {
     int32_t code, version;
+    char *custom; /* custom_code, or NULL */
 } wopcode;
 
 typedef struct woperator {
@@ -46,6 +50,9 @@ typedef struct woperator {
     uint8_t opt_type;
     int n_fields;
     tfw_field fields[TFW_MAX_OPT_FIELDS]; /* vec pointers are owned copies */
+    bool has_custom;                      /* custom_options written (maybe empty) */
+    uint8_t *custom;
+    size_t n_custom;
 } woperator;
 
 typedef struct wplace {

@@ -254,7 +254,7 @@ static int start_edged(const char *edged_bin, const char *addr, const char *shar
 /* ---------------------------------------------------------------- the calls */
 
 typedef enum { C_ECHO, C_INFER, C_STATS, C_PING, N_CALLS } call_kind;
-static const char *const call_names[N_CALLS] = {"Echo (anchor)", "Infer " MODEL, "GetStats",
+static const char *const call_names[N_CALLS] = {"Echo (anchor)", ("Infer " MODEL), "GetStats",
                                                 "Peer.Ping (edged)"};
 
 static int8_t in_byte, want_byte;

@@ -120,9 +120,12 @@ static int be_start(const edge_backend *vt, void *dl, const char *path, const ed
     snprintf(b->name, sizeof b->name, "%s", vt->name);
     b->path = dup_or_empty(path);
     char msg[EDGE_ERROR_MESSAGE_MAX] = "";
-    static const edge_be_host no_host = {EDGE_BACKEND_ABI_VERSION, sizeof(edge_be_host), NULL,
-                                         NULL};
-    const int rc = vt->init(host ? host : &no_host, opts, n_opts, &b->state, msg, sizeof msg);
+    b->host = (edge_be_host){EDGE_BACKEND_ABI_VERSION, sizeof(edge_be_host), NULL, NULL};
+    if (host && host->log) {
+        b->host.log = host->log;
+        b->host.log_ctx = host->log_ctx;
+    }
+    const int rc = vt->init(&b->host, opts, n_opts, &b->state, msg, sizeof msg);
     msg[sizeof msg - 1] = 0;
     b->available = rc == 0;
     if (!b->available && !msg[0])

@@ -23,6 +23,7 @@ struct edge_be {
     char *path; /* "" for a linked vtable */
     char *why;  /* init's message, "" when available */
     char name[64];
+    edge_be_host host; /* the caller's, copied: init may keep &host until shutdown */
     /* serializes prepare and release (the ABI promises one at a time) */
     pthread_mutex_t mu;
     /* health */

@@ -136,6 +136,7 @@ typedef struct edge_be_partition {
 
 enum { EDGE_BE_LOG_ERROR = 3, EDGE_BE_LOG_WARN = 4, EDGE_BE_LOG_INFO = 6, EDGE_BE_LOG_DEBUG = 7 };
 
+/* Given to init; it stays valid (at the same address) until shutdown. */
 typedef struct edge_be_host {
     uint32_t abi_version; /* EDGE_BACKEND_ABI_VERSION of the host */
     uint32_t struct_size; /* sizeof(edge_be_host) of the host */

@@ -135,22 +135,16 @@ static void load_one(be_set *bs, const char *dir, const char *name, char *const 
         snprintf(bs->refused[bs->n_refused++], sizeof bs->refused[0], "%s", err.message);
 }
 
-static bool on_cpu_device(edge_be *b)
-{
-    for (int i = 0; i < edge_be_device_count(b); i++) {
-        edge_be_device d;
-        if (edge_be_device_info(b, i, &d) == 0 && d.selected)
-            return d.kind == EDGE_BE_DEV_CPU;
-    }
-    return false;
-}
-
-/* SPEC: auto (every plugin in DIR whose device is not a CPU, by priority), cpu, or names. */
+/* SPEC: auto (every plugin in DIR), cpu, or names (DIR/edge-NAME.so each); then
+ * which of them the model gets, as edged chooses (edge_be_select). */
 static int load_backends(be_set *bs, const char *spec, const char *dir, char *const *opts,
                          size_t n_opts)
 {
-    if (!strcmp(spec, "cpu"))
-        return 0;
+    edge_error err = {0};
+    if (edge_be_spec_check(spec, &err)) {
+        fprintf(stderr, "edgectl: --backend %s: %s\n", spec, err.message);
+        return -1;
+    }
     if (!strcmp(spec, "auto")) {
         DIR *d = opendir(dir);
         for (struct dirent *e; d && (e = readdir(d));) {
@@ -164,28 +158,23 @@ static int load_backends(be_set *bs, const char *spec, const char *dir, char *co
         }
         if (d)
             closedir(d);
-        for (size_t i = 0; i < bs->n; i++)
-            if (edge_be_available(bs->b[i]) && !on_cpu_device(bs->b[i]))
-                bs->use[bs->n_use++] = bs->b[i];
-        for (size_t i = 1; i < bs->n_use; i++)
-            for (size_t k = i;
-                 k > 0 && edge_be_priority(bs->use[k]) > edge_be_priority(bs->use[k - 1]); k--) {
-                edge_be *t = bs->use[k];
-                bs->use[k] = bs->use[k - 1];
-                bs->use[k - 1] = t;
+    } else if (strcmp(spec, "cpu") != 0) {
+        char buf[512];
+        snprintf(buf, sizeof buf, "%s", spec);
+        for (char *save = NULL, *w = strtok_r(buf, ", ", &save); w;
+             w = strtok_r(NULL, ", ", &save)) {
+            const size_t before = bs->n;
+            load_one(bs, dir, w, opts, n_opts);
+            if (bs->n == before) {
+                fprintf(stderr, "edgectl: --backend %s: %s\n", w,
+                        bs->n_refused ? bs->refused[bs->n_refused - 1] : "cannot load it");
+                return -1;
             }
-        return 0;
-    }
-    char buf[512];
-    snprintf(buf, sizeof buf, "%s", spec);
-    for (char *save = NULL, *w = strtok_r(buf, ", ", &save); w; w = strtok_r(NULL, ", ", &save)) {
-        const size_t before = bs->n;
-        load_one(bs, dir, w, opts, n_opts);
-        if (bs->n == before) {
-            fprintf(stderr, "edgectl: --backend %s: %s\n", w, bs->refused[bs->n_refused - 1]);
-            return -1;
         }
-        bs->use[bs->n_use++] = bs->b[bs->n - 1];
+    }
+    if (edge_be_select(bs->b, bs->n, spec, bs->use, MAX_BES, &bs->n_use, &err)) {
+        fprintf(stderr, "edgectl: --backend %s: %s\n", spec, err.message);
+        return -1;
     }
     return 0;
 }

@@ -29,83 +29,13 @@ struct dm_backends {
     size_t n;
 };
 
-static bool word_ok(const char *s, size_t n)
-{
-    if (!n || n > 63)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
-              s[i] == '-'))
-            return false;
-    return true;
-}
-
-/* Calls FN(word, length, CTX) for each comma-separated word of SPEC (spaces
- * trimmed); stops at the first nonzero return. */
-static int each_word(const char *spec, int (*fn)(const char *, size_t, void *), void *ctx)
-{
-    for (const char *p = spec;;) {
-        while (*p == ' ' || *p == '\t')
-            p++;
-        size_t n = strcspn(p, ",");
-        size_t m = n;
-        while (m && (p[m - 1] == ' ' || p[m - 1] == '\t'))
-            m--;
-        const int rc = fn(p, m, ctx);
-        if (rc)
-            return rc;
-        if (!p[n])
-            return 0;
-        p += n + 1;
-    }
-}
-
-typedef struct check_ctx {
-    char words[DM_MAX_BACKENDS][64];
-    size_t n;
-    char *msg;
-    size_t len;
-} check_ctx;
-
-static int check_word(const char *w, size_t n, void *arg)
-{
-    check_ctx *x = arg;
-    if (!word_ok(w, n)) {
-        snprintf(x->msg, x->len,
-                 "'%.*s' is not a back-end name (auto, cpu, or names of [a-z0-9_-] separated "
-                 "by commas)",
-                 (int)(n > 64 ? 64 : n), w);
-        return -1;
-    }
-    for (size_t i = 0; i < x->n; i++)
-        if (strlen(x->words[i]) == n && !memcmp(x->words[i], w, n)) {
-            snprintf(x->msg, x->len, "back end '%.*s' is named twice", (int)n, w);
-            return -1;
-        }
-    if (x->n == DM_MAX_BACKENDS) {
-        snprintf(x->msg, x->len, "more than %d back ends named", DM_MAX_BACKENDS);
-        return -1;
-    }
-    snprintf(x->words[x->n++], sizeof x->words[0], "%.*s", (int)n, w);
-    return 0;
-}
-
-static int parse_spec(const char *spec, check_ctx *x)
-{
-    if (each_word(spec, check_word, x))
-        return -1;
-    for (size_t i = 0; i < x->n && x->n > 1; i++)
-        if (!strcmp(x->words[i], "auto") || !strcmp(x->words[i], "cpu")) {
-            snprintf(x->msg, x->len, "'%s' cannot be combined with other back ends", x->words[i]);
-            return -1;
-        }
-    return 0;
-}
-
 int dm_backend_spec_check(const char *spec, char *msg, size_t len)
 {
-    check_ctx x = {.msg = msg, .len = len};
-    return parse_spec(spec, &x);
+    edge_error err = {0};
+    if (edge_be_spec_check(spec, &err) == 0)
+        return 0;
+    snprintf(msg, len, "%s", err.message);
+    return -1;
 }
 
 static void host_log(void *ctx, int level, const char *msg)
@@ -253,60 +183,17 @@ const char *dm_backends_dir(const dm_backends *bs)
     return bs ? bs->dir : EDGED_BACKEND_DIR;
 }
 
-static bool on_cpu_device(edge_be *b)
-{
-    const int n = edge_be_device_count(b);
-    for (int i = 0; i < n; i++) {
-        edge_be_device d;
-        if (edge_be_device_info(b, i, &d) == 0 && d.selected)
-            return d.kind == EDGE_BE_DEV_CPU;
-    }
-    return false;
-}
-
 int dm_backends_select(const dm_backends *bs, const char *spec, edge_be **out, size_t *n, char *msg,
                        size_t len)
 {
-    *n = 0;
-    check_ctx x = {.msg = msg, .len = len};
-    if (parse_spec(spec, &x))
-        return -1;
-    if (x.n == 1 && !strcmp(x.words[0], "cpu"))
+    edge_error err = {0};
+    if (edge_be_select(bs ? bs->b : NULL, dm_backends_count(bs), spec, out, DM_MAX_BACKENDS, n,
+                       &err) == 0)
         return 0;
-    const size_t have = dm_backends_count(bs);
-    if (x.n == 1 && !strcmp(x.words[0], "auto")) {
-        for (size_t i = 0; i < have; i++)
-            if (edge_be_available(bs->b[i]) && !on_cpu_device(bs->b[i]))
-                out[(*n)++] = bs->b[i];
-        for (size_t i = 1; i < *n; i++) /* by priority, highest first (stable) */
-            for (size_t k = i; k > 0 && edge_be_priority(out[k]) > edge_be_priority(out[k - 1]);
-                 k--) {
-                edge_be *t = out[k];
-                out[k] = out[k - 1];
-                out[k - 1] = t;
-            }
-        return 0;
-    }
-    for (size_t w = 0; w < x.n; w++) {
-        size_t i = 0;
-        while (i < have && strcmp(edge_be_name(bs->b[i]), x.words[w]) != 0)
-            i++;
-        if (i == have) {
-            char names[256] = "";
-            size_t at = 0;
-            for (size_t k = 0; k < have && at < sizeof names; k++) {
-                int wr = snprintf(names + at, sizeof names - at, "%s%s", k ? ", " : "",
-                                  edge_be_name(bs->b[k]));
-                at += wr > 0 ? (size_t)wr : 0;
-            }
-            snprintf(msg, len, "backend = %s: no back end '%s' is loaded from %s (loaded: %s)",
-                     spec, x.words[w], dm_backends_dir(bs), names[0] ? names : "none");
-            *n = 0;
-            return -1;
-        }
-        out[(*n)++] = bs->b[i];
-    }
-    return 0;
+    snprintf(msg, len, "backend = %s: %s%s%s", spec, err.message,
+             err.code == EDGE_ENOTFOUND ? "; plugins are loaded at start from " : "",
+             err.code == EDGE_ENOTFOUND ? dm_backends_dir(bs) : "");
+    return -1;
 }
 
 void dm_backends_watch(dm_backends *bs)

@@ -287,3 +287,110 @@ void edge_be_get_stats(const edge_be *b, edge_be_stats *out)
     out->partitions = atomic_load_explicit(&w->partitions, memory_order_relaxed);
     out->nodes = atomic_load_explicit(&w->nodes, memory_order_relaxed);
 }
+
+/* ---- "auto | cpu | NAME[, NAME...]" ---- */
+
+#define SPEC_MAX 16
+
+typedef struct spec_words {
+    char w[SPEC_MAX][64];
+    size_t n;
+} spec_words;
+
+static bool word_ok(const char *s, size_t n)
+{
+    if (!n || n > 63)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+              s[i] == '-'))
+            return false;
+    return true;
+}
+
+static int parse_spec(const char *spec, spec_words *x, edge_error *err)
+{
+    x->n = 0;
+    for (const char *p = spec ? spec : "";;) {
+        while (*p == ' ' || *p == '\t')
+            p++;
+        const size_t n = strcspn(p, ",");
+        size_t m = n;
+        while (m && (p[m - 1] == ' ' || p[m - 1] == '\t'))
+            m--;
+        if (!word_ok(p, m))
+            return edge__seterr(err, EDGE_EINVAL,
+                                "'%.*s' is not a back-end name (auto, cpu, or names of "
+                                "[a-z0-9_-] separated by commas)",
+                                (int)(m > 64 ? 64 : m), p);
+        for (size_t i = 0; i < x->n; i++)
+            if (strlen(x->w[i]) == m && !memcmp(x->w[i], p, m))
+                return edge__seterr(err, EDGE_EINVAL, "back end '%.*s' is named twice", (int)m, p);
+        if (x->n == SPEC_MAX)
+            return edge__seterr(err, EDGE_EINVAL, "more than %d back ends named", SPEC_MAX);
+        snprintf(x->w[x->n++], sizeof x->w[0], "%.*s", (int)m, p);
+        if (!p[n])
+            break;
+        p += n + 1;
+    }
+    for (size_t i = 0; i < x->n && x->n > 1; i++)
+        if (!strcmp(x->w[i], "auto") || !strcmp(x->w[i], "cpu"))
+            return edge__seterr(err, EDGE_EINVAL, "'%s' cannot be combined with other back ends",
+                                x->w[i]);
+    return 0;
+}
+
+int edge_be_spec_check(const char *spec, edge_error *err)
+{
+    spec_words x;
+    return parse_spec(spec, &x, err);
+}
+
+static bool on_cpu_device(const edge_be *b)
+{
+    edge_be_device d;
+    for (int i = 0; i < edge_be_device_count(b); i++)
+        if (edge_be_device_info(b, i, &d) == 0 && d.selected)
+            return d.kind == EDGE_BE_DEV_CPU;
+    return false;
+}
+
+int edge_be_select(edge_be *const *all, size_t n, const char *spec, edge_be **out, size_t cap,
+                   size_t *n_out, edge_error *err)
+{
+    spec_words x;
+    *n_out = 0;
+    int rc = parse_spec(spec, &x, err);
+    if (rc || !strcmp(x.w[0], "cpu"))
+        return rc;
+    if (!strcmp(x.w[0], "auto")) {
+        for (size_t i = 0; i < n && *n_out < cap; i++) {
+            if (!edge_be_available(all[i]) || on_cpu_device(all[i]))
+                continue;
+            size_t k = (*n_out)++; /* insert by priority, highest first, stable */
+            for (; k > 0 && edge_be_priority(out[k - 1]) < edge_be_priority(all[i]); k--)
+                out[k] = out[k - 1];
+            out[k] = all[i];
+        }
+        return 0;
+    }
+    for (size_t w = 0; w < x.n && *n_out < cap; w++) {
+        size_t i = 0;
+        while (i < n && strcmp(edge_be_name(all[i]), x.w[w]) != 0)
+            i++;
+        if (i == n) {
+            char names[256] = "";
+            size_t at = 0;
+            for (size_t k = 0; k < n && at < sizeof names; k++) {
+                const int wr = snprintf(names + at, sizeof names - at, "%s%s", k ? ", " : "",
+                                        edge_be_name(all[k]));
+                at += wr > 0 ? (size_t)wr : 0;
+            }
+            *n_out = 0;
+            return edge__seterr(err, EDGE_ENOTFOUND, "no back end '%s' is loaded (loaded: %s)",
+                                x.w[w], names[0] ? names : "none");
+        }
+        out[(*n_out)++] = all[i];
+    }
+    return 0;
+}

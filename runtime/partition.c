@@ -21,6 +21,15 @@
 #include "model.h"
 #include "tflite_schema.h"
 
+/* Conv2DOptions, DepthwiseConv2DOptions and Pool2DOptions all start with
+ * padding, stride_w, stride_h (fields 0-2). */
+static void window(const fb_table *o, edge_be_params *p)
+{
+    p->padding = fb_i8(o, 0, 0);
+    p->stride_w = fb_i32(o, 1, 0);
+    p->stride_h = fb_i32(o, 2, 0);
+}
+
 static void decode_params(const edge_node *n, edge_be_params *p)
 {
     memset(p, 0, sizeof *p);
@@ -32,9 +41,7 @@ static void decode_params(const edge_node *n, edge_be_params *p)
     case TFL_BUILTIN_CONV_2D:
         if (n->options_type != TFL_OPT_Conv2DOptions)
             return;
-        p->padding = fb_i8(o, 0, 0);
-        p->stride_w = fb_i32(o, 1, 0);
-        p->stride_h = fb_i32(o, 2, 0);
+        window(o, p);
         p->activation = fb_i8(o, 3, 0);
         p->dilation_w = fb_i32(o, 4, 1);
         p->dilation_h = fb_i32(o, 5, 1);
@@ -42,9 +49,7 @@ static void decode_params(const edge_node *n, edge_be_params *p)
     case TFL_BUILTIN_DEPTHWISE_CONV_2D:
         if (n->options_type != TFL_OPT_DepthwiseConv2DOptions)
             return;
-        p->padding = fb_i8(o, 0, 0);
-        p->stride_w = fb_i32(o, 1, 0);
-        p->stride_h = fb_i32(o, 2, 0);
+        window(o, p);
         p->depth_multiplier = fb_i32(o, 3, 0);
         p->activation = fb_i8(o, 4, 0);
         p->dilation_w = fb_i32(o, 5, 1);
@@ -54,9 +59,7 @@ static void decode_params(const edge_node *n, edge_be_params *p)
     case TFL_BUILTIN_MAX_POOL_2D:
         if (n->options_type != TFL_OPT_Pool2DOptions)
             return;
-        p->padding = fb_i8(o, 0, 0);
-        p->stride_w = fb_i32(o, 1, 0);
-        p->stride_h = fb_i32(o, 2, 0);
+        window(o, p);
         p->filter_w = fb_i32(o, 3, 0);
         p->filter_h = fb_i32(o, 4, 0);
         p->activation = fb_i8(o, 5, 0);

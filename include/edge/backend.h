@@ -224,6 +224,19 @@ EDGE_API bool edge_be_healthy(const edge_be *b);
 EDGE_API void edge_be_set_healthy(edge_be *b);
 EDGE_API void edge_be_set_fail_limit(edge_be *b, unsigned failures);
 
+/* SPEC names the back ends a model may use: "auto", "cpu", or names in priority
+ * order "a, b" ([a-z0-9_-], each once; auto and cpu alone). EDGE_EINVAL with
+ * what is wrong in ERR. */
+EDGE_API int edge_be_spec_check(const char *spec, edge_error *err);
+/* SPEC resolved over the loaded back ends ALL[N] into OUT (room for CAP; no
+ * references taken), *N_OUT entries in priority order: "cpu" none; "auto" every
+ * available back end whose selected device is not a CPU (a CPU Vulkan driver is
+ * used only when named), highest priority first; names in their order, whether
+ * available or not (an unavailable one then explains a model that needs it).
+ * EDGE_EINVAL for a bad SPEC, EDGE_ENOTFOUND for a name not in ALL. */
+EDGE_API int edge_be_select(edge_be *const *all, size_t n, const char *spec, edge_be **out,
+                            size_t cap, size_t *n_out, edge_error *err);
+
 typedef struct edge_be_stats {
     uint64_t invokes;        /* partitions run on the back end */
     uint64_t failures;       /* of which failed (device errors) */

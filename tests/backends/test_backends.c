@@ -9,6 +9,8 @@
  *    inference with EDGE_EDEVICE and the device's message, and after three in
  *    a row the back end is unhealthy and the model runs on the CPU, with the
  *    right counters.
+ *  - Choosing: edge_be_select's auto (available, not on a CPU device, by
+ *    priority), names in order, cpu, unknown names and bad specs.
  *  - Partitioning: "alt", a back end linked into this test, claims every
  *    other node (even positions, then odd) and runs its partitions in its own
  *    memory (poisoned, so a missed boundary copy shows), with the CPU's
@@ -206,6 +208,8 @@ static const edge_backend alt_vt = {
 };
 
 /* ------------------------------------------------------------------ helpers */
+
+static edge_be *alt_be[2]; /* alt claiming even positions, and odd ones */
 
 static edge_be *load_plugin(const char *file, const char *const *kv, size_t n_kv, int *rc,
                             edge_error *err)
@@ -455,6 +459,59 @@ static void test_invoke_fails(void **state)
     edge_be_unref(b);
 }
 
+/* ------------------------------------------------------------------ choosing */
+
+static int cpu_dev_info(void *state, int i, edge_be_device *out)
+{
+    (void)state;
+    (void)i;
+    snprintf(out->name, sizeof out->name, "a CPU driver");
+    out->kind = EDGE_BE_DEV_CPU;
+    out->selected = true;
+    return 0;
+}
+
+static void test_select(void **state)
+{
+    (void)state;
+    edge_backend cpu_vt = alt_vt; /* the same back end on a CPU "device", priority 50 */
+    cpu_vt.name = "oncpu";
+    cpu_vt.priority = 50;
+    cpu_vt.device_info = cpu_dev_info;
+    const char *kv[] = {"claim", "9"};
+    int rc;
+    edge_error err = {0};
+    edge_be *all[4];
+    all[0] = alt_be[0];                                         /* priority 1 */
+    all[1] = load_plugin("edge-testfail.so", kv, 2, &rc, &err); /* priority 10 */
+    assert_int_equal(edge_be_from_vtable(&cpu_vt, NULL, NULL, 0, &all[2], &err), 0);
+    const char *bad_kv[] = {"fail", "init"};
+    all[3] = load_plugin("edge-testfail.so", bad_kv, 2, &rc, &err); /* unavailable */
+    edge_be *out[4];
+    size_t n = 9;
+    /* auto: available, not on a CPU device, by priority */
+    assert_int_equal(edge_be_select(all, 4, "auto", out, 4, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_ptr_equal(out[0], all[1]);
+    assert_ptr_equal(out[1], all[0]);
+    /* names: their order, the CPU-device one included */
+    assert_int_equal(edge_be_select(all, 3, "oncpu, alt", out, 4, &n, &err), 0);
+    assert_int_equal(n, 2);
+    assert_ptr_equal(out[0], all[2]);
+    assert_ptr_equal(out[1], all[0]);
+    assert_int_equal(edge_be_select(all, 4, "cpu", out, 4, &n, &err), 0);
+    assert_int_equal(n, 0);
+    assert_int_equal(edge_be_select(all, 3, "alt, nope", out, 4, &n, &err), EDGE_ENOTFOUND);
+    assert_int_equal(n, 0);
+    assert_string_equal(err.message, "no back end 'nope' is loaded (loaded: alt, testfail, oncpu)");
+    assert_int_equal(edge_be_select(all, 3, "auto, alt", out, 4, &n, &err), EDGE_EINVAL);
+    assert_non_null(strstr(err.message, "'auto' cannot be combined"));
+    assert_int_equal(edge_be_spec_check("Vulkan", &err), EDGE_EINVAL);
+    assert_non_null(strstr(err.message, "'Vulkan' is not a back-end name"));
+    for (int i = 1; i < 4; i++)
+        edge_be_unref(all[i]);
+}
+
 /* ------------------------------------------------------------------ partitioning */
 
 static int32_t run_cpu_and_alt(const char *dir, const char *name, int run, bool per_input,
@@ -519,8 +576,6 @@ static int32_t run_cpu_and_alt(const char *dir, const char *name, int run, bool 
     return parts_seen;
 }
 
-static edge_be *alt_be[2];
-
 static void test_alt_models(void **state)
 {
     (void)state;
@@ -583,8 +638,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_abi_refused),   cmocka_unit_test(test_init_fails),
         cmocka_unit_test(test_prepare_fails), cmocka_unit_test(test_instance_fails),
-        cmocka_unit_test(test_invoke_fails),  cmocka_unit_test(test_alt_models),
-        cmocka_unit_test(test_alt_ops),
+        cmocka_unit_test(test_invoke_fails),  cmocka_unit_test(test_select),
+        cmocka_unit_test(test_alt_models),    cmocka_unit_test(test_alt_ops),
     };
     const int rc = cmocka_run_group_tests(tests, NULL, NULL);
     edge_be_unref(alt_be[0]);

@@ -185,7 +185,8 @@ static void test_unknown_backend(void **state)
 {
     (void)state;
     start("claim = 9", "nope");
-    assert_true(dfx_log_wait(&F, "no back end 'nope' is loaded from", 1, 5000));
+    assert_true(dfx_log_wait(&F, "backend = nope: no back end 'nope' is loaded (loaded: testfail)",
+                             1, 5000));
     char *body = NULL;
     assert_int_equal(dfx_curl(&F, "GET", "/v2/models/hello/ready", NULL, NULL, &body, NULL, NULL),
                      503);

@@ -78,11 +78,47 @@ static const opt options[] = {
      "may also call the D-Bus methods that change things.",
      NULL},
     {"server", "max_connections", NULL, OPT_UINT, FIELD(max_connections), 1, 65536, "256", true,
-     "Connections served at once; a connection beyond this is closed at once.", NULL},
+     "Connections served at once. When a new one arrives at the limit, the oldest connection "
+     "that has not completed a request (one sending nothing, or still sending its headers or "
+     "body) is closed to make room; only when every connection is busy with a request is the "
+     "newcomer answered 503.",
+     NULL},
+    {"server", "max_connections_per_uid", NULL, OPT_UINT, FIELD(max_connections_per_uid), 0, 65536,
+     "0", true,
+     "Connections one local user (the peer's uid on the Unix socket, SO_PEERCRED) may hold at "
+     "once, so that one user cannot starve another; at the limit that user's oldest connection "
+     "without a completed request makes room, as for max_connections. 0: no limit below "
+     "max_connections.",
+     NULL},
+    {"server", "reserved_connections", NULL, OPT_UINT, FIELD(reserved_connections), 0, 1024, "8",
+     true,
+     "Connections accepted beyond max_connections for administrators (root or admin_group, known "
+     "on the Unix socket), so that health checks, metrics and the admin endpoints keep working "
+     "under a flood.",
+     NULL},
     {"server", "idle_timeout_ms", NULL, OPT_UINT, FIELD(idle_timeout_ms), 10, 86400000, "30000",
      true,
-     "A connection that sends nothing for this long (milliseconds), or trickles a request "
-     "slower than that, is closed.",
+     "A connection that sends nothing for this long (milliseconds) between requests, or does not "
+     "read its replies for this long, is closed.",
+     NULL},
+    {"server", "header_timeout_ms", NULL, OPT_UINT, FIELD(header_timeout_ms), 10, 3600000, "10000",
+     true,
+     "The request line and headers must arrive within this long (milliseconds) of the request's "
+     "first byte; otherwise 408 and the connection closes. It is also the window over which "
+     "min_body_rate is measured.",
+     NULL},
+    {"server", "min_body_rate", NULL, OPT_BYTES, FIELD(min_body_rate), 0, 1 * GIB, "1K", true,
+     "Slowest a request body may arrive, in bytes per second, measured over each "
+     "header_timeout_ms window after the headers; a slower body is answered 408 and the "
+     "connection closes. 0: no minimum.",
+     NULL},
+    {"server", "max_buffered_bytes", NULL, OPT_BYTES, FIELD(max_buffered_bytes), 1 * MIB,
+     64 * GIB, "128M", true,
+     "Memory for HTTP traffic across all connections: request headers and bodies being read "
+     "(announced bodies are counted in full when their headers arrive), decoded bodies, and "
+     "replies waiting for a slow reader. A body that does not fit is refused at its headers with "
+     "503 and Retry-After; a connection whose replies do not fit stops reading until they are "
+     "written.",
      NULL},
     {"server", "max_header_bytes", NULL, OPT_BYTES, FIELD(max_header_bytes), 1 * KIB, 1 * MIB,
      "16K", true, "Largest request line plus headers; a larger request is refused.", NULL},

@@ -51,9 +51,14 @@ typedef struct dm_config {
     char admin_group[64];  /* [server] admin_group ("" = root only) */
     char tcp_listen[64];   /* [server] tcp: HOST:PORT, "" = no TCP listener */
     uint32_t max_connections;
+    uint32_t max_connections_per_uid; /* 0 = no per-uid limit */
+    uint32_t reserved_connections;    /* beyond max_connections, for administrators */
     uint32_t idle_timeout_ms;
+    uint32_t header_timeout_ms;
+    uint64_t min_body_rate; /* bytes per second, 0 = none */
     uint32_t max_header_bytes;
     uint64_t max_body_bytes;
+    uint64_t max_buffered_bytes; /* HTTP bytes buffered across connections */
     char models_dir[256];        /* [models] repository */
     uint32_t workers;            /* [scheduler] workers, 0 = one per online CPU */
     uint32_t queue_depth;        /* [scheduler] per model */

@@ -25,7 +25,6 @@
 
 #include "http_impl.h"
 
-#define READ_BUF_BYTES 65536
 #define MAX_PIPELINE 32            /* exchanges per connection before reading pauses */
 #define MAX_WRITE_QUEUE (8u << 20) /* bytes queued for writing before reading pauses */
 #define LINGER_MS 2000             /* after the last reply: wait for the client's EOF */
@@ -50,10 +49,11 @@ static void conn_unref(conn *c)
 {
     if (--c->refs > 0)
         return;
-    free(c->rbuf);
+    free(c->stash);
     free(c->url);
     free(c->body);
     dm_server *s = c->s;
+    dm_budget_put(s, c->charged);
     free(c);
     dm_server_unref(s);
 }
@@ -74,11 +74,13 @@ static const char *reason(int status)
     case 405: return "Method Not Allowed";
     case 408: return "Request Timeout";
     case 413: return "Content Too Large";
+    case 415: return "Unsupported Media Type";
     case 429: return "Too Many Requests";
     case 431: return "Request Header Fields Too Large";
     case 500: return "Internal Server Error";
     case 503: return "Service Unavailable";
     case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
     default: return "Unknown";
     }
 }
@@ -116,6 +118,7 @@ static void x_free(dm_exchange *x)
     free(x->target);
     free(x->req.body);
     free(x->body);
+    dm_budget_put(c->s, x->charged);
     free(x);
     conn_unref(c);
 }
@@ -191,7 +194,7 @@ static void build_head(dm_exchange *x, const dm_http_response *r)
                                        : "";
     const char *why = reason(r->status);
     const size_t need =
-        160 + strlen(why) + strlen(ctype) + strlen(hconn) + (r->allow ? strlen(r->allow) + 16 : 0);
+        240 + strlen(why) + strlen(ctype) + strlen(hconn) + (r->allow ? strlen(r->allow) + 16 : 0);
     x->head_len = 0;
     if (need > sizeof x->head || r->status < 100 || r->status > 999)
         return; /* the caller closes the connection */
@@ -203,7 +206,7 @@ static void build_head(dm_exchange *x, const dm_http_response *r)
     o = put_str(o, "\r\nContent-Type: ");
     o = put_str(o, ctype);
     o = put_str(o, "\r\nContent-Length: ");
-    o = put_u64(o, r->len);
+    o = put_u64(o, x->len);
     o = put_str(o, "\r\n");
     if (r->header_len >= 0) {
         o = put_str(o, "Inference-Header-Content-Length: ");
@@ -213,6 +216,15 @@ static void build_head(dm_exchange *x, const dm_http_response *r)
     if (r->allow) {
         o = put_str(o, "Allow: ");
         o = put_str(o, r->allow);
+        o = put_str(o, "\r\n");
+    }
+    if (x->gzipped)
+        o = put_str(o, "Content-Encoding: gzip\r\n");
+    if (x->gzip_ok || x->gzipped)
+        o = put_str(o, "Vary: Accept-Encoding\r\n");
+    if (x->retry_after) {
+        o = put_str(o, "Retry-After: ");
+        o = put_u64(o, x->retry_after);
         o = put_str(o, "\r\n");
     }
     o = put_str(o, hconn);
@@ -235,6 +247,18 @@ void dm_http_reply(dm_exchange *x, dm_http_response *r)
     x->body = r->body;
     x->len = r->body ? r->len : 0;
     r->body = NULL;
+    size_t zlen;
+    char *z = x->gzip_ok && x->len >= GZIP_MIN_BYTES ? dm_http_gzip(x->body, x->len, &zlen) : NULL;
+    if (z) {
+        free(x->body);
+        x->body = z;
+        x->len = zlen;
+        x->gzipped = true;
+    }
+    /* the request's bytes are gone (or the inference's now); the reply's wait to be written */
+    dm_budget_put(c->s, x->charged);
+    x->charged = x->len;
+    dm_budget_force(c->s, x->charged);
     build_head(x, r);
     if (x->req.method == HTTP_HEAD) { /* the head says how long the body would be */
         free(x->body);
@@ -259,9 +283,12 @@ void dm_http_error(dm_exchange *x, int status, const char *fmt, ...)
 
 /* ---------------------------------------------------------------- writing */
 
+/* Stop reading C: too many requests queued, too many bytes waiting for it to
+ * read them, or replies waiting while the server is over its memory budget. */
 static bool backpressure(const conn *c)
 {
-    return c->n_x >= MAX_PIPELINE || c->io.stream.write_queue_size > MAX_WRITE_QUEUE;
+    return c->n_x >= MAX_PIPELINE || c->io.stream.write_queue_size > MAX_WRITE_QUEUE ||
+           (c->io.stream.write_queue_size > 0 && dm_budget_over(c->s));
 }
 
 static void on_linger_timeout(uv_timer_t *t)
@@ -289,9 +316,45 @@ static void on_discard_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
         dm_conn_close(st->data);
 }
 
-static void conn_discard_input(conn *c)
+/* Nothing left to parse: the stash (if any) goes. */
+static void rdata_clear(conn *c)
 {
     c->rlen = c->roff = 0;
+    if (c->stash) {
+        if (c->rdata == c->stash)
+            c->rdata = NULL;
+        free(c->stash);
+        c->stash = NULL;
+        dm_budget_put(c->s, c->stash_len);
+        c->charged -= c->stash_len;
+        c->stash_len = 0;
+    }
+}
+
+/* What is left unparsed in the server's read buffer (reading is paused)
+ * moves to the connection's own stash: the buffer is the next reader's. */
+static void rdata_stash(conn *c)
+{
+    if (!c->rlen || c->rdata != c->s->rbuf)
+        return;
+    char *st = malloc(c->rlen);
+    if (!st) {
+        dm_log(DM_LOG_ERROR, "http: out of memory keeping %zu unparsed bytes; closing", c->rlen);
+        dm_conn_close(c);
+        return;
+    }
+    memcpy(st, c->rdata + c->roff, c->rlen);
+    dm_budget_force(c->s, c->rlen);
+    c->charged += c->rlen;
+    c->stash = st;
+    c->stash_len = c->rlen;
+    c->rdata = st;
+    c->roff = 0;
+}
+
+static void conn_discard_input(conn *c)
+{
+    rdata_clear(c);
     uv_read_stop(&c->io.stream);
     if (uv_read_start(&c->io.stream, on_alloc, on_discard_read) != 0)
         dm_conn_close(c);
@@ -371,7 +434,8 @@ static void conn_flush(conn *c)
             int n = uv_try_write(&c->io.stream, bufs, nb);
             if (n == UV_EAGAIN)
                 n = 0;
-            if (n < 0) {
+            if (n < 0) { /* the client is gone: X is freed with the connection */
+                x->state = X_READY;
                 dm_conn_close(c);
                 return;
             }
@@ -407,45 +471,86 @@ static void conn_flush(conn *c)
 
 /* ---------------------------------------------------------------- timeouts */
 
+static void conn_fail(conn *c, int status, const char *msg);
+
+/* The request being read is too slow: 408 after the replies before it. */
+static void request_timeout(conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void request_timeout(conn *c, const char *fmt, ...)
+{
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    const bool queued = c->xhead != NULL;
+    c->fail_retry = 0;
+    conn_fail(c, 408, msg);
+    if (!c->closing && !c->lingering && queued)
+        conn_discard_input(c); /* the 408 waits for the replies before it */
+}
+
+/* The body's rate over the window that ends now: at least min_body_rate, or 408. */
+static void check_body_rate(conn *c)
+{
+    const dm_config *cfg = cfg_of(c);
+    const uint64_t now = now_ms(c), span = now - c->win_start;
+    const uint64_t got = c->body_len - c->win_bytes;
+    if (span > 0 && got * 1000 < cfg->min_body_rate * span) {
+        request_timeout(c,
+                        "the request body arrived at %llu bytes/s over %llu ms, below the minimum "
+                        "of %llu bytes/s",
+                        (unsigned long long)(got * 1000 / span), (unsigned long long)span,
+                        (unsigned long long)cfg->min_body_rate);
+        return;
+    }
+    c->win_start = now;
+    c->win_bytes = c->body_len;
+    conn_arm_timer(c);
+}
+
 static void on_timeout(uv_timer_t *t)
 {
     conn *c = t->data;
-    if (c->in_msg && !c->stop_parsing && !c->xhead) {
-        dm_log(DM_LOG_DEBUG, "http: request not complete within %u ms; closing",
-               cfg_of(c)->idle_timeout_ms);
-        dm_exchange *x = x_new(c);
-        c->stop_parsing = true;
-        c->in_msg = false;
-        if (x) {
-            x->keep_alive = false;
-            dm_http_error(x, 408, "the request did not arrive within %u ms",
-                          cfg_of(c)->idle_timeout_ms);
-            return;
-        }
+    if (c->in_msg && !c->stop_parsing && !c->paused) {
+        if (!c->headers_done)
+            request_timeout(c, "the request headers did not arrive within %u ms",
+                            cfg_of(c)->header_timeout_ms);
+        else if (cfg_of(c)->min_body_rate)
+            check_body_rate(c);
+        else
+            request_timeout(c, "the request body stalled for %u ms", cfg_of(c)->idle_timeout_ms);
+        return;
     }
     dm_conn_close(c);
 }
 
-/* A request must arrive whole within idle_timeout_ms of its first byte (bytes
- * trickling in do not extend it); an idle connection closes after
- * idle_timeout_ms; so does one whose client stops reading its replies. While
- * only inference is outstanding, no timer runs. */
+/* The request line and headers must arrive within header_timeout_ms of the
+ * request's first byte (bytes trickling in do not extend it); then its body
+ * at min_body_rate at least, checked every header_timeout_ms (without a
+ * minimum: a body that stalls for idle_timeout_ms). An idle connection closes
+ * after idle_timeout_ms; so does one whose client stops reading its replies.
+ * While only inference is outstanding, or reading is paused by edged, no
+ * timer runs. */
 static void conn_arm_timer(conn *c)
 {
-    const uint64_t idle = cfg_of(c)->idle_timeout_ms;
+    const dm_config *cfg = cfg_of(c);
+    const uint64_t idle = cfg->idle_timeout_ms;
     if (c->closing || c->lingering)
         return;
     uint64_t due;
-    bool writing = c->xhead && c->xhead->state == X_WRITING;
-    if (c->in_msg && !c->stop_parsing)
-        due = c->msg_start + idle;
+    const bool writing = c->xhead && c->xhead->state == X_WRITING;
+    if (c->in_msg && !c->stop_parsing && !c->paused)
+        due = !c->headers_done     ? c->msg_start + cfg->header_timeout_ms
+              : cfg->min_body_rate ? c->win_start + cfg->header_timeout_ms
+                                   : c->last_active + idle;
     else if (writing)
         due = c->last_active + idle;
-    else if (c->xhead || idle == 0)
+    else if (c->xhead)
         due = 0;
     else
         due = c->last_active + idle;
-    if (due == 0 || idle == 0) {
+    if (due == 0) {
         uv_timer_stop(&c->timer);
         return;
     }
@@ -480,8 +585,12 @@ static int on_message_begin(http_parser *p)
 {
     conn *c = p->data;
     c->in_msg = true;
+    c->headers_done = false;
     c->msg_start = now_ms(c);
     c->hdr_bytes = 0;
+    c->n_host = 0;
+    c->coding = DM_CODING_IDENTITY;
+    c->accept_gzip = false;
     c->url_len = c->field_len = c->value_len = 0;
     c->in_value = false;
     c->which = H_NONE;
@@ -502,9 +611,16 @@ static int on_url(http_parser *p, const char *at, size_t len)
         size_t cap = c->url_cap ? c->url_cap : 256;
         while (cap < c->url_len + len + 1)
             cap *= 2;
+        if (!dm_budget_take(c->s, cap - c->url_cap)) {
+            c->fail_retry = 1;
+            return cb_fail(c, 503, "the server is busy reading other requests; try again later");
+        }
         char *u = realloc(c->url, cap);
-        if (!u)
+        if (!u) {
+            dm_budget_put(c->s, cap - c->url_cap);
             return cb_fail(c, 500, "out of memory for the request target");
+        }
+        c->charged += cap - c->url_cap;
         c->url = u;
         c->url_cap = cap;
     }
@@ -530,8 +646,23 @@ static void header_done(conn *c)
         c->ihcl = ok ? v : -2;
     } else if (c->which == H_EXPECT) {
         c->expect_continue = strcasecmp(c->value, "100-continue") == 0;
+    } else if (c->which == H_CENC) {
+        c->coding = c->value_len < VALUE_MAX ? dm_http_content_coding(c->value) : -1;
+        if (c->coding < 0)
+            snprintf(c->fail_msg, sizeof c->fail_msg,
+                     "Content-Encoding '%.60s' is not supported: send gzip, deflate or identity",
+                     c->value);
+    } else if (c->which == H_AENC) {
+        c->accept_gzip = dm_http_accepts_gzip(c->value);
     }
     c->which = H_NONE;
+}
+
+/* The byte before AT in the stream (AT is in the data of the current
+ * http_parser_execute call). */
+static char byte_before(const conn *c, const char *at)
+{
+    return at > c->exec_start ? at[-1] : c->prev_last;
 }
 
 static int on_header_field(http_parser *p, const char *at, size_t len)
@@ -539,6 +670,12 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
     conn *c = p->data;
     if (count_header(c, len + 4))
         return -1;
+    /* http-parser takes "Content-Length : 2" as a Content-Length (RFC 9112 §5.1: 400) */
+    for (size_t i = 0; i < len; i++)
+        if (at[i] == ' ' || at[i] == '\t')
+            return cb_fail(c, 400,
+                           "malformed HTTP request: whitespace in a header field name "
+                           "(RFC 9112 section 5.1)");
     if (c->in_value) {
         header_done(c);
         c->in_value = false;
@@ -550,19 +687,42 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
     return 0;
 }
 
+/* The header of FIELD (FL chars) that we look at: H_*. */
+static int which_header(const char *field, size_t fl)
+{
+    static const struct {
+        const char *name;
+        int which;
+    } known[] = {
+        {"Inference-Header-Content-Length", H_IHCL},
+        {"Expect", H_EXPECT},
+        {"Host", H_HOST},
+        {"Content-Encoding", H_CENC},
+        {"Accept-Encoding", H_AENC},
+    };
+    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
+        if (strlen(known[i].name) == fl && strncasecmp(field, known[i].name, fl) == 0)
+            return known[i].which;
+    return H_NONE;
+}
+
 static int on_header_value(http_parser *p, const char *at, size_t len)
 {
     conn *c = p->data;
     if (count_header(c, len))
         return -1;
+    /* A value that starts a line is a continuation (obs-fold), which
+     * http-parser joins to the header before it (RFC 9112 §5.2: 400). */
+    if (len && byte_before(c, at) == '\n')
+        return cb_fail(c, 400,
+                       "malformed HTTP request: a header line folded onto the next "
+                       "(obs-fold, RFC 9112 section 5.2)");
     if (!c->in_value) {
         c->in_value = true;
         c->value_len = 0;
-        const size_t fl = c->field_len;
-        c->which = fl == 31 && strncasecmp(c->field, "Inference-Header-Content-Length", fl) == 0
-                       ? H_IHCL
-                   : fl == 6 && strncasecmp(c->field, "Expect", fl) == 0 ? H_EXPECT
-                                                                         : H_NONE;
+        c->which = which_header(c->field, c->field_len);
+        if (c->which == H_HOST)
+            c->n_host++;
     }
     if (c->which != H_NONE) {
         const size_t n = len < VALUE_MAX - c->value_len ? len : VALUE_MAX - c->value_len;
@@ -593,6 +753,7 @@ static void write_continue(conn *c)
  * most BODY_PREALLOC, otherwise doubling (a client cannot make us allocate
  * more than it sends, by more than a factor of two). */
 #define BODY_PREALLOC (1u << 20)
+#define URL_KEEP 1024 /* a connection keeps a URL buffer this large between requests */
 static int body_reserve(conn *c, size_t need, uint64_t announced)
 {
     if (need <= c->body_cap)
@@ -602,11 +763,37 @@ static int body_reserve(conn *c, size_t need, uint64_t announced)
         cap = announced;
     if (cap < need)
         cap = need;
+    const uint64_t more = cap > c->body_charge ? cap - c->body_charge : 0;
+    if (more && !dm_budget_take(c->s, more)) { /* a chunked body grows past the budget */
+        c->fail_retry = 1;
+        return cb_fail(c, 503, "the server is busy reading other requests; try again later");
+    }
     uint8_t *b = realloc(c->body, cap);
-    if (!b)
+    if (!b) {
+        dm_budget_put(c->s, more);
         return cb_fail(c, 500, "out of memory for a %zu-byte request body", need - 1);
+    }
+    c->body_charge += more;
+    c->charged += more;
     c->body = b;
     c->body_cap = cap;
+    return 0;
+}
+
+/* What the request line and headers say that makes the request unacceptable
+ * as a whole: 505, 400 (Host), 415; 0 when fine. */
+static int check_head(conn *c, const http_parser *p)
+{
+    if (p->http_major != 1 || p->http_minor > 1)
+        return cb_fail(c, 505, "HTTP/%u.%u is not supported: use HTTP/1.1", p->http_major,
+                       p->http_minor);
+    if (p->http_minor == 1 && c->n_host != 1)
+        return cb_fail(c, 400,
+                       c->n_host
+                           ? "an HTTP/1.1 request has more than one Host header"
+                           : "an HTTP/1.1 request needs a Host header (RFC 9112 section 3.2)");
+    if (c->coding < 0)
+        return cb_fail(c, 415, "%s", c->fail_msg);
     return 0;
 }
 
@@ -615,10 +802,30 @@ static int on_headers_complete(http_parser *p)
     conn *c = p->data;
     if (c->in_value)
         header_done(c);
+    if (check_head(c, p))
+        return -1;
+    c->headers_done = true;
+    c->win_start = now_ms(c);
+    c->win_bytes = 0;
     const uint64_t max = cfg_of(c)->max_body_bytes;
     if (p->content_length != ULLONG_MAX && p->content_length > max)
         return cb_fail(c, 413, "request body of %llu bytes exceeds the limit of %llu bytes",
                        (unsigned long long)p->content_length, (unsigned long long)max);
+    /* The whole announced body is counted now: bodies that cannot all be held
+     * are refused before their first byte, not half-way through. */
+    if (p->content_length != ULLONG_MAX && p->content_length > 0) {
+        const uint64_t want = p->content_length + 1;
+        if (!dm_budget_take(c->s, want)) {
+            c->fail_retry = 1;
+            return cb_fail(c, 503,
+                           "the server is busy reading other requests (%llu bytes buffered, "
+                           "the limit is %llu); try again later",
+                           (unsigned long long)c->s->buffered,
+                           (unsigned long long)cfg_of(c)->max_buffered_bytes);
+        }
+        c->body_charge = want;
+        c->charged += want;
+    }
     if (c->expect_continue && !c->xhead)
         write_continue(c);
     if (!(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX && p->content_length > 0) {
@@ -681,6 +888,34 @@ static int set_target(conn *c, dm_exchange *x)
     return 0;
 }
 
+/* X's body with its Content-Encoding undone; false when answered with an
+ * error instead (corrupt 400, too large 413, over the budget 503). */
+static bool decode_body(conn *c, dm_exchange *x)
+{
+    uint8_t *out;
+    size_t len;
+    char err[160];
+    int status = dm_http_inflate(c->coding, x->req.body, x->req.body_len, cfg_of(c)->max_body_bytes,
+                                 &out, &len, err, sizeof err);
+    if (status == 0 && !dm_budget_take(c->s, len + 1)) {
+        free(out);
+        status = 503;
+        x->retry_after = 1;
+        snprintf(err, sizeof err, "the server is busy reading other requests; try again later");
+    }
+    if (status) {
+        dm_log(DM_LOG_DEBUG, "http: %d %s", status, err);
+        dm_http_error(x, status, "%s", err);
+        return false;
+    }
+    free(x->req.body);
+    dm_budget_put(c->s, x->charged);
+    x->charged = len + 1;
+    x->req.body = out;
+    x->req.body_len = len;
+    return true;
+}
+
 static int on_message_complete(http_parser *p)
 {
     conn *c = p->data;
@@ -692,20 +927,33 @@ static int on_message_complete(http_parser *p)
         return -1;
     }
     c->in_msg = false;
+    c->proven = true;
     x->req.method = p->method;
     x->req.header_len = c->ihcl;
     x->req.body = c->body;
     x->req.body_len = c->body_len;
     if (x->req.body)
         x->req.body[x->req.body_len] = 0;
+    x->charged = c->body_charge;
+    c->charged -= c->body_charge;
+    c->body_charge = 0;
     c->body = NULL;
     c->body_len = c->body_cap = 0;
     c->body_direct = false;
+    if (c->url_cap > URL_KEEP) { /* a long target does not stay with the connection */
+        free(c->url);
+        dm_budget_put(c->s, c->url_cap);
+        c->charged -= c->url_cap;
+        c->url = NULL;
+        c->url_cap = 0;
+    }
     x->keep_alive = http_should_keep_alive(p) && !p->upgrade;
     x->http10 = p->http_major == 1 && p->http_minor == 0;
+    x->gzip_ok = c->accept_gzip;
     if (!x->keep_alive)
         c->stop_parsing = true;
-    dm_oip_handle(c->s->d, x); /* may reply (and write) at once */
+    if (c->coding == DM_CODING_IDENTITY || !x->req.body_len || decode_body(c, x))
+        dm_oip_handle(c->s->d, x); /* may reply (and write) at once */
     if (c->closing || c->stop_parsing || backpressure(c))
         http_parser_pause(p, 1);
     return 0;
@@ -734,6 +982,7 @@ static void conn_fail(conn *c, int status, const char *msg)
         return;
     }
     x->keep_alive = false;
+    x->retry_after = c->fail_retry;
     dm_log(DM_LOG_DEBUG, "http: %d %s", status, msg);
     dm_http_error(x, status, "%s", msg);
 }
@@ -758,8 +1007,11 @@ static void parse_error(conn *c)
 static void conn_parse(conn *c)
 {
     while (c->rlen && !c->closing && !c->stop_parsing && !c->paused) {
+        c->exec_start = c->rdata + c->roff;
         const size_t n =
             http_parser_execute(&c->parser, &parser_settings, c->rdata + c->roff, c->rlen);
+        if (n)
+            c->prev_last = c->rdata[c->roff + n - 1];
         c->roff += n;
         c->rlen -= n < c->rlen ? n : c->rlen;
         const enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
@@ -777,7 +1029,7 @@ static void conn_parse(conn *c)
         }
     }
     if (!c->rlen)
-        c->roff = 0;
+        rdata_clear(c);
     if (c->closing || c->lingering)
         return;
     if (c->stop_parsing && !c->xhead)
@@ -802,9 +1054,10 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b)
             return;
         }
     }
-    if (!c->rbuf)
-        c->rbuf = malloc(READ_BUF_BYTES);
-    *b = uv_buf_init(c->rbuf, c->rbuf && !c->rlen ? READ_BUF_BYTES : 0);
+    dm_server *s = c->s;
+    if (!s->rbuf)
+        s->rbuf = malloc(READ_BUF_BYTES);
+    *b = uv_buf_init(s->rbuf, s->rbuf && !c->rlen ? READ_BUF_BYTES : 0);
 }
 
 static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
@@ -820,11 +1073,16 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
     if (n == 0)
         return;
     c->last_active = now_ms(c);
-    c->rdata = b->base; /* rbuf, or the body being read into place */
+    c->rdata = b->base; /* the server's rbuf, or the body being read into place */
     c->roff = 0;
     c->rlen = (size_t)n;
+    c->refs++;
     conn_parse(c);
-    conn_arm_timer(c);
+    if (!c->closing)
+        rdata_stash(c);
+    if (!c->closing)
+        conn_arm_timer(c);
+    conn_unref(c);
 }
 
 static void conn_start_reading(conn *c)
@@ -854,15 +1112,8 @@ void dm_conn_close(conn *c)
     c->closing = true;
     c->stop_parsing = true;
     dm_server *s = c->s;
-    if (c->prev)
-        c->prev->next = c->next;
-    else if (s->conns == c)
-        s->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
-    c->prev = c->next = NULL;
-    if (c->counted)
-        s->n_conns--;
+    dm_conns_unlink(s, c);
+    dm_admit_release(s, c);
     c->refs++;
     uv_close(&c->io.handle, on_handle_closed);
     uv_close((uv_handle_t *)&c->timer, on_handle_closed);
@@ -887,14 +1138,28 @@ static void peer_credentials(conn *c)
                     len == sizeof c->cred;
 }
 
-/* Accept a pending connection of LISTENER (S's Unix or TCP one); over
- * max_connections it is answered 503 and closed. */
-void dm_conn_accept(dm_server *s, uv_stream_t *listener)
+void dm_conn_refuse(conn *c, const char *msg)
+{
+    char body[320], text[512];
+    const int bl = snprintf(body, sizeof body, "{\"error\":\"%s\"}", msg);
+    const int n = snprintf(text, sizeof text,
+                           "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                           "Content-Length: %d\r\nRetry-After: 1\r\nConnection: close\r\n\r\n%s",
+                           bl, body);
+    uv_buf_t b = uv_buf_init(text, (unsigned)n);
+    if (!c->closing && c->io.stream.write_queue_size == 0)
+        (void)uv_try_write(&c->io.stream, &b, 1); /* best effort: the client may be gone */
+    dm_conn_close(c);
+}
+
+/* Accept a pending connection of LISTENER (S's Unix or TCP one). Over a
+ * connection limit it makes room (http_admit.c) or is answered 503 and closed. */
+bool dm_conn_accept(dm_server *s, uv_stream_t *listener)
 {
     conn *c = calloc(1, sizeof *c);
     if (!c) {
         dm_log(DM_LOG_ERROR, "http: %s: out of memory for a connection", s->path);
-        return; /* it stays pending; the next accept takes it */
+        return false; /* it stays pending (http_server.c tries again) */
     }
     c->s = s;
     s->refs++;
@@ -908,28 +1173,22 @@ void dm_conn_accept(dm_server *s, uv_stream_t *listener)
     uv_timer_init(s->d->loop, &c->timer);
     http_parser_init(&c->parser, HTTP_REQUEST);
     c->parser.data = c;
-    c->next = s->conns;
-    if (s->conns)
-        s->conns->prev = c;
-    s->conns = c;
+    dm_conns_link(s, c);
     c->last_active = now_ms(c);
     if (uv_accept(listener, &c->io.stream) != 0) {
         dm_conn_close(c);
-        return;
+        return true;
     }
     peer_credentials(c);
-    if (s->n_conns >= s->d->cfg.max_connections) {
-        dm_log(DM_LOG_DEBUG, "http: over the limit of %u connections", s->d->cfg.max_connections);
-        char msg[128];
-        snprintf(msg, sizeof msg, "too many connections (the limit is %u); try again later",
-                 s->d->cfg.max_connections);
-        conn_fail(c, 503, msg);
-        return;
+    char why[160];
+    if (!dm_admit(s, c, why, sizeof why)) {
+        dm_log(DM_LOG_DEBUG, "http: refused a connection: %s", why);
+        dm_conn_refuse(c, why);
+        return true;
     }
-    c->counted = true;
-    s->n_conns++;
     conn_start_reading(c);
     conn_arm_timer(c);
+    return true;
 }
 
 /* The server stops: an idle connection (or one with a request not complete

@@ -14,9 +14,14 @@
 #include "http.h"
 
 #define FIELD_MAX 40         /* longest header name we look at */
-#define VALUE_MAX 32         /* longest header value we keep */
+#define VALUE_MAX 128        /* longest header value we keep */
 #define DIRECT_READ_MIN 4096 /* read a body into place when this much is left */
 #define PREWAKE_BYTES 65536  /* a body this large wakes a worker at its headers */
+#define READ_BUF_BYTES 65536 /* the server's one read buffer */
+#define GZIP_MIN_BYTES 1024  /* smaller replies are not worth compressing */
+
+/* Content codings (http_codec.c) */
+enum { DM_CODING_IDENTITY, DM_CODING_GZIP, DM_CODING_DEFLATE };
 
 typedef struct dm_conn conn;
 
@@ -30,15 +35,19 @@ struct dm_exchange {
     x_state state;
     bool keep_alive; /* false: the connection closes after this reply */
     bool http10;
+    bool gzip_ok;         /* the client accepts a gzipped reply */
+    bool gzipped;         /* the reply body is gzipped */
+    uint32_t retry_after; /* seconds, for a Retry-After header (0: none) */
+    uint64_t charged;     /* bytes of the server's budget this exchange holds */
     dm_request *inflight;
     uv_write_t wr;
-    char head[384];
+    char head[512];
     size_t head_len;
     char *body;
     size_t len;
 };
 
-enum { H_NONE, H_IHCL, H_EXPECT };
+enum { H_NONE, H_IHCL, H_EXPECT, H_HOST, H_CENC, H_AENC };
 
 struct dm_conn {
     dm_server *s;
@@ -54,21 +63,35 @@ struct dm_conn {
     http_parser parser;
     int refs; /* open handles + exchanges */
     conn *prev, *next;
-    bool counted; /* counts against max_connections */
+    bool counted;     /* counts against max_connections */
+    bool uid_counted; /* counts against max_connections_per_uid */
+    bool reserved;    /* one of the reserved_connections (an administrator's) */
+    bool proven;      /* has sent a complete request */
     bool peer_known;
     struct ucred cred;
+    uint64_t charged; /* bytes of the server's budget held: URL, body, stash */
     /* reading */
-    char *rbuf;
-    char *rdata;       /* what was read last: rbuf, or the body (read into place) */
+    char *stash; /* unparsed bytes kept from the server's read buffer while paused */
+    size_t stash_len;
+    char *rdata;       /* what was read last: the server's rbuf, the stash, or the body */
     size_t roff, rlen; /* unparsed bytes at rdata (kept while paused) */
     bool paused;       /* back-pressure: parser paused, reading stopped */
     bool stop_parsing; /* no further request will be read */
     bool lingering;
     bool closing;
     uint64_t last_active;
+    const char *exec_start; /* the data of the current one */
+    char prev_last;         /* the last byte parsed before it */
     /* the request being parsed */
     bool in_msg;
+    bool headers_done;
     uint64_t msg_start;
+    uint64_t win_start;   /* body rate: the window's start (ms) */
+    size_t win_bytes;     /* and body_len then */
+    uint64_t body_charge; /* budget held for the body (announced length, or capacity) */
+    int n_host;
+    int coding; /* Content-Encoding: DM_CODING_* */
+    bool accept_gzip;
     size_t hdr_bytes;
     char *url;
     size_t url_len, url_cap;
@@ -84,6 +107,7 @@ struct dm_conn {
     size_t body_len, body_cap;
     bool body_direct; /* Content-Length known: read the body into place */
     int fail_status;
+    uint32_t fail_retry; /* Retry-After for the failure reply */
     char fail_msg[200];
     /* exchanges in request order */
     dm_exchange *xhead, *xtail;
@@ -93,24 +117,68 @@ struct dm_conn {
 struct dm_server {
     dm_daemon *d;
     uv_pipe_t listener;
-    uv_tcp_t tcp_listener; /* when has_tcp */
-    int refs;              /* owner + listener handles + connections */
+    uv_tcp_t tcp_listener;    /* when has_tcp */
+    uv_check_t turn;          /* after each loop turn's I/O: resume deferred accepts */
+    uint32_t accepted;        /* connections accepted in this turn */
+    uv_stream_t *deferred[2]; /* listeners with a connection left pending */
+    int refs;                 /* owner + listener handles + the turn handle + connections */
     bool has_tcp;
     char tcp_name[64];
     bool accepting;
     bool unlink_path;
-    size_t n_conns; /* counted connections */
-    conn *conns;
+    size_t n_conns;    /* counted connections */
+    size_t n_reserved; /* reserved ones (administrators beyond max_connections) */
+    conn *conns;       /* newest first */
+    conn *conns_tail;  /* oldest */
+    uint64_t buffered; /* bytes charged against max_buffered_bytes */
+    uint64_t buffered_peak;
+    uint64_t evicted, refused; /* connections closed to make room, refused */
+    struct dm_uid_count {
+        uid_t uid;
+        uint32_t n;
+    } * uids; /* connections per peer uid (Unix socket) */
+    size_t n_uids, cap_uids;
+    char *rbuf; /* READ_BUF_BYTES: every connection reads into it, one at a time */
     uint64_t last_emfile_log;
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
 /* http.c */
-void dm_conn_accept(dm_server *s, uv_stream_t *listener);
+bool dm_conn_accept(dm_server *s, uv_stream_t *listener); /* false: left pending */
 void dm_conn_close(conn *c); /* the client is gone: cancel its queued inferences */
 void dm_conn_drain(conn *c);
+/* Close C at once with a best-effort 503 MSG (no lingering, no exchange). */
+void dm_conn_refuse(conn *c, const char *msg);
 
 /* http_server.c */
 void dm_server_unref(dm_server *s); /* owner, listener and each connection hold one */
+/* C's peer is root or in GROUP; otherwise false with the reason in WHY. */
+bool dm_conn_peer_is_admin(const conn *c, const char *group, char *why, size_t len);
+
+/* http_admit.c: the memory budget and who may connect */
+bool dm_budget_take(dm_server *s, uint64_t n);  /* false (nothing taken) when over the cap */
+void dm_budget_force(dm_server *s, uint64_t n); /* taken even over the cap (replies) */
+void dm_budget_put(dm_server *s, uint64_t n);
+bool dm_budget_over(const dm_server *s);
+void dm_conns_link(dm_server *s, conn *c);
+void dm_conns_unlink(dm_server *s, conn *c);
+/* Admit the accepted C (its credentials known): counts it, closing the oldest
+ * connection without a complete request to make room when a limit is reached.
+ * false: refused, with the reason in WHY (the caller closes C). */
+bool dm_admit(dm_server *s, conn *c, char *why, size_t len);
+void dm_admit_release(dm_server *s, conn *c); /* C closes */
+
+/* http_codec.c */
+/* Content-Encoding VALUE: a DM_CODING_*, or -1 when edged cannot decode it. */
+int dm_http_content_coding(const char *value);
+/* Accept-Encoding VALUE allows gzip. */
+bool dm_http_accepts_gzip(const char *value);
+/* Decode LEN bytes of CODING into *OUT (malloc'd, NUL after *OUT_LEN bytes),
+ * at most MAX bytes; 0, or an HTTP status (400 corrupt, 413 too large, 500)
+ * with the reason in ERR. */
+int dm_http_inflate(int coding, const uint8_t *in, size_t len, uint64_t max, uint8_t **out,
+                    size_t *out_len, char *err, size_t errlen);
+/* IN gzipped (malloc'd), or NULL when that fails or is not smaller. */
+char *dm_http_gzip(const char *in, size_t len, size_t *out_len);
 
 #endif

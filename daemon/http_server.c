@@ -6,7 +6,8 @@
  * stopping (drain) and freeing the server, and the admin check: SO_PEERCRED's
  * uid 0, or the configured admin group as the peer's primary group, a
  * supplementary group (SO_PEERGROUPS) or a listed member; never over TCP.
- * Does not own: connections (http.c). */
+ * Does not own: connections (http.c), admission and the memory budget
+ * (http_admit.c). */
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
@@ -20,8 +21,11 @@
 
 void dm_server_unref(dm_server *s)
 {
-    if (--s->refs == 0)
-        free(s);
+    if (--s->refs > 0)
+        return;
+    free(s->uids);
+    free(s->rbuf);
+    free(s);
 }
 
 /* ---------------------------------------------------------------- admin */
@@ -82,7 +86,11 @@ static bool peer_in_groups(const conn *c, gid_t gid)
 
 bool dm_http_peer_is_admin(const dm_exchange *x, const char *group, char *why, size_t len)
 {
-    const conn *c = x->c;
+    return dm_conn_peer_is_admin(x->c, group, why, len);
+}
+
+bool dm_conn_peer_is_admin(const conn *c, const char *group, char *why, size_t len)
+{
     if (c->tcp) {
         snprintf(why, len,
                  "the request came over TCP, where the peer's credentials are unknown; use the "
@@ -149,6 +157,38 @@ static int remove_stale(const char *path)
     return 0;
 }
 
+/* Connections accepted per loop turn: libuv accepts until the backlog is
+ * empty, and a client that connects faster than edged reads would starve every
+ * read (and every close) of the loop. Past the batch the connection stays
+ * pending: libuv stops polling the listener until the next turn accepts it. */
+#define ACCEPT_BATCH 64
+
+static void defer(dm_server *s, uv_stream_t *listener)
+{
+    const int i = listener == (uv_stream_t *)&s->listener ? 0 : 1;
+    s->deferred[i] = listener;
+}
+
+static void on_turn(uv_check_t *t)
+{
+    dm_server *s = t->data;
+    s->accepted = 0;
+    bool pending = false;
+    for (int i = 0; i < 2; i++) {
+        uv_stream_t *l = s->deferred[i];
+        s->deferred[i] = NULL;
+        if (l && s->accepting && !uv_is_closing((uv_handle_t *)l)) {
+            s->accepted++;
+            if (!dm_conn_accept(s, l)) {
+                s->deferred[i] = l; /* out of memory: try again next turn */
+                pending = true;
+            }
+        }
+    }
+    if (!pending && s->accepted == 0)
+        uv_check_stop(&s->turn); /* nothing to reset until the next accept */
+}
+
 static void on_connection(uv_stream_t *listener, int status)
 {
     dm_server *s = listener->data;
@@ -161,10 +201,23 @@ static void on_connection(uv_stream_t *listener, int status)
         }
         return;
     }
-    dm_conn_accept(s, listener);
+    if (s->accepted >= ACCEPT_BATCH) {
+        defer(s, listener);
+        return;
+    }
+    s->accepted++;
+    if (!uv_is_active((uv_handle_t *)&s->turn))
+        uv_check_start(&s->turn, on_turn); /* resets the count after this turn */
+    if (!dm_conn_accept(s, listener))
+        defer(s, listener);
 }
 
 static void on_listener_closed(uv_handle_t *h)
+{
+    dm_server_unref(h->data);
+}
+
+static void on_turn_closed(uv_handle_t *h)
 {
     dm_server_unref(h->data);
 }
@@ -230,6 +283,7 @@ static int start_tcp(dm_server *s, int fd)
 
 static void close_listeners(dm_server *s)
 {
+    uv_close((uv_handle_t *)&s->turn, on_turn_closed);
     uv_close((uv_handle_t *)&s->listener, on_listener_closed);
     if (s->has_tcp)
         uv_close((uv_handle_t *)&s->tcp_listener, on_listener_closed);
@@ -241,12 +295,15 @@ int dm_server_start(dm_daemon *d, int unix_fd, int tcp_fd)
     if (!s)
         return -ENOMEM;
     s->d = d;
-    s->refs = 2; /* owner + Unix listener */
+    s->refs = 3; /* owner + Unix listener + the turn handle */
     int rc = uv_pipe_init(d->loop, &s->listener, 0);
     if (rc) {
         free(s);
         return rc;
     }
+    uv_check_init(d->loop, &s->turn);
+    s->turn.data = s;
+    uv_unref((uv_handle_t *)&s->turn);
     s->listener.data = s;
     if (unix_fd >= 0) {
         snprintf(s->path, sizeof s->path, "fd %d", unix_fd);

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -400,6 +401,21 @@ static int start(app *a)
     return a->drained ? 0 : 1;
 }
 
+/* Every connection is a file descriptor: the soft limit (often 1024) goes up
+ * to the hard one (systemd's default is 524288), as nginx's
+ * worker_rlimit_nofile would. */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+        return;
+    const rlim_t was = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        dm_log(DM_LOG_WARN, "cannot raise the open-file limit from %llu to %llu: %s",
+               (unsigned long long)was, (unsigned long long)rl.rlim_max, strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
     /* Model copies and packed weights come and go with every reload: keep
@@ -427,6 +443,7 @@ int main(int argc, char **argv)
         return ok ? 0 : 1;
     }
     signal(SIGPIPE, SIG_IGN); /* a peer that went away is an EPIPE, not a death */
+    raise_nofile();
     static uv_loop_t loop;
     if (uv_loop_init(&loop) != 0) {
         dm_log(DM_LOG_ERROR, "cannot create the event loop");

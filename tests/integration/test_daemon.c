@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -400,7 +401,9 @@ static void test_idle_and_trickle(void **state)
     assert_true(closed); /* idle_timeout_ms = 1000 */
     free(out);
     dfx_raw(&F, "GET /v2/he", 10, 8000, &out, &closed);
-    assert_true(closed);
+    assert_true(closed); /* header_timeout_ms = 1000 */
+    assert_non_null(strstr(out, "HTTP/1.1 408"));
+    assert_non_null(strstr(out, "headers did not arrive within 1000 ms"));
     free(out);
     /* a client that disconnects mid-request (half a body) */
     static const char half[] =
@@ -551,20 +554,57 @@ static void test_busy_and_timeout(void **state)
     json_decref(md);
 }
 
+/* Reads what FD has (up to 1 s) into BUF; returns the byte count, -1 at EOF with nothing. */
+static ssize_t read_some(int fd, char *buf, size_t cap)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    if (poll(&p, 1, 1000) != 1)
+        return 0;
+    const ssize_t n = read(fd, buf, cap - 1);
+    buf[n > 0 ? n : 0] = 0;
+    return n > 0 ? n : -1;
+}
+
 static void test_connection_limit(void **state)
 {
     (void)state;
-    assert_int_equal(restart("max_connections = 3\nidle_timeout_ms = 20000\n"), 0);
+    assert_int_equal(
+        restart("max_connections = 3\nreserved_connections = 1\nidle_timeout_ms = 20000\n"), 0);
+    static const char req[] = "GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n";
+    char buf[4096], *out;
+    bool closed;
+    /* three connections that sent nothing: the oldest makes room for a newcomer */
     int fds[3];
     for (int i = 0; i < 3; i++)
         assert_true((fds[i] = dfx_connect(&F)) >= 0);
     usleep(200000);
-    char *out;
-    bool closed;
-    static const char req[] = "GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n";
+    dfx_raw(&F, req, sizeof req - 1, 5000, &out, &closed);
+    assert_true(strncmp(out, "HTTP/1.1 200", 12) == 0);
+    free(out);
+    const ssize_t n = read_some(fds[0], buf, sizeof buf);
+    assert_true(n == -1 || (n > 0 && strncmp(buf, "HTTP/1.1 503", 12) == 0));
+    for (int i = 0; i < 3; i++)
+        close(fds[i]);
+    usleep(200000);
+    /* three connections each with a completed request: a newcomer is refused */
+    for (int i = 0; i < 3; i++) {
+        assert_true((fds[i] = dfx_connect(&F)) >= 0);
+        assert_int_equal(write(fds[i], req, sizeof req - 1), (ssize_t)(sizeof req - 1));
+        assert_true(read_some(fds[i], buf, sizeof buf) > 0);
+        assert_true(strncmp(buf, "HTTP/1.1 200", 12) == 0);
+    }
+    /* ... but an administrator (the test runs as root, or is refused anyway) has a reserve */
+    const int admin = dfx_connect(&F);
+    assert_true(admin >= 0);
+    assert_int_equal(write(admin, req, sizeof req - 1), (ssize_t)(sizeof req - 1));
+    assert_true(read_some(admin, buf, sizeof buf) != 0);
+    assert_true(strncmp(buf, geteuid() == 0 ? "HTTP/1.1 200" : "HTTP/1.1 503", 12) == 0);
     dfx_raw(&F, req, sizeof req - 1, 5000, &out, &closed);
     assert_true(strncmp(out, "HTTP/1.1 503", 12) == 0 || (closed && out[0] == 0));
+    if (out[0])
+        assert_non_null(strstr(out, "Retry-After: 1\r\n"));
     free(out);
+    close(admin);
     for (int i = 0; i < 3; i++)
         close(fds[i]);
     usleep(200000);
@@ -645,7 +685,8 @@ static int setup(void **state)
     (void)state;
     if (dfx_init(&F, shared))
         return -1;
-    return dfx_start(&F, "idle_timeout_ms = 1000\nmax_connections = 32\n");
+    return dfx_start(&F,
+                     "idle_timeout_ms = 1000\nheader_timeout_ms = 1000\nmax_connections = 32\n");
 }
 
 static int teardown(void **state)

@@ -135,6 +135,7 @@ int dm_config_reload(dm_config *cur, const dm_config *next);
  * model; they live until dm_backends_free (models hold their own references). */
 #define DM_MAX_BACKENDS 16
 typedef struct dm_backends dm_backends;
+typedef struct dm_server dm_server;
 
 /* "auto", "cpu" or names "a, b" ([a-z0-9_-]+, no repeats, auto/cpu alone): 0, or
  * -1 with what is wrong in MSG. */
@@ -358,6 +359,7 @@ struct dm_mqtt;
 void dm_metrics_set_mqtt(dm_metrics *m, const struct dm_mqtt *q);
 /* Per back end: health, invocations, failures, CPU fallbacks, time (BS outlives M's use). */
 void dm_metrics_set_backends(dm_metrics *m, const dm_backends *bs);
+void dm_metrics_set_server(dm_metrics *m, const dm_server *s);
 /* Prometheus text exposition into a malloc'd string (*len bytes). */
 char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len);
 
@@ -375,7 +377,6 @@ typedef struct dm_mqtt_stats {
 } dm_mqtt_stats;
 
 /* ---------------------------------------------------------------- http.c + oip.c */
-typedef struct dm_server dm_server;
 typedef struct dm_daemon {
     uv_loop_t *loop;
     dm_config cfg;
@@ -397,6 +398,13 @@ typedef struct dm_daemon {
  * >= 0 or [server] tcp is set, on TCP too; serve the Open Inference Protocol.
  * Returns 0 or -errno with a logged reason. */
 int dm_server_start(dm_daemon *d, int unix_fd, int tcp_fd);
+/* The HTTP server's counters, for /metrics. */
+typedef struct dm_http_stats {
+    uint64_t connections, reserved; /* open now (reserved: administrators over the limit) */
+    uint64_t buffered, buffered_peak, buffered_max; /* bytes, against max_buffered_bytes */
+    uint64_t evicted, refused; /* connections closed to make room; refused at a limit */
+} dm_http_stats;
+dm_http_stats dm_server_stats(const dm_server *s);
 /* Stop accepting; close idle connections; answered ones close after their reply. */
 void dm_server_stop_accepting(dm_server *s);
 void dm_server_free(dm_server *s);

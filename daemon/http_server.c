@@ -328,7 +328,20 @@ int dm_server_start(dm_daemon *d, int unix_fd, int tcp_fd)
     }
     s->accepting = true;
     d->server = s;
+    if (d->metrics)
+        dm_metrics_set_server(d->metrics, s);
     return 0;
+}
+
+dm_http_stats dm_server_stats(const dm_server *s)
+{
+    return (dm_http_stats){.connections = s->n_conns + s->n_reserved,
+                           .reserved = s->n_reserved,
+                           .buffered = s->buffered,
+                           .buffered_peak = s->buffered_peak,
+                           .buffered_max = s->d->cfg.max_buffered_bytes,
+                           .evicted = s->evicted,
+                           .refused = s->refused};
 }
 
 bool dm_server_accepting(const dm_server *s)
@@ -359,5 +372,7 @@ void dm_server_free(dm_server *s)
         dm_conn_close(s->conns);
     if (s->d->server == s)
         s->d->server = NULL;
+    if (s->d->metrics)
+        dm_metrics_set_server(s->d->metrics, NULL);
     dm_server_unref(s);
 }

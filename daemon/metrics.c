@@ -54,6 +54,7 @@ struct dm_metrics {
     uint64_t total, failed; /* over every model */
     const dm_mqtt *mqtt;
     const dm_backends *backends;
+    const dm_server *server;
 };
 
 dm_metrics *dm_metrics_new(void)
@@ -176,6 +177,11 @@ void dm_metrics_set_mqtt(dm_metrics *m, const dm_mqtt *q)
 void dm_metrics_set_backends(dm_metrics *m, const dm_backends *bs)
 {
     m->backends = bs;
+}
+
+void dm_metrics_set_server(dm_metrics *m, const dm_server *s)
+{
+    m->server = s;
 }
 
 /* ------------------------------------------------------------ rendering */
@@ -382,6 +388,39 @@ static void put_backends(FILE *f, const dm_backends *bs)
                        offsetof(edge_be_stats, nodes));
 }
 
+static void put_http(FILE *f, const dm_http_stats *h)
+{
+    static const struct {
+        const char *name, *type, *help;
+        size_t field;
+    } fam[] = {
+        {"edged_http_connections", "gauge", "Open HTTP connections (Unix socket and TCP).",
+         offsetof(dm_http_stats, connections)},
+        {"edged_http_reserved_connections", "gauge",
+         "Of those, administrators' connections beyond max_connections.",
+         offsetof(dm_http_stats, reserved)},
+        {"edged_http_buffered_bytes", "gauge",
+         "Request and reply bytes held for HTTP connections now.",
+         offsetof(dm_http_stats, buffered)},
+        {"edged_http_buffered_bytes_peak", "gauge", "The most ever held at once.",
+         offsetof(dm_http_stats, buffered_peak)},
+        {"edged_http_buffered_bytes_limit", "gauge", "[server] max_buffered_bytes.",
+         offsetof(dm_http_stats, buffered_max)},
+        {"edged_http_evicted_connections_total", "counter",
+         "Connections without a complete request closed to make room for a new one.",
+         offsetof(dm_http_stats, evicted)},
+        {"edged_http_refused_connections_total", "counter",
+         "Connections refused with 503 at max_connections or max_connections_per_uid.",
+         offsetof(dm_http_stats, refused)},
+    };
+    for (size_t i = 0; i < sizeof fam / sizeof fam[0]; i++) {
+        uint64_t v;
+        memcpy(&v, (const char *)h + fam[i].field, sizeof v);
+        put_head(f, fam[i].name, fam[i].type, fam[i].help);
+        fprintf(f, "%s %llu\n", fam[i].name, (unsigned long long)v);
+    }
+}
+
 char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)
 {
     char *buf = NULL;
@@ -410,6 +449,10 @@ char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)
     }
     if (dm_backends_count(m->backends))
         put_backends(f, m->backends);
+    if (m->server) {
+        const dm_http_stats h = dm_server_stats(m->server);
+        put_http(f, &h);
+    }
     if (fclose(f) != 0) {
         free(buf);
         return NULL;

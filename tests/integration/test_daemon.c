@@ -66,6 +66,9 @@ static void test_endpoints(void **state)
     assert_int_equal(dfx_curl(&F, "GET", "/metrics", NULL, NULL, &metrics, NULL, NULL), 200);
     assert_non_null(strstr(metrics, "# TYPE"));
     assert_non_null(strstr(metrics, "edged_requests_total"));
+    assert_non_null(strstr(metrics, "\nedged_http_connections 1\n")); /* curl's own */
+    assert_non_null(strstr(metrics, "\nedged_http_buffered_bytes_limit "));
+    assert_non_null(strstr(metrics, "\nedged_http_evicted_connections_total "));
     free(metrics);
     char *idx = NULL;
     assert_int_equal(dfx_curl(&F, "POST", "/v2/repository/index", NULL, NULL, &idx, NULL, NULL),

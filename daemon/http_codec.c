@@ -39,24 +39,21 @@ static const char *next_coding(const char *s, char *tok, size_t toklen, int *q)
     tok[too_long ? 0 : n] = 0;
     *q = 1000;
     while (*s && *s != ',') { /* parameters: only q matters */
-        if (*s == ';') {
+        if (*s++ != ';')
+            continue;
+        while (*s == ' ' || *s == '\t')
             s++;
-            while (*s == ' ' || *s == '\t')
-                s++;
-            if ((s[0] == 'q' || s[0] == 'Q') && s[1] == '=') {
-                s += 2;
-                int v = 0, digits = 0;
-                if (*s == '0' || *s == '1')
-                    v = (*s++ - '0') * 1000;
-                if (*s == '.')
-                    for (s++; *s >= '0' && *s <= '9'; s++, digits++)
-                        if (digits < 3)
-                            v += (*s - '0') * (digits == 0 ? 100 : digits == 1 ? 10 : 1);
-                *q = v > 1000 ? 1000 : v;
-                continue;
-            }
+        if ((s[0] == 'q' || s[0] == 'Q') && s[1] == '=') {
+            s += 2;
+            int v = 0, digits = 0;
+            if (*s == '0' || *s == '1')
+                v = (*s++ - '0') * 1000;
+            if (*s == '.')
+                for (s++; *s >= '0' && *s <= '9'; s++, digits++)
+                    if (digits < 3)
+                        v += (*s - '0') * (digits == 0 ? 100 : digits == 1 ? 10 : 1);
+            *q = v > 1000 ? 1000 : v;
         }
-        s++;
     }
     return s;
 }

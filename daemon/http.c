@@ -916,6 +916,81 @@ static bool decode_body(conn *c, dm_exchange *x)
     return true;
 }
 
+/* A compressed body larger than this is decoded on libuv's thread pool (a
+ * 64 MiB body takes a fifth of a second to inflate: not on the loop thread),
+ * at most DECODE_JOBS at once; beyond that the request is answered 503. */
+#define DECODE_INLINE_MAX 65536
+#define DECODE_JOBS 2
+
+typedef struct decode_job {
+    uv_work_t work;
+    dm_exchange *x;
+    int coding;
+    uint64_t max;
+    uint8_t *out;
+    size_t len;
+    int status;
+    char err[160];
+} decode_job;
+
+static void decode_work(uv_work_t *w)
+{
+    decode_job *j = w->data;
+    j->status = dm_http_inflate(j->coding, j->x->req.body, j->x->req.body_len, j->max, &j->out,
+                                &j->len, j->err, sizeof j->err);
+}
+
+static void decode_done(uv_work_t *w, int status)
+{
+    decode_job *j = w->data;
+    dm_exchange *x = j->x;
+    conn *c = x->c;
+    c->s->decoding--;
+    if (c->closing) { /* the client went away meanwhile */
+        free(j->out);
+        x_free(x);
+    } else if (status < 0 || j->status) {
+        free(j->out);
+        dm_log(DM_LOG_DEBUG, "http: %d %s", j->status, j->err);
+        dm_http_error(x, status < 0 ? 500 : j->status, "%s",
+                      status < 0 ? "the body could not be decoded" : j->err);
+    } else if (!dm_budget_take(c->s, j->len + 1)) {
+        free(j->out);
+        x->retry_after = 1;
+        dm_http_error(x, 503, "the server is busy reading other requests; try again later");
+    } else {
+        free(x->req.body);
+        dm_budget_put(c->s, x->charged);
+        x->charged = j->len + 1;
+        x->req.body = j->out;
+        x->req.body_len = j->len;
+        dm_oip_handle(c->s->d, x);
+    }
+    free(j);
+}
+
+/* Decode X's body off the loop thread; false when it must be decoded inline. */
+static bool decode_later(conn *c, dm_exchange *x)
+{
+    dm_server *s = c->s;
+    if (x->req.body_len <= DECODE_INLINE_MAX)
+        return false;
+    decode_job *j = s->decoding < DECODE_JOBS ? calloc(1, sizeof *j) : NULL;
+    if (!j) {
+        x->retry_after = 1;
+        dm_http_error(x, 503, "the server is busy decoding other compressed bodies; try again");
+        return true;
+    }
+    *j = (decode_job){.x = x, .coding = c->coding, .max = cfg_of(c)->max_body_bytes};
+    j->work.data = j;
+    if (uv_queue_work(s->d->loop, &j->work, decode_work, decode_done) != 0) {
+        free(j);
+        return false;
+    }
+    s->decoding++;
+    return true;
+}
+
 static int on_message_complete(http_parser *p)
 {
     conn *c = p->data;
@@ -952,8 +1027,10 @@ static int on_message_complete(http_parser *p)
     x->gzip_ok = c->accept_gzip;
     if (!x->keep_alive)
         c->stop_parsing = true;
-    if (c->coding == DM_CODING_IDENTITY || !x->req.body_len || decode_body(c, x))
+    if (c->coding == DM_CODING_IDENTITY || !x->req.body_len)
         dm_oip_handle(c->s->d, x); /* may reply (and write) at once */
+    else if (!decode_later(c, x) && decode_body(c, x))
+        dm_oip_handle(c->s->d, x);
     if (c->closing || c->stop_parsing || backpressure(c))
         http_parser_pause(p, 1);
     return 0;

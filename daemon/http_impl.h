@@ -133,6 +133,7 @@ struct dm_server {
     uint64_t buffered; /* bytes charged against max_buffered_bytes */
     uint64_t buffered_peak;
     uint64_t evicted, refused; /* connections closed to make room, refused */
+    int decoding;              /* compressed bodies being decoded off the loop */
     struct dm_uid_count {
         uid_t uid;
         uint32_t n;

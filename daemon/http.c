@@ -1084,13 +1084,21 @@ static void parse_error(conn *c)
 static void conn_parse(conn *c)
 {
     while (c->rlen && !c->closing && !c->stop_parsing && !c->paused) {
-        c->exec_start = c->rdata + c->roff;
-        const size_t n =
-            http_parser_execute(&c->parser, &parser_settings, c->rdata + c->roff, c->rlen);
-        if (n)
-            c->prev_last = c->rdata[c->roff + n - 1];
+        /* The data may be freed during the call (a body read into place goes
+         * with its request; a reply written at once can drop the stash): its
+         * last byte is read before, the one where parsing stopped only while
+         * it is still there. */
+        const char *base = c->rdata + c->roff;
+        const size_t len = c->rlen;
+        const char last = base[len - 1];
+        c->exec_start = base;
+        const size_t n = http_parser_execute(&c->parser, &parser_settings, base, len);
         c->roff += n;
         c->rlen -= n < c->rlen ? n : c->rlen;
+        if (n == len)
+            c->prev_last = last;
+        else if (n && c->rlen)
+            c->prev_last = base[n - 1];
         const enum http_errno e = HTTP_PARSER_ERRNO(&c->parser);
         if (c->closing || c->stop_parsing)
             break;

@@ -105,6 +105,7 @@ struct dm_mqtt {
     unsigned closing_handles; /* closed, callback not yet run */
     bool free_pending;        /* dm_mqtt_free ran: M goes with the last handle */
     bool draining, offline_sent;
+    bool said_311_size;  /* logged that 3.1.1 has no maximum packet size */
     bool resume_pending; /* an acknowledgement may let the request connection read */
     void (*drained_cb)(void *arg);
     void *drained_arg;
@@ -124,6 +125,8 @@ void mq_link_shut(mq_link *l);               /* drain: shut for writing, read to
 void mq_link_close_handles(mq_link *l);
 void mq_link_destroy(mq_link *l); /* after the handles closed */
 const char *mq_proto_name(int proto);
+/* The v5 Maximum Packet Size of the request connection: the broker drops larger requests. */
+uint64_t mq_packet_max(const dm_config *c);
 
 /* ---- mqtt.c: the front end, called by the links */
 /* Publish O (taken): replies on the reply connection, the rest on the request

@@ -25,9 +25,9 @@
 
 #define JOIN_WAIT_S 2     /* closing: how long to wait for a connect thread */
 #define PUMP_READS_MAX 64 /* reads per wake-up before the loop serves others */
-/* v5 Maximum Packet Size beyond [mqtt] max_payload_bytes: room for the topic and properties */
+/* v5 Maximum Packet Size beyond twice [mqtt] max_payload_bytes: the topic and properties */
 #define PACKET_HEADROOM (64u * 1024u)
-#define MQTT_PACKET_MAX 268435460u
+#define MQTT_PACKET_MAX 268435460u /* the largest packet MQTT can encode */
 
 static pthread_mutex_t conn_lock = PTHREAD_MUTEX_INITIALIZER; /* conn_thread_live */
 /* One connect at a time in the process: libmosquitto 2.0 sets up its OpenSSL
@@ -514,17 +514,26 @@ static void on_connected(uv_async_t *h)
     mq_link_pump(l, true);
 }
 
+/* Twice the accepted payload, so that a request somewhat too large still
+ * arrives and is answered 413 (libmosquitto reads a packet whole, and copies
+ * its payload once: an oversize request costs at most twice this while it is
+ * answered, one at a time on the request connection); brokers drop larger
+ * ones (docs/protocol.md, MQTT, has the figures). */
+uint64_t mq_packet_max(const dm_config *c)
+{
+    const uint64_t max = 2 * c->mqtt_max_payload_bytes + PACKET_HEADROOM;
+    return max > MQTT_PACKET_MAX ? MQTT_PACKET_MAX : max;
+}
+
 static int connect_props(mq_link *l)
 {
     const dm_config *c = &l->m->d->cfg;
     mosquitto_property_free_all(&l->conn_props);
     if (!l->requests || l->m->proto != MQTT_PROTOCOL_V5)
         return 0;
-    uint64_t max = c->mqtt_max_payload_bytes + PACKET_HEADROOM;
-    if (max > MQTT_PACKET_MAX)
-        max = MQTT_PACKET_MAX;
+    const uint64_t max = mq_packet_max(c);
     /* The session outlives the connection; the broker sends at most
-     * max_inflight requests unacknowledged, none larger than it may take. */
+     * max_inflight requests unacknowledged, none larger than MAX. */
     return mosquitto_property_add_int32(&l->conn_props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
                                         c->mqtt_session_expiry_s) ||
            mosquitto_property_add_int16(&l->conn_props, MQTT_PROP_RECEIVE_MAXIMUM,

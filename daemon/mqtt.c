@@ -32,6 +32,7 @@ void mq_out_free(mq_out *o)
     if (!o)
         return;
     free(o->topic);
+    free(o->fallback);
     free(o->payload);
     free(o->corr);
     free(o);

@@ -322,7 +322,9 @@ static int publish_refusal(mq_link *l, mq_out *o, int rc, int *mid)
     return publish_raw(l, o, mid);
 }
 
-static void do_publish(mq_link *l, mq_out *o)
+/* Publish O; true when the link keeps it (in l->sent, until its acknowledgement says whether
+ * the broker took it), else the caller frees it. */
+static bool do_publish(mq_link *l, mq_out *o)
 {
     const int qos = (int)l->m->d->cfg.mqtt_qos;
     int mid = 0;
@@ -343,6 +345,27 @@ static void do_publish(mq_link *l, mq_out *o)
         l->m->stats.replies += queued;
         l->m->stats.error_replies += queued && o->error;
     }
+    if (!queued || qos == 0 || !o->fallback)
+        return false;
+    free(o->payload); /* the topic and correlation data are all an error needs */
+    o->payload = NULL;
+    o->len = 0;
+    o->mid = mid;
+    o->next = l->sent;
+    l->sent = o;
+    return true;
+}
+
+/* The reply kept for message MID (taken from l->sent), or NULL. */
+static mq_out *sent_take(mq_link *l, int mid)
+{
+    for (mq_out **p = &l->sent; *p; p = &(*p)->next)
+        if ((*p)->mid == mid) {
+            mq_out *o = *p;
+            *p = o->next;
+            return o;
+        }
+    return NULL;
 }
 
 void mq_link_publish(mq_link *l, mq_out *o)
@@ -357,8 +380,8 @@ void mq_link_publish(mq_link *l, mq_out *o)
         l->unacked++; /* counted from now on, as it will be */
         return;
     }
-    do_publish(l, o);
-    mq_out_free(o);
+    if (!do_publish(l, o))
+        mq_out_free(o);
     if (!l->in_pump)
         mq_link_poll_update(l);
 }
@@ -370,8 +393,8 @@ static void flush_deferred(mq_link *l)
     while (o) {
         mq_out *next = o->next;
         l->unacked--; /* do_publish counts it again */
-        do_publish(l, o);
-        mq_out_free(o);
+        if (!do_publish(l, o))
+            mq_out_free(o);
         o = next;
     }
 }
@@ -427,11 +450,16 @@ static void on_publish(struct mosquitto *mosq, void *arg, int mid, int reason,
     (void)mosq, (void)props;
     mq_link *l = arg;
     l->events++;
+    mq_out *o = sent_take(l, mid);
     if (reason >= 128)
-        dm_log(DM_LOG_WARN, "mqtt: %s: the broker did not take message %d: %s", l->what, mid,
-               mosquitto_reason_string(reason));
+        dm_log(DM_LOG_WARN, "mqtt: %s: the broker did not take message %d%s%s: %s%s%s", l->what,
+               mid, o ? " on " : "", o ? o->topic : "", mosquitto_reason_string(reason),
+               o ? "; the error goes to " : "", o ? o->fallback : "");
     if (l->unacked > 0)
         l->unacked--;
+    if (o && reason >= 128)
+        mq_reply_refused(l->m, o, reason);
+    mq_out_free(o);
     mq_on_acked(l);
 }
 
@@ -681,6 +709,11 @@ void mq_link_destroy(mq_link *l)
         mq_out_free(o);
     }
     l->deferred = l->deferred_tail = NULL;
+    for (mq_out *o = l->sent, *next; o; o = next) {
+        next = o->next;
+        mq_out_free(o);
+    }
+    l->sent = NULL;
     if (l->abandoned)
         return; /* its connect thread still uses the handle: left to the exit */
     mosquitto_destroy(l->mosq);

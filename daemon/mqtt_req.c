@@ -26,8 +26,9 @@
 /* One request from its arrival to its reply. */
 typedef struct mq_req {
     dm_mqtt *m;
-    dm_infer *inf; /* once admitted */
-    char *topic;   /* where the reply goes */
+    dm_infer *inf;  /* once admitted */
+    char *topic;    /* where the reply goes */
+    char *fallback; /* the default result topic when TOPIC is the requester's, or NULL */
     uint8_t *corr;
     uint16_t corr_len;
     bool raw_reply; /* raw tensor bytes back (a raw request with a response topic) */
@@ -53,6 +54,7 @@ static void meta_free(mq_meta *x)
 static void req_free(mq_req *q)
 {
     free(q->topic);
+    free(q->fallback);
     free(q->corr);
     free(q);
 }
@@ -68,10 +70,11 @@ static mq_out *out_new(const mq_req *q, bool error)
     o->error = error;
     o->version = o->header_len = -1;
     o->topic = strdup(q->topic);
+    o->fallback = q->fallback ? strdup(q->fallback) : NULL;
     if (q->corr && (o->corr = malloc(q->corr_len)))
         memcpy(o->corr, q->corr, q->corr_len);
     o->corr_len = q->corr ? q->corr_len : 0;
-    if (!o->topic || (q->corr && !o->corr)) {
+    if (!o->topic || (q->fallback && !o->fallback) || (q->corr && !o->corr)) {
         mq_out_free(o);
         return NULL;
     }
@@ -276,18 +279,19 @@ static const char *topic_refusal(const dm_mqtt *m, const char *t, char *why, siz
 }
 
 /* Where the reply goes: the response topic unless refused (*REFUSAL says why), else
- * BASE/result/MODEL. */
+ * BASE/result/MODEL (also the fallback for a response topic the broker refuses). */
 static int reply_topic(const dm_mqtt *m, mq_req *q, const mq_meta *x, const char *base,
                        size_t base_len, const char *model, const char **refusal, char *why,
                        size_t why_len)
 {
     *refusal = x->response_topic ? topic_refusal(m, x->response_topic, why, why_len) : NULL;
-    if (x->response_topic && !*refusal) {
-        q->topic = strdup(x->response_topic);
-        return q->topic ? 0 : -1;
-    }
     char t[MQ_TOPIC_MAX + 80];
     snprintf(t, sizeof t, "%.*s/result/%.64s", (int)base_len, base, model);
+    if (x->response_topic && !*refusal) {
+        q->topic = strdup(x->response_topic);
+        q->fallback = strdup(t);
+        return q->topic && q->fallback ? 0 : -1;
+    }
     q->topic = strdup(t);
     return q->topic ? 0 : -1;
 }
@@ -592,6 +596,45 @@ void mq_on_message(dm_mqtt *m, const struct mosquitto_message *msg, const mosqui
         serve(m, q, msg, &x);
     }
     meta_free(&x);
+}
+
+void mq_reply_refused(dm_mqtt *m, const mq_out *o, int reason)
+{
+    char msg[MQ_RESPONSE_TOPIC_MAX + 160];
+    snprintf(msg, sizeof msg, "the broker refused the reply on the response topic '%s': %s",
+             o->topic, mosquitto_reason_string(reason));
+    const int status = reason == MQTT_RC_NOT_AUTHORIZED ? 403 : 502;
+    const size_t cap = 32 + JW_STR_MAX(strlen(msg));
+    mq_out *e = calloc(1, sizeof *e);
+    char *body = e ? malloc(cap) : NULL;
+    if (e) {
+        e->topic = strdup(o->fallback);
+        e->corr = o->corr ? malloc(o->corr_len) : NULL;
+    }
+    if (!body || !e->topic || (o->corr && !e->corr) || !m->handles_open) {
+        dm_log(DM_LOG_ERROR, "mqtt: the refusal of a reply on %s cannot be reported: %s", o->topic,
+               m->handles_open ? "out of memory" : "edged stopped");
+        free(body);
+        mq_out_free(e);
+        return;
+    }
+    if (o->corr)
+        memcpy(e->corr, o->corr, o->corr_len);
+    e->corr_len = o->corr ? o->corr_len : 0;
+    jw w = {.p = body, .cap = cap};
+    jw_lit(&w, "{\"error\":");
+    jw_str(&w, msg);
+    jw_lit(&w, ",\"status\":");
+    jw_int(&w, status);
+    jw_lit(&w, "}");
+    e->payload = (uint8_t *)body;
+    e->len = w.len;
+    e->error = true;
+    e->ctype = "application/json";
+    e->status = status;
+    e->version = e->header_len = -1;
+    /* not a reply (its request has ended already), and without a fallback of its own */
+    mq_link_publish(&m->out, e);
 }
 
 /* ------------------------------------------------------------ the models list */

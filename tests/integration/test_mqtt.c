@@ -8,7 +8,8 @@
  * good request is served; oversize requests answered 413 (v5 and 3.1.1) up to
  * the Maximum Packet Size edged announces, dropped by the broker above it;
  * response topics under edged's own or the fleet prefix, or the broker's ('$'),
- * refused with a 400 on the result topic; the broker restarted in the middle of a 1,000-request
+ * refused with a 400 on the result topic, and one the broker's access control
+ * refuses answered 403 there; the broker restarted in the middle of a 1,000-request
  * QoS 1 stream; two daemons splitting a 2,000-request stream through a shared
  * subscription; edged stopped and started again with requests waiting in its
  * session; reading flow control; third-party clients (mosquitto_pub and
@@ -607,6 +608,53 @@ static void test_response_topic_refused(void **state)
                          (const char *)all[i]->payload);
     mqc_msgs_free(all, n);
     mqc_free(c);
+}
+
+/* A response topic the broker's access control does not let edged publish on: the broker
+ * refuses the reply (PUBACK "Not authorized") and the requester gets a 403 on the result topic
+ * with its correlation data, instead of nothing. */
+static void test_response_topic_denied(void **state)
+{
+    (void)state;
+    static const char acl[] = "pattern deny forbidden/#\npattern readwrite #\n";
+    mqb A;
+    const mqb_opts o = {.acl = acl};
+    assert_int_equal(mqb_start(&A, &o), 0);
+    dfx E7;
+    assert_int_equal(dfx_init(&E7, shared), 0);
+    assert_int_equal(start_edged(&E7, A.port, "edged-test-7", "edged/t7", NULL, NULL), 0);
+    mqc *c = mqc_new(&A, "t-acl", 5, true);
+    assert_non_null(c);
+    assert_int_equal(mqc_subscribe(c, "edged/t7/models", 1), 0);
+    mqc_msg *m = mqc_wait_topic(c, "edged/t7/models", WAIT_MS); /* edged has subscribed */
+    assert_non_null(m);
+    mqc_msg_free(m);
+    assert_int_equal(mqc_subscribe(c, "edged/t7/result/#", 1), 0);
+    assert_int_equal(mqc_subscribe(c, "test/acl", 1), 0);
+    const uint8_t v = 0x22;
+    const mqc_props denied = raw_props("forbidden/replies", "acl-denied");
+    assert_int_equal(mqc_publish(c, "edged/t7/infer/hello", &v, 1, 1, false, &denied), 0);
+    m = mqc_wait_topic(c, "edged/t7/result/hello", WAIT_MS);
+    if (!m)
+        fail_msg("no error after the broker refused the reply on forbidden/replies");
+    assert_non_null(m->corr);
+    assert_memory_equal(m->corr, "acl-denied", 10);
+    assert_string_equal(m->status, "403");
+    check_error(m, 403, "'forbidden/replies': Not authorized", NULL);
+    mqc_msg_free(m);
+    assert_true(dfx_log_count(&E7, "the error goes to edged/t7/result/hello") >= 1);
+    /* an allowed response topic is served as ever */
+    const mqc_props ok = raw_props("test/acl", "acl-ok");
+    assert_int_equal(mqc_publish(c, "edged/t7/infer/hello", &v, 1, 1, false, &ok), 0);
+    m = mqc_wait_corr(c, "acl-ok", 6, WAIT_MS);
+    assert_non_null(m);
+    assert_string_equal(m->status, "200");
+    assert_int_equal((int8_t)m->payload[0], hello_out[v]);
+    mqc_msg_free(m);
+    mqc_free(c);
+    assert_int_equal(dfx_stop(&E7, SIGTERM), 0);
+    dfx_cleanup(&E7);
+    mqb_cleanup(&A);
 }
 
 /* Hostile payloads and properties, 1,000 of them, seeded: every one gets
@@ -1280,13 +1328,21 @@ int main(void)
     if (!(shared = dfx_shared_or_skip()))
         return EDGE_TEST_SKIP;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_v5_shared_models),       cmocka_unit_test(test_v311_result_topic),
-        cmocka_unit_test(test_bad_payloads),           cmocka_unit_test(test_oversize),
-        cmocka_unit_test(test_response_topic_refused), cmocka_unit_test(test_hostile_payloads),
-        cmocka_unit_test(test_mosquitto_clients),      cmocka_unit_test(test_mqttjs),
-        cmocka_unit_test(test_broker_restart_stream),  cmocka_unit_test(test_shared_group),
-        cmocka_unit_test(test_edged_restart_session),  cmocka_unit_test(test_flow_control),
-        cmocka_unit_test(test_tls_and_auth),           cmocka_unit_test(test_tls_client_cert),
+        cmocka_unit_test(test_v5_shared_models),
+        cmocka_unit_test(test_v311_result_topic),
+        cmocka_unit_test(test_bad_payloads),
+        cmocka_unit_test(test_oversize),
+        cmocka_unit_test(test_response_topic_refused),
+        cmocka_unit_test(test_response_topic_denied),
+        cmocka_unit_test(test_hostile_payloads),
+        cmocka_unit_test(test_mosquitto_clients),
+        cmocka_unit_test(test_mqttjs),
+        cmocka_unit_test(test_broker_restart_stream),
+        cmocka_unit_test(test_shared_group),
+        cmocka_unit_test(test_edged_restart_session),
+        cmocka_unit_test(test_flow_control),
+        cmocka_unit_test(test_tls_and_auth),
+        cmocka_unit_test(test_tls_client_cert),
         cmocka_unit_test(test_v311_fallback),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -620,21 +620,21 @@ static void test_response_topic_denied(void **state)
     mqb A;
     const mqb_opts o = {.acl = acl};
     assert_int_equal(mqb_start(&A, &o), 0);
-    dfx E7;
-    assert_int_equal(dfx_init(&E7, shared), 0);
-    assert_int_equal(start_edged(&E7, A.port, "edged-test-7", "edged/t7", NULL, NULL), 0);
+    dfx EA;
+    assert_int_equal(dfx_init(&EA, shared), 0);
+    assert_int_equal(start_edged(&EA, A.port, "edged-test-acl", "edged/ta", NULL, NULL), 0);
     mqc *c = mqc_new(&A, "t-acl", 5, true);
     assert_non_null(c);
-    assert_int_equal(mqc_subscribe(c, "edged/t7/models", 1), 0);
-    mqc_msg *m = mqc_wait_topic(c, "edged/t7/models", WAIT_MS); /* edged has subscribed */
+    assert_int_equal(mqc_subscribe(c, "edged/ta/models", 1), 0);
+    mqc_msg *m = mqc_wait_topic(c, "edged/ta/models", WAIT_MS); /* edged has subscribed */
     assert_non_null(m);
     mqc_msg_free(m);
-    assert_int_equal(mqc_subscribe(c, "edged/t7/result/#", 1), 0);
+    assert_int_equal(mqc_subscribe(c, "edged/ta/result/#", 1), 0);
     assert_int_equal(mqc_subscribe(c, "test/acl", 1), 0);
     const uint8_t v = 0x22;
     const mqc_props denied = raw_props("forbidden/replies", "acl-denied");
-    assert_int_equal(mqc_publish(c, "edged/t7/infer/hello", &v, 1, 1, false, &denied), 0);
-    m = mqc_wait_topic(c, "edged/t7/result/hello", WAIT_MS);
+    assert_int_equal(mqc_publish(c, "edged/ta/infer/hello", &v, 1, 1, false, &denied), 0);
+    m = mqc_wait_topic(c, "edged/ta/result/hello", WAIT_MS);
     if (!m)
         fail_msg("no error after the broker refused the reply on forbidden/replies");
     assert_non_null(m->corr);
@@ -642,18 +642,18 @@ static void test_response_topic_denied(void **state)
     assert_string_equal(m->status, "403");
     check_error(m, 403, "'forbidden/replies': Not authorized", NULL);
     mqc_msg_free(m);
-    assert_true(dfx_log_count(&E7, "the error goes to edged/t7/result/hello") >= 1);
+    assert_true(dfx_log_count(&EA, "the error goes to edged/ta/result/hello") >= 1);
     /* an allowed response topic is served as ever */
     const mqc_props ok = raw_props("test/acl", "acl-ok");
-    assert_int_equal(mqc_publish(c, "edged/t7/infer/hello", &v, 1, 1, false, &ok), 0);
+    assert_int_equal(mqc_publish(c, "edged/ta/infer/hello", &v, 1, 1, false, &ok), 0);
     m = mqc_wait_corr(c, "acl-ok", 6, WAIT_MS);
     assert_non_null(m);
     assert_string_equal(m->status, "200");
     assert_int_equal((int8_t)m->payload[0], hello_out[v]);
     mqc_msg_free(m);
     mqc_free(c);
-    assert_int_equal(dfx_stop(&E7, SIGTERM), 0);
-    dfx_cleanup(&E7);
+    assert_int_equal(dfx_stop(&EA, SIGTERM), 0);
+    dfx_cleanup(&EA);
     mqb_cleanup(&A);
 }
 

@@ -532,6 +532,38 @@ static void test_oversize(void **state)
     printf("# %zu bytes: dropped by the broker, as documented; edged serves on\n", huge);
 }
 
+/* edged speaking MQTT 3.1.1 announces no Maximum Packet Size: a request over twice the limit
+ * reaches it whole and is still answered 413 (the broker's own limit is the bound). */
+static void test_v311_edged_oversize(void **state)
+{
+    (void)state;
+    dfx EO;
+    assert_int_equal(dfx_init(&EO, shared), 0);
+    assert_int_equal(
+        start_edged(&EO, B.port, "edged-test-311", "edged/t311", "protocol = 3.1.1", NULL), 0);
+    assert_true(
+        dfx_log_wait(&EO, "MQTT 3.1.1 cannot tell the broker a maximum packet size", 1, WAIT_MS));
+    mqc *c = mqc_new(&B, "t-311-edged", 4, true);
+    assert_non_null(c);
+    assert_int_equal(mqc_subscribe(c, "edged/t311/models", 1), 0);
+    mqc_msg *m = mqc_wait_topic(c, "edged/t311/models", WAIT_MS); /* edged has subscribed */
+    assert_non_null(m);
+    mqc_msg_free(m);
+    assert_int_equal(mqc_subscribe(c, "edged/t311/result/#", 1), 0);
+    const size_t huge = 9u * 1024 * 1024;
+    uint8_t *p = big_payload(huge, "huge-311");
+    assert_int_equal(mqc_publish(c, "edged/t311/infer/person_detect", p, huge, 1, false, NULL), 0);
+    free(p);
+    m = mqc_wait_topic(c, "edged/t311/result/person_detect", WAIT_MS);
+    if (!m)
+        fail_msg("edged on 3.1.1: no reply to a %zu-byte request", huge);
+    check_error(m, 413, "max_payload_bytes", "huge-311");
+    mqc_msg_free(m);
+    mqc_free(c);
+    assert_int_equal(dfx_stop(&EO, SIGTERM), 0);
+    dfx_cleanup(&EO);
+}
+
 /* A v5 request whose response topic RT edged refuses: a 400 saying WHY on DEFAULT_TOPIC with
  * its correlation data. */
 static void expect_refused(mqc *c, const char *topic, const char *rt, const char *default_topic,
@@ -1283,6 +1315,8 @@ static void test_v311_fallback(void **state)
     assert_int_equal(start_edged(&E6, fb.port, "edged-test-6", "edged/t6", NULL, NULL), 0);
     assert_true(dfx_log_wait(&E6, "falling back to 3.1.1", 1, WAIT_MS));
     assert_true(dfx_log_wait(&E6, "(MQTT 3.1.1, new session)", 1, WAIT_MS));
+    assert_true(
+        dfx_log_wait(&E6, "MQTT 3.1.1 cannot tell the broker a maximum packet size", 1, WAIT_MS));
     assert_int_equal(dfx_stop(&E6, SIGTERM), 0); /* its connections close: the threads end */
     shutdown(fb.fd, SHUT_RDWR);                  /* ends accept() */
     pthread_join(t, NULL);
@@ -1328,21 +1362,14 @@ int main(void)
     if (!(shared = dfx_shared_or_skip()))
         return EDGE_TEST_SKIP;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_v5_shared_models),
-        cmocka_unit_test(test_v311_result_topic),
-        cmocka_unit_test(test_bad_payloads),
-        cmocka_unit_test(test_oversize),
-        cmocka_unit_test(test_response_topic_refused),
-        cmocka_unit_test(test_response_topic_denied),
-        cmocka_unit_test(test_hostile_payloads),
-        cmocka_unit_test(test_mosquitto_clients),
-        cmocka_unit_test(test_mqttjs),
-        cmocka_unit_test(test_broker_restart_stream),
-        cmocka_unit_test(test_shared_group),
-        cmocka_unit_test(test_edged_restart_session),
-        cmocka_unit_test(test_flow_control),
-        cmocka_unit_test(test_tls_and_auth),
-        cmocka_unit_test(test_tls_client_cert),
+        cmocka_unit_test(test_v5_shared_models),      cmocka_unit_test(test_v311_result_topic),
+        cmocka_unit_test(test_bad_payloads),          cmocka_unit_test(test_oversize),
+        cmocka_unit_test(test_v311_edged_oversize),   cmocka_unit_test(test_response_topic_refused),
+        cmocka_unit_test(test_response_topic_denied), cmocka_unit_test(test_hostile_payloads),
+        cmocka_unit_test(test_mosquitto_clients),     cmocka_unit_test(test_mqttjs),
+        cmocka_unit_test(test_broker_restart_stream), cmocka_unit_test(test_shared_group),
+        cmocka_unit_test(test_edged_restart_session), cmocka_unit_test(test_flow_control),
+        cmocka_unit_test(test_tls_and_auth),          cmocka_unit_test(test_tls_client_cert),
         cmocka_unit_test(test_v311_fallback),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -6,9 +6,10 @@
  * the socket (uv_poll on mosquitto_socket: mosquitto_loop_read when readable
  * and flow control allows, mosquitto_loop_write while it wants to write),
  * reconnecting with exponential backoff and jitter, the fall back to MQTT
- * 3.1.1 when the broker refuses v5, counting publishes not yet acknowledged,
- * and the drain's last step (shut for writing, read to the broker's EOF).
- * Does not own: what to subscribe, publish or answer (mqtt.c, mqtt_req.c). */
+ * 3.1.1 when the broker refuses v5, the v5 Maximum Packet Size, counting
+ * publishes not yet acknowledged (and keeping replies to response topics until
+ * then, to report a refusal: mqtt_req.c), and the drain's last step (shut for writing, read to the
+ * broker's EOF). Does not own: what to subscribe, publish or answer (mqtt.c, mqtt_req.c). */
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>

@@ -6,8 +6,10 @@
  * tensor bytes, or a JSON header plus binary data), admitting it to the
  * scheduler, and answering it exactly once: to the v5 response topic with the
  * correlation data, else to PREFIX/result/MODEL; a result, or an error with
- * the HTTP endpoint's status code (docs/protocol.md, MQTT). Also the retained
- * models list.
+ * the HTTP endpoint's status code (docs/protocol.md, MQTT). Which response
+ * topics are refused (invalid, '$', under PREFIX or FLEET but for .../result/),
+ * the request's id on errors found before its JSON is read, and the error sent
+ * in place of a reply the broker refused. Also the retained models list.
  * Does not own: the connection and the in-flight count (mqtt.c), parsing and
  * encoding the protocol's JSON (oip_infer.c), the queues (sched.c). */
 #include <errno.h>

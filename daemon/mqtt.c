@@ -32,6 +32,7 @@ void mq_out_free(mq_out *o)
     if (!o)
         return;
     free(o->topic);
+    free(o->fallback);
     free(o->payload);
     free(o->corr);
     free(o);
@@ -130,6 +131,18 @@ void mq_on_up(mq_link *l, bool session_present)
            m->host, c->mqtt_port, l->client_id, mq_proto_name(m->proto), c->mqtt_tls ? ", TLS" : "",
            session_present ? "resumed" : "new", m->sub_own, m->sub_fleet[0] ? " and " : "",
            m->sub_fleet, m->status_topic);
+    if (m->proto == MQTT_PROTOCOL_V5)
+        dm_log(DM_LOG_DEBUG,
+               "mqtt: requests over %" PRIu64 " bytes are answered 413; the broker drops those "
+               "over %" PRIu64 " (the Maximum Packet Size edged announced)",
+               c->mqtt_max_payload_bytes, mq_packet_max(c));
+    else if (!m->said_311_size)
+        dm_log(DM_LOG_INFO,
+               "mqtt: MQTT 3.1.1 cannot tell the broker a maximum packet size: edged reads "
+               "every request whole (over %" PRIu64 " bytes it answers 413); the broker's own "
+               "limit (mosquitto: max_packet_size) bounds them",
+               c->mqtt_max_payload_bytes);
+    m->said_311_size = m->said_311_size || m->proto != MQTT_PROTOCOL_V5;
     subscribe(m, m->sub_own);
     if (m->sub_fleet[0])
         subscribe(m, m->sub_fleet);

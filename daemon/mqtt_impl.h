@@ -44,6 +44,10 @@ typedef enum {
 typedef struct mq_out {
     struct mq_out *next;
     char *topic;
+    /* A reply to a requester's response topic: where an error goes when the broker refuses
+     * it (PREFIX/result/MODEL; owned), or NULL. */
+    char *fallback;
+    int mid; /* its message id while the link keeps it for that (mq_link.sent) */
     uint8_t *payload;
     size_t len;
     bool retain;
@@ -85,6 +89,7 @@ typedef struct mq_link {
     unsigned events;                  /* callbacks so far: did a read consume something */
     uint64_t unacked;                 /* publishes (QoS 1, 2) not yet acknowledged */
     mq_out *deferred, *deferred_tail; /* publishes made while MQ_CONNECTING */
+    mq_out *sent; /* replies with a fallback not yet acknowledged (payloads dropped) */
 } mq_link;
 
 struct dm_mqtt {
@@ -105,6 +110,7 @@ struct dm_mqtt {
     unsigned closing_handles; /* closed, callback not yet run */
     bool free_pending;        /* dm_mqtt_free ran: M goes with the last handle */
     bool draining, offline_sent;
+    bool said_311_size;  /* logged that 3.1.1 has no maximum packet size */
     bool resume_pending; /* an acknowledgement may let the request connection read */
     void (*drained_cb)(void *arg);
     void *drained_arg;
@@ -124,6 +130,8 @@ void mq_link_shut(mq_link *l);               /* drain: shut for writing, read to
 void mq_link_close_handles(mq_link *l);
 void mq_link_destroy(mq_link *l); /* after the handles closed */
 const char *mq_proto_name(int proto);
+/* The v5 Maximum Packet Size of the request connection: the broker drops larger requests. */
+uint64_t mq_packet_max(const dm_config *c);
 
 /* ---- mqtt.c: the front end, called by the links */
 /* Publish O (taken): replies on the reply connection, the rest on the request
@@ -148,6 +156,9 @@ void mq_handle_closed(dm_mqtt *m);
 /* ---- mqtt_req.c: one PUBLISH from the broker (loop thread, inside libmosquitto) */
 void mq_on_message(dm_mqtt *m, const struct mosquitto_message *msg,
                    const mosquitto_property *props);
+/* The broker refused reply O (REASON: a v5 reason code >= 128): an error to O's fallback topic,
+ * with its correlation data. */
+void mq_reply_refused(dm_mqtt *m, const mq_out *o, int reason);
 /* The retained models list as JSON (malloc'd, *len bytes), or NULL. */
 char *mq_models_json(dm_mqtt *m, size_t *len);
 

@@ -6,9 +6,10 @@
  * the socket (uv_poll on mosquitto_socket: mosquitto_loop_read when readable
  * and flow control allows, mosquitto_loop_write while it wants to write),
  * reconnecting with exponential backoff and jitter, the fall back to MQTT
- * 3.1.1 when the broker refuses v5, counting publishes not yet acknowledged,
- * and the drain's last step (shut for writing, read to the broker's EOF).
- * Does not own: what to subscribe, publish or answer (mqtt.c, mqtt_req.c). */
+ * 3.1.1 when the broker refuses v5, the v5 Maximum Packet Size, counting
+ * publishes not yet acknowledged (and keeping replies to response topics until
+ * then, to report a refusal: mqtt_req.c), and the drain's last step (shut for writing, read to the
+ * broker's EOF). Does not own: what to subscribe, publish or answer (mqtt.c, mqtt_req.c). */
 #include <errno.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -25,9 +26,9 @@
 
 #define JOIN_WAIT_S 2     /* closing: how long to wait for a connect thread */
 #define PUMP_READS_MAX 64 /* reads per wake-up before the loop serves others */
-/* v5 Maximum Packet Size beyond [mqtt] max_payload_bytes: room for the topic and properties */
+/* v5 Maximum Packet Size beyond twice [mqtt] max_payload_bytes: the topic and properties */
 #define PACKET_HEADROOM (64u * 1024u)
-#define MQTT_PACKET_MAX 268435460u
+#define MQTT_PACKET_MAX 268435460u /* the largest packet MQTT can encode */
 
 static pthread_mutex_t conn_lock = PTHREAD_MUTEX_INITIALIZER; /* conn_thread_live */
 /* One connect at a time in the process: libmosquitto 2.0 sets up its OpenSSL
@@ -322,7 +323,9 @@ static int publish_refusal(mq_link *l, mq_out *o, int rc, int *mid)
     return publish_raw(l, o, mid);
 }
 
-static void do_publish(mq_link *l, mq_out *o)
+/* Publish O; true when the link keeps it (in l->sent, until its acknowledgement says whether
+ * the broker took it), else the caller frees it. */
+static bool do_publish(mq_link *l, mq_out *o)
 {
     const int qos = (int)l->m->d->cfg.mqtt_qos;
     int mid = 0;
@@ -343,6 +346,27 @@ static void do_publish(mq_link *l, mq_out *o)
         l->m->stats.replies += queued;
         l->m->stats.error_replies += queued && o->error;
     }
+    if (!queued || qos == 0 || !o->fallback)
+        return false;
+    free(o->payload); /* the topic and correlation data are all an error needs */
+    o->payload = NULL;
+    o->len = 0;
+    o->mid = mid;
+    o->next = l->sent;
+    l->sent = o;
+    return true;
+}
+
+/* The reply kept for message MID (taken from l->sent), or NULL. */
+static mq_out *sent_take(mq_link *l, int mid)
+{
+    for (mq_out **p = &l->sent; *p; p = &(*p)->next)
+        if ((*p)->mid == mid) {
+            mq_out *o = *p;
+            *p = o->next;
+            return o;
+        }
+    return NULL;
 }
 
 void mq_link_publish(mq_link *l, mq_out *o)
@@ -357,8 +381,8 @@ void mq_link_publish(mq_link *l, mq_out *o)
         l->unacked++; /* counted from now on, as it will be */
         return;
     }
-    do_publish(l, o);
-    mq_out_free(o);
+    if (!do_publish(l, o))
+        mq_out_free(o);
     if (!l->in_pump)
         mq_link_poll_update(l);
 }
@@ -370,8 +394,8 @@ static void flush_deferred(mq_link *l)
     while (o) {
         mq_out *next = o->next;
         l->unacked--; /* do_publish counts it again */
-        do_publish(l, o);
-        mq_out_free(o);
+        if (!do_publish(l, o))
+            mq_out_free(o);
         o = next;
     }
 }
@@ -427,11 +451,16 @@ static void on_publish(struct mosquitto *mosq, void *arg, int mid, int reason,
     (void)mosq, (void)props;
     mq_link *l = arg;
     l->events++;
+    mq_out *o = sent_take(l, mid);
     if (reason >= 128)
-        dm_log(DM_LOG_WARN, "mqtt: %s: the broker did not take message %d: %s", l->what, mid,
-               mosquitto_reason_string(reason));
+        dm_log(DM_LOG_WARN, "mqtt: %s: the broker did not take message %d%s%s: %s%s%s", l->what,
+               mid, o ? " on " : "", o ? o->topic : "", mosquitto_reason_string(reason),
+               o ? "; the error goes to " : "", o ? o->fallback : "");
     if (l->unacked > 0)
         l->unacked--;
+    if (o && reason >= 128)
+        mq_reply_refused(l->m, o, reason);
+    mq_out_free(o);
     mq_on_acked(l);
 }
 
@@ -514,17 +543,26 @@ static void on_connected(uv_async_t *h)
     mq_link_pump(l, true);
 }
 
+/* Twice the accepted payload, so that a request somewhat too large still
+ * arrives and is answered 413 (libmosquitto reads a packet whole, and copies
+ * its payload once: an oversize request costs at most twice this while it is
+ * answered, one at a time on the request connection); brokers drop larger
+ * ones (docs/protocol.md, MQTT, has the figures). */
+uint64_t mq_packet_max(const dm_config *c)
+{
+    const uint64_t max = 2 * c->mqtt_max_payload_bytes + PACKET_HEADROOM;
+    return max > MQTT_PACKET_MAX ? MQTT_PACKET_MAX : max;
+}
+
 static int connect_props(mq_link *l)
 {
     const dm_config *c = &l->m->d->cfg;
     mosquitto_property_free_all(&l->conn_props);
     if (!l->requests || l->m->proto != MQTT_PROTOCOL_V5)
         return 0;
-    uint64_t max = c->mqtt_max_payload_bytes + PACKET_HEADROOM;
-    if (max > MQTT_PACKET_MAX)
-        max = MQTT_PACKET_MAX;
+    const uint64_t max = mq_packet_max(c);
     /* The session outlives the connection; the broker sends at most
-     * max_inflight requests unacknowledged, none larger than it may take. */
+     * max_inflight requests unacknowledged, none larger than MAX. */
     return mosquitto_property_add_int32(&l->conn_props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
                                         c->mqtt_session_expiry_s) ||
            mosquitto_property_add_int16(&l->conn_props, MQTT_PROP_RECEIVE_MAXIMUM,
@@ -672,6 +710,11 @@ void mq_link_destroy(mq_link *l)
         mq_out_free(o);
     }
     l->deferred = l->deferred_tail = NULL;
+    for (mq_out *o = l->sent, *next; o; o = next) {
+        next = o->next;
+        mq_out_free(o);
+    }
+    l->sent = NULL;
     if (l->abandoned)
         return; /* its connect thread still uses the handle: left to the exit */
     mosquitto_destroy(l->mosq);

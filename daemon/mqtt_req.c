@@ -6,8 +6,10 @@
  * tensor bytes, or a JSON header plus binary data), admitting it to the
  * scheduler, and answering it exactly once: to the v5 response topic with the
  * correlation data, else to PREFIX/result/MODEL; a result, or an error with
- * the HTTP endpoint's status code (docs/protocol.md, MQTT). Also the retained
- * models list.
+ * the HTTP endpoint's status code (docs/protocol.md, MQTT). Which response
+ * topics are refused (invalid, '$', under PREFIX or FLEET but for .../result/),
+ * the request's id on errors found before its JSON is read, and the error sent
+ * in place of a reply the broker refused. Also the retained models list.
  * Does not own: the connection and the in-flight count (mqtt.c), parsing and
  * encoding the protocol's JSON (oip_infer.c), the queues (sched.c). */
 #include <errno.h>
@@ -26,8 +28,9 @@
 /* One request from its arrival to its reply. */
 typedef struct mq_req {
     dm_mqtt *m;
-    dm_infer *inf; /* once admitted */
-    char *topic;   /* where the reply goes */
+    dm_infer *inf;  /* once admitted */
+    char *topic;    /* where the reply goes */
+    char *fallback; /* the default result topic when TOPIC is the requester's, or NULL */
     uint8_t *corr;
     uint16_t corr_len;
     bool raw_reply; /* raw tensor bytes back (a raw request with a response topic) */
@@ -53,6 +56,7 @@ static void meta_free(mq_meta *x)
 static void req_free(mq_req *q)
 {
     free(q->topic);
+    free(q->fallback);
     free(q->corr);
     free(q);
 }
@@ -68,10 +72,11 @@ static mq_out *out_new(const mq_req *q, bool error)
     o->error = error;
     o->version = o->header_len = -1;
     o->topic = strdup(q->topic);
+    o->fallback = q->fallback ? strdup(q->fallback) : NULL;
     if (q->corr && (o->corr = malloc(q->corr_len)))
         memcpy(o->corr, q->corr, q->corr_len);
     o->corr_len = q->corr ? q->corr_len : 0;
-    if (!o->topic || (q->corr && !o->corr)) {
+    if (!o->topic || (q->fallback && !o->fallback) || (q->corr && !o->corr)) {
         mq_out_free(o);
         return NULL;
     }
@@ -242,23 +247,53 @@ static void read_meta(const mosquitto_property *props, mq_req *q, mq_meta *x)
     }
 }
 
-/* Where the reply goes: the response topic when it is a valid topic name,
- * else BASE/result/MODEL. */
-static int reply_topic(mq_req *q, const mq_meta *x, const char *base, size_t base_len,
-                       const char *model, bool *bad_response_topic)
+/* Whether T is PREFIX or under it (a whole level: "a/b" is not under "a/bc"). */
+static bool under(const char *t, const char *prefix)
 {
-    *bad_response_topic = false;
-    if (x->response_topic) {
-        if (strlen(x->response_topic) <= MQ_RESPONSE_TOPIC_MAX &&
-            mosquitto_pub_topic_check(x->response_topic) == MOSQ_ERR_SUCCESS &&
-            mosquitto_validate_utf8(x->response_topic, (int)strlen(x->response_topic)) == 0) {
-            q->topic = strdup(x->response_topic);
-            return q->topic ? 0 : -1;
-        }
-        *bad_response_topic = true;
+    const size_t n = strlen(prefix);
+    return n && strncmp(t, prefix, n) == 0 && (t[n] == '\0' || t[n] == '/');
+}
+
+/* Why response topic T cannot take a reply (the end of "the response topic 'T' ..."), or NULL.
+ * Refused: what is not a valid topic name; the broker's topics ('$': $SYS/...); edged's own and
+ * the fleet's topics (status, models, infer: a reply there would pose as edged's status or come
+ * back to it as a request), except PREFIX/result/..., where edged replies anyway. */
+static const char *topic_refusal(const dm_mqtt *m, const char *t, char *why, size_t len)
+{
+    const size_t n = strlen(t);
+    if (n > MQ_RESPONSE_TOPIC_MAX || mosquitto_pub_topic_check(t) != MOSQ_ERR_SUCCESS ||
+        mosquitto_validate_utf8(t, (int)n) != 0)
+        return "is not a valid topic name (wildcards, empty, or too long)";
+    if (t[0] == '$')
+        return "starts with '$': those are the broker's topics ($SYS/...), not for replies";
+    const char *prefixes[2] = {m->prefix, m->fleet};
+    for (size_t i = 0; i < 2; i++) {
+        const char *p = prefixes[i];
+        const size_t pn = strlen(p);
+        if (!under(t, p) || (strncmp(t + pn, "/result/", 8) == 0 && t[pn + 8]))
+            continue;
+        snprintf(why, len,
+                 "is under edged's %s prefix '%s': only %s/result/... may take replies there",
+                 i ? "fleet" : "own", p, p);
+        return why;
     }
+    return NULL;
+}
+
+/* Where the reply goes: the response topic unless refused (*REFUSAL says why), else
+ * BASE/result/MODEL (also the fallback for a response topic the broker refuses). */
+static int reply_topic(const dm_mqtt *m, mq_req *q, const mq_meta *x, const char *base,
+                       size_t base_len, const char *model, const char **refusal, char *why,
+                       size_t why_len)
+{
+    *refusal = x->response_topic ? topic_refusal(m, x->response_topic, why, why_len) : NULL;
     char t[MQ_TOPIC_MAX + 80];
     snprintf(t, sizeof t, "%.*s/result/%.64s", (int)base_len, base, model);
+    if (x->response_topic && !*refusal) {
+        q->topic = strdup(x->response_topic);
+        q->fallback = strdup(t);
+        return q->topic && q->fallback ? 0 : -1;
+    }
     q->topic = strdup(t);
     return q->topic ? 0 : -1;
 }
@@ -296,6 +331,75 @@ static char *json_id(const uint8_t *payload, size_t len)
     char *copy = id ? strdup(id) : NULL;
     json_decref(root);
     return copy;
+}
+
+#define ID_SCAN_MAX (64u * 1024u) /* how far scan_id looks */
+#define ID_MAX 256                /* the longest id it returns */
+
+/* The end of the JSON string that opens at P[I] (the index of its closing quote), or N. */
+static size_t string_end(const uint8_t *p, size_t n, size_t i)
+{
+    for (i++; i < n && p[i] != '"'; i++)
+        if (p[i] == '\\')
+            i++;
+    return i < n ? i : n;
+}
+
+/* The top-level "id" of a JSON request without parsing it (a payload refused before its JSON
+ * is read, perhaps too large to parse): the first ID_SCAN_MAX bytes, top-level keys only,
+ * nested values skipped. NULL when it is not there, not a plain string (escapes), or long. */
+static char *scan_id(const uint8_t *p, size_t len)
+{
+    const size_t n = len < ID_SCAN_MAX ? len : ID_SCAN_MAX;
+    size_t i = 0;
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
+        i++;
+    if (i >= n || p[i] != '{')
+        return NULL;
+    int depth = 0;
+    bool key = false; /* the next string at depth 1 is a key */
+    for (; i < n; i++) {
+        const uint8_t c = p[i];
+        if (c == '{' || c == '[') {
+            key = ++depth == 1;
+        } else if (c == '}' || c == ']') {
+            if (--depth <= 0)
+                return NULL;
+        } else if (c == ',' && depth == 1) {
+            key = true;
+        } else if (c == '"') {
+            const size_t e = string_end(p, n, i);
+            if (e >= n)
+                return NULL;
+            const bool is_id = depth == 1 && key && e == i + 3 && memcmp(p + i + 1, "id", 2) == 0;
+            key = false;
+            i = e;
+            if (!is_id)
+                continue;
+            size_t v = e + 1;
+            while (v < n &&
+                   (p[v] == ' ' || p[v] == '\t' || p[v] == '\r' || p[v] == '\n' || p[v] == ':'))
+                v++;
+            if (v >= n || p[v] != '"')
+                return NULL;
+            const size_t ve = string_end(p, n, v);
+            const size_t vlen = ve - v - 1;
+            if (ve >= n || vlen > ID_MAX || memchr(p + v + 1, '\\', vlen) ||
+                mosquitto_validate_utf8((const char *)p + v + 1, (int)vlen) != 0)
+                return NULL;
+            return strndup((const char *)p + v + 1, vlen);
+        }
+    }
+    return NULL;
+}
+
+/* An error before the payload is read as a request: with its "id" when one is easily found. */
+static void reply_early(dm_mqtt *m, const mq_req *q, int status, const char *msg,
+                        const struct mosquitto_message *pub)
+{
+    char *id = scan_id(pub->payload, pub->payloadlen > 0 ? (size_t)pub->payloadlen : 0);
+    reply_error(m, q, status, msg, id);
+    free(id);
 }
 
 /* BODY (owned, LEN bytes) as a request for version V: *INF or an HTTP status
@@ -385,13 +489,13 @@ static void serve(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, co
                  "the payload (%d bytes) is larger than [mqtt] max_payload_bytes "
                  "(%" PRIu64 ")",
                  msg->payloadlen, m->d->cfg.mqtt_max_payload_bytes);
-        reply_error(m, q, 413, err, NULL);
+        reply_early(m, q, 413, err, msg);
         req_free(q);
         return;
     }
     dm_version *ver = find_version(m, q->model, x, &status, err, sizeof err);
     if (!ver) {
-        reply_error(m, q, status, err, NULL);
+        reply_early(m, q, status, err, msg);
         req_free(q);
         return;
     }
@@ -458,23 +562,24 @@ void mq_on_message(dm_mqtt *m, const struct mosquitto_message *msg, const mosqui
     const char *base = NULL;
     size_t base_len = 0;
     const char *model = topic_model(m, msg->topic, &base, &base_len);
-    bool bad_rt = false;
     if (!model) { /* not one of ours (a broker or ACL surprise): answer only if asked */
         dm_log(DM_LOG_WARN, "mqtt: a message on %s, which edged does not serve", msg->topic);
         base = m->prefix, base_len = strlen(m->prefix), model = "";
     }
     snprintf(q->model, sizeof q->model, "%.64s", model);
-    if (reply_topic(q, &x, base, base_len, q->model, &bad_rt) != 0) {
+    const char *refusal = NULL;
+    char why[MQ_TOPIC_MAX + 128];
+    if (reply_topic(m, q, &x, base, base_len, q->model, &refusal, why, sizeof why) != 0) {
         reply_lost(m, q, "out of memory");
         req_free(q);
-    } else if (!model[0] && !x.response_topic) {
-        reply_lost(m, q, "it came on a topic edged does not serve, without a response topic");
+    } else if (!model[0] && (!x.response_topic || refusal)) {
+        reply_lost(m, q,
+                   "it came on a topic edged does not serve, without a response topic it can use");
         req_free(q);
-    } else if (bad_rt) {
-        char err[1200];
-        snprintf(err, sizeof err, "the response topic '%.1024s' is not a valid topic name",
-                 x.response_topic);
-        reply_error(m, q, 400, err, NULL);
+    } else if (refusal) {
+        char err[1536];
+        snprintf(err, sizeof err, "the response topic '%.1024s' %s", x.response_topic, refusal);
+        reply_early(m, q, 400, err, msg);
         req_free(q);
     } else if (m->stats.in_progress > 2 * (uint64_t)m->d->cfg.mqtt_max_inflight) {
         /* flow control keeps below this; a burst from the broker past it is refused */
@@ -482,17 +587,56 @@ void mq_on_message(dm_mqtt *m, const struct mosquitto_message *msg, const mosqui
         snprintf(err, sizeof err,
                  "edged holds twice [mqtt] max_inflight (%u) requests already; try again later",
                  m->d->cfg.mqtt_max_inflight);
-        reply_error(m, q, 429, err, NULL);
+        reply_early(m, q, 429, err, msg);
         req_free(q);
     } else if (!dm_model_name_valid(model, strlen(model))) { /* q->model may be cut */
         char err[256];
         snprintf(err, sizeof err, "'%.64s' is not a model name (topic %.120s)", model, msg->topic);
-        reply_error(m, q, 404, err, NULL);
+        reply_early(m, q, 404, err, msg);
         req_free(q);
     } else {
         serve(m, q, msg, &x);
     }
     meta_free(&x);
+}
+
+void mq_reply_refused(dm_mqtt *m, const mq_out *o, int reason)
+{
+    char msg[MQ_RESPONSE_TOPIC_MAX + 160];
+    snprintf(msg, sizeof msg, "the broker refused the reply on the response topic '%s': %s",
+             o->topic, mosquitto_reason_string(reason));
+    const int status = reason == MQTT_RC_NOT_AUTHORIZED ? 403 : 502;
+    const size_t cap = 32 + JW_STR_MAX(strlen(msg));
+    mq_out *e = calloc(1, sizeof *e);
+    char *body = e ? malloc(cap) : NULL;
+    if (e) {
+        e->topic = strdup(o->fallback);
+        e->corr = o->corr ? malloc(o->corr_len) : NULL;
+    }
+    if (!body || !e->topic || (o->corr && !e->corr) || !m->handles_open) {
+        dm_log(DM_LOG_ERROR, "mqtt: the refusal of a reply on %s cannot be reported: %s", o->topic,
+               m->handles_open ? "out of memory" : "edged stopped");
+        free(body);
+        mq_out_free(e);
+        return;
+    }
+    if (o->corr)
+        memcpy(e->corr, o->corr, o->corr_len);
+    e->corr_len = o->corr ? o->corr_len : 0;
+    jw w = {.p = body, .cap = cap};
+    jw_lit(&w, "{\"error\":");
+    jw_str(&w, msg);
+    jw_lit(&w, ",\"status\":");
+    jw_int(&w, status);
+    jw_lit(&w, "}");
+    e->payload = (uint8_t *)body;
+    e->len = w.len;
+    e->error = true;
+    e->ctype = "application/json";
+    e->status = status;
+    e->version = e->header_len = -1;
+    /* not a reply (its request has ended already), and without a fallback of its own */
+    mq_link_publish(&m->out, e);
 }
 
 /* ------------------------------------------------------------ the models list */

@@ -289,6 +289,18 @@ static int write_conf(const mqb *b)
         fprintf(f, "allow_anonymous false\npassword_file %s\n", b->passwd);
     else
         fprintf(f, "allow_anonymous true\n");
+    if (b->o.acl) {
+        char acl[160];
+        snprintf(acl, sizeof acl, "%s/acl", b->dir);
+        FILE *a = fopen(acl, "w");
+        const bool written = a && fputs(b->o.acl, a) >= 0;
+        if (!a || fclose(a) != 0 || !written) {
+            fail("%s: %s", acl, strerror(errno));
+            fclose(f);
+            return -1;
+        }
+        fprintf(f, "acl_file %s\n", acl);
+    }
     /* Saved on SIGTERM (mqb_stop) and SIGUSR1 only: no periodic autosave to race with. */
     fprintf(f, "persistence %s\n", b->o.persistence ? "true" : "false");
     if (b->o.persistence)

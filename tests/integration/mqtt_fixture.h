@@ -27,6 +27,7 @@ typedef struct mqb_opts {
     bool require_client_cert; /* the TLS listener requires a client certificate signed by ca */
     const char *user;         /* non-NULL: allow_anonymous false and a password file with this */
     const char *password;     /* user (mosquitto_passwd -b -c) */
+    const char *acl; /* non-NULL: the text of an ACL file (DIR/acl, acl_file); must outlive B */
 } mqb_opts;
 
 typedef struct mqb {

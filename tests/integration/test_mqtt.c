@@ -5,7 +5,11 @@
  * binary: MQTT v5 request/response with correlation data and a 3.1.1 client
  * with the result topic, raw and JSON payloads, every shared model's outputs
  * equal to expected_N.bin; bad payloads answered with errors while the next
- * good request is served; the broker restarted in the middle of a 1,000-request
+ * good request is served; oversize requests answered 413 (v5 and 3.1.1) up to
+ * the Maximum Packet Size edged announces, dropped by the broker above it;
+ * response topics under edged's own or the fleet prefix, or the broker's ('$'),
+ * refused with a 400 on the result topic, and one the broker's access control
+ * refuses answered 403 there; the broker restarted in the middle of a 1,000-request
  * QoS 1 stream; two daemons splitting a 2,000-request stream through a shared
  * subscription; edged stopped and started again with requests waiting in its
  * session; reading flow control; third-party clients (mosquitto_pub and
@@ -397,6 +401,292 @@ static void test_bad_payloads(void **state)
     good_request_answered(c, "good-after-bad");
 #undef CORR
     mqc_free(c);
+}
+
+/* edged's resident set now and at its peak (kB), from /proc; the peak is reset first when
+ * RESET. -1 when unreadable. */
+static long rss_kb(pid_t pid, bool peak, bool reset)
+{
+    char path[64], line[128];
+    if (reset) {
+        snprintf(path, sizeof path, "/proc/%d/clear_refs", (int)pid);
+        FILE *f = fopen(path, "w");
+        if (!f)
+            return -1;
+        fputs("5", f);
+        fclose(f);
+    }
+    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    long kb = -1;
+    const char *key = peak ? "VmHWM:" : "VmRSS:";
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, key, strlen(key)) == 0)
+            kb = atol(line + strlen(key));
+    if (f)
+        fclose(f);
+    return kb;
+}
+
+/* A payload of LEN bytes that opens like a JSON request with id ID (the rest is padding). */
+static uint8_t *big_payload(size_t len, const char *id)
+{
+    uint8_t *p = malloc(len);
+    assert_non_null(p);
+    memset(p, ' ', len);
+    const int n = snprintf((char *)p, len, "{\"id\":\"%s\",\"inputs\":[", id);
+    p[n] = ' ';
+    return p;
+}
+
+/* The error reply M: status STATUS, a message holding NEEDLE, the request's id ID (NULL: none). */
+static void check_error(const mqc_msg *m, int status, const char *needle, const char *id)
+{
+    json_t *o = json_loadb((const char *)m->payload, m->len, 0, NULL);
+    if (!o)
+        fail_msg("not JSON: %.200s", (const char *)m->payload);
+    const char *msg = json_string_value(json_object_get(o, "error"));
+    const char *got_id = json_string_value(json_object_get(o, "id"));
+    if (!msg || (int)json_integer_value(json_object_get(o, "status")) != status ||
+        !strstr(msg, needle) || (id && (!got_id || strcmp(got_id, id) != 0)))
+        fail_msg("on %s: expected %d with '%s' and id %s, got %.300s", m->topic, status, needle,
+                 id ? id : "-", (const char *)m->payload);
+    printf("# on %s: %d %s (id %s)\n", m->topic, status, msg, got_id ? got_id : "-");
+    json_decref(o);
+}
+
+/* Requests over [mqtt] max_payload_bytes (4M here) get their 413, from a v5 requester (to its
+ * response topic, with its correlation data) and from a 3.1.1 requester (on the result topic,
+ * with the id found at the start of the payload), up to the Maximum Packet Size edged announces
+ * (twice the limit plus 64 KiB), which the broker enforces by dropping larger ones; answering
+ * the 413 costs edged about twice the payload in memory, no more. */
+static void test_oversize(void **state)
+{
+    (void)state;
+    mqc *c = mqc_new(&B, "t-big-v5", 5, true);
+    assert_non_null(c);
+    assert_int_equal(mqc_subscribe(c, "test/big", 1), 0);
+    /* over the limit by more than the 64 KiB the old Maximum Packet Size left */
+    const size_t big = 7u * 1024 * 1024 + 512 * 1024;
+    uint8_t *p = big_payload(big, "big-v5");
+    const mqc_props v5 = {.response_topic = "test/big", .corr = "big-v5", .corr_len = 6};
+    const long rss0 = rss_kb(E1.pid, true, true);
+    assert_int_equal(mqc_publish(c, "edged/t1/infer/person_detect", p, big, 1, false, &v5), 0);
+    mqc_msg *m = mqc_wait_corr(c, "big-v5", 6, WAIT_MS);
+    if (!m)
+        fail_msg("no reply to a %zu-byte request (max_payload_bytes 4M)", big);
+    const long peak = rss_kb(E1.pid, true, false);
+    assert_string_equal(m->topic, "test/big");
+    assert_string_equal(m->status, "413");
+    check_error(m, 413, "max_payload_bytes", "big-v5");
+    mqc_msg_free(m);
+    printf("# RSS %ld kB before the %zu-byte request, peak %ld kB while answering it\n", rss0, big,
+           peak);
+    if (rss0 > 0 && peak > 0 && peak - rss0 > 3 * (long)(big / 1024))
+        fail_msg("answering a %zu-byte request with 413 took %ld kB (expected about twice it)", big,
+                 peak - rss0);
+    free(p);
+
+    /* MQTT 3.1.1: no correlation data, so the id tells which request it was */
+    mqc *old = mqc_new(&B, "t-big-v311", 4, true);
+    assert_non_null(old);
+    assert_int_equal(mqc_subscribe(old, "edged/t1/result/#", 1), 0);
+    const size_t big311 = 5u * 1024 * 1024;
+    p = big_payload(big311, "big-v311");
+    assert_int_equal(mqc_publish(old, "edged/t1/infer/person_detect", p, big311, 1, false, NULL),
+                     0);
+    free(p);
+    m = mqc_wait_topic(old, "edged/t1/result/person_detect", WAIT_MS);
+    if (!m)
+        fail_msg("3.1.1: no reply to a %zu-byte request", big311);
+    check_error(m, 413, "max_payload_bytes", "big-v311");
+    mqc_msg_free(m);
+    /* errors given before the JSON is read carry the id as well */
+    const char *unknown = "{\"id\":\"v311-404\",\"inputs\":[]}";
+    assert_int_equal(
+        mqc_publish(old, "edged/t1/infer/no_such_model", unknown, strlen(unknown), 1, false, NULL),
+        0);
+    m = mqc_wait_topic(old, "edged/t1/result/no_such_model", WAIT_MS);
+    assert_non_null(m);
+    check_error(m, 404, "no_such_model", "v311-404");
+    mqc_msg_free(m);
+    mqc_free(old);
+
+    /* over the announced Maximum Packet Size: the broker drops it (its log says so) */
+    const char *drop = "Dropping too large outgoing PUBLISH for edged-test-1";
+    const int drops = mqb_log_contains(&B, drop);
+    const size_t huge = 8u * 1024 * 1024 + 128 * 1024;
+    p = big_payload(huge, "huge");
+    const mqc_props hp = {.response_topic = "test/big", .corr = "huge", .corr_len = 4};
+    assert_int_equal(mqc_publish(c, "edged/t1/infer/person_detect", p, huge, 1, false, &hp), 0);
+    free(p);
+    for (int i = 0; i < 200 && mqb_log_contains(&B, drop) <= drops; i++)
+        usleep(50 * 1000);
+    if (mqb_log_contains(&B, drop) <= drops)
+        fail_msg("the broker did not drop a %zu-byte request for edged", huge);
+    mqc_free(c);
+    mqc *g = mqc_new(&B, "t-big-after", 5, true);
+    assert_int_equal(mqc_subscribe(g, "test/bad", 1), 0);
+    good_request_answered(g, "good-after-big");
+    mqc_free(g);
+    printf("# %zu bytes: dropped by the broker, as documented; edged serves on\n", huge);
+}
+
+/* edged speaking MQTT 3.1.1 announces no Maximum Packet Size: a request over twice the limit
+ * reaches it whole and is still answered 413 (the broker's own limit is the bound). */
+static void test_v311_edged_oversize(void **state)
+{
+    (void)state;
+    dfx EO;
+    assert_int_equal(dfx_init(&EO, shared), 0);
+    assert_int_equal(
+        start_edged(&EO, B.port, "edged-test-311", "edged/t311", "protocol = 3.1.1", NULL), 0);
+    assert_true(
+        dfx_log_wait(&EO, "MQTT 3.1.1 cannot tell the broker a maximum packet size", 1, WAIT_MS));
+    mqc *c = mqc_new(&B, "t-311-edged", 4, true);
+    assert_non_null(c);
+    assert_int_equal(mqc_subscribe(c, "edged/t311/models", 1), 0);
+    mqc_msg *m = mqc_wait_topic(c, "edged/t311/models", WAIT_MS); /* edged has subscribed */
+    assert_non_null(m);
+    mqc_msg_free(m);
+    assert_int_equal(mqc_subscribe(c, "edged/t311/result/#", 1), 0);
+    const size_t huge = 9u * 1024 * 1024;
+    uint8_t *p = big_payload(huge, "huge-311");
+    assert_int_equal(mqc_publish(c, "edged/t311/infer/person_detect", p, huge, 1, false, NULL), 0);
+    free(p);
+    m = mqc_wait_topic(c, "edged/t311/result/person_detect", WAIT_MS);
+    if (!m)
+        fail_msg("edged on 3.1.1: no reply to a %zu-byte request", huge);
+    check_error(m, 413, "max_payload_bytes", "huge-311");
+    mqc_msg_free(m);
+    mqc_free(c);
+    assert_int_equal(dfx_stop(&EO, SIGTERM), 0);
+    dfx_cleanup(&EO);
+}
+
+/* A v5 request whose response topic RT edged refuses: a 400 saying WHY on DEFAULT_TOPIC with
+ * its correlation data. */
+static void expect_refused(mqc *c, const char *topic, const char *rt, const char *default_topic,
+                           const char *corr, const char *why)
+{
+    const mqc_props p = {.response_topic = rt, .corr = corr, .corr_len = strlen(corr)};
+    char body[96];
+    snprintf(body, sizeof body, "{\"id\":\"%s\",\"inputs\":[]}", corr);
+    assert_int_equal(mqc_publish(c, topic, body, strlen(body), 1, false, &p), 0);
+    mqc_msg *m = mqc_wait_topic(c, default_topic, WAIT_MS);
+    if (!m)
+        fail_msg("response topic %s: no error reply on %s", rt, default_topic);
+    if (!m->corr || m->corr_len != strlen(corr) || memcmp(m->corr, corr, m->corr_len) != 0)
+        fail_msg("response topic %s: the reply on %s lacks the correlation data %s", rt,
+                 default_topic, corr);
+    assert_string_equal(m->status, "400");
+    check_error(m, 400, why, corr);
+    mqc_msg_free(m);
+}
+
+/* Response topics under edged's own prefix (its status, models and requests), under the fleet
+ * prefix, or the broker's ('$'), are refused: the requester gets a 400 on the default result
+ * topic with its correlation data, and nothing is published where it asked. PREFIX/result/...,
+ * where edged replies anyway, may be a response topic. */
+static void test_response_topic_refused(void **state)
+{
+    (void)state;
+    static const char *const watched[] = {
+        "edged/t1/status", "edged/t1/models", "edged/t1/infer/hello",    "edged/t1",
+        "edged/t1/other",  "$SYS/edged/test", "edged/fleet/infer/hello", "edged/fleet/status"};
+    const size_t n_watched = sizeof watched / sizeof watched[0];
+    mqc *c = mqc_new(&B, "t-rt", 5, true);
+    assert_non_null(c);
+    for (size_t i = 0; i < n_watched; i++)
+        assert_int_equal(mqc_subscribe(c, watched[i], 1), 0);
+    assert_int_equal(mqc_subscribe(c, "edged/t1/result/#", 1), 0);
+    assert_int_equal(mqc_subscribe(c, "edged/fleet/result/#", 1), 0);
+    usleep(300 * 1000); /* the retained status and models */
+    mqc_clear(c);
+    const char *own = "edged/t1/result/hello";
+    expect_refused(c, "edged/t1/infer/hello", "edged/t1/status", own, "rt-status",
+                   "own prefix 'edged/t1'");
+    expect_refused(c, "edged/t1/infer/hello", "edged/t1/models", own, "rt-models", "own prefix");
+    expect_refused(c, "edged/t1/infer/hello", "edged/t1/infer/hello", own, "rt-infer",
+                   "own prefix");
+    expect_refused(c, "edged/t1/infer/hello", "edged/t1", own, "rt-prefix", "own prefix");
+    expect_refused(c, "edged/t1/infer/hello", "edged/t1/other", own, "rt-other", "own prefix");
+    expect_refused(c, "edged/t1/infer/hello", "$SYS/edged/test", own, "rt-sys", "starts with '$'");
+    expect_refused(c, "edged/t1/infer/hello", "edged/fleet/infer/hello", own, "rt-fleet",
+                   "fleet prefix 'edged/fleet'");
+    /* a fleet request: its default is the fleet's result topic */
+    expect_refused(c, "edged/fleet/infer/hello", "edged/fleet/status", "edged/fleet/result/hello",
+                   "rt-fleet-status", "fleet prefix");
+    expect_refused(c, "edged/fleet/infer/hello", "edged/t1/status", "edged/fleet/result/hello",
+                   "rt-fleet-own", "own prefix");
+    /* PREFIX/result/... is where edged replies: allowed */
+    const uint8_t v = 0x10;
+    const mqc_props ok = raw_props("edged/t1/result/mine", "rt-result");
+    assert_int_equal(mqc_publish(c, "edged/t1/infer/hello", &v, 1, 1, false, &ok), 0);
+    mqc_msg *m = mqc_wait_topic(c, "edged/t1/result/mine", WAIT_MS);
+    assert_non_null(m);
+    assert_memory_equal(m->corr, "rt-result", 9);
+    assert_string_equal(m->status, "200");
+    assert_int_equal((int8_t)m->payload[0], hello_out[v]);
+    mqc_msg_free(m);
+    /* replies go out in order: no reply came (or will come) on a refused topic (the client's
+     * own requests on the infer topics come back to it, without a status) */
+    size_t n = 0;
+    mqc_msg **all = mqc_take_all(c, &n);
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < n_watched; k++)
+            if (strcmp(all[i]->topic, watched[k]) == 0 && all[i]->status)
+                fail_msg("edged published on the refused response topic %s: %.100s", all[i]->topic,
+                         (const char *)all[i]->payload);
+    mqc_msgs_free(all, n);
+    mqc_free(c);
+}
+
+/* A response topic the broker's access control does not let edged publish on: the broker
+ * refuses the reply (PUBACK "Not authorized") and the requester gets a 403 on the result topic
+ * with its correlation data, instead of nothing. */
+static void test_response_topic_denied(void **state)
+{
+    (void)state;
+    static const char acl[] = "pattern deny forbidden/#\npattern readwrite #\n";
+    mqb A;
+    const mqb_opts o = {.acl = acl};
+    assert_int_equal(mqb_start(&A, &o), 0);
+    dfx EA;
+    assert_int_equal(dfx_init(&EA, shared), 0);
+    assert_int_equal(start_edged(&EA, A.port, "edged-test-acl", "edged/ta", NULL, NULL), 0);
+    mqc *c = mqc_new(&A, "t-acl", 5, true);
+    assert_non_null(c);
+    assert_int_equal(mqc_subscribe(c, "edged/ta/models", 1), 0);
+    mqc_msg *m = mqc_wait_topic(c, "edged/ta/models", WAIT_MS); /* edged has subscribed */
+    assert_non_null(m);
+    mqc_msg_free(m);
+    assert_int_equal(mqc_subscribe(c, "edged/ta/result/#", 1), 0);
+    assert_int_equal(mqc_subscribe(c, "test/acl", 1), 0);
+    const uint8_t v = 0x22;
+    const mqc_props denied = raw_props("forbidden/replies", "acl-denied");
+    assert_int_equal(mqc_publish(c, "edged/ta/infer/hello", &v, 1, 1, false, &denied), 0);
+    m = mqc_wait_topic(c, "edged/ta/result/hello", WAIT_MS);
+    if (!m)
+        fail_msg("no error after the broker refused the reply on forbidden/replies");
+    assert_non_null(m->corr);
+    assert_memory_equal(m->corr, "acl-denied", 10);
+    assert_string_equal(m->status, "403");
+    check_error(m, 403, "'forbidden/replies': Not authorized", NULL);
+    mqc_msg_free(m);
+    assert_true(dfx_log_count(&EA, "the error goes to edged/ta/result/hello") >= 1);
+    /* an allowed response topic is served as ever */
+    const mqc_props ok = raw_props("test/acl", "acl-ok");
+    assert_int_equal(mqc_publish(c, "edged/ta/infer/hello", &v, 1, 1, false, &ok), 0);
+    m = mqc_wait_corr(c, "acl-ok", 6, WAIT_MS);
+    assert_non_null(m);
+    assert_string_equal(m->status, "200");
+    assert_int_equal((int8_t)m->payload[0], hello_out[v]);
+    mqc_msg_free(m);
+    mqc_free(c);
+    assert_int_equal(dfx_stop(&EA, SIGTERM), 0);
+    dfx_cleanup(&EA);
+    mqb_cleanup(&A);
 }
 
 /* Hostile payloads and properties, 1,000 of them, seeded: every one gets
@@ -1025,6 +1315,8 @@ static void test_v311_fallback(void **state)
     assert_int_equal(start_edged(&E6, fb.port, "edged-test-6", "edged/t6", NULL, NULL), 0);
     assert_true(dfx_log_wait(&E6, "falling back to 3.1.1", 1, WAIT_MS));
     assert_true(dfx_log_wait(&E6, "(MQTT 3.1.1, new session)", 1, WAIT_MS));
+    assert_true(
+        dfx_log_wait(&E6, "MQTT 3.1.1 cannot tell the broker a maximum packet size", 1, WAIT_MS));
     assert_int_equal(dfx_stop(&E6, SIGTERM), 0); /* its connections close: the threads end */
     shutdown(fb.fd, SHUT_RDWR);                  /* ends accept() */
     pthread_join(t, NULL);
@@ -1071,7 +1363,9 @@ int main(void)
         return EDGE_TEST_SKIP;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_v5_shared_models),      cmocka_unit_test(test_v311_result_topic),
-        cmocka_unit_test(test_bad_payloads),          cmocka_unit_test(test_hostile_payloads),
+        cmocka_unit_test(test_bad_payloads),          cmocka_unit_test(test_oversize),
+        cmocka_unit_test(test_v311_edged_oversize),   cmocka_unit_test(test_response_topic_refused),
+        cmocka_unit_test(test_response_topic_denied), cmocka_unit_test(test_hostile_payloads),
         cmocka_unit_test(test_mosquitto_clients),     cmocka_unit_test(test_mqttjs),
         cmocka_unit_test(test_broker_restart_stream), cmocka_unit_test(test_shared_group),
         cmocka_unit_test(test_edged_restart_session), cmocka_unit_test(test_flow_control),

@@ -112,8 +112,8 @@ static const opt options[] = {
      "header_timeout_ms window after the headers; a slower body is answered 408 and the "
      "connection closes. 0: no minimum.",
      NULL},
-    {"server", "max_buffered_bytes", NULL, OPT_BYTES, FIELD(max_buffered_bytes), 1 * MIB,
-     64 * GIB, "128M", true,
+    {"server", "max_buffered_bytes", NULL, OPT_BYTES, FIELD(max_buffered_bytes), 1 * MIB, 64 * GIB,
+     "128M", true,
      "Memory for HTTP traffic across all connections: request headers and bodies being read "
      "(announced bodies are counted in full when their headers arrive), decoded bodies, and "
      "replies waiting for a slow reader. A body that does not fit is refused at its headers with "
@@ -240,7 +240,8 @@ static const opt options[] = {
     {"mqtt", "max_payload_bytes", NULL, OPT_BYTES, FIELD(mqtt_max_payload_bytes), 1 * KIB,
      256 * MIB - 1, "16M", false,
      "Largest request payload; a larger one gets an error reply (413). MQTT v5 brokers are "
-     "told not to send packets much larger than this.",
+     "told not to send packets over twice this plus 64 KiB; they drop larger ones without a "
+     "reply (docs/protocol.md, MQTT size limits).",
      NULL},
     {"mqtt", "keepalive_s", NULL, OPT_UINT, FIELD(mqtt_keepalive_s), 5, 65535, "30", false,
      "Keep-alive interval (seconds): a broker silent for 1.5 times this is taken as gone.", NULL},

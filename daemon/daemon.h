@@ -405,6 +405,9 @@ typedef struct dm_http_stats {
     uint64_t evicted, refused; /* connections closed to make room; refused at a limit */
 } dm_http_stats;
 dm_http_stats dm_server_stats(const dm_server *s);
+/* Freed heap goes back to the system a second from now (after a large request
+ * body or MQTT payload: glibc keeps up to 64 MiB otherwise). */
+void dm_server_trim_soon(dm_server *s);
 /* Stop accepting; close idle connections; answered ones close after their reply. */
 void dm_server_stop_accepting(dm_server *s);
 void dm_server_free(dm_server *s);

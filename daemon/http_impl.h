@@ -119,6 +119,7 @@ struct dm_server {
     uv_pipe_t listener;
     uv_tcp_t tcp_listener;    /* when has_tcp */
     uv_check_t turn;          /* after each loop turn's I/O: resume deferred accepts */
+    uv_timer_t trim;          /* returns freed heap to the system after large bodies */
     uint32_t accepted;        /* connections accepted in this turn */
     uv_stream_t *deferred[2]; /* listeners with a connection left pending */
     int refs;                 /* owner + listener handles + the turn handle + connections */

@@ -792,8 +792,11 @@ static int check_head(conn *c, const http_parser *p)
                        c->n_host
                            ? "an HTTP/1.1 request has more than one Host header"
                            : "an HTTP/1.1 request needs a Host header (RFC 9112 section 3.2)");
-    if (c->coding < 0)
-        return cb_fail(c, 415, "%s", c->fail_msg);
+    if (c->coding < 0) {
+        char msg[sizeof c->fail_msg];
+        memcpy(msg, c->fail_msg, sizeof msg);
+        return cb_fail(c, 415, "%s", msg);
+    }
     return 0;
 }
 

@@ -365,12 +365,33 @@ static void test_per_uid(void **state)
     expect("a fourth connection of the uid", "GET /v2/health/live HTTP/1.1\r\nHost: x\r\n\r\n", 503,
            "too many connections from uid");
     close(fds[2]);
+    usleep(100000);           /* edged sees it go */
     fds[2] = dfx_connect(&F); /* sends nothing */
     usleep(100000);
     expect("a newcomer evicts the silent one",
            "GET /v2/health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 200, NULL);
     for (int i = 0; i < 3; i++)
         close(fds[i]);
+}
+
+/* After everything above, nothing is held: the accounting returns to zero. */
+static void test_budget_returns(void **state)
+{
+    (void)state;
+    usleep(200000);
+    char *m = NULL;
+    assert_int_equal(dfx_curl(&F, "GET", "/metrics", NULL, NULL, &m, NULL, NULL), 200);
+    /* only this connection's own small URL buffer */
+    const char *now = strstr(m, "\nedged_http_buffered_bytes ");
+    assert_non_null(now);
+    assert_true(strtoull(now + strlen("\nedged_http_buffered_bytes "), NULL, 10) <= 1024);
+    assert_non_null(strstr(m, "\nedged_http_buffered_bytes_limit 1048576\n"));
+    const char *peak = strstr(m, "\nedged_http_buffered_bytes_peak ");
+    assert_non_null(peak);
+    assert_true(strtoull(peak + strlen("\nedged_http_buffered_bytes_peak "), NULL, 10) >
+                700000); /* the 700 KiB body was counted */
+    assert_non_null(strstr(m, "\nedged_http_evicted_connections_total 1\n"));
+    free(m);
 }
 
 static int setup(void **state)
@@ -400,7 +421,7 @@ int main(void)
         cmocka_unit_test(test_host),        cmocka_unit_test(test_compressed_bodies),
         cmocka_unit_test(test_bad_codings), cmocka_unit_test(test_gzip_replies),
         cmocka_unit_test(test_budget),      cmocka_unit_test(test_slow_body),
-        cmocka_unit_test(test_per_uid),
+        cmocka_unit_test(test_per_uid),     cmocka_unit_test(test_budget_returns),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

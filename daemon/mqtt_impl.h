@@ -47,7 +47,8 @@ typedef struct mq_out {
     /* A reply to a requester's response topic: where an error goes when the broker refuses
      * it (PREFIX/result/MODEL; owned), or NULL. */
     char *fallback;
-    int mid; /* its message id while the link keeps it for that (mq_link.sent) */
+    int mid;    /* its message id while the link keeps it for that (mq_link.sent) */
+    int reason; /* the broker's refusal (a PUBACK reason >= 128), while in mq_link.unreported */
     uint8_t *payload;
     size_t len;
     bool retain;
@@ -89,7 +90,8 @@ typedef struct mq_link {
     unsigned events;                  /* callbacks so far: did a read consume something */
     uint64_t unacked;                 /* publishes (QoS 1, 2) not yet acknowledged */
     mq_out *deferred, *deferred_tail; /* publishes made while MQ_CONNECTING */
-    mq_out *sent; /* replies with a fallback not yet acknowledged (payloads dropped) */
+    mq_out *sent;       /* replies with a fallback not yet acknowledged (payloads dropped) */
+    mq_out *unreported; /* of those, the ones the broker refused: reported after the pump */
 } mq_link;
 
 struct dm_mqtt {

@@ -252,6 +252,12 @@ void mq_link_pump(mq_link *l, bool readable)
         again = readable = l->kick; /* reading became allowed during the calls */
     }
     l->in_pump = false;
+    while (l->unreported) {
+        mq_out *o = l->unreported;
+        l->unreported = o->next;
+        mq_reply_refused(l->m, o, o->reason);
+        mq_out_free(o);
+    }
     mq_link_poll_update(l);
     mq_link_pumped(l);
 }
@@ -458,8 +464,13 @@ static void on_publish(struct mosquitto *mosq, void *arg, int mid, int reason,
                o ? "; the error goes to " : "", o ? o->fallback : "");
     if (l->unacked > 0)
         l->unacked--;
-    if (o && reason >= 128)
-        mq_reply_refused(l->m, o, reason);
+    if (o && reason >= 128) { /* reported once libmosquitto's call returns (no publish inside
+                               * its callback: it holds its own locks there) */
+        o->reason = reason;
+        o->next = l->unreported;
+        l->unreported = o;
+        o = NULL;
+    }
     mq_out_free(o);
     mq_on_acked(l);
 }
@@ -718,6 +729,11 @@ void mq_link_destroy(mq_link *l)
         mq_out_free(o);
     }
     l->sent = NULL;
+    for (mq_out *o = l->unreported, *next; o; o = next) {
+        next = o->next;
+        mq_out_free(o);
+    }
+    l->unreported = NULL;
     if (l->abandoned)
         return; /* its connect thread still uses the handle: left to the exit */
     mosquitto_destroy(l->mosq);

@@ -671,11 +671,10 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
     if (count_header(c, len + 4))
         return -1;
     /* http-parser takes "Content-Length : 2" as a Content-Length (RFC 9112 §5.1: 400) */
-    for (size_t i = 0; i < len; i++)
-        if (at[i] == ' ' || at[i] == '\t')
-            return cb_fail(c, 400,
-                           "malformed HTTP request: whitespace in a header field name "
-                           "(RFC 9112 section 5.1)");
+    if (memchr(at, ' ', len) || memchr(at, '\t', len))
+        return cb_fail(c, 400,
+                       "malformed HTTP request: whitespace in a header field name "
+                       "(RFC 9112 section 5.1)");
     if (c->in_value) {
         header_done(c);
         c->in_value = false;
@@ -687,23 +686,21 @@ static int on_header_field(http_parser *p, const char *at, size_t len)
     return 0;
 }
 
-/* The header of FIELD (FL chars) that we look at: H_*. */
+/* The header of FIELD (FL chars) that we look at: H_*. Their lengths differ,
+ * so one comparison decides (this runs for every header of every request). */
 static int which_header(const char *field, size_t fl)
 {
-    static const struct {
-        const char *name;
-        int which;
-    } known[] = {
-        {"Inference-Header-Content-Length", H_IHCL},
-        {"Expect", H_EXPECT},
-        {"Host", H_HOST},
-        {"Content-Encoding", H_CENC},
-        {"Accept-Encoding", H_AENC},
-    };
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-        if (strlen(known[i].name) == fl && strncasecmp(field, known[i].name, fl) == 0)
-            return known[i].which;
-    return H_NONE;
+    const char *name;
+    int which;
+    switch (fl) {
+    case 31: name = "Inference-Header-Content-Length", which = H_IHCL; break;
+    case 6: name = "Expect", which = H_EXPECT; break;
+    case 4: name = "Host", which = H_HOST; break;
+    case 16: name = "Content-Encoding", which = H_CENC; break;
+    case 15: name = "Accept-Encoding", which = H_AENC; break;
+    default: return H_NONE;
+    }
+    return strncasecmp(field, name, fl) == 0 ? which : H_NONE;
 }
 
 static int on_header_value(http_parser *p, const char *at, size_t len)

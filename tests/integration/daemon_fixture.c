@@ -380,3 +380,32 @@ const char *dfx_shared_or_skip(void)
     free(models);
     return getenv("EDGE_SHARED_DIR");
 }
+
+long dfx_rss_kb(const dfx *f)
+{
+    if (f->pid <= 0)
+        return -1;
+    char path[64], line[256];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)f->pid);
+    FILE *in = fopen(path, "r");
+    long kb = -1;
+    while (in && fgets(line, sizeof line, in))
+        if (strncmp(line, "VmRSS:", 6) == 0)
+            kb = strtol(line + 6, NULL, 10);
+    if (in)
+        fclose(in);
+    return kb;
+}
+
+bool dfx_alive(dfx *f, int *status)
+{
+    int st = 0;
+    if (f->pid <= 0)
+        return false;
+    if (waitpid(f->pid, &st, WNOHANG) != f->pid)
+        return true;
+    f->pid = -1;
+    if (status)
+        *status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+    return false;
+}

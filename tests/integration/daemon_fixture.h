@@ -78,4 +78,10 @@ const char *dfx_output_diff(const uint8_t *got, size_t got_len, const uint8_t *w
 /* A connected socket (or -1). */
 int dfx_connect(dfx *f);
 
+/* edged's resident set (VmRSS of /proc/PID/status) in KiB, or -1 when it is not running. */
+long dfx_rss_kb(const dfx *f);
+/* Whether edged still runs; when it has exited, reaps it, sets f->pid to -1 and puts its
+ * exit status (or 128+signal) in *STATUS. */
+bool dfx_alive(dfx *f, int *status);
+
 #endif

@@ -628,8 +628,9 @@ static bool append_name(char *msg, size_t cap, size_t *at, const char *key)
  * takes none ("config", "file:..." and the rest alike). */
 static void load_unknown_parameters(route *rt, const char *name, const json_t *p)
 {
-    char list[1024];
-    size_t at = 0, listed = 0;
+    char list[1024] = "";
+    size_t at = 0;
+    bool cut = false; /* the message names the first ones; unknown_parameters has all */
     const char *key;
     const json_t *val;
     json_t *keys = json_array();
@@ -637,10 +638,7 @@ static void load_unknown_parameters(route *rt, const char *name, const json_t *p
     {
         (void)val;
         json_array_append_new(keys, json_string(key));
-        if (listed == (size_t)-1 || !append_name(list, sizeof list, &at, key))
-            listed = (size_t)-1;
-        else
-            listed++;
+        cut = cut || !append_name(list, sizeof list, &at, key);
     }
     char msg[1400];
     const size_t n = json_object_size(p);
@@ -648,7 +646,7 @@ static void load_unknown_parameters(route *rt, const char *name, const json_t *p
              "load of model '%s': unknown parameter%s %s%s (edged takes no load parameters: it "
              "loads the model's files and model.conf from the repository; send an empty body or "
              "{})",
-             name, n == 1 ? "" : "s", at ? list : "", listed == (size_t)-1 ? " ..." : "");
+             name, n == 1 ? "" : "s", list, cut ? " ..." : "");
     reply_json(rt->x, 400, json_pack("{s:s, s:o}", "error", msg, "unknown_parameters", keys));
 }
 

@@ -257,6 +257,13 @@ const char *dm_entry_name(const dm_entry *e);
 size_t dm_entry_versions(dm_entry *e, dm_version **out, size_t n);
 const char *dm_entry_last_error(const dm_entry *e);
 bool dm_entry_loading(const dm_entry *e); /* a load is in flight */
+/* Unloaded on request (it stays so until loaded again). */
+bool dm_entry_unloaded(const dm_entry *e);
+/* Serves nothing because every file it had left the repository. */
+bool dm_entry_gone(const dm_entry *e);
+/* model.conf as the last sync read it (modelconf.h; the defaults for NAME.tflite). */
+struct dm_model_conf;
+const struct dm_model_conf *dm_entry_conf(const dm_entry *e);
 
 /* ---------------------------------------------------------------- watch.c */
 /* Hot reload: the repository watched through inotify. CB gets each changed

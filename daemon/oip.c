@@ -1,11 +1,15 @@
 /* daemon/oip.c - the Open Inference Protocol v2 endpoints over http.c.
  *
- * Owns: routing (DESIGN.md §4): health, server and model metadata, model
- * readiness, inference (validate, admit to the scheduler, answer from the
- * completion: result, or 429/503/504 as the scheduler decides), the model
- * repository extension (index, load, unload; admin only), GET /metrics; the
- * HTTP status and message of every error (404 unknown model/version/path, 405
- * wrong method, 503 not loaded or draining, ...).
+ * Owns: routing (DESIGN.md §4): percent-decoding the path's segments, HEAD
+ * wherever GET is allowed, health (ready: every model the repository holds
+ * serves), server and model metadata, the model configuration extension
+ * (Triton's ModelConfig from what edged knows), model readiness, inference
+ * (JSON, the binary tensor extension and Triton's raw binary request; validate,
+ * admit to the scheduler, answer from the completion: result, or 429/503/504
+ * as the scheduler decides), the model repository extension (index, load,
+ * unload; admin only), GET /metrics; the HTTP status and message of every
+ * error (400 bad path or parameters, 404 unknown model/version/path, 405 wrong
+ * method, 503 not loaded, not ready or draining, ...).
  * Does not own: request validation and response encoding (oip_infer.c), HTTP
  * framing (http.c), queues (sched.c), models (registry.c). */
 #include <errno.h>
@@ -16,6 +20,7 @@
 
 #include <http_parser.h>
 
+#include "modelconf.h"
 #include "oip.h"
 
 #ifndef EDGED_VERSION
@@ -58,12 +63,14 @@ static void method_not_allowed(route *rt, const char *allow)
     dm_http_reply(rt->x, &r);
 }
 
-/* The method is ALLOWED (HTTP_GET/HTTP_POST); otherwise a 405 reply and false. */
+/* The method is ALLOWED (HTTP_GET, which takes HEAD too: http.c sends the
+ * head of the GET reply without its body; or HTTP_POST); otherwise a 405
+ * reply and false. */
 static bool want_method(route *rt, int allowed)
 {
-    if (rt->method == allowed)
+    if (rt->method == allowed || (allowed == HTTP_GET && rt->method == HTTP_HEAD))
         return true;
-    method_not_allowed(rt, allowed == HTTP_GET ? "GET" : "POST");
+    method_not_allowed(rt, allowed == HTTP_GET ? "GET, HEAD" : "POST");
     return false;
 }
 
@@ -72,6 +79,21 @@ static bool want_method(route *rt, int allowed)
 static dm_entry *find_entry(dm_daemon *d, const char *name)
 {
     return dm_registry_entry(d->reg, name);
+}
+
+/* The repository extension's state of E, which serves nothing. */
+static const char *idle_state(const dm_entry *e)
+{
+    return dm_entry_loading(e) ? "LOADING" : "UNAVAILABLE";
+}
+
+/* Why E serves nothing: its last failed load, or what it is doing. */
+static const char *idle_reason(const dm_entry *e)
+{
+    const char *why = dm_entry_last_error(e);
+    if (why && why[0])
+        return why;
+    return dm_entry_loading(e) ? "loading" : "unloaded";
 }
 
 /* "7" -> 7; -1 (with a 400 reply) when S is not a version number. */
@@ -134,6 +156,159 @@ static void model_ready(route *rt, const char *name, int64_t v)
     snprintf(vb, sizeof vb, "%" PRId64, ver->version);
     reply_json(rt->x, 200, json_pack("{s:s, s:s, s:b}", "name", name, "version", vb, "ready", 1));
     dm_version_unref(ver);
+}
+
+/* ---------------------------------------------------------------- model configuration
+ *
+ * GET /v2/models/M[/versions/V]/config: Triton's ModelConfig (model_config.proto,
+ * as Triton prints it in JSON: enums by name, integers as numbers) built from
+ * what edged knows. edged does not batch: max_batch_size 0 and the dims are the
+ * model's whole shapes. Its scheduling (two priority levels, the queue bound,
+ * the default timeout) fits dynamic_batching's queue policy; its own details go
+ * under "parameters". */
+
+static const char *config_datatype(int type)
+{
+    switch (type) {
+    case EDGE_FLOAT32: return "TYPE_FP32";
+    case EDGE_FLOAT16: return "TYPE_FP16";
+    case EDGE_FLOAT64: return "TYPE_FP64";
+    case EDGE_INT8: return "TYPE_INT8";
+    case EDGE_UINT8: return "TYPE_UINT8";
+    case EDGE_INT16: return "TYPE_INT16";
+    case EDGE_INT32: return "TYPE_INT32";
+    case EDGE_INT64: return "TYPE_INT64";
+    case EDGE_BOOL: return "TYPE_BOOL";
+    case EDGE_STRING: return "TYPE_STRING";
+    default: return "TYPE_INVALID";
+    }
+}
+
+/* "input" or "output": one {"name", "data_type", ["format",] "dims"} per tensor. */
+static json_t *config_tensors(const edge_model *m, bool input)
+{
+    json_t *a = json_array();
+    const size_t n = input ? edge_model_input_count(m) : edge_model_output_count(m);
+    for (size_t i = 0; a && i < n; i++) {
+        edge_tensor_info t;
+        if ((input ? edge_model_input_info(m, i, &t) : edge_model_output_info(m, i, &t)) != 0)
+            continue;
+        json_t *dims = json_array();
+        for (int k = 0; dims && k < t.rank; k++)
+            json_array_append_new(dims, json_integer(t.dims[k]));
+        char buf[32];
+        const char *name = dm_oip_tensor_name(&t, input, i, buf, sizeof buf);
+        json_array_append_new(a, input ? json_pack("{s:s, s:s, s:s, s:o}", "name", name,
+                                                   "data_type", config_datatype(t.type), "format",
+                                                   "FORMAT_NONE", "dims", dims)
+                                       : json_pack("{s:s, s:s, s:o}", "name", name, "data_type",
+                                                   config_datatype(t.type), "dims", dims));
+    }
+    return a;
+}
+
+static json_t *config_version_policy(const dm_model_conf *c)
+{
+    switch (c->policy) {
+    case DM_POLICY_LATEST:
+        return json_pack("{s:{s:I}}", "latest", "num_versions", (json_int_t)c->latest_n);
+    case DM_POLICY_SPECIFIC: {
+        json_t *vs = json_array();
+        for (size_t i = 0; vs && i < c->n_specific; i++)
+            json_array_append_new(vs, json_integer((json_int_t)c->specific[i]));
+        return json_pack("{s:{s:o}}", "specific", "versions", vs);
+    }
+    default: return json_pack("{s:{}}", "all");
+    }
+}
+
+/* The back ends M's partitions run on, in order, without repeats ("cpu" when
+ * none); *CPU_ONLY says whether that is all. */
+static void config_backends(const edge_model *m, char *buf, size_t len, bool *cpu_only)
+{
+    size_t at = 0;
+    buf[0] = 0;
+    *cpu_only = true;
+    for (size_t i = 0; i < edge_model_partition_count(m) && at < len; i++) {
+        edge_partition_info p;
+        if (edge_model_partition_info(m, i, &p) != 0 || !p.backend)
+            continue;
+        if (strcmp(p.backend, "cpu") != 0)
+            *cpu_only = false;
+        const size_t bl = strlen(p.backend);
+        bool seen = false;
+        for (const char *q = strstr(buf, p.backend); q && !seen; q = strstr(q + 1, p.backend))
+            seen = (q == buf || q[-1] == ' ') && (q[bl] == ',' || q[bl] == 0);
+        if (!seen) {
+            const int w = snprintf(buf + at, len - at, "%s%s", at ? ", " : "", p.backend);
+            at += w > 0 ? (size_t)w : 0;
+        }
+    }
+    if (!buf[0])
+        snprintf(buf, len, "cpu");
+}
+
+static json_t *string_param(const char *v)
+{
+    return json_pack("{s:s}", "string_value", v);
+}
+
+/* edged's own facts about version VER under "parameters" (string values, as
+ * Triton's ModelParameter). */
+static json_t *config_parameters(const dm_daemon *d, const dm_version *ver, const dm_model_conf *c,
+                                 const char *backends)
+{
+    char vb[24];
+    snprintf(vb, sizeof vb, "%" PRId64, ver->version);
+    const char *spec = c->backend[0] ? c->backend : d->cfg.backend_default;
+    return json_pack("{s:o, s:o, s:o, s:o}", "version", string_param(vb), "backend",
+                     string_param(spec[0] ? spec : "auto"), "backends", string_param(backends),
+                     "pin_io", string_param(c->pin_io ? "true" : "false"));
+}
+
+/* Priority 1 is high, anything else normal (the default); the queue holds
+ * queue_depth requests; default_timeout_ms unless the request says otherwise. */
+static json_t *config_scheduling(const dm_config *cfg)
+{
+    return json_pack("{s:I, s:I, s:I, s:{s:s, s:I, s:b, s:I}}", "max_queue_delay_microseconds",
+                     (json_int_t)0, "priority_levels", (json_int_t)DM_PRIO_LEVELS,
+                     "default_priority_level", (json_int_t)DM_PRIO_LEVELS, "default_queue_policy",
+                     "timeout_action", "REJECT", "default_timeout_microseconds",
+                     (json_int_t)cfg->default_timeout_ms * 1000, "allow_timeout_override", 1,
+                     "max_queue_size", (json_int_t)cfg->queue_depth);
+}
+
+static json_t *model_config_json(const dm_daemon *d, const char *name, const dm_version *ver)
+{
+    const dm_model_conf *c = dm_entry_conf(ver->entry);
+    char backends[256];
+    bool cpu_only;
+    config_backends(ver->model, backends, sizeof backends, &cpu_only);
+    const char *file = ver->path ? strrchr(ver->path, '/') : NULL;
+    file = file ? file + 1 : ver->path ? ver->path : "";
+    return json_pack(
+        "{s:s, s:s, s:s, s:o, s:i, s:o, s:o, s:[{s:s, s:s, s:I}], s:s, s:o, s:{s:b}, s:o}", "name",
+        name, "platform", "tensorflow_lite", "backend", "edged", "version_policy",
+        config_version_policy(c), "max_batch_size", 0, "input", config_tensors(ver->model, true),
+        "output", config_tensors(ver->model, false), "instance_group", "name", name, "kind",
+        cpu_only ? "KIND_CPU" : "KIND_MODEL", "count", (json_int_t)dm_sched_workers(d->sched),
+        "default_model_filename", file, "dynamic_batching", config_scheduling(&d->cfg),
+        "model_transaction_policy", "decoupled", 0, "parameters",
+        config_parameters(d, ver, c, backends));
+}
+
+static void model_config(route *rt, const char *name, int64_t v)
+{
+    dm_version *ver = get_version(rt, name, v);
+    if (!ver)
+        return;
+    json_t *cfg = model_config_json(rt->d, name, ver);
+    dm_version_unref(ver);
+    if (!cfg) {
+        dm_http_error(rt->x, 500, "model '%s': out of memory describing its configuration", name);
+        return;
+    }
+    reply_json(rt->x, 200, cfg);
 }
 
 /* ---------------------------------------------------------------- inference */
@@ -221,6 +396,27 @@ uint64_t dm_oip_deadline_ns(const dm_config *c, const dm_infer *inf)
     return dm_now_ns() + us * 1000u;
 }
 
+/* The request in BODY for version VER: JSON, JSON plus binary tensors, or with
+ * Inference-Header-Content-Length: 0, Triton's raw binary request (the body is
+ * the tensor of the model's one input; every output comes back binary). */
+static int parse_request(route *rt, dm_version *ver, uint8_t *body, size_t len, dm_infer **out,
+                         char *err, size_t errlen)
+{
+    const int64_t header_len = dm_http_req(rt->x)->header_len;
+    if (header_len != 0)
+        return dm_oip_parse_infer_cached(ver->model, &ver->parsed, &ver->free_parsed, body, len,
+                                         header_len, out, err, errlen);
+    char why[400];
+    const int status = dm_oip_raw_infer(ver->model, body, len, out, why, sizeof why);
+    if (status != 200) {
+        snprintf(err, errlen, "raw binary request (Inference-Header-Content-Length: 0): %s", why);
+        return status;
+    }
+    for (size_t i = 0; i < (*out)->n_out; i++)
+        (*out)->mode[i] = DM_OUT_BINARY;
+    return 200;
+}
+
 static void infer(route *rt, const char *name, int64_t v)
 {
     dm_version *ver = get_version(rt, name, v);
@@ -230,9 +426,7 @@ static void infer(route *rt, const char *name, int64_t v)
     uint8_t *body = dm_http_take_body(rt->x, &len);
     dm_infer *inf = NULL;
     char err[512];
-    const int status =
-        dm_oip_parse_infer_cached(ver->model, &ver->parsed, &ver->free_parsed, body, len,
-                                  dm_http_req(rt->x)->header_len, &inf, err, sizeof err);
+    const int status = parse_request(rt, ver, body, len, &inf, err, sizeof err);
     if (status != 200) {
         free(body);
         dm_version_unref(ver);
@@ -264,22 +458,67 @@ static void infer(route *rt, const char *name, int64_t v)
 static void server_metadata(route *rt)
 {
     reply_json(rt->x, 200,
-               json_pack("{s:s, s:s, s:[s,s,s,s]}", "name", "edged", "version", EDGED_VERSION,
+               json_pack("{s:s, s:s, s:[s,s,s,s,s]}", "name", "edged", "version", EDGED_VERSION,
                          "extensions", "binary_tensor_data", "model_repository", "schedule_policy",
-                         "parameters"));
+                         "parameters", "model_configuration"));
 }
 
-static void health(route *rt, bool ready_probe)
+typedef struct unready {
+    json_t *list;    /* {"name", "state", "reason"} per model that serves nothing */
+    char names[384]; /* their names, for the message */
+    size_t at;
+} unready;
+
+/* A model the repository holds that serves nothing: loading, or its load
+ * failed. One unloaded on request, or whose files left the repository, is
+ * not expected to serve (Triton's strict readiness does the same). */
+static int unready_cb(dm_entry *e, void *arg)
 {
-    if (!ready_probe) {
-        reply_json(rt->x, 200, json_pack("{s:b}", "live", 1));
-        return;
+    unready *u = arg;
+    if (e->n_versions > 0 || dm_entry_unloaded(e) || dm_entry_gone(e))
+        return 0;
+    json_array_append_new(u->list, json_pack("{s:s, s:s, s:s}", "name", dm_entry_name(e), "state",
+                                             idle_state(e), "reason", idle_reason(e)));
+    if (u->at < sizeof u->names) {
+        const int w = snprintf(u->names + u->at, sizeof u->names - u->at, "%s%s (%s)",
+                               u->at ? ", " : "", dm_entry_name(e), idle_state(e));
+        u->at += w > 0 ? (size_t)w : 0;
     }
+    return 0;
+}
+
+/* KServe: the server is ready when it and every model it holds are ready. */
+static void health_ready(route *rt)
+{
     if (!dm_server_accepting(rt->d->server)) {
         dm_http_error(rt->x, 503, "the server is shutting down");
         return;
     }
-    reply_json(rt->x, 200, json_pack("{s:b}", "ready", 1));
+    unready u = {.list = json_array()};
+    if (!u.list) {
+        dm_http_error(rt->x, 500, "out of memory");
+        return;
+    }
+    dm_registry_foreach(rt->d->reg, unready_cb, &u);
+    if (json_array_size(u.list) == 0) {
+        json_decref(u.list);
+        reply_json(rt->x, 200, json_pack("{s:b}", "ready", 1));
+        return;
+    }
+    char msg[512];
+    snprintf(msg, sizeof msg, "not ready: %zu model%s of the repository serve%s nothing: %s%s",
+             json_array_size(u.list), json_array_size(u.list) == 1 ? "" : "s",
+             json_array_size(u.list) == 1 ? "s" : "", u.names, u.at >= sizeof u.names ? "..." : "");
+    reply_json(rt->x, 503,
+               json_pack("{s:s, s:b, s:o}", "error", msg, "ready", 0, "models", u.list));
+}
+
+static void health(route *rt, bool ready_probe)
+{
+    if (ready_probe)
+        health_ready(rt);
+    else
+        reply_json(rt->x, 200, json_pack("{s:b}", "live", 1));
 }
 
 static void metrics(route *rt)
@@ -314,8 +553,9 @@ static int index_cb(dm_entry *e, void *arg)
     const char *why = dm_entry_last_error(e);
     for (size_t i = 0; i < n; i++) {
         snprintf(vb, sizeof vb, "%" PRId64, vs[i]->version);
-        json_t *o = json_pack("{s:s, s:s, s:s, s:I}", "name", dm_entry_name(e), "version", vb,
-                              "state", "READY", "loaded_at_ms", (json_int_t)vs[i]->loaded_at_ms);
+        json_t *o =
+            json_pack("{s:s, s:s, s:s, s:s, s:I}", "name", dm_entry_name(e), "version", vb, "state",
+                      "READY", "reason", "", "loaded_at_ms", (json_int_t)vs[i]->loaded_at_ms);
         /* edged: the model's version policy and the last load that failed
          * (a version that failed to reload keeps serving its previous file) */
         if (o && e->policy[0])
@@ -326,15 +566,9 @@ static int index_cb(dm_entry *e, void *arg)
             json_object_set_new(o, "loading", json_true());
         json_array_append_new(a->list, o);
     }
-    if (n == 0 && !a->ready_only) {
-        const bool loading = dm_entry_loading(e);
-        json_array_append_new(a->list,
-                              json_pack("{s:s, s:s, s:s}", "name", dm_entry_name(e), "state",
-                                        loading ? "LOADING" : "UNAVAILABLE", "reason",
-                                        why && why[0] ? why
-                                        : loading     ? "loading"
-                                                      : "unloaded"));
-    }
+    if (n == 0 && !a->ready_only)
+        json_array_append_new(a->list, json_pack("{s:s, s:s, s:s}", "name", dm_entry_name(e),
+                                                 "state", idle_state(e), "reason", idle_reason(e)));
     return 0;
 }
 
@@ -378,8 +612,78 @@ static void load_done(const char *name, int rc, const char *err, void *arg)
     free(w);
 }
 
+/* Appends ", 'KEY'" to MSG (CAP bytes) while it fits; false once it did not. */
+static bool append_name(char *msg, size_t cap, size_t *at, const char *key)
+{
+    const int w = snprintf(msg + *at, cap - *at, "%s'%s'", *at ? ", " : "", key);
+    if (w < 0 || (size_t)w >= cap - *at) {
+        msg[*at] = 0;
+        return false;
+    }
+    *at += (size_t)w;
+    return true;
+}
+
+/* A 400 naming every parameter of P (an object with at least one): edged
+ * takes none ("config", "file:..." and the rest alike). */
+static void load_unknown_parameters(route *rt, const char *name, const json_t *p)
+{
+    char list[1024] = "";
+    size_t at = 0;
+    bool cut = false; /* the message names the first ones; unknown_parameters has all */
+    const char *key;
+    const json_t *val;
+    json_t *keys = json_array();
+    json_object_foreach((json_t *)p, key, val)
+    {
+        (void)val;
+        json_array_append_new(keys, json_string(key));
+        cut = cut || !append_name(list, sizeof list, &at, key);
+    }
+    char msg[1400];
+    const size_t n = json_object_size(p);
+    snprintf(msg, sizeof msg,
+             "load of model '%s': unknown parameter%s %s%s (edged takes no load parameters: it "
+             "loads the model's files and model.conf from the repository; send an empty body or "
+             "{})",
+             name, n == 1 ? "" : "s", list, cut ? " ..." : "");
+    reply_json(rt->x, 400, json_pack("{s:s, s:o}", "error", msg, "unknown_parameters", keys));
+}
+
+/* The load request's body: empty, or a JSON object whose "parameters" (if
+ * any) is an empty object. Otherwise a 400 reply and false. */
+static bool load_body_ok(route *rt, const char *name)
+{
+    const dm_http_request *q = dm_http_req(rt->x);
+    if (!q->body_len)
+        return true;
+    json_error_t je;
+    json_t *o = json_loadb((const char *)q->body, q->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (!o || !json_is_object(o)) {
+        if (o)
+            snprintf(je.text, sizeof je.text, "it is a JSON %s",
+                     json_is_array(o) ? "array" : "scalar");
+        dm_http_error(rt->x, 400,
+                      "load of model '%s': the body must be a JSON object such as {} or "
+                      "{\"parameters\": {}}: %s",
+                      name, je.text);
+        json_decref(o);
+        return false;
+    }
+    const json_t *p = json_object_get(o, "parameters");
+    bool ok = !p || (json_is_object(p) && json_object_size(p) == 0);
+    if (p && !json_is_object(p))
+        dm_http_error(rt->x, 400, "load of model '%s': \"parameters\" must be a JSON object", name);
+    else if (!ok)
+        load_unknown_parameters(rt, name, p);
+    json_decref(o);
+    return ok;
+}
+
 static void repository_load(route *rt, const char *name, bool load)
 {
+    if (load && !load_body_ok(rt, name))
+        return;
     if (load) {
         load_wait *w = malloc(sizeof *w);
         if (!w) {
@@ -421,7 +725,7 @@ static bool admin(route *rt)
 
 /* ---------------------------------------------------------------- routing */
 
-/* /v2/models/NAME[/versions/V][/ready|/infer] */
+/* /v2/models/NAME[/versions/V][/ready|/config|/infer] */
 static void route_model(route *rt)
 {
     const char *name = rt->seg[2];
@@ -439,6 +743,9 @@ static void route_model(route *rt)
     } else if (strcmp(tail, "ready") == 0) {
         if (want_method(rt, HTTP_GET))
             model_ready(rt, name, v);
+    } else if (strcmp(tail, "config") == 0) {
+        if (want_method(rt, HTTP_GET))
+            model_config(rt, name, v);
     } else if (strcmp(tail, "infer") == 0) {
         if (want_method(rt, HTTP_POST))
             infer(rt, name, v);
@@ -482,6 +789,104 @@ static void route_request(route *rt)
     }
 }
 
+/* ---------------------------------------------------------------- the path */
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* S (N bytes) is well-formed UTF-8 (no overlongs, surrogates or values past
+ * U+10FFFF), as jansson needs for the names in replies. */
+static bool utf8_valid(const unsigned char *s, size_t n)
+{
+    static const uint32_t min[] = {0, 0x80, 0x800, 0x10000};
+    for (size_t i = 0; i < n;) {
+        const unsigned c = s[i];
+        const size_t k = c < 0x80             ? 0
+                         : (c & 0xE0) == 0xC0 ? 1
+                         : (c & 0xF0) == 0xE0 ? 2
+                         : (c & 0xF8) == 0xF0 ? 3
+                                              : 4;
+        if (k == 4 || k >= n - i) /* not a lead byte, or cut short */
+            return false;
+        uint32_t v = k ? c & (0x7Fu >> (k + 1)) : c;
+        for (size_t j = 1; j <= k; j++) {
+            if ((s[i + j] & 0xC0) != 0x80)
+                return false;
+            v = (v << 6) | (s[i + j] & 0x3Fu);
+        }
+        if (v < min[k] || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+            return false;
+        i += k + 1;
+    }
+    return true;
+}
+
+/* Decodes segment SEG's %XX escapes in place (a decoded '/' stays inside the
+ * segment). False with the reason in WHY when an escape is malformed, decodes
+ * to a NUL byte, or the result is not UTF-8. */
+static bool segment_decode(char *seg, char *why, size_t len)
+{
+    char *o = seg;
+    for (const char *p = seg; *p; p++) {
+        if (*p != '%') {
+            *o++ = *p;
+            continue;
+        }
+        const int hi = hex_digit(p[1]), lo = hi < 0 ? -1 : hex_digit(p[2]);
+        if (hi < 0 || lo < 0) {
+            snprintf(why, len,
+                     "malformed percent-escape '%.*s' (%% must be followed by two hex "
+                     "digits)",
+                     p[1] ? (p[2] ? 3 : 2) : 1, p);
+            return false;
+        }
+        if (hi == 0 && lo == 0) {
+            snprintf(why, len, "'%%00' decodes to a NUL byte");
+            return false;
+        }
+        *o++ = (char)(hi * 16 + lo);
+        p += 2;
+    }
+    *o = 0;
+    if (!utf8_valid((const unsigned char *)seg, (size_t)(o - seg))) {
+        snprintf(why, len, "it decodes to bytes that are not UTF-8");
+        return false;
+    }
+    return true;
+}
+
+/* Splits the path after its leading '/' into RT's segments, then decodes
+ * each: 0, 404 (not a path edged serves) or 400 (WHY says what is wrong). */
+static int split_path(route *rt, char *copy, char *why, size_t len)
+{
+    for (char *p = copy, *slash;; p = slash + 1) {
+        slash = strchr(p, '/');
+        if (slash)
+            *slash = 0;
+        if (rt->n == MAX_SEGMENTS || !p[0])
+            return 404;
+        rt->seg[rt->n++] = p;
+        if (!slash)
+            break;
+    }
+    for (int i = 0; i < rt->n; i++) {
+        char reason[200];
+        if (!segment_decode((char *)rt->seg[i], reason, sizeof reason)) {
+            snprintf(why, len, "path segment %d: %s", i + 1, reason);
+            return 400;
+        }
+    }
+    return 0;
+}
+
 void dm_oip_handle(dm_daemon *d, dm_exchange *x)
 {
     route rt = {.d = d, .x = x, .method = dm_http_req(x)->method};
@@ -491,20 +896,16 @@ void dm_oip_handle(dm_daemon *d, dm_exchange *x)
         dm_http_error(x, path[0] == '/' ? 500 : 404, "no such endpoint: %s", path);
         return;
     }
-    bool ok = true;
-    for (char *p = copy, *slash; ok; p = slash + 1) {
-        slash = strchr(p, '/');
-        if (slash)
-            *slash = 0;
-        ok = rt.n < MAX_SEGMENTS && p[0];
-        if (ok)
-            rt.seg[rt.n++] = p;
-        if (!slash)
-            break;
-    }
-    if (ok)
+    char why[256];
+    const int rc = split_path(&rt, copy, why, sizeof why);
+    /* a name for messages: JSON strings must be UTF-8 */
+    const char *shown =
+        utf8_valid((const unsigned char *)path, strlen(path)) ? path : "(not UTF-8)";
+    if (rc == 0)
         route_request(&rt);
+    else if (rc == 400)
+        dm_http_error(x, 400, "bad request target %s: %s", shown, why);
     else
-        dm_http_error(x, 404, "no such endpoint: %s", path);
+        dm_http_error(x, 404, "no such endpoint: %s", shown);
     free(copy);
 }

@@ -42,6 +42,8 @@
 #define NAME_MAX_LEN 64
 #define VERSION_DIGITS_MAX 18
 #define SCAN_MAX (4 * DM_MAX_VERSIONS) /* versions looked at on disk (the policy picks) */
+/* last_error of a model whose files all left the repository (dm_entry_gone) */
+#define NO_FILE_MSG "no file in the repository"
 
 /* A version with the identity of the file it came from. */
 typedef struct reg_version {
@@ -852,8 +854,7 @@ static void model_sync(dm_registry *r, const char *name, bool explicit_load, dm_
                 dm_sched_flush_entry(r->sched, &e->pub);
         }
         e->pub.loaded = false;
-        snprintf(e->pub.last_error, sizeof e->pub.last_error, "no file in the repository %s",
-                 r->cfg.models_dir);
+        snprintf(e->pub.last_error, sizeof e->pub.last_error, NO_FILE_MSG " %s", r->cfg.models_dir);
         free(j->items);
         free(j);
         finish_waiters(r, e, 1);
@@ -1165,4 +1166,20 @@ const char *dm_entry_last_error(const dm_entry *e)
 bool dm_entry_loading(const dm_entry *e)
 {
     return ((const reg_entry *)e)->job != NULL;
+}
+
+bool dm_entry_unloaded(const dm_entry *e)
+{
+    return ((const reg_entry *)e)->unloaded;
+}
+
+bool dm_entry_gone(const dm_entry *e)
+{
+    return e->n_versions == 0 && !dm_entry_loading(e) &&
+           strncmp(e->last_error, NO_FILE_MSG, sizeof NO_FILE_MSG - 1) == 0;
+}
+
+const struct dm_model_conf *dm_entry_conf(const dm_entry *e)
+{
+    return &((const reg_entry *)e)->conf;
 }

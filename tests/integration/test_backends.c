@@ -184,12 +184,25 @@ static void test_init_failure(void **state)
 static void test_unknown_backend(void **state)
 {
     (void)state;
+    /* hello cannot load, so the server never becomes ready (/v2/health/ready is strict):
+     * wait until it is live instead */
+    F.no_wait = true;
     start("claim = 9", "nope");
+    int live = 0;
+    for (int i = 0; i < 600 && live != 200; i++) {
+        if (i)
+            usleep(100000);
+        live = dfx_curl(&F, "GET", "/v2/health/live", NULL, NULL, NULL, NULL, NULL);
+    }
+    assert_int_equal(live, 200);
     assert_true(dfx_log_wait(&F, "backend = nope: no back end 'nope' is loaded (loaded: testfail)",
                              1, 5000));
     char *body = NULL;
     assert_int_equal(dfx_curl(&F, "GET", "/v2/models/hello/ready", NULL, NULL, &body, NULL, NULL),
                      503);
+    free(body);
+    assert_int_equal(dfx_curl(&F, "GET", "/v2/health/ready", NULL, NULL, &body, NULL, NULL), 503);
+    assert_non_null(strstr(body, "\"hello\""));
     free(body);
     assert_int_equal(infer("hello_world_int8", &body), 200);
     free(body);

@@ -1102,6 +1102,18 @@ static void test_load_failed(void **state)
     sd_bus_error_free(&err);
     assert_int_equal(http_ready("victim"), 200); /* the old version serves */
     sdx_bg_stop(mon);
+    /* "corrupt" serves nothing: the server is not ready until its file goes */
+    char *body = NULL;
+    assert_int_equal(dfx_curl(&F, "GET", "/v2/health/ready", NULL, NULL, &body, NULL, NULL), 503);
+    assert_non_null(strstr(body, "\"corrupt\""));
+    free(body);
+    assert_int_equal(unlink(path), 0);
+    int ready = 0;
+    for (int i = 0; i < 100 && ready != 200; i++) {
+        if (i)
+            usleep(100000);
+        ready = dfx_curl(&F, "GET", "/v2/health/ready", NULL, NULL, NULL, NULL, NULL);
+    }
     still_serving("corrupt models");
 }
 

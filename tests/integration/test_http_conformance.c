@@ -1,0 +1,815 @@
+/* tests/integration/test_http_conformance.c - edged as Triton / KServe clients and HTTP
+ * libraries expect it (issue 15's deviations), each case failing on the code before it.
+ *
+ * Owns: two groups of end-to-end checks against the real edged binary.
+ *   oip (daemon/oip.c): HEAD wherever GET is allowed and the Allow header of
+ *     405 replies; percent-decoded path segments; the strict /v2/health/ready;
+ *     the model configuration extension (GET .../config); "reason" in every
+ *     repository index entry; load parameters refused by name; Triton's raw
+ *     binary request (Inference-Header-Content-Length: 0).
+ *   http (daemon/http.c): 505 for versions other than HTTP/1.0 and 1.1; 400 for
+ *     a space before a header's colon, for obs-fold and for HTTP/1.1 without
+ *     Host; gzip and deflate request bodies; 415 for other content codings;
+ *     gzip replies when Accept-Encoding allows it.
+ * Does not own: the fixture (daemon_fixture.c), the other endpoints' behaviour
+ * (test_daemon.c). */
+#include <jansson.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <zlib.h>
+
+#include "daemon_fixture.h"
+#include "opgen.h"
+#include "test_support.h"
+
+static dfx F;
+static const char *shared;
+
+/* ---------------------------------------------------------------- raw exchanges */
+
+typedef struct reply {
+    char *raw; /* the whole reply (NUL-terminated) */
+    size_t len;
+    int status;
+    const char *body; /* after the head */
+    size_t body_len;
+} reply;
+
+/* REQ (LEN bytes) on a fresh connection; the reply up to the server's close
+ * (requests say Connection: close) or 5 s. */
+static reply raw_exchange(const char *req, size_t len)
+{
+    reply r = {0};
+    bool closed;
+    const ssize_t n = dfx_raw(&F, req, len, 5000, &r.raw, &closed);
+    assert_true(n >= 0);
+    r.len = (size_t)n;
+    if (strncmp(r.raw, "HTTP/1.", 7) == 0 && r.len >= 12)
+        r.status = atoi(r.raw + 9);
+    const char *end = strstr(r.raw, "\r\n\r\n");
+    r.body = end ? end + 4 : r.raw + r.len;
+    r.body_len = (size_t)(r.raw + r.len - r.body);
+    return r;
+}
+
+static reply raw_str(const char *req)
+{
+    return raw_exchange(req, strlen(req));
+}
+
+/* METHOD PATH with Host and Connection: close. */
+static reply request(const char *method, const char *path)
+{
+    char req[512];
+    snprintf(req, sizeof req, "%s %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", method,
+             path);
+    return raw_str(req);
+}
+
+/* The value of header NAME in R's head (static), or NULL. */
+static const char *header(const reply *r, const char *name)
+{
+    static char value[256];
+    const size_t nl = strlen(name);
+    for (const char *p = strstr(r->raw, "\r\n"); p && p + 2 < r->body; p = strstr(p + 2, "\r\n")) {
+        const char *line = p + 2;
+        if (strncasecmp(line, name, nl) != 0 || line[nl] != ':')
+            continue;
+        const char *v = line + nl + 1;
+        while (*v == ' ')
+            v++;
+        const size_t vl = strcspn(v, "\r\n");
+        snprintf(value, sizeof value, "%.*s", (int)vl, v);
+        return value;
+    }
+    return NULL;
+}
+
+static void reply_free(reply *r)
+{
+    free(r->raw);
+    r->raw = NULL;
+}
+
+static void expect_status(const reply *r, int status, const char *what)
+{
+    if (r->status != status)
+        fail_msg("%s: status %d, expected %d; reply: %.400s", what, r->status, status, r->raw);
+}
+
+/* ---------------------------------------------------------------- curl helpers */
+
+static char *write_file(const char *name, const void *data, size_t len)
+{
+    static char path[256];
+    snprintf(path, sizeof path, "%s/%s", F.dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    fclose(f);
+    return path;
+}
+
+/* POST PATH with BODY (LEN bytes) and EXTRA curl arguments; the status. */
+static int post(const char *path, const void *body, size_t len, const char *extra, char **out,
+                size_t *out_len, char **headers)
+{
+    const char *file = write_file("post.bin", body, len);
+    return dfx_curl(&F, "POST", path, file, extra, out, out_len, headers);
+}
+
+static json_t *get_json(const char *path, int want)
+{
+    char *body = NULL;
+    const int st = dfx_curl(&F, "GET", path, NULL, NULL, &body, NULL, NULL);
+    if (st != want)
+        fail_msg("GET %s: %d, expected %d: %s", path, st, want, body ? body : "");
+    json_error_t e;
+    json_t *j = json_loads(body ? body : "", 0, &e);
+    if (!j)
+        fail_msg("GET %s: not JSON: %s", path, body ? body : "");
+    free(body);
+    return j;
+}
+
+/* ================================================================ oip (daemon/oip.c) */
+
+/* HEAD gives GET's status and head, Content-Length included, and no body. */
+static void expect_head_like_get(const char *path, bool same_length)
+{
+    reply g = request("GET", path), h = request("HEAD", path);
+    expect_status(&g, 200, path);
+    expect_status(&h, 200, path);
+    char glen[64];
+    const char *v = header(&g, "Content-Length");
+    assert_non_null(v);
+    snprintf(glen, sizeof glen, "%s", v);
+    const char *hlen = header(&h, "Content-Length");
+    if (!hlen || (same_length && strcmp(hlen, glen) != 0))
+        fail_msg("HEAD %s: Content-Length %s, GET's is %s", path, hlen ? hlen : "(none)", glen);
+    assert_non_null(header(&h, "Content-Type"));
+    assert_string_equal(header(&h, "Content-Type"), header(&g, "Content-Type"));
+    if (h.body_len != 0)
+        fail_msg("HEAD %s: %zu body bytes after the head", path, h.body_len);
+    assert_true(atol(glen) > 0);
+    printf("# HEAD %s: 200, Content-Length %s, no body\n", path, glen);
+    reply_free(&g);
+    reply_free(&h);
+}
+
+static void expect_405(const char *method, const char *path, const char *allow)
+{
+    reply r = request(method, path);
+    expect_status(&r, 405, path);
+    const char *a = header(&r, "Allow");
+    if (!a || strcmp(a, allow) != 0)
+        fail_msg("%s %s: Allow '%s', expected '%s'", method, path, a ? a : "(none)", allow);
+    reply_free(&r);
+}
+
+static void test_head(void **state)
+{
+    (void)state;
+    static const char *const paths[] = {
+        "/v2",
+        "/v2/health/live",
+        "/v2/health/ready",
+        "/v2/models/digits",
+        "/v2/models/digits/ready",
+        "/v2/models/hello/versions/1",
+        "/v2/models/hello/versions/2/ready",
+        "/v2/models/digits/config",
+    };
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        expect_head_like_get(paths[i], true);
+    expect_head_like_get("/metrics", false); /* its figures may move between the two */
+    /* errors are the same too: HEAD of an unknown model is GET's 404 without the body */
+    reply h = request("HEAD", "/v2/models/nosuch");
+    expect_status(&h, 404, "HEAD unknown model");
+    assert_int_equal(h.body_len, 0);
+    reply_free(&h);
+    expect_405("POST", "/v2/health/live", "GET, HEAD");
+    expect_405("DELETE", "/v2/models/digits", "GET, HEAD");
+    expect_405("PUT", "/metrics", "GET, HEAD");
+    expect_405("GET", "/v2/models/digits/infer", "POST");
+    expect_405("HEAD", "/v2/repository/index", "POST");
+}
+
+static void test_percent_decoding(void **state)
+{
+    (void)state;
+    /* hello_world_int8 is a shared model: every segment, keywords too, is decoded */
+    json_t *md = get_json("/v2/models/hello%5Fworld%5Fint8", 200);
+    assert_string_equal(json_string_value(json_object_get(md, "name")), "hello_world_int8");
+    json_decref(md);
+    md = get_json("/v2/%6Dodels/hello%5fworld_int8/ready", 200);
+    json_decref(md);
+    md = get_json("/v2/models/hello/versions/%32", 200);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(md, "versions"), 0)), "2");
+    json_decref(md);
+    /* %2F stays inside its segment: the model 'hello/versions/1' does not exist */
+    reply r = request("GET", "/v2/models/hello%2Fversions%2F1");
+    expect_status(&r, 404, "%2F inside a segment");
+    assert_non_null(strstr(r.body, "hello/versions/1"));
+    reply_free(&r);
+    /* malformed escapes and NUL bytes: 400 that says so */
+    static const char *const bad[] = {"/v2/models/digits%zz", "/v2/models/digits%4",
+                                      "/v2/models/digits%", "/v2/models/dig%g1its"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r = request("GET", bad[i]);
+        expect_status(&r, 400, bad[i]);
+        if (!strstr(r.body, "percent-escape"))
+            fail_msg("GET %s: the 400 does not say why: %s", bad[i], r.body);
+        printf("# GET %s -> 400 %s\n", bad[i], r.body);
+        reply_free(&r);
+    }
+    r = request("GET", "/v2/models/digits%00/ready");
+    expect_status(&r, 400, "%00");
+    assert_non_null(strstr(r.body, "NUL"));
+    reply_free(&r);
+    r = request("GET", "/v2/models/digits%FF");
+    expect_status(&r, 400, "%FF");
+    assert_non_null(strstr(r.body, "UTF-8"));
+    reply_free(&r);
+}
+
+/* GET /v2/health/ready until it answers WANT, and (when STATE) the first model
+ * it names is in STATE (up to 15 s: the watcher's delay, a load); its body. */
+static json_t *wait_ready_status(int want, const char *state)
+{
+    for (int i = 0; i < 150; i++) {
+        char *body = NULL;
+        const int st = dfx_curl(&F, "GET", "/v2/health/ready", NULL, NULL, &body, NULL, NULL);
+        json_t *j = st == want ? json_loads(body ? body : "", 0, NULL) : NULL;
+        free(body);
+        const json_t *m0 = json_array_get(json_object_get(j, "models"), 0);
+        const char *s = json_string_value(json_object_get(m0, "state"));
+        if (j && (!state || (s && strcmp(s, state) == 0)))
+            return j;
+        json_decref(j);
+        usleep(100000);
+    }
+    fail_msg("/v2/health/ready never answered %d%s%s", want, state ? " with a model " : "",
+             state ? state : "");
+    return NULL;
+}
+
+static int admin_post(const char *path, const char *body, char **out)
+{
+    return post(path, body, strlen(body), NULL, out, NULL, NULL);
+}
+
+static void test_ready_strict(void **state)
+{
+    (void)state;
+    json_decref(wait_ready_status(200, NULL));
+    /* a model whose file cannot load: the server is not ready, and says which */
+    char path[256], junk[200];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (char)(i * 37 + 11);
+    snprintf(path, sizeof path, "%s/broken.tflite", F.models);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    fwrite(junk, 1, sizeof junk, f);
+    fclose(f);
+    json_t *j = wait_ready_status(503, "UNAVAILABLE");
+    printf("# a broken model in the repository: %s\n", json_dumps(j, JSON_COMPACT));
+    assert_true(json_is_false(json_object_get(j, "ready")));
+    assert_non_null(strstr(json_string_value(json_object_get(j, "error")), "broken"));
+    json_t *models = json_object_get(j, "models");
+    assert_int_equal(json_array_size(models), 1);
+    json_t *m0 = json_array_get(models, 0);
+    assert_string_equal(json_string_value(json_object_get(m0, "name")), "broken");
+    assert_string_equal(json_string_value(json_object_get(m0, "state")), "UNAVAILABLE");
+    assert_true(strlen(json_string_value(json_object_get(m0, "reason"))) > 8);
+    json_decref(j);
+    /* live is still 200 */
+    assert_int_equal(dfx_curl(&F, "GET", "/v2/health/live", NULL, NULL, NULL, NULL, NULL), 200);
+    /* the file goes away: ready again */
+    assert_int_equal(unlink(path), 0);
+    json_decref(wait_ready_status(200, NULL));
+    /* a model unloaded on request is not expected to serve: still ready */
+    char *out = NULL;
+    assert_int_equal(admin_post("/v2/repository/models/digits/unload", "", &out), 200);
+    free(out);
+    assert_int_equal(dfx_curl(&F, "GET", "/v2/models/digits/ready", NULL, NULL, NULL, NULL, NULL),
+                     503);
+    assert_int_equal(dfx_curl(&F, "GET", "/v2/health/ready", NULL, NULL, NULL, NULL, NULL), 200);
+    assert_int_equal(admin_post("/v2/repository/models/digits/load", "", &out), 200);
+    free(out);
+}
+
+static void test_model_config(void **state)
+{
+    (void)state;
+    json_t *srv = get_json("/v2", 200);
+    bool listed = false;
+    size_t i;
+    json_t *ext;
+    json_array_foreach(json_object_get(srv, "extensions"), i, ext) listed =
+        listed || strcmp(json_string_value(ext), "model_configuration") == 0;
+    assert_true(listed);
+    json_decref(srv);
+
+    json_t *c = get_json("/v2/models/digits/config", 200);
+    printf("# digits config: %s\n", json_dumps(c, JSON_COMPACT));
+    assert_string_equal(json_string_value(json_object_get(c, "name")), "digits");
+    assert_string_equal(json_string_value(json_object_get(c, "platform")), "tensorflow_lite");
+    assert_string_equal(json_string_value(json_object_get(c, "backend")), "edged");
+    assert_int_equal(json_integer_value(json_object_get(c, "max_batch_size")), 0);
+    json_t *in0 = json_array_get(json_object_get(c, "input"), 0);
+    assert_string_equal(json_string_value(json_object_get(in0, "data_type")), "TYPE_INT8");
+    json_t *dims = json_object_get(in0, "dims");
+    assert_int_equal(json_array_size(dims), 4);
+    assert_int_equal(json_integer_value(json_array_get(dims, 1)), 8);
+    json_t *out0 = json_array_get(json_object_get(c, "output"), 0);
+    assert_string_equal(json_string_value(json_object_get(out0, "data_type")), "TYPE_INT8");
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(out0, "dims"), 1)), 10);
+    /* the names are the metadata's */
+    json_t *md = get_json("/v2/models/digits", 200);
+    assert_string_equal(json_string_value(json_object_get(in0, "name")),
+                        json_string_value(json_object_get(
+                            json_array_get(json_object_get(md, "inputs"), 0), "name")));
+    json_decref(md);
+    assert_non_null(json_object_get(json_object_get(c, "version_policy"), "all"));
+    /* scheduling: the config's queue_depth and default_timeout_ms, two priorities */
+    json_t *db = json_object_get(c, "dynamic_batching");
+    json_t *qp = json_object_get(db, "default_queue_policy");
+    assert_int_equal(json_integer_value(json_object_get(qp, "max_queue_size")), 7);
+    assert_int_equal(json_integer_value(json_object_get(qp, "default_timeout_microseconds")),
+                     30000000);
+    assert_int_equal(json_integer_value(json_object_get(db, "priority_levels")), 2);
+    json_t *params = json_object_get(c, "parameters");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(params, "version"), "string_value")),
+        "1");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(params, "backends"), "string_value")),
+        "cpu");
+    json_decref(c);
+
+    /* versions: the one asked for; unknown ones and models 404 */
+    c = get_json("/v2/models/hello/versions/1/config", 200);
+    assert_string_equal(
+        json_string_value(json_object_get(
+            json_object_get(json_object_get(c, "parameters"), "version"), "string_value")),
+        "1");
+    json_decref(c);
+    json_decref(get_json("/v2/models/hello/versions/9/config", 404));
+    json_decref(get_json("/v2/models/nosuch/config", 404));
+
+    /* the version policy of model.conf: latest N, specific, all */
+    char conf[256], *out = NULL;
+    snprintf(conf, sizeof conf, "%s/hello/model.conf", F.models);
+    static const struct {
+        const char *text, *key;
+        int n;
+    } policies[] = {{"[model]\nversion_policy = latest 1\n", "latest", 1},
+                    {"[model]\nversion_policy = specific 1\n", "specific", 1},
+                    {"", "all", 0}};
+    for (size_t k = 0; k < sizeof policies / sizeof policies[0]; k++) {
+        FILE *f = fopen(conf, "w");
+        assert_non_null(f);
+        fputs(policies[k].text, f);
+        fclose(f);
+        assert_int_equal(admin_post("/v2/repository/models/hello/load", "", &out), 200);
+        free(out);
+        c = get_json("/v2/models/hello/config", 200);
+        json_t *vp = json_object_get(c, "version_policy");
+        printf("# hello with '%s': version_policy %s\n", policies[k].key,
+               json_dumps(vp, JSON_COMPACT));
+        json_t *p = json_object_get(vp, policies[k].key);
+        assert_non_null(p);
+        assert_int_equal(json_object_size(vp), 1);
+        if (strcmp(policies[k].key, "latest") == 0)
+            assert_int_equal(json_integer_value(json_object_get(p, "num_versions")), 1);
+        if (strcmp(policies[k].key, "specific") == 0) {
+            assert_int_equal(json_array_size(json_object_get(p, "versions")), 1);
+            assert_int_equal(json_integer_value(json_array_get(json_object_get(p, "versions"), 0)),
+                             1);
+        }
+        json_decref(c);
+    }
+    unlink(conf);
+}
+
+static void test_index_reason(void **state)
+{
+    (void)state;
+    char *out = NULL;
+    assert_int_equal(admin_post("/v2/repository/index", "", &out), 200);
+    json_t *idx = json_loads(out, 0, NULL);
+    assert_true(json_is_array(idx));
+    assert_true(json_array_size(idx) > 3);
+    size_t i, ready = 0;
+    json_t *e;
+    json_array_foreach(idx, i, e)
+    {
+        const json_t *reason = json_object_get(e, "reason");
+        if (!json_is_string(reason))
+            fail_msg("index entry without a reason: %s", json_dumps(e, JSON_COMPACT));
+        if (strcmp(json_string_value(json_object_get(e, "state")), "READY") == 0) {
+            assert_string_equal(json_string_value(reason), "");
+            ready++;
+        }
+    }
+    assert_true(ready > 3);
+    json_decref(idx);
+    free(out);
+}
+
+static void expect_load(const char *body, int status, const char *const *needles)
+{
+    char *out = NULL;
+    const int st = admin_post("/v2/repository/models/hello/load", body, &out);
+    if (st != status)
+        fail_msg("load with body '%s': %d, expected %d: %s", body, st, status, out ? out : "");
+    for (size_t i = 0; needles && needles[i]; i++)
+        if (!out || !strstr(out, needles[i]))
+            fail_msg("load with body '%s': the reply does not name '%s': %s", body, needles[i],
+                     out ? out : "");
+    printf("# load '%s' -> %d %s\n", body, st, out ? out : "");
+    free(out);
+}
+
+static void test_load_parameters(void **state)
+{
+    (void)state;
+    static const char *const config[] = {"config", NULL};
+    expect_load("{\"parameters\":{\"config\":\"{\\\"max_batch_size\\\":8}\"}}", 400, config);
+    static const char *const all[] = {"config", "file:1/model.tflite", "colour", NULL};
+    expect_load("{\"parameters\":{\"config\":\"{}\",\"file:1/model.tflite\":\"AAAA\","
+                "\"colour\":\"blue\"}}",
+                400, all);
+    static const char *const object[] = {"JSON object", NULL};
+    expect_load("[1,2]", 400, object);
+    expect_load("\"load\"", 400, object);
+    expect_load("not json", 400, object);
+    expect_load("{\"parameters\":[]}", 400, (const char *const[]){"parameters", NULL});
+    expect_load("", 200, NULL);
+    expect_load("{}", 200, NULL);
+    expect_load("{\"parameters\":{}}", 200, NULL);
+    assert_int_equal(dfx_curl(&F, "GET", "/v2/models/hello/ready", NULL, NULL, NULL, NULL, NULL),
+                     200);
+}
+
+/* The output bytes of a JSON inference of MODEL with input INPUT (N int8 values). */
+static json_t *infer_json(const char *model, const int8_t *input, size_t n)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/v2/models/%s", model);
+    json_t *md = get_json(path, 200);
+    json_t *in0 = json_array_get(json_object_get(md, "inputs"), 0);
+    json_t *data = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(data, json_integer(input[i]));
+    json_t *req =
+        json_pack("{s:[{s:O, s:O, s:s, s:o}]}", "inputs", "name", json_object_get(in0, "name"),
+                  "shape", json_object_get(in0, "shape"), "datatype", "INT8", "data", data);
+    char *text = json_dumps(req, JSON_COMPACT);
+    json_decref(req);
+    json_decref(md);
+    char *out = NULL;
+    snprintf(path, sizeof path, "/v2/models/%s/infer", model);
+    const int st = post(path, text, strlen(text), NULL, &out, NULL, NULL);
+    free(text);
+    if (st != 200)
+        fail_msg("JSON inference of %s: %d %s", model, st, out ? out : "");
+    json_t *r = json_loads(out, 0, NULL);
+    free(out);
+    assert_non_null(r);
+    return r;
+}
+
+/* A raw binary request of MODEL: INPUT as the whole body. */
+static void expect_raw_binary(const char *model, const int8_t *input, size_t n)
+{
+    char path[128], *out = NULL, *headers = NULL;
+    size_t out_len = 0;
+    snprintf(path, sizeof path, "/v2/models/%s/infer", model);
+    const int st =
+        post(path, input, n,
+             "-H 'Inference-Header-Content-Length: 0' -H 'Content-Type: application/octet-stream'",
+             &out, &out_len, &headers);
+    if (st != 200)
+        fail_msg("raw binary request of %s: %d %s", model, st, out ? out : "");
+    const char *h = strcasestr(headers, "Inference-Header-Content-Length:");
+    if (!h)
+        fail_msg("raw binary reply of %s without Inference-Header-Content-Length: %s", model,
+                 headers);
+    const size_t hlen = (size_t)atol(h + strlen("Inference-Header-Content-Length:"));
+    assert_true(hlen > 0 && hlen <= out_len);
+    json_t *hdr = json_loadb(out, hlen, 0, NULL);
+    assert_non_null(hdr);
+    printf("# raw binary %s: header %.*s + %zu bytes\n", model, (int)hlen, out, out_len - hlen);
+    json_t *want = infer_json(model, input, n);
+    /* every output binary, in order, with the JSON inference's values */
+    size_t at = hlen, i;
+    json_t *o;
+    json_array_foreach(json_object_get(hdr, "outputs"), i, o)
+    {
+        const json_int_t size = json_integer_value(
+            json_object_get(json_object_get(o, "parameters"), "binary_data_size"));
+        assert_true(size > 0);
+        assert_null(json_object_get(o, "data"));
+        assert_true(at + (size_t)size <= out_len);
+        json_t *wdata =
+            json_object_get(json_array_get(json_object_get(want, "outputs"), i), "data");
+        assert_int_equal(json_array_size(wdata), (size_t)size); /* INT8 outputs */
+        for (json_int_t k = 0; k < size; k++)
+            assert_int_equal((int8_t)out[at + (size_t)k],
+                             json_integer_value(json_array_get(wdata, (size_t)k)));
+        at += (size_t)size;
+    }
+    assert_true(i > 0);
+    assert_int_equal(at, out_len);
+    json_decref(want);
+    json_decref(hdr);
+    free(out);
+    free(headers);
+}
+
+static void expect_raw_refused(const char *model, size_t n, const char *needle)
+{
+    char path[128], *out = NULL;
+    uint8_t body[128] = {0};
+    assert_true(n <= sizeof body);
+    snprintf(path, sizeof path, "/v2/models/%s/infer", model);
+    const int st = post(path, body, n, "-H 'Inference-Header-Content-Length: 0'", &out, NULL, NULL);
+    if (st != 400 || !out || !strstr(out, needle))
+        fail_msg("raw binary request of %zu bytes to %s: %d %s (expected 400 naming '%s')", n,
+                 model, st, out ? out : "", needle);
+    printf("# raw binary %zu bytes to %s -> 400 %s\n", n, model, out);
+    free(out);
+}
+
+static void test_raw_binary(void **state)
+{
+    (void)state;
+    const int8_t five = 5;
+    expect_raw_binary("hello_world_int8", &five, 1);
+    int8_t image[64];
+    for (size_t i = 0; i < sizeof image; i++)
+        image[i] = (int8_t)(i % 3 ? -128 : 100);
+    expect_raw_binary("digits", image, sizeof image);
+    expect_raw_refused("digits", 3, "64");
+    expect_raw_refused("digits", 0, "64");
+    expect_raw_refused("two", 4, "one input");
+}
+
+/* ================================================================ http (daemon/http.c) */
+
+static void expect_raw_status(const char *what, const char *req, int status)
+{
+    reply r = raw_str(req);
+    if (r.status != status)
+        fail_msg("%s: status %d, expected %d: %.200s", what, r.status, status, r.raw);
+    printf("# %s -> %d\n", what, r.status);
+    reply_free(&r);
+}
+
+static void test_http_versions(void **state)
+{
+    (void)state;
+    expect_raw_status("HTTP/0.9 request line",
+                      "GET /v2/health/live HTTP/0.9\r\nHost: x\r\nConnection: close\r\n\r\n", 505);
+    expect_raw_status("HTTP/2.0 request line",
+                      "GET /v2/health/live HTTP/2.0\r\nHost: x\r\nConnection: close\r\n\r\n", 505);
+    expect_raw_status("HTTP/1.0", "GET /v2/health/live HTTP/1.0\r\nHost: x\r\n\r\n", 200);
+}
+
+static void test_http_header_syntax(void **state)
+{
+    (void)state;
+    expect_raw_status("space before the colon",
+                      "POST /v2/repository/index HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                      "Content-Length : 2\r\n\r\n{}",
+                      400);
+    expect_raw_status("obs-fold",
+                      "GET /v2/health/live HTTP/1.1\r\nHost: x\r\nX-Long: a\r\n b\r\n"
+                      "Connection: close\r\n\r\n",
+                      400);
+    expect_raw_status("obs-fold with a tab",
+                      "GET /v2/health/live HTTP/1.1\r\nHost: x\r\nX-Long: a\r\n\tb\r\n"
+                      "Connection: close\r\n\r\n",
+                      400);
+}
+
+static void test_http_host(void **state)
+{
+    (void)state;
+    expect_raw_status("HTTP/1.1 without Host",
+                      "GET /v2/health/live HTTP/1.1\r\nConnection: close\r\n\r\n", 400);
+    expect_raw_status("HTTP/1.0 without Host", "GET /v2/health/live HTTP/1.0\r\n\r\n", 200);
+}
+
+/* BODY (LEN bytes) compressed as gzip (GZIP) or zlib ("deflate" in HTTP). */
+static uint8_t *compress_body(const void *body, size_t len, bool gzip, size_t *out_len)
+{
+    z_stream z = {0};
+    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, gzip ? 31 : 15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+    const size_t cap = deflateBound(&z, len) + 64;
+    uint8_t *out = malloc(cap);
+    assert_non_null(out);
+    z.next_in = (Bytef *)body;
+    z.avail_in = (uInt)len;
+    z.next_out = out;
+    z.avail_out = (uInt)cap;
+    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+    *out_len = z.total_out;
+    deflateEnd(&z);
+    return out;
+}
+
+/* A gzip stream (LEN bytes) inflated (NUL-terminated, *OUT_LEN bytes). */
+static char *gunzip(const void *data, size_t len, size_t *out_len)
+{
+    z_stream z = {0};
+    assert_int_equal(inflateInit2(&z, 31), Z_OK);
+    size_t cap = 1 << 20;
+    char *out = malloc(cap + 1);
+    assert_non_null(out);
+    z.next_in = (Bytef *)data;
+    z.avail_in = (uInt)len;
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)cap;
+    const int rc = inflate(&z, Z_FINISH);
+    if (rc != Z_STREAM_END)
+        fail_msg("the reply body is not one gzip stream (inflate: %d)", rc);
+    *out_len = z.total_out;
+    out[*out_len] = 0;
+    inflateEnd(&z);
+    return out;
+}
+
+/* A JSON inference request for digits (its input's name from the metadata). */
+static char *digits_request(void)
+{
+    json_t *md = get_json("/v2/models/digits", 200);
+    const char *name = json_string_value(
+        json_object_get(json_array_get(json_object_get(md, "inputs"), 0), "name"));
+    char *req = malloc(4096);
+    assert_non_null(req);
+    int at = snprintf(req, 4096,
+                      "{\"id\":\"z1\",\"inputs\":[{\"name\":\"%s\",\"shape\":[1,8,8,1],"
+                      "\"datatype\":\"INT8\",\"data\":[",
+                      name);
+    for (int i = 0; i < 64; i++)
+        at += snprintf(req + at, 4096 - (size_t)at, "%s%d", i ? "," : "", i % 5 ? -128 : 127);
+    snprintf(req + at, 4096 - (size_t)at, "]}]}");
+    json_decref(md);
+    return req;
+}
+
+static void test_http_request_encoding(void **state)
+{
+    (void)state;
+    char *req = digits_request(), *plain = NULL;
+    const size_t len = strlen(req);
+    assert_int_equal(post("/v2/models/digits/infer", req, len, NULL, &plain, NULL, NULL), 200);
+    for (int gz = 0; gz < 2; gz++) {
+        size_t zlen;
+        uint8_t *z = compress_body(req, len, gz == 1, &zlen);
+        char extra[64], *out = NULL;
+        snprintf(extra, sizeof extra, "-H 'Content-Encoding: %s'", gz ? "gzip" : "deflate");
+        const int st = post("/v2/models/digits/infer", z, zlen, extra, &out, NULL, NULL);
+        if (st != 200 || !out || strcmp(out, plain) != 0)
+            fail_msg("Content-Encoding %s (%zu -> %zu bytes): %d %s; plain: %s",
+                     gz ? "gzip" : "deflate", len, zlen, st, out ? out : "", plain);
+        printf("# Content-Encoding: %s -> 200, the plain body's answer\n", gz ? "gzip" : "deflate");
+        free(out);
+        free(z);
+    }
+    char *out = NULL;
+    const int st =
+        post("/v2/models/digits/infer", req, len, "-H 'Content-Encoding: br'", &out, NULL, NULL);
+    if (st != 415)
+        fail_msg("Content-Encoding br: %d %s (expected 415)", st, out ? out : "");
+    free(out);
+    free(plain);
+    free(req);
+}
+
+static void test_http_reply_encoding(void **state)
+{
+    (void)state;
+    reply plain = request("GET", "/metrics");
+    expect_status(&plain, 200, "GET /metrics");
+    assert_true(plain.body_len > 1024);
+    reply gz = raw_str("GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n"
+                       "Connection: close\r\n\r\n");
+    expect_status(&gz, 200, "GET /metrics with Accept-Encoding: gzip");
+    const char *ce = header(&gz, "Content-Encoding");
+    if (!ce || strcmp(ce, "gzip") != 0)
+        fail_msg("Accept-Encoding: gzip on /metrics: Content-Encoding %s", ce ? ce : "(none)");
+    const char *vary = header(&gz, "Vary");
+    assert_non_null(vary);
+    assert_non_null(strcasestr(vary, "Accept-Encoding"));
+    const char *clen = header(&gz, "Content-Length");
+    assert_non_null(clen);
+    assert_int_equal(atol(clen), (long)gz.body_len);
+    assert_true(gz.body_len < plain.body_len);
+    size_t n;
+    char *text = gunzip(gz.body, gz.body_len, &n);
+    /* the metrics move between the two requests (connections, buffered bytes): the same
+     * families, about the same size */
+    assert_true(n + 64 > plain.body_len && n < plain.body_len + 64);
+    assert_true(strncmp(text, plain.body, 32) == 0);
+    assert_non_null(strstr(text, "\nedged_http_connections "));
+    printf("# /metrics: %zu bytes, gzip %zu\n", plain.body_len, gz.body_len);
+    free(text);
+    /* a small reply stays plain */
+    reply small = raw_str("GET /v2/health/live HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n"
+                          "Connection: close\r\n\r\n");
+    expect_status(&small, 200, "small reply");
+    assert_null(header(&small, "Content-Encoding"));
+    reply_free(&small);
+    reply_free(&gz);
+    reply_free(&plain);
+}
+
+/* ================================================================ setup */
+
+/* A model with two inputs (an ADD of two tensors), for the raw binary request. */
+static void write_two_input_model(void)
+{
+    for (uint32_t seed = 7; seed < 64; seed++) {
+        opgen_case oc;
+        if (opgen_make("ADD", seed, &oc) != 0)
+            continue;
+        const bool two = oc.q.n_inputs == 2;
+        if (two) {
+            char path[256];
+            snprintf(path, sizeof path, "%s/two.tflite", F.models);
+            FILE *f = fopen(path, "wb");
+            const bool ok = f && fwrite(oc.q.file, 1, oc.q.size, f) == oc.q.size;
+            if (f)
+                fclose(f);
+            opgen_case_free(&oc);
+            if (ok)
+                return;
+            break;
+        }
+        opgen_case_free(&oc);
+    }
+    fprintf(stderr, "could not write a two-input model\n");
+    abort();
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    if (dfx_init(&F, shared))
+        return -1;
+    write_two_input_model();
+    F.log_to_file = true;
+    return dfx_start(&F, "[scheduler]\nqueue_depth = 7\ndefault_timeout_ms = 30000\n");
+}
+
+/* edged must exit 0 after SIGTERM (under valgrind or ASan, an error or a leak makes it
+ * exit otherwise). */
+static int teardown(void **state)
+{
+    (void)state;
+    const int rc = F.pid > 0 ? dfx_stop(&F, SIGTERM) : 0;
+    if (rc != 0) {
+        char *log = dfx_slurp(F.log, NULL);
+        fprintf(stderr, "edged exited with status %d; log:\n%s\n", rc, log ? log : "");
+        free(log);
+    }
+    dfx_cleanup(&F);
+    return rc == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    if (!(shared = dfx_shared_or_skip()))
+        return EDGE_TEST_SKIP;
+    signal(SIGPIPE, SIG_IGN);
+    const struct CMUnitTest oip[] = {
+        cmocka_unit_test(test_head),         cmocka_unit_test(test_percent_decoding),
+        cmocka_unit_test(test_ready_strict), cmocka_unit_test(test_model_config),
+        cmocka_unit_test(test_index_reason), cmocka_unit_test(test_load_parameters),
+        cmocka_unit_test(test_raw_binary),
+    };
+    /* daemon/http.c's part of issue 15 */
+    const struct CMUnitTest http[] = {
+        cmocka_unit_test(test_http_versions),       cmocka_unit_test(test_http_header_syntax),
+        cmocka_unit_test(test_http_host),           cmocka_unit_test(test_http_request_encoding),
+        cmocka_unit_test(test_http_reply_encoding),
+    };
+    const int failed_oip = cmocka_run_group_tests_name("oip", oip, setup, teardown);
+    const int failed_http = cmocka_run_group_tests_name("http", http, setup, teardown);
+    return failed_oip + failed_http;
+}

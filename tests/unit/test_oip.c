@@ -501,8 +501,12 @@ static void test_bad_inputs(void **state)
                        "input 'img': 'shape' must be an array of integers");
     expect_input_error("[1,2,3,4,5,6]", "[1,2,3,4,5]",
                        "input 'img': data has 5 elements but shape [1,2,3] needs 6");
-    expect_input_error("[1,2,3,4,5,6]", "[[1,2,3],[4,5,6],[7]]",
-                       "input 'img': data has 7 elements but shape [1,2,3] needs 6");
+    /* one element too many for 'img', one too few for 'u': within the model's
+     * elements in all, so the message says which input is wrong (more in all: 413) */
+    char *s = subst(inputs_json(NULL, NULL), "[1,2,3,4,5,6]", "[[1,2,3],[4,5,6],[7]]");
+    s = subst(s, "[0,128,255]", "[0,128]");
+    expect_error(s, 400, "input 'img': data has 7 elements but shape [1,2,3] needs 6");
+    free(s);
     expect_input_error(",\"data\":[1,2,3,4,5,6]", "",
                        "input 'img': no 'data' and no binary_data_size parameter");
     expect_input_error("\"data\":[1,2,3,4,5,6]",

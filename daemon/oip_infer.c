@@ -783,8 +783,8 @@ static int parsed_request(const parsed *p, parse_ctx *c, uint8_t *body)
  *
  * What a request may hold is bounded by the model before any DOM is built:
  * its "data" arrays at most as many values as the model's inputs have
- * elements, and at most as many arrays as their shapes nested in full and
- * flat nestings need; everything else (names, shapes, parameters, outputs) a
+ * elements, and about as many arrays as their shapes nested in full and one
+ * per element (plus the nesting refused with its own message); everything else (names, shapes, parameters, outputs) a
  * small fixed amount. A larger request is refused with 413. "data" arrays of
  * numbers, true, false and null are then read straight from the text into the
  * input buffers (oip_json.c); anything else in them (a string, an object, a
@@ -826,7 +826,9 @@ static bounds model_bounds(const edge_model *m)
             arrays = sat_add(arrays, row);
         }
         b.elems = sat_add(b.elems, elems);
-        b.arrays = sat_add(b.arrays, sat_add(arrays, elems));
+        /* nested in full, or any other way (one per element), up to the deepest
+         * nesting refused with its own message */
+        b.arrays = sat_add(b.arrays, sat_add(arrays, elems + MAX_DATA_DEPTH + 1));
     }
     return b;
 }

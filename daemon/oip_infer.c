@@ -161,9 +161,9 @@ void dm_infer_free(dm_infer *inf)
 
 /* One request input, matched to model input slot. */
 typedef struct in_slot {
-    const json_t *data;    /* JSON data, or NULL for binary */
-    const dm_jspan *span;  /* ... read from the text instead (oip_json.c) */
-    size_t bin_off;        /* offset of its binary bytes in the body */
+    const json_t *data;   /* JSON data, or NULL for binary */
+    const dm_jspan *span; /* ... read from the text instead (oip_json.c) */
+    size_t bin_off;       /* offset of its binary bytes in the body */
     bool given;
 } in_slot;
 
@@ -171,11 +171,11 @@ typedef struct parse_ctx {
     const edge_model *m;
     dm_infer *inf;
     in_slot *slots;
-    bool binary_body; /* Inference-Header-Content-Length was given */
-    size_t bin_at;    /* where the binary data starts in the body */
-    size_t bin_len;   /* its length */
-    size_t bin_used;  /* consumed by the inputs so far */
-    bool all_binary;  /* parameters.binary_data_output */
+    bool binary_body;     /* Inference-Header-Content-Length was given */
+    size_t bin_at;        /* where the binary data starts in the body */
+    size_t bin_len;       /* its length */
+    size_t bin_used;      /* consumed by the inputs so far */
+    bool all_binary;      /* parameters.binary_data_output */
     const dm_jscan *scan; /* the fast "data" arrays, NULL when none */
     const uint8_t *text;  /* the JSON text they are in */
     char *err;
@@ -639,8 +639,8 @@ static int fill_input(parse_ctx *c, size_t i, uint8_t *dst)
                   .name = dm_oip_tensor_name(&t, true, i, buf, sizeof buf),
                   .err = c->err,
                   .errlen = c->errlen};
-    int rc = c->slots[i].span ? fill_span(&f, c->text, c->slots[i].span)
-                              : fill(&f, c->slots[i].data, 0);
+    int rc =
+        c->slots[i].span ? fill_span(&f, c->text, c->slots[i].span) : fill(&f, c->slots[i].data, 0);
     if (rc)
         return rc;
     if (f.n != f.want) {
@@ -784,8 +784,8 @@ static int parsed_request(const parsed *p, parse_ctx *c, uint8_t *body)
  * What a request may hold is bounded by the model before any DOM is built:
  * its "data" arrays at most as many values as the model's inputs have
  * elements, and about as many arrays as their shapes nested in full and one
- * per element (plus the nesting refused with its own message); everything else (names, shapes, parameters, outputs) a
- * small fixed amount. A larger request is refused with 413. "data" arrays of
+ * per element (plus the nesting refused with its own message); everything else (names, shapes,
+ * parameters, outputs) a small fixed amount. A larger request is refused with 413. "data" arrays of
  * numbers, true, false and null are then read straight from the text into the
  * input buffers (oip_json.c); anything else in them (a string, an object, a
  * syntax error) is loaded whole by jansson, up to DOM_VALUES_MAX values. */
@@ -888,7 +888,7 @@ static int load_json(parse_ctx *c, const uint8_t *text, size_t len, dm_jscan *s,
         return too_large_to_load(c, text, len, s);
     json_error_t je;
     *root = s->slow ? json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, &je)
-                    : dm_jscan_load(s, text, len, &je);
+                    : dm_jscan_load(s, text, len, JSON_REJECT_DUPLICATES, &je);
     if (!*root)
         return fail(c->err, c->errlen, 400, "invalid JSON at line %d column %d: %s", je.line,
                     je.column, je.text);
@@ -984,6 +984,24 @@ out:
     c.inf->body = body;
     *out = c.inf;
     return 200;
+}
+
+char *dm_oip_request_id(const uint8_t *body, size_t len)
+{
+    dm_jscan s;
+    if (dm_jscan_run(&s, body, len) != 0)
+        return NULL;
+    const size_t values = s.n.other + (s.slow ? s.n.data_values + s.n.data_arrays : 0);
+    json_t *root = NULL;
+    json_error_t je;
+    if (values <= DOM_VALUES_MAX && s.n.str_bytes <= STRING_BYTES_MAX)
+        root = s.slow ? json_loadb((const char *)body, len, 0, &je)
+                      : dm_jscan_load(&s, body, len, 0, &je);
+    dm_jscan_free(&s);
+    const char *id = json_string_value(json_object_get(root, "id"));
+    char *copy = id ? strdup(id) : NULL;
+    json_decref(root);
+    return copy;
 }
 
 /* ---------------------------------------------------------------- raw tensor requests */

@@ -495,19 +495,20 @@ static size_t feed_cb(void *buffer, size_t buflen, void *data)
 }
 
 static json_t *load_fed(const dm_jscan *s, const uint8_t *text, size_t len, bool exact,
-                        json_error_t *je)
+                        size_t flags, json_error_t *je)
 {
     feed f = {.s = s, .p = text, .len = len, .exact = exact};
-    return json_load_callback(feed_cb, &f, JSON_REJECT_DUPLICATES, je);
+    return json_load_callback(feed_cb, &f, flags, je);
 }
 
-json_t *dm_jscan_load(const dm_jscan *s, const uint8_t *text, size_t len, json_error_t *je)
+json_t *dm_jscan_load(const dm_jscan *s, const uint8_t *text, size_t len, size_t flags,
+                      json_error_t *je)
 {
     if (s->n_spans == 0)
-        return json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, je);
+        return json_loadb((const char *)text, len, flags, je);
     /* compact first; only an error needs the columns after a span exactly */
-    json_t *root = load_fed(s, text, len, false, je);
-    return root ? root : load_fed(s, text, len, true, je);
+    json_t *root = load_fed(s, text, len, false, flags, je);
+    return root ? root : load_fed(s, text, len, true, flags, je);
 }
 
 void dm_json_position(const uint8_t *text, size_t at, int *line, int *column)
@@ -536,8 +537,8 @@ static dm_jev iter_number(dm_jiter *it)
 {
     const uint8_t *s = it->p, *q = s;
     bool real = false;
-    while (q < it->end && (is_digit(*q) || *q == '-' || *q == '+' || *q == '.' || *q == 'e' ||
-                           *q == 'E')) {
+    while (q < it->end &&
+           (is_digit(*q) || *q == '-' || *q == '+' || *q == '.' || *q == 'e' || *q == 'E')) {
         real |= *q == '.' || *q == 'e' || *q == 'E';
         q++;
     }

@@ -45,9 +45,10 @@ int dm_jscan_run(dm_jscan *s, const uint8_t *text, size_t len);
 void dm_jscan_free(dm_jscan *s);
 /* The span of the input at index ELEM of "inputs", or NULL. */
 const dm_jspan *dm_jscan_span(const dm_jscan *s, size_t elem);
-/* TEXT parsed by jansson (JSON_REJECT_DUPLICATES) with every span of S read as
- * an empty array; NULL with *JE set exactly as json_loadb on TEXT would. */
-json_t *dm_jscan_load(const dm_jscan *s, const uint8_t *text, size_t len, json_error_t *je);
+/* TEXT parsed by jansson (with FLAGS) with every span of S read as an empty
+ * array; NULL with *JE set exactly as json_loadb on TEXT would. */
+json_t *dm_jscan_load(const dm_jscan *s, const uint8_t *text, size_t len, size_t flags,
+                      json_error_t *je);
 /* The line and column (jansson's count) of offset AT in TEXT. */
 void dm_json_position(const uint8_t *text, size_t at, int *line, int *column);
 

@@ -323,16 +323,6 @@ static bool looks_like_json(const uint8_t *p, size_t len)
     return i < len && p[i] == '{';
 }
 
-/* The request's "id" when PAYLOAD is JSON that names one (for error replies). */
-static char *json_id(const uint8_t *payload, size_t len)
-{
-    json_t *root = json_loadb((const char *)payload, len, 0, NULL);
-    const char *id = json_string_value(json_object_get(root, "id"));
-    char *copy = id ? strdup(id) : NULL;
-    json_decref(root);
-    return copy;
-}
-
 #define ID_SCAN_MAX (64u * 1024u) /* how far scan_id looks */
 #define ID_MAX 256                /* the longest id it returns */
 
@@ -403,9 +393,10 @@ static void reply_early(dm_mqtt *m, const mq_req *q, int status, const char *msg
 }
 
 /* BODY (owned, LEN bytes) as a request for version V: *INF or an HTTP status
- * with the message in ERR (BODY then stays the caller's). */
+ * with the message in ERR (BODY then stays the caller's). ON_LOOP: the
+ * version's parse cache may be used (loop thread only). */
 static int decode(dm_version *v, const mq_meta *x, uint8_t *body, size_t len, bool *raw,
-                  dm_infer **inf, char *err, size_t errlen)
+                  dm_infer **inf, char *err, size_t errlen, bool on_loop)
 {
     const edge_model *mod = v->model;
     *raw = false;
@@ -418,6 +409,8 @@ static int decode(dm_version *v, const mq_meta *x, uint8_t *body, size_t len, bo
                      x->hlen);
             return 400;
         }
+        if (!on_loop)
+            return dm_oip_parse_infer(mod, body, len, h, inf, err, errlen);
         return dm_oip_parse_infer_cached(mod, &v->parsed, &v->free_parsed, body, len, h, inf, err,
                                          errlen);
     }
@@ -479,6 +472,116 @@ static dm_version *find_version(dm_mqtt *m, const char *model, const mq_meta *x,
     return ver;
 }
 
+/* Admit the request Q decoded to (STATUS 200: INF, for VER, whose reference it
+ * takes), or answer its error (ERR; ID: the request's "id" when known, taken;
+ * BODY freed). RAW_RT: a raw request whose reply goes to its response topic. */
+static void admit(dm_mqtt *m, mq_req *q, dm_version *ver, int status, dm_infer *inf, uint8_t *body,
+                  char *id, bool raw_rt, const char *err)
+{
+    char msg[900];
+    if (status != 200) {
+        snprintf(msg, sizeof msg, "model '%s': %s", q->model, err);
+        reply_error(m, q, status, msg, id);
+        free(id);
+        free(body);
+        dm_version_unref(ver);
+        req_free(q);
+        return;
+    }
+    free(id);
+    q->raw_reply = raw_rt && m->proto == MQTT_PROTOCOL_V5;
+    inf->req.v = ver;
+    inf->req.priority = inf->priority;
+    inf->req.deadline_ns = dm_oip_deadline_ns(&m->d->cfg, inf);
+    inf->req.done = on_done;
+    inf->req.owner = q;
+    q->inf = inf;
+    inf->req.t_admit_ns = dm_now_ns();
+    inf->d = m->d;
+    const dm_req_status st = dm_sched_submit(m->d->sched, &inf->req);
+    if (st == DM_REQ_OK)
+        return; /* on_done answers (perhaps already has, inline) */
+    inf->req.status = st;
+    if (m->d->metrics)
+        dm_metrics_record(m->d->metrics, &inf->req);
+    dm_oip_status_message(&inf->req, st, msg, sizeof msg);
+    reply_error(m, q, dm_oip_status_http(st), msg, inf->id);
+    dm_infer_free(inf);
+    req_free(q);
+}
+
+/* A large payload decoded off the loop thread (oip_offload.c). */
+typedef struct mq_parse {
+    dm_parse_job job; /* first: the job is the mq_parse */
+    dm_mqtt *m;
+    mq_req *q;
+    mq_meta x; /* copies of the content type and header length */
+    bool raw, raw_rt;
+    char *id; /* the request's "id" when it failed */
+} mq_parse;
+
+static void parse_work(dm_parse_job *j)
+{
+    mq_parse *p = (mq_parse *)j;
+    j->status =
+        decode(j->v, &p->x, j->body, j->len, &p->raw, &j->inf, j->err, sizeof j->err, false);
+    if (j->status != 200 && looks_like_json(j->body, j->len))
+        p->id = dm_oip_request_id(j->body, j->len);
+}
+
+static void parse_done(dm_parse_job *j)
+{
+    mq_parse *p = (mq_parse *)j;
+    admit(p->m, p->q, j->v, j->status, j->inf, j->status == 200 ? NULL : j->body, p->id,
+          p->raw && p->raw_rt, j->err);
+    meta_free(&p->x);
+    free(p);
+}
+
+/* How much of a payload is JSON to parse. */
+static size_t json_part(const mq_meta *x, size_t len)
+{
+    if (x->hlen) {
+        const int64_t h = parse_count(x->hlen);
+        return h < 0 ? 0 : (uint64_t)h < len ? (size_t)h : len;
+    }
+    return x->ctype && is_ctype(x->ctype, "application/octet-stream") ? 0 : len;
+}
+
+/* Decode a large payload off the loop thread: false when it is small (decode
+ * it here), true when taken (answered later, or now when too many wait). */
+static bool offload(dm_mqtt *m, mq_req *q, const mq_meta *x, dm_version *ver, uint8_t *body,
+                    size_t len, bool raw_rt)
+{
+    if (!dm_oip_offload_wanted(json_part(x, len), -1))
+        return false;
+    mq_parse *p = calloc(1, sizeof *p);
+    if (p) {
+        *p = (mq_parse){.job = {.v = ver,
+                                .body = body,
+                                .len = len,
+                                .header_len = -1,
+                                .parse = parse_work,
+                                .done = parse_done},
+                        .m = m,
+                        .q = q,
+                        .raw_rt = raw_rt,
+                        .x = {.ctype = x->ctype ? strdup(x->ctype) : NULL,
+                              .hlen = x->hlen ? strdup(x->hlen) : NULL}};
+        if ((!x->ctype || p->x.ctype) && (!x->hlen || p->x.hlen) &&
+            dm_oip_offload(m->loop, &p->job) == 0)
+            return true;
+    }
+    char err[160];
+    snprintf(err, sizeof err, "%zu large requests are being parsed already; try again later",
+             dm_oip_offload_pending());
+    admit(m, q, ver, p ? 429 : 500, NULL, body, NULL, false, p ? err : "out of memory");
+    if (p)
+        meta_free(&p->x);
+    free(p);
+    return true;
+}
+
 /* Validate and admit one request; every failure is answered. */
 static void serve(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, const mq_meta *x)
 {
@@ -503,45 +606,20 @@ static void serve(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, co
     uint8_t *body = malloc(len + 1);
     dm_infer *inf = NULL;
     bool raw = false;
+    const bool raw_rt = x->response_topic && strcmp(q->topic, x->response_topic) == 0;
     if (body) {
         memcpy(body, msg->payload, len);
         body[len] = 0;
-        status = decode(ver, x, body, len, &raw, &inf, err, sizeof err);
+        if (offload(m, q, x, ver, body, len, raw_rt))
+            return;
+        status = decode(ver, x, body, len, &raw, &inf, err, sizeof err, true);
     } else {
         status = 500;
         snprintf(err, sizeof err, "out of memory for %zu bytes", len);
     }
-    if (status != 200) {
-        char *id = body && looks_like_json(body, len) ? json_id(body, len) : NULL;
-        char full[900];
-        snprintf(full, sizeof full, "model '%s': %s", q->model, err);
-        reply_error(m, q, status, full, id);
-        free(id);
-        free(body);
-        dm_version_unref(ver);
-        req_free(q);
-        return;
-    }
-    q->raw_reply = raw && x->response_topic && strcmp(q->topic, x->response_topic) == 0 &&
-                   m->proto == MQTT_PROTOCOL_V5;
-    inf->req.v = ver;
-    inf->req.priority = inf->priority;
-    inf->req.deadline_ns = dm_oip_deadline_ns(&m->d->cfg, inf);
-    inf->req.done = on_done;
-    inf->req.owner = q;
-    q->inf = inf;
-    inf->req.t_admit_ns = dm_now_ns();
-    inf->d = m->d;
-    const dm_req_status st = dm_sched_submit(m->d->sched, &inf->req);
-    if (st == DM_REQ_OK)
-        return; /* on_done answers (perhaps already has, inline) */
-    inf->req.status = st;
-    if (m->d->metrics)
-        dm_metrics_record(m->d->metrics, &inf->req);
-    dm_oip_status_message(&inf->req, st, err, sizeof err);
-    reply_error(m, q, dm_oip_status_http(st), err, inf->id);
-    dm_infer_free(inf);
-    req_free(q);
+    char *id =
+        status != 200 && body && looks_like_json(body, len) ? dm_oip_request_id(body, len) : NULL;
+    admit(m, q, ver, status, inf, status == 200 ? NULL : body, id, raw && raw_rt, err);
 }
 
 void mq_on_message(dm_mqtt *m, const struct mosquitto_message *msg, const mosquitto_property *props)

@@ -417,6 +417,78 @@ static int parse_request(route *rt, dm_version *ver, uint8_t *body, size_t len, 
     return 200;
 }
 
+/* Admit INF (parsed for VER, whose reference it takes) for exchange X. */
+static void infer_admit(dm_daemon *d, dm_exchange *x, dm_version *ver, dm_infer *inf)
+{
+    inf->req.v = ver;
+    inf->req.priority = inf->priority;
+    inf->req.deadline_ns = dm_oip_deadline_ns(&d->cfg, inf);
+    inf->req.done = infer_done;
+    inf->req.owner = inf;
+    inf->req.t_admit_ns = dm_now_ns();
+    inf->x = x;
+    inf->d = d;
+    dm_http_set_inflight(x, &inf->req);
+    const dm_req_status st = dm_sched_submit(d->sched, &inf->req);
+    if (st == DM_REQ_OK)
+        return;
+    /* not admitted: DONE will not run */
+    dm_http_set_inflight(x, NULL);
+    inf->req.status = st;
+    record(inf);
+    infer_reply_error(inf, st);
+    dm_infer_free(inf);
+}
+
+/* A large body being parsed off the loop thread for exchange X. */
+typedef struct infer_job {
+    dm_parse_job job; /* first: the job is the infer_job */
+    dm_daemon *d;
+    dm_exchange *x;
+} infer_job;
+
+/* The parse ended (loop thread): admit, or answer the error; the client may
+ * have gone meanwhile (the reply is dropped), the server may be draining (the
+ * scheduler refuses: 503). */
+static void infer_parsed(dm_parse_job *j)
+{
+    infer_job *ij = (infer_job *)j;
+    dm_version *ver = j->v;
+    if (j->status == 200 && dm_http_gone(ij->x)) {
+        dm_infer_free(j->inf);
+        dm_version_unref(ver);
+        dm_http_reply(ij->x, &(dm_http_response){.status = 503, .header_len = -1});
+    } else if (j->status != 200) {
+        free(j->body);
+        dm_http_error(ij->x, j->status, "model '%s': %s", ver->name, j->err);
+        dm_version_unref(ver);
+    } else {
+        infer_admit(ij->d, ij->x, ver, j->inf);
+    }
+    free(ij);
+}
+
+static void infer_offload(route *rt, dm_version *ver, uint8_t *body, size_t len, int64_t hlen)
+{
+    infer_job *ij = calloc(1, sizeof *ij);
+    if (ij) {
+        *ij = (infer_job){
+            .job = {.v = ver, .body = body, .len = len, .header_len = hlen, .done = infer_parsed},
+            .d = rt->d,
+            .x = rt->x};
+        if (dm_oip_offload(rt->d->loop, &ij->job) == 0)
+            return;
+        dm_http_error(rt->x, 429,
+                      "model '%s': %zu large requests are being parsed already; try again later",
+                      ver->name, dm_oip_offload_pending());
+    } else {
+        dm_http_error(rt->x, 500, "model '%s': out of memory", ver->name);
+    }
+    free(ij);
+    free(body);
+    dm_version_unref(ver);
+}
+
 static void infer(route *rt, const char *name, int64_t v)
 {
     dm_version *ver = get_version(rt, name, v);
@@ -424,6 +496,11 @@ static void infer(route *rt, const char *name, int64_t v)
         return;
     size_t len;
     uint8_t *body = dm_http_take_body(rt->x, &len);
+    const int64_t hlen = dm_http_req(rt->x)->header_len;
+    if (dm_oip_offload_wanted(len, hlen)) {
+        infer_offload(rt, ver, body, len, hlen);
+        return;
+    }
     dm_infer *inf = NULL;
     char err[512];
     const int status = parse_request(rt, ver, body, len, &inf, err, sizeof err);
@@ -433,24 +510,7 @@ static void infer(route *rt, const char *name, int64_t v)
         dm_http_error(rt->x, status, "model '%s': %s", name, err);
         return;
     }
-    inf->req.v = ver;
-    inf->req.priority = inf->priority;
-    inf->req.deadline_ns = dm_oip_deadline_ns(&rt->d->cfg, inf);
-    inf->req.done = infer_done;
-    inf->req.owner = inf;
-    inf->req.t_admit_ns = dm_now_ns();
-    inf->x = rt->x;
-    inf->d = rt->d;
-    dm_http_set_inflight(rt->x, &inf->req);
-    const dm_req_status st = dm_sched_submit(rt->d->sched, &inf->req);
-    if (st == DM_REQ_OK)
-        return;
-    /* not admitted: DONE will not run */
-    dm_http_set_inflight(rt->x, NULL);
-    inf->req.status = st;
-    record(inf);
-    infer_reply_error(inf, st);
-    dm_infer_free(inf);
+    infer_admit(rt->d, rt->x, ver, inf);
 }
 
 /* ---------------------------------------------------------------- server */

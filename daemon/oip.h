@@ -84,5 +84,48 @@ int dm_oip_raw_infer(const edge_model *m, uint8_t *body, size_t len, dm_infer **
                      size_t errlen);
 /* "input 'x' (INT8 [1,96,96,1], 9216 bytes)" of model M's input I, for messages. */
 void dm_oip_describe_input(const edge_model *m, size_t i, char *buf, size_t len);
+/* The "id" of a JSON request BODY (LEN bytes), for error replies; NULL when it
+ * has none, is not JSON, or is too large to load (the DOM stays small: the
+ * "data" arrays are not loaded). Any thread. */
+char *dm_oip_request_id(const uint8_t *body, size_t len);
+
+/* ---- parsing off the loop thread (oip_offload.c)
+ * A request whose JSON part is larger than DM_OIP_OFFLOAD_BYTES is parsed on
+ * libuv's thread pool, at most DM_OIP_OFFLOAD_RUNNING at once and
+ * DM_OIP_OFFLOAD_QUEUED more waiting their turn; smaller ones are parsed
+ * inline (they are the fast path). Loop thread, one daemon per process. */
+#define DM_OIP_OFFLOAD_BYTES 65536
+#define DM_OIP_OFFLOAD_RUNNING 2
+#define DM_OIP_OFFLOAD_QUEUED 32
+
+typedef struct dm_parse_job dm_parse_job;
+struct dm_parse_job {
+    /* set by the caller */
+    dm_version *v; /* a reference, the caller's to drop (or hand to the request) */
+    uint8_t *body; /* the inference owns it once parsed (status 200) */
+    size_t len;
+    int64_t header_len; /* as dm_oip_parse_infer */
+    /* worker thread: sets status, inf, err; NULL: dm_oip_parse_infer */
+    void (*parse)(dm_parse_job *j);
+    /* loop thread, exactly once per job dm_oip_offload took */
+    void (*done)(dm_parse_job *j);
+    /* the outcome */
+    int status; /* 200 and inf, or an HTTP status and err */
+    dm_infer *inf;
+    char err[768];
+    /* oip_offload.c */
+    uv_work_t work;
+    dm_parse_job *next;
+};
+
+/* A request of LEN bytes whose JSON part is HEADER_LEN bytes (-1: all of it;
+ * other negative values: none) is worth parsing off the loop. */
+bool dm_oip_offload_wanted(size_t len, int64_t header_len);
+/* Parse J off the loop thread; J->done runs later on LOOP (before this returns
+ * only should the pool refuse the work). 0, or -EBUSY when
+ * DM_OIP_OFFLOAD_QUEUED jobs already wait (J untouched: the caller answers). */
+int dm_oip_offload(uv_loop_t *loop, dm_parse_job *j);
+/* Jobs running and waiting (tests, logs). */
+size_t dm_oip_offload_pending(void);
 
 #endif

@@ -19,6 +19,7 @@
 
 #include "common/jsonw.h"
 #include "oip.h"
+#include "oip_json.h"
 
 /* Nesting of "data" arrays beyond this is refused. */
 #define MAX_DATA_DEPTH 32
@@ -160,8 +161,9 @@ void dm_infer_free(dm_infer *inf)
 
 /* One request input, matched to model input slot. */
 typedef struct in_slot {
-    const json_t *data; /* JSON data, or NULL for binary */
-    size_t bin_off;     /* offset of its binary bytes in the body */
+    const json_t *data;   /* JSON data, or NULL for binary */
+    const dm_jspan *span; /* ... read from the text instead (oip_json.c) */
+    size_t bin_off;       /* offset of its binary bytes in the body */
     bool given;
 } in_slot;
 
@@ -169,11 +171,13 @@ typedef struct parse_ctx {
     const edge_model *m;
     dm_infer *inf;
     in_slot *slots;
-    bool binary_body; /* Inference-Header-Content-Length was given */
-    size_t bin_at;    /* where the binary data starts in the body */
-    size_t bin_len;   /* its length */
-    size_t bin_used;  /* consumed by the inputs so far */
-    bool all_binary;  /* parameters.binary_data_output */
+    bool binary_body;     /* Inference-Header-Content-Length was given */
+    size_t bin_at;        /* where the binary data starts in the body */
+    size_t bin_len;       /* its length */
+    size_t bin_used;      /* consumed by the inputs so far */
+    bool all_binary;      /* parameters.binary_data_output */
+    const dm_jscan *scan; /* the fast "data" arrays, NULL when none */
+    const uint8_t *text;  /* the JSON text they are in */
     char *err;
     size_t errlen;
 } parse_ctx;
@@ -372,7 +376,11 @@ static int parse_input(parse_ctx *c, const json_t *in, size_t k)
     if (rc)
         return rc;
     c->slots[i].given = true;
-    return input_source(c, name, in, (size_t)i, &t);
+    rc = input_source(c, name, in, (size_t)i, &t);
+    const json_t *d = c->slots[i].data;
+    if (!rc && d && c->scan && json_is_array(d) && json_array_size(d) == 0)
+        c->slots[i].span = dm_jscan_span(c->scan, k); /* "[]" in the DOM stands for it */
+    return rc;
 }
 
 static int parse_inputs(parse_ctx *c, const json_t *root)
@@ -469,9 +477,26 @@ typedef struct fill_ctx {
     size_t errlen;
 } fill_ctx;
 
-static const char *json_kind(const json_t *v)
+/* One element of "data": its JSON type and value, from a DOM node or the text. */
+typedef struct elem {
+    json_type type;
+    long long i; /* JSON_INTEGER */
+    double r;    /* JSON_REAL */
+} elem;
+
+static elem elem_of(const json_t *v)
 {
-    switch (json_typeof(v)) {
+    elem e = {.type = json_typeof(v)};
+    if (e.type == JSON_INTEGER)
+        e.i = json_integer_value(v);
+    else if (e.type == JSON_REAL)
+        e.r = json_real_value(v);
+    return e;
+}
+
+static const char *json_kind(json_type t)
+{
+    switch (t) {
     case JSON_OBJECT: return "an object";
     case JSON_ARRAY: return "an array";
     case JSON_STRING: return "a string";
@@ -483,12 +508,12 @@ static const char *json_kind(const json_t *v)
     }
 }
 
-static int put_int(fill_ctx *f, const json_t *v, long long lo, long long hi, size_t size)
+static int put_int(fill_ctx *f, const elem *v, long long lo, long long hi, size_t size)
 {
-    if (!json_is_integer(v))
+    if (v->type != JSON_INTEGER)
         return fail(f->err, f->errlen, 400, "input '%s': data[%zu] is %s; %s needs integers",
-                    f->name, f->n, json_kind(v), datatype_or_name(f->type));
-    const long long x = json_integer_value(v);
+                    f->name, f->n, json_kind(v->type), datatype_or_name(f->type));
+    const long long x = v->i;
     if (x < lo || x > hi)
         return fail(f->err, f->errlen, 400,
                     "input '%s': data[%zu] = %lld is out of range for %s [%lld, %lld]", f->name,
@@ -503,12 +528,12 @@ static int put_int(fill_ctx *f, const json_t *v, long long lo, long long hi, siz
     return 0;
 }
 
-static int put_real(fill_ctx *f, const json_t *v, double max)
+static int put_real(fill_ctx *f, const elem *v, double max)
 {
-    if (!json_is_number(v))
+    if (v->type != JSON_INTEGER && v->type != JSON_REAL)
         return fail(f->err, f->errlen, 400, "input '%s': data[%zu] is %s; %s needs numbers",
-                    f->name, f->n, json_kind(v), datatype_or_name(f->type));
-    const double x = json_number_value(v);
+                    f->name, f->n, json_kind(v->type), datatype_or_name(f->type));
+    const double x = v->type == JSON_INTEGER ? (double)v->i : v->r; /* json_number_value */
     if (!(fabs(x) <= max))
         return fail(f->err, f->errlen, 400,
                     "input '%s': data[%zu] = %g is out of range for %s (magnitude at most %g)",
@@ -517,7 +542,7 @@ static int put_real(fill_ctx *f, const json_t *v, double max)
     return 0;
 }
 
-static int put_elem(fill_ctx *f, const json_t *v)
+static int put_elem(fill_ctx *f, const elem *v)
 {
     switch (f->type) {
     case EDGE_INT8: return put_int(f, v, INT8_MIN, INT8_MAX, 1);
@@ -527,12 +552,12 @@ static int put_elem(fill_ctx *f, const json_t *v)
     case EDGE_INT64: return put_int(f, v, INT64_MIN, INT64_MAX, 8);
     case EDGE_FLOAT32: return put_real(f, v, FLT_MAX);
     case EDGE_BOOL:
-        if (!json_is_boolean(v))
+        if (v->type != JSON_TRUE && v->type != JSON_FALSE)
             return fail(f->err, f->errlen, 400,
                         "input '%s': data[%zu] is %s; BOOL needs true or "
                         "false",
-                        f->name, f->n, json_kind(v));
-        f->dst[f->n] = json_is_true(v) ? 1 : 0;
+                        f->name, f->n, json_kind(v->type));
+        f->dst[f->n] = v->type == JSON_TRUE ? 1 : 0;
         return 0;
     default:
         return fail(f->err, f->errlen, 400, "input '%s': datatype %s cannot be given as JSON",
@@ -540,24 +565,65 @@ static int put_elem(fill_ctx *f, const json_t *v)
     }
 }
 
+/* One element more: converted while there is room, counted past it. */
+static int put_next(fill_ctx *f, const elem *v)
+{
+    const int rc = f->n < f->want ? put_elem(f, v) : 0;
+    f->n++;
+    return rc;
+}
+
+static int too_deep(const fill_ctx *f)
+{
+    return fail(f->err, f->errlen, 400, "input '%s': data nests deeper than %d arrays", f->name,
+                MAX_DATA_DEPTH);
+}
+
 /* Elements of V in row-major order (nested arrays flattened). Counts past WANT
  * without writing, so the message can say how many there were. */
 static int fill(fill_ctx *f, const json_t *v, int depth)
 {
     if (!json_is_array(v)) {
-        int rc = f->n < f->want ? put_elem(f, v) : 0;
-        f->n++;
-        return rc;
+        const elem e = elem_of(v);
+        return put_next(f, &e);
     }
     if (depth >= MAX_DATA_DEPTH)
-        return fail(f->err, f->errlen, 400, "input '%s': data nests deeper than %d arrays", f->name,
-                    MAX_DATA_DEPTH);
+        return too_deep(f);
     for (size_t k = 0; k < json_array_size(v); k++) {
         int rc = fill(f, json_array_get(v, k), depth + 1);
         if (rc)
             return rc;
     }
     return 0;
+}
+
+/* The same from a fast "data" array's text (no DOM): the same order, the
+ * same conversions, the same messages. */
+static int fill_span(fill_ctx *f, const uint8_t *text, const dm_jspan *sp)
+{
+    dm_jiter it;
+    dm_jiter_init(&it, text, sp);
+    int depth = 0; /* arrays open */
+    for (;;) {
+        elem e = {0};
+        switch (dm_jiter_next(&it)) {
+        case DM_JEV_END: return 0;
+        case DM_JEV_OPEN:
+            if (depth >= MAX_DATA_DEPTH)
+                return too_deep(f);
+            depth++;
+            continue;
+        case DM_JEV_CLOSE: depth--; continue;
+        case DM_JEV_INT: e = (elem){.type = JSON_INTEGER, .i = it.i}; break;
+        case DM_JEV_REAL: e = (elem){.type = JSON_REAL, .r = it.r}; break;
+        case DM_JEV_TRUE: e.type = JSON_TRUE; break;
+        case DM_JEV_FALSE: e.type = JSON_FALSE; break;
+        case DM_JEV_NULL: e.type = JSON_NULL; break;
+        }
+        int rc = put_next(f, &e);
+        if (rc)
+            return rc;
+    }
 }
 
 static int fill_input(parse_ctx *c, size_t i, uint8_t *dst)
@@ -573,7 +639,8 @@ static int fill_input(parse_ctx *c, size_t i, uint8_t *dst)
                   .name = dm_oip_tensor_name(&t, true, i, buf, sizeof buf),
                   .err = c->err,
                   .errlen = c->errlen};
-    int rc = fill(&f, c->slots[i].data, 0);
+    int rc =
+        c->slots[i].span ? fill_span(&f, c->text, c->slots[i].span) : fill(&f, c->slots[i].data, 0);
     if (rc)
         return rc;
     if (f.n != f.want) {
@@ -712,6 +779,124 @@ static int parsed_request(const parsed *p, parse_ctx *c, uint8_t *body)
     return fill_buffers(c, body);
 }
 
+/* ---------------------------------------------------------------- bounds
+ *
+ * What a request may hold is bounded by the model before any DOM is built:
+ * its "data" arrays at most as many values as the model's inputs have
+ * elements, and about as many arrays as their shapes nested in full and one
+ * per element (plus the nesting refused with its own message); everything else (names, shapes,
+ * parameters, outputs) a small fixed amount. A larger request is refused with 413. "data" arrays of
+ * numbers, true, false and null are then read straight from the text into the
+ * input buffers (oip_json.c); anything else in them (a string, an object, a
+ * syntax error) is loaded whole by jansson, up to DOM_VALUES_MAX values. */
+
+#define OTHER_VALUES_BASE 1024     /* values and keys besides "data" ... */
+#define OTHER_VALUES_PER_TENSOR 32 /* ... plus this many per model input and output */
+#define STRING_BYTES_MAX 65536     /* bytes of every string and key together */
+#define DOM_VALUES_MAX 65536       /* about 4 MB of jansson nodes */
+
+typedef struct bounds {
+    size_t elems, arrays, other, str;
+} bounds;
+
+static size_t sat_add(size_t a, size_t b)
+{
+    return a > SIZE_MAX - b ? SIZE_MAX : a + b;
+}
+
+static size_t sat_mul(size_t a, size_t b)
+{
+    return b && a > SIZE_MAX / b ? SIZE_MAX : a * b;
+}
+
+static bounds model_bounds(const edge_model *m)
+{
+    const size_t n_in = edge_model_input_count(m), n_out = edge_model_output_count(m);
+    bounds b = {.other = OTHER_VALUES_BASE + OTHER_VALUES_PER_TENSOR * (n_in + n_out),
+                .str = STRING_BYTES_MAX};
+    edge_tensor_info t;
+    for (size_t i = 0; i < n_in; i++) {
+        if (edge_model_input_info(m, i, &t) != 0)
+            continue;
+        const size_t esize = edge_dtype_size(t.type);
+        const size_t elems = esize ? t.bytes / esize : 0;
+        size_t arrays = 1, row = 1; /* the "data" array, then one per row of each dimension */
+        for (int k = 0; k + 1 < t.rank; k++) {
+            row = sat_mul(row, t.dims[k] > 0 ? (size_t)t.dims[k] : 0);
+            arrays = sat_add(arrays, row);
+        }
+        b.elems = sat_add(b.elems, elems);
+        /* nested in full, or any other way (one per element), up to the deepest
+         * nesting refused with its own message */
+        b.arrays = sat_add(b.arrays, sat_add(arrays, elems + MAX_DATA_DEPTH + 1));
+    }
+    return b;
+}
+
+static int check_bounds(parse_ctx *c, const dm_jscan *s)
+{
+    const bounds b = model_bounds(c->m);
+    if (s->n.data_values > b.elems)
+        return fail(c->err, c->errlen, 413,
+                    "the request's 'data' arrays hold %zu values, more than the %zu elements of "
+                    "the model's inputs",
+                    s->n.data_values, b.elems);
+    if (s->n.data_arrays > b.arrays)
+        return fail(c->err, c->errlen, 413,
+                    "the request's 'data' arrays nest %zu arrays, more than the %zu the model's "
+                    "input shapes allow",
+                    s->n.data_arrays, b.arrays);
+    if (s->n.other > b.other)
+        return fail(c->err, c->errlen, 413,
+                    "the request holds %zu JSON values and keys besides its 'data' arrays, more "
+                    "than the %zu allowed",
+                    s->n.other, b.other);
+    if (s->n.str_bytes > b.str)
+        return fail(c->err, c->errlen, 413,
+                    "the request's strings and keys take %zu bytes, more than the %zu allowed",
+                    s->n.str_bytes, b.str);
+    return 0;
+}
+
+/* A "data" array not in the fast form, in a request too large to load whole. */
+static int too_large_to_load(parse_ctx *c, const uint8_t *text, size_t len, const dm_jscan *s)
+{
+    int line, column;
+    dm_json_position(text, s->slow_at, &line, &column);
+    char what[20];
+    size_t n = 0;
+    for (size_t i = s->slow_at; i < len && n + 1 < sizeof what; i++)
+        what[n++] = text[i] >= 0x20 && text[i] < 0x7f && text[i] != '\'' ? (char)text[i] : '?';
+    what[n] = 0;
+    return fail(c->err, c->errlen, 400,
+                "'data' holds something other than numbers, true, false, null and arrays at line "
+                "%d column %d ('%s'); a request of more than %d JSON values must hold only those",
+                line, column, what, DOM_VALUES_MAX);
+}
+
+/* The JSON text's DOM, bounded by the model, with the fast "data" arrays left
+ * in the text (C->scan). */
+static int load_json(parse_ctx *c, const uint8_t *text, size_t len, dm_jscan *s, json_t **root)
+{
+    if (dm_jscan_run(s, text, len) != 0)
+        return fail(c->err, c->errlen, 500, "out of memory scanning %zu bytes of JSON", len);
+    int rc = check_bounds(c, s);
+    if (rc)
+        return rc;
+    const size_t values = s->n.data_values + s->n.data_arrays + s->n.other;
+    if (s->slow && values > DOM_VALUES_MAX)
+        return too_large_to_load(c, text, len, s);
+    json_error_t je;
+    *root = s->slow ? json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, &je)
+                    : dm_jscan_load(s, text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!*root)
+        return fail(c->err, c->errlen, 400, "invalid JSON at line %d column %d: %s", je.line,
+                    je.column, je.text);
+    c->scan = s->slow ? NULL : s;
+    c->text = text;
+    return 0;
+}
+
 /* ---------------------------------------------------------------- parse */
 
 static int parse_root(parse_ctx *c, const json_t *root, uint8_t *body)
@@ -744,6 +929,7 @@ int dm_oip_parse_infer_cached(const edge_model *m, void **cache, void (**cache_f
     parse_ctx c = {.m = m, .err = err, .errlen = errlen};
     const bool hit = cache && parsed_match(*cache, m, body, len, header_len);
     json_t *root = NULL;
+    dm_jscan scan = {0};
     int rc = 400;
     if (!hit) {
         size_t jlen = len;
@@ -763,11 +949,10 @@ int dm_oip_parse_infer_cached(const edge_model *m, void **cache, void (**cache_f
         }
         if (jlen == 0)
             return fail(err, errlen, 400, "the request has no JSON body");
-        json_error_t je;
-        root = json_loadb((const char *)body, jlen, JSON_REJECT_DUPLICATES, &je);
-        if (!root)
-            return fail(err, errlen, 400, "invalid JSON at line %d column %d: %s", je.line,
-                        je.column, je.text);
+        rc = load_json(&c, body, jlen, &scan, &root);
+        if (rc)
+            goto out;
+        rc = 400;
         if (!json_is_object(root)) {
             fail(err, errlen, 400, "the request body must be a JSON object");
             goto out;
@@ -790,6 +975,7 @@ int dm_oip_parse_infer_cached(const edge_model *m, void **cache, void (**cache_f
     }
 out:
     json_decref(root);
+    dm_jscan_free(&scan);
     free(c.slots);
     if (rc) {
         dm_infer_free(c.inf);
@@ -798,6 +984,24 @@ out:
     c.inf->body = body;
     *out = c.inf;
     return 200;
+}
+
+char *dm_oip_request_id(const uint8_t *body, size_t len)
+{
+    dm_jscan s;
+    if (dm_jscan_run(&s, body, len) != 0)
+        return NULL;
+    const size_t values = s.n.other + (s.slow ? s.n.data_values + s.n.data_arrays : 0);
+    json_t *root = NULL;
+    json_error_t je;
+    if (values <= DOM_VALUES_MAX && s.n.str_bytes <= STRING_BYTES_MAX)
+        root = s.slow ? json_loadb((const char *)body, len, 0, &je)
+                      : dm_jscan_load(&s, body, len, 0, &je);
+    dm_jscan_free(&s);
+    const char *id = json_string_value(json_object_get(root, "id"));
+    char *copy = id ? strdup(id) : NULL;
+    json_decref(root);
+    return copy;
 }
 
 /* ---------------------------------------------------------------- raw tensor requests */

@@ -161,8 +161,8 @@ static void expect_error(const char *text, int status, const char *msg)
 {
     result r = parse(text);
     if (r.status != status || !strstr(r.err, msg))
-        fail_msg("request %s\n  got %d \"%s\"\n  want %d containing \"%s\"", text, r.status, r.err,
-                 status, msg);
+        fail_msg("request %.300s\n  got %d \"%s\"\n  want %d containing \"%s\"", text, r.status,
+                 r.err, status, msg);
     assert_null(r.inf);
 }
 
@@ -181,6 +181,176 @@ static size_t in_index(const char *name)
             return i;
     fail_msg("no input %s", name);
     return 0;
+}
+
+/* ---------------------------------------------------------------- bounds */
+
+/* Bytes jansson allocates (json_set_alloc_funcs), to see that no large DOM is built. */
+static size_t g_json_bytes;
+
+static void *count_malloc(size_t n)
+{
+    g_json_bytes += n;
+    return malloc(n);
+}
+
+/* A request whose 'u' data (UINT8 [3]) is DATA; the others as usual. */
+static char *with_u(const char *data)
+{
+    return subst(inputs_json(NULL, NULL), "[0,128,255]", data);
+}
+
+static void test_bound_values(void **state)
+{
+    /* the model's inputs take 21 elements in all: one more value is 413 */
+    char *s = with_u("[0,128,255,7]");
+    result r = parse(s);
+    free(s);
+    assert_int_equal(r.status, 413);
+    assert_non_null(strstr(r.err, "hold 22 values, more than the 21 elements"));
+    assert_null(r.inf);
+    /* a million values: refused without a DOM of them */
+    const size_t n = 1000000;
+    char *big = malloc(2 * n + 16), *o = big;
+    *o++ = '[';
+    for (size_t k = 0; k < n; k++)
+        o += sprintf(o, k ? ",1" : "1");
+    strcpy(o, "]");
+    s = with_u(big);
+    free(big);
+    g_json_bytes = 0;
+    json_set_alloc_funcs(count_malloc, free);
+    r = parse(s);
+    json_set_alloc_funcs(malloc, free);
+    free(s);
+    assert_int_equal(r.status, 413);
+    assert_non_null(strstr(r.err, "hold 1000018 values, more than the 21 elements"));
+    printf("# 413 for 1e6 values: jansson allocated %zu bytes\n", g_json_bytes);
+    assert_true(g_json_bytes < 4096);
+}
+
+static void test_bound_padding_and_nesting(void **state)
+{
+    /* whitespace is free: 200 KB of it around and inside the data */
+    const size_t pad = 100000;
+    char *ws = malloc(pad + 1);
+    for (size_t k = 0; k < pad; k++)
+        ws[k] = " \n\t\r"[k % 4];
+    ws[pad] = 0;
+    char *data = malloc(3 * pad + 64);
+    snprintf(data, 3 * pad + 64, "[%s0,%s128 , 255%s]", ws, ws, ws);
+    char *s = with_u(data);
+    char *padded = malloc(strlen(s) + pad + 1);
+    sprintf(padded, "%s%s", s, ws);
+    free(s);
+    g_json_bytes = 0;
+    json_set_alloc_funcs(count_malloc, free);
+    result r = parse(padded);
+    json_set_alloc_funcs(malloc, free);
+    if (r.status != 200)
+        fail_msg("padded: %d %s", r.status, r.err);
+    printf("# a valid request padded to %zu bytes: jansson allocated %zu bytes\n", strlen(padded),
+           g_json_bytes);
+    assert_true(g_json_bytes < 65536); /* the structure, not the data */
+    const uint8_t u[3] = {0, 128, 255};
+    assert_memory_equal(r.inf->req.in[2], u, 3);
+    dm_infer_free(r.inf);
+    /* padded, one value over */
+    free(padded);
+    snprintf(data, 3 * pad + 64, "[%s0,%s128 , 255%s,1]", ws, ws, ws);
+    s = with_u(data);
+    expect_error(s, 413, "hold 22 values");
+    free(s);
+    /* nested in full (and flat) is within the bound; nesting beyond it is 413 */
+    s = subst(with_u("[[0],[128],[255]]"), "[1,2,3,4,5,6]", "[[[1],[2],[3]],[[4],[5],[6]]]");
+    r = parse(s);
+    free(s);
+    assert_int_equal(r.status, 200);
+    assert_memory_equal(r.inf->req.in[2], u, 3);
+    dm_infer_free(r.inf);
+    char deep[4096] = "";
+    for (int i = 0; i < 1000; i++)
+        strcat(deep, "[");
+    strcat(deep, "0");
+    for (int i = 0; i < 1000; i++)
+        strcat(deep, "]");
+    s = with_u(deep);
+    expect_error(s, 413, "the request's 'data' arrays nest");
+    free(s);
+    free(ws);
+    free(data);
+}
+
+static void test_bound_strings_and_rest(void **state)
+{
+    /* an id of 70,000 bytes: strings are a small fixed amount */
+    char *id = malloc(70000 + 32);
+    strcpy(id, "{\"id\":\"");
+    memset(id + 7, 'x', 70000);
+    strcpy(id + 7 + 70000, "\",\"inputs\"");
+    char *s = subst(inputs_json(NULL, NULL), "{\"inputs\"", id);
+    expect_error(s, 413, "strings and keys take 70");
+    free(s);
+    free(id);
+    /* as are values besides "data": a shape of 5,000 */
+    char *shape = malloc(5000 * 2 + 16), *o = shape;
+    o += sprintf(o, "\"shape\":[");
+    for (int k = 0; k < 5000; k++)
+        o += sprintf(o, k ? ",1" : "1");
+    strcpy(o, "]");
+    s = subst(inputs_json(NULL, NULL), "\"shape\":[3]", shape);
+    expect_error(s, 413, "JSON values and keys besides its 'data' arrays");
+    free(s);
+    free(shape);
+    /* strings in data keep their message (loaded by jansson: a small request) */
+    s = with_u("[0,\"128\",255]");
+    expect_error(s, 400, "input 'u': data[1] is a string; UINT8 needs integers");
+    free(s);
+    s = with_u("[0,{\"a\":1},255]");
+    expect_error(s, 400, "input 'u': data[1] is an object; UINT8 needs integers");
+    free(s);
+}
+
+/* Syntax errors after, in and around fast "data" arrays: jansson's own words,
+ * lines and columns on the whole text. */
+static void test_bound_exact_errors(void **state)
+{
+    static const char *const cases[] = {
+        "[0,128,255] x",      "[0,128,255]\n  , x",
+        "[0,\n128,\n255]  }", "[0,128,255], \"data\":[]",
+        "[0,128,255,]",       "[0,128 255]",
+        "[0,01,255]",         "[0,1e999,255]",
+        "[0,-,255]",          "[0,99999999999999999999,255]",
+        "[0,tru,255]",        "[0,128,255",
+        "[0,128.,255]",       "[[0,128],\n [255]]]",
+        "[0,128,255]\t\t\t@",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *s = with_u(cases[i]);
+        json_error_t je;
+        json_t *j = json_loadb(s, strlen(s), JSON_REJECT_DUPLICATES, &je);
+        assert_null(j);
+        char want[300];
+        snprintf(want, sizeof want, "invalid JSON at line %d column %d: %s", je.line, je.column,
+                 je.text);
+        result r = parse(s);
+        if (r.status != 400 || strcmp(r.err, want) != 0)
+            fail_msg("case %zu %s\n  got %d \"%s\"\n  want 400 \"%s\"", i, cases[i], r.status,
+                     r.err, want);
+        free(s);
+    }
+    /* reals and integers convert as jansson converts them */
+    char *s =
+        subst(inputs_json(NULL, NULL), "[0.5,-1.25,3,1e-3]", "[0.1, -0.0, 3.4028234e38, 1E-45]");
+    s = subst(s, "[-9223372036854775807,42]", "[-9223372036854775808,9223372036854775807]");
+    result r = parse(s);
+    free(s);
+    assert_int_equal(r.status, 200);
+    const float f[4] = {(float)0.1, -0.0f, (float)3.4028234e38, (float)1E-45};
+    assert_memory_equal(r.inf->req.in[1], f, sizeof f);
+    const int64_t i64[2] = {INT64_MIN, INT64_MAX};
+    assert_memory_equal(r.inf->req.in[4], i64, sizeof i64);
+    dm_infer_free(r.inf);
 }
 
 /* ---------------------------------------------------------------- valid requests */
@@ -501,8 +671,12 @@ static void test_bad_inputs(void **state)
                        "input 'img': 'shape' must be an array of integers");
     expect_input_error("[1,2,3,4,5,6]", "[1,2,3,4,5]",
                        "input 'img': data has 5 elements but shape [1,2,3] needs 6");
-    expect_input_error("[1,2,3,4,5,6]", "[[1,2,3],[4,5,6],[7]]",
-                       "input 'img': data has 7 elements but shape [1,2,3] needs 6");
+    /* one element too many for 'img', one too few for 'u': within the model's
+     * elements in all, so the message says which input is wrong (more in all: 413) */
+    char *s = subst(inputs_json(NULL, NULL), "[1,2,3,4,5,6]", "[[1,2,3],[4,5,6],[7]]");
+    s = subst(s, "[0,128,255]", "[0,128]");
+    expect_error(s, 400, "input 'img': data has 7 elements but shape [1,2,3] needs 6");
+    free(s);
     expect_input_error(",\"data\":[1,2,3,4,5,6]", "",
                        "input 'img': no 'data' and no binary_data_size parameter");
     expect_input_error("\"data\":[1,2,3,4,5,6]",
@@ -726,13 +900,24 @@ static void test_status_and_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_json_request), cmocka_unit_test(test_nested_data),
-        cmocka_unit_test(test_parameters),   cmocka_unit_test(test_binary_request),
-        cmocka_unit_test(test_bad_json),     cmocka_unit_test(test_bad_inputs),
-        cmocka_unit_test(test_out_of_range), cmocka_unit_test(test_bad_parameters_and_outputs),
-        cmocka_unit_test(test_encode_json),  cmocka_unit_test(test_encode_binary),
-        cmocka_unit_test(test_metadata),     cmocka_unit_test(test_status_and_names),
-        cmocka_unit_test(test_parse_cache),  cmocka_unit_test(test_json_writer),
+        cmocka_unit_test(test_json_request),
+        cmocka_unit_test(test_nested_data),
+        cmocka_unit_test(test_parameters),
+        cmocka_unit_test(test_binary_request),
+        cmocka_unit_test(test_bad_json),
+        cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_out_of_range),
+        cmocka_unit_test(test_bad_parameters_and_outputs),
+        cmocka_unit_test(test_encode_json),
+        cmocka_unit_test(test_encode_binary),
+        cmocka_unit_test(test_metadata),
+        cmocka_unit_test(test_status_and_names),
+        cmocka_unit_test(test_parse_cache),
+        cmocka_unit_test(test_json_writer),
+        cmocka_unit_test(test_bound_values),
+        cmocka_unit_test(test_bound_padding_and_nesting),
+        cmocka_unit_test(test_bound_strings_and_rest),
+        cmocka_unit_test(test_bound_exact_errors),
     };
     return cmocka_run_group_tests_name("oip", tests, setup, teardown);
 }

@@ -1,0 +1,76 @@
+/* daemon/oip_json.h - the bounded JSON front of the inference request parser (oip_json.c).
+ *
+ * Owns: one pass over a request's JSON text, before any DOM is built, that
+ * counts what the text holds (values in and out of the "data" arrays of
+ * "inputs", arrays in them, string bytes) so that oip_infer.c can refuse a
+ * request larger than the model accepts (413); finds every "data" array of
+ * $.inputs[*] that holds only numbers, true, false, null and arrays (the fast
+ * form); loads the rest of the document with jansson with those arrays left
+ * out (error messages, lines and columns as for the whole text); and walks a
+ * fast array's elements straight from the text (no DOM).
+ * Does not own: what the values mean (oip_infer.c). */
+#ifndef EDGED_OIP_JSON_H
+#define EDGED_OIP_JSON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+/* A "data" array in the fast form: text [at, end) from '[' to ']'. */
+typedef struct dm_jspan {
+    size_t at, end;
+    size_t elem; /* its input's index in "inputs" */
+} dm_jspan;
+
+/* What a request's text holds. */
+typedef struct dm_jcount {
+    size_t data_values; /* scalars (and strings, objects) inside "data" arrays */
+    size_t data_arrays; /* arrays inside "data" arrays, the "data" arrays included */
+    size_t other;       /* every other value and key */
+    size_t str_bytes;   /* bytes of every string and key */
+} dm_jcount;
+
+typedef struct dm_jscan {
+    dm_jcount n;
+    dm_jspan *spans; /* in text order */
+    size_t n_spans, cap;
+    bool slow;      /* a "data" array not in the fast form ... */
+    size_t slow_at; /* ... the first thing in it that is not (text offset) */
+} dm_jscan;
+
+/* Scan TEXT (LEN bytes) into *S (zeroed first). 0, or -ENOMEM. */
+int dm_jscan_run(dm_jscan *s, const uint8_t *text, size_t len);
+void dm_jscan_free(dm_jscan *s);
+/* The span of the input at index ELEM of "inputs", or NULL. */
+const dm_jspan *dm_jscan_span(const dm_jscan *s, size_t elem);
+/* TEXT parsed by jansson (with FLAGS) with every span of S read as an empty
+ * array; NULL with *JE set exactly as json_loadb on TEXT would. */
+json_t *dm_jscan_load(const dm_jscan *s, const uint8_t *text, size_t len, size_t flags,
+                      json_error_t *je);
+/* The line and column (jansson's count) of offset AT in TEXT. */
+void dm_json_position(const uint8_t *text, size_t at, int *line, int *column);
+
+/* Walking a span's elements in order. */
+typedef enum {
+    DM_JEV_END = 0,
+    DM_JEV_OPEN,  /* '[' */
+    DM_JEV_CLOSE, /* ']' */
+    DM_JEV_INT,   /* it->i, as jansson's json_integer_value */
+    DM_JEV_REAL,  /* it->r, as jansson's json_real_value */
+    DM_JEV_TRUE,
+    DM_JEV_FALSE,
+    DM_JEV_NULL,
+} dm_jev;
+
+typedef struct dm_jiter {
+    const uint8_t *p, *end;
+    long long i;
+    double r;
+} dm_jiter;
+
+void dm_jiter_init(dm_jiter *it, const uint8_t *text, const dm_jspan *sp);
+dm_jev dm_jiter_next(dm_jiter *it);
+
+#endif

@@ -907,8 +907,9 @@ static void check_case(const hcase *hc, const result *r)
                  "open at once (at least %d)",
                  hc->name, r->a.connects, hc->min_connects, r->a.open_max, hc->min_open);
     if (r->exit_status != 0)
-        fail_msg("%s: edged exited %d on SIGTERM (LeakSanitizer makes it 23 on a leak); log %s",
-                 hc->name, r->exit_status, F.log);
+        fail_msg(
+            "%s: edged exited %d on SIGTERM (a leak LeakSanitizer found makes it non-zero); log %s",
+            hc->name, r->exit_status, F.log);
     if (UNDER_ASAN) {
         printf("# %s: RSS and latency not checked: AddressSanitizer's quarantine holds freed "
                "memory and it slows everything down\n",

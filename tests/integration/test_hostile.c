@@ -602,6 +602,7 @@ static void *attack_main(void *arg)
             }
             if (s->read_until && now >= s->read_until) {
                 slot_close(a, s, false);
+                wake = now; /* its next connection */
                 continue;
             }
             short ev = s->repeat ? 0 : POLLIN; /* a client that never reads */

@@ -234,14 +234,18 @@ static void test_bound_padding_and_nesting(void **state)
     /* whitespace is free: 200 KB of it around and inside the data */
     const size_t pad = 100000;
     char *ws = malloc(pad + 1);
+    assert_non_null(ws);
     for (size_t k = 0; k < pad; k++)
         ws[k] = " \n\t\r"[k % 4];
     ws[pad] = 0;
     char *data = malloc(3 * pad + 64);
+    assert_non_null(data);
     snprintf(data, 3 * pad + 64, "[%s0,%s128 , 255%s]", ws, ws, ws);
     char *s = with_u(data);
-    char *padded = malloc(strlen(s) + pad + 1);
-    sprintf(padded, "%s%s", s, ws);
+    const size_t cap = strlen(s) + pad + 1;
+    char *padded = malloc(cap);
+    assert_non_null(padded);
+    snprintf(padded, cap, "%s%s", s, ws);
     free(s);
     g_json_bytes = 0;
     json_set_alloc_funcs(count_malloc, free);

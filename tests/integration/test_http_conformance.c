@@ -33,6 +33,15 @@
 #include "opgen.h"
 #include "test_support.h"
 
+/* J as compact JSON for a message; valid until the next call (the previous one is freed). */
+static const char *dumped(const json_t *j)
+{
+    static char *last;
+    free(last);
+    last = json_dumps(j, JSON_COMPACT);
+    return last ? last : "(null)";
+}
+
 static dfx F;
 static const char *shared;
 
@@ -284,7 +293,7 @@ static void test_ready_strict(void **state)
     fwrite(junk, 1, sizeof junk, f);
     fclose(f);
     json_t *j = wait_ready_status(503, "UNAVAILABLE");
-    printf("# a broken model in the repository: %s\n", json_dumps(j, JSON_COMPACT));
+    printf("# a broken model in the repository: %s\n", dumped(j));
     assert_true(json_is_false(json_object_get(j, "ready")));
     assert_non_null(strstr(json_string_value(json_object_get(j, "error")), "broken"));
     json_t *models = json_object_get(j, "models");
@@ -323,7 +332,7 @@ static void test_model_config(void **state)
     json_decref(srv);
 
     json_t *c = get_json("/v2/models/digits/config", 200);
-    printf("# digits config: %s\n", json_dumps(c, JSON_COMPACT));
+    printf("# digits config: %s\n", dumped(c));
     assert_string_equal(json_string_value(json_object_get(c, "name")), "digits");
     assert_string_equal(json_string_value(json_object_get(c, "platform")), "tensorflow_lite");
     assert_string_equal(json_string_value(json_object_get(c, "backend")), "edged");
@@ -387,8 +396,7 @@ static void test_model_config(void **state)
         free(out);
         c = get_json("/v2/models/hello/config", 200);
         json_t *vp = json_object_get(c, "version_policy");
-        printf("# hello with '%s': version_policy %s\n", policies[k].key,
-               json_dumps(vp, JSON_COMPACT));
+        printf("# hello with '%s': version_policy %s\n", policies[k].key, dumped(vp));
         json_t *p = json_object_get(vp, policies[k].key);
         assert_non_null(p);
         assert_int_equal(json_object_size(vp), 1);
@@ -418,7 +426,7 @@ static void test_index_reason(void **state)
     {
         const json_t *reason = json_object_get(e, "reason");
         if (!json_is_string(reason))
-            fail_msg("index entry without a reason: %s", json_dumps(e, JSON_COMPACT));
+            fail_msg("index entry without a reason: %s", dumped(e));
         if (strcmp(json_string_value(json_object_get(e, "state")), "READY") == 0) {
             assert_string_equal(json_string_value(reason), "");
             ready++;

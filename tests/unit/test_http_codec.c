@@ -130,7 +130,7 @@ static void test_inflate_deflate_zlib_and_raw(void **state)
     roundtrip(DM_CODING_DEFLATE, -15); /* what some clients send */
 }
 
-/* 1 GiB of zeros is about 1 MB gzipped: refused once 64 MiB have been decoded. */
+/* 256 MiB of zeros is about 256 KB gzipped: refused once 64 MiB have been decoded. */
 static void test_inflate_bomb(void **state)
 {
     (void)state;
@@ -142,10 +142,10 @@ static void test_inflate_bomb(void **state)
     uint8_t *bomb = malloc(cap);
     z.next_out = bomb;
     z.avail_out = (uInt)cap;
-    for (int i = 0; i < 1024; i++) {
+    for (int i = 0; i < 256; i++) {
         z.next_in = zeros;
         z.avail_in = (uInt)chunk;
-        assert_int_not_equal(deflate(&z, i == 1023 ? Z_FINISH : Z_NO_FLUSH), Z_STREAM_ERROR);
+        assert_int_not_equal(deflate(&z, i == 255 ? Z_FINISH : Z_NO_FLUSH), Z_STREAM_ERROR);
     }
     const size_t blen = z.total_out;
     deflateEnd(&z);

@@ -3,7 +3,7 @@
  * Owns: Content-Encoding and Accept-Encoding values as clients write them
  * (lists, q values, case, unknown codings), inflating gzip, zlib-wrapped and raw
  * deflate bodies, the size limit applied to the decoded size (a small body that
- * decodes to gigabytes is refused early), truncated, corrupt and trailing-garbage
+ * decodes to far more than the limit is refused early), truncated, corrupt and trailing-garbage
  * bodies, and gzip replies that decode back to what was sent. */
 #include <setjmp.h>
 #include <stdarg.h>

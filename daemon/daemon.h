@@ -399,7 +399,15 @@ typedef struct dm_daemon {
     struct dm_dbus *dbus;                       /* NULL when D-Bus is off or unreachable */
     const char *(*reload)(struct dm_daemon *d); /* main.c: what SIGHUP does; NULL or why not */
     uint64_t started_ns;                        /* dm_now_ns() at start */
+    uv_timer_t trim;                            /* memory.c */
 } dm_daemon;
+
+/* ---------------------------------------------------------------- memory.c */
+/* glibc's malloc settings for edged (at start, before any allocation). */
+void dm_memory_init(void);
+/* Freed heap goes back to the system a second from now (after a large request
+ * body or MQTT payload: glibc keeps up to 64 MiB otherwise). Loop thread. */
+void dm_trim_soon(dm_daemon *d);
 
 /* Listen on cfg.socket_path (or UNIX_FD >= 0, from systemd) and, when TCP_FD
  * >= 0 or [server] tcp is set, on TCP too; serve the Open Inference Protocol.
@@ -412,9 +420,6 @@ typedef struct dm_http_stats {
     uint64_t evicted, refused; /* connections closed to make room; refused at a limit */
 } dm_http_stats;
 dm_http_stats dm_server_stats(const dm_server *s);
-/* Freed heap goes back to the system a second from now (after a large request
- * body or MQTT payload: glibc keeps up to 64 MiB otherwise). */
-void dm_server_trim_soon(dm_server *s);
 /* Stop accepting; close idle connections; answered ones close after their reply. */
 void dm_server_stop_accepting(dm_server *s);
 void dm_server_free(dm_server *s);

@@ -53,7 +53,7 @@ static void conn_unref(conn *c)
     free(c->url);
     free(c->body);
     dm_server *s = c->s;
-    dm_budget_put(s, c->charged);
+    dm_budget_put(s, c->url_cap + c->body_charge + c->stash_len); /* what it holds */
     free(c);
     dm_server_unref(s);
 }
@@ -326,7 +326,6 @@ static void rdata_clear(conn *c)
         free(c->stash);
         c->stash = NULL;
         dm_budget_put(c->s, c->stash_len);
-        c->charged -= c->stash_len;
         c->stash_len = 0;
     }
 }
@@ -345,7 +344,6 @@ static void rdata_stash(conn *c)
     }
     memcpy(st, c->rdata + c->roff, c->rlen);
     dm_budget_force(c->s, c->rlen);
-    c->charged += c->rlen;
     c->stash = st;
     c->stash_len = c->rlen;
     c->rdata = st;
@@ -620,7 +618,6 @@ static int on_url(http_parser *p, const char *at, size_t len)
             dm_budget_put(c->s, cap - c->url_cap);
             return cb_fail(c, 500, "out of memory for the request target");
         }
-        c->charged += cap - c->url_cap;
         c->url = u;
         c->url_cap = cap;
     }
@@ -746,6 +743,30 @@ static void write_continue(conn *c)
     free(wr);
 }
 
+/* A body that will hold TOTAL bytes cannot take its share of the budget
+ * (TOTAL - what it holds already): 413 when it could never fit
+ * (max_buffered_bytes), else 503 with Retry-After (others hold the budget now).
+ * False when the share is taken. */
+static bool budget_refuses(conn *c, uint64_t total)
+{
+    const uint64_t max = cfg_of(c)->max_buffered_bytes;
+    if (total > max) {
+        cb_fail(c, 413,
+                "a request body of %llu bytes is more than the server holds at once "
+                "(max_buffered_bytes %llu)",
+                (unsigned long long)total - 1, (unsigned long long)max);
+        return true;
+    }
+    if (dm_budget_take(c->s, total - c->body_charge))
+        return false;
+    c->fail_retry = 1;
+    cb_fail(c, 503,
+            "the server is busy reading other requests (%llu bytes buffered, the limit is %llu); "
+            "try again later",
+            (unsigned long long)c->s->buffered, (unsigned long long)max);
+    return true;
+}
+
 /* Room for NEED body bytes: the whole announced length at once when it is at
  * most BODY_PREALLOC, otherwise doubling (a client cannot make us allocate
  * more than it sends, by more than a factor of two). */
@@ -761,17 +782,14 @@ static int body_reserve(conn *c, size_t need, uint64_t announced)
     if (cap < need)
         cap = need;
     const uint64_t more = cap > c->body_charge ? cap - c->body_charge : 0;
-    if (more && !dm_budget_take(c->s, more)) { /* a chunked body grows past the budget */
-        c->fail_retry = 1;
-        return cb_fail(c, 503, "the server is busy reading other requests; try again later");
-    }
+    if (more && budget_refuses(c, cap)) /* a chunked body grows past the budget */
+        return -1;
     uint8_t *b = realloc(c->body, cap);
     if (!b) {
         dm_budget_put(c->s, more);
         return cb_fail(c, 500, "out of memory for a %zu-byte request body", need - 1);
     }
     c->body_charge += more;
-    c->charged += more;
     c->body = b;
     c->body_cap = cap;
     return 0;
@@ -815,16 +833,9 @@ static int on_headers_complete(http_parser *p)
      * are refused before their first byte, not half-way through. */
     if (p->content_length != ULLONG_MAX && p->content_length > 0) {
         const uint64_t want = p->content_length + 1;
-        if (!dm_budget_take(c->s, want)) {
-            c->fail_retry = 1;
-            return cb_fail(c, 503,
-                           "the server is busy reading other requests (%llu bytes buffered, "
-                           "the limit is %llu); try again later",
-                           (unsigned long long)c->s->buffered,
-                           (unsigned long long)cfg_of(c)->max_buffered_bytes);
-        }
+        if (budget_refuses(c, want))
+            return -1;
         c->body_charge = want;
-        c->charged += want;
     }
     if (c->expect_continue && !c->xhead)
         write_continue(c);
@@ -888,40 +899,13 @@ static int set_target(conn *c, dm_exchange *x)
     return 0;
 }
 
-/* X's body with its Content-Encoding undone; false when answered with an
- * error instead (corrupt 400, too large 413, over the budget 503). */
-static bool decode_body(conn *c, dm_exchange *x)
-{
-    uint8_t *out;
-    size_t len;
-    char err[160];
-    int status = dm_http_inflate(c->coding, x->req.body, x->req.body_len, cfg_of(c)->max_body_bytes,
-                                 &out, &len, err, sizeof err);
-    if (status == 0 && !dm_budget_take(c->s, len + 1)) {
-        free(out);
-        status = 503;
-        x->retry_after = 1;
-        snprintf(err, sizeof err, "the server is busy reading other requests; try again later");
-    }
-    if (status) {
-        dm_log(DM_LOG_DEBUG, "http: %d %s", status, err);
-        dm_http_error(x, status, "%s", err);
-        return false;
-    }
-    free(x->req.body);
-    dm_budget_put(c->s, x->charged);
-    x->charged = len + 1;
-    x->req.body = out;
-    x->req.body_len = len;
-    return true;
-}
-
 /* A compressed body larger than this is decoded on libuv's thread pool (a
  * 64 MiB body takes a fifth of a second to inflate: not on the loop thread),
  * at most DECODE_JOBS at once; beyond that the request is answered 503. */
 #define DECODE_INLINE_MAX 65536
 #define DECODE_JOBS 2
 
+/* Undoing one body's Content-Encoding: inline, or as a thread-pool job. */
 typedef struct decode_job {
     uv_work_t work;
     dm_exchange *x;
@@ -933,11 +917,41 @@ typedef struct decode_job {
     char err[160];
 } decode_job;
 
-static void decode_work(uv_work_t *w)
+static void decode(decode_job *j)
 {
-    decode_job *j = w->data;
     j->status = dm_http_inflate(j->coding, j->x->req.body, j->x->req.body_len, j->max, &j->out,
                                 &j->len, j->err, sizeof j->err);
+}
+
+/* J's result on the loop thread: X's body replaced by the decoded one (true),
+ * or X answered with the error (corrupt 400, too large 413, over the budget 503). */
+static bool decode_finish(decode_job *j)
+{
+    dm_exchange *x = j->x;
+    conn *c = x->c;
+    if (j->status == 0 && !dm_budget_take(c->s, j->len + 1)) {
+        j->status = 503;
+        x->retry_after = 1;
+        snprintf(j->err, sizeof j->err,
+                 "the server is busy reading other requests; try again later");
+    }
+    if (j->status) {
+        free(j->out);
+        dm_log(DM_LOG_DEBUG, "http: %d %s", j->status, j->err);
+        dm_http_error(x, j->status, "%s", j->err);
+        return false;
+    }
+    free(x->req.body);
+    dm_budget_put(c->s, x->charged);
+    x->charged = j->len + 1;
+    x->req.body = j->out;
+    x->req.body_len = j->len;
+    return true;
+}
+
+static void decode_work(uv_work_t *w)
+{
+    decode(w->data);
 }
 
 static void decode_done(uv_work_t *w, int status)
@@ -946,49 +960,44 @@ static void decode_done(uv_work_t *w, int status)
     dm_exchange *x = j->x;
     conn *c = x->c;
     c->s->decoding--;
+    if (status < 0 && !j->status) { /* cancelled: never ran */
+        j->status = 500;
+        snprintf(j->err, sizeof j->err, "the body could not be decoded");
+    }
     if (c->closing) { /* the client went away meanwhile */
         free(j->out);
         x_free(x);
-    } else if (status < 0 || j->status) {
-        free(j->out);
-        dm_log(DM_LOG_DEBUG, "http: %d %s", j->status, j->err);
-        dm_http_error(x, status < 0 ? 500 : j->status, "%s",
-                      status < 0 ? "the body could not be decoded" : j->err);
-    } else if (!dm_budget_take(c->s, j->len + 1)) {
-        free(j->out);
-        x->retry_after = 1;
-        dm_http_error(x, 503, "the server is busy reading other requests; try again later");
-    } else {
-        free(x->req.body);
-        dm_budget_put(c->s, x->charged);
-        x->charged = j->len + 1;
-        x->req.body = j->out;
-        x->req.body_len = j->len;
+    } else if (decode_finish(j)) {
         dm_oip_handle(c->s->d, x);
     }
     free(j);
 }
 
-/* Decode X's body off the loop thread; false when it must be decoded inline. */
-static bool decode_later(conn *c, dm_exchange *x)
+/* Undo X's Content-Encoding, then hand X to oip.c: inline for a small body, on
+ * the thread pool for a large one (503 while DECODE_JOBS are busy). */
+static void decode_then_handle(conn *c, dm_exchange *x)
 {
     dm_server *s = c->s;
-    if (x->req.body_len <= DECODE_INLINE_MAX)
-        return false;
-    decode_job *j = s->decoding < DECODE_JOBS ? calloc(1, sizeof *j) : NULL;
-    if (!j) {
-        x->retry_after = 1;
-        dm_http_error(x, 503, "the server is busy decoding other compressed bodies; try again");
-        return true;
+    const decode_job init = {.x = x, .coding = c->coding, .max = cfg_of(c)->max_body_bytes};
+    if (x->req.body_len > DECODE_INLINE_MAX) {
+        decode_job *j = s->decoding < DECODE_JOBS ? malloc(sizeof *j) : NULL;
+        if (!j) {
+            x->retry_after = 1;
+            dm_http_error(x, 503, "the server is busy decoding other compressed bodies; try again");
+            return;
+        }
+        *j = init;
+        j->work.data = j;
+        if (uv_queue_work(s->d->loop, &j->work, decode_work, decode_done) == 0) {
+            s->decoding++;
+            return;
+        }
+        free(j); /* no thread pool: decoded here */
     }
-    *j = (decode_job){.x = x, .coding = c->coding, .max = cfg_of(c)->max_body_bytes};
-    j->work.data = j;
-    if (uv_queue_work(s->d->loop, &j->work, decode_work, decode_done) != 0) {
-        free(j);
-        return false;
-    }
-    s->decoding++;
-    return true;
+    decode_job j = init;
+    decode(&j);
+    if (decode_finish(&j))
+        dm_oip_handle(s->d, x);
 }
 
 static int on_message_complete(http_parser *p)
@@ -1010,7 +1019,6 @@ static int on_message_complete(http_parser *p)
     if (x->req.body)
         x->req.body[x->req.body_len] = 0;
     x->charged = c->body_charge;
-    c->charged -= c->body_charge;
     c->body_charge = 0;
     c->body = NULL;
     c->body_len = c->body_cap = 0;
@@ -1018,7 +1026,6 @@ static int on_message_complete(http_parser *p)
     if (c->url_cap > URL_KEEP) { /* a long target does not stay with the connection */
         free(c->url);
         dm_budget_put(c->s, c->url_cap);
-        c->charged -= c->url_cap;
         c->url = NULL;
         c->url_cap = 0;
     }
@@ -1029,8 +1036,8 @@ static int on_message_complete(http_parser *p)
         c->stop_parsing = true;
     if (c->coding == DM_CODING_IDENTITY || !x->req.body_len)
         dm_oip_handle(c->s->d, x); /* may reply (and write) at once */
-    else if (!decode_later(c, x) && decode_body(c, x))
-        dm_oip_handle(c->s->d, x);
+    else
+        decode_then_handle(c, x);
     if (c->closing || c->stop_parsing || backpressure(c))
         http_parser_pause(p, 1);
     return 0;
@@ -1225,15 +1232,18 @@ static void peer_credentials(conn *c)
 
 void dm_conn_refuse(conn *c, const char *msg)
 {
-    char body[320], text[512];
-    const int bl = snprintf(body, sizeof body, "{\"error\":\"%s\"}", msg);
+    size_t bl = 0;
+    char *body = dm_http_error_body(msg, &bl), text[640];
     const int n = snprintf(text, sizeof text,
                            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-                           "Content-Length: %d\r\nRetry-After: 1\r\nConnection: close\r\n\r\n%s",
-                           bl, body);
+                           "Content-Length: %zu\r\nRetry-After: 1\r\nConnection: close\r\n\r\n%s",
+                           bl, body ? body : "");
+    const bool have = body != NULL;
+    free(body);
     uv_buf_t b = uv_buf_init(text, (unsigned)n);
-    if (!c->closing && c->io.stream.write_queue_size == 0)
-        (void)uv_try_write(&c->io.stream, &b, 1); /* best effort: the client may be gone */
+    /* best effort (the client may be gone); a message too long for TEXT is not sent */
+    if (have && (size_t)n < sizeof text && !c->closing && c->io.stream.write_queue_size == 0)
+        (void)uv_try_write(&c->io.stream, &b, 1);
     dm_conn_close(c);
 }
 

@@ -11,7 +11,6 @@
  * every connection is busy with a request is the newcomer refused.
  * Does not own: reading and writing (http.c), the listeners and the admin
  * check (http_server.c). */
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -34,30 +33,13 @@ void dm_budget_force(dm_server *s, uint64_t n)
         s->buffered_peak = s->buffered;
 }
 
-/* The heap keeps what a large body freed (main.c raises glibc's trim
- * threshold to 64 MiB for reloads' sake): a second after the last large
- * body went, it goes back to the system, so a flood of uploads leaves no
- * resident memory behind. */
-#define TRIM_AFTER_BYTES (1u << 20)
-#define TRIM_DELAY_MS 1000
-
-static void on_trim(uv_timer_t *t)
-{
-    (void)t;
-    malloc_trim(0);
-}
-
-void dm_server_trim_soon(dm_server *s)
-{
-    if (!uv_is_closing((uv_handle_t *)&s->trim))
-        uv_timer_start(&s->trim, on_trim, TRIM_DELAY_MS, 0);
-}
+#define TRIM_AFTER_BYTES (1u << 20) /* a body this large: freed heap goes back (memory.c) */
 
 void dm_budget_put(dm_server *s, uint64_t n)
 {
     s->buffered = n < s->buffered ? s->buffered - n : 0;
     if (n >= TRIM_AFTER_BYTES)
-        dm_server_trim_soon(s);
+        dm_trim_soon(s->d);
 }
 
 bool dm_budget_over(const dm_server *s)

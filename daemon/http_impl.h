@@ -69,10 +69,9 @@ struct dm_conn {
     bool proven;      /* has sent a complete request */
     bool peer_known;
     struct ucred cred;
-    uint64_t charged; /* bytes of the server's budget held: URL, body, stash */
     /* reading */
-    char *stash; /* unparsed bytes kept from the server's read buffer while paused */
-    size_t stash_len;
+    char *stash;       /* unparsed bytes kept from the server's read buffer while paused */
+    size_t stash_len;  /* the budget a connection holds: url_cap + body_charge + stash_len */
     char *rdata;       /* what was read last: the server's rbuf, the stash, or the body */
     size_t roff, rlen; /* unparsed bytes at rdata (kept while paused) */
     bool paused;       /* back-pressure: parser paused, reading stopped */
@@ -119,7 +118,6 @@ struct dm_server {
     uv_pipe_t listener;
     uv_tcp_t tcp_listener;    /* when has_tcp */
     uv_check_t turn;          /* after each loop turn's I/O: resume deferred accepts */
-    uv_timer_t trim;          /* returns freed heap to the system after large bodies */
     uint32_t accepted;        /* connections accepted in this turn */
     uv_stream_t *deferred[2]; /* listeners with a connection left pending */
     int refs;                 /* owner + listener handles + the turn handle + connections */

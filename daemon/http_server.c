@@ -217,7 +217,7 @@ static void on_listener_closed(uv_handle_t *h)
     dm_server_unref(h->data);
 }
 
-static void on_turn_closed(uv_handle_t *h) /* the turn and the trim handles */
+static void on_turn_closed(uv_handle_t *h)
 {
     dm_server_unref(h->data);
 }
@@ -284,7 +284,6 @@ static int start_tcp(dm_server *s, int fd)
 static void close_listeners(dm_server *s)
 {
     uv_close((uv_handle_t *)&s->turn, on_turn_closed);
-    uv_close((uv_handle_t *)&s->trim, on_turn_closed);
     uv_close((uv_handle_t *)&s->listener, on_listener_closed);
     if (s->has_tcp)
         uv_close((uv_handle_t *)&s->tcp_listener, on_listener_closed);
@@ -296,7 +295,7 @@ int dm_server_start(dm_daemon *d, int unix_fd, int tcp_fd)
     if (!s)
         return -ENOMEM;
     s->d = d;
-    s->refs = 4; /* owner + Unix listener + the turn and trim handles */
+    s->refs = 3; /* owner + Unix listener + the turn handle */
     int rc = uv_pipe_init(d->loop, &s->listener, 0);
     if (rc) {
         free(s);
@@ -305,9 +304,6 @@ int dm_server_start(dm_daemon *d, int unix_fd, int tcp_fd)
     uv_check_init(d->loop, &s->turn);
     s->turn.data = s;
     uv_unref((uv_handle_t *)&s->turn);
-    uv_timer_init(d->loop, &s->trim);
-    s->trim.data = s;
-    uv_unref((uv_handle_t *)&s->trim);
     s->listener.data = s;
     if (unix_fd >= 0) {
         snprintf(s->path, sizeof s->path, "fd %d", unix_fd);

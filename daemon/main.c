@@ -13,7 +13,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
-#include <malloc.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -418,12 +417,7 @@ static void raise_nofile(void)
 
 int main(int argc, char **argv)
 {
-    /* Model copies and packed weights come and go with every reload: keep
-     * them in the heap (up to 32 MiB each) and their freed pages for the next
-     * load, rather than mmap and munmap them each time (each munmap sends a
-     * TLB shootdown to the CPUs serving requests). */
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    dm_memory_init();
     static app a;
     bool print_config = false;
     const int rc = parse_args(&a, argc, argv, &print_config);

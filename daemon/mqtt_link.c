@@ -501,8 +501,8 @@ static void on_message(struct mosquitto *mosq, void *arg, const struct mosquitto
     if (l->requests)
         mq_on_message(l->m, msg, props);
     /* libmosquitto frees the packet and its payload copy after this returns */
-    if (msg->payloadlen >= (1 << 20) && l->m->d->server)
-        dm_server_trim_soon(l->m->d->server);
+    if (msg->payloadlen >= (1 << 20))
+        dm_trim_soon(l->m->d);
 }
 
 static void on_mosq_log(struct mosquitto *mosq, void *arg, int level, const char *str)

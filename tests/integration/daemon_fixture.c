@@ -17,6 +17,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
 #include "digits.h"
 #include "test_support.h"
 
@@ -408,4 +415,18 @@ bool dfx_alive(dfx *f, int *status)
     if (status)
         *status = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
     return false;
+}
+
+json_t *dfx_get_json(dfx *f, const char *path, int want)
+{
+    char *body = NULL;
+    const int st = dfx_curl(f, "GET", path, NULL, NULL, &body, NULL, NULL);
+    if (st != want)
+        fail_msg("GET %s: status %d, expected %d: %s", path, st, want, body ? body : "");
+    json_error_t e;
+    json_t *j = json_loads(body ? body : "", 0, &e);
+    if (!j)
+        fail_msg("GET %s: not JSON (%s): %s", path, e.text, body ? body : "");
+    free(body);
+    return j;
 }

@@ -13,6 +13,26 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
+/* Built with ASan (DFX_UNDER_ASAN), or with ASan or TSan (DFX_SANITIZED): edged is too, and
+ * its resident memory and latency are the sanitizer's more than its own. */
+#if defined(__SANITIZE_ADDRESS__)
+#define DFX_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define DFX_UNDER_ASAN 1
+#endif
+#endif
+#ifndef DFX_UNDER_ASAN
+#define DFX_UNDER_ASAN 0
+#endif
+#if DFX_UNDER_ASAN || defined(__SANITIZE_THREAD__)
+#define DFX_SANITIZED 1
+#else
+#define DFX_SANITIZED 0
+#endif
+
 typedef struct dfx {
     char dir[64];     /* temporary folder */
     char sock[128];   /* socket path */
@@ -80,6 +100,9 @@ int dfx_connect(dfx *f);
 
 /* edged's resident set (VmRSS of /proc/PID/status) in KiB, or -1 when it is not running. */
 long dfx_rss_kb(const dfx *f);
+/* GET PATH as JSON (the caller decrefs); the calling cmocka test fails unless the status is
+ * WANT and the body is JSON. */
+json_t *dfx_get_json(dfx *f, const char *path, int want);
 /* Whether edged still runs; when it has exited, reaps it, sets f->pid to -1 and puts its
  * exit status (or 128+signal) in *STATUS. */
 bool dfx_alive(dfx *f, int *status);

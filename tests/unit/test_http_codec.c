@@ -15,24 +15,9 @@
 #include <cmocka.h>
 #include <zlib.h>
 
-#include "http_impl.h"
+#include "zsqueeze.h"
 
-/* LEN bytes of IN compressed: WBITS 16+15 gzip, 15 zlib, -15 raw deflate. */
-static uint8_t *squeeze(const uint8_t *in, size_t len, int wbits, size_t *out_len)
-{
-    z_stream z = {0};
-    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, wbits, 8, Z_DEFAULT_STRATEGY), Z_OK);
-    const size_t cap = deflateBound(&z, (uLong)len);
-    uint8_t *out = malloc(cap);
-    z.next_in = (Bytef *)in;
-    z.avail_in = (uInt)len;
-    z.next_out = out;
-    z.avail_out = (uInt)cap;
-    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
-    *out_len = z.total_out;
-    deflateEnd(&z);
-    return out;
-}
+#include "http_impl.h"
 
 static void test_content_coding(void **state)
 {
@@ -87,7 +72,7 @@ static void roundtrip(int coding, int wbits)
     const size_t n = 300000;
     uint8_t *plain = pattern(n), *out = NULL;
     size_t zlen, out_len = 0;
-    uint8_t *z = squeeze(plain, n, wbits, &zlen);
+    uint8_t *z = zsqueeze(plain, n, wbits, &zlen);
     char err[160];
     assert_int_equal(dm_http_inflate(coding, z, zlen, 1 << 20, &out, &out_len, err, sizeof err), 0);
     assert_int_equal(out_len, n);

@@ -32,18 +32,9 @@
 static dfx F;
 static const char *shared;
 
-static json_t *get_json(const char *path, int want_status)
+static json_t *get_json(const char *path, int want)
 {
-    char *body = NULL;
-    const int st = dfx_curl(&F, "GET", path, NULL, NULL, &body, NULL, NULL);
-    if (st != want_status)
-        fail_msg("GET %s: status %d, expected %d: %s", path, st, want_status, body ? body : "");
-    json_error_t e;
-    json_t *j = json_loads(body ? body : "", 0, &e);
-    if (!j)
-        fail_msg("GET %s: not JSON (%s): %s", path, e.text, body ? body : "");
-    free(body);
-    return j;
+    return dfx_get_json(&F, path, want);
 }
 
 static void test_endpoints(void **state)

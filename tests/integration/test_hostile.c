@@ -42,17 +42,6 @@
 #include "test_support.h"
 #include "tflite_writer.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
-
 #define MIB_KB 1024L               /* KiB in a MiB (VmRSS is in KiB) */
 #define RSS_SLACK_KB (64 * MIB_KB) /* the bound: 64 MiB above the start */
 #define SAFETY_KB (2048 * MIB_KB)  /* stop an attack that takes edged past 2 GiB */
@@ -60,7 +49,7 @@
 #define SETTLE_MS 5000             /* after the attack: RSS must come back within this */
 #define P99_FLOOR_MS 2.0
 #define P99_FACTOR 10.0
-#define GOOD_TIMEOUT_MS (UNDER_ASAN ? 15000 : 5000)
+#define GOOD_TIMEOUT_MS (DFX_UNDER_ASAN ? 15000 : 5000)
 #define ECHO_BYTES (1u << 20) /* the echo model's input and output */
 #define SLOW_BODY_BYTES (60ull << 20)
 
@@ -782,7 +771,7 @@ static bool watch(result *r, int ms)
         }
         const long kb = dfx_rss_kb(&F);
         r->rss_max = kb > r->rss_max ? kb : r->rss_max;
-        if (kb > SAFETY_KB && !UNDER_ASAN) {
+        if (kb > SAFETY_KB && !DFX_UNDER_ASAN) {
             r->aborted = true;
             return false;
         }
@@ -911,7 +900,7 @@ static void check_case(const hcase *hc, const result *r)
         fail_msg(
             "%s: edged exited %d on SIGTERM (a leak LeakSanitizer found makes it non-zero); log %s",
             hc->name, r->exit_status, F.log);
-    if (UNDER_ASAN) {
+    if (DFX_UNDER_ASAN) {
         printf("# %s: RSS and latency not checked: AddressSanitizer's quarantine holds freed "
                "memory and it slows everything down\n",
                hc->name);
@@ -967,7 +956,7 @@ static void test_churn_with_garbage(void **state)
                       .arm = arm_churn,
                       .attack_ms = 12000,
                       .good_interval_ms = 5,
-                      .min_connects = UNDER_ASAN ? 1000 : 5000};
+                      .min_connects = DFX_UNDER_ASAN ? 1000 : 5000};
     run_and_check(&hc);
 }
 
@@ -976,7 +965,7 @@ static void test_slowloris(void **state)
     (void)state;
     /* more slow clients than max_connections: the newcomer must get a place (the oldest
      * connection without a complete request makes room), and header_timeout_ms ends them */
-    const int n = UNDER_ASAN ? 500 : 1000;
+    const int n = DFX_UNDER_ASAN ? 500 : 1000;
     static char conf[256];
     snprintf(conf, sizeof conf, "max_connections = %d\n" BUFFERED_SMALL "%s", n / 2,
              old_config() ? "" : NEW_SMALL);
@@ -1000,12 +989,12 @@ static void test_slow_uploads(void **state)
              old_config() ? "" : "max_buffered_bytes = 128M\n");
     const hcase hc = {.name = "slow 60 MiB uploads",
                       .conf = conf,
-                      .n_slots = UNDER_ASAN ? 30 : 100,
+                      .n_slots = DFX_UNDER_ASAN ? 30 : 100,
                       .arm = arm_slow_body,
                       .attack_ms = 12000,
                       .good_interval_ms = 5,
                       .rss_cap_kb = (128 + 64) * MIB_KB,
-                      .min_connects = UNDER_ASAN ? 30 : 100};
+                      .min_connects = DFX_UNDER_ASAN ? 30 : 100};
     run_and_check(&hc);
 }
 
@@ -1028,7 +1017,7 @@ static void test_never_reads(void **state)
 static void test_idle_thousands(void **state)
 {
     (void)state;
-    const int n = UNDER_ASAN ? 1000 : 3000;
+    const int n = DFX_UNDER_ASAN ? 1000 : 3000;
     static char conf[256];
     snprintf(conf, sizeof conf, "max_connections = 4096\n" BUFFERED_SMALL "%s",
              old_config() ? "" : NEW_SMALL);

@@ -1,18 +1,14 @@
 /* tests/integration/test_http_conformance.c - edged as Triton / KServe clients and HTTP
  * libraries expect it (issue 15's deviations), each case failing on the code before it.
  *
- * Owns: two groups of end-to-end checks against the real edged binary.
- *   oip (daemon/oip.c): HEAD wherever GET is allowed and the Allow header of
- *     405 replies; percent-decoded path segments; the strict /v2/health/ready;
- *     the model configuration extension (GET .../config); "reason" in every
+ * Owns: end-to-end checks of daemon/oip.c against the real edged binary: HEAD wherever GET is
+ * allowed and the Allow header of 405 replies; percent-decoded path segments; the strict
+ * /v2/health/ready; the model configuration extension (GET .../config); "reason" in every
  *     repository index entry; load parameters refused by name; Triton's raw
  *     binary request (Inference-Header-Content-Length: 0).
- *   http (daemon/http.c): 505 for versions other than HTTP/1.0 and 1.1; 400 for
- *     a space before a header's colon, for obs-fold and for HTTP/1.1 without
- *     Host; gzip and deflate request bodies; 415 for other content codings;
- *     gzip replies when Accept-Encoding allows it.
  * Does not own: the fixture (daemon_fixture.c), the other endpoints' behaviour
- * (test_daemon.c). */
+ * (test_daemon.c), HTTP framing and content codings as http.c decides them
+ * (test_http_framing.c). */
 #include <jansson.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -27,7 +23,6 @@
 #include <unistd.h>
 
 #include <cmocka.h>
-#include <zlib.h>
 
 #include "daemon_fixture.h"
 #include "opgen.h"
@@ -140,16 +135,7 @@ static int post(const char *path, const void *body, size_t len, const char *extr
 
 static json_t *get_json(const char *path, int want)
 {
-    char *body = NULL;
-    const int st = dfx_curl(&F, "GET", path, NULL, NULL, &body, NULL, NULL);
-    if (st != want)
-        fail_msg("GET %s: %d, expected %d: %s", path, st, want, body ? body : "");
-    json_error_t e;
-    json_t *j = json_loads(body ? body : "", 0, &e);
-    if (!j)
-        fail_msg("GET %s: not JSON: %s", path, body ? body : "");
-    free(body);
-    return j;
+    return dfx_get_json(&F, path, want);
 }
 
 /* ================================================================ oip (daemon/oip.c) */
@@ -576,177 +562,6 @@ static void test_raw_binary(void **state)
     expect_raw_refused("two", 4, "one input");
 }
 
-/* ================================================================ http (daemon/http.c) */
-
-static void expect_raw_status(const char *what, const char *req, int status)
-{
-    reply r = raw_str(req);
-    if (r.status != status)
-        fail_msg("%s: status %d, expected %d: %.200s", what, r.status, status, r.raw);
-    printf("# %s -> %d\n", what, r.status);
-    reply_free(&r);
-}
-
-static void test_http_versions(void **state)
-{
-    (void)state;
-    expect_raw_status("HTTP/0.9 request line",
-                      "GET /v2/health/live HTTP/0.9\r\nHost: x\r\nConnection: close\r\n\r\n", 505);
-    expect_raw_status("HTTP/2.0 request line",
-                      "GET /v2/health/live HTTP/2.0\r\nHost: x\r\nConnection: close\r\n\r\n", 505);
-    expect_raw_status("HTTP/1.0", "GET /v2/health/live HTTP/1.0\r\nHost: x\r\n\r\n", 200);
-}
-
-static void test_http_header_syntax(void **state)
-{
-    (void)state;
-    expect_raw_status("space before the colon",
-                      "POST /v2/repository/index HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
-                      "Content-Length : 2\r\n\r\n{}",
-                      400);
-    expect_raw_status("obs-fold",
-                      "GET /v2/health/live HTTP/1.1\r\nHost: x\r\nX-Long: a\r\n b\r\n"
-                      "Connection: close\r\n\r\n",
-                      400);
-    expect_raw_status("obs-fold with a tab",
-                      "GET /v2/health/live HTTP/1.1\r\nHost: x\r\nX-Long: a\r\n\tb\r\n"
-                      "Connection: close\r\n\r\n",
-                      400);
-}
-
-static void test_http_host(void **state)
-{
-    (void)state;
-    expect_raw_status("HTTP/1.1 without Host",
-                      "GET /v2/health/live HTTP/1.1\r\nConnection: close\r\n\r\n", 400);
-    expect_raw_status("HTTP/1.0 without Host", "GET /v2/health/live HTTP/1.0\r\n\r\n", 200);
-}
-
-/* BODY (LEN bytes) compressed as gzip (GZIP) or zlib ("deflate" in HTTP). */
-static uint8_t *compress_body(const void *body, size_t len, bool gzip, size_t *out_len)
-{
-    z_stream z = {0};
-    assert_int_equal(deflateInit2(&z, 6, Z_DEFLATED, gzip ? 31 : 15, 8, Z_DEFAULT_STRATEGY), Z_OK);
-    const size_t cap = deflateBound(&z, len) + 64;
-    uint8_t *out = malloc(cap);
-    assert_non_null(out);
-    z.next_in = (Bytef *)body;
-    z.avail_in = (uInt)len;
-    z.next_out = out;
-    z.avail_out = (uInt)cap;
-    assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
-    *out_len = z.total_out;
-    deflateEnd(&z);
-    return out;
-}
-
-/* A gzip stream (LEN bytes) inflated (NUL-terminated, *OUT_LEN bytes). */
-static char *gunzip(const void *data, size_t len, size_t *out_len)
-{
-    z_stream z = {0};
-    assert_int_equal(inflateInit2(&z, 31), Z_OK);
-    size_t cap = 1 << 20;
-    char *out = malloc(cap + 1);
-    assert_non_null(out);
-    z.next_in = (Bytef *)data;
-    z.avail_in = (uInt)len;
-    z.next_out = (Bytef *)out;
-    z.avail_out = (uInt)cap;
-    const int rc = inflate(&z, Z_FINISH);
-    if (rc != Z_STREAM_END)
-        fail_msg("the reply body is not one gzip stream (inflate: %d)", rc);
-    *out_len = z.total_out;
-    out[*out_len] = 0;
-    inflateEnd(&z);
-    return out;
-}
-
-/* A JSON inference request for digits (its input's name from the metadata). */
-static char *digits_request(void)
-{
-    json_t *md = get_json("/v2/models/digits", 200);
-    const char *name = json_string_value(
-        json_object_get(json_array_get(json_object_get(md, "inputs"), 0), "name"));
-    char *req = malloc(4096);
-    assert_non_null(req);
-    int at = snprintf(req, 4096,
-                      "{\"id\":\"z1\",\"inputs\":[{\"name\":\"%s\",\"shape\":[1,8,8,1],"
-                      "\"datatype\":\"INT8\",\"data\":[",
-                      name);
-    for (int i = 0; i < 64; i++)
-        at += snprintf(req + at, 4096 - (size_t)at, "%s%d", i ? "," : "", i % 5 ? -128 : 127);
-    snprintf(req + at, 4096 - (size_t)at, "]}]}");
-    json_decref(md);
-    return req;
-}
-
-static void test_http_request_encoding(void **state)
-{
-    (void)state;
-    char *req = digits_request(), *plain = NULL;
-    const size_t len = strlen(req);
-    assert_int_equal(post("/v2/models/digits/infer", req, len, NULL, &plain, NULL, NULL), 200);
-    for (int gz = 0; gz < 2; gz++) {
-        size_t zlen;
-        uint8_t *z = compress_body(req, len, gz == 1, &zlen);
-        char extra[64], *out = NULL;
-        snprintf(extra, sizeof extra, "-H 'Content-Encoding: %s'", gz ? "gzip" : "deflate");
-        const int st = post("/v2/models/digits/infer", z, zlen, extra, &out, NULL, NULL);
-        if (st != 200 || !out || strcmp(out, plain) != 0)
-            fail_msg("Content-Encoding %s (%zu -> %zu bytes): %d %s; plain: %s",
-                     gz ? "gzip" : "deflate", len, zlen, st, out ? out : "", plain);
-        printf("# Content-Encoding: %s -> 200, the plain body's answer\n", gz ? "gzip" : "deflate");
-        free(out);
-        free(z);
-    }
-    char *out = NULL;
-    const int st =
-        post("/v2/models/digits/infer", req, len, "-H 'Content-Encoding: br'", &out, NULL, NULL);
-    if (st != 415)
-        fail_msg("Content-Encoding br: %d %s (expected 415)", st, out ? out : "");
-    free(out);
-    free(plain);
-    free(req);
-}
-
-static void test_http_reply_encoding(void **state)
-{
-    (void)state;
-    reply plain = request("GET", "/metrics");
-    expect_status(&plain, 200, "GET /metrics");
-    assert_true(plain.body_len > 1024);
-    reply gz = raw_str("GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n"
-                       "Connection: close\r\n\r\n");
-    expect_status(&gz, 200, "GET /metrics with Accept-Encoding: gzip");
-    const char *ce = header(&gz, "Content-Encoding");
-    if (!ce || strcmp(ce, "gzip") != 0)
-        fail_msg("Accept-Encoding: gzip on /metrics: Content-Encoding %s", ce ? ce : "(none)");
-    const char *vary = header(&gz, "Vary");
-    assert_non_null(vary);
-    assert_non_null(strcasestr(vary, "Accept-Encoding"));
-    const char *clen = header(&gz, "Content-Length");
-    assert_non_null(clen);
-    assert_int_equal(atol(clen), (long)gz.body_len);
-    assert_true(gz.body_len < plain.body_len);
-    size_t n;
-    char *text = gunzip(gz.body, gz.body_len, &n);
-    /* the metrics move between the two requests (connections, buffered bytes): the same
-     * families, about the same size */
-    assert_true(n + 64 > plain.body_len && n < plain.body_len + 64);
-    assert_true(strncmp(text, plain.body, 32) == 0);
-    assert_non_null(strstr(text, "\nedged_http_connections "));
-    printf("# /metrics: %zu bytes, gzip %zu\n", plain.body_len, gz.body_len);
-    free(text);
-    /* a small reply stays plain */
-    reply small = raw_str("GET /v2/health/live HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n"
-                          "Connection: close\r\n\r\n");
-    expect_status(&small, 200, "small reply");
-    assert_null(header(&small, "Content-Encoding"));
-    reply_free(&small);
-    reply_free(&gz);
-    reply_free(&plain);
-}
-
 /* ================================================================ setup */
 
 /* A model with two inputs (an ADD of two tensors), for the raw binary request. */
@@ -811,13 +626,5 @@ int main(void)
         cmocka_unit_test(test_index_reason), cmocka_unit_test(test_load_parameters),
         cmocka_unit_test(test_raw_binary),
     };
-    /* daemon/http.c's part of issue 15 */
-    const struct CMUnitTest http[] = {
-        cmocka_unit_test(test_http_versions),       cmocka_unit_test(test_http_header_syntax),
-        cmocka_unit_test(test_http_host),           cmocka_unit_test(test_http_request_encoding),
-        cmocka_unit_test(test_http_reply_encoding),
-    };
-    const int failed_oip = cmocka_run_group_tests_name("oip", oip, setup, teardown);
-    const int failed_http = cmocka_run_group_tests_name("http", http, setup, teardown);
-    return failed_oip + failed_http;
+    return cmocka_run_group_tests_name("oip", oip, setup, teardown);
 }

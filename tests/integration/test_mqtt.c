@@ -40,13 +40,6 @@
 #include "mqtt_fixture.h"
 #include "test_support.h"
 
-/* Built with ASan or TSan (edged too): resident memory says nothing about edged's own. */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SANITIZED 1
-#else
-#define SANITIZED 0
-#endif
-
 #define WAIT_MS 60000 /* a reply on a slow, loaded machine */
 
 static const char *shared;
@@ -489,7 +482,7 @@ static void test_oversize(void **state)
     mqc_msg_free(m);
     printf("# RSS %ld kB before the %zu-byte request, peak %ld kB while answering it\n", rss0, big,
            peak);
-    if (rss0 > 0 && peak > 0 && peak - rss0 > 3 * (long)(big / 1024) && !SANITIZED)
+    if (rss0 > 0 && peak > 0 && peak - rss0 > 3 * (long)(big / 1024) && !DFX_SANITIZED)
         fail_msg("answering a %zu-byte request with 413 took %ld kB (expected about twice it)", big,
                  peak - rss0);
     free(p);

@@ -43,17 +43,6 @@
 #include "test_support.h"
 #include "tflite_writer.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define UNDER_ASAN 1
-#endif
-#endif
-#ifndef UNDER_ASAN
-#define UNDER_ASAN 0
-#endif
-
 #define OUT_MAX 4096 /* output bytes compared (the digits model has 10) */
 
 static dfx F;
@@ -193,20 +182,6 @@ static uint8_t *digits_variant(const uint8_t *a, size_t size)
     memcpy(w, rw, sizeof rw);
     memcpy(bias, rb, sizeof rb);
     return b;
-}
-
-static long proc_vmrss_kb(pid_t pid)
-{
-    char path[64], line[256];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-    FILE *f = fopen(path, "r");
-    long kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (strncmp(line, "VmRSS:", 6) == 0)
-            kb = strtol(line + 6, NULL, 10);
-    if (f)
-        fclose(f);
-    return kb;
 }
 
 /* Lines of /proc/PID/maps naming a file under DIR (mapped model files, also
@@ -609,7 +584,7 @@ static void test_reload_under_load(void **state)
     write_renamed(tmp, path, V.a, V.size);
     wait_serving(c, &V, name, 'A', 30000, "warm-up: A renamed into place");
     churn_wait_done(atomic_load(&CH->done) + 300, "warm-up");
-    const long rss0 = proc_vmrss_kb(F.pid);
+    const long rss0 = dfx_rss_kb(&F);
     const int maps0 = proc_maps_under(F.pid, F.dir);
     assert_true(rss0 > 0);
     assert_true(maps0 >= 0);
@@ -693,7 +668,7 @@ static void test_reload_under_load(void **state)
     atomic_store(&CH->must_be_b, true);
     const long at_b = atomic_load(&CH->done);
     churn_wait_done(at_b + 500 > 5000 ? at_b + 500 : 5000, "after the churn");
-    const long rss1 = proc_vmrss_kb(F.pid);
+    const long rss1 = dfx_rss_kb(&F);
     const int maps1 = proc_maps_under(F.pid, F.dir);
     churn_stop();
     churn_check();
@@ -732,7 +707,7 @@ static void test_reload_under_load(void **state)
            "test folder before, %d after\n",
            rss0, rss1, maps0, maps1);
     assert_int_equal(maps1, maps0);
-    if (!UNDER_ASAN)
+    if (!DFX_UNDER_ASAN)
         assert_true(rss1 <= rss0 + 8 * 1024);
     edge_client_free(c);
     assert_int_equal(dfx_stop(&F, SIGTERM), 0);

@@ -111,10 +111,10 @@ static void make_params(const shape_def *s, rng *r, int8_t *wq, int32_t *bq, qpa
 
 static void options_for(const shape_def *s, tfw_options *o)
 {
-    const int8_t pad = s->k > 1 ? TFL_PADDING_SAME : TFL_PADDING_VALID;
+    const int8_t pad = s->k > 1 ? EDGE_PAD_SAME : EDGE_PAD_VALID;
     if (s->op == OP_FC) {
         tfw_opt_init(o, TFL_OPT_FullyConnectedOptions);
-        tfw_opt_i8(o, 0, TFL_ACT_NONE);
+        tfw_opt_i8(o, 0, EDGE_ACT_NONE);
         return;
     }
     const bool dw = s->op == OP_DW;
@@ -124,7 +124,7 @@ static void options_for(const shape_def *s, tfw_options *o)
     tfw_opt_i32(o, 2, 1); /* stride_h */
     if (dw)
         tfw_opt_i32(o, 3, 1); /* depth_multiplier */
-    tfw_opt_i8(o, dw ? 4 : 3, TFL_ACT_NONE);
+    tfw_opt_i8(o, dw ? 4 : 3, EDGE_ACT_NONE);
     tfw_opt_i32(o, dw ? 5 : 4, 1); /* dilation_w */
     tfw_opt_i32(o, dw ? 6 : 5, 1); /* dilation_h */
 }
@@ -176,9 +176,9 @@ static int build_model(const shape_def *s, uint8_t **file, size_t *size)
         add_tensors(w, s, &q, wq, bq, t);
         tfw_options o;
         options_for(s, &o);
-        const int32_t code = s->op == OP_FC   ? TFL_BUILTIN_FULLY_CONNECTED
-                             : s->op == OP_DW ? TFL_BUILTIN_DEPTHWISE_CONV_2D
-                                              : TFL_BUILTIN_CONV_2D;
+        const int32_t code = s->op == OP_FC   ? EDGE_OP_FULLY_CONNECTED
+                             : s->op == OP_DW ? EDGE_OP_DEPTHWISE_CONV_2D
+                                              : EDGE_OP_CONV_2D;
         const int32_t opcode = tfw_add_opcode(w, code, s->op == OP_FC ? 4 : 3);
         tfw_add_operator(w, opcode, t, 3, &t[3], 1, &o);
         tfw_set_io(w, &t[0], 1, &t[3], 1);

@@ -209,18 +209,18 @@ static void conv_build(conv_case *c)
     c->ins[1] = 1;
     c->ins[2] = 2;
     c->outs[0] = 3;
-    c->n = (edge_be_node){.builtin_code = 3, /* CONV_2D */
+    c->n = (edge_be_node){.builtin_code = EDGE_OP_CONV_2D,
                           .version = 1,
                           .n_inputs = 3,
                           .n_outputs = 1,
                           .inputs = c->ins,
                           .outputs = c->outs,
-                          .params = {.padding = EDGE_BE_PAD_SAME,
-                                     .stride_w = 1,
-                                     .stride_h = 1,
-                                     .dilation_w = 1,
-                                     .dilation_h = 1,
-                                     .activation = EDGE_BE_ACT_RELU},
+                          .params.window = {.padding = EDGE_PAD_SAME,
+                                            .stride_w = 1,
+                                            .stride_h = 1,
+                                            .dilation_w = 1,
+                                            .dilation_h = 1,
+                                            .activation = EDGE_ACT_RELU},
                           .cpu_supported = true};
     c->g = (edge_be_graph){.n_tensors = 4, .tensors = c->t, .n_nodes = 1, .nodes = &c->n};
     c->p_in[0] = 0;

@@ -1,5 +1,5 @@
 /* common/jsonw.c - a JSON writer for the documents on the request path (jsonw.h). */
-#include "common/jsonw.h"
+#include "jsonw.h"
 
 #include <math.h>
 #include <stdio.h>

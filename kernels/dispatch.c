@@ -3,7 +3,8 @@
  * Owns: reading the CPU's features once (cpuid + xgetbv on x86-64: AVX2 needs
  * the OS to save YMM state, AVX-512 the opmask/ZMM state too; getauxval on
  * ARM: HWCAP_ASIMD / HWCAP_ASIMDDP on aarch64, HWCAP_NEON on 32-bit ARM), the
- * EDGE_ISA cap, level names, and which table each level uses. The tables
+ * EDGE_ISA cap, level names (edge__isa_name/_parse; the public edge_isa_*
+ * wrappers are runtime/isa.c), and which table each level uses. The tables
  * themselves live beside their kernels (x86/table_*.c, arm/table_*.c).
  * Does not own the kernels or what an op does with a table (backends/cpu). */
 #include "dispatch.h"
@@ -19,7 +20,7 @@
 #include <sys/auxv.h>
 #endif
 
-#include "runtime/model.h"
+#include "seterr.h"
 
 /* Per-level tables, defined by the level's own table file. */
 extern const edge_kernels edge_kernels_avx2;
@@ -144,7 +145,7 @@ static void feat_init(void)
     if (env && *env && strcmp(env, "auto") != 0) {
         edge_isa isa;
         edge_error err;
-        if (edge_isa_parse(env, &isa, &err) == 0)
+        if (edge__isa_parse(env, &isa, &err) == 0)
             feat.cap = isa;
         else
             snprintf(feat.problem, sizeof feat.problem, "EDGE_ISA ignored: %s", err.message);
@@ -186,9 +187,9 @@ const edge_kernels *edge__kernels_forced(void)
     return forced_table;
 }
 
-/* ---- public names ---- */
+/* ---- names (the public edge_isa_* functions are runtime/isa.c's) ---- */
 
-EDGE_API const char *edge_isa_name(edge_isa isa)
+const char *edge__isa_name(edge_isa isa)
 {
     switch (isa) {
     case EDGE_ISA_AUTO: return "auto";
@@ -201,12 +202,12 @@ EDGE_API const char *edge_isa_name(edge_isa isa)
     return "unknown";
 }
 
-EDGE_API int edge_isa_parse(const char *name, edge_isa *isa, edge_error *err)
+int edge__isa_parse(const char *name, edge_isa *isa, edge_error *err)
 {
     static const edge_isa all[] = {EDGE_ISA_AUTO,       EDGE_ISA_SCALAR, EDGE_ISA_AVX2,
                                    EDGE_ISA_AVX512VNNI, EDGE_ISA_NEON,   EDGE_ISA_NEONDOT};
     for (size_t i = 0; name && i < sizeof all / sizeof all[0]; i++) {
-        if (strcmp(name, edge_isa_name(all[i])) != 0)
+        if (strcmp(name, edge__isa_name(all[i])) != 0)
             continue;
         if (all[i] != EDGE_ISA_AUTO && !level_of_arch(all[i]))
             break;
@@ -216,28 +217,8 @@ EDGE_API int edge_isa_parse(const char *name, edge_isa *isa, edge_error *err)
     char valid[96] = "auto";
     for (size_t i = 0; i < N_LEVELS; i++) {
         strncat(valid, ", ", sizeof valid - strlen(valid) - 1);
-        strncat(valid, edge_isa_name(arch_levels[i]), sizeof valid - strlen(valid) - 1);
+        strncat(valid, edge__isa_name(arch_levels[i]), sizeof valid - strlen(valid) - 1);
     }
     return edge__seterr(err, EDGE_EINVAL, "kernel level '%s' is not one of this build's: %s",
                         name ? name : "(null)", valid);
-}
-
-EDGE_API edge_isa edge_isa_best(void)
-{
-    return edge_isa_cpu_best();
-}
-
-EDGE_API edge_isa edge_isa_default(void)
-{
-    return edge_isa_resolve(EDGE_ISA_AUTO);
-}
-
-EDGE_API edge_isa edge_isa_effective(edge_isa want)
-{
-    return edge_isa_resolve(want);
-}
-
-EDGE_API const char *edge_isa_env_warning(void)
-{
-    return edge_isa_env_problem();
 }

@@ -67,4 +67,10 @@ const edge_kernels *edge__kernels_forced(void);
 /* Text describing a bad EDGE_ISA value, or NULL when it is unset or valid. */
 const char *edge_isa_env_problem(void);
 
+/* "auto", "scalar", "avx2", ... ("unknown" otherwise). */
+const char *edge__isa_name(edge_isa isa);
+/* NAME as a level of this build's architecture (or "auto") into *ISA; EDGE_EINVAL
+ * listing the valid names in ERR otherwise. */
+int edge__isa_parse(const char *name, edge_isa *isa, edge_error *err);
+
 #endif

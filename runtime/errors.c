@@ -1,12 +1,8 @@
 /* runtime/errors.c - error code names and messages, and the edge_error filler.
  *
- * Owns: edge_strerror/edge_err_name (from EDGE_ERRNO_MAP) and edge__seterr,
- * which every runtime module uses to describe a failure to its caller. */
-#include <stdarg.h>
-#include <stdio.h>
-
+ * Owns: edge_strerror/edge_err_name (from EDGE_ERRNO_MAP). edge__seterr, which
+ * every module uses to describe a failure to its caller, is common/seterr.h. */
 #include "edge/error.h"
-#include "model.h"
 
 const char *edge_strerror(int code)
 {
@@ -32,16 +28,4 @@ const char *edge_err_name(int code)
 #undef EDGE__ERRNAME
     default: return "EDGE_E?";
     }
-}
-
-int edge__seterr(edge_error *err, int code, const char *fmt, ...)
-{
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        err->code = code;
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return code;
 }

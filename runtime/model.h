@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "edge/backend.h"
+#include "edge/ops.h"
 #include "edge/runtime.h"
 #include "fb.h"
 
@@ -56,6 +57,7 @@ typedef struct edge_node {
                               * file may change after it was checked); -1 = absent */
     fb_table options;        /* builtin_options (absent: c == NULL) */
     uint8_t options_type;
+    edge_op_params params; /* the options decoded (edge/ops.h; edge__model_decode) */
     const struct edge_op *op;
     void *data;            /* op's prepared data; freed with free() */
     size_t data_bytes;     /* for accounting */
@@ -149,6 +151,7 @@ struct edge_model {
  * and fills err). */
 int edge__model_parse(edge_model *m, edge_error *err);   /* model_load.c */
 int edge__graph_build(edge_model *m, edge_error *err);   /* graph.c: order, lifetimes */
+int edge__model_decode(edge_model *m, edge_error *err);  /* prepare.c: options (ops/) */
 int edge__model_prepare(edge_model *m, edge_error *err); /* prepare.c: ops' prepare */
 int edge__plan_arena(edge_model *m, edge_error *err);    /* planner.c */
 /* partition.c: the back ends' view and claims (before prepare), then the
@@ -161,9 +164,8 @@ int edge__prepare_node(edge_model *m, edge_node *n, edge_error *err);
 /* "level avx512vnni: CONV_2D x12 qs8_gemm_..., ..." (malloc'd; model_info.c). */
 char *edge__kernels_describe(const edge_model *m);
 
-/* Fill ERR (may be NULL) with CODE and a formatted message; returns CODE. */
-int edge__seterr(edge_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* edge__seterr: fill ERR (may be NULL) with CODE and a message; returns CODE. */
+#include "seterr.h"
 
 /* Product of dims into *count, and *count * esize into *bytes, with overflow
  * checks; returns false on overflow or a negative dim. */

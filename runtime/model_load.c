@@ -359,7 +359,7 @@ static int parse_operator(parse_ctx *pc, int32_t oi, const fb_table *ot)
     n->code = pc->opcodes[opc].code;
     n->version = pc->opcodes[opc].version;
     n->claim = -1;
-    if (n->code == TFL_BUILTIN_CUSTOM) {
+    if (n->code == EDGE_OP_CUSTOM) {
         /* Only a back end can run it; keep its name and option bytes for one. */
         const char *name = pc->opcodes[opc].custom;
         fb_vec co = fb_vec_get(ot, TFL_OP_CUSTOM_OPTIONS, 1);
@@ -559,6 +559,8 @@ static int model_finish(edge_model *m, const edge_model_options *opt, edge_model
     int rc = edge__model_parse(m, err);
     if (!rc)
         rc = edge__graph_build(m, err);
+    if (!rc)
+        rc = edge__model_decode(m, err);
     if (!rc)
         rc = edge__partition_claim(m, err);
     if (!rc)

@@ -6,6 +6,9 @@
 #ifndef EDGE_TFLITE_SCHEMA_H
 #define EDGE_TFLITE_SCHEMA_H
 
+/* Operator codes, padding and activation values: edge/ops.h. */
+#include "edge/ops.h"
+
 /* table Model */
 enum {
     TFL_MODEL_VERSION = 0,
@@ -75,18 +78,6 @@ enum { TFL_BUFFER_DATA = 0, TFL_BUFFER_OFFSET = 1, TFL_BUFFER_SIZE = 2 };
 /* table Metadata */
 enum { TFL_METADATA_NAME = 0, TFL_METADATA_BUFFER = 1 };
 
-/* enum Padding */
-enum { TFL_PADDING_SAME = 0, TFL_PADDING_VALID = 1 };
-/* enum ActivationFunctionType */
-enum {
-    TFL_ACT_NONE = 0,
-    TFL_ACT_RELU = 1,
-    TFL_ACT_RELU_N1_TO_1 = 2,
-    TFL_ACT_RELU6 = 3,
-    TFL_ACT_TANH = 4,
-    TFL_ACT_SIGN_BIT = 5
-};
-
 /* union BuiltinOptions: the value stored in Operator.builtin_options_type. */
 enum {
     TFL_OPT_NONE = 0,
@@ -115,44 +106,6 @@ enum {
     TFL_OPT_LeakyReluOptions = 75,
     TFL_OPT_QuantizeOptions = 89,
     TFL_OPT_HardSwishOptions = 91,
-};
-
-/* enum BuiltinOperator: the operators this runtime knows by name are listed in
- * runtime/opnames.c; these are the ones code refers to. */
-enum {
-    TFL_BUILTIN_ADD = 0,
-    TFL_BUILTIN_AVERAGE_POOL_2D = 1,
-    TFL_BUILTIN_CONCATENATION = 2,
-    TFL_BUILTIN_CONV_2D = 3,
-    TFL_BUILTIN_DEPTHWISE_CONV_2D = 4,
-    TFL_BUILTIN_DEQUANTIZE = 6,
-    TFL_BUILTIN_FULLY_CONNECTED = 9,
-    TFL_BUILTIN_LOGISTIC = 14,
-    TFL_BUILTIN_MAX_POOL_2D = 17,
-    TFL_BUILTIN_MUL = 18,
-    TFL_BUILTIN_RELU = 19,
-    TFL_BUILTIN_RELU6 = 21,
-    TFL_BUILTIN_RESHAPE = 22,
-    TFL_BUILTIN_RESIZE_BILINEAR = 23,
-    TFL_BUILTIN_SOFTMAX = 25,
-    TFL_BUILTIN_TANH = 28,
-    TFL_BUILTIN_CUSTOM = 32,
-    TFL_BUILTIN_PAD = 34,
-    TFL_BUILTIN_TRANSPOSE = 39,
-    TFL_BUILTIN_MEAN = 40,
-    TFL_BUILTIN_SUB = 41,
-    TFL_BUILTIN_SQUEEZE = 43,
-    TFL_BUILTIN_STRIDED_SLICE = 45,
-    TFL_BUILTIN_MAXIMUM = 55,
-    TFL_BUILTIN_ARG_MAX = 56,
-    TFL_BUILTIN_MINIMUM = 57,
-    TFL_BUILTIN_PADV2 = 60,
-    TFL_BUILTIN_EXPAND_DIMS = 70,
-    TFL_BUILTIN_RESIZE_NEAREST_NEIGHBOR = 97,
-    TFL_BUILTIN_LEAKY_RELU = 98,
-    TFL_BUILTIN_QUANTIZE = 114,
-    TFL_BUILTIN_HARD_SWISH = 117,
-    TFL_BUILTIN_PLACEHOLDER_FOR_GREATER_OP_CODES = 127,
 };
 
 #endif

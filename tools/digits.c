@@ -244,12 +244,12 @@ int digits_model(uint8_t **out, size_t *size)
     add_tensors(w, t);
     tfw_options fc, sm;
     tfw_opt_init(&fc, TFL_OPT_FullyConnectedOptions);
-    tfw_opt_i8(&fc, 0, TFL_ACT_NONE);
+    tfw_opt_i8(&fc, 0, EDGE_ACT_NONE);
     tfw_opt_init(&sm, TFL_OPT_SoftmaxOptions);
     tfw_opt_f32(&sm, 0, 1.0f);
-    const int32_t reshape = tfw_add_opcode(w, TFL_BUILTIN_RESHAPE, 1);
-    const int32_t dense = tfw_add_opcode(w, TFL_BUILTIN_FULLY_CONNECTED, 4);
-    const int32_t softmax = tfw_add_opcode(w, TFL_BUILTIN_SOFTMAX, 2);
+    const int32_t reshape = tfw_add_opcode(w, EDGE_OP_RESHAPE, 1);
+    const int32_t dense = tfw_add_opcode(w, EDGE_OP_FULLY_CONNECTED, 4);
+    const int32_t softmax = tfw_add_opcode(w, EDGE_OP_SOFTMAX, 2);
     const int32_t in0[2] = {t[0], t[1]}, in1[3] = {t[2], t[3], t[4]};
     tfw_add_operator(w, reshape, in0, 2, &t[2], 1, NULL);
     tfw_add_operator(w, dense, in1, 3, &t[5], 1, &fc);

@@ -131,19 +131,19 @@ void og_weights_random(og_rng *r, int8_t *q, float *scales, int32_t n_ch, size_t
 int og_act_random(og_rng *r)
 {
     const int pick = og_int(r, 0, 9);
-    return pick < 5   ? TFL_ACT_NONE
-           : pick < 7 ? TFL_ACT_RELU
-           : pick < 9 ? TFL_ACT_RELU6
-                      : TFL_ACT_RELU_N1_TO_1;
+    return pick < 5   ? EDGE_ACT_NONE
+           : pick < 7 ? EDGE_ACT_RELU
+           : pick < 9 ? EDGE_ACT_RELU6
+                      : EDGE_ACT_RELU_N1_TO_1;
 }
 
 const char *og_act_name(int act)
 {
     switch (act) {
-    case TFL_ACT_NONE: return "NONE";
-    case TFL_ACT_RELU: return "RELU";
-    case TFL_ACT_RELU6: return "RELU6";
-    case TFL_ACT_RELU_N1_TO_1: return "RELU_N1_TO_1";
+    case EDGE_ACT_NONE: return "NONE";
+    case EDGE_ACT_RELU: return "RELU";
+    case EDGE_ACT_RELU6: return "RELU6";
+    case EDGE_ACT_RELU_N1_TO_1: return "RELU_N1_TO_1";
     default: return "?";
     }
 }
@@ -151,9 +151,9 @@ const char *og_act_name(int act)
 double og_act_apply(int act, double v)
 {
     switch (act) {
-    case TFL_ACT_RELU: return v < 0.0 ? 0.0 : v;
-    case TFL_ACT_RELU6: return v < 0.0 ? 0.0 : v > 6.0 ? 6.0 : v;
-    case TFL_ACT_RELU_N1_TO_1: return v < -1.0 ? -1.0 : v > 1.0 ? 1.0 : v;
+    case EDGE_ACT_RELU: return v < 0.0 ? 0.0 : v;
+    case EDGE_ACT_RELU6: return v < 0.0 ? 0.0 : v > 6.0 ? 6.0 : v;
+    case EDGE_ACT_RELU_N1_TO_1: return v < -1.0 ? -1.0 : v > 1.0 ? 1.0 : v;
     default: return v;
     }
 }
@@ -425,38 +425,37 @@ typedef struct og_entry {
 
 /* The CPU back end's operators (backends/cpu/registry.c), in its order. */
 static const og_entry entries[] = {
-    {"ADD", TFL_BUILTIN_ADD, og_gen_add},
-    {"SUB", TFL_BUILTIN_SUB, og_gen_sub},
-    {"MUL", TFL_BUILTIN_MUL, og_gen_mul},
-    {"MAXIMUM", TFL_BUILTIN_MAXIMUM, og_gen_maximum},
-    {"MINIMUM", TFL_BUILTIN_MINIMUM, og_gen_minimum},
-    {"CONV_2D", TFL_BUILTIN_CONV_2D, og_gen_conv_2d},
-    {"DEPTHWISE_CONV_2D", TFL_BUILTIN_DEPTHWISE_CONV_2D, og_gen_depthwise_conv_2d},
-    {"FULLY_CONNECTED", TFL_BUILTIN_FULLY_CONNECTED, og_gen_fully_connected},
-    {"AVERAGE_POOL_2D", TFL_BUILTIN_AVERAGE_POOL_2D, og_gen_average_pool_2d},
-    {"MAX_POOL_2D", TFL_BUILTIN_MAX_POOL_2D, og_gen_max_pool_2d},
-    {"MEAN", TFL_BUILTIN_MEAN, og_gen_mean},
-    {"SOFTMAX", TFL_BUILTIN_SOFTMAX, og_gen_softmax},
-    {"LOGISTIC", TFL_BUILTIN_LOGISTIC, og_gen_logistic},
-    {"TANH", TFL_BUILTIN_TANH, og_gen_tanh},
-    {"RELU", TFL_BUILTIN_RELU, og_gen_relu},
-    {"RELU6", TFL_BUILTIN_RELU6, og_gen_relu6},
-    {"LEAKY_RELU", TFL_BUILTIN_LEAKY_RELU, og_gen_leaky_relu},
-    {"HARD_SWISH", TFL_BUILTIN_HARD_SWISH, og_gen_hard_swish},
-    {"QUANTIZE", TFL_BUILTIN_QUANTIZE, og_gen_quantize},
-    {"DEQUANTIZE", TFL_BUILTIN_DEQUANTIZE, og_gen_dequantize},
-    {"RESHAPE", TFL_BUILTIN_RESHAPE, og_gen_reshape},
-    {"SQUEEZE", TFL_BUILTIN_SQUEEZE, og_gen_squeeze},
-    {"EXPAND_DIMS", TFL_BUILTIN_EXPAND_DIMS, og_gen_expand_dims},
-    {"PAD", TFL_BUILTIN_PAD, og_gen_pad},
-    {"PADV2", TFL_BUILTIN_PADV2, og_gen_padv2},
-    {"CONCATENATION", TFL_BUILTIN_CONCATENATION, og_gen_concatenation},
-    {"TRANSPOSE", TFL_BUILTIN_TRANSPOSE, og_gen_transpose},
-    {"STRIDED_SLICE", TFL_BUILTIN_STRIDED_SLICE, og_gen_strided_slice},
-    {"RESIZE_NEAREST_NEIGHBOR", TFL_BUILTIN_RESIZE_NEAREST_NEIGHBOR,
-     og_gen_resize_nearest_neighbor},
-    {"RESIZE_BILINEAR", TFL_BUILTIN_RESIZE_BILINEAR, og_gen_resize_bilinear},
-    {"ARG_MAX", TFL_BUILTIN_ARG_MAX, og_gen_arg_max},
+    {"ADD", EDGE_OP_ADD, og_gen_add},
+    {"SUB", EDGE_OP_SUB, og_gen_sub},
+    {"MUL", EDGE_OP_MUL, og_gen_mul},
+    {"MAXIMUM", EDGE_OP_MAXIMUM, og_gen_maximum},
+    {"MINIMUM", EDGE_OP_MINIMUM, og_gen_minimum},
+    {"CONV_2D", EDGE_OP_CONV_2D, og_gen_conv_2d},
+    {"DEPTHWISE_CONV_2D", EDGE_OP_DEPTHWISE_CONV_2D, og_gen_depthwise_conv_2d},
+    {"FULLY_CONNECTED", EDGE_OP_FULLY_CONNECTED, og_gen_fully_connected},
+    {"AVERAGE_POOL_2D", EDGE_OP_AVERAGE_POOL_2D, og_gen_average_pool_2d},
+    {"MAX_POOL_2D", EDGE_OP_MAX_POOL_2D, og_gen_max_pool_2d},
+    {"MEAN", EDGE_OP_MEAN, og_gen_mean},
+    {"SOFTMAX", EDGE_OP_SOFTMAX, og_gen_softmax},
+    {"LOGISTIC", EDGE_OP_LOGISTIC, og_gen_logistic},
+    {"TANH", EDGE_OP_TANH, og_gen_tanh},
+    {"RELU", EDGE_OP_RELU, og_gen_relu},
+    {"RELU6", EDGE_OP_RELU6, og_gen_relu6},
+    {"LEAKY_RELU", EDGE_OP_LEAKY_RELU, og_gen_leaky_relu},
+    {"HARD_SWISH", EDGE_OP_HARD_SWISH, og_gen_hard_swish},
+    {"QUANTIZE", EDGE_OP_QUANTIZE, og_gen_quantize},
+    {"DEQUANTIZE", EDGE_OP_DEQUANTIZE, og_gen_dequantize},
+    {"RESHAPE", EDGE_OP_RESHAPE, og_gen_reshape},
+    {"SQUEEZE", EDGE_OP_SQUEEZE, og_gen_squeeze},
+    {"EXPAND_DIMS", EDGE_OP_EXPAND_DIMS, og_gen_expand_dims},
+    {"PAD", EDGE_OP_PAD, og_gen_pad},
+    {"PADV2", EDGE_OP_PADV2, og_gen_padv2},
+    {"CONCATENATION", EDGE_OP_CONCATENATION, og_gen_concatenation},
+    {"TRANSPOSE", EDGE_OP_TRANSPOSE, og_gen_transpose},
+    {"STRIDED_SLICE", EDGE_OP_STRIDED_SLICE, og_gen_strided_slice},
+    {"RESIZE_NEAREST_NEIGHBOR", EDGE_OP_RESIZE_NEAREST_NEIGHBOR, og_gen_resize_nearest_neighbor},
+    {"RESIZE_BILINEAR", EDGE_OP_RESIZE_BILINEAR, og_gen_resize_bilinear},
+    {"ARG_MAX", EDGE_OP_ARG_MAX, og_gen_arg_max},
 };
 
 #define N_ENTRIES (sizeof entries / sizeof entries[0])

@@ -18,7 +18,7 @@ typedef struct geom {
     int32_t kh, kw;     /* kernel / filter */
     int32_t sh, sw;     /* strides */
     int32_t dh, dw;     /* dilations */
-    int pad;            /* TFL_PADDING_SAME / VALID */
+    int pad;            /* EDGE_PAD_SAME / VALID */
     int32_t oh, ow;     /* output */
     int32_t ph, pw;     /* padding before (top, left) */
 } geom;
@@ -26,7 +26,7 @@ typedef struct geom {
 static int32_t out_size(int pad, int32_t in, int32_t k, int32_t s, int32_t d)
 {
     const int32_t ek = (k - 1) * d + 1;
-    return pad == TFL_PADDING_SAME ? (in + s - 1) / s : (in - ek + s) / s;
+    return pad == EDGE_PAD_SAME ? (in + s - 1) / s : (in - ek + s) / s;
 }
 
 /* TensorFlow Lite's padding before: half the total, rounded down. */
@@ -47,23 +47,23 @@ static void geom_random(og_rng *r, geom *g, int kmax, int smax, bool dilate)
     g->sw = og_chance(r, 0.7) ? g->sh : og_int(r, 1, smax);
     g->dh = dilate && og_chance(r, 0.25) ? 2 : 1;
     g->dw = dilate && og_chance(r, 0.25) ? 2 : 1;
-    g->pad = og_chance(r, 0.5) ? TFL_PADDING_SAME : TFL_PADDING_VALID;
+    g->pad = og_chance(r, 0.5) ? EDGE_PAD_SAME : EDGE_PAD_VALID;
     const int32_t ekh = (g->kh - 1) * g->dh + 1, ekw = (g->kw - 1) * g->dw + 1;
-    const int32_t minh = g->pad == TFL_PADDING_VALID ? ekh : 1;
-    const int32_t minw = g->pad == TFL_PADDING_VALID ? ekw : 1;
+    const int32_t minh = g->pad == EDGE_PAD_VALID ? ekh : 1;
+    const int32_t minw = g->pad == EDGE_PAD_VALID ? ekw : 1;
     g->h = og_int(r, minh, minh + 8);
     g->w = og_int(r, minw, minw + 8);
     g->oh = out_size(g->pad, g->h, g->kh, g->sh, g->dh);
     g->ow = out_size(g->pad, g->w, g->kw, g->sw, g->dw);
-    g->ph = g->pad == TFL_PADDING_SAME ? pad_before(g->h, g->kh, g->sh, g->dh, g->oh) : 0;
-    g->pw = g->pad == TFL_PADDING_SAME ? pad_before(g->w, g->kw, g->sw, g->dw, g->ow) : 0;
+    g->ph = g->pad == EDGE_PAD_SAME ? pad_before(g->h, g->kh, g->sh, g->dh, g->oh) : 0;
+    g->pw = g->pad == EDGE_PAD_SAME ? pad_before(g->w, g->kw, g->sw, g->dw, g->ow) : 0;
 }
 
 static void desc_geom(og_pair *p, const geom *g)
 {
     og_desc(p, " in=[%d,%d,%d,%d] k=%dx%d s=%d,%d d=%d,%d %s out=%dx%d", (int)g->n, (int)g->h,
             (int)g->w, (int)g->c, (int)g->kh, (int)g->kw, (int)g->sh, (int)g->sw, (int)g->dh,
-            (int)g->dw, g->pad == TFL_PADDING_SAME ? "SAME" : "VALID", (int)g->oh, (int)g->ow);
+            (int)g->dw, g->pad == EDGE_PAD_SAME ? "SAME" : "VALID", (int)g->oh, (int)g->ow);
 }
 
 static void desc_quant(og_pair *p, const char *label, og_quant q)
@@ -211,8 +211,8 @@ static int gen_conv_common(og_pair *p, bool depthwise)
     conv_options(&o, &g, mult, act);
     const int32_t in[3] = {x, tw, tb};
     const bool dil = g.dh > 1 || g.dw > 1;
-    og_op(p, depthwise ? TFL_BUILTIN_DEPTHWISE_CONV_2D : TFL_BUILTIN_CONV_2D, 3,
-          depthwise && dil ? 2 : 1, in, 3, &o);
+    og_op(p, depthwise ? EDGE_OP_DEPTHWISE_CONV_2D : EDGE_OP_CONV_2D, 3, depthwise && dil ? 2 : 1,
+          in, 3, &o);
     /* The int8 result is the exact accumulation rounded once (half a step);
      * the float one differs by its summation order. */
     p->tol_steps = 1.0f;
@@ -297,7 +297,7 @@ int og_gen_fully_connected(og_pair *p)
     tfw_opt_i8(&o, 0, (int8_t)act);
     tfw_opt_bool(&o, 2, false); /* keep_num_dims */
     const int32_t in[3] = {x, tw, tb};
-    og_op(p, TFL_BUILTIN_FULLY_CONNECTED, has_bias ? 4 : 6, has_bias ? 1 : 6, in, 3, &o);
+    og_op(p, EDGE_OP_FULLY_CONNECTED, has_bias ? 4 : 6, has_bias ? 1 : 6, in, 3, &o);
     p->tol_steps = 1.0f;
     og_desc_shape(p, "in", rank, in_dims);
     og_desc(p, " units=%d per_channel=%d bias=%d act=%s", (int)n, per_channel, has_bias,
@@ -316,10 +316,10 @@ static int gen_pool(og_pair *p, int32_t code)
     geom_random(r, &g, 4, 3, false);
     g.c = og_int(r, 1, 12);
     const int pick = og_int(r, 0, 9);
-    const int act = pick < 7   ? TFL_ACT_NONE
-                    : pick < 8 ? TFL_ACT_RELU
-                    : pick < 9 ? TFL_ACT_RELU6
-                               : TFL_ACT_RELU_N1_TO_1;
+    const int act = pick < 7   ? EDGE_ACT_NONE
+                    : pick < 8 ? EDGE_ACT_RELU
+                    : pick < 9 ? EDGE_ACT_RELU6
+                               : EDGE_ACT_RELU_N1_TO_1;
     const og_quant q = og_quant_random(r); /* pooling keeps the input's quantization */
     const int32_t in_dims[4] = {g.n, g.h, g.w, g.c};
     const int32_t o_dims[4] = {g.n, g.oh, g.ow, g.c};
@@ -336,7 +336,7 @@ static int gen_pool(og_pair *p, int32_t code)
     og_op(p, code, 2, 1, &x, 1, &o);
     /* MAX is exact; the average rounds once; a fused activation's bound is
      * itself rounded to the output grid. */
-    p->tol_steps = code == TFL_BUILTIN_MAX_POOL_2D && act == TFL_ACT_NONE ? 0.0f : 1.0f;
+    p->tol_steps = code == EDGE_OP_MAX_POOL_2D && act == EDGE_ACT_NONE ? 0.0f : 1.0f;
     desc_geom(p, &g);
     og_desc(p, " act=%s", og_act_name(act));
     desc_quant(p, "q", q);
@@ -345,12 +345,12 @@ static int gen_pool(og_pair *p, int32_t code)
 
 int og_gen_average_pool_2d(og_pair *p)
 {
-    return gen_pool(p, TFL_BUILTIN_AVERAGE_POOL_2D);
+    return gen_pool(p, EDGE_OP_AVERAGE_POOL_2D);
 }
 
 int og_gen_max_pool_2d(og_pair *p)
 {
-    return gen_pool(p, TFL_BUILTIN_MAX_POOL_2D);
+    return gen_pool(p, EDGE_OP_MAX_POOL_2D);
 }
 
 /* ---- MEAN ---- */
@@ -430,7 +430,7 @@ int og_gen_mean(og_pair *p)
     tfw_opt_init(&o, TFL_OPT_ReducerOptions);
     tfw_opt_bool(&o, 0, keep);
     const int32_t in[2] = {x, ta};
-    og_op(p, TFL_BUILTIN_MEAN, 2, 1, in, 2, &o);
+    og_op(p, EDGE_OP_MEAN, 2, 1, in, 2, &o);
     p->tol_steps = 1.0f;
     og_desc_shape(p, "in", rank, dims);
     og_desc_shape(p, "axes", n_axes, axes);

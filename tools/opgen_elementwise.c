@@ -75,9 +75,9 @@ static int gen_arith(og_pair *p, int32_t code, uint8_t opt_type)
     const int act = og_act_random(r);
     const double al = og_qlo(qa), ah = og_qhi(qa), bl = og_qlo(qb), bh = og_qhi(qb);
     double lo, hi;
-    if (code == TFL_BUILTIN_ADD)
+    if (code == EDGE_OP_ADD)
         lo = al + bl, hi = ah + bh;
-    else if (code == TFL_BUILTIN_SUB)
+    else if (code == EDGE_OP_SUB)
         lo = al - bh, hi = ah - bl;
     else
         minmax4(al * bl, al * bh, ah * bl, ah * bh, &lo, &hi);
@@ -105,17 +105,17 @@ static int gen_arith(og_pair *p, int32_t code, uint8_t opt_type)
 
 int og_gen_add(og_pair *p)
 {
-    return gen_arith(p, TFL_BUILTIN_ADD, TFL_OPT_AddOptions);
+    return gen_arith(p, EDGE_OP_ADD, TFL_OPT_AddOptions);
 }
 
 int og_gen_sub(og_pair *p)
 {
-    return gen_arith(p, TFL_BUILTIN_SUB, TFL_OPT_SubOptions);
+    return gen_arith(p, EDGE_OP_SUB, TFL_OPT_SubOptions);
 }
 
 int og_gen_mul(og_pair *p)
 {
-    return gen_arith(p, TFL_BUILTIN_MUL, TFL_OPT_MulOptions);
+    return gen_arith(p, EDGE_OP_MUL, TFL_OPT_MulOptions);
 }
 
 /* MAXIMUM / MINIMUM: one quantization for both operands and the output (as the
@@ -142,12 +142,12 @@ static int gen_minmax(og_pair *p, int32_t code)
 
 int og_gen_maximum(og_pair *p)
 {
-    return gen_minmax(p, TFL_BUILTIN_MAXIMUM);
+    return gen_minmax(p, EDGE_OP_MAXIMUM);
 }
 
 int og_gen_minimum(og_pair *p)
 {
-    return gen_minmax(p, TFL_BUILTIN_MINIMUM);
+    return gen_minmax(p, EDGE_OP_MINIMUM);
 }
 
 /* ---- unary operators ---- */
@@ -188,19 +188,19 @@ int og_gen_softmax(og_pair *p)
     og_desc(p, " beta=%g", (double)beta);
     const og_quant qo = {1.0f / 256.0f, -128};
     /* exp and the reciprocal are fixed-point approximations */
-    return gen_unary(p, TFL_BUILTIN_SOFTMAX, 2, &o, og_quant_random(r), qo, 2.0f);
+    return gen_unary(p, EDGE_OP_SOFTMAX, 2, &o, og_quant_random(r), qo, 2.0f);
 }
 
 int og_gen_logistic(og_pair *p)
 {
     const og_quant qo = {1.0f / 256.0f, -128};
-    return gen_unary(p, TFL_BUILTIN_LOGISTIC, 2, NULL, og_quant_random(&p->rng), qo, 2.0f);
+    return gen_unary(p, EDGE_OP_LOGISTIC, 2, NULL, og_quant_random(&p->rng), qo, 2.0f);
 }
 
 int og_gen_tanh(og_pair *p)
 {
     const og_quant qo = {1.0f / 128.0f, 0};
-    return gen_unary(p, TFL_BUILTIN_TANH, 2, NULL, og_quant_random(&p->rng), qo, 2.0f);
+    return gen_unary(p, EDGE_OP_TANH, 2, NULL, og_quant_random(&p->rng), qo, 2.0f);
 }
 
 /* Output range [0, top] for RELU-like operators, never degenerate. */
@@ -217,7 +217,7 @@ static og_quant relu_out(og_pair *p, og_quant qi, double cap)
 int og_gen_relu(og_pair *p)
 {
     const og_quant qi = og_quant_random(&p->rng);
-    return gen_unary(p, TFL_BUILTIN_RELU, 2, NULL, qi, relu_out(p, qi, INFINITY), 1.0f);
+    return gen_unary(p, EDGE_OP_RELU, 2, NULL, qi, relu_out(p, qi, INFINITY), 1.0f);
 }
 
 /* TensorFlow Lite Micro's int8 RELU6 clamps the input codes to [zero point,
@@ -226,7 +226,7 @@ int og_gen_relu(og_pair *p)
 int og_gen_relu6(og_pair *p)
 {
     const og_quant qi = og_quant_random(&p->rng);
-    return gen_unary(p, TFL_BUILTIN_RELU6, 2, NULL, qi, qi, 1.0f);
+    return gen_unary(p, EDGE_OP_RELU6, 2, NULL, qi, qi, 1.0f);
 }
 
 int og_gen_leaky_relu(og_pair *p)
@@ -239,7 +239,7 @@ int og_gen_leaky_relu(og_pair *p)
     tfw_opt_init(&o, TFL_OPT_LeakyReluOptions);
     tfw_opt_f32(&o, 0, alpha);
     og_desc(p, " alpha=%g", (double)alpha);
-    return gen_unary(p, TFL_BUILTIN_LEAKY_RELU, 1, &o, qi, qo, 1.0f);
+    return gen_unary(p, EDGE_OP_LEAKY_RELU, 1, &o, qi, qo, 1.0f);
 }
 
 static double hard_swish(double x)
@@ -267,7 +267,7 @@ int og_gen_hard_swish(og_pair *p)
     /* TFLite computes hard swish at the precision of the coarser of the two
      * grids (its own tests allow 1.5 steps of the larger range). */
     const float coarse = qi.scale > qo.scale ? qi.scale / qo.scale : 1.0f;
-    return gen_unary(p, TFL_BUILTIN_HARD_SWISH, 1, NULL, qi, qo, 1.0f + 1.5f * coarse);
+    return gen_unary(p, EDGE_OP_HARD_SWISH, 1, NULL, qi, qo, 1.0f + 1.5f * coarse);
 }
 
 /* ---- conversions: the f model is an identity (RESHAPE to the same shape) ---- */
@@ -277,7 +277,7 @@ static void identity_f(og_pair *p, int rank, const int32_t *dims, int32_t x)
     const int32_t sd[1] = {rank};
     const int32_t shape = og_const_i32_in(p, OG_F, 1, sd, dims);
     const int32_t in[2] = {x, shape};
-    og_op_in(p, OG_F, TFL_BUILTIN_RESHAPE, 1, in, 2, NULL);
+    og_op_in(p, OG_F, EDGE_OP_RESHAPE, 1, in, 2, NULL);
 }
 
 int og_gen_quantize(og_pair *p)
@@ -298,7 +298,7 @@ int og_gen_quantize(og_pair *p)
         desc_quant(p, "qin", qi);
     }
     og_set_output(p, og_act(p, rank, dims, qo));
-    og_op_in(p, OG_Q, TFL_BUILTIN_QUANTIZE, 1, &x, 1, NULL);
+    og_op_in(p, OG_Q, EDGE_OP_QUANTIZE, 1, &x, 1, NULL);
     identity_f(p, rank, dims, x);
     /* float -> int8 rounds once (0.5 step); int8 -> int8 multiplies with
      * TFLite's double rounding (SaturatingRoundingDoublingHighMul, then a
@@ -317,7 +317,7 @@ int og_gen_dequantize(og_pair *p)
     const og_quant qi = og_quant_random(r);
     const int32_t x = og_input(p, rank, dims, qi);
     og_set_output(p, og_tensor(p, EDGE_FLOAT32, EDGE_FLOAT32, rank, dims, NULL));
-    og_op_in(p, OG_Q, TFL_BUILTIN_DEQUANTIZE, 2, &x, 1, NULL);
+    og_op_in(p, OG_Q, EDGE_OP_DEQUANTIZE, 2, &x, 1, NULL);
     identity_f(p, rank, dims, x);
     p->tol_steps = 0.0f;
     p->tol_rel = 1e-6f;

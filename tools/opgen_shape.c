@@ -54,7 +54,7 @@ int og_gen_reshape(og_pair *p)
     tfw_opt_init(&o, TFL_OPT_ReshapeOptions);
     tfw_opt_vec_i32(&o, 0, shape, o_rank);
     const int32_t in[2] = {x, ts};
-    og_op(p, TFL_BUILTIN_RESHAPE, 1, 1, in, form < 8 ? 2 : 1, form >= 6 ? &o : NULL);
+    og_op(p, EDGE_OP_RESHAPE, 1, 1, in, form < 8 ? 2 : 1, form >= 6 ? &o : NULL);
     og_desc_shape(p, "in", rank, in_dims);
     og_desc_shape(p, "new_shape", o_rank, shape);
     og_desc(p, " form=%s", form < 6 ? "tensor" : form < 8 ? "tensor+options" : "options");
@@ -103,7 +103,7 @@ int og_gen_squeeze(og_pair *p)
     tfw_opt_init(&o, TFL_OPT_SqueezeOptions);
     if (!all || og_chance(r, 0.5))
         tfw_opt_vec_i32(&o, 0, sq, n_sq); /* an empty list also means "all" */
-    og_op(p, TFL_BUILTIN_SQUEEZE, 1, 1, &x, 1, all && og_chance(r, 0.3) ? NULL : &o);
+    og_op(p, EDGE_OP_SQUEEZE, 1, 1, &x, 1, all && og_chance(r, 0.3) ? NULL : &o);
     og_desc_shape(p, "in", rank, dims);
     og_desc_shape(p, "squeeze_dims", n_sq, sq);
     desc_quant(p, q);
@@ -127,7 +127,7 @@ int og_gen_expand_dims(og_pair *p)
     const int32_t ta = og_const_i32(p, scalar ? 0 : 1, ad, &axis);
     og_set_output(p, og_act(p, rank + 1, o_dims, q));
     const int32_t in[2] = {x, ta};
-    og_op(p, TFL_BUILTIN_EXPAND_DIMS, 1, 1, in, 2, NULL);
+    og_op(p, EDGE_OP_EXPAND_DIMS, 1, 1, in, 2, NULL);
     og_desc_shape(p, "in", rank, dims);
     og_desc(p, " axis=%d%s", (int)axis, scalar ? " (scalar)" : "");
     desc_quant(p, q);
@@ -160,7 +160,7 @@ static int gen_pad(og_pair *p, bool v2)
     og_set_output(p, og_act(p, rank, o_dims, q));
     tfw_options o;
     tfw_opt_init(&o, v2 ? TFL_OPT_PadV2Options : TFL_OPT_PadOptions);
-    og_op(p, v2 ? TFL_BUILTIN_PADV2 : TFL_BUILTIN_PAD, 2, 1, in, v2 ? 3 : 2, &o);
+    og_op(p, v2 ? EDGE_OP_PADV2 : EDGE_OP_PAD, 2, 1, in, v2 ? 3 : 2, &o);
     og_desc_shape(p, "in", rank, dims);
     og_desc_shape(p, "paddings", 2 * rank, pads);
     if (v2)
@@ -203,8 +203,8 @@ int og_gen_concatenation(og_pair *p)
     tfw_options o;
     tfw_opt_init(&o, TFL_OPT_ConcatenationOptions);
     tfw_opt_i32(&o, 0, og_chance(r, 0.3) ? axis - rank : axis);
-    tfw_opt_i8(&o, 1, TFL_ACT_NONE);
-    og_op(p, TFL_BUILTIN_CONCATENATION, 2, 1, in, n, &o);
+    tfw_opt_i8(&o, 1, EDGE_ACT_NONE);
+    og_op(p, EDGE_OP_CONCATENATION, 2, 1, in, n, &o);
     desc_quant(p, q);
     return p->err;
 }
@@ -232,7 +232,7 @@ int og_gen_transpose(og_pair *p)
     og_set_output(p, og_act(p, rank, o_dims, q));
     tfw_options o;
     tfw_opt_init(&o, TFL_OPT_TransposeOptions);
-    og_op(p, TFL_BUILTIN_TRANSPOSE, 2, 1, in, 2, &o);
+    og_op(p, EDGE_OP_TRANSPOSE, 2, 1, in, 2, &o);
     og_desc_shape(p, "in", rank, dims);
     og_desc_shape(p, "perm", rank, perm);
     desc_quant(p, q);
@@ -316,7 +316,7 @@ int og_gen_strided_slice(og_pair *p)
     tfw_opt_i32(&o, 0, bmask);
     tfw_opt_i32(&o, 1, emask);
     tfw_opt_i32(&o, 4, smask);
-    og_op(p, TFL_BUILTIN_STRIDED_SLICE, 2, 1, in, 4, &o);
+    og_op(p, EDGE_OP_STRIDED_SLICE, 2, 1, in, 4, &o);
     og_desc_shape(p, "in", rank, dims);
     og_desc_shape(p, "begin", rank, begin);
     og_desc_shape(p, "end", rank, end);
@@ -357,8 +357,8 @@ static int gen_resize(og_pair *p, bool bilinear)
         tfw_opt_bool(&o, 0, align);
         tfw_opt_bool(&o, 1, hpc);
     }
-    og_op(p, bilinear ? TFL_BUILTIN_RESIZE_BILINEAR : TFL_BUILTIN_RESIZE_NEAREST_NEIGHBOR,
-          hpc ? 3 : 2, hpc ? 3 : 1, in, 2, &o);
+    og_op(p, bilinear ? EDGE_OP_RESIZE_BILINEAR : EDGE_OP_RESIZE_NEAREST_NEIGHBOR, hpc ? 3 : 2,
+          hpc ? 3 : 1, in, 2, &o);
     /* Nearest neighbour copies. TFLite's integer bilinear resize rounds the
      * scale to 10 fractional bits, so output index v samples up to
      * (v + 1) * 0.5 / 1024 pixels away from the float position on each axis;
@@ -405,7 +405,7 @@ int og_gen_arg_max(og_pair *p)
     tfw_options o;
     tfw_opt_init(&o, TFL_OPT_ArgMaxOptions);
     tfw_opt_i8(&o, 0, EDGE_INT32); /* output_type */
-    og_op(p, TFL_BUILTIN_ARG_MAX, 2, 1, in, 2, &o);
+    og_op(p, EDGE_OP_ARG_MAX, 2, 1, in, 2, &o);
     og_desc_shape(p, "in", rank, dims);
     og_desc(p, " axis=%d%s", (int)axis, scalar ? " (scalar)" : "");
     desc_quant(p, q);

@@ -1,8 +1,10 @@
 /* backends/cpu/cpu_op.h - how a CPU operator plugs into the runtime (internal).
  *
  * Owns: the contract between the runtime and one operator implementation.
- *   prepare: runs once per model version, at load. Reads the node's options and
- *            tensors, validates every type, shape and parameter (a file is
+ *   prepare: runs once per model version, at load. Reads the node's decoded
+ *            options (n->params, edge/ops.h) and tensors, computes what the
+ *            operator derives with edge/ops.h's functions, validates every type,
+ *            shape and parameter (a file is
  *            untrusted: anything eval relies on must be checked here), computes
  *            per-version data (requantization multipliers, lookup tables,
  *            packed weights) into node->data (malloc'd; freed by the runtime)
@@ -23,6 +25,7 @@
 #include <stdint.h>
 
 #include "edge/error.h"
+#include "edge/ops.h"
 #include "model.h"
 
 typedef struct edge_prep {
@@ -30,7 +33,7 @@ typedef struct edge_prep {
     edge_error *err;
 } edge_prep;
 
-/* An interpreter's threads for one invoke (runtime/interp.c). */
+/* An interpreter's threads for one invoke (runtime/interp/interp.c). */
 typedef struct edge_exec edge_exec;
 
 typedef int (*edge_prepare_fn)(edge_prep *p, edge_node *n);
@@ -119,12 +122,6 @@ int edge_op_const_scalar(edge_prep *p, const edge_tensor *t, const char *role, i
 /* Axis A of something with RANK dimensions (WHOSE: "input", "output"), negative
  * values counting from the end, into *AXIS in [0, RANK). */
 int edge_op_axis(edge_prep *p, const char *role, int64_t a, const char *whose, int rank, int *axis);
-/* Options table when the node's options_type equals WANT; an absent table gives
- * an absent fb_table (defaults apply); a different type fails. */
-int edge_op_options(edge_prep *p, const edge_node *n, uint8_t want, fb_table *out);
-/* After reading fields of OPT (NAME, for the message): fails when a read failed. */
-int edge_op_options_read(edge_prep *p, const fb_table *opt, const char *name);
-
 /* The kernel table the model version was prepared for (kernels/dispatch.h). */
 const struct edge_kernels *edge_op_kernels(const edge_prep *p);
 /* Allocate BYTES (64-byte aligned, zeroed) of N's packed weights, recorded in
@@ -137,8 +134,8 @@ void *edge_op_alloc(edge_prep *p, edge_node *n, size_t bytes);
 /* edge_op_alloc and copy BYTES of DATA into it; 0 or EDGE_ENOMEM. */
 int edge_op_keep(edge_prep *p, edge_node *n, const void *data, size_t bytes);
 
-/* Fused activation range for an output tensor of type int8/uint8 (quantized) or
- * the float range, per TensorFlow Lite's CalculateActivationRange*. */
+/* Fused activation range for an output tensor of type int8/uint8/int16 (quantized)
+ * or the float range: edge_act_range_q / edge_act_range_f (edge/ops.h) on OUT. */
 int edge_op_act_range_q(edge_prep *p, int act, const edge_tensor *out, int32_t *lo, int32_t *hi);
 int edge_op_act_range_f(edge_prep *p, int act, float *lo, float *hi);
 

@@ -22,10 +22,8 @@
 #include "cpu_op.h"
 #include "ref/activation.h"
 #include "ref/requant.h"
-#include "runtime/tflite_schema.h"
 
 /* Field id of LeakyReluOptions.alpha in schema.fbs. */
-enum { LEAKY_RELU_ALPHA = 0 };
 
 /* Element types of the input and output. */
 #define ACT_TYPES (EDGE_DTYPE_BIT(EDGE_INT8) | EDGE_DTYPE_BIT(EDGE_FLOAT32))
@@ -127,13 +125,7 @@ static bool quantize_signed(double real, int32_t *m, int *shift)
 static int leaky_params(edge_prep *p, const edge_node *n, const edge_tensor *in,
                         const edge_tensor *out, edge_leaky_relu_params *k)
 {
-    fb_table opt;
-    int rc = edge_op_options(p, n, TFL_OPT_LeakyReluOptions, &opt);
-    if (rc)
-        return rc;
-    k->alpha = fb_f32(&opt, LEAKY_RELU_ALPHA, 0.0f);
-    if ((rc = edge_op_options_read(p, &opt, "LeakyReluOptions")))
-        return rc;
+    k->alpha = n->params.alpha;
     if (!isfinite(k->alpha))
         return edge_op_fail(p, EDGE_ERANGE, "alpha %g is not finite", (double)k->alpha);
     if (in->type != EDGE_INT8)
@@ -269,37 +261,37 @@ EDGE_ACT_PREPARE(hard_swish_prepare, ACT_HSWISH)
 #undef EDGE_ACT_PREPARE
 
 const edge_op edge_op_LOGISTIC = {
-    .code = TFL_BUILTIN_LOGISTIC,
+    .code = EDGE_OP_LOGISTIC,
     .max_version = 3,
     .prepare = logistic_prepare,
     .eval = act_eval,
 };
 const edge_op edge_op_TANH = {
-    .code = TFL_BUILTIN_TANH,
+    .code = EDGE_OP_TANH,
     .max_version = 3,
     .prepare = tanh_prepare,
     .eval = act_eval,
 };
 const edge_op edge_op_RELU = {
-    .code = TFL_BUILTIN_RELU,
+    .code = EDGE_OP_RELU,
     .max_version = 3,
     .prepare = relu_prepare,
     .eval = act_eval,
 };
 const edge_op edge_op_RELU6 = {
-    .code = TFL_BUILTIN_RELU6,
+    .code = EDGE_OP_RELU6,
     .max_version = 3,
     .prepare = relu6_prepare,
     .eval = act_eval,
 };
 const edge_op edge_op_LEAKY_RELU = {
-    .code = TFL_BUILTIN_LEAKY_RELU,
+    .code = EDGE_OP_LEAKY_RELU,
     .max_version = 2,
     .prepare = leaky_relu_prepare,
     .eval = act_eval,
 };
 const edge_op edge_op_HARD_SWISH = {
-    .code = TFL_BUILTIN_HARD_SWISH,
+    .code = EDGE_OP_HARD_SWISH,
     .max_version = 1,
     .prepare = hard_swish_prepare,
     .eval = act_eval,

@@ -8,10 +8,8 @@
  * Does not own the scan (kernels/ref/transform.c). */
 #include "cpu_op.h"
 #include "ref/transform.h"
-#include "runtime/tflite_schema.h"
 
 /* Field id of ArgMaxOptions.output_type in schema.fbs. */
-enum { ARGMAX_OUTPUT_TYPE = 0 };
 
 typedef enum argmax_kind {
     ARGMAX_S8_I32,
@@ -54,15 +52,9 @@ static int argmax_kind_of(edge_prep *p, const edge_tensor *in, const edge_tensor
 
 static int argmax_options(edge_prep *p, const edge_node *n, const edge_tensor *out)
 {
-    fb_table opt;
-    int rc = edge_op_options(p, n, TFL_OPT_ArgMaxOptions, &opt);
-    if (rc)
-        return rc;
-    if (!fb_has(&opt, ARGMAX_OUTPUT_TYPE))
+    if (!n->params.argmax.has_output_type)
         return 0;
-    const int type = fb_i8(&opt, ARGMAX_OUTPUT_TYPE, EDGE_INT64);
-    if ((rc = edge_op_options_read(p, &opt, "ArgMaxOptions")))
-        return rc;
+    const int type = n->params.argmax.output_type;
     if (type != (int)out->type)
         return edge_op_fail(p, EDGE_ESHAPE, "output_type is %s but the output tensor is %s",
                             edge_dtype_name(type), edge_dtype_name(out->type));
@@ -117,7 +109,7 @@ static void argmax_eval(const edge_node *n, void *const *t, void *scratch, edge_
 }
 
 const edge_op edge_op_ARG_MAX = {
-    .code = TFL_BUILTIN_ARG_MAX,
+    .code = EDGE_OP_ARG_MAX,
     .max_version = 3,
     .prepare = argmax_prepare,
     .eval = argmax_eval,

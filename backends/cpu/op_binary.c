@@ -2,26 +2,18 @@
  *
  * Owns: validating the two inputs and the output (one type for all three:
  * int8, uint8 or float32; shapes that broadcast, numpy style, up to rank 6, to
- * exactly the declared output shape; per-tensor quantization), reading the
- * fused activation, and deriving the kernels' fixed-point parameters as
- * TensorFlow Lite Micro does:
- *   ADD: add_common.cc (double arithmetic, left shift 20);
- *   SUB: sub_common.cc (the same scheme with the scale ratios taken in float);
- *   MUL: mul_common.cc (one multiplier: s_a * s_b / s_out, in double);
- *   MAXIMUM/MINIMUM compare raw values, so their three tensors must share one
- *   scale and zero point (the converter always writes them so).
- * Multipliers TFLite would abort on (ADD/SUB output multiplier >= 1, shifts
- * beyond 30) fail the prepare. Does not own the arithmetic (kernels/ref/binary.c). */
+ * exactly the declared output shape; per-tensor quantization), and filling the
+ * kernels' parameters with the multipliers edge/ops.h derives (ADD/SUB's left
+ * shift of 20, MUL's single multiplier; multipliers TFLite would abort on fail
+ * the prepare). MAXIMUM/MINIMUM compare raw values, so their three tensors must
+ * share one scale and zero point (the converter always writes them so). Does not own the arithmetic
+ * (kernels/ref/binary.c). */
 #include "fast_ops.h"
 #include "cpu_op.h"
 #include "ref/binary.h"
 #include "ref/requant.h"
-#include "runtime/tflite_schema.h"
 
 _Static_assert(EDGE_MAX_DIMS <= EDGE_BCAST_DIMS, "broadcast kernel rank");
-
-/* Field id of fused_activation_function in AddOptions, SubOptions, MulOptions. */
-enum { OPT_FUSED_ACTIVATION = 0 };
 
 /* Element types of the inputs and output. */
 #define BINARY_TYPES \
@@ -39,12 +31,13 @@ typedef struct binary_data {
 static int binary_shapes(edge_prep *p, const edge_tensor *a, const edge_tensor *b,
                          const edge_tensor *out, edge_arith_params *k)
 {
-    int32_t dims[EDGE_BCAST_DIMS];
-    int rank;
+    int32_t dims[EDGE_BCAST_DIMS], it[EDGE_BCAST_DIMS];
+    int rank, it_rank;
     char sa[96], sb[96], so[96];
     edge_op_shape_text(a->dims, a->rank, sa, sizeof sa);
     edge_op_shape_text(b->dims, b->rank, sb, sizeof sb);
-    if (!edge_bcast_init(&k->shape, a->dims, a->rank, b->dims, b->rank, dims, &rank))
+    if (edge_broadcast_shape(a->dims, a->rank, b->dims, b->rank, dims, &rank, NULL) ||
+        !edge_bcast_init(&k->shape, a->dims, a->rank, b->dims, b->rank, it, &it_rank))
         return edge_op_fail(p, EDGE_ESHAPE, "input shapes %s and %s do not broadcast", sa, sb);
     if (edge_op_has_dims(out, rank, dims))
         return 0;
@@ -63,45 +56,6 @@ static int binary_types(edge_prep *p, const edge_tensor *a, const edge_tensor *b
     if (rc || (rc = edge_op_check_type(p, b, "input 1", a->type)))
         return rc;
     return edge_op_check_type(p, out, "output", a->type);
-}
-
-static int read_activation(edge_prep *p, const edge_node *n, uint8_t opt_type, int *act)
-{
-    fb_table opt;
-    int rc = edge_op_options(p, n, opt_type, &opt);
-    if (rc)
-        return rc;
-    *act = fb_i8(&opt, OPT_FUSED_ACTIVATION, TFL_ACT_NONE);
-    return edge_op_options_read(p, &opt, "builtin options");
-}
-
-/* ADD / SUB: inputs rescaled to twice the larger input scale after << 20. */
-static int addsub_multipliers(edge_prep *p, bool sub, float sa, float sb, float so,
-                              edge_arith_params *k)
-{
-    double ra, rb, ro;
-    if (!sub) {
-        const double twice_max = 2.0 * (double)(sa > sb ? sa : sb);
-        ra = (double)sa / twice_max;
-        rb = (double)sb / twice_max;
-        ro = twice_max / ((double)(1 << 20) * (double)so);
-    } else {
-        const float twice_max = 2.0f * (sa > sb ? sa : sb);
-        ra = (double)(sa / twice_max);
-        rb = (double)(sb / twice_max);
-        ro = (double)(twice_max / ((float)(1 << 20) * so));
-    }
-    k->left_shift = 20;
-    if (!edge_quantize_multiplier_lt1(ra, &k->a_mult, &k->a_shift) ||
-        !edge_quantize_multiplier_lt1(rb, &k->b_mult, &k->b_shift))
-        return edge_op_fail(p, EDGE_ERANGE, "input scales %g and %g cannot be rescaled", (double)sa,
-                            (double)sb);
-    if (!edge_quantize_multiplier_lt1(ro, &k->out_mult, &k->out_shift))
-        return edge_op_fail(p, EDGE_ERANGE,
-                            "output scale %g is too small for input scales %g "
-                            "and %g (the output multiplier %g must be below 1)",
-                            (double)so, (double)sa, (double)sb, ro);
-    return 0;
 }
 
 /* MAXIMUM / MINIMUM compare raw values: the scales must agree. */
@@ -139,14 +93,19 @@ static int arith_quant(edge_prep *p, binary_op op, int act, const edge_tensor *a
     k->b_offset = -b->q.zero_point[0];
     k->out_offset = out->q.zero_point[0];
     if (op == BIN_MUL) {
-        const double real = (double)sa * (double)sb / (double)so;
-        if (!edge_quantize_multiplier(real, &k->out_mult, &k->out_shift))
-            return edge_op_fail(p, EDGE_ERANGE,
-                                "output multiplier %g (scales %g x %g / %g) is "
-                                "out of range",
-                                real, (double)sa, (double)sb, (double)so);
-    } else if ((rc = addsub_multipliers(p, op == BIN_SUB, sa, sb, so, k))) {
-        return rc;
+        if ((rc = edge_mul_multiplier(sa, sb, so, &k->out_mult, &k->out_shift, p->err)))
+            return rc;
+    } else {
+        edge_addsub_quant q;
+        if ((rc = edge_addsub_multipliers(op == BIN_SUB, sa, sb, so, &q, p->err)))
+            return rc;
+        k->left_shift = q.left_shift;
+        k->a_mult = q.a_mult;
+        k->a_shift = q.a_shift;
+        k->b_mult = q.b_mult;
+        k->b_shift = q.b_shift;
+        k->out_mult = q.out_mult;
+        k->out_shift = q.out_shift;
     }
     return edge_op_act_range_q(p, act, out, &k->act_min, &k->act_max);
 }
@@ -180,7 +139,7 @@ static int add_fast(edge_prep *p, edge_node *n, const edge_arith_params *k)
     return edge_fast_add_prepare(p, n, &q, count) < 0 ? EDGE_ENOMEM : 0;
 }
 
-static int binary_prepare(edge_prep *p, edge_node *n, binary_op op, uint8_t opt_type)
+static int binary_prepare(edge_prep *p, edge_node *n, binary_op op)
 {
     int rc = edge_op_check_io(p, n, 2, 2, 1);
     if (rc)
@@ -190,9 +149,7 @@ static int binary_prepare(edge_prep *p, edge_node *n, binary_op op, uint8_t opt_
     binary_data d = {.op = op, .type = a->type};
     if ((rc = binary_types(p, a, b, out)) || (rc = binary_shapes(p, a, b, out, &d.k)))
         return rc;
-    int act = TFL_ACT_NONE;
-    if (op != BIN_MAX && op != BIN_MIN && (rc = read_activation(p, n, opt_type, &act)))
-        return rc;
+    const int act = op == BIN_MAX || op == BIN_MIN ? EDGE_ACT_NONE : n->params.activation;
     if (op == BIN_MAX || op == BIN_MIN)
         rc = a->type == EDGE_FLOAT32 ? 0 : maxmin_quant(p, a, b, out);
     else if (a->type == EDGE_FLOAT32)
@@ -206,27 +163,27 @@ static int binary_prepare(edge_prep *p, edge_node *n, binary_op op, uint8_t opt_
 
 static int add_prepare(edge_prep *p, edge_node *n)
 {
-    return binary_prepare(p, n, BIN_ADD, TFL_OPT_AddOptions);
+    return binary_prepare(p, n, BIN_ADD);
 }
 
 static int sub_prepare(edge_prep *p, edge_node *n)
 {
-    return binary_prepare(p, n, BIN_SUB, TFL_OPT_SubOptions);
+    return binary_prepare(p, n, BIN_SUB);
 }
 
 static int mul_prepare(edge_prep *p, edge_node *n)
 {
-    return binary_prepare(p, n, BIN_MUL, TFL_OPT_MulOptions);
+    return binary_prepare(p, n, BIN_MUL);
 }
 
 static int maximum_prepare(edge_prep *p, edge_node *n)
 {
-    return binary_prepare(p, n, BIN_MAX, TFL_OPT_MaximumMinimumOptions);
+    return binary_prepare(p, n, BIN_MAX);
 }
 
 static int minimum_prepare(edge_prep *p, edge_node *n)
 {
-    return binary_prepare(p, n, BIN_MIN, TFL_OPT_MaximumMinimumOptions);
+    return binary_prepare(p, n, BIN_MIN);
 }
 
 static void eval_s8(const binary_data *d, const int8_t *a, const int8_t *b, int8_t *o)
@@ -278,31 +235,31 @@ static void binary_eval(const edge_node *n, void *const *t, void *scratch, edge_
 }
 
 const edge_op edge_op_ADD = {
-    .code = TFL_BUILTIN_ADD,
+    .code = EDGE_OP_ADD,
     .max_version = 5,
     .prepare = add_prepare,
     .eval = binary_eval,
 };
 const edge_op edge_op_SUB = {
-    .code = TFL_BUILTIN_SUB,
+    .code = EDGE_OP_SUB,
     .max_version = 5,
     .prepare = sub_prepare,
     .eval = binary_eval,
 };
 const edge_op edge_op_MUL = {
-    .code = TFL_BUILTIN_MUL,
+    .code = EDGE_OP_MUL,
     .max_version = 7,
     .prepare = mul_prepare,
     .eval = binary_eval,
 };
 const edge_op edge_op_MAXIMUM = {
-    .code = TFL_BUILTIN_MAXIMUM,
+    .code = EDGE_OP_MAXIMUM,
     .max_version = 4,
     .prepare = maximum_prepare,
     .eval = binary_eval,
 };
 const edge_op edge_op_MINIMUM = {
-    .code = TFL_BUILTIN_MINIMUM,
+    .code = EDGE_OP_MINIMUM,
     .max_version = 4,
     .prepare = minimum_prepare,
     .eval = binary_eval,

@@ -2,8 +2,8 @@
  *
  * Owns: the checks every prepare repeats (counts, types, shapes, the declared
  * output shape against the computed one, quantization, constant index operands
- * and axes, options type and parse errors), the fused-activation ranges, and
- * prepared data allocation. Messages name the tensor role and index; the
+ * and axes), the fused-activation ranges of a tensor (edge/ops.h derives them),
+ * and prepared data allocation. Messages name the tensor role and index; the
  * runtime adds the node index and operator name in front. Does not own any
  * operator. */
 #include <float.h>
@@ -14,18 +14,14 @@
 #include <string.h>
 
 #include "cpu_op.h"
-#include "ref/requant.h"
-#include "runtime/tflite_schema.h"
+#include "edge/ops.h"
 
 int edge_op_fail(edge_prep *p, int code, const char *fmt, ...)
 {
-    if (p->err) {
-        va_list ap;
-        va_start(ap, fmt);
-        p->err->code = code;
-        vsnprintf(p->err->message, sizeof p->err->message, fmt, ap);
-        va_end(ap);
-    }
+    va_list ap;
+    va_start(ap, fmt);
+    edge__vseterr(p->err, code, fmt, ap);
+    va_end(ap);
     return code;
 }
 
@@ -229,10 +225,7 @@ int edge_op_check_fixed_quant(edge_prep *p, const edge_tensor *t, const char *ro
 int edge_op_scale_ratio(edge_prep *p, const edge_tensor *in, const edge_tensor *out, int32_t *mult,
                         int *shift)
 {
-    const double real = (double)in->q.scale[0] / (double)out->q.scale[0];
-    if (!edge_quantize_multiplier(real, mult, shift))
-        return edge_op_fail(p, EDGE_ERANGE, "input/output scale ratio %g is out of range", real);
-    return 0;
+    return edge_scale_ratio(in->q.scale[0], out->q.scale[0], mult, shift, p->err);
 }
 
 int edge_op_check_const(edge_prep *p, const edge_tensor *t, const char *role, edge_dtype type)
@@ -284,26 +277,6 @@ int edge_op_axis(edge_prep *p, const char *role, int64_t a, const char *whose, i
     return 0;
 }
 
-int edge_op_options(edge_prep *p, const edge_node *n, uint8_t want, fb_table *out)
-{
-    if (!fb_present(n->options)) {
-        *out = (fb_table){0};
-        return 0;
-    }
-    if (n->options_type != want)
-        return edge_op_fail(p, EDGE_EFORMAT, "builtin options have type %u, expected %u",
-                            (unsigned)n->options_type, (unsigned)want);
-    *out = n->options;
-    return 0;
-}
-
-int edge_op_options_read(edge_prep *p, const fb_table *opt, const char *name)
-{
-    if (opt->c && opt->c->failed)
-        return edge_op_fail(p, EDGE_EFORMAT, "malformed %s: %s", name, opt->c->why);
-    return 0;
-}
-
 const struct edge_kernels *edge_op_kernels(const edge_prep *p)
 {
     return p->m->k;
@@ -352,83 +325,14 @@ int edge_op_keep(edge_prep *p, edge_node *n, const void *data, size_t bytes)
     return 0;
 }
 
-/* zero_point + round(f / scale), in float as TensorFlow Lite does, saturated to int32. */
-static int32_t quantize_act(float f, float scale, int32_t zp)
-{
-    const float r = roundf(f / scale);
-    const double v = (double)zp + (double)r;
-    if (v >= 2147483647.0)
-        return INT32_MAX;
-    if (v <= -2147483648.0)
-        return INT32_MIN;
-    return (int32_t)v;
-}
-
 int edge_op_act_range_q(edge_prep *p, int act, const edge_tensor *out, int32_t *lo, int32_t *hi)
 {
-    int32_t qmin, qmax;
-    switch (out->type) {
-    case EDGE_INT8:
-        qmin = -128;
-        qmax = 127;
-        break;
-    case EDGE_UINT8:
-        qmin = 0;
-        qmax = 255;
-        break;
-    case EDGE_INT16:
-        qmin = -32768;
-        qmax = 32767;
-        break;
-    default:
-        return edge_op_fail(p, EDGE_EUNSUPPORTED, "fused activation on a %s output",
-                            edge_dtype_name(out->type));
-    }
     if (out->q.count < 1)
         return edge_op_fail(p, EDGE_EFORMAT, "output has no quantization parameters");
-    const float s = out->q.scale[0];
-    const int32_t z = out->q.zero_point[0];
-    int32_t a = qmin, b = qmax;
-    switch (act) {
-    case TFL_ACT_NONE: break;
-    case TFL_ACT_RELU: a = quantize_act(0.0f, s, z); break;
-    case TFL_ACT_RELU6:
-        a = quantize_act(0.0f, s, z);
-        b = quantize_act(6.0f, s, z);
-        break;
-    case TFL_ACT_RELU_N1_TO_1:
-        a = quantize_act(-1.0f, s, z);
-        b = quantize_act(1.0f, s, z);
-        break;
-    default: return edge_op_fail(p, EDGE_EUNSUPPORTED, "fused activation %d is not supported", act);
-    }
-    *lo = a > qmin ? a : qmin;
-    *hi = b < qmax ? b : qmax;
-    if (*lo > *hi)
-        return edge_op_fail(p, EDGE_ERANGE, "fused activation range is empty for output scale %g",
-                            (double)s);
-    return 0;
+    return edge_act_range_q(act, out->type, out->q.scale[0], out->q.zero_point[0], lo, hi, p->err);
 }
 
 int edge_op_act_range_f(edge_prep *p, int act, float *lo, float *hi)
 {
-    switch (act) {
-    case TFL_ACT_NONE:
-        *lo = -FLT_MAX;
-        *hi = FLT_MAX;
-        return 0;
-    case TFL_ACT_RELU:
-        *lo = 0.0f;
-        *hi = FLT_MAX;
-        return 0;
-    case TFL_ACT_RELU_N1_TO_1:
-        *lo = -1.0f;
-        *hi = 1.0f;
-        return 0;
-    case TFL_ACT_RELU6:
-        *lo = 0.0f;
-        *hi = 6.0f;
-        return 0;
-    default: return edge_op_fail(p, EDGE_EUNSUPPORTED, "fused activation %d is not supported", act);
-    }
+    return edge_act_range_f(act, lo, hi, p->err);
 }

@@ -12,10 +12,8 @@
 
 #include "cpu_op.h"
 #include "ref/transform.h"
-#include "runtime/tflite_schema.h"
 
 /* Field ids of ConcatenationOptions in schema.fbs. */
-enum { CONCAT_AXIS = 0, CONCAT_ACTIVATION = 1 };
 
 /* Inputs eval gathers on its stack (TFLM allows 10). */
 #define CONCAT_MAX_INPUTS 64
@@ -58,15 +56,9 @@ static int concat_check_input(edge_prep *p, const edge_tensor *in, int i, const 
 /* Axis from the options, normalized against the output rank. */
 static int concat_axis(edge_prep *p, const edge_node *n, const edge_tensor *out, int *axis)
 {
-    fb_table opt;
-    int rc = edge_op_options(p, n, TFL_OPT_ConcatenationOptions, &opt);
-    if (rc)
-        return rc;
-    const int32_t a = fb_i32(&opt, CONCAT_AXIS, 0);
-    const int act = fb_i8(&opt, CONCAT_ACTIVATION, TFL_ACT_NONE);
-    if ((rc = edge_op_options_read(p, &opt, "ConcatenationOptions")))
-        return rc;
-    if (act != TFL_ACT_NONE)
+    const int32_t a = n->params.concat.axis;
+    const int act = n->params.concat.activation;
+    if (act != EDGE_ACT_NONE)
         return edge_op_fail(p, EDGE_EUNSUPPORTED, "fused activation %d is not supported", act);
     return edge_op_axis(p, "axis", a, "output", out->rank, axis);
 }
@@ -118,7 +110,7 @@ static void concat_eval(const edge_node *n, void *const *t, void *scratch, edge_
 }
 
 const edge_op edge_op_CONCATENATION = {
-    .code = TFL_BUILTIN_CONCATENATION,
+    .code = EDGE_OP_CONCATENATION,
     .max_version = 4,
     .prepare = concat_prepare,
     .eval = concat_eval,

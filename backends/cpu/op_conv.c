@@ -1,54 +1,21 @@
 /* backends/cpu/op_conv.c - CONV_2D on the CPU, and the conv family's shared prepare helpers.
  *
  * Owns: CONV_2D's weights layout, im2col scratch and eval (dispatch to
- * kernels/ref/conv.h by type), plus the helpers declared in op_conv.h:
- * TFLite's padding arithmetic, TFLite Micro's derivation of requantization
- * multipliers, which FULLY_CONNECTED and the pools reuse, and the prepare
- * (options, shapes, types, quantization, output shape) CONV_2D shares with
- * DEPTHWISE_CONV_2D.
+ * kernels/ref/conv.h by type), plus the helpers declared in op_conv.h (the
+ * weights' quantization checks FULLY_CONNECTED reuses, and the prepare CONV_2D
+ * shares with DEPTHWISE_CONV_2D: shapes, types, quantization, output shape,
+ * with the derivations of edge/ops.h).
  * Supports int8 (per-channel or per-tensor symmetric weights), legacy uint8 and
  * float32; refuses hybrid, int16, int4 and grouped convolutions.
  * Does not own the arithmetic (kernels/ref/conv.c). */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "fast_ops.h"
 #include "op_conv.h"
 #include "ref/conv.h"
-#include "ref/requant.h"
-#include "runtime/tflite_schema.h"
 
 /* ---- shared helpers (op_conv.h) ---- */
-
-int edge_conv_out_size(edge_prep *p, int padding, const char *axis, int32_t in, int32_t k,
-                       int32_t stride, int32_t dil, int32_t *out, int32_t *pad)
-{
-    if (stride < 1 || dil < 1)
-        return edge_op_fail(p, EDGE_ERANGE, "%s stride %d / dilation %d must be >= 1", axis,
-                            (int)stride, (int)dil);
-    const int64_t eff = (int64_t)(k - 1) * dil + 1;
-    int64_t o;
-    if (padding == TFL_PADDING_SAME)
-        o = ((int64_t)in + stride - 1) / stride;
-    else if (padding == TFL_PADDING_VALID)
-        o = ((int64_t)in + stride - eff) / stride;
-    else
-        return edge_op_fail(p, EDGE_EUNSUPPORTED, "padding type %d is not SAME or VALID", padding);
-    if (o < 1)
-        return edge_op_fail(p, EDGE_ESHAPE,
-                            "%s window (%lld with dilation) does not fit the input size %d", axis,
-                            (long long)eff, (int)in);
-    const int64_t span = (o - 1) * stride + eff;
-    if (span > INT32_MAX)
-        return edge_op_fail(p, EDGE_ERANGE,
-                            "%s window arithmetic overflows (stride %d, window %lld)", axis,
-                            (int)stride, (long long)eff);
-    const int64_t total = span - in;
-    *out = (int32_t)o;
-    *pad = (int32_t)(total > 0 ? total / 2 : 0);
-    return 0;
-}
 
 int edge_conv_check_count(edge_prep *p, const edge_tensor *t, const char *role)
 {
@@ -81,24 +48,6 @@ int edge_conv_check_types(edge_prep *p, const edge_tensor *in, const edge_tensor
         return edge_op_fail(p, EDGE_ESHAPE,
                             "bias (tensor %d) has %zu elements for %d output channels",
                             edge_op_tensor_index(p, bias), bias->count, (int)count);
-    return 0;
-}
-
-/* GetQuantizedConvolutionMultipler with its bias-scale sanity check: the real
- * multiplier is the float product of the scales, widened, over the output scale. */
-static int legacy_multiplier(edge_prep *p, const edge_conv_quant *q, double *real)
-{
-    const float si = q->in->q.scale[0], sf = q->filter->q.scale[0], so = q->out->q.scale[0];
-    if (q->bias) {
-        const double bias_scale = q->bias->q.count >= 1 ? (double)q->bias->q.scale[0] : 0.0;
-        const double diff = fabs((double)si * (double)sf - bias_scale);
-        if (!(diff / (double)so <= 0.02))
-            return edge_op_fail(
-                p, EDGE_ERANGE,
-                "bias (tensor %d) scale %g differs from input scale x weight scale %g",
-                edge_op_tensor_index(p, q->bias), bias_scale, (double)si * (double)sf);
-    }
-    *real = (double)(si * sf) / (double)so;
     return 0;
 }
 
@@ -141,20 +90,18 @@ int edge_conv_quantize(edge_prep *p, edge_conv_quant *q, int32_t *mult, int32_t 
     if ((rc = edge_op_check_quant1(p, q->in, "input")) ||
         (rc = edge_op_check_quant1(p, q->out, "output")) || (rc = filter_quant(p, q)))
         return rc;
-    const float si = q->in->q.scale[0], so = q->out->q.scale[0];
-    double legacy_real = 0.0;
-    if (q->legacy && (rc = legacy_multiplier(p, q, &legacy_real)))
+    const edge_conv_scales s = {
+        .input = q->in->q.scale[0],
+        .output = q->out->q.scale[0],
+        .filter = q->filter->q.scale,
+        .filter_count = q->filter->q.count,
+        .legacy = q->legacy,
+        .has_bias = q->bias != NULL,
+        .bias_scale = q->bias && q->bias->q.count >= 1 ? q->bias->q.scale[0] : 0.0f,
+        .bias_index = q->bias ? edge_op_tensor_index(p, q->bias) : -1,
+    };
+    if ((rc = edge_conv_multipliers(&s, q->channels, mult, shift, p->err)))
         return rc;
-    for (int32_t c = 0; c < q->channels; c++) {
-        const float sf = q->filter->q.scale[q->filter->q.count > 1 ? c : 0];
-        const double real = q->legacy ? legacy_real : (double)si * (double)sf / (double)so;
-        int s;
-        if (!edge_quantize_multiplier(real, &mult[c], &s))
-            return edge_op_fail(p, EDGE_ERANGE,
-                                "requantization scale %g (channel %d) cannot be represented", real,
-                                (int)c);
-        shift[c] = s;
-    }
     q->input_offset = -q->in->q.zero_point[0];
     q->output_offset = q->out->q.zero_point[0];
     return edge_op_act_range_q(p, q->act, q->out, &q->act_min, &q->act_max);
@@ -199,27 +146,22 @@ static int conv2d_geometry(edge_prep *p, const edge_node *n, const edge_conv2d_k
                            edge_conv_params *k, int *act)
 {
     const edge_tensor *in = edge_op_input(p, n, 0), *f = edge_op_input(p, n, 1);
-    fb_table o;
-    int rc = edge_op_options(p, n, kind->options_type, &o);
-    if (rc)
-        return rc;
-    const int padding = fb_i8(&o, kind->opt_padding, 0);
-    *act = fb_i8(&o, kind->opt_act, 0);
-    k->stride_w = fb_i32(&o, kind->opt_stride_w, 0);
-    k->stride_h = fb_i32(&o, kind->opt_stride_h, 0);
-    k->dil_w = fb_i32(&o, kind->opt_dil_w, 1);
-    k->dil_h = fb_i32(&o, kind->opt_dil_h, 1);
+    const edge_window_options *w = &n->params.window;
+    *act = w->activation;
+    k->stride_w = w->stride_w;
+    k->stride_h = w->stride_h;
+    k->dil_w = w->dilation_w;
+    k->dil_h = w->dilation_h;
     k->batches = in->dims[0];
     k->in_h = in->dims[1];
     k->in_w = in->dims[2];
     k->in_c = in->dims[3];
-    if ((rc = kind->filter(p, &o, f, k)))
+    int rc = kind->filter(p, w, f, k);
+    if (rc || (rc = edge_window_out_size(w->padding, "height", k->in_h, k->k_h, k->stride_h,
+                                         k->dil_h, &k->out_h, &k->pad_h, p->err)))
         return rc;
-    if ((rc = edge_conv_out_size(p, padding, "height", k->in_h, k->k_h, k->stride_h, k->dil_h,
-                                 &k->out_h, &k->pad_h)))
-        return rc;
-    return edge_conv_out_size(p, padding, "width", k->in_w, k->k_w, k->stride_w, k->dil_w,
-                              &k->out_w, &k->pad_w);
+    return edge_window_out_size(w->padding, "width", k->in_w, k->k_w, k->stride_w, k->dil_w,
+                                &k->out_w, &k->pad_w, p->err);
 }
 
 static int conv2d_quantize(edge_prep *p, const edge_node *n, int32_t axis, int act,
@@ -274,19 +216,11 @@ int edge_conv2d_prepare(edge_prep *p, edge_node *n, const edge_conv2d_kind *kind
 
 /* ---- CONV_2D ---- */
 
-enum {
-    CONV_OPT_PADDING = 0,
-    CONV_OPT_STRIDE_W = 1,
-    CONV_OPT_STRIDE_H = 2,
-    CONV_OPT_ACT = 3,
-    CONV_OPT_DIL_W = 4,
-    CONV_OPT_DIL_H = 5
-};
-
 /* OHWI weights: [out_c, k_h, k_w, in_c]. */
-static int conv_filter(edge_prep *p, const fb_table *o, const edge_tensor *f, edge_conv_params *k)
+static int conv_filter(edge_prep *p, const edge_window_options *w, const edge_tensor *f,
+                       edge_conv_params *k)
 {
-    (void)o;
+    (void)w;
     k->out_c = f->dims[0];
     k->k_h = f->dims[1];
     k->k_w = f->dims[2];
@@ -300,13 +234,6 @@ static int conv_filter(edge_prep *p, const fb_table *o, const edge_tensor *f, ed
 }
 
 static const edge_conv2d_kind conv_kind = {
-    .options_type = TFL_OPT_Conv2DOptions,
-    .opt_padding = CONV_OPT_PADDING,
-    .opt_stride_w = CONV_OPT_STRIDE_W,
-    .opt_stride_h = CONV_OPT_STRIDE_H,
-    .opt_dil_w = CONV_OPT_DIL_W,
-    .opt_dil_h = CONV_OPT_DIL_H,
-    .opt_act = CONV_OPT_ACT,
     .out_axis = 0,
     .filter = conv_filter,
 };
@@ -343,7 +270,7 @@ static void conv_eval(const edge_node *n, void *const *t, void *scratch, edge_ex
 }
 
 const edge_op edge_op_CONV_2D = {
-    .code = TFL_BUILTIN_CONV_2D,
+    .code = EDGE_OP_CONV_2D,
     .max_version = 3,
     .prepare = conv_prepare,
     .eval = conv_eval,

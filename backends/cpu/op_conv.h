@@ -1,11 +1,10 @@
 /* backends/cpu/op_conv.h - prepare helpers shared by the convolution family (internal).
  *
- * Owns: the checks and derivations CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and
- * the pools have in common: TFLite's output size and padding (padding.h
- * ComputePaddingHeightWidth), element counts and types, the requantization
- * multipliers exactly as TFLite Micro derives them
- * (PopulateConvolutionQuantizationParams, GetQuantizedConvolutionMultipler),
- * and the whole prepare CONV_2D and DEPTHWISE_CONV_2D share. Defined in op_conv.c.
+ * Owns: the checks CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and the pools
+ * have in common: element counts and types, the weights' quantization (symmetric
+ * int8 per tensor or per channel, or legacy uint8), and the whole prepare
+ * CONV_2D and DEPTHWISE_CONV_2D share. The derivations (output size and
+ * padding, multipliers, activation range) are edge/ops.h's. Defined in op_conv.c.
  * Does not own any operator's registration or kernels. */
 #ifndef EDGE_OP_CONV_H
 #define EDGE_OP_CONV_H
@@ -15,12 +14,6 @@
 
 #include "cpu_op.h"
 #include "ref/conv.h"
-
-/* Output size and top/left padding along one axis for TFLite padding PADDING
- * (TFL_PADDING_SAME / _VALID). Fails when the window does not fit, a stride or
- * dilation is < 1, or the window arithmetic would leave int32. */
-int edge_conv_out_size(edge_prep *p, int padding, const char *axis, int32_t in, int32_t k,
-                       int32_t stride, int32_t dil, int32_t *out, int32_t *pad);
 
 /* Every tensor of the op has at least one element and at most INT32_MAX (the
  * kernels index within int32, as TFLite does). */
@@ -61,13 +54,11 @@ int edge_conv_check_types(edge_prep *p, const edge_tensor *in, const edge_tensor
 
 /* What tells CONV_2D and DEPTHWISE_CONV_2D apart in their shared prepare. */
 typedef struct edge_conv2d_kind {
-    uint8_t options_type; /* TFL_OPT_* of the builtin options */
-    /* field ids of padding, strides, dilations and fused activation in it */
-    uint8_t opt_padding, opt_stride_w, opt_stride_h, opt_dil_w, opt_dil_h, opt_act;
     int32_t out_axis; /* weights dimension counting output channels (per-channel axis) */
     /* Window, output channels and depth multiplier of K from the 4-D weights F
-     * (and options O), checked against K's input dimensions. */
-    int (*filter)(edge_prep *p, const fb_table *o, const edge_tensor *f, edge_conv_params *k);
+     * (and the decoded options W), checked against K's input dimensions. */
+    int (*filter)(edge_prep *p, const edge_window_options *w, const edge_tensor *f,
+                  edge_conv_params *k);
 } edge_conv2d_kind;
 
 /* Prepared data of CONV_2D and DEPTHWISE_CONV_2D. */

@@ -1,7 +1,7 @@
 /* backends/cpu/op_dwconv.c - DEPTHWISE_CONV_2D on the CPU.
  *
- * Owns: what its prepare does not share with CONV_2D (the options' field ids,
- * the [1, h, w, channels] weights and the depth multiplier; per-channel
+ * Owns: what its prepare does not share with CONV_2D (the
+ * [1, h, w, channels] weights and the depth multiplier; per-channel
  * multipliers along the weights' axis 3) and eval (dispatch to
  * kernels/ref/dwconv.h by type). Supports int8, legacy uint8 and
  * float32 with dilation and any depth multiplier; refuses hybrid, int16, int4.
@@ -10,22 +10,12 @@
 #include "fast_ops.h"
 #include "op_conv.h"
 #include "ref/dwconv.h"
-#include "runtime/tflite_schema.h"
-
-enum {
-    DW_OPT_PADDING = 0,
-    DW_OPT_STRIDE_W = 1,
-    DW_OPT_STRIDE_H = 2,
-    DW_OPT_DEPTH_MULT = 3,
-    DW_OPT_ACT = 4,
-    DW_OPT_DIL_W = 5,
-    DW_OPT_DIL_H = 6
-};
 
 /* [1, k_h, k_w, out_c] weights, out_c = in_c * depth multiplier (an option). */
-static int dw_filter(edge_prep *p, const fb_table *o, const edge_tensor *f, edge_conv_params *k)
+static int dw_filter(edge_prep *p, const edge_window_options *w, const edge_tensor *f,
+                     edge_conv_params *k)
 {
-    k->depth_mult = fb_i32(o, DW_OPT_DEPTH_MULT, 0);
+    k->depth_mult = w->depth_multiplier;
     k->k_h = f->dims[1];
     k->k_w = f->dims[2];
     k->out_c = f->dims[3];
@@ -43,13 +33,6 @@ static int dw_filter(edge_prep *p, const fb_table *o, const edge_tensor *f, edge
 }
 
 static const edge_conv2d_kind dw_kind = {
-    .options_type = TFL_OPT_DepthwiseConv2DOptions,
-    .opt_padding = DW_OPT_PADDING,
-    .opt_stride_w = DW_OPT_STRIDE_W,
-    .opt_stride_h = DW_OPT_STRIDE_H,
-    .opt_dil_w = DW_OPT_DIL_W,
-    .opt_dil_h = DW_OPT_DIL_H,
-    .opt_act = DW_OPT_ACT,
     .out_axis = 3,
     .filter = dw_filter,
 };
@@ -81,7 +64,7 @@ static void dw_eval(const edge_node *n, void *const *t, void *scratch, edge_exec
 }
 
 const edge_op edge_op_DEPTHWISE_CONV_2D = {
-    .code = TFL_BUILTIN_DEPTHWISE_CONV_2D,
+    .code = EDGE_OP_DEPTHWISE_CONV_2D,
     .max_version = 3,
     .prepare = dw_prepare,
     .eval = dw_eval,

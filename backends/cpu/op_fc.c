@@ -11,9 +11,7 @@
 #include "fast_ops.h"
 #include "op_conv.h"
 #include "ref/fc.h"
-#include "runtime/tflite_schema.h"
 
-enum { FC_OPT_ACT = 0, FC_OPT_WEIGHTS_FORMAT = 1, FC_OPT_KEEP_NUM_DIMS = 2 };
 enum { FC_WEIGHTS_DEFAULT = 0 };
 
 typedef struct fc_data {
@@ -29,25 +27,11 @@ static int fc_shape(edge_prep *p, const edge_tensor *in, const edge_tensor *w,
 {
     k->units = w->dims[0];
     k->depth = w->dims[1];
-    if (k->depth < 1 || in->count % (size_t)k->depth != 0)
-        return edge_op_fail(p, EDGE_ESHAPE,
-                            "input has %zu elements, not a multiple of the weights' depth %d",
-                            in->count, (int)k->depth);
-    k->batches = (int32_t)(in->count / (size_t)k->depth);
-    int32_t want[EDGE_MAX_DIMS] = {k->batches, k->units};
-    int rank = 2;
-    if (keep_dims) {
-        if (in->rank < 1 || in->dims[in->rank - 1] != k->depth)
-            return edge_op_fail(
-                p, EDGE_ESHAPE,
-                "keep_num_dims needs the input's last dimension to equal the weights' depth %d",
-                (int)k->depth);
-        rank = in->rank;
-        for (int i = 0; i < rank; i++)
-            want[i] = in->dims[i];
-        want[rank - 1] = k->units;
-    }
-    return edge_op_check_dims(p, out, "output", rank, want);
+    int32_t want[EDGE_MAX_DIMS];
+    int rank;
+    int rc = edge_fc_shape(in->dims, in->rank, (int64_t)in->count, k->units, k->depth, keep_dims,
+                           &k->batches, want, &rank, p->err);
+    return rc ? rc : edge_op_check_dims(p, out, "output", rank, want);
 }
 
 static int fc_check_tensors(edge_prep *p, const edge_node *n)
@@ -87,18 +71,14 @@ static int fc_prepare(edge_prep *p, edge_node *n)
     int rc = fc_check_tensors(p, n);
     if (rc)
         return rc;
-    fb_table o;
-    if ((rc = edge_op_options(p, n, TFL_OPT_FullyConnectedOptions, &o)))
-        return rc;
-    const int act = fb_i8(&o, FC_OPT_ACT, 0);
-    const int format = fb_i8(&o, FC_OPT_WEIGHTS_FORMAT, FC_WEIGHTS_DEFAULT);
+    const int act = n->params.fc.activation;
+    const int format = n->params.fc.weights_format;
     if (format != FC_WEIGHTS_DEFAULT)
         return edge_op_fail(p, EDGE_EUNSUPPORTED,
                             "weights format %d is not supported (only DEFAULT)", format);
     const edge_tensor *in = edge_op_input(p, n, 0), *w = edge_op_input(p, n, 1);
     edge_fc_params k = {0};
-    if ((rc = fc_shape(p, in, w, edge_op_output(p, n, 0), fb_bool(&o, FC_OPT_KEEP_NUM_DIMS, false),
-                       &k)))
+    if ((rc = fc_shape(p, in, w, edge_op_output(p, n, 0), n->params.fc.keep_num_dims, &k)))
         return rc;
     const bool quant = in->type != EDGE_FLOAT32;
     fc_data *d =
@@ -133,7 +113,7 @@ static void fc_eval(const edge_node *n, void *const *t, void *scratch, edge_exec
 }
 
 const edge_op edge_op_FULLY_CONNECTED = {
-    .code = TFL_BUILTIN_FULLY_CONNECTED,
+    .code = EDGE_OP_FULLY_CONNECTED,
     .max_version = 6,
     .prepare = fc_prepare,
     .eval = fc_eval,

@@ -11,9 +11,6 @@
 #include "fast_ops.h"
 #include "op_conv.h"
 #include "ref/reduce.h"
-#include "runtime/tflite_schema.h"
-
-enum { REDUCER_OPT_KEEP_DIMS = 0 };
 
 typedef struct mean_data {
     edge_dtype type;
@@ -105,10 +102,7 @@ static int mean_prepare(edge_prep *p, edge_node *n)
     int rc = mean_check_tensors(p, n);
     if (rc)
         return rc;
-    fb_table o;
-    if ((rc = edge_op_options(p, n, TFL_OPT_ReducerOptions, &o)))
-        return rc;
-    const bool keep_dims = fb_bool(&o, REDUCER_OPT_KEEP_DIMS, false);
+    const bool keep_dims = n->params.keep_dims;
     const edge_tensor *in = edge_op_input(p, n, 0), *axis = edge_op_input(p, n, 1);
     const edge_tensor *out = edge_op_output(p, n, 0);
     bool reduced[EDGE_MAX_DIMS];
@@ -143,7 +137,7 @@ static void mean_eval(const edge_node *n, void *const *t, void *scratch, edge_ex
 }
 
 const edge_op edge_op_MEAN = {
-    .code = TFL_BUILTIN_MEAN,
+    .code = EDGE_OP_MEAN,
     .max_version = 2,
     .prepare = mean_prepare,
     .eval = mean_eval,

@@ -10,7 +10,6 @@
 
 #include "cpu_op.h"
 #include "ref/transform.h"
-#include "runtime/tflite_schema.h"
 
 _Static_assert(EDGE_MAX_DIMS <= EDGE_REF_MAX_DIMS, "pad kernel rank");
 
@@ -108,14 +107,14 @@ static void pad_eval(const edge_node *n, void *const *t, void *scratch, edge_exe
 }
 
 const edge_op edge_op_PAD = {
-    .code = TFL_BUILTIN_PAD,
+    .code = EDGE_OP_PAD,
     .max_version = 4,
     .prepare = pad_prepare,
     .eval = pad_eval,
 };
 
 const edge_op edge_op_PADV2 = {
-    .code = TFL_BUILTIN_PADV2,
+    .code = EDGE_OP_PADV2,
     .max_version = 4,
     .prepare = pad_prepare,
     .eval = pad_eval,

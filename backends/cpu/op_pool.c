@@ -1,6 +1,6 @@
 /* backends/cpu/op_pool.c - AVERAGE_POOL_2D and MAX_POOL_2D on the CPU.
  *
- * Owns: the pools' prepare (Pool2DOptions, padding as TFLite computes it,
+ * Owns: the pools' prepare (decoded Pool2DOptions, padding as edge/ops.h computes it,
  * output shape, types, TFLite Micro's requirement that quantized input and
  * output share scale and zero point, fused activation range) and eval
  * (dispatch to kernels/ref/pool.h). Supports int8, legacy uint8 and float32.
@@ -10,16 +10,6 @@
 #include "fast_ops.h"
 #include "op_conv.h"
 #include "ref/pool.h"
-#include "runtime/tflite_schema.h"
-
-enum {
-    POOL_OPT_PADDING = 0,
-    POOL_OPT_STRIDE_W = 1,
-    POOL_OPT_STRIDE_H = 2,
-    POOL_OPT_FILTER_W = 3,
-    POOL_OPT_FILTER_H = 4,
-    POOL_OPT_ACT = 5
-};
 
 typedef struct pool_data {
     edge_dtype type;
@@ -30,16 +20,13 @@ typedef struct pool_data {
 static int pool_geometry(edge_prep *p, const edge_node *n, const edge_tensor *in,
                          edge_pool_params *k, int *act)
 {
-    fb_table o;
-    int rc = edge_op_options(p, n, TFL_OPT_Pool2DOptions, &o);
-    if (rc)
-        return rc;
-    const int padding = fb_i8(&o, POOL_OPT_PADDING, 0);
-    *act = fb_i8(&o, POOL_OPT_ACT, 0);
-    k->stride_w = fb_i32(&o, POOL_OPT_STRIDE_W, 0);
-    k->stride_h = fb_i32(&o, POOL_OPT_STRIDE_H, 0);
-    k->k_w = fb_i32(&o, POOL_OPT_FILTER_W, 0);
-    k->k_h = fb_i32(&o, POOL_OPT_FILTER_H, 0);
+    const edge_window_options *w = &n->params.window;
+    const int padding = w->padding;
+    *act = w->activation;
+    k->stride_w = w->stride_w;
+    k->stride_h = w->stride_h;
+    k->k_w = w->filter_w;
+    k->k_h = w->filter_h;
     if (k->k_w < 1 || k->k_h < 1)
         return edge_op_fail(p, EDGE_ERANGE, "filter size %dx%d must be at least 1x1", (int)k->k_h,
                             (int)k->k_w);
@@ -47,11 +34,12 @@ static int pool_geometry(edge_prep *p, const edge_node *n, const edge_tensor *in
     k->in_h = in->dims[1];
     k->in_w = in->dims[2];
     k->channels = in->dims[3];
-    if ((rc = edge_conv_out_size(p, padding, "height", k->in_h, k->k_h, k->stride_h, 1, &k->out_h,
-                                 &k->pad_h)))
+    int rc = edge_window_out_size(padding, "height", k->in_h, k->k_h, k->stride_h, 1, &k->out_h,
+                                  &k->pad_h, p->err);
+    if (rc)
         return rc;
-    return edge_conv_out_size(p, padding, "width", k->in_w, k->k_w, k->stride_w, 1, &k->out_w,
-                              &k->pad_w);
+    return edge_window_out_size(padding, "width", k->in_w, k->k_w, k->stride_w, 1, &k->out_w,
+                                &k->pad_w, p->err);
 }
 
 /* Quantized pools pass values through: TFLite Micro insists on equal scales
@@ -110,7 +98,7 @@ static int pool_prepare(edge_prep *p, edge_node *n)
     if (!d)
         return EDGE_ENOMEM;
     d->type = in->type;
-    d->average = n->code == TFL_BUILTIN_AVERAGE_POOL_2D;
+    d->average = n->code == EDGE_OP_AVERAGE_POOL_2D;
     d->k = k;
     if (d->average && d->type == EDGE_INT8)
         return edge_fast_avgpool_prepare(p, n, &d->k) < 0 ? EDGE_ENOMEM : 0;
@@ -136,14 +124,14 @@ static void pool_eval(const edge_node *n, void *const *t, void *scratch, edge_ex
 }
 
 const edge_op edge_op_AVERAGE_POOL_2D = {
-    .code = TFL_BUILTIN_AVERAGE_POOL_2D,
+    .code = EDGE_OP_AVERAGE_POOL_2D,
     .max_version = 2,
     .prepare = pool_prepare,
     .eval = pool_eval,
 };
 
 const edge_op edge_op_MAX_POOL_2D = {
-    .code = TFL_BUILTIN_MAX_POOL_2D,
+    .code = EDGE_OP_MAX_POOL_2D,
     .max_version = 2,
     .prepare = pool_prepare,
     .eval = pool_eval,

@@ -12,7 +12,6 @@
  * Does not own the conversions (kernels/ref/quantize.c). */
 #include "cpu_op.h"
 #include "ref/quantize.h"
-#include "runtime/tflite_schema.h"
 
 typedef enum quant_kind {
     Q_F32_S8,
@@ -129,13 +128,13 @@ static void quant_eval(const edge_node *n, void *const *t, void *scratch, edge_e
 }
 
 const edge_op edge_op_QUANTIZE = {
-    .code = TFL_BUILTIN_QUANTIZE,
+    .code = EDGE_OP_QUANTIZE,
     .max_version = 4,
     .prepare = quantize_prepare,
     .eval = quant_eval,
 };
 const edge_op edge_op_DEQUANTIZE = {
-    .code = TFL_BUILTIN_DEQUANTIZE,
+    .code = EDGE_OP_DEQUANTIZE,
     .max_version = 6,
     .prepare = dequantize_prepare,
     .eval = quant_eval,

@@ -12,11 +12,8 @@
 
 #include "cpu_op.h"
 #include "ref/resize.h"
-#include "runtime/tflite_schema.h"
 
 /* Field ids in schema.fbs (new_height/new_width of ResizeBilinearOptions are deprecated). */
-enum { BILINEAR_ALIGN_CORNERS = 2, BILINEAR_HALF_PIXEL = 3 };
-enum { NEAREST_ALIGN_CORNERS = 0, NEAREST_HALF_PIXEL = 1 };
 
 typedef enum resize_kind {
     RESIZE_NEAREST,
@@ -40,18 +37,8 @@ typedef struct resize_flags {
 
 static int resize_flags_read(edge_prep *p, const edge_node *n, bool bilinear, resize_flags *f)
 {
-    fb_table opt;
-    int rc = edge_op_options(
-        p, n, bilinear ? TFL_OPT_ResizeBilinearOptions : TFL_OPT_ResizeNearestNeighborOptions,
-        &opt);
-    if (rc)
-        return rc;
-    f->align_corners =
-        fb_bool(&opt, bilinear ? BILINEAR_ALIGN_CORNERS : NEAREST_ALIGN_CORNERS, false);
-    f->half_pixel_centers =
-        fb_bool(&opt, bilinear ? BILINEAR_HALF_PIXEL : NEAREST_HALF_PIXEL, false);
-    if ((rc = edge_op_options_read(p, &opt, "resize options")))
-        return rc;
+    f->align_corners = n->params.resize.align_corners;
+    f->half_pixel_centers = n->params.resize.half_pixel_centers;
     if (bilinear && f->align_corners && f->half_pixel_centers)
         return edge_op_fail(p, EDGE_EUNSUPPORTED,
                             "align_corners and half_pixel_centers cannot both be set");
@@ -186,14 +173,14 @@ static void resize_eval(const edge_node *n, void *const *t, void *scratch, edge_
 }
 
 const edge_op edge_op_RESIZE_NEAREST_NEIGHBOR = {
-    .code = TFL_BUILTIN_RESIZE_NEAREST_NEIGHBOR,
+    .code = EDGE_OP_RESIZE_NEAREST_NEIGHBOR,
     .max_version = 4,
     .prepare = nearest_prepare,
     .eval = resize_eval,
 };
 
 const edge_op edge_op_RESIZE_BILINEAR = {
-    .code = TFL_BUILTIN_RESIZE_BILINEAR,
+    .code = EDGE_OP_RESIZE_BILINEAR,
     .max_version = 4,
     .prepare = bilinear_prepare,
     .eval = resize_eval,

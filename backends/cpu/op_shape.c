@@ -11,11 +11,8 @@
 #include <string.h>
 
 #include "cpu_op.h"
-#include "runtime/tflite_schema.h"
 
 /* Field ids of ReshapeOptions and SqueezeOptions in schema.fbs. */
-enum { RESHAPE_NEW_SHAPE = 0 };
-enum { SQUEEZE_DIMS = 0 };
 
 typedef struct copy_data {
     size_t bytes;
@@ -72,26 +69,20 @@ static int reshape_request(edge_prep *p, const edge_node *n, int32_t *dims, int 
         memcpy(dims, shape->data, shape->count * sizeof(int32_t));
         return 0;
     }
-    fb_table opt;
-    int rc = edge_op_options(p, n, TFL_OPT_ReshapeOptions, &opt);
-    if (rc)
-        return rc;
-    fb_vec v = fb_vec_get(&opt, RESHAPE_NEW_SHAPE, 4);
-    if ((rc = edge_op_options_read(p, &opt, "ReshapeOptions")))
-        return rc;
-    if (!v.present) {
+    const edge_dim_list *v = &n->params.dims;
+    if (!v->present) {
         const edge_tensor *out = edge_op_output(p, n, 0);
         *rank = out->rank;
         memcpy(dims, out->dims, sizeof out->dims);
         return 0;
     }
-    if (v.len > EDGE_MAX_DIMS)
+    if (v->len > EDGE_MAX_DIMS)
         return edge_op_fail(p, EDGE_EUNSUPPORTED,
-                            "new_shape has %u dimensions; at most %d are supported", v.len,
+                            "new_shape has %u dimensions; at most %d are supported", v->len,
                             EDGE_MAX_DIMS);
-    *rank = (int)v.len;
-    for (uint32_t i = 0; i < v.len; i++)
-        dims[i] = fb_vec_i32(&v, i);
+    *rank = (int)v->len;
+    for (uint32_t i = 0; i < v->len; i++)
+        dims[i] = v->v[i];
     /* Legacy converters wrote [0] for a scalar. */
     if (n->n_in == 1 && *rank == 1 && dims[0] == 0)
         *rank = 0;
@@ -144,7 +135,7 @@ static int reshape_prepare(edge_prep *p, edge_node *n)
 }
 
 const edge_op edge_op_RESHAPE = {
-    .code = TFL_BUILTIN_RESHAPE,
+    .code = EDGE_OP_RESHAPE,
     .max_version = 2,
     .prepare = reshape_prepare,
     .eval = eval_copy,
@@ -158,21 +149,20 @@ static int squeeze_prepare(edge_prep *p, edge_node *n)
     if (rc)
         return rc;
     const edge_tensor *in = edge_op_input(p, n, 0);
-    fb_table opt;
-    if ((rc = edge_op_options(p, n, TFL_OPT_SqueezeOptions, &opt)))
-        return rc;
-    fb_vec v = fb_vec_get(&opt, SQUEEZE_DIMS, 4);
-    if ((rc = edge_op_options_read(p, &opt, "SqueezeOptions")))
-        return rc;
+    const edge_dim_list *v = &n->params.dims;
+    if (v->len > EDGE_MAX_DIMS)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "squeeze_dims has %u entries; at most %d are supported", v->len,
+                            EDGE_MAX_DIMS);
 
     bool drop[EDGE_MAX_DIMS] = {false};
-    for (int d = 0; v.len == 0 && d < in->rank; d++)
+    for (int d = 0; v->len == 0 && d < in->rank; d++)
         drop[d] = in->dims[d] == 1;
-    for (uint32_t k = 0; k < v.len; k++) {
+    for (uint32_t k = 0; k < v->len; k++) {
         char role[32];
         snprintf(role, sizeof role, "squeeze_dims[%u]", k);
         int d = 0;
-        if ((rc = edge_op_axis(p, role, fb_vec_i32(&v, k), "input", in->rank, &d)))
+        if ((rc = edge_op_axis(p, role, v->v[k], "input", in->rank, &d)))
             return rc;
         if (in->dims[d] != 1)
             return edge_op_fail(p, EDGE_ESHAPE, "cannot squeeze dimension %d of size %d", d,
@@ -188,7 +178,7 @@ static int squeeze_prepare(edge_prep *p, edge_node *n)
 }
 
 const edge_op edge_op_SQUEEZE = {
-    .code = TFL_BUILTIN_SQUEEZE,
+    .code = EDGE_OP_SQUEEZE,
     .max_version = 2,
     .prepare = squeeze_prepare,
     .eval = eval_copy,
@@ -219,7 +209,7 @@ static int expand_dims_prepare(edge_prep *p, edge_node *n)
 }
 
 const edge_op edge_op_EXPAND_DIMS = {
-    .code = TFL_BUILTIN_EXPAND_DIMS,
+    .code = EDGE_OP_EXPAND_DIMS,
     .max_version = 2,
     .prepare = expand_dims_prepare,
     .eval = eval_copy,

@@ -14,7 +14,6 @@
  * must equal the declared one. Does not own the copy (kernels/ref/transform.c). */
 #include "cpu_op.h"
 #include "ref/transform.h"
-#include "runtime/tflite_schema.h"
 
 _Static_assert(EDGE_MAX_DIMS <= EDGE_REF_MAX_DIMS, "strided slice kernel rank");
 
@@ -91,16 +90,14 @@ static int slice_read_spec(edge_prep *p, const edge_node *n, slice_spec *s)
         (rc = slice_operand(p, n, 3, "strides", &count, &s->stride)))
         return rc;
     s->n = count;
-    fb_table opt;
-    if ((rc = edge_op_options(p, n, TFL_OPT_StridedSliceOptions, &opt)))
-        return rc;
-    s->begin_mask = (uint32_t)fb_i32(&opt, SS_BEGIN_MASK, 0);
-    s->end_mask = (uint32_t)fb_i32(&opt, SS_END_MASK, 0);
-    s->ellipsis_mask = (uint32_t)fb_i32(&opt, SS_ELLIPSIS_MASK, 0);
-    s->new_axis_mask = (uint32_t)fb_i32(&opt, SS_NEW_AXIS_MASK, 0);
-    s->shrink_mask = (uint32_t)fb_i32(&opt, SS_SHRINK_MASK, 0);
-    s->offset = fb_bool(&opt, SS_OFFSET, false);
-    return edge_op_options_read(p, &opt, "StridedSliceOptions");
+    const edge_strided_slice_options *o = &n->params.slice;
+    s->begin_mask = o->begin_mask;
+    s->end_mask = o->end_mask;
+    s->ellipsis_mask = o->ellipsis_mask;
+    s->new_axis_mask = o->new_axis_mask;
+    s->shrink_mask = o->shrink_mask;
+    s->offset = o->offset;
+    return 0;
 }
 
 /* ---- sparse spec (masks over spec entries) -> dense spec (per input dim) ---- */
@@ -258,7 +255,7 @@ static void slice_eval(const edge_node *n, void *const *t, void *scratch, edge_e
 }
 
 const edge_op edge_op_STRIDED_SLICE = {
-    .code = TFL_BUILTIN_STRIDED_SLICE,
+    .code = EDGE_OP_STRIDED_SLICE,
     .max_version = 8,
     .prepare = slice_prepare,
     .eval = slice_eval,

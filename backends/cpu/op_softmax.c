@@ -13,10 +13,8 @@
 #include "cpu_op.h"
 #include "ref/requant.h"
 #include "ref/softmax.h"
-#include "runtime/tflite_schema.h"
 
 /* Field id of SoftmaxOptions.beta in schema.fbs. */
-enum { SOFTMAX_BETA = 0 };
 
 typedef struct softmax_data {
     edge_softmax_params k;
@@ -74,12 +72,7 @@ static int softmax_prepare(edge_prep *p, edge_node *n)
     int rc = softmax_io(p, n, &in, &out);
     if (rc)
         return rc;
-    fb_table opt;
-    if ((rc = edge_op_options(p, n, TFL_OPT_SoftmaxOptions, &opt)))
-        return rc;
-    const float beta = fb_f32(&opt, SOFTMAX_BETA, 0.0f);
-    if ((rc = edge_op_options_read(p, &opt, "SoftmaxOptions")))
-        return rc;
+    const float beta = n->params.beta;
     if (!isfinite(beta))
         return edge_op_fail(p, EDGE_ERANGE, "beta %g is not finite", (double)beta);
     softmax_data d = {.type = in->type, .k = {.beta = beta}};
@@ -103,7 +96,7 @@ static void softmax_eval(const edge_node *n, void *const *t, void *scratch, edge
 }
 
 const edge_op edge_op_SOFTMAX = {
-    .code = TFL_BUILTIN_SOFTMAX,
+    .code = EDGE_OP_SOFTMAX,
     .max_version = 3,
     .prepare = softmax_prepare,
     .eval = softmax_eval,

@@ -6,7 +6,6 @@
  * only moves elements. Does not own the move (kernels/ref/transform.c). */
 #include "cpu_op.h"
 #include "ref/transform.h"
-#include "runtime/tflite_schema.h"
 
 _Static_assert(EDGE_MAX_DIMS <= EDGE_REF_MAX_DIMS, "transpose kernel rank");
 
@@ -66,7 +65,7 @@ static void transpose_eval(const edge_node *n, void *const *t, void *scratch, ed
 }
 
 const edge_op edge_op_TRANSPOSE = {
-    .code = TFL_BUILTIN_TRANSPOSE,
+    .code = EDGE_OP_TRANSPOSE,
     .max_version = 6,
     .prepare = transpose_prepare,
     .eval = transpose_eval,

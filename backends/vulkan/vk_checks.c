@@ -4,12 +4,10 @@
  * backends/cpu does (op_common.c, op_conv.c): tensors by index, element counts
  * and byte sizes, ranks and declared shapes, per-tensor quantization (finite
  * positive scale, int8 zero point), constant symmetric int8 weights per tensor
- * or per channel, constant int32 bias, the fused activation range quantized
- * with the output's scale (TFLite's CalculateActivationRangeQuantized), TFLite's
- * output size and padding, and the per-channel multipliers (QuantizeMultiplier
- * on the scale ratio in double; the per-tensor FULLY_CONNECTED path's float
- * scale product and bias-scale check, as TFLite Micro's
- * GetQuantizedConvolutionMultipler). Each check returns 0, or -1 with a message
+ * or per channel, constant int32 bias; and the derivations of edge/ops.h (the
+ * fused activation range, TFLite's output size and padding, the per-channel or
+ * per-tensor multipliers) called with this back end's tensors, their failures
+ * turned into its messages. Each check returns 0, or -1 with a message
  * for prepare (supports_node passes no buffer). Pure: no device work.
  * Does not own any operator (vk_ops.c). */
 #include <math.h>
@@ -17,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ref/requant.h"
+#include "edge/ops.h"
 #include "vk_backend.h"
 
 /* ---- tensors ---- */
@@ -203,106 +201,46 @@ int vk_check_bias(vk_op_ctx *c, const edge_be_tensor *b, int32_t channels)
     return 0;
 }
 
-/* op_common.c quantize_act: zero_point + round(f / scale) in float, saturated. */
-static int32_t quantize_act(float f, float scale, int32_t zp)
+/* An edge/ops.h derivation's failure as this operation's message. */
+static int derive_failed(vk_op_ctx *c, const edge_error *e)
 {
-    const float r = roundf(f / scale);
-    const double v = (double)zp + (double)r;
-    if (v >= 2147483647.0)
-        return INT32_MAX;
-    if (v <= -2147483648.0)
-        return INT32_MIN;
-    return (int32_t)v;
+    return vk_op_fail(c, "%s", e->message);
 }
 
-/* edge_op_act_range_q for an int8 output. */
 int vk_act_range(vk_op_ctx *c, const edge_be_tensor *out, int32_t *lo, int32_t *hi)
 {
-    const float s = out->scales[0];
-    const int32_t z = out->zero_points[0];
-    int32_t a = -128, b = 127;
-    switch (c->n->params.activation) {
-    case EDGE_BE_ACT_NONE: break;
-    case EDGE_BE_ACT_RELU: a = quantize_act(0.0f, s, z); break;
-    case EDGE_BE_ACT_RELU6:
-        a = quantize_act(0.0f, s, z);
-        b = quantize_act(6.0f, s, z);
-        break;
-    case EDGE_BE_ACT_RELU_N1_TO_1:
-        a = quantize_act(-1.0f, s, z);
-        b = quantize_act(1.0f, s, z);
-        break;
-    default:
-        return vk_op_fail(c, "fused activation %d is not supported", (int)c->n->params.activation);
-    }
-    *lo = a > -128 ? a : -128;
-    *hi = b < 127 ? b : 127;
-    if (*lo > *hi)
-        return vk_op_fail(c, "fused activation range is empty for output scale %g", (double)s);
+    edge_error e = {0};
+    if (edge_act_range_q(edge_op_activation(c->n->builtin_code, &c->n->params), out->type,
+                         out->scales[0], out->zero_points[0], lo, hi, &e))
+        return derive_failed(c, &e);
     return 0;
 }
 
-/* op_conv.c edge_conv_out_size: TFLite's output size and top/left padding. */
 int vk_out_size(vk_op_ctx *c, const char *axis, int32_t in, int32_t k, int32_t stride, int32_t dil,
                 int32_t *out, int32_t *pad)
 {
-    if (stride < 1 || dil < 1)
-        return vk_op_fail(c, "%s stride %d / dilation %d must be >= 1", axis, (int)stride,
-                          (int)dil);
-    if (k < 1)
-        return vk_op_fail(c, "%s window %d must be >= 1", axis, (int)k);
-    const int64_t eff = (int64_t)(k - 1) * dil + 1;
-    int64_t o;
-    if (c->n->params.padding == EDGE_BE_PAD_SAME)
-        o = ((int64_t)in + stride - 1) / stride;
-    else if (c->n->params.padding == EDGE_BE_PAD_VALID)
-        o = ((int64_t)in + stride - eff) / stride;
-    else
-        return vk_op_fail(c, "padding type %d is not SAME or VALID", (int)c->n->params.padding);
-    if (o < 1)
-        return vk_op_fail(c, "%s window does not fit the input size %d", axis, (int)in);
-    const int64_t span = (o - 1) * stride + eff;
-    if (span > INT32_MAX)
-        return vk_op_fail(c, "%s window arithmetic overflows", axis);
-    const int64_t total = span - in;
-    *out = (int32_t)o;
-    *pad = (int32_t)(total > 0 ? total / 2 : 0);
+    edge_error e = {0};
+    if (edge_window_out_size(c->n->params.window.padding, axis, in, k, stride, dil, out, pad, &e))
+        return derive_failed(c, &e);
     return 0;
 }
 
-/* Per-channel multipliers of a conv-like op (op_conv.c edge_conv_quantize). LEGACY:
- * the per-tensor path of FULLY_CONNECTED (float scale product, bias scale check). */
 int vk_multipliers(vk_op_ctx *c, const edge_be_tensor *in, const edge_be_tensor *f,
                    const edge_be_tensor *bias, const edge_be_tensor *out, int32_t channels,
                    bool legacy, int32_t *mult, int32_t *shift)
 {
-    const float si = in->scales[0], so = out->scales[0];
-    double legacy_real = 0.0;
-    if (legacy) {
-        const float sf = f->scales[0];
-        if (bias) {
-            const double bias_scale =
-                bias->quant_count >= 1 && bias->scales ? (double)bias->scales[0] : 0.0;
-            const double diff = fabs((double)si * (double)sf - bias_scale);
-            if (!(diff / (double)so <= 0.02))
-                return vk_op_fail(c,
-                                  "bias (tensor %d) scale %g differs from input x weight scale %g",
-                                  (int)bias->index, bias_scale, (double)si * (double)sf);
-        }
-        legacy_real = (double)(si * sf) / (double)so;
-    }
-    for (int32_t ch = 0; ch < channels; ch++) {
-        const float sf = f->scales[f->quant_count > 1 ? ch : 0];
-        const double real = legacy ? legacy_real : (double)si * (double)sf / (double)so;
-        int32_t m = 0;
-        int sh = 0;
-        if (!edge_quantize_multiplier(real, &m, &sh))
-            return vk_op_fail(c, "requantization scale %g (channel %d) cannot be represented", real,
-                              (int)ch);
-        if (mult) {
-            mult[ch] = m;
-            shift[ch] = sh;
-        }
-    }
+    const edge_conv_scales s = {
+        .input = in->scales[0],
+        .output = out->scales[0],
+        .filter = f->scales,
+        .filter_count = f->quant_count,
+        .legacy = legacy,
+        .has_bias = bias != NULL,
+        .bias_scale = bias && bias->quant_count >= 1 && bias->scales ? bias->scales[0] : 0.0f,
+        .bias_index = bias ? bias->index : -1,
+    };
+    edge_error e = {0};
+    if (edge_conv_multipliers(&s, channels, mult, shift, &e))
+        return derive_failed(c, &e);
     return 0;
 }

@@ -4,10 +4,9 @@
  * AVERAGE_POOL_2D with int8 activations, and the test-only requantization
  * operator) the decision whether the shaders reproduce the CPU bit for bit
  * (anything else is left to the CPU) and the plan of its dispatch: operands
- * and geometry as the CPU glue reads them (backends/cpu/op_conv.c,
- * op_dwconv.c, op_fc.c, op_binary.c, op_pool.c), ADD's left shift of 20 with
- * the inputs rescaled to twice the larger scale, FULLY_CONNECTED's per-tensor
- * (legacy) multipliers, the packing of constant weights into the layout the
+ * and geometry from the decoded options and the derivations of edge/ops.h
+ * (output sizes, FULLY_CONNECTED's shape and per-tensor multipliers, ADD's
+ * broadcast and rescaling, activation ranges), the packing of constant weights into the layout the
  * shaders read (four int8 to a word, rows padded with zeros), the per-channel
  * bias, multiplier, shift and weight sums, the push constants (in the order
  * the shaders' Push blocks declare them) and the dispatch grid. Pure: no
@@ -17,18 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ref/requant.h"
+#include "edge/ops.h"
 #include "vk_backend.h"
-
-/* TensorFlow Lite builtin operator codes (runtime/tflite_schema.h). */
-enum {
-    OP_ADD = 0,
-    OP_AVERAGE_POOL_2D = 1,
-    OP_CONV_2D = 3,
-    OP_DEPTHWISE_CONV_2D = 4,
-    OP_FULLY_CONNECTED = 9,
-    OP_CUSTOM = 32,
-};
 
 /* Average pool windows larger than this could wrap the int32 sum; left to the CPU. */
 #define VK_POOL_MAX_CELLS (1 << 23)
@@ -125,7 +114,7 @@ typedef struct conv_geom {
 
 static int conv_geometry(vk_op_ctx *c, const conv_operands *o, conv_geom *g)
 {
-    const edge_be_params *pr = &c->n->params;
+    const edge_window_options *pr = &c->n->params.window;
     g->b = o->in->dims[0];
     g->in_h = o->in->dims[1];
     g->in_w = o->in->dims[2];
@@ -140,7 +129,7 @@ static int conv_geometry(vk_op_ctx *c, const conv_operands *o, conv_geom *g)
 }
 
 /* Push constants CONV_2D and DEPTHWISE_CONV_2D share (after grid's three). */
-static void push_conv(vk_plan *p, const edge_be_params *pr, const conv_geom *g,
+static void push_conv(vk_plan *p, const edge_window_options *pr, const conv_geom *g,
                       const conv_operands *o, int32_t lo, int32_t hi)
 {
     const int32_t v[] = {g->in_h,
@@ -187,7 +176,7 @@ static int plan_conv(vk_op_ctx *c, bool build, vk_plan *p)
     const int32_t cw = (g.in_c + 3) / 4, taps = g.k_h * g.k_w;
     if (grid(c, invocations(c, total), total, p))
         return -1;
-    push_conv(p, &c->n->params, &g, &o, lo, hi);
+    push_conv(p, &c->n->params.window, &g, &o, lo, hi);
     push(p, cw);
     p->kernel = VK_K_CONV;
     if (!build)
@@ -218,7 +207,7 @@ static int plan_dwconv(vk_op_ctx *c, bool build, vk_plan *p)
     if (conv_operands_get(c, &o) || vk_check_rank(c, o.in, "input", 4) ||
         vk_check_rank(c, o.f, "weights", 4))
         return -1;
-    const int32_t dm = c->n->params.depth_multiplier;
+    const int32_t dm = c->n->params.window.depth_multiplier;
     g.k_h = o.f->dims[1];
     g.k_w = o.f->dims[2];
     g.out_c = o.f->dims[3];
@@ -236,7 +225,7 @@ static int plan_dwconv(vk_op_ctx *c, bool build, vk_plan *p)
     const int32_t taps = g.k_h * g.k_w, tw = (taps + 3) / 4;
     if (grid(c, invocations(c, total), total, p))
         return -1;
-    push_conv(p, &c->n->params, &g, &o, lo, hi);
+    push_conv(p, &c->n->params.window, &g, &o, lo, hi);
     push(p, dm);
     push(p, tw);
     p->kernel = VK_K_DWCONV;
@@ -256,26 +245,15 @@ static int plan_dwconv(vk_op_ctx *c, bool build, vk_plan *p)
     return 0;
 }
 
-/* op_fc.c fc_shape: batches = input elements / depth, the declared output shape. */
+/* FULLY_CONNECTED's batches and output shape (edge/ops.h), checked against the declared one. */
 static int fc_shape(vk_op_ctx *c, const conv_operands *o, int32_t *batches)
 {
-    const int32_t units = o->f->dims[0], depth = o->f->dims[1];
-    const int64_t count = vk_tensor_count(o->in);
-    if (depth < 1 || count % depth != 0)
-        return vk_op_fail(c, "input has %lld elements, not a multiple of the weights' depth %d",
-                          (long long)count, (int)depth);
-    *batches = (int32_t)(count / depth);
-    int32_t want[EDGE_MAX_DIMS] = {*batches, units};
-    int rank = 2;
-    if (c->n->params.keep_num_dims) {
-        if (o->in->rank < 1 || o->in->dims[o->in->rank - 1] != depth)
-            return vk_op_fail(c, "keep_num_dims needs the input's last dimension to be %d",
-                              (int)depth);
-        rank = o->in->rank;
-        for (int i = 0; i < rank; i++)
-            want[i] = o->in->dims[i];
-        want[rank - 1] = units;
-    }
+    int32_t want[EDGE_MAX_DIMS];
+    int rank = 0;
+    edge_error e = {0};
+    if (edge_fc_shape(o->in->dims, o->in->rank, vk_tensor_count(o->in), o->f->dims[0],
+                      o->f->dims[1], c->n->params.fc.keep_num_dims, batches, want, &rank, &e))
+        return vk_op_fail(c, "%s", e.message);
     return vk_check_dims(c, o->out, "output", rank, want);
 }
 
@@ -284,9 +262,9 @@ static int plan_fc(vk_op_ctx *c, bool build, vk_plan *p)
     conv_operands o;
     if (conv_operands_get(c, &o) || vk_check_rank(c, o.f, "weights", 2))
         return -1;
-    if (c->n->params.weights_format != 0)
+    if (c->n->params.fc.weights_format != 0)
         return vk_op_fail(c, "weights format %d is not supported",
-                          (int)c->n->params.weights_format);
+                          (int)c->n->params.fc.weights_format);
     const int32_t units = o.f->dims[0], depth = o.f->dims[1];
     int32_t batches = 0, lo = 0, hi = 0;
     if (vk_check_weights(c, o.f, units, 0) || vk_check_bias(c, o.bias, units) ||
@@ -323,54 +301,31 @@ static int plan_fc(vk_op_ctx *c, bool build, vk_plan *p)
     return 0;
 }
 
-/* op_binary.c: broadcast A and B (numpy style) to exactly OUT's shape, as six
- * extents (leading 1s) and a bit per extent along which each input is broadcast. */
+/* A and B broadcast (edge/ops.h) to exactly OUT's shape, as six extents
+ * (leading 1s) and a bit per extent along which each input is broadcast. */
 static int add_shapes(vk_op_ctx *c, const edge_be_tensor *a, const edge_be_tensor *b,
                       const edge_be_tensor *out, int32_t dims[6], int32_t *abits, int32_t *bbits)
 {
-    const int r = a->rank > b->rank ? a->rank : b->rank;
-    if (out->rank != r)
-        return vk_op_fail(c, "output (tensor %d) has rank %d; the inputs broadcast to rank %d",
-                          (int)out->index, (int)out->rank, r);
+    int32_t shape[EDGE_MAX_DIMS];
+    int r = 0;
+    edge_error e = {0};
+    if (edge_broadcast_shape(a->dims, a->rank, b->dims, b->rank, shape, &r, &e))
+        return vk_op_fail(c, "%s", e.message);
+    if (vk_check_dims(c, out, "output", r, shape))
+        return -1;
     *abits = *bbits = 0;
     for (int k = 0; k < 6; k++)
         dims[k] = 1;
     for (int i = 0; i < r; i++) {
         const int32_t ea = i < r - a->rank ? 1 : a->dims[i - (r - a->rank)];
         const int32_t eb = i < r - b->rank ? 1 : b->dims[i - (r - b->rank)];
-        int32_t eo;
-        if (ea == eb || eb == 1)
-            eo = ea;
-        else if (ea == 1)
-            eo = eb;
-        else
-            return vk_op_fail(c, "input shapes do not broadcast");
-        if (out->dims[i] != eo)
-            return vk_op_fail(c, "output (tensor %d) does not have the broadcast shape",
-                              (int)out->index);
         const int k = 6 - r + i;
-        dims[k] = eo;
-        if (ea == 1 && eo != 1)
+        dims[k] = shape[i];
+        if (ea == 1 && shape[i] != 1)
             *abits |= 1 << k;
-        if (eb == 1 && eo != 1)
+        if (eb == 1 && shape[i] != 1)
             *bbits |= 1 << k;
     }
-    return 0;
-}
-
-/* op_binary.c addsub_multipliers for ADD (double arithmetic, left shift 20). */
-static int add_multipliers(vk_op_ctx *c, float sa, float sb, float so, int32_t m[3], int sh[3])
-{
-    const double twice_max = 2.0 * (double)(sa > sb ? sa : sb);
-    const double ra = (double)sa / twice_max;
-    const double rb = (double)sb / twice_max;
-    const double ro = twice_max / ((double)(1 << 20) * (double)so);
-    if (!edge_quantize_multiplier_lt1(ra, &m[0], &sh[0]) ||
-        !edge_quantize_multiplier_lt1(rb, &m[1], &sh[1]))
-        return vk_op_fail(c, "input scales %g and %g cannot be rescaled", (double)sa, (double)sb);
-    if (!edge_quantize_multiplier_lt1(ro, &m[2], &sh[2]))
-        return vk_op_fail(c, "output scale %g is too small for input scales %g and %g", (double)so,
-                          (double)sa, (double)sb);
     return 0;
 }
 
@@ -385,30 +340,24 @@ static int plan_add(vk_op_ctx *c, vk_plan *p)
         vk_check_tensor(c, out, "output", EDGE_INT8) || vk_check_quant1(c, a, "input 0") ||
         vk_check_quant1(c, b, "input 1") || vk_check_quant1(c, out, "output"))
         return -1;
-    int32_t dims[6], abits = 0, bbits = 0, lo = 0, hi = 0, m[3];
-    int sh[3];
-    if (add_shapes(c, a, b, out, dims, &abits, &bbits) ||
-        add_multipliers(c, a->scales[0], b->scales[0], out->scales[0], m, sh) ||
-        vk_act_range(c, out, &lo, &hi))
+    int32_t dims[6], abits = 0, bbits = 0, lo = 0, hi = 0;
+    edge_addsub_quant q;
+    edge_error e = {0};
+    if (add_shapes(c, a, b, out, dims, &abits, &bbits))
+        return -1;
+    if (edge_addsub_multipliers(false, a->scales[0], b->scales[0], out->scales[0], &q, &e))
+        return vk_op_fail(c, "%s", e.message);
+    if (vk_act_range(c, out, &lo, &hi))
         return -1;
     const int64_t total = vk_tensor_count(out);
     if (grid(c, invocations(c, total), total, p))
         return -1;
     for (int k = 0; k < 6; k++)
         push(p, dims[k]);
-    const int32_t v[] = {abits,
-                         bbits,
-                         -a->zero_points[0],
-                         -b->zero_points[0],
-                         out->zero_points[0],
-                         m[0],
-                         sh[0],
-                         m[1],
-                         sh[1],
-                         m[2],
-                         sh[2],
-                         lo,
-                         hi};
+    const int32_t v[] = {
+        abits,     bbits,    -a->zero_points[0], -b->zero_points[0], out->zero_points[0], q.a_mult,
+        q.a_shift, q.b_mult, q.b_shift,          q.out_mult,         q.out_shift,         lo,
+        hi};
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
         push(p, v[i]);
     p->kernel = VK_K_ADD;
@@ -420,7 +369,7 @@ static int plan_avgpool(vk_op_ctx *c, vk_plan *p)
     if (vk_check_io(c, 1, 1))
         return -1;
     const edge_be_tensor *in = vk_op_input(c, 0), *out = vk_tensor(c->g, c->n->outputs[0]);
-    const edge_be_params *pr = &c->n->params;
+    const edge_window_options *pr = &c->n->params.window;
     if (vk_check_tensor(c, in, "input", EDGE_INT8) ||
         vk_check_tensor(c, out, "output", EDGE_INT8) || vk_check_rank(c, in, "input", 4) ||
         vk_check_quant1(c, in, "input") || vk_check_quant1(c, out, "output"))
@@ -486,18 +435,19 @@ static int too_new(vk_op_ctx *c, int32_t max)
 static int dispatch(vk_op_ctx *c, bool build, vk_plan *p)
 {
     const edge_be_node *n = c->n;
-    if (n->builtin_code == OP_CUSTOM) {
+    if (n->builtin_code == EDGE_OP_CUSTOM) {
         if (n->custom_code && strcmp(n->custom_code, VK_REQUANT_TEST_OP) == 0)
             return plan_requant_test(c, p);
         return vk_op_fail(c, "custom operator %s is not supported",
                           n->custom_code ? n->custom_code : "(unnamed)");
     }
     switch (n->builtin_code) {
-    case OP_CONV_2D: return n->version <= 3 ? plan_conv(c, build, p) : too_new(c, 3);
-    case OP_DEPTHWISE_CONV_2D: return n->version <= 3 ? plan_dwconv(c, build, p) : too_new(c, 3);
-    case OP_FULLY_CONNECTED: return n->version <= 6 ? plan_fc(c, build, p) : too_new(c, 6);
-    case OP_ADD: return n->version <= 5 ? plan_add(c, p) : too_new(c, 5);
-    case OP_AVERAGE_POOL_2D: return n->version <= 2 ? plan_avgpool(c, p) : too_new(c, 2);
+    case EDGE_OP_CONV_2D: return n->version <= 3 ? plan_conv(c, build, p) : too_new(c, 3);
+    case EDGE_OP_DEPTHWISE_CONV_2D:
+        return n->version <= 3 ? plan_dwconv(c, build, p) : too_new(c, 3);
+    case EDGE_OP_FULLY_CONNECTED: return n->version <= 6 ? plan_fc(c, build, p) : too_new(c, 6);
+    case EDGE_OP_ADD: return n->version <= 5 ? plan_add(c, p) : too_new(c, 5);
+    case EDGE_OP_AVERAGE_POOL_2D: return n->version <= 2 ? plan_avgpool(c, p) : too_new(c, 2);
     default: return vk_op_fail(c, "operator %d is not supported", (int)n->builtin_code);
     }
 }

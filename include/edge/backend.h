@@ -7,8 +7,10 @@
  * anything else (the manner of mosquitto's mosquitto_plugin.h and ggml's
  * ggml-backend-impl.h). Then, for each model version:
  *
- *   supports_node   per node, with the tensor types and quantization it reads:
- *                   may this back end run it? (pure; no device work)
+ *   supports_node   per node, with the tensor types and quantization it reads
+ *                   and its builtin options decoded once by the host
+ *                   (edge_be_node.params, edge/ops.h): may this back end run
+ *                   it? (pure; no device work)
  *   prepare         per partition (a maximal run of consecutive claimed nodes):
  *                   validate, build pipelines, upload the weights once. May
  *                   fail with a message; the host then runs the partition on
@@ -45,6 +47,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "edge/ops.h"
 #include "edge/runtime.h"
 
 #ifdef __cplusplus
@@ -52,7 +55,7 @@ extern "C" {
 #endif
 
 /* Bumped on every incompatible change; a plugin built for another value is refused. */
-#define EDGE_BACKEND_ABI_VERSION 1u
+#define EDGE_BACKEND_ABI_VERSION 2u
 /* The one symbol a plugin exports: const edge_backend *edge_backend_entry(uint32_t host_abi). */
 #define EDGE_BACKEND_ENTRY_SYMBOL "edge_backend_entry"
 
@@ -73,30 +76,6 @@ typedef struct edge_be_tensor {
     const char *name;           /* never NULL ("" when the file has none) */
 } edge_be_tensor;
 
-/* TensorFlow Lite's Padding and ActivationFunctionType values. */
-enum { EDGE_BE_PAD_SAME = 0, EDGE_BE_PAD_VALID = 1 };
-enum {
-    EDGE_BE_ACT_NONE = 0,
-    EDGE_BE_ACT_RELU = 1,
-    EDGE_BE_ACT_RELU_N1_TO_1 = 2,
-    EDGE_BE_ACT_RELU6 = 3,
-    EDGE_BE_ACT_TANH = 4,
-    EDGE_BE_ACT_SIGN_BIT = 5,
-};
-
-/* The builtin options of the operators that have them, decoded (TFLite's defaults
- * where the file omits a field; 0 where the operator has no such option). */
-typedef struct edge_be_params {
-    int32_t padding; /* EDGE_BE_PAD_*: CONV_2D, DEPTHWISE_CONV_2D, pools */
-    int32_t stride_w, stride_h;
-    int32_t dilation_w, dilation_h; /* convolutions (1 when absent) */
-    int32_t filter_w, filter_h;     /* pools */
-    int32_t depth_multiplier;       /* DEPTHWISE_CONV_2D */
-    int32_t activation;             /* EDGE_BE_ACT_*: fused activation */
-    int32_t keep_num_dims;          /* FULLY_CONNECTED */
-    int32_t weights_format;         /* FULLY_CONNECTED: 0 = DEFAULT */
-} edge_be_params;
-
 typedef struct edge_be_node {
     int32_t position;   /* execution order, 0-based */
     int32_t file_index; /* operator index in the file, for messages */
@@ -107,8 +86,8 @@ typedef struct edge_be_node {
     size_t custom_options_bytes;
     int32_t n_inputs, n_outputs;
     const int32_t *inputs, *outputs; /* tensor indices; -1 for an absent optional input */
-    edge_be_params params;
-    bool cpu_supported; /* the CPU back end can run it too (a fallback exists) */
+    edge_op_params params;           /* the decoded builtin options (edge/ops.h) */
+    bool cpu_supported;              /* the CPU back end can run it too (a fallback exists) */
 } edge_be_node;
 
 typedef struct edge_be_graph {

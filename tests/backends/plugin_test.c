@@ -7,6 +7,7 @@
  *                   (instance_new) or invoke (every invoke, with a device-error
  *                   message). It never computes anything: it exists to fail.
  *   PLUGIN_BAD_ABI  edge-badabi.so: abi_version 999.
+ *   PLUGIN_OLD_ABI  edge-oldabi.so: abi_version 1 (before edge/ops.h's params).
  *   PLUGIN_NO_FN    edge-nofn.so: the vtable lacks invoke.
  *   PLUGIN_NO_ENTRY edge-noentry.so: no edge_backend_entry symbol at all.
  * Does not own the tests (test_backends.c, tests/integration/test_backends.c). */
@@ -148,6 +149,8 @@ static void tf_release(void *part)
 static const edge_backend vt = {
 #ifdef PLUGIN_BAD_ABI
     .abi_version = 999,
+#elif defined(PLUGIN_OLD_ABI)
+    .abi_version = 1, /* built against edged 0.1's edge/backend.h (undecoded params) */
 #else
     .abi_version = EDGE_BACKEND_ABI_VERSION,
 #endif

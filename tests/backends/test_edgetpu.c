@@ -115,7 +115,7 @@ static model_buf build(model_kind kind)
     uint8_t prog[12];
     program(prog);
     const int32_t custom = kind == M_RELU ? -1 : tfw_add_custom_opcode(w, "edgetpu-custom-op", 1);
-    const int32_t relu = kind == M_CUSTOM ? -1 : tfw_add_opcode(w, TFL_BUILTIN_RELU, 1);
+    const int32_t relu = kind == M_CUSTOM ? -1 : tfw_add_opcode(w, EDGE_OP_RELU, 1);
     for (int i = 0; i < nodes; i++) {
         const bool is_custom = kind == M_CUSTOM || (kind == M_CUSTOM_RELU && i == 0) ||
                                (kind == M_RELU_CUSTOM && i == 1);
@@ -226,7 +226,7 @@ static void assert_partition(const edge_model *m, size_t i, const char *backend,
     assert_string_equal(n.backend, backend);
     if (!strcmp(backend, "edgetpu")) {
         assert_string_equal(n.custom_code, "edgetpu-custom-op");
-        assert_int_equal(n.builtin_code, TFL_BUILTIN_CUSTOM);
+        assert_int_equal(n.builtin_code, EDGE_OP_CUSTOM);
         assert_int_equal(p.cpu_fallback, 0);
         assert_int_equal(p.n_inputs, 1);
         assert_int_equal(p.n_outputs, 1);
@@ -316,8 +316,8 @@ static void test_writer_custom_op(void **state)
     const size_t oc = tfw_where(mb.w, TFW_AT_OPCODE, 0);
     const size_t dep = tfw_field_at(mb.bytes, mb.size, oc, TFL_OPCODE_DEPRECATED_BUILTIN);
     const size_t bc = tfw_field_at(mb.bytes, mb.size, oc, TFL_OPCODE_BUILTIN);
-    assert_int_equal(mb.bytes[dep], TFL_BUILTIN_CUSTOM);
-    assert_int_equal(tfw_peek_u32(mb.bytes, mb.size, bc), TFL_BUILTIN_CUSTOM);
+    assert_int_equal(mb.bytes[dep], EDGE_OP_CUSTOM);
+    assert_int_equal(tfw_peek_u32(mb.bytes, mb.size, bc), EDGE_OP_CUSTOM);
     assert_int_equal(tfw_where(mb.w, TFW_AT_OPCODE_CUSTOM, 1), SIZE_MAX); /* RELU: no name */
     const size_t opts = tfw_where(mb.w, TFW_AT_CUSTOM_OPTIONS, 0);
     assert_int_equal(tfw_peek_u32(mb.bytes, mb.size, opts), 12);

@@ -196,8 +196,10 @@ static edge_be_node *vt_node(vt_graph *g, int32_t code, int n_in, const int32_t 
     n->n_outputs = 1;
     n->inputs = g->ins[k];
     n->outputs = &g->outs[k];
-    n->params.stride_w = n->params.stride_h = 1;
-    n->params.dilation_w = n->params.dilation_h = 1;
+    if (code == OP_CONV || code == OP_DWCONV || code == OP_AVGPOOL || code == OP_MAXPOOL) {
+        n->params.window.stride_w = n->params.window.stride_h = 1;
+        n->params.window.dilation_w = n->params.window.dilation_h = 1;
+    }
     n->cpu_supported = true;
     return n;
 }
@@ -212,41 +214,19 @@ static void vt_free(vt_graph *g)
     memset(g, 0, sizeof *g);
 }
 
-/* ---- the CPU glue's derivations, written out again ---- */
-
-static int32_t quantize_act(float f, float scale, int32_t zp)
-{
-    const double v = (double)zp + (double)roundf(f / scale);
-    return v >= 2147483647.0 ? INT32_MAX : v <= -2147483648.0 ? INT32_MIN : (int32_t)v;
-}
+/* ---- the CPU glue's derivations: edge/ops.h's, as the CPU calls them ---- */
 
 /* False when the range is empty (the CPU refuses the node). */
 static bool act_range(int act, const edge_be_tensor *out, int32_t *lo, int32_t *hi)
 {
-    const float s = out->scales[0];
-    const int32_t z = out->zero_points[0];
-    int32_t a = -128, b = 127;
-    if (act == EDGE_BE_ACT_RELU || act == EDGE_BE_ACT_RELU6)
-        a = quantize_act(0.0f, s, z);
-    if (act == EDGE_BE_ACT_RELU6)
-        b = quantize_act(6.0f, s, z);
-    if (act == EDGE_BE_ACT_RELU_N1_TO_1) {
-        a = quantize_act(-1.0f, s, z);
-        b = quantize_act(1.0f, s, z);
-    }
-    *lo = a > -128 ? a : -128;
-    *hi = b < 127 ? b : 127;
-    return *lo <= *hi;
+    return edge_act_range_q(act, EDGE_INT8, out->scales[0], out->zero_points[0], lo, hi, NULL) == 0;
 }
 
 static int32_t out_size(int padding, int32_t in, int32_t k, int32_t stride, int32_t dil,
                         int32_t *pad)
 {
-    const int32_t eff = (k - 1) * dil + 1;
-    const int32_t o =
-        padding == EDGE_BE_PAD_SAME ? (in + stride - 1) / stride : (in + stride - eff) / stride;
-    const int32_t total = (o - 1) * stride + eff - in;
-    *pad = total > 0 ? total / 2 : 0;
+    int32_t o = 0;
+    assert_int_equal(edge_window_out_size(padding, "axis", in, k, stride, dil, &o, pad, NULL), 0);
     return o;
 }
 
@@ -255,15 +235,14 @@ static void conv_quant(const vt_graph *g, const edge_be_node *n, int32_t channel
 {
     const edge_be_tensor *in = &g->t[n->inputs[0]], *f = &g->t[n->inputs[1]];
     const edge_be_tensor *out = &g->t[n->outputs[0]];
-    const float si = in->scales[0], so = out->scales[0];
-    for (int32_t c = 0; c < channels; c++) {
-        const float sf = f->scales[f->quant_count > 1 ? c : 0];
-        const double real =
-            legacy ? (double)(si * sf) / (double)so : (double)si * (double)sf / (double)so;
-        int s = 0;
-        assert_true(edge_quantize_multiplier(real, &mult[c], &s));
-        shift[c] = s;
-    }
+    const edge_conv_scales s = {
+        .input = in->scales[0],
+        .output = out->scales[0],
+        .filter = f->scales,
+        .filter_count = f->quant_count,
+        .legacy = legacy,
+    };
+    assert_int_equal(edge_conv_multipliers(&s, channels, mult, shift, NULL), 0);
 }
 
 static const int32_t *node_bias(const vt_graph *g, const edge_be_node *n)
@@ -285,22 +264,23 @@ static void ref_conv(vt_graph *g, const edge_be_node *n, bool dw)
         .out_c = out->dims[3],
         .k_h = f->dims[1],
         .k_w = f->dims[2],
-        .stride_h = n->params.stride_h,
-        .stride_w = n->params.stride_w,
-        .dil_h = n->params.dilation_h,
-        .dil_w = n->params.dilation_w,
-        .depth_mult = dw ? n->params.depth_multiplier : 1,
+        .stride_h = n->params.window.stride_h,
+        .stride_w = n->params.window.stride_w,
+        .dil_h = n->params.window.dilation_h,
+        .dil_w = n->params.window.dilation_w,
+        .depth_mult = dw ? n->params.window.depth_multiplier : 1,
         .input_offset = -in->zero_points[0],
         .output_offset = out->zero_points[0],
     };
-    out_size(n->params.padding, k.in_h, k.k_h, k.stride_h, k.dil_h, &k.pad_h);
-    out_size(n->params.padding, k.in_w, k.k_w, k.stride_w, k.dil_w, &k.pad_w);
+    out_size(n->params.window.padding, k.in_h, k.k_h, k.stride_h, k.dil_h, &k.pad_h);
+    out_size(n->params.window.padding, k.in_w, k.k_w, k.stride_w, k.dil_w, &k.pad_w);
     int32_t *q = malloc(2 * (size_t)k.out_c * sizeof *q);
     assert_non_null(q);
     conv_quant(g, n, k.out_c, false, q, q + k.out_c);
     k.mult = q;
     k.shift = q + k.out_c;
-    assert_true(act_range(n->params.activation, out, &k.act_min, &k.act_max));
+    assert_true(
+        act_range(edge_op_activation(n->builtin_code, &n->params), out, &k.act_min, &k.act_max));
     if (dw)
         edge_ref_dwconv_s8(&k, g->data[n->inputs[0]], g->data[n->inputs[1]], node_bias(g, n),
                            g->data[n->outputs[0]]);
@@ -326,7 +306,8 @@ static void ref_fc(vt_graph *g, const edge_be_node *n)
     conv_quant(g, n, k.units, f->quant_count == 1, q, q + k.units);
     k.mult = q;
     k.shift = q + k.units;
-    assert_true(act_range(n->params.activation, out, &k.act_min, &k.act_max));
+    assert_true(
+        act_range(edge_op_activation(n->builtin_code, &n->params), out, &k.act_min, &k.act_max));
     edge_ref_fc_s8(&k, g->data[n->inputs[0]], g->data[n->inputs[1]], node_bias(g, n),
                    g->data[n->outputs[0]]);
     free(q);
@@ -341,17 +322,20 @@ static bool add_params(const vt_graph *g, const edge_be_node *n, edge_arith_para
     int rank;
     memset(k, 0, sizeof *k);
     assert_true(edge_bcast_init(&k->shape, a->dims, a->rank, b->dims, b->rank, dims, &rank));
-    const float sa = a->scales[0], sb = b->scales[0], so = out->scales[0];
-    const double twice = 2.0 * (double)(sa > sb ? sa : sb);
-    k->left_shift = 20;
+    edge_addsub_quant q;
+    if (edge_addsub_multipliers(false, a->scales[0], b->scales[0], out->scales[0], &q, NULL))
+        return false;
+    k->left_shift = q.left_shift;
+    k->a_mult = q.a_mult;
+    k->a_shift = q.a_shift;
+    k->b_mult = q.b_mult;
+    k->b_shift = q.b_shift;
+    k->out_mult = q.out_mult;
+    k->out_shift = q.out_shift;
     k->a_offset = -a->zero_points[0];
     k->b_offset = -b->zero_points[0];
     k->out_offset = out->zero_points[0];
-    return edge_quantize_multiplier_lt1((double)sa / twice, &k->a_mult, &k->a_shift) &&
-           edge_quantize_multiplier_lt1((double)sb / twice, &k->b_mult, &k->b_shift) &&
-           edge_quantize_multiplier_lt1(twice / ((double)(1 << 20) * (double)so), &k->out_mult,
-                                        &k->out_shift) &&
-           act_range(n->params.activation, out, &k->act_min, &k->act_max);
+    return act_range(n->params.activation, out, &k->act_min, &k->act_max);
 }
 
 static void ref_add(vt_graph *g, const edge_be_node *n)
@@ -371,14 +355,15 @@ static void ref_avgpool(vt_graph *g, const edge_be_node *n)
         .channels = in->dims[3],
         .out_h = out->dims[1],
         .out_w = out->dims[2],
-        .k_h = n->params.filter_h,
-        .k_w = n->params.filter_w,
-        .stride_h = n->params.stride_h,
-        .stride_w = n->params.stride_w,
+        .k_h = n->params.window.filter_h,
+        .k_w = n->params.window.filter_w,
+        .stride_h = n->params.window.stride_h,
+        .stride_w = n->params.window.stride_w,
     };
-    out_size(n->params.padding, k.in_h, k.k_h, k.stride_h, 1, &k.pad_h);
-    out_size(n->params.padding, k.in_w, k.k_w, k.stride_w, 1, &k.pad_w);
-    assert_true(act_range(n->params.activation, out, &k.act_min, &k.act_max));
+    out_size(n->params.window.padding, k.in_h, k.k_h, k.stride_h, 1, &k.pad_h);
+    out_size(n->params.window.padding, k.in_w, k.k_w, k.stride_w, 1, &k.pad_w);
+    assert_true(
+        act_range(edge_op_activation(n->builtin_code, &n->params), out, &k.act_min, &k.act_max));
     edge_ref_avgpool_s8(&k, g->data[n->inputs[0]], g->data[n->outputs[0]]);
 }
 
@@ -573,14 +558,14 @@ static int32_t add_conv_case(vt_graph *g, bool dw, int32_t x, bool same)
     const int32_t kh = one ? 1 : rnd_in(1, 5), kw = one ? 1 : rnd_in(1, 5);
     const int32_t sh = same ? 1 : rnd_in(1, 3), sw = same ? 1 : rnd_in(1, 3);
     const int32_t dh = rnd_in(0, 2) ? 1 : rnd_in(2, 3), dwl = rnd_in(0, 2) ? 1 : rnd_in(2, 3);
-    int padding = same || rnd_in(0, 1) ? EDGE_BE_PAD_SAME : EDGE_BE_PAD_VALID;
+    int padding = same || rnd_in(0, 1) ? EDGE_PAD_SAME : EDGE_PAD_VALID;
     if (x < 0) {
         ih = (kh - 1) * dh + 1 + rnd_in(0, 9);
         iw = (kw - 1) * dwl + 1 + rnd_in(0, 9);
         const int32_t in_dims[4] = {b, ih, iw, in_c};
         x = vt_act(g, 4, in_dims, rnd_f(0.005f, 0.1f), rnd_zp());
     } else if (ih < (kh - 1) * dh + 1 || iw < (kw - 1) * dwl + 1) {
-        padding = EDGE_BE_PAD_SAME;
+        padding = EDGE_PAD_SAME;
     }
     const float si = g->scales[x][0], sf = rnd_f(0.002f, 0.02f);
     const bool per_ch = rnd_in(0, 3) != 0;
@@ -598,18 +583,18 @@ static int32_t add_conv_case(vt_graph *g, bool dw, int32_t x, bool same)
     const int32_t ins[3] = {x, w, bias};
     const int n_in = has_bias || rnd_in(0, 1) ? 3 : 2;
     edge_be_node *n = vt_node(g, dw ? OP_DWCONV : OP_CONV, n_in, ins, y);
-    n->params = (edge_be_params){.padding = padding,
-                                 .stride_w = sw,
-                                 .stride_h = sh,
-                                 .dilation_w = dwl,
-                                 .dilation_h = dh,
-                                 .depth_multiplier = dm,
-                                 .activation = act};
+    n->params = (edge_op_params){.window.padding = padding,
+                                 .window.stride_w = sw,
+                                 .window.stride_h = sh,
+                                 .window.dilation_w = dwl,
+                                 .window.dilation_h = dh,
+                                 .window.depth_multiplier = dm,
+                                 .window.activation = act};
     snprintf(g->what + strlen(g->what), sizeof g->what - strlen(g->what),
              "%s%s b%d %dx%dx%d->%d k%dx%d s%d,%d d%d,%d %s dm%d act%d %s%s zp%d,%d",
              g->nn > 1 ? " | " : "", dw ? "dwconv" : "conv", (int)b, (int)ih, (int)iw, (int)in_c,
              (int)out_c, (int)kh, (int)kw, (int)sh, (int)sw, (int)dh, (int)dwl,
-             padding == EDGE_BE_PAD_SAME ? "SAME" : "VALID", (int)dm, act,
+             padding == EDGE_PAD_SAME ? "SAME" : "VALID", (int)dm, act,
              per_ch ? "per-channel" : "per-tensor", has_bias ? " bias" : "", (int)g->zps[x][0],
              (int)g->zps[y][0]);
     return y;
@@ -650,8 +635,8 @@ static void add_fc_case(vt_graph *g)
     const int32_t y = out_act(g, o_rank, o_dims, out_scale(si, sf, depth), &act);
     const int32_t ins[3] = {x, w, bias};
     edge_be_node *n = vt_node(g, OP_FC, has_bias ? 3 : 2, ins, y);
-    n->params.activation = act;
-    n->params.keep_num_dims = keep;
+    n->params.fc.activation = act;
+    n->params.fc.keep_num_dims = keep;
     snprintf(g->what + strlen(g->what), sizeof g->what - strlen(g->what),
              "%sfc b%d depth %d units %d %s act%d zp%d,%d%s", g->nn > 1 ? " | " : "", (int)batches,
              (int)depth, (int)units, per_ch ? "per-channel" : "per-tensor", act, (int)g->zps[x][0],
@@ -691,9 +676,9 @@ static void add_pool_case(vt_graph *g, int32_t x)
 {
     const edge_be_tensor *in = &g->t[x];
     const int32_t kh = rnd_in(1, 4), kw = rnd_in(1, 4), sh = rnd_in(1, 3), sw = rnd_in(1, 3);
-    int padding = rnd_in(0, 1) ? EDGE_BE_PAD_SAME : EDGE_BE_PAD_VALID;
+    int padding = rnd_in(0, 1) ? EDGE_PAD_SAME : EDGE_PAD_VALID;
     if (in->dims[1] < kh || in->dims[2] < kw)
-        padding = EDGE_BE_PAD_SAME;
+        padding = EDGE_PAD_SAME;
     int32_t ph, pw;
     const int32_t o_dims[4] = {in->dims[0], out_size(padding, in->dims[1], kh, sh, 1, &ph),
                                out_size(padding, in->dims[2], kw, sw, 1, &pw), in->dims[3]};
@@ -702,19 +687,19 @@ static void add_pool_case(vt_graph *g, int32_t x)
     const int32_t zp = g->zps[x][0];
     const edge_be_tensor probe = {.scales = &s, .zero_points = &zp, .quant_count = 1};
     int32_t lo, hi;
-    const int use_act = act_range(act, &probe, &lo, &hi) ? act : EDGE_BE_ACT_NONE;
+    const int use_act = act_range(act, &probe, &lo, &hi) ? act : EDGE_ACT_NONE;
     const int32_t y = vt_act(g, 4, o_dims, s, zp);
     edge_be_node *n = vt_node(g, OP_AVGPOOL, 1, &x, y);
-    n->params = (edge_be_params){.padding = padding,
-                                 .stride_w = sw,
-                                 .stride_h = sh,
-                                 .filter_w = kw,
-                                 .filter_h = kh,
-                                 .activation = use_act};
+    n->params = (edge_op_params){.window.padding = padding,
+                                 .window.stride_w = sw,
+                                 .window.stride_h = sh,
+                                 .window.filter_w = kw,
+                                 .window.filter_h = kh,
+                                 .window.activation = use_act};
     snprintf(g->what + strlen(g->what), sizeof g->what - strlen(g->what),
              "%savgpool %dx%dx%d k%dx%d s%d,%d %s act%d zp%d", g->nn > 1 ? " | " : "",
              (int)in->dims[1], (int)in->dims[2], (int)in->dims[3], (int)kh, (int)kw, (int)sh,
-             (int)sw, padding == EDGE_BE_PAD_SAME ? "SAME" : "VALID", use_act, (int)zp);
+             (int)sw, padding == EDGE_PAD_SAME ? "SAME" : "VALID", use_act, (int)zp);
 }
 
 /* ---- the tests ---- */
@@ -845,7 +830,7 @@ static int32_t add_fc_on(vt_graph *g, int32_t x)
     int act;
     const int32_t y = out_act(g, 2, o_dims, out_scale(si, sf, depth), &act);
     const int32_t ins[3] = {x, w, bias};
-    vt_node(g, OP_FC, 3, ins, y)->params.activation = act;
+    vt_node(g, OP_FC, 3, ins, y)->params.fc.activation = act;
     snprintf(g->what + strlen(g->what), sizeof g->what - strlen(g->what),
              " | fc depth %d units %d act%d", (int)depth, (int)units, act);
     return y;
@@ -1071,7 +1056,7 @@ static void test_timeout(void **st)
     const int32_t f_dims[4] = {32, 3, 3, 32}, o_dims[4] = {1, 96, 96, 32};
     const int32_t w = vt_weights(&g, 4, f_dims, 32, 0, 0.01f);
     const int32_t y = vt_act(&g, 4, o_dims, 1.0f, 0), ins[2] = {x, w};
-    vt_node(&g, OP_CONV, 2, ins, y)->params.padding = EDGE_BE_PAD_SAME;
+    vt_node(&g, OP_CONV, 2, ins, y)->params.window.padding = EDGE_PAD_SAME;
     vt_run r;
     vt_describe(&g, &r);
     void *part = NULL, *inst = NULL;
@@ -1118,12 +1103,12 @@ static void test_rejects(void **st)
         case 0: in->type = EDGE_FLOAT32; break;
         case 1: in->type = EDGE_UINT8; break;
         case 2: g.zps[n->inputs[1]][0] = 3; break;
-        case 3: n->params.activation = EDGE_BE_ACT_TANH; break;
+        case 3: n->params.window.activation = EDGE_ACT_TANH; break;
         case 4: w->data = NULL; break;
         case 5: n->builtin_code = OP_MAXPOOL; break;
         case 6: n->version = 4; break;
-        case 7: n->params.stride_h = 0; break;
-        case 8: n->params.padding = 7; break;
+        case 7: n->params.window.stride_h = 0; break;
+        case 8: n->params.window.padding = 7; break;
         case 9: in->quant_count = 0; break;
         case 10:
             n->builtin_code = OP_CUSTOM;
@@ -1145,12 +1130,12 @@ static void test_rejects(void **st)
     vt_free(&g);
     const int32_t dims[4] = {1, 4, 4, 3};
     const int32_t x = vt_act(&g, 4, dims, 0.1f, 0), y = vt_act(&g, 4, dims, 0.2f, 0);
-    vt_node(&g, OP_AVGPOOL, 1, &x, y)->params.filter_w = 1;
-    g.n[0].params.filter_h = 1;
+    vt_node(&g, OP_AVGPOOL, 1, &x, y)->params.window.filter_w = 1;
+    g.n[0].params.window.filter_h = 1;
     expect_refused(p->state, &g, "AVERAGE_POOL_2D with different input and output scales");
     vt_free(&g);
     add_fc_case(&g);
-    g.n[0].params.weights_format = 1;
+    g.n[0].params.fc.weights_format = 1;
     expect_refused(p->state, &g, "FULLY_CONNECTED with shuffled weights");
     vt_free(&g);
 }

@@ -123,7 +123,7 @@ static base std_model(void)
 {
     base b;
     base_tensors(&b);
-    base_graph(&b, TFL_BUILTIN_ADD, 1);
+    base_graph(&b, EDGE_OP_ADD, 1);
     finish(&b.c);
     return b;
 }
@@ -323,7 +323,7 @@ static void model_with_k_bytes(crafted *c, int type, size_t bytes, uint32_t buff
                                 .buffer = buffer_override ? buffer_override : (uint32_t)buf};
     b.k = tfw_add_tensor(b.c.w, &kd);
     b.out = robust_add_q(b.c.w, EDGE_INT8, "out", 2, D14, 1.0f, 0);
-    base_graph(&b, TFL_BUILTIN_ADD, 1);
+    base_graph(&b, EDGE_OP_ADD, 1);
     finish(&b.c);
     *c = b.c;
 }
@@ -410,7 +410,7 @@ static void indexed_model(crafted *c, int32_t opc_index, const int32_t *in, cons
 {
     base b;
     base_tensors(&b);
-    tfw_add_opcode(b.c.w, TFL_BUILTIN_ADD, 1);
+    tfw_add_opcode(b.c.w, EDGE_OP_ADD, 1);
     tfw_add_operator(b.c.w, opc_index, in, 2, out, 1, NULL);
     tfw_set_io(b.c.w, gin, 1, gout, 1);
     finish(&b.c);
@@ -461,7 +461,7 @@ static void graph_model(crafted *c, const int32_t (*ops)[3], int n_ops, int32_t 
     base b;
     base_tensors(&b);
     robust_add_q(b.c.w, EDGE_INT8, "mid", 2, D14, 1.0f, 0);
-    const int32_t opc = tfw_add_opcode(b.c.w, TFL_BUILTIN_ADD, 1);
+    const int32_t opc = tfw_add_opcode(b.c.w, EDGE_OP_ADD, 1);
     for (int i = 0; i < n_ops; i++)
         tfw_add_operator(b.c.w, opc, ops[i], 2, &ops[i][2], 1, NULL);
     tfw_set_io(b.c.w, &gin, 1, &gout, 1);
@@ -512,7 +512,7 @@ static void test_strings(void **state)
     base s;
     base_tensors(&s);
     tfw_set_description(s.c.w, "crafted");
-    base_graph(&s, TFL_BUILTIN_ADD, 1);
+    base_graph(&s, EDGE_OP_ADD, 1);
     finish(&s.c);
     uint8_t *b = fresh(&s.c);
     const size_t name = where(&s.c, TFW_AT_TENSOR_NAME, 0);
@@ -546,7 +546,7 @@ static void test_unsupported_ops(void **state)
         {66, EDGE_EUNSUPPORTED, "node 0: operator SIN (builtin code 66)", "not supported"},
         {250, EDGE_EUNSUPPORTED, "node 0: operator UNKNOWN (builtin code 250)", "not supported"},
         {-5, EDGE_EUNSUPPORTED, "node 0: operator UNKNOWN (builtin code -5)", "not supported"},
-        {TFL_BUILTIN_CUSTOM, EDGE_EUNSUPPORTED, "node 0: custom operator",
+        {EDGE_OP_CUSTOM, EDGE_EUNSUPPORTED, "node 0: custom operator",
          "not supported by the CPU and no back end claimed it"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

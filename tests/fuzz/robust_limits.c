@@ -199,7 +199,7 @@ static app base_file(size_t *subgraph, int n_tensors)
     for (int i = 0; i < n_tensors; i++)
         y = robust_add_q(w, EDGE_INT8, i ? "y" : "x", 2, d, 0.5f, 0);
     x = 0;
-    tfw_add_opcode(w, TFL_BUILTIN_ADD, 1);
+    tfw_add_opcode(w, EDGE_OP_ADD, 1);
     tfw_set_io(w, &x, 1, &y, 1);
     app a = {0};
     a.b = robust_finish(w, &a.n);
@@ -313,10 +313,10 @@ static uint8_t *big_conv(int32_t h, int32_t c, size_t *n)
     const int32_t o = robust_add_q(w, EDGE_INT8, "o", 4, xd, 1.0f, 0);
     tfw_options opt;
     tfw_opt_init(&opt, TFL_OPT_Conv2DOptions);
-    tfw_opt_i8(&opt, 0, TFL_PADDING_SAME);
+    tfw_opt_i8(&opt, 0, EDGE_PAD_SAME);
     tfw_opt_i32(&opt, 1, 1);
     tfw_opt_i32(&opt, 2, 1);
-    const int32_t opc = tfw_add_opcode(w, TFL_BUILTIN_CONV_2D, 1);
+    const int32_t opc = tfw_add_opcode(w, EDGE_OP_CONV_2D, 1);
     tfw_add_operator(w, opc, in, 3, &o, 1, &opt);
     tfw_set_io(w, in, 1, &o, 1);
     uint8_t *buf = robust_finish(w, n);
@@ -384,7 +384,7 @@ static void test_rewritten_in_place(void **state)
     const int32_t in2 = robust_add_q(w, EDGE_INT8, "in2", 2, dims, 0.5f, 0);
     const int32_t out = robust_add_q(w, EDGE_INT8, "out", 2, dims, 1.0f, 0);
     const int32_t ins[2] = {in, in2};
-    tfw_add_operator(w, tfw_add_opcode(w, TFL_BUILTIN_ADD, 1), ins, 2, &out, 1, NULL);
+    tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_ADD, 1), ins, 2, &out, 1, NULL);
     tfw_set_io(w, ins, 2, &out, 1);
     size_t n;
     uint8_t *buf = robust_finish(w, &n);

@@ -66,16 +66,16 @@ static void q_unary(tfw_writer *w, int32_t code, const qsel *q)
     int32_t out_zp = 0;
     tfw_options opt;
     tfw_opt_init(&opt, 0);
-    if (code == TFL_BUILTIN_LOGISTIC || code == TFL_BUILTIN_SOFTMAX) {
+    if (code == EDGE_OP_LOGISTIC || code == EDGE_OP_SOFTMAX) {
         out_scale = 1.0f / 256;
         out_zp = -128;
-    } else if (code == TFL_BUILTIN_TANH) {
+    } else if (code == EDGE_OP_TANH) {
         out_scale = 1.0f / 128;
     }
-    if (code == TFL_BUILTIN_SOFTMAX) {
+    if (code == EDGE_OP_SOFTMAX) {
         tfw_opt_init(&opt, TFL_OPT_SoftmaxOptions);
         tfw_opt_f32(&opt, 0, 1.0f);
-    } else if (code == TFL_BUILTIN_LEAKY_RELU) {
+    } else if (code == EDGE_OP_LEAKY_RELU) {
         tfw_opt_init(&opt, TFL_OPT_LeakyReluOptions);
         tfw_opt_f32(&opt, 0, 0.2f);
     }
@@ -152,7 +152,7 @@ static void q_fc(tfw_writer *w, int32_t code, const qsel *q)
     const int32_t o = robust_add_q(w, EDGE_INT8, "o", 2, od, pick(q, 2, 1.0f), 0);
     tfw_options opt;
     tfw_opt_init(&opt, TFL_OPT_FullyConnectedOptions);
-    tfw_opt_i8(&opt, 0, TFL_ACT_NONE);
+    tfw_opt_i8(&opt, 0, EDGE_ACT_NONE);
     one_op(w, code, in, 3, o, &opt);
     tfw_set_io(w, in, 1, &o, 1);
 }
@@ -160,16 +160,16 @@ static void q_fc(tfw_writer *w, int32_t code, const qsel *q)
 static void conv_opts(tfw_options *opt, bool depthwise)
 {
     tfw_opt_init(opt, depthwise ? TFL_OPT_DepthwiseConv2DOptions : TFL_OPT_Conv2DOptions);
-    tfw_opt_i8(opt, 0, TFL_PADDING_VALID);
+    tfw_opt_i8(opt, 0, EDGE_PAD_VALID);
     tfw_opt_i32(opt, 1, 1);
     tfw_opt_i32(opt, 2, 1);
     if (depthwise) {
         tfw_opt_i32(opt, 3, 1); /* depth_multiplier */
-        tfw_opt_i8(opt, 4, TFL_ACT_NONE);
+        tfw_opt_i8(opt, 4, EDGE_ACT_NONE);
         tfw_opt_i32(opt, 5, 1);
         tfw_opt_i32(opt, 6, 1);
     } else {
-        tfw_opt_i8(opt, 3, TFL_ACT_NONE);
+        tfw_opt_i8(opt, 3, EDGE_ACT_NONE);
         tfw_opt_i32(opt, 4, 1);
         tfw_opt_i32(opt, 5, 1);
     }
@@ -177,7 +177,7 @@ static void conv_opts(tfw_options *opt, bool depthwise)
 
 static void q_conv(tfw_writer *w, int32_t code, const qsel *q)
 {
-    const bool dw = code == TFL_BUILTIN_DEPTHWISE_CONV_2D;
+    const bool dw = code == EDGE_OP_DEPTHWISE_CONV_2D;
     const int32_t fd[4] = {dw ? 1 : 2, 1, 1, 2};
     const int32_t in[3] = {
         robust_add_q(w, EDGE_INT8, "x", 4, D3332, pick(q, 0, 0.5f), 0),
@@ -192,25 +192,21 @@ static void q_conv(tfw_writer *w, int32_t code, const qsel *q)
 }
 
 static const qcase qcases[] = {
-    {"ADD", TFL_BUILTIN_ADD, q_binary, 3, {"input 0", "input 1", "output"}},
-    {"SUB", TFL_BUILTIN_SUB, q_binary, 3, {"input 0", "input 1", "output"}},
-    {"MUL", TFL_BUILTIN_MUL, q_binary, 3, {"input 0", "input 1", "output"}},
-    {"FULLY_CONNECTED", TFL_BUILTIN_FULLY_CONNECTED, q_fc, 3, {"input", "weights", "output"}},
-    {"CONV_2D", TFL_BUILTIN_CONV_2D, q_conv, 3, {"input", "filter ch 1", "output"}},
-    {"DEPTHWISE_CONV_2D",
-     TFL_BUILTIN_DEPTHWISE_CONV_2D,
-     q_conv,
-     3,
-     {"input", "filter ch 1", "output"}},
-    {"SOFTMAX", TFL_BUILTIN_SOFTMAX, q_unary, 2, {"input", "output"}},
-    {"LOGISTIC", TFL_BUILTIN_LOGISTIC, q_unary, 2, {"input", "output"}},
-    {"TANH", TFL_BUILTIN_TANH, q_unary, 2, {"input", "output"}},
-    {"RELU", TFL_BUILTIN_RELU, q_unary, 2, {"input", "output"}},
-    {"RELU6", TFL_BUILTIN_RELU6, q_unary, 2, {"input", "output"}},
-    {"LEAKY_RELU", TFL_BUILTIN_LEAKY_RELU, q_unary, 2, {"input", "output"}},
-    {"HARD_SWISH", TFL_BUILTIN_HARD_SWISH, q_unary, 2, {"input", "output"}},
-    {"QUANTIZE", TFL_BUILTIN_QUANTIZE, q_quantize, 1, {"output"}},
-    {"DEQUANTIZE", TFL_BUILTIN_DEQUANTIZE, q_dequantize, 1, {"input"}},
+    {"ADD", EDGE_OP_ADD, q_binary, 3, {"input 0", "input 1", "output"}},
+    {"SUB", EDGE_OP_SUB, q_binary, 3, {"input 0", "input 1", "output"}},
+    {"MUL", EDGE_OP_MUL, q_binary, 3, {"input 0", "input 1", "output"}},
+    {"FULLY_CONNECTED", EDGE_OP_FULLY_CONNECTED, q_fc, 3, {"input", "weights", "output"}},
+    {"CONV_2D", EDGE_OP_CONV_2D, q_conv, 3, {"input", "filter ch 1", "output"}},
+    {"DEPTHWISE_CONV_2D", EDGE_OP_DEPTHWISE_CONV_2D, q_conv, 3, {"input", "filter ch 1", "output"}},
+    {"SOFTMAX", EDGE_OP_SOFTMAX, q_unary, 2, {"input", "output"}},
+    {"LOGISTIC", EDGE_OP_LOGISTIC, q_unary, 2, {"input", "output"}},
+    {"TANH", EDGE_OP_TANH, q_unary, 2, {"input", "output"}},
+    {"RELU", EDGE_OP_RELU, q_unary, 2, {"input", "output"}},
+    {"RELU6", EDGE_OP_RELU6, q_unary, 2, {"input", "output"}},
+    {"LEAKY_RELU", EDGE_OP_LEAKY_RELU, q_unary, 2, {"input", "output"}},
+    {"HARD_SWISH", EDGE_OP_HARD_SWISH, q_unary, 2, {"input", "output"}},
+    {"QUANTIZE", EDGE_OP_QUANTIZE, q_quantize, 1, {"output"}},
+    {"DEQUANTIZE", EDGE_OP_DEQUANTIZE, q_dequantize, 1, {"input"}},
 };
 
 static uint8_t *build(const qcase *qc, const qsel *q, size_t *n)

@@ -260,7 +260,7 @@ static int write_echo_model(const char *path)
     const int32_t t_in = tfw_add_tensor(w, &in);
     const int32_t t_shape = tfw_add_const(w, &sh, dims, sizeof dims);
     const int32_t t_out = tfw_add_tensor(w, &out);
-    const int32_t reshape = tfw_add_opcode(w, TFL_BUILTIN_RESHAPE, 1);
+    const int32_t reshape = tfw_add_opcode(w, EDGE_OP_RESHAPE, 1);
     const int32_t ins[2] = {t_in, t_shape};
     tfw_add_operator(w, reshape, ins, 2, &t_out, 1, NULL);
     tfw_set_io(w, &t_in, 1, &t_out, 1);

@@ -46,7 +46,7 @@ static edge_model *g_model;
 static int setup(void **state)
 {
     tfw_writer *w = tfw_new();
-    const int32_t op = tfw_add_opcode(w, TFL_BUILTIN_RESHAPE, 1);
+    const int32_t op = tfw_add_opcode(w, EDGE_OP_RESHAPE, 1);
     int32_t in_idx[N_IO], out_idx[N_IO];
     for (size_t i = 0; i < N_IO; i++) {
         char oname[16];

@@ -597,31 +597,30 @@ static void test_mean_f32_axes(void **state)
 static void test_out_size(void **state)
 {
     (void)state;
-    edge_prep p = {0};
     int32_t out, pad;
     /* SAME, in 5, k 3, s 2: out 3, total (3-1)*2 + 3 - 5 = 2 -> pad 1 */
-    assert_int_equal(edge_conv_out_size(&p, TFL_PADDING_SAME, "h", 5, 3, 2, 1, &out, &pad), 0);
+    assert_int_equal(edge_window_out_size(EDGE_PAD_SAME, "h", 5, 3, 2, 1, &out, &pad, NULL), 0);
     assert_int_equal(out, 3);
     assert_int_equal(pad, 1);
     /* SAME, in 6: total 4 + 3 - 6 = 1, odd: 0 before, the extra one after */
-    assert_int_equal(edge_conv_out_size(&p, TFL_PADDING_SAME, "h", 6, 3, 2, 1, &out, &pad), 0);
+    assert_int_equal(edge_window_out_size(EDGE_PAD_SAME, "h", 6, 3, 2, 1, &out, &pad, NULL), 0);
     assert_int_equal(out, 3);
     assert_int_equal(pad, 0);
     /* SAME with dilation 2, k 5 (effective 9), in 12: total 11 + 9 - 12 = 8 -> 4 */
-    assert_int_equal(edge_conv_out_size(&p, TFL_PADDING_SAME, "h", 12, 5, 1, 2, &out, &pad), 0);
+    assert_int_equal(edge_window_out_size(EDGE_PAD_SAME, "h", 12, 5, 1, 2, &out, &pad, NULL), 0);
     assert_int_equal(out, 12);
     assert_int_equal(pad, 4);
     /* VALID, in 7, k 3, s 2: (7 + 2 - 3) / 2 = 3 */
-    assert_int_equal(edge_conv_out_size(&p, TFL_PADDING_VALID, "h", 7, 3, 2, 1, &out, &pad), 0);
+    assert_int_equal(edge_window_out_size(EDGE_PAD_VALID, "h", 7, 3, 2, 1, &out, &pad, NULL), 0);
     assert_int_equal(out, 3);
     assert_int_equal(pad, 0);
     /* refusals: window larger than the input, stride 0, unknown padding, overflow */
-    assert_int_equal(edge_conv_out_size(&p, TFL_PADDING_VALID, "h", 2, 3, 1, 1, &out, &pad),
+    assert_int_equal(edge_window_out_size(EDGE_PAD_VALID, "h", 2, 3, 1, 1, &out, &pad, NULL),
                      EDGE_ESHAPE);
-    assert_int_equal(edge_conv_out_size(&p, TFL_PADDING_SAME, "h", 2, 3, 0, 1, &out, &pad),
+    assert_int_equal(edge_window_out_size(EDGE_PAD_SAME, "h", 2, 3, 0, 1, &out, &pad, NULL),
                      EDGE_ERANGE);
-    assert_int_equal(edge_conv_out_size(&p, 7, "h", 2, 1, 1, 1, &out, &pad), EDGE_EUNSUPPORTED);
-    assert_int_equal(edge_conv_out_size(&p, TFL_PADDING_SAME, "h", 4, 3, 1, INT32_MAX, &out, &pad),
+    assert_int_equal(edge_window_out_size(7, "h", 2, 1, 1, 1, &out, &pad, NULL), EDGE_EUNSUPPORTED);
+    assert_int_equal(edge_window_out_size(EDGE_PAD_SAME, "h", 4, 3, 1, INT32_MAX, &out, &pad, NULL),
                      EDGE_ERANGE);
 }
 
@@ -663,7 +662,7 @@ static void test_conv_quantize(void **state)
                          .out = qset(&qm, QO, EDGE_INT8, 1, 0.125f, 0, 4),
                          .channels = 2,
                          .axis = 0,
-                         .act = TFL_ACT_RELU};
+                         .act = EDGE_ACT_RELU};
     int32_t mult[2], shift[2];
     /* per channel: 0.5 * 0.25 / 0.125 = 1.0 -> (2^30, 1); 0.5 -> (2^30, 0) */
     assert_int_equal(edge_conv_quantize(&p, &q, mult, shift), 0);

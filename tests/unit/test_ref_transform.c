@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "cpu_op.h"
+#include "decode.h"
 #include "model.h"
 #include "ref/resize.h"
 #include "ref/transform.h"
@@ -390,13 +391,18 @@ static void options(harness *h, uint8_t type, int nf, const int32_t *val, const 
     assert_false(h->fb.failed);
 }
 
-/* prepare, and eval when it succeeds; returns prepare's code. */
+/* The options decoded as at load, prepare, and eval when it succeeds; returns the
+ * first failing step's code. */
 static int run(harness *h, int32_t code)
 {
     const edge_op *op = edge_cpu_find_op(code);
     assert_non_null(op);
+    h->n.code = code;
+    int rc = edge_op_decode(code, h->n.options_type, h->n.options, &h->n.params, &h->err);
+    if (rc)
+        return rc;
     edge_prep p = {.m = &h->m, .err = &h->err};
-    int rc = op->prepare(&p, &h->n);
+    rc = op->prepare(&p, &h->n);
     if (rc == 0)
         op->eval(&h->n, h->ptr, NULL, NULL);
     return rc;
@@ -431,7 +437,7 @@ static int run_slice(const slice_case *sc, float *got)
     io(h, 4, (const int32_t[]){0, 1, 2, 3}, 4);
     const bool present[6] = {true, true, true, true, true, true};
     options(h, TFL_OPT_StridedSliceOptions, 6, sc->mask, present);
-    const int rc = run(h, TFL_BUILTIN_STRIDED_SLICE);
+    const int rc = run(h, EDGE_OP_STRIDED_SLICE);
     harness_free(h);
     return rc;
 }
@@ -638,13 +644,13 @@ static void test_pad_op_zero_point(void **state)
     tensor(h, 2, EDGE_INT8, 2, (const int32_t[]){1, 4}, out, false);
     h->zp[2] = -7;
     io(h, 2, (const int32_t[]){0, 1}, 2);
-    assert_int_equal(run(h, TFL_BUILTIN_PAD), 0);
+    assert_int_equal(run(h, EDGE_OP_PAD), 0);
     const int8_t want[4] = {-7, 1, 2, -7};
     assert_memory_equal(out, want, sizeof want);
     pads[2] = -1; /* negative paddings are refused */
     free(h->n.data);
     h->n.data = NULL;
-    assert_int_equal(run(h, TFL_BUILTIN_PAD), EDGE_ERANGE);
+    assert_int_equal(run(h, EDGE_OP_PAD), EDGE_ERANGE);
     harness_free(h);
 }
 
@@ -658,7 +664,7 @@ static void test_transpose_op_rejects_bad_perm(void **state)
     tensor(h, 1, EDGE_INT32, 1, (const int32_t[]){2}, perm, true);
     tensor(h, 2, EDGE_FLOAT32, 2, (const int32_t[]){3, 2}, out, false);
     io(h, 2, (const int32_t[]){0, 1}, 2);
-    assert_int_equal(run(h, TFL_BUILTIN_TRANSPOSE), EDGE_ERANGE);
+    assert_int_equal(run(h, EDGE_OP_TRANSPOSE), EDGE_ERANGE);
     harness_free(h);
 }
 
@@ -673,7 +679,7 @@ static void test_concat_op_rejects_mixed_scales(void **state)
     h->scale[1] = 0.25f;
     io(h, 2, (const int32_t[]){0, 1}, 2);
     options(h, TFL_OPT_ConcatenationOptions, 1, (const int32_t[]){-1}, (const bool[]){true});
-    assert_int_equal(run(h, TFL_BUILTIN_CONCATENATION), EDGE_EUNSUPPORTED);
+    assert_int_equal(run(h, EDGE_OP_CONCATENATION), EDGE_EUNSUPPORTED);
     assert_non_null(strstr(h->err.message, "different quantization"));
     harness_free(h);
 }
@@ -699,7 +705,7 @@ static void test_reshape_op_stretch(void **state)
     fb_init(&h->fb, buf, sizeof buf);
     h->n.options = fb_root(&h->fb);
     h->n.options_type = TFL_OPT_ReshapeOptions;
-    assert_int_equal(run(h, TFL_BUILTIN_RESHAPE), 0);
+    assert_int_equal(run(h, EDGE_OP_RESHAPE), 0);
     assert_memory_equal(out, in, sizeof in);
     harness_free(h);
 }

@@ -72,7 +72,7 @@ static void write_slow_model(const char *path, int side, int ch)
     tfw_opt_i8(&o, 0, 0); /* SAME */
     tfw_opt_i32(&o, 1, 1);
     tfw_opt_i32(&o, 2, 1);
-    const int32_t op = tfw_add_opcode(w, TFL_BUILTIN_CONV_2D, 3);
+    const int32_t op = tfw_add_opcode(w, EDGE_OP_CONV_2D, 3);
     const int32_t ins[3] = {tx, tw, tb}, outs[1] = {ty};
     tfw_add_operator(w, op, ins, 3, outs, 1, &o);
     tfw_set_io(w, &tx, 1, &ty, 1);

@@ -82,16 +82,16 @@ static uint8_t *build_model(size_t *size, tfw_writer **keep)
 
     tfw_options co, ro;
     tfw_opt_init(&co, TFL_OPT_Conv2DOptions);
-    tfw_opt_i8(&co, 0, TFL_PADDING_SAME);
+    tfw_opt_i8(&co, 0, EDGE_PAD_SAME);
     tfw_opt_i32(&co, 1, 1);
     tfw_opt_i32(&co, 2, 1);
-    tfw_opt_i8(&co, 3, TFL_ACT_RELU);
+    tfw_opt_i8(&co, 3, EDGE_ACT_RELU);
     tfw_opt_i32(&co, 4, 1);
     tfw_opt_i32(&co, 5, 1);
     tfw_opt_init(&ro, TFL_OPT_ReshapeOptions);
     tfw_opt_vec_i32(&ro, 0, shape, 2);
-    const int32_t oc_conv = tfw_add_opcode(w, TFL_BUILTIN_CONV_2D, 3);
-    const int32_t oc_reshape = tfw_add_opcode(w, TFL_BUILTIN_RESHAPE, 1);
+    const int32_t oc_conv = tfw_add_opcode(w, EDGE_OP_CONV_2D, 3);
+    const int32_t oc_reshape = tfw_add_opcode(w, EDGE_OP_RESHAPE, 1);
     const int32_t conv_in[3] = {T_IN, T_W, T_B}, conv_out[1] = {T_CONV};
     const int32_t rs_in[2] = {T_CONV, T_SHAPE}, rs_out[1] = {T_OUT};
     assert_int_equal(tfw_add_operator(w, oc_conv, conv_in, 3, conv_out, 1, &co), 0);
@@ -172,7 +172,7 @@ static void test_model_opens_as_declared(void **state)
     assert_int_equal(edge_model_node_count(m), 2);
     edge_node_info ni;
     assert_int_equal(edge_model_node_info(m, 0, &ni), 0);
-    assert_int_equal(ni.builtin_code, TFL_BUILTIN_CONV_2D);
+    assert_int_equal(ni.builtin_code, EDGE_OP_CONV_2D);
     assert_string_equal(ni.op_name, "CONV_2D");
     assert_int_equal(ni.version, 3);
     assert_int_equal(ni.n_inputs, 3);
@@ -182,7 +182,7 @@ static void test_model_opens_as_declared(void **state)
     assert_int_equal(ni.n_outputs, 1);
     assert_int_equal(ni.outputs[0], T_CONV);
     assert_int_equal(edge_model_node_info(m, 1, &ni), 0);
-    assert_int_equal(ni.builtin_code, TFL_BUILTIN_RESHAPE);
+    assert_int_equal(ni.builtin_code, EDGE_OP_RESHAPE);
     assert_int_equal(ni.version, 1);
     assert_int_equal(ni.outputs[0], T_OUT);
     assert_int_equal(edge_model_weight_bytes(m), 108 + 16 + 8);
@@ -234,9 +234,9 @@ static void test_options_read_back(void **state)
     edge_model *m = open_ok(buf, size);
     const edge_node *conv = &m->nodes[0];
     assert_int_equal(conv->options_type, TFL_OPT_Conv2DOptions);
-    assert_int_equal(fb_i8(&conv->options, 0, 9), TFL_PADDING_SAME);
+    assert_int_equal(fb_i8(&conv->options, 0, 9), EDGE_PAD_SAME);
     assert_int_equal(fb_i32(&conv->options, 1, 0), 1);
-    assert_int_equal(fb_u8(&conv->options, 3, 0), TFL_ACT_RELU);
+    assert_int_equal(fb_u8(&conv->options, 3, 0), EDGE_ACT_RELU);
     assert_int_equal(fb_i32(&conv->options, 5, 0), 1);
     const edge_node *rs = &m->nodes[1];
     assert_int_equal(rs->options_type, TFL_OPT_ReshapeOptions);
@@ -269,7 +269,7 @@ static void test_option_kinds(void **state)
     tfw_opt_i32(&o, 3, -70001); /* the last value wins */
     const int32_t t = tfw_add_tensor(w, &(tfw_tensor_desc){.type = EDGE_FLOAT32});
     const int32_t io[1] = {t};
-    tfw_add_operator(w, tfw_add_opcode(w, TFL_BUILTIN_STRIDED_SLICE, 1), io, 1, io, 1, &o);
+    tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_STRIDED_SLICE, 1), io, 1, io, 1, &o);
     assert_int_equal(tfw_finish(w, &buf, &size), 0);
     fb_ctx c;
     fb_init(&c, buf, size);
@@ -298,7 +298,7 @@ static void test_large_builtin_code(void **state)
     (void)state;
     tfw_writer *w = tfw_new();
     assert_int_equal(tfw_add_opcode(w, 150, 1), 0);
-    assert_int_equal(tfw_add_opcode(w, TFL_BUILTIN_ADD, 2), 1);
+    assert_int_equal(tfw_add_opcode(w, EDGE_OP_ADD, 2), 1);
     uint8_t *buf;
     size_t size;
     assert_int_equal(tfw_finish(w, &buf, &size), 0);

@@ -1,4 +1,4 @@
-/* runtime/backend.c - loading back-end plugins and checking their ABI.
+/* runtime/interp/backend.c - loading back-end plugins and checking their ABI.
  *
  * Owns: dlopen of a plugin, the entry symbol, the ABI checks (version, struct
  * size, name, every function present) done before anything else of the

@@ -1,4 +1,4 @@
-/* runtime/partition.c - which back end runs which nodes.
+/* runtime/interp/partition.c - which back end runs which nodes.
  *
  * Owns: the view back ends get of a model (edge_be_graph: tensors with their
  * quantization and constant data, nodes with decoded options), the claims
@@ -19,69 +19,9 @@
 #include "backend_impl.h"
 #include "cpu_op.h"
 #include "model.h"
-#include "tflite_schema.h"
 
 /* Conv2DOptions, DepthwiseConv2DOptions and Pool2DOptions all start with
  * padding, stride_w, stride_h (fields 0-2). */
-static void window(const fb_table *o, edge_be_params *p)
-{
-    p->padding = fb_i8(o, 0, 0);
-    p->stride_w = fb_i32(o, 1, 0);
-    p->stride_h = fb_i32(o, 2, 0);
-}
-
-static void decode_params(const edge_node *n, edge_be_params *p)
-{
-    memset(p, 0, sizeof *p);
-    p->dilation_w = p->dilation_h = 1;
-    const fb_table *o = &n->options;
-    if (!o->c)
-        return;
-    switch (n->code) {
-    case TFL_BUILTIN_CONV_2D:
-        if (n->options_type != TFL_OPT_Conv2DOptions)
-            return;
-        window(o, p);
-        p->activation = fb_i8(o, 3, 0);
-        p->dilation_w = fb_i32(o, 4, 1);
-        p->dilation_h = fb_i32(o, 5, 1);
-        return;
-    case TFL_BUILTIN_DEPTHWISE_CONV_2D:
-        if (n->options_type != TFL_OPT_DepthwiseConv2DOptions)
-            return;
-        window(o, p);
-        p->depth_multiplier = fb_i32(o, 3, 0);
-        p->activation = fb_i8(o, 4, 0);
-        p->dilation_w = fb_i32(o, 5, 1);
-        p->dilation_h = fb_i32(o, 6, 1);
-        return;
-    case TFL_BUILTIN_AVERAGE_POOL_2D:
-    case TFL_BUILTIN_MAX_POOL_2D:
-        if (n->options_type != TFL_OPT_Pool2DOptions)
-            return;
-        window(o, p);
-        p->filter_w = fb_i32(o, 3, 0);
-        p->filter_h = fb_i32(o, 4, 0);
-        p->activation = fb_i8(o, 5, 0);
-        return;
-    case TFL_BUILTIN_FULLY_CONNECTED:
-        if (n->options_type != TFL_OPT_FullyConnectedOptions)
-            return;
-        p->activation = fb_i8(o, 0, 0);
-        p->weights_format = fb_i8(o, 1, 0);
-        p->keep_num_dims = fb_bool(o, 2, false);
-        return;
-    case TFL_BUILTIN_ADD:
-    case TFL_BUILTIN_SUB:
-    case TFL_BUILTIN_MUL:
-        if (n->options_type == TFL_OPT_AddOptions || n->options_type == TFL_OPT_SubOptions ||
-            n->options_type == TFL_OPT_MulOptions)
-            p->activation = fb_i8(o, 0, 0);
-        return;
-    default: return;
-    }
-}
-
 static bool cpu_can(const edge_node *n)
 {
     const edge_op *op = edge_cpu_find_op(n->code);
@@ -123,11 +63,9 @@ static int build_view(edge_model *m, edge_error *err)
         v->n_outputs = n->n_out;
         v->inputs = n->in;
         v->outputs = n->out;
-        decode_params(n, &v->params);
+        v->params = n->params;
         v->cpu_supported = cpu_can(n);
     }
-    if (m->fb.failed) /* an options table was malformed: the CPU's prepare says where */
-        m->fb.failed = false;
     m->be_graph = (edge_be_graph){
         .model_name = m->name,
         .n_tensors = m->n_tensors,

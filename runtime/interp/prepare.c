@@ -1,18 +1,20 @@
-/* runtime/prepare.c - bind each node to its CPU implementation and prepare it.
+/* runtime/interp/prepare.c - bind each node to its CPU implementation and prepare it.
  *
  * Owns: the per-model-version preparation pass: the operator must be known and
  * supported at its version; every tensor it touches must have a type the
  * runtime can hold; then the operator's own prepare validates its parameters
- * and computes its prepared data. Failure messages name the node (its index in
- * the file), the operator, its version and what was wrong.
+ * and computes its prepared data. Before that (and before any back end sees a
+ * node), every node's builtin options are decoded once (ops/decode.c).
+ * Failure messages name the node (its index in the file), the operator, its
+ * version and what was wrong.
  * Does not own the operators (backends/cpu) or the arena (planner.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cpu_op.h"
+#include "decode.h"
 #include "model.h"
-#include "tflite_schema.h"
 
 static const char *op_label(int32_t code)
 {
@@ -70,7 +72,7 @@ static void custom_reasons(const edge_model *m, char *buf, size_t len)
 
 static int unsupported(const edge_model *m, const edge_node *n, edge_error *err)
 {
-    if (n->code == TFL_BUILTIN_CUSTOM) {
+    if (n->code == EDGE_OP_CUSTOM) {
         char why[400];
         custom_reasons(m, why, sizeof why);
         const char *name = n->custom_code ? n->custom_code : "";
@@ -121,20 +123,18 @@ static uint64_t node_macs(const edge_model *m, const edge_node *n)
     const edge_tensor *w = n->n_in > 1 && n->in[1] >= 0 ? &m->tensors[n->in[1]] : NULL;
     uint64_t per = 1;
     switch (n->code) {
-    case TFL_BUILTIN_CONV_2D:
-    case TFL_BUILTIN_DEPTHWISE_CONV_2D:
-    case TFL_BUILTIN_FULLY_CONNECTED: {
+    case EDGE_OP_CONV_2D:
+    case EDGE_OP_DEPTHWISE_CONV_2D:
+    case EDGE_OP_FULLY_CONNECTED: {
         if (!w || w->rank < 1)
             break;
-        const int axis = n->code == TFL_BUILTIN_DEPTHWISE_CONV_2D ? w->rank - 1 : 0;
+        const int axis = n->code == EDGE_OP_DEPTHWISE_CONV_2D ? w->rank - 1 : 0;
         per = w->dims[axis] > 0 ? w->count / (uint64_t)w->dims[axis] : 1;
         break;
     }
-    case TFL_BUILTIN_AVERAGE_POOL_2D:
-    case TFL_BUILTIN_MAX_POOL_2D: {
-        enum { POOL_FILTER_W = 3, POOL_FILTER_H = 4 };
-        const int32_t fw = fb_i32(&n->options, POOL_FILTER_W, 1);
-        const int32_t fh = fb_i32(&n->options, POOL_FILTER_H, 1);
+    case EDGE_OP_AVERAGE_POOL_2D:
+    case EDGE_OP_MAX_POOL_2D: {
+        const int32_t fw = n->params.window.filter_w, fh = n->params.window.filter_h;
         per = mul_sat(fw > 0 ? (uint64_t)fw : 1, fh > 0 ? (uint64_t)fh : 1);
         break;
     }
@@ -166,12 +166,6 @@ int edge__prepare_node(edge_model *m, edge_node *n, edge_error *err)
         return edge__seterr(err, rc, "node %d (%s v%d, %s): %s", (int)n->file_index,
                             op_label(n->code), (int)n->version, node_type(m, n), local.message);
     }
-    if (m->fb.failed) /* an options field the prepare read was malformed */
-        return edge__seterr(err, EDGE_EFORMAT,
-                            "node %d (%s v%d): malformed model file: builtin options: %s at byte "
-                            "%zu",
-                            (int)n->file_index, op_label(n->code), (int)n->version,
-                            m->fb.why ? m->fb.why : "bad data", m->fb.at);
     m->prepared_bytes += n->data_bytes + n->packed_bytes;
     m->packed_bytes += n->packed_bytes;
     n->macs = node_macs(m, n);
@@ -182,6 +176,19 @@ int edge__prepare_node(edge_model *m, edge_node *n, edge_error *err)
                             "per inference, over the limit of %.3g",
                             (int)n->file_index, op_label(n->code), (double)m->macs,
                             (double)m->opt.max_macs);
+    return 0;
+}
+
+int edge__model_decode(edge_model *m, edge_error *err)
+{
+    for (int32_t i = 0; i < m->n_nodes; i++) {
+        edge_node *n = &m->nodes[i];
+        edge_error local = {0};
+        int rc = edge_op_decode(n->code, n->options_type, n->options, &n->params, &local);
+        if (rc)
+            return edge__seterr(err, rc, "node %d (%s v%d): %s", (int)n->file_index,
+                                op_label(n->code), (int)n->version, local.message);
+    }
     return 0;
 }
 
@@ -199,7 +206,7 @@ int edge__model_prepare(edge_model *m, edge_error *err)
         edge_error local = {0};
         int rc = n->claim >= 0 && !edge_cpu_find_op(n->code) ? unsupported(m, n, &local)
                                                              : edge__prepare_node(m, n, &local);
-        if (rc && (n->claim < 0 || rc == EDGE_ENOMEM || rc == EDGE_ELIMIT || m->fb.failed)) {
+        if (rc && (n->claim < 0 || rc == EDGE_ENOMEM || rc == EDGE_ELIMIT)) {
             if (err)
                 *err = local;
             return rc;

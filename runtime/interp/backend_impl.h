@@ -1,4 +1,4 @@
-/* runtime/backend_impl.h - a loaded back end as the runtime holds it (internal).
+/* runtime/interp/backend_impl.h - a loaded back end as the runtime holds it (internal).
  *
  * Owns: struct edge_be (the vtable, the plugin's state, health and counters)
  * and the calls partition.c and interp.c make through it. Loading and the

@@ -1,4 +1,4 @@
-/* runtime/interp.c - interpreters: one arena plus pointers, and invoke.
+/* runtime/interp/interp.c - interpreters: one arena plus pointers, and invoke.
  *
  * Owns: creating an interpreter for a prepared model version (the only
  * allocations: the arena the plan sized, the table of tensor pointers and,

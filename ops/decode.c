@@ -1,0 +1,165 @@
+/* ops/decode.c - each operator's builtin options, read once into edge_op_params.
+ *
+ * Owns: the option tables' field slots and TensorFlow Lite's defaults for every
+ * operator libedge decodes, and the option-only checks (table type, malformed
+ * fields, known padding and activation values). Operators without options, or
+ * that no back end knows, decode to zeros. Does not own any tensor check. */
+#include <string.h>
+
+#include "decode.h"
+#include "seterr.h"
+#include "tflite_schema.h"
+
+/* Field slots of the option tables (schema.fbs order). */
+enum { CONV_PADDING, CONV_STRIDE_W, CONV_STRIDE_H, CONV_ACT, CONV_DIL_W, CONV_DIL_H };
+enum { DW_PADDING, DW_STRIDE_W, DW_STRIDE_H, DW_DEPTH_MULT, DW_ACT, DW_DIL_W, DW_DIL_H };
+enum { POOL_PADDING, POOL_STRIDE_W, POOL_STRIDE_H, POOL_FILTER_W, POOL_FILTER_H, POOL_ACT };
+enum { FC_ACT, FC_WEIGHTS_FORMAT, FC_KEEP_NUM_DIMS };
+enum { ARITH_ACT = 0 };           /* AddOptions, SubOptions, MulOptions */
+enum { CONCAT_AXIS, CONCAT_ACT }; /* ConcatenationOptions */
+enum { SOFTMAX_BETA = 0, LEAKY_ALPHA = 0, REDUCER_KEEP_DIMS = 0, ARGMAX_OUTPUT_TYPE = 0 };
+enum { RESHAPE_NEW_SHAPE = 0, SQUEEZE_DIMS = 0 };
+enum { SS_BEGIN, SS_END, SS_ELLIPSIS, SS_NEW_AXIS, SS_SHRINK, SS_OFFSET };
+enum { BILINEAR_ALIGN_CORNERS = 2, BILINEAR_HALF_PIXEL = 3 };
+enum { NEAREST_ALIGN_CORNERS = 0, NEAREST_HALF_PIXEL = 1 };
+
+/* The options table type operator CODE reads, TFL_OPT_NONE when it has none we decode. */
+static uint8_t options_type_of(int32_t code, const char **name)
+{
+    static const struct {
+        int32_t code;
+        uint8_t type;
+        const char *name;
+    } map[] = {
+        {EDGE_OP_CONV_2D, TFL_OPT_Conv2DOptions, "Conv2DOptions"},
+        {EDGE_OP_DEPTHWISE_CONV_2D, TFL_OPT_DepthwiseConv2DOptions, "DepthwiseConv2DOptions"},
+        {EDGE_OP_AVERAGE_POOL_2D, TFL_OPT_Pool2DOptions, "Pool2DOptions"},
+        {EDGE_OP_MAX_POOL_2D, TFL_OPT_Pool2DOptions, "Pool2DOptions"},
+        {EDGE_OP_FULLY_CONNECTED, TFL_OPT_FullyConnectedOptions, "FullyConnectedOptions"},
+        {EDGE_OP_ADD, TFL_OPT_AddOptions, "AddOptions"},
+        {EDGE_OP_SUB, TFL_OPT_SubOptions, "SubOptions"},
+        {EDGE_OP_MUL, TFL_OPT_MulOptions, "MulOptions"},
+        {EDGE_OP_CONCATENATION, TFL_OPT_ConcatenationOptions, "ConcatenationOptions"},
+        {EDGE_OP_SOFTMAX, TFL_OPT_SoftmaxOptions, "SoftmaxOptions"},
+        {EDGE_OP_LEAKY_RELU, TFL_OPT_LeakyReluOptions, "LeakyReluOptions"},
+        {EDGE_OP_MEAN, TFL_OPT_ReducerOptions, "ReducerOptions"},
+        {EDGE_OP_RESHAPE, TFL_OPT_ReshapeOptions, "ReshapeOptions"},
+        {EDGE_OP_SQUEEZE, TFL_OPT_SqueezeOptions, "SqueezeOptions"},
+        {EDGE_OP_STRIDED_SLICE, TFL_OPT_StridedSliceOptions, "StridedSliceOptions"},
+        {EDGE_OP_RESIZE_BILINEAR, TFL_OPT_ResizeBilinearOptions, "ResizeBilinearOptions"},
+        {EDGE_OP_RESIZE_NEAREST_NEIGHBOR, TFL_OPT_ResizeNearestNeighborOptions,
+         "ResizeNearestNeighborOptions"},
+        {EDGE_OP_ARG_MAX, TFL_OPT_ArgMaxOptions, "ArgMaxOptions"},
+    };
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (map[i].code == code) {
+            *name = map[i].name;
+            return map[i].type;
+        }
+    *name = NULL;
+    return TFL_OPT_NONE;
+}
+
+static edge_dim_list dim_list(const fb_table *o, unsigned field)
+{
+    edge_dim_list l = {0};
+    fb_vec v = fb_vec_get(o, field, 4);
+    l.present = v.present;
+    l.len = v.len;
+    for (uint32_t i = 0; i < v.len && i < EDGE_MAX_DIMS; i++)
+        l.v[i] = fb_vec_i32(&v, i);
+    return l;
+}
+
+static void decode_window(int32_t code, const fb_table *o, edge_window_options *w)
+{
+    const bool pool = code == EDGE_OP_AVERAGE_POOL_2D || code == EDGE_OP_MAX_POOL_2D;
+    const bool dw = code == EDGE_OP_DEPTHWISE_CONV_2D;
+    w->padding = fb_i8(o, CONV_PADDING, EDGE_PAD_SAME);
+    w->stride_w = fb_i32(o, CONV_STRIDE_W, 0);
+    w->stride_h = fb_i32(o, CONV_STRIDE_H, 0);
+    w->dilation_w = w->dilation_h = 1;
+    if (pool) {
+        w->filter_w = fb_i32(o, POOL_FILTER_W, 0);
+        w->filter_h = fb_i32(o, POOL_FILTER_H, 0);
+        w->activation = fb_i8(o, POOL_ACT, EDGE_ACT_NONE);
+    } else if (dw) {
+        w->depth_multiplier = fb_i32(o, DW_DEPTH_MULT, 0);
+        w->activation = fb_i8(o, DW_ACT, EDGE_ACT_NONE);
+        w->dilation_w = fb_i32(o, DW_DIL_W, 1);
+        w->dilation_h = fb_i32(o, DW_DIL_H, 1);
+    } else {
+        w->activation = fb_i8(o, CONV_ACT, EDGE_ACT_NONE);
+        w->dilation_w = fb_i32(o, CONV_DIL_W, 1);
+        w->dilation_h = fb_i32(o, CONV_DIL_H, 1);
+    }
+}
+
+static void decode_fields(int32_t code, const fb_table *o, edge_op_params *p)
+{
+    switch (code) {
+    case EDGE_OP_CONV_2D:
+    case EDGE_OP_DEPTHWISE_CONV_2D:
+    case EDGE_OP_AVERAGE_POOL_2D:
+    case EDGE_OP_MAX_POOL_2D: decode_window(code, o, &p->window); return;
+    case EDGE_OP_FULLY_CONNECTED:
+        p->fc.activation = fb_i8(o, FC_ACT, EDGE_ACT_NONE);
+        p->fc.weights_format = fb_i8(o, FC_WEIGHTS_FORMAT, 0);
+        p->fc.keep_num_dims = fb_bool(o, FC_KEEP_NUM_DIMS, false);
+        return;
+    case EDGE_OP_ADD:
+    case EDGE_OP_SUB:
+    case EDGE_OP_MUL: p->activation = fb_i8(o, ARITH_ACT, EDGE_ACT_NONE); return;
+    case EDGE_OP_CONCATENATION:
+        p->concat.axis = fb_i32(o, CONCAT_AXIS, 0);
+        p->concat.activation = fb_i8(o, CONCAT_ACT, EDGE_ACT_NONE);
+        return;
+    case EDGE_OP_SOFTMAX: p->beta = fb_f32(o, SOFTMAX_BETA, 0.0f); return;
+    case EDGE_OP_LEAKY_RELU: p->alpha = fb_f32(o, LEAKY_ALPHA, 0.0f); return;
+    case EDGE_OP_MEAN: p->keep_dims = fb_bool(o, REDUCER_KEEP_DIMS, false); return;
+    case EDGE_OP_RESHAPE: p->dims = dim_list(o, RESHAPE_NEW_SHAPE); return;
+    case EDGE_OP_SQUEEZE: p->dims = dim_list(o, SQUEEZE_DIMS); return;
+    case EDGE_OP_STRIDED_SLICE:
+        p->slice.begin_mask = (uint32_t)fb_i32(o, SS_BEGIN, 0);
+        p->slice.end_mask = (uint32_t)fb_i32(o, SS_END, 0);
+        p->slice.ellipsis_mask = (uint32_t)fb_i32(o, SS_ELLIPSIS, 0);
+        p->slice.new_axis_mask = (uint32_t)fb_i32(o, SS_NEW_AXIS, 0);
+        p->slice.shrink_mask = (uint32_t)fb_i32(o, SS_SHRINK, 0);
+        p->slice.offset = fb_bool(o, SS_OFFSET, false);
+        return;
+    case EDGE_OP_RESIZE_BILINEAR:
+        p->resize.align_corners = fb_bool(o, BILINEAR_ALIGN_CORNERS, false);
+        p->resize.half_pixel_centers = fb_bool(o, BILINEAR_HALF_PIXEL, false);
+        return;
+    case EDGE_OP_RESIZE_NEAREST_NEIGHBOR:
+        p->resize.align_corners = fb_bool(o, NEAREST_ALIGN_CORNERS, false);
+        p->resize.half_pixel_centers = fb_bool(o, NEAREST_HALF_PIXEL, false);
+        return;
+    case EDGE_OP_ARG_MAX:
+        p->argmax.has_output_type = fb_has(o, ARGMAX_OUTPUT_TYPE);
+        p->argmax.output_type = fb_i8(o, ARGMAX_OUTPUT_TYPE, EDGE_INT64);
+        return;
+    default: return;
+    }
+}
+
+int edge_op_decode(int32_t code, uint8_t options_type, fb_table opt, edge_op_params *out,
+                   edge_error *err)
+{
+    memset(out, 0, sizeof *out);
+    const char *name;
+    const uint8_t want = options_type_of(code, &name);
+    if (want == TFL_OPT_NONE)
+        return 0;
+    if (fb_present(opt) && options_type != want)
+        return edge__seterr(err, EDGE_EFORMAT, "builtin options have type %u, expected %u (%s)",
+                            (unsigned)options_type, (unsigned)want, name);
+    if (!fb_present(opt))
+        opt = (fb_table){0};
+    const bool was_failed = opt.c && opt.c->failed;
+    decode_fields(code, &opt, out);
+    if (opt.c && opt.c->failed && !was_failed)
+        return edge__seterr(err, EDGE_EFORMAT, "malformed model file: %s: %s at byte %zu", name,
+                            opt.c->why ? opt.c->why : "bad data", opt.c->at);
+    return 0;
+}

@@ -1,0 +1,25 @@
+/* ops/decode.h - decoding a node's builtin options into edge_op_params (internal).
+ *
+ * Owns: the one place that knows the field slots of TensorFlow Lite's option
+ * tables (Conv2DOptions, Pool2DOptions, ...) and their defaults, and the checks
+ * that need nothing but the options: the options table has the type the
+ * operator expects and every field read is well formed (padding and activation
+ * values are checked by the derivations that use them). Called once per node
+ * at load (runtime/interp/prepare.c),
+ * before any back end sees the node. Does not own what the options mean for
+ * tensors (the operators' prepare) or reading the rest of the file (runtime/). */
+#ifndef EDGE_OPS_DECODE_H
+#define EDGE_OPS_DECODE_H
+
+#include <stdint.h>
+
+#include "edge/ops.h"
+#include "fb.h"
+
+/* Decode OPT (absent: every field takes its default) of an operator CODE whose
+ * table has type OPTIONS_TYPE into *OUT (zeroed first). 0, or EDGE_EFORMAT /
+ * EDGE_EUNSUPPORTED with a message in ERR saying which option is wrong. */
+int edge_op_decode(int32_t code, uint8_t options_type, fb_table opt, edge_op_params *out,
+                   edge_error *err);
+
+#endif

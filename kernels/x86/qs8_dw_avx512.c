@@ -639,6 +639,7 @@ static void blk3_pair(const dw_ctx *c, const uint8_t *blk, size_t c0, size_t n, 
 
 void edge_qs8_dw_64c__avx512vnni(const edge_qs8_dw_args *a, int32_t row0, int32_t row1)
 {
+    EDGE_QS8_DW_CONTRACT(a, row0, row1);
     const edge_conv_params *p = a->p;
     const size_t taps = (size_t)p->k_h * (size_t)p->k_w;
     const dw_ctx c = {p,

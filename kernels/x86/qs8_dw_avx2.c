@@ -39,7 +39,7 @@
 #include <string.h>
 
 #include "qs8.h"
-#include "x86/qs8_dw_eltwise_x86.h"
+#include "x86/qs8_x86.h"
 #include "x86/requant_avx2.h"
 
 #define CR EDGE_DW_AVX2_CR /* channels per packed block: the table's dw.cr */

@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "qs8.h"
-#include "x86/qs8_dw_eltwise_x86.h"
+#include "x86/qs8_x86.h"
 #include "x86/requant_avx2.h"
 
 #define EDGE_INLINE static inline __attribute__((always_inline))

@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "qs8.h"
-#include "x86/qs8_dw_eltwise_x86.h"
+#include "x86/qs8_x86.h"
 #include "x86/requant_avx512.h"
 
 #define EDGE_INLINE static inline __attribute__((always_inline))

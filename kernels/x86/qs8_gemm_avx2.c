@@ -26,7 +26,7 @@
 #include <immintrin.h>
 
 #include "qs8.h"
-#include "x86/qs8_gemm_x86.h"
+#include "x86/qs8_x86.h"
 #include "x86/requant_avx2.h"
 
 #define MR EDGE_GEMM_AVX2_MR

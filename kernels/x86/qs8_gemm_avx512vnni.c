@@ -25,7 +25,7 @@
 #include <immintrin.h>
 
 #include "qs8.h"
-#include "x86/qs8_gemm_x86.h"
+#include "x86/qs8_x86.h"
 #include "x86/requant_avx512.h"
 
 #define MR EDGE_GEMM_AVX512VNNI_MR

@@ -1,4 +1,4 @@
-/* kernels/x86/qs8_dw_avx512.c - the int8 depthwise convolution of level avx512vnni.
+/* kernels/x86/qs8_dw_avx512vnni.c - the int8 depthwise convolution of level avx512vnni.
  *
  * Owns: edge_qs8_dw_64c__avx512vnni (contract: qs8.h, DEPTHWISE_CONV_2D): output
  * rows [row0, row1) of the whole op, any window, stride, dilation and padding,
@@ -39,7 +39,7 @@
 #include <stdint.h>
 
 #include "qs8.h"
-#include "x86/qs8_dw_eltwise_x86.h"
+#include "x86/qs8_x86.h"
 #include "x86/requant_avx512.h"
 
 #define CR EDGE_DW_AVX512VNNI_CR /* channels per packed block: the table's dw.cr */

@@ -14,6 +14,7 @@
 
 #include "edgectl.h"
 #include "edgectl_daemon.h"
+#include "labels.h"
 #include "npy.h"
 
 #define MAX_INPUTS 16
@@ -236,31 +237,6 @@ static int write_npy(const edge_client_result *r, const char *path)
     return EDGECTL_OK;
 }
 
-static char **read_labels(const char *path, size_t *n)
-{
-    size_t len = 0, cap = 0;
-    char **lines = NULL, buf[512];
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    while (fgets(buf, sizeof buf, f)) {
-        buf[strcspn(buf, "\r\n")] = 0;
-        if (len == cap) {
-            cap = cap ? cap * 2 : 64;
-            char **grown = realloc(lines, cap * sizeof *lines);
-            if (!grown)
-                break;
-            lines = grown;
-        }
-        if (!(lines[len] = strdup(buf)))
-            break;
-        len++;
-    }
-    fclose(f);
-    *n = len;
-    return lines ? lines : calloc(1, sizeof *lines);
-}
-
 static int print_top(const edge_client_model_meta *m, const edge_client_result *r,
                      const infer_args *a)
 {
@@ -270,21 +246,26 @@ static int print_top(const edge_client_model_meta *m, const edge_client_result *
     }
     const edge_client_tensor *t = &r->outputs[0];
     const edge_client_tensor_meta *mt = out_meta(m, t, 0);
-    size_t n = out_count(t), nl = 0;
-    char **labels = a->labels ? read_labels(a->labels, &nl) : NULL;
-    if (a->labels && !labels) {
+    size_t n = out_count(t);
+    edgectl_labels labels = {0};
+    if (a->labels && edgectl_labels_read(a->labels, &labels) < 0) {
         fprintf(stderr, "edgectl: cannot read labels %s: %s\n", a->labels, strerror(errno));
         return EDGECTL_EIO;
     }
     bool *used = calloc(n ? n : 1, 1);
+    if (!used) {
+        edgectl_labels_free(&labels);
+        fprintf(stderr, "edgectl: out of memory ranking %zu outputs\n", n);
+        return EDGECTL_EFAIL;
+    }
     json_t *arr = a->common.json ? json_array() : NULL;
-    for (int k = 0; used && k < a->top && (size_t)k < n; k++) {
+    for (int k = 0; k < a->top && (size_t)k < n; k++) {
         size_t best = n;
         for (size_t i = 0; i < n; i++)
             if (!used[i] && (best == n || out_value(mt, t, i) > out_value(mt, t, best)))
                 best = i;
         used[best] = true;
-        const char *label = best < nl ? labels[best] : "";
+        const char *label = edgectl_label(&labels, best);
         if (arr)
             json_array_append_new(arr, json_pack("{s:I, s:s, s:f}", "index", (json_int_t)best,
                                                  "label", label, "score", out_value(mt, t, best)));
@@ -299,9 +280,7 @@ static int print_top(const edge_client_model_meta *m, const edge_client_result *
         json_decref(arr);
     }
     free(used);
-    for (size_t i = 0; i < nl; i++)
-        free(labels[i]);
-    free(labels);
+    edgectl_labels_free(&labels);
     return EDGECTL_OK;
 }
 

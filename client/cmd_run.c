@@ -12,6 +12,7 @@
 
 #include "edge/runtime.h"
 #include "edgectl.h"
+#include "labels.h"
 
 #define MAX_INPUTS 16
 
@@ -143,54 +144,33 @@ static void print_json(const edge_model *m, const edge_interp *it)
     printf("]}\n");
 }
 
-static char **read_labels(const char *path, size_t *n)
-{
-    size_t len = 0, cap = 0;
-    char **lines = NULL, buf[256];
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return NULL;
-    while (fgets(buf, sizeof buf, f)) {
-        buf[strcspn(buf, "\r\n")] = 0;
-        if (len == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **grown = realloc(lines, cap * sizeof *lines);
-            if (!grown)
-                break;
-            lines = grown;
-        }
-        lines[len++] = strdup(buf);
-    }
-    fclose(f);
-    *n = len;
-    return lines;
-}
-
 static int print_top(const edge_model *m, const edge_interp *it, const run_args *a)
 {
     edge_tensor_info t;
     edge_model_output_info(m, 0, &t);
     const void *data = edge_interp_output(it, 0, NULL);
     const size_t n = elem_count(&t);
-    size_t nl = 0;
-    char **labels = a->labels ? read_labels(a->labels, &nl) : NULL;
-    if (a->labels && !labels) {
+    edgectl_labels labels = {0};
+    if (a->labels && edgectl_labels_read(a->labels, &labels) < 0) {
         fprintf(stderr, "edgectl: cannot read labels %s: %s\n", a->labels, strerror(errno));
         return EDGECTL_EIO;
     }
     bool *used = calloc(n ? n : 1, 1);
+    if (!used) {
+        edgectl_labels_free(&labels);
+        fprintf(stderr, "edgectl: out of memory ranking %zu outputs\n", n);
+        return EDGECTL_EFAIL;
+    }
     for (int k = 0; k < a->top && (size_t)k < n; k++) {
         size_t best = n;
         for (size_t i = 0; i < n; i++)
             if (!used[i] && (best == n || dequant(&t, data, i) > dequant(&t, data, best)))
                 best = i;
         used[best] = true;
-        printf("%-4zu %-24s %.4f\n", best, best < nl ? labels[best] : "", dequant(&t, data, best));
+        printf("%-4zu %-24s %.4f\n", best, edgectl_label(&labels, best), dequant(&t, data, best));
     }
     free(used);
-    for (size_t i = 0; i < nl; i++)
-        free(labels[i]);
-    free(labels);
+    edgectl_labels_free(&labels);
     return EDGECTL_OK;
 }
 

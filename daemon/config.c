@@ -1,12 +1,13 @@
 /* daemon/config.c - edged's configuration: one table of options.
  *
  * Owns: the option table (section, key, command-line name, type, bounds,
- * default, whether SIGHUP applies it, help text) and everything derived from
- * it: the defaults, reading an INI file through inih with "FILE:LINE: [section]
- * key: what is wrong" messages, command-line overrides, rendering a commented
- * INI file (conf/edged.conf is the rendering of the defaults, so the example
- * cannot drift from the code) and applying a re-read file on SIGHUP.
- * Does not own: what the options mean to the modules that use them.
+ * default, whether SIGHUP applies it, help text) and what is read from it: the
+ * defaults, reading an INI file through inih with "FILE:LINE: [section] key:
+ * what is wrong" messages, command-line overrides and applying a re-read file
+ * on SIGHUP.
+ * Does not own: the syntax of each type of value (config_values.c), rendering
+ * the table as an INI file or a man page (config_render.c), what the options
+ * mean to the modules that use them.
  *
  * The file is parsed into a copy and committed only when every line is good:
  * the first unknown key, unknown section or bad value stops the load. */
@@ -17,49 +18,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <arpa/inet.h>
 #include <ini.h>
 
-#include "daemon.h"
-
-typedef enum {
-    OPT_STRING,   /* free text (bounds: length) */
-    OPT_PATH,     /* a file system path (bounds: length) */
-    OPT_UINT,     /* decimal integer */
-    OPT_BYTES,    /* decimal integer with an optional K, M, G or T suffix (powers of 1024) */
-    OPT_MODE,     /* octal file mode */
-    OPT_LEVEL,    /* log level name */
-    OPT_ISA,      /* kernel level name (edge_isa_parse) */
-    OPT_CHOICE,   /* one of the words in CHOICES ("a|b|c"), stored as a string */
-    OPT_TOPIC,    /* an MQTT topic name without wildcards (bounds: length); may be empty */
-    OPT_ADDR,     /* a numeric HOST:PORT (dm_parse_addr), stored as given; may be empty */
-    OPT_BUS,      /* system, user, none or a D-Bus address (TRANSPORT:KEY=VALUE,...) */
-    OPT_BACKENDS, /* auto, cpu or back-end names "a, b" (dm_backend_spec_check) */
-} opt_type;
-
-typedef struct opt {
-    const char *section;
-    const char *key;
-    const char *cli; /* dm_config_set / command-line name, or NULL */
-    opt_type type;
-    size_t off, size;  /* the dm_config field */
-    uint64_t min, max; /* value range; length range for strings */
-    const char *def;   /* the default, in the file's syntax */
-    bool live;         /* a SIGHUP applies a new value */
-    const char *help;
-    const char *choices; /* OPT_CHOICE: the accepted words, "a|b|c" */
-} opt;
-
-#define FIELD(f) offsetof(dm_config, f), sizeof(((dm_config *)0)->f)
-#define KIB 1024ull
-#define MIB (1024ull * KIB)
-#define GIB (1024ull * MIB)
-#define TIB (1024ull * GIB)
+#include "config_impl.h"
 
 /* Longest path bind(2) accepts in sockaddr_un.sun_path (108 bytes with the NUL). */
 #define SOCKET_PATH_MAX 107
 
-static const opt options[] = {
+#define FIELD(f) offsetof(dm_config, f), sizeof(((dm_config *)0)->f)
+
+const opt dm_config_options[] = {
     {"server", "socket", "socket", OPT_PATH, FIELD(socket_path), 1, SOCKET_PATH_MAX,
      "/run/edged/edged.sock", false,
      "Unix socket serving HTTP/1.1 and the Open Inference Protocol v2. Its folder must exist. "
@@ -293,358 +261,20 @@ static const opt options[] = {
      NULL},
 };
 
-#define N_OPTIONS (sizeof options / sizeof options[0])
+const size_t dm_config_n_options = sizeof dm_config_options / sizeof dm_config_options[0];
 
-static const char *const sections[] = {"server", "models",   "scheduler", "mqtt",
-                                       "dbus",   "backends", "systemd",   "log"};
-#define N_SECTIONS (sizeof sections / sizeof sections[0])
-
-/* ------------------------------------------------------------ values */
-
-static uint64_t get_uint(const opt *o, const dm_config *c)
-{
-    const char *p = (const char *)c + o->off;
-    if (o->size == sizeof(uint64_t)) {
-        uint64_t v;
-        memcpy(&v, p, sizeof v);
-        return v;
-    }
-    uint32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static void set_uint(const opt *o, dm_config *c, uint64_t v)
-{
-    char *p = (char *)c + o->off;
-    if (o->size == sizeof(uint64_t)) {
-        memcpy(p, &v, sizeof v);
-    } else {
-        const uint32_t w = (uint32_t)v; /* the bounds keep V in range */
-        memcpy(p, &w, sizeof w);
-    }
-}
-
-/* A size as the file would say it: the largest suffix that is exact. */
-static void format_bytes(uint64_t v, char *buf, size_t len)
-{
-    static const struct {
-        uint64_t unit;
-        char suffix;
-    } units[] = {{TIB, 'T'}, {GIB, 'G'}, {MIB, 'M'}, {KIB, 'K'}};
-    for (size_t i = 0; v && i < sizeof units / sizeof units[0]; i++)
-        if (v % units[i].unit == 0) {
-            snprintf(buf, len, "%llu%c", (unsigned long long)(v / units[i].unit), units[i].suffix);
-            return;
-        }
-    snprintf(buf, len, "%llu", (unsigned long long)v);
-}
-
-static void format_value(const opt *o, const dm_config *c, char *buf, size_t len)
-{
-    const char *p = (const char *)c + o->off;
-    switch (o->type) {
-    case OPT_STRING:
-    case OPT_PATH:
-    case OPT_CHOICE:
-    case OPT_ADDR:
-    case OPT_BUS:
-    case OPT_BACKENDS:
-    case OPT_TOPIC: snprintf(buf, len, "%s", p); break;
-    case OPT_UINT: snprintf(buf, len, "%llu", (unsigned long long)get_uint(o, c)); break;
-    case OPT_BYTES: format_bytes(get_uint(o, c), buf, len); break;
-    case OPT_MODE: snprintf(buf, len, "%04llo", (unsigned long long)get_uint(o, c)); break;
-    case OPT_ISA: snprintf(buf, len, "%s", edge_isa_name((edge_isa)c->kernel_isa)); break;
-    case OPT_LEVEL: {
-        static const char *const names[] = {"error", "warn", "info", "debug"};
-        const int l = c->log_level;
-        snprintf(buf, len, "%s", l >= 0 && l <= DM_LOG_DEBUG ? names[l] : "?");
-        break;
-    }
-    }
-}
-
-/* What a good value looks like, for messages (BRIEF: for the file's comments,
- * whose head explains the size suffixes). */
-static void describe_range(const opt *o, bool brief, char *buf, size_t len)
-{
-    char lo[32], hi[32];
-    switch (o->type) {
-    case OPT_STRING:
-    case OPT_PATH: snprintf(buf, len, "at most %llu characters", (unsigned long long)o->max); break;
-    case OPT_TOPIC:
-        snprintf(buf, len, "a topic of at most %llu characters, without + or #",
-                 (unsigned long long)o->max);
-        break;
-    case OPT_ADDR:
-        snprintf(buf, len, "a numeric HOST:PORT such as 127.0.0.1:8080, or empty");
-        break;
-    case OPT_BUS: snprintf(buf, len, "system, user, none or a D-Bus address"); break;
-    case OPT_BACKENDS: snprintf(buf, len, "auto, cpu or back-end names (a, b)"); break;
-    case OPT_CHOICE: {
-        size_t at = 0;
-        for (const char *c = o->choices; *c && at + 1 < len;) {
-            const size_t n = strcspn(c, "|");
-            const bool last = c[n] == '\0';
-            at += (size_t)snprintf(buf + at, len - at, "%s%.*s", at ? (last ? " or " : ", ") : "",
-                                   (int)n, c);
-            c += n + !last;
-        }
-        break;
-    }
-    case OPT_UINT:
-        snprintf(buf, len, "an integer from %llu to %llu", (unsigned long long)o->min,
-                 (unsigned long long)o->max);
-        break;
-    case OPT_BYTES:
-        format_bytes(o->min, lo, sizeof lo);
-        format_bytes(o->max, hi, sizeof hi);
-        snprintf(buf, len, "a size from %s to %s%s", lo, hi,
-                 brief ? "" : " (bytes, or with a K, M, G or T suffix)");
-        break;
-    case OPT_MODE:
-        snprintf(buf, len, "an octal mode from 0000 to %04llo, such as 0660",
-                 (unsigned long long)o->max);
-        break;
-    case OPT_LEVEL: snprintf(buf, len, "error, warn, info or debug"); break;
-    case OPT_ISA: snprintf(buf, len, "auto, scalar, avx2, avx512vnni, neon or neondot"); break;
-    }
-}
-
-/* Digits only (no sign, no blanks): strtoull alone accepts " -1". */
-static int parse_digits(const char *s, int base, uint64_t *out, const char **end)
-{
-    const char *p = s;
-    while ((base == 8 && *p >= '0' && *p <= '7') || (base == 10 && *p >= '0' && *p <= '9'))
-        p++;
-    if (p == s)
-        return -1;
-    errno = 0;
-    char *e;
-    const unsigned long long v = strtoull(s, &e, base);
-    if (errno == ERANGE || e != p)
-        return -2;
-    *out = v;
-    *end = p;
-    return 0;
-}
-
-static int byte_suffix(const char *s, uint64_t *mult)
-{
-    static const char letters[] = "KMGT";
-    if (!*s) {
-        *mult = 1;
-        return 0;
-    }
-    const char *l = strchr(letters, *s >= 'a' && *s <= 'z' ? *s - 'a' + 'A' : *s);
-    if (!l || !*l || (s[1] && strcmp(s + 1, "iB") != 0 && strcmp(s + 1, "B") != 0))
-        return -1;
-    *mult = 1;
-    for (const char *p = letters; p <= l; p++)
-        *mult *= 1024;
-    return 0;
-}
-
-/* The value of a numeric option, or -1 with MSG. */
-static int parse_number(const opt *o, const char *value, uint64_t *out, char *msg, size_t len)
-{
-    char range[128];
-    describe_range(o, false, range, sizeof range);
-    const char *hint = strstr(value, " #") ? " (a comment goes on its own line, or after ';')" : "";
-    uint64_t v, mult = 1;
-    const char *end;
-    const int rc = parse_digits(value, o->type == OPT_MODE ? 8 : 10, &v, &end);
-    const bool bad_tail =
-        rc == 0 && (o->type == OPT_BYTES ? byte_suffix(end, &mult) != 0 : *end != '\0');
-    if (rc == -1 || bad_tail) {
-        snprintf(msg, len, "'%s' is not %s; expected %s%s", value,
-                 o->type == OPT_MODE ? "an octal mode" : "a number", range, hint);
-        return -1;
-    }
-    if (rc == -2 || (mult > 1 && v > UINT64_MAX / mult) || v * mult < o->min || v * mult > o->max) {
-        snprintf(msg, len, "%s is out of range; expected %s", value, range);
-        return -1;
-    }
-    *out = v * mult;
-    return 0;
-}
-
-static int parse_string(const opt *o, const char *value, dm_config *c, char *msg, size_t len)
-{
-    size_t n = strlen(value);
-    if (n >= 2 && value[0] == '"' && value[n - 1] == '"') { /* "quoted" */
-        value++;
-        n -= 2;
-    }
-    if (n < o->min) {
-        snprintf(msg, len, "must not be empty");
-        return -1;
-    }
-    if (n > o->max || n >= o->size) {
-        snprintf(msg, len, "is too long (%zu characters; at most %llu)", n,
-                 (unsigned long long)o->max);
-        return -1;
-    }
-    char *dst = (char *)c + o->off;
-    memset(dst, 0, o->size);
-    memcpy(dst, value, n);
-    dst[n] = '\0';
-    return 0;
-}
-
-/* VALUE is one of O's choices. */
-static bool is_choice(const opt *o, const char *value)
-{
-    const size_t vlen = strlen(value);
-    for (const char *c = o->choices; *c;) {
-        const size_t n = strcspn(c, "|");
-        if (n == vlen && strncmp(c, value, n) == 0)
-            return true;
-        c += n + (c[n] == '|');
-    }
-    return false;
-}
-
-/* An MQTT topic edged publishes under: no wildcards, no leading '$', no empty level at the ends. */
-static int check_topic(const char *v, char *msg, size_t len)
-{
-    if (!v[0])
-        return 0;
-    if (strpbrk(v, "+#")) {
-        snprintf(msg, len, "'%s' holds a wildcard (+ or #); a prefix must be a plain topic", v);
-        return -1;
-    }
-    if (v[0] == '$' || v[0] == '/' || v[strlen(v) - 1] == '/') {
-        snprintf(msg, len, "'%s' must not start with '$' or '/' nor end with '/'", v);
-        return -1;
-    }
-    return 0;
-}
-
-int dm_parse_addr(const char *v, struct sockaddr_storage *sa, char *msg, size_t len)
-{
-    char host[64];
-    const char *colon = strrchr(v, ':');
-    if (!colon || colon == v || (size_t)(colon - v) >= sizeof host) {
-        snprintf(msg, len, "'%.100s' is not HOST:PORT (such as 127.0.0.1:8080 or [::1]:8080)", v);
-        return -1;
-    }
-    size_t hl = (size_t)(colon - v);
-    const char *h = v;
-    const bool v6 = v[0] == '[';
-    if (v6) {
-        if (hl < 3 || v[hl - 1] != ']') {
-            snprintf(msg, len, "'%.100s': an IPv6 address goes in brackets, as [::1]:8080", v);
-            return -1;
-        }
-        h++, hl -= 2;
-    }
-    snprintf(host, sizeof host, "%.*s", (int)hl, h);
-    char *end;
-    errno = 0;
-    const unsigned long port = strtoul(colon + 1, &end, 10);
-    if (!colon[1] || *end || errno || port < 1 || port > 65535) {
-        snprintf(msg, len, "'%.100s': the port must be a number from 1 to 65535", v);
-        return -1;
-    }
-    memset(sa, 0, sizeof *sa);
-    if (v6) {
-        struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)sa;
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons((uint16_t)port);
-        if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1)
-            return 0;
-    } else {
-        struct sockaddr_in *s4 = (struct sockaddr_in *)sa;
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons((uint16_t)port);
-        if (inet_pton(AF_INET, host, &s4->sin_addr) == 1)
-            return 0;
-    }
-    snprintf(msg, len, "'%.100s': '%s' is not a numeric %s address", v, host, v6 ? "IPv6" : "IPv4");
-    return -1;
-}
-
-/* Set option O of C from VALUE, or return -1 with MSG (what is wrong, no location). */
-static int parse_value(const opt *o, const char *value, dm_config *c, char *msg, size_t len)
-{
-    switch (o->type) {
-    case OPT_STRING:
-    case OPT_PATH: return parse_string(o, value, c, msg, len);
-    case OPT_TOPIC:
-        if (parse_string(o, value, c, msg, len))
-            return -1;
-        return check_topic((const char *)c + o->off, msg, len);
-    case OPT_ADDR: {
-        struct sockaddr_storage sa;
-        if (value[0] && dm_parse_addr(value, &sa, msg, len))
-            return -1;
-        return parse_string(o, value, c, msg, len);
-    }
-    case OPT_BACKENDS:
-        if (dm_backend_spec_check(value, msg, len))
-            return -1;
-        return parse_string(o, value, c, msg, len);
-    case OPT_BUS:
-        if (strcmp(value, "system") && strcmp(value, "user") && strcmp(value, "none") &&
-            !(strchr(value, ':') && strchr(value, '='))) {
-            snprintf(msg, len,
-                     "'%.100s' is not system, user, none or a D-Bus address (such as "
-                     "unix:path=/run/dbus/system_bus_socket)",
-                     value);
-            return -1;
-        }
-        return parse_string(o, value, c, msg, len);
-    case OPT_CHOICE: {
-        char range[128];
-        describe_range(o, false, range, sizeof range);
-        if (!is_choice(o, value)) {
-            snprintf(msg, len, "'%s' is not one of: %s", value, range);
-            return -1;
-        }
-        return parse_string(o, value, c, msg, len);
-    }
-    case OPT_ISA: {
-        edge_isa isa;
-        edge_error e;
-        if (edge_isa_parse(value, &isa, &e)) {
-            snprintf(msg, len, "%.200s", e.message);
-            return -1;
-        }
-        c->kernel_isa = (int)isa;
-        return 0;
-    }
-    case OPT_LEVEL: {
-        const int l = dm_log_parse_level(value);
-        if (l < 0) {
-            snprintf(msg, len, "'%s' is not a log level; expected error, warn, info or debug",
-                     value);
-            return -1;
-        }
-        c->log_level = l;
-        return 0;
-    }
-    case OPT_UINT:
-    case OPT_BYTES:
-    case OPT_MODE: {
-        uint64_t v;
-        if (parse_number(o, value, &v, msg, len))
-            return -1;
-        set_uint(o, c, v);
-        return 0;
-    }
-    }
-    snprintf(msg, len, "unknown option type");
-    return -1;
-}
+const char *const dm_config_sections[] = {"server", "models",   "scheduler", "mqtt",
+                                          "dbus",   "backends", "systemd",   "log"};
+const size_t dm_config_n_sections = sizeof dm_config_sections / sizeof dm_config_sections[0];
 
 /* ------------------------------------------------------------ the table */
 
 static const opt *find_option(const char *section, const char *key)
 {
-    for (size_t i = 0; i < N_OPTIONS; i++)
-        if (strcmp(options[i].section, section) == 0 && strcmp(options[i].key, key) == 0)
-            return &options[i];
+    for (size_t i = 0; i < dm_config_n_options; i++)
+        if (strcmp(dm_config_options[i].section, section) == 0 &&
+            strcmp(dm_config_options[i].key, key) == 0)
+            return &dm_config_options[i];
     return NULL;
 }
 
@@ -663,8 +293,8 @@ static bool known_section(const char *name)
 {
     if (backend_section(name))
         return true;
-    for (size_t i = 0; i < N_SECTIONS; i++)
-        if (strcmp(sections[i], name) == 0)
+    for (size_t i = 0; i < dm_config_n_sections; i++)
+        if (strcmp(dm_config_sections[i], name) == 0)
             return true;
     return false;
 }
@@ -674,10 +304,10 @@ static void list_keys(const char *section, char *buf, size_t len)
 {
     size_t used = 0;
     buf[0] = '\0';
-    for (size_t i = 0; i < N_OPTIONS && used < len; i++)
-        if (strcmp(options[i].section, section) == 0) {
-            const int n =
-                snprintf(buf + used, len - used, "%s%s", used ? ", " : "", options[i].key);
+    for (size_t i = 0; i < dm_config_n_options && used < len; i++)
+        if (strcmp(dm_config_options[i].section, section) == 0) {
+            const int n = snprintf(buf + used, len - used, "%s%s", used ? ", " : "",
+                                   dm_config_options[i].key);
             used += n > 0 ? (size_t)n : 0;
         }
 }
@@ -685,9 +315,10 @@ static void list_keys(const char *section, char *buf, size_t len)
 void dm_config_defaults(dm_config *c)
 {
     memset(c, 0, sizeof *c);
-    for (size_t i = 0; i < N_OPTIONS; i++) {
+    for (size_t i = 0; i < dm_config_n_options; i++) {
         char msg[256];
-        const int rc = parse_value(&options[i], options[i].def, c, msg, sizeof msg);
+        const int rc =
+            dm_opt_parse(&dm_config_options[i], dm_config_options[i].def, c, msg, sizeof msg);
         assert(rc == 0 && "every default in the table parses");
         (void)rc;
     }
@@ -695,20 +326,20 @@ void dm_config_defaults(dm_config *c)
 
 bool dm_config_option(size_t i, const char **section, const char **key, bool *live)
 {
-    if (i >= N_OPTIONS)
+    if (i >= dm_config_n_options)
         return false;
     if (section)
-        *section = options[i].section;
+        *section = dm_config_options[i].section;
     if (key)
-        *key = options[i].key;
+        *key = dm_config_options[i].key;
     if (live)
-        *live = options[i].live;
+        *live = dm_config_options[i].live;
     return true;
 }
 
 const char *dm_config_cli(size_t i)
 {
-    return i < N_OPTIONS ? options[i].cli : NULL;
+    return i < dm_config_n_options ? dm_config_options[i].cli : NULL;
 }
 
 /* ------------------------------------------------------------ the INI file */
@@ -839,10 +470,10 @@ static int on_value(void *user, const char *section, const char *key, const char
         return backend_value(x, section + 8, key, value, what);
     const opt *o = find_option(section, key);
     if (!o && !*section) {
-        for (size_t i = 0; i < N_OPTIONS; i++)
-            if (strcmp(options[i].key, key) == 0) {
+        for (size_t i = 0; i < dm_config_n_options; i++)
+            if (strcmp(dm_config_options[i].key, key) == 0) {
                 load_fail(x, key, "option outside a section; it belongs under [%s]",
-                          options[i].section);
+                          dm_config_options[i].section);
                 return 0;
             }
         load_fail(x, key, "unknown key outside a section");
@@ -854,7 +485,7 @@ static int on_value(void *user, const char *section, const char *key, const char
         load_fail(x, what, "unknown key (keys in [%s]: %s)", section, keys);
         return 0;
     }
-    if (parse_value(o, value, x->c, msg, sizeof msg)) {
+    if (dm_opt_parse(o, value, x->c, msg, sizeof msg)) {
         load_fail(x, what, "%s", msg);
         return 0;
     }
@@ -899,16 +530,16 @@ static const opt *find_override(const char *key)
 {
     char norm[96];
     snprintf(norm, sizeof norm, "%s", key);
-    for (size_t i = 0; i < N_OPTIONS; i++)
-        if (options[i].cli && strcmp(options[i].cli, key) == 0)
-            return &options[i];
+    for (size_t i = 0; i < dm_config_n_options; i++)
+        if (dm_config_options[i].cli && strcmp(dm_config_options[i].cli, key) == 0)
+            return &dm_config_options[i];
     for (char *p = norm; *p; p++)
         if (*p == '-')
             *p = '_';
     /* "section.key" or a bare key */
     const char *dot = strchr(norm, '.');
-    for (size_t i = 0; i < N_OPTIONS; i++) {
-        const opt *o = &options[i];
+    for (size_t i = 0; i < dm_config_n_options; i++) {
+        const opt *o = &dm_config_options[i];
         if (dot ? (strlen(o->section) == (size_t)(dot - norm) &&
                    strncmp(o->section, norm, (size_t)(dot - norm)) == 0 &&
                    strcmp(o->key, dot + 1) == 0)
@@ -927,7 +558,7 @@ int dm_config_set(dm_config *c, const char *key, const char *value, char *err, s
     }
     char msg[400];
     dm_config next = *c;
-    if (parse_value(o, value, &next, msg, sizeof msg)) {
+    if (dm_opt_parse(o, value, &next, msg, sizeof msg)) {
         snprintf(err, len, "--%s: %s", key, msg);
         return -1;
     }
@@ -935,200 +566,14 @@ int dm_config_set(dm_config *c, const char *key, const char *value, char *err, s
     return 0;
 }
 
-/* ------------------------------------------------------------ rendering */
-
-static const char file_head[] =
-    "# edged.conf: configuration of edged, the inference daemon (INI syntax).\n"
-    "#\n"
-    "# Generated from the option table in daemon/config.c; regenerate with\n"
-    "#   edged --config /dev/null --print-config > conf/edged.conf\n"
-    "# Every option is listed with its help and its default. A commented-out line\n"
-    "# shows the default: remove the '#' to change the value. Comments are lines\n"
-    "# starting with '#' or ';' (or ';' after a value). Sizes take a K, M, G or T\n"
-    "# suffix (powers of 1024); times are in milliseconds.\n"
-    "# The command line overrides this file: --socket, --models, --workers,\n"
-    "# --log-level. On SIGHUP (systemctl reload edged) edged re-reads this file and\n"
-    "# rescans the model repository; an option that takes a restart keeps its\n"
-    "# value until edged restarts.\n";
-
-/* HELP as "# " lines of at most 80 columns. */
-static void put_wrapped(FILE *f, const char *help)
-{
-    const char *p = help;
-    while (*p) {
-        size_t take = strlen(p);
-        if (take > 78) {
-            take = 78;
-            while (take > 0 && p[take] != ' ')
-                take--;
-            if (take == 0)
-                take = strcspn(p, " ");
-        }
-        fprintf(f, "# %.*s\n", (int)take, p);
-        p += take;
-        while (*p == ' ')
-            p++;
-    }
-}
-
-static void put_option(FILE *f, const opt *o, const dm_config *c, const dm_config *defaults)
-{
-    char value[300], def[300], range[128];
-    format_value(o, c, value, sizeof value);
-    format_value(o, defaults, def, sizeof def);
-    describe_range(o, true, range, sizeof range);
-    fputc('\n', f);
-    put_wrapped(f, o->help);
-    fprintf(f, "# Value: %s. %s.\n", range,
-            o->live ? "SIGHUP applies a change" : "Takes a restart");
-    fprintf(f, "%s%s =%s%s\n", strcmp(value, def) == 0 ? "#" : "", o->key, value[0] ? " " : "",
-            value);
-}
-
-char *dm_config_render(const dm_config *c, size_t *len)
-{
-    char *buf = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&buf, &size);
-    if (!f)
-        return NULL;
-    dm_config defaults;
-    dm_config_defaults(&defaults);
-    fputs(file_head, f);
-    for (size_t s = 0; s < N_SECTIONS; s++) {
-        fprintf(f, "\n[%s]\n", sections[s]);
-        for (size_t i = 0; i < N_OPTIONS; i++)
-            if (strcmp(options[i].section, sections[s]) == 0)
-                put_option(f, &options[i], c, &defaults);
-        if (strcmp(sections[s], "backends") == 0)
-            fputs("\n# Each plugin's options go in [backend.NAME], passed to it as they are:\n"
-                  "# [backend.edgetpu]\n# device = usb:0\n# performance = high\n"
-                  "# [backend.vulkan]\n# device = 0\n",
-                  f);
-    }
-    for (size_t i = 0; i < c->n_backend_opts; i++) {
-        const dm_backend_opt *o = &c->backend_opts[i];
-        if (i == 0 || strcmp(o->backend, c->backend_opts[i - 1].backend))
-            fprintf(f, "\n[backend.%s]\n", o->backend);
-        fprintf(f, "%s = %s\n", o->key, o->value);
-    }
-    if (fclose(f) != 0) {
-        free(buf);
-        return NULL;
-    }
-    if (len)
-        *len = size;
-    return buf;
-}
-
-/* S for roff: a leading '.' or '\'' and every backslash escaped; '-' as \- . */
-static void put_roff(FILE *f, const char *s)
-{
-    if (*s == '.' || *s == '\'')
-        fputs("\\&", f);
-    for (; *s; s++) {
-        if (*s == '\\')
-            fputs("\\e", f);
-        else if (*s == '-')
-            fputs("\\-", f);
-        else
-            fputc(*s, f);
-    }
-}
-
-static const char *const section_help[] = {
-    "The HTTP server: the Unix socket, an optional TCP listener, limits and the stop.",
-    "The model repository and how models are loaded and run.",
-    "The worker threads and the queues.",
-    "The MQTT front end (off unless host is set).",
-    "The management API on D\\-Bus.",
-    "Accelerator back ends (plugins). Each plugin's own options go in a section named after "
-    "it, \\fB[backend.\\fP\\fINAME\\fP\\fB]\\fP (for example \\fB[backend.edgetpu]\\fP "
-    "device = usb:0), passed to the plugin as they are; the plugin refuses keys it does not "
-    "know, and is then unavailable (see docs/backends.md).",
-    "The service manager: the watchdog.",
-    "Logging.",
-};
-
-char *dm_config_render_man(size_t *len)
-{
-    char *buf = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&buf, &size);
-    if (!f)
-        return NULL;
-    dm_config defaults;
-    dm_config_defaults(&defaults);
-    fputs(".\\\" Generated from the option table in daemon/config.c; do not edit.\n"
-          ".TH EDGED.CONF 5 \"\" \"edged " EDGED_VERSION "\" \"File Formats\"\n"
-          ".SH NAME\nedged.conf \\- configuration file of edged, the inference daemon\n"
-          ".SH SYNOPSIS\n/etc/edged/edged.conf\n"
-          ".SH DESCRIPTION\n"
-          "edged reads its configuration from an INI file: \\fB[section]\\fP lines and "
-          "\\fIkey\\fP = \\fIvalue\\fP lines. Comments are lines starting with '#' or ';'. "
-          "Sizes take a K, M, G or T suffix (powers of 1024); times are in milliseconds. "
-          "An unknown section, an unknown key or a bad value stops edged with the file, "
-          "the line and what is wrong (exit status 2). The command line overrides the file "
-          "(see \\fBedged\\fP(8)).\n.PP\n"
-          "On SIGHUP (\\fBsystemctl reload edged\\fP, or Reload over D\\-Bus) edged re-reads "
-          "the file: options marked \\fIapplied on reload\\fP take effect at once; the others "
-          "keep their value until edged restarts, and the log says so.\n.PP\n"
-          "\\fBedged \\-\\-config /dev/null \\-\\-print\\-config\\fP prints every option "
-          "with its default as a commented file.\n",
-          f);
-    for (size_t s = 0; s < N_SECTIONS; s++) {
-        fprintf(f, ".SH [%s]\n", sections[s]);
-        if (s < sizeof section_help / sizeof section_help[0])
-            fprintf(f, "%s\n", section_help[s]);
-        for (size_t i = 0; i < N_OPTIONS; i++) {
-            const opt *o = &options[i];
-            if (strcmp(o->section, sections[s]) != 0)
-                continue;
-            char def[300], range[160];
-            format_value(o, &defaults, def, sizeof def);
-            describe_range(o, false, range, sizeof range);
-            fputs(".TP\n.B ", f);
-            put_roff(f, o->key);
-            fputs("\n", f);
-            put_roff(f, o->help);
-            fputs("\n.RS\n.PP\nValue: ", f);
-            put_roff(f, range);
-            fputs(". Default: ", f);
-            if (def[0]) {
-                fputs("\\fB", f);
-                put_roff(f, def);
-                fputs("\\fP", f);
-            } else {
-                fputs("empty", f);
-            }
-            fprintf(f, ". %s.", o->live ? "Applied on reload" : "Takes a restart");
-            if (o->cli) {
-                fputs(" Command line: \\fB\\-\\-", f);
-                put_roff(f, o->cli);
-                fputs("\\fP.", f);
-            }
-            fputs("\n.RE\n", f);
-        }
-    }
-    fputs(".SH FILES\n.TP\n/etc/edged/edged.conf\nThe configuration file.\n"
-          ".SH SEE ALSO\n\\fBedged\\fP(8), \\fBedgectl\\fP(1)\n",
-          f);
-    if (fclose(f) != 0) {
-        free(buf);
-        return NULL;
-    }
-    *len = size;
-    return buf;
-}
-
 int dm_config_reload(dm_config *cur, const dm_config *next)
 {
     int changed = 0;
-    for (size_t i = 0; i < N_OPTIONS; i++) {
-        const opt *o = &options[i];
+    for (size_t i = 0; i < dm_config_n_options; i++) {
+        const opt *o = &dm_config_options[i];
         char was[300], now[300];
-        format_value(o, cur, was, sizeof was);
-        format_value(o, next, now, sizeof now);
+        dm_opt_format(o, cur, was, sizeof was);
+        dm_opt_format(o, next, now, sizeof now);
         if (strcmp(was, now) == 0)
             continue;
         changed++;

@@ -1,7 +1,8 @@
-/* daemon/http_impl.h - what http.c (connections) and http_server.c (the
- * listener) share: the connection, exchange and server objects.
+/* daemon/http_impl.h - what http.c (connections), http_parse.c (requests),
+ * http_server.c (the listener), http_admit.c and http_codec.c share: the
+ * connection, exchange and server objects.
  *
- * Owns: those structures and the calls between the two files.
+ * Owns: those structures and the calls between those files.
  * Does not own: the exchange API oip.c uses (http.h). */
 #ifndef EDGED_HTTP_IMPL_H
 #define EDGED_HTTP_IMPL_H
@@ -143,12 +144,39 @@ struct dm_server {
     char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 };
 
+static inline const dm_config *dm_conn_cfg(const conn *c)
+{
+    return &c->s->d->cfg;
+}
+
+static inline uint64_t dm_conn_now(const conn *c)
+{
+    return uv_now(c->s->d->loop);
+}
+
 /* http.c */
 bool dm_conn_accept(dm_server *s, uv_stream_t *listener); /* false: left pending */
 void dm_conn_close(conn *c); /* the client is gone: cancel its queued inferences */
 void dm_conn_drain(conn *c);
 /* Close C at once with a best-effort 503 MSG (no lingering, no exchange). */
 void dm_conn_refuse(conn *c, const char *msg);
+/* Answer STATUS/MSG after the replies before it, then close: nothing more is read. */
+void dm_conn_fail(conn *c, int status, const char *msg);
+/* (Re)start C's one timer for what it waits for now (see http.c). */
+void dm_conn_arm_timer(conn *c);
+/* Reading C should pause: too many exchanges or bytes queued. */
+bool dm_conn_backpressure(const conn *c);
+/* A new exchange at the tail of C's queue (holds a reference to C), or NULL. */
+dm_exchange *dm_x_new(conn *c);
+/* Unlink and free X, its buffers and its share of the budget; drops its reference to C. */
+void dm_x_free(dm_exchange *x);
+
+/* http_parse.c */
+/* Run C's parser over LEN bytes of DATA (the callbacks fill C and queue
+ * exchanges); the bytes consumed, as http_parser_execute. */
+size_t dm_http_execute(conn *c, const char *data, size_t len);
+/* Answer the error that stopped C's parser, then close after it. */
+void dm_http_parse_error(conn *c);
 
 /* http_server.c */
 void dm_server_unref(dm_server *s); /* owner, listener and each connection hold one */

@@ -23,11 +23,19 @@
  * mult[n] is in [2^30, 2^31) or 0, shift[n] in [-31, 30]. The packed blocks
  * carry mult and shift next to the bias so a kernel streams one buffer.
  *
+ * Each contract's preconditions are checked with assert() at every kernel's
+ * entry (EDGE_QS8_*_CONTRACT below): a caller that breaks one is a bug, and a
+ * kernel never clamps or guesses. edged builds with b_ndebug=false (meson's
+ * default, in every build type, the Debian package's too), so the checks run
+ * in release builds; they cost a few compares per call (one call covers a
+ * whole tile, a range of rows or a run of elements).
+ *
  * Does not own: choosing kernels (dispatch.h), packing code (pack.c), the
  * per-ISA implementations (x86/, arm/), op glue (backends/cpu). */
 #ifndef EDGE_KERNELS_QS8_H
 #define EDGE_KERNELS_QS8_H
 
+#include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,6 +62,14 @@ typedef struct edge_qs8_out {
  * 1 <= mr <= the kernel's MR; 1 <= nc; kc a positive multiple of kr. */
 typedef void (*edge_qs8_gemm_fn)(size_t mr, size_t nc, size_t kc, const int8_t *a, size_t a_stride,
                                  const void *w, int8_t *c, size_t c_stride, const edge_qs8_out *o);
+
+/* The GEMM preconditions, for a kernel with tile rows MR and depth group KR. */
+#define EDGE_QS8_GEMM_CONTRACT(mr, nc, kc, MR, KR) \
+    do {                                           \
+        assert((mr) >= 1 && (mr) <= (MR));         \
+        assert((nc) >= 1);                         \
+        assert((kc) >= (KR) && (kc) % (KR) == 0);  \
+    } while (0)
 
 static inline size_t edge_qs8_gemm_block_bytes(size_t nr, size_t kc)
 {
@@ -86,6 +102,14 @@ typedef struct edge_qs8_dw_args {
 
 typedef void (*edge_qs8_dw_fn)(const edge_qs8_dw_args *a, int32_t row0, int32_t row1);
 
+/* The depthwise preconditions: depth multiplier 1 and 0 <= row0 <= row1 <= batches * out_h. */
+#define EDGE_QS8_DW_CONTRACT(a, row0, row1)                                  \
+    do {                                                                     \
+        assert((a)->p->depth_mult == 1 && (a)->p->in_c == (a)->p->out_c);    \
+        assert((row0) >= 0 && (row0) <= (row1));                             \
+        assert((int64_t)(row1) <= (int64_t)(a)->p->batches * (a)->p->out_h); \
+    } while (0)
+
 static inline size_t edge_qs8_dw_block_bytes(size_t cr, size_t taps)
 {
     return cr * (3 * sizeof(int32_t) + taps);
@@ -108,6 +132,13 @@ typedef struct edge_qs8_add_params {
 
 typedef void (*edge_qs8_add_fn)(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
                                 const edge_qs8_add_params *p);
+
+/* The ADD preconditions on P (the multipliers' range is the requantization's own). */
+#define EDGE_QS8_ADD_CONTRACT(p)                                               \
+    do {                                                                       \
+        assert((p)->left_shift >= 0 && (p)->left_shift <= 31);                 \
+        assert((p)->a_shift <= 0 && (p)->b_shift <= 0 && (p)->out_shift <= 0); \
+    } while (0)
 
 /* ---- sums over channels-last windows (AVERAGE_POOL_2D, MEAN over H and W) ----
  * acc[c] += sum_{r < rows} x[r * stride + c] for c < channels (int32, wrapping).

@@ -269,6 +269,7 @@ static void dw_row(const dw_ctx *g, const int8_t *in_b, int32_t oy, int8_t *out_
 
 void edge_qs8_dw_16c__neon(const edge_qs8_dw_args *a, int32_t row0, int32_t row1)
 {
+    EDGE_QS8_DW_CONTRACT(a, row0, row1);
     const edge_conv_params *p = a->p;
     dw_ctx g = {
         .zero = a->zero,

@@ -59,6 +59,7 @@ EDGE_INLINE int8x16_t add16(int8x16_t a, int8x16_t b, const add_consts *k)
 
 static add_consts add_consts_make(const edge_qs8_add_params *p)
 {
+    EDGE_QS8_ADD_CONTRACT(p);
     const edge_qs8_out o = {p->out_offset, p->lo, p->hi};
     add_consts k = {
         .a_off = vdupq_n_s32(p->a_offset),

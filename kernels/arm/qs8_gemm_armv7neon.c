@@ -94,6 +94,7 @@ void edge_qs8_gemm_2x4c8__armv7neon(size_t mr, size_t nc, size_t kc, const int8_
                                     size_t a_stride, const void *w, int8_t *c, size_t c_stride,
                                     const edge_qs8_out *o)
 {
+    EDGE_QS8_GEMM_CONTRACT(mr, nc, kc, MR, KR);
     if (mr == 1)
         gemm_rows(1, nc, kc, a, a_stride, w, c, c_stride, o);
     else

@@ -100,6 +100,7 @@ EDGE_INLINE void gemm_rows(size_t M, size_t nc, size_t kc, const int8_t *a, size
 void edge_qs8_gemm_4x4c8__neon(size_t mr, size_t nc, size_t kc, const int8_t *a, size_t a_stride,
                                const void *w, int8_t *c, size_t c_stride, const edge_qs8_out *o)
 {
+    EDGE_QS8_GEMM_CONTRACT(mr, nc, kc, MR, KR);
     switch (mr) {
     case 1: gemm_rows(1, nc, kc, a, a_stride, w, c, c_stride, o); break;
     case 2: gemm_rows(2, nc, kc, a, a_stride, w, c, c_stride, o); break;

@@ -33,6 +33,7 @@ static inline int32_t ld32(const uint8_t *p, size_t i)
 void edge_qs8_gemm_4x8c4__c(size_t mr, size_t nc, size_t kc, const int8_t *a, size_t a_stride,
                             const void *w, int8_t *c, size_t c_stride, const edge_qs8_out *o)
 {
+    EDGE_QS8_GEMM_CONTRACT(mr, nc, kc, C_MR, C_KR);
     const uint8_t *blk = w;
     for (size_t n0 = 0; n0 < nc; n0 += C_NR, blk += edge_qs8_gemm_block_bytes(C_NR, kc)) {
         const int8_t *wp = (const int8_t *)(blk + 3 * C_NR * sizeof(int32_t));
@@ -53,6 +54,7 @@ void edge_qs8_gemm_4x8c4__c(size_t mr, size_t nc, size_t kc, const int8_t *a, si
 
 void edge_qs8_dw__c(const edge_qs8_dw_args *a, int32_t row0, int32_t row1)
 {
+    EDGE_QS8_DW_CONTRACT(a, row0, row1);
     const edge_conv_params *p = a->p;
     const size_t ch = (size_t)p->in_c, taps = (size_t)p->k_h * (size_t)p->k_w;
     for (int32_t row = row0; row < row1; row++) {
@@ -88,6 +90,7 @@ void edge_qs8_dw__c(const edge_qs8_dw_args *a, int32_t row0, int32_t row1)
 void edge_qs8_add__c(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
                      const edge_qs8_add_params *p)
 {
+    EDGE_QS8_ADD_CONTRACT(p);
     for (size_t i = 0; i < n; i++) {
         const int32_t xa = edge_wrap_shl32(edge_wrap_add32(a[i], p->a_offset), p->left_shift);
         const int32_t xb = edge_wrap_shl32(edge_wrap_add32(b[i], p->b_offset), p->left_shift);

@@ -39,7 +39,7 @@
 #include <string.h>
 
 #include "qs8.h"
-#include "x86/qs8_dw_eltwise_x86.h"
+#include "x86/qs8_x86.h"
 #include "x86/requant_avx2.h"
 
 #define CR EDGE_DW_AVX2_CR /* channels per packed block: the table's dw.cr */
@@ -451,6 +451,7 @@ static void blk_gen(const dw_ctx *c, const uint8_t *blk, size_t c0, size_t n, in
 
 void edge_qs8_dw_16c__avx2(const edge_qs8_dw_args *a, int32_t row0, int32_t row1)
 {
+    EDGE_QS8_DW_CONTRACT(a, row0, row1);
     const edge_conv_params *p = a->p;
     const size_t ch = (size_t)p->in_c, taps = (size_t)p->k_h * (size_t)p->k_w;
     const dw_ctx c = {p,

@@ -21,7 +21,7 @@
 #include <string.h>
 
 #include "qs8.h"
-#include "x86/qs8_dw_eltwise_x86.h"
+#include "x86/qs8_x86.h"
 #include "x86/requant_avx2.h"
 
 #define EDGE_INLINE static inline __attribute__((always_inline))
@@ -56,6 +56,7 @@ EDGE_INLINE __m256i add32(const add_ctx *k, __m256i a, __m256i b)
 void edge_qs8_add__avx2(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
                         const edge_qs8_add_params *p)
 {
+    EDGE_QS8_ADD_CONTRACT(p);
     const add_ctx k = {
         _mm256_set1_epi32(p->a_offset),
         _mm256_set1_epi32(p->b_offset),

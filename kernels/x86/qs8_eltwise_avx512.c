@@ -20,7 +20,7 @@
 #include <stdint.h>
 
 #include "qs8.h"
-#include "x86/qs8_dw_eltwise_x86.h"
+#include "x86/qs8_x86.h"
 #include "x86/requant_avx512.h"
 
 #define EDGE_INLINE static inline __attribute__((always_inline))
@@ -57,6 +57,7 @@ EDGE_INLINE __m512i add64(const add_ctx *k, __m512i a, __m512i b)
 void edge_qs8_add__avx512(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
                           const edge_qs8_add_params *p)
 {
+    EDGE_QS8_ADD_CONTRACT(p);
     const add_ctx k = {
         _mm512_set1_epi32(p->a_offset),
         _mm512_set1_epi32(p->b_offset),

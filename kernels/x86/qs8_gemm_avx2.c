@@ -26,7 +26,7 @@
 #include <immintrin.h>
 
 #include "qs8.h"
-#include "x86/qs8_gemm_x86.h"
+#include "x86/qs8_x86.h"
 #include "x86/requant_avx2.h"
 
 #define MR EDGE_GEMM_AVX2_MR
@@ -239,9 +239,10 @@ static void gemm_mr(const gemm_ctx *g)
 void edge_qs8_gemm_6x16c2__avx2(size_t mr, size_t nc, size_t kc, const int8_t *a, size_t a_stride,
                                 const void *w, int8_t *c, size_t c_stride, const edge_qs8_out *o)
 {
+    EDGE_QS8_GEMM_CONTRACT(mr, nc, kc, MR, EDGE_GEMM_AVX2_KR);
     _Alignas(32) int16_t buf[XBUF_ELEMS];
     gemm_ctx g = {
-        .mr = mr > MR ? MR : mr,
+        .mr = mr,
         .nc = nc,
         .kc = kc,
         .a = a,

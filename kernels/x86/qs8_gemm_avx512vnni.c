@@ -25,7 +25,7 @@
 #include <immintrin.h>
 
 #include "qs8.h"
-#include "x86/qs8_gemm_x86.h"
+#include "x86/qs8_x86.h"
 #include "x86/requant_avx512.h"
 
 #define MR EDGE_GEMM_AVX512VNNI_MR
@@ -285,9 +285,10 @@ void edge_qs8_gemm_8x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, const int
                                       size_t a_stride, const void *w, int8_t *c, size_t c_stride,
                                       const edge_qs8_out *o)
 {
+    EDGE_QS8_GEMM_CONTRACT(mr, nc, kc, MR, EDGE_GEMM_AVX512VNNI_KR);
     _Alignas(64) uint8_t buf[XBUF_BYTES];
     gemm_ctx g = {
-        .mr = mr > MR ? MR : mr,
+        .mr = mr,
         .nc = nc,
         .kc = kc,
         .a = a,

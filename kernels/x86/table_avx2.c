@@ -4,8 +4,7 @@
  * sizes. A NULL entry sends that operation to the reference kernels.
  * Does not own the kernels (the other files of this folder). */
 #include "dispatch.h"
-#include "x86/qs8_dw_eltwise_x86.h"
-#include "x86/qs8_gemm_x86.h"
+#include "x86/qs8_x86.h"
 
 const edge_kernels edge_kernels_avx2 = {
     .isa = EDGE_ISA_AVX2,

@@ -9,9 +9,12 @@
  * 5x5, strides and dilations 1 and 2, every padding, batches > 1, zero points
  * at -128 and 127, multipliers and shifts at their extremes, int32 bias
  * extremes (wrapping). A level the CPU lacks is skipped with a visible line.
+ * Also that each GEMM kernel asserts its row-count contract (1 <= mr <= MR).
  * EDGE_TEST_SEED and EDGE_TEST_ROUNDS change the seed and the case count. */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +22,9 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "dispatch.h"
 #include "generic/qs8_c.h"
@@ -399,6 +405,49 @@ static void test_dispatch(void **state)
     }
 }
 
+/* ---- contracts ---- */
+
+/* Runs K's GEMM with MR rows in a child; true when the child died of SIGABRT. */
+static bool gemm_aborts(const edge_kernels *K, size_t mr)
+{
+    const size_t rows = (size_t)K->gemm.mr + 1, nc = K->gemm.nr, kc = K->gemm.kr;
+    int8_t *a = calloc(rows, kc), *c = calloc(rows, nc);
+    void *w = calloc(1, edge_qs8_gemm_block_bytes(nc, kc));
+    assert_true(a && c && w);
+    const edge_qs8_out o = {0, -128, 127};
+    fflush(NULL);
+    const pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        signal(SIGABRT, SIG_DFL);
+        if (!freopen("/dev/null", "w", stderr)) /* the assertion's message is expected */
+            _exit(3);
+        K->gemm.fn(mr, nc, kc, a, kc, w, c, nc, &o);
+        _exit(0);
+    }
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    free(a), free(c), free(w);
+    return WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT;
+}
+
+/* A GEMM kernel refuses a row count outside 1..MR (it used to clamp it silently). */
+static void test_gemm_contract(void **state)
+{
+    (void)state;
+#ifdef NDEBUG
+    skip(); /* the contracts are assert()s: built with -Db_ndebug=true they are not checked */
+#else
+    FOR_LEVELS(K->gemm.fn, {
+        assert_true(gemm_aborts(K, 0));
+        assert_true(gemm_aborts(K, (size_t)K->gemm.mr + 1));
+        assert_false(gemm_aborts(K, K->gemm.mr));
+        printf("# %s: row counts 0 and %d abort, %d runs\n", K->gemm.name, K->gemm.mr + 1,
+               K->gemm.mr);
+    })
+#endif
+}
+
 int main(void)
 {
     const char *seed = getenv("EDGE_TEST_SEED");
@@ -408,7 +457,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dispatch), cmocka_unit_test(test_gemm),
         cmocka_unit_test(test_dwconv),   cmocka_unit_test(test_add),
-        cmocka_unit_test(test_sum_rows),
+        cmocka_unit_test(test_sum_rows), cmocka_unit_test(test_gemm_contract),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,12 +1,12 @@
 /* tests/unit/test_client.c - libedgeclient and edgectl's input formats, without the daemon.
  *
- * Owns: the .npy reader (valid version 1.0 and 2.0 files, and every malformed
- * case it must refuse), JSON values and their quantization (rounding half
- * away from zero, clamping, zero points), and the client's HTTP side against
- * a fake server thread on a Unix socket that plays a script: canned replies,
- * pipelined replies in one write, a reply split over many writes, chunked
- * bodies, errors, closes, stalls. The fake server parses requests with
- * http-parser so the tests can check what the client sent. */
+ * Owns: the labels file reader, the .npy reader (valid version 1.0 and 2.0
+ * files, and every malformed case it must refuse), JSON values and their quantization (rounding
+ * half away from zero, clamping, zero points), and the client's HTTP side against a fake server
+ * thread on a Unix socket that plays a script: canned replies, pipelined replies in one write, a
+ * reply split over many writes, chunked bodies, errors, closes, stalls. The fake server parses
+ * requests with http-parser so the tests can check what the client sent. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "edge/client.h"
+#include "labels.h"
 #include "npy.h"
 #include "values.h"
 
@@ -254,6 +255,59 @@ static void test_npy_write_roundtrip(void **state)
     assert_string_equal(h.dtype, "FP32");
     free(mem);
     assert_int_equal(edgectl_npy_supports("BYTES"), 0);
+}
+
+/* ================================================================ labels */
+
+/* A labels file of TEXT (LEN bytes) read back. */
+static int read_labels_text(const char *text, size_t len, edgectl_labels *l)
+{
+    char path[] = "/tmp/edge-labels-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, len), (ssize_t)len);
+    close(fd);
+    int rc = edgectl_labels_read(path, l);
+    unlink(path);
+    return rc;
+}
+
+static void test_labels(void **state)
+{
+    (void)state;
+    edgectl_labels l = {0};
+    /* CRLF and LF, an empty label, no newline at the end */
+    assert_int_equal(read_labels_text("cat\r\ndog\n\nbird", 17, &l), 0);
+    assert_int_equal(l.n, 4);
+    assert_string_equal(edgectl_label(&l, 0), "cat");
+    assert_string_equal(edgectl_label(&l, 1), "dog");
+    assert_string_equal(edgectl_label(&l, 2), "");
+    assert_string_equal(edgectl_label(&l, 3), "bird");
+    assert_string_equal(edgectl_label(&l, 4), "");
+    edgectl_labels_free(&l);
+    assert_int_equal(l.n, 0);
+    /* a line longer than any fixed buffer stays one label; more than one growth of the array */
+    char *text = malloc(5000 + 200 * 2);
+    assert_non_null(text);
+    memset(text, 'x', 5000);
+    text[5000] = '\n';
+    size_t len = 5001;
+    for (int i = 0; i < 199; i++, len += 2)
+        memcpy(text + len, "y\n", 2);
+    assert_int_equal(read_labels_text(text, len, &l), 0);
+    free(text);
+    assert_int_equal(l.n, 200);
+    assert_int_equal(strlen(edgectl_label(&l, 0)), 5000);
+    assert_string_equal(edgectl_label(&l, 199), "y");
+    edgectl_labels_free(&l);
+    /* an empty file has no labels; a missing one is an error that leaves *l alone */
+    assert_int_equal(read_labels_text("", 0, &l), 0);
+    assert_int_equal(l.n, 0);
+    edgectl_labels_free(&l);
+    edgectl_labels keep = {(char **)0x1, 7};
+    assert_int_equal(edgectl_labels_read("/nonexistent/labels.txt", &keep), -1);
+    assert_int_equal(errno, ENOENT);
+    assert_int_equal(keep.n, 7);
 }
 
 /* ================================================================ values and quantization */
@@ -1246,6 +1300,7 @@ int main(void)
         cmocka_unit_test(test_npy_malformed_header),
         cmocka_unit_test(test_npy_malformed_container),
         cmocka_unit_test(test_npy_write_roundtrip),
+        cmocka_unit_test(test_labels),
         cmocka_unit_test(test_quantize_rounding),
         cmocka_unit_test(test_quantize_clamping),
         cmocka_unit_test(test_values_json_quantized),

@@ -1,4 +1,4 @@
-/* kernels/x86/qs8_dw_avx512.c - the int8 depthwise convolution of level avx512vnni.
+/* kernels/x86/qs8_dw_avx512vnni.c - the int8 depthwise convolution of level avx512vnni.
  *
  * Owns: edge_qs8_dw_64c__avx512vnni (contract: qs8.h, DEPTHWISE_CONV_2D): output
  * rows [row0, row1) of the whole op, any window, stride, dilation and padding,
@@ -39,7 +39,7 @@
 #include <stdint.h>
 
 #include "qs8.h"
-#include "x86/qs8_dw_eltwise_x86.h"
+#include "x86/qs8_x86.h"
 #include "x86/requant_avx512.h"
 
 #define CR EDGE_DW_AVX512VNNI_CR /* channels per packed block: the table's dw.cr */
@@ -639,6 +639,7 @@ static void blk3_pair(const dw_ctx *c, const uint8_t *blk, size_t c0, size_t n, 
 
 void edge_qs8_dw_64c__avx512vnni(const edge_qs8_dw_args *a, int32_t row0, int32_t row1)
 {
+    EDGE_QS8_DW_CONTRACT(a, row0, row1);
     const edge_conv_params *p = a->p;
     const size_t taps = (size_t)p->k_h * (size_t)p->k_w;
     const dw_ctx c = {p,

@@ -1,0 +1,201 @@
+/* daemon/config_render.c - the option table rendered: edged.conf and edged.conf(5).
+ *
+ * Owns: rendering a configuration as a commented INI file (every option with
+ * its help, range and whether SIGHUP applies it; conf/edged.conf is the
+ * rendering of the defaults, so the example cannot drift from the code) and
+ * the option table as the roff man page edged.conf(5) (gen_confman.c).
+ * Does not own: the table (config.c) or the values' syntax (config_values.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config_impl.h"
+
+static const char file_head[] =
+    "# edged.conf: configuration of edged, the inference daemon (INI syntax).\n"
+    "#\n"
+    "# Generated from the option table in daemon/config.c; regenerate with\n"
+    "#   edged --config /dev/null --print-config > conf/edged.conf\n"
+    "# Every option is listed with its help and its default. A commented-out line\n"
+    "# shows the default: remove the '#' to change the value. Comments are lines\n"
+    "# starting with '#' or ';' (or ';' after a value). Sizes take a K, M, G or T\n"
+    "# suffix (powers of 1024); times are in milliseconds.\n"
+    "# The command line overrides this file: --socket, --models, --workers,\n"
+    "# --log-level. On SIGHUP (systemctl reload edged) edged re-reads this file and\n"
+    "# rescans the model repository; an option that takes a restart keeps its\n"
+    "# value until edged restarts.\n";
+
+/* HELP as "# " lines of at most 80 columns. */
+static void put_wrapped(FILE *f, const char *help)
+{
+    const char *p = help;
+    while (*p) {
+        size_t take = strlen(p);
+        if (take > 78) {
+            take = 78;
+            while (take > 0 && p[take] != ' ')
+                take--;
+            if (take == 0)
+                take = strcspn(p, " ");
+        }
+        fprintf(f, "# %.*s\n", (int)take, p);
+        p += take;
+        while (*p == ' ')
+            p++;
+    }
+}
+
+static void put_option(FILE *f, const opt *o, const dm_config *c, const dm_config *defaults)
+{
+    char value[300], def[300], range[128];
+    dm_opt_format(o, c, value, sizeof value);
+    dm_opt_format(o, defaults, def, sizeof def);
+    dm_opt_describe(o, true, range, sizeof range);
+    fputc('\n', f);
+    put_wrapped(f, o->help);
+    fprintf(f, "# Value: %s. %s.\n", range,
+            o->live ? "SIGHUP applies a change" : "Takes a restart");
+    fprintf(f, "%s%s =%s%s\n", strcmp(value, def) == 0 ? "#" : "", o->key, value[0] ? " " : "",
+            value);
+}
+
+/* WRITE's text (given C and the defaults) in a malloc'd string of *LEN bytes, or NULL. */
+static char *render(void (*write)(FILE *f, const dm_config *c, const dm_config *defaults),
+                    const dm_config *c, size_t *len)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = open_memstream(&buf, &size);
+    if (!f)
+        return NULL;
+    dm_config defaults;
+    dm_config_defaults(&defaults);
+    write(f, c, &defaults);
+    if (fclose(f) != 0) {
+        free(buf);
+        return NULL;
+    }
+    if (len)
+        *len = size;
+    return buf;
+}
+
+static void write_ini(FILE *f, const dm_config *c, const dm_config *defaults)
+{
+    fputs(file_head, f);
+    for (size_t s = 0; s < dm_config_n_sections; s++) {
+        fprintf(f, "\n[%s]\n", dm_config_sections[s]);
+        for (size_t i = 0; i < dm_config_n_options; i++)
+            if (strcmp(dm_config_options[i].section, dm_config_sections[s]) == 0)
+                put_option(f, &dm_config_options[i], c, defaults);
+        if (strcmp(dm_config_sections[s], "backends") == 0)
+            fputs("\n# Each plugin's options go in [backend.NAME], passed to it as they are:\n"
+                  "# [backend.edgetpu]\n# device = usb:0\n# performance = high\n"
+                  "# [backend.vulkan]\n# device = 0\n",
+                  f);
+    }
+    for (size_t i = 0; i < c->n_backend_opts; i++) {
+        const dm_backend_opt *o = &c->backend_opts[i];
+        if (i == 0 || strcmp(o->backend, c->backend_opts[i - 1].backend))
+            fprintf(f, "\n[backend.%s]\n", o->backend);
+        fprintf(f, "%s = %s\n", o->key, o->value);
+    }
+}
+
+char *dm_config_render(const dm_config *c, size_t *len)
+{
+    return render(write_ini, c, len);
+}
+
+/* S for roff: a leading '.' or '\'' and every backslash escaped; '-' as \- . */
+static void put_roff(FILE *f, const char *s)
+{
+    if (*s == '.' || *s == '\'')
+        fputs("\\&", f);
+    for (; *s; s++) {
+        if (*s == '\\')
+            fputs("\\e", f);
+        else if (*s == '-')
+            fputs("\\-", f);
+        else
+            fputc(*s, f);
+    }
+}
+
+static const char *const section_help[] = {
+    "The HTTP server: the Unix socket, an optional TCP listener, limits and the stop.",
+    "The model repository and how models are loaded and run.",
+    "The worker threads and the queues.",
+    "The MQTT front end (off unless host is set).",
+    "The management API on D\\-Bus.",
+    "Accelerator back ends (plugins). Each plugin's own options go in a section named after "
+    "it, \\fB[backend.\\fP\\fINAME\\fP\\fB]\\fP (for example \\fB[backend.edgetpu]\\fP "
+    "device = usb:0), passed to the plugin as they are; the plugin refuses keys it does not "
+    "know, and is then unavailable (see docs/backends.md).",
+    "The service manager: the watchdog.",
+    "Logging.",
+};
+
+static void write_man(FILE *f, const dm_config *c, const dm_config *defaults)
+{
+    (void)c;
+    fputs(".\\\" Generated from the option table in daemon/config.c; do not edit.\n"
+          ".TH EDGED.CONF 5 \"\" \"edged " EDGED_VERSION "\" \"File Formats\"\n"
+          ".SH NAME\nedged.conf \\- configuration file of edged, the inference daemon\n"
+          ".SH SYNOPSIS\n/etc/edged/edged.conf\n"
+          ".SH DESCRIPTION\n"
+          "edged reads its configuration from an INI file: \\fB[section]\\fP lines and "
+          "\\fIkey\\fP = \\fIvalue\\fP lines. Comments are lines starting with '#' or ';'. "
+          "Sizes take a K, M, G or T suffix (powers of 1024); times are in milliseconds. "
+          "An unknown section, an unknown key or a bad value stops edged with the file, "
+          "the line and what is wrong (exit status 2). The command line overrides the file "
+          "(see \\fBedged\\fP(8)).\n.PP\n"
+          "On SIGHUP (\\fBsystemctl reload edged\\fP, or Reload over D\\-Bus) edged re-reads "
+          "the file: options marked \\fIapplied on reload\\fP take effect at once; the others "
+          "keep their value until edged restarts, and the log says so.\n.PP\n"
+          "\\fBedged \\-\\-config /dev/null \\-\\-print\\-config\\fP prints every option "
+          "with its default as a commented file.\n",
+          f);
+    for (size_t s = 0; s < dm_config_n_sections; s++) {
+        fprintf(f, ".SH [%s]\n", dm_config_sections[s]);
+        if (s < sizeof section_help / sizeof section_help[0])
+            fprintf(f, "%s\n", section_help[s]);
+        for (size_t i = 0; i < dm_config_n_options; i++) {
+            const opt *o = &dm_config_options[i];
+            if (strcmp(o->section, dm_config_sections[s]) != 0)
+                continue;
+            char def[300], range[160];
+            dm_opt_format(o, defaults, def, sizeof def);
+            dm_opt_describe(o, false, range, sizeof range);
+            fputs(".TP\n.B ", f);
+            put_roff(f, o->key);
+            fputs("\n", f);
+            put_roff(f, o->help);
+            fputs("\n.RS\n.PP\nValue: ", f);
+            put_roff(f, range);
+            fputs(". Default: ", f);
+            if (def[0]) {
+                fputs("\\fB", f);
+                put_roff(f, def);
+                fputs("\\fP", f);
+            } else {
+                fputs("empty", f);
+            }
+            fprintf(f, ". %s.", o->live ? "Applied on reload" : "Takes a restart");
+            if (o->cli) {
+                fputs(" Command line: \\fB\\-\\-", f);
+                put_roff(f, o->cli);
+                fputs("\\fP.", f);
+            }
+            fputs("\n.RE\n", f);
+        }
+    }
+    fputs(".SH FILES\n.TP\n/etc/edged/edged.conf\nThe configuration file.\n"
+          ".SH SEE ALSO\n\\fBedged\\fP(8), \\fBedgectl\\fP(1)\n",
+          f);
+}
+
+char *dm_config_render_man(size_t *len)
+{
+    return render(write_man, NULL, len);
+}

@@ -1,0 +1,56 @@
+/* kernels/x86/qs8_x86.h - the x86 int8 micro-kernels (contracts in qs8.h).
+ *
+ * Owns: the declarations the x86 kernel tables (table_avx2.c,
+ * table_avx512vnni.c) and the tests use, with each kernel's tile sizes, for
+ * both levels (as arm/qs8_arm.h does for ARM). A symbol's suffix names the
+ * instructions it needs and the file it lives in (qs8_<op>_<suffix>.c); each
+ * file is compiled with its level's flags only: call a kernel only when
+ * dispatch picked its level. Does not own the kernels' code (the .c files
+ * here), the tables or the requantization (requant_avx2.h, requant_avx512.h). */
+#ifndef EDGE_X86_QS8_X86_H
+#define EDGE_X86_QS8_X86_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qs8.h"
+
+/* Tile sizes and input bias (the table's mr, nr, kr, a_bias; cr of the depthwise kernels). */
+#define EDGE_GEMM_AVX512VNNI_MR 8
+#define EDGE_GEMM_AVX512VNNI_NR 48
+#define EDGE_GEMM_AVX512VNNI_KR 4
+#define EDGE_GEMM_AVX512VNNI_A_BIAS 128
+#define EDGE_DW_AVX512VNNI_CR 64
+
+#define EDGE_GEMM_AVX2_MR 6
+#define EDGE_GEMM_AVX2_NR 16
+#define EDGE_GEMM_AVX2_KR 2
+#define EDGE_GEMM_AVX2_A_BIAS 0
+#define EDGE_DW_AVX2_CR 16
+
+/* ---- level avx512vnni ---- */
+/* vpdpbusd on zmm (A fed as x ^ 0x80, a_bias 128): qs8_gemm_avx512vnni.c. */
+void edge_qs8_gemm_8x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, const int8_t *a,
+                                      size_t a_stride, const void *w, int8_t *c, size_t c_stride,
+                                      const edge_qs8_out *o);
+/* vpdpbusd along the window's rows: qs8_dw_avx512vnni.c. */
+void edge_qs8_dw_64c__avx512vnni(const edge_qs8_dw_args *a, int32_t row0, int32_t row1);
+/* AVX-512 F/BW only (no VNNI), in the avx512vnni table: qs8_eltwise_avx512.c. */
+void edge_qs8_add__avx512(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
+                          const edge_qs8_add_params *p);
+void edge_qs8_sum_rows__avx512(size_t rows, size_t channels, const int8_t *x, size_t stride,
+                               int32_t *acc);
+
+/* ---- level avx2 ---- */
+/* vpmaddwd on sign-extended int16 (exact), a_bias 0: qs8_gemm_avx2.c. */
+void edge_qs8_gemm_6x16c2__avx2(size_t mr, size_t nc, size_t kc, const int8_t *a, size_t a_stride,
+                                const void *w, int8_t *c, size_t c_stride, const edge_qs8_out *o);
+/* qs8_dw_avx2.c */
+void edge_qs8_dw_16c__avx2(const edge_qs8_dw_args *a, int32_t row0, int32_t row1);
+/* qs8_eltwise_avx2.c */
+void edge_qs8_add__avx2(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
+                        const edge_qs8_add_params *p);
+void edge_qs8_sum_rows__avx2(size_t rows, size_t channels, const int8_t *x, size_t stride,
+                             int32_t *acc);
+
+#endif

@@ -1,27 +1,16 @@
 /* backends/cpu/op_activation.c - LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH.
  *
  * Owns: validating one input and one output of the same type (int8 or
- * float32) and shape, per-tensor quantization for int8, and deriving the
- * kernels' parameters as TensorFlow Lite Micro does:
- *   LOGISTIC/TANH (logistic_common.cc, tanh.cc): the input multiplier is
- *     frexp(scale * 2^27) and the input radius CalculateInputRadius(4, shift);
- *     the output must be scale 1/256 zero point -128 (LOGISTIC) or scale
- *     1/128 zero point 0 (TANH), as TFLite requires;
- *   RELU (activations_common.cc): requantize by s_in / s_out, clamp at the
- *     output's zero point;
- *   RELU6: TFLite Micro clamps the raw input to [zp_in, quantized 6.0] and
- *     does not requantize, whatever the output's scale;
- *   LEAKY_RELU (leaky_relu_common.cc): identity and alpha multipliers, scale
- *     ratios taken in float; a negative alpha gives a negative multiplier, as
- *     TFLite's QuantizeMultiplier does;
- *   HARD_SWISH (hard_swish_common.cc): Q15 multipliers for the output and the
- *     "relu-ish" factor; the output multiplier must be below 1.
+ * float32) and shape, per-tensor quantization for int8 (LOGISTIC's output must
+ * be scale 1/256 zero point -128 and TANH's 1/128 zero point 0, as TFLite
+ * requires), and filling the kernels' parameters with edge/ops.h's derivations
+ * (LOGISTIC/TANH input scaling, RELU's scale ratio clamped at the output's zero
+ * point, RELU6's raw range, LEAKY_RELU's and HARD_SWISH's multipliers).
  * Does not own the arithmetic (kernels/ref/activation.c). */
 #include <math.h>
 
 #include "cpu_op.h"
 #include "ref/activation.h"
-#include "ref/requant.h"
 
 /* Field id of LeakyReluOptions.alpha in schema.fbs. */
 
@@ -65,17 +54,8 @@ static int unary_io(edge_prep *p, const edge_node *n, const edge_tensor **in,
 /* logistic_common.cc / tanh.cc: Q4.27 input rescale and the saturation radius. */
 static int sigmoid_params(edge_prep *p, const edge_tensor *in, edge_sigmoid_params *k)
 {
-    int shift;
-    const double q = frexp((double)in->q.scale[0] * (double)(1 << 27), &shift);
-    if (shift < 0)
-        return edge_op_fail(p, EDGE_ERANGE, "input scale %g is too small", (double)in->q.scale[0]);
     k->in_zp = in->q.zero_point[0];
-    k->mult = (int32_t)round(q * 2147483648.0); /* q has 24 bits: below 2^31 */
-    /* floor(15 * 2^27 / 2^shift): beyond shift 30 the radius is 0 and every
-     * input saturates, so the multiplier is never applied. */
-    k->radius = shift > 30 ? 0 : (int32_t)((INT64_C(15) << 27) >> shift);
-    k->shift = shift > 30 ? 30 : shift;
-    return 0;
+    return edge_sigmoid_scaling(in->q.scale[0], &k->mult, &k->shift, &k->radius, p->err);
 }
 
 static int relu_params(edge_prep *p, const edge_tensor *in, const edge_tensor *out,
@@ -94,32 +74,7 @@ static int relu_params(edge_prep *p, const edge_tensor *in, const edge_tensor *o
 /* activations_common.cc Relu6Prepare: FloatToQuantizedType<int8>(6, s_in, zp_in). */
 static void relu6_params(const edge_tensor *in, edge_clamp_params *k)
 {
-    const double six = (double)roundf(6.0f / in->q.scale[0]) + in->q.zero_point[0];
-    k->lo = in->q.zero_point[0];
-    k->hi = six > INT8_MAX ? INT8_MAX : (int32_t)six;
-}
-
-/* TFLite QuantizeMultiplier, including negative multipliers (requant.h takes
- * only non-negative ones): frexp keeps the sign, the rounding is symmetric. */
-static bool quantize_signed(double real, int32_t *m, int *shift)
-{
-    if (!(real < 0.0))
-        return edge_quantize_multiplier(real, m, shift);
-    if (!isfinite(real))
-        return false;
-    int e;
-    const double q = frexp(real, &e);
-    const int64_t qf = (int64_t)round(q * 2147483648.0); /* >= -2^31 */
-    if (e < -31) {
-        *m = 0;
-        *shift = 0;
-        return true;
-    }
-    if (e > 30)
-        return false;
-    *m = (int32_t)qf;
-    *shift = e;
-    return true;
+    edge_relu6_range(in->q.scale[0], in->q.zero_point[0], &k->lo, &k->hi);
 }
 
 static int leaky_params(edge_prep *p, const edge_node *n, const edge_tensor *in,
@@ -130,46 +85,22 @@ static int leaky_params(edge_prep *p, const edge_node *n, const edge_tensor *in,
         return edge_op_fail(p, EDGE_ERANGE, "alpha %g is not finite", (double)k->alpha);
     if (in->type != EDGE_INT8)
         return 0;
-    const float si = in->q.scale[0], so = out->q.scale[0];
-    const double alpha_real = (double)(si * k->alpha / so);
-    const double id_real = (double)(si / so);
-    if (!quantize_signed(alpha_real, &k->alpha_mult, &k->alpha_shift) ||
-        !edge_quantize_multiplier(id_real, &k->id_mult, &k->id_shift))
-        return edge_op_fail(p, EDGE_ERANGE,
-                            "multipliers %g (alpha) and %g (identity) are out of "
-                            "range",
-                            alpha_real, id_real);
+    int rc = edge_leaky_relu_multipliers(in->q.scale[0], out->q.scale[0], k->alpha, &k->alpha_mult,
+                                         &k->alpha_shift, &k->id_mult, &k->id_shift, p->err);
+    if (rc)
+        return rc;
     k->in_zp = in->q.zero_point[0];
     k->out_zp = out->q.zero_point[0];
     return 0;
 }
 
-/* TFLite DownScaleInt32ToInt16Multiplier. */
-static int16_t downscale_multiplier(int32_t m)
-{
-    if (m >= INT32_MAX - (1 << 15))
-        return INT16_MAX;
-    return (int16_t)((m + (1 << 15)) >> 16);
-}
-
 static int hswish_params(edge_prep *p, const edge_tensor *in, const edge_tensor *out,
                          edge_hard_swish_params *k)
 {
-    const float hires_scale = (1.0f / 128.0f) * in->q.scale[0];
-    const float reluish_scale = 3.0f / 32768.0f;
-    const double out_real = (double)(hires_scale / out->q.scale[0]);
-    const double reluish_real = (double)(hires_scale / reluish_scale);
-    int32_t om, rm;
-    if (!edge_quantize_multiplier(out_real, &om, &k->out_exp) || k->out_exp > 0)
-        return edge_op_fail(p, EDGE_ERANGE,
-                            "output multiplier %g (input scale %g / 128 / output "
-                            "scale %g) must be below 1",
-                            out_real, (double)in->q.scale[0], (double)out->q.scale[0]);
-    if (!edge_quantize_multiplier(reluish_real, &rm, &k->reluish_exp))
-        return edge_op_fail(p, EDGE_ERANGE, "input scale %g is out of range",
-                            (double)in->q.scale[0]);
-    k->out_mult = downscale_multiplier(om);
-    k->reluish_mult = downscale_multiplier(rm);
+    int rc = edge_hard_swish_multipliers(in->q.scale[0], out->q.scale[0], &k->out_mult, &k->out_exp,
+                                         &k->reluish_mult, &k->reluish_exp, p->err);
+    if (rc)
+        return rc;
     k->in_zp = in->q.zero_point[0];
     k->out_zp = out->q.zero_point[0];
     return 0;

@@ -52,18 +52,8 @@ static int softmax_quant(edge_prep *p, const edge_tensor *in, const edge_tensor 
     const int32_t zp = in->type == EDGE_INT8 ? -128 : 0;
     if ((rc = edge_op_check_fixed_quant(p, out, "output", 1.0f / 256.0f, zp)))
         return rc;
-    /* PreprocessSoftmaxScaling with 5 integer bits, double rounding. */
-    double real = (double)beta * (double)in->q.scale[0] * (double)(1 << (31 - 5));
-    if (real > 2147483647.0)
-        real = 2147483647.0;
-    if (!edge_quantize_multiplier_gt1(real, &k->in_mult, &k->in_shift) || k->in_shift > 30)
-        return edge_op_fail(p, EDGE_ERANGE,
-                            "beta %g x input scale %g is out of range (it must "
-                            "exceed 2^-26 and stay below 16)",
-                            (double)beta, (double)in->q.scale[0]);
-    /* -CalculateInputRadius(5, shift): floor(31 * 2^26 / 2^shift). */
-    k->diff_min = -(int32_t)((INT64_C(31) << 26) >> k->in_shift);
-    return 0;
+    return edge_softmax_scaling(beta, in->q.scale[0], &k->in_mult, &k->in_shift, &k->diff_min,
+                                p->err);
 }
 
 static int softmax_prepare(edge_prep *p, edge_node *n)

@@ -211,6 +211,25 @@ int edge_fc_shape(const int32_t *in, int in_rank, int64_t count, int32_t units, 
                   bool keep_num_dims, int32_t *batches, int32_t *out, int *out_rank,
                   edge_error *err);
 
+/* ---- the lookup-free activations and SOFTMAX (ops/derive_act.c) ---- */
+
+/* LOGISTIC / TANH (logistic_common.cc): the Q4.27 input rescale of IN_SCALE,
+ * and the saturation radius (CalculateInputRadius(4, shift)). */
+int edge_sigmoid_scaling(float in_scale, int32_t *mult, int *shift, int32_t *radius,
+                         edge_error *err);
+/* RELU6 with equal input and output quantization (Relu6Prepare): [zp, zp + 6/scale]. */
+void edge_relu6_range(float scale, int32_t zero_point, int32_t *lo, int32_t *hi);
+/* LEAKY_RELU: the alpha multiplier (may be negative) and the identity multiplier. */
+int edge_leaky_relu_multipliers(float in_scale, float out_scale, float alpha, int32_t *alpha_mult,
+                                int *alpha_shift, int32_t *id_mult, int *id_shift, edge_error *err);
+/* HARD_SWISH (hard_swish.h): the int16 output and "reluish" multipliers and exponents. */
+int edge_hard_swish_multipliers(float in_scale, float out_scale, int16_t *out_mult, int *out_exp,
+                                int16_t *reluish_mult, int *reluish_exp, edge_error *err);
+/* SOFTMAX (PreprocessSoftmaxScaling, 5 integer bits): the input multiplier and
+ * shift of BETA x IN_SCALE, and the smallest difference that still counts. */
+int edge_softmax_scaling(float beta, float in_scale, int32_t *mult, int *shift, int32_t *diff_min,
+                         edge_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -313,88 +313,32 @@ static void model_config(route *rt, const char *name, int64_t v)
 
 /* ---------------------------------------------------------------- inference */
 
-void dm_oip_status_message(const dm_request *r, dm_req_status st, char *buf, size_t len)
+/* How the request of INF (CTX) ended: its result or ERROR, to the exchange. */
+static void infer_answer(dm_request *r, const char *error, void *ctx)
 {
-    const dm_version *v = r->v;
-    switch (st) {
-    case DM_REQ_OK: snprintf(buf, len, "ok"); break;
-    case DM_REQ_BUSY:
-        snprintf(buf, len, "model '%s': the queue is full; try again later", v->name);
-        break;
-    case DM_REQ_TIMEOUT:
-        snprintf(buf, len,
-                 "model '%s': the request's deadline passed after %" PRIu64
-                 " us in the queue, before it could run",
-                 v->name, (dm_now_ns() - r->t_admit_ns) / 1000);
-        break;
-    case DM_REQ_UNLOADED:
-        snprintf(buf, len, "model '%s' version %" PRId64 " was unloaded", v->name, v->version);
-        break;
-    case DM_REQ_DRAINING: snprintf(buf, len, "the server is shutting down"); break;
-    case DM_REQ_CANCELLED:
-        snprintf(buf, len, "model '%s': the request was cancelled", v->name);
-        break;
-    default:
-        if (r->error[0])
-            snprintf(buf, len, "model '%s' version %" PRId64 ": the inference failed: %s", v->name,
-                     v->version, r->error);
-        else
-            snprintf(buf, len, "model '%s': the inference could not run (see the log)", v->name);
-        break;
-    }
-}
-
-static void infer_reply_error(dm_infer *inf, dm_req_status st)
-{
-    char msg[512];
-    dm_oip_status_message(&inf->req, st, msg, sizeof msg);
-    dm_http_error(inf->x, dm_oip_status_http(st), "%s", msg);
-}
-
-static void infer_answer(dm_infer *inf)
-{
-    const dm_request *r = &inf->req;
-    if (r->status != DM_REQ_OK) {
-        infer_reply_error(inf, r->status);
-        return;
-    }
+    dm_infer *inf = ctx;
+    dm_exchange *x = inf->owner;
+    dm_http_set_inflight(x, NULL);
     dm_http_response resp = {.status = 200, .header_len = -1};
-    if (dm_oip_encode_infer(inf, r->v->name, r->v->version, &resp) != 0) {
-        dm_http_error(inf->x, 500, "model '%s': out of memory encoding the response", r->v->name);
-        return;
-    }
-    dm_http_reply(inf->x, &resp);
-}
-
-static void record(dm_infer *inf)
-{
-    if (inf->d->metrics)
-        dm_metrics_record(inf->d->metrics, &inf->req);
-}
-
-/* The scheduler's completion (loop thread). */
-static void infer_done(dm_request *r)
-{
-    dm_infer *inf = r->owner;
-    dm_http_set_inflight(inf->x, NULL);
-    record(inf);
-    if (dm_http_gone(inf->x))
-        dm_http_reply(inf->x, &(dm_http_response){.status = 503, .header_len = -1});
+    if (dm_http_gone(x))
+        dm_http_reply(x, &(dm_http_response){.status = 503, .header_len = -1});
+    else if (error)
+        dm_http_error(x, dm_oip_status_http(r->status), "%s", error);
+    else if (dm_oip_encode_infer(inf, r->out, r->v->name, r->v->version, &resp) != 0)
+        dm_http_error(x, 500, "model '%s': out of memory encoding the response", r->v->name);
     else
-        infer_answer(inf);
+        dm_http_reply(x, &resp);
     dm_infer_free(inf);
 }
 
-uint64_t dm_oip_deadline_ns(const dm_config *c, const dm_infer *inf)
+/* The client leaving cancels R. */
+static void infer_admitted(dm_request *r, void *ctx)
 {
-    uint64_t us =
-        inf->timeout_us >= 0 ? (uint64_t)inf->timeout_us : (uint64_t)c->default_timeout_ms * 1000u;
-    if (us == 0)
-        return 0;
-    if (us > UINT64_MAX / 2000u)
-        us = UINT64_MAX / 2000u;
-    return dm_now_ns() + us * 1000u;
+    const dm_infer *inf = ctx;
+    dm_http_set_inflight(inf->owner, r);
 }
+
+static const dm_reply infer_reply = {.admitted = infer_admitted, .answer = infer_answer};
 
 /* The request in BODY for version VER: JSON, JSON plus binary tensors, or with
  * Inference-Header-Content-Length: 0, Triton's raw binary request (the body is
@@ -404,8 +348,8 @@ static int parse_request(route *rt, dm_version *ver, uint8_t *body, size_t len, 
 {
     const int64_t header_len = dm_http_req(rt->x)->header_len;
     if (header_len != 0)
-        return dm_oip_parse_infer_cached(ver->model, &ver->parsed, &ver->free_parsed, body, len,
-                                         header_len, out, err, errlen);
+        return dm_oip_parse_cached(rt->d->parse_cache, ver, body, len, header_len, out, err,
+                                   errlen);
     char why[400];
     const int status = dm_oip_raw_infer(ver->model, body, len, out, why, sizeof why);
     if (status != 200) {
@@ -417,27 +361,16 @@ static int parse_request(route *rt, dm_version *ver, uint8_t *body, size_t len, 
     return 200;
 }
 
-/* Admit INF (parsed for VER, whose reference it takes) for exchange X. */
+/* Admit INF (parsed for VER, whose reference the request takes) for exchange X. */
 static void infer_admit(dm_daemon *d, dm_exchange *x, dm_version *ver, dm_infer *inf)
 {
-    inf->req.v = ver;
-    inf->req.priority = inf->priority;
-    inf->req.deadline_ns = dm_oip_deadline_ns(&d->cfg, inf);
-    inf->req.done = infer_done;
-    inf->req.owner = inf;
-    inf->req.t_admit_ns = dm_now_ns();
-    inf->x = x;
-    inf->d = d;
-    dm_http_set_inflight(x, &inf->req);
-    const dm_req_status st = dm_sched_submit(d->sched, &inf->req);
-    if (st == DM_REQ_OK)
-        return;
-    /* not admitted: DONE will not run */
-    dm_http_set_inflight(x, NULL);
-    inf->req.status = st;
-    record(inf);
-    infer_reply_error(inf, st);
-    dm_infer_free(inf);
+    inf->owner = x;
+    dm_request_submit(d, &(dm_request_args){.v = ver,
+                                            .in = inf->in,
+                                            .priority = inf->priority,
+                                            .timeout_us = inf->timeout_us,
+                                            .reply = &infer_reply,
+                                            .ctx = inf});
 }
 
 /* A large body being parsed off the loop thread for exchange X. */

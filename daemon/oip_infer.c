@@ -126,16 +126,13 @@ static dm_infer *infer_new(const edge_model *m)
 {
     const size_t n_in = edge_model_input_count(m), n_out = edge_model_output_count(m);
     const size_t bytes = align16(sizeof(dm_infer)) + align16(n_in * sizeof(uint8_t *)) +
-                         align16(n_out * sizeof(uint8_t *)) + align16(n_out * sizeof(size_t)) +
-                         n_out;
+                         align16(n_out * sizeof(size_t)) + n_out;
     dm_infer *inf = calloc(1, bytes);
     if (!inf)
         return NULL;
     uint8_t *p = (uint8_t *)inf + align16(sizeof(dm_infer));
-    inf->req.in = (uint8_t **)p;
+    inf->in = (uint8_t **)p;
     p += align16(n_in * sizeof(uint8_t *));
-    inf->req.out = (uint8_t **)p;
-    p += align16(n_out * sizeof(uint8_t *));
     inf->order = (size_t *)p;
     p += align16(n_out * sizeof(size_t));
     inf->mode = p;
@@ -151,8 +148,6 @@ void dm_infer_free(dm_infer *inf)
 {
     if (!inf)
         return;
-    if (inf->req.v)
-        dm_version_unref(inf->req.v);
     free(inf->id);
     free(inf->body);
     free(inf->data);
@@ -652,39 +647,33 @@ static int fill_input(parse_ctx *c, size_t i, uint8_t *dst)
     return 0;
 }
 
-/* One block for the JSON inputs and every output; points req.in/req.out at
- * their buffers (binary inputs into the body) and converts the JSON data. */
+/* One block for the JSON inputs; points IN at their buffers (binary inputs
+ * into the body) and converts the JSON data. */
 static int fill_buffers(parse_ctx *c, uint8_t *body)
 {
     dm_infer *inf = c->inf;
     edge_tensor_info t;
     size_t total = 0;
+    bool json = false; /* all binary: no block */
     for (size_t i = 0; i < inf->n_in; i++)
-        if (c->slots[i].data && edge_model_input_info(c->m, i, &t) == 0)
+        if (c->slots[i].data && edge_model_input_info(c->m, i, &t) == 0) {
             total += align16(t.bytes);
-    for (size_t i = 0; i < inf->n_out; i++)
-        if (edge_model_output_info(c->m, i, &t) == 0)
-            total += align16(t.bytes);
-    inf->data = malloc(total ? total : 1);
-    if (!inf->data)
+            json = true;
+        }
+    if (json && !(inf->data = malloc(total ? total : 1)))
         return fail(c->err, c->errlen, 500, "out of memory for %zu bytes of tensors", total);
     size_t at = 0;
     for (size_t i = 0; i < inf->n_in; i++) {
         if (!c->slots[i].data) {
-            inf->req.in[i] = body + c->slots[i].bin_off;
+            inf->in[i] = body + c->slots[i].bin_off;
             continue;
         }
-        inf->req.in[i] = inf->data + at;
-        int rc = fill_input(c, i, inf->req.in[i]);
+        inf->in[i] = inf->data + at;
+        int rc = fill_input(c, i, inf->in[i]);
         if (rc)
             return rc;
         edge_model_input_info(c->m, i, &t);
         at += align16(t.bytes);
-    }
-    for (size_t i = 0; i < inf->n_out; i++) {
-        inf->req.out[i] = inf->data + at;
-        if (edge_model_output_info(c->m, i, &t) == 0)
-            at += align16(t.bytes);
     }
     return 0;
 }
@@ -1120,7 +1109,7 @@ static size_t encode_bound(const dm_infer *inf, const char *model, size_t *bin)
     return n;
 }
 
-static void encode_output(jw *w, const dm_infer *inf, size_t i)
+static void encode_output(jw *w, const dm_infer *inf, const uint8_t *out, size_t i)
 {
     edge_tensor_info t;
     char buf[32];
@@ -1149,13 +1138,13 @@ static void encode_output(jw *w, const dm_infer *inf, size_t i)
     for (size_t k = 0; k < n; k++) {
         if (k)
             jw_raw(w, ",", 1);
-        elem_json(w, t.type, inf->req.out[i], k);
+        elem_json(w, t.type, out, k);
     }
     jw_lit(w, "]}");
 }
 
-int dm_oip_encode_infer(const dm_infer *inf, const char *model, int64_t version,
-                        dm_http_response *r)
+int dm_oip_encode_infer(const dm_infer *inf, uint8_t *const *out, const char *model,
+                        int64_t version, dm_http_response *r)
 {
     size_t bin = 0;
     const size_t cap = encode_bound(inf, model, &bin);
@@ -1176,7 +1165,7 @@ int dm_oip_encode_infer(const dm_infer *inf, const char *model, int64_t version,
     for (size_t k = 0; k < inf->n_order; k++) {
         if (k)
             jw_raw(&w, ",", 1);
-        encode_output(&w, inf, inf->order[k]);
+        encode_output(&w, inf, out[inf->order[k]], inf->order[k]);
     }
     jw_lit(&w, "]}");
     if (w.overflow) { /* the bound is wrong: a bug, not the client's fault */
@@ -1190,7 +1179,7 @@ int dm_oip_encode_infer(const dm_infer *inf, const char *model, int64_t version,
         edge_tensor_info t;
         if (inf->mode[i] != DM_OUT_BINARY || edge_model_output_info(inf->m, i, &t))
             continue;
-        memcpy(body + at, inf->req.out[i], t.bytes);
+        memcpy(body + at, out[i], t.bytes);
         at += t.bytes;
     }
     body[at] = 0;

@@ -8,9 +8,9 @@
  * loop thread (load jobs in libuv's thread pool; inline before the loop runs)
  * and swapping them in on the loop thread, reference counting them, explicit
  * load and unload, and per-model reload counters and last error.
- * Does not own: queues (sched.c; an unload flushes the entry's queue there)
- * or noticing changes (watch.c calls dm_registry_sync; SIGHUP and edgectl
- * reload call dm_registry_scan).
+ * Does not own: queues and other per-model state of other modules (side
+ * tables; the retire hook tells them when versions leave) or noticing changes (watch.c calls
+ * dm_registry_sync; SIGHUP and edgectl reload call dm_registry_scan).
  *
  * Threads: everything here runs on the loop thread, except the load jobs'
  * work (which touches only its job) and dm_version_ref/dm_version_unref,
@@ -68,7 +68,8 @@ typedef struct reg_entry {
 
 struct dm_registry {
     dm_config cfg;
-    struct dm_sched *sched;
+    dm_retire_cb on_retire; /* versions left an entry (request.c: the scheduler, caches) */
+    void *retire_arg;
     dm_backends *backends; /* NULL: the CPU only */
     uv_loop_t *loop;       /* NULL: loads run inline */
     size_t jobs;           /* loads in flight */
@@ -103,8 +104,6 @@ void dm_version_unref(dm_version *v)
 {
     if (!v || atomic_fetch_sub_explicit(&v->refs, 1, memory_order_acq_rel) != 1)
         return;
-    if (v->parsed && v->free_parsed)
-        v->free_parsed(v->parsed);
     edge_model_unref(v->model);
     free(v->name);
     free(v->path);
@@ -115,6 +114,13 @@ static bool same_file(const reg_version *v, const struct stat *st)
 {
     return v->dev == st->st_dev && v->ino == st->st_ino && v->size == st->st_size &&
            v->mtime.tv_sec == st->st_mtim.tv_sec && v->mtime.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+/* Versions left E (EMPTIED: all of them): tell the hook. */
+static void retired_from(const dm_registry *r, dm_entry *e, bool emptied)
+{
+    if (r->on_retire)
+        r->on_retire(e, emptied, r->retire_arg);
 }
 
 /* Tell the listeners (D-Bus, MQTT) what happened to NAME. */
@@ -281,6 +287,7 @@ static reg_entry *entry_get(dm_registry *r, const char *name)
         free(e);
         return NULL;
     }
+    e->pub.id = r->n; /* entries never leave before dm_registry_free */
     memmove(r->entries + i + 1, r->entries + i, (r->n - i) * sizeof *r->entries);
     r->entries[i] = e;
     r->n++;
@@ -745,8 +752,8 @@ static void job_done(uv_work_t *w, int status)
     if (entry_drop_others(r, &e->pub, j->keep, j->n_keep))
         retired = true;
     e->pub.loaded = e->pub.n_versions > 0;
-    if (retired && r->sched)
-        dm_sched_sweep(r->sched);
+    if (retired)
+        retired_from(r, &e->pub, false);
     job_free(j);
     if (e->resync) {
         e->resync = false;
@@ -850,8 +857,7 @@ static void model_sync(dm_registry *r, const char *name, bool explicit_load, dm_
         if (e->pub.n_versions > 0) {
             entry_drop_others(r, &e->pub, NULL, 0);
             dm_log(DM_LOG_INFO, "model %s: no file left in %s; unloaded", name, r->cfg.models_dir);
-            if (r->sched)
-                dm_sched_flush_entry(r->sched, &e->pub);
+            retired_from(r, &e->pub, true);
         }
         e->pub.loaded = false;
         snprintf(e->pub.last_error, sizeof e->pub.last_error, NO_FILE_MSG " %s", r->cfg.models_dir);
@@ -913,9 +919,10 @@ void dm_registry_free(dm_registry *r)
     free(r);
 }
 
-void dm_registry_set_sched(dm_registry *r, struct dm_sched *s)
+void dm_registry_on_retire(dm_registry *r, dm_retire_cb cb, void *arg)
 {
-    r->sched = s;
+    r->on_retire = cb;
+    r->retire_arg = arg;
 }
 
 void dm_registry_set_backends(dm_registry *r, dm_backends *bs)
@@ -1104,8 +1111,7 @@ int dm_registry_unload(dm_registry *r, const char *name, char *err, size_t len)
     p->n_versions = 0;
     p->loaded = false;
     e->unloaded = true;
-    if (r->sched)
-        dm_sched_flush_entry(r->sched, p);
+    retired_from(r, p, true);
     dm_log(DM_LOG_INFO, "model %s: unloaded (%zu version%s)", name, dropped,
            dropped == 1 ? "" : "s");
     return 0;

@@ -36,6 +36,7 @@
 #include <unistd.h>
 #include <time.h>
 
+#include "common/cleanup.h"
 #include "daemon.h"
 #include "modelconf.h"
 
@@ -302,6 +303,19 @@ static void disk_free(disk_version *d, size_t n)
         free(d[i].path);
 }
 
+/* What scan_model found: N versions, newest first. */
+typedef struct disk_scan {
+    disk_version *v;
+    size_t n;
+} disk_scan;
+
+static void disk_scan_clear(disk_scan *s)
+{
+    if (s->v)
+        disk_free(s->v, s->n);
+    free(s->v);
+}
+
 static int by_version_desc(const void *a, const void *b)
 {
     const int64_t x = ((const disk_version *)a)->version, y = ((const disk_version *)b)->version;
@@ -360,7 +374,7 @@ static int scan_version_dirs(const char *name, const char *dir, disk_version **d
 
 /* Every version of NAME on disk, newest first, at most SCAN_MAX.
  * Returns -1 (out of memory), 0 (nothing), or the count. */
-static int scan_model(dm_registry *r, const char *name, disk_version **out)
+static int scan_model(dm_registry *r, const char *name, disk_scan *out)
 {
     char file[4096], dir[4096];
     snprintf(file, sizeof file, "%s/%s.tflite", r->cfg.models_dir, name);
@@ -392,7 +406,7 @@ static int scan_model(dm_registry *r, const char *name, disk_version **out)
         disk_free(d + SCAN_MAX, n - SCAN_MAX);
         n = SCAN_MAX;
     }
-    *out = d;
+    *out = (disk_scan){.v = d, .n = n};
     return (int)n;
 }
 
@@ -777,6 +791,81 @@ static int read_conf(dm_registry *r, reg_entry *e, dm_model_conf *conf)
     return -1;
 }
 
+EDGE_DEFINE_CLEANUP(load_job, job_free)
+
+/* E's files all left the repository: it serves nothing now. */
+static void entry_gone(dm_registry *r, reg_entry *e)
+{
+    if (e->pub.n_versions > 0) {
+        entry_drop_others(r, &e->pub, NULL, 0);
+        dm_log(DM_LOG_INFO, "model %s: no file left in %s; unloaded", e->pub.name,
+               r->cfg.models_dir);
+        retired_from(r, &e->pub, true);
+    }
+    e->pub.loaded = false;
+    snprintf(e->pub.last_error, sizeof e->pub.last_error, NO_FILE_MSG " %s", r->cfg.models_dir);
+    finish_waiters(r, e, 1);
+}
+
+/* A job for what of D (N_ALL versions on disk) CONF serves and E does not
+ * have loaded yet (each path moves into the job); NULL without memory. */
+static load_job *job_plan(reg_entry *e, const dm_model_conf *conf, disk_scan *d)
+{
+    int64_t all[SCAN_MAX];
+    bool keep_flag[SCAN_MAX];
+    for (size_t i = 0; i < d->n; i++)
+        all[i] = d->v[i].version;
+    dm_model_conf_select(conf, all, d->n, keep_flag);
+    _cleanup_(job_freep) load_job *j = calloc(1, sizeof *j);
+    if (!j || (d->n && !(j->items = calloc(d->n, sizeof *j->items))))
+        return NULL;
+    for (size_t i = 0; i < d->n; i++) {
+        if (!keep_flag[i] || j->n_keep == DM_MAX_VERSIONS)
+            continue;
+        j->keep[j->n_keep++] = d->v[i].version;
+        const ssize_t have = loaded_index(&e->pub, d->v[i].version);
+        if (have >= 0 && same_file((const reg_version *)e->pub.versions[have], &d->v[i].st))
+            continue;
+        j->items[j->n_items++] = (load_item){
+            .version = d->v[i].version, .path = edge_take_ptr(d->v[i].path), .st = d->v[i].st};
+    }
+    return edge_take_ptr(j);
+}
+
+/* J's options: the registry's, and the back ends E's model.conf (or
+ * [backends] default) asks for. */
+static void job_options(dm_registry *r, reg_entry *e, load_job *j)
+{
+    j->opt = (edge_model_options){.max_arena_bytes = (size_t)r->cfg.max_arena_bytes,
+                                  .isa = (edge_isa)r->cfg.kernel_isa,
+                                  .threads = r->cfg.intra_op_threads,
+                                  .private_copy = 1,
+                                  .name = e->pub.name};
+    const char *spec = e->conf.backend[0] ? e->conf.backend : r->cfg.backend_default;
+    if (r->backends && dm_backends_select(r->backends, spec, j->bes, &j->opt.n_backends,
+                                          j->backend_err, sizeof j->backend_err) == 0)
+        j->opt.backends = j->bes;
+    else if (!r->backends && strcmp(spec, "auto") != 0 && strcmp(spec, "cpu") != 0)
+        snprintf(j->backend_err, sizeof j->backend_err,
+                 "backend = %s, but edged has no back ends loaded", spec);
+}
+
+/* Start J for E: in libuv's pool, or inline (no loop, or nothing to load). */
+static void job_start(dm_registry *r, reg_entry *e, load_job *j)
+{
+    j->r = r;
+    j->e = e;
+    j->work.data = j;
+    j->t0_ns = dm_now_ns();
+    job_options(r, e, j);
+    e->job = j;
+    r->jobs++;
+    if (j->n_items && r->loop && uv_queue_work(r->loop, &j->work, job_work, job_done) == 0)
+        return;
+    job_work_items(j);
+    job_done(&j->work, 0);
+}
+
 /* Look at NAME on disk and bring it in line (see above). CB, if given, runs
  * on the loop thread once the model is settled (possibly before this returns). */
 static void model_sync(dm_registry *r, const char *name, bool explicit_load, dm_load_cb cb,
@@ -793,13 +882,10 @@ static void model_sync(dm_registry *r, const char *name, bool explicit_load, dm_
         add_waiter(e, cb, arg);
         return;
     }
-    disk_version *d = NULL;
+    _cleanup_(disk_scan_clear) disk_scan d = {0};
     const int n = scan_model(r, name, &d);
     if (n < 0 || (n > 0 && !e && !(e = entry_get(r, name)))) {
         dm_log(DM_LOG_ERROR, "model %s: out of memory while scanning %s", name, r->cfg.models_dir);
-        if (n > 0)
-            disk_free(d, (size_t)n);
-        free(d);
         if (cb)
             cb(name, -1, "out of memory", arg);
         return;
@@ -810,84 +896,28 @@ static void model_sync(dm_registry *r, const char *name, bool explicit_load, dm_
             not_found(r, name, msg, sizeof msg);
             cb(name, -1, msg, arg);
         }
-        free(d);
         return;
     }
     add_waiter(e, cb, arg);
     dm_model_conf conf;
     if (read_conf(r, e, &conf) != 0) {
-        disk_free(d, (size_t)(n > 0 ? n : 0));
-        free(d);
         finish_waiters(r, e, 1);
         return;
     }
     e->conf = conf;
     dm_model_conf_describe(&conf, e->pub.policy, sizeof e->pub.policy);
     e->unloaded = false;
-    /* what the policy serves, and what of it must be loaded */
-    int64_t all[SCAN_MAX];
-    const size_t n_all = n > 0 ? (size_t)n : 0;
-    bool keep_flag[SCAN_MAX];
-    for (size_t i = 0; i < n_all; i++)
-        all[i] = d[i].version;
-    dm_model_conf_select(&conf, all, n_all, keep_flag);
-    load_job *j = calloc(1, sizeof *j);
-    if (!j || (n_all && !(j->items = calloc(n_all, sizeof *j->items)))) {
-        free(j);
-        disk_free(d, n_all);
-        free(d);
+    if (d.n == 0) { /* every file gone: unload */
+        entry_gone(r, e);
+        return;
+    }
+    load_job *j = job_plan(e, &conf, &d);
+    if (!j) {
         set_error(r, &e->pub, "out of memory");
         finish_waiters(r, e, 1);
         return;
     }
-    for (size_t i = 0; i < n_all; i++) {
-        if (!keep_flag[i] || j->n_keep == DM_MAX_VERSIONS)
-            continue;
-        j->keep[j->n_keep++] = d[i].version;
-        const ssize_t have = loaded_index(&e->pub, d[i].version);
-        if (have >= 0 && same_file((const reg_version *)e->pub.versions[have], &d[i].st))
-            continue;
-        j->items[j->n_items++] =
-            (load_item){.version = d[i].version, .path = d[i].path, .st = d[i].st};
-        d[i].path = NULL;
-    }
-    disk_free(d, n_all);
-    free(d);
-    if (n_all == 0) { /* every file gone: unload */
-        if (e->pub.n_versions > 0) {
-            entry_drop_others(r, &e->pub, NULL, 0);
-            dm_log(DM_LOG_INFO, "model %s: no file left in %s; unloaded", name, r->cfg.models_dir);
-            retired_from(r, &e->pub, true);
-        }
-        e->pub.loaded = false;
-        snprintf(e->pub.last_error, sizeof e->pub.last_error, NO_FILE_MSG " %s", r->cfg.models_dir);
-        free(j->items);
-        free(j);
-        finish_waiters(r, e, 1);
-        return;
-    }
-    j->r = r;
-    j->e = e;
-    j->work.data = j;
-    j->t0_ns = dm_now_ns();
-    j->opt = (edge_model_options){.max_arena_bytes = (size_t)r->cfg.max_arena_bytes,
-                                  .isa = (edge_isa)r->cfg.kernel_isa,
-                                  .threads = r->cfg.intra_op_threads,
-                                  .private_copy = 1,
-                                  .name = e->pub.name};
-    const char *spec = e->conf.backend[0] ? e->conf.backend : r->cfg.backend_default;
-    if (r->backends && dm_backends_select(r->backends, spec, j->bes, &j->opt.n_backends,
-                                          j->backend_err, sizeof j->backend_err) == 0)
-        j->opt.backends = j->bes;
-    else if (!r->backends && strcmp(spec, "auto") != 0 && strcmp(spec, "cpu") != 0)
-        snprintf(j->backend_err, sizeof j->backend_err,
-                 "backend = %s, but edged has no back ends loaded", spec);
-    e->job = j;
-    r->jobs++;
-    if (j->n_items && r->loop && uv_queue_work(r->loop, &j->work, job_work, job_done) == 0)
-        return;
-    job_work_items(j);
-    job_done(&j->work, 0);
+    job_start(r, e, j);
 }
 
 /* ------------------------------------------------------------ the registry */

@@ -25,6 +25,7 @@
 
 #include <uv.h>
 
+#include "common/cleanup.h"
 #include "edge/backend.h"
 #include "edge/runtime.h"
 
@@ -175,6 +176,8 @@ typedef struct dm_version {
 
 dm_version *dm_version_ref(dm_version *v);
 void dm_version_unref(dm_version *v); /* last ref: edge_model_unref */
+/* _cleanup_(dm_version_unrefp) dm_version *v: the reference goes with the scope. */
+EDGE_DEFINE_CLEANUP(dm_version, dm_version_unref)
 
 /* A named model. Entries live until dm_registry_free (after dm_sched_free), so
  * sched.c and metrics may keep pointers to them. What other modules keep per

@@ -536,25 +536,22 @@ static int m_infer(sd_bus_message *m, void *ud, sd_bus_error *err)
     if (rc < 0)
         return rc;
     char why[512];
-    dm_version *v = dm_registry_get(d->reg, name, -1, why, sizeof why);
+    _cleanup_(dm_version_unrefp) dm_version *v = dm_registry_get(d->reg, name, -1, why, sizeof why);
     if (!v)
         return sd_bus_error_setf(err, ERR_NO_SUCH_MODEL, "%s", why);
     const size_t n_in = edge_model_input_count(v->model);
     dbus_infer *inf = calloc(1, sizeof *inf + n_in * sizeof *inf->in);
-    if (!inf) {
-        dm_version_unref(v);
+    if (!inf)
         return -ENOMEM;
-    }
     inf->b = b;
     inf->m = sd_bus_message_ref(m);
     b->pending++;
     rc = read_inputs(m, v->model, name, inf->in, n_in, err);
     if (rc < 0) {
-        dm_version_unref(v);
         infer_free(inf);
         return rc;
     }
-    dm_request_submit(d, &(dm_request_args){.v = v,
+    dm_request_submit(d, &(dm_request_args){.v = edge_take_ptr(v),
                                             .in = (uint8_t *const *)inf->in,
                                             .priority = DM_PRIO_NORMAL,
                                             .timeout_us = -1,

@@ -21,6 +21,7 @@
 #include <jansson.h>
 #include <mqtt_protocol.h>
 
+#include "common/cleanup.h"
 #include "common/jsonw.h"
 #include "mqtt_impl.h"
 #include "oip.h"
@@ -60,6 +61,7 @@ static void req_free(mq_req *q)
     free(q->corr);
     free(q);
 }
+EDGE_DEFINE_CLEANUP(mq_req, req_free)
 
 /* ------------------------------------------------------------ replies */
 
@@ -608,8 +610,8 @@ void mq_on_message(dm_mqtt *m, const struct mosquitto_message *msg, const mosqui
     m->stats.in_progress++;
     if (m->stats.in_progress > m->stats.in_progress_max)
         m->stats.in_progress_max = m->stats.in_progress;
-    mq_req *q = calloc(1, sizeof *q);
-    mq_meta x = {0};
+    _cleanup_(req_freep) mq_req *q = calloc(1, sizeof *q);
+    _cleanup_(meta_free) mq_meta x = {0};
     if (!q) {
         dm_log(DM_LOG_ERROR, "mqtt: out of memory for a request on %s; it is lost", msg->topic);
         m->stats.in_progress--;
@@ -629,16 +631,13 @@ void mq_on_message(dm_mqtt *m, const struct mosquitto_message *msg, const mosqui
     char why[MQ_TOPIC_MAX + 128];
     if (reply_topic(m, q, &x, base, base_len, q->model, &refusal, why, sizeof why) != 0) {
         reply_lost(m, q, "out of memory");
-        req_free(q);
     } else if (!model[0] && (!x.response_topic || refusal)) {
         reply_lost(m, q,
                    "it came on a topic edged does not serve, without a response topic it can use");
-        req_free(q);
     } else if (refusal) {
         char err[1536];
         snprintf(err, sizeof err, "the response topic '%.1024s' %s", x.response_topic, refusal);
         reply_early(m, q, 400, err, msg);
-        req_free(q);
     } else if (m->stats.in_progress > 2 * (uint64_t)m->d->cfg.mqtt_max_inflight) {
         /* flow control keeps below this; a burst from the broker past it is refused */
         char err[256];
@@ -646,16 +645,13 @@ void mq_on_message(dm_mqtt *m, const struct mosquitto_message *msg, const mosqui
                  "edged holds twice [mqtt] max_inflight (%u) requests already; try again later",
                  m->d->cfg.mqtt_max_inflight);
         reply_early(m, q, 429, err, msg);
-        req_free(q);
     } else if (!dm_model_name_valid(model, strlen(model))) { /* q->model may be cut */
         char err[256];
         snprintf(err, sizeof err, "'%.64s' is not a model name (topic %.120s)", model, msg->topic);
         reply_early(m, q, 404, err, msg);
-        req_free(q);
     } else {
-        serve(m, q, msg, &x);
+        serve(m, edge_take_ptr(q), msg, &x);
     }
-    meta_free(&x);
 }
 
 void mq_reply_refused(dm_mqtt *m, const mq_out *o, int reason)

@@ -20,6 +20,7 @@
 
 #include <http_parser.h>
 
+#include "common/cleanup.h"
 #include "modelconf.h"
 #include "oip.h"
 
@@ -385,65 +386,64 @@ typedef struct infer_job {
  * scheduler refuses: 503). */
 static void infer_parsed(dm_parse_job *j)
 {
-    infer_job *ij = (infer_job *)j;
-    dm_version *ver = j->v;
-    if (j->status == 200 && dm_http_gone(ij->x)) {
-        dm_infer_free(j->inf);
-        dm_version_unref(ver);
-        dm_http_reply(ij->x, &(dm_http_response){.status = 503, .header_len = -1});
-    } else if (j->status != 200) {
+    _cleanup_free_ infer_job *ij = (infer_job *)j;
+    _cleanup_(dm_version_unrefp) dm_version *ver = j->v;
+    if (j->status != 200) {
         free(j->body);
         dm_http_error(ij->x, j->status, "model '%s': %s", ver->name, j->err);
-        dm_version_unref(ver);
+    } else if (dm_http_gone(ij->x)) {
+        dm_infer_free(j->inf);
+        dm_http_reply(ij->x, &(dm_http_response){.status = 503, .header_len = -1});
     } else {
-        infer_admit(ij->d, ij->x, ver, j->inf);
+        infer_admit(ij->d, ij->x, edge_take_ptr(ver), j->inf);
     }
-    free(ij);
 }
 
-static void infer_offload(route *rt, dm_version *ver, uint8_t *body, size_t len, int64_t hlen)
+/* Parse BODY (LEN bytes, taken) for VER (a reference, taken) off the loop thread. */
+static void infer_offload(route *rt, dm_version *ver_ref, uint8_t *body_in, size_t len,
+                          int64_t hlen)
 {
-    infer_job *ij = calloc(1, sizeof *ij);
-    if (ij) {
-        *ij = (infer_job){
-            .job = {.v = ver, .body = body, .len = len, .header_len = hlen, .done = infer_parsed},
-            .d = rt->d,
-            .x = rt->x};
-        if (dm_oip_offload(rt->d->loop, &ij->job) == 0)
-            return;
-        dm_http_error(rt->x, 429,
-                      "model '%s': %zu large requests are being parsed already; try again later",
-                      ver->name, dm_oip_offload_pending());
-    } else {
+    _cleanup_(dm_version_unrefp) dm_version *ver = ver_ref;
+    _cleanup_free_ uint8_t *body = body_in;
+    _cleanup_free_ infer_job *ij = calloc(1, sizeof *ij);
+    if (!ij) {
         dm_http_error(rt->x, 500, "model '%s': out of memory", ver->name);
+        return;
     }
-    free(ij);
-    free(body);
-    dm_version_unref(ver);
+    *ij = (infer_job){
+        .job = {.v = ver, .body = body, .len = len, .header_len = hlen, .done = infer_parsed},
+        .d = rt->d,
+        .x = rt->x};
+    if (dm_oip_offload(rt->d->loop, &ij->job) == 0) {
+        ij = NULL, body = NULL, ver = NULL; /* the job has them */
+        return;
+    }
+    dm_http_error(rt->x, 429,
+                  "model '%s': %zu large requests are being parsed already; try again later",
+                  ver->name, dm_oip_offload_pending());
 }
 
 static void infer(route *rt, const char *name, int64_t v)
 {
-    dm_version *ver = get_version(rt, name, v);
+    _cleanup_(dm_version_unrefp) dm_version *ver = get_version(rt, name, v);
     if (!ver)
         return;
     size_t len;
-    uint8_t *body = dm_http_take_body(rt->x, &len);
+    _cleanup_free_ uint8_t *body = dm_http_take_body(rt->x, &len);
     const int64_t hlen = dm_http_req(rt->x)->header_len;
     if (dm_oip_offload_wanted(len, hlen)) {
-        infer_offload(rt, ver, body, len, hlen);
+        infer_offload(rt, edge_take_ptr(ver), edge_take_ptr(body), len, hlen);
         return;
     }
     dm_infer *inf = NULL;
     char err[512];
     const int status = parse_request(rt, ver, body, len, &inf, err, sizeof err);
     if (status != 200) {
-        free(body);
-        dm_version_unref(ver);
         dm_http_error(rt->x, status, "model '%s': %s", name, err);
         return;
     }
-    infer_admit(rt->d, rt->x, ver, inf);
+    body = NULL; /* the inference has it */
+    infer_admit(rt->d, rt->x, edge_take_ptr(ver), inf);
 }
 
 /* ---------------------------------------------------------------- server */

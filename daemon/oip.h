@@ -1,9 +1,9 @@
 /* daemon/oip.h - the Open Inference Protocol v2 (KServe v2, as Triton speaks it).
  *
- * Owns: the pure parts of the protocol (oip_infer.c), testable without
- * sockets: KServe datatype names, model metadata JSON, the inference request
- * parser and validator (JSON and the binary tensor extension) and the response
- * encoder. dm_oip_handle (http.h) routes requests to the endpoints (oip.c).
+ * Owns: the pure parts of the protocol, testable without sockets: KServe
+ * datatype names, model metadata JSON and the response encoder (oip_encode.c),
+ * the inference request parser and validator (JSON and the binary tensor
+ * extension: oip_infer.c). dm_oip_handle (http.h) routes requests to the endpoints (oip.c).
  * Does not own: HTTP framing (http.c), the queues (sched.c). */
 #ifndef EDGED_OIP_H
 #define EDGED_OIP_H
@@ -40,6 +40,8 @@ typedef struct dm_infer {
 
 /* "FP32", "INT8", ... for a model tensor type; NULL when the protocol has no name for it. */
 const char *dm_oip_datatype(int type);
+/* dm_oip_datatype, or libedge's name of TYPE when the protocol has none (for messages). */
+const char *dm_oip_type_name(int type);
 /* A model tensor's name for the protocol ("input_N"/"output_N" when it has none). */
 const char *dm_oip_tensor_name(const edge_tensor_info *t, bool input, size_t i, char *buf,
                                size_t len);
@@ -48,6 +50,10 @@ const char *dm_oip_tensor_name(const edge_tensor_info *t, bool input, size_t i, 
  * VERSIONS (N entries) as strings. NULL when out of memory. */
 json_t *dm_oip_model_metadata(const char *name, const int64_t *versions, size_t n,
                               const edge_model *m);
+
+/* GET .../config (oip_config.c): Triton's ModelConfig for version VER of NAME,
+ * from what edged knows. NULL when out of memory. */
+json_t *dm_oip_model_config(const dm_daemon *d, const char *name, const dm_version *ver);
 
 /* Parse and validate an inference request for model M: BODY (LEN bytes; the
  * JSON header is its first HEADER_LEN bytes when HEADER_LEN >= 0, binary tensor

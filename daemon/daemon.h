@@ -1,15 +1,38 @@
 /* daemon/daemon.h - the edged daemon's internal interfaces (one header, read first).
  *
  * Owns: the contracts between the daemon's modules:
- *   config.c    one table of options (types, bounds, defaults), INI via inih, CLI overrides
- *   log.c       leveled logging to stderr (journald), one line per problem
- *   registry.c  model repository: NAME.tflite and NAME/VERSION/model.tflite, versions
- *   sched.c     bounded per-model queues, priorities, deadlines, fairness, worker threads,
- *               completions back to the loop through uv_async
- *   http.c      Unix-socket HTTP/1.1 connections (http-parser), limits, keep-alive, pipelining
- *   oip.c       Open Inference Protocol v2 endpoints over http.c (JSON via jansson)
- *   metrics.c   counters and histograms, Prometheus text
- *   main.c      start, signals (drain on SIGTERM/SIGINT, reload on SIGHUP), the loop
+ *   main.c          start, signals (drain on SIGTERM/SIGINT, reload on SIGHUP), the loop
+ *   config.c        one table of options (types, bounds, defaults), INI via inih, CLI overrides
+ *   config_models.c the [backend.NAME] sections and their checks (from config.c)
+ *   log.c           leveled logging to stderr (journald), one line per problem
+ *   memory.c        glibc malloc settings, returning freed heap to the system
+ *   backends.c      back-end plugins loaded at start, selection, health
+ *   registry.c      model repository: NAME.tflite and NAME/VERSION/model.tflite, versions
+ *   modelconf.c     NAME/model.conf: version policy, back end, pin_io (modelconf.h)
+ *   watch.c         inotify on the repository, coalesced changes
+ *   table.c         side tables: per-model state of other modules, by dm_entry.id
+ *   request.c       the one admission path: request, outputs, deadline, metrics, answer
+ *   sched.c         bounded per-model queues, priorities, deadlines, fairness, worker threads,
+ *                   completions back to the loop through an eventfd
+ *   metrics.c       counters and histograms, Prometheus text
+ *   http.c          Unix-socket HTTP/1.1 connections (http-parser), limits, keep-alive, pipelining
+ *   http_parse.c    request head parsing and validation (from http.c)
+ *   http_server.c   listeners (Unix, TCP), accept, connection limits
+ *   http_admit.c    admission of connections and bodies against the buffer budget
+ *   http_codec.c    Content-Encoding: gzip/deflate bodies, bounded inflate
+ *   oip.c           Open Inference Protocol v2 routing and endpoints over http.c (jansson)
+ *   oip_config.c    the model configuration extension's document
+ *   oip_infer.c     reading an inference request (JSON, binary extension, raw)
+ *   oip_data.c      JSON "data" as tensor bytes
+ *   oip_json.c      the bounded JSON scan before any DOM is built
+ *   oip_encode.c    datatypes, metadata, the inference response
+ *   oip_cache.c     the parse cache (last all-binary header per model version)
+ *   oip_offload.c   parsing large requests on libuv's thread pool
+ *   mqtt.c          the MQTT front end: two connections, flow control, status, drain
+ *   mqtt_link.c     one broker connection: libmosquitto driven by the loop
+ *   mqtt_req.c      MQTT requests and their replies
+ *   dbus.c          the management API on D-Bus (sd-bus), Infer
+ *   service.c       systemd: sd_notify, watchdog, socket activation
  * Threads: the loop thread owns every fd and every module's state except what
  * sched.c hands to workers (a request, read-only model version, the worker's
  * own interpreters). Only sched.c touches the queues, under its mutex.

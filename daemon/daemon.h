@@ -1,15 +1,38 @@
 /* daemon/daemon.h - the edged daemon's internal interfaces (one header, read first).
  *
  * Owns: the contracts between the daemon's modules:
- *   config.c    one table of options (types, bounds, defaults), INI via inih, CLI overrides
- *   log.c       leveled logging to stderr (journald), one line per problem
- *   registry.c  model repository: NAME.tflite and NAME/VERSION/model.tflite, versions
- *   sched.c     bounded per-model queues, priorities, deadlines, fairness, worker threads,
- *               completions back to the loop through uv_async
- *   http.c      Unix-socket HTTP/1.1 connections (http-parser), limits, keep-alive, pipelining
- *   oip.c       Open Inference Protocol v2 endpoints over http.c (JSON via jansson)
- *   metrics.c   counters and histograms, Prometheus text
- *   main.c      start, signals (drain on SIGTERM/SIGINT, reload on SIGHUP), the loop
+ *   main.c          start, signals (drain on SIGTERM/SIGINT, reload on SIGHUP), the loop
+ *   config.c        one table of options (types, bounds, defaults), INI via inih, CLI overrides
+ *   config_models.c the [backend.NAME] sections and their checks (from config.c)
+ *   log.c           leveled logging to stderr (journald), one line per problem
+ *   memory.c        glibc malloc settings, returning freed heap to the system
+ *   backends.c      back-end plugins loaded at start, selection, health
+ *   registry.c      model repository: NAME.tflite and NAME/VERSION/model.tflite, versions
+ *   modelconf.c     NAME/model.conf: version policy, back end, pin_io (modelconf.h)
+ *   watch.c         inotify on the repository, coalesced changes
+ *   table.c         side tables: per-model state of other modules, by dm_entry.id
+ *   request.c       the one admission path: request, outputs, deadline, metrics, answer
+ *   sched.c         bounded per-model queues, priorities, deadlines, fairness, worker threads,
+ *                   completions back to the loop through an eventfd
+ *   metrics.c       counters and histograms, Prometheus text
+ *   http.c          Unix-socket HTTP/1.1 connections (http-parser), limits, keep-alive, pipelining
+ *   http_parse.c    request head parsing and validation (from http.c)
+ *   http_server.c   listeners (Unix, TCP), accept, connection limits
+ *   http_admit.c    admission of connections and bodies against the buffer budget
+ *   http_codec.c    Content-Encoding: gzip/deflate bodies, bounded inflate
+ *   oip.c           Open Inference Protocol v2 routing and endpoints over http.c (jansson)
+ *   oip_config.c    the model configuration extension's document
+ *   oip_infer.c     reading an inference request (JSON, binary extension, raw)
+ *   oip_data.c      JSON "data" as tensor bytes
+ *   oip_json.c      the bounded JSON scan before any DOM is built
+ *   oip_encode.c    datatypes, metadata, the inference response
+ *   oip_cache.c     the parse cache (last all-binary header per model version)
+ *   oip_offload.c   parsing large requests on libuv's thread pool
+ *   mqtt.c          the MQTT front end: two connections, flow control, status, drain
+ *   mqtt_link.c     one broker connection: libmosquitto driven by the loop
+ *   mqtt_req.c      MQTT requests and their replies
+ *   dbus.c          the management API on D-Bus (sd-bus), Infer
+ *   service.c       systemd: sd_notify, watchdog, socket activation
  * Threads: the loop thread owns every fd and every module's state except what
  * sched.c hands to workers (a request, read-only model version, the worker's
  * own interpreters). Only sched.c touches the queues, under its mutex.
@@ -25,6 +48,7 @@
 
 #include <uv.h>
 
+#include "common/cleanup.h"
 #include "edge/backend.h"
 #include "edge/runtime.h"
 
@@ -169,23 +193,23 @@ typedef struct dm_version {
     int64_t version;     /* 1 for NAME.tflite */
     char *path;
     edge_model *model;
-    struct dm_entry *entry; /* owner entry (its queue, stats); valid while refs > 0 */
-    uint64_t cost_ns;       /* sched.c, loop thread: smoothed compute time, 0 = not yet run */
+    struct dm_entry *entry; /* owner entry; valid while refs > 0 */
     int64_t loaded_at_ms;   /* CLOCK_REALTIME when it was loaded */
-    /* oip_infer.c, loop thread: the last binary request header parsed for
-     * this version; freed with the version through FREE_PARSED */
-    void *parsed;
-    void (*free_parsed)(void *parsed);
 } dm_version;
 
 dm_version *dm_version_ref(dm_version *v);
 void dm_version_unref(dm_version *v); /* last ref: edge_model_unref */
+/* _cleanup_(dm_version_unrefp) dm_version *v: the reference goes with the scope. */
+EDGE_DEFINE_CLEANUP(dm_version, dm_version_unref)
 
 /* A named model. Entries live until dm_registry_free (after dm_sched_free), so
- * sched.c and metrics may keep pointers to them. */
+ * sched.c and metrics may keep pointers to them. What other modules keep per
+ * model (the scheduler's queue, the parse cache) lives in their own side
+ * tables, indexed by ID. */
 #define DM_MAX_VERSIONS 16
 typedef struct dm_entry {
     char *name;
+    size_t id; /* 0, 1, ... in the order the registry met the models (never reused) */
     /* registry.c (loop thread) */
     dm_version *versions[DM_MAX_VERSIONS]; /* newest first */
     size_t n_versions;
@@ -193,17 +217,16 @@ typedef struct dm_entry {
     char last_error[512];
     char policy[64];                     /* model.conf's version policy, described */
     uint64_t reloads_ok, reloads_failed; /* versions loaded, and loads that failed */
-    /* sched.c: this model's queues (created on first submit) */
-    struct dm_queue *queue;
 } dm_entry;
 typedef struct dm_registry dm_registry;
-struct dm_sched;
 
 dm_registry *dm_registry_new(const dm_config *c); /* copies C */
 void dm_registry_free(dm_registry *r);
-/* The scheduler to tell when versions leave (queued requests of an unloaded
- * model fail with DM_REQ_UNLOADED; workers drop retired interpreters). */
-void dm_registry_set_sched(dm_registry *r, struct dm_sched *s);
+/* Versions of E left it (replaced, unloaded, their files gone): CB runs on the
+ * loop thread once they have; EMPTIED when E serves nothing any more. One hook
+ * (request.c's: the scheduler and the parse cache follow); NULL removes it. */
+typedef void (*dm_retire_cb)(dm_entry *e, bool emptied, void *arg);
+void dm_registry_on_retire(dm_registry *r, dm_retire_cb cb, void *arg);
 /* The back ends models may use (model.conf's backend, [backends] default); BS
  * must outlive the registry. Unset: the CPU only. */
 void dm_registry_set_backends(dm_registry *r, dm_backends *bs);
@@ -265,6 +288,22 @@ bool dm_entry_gone(const dm_entry *e);
 struct dm_model_conf;
 const struct dm_model_conf *dm_entry_conf(const dm_entry *e);
 
+/* ---------------------------------------------------------------- table.c */
+/* A side table: what a module keeps per model (sched.c's queues, the parse
+ * cache), indexed by dm_entry.id instead of hung on the registry's structs. */
+typedef struct dm_table {
+    void **at;
+    size_t n;
+} dm_table;
+static inline void *dm_table_get(const dm_table *t, size_t id)
+{
+    return id < t->n ? t->at[id] : NULL;
+}
+/* Slot ID, grown into (new slots NULL) when the table is shorter; NULL without memory. */
+void **dm_table_slot(dm_table *t, size_t id);
+/* FREE_FN (NULL: none) on every non-NULL slot, then the table; it is empty again. */
+void dm_table_free(dm_table *t, void (*free_fn)(void *p));
+
 /* ---------------------------------------------------------------- watch.c */
 /* Hot reload: the repository watched through inotify. CB gets each changed
  * model's name once the changes have been quiet for DELAY_MS; RESCAN runs
@@ -288,15 +327,16 @@ typedef enum {
     DM_REQ_ERROR,     /* could not run (no memory for an interpreter; logged): 500 */
 } dm_req_status;
 
-/* One admitted inference. The front end fills inputs (exactly the model's input
- * byte counts) and calls dm_sched_submit on the loop thread; a worker fills
- * outputs; DONE runs on the loop thread exactly once per admitted request. */
+/* One admitted inference. request.c makes it from what a front end validated
+ * (inputs of exactly the model's input byte counts, output buffers) and calls
+ * dm_sched_submit on the loop thread; a worker fills outputs; DONE runs on the
+ * loop thread exactly once per admitted request. */
 typedef struct dm_request {
     dm_version *v;        /* reference held by the request */
     int priority;         /* DM_PRIO_* */
     uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0 = none */
     uint8_t **in;         /* edge_model_input_count(v->model) buffers */
-    uint8_t **out;        /* output buffers, allocated by the front end at admission */
+    uint8_t **out;        /* edge_model_output_count(v->model) buffers */
     dm_req_status status;
     char error[320]; /* DM_REQ_ERROR: what failed (a back end's device error), or "" */
     uint64_t t_admit_ns, t_start_ns, t_end_ns;
@@ -339,6 +379,8 @@ size_t dm_sched_prewakes(dm_sched *s); /* how often a worker came to spin (tests
 /* A version was retired: workers free their interpreters of retired versions. */
 void dm_sched_sweep(dm_sched *s);
 size_t dm_sched_queue_depth(dm_sched *s, const dm_entry *e); /* NULL: total */
+/* V's smoothed compute time (what inline admission goes by); 0 = not yet run. Loop thread. */
+uint64_t dm_sched_cost_ns(dm_sched *s, const dm_version *v);
 size_t dm_sched_pending(const dm_sched *s); /* admitted, DONE not yet run (loop thread) */
 /* How long the longest inference running now on a worker has been running
  * (0: none), and its model's name in *MODEL (the watchdog; any thread). */
@@ -400,7 +442,46 @@ typedef struct dm_daemon {
     const char *(*reload)(struct dm_daemon *d); /* main.c: what SIGHUP does; NULL or why not */
     uint64_t started_ns;                        /* dm_now_ns() at start */
     uv_timer_t trim;                            /* memory.c */
+    struct dm_oip_cache *parse_cache;           /* oip_cache.c (request.c makes it); NULL: none */
 } dm_daemon;
+
+/* ---------------------------------------------------------------- request.c */
+/* The one admission path: every front end hands a request it has validated to
+ * dm_request_submit, with how to answer it. */
+typedef struct dm_reply {
+    /* Optional: R is about to be queued (HTTP: cancel R when the client leaves). */
+    void (*admitted)(dm_request *r, void *ctx);
+    /* Exactly once per dm_request_submit, on the loop thread, possibly before
+     * it returns: R->status is DM_REQ_OK and R->out holds the outputs, or
+     * ERROR says for the client why not (the same words on every front end).
+     * The metrics are recorded; R and its outputs go when this returns. */
+    void (*answer)(dm_request *r, const char *error, void *ctx);
+} dm_reply;
+
+typedef struct dm_request_args {
+    dm_version *v;      /* a reference: the request takes it */
+    uint8_t *const *in; /* the model's inputs (their exact byte counts), kept until ANSWER */
+    int priority;       /* DM_PRIO_* */
+    int64_t
+        timeout_us; /* it must start within: -1 = [scheduler] default_timeout_ms, 0 = never late */
+    const dm_reply *reply; /* static */
+    void *ctx;             /* the front end's, for REPLY */
+} dm_request_args;
+
+/* Make the request (its output buffers too), admit it to the scheduler, and
+ * answer through A->reply however it ends: queue full, draining, no memory,
+ * or DONE. */
+void dm_request_submit(dm_daemon *d, const dm_request_args *a);
+/* What went wrong with R (R->status, R->v's model), for the client. */
+void dm_request_message(const dm_request *r, char *buf, size_t len);
+/* When a request with TIMEOUT_US (as dm_request_args) must have started. 0 = no deadline. */
+uint64_t dm_request_deadline_ns(const dm_config *c, int64_t timeout_us);
+/* Wire the request side to D's registry once D's scheduler exists: when versions
+ * leave a model, its queued requests fail (an unload) or workers drop their
+ * interpreters, and the parse cache forgets them. Makes d->parse_cache. */
+void dm_request_attach(dm_daemon *d);
+/* Before dm_sched_free: unwire and free the parse cache. */
+void dm_request_detach(dm_daemon *d);
 
 /* ---------------------------------------------------------------- memory.c */
 /* glibc's malloc settings for edged (at start, before any allocation). */

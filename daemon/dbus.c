@@ -419,9 +419,9 @@ static int m_reload(sd_bus_message *m, void *ud, sd_bus_error *err)
 /* ---------------------------------------------------------------- Infer */
 
 typedef struct dbus_infer {
-    dm_request req;
     dm_dbus *b;
-    sd_bus_message *m; /* the call: the inputs point into it */
+    sd_bus_message *m;   /* the call: the inputs point into it */
+    const uint8_t *in[]; /* the model's inputs */
 } dbus_infer;
 
 static const char *status_error(dm_req_status st)
@@ -438,16 +438,15 @@ static const char *status_error(dm_req_status st)
 static void infer_free(dbus_infer *inf)
 {
     dm_dbus *b = inf->b;
-    dm_version_unref(inf->req.v);
     sd_bus_message_unref(inf->m);
     free(inf);
     b->pending--;
     maybe_free(b);
 }
 
-static int send_outputs(dbus_infer *inf)
+static int send_outputs(const dbus_infer *inf, const dm_request *r)
 {
-    const edge_model *model = inf->req.v->model;
+    const edge_model *model = r->v->model;
     sd_bus_message *reply = NULL;
     int rc = sd_bus_message_new_method_return(inf->m, &reply);
     if (rc >= 0)
@@ -455,7 +454,7 @@ static int send_outputs(dbus_infer *inf)
     for (size_t i = 0; rc >= 0 && i < edge_model_output_count(model); i++) {
         edge_tensor_info t;
         edge_model_output_info(model, i, &t);
-        rc = sd_bus_message_append_array(reply, 'y', inf->req.out[i], t.bytes);
+        rc = sd_bus_message_append_array(reply, 'y', r->out[i], t.bytes);
     }
     if (rc >= 0)
         rc = sd_bus_message_close_container(reply);
@@ -465,27 +464,24 @@ static int send_outputs(dbus_infer *inf)
     return rc;
 }
 
-static void infer_done(dm_request *r)
+/* How the call's request ended: the outputs or a D-Bus error (loop thread). */
+static void infer_answer(dm_request *r, const char *error, void *ctx)
 {
-    dbus_infer *inf = r->owner;
+    dbus_infer *inf = ctx;
     dm_dbus *b = inf->b;
-    if (b->d->metrics)
-        dm_metrics_record(b->d->metrics, r);
     if (!b->freed && !b->lost) {
-        if (r->status == DM_REQ_OK) {
-            const int rc = send_outputs(inf);
-            if (rc < 0)
-                sd_bus_reply_method_errorf(inf->m, ERR_FAILED,
-                                           "model '%s': cannot send the outputs: %s", r->v->name,
-                                           strerror(-rc));
-        } else {
-            char msg[512];
-            dm_oip_status_message(r, r->status, msg, sizeof msg);
-            sd_bus_reply_method_errorf(inf->m, status_error(r->status), "%s", msg);
-        }
+        const int rc = error ? 0 : send_outputs(inf, r);
+        if (error)
+            sd_bus_reply_method_errorf(inf->m, status_error(r->status), "%s", error);
+        else if (rc < 0)
+            sd_bus_reply_method_errorf(inf->m, ERR_FAILED,
+                                       "model '%s': cannot send the outputs: %s", r->v->name,
+                                       strerror(-rc));
     }
     infer_free(inf);
 }
+
+static const dm_reply infer_reply = {.answer = infer_answer};
 
 /* Read the aay inputs of M into IN (N_IN of them, checked against MODEL). */
 static int read_inputs(sd_bus_message *m, const edge_model *model, const char *name,
@@ -540,57 +536,28 @@ static int m_infer(sd_bus_message *m, void *ud, sd_bus_error *err)
     if (rc < 0)
         return rc;
     char why[512];
-    dm_version *v = dm_registry_get(d->reg, name, -1, why, sizeof why);
+    _cleanup_(dm_version_unrefp) dm_version *v = dm_registry_get(d->reg, name, -1, why, sizeof why);
     if (!v)
         return sd_bus_error_setf(err, ERR_NO_SUCH_MODEL, "%s", why);
-    const edge_model *model = v->model;
-    const size_t n_in = edge_model_input_count(model), n_out = edge_model_output_count(model);
-    size_t out_bytes = 0;
-    for (size_t i = 0; i < n_out; i++) {
-        edge_tensor_info t;
-        edge_model_output_info(model, i, &t);
-        out_bytes += (t.bytes + 63) & ~(size_t)63;
-    }
-    const size_t head = (sizeof(dbus_infer) + (n_in + n_out) * sizeof(uint8_t *) + 63) & ~63u;
-    dbus_infer *inf = calloc(1, head + out_bytes);
-    if (!inf) {
-        dm_version_unref(v);
+    const size_t n_in = edge_model_input_count(v->model);
+    dbus_infer *inf = calloc(1, sizeof *inf + n_in * sizeof *inf->in);
+    if (!inf)
         return -ENOMEM;
-    }
-    uint8_t **ptrs = (uint8_t **)(inf + 1);
-    inf->req.in = ptrs;
-    inf->req.out = ptrs + n_in;
-    uint8_t *o = (uint8_t *)inf + head;
-    for (size_t i = 0; i < n_out; i++) {
-        edge_tensor_info t;
-        edge_model_output_info(model, i, &t);
-        inf->req.out[i] = o;
-        o += (t.bytes + 63) & ~(size_t)63;
-    }
-    inf->req.v = v;
     inf->b = b;
     inf->m = sd_bus_message_ref(m);
     b->pending++;
-    rc = read_inputs(m, model, name, (const uint8_t **)inf->req.in, n_in, err);
+    rc = read_inputs(m, v->model, name, inf->in, n_in, err);
     if (rc < 0) {
         infer_free(inf);
         return rc;
     }
-    inf->req.priority = DM_PRIO_NORMAL;
-    inf->req.deadline_ns =
-        d->cfg.default_timeout_ms ? dm_now_ns() + d->cfg.default_timeout_ms * 1000000ull : 0;
-    inf->req.done = infer_done;
-    inf->req.owner = inf;
-    const dm_req_status st = dm_sched_submit(d->sched, &inf->req);
-    if (st != DM_REQ_OK) {
-        if (d->metrics)
-            dm_metrics_request(d->metrics, name, st, 0, 0);
-        dm_oip_status_message(&inf->req, st, why, sizeof why);
-        rc = sd_bus_error_setf(err, status_error(st), "%s", why);
-        infer_free(inf);
-        return rc;
-    }
-    return 1; /* answered from infer_done */
+    dm_request_submit(d, &(dm_request_args){.v = edge_take_ptr(v),
+                                            .in = (uint8_t *const *)inf->in,
+                                            .priority = DM_PRIO_NORMAL,
+                                            .timeout_us = -1,
+                                            .reply = &infer_reply,
+                                            .ctx = inf});
+    return 1; /* answered from infer_answer */
 }
 
 /* ---------------------------------------------------------------- the manager */

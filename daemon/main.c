@@ -310,7 +310,7 @@ static void shut_down(app *a)
     d->mqtt = NULL;
     dm_server_free(d->server);
     d->server = NULL;
-    dm_registry_set_sched(d->reg, NULL);
+    dm_request_detach(d);
     dm_sched_free(d->sched); /* every D-Bus inference has been answered */
     d->sched = NULL;
     dm_dbus_free(d->dbus); /* after the scheduler; loads still waited on end in the run below */
@@ -362,7 +362,7 @@ static int start(app *a)
         dm_log(DM_LOG_ERROR, "cannot start the scheduler (out of memory or threads)");
         return 1;
     }
-    dm_registry_set_sched(d->reg, d->sched);
+    dm_request_attach(d);
     /* From now on loads run off the loop thread (the first scan ran inline:
      * READY means the models are in). */
     dm_registry_set_loop(d->reg, d->loop);

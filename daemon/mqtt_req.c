@@ -21,6 +21,7 @@
 #include <jansson.h>
 #include <mqtt_protocol.h>
 
+#include "common/cleanup.h"
 #include "common/jsonw.h"
 #include "mqtt_impl.h"
 #include "oip.h"
@@ -60,6 +61,7 @@ static void req_free(mq_req *q)
     free(q->corr);
     free(q);
 }
+EDGE_DEFINE_CLEANUP(mq_req, req_free)
 
 /* ------------------------------------------------------------ replies */
 
@@ -130,8 +132,8 @@ static void reply_error(dm_mqtt *m, const mq_req *q, int status, const char *msg
     mq_publish(m, o);
 }
 
-/* The outputs of INF one after another (raw tensor bytes). */
-static uint8_t *raw_outputs(const dm_infer *inf, size_t *len)
+/* The outputs OUT of INF one after another (raw tensor bytes). */
+static uint8_t *raw_outputs(const dm_infer *inf, uint8_t *const *out, size_t *len)
 {
     size_t total = 0;
     edge_tensor_info t;
@@ -144,16 +146,16 @@ static uint8_t *raw_outputs(const dm_infer *inf, size_t *len)
     size_t at = 0;
     for (size_t i = 0; i < inf->n_out; i++)
         if (edge_model_output_info(inf->m, i, &t) == 0) {
-            memcpy(p + at, inf->req.out[i], t.bytes);
+            memcpy(p + at, out[i], t.bytes);
             at += t.bytes;
         }
     *len = total;
     return p;
 }
 
-static void reply_result(dm_mqtt *m, const mq_req *q, const dm_infer *inf)
+static void reply_result(dm_mqtt *m, const mq_req *q, const dm_infer *inf, const dm_request *r)
 {
-    const dm_version *v = inf->req.v;
+    const dm_version *v = r->v;
     mq_out *o = out_new(q, false);
     if (!o) {
         reply_lost(m, q, "out of memory");
@@ -162,15 +164,15 @@ static void reply_result(dm_mqtt *m, const mq_req *q, const dm_infer *inf)
     o->status = 200;
     o->version = v->version;
     if (q->raw_reply) {
-        o->payload = raw_outputs(inf, &o->len);
+        o->payload = raw_outputs(inf, r->out, &o->len);
         o->ctype = "application/octet-stream";
     } else {
-        dm_http_response r = {.header_len = -1};
-        if (dm_oip_encode_infer(inf, v->name, v->version, &r) == 0) {
-            o->payload = (uint8_t *)r.body;
-            o->len = r.len;
-            o->header_len = r.header_len;
-            o->ctype = r.header_len >= 0 ? "application/octet-stream" : "application/json";
+        dm_http_response e = {.header_len = -1};
+        if (dm_oip_encode_infer(inf, r->out, v->name, v->version, &e) == 0) {
+            o->payload = (uint8_t *)e.body;
+            o->len = e.len;
+            o->header_len = e.header_len;
+            o->ctype = e.header_len >= 0 ? "application/octet-stream" : "application/json";
         }
     }
     if (!o->payload) {
@@ -181,24 +183,19 @@ static void reply_result(dm_mqtt *m, const mq_req *q, const dm_infer *inf)
     mq_publish(m, o);
 }
 
-/* The scheduler's completion (loop thread). */
-static void on_done(dm_request *r)
+/* How the request of Q (CTX) ended: its result or ERROR, published (loop thread). */
+static void on_answer(dm_request *r, const char *error, void *ctx)
 {
-    mq_req *q = r->owner;
-    dm_infer *inf = q->inf;
-    dm_mqtt *m = q->m;
-    if (m->d->metrics)
-        dm_metrics_record(m->d->metrics, r);
-    if (r->status == DM_REQ_OK) {
-        reply_result(m, q, inf);
-    } else {
-        char msg[512];
-        dm_oip_status_message(&inf->req, r->status, msg, sizeof msg);
-        reply_error(m, q, dm_oip_status_http(r->status), msg, inf->id);
-    }
-    dm_infer_free(inf);
+    mq_req *q = ctx;
+    if (error)
+        reply_error(q->m, q, dm_oip_status_http(r->status), error, q->inf->id);
+    else
+        reply_result(q->m, q, q->inf, r);
+    dm_infer_free(q->inf);
     req_free(q);
 }
+
+static const dm_reply mq_reply = {.answer = on_answer};
 
 /* ------------------------------------------------------------ requests */
 
@@ -393,10 +390,10 @@ static void reply_early(dm_mqtt *m, const mq_req *q, int status, const char *msg
 }
 
 /* BODY (owned, LEN bytes) as a request for version V: *INF or an HTTP status
- * with the message in ERR (BODY then stays the caller's). ON_LOOP: the
- * version's parse cache may be used (loop thread only). */
+ * with the message in ERR (BODY then stays the caller's). CACHE: the parse
+ * cache (loop thread only), or NULL. */
 static int decode(dm_version *v, const mq_meta *x, uint8_t *body, size_t len, bool *raw,
-                  dm_infer **inf, char *err, size_t errlen, bool on_loop)
+                  dm_infer **inf, char *err, size_t errlen, dm_oip_cache *cache)
 {
     const edge_model *mod = v->model;
     *raw = false;
@@ -409,10 +406,7 @@ static int decode(dm_version *v, const mq_meta *x, uint8_t *body, size_t len, bo
                      x->hlen);
             return 400;
         }
-        if (!on_loop)
-            return dm_oip_parse_infer(mod, body, len, h, inf, err, errlen);
-        return dm_oip_parse_infer_cached(mod, &v->parsed, &v->free_parsed, body, len, h, inf, err,
-                                         errlen);
+        return dm_oip_parse_cached(cache, v, body, len, h, inf, err, errlen);
     }
     if (x->ctype && is_ctype(x->ctype, "application/octet-stream")) {
         *raw = true;
@@ -490,24 +484,13 @@ static void admit(dm_mqtt *m, mq_req *q, dm_version *ver, int status, dm_infer *
     }
     free(id);
     q->raw_reply = raw_rt && m->proto == MQTT_PROTOCOL_V5;
-    inf->req.v = ver;
-    inf->req.priority = inf->priority;
-    inf->req.deadline_ns = dm_oip_deadline_ns(&m->d->cfg, inf);
-    inf->req.done = on_done;
-    inf->req.owner = q;
     q->inf = inf;
-    inf->req.t_admit_ns = dm_now_ns();
-    inf->d = m->d;
-    const dm_req_status st = dm_sched_submit(m->d->sched, &inf->req);
-    if (st == DM_REQ_OK)
-        return; /* on_done answers (perhaps already has, inline) */
-    inf->req.status = st;
-    if (m->d->metrics)
-        dm_metrics_record(m->d->metrics, &inf->req);
-    dm_oip_status_message(&inf->req, st, msg, sizeof msg);
-    reply_error(m, q, dm_oip_status_http(st), msg, inf->id);
-    dm_infer_free(inf);
-    req_free(q);
+    dm_request_submit(m->d, &(dm_request_args){.v = ver,
+                                               .in = inf->in,
+                                               .priority = inf->priority,
+                                               .timeout_us = inf->timeout_us,
+                                               .reply = &mq_reply,
+                                               .ctx = q});
 }
 
 /* A large payload decoded off the loop thread (oip_offload.c). */
@@ -523,8 +506,7 @@ typedef struct mq_parse {
 static void parse_work(dm_parse_job *j)
 {
     mq_parse *p = (mq_parse *)j;
-    j->status =
-        decode(j->v, &p->x, j->body, j->len, &p->raw, &j->inf, j->err, sizeof j->err, false);
+    j->status = decode(j->v, &p->x, j->body, j->len, &p->raw, &j->inf, j->err, sizeof j->err, NULL);
     if (j->status != 200 && looks_like_json(j->body, j->len))
         p->id = dm_oip_request_id(j->body, j->len);
 }
@@ -612,7 +594,7 @@ static void serve(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, co
         body[len] = 0;
         if (offload(m, q, x, ver, body, len, raw_rt))
             return;
-        status = decode(ver, x, body, len, &raw, &inf, err, sizeof err, true);
+        status = decode(ver, x, body, len, &raw, &inf, err, sizeof err, m->d->parse_cache);
     } else {
         status = 500;
         snprintf(err, sizeof err, "out of memory for %zu bytes", len);
@@ -628,8 +610,8 @@ void mq_on_message(dm_mqtt *m, const struct mosquitto_message *msg, const mosqui
     m->stats.in_progress++;
     if (m->stats.in_progress > m->stats.in_progress_max)
         m->stats.in_progress_max = m->stats.in_progress;
-    mq_req *q = calloc(1, sizeof *q);
-    mq_meta x = {0};
+    _cleanup_(req_freep) mq_req *q = calloc(1, sizeof *q);
+    _cleanup_(meta_free) mq_meta x = {0};
     if (!q) {
         dm_log(DM_LOG_ERROR, "mqtt: out of memory for a request on %s; it is lost", msg->topic);
         m->stats.in_progress--;
@@ -649,16 +631,13 @@ void mq_on_message(dm_mqtt *m, const struct mosquitto_message *msg, const mosqui
     char why[MQ_TOPIC_MAX + 128];
     if (reply_topic(m, q, &x, base, base_len, q->model, &refusal, why, sizeof why) != 0) {
         reply_lost(m, q, "out of memory");
-        req_free(q);
     } else if (!model[0] && (!x.response_topic || refusal)) {
         reply_lost(m, q,
                    "it came on a topic edged does not serve, without a response topic it can use");
-        req_free(q);
     } else if (refusal) {
         char err[1536];
         snprintf(err, sizeof err, "the response topic '%.1024s' %s", x.response_topic, refusal);
         reply_early(m, q, 400, err, msg);
-        req_free(q);
     } else if (m->stats.in_progress > 2 * (uint64_t)m->d->cfg.mqtt_max_inflight) {
         /* flow control keeps below this; a burst from the broker past it is refused */
         char err[256];
@@ -666,16 +645,13 @@ void mq_on_message(dm_mqtt *m, const struct mosquitto_message *msg, const mosqui
                  "edged holds twice [mqtt] max_inflight (%u) requests already; try again later",
                  m->d->cfg.mqtt_max_inflight);
         reply_early(m, q, 429, err, msg);
-        req_free(q);
     } else if (!dm_model_name_valid(model, strlen(model))) { /* q->model may be cut */
         char err[256];
         snprintf(err, sizeof err, "'%.64s' is not a model name (topic %.120s)", model, msg->topic);
         reply_early(m, q, 404, err, msg);
-        req_free(q);
     } else {
-        serve(m, q, msg, &x);
+        serve(m, edge_take_ptr(q), msg, &x);
     }
-    meta_free(&x);
 }
 
 void mq_reply_refused(dm_mqtt *m, const mq_out *o, int reason)

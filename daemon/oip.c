@@ -3,7 +3,7 @@
  * Owns: routing (DESIGN.md §4): percent-decoding the path's segments, HEAD
  * wherever GET is allowed, health (ready: every model the repository holds
  * serves), server and model metadata, the model configuration extension
- * (Triton's ModelConfig from what edged knows), model readiness, inference
+ * (its document: oip_config.c), model readiness, inference
  * (JSON, the binary tensor extension and Triton's raw binary request; validate,
  * admit to the scheduler, answer from the completion: result, or 429/503/504
  * as the scheduler decides), the model repository extension (index, load,
@@ -20,7 +20,7 @@
 
 #include <http_parser.h>
 
-#include "modelconf.h"
+#include "common/cleanup.h"
 #include "oip.h"
 
 #ifndef EDGED_VERSION
@@ -158,151 +158,12 @@ static void model_ready(route *rt, const char *name, int64_t v)
     dm_version_unref(ver);
 }
 
-/* ---------------------------------------------------------------- model configuration
- *
- * GET /v2/models/M[/versions/V]/config: Triton's ModelConfig (model_config.proto,
- * as Triton prints it in JSON: enums by name, integers as numbers) built from
- * what edged knows. edged does not batch: max_batch_size 0 and the dims are the
- * model's whole shapes. Its scheduling (two priority levels, the queue bound,
- * the default timeout) fits dynamic_batching's queue policy; its own details go
- * under "parameters". */
-
-static const char *config_datatype(int type)
-{
-    switch (type) {
-    case EDGE_FLOAT32: return "TYPE_FP32";
-    case EDGE_FLOAT16: return "TYPE_FP16";
-    case EDGE_FLOAT64: return "TYPE_FP64";
-    case EDGE_INT8: return "TYPE_INT8";
-    case EDGE_UINT8: return "TYPE_UINT8";
-    case EDGE_INT16: return "TYPE_INT16";
-    case EDGE_INT32: return "TYPE_INT32";
-    case EDGE_INT64: return "TYPE_INT64";
-    case EDGE_BOOL: return "TYPE_BOOL";
-    case EDGE_STRING: return "TYPE_STRING";
-    default: return "TYPE_INVALID";
-    }
-}
-
-/* "input" or "output": one {"name", "data_type", ["format",] "dims"} per tensor. */
-static json_t *config_tensors(const edge_model *m, bool input)
-{
-    json_t *a = json_array();
-    const size_t n = input ? edge_model_input_count(m) : edge_model_output_count(m);
-    for (size_t i = 0; a && i < n; i++) {
-        edge_tensor_info t;
-        if ((input ? edge_model_input_info(m, i, &t) : edge_model_output_info(m, i, &t)) != 0)
-            continue;
-        json_t *dims = json_array();
-        for (int k = 0; dims && k < t.rank; k++)
-            json_array_append_new(dims, json_integer(t.dims[k]));
-        char buf[32];
-        const char *name = dm_oip_tensor_name(&t, input, i, buf, sizeof buf);
-        json_array_append_new(a, input ? json_pack("{s:s, s:s, s:s, s:o}", "name", name,
-                                                   "data_type", config_datatype(t.type), "format",
-                                                   "FORMAT_NONE", "dims", dims)
-                                       : json_pack("{s:s, s:s, s:o}", "name", name, "data_type",
-                                                   config_datatype(t.type), "dims", dims));
-    }
-    return a;
-}
-
-static json_t *config_version_policy(const dm_model_conf *c)
-{
-    switch (c->policy) {
-    case DM_POLICY_LATEST:
-        return json_pack("{s:{s:I}}", "latest", "num_versions", (json_int_t)c->latest_n);
-    case DM_POLICY_SPECIFIC: {
-        json_t *vs = json_array();
-        for (size_t i = 0; vs && i < c->n_specific; i++)
-            json_array_append_new(vs, json_integer((json_int_t)c->specific[i]));
-        return json_pack("{s:{s:o}}", "specific", "versions", vs);
-    }
-    default: return json_pack("{s:{}}", "all");
-    }
-}
-
-/* The back ends M's partitions run on, in order, without repeats ("cpu" when
- * none); *CPU_ONLY says whether that is all. */
-static void config_backends(const edge_model *m, char *buf, size_t len, bool *cpu_only)
-{
-    size_t at = 0;
-    buf[0] = 0;
-    *cpu_only = true;
-    for (size_t i = 0; i < edge_model_partition_count(m) && at < len; i++) {
-        edge_partition_info p;
-        if (edge_model_partition_info(m, i, &p) != 0 || !p.backend)
-            continue;
-        if (strcmp(p.backend, "cpu") != 0)
-            *cpu_only = false;
-        const size_t bl = strlen(p.backend);
-        bool seen = false;
-        for (const char *q = strstr(buf, p.backend); q && !seen; q = strstr(q + 1, p.backend))
-            seen = (q == buf || q[-1] == ' ') && (q[bl] == ',' || q[bl] == 0);
-        if (!seen) {
-            const int w = snprintf(buf + at, len - at, "%s%s", at ? ", " : "", p.backend);
-            at += w > 0 ? (size_t)w : 0;
-        }
-    }
-    if (!buf[0])
-        snprintf(buf, len, "cpu");
-}
-
-static json_t *string_param(const char *v)
-{
-    return json_pack("{s:s}", "string_value", v);
-}
-
-/* edged's own facts about version VER under "parameters" (string values, as
- * Triton's ModelParameter). */
-static json_t *config_parameters(const dm_daemon *d, const dm_version *ver, const dm_model_conf *c,
-                                 const char *backends)
-{
-    char vb[24];
-    snprintf(vb, sizeof vb, "%" PRId64, ver->version);
-    const char *spec = c->backend[0] ? c->backend : d->cfg.backend_default;
-    return json_pack("{s:o, s:o, s:o, s:o}", "version", string_param(vb), "backend",
-                     string_param(spec[0] ? spec : "auto"), "backends", string_param(backends),
-                     "pin_io", string_param(c->pin_io ? "true" : "false"));
-}
-
-/* Priority 1 is high, anything else normal (the default); the queue holds
- * queue_depth requests; default_timeout_ms unless the request says otherwise. */
-static json_t *config_scheduling(const dm_config *cfg)
-{
-    return json_pack("{s:I, s:I, s:I, s:{s:s, s:I, s:b, s:I}}", "max_queue_delay_microseconds",
-                     (json_int_t)0, "priority_levels", (json_int_t)DM_PRIO_LEVELS,
-                     "default_priority_level", (json_int_t)DM_PRIO_LEVELS, "default_queue_policy",
-                     "timeout_action", "REJECT", "default_timeout_microseconds",
-                     (json_int_t)cfg->default_timeout_ms * 1000, "allow_timeout_override", 1,
-                     "max_queue_size", (json_int_t)cfg->queue_depth);
-}
-
-static json_t *model_config_json(const dm_daemon *d, const char *name, const dm_version *ver)
-{
-    const dm_model_conf *c = dm_entry_conf(ver->entry);
-    char backends[256];
-    bool cpu_only;
-    config_backends(ver->model, backends, sizeof backends, &cpu_only);
-    const char *file = ver->path ? strrchr(ver->path, '/') : NULL;
-    file = file ? file + 1 : ver->path ? ver->path : "";
-    return json_pack(
-        "{s:s, s:s, s:s, s:o, s:i, s:o, s:o, s:[{s:s, s:s, s:I}], s:s, s:o, s:{s:b}, s:o}", "name",
-        name, "platform", "tensorflow_lite", "backend", "edged", "version_policy",
-        config_version_policy(c), "max_batch_size", 0, "input", config_tensors(ver->model, true),
-        "output", config_tensors(ver->model, false), "instance_group", "name", name, "kind",
-        cpu_only ? "KIND_CPU" : "KIND_MODEL", "count", (json_int_t)dm_sched_workers(d->sched),
-        "default_model_filename", file, "dynamic_batching", config_scheduling(&d->cfg),
-        "model_transaction_policy", "decoupled", 0, "parameters",
-        config_parameters(d, ver, c, backends));
-}
-
 static void model_config(route *rt, const char *name, int64_t v)
 {
     dm_version *ver = get_version(rt, name, v);
     if (!ver)
         return;
-    json_t *cfg = model_config_json(rt->d, name, ver);
+    json_t *cfg = dm_oip_model_config(rt->d, name, ver);
     dm_version_unref(ver);
     if (!cfg) {
         dm_http_error(rt->x, 500, "model '%s': out of memory describing its configuration", name);
@@ -313,88 +174,32 @@ static void model_config(route *rt, const char *name, int64_t v)
 
 /* ---------------------------------------------------------------- inference */
 
-void dm_oip_status_message(const dm_request *r, dm_req_status st, char *buf, size_t len)
+/* How the request of INF (CTX) ended: its result or ERROR, to the exchange. */
+static void infer_answer(dm_request *r, const char *error, void *ctx)
 {
-    const dm_version *v = r->v;
-    switch (st) {
-    case DM_REQ_OK: snprintf(buf, len, "ok"); break;
-    case DM_REQ_BUSY:
-        snprintf(buf, len, "model '%s': the queue is full; try again later", v->name);
-        break;
-    case DM_REQ_TIMEOUT:
-        snprintf(buf, len,
-                 "model '%s': the request's deadline passed after %" PRIu64
-                 " us in the queue, before it could run",
-                 v->name, (dm_now_ns() - r->t_admit_ns) / 1000);
-        break;
-    case DM_REQ_UNLOADED:
-        snprintf(buf, len, "model '%s' version %" PRId64 " was unloaded", v->name, v->version);
-        break;
-    case DM_REQ_DRAINING: snprintf(buf, len, "the server is shutting down"); break;
-    case DM_REQ_CANCELLED:
-        snprintf(buf, len, "model '%s': the request was cancelled", v->name);
-        break;
-    default:
-        if (r->error[0])
-            snprintf(buf, len, "model '%s' version %" PRId64 ": the inference failed: %s", v->name,
-                     v->version, r->error);
-        else
-            snprintf(buf, len, "model '%s': the inference could not run (see the log)", v->name);
-        break;
-    }
-}
-
-static void infer_reply_error(dm_infer *inf, dm_req_status st)
-{
-    char msg[512];
-    dm_oip_status_message(&inf->req, st, msg, sizeof msg);
-    dm_http_error(inf->x, dm_oip_status_http(st), "%s", msg);
-}
-
-static void infer_answer(dm_infer *inf)
-{
-    const dm_request *r = &inf->req;
-    if (r->status != DM_REQ_OK) {
-        infer_reply_error(inf, r->status);
-        return;
-    }
+    dm_infer *inf = ctx;
+    dm_exchange *x = inf->owner;
+    dm_http_set_inflight(x, NULL);
     dm_http_response resp = {.status = 200, .header_len = -1};
-    if (dm_oip_encode_infer(inf, r->v->name, r->v->version, &resp) != 0) {
-        dm_http_error(inf->x, 500, "model '%s': out of memory encoding the response", r->v->name);
-        return;
-    }
-    dm_http_reply(inf->x, &resp);
-}
-
-static void record(dm_infer *inf)
-{
-    if (inf->d->metrics)
-        dm_metrics_record(inf->d->metrics, &inf->req);
-}
-
-/* The scheduler's completion (loop thread). */
-static void infer_done(dm_request *r)
-{
-    dm_infer *inf = r->owner;
-    dm_http_set_inflight(inf->x, NULL);
-    record(inf);
-    if (dm_http_gone(inf->x))
-        dm_http_reply(inf->x, &(dm_http_response){.status = 503, .header_len = -1});
+    if (dm_http_gone(x))
+        dm_http_reply(x, &(dm_http_response){.status = 503, .header_len = -1});
+    else if (error)
+        dm_http_error(x, dm_oip_status_http(r->status), "%s", error);
+    else if (dm_oip_encode_infer(inf, r->out, r->v->name, r->v->version, &resp) != 0)
+        dm_http_error(x, 500, "model '%s': out of memory encoding the response", r->v->name);
     else
-        infer_answer(inf);
+        dm_http_reply(x, &resp);
     dm_infer_free(inf);
 }
 
-uint64_t dm_oip_deadline_ns(const dm_config *c, const dm_infer *inf)
+/* The client leaving cancels R. */
+static void infer_admitted(dm_request *r, void *ctx)
 {
-    uint64_t us =
-        inf->timeout_us >= 0 ? (uint64_t)inf->timeout_us : (uint64_t)c->default_timeout_ms * 1000u;
-    if (us == 0)
-        return 0;
-    if (us > UINT64_MAX / 2000u)
-        us = UINT64_MAX / 2000u;
-    return dm_now_ns() + us * 1000u;
+    const dm_infer *inf = ctx;
+    dm_http_set_inflight(inf->owner, r);
 }
+
+static const dm_reply infer_reply = {.admitted = infer_admitted, .answer = infer_answer};
 
 /* The request in BODY for version VER: JSON, JSON plus binary tensors, or with
  * Inference-Header-Content-Length: 0, Triton's raw binary request (the body is
@@ -404,8 +209,8 @@ static int parse_request(route *rt, dm_version *ver, uint8_t *body, size_t len, 
 {
     const int64_t header_len = dm_http_req(rt->x)->header_len;
     if (header_len != 0)
-        return dm_oip_parse_infer_cached(ver->model, &ver->parsed, &ver->free_parsed, body, len,
-                                         header_len, out, err, errlen);
+        return dm_oip_parse_cached(rt->d->parse_cache, ver, body, len, header_len, out, err,
+                                   errlen);
     char why[400];
     const int status = dm_oip_raw_infer(ver->model, body, len, out, why, sizeof why);
     if (status != 200) {
@@ -417,27 +222,16 @@ static int parse_request(route *rt, dm_version *ver, uint8_t *body, size_t len, 
     return 200;
 }
 
-/* Admit INF (parsed for VER, whose reference it takes) for exchange X. */
+/* Admit INF (parsed for VER, whose reference the request takes) for exchange X. */
 static void infer_admit(dm_daemon *d, dm_exchange *x, dm_version *ver, dm_infer *inf)
 {
-    inf->req.v = ver;
-    inf->req.priority = inf->priority;
-    inf->req.deadline_ns = dm_oip_deadline_ns(&d->cfg, inf);
-    inf->req.done = infer_done;
-    inf->req.owner = inf;
-    inf->req.t_admit_ns = dm_now_ns();
-    inf->x = x;
-    inf->d = d;
-    dm_http_set_inflight(x, &inf->req);
-    const dm_req_status st = dm_sched_submit(d->sched, &inf->req);
-    if (st == DM_REQ_OK)
-        return;
-    /* not admitted: DONE will not run */
-    dm_http_set_inflight(x, NULL);
-    inf->req.status = st;
-    record(inf);
-    infer_reply_error(inf, st);
-    dm_infer_free(inf);
+    inf->owner = x;
+    dm_request_submit(d, &(dm_request_args){.v = ver,
+                                            .in = inf->in,
+                                            .priority = inf->priority,
+                                            .timeout_us = inf->timeout_us,
+                                            .reply = &infer_reply,
+                                            .ctx = inf});
 }
 
 /* A large body being parsed off the loop thread for exchange X. */
@@ -452,65 +246,64 @@ typedef struct infer_job {
  * scheduler refuses: 503). */
 static void infer_parsed(dm_parse_job *j)
 {
-    infer_job *ij = (infer_job *)j;
-    dm_version *ver = j->v;
-    if (j->status == 200 && dm_http_gone(ij->x)) {
-        dm_infer_free(j->inf);
-        dm_version_unref(ver);
-        dm_http_reply(ij->x, &(dm_http_response){.status = 503, .header_len = -1});
-    } else if (j->status != 200) {
+    _cleanup_free_ infer_job *ij = (infer_job *)j;
+    _cleanup_(dm_version_unrefp) dm_version *ver = j->v;
+    if (j->status != 200) {
         free(j->body);
         dm_http_error(ij->x, j->status, "model '%s': %s", ver->name, j->err);
-        dm_version_unref(ver);
+    } else if (dm_http_gone(ij->x)) {
+        dm_infer_free(j->inf);
+        dm_http_reply(ij->x, &(dm_http_response){.status = 503, .header_len = -1});
     } else {
-        infer_admit(ij->d, ij->x, ver, j->inf);
+        infer_admit(ij->d, ij->x, edge_take_ptr(ver), j->inf);
     }
-    free(ij);
 }
 
-static void infer_offload(route *rt, dm_version *ver, uint8_t *body, size_t len, int64_t hlen)
+/* Parse BODY (LEN bytes, taken) for VER (a reference, taken) off the loop thread. */
+static void infer_offload(route *rt, dm_version *ver_ref, uint8_t *body_in, size_t len,
+                          int64_t hlen)
 {
-    infer_job *ij = calloc(1, sizeof *ij);
-    if (ij) {
-        *ij = (infer_job){
-            .job = {.v = ver, .body = body, .len = len, .header_len = hlen, .done = infer_parsed},
-            .d = rt->d,
-            .x = rt->x};
-        if (dm_oip_offload(rt->d->loop, &ij->job) == 0)
-            return;
-        dm_http_error(rt->x, 429,
-                      "model '%s': %zu large requests are being parsed already; try again later",
-                      ver->name, dm_oip_offload_pending());
-    } else {
+    _cleanup_(dm_version_unrefp) dm_version *ver = ver_ref;
+    _cleanup_free_ uint8_t *body = body_in;
+    _cleanup_free_ infer_job *ij = calloc(1, sizeof *ij);
+    if (!ij) {
         dm_http_error(rt->x, 500, "model '%s': out of memory", ver->name);
+        return;
     }
-    free(ij);
-    free(body);
-    dm_version_unref(ver);
+    *ij = (infer_job){
+        .job = {.v = ver, .body = body, .len = len, .header_len = hlen, .done = infer_parsed},
+        .d = rt->d,
+        .x = rt->x};
+    if (dm_oip_offload(rt->d->loop, &ij->job) == 0) {
+        ij = NULL, body = NULL, ver = NULL; /* the job has them */
+        return;
+    }
+    dm_http_error(rt->x, 429,
+                  "model '%s': %zu large requests are being parsed already; try again later",
+                  ver->name, dm_oip_offload_pending());
 }
 
 static void infer(route *rt, const char *name, int64_t v)
 {
-    dm_version *ver = get_version(rt, name, v);
+    _cleanup_(dm_version_unrefp) dm_version *ver = get_version(rt, name, v);
     if (!ver)
         return;
     size_t len;
-    uint8_t *body = dm_http_take_body(rt->x, &len);
+    _cleanup_free_ uint8_t *body = dm_http_take_body(rt->x, &len);
     const int64_t hlen = dm_http_req(rt->x)->header_len;
     if (dm_oip_offload_wanted(len, hlen)) {
-        infer_offload(rt, ver, body, len, hlen);
+        infer_offload(rt, edge_take_ptr(ver), edge_take_ptr(body), len, hlen);
         return;
     }
     dm_infer *inf = NULL;
     char err[512];
     const int status = parse_request(rt, ver, body, len, &inf, err, sizeof err);
     if (status != 200) {
-        free(body);
-        dm_version_unref(ver);
         dm_http_error(rt->x, status, "model '%s': %s", name, err);
         return;
     }
-    infer_admit(rt->d, rt->x, ver, inf);
+    body = NULL; /* the inference has it */
+    infer_admit(rt->d, rt->x, edge_take_ptr(ver), inf);
 }
 
 /* ---------------------------------------------------------------- server */

@@ -1,9 +1,9 @@
 /* daemon/oip.h - the Open Inference Protocol v2 (KServe v2, as Triton speaks it).
  *
- * Owns: the pure parts of the protocol (oip_infer.c), testable without
- * sockets: KServe datatype names, model metadata JSON, the inference request
- * parser and validator (JSON and the binary tensor extension) and the response
- * encoder. dm_oip_handle (http.h) routes requests to the endpoints (oip.c).
+ * Owns: the pure parts of the protocol, testable without sockets: KServe
+ * datatype names, model metadata JSON and the response encoder (oip_encode.c),
+ * the inference request parser and validator (JSON and the binary tensor
+ * extension: oip_infer.c). dm_oip_handle (http.h) routes requests to the endpoints (oip.c).
  * Does not own: HTTP framing (http.c), the queues (sched.c). */
 #ifndef EDGED_OIP_H
 #define EDGED_OIP_H
@@ -21,12 +21,12 @@
 enum { DM_OUT_SKIP = 0, DM_OUT_JSON = 1, DM_OUT_BINARY = 2 };
 
 /* One inference request as parsed and validated against a model; owns every
- * buffer req.in/req.out point at. */
+ * buffer IN points at. The front end hands IN, PRIORITY and TIMEOUT_US to
+ * dm_request_submit; the outputs are the request's. */
 typedef struct dm_infer {
-    dm_request req; /* req.in/req.out are set; the caller fills v, done, deadline */
-    dm_exchange *x; /* where the reply goes (NULL outside the server) */
-    dm_daemon *d;
-    const edge_model *m; /* the model it was validated against (req.v's when set) */
+    uint8_t **in;        /* n_in inputs: JSON data converted, or binary data in BODY */
+    void *owner;         /* the front end's (oip.c: the exchange to answer); not the parser's */
+    const edge_model *m; /* the model it was validated against */
     char *id;            /* the request's "id", or NULL */
     int priority;        /* DM_PRIO_* from parameters.priority */
     int64_t timeout_us;  /* parameters.timeout; -1 when not given */
@@ -35,11 +35,13 @@ typedef struct dm_infer {
     size_t *order; /* outputs to return, in the order asked for */
     size_t n_order;
     uint8_t *body; /* the request body (binary inputs point into it) */
-    uint8_t *data; /* JSON inputs and every output */
+    uint8_t *data; /* the inputs given as JSON data */
 } dm_infer;
 
 /* "FP32", "INT8", ... for a model tensor type; NULL when the protocol has no name for it. */
 const char *dm_oip_datatype(int type);
+/* dm_oip_datatype, or libedge's name of TYPE when the protocol has none (for messages). */
+const char *dm_oip_type_name(int type);
 /* A model tensor's name for the protocol ("input_N"/"output_N" when it has none). */
 const char *dm_oip_tensor_name(const edge_tensor_info *t, bool input, size_t i, char *buf,
                                size_t len);
@@ -48,6 +50,10 @@ const char *dm_oip_tensor_name(const edge_tensor_info *t, bool input, size_t i, 
  * VERSIONS (N entries) as strings. NULL when out of memory. */
 json_t *dm_oip_model_metadata(const char *name, const int64_t *versions, size_t n,
                               const edge_model *m);
+
+/* GET .../config (oip_config.c): Triton's ModelConfig for version VER of NAME,
+ * from what edged knows. NULL when out of memory. */
+json_t *dm_oip_model_config(const dm_daemon *d, const char *name, const dm_version *ver);
 
 /* Parse and validate an inference request for model M: BODY (LEN bytes; the
  * JSON header is its first HEADER_LEN bytes when HEADER_LEN >= 0, binary tensor
@@ -62,20 +68,14 @@ int dm_oip_parse_infer(const edge_model *m, uint8_t *body, size_t len, int64_t h
 int dm_oip_parse_infer_cached(const edge_model *m, void **cache, void (**cache_free)(void *),
                               uint8_t *body, size_t len, int64_t header_len, dm_infer **out,
                               char *err, size_t errlen);
-/* The response for a completed INF (outputs in inf->req.out): JSON, or a JSON
- * header plus binary outputs (R->header_len >= 0). 0, or -ENOMEM. */
-int dm_oip_encode_infer(const dm_infer *inf, const char *model, int64_t version,
-                        dm_http_response *r);
-/* Frees INF with its buffers, and drops inf->req.v when set. NULL is fine. */
+/* The response for INF once it ran (its outputs in OUT, in the model's order):
+ * JSON, or a JSON header plus binary outputs (R->header_len >= 0). 0, or -ENOMEM. */
+int dm_oip_encode_infer(const dm_infer *inf, uint8_t *const *out, const char *model,
+                        int64_t version, dm_http_response *r);
+/* Frees INF with its buffers. NULL is fine. */
 void dm_infer_free(dm_infer *inf);
 /* The HTTP status for a scheduler outcome. */
 int dm_oip_status_http(dm_req_status st);
-/* What went wrong with request R (admitted to R->v's model) when the scheduler says ST,
- * for the client (the same words over HTTP and MQTT). */
-void dm_oip_status_message(const dm_request *r, dm_req_status st, char *buf, size_t len);
-/* When INF must have started: its timeout parameter, or [scheduler]
- * default_timeout_ms; 0 = no deadline. */
-uint64_t dm_oip_deadline_ns(const dm_config *c, const dm_infer *inf);
 /* A request of raw tensor bytes for model M, which has one input: BODY (LEN
  * bytes, exactly that input's size) becomes the input; every output is
  * returned as JSON data, in the model's order. Returns 200 and *OUT (which owns
@@ -88,6 +88,17 @@ void dm_oip_describe_input(const edge_model *m, size_t i, char *buf, size_t len)
  * has none, is not JSON, or is too large to load (the DOM stays small: the
  * "data" arrays are not loaded). Any thread. */
 char *dm_oip_request_id(const uint8_t *body, size_t len);
+
+/* ---- the parse cache (oip_cache.c): a side table, per model and version, of
+ * the last all-binary header parsed. Loop thread. */
+typedef struct dm_oip_cache dm_oip_cache;
+dm_oip_cache *dm_oip_cache_new(void);
+void dm_oip_cache_free(dm_oip_cache *c); /* NULL is fine */
+/* dm_oip_parse_infer for version V, through V's slot of C (C NULL: no cache). */
+int dm_oip_parse_cached(dm_oip_cache *c, const dm_version *v, uint8_t *body, size_t len,
+                        int64_t header_len, dm_infer **out, char *err, size_t errlen);
+/* Versions left E: their slots go. C NULL is fine. */
+void dm_oip_cache_retire(dm_oip_cache *c, dm_entry *e);
 
 /* ---- parsing off the loop thread (oip_offload.c)
  * A request whose JSON part is larger than DM_OIP_OFFLOAD_BYTES is parsed on

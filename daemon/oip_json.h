@@ -18,6 +18,8 @@
 
 #include <jansson.h>
 
+#include "edge/runtime.h"
+
 /* A "data" array in the fast form: text [at, end) from '[' to ']'. */
 typedef struct dm_jspan {
     size_t at, end;
@@ -72,5 +74,19 @@ typedef struct dm_jiter {
 
 void dm_jiter_init(dm_jiter *it, const uint8_t *text, const dm_jspan *sp);
 dm_jev dm_jiter_next(dm_jiter *it);
+
+/* ---- oip_data.c: "data" as tensor bytes, and the parser files' message helpers */
+/* Nesting of "data" arrays beyond this is refused. */
+#define DM_OIP_MAX_DATA_DEPTH 32
+/* Input I of M from its "data": the DOM node DATA, or (SPAN not NULL) the fast
+ * array SPAN of TEXT, converted into DST (the input's bytes). 0, or 400 (500
+ * for a model without tensor info) with the message in ERR. */
+int dm_oip_fill_input(const edge_model *m, size_t i, const json_t *data, const dm_jspan *span,
+                      const uint8_t *text, uint8_t *dst, char *err, size_t errlen);
+/* FMT into ERR; returns STATUS. */
+int dm_oip_fail(char *err, size_t len, int status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* "[1,96,96,1]" */
+void dm_oip_fmt_dims(char *buf, size_t len, const int32_t *d, int rank);
 
 #endif

@@ -8,9 +8,9 @@
  * loop thread (load jobs in libuv's thread pool; inline before the loop runs)
  * and swapping them in on the loop thread, reference counting them, explicit
  * load and unload, and per-model reload counters and last error.
- * Does not own: queues (sched.c; an unload flushes the entry's queue there)
- * or noticing changes (watch.c calls dm_registry_sync; SIGHUP and edgectl
- * reload call dm_registry_scan).
+ * Does not own: queues and other per-model state of other modules (side
+ * tables; the retire hook tells them when versions leave) or noticing changes (watch.c calls
+ * dm_registry_sync; SIGHUP and edgectl reload call dm_registry_scan).
  *
  * Threads: everything here runs on the loop thread, except the load jobs'
  * work (which touches only its job) and dm_version_ref/dm_version_unref,
@@ -36,6 +36,7 @@
 #include <unistd.h>
 #include <time.h>
 
+#include "common/cleanup.h"
 #include "daemon.h"
 #include "modelconf.h"
 
@@ -68,7 +69,8 @@ typedef struct reg_entry {
 
 struct dm_registry {
     dm_config cfg;
-    struct dm_sched *sched;
+    dm_retire_cb on_retire; /* versions left an entry (request.c: the scheduler, caches) */
+    void *retire_arg;
     dm_backends *backends; /* NULL: the CPU only */
     uv_loop_t *loop;       /* NULL: loads run inline */
     size_t jobs;           /* loads in flight */
@@ -103,8 +105,6 @@ void dm_version_unref(dm_version *v)
 {
     if (!v || atomic_fetch_sub_explicit(&v->refs, 1, memory_order_acq_rel) != 1)
         return;
-    if (v->parsed && v->free_parsed)
-        v->free_parsed(v->parsed);
     edge_model_unref(v->model);
     free(v->name);
     free(v->path);
@@ -115,6 +115,13 @@ static bool same_file(const reg_version *v, const struct stat *st)
 {
     return v->dev == st->st_dev && v->ino == st->st_ino && v->size == st->st_size &&
            v->mtime.tv_sec == st->st_mtim.tv_sec && v->mtime.tv_nsec == st->st_mtim.tv_nsec;
+}
+
+/* Versions left E (EMPTIED: all of them): tell the hook. */
+static void retired_from(const dm_registry *r, dm_entry *e, bool emptied)
+{
+    if (r->on_retire)
+        r->on_retire(e, emptied, r->retire_arg);
 }
 
 /* Tell the listeners (D-Bus, MQTT) what happened to NAME. */
@@ -281,6 +288,7 @@ static reg_entry *entry_get(dm_registry *r, const char *name)
         free(e);
         return NULL;
     }
+    e->pub.id = r->n; /* entries never leave before dm_registry_free */
     memmove(r->entries + i + 1, r->entries + i, (r->n - i) * sizeof *r->entries);
     r->entries[i] = e;
     r->n++;
@@ -293,6 +301,19 @@ static void disk_free(disk_version *d, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         free(d[i].path);
+}
+
+/* What scan_model found: N versions, newest first. */
+typedef struct disk_scan {
+    disk_version *v;
+    size_t n;
+} disk_scan;
+
+static void disk_scan_clear(disk_scan *s)
+{
+    if (s->v)
+        disk_free(s->v, s->n);
+    free(s->v);
 }
 
 static int by_version_desc(const void *a, const void *b)
@@ -353,7 +374,7 @@ static int scan_version_dirs(const char *name, const char *dir, disk_version **d
 
 /* Every version of NAME on disk, newest first, at most SCAN_MAX.
  * Returns -1 (out of memory), 0 (nothing), or the count. */
-static int scan_model(dm_registry *r, const char *name, disk_version **out)
+static int scan_model(dm_registry *r, const char *name, disk_scan *out)
 {
     char file[4096], dir[4096];
     snprintf(file, sizeof file, "%s/%s.tflite", r->cfg.models_dir, name);
@@ -385,7 +406,7 @@ static int scan_model(dm_registry *r, const char *name, disk_version **out)
         disk_free(d + SCAN_MAX, n - SCAN_MAX);
         n = SCAN_MAX;
     }
-    *out = d;
+    *out = (disk_scan){.v = d, .n = n};
     return (int)n;
 }
 
@@ -745,8 +766,8 @@ static void job_done(uv_work_t *w, int status)
     if (entry_drop_others(r, &e->pub, j->keep, j->n_keep))
         retired = true;
     e->pub.loaded = e->pub.n_versions > 0;
-    if (retired && r->sched)
-        dm_sched_sweep(r->sched);
+    if (retired)
+        retired_from(r, &e->pub, false);
     job_free(j);
     if (e->resync) {
         e->resync = false;
@@ -770,6 +791,81 @@ static int read_conf(dm_registry *r, reg_entry *e, dm_model_conf *conf)
     return -1;
 }
 
+EDGE_DEFINE_CLEANUP(load_job, job_free)
+
+/* E's files all left the repository: it serves nothing now. */
+static void entry_gone(dm_registry *r, reg_entry *e)
+{
+    if (e->pub.n_versions > 0) {
+        entry_drop_others(r, &e->pub, NULL, 0);
+        dm_log(DM_LOG_INFO, "model %s: no file left in %s; unloaded", e->pub.name,
+               r->cfg.models_dir);
+        retired_from(r, &e->pub, true);
+    }
+    e->pub.loaded = false;
+    snprintf(e->pub.last_error, sizeof e->pub.last_error, NO_FILE_MSG " %s", r->cfg.models_dir);
+    finish_waiters(r, e, 1);
+}
+
+/* A job for what of D (N_ALL versions on disk) CONF serves and E does not
+ * have loaded yet (each path moves into the job); NULL without memory. */
+static load_job *job_plan(reg_entry *e, const dm_model_conf *conf, disk_scan *d)
+{
+    int64_t all[SCAN_MAX];
+    bool keep_flag[SCAN_MAX];
+    for (size_t i = 0; i < d->n; i++)
+        all[i] = d->v[i].version;
+    dm_model_conf_select(conf, all, d->n, keep_flag);
+    _cleanup_(job_freep) load_job *j = calloc(1, sizeof *j);
+    if (!j || (d->n && !(j->items = calloc(d->n, sizeof *j->items))))
+        return NULL;
+    for (size_t i = 0; i < d->n; i++) {
+        if (!keep_flag[i] || j->n_keep == DM_MAX_VERSIONS)
+            continue;
+        j->keep[j->n_keep++] = d->v[i].version;
+        const ssize_t have = loaded_index(&e->pub, d->v[i].version);
+        if (have >= 0 && same_file((const reg_version *)e->pub.versions[have], &d->v[i].st))
+            continue;
+        j->items[j->n_items++] = (load_item){
+            .version = d->v[i].version, .path = edge_take_ptr(d->v[i].path), .st = d->v[i].st};
+    }
+    return edge_take_ptr(j);
+}
+
+/* J's options: the registry's, and the back ends E's model.conf (or
+ * [backends] default) asks for. */
+static void job_options(dm_registry *r, reg_entry *e, load_job *j)
+{
+    j->opt = (edge_model_options){.max_arena_bytes = (size_t)r->cfg.max_arena_bytes,
+                                  .isa = (edge_isa)r->cfg.kernel_isa,
+                                  .threads = r->cfg.intra_op_threads,
+                                  .private_copy = 1,
+                                  .name = e->pub.name};
+    const char *spec = e->conf.backend[0] ? e->conf.backend : r->cfg.backend_default;
+    if (r->backends && dm_backends_select(r->backends, spec, j->bes, &j->opt.n_backends,
+                                          j->backend_err, sizeof j->backend_err) == 0)
+        j->opt.backends = j->bes;
+    else if (!r->backends && strcmp(spec, "auto") != 0 && strcmp(spec, "cpu") != 0)
+        snprintf(j->backend_err, sizeof j->backend_err,
+                 "backend = %s, but edged has no back ends loaded", spec);
+}
+
+/* Start J for E: in libuv's pool, or inline (no loop, or nothing to load). */
+static void job_start(dm_registry *r, reg_entry *e, load_job *j)
+{
+    j->r = r;
+    j->e = e;
+    j->work.data = j;
+    j->t0_ns = dm_now_ns();
+    job_options(r, e, j);
+    e->job = j;
+    r->jobs++;
+    if (j->n_items && r->loop && uv_queue_work(r->loop, &j->work, job_work, job_done) == 0)
+        return;
+    job_work_items(j);
+    job_done(&j->work, 0);
+}
+
 /* Look at NAME on disk and bring it in line (see above). CB, if given, runs
  * on the loop thread once the model is settled (possibly before this returns). */
 static void model_sync(dm_registry *r, const char *name, bool explicit_load, dm_load_cb cb,
@@ -786,13 +882,10 @@ static void model_sync(dm_registry *r, const char *name, bool explicit_load, dm_
         add_waiter(e, cb, arg);
         return;
     }
-    disk_version *d = NULL;
+    _cleanup_(disk_scan_clear) disk_scan d = {0};
     const int n = scan_model(r, name, &d);
     if (n < 0 || (n > 0 && !e && !(e = entry_get(r, name)))) {
         dm_log(DM_LOG_ERROR, "model %s: out of memory while scanning %s", name, r->cfg.models_dir);
-        if (n > 0)
-            disk_free(d, (size_t)n);
-        free(d);
         if (cb)
             cb(name, -1, "out of memory", arg);
         return;
@@ -803,85 +896,28 @@ static void model_sync(dm_registry *r, const char *name, bool explicit_load, dm_
             not_found(r, name, msg, sizeof msg);
             cb(name, -1, msg, arg);
         }
-        free(d);
         return;
     }
     add_waiter(e, cb, arg);
     dm_model_conf conf;
     if (read_conf(r, e, &conf) != 0) {
-        disk_free(d, (size_t)(n > 0 ? n : 0));
-        free(d);
         finish_waiters(r, e, 1);
         return;
     }
     e->conf = conf;
     dm_model_conf_describe(&conf, e->pub.policy, sizeof e->pub.policy);
     e->unloaded = false;
-    /* what the policy serves, and what of it must be loaded */
-    int64_t all[SCAN_MAX];
-    const size_t n_all = n > 0 ? (size_t)n : 0;
-    bool keep_flag[SCAN_MAX];
-    for (size_t i = 0; i < n_all; i++)
-        all[i] = d[i].version;
-    dm_model_conf_select(&conf, all, n_all, keep_flag);
-    load_job *j = calloc(1, sizeof *j);
-    if (!j || (n_all && !(j->items = calloc(n_all, sizeof *j->items)))) {
-        free(j);
-        disk_free(d, n_all);
-        free(d);
+    if (d.n == 0) { /* every file gone: unload */
+        entry_gone(r, e);
+        return;
+    }
+    load_job *j = job_plan(e, &conf, &d);
+    if (!j) {
         set_error(r, &e->pub, "out of memory");
         finish_waiters(r, e, 1);
         return;
     }
-    for (size_t i = 0; i < n_all; i++) {
-        if (!keep_flag[i] || j->n_keep == DM_MAX_VERSIONS)
-            continue;
-        j->keep[j->n_keep++] = d[i].version;
-        const ssize_t have = loaded_index(&e->pub, d[i].version);
-        if (have >= 0 && same_file((const reg_version *)e->pub.versions[have], &d[i].st))
-            continue;
-        j->items[j->n_items++] =
-            (load_item){.version = d[i].version, .path = d[i].path, .st = d[i].st};
-        d[i].path = NULL;
-    }
-    disk_free(d, n_all);
-    free(d);
-    if (n_all == 0) { /* every file gone: unload */
-        if (e->pub.n_versions > 0) {
-            entry_drop_others(r, &e->pub, NULL, 0);
-            dm_log(DM_LOG_INFO, "model %s: no file left in %s; unloaded", name, r->cfg.models_dir);
-            if (r->sched)
-                dm_sched_flush_entry(r->sched, &e->pub);
-        }
-        e->pub.loaded = false;
-        snprintf(e->pub.last_error, sizeof e->pub.last_error, NO_FILE_MSG " %s", r->cfg.models_dir);
-        free(j->items);
-        free(j);
-        finish_waiters(r, e, 1);
-        return;
-    }
-    j->r = r;
-    j->e = e;
-    j->work.data = j;
-    j->t0_ns = dm_now_ns();
-    j->opt = (edge_model_options){.max_arena_bytes = (size_t)r->cfg.max_arena_bytes,
-                                  .isa = (edge_isa)r->cfg.kernel_isa,
-                                  .threads = r->cfg.intra_op_threads,
-                                  .private_copy = 1,
-                                  .name = e->pub.name};
-    const char *spec = e->conf.backend[0] ? e->conf.backend : r->cfg.backend_default;
-    if (r->backends && dm_backends_select(r->backends, spec, j->bes, &j->opt.n_backends,
-                                          j->backend_err, sizeof j->backend_err) == 0)
-        j->opt.backends = j->bes;
-    else if (!r->backends && strcmp(spec, "auto") != 0 && strcmp(spec, "cpu") != 0)
-        snprintf(j->backend_err, sizeof j->backend_err,
-                 "backend = %s, but edged has no back ends loaded", spec);
-    e->job = j;
-    r->jobs++;
-    if (j->n_items && r->loop && uv_queue_work(r->loop, &j->work, job_work, job_done) == 0)
-        return;
-    job_work_items(j);
-    job_done(&j->work, 0);
+    job_start(r, e, j);
 }
 
 /* ------------------------------------------------------------ the registry */
@@ -913,9 +949,10 @@ void dm_registry_free(dm_registry *r)
     free(r);
 }
 
-void dm_registry_set_sched(dm_registry *r, struct dm_sched *s)
+void dm_registry_on_retire(dm_registry *r, dm_retire_cb cb, void *arg)
 {
-    r->sched = s;
+    r->on_retire = cb;
+    r->retire_arg = arg;
 }
 
 void dm_registry_set_backends(dm_registry *r, dm_backends *bs)
@@ -1104,8 +1141,7 @@ int dm_registry_unload(dm_registry *r, const char *name, char *err, size_t len)
     p->n_versions = 0;
     p->loaded = false;
     e->unloaded = true;
-    if (r->sched)
-        dm_sched_flush_entry(r->sched, p);
+    retired_from(r, p, true);
     dm_log(DM_LOG_INFO, "model %s: unloaded (%zu version%s)", name, dropped,
            dropped == 1 ? "" : "s");
     return 0;

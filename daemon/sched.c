@@ -1,7 +1,8 @@
 /* daemon/sched.c - queues, workers and completions.
  *
- * Owns: one bounded queue per model (entry->queue, DM_PRIO_LEVELS FIFO lists,
- * at most queue_depth requests), the ring of queues with pending work that
+ * Owns: one bounded queue per model (DM_PRIO_LEVELS FIFO lists, at most
+ * queue_depth requests; a side table indexed by the entry's id, with each
+ * version's smoothed compute time for inline admission), the ring of queues with pending work that
  * workers serve round-robin (one request per model per turn: fairness between
  * models; high priority first within a model), the worker threads and their
  * interpreter caches (one edge_interp per model version each, created on first
@@ -38,13 +39,19 @@
 #define CACHE_MAX 256 /* interpreters per worker before the least recently used goes */
 #define WORKERS_MAX 1024
 
+/* A version's smoothed compute time (loop thread). */
+typedef struct cost {
+    uint64_t uid; /* the version's; 0: free */
+    uint64_t ns;
+} cost;
+
 typedef struct dm_queue {
-    dm_entry *e;
+    const dm_entry *e;
     dm_request *head[DM_PRIO_LEVELS], *tail[DM_PRIO_LEVELS];
     size_t count;
     bool ready; /* on the ring */
     struct dm_queue *ready_next;
-    struct dm_queue *all_next;
+    cost costs[DM_MAX_VERSIONS]; /* loop thread */
 } dm_queue;
 
 typedef struct cache_slot {
@@ -93,7 +100,7 @@ struct dm_sched {
     atomic_bool has_work; /* set with every admission: what a spinning worker watches */
 
     /* loop thread only */
-    dm_queue *all;
+    dm_table queues;    /* dm_queue * by dm_entry.id; NULL until the model's first request */
     size_t outstanding; /* admitted, DONE not yet run */
     bool draining, drain_pending;
     void (*drain_cb)(void *arg);
@@ -191,16 +198,60 @@ static void update_ref(dm_sched *s)
         uv_unref((uv_handle_t *)s->wake);
 }
 
+/* ------------------------------------------------------------ the side table (loop) */
+
+/* E's queue, or NULL before its first request. */
+static dm_queue *queue_of(const dm_sched *s, const dm_entry *e)
+{
+    dm_queue *q = dm_table_get(&s->queues, e->id);
+    assert(!q || q->e == e); /* one registry per scheduler */
+    return q;
+}
+
+/* V's cost slot in Q: its own, else (CLAIM) a free one or the oldest version's. */
+static cost *cost_of(dm_queue *q, const dm_version *v, bool claim)
+{
+    cost *pick = &q->costs[0];
+    for (size_t i = 0; i < DM_MAX_VERSIONS; i++) {
+        cost *c = &q->costs[i];
+        if (c->uid == v->uid)
+            return c;
+        if (pick->uid && (!c->uid || c->uid < pick->uid))
+            pick = c;
+    }
+    if (!claim)
+        return NULL;
+    *pick = (cost){.uid = v->uid};
+    return pick;
+}
+
+/* R ran: its version's compute time, smoothed, is what inline admission goes by. */
+static void note_cost(dm_sched *s, const dm_request *r)
+{
+    dm_queue *q = queue_of(s, r->v->entry);
+    cost *c = q ? cost_of(q, r->v, true) : NULL;
+    if (!c)
+        return;
+    const uint64_t t = r->t_end_ns - r->t_start_ns;
+    c->ns = c->ns ? (7 * c->ns + t) / 8 : t;
+}
+
+uint64_t dm_sched_cost_ns(dm_sched *s, const dm_version *v)
+{
+    dm_queue *q = queue_of(s, v->entry);
+    const cost *c = q ? cost_of(q, v, false) : NULL;
+    return c ? c->ns : 0;
+}
+
+/* ------------------------------------------------------------ completions (loop) */
+
 /* Run R's DONE once. */
 static void complete(dm_sched *s, dm_request *r)
 {
     assert(s->outstanding > 0);
     s->outstanding--;
-    if (r->status == DM_REQ_OK && r->t_end_ns > r->t_start_ns) {
-        /* the version's compute time, smoothed: what inline admission goes by */
-        const uint64_t t = r->t_end_ns - r->t_start_ns, c = r->v->cost_ns;
-        r->v->cost_ns = c ? (7 * c + t) / 8 : t;
-    }
+    if (r->status == DM_REQ_OK && r->t_end_ns > r->t_start_ns)
+        note_cost(s, r);
     r->next = NULL;
     r->done(r);
     if (s->drain_pending && s->outstanding == 0)
@@ -300,8 +351,9 @@ static void on_expire(uv_timer_t *t)
     dm_request *chain = NULL, **end = &chain;
     uint64_t next = 0;
     pthread_mutex_lock(&s->mu);
-    for (dm_queue *q = s->all; q; q = q->all_next)
-        expire_queue_locked(s, q, now, &end, &next);
+    for (size_t i = 0; i < s->queues.n; i++)
+        if (s->queues.at[i])
+            expire_queue_locked(s, s->queues.at[i], now, &end, &next);
     pthread_mutex_unlock(&s->mu);
     complete_chain(s, chain, DM_REQ_TIMEOUT);
     if (next)
@@ -649,17 +701,17 @@ dm_sched *dm_sched_new(uv_loop_t *loop, unsigned workers, uint32_t queue_depth)
     return s;
 }
 
-static dm_queue *queue_for(dm_sched *s, dm_entry *e)
+/* E's queue, created on its first request; NULL without memory. */
+static dm_queue *queue_for(dm_sched *s, const dm_entry *e)
 {
-    if (e->queue)
-        return e->queue;
-    dm_queue *q = calloc(1, sizeof *q);
-    if (!q)
+    dm_queue *q = queue_of(s, e);
+    if (q)
+        return q;
+    void **slot = dm_table_slot(&s->queues, e->id);
+    if (!slot || !(q = calloc(1, sizeof *q)))
         return NULL;
     q->e = e;
-    q->all_next = s->all;
-    s->all = q;
-    e->queue = q;
+    *slot = q;
     return q;
 }
 
@@ -683,7 +735,8 @@ dm_req_status dm_sched_submit(dm_sched *s, dm_request *r)
         pthread_mutex_unlock(&s->mu);
         return DM_REQ_BUSY;
     }
-    if (q->count == 0 && s->inline_max_ns && r->v->cost_ns && r->v->cost_ns <= s->inline_max_ns) {
+    const cost *c = s->inline_max_ns ? cost_of(q, r->v, false) : NULL;
+    if (q->count == 0 && c && c->ns && c->ns <= s->inline_max_ns) {
         /* Nothing of this model waits and it runs in less than a thread
          * handoff costs: run it here, DONE before returning. */
         pthread_mutex_unlock(&s->mu);
@@ -714,7 +767,7 @@ dm_req_status dm_sched_submit(dm_sched *s, dm_request *r)
 
 void dm_sched_cancel(dm_sched *s, dm_request *r)
 {
-    dm_queue *q = r->v->entry->queue;
+    dm_queue *q = queue_of(s, r->v->entry);
     pthread_mutex_lock(&s->mu);
     const bool queued = q && unlink_locked(s, q, r);
     pthread_mutex_unlock(&s->mu);
@@ -781,9 +834,10 @@ static dm_request *take_all_locked(dm_sched *s, dm_queue *q)
 void dm_sched_flush_entry(dm_sched *s, dm_entry *e)
 {
     dm_request *chain = NULL;
+    dm_queue *q = queue_of(s, e);
     pthread_mutex_lock(&s->mu);
-    if (e->queue)
-        chain = take_all_locked(s, e->queue);
+    if (q)
+        chain = take_all_locked(s, q);
     s->sweep_gen++;
     pthread_cond_broadcast(&s->work);
     pthread_mutex_unlock(&s->mu);
@@ -793,8 +847,9 @@ void dm_sched_flush_entry(dm_sched *s, dm_entry *e)
 
 size_t dm_sched_queue_depth(dm_sched *s, const dm_entry *e)
 {
+    const dm_queue *q = e ? queue_of(s, e) : NULL;
     pthread_mutex_lock(&s->mu);
-    const size_t n = e ? (e->queue ? e->queue->count : 0) : s->queued;
+    const size_t n = e ? (q ? q->count : 0) : s->queued;
     pthread_mutex_unlock(&s->mu);
     return n;
 }
@@ -844,8 +899,10 @@ void dm_sched_free(dm_sched *s)
     s->draining = true;
     dm_request *left = NULL, **end = &left;
     pthread_mutex_lock(&s->mu);
-    for (dm_queue *q = s->all; q; q = q->all_next) {
-        *end = take_all_locked(s, q);
+    for (size_t i = 0; i < s->queues.n; i++) {
+        if (!s->queues.at[i])
+            continue;
+        *end = take_all_locked(s, s->queues.at[i]);
         while (*end)
             end = &(*end)->next;
     }
@@ -863,12 +920,7 @@ void dm_sched_free(dm_sched *s)
     uv_poll_stop(s->wake);
     uv_close((uv_handle_t *)s->wake, close_wake);
     uv_close((uv_handle_t *)s->expire, close_free);
-    while (s->all) {
-        dm_queue *q = s->all;
-        s->all = q->all_next;
-        q->e->queue = NULL;
-        free(q);
-    }
+    dm_table_free(&s->queues, free);
     pthread_cond_destroy(&s->work);
     pthread_mutex_destroy(&s->mu);
     free(s);

@@ -257,7 +257,7 @@ static void test_bound_padding_and_nesting(void **state)
            g_json_bytes);
     assert_true(g_json_bytes < 65536); /* the structure, not the data */
     const uint8_t u[3] = {0, 128, 255};
-    assert_memory_equal(r.inf->req.in[2], u, 3);
+    assert_memory_equal(r.inf->in[2], u, 3);
     dm_infer_free(r.inf);
     /* padded, one value over */
     free(padded);
@@ -270,7 +270,7 @@ static void test_bound_padding_and_nesting(void **state)
     r = parse(s);
     free(s);
     assert_int_equal(r.status, 200);
-    assert_memory_equal(r.inf->req.in[2], u, 3);
+    assert_memory_equal(r.inf->in[2], u, 3);
     dm_infer_free(r.inf);
     char deep[4096] = "";
     for (int i = 0; i < 1000; i++)
@@ -351,9 +351,9 @@ static void test_bound_exact_errors(void **state)
     free(s);
     assert_int_equal(r.status, 200);
     const float f[4] = {(float)0.1, -0.0f, (float)3.4028234e38, (float)1E-45};
-    assert_memory_equal(r.inf->req.in[1], f, sizeof f);
+    assert_memory_equal(r.inf->in[1], f, sizeof f);
     const int64_t i64[2] = {INT64_MIN, INT64_MAX};
-    assert_memory_equal(r.inf->req.in[4], i64, sizeof i64);
+    assert_memory_equal(r.inf->in[4], i64, sizeof i64);
     dm_infer_free(r.inf);
 }
 
@@ -371,25 +371,24 @@ static void test_json_request(void **state)
     assert_int_equal(inf->priority, DM_PRIO_NORMAL);
     assert_true(inf->timeout_us == -1);
     const int8_t img[6] = {1, 2, 3, 4, 5, 6};
-    assert_memory_equal(inf->req.in[0], img, 6);
+    assert_memory_equal(inf->in[0], img, 6);
     const float f[4] = {0.5f, -1.25f, 3.0f, 1e-3f};
-    assert_memory_equal(inf->req.in[1], f, sizeof f);
+    assert_memory_equal(inf->in[1], f, sizeof f);
     const uint8_t u[3] = {0, 128, 255};
-    assert_memory_equal(inf->req.in[2], u, 3);
+    assert_memory_equal(inf->in[2], u, 3);
     const int32_t i32[2] = {INT32_MIN, INT32_MAX};
-    assert_memory_equal(inf->req.in[3], i32, sizeof i32);
+    assert_memory_equal(inf->in[3], i32, sizeof i32);
     const int64_t i64[2] = {-9223372036854775807LL, 42};
-    assert_memory_equal(inf->req.in[4], i64, sizeof i64);
+    assert_memory_equal(inf->in[4], i64, sizeof i64);
     const uint8_t b[2] = {1, 0};
-    assert_memory_equal(inf->req.in[5], b, 2);
+    assert_memory_equal(inf->in[5], b, 2);
     const int16_t i16[2] = {INT16_MIN, INT16_MAX};
-    assert_memory_equal(inf->req.in[6], i16, sizeof i16);
-    /* every output, as JSON, in model order; buffers allocated */
+    assert_memory_equal(inf->in[6], i16, sizeof i16);
+    /* every output, as JSON, in model order */
     assert_int_equal(inf->n_order, N_IO);
     for (size_t i = 0; i < N_IO; i++) {
         assert_int_equal(inf->order[i], i);
         assert_int_equal(inf->mode[i], DM_OUT_JSON);
-        assert_non_null(inf->req.out[i]);
     }
     dm_infer_free(inf);
 }
@@ -402,9 +401,9 @@ static void test_nested_data(void **state)
     free(s);
     assert_int_equal(r.status, 200);
     const int8_t img[6] = {1, 2, 3, 4, 5, -128};
-    assert_memory_equal(r.inf->req.in[0], img, 6);
+    assert_memory_equal(r.inf->in[0], img, 6);
     const float f[4] = {1, 2, 3, 4};
-    assert_memory_equal(r.inf->req.in[1], f, sizeof f);
+    assert_memory_equal(r.inf->in[1], f, sizeof f);
     dm_infer_free(r.inf);
 }
 
@@ -453,11 +452,11 @@ static void test_binary_request(void **state)
     memcpy(body + jl + 6, f, 16);
     result r = parse_hl(body, jl + 22, (int64_t)jl);
     assert_int_equal(r.status, 200);
-    assert_memory_equal(r.inf->req.in[0], img, 6);
-    assert_memory_equal(r.inf->req.in[1], f, 16);
-    assert_ptr_equal(r.inf->req.in[0], r.inf->body + jl); /* no copy */
+    assert_memory_equal(r.inf->in[0], img, 6);
+    assert_memory_equal(r.inf->in[1], f, 16);
+    assert_ptr_equal(r.inf->in[0], r.inf->body + jl); /* no copy */
     const uint8_t u[3] = {0, 128, 255};
-    assert_memory_equal(r.inf->req.in[2], u, 3);
+    assert_memory_equal(r.inf->in[2], u, 3);
     dm_infer_free(r.inf);
 
     /* byte counts that do not add up */
@@ -542,9 +541,9 @@ static void test_parse_cache(void **state)
     assert_non_null(cfree);
     memcpy(body + jl, "\x0a\x0b\x0c\x0d\x0e\x0f", 6);
     assert_int_equal(cache_parse(&cache, &cfree, body, jl + 55, (int64_t)jl, &b, err), 200);
-    assert_memory_equal(b->req.in[0], "\x0a\x0b\x0c\x0d\x0e\x0f", 6);
-    assert_ptr_equal(b->req.in[0], b->body + jl);
-    assert_ptr_equal(b->req.in[6], b->body + jl + 51);
+    assert_memory_equal(b->in[0], "\x0a\x0b\x0c\x0d\x0e\x0f", 6);
+    assert_ptr_equal(b->in[0], b->body + jl);
+    assert_ptr_equal(b->in[6], b->body + jl + 51);
     assert_int_equal(b->priority, a->priority);
     assert_int_equal(b->priority, DM_PRIO_HIGH);
     assert_true(b->timeout_us == 500 && a->timeout_us == 500);
@@ -552,7 +551,6 @@ static void test_parse_cache(void **state)
     assert_int_equal(b->n_order, 2);
     assert_memory_equal(b->order, a->order, 2 * sizeof *b->order);
     assert_memory_equal(b->mode, a->mode, b->n_out);
-    assert_ptr_not_equal(b->req.out[0], a->req.out[0]);
     dm_infer_free(a);
     dm_infer_free(b);
 
@@ -754,19 +752,25 @@ static void test_bad_parameters_and_outputs(void **state)
 
 /* ---------------------------------------------------------------- responses, metadata */
 
-static void fill_outputs(dm_infer *inf)
+/* Outputs as a worker leaves them (in the model's order), in G_OUT. */
+static _Alignas(16) uint8_t g_out_buf[N_IO][64];
+static uint8_t *g_out[N_IO];
+
+static void fill_outputs(void)
 {
+    for (size_t i = 0; i < N_IO; i++)
+        g_out[i] = g_out_buf[i];
     const int8_t img[6] = {-128, -1, 0, 1, 2, 127};
     const float f[4] = {0.1f, -2.5f, 1e-7f, 3.0f};
-    memcpy(inf->req.out[in_index("img")], img, sizeof img);
-    memcpy(inf->req.out[in_index("f")], f, sizeof f);
+    memcpy(g_out[in_index("img")], img, sizeof img);
+    memcpy(g_out[in_index("f")], f, sizeof f);
     const int16_t i16[2] = {-2, 300};
-    memcpy(inf->req.out[in_index("s")], i16, sizeof i16);
-    memset(inf->req.out[in_index("u")], 200, 3);
+    memcpy(g_out[in_index("s")], i16, sizeof i16);
+    memset(g_out[in_index("u")], 200, 3);
     const int64_t i64[2] = {INT64_MIN, 5};
-    memcpy(inf->req.out[in_index("i64")], i64, sizeof i64);
+    memcpy(g_out[in_index("i64")], i64, sizeof i64);
     const uint8_t b[2] = {0, 1};
-    memcpy(inf->req.out[in_index("b")], b, 2);
+    memcpy(g_out[in_index("b")], b, 2);
 }
 
 static void test_encode_json(void **state)
@@ -777,9 +781,9 @@ static void test_encode_json(void **state)
     result r = parse(s);
     free(s);
     assert_int_equal(r.status, 200);
-    fill_outputs(r.inf);
+    fill_outputs();
     dm_http_response resp = {0};
-    assert_int_equal(dm_oip_encode_infer(r.inf, "m", 3, &resp), 0);
+    assert_int_equal(dm_oip_encode_infer(r.inf, g_out, "m", 3, &resp), 0);
     assert_int_equal(resp.status, 200);
     assert_true(resp.header_len == -1);
     json_error_t je;
@@ -822,9 +826,9 @@ static void test_encode_binary(void **state)
     result r = parse(s);
     free(s);
     assert_int_equal(r.status, 200);
-    fill_outputs(r.inf);
+    fill_outputs();
     dm_http_response resp = {0};
-    assert_int_equal(dm_oip_encode_infer(r.inf, "m", 1, &resp), 0);
+    assert_int_equal(dm_oip_encode_infer(r.inf, g_out, "m", 1, &resp), 0);
     assert_true(resp.header_len > 0);
     const size_t jl = (size_t)resp.header_len;
     assert_int_equal(resp.len, jl + 6 + 16);
@@ -839,8 +843,8 @@ static void test_encode_binary(void **state)
     assert_int_equal(
         json_integer_value(json_object_get(json_object_get(img, "parameters"), "binary_data_size")),
         6);
-    assert_memory_equal(resp.body + jl, r.inf->req.out[in_index("img")], 6);
-    assert_memory_equal(resp.body + jl + 6, r.inf->req.out[in_index("f")], 16);
+    assert_memory_equal(resp.body + jl, g_out[in_index("img")], 6);
+    assert_memory_equal(resp.body + jl + 6, g_out[in_index("f")], 16);
     json_decref(o);
     free(resp.body);
     dm_infer_free(r.inf);

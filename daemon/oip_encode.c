@@ -1,0 +1,254 @@
+/* daemon/oip_encode.c - what edged writes in the Open Inference Protocol v2.
+ *
+ * Owns: KServe datatype names, tensor names for the protocol, model metadata
+ * JSON, the inference response (JSON data, or the binary tensor extension: a
+ * JSON header of Inference-Header-Content-Length bytes, then each binary
+ * output's bytes in the order asked for) and the HTTP status of a scheduler
+ * outcome. Pure functions: no sockets, no scheduler, tested by
+ * tests/unit/test_oip.c.
+ * Does not own: reading requests (oip_infer.c), routing (oip.c). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/jsonw.h"
+#include "oip.h"
+
+/* ---------------------------------------------------------------- datatypes */
+
+const char *dm_oip_datatype(int type)
+{
+    switch (type) {
+    case EDGE_FLOAT32: return "FP32";
+    case EDGE_FLOAT16: return "FP16";
+    case EDGE_FLOAT64: return "FP64";
+    case EDGE_INT8: return "INT8";
+    case EDGE_UINT8: return "UINT8";
+    case EDGE_INT16: return "INT16";
+    case EDGE_INT32: return "INT32";
+    case EDGE_INT64: return "INT64";
+    case EDGE_BOOL: return "BOOL";
+    case EDGE_STRING: return "BYTES";
+    default: return NULL;
+    }
+}
+
+const char *dm_oip_type_name(int type)
+{
+    const char *s = dm_oip_datatype(type);
+    return s ? s : edge_dtype_name(type);
+}
+
+const char *dm_oip_tensor_name(const edge_tensor_info *t, bool input, size_t i, char *buf,
+                               size_t len)
+{
+    if (t->name && t->name[0])
+        return t->name;
+    snprintf(buf, len, "%s_%zu", input ? "input" : "output", i);
+    return buf;
+}
+
+/* ---------------------------------------------------------------- metadata */
+
+static json_t *shape_json(const edge_tensor_info *t)
+{
+    json_t *a = json_array();
+    for (int k = 0; a && k < t->rank; k++)
+        json_array_append_new(a, json_integer(t->dims[k]));
+    return a;
+}
+
+static json_t *tensor_json(const edge_tensor_info *t, bool input, size_t i)
+{
+    char buf[32];
+    json_t *o =
+        json_pack("{s:s, s:s, s:o}", "name", dm_oip_tensor_name(t, input, i, buf, sizeof buf),
+                  "datatype", dm_oip_type_name(t->type), "shape", shape_json(t));
+    if (o && t->quant_count == 1)
+        json_object_set_new(
+            o, "parameters",
+            json_pack("{s:f, s:i}", "scale", (double)t->scale, "zero_point", (int)t->zero_point));
+    return o;
+}
+
+json_t *dm_oip_model_metadata(const char *name, const int64_t *versions, size_t n,
+                              const edge_model *m)
+{
+    json_t *vs = json_array(), *ins = json_array(), *outs = json_array();
+    char buf[24];
+    for (size_t i = 0; vs && i < n; i++) {
+        snprintf(buf, sizeof buf, "%" PRId64, versions[i]);
+        json_array_append_new(vs, json_string(buf));
+    }
+    edge_tensor_info t;
+    for (size_t i = 0; ins && i < edge_model_input_count(m); i++)
+        if (edge_model_input_info(m, i, &t) == 0)
+            json_array_append_new(ins, tensor_json(&t, true, i));
+    for (size_t i = 0; outs && i < edge_model_output_count(m); i++)
+        if (edge_model_output_info(m, i, &t) == 0)
+            json_array_append_new(outs, tensor_json(&t, false, i));
+    return json_pack("{s:s, s:o, s:s, s:o, s:o}", "name", name, "versions", vs, "platform",
+                     "tflite", "inputs", ins, "outputs", outs);
+}
+
+/* ---------------------------------------------------------------- encode */
+
+/* Element K of a tensor of TYPE at P as JSON. */
+static void elem_json(jw *w, int type, const uint8_t *p, size_t k)
+{
+    switch (type) {
+    case EDGE_INT8: jw_int(w, ((const int8_t *)p)[k]); return;
+    case EDGE_UINT8: jw_int(w, p[k]); return;
+    case EDGE_BOOL: jw_lit(w, p[k] ? "true" : "false"); return;
+    case EDGE_INT16: {
+        int16_t v;
+        memcpy(&v, p + 2 * k, 2);
+        jw_int(w, v);
+        return;
+    }
+    case EDGE_INT32: {
+        int32_t v;
+        memcpy(&v, p + 4 * k, 4);
+        jw_int(w, v);
+        return;
+    }
+    case EDGE_INT64: {
+        int64_t v;
+        memcpy(&v, p + 8 * k, 8);
+        jw_int(w, v);
+        return;
+    }
+    case EDGE_FLOAT32: {
+        float v;
+        memcpy(&v, p + 4 * k, 4);
+        jw_real(w, v);
+        return;
+    }
+    default: jw_lit(w, "null");
+    }
+}
+
+static size_t elem_count(const edge_tensor_info *t)
+{
+    const size_t esize = edge_dtype_size(t->type);
+    return esize ? t->bytes / esize : 0;
+}
+
+/* Upper bound of the JSON header's length; *bin gets the binary outputs' bytes. */
+static size_t encode_bound(const dm_infer *inf, const char *model, size_t *bin)
+{
+    size_t n = 128 + JW_STR_MAX(strlen(model)) + (inf->id ? JW_STR_MAX(strlen(inf->id)) : 0);
+    char buf[32];
+    *bin = 0;
+    for (size_t k = 0; k < inf->n_order; k++) {
+        const size_t i = inf->order[k];
+        edge_tensor_info t;
+        if (edge_model_output_info(inf->m, i, &t) != 0)
+            continue;
+        const char *name = dm_oip_tensor_name(&t, false, i, buf, sizeof buf);
+        n += 128 + JW_STR_MAX(strlen(name)) + (size_t)t.rank * JW_NUM_MAX;
+        if (inf->mode[i] == DM_OUT_BINARY)
+            *bin += t.bytes;
+        else
+            n += elem_count(&t) * (JW_NUM_MAX + 1);
+    }
+    return n;
+}
+
+static void encode_output(jw *w, const dm_infer *inf, const uint8_t *out, size_t i)
+{
+    edge_tensor_info t;
+    char buf[32];
+    if (edge_model_output_info(inf->m, i, &t) != 0) {
+        w->overflow = true;
+        return;
+    }
+    jw_lit(w, "{\"name\":");
+    jw_str(w, dm_oip_tensor_name(&t, false, i, buf, sizeof buf));
+    jw_lit(w, ",\"datatype\":");
+    jw_str(w, dm_oip_type_name(t.type));
+    jw_lit(w, ",\"shape\":[");
+    for (int d = 0; d < t.rank; d++) {
+        if (d)
+            jw_raw(w, ",", 1);
+        jw_int(w, t.dims[d]);
+    }
+    if (inf->mode[i] == DM_OUT_BINARY) {
+        jw_lit(w, "],\"parameters\":{\"binary_data_size\":");
+        jw_int(w, (int64_t)t.bytes);
+        jw_lit(w, "}}");
+        return;
+    }
+    jw_lit(w, "],\"data\":[");
+    const size_t n = elem_count(&t);
+    for (size_t k = 0; k < n; k++) {
+        if (k)
+            jw_raw(w, ",", 1);
+        elem_json(w, t.type, out, k);
+    }
+    jw_lit(w, "]}");
+}
+
+int dm_oip_encode_infer(const dm_infer *inf, uint8_t *const *out, const char *model,
+                        int64_t version, dm_http_response *r)
+{
+    size_t bin = 0;
+    const size_t cap = encode_bound(inf, model, &bin);
+    char *body = malloc(cap + bin + 1);
+    if (!body)
+        return -ENOMEM;
+    jw w = {.p = body, .cap = cap};
+    jw_lit(&w, "{\"model_name\":");
+    jw_str(&w, model);
+    jw_lit(&w, ",\"model_version\":\"");
+    jw_int(&w, version);
+    jw_raw(&w, "\"", 1);
+    if (inf->id) {
+        jw_lit(&w, ",\"id\":");
+        jw_str(&w, inf->id);
+    }
+    jw_lit(&w, ",\"outputs\":[");
+    for (size_t k = 0; k < inf->n_order; k++) {
+        if (k)
+            jw_raw(&w, ",", 1);
+        encode_output(&w, inf, out[inf->order[k]], inf->order[k]);
+    }
+    jw_lit(&w, "]}");
+    if (w.overflow) { /* the bound is wrong: a bug, not the client's fault */
+        free(body);
+        return -EOVERFLOW;
+    }
+    const size_t jlen = w.len;
+    size_t at = jlen;
+    for (size_t k = 0; k < inf->n_order; k++) {
+        const size_t i = inf->order[k];
+        edge_tensor_info t;
+        if (inf->mode[i] != DM_OUT_BINARY || edge_model_output_info(inf->m, i, &t))
+            continue;
+        memcpy(body + at, out[i], t.bytes);
+        at += t.bytes;
+    }
+    body[at] = 0;
+    r->status = 200;
+    r->body = body;
+    r->len = at;
+    r->header_len = bin ? (int64_t)jlen : -1;
+    r->content_type = bin ? "application/octet-stream" : "application/json";
+    return 0;
+}
+
+int dm_oip_status_http(dm_req_status st)
+{
+    switch (st) {
+    case DM_REQ_OK: return 200;
+    case DM_REQ_BUSY: return 429;
+    case DM_REQ_TIMEOUT: return 504;
+    case DM_REQ_CANCELLED: return 503;
+    case DM_REQ_UNLOADED: return 503;
+    case DM_REQ_DRAINING: return 503;
+    case DM_REQ_ERROR: return 500;
+    }
+    return 500;
+}

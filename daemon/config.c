@@ -20,6 +20,7 @@
 #include <arpa/inet.h>
 #include <ini.h>
 
+#include "common/memfile.h"
 #include "daemon.h"
 
 typedef enum {
@@ -989,7 +990,7 @@ char *dm_config_render(const dm_config *c, size_t *len)
 {
     char *buf = NULL;
     size_t size = 0;
-    FILE *f = open_memstream(&buf, &size);
+    FILE *f = edge_memfile_open(&buf, &size);
     if (!f)
         return NULL;
     dm_config defaults;
@@ -1012,7 +1013,8 @@ char *dm_config_render(const dm_config *c, size_t *len)
             fprintf(f, "\n[backend.%s]\n", o->backend);
         fprintf(f, "%s = %s\n", o->key, o->value);
     }
-    if (fclose(f) != 0) {
+    const bool lost = ferror(f) != 0; /* a write the buffer could not take */
+    if (fclose(f) != 0 || lost) {
         free(buf);
         return NULL;
     }
@@ -1054,7 +1056,7 @@ char *dm_config_render_man(size_t *len)
 {
     char *buf = NULL;
     size_t size = 0;
-    FILE *f = open_memstream(&buf, &size);
+    FILE *f = edge_memfile_open(&buf, &size);
     if (!f)
         return NULL;
     dm_config defaults;
@@ -1113,7 +1115,8 @@ char *dm_config_render_man(size_t *len)
     fputs(".SH FILES\n.TP\n/etc/edged/edged.conf\nThe configuration file.\n"
           ".SH SEE ALSO\n\\fBedged\\fP(8), \\fBedgectl\\fP(1)\n",
           f);
-    if (fclose(f) != 0) {
+    const bool lost = ferror(f) != 0;
+    if (fclose(f) != 0 || lost) {
         free(buf);
         return NULL;
     }

@@ -27,6 +27,9 @@
 
 void *memalign(size_t align, size_t n); /* glibc's malloc.h, which would clash with ours */
 
+/* The sanitizers' stack printer, when one is linked. */
+void __sanitizer_print_stack_trace(void) __attribute__((weak));
+
 static fault_ctl own_ctl;
 static fault_ctl *ctl = &own_ctl; /* or the mapped file of EDGE_FAULT_CTL */
 static __thread int armed_here __attribute__((tls_model("initial-exec")));
@@ -85,6 +88,8 @@ static bool fail_now(void)
     if (n != atomic_load_explicit(&c->nth, memory_order_relaxed))
         return false;
     atomic_fetch_add_explicit(&c->injected, 1, memory_order_relaxed);
+    if (atomic_load_explicit(&c->trace, memory_order_relaxed) && __sanitizer_print_stack_trace)
+        __sanitizer_print_stack_trace();
     return true;
 }
 
@@ -211,6 +216,11 @@ FAULT_API fault_result fault_disarm(fault_ctl *c)
         .seen = atomic_load_explicit(&c->seen, memory_order_relaxed),
         .injected = atomic_load_explicit(&c->injected, memory_order_relaxed) > 0,
     };
+}
+
+FAULT_API fault_ctl *fault_ctl_own(void)
+{
+    return ctl;
 }
 
 static fault_ctl *map_ctl(const char *path, int flags)

@@ -24,6 +24,7 @@ typedef struct fault_ctl {
     atomic_long nth;      /* the allocation to fail, counted from 1 after arming */
     atomic_long seen;     /* allocations counted since arming */
     atomic_long injected; /* failures made since arming (0 or 1) */
+    atomic_int trace;     /* print the stack of the failed call (sanitizer builds) */
 } fault_ctl;
 
 typedef struct fault_result {
@@ -36,6 +37,8 @@ typedef struct fault_result {
 void fault_arm(fault_ctl *ctl, long nth, int mode);
 /* Disarm and say what happened since fault_arm. */
 fault_result fault_disarm(fault_ctl *ctl);
+/* This process's control (the mapped file's when preloaded). */
+fault_ctl *fault_ctl_own(void);
 /* A fault_ctl shared through file PATH (created, sized, zeroed), for a process
  * that preloads the interposer with EDGE_FAULT_CTL=PATH; NULL on failure. */
 fault_ctl *fault_ctl_map(const char *path);

@@ -22,6 +22,7 @@
 #include <mqtt_protocol.h>
 
 #include "common/jsonw.h"
+#include "json_dump.h"
 #include "mqtt_impl.h"
 #include "oip.h"
 
@@ -750,7 +751,7 @@ char *mq_models_json(dm_mqtt *m, size_t *len)
     if (!list)
         return NULL;
     dm_registry_foreach(m->d->reg, model_json, list);
-    char *s = json_dumps(list, JSON_COMPACT);
+    char *s = dm_json_dumps(list, JSON_COMPACT);
     json_decref(list);
     if (s)
         *len = strlen(s);

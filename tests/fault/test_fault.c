@@ -3,18 +3,21 @@
  * Owns: the in-process scenarios of the fault suite. Each runs one operation
  * once with nothing failing (it must succeed; that run counts its allocations),
  * then again for N = 1, 2, ... with allocation N failing (fault_alloc.c), until
- * a run makes no allocation N. Every run must end cleanly: success, or an error
- * with a message; no crash (a crash ends the test), and under ASan no leak
+ * a run makes no allocation N. Every run must end cleanly: an error with a
+ * message, or success with the same result as the clean run (a digest of its
+ * outputs); no crash (a crash ends the test), and under ASan no leak
  * (LeakSanitizer checks after each scenario). The scenarios: edge_model_open,
  * edge_interp_new and a first invoke of shared models (the smallest conv,
- * micro_speech; a residual one, tiny_ic_resnet8; the person detector; one as a
- * private copy); the daemon's config load and render (daemon/config.c); a
- * repository scan with dm_registry_get (daemon/registry.c); the OIP request
- * parser and encoder on JSON and binary-extension requests (daemon/oip_infer.c);
- * the HTTP content codings (daemon/http_codec.c). Each prints how many
- * injection points it walked. EDGE_FAULT_MAX_RUNS (default 1500) bounds the
- * runs per scenario: past it, every Kth allocation fails (the stride is
- * printed). The daemon end to end is test_fault_daemon.c. */
+ * micro_speech; a residual one, tiny_ic_resnet8; the person detector; the
+ * legacy uint8 MobileNet; one as a private copy); the daemon's config load and
+ * render (daemon/config.c); a repository scan with dm_registry_get
+ * (daemon/registry.c); the OIP request parser and encoder on JSON and
+ * binary-extension requests (daemon/oip_infer.c); the HTTP content codings
+ * (daemon/http_codec.c). Each prints how many injection points it walked.
+ * EDGE_FAULT_MAX_RUNS (default 1500) bounds the runs per scenario: past it,
+ * every Kth allocation fails (the stride is printed). EDGE_FAULT_VERBOSE=1
+ * prints the stack of each failure a run survived (sanitizer builds). The
+ * daemon end to end is test_fault_daemon.c. */
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -251,6 +254,12 @@ static void test_model_person_detect(void **state)
     walk_model("person_detect", false);
 }
 
+static void test_model_mobilenet_u8(void **state)
+{
+    (void)state;
+    walk_model("mobilenet_v1_025_128_quant_u8", false);
+}
+
 static void test_model_private_copy(void **state)
 {
     (void)state;
@@ -385,6 +394,11 @@ static int parse_encode(const void *body, size_t len, int64_t header_len)
         free(copy);
         return clean_error("oip parse", err);
     }
+    for (size_t i = 0; i < inf->n_out; i++) { /* what an inference would have written */
+        edge_tensor_info t;
+        assert_int_equal(edge_model_output_info(g_digits, i, &t), 0);
+        memset(inf->req.out[i], (int)(7 + i), t.bytes);
+    }
     dm_http_response resp = {0};
     const int rc = dm_oip_encode_infer(inf, "digits", 1, &resp);
     if (rc == 0)
@@ -493,6 +507,7 @@ int main(void)
         cmocka_unit_test(test_model_micro_speech),
         cmocka_unit_test(test_model_resnet8),
         cmocka_unit_test(test_model_person_detect),
+        cmocka_unit_test(test_model_mobilenet_u8),
         cmocka_unit_test(test_model_private_copy),
         cmocka_unit_test(test_config),
         cmocka_unit_test(test_registry),

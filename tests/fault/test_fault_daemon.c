@@ -4,7 +4,8 @@
  * Owns: the end-to-end scenario of the fault suite. edged ($EDGED_BIN) runs
  * with the interposer preloaded (libedge-fault-alloc.so, LD_PRELOAD) and its
  * control in a shared file (EDGE_FAULT_CTL). For each request - a JSON
- * inference of the digits demo, a binary-extension inference of person_detect
+ * inference of the digits demo, the same as the first after a reload, a
+ * binary-extension inference of person_detect
  * (when the shared models are there), model metadata, a reload through the
  * repository extension, /metrics - it takes the
  * clean reply, then for N = 1, 2, ... fails edged's Nth allocation (on any of
@@ -48,7 +49,7 @@ typedef struct request {
     char *bytes;
     size_t len;
     bool varies;               /* the body changes from one request to the next (/metrics) */
-    const struct request *pre; /* sent first, with nothing failing (e.g. an unload), or NULL */
+    const struct request *pre; /* sent first (after its own PRE), with nothing failing, or NULL */
 } request;
 
 /* What edged answered: the status (0 when the connection closed without a
@@ -62,12 +63,12 @@ typedef struct reply {
 
 static reply send_one(const request *rq);
 
-/* RQ's PRE (which must succeed) with the allocator as it is, then RQ armed as the caller set. */
+/* RQ's PRE with no allocation failing (it must be answered), then RQ, armed as the caller set. */
 static reply send_request(const request *rq)
 {
     if (rq->pre) {
         const int mode = atomic_exchange(&g_ctl->mode, FAULT_OFF);
-        reply p = send_one(rq->pre);
+        reply p = send_request(rq->pre);
         if (p.status != 200 && p.status != 400) /* 400: not loaded (the failed load before) */
             fail_msg("%s: %s got status %d: %.300s", rq->what, rq->pre->what, p.status,
                      p.raw ? p.raw : "");
@@ -207,9 +208,9 @@ static request get(const char *what, const char *path)
     return rq;
 }
 
-static void test_infer_json(void **state)
+/* A JSON inference of the digits demo (with an id: the reply echoes it). */
+static request digits_infer(const char *what)
 {
-    (void)state;
     char body[2048];
     int at = snprintf(body, sizeof body,
                       "{\"id\":\"f-1\",\"inputs\":[{\"name\":\"image\",\"shape\":[1,8,8,1],"
@@ -219,9 +220,30 @@ static void test_infer_json(void **state)
     for (int i = 0; i < DIGITS_PIXELS; i++)
         at += snprintf(body + at, sizeof body - (size_t)at, "%s%d", i ? "," : "", img[i]);
     at += snprintf(body + at, sizeof body - (size_t)at, "]}]}");
-    request rq = post("digits JSON infer", "/v2/models/digits/infer", body, (size_t)at, -1);
+    return post(what, "/v2/models/digits/infer", body, (size_t)at, -1);
+}
+
+static void test_infer_json(void **state)
+{
+    (void)state;
+    request rq = digits_infer("digits JSON infer");
     walk_request(&rq);
     free(rq.bytes);
+}
+
+/* The first inference of a freshly loaded model: its interpreter is made on the worker. */
+static void test_infer_cold(void **state)
+{
+    (void)state;
+    request unload = post("unload", "/v2/repository/models/digits/unload", "{}", 2, -1);
+    request load = post("load", "/v2/repository/models/digits/load", "{}", 2, -1);
+    load.pre = &unload;
+    request rq = digits_infer("digits JSON infer after a reload");
+    rq.pre = &load;
+    walk_request(&rq);
+    free(rq.bytes);
+    free(load.bytes);
+    free(unload.bytes);
 }
 
 static void test_infer_binary(void **state)
@@ -358,11 +380,9 @@ int main(void)
         return 77;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_infer_json),
-        cmocka_unit_test(test_infer_binary),
-        cmocka_unit_test(test_metadata),
-        cmocka_unit_test(test_repository_load),
-        cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_infer_json),      cmocka_unit_test(test_infer_cold),
+        cmocka_unit_test(test_infer_binary),    cmocka_unit_test(test_metadata),
+        cmocka_unit_test(test_repository_load), cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_stop_clean), /* last: edged's exit status */
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -2,44 +2,23 @@
 #include "json_dump.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
-typedef struct dump_buf {
-    char *p;
-    size_t len, cap;
-    bool failed; /* sticky: every write after a failed one fails too */
-} dump_buf;
-
-static int dump_cb(const char *s, size_t n, void *arg)
-{
-    dump_buf *b = arg;
-    if (b->failed)
-        return -1;
-    if (n >= b->cap - b->len) { /* room for the NUL too */
-        size_t cap = b->cap ? b->cap : 256;
-        while (!b->failed && n >= cap - b->len)
-            b->failed = __builtin_mul_overflow(cap, 2, &cap);
-        char *grown = b->failed ? NULL : realloc(b->p, cap);
-        if (!grown) {
-            b->failed = true;
-            return -1;
-        }
-        b->p = grown;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-    return 0;
-}
+#include "common/memfile.h"
 
 char *dm_json_dumps(const json_t *j, size_t flags)
 {
-    dump_buf b = {0};
-    if (!j || json_dump_callback(j, dump_cb, &b, flags) != 0 || b.failed || !b.p) {
-        free(b.p);
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *f = j ? edge_memfile_open(&buf, &size) : NULL;
+    if (!f)
+        return NULL;
+    /* a write that fails sets the stream's error flag, whatever jansson makes of it */
+    const bool lost = json_dumpf(j, f, flags) != 0 || ferror(f) != 0;
+    if (fclose(f) != 0 || lost || size == 0) {
+        free(buf);
         return NULL;
     }
-    return b.p;
+    return buf;
 }

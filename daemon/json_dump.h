@@ -3,7 +3,8 @@
  * Owns: dm_json_dumps, json_dumps for the daemon's replies. jansson 2.14's
  * dumper ignores a failed write of an object key (dump_string's result), so
  * when memory runs short json_dumps can return text with a quote missing -
- * malformed JSON sent as a 200 reply. Here any failed write fails the dump.
+ * malformed JSON sent as a 200 reply. Here the text goes through a memfile
+ * (common/memfile.h), whose failed writes stay failed: any of them fails the dump.
  * Does not own: the values (oip.c, http.c, mqtt_req.c build them). */
 #ifndef EDGED_JSON_DUMP_H
 #define EDGED_JSON_DUMP_H

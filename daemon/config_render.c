@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/memfile.h"
 #include "config_impl.h"
 
 static const char file_head[] =
@@ -65,13 +66,14 @@ static char *render(void (*write)(FILE *f, const dm_config *c, const dm_config *
 {
     char *buf = NULL;
     size_t size = 0;
-    FILE *f = open_memstream(&buf, &size);
+    FILE *f = edge_memfile_open(&buf, &size);
     if (!f)
         return NULL;
     dm_config defaults;
     dm_config_defaults(&defaults);
     write(f, c, &defaults);
-    if (fclose(f) != 0) {
+    const bool lost = ferror(f) != 0; /* a write the buffer could not take */
+    if (fclose(f) != 0 || lost) {
         free(buf);
         return NULL;
     }

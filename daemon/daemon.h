@@ -3,7 +3,8 @@
  * Owns: the contracts between the daemon's modules:
  *   main.c          start, signals (drain on SIGTERM/SIGINT, reload on SIGHUP), the loop
  *   config.c        one table of options (types, bounds, defaults), INI via inih, CLI overrides
- *   config_models.c the [backend.NAME] sections and their checks (from config.c)
+ *   config_values.c each option type's syntax: parse, format, range (from config.c)
+ *   config_render.c edged.conf and edged.conf(5) rendered from the option table
  *   log.c           leveled logging to stderr (journald), one line per problem
  *   memory.c        glibc malloc settings, returning freed heap to the system
  *   backends.c      back-end plugins loaded at start, selection, health
@@ -16,7 +17,7 @@
  *                   completions back to the loop through an eventfd
  *   metrics.c       counters and histograms, Prometheus text
  *   http.c          Unix-socket HTTP/1.1 connections (http-parser), limits, keep-alive, pipelining
- *   http_parse.c    request head parsing and validation (from http.c)
+ *   http_parse.c    request parsing (http-parser callbacks): limits, body, decoding, hand-off
  *   http_server.c   listeners (Unix, TCP), accept, connection limits
  *   http_admit.c    admission of connections and bodies against the buffer budget
  *   http_codec.c    Content-Encoding: gzip/deflate bodies, bounded inflate
@@ -28,6 +29,7 @@
  *   oip_encode.c    datatypes, metadata, the inference response
  *   oip_cache.c     the parse cache (last all-binary header per model version)
  *   oip_offload.c   parsing large requests on libuv's thread pool
+ *   json_dump.c     JSON replies serialized through common/memfile (a failed write fails)
  *   mqtt.c          the MQTT front end: two connections, flow control, status, drain
  *   mqtt_link.c     one broker connection: libmosquitto driven by the loop
  *   mqtt_req.c      MQTT requests and their replies

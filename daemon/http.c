@@ -23,6 +23,7 @@
 #include <jansson.h>
 
 #include "http_impl.h"
+#include "json_dump.h"
 
 #define MAX_PIPELINE 32            /* exchanges per connection before reading pauses */
 #define MAX_WRITE_QUEUE (8u << 20) /* bytes queued for writing before reading pauses */
@@ -76,7 +77,7 @@ static const char *reason(int status)
 char *dm_http_error_body(const char *msg, size_t *len)
 {
     json_t *o = json_pack("{s:s}", "error", msg);
-    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    char *s = dm_json_dumps(o, JSON_COMPACT);
     json_decref(o);
     if (s)
         *len = strlen(s);

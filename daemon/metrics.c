@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/memfile.h"
 #include "daemon.h"
 
 #define N_BUCKETS 16
@@ -425,7 +426,7 @@ char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)
 {
     char *buf = NULL;
     size_t size = 0;
-    FILE *f = open_memstream(&buf, &size);
+    FILE *f = edge_memfile_open(&buf, &size);
     if (!f)
         return NULL;
     if (r)
@@ -453,7 +454,8 @@ char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)
         const dm_http_stats h = dm_server_stats(m->server);
         put_http(f, &h);
     }
-    if (fclose(f) != 0) {
+    const bool lost = ferror(f) != 0; /* a write the buffer could not take */
+    if (fclose(f) != 0 || lost) {
         free(buf);
         return NULL;
     }

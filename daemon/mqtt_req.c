@@ -23,6 +23,7 @@
 
 #include "common/cleanup.h"
 #include "common/jsonw.h"
+#include "json_dump.h"
 #include "mqtt_impl.h"
 #include "oip.h"
 
@@ -726,7 +727,7 @@ char *mq_models_json(dm_mqtt *m, size_t *len)
     if (!list)
         return NULL;
     dm_registry_foreach(m->d->reg, model_json, list);
-    char *s = json_dumps(list, JSON_COMPACT);
+    char *s = dm_json_dumps(list, JSON_COMPACT);
     json_decref(list);
     if (s)
         *len = strlen(s);

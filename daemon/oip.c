@@ -21,6 +21,8 @@
 #include <http_parser.h>
 
 #include "common/cleanup.h"
+#include "json_dump.h"
+#include "modelconf.h"
 #include "oip.h"
 
 #ifndef EDGED_VERSION
@@ -43,7 +45,7 @@ typedef struct route {
 static void reply_json(dm_exchange *x, int status, json_t *o)
 {
     dm_http_response r = {.status = status, .header_len = -1};
-    r.body = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9)) : NULL;
+    r.body = dm_json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
     json_decref(o);
     if (!r.body) {
         dm_http_error(x, 500, "out of memory encoding the reply");

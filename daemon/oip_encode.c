@@ -56,7 +56,10 @@ static json_t *shape_json(const edge_tensor_info *t)
 {
     json_t *a = json_array();
     for (int k = 0; a && k < t->rank; k++)
-        json_array_append_new(a, json_integer(t->dims[k]));
+        if (json_array_append_new(a, json_integer(t->dims[k])) != 0) {
+            json_decref(a); /* out of memory: no shape rather than a short one */
+            return NULL;
+        }
     return a;
 }
 
@@ -66,10 +69,13 @@ static json_t *tensor_json(const edge_tensor_info *t, bool input, size_t i)
     json_t *o =
         json_pack("{s:s, s:s, s:o}", "name", dm_oip_tensor_name(t, input, i, buf, sizeof buf),
                   "datatype", dm_oip_type_name(t->type), "shape", shape_json(t));
-    if (o && t->quant_count == 1)
-        json_object_set_new(
-            o, "parameters",
-            json_pack("{s:f, s:i}", "scale", (double)t->scale, "zero_point", (int)t->zero_point));
+    if (o && t->quant_count == 1 &&
+        json_object_set_new(o, "parameters",
+                            json_pack("{s:f, s:i}", "scale", (double)t->scale, "zero_point",
+                                      (int)t->zero_point)) != 0) {
+        json_decref(o);
+        return NULL;
+    }
     return o;
 }
 
@@ -77,18 +83,25 @@ json_t *dm_oip_model_metadata(const char *name, const int64_t *versions, size_t 
                               const edge_model *m)
 {
     json_t *vs = json_array(), *ins = json_array(), *outs = json_array();
+    bool ok = vs && ins && outs; /* an append that fails is out of memory: NULL, not less */
     char buf[24];
-    for (size_t i = 0; vs && i < n; i++) {
+    for (size_t i = 0; ok && i < n; i++) {
         snprintf(buf, sizeof buf, "%" PRId64, versions[i]);
-        json_array_append_new(vs, json_string(buf));
+        ok = json_array_append_new(vs, json_string(buf)) == 0;
     }
     edge_tensor_info t;
-    for (size_t i = 0; ins && i < edge_model_input_count(m); i++)
+    for (size_t i = 0; ok && i < edge_model_input_count(m); i++)
         if (edge_model_input_info(m, i, &t) == 0)
-            json_array_append_new(ins, tensor_json(&t, true, i));
-    for (size_t i = 0; outs && i < edge_model_output_count(m); i++)
+            ok = json_array_append_new(ins, tensor_json(&t, true, i)) == 0;
+    for (size_t i = 0; ok && i < edge_model_output_count(m); i++)
         if (edge_model_output_info(m, i, &t) == 0)
-            json_array_append_new(outs, tensor_json(&t, false, i));
+            ok = json_array_append_new(outs, tensor_json(&t, false, i)) == 0;
+    if (!ok) {
+        json_decref(vs);
+        json_decref(ins);
+        json_decref(outs);
+        return NULL;
+    }
     return json_pack("{s:s, s:o, s:s, s:o, s:o}", "name", name, "versions", vs, "platform",
                      "tflite", "inputs", ins, "outputs", outs);
 }

@@ -77,6 +77,7 @@ struct dm_registry {
     bool closing;
     reg_entry **entries; /* sorted by name */
     size_t n, cap;
+    size_t oom; /* syncs that ran out of memory (a scan counts them as failed) */
     struct {
         dm_model_listener cb;
         void *arg;
@@ -886,6 +887,7 @@ static void model_sync(dm_registry *r, const char *name, bool explicit_load, dm_
     const int n = scan_model(r, name, &d);
     if (n < 0 || (n > 0 && !e && !(e = entry_get(r, name)))) {
         dm_log(DM_LOG_ERROR, "model %s: out of memory while scanning %s", name, r->cfg.models_dir);
+        r->oom++;
         if (cb)
             cb(name, -1, "out of memory", arg);
         return;
@@ -1001,6 +1003,8 @@ static int list_names(dm_registry *r, DIR *dh, char ***out, size_t *count)
             break;
         n++;
     }
+    /* out of memory: the names so far */
+    const int rc = de ? -1 : 0;
     if (n > 1) /* names is NULL for an empty repository */
         qsort(names, n, sizeof *names, by_name);
     size_t u = 0;
@@ -1012,7 +1016,7 @@ static int list_names(dm_registry *r, DIR *dh, char ***out, size_t *count)
     }
     *out = names;
     *count = u;
-    return 0;
+    return rc;
 }
 
 int dm_registry_scan(dm_registry *r)
@@ -1026,7 +1030,12 @@ int dm_registry_scan(dm_registry *r)
     }
     char **names = NULL;
     size_t n = 0;
-    list_names(r, dh, &names, &n);
+    int failed = 0;
+    if (list_names(r, dh, &names, &n) != 0) {
+        dm_log(DM_LOG_ERROR, "out of memory listing the model repository %s; %zu models seen",
+               r->cfg.models_dir, n);
+        failed++;
+    }
     closedir(dh);
     /* models gone from the listing: their sync unloads them */
     for (size_t i = 0; i < r->n; i++) {
@@ -1036,11 +1045,11 @@ int dm_registry_scan(dm_registry *r)
         if (!listed && r->entries[i]->pub.n_versions > 0)
             dm_registry_sync(r, r->entries[i]->pub.name);
     }
-    int failed = 0;
     for (size_t i = 0; i < n; i++) {
+        const size_t oom = r->oom;
         model_sync(r, names[i], false, NULL, NULL);
         const reg_entry *e = entry_find(r, names[i]);
-        failed += !r->loop && e && e->pub.last_error[0];
+        failed += !r->loop && ((e && e->pub.last_error[0]) || r->oom != oom);
         free(names[i]);
     }
     free(names);

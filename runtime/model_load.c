@@ -24,6 +24,7 @@
 
 #include <cblas.h>
 
+#include "cleanup.h"
 #include "dispatch.h"
 #include "model.h"
 #include "tflite_schema.h"
@@ -495,6 +496,8 @@ static void model_free(edge_model *m)
     free(m);
 }
 
+EDGE_DEFINE_CLEANUP(edge_model, model_free)
+
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
 
 static void blas_single_thread(void)
@@ -503,9 +506,12 @@ static void blas_single_thread(void)
     openblas_set_num_threads(1);
 }
 
-static int model_finish(edge_model *m, const edge_model_options *opt, edge_model **out,
+/* Sets up model TAKE (which it owns from then on: it is freed on failure) and
+ * puts it in *OUT. */
+static int model_finish(edge_model *take, const edge_model_options *opt, edge_model **out,
                         edge_error *err)
 {
+    _cleanup_(model_freep) edge_model *m = take;
     pthread_once(&blas_once, blas_single_thread);
     atomic_init(&m->refs, 1);
     if (opt)
@@ -517,45 +523,33 @@ static int model_finish(edge_model *m, const edge_model_options *opt, edge_model
     if (!m->opt.max_file_bytes)
         m->opt.max_file_bytes = DEFAULT_MAX_FILE;
     m->threads = m->opt.threads ? m->opt.threads : 1;
-    if (m->threads > EDGE_MAX_THREADS) {
-        model_free(m);
+    if (m->threads > EDGE_MAX_THREADS)
         return edge__seterr(err, EDGE_EINVAL, "%u intra-op threads asked for; at most %d",
                             m->opt.threads, EDGE_MAX_THREADS);
-    }
-    if (m->opt.isa != EDGE_ISA_AUTO && !edge_kernels_for(m->opt.isa)) {
-        const int want = (int)m->opt.isa;
-        model_free(m);
+    if (m->opt.isa != EDGE_ISA_AUTO && !edge_kernels_for(m->opt.isa))
         return edge__seterr(err, EDGE_EINVAL,
                             "kernel level %s (%d) does not exist on this architecture",
-                            edge_isa_name((edge_isa)want), want);
-    }
+                            edge_isa_name(m->opt.isa), (int)m->opt.isa);
     m->isa = edge_isa_resolve(m->opt.isa);
     m->k = edge_kernels_for(m->isa);
     if (edge__kernels_forced())
         m->k = edge__kernels_forced();
-    if (m->size > m->opt.max_file_bytes) {
-        const size_t size = m->size, limit = m->opt.max_file_bytes;
-        model_free(m);
+    if (m->size > m->opt.max_file_bytes)
         return edge__seterr(err, EDGE_ELIMIT, "the model is %zu bytes, over the %zu byte limit",
-                            size, limit);
-    }
+                            m->size, m->opt.max_file_bytes);
     /* The back ends the caller's options name: the model holds its own list. */
     m->opt.backends = NULL;
     m->opt.name = NULL;
     if (opt && opt->n_backends && opt->backends) {
-        if (!(m->bes = calloc(opt->n_backends, sizeof *m->bes))) {
-            model_free(m);
+        if (!(m->bes = calloc(opt->n_backends, sizeof *m->bes)))
             return edge__seterr(err, EDGE_ENOMEM, "out of memory");
-        }
         for (size_t i = 0; i < opt->n_backends; i++)
             if (opt->backends[i])
                 m->bes[m->n_bes++] = edge_be_ref(opt->backends[i]);
     }
     m->opt.n_backends = m->n_bes;
-    if (!(m->name = strdup(opt && opt->name ? opt->name : ""))) {
-        model_free(m);
+    if (!(m->name = strdup(opt && opt->name ? opt->name : "")))
         return edge__seterr(err, EDGE_ENOMEM, "out of memory");
-    }
     int rc = edge__model_parse(m, err);
     if (!rc)
         rc = edge__graph_build(m, err);
@@ -569,18 +563,14 @@ static int model_finish(edge_model *m, const edge_model_options *opt, edge_model
         rc = edge__partition_build(m, err);
     if (!rc)
         rc = edge__plan_arena(m, err);
-    if (rc) {
-        model_free(m);
+    if (rc)
         return rc;
-    }
     for (int32_t i = 0; i < m->n_tensors; i++)
         if (m->tensors[i].data)
             m->weight_bytes += m->tensors[i].bytes;
-    if (!(m->kernels_desc = edge__kernels_describe(m))) {
-        model_free(m);
+    if (!(m->kernels_desc = edge__kernels_describe(m)))
         return edge__seterr(err, EDGE_ENOMEM, "out of memory");
-    }
-    *out = m;
+    *out = edge_take_ptr(m);
     return 0;
 }
 
@@ -604,7 +594,7 @@ int edge_model_open_buffer(const void *data, size_t size, const edge_model_optio
  * running the process, to flush their TLBs). */
 static int read_private(int fd, size_t size, void **out)
 {
-    uint8_t *p = aligned_alloc(64, (size + 63) & ~(size_t)63);
+    _cleanup_free_ uint8_t *p = aligned_alloc(64, (size + 63) & ~(size_t)63);
     if (!p)
         return ENOMEM;
     size_t at = 0;
@@ -612,20 +602,56 @@ static int read_private(int fd, size_t size, void **out)
         const ssize_t n = pread(fd, p + at, size - at, (off_t)at);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n <= 0) {
-            const int e = n < 0 ? errno : -1;
-            free(p);
-            return e;
-        }
+        if (n <= 0)
+            return n < 0 ? errno : -1;
         at += (size_t)n;
     }
     char extra;
-    if (pread(fd, &extra, 1, (off_t)size) != 0) { /* it grew */
-        free(p);
+    if (pread(fd, &extra, 1, (off_t)size) != 0) /* it grew */
         return -1;
-    }
-    *out = p;
+    *out = edge_take_ptr(p);
     return 0;
+}
+
+/* The bytes of FD (SIZE of them) as a private heap copy or a shared mapping,
+ * set on M (which then owns them). PATH names the file in errors. */
+static int model_bytes(edge_model *m, int fd, const char *path, size_t size, bool copy,
+                       edge_error *err)
+{
+    if (copy) {
+        void *base = NULL;
+        const int rc = read_private(fd, size, &base);
+        if (rc == -1)
+            return edge__seterr(err, EDGE_EFORMAT,
+                                "%s: the file changed size while it was read (%zu bytes at "
+                                "first); it is being written",
+                                path, size);
+        if (rc)
+            return edge__seterr(err, EDGE_EIO, "%s: cannot read: %s", path, strerror(rc));
+        m->base = base;
+        m->heap_copy = true;
+    } else {
+        void *base = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+        if (base == MAP_FAILED)
+            return edge__seterr(err, EDGE_EIO, "%s: cannot map: %s", path, strerror(errno));
+        m->base = base;
+        m->mapped = true;
+    }
+    m->size = size;
+    return 0;
+}
+
+/* PATH: ERR's message, so that every error of a file names it. */
+static void prefix_path(edge_error *err, const char *path)
+{
+    if (!err)
+        return;
+    char msg[2 * EDGE_ERROR_MESSAGE_MAX + 8];
+    const int n = snprintf(msg, sizeof msg, "%s: %s", path, err->message);
+    const size_t keep =
+        n < 0 ? 0 : ((size_t)n < sizeof err->message ? (size_t)n : sizeof err->message - 1);
+    memcpy(err->message, msg, keep);
+    err->message[keep] = 0;
 }
 
 int edge_model_open(const char *path, const edge_model_options *opt, edge_model **out,
@@ -634,64 +660,28 @@ int edge_model_open(const char *path, const edge_model_options *opt, edge_model 
     if (!path || !out)
         return edge__seterr(err, EDGE_EINVAL, "edge_model_open: NULL argument");
     const size_t max_file = opt && opt->max_file_bytes ? opt->max_file_bytes : DEFAULT_MAX_FILE;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return edge__seterr(err, EDGE_EIO, "%s: cannot open: %s", path, strerror(errno));
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        close(fd);
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
         return edge__seterr(err, EDGE_EIO, "%s: not a regular file", path);
-    }
-    if (st.st_size < 8) {
-        close(fd);
+    if (st.st_size < 8)
         return edge__seterr(err, EDGE_EFORMAT, "%s: %lld bytes is too short for a TFLite model",
                             path, (long long)st.st_size);
-    }
-    if ((uint64_t)st.st_size > max_file) {
-        close(fd);
+    if ((uint64_t)st.st_size > max_file)
         return edge__seterr(err, EDGE_ELIMIT, "%s: %lld bytes is over the %zu byte limit", path,
                             (long long)st.st_size, max_file);
-    }
-    void *base = NULL;
-    if (opt && opt->private_copy) {
-        int rc = read_private(fd, (size_t)st.st_size, &base);
-        close(fd);
-        if (rc == -1)
-            return edge__seterr(err, EDGE_EFORMAT,
-                                "%s: the file changed size while it was read (%lld bytes at "
-                                "first); it is being written",
-                                path, (long long)st.st_size);
-        if (rc)
-            return edge__seterr(err, EDGE_EIO, "%s: cannot read: %s", path, strerror(rc));
-    } else {
-        base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
-        const int map_errno = errno;
-        close(fd);
-        if (base == MAP_FAILED)
-            return edge__seterr(err, EDGE_EIO, "%s: cannot map: %s", path, strerror(map_errno));
-    }
-    const bool copied = opt && opt->private_copy;
-    edge_model *m = calloc(1, sizeof *m);
-    if (!m) {
-        if (copied)
-            free(base);
-        else
-            munmap(base, (size_t)st.st_size);
-        return edge__seterr(err, EDGE_ENOMEM, "out of memory");
-    }
-    m->base = base;
-    m->size = (size_t)st.st_size;
-    m->mapped = !copied;
-    m->heap_copy = copied;
-    int rc = model_finish(m, opt, out, err);
-    if (rc && err) {
-        char msg[2 * EDGE_ERROR_MESSAGE_MAX + 8];
-        const int n = snprintf(msg, sizeof msg, "%s: %s", path, err->message);
-        const size_t keep =
-            n < 0 ? 0 : ((size_t)n < sizeof err->message ? (size_t)n : sizeof err->message - 1);
-        memcpy(err->message, msg, keep);
-        err->message[keep] = 0;
-    }
+    _cleanup_(model_freep) edge_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return edge__seterr(err, EDGE_ENOMEM, "%s: out of memory", path);
+    int rc = model_bytes(m, fd, path, (size_t)st.st_size, opt && opt->private_copy, err);
+    if (rc)
+        return rc;
+    close(edge_take_fd(fd)); /* the mapping or the copy holds the bytes now */
+    rc = model_finish(edge_take_ptr(m), opt, out, err); /* frees the model on failure */
+    if (rc)
+        prefix_path(err, path);
     return rc;
 }
 

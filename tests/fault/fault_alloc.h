@@ -1,0 +1,46 @@
+/* tests/fault/fault_alloc.h - an allocator that fails the Nth allocation on request.
+ *
+ * Owns: the control of the interposer in fault_alloc.c, which replaces malloc,
+ * calloc, realloc, the aligned allocators, strdup and strndup (forwarding to the
+ * next definition: glibc's, or AddressSanitizer's), counts the calls made while
+ * it is armed and makes the Nth of them fail (NULL, or ENOMEM from
+ * posix_memalign), once. Linked into a test program it counts that program's
+ * allocations (on the arming thread only, or on all threads); built as a shared
+ * module and preloaded (LD_PRELOAD) into another process with EDGE_FAULT_CTL
+ * naming a file of sizeof(fault_ctl) bytes, that process's allocations on all
+ * threads, armed and read through the file (fault_ctl_map).
+ * Does not own: what is run while armed (test_fault.c, test_fault_daemon.c). */
+#ifndef EDGE_FAULT_ALLOC_H
+#define EDGE_FAULT_ALLOC_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+enum { FAULT_OFF, FAULT_THREAD, FAULT_ALL };
+
+/* Shared with a preloaded process through a mapped file: plain atomics only. */
+typedef struct fault_ctl {
+    atomic_int mode;      /* FAULT_OFF, FAULT_THREAD (the arming thread), FAULT_ALL */
+    atomic_long nth;      /* the allocation to fail, counted from 1 after arming */
+    atomic_long seen;     /* allocations counted since arming */
+    atomic_long injected; /* failures made since arming (0 or 1) */
+    atomic_int trace;     /* print the stack of the failed call (sanitizer builds) */
+} fault_ctl;
+
+typedef struct fault_result {
+    long seen;     /* allocations counted */
+    bool injected; /* the Nth happened and failed */
+} fault_result;
+
+/* Arm CTL (NULL: this process's own) to fail allocation NTH (LONG_MAX: count only);
+ * FAULT_THREAD counts the calling thread's allocations only. */
+void fault_arm(fault_ctl *ctl, long nth, int mode);
+/* Disarm and say what happened since fault_arm. */
+fault_result fault_disarm(fault_ctl *ctl);
+/* This process's control (the mapped file's when preloaded). */
+fault_ctl *fault_ctl_own(void);
+/* A fault_ctl shared through file PATH (created, sized, zeroed), for a process
+ * that preloads the interposer with EDGE_FAULT_CTL=PATH; NULL on failure. */
+fault_ctl *fault_ctl_map(const char *path);
+
+#endif

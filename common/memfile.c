@@ -1,7 +1,8 @@
 /* common/memfile.c - a stdio stream into a growing heap buffer (memfile.h). */
-#include "common/memfile.h"
+#include "memfile.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
@@ -60,4 +61,17 @@ FILE *edge_memfile_open(char **buf, size_t *size)
     if (!f)
         free(m);
     return f;
+}
+
+char *edge_memfile_close(FILE *f, char **buf, const size_t *size, size_t *len)
+{
+    const bool lost = ferror(f) != 0; /* a write the buffer could not take */
+    if (fclose(f) != 0 || lost) {
+        free(*buf);
+        *buf = NULL;
+        return NULL;
+    }
+    if (len)
+        *len = *size;
+    return *buf;
 }

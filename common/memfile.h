@@ -16,4 +16,8 @@
 /* NULL (errno set) when the stream cannot be made. */
 FILE *edge_memfile_open(char **buf, size_t *size);
 
+/* Close F (from edge_memfile_open over BUF, SIZE): *BUF when every write went in
+ * (with *LEN = its length when LEN is not NULL), else NULL and the buffer freed. */
+char *edge_memfile_close(FILE *f, char **buf, const size_t *size, size_t *len);
+
 #endif

@@ -72,14 +72,7 @@ static char *render(void (*write)(FILE *f, const dm_config *c, const dm_config *
     dm_config defaults;
     dm_config_defaults(&defaults);
     write(f, c, &defaults);
-    const bool lost = ferror(f) != 0; /* a write the buffer could not take */
-    if (fclose(f) != 0 || lost) {
-        free(buf);
-        return NULL;
-    }
-    if (len)
-        *len = size;
-    return buf;
+    return edge_memfile_close(f, &buf, &size, len);
 }
 
 static void write_ini(FILE *f, const dm_config *c, const dm_config *defaults)

@@ -15,10 +15,15 @@ char *dm_json_dumps(const json_t *j, size_t flags)
     if (!f)
         return NULL;
     /* a write that fails sets the stream's error flag, whatever jansson makes of it */
-    const bool lost = json_dumpf(j, f, flags) != 0 || ferror(f) != 0;
-    if (fclose(f) != 0 || lost || size == 0) {
+    if (json_dumpf(j, f, flags) != 0 && !ferror(f)) {
+        fclose(f);
         free(buf);
         return NULL;
     }
-    return buf;
+    char *s = edge_memfile_close(f, &buf, &size, NULL);
+    if (s && size == 0) {
+        free(s);
+        return NULL;
+    }
+    return s;
 }

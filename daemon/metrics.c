@@ -454,12 +454,5 @@ char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)
         const dm_http_stats h = dm_server_stats(m->server);
         put_http(f, &h);
     }
-    const bool lost = ferror(f) != 0; /* a write the buffer could not take */
-    if (fclose(f) != 0 || lost) {
-        free(buf);
-        return NULL;
-    }
-    if (len)
-        *len = size;
-    return buf;
+    return edge_memfile_close(f, &buf, &size, len);
 }

@@ -298,7 +298,9 @@ ssize_t dfx_raw(dfx *f, const void *req, size_t len, int timeout_ms, char **out,
     int fd = dfx_connect(f);
     if (fd < 0)
         return -1;
-    if (len && write(fd, req, len) != (ssize_t)len) {
+    /* edged may answer and close before the request is written (a refused
+     * connection): the write then fails with EPIPE, and the answer is still there */
+    if (len && write(fd, req, len) != (ssize_t)len && errno != EPIPE && errno != ECONNRESET) {
         close(fd);
         return -1;
     }

@@ -45,27 +45,27 @@ static inline void edge_closep(const int *fd)
 #define _cleanup_close_ _cleanup_(edge_closep)
 
 /* Release through FN(x) when x is not NULL: declares FN##p for _cleanup_(FN##p). */
-#define EDGE_DEFINE_CLEANUP(type, fn)                                                              \
-    static inline void fn##p(type **p)                                                             \
-    {                                                                                              \
-        if (*p)                                                                                    \
-            fn(*p);                                                                                \
+#define EDGE_DEFINE_CLEANUP(type, fn)  \
+    static inline void fn##p(type **p) \
+    {                                  \
+        if (*p)                        \
+            fn(*p);                    \
     }
 
 /* The value of pointer variable P, which is set to NULL (so its cleanup does nothing). */
-#define edge_take_ptr(p)                                                                           \
-    ({                                                                                             \
-        __typeof__(p) edge_take_tmp_ = (p);                                                        \
-        (p) = NULL;                                                                                \
-        edge_take_tmp_;                                                                            \
+#define edge_take_ptr(p)                    \
+    ({                                      \
+        __typeof__(p) edge_take_tmp_ = (p); \
+        (p) = NULL;                         \
+        edge_take_tmp_;                     \
     })
 
 /* The value of descriptor variable FD, which is set to -1. */
-#define edge_take_fd(fd)                                                                           \
-    ({                                                                                             \
-        int edge_take_tmp_ = (fd);                                                                 \
-        (fd) = -1;                                                                                 \
-        edge_take_tmp_;                                                                            \
+#define edge_take_fd(fd)           \
+    ({                             \
+        int edge_take_tmp_ = (fd); \
+        (fd) = -1;                 \
+        edge_take_tmp_;            \
     })
 
 #endif

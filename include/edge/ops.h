@@ -13,8 +13,9 @@
  * copy. Each derivation returns 0, or a negative edge_errno code with a message
  * in ERR (which may be NULL) that names what is wrong (the caller adds where).
  *
- * For plugins: the functions are in the static library libedge_ops.a (a plugin
- * links it; edged's own libedge symbols are hidden).
+ * For plugins: edged's own libedge symbols are hidden, so a plugin links the
+ * functions statically: in-tree plugins link the build's edge_ops and
+ * edge_kernels libraries (backends/vulkan/meson.build); neither is installed yet.
  * Does not own: reading the file (runtime/), tensors' validation or kernels. */
 #ifndef EDGE_OPS_H
 #define EDGE_OPS_H

@@ -277,7 +277,8 @@ static void test_labels(void **state)
     (void)state;
     edgectl_labels l = {0};
     /* CRLF and LF, an empty label, no newline at the end */
-    assert_int_equal(read_labels_text("cat\r\ndog\n\nbird", 17, &l), 0);
+    static const char crlf[] = "cat\r\ndog\n\nbird";
+    assert_int_equal(read_labels_text(crlf, sizeof crlf - 1, &l), 0);
     assert_int_equal(l.n, 4);
     assert_string_equal(edgectl_label(&l, 0), "cat");
     assert_string_equal(edgectl_label(&l, 1), "dog");

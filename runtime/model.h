@@ -147,20 +147,13 @@ struct edge_model {
 #define EDGE_MAX_ARENA_BUFFERS (1 << 15) /* activation tensors + scratch buffers */
 #define EDGE_MAX_THREADS 64              /* intra-op threads of one interpreter */
 
-/* Internal steps of edge_model_open, in order (each returns 0 or a negative code
- * and fills err). */
-int edge__model_parse(edge_model *m, edge_error *err);   /* model_load.c */
-int edge__graph_build(edge_model *m, edge_error *err);   /* graph.c: order, lifetimes */
-int edge__model_decode(edge_model *m, edge_error *err);  /* prepare.c: options (ops/) */
-int edge__model_prepare(edge_model *m, edge_error *err); /* prepare.c: ops' prepare */
-int edge__plan_arena(edge_model *m, edge_error *err);    /* planner.c */
-/* partition.c: the back ends' view and claims (before prepare), then the
- * partitions and the back ends' prepare (after it); free releases both. */
-int edge__partition_claim(edge_model *m, edge_error *err);
-int edge__partition_build(edge_model *m, edge_error *err);
-void edge__partition_free(edge_model *m);
-/* Prepare one node for the CPU (prepare.c). */
-int edge__prepare_node(edge_model *m, edge_node *n, edge_error *err);
+/* Internal steps of edge_model_open (interp/open.c runs them in order; each
+ * returns 0 or a negative code and fills err). The core's own steps; the
+ * interpreter layer's (decode, claims, prepare, partitions) are in
+ * runtime/interp/steps.h. */
+int edge__model_parse(edge_model *m, edge_error *err); /* model_load.c */
+int edge__graph_build(edge_model *m, edge_error *err); /* graph.c: order, lifetimes */
+int edge__plan_arena(edge_model *m, edge_error *err);  /* planner.c */
 /* "level avx512vnni: CONV_2D x12 qs8_gemm_..., ..." (malloc'd; model_info.c). */
 char *edge__kernels_describe(const edge_model *m);
 

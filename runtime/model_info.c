@@ -2,7 +2,8 @@
  *
  * Owns: the public accessors (counts, tensor and node descriptions, plan and
  * memory figures) that edgectl inspect and the daemon use. Nothing here
- * changes a model. */
+ * changes a model. Views that need the back ends' binding (a node's back end,
+ * partitions) are the interpreter layer's (runtime/interp/views.c, partition.c). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,29 +94,6 @@ int edge_model_tensor_info(const edge_model *m, size_t i, edge_tensor_info *out)
     if (!m || !out || i >= (size_t)m->n_tensors)
         return EDGE_EINVAL;
     tensor_info(&m->tensors[i], out);
-    return 0;
-}
-
-int edge_model_node_info(const edge_model *m, size_t i, edge_node_info *out)
-{
-    if (!m || !out || i >= (size_t)m->n_nodes)
-        return EDGE_EINVAL;
-    const edge_node *n = &m->nodes[i];
-    out->builtin_code = n->code;
-    out->op_name = edge_op_name(n->code);
-    if (!out->op_name)
-        out->op_name = "UNKNOWN";
-    out->version = n->version;
-    out->n_inputs = n->n_in;
-    out->n_outputs = n->n_out;
-    out->inputs = n->in;
-    out->outputs = n->out;
-    out->kernel = n->kernel ? n->kernel : (n->cpu_ok ? "ref" : "none");
-    out->packed_bytes = n->packed_bytes;
-    out->custom_code = n->custom_code;
-    out->partition = n->part;
-    edge_partition_info pi;
-    out->backend = edge_model_partition_info(m, (size_t)n->part, &pi) == 0 ? pi.backend : "cpu";
     return 0;
 }
 

@@ -15,7 +15,7 @@
  *            but its tensors and scratch. t[i] is the data pointer of tensor i
  *            (arena or constant), scratch is this node's arena scratch: one
  *            slice of edge_op_scratch_stride(n) bytes per thread of x, which
- *            the op may spread its work over with edge_exec_parallel.
+ *            the op may spread its work over with edge_exec_parallel (runtime/exec.h).
  * Does not own: the kernels' arithmetic (kernels/ref, kernels/<isa>). */
 #ifndef EDGE_CPU_OP_H
 #define EDGE_CPU_OP_H
@@ -26,6 +26,7 @@
 
 #include "edge/error.h"
 #include "edge/ops.h"
+#include "exec.h"
 #include "model.h"
 
 typedef struct edge_prep {
@@ -33,19 +34,8 @@ typedef struct edge_prep {
     edge_error *err;
 } edge_prep;
 
-/* An interpreter's threads for one invoke (runtime/interp/interp.c). */
-typedef struct edge_exec edge_exec;
-
 typedef int (*edge_prepare_fn)(edge_prep *p, edge_node *n);
 typedef void (*edge_eval_fn)(const edge_node *n, void *const *t, void *scratch, edge_exec *x);
-
-/* Run FN(CTX, task, thread) for every task in [0, N_TASKS) on the
- * interpreter's threads (the caller's thread is thread 0) and return when all
- * are done; thread < edge_exec_threads(x). Allocates nothing. X may be NULL
- * (one thread). */
-typedef void (*edge_task_fn)(void *ctx, size_t task, unsigned thread);
-void edge_exec_parallel(edge_exec *x, size_t n_tasks, edge_task_fn fn, void *ctx);
-unsigned edge_exec_threads(const edge_exec *x);
 
 /* Bytes between two threads' scratch slices of node N. */
 static inline size_t edge_op_scratch_stride(const edge_node *n)

@@ -19,6 +19,7 @@
 #include "backend_impl.h"
 #include "cpu_op.h"
 #include "model.h"
+#include "steps.h"
 
 /* Conv2DOptions, DepthwiseConv2DOptions and Pool2DOptions all start with
  * padding, stride_w, stride_h (fields 0-2). */

@@ -15,6 +15,7 @@
 #include "cpu_op.h"
 #include "decode.h"
 #include "model.h"
+#include "steps.h"
 
 static const char *op_label(int32_t code)
 {

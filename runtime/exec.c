@@ -1,0 +1,164 @@
+/* runtime/exec.c - a team of threads that runs one parallel loop at a time.
+ *
+ * Owns: the intra-op threads of one interpreter (created with it, at load of an
+ * interpreter, never on the invoke path) and edge_exec_parallel, the loop a CPU
+ * operator spreads one node's tasks over. A job is published under a generation
+ * counter; helpers and the caller take task indices from one atomic counter; the
+ * caller returns when every helper has left the job. Allocates nothing per loop.
+ * It is in the core layer so that back ends (below the interpreter) can use it.
+ * Does not own: what a task computes (backends/cpu), when an interpreter makes a
+ * team (runtime/interp/interp.c). */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+#include "exec.h"
+#include "model.h"
+
+/* The helper threads of one interpreter. A parallel loop publishes a job
+ * (generation gen), helpers and the caller take task indices from next, and
+ * the caller waits until every helper has left the job. Helpers spin briefly
+ * before sleeping, since operators of one invoke follow each other closely. */
+typedef struct helper_arg {
+    struct edge_exec *x;
+    unsigned thread;
+} helper_arg;
+
+struct edge_exec {
+    unsigned n; /* threads, the caller included */
+    helper_arg args[EDGE_MAX_THREADS];
+    unsigned started;
+    pthread_t tid[EDGE_MAX_THREADS];
+    pthread_mutex_t mu;
+    pthread_cond_t go, done;
+    atomic_uint_fast64_t gen;
+    atomic_uint running; /* helpers still inside the current job */
+    atomic_size_t next;  /* next task index */
+    atomic_bool quit;
+    edge_task_fn fn;
+    void *ctx;
+    size_t n_tasks;
+};
+
+#define EXEC_SPIN 2000 /* pause loops (tens of microseconds) before sleeping */
+
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ volatile("yield");
+#endif
+}
+
+static void run_tasks(edge_exec *x, unsigned thread)
+{
+    for (;;) {
+        const size_t i = atomic_fetch_add_explicit(&x->next, 1, memory_order_relaxed);
+        if (i >= x->n_tasks)
+            return;
+        x->fn(x->ctx, i, thread);
+    }
+}
+
+static void *helper_main(void *arg)
+{
+    edge_exec *x = ((helper_arg *)arg)->x;
+    const unsigned thread = ((helper_arg *)arg)->thread;
+    uint_fast64_t seen = 0;
+    for (;;) {
+        uint_fast64_t g;
+        int spin = 0;
+        while ((g = atomic_load_explicit(&x->gen, memory_order_acquire)) == seen &&
+               !atomic_load_explicit(&x->quit, memory_order_relaxed) && spin++ < EXEC_SPIN)
+            cpu_relax();
+        if (g == seen) {
+            pthread_mutex_lock(&x->mu);
+            while ((g = atomic_load_explicit(&x->gen, memory_order_acquire)) == seen &&
+                   !atomic_load_explicit(&x->quit, memory_order_relaxed))
+                pthread_cond_wait(&x->go, &x->mu);
+            pthread_mutex_unlock(&x->mu);
+        }
+        if (g == seen) /* quit */
+            return NULL;
+        seen = g;
+        run_tasks(x, thread);
+        if (atomic_fetch_sub_explicit(&x->running, 1, memory_order_acq_rel) == 1) {
+            pthread_mutex_lock(&x->mu);
+            pthread_cond_signal(&x->done);
+            pthread_mutex_unlock(&x->mu);
+        }
+    }
+}
+
+unsigned edge_exec_threads(const edge_exec *x)
+{
+    return x ? x->n : 1;
+}
+
+void edge_exec_parallel(edge_exec *x, size_t n_tasks, edge_task_fn fn, void *ctx)
+{
+    if (!x || x->n < 2 || n_tasks < 2) {
+        for (size_t i = 0; i < n_tasks; i++)
+            fn(ctx, i, 0);
+        return;
+    }
+    pthread_mutex_lock(&x->mu);
+    x->fn = fn;
+    x->ctx = ctx;
+    x->n_tasks = n_tasks;
+    atomic_store_explicit(&x->next, 0, memory_order_relaxed);
+    atomic_store_explicit(&x->running, x->n - 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&x->gen, 1, memory_order_release);
+    pthread_cond_broadcast(&x->go);
+    pthread_mutex_unlock(&x->mu);
+    run_tasks(x, 0);
+    for (int spin = 0; atomic_load_explicit(&x->running, memory_order_acquire) && spin < EXEC_SPIN;
+         spin++)
+        cpu_relax();
+    if (atomic_load_explicit(&x->running, memory_order_acquire)) {
+        pthread_mutex_lock(&x->mu);
+        while (atomic_load_explicit(&x->running, memory_order_acquire))
+            pthread_cond_wait(&x->done, &x->mu);
+        pthread_mutex_unlock(&x->mu);
+    }
+}
+
+void edge__exec_free(edge_exec *x)
+{
+    if (!x)
+        return;
+    pthread_mutex_lock(&x->mu);
+    atomic_store(&x->quit, true);
+    pthread_cond_broadcast(&x->go);
+    pthread_mutex_unlock(&x->mu);
+    for (unsigned i = 0; i < x->started; i++)
+        pthread_join(x->tid[i], NULL);
+    pthread_cond_destroy(&x->go);
+    pthread_cond_destroy(&x->done);
+    pthread_mutex_destroy(&x->mu);
+    free(x);
+}
+
+edge_exec *edge__exec_new(unsigned n)
+{
+    edge_exec *x = calloc(1, sizeof *x);
+    if (!x)
+        return NULL;
+    x->n = n;
+    pthread_mutex_init(&x->mu, NULL);
+    pthread_cond_init(&x->go, NULL);
+    pthread_cond_init(&x->done, NULL);
+    for (unsigned i = 1; i < n; i++) {
+        x->args[i] = (helper_arg){x, i};
+        if (pthread_create(&x->tid[x->started], NULL, helper_main, &x->args[i]))
+            break;
+        x->started++;
+    }
+    if (x->started != n - 1) {
+        edge__exec_free(x);
+        return NULL;
+    }
+    return x;
+}

@@ -1,0 +1,25 @@
+/* runtime/exec.h - a team of threads for one interpreter's parallel loops (runtime/exec.c).
+ *
+ * Owns: the contract of edge_exec_parallel for the operators that use it. */
+#ifndef EDGE_EXEC_H
+#define EDGE_EXEC_H
+
+#include <stddef.h>
+
+/* An interpreter's threads for one invoke. */
+typedef struct edge_exec edge_exec;
+
+/* Run FN(CTX, task, thread) for every task in [0, N_TASKS) on the
+ * interpreter's threads (the caller's thread is thread 0) and return when all
+ * are done; thread < edge_exec_threads(x). Allocates nothing. X may be NULL
+ * (one thread). */
+typedef void (*edge_task_fn)(void *ctx, size_t task, unsigned thread);
+void edge_exec_parallel(edge_exec *x, size_t n_tasks, edge_task_fn fn, void *ctx);
+unsigned edge_exec_threads(const edge_exec *x);
+
+/* A team of N threads, the caller's included (N - 1 are started), or NULL when
+ * memory or a thread cannot be had. Free with edge__exec_free (NULL is fine). */
+edge_exec *edge__exec_new(unsigned n);
+void edge__exec_free(edge_exec *x);
+
+#endif

@@ -1,0 +1,21 @@
+/* runtime/interp/steps.h - the interpreter layer's steps of edge_model_open.
+ *
+ * Owns: the declarations of the load steps that bind a verified model (runtime/model.h) to
+ * operator descriptions and back ends; interp/open.c calls them in order: decode, claim,
+ * prepare, build, and free on the way out. Each returns 0 or a negative code and fills err. */
+#ifndef EDGE_INTERP_STEPS_H
+#define EDGE_INTERP_STEPS_H
+
+#include "model.h"
+
+int edge__model_decode(edge_model *m, edge_error *err);  /* prepare.c: options (ops/) */
+int edge__model_prepare(edge_model *m, edge_error *err); /* prepare.c: ops' prepare */
+/* Prepare one node for the CPU (prepare.c). */
+int edge__prepare_node(edge_model *m, edge_node *n, edge_error *err);
+/* partition.c: the back ends' view and claims (before prepare), then the
+ * partitions and the back ends' prepare (after it); free releases both. */
+int edge__partition_claim(edge_model *m, edge_error *err);
+int edge__partition_build(edge_model *m, edge_error *err);
+void edge__partition_free(edge_model *m);
+
+#endif

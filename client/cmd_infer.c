@@ -237,6 +237,18 @@ static int write_npy(const edge_client_result *r, const char *path)
     return EDGECTL_OK;
 }
 
+/* One output's values, dequantized, for the top-K printer (labels.c). */
+typedef struct top_ctx {
+    const edge_client_tensor_meta *mt;
+    const edge_client_tensor *t;
+} top_ctx;
+
+static double top_score(const void *ctx, size_t i)
+{
+    const top_ctx *c = ctx;
+    return out_value(c->mt, c->t, i);
+}
+
 static int print_top(const edge_client_model_meta *m, const edge_client_result *r,
                      const infer_args *a)
 {
@@ -244,44 +256,8 @@ static int print_top(const edge_client_model_meta *m, const edge_client_result *
         fprintf(stderr, "edgectl: the reply has no outputs\n");
         return EDGECTL_EFAIL;
     }
-    const edge_client_tensor *t = &r->outputs[0];
-    const edge_client_tensor_meta *mt = out_meta(m, t, 0);
-    size_t n = out_count(t);
-    edgectl_labels labels = {0};
-    if (a->labels && edgectl_labels_read(a->labels, &labels) < 0) {
-        fprintf(stderr, "edgectl: cannot read labels %s: %s\n", a->labels, strerror(errno));
-        return EDGECTL_EIO;
-    }
-    bool *used = calloc(n ? n : 1, 1);
-    if (!used) {
-        edgectl_labels_free(&labels);
-        fprintf(stderr, "edgectl: out of memory ranking %zu outputs\n", n);
-        return EDGECTL_EFAIL;
-    }
-    json_t *arr = a->common.json ? json_array() : NULL;
-    for (int k = 0; k < a->top && (size_t)k < n; k++) {
-        size_t best = n;
-        for (size_t i = 0; i < n; i++)
-            if (!used[i] && (best == n || out_value(mt, t, i) > out_value(mt, t, best)))
-                best = i;
-        used[best] = true;
-        const char *label = edgectl_label(&labels, best);
-        if (arr)
-            json_array_append_new(arr, json_pack("{s:I, s:s, s:f}", "index", (json_int_t)best,
-                                                 "label", label, "score", out_value(mt, t, best)));
-        else
-            printf("%-4zu %-24s %.4f\n", best, label, out_value(mt, t, best));
-    }
-    if (arr) {
-        char *s = json_dumps(arr, JSON_COMPACT | JSON_REAL_PRECISION(7));
-        if (s)
-            puts(s);
-        free(s);
-        json_decref(arr);
-    }
-    free(used);
-    edgectl_labels_free(&labels);
-    return EDGECTL_OK;
+    const top_ctx c = {out_meta(m, &r->outputs[0], 0), &r->outputs[0]};
+    return edgectl_print_top(out_count(c.t), top_score, &c, a->top, a->labels, a->common.json);
 }
 
 /* ---------------------------------------------------------------- the command */

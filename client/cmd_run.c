@@ -144,34 +144,24 @@ static void print_json(const edge_model *m, const edge_interp *it)
     printf("]}\n");
 }
 
+/* One output's values, dequantized, for the top-K printer (labels.c). */
+typedef struct top_ctx {
+    edge_tensor_info t;
+    const void *data;
+} top_ctx;
+
+static double top_score(const void *ctx, size_t i)
+{
+    const top_ctx *c = ctx;
+    return dequant(&c->t, c->data, i);
+}
+
 static int print_top(const edge_model *m, const edge_interp *it, const run_args *a)
 {
-    edge_tensor_info t;
-    edge_model_output_info(m, 0, &t);
-    const void *data = edge_interp_output(it, 0, NULL);
-    const size_t n = elem_count(&t);
-    edgectl_labels labels = {0};
-    if (a->labels && edgectl_labels_read(a->labels, &labels) < 0) {
-        fprintf(stderr, "edgectl: cannot read labels %s: %s\n", a->labels, strerror(errno));
-        return EDGECTL_EIO;
-    }
-    bool *used = calloc(n ? n : 1, 1);
-    if (!used) {
-        edgectl_labels_free(&labels);
-        fprintf(stderr, "edgectl: out of memory ranking %zu outputs\n", n);
-        return EDGECTL_EFAIL;
-    }
-    for (int k = 0; k < a->top && (size_t)k < n; k++) {
-        size_t best = n;
-        for (size_t i = 0; i < n; i++)
-            if (!used[i] && (best == n || dequant(&t, data, i) > dequant(&t, data, best)))
-                best = i;
-        used[best] = true;
-        printf("%-4zu %-24s %.4f\n", best, edgectl_label(&labels, best), dequant(&t, data, best));
-    }
-    free(used);
-    edgectl_labels_free(&labels);
-    return EDGECTL_OK;
+    top_ctx c;
+    edge_model_output_info(m, 0, &c.t);
+    c.data = edge_interp_output(it, 0, NULL);
+    return edgectl_print_top(elem_count(&c.t), top_score, &c, a->top, a->labels, false);
 }
 
 static int write_raw(const edge_model *m, const edge_interp *it, const char *path)

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "edge/client.h"
+#include "edgectl.h"
 #include "labels.h"
 #include "npy.h"
 #include "values.h"
@@ -309,6 +310,63 @@ static void test_labels(void **state)
     assert_int_equal(edgectl_labels_read("/nonexistent/labels.txt", &keep), -1);
     assert_int_equal(errno, ENOENT);
     assert_int_equal(keep.n, 7);
+}
+
+static double top_scores(const void *ctx, size_t i)
+{
+    return ((const double *)ctx)[i];
+}
+
+/* edgectl_print_top's stdout for the scores {0.1, 0.9, 0.5, 0.9}, K best, as text or JSON. */
+static int print_top_to(char *out, size_t cap, int k, const char *labels, bool json)
+{
+    static const double scores[] = {0.1, 0.9, 0.5, 0.9};
+    fflush(stdout);
+    const int saved = dup(STDOUT_FILENO);
+    FILE *tmp = tmpfile();
+    assert_non_null(tmp);
+    assert_true(dup2(fileno(tmp), STDOUT_FILENO) >= 0);
+    const int rc = edgectl_print_top(4, top_scores, scores, k, labels, json);
+    fflush(stdout);
+    assert_true(dup2(saved, STDOUT_FILENO) >= 0);
+    close(saved);
+    rewind(tmp);
+    const size_t n = fread(out, 1, cap - 1, tmp);
+    out[n] = 0;
+    fclose(tmp);
+    return rc;
+}
+
+static void test_print_top(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/edge-top-labels-XXXXXX";
+    const int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "a\nb\nc\n", 6), 6); /* class 3 has no label */
+    close(fd);
+    char out[512];
+    /* best first, a tie goes to the lower index, labels past the file's end are "" */
+    assert_int_equal(print_top_to(out, sizeof out, 3, path, false), EDGECTL_OK);
+    assert_string_equal(out, "1    b                        0.9000\n"
+                             "3                             0.9000\n"
+                             "2    c                        0.5000\n");
+    /* K over the class count stops at the classes there are; JSON without labels */
+    assert_int_equal(print_top_to(out, sizeof out, 9, NULL, true), EDGECTL_OK);
+    json_error_t je;
+    json_t *arr = json_loads(out, 0, &je);
+    assert_non_null(arr);
+    assert_int_equal(json_array_size(arr), 4);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(arr, 0), "index")), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(arr, 3), "index")), 0);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 2), "label")), "");
+    assert_float_equal(json_real_value(json_object_get(json_array_get(arr, 2), "score")), 0.5,
+                       1e-9);
+    json_decref(arr);
+    unlink(path);
+    /* an unreadable labels file is an I/O error and prints nothing */
+    assert_int_equal(print_top_to(out, sizeof out, 3, path, false), EDGECTL_EIO);
+    assert_string_equal(out, "");
 }
 
 /* ================================================================ values and quantization */
@@ -1302,6 +1360,7 @@ int main(void)
         cmocka_unit_test(test_npy_malformed_container),
         cmocka_unit_test(test_npy_write_roundtrip),
         cmocka_unit_test(test_labels),
+        cmocka_unit_test(test_print_top),
         cmocka_unit_test(test_quantize_rounding),
         cmocka_unit_test(test_quantize_clamping),
         cmocka_unit_test(test_values_json_quantized),

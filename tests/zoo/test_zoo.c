@@ -1,0 +1,411 @@
+/* tests/zoo/test_zoo.c - the public model zoo of ../shared/zoo, as users deploy it.
+ *
+ * Owns: for every model folder (model.tflite, input_N.bin, optional expected_litert_0.bin and
+ * labels.txt), opening it at the best kernel level, running input_N.bin, and checking:
+ *   - against TensorFlow Lite's own output (expected_litert_0.bin, the outputs concatenated in
+ *     order): float32 outputs within 1e-4 relative (of the element, or of the tensor's RMS for
+ *     elements near zero: summation orders differ); integer outputs with the same top-1 (our best
+ *     element scores the reference's maximum, within 2 quantization steps: XNNPACK requantizes in
+ *     float) and the reference's top-1 among our top 5, as zoo/README.md says; integer class ids
+ *     (ARG_MAX) equal on 99% of the elements (near ties go either way);
+ *   - what zoo/README.md says each model must answer (a labelled top-1, detections, a mask
+ *     class, a keypoint), where the folder has what it needs.
+ * One line per model: PASS, FAIL (why), or XFAIL for the models the coverage issue has still to
+ * bring (listed below with the reason); an XFAIL model that passes fails the run, so the list
+ * only shrinks. Exits 77 (SKIP) when ../shared/zoo is absent. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "edge/runtime.h"
+#include "test_support.h"
+
+/* Models that do not run yet, and why: each entry is work of issue 17 (coverage). */
+static const struct {
+    const char *name, *why;
+} xfails[] = {
+    {"deeplabv3_mnv2_dm05_u8", "1.8% of the mask differs from TFLite's (a region TFLite calls "
+                               "horse is dog here): to explain"},
+    {"keras_lstm_mnist_ptq", "UNIDIRECTIONAL_SEQUENCE_LSTM, variable tensors"},
+    {"movenet_lightning_ptq", "CAST, GATHER_ND"},
+    {"mp_face_detection_short_range", "float16 constants"},
+    {"mp_hand_landmark_lite", "float16 constants"},
+    {"mp_selfie_segmentation", "float16 constants"},
+    {"pose_classifier", "zero-element constant with an empty buffer"},
+    {"posenet_mnv1_075_353x481_decoder", "custom PosenetDecoderOp"},
+    {"split_concat", "SPLIT"},
+    {"ssd_mobilenet_v1_coco_quant", "custom TFLite_Detection_PostProcess"},
+    {"tflm_audio_preprocessor_int8", "TFLM signal custom operators"},
+    {"tflm_dtln_noise_suppression", "UNIDIRECTIONAL_SEQUENCE_LSTM"},
+    {"tflm_micro_speech_lstm", "UNIDIRECTIONAL_SEQUENCE_LSTM"},
+    {"tflm_mnist_lstm_int8", "UNIDIRECTIONAL_SEQUENCE_LSTM"},
+    {"tflm_seanet_add0", "int16 ADD"},
+    {"tflm_seanet_conv10", "int16 (16x8) CONV_2D"},
+    {"tflm_seanet_leaky_relu0", "int16 LEAKY_RELU"},
+    {"tflm_seanet_quantize0", "QUANTIZE int32 -> int16"},
+    {"tflm_seanet_sub0", "int16 SUB"},
+    {"tflm_seanet_transpose_conv0", "TRANSPOSE_CONV"},
+    {"tiny_kws_dscnn_fp32", "hybrid (dynamic-range) weights"},
+    {"traffic_model", "SPLIT"},
+    {"yamnet_a", "float operators of the audio front end"},
+    {"yolov5n_int8", "its head's top-1 is 8 steps from TFLite's: uint8 CONCATENATION to check"},
+};
+
+/* What zoo/README.md says a model must answer, beyond the reference. */
+typedef struct zoo_run zoo_run;
+typedef bool (*answer_fn)(const zoo_run *r, char *why, size_t len);
+
+struct zoo_run {
+    const char *dir;
+    edge_model *m;
+    edge_interp *it;
+    char **labels;     /* labels.txt lines (into labels_text), or NULL */
+    char *labels_text; /* labels.txt */
+    size_t n_labels;
+};
+
+static bool failf(char *why, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, len, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+/* Element I of output O, dequantized. */
+static double out_value(const zoo_run *r, size_t o, size_t i)
+{
+    edge_tensor_info t;
+    edge_model_output_info(r->m, o, &t);
+    const void *d = edge_interp_output(r->it, o, NULL);
+    double q;
+    switch (t.type) {
+    case EDGE_FLOAT32: return ((const float *)d)[i];
+    case EDGE_INT8: q = ((const int8_t *)d)[i]; break;
+    case EDGE_UINT8: q = ((const uint8_t *)d)[i]; break;
+    case EDGE_INT16: q = ((const int16_t *)d)[i]; break;
+    case EDGE_INT32: q = ((const int32_t *)d)[i]; break;
+    case EDGE_INT64: q = (double)((const int64_t *)d)[i]; break;
+    default: return 0;
+    }
+    return t.quant_count ? (q - t.zero_point) * t.scale : q;
+}
+
+static size_t out_count(const zoo_run *r, size_t o)
+{
+    edge_tensor_info t;
+    edge_model_output_info(r->m, o, &t);
+    return t.bytes / edge_dtype_size(t.type);
+}
+
+static const char *label(const zoo_run *r, size_t i)
+{
+    return i < r->n_labels ? r->labels[i] : "?";
+}
+
+static size_t label_index(const zoo_run *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_labels; i++)
+        if (!strcmp(r->labels[i], name))
+            return i;
+    return (size_t)-1;
+}
+
+static bool top1_is(const zoo_run *r, const char *want, char *why, size_t len)
+{
+    const size_t n = out_count(r, 0);
+    size_t best = 0;
+    for (size_t i = 1; i < n; i++)
+        if (out_value(r, 0, i) > out_value(r, 0, best))
+            best = i;
+    if (strcmp(label(r, best), want))
+        return failf(why, len, "top-1 is '%s' (%.3f), expected '%s'", label(r, best),
+                     out_value(r, 0, best), want);
+    return true;
+}
+
+static bool sunflowers(const zoo_run *r, char *why, size_t len)
+{
+    return top1_is(r, "sunflowers", why, len);
+}
+
+static bool chickadee(const zoo_run *r, char *why, size_t len)
+{
+    return top1_is(r, "Poecile atricapillus (Black-capped Chickadee)", why, len);
+}
+
+/* YOLOv8's raw head [1, 4 + classes, anchors]: some anchor scores CLASS at 0.5 or more with its
+ * box centre inside the image (normalized or in pixels of the 640x640 input). */
+static bool yolov8_sees(const zoo_run *r, size_t cls, char *why, size_t len)
+{
+    edge_tensor_info t;
+    edge_model_output_info(r->m, 0, &t);
+    if (t.rank != 3 || t.dims[1] < 5 || (size_t)t.dims[1] <= 4 + cls)
+        return failf(why, len, "output 0 is not a [1, 4+classes, anchors] head");
+    const size_t anchors = (size_t)t.dims[2];
+    double best = 0;
+    for (size_t a = 0; a < anchors; a++) {
+        const double s = out_value(r, 0, (4 + cls) * anchors + a);
+        const double cx = out_value(r, 0, a), cy = out_value(r, 0, anchors + a);
+        if (s > best && cx >= 0 && cy >= 0 && cx <= 640 && cy <= 640)
+            best = s;
+    }
+    if (best < 0.5)
+        return failf(why, len, "no '%s' box scores 0.5 (best %.3f)", label(r, cls), best);
+    return true;
+}
+
+static bool person_and_kite(const zoo_run *r, char *why, size_t len)
+{
+    const size_t person = label_index(r, "person"), kite = label_index(r, "kite");
+    if (person == (size_t)-1 || kite == (size_t)-1)
+        return failf(why, len, "labels.txt lacks person or kite");
+    return yolov8_sees(r, person, why, len) && yolov8_sees(r, kite, why, len);
+}
+
+/* DeepLab's mask: per-pixel class scores [1, H, W, classes] (or class ids [1, H, W]); some
+ * pixels are cat or dog. */
+static bool cat_or_dog(const zoo_run *r, char *why, size_t len)
+{
+    edge_tensor_info t;
+    edge_model_output_info(r->m, 0, &t);
+    const size_t cat = label_index(r, "cat"), dog = label_index(r, "dog");
+    if (cat == (size_t)-1 || dog == (size_t)-1)
+        return failf(why, len, "labels.txt lacks cat or dog");
+    const bool scores = t.rank == 4 && (size_t)t.dims[3] == r->n_labels;
+    const size_t classes = scores ? (size_t)t.dims[3] : 1;
+    const size_t pixels = out_count(r, 0) / classes;
+    size_t hits = 0;
+    for (size_t p = 0; p < pixels; p++) {
+        size_t c = 0;
+        if (scores) {
+            for (size_t k = 1; k < classes; k++)
+                if (out_value(r, 0, p * classes + k) > out_value(r, 0, p * classes + c))
+                    c = k;
+        } else {
+            c = (size_t)out_value(r, 0, p);
+        }
+        hits += c == cat || c == dog;
+    }
+    if (!hits)
+        return failf(why, len, "no pixel of the %zu is cat or dog", pixels);
+    return true;
+}
+
+static const struct {
+    const char *name;
+    answer_fn answer;
+    const char *what;
+} answers[] = {
+    {"efficientnet_lite0_u8", sunflowers, "sunflower.bmp: top-1 sunflowers"},
+    {"mobilenet_v2_inat_bird_u8", chickadee, "bird.bmp: top-1 black-capped chickadee"},
+    {"yolov8n_int8", person_and_kite, "kite_and_cold.jpg: person and kite at >= 0.5"},
+    {"deeplabv3_mnv2_dm05_u8", cat_or_dog, "pets.jpg: the mask has cat or dog"},
+};
+
+/* labels.txt's lines into R (none when the folder has no labels). */
+static void read_labels(zoo_run *r, const char *path)
+{
+    size_t len;
+    char *text = edge_test_read_file(path, &len);
+    r->n_labels = 0;
+    if (!text)
+        return;
+    size_t lines = 1;
+    for (size_t i = 0; i < len; i++)
+        lines += text[i] == '\n';
+    char **v = calloc(lines, sizeof *v);
+    if (!v) {
+        free(text);
+        return;
+    }
+    char *save = NULL;
+    for (char *l = strtok_r(text, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        l[strcspn(l, "\r")] = 0;
+        v[r->n_labels++] = l;
+    }
+    r->labels = v;
+    r->labels_text = text;
+}
+
+/* Our outputs against TensorFlow Lite's (WANT, LEN bytes: the outputs concatenated). */
+static bool matches_reference(const zoo_run *r, const uint8_t *want, size_t len, char *why,
+                              size_t wlen)
+{
+    size_t at = 0;
+    for (size_t o = 0; o < edge_model_output_count(r->m); o++) {
+        edge_tensor_info t;
+        edge_model_output_info(r->m, o, &t);
+        size_t bytes;
+        const void *got = edge_interp_output(r->it, o, &bytes);
+        if (at + bytes > len)
+            return failf(why, wlen, "the reference has %zu bytes, fewer than the outputs", len);
+        const size_t n = bytes / edge_dtype_size(t.type);
+        if (t.type == EDGE_FLOAT32) {
+            const float *g = got;
+            float w[1];
+            double rms = 0;
+            for (size_t i = 0; i < n; i++) {
+                memcpy(w, want + at + 4 * i, 4);
+                rms += (double)w[0] * w[0];
+            }
+            rms = n ? sqrt(rms / (double)n) : 0;
+            for (size_t i = 0; i < n; i++) {
+                memcpy(w, want + at + 4 * i, 4);
+                const double tol = 1e-4 * fmax(fabs(w[0]), rms);
+                if (!(fabs(g[i] - w[0]) <= tol))
+                    return failf(why, wlen, "output %zu element %zu is %.7g, TFLite %.7g (1e-4)", o,
+                                 i, g[i], w[0]);
+            }
+        } else if (t.type == EDGE_INT8 || t.type == EDGE_UINT8 || t.type == EDGE_INT16) {
+#define ZOO_AT(p, i)                                            \
+    (t.type == EDGE_INT8    ? (double)((const int8_t *)(p))[i]  \
+     : t.type == EDGE_UINT8 ? (double)((const uint8_t *)(p))[i] \
+                            : (double)((const int16_t *)(p))[i])
+            size_t gbest = 0, wbest = 0;
+            for (size_t i = 1; i < n; i++) {
+                if (ZOO_AT(got, i) > ZOO_AT(got, gbest))
+                    gbest = i;
+                if (ZOO_AT(want + at, i) > ZOO_AT(want + at, wbest))
+                    wbest = i;
+            }
+            if (ZOO_AT(want + at, gbest) < ZOO_AT(want + at, wbest) - 2)
+                return failf(why, wlen,
+                             "output %zu: our top-1 is element %zu, where TFLite has %g, "
+                             "below its top-1 %zu (%g) by more than 2 steps",
+                             o, gbest, ZOO_AT(want + at, gbest), wbest, ZOO_AT(want + at, wbest));
+            size_t above = 0; /* our elements scoring above the reference's top-1 element */
+            for (size_t i = 0; i < n; i++)
+                above += ZOO_AT(got, i) > ZOO_AT(got, wbest);
+            if (above >= 5)
+                return failf(why, wlen,
+                             "output %zu: TFLite's top-1 (element %zu) is not in our top 5", o,
+                             wbest);
+#undef ZOO_AT
+        } else if (t.type == EDGE_INT32 || t.type == EDGE_INT64) {
+            /* class ids (ARG_MAX of a mask): a near tie may go the other way */
+            const size_t es = edge_dtype_size(t.type);
+            size_t differ = 0;
+            for (size_t i = 0; i < n; i++)
+                differ += memcmp((const uint8_t *)got + i * es, want + at + i * es, es) != 0;
+            if (differ * 100 > n)
+                return failf(why, wlen, "output %zu: %zu of %zu values differ from TFLite's (1%%)",
+                             o, differ, n);
+        } else if (memcmp(got, want + at, bytes)) {
+            return failf(why, wlen, "output %zu (%s) differs from TFLite's", o,
+                         edge_dtype_name(t.type));
+        }
+        at += bytes;
+    }
+    if (at != len)
+        return failf(why, wlen, "the reference has %zu bytes, the outputs %zu", len, at);
+    return true;
+}
+
+/* Runs one model folder; fills WHY and returns false on any failure. CHECKS gets what held. */
+static bool run_model(const char *dir, const char *name, char *why, size_t len, char *checks,
+                      size_t clen)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s/model.tflite", dir, name);
+    edge_error err = {0};
+    zoo_run r = {.dir = dir};
+    bool ok = false;
+    if (edge_model_open(path, NULL, &r.m, &err)) {
+        failf(why, len, "load: %s", err.message);
+        goto out;
+    }
+    if (edge_interp_new(r.m, &r.it, &err)) {
+        failf(why, len, "interpreter: %s", err.message);
+        goto out;
+    }
+    for (size_t i = 0; i < edge_model_input_count(r.m); i++) {
+        snprintf(path, sizeof path, "%s/%s/input_%zu.bin", dir, name, i);
+        size_t have, need;
+        uint8_t *in = edge_test_read_file(path, &have);
+        void *dst = edge_interp_input(r.it, i, &need);
+        if (!in || have != need) {
+            free(in);
+            failf(why, len, "input_%zu.bin: %zu bytes, the model's input %zu takes %zu", i,
+                  in ? have : 0, i, need);
+            goto out;
+        }
+        memcpy(dst, in, need);
+        free(in);
+    }
+    if (edge_interp_invoke(r.it)) {
+        failf(why, len, "invoke: %s", edge_interp_error(r.it));
+        goto out;
+    }
+    snprintf(path, sizeof path, "%s/%s/labels.txt", dir, name);
+    read_labels(&r, path);
+    checks[0] = 0;
+    snprintf(path, sizeof path, "%s/%s/expected_litert_0.bin", dir, name);
+    size_t rlen;
+    uint8_t *want = edge_test_read_file(path, &rlen);
+    if (want) {
+        const bool same = matches_reference(&r, want, rlen, why, len);
+        free(want);
+        if (!same)
+            goto out;
+        snprintf(checks, clen, "matches TFLite");
+    }
+    for (size_t i = 0; i < sizeof answers / sizeof *answers; i++) {
+        if (strcmp(answers[i].name, name))
+            continue;
+        if (!answers[i].answer(&r, why, len))
+            goto out;
+        const size_t at = strlen(checks);
+        snprintf(checks + at, clen - at, "%s%s", at ? "; " : "", answers[i].what);
+    }
+    if (!checks[0])
+        snprintf(checks, clen, "runs");
+    ok = true;
+out:
+    free(r.labels_text);
+    free(r.labels);
+    edge_interp_free(r.it);
+    edge_model_unref(r.m);
+    return ok;
+}
+
+int main(void)
+{
+    char *dir = edge_test_shared_path("zoo");
+    if (!dir)
+        return EDGE_TEST_SKIP;
+    char **names = edge_test_list_dirs(dir, getenv("EDGE_ZOO_FILTER"));
+    int failures = 0, n = 0, passed = 0;
+    for (char **p = names; p && *p; p++) {
+        if (!strcmp(*p, "images"))
+            continue;
+        n++;
+        const char *xfail = NULL;
+        for (size_t i = 0; i < sizeof xfails / sizeof *xfails; i++)
+            if (!strcmp(xfails[i].name, *p))
+                xfail = xfails[i].why;
+        char why[1024] = "", checks[512] = "";
+        const bool ok = run_model(dir, *p, why, sizeof why, checks, sizeof checks);
+        if (ok && !xfail) {
+            printf("zoo: %-34s PASS  %s\n", *p, checks);
+            passed++;
+        } else if (ok) {
+            printf("zoo: %-34s FAIL  passes now (%s): remove it from the XFAIL list\n", *p, checks);
+            failures++;
+        } else if (xfail) {
+            printf("zoo: %-34s XFAIL %s: %s\n", *p, xfail, why);
+        } else {
+            printf("zoo: %-34s FAIL  %s\n", *p, why);
+            failures++;
+        }
+    }
+    printf("zoo: %d models, %d pass, %d expected to fail (issue 17), %d failures\n", n, passed,
+           n - passed - failures, failures);
+    edge_test_free_list(names);
+    free(dir);
+    return failures ? 1 : 0;
+}

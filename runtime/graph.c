@@ -2,7 +2,9 @@
  *
  * Owns: checking the dataflow (each tensor written at most once, never a
  * constant or a graph input; every tensor read is a constant, a graph input or
- * written by some node; no cycles), putting nodes in execution order (the
+ * written by some node; no cycles), after the load-time folds (fold.c); a
+ * zero-element tensor nobody writes is a constant with no data, whatever its
+ * buffer (TensorFlow Lite runs such a tensor: it needs no bytes); putting nodes in execution order (the
  * file's order when it is already valid, as TensorFlow Lite runs it; otherwise a
  * topological order), and each tensor's first and last use in that order.
  * Does not own operator semantics or the arena (planner.c). */
@@ -10,6 +12,8 @@
 #include <string.h>
 
 #include "model.h"
+
+_Alignas(EDGE_ARENA_ALIGN) const uint8_t edge__no_data[EDGE_ARENA_ALIGN];
 
 static const char *op_label(int32_t code)
 {
@@ -55,7 +59,9 @@ static int find_producers(edge_model *m, int32_t *producer, edge_error *err)
             const int32_t ti = node->in[k];
             if (ti < 0)
                 continue;
-            const edge_tensor *t = &m->tensors[ti];
+            edge_tensor *t = &m->tensors[ti];
+            if (!t->data && !t->is_input && producer[ti] < 0 && t->count == 0)
+                t->data = edge__no_data;
             if (!t->data && !t->is_input && producer[ti] < 0)
                 return edge__seterr(err, EDGE_EFORMAT,
                                     "malformed model file: node %d (%s) reads tensor %d (%s), "
@@ -66,7 +72,9 @@ static int find_producers(edge_model *m, int32_t *producer, edge_error *err)
     }
     for (int32_t i = 0; i < m->n_outputs; i++) {
         const int32_t ti = m->outputs[i];
-        const edge_tensor *t = &m->tensors[ti];
+        edge_tensor *t = &m->tensors[ti];
+        if (!t->data && !t->is_input && producer[ti] < 0 && t->count == 0)
+            t->data = edge__no_data;
         if (!t->data && !t->is_input && producer[ti] < 0)
             return edge__seterr(err, EDGE_EFORMAT,
                                 "malformed model file: graph output %d (tensor %d, %s) is never "
@@ -192,10 +200,13 @@ static void set_lifetimes(edge_model *m)
 
 int edge__graph_build(edge_model *m, edge_error *err)
 {
+    int rc = edge__graph_fold(m, err);
+    if (rc)
+        return rc;
     int32_t *producer = malloc(((size_t)m->n_tensors + 1) * sizeof *producer);
     if (!producer)
         return edge__seterr(err, EDGE_ENOMEM, "out of memory");
-    int rc = find_producers(m, producer, err);
+    rc = find_producers(m, producer, err);
     if (!rc && !file_order_valid(m, producer)) {
         int32_t *order = malloc(((size_t)m->n_nodes + 1) * sizeof *order);
         edge_node *sorted = malloc(((size_t)m->n_nodes + 1) * sizeof *sorted);

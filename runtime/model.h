@@ -32,7 +32,8 @@ typedef struct edge_tensor {
     int32_t dims[EDGE_MAX_DIMS];
     size_t count;     /* elements (product of dims, checked) */
     size_t bytes;     /* count * element size (checked) */
-    const void *data; /* constant data: in the mapping, or an aligned copy; NULL otherwise */
+    const void *data; /* constant data: in the mapping, or an aligned copy; NULL otherwise
+                       * (a zero-element constant points at edge__no_data) */
     bool data_owned;  /* data is a copy (the file's bytes were misaligned) */
     char *name;       /* owned, never NULL */
     edge_quant q;
@@ -138,6 +139,9 @@ struct edge_model {
     size_t n_notes;
 };
 
+/* The data of every zero-element constant (never read: there is nothing to read). */
+extern const uint8_t edge__no_data[];
+
 /* Arena alignment: every tensor and scratch buffer starts on this boundary. */
 #define EDGE_ARENA_ALIGN 64
 
@@ -153,6 +157,8 @@ struct edge_model {
  * runtime/interp/steps.h. */
 int edge__model_parse(edge_model *m, edge_error *err); /* model_load.c */
 int edge__graph_build(edge_model *m, edge_error *err); /* graph.c: order, lifetimes */
+/* fold.c: DEQUANTIZE nodes of float16 constants become float32 constants (graph.c runs it). */
+int edge__graph_fold(edge_model *m, edge_error *err);
 int edge__plan_arena(edge_model *m, edge_error *err);  /* planner.c */
 /* "level avx512vnni: CONV_2D x12 qs8_gemm_..., ..." (malloc'd; model_info.c). */
 char *edge__kernels_describe(const edge_model *m);

@@ -183,7 +183,7 @@ static const struct {
     const char *name;
     size_t size;
 } dtypes[] = {
-    [EDGE_FLOAT32] = {"FLOAT32", 4},     [EDGE_FLOAT16] = {"FLOAT16", 0},
+    [EDGE_FLOAT32] = {"FLOAT32", 4},     [EDGE_FLOAT16] = {"FLOAT16", 2},
     [EDGE_INT32] = {"INT32", 4},         [EDGE_UINT8] = {"UINT8", 1},
     [EDGE_INT64] = {"INT64", 8},         [EDGE_STRING] = {"STRING", 0},
     [EDGE_BOOL] = {"BOOL", 1},           [EDGE_INT16] = {"INT16", 2},

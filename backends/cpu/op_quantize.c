@@ -7,7 +7,9 @@
  *   QUANTIZE float32 -> int8/uint8: AffineQuantize with the output's scale;
  *   QUANTIZE int8/uint8 -> int8/uint8: Requantize by s_in / s_out (double,
  *     QuantizeMultiplier);
- *   DEQUANTIZE int8/uint8 -> float32: scale * (x - zero point) in float.
+ *   DEQUANTIZE int8/uint8 -> float32: scale * (x - zero point) in float;
+ *   DEQUANTIZE float16 -> float32: the exact value (a float16 constant's
+ *     DEQUANTIZE never gets here: the loader folds it, runtime/fold.c).
  * Per-channel quantization (QUANTIZE v3, DEQUANTIZE v5) is rejected.
  * Does not own the conversions (kernels/ref/quantize.c). */
 #include "cpu_op.h"
@@ -22,6 +24,7 @@ typedef enum quant_kind {
     Q_U8_U8,
     DQ_S8_F32,
     DQ_U8_F32,
+    DQ_F16_F32,
 } quant_kind;
 
 typedef struct quant_data {
@@ -95,11 +98,15 @@ static int dequantize_prepare(edge_prep *p, edge_node *n)
     int rc = unary_io(p, n, &in, &out);
     if (rc)
         return rc;
-    if (!is_q8(in->type) || out->type != EDGE_FLOAT32)
+    if ((!is_q8(in->type) && in->type != EDGE_FLOAT16) || out->type != EDGE_FLOAT32)
         return edge_op_fail(p, EDGE_EUNSUPPORTED,
-                            "conversion %s -> %s is not supported (int8 or "
-                            "uint8 to float32)",
+                            "conversion %s -> %s is not supported (int8, "
+                            "uint8 or float16 to float32)",
                             edge_dtype_name(in->type), edge_dtype_name(out->type));
+    if (in->type == EDGE_FLOAT16) {
+        quant_data d = {.kind = DQ_F16_F32, .n = in->count};
+        return edge_op_keep(p, n, &d, sizeof d);
+    }
     if ((rc = edge_op_check_quant1(p, in, "input")))
         return rc;
     quant_data d = {
@@ -124,6 +131,7 @@ static void quant_eval(const edge_node *n, void *const *t, void *scratch, edge_e
     case Q_U8_U8: edge_ref_requantize_u8_u8(&d->requant, in, out, d->n); break;
     case DQ_S8_F32: edge_ref_dequantize_s8_f32(&d->affine, in, out, d->n); break;
     case DQ_U8_F32: edge_ref_dequantize_u8_f32(&d->affine, in, out, d->n); break;
+    case DQ_F16_F32: edge_ref_dequantize_f16_f32(in, out, d->n); break;
     }
 }
 

@@ -1,11 +1,12 @@
 /* kernels/ref/quantize.c - reference QUANTIZE (float and requantizing) and DEQUANTIZE.
  *
  * Owns: the per-element conversions of TFLite's AffineQuantize, Requantize and
- * Dequantize, with TFLite's undefined cases (NaN, out-of-int32 values) given a
+ * Dequantize (also of float16, bit by bit), with TFLite's undefined cases (NaN, out-of-int32 values) given a
  * defined, saturating result. Does not own validation (backends/cpu/op_quantize.c). */
 #include "quantize.h"
 
 #include <math.h>
+#include <string.h>
 
 #include "requant.h"
 
@@ -48,6 +49,38 @@ void edge_ref_dequantize_u8_f32(const edge_affine_params *p, const uint8_t *in, 
 {
     for (size_t i = 0; i < n; i++)
         out[i] = p->scale * (float)((int32_t)in[i] - p->zero_point);
+}
+
+float edge_ref_half_to_float(uint16_t h)
+{
+    const uint32_t sign = (uint32_t)(h >> 15) << 31;
+    int32_t exp = (h >> 10) & 0x1f; /* biased by 15 */
+    uint32_t mant = h & 0x3ff;
+    uint32_t bits;
+    if (exp == 0x1f) { /* infinity or NaN: the payload moves up, the quiet bit with it */
+        bits = sign | 0x7f800000u | (mant << 13);
+    } else if (exp == 0 && mant == 0) {
+        bits = sign;
+    } else {
+        if (exp == 0) { /* subnormal: mant * 2^-24; normalise until the implicit bit is set */
+            exp = 1;
+            while (!(mant & 0x400)) {
+                mant <<= 1;
+                exp--;
+            }
+            mant &= 0x3ff;
+        }
+        bits = sign | ((uint32_t)(exp - 15 + 127) << 23) | (mant << 13);
+    }
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+void edge_ref_dequantize_f16_f32(const uint16_t *in, float *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = edge_ref_half_to_float(in[i]);
 }
 
 static inline int32_t requant_one(const edge_requant_params *p, int32_t x, int32_t lo, int32_t hi)

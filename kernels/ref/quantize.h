@@ -7,7 +7,10 @@
  *               values beyond int32 (undefined in TFLite) saturate: NaN and
  *               -inf to the type's minimum, +inf to its maximum;
  *   requantize: TFLite's Requantize: mbqm(x - in_zp) + out_zp, clamped;
- *   dequantize: TFLite's Dequantize: scale * (x - zp) in float.
+ *   dequantize: TFLite's Dequantize: scale * (x - zp) in float;
+ *   float16 -> float32: the exact IEEE 754 binary16 value (every half is a
+ *               float: subnormals, signed zeros, infinities and NaN payloads kept),
+ *               as TFLite's DEQUANTIZE of a float16 tensor.
  * Does not own: validation (backends/cpu/op_quantize.c). */
 #ifndef EDGE_REF_QUANTIZE_H
 #define EDGE_REF_QUANTIZE_H
@@ -28,6 +31,10 @@ void edge_ref_dequantize_s8_f32(const edge_affine_params *p, const int8_t *in, f
                                 size_t n);
 void edge_ref_dequantize_u8_f32(const edge_affine_params *p, const uint8_t *in, float *out,
                                 size_t n);
+
+/* The float32 holding exactly the value of the IEEE binary16 bits H. */
+float edge_ref_half_to_float(uint16_t h);
+void edge_ref_dequantize_f16_f32(const uint16_t *in, float *out, size_t n);
 
 /* Requantization: input scale / output scale as (mult, shift), shift in [-31, 30]. */
 typedef struct edge_requant_params {

@@ -39,6 +39,13 @@ static int check_tensor_types(edge_model *m, const edge_node *n, edge_error *err
                                     (int)n->file_index, op_label(n->code),
                                     side ? "output" : "input", (int)k, (int)idx[k], t->name,
                                     edge_dtype_name(t->type));
+            /* float16 is storage only: its one reader is DEQUANTIZE (to float32) */
+            if (t->type == EDGE_FLOAT16 && n->code != EDGE_OP_DEQUANTIZE)
+                return edge__seterr(err, EDGE_EUNSUPPORTED,
+                                    "node %d (%s): %s %d (tensor %d, %s) has type FLOAT16, which "
+                                    "only DEQUANTIZE reads",
+                                    (int)n->file_index, op_label(n->code),
+                                    side ? "output" : "input", (int)k, (int)idx[k], t->name);
         }
     }
     return 0;

@@ -1,0 +1,87 @@
+/* runtime/fold.c - constants the loader computes once per model version.
+ *
+ * Owns: edge__graph_fold, which replaces each DEQUANTIZE node reading a float16
+ * constant (MediaPipe's weights and biases: FLOAT16 buffers, each followed by a
+ * DEQUANTIZE to float32) by its float32 result: the output tensor becomes a
+ * constant holding the exact values (an owned, 64-byte aligned copy) and the
+ * node leaves the graph, so consumers, back ends and the planner see a plain
+ * float32 constant and no invoke repeats the conversion (TensorFlow Lite too
+ * evaluates such a node once, in its prepare). A node that does not fit
+ * exactly (another type, shape or arity, or an output that is already a
+ * constant or a graph input) is left for the graph checks and the operator's
+ * prepare to judge.
+ * Does not own the conversion (kernels/ref/quantize.c) or the dataflow checks
+ * (graph.c). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "ref/quantize.h"
+
+/* The highest DEQUANTIZE version the CPU implements (backends/cpu/op_quantize.c). */
+#define DEQUANTIZE_MAX_VERSION 6
+
+static bool is_graph_input(const edge_model *m, int32_t ti)
+{
+    for (int32_t i = 0; i < m->n_inputs; i++)
+        if (m->inputs[i] == ti)
+            return true;
+    return false;
+}
+
+static bool foldable(const edge_model *m, const edge_node *n)
+{
+    if (n->code != EDGE_OP_DEQUANTIZE || n->version < 1 || n->version > DEQUANTIZE_MAX_VERSION ||
+        n->n_in != 1 || n->n_out != 1 || n->in[0] < 0)
+        return false;
+    const edge_tensor *in = &m->tensors[n->in[0]];
+    const edge_tensor *out = &m->tensors[n->out[0]];
+    if (in->type != EDGE_FLOAT16 || !in->data || out->type != EDGE_FLOAT32 || out->data ||
+        is_graph_input(m, n->out[0]))
+        return false;
+    return in->rank == out->rank &&
+           !memcmp(in->dims, out->dims, (size_t)in->rank * sizeof in->dims[0]);
+}
+
+static int fold_one(edge_model *m, const edge_node *n, edge_error *err)
+{
+    const edge_tensor *in = &m->tensors[n->in[0]];
+    edge_tensor *out = &m->tensors[n->out[0]];
+    void *data = NULL;
+    if (posix_memalign(&data, EDGE_ARENA_ALIGN, out->bytes ? out->bytes : 1))
+        return edge__seterr(err, EDGE_ENOMEM,
+                            "out of memory dequantizing the float16 constant tensor %d (%s) at "
+                            "load (%zu bytes)",
+                            (int)n->in[0], in->name, out->bytes);
+    edge_ref_dequantize_f16_f32(in->data, data, in->count);
+    out->data = data;
+    out->data_owned = true;
+    return 0;
+}
+
+static void node_free(edge_node *n)
+{
+    free((void *)n->in);
+    free((void *)n->out);
+    free(n->custom_code);
+    free(n->custom_options);
+}
+
+int edge__graph_fold(edge_model *m, edge_error *err)
+{
+    int32_t kept = 0;
+    int rc = 0;
+    for (int32_t i = 0; i < m->n_nodes; i++) {
+        edge_node *n = &m->nodes[i];
+        if (!rc && foldable(m, n)) {
+            rc = fold_one(m, n, err);
+            if (!rc) {
+                node_free(n);
+                continue;
+            }
+        }
+        m->nodes[kept++] = *n;
+    }
+    m->n_nodes = kept;
+    return rc;
+}

@@ -4,10 +4,10 @@
  * constant or a graph input; every tensor read is a constant, a graph input or
  * written by some node; no cycles), after the load-time folds (fold.c); a
  * zero-element tensor nobody writes is a constant with no data, whatever its
- * buffer (TensorFlow Lite runs such a tensor: it needs no bytes); putting nodes in execution order (the
- * file's order when it is already valid, as TensorFlow Lite runs it; otherwise a
- * topological order), and each tensor's first and last use in that order.
- * Does not own operator semantics or the arena (planner.c). */
+ * buffer (TensorFlow Lite runs such a tensor: it needs no bytes); putting nodes in execution order
+ * (the file's order when it is already valid, as TensorFlow Lite runs it; otherwise a topological
+ * order), and each tensor's first and last use in that order. Does not own operator semantics or
+ * the arena (planner.c). */
 #include <stdlib.h>
 #include <string.h>
 

@@ -159,7 +159,7 @@ int edge__model_parse(edge_model *m, edge_error *err); /* model_load.c */
 int edge__graph_build(edge_model *m, edge_error *err); /* graph.c: order, lifetimes */
 /* fold.c: DEQUANTIZE nodes of float16 constants become float32 constants (graph.c runs it). */
 int edge__graph_fold(edge_model *m, edge_error *err);
-int edge__plan_arena(edge_model *m, edge_error *err);  /* planner.c */
+int edge__plan_arena(edge_model *m, edge_error *err); /* planner.c */
 /* "level avx512vnni: CONV_2D x12 qs8_gemm_..., ..." (malloc'd; model_info.c). */
 char *edge__kernels_describe(const edge_model *m);
 

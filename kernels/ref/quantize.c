@@ -1,8 +1,9 @@
 /* kernels/ref/quantize.c - reference QUANTIZE (float and requantizing) and DEQUANTIZE.
  *
  * Owns: the per-element conversions of TFLite's AffineQuantize, Requantize and
- * Dequantize (also of float16, bit by bit), with TFLite's undefined cases (NaN, out-of-int32 values) given a
- * defined, saturating result. Does not own validation (backends/cpu/op_quantize.c). */
+ * Dequantize (also of float16, bit by bit), with TFLite's undefined cases (NaN, out-of-int32
+ * values) given a defined, saturating result. Does not own validation (backends/cpu/op_quantize.c).
+ */
 #include "quantize.h"
 
 #include <math.h>

@@ -15,15 +15,25 @@ typedef struct copy_data {
     size_t bytes;
 } copy_data;
 
-/* Common to the three: one data input, one output declared with the computed
- * shape (RANK dimensions DIMS), the same type and element count; records the
- * byte count to copy. */
-static int prepare_copy(edge_prep *p, edge_node *n, int rank, const int32_t *dims)
+/* The output shape one of the three derives for node N with input IN. */
+typedef int (*shape_fn)(edge_prep *p, const edge_node *n, const edge_tensor *in, int32_t *dims,
+                        int *rank);
+
+/* Common to the three: MIN_IN to MAX_IN inputs (the data first), one output
+ * declared with the shape SHAPE computes, the same type and element count;
+ * records the byte count to copy. */
+static int prepare_copy(edge_prep *p, edge_node *n, int min_in, int max_in, shape_fn shape)
 {
+    int rc = edge_op_check_io(p, n, min_in, max_in, 1);
+    if (rc)
+        return rc;
     const edge_tensor *in = edge_op_input(p, n, 0);
     const edge_tensor *out = edge_op_output(p, n, 0);
-    int rc = edge_op_check_dims(p, out, "output", rank, dims);
-    if (rc || (rc = edge_op_check_type(p, out, "output", in->type)))
+    int32_t dims[EDGE_MAX_DIMS];
+    int rank = 0;
+    if ((rc = shape(p, n, in, dims, &rank)) ||
+        (rc = edge_op_check_dims(p, out, "output", rank, dims)) ||
+        (rc = edge_op_check_type(p, out, "output", in->type)))
         return rc;
     if (in->bytes != out->bytes)
         return edge_op_fail(p, EDGE_ESHAPE, "input has %zu elements but output has %zu", in->count,
@@ -58,21 +68,20 @@ static int reshape_operand(edge_prep *p, const edge_tensor *shape, int64_t *len)
     return rc;
 }
 
+static int reshape_shape(edge_prep *p, const edge_node *n, const edge_tensor *in, int32_t *dims,
+                         int *rank)
+{
+    const edge_tensor *shape = edge_op_input(p, n, 1), *out = edge_op_output(p, n, 0);
+    int64_t len = -1;
+    int rc = reshape_operand(p, shape, &len);
+    return rc ? rc
+              : edge_reshape_shape(len > 0 ? shape->data : NULL, len, &n->params.dims, n->n_in,
+                                   out->dims, out->rank, in->count, dims, rank, p->err);
+}
+
 static int reshape_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 1, 2, 1);
-    if (rc)
-        return rc;
-    int32_t dims[EDGE_MAX_DIMS];
-    int rank = 0;
-    int64_t len = -1;
-    const edge_tensor *in = edge_op_input(p, n, 0), *shape = edge_op_input(p, n, 1);
-    const edge_tensor *out = edge_op_output(p, n, 0);
-    if ((rc = reshape_operand(p, shape, &len)) ||
-        (rc = edge_reshape_shape(len > 0 ? shape->data : NULL, len, &n->params.dims, n->n_in,
-                                 out->dims, out->rank, in->count, dims, &rank, p->err)))
-        return rc;
-    return prepare_copy(p, n, rank, dims);
+    return prepare_copy(p, n, 1, 2, reshape_shape);
 }
 
 const edge_op edge_op_RESHAPE = {
@@ -84,17 +93,15 @@ const edge_op edge_op_RESHAPE = {
 
 /* ---- SQUEEZE ---- */
 
+static int squeeze_shape(edge_prep *p, const edge_node *n, const edge_tensor *in, int32_t *dims,
+                         int *rank)
+{
+    return edge_squeeze_shape(in->dims, in->rank, &n->params.dims, dims, rank, p->err);
+}
+
 static int squeeze_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 1, 1, 1);
-    if (rc)
-        return rc;
-    const edge_tensor *in = edge_op_input(p, n, 0);
-    int32_t dims[EDGE_MAX_DIMS];
-    int rank = 0;
-    if ((rc = edge_squeeze_shape(in->dims, in->rank, &n->params.dims, dims, &rank, p->err)))
-        return rc;
-    return prepare_copy(p, n, rank, dims);
+    return prepare_copy(p, n, 1, 1, squeeze_shape);
 }
 
 const edge_op edge_op_SQUEEZE = {
@@ -106,19 +113,17 @@ const edge_op edge_op_SQUEEZE = {
 
 /* ---- EXPAND_DIMS ---- */
 
+static int expand_dims_shape(edge_prep *p, const edge_node *n, const edge_tensor *in, int32_t *dims,
+                             int *rank)
+{
+    int64_t a = 0;
+    int rc = edge_op_const_scalar(p, edge_op_input(p, n, 1), "axis", &a);
+    return rc ? rc : edge_expand_dims_shape(in->dims, in->rank, a, dims, rank, p->err);
+}
+
 static int expand_dims_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 2, 2, 1);
-    if (rc)
-        return rc;
-    const edge_tensor *in = edge_op_input(p, n, 0);
-    int64_t a = 0;
-    int32_t dims[EDGE_MAX_DIMS];
-    int rank = 0;
-    if ((rc = edge_op_const_scalar(p, edge_op_input(p, n, 1), "axis", &a)) ||
-        (rc = edge_expand_dims_shape(in->dims, in->rank, a, dims, &rank, p->err)))
-        return rc;
-    return prepare_copy(p, n, rank, dims);
+    return prepare_copy(p, n, 2, 2, expand_dims_shape);
 }
 
 const edge_op edge_op_EXPAND_DIMS = {

@@ -221,15 +221,15 @@ void edge_conv2d_eval(const edge_conv2d_kind *kind, const edge_node *n, void *co
                       void *scratch, edge_exec *ex)
 {
     if (n->packed) {
-        kind->fast(n, t, scratch, ex);
+        kind->eval.fast(n, t, scratch, ex);
         return;
     }
     const edge_conv2d_data *d = n->data;
     const edge_conv_operands o = edge_conv_operands_of(n, t);
     switch (d->type) {
-    case EDGE_INT8: kind->s8(&d->k, o.in, o.w, o.bias, o.out); break;
-    case EDGE_UINT8: kind->u8(&d->k, o.in, o.w, o.bias, o.out); break;
-    default: kind->f32(&d->k, o.in, o.w, o.bias, o.out, scratch); break;
+    case EDGE_INT8: kind->eval.s8(&d->k, o.in, o.w, o.bias, o.out); break;
+    case EDGE_UINT8: kind->eval.u8(&d->k, o.in, o.w, o.bias, o.out); break;
+    default: kind->eval.f32(&d->k, o.in, o.w, o.bias, o.out, scratch); break;
     }
 }
 
@@ -255,10 +255,7 @@ static int conv_filter(edge_prep *p, const edge_window_options *w, const edge_te
 static const edge_conv2d_kind conv_kind = {
     .out_axis = 0,
     .filter = conv_filter,
-    .fast = edge_fast_conv_eval,
-    .s8 = edge_ref_conv_s8,
-    .u8 = edge_ref_conv_u8,
-    .f32 = edge_ref_conv_f32,
+    .eval = {edge_fast_conv_eval, edge_ref_conv_s8, edge_ref_conv_u8, edge_ref_conv_f32},
 };
 
 static int conv_prepare(edge_prep *p, edge_node *n)

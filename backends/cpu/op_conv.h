@@ -69,14 +69,9 @@ typedef struct edge_conv_operands {
 } edge_conv_operands;
 edge_conv_operands edge_conv_operands_of(const edge_node *n, void *const *t);
 
-/* What tells CONV_2D and DEPTHWISE_CONV_2D apart in their shared prepare and eval. */
-typedef struct edge_conv2d_kind {
-    int32_t out_axis; /* weights dimension counting output channels (per-channel axis) */
-    /* Window, output channels and depth multiplier of K from the 4-D weights F
-     * (and the decoded options W), checked against K's input dimensions. */
-    int (*filter)(edge_prep *p, const edge_window_options *w, const edge_tensor *f,
-                  edge_conv_params *k);
-    /* eval: the packed int8 path, and the reference kernels by type */
+/* What CONV_2D's or DEPTHWISE_CONV_2D's eval runs: the packed int8 path, and
+ * the reference kernels by type. */
+typedef struct edge_conv2d_kernels {
     edge_eval_fn fast;
     void (*s8)(const edge_conv_params *k, const int8_t *in, const int8_t *w, const int32_t *bias,
                int8_t *out);
@@ -84,6 +79,16 @@ typedef struct edge_conv2d_kind {
                uint8_t *out);
     void (*f32)(const edge_conv_params *k, const float *in, const float *w, const float *bias,
                 float *out, void *scratch);
+} edge_conv2d_kernels;
+
+/* What tells CONV_2D and DEPTHWISE_CONV_2D apart in their shared prepare and eval. */
+typedef struct edge_conv2d_kind {
+    int32_t out_axis; /* weights dimension counting output channels (per-channel axis) */
+    /* Window, output channels and depth multiplier of K from the 4-D weights F
+     * (and the decoded options W), checked against K's input dimensions. */
+    int (*filter)(edge_prep *p, const edge_window_options *w, const edge_tensor *f,
+                  edge_conv_params *k);
+    edge_conv2d_kernels eval;
 } edge_conv2d_kind;
 
 /* Prepared data of CONV_2D and DEPTHWISE_CONV_2D. */

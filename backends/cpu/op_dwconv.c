@@ -43,10 +43,7 @@ static void dw_f32(const edge_conv_params *k, const float *in, const float *w, c
 static const edge_conv2d_kind dw_kind = {
     .out_axis = 3,
     .filter = dw_filter,
-    .fast = edge_fast_dw_eval,
-    .s8 = edge_ref_dwconv_s8,
-    .u8 = edge_ref_dwconv_u8,
-    .f32 = dw_f32,
+    .eval = {edge_fast_dw_eval, edge_ref_dwconv_s8, edge_ref_dwconv_u8, dw_f32},
 };
 
 static int dw_prepare(edge_prep *p, edge_node *n)

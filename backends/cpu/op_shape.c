@@ -15,15 +15,49 @@ typedef struct copy_data {
     size_t bytes;
 } copy_data;
 
-/* The output shape one of the three derives for node N with input IN. */
-typedef int (*shape_fn)(edge_prep *p, const edge_node *n, const edge_tensor *in, int32_t *dims,
-                        int *rank);
-
-/* Common to the three: MIN_IN to MAX_IN inputs (the data first), one output
- * declared with the shape SHAPE computes, the same type and element count;
- * records the byte count to copy. */
-static int prepare_copy(edge_prep *p, edge_node *n, int min_in, int max_in, shape_fn shape)
+/* RESHAPE's shape operand, when it is a 1-D tensor: int32, and constant
+ * unless it is [] (a scalar, no data buffer to check); *LEN its length, else -1. */
+static int reshape_operand(edge_prep *p, const edge_tensor *shape, int64_t *len)
 {
+    *len = -1;
+    if (!shape || shape->rank != 1)
+        return 0;
+    int rc = shape->count == 0 ? edge_op_check_type(p, shape, "shape", EDGE_INT32)
+                               : edge_op_check_const(p, shape, "shape", EDGE_INT32);
+    if (rc == 0)
+        *len = (int64_t)shape->count;
+    return rc;
+}
+
+/* The output shape node N's operator derives (edge/ops.h) from its data input IN. */
+static int copy_shape(edge_prep *p, const edge_node *n, const edge_tensor *in, int32_t *dims,
+                      int *rank)
+{
+    const edge_tensor *operand = edge_op_input(p, n, 1), *out = edge_op_output(p, n, 0);
+    int64_t v = -1;
+    int rc;
+    switch (n->code) {
+    case EDGE_OP_RESHAPE:
+        if ((rc = reshape_operand(p, operand, &v)))
+            return rc;
+        return edge_reshape_shape(v > 0 ? operand->data : NULL, v, &n->params.dims, n->n_in,
+                                  out->dims, out->rank, in->count, dims, rank, p->err);
+    case EDGE_OP_SQUEEZE:
+        return edge_squeeze_shape(in->dims, in->rank, &n->params.dims, dims, rank, p->err);
+    default: /* EXPAND_DIMS */
+        if ((rc = edge_op_const_scalar(p, operand, "axis", &v)))
+            return rc;
+        return edge_expand_dims_shape(in->dims, in->rank, v, dims, rank, p->err);
+    }
+}
+
+/* Common to the three: the data input (RESHAPE may have a shape operand,
+ * EXPAND_DIMS has its axis), one output declared with the computed shape, the
+ * same type and element count; records the byte count to copy. */
+static int copy_prepare(edge_prep *p, edge_node *n)
+{
+    const int min_in = n->code == EDGE_OP_EXPAND_DIMS ? 2 : 1;
+    const int max_in = n->code == EDGE_OP_SQUEEZE ? 1 : 2;
     int rc = edge_op_check_io(p, n, min_in, max_in, 1);
     if (rc)
         return rc;
@@ -31,7 +65,7 @@ static int prepare_copy(edge_prep *p, edge_node *n, int min_in, int max_in, shap
     const edge_tensor *out = edge_op_output(p, n, 0);
     int32_t dims[EDGE_MAX_DIMS];
     int rank = 0;
-    if ((rc = shape(p, n, in, dims, &rank)) ||
+    if ((rc = copy_shape(p, n, in, dims, &rank)) ||
         (rc = edge_op_check_dims(p, out, "output", rank, dims)) ||
         (rc = edge_op_check_type(p, out, "output", in->type)))
         return rc;
@@ -52,83 +86,23 @@ static void eval_copy(const edge_node *n, void *const *t, void *scratch, edge_ex
         memmove(t[n->out[0]], t[n->in[0]], d->bytes);
 }
 
-/* ---- RESHAPE ---- */
-
-/* The shape operand, when it is a 1-D tensor: int32, and constant unless it is
- * [] (a scalar, no data buffer to check); *LEN its length, else -1. */
-static int reshape_operand(edge_prep *p, const edge_tensor *shape, int64_t *len)
-{
-    *len = -1;
-    if (!shape || shape->rank != 1)
-        return 0;
-    int rc = shape->count == 0 ? edge_op_check_type(p, shape, "shape", EDGE_INT32)
-                               : edge_op_check_const(p, shape, "shape", EDGE_INT32);
-    if (rc == 0)
-        *len = (int64_t)shape->count;
-    return rc;
-}
-
-static int reshape_shape(edge_prep *p, const edge_node *n, const edge_tensor *in, int32_t *dims,
-                         int *rank)
-{
-    const edge_tensor *shape = edge_op_input(p, n, 1), *out = edge_op_output(p, n, 0);
-    int64_t len = -1;
-    int rc = reshape_operand(p, shape, &len);
-    return rc ? rc
-              : edge_reshape_shape(len > 0 ? shape->data : NULL, len, &n->params.dims, n->n_in,
-                                   out->dims, out->rank, in->count, dims, rank, p->err);
-}
-
-static int reshape_prepare(edge_prep *p, edge_node *n)
-{
-    return prepare_copy(p, n, 1, 2, reshape_shape);
-}
-
 const edge_op edge_op_RESHAPE = {
     .code = EDGE_OP_RESHAPE,
     .max_version = 2,
-    .prepare = reshape_prepare,
+    .prepare = copy_prepare,
     .eval = eval_copy,
 };
-
-/* ---- SQUEEZE ---- */
-
-static int squeeze_shape(edge_prep *p, const edge_node *n, const edge_tensor *in, int32_t *dims,
-                         int *rank)
-{
-    return edge_squeeze_shape(in->dims, in->rank, &n->params.dims, dims, rank, p->err);
-}
-
-static int squeeze_prepare(edge_prep *p, edge_node *n)
-{
-    return prepare_copy(p, n, 1, 1, squeeze_shape);
-}
 
 const edge_op edge_op_SQUEEZE = {
     .code = EDGE_OP_SQUEEZE,
     .max_version = 2,
-    .prepare = squeeze_prepare,
+    .prepare = copy_prepare,
     .eval = eval_copy,
 };
-
-/* ---- EXPAND_DIMS ---- */
-
-static int expand_dims_shape(edge_prep *p, const edge_node *n, const edge_tensor *in, int32_t *dims,
-                             int *rank)
-{
-    int64_t a = 0;
-    int rc = edge_op_const_scalar(p, edge_op_input(p, n, 1), "axis", &a);
-    return rc ? rc : edge_expand_dims_shape(in->dims, in->rank, a, dims, rank, p->err);
-}
-
-static int expand_dims_prepare(edge_prep *p, edge_node *n)
-{
-    return prepare_copy(p, n, 2, 2, expand_dims_shape);
-}
 
 const edge_op edge_op_EXPAND_DIMS = {
     .code = EDGE_OP_EXPAND_DIMS,
     .max_version = 2,
-    .prepare = expand_dims_prepare,
+    .prepare = copy_prepare,
     .eval = eval_copy,
 };

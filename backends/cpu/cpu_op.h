@@ -109,9 +109,9 @@ int edge_op_check_const_int(edge_prep *p, const edge_tensor *t, const char *role
 int64_t edge_op_const_int(const edge_tensor *t, size_t i);
 /* The single value of a constant int32 or int64 scalar (or one-element tensor). */
 int edge_op_const_scalar(edge_prep *p, const edge_tensor *t, const char *role, int64_t *v);
-/* Axis A of something with RANK dimensions (WHOSE: "input", "output"), negative
- * values counting from the end, into *AXIS in [0, RANK). */
-int edge_op_axis(edge_prep *p, const char *role, int64_t a, const char *whose, int rank, int *axis);
+/* The first min(count, MAX) elements of a constant checked by
+ * edge_op_check_const_int into V; returns how many. */
+size_t edge_op_const_ints(const edge_tensor *t, int64_t *v, size_t max);
 /* The kernel table the model version was prepared for (kernels/dispatch.h). */
 const struct edge_kernels *edge_op_kernels(const edge_prep *p);
 /* Allocate BYTES (64-byte aligned, zeroed) of N's packed weights, recorded in

@@ -1,15 +1,13 @@
 /* backends/cpu/op_argmax.c - ARG_MAX.
  *
- * Owns: validating the constant axis (one int32 or int64 value, negative
- * counts from the end), the output type (int32 or int64, agreeing with
- * ArgMaxOptions.output_type when the file gives it) and the output shape (the
- * input's with the axis removed), and choosing the typed kernel. Ties resolve
- * to the first index, as TensorFlow Lite's std::greater scan does.
- * Does not own the scan (kernels/ref/transform.c). */
+ * Owns: reading the constant axis (one int32 or int64 value) for the output
+ * shape edge/ops.h derives (edge_arg_max_shape: the input's with the axis
+ * removed), validating the output type (int32 or int64, agreeing with
+ * ArgMaxOptions.output_type when the file gives it), and choosing the typed
+ * kernel. Ties resolve to the first index, as TensorFlow Lite's std::greater
+ * scan does. Does not own the scan (kernels/ref/transform.c). */
 #include "cpu_op.h"
 #include "ref/transform.h"
-
-/* Field id of ArgMaxOptions.output_type in schema.fbs. */
 
 typedef enum argmax_kind {
     ARGMAX_S8_I32,
@@ -24,13 +22,6 @@ typedef struct argmax_data {
     edge_ref_argmax_params k;
     argmax_kind kind;
 } argmax_data;
-
-static int argmax_axis(edge_prep *p, const edge_tensor *axis, int rank, int *out)
-{
-    int64_t a = 0;
-    int rc = edge_op_const_scalar(p, axis, "axis", &a);
-    return rc ? rc : edge_op_axis(p, "axis", a, "input", rank, out);
-}
 
 static int argmax_kind_of(edge_prep *p, const edge_tensor *in, const edge_tensor *out,
                           argmax_kind *kind)
@@ -70,27 +61,21 @@ static int argmax_prepare(edge_prep *p, edge_node *n)
     argmax_data *d = edge_op_alloc(p, n, sizeof *d);
     if (!d)
         return EDGE_ENOMEM;
-    int axis = 0;
-    if ((rc = argmax_kind_of(p, in, out, &d->kind)) || (rc = argmax_options(p, n, out)))
+    int64_t a = 0; /* a scalar input fails in edge_arg_max_shape before the axis is read */
+    if ((rc = argmax_kind_of(p, in, out, &d->kind)) || (rc = argmax_options(p, n, out)) ||
+        (in->rank >= 1 && (rc = edge_op_const_scalar(p, edge_op_input(p, n, 1), "axis", &a))))
         return rc;
-    if (in->rank < 1)
-        return edge_op_fail(p, EDGE_ESHAPE, "input is a scalar; it needs at least 1 dimension");
-    if ((rc = argmax_axis(p, edge_op_input(p, n, 1), in->rank, &axis)))
-        return rc;
-    if (in->dims[axis] < 1)
-        return edge_op_fail(p, EDGE_ESHAPE, "input dimension %d (the axis) is empty", axis);
     int32_t dims[EDGE_MAX_DIMS];
+    int axis = 0, rank = 0;
+    if ((rc = edge_arg_max_shape(in->dims, in->rank, a, &axis, dims, &rank, p->err)))
+        return rc;
     d->k.outer = d->k.inner = 1;
-    for (int i = 0, k = 0; i < in->rank; i++) {
-        if (i < axis)
-            d->k.outer *= (size_t)in->dims[i];
-        else if (i > axis)
-            d->k.inner *= (size_t)in->dims[i];
-        if (i != axis)
-            dims[k++] = in->dims[i];
-    }
+    for (int i = 0; i < axis; i++)
+        d->k.outer *= (size_t)in->dims[i];
+    for (int i = axis + 1; i < in->rank; i++)
+        d->k.inner *= (size_t)in->dims[i];
     d->k.axis = (size_t)in->dims[axis];
-    return edge_op_check_dims(p, out, "output", in->rank - 1, dims);
+    return edge_op_check_dims(p, out, "output", rank, dims);
 }
 
 static void argmax_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)

@@ -31,13 +31,13 @@ typedef struct binary_data {
 static int binary_shapes(edge_prep *p, const edge_tensor *a, const edge_tensor *b,
                          const edge_tensor *out, edge_arith_params *k)
 {
-    int32_t dims[EDGE_BCAST_DIMS], it[EDGE_BCAST_DIMS];
-    int rank, it_rank;
+    int32_t dims[EDGE_BCAST_DIMS];
+    int rank;
     char sa[96], sb[96], so[96];
     edge_op_shape_text(a->dims, a->rank, sa, sizeof sa);
     edge_op_shape_text(b->dims, b->rank, sb, sizeof sb);
     if (edge_broadcast_shape(a->dims, a->rank, b->dims, b->rank, dims, &rank, NULL) ||
-        !edge_bcast_init(&k->shape, a->dims, a->rank, b->dims, b->rank, it, &it_rank))
+        !edge_bcast_init(&k->shape, a->dims, a->rank, b->dims, b->rank, dims, rank))
         return edge_op_fail(p, EDGE_ESHAPE, "input shapes %s and %s do not broadcast", sa, sb);
     if (edge_op_has_dims(out, rank, dims))
         return 0;

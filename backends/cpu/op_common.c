@@ -267,14 +267,12 @@ int edge_op_const_scalar(edge_prep *p, const edge_tensor *t, const char *role, i
     return 0;
 }
 
-int edge_op_axis(edge_prep *p, const char *role, int64_t a, const char *whose, int rank, int *axis)
+size_t edge_op_const_ints(const edge_tensor *t, int64_t *v, size_t max)
 {
-    if (a < -rank || a >= rank)
-        return edge_op_fail(p, EDGE_ERANGE,
-                            "%s is %lld, but the %s has %d dimensions: it must be in [%d, %d]",
-                            role, (long long)a, whose, rank, -rank, rank - 1);
-    *axis = (int)(a < 0 ? a + rank : a);
-    return 0;
+    const size_t n = t->count < max ? t->count : max;
+    for (size_t i = 0; i < n; i++)
+        v[i] = edge_op_const_int(t, i);
+    return n;
 }
 
 const struct edge_kernels *edge_op_kernels(const edge_prep *p)

@@ -1,19 +1,17 @@
 /* backends/cpu/op_concat.c - CONCATENATION.
  *
- * Owns: validating the inputs against the output (same type and rank, equal
- * dimensions except along the axis, whose extents add up to the output's),
- * the ConcatenationOptions (axis, possibly negative; no fused activation, as
- * TensorFlow Lite Micro requires) and, for int8/uint8, TFLM's rule that every
- * input shares the output's scale and zero point (it does not requantize).
- * Precomputes the per-input chunk sizes so eval is a sequence of memcpy.
- * Does not own the copy (kernels/ref/transform.c). */
+ * Owns: validating the inputs against the output: the shapes and options
+ * edge/ops.h checks (edge_concat_shape: same rank, equal dimensions except
+ * along the axis, whose extents add up to the output's; no fused activation,
+ * as TensorFlow Lite Micro requires), the same type and, for int8/uint8,
+ * TFLM's rule that every input shares the output's scale and zero point (it
+ * does not requantize). Precomputes the per-input chunk sizes so eval is a
+ * sequence of memcpy. Does not own the copy (kernels/ref/transform.c). */
 #include <stdio.h>
 #include <string.h>
 
 #include "cpu_op.h"
 #include "ref/transform.h"
-
-/* Field ids of ConcatenationOptions in schema.fbs. */
 
 /* Inputs eval gathers on its stack (TFLM allows 10). */
 #define CONCAT_MAX_INPUTS 64
@@ -24,9 +22,13 @@ typedef struct concat_data {
     size_t chunk[]; /* bytes of input i per outer step */
 } concat_data;
 
-/* Same scale and zero point as the output (or neither quantized). */
-static int concat_check_quant(edge_prep *p, const edge_tensor *in, int i, const edge_tensor *out)
+/* Input I has the output's type and, int8/uint8, its scale and zero point
+ * (TFLM does not requantize). */
+static int concat_check_input(edge_prep *p, const edge_tensor *in, int i, const edge_tensor *out)
 {
+    if (in->type != out->type)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED, "input %d has type %s but the output has %s", i,
+                            edge_dtype_name(in->type), edge_dtype_name(out->type));
     if (in->type != EDGE_INT8 && in->type != EDGE_UINT8)
         return 0;
     char role[32];
@@ -34,33 +36,24 @@ static int concat_check_quant(edge_prep *p, const edge_tensor *in, int i, const 
     return edge_op_check_quant_as_output(p, in, role, out);
 }
 
-/* Input I against the output; adds its extent along AXIS to *sum. */
-static int concat_check_input(edge_prep *p, const edge_tensor *in, int i, const edge_tensor *out,
-                              int axis, int64_t *sum)
+/* The options and the inputs' shapes against the output (edge_concat_shape;
+ * the axis into *AXIS), then each input's type and quantization. */
+static int concat_check_inputs(edge_prep *p, const edge_node *n, const edge_tensor *out, int *axis)
 {
-    if (in->type != out->type)
-        return edge_op_fail(p, EDGE_EUNSUPPORTED, "input %d has type %s but the output has %s", i,
-                            edge_dtype_name(in->type), edge_dtype_name(out->type));
-    if (in->rank != out->rank)
-        return edge_op_fail(p, EDGE_ESHAPE, "input %d has rank %d but the output has rank %d", i,
-                            in->rank, out->rank);
-    for (int d = 0; d < out->rank; d++)
-        if (d != axis && in->dims[d] != out->dims[d])
-            return edge_op_fail(p, EDGE_ESHAPE,
-                                "input %d has dimension %d = %d but the output has %d", i, d,
-                                (int)in->dims[d], (int)out->dims[d]);
-    *sum += in->dims[axis];
-    return concat_check_quant(p, in, i, out);
-}
-
-/* Axis from the options, normalized against the output rank. */
-static int concat_axis(edge_prep *p, const edge_node *n, const edge_tensor *out, int *axis)
-{
-    const int32_t a = n->params.concat.axis;
-    const int act = n->params.concat.activation;
-    if (act != EDGE_ACT_NONE)
-        return edge_op_fail(p, EDGE_EUNSUPPORTED, "fused activation %d is not supported", act);
-    return edge_op_axis(p, "axis", a, "output", out->rank, axis);
+    const int32_t *dims[CONCAT_MAX_INPUTS];
+    int ranks[CONCAT_MAX_INPUTS];
+    for (int i = 0; i < n->n_in; i++) {
+        const edge_tensor *in = edge_op_input(p, n, i);
+        if (!in)
+            return edge_op_fail(p, EDGE_EFORMAT, "input %d is absent", i);
+        dims[i] = in->dims;
+        ranks[i] = in->rank;
+    }
+    int rc = edge_concat_shape(&n->params.concat, n->n_in, dims, ranks, out->dims, out->rank, axis,
+                               p->err);
+    for (int i = 0; !rc && i < n->n_in; i++)
+        rc = concat_check_input(p, edge_op_input(p, n, i), i, out);
+    return rc;
 }
 
 static int concat_prepare(edge_prep *p, edge_node *n)
@@ -70,20 +63,8 @@ static int concat_prepare(edge_prep *p, edge_node *n)
         return rc;
     const edge_tensor *out = edge_op_output(p, n, 0);
     int axis = 0;
-    if ((rc = concat_axis(p, n, out, &axis)))
+    if ((rc = concat_check_inputs(p, n, out, &axis)))
         return rc;
-    int64_t sum = 0;
-    for (int i = 0; i < n->n_in; i++) {
-        const edge_tensor *in = edge_op_input(p, n, i);
-        if (!in)
-            return edge_op_fail(p, EDGE_EFORMAT, "input %d is absent", i);
-        if ((rc = concat_check_input(p, in, i, out, axis, &sum)))
-            return rc;
-    }
-    if (sum != out->dims[axis])
-        return edge_op_fail(p, EDGE_ESHAPE,
-                            "inputs add up to %lld along axis %d but the output has %d",
-                            (long long)sum, axis, (int)out->dims[axis]);
 
     concat_data *d = edge_op_alloc(p, n, sizeof *d + (size_t)n->n_in * sizeof d->chunk[0]);
     if (!d)

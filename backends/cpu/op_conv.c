@@ -170,16 +170,9 @@ static int conv2d_quantize(edge_prep *p, const edge_node *n, int32_t axis, int a
     edge_conv_quant q = edge_conv_quant_of(p, n, d->k.out_c, axis, false, act);
     int32_t *mult = d->q, *shift = d->q + d->k.out_c;
     int rc = edge_conv_quantize(p, &q, mult, shift);
-    if (rc)
-        return rc;
-    d->k.mult = mult;
-    d->k.shift = shift;
-    d->k.input_offset = q.input_offset;
-    d->k.filter_offset = q.filter_offset;
-    d->k.output_offset = q.output_offset;
-    d->k.act_min = q.act_min;
-    d->k.act_max = q.act_max;
-    return 0;
+    if (rc == 0)
+        EDGE_CONV_SET_QUANT(&d->k, q, mult, shift);
+    return rc;
 }
 
 int edge_conv2d_prepare(edge_prep *p, edge_node *n, const edge_conv2d_kind *kind,
@@ -214,6 +207,32 @@ int edge_conv2d_prepare(edge_prep *p, edge_node *n, const edge_conv2d_kind *kind
     return 0;
 }
 
+edge_conv_operands edge_conv_operands_of(const edge_node *n, void *const *t)
+{
+    return (edge_conv_operands){
+        .in = t[n->in[0]],
+        .w = t[n->in[1]],
+        .bias = n->n_in > 2 && n->in[2] >= 0 ? t[n->in[2]] : NULL,
+        .out = t[n->out[0]],
+    };
+}
+
+void edge_conv2d_eval(const edge_conv2d_kind *kind, const edge_node *n, void *const *t,
+                      void *scratch, edge_exec *ex)
+{
+    if (n->packed) {
+        kind->eval.fast(n, t, scratch, ex);
+        return;
+    }
+    const edge_conv2d_data *d = n->data;
+    const edge_conv_operands o = edge_conv_operands_of(n, t);
+    switch (d->type) {
+    case EDGE_INT8: kind->eval.s8(&d->k, o.in, o.w, o.bias, o.out); break;
+    case EDGE_UINT8: kind->eval.u8(&d->k, o.in, o.w, o.bias, o.out); break;
+    default: kind->eval.f32(&d->k, o.in, o.w, o.bias, o.out, scratch); break;
+    }
+}
+
 /* ---- CONV_2D ---- */
 
 /* OHWI weights: [out_c, k_h, k_w, in_c]. */
@@ -236,6 +255,7 @@ static int conv_filter(edge_prep *p, const edge_window_options *w, const edge_te
 static const edge_conv2d_kind conv_kind = {
     .out_axis = 0,
     .filter = conv_filter,
+    .eval = {edge_fast_conv_eval, edge_ref_conv_s8, edge_ref_conv_u8, edge_ref_conv_f32},
 };
 
 static int conv_prepare(edge_prep *p, edge_node *n)
@@ -254,19 +274,7 @@ static int conv_prepare(edge_prep *p, edge_node *n)
 
 static void conv_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
-    if (n->packed) {
-        edge_fast_conv_eval(n, t, scratch, ex);
-        return;
-    }
-    const edge_conv2d_data *d = n->data;
-    const void *in = t[n->in[0]], *w = t[n->in[1]];
-    const void *bias = n->n_in > 2 && n->in[2] >= 0 ? t[n->in[2]] : NULL;
-    void *out = t[n->out[0]];
-    switch (d->type) {
-    case EDGE_INT8: edge_ref_conv_s8(&d->k, in, w, bias, out); break;
-    case EDGE_UINT8: edge_ref_conv_u8(&d->k, in, w, bias, out); break;
-    default: edge_ref_conv_f32(&d->k, in, w, bias, out, scratch); break;
-    }
+    edge_conv2d_eval(&conv_kind, n, t, scratch, ex);
 }
 
 const edge_op edge_op_CONV_2D = {

@@ -3,7 +3,8 @@
  * Owns: the checks CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and the pools
  * have in common: element counts and types, the weights' quantization (symmetric
  * int8 per tensor or per channel, or legacy uint8), and the whole prepare
- * CONV_2D and DEPTHWISE_CONV_2D share. The derivations (output size and
+ * CONV_2D and DEPTHWISE_CONV_2D share (and their eval), the operands of a
+ * conv-like eval. The derivations (output size and
  * padding, multipliers, activation range) are edge/ops.h's. Defined in op_conv.c.
  * Does not own any operator's registration or kernels. */
 #ifndef EDGE_OP_CONV_H
@@ -52,13 +53,42 @@ edge_conv_quant edge_conv_quant_of(edge_prep *p, const edge_node *n, int32_t cha
 int edge_conv_check_types(edge_prep *p, const edge_tensor *in, const edge_tensor *filter,
                           const edge_tensor *bias, const edge_tensor *out, int32_t count);
 
-/* What tells CONV_2D and DEPTHWISE_CONV_2D apart in their shared prepare. */
+/* What edge_conv_quantize derived (Q, and the MULT/SHIFT arrays) into the
+ * kernel parameters K: edge_conv_params or edge_fc_params, whose
+ * requantization fields have the same names. */
+#define EDGE_CONV_SET_QUANT(k, q, m, s)                                              \
+    ((k)->mult = (m), (k)->shift = (s), (k)->input_offset = (q).input_offset,        \
+     (k)->filter_offset = (q).filter_offset, (k)->output_offset = (q).output_offset, \
+     (k)->act_min = (q).act_min, (k)->act_max = (q).act_max)
+
+/* The operands a conv-like node's eval hands its kernel: input, weights,
+ * bias (NULL when absent) and output. */
+typedef struct edge_conv_operands {
+    const void *in, *w, *bias;
+    void *out;
+} edge_conv_operands;
+edge_conv_operands edge_conv_operands_of(const edge_node *n, void *const *t);
+
+/* What CONV_2D's or DEPTHWISE_CONV_2D's eval runs: the packed int8 path, and
+ * the reference kernels by type. */
+typedef struct edge_conv2d_kernels {
+    edge_eval_fn fast;
+    void (*s8)(const edge_conv_params *k, const int8_t *in, const int8_t *w, const int32_t *bias,
+               int8_t *out);
+    void (*u8)(const edge_conv_params *k, const uint8_t *in, const uint8_t *w, const int32_t *bias,
+               uint8_t *out);
+    void (*f32)(const edge_conv_params *k, const float *in, const float *w, const float *bias,
+                float *out, void *scratch);
+} edge_conv2d_kernels;
+
+/* What tells CONV_2D and DEPTHWISE_CONV_2D apart in their shared prepare and eval. */
 typedef struct edge_conv2d_kind {
     int32_t out_axis; /* weights dimension counting output channels (per-channel axis) */
     /* Window, output channels and depth multiplier of K from the 4-D weights F
      * (and the decoded options W), checked against K's input dimensions. */
     int (*filter)(edge_prep *p, const edge_window_options *w, const edge_tensor *f,
                   edge_conv_params *k);
+    edge_conv2d_kernels eval;
 } edge_conv2d_kind;
 
 /* Prepared data of CONV_2D and DEPTHWISE_CONV_2D. */
@@ -74,5 +104,10 @@ typedef struct edge_conv2d_data {
  * NULL) gets N's prepared data on success. */
 int edge_conv2d_prepare(edge_prep *p, edge_node *n, const edge_conv2d_kind *kind,
                         edge_conv2d_data **data);
+
+/* The eval both share: KIND's packed path when N has packed weights, else
+ * its reference kernel for N's type. */
+void edge_conv2d_eval(const edge_conv2d_kind *kind, const edge_node *n, void *const *t,
+                      void *scratch, edge_exec *ex);
 
 #endif

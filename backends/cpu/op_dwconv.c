@@ -32,9 +32,18 @@ static int dw_filter(edge_prep *p, const edge_window_options *w, const edge_tens
     return 0;
 }
 
+/* The float kernel needs no scratch. */
+static void dw_f32(const edge_conv_params *k, const float *in, const float *w, const float *bias,
+                   float *out, void *scratch)
+{
+    (void)scratch;
+    edge_ref_dwconv_f32(k, in, w, bias, out);
+}
+
 static const edge_conv2d_kind dw_kind = {
     .out_axis = 3,
     .filter = dw_filter,
+    .eval = {edge_fast_dw_eval, edge_ref_dwconv_s8, edge_ref_dwconv_u8, dw_f32},
 };
 
 static int dw_prepare(edge_prep *p, edge_node *n)
@@ -48,19 +57,7 @@ static int dw_prepare(edge_prep *p, edge_node *n)
 
 static void dw_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
-    if (n->packed) {
-        edge_fast_dw_eval(n, t, scratch, ex);
-        return;
-    }
-    const edge_conv2d_data *d = n->data;
-    const void *in = t[n->in[0]], *w = t[n->in[1]];
-    const void *bias = n->n_in > 2 && n->in[2] >= 0 ? t[n->in[2]] : NULL;
-    void *out = t[n->out[0]];
-    switch (d->type) {
-    case EDGE_INT8: edge_ref_dwconv_s8(&d->k, in, w, bias, out); break;
-    case EDGE_UINT8: edge_ref_dwconv_u8(&d->k, in, w, bias, out); break;
-    default: edge_ref_dwconv_f32(&d->k, in, w, bias, out); break;
-    }
+    edge_conv2d_eval(&dw_kind, n, t, scratch, ex);
 }
 
 const edge_op edge_op_DEPTHWISE_CONV_2D = {

@@ -54,16 +54,9 @@ static int fc_quantize(edge_prep *p, const edge_node *n, fc_data *d, int act)
     edge_conv_quant q = edge_conv_quant_of(p, n, d->k.units, 0, true, act);
     int32_t *mult = d->q, *shift = d->q + d->k.units;
     int rc = edge_conv_quantize(p, &q, mult, shift);
-    if (rc)
-        return rc;
-    d->k.mult = mult;
-    d->k.shift = shift;
-    d->k.input_offset = q.input_offset;
-    d->k.filter_offset = q.filter_offset;
-    d->k.output_offset = q.output_offset;
-    d->k.act_min = q.act_min;
-    d->k.act_max = q.act_max;
-    return 0;
+    if (rc == 0)
+        EDGE_CONV_SET_QUANT(&d->k, q, mult, shift);
+    return rc;
 }
 
 static int fc_prepare(edge_prep *p, edge_node *n)
@@ -97,19 +90,16 @@ static int fc_prepare(edge_prep *p, edge_node *n)
 
 static void fc_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
-    if (n->packed) {
-        edge_fast_fc_eval(n, t, scratch, ex);
-        return;
-    }
     const fc_data *d = n->data;
-    const void *in = t[n->in[0]], *w = t[n->in[1]];
-    const void *bias = n->n_in > 2 && n->in[2] >= 0 ? t[n->in[2]] : NULL;
-    void *out = t[n->out[0]];
-    switch (d->type) {
-    case EDGE_INT8: edge_ref_fc_s8(&d->k, in, w, bias, out); break;
-    case EDGE_UINT8: edge_ref_fc_u8(&d->k, in, w, bias, out); break;
-    default: edge_ref_fc_f32(&d->k, in, w, bias, out); break;
-    }
+    const edge_conv_operands o = edge_conv_operands_of(n, t);
+    if (n->packed)
+        edge_fast_fc_eval(n, t, scratch, ex);
+    else if (d->type == EDGE_INT8)
+        edge_ref_fc_s8(&d->k, o.in, o.w, o.bias, o.out);
+    else if (d->type == EDGE_UINT8)
+        edge_ref_fc_u8(&d->k, o.in, o.w, o.bias, o.out);
+    else
+        edge_ref_fc_f32(&d->k, o.in, o.w, o.bias, o.out);
 }
 
 const edge_op edge_op_FULLY_CONNECTED = {

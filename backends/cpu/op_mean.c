@@ -1,7 +1,7 @@
 /* backends/cpu/op_mean.c - MEAN on the CPU.
  *
- * Owns: the operator's prepare (constant int32 axes resolved as TFLite does:
- * negative axes wrap, duplicates collapse; keep_dims; output shape; int8
+ * Owns: the operator's prepare (the constant int32 axes and keep_dims handed
+ * to edge_reduce_shape for the output shape; the reduction walk; int8
  * multiplier with 1/count folded in) and eval (kernels/ref/reduce.h).
  * int8 follows QuantizedMeanOrSum for every axis set and scale pair: TFLite
  * Micro at the reference commit does (older releases special-cased 4-D H,W
@@ -17,29 +17,18 @@ typedef struct mean_data {
     edge_reduce_params k;
 } mean_data;
 
-/* Mark the reduced axes of IN from the constant AXIS tensor. */
-static int mean_axes(edge_prep *p, const edge_tensor *in, const edge_tensor *axis,
-                     bool reduced[EDGE_MAX_DIMS])
+/* The output shape edge_reduce_shape derives from IN and the constant AXIS
+ * tensor, checked against OUT, and the reduction walk and element count. */
+static int mean_shape(edge_prep *p, const edge_tensor *in, const edge_tensor *axis,
+                      const edge_tensor *out, bool keep_dims, edge_reduce_params *k)
 {
-    const int32_t *a = axis->data;
-    for (int i = 0; i < EDGE_MAX_DIMS; i++)
-        reduced[i] = false;
-    for (size_t i = 0; i < axis->count; i++) {
-        int v = 0;
-        int rc = edge_op_axis(p, "axis", a[i], "input", in->rank, &v);
-        if (rc)
-            return rc;
-        reduced[v] = true;
-    }
-    return 0;
-}
-
-/* Reduction walk, element count and the output shape TFLite gives. */
-static int mean_shape(edge_prep *p, const edge_tensor *in, const edge_tensor *out,
-                      const bool reduced[EDGE_MAX_DIMS], bool keep_dims, edge_reduce_params *k)
-{
+    bool reduced[EDGE_MAX_DIMS];
     int32_t want[EDGE_MAX_DIMS];
     int rank = 0;
+    int rc = edge_reduce_shape(in->dims, in->rank, axis->data, axis->count, keep_dims, reduced,
+                               want, &rank, p->err);
+    if (rc)
+        return rc;
     size_t stride = 1;
     int64_t count = 1;
     k->rank = in->rank;
@@ -51,9 +40,6 @@ static int mean_shape(edge_prep *p, const edge_tensor *in, const edge_tensor *ou
         else
             stride *= (size_t)in->dims[d];
     }
-    for (int d = 0; d < in->rank; d++)
-        if (!reduced[d] || keep_dims)
-            want[rank++] = reduced[d] ? 1 : in->dims[d];
     k->out_count = stride;
     k->count = (int32_t)count; /* <= input elements <= INT32_MAX */
     return edge_op_check_dims(p, out, "output", rank, want);
@@ -105,10 +91,8 @@ static int mean_prepare(edge_prep *p, edge_node *n)
     const bool keep_dims = n->params.keep_dims;
     const edge_tensor *in = edge_op_input(p, n, 0), *axis = edge_op_input(p, n, 1);
     const edge_tensor *out = edge_op_output(p, n, 0);
-    bool reduced[EDGE_MAX_DIMS];
     edge_reduce_params k = {0};
-    if ((rc = mean_axes(p, in, axis, reduced)) ||
-        (rc = mean_shape(p, in, out, reduced, keep_dims, &k)))
+    if ((rc = mean_shape(p, in, axis, out, keep_dims, &k)))
         return rc;
     if (in->type == EDGE_INT8) {
         if ((rc = mean_quant(p, in, out, &k)))

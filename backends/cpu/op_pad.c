@@ -1,10 +1,11 @@
 /* backends/cpu/op_pad.c - PAD and PADV2.
  *
- * Owns: validating the constant paddings ([rank, 2], non-negative, output
- * shape = input + before + after) and choosing the pad value as TensorFlow Lite
- * Micro does: PADV2's constant_values scalar when given (for int8/uint8 it must
- * share the output's scale and zero point), otherwise the output zero point
- * for int8/uint8 and 0 for the other types. PAD and PADV2 share one
+ * Owns: reading the constant paddings for the output shape edge/ops.h
+ * derives (edge_pad_shape: [rank, 2], non-negative), checking the declared
+ * output, and choosing the pad value as TensorFlow Lite Micro does: PADV2's
+ * constant_values scalar when given (for int8/uint8 it must share the
+ * output's scale and zero point), otherwise the output zero point for
+ * int8/uint8 and 0 for the other types. PAD and PADV2 share one
  * implementation, as in TFLM. Does not own the copy (kernels/ref/transform.c). */
 #include <string.h>
 
@@ -24,33 +25,22 @@ typedef struct pad_data {
     uint8_t value[8]; /* pad value, esize bytes */
 } pad_data;
 
-/* Paddings into d->k, checked against the input and the declared output. */
+/* Paddings into d->k (edge_pad_shape), checked against the declared output. */
 static int pad_paddings(edge_prep *p, const edge_tensor *in, const edge_tensor *pads,
                         const edge_tensor *out, pad_data *d)
 {
     int rc = edge_op_check_const_int(p, pads, "paddings");
     if (rc)
         return rc;
-    if (pads->rank != 2 || pads->dims[0] != in->rank || pads->dims[1] != 2)
-        return edge_op_fail(p, EDGE_ESHAPE, "paddings must have shape [%d,2] for a rank-%d input",
-                            in->rank, in->rank);
+    int64_t v[2 * EDGE_MAX_DIMS];
     int32_t dims[EDGE_MAX_DIMS];
+    edge_op_const_ints(pads, v, 2 * EDGE_MAX_DIMS);
+    if ((rc = edge_pad_shape(in->dims, in->rank, pads->dims, pads->rank, v, d->k.before, d->k.after,
+                             dims, p->err)))
+        return rc;
     d->k.rank = in->rank;
-    for (int i = 0; i < in->rank; i++) {
-        const int64_t lo = edge_op_const_int(pads, 2 * (size_t)i);
-        const int64_t hi = edge_op_const_int(pads, 2 * (size_t)i + 1);
-        if (lo < 0 || hi < 0)
-            return edge_op_fail(p, EDGE_ERANGE,
-                                "paddings of dimension %d are [%lld,%lld]; "
-                                "negative paddings are not supported",
-                                i, (long long)lo, (long long)hi);
-        if (lo > INT32_MAX || hi > INT32_MAX || in->dims[i] + lo + hi > INT32_MAX)
-            return edge_op_fail(p, EDGE_ELIMIT, "padded dimension %d is too large", i);
+    for (int i = 0; i < in->rank; i++)
         d->k.in_dims[i] = in->dims[i];
-        d->k.before[i] = (int32_t)lo;
-        d->k.after[i] = (int32_t)hi;
-        dims[i] = (int32_t)(in->dims[i] + lo + hi);
-    }
     return edge_op_check_dims(p, out, "output", in->rank, dims);
 }
 

@@ -1,7 +1,8 @@
 /* backends/cpu/op_resize.c - RESIZE_NEAREST_NEIGHBOR and RESIZE_BILINEAR.
  *
- * Owns: validating the NHWC input, the constant size operand (two positive
- * int32 values) and the declared output [batch, size0, size1, depth]; reading
+ * Owns: validating the NHWC input, the constant size operand (two int32
+ * values) and the declared output against the shape edge_resize_shape
+ * derives ([batch, size0, size1, depth], sizes positive); reading
  * align_corners / half_pixel_centers; and precomputing, per output row and
  * column, the source indices (and bilinear weights) into the prepared data, so
  * eval only indexes and blends. Kernel choice follows TensorFlow Lite:
@@ -12,8 +13,6 @@
 
 #include "cpu_op.h"
 #include "ref/resize.h"
-
-/* Field ids in schema.fbs (new_height/new_width of ResizeBilinearOptions are deprecated). */
 
 typedef enum resize_kind {
     RESIZE_NEAREST,
@@ -56,19 +55,17 @@ static int resize_shapes(edge_prep *p, const edge_node *n, edge_ref_resize_param
         return rc;
     if (size->rank != 1 || size->count != 2)
         return edge_op_fail(p, EDGE_ESHAPE, "size must hold 2 values (height, width)");
-    const int32_t *sz = size->data;
-    if (sz[0] <= 0 || sz[1] <= 0)
-        return edge_op_fail(p, EDGE_ERANGE, "size [%d,%d] must be positive", (int)sz[0],
-                            (int)sz[1]);
+    int32_t dims[4];
+    if ((rc = edge_resize_shape(in->dims, size->data, dims, p->err)))
+        return rc;
     if (in->count == 0 || out->count == 0)
         return edge_op_fail(p, EDGE_ESHAPE, "empty input or output tensors are not supported");
     *k = (edge_ref_resize_params){.batches = in->dims[0],
                                   .in_h = in->dims[1],
                                   .in_w = in->dims[2],
                                   .depth = in->dims[3],
-                                  .out_h = sz[0],
-                                  .out_w = sz[1]};
-    const int32_t dims[4] = {in->dims[0], sz[0], sz[1], in->dims[3]};
+                                  .out_h = dims[1],
+                                  .out_w = dims[2]};
     return edge_op_check_dims(p, out, "output", 4, dims);
 }
 

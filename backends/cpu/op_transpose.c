@@ -1,8 +1,8 @@
 /* backends/cpu/op_transpose.c - TRANSPOSE.
  *
- * Owns: validating the constant perm operand (one entry per input dimension,
- * a permutation of 0..rank-1, int32 or int64) and the declared output shape
- * (output dimension i = input dimension perm[i]). Any element type: the op
+ * Owns: reading the constant perm operand (int32 or int64) for the
+ * permutation and output shape edge/ops.h derives (edge_transpose_shape) and
+ * checking the declared output shape. Any element type: the op
  * only moves elements. Does not own the move (kernels/ref/transform.c). */
 #include "cpu_op.h"
 #include "ref/transform.h"
@@ -14,46 +14,29 @@ typedef struct transpose_data {
     size_t esize;
 } transpose_data;
 
-static int transpose_perm(edge_prep *p, const edge_tensor *perm, int rank, int32_t *out)
-{
-    int rc = edge_op_check_const_int(p, perm, "perm");
-    if (rc)
-        return rc;
-    if (perm->rank != 1 || perm->count != (size_t)rank)
-        return edge_op_fail(p, EDGE_ESHAPE, "perm has %zu entries but the input has %d dimensions",
-                            perm->count, rank);
-    bool seen[EDGE_MAX_DIMS] = {false};
-    for (int i = 0; i < rank; i++) {
-        const int64_t v = edge_op_const_int(perm, (size_t)i);
-        if (v < 0 || v >= rank || seen[v])
-            return edge_op_fail(p, EDGE_ERANGE,
-                                "perm is not a permutation of 0..%d (entry %d is %lld)", rank - 1,
-                                i, (long long)v);
-        seen[v] = true;
-        out[i] = (int32_t)v;
-    }
-    return 0;
-}
-
 static int transpose_prepare(edge_prep *p, edge_node *n)
 {
     int rc = edge_op_check_io(p, n, 2, 2, 1);
     if (rc)
         return rc;
     const edge_tensor *in = edge_op_input(p, n, 0), *out = edge_op_output(p, n, 0);
+    const edge_tensor *perm = edge_op_input(p, n, 1);
     if ((rc = edge_op_check_type(p, out, "output", in->type)))
         return rc;
     transpose_data *d = edge_op_alloc(p, n, sizeof *d);
     if (!d)
         return EDGE_ENOMEM;
-    if ((rc = transpose_perm(p, edge_op_input(p, n, 1), in->rank, d->k.perm)))
+    if ((rc = edge_op_check_const_int(p, perm, "perm")))
         return rc;
+    int64_t v[EDGE_MAX_DIMS];
     int32_t dims[EDGE_MAX_DIMS];
+    edge_op_const_ints(perm, v, EDGE_MAX_DIMS);
+    if ((rc = edge_transpose_shape(in->dims, in->rank, perm->rank, perm->count, v, d->k.perm, dims,
+                                   p->err)))
+        return rc;
     d->k.rank = in->rank;
-    for (int i = 0; i < in->rank; i++) {
+    for (int i = 0; i < in->rank; i++)
         d->k.in_dims[i] = in->dims[i];
-        dims[i] = in->dims[d->k.perm[i]];
-    }
     d->esize = edge_dtype_size(in->type);
     return edge_op_check_dims(p, out, "output", in->rank, dims);
 }

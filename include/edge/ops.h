@@ -8,10 +8,12 @@
  * back end), and the pure derivations over numbers and tensor descriptions:
  * TFLite's output size and padding of a window, fused activation ranges,
  * requantization multipliers of the convolution family, ADD/SUB rescaling and
- * MUL, FULLY_CONNECTED's output shape and numpy broadcasting. The CPU back end
- * and every plugin call these; bit-exactness across back ends rests on this one
- * copy. Each derivation returns 0, or a negative edge_errno code with a message
- * in ERR (which may be NULL) that names what is wrong (the caller adds where).
+ * MUL, numpy broadcasting and the operators' output shapes (FULLY_CONNECTED,
+ * RESHAPE, SQUEEZE, EXPAND_DIMS, PAD, CONCATENATION, TRANSPOSE, STRIDED_SLICE,
+ * MEAN, ARG_MAX, RESIZE_*). The CPU back end and every plugin call these;
+ * bit-exactness across back ends rests on this one copy. Each derivation
+ * returns 0, or a negative edge_errno code with a message in ERR (which may be
+ * NULL) that names what is wrong (the caller adds where).
  *
  * For plugins: edged's own libedge symbols are hidden, so a plugin links the
  * functions statically: in-tree plugins link the build's edge_ops and
@@ -211,6 +213,92 @@ int edge_broadcast_shape(const int32_t *a, int a_rank, const int32_t *b, int b_r
 int edge_fc_shape(const int32_t *in, int in_rank, int64_t count, int32_t units, int32_t depth,
                   bool keep_num_dims, int32_t *batches, int32_t *out, int *out_rank,
                   edge_error *err);
+
+/* ---- output shapes (ops/derive_shape.c) ---- */
+
+/* Axis A of something with RANK dimensions (WHOSE: "input", "output"; ROLE
+ * names A in the message), negative values counting from the end, into *AXIS
+ * in [0, RANK). */
+int edge_axis_index(int64_t a, int rank, const char *role, const char *whose, int *axis,
+                    edge_error *err);
+
+/* RESHAPE's shape, in TFLite's order of precedence: the 1-D shape operand
+ * SHAPE of SHAPE_LEN values (SHAPE_LEN < 0: the node has no 1-D shape operand;
+ * 0: a scalar), else the options' NEW_SHAPE (the legacy [0] of a node with
+ * N_INPUTS == 1 meaning a scalar), else (as TFLite Micro does) the output's
+ * declared shape DECLARED (DECLARED_RANK); then its one -1 resolved so that
+ * it holds COUNT elements, into OUT (*OUT_RANK). */
+int edge_reshape_shape(const int32_t *shape, int64_t shape_len, const edge_dim_list *new_shape,
+                       int n_inputs, const int32_t *declared, int declared_rank, size_t count,
+                       int32_t *out, int *out_rank, edge_error *err);
+
+/* SQUEEZE of IN (RANK dimensions): the dimensions SQUEEZE_DIMS names (every
+ * dimension of size 1 when it is empty) removed. */
+int edge_squeeze_shape(const int32_t *in, int rank, const edge_dim_list *squeeze_dims, int32_t *out,
+                       int *out_rank, edge_error *err);
+
+/* EXPAND_DIMS of IN: a dimension of 1 inserted at AXIS of the output (which
+ * has RANK + 1 dimensions; negative counts from its end). */
+int edge_expand_dims_shape(const int32_t *in, int rank, int64_t axis, int32_t *out, int *out_rank,
+                           edge_error *err);
+
+/* PAD / PADV2 of IN (RANK dimensions) by the paddings operand of shape
+ * PADS_DIMS (PADS_RANK dimensions; it must be [RANK, 2]) whose values, the
+ * (before, after) pairs, are PADS (read only once the shape is right): into
+ * BEFORE, AFTER and OUT (RANK entries each). Negative paddings and dimensions
+ * beyond int32 fail. */
+int edge_pad_shape(const int32_t *in, int rank, const int32_t *pads_dims, int pads_rank,
+                   const int64_t *pads, int32_t *before, int32_t *after, int32_t *out,
+                   edge_error *err);
+
+/* CONCATENATION of N inputs (IN_DIMS[i], IN_RANKS[i]) into the declared output
+ * OUT (OUT_RANK dimensions) along O->axis: no fused activation, the axis
+ * normalized against OUT_RANK into *AXIS, every input of the output's rank and
+ * dimensions except along the axis, where their extents add up to the
+ * output's. (TFLite computes the output from input 0; checking against the
+ * declaration gives the same verdict and names the output.) */
+int edge_concat_shape(const edge_concat_options *o, int n, const int32_t *const *in_dims,
+                      const int *in_ranks, const int32_t *out, int out_rank, int *axis,
+                      edge_error *err);
+
+/* TRANSPOSE of IN (RANK dimensions) by the operand PERM (PERM_RANK
+ * dimensions, PERM_COUNT values, read only once it is a vector of RANK): a
+ * permutation of 0..RANK-1 into PERM_OUT, output dimension i = input
+ * dimension perm[i] into OUT. */
+int edge_transpose_shape(const int32_t *in, int rank, int perm_rank, size_t perm_count,
+                         const int64_t *perm, int32_t *perm_out, int32_t *out, edge_error *err);
+
+/* Longest begin/end/strides spec STRIDED_SLICE accepts (input dims plus new axes). */
+#define EDGE_SLICE_MAX_SPEC 16
+
+/* STRIDED_SLICE of IN (RANK dimensions) by the N-entry spec BEGIN/END/STRIDES
+ * and the masks O, as TensorFlow Lite's strided_slice_logic.h resolves it:
+ * the ellipsis covers the dimensions the spec leaves out (a spec without one
+ * ends in one), a new axis adds a 1 to the output; per input dimension,
+ * negative indices count from the end, then clamp to [0, size] or
+ * [-1, size - 1] by the stride's sign; begin_mask/end_mask take the whole
+ * range; a shrink takes one element and drops the dimension; offset makes end
+ * relative to begin. Into START, STEP and COUNT (per input dimension: the
+ * first index, the step, the elements taken) and the output shape OUT. */
+int edge_strided_slice_shape(const int32_t *in, int rank, const int32_t *begin, const int32_t *end,
+                             const int32_t *strides, int n, const edge_strided_slice_options *o,
+                             int32_t *start, int32_t *step, int32_t *count, int32_t *out,
+                             int *out_rank, edge_error *err);
+
+/* MEAN (the reducers) of IN over the N_AXES axes AXES (negative wrap,
+ * duplicates collapse): REDUCED[d] for each input dimension, and the output
+ * shape (the reduced dimensions dropped, or kept as 1 with KEEP_DIMS). */
+int edge_reduce_shape(const int32_t *in, int rank, const int32_t *axes, size_t n_axes,
+                      bool keep_dims, bool *reduced, int32_t *out, int *out_rank, edge_error *err);
+
+/* ARG_MAX of IN (at least 1 dimension) along AXIS (negative counts from the
+ * end; must not be empty): *AXIS_OUT, and the output shape (the axis removed). */
+int edge_arg_max_shape(const int32_t *in, int rank, int64_t axis, int *axis_out, int32_t *out,
+                       int *out_rank, edge_error *err);
+
+/* RESIZE_BILINEAR / RESIZE_NEAREST_NEIGHBOR of the NHWC input IN to SIZE
+ * (height, width; both positive): OUT = [batch, size[0], size[1], depth]. */
+int edge_resize_shape(const int32_t *in, const int32_t *size, int32_t *out, edge_error *err);
 
 /* ---- the lookup-free activations and SOFTMAX (ops/derive_act.c) ---- */
 

@@ -21,32 +21,28 @@ static void input_strides(const int32_t *e, const int32_t *o, int r, size_t *str
     }
 }
 
-static bool extend_shapes(const int32_t *a_dims, int a_rank, const int32_t *b_dims, int b_rank,
-                          int r, int32_t *ea, int32_t *eb, int32_t *eo)
+/* DIMS (rank RANK) extended with leading 1s to rank R into E; false when a
+ * dimension (or the output's, O) is negative, or neither 1 nor the output's. */
+static bool extend_shape(const int32_t *dims, int rank, const int32_t *o, int r, int32_t *e)
 {
     for (int i = 0; i < r; i++) {
-        ea[i] = i < r - a_rank ? 1 : a_dims[i - (r - a_rank)];
-        eb[i] = i < r - b_rank ? 1 : b_dims[i - (r - b_rank)];
-        if (ea[i] < 0 || eb[i] < 0)
-            return false;
-        if (ea[i] == eb[i] || eb[i] == 1)
-            eo[i] = ea[i];
-        else if (ea[i] == 1)
-            eo[i] = eb[i];
-        else
+        e[i] = i < r - rank ? 1 : dims[i - (r - rank)];
+        if (e[i] < 0 || o[i] < 0 || (e[i] != 1 && e[i] != o[i]))
             return false;
     }
     return true;
 }
 
 bool edge_bcast_init(edge_bcast *bc, const int32_t *a_dims, int a_rank, const int32_t *b_dims,
-                     int b_rank, int32_t *out_dims, int *out_rank)
+                     int b_rank, const int32_t *out_dims, int out_rank)
 {
-    if (a_rank < 0 || b_rank < 0 || a_rank > EDGE_BCAST_DIMS || b_rank > EDGE_BCAST_DIMS)
+    if (a_rank < 0 || b_rank < 0 || out_rank > EDGE_BCAST_DIMS || a_rank > out_rank ||
+        b_rank > out_rank)
         return false;
-    const int r = a_rank > b_rank ? a_rank : b_rank;
-    int32_t ea[EDGE_BCAST_DIMS], eb[EDGE_BCAST_DIMS], eo[EDGE_BCAST_DIMS];
-    if (!extend_shapes(a_dims, a_rank, b_dims, b_rank, r, ea, eb, eo))
+    const int r = out_rank;
+    const int32_t *eo = out_dims;
+    int32_t ea[EDGE_BCAST_DIMS], eb[EDGE_BCAST_DIMS];
+    if (!extend_shape(a_dims, a_rank, eo, r, ea) || !extend_shape(b_dims, b_rank, eo, r, eb))
         return false;
     size_t sa[EDGE_BCAST_DIMS], sb[EDGE_BCAST_DIMS];
     input_strides(ea, eo, r, sa);
@@ -74,9 +70,6 @@ bool edge_bcast_init(edge_bcast *bc, const int32_t *a_dims, int a_rank, const in
         bc->a_stride[j] = k < m ? ma[k] : 0;
         bc->b_stride[j] = k < m ? mb[k] : 0;
     }
-    for (int i = 0; i < r; i++)
-        out_dims[i] = eo[i];
-    *out_rank = r;
     return true;
 }
 

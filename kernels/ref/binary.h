@@ -9,8 +9,8 @@
  *          MAXIMUM/MINIMUM compare raw values (TFLite Micro does not rescale);
  *   f32:   TFLite's reference float kernels (op, then clamp to the fused
  *          activation range).
- * Also owns edge_bcast_init, the prepare-time folding of two shapes into the
- * broadcast iteration the kernels walk.
+ * Also owns edge_bcast_init, the prepare-time folding of two input shapes and
+ * their broadcast output shape into the iteration the kernels walk.
  * Does not own: validating a model's tensors or deriving multipliers from
  * scales (backends/cpu/op_binary.c); kernels trust their parameters. */
 #ifndef EDGE_REF_BINARY_H
@@ -32,12 +32,13 @@ typedef struct edge_bcast {
     size_t b_stride[EDGE_BCAST_DIMS];
 } edge_bcast;
 
-/* Broadcast shapes A (rank a_rank) and B: out_dims gets the broadcast shape
- * (rank max(a_rank, b_rank), into *out_rank) and BC the iteration. False if a
- * rank exceeds EDGE_BCAST_DIMS, a dim is negative, or the shapes do not
- * broadcast (a pair of dims differs and neither is 1). */
+/* BC, the iteration for shapes A (rank a_rank) and B broadcast to OUT_DIMS
+ * (rank out_rank): the broadcast shape the caller derived (edge/ops.h's
+ * edge_broadcast_shape; kernels do not derive shapes). False if out_rank
+ * exceeds EDGE_BCAST_DIMS or is below an input's rank, a dim is negative, or
+ * an input dim is neither 1 nor the output's. */
 bool edge_bcast_init(edge_bcast *bc, const int32_t *a_dims, int a_rank, const int32_t *b_dims,
-                     int b_rank, int32_t *out_dims, int *out_rank);
+                     int b_rank, const int32_t *out_dims, int out_rank);
 
 typedef struct edge_arith_params {
     edge_bcast shape;

@@ -21,8 +21,7 @@
 #include "model.h"
 #include "steps.h"
 
-/* Conv2DOptions, DepthwiseConv2DOptions and Pool2DOptions all start with
- * padding, stride_w, stride_h (fields 0-2). */
+/* The CPU has an implementation of N's operator at N's version. */
 static bool cpu_can(const edge_node *n)
 {
     const edge_op *op = edge_cpu_find_op(n->code);
@@ -159,10 +158,10 @@ static const edge_node *first_cpu_gap(const edge_model *m, const edge_part *p)
     return NULL;
 }
 
-static int prepare_part(edge_model *m, edge_part *p, edge_error *err)
+/* P's nodes and boundary tensors, as back ends and edge_model_partition_info see them. */
+static edge_be_partition part_desc(const edge_model *m, const edge_part *p)
 {
-    struct edge_be *be = p->be;
-    p->desc = (edge_be_partition){
+    return (edge_be_partition){
         .graph = &m->be_graph,
         .first = p->first,
         .count = p->count,
@@ -171,6 +170,12 @@ static int prepare_part(edge_model *m, edge_part *p, edge_error *err)
         .inputs = p->in,
         .outputs = p->out,
     };
+}
+
+static int prepare_part(edge_model *m, edge_part *p, edge_error *err)
+{
+    struct edge_be *be = p->be;
+    p->desc = part_desc(m, p);
     char msg[EDGE_ERROR_MESSAGE_MAX] = "";
     pthread_mutex_lock(&be->mu);
     const int rc = be->vt->prepare(be->state, &p->desc, &p->handle, msg, sizeof msg);
@@ -311,16 +316,10 @@ int edge_model_partition_info(const edge_model *m, size_t i, edge_partition_info
     if (!m || !out || i >= (size_t)m->n_parts)
         return EDGE_EINVAL;
     const edge_part *p = &m->parts[i];
+    const edge_be_partition d = part_desc(m, p);
     *out = (edge_partition_info){
-        .backend = p->be ? p->be->name : "cpu",
-        .first = p->first,
-        .count = p->count,
-        .n_inputs = p->n_in,
-        .n_outputs = p->n_out,
-        .inputs = p->in,
-        .outputs = p->out,
-        .cpu_fallback = p->be ? p->cpu_fallback : 1,
-    };
+        p->be ? p->be->name : "cpu", d.first, d.count, d.n_inputs, d.n_outputs, d.inputs, d.outputs,
+        p->be ? p->cpu_fallback : 1};
     return 0;
 }
 

@@ -321,7 +321,9 @@ static bool add_params(const vt_graph *g, const edge_be_node *n, edge_arith_para
     int32_t dims[EDGE_BCAST_DIMS];
     int rank;
     memset(k, 0, sizeof *k);
-    assert_true(edge_bcast_init(&k->shape, a->dims, a->rank, b->dims, b->rank, dims, &rank));
+    assert_int_equal(edge_broadcast_shape(a->dims, a->rank, b->dims, b->rank, dims, &rank, NULL),
+                     0);
+    assert_true(edge_bcast_init(&k->shape, a->dims, a->rank, b->dims, b->rank, dims, rank));
     edge_addsub_quant q;
     if (edge_addsub_multipliers(false, a->scales[0], b->scales[0], out->scales[0], &q, NULL))
         return false;

@@ -23,6 +23,14 @@
 #include "ref/quantize.h"
 #include "ref/softmax.h"
 
+/* The broadcast shape (edge/ops.h derives it) and the kernels' iteration over it. */
+static bool bcast(edge_bcast *bc, const int32_t *a, int a_rank, const int32_t *b, int b_rank,
+                  int32_t *out, int *out_rank)
+{
+    return edge_broadcast_shape(a, a_rank, b, b_rank, out, out_rank, NULL) == 0 &&
+           edge_bcast_init(bc, a, a_rank, b, b_rank, out, *out_rank);
+}
+
 extern const edge_op edge_op_ADD, edge_op_MUL, edge_op_MAXIMUM, edge_op_SOFTMAX, edge_op_LOGISTIC,
     edge_op_TANH, edge_op_QUANTIZE;
 
@@ -95,7 +103,7 @@ static edge_arith_params add_half_params(size_t n)
     edge_arith_params p = {.left_shift = 20, .act_min = -128, .act_max = 127};
     int32_t ad = (int32_t)n, od;
     int r;
-    assert_true(edge_bcast_init(&p.shape, &ad, 1, &ad, 1, &od, &r));
+    assert_true(bcast(&p.shape, &ad, 1, &ad, 1, &od, &r));
     p.a_mult = p.b_mult = p.out_mult = 1 << 30; /* 0.5, 0.5 and 2 / 2^21 */
     p.a_shift = p.b_shift = 0;
     p.out_shift = -19;
@@ -171,7 +179,7 @@ static void test_bcast_shapes(void **state)
     int32_t od[EDGE_BCAST_DIMS];
     int r;
     const int32_t a1[] = {2, 3, 1}, b1[] = {1, 4};
-    assert_true(edge_bcast_init(&bc, a1, 3, b1, 2, od, &r));
+    assert_true(bcast(&bc, a1, 3, b1, 2, od, &r));
     assert_int_equal(r, 3);
     assert_int_equal(od[0], 2);
     assert_int_equal(od[1], 3);
@@ -185,23 +193,30 @@ static void test_bcast_shapes(void **state)
     assert_int_equal(bc.b_stride[5], 1);
     /* same shapes merge into one run */
     const int32_t s[] = {2, 3, 4, 5};
-    assert_true(edge_bcast_init(&bc, s, 4, s, 4, od, &r));
+    assert_true(bcast(&bc, s, 4, s, 4, od, &r));
     assert_int_equal(bc.dims[5], 120);
     assert_int_equal(bc.dims[4], 1);
     /* incompatible, negative, too many dims */
     const int32_t c1[] = {2, 3}, c2[] = {4};
-    assert_false(edge_bcast_init(&bc, c1, 2, c2, 1, od, &r));
+    assert_false(bcast(&bc, c1, 2, c2, 1, od, &r));
     const int32_t neg[] = {-1};
-    assert_false(edge_bcast_init(&bc, neg, 1, neg, 1, od, &r));
+    assert_false(bcast(&bc, neg, 1, neg, 1, od, &r));
     const int32_t big[7] = {1, 1, 1, 1, 1, 1, 1};
-    assert_false(edge_bcast_init(&bc, big, 7, big, 1, od, &r));
+    assert_false(bcast(&bc, big, 7, big, 1, od, &r));
     /* rank 0 (a scalar) against rank 6, and an empty dimension */
     const int32_t r6[] = {2, 1, 2, 1, 2, 3};
-    assert_true(edge_bcast_init(&bc, NULL, 0, r6, 6, od, &r));
+    assert_true(bcast(&bc, NULL, 0, r6, 6, od, &r));
     assert_int_equal(r, 6);
     const int32_t z[] = {0, 3}, one[] = {1, 3};
-    assert_true(edge_bcast_init(&bc, z, 2, one, 2, od, &r));
+    assert_true(bcast(&bc, z, 2, one, 2, od, &r));
     assert_int_equal(od[0], 0);
+    /* the kernel takes the output shape as given and checks its contract: an
+     * input dimension neither 1 nor the output's, an output rank below an
+     * input's, a negative output dimension */
+    assert_true(edge_bcast_init(&bc, a1, 3, b1, 2, (const int32_t[]){2, 3, 4}, 3));
+    assert_false(edge_bcast_init(&bc, a1, 3, b1, 2, (const int32_t[]){2, 3, 5}, 3));
+    assert_false(edge_bcast_init(&bc, a1, 3, b1, 2, (const int32_t[]){3, 4}, 2));
+    assert_false(edge_bcast_init(&bc, NULL, 0, NULL, 0, (const int32_t[]){-1}, 1));
 }
 
 static void test_bcast_values(void **state)
@@ -212,7 +227,7 @@ static void test_bcast_values(void **state)
     int32_t od[EDGE_BCAST_DIMS];
     int r;
     const int32_t ad[] = {2, 3, 1}, bd[] = {1, 1, 4};
-    assert_true(edge_bcast_init(&p.shape, ad, 3, bd, 3, od, &r));
+    assert_true(bcast(&p.shape, ad, 3, bd, 3, od, &r));
     const float a[] = {0, 10, 20, 30, 40, 50}, b[] = {1, 2, 3, 4};
     float o[24];
     edge_ref_add_f32(&p, a, b, o);
@@ -221,7 +236,7 @@ static void test_bcast_values(void **state)
             assert_true(o[i * 4 + j] == a[i] + b[j]);
     /* b broadcast along the middle: [2,3,4] - [2,1,4] */
     const int32_t cd[] = {2, 3, 4}, dd[] = {2, 1, 4};
-    assert_true(edge_bcast_init(&p.shape, cd, 3, dd, 3, od, &r));
+    assert_true(bcast(&p.shape, cd, 3, dd, 3, od, &r));
     float c[24], d[8];
     for (int i = 0; i < 24; i++)
         c[i] = (float)i;
@@ -234,7 +249,7 @@ static void test_bcast_values(void **state)
                 assert_true(o[n * 12 + h * 4 + w] == c[n * 12 + h * 4 + w] - d[n * 4 + w]);
     /* MAXIMUM / MINIMUM compare raw int8 values, scalar broadcast over rank 6 */
     const int32_t r6[] = {1, 1, 2, 1, 3, 1};
-    assert_true(edge_bcast_init(&p.shape, r6, 6, NULL, 0, od, &r));
+    assert_true(bcast(&p.shape, r6, 6, NULL, 0, od, &r));
     const int8_t x[] = {-5, 0, 5, 127, -128, 3}, y[] = {3};
     int8_t mx[6], mn[6];
     edge_ref_maximum_s8(&p, x, y, mx);

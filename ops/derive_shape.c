@@ -1,0 +1,460 @@
+/* ops/derive_shape.c - the output shapes of the shape and data-movement operators.
+ *
+ * Owns: what each operator's options and constant operands make of its
+ * input's shape, as TensorFlow Lite computes it: axis normalization, RESHAPE's
+ * precedence of shape operand, new_shape and declared output and its one -1,
+ * SQUEEZE, EXPAND_DIMS, PAD's paddings, CONCATENATION's axis and extents,
+ * TRANSPOSE's permutation, STRIDED_SLICE's sparse-to-dense spec and
+ * per-dimension resolution (strided_slice_logic.h), the reducers' axes and
+ * keep_dims, ARG_MAX and RESIZE_*. Numbers in, numbers out: no model, node or
+ * tensor. Does not own reading operands (the back end checks they are
+ * constants of the right type), the declared output's check, or any kernel. */
+#include <string.h>
+
+#include "edge/ops.h"
+#include "seterr.h"
+
+int edge_axis_index(int64_t a, int rank, const char *role, const char *whose, int *axis,
+                    edge_error *err)
+{
+    if (a < -rank || a >= rank)
+        return edge__seterr(err, EDGE_ERANGE,
+                            "%s is %lld, but the %s has %d dimensions: it must be in [%d, %d]",
+                            role, (long long)a, whose, rank, -rank, rank - 1);
+    *axis = (int)(a < 0 ? a + rank : a);
+    return 0;
+}
+
+/* ---- RESHAPE, SQUEEZE, EXPAND_DIMS ---- */
+
+static int reshape_request(const int32_t *shape, int64_t shape_len, const edge_dim_list *v,
+                           int n_inputs, const int32_t *declared, int declared_rank, int32_t *dims,
+                           int *rank, edge_error *err)
+{
+    if (shape_len >= 0) {
+        if (shape_len > EDGE_MAX_DIMS)
+            return edge__seterr(err, EDGE_EUNSUPPORTED,
+                                "new shape has %lld dimensions; at most %d are supported",
+                                (long long)shape_len, EDGE_MAX_DIMS);
+        *rank = (int)shape_len; /* 0: [], a scalar */
+        for (int i = 0; i < *rank; i++)
+            dims[i] = shape[i];
+        return 0;
+    }
+    if (!v->present) {
+        *rank = declared_rank;
+        for (int i = 0; i < declared_rank; i++)
+            dims[i] = declared[i];
+        return 0;
+    }
+    if (v->len > EDGE_MAX_DIMS)
+        return edge__seterr(err, EDGE_EUNSUPPORTED,
+                            "new_shape has %u dimensions; at most %d are supported", v->len,
+                            EDGE_MAX_DIMS);
+    *rank = (int)v->len;
+    for (uint32_t i = 0; i < v->len; i++)
+        dims[i] = v->v[i];
+    /* Legacy converters wrote [0] for a scalar. */
+    if (n_inputs == 1 && *rank == 1 && dims[0] == 0)
+        *rank = 0;
+    return 0;
+}
+
+/* Replace the single -1 by what makes the element count equal COUNT. */
+static int reshape_resolve(int32_t *dims, int rank, size_t count, edge_error *err)
+{
+    int stretch = -1;
+    size_t known = 1;
+    for (int i = 0; i < rank; i++) {
+        if (dims[i] == -1) {
+            if (stretch >= 0)
+                return edge__seterr(err, EDGE_ERANGE, "new shape has more than one -1");
+            stretch = i;
+        } else if (dims[i] < 0) {
+            return edge__seterr(err, EDGE_ERANGE, "new shape has dimension %d = %d", i,
+                                (int)dims[i]);
+        } else if (__builtin_mul_overflow(known, (size_t)dims[i], &known)) {
+            return edge__seterr(err, EDGE_ELIMIT, "new shape's element count overflows");
+        }
+    }
+    if (stretch >= 0) {
+        if (known == 0 || count % known != 0 || count / known > INT32_MAX)
+            return edge__seterr(err, EDGE_ESHAPE,
+                                "cannot infer the -1 of the new shape for %zu input elements",
+                                count);
+        dims[stretch] = (int32_t)(count / known);
+        known = count;
+    }
+    if (known != count)
+        return edge__seterr(err, EDGE_ESHAPE, "new shape has %zu elements but the input has %zu",
+                            known, count);
+    return 0;
+}
+
+int edge_reshape_shape(const int32_t *shape, int64_t shape_len, const edge_dim_list *new_shape,
+                       int n_inputs, const int32_t *declared, int declared_rank, size_t count,
+                       int32_t *out, int *out_rank, edge_error *err)
+{
+    int rc = reshape_request(shape, shape_len, new_shape, n_inputs, declared, declared_rank, out,
+                             out_rank, err);
+    return rc ? rc : reshape_resolve(out, *out_rank, count, err);
+}
+
+int edge_squeeze_shape(const int32_t *in, int rank, const edge_dim_list *squeeze_dims, int32_t *out,
+                       int *out_rank, edge_error *err)
+{
+    const edge_dim_list *v = squeeze_dims;
+    if (v->len > EDGE_MAX_DIMS)
+        return edge__seterr(err, EDGE_EUNSUPPORTED,
+                            "squeeze_dims has %u entries; at most %d are supported", v->len,
+                            EDGE_MAX_DIMS);
+    bool drop[EDGE_MAX_DIMS] = {false};
+    for (int d = 0; v->len == 0 && d < rank; d++)
+        drop[d] = in[d] == 1;
+    for (uint32_t k = 0; k < v->len; k++) {
+        char role[32];
+        snprintf(role, sizeof role, "squeeze_dims[%u]", k);
+        int d = 0;
+        int rc = edge_axis_index(v->v[k], rank, role, "input", &d, err);
+        if (rc)
+            return rc;
+        if (in[d] != 1)
+            return edge__seterr(err, EDGE_ESHAPE, "cannot squeeze dimension %d of size %d", d,
+                                (int)in[d]);
+        drop[d] = true;
+    }
+    *out_rank = 0;
+    for (int d = 0; d < rank; d++)
+        if (!drop[d])
+            out[(*out_rank)++] = in[d];
+    return 0;
+}
+
+/* A result of RANK dimensions fits edge_tensor. */
+static int check_out_rank(int rank, edge_error *err)
+{
+    if (rank > EDGE_MAX_DIMS)
+        return edge__seterr(err, EDGE_EUNSUPPORTED,
+                            "output would have %d dimensions; at most %d are supported", rank,
+                            EDGE_MAX_DIMS);
+    return 0;
+}
+
+int edge_expand_dims_shape(const int32_t *in, int rank, int64_t axis, int32_t *out, int *out_rank,
+                           edge_error *err)
+{
+    int at = 0; /* an axis of the output, which has one dimension more */
+    int rc = check_out_rank(rank + 1, err);
+    if (rc || (rc = edge_axis_index(axis, rank + 1, "axis", "output", &at, err)))
+        return rc;
+    for (int d = 0, k = 0; d <= rank; d++)
+        out[d] = d == at ? 1 : in[k++];
+    *out_rank = rank + 1;
+    return 0;
+}
+
+/* ---- PAD, CONCATENATION, TRANSPOSE ---- */
+
+int edge_pad_shape(const int32_t *in, int rank, const int32_t *pads_dims, int pads_rank,
+                   const int64_t *pads, int32_t *before, int32_t *after, int32_t *out,
+                   edge_error *err)
+{
+    if (pads_rank != 2 || pads_dims[0] != rank || pads_dims[1] != 2)
+        return edge__seterr(err, EDGE_ESHAPE, "paddings must have shape [%d,2] for a rank-%d input",
+                            rank, rank);
+    for (int i = 0; i < rank; i++) {
+        const int64_t lo = pads[2 * i], hi = pads[2 * i + 1];
+        if (lo < 0 || hi < 0)
+            return edge__seterr(err, EDGE_ERANGE,
+                                "paddings of dimension %d are [%lld,%lld]; "
+                                "negative paddings are not supported",
+                                i, (long long)lo, (long long)hi);
+        if (lo > INT32_MAX || hi > INT32_MAX || in[i] + lo + hi > INT32_MAX)
+            return edge__seterr(err, EDGE_ELIMIT, "padded dimension %d is too large", i);
+        before[i] = (int32_t)lo;
+        after[i] = (int32_t)hi;
+        out[i] = (int32_t)(in[i] + lo + hi);
+    }
+    return 0;
+}
+
+/* Input I against the output: same rank, same dimensions except along AXIS. */
+static int concat_input(int i, const int32_t *in, int in_rank, const int32_t *out, int out_rank,
+                        int axis, edge_error *err)
+{
+    if (in_rank != out_rank)
+        return edge__seterr(err, EDGE_ESHAPE, "input %d has rank %d but the output has rank %d", i,
+                            in_rank, out_rank);
+    for (int d = 0; d < out_rank; d++)
+        if (d != axis && in[d] != out[d])
+            return edge__seterr(err, EDGE_ESHAPE,
+                                "input %d has dimension %d = %d but the output has %d", i, d,
+                                (int)in[d], (int)out[d]);
+    return 0;
+}
+
+int edge_concat_shape(const edge_concat_options *o, int n, const int32_t *const *in_dims,
+                      const int *in_ranks, const int32_t *out, int out_rank, int *axis,
+                      edge_error *err)
+{
+    if (o->activation != EDGE_ACT_NONE)
+        return edge__seterr(err, EDGE_EUNSUPPORTED, "fused activation %d is not supported",
+                            (int)o->activation);
+    int rc = edge_axis_index(o->axis, out_rank, "axis", "output", axis, err);
+    if (rc)
+        return rc;
+    int64_t sum = 0;
+    for (int i = 0; i < n; i++) {
+        if ((rc = concat_input(i, in_dims[i], in_ranks[i], out, out_rank, *axis, err)))
+            return rc;
+        sum += in_dims[i][*axis];
+    }
+    if (sum != out[*axis])
+        return edge__seterr(err, EDGE_ESHAPE,
+                            "inputs add up to %lld along axis %d but the output has %d",
+                            (long long)sum, *axis, (int)out[*axis]);
+    return 0;
+}
+
+int edge_transpose_shape(const int32_t *in, int rank, int perm_rank, size_t perm_count,
+                         const int64_t *perm, int32_t *perm_out, int32_t *out, edge_error *err)
+{
+    if (perm_rank != 1 || perm_count != (size_t)rank)
+        return edge__seterr(err, EDGE_ESHAPE,
+                            "perm has %zu entries but the input has %d dimensions", perm_count,
+                            rank);
+    bool seen[EDGE_MAX_DIMS] = {false};
+    for (int i = 0; i < rank; i++) {
+        const int64_t v = perm[i];
+        if (v < 0 || v >= rank || seen[v])
+            return edge__seterr(err, EDGE_ERANGE,
+                                "perm is not a permutation of 0..%d (entry %d is %lld)", rank - 1,
+                                i, (long long)v);
+        seen[v] = true;
+        perm_out[i] = (int32_t)v;
+    }
+    for (int i = 0; i < rank; i++)
+        out[i] = in[perm_out[i]];
+    return 0;
+}
+
+/* ---- STRIDED_SLICE: sparse spec (masks over entries) -> dense spec (per input dim) ---- */
+
+/* Output entry that is a new axis (size 1) rather than an input dimension. */
+#define SLICE_NEW_AXIS (-1)
+
+typedef struct slice_spec {
+    int n;
+    const int32_t *begin, *end, *stride;
+    const edge_strided_slice_options *o;
+} slice_spec;
+
+/* One input dimension's slice, before resolution against its size. */
+typedef struct dense_axis {
+    int32_t begin, end, stride;
+    bool begin_masked, end_masked, shrink;
+} dense_axis;
+
+/* The spec in terms of input dimensions, plus where each output dimension
+ * comes from (an input dimension or SLICE_NEW_AXIS). */
+typedef struct dense_spec {
+    dense_axis axis[EDGE_MAX_DIMS];
+    int8_t out_src[EDGE_SLICE_MAX_SPEC + EDGE_MAX_DIMS];
+    int n_out;
+} dense_spec;
+
+static bool bit(uint32_t mask, int i)
+{
+    return (mask >> i) & 1u;
+}
+
+static void dense_whole(dense_spec *d, int axis)
+{
+    d->axis[axis] = (dense_axis){.stride = 1, .begin_masked = true, .end_masked = true};
+    d->out_src[d->n_out++] = (int8_t)axis;
+}
+
+/* Entry I of the spec (not an ellipsis, not a new axis) applied to input dim AXIS. */
+static void dense_entry(dense_spec *d, const slice_spec *s, int i, int axis)
+{
+    d->axis[axis] = (dense_axis){
+        .begin = s->begin[i],
+        .end = s->end[i],
+        .stride = s->stride[i],
+        .begin_masked = bit(s->o->begin_mask, i),
+        .end_masked = bit(s->o->end_mask, i),
+        .shrink = bit(s->o->shrink_mask, i),
+    };
+    if (!d->axis[axis].shrink)
+        d->out_src[d->n_out++] = (int8_t)axis;
+}
+
+static int slice_dense(const slice_spec *s, int rank, dense_spec *d, edge_error *err)
+{
+    int ellipsis = -1, after = 0;
+    for (int i = 0; i < s->n; i++) {
+        if (!bit(s->o->ellipsis_mask, i))
+            continue;
+        if (ellipsis >= 0)
+            return edge__seterr(err, EDGE_ERANGE, "ellipsis_mask has more than one bit set");
+        ellipsis = i;
+    }
+    const int total = ellipsis < 0 ? s->n + 1 : s->n; /* no ellipsis: one at the end */
+    if (ellipsis < 0)
+        ellipsis = s->n;
+    for (int i = ellipsis + 1; i < s->n; i++)
+        after += bit(s->o->new_axis_mask, i);
+
+    int axis = 0;
+    d->n_out = 0;
+    for (int i = 0; i < total; i++) {
+        if (i == ellipsis) {
+            int next = rank - (total - i) + 1 + after;
+            for (next = next > rank ? rank : next; axis < next; axis++)
+                dense_whole(d, axis);
+        } else if (bit(s->o->new_axis_mask, i)) {
+            d->out_src[d->n_out++] = SLICE_NEW_AXIS;
+        } else {
+            if (axis >= rank)
+                return edge__seterr(err, EDGE_ERANGE,
+                                    "the slice spec addresses more dimensions than the input's %d",
+                                    rank);
+            dense_entry(d, s, i, axis++);
+        }
+    }
+    while (axis < rank) /* unreachable for a consistent spec; keep the kernel whole */
+        dense_whole(d, axis++);
+    return 0;
+}
+
+/* ---- STRIDED_SLICE: per-dimension resolution (strided_slice_logic.h) ---- */
+
+static int64_t clamp64(int64_t v, int64_t lo, int64_t hi)
+{
+    return v < lo ? lo : (v > hi ? hi : v);
+}
+
+/* StartForAxis: masked -> the first element in the stride's direction. */
+static int64_t slice_start(const dense_axis *a, int64_t size)
+{
+    if (a->begin_masked)
+        return a->stride > 0 ? 0 : size - 1;
+    int64_t v = a->begin < 0 ? (int64_t)a->begin + size : a->begin;
+    return a->stride > 0 ? clamp64(v, 0, size) : clamp64(v, -1, size - 1);
+}
+
+/* StridedSliceEndForAxis for a non-shrinking axis. */
+static int64_t slice_stop(const dense_axis *a, int64_t size, int64_t start, bool offset)
+{
+    if (a->end_masked)
+        return a->stride > 0 ? size : -1;
+    int64_t v = offset ? start + a->end : a->end;
+    if (v < 0)
+        v += size;
+    return a->stride > 0 ? clamp64(v, 0, size) : clamp64(v, -1, size - 1);
+}
+
+/* Input dimension AXIS of SIZE elements: its first index, step and count. */
+static int slice_resolve(const dense_axis *a, int axis, int32_t size, bool offset, int32_t *start,
+                         int32_t *step, int32_t *count, edge_error *err)
+{
+    if (a->stride == 0)
+        return edge__seterr(err, EDGE_ERANGE, "stride of dimension %d is 0", axis);
+    const int64_t first = slice_start(a, size);
+    int64_t n = 0;
+    *step = 0;
+    if (a->shrink) {
+        if (a->stride < 0 || first < 0 || first >= size)
+            return edge__seterr(err, EDGE_ERANGE,
+                                "shrinking dimension %d (size %d) at index %d "
+                                "with stride %d is out of range",
+                                axis, (int)size, (int)a->begin, (int)a->stride);
+        *step = 1;
+        n = 1;
+    } else if (size > 0) {
+        const int64_t stop = slice_stop(a, size, first, offset);
+        const int64_t st = a->stride;
+        if (st > 0 && stop > first)
+            n = (stop - first + st - 1) / st;
+        else if (st < 0 && first > stop)
+            n = (first - stop - st - 1) / -st;
+        *step = a->stride;
+    }
+    *start = n > 0 ? (int32_t)first : 0;
+    *count = (int32_t)n;
+    return 0;
+}
+
+int edge_strided_slice_shape(const int32_t *in, int rank, const int32_t *begin, const int32_t *end,
+                             const int32_t *strides, int n, const edge_strided_slice_options *o,
+                             int32_t *start, int32_t *step, int32_t *count, int32_t *out,
+                             int *out_rank, edge_error *err)
+{
+    if (n < 0 || n > EDGE_SLICE_MAX_SPEC || rank < 0 || rank > EDGE_MAX_DIMS)
+        return edge__seterr(err, EDGE_EUNSUPPORTED,
+                            "a spec of %d entries over %d dimensions: at most %d and %d are "
+                            "supported",
+                            n, rank, EDGE_SLICE_MAX_SPEC, EDGE_MAX_DIMS);
+    const slice_spec s = {.n = n, .begin = begin, .end = end, .stride = strides, .o = o};
+    dense_spec dense = {0};
+    int rc = slice_dense(&s, rank, &dense, err);
+    for (int a = 0; !rc && a < rank; a++)
+        rc =
+            slice_resolve(&dense.axis[a], a, in[a], o->offset, &start[a], &step[a], &count[a], err);
+    if (rc || (rc = check_out_rank(dense.n_out, err)))
+        return rc;
+    for (int i = 0; i < dense.n_out; i++)
+        out[i] = dense.out_src[i] == SLICE_NEW_AXIS ? 1 : count[dense.out_src[i]];
+    *out_rank = dense.n_out;
+    return 0;
+}
+
+/* ---- MEAN, ARG_MAX, RESIZE_* ---- */
+
+int edge_reduce_shape(const int32_t *in, int rank, const int32_t *axes, size_t n_axes,
+                      bool keep_dims, bool *reduced, int32_t *out, int *out_rank, edge_error *err)
+{
+    for (int d = 0; d < rank; d++)
+        reduced[d] = false;
+    for (size_t i = 0; i < n_axes; i++) {
+        int v = 0;
+        int rc = edge_axis_index(axes[i], rank, "axis", "input", &v, err);
+        if (rc)
+            return rc;
+        reduced[v] = true;
+    }
+    *out_rank = 0;
+    for (int d = 0; d < rank; d++)
+        if (!reduced[d] || keep_dims)
+            out[(*out_rank)++] = reduced[d] ? 1 : in[d];
+    return 0;
+}
+
+int edge_arg_max_shape(const int32_t *in, int rank, int64_t axis, int *axis_out, int32_t *out,
+                       int *out_rank, edge_error *err)
+{
+    if (rank < 1)
+        return edge__seterr(err, EDGE_ESHAPE, "input is a scalar; it needs at least 1 dimension");
+    int rc = edge_axis_index(axis, rank, "axis", "input", axis_out, err);
+    if (rc)
+        return rc;
+    if (in[*axis_out] < 1)
+        return edge__seterr(err, EDGE_ESHAPE, "input dimension %d (the axis) is empty", *axis_out);
+    *out_rank = 0;
+    for (int i = 0; i < rank; i++)
+        if (i != *axis_out)
+            out[(*out_rank)++] = in[i];
+    return 0;
+}
+
+int edge_resize_shape(const int32_t *in, const int32_t *size, int32_t *out, edge_error *err)
+{
+    if (size[0] <= 0 || size[1] <= 0)
+        return edge__seterr(err, EDGE_ERANGE, "size [%d,%d] must be positive", (int)size[0],
+                            (int)size[1]);
+    out[0] = in[0];
+    out[1] = size[0];
+    out[2] = size[1];
+    out[3] = in[3];
+    return 0;
+}

@@ -365,35 +365,22 @@ static void put_backends(FILE *f, const dm_backends *bs)
 
 static void put_http(FILE *f, const dm_http_stats *h)
 {
-    static const struct {
-        const char *name, *type, *help;
-        size_t field;
-    } fam[] = {
-        {"edged_http_connections", "gauge", "Open HTTP connections (Unix socket and TCP).",
-         offsetof(dm_http_stats, connections)},
-        {"edged_http_reserved_connections", "gauge",
-         "Of those, administrators' connections beyond max_connections.",
-         offsetof(dm_http_stats, reserved)},
-        {"edged_http_buffered_bytes", "gauge",
-         "Request and reply bytes held for HTTP connections now.",
-         offsetof(dm_http_stats, buffered)},
-        {"edged_http_buffered_bytes_peak", "gauge", "The most ever held at once.",
-         offsetof(dm_http_stats, buffered_peak)},
-        {"edged_http_buffered_bytes_limit", "gauge", "[server] max_buffered_bytes.",
-         offsetof(dm_http_stats, buffered_max)},
-        {"edged_http_evicted_connections_total", "counter",
-         "Connections without a complete request closed to make room for a new one.",
-         offsetof(dm_http_stats, evicted)},
-        {"edged_http_refused_connections_total", "counter",
-         "Connections refused with 503 at max_connections or max_connections_per_uid.",
-         offsetof(dm_http_stats, refused)},
-    };
-    for (size_t i = 0; i < sizeof fam / sizeof fam[0]; i++) {
-        uint64_t v;
-        memcpy(&v, (const char *)h + fam[i].field, sizeof v);
-        put_head(f, fam[i].name, fam[i].type, fam[i].help);
-        fprintf(f, "%s %llu\n", fam[i].name, (unsigned long long)v);
-    }
+    put_one(f, "edged_http_connections", "gauge", "Open HTTP connections (Unix socket and TCP).",
+            h->connections);
+    put_one(f, "edged_http_reserved_connections", "gauge",
+            "Of those, administrators' connections beyond max_connections.", h->reserved);
+    put_one(f, "edged_http_buffered_bytes", "gauge",
+            "Request and reply bytes held for HTTP connections now.", h->buffered);
+    put_one(f, "edged_http_buffered_bytes_peak", "gauge", "The most ever held at once.",
+            h->buffered_peak);
+    put_one(f, "edged_http_buffered_bytes_limit", "gauge", "[server] max_buffered_bytes.",
+            h->buffered_max);
+    put_one(f, "edged_http_evicted_connections_total", "counter",
+            "Connections without a complete request closed to make room for a new one.",
+            h->evicted);
+    put_one(f, "edged_http_refused_connections_total", "counter",
+            "Connections refused with 503 at max_connections or max_connections_per_uid.",
+            h->refused);
 }
 
 char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)

@@ -155,7 +155,7 @@ static int m_stats(sd_bus_message *m, void *ud, sd_bus_error *err)
     int rc = sd_bus_message_new_method_return(m, &reply);
     if (rc >= 0)
         rc = sd_bus_message_append(
-            reply, "a{sv}", 11, "bus_requests_total", "t", total, "requests_failed", "t", failed,
+            reply, "a{sv}", 11, "requests_total", "t", total, "requests_failed", "t", failed,
             "queue_depth", "u", bus_queue_total(b), "in_flight", "t",
             (uint64_t)dm_sched_pending(d->sched), "models", "u", (uint32_t)c.models, "versions",
             "u", (uint32_t)c.versions, "workers", "u", dm_sched_workers(d->sched), "uptime_s", "t",

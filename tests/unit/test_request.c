@@ -198,6 +198,24 @@ static void expect_metric(fixture *f, const char *line)
     free(text);
 }
 
+/* C was answered exactly once, OK, with digit DIGIT's class. */
+static void expect_ok(const call *c, int digit)
+{
+    assert_int_equal(c->answers, 1);
+    assert_int_equal(c->status, DM_REQ_OK);
+    assert_string_equal(c->error, "");
+    assert_int_equal(c->best, digit);
+}
+
+/* C was answered exactly once with status ST and an error saying WORDS. */
+static void expect_failed(const call *c, dm_req_status st, const char *words)
+{
+    assert_int_equal(c->answers, 1);
+    assert_int_equal(c->status, st);
+    if (!strstr(c->error, words))
+        fail_msg("error '%s' does not say '%s'", c->error, words);
+}
+
 static int refs(const dm_version *v)
 {
     return atomic_load(&v->refs);
@@ -215,10 +233,7 @@ static void test_admitted_runs_and_answers_once(void **state)
     run_loop(f);
     for (int d = 0; d < DIGITS_CLASSES; d++) {
         assert_int_equal(c[d].admitted, 1);
-        assert_int_equal(c[d].answers, 1);
-        assert_int_equal(c[d].status, DM_REQ_OK);
-        assert_string_equal(c[d].error, "");
-        assert_int_equal(c[d].best, d);
+        expect_ok(&c[d], d);
     }
     expect_totals(f, "fast", DIGITS_CLASSES, 0);
     expect_totals(f, NULL, DIGITS_CLASSES, 0);
@@ -239,19 +254,13 @@ static void test_queue_full(void **state)
     const int before = refs(v);
     submit(f, "held", &over, 2, -1);
     /* Not admitted: answered before dm_request_submit returned, its reference back. */
-    assert_int_equal(over.answers, 1);
-    assert_int_equal(over.status, DM_REQ_BUSY);
-    assert_non_null(strstr(over.error, "model 'held': the queue is full"));
+    expect_failed(&over, DM_REQ_BUSY, "model 'held': the queue is full");
     assert_int_equal(refs(v), before);
     dm_version_unref(v);
     expect_totals(f, "held", 1, 1);
     run_loop(f);
-    assert_int_equal(held.answers, 1);
-    assert_int_equal(held.status, DM_REQ_OK);
-    assert_int_equal(held.best, 0);
-    assert_int_equal(queued.answers, 1);
-    assert_int_equal(queued.status, DM_REQ_OK);
-    assert_int_equal(queued.best, 1);
+    expect_ok(&held, 0);
+    expect_ok(&queued, 1);
     assert_int_equal(over.answers, 1);
     expect_totals(f, "held", 3, 1);
     expect_metric(f, "edged_requests_total{model=\"held\",status=\"busy\"} 1");
@@ -271,12 +280,9 @@ static void test_unloaded_while_queued(void **state)
     char err[256];
     assert_int_equal(dm_registry_unload(f->d.reg, "held", err, sizeof err), 0);
     /* request.c's retire hook flushed the queue: answered now */
-    assert_int_equal(queued.answers, 1);
-    assert_int_equal(queued.status, DM_REQ_UNLOADED);
-    assert_non_null(strstr(queued.error, "model 'held' version 1 was unloaded"));
+    expect_failed(&queued, DM_REQ_UNLOADED, "model 'held' version 1 was unloaded");
     run_loop(f);
-    assert_int_equal(held.answers, 1); /* it had started: it finishes on its version */
-    assert_int_equal(held.status, DM_REQ_OK);
+    expect_ok(&held, 0); /* it had started: it finishes on its version */
     assert_int_equal(queued.answers, 1);
     expect_totals(f, "held", 2, 1);
     expect_metric(f, "edged_requests_total{model=\"held\",status=\"unloaded\"} 1");
@@ -296,9 +302,7 @@ static void test_draining(void **state)
     dm_sched_drain(f->d.sched, on_drained, &drained);
     call c;
     submit(f, "fast", &c, 4, -1);
-    assert_int_equal(c.answers, 1);
-    assert_int_equal(c.status, DM_REQ_DRAINING);
-    assert_string_equal(c.error, "the server is shutting down");
+    expect_failed(&c, DM_REQ_DRAINING, "the server is shutting down");
     run_loop(f);
     assert_int_equal(drained, 1);
     assert_int_equal(c.answers, 1);
@@ -317,13 +321,9 @@ static void test_deadline(void **state)
     submit(f, "held", &patient, 6, 60000000); /* within a minute */
     assert_int_equal(late.answers, 0);
     run_loop(f);
-    assert_int_equal(late.answers, 1);
-    assert_int_equal(late.status, DM_REQ_TIMEOUT);
-    assert_non_null(strstr(late.error, "model 'held': the request's deadline passed"));
-    assert_int_equal(patient.answers, 1);
-    assert_int_equal(patient.status, DM_REQ_OK);
-    assert_int_equal(patient.best, 6);
-    assert_int_equal(held.answers, 1);
+    expect_failed(&late, DM_REQ_TIMEOUT, "model 'held': the request's deadline passed");
+    expect_ok(&patient, 6);
+    expect_ok(&held, 0);
     expect_totals(f, "held", 3, 1);
     expect_metric(f, "edged_requests_total{model=\"held\",status=\"timeout\"} 1");
     fixture_free(f);

@@ -5,16 +5,21 @@
  *   config.c        one table of options (types, bounds, defaults), INI via inih, CLI overrides
  *   config_values.c each option type's syntax: parse, format, range (from config.c)
  *   config_render.c edged.conf and edged.conf(5) rendered from the option table
+ *   gen_confman.c   build tool (not in edged): writes edged.conf(5) with config_render.c
  *   log.c           leveled logging to stderr (journald), one line per problem
  *   memory.c        glibc malloc settings, returning freed heap to the system
  *   backends.c      back-end plugins loaded at start, selection, health
- *   registry.c      model repository: NAME.tflite and NAME/VERSION/model.tflite, versions
+ *   registry.c      model repository: entries, versions, load/unload, listeners (registry_impl.h)
+ *   registry_scan.c what is on disk: NAME.tflite and NAME/VERSION/model.tflite, the scan
+ *   registry_load.c syncing a model with the disk: load jobs off the loop, swapping versions in
+ *   byname.c        records kept sorted by name (registry entries, metrics per model; byname.h)
  *   modelconf.c     NAME/model.conf: version policy, back end, pin_io (modelconf.h)
  *   watch.c         inotify on the repository, coalesced changes
  *   table.c         side tables: per-model state of other modules, by dm_entry.id
  *   request.c       the one admission path: request, outputs, deadline, metrics, answer
- *   sched.c         bounded per-model queues, priorities, deadlines, fairness, worker threads,
- *                   completions back to the loop through an eventfd
+ *   sched.c         bounded per-model queues, priorities, deadlines, fairness, completions
+ *                   back to the loop through an eventfd, the drain (sched_impl.h)
+ *   sched_worker.c  worker threads, their interpreter caches, running a request
  *   metrics.c       counters and histograms, Prometheus text
  *   http.c          Unix-socket HTTP/1.1 connections (http-parser), limits, keep-alive, pipelining
  *   http_parse.c    request parsing (http-parser callbacks): limits, body, decoding, hand-off
@@ -33,7 +38,9 @@
  *   mqtt.c          the MQTT front end: two connections, flow control, status, drain
  *   mqtt_link.c     one broker connection: libmosquitto driven by the loop
  *   mqtt_req.c      MQTT requests and their replies
- *   dbus.c          the management API on D-Bus (sd-bus), Infer
+ *   dbus.c          the management API on D-Bus (sd-bus): connection, signals (dbus_impl.h)
+ *   dbus_manager.c  its Manager interface: properties, methods, Infer
+ *   dbus_model.c    its model objects and their properties
  *   service.c       systemd: sd_notify, watchdog, socket activation
  * Threads: the loop thread owns every fd and every module's state except what
  * sched.c hands to workers (a request, read-only model version, the worker's

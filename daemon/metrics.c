@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "byname.h"
 #include "common/memfile.h"
 #include "daemon.h"
 
@@ -44,14 +45,13 @@ typedef struct hist {
 } hist;
 
 typedef struct model_stats {
-    char *name;
+    char *name; /* first (byname.h) */
     uint64_t requests[N_STATUS];
     hist queue, compute;
 } model_stats;
 
 struct dm_metrics {
-    model_stats **m; /* sorted by name */
-    size_t n, cap;
+    dm_byname stats;        /* model_stats by model name */
     uint64_t total, failed; /* over every model */
     const dm_mqtt *mqtt;
     const dm_backends *backends;
@@ -67,56 +67,31 @@ void dm_metrics_free(dm_metrics *m)
 {
     if (!m)
         return;
-    for (size_t i = 0; i < m->n; i++) {
-        free(m->m[i]->name);
-        free(m->m[i]);
+    for (size_t i = 0; i < m->stats.n; i++) {
+        model_stats *s = m->stats.at[i];
+        free(s->name);
+        free(s);
     }
-    free(m->m);
+    free(m->stats.at);
     free(m);
 }
 
-/* NAME's record, or NULL with *AT where it would go (the list is sorted). */
-static model_stats *stats_find(const dm_metrics *m, const char *name, size_t *at)
+/* NAME's record, or NULL. */
+static model_stats *stats_find(const dm_metrics *m, const char *name)
 {
-    size_t lo = 0, hi = m->n;
-    while (lo < hi) {
-        const size_t mid = lo + (hi - lo) / 2;
-        const int c = strcmp(m->m[mid]->name, name);
-        if (c == 0)
-            return m->m[mid];
-        if (c < 0)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    *at = lo;
-    return NULL;
+    return dm_byname_find(&m->stats, name);
 }
 
 /* NAME's record, created on first use; NULL when out of memory. */
 static model_stats *stats_get(dm_metrics *m, const char *name)
 {
-    size_t lo;
-    model_stats *found = stats_find(m, name, &lo);
-    if (found)
-        return found;
-    if (m->n == m->cap) {
-        const size_t cap = m->cap ? m->cap * 2 : 16;
-        model_stats **grown = realloc(m->m, cap * sizeof *grown);
-        if (!grown)
-            return NULL;
-        m->m = grown;
-        m->cap = cap;
-    }
-    model_stats *s = calloc(1, sizeof *s);
-    if (!s || !(s->name = strdup(name))) {
-        free(s);
-        return NULL;
-    }
-    memmove(m->m + lo + 1, m->m + lo, (m->n - lo) * sizeof *m->m);
-    m->m[lo] = s;
-    m->n++;
-    return s;
+    bool created;
+    return dm_byname_get(&m->stats, name, sizeof(model_stats), &created);
+}
+
+static const model_stats *stat_at(const dm_metrics *m, size_t i)
+{
+    return m->stats.at[i];
 }
 
 static void hist_add(hist *h, uint64_t ns)
@@ -161,8 +136,7 @@ void dm_metrics_totals(dm_metrics *m, const char *model, uint64_t *total, uint64
         *failed = m->failed;
         return;
     }
-    size_t at;
-    const model_stats *ms = stats_find(m, model, &at);
+    const model_stats *ms = stats_find(m, model);
     if (!ms)
         return;
     for (int st = 0; st < N_STATUS; st++)
@@ -235,31 +209,31 @@ static void put_counters(FILE *f, const dm_metrics *m)
     put_head(f, "edged_requests_total", "counter",
              "Inference requests answered, by model and outcome (ok, busy, timeout, cancelled, "
              "unloaded, draining, error).");
-    for (size_t i = 0; i < m->n; i++)
+    for (size_t i = 0; i < m->stats.n; i++)
         for (int st = 0; st < N_STATUS; st++) {
             fputs("edged_requests_total{model=\"", f);
-            put_label(f, m->m[i]->name);
+            put_label(f, stat_at(m, i)->name);
             fprintf(f, "\",status=\"%s\"} %llu\n", status_name[st],
-                    (unsigned long long)m->m[i]->requests[st]);
+                    (unsigned long long)stat_at(m, i)->requests[st]);
         }
     put_head(f, "edged_request_failures_total", "counter",
              "Inference requests answered with an error, by model.");
-    for (size_t i = 0; i < m->n; i++) {
+    for (size_t i = 0; i < m->stats.n; i++) {
         uint64_t failed = 0;
         for (int st = 0; st < N_STATUS; st++)
-            failed += st == DM_REQ_OK ? 0 : m->m[i]->requests[st];
+            failed += st == DM_REQ_OK ? 0 : stat_at(m, i)->requests[st];
         fputs("edged_request_failures_total{model=\"", f);
-        put_label(f, m->m[i]->name);
+        put_label(f, stat_at(m, i)->name);
         fprintf(f, "\"} %llu\n", (unsigned long long)failed);
     }
     put_head(f, "edged_request_queue_seconds", "histogram",
              "Time admitted requests waited in their model's queue.");
-    for (size_t i = 0; i < m->n; i++)
-        put_hist(f, "edged_request_queue_seconds", m->m[i]->name, &m->m[i]->queue);
+    for (size_t i = 0; i < m->stats.n; i++)
+        put_hist(f, "edged_request_queue_seconds", stat_at(m, i)->name, &stat_at(m, i)->queue);
     put_head(f, "edged_request_compute_seconds", "histogram",
              "Time successful requests ran on a worker (inputs in, inference, outputs out).");
-    for (size_t i = 0; i < m->n; i++)
-        put_hist(f, "edged_request_compute_seconds", m->m[i]->name, &m->m[i]->compute);
+    for (size_t i = 0; i < m->stats.n; i++)
+        put_hist(f, "edged_request_compute_seconds", stat_at(m, i)->name, &stat_at(m, i)->compute);
 }
 
 typedef struct gauge_ctx {
@@ -391,35 +365,22 @@ static void put_backends(FILE *f, const dm_backends *bs)
 
 static void put_http(FILE *f, const dm_http_stats *h)
 {
-    static const struct {
-        const char *name, *type, *help;
-        size_t field;
-    } fam[] = {
-        {"edged_http_connections", "gauge", "Open HTTP connections (Unix socket and TCP).",
-         offsetof(dm_http_stats, connections)},
-        {"edged_http_reserved_connections", "gauge",
-         "Of those, administrators' connections beyond max_connections.",
-         offsetof(dm_http_stats, reserved)},
-        {"edged_http_buffered_bytes", "gauge",
-         "Request and reply bytes held for HTTP connections now.",
-         offsetof(dm_http_stats, buffered)},
-        {"edged_http_buffered_bytes_peak", "gauge", "The most ever held at once.",
-         offsetof(dm_http_stats, buffered_peak)},
-        {"edged_http_buffered_bytes_limit", "gauge", "[server] max_buffered_bytes.",
-         offsetof(dm_http_stats, buffered_max)},
-        {"edged_http_evicted_connections_total", "counter",
-         "Connections without a complete request closed to make room for a new one.",
-         offsetof(dm_http_stats, evicted)},
-        {"edged_http_refused_connections_total", "counter",
-         "Connections refused with 503 at max_connections or max_connections_per_uid.",
-         offsetof(dm_http_stats, refused)},
-    };
-    for (size_t i = 0; i < sizeof fam / sizeof fam[0]; i++) {
-        uint64_t v;
-        memcpy(&v, (const char *)h + fam[i].field, sizeof v);
-        put_head(f, fam[i].name, fam[i].type, fam[i].help);
-        fprintf(f, "%s %llu\n", fam[i].name, (unsigned long long)v);
-    }
+    put_one(f, "edged_http_connections", "gauge", "Open HTTP connections (Unix socket and TCP).",
+            h->connections);
+    put_one(f, "edged_http_reserved_connections", "gauge",
+            "Of those, administrators' connections beyond max_connections.", h->reserved);
+    put_one(f, "edged_http_buffered_bytes", "gauge",
+            "Request and reply bytes held for HTTP connections now.", h->buffered);
+    put_one(f, "edged_http_buffered_bytes_peak", "gauge", "The most ever held at once.",
+            h->buffered_peak);
+    put_one(f, "edged_http_buffered_bytes_limit", "gauge", "[server] max_buffered_bytes.",
+            h->buffered_max);
+    put_one(f, "edged_http_evicted_connections_total", "counter",
+            "Connections without a complete request closed to make room for a new one.",
+            h->evicted);
+    put_one(f, "edged_http_refused_connections_total", "counter",
+            "Connections refused with 503 at max_connections or max_connections_per_uid.",
+            h->refused);
 }
 
 char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)

@@ -486,12 +486,7 @@ static void admit(dm_mqtt *m, mq_req *q, dm_version *ver, int status, dm_infer *
     free(id);
     q->raw_reply = raw_rt && m->proto == MQTT_PROTOCOL_V5;
     q->inf = inf;
-    dm_request_submit(m->d, &(dm_request_args){.v = ver,
-                                               .in = inf->in,
-                                               .priority = inf->priority,
-                                               .timeout_us = inf->timeout_us,
-                                               .reply = &mq_reply,
-                                               .ctx = q});
+    dm_infer_submit(m->d, ver, inf, &mq_reply, q);
 }
 
 /* A large payload decoded off the loop thread (oip_offload.c). */

@@ -228,12 +228,7 @@ static int parse_request(route *rt, dm_version *ver, uint8_t *body, size_t len, 
 static void infer_admit(dm_daemon *d, dm_exchange *x, dm_version *ver, dm_infer *inf)
 {
     inf->owner = x;
-    dm_request_submit(d, &(dm_request_args){.v = ver,
-                                            .in = inf->in,
-                                            .priority = inf->priority,
-                                            .timeout_us = inf->timeout_us,
-                                            .reply = &infer_reply,
-                                            .ctx = inf});
+    dm_infer_submit(d, ver, inf, &infer_reply, inf);
 }
 
 /* A large body being parsed off the loop thread for exchange X. */

@@ -74,6 +74,19 @@ int dm_oip_encode_infer(const dm_infer *inf, uint8_t *const *out, const char *mo
                         int64_t version, dm_http_response *r);
 /* Frees INF with its buffers. NULL is fine. */
 void dm_infer_free(dm_infer *inf);
+/* Hand INF, parsed for V (the request takes that reference), to the one
+ * admission path (request.c) with its inputs, priority and timeout; REPLY
+ * answers it with CTX (INF stays the caller's until then). */
+static inline void dm_infer_submit(dm_daemon *d, dm_version *v, const dm_infer *inf,
+                                   const dm_reply *reply, void *ctx)
+{
+    dm_request_submit(d, &(dm_request_args){.v = v,
+                                            .in = inf->in,
+                                            .priority = inf->priority,
+                                            .timeout_us = inf->timeout_us,
+                                            .reply = reply,
+                                            .ctx = ctx});
+}
 /* The HTTP status for a scheduler outcome. */
 int dm_oip_status_http(dm_req_status st);
 /* A request of raw tensor bytes for model M, which has one input: BODY (LEN

@@ -10,7 +10,9 @@
  * deadline passes completes with DM_REQ_TIMEOUT without running: at its
  * deadline through a loop timer, or when a worker reaches it), cancellation,
  * flushing an unloaded model's queue, and the drain.
- * Does not own: what a request means (oip.c) or model versions (registry.c).
+ * The worker threads, their interpreter caches and running a request are
+ * sched_worker.c's; sched_impl.h is what the two files share.
+ * Does not own: what a request means (request.c) or model versions (registry.c).
  *
  * Threads: the loop thread admits, cancels, flushes and runs every DONE;
  * workers pop requests and push completions. Both sides meet only under
@@ -25,90 +27,13 @@
  * DONE, or a drain callback is pending. Every admitted request leaves through
  * complete(), which runs DONE once. */
 #include <assert.h>
-#include <errno.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/eventfd.h>
 
-#include "daemon.h"
-
-#define CACHE_MAX 256 /* interpreters per worker before the least recently used goes */
-#define WORKERS_MAX 1024
-
-/* A version's smoothed compute time (loop thread). */
-typedef struct cost {
-    uint64_t uid; /* the version's; 0: free */
-    uint64_t ns;
-} cost;
-
-typedef struct dm_queue {
-    const dm_entry *e;
-    dm_request *head[DM_PRIO_LEVELS], *tail[DM_PRIO_LEVELS];
-    size_t count;
-    bool ready; /* on the ring */
-    struct dm_queue *ready_next;
-    cost costs[DM_MAX_VERSIONS]; /* loop thread */
-} dm_queue;
-
-typedef struct cache_slot {
-    dm_version *v; /* a reference */
-    edge_interp *it;
-    uint64_t used;
-} cache_slot;
-
-typedef struct worker {
-    dm_sched *s;
-    pthread_t thread;
-    unsigned index;
-    /* the worker's own */
-    cache_slot *cache;
-    size_t n_cache, cap_cache;
-    uint64_t tick;
-    unsigned sweep_seen;
-    /* what the watchdog reads (dm_sched_stuck_ns): when the inference running
-     * now started (CLOCK_MONOTONIC ns, 0 when idle) and its model */
-    _Atomic uint64_t busy_since;
-    _Atomic(const dm_entry *) busy_entry;
-} worker;
-
-struct dm_sched {
-    uv_loop_t *loop;
-    uv_poll_t *wake; /* its own allocation: closing outlives the scheduler */
-    int wake_fd;     /* eventfd: completions (and drain) are ready */
-    uv_timer_t *expire;
-    uint32_t depth;
-    unsigned n_workers;
-    worker *workers;
-
-    pthread_mutex_t mu;
-    pthread_cond_t work;
-    /* under mu */
-    dm_queue *ready_head, *ready_tail;
-    size_t queued;
-    dm_request *done_head, *done_tail;
-    bool done_signalled; /* wake_fd written since the loop last took the done list */
-    bool stopping;
-    unsigned sweep_gen;
-    unsigned idle;        /* workers waiting for work */
-    bool prewake;         /* a request is on its way: one idle worker should come and spin */
-    bool prewake_ok;      /* CPUs enough for a spinning worker beside the loop and a client */
-    size_t prewakes;      /* times a worker came to spin for a request on its way */
-    atomic_bool has_work; /* set with every admission: what a spinning worker watches */
-
-    /* loop thread only */
-    dm_table queues;    /* dm_queue * by dm_entry.id; NULL until the model's first request */
-    size_t outstanding; /* admitted, DONE not yet run */
-    bool draining, drain_pending;
-    void (*drain_cb)(void *arg);
-    void *drain_arg;
-    uint64_t expire_at;     /* deadline the timer is set for, 0 when idle */
-    uint64_t inline_max_ns; /* run a request on the loop thread below this cost; 0: never */
-    worker loopw;           /* the loop thread's interpreters for those */
-};
+#include "sched_impl.h"
 
 uint64_t dm_now_ns(void)
 {
@@ -133,7 +58,7 @@ static void ring_push(dm_sched *s, dm_queue *q)
 /* The next request: the first queue on the ring gives its most urgent one and
  * goes to the back if it has more. Queues emptied by cancel or flush are
  * dropped from the ring here. */
-static dm_request *pop_locked(dm_sched *s)
+dm_request *sch_pop_locked(dm_sched *s)
 {
     if (!s->ready_head)
         atomic_store_explicit(&s->has_work, false, memory_order_relaxed);
@@ -184,7 +109,7 @@ static bool unlink_locked(dm_sched *s, dm_queue *q, dm_request *r)
 
 /* ------------------------------------------------------------ completions (loop) */
 
-static void wake_loop(dm_sched *s)
+void sch_wake_loop(dm_sched *s)
 {
     const uint64_t one = 1;
     (void)!write(s->wake_fd, &one, sizeof one); /* cannot fill: the loop reads it to 0 */
@@ -255,7 +180,7 @@ static void complete(dm_sched *s, dm_request *r)
     r->next = NULL;
     r->done(r);
     if (s->drain_pending && s->outstanding == 0)
-        wake_loop(s); /* the drain callback runs from on_wake, never nested */
+        sch_wake_loop(s); /* the drain callback runs from on_wake, never nested */
     update_ref(s);
 }
 
@@ -362,245 +287,6 @@ static void on_expire(uv_timer_t *t)
 
 /* ------------------------------------------------------------ workers */
 
-static void slot_drop(cache_slot *c)
-{
-    edge_interp_free(c->it);
-    dm_version_unref(c->v);
-    c->it = NULL;
-    c->v = NULL;
-}
-
-static void cache_remove(worker *w, size_t i)
-{
-    slot_drop(&w->cache[i]);
-    w->cache[i] = w->cache[--w->n_cache];
-}
-
-static bool cache_has_retired(const worker *w)
-{
-    for (size_t i = 0; i < w->n_cache; i++)
-        if (atomic_load(&w->cache[i].v->retired))
-            return true;
-    return false;
-}
-
-static void cache_sweep(worker *w)
-{
-    for (size_t i = w->n_cache; i-- > 0;)
-        if (atomic_load(&w->cache[i].v->retired))
-            cache_remove(w, i);
-}
-
-/* A free slot: the array grows, or the least recently used interpreter goes. */
-static cache_slot *cache_slot_new(worker *w)
-{
-    if (w->n_cache == w->cap_cache && w->cap_cache < CACHE_MAX) {
-        const size_t cap = !w->cap_cache                  ? 8
-                           : w->cap_cache * 2 > CACHE_MAX ? CACHE_MAX
-                                                          : w->cap_cache * 2;
-        cache_slot *grown = realloc(w->cache, cap * sizeof *grown);
-        if (grown) {
-            w->cache = grown;
-            w->cap_cache = cap;
-        }
-    }
-    if (w->n_cache == w->cap_cache && w->n_cache == 0)
-        return NULL;
-    if (w->n_cache == w->cap_cache) {
-        size_t lru = 0;
-        for (size_t i = 1; i < w->n_cache; i++)
-            if (w->cache[i].used < w->cache[lru].used)
-                lru = i;
-        cache_remove(w, lru);
-    }
-    return &w->cache[w->n_cache++];
-}
-
-/* W's interpreter for V, created on first use (the only allocation on this
- * path). NULL, logged, when it cannot be created. */
-static edge_interp *cache_get(worker *w, dm_version *v)
-{
-    for (size_t i = 0; i < w->n_cache; i++)
-        if (w->cache[i].v->uid == v->uid) {
-            w->cache[i].used = ++w->tick;
-            return w->cache[i].it;
-        }
-    char who[32];
-    if (w->index == UINT32_MAX)
-        snprintf(who, sizeof who, "loop thread");
-    else
-        snprintf(who, sizeof who, "worker %u", w->index);
-    edge_interp *it = NULL;
-    edge_error err = {0};
-    const int rc = edge_interp_new(v->model, &it, &err);
-    if (rc) {
-        dm_log(DM_LOG_ERROR, "%s: cannot create an interpreter for model %s version %lld: %s", who,
-               v->name, (long long)v->version, err.message[0] ? err.message : edge_strerror(rc));
-        return NULL;
-    }
-    cache_slot *c = cache_slot_new(w);
-    if (!c) {
-        dm_log(DM_LOG_ERROR, "%s: no memory for an interpreter of model %s version %lld", who,
-               v->name, (long long)v->version);
-        edge_interp_free(it);
-        return NULL;
-    }
-    *c = (cache_slot){.v = dm_version_ref(v), .it = it, .used = ++w->tick};
-    return it;
-}
-
-/* Run R (no lock held): inputs in, invoke, outputs out. */
-/* A test-only hook (EDGED_TEST_STALL=MODEL:MS, read once at start): a worker
- * sleeps MS milliseconds at the start of each inference of MODEL, so that the
- * tests can hold a worker "stuck" and watch the watchdog pings stop. */
-static char stall_model[65];
-static unsigned stall_ms;
-
-static void test_stall_init(void)
-{
-    const char *e = getenv("EDGED_TEST_STALL");
-    const char *colon = e ? strrchr(e, ':') : NULL;
-    if (!colon || (size_t)(colon - e) >= sizeof stall_model)
-        return;
-    snprintf(stall_model, sizeof stall_model, "%.*s", (int)(colon - e), e);
-    stall_ms = (unsigned)strtoul(colon + 1, NULL, 10);
-    dm_log(DM_LOG_WARN, "test hook EDGED_TEST_STALL: inferences of %s wait %u ms first",
-           stall_model, stall_ms);
-}
-
-static void test_stall(const dm_version *v)
-{
-    if (stall_ms && strcmp(v->name, stall_model) == 0) {
-        struct timespec ts = {stall_ms / 1000, (long)(stall_ms % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-        }
-    }
-}
-
-static void run_request(worker *w, dm_request *r)
-{
-    const uint64_t now = dm_now_ns();
-    r->t_start_ns = r->t_end_ns = now;
-    r->error[0] = 0;
-    if (r->deadline_ns && now >= r->deadline_ns) {
-        r->status = DM_REQ_TIMEOUT;
-        return;
-    }
-    if (atomic_load(&r->cancel)) {
-        r->status = DM_REQ_CANCELLED;
-        return;
-    }
-    edge_interp *it = cache_get(w, r->v);
-    if (!it) {
-        r->status = DM_REQ_ERROR;
-        r->t_end_ns = dm_now_ns();
-        return;
-    }
-    const edge_model *m = r->v->model;
-    const size_t n_in = edge_model_input_count(m), n_out = edge_model_output_count(m);
-    atomic_store_explicit(&w->busy_entry, r->v->entry, memory_order_relaxed);
-    atomic_store_explicit(&w->busy_since, now, memory_order_release);
-    if (w != &w->s->loopw)
-        test_stall(r->v);
-    for (size_t i = 0; i < n_in; i++) {
-        size_t bytes = 0;
-        void *dst = edge_interp_input(it, i, &bytes);
-        memcpy(dst, r->in[i], bytes);
-    }
-    const int rc = edge_interp_invoke(it);
-    if (rc)
-        snprintf(r->error, sizeof r->error, "%s", edge_interp_error(it));
-    for (size_t i = 0; rc == 0 && i < n_out; i++) {
-        size_t bytes = 0;
-        const void *src = edge_interp_output(it, i, &bytes);
-        memcpy(r->out[i], src, bytes);
-    }
-    atomic_store_explicit(&w->busy_since, 0, memory_order_release);
-    r->status = rc == 0 ? DM_REQ_OK : DM_REQ_ERROR;
-    r->t_end_ns = dm_now_ns();
-}
-
-static void push_done_locked(dm_sched *s, dm_request *r)
-{
-    r->next = NULL;
-    if (s->done_tail)
-        s->done_tail->next = r;
-    else
-        s->done_head = r;
-    s->done_tail = r;
-}
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__) || defined(__arm__)
-    __asm__ volatile("yield");
-#endif
-}
-
-/* Woken ahead of a request (dm_sched_prewake): stay on the CPU until work is
- * admitted or PREWAKE_SPIN_NS pass, instead of sleeping and paying the wakeup
- * again when the request lands. */
-#define PREWAKE_SPIN_NS 500000
-static void spin_for_work(dm_sched *s)
-{
-    const uint64_t until = dm_now_ns() + PREWAKE_SPIN_NS;
-    while (!atomic_load_explicit(&s->has_work, memory_order_acquire)) {
-        for (int i = 0; i < 64; i++)
-            cpu_relax();
-        if (dm_now_ns() > until)
-            break;
-    }
-}
-
-static void *worker_main(void *arg)
-{
-    worker *w = arg;
-    dm_sched *s = w->s;
-    pthread_mutex_lock(&s->mu);
-    for (;;) {
-        dm_request *r = pop_locked(s);
-        if (!r) {
-            if (s->stopping)
-                break;
-            if (cache_has_retired(w)) {
-                pthread_mutex_unlock(&s->mu);
-                cache_sweep(w);
-                pthread_mutex_lock(&s->mu);
-                continue;
-            }
-            s->idle++;
-            while (w->sweep_seen == s->sweep_gen && !s->stopping && !s->ready_head && !s->prewake)
-                pthread_cond_wait(&s->work, &s->mu);
-            s->idle--;
-            w->sweep_seen = s->sweep_gen;
-            if (s->prewake && !s->ready_head && !s->stopping) {
-                s->prewake = false;
-                s->prewakes++;
-                pthread_mutex_unlock(&s->mu);
-                spin_for_work(s);
-                pthread_mutex_lock(&s->mu);
-            }
-            continue;
-        }
-        pthread_mutex_unlock(&s->mu);
-        run_request(w, r);
-        pthread_mutex_lock(&s->mu);
-        push_done_locked(s, r);
-        const bool signal = !s->done_signalled;
-        s->done_signalled = true;
-        pthread_mutex_unlock(&s->mu);
-        if (signal)
-            wake_loop(s);
-        pthread_mutex_lock(&s->mu);
-    }
-    pthread_mutex_unlock(&s->mu);
-    while (w->n_cache)
-        cache_remove(w, w->n_cache - 1);
-    return NULL;
-}
-
 /* ------------------------------------------------------------ the scheduler */
 
 static void close_free(uv_handle_t *h)
@@ -613,52 +299,6 @@ static void close_wake(uv_handle_t *h)
 {
     close((int)(intptr_t)h->data);
     free(h);
-}
-
-static unsigned resolve_workers(unsigned workers)
-{
-    if (workers == 0) {
-        const long n = sysconf(_SC_NPROCESSORS_ONLN);
-        workers = n > 0 ? (unsigned)n : 1;
-    }
-    return workers > WORKERS_MAX ? WORKERS_MAX : workers;
-}
-
-static int start_workers(dm_sched *s, unsigned n)
-{
-    s->workers = calloc(n, sizeof *s->workers);
-    if (!s->workers)
-        return -1;
-    for (unsigned i = 0; i < n; i++) {
-        worker *w = &s->workers[i];
-        *w = (worker){.s = s, .index = i, .cap_cache = 8};
-        w->cache = calloc(w->cap_cache, sizeof *w->cache);
-        if (!w->cache || pthread_create(&w->thread, NULL, worker_main, w) != 0) {
-            free(w->cache);
-            dm_log(DM_LOG_ERROR, "cannot start worker thread %u of %u", i + 1, n);
-            break;
-        }
-        char name[16];
-        snprintf(name, sizeof name, "edged-w%u", i);
-        pthread_setname_np(w->thread, name);
-        s->n_workers++;
-    }
-    return s->n_workers == n ? 0 : -1;
-}
-
-static void stop_workers(dm_sched *s)
-{
-    pthread_mutex_lock(&s->mu);
-    s->stopping = true;
-    pthread_cond_broadcast(&s->work);
-    pthread_mutex_unlock(&s->mu);
-    for (unsigned i = 0; i < s->n_workers; i++) {
-        pthread_join(s->workers[i].thread, NULL);
-        free(s->workers[i].cache);
-    }
-    free(s->workers);
-    s->workers = NULL;
-    s->n_workers = 0;
 }
 
 dm_sched *dm_sched_new(uv_loop_t *loop, unsigned workers, uint32_t queue_depth)
@@ -674,7 +314,7 @@ dm_sched *dm_sched_new(uv_loop_t *loop, unsigned workers, uint32_t queue_depth)
         return NULL;
     }
     s->wake_fd = fd;
-    test_stall_init();
+    sch_test_stall_init();
     uv_poll_start(wake, UV_READABLE, on_wake);
     uv_timer_init(loop, expire);
     uv_unref((uv_handle_t *)expire); /* the wake handle keeps the loop alive */
@@ -694,7 +334,7 @@ dm_sched *dm_sched_new(uv_loop_t *loop, unsigned workers, uint32_t queue_depth)
     if (!s->loopw.cache)
         s->loopw.cap_cache = 0; /* grows on first use */
     update_ref(s);
-    if (start_workers(s, resolve_workers(workers)) != 0) {
+    if (sch_workers_start(s, workers) != 0) {
         dm_sched_free(s);
         return NULL;
     }
@@ -741,7 +381,7 @@ dm_req_status dm_sched_submit(dm_sched *s, dm_request *r)
          * handoff costs: run it here, DONE before returning. */
         pthread_mutex_unlock(&s->mu);
         s->outstanding++;
-        run_request(&s->loopw, r);
+        sch_run_request(&s->loopw, r);
         complete(s, r);
         return DM_REQ_OK;
     }
@@ -809,7 +449,7 @@ void dm_sched_prewake(dm_sched *s)
 
 void dm_sched_sweep(dm_sched *s)
 {
-    cache_sweep(&s->loopw);
+    sch_cache_sweep(&s->loopw);
     pthread_mutex_lock(&s->mu);
     s->sweep_gen++;
     pthread_cond_broadcast(&s->work);
@@ -841,7 +481,7 @@ void dm_sched_flush_entry(dm_sched *s, dm_entry *e)
     s->sweep_gen++;
     pthread_cond_broadcast(&s->work);
     pthread_mutex_unlock(&s->mu);
-    cache_sweep(&s->loopw);
+    sch_cache_sweep(&s->loopw);
     complete_chain(s, chain, DM_REQ_UNLOADED);
 }
 
@@ -887,7 +527,7 @@ void dm_sched_drain(dm_sched *s, void (*cb)(void *arg), void *arg)
     s->drain_arg = arg;
     s->drain_pending = true;
     update_ref(s);
-    wake_loop(s);
+    sch_wake_loop(s);
 }
 
 void dm_sched_free(dm_sched *s)
@@ -907,12 +547,11 @@ void dm_sched_free(dm_sched *s)
             end = &(*end)->next;
     }
     pthread_mutex_unlock(&s->mu);
-    stop_workers(s);
+    sch_workers_stop(s);
     s->drain_pending = false;
     complete_chain(s, left, DM_REQ_DRAINING);
     take_done(s); /* completions the loop has not seen yet */
-    while (s->loopw.n_cache)
-        cache_remove(&s->loopw, s->loopw.n_cache - 1);
+    sch_cache_clear(&s->loopw);
     free(s->loopw.cache);
     uv_timer_stop(s->expire);
     s->expire->data = NULL;

@@ -1,0 +1,422 @@
+/* daemon/dbus_manager.c - the D-Bus manager object /org/edged/Edged1.
+ *
+ * Owns: the interface org.edged.Edged1.Manager: its properties (Version,
+ * State, Models, QueueDepth, RequestsTotal) and methods (ListModels,
+ * LoadModel, UnloadModel, ReloadModel, Reload, GetStats, Infer), checking
+ * their arguments and answering them, possibly later (a load's callback, an
+ * inference's reply), and the D-Bus errors they answer with.
+ * Does not own: the connection and signals (dbus.c), the model objects
+ * (dbus_model.c), loading (registry.c), admission (request.c). Loop thread
+ * only. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <systemd/sd-bus.h>
+
+#include "dbus_impl.h"
+#include "oip.h"
+
+#define ERR_NO_SUCH_MODEL "org.edged.Edged1.Error.NoSuchModel"
+#define ERR_LOAD_FAILED "org.edged.Edged1.Error.LoadFailed"
+#define ERR_BUSY "org.edged.Edged1.Error.Busy"
+#define ERR_TIMEOUT "org.edged.Edged1.Error.Timeout"
+#define ERR_UNAVAILABLE "org.edged.Edged1.Error.Unavailable"
+#define ERR_FAILED "org.edged.Edged1.Error.Failed"
+#define INFER_MAX_BYTES (16u << 20)
+
+/* The model name argument of M into *NAME; InvalidArgs when it is not one. */
+static int read_name(sd_bus_message *m, const char **name, sd_bus_error *err)
+{
+    const int rc = sd_bus_message_read(m, "s", name);
+    if (rc < 0)
+        return rc;
+    if (!dm_model_name_valid(*name, strlen(*name)))
+        return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
+                                 "model name '%.80s' is not valid: 1 to 64 characters of A-Z a-z "
+                                 "0-9 _ . - not starting with '.'",
+                                 *name);
+    return 0;
+}
+
+/* The method return of call M, an array of CONTENTS opened in it; RC < 0: no reply. */
+static int reply_array(sd_bus_message *m, const char *contents, sd_bus_message **reply)
+{
+    int rc = sd_bus_message_new_method_return(m, reply);
+    if (rc >= 0)
+        rc = sd_bus_message_open_container(*reply, 'a', contents);
+    return rc;
+}
+
+/* Send REPLY when RC (how filling it went) is no error, closing its array
+ * first when ARRAY; REPLY goes either way. Returns the first error, or >= 0. */
+static int reply_send(sd_bus_message *reply, int rc, bool array)
+{
+    if (rc >= 0 && array)
+        rc = sd_bus_message_close_container(reply);
+    if (rc >= 0)
+        rc = sd_bus_message_send(reply);
+    sd_bus_message_unref(reply);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- manager properties */
+
+static int prop_version(sd_bus *bus, const char *path, const char *iface, const char *prop,
+                        sd_bus_message *reply, void *ud, sd_bus_error *err)
+{
+    return sd_bus_message_append(reply, "s", EDGED_VERSION);
+}
+
+static int prop_state(sd_bus *bus, const char *path, const char *iface, const char *prop,
+                      sd_bus_message *reply, void *ud, sd_bus_error *err)
+{
+    dm_dbus *b = ud;
+    return sd_bus_message_append(reply, "s",
+                                 dm_service_state_name(dm_service_get_state(b->d->service)));
+}
+
+static int append_name(dm_entry *e, void *arg)
+{
+    return e->n_versions > 0 ? sd_bus_message_append(arg, "s", e->name) < 0 : 0;
+}
+
+static int prop_models(sd_bus *bus, const char *path, const char *iface, const char *prop,
+                       sd_bus_message *reply, void *ud, sd_bus_error *err)
+{
+    dm_dbus *b = ud;
+    int rc = sd_bus_message_open_container(reply, 'a', "s");
+    if (rc < 0)
+        return rc;
+    if (dm_registry_foreach(b->d->reg, append_name, reply) != 0)
+        return -ENOMEM;
+    return sd_bus_message_close_container(reply);
+}
+
+uint32_t bus_queue_total(dm_dbus *b)
+{
+    return b->d->sched ? (uint32_t)dm_sched_queue_depth(b->d->sched, NULL) : 0;
+}
+
+uint64_t bus_requests_total(dm_dbus *b)
+{
+    uint64_t total, failed;
+    dm_metrics_totals(b->d->metrics, NULL, &total, &failed);
+    return total;
+}
+
+static int prop_queue(sd_bus *bus, const char *path, const char *iface, const char *prop,
+                      sd_bus_message *reply, void *ud, sd_bus_error *err)
+{
+    return sd_bus_message_append(reply, "u", bus_queue_total(ud));
+}
+
+static int prop_requests(sd_bus *bus, const char *path, const char *iface, const char *prop,
+                         sd_bus_message *reply, void *ud, sd_bus_error *err)
+{
+    return sd_bus_message_append(reply, "t", bus_requests_total(ud));
+}
+
+/* ---------------------------------------------------------------- ListModels, GetStats */
+
+static int append_model(dm_entry *e, void *arg)
+{
+    sd_bus_message *reply = arg;
+    char *path = bus_model_path(e->name);
+    if (!path)
+        return 1;
+    const int64_t v = e->n_versions > 0 ? e->versions[0]->version : -1;
+    const int rc = sd_bus_message_append(reply, "(sxso)", e->name, v, bus_entry_state(e), path);
+    free(path);
+    return rc < 0;
+}
+
+static int m_list(sd_bus_message *m, void *ud, sd_bus_error *err)
+{
+    dm_dbus *b = ud;
+    sd_bus_message *reply = NULL;
+    int rc = reply_array(m, "(sxso)", &reply);
+    if (rc >= 0 && dm_registry_foreach(b->d->reg, append_model, reply) != 0)
+        rc = -ENOMEM;
+    return reply_send(reply, rc, true);
+}
+
+static int m_stats(sd_bus_message *m, void *ud, sd_bus_error *err)
+{
+    dm_dbus *b = ud;
+    dm_daemon *d = b->d;
+    const dm_census c = dm_registry_census(d->reg);
+    uint64_t total, failed;
+    dm_metrics_totals(d->metrics, NULL, &total, &failed);
+    const uint64_t up = (dm_now_ns() - d->started_ns) / 1000000000u;
+    const dm_mqtt_stats q = d->mqtt ? dm_mqtt_stats_get(d->mqtt) : (dm_mqtt_stats){0};
+    sd_bus_message *reply = NULL;
+    int rc = sd_bus_message_new_method_return(m, &reply);
+    if (rc >= 0)
+        rc = sd_bus_message_append(
+            reply, "a{sv}", 11, "requests_total", "t", total, "requests_failed", "t", failed,
+            "queue_depth", "u", bus_queue_total(b), "in_flight", "t",
+            (uint64_t)dm_sched_pending(d->sched), "models", "u", (uint32_t)c.models, "versions",
+            "u", (uint32_t)c.versions, "workers", "u", dm_sched_workers(d->sched), "uptime_s", "t",
+            up, "state", "s", dm_service_state_name(dm_service_get_state(d->service)),
+            "mqtt_enabled", "b", d->mqtt != NULL, "mqtt_connected", "b", (int)q.connected);
+    return reply_send(reply, rc, false);
+}
+
+/* ---------------------------------------------------------------- loading */
+
+typedef struct load_call {
+    dm_dbus *b;
+    sd_bus_message *m;
+} load_call;
+
+static void load_done(const char *name, int rc, const char *msg, void *arg)
+{
+    load_call *lc = arg;
+    dm_dbus *b = lc->b;
+    if (!b->freed && !b->lost) {
+        if (rc == 0) {
+            char why[256];
+            dm_version *v = dm_registry_get(b->d->reg, name, -1, why, sizeof why);
+            if (v)
+                sd_bus_reply_method_return(lc->m, "x", v->version);
+            else /* unloaded again before we could answer */
+                sd_bus_reply_method_errorf(lc->m, ERR_LOAD_FAILED, "%s", why);
+            dm_version_unref(v);
+        } else {
+            sd_bus_reply_method_errorf(lc->m, ERR_LOAD_FAILED, "%s", msg);
+        }
+    }
+    sd_bus_message_unref(lc->m);
+    free(lc);
+    b->pending--;
+    bus_maybe_free(b);
+}
+
+static int start_load(dm_dbus *b, sd_bus_message *m, const char *name)
+{
+    load_call *lc = malloc(sizeof *lc);
+    if (!lc)
+        return -ENOMEM;
+    *lc = (load_call){b, sd_bus_message_ref(m)};
+    b->pending++;
+    dm_registry_load(b->d->reg, name, load_done, lc); /* may answer before it returns */
+    return 1;
+}
+
+static int m_load(sd_bus_message *m, void *ud, sd_bus_error *err)
+{
+    const char *name;
+    int rc = read_name(m, &name, err);
+    if (rc < 0)
+        return rc;
+    return start_load(ud, m, name);
+}
+
+/* The name argument of M, of a model serving now (else NoSuchModel). */
+static int read_loaded(dm_dbus *b, sd_bus_message *m, const char **name, sd_bus_error *err)
+{
+    const int rc = read_name(m, name, err);
+    if (rc < 0)
+        return rc;
+    const dm_entry *e = dm_registry_entry(b->d->reg, *name);
+    if (!e || e->n_versions == 0)
+        return sd_bus_error_setf(err, ERR_NO_SUCH_MODEL,
+                                 "model '%s' is not loaded (LoadModel loads it)", *name);
+    return 0;
+}
+
+static int m_reload_model(sd_bus_message *m, void *ud, sd_bus_error *err)
+{
+    const char *name;
+    const int rc = read_loaded(ud, m, &name, err);
+    return rc < 0 ? rc : start_load(ud, m, name);
+}
+
+static int m_unload(sd_bus_message *m, void *ud, sd_bus_error *err)
+{
+    dm_dbus *b = ud;
+    const char *name;
+    char why[512];
+    const int rc = read_loaded(b, m, &name, err);
+    if (rc < 0)
+        return rc;
+    if (dm_registry_unload(b->d->reg, name, why, sizeof why) != 0)
+        return sd_bus_error_setf(err, ERR_FAILED, "%s", why);
+    return sd_bus_reply_method_return(m, "");
+}
+
+static int m_reload(sd_bus_message *m, void *ud, sd_bus_error *err)
+{
+    dm_dbus *b = ud;
+    if (dm_service_get_state(b->d->service) == DM_SERVICE_STOPPING)
+        return sd_bus_error_setf(err, ERR_UNAVAILABLE, "edged is stopping");
+    const char *why = b->d->reload ? b->d->reload(b->d) : "reloading is not available";
+    if (why)
+        return sd_bus_error_setf(err, ERR_FAILED, "%s", why);
+    return sd_bus_reply_method_return(m, "");
+}
+
+/* ---------------------------------------------------------------- Infer */
+
+typedef struct dbus_infer {
+    dm_dbus *b;
+    sd_bus_message *m;   /* the call: the inputs point into it */
+    const uint8_t *in[]; /* the model's inputs */
+} dbus_infer;
+
+static const char *status_error(dm_req_status st)
+{
+    switch (st) {
+    case DM_REQ_BUSY: return ERR_BUSY;
+    case DM_REQ_TIMEOUT: return ERR_TIMEOUT;
+    case DM_REQ_UNLOADED:
+    case DM_REQ_DRAINING: return ERR_UNAVAILABLE;
+    default: return ERR_FAILED;
+    }
+}
+
+static void infer_free(dbus_infer *inf)
+{
+    dm_dbus *b = inf->b;
+    sd_bus_message_unref(inf->m);
+    free(inf);
+    b->pending--;
+    bus_maybe_free(b);
+}
+
+static int send_outputs(const dbus_infer *inf, const dm_request *r)
+{
+    const edge_model *model = r->v->model;
+    sd_bus_message *reply = NULL;
+    int rc = reply_array(inf->m, "ay", &reply);
+    for (size_t i = 0; rc >= 0 && i < edge_model_output_count(model); i++) {
+        edge_tensor_info t;
+        edge_model_output_info(model, i, &t);
+        rc = sd_bus_message_append_array(reply, 'y', r->out[i], t.bytes);
+    }
+    return reply_send(reply, rc, true);
+}
+
+/* How the call's request ended: the outputs or a D-Bus error (loop thread). */
+static void infer_answer(dm_request *r, const char *error, void *ctx)
+{
+    dbus_infer *inf = ctx;
+    dm_dbus *b = inf->b;
+    if (!b->freed && !b->lost) {
+        const int rc = error ? 0 : send_outputs(inf, r);
+        if (error)
+            sd_bus_reply_method_errorf(inf->m, status_error(r->status), "%s", error);
+        else if (rc < 0)
+            sd_bus_reply_method_errorf(inf->m, ERR_FAILED,
+                                       "model '%s': cannot send the outputs: %s", r->v->name,
+                                       strerror(-rc));
+    }
+    infer_free(inf);
+}
+
+static const dm_reply infer_reply = {.answer = infer_answer};
+
+/* Read the aay inputs of M into IN (N_IN of them, checked against MODEL). */
+static int read_inputs(sd_bus_message *m, const edge_model *model, const char *name,
+                       const uint8_t **in, size_t n_in, sd_bus_error *err)
+{
+    int rc = sd_bus_message_enter_container(m, 'a', "ay");
+    if (rc < 0)
+        return rc;
+    size_t n = 0, total = 0;
+    for (;;) {
+        const void *p = NULL;
+        size_t len = 0;
+        rc = sd_bus_message_read_array(m, 'y', &p, &len);
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
+            break;
+        total += len;
+        if (total > INFER_MAX_BYTES)
+            return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
+                                     "model '%s': the inputs exceed %u bytes; send large "
+                                     "tensors over the socket",
+                                     name, INFER_MAX_BYTES);
+        if (n < n_in) {
+            edge_tensor_info t;
+            edge_model_input_info(model, n, &t);
+            if (len != t.bytes) {
+                char what[200];
+                dm_oip_describe_input(model, n, what, sizeof what);
+                return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
+                                         "model '%s': input %zu has %zu bytes; %s needs exactly "
+                                         "%zu",
+                                         name, n, len, what, t.bytes);
+            }
+            in[n] = p;
+        }
+        n++;
+    }
+    if (n != n_in)
+        return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
+                                 "model '%s' takes %zu input%s, in its order; got %zu", name, n_in,
+                                 n_in == 1 ? "" : "s", n);
+    return sd_bus_message_exit_container(m);
+}
+
+static int m_infer(sd_bus_message *m, void *ud, sd_bus_error *err)
+{
+    dm_dbus *b = ud;
+    dm_daemon *d = b->d;
+    const char *name;
+    int rc = read_name(m, &name, err);
+    if (rc < 0)
+        return rc;
+    char why[512];
+    _cleanup_(dm_version_unrefp) dm_version *v = dm_registry_get(d->reg, name, -1, why, sizeof why);
+    if (!v)
+        return sd_bus_error_setf(err, ERR_NO_SUCH_MODEL, "%s", why);
+    const size_t n_in = edge_model_input_count(v->model);
+    dbus_infer *inf = calloc(1, sizeof *inf + n_in * sizeof *inf->in);
+    if (!inf)
+        return -ENOMEM;
+    inf->b = b;
+    inf->m = sd_bus_message_ref(m);
+    b->pending++;
+    rc = read_inputs(m, v->model, name, inf->in, n_in, err);
+    if (rc < 0) {
+        infer_free(inf);
+        return rc;
+    }
+    dm_request_submit(d, &(dm_request_args){.v = edge_take_ptr(v),
+                                            .in = (uint8_t *const *)inf->in,
+                                            .priority = DM_PRIO_NORMAL,
+                                            .timeout_us = -1,
+                                            .reply = &infer_reply,
+                                            .ctx = inf});
+    return 1; /* answered from infer_answer */
+}
+
+const sd_bus_vtable bus_manager_vtable[] = {
+    SD_BUS_VTABLE_START(0),
+    SD_BUS_PROPERTY("Version", "s", prop_version, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+    SD_BUS_PROPERTY("State", "s", prop_state, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("Models", "as", prop_models, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("QueueDepth", "u", prop_queue, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_PROPERTY("RequestsTotal", "t", prop_requests, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+    SD_BUS_METHOD_WITH_NAMES("ListModels", "", , "a(sxso)", SD_BUS_PARAM(models), m_list,
+                             SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("LoadModel", "s", SD_BUS_PARAM(name), "x", SD_BUS_PARAM(version),
+                             m_load, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("UnloadModel", "s", SD_BUS_PARAM(name), "", , m_unload,
+                             SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("ReloadModel", "s", SD_BUS_PARAM(name), "x", SD_BUS_PARAM(version),
+                             m_reload_model, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD("Reload", "", "", m_reload, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("GetStats", "", , "a{sv}", SD_BUS_PARAM(stats), m_stats,
+                             SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_METHOD_WITH_NAMES("Infer", "saay", SD_BUS_PARAM(name) SD_BUS_PARAM(inputs), "aay",
+                             SD_BUS_PARAM(outputs), m_infer, SD_BUS_VTABLE_UNPRIVILEGED),
+    SD_BUS_SIGNAL_WITH_NAMES("ModelLoaded", "sx", SD_BUS_PARAM(name) SD_BUS_PARAM(version), 0),
+    SD_BUS_SIGNAL_WITH_NAMES("ModelUnloaded", "sx", SD_BUS_PARAM(name) SD_BUS_PARAM(version), 0),
+    SD_BUS_SIGNAL_WITH_NAMES("ModelLoadFailed", "ss", SD_BUS_PARAM(name) SD_BUS_PARAM(error), 0),
+    SD_BUS_VTABLE_END,
+};

@@ -1,0 +1,118 @@
+/* daemon/registry_impl.h - what the registry's files share: registry.c (entries,
+ * versions, the public API), registry_scan.c (what is on disk) and
+ * registry_load.c (syncing a model: load jobs).
+ *
+ * Owns: the registry's private structs (a version with its file's identity,
+ * an entry with its load state and model.conf, the registry itself, what a
+ * scan found on disk) and the functions the three files call across.
+ * Threads: the loop thread, as registry.c says. */
+#ifndef EDGED_REGISTRY_IMPL_H
+#define EDGED_REGISTRY_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "byname.h"
+#include "common/cleanup.h"
+#include "daemon.h"
+#include "modelconf.h"
+
+#define SCAN_MAX (4 * DM_MAX_VERSIONS) /* versions looked at on disk (the policy picks) */
+/* last_error of a model whose files all left the repository (dm_entry_gone) */
+#define NO_FILE_MSG "no file in the repository"
+
+/* A version with the identity of the file it came from. */
+typedef struct reg_version {
+    dm_version pub; /* first: a dm_version * is a reg_version * */
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime;
+} reg_version;
+
+typedef struct load_job load_job; /* registry_load.c */
+
+/* A caller of dm_registry_load waiting for the model to settle. */
+typedef struct waiter {
+    dm_load_cb cb;
+    void *arg;
+    struct waiter *next;
+} waiter;
+
+typedef struct reg_entry {
+    dm_entry pub;  /* first (its name first: byname.h) */
+    bool unloaded; /* unloaded on request: a rescan leaves it alone */
+    load_job *job; /* the load in flight, if any */
+    bool resync;   /* look again when it ends */
+    waiter *waiters;
+    dm_model_conf conf;
+} reg_entry;
+
+struct dm_registry {
+    dm_config cfg;
+    dm_retire_cb on_retire; /* versions left an entry (request.c: the scheduler, caches) */
+    void *retire_arg;
+    dm_backends *backends; /* NULL: the CPU only */
+    uv_loop_t *loop;       /* NULL: loads run inline */
+    size_t jobs;           /* loads in flight */
+    bool closing;
+    dm_byname entries; /* reg_entry, sorted by name */
+    size_t oom;        /* syncs that ran out of memory (a scan counts them as failed) */
+    struct {
+        dm_model_listener cb;
+        void *arg;
+    } listeners[DM_MAX_LISTENERS];
+};
+
+static inline reg_entry *reg_entry_at(const dm_registry *r, size_t i)
+{
+    return r->entries.at[i];
+}
+
+/* One version found on disk. */
+typedef struct disk_version {
+    int64_t version;
+    char *path;
+    struct stat st;
+} disk_version;
+
+/* What reg_scan_model found: N versions, newest first. */
+typedef struct disk_scan {
+    disk_version *v;
+    size_t n;
+} disk_scan;
+
+/* ---------------------------------------------------------------- registry.c */
+extern const char reg_name_rule[]; /* what a model name may be, for messages */
+/* Versions left E (EMPTIED: all of them): tell the hook. */
+void reg_retired_from(const dm_registry *r, dm_entry *e, bool emptied);
+/* Tell the listeners (D-Bus, MQTT) what happened to NAME. */
+void reg_emit(const dm_registry *r, const char *name, dm_model_event ev, int64_t version,
+              const char *detail);
+/* V leaves its entry: workers drop their interpreters of it; requests holding
+ * it finish on it. */
+void reg_version_retire(dm_version *v);
+reg_entry *reg_entry_find(const dm_registry *r, const char *name); /* NULL: never seen */
+reg_entry *reg_entry_get(dm_registry *r, const char *name); /* made on first use; NULL: no memory */
+/* Where version VERSION is in E's list, or -1. */
+ssize_t reg_loaded_index(const dm_entry *e, int64_t version);
+/* Put V (a new version) into E, newest first; it replaces a loaded version with
+ * the same number. Beyond DM_MAX_VERSIONS the oldest is retired. */
+void reg_entry_insert(const dm_registry *r, dm_entry *e, dm_version *v, bool *retired);
+/* Retire the versions of E that KEEP (N numbers) does not hold; how many went. */
+size_t reg_entry_drop_others(const dm_registry *r, dm_entry *e, const int64_t *keep, size_t n);
+
+/* ---------------------------------------------------------------- registry_scan.c */
+/* Every version of NAME on disk, newest first, at most SCAN_MAX.
+ * Returns -1 (out of memory), 0 (nothing), or the count. */
+int reg_scan_model(dm_registry *r, const char *name, disk_scan *out);
+void reg_disk_scan_clear(disk_scan *s);
+
+/* ---------------------------------------------------------------- registry_load.c */
+/* Look at NAME on disk and bring it in line. CB, if given, runs on the loop
+ * thread once the model is settled (possibly before this returns). */
+void reg_model_sync(dm_registry *r, const char *name, bool explicit_load, dm_load_cb cb, void *arg);
+
+#endif

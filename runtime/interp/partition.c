@@ -25,7 +25,7 @@
  * padding, stride_w, stride_h (fields 0-2). */
 static bool cpu_can(const edge_node *n)
 {
-    const edge_op *op = edge_cpu_find_op(n->code);
+    const edge_op *op = edge_cpu_find_node_op(n->code, n->custom_code);
     return op && n->version >= 1 && n->version <= op->max_version;
 }
 

@@ -136,20 +136,42 @@ static int detect_anchors(edge_prep *p, const edge_node *n, detect_data *d)
     return 0;
 }
 
+/* The converter declares this custom operator's outputs without a shape (rank 0): such an
+ * output takes the shape the operator computes (before the arena is planned), as TensorFlow
+ * Lite's Prepare resizes it; a declared shape must be the computed one. */
+static int detect_shape_output(edge_prep *p, edge_tensor *t, int rank, const int32_t *dims)
+{
+    if (t->rank != 0 || t->data || t->is_input)
+        return 0;
+    size_t count, bytes;
+    if (!edge__shape_bytes(dims, rank, edge_dtype_size(t->type), &count, &bytes))
+        return edge_op_fail(p, EDGE_ELIMIT, "output tensor %d would be too large",
+                            edge_op_tensor_index(p, t));
+    t->rank = rank;
+    memcpy(t->dims, dims, (size_t)rank * sizeof *dims);
+    t->count = count;
+    t->bytes = bytes;
+    edge_be_tensor *v = p->m->be_tensors ? &p->m->be_tensors[edge_op_tensor_index(p, t)] : NULL;
+    if (v) {
+        v->rank = rank;
+        memcpy(v->dims, dims, (size_t)rank * sizeof *dims);
+        v->bytes = bytes;
+    }
+    return 0;
+}
+
 static int detect_outputs(edge_prep *p, const edge_node *n, int32_t rows)
 {
     const int32_t box_dims[3] = {1, rows, 4}, row_dims[2] = {1, rows}, one[1] = {1};
     static const char *const roles[] = {"detection boxes", "detection classes", "detection scores",
                                         "number of detections"};
     for (int i = 0; i < 4; i++) {
-        const edge_tensor *t = edge_op_output(p, n, i);
+        edge_tensor *t = edge_op_output(p, n, i);
+        const int rank = i == OUT_BOXES ? 3 : i == OUT_COUNT ? 1 : 2;
+        const int32_t *dims = i == OUT_BOXES ? box_dims : i == OUT_COUNT ? one : row_dims;
         int rc = edge_op_check_type(p, t, roles[i], EDGE_FLOAT32);
-        if (rc)
-            return rc;
-        rc = i == OUT_BOXES   ? edge_op_check_dims(p, t, roles[i], 3, box_dims)
-             : i == OUT_COUNT ? edge_op_check_dims(p, t, roles[i], 1, one)
-                              : edge_op_check_dims(p, t, roles[i], 2, row_dims);
-        if (rc)
+        if (rc || (rc = detect_shape_output(p, t, rank, dims)) ||
+            (rc = edge_op_check_dims(p, t, roles[i], rank, dims)))
             return rc;
     }
     return 0;

@@ -180,7 +180,15 @@ static size_t nms_fast(const edge_ref_detect_params *p, const float *boxes, cons
     const size_t k = top_classes(p), stride = (size_t)p->class_stride;
     for (size_t row = 0; row < (size_t)p->boxes; row++) {
         const float *bs = scores + row * stride + (size_t)p->label_offset;
-        rank_desc(bs, s->sort_order, s->sort_tmp, (size_t)p->classes);
+        if (k == 1) { /* the first maximum, as TFLite's ArgMaxVector */
+            int32_t best = 0;
+            for (int32_t c = 1; c < p->classes; c++)
+                if (bs[c] > bs[best])
+                    best = c;
+            s->sort_order[0] = best;
+        } else {
+            rank_desc(bs, s->sort_order, s->sort_tmp, (size_t)p->classes);
+        }
         memcpy(s->cls_idx + row * k, s->sort_order, k * sizeof *s->cls_idx);
         s->per_box[row] = bs[s->sort_order[0]];
     }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "decode.h"
+#include "flexbuf.h"
 #include "seterr.h"
 #include "tflite_schema.h"
 
@@ -162,4 +163,58 @@ int edge_op_decode(int32_t code, uint8_t options_type, fb_table opt, edge_op_par
         return edge__seterr(err, EDGE_EFORMAT, "malformed model file: %s: %s at byte %zu", name,
                             opt.c->why ? opt.c->why : "bad data", opt.c->at);
     return 0;
+}
+
+/* ---- custom operators: FlexBuffer maps ---- */
+
+/* Detections per class when the file does not say (detection_postprocess.cc). */
+enum { DETECTION_PER_CLASS_DEFAULT = 100 };
+
+static int need(bool present, const char *key, edge_error *err)
+{
+    return present ? 0 : edge__seterr(err, EDGE_EFORMAT, "option '%s' is missing", key);
+}
+
+static int decode_detection(const edge_flex_map *m, edge_detection_options *d, edge_error *err)
+{
+    const struct {
+        const char *key;
+        int32_t *v;
+    } ints[] = {{"max_detections", &d->max_detections},
+                {"max_classes_per_detection", &d->max_classes_per_detection},
+                {"num_classes", &d->num_classes}};
+    const struct {
+        const char *key;
+        float *v;
+    } floats[] = {{"nms_score_threshold", &d->score_threshold},
+                  {"nms_iou_threshold", &d->iou_threshold},
+                  {"y_scale", &d->y_scale},
+                  {"x_scale", &d->x_scale},
+                  {"h_scale", &d->h_scale},
+                  {"w_scale", &d->w_scale}};
+    bool present = false;
+    int rc = 0;
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0] && !rc; i++)
+        if (!(rc = edge_flex_int32(m, ints[i].key, &present, ints[i].v, err)))
+            rc = need(present, ints[i].key, err);
+    for (size_t i = 0; i < sizeof floats / sizeof floats[0] && !rc; i++)
+        if (!(rc = edge_flex_float(m, floats[i].key, &present, floats[i].v, err)))
+            rc = need(present, floats[i].key, err);
+    d->detections_per_class = DETECTION_PER_CLASS_DEFAULT;
+    if (!rc)
+        rc = edge_flex_int32(m, "detections_per_class", &present, &d->detections_per_class, err);
+    if (!rc)
+        rc = edge_flex_bool(m, "use_regular_nms", &present, &d->use_regular_nms, err);
+    return rc;
+}
+
+int edge_op_decode_custom(const char *name, const uint8_t *opt, size_t len, edge_op_params *out,
+                          edge_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!name || strcmp(name, "TFLite_Detection_PostProcess"))
+        return 0;
+    edge_flex_map m;
+    int rc = edge_flex_root_map(opt, len, &m, err);
+    return rc ? rc : decode_detection(&m, &out->detection, err);
 }

@@ -11,6 +11,7 @@
 #ifndef EDGE_OPS_DECODE_H
 #define EDGE_OPS_DECODE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "edge/ops.h"
@@ -21,5 +22,11 @@
  * EDGE_EUNSUPPORTED with a message in ERR saying which option is wrong. */
 int edge_op_decode(int32_t code, uint8_t options_type, fb_table opt, edge_op_params *out,
                    edge_error *err);
+
+/* Decode the options of a CUSTOM operator named NAME (OPT, LEN bytes: a FlexBuffer map for
+ * the custom operators libedge knows) into *OUT (zeroed first); unknown names decode to
+ * zeros. 0, or EDGE_EFORMAT with a message naming the option (missing, wrong type, malformed). */
+int edge_op_decode_custom(const char *name, const uint8_t *opt, size_t len, edge_op_params *out,
+                          edge_error *err);
 
 #endif

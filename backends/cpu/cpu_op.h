@@ -52,6 +52,10 @@ typedef struct edge_op {
 
 /* The registry (backends/cpu/registry.c): NULL when the code is not supported. */
 const edge_op *edge_cpu_find_op(int32_t code);
+/* A custom operator by its custom_code NAME (registry.c's custom table); NULL when unknown. */
+const edge_op *edge_cpu_find_custom(const char *name);
+/* The implementation of a node: by CODE, or for EDGE_OP_CUSTOM by CUSTOM_CODE. */
+const edge_op *edge_cpu_find_node_op(int32_t code, const char *custom_code);
 
 /* ---- helpers for prepare functions (backends/cpu/op_common.c) ---- */
 

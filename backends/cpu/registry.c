@@ -3,8 +3,10 @@
  * Owns: the table from builtin code to implementation. Each op file defines its
  * `const edge_op edge_op_<NAME>`; adding an operator means adding a line here.
  * The references are strong, so linking the registry pulls every operator out of
- * a static libedge.a. Does not own any operator's behaviour. */
+ * a static libedge.a. Custom operators (code CUSTOM) are found by their custom_code
+ * name in a second table. Does not own any operator's behaviour. */
 #include <stddef.h>
+#include <string.h>
 
 #include "cpu_op.h"
 
@@ -59,4 +61,39 @@ const edge_op *edge_cpu_find_op(int32_t code)
         if (cpu_ops[i]->code == code)
             return cpu_ops[i];
     return NULL;
+}
+
+/* ---- custom operators: by custom_code name (code EDGE_OP_CUSTOM) ---- */
+
+/* clang-format off */
+#define EDGE_CPU_CUSTOM_OPS(X) \
+    X(DETECTION_POSTPROCESS, "TFLite_Detection_PostProcess")
+/* clang-format on */
+
+#define EDGE_DECLARE_CUSTOM(name, text) extern const edge_op edge_op_##name;
+EDGE_CPU_CUSTOM_OPS(EDGE_DECLARE_CUSTOM)
+#undef EDGE_DECLARE_CUSTOM
+
+static const struct {
+    const char *name;
+    const edge_op *op;
+} cpu_custom_ops[] = {
+#define EDGE_CUSTOM_ENTRY(name, text) {text, &edge_op_##name},
+    EDGE_CPU_CUSTOM_OPS(EDGE_CUSTOM_ENTRY)
+#undef EDGE_CUSTOM_ENTRY
+};
+
+const edge_op *edge_cpu_find_custom(const char *name)
+{
+    if (!name)
+        return NULL;
+    for (size_t i = 0; i < sizeof cpu_custom_ops / sizeof cpu_custom_ops[0]; i++)
+        if (!strcmp(cpu_custom_ops[i].name, name))
+            return cpu_custom_ops[i].op;
+    return NULL;
+}
+
+const edge_op *edge_cpu_find_node_op(int32_t code, const char *custom_code)
+{
+    return code == EDGE_OP_CUSTOM ? edge_cpu_find_custom(custom_code) : edge_cpu_find_op(code);
 }

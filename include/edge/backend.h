@@ -55,7 +55,7 @@ extern "C" {
 #endif
 
 /* Bumped on every incompatible change; a plugin built for another value is refused. */
-#define EDGE_BACKEND_ABI_VERSION 2u
+#define EDGE_BACKEND_ABI_VERSION 3u /* 3: edge_op_params grew (detection post-processing) */
 /* The one symbol a plugin exports: const edge_backend *edge_backend_entry(uint32_t host_abi). */
 #define EDGE_BACKEND_ENTRY_SYMBOL "edge_backend_entry"
 

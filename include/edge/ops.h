@@ -125,6 +125,20 @@ typedef struct edge_argmax_options {
     int32_t output_type; /* edge_dtype */
 } edge_argmax_options;
 
+/* ---- custom operators (their options are a FlexBuffer map; ops/decode.c) ---- */
+
+/* TFLite_Detection_PostProcess (TensorFlow Lite's detection_postprocess.cc keys). */
+typedef struct edge_detection_options {
+    int32_t max_detections;
+    int32_t max_classes_per_detection; /* fast NMS */
+    int32_t detections_per_class;      /* regular NMS; 100 when absent */
+    int32_t num_classes;
+    float score_threshold; /* nms_score_threshold */
+    float iou_threshold;   /* nms_iou_threshold */
+    float y_scale, x_scale, h_scale, w_scale;
+    bool use_regular_nms; /* false when absent */
+} edge_detection_options;
+
 /* The decoded builtin options of one node; the member its code names is valid,
  * the rest are zero. */
 typedef struct edge_op_params {
@@ -140,6 +154,8 @@ typedef struct edge_op_params {
         edge_strided_slice_options slice; /* STRIDED_SLICE */
         edge_resize_options resize;       /* RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR */
         edge_argmax_options argmax;       /* ARG_MAX */
+        /* custom operators, by custom_code */
+        edge_detection_options detection; /* TFLite_Detection_PostProcess */
     };
 } edge_op_params;
 

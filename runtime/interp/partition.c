@@ -24,7 +24,7 @@
 /* The CPU has an implementation of N's operator at N's version. */
 static bool cpu_can(const edge_node *n)
 {
-    const edge_op *op = edge_cpu_find_op(n->code);
+    const edge_op *op = edge_cpu_find_node_op(n->code, n->custom_code);
     return op && n->version >= 1 && n->version <= op->max_version;
 }
 

@@ -23,6 +23,12 @@ static const char *op_label(int32_t code)
     return s ? s : "UNKNOWN";
 }
 
+/* What messages call node N: its operator, or a custom operator's name. */
+static const char *node_label(const edge_node *n)
+{
+    return n->code == EDGE_OP_CUSTOM && n->custom_code ? n->custom_code : op_label(n->code);
+}
+
 static int check_tensor_types(edge_model *m, const edge_node *n, edge_error *err)
 {
     for (int side = 0; side < 2; side++) {
@@ -36,16 +42,15 @@ static int check_tensor_types(edge_model *m, const edge_node *n, edge_error *err
                 return edge__seterr(err, EDGE_EUNSUPPORTED,
                                     "node %d (%s): %s %d (tensor %d, %s) has type %s, which the "
                                     "runtime does not support",
-                                    (int)n->file_index, op_label(n->code),
-                                    side ? "output" : "input", (int)k, (int)idx[k], t->name,
-                                    edge_dtype_name(t->type));
+                                    (int)n->file_index, node_label(n), side ? "output" : "input",
+                                    (int)k, (int)idx[k], t->name, edge_dtype_name(t->type));
             /* float16 is storage only: its one reader is DEQUANTIZE (to float32) */
             if (t->type == EDGE_FLOAT16 && n->code != EDGE_OP_DEQUANTIZE)
                 return edge__seterr(err, EDGE_EUNSUPPORTED,
                                     "node %d (%s): %s %d (tensor %d, %s) has type FLOAT16, which "
                                     "only DEQUANTIZE reads",
-                                    (int)n->file_index, op_label(n->code),
-                                    side ? "output" : "input", (int)k, (int)idx[k], t->name);
+                                    (int)n->file_index, node_label(n), side ? "output" : "input",
+                                    (int)k, (int)idx[k], t->name);
         }
     }
     return 0;
@@ -98,7 +103,7 @@ static int unsupported(const edge_model *m, const edge_node *n, edge_error *err)
     }
     return edge__seterr(err, EDGE_EUNSUPPORTED,
                         "node %d: operator %s (builtin code %d) on %s is not supported",
-                        (int)n->file_index, op_label(n->code), (int)n->code, node_type(m, n));
+                        (int)n->file_index, node_label(n), (int)n->code, node_type(m, n));
 }
 
 static uint64_t mul_sat(uint64_t a, uint64_t b)
@@ -153,13 +158,13 @@ static uint64_t node_macs(const edge_model *m, const edge_node *n)
 
 int edge__prepare_node(edge_model *m, edge_node *n, edge_error *err)
 {
-    const edge_op *op = edge_cpu_find_op(n->code);
+    const edge_op *op = edge_cpu_find_node_op(n->code, n->custom_code);
     if (!op)
         return unsupported(m, n, err);
     if (n->version < 1 || n->version > op->max_version)
         return edge__seterr(err, EDGE_EUNSUPPORTED,
                             "node %d: operator %s version %d on %s is not supported (at most %d)",
-                            (int)n->file_index, op_label(n->code), (int)n->version, node_type(m, n),
+                            (int)n->file_index, node_label(n), (int)n->version, node_type(m, n),
                             (int)op->max_version);
     int rc = check_tensor_types(m, n, err);
     if (rc)
@@ -171,8 +176,8 @@ int edge__prepare_node(edge_model *m, edge_node *n, edge_error *err)
     if (rc) {
         if (!local.message[0])
             snprintf(local.message, sizeof local.message, "%s", edge_strerror(rc));
-        return edge__seterr(err, rc, "node %d (%s v%d, %s): %s", (int)n->file_index,
-                            op_label(n->code), (int)n->version, node_type(m, n), local.message);
+        return edge__seterr(err, rc, "node %d (%s v%d, %s): %s", (int)n->file_index, node_label(n),
+                            (int)n->version, node_type(m, n), local.message);
     }
     m->prepared_bytes += n->data_bytes + n->packed_bytes;
     m->packed_bytes += n->packed_bytes;
@@ -182,7 +187,7 @@ int edge__prepare_node(edge_model *m, edge_node *n, edge_error *err)
         return edge__seterr(err, EDGE_ELIMIT,
                             "node %d (%s): the model needs more than %.3g multiply-accumulates "
                             "per inference, over the limit of %.3g",
-                            (int)n->file_index, op_label(n->code), (double)m->macs,
+                            (int)n->file_index, node_label(n), (double)m->macs,
                             (double)m->opt.max_macs);
     return 0;
 }
@@ -192,10 +197,13 @@ int edge__model_decode(edge_model *m, edge_error *err)
     for (int32_t i = 0; i < m->n_nodes; i++) {
         edge_node *n = &m->nodes[i];
         edge_error local = {0};
-        int rc = edge_op_decode(n->code, n->options_type, n->options, &n->params, &local);
+        int rc = n->code == EDGE_OP_CUSTOM
+                     ? edge_op_decode_custom(n->custom_code, n->custom_options,
+                                             n->custom_options_bytes, &n->params, &local)
+                     : edge_op_decode(n->code, n->options_type, n->options, &n->params, &local);
         if (rc)
-            return edge__seterr(err, rc, "node %d (%s v%d): %s", (int)n->file_index,
-                                op_label(n->code), (int)n->version, local.message);
+            return edge__seterr(err, rc, "node %d (%s v%d): %s", (int)n->file_index, node_label(n),
+                                (int)n->version, local.message);
     }
     return 0;
 }
@@ -206,14 +214,15 @@ int edge__model_prepare(edge_model *m, edge_error *err)
      * back end claimed may lack a CPU implementation (then they have no fallback). */
     for (int32_t i = 0; i < m->n_nodes; i++) {
         const edge_node *n = &m->nodes[i];
-        if (n->claim < 0 && !edge_cpu_find_op(n->code))
+        if (n->claim < 0 && !edge_cpu_find_node_op(n->code, n->custom_code))
             return unsupported(m, n, err);
     }
     for (int32_t i = 0; i < m->n_nodes; i++) {
         edge_node *n = &m->nodes[i];
         edge_error local = {0};
-        int rc = n->claim >= 0 && !edge_cpu_find_op(n->code) ? unsupported(m, n, &local)
-                                                             : edge__prepare_node(m, n, &local);
+        int rc = n->claim >= 0 && !edge_cpu_find_node_op(n->code, n->custom_code)
+                     ? unsupported(m, n, &local)
+                     : edge__prepare_node(m, n, &local);
         if (rc && (n->claim < 0 || rc == EDGE_ENOMEM || rc == EDGE_ELIMIT)) {
             if (err)
                 *err = local;

@@ -35,7 +35,8 @@ static const struct {
     {"pose_classifier", "SHAPE, PACK, GATHER, FILL, SUM, REDUCE_PROD, FLOOR_DIV, SQRT, DIV"},
     {"posenet_mnv1_075_353x481_decoder", "custom PosenetDecoderOp"},
     {"split_concat", "SPLIT"},
-    {"ssd_mobilenet_v1_coco_quant", "custom TFLite_Detection_PostProcess"},
+    {"ssd_mobilenet_v1_coco_quant", "uint8 CONCATENATION with requantization, uint8 LOGISTIC "
+                                    "(its TFLite_Detection_PostProcess runs)"},
     {"tflm_audio_preprocessor_int8", "TFLM signal custom operators"},
     {"tflm_dtln_noise_suppression", "UNIDIRECTIONAL_SEQUENCE_LSTM"},
     {"tflm_micro_speech_lstm", "UNIDIRECTIONAL_SEQUENCE_LSTM"},
@@ -194,6 +195,34 @@ static bool cat_or_dog(const zoo_run *r, char *why, size_t len)
     return true;
 }
 
+/* An SSD head's four outputs (TFLite_Detection_PostProcess): boxes [1, D, 4], classes [1, D],
+ * scores [1, D], count [1]. Some detection scores CLASS (labels.txt line class + 1: line 0 is
+ * "???") at 0.5 or more with its box inside [0, 1]. */
+static bool ssd_sees(const zoo_run *r, const char *name, char *why, size_t len)
+{
+    if (edge_model_output_count(r->m) != 4 || out_count(r, 0) != 4 * out_count(r, 1) ||
+        out_count(r, 1) != out_count(r, 2) || out_count(r, 3) != 1)
+        return failf(why, len, "the outputs are not an SSD head's boxes, classes, scores, count");
+    const double count = out_value(r, 3, 0);
+    if (!(count >= 0 && count <= (double)out_count(r, 1)))
+        return failf(why, len, "num_detections is %g", count);
+    for (size_t i = 0; i < (size_t)count; i++) {
+        const double c = out_value(r, 1, i), s = out_value(r, 2, i);
+        bool inside = true;
+        for (size_t k = 0; k < 4; k++)
+            inside = inside && out_value(r, 0, 4 * i + k) >= 0 && out_value(r, 0, 4 * i + k) <= 1;
+        if (s >= 0.5 && inside && c >= 0 && !strcmp(label(r, (size_t)c + 1), name))
+            return true;
+    }
+    return failf(why, len, "no '%s' detection scores 0.5 with its box inside [0, 1] (%g found)",
+                 name, count);
+}
+
+static bool ssd_person_and_kite(const zoo_run *r, char *why, size_t len)
+{
+    return ssd_sees(r, "person", why, len) && ssd_sees(r, "kite", why, len);
+}
+
 static const struct {
     const char *name;
     answer_fn answer;
@@ -203,6 +232,8 @@ static const struct {
     {"mobilenet_v2_inat_bird_u8", chickadee, "bird.bmp: top-1 black-capped chickadee"},
     {"yolov8n_int8", person_and_kite, "kite_and_cold.jpg: person and kite at >= 0.5"},
     {"deeplabv3_mnv2_dm05_u8", cat_or_dog, "pets.jpg: the mask has cat or dog"},
+    {"ssd_mobilenet_v1_coco_quant", ssd_person_and_kite,
+     "kite_and_cold.jpg: person and kite detected at >= 0.5, boxes inside [0, 1]"},
 };
 
 /* labels.txt's lines into R (none when the folder has no labels). */

@@ -274,8 +274,8 @@ static void test_abi_refused(void **state)
         const char *file, *needle;
         int code;
     } cases[] = {
-        {"edge-oldabi.so", "back-end ABI version 1, but edged speaks version 2", EDGE_EUNSUPPORTED},
-        {"edge-badabi.so", "back-end ABI version 999, but edged speaks version 2",
+        {"edge-oldabi.so", "back-end ABI version 1, but edged speaks version 3", EDGE_EUNSUPPORTED},
+        {"edge-badabi.so", "back-end ABI version 999, but edged speaks version 3",
          EDGE_EUNSUPPORTED},
         {"edge-noentry.so", "no symbol edge_backend_entry", EDGE_EUNSUPPORTED},
         {"edge-nofn.so", "back end 'testfail' lacks the function(s) invoke", EDGE_EUNSUPPORTED},

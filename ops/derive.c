@@ -267,3 +267,17 @@ int edge_fc_shape(const int32_t *in, int in_rank, int64_t count, int32_t units, 
     *out_rank = in_rank;
     return 0;
 }
+
+void edge_requant_lut_u8(float in_scale, int32_t in_zp, float out_scale, int32_t out_zp,
+                         uint8_t lut[256])
+{
+    const float inverse_out = 1.f / out_scale;
+    const float scale = in_scale * inverse_out;
+    const float bias = (float)-in_zp * scale;
+    for (int q = 0; q < 256; q++) {
+        const float r = roundf((float)q * scale + bias);
+        /* past +-512 the clamp below decides alike (out_zp is 0..255); NaN counts as high */
+        const int32_t v = (!(r < 512.f) ? 512 : !(r > -512.f) ? -512 : (int32_t)r) + out_zp;
+        lut[q] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+    }
+}

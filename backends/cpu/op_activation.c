@@ -6,16 +6,21 @@
  * requires), and filling the kernels' parameters with edge/ops.h's derivations
  * (LOGISTIC/TANH input scaling, RELU's scale ratio clamped at the output's zero
  * point, RELU6's raw range, LEAKY_RELU's and HARD_SWISH's multipliers).
+ * uint8 (legacy quantization: SSD MobileNet's LOGISTIC): each of these depends
+ * only on q - zero_point and clamps to its type's range, so the uint8 operator
+ * is the int8 one on q - 128 with both zero points moved by -128, its output
+ * + 128 (LOGISTIC's uint8 output is scale 1/256 zero point 0, TANH's 1/128 and
+ * 128, as TensorFlow Lite's uint8 kernels require); prepare runs the int8
+ * kernel once over all 256 inputs into a table, which is exact by construction.
  * Does not own the arithmetic (kernels/ref/activation.c). */
 #include <math.h>
 
 #include "cpu_op.h"
 #include "ref/activation.h"
 
-/* Field id of LeakyReluOptions.alpha in schema.fbs. */
-
 /* Element types of the input and output. */
-#define ACT_TYPES (EDGE_DTYPE_BIT(EDGE_INT8) | EDGE_DTYPE_BIT(EDGE_FLOAT32))
+#define ACT_TYPES \
+    (EDGE_DTYPE_BIT(EDGE_INT8) | EDGE_DTYPE_BIT(EDGE_UINT8) | EDGE_DTYPE_BIT(EDGE_FLOAT32))
 
 typedef enum act_op { ACT_LOGISTIC, ACT_TANH, ACT_RELU, ACT_RELU6, ACT_LEAKY, ACT_HSWISH } act_op;
 
@@ -30,9 +35,11 @@ typedef struct act_data {
         edge_leaky_relu_params leaky;
         edge_hard_swish_params hswish;
     } k;
+    uint8_t lut[256]; /* uint8: the output of each input value */
 } act_data;
 
-/* One input, one output, same type (int8 or float32) and shape; int8 quantized. */
+/* One input, one output, same type (int8, uint8 or float32) and shape; the
+ * integer types quantized per tensor. */
 static int unary_io(edge_prep *p, const edge_node *n, const edge_tensor **in,
                     const edge_tensor **out)
 {
@@ -45,8 +52,8 @@ static int unary_io(edge_prep *p, const edge_node *n, const edge_tensor **in,
         (rc = edge_op_check_type(p, *out, "output", (*in)->type)) ||
         (rc = edge_op_check_same_shape(p, *in, "input", *out, "output")))
         return rc;
-    if ((*in)->type == EDGE_INT8 && ((rc = edge_op_check_quant1(p, *in, "input")) ||
-                                     (rc = edge_op_check_quant1(p, *out, "output"))))
+    if ((*in)->type != EDGE_FLOAT32 && ((rc = edge_op_check_quant1(p, *in, "input")) ||
+                                        (rc = edge_op_check_quant1(p, *out, "output"))))
         return rc;
     return 0;
 }
@@ -127,6 +134,39 @@ static int quant_params(edge_prep *p, const edge_node *n, const edge_tensor *in,
     return EDGE_EINVAL;
 }
 
+static void eval_s8(const act_data *d, const int8_t *in, int8_t *out);
+
+/* uint8: the int8 operator with both zero points moved by -128, tabulated over
+ * every input value. LOGISTIC's and TANH's fixed output quantization is checked
+ * in uint8 terms first, so that a message names the file's values. */
+static int u8_params(edge_prep *p, const edge_node *n, const edge_tensor *in,
+                     const edge_tensor *out, act_data *d)
+{
+    int rc = 0;
+    if (d->op == ACT_LOGISTIC)
+        rc = edge_op_check_fixed_quant(p, out, "output", 1.0f / 256.0f, 0);
+    else if (d->op == ACT_TANH)
+        rc = edge_op_check_fixed_quant(p, out, "output", 1.0f / 128.0f, 128);
+    if (rc)
+        return rc;
+    int32_t zi = in->q.zero_point[0] - 128, zo = out->q.zero_point[0] - 128;
+    edge_tensor si = *in, so = *out;
+    si.type = so.type = EDGE_INT8;
+    si.q.zero_point = &zi;
+    so.q.zero_point = &zo;
+    if ((rc = quant_params(p, n, &si, &so, d)))
+        return rc;
+    int8_t x[256], y[256];
+    for (int i = 0; i < 256; i++)
+        x[i] = (int8_t)(i - 128);
+    act_data table = *d;
+    table.n = 256;
+    eval_s8(&table, x, y);
+    for (int i = 0; i < 256; i++)
+        d->lut[i] = (uint8_t)(y[i] + 128); /* x[i] + 128 == i */
+    return 0;
+}
+
 static int act_prepare(edge_prep *p, edge_node *n, act_op op)
 {
     const edge_tensor *in, *out;
@@ -136,6 +176,8 @@ static int act_prepare(edge_prep *p, edge_node *n, act_op op)
     act_data d = {.op = op, .type = in->type, .n = in->count};
     if (in->type == EDGE_INT8)
         rc = quant_params(p, n, in, out, &d);
+    else if (in->type == EDGE_UINT8)
+        rc = u8_params(p, n, in, out, &d);
     else if (op == ACT_LEAKY)
         rc = leaky_params(p, n, in, out, &d.k.leaky);
     if (rc)
@@ -170,7 +212,12 @@ static void eval_f32(const act_data *d, const float *in, float *out)
 static void act_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const act_data *d = n->data;
-    if (d->type == EDGE_INT8)
+    if (d->type == EDGE_UINT8) {
+        const uint8_t *in = t[n->in[0]];
+        uint8_t *out = t[n->out[0]];
+        for (size_t i = 0; i < d->n; i++)
+            out[i] = d->lut[in[i]];
+    } else if (d->type == EDGE_INT8)
         eval_s8(d, t[n->in[0]], t[n->out[0]]);
     else
         eval_f32(d, t[n->in[0]], t[n->out[0]]);

@@ -3,10 +3,14 @@
  * Owns: validating the inputs against the output: the shapes and options
  * edge/ops.h checks (edge_concat_shape: same rank, equal dimensions except
  * along the axis, whose extents add up to the output's; no fused activation,
- * as TensorFlow Lite Micro requires), the same type and, for int8/uint8,
- * TFLM's rule that every input shares the output's scale and zero point (it
- * does not requantize). Precomputes the per-input chunk sizes so eval is a
- * sequence of memcpy. Does not own the copy (kernels/ref/transform.c). */
+ * as TensorFlow Lite Micro requires), the same type and, for int8, TFLM's
+ * rule that every input shares the output's scale and zero point. uint8 inputs
+ * with another scale or zero point are requantized as TensorFlow Lite's
+ * ConcatenationWithScaling does (legacy uint8 models: SSD, YOLOv5), through a
+ * 256-entry table per such input built at prepare (edge_requant_lut_u8).
+ * Precomputes the per-input chunk sizes so eval is a sequence of copies.
+ * Does not own the copy (kernels/ref/transform.c). */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,11 +23,21 @@
 typedef struct concat_data {
     size_t outer;
     int n_in;
-    size_t chunk[]; /* bytes of input i per outer step */
+    uint8_t (*lut)[256]; /* uint8 requantization: one table per input (into this block) */
+    bool remap[CONCAT_MAX_INPUTS];
+    size_t chunk[]; /* bytes of input i per outer step, then the tables when lut */
 } concat_data;
 
-/* Input I has the output's type and, int8/uint8, its scale and zero point
- * (TFLM does not requantize). */
+/* A uint8 input with another scale or zero point than the output's (requantized). */
+static bool concat_remaps(const edge_tensor *in, const edge_tensor *out)
+{
+    return in->type == EDGE_UINT8 && in->q.count == 1 && out->q.count == 1 &&
+           (in->q.scale[0] != out->q.scale[0] || in->q.zero_point[0] != out->q.zero_point[0]);
+}
+
+/* Input I has the output's type and, int8, its scale and zero point (TFLM does
+ * not requantize); uint8 inputs are per-tensor quantized (requantized when they
+ * differ from the output). */
 static int concat_check_input(edge_prep *p, const edge_tensor *in, int i, const edge_tensor *out)
 {
     if (in->type != out->type)
@@ -33,6 +47,10 @@ static int concat_check_input(edge_prep *p, const edge_tensor *in, int i, const 
         return 0;
     char role[32];
     snprintf(role, sizeof role, "input %d", i);
+    if (in->type == EDGE_UINT8) {
+        int rc = edge_op_check_quant1(p, in, role);
+        return rc ? rc : edge_op_check_quant1(p, out, "output");
+    }
     return edge_op_check_quant_as_output(p, in, role, out);
 }
 
@@ -66,9 +84,15 @@ static int concat_prepare(edge_prep *p, edge_node *n)
     if ((rc = concat_check_inputs(p, n, out, &axis)))
         return rc;
 
-    concat_data *d = edge_op_alloc(p, n, sizeof *d + (size_t)n->n_in * sizeof d->chunk[0]);
+    bool remap = false;
+    for (int i = 0; i < n->n_in; i++)
+        remap |= concat_remaps(edge_op_input(p, n, i), out);
+    const size_t head = sizeof(concat_data) + (size_t)n->n_in * sizeof(size_t);
+    concat_data *d = edge_op_alloc(p, n, head + (remap ? (size_t)n->n_in * 256 : 0));
     if (!d)
         return EDGE_ENOMEM;
+    if (remap)
+        d->lut = (uint8_t(*)[256])((uint8_t *)d + head);
     size_t inner = edge_dtype_size(out->type);
     d->outer = 1;
     for (int k = 0; k < axis; k++)
@@ -76,8 +100,13 @@ static int concat_prepare(edge_prep *p, edge_node *n)
     for (int k = axis + 1; k < out->rank; k++)
         inner *= (size_t)out->dims[k];
     d->n_in = n->n_in;
-    for (int i = 0; i < n->n_in; i++)
-        d->chunk[i] = (size_t)edge_op_input(p, n, i)->dims[axis] * inner;
+    for (int i = 0; i < n->n_in; i++) {
+        const edge_tensor *in = edge_op_input(p, n, i);
+        d->chunk[i] = (size_t)in->dims[axis] * inner;
+        if ((d->remap[i] = concat_remaps(in, out)))
+            edge_requant_lut_u8(in->q.scale[0], in->q.zero_point[0], out->q.scale[0],
+                                out->q.zero_point[0], d->lut[i]);
+    }
     return 0;
 }
 
@@ -87,7 +116,14 @@ static void concat_eval(const edge_node *n, void *const *t, void *scratch, edge_
     const void *in[CONCAT_MAX_INPUTS];
     for (int i = 0; i < d->n_in; i++)
         in[i] = t[n->in[i]];
-    edge_ref_concat_bytes(d->outer, d->n_in, d->chunk, in, t[n->out[0]]);
+    if (!d->lut) {
+        edge_ref_concat_bytes(d->outer, d->n_in, d->chunk, in, t[n->out[0]]);
+        return;
+    }
+    const uint8_t *lut[CONCAT_MAX_INPUTS];
+    for (int i = 0; i < d->n_in; i++)
+        lut[i] = d->remap[i] ? d->lut[i] : NULL;
+    edge_ref_concat_lut_u8(d->outer, d->n_in, d->chunk, in, lut, t[n->out[0]]);
 }
 
 const edge_op edge_op_CONCATENATION = {

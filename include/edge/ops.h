@@ -219,6 +219,12 @@ int edge_mul_multiplier(float sa, float sb, float so, int32_t *mult, int *shift,
 /* IN / OUT (operators that rescale one input to the output). */
 int edge_scale_ratio(float in, float out, int32_t *mult, int *shift, edge_error *err);
 
+/* Legacy uint8 requantization as TensorFlow Lite's ConcatenationWithScaling computes it, in
+ * float: out = clamp(round(q * s + b) + OUT_ZP, 0, 255) with s = IN_SCALE * (1 / OUT_SCALE) and
+ * b = -IN_ZP * s, as a table over every uint8 value Q (exact by construction). */
+void edge_requant_lut_u8(float in_scale, int32_t in_zp, float out_scale, int32_t out_zp,
+                         uint8_t lut[256]);
+
 /* numpy broadcasting of A and B (ranks <= EDGE_MAX_DIMS) into OUT (rank *OUT_RANK). */
 int edge_broadcast_shape(const int32_t *a, int a_rank, const int32_t *b, int b_rank, int32_t *out,
                          int *out_rank, edge_error *err);

@@ -147,6 +147,25 @@ void edge_ref_concat_bytes(size_t outer, int n_in, const size_t *chunk_bytes, co
     }
 }
 
+void edge_ref_concat_lut_u8(size_t outer, int n_in, const size_t *chunk_bytes,
+                            const void *const *in, const uint8_t *const *lut, void *out)
+{
+    uint8_t *o = out;
+    for (size_t k = 0; k < outer; k++) {
+        for (int i = 0; i < n_in; i++) {
+            const size_t c = chunk_bytes[i];
+            const uint8_t *src = (const uint8_t *)in[i] + k * c;
+            if (lut[i]) {
+                for (size_t j = 0; j < c; j++)
+                    o[j] = lut[i][src[j]];
+            } else if (c) {
+                memcpy(o, src, c);
+            }
+            o += c;
+        }
+    }
+}
+
 /* ---- transpose ---- */
 
 void edge_ref_transpose_bytes(const edge_ref_transpose_params *p, size_t esize, const void *in,

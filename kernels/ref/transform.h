@@ -36,6 +36,10 @@ void edge_ref_pad_bytes(const edge_ref_pad_params *p, size_t esize, const void *
  * element count times the element size. */
 void edge_ref_concat_bytes(size_t outer, int n_in, const size_t *chunk_bytes, const void *const *in,
                            void *out);
+/* The same for uint8 tensors whose inputs are requantized to the output's scale: input i's
+ * bytes go through the 256-entry table lut[i] (NULL: copied as they are). */
+void edge_ref_concat_lut_u8(size_t outer, int n_in, const size_t *chunk_bytes,
+                            const void *const *in, const uint8_t *const *lut, void *out);
 
 /* ---- transpose ---- */
 /* out dims[i] = in_dims[perm[i]]; perm is a permutation of 0..rank-1. */

@@ -35,8 +35,6 @@ static const struct {
     {"pose_classifier", "SHAPE, PACK, GATHER, FILL, SUM, REDUCE_PROD, FLOOR_DIV, SQRT, DIV"},
     {"posenet_mnv1_075_353x481_decoder", "custom PosenetDecoderOp"},
     {"split_concat", "SPLIT"},
-    {"ssd_mobilenet_v1_coco_quant", "uint8 CONCATENATION with requantization, uint8 LOGISTIC "
-                                    "(its TFLite_Detection_PostProcess runs)"},
     {"tflm_audio_preprocessor_int8", "TFLM signal custom operators"},
     {"tflm_dtln_noise_suppression", "UNIDIRECTIONAL_SEQUENCE_LSTM"},
     {"tflm_micro_speech_lstm", "UNIDIRECTIONAL_SEQUENCE_LSTM"},

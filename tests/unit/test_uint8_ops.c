@@ -1,0 +1,196 @@
+/* tests/unit/test_uint8_ops.c - legacy uint8 activations and requantizing CONCATENATION.
+ *
+ * Owns: edge_requant_lut_u8 on hand-computed values (TensorFlow Lite's
+ * ConcatenationWithScaling arithmetic: float scale and bias, round half away from
+ * zero, clamp), a uint8 CONCATENATION of inputs with other scales than the output's,
+ * and the uint8 activations (LOGISTIC, TANH, RELU, RELU6, HARD_SWISH) equal, for every
+ * one of the 256 input values, to the int8 operator on the same real values (zero points
+ * moved by -128), plus their fixed output quantization named in uint8 terms. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "edge/ops.h"
+#include "edge/runtime.h"
+#include "tflite_writer.h"
+
+static void test_requant_lut(void **state)
+{
+    (void)state;
+    uint8_t lut[256];
+    /* s = 0.5 / 0.25 = 2, b = -10 * 2 = -20, out zp 3 */
+    edge_requant_lut_u8(0.5f, 10, 0.25f, 3, lut);
+    assert_int_equal(lut[0], 0);     /* -20 + 3: clamped */
+    assert_int_equal(lut[8], 0);     /* -4 + 3 = -1: clamped */
+    assert_int_equal(lut[9], 1);     /* -2 + 3 */
+    assert_int_equal(lut[10], 3);    /* the zero point maps to the zero point */
+    assert_int_equal(lut[11], 5);    /* 2 + 3 */
+    assert_int_equal(lut[136], 255); /* 252 + 3 = 255 */
+    assert_int_equal(lut[137], 255); /* 254 + 3: clamped */
+    /* s = 0.25: halves round away from zero */
+    edge_requant_lut_u8(0.25f, 0, 1.0f, 0, lut);
+    assert_int_equal(lut[1], 0);    /* 0.25 */
+    assert_int_equal(lut[2], 1);    /* 0.5 */
+    assert_int_equal(lut[6], 2);    /* 1.5 */
+    assert_int_equal(lut[255], 64); /* 63.75 */
+    /* a negative real value rounds away from zero too: (1 - 3) * 0.25 = -0.5 -> -1, + 100 */
+    edge_requant_lut_u8(0.25f, 3, 1.0f, 100, lut);
+    assert_int_equal(lut[1], 99);
+    /* a hostile ratio saturates instead of overflowing */
+    edge_requant_lut_u8(1e10f, 0, 1e-10f, 0, lut);
+    assert_int_equal(lut[0], 0);
+    assert_int_equal(lut[1], 255);
+}
+
+/* One node OP of N uint8 or int8 inputs [1, W[i]] -> output [1, sum W] or [1, W[0]]. */
+typedef struct qdesc {
+    int type;
+    float scale;
+    int32_t zp;
+} qdesc;
+
+static uint8_t *one_op_model(int32_t code, int n_in, const int32_t *w, const qdesc *in,
+                             const qdesc *out, int32_t out_w, const tfw_options *opt, size_t *size)
+{
+    tfw_writer *w_ = tfw_new();
+    assert_non_null(w_);
+    int32_t ins[4], dims[4][2];
+    for (int i = 0; i < n_in; i++) {
+        dims[i][0] = 1;
+        dims[i][1] = w[i];
+        const tfw_tensor_desc d = {.type = in[i].type,
+                                   .rank = 2,
+                                   .dims = dims[i],
+                                   .q_count = 1,
+                                   .scale = in[i].scale,
+                                   .zero_point = in[i].zp};
+        ins[i] = tfw_add_tensor(w_, &d);
+    }
+    const int32_t od[2] = {1, out_w};
+    const tfw_tensor_desc o = {.type = out->type,
+                               .rank = 2,
+                               .dims = od,
+                               .q_count = 1,
+                               .scale = out->scale,
+                               .zero_point = out->zp};
+    const int32_t y = tfw_add_tensor(w_, &o);
+    const int32_t op = tfw_add_opcode(w_, code, 1);
+    tfw_add_operator(w_, op, ins, n_in, &y, 1, opt);
+    tfw_set_io(w_, ins, n_in, &y, 1);
+    uint8_t *buf = NULL;
+    assert_int_equal(tfw_finish(w_, &buf, size), 0);
+    tfw_free(w_);
+    return buf;
+}
+
+static void test_concat_requantizes(void **state)
+{
+    (void)state;
+    const int32_t w[2] = {3, 2};
+    const qdesc in[2] = {{EDGE_UINT8, 0.5f, 10}, {EDGE_UINT8, 0.25f, 3}};
+    const qdesc out = {EDGE_UINT8, 0.25f, 3};
+    tfw_options opt;
+    tfw_opt_init(&opt, 10 /* ConcatenationOptions */);
+    tfw_opt_i32(&opt, 0, 1); /* axis */
+    size_t size;
+    uint8_t *buf = one_op_model(EDGE_OP_CONCATENATION, 2, w, in, &out, 5, &opt, &size);
+    edge_model *m = NULL;
+    edge_error err = {0};
+    assert_int_equal(edge_model_open_buffer(buf, size, NULL, &m, &err), 0);
+    edge_interp *it = NULL;
+    assert_int_equal(edge_interp_new(m, &it, &err), 0);
+    memcpy(edge_interp_input(it, 0, NULL), (const uint8_t[]){9, 10, 137}, 3);
+    memcpy(edge_interp_input(it, 1, NULL), (const uint8_t[]){0, 200}, 2);
+    assert_int_equal(edge_interp_invoke(it), 0);
+    const uint8_t *y = edge_interp_output(it, 0, NULL);
+    /* input 0 requantized (the table above), input 1 shares the output's and is copied */
+    const uint8_t want[5] = {1, 3, 255, 0, 200};
+    assert_memory_equal(y, want, 5);
+    edge_interp_free(it);
+    edge_model_unref(m);
+    free(buf);
+}
+
+/* uint8 OP over all 256 values against the int8 OP over the same real values. */
+static void check_activation(int32_t code, float in_scale, int32_t in_zp, float out_scale,
+                             int32_t out_zp)
+{
+    const int32_t w = 256;
+    const qdesc iu = {EDGE_UINT8, in_scale, in_zp}, ou = {EDGE_UINT8, out_scale, out_zp};
+    const qdesc is = {EDGE_INT8, in_scale, in_zp - 128}, os = {EDGE_INT8, out_scale, out_zp - 128};
+    size_t su, ss;
+    uint8_t *bu = one_op_model(code, 1, &w, &iu, &ou, w, NULL, &su);
+    uint8_t *bs = one_op_model(code, 1, &w, &is, &os, w, NULL, &ss);
+    edge_model *mu = NULL, *ms = NULL;
+    edge_error err = {0};
+    assert_int_equal(edge_model_open_buffer(bu, su, NULL, &mu, &err), 0);
+    assert_int_equal(edge_model_open_buffer(bs, ss, NULL, &ms, &err), 0);
+    edge_interp *iu_ = NULL, *is_ = NULL;
+    assert_int_equal(edge_interp_new(mu, &iu_, &err), 0);
+    assert_int_equal(edge_interp_new(ms, &is_, &err), 0);
+    uint8_t *xu = edge_interp_input(iu_, 0, NULL);
+    int8_t *xs = edge_interp_input(is_, 0, NULL);
+    for (int i = 0; i < 256; i++) {
+        xu[i] = (uint8_t)i;
+        xs[i] = (int8_t)(i - 128);
+    }
+    assert_int_equal(edge_interp_invoke(iu_), 0);
+    assert_int_equal(edge_interp_invoke(is_), 0);
+    const uint8_t *yu = edge_interp_output(iu_, 0, NULL);
+    const int8_t *ys = edge_interp_output(is_, 0, NULL);
+    for (int i = 0; i < 256; i++)
+        if (yu[i] != ys[i] + 128)
+            fail_msg("%s uint8 input %d: %d, the int8 operator gives %d (+128: %d)",
+                     edge_op_name(code), i, yu[i], ys[i], ys[i] + 128);
+    if (code == EDGE_OP_LOGISTIC)
+        assert_int_equal(yu[in_zp], 128); /* sigmoid(0) = 0.5 = 128 / 256 */
+    edge_interp_free(iu_);
+    edge_interp_free(is_);
+    edge_model_unref(mu);
+    edge_model_unref(ms);
+    free(bu);
+    free(bs);
+}
+
+static void test_uint8_activations(void **state)
+{
+    (void)state;
+    check_activation(EDGE_OP_LOGISTIC, 0.1f, 120, 1.0f / 256, 0);
+    check_activation(EDGE_OP_LOGISTIC, 0.0314568244f, 138, 1.0f / 256, 0); /* SSD's */
+    check_activation(EDGE_OP_TANH, 0.05f, 128, 1.0f / 128, 128);
+    check_activation(EDGE_OP_RELU, 0.1f, 100, 0.05f, 7);
+    check_activation(EDGE_OP_RELU6, 0.05f, 30, 0.05f, 30);
+    check_activation(EDGE_OP_HARD_SWISH, 0.04f, 128, 0.03f, 40);
+}
+
+static void test_uint8_logistic_output_quant(void **state)
+{
+    (void)state;
+    const int32_t w = 4;
+    const qdesc in = {EDGE_UINT8, 0.1f, 128}, out = {EDGE_UINT8, 1.0f / 256, 128};
+    size_t size;
+    uint8_t *buf = one_op_model(EDGE_OP_LOGISTIC, 1, &w, &in, &out, w, NULL, &size);
+    edge_model *m = NULL;
+    edge_error err = {0};
+    assert_int_equal(edge_model_open_buffer(buf, size, NULL, &m, &err), EDGE_EUNSUPPORTED);
+    if (!strstr(err.message, "zero point 128; this operator needs scale 0.00390625 and zero "
+                             "point 0"))
+        fail_msg("message: %s", err.message);
+    free(buf);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_requant_lut),
+        cmocka_unit_test(test_concat_requantizes),
+        cmocka_unit_test(test_uint8_activations),
+        cmocka_unit_test(test_uint8_logistic_output_quant),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

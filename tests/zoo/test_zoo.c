@@ -36,7 +36,6 @@ static const struct {
     {"mp_selfie_segmentation", "float16 constants"},
     {"pose_classifier", "zero-element constant with an empty buffer"},
     {"posenet_mnv1_075_353x481_decoder", "custom PosenetDecoderOp"},
-    {"split_concat", "SPLIT"},
     {"ssd_mobilenet_v1_coco_quant", "custom TFLite_Detection_PostProcess"},
     {"tflm_audio_preprocessor_int8", "TFLM signal custom operators"},
     {"tflm_dtln_noise_suppression", "UNIDIRECTIONAL_SEQUENCE_LSTM"},
@@ -49,7 +48,7 @@ static const struct {
     {"tflm_seanet_sub0", "int16 SUB"},
     {"tflm_seanet_transpose_conv0", "TRANSPOSE_CONV"},
     {"tiny_kws_dscnn_fp32", "hybrid (dynamic-range) weights"},
-    {"traffic_model", "SPLIT"},
+    {"traffic_model", "custom TFLite_Detection_PostProcess"},
     {"yamnet_a", "float operators of the audio front end"},
     {"yolov5n_int8", "its head's top-1 is 8 steps from TFLite's: uint8 CONCATENATION to check"},
 };

@@ -26,11 +26,20 @@ static void op_outs(og_pair *p, int32_t code, int32_t version_q, int32_t version
     }
 }
 
-/* Concatenate PARTS (extents EXT along AXIS of DIMS) in reverse order into the output. */
-static void concat_reversed(og_pair *p, int rank, const int32_t *dims, int axis, int n,
-                            const int32_t *parts, og_quant q)
+/* Parts of DIMS with extents EXT[i] along AXIS as int8 activations, the split
+ * operator CODE (options OPT, inputs IN) writing them, and a CONCATENATION of
+ * the parts in reverse order as the model's output. */
+static void split_and_rejoin(og_pair *p, int32_t code, const tfw_options *opt, const int32_t *in,
+                             int n_in, int rank, const int32_t *dims, int axis, int n,
+                             const int32_t *ext, og_quant q)
 {
-    int32_t rev[OPGEN_MAX_INPUTS];
+    int32_t d[OG_MAX_RANK], parts[OPGEN_MAX_INPUTS] = {0}, rev[OPGEN_MAX_INPUTS];
+    memcpy(d, dims, sizeof d);
+    for (int i = 0; i < n; i++) {
+        d[axis] = ext[i];
+        parts[i] = og_act(p, rank, d, q);
+    }
+    op_outs(p, code, 2, 1, in, n_in, parts, n, opt);
     for (int i = 0; i < n; i++)
         rev[i] = parts[n - 1 - i];
     og_set_output(p, og_act(p, rank, dims, q));
@@ -39,24 +48,13 @@ static void concat_reversed(og_pair *p, int rank, const int32_t *dims, int axis,
     tfw_opt_i32(&o, 0, axis);
     tfw_opt_i8(&o, 1, EDGE_ACT_NONE);
     og_op(p, EDGE_OP_CONCATENATION, 2, 1, rev, n, &o);
-}
-
-/* Parts of DIMS with extents EXT[i] along AXIS, as int8 activations. */
-static void add_parts(og_pair *p, int rank, const int32_t *dims, int axis, int n,
-                      const int32_t *ext, og_quant q, int32_t *parts)
-{
-    int32_t d[OG_MAX_RANK];
-    memcpy(d, dims, sizeof d);
-    for (int i = 0; i < n; i++) {
-        d[axis] = ext[i];
-        parts[i] = og_act(p, rank, d, q);
-    }
+    og_desc_shape(p, "in", rank, dims);
 }
 
 int og_gen_split(og_pair *p)
 {
     og_rng *r = &p->rng;
-    int32_t dims[OG_MAX_RANK], ext[OPGEN_MAX_INPUTS], parts[OPGEN_MAX_INPUTS];
+    int32_t dims[OG_MAX_RANK], ext[OPGEN_MAX_INPUTS];
     const int rank = og_int(r, 1, 4), n = og_int(r, 1, 4);
     og_dims_random(r, rank, dims, 5);
     const int axis = og_int(r, 0, rank - 1);
@@ -67,13 +65,10 @@ int og_gen_split(og_pair *p)
     const int32_t in[2] = {og_const_i32(p, og_chance(r, 0.5) ? 0 : 1, one, &a), x};
     for (int i = 0; i < n; i++)
         ext[i] = dims[axis] / n;
-    add_parts(p, rank, dims, axis, n, ext, q, parts);
     tfw_options o;
     tfw_opt_init(&o, TFL_OPT_SplitOptions);
     tfw_opt_i32(&o, 0, n);
-    op_outs(p, EDGE_OP_SPLIT, 2, 1, in, 2, parts, n, &o);
-    concat_reversed(p, rank, dims, axis, n, parts, q);
-    og_desc_shape(p, "in", rank, dims);
+    split_and_rejoin(p, EDGE_OP_SPLIT, &o, in, 2, rank, dims, axis, n, ext, q);
     og_desc(p, " axis=%d num_splits=%d q=%.6g/%d", (int)a, n, (double)q.scale, (int)q.zp);
     return p->err;
 }
@@ -82,7 +77,6 @@ int og_gen_split_v(og_pair *p)
 {
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], ext[OPGEN_MAX_INPUTS], sizes[OPGEN_MAX_INPUTS];
-    int32_t parts[OPGEN_MAX_INPUTS];
     const int rank = og_int(r, 1, 4), n = og_int(r, 1, 4);
     og_dims_random(r, rank, dims, 5);
     const int axis = og_int(r, 0, rank - 1);
@@ -96,13 +90,10 @@ int og_gen_split_v(og_pair *p)
     const og_quant q = og_quant_random(r);
     const int32_t x = og_input(p, rank, dims, q), sd[1] = {n}, one[1] = {1};
     const int32_t in[3] = {x, og_const_i32(p, 1, sd, sizes), og_const_i32(p, 0, one, &axis)};
-    add_parts(p, rank, dims, axis, n, ext, q, parts);
     tfw_options o;
     tfw_opt_init(&o, TFL_OPT_SplitVOptions);
     tfw_opt_i32(&o, 0, n);
-    op_outs(p, EDGE_OP_SPLIT_V, 2, 1, in, 3, parts, n, &o);
-    concat_reversed(p, rank, dims, axis, n, parts, q);
-    og_desc_shape(p, "in", rank, dims);
+    split_and_rejoin(p, EDGE_OP_SPLIT_V, &o, in, 3, rank, dims, axis, n, ext, q);
     og_desc_shape(p, "size_splits", n, sizes);
     og_desc(p, " axis=%d q=%.6g/%d", axis, (double)q.scale, (int)q.zp);
     return p->err;

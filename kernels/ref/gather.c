@@ -34,6 +34,8 @@ void edge_ref_gather_bytes(const edge_ref_gather_params *p, size_t esize, const 
                            const void *indices, size_t idx_size, void *out)
 {
     const size_t slice = p->inner * esize;
+    if (!slice) /* zero-element tensors may have no buffers */
+        return;
     const uint8_t *src = params;
     uint8_t *dst = out;
     for (size_t b = 0; b < p->batch; b++)
@@ -53,6 +55,8 @@ void edge_ref_gather_nd_bytes(const edge_ref_gather_nd_params *p, size_t esize, 
                               const void *indices, size_t idx_size, void *out)
 {
     const size_t slice = p->slice * esize;
+    if (!slice)
+        return;
     uint8_t *dst = out;
     for (size_t s = 0; s < p->slices; s++, dst += slice) {
         size_t from = 0;

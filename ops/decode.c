@@ -23,6 +23,10 @@ enum { RESHAPE_NEW_SHAPE = 0, SQUEEZE_DIMS = 0 };
 enum { SS_BEGIN, SS_END, SS_ELLIPSIS, SS_NEW_AXIS, SS_SHRINK, SS_OFFSET };
 enum { BILINEAR_ALIGN_CORNERS = 2, BILINEAR_HALF_PIXEL = 3 };
 enum { NEAREST_ALIGN_CORNERS = 0, NEAREST_HALF_PIXEL = 1 };
+/* split, gather, pack and cast family */
+enum { SPLIT_NUM_SPLITS = 0 };           /* SplitOptions, SplitVOptions */
+enum { PACK_COUNT, PACK_AXIS };          /* PackOptions values_count, UnpackOptions num */
+enum { GATHER_AXIS, GATHER_BATCH_DIMS }; /* GatherOptions */
 
 /* The options table type operator CODE reads, TFL_OPT_NONE when it has none we decode. */
 static uint8_t options_type_of(int32_t code, const char **name)
@@ -51,6 +55,12 @@ static uint8_t options_type_of(int32_t code, const char **name)
         {EDGE_OP_RESIZE_NEAREST_NEIGHBOR, TFL_OPT_ResizeNearestNeighborOptions,
          "ResizeNearestNeighborOptions"},
         {EDGE_OP_ARG_MAX, TFL_OPT_ArgMaxOptions, "ArgMaxOptions"},
+        /* split, gather, pack and cast family */
+        {EDGE_OP_SPLIT, TFL_OPT_SplitOptions, "SplitOptions"},
+        {EDGE_OP_SPLIT_V, TFL_OPT_SplitVOptions, "SplitVOptions"},
+        {EDGE_OP_PACK, TFL_OPT_PackOptions, "PackOptions"},
+        {EDGE_OP_UNPACK, TFL_OPT_UnpackOptions, "UnpackOptions"},
+        {EDGE_OP_GATHER, TFL_OPT_GatherOptions, "GatherOptions"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (map[i].code == code) {
@@ -139,6 +149,18 @@ static void decode_fields(int32_t code, const fb_table *o, edge_op_params *p)
     case EDGE_OP_ARG_MAX:
         p->argmax.has_output_type = fb_has(o, ARGMAX_OUTPUT_TYPE);
         p->argmax.output_type = fb_i8(o, ARGMAX_OUTPUT_TYPE, EDGE_INT64);
+        return;
+    /* split, gather, pack and cast family */
+    case EDGE_OP_SPLIT:
+    case EDGE_OP_SPLIT_V: p->num_splits = fb_i32(o, SPLIT_NUM_SPLITS, 0); return;
+    case EDGE_OP_PACK:
+    case EDGE_OP_UNPACK:
+        p->pack.count = fb_i32(o, PACK_COUNT, 0);
+        p->pack.axis = fb_i32(o, PACK_AXIS, 0);
+        return;
+    case EDGE_OP_GATHER:
+        p->gather.axis = fb_i32(o, GATHER_AXIS, 0);
+        p->gather.batch_dims = fb_i32(o, GATHER_BATCH_DIMS, 0);
         return;
     default: return;
     }

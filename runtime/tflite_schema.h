@@ -106,6 +106,14 @@ enum {
     TFL_OPT_LeakyReluOptions = 75,
     TFL_OPT_QuantizeOptions = 89,
     TFL_OPT_HardSwishOptions = 91,
+    /* split, gather, pack and cast family */
+    TFL_OPT_GatherOptions = 23,
+    TFL_OPT_SplitOptions = 35,
+    TFL_OPT_CastOptions = 37,
+    TFL_OPT_PackOptions = 59,
+    TFL_OPT_UnpackOptions = 64,
+    TFL_OPT_SplitVOptions = 79,
+    TFL_OPT_GatherNdOptions = 83,
 };
 
 #endif

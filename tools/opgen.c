@@ -456,6 +456,13 @@ static const og_entry entries[] = {
     {"RESIZE_NEAREST_NEIGHBOR", EDGE_OP_RESIZE_NEAREST_NEIGHBOR, og_gen_resize_nearest_neighbor},
     {"RESIZE_BILINEAR", EDGE_OP_RESIZE_BILINEAR, og_gen_resize_bilinear},
     {"ARG_MAX", EDGE_OP_ARG_MAX, og_gen_arg_max},
+    /* split, gather, pack and cast family (CAST has no int8/float twin: unit tests) */
+    {"SPLIT", EDGE_OP_SPLIT, og_gen_split},
+    {"SPLIT_V", EDGE_OP_SPLIT_V, og_gen_split_v},
+    {"PACK", EDGE_OP_PACK, og_gen_pack},
+    {"UNPACK", EDGE_OP_UNPACK, og_gen_unpack},
+    {"GATHER", EDGE_OP_GATHER, og_gen_gather},
+    {"GATHER_ND", EDGE_OP_GATHER_ND, og_gen_gather_nd},
 };
 
 #define N_ENTRIES (sizeof entries / sizeof entries[0])

@@ -173,5 +173,12 @@ int og_gen_strided_slice(og_pair *p);
 int og_gen_resize_nearest_neighbor(og_pair *p);
 int og_gen_resize_bilinear(og_pair *p);
 int og_gen_arg_max(og_pair *p);
+/* opgen_gather.c: split, gather, pack and cast family */
+int og_gen_split(og_pair *p);
+int og_gen_split_v(og_pair *p);
+int og_gen_pack(og_pair *p);
+int og_gen_unpack(og_pair *p);
+int og_gen_gather(og_pair *p);
+int og_gen_gather_nd(og_pair *p);
 
 #endif

@@ -42,7 +42,15 @@
     X(STRIDED_SLICE) \
     X(RESIZE_NEAREST_NEIGHBOR) \
     X(RESIZE_BILINEAR) \
-    X(ARG_MAX)
+    X(ARG_MAX) \
+    /* split, gather, pack and cast family */ \
+    X(SPLIT) \
+    X(SPLIT_V) \
+    X(PACK) \
+    X(UNPACK) \
+    X(GATHER) \
+    X(GATHER_ND) \
+    X(CAST)
 /* clang-format on */
 
 #define EDGE_DECLARE_OP(name) extern const edge_op edge_op_##name;

@@ -69,6 +69,15 @@ enum {
     EDGE_OP_QUANTIZE = 114,
     EDGE_OP_HARD_SWISH = 117,
     EDGE_OP_PLACEHOLDER_FOR_GREATER_OP_CODES = 127,
+    /* split, gather, pack and cast family */
+    EDGE_OP_GATHER = 36,
+    EDGE_OP_SPLIT = 49,
+    EDGE_OP_CAST = 53,
+    EDGE_OP_TRANSPOSE_CONV = 67,
+    EDGE_OP_PACK = 83,
+    EDGE_OP_UNPACK = 88,
+    EDGE_OP_SPLIT_V = 102,
+    EDGE_OP_GATHER_ND = 107,
 };
 
 /* TensorFlow Lite's Padding and ActivationFunctionType values. */
@@ -138,6 +147,16 @@ typedef struct edge_detection_options {
     float y_scale, x_scale, h_scale, w_scale;
     bool use_regular_nms; /* false when absent */
 } edge_detection_options;
+/* split, gather, pack and cast family */
+typedef struct edge_pack_options { /* PACK values_count, UNPACK num */
+    int32_t count;
+    int32_t axis; /* as written (may be negative) */
+} edge_pack_options;
+
+typedef struct edge_gather_options {
+    int32_t axis;       /* as written (may be negative) */
+    int32_t batch_dims; /* as written (may be negative) */
+} edge_gather_options;
 
 /* The decoded builtin options of one node; the member its code names is valid,
  * the rest are zero. */
@@ -156,6 +175,10 @@ typedef struct edge_op_params {
         edge_argmax_options argmax;       /* ARG_MAX */
         /* custom operators, by custom_code */
         edge_detection_options detection; /* TFLite_Detection_PostProcess */
+        /* split, gather, pack and cast family */
+        int32_t num_splits;         /* SPLIT, SPLIT_V */
+        edge_pack_options pack;     /* PACK, UNPACK */
+        edge_gather_options gather; /* GATHER */
     };
 } edge_op_params;
 
@@ -340,6 +363,13 @@ int edge_hard_swish_multipliers(float in_scale, float out_scale, int16_t *out_mu
  * shift of BETA x IN_SCALE, and the smallest difference that still counts. */
 int edge_softmax_scaling(float beta, float in_scale, int32_t *mult, int *shift, int32_t *diff_min,
                          edge_error *err);
+
+/* ---- which input carries the data (ops/data_input.c) ---- */
+
+/* Index of the input whose type operator CODE is "on" (what messages name):
+ * 1 for SPLIT (input 0 is the axis), 2 for TRANSPOSE_CONV (0 is the output
+ * shape, 1 the filter), 0 otherwise. */
+int edge_op_data_input(int32_t code);
 
 #ifdef __cplusplus
 }

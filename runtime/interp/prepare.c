@@ -56,11 +56,14 @@ static int check_tensor_types(edge_model *m, const edge_node *n, edge_error *err
     return 0;
 }
 
-/* Type of the node's first input (what an unsupported-operator message names). */
+/* Type of the node's data input (edge_op_data_input: input 1 of SPLIT, 2 of
+ * TRANSPOSE_CONV, else 0), what an unsupported-operator message names; the
+ * output's when that input is absent. */
 static const char *node_type(const edge_model *m, const edge_node *n)
 {
-    if (n->n_in > 0 && n->in[0] >= 0)
-        return edge_dtype_name(m->tensors[n->in[0]].type);
+    const int k = edge_op_data_input(n->code);
+    if (n->n_in > k && n->in[k] >= 0)
+        return edge_dtype_name(m->tensors[n->in[k]].type);
     if (n->n_out > 0)
         return edge_dtype_name(m->tensors[n->out[0]].type);
     return "no tensors";

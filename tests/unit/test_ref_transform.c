@@ -22,8 +22,8 @@
 #include "decode.h"
 #include "model.h"
 #include "ref/resize.h"
+#include "op_harness.h"
 #include "ref/transform.h"
-#include "runtime/tflite_schema.h"
 
 /* ---------------------------------------------------------------- kernels */
 
@@ -304,109 +304,6 @@ static void test_bilinear_u8_rounding(void **state)
 }
 
 /* ---------------------------------------------------------------- operators */
-
-/* One node over up to 6 tensors, with an options table built by hand. */
-typedef struct harness {
-    edge_model m;
-    edge_tensor t[6];
-    void *ptr[6];
-    int32_t in[5], out[1];
-    edge_node n;
-    uint8_t opt[128];
-    fb_ctx fb;
-    edge_error err;
-    float scale[6];
-    int32_t zp[6];
-} harness;
-
-static harness *harness_new(int n_tensors)
-{
-    harness *h = calloc(1, sizeof *h);
-    assert_non_null(h);
-    h->m.tensors = h->t;
-    h->m.n_tensors = n_tensors;
-    h->n.in = h->in;
-    h->n.out = h->out;
-    h->n.version = 1;
-    return h;
-}
-
-static void harness_free(harness *h)
-{
-    free(h->n.data);
-    free(h);
-}
-
-/* Tensor I of TYPE and shape DIMS over the caller's BUF (constant when is_const). */
-static void tensor(harness *h, int i, edge_dtype type, int rank, const int32_t *dims, void *buf,
-                   bool is_const)
-{
-    edge_tensor *t = &h->t[i];
-    t->type = type;
-    t->rank = rank;
-    t->count = 1;
-    for (int d = 0; d < rank; d++) {
-        t->dims[d] = dims[d];
-        t->count *= (size_t)dims[d];
-    }
-    t->bytes = t->count * edge_dtype_size(type);
-    t->data = is_const ? buf : NULL;
-    t->name = (char *)"";
-    h->ptr[i] = buf;
-    if (type == EDGE_INT8 || type == EDGE_UINT8) {
-        h->scale[i] = 0.5f;
-        t->q = (edge_quant){.count = 1, .scale = &h->scale[i], .zero_point = &h->zp[i]};
-    }
-}
-
-static void io(harness *h, int n_in, const int32_t *in, int32_t out)
-{
-    h->n.n_in = n_in;
-    memcpy(h->in, in, (size_t)n_in * sizeof *in);
-    h->n.n_out = 1;
-    h->out[0] = out;
-}
-
-/* Options table of TYPE with int32 fields; present[k] false leaves field k out
- * (a bool field is read from the first byte of its 4-byte slot). */
-static void options(harness *h, uint8_t type, int nf, const int32_t *val, const bool *present)
-{
-    const uint16_t vtlen = (uint16_t)(4 + 2 * nf), tsize = (uint16_t)(4 + 4 * nf);
-    const uint32_t vt = 4, tab = (uint32_t)((vt + vtlen + 3) & ~3u);
-    assert_true(tab + tsize <= sizeof h->opt);
-    memset(h->opt, 0, sizeof h->opt);
-    memcpy(h->opt, &tab, 4);
-    memcpy(h->opt + vt, &vtlen, 2);
-    memcpy(h->opt + vt + 2, &tsize, 2);
-    const int32_t soff = (int32_t)(tab - vt);
-    memcpy(h->opt + tab, &soff, 4);
-    for (int k = 0; k < nf; k++) {
-        const uint16_t fo = present[k] ? (uint16_t)(4 + 4 * k) : 0;
-        memcpy(h->opt + vt + 4 + 2 * k, &fo, 2);
-        memcpy(h->opt + tab + 4 + 4 * k, &val[k], 4);
-    }
-    fb_init(&h->fb, h->opt, tab + tsize);
-    h->n.options = fb_root(&h->fb);
-    h->n.options_type = type;
-    assert_false(h->fb.failed);
-}
-
-/* The options decoded as at load, prepare, and eval when it succeeds; returns the
- * first failing step's code. */
-static int run(harness *h, int32_t code)
-{
-    const edge_op *op = edge_cpu_find_op(code);
-    assert_non_null(op);
-    h->n.code = code;
-    int rc = edge_op_decode(code, h->n.options_type, h->n.options, &h->n.params, &h->err);
-    if (rc)
-        return rc;
-    edge_prep p = {.m = &h->m, .err = &h->err};
-    rc = op->prepare(&p, &h->n);
-    if (rc == 0)
-        op->eval(&h->n, h->ptr, NULL, NULL);
-    return rc;
-}
 
 /* STRIDED_SLICE of the [3,4] float tensor 0..11 (value 4r + c). */
 typedef struct slice_case {

@@ -1,0 +1,223 @@
+/* backends/cpu/op_gather.c - GATHER and GATHER_ND.
+ *
+ * Owns: validating both against an untrusted file and reducing them to the
+ * kernels' views. GATHER: params and int16/int32/int64 indices, GatherOptions
+ * axis (negative counts from params' end) and batch_dims (negative counts
+ * from the indices' end; 0 <= batch_dims <= axis, the leading batch_dims
+ * dimensions of params and indices equal); the output is params.shape[:axis]
+ * + indices.shape[batch_dims:] + params.shape[axis+1:]. GATHER_ND: indices
+ * [..., nd] with nd <= params' rank; the output is indices.shape[:-1] +
+ * params.shape[nd:]. Constant indices out of range fail the prepare, as
+ * TensorFlow Lite fails the invoke; indices computed at run time cannot fail
+ * eval, so an out-of-range one selects a zero-filled slice (kernels/ref/gather.h).
+ * Values are copied, not requantized (TensorFlow Lite's reference Gather).
+ * Types: float32, int32, int16, int8, uint8, bool.
+ * Does not own the copies (kernels/ref/gather.c). */
+#include "cpu_op.h"
+#include "ref/gather.h"
+
+#define GATHER_TYPES                                                                          \
+    (EDGE_DTYPE_BIT(EDGE_FLOAT32) | EDGE_DTYPE_BIT(EDGE_INT32) | EDGE_DTYPE_BIT(EDGE_INT16) | \
+     EDGE_DTYPE_BIT(EDGE_INT8) | EDGE_DTYPE_BIT(EDGE_UINT8) | EDGE_DTYPE_BIT(EDGE_BOOL))
+#define GATHER_INDEX_TYPES \
+    (EDGE_DTYPE_BIT(EDGE_INT16) | EDGE_DTYPE_BIT(EDGE_INT32) | EDGE_DTYPE_BIT(EDGE_INT64))
+
+typedef struct gather_data {
+    edge_ref_gather_params k;
+    size_t esize, idx_size;
+} gather_data;
+
+typedef struct gather_nd_data {
+    edge_ref_gather_nd_params k;
+    size_t esize, idx_size;
+} gather_nd_data;
+
+/* Element I of an index tensor (int16, int32 or int64). */
+static int64_t index_value(const edge_tensor *t, size_t i)
+{
+    if (t->type == EDGE_INT16)
+        return ((const int16_t *)t->data)[i];
+    return edge_op_const_int(t, i);
+}
+
+/* params (input 0), indices (input 1) and the output: types checked. */
+static int gather_io(edge_prep *p, const edge_node *n, const edge_tensor **params,
+                     const edge_tensor **idx, const edge_tensor **out)
+{
+    int rc = edge_op_check_io(p, n, 2, 2, 1);
+    if (rc)
+        return rc;
+    *params = edge_op_input(p, n, 0);
+    *idx = edge_op_input(p, n, 1);
+    *out = edge_op_output(p, n, 0);
+    if ((rc = edge_op_check_dtype(p, *params, "params", GATHER_TYPES)) ||
+        (rc = edge_op_check_dtype(p, *idx, "indices", GATHER_INDEX_TYPES)))
+        return rc;
+    return edge_op_check_type(p, *out, "output", (*params)->type);
+}
+
+/* Constant indices: element i in [0, limits[i % n_limits]) (GATHER: one limit). */
+static int gather_check_const(edge_prep *p, const edge_tensor *idx, const int32_t *limits,
+                              int n_limits)
+{
+    if (!idx->data)
+        return 0;
+    for (size_t i = 0; i < idx->count; i++) {
+        const int64_t v = index_value(idx, i);
+        const int32_t lim = limits[i % (size_t)n_limits];
+        if (v < 0 || v >= lim)
+            return edge_op_fail(p, EDGE_ERANGE,
+                                "index %zu of the constant indices is %lld, outside [0, %d)", i,
+                                (long long)v, (int)lim);
+    }
+    return 0;
+}
+
+static size_t dims_product(const int32_t *dims, int from, int to)
+{
+    size_t c = 1;
+    for (int k = from; k < to; k++)
+        c *= (size_t)dims[k];
+    return c;
+}
+
+/* Dimensions from..to-1 of DIMS. */
+typedef struct dim_run {
+    const int32_t *dims;
+    int from, to;
+} dim_run;
+
+/* The output is declared with the three runs of dimensions one after another. */
+static int gather_check_output(edge_prep *p, const edge_tensor *out, const dim_run *runs)
+{
+    int32_t dims[EDGE_MAX_DIMS];
+    int rank = 0;
+    for (int i = 0; i < 3; i++)
+        for (int k = runs[i].from; k < runs[i].to; k++, rank++)
+            if (rank < EDGE_MAX_DIMS)
+                dims[rank] = runs[i].dims[k];
+    if (rank > EDGE_MAX_DIMS)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "the output would have %d dimensions; at most %d are supported", rank,
+                            EDGE_MAX_DIMS);
+    return edge_op_check_dims(p, out, "output", rank, dims);
+}
+
+/* ---- GATHER ---- */
+
+/* batch_dims from the options against the indices' rank and AXIS. */
+static int gather_batch_dims(edge_prep *p, const edge_node *n, const edge_tensor *params,
+                             const edge_tensor *idx, int axis, int *batch)
+{
+    int64_t b = n->params.gather.batch_dims;
+    if (b < 0)
+        b += idx->rank;
+    if (b < 0 || b > idx->rank || b > axis)
+        return edge_op_fail(p, EDGE_ERANGE,
+                            "batch_dims %d is out of range: it must be in [%d, %d] and at most "
+                            "the axis %d",
+                            (int)n->params.gather.batch_dims, -idx->rank, idx->rank, axis);
+    for (int k = 0; k < b; k++)
+        if (params->dims[k] != idx->dims[k])
+            return edge_op_fail(p, EDGE_ESHAPE,
+                                "batch dimension %d of params (%d) and indices (%d) differ", k,
+                                (int)params->dims[k], (int)idx->dims[k]);
+    *batch = (int)b;
+    return 0;
+}
+
+static int gather_prepare(edge_prep *p, edge_node *n)
+{
+    const edge_tensor *params, *idx, *out;
+    int rc = gather_io(p, n, &params, &idx, &out);
+    int axis = 0, batch = 0;
+    if (rc ||
+        (rc = edge_axis_index(n->params.gather.axis, params->rank, "axis", "params", &axis,
+                              p->err)) ||
+        (rc = gather_batch_dims(p, n, params, idx, axis, &batch)))
+        return rc;
+    const dim_run runs[3] = {
+        {params->dims, 0, axis},
+        {idx->dims, batch, idx->rank},
+        {params->dims, axis + 1, params->rank},
+    };
+    if ((rc = gather_check_output(p, out, runs)) ||
+        (rc = gather_check_const(p, idx, &params->dims[axis], 1)))
+        return rc;
+    gather_data *d = edge_op_alloc(p, n, sizeof *d);
+    if (!d)
+        return EDGE_ENOMEM;
+    d->esize = edge_dtype_size(params->type);
+    d->idx_size = edge_dtype_size(idx->type);
+    d->k = (edge_ref_gather_params){
+        .batch = dims_product(params->dims, 0, batch),
+        .outer = dims_product(params->dims, batch, axis),
+        .axis = (size_t)params->dims[axis],
+        .inner = dims_product(params->dims, axis + 1, params->rank),
+        .coords = dims_product(idx->dims, batch, idx->rank),
+    };
+    return 0;
+}
+
+static void gather_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    const gather_data *d = n->data;
+    edge_ref_gather_bytes(&d->k, d->esize, t[n->in[0]], t[n->in[1]], d->idx_size, t[n->out[0]]);
+}
+
+/* ---- GATHER_ND ---- */
+
+static int gather_nd_prepare(edge_prep *p, edge_node *n)
+{
+    const edge_tensor *params, *idx, *out;
+    int rc = gather_io(p, n, &params, &idx, &out);
+    if (rc)
+        return rc;
+    if (params->rank < 1 || idx->rank < 1)
+        return edge_op_fail(p, EDGE_ESHAPE, "params and indices must have at least 1 dimension");
+    const int nd = idx->dims[idx->rank - 1];
+    if (nd < 0 || nd > params->rank)
+        return edge_op_fail(p, EDGE_ESHAPE, "indices address %d dimensions but params has only %d",
+                            nd, params->rank);
+    const dim_run runs[3] = {
+        {idx->dims, 0, idx->rank - 1},
+        {params->dims, nd, params->rank},
+        {NULL, 0, 0},
+    };
+    if ((rc = gather_check_output(p, out, runs)) ||
+        (nd > 0 && (rc = gather_check_const(p, idx, params->dims, nd))))
+        return rc;
+    gather_nd_data *d = edge_op_alloc(p, n, sizeof *d);
+    if (!d)
+        return EDGE_ENOMEM;
+    d->esize = edge_dtype_size(params->type);
+    d->idx_size = edge_dtype_size(idx->type);
+    d->k.nd = nd;
+    d->k.slices = dims_product(idx->dims, 0, idx->rank - 1);
+    d->k.slice = dims_product(params->dims, nd, params->rank);
+    for (int j = 0; j < nd; j++) {
+        d->k.dims[j] = params->dims[j];
+        d->k.stride[j] = dims_product(params->dims, j + 1, params->rank);
+    }
+    return 0;
+}
+
+static void gather_nd_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    const gather_nd_data *d = n->data;
+    edge_ref_gather_nd_bytes(&d->k, d->esize, t[n->in[0]], t[n->in[1]], d->idx_size, t[n->out[0]]);
+}
+
+const edge_op edge_op_GATHER = {
+    .code = EDGE_OP_GATHER,
+    .max_version = 6,
+    .prepare = gather_prepare,
+    .eval = gather_eval,
+};
+
+const edge_op edge_op_GATHER_ND = {
+    .code = EDGE_OP_GATHER_ND,
+    .max_version = 5,
+    .prepare = gather_nd_prepare,
+    .eval = gather_nd_eval,
+};

@@ -1,0 +1,305 @@
+/* backends/cpu/op_split.c - SPLIT, SPLIT_V, UNPACK and PACK.
+ *
+ * Owns: validating these operators against an untrusted file and reducing
+ * each to byte chunks: SPLIT (a constant axis, input 1 the data; the axis's
+ * extent divisible by SplitOptions.num_splits, which must equal the output
+ * count), SPLIT_V (constant size_splits with at most one -1 that takes the
+ * rest, adding up to the axis's extent, and a constant axis), UNPACK
+ * (UnpackOptions.num outputs, each the input without the axis) and PACK
+ * (PackOptions.values_count inputs of one shape stacked along a new axis; for
+ * int8/uint8 every input shares the output's quantization, as TensorFlow Lite
+ * requires). Axes may be negative, counting from the end. The split outputs
+ * are copies of the input's bytes, as TensorFlow Lite's reference Split
+ * makes them (no requantization). Types: float32, int32, int16, int8, uint8,
+ * bool. Does not own the copies (kernels/ref/gather.c, transform.c). */
+#include <stdio.h>
+
+#include "cpu_op.h"
+#include "ref/gather.h"
+#include "ref/transform.h"
+
+/* Outputs (SPLIT, SPLIT_V, UNPACK) or inputs (PACK) eval gathers on its stack. */
+#define SPLIT_MAX_PARTS 64
+
+#define SPLIT_TYPES                                                                           \
+    (EDGE_DTYPE_BIT(EDGE_FLOAT32) | EDGE_DTYPE_BIT(EDGE_INT32) | EDGE_DTYPE_BIT(EDGE_INT16) | \
+     EDGE_DTYPE_BIT(EDGE_INT8) | EDGE_DTYPE_BIT(EDGE_UINT8) | EDGE_DTYPE_BIT(EDGE_BOOL))
+
+/* The data is OUTER repetitions of part 0's chunk, part 1's chunk, ... */
+typedef struct split_data {
+    int data_input; /* the input split (SPLIT: 1) */
+    int n;
+    size_t outer;
+    size_t chunk[]; /* bytes of part i per outer step */
+} split_data;
+
+/* How the parts relate to the data along the axis. */
+typedef struct split_plan {
+    const edge_tensor *data;
+    int axis;
+    int n;
+    const int64_t *extent; /* part i's extent along the axis */
+    bool drop_axis;        /* UNPACK: parts have no axis dimension (extents are 1) */
+} split_plan;
+
+/* A counted part count from the options: 1..SPLIT_MAX_PARTS. */
+static int split_count(edge_prep *p, const char *what, int32_t count)
+{
+    if (count < 1 || count > SPLIT_MAX_PARTS)
+        return edge_op_fail(p, EDGE_ERANGE, "%s is %d; it must be in [1, %d]", what, (int)count,
+                            SPLIT_MAX_PARTS);
+    return 0;
+}
+
+/* Part I's shape: the data's with the axis's extent EXTENT, or without the axis. */
+static int split_part_dims(const split_plan *s, int i, int32_t *dims)
+{
+    int r = 0;
+    for (int d = 0; d < s->data->rank; d++) {
+        if (d != s->axis)
+            dims[r++] = s->data->dims[d];
+        else if (!s->drop_axis)
+            dims[r++] = (int32_t)s->extent[i];
+    }
+    return r;
+}
+
+/* Check every output against the plan and record the chunks. */
+static int split_finish(edge_prep *p, edge_node *n, int data_input, const split_plan *s)
+{
+    split_data *d = edge_op_alloc(p, n, sizeof *d + (size_t)s->n * sizeof d->chunk[0]);
+    if (!d)
+        return EDGE_ENOMEM;
+    d->data_input = data_input;
+    d->n = s->n;
+    d->outer = 1;
+    size_t inner = edge_dtype_size(s->data->type);
+    for (int k = 0; k < s->axis; k++)
+        d->outer *= (size_t)s->data->dims[k];
+    for (int k = s->axis + 1; k < s->data->rank; k++)
+        inner *= (size_t)s->data->dims[k];
+    for (int i = 0; i < s->n; i++) {
+        const edge_tensor *out = edge_op_output(p, n, i);
+        char role[32];
+        snprintf(role, sizeof role, "output %d", i);
+        int32_t dims[EDGE_MAX_DIMS];
+        const int rank = split_part_dims(s, i, dims);
+        int rc = edge_op_check_type(p, out, role, s->data->type);
+        if (rc || (rc = edge_op_check_dims(p, out, role, rank, dims)))
+            return rc;
+        d->chunk[i] = (size_t)s->extent[i] * inner;
+    }
+    return 0;
+}
+
+/* The data input I: a supported type. */
+static const edge_tensor *split_data_input(edge_prep *p, const edge_node *n, int i, int *rc)
+{
+    const edge_tensor *t = edge_op_input(p, n, i);
+    *rc = edge_op_check_dtype(p, t, "input", SPLIT_TYPES);
+    return t;
+}
+
+/* A constant scalar axis (input I) of data with RANK dimensions. */
+static int split_const_axis(edge_prep *p, const edge_node *n, int i, int rank, int *axis)
+{
+    int64_t a;
+    int rc = edge_op_const_scalar(p, edge_op_input(p, n, i), "axis", &a);
+    return rc ? rc : edge_axis_index(a, rank, "axis", "input", axis, p->err);
+}
+
+/* ---- SPLIT: inputs (axis, input) ---- */
+
+static int split_prepare(edge_prep *p, edge_node *n)
+{
+    const int32_t parts = n->params.num_splits;
+    int rc = split_count(p, "num_splits", parts);
+    if (rc || (rc = edge_op_check_io(p, n, 2, 2, parts)))
+        return rc;
+    const edge_tensor *in = split_data_input(p, n, 1, &rc);
+    split_plan s = {.data = in, .n = parts};
+    if (rc || (rc = split_const_axis(p, n, 0, in->rank, &s.axis)))
+        return rc;
+    if (in->dims[s.axis] % parts != 0)
+        return edge_op_fail(p, EDGE_ESHAPE,
+                            "dimension %d of the input (%d) does not divide into num_splits %d",
+                            s.axis, (int)in->dims[s.axis], (int)parts);
+    int64_t extent[SPLIT_MAX_PARTS];
+    for (int i = 0; i < parts; i++)
+        extent[i] = in->dims[s.axis] / parts;
+    s.extent = extent;
+    return split_finish(p, n, 1, &s);
+}
+
+/* ---- SPLIT_V: inputs (input, size_splits, axis) ---- */
+
+/* size_splits into EXTENT: at most one -1, which takes what the others leave of TOTAL. */
+static int split_v_sizes(edge_prep *p, const edge_tensor *t, int parts, int32_t total,
+                         int64_t *extent)
+{
+    int rc = edge_op_check_const_int(p, t, "size_splits");
+    if (rc)
+        return rc;
+    if (t->rank != 1 || t->count != (size_t)parts)
+        return edge_op_fail(p, EDGE_ESHAPE, "size_splits must be a vector of %d values", parts);
+    int rest = -1;
+    int64_t sum = 0;
+    for (int i = 0; i < parts; i++) {
+        extent[i] = edge_op_const_int(t, (size_t)i);
+        if (extent[i] == -1 && rest < 0) {
+            rest = i;
+            continue;
+        }
+        if (extent[i] < 0 || extent[i] > total)
+            return edge_op_fail(p, EDGE_ERANGE, "size_splits[%d] is %lld", i, (long long)extent[i]);
+        sum += extent[i];
+    }
+    if (rest >= 0 && sum <= total)
+        extent[rest] = total - sum;
+    else if (sum != total)
+        return edge_op_fail(p, EDGE_ESHAPE,
+                            "size_splits add up to %lld but the axis has %d elements",
+                            (long long)sum, (int)total);
+    return 0;
+}
+
+static int split_v_prepare(edge_prep *p, edge_node *n)
+{
+    const int32_t parts = n->params.num_splits;
+    int rc = split_count(p, "num_splits", parts);
+    if (rc || (rc = edge_op_check_io(p, n, 3, 3, parts)))
+        return rc;
+    const edge_tensor *in = split_data_input(p, n, 0, &rc);
+    split_plan s = {.data = in, .n = parts};
+    if (rc || (rc = split_const_axis(p, n, 2, in->rank, &s.axis)))
+        return rc;
+    int64_t extent[SPLIT_MAX_PARTS];
+    if ((rc = split_v_sizes(p, edge_op_input(p, n, 1), parts, in->dims[s.axis], extent)))
+        return rc;
+    s.extent = extent;
+    return split_finish(p, n, 0, &s);
+}
+
+/* ---- UNPACK: input 0, UnpackOptions (num, axis) ---- */
+
+static int unpack_prepare(edge_prep *p, edge_node *n)
+{
+    const int32_t parts = n->params.pack.count;
+    int rc = split_count(p, "num", parts);
+    if (rc || (rc = edge_op_check_io(p, n, 1, 1, parts)))
+        return rc;
+    const edge_tensor *in = split_data_input(p, n, 0, &rc);
+    split_plan s = {.data = in, .n = parts, .drop_axis = true};
+    if (rc ||
+        (rc = edge_axis_index(n->params.pack.axis, in->rank, "axis", "input", &s.axis, p->err)))
+        return rc;
+    if (in->dims[s.axis] != parts)
+        return edge_op_fail(p, EDGE_ESHAPE, "dimension %d of the input is %d but num is %d", s.axis,
+                            (int)in->dims[s.axis], (int)parts);
+    int64_t extent[SPLIT_MAX_PARTS];
+    for (int i = 0; i < parts; i++)
+        extent[i] = 1;
+    s.extent = extent;
+    return split_finish(p, n, 0, &s);
+}
+
+static void split_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    const split_data *d = n->data;
+    void *out[SPLIT_MAX_PARTS];
+    for (int i = 0; i < d->n; i++)
+        out[i] = t[n->out[i]];
+    edge_ref_split_bytes(d->outer, d->n, d->chunk, t[n->in[d->data_input]], out);
+}
+
+/* ---- PACK: values_count inputs, PackOptions (values_count, axis) ---- */
+
+/* Input I against input 0 (type, shape, and the output's quantization for int8/uint8). */
+static int pack_check_input(edge_prep *p, const edge_node *n, int i, const edge_tensor *out)
+{
+    const edge_tensor *first = edge_op_input(p, n, 0), *in = edge_op_input(p, n, i);
+    char role[32];
+    snprintf(role, sizeof role, "input %d", i);
+    int rc = edge_op_check_type(p, in, role, first->type);
+    if (rc || (rc = edge_op_check_dims(p, in, role, first->rank, first->dims)))
+        return rc;
+    if (in->type == EDGE_INT8 || in->type == EDGE_UINT8)
+        return edge_op_check_quant_as_output(p, in, role, out);
+    return 0;
+}
+
+static int pack_prepare(edge_prep *p, edge_node *n)
+{
+    const int32_t parts = n->params.pack.count;
+    int rc = split_count(p, "values_count", parts);
+    if (rc || (rc = edge_op_check_io(p, n, parts, parts, 1)))
+        return rc;
+    const edge_tensor *in = split_data_input(p, n, 0, &rc), *out = edge_op_output(p, n, 0);
+    int axis;
+    if (rc ||
+        (rc = edge_axis_index(n->params.pack.axis, in->rank + 1, "axis", "output", &axis, p->err)))
+        return rc;
+    if (in->rank + 1 > EDGE_MAX_DIMS)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "the output would have %d dimensions; at most %d are supported",
+                            in->rank + 1, EDGE_MAX_DIMS);
+    for (int i = 0; i < parts; i++)
+        if ((rc = pack_check_input(p, n, i, out)))
+            return rc;
+    int32_t dims[EDGE_MAX_DIMS];
+    for (int k = 0, r = 0; k <= in->rank; k++)
+        dims[k] = k == axis ? parts : in->dims[r++];
+    if ((rc = edge_op_check_type(p, out, "output", in->type)) ||
+        (rc = edge_op_check_dims(p, out, "output", in->rank + 1, dims)))
+        return rc;
+    split_data *d = edge_op_alloc(p, n, sizeof *d + (size_t)parts * sizeof d->chunk[0]);
+    if (!d)
+        return EDGE_ENOMEM;
+    d->n = parts;
+    d->outer = 1;
+    size_t inner = edge_dtype_size(in->type);
+    for (int k = 0; k < axis; k++)
+        d->outer *= (size_t)in->dims[k];
+    for (int k = axis; k < in->rank; k++)
+        inner *= (size_t)in->dims[k];
+    for (int i = 0; i < parts; i++)
+        d->chunk[i] = inner;
+    return 0;
+}
+
+static void pack_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    const split_data *d = n->data;
+    const void *in[SPLIT_MAX_PARTS];
+    for (int i = 0; i < d->n; i++)
+        in[i] = t[n->in[i]];
+    edge_ref_concat_bytes(d->outer, d->n, d->chunk, in, t[n->out[0]]);
+}
+
+const edge_op edge_op_SPLIT = {
+    .code = EDGE_OP_SPLIT,
+    .max_version = 4,
+    .prepare = split_prepare,
+    .eval = split_eval,
+};
+
+const edge_op edge_op_SPLIT_V = {
+    .code = EDGE_OP_SPLIT_V,
+    .max_version = 3,
+    .prepare = split_v_prepare,
+    .eval = split_eval,
+};
+
+const edge_op edge_op_UNPACK = {
+    .code = EDGE_OP_UNPACK,
+    .max_version = 4,
+    .prepare = unpack_prepare,
+    .eval = split_eval,
+};
+
+const edge_op edge_op_PACK = {
+    .code = EDGE_OP_PACK,
+    .max_version = 4,
+    .prepare = pack_prepare,
+    .eval = pack_eval,
+};

@@ -458,3 +458,174 @@ int edge_resize_shape(const int32_t *in, const int32_t *size, int32_t *out, edge
     out[3] = in[3];
     return 0;
 }
+
+/* ---- SPLIT, SPLIT_V, UNPACK, PACK ---- */
+
+int edge_split_extents(const int32_t *dims, int axis, int parts, int64_t *extent, edge_error *err)
+{
+    if (dims[axis] % parts != 0)
+        return edge__seterr(err, EDGE_ESHAPE,
+                            "dimension %d of the input (%d) does not divide into num_splits %d",
+                            axis, (int)dims[axis], parts);
+    for (int i = 0; i < parts; i++)
+        extent[i] = dims[axis] / parts;
+    return 0;
+}
+
+int edge_split_v_extents(const int64_t *sizes, int parts, int32_t total, int64_t *extent,
+                         edge_error *err)
+{
+    int rest = -1;
+    int64_t sum = 0;
+    for (int i = 0; i < parts; i++) {
+        extent[i] = sizes[i];
+        if (extent[i] == -1 && rest < 0) {
+            rest = i;
+            continue;
+        }
+        if (extent[i] < 0 || extent[i] > total)
+            return edge__seterr(err, EDGE_ERANGE, "size_splits[%d] is %lld", i,
+                                (long long)extent[i]);
+        sum += extent[i];
+    }
+    if (rest >= 0 && sum <= total)
+        extent[rest] = total - sum;
+    else if (sum != total)
+        return edge__seterr(err, EDGE_ESHAPE,
+                            "size_splits add up to %lld but the axis has %d elements",
+                            (long long)sum, (int)total);
+    return 0;
+}
+
+int edge_unpack_extents(const int32_t *dims, int axis, int parts, int64_t *extent, edge_error *err)
+{
+    if (dims[axis] != parts)
+        return edge__seterr(err, EDGE_ESHAPE, "dimension %d of the input is %d but num is %d", axis,
+                            (int)dims[axis], parts);
+    for (int i = 0; i < parts; i++)
+        extent[i] = 1;
+    return 0;
+}
+
+int edge_split_part_shape(const int32_t *dims, int rank, int axis, int64_t extent, bool drop_axis,
+                          int32_t *out)
+{
+    int r = 0;
+    for (int d = 0; d < rank; d++) {
+        if (d != axis)
+            out[r++] = dims[d];
+        else if (!drop_axis)
+            out[r++] = (int32_t)extent;
+    }
+    return r;
+}
+
+/* "the output would have N dimensions" past EDGE_MAX_DIMS. */
+static int too_many_dims(int rank, edge_error *err)
+{
+    return edge__seterr(err, EDGE_EUNSUPPORTED,
+                        "the output would have %d dimensions; at most %d are supported", rank,
+                        EDGE_MAX_DIMS);
+}
+
+int edge_pack_shape(const int32_t *dims, int rank, int parts, int32_t axis_raw, int32_t *out,
+                    int *out_rank, int *axis, edge_error *err)
+{
+    int rc = edge_axis_index(axis_raw, rank + 1, "axis", "output", axis, err);
+    if (rc)
+        return rc;
+    if (rank + 1 > EDGE_MAX_DIMS)
+        return too_many_dims(rank + 1, err);
+    for (int k = 0, r = 0; k <= rank; k++)
+        out[k] = k == *axis ? parts : dims[r++];
+    *out_rank = rank + 1;
+    return 0;
+}
+
+/* ---- GATHER, GATHER_ND ---- */
+
+/* Dimensions FROM..TO-1 of DIMS appended to OUT at *RANK (counted past EDGE_MAX_DIMS). */
+static void append_dims(const int32_t *dims, int from, int to, int32_t *out, int *rank)
+{
+    for (int k = from; k < to; k++, (*rank)++)
+        if (*rank < EDGE_MAX_DIMS)
+            out[*rank] = dims[k];
+}
+
+int edge_gather_shape(const int32_t *p, int prank, const int32_t *i, int irank, int32_t axis_raw,
+                      int32_t batch_raw, int32_t *out, int *out_rank, int *axis, int *batch,
+                      edge_error *err)
+{
+    int rc = edge_axis_index(axis_raw, prank, "axis", "params", axis, err);
+    if (rc)
+        return rc;
+    int64_t b = batch_raw < 0 ? (int64_t)batch_raw + irank : batch_raw;
+    if (b < 0 || b > irank || b > *axis)
+        return edge__seterr(err, EDGE_ERANGE,
+                            "batch_dims %d is out of range: it must be in [%d, %d] and at most "
+                            "the axis %d",
+                            (int)batch_raw, -irank, irank, *axis);
+    for (int k = 0; k < b; k++)
+        if (p[k] != i[k])
+            return edge__seterr(err, EDGE_ESHAPE,
+                                "batch dimension %d of params (%d) and indices (%d) differ", k,
+                                (int)p[k], (int)i[k]);
+    *batch = (int)b;
+    int rank = 0;
+    append_dims(p, 0, *axis, out, &rank);
+    append_dims(i, *batch, irank, out, &rank);
+    append_dims(p, *axis + 1, prank, out, &rank);
+    *out_rank = rank;
+    return rank > EDGE_MAX_DIMS ? too_many_dims(rank, err) : 0;
+}
+
+int edge_gather_nd_shape(const int32_t *p, int prank, const int32_t *i, int irank, int32_t *out,
+                         int *out_rank, int *nd, edge_error *err)
+{
+    if (prank < 1 || irank < 1)
+        return edge__seterr(err, EDGE_ESHAPE, "params and indices must have at least 1 dimension");
+    *nd = i[irank - 1];
+    if (*nd < 0 || *nd > prank)
+        return edge__seterr(err, EDGE_ESHAPE,
+                            "indices address %d dimensions but params has only %d", *nd, prank);
+    int rank = 0;
+    append_dims(i, 0, irank - 1, out, &rank);
+    append_dims(p, *nd, prank, out, &rank);
+    *out_rank = rank;
+    return rank > EDGE_MAX_DIMS ? too_many_dims(rank, err) : 0;
+}
+
+/* ---- TFLite_Detection_PostProcess ---- */
+
+int edge_detection_check(const edge_detection_options *o, edge_error *err)
+{
+    if (o->num_classes < 1)
+        return edge__seterr(err, EDGE_EFORMAT, "num_classes is %d; it must be at least 1",
+                            (int)o->num_classes);
+    if (o->max_detections < 0 || o->max_classes_per_detection < 1 || o->detections_per_class < 1)
+        return edge__seterr(err, EDGE_EFORMAT,
+                            "max_detections %d, max_classes_per_detection %d, "
+                            "detections_per_class %d: they must be >= 0, >= 1 and >= 1",
+                            (int)o->max_detections, (int)o->max_classes_per_detection,
+                            (int)o->detections_per_class);
+    if (!(o->iou_threshold > 0.0f && o->iou_threshold <= 1.0f))
+        return edge__seterr(err, EDGE_EFORMAT, "nms_iou_threshold %g is not in (0, 1]",
+                            (double)o->iou_threshold);
+    if ((int64_t)o->max_detections * o->max_classes_per_detection > INT32_MAX / 4)
+        return edge__seterr(err, EDGE_ELIMIT,
+                            "max_detections x max_classes_per_detection is too large");
+    return 0;
+}
+
+int edge_detection_output_shape(const edge_detection_options *o, int i, int32_t *dims)
+{
+    const int32_t rows = o->max_detections * o->max_classes_per_detection;
+    dims[0] = 1;
+    if (i == 3)
+        return 1; /* the number of detections */
+    dims[1] = rows;
+    if (i > 0)
+        return 2; /* classes, scores */
+    dims[2] = 4;  /* boxes */
+    return 3;
+}

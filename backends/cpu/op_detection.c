@@ -61,27 +61,6 @@ static void detect_to_float(const detect_input *in, const void *src, size_t coun
     }
 }
 
-static int detect_options(edge_prep *p, const edge_detection_options *o)
-{
-    if (o->num_classes < 1)
-        return edge_op_fail(p, EDGE_EFORMAT, "num_classes is %d; it must be at least 1",
-                            (int)o->num_classes);
-    if (o->max_detections < 0 || o->max_classes_per_detection < 1 || o->detections_per_class < 1)
-        return edge_op_fail(p, EDGE_EFORMAT,
-                            "max_detections %d, max_classes_per_detection %d, "
-                            "detections_per_class %d: they must be >= 0, >= 1 and >= 1",
-                            (int)o->max_detections, (int)o->max_classes_per_detection,
-                            (int)o->detections_per_class);
-    if (!(o->iou_threshold > 0.0f && o->iou_threshold <= 1.0f))
-        return edge_op_fail(p, EDGE_EFORMAT, "nms_iou_threshold %g is not in (0, 1]",
-                            (double)o->iou_threshold);
-    if ((int64_t)o->max_detections * o->max_classes_per_detection > INT32_MAX / 4)
-        return edge_op_fail(p, EDGE_ELIMIT,
-                            "max_detections x max_classes_per_detection is too "
-                            "large");
-    return 0;
-}
-
 /* Encodings [1, N, >=4] and scores [1, N, classes (+1)]. */
 static int detect_inputs(edge_prep *p, const edge_node *n, detect_data *d)
 {
@@ -160,15 +139,14 @@ static int detect_shape_output(edge_prep *p, edge_tensor *t, int rank, const int
     return 0;
 }
 
-static int detect_outputs(edge_prep *p, const edge_node *n, int32_t rows)
+static int detect_outputs(edge_prep *p, const edge_node *n)
 {
-    const int32_t box_dims[3] = {1, rows, 4}, row_dims[2] = {1, rows}, one[1] = {1};
     static const char *const roles[] = {"detection boxes", "detection classes", "detection scores",
                                         "number of detections"};
     for (int i = 0; i < 4; i++) {
         edge_tensor *t = edge_op_output(p, n, i);
-        const int rank = i == OUT_BOXES ? 3 : i == OUT_COUNT ? 1 : 2;
-        const int32_t *dims = i == OUT_BOXES ? box_dims : i == OUT_COUNT ? one : row_dims;
+        int32_t dims[3];
+        const int rank = edge_detection_output_shape(&n->params.detection, i, dims);
         int rc = edge_op_check_type(p, t, roles[i], EDGE_FLOAT32);
         if (rc || (rc = detect_shape_output(p, t, rank, dims)) ||
             (rc = edge_op_check_dims(p, t, roles[i], rank, dims)))
@@ -197,7 +175,7 @@ static int detect_prepare(edge_prep *p, edge_node *n)
 {
     const edge_detection_options *o = &n->params.detection;
     int rc = edge_op_check_io(p, n, 3, 3, 4);
-    if (rc || (rc = detect_options(p, o)))
+    if (rc || (rc = edge_detection_check(o, p->err)))
         return rc;
     const edge_tensor *enc = edge_op_input(p, n, IN_ENC);
     const size_t boxes = enc->rank == 3 && enc->dims[1] > 0 ? (size_t)enc->dims[1] : 0;
@@ -216,7 +194,7 @@ static int detect_prepare(edge_prep *p, edge_node *n)
     d->k.x_scale = o->x_scale;
     d->k.h_scale = o->h_scale;
     d->k.w_scale = o->w_scale;
-    if ((rc = detect_outputs(p, n, (int32_t)edge_ref_detect_rows(&d->k))))
+    if ((rc = detect_outputs(p, n)))
         return rc;
     n->scratch_bytes = detect_scratch(d);
     return 0;

@@ -81,67 +81,19 @@ static size_t dims_product(const int32_t *dims, int from, int to)
     return c;
 }
 
-/* Dimensions from..to-1 of DIMS. */
-typedef struct dim_run {
-    const int32_t *dims;
-    int from, to;
-} dim_run;
-
-/* The output is declared with the three runs of dimensions one after another. */
-static int gather_check_output(edge_prep *p, const edge_tensor *out, const dim_run *runs)
-{
-    int32_t dims[EDGE_MAX_DIMS];
-    int rank = 0;
-    for (int i = 0; i < 3; i++)
-        for (int k = runs[i].from; k < runs[i].to; k++, rank++)
-            if (rank < EDGE_MAX_DIMS)
-                dims[rank] = runs[i].dims[k];
-    if (rank > EDGE_MAX_DIMS)
-        return edge_op_fail(p, EDGE_EUNSUPPORTED,
-                            "the output would have %d dimensions; at most %d are supported", rank,
-                            EDGE_MAX_DIMS);
-    return edge_op_check_dims(p, out, "output", rank, dims);
-}
-
 /* ---- GATHER ---- */
-
-/* batch_dims from the options against the indices' rank and AXIS. */
-static int gather_batch_dims(edge_prep *p, const edge_node *n, const edge_tensor *params,
-                             const edge_tensor *idx, int axis, int *batch)
-{
-    int64_t b = n->params.gather.batch_dims;
-    if (b < 0)
-        b += idx->rank;
-    if (b < 0 || b > idx->rank || b > axis)
-        return edge_op_fail(p, EDGE_ERANGE,
-                            "batch_dims %d is out of range: it must be in [%d, %d] and at most "
-                            "the axis %d",
-                            (int)n->params.gather.batch_dims, -idx->rank, idx->rank, axis);
-    for (int k = 0; k < b; k++)
-        if (params->dims[k] != idx->dims[k])
-            return edge_op_fail(p, EDGE_ESHAPE,
-                                "batch dimension %d of params (%d) and indices (%d) differ", k,
-                                (int)params->dims[k], (int)idx->dims[k]);
-    *batch = (int)b;
-    return 0;
-}
 
 static int gather_prepare(edge_prep *p, edge_node *n)
 {
     const edge_tensor *params, *idx, *out;
     int rc = gather_io(p, n, &params, &idx, &out);
-    int axis = 0, batch = 0;
-    if (rc ||
-        (rc = edge_axis_index(n->params.gather.axis, params->rank, "axis", "params", &axis,
-                              p->err)) ||
-        (rc = gather_batch_dims(p, n, params, idx, axis, &batch)))
+    int axis = 0, batch = 0, rank = 0;
+    int32_t dims[EDGE_MAX_DIMS];
+    if (rc || (rc = edge_gather_shape(params->dims, params->rank, idx->dims, idx->rank,
+                                      n->params.gather.axis, n->params.gather.batch_dims, dims,
+                                      &rank, &axis, &batch, p->err)))
         return rc;
-    const dim_run runs[3] = {
-        {params->dims, 0, axis},
-        {idx->dims, batch, idx->rank},
-        {params->dims, axis + 1, params->rank},
-    };
-    if ((rc = gather_check_output(p, out, runs)) ||
+    if ((rc = edge_op_check_dims(p, out, "output", rank, dims)) ||
         (rc = gather_check_const(p, idx, &params->dims[axis], 1)))
         return rc;
     gather_data *d = edge_op_alloc(p, n, sizeof *d);
@@ -171,20 +123,12 @@ static int gather_nd_prepare(edge_prep *p, edge_node *n)
 {
     const edge_tensor *params, *idx, *out;
     int rc = gather_io(p, n, &params, &idx, &out);
-    if (rc)
+    int nd = 0, rank = 0;
+    int32_t dims[EDGE_MAX_DIMS];
+    if (rc || (rc = edge_gather_nd_shape(params->dims, params->rank, idx->dims, idx->rank, dims,
+                                         &rank, &nd, p->err)))
         return rc;
-    if (params->rank < 1 || idx->rank < 1)
-        return edge_op_fail(p, EDGE_ESHAPE, "params and indices must have at least 1 dimension");
-    const int nd = idx->dims[idx->rank - 1];
-    if (nd < 0 || nd > params->rank)
-        return edge_op_fail(p, EDGE_ESHAPE, "indices address %d dimensions but params has only %d",
-                            nd, params->rank);
-    const dim_run runs[3] = {
-        {idx->dims, 0, idx->rank - 1},
-        {params->dims, nd, params->rank},
-        {NULL, 0, 0},
-    };
-    if ((rc = gather_check_output(p, out, runs)) ||
+    if ((rc = edge_op_check_dims(p, out, "output", rank, dims)) ||
         (nd > 0 && (rc = gather_check_const(p, idx, params->dims, nd))))
         return rc;
     gather_nd_data *d = edge_op_alloc(p, n, sizeof *d);

@@ -51,19 +51,6 @@ static int split_count(edge_prep *p, const char *what, int32_t count)
     return 0;
 }
 
-/* Part I's shape: the data's with the axis's extent EXTENT, or without the axis. */
-static int split_part_dims(const split_plan *s, int i, int32_t *dims)
-{
-    int r = 0;
-    for (int d = 0; d < s->data->rank; d++) {
-        if (d != s->axis)
-            dims[r++] = s->data->dims[d];
-        else if (!s->drop_axis)
-            dims[r++] = (int32_t)s->extent[i];
-    }
-    return r;
-}
-
 /* Check every output against the plan and record the chunks. */
 static int split_finish(edge_prep *p, edge_node *n, int data_input, const split_plan *s)
 {
@@ -83,7 +70,8 @@ static int split_finish(edge_prep *p, edge_node *n, int data_input, const split_
         char role[32];
         snprintf(role, sizeof role, "output %d", i);
         int32_t dims[EDGE_MAX_DIMS];
-        const int rank = split_part_dims(s, i, dims);
+        const int rank = edge_split_part_shape(s->data->dims, s->data->rank, s->axis, s->extent[i],
+                                               s->drop_axis, dims);
         int rc = edge_op_check_type(p, out, role, s->data->type);
         if (rc || (rc = edge_op_check_dims(p, out, role, rank, dims)))
             return rc;
@@ -120,20 +108,16 @@ static int split_prepare(edge_prep *p, edge_node *n)
     split_plan s = {.data = in, .n = parts};
     if (rc || (rc = split_const_axis(p, n, 0, in->rank, &s.axis)))
         return rc;
-    if (in->dims[s.axis] % parts != 0)
-        return edge_op_fail(p, EDGE_ESHAPE,
-                            "dimension %d of the input (%d) does not divide into num_splits %d",
-                            s.axis, (int)in->dims[s.axis], (int)parts);
     int64_t extent[SPLIT_MAX_PARTS];
-    for (int i = 0; i < parts; i++)
-        extent[i] = in->dims[s.axis] / parts;
+    if ((rc = edge_split_extents(in->dims, s.axis, parts, extent, p->err)))
+        return rc;
     s.extent = extent;
     return split_finish(p, n, 1, &s);
 }
 
 /* ---- SPLIT_V: inputs (input, size_splits, axis) ---- */
 
-/* size_splits into EXTENT: at most one -1, which takes what the others leave of TOTAL. */
+/* The constant size_splits (PARTS values) of TOTAL elements into EXTENT. */
 static int split_v_sizes(edge_prep *p, const edge_tensor *t, int parts, int32_t total,
                          int64_t *extent)
 {
@@ -142,25 +126,9 @@ static int split_v_sizes(edge_prep *p, const edge_tensor *t, int parts, int32_t 
         return rc;
     if (t->rank != 1 || t->count != (size_t)parts)
         return edge_op_fail(p, EDGE_ESHAPE, "size_splits must be a vector of %d values", parts);
-    int rest = -1;
-    int64_t sum = 0;
-    for (int i = 0; i < parts; i++) {
+    for (int i = 0; i < parts; i++)
         extent[i] = edge_op_const_int(t, (size_t)i);
-        if (extent[i] == -1 && rest < 0) {
-            rest = i;
-            continue;
-        }
-        if (extent[i] < 0 || extent[i] > total)
-            return edge_op_fail(p, EDGE_ERANGE, "size_splits[%d] is %lld", i, (long long)extent[i]);
-        sum += extent[i];
-    }
-    if (rest >= 0 && sum <= total)
-        extent[rest] = total - sum;
-    else if (sum != total)
-        return edge_op_fail(p, EDGE_ESHAPE,
-                            "size_splits add up to %lld but the axis has %d elements",
-                            (long long)sum, (int)total);
-    return 0;
+    return edge_split_v_extents(extent, parts, total, extent, p->err);
 }
 
 static int split_v_prepare(edge_prep *p, edge_node *n)
@@ -193,12 +161,9 @@ static int unpack_prepare(edge_prep *p, edge_node *n)
     if (rc ||
         (rc = edge_axis_index(n->params.pack.axis, in->rank, "axis", "input", &s.axis, p->err)))
         return rc;
-    if (in->dims[s.axis] != parts)
-        return edge_op_fail(p, EDGE_ESHAPE, "dimension %d of the input is %d but num is %d", s.axis,
-                            (int)in->dims[s.axis], (int)parts);
     int64_t extent[SPLIT_MAX_PARTS];
-    for (int i = 0; i < parts; i++)
-        extent[i] = 1;
+    if ((rc = edge_unpack_extents(in->dims, s.axis, parts, extent, p->err)))
+        return rc;
     s.extent = extent;
     return split_finish(p, n, 0, &s);
 }
@@ -235,22 +200,16 @@ static int pack_prepare(edge_prep *p, edge_node *n)
     if (rc || (rc = edge_op_check_io(p, n, parts, parts, 1)))
         return rc;
     const edge_tensor *in = split_data_input(p, n, 0, &rc), *out = edge_op_output(p, n, 0);
-    int axis;
-    if (rc ||
-        (rc = edge_axis_index(n->params.pack.axis, in->rank + 1, "axis", "output", &axis, p->err)))
+    int axis, rank;
+    int32_t dims[EDGE_MAX_DIMS];
+    if (rc || (rc = edge_pack_shape(in->dims, in->rank, parts, n->params.pack.axis, dims, &rank,
+                                    &axis, p->err)))
         return rc;
-    if (in->rank + 1 > EDGE_MAX_DIMS)
-        return edge_op_fail(p, EDGE_EUNSUPPORTED,
-                            "the output would have %d dimensions; at most %d are supported",
-                            in->rank + 1, EDGE_MAX_DIMS);
     for (int i = 0; i < parts; i++)
         if ((rc = pack_check_input(p, n, i, out)))
             return rc;
-    int32_t dims[EDGE_MAX_DIMS];
-    for (int k = 0, r = 0; k <= in->rank; k++)
-        dims[k] = k == axis ? parts : in->dims[r++];
     if ((rc = edge_op_check_type(p, out, "output", in->type)) ||
-        (rc = edge_op_check_dims(p, out, "output", in->rank + 1, dims)))
+        (rc = edge_op_check_dims(p, out, "output", rank, dims)))
         return rc;
     split_data *d = edge_op_alloc(p, n, sizeof *d + (size_t)parts * sizeof d->chunk[0]);
     if (!d)

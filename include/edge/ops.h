@@ -267,6 +267,45 @@ int edge_fc_shape(const int32_t *in, int in_rank, int64_t count, int32_t units, 
 int edge_axis_index(int64_t a, int rank, const char *role, const char *whose, int *axis,
                     edge_error *err);
 
+/* ---- split, pack and gather family (ops/derive_shape.c) ---- */
+
+/* SPLIT: dimension AXIS of DIMS cut into PARTS equal extents (EXTENT[i]). */
+int edge_split_extents(const int32_t *dims, int axis, int parts, int64_t *extent, edge_error *err);
+/* SPLIT_V: SIZES (PARTS values; at most one -1, which takes what the others leave)
+ * of an axis of TOTAL elements into EXTENT (SIZES and EXTENT may be the same array). */
+int edge_split_v_extents(const int64_t *sizes, int parts, int32_t total, int64_t *extent,
+                         edge_error *err);
+/* UNPACK: dimension AXIS of DIMS must be PARTS; each part's extent is 1. */
+int edge_unpack_extents(const int32_t *dims, int axis, int parts, int64_t *extent, edge_error *err);
+/* The shape of one part (rank returned): DIMS with dimension AXIS's extent EXTENT, or
+ * without dimension AXIS when DROP_AXIS (UNPACK). */
+int edge_split_part_shape(const int32_t *dims, int rank, int axis, int64_t extent, bool drop_axis,
+                          int32_t *out);
+/* PACK: PARTS inputs of shape DIMS (RANK) stacked along AXIS_RAW of the output (negative:
+ * from the end) into OUT (*OUT_RANK = RANK + 1), the normalized axis into *AXIS. */
+int edge_pack_shape(const int32_t *dims, int rank, int parts, int32_t axis_raw, int32_t *out,
+                    int *out_rank, int *axis, edge_error *err);
+/* GATHER: params P (PRANK) indexed by I (IRANK) along AXIS_RAW with BATCH_RAW batch
+ * dimensions (both may be negative) into OUT (*OUT_RANK); the normalized axis and
+ * batch count into *AXIS and *BATCH. */
+int edge_gather_shape(const int32_t *p, int prank, const int32_t *i, int irank, int32_t axis_raw,
+                      int32_t batch_raw, int32_t *out, int *out_rank, int *axis, int *batch,
+                      edge_error *err);
+/* GATHER_ND: params P (PRANK) indexed by the last dimension of I (IRANK) into OUT
+ * (*OUT_RANK); the indexed dimension count into *ND. */
+int edge_gather_nd_shape(const int32_t *p, int prank, const int32_t *i, int irank, int32_t *out,
+                         int *out_rank, int *nd, edge_error *err);
+
+/* ---- TFLite_Detection_PostProcess (ops/derive_shape.c) ---- */
+
+/* Its options' ranges, as TensorFlow Lite's Prepare checks them (classes >= 1,
+ * max_detections >= 0, the per-detection and per-class counts >= 1, an IoU
+ * threshold in (0, 1], and output rows that fit). */
+int edge_detection_check(const edge_detection_options *o, edge_error *err);
+/* The shape of output I (rank returned): boxes [1, rows, 4], classes and scores
+ * [1, rows], the count [1], rows = max_detections x max_classes_per_detection. */
+int edge_detection_output_shape(const edge_detection_options *o, int i, int32_t *dims);
+
 /* RESHAPE's shape, in TFLite's order of precedence: the 1-D shape operand
  * SHAPE of SHAPE_LEN values (SHAPE_LEN < 0: the node has no 1-D shape operand;
  * 0: a scalar), else the options' NEW_SHAPE (the legacy [0] of a node with

@@ -1,7 +1,8 @@
 /* tests/unit/test_derive_shape.c - the output shapes edge/ops.h derives (ops/derive_shape.c).
  *
  * Numbers in, numbers out, no model: each derivation on valid cases (negative
- * axes, RESHAPE's -1, STRIDED_SLICE's masks, keep_dims, ...) worked by hand
+ * axes, RESHAPE's -1, STRIDED_SLICE's masks, keep_dims, SPLIT_V's -1, PACK's new
+ * axis, GATHER's batch dimensions, ...) worked by hand
  * from TensorFlow Lite's definitions, and each refusal with its code and the
  * message the CPU back end reports. */
 #include <setjmp.h>
@@ -419,6 +420,91 @@ static void test_broadcast(void **state)
                    "input shapes do not broadcast (dimension 2: 4 and 5)");
 }
 
+static void test_split_pack(void **state)
+{
+    (void)state;
+    edge_error err = {0};
+    const int32_t in[3] = {2, 6, 5};
+    int64_t ext[4];
+    int32_t out[EDGE_MAX_DIMS];
+    assert_int_equal(edge_split_extents(in, 1, 3, ext, &err), 0);
+    assert_true(ext[0] == 2 && ext[1] == 2 && ext[2] == 2);
+    assert_refused(edge_split_extents(in, 2, 2, ext, &err), &err, EDGE_ESHAPE,
+                   "dimension 2 of the input (5) does not divide into num_splits 2");
+    /* SPLIT_V: the -1 takes the rest; a second -1 is an error like any negative size */
+    const int64_t sizes[3] = {1, -1, 3};
+    assert_int_equal(edge_split_v_extents(sizes, 3, 6, ext, &err), 0);
+    assert_true(ext[0] == 1 && ext[1] == 2 && ext[2] == 3);
+    const int64_t two_rest[3] = {-1, -1, 3};
+    assert_refused(edge_split_v_extents(two_rest, 3, 6, ext, &err), &err, EDGE_ERANGE,
+                   "size_splits[1] is -1");
+    const int64_t short_[2] = {2, 3};
+    assert_refused(edge_split_v_extents(short_, 2, 6, ext, &err), &err, EDGE_ESHAPE,
+                   "size_splits add up to 5 but the axis has 6 elements");
+    const int64_t over[2] = {-1, 7};
+    assert_refused(edge_split_v_extents(over, 2, 6, ext, &err), &err, EDGE_ERANGE,
+                   "size_splits[1] is 7");
+    /* a part keeps the axis with its extent, or (UNPACK) drops it */
+    assert_dims(out, edge_split_part_shape(in, 3, 1, 2, false, out), 2, 2, 5);
+    assert_dims(out, edge_split_part_shape(in, 3, 0, 1, true, out), 6, 5);
+    assert_int_equal(edge_unpack_extents(in, 0, 2, ext, &err), 0);
+    assert_true(ext[0] == 1 && ext[1] == 1);
+    assert_refused(edge_unpack_extents(in, 1, 4, ext, &err), &err, EDGE_ESHAPE,
+                   "dimension 1 of the input is 6 but num is 4");
+    /* PACK: a new axis of PARTS, negative counting from the output's end */
+    int rank = 0, axis = -1;
+    assert_int_equal(edge_pack_shape(in, 3, 4, -1, out, &rank, &axis, &err), 0);
+    assert_int_equal(axis, 3);
+    assert_dims(out, rank, 2, 6, 5, 4);
+    assert_int_equal(edge_pack_shape(in, 3, 4, 0, out, &rank, &axis, &err), 0);
+    assert_dims(out, rank, 4, 2, 6, 5);
+    assert_refused(edge_pack_shape(in, 3, 4, 4, out, &rank, &axis, &err), &err, EDGE_ERANGE,
+                   "axis is 4, but the output has 4 dimensions: it must be in [-4, 3]");
+    const int32_t six[6] = {1, 1, 1, 1, 1, 1};
+    assert_refused(edge_pack_shape(six, 6, 2, 0, out, &rank, &axis, &err), &err, EDGE_EUNSUPPORTED,
+                   "the output would have 7 dimensions; at most 6 are supported");
+}
+
+static void test_gather(void **state)
+{
+    (void)state;
+    edge_error err = {0};
+    int32_t out[EDGE_MAX_DIMS];
+    int rank = 0, axis = 0, batch = 0, nd = 0;
+    /* params [2, 5, 3], indices [2, 4]: axis 1, batch_dims 1 -> [2, 4, 3] */
+    const int32_t pd[3] = {2, 5, 3}, id[2] = {2, 4};
+    assert_int_equal(edge_gather_shape(pd, 3, id, 2, 1, 1, out, &rank, &axis, &batch, &err), 0);
+    assert_true(axis == 1 && batch == 1);
+    assert_dims(out, rank, 2, 4, 3);
+    /* batch_dims 0, axis -1: [2, 5] + [2, 4] */
+    assert_int_equal(edge_gather_shape(pd, 3, id, 2, -1, 0, out, &rank, &axis, &batch, &err), 0);
+    assert_dims(out, rank, 2, 5, 2, 4);
+    /* batch_dims -1 counts from the indices' rank: 1 */
+    assert_int_equal(edge_gather_shape(pd, 3, id, 2, 2, -1, out, &rank, &axis, &batch, &err), 0);
+    assert_int_equal(batch, 1);
+    assert_dims(out, rank, 2, 5, 4);
+    assert_refused(edge_gather_shape(pd, 3, id, 2, 0, 1, out, &rank, &axis, &batch, &err), &err,
+                   EDGE_ERANGE,
+                   "batch_dims 1 is out of range: it must be in [-2, 2] and at most the axis 0");
+    const int32_t id3[2] = {3, 4};
+    assert_refused(edge_gather_shape(pd, 3, id3, 2, 1, 1, out, &rank, &axis, &batch, &err), &err,
+                   EDGE_ESHAPE, "batch dimension 0 of params (2) and indices (3) differ");
+    const int32_t big[5] = {1, 1, 1, 1, 1}, idx4[4] = {1, 1, 1, 1};
+    assert_refused(edge_gather_shape(big, 5, idx4, 4, 0, 0, out, &rank, &axis, &batch, &err), &err,
+                   EDGE_EUNSUPPORTED,
+                   "the output would have 8 dimensions; at most 6 are supported");
+    /* GATHER_ND: indices [3, 2] address 2 of params [4, 5, 6]: [3, 6] */
+    const int32_t nd_i[2] = {3, 2}, nd_p[3] = {4, 5, 6};
+    assert_int_equal(edge_gather_nd_shape(nd_p, 3, nd_i, 2, out, &rank, &nd, &err), 0);
+    assert_int_equal(nd, 2);
+    assert_dims(out, rank, 3, 6);
+    const int32_t nd_bad[2] = {3, 4};
+    assert_refused(edge_gather_nd_shape(nd_p, 3, nd_bad, 2, out, &rank, &nd, &err), &err,
+                   EDGE_ESHAPE, "indices address 4 dimensions but params has only 3");
+    assert_refused(edge_gather_nd_shape(nd_p, 0, nd_i, 2, out, &rank, &nd, &err), &err, EDGE_ESHAPE,
+                   "params and indices must have at least 1 dimension");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -436,6 +522,8 @@ int main(void)
         cmocka_unit_test(test_arg_max),
         cmocka_unit_test(test_resize),
         cmocka_unit_test(test_broadcast),
+        cmocka_unit_test(test_split_pack),
+        cmocka_unit_test(test_gather),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -171,22 +171,22 @@ int edge_conv_multipliers(const edge_conv_scales *s, int32_t channels, int32_t *
     return 0;
 }
 
-int edge_addsub_multipliers(bool sub, float sa, float sb, float so, edge_addsub_quant *q,
-                            edge_error *err)
+static int addsub_multipliers(bool sub, int left_shift, float sa, float sb, float so,
+                              edge_addsub_quant *q, edge_error *err)
 {
     double ra, rb, ro;
     if (!sub) {
         const double twice_max = 2.0 * (double)(sa > sb ? sa : sb);
         ra = (double)sa / twice_max;
         rb = (double)sb / twice_max;
-        ro = twice_max / ((double)(1 << 20) * (double)so);
+        ro = twice_max / ((double)(1 << left_shift) * (double)so);
     } else {
         const float twice_max = 2.0f * (sa > sb ? sa : sb);
         ra = (double)(sa / twice_max);
         rb = (double)(sb / twice_max);
-        ro = (double)(twice_max / ((float)(1 << 20) * so));
+        ro = (double)(twice_max / ((float)(1 << left_shift) * so));
     }
-    q->left_shift = 20;
+    q->left_shift = left_shift;
     if (!edge_quantize_multiplier_lt1(ra, &q->a_mult, &q->a_shift) ||
         !edge_quantize_multiplier_lt1(rb, &q->b_mult, &q->b_shift))
         return edge__seterr(err, EDGE_ERANGE, "input scales %g and %g cannot be rescaled",
@@ -197,6 +197,20 @@ int edge_addsub_multipliers(bool sub, float sa, float sb, float so, edge_addsub_
                             "and %g (the output multiplier %g must be below 1)",
                             (double)so, (double)sa, (double)sb, ro);
     return 0;
+}
+
+int edge_addsub_multipliers(bool sub, float sa, float sb, float so, edge_addsub_quant *q,
+                            edge_error *err)
+{
+    return addsub_multipliers(sub, 20, sa, sb, so, q, err);
+}
+
+/* int16 (16x8): add_common.cc / sub_common.cc shift by 15, not 20, so that 65535 << 15 still
+ * fits the int32 sum. */
+int edge_addsub_multipliers_s16(bool sub, float sa, float sb, float so, edge_addsub_quant *q,
+                                edge_error *err)
+{
+    return addsub_multipliers(sub, 15, sa, sb, so, q, err);
 }
 
 int edge_mul_multiplier(float sa, float sb, float so, int32_t *mult, int *shift, edge_error *err)

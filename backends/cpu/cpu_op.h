@@ -89,7 +89,7 @@ int edge_op_check_rank(edge_prep *p, const edge_tensor *t, const char *role, int
 int edge_op_check_dims(edge_prep *p, const edge_tensor *t, const char *role, int rank,
                        const int32_t *dims);
 /* Per-tensor quantization present with a finite positive scale (and, for int8/uint8,
- * a zero point inside the type's range). */
+ * a zero point inside the type's range; for int16, 16x8 quantization's zero point 0). */
 int edge_op_check_quant(edge_prep *p, const edge_tensor *t, const char *role);
 /* edge_op_check_quant, and exactly one scale and zero point (EDGE_EUNSUPPORTED for
  * per-channel quantization). */

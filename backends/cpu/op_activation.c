@@ -1,9 +1,9 @@
 /* backends/cpu/op_activation.c - LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH.
  *
  * Owns: validating one input and one output of the same type (int8 or
- * float32) and shape, per-tensor quantization for int8 (LOGISTIC's output must
- * be scale 1/256 zero point -128 and TANH's 1/128 zero point 0, as TFLite
- * requires), and filling the kernels' parameters with edge/ops.h's derivations
+ * float32, and int16 for LEAKY_RELU: 16x8, zero points 0) and shape, per-tensor quantization for
+ * int8 (LOGISTIC's output must be scale 1/256 zero point -128 and TANH's 1/128 zero point 0, as
+ * TFLite requires), and filling the kernels' parameters with edge/ops.h's derivations
  * (LOGISTIC/TANH input scaling, RELU's scale ratio clamped at the output's zero
  * point, RELU6's raw range, LEAKY_RELU's and HARD_SWISH's multipliers).
  * uint8 (legacy quantization: SSD MobileNet's LOGISTIC): each of these depends
@@ -40,15 +40,16 @@ typedef struct act_data {
 
 /* One input, one output, same type (int8, uint8 or float32) and shape; the
  * integer types quantized per tensor. */
-static int unary_io(edge_prep *p, const edge_node *n, const edge_tensor **in,
+static int unary_io(edge_prep *p, const edge_node *n, act_op op, const edge_tensor **in,
                     const edge_tensor **out)
 {
+    const uint32_t types = ACT_TYPES | (op == ACT_LEAKY ? EDGE_DTYPE_BIT(EDGE_INT16) : 0);
     int rc = edge_op_check_io(p, n, 1, 1, 1);
     if (rc)
         return rc;
     *in = edge_op_input(p, n, 0);
     *out = edge_op_output(p, n, 0);
-    if ((rc = edge_op_check_dtype(p, *in, "input", ACT_TYPES)) ||
+    if ((rc = edge_op_check_dtype(p, *in, "input", types)) ||
         (rc = edge_op_check_type(p, *out, "output", (*in)->type)) ||
         (rc = edge_op_check_same_shape(p, *in, "input", *out, "output")))
         return rc;
@@ -90,7 +91,7 @@ static int leaky_params(edge_prep *p, const edge_node *n, const edge_tensor *in,
     k->alpha = n->params.alpha;
     if (!isfinite(k->alpha))
         return edge_op_fail(p, EDGE_ERANGE, "alpha %g is not finite", (double)k->alpha);
-    if (in->type != EDGE_INT8)
+    if (in->type != EDGE_INT8 && in->type != EDGE_INT16)
         return 0;
     int rc = edge_leaky_relu_multipliers(in->q.scale[0], out->q.scale[0], k->alpha, &k->alpha_mult,
                                          &k->alpha_shift, &k->id_mult, &k->id_shift, p->err);
@@ -170,11 +171,11 @@ static int u8_params(edge_prep *p, const edge_node *n, const edge_tensor *in,
 static int act_prepare(edge_prep *p, edge_node *n, act_op op)
 {
     const edge_tensor *in, *out;
-    int rc = unary_io(p, n, &in, &out);
+    int rc = unary_io(p, n, op, &in, &out);
     if (rc)
         return rc;
     act_data d = {.op = op, .type = in->type, .n = in->count};
-    if (in->type == EDGE_INT8)
+    if (in->type == EDGE_INT8 || in->type == EDGE_INT16) /* int16: LEAKY_RELU only */
         rc = quant_params(p, n, in, out, &d);
     else if (in->type == EDGE_UINT8)
         rc = u8_params(p, n, in, out, &d);
@@ -219,6 +220,8 @@ static void act_eval(const edge_node *n, void *const *t, void *scratch, edge_exe
             out[i] = d->lut[in[i]];
     } else if (d->type == EDGE_INT8)
         eval_s8(d, t[n->in[0]], t[n->out[0]]);
+    else if (d->type == EDGE_INT16)
+        edge_ref_leaky_relu_s16(&d->k.leaky, t[n->in[0]], t[n->out[0]], d->n);
     else
         eval_f32(d, t[n->in[0]], t[n->out[0]]);
 }

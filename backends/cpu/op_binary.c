@@ -1,7 +1,8 @@
 /* backends/cpu/op_binary.c - ADD, SUB, MUL, MAXIMUM, MINIMUM.
  *
  * Owns: validating the two inputs and the output (one type for all three:
- * int8, uint8 or float32; shapes that broadcast, numpy style, up to rank 6, to
+ * int8, uint8 or float32, and int16 for ADD/SUB (16x8: zero points 0, a left
+ * shift of 15); shapes that broadcast, numpy style, up to rank 6, to
  * exactly the declared output shape; per-tensor quantization), and filling the
  * kernels' parameters with the multipliers edge/ops.h derives (ADD/SUB's left
  * shift of 20, MUL's single multiplier; multipliers TFLite would abort on fail
@@ -49,10 +50,12 @@ static int binary_shapes(edge_prep *p, const edge_tensor *a, const edge_tensor *
                         edge_op_tensor_index(p, out), so, sa, sb, want);
 }
 
-static int binary_types(edge_prep *p, const edge_tensor *a, const edge_tensor *b,
+static int binary_types(edge_prep *p, binary_op op, const edge_tensor *a, const edge_tensor *b,
                         const edge_tensor *out)
 {
-    int rc = edge_op_check_dtype(p, a, "input 0", BINARY_TYPES);
+    const bool addsub = op == BIN_ADD || op == BIN_SUB;
+    int rc = edge_op_check_dtype(p, a, "input 0",
+                                 BINARY_TYPES | (addsub ? EDGE_DTYPE_BIT(EDGE_INT16) : 0));
     if (rc || (rc = edge_op_check_type(p, b, "input 1", a->type)))
         return rc;
     return edge_op_check_type(p, out, "output", a->type);
@@ -97,7 +100,10 @@ static int arith_quant(edge_prep *p, binary_op op, int act, const edge_tensor *a
             return rc;
     } else {
         edge_addsub_quant q;
-        if ((rc = edge_addsub_multipliers(op == BIN_SUB, sa, sb, so, &q, p->err)))
+        rc = out->type == EDGE_INT16
+                 ? edge_addsub_multipliers_s16(op == BIN_SUB, sa, sb, so, &q, p->err)
+                 : edge_addsub_multipliers(op == BIN_SUB, sa, sb, so, &q, p->err);
+        if (rc)
             return rc;
         k->left_shift = q.left_shift;
         k->a_mult = q.a_mult;
@@ -147,7 +153,7 @@ static int binary_prepare(edge_prep *p, edge_node *n, binary_op op)
     const edge_tensor *a = edge_op_input(p, n, 0), *b = edge_op_input(p, n, 1);
     const edge_tensor *out = edge_op_output(p, n, 0);
     binary_data d = {.op = op, .type = a->type};
-    if ((rc = binary_types(p, a, b, out)) || (rc = binary_shapes(p, a, b, out, &d.k)))
+    if ((rc = binary_types(p, op, a, b, out)) || (rc = binary_shapes(p, a, b, out, &d.k)))
         return rc;
     const int act = op == BIN_MAX || op == BIN_MIN ? EDGE_ACT_NONE : n->params.activation;
     if (op == BIN_MAX || op == BIN_MIN)
@@ -208,6 +214,14 @@ static void eval_u8(const binary_data *d, const uint8_t *a, const uint8_t *b, ui
     }
 }
 
+static void eval_s16(const binary_data *d, const int16_t *a, const int16_t *b, int16_t *o)
+{
+    if (d->op == BIN_SUB)
+        edge_ref_sub_s16(&d->k, a, b, o);
+    else
+        edge_ref_add_s16(&d->k, a, b, o);
+}
+
 static void eval_f32(const binary_data *d, const float *a, const float *b, float *o)
 {
     switch (d->op) {
@@ -230,6 +244,8 @@ static void binary_eval(const edge_node *n, void *const *t, void *scratch, edge_
         eval_s8(d, a, b, o);
     else if (d->type == EDGE_UINT8)
         eval_u8(d, a, b, o);
+    else if (d->type == EDGE_INT16)
+        eval_s16(d, a, b, o);
     else
         eval_f32(d, a, b, o);
 }

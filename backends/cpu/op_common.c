@@ -166,7 +166,14 @@ int edge_op_check_quant(edge_prep *p, const edge_tensor *t, const char *role)
                                 role, edge_op_tensor_index(p, t), (double)s, (int)c);
     }
     int32_t lo = INT32_MIN, hi = INT32_MAX;
-    if (t->type == EDGE_INT8) {
+    if (t->type == EDGE_INT16) { /* 16x8 quantization: symmetric activations */
+        for (int32_t c = 0; c < t->q.count; c++)
+            if (t->q.zero_point[c] != 0)
+                return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                                    "int16 %s (tensor %d) has zero point %d; int16 (16x8) "
+                                    "quantization needs zero point 0",
+                                    role, edge_op_tensor_index(p, t), (int)t->q.zero_point[c]);
+    } else if (t->type == EDGE_INT8) {
         lo = -128;
         hi = 127;
     } else if (t->type == EDGE_UINT8) {

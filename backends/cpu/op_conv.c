@@ -5,8 +5,9 @@
  * weights' quantization checks FULLY_CONNECTED reuses, and the prepare CONV_2D
  * shares with DEPTHWISE_CONV_2D: shapes, types, quantization, output shape,
  * with the derivations of edge/ops.h).
- * Supports int8 (per-channel or per-tensor symmetric weights), legacy uint8 and
- * float32; refuses hybrid, int16, int4 and grouped convolutions.
+ * Supports int8 (per-channel or per-tensor symmetric weights), legacy uint8,
+ * float32 and, for CONV_2D, 16x8 (int16 activations with zero point 0, symmetric int8 weights,
+ * int64 bias: kernels/ref/int16.c); refuses hybrid, int4 and grouped convolutions.
  * Does not own the arithmetic (kernels/ref/conv.c). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 #include "fast_ops.h"
 #include "op_conv.h"
 #include "ref/conv.h"
+#include "ref/int16.h"
 
 /* ---- shared helpers (op_conv.h) ---- */
 
@@ -124,8 +126,32 @@ edge_conv_quant edge_conv_quant_of(edge_prep *p, const edge_node *n, int32_t cha
 
 /* ---- the prepare CONV_2D and DEPTHWISE_CONV_2D share ---- */
 
-static int conv2d_check_tensors(edge_prep *p, const edge_node *n, int32_t out_axis)
+/* 16x8: int16 input and output, int8 weights, int64 bias of COUNT elements (TFLite Micro's
+ * ConvPerChannel<int64_t>), where KIND has the kernel. */
+static int conv2d_check_types_s16(edge_prep *p, const edge_conv2d_kind *kind, const edge_tensor *in,
+                                  const edge_tensor *filter, const edge_tensor *bias,
+                                  const edge_tensor *out, int32_t count)
 {
+    if (!kind->s16)
+        return edge_op_check_dtype(p, in, "input", EDGE_CONV_TYPES);
+    int rc = edge_op_check_type(p, out, "output", EDGE_INT16);
+    if (rc || (rc = edge_op_check_type(p, filter, "weights", EDGE_INT8)) || !bias)
+        return rc;
+    if (bias->type != EDGE_INT64)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "bias (tensor %d) has type %s; int16 (16x8) convolution takes an "
+                            "INT64 bias",
+                            edge_op_tensor_index(p, bias), edge_dtype_name(bias->type));
+    if (bias->count != (size_t)count)
+        return edge_op_fail(p, EDGE_ESHAPE,
+                            "bias (tensor %d) has %zu elements for %d output channels",
+                            edge_op_tensor_index(p, bias), bias->count, (int)count);
+    return 0;
+}
+
+static int conv2d_check_tensors(edge_prep *p, const edge_node *n, const edge_conv2d_kind *kind)
+{
+    const int32_t out_axis = kind->out_axis;
     int rc = edge_op_check_io(p, n, 2, 3, 1);
     if (rc)
         return rc;
@@ -137,6 +163,8 @@ static int conv2d_check_tensors(edge_prep *p, const edge_node *n, int32_t out_ax
         (rc = edge_conv_check_count(p, f, "weights")) ||
         (rc = edge_conv_check_count(p, out, "output")))
         return rc;
+    if (in->type == EDGE_INT16)
+        return conv2d_check_types_s16(p, kind, in, f, bias, out, f->dims[out_axis]);
     return edge_conv_check_types(p, in, f, bias, out, f->dims[out_axis]);
 }
 
@@ -178,7 +206,7 @@ static int conv2d_quantize(edge_prep *p, const edge_node *n, int32_t axis, int a
 int edge_conv2d_prepare(edge_prep *p, edge_node *n, const edge_conv2d_kind *kind,
                         edge_conv2d_data **data)
 {
-    int rc = conv2d_check_tensors(p, n, kind->out_axis);
+    int rc = conv2d_check_tensors(p, n, kind);
     if (rc)
         return rc;
     const edge_tensor *in = edge_op_input(p, n, 0), *out = edge_op_output(p, n, 0);
@@ -229,6 +257,7 @@ void edge_conv2d_eval(const edge_conv2d_kind *kind, const edge_node *n, void *co
     switch (d->type) {
     case EDGE_INT8: kind->eval.s8(&d->k, o.in, o.w, o.bias, o.out); break;
     case EDGE_UINT8: kind->eval.u8(&d->k, o.in, o.w, o.bias, o.out); break;
+    case EDGE_INT16: kind->s16(&d->k, o.in, o.w, o.bias, o.out); break;
     default: kind->eval.f32(&d->k, o.in, o.w, o.bias, o.out, scratch); break;
     }
 }
@@ -256,7 +285,22 @@ static const edge_conv2d_kind conv_kind = {
     .out_axis = 0,
     .filter = conv_filter,
     .eval = {edge_fast_conv_eval, edge_ref_conv_s8, edge_ref_conv_u8, edge_ref_conv_f32},
+    .s16 = edge_ref_conv_s16,
 };
+
+/* The 64-bit MultiplyByQuantizedMultiplier of the 16x8 kernel takes shifts up to 7 (TFLite
+ * checks it in debug builds only): larger output multipliers are refused. */
+static int conv_check_s16_shifts(edge_prep *p, const edge_conv2d_data *d)
+{
+    const int32_t *shift = d->q + d->k.out_c;
+    for (int32_t c = 0; c < d->k.out_c; c++)
+        if (shift[c] > 7)
+            return edge_op_fail(p, EDGE_ERANGE,
+                                "output channel %d needs a multiplier of 2^%d or more; the int16 "
+                                "(16x8) kernel supports below 2^7",
+                                (int)c, (int)shift[c] - 1);
+    return 0;
+}
 
 static int conv_prepare(edge_prep *p, edge_node *n)
 {
@@ -266,6 +310,8 @@ static int conv_prepare(edge_prep *p, edge_node *n)
         return rc;
     if (d->type == EDGE_INT8)
         return edge_fast_conv_prepare(p, n, &d->k) < 0 ? EDGE_ENOMEM : 0;
+    if (d->type == EDGE_INT16)
+        return conv_check_s16_shifts(p, d);
     if (d->type != EDGE_FLOAT32)
         return 0;
     n->scratch_bytes = edge_ref_conv_f32_scratch(&d->k);

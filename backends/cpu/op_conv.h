@@ -89,6 +89,9 @@ typedef struct edge_conv2d_kind {
     int (*filter)(edge_prep *p, const edge_window_options *w, const edge_tensor *f,
                   edge_conv_params *k);
     edge_conv2d_kernels eval;
+    /* 16x8 (int16 activations, int8 weights, int64 bias), or NULL: int16 is refused. */
+    void (*s16)(const edge_conv_params *k, const int16_t *in, const int8_t *w, const int64_t *bias,
+                int16_t *out);
 } edge_conv2d_kind;
 
 /* Prepared data of CONV_2D and DEPTHWISE_CONV_2D. */

@@ -7,6 +7,9 @@
  *   QUANTIZE float32 -> int8/uint8: AffineQuantize with the output's scale;
  *   QUANTIZE int8/uint8 -> int8/uint8: Requantize by s_in / s_out (double,
  *     QuantizeMultiplier);
+ *   16x8 quantization (int16 zero points 0): QUANTIZE float32 -> int16 (AffineQuantize), int32 ->
+ *     int16/int8, int16 -> int16/int8 and int8 -> int16 (Requantize as above), DEQUANTIZE
+ *     int16 -> float32;
  *   DEQUANTIZE int8/uint8 -> float32: scale * (x - zero point) in float;
  *   DEQUANTIZE float16 -> float32: the exact value (a float16 constant's
  *     DEQUANTIZE never gets here: the loader folds it, runtime/fold.c).
@@ -25,7 +28,28 @@ typedef enum quant_kind {
     DQ_S8_F32,
     DQ_U8_F32,
     DQ_F16_F32,
+    /* int16 (16x8) activations and int32 sources */
+    Q_F32_S16,
+    Q_S32_S16,
+    Q_S32_S8,
+    Q_S16_S16,
+    Q_S16_S8,
+    Q_S8_S16,
+    DQ_S16_F32,
 } quant_kind;
+
+/* QUANTIZE's conversions by input and output type (TFLite Micro's quantize_common.cc). */
+static const struct {
+    edge_dtype in, out;
+    quant_kind kind;
+} quantize_pairs[] = {
+    {EDGE_FLOAT32, EDGE_INT8, Q_F32_S8},   {EDGE_FLOAT32, EDGE_UINT8, Q_F32_U8},
+    {EDGE_FLOAT32, EDGE_INT16, Q_F32_S16}, {EDGE_INT8, EDGE_INT8, Q_S8_S8},
+    {EDGE_INT8, EDGE_UINT8, Q_S8_U8},      {EDGE_UINT8, EDGE_INT8, Q_U8_S8},
+    {EDGE_UINT8, EDGE_UINT8, Q_U8_U8},     {EDGE_INT32, EDGE_INT16, Q_S32_S16},
+    {EDGE_INT32, EDGE_INT8, Q_S32_S8},     {EDGE_INT16, EDGE_INT16, Q_S16_S16},
+    {EDGE_INT16, EDGE_INT8, Q_S16_S8},     {EDGE_INT8, EDGE_INT16, Q_S8_S16},
+};
 
 typedef struct quant_data {
     quant_kind kind;
@@ -67,27 +91,26 @@ static int quantize_prepare(edge_prep *p, edge_node *n)
     int rc = unary_io(p, n, &in, &out);
     if (rc)
         return rc;
-    if ((in->type != EDGE_FLOAT32 && !is_q8(in->type)) || !is_q8(out->type))
+    quant_data d = {.n = in->count};
+    size_t i = 0;
+    while (i < sizeof quantize_pairs / sizeof *quantize_pairs &&
+           (quantize_pairs[i].in != in->type || quantize_pairs[i].out != out->type))
+        i++;
+    if (i == sizeof quantize_pairs / sizeof *quantize_pairs)
         return edge_op_fail(p, EDGE_EUNSUPPORTED,
-                            "conversion %s -> %s is not supported (float32, "
-                            "int8 or uint8 to int8 or uint8)",
+                            "conversion %s -> %s is not supported (float32, int8 or uint8 to "
+                            "int8 or uint8; float32, int8, int16 or int32 to int16; int16 or "
+                            "int32 to int8)",
                             edge_dtype_name(in->type), edge_dtype_name(out->type));
+    d.kind = quantize_pairs[i].kind;
     if ((rc = edge_op_check_quant1(p, out, "output")))
         return rc;
-    const bool out_s8 = out->type == EDGE_INT8;
-    quant_data d = {.n = in->count};
     if (in->type == EDGE_FLOAT32) {
-        d.kind = out_s8 ? Q_F32_S8 : Q_F32_U8;
         d.affine.scale = out->q.scale[0];
         d.affine.zero_point = out->q.zero_point[0];
-    } else {
-        if ((rc = edge_op_check_quant1(p, in, "input")) ||
-            (rc = requant_params(p, in, out, &d.requant)))
-            return rc;
-        if (in->type == EDGE_INT8)
-            d.kind = out_s8 ? Q_S8_S8 : Q_S8_U8;
-        else
-            d.kind = out_s8 ? Q_U8_S8 : Q_U8_U8;
+    } else if ((rc = edge_op_check_quant1(p, in, "input")) ||
+               (rc = requant_params(p, in, out, &d.requant))) {
+        return rc;
     }
     return edge_op_keep(p, n, &d, sizeof d);
 }
@@ -98,10 +121,11 @@ static int dequantize_prepare(edge_prep *p, edge_node *n)
     int rc = unary_io(p, n, &in, &out);
     if (rc)
         return rc;
-    if ((!is_q8(in->type) && in->type != EDGE_FLOAT16) || out->type != EDGE_FLOAT32)
+    if ((!is_q8(in->type) && in->type != EDGE_INT16 && in->type != EDGE_FLOAT16) ||
+        out->type != EDGE_FLOAT32)
         return edge_op_fail(p, EDGE_EUNSUPPORTED,
                             "conversion %s -> %s is not supported (int8, "
-                            "uint8 or float16 to float32)",
+                            "uint8, int16 or float16 to float32)",
                             edge_dtype_name(in->type), edge_dtype_name(out->type));
     if (in->type == EDGE_FLOAT16) {
         quant_data d = {.kind = DQ_F16_F32, .n = in->count};
@@ -110,7 +134,9 @@ static int dequantize_prepare(edge_prep *p, edge_node *n)
     if ((rc = edge_op_check_quant1(p, in, "input")))
         return rc;
     quant_data d = {
-        .kind = in->type == EDGE_INT8 ? DQ_S8_F32 : DQ_U8_F32,
+        .kind = in->type == EDGE_INT8    ? DQ_S8_F32
+                : in->type == EDGE_INT16 ? DQ_S16_F32
+                                         : DQ_U8_F32,
         .n = in->count,
         .affine = {.scale = in->q.scale[0], .zero_point = in->q.zero_point[0]},
     };
@@ -132,6 +158,13 @@ static void quant_eval(const edge_node *n, void *const *t, void *scratch, edge_e
     case DQ_S8_F32: edge_ref_dequantize_s8_f32(&d->affine, in, out, d->n); break;
     case DQ_U8_F32: edge_ref_dequantize_u8_f32(&d->affine, in, out, d->n); break;
     case DQ_F16_F32: edge_ref_dequantize_f16_f32(in, out, d->n); break;
+    case Q_F32_S16: edge_ref_quantize_f32_s16(&d->affine, in, out, d->n); break;
+    case Q_S32_S16: edge_ref_requantize_s32_s16(&d->requant, in, out, d->n); break;
+    case Q_S32_S8: edge_ref_requantize_s32_s8(&d->requant, in, out, d->n); break;
+    case Q_S16_S16: edge_ref_requantize_s16_s16(&d->requant, in, out, d->n); break;
+    case Q_S16_S8: edge_ref_requantize_s16_s8(&d->requant, in, out, d->n); break;
+    case Q_S8_S16: edge_ref_requantize_s8_s16(&d->requant, in, out, d->n); break;
+    case DQ_S16_F32: edge_ref_dequantize_s16_f32(&d->affine, in, out, d->n); break;
     }
 }
 

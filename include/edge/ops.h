@@ -235,6 +235,9 @@ typedef struct edge_addsub_quant {
 } edge_addsub_quant;
 int edge_addsub_multipliers(bool sub, float sa, float sb, float so, edge_addsub_quant *q,
                             edge_error *err);
+/* The same for int16 (16x8) ADD and SUB: a left shift of 15. */
+int edge_addsub_multipliers_s16(bool sub, float sa, float sb, float so, edge_addsub_quant *q,
+                                edge_error *err);
 
 /* MUL: sa * sb / so. */
 int edge_mul_multiplier(float sa, float sb, float so, int32_t *mult, int *shift, edge_error *err);

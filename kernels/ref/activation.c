@@ -97,15 +97,29 @@ void edge_ref_relu6_f32(const float *in, float *out, size_t n)
 
 /* ---- LEAKY_RELU ---- */
 
+/* reference_ops::QuantizeLeakyRelu: the identity multiplier at or above the zero point, alpha's
+ * below, clamped to [LO, HI] (int8 or int16). */
+static inline int32_t leaky_relu_q(const edge_leaky_relu_params *p, int32_t q, int32_t lo,
+                                   int32_t hi)
+{
+    const int32_t x = q - p->in_zp;
+    const int32_t scaled = x >= 0 ? edge_mbqm(x, p->id_mult, p->id_shift)
+                                  : edge_mbqm(x, p->alpha_mult, p->alpha_shift);
+    return edge_clamp32(edge_wrap_add32(p->out_zp, scaled), lo, hi);
+}
+
 void edge_ref_leaky_relu_s8(const edge_leaky_relu_params *p, const int8_t *in, int8_t *out,
                             size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        const int32_t x = (int32_t)in[i] - p->in_zp;
-        const int32_t scaled = x >= 0 ? edge_mbqm(x, p->id_mult, p->id_shift)
-                                      : edge_mbqm(x, p->alpha_mult, p->alpha_shift);
-        out[i] = (int8_t)edge_clamp32(edge_wrap_add32(p->out_zp, scaled), INT8_MIN, INT8_MAX);
-    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = (int8_t)leaky_relu_q(p, in[i], INT8_MIN, INT8_MAX);
+}
+
+void edge_ref_leaky_relu_s16(const edge_leaky_relu_params *p, const int16_t *in, int16_t *out,
+                             size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (int16_t)leaky_relu_q(p, in[i], INT16_MIN, INT16_MAX);
 }
 
 void edge_ref_leaky_relu_f32(const edge_leaky_relu_params *p, const float *in, float *out, size_t n)

@@ -10,6 +10,7 @@
  *        (TFLite Micro does not requantize RELU6); LEAKY_RELU requantizes
  *        with the identity or the alpha multiplier; HARD_SWISH follows
  *        reference_ops::HardSwish's int16 fixed-point pipeline;
+ *   s16: LEAKY_RELU only, the int8 arithmetic clamped to int16;
  *   f32: TFLite's reference float formulas.
  * Does not own: deriving the parameters (backends/cpu/op_activation.c). */
 #ifndef EDGE_REF_ACTIVATION_H
@@ -63,6 +64,9 @@ typedef struct edge_leaky_relu_params {
 
 void edge_ref_leaky_relu_s8(const edge_leaky_relu_params *p, const int8_t *in, int8_t *out,
                             size_t n);
+/* int16 (16x8): the int8 arithmetic, clamped to int16 (TFLite Micro's int16 LEAKY_RELU). */
+void edge_ref_leaky_relu_s16(const edge_leaky_relu_params *p, const int16_t *in, int16_t *out,
+                             size_t n);
 void edge_ref_leaky_relu_f32(const edge_leaky_relu_params *p, const float *in, float *out,
                              size_t n);
 

@@ -1,4 +1,4 @@
-/* kernels/ref/binary.c - reference ADD, SUB, MUL, MAXIMUM, MINIMUM (s8, u8, f32).
+/* kernels/ref/binary.c - reference ADD, SUB, MUL, MAXIMUM, MINIMUM (s8, u8, f32; ADD/SUB s16).
  *
  * Owns: the broadcast walk (an odometer over the five outer dimensions, one
  * strided run along the innermost) and the per-element arithmetic of TFLite
@@ -166,6 +166,9 @@ EDGE_ROW(max_f32_row, float, x > y ? x : y)
 EDGE_ROW(min_s8_row, int8_t, x < y ? x : y)
 EDGE_ROW(min_u8_row, uint8_t, x < y ? x : y)
 EDGE_ROW(min_f32_row, float, x < y ? x : y)
+/* int16 (16x8): the int8 arithmetic with a left shift of 15 (TFLite Micro AddElementwise) */
+EDGE_ROW(add_s16_row, int16_t, addsub_q(p, x, y, false))
+EDGE_ROW(sub_s16_row, int16_t, addsub_q(p, x, y, true))
 
 #undef EDGE_ROW
 
@@ -192,5 +195,7 @@ EDGE_KERNEL(edge_ref_maximum_f32, float, max_f32_row)
 EDGE_KERNEL(edge_ref_minimum_s8, int8_t, min_s8_row)
 EDGE_KERNEL(edge_ref_minimum_u8, uint8_t, min_u8_row)
 EDGE_KERNEL(edge_ref_minimum_f32, float, min_f32_row)
+EDGE_KERNEL(edge_ref_add_s16, int16_t, add_s16_row)
+EDGE_KERNEL(edge_ref_sub_s16, int16_t, sub_s16_row)
 
 #undef EDGE_KERNEL

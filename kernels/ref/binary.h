@@ -7,6 +7,9 @@
  *          ADD/SUB rescale both inputs to a common scale after a left shift
  *          of 20 bits, MUL requantizes the product of the offset inputs,
  *          MAXIMUM/MINIMUM compare raw values (TFLite Micro does not rescale);
+ *   s16:   ADD and SUB only (16x8 quantization, zero points 0): the s8
+ *          arithmetic with a left shift of 15 (TFLite Micro's int16 general
+ *          path, reference_ops::AddElementwise / Sub with int16 data);
  *   f32:   TFLite's reference float kernels (op, then clamp to the fused
  *          activation range).
  * Also owns edge_bcast_init, the prepare-time folding of two input shapes and
@@ -45,7 +48,7 @@ typedef struct edge_arith_params {
     /* quantized (s8 / u8) */
     int32_t a_offset, b_offset; /* minus the inputs' zero points */
     int32_t out_offset;         /* the output's zero point */
-    int left_shift;             /* ADD/SUB: 20 */
+    int left_shift;             /* ADD/SUB: 20 (s16: 15) */
     int32_t a_mult, b_mult;     /* ADD/SUB input rescale, Q31, shift <= 0 */
     int a_shift, b_shift;
     int32_t out_mult; /* ADD/SUB: shift <= 0; MUL: any shift in [-31, 30] */
@@ -62,6 +65,9 @@ void edge_ref_add_f32(const edge_arith_params *p, const float *a, const float *b
 void edge_ref_sub_s8(const edge_arith_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 void edge_ref_sub_u8(const edge_arith_params *p, const uint8_t *a, const uint8_t *b, uint8_t *out);
 void edge_ref_sub_f32(const edge_arith_params *p, const float *a, const float *b, float *out);
+
+void edge_ref_add_s16(const edge_arith_params *p, const int16_t *a, const int16_t *b, int16_t *out);
+void edge_ref_sub_s16(const edge_arith_params *p, const int16_t *a, const int16_t *b, int16_t *out);
 
 void edge_ref_mul_s8(const edge_arith_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 void edge_ref_mul_u8(const edge_arith_params *p, const uint8_t *a, const uint8_t *b, uint8_t *out);

@@ -39,6 +39,19 @@ void edge_ref_quantize_f32_u8(const edge_affine_params *p, const float *in, uint
         out[i] = (uint8_t)affine_quantize(p, in[i], 0, UINT8_MAX);
 }
 
+void edge_ref_quantize_f32_s16(const edge_affine_params *p, const float *in, int16_t *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (int16_t)affine_quantize(p, in[i], INT16_MIN, INT16_MAX);
+}
+
+void edge_ref_dequantize_s16_f32(const edge_affine_params *p, const int16_t *in, float *out,
+                                 size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = p->scale * (float)((int32_t)in[i] - p->zero_point);
+}
+
 void edge_ref_dequantize_s8_f32(const edge_affine_params *p, const int8_t *in, float *out, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -86,7 +99,8 @@ void edge_ref_dequantize_f16_f32(const uint16_t *in, float *out, size_t n)
 
 static inline int32_t requant_one(const edge_requant_params *p, int32_t x, int32_t lo, int32_t hi)
 {
-    const int32_t o = edge_wrap_add32(edge_mbqm(x - p->in_zp, p->mult, p->shift), p->out_zp);
+    const int32_t o =
+        edge_wrap_add32(edge_mbqm(edge_wrap_sub32(x, p->in_zp), p->mult, p->shift), p->out_zp);
     return edge_clamp32(o, lo, hi);
 }
 
@@ -117,3 +131,19 @@ void edge_ref_requantize_u8_u8(const edge_requant_params *p, const uint8_t *in, 
     for (size_t i = 0; i < n; i++)
         out[i] = (uint8_t)requant_one(p, in[i], 0, UINT8_MAX);
 }
+
+/* int16 (16x8) and int32 sources (TFLite Micro's quantize_common.cc): the same Requantize. */
+#define EDGE_REQUANT(NAME, TI, TO, LO, HI)                                   \
+    void NAME(const edge_requant_params *p, const TI *in, TO *out, size_t n) \
+    {                                                                        \
+        for (size_t i = 0; i < n; i++)                                       \
+            out[i] = (TO)requant_one(p, in[i], LO, HI);                      \
+    }
+
+EDGE_REQUANT(edge_ref_requantize_s32_s16, int32_t, int16_t, INT16_MIN, INT16_MAX)
+EDGE_REQUANT(edge_ref_requantize_s32_s8, int32_t, int8_t, INT8_MIN, INT8_MAX)
+EDGE_REQUANT(edge_ref_requantize_s16_s16, int16_t, int16_t, INT16_MIN, INT16_MAX)
+EDGE_REQUANT(edge_ref_requantize_s16_s8, int16_t, int8_t, INT8_MIN, INT8_MAX)
+EDGE_REQUANT(edge_ref_requantize_s8_s16, int8_t, int16_t, INT16_MIN, INT16_MAX)
+
+#undef EDGE_REQUANT

@@ -1,7 +1,8 @@
 /* kernels/ref/quantize.h - reference QUANTIZE and DEQUANTIZE kernels, the oracle.
  *
- * Owns: conversions between float32 and per-tensor affine int8/uint8, and
- * requantization between int8/uint8 scales, over n contiguous elements:
+ * Owns: conversions between float32 and per-tensor affine int8/uint8/int16, and
+ * requantization between int8/uint8 scales, int16 (16x8) and int32 sources, over n contiguous
+ * elements:
  *   quantize:   TFLite's AffineQuantize: round(x / scale) in float, half away
  *               from zero (TfLiteRound), plus the zero point, clamped. NaN and
  *               values beyond int32 (undefined in TFLite) saturate: NaN and
@@ -27,6 +28,11 @@ typedef struct edge_affine_params {
 void edge_ref_quantize_f32_s8(const edge_affine_params *p, const float *in, int8_t *out, size_t n);
 void edge_ref_quantize_f32_u8(const edge_affine_params *p, const float *in, uint8_t *out, size_t n);
 
+void edge_ref_quantize_f32_s16(const edge_affine_params *p, const float *in, int16_t *out,
+                               size_t n);
+
+void edge_ref_dequantize_s16_f32(const edge_affine_params *p, const int16_t *in, float *out,
+                                 size_t n);
 void edge_ref_dequantize_s8_f32(const edge_affine_params *p, const int8_t *in, float *out,
                                 size_t n);
 void edge_ref_dequantize_u8_f32(const edge_affine_params *p, const uint8_t *in, float *out,
@@ -51,5 +57,18 @@ void edge_ref_requantize_u8_s8(const edge_requant_params *p, const uint8_t *in, 
                                size_t n);
 void edge_ref_requantize_u8_u8(const edge_requant_params *p, const uint8_t *in, uint8_t *out,
                                size_t n);
+
+/* int16 (16x8) activations and int32 accumulators: int32 -> int16/int8, int16 -> int16/int8,
+ * int8 -> int16. */
+void edge_ref_requantize_s32_s16(const edge_requant_params *p, const int32_t *in, int16_t *out,
+                                 size_t n);
+void edge_ref_requantize_s32_s8(const edge_requant_params *p, const int32_t *in, int8_t *out,
+                                size_t n);
+void edge_ref_requantize_s16_s16(const edge_requant_params *p, const int16_t *in, int16_t *out,
+                                 size_t n);
+void edge_ref_requantize_s16_s8(const edge_requant_params *p, const int16_t *in, int8_t *out,
+                                size_t n);
+void edge_ref_requantize_s8_s16(const edge_requant_params *p, const int8_t *in, int16_t *out,
+                                size_t n);
 
 #endif

@@ -64,6 +64,17 @@ static inline int32_t edge_mbqm(int32_t x, int32_t m, int shift)
     return edge_rdbpot(edge_srdhm(edge_wrap_shl32(x, left), m), right);
 }
 
+/* TFLite MultiplyByQuantizedMultiplier(int64_t x, ...) (16x8 kernels' int64 accumulators):
+ * m rounded to Q15, x * m_q15 shifted right by 15 - shift with rounding half up; m >= 0 and
+ * -31 <= shift <= 7 (the caller's prepare ensures it). Wraps where the C++ would overflow. */
+static inline int32_t edge_mbqm64(int64_t x, int32_t m, int shift)
+{
+    const int32_t reduced = m < 0x7FFF0000 ? (m + (1 << 15)) >> 16 : 0x7FFF;
+    const int total = 15 - shift;
+    const uint64_t r = (uint64_t)x * (uint64_t)(int64_t)reduced + ((uint64_t)1 << (total - 1));
+    return (int32_t)(uint32_t)((int64_t)r >> total);
+}
+
 /* MultiplyByQuantizedMultiplierSmallerThanOneExp: shift <= 0. */
 static inline int32_t edge_mbqm_lt1(int32_t x, int32_t m, int shift)
 {

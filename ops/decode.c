@@ -15,7 +15,7 @@
 enum { CONV_PADDING, CONV_STRIDE_W, CONV_STRIDE_H, CONV_ACT, CONV_DIL_W, CONV_DIL_H };
 enum { DW_PADDING, DW_STRIDE_W, DW_STRIDE_H, DW_DEPTH_MULT, DW_ACT, DW_DIL_W, DW_DIL_H };
 enum { POOL_PADDING, POOL_STRIDE_W, POOL_STRIDE_H, POOL_FILTER_W, POOL_FILTER_H, POOL_ACT };
-enum { FC_ACT, FC_WEIGHTS_FORMAT, FC_KEEP_NUM_DIMS };
+enum { FC_ACT, FC_WEIGHTS_FORMAT, FC_KEEP_NUM_DIMS, FC_ASYMMETRIC_INPUTS };
 enum { ARITH_ACT = 0 };           /* AddOptions, SubOptions, MulOptions */
 enum { CONCAT_AXIS, CONCAT_ACT }; /* ConcatenationOptions */
 enum { SOFTMAX_BETA = 0, LEAKY_ALPHA = 0, REDUCER_KEEP_DIMS = 0, ARGMAX_OUTPUT_TYPE = 0 };
@@ -117,6 +117,8 @@ static void decode_fields(int32_t code, const fb_table *o, edge_op_params *p)
         p->fc.activation = fb_i8(o, FC_ACT, EDGE_ACT_NONE);
         p->fc.weights_format = fb_i8(o, FC_WEIGHTS_FORMAT, 0);
         p->fc.keep_num_dims = fb_bool(o, FC_KEEP_NUM_DIMS, false);
+        /* hybrid (float input, int8 weights) */
+        p->fc.asymmetric_inputs = fb_bool(o, FC_ASYMMETRIC_INPUTS, false);
         return;
     case EDGE_OP_ADD:
     case EDGE_OP_SUB:

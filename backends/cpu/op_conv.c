@@ -6,8 +6,9 @@
  * shares with DEPTHWISE_CONV_2D: shapes, types, quantization, output shape,
  * with the derivations of edge/ops.h).
  * Supports int8 (per-channel or per-tensor symmetric weights), legacy uint8,
- * float32 and, for CONV_2D, 16x8 (int16 activations with zero point 0, symmetric int8 weights,
- * int64 bias: kernels/ref/int16.c); refuses hybrid, int4 and grouped convolutions.
+ * float32, hybrid (float32 with int8 weights, kernels/ref/hybrid.h) and, for CONV_2D, 16x8
+ * (int16 activations with zero point 0, symmetric int8 weights, int64 bias: kernels/ref/int16.c);
+ * refuses int4 and grouped convolutions.
  * Does not own the arithmetic (kernels/ref/conv.c). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,10 +36,11 @@ int edge_conv_check_types(edge_prep *p, const edge_tensor *in, const edge_tensor
     int rc = edge_op_check_dtype(p, in, "input", EDGE_CONV_TYPES);
     if (rc || (rc = edge_op_check_type(p, out, "output", ty)))
         return rc;
-    if (filter->type != ty)
+    const bool hybrid = ty == EDGE_FLOAT32 && filter->type == EDGE_INT8;
+    if (filter->type != ty && !hybrid)
         return edge_op_fail(p, EDGE_EUNSUPPORTED,
-                            "weights (tensor %d) have type %s with a %s input; hybrid and "
-                            "mixed-type models are not supported",
+                            "weights (tensor %d) have type %s with a %s input; only int8 weights "
+                            "may go with a float32 input (hybrid)",
                             edge_op_tensor_index(p, filter), edge_dtype_name(filter->type),
                             edge_dtype_name(ty));
     if (!bias)
@@ -50,6 +52,37 @@ int edge_conv_check_types(edge_prep *p, const edge_tensor *in, const edge_tensor
         return edge_op_fail(p, EDGE_ESHAPE,
                             "bias (tensor %d) has %zu elements for %d output channels",
                             edge_op_tensor_index(p, bias), bias->count, (int)count);
+    return 0;
+}
+
+/* Every zero point of the int8 weights F is 0. */
+static int check_symmetric(edge_prep *p, const edge_tensor *f)
+{
+    for (int32_t c = 0; c < f->q.count; c++)
+        if (f->q.zero_point[c] != 0)
+            return edge_op_fail(
+                p, EDGE_EUNSUPPORTED,
+                "int8 weights (tensor %d) have zero point %d at channel %d; they must be symmetric",
+                edge_op_tensor_index(p, f), (int)f->q.zero_point[c], (int)c);
+    return 0;
+}
+
+int edge_conv_hybrid_weights(edge_prep *p, const edge_node *n, edge_hybrid_kind kind,
+                             int32_t channels, int32_t out_axis, bool asymmetric_option,
+                             edge_hybrid_params *h)
+{
+    const edge_tensor *f = edge_op_input(p, n, 1);
+    int rc = edge_op_check_quant(p, f, "weights");
+    if (rc || (rc = check_symmetric(p, f)))
+        return rc;
+    edge_hybrid_weights hw;
+    rc = edge_hybrid_weights_of(kind, f->q.scale, f->q.count, f->q.axis, channels, out_axis,
+                                asymmetric_option, &hw, p->err);
+    if (rc)
+        return rc;
+    h->w_scale = f->q.scale;
+    h->scale_count = hw.scale_count;
+    h->asymmetric = hw.asymmetric;
     return 0;
 }
 
@@ -74,12 +107,8 @@ static int filter_quant(edge_prep *p, edge_conv_quant *q)
             "weights (tensor %d) have %d scales on axis %d; expected 1, or %d on axis %d",
             edge_op_tensor_index(p, f), (int)f->q.count, (int)f->q.axis, (int)q->channels,
             (int)q->axis);
-    for (int32_t c = 0; c < f->q.count; c++)
-        if (f->q.zero_point[c] != 0)
-            return edge_op_fail(
-                p, EDGE_EUNSUPPORTED,
-                "int8 weights (tensor %d) have zero point %d at channel %d; they must be symmetric",
-                edge_op_tensor_index(p, f), (int)f->q.zero_point[c], (int)c);
+    if ((rc = check_symmetric(p, f)))
+        return rc;
     q->filter_offset = 0;
     if (f->q.count != 1)
         q->legacy = false;
@@ -223,11 +252,16 @@ int edge_conv2d_prepare(edge_prep *p, edge_node *n, const edge_conv2d_kind *kind
     if (!d)
         return EDGE_ENOMEM;
     d->type = in->type;
+    d->hybrid = !quant && edge_op_input(p, n, 1)->type == EDGE_INT8;
     d->k = k;
     if (quant)
         rc = conv2d_quantize(p, n, kind->out_axis, act, d);
     else
         rc = edge_op_act_range_f(p, act, &d->k.act_min_f, &d->k.act_max_f);
+    if (rc == 0 && d->hybrid) {
+        rc = edge_conv_hybrid_weights(p, n, kind->hybrid, k.out_c, kind->out_axis, false, &d->h);
+        n->scratch_bytes = edge_ref_hybrid_scratch(in->count / (size_t)k.batches);
+    }
     if (rc)
         return rc;
     if (data)
@@ -254,6 +288,10 @@ void edge_conv2d_eval(const edge_conv2d_kind *kind, const edge_node *n, void *co
     }
     const edge_conv2d_data *d = n->data;
     const edge_conv_operands o = edge_conv_operands_of(n, t);
+    if (d->hybrid) {
+        kind->eval.hybrid(&d->k, &d->h, o.in, o.w, o.bias, o.out, scratch);
+        return;
+    }
     switch (d->type) {
     case EDGE_INT8: kind->eval.s8(&d->k, o.in, o.w, o.bias, o.out); break;
     case EDGE_UINT8: kind->eval.u8(&d->k, o.in, o.w, o.bias, o.out); break;
@@ -283,8 +321,10 @@ static int conv_filter(edge_prep *p, const edge_window_options *w, const edge_te
 
 static const edge_conv2d_kind conv_kind = {
     .out_axis = 0,
+    .hybrid = EDGE_HYBRID_CONV,
     .filter = conv_filter,
-    .eval = {edge_fast_conv_eval, edge_ref_conv_s8, edge_ref_conv_u8, edge_ref_conv_f32},
+    .eval = {edge_fast_conv_eval, edge_ref_conv_s8, edge_ref_conv_u8, edge_ref_conv_f32,
+             edge_ref_conv_hybrid},
     .s16 = edge_ref_conv_s16,
 };
 
@@ -312,7 +352,7 @@ static int conv_prepare(edge_prep *p, edge_node *n)
         return edge_fast_conv_prepare(p, n, &d->k) < 0 ? EDGE_ENOMEM : 0;
     if (d->type == EDGE_INT16)
         return conv_check_s16_shifts(p, d);
-    if (d->type != EDGE_FLOAT32)
+    if (d->type != EDGE_FLOAT32 || d->hybrid)
         return 0;
     n->scratch_bytes = edge_ref_conv_f32_scratch(&d->k);
     return 0;

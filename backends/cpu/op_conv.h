@@ -15,6 +15,7 @@
 
 #include "cpu_op.h"
 #include "ref/conv.h"
+#include "ref/hybrid.h"
 
 /* Every tensor of the op has at least one element and at most INT32_MAX (the
  * kernels index within int32, as TFLite does). */
@@ -48,8 +49,8 @@ edge_conv_quant edge_conv_quant_of(edge_prep *p, const edge_node *n, int32_t cha
     (EDGE_DTYPE_BIT(EDGE_INT8) | EDGE_DTYPE_BIT(EDGE_UINT8) | EDGE_DTYPE_BIT(EDGE_FLOAT32))
 
 /* Types of a conv-like op: input/output the same (int8, uint8 or float32), the
- * filter the same as the input (hybrid models are refused), bias int32 for
- * quantized ops and float32 for float ones with COUNT elements. */
+ * filter the same as the input or int8 with a float32 input (hybrid), bias
+ * int32 for quantized ops and float32 for float and hybrid ones with COUNT elements. */
 int edge_conv_check_types(edge_prep *p, const edge_tensor *in, const edge_tensor *filter,
                           const edge_tensor *bias, const edge_tensor *out, int32_t count);
 
@@ -69,6 +70,14 @@ typedef struct edge_conv_operands {
 } edge_conv_operands;
 edge_conv_operands edge_conv_operands_of(const edge_node *n, void *const *t);
 
+/* Node N's hybrid weights (input 1: int8 with a float32 input): their
+ * quantization checked (finite positive scales, zero points 0) and how KIND
+ * applies them with CHANNELS output channels along the weights' OUT_AXIS
+ * (ASYMMETRIC_OPTION: FULLY_CONNECTED's option) into H. */
+int edge_conv_hybrid_weights(edge_prep *p, const edge_node *n, edge_hybrid_kind kind,
+                             int32_t channels, int32_t out_axis, bool asymmetric_option,
+                             edge_hybrid_params *h);
+
 /* What CONV_2D's or DEPTHWISE_CONV_2D's eval runs: the packed int8 path, and
  * the reference kernels by type. */
 typedef struct edge_conv2d_kernels {
@@ -79,11 +88,14 @@ typedef struct edge_conv2d_kernels {
                uint8_t *out);
     void (*f32)(const edge_conv_params *k, const float *in, const float *w, const float *bias,
                 float *out, void *scratch);
+    void (*hybrid)(const edge_conv_params *k, const edge_hybrid_params *h, const float *in,
+                   const int8_t *w, const float *bias, float *out, void *scratch);
 } edge_conv2d_kernels;
 
 /* What tells CONV_2D and DEPTHWISE_CONV_2D apart in their shared prepare and eval. */
 typedef struct edge_conv2d_kind {
-    int32_t out_axis; /* weights dimension counting output channels (per-channel axis) */
+    int32_t out_axis;        /* weights dimension counting output channels (per-channel axis) */
+    edge_hybrid_kind hybrid; /* which hybrid operator it is (ops/derive_hybrid.c) */
     /* Window, output channels and depth multiplier of K from the 4-D weights F
      * (and the decoded options W), checked against K's input dimensions. */
     int (*filter)(edge_prep *p, const edge_window_options *w, const edge_tensor *f,
@@ -97,13 +109,16 @@ typedef struct edge_conv2d_kind {
 /* Prepared data of CONV_2D and DEPTHWISE_CONV_2D. */
 typedef struct edge_conv2d_data {
     edge_dtype type;
+    bool hybrid;          /* float32 input, int8 weights */
+    edge_hybrid_params h; /* hybrid: the weights' scales and the input quantization */
     edge_conv_params k;
     int32_t q[]; /* mult[out_c], shift[out_c] (quantized types) */
 } edge_conv2d_data;
 
 /* The prepare both share: operands (input, weights, optional bias; output),
  * 4-D input and weights, types, geometry, the declared output shape, and the
- * multipliers (quantized) or activation range (float32). *DATA (when not
+ * multipliers (quantized) or activation range (float32; hybrid: with the
+ * weights' scales and the quantized input's scratch). *DATA (when not
  * NULL) gets N's prepared data on success. */
 int edge_conv2d_prepare(edge_prep *p, edge_node *n, const edge_conv2d_kind *kind,
                         edge_conv2d_data **data);

@@ -4,7 +4,8 @@
  * [1, h, w, channels] weights and the depth multiplier; per-channel
  * multipliers along the weights' axis 3) and eval (dispatch to
  * kernels/ref/dwconv.h by type). Supports int8, legacy uint8 and
- * float32 with dilation and any depth multiplier; refuses hybrid, int16, int4.
+ * float32 with dilation and any depth multiplier, and hybrid (float32 with
+ * per-channel int8 weights); refuses int16, int4.
  * Does not own the arithmetic (kernels/ref/dwconv.c) or the shared helpers
  * (op_conv.c). */
 #include "fast_ops.h"
@@ -42,8 +43,10 @@ static void dw_f32(const edge_conv_params *k, const float *in, const float *w, c
 
 static const edge_conv2d_kind dw_kind = {
     .out_axis = 3,
+    .hybrid = EDGE_HYBRID_DWCONV,
     .filter = dw_filter,
-    .eval = {edge_fast_dw_eval, edge_ref_dwconv_s8, edge_ref_dwconv_u8, dw_f32},
+    .eval = {edge_fast_dw_eval, edge_ref_dwconv_s8, edge_ref_dwconv_u8, dw_f32,
+             edge_ref_dwconv_hybrid},
 };
 
 static int dw_prepare(edge_prep *p, edge_node *n)

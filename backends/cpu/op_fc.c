@@ -4,8 +4,9 @@
  * input elements / weight depth, keep_num_dims, output shape, types,
  * multipliers: per channel along axis 0, or TFLite Micro's per-tensor path with
  * its float scale product and bias-scale check) and eval (dispatch to
- * kernels/ref/fc.h by type). Supports int8, legacy uint8 and float32 with the
- * DEFAULT weights format; refuses shuffled weights, hybrid, int16, int4.
+ * kernels/ref/fc.h by type, kernels/ref/hybrid.h for float32 inputs with int8
+ * weights). Supports int8, legacy uint8, float32 and hybrid with the DEFAULT
+ * weights format; refuses shuffled weights, int16, int4.
  * Sparse weights never reach here (the loader refuses sparse tensors).
  * Does not own the arithmetic (kernels/ref/fc.c). */
 #include "fast_ops.h"
@@ -16,6 +17,8 @@ enum { FC_WEIGHTS_DEFAULT = 0 };
 
 typedef struct fc_data {
     edge_dtype type;
+    bool hybrid;          /* float32 input, int8 weights */
+    edge_hybrid_params h; /* hybrid: the weights' scales and the input quantization */
     edge_fc_params k;
     int32_t q[]; /* mult[units], shift[units] (quantized types) */
 } fc_data;
@@ -85,7 +88,14 @@ static int fc_prepare(edge_prep *p, edge_node *n)
             return rc;
         return edge_fast_fc_prepare(p, n, &d->k) < 0 ? EDGE_ENOMEM : 0;
     }
-    return edge_op_act_range_f(p, act, &d->k.act_min_f, &d->k.act_max_f);
+    if ((rc = edge_op_act_range_f(p, act, &d->k.act_min_f, &d->k.act_max_f)))
+        return rc;
+    d->hybrid = w->type == EDGE_INT8;
+    if (!d->hybrid)
+        return 0;
+    n->scratch_bytes = edge_ref_hybrid_scratch((size_t)k.depth);
+    return edge_conv_hybrid_weights(p, n, EDGE_HYBRID_FC, k.units, 0,
+                                    n->params.fc.asymmetric_inputs, &d->h);
 }
 
 static void fc_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
@@ -94,6 +104,8 @@ static void fc_eval(const edge_node *n, void *const *t, void *scratch, edge_exec
     const edge_conv_operands o = edge_conv_operands_of(n, t);
     if (n->packed)
         edge_fast_fc_eval(n, t, scratch, ex);
+    else if (d->hybrid)
+        edge_ref_fc_hybrid(&d->k, &d->h, o.in, o.w, o.bias, o.out, scratch);
     else if (d->type == EDGE_INT8)
         edge_ref_fc_s8(&d->k, o.in, o.w, o.bias, o.out);
     else if (d->type == EDGE_UINT8)

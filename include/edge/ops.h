@@ -106,6 +106,7 @@ typedef struct edge_fc_options {
     int32_t activation;
     int32_t weights_format; /* 0 = DEFAULT */
     bool keep_num_dims;
+    bool asymmetric_inputs; /* hybrid: asymmetric_quantize_inputs */
 } edge_fc_options;
 
 typedef struct edge_concat_options {
@@ -261,6 +262,31 @@ int edge_broadcast_shape(const int32_t *a, int a_rank, const int32_t *b, int b_r
 int edge_fc_shape(const int32_t *in, int in_rank, int64_t count, int32_t units, int32_t depth,
                   bool keep_num_dims, int32_t *batches, int32_t *out, int *out_rank,
                   edge_error *err);
+
+/* ---- hybrid (dynamic-range) operators: float32 activations, int8 weights (ops/derive_hybrid.c) */
+
+typedef enum edge_hybrid_kind {
+    EDGE_HYBRID_CONV,   /* CONV_2D */
+    EDGE_HYBRID_DWCONV, /* DEPTHWISE_CONV_2D */
+    EDGE_HYBRID_FC,     /* FULLY_CONNECTED */
+} edge_hybrid_kind;
+
+/* How TensorFlow Lite applies an int8 weights tensor's scales in a hybrid operator. */
+typedef struct edge_hybrid_weights {
+    int32_t scale_count; /* scales the kernel reads: 1 (per tensor) or one per output channel */
+    bool asymmetric;     /* the float input is quantized asymmetrically */
+} edge_hybrid_weights;
+
+/* The weights' COUNT scales SCALE (quantized along AXIS) of a hybrid KIND operator with
+ * CHANNELS output channels along the weights' OUT_AXIS; ASYMMETRIC_OPTION is
+ * FULLY_CONNECTED's asymmetric_quantize_inputs. As TFLite decides: CONV_2D runs per
+ * channel with asymmetric inputs when two of its CHANNELS scales differ, else per
+ * tensor (scale[0]) with symmetric inputs; DEPTHWISE_CONV_2D needs CHANNELS scales
+ * and quantizes asymmetrically; FULLY_CONNECTED takes 1 or CHANNELS scales and the
+ * option. EDGE_EUNSUPPORTED for any other count or axis. */
+int edge_hybrid_weights_of(edge_hybrid_kind kind, const float *scale, int32_t count, int32_t axis,
+                           int32_t channels, int32_t out_axis, bool asymmetric_option,
+                           edge_hybrid_weights *out, edge_error *err);
 
 /* ---- output shapes (ops/derive_shape.c) ---- */
 

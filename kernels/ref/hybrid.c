@@ -1,0 +1,217 @@
+/* kernels/ref/hybrid.c - reference hybrid kernels (float32 activations, int8 weights).
+ *
+ * Owns: TensorFlow Lite's per-row input quantization (symmetric and
+ * asymmetric) and the int32 accumulation, dequantization order, float bias and
+ * activation of its hybrid CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED (see
+ * hybrid.h). The accumulator wraps (-fwrapv), as TFLite's int32 one does.
+ * Does not own validation (backends/cpu/op_conv.c, op_dwconv.c, op_fc.c). */
+#include "hybrid.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "requant.h"
+
+/* static_cast<int32_t>(TfLiteRound(v)) clamped to [LO, HI], without the cast's
+ * undefined behaviour: NaN takes LO (what x86's conversion then the clamp give). */
+static int32_t round_clamp(double v, int32_t lo, int32_t hi)
+{
+    const double r = round(v);
+    if (!(r >= (double)lo))
+        return lo;
+    return r > (double)hi ? hi : (int32_t)r;
+}
+
+/* std::minmax_element: the first smallest and the last largest element. */
+static void min_max(const float *x, size_t n, float *lo, float *hi)
+{
+    float mn = x[0], mx = x[0];
+    for (size_t i = 1; i < n; i++) {
+        if (x[i] < mn)
+            mn = x[i];
+        if (!(x[i] < mx))
+            mx = x[i];
+    }
+    *lo = mn;
+    *hi = mx;
+}
+
+void edge_ref_quantize_sym(const float *x, size_t n, int8_t *q, float *scale)
+{
+    float mn, mx;
+    min_max(x, n, &mn, &mx);
+    const float a = fabsf(mn), b = fabsf(mx);
+    const float range = a < b ? b : a; /* std::max(a, b) */
+    if (range == 0.0f) {
+        memset(q, 0, n);
+        *scale = 1.0f;
+        return;
+    }
+    *scale = range / 127.0f;
+    const float inv = 127.0f / range;
+    for (size_t i = 0; i < n; i++)
+        q[i] = (int8_t)round_clamp((double)roundf(x[i] * inv), -127, 127);
+}
+
+/* The nudged zero point of AsymmetricQuantizeFloats for [RMIN, RMAX] at SCALE. */
+static int32_t asym_zero_point(double rmin, double rmax, double scale)
+{
+    const double from_min = -128.0 - rmin / scale;
+    const double from_max = 127.0 - rmax / scale;
+    const double err_min = 128.0 + fabs(rmin / scale);
+    const double err_max = 127.0 + fabs(rmax / scale);
+    const double zp = err_min < err_max ? from_min : from_max;
+    if (zp <= -128.0)
+        return -128;
+    if (zp >= 127.0)
+        return 127;
+    return isnan(zp) ? 0 : (int32_t)round(zp);
+}
+
+void edge_ref_quantize_asym(const float *x, size_t n, int8_t *q, float *scale, int32_t *zero_point)
+{
+    float mn, mx;
+    min_max(x, n, &mn, &mx);
+    const double rmin = (double)(mn < 0.0f ? mn : 0.0f); /* std::min(0.0f, min) */
+    const double rmax = (double)(0.0f < mx ? mx : 0.0f); /* std::max(0.0f, max) */
+    if (rmin == rmax) {
+        memset(q, 0, n);
+        *scale = 1.0f;
+        *zero_point = 0;
+        return;
+    }
+    const double s = (rmax - rmin) / 255.0;
+    const int32_t zp = asym_zero_point(rmin, rmax, s);
+    *scale = (float)s;
+    *zero_point = zp;
+    const float inv = 1.0f / *scale;
+    for (size_t i = 0; i < n; i++)
+        q[i] = (int8_t)round_clamp((double)roundf((float)zp + x[i] * inv), -128, 127);
+}
+
+size_t edge_ref_hybrid_scratch(size_t row)
+{
+    return row;
+}
+
+/* The N floats of X quantized into Q; their scale and zero point. */
+static void quantize_row(bool asymmetric, const float *x, size_t n, int8_t *q, float *scale,
+                         int32_t *zp)
+{
+    *zp = 0;
+    if (asymmetric)
+        edge_ref_quantize_asym(x, n, q, scale, zp);
+    else
+        edge_ref_quantize_sym(x, n, q, scale);
+}
+
+static inline size_t nhwc(int32_t y, int32_t x, int32_t c, int32_t w, int32_t ch)
+{
+    return ((size_t)y * (size_t)w + (size_t)x) * (size_t)ch + (size_t)c;
+}
+
+/* sum over the window of w * (x - zp) for output channel OC at (OY, OX); DEPTHWISE:
+ * one input channel IC, weights [1, k_h, k_w, out_c]; else all input channels, OHWI. */
+static int32_t window_acc(const edge_conv_params *p, const int8_t *q, int32_t zp, const int8_t *w,
+                          int32_t oy, int32_t ox, int32_t oc, bool depthwise)
+{
+    const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
+    const int32_t ic0 = depthwise ? oc / p->depth_mult : 0;
+    const int32_t n_ic = depthwise ? 1 : p->in_c;
+    int32_t acc = 0;
+    for (int32_t fy = 0; fy < p->k_h; fy++) {
+        const int32_t iy = y0 + p->dil_h * fy;
+        if (iy < 0 || iy >= p->in_h)
+            continue;
+        for (int32_t fx = 0; fx < p->k_w; fx++) {
+            const int32_t ix = x0 + p->dil_w * fx;
+            if (ix < 0 || ix >= p->in_w)
+                continue;
+            for (int32_t i = 0; i < n_ic; i++) {
+                const int32_t xv = q[nhwc(iy, ix, ic0 + i, p->in_w, p->in_c)];
+                const int32_t wv =
+                    depthwise ? w[nhwc(fy, fx, oc, p->k_w, p->out_c)]
+                              : w[(size_t)oc * (size_t)p->k_h * (size_t)p->k_w * (size_t)p->in_c +
+                                  nhwc(fy, fx, i, p->k_w, p->in_c)];
+                acc = edge_wrap_add32(acc, edge_wrap_mul32(wv, edge_wrap_sub32(xv, zp)));
+            }
+        }
+    }
+    return acc;
+}
+
+/* The three dequantization orders of TFLite's hybrid kernels. */
+enum hybrid_order { ORDER_CONV_PER_CHANNEL, ORDER_DW, ORDER_SCALE_FIRST };
+
+static inline float dequant(int32_t acc, float in_scale, float w_scale, enum hybrid_order o)
+{
+    const float a = (float)acc;
+    if (o == ORDER_CONV_PER_CHANNEL)
+        return a * w_scale * in_scale;
+    if (o == ORDER_DW)
+        return a * (w_scale * in_scale);
+    return a * (in_scale * w_scale);
+}
+
+static void conv_like(const edge_conv_params *p, const edge_hybrid_params *h, bool asymmetric,
+                      enum hybrid_order order, bool depthwise, const float *in, const int8_t *w,
+                      const float *bias, float *out, int8_t *q)
+{
+    const size_t row = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+    const size_t out_row = (size_t)p->out_h * (size_t)p->out_w * (size_t)p->out_c;
+    for (int32_t b = 0; b < p->batches; b++) {
+        float in_scale;
+        int32_t zp;
+        quantize_row(asymmetric, in + (size_t)b * row, row, q, &in_scale, &zp);
+        float *o = out + (size_t)b * out_row;
+        for (int32_t oy = 0; oy < p->out_h; oy++)
+            for (int32_t ox = 0; ox < p->out_w; ox++)
+                for (int32_t oc = 0; oc < p->out_c; oc++) {
+                    const int32_t acc = window_acc(p, q, zp, w, oy, ox, oc, depthwise);
+                    const float ws = h->w_scale[h->scale_count > 1 ? oc : 0];
+                    float v = dequant(acc, in_scale, ws, order);
+                    if (bias)
+                        v += bias[oc];
+                    *o++ = edge_ref_act_f32(v, p->act_min_f, p->act_max_f);
+                }
+    }
+}
+
+void edge_ref_conv_hybrid(const edge_conv_params *p, const edge_hybrid_params *h, const float *in,
+                          const int8_t *w, const float *bias, float *out, void *scratch)
+{
+    if (h->scale_count > 1)
+        conv_like(p, h, h->asymmetric, ORDER_CONV_PER_CHANNEL, false, in, w, bias, out, scratch);
+    else
+        conv_like(p, h, false, ORDER_SCALE_FIRST, false, in, w, bias, out, scratch);
+}
+
+void edge_ref_dwconv_hybrid(const edge_conv_params *p, const edge_hybrid_params *h, const float *in,
+                            const int8_t *w, const float *bias, float *out, void *scratch)
+{
+    conv_like(p, h, true, ORDER_DW, true, in, w, bias, out, scratch);
+}
+
+void edge_ref_fc_hybrid(const edge_fc_params *p, const edge_hybrid_params *h, const float *in,
+                        const int8_t *w, const float *bias, float *out, void *scratch)
+{
+    int8_t *q = scratch;
+    const size_t depth = (size_t)p->depth;
+    for (int32_t b = 0; b < p->batches; b++) {
+        float in_scale;
+        int32_t zp;
+        quantize_row(h->asymmetric, in + (size_t)b * depth, depth, q, &in_scale, &zp);
+        float *o = out + (size_t)b * (size_t)p->units;
+        for (int32_t c = 0; c < p->units; c++) {
+            const int8_t *wc = w + (size_t)c * depth;
+            int32_t acc = 0;
+            for (size_t d = 0; d < depth; d++)
+                acc = edge_wrap_add32(acc, edge_wrap_mul32(wc[d], edge_wrap_sub32(q[d], zp)));
+            const float ws = h->w_scale[h->scale_count > 1 ? c : 0];
+            float v = dequant(acc, in_scale, ws, ORDER_SCALE_FIRST);
+            if (bias)
+                v += bias[c];
+            o[c] = edge_ref_act_f32(v, p->act_min_f, p->act_max_f);
+        }
+    }
+}

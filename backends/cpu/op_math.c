@@ -1,0 +1,140 @@
+/* backends/cpu/op_math.c - DIV, FLOOR_DIV, FLOOR_MOD, SQRT and RSQRT on the CPU.
+ *
+ * Owns: validating the operands (DIV, FLOOR_DIV, FLOOR_MOD: two inputs and the
+ * output of one type, float32 or int32, broadcasting numpy style (edge/ops.h's
+ * edge_broadcast_shape) to exactly the declared output shape; DIV's fused
+ * activation as a float or int32 range. SQRT, RSQRT: float32, the output
+ * shaped as the input) and calling kernels/ref/mathops.h. Quantized DIV and
+ * RSQRT are refused. Integer division by zero, which TensorFlow Lite fails at
+ * eval, gives 0 here (eval cannot fail; see mathops.h); float division is IEEE.
+ * Does not own the arithmetic (kernels/ref/mathops.c). */
+#include "cpu_op.h"
+#include "ref/mathops.h"
+
+#define F32_S32 (EDGE_DTYPE_BIT(EDGE_FLOAT32) | EDGE_DTYPE_BIT(EDGE_INT32))
+
+typedef struct math_data {
+    edge_arith_params k;
+    edge_dtype type;
+} math_data;
+
+/* The broadcast of A and B, checked against OUT, into K's iteration. */
+static int math_shapes(edge_prep *p, const edge_tensor *a, const edge_tensor *b,
+                       const edge_tensor *out, edge_arith_params *k)
+{
+    int32_t dims[EDGE_MAX_DIMS];
+    int rank = 0;
+    int rc = edge_broadcast_shape(a->dims, a->rank, b->dims, b->rank, dims, &rank, p->err);
+    if (rc)
+        return rc;
+    if (!edge_bcast_init(&k->shape, a->dims, a->rank, b->dims, b->rank, dims, rank))
+        return edge_op_fail(p, EDGE_ESHAPE, "input shapes do not broadcast");
+    return edge_op_check_dims(p, out, "output", rank, dims);
+}
+
+/* DIV's fused activation as a float range and, for int32, its int32 bounds. */
+static int math_activation(edge_prep *p, const edge_node *n, edge_arith_params *k)
+{
+    k->act_min = INT32_MIN;
+    k->act_max = INT32_MAX;
+    int rc = edge_op_act_range_f(p, edge_op_activation(n->code, &n->params), &k->act_min_f,
+                                 &k->act_max_f);
+    if (rc)
+        return rc;
+    if (k->act_min_f > (float)INT32_MIN)
+        k->act_min = (int32_t)k->act_min_f;
+    if (k->act_max_f < (float)INT32_MAX)
+        k->act_max = (int32_t)k->act_max_f;
+    return 0;
+}
+
+static int binary_math_prepare(edge_prep *p, edge_node *n)
+{
+    int rc = edge_op_check_io(p, n, 2, 2, 1);
+    if (rc)
+        return rc;
+    const edge_tensor *a = edge_op_input(p, n, 0), *b = edge_op_input(p, n, 1);
+    const edge_tensor *out = edge_op_output(p, n, 0);
+    if ((rc = edge_op_check_dtype(p, a, "input 0", F32_S32)) ||
+        (rc = edge_op_check_type(p, b, "input 1", a->type)) ||
+        (rc = edge_op_check_type(p, out, "output", a->type)))
+        return rc;
+    math_data *d = edge_op_alloc(p, n, sizeof *d);
+    if (!d)
+        return EDGE_ENOMEM;
+    d->type = a->type;
+    if ((rc = math_shapes(p, a, b, out, &d->k)))
+        return rc;
+    return math_activation(p, n, &d->k);
+}
+
+static void div_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    (void)scratch, (void)ex;
+    const math_data *d = n->data;
+    if (d->type == EDGE_INT32)
+        edge_ref_div_s32(&d->k, t[n->in[0]], t[n->in[1]], t[n->out[0]]);
+    else
+        edge_ref_div_f32(&d->k, t[n->in[0]], t[n->in[1]], t[n->out[0]]);
+}
+
+static void floor_div_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    (void)scratch, (void)ex;
+    const math_data *d = n->data;
+    if (d->type == EDGE_INT32)
+        edge_ref_floor_div_s32(&d->k, t[n->in[0]], t[n->in[1]], t[n->out[0]]);
+    else
+        edge_ref_floor_div_f32(&d->k, t[n->in[0]], t[n->in[1]], t[n->out[0]]);
+}
+
+static void floor_mod_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    (void)scratch, (void)ex;
+    const math_data *d = n->data;
+    if (d->type == EDGE_INT32)
+        edge_ref_floor_mod_s32(&d->k, t[n->in[0]], t[n->in[1]], t[n->out[0]]);
+    else
+        edge_ref_floor_mod_f32(&d->k, t[n->in[0]], t[n->in[1]], t[n->out[0]]);
+}
+
+/* SQRT, RSQRT: one float32 input, the output of its shape; the element count kept. */
+static int unary_math_prepare(edge_prep *p, edge_node *n)
+{
+    int rc = edge_op_check_io(p, n, 1, 1, 1);
+    if (rc)
+        return rc;
+    const edge_tensor *in = edge_op_input(p, n, 0), *out = edge_op_output(p, n, 0);
+    if ((rc = edge_op_check_dtype(p, in, "input", EDGE_DTYPE_BIT(EDGE_FLOAT32))) ||
+        (rc = edge_op_check_type(p, out, "output", in->type)) ||
+        (rc = edge_op_check_dims(p, out, "output", in->rank, in->dims)))
+        return rc;
+    return edge_op_keep(p, n, &in->count, sizeof in->count);
+}
+
+static void sqrt_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    (void)scratch, (void)ex;
+    edge_ref_sqrt_f32(t[n->in[0]], t[n->out[0]], *(const size_t *)n->data);
+}
+
+static void rsqrt_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    (void)scratch, (void)ex;
+    edge_ref_rsqrt_f32(t[n->in[0]], t[n->out[0]], *(const size_t *)n->data);
+}
+
+const edge_op edge_op_DIV = {
+    .code = EDGE_OP_DIV, .max_version = 2, .prepare = binary_math_prepare, .eval = div_eval};
+const edge_op edge_op_FLOOR_DIV = {.code = EDGE_OP_FLOOR_DIV,
+                                   .max_version = 3,
+                                   .prepare = binary_math_prepare,
+                                   .eval = floor_div_eval};
+const edge_op edge_op_FLOOR_MOD = {.code = EDGE_OP_FLOOR_MOD,
+                                   .max_version = 2,
+                                   .prepare = binary_math_prepare,
+                                   .eval = floor_mod_eval};
+const edge_op edge_op_SQRT = {
+    .code = EDGE_OP_SQRT, .max_version = 1, .prepare = unary_math_prepare, .eval = sqrt_eval};
+const edge_op edge_op_RSQRT = {
+    .code = EDGE_OP_RSQRT, .max_version = 3, .prepare = unary_math_prepare, .eval = rsqrt_eval};

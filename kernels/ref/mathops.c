@@ -1,0 +1,74 @@
+/* kernels/ref/mathops.c - reference DIV, FLOOR_DIV, FLOOR_MOD (f32, s32), SQRT, RSQRT (f32).
+ *
+ * Owns: the per-element arithmetic mathops.h describes, as row functions handed
+ * to the broadcast walk of binary.h. Does not own validation (backends/cpu/op_math.c). */
+#include "mathops.h"
+
+#include <math.h>
+
+#include "requant.h"
+
+static inline int32_t div_s32(int32_t x, int32_t y)
+{
+    if (y == 0)
+        return 0;
+    if (y == -1)
+        return (int32_t)(0u - (uint32_t)x); /* INT32_MIN / -1 wraps */
+    return x / y;
+}
+
+int32_t edge_floor_div_s32(int32_t x, int32_t y)
+{
+    const int32_t q = div_s32(x, y);
+    if (y != 0 && y != -1 && x % y != 0 && ((x < 0) != (y < 0)))
+        return q - 1;
+    return q;
+}
+
+int32_t edge_floor_mod_s32(int32_t x, int32_t y)
+{
+    if (y == 0 || y == -1)
+        return 0;
+    const int32_t r = x % y;
+    return (r != 0 && ((y < 0) != (r < 0))) ? r + y : r;
+}
+
+static inline float floor_mod_f32(float x, float y)
+{
+    const float r = fmodf(x, y);
+    return (r != 0.0f && ((y < 0.0f) != (r < 0.0f))) ? r + y : r;
+}
+
+EDGE_BCAST_ROW(div_f32_row, float, edge_act_f(p, x / y))
+EDGE_BCAST_ROW(div_s32_row, int32_t, edge_clamp32(div_s32(x, y), p->act_min, p->act_max))
+EDGE_BCAST_ROW(floor_div_f32_row, float, floor((double)x / (double)y))
+EDGE_BCAST_ROW(floor_div_s32_row, int32_t, edge_floor_div_s32(x, y))
+EDGE_BCAST_ROW(floor_mod_f32_row, float, floor_mod_f32(x, y))
+EDGE_BCAST_ROW(floor_mod_s32_row, int32_t, edge_floor_mod_s32(x, y))
+
+#define EDGE_MATH_KERNEL(name, T, row)                                    \
+    void name(const edge_arith_params *p, const T *a, const T *b, T *out) \
+    {                                                                     \
+        edge_bcast_walk(p, sizeof(T), row, a, b, out);                    \
+    }
+
+EDGE_MATH_KERNEL(edge_ref_div_f32, float, div_f32_row)
+EDGE_MATH_KERNEL(edge_ref_div_s32, int32_t, div_s32_row)
+EDGE_MATH_KERNEL(edge_ref_floor_div_f32, float, floor_div_f32_row)
+EDGE_MATH_KERNEL(edge_ref_floor_div_s32, int32_t, floor_div_s32_row)
+EDGE_MATH_KERNEL(edge_ref_floor_mod_f32, float, floor_mod_f32_row)
+EDGE_MATH_KERNEL(edge_ref_floor_mod_s32, int32_t, floor_mod_s32_row)
+
+#undef EDGE_MATH_KERNEL
+
+void edge_ref_sqrt_f32(const float *in, float *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = sqrtf(in[i]);
+}
+
+void edge_ref_rsqrt_f32(const float *in, float *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = 1.0f / sqrtf(in[i]);
+}

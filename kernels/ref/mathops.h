@@ -1,0 +1,41 @@
+/* kernels/ref/mathops.h - reference DIV, FLOOR_DIV, FLOOR_MOD, SQRT and RSQRT, the oracle.
+ *
+ * Owns: the arithmetic of TensorFlow Lite's reference kernels for these
+ * operators, with numpy broadcasting through kernels/ref/binary.h's walk:
+ *   DIV f32:       x / y, clamped to the fused activation range (act_min_f/act_max_f);
+ *   DIV s32:       x / y truncated (C division), clamped to act_min/act_max;
+ *   FLOOR_DIV f32: floor((double)x / (double)y) as float (floor_div.h computes in double);
+ *   FLOOR_DIV s32: the floor of the exact quotient (what floor_div.h's double
+ *                  division gives for every int32 pair);
+ *   FLOOR_MOD:     the truncated remainder (fmodf for float), plus y when it is
+ *                  non-zero and its sign differs from y's (floor_mod.h);
+ *   SQRT, RSQRT:   sqrtf(x) and 1.0f / sqrtf(x) (negative inputs give NaN, as in TFLite).
+ * Integer division by zero, which TensorFlow Lite refuses at eval ("Division by 0"),
+ * cannot fail here: x / 0, floor_div(x, 0) and floor_mod(x, 0) are 0. INT32_MIN / -1
+ * wraps to INT32_MIN and its remainder is 0. Float division by zero is IEEE (inf, NaN).
+ * Does not own validation or the activation range (backends/cpu/op_math.c). */
+#ifndef EDGE_REF_MATHOPS_H
+#define EDGE_REF_MATHOPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "binary.h"
+
+void edge_ref_div_f32(const edge_arith_params *p, const float *a, const float *b, float *out);
+void edge_ref_div_s32(const edge_arith_params *p, const int32_t *a, const int32_t *b, int32_t *out);
+void edge_ref_floor_div_f32(const edge_arith_params *p, const float *a, const float *b, float *out);
+void edge_ref_floor_div_s32(const edge_arith_params *p, const int32_t *a, const int32_t *b,
+                            int32_t *out);
+void edge_ref_floor_mod_f32(const edge_arith_params *p, const float *a, const float *b, float *out);
+void edge_ref_floor_mod_s32(const edge_arith_params *p, const int32_t *a, const int32_t *b,
+                            int32_t *out);
+
+/* One element of each (the rows above apply these). */
+int32_t edge_floor_div_s32(int32_t x, int32_t y);
+int32_t edge_floor_mod_s32(int32_t x, int32_t y);
+
+void edge_ref_sqrt_f32(const float *in, float *out, size_t n);
+void edge_ref_rsqrt_f32(const float *in, float *out, size_t n);
+
+#endif

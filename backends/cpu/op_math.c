@@ -8,8 +8,7 @@
  * RSQRT are refused. Integer division by zero, which TensorFlow Lite fails at
  * eval, gives 0 here (eval cannot fail; see mathops.h); float division is IEEE.
  * Does not own the arithmetic (kernels/ref/mathops.c). */
-#include "cpu_op.h"
-#include "ref/mathops.h"
+#include "op_math.h"
 
 #define F32_S32 (EDGE_DTYPE_BIT(EDGE_FLOAT32) | EDGE_DTYPE_BIT(EDGE_INT32))
 
@@ -32,13 +31,11 @@ static int math_shapes(edge_prep *p, const edge_tensor *a, const edge_tensor *b,
     return edge_op_check_dims(p, out, "output", rank, dims);
 }
 
-/* DIV's fused activation as a float range and, for int32, its int32 bounds. */
-static int math_activation(edge_prep *p, const edge_node *n, edge_arith_params *k)
+int edge_math_act_range(edge_prep *p, int act, edge_arith_params *k)
 {
     k->act_min = INT32_MIN;
     k->act_max = INT32_MAX;
-    int rc = edge_op_act_range_f(p, edge_op_activation(n->code, &n->params), &k->act_min_f,
-                                 &k->act_max_f);
+    int rc = edge_op_act_range_f(p, act, &k->act_min_f, &k->act_max_f);
     if (rc)
         return rc;
     if (k->act_min_f > (float)INT32_MIN)
@@ -65,7 +62,7 @@ static int binary_math_prepare(edge_prep *p, edge_node *n)
     d->type = a->type;
     if ((rc = math_shapes(p, a, b, out, &d->k)))
         return rc;
-    return math_activation(p, n, &d->k);
+    return edge_math_act_range(p, edge_op_activation(n->code, &n->params), &d->k);
 }
 
 static void div_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)

@@ -13,6 +13,7 @@
  * Integer division by zero, which TensorFlow Lite refuses at eval ("Division by 0"),
  * cannot fail here: x / 0, floor_div(x, 0) and floor_mod(x, 0) are 0. INT32_MIN / -1
  * wraps to INT32_MIN and its remainder is 0. Float division by zero is IEEE (inf, NaN).
+ * Also the int32 ADD, SUB, MUL, MAXIMUM and MINIMUM of TFLite's reference kernels.
  * Does not own validation or the activation range (backends/cpu/op_math.c). */
 #ifndef EDGE_REF_MATHOPS_H
 #define EDGE_REF_MATHOPS_H
@@ -30,6 +31,16 @@ void edge_ref_floor_div_s32(const edge_arith_params *p, const int32_t *a, const 
 void edge_ref_floor_mod_f32(const edge_arith_params *p, const float *a, const float *b, float *out);
 void edge_ref_floor_mod_s32(const edge_arith_params *p, const int32_t *a, const int32_t *b,
                             int32_t *out);
+
+/* int32 ADD, SUB, MUL (wrapping, clamped to act_min/act_max) and MAXIMUM, MINIMUM:
+ * TFLite's reference int32 kernels (op_binary.c calls them). */
+void edge_ref_add_s32(const edge_arith_params *p, const int32_t *a, const int32_t *b, int32_t *out);
+void edge_ref_sub_s32(const edge_arith_params *p, const int32_t *a, const int32_t *b, int32_t *out);
+void edge_ref_mul_s32(const edge_arith_params *p, const int32_t *a, const int32_t *b, int32_t *out);
+void edge_ref_maximum_s32(const edge_arith_params *p, const int32_t *a, const int32_t *b,
+                          int32_t *out);
+void edge_ref_minimum_s32(const edge_arith_params *p, const int32_t *a, const int32_t *b,
+                          int32_t *out);
 
 /* One element of each (the rows above apply these). */
 int32_t edge_floor_div_s32(int32_t x, int32_t y);

@@ -202,6 +202,34 @@ static void test_div_op(void **state)
     harness_free(h);
 }
 
+/* int32 ADD, SUB, MUL (movenet's index arithmetic), MAXIMUM, MINIMUM: wrapping, then the
+ * fused activation. */
+static void test_int32_binary_ops(void **state)
+{
+    (void)state;
+    harness *h = harness_new(3);
+    int32_t a[4] = {2303, -5, INT32_MAX, 0}, b = 48, o[4];
+    options(h, TFL_OPT_MulOptions, 1, (const int32_t[]){EDGE_ACT_NONE}, (const bool[]){true});
+    assert_int_equal(run_binary(h, EDGE_OP_MUL, EDGE_INT32, a, &b, o), 0);
+    assert_memory_equal(o, ((const int32_t[]){110544, -240, -48, 0}), sizeof o);
+    reset(h);
+    options(h, TFL_OPT_SubOptions, 1, (const int32_t[]){EDGE_ACT_RELU}, (const bool[]){true});
+    assert_int_equal(run_binary(h, EDGE_OP_SUB, EDGE_INT32, a, &b, o), 0);
+    assert_memory_equal(o, ((const int32_t[]){2255, 0, INT32_MAX - 48, 0}), sizeof o);
+    reset(h);
+    options(h, TFL_OPT_AddOptions, 1, (const int32_t[]){EDGE_ACT_NONE}, (const bool[]){true});
+    assert_int_equal(run_binary(h, EDGE_OP_ADD, EDGE_INT32, a, &b, o), 0);
+    assert_memory_equal(o, ((const int32_t[]){2351, 43, INT32_MIN + 47, 48}), sizeof o);
+    reset(h);
+    h->n.options = (fb_table){0};
+    assert_int_equal(run_binary(h, EDGE_OP_MAXIMUM, EDGE_INT32, a, &b, o), 0);
+    assert_memory_equal(o, ((const int32_t[]){2303, 48, INT32_MAX, 48}), sizeof o);
+    reset(h);
+    assert_int_equal(run_binary(h, EDGE_OP_MINIMUM, EDGE_INT32, a, &b, o), 0);
+    assert_memory_equal(o, ((const int32_t[]){48, -5, 48, 0}), sizeof o);
+    harness_free(h);
+}
+
 static void test_sqrt_ops(void **state)
 {
     (void)state;
@@ -438,6 +466,7 @@ int main(void)
         cmocka_unit_test(test_reducer_kernels),
         cmocka_unit_test(test_floor_div_mod_ops),
         cmocka_unit_test(test_div_op),
+        cmocka_unit_test(test_int32_binary_ops),
         cmocka_unit_test(test_sqrt_ops),
         cmocka_unit_test(test_reduce_ops),
         cmocka_unit_test(test_reduce_refusals),

@@ -1,0 +1,51 @@
+/* tools/opgen_reduce.c - generators for REDUCE_MAX and REDUCE_MIN.
+ *
+ * Owns: their random shapes, axis sets (a random non-empty mask, each axis
+ * written positive or negative, sometimes twice) and keep_dims. Both compare
+ * raw values under one quantization, and quantization is monotonic, so the
+ * int8 model matches its float twin exactly. The other operators of the reduce,
+ * fill and math family have no int8 kernel to pair with a float twin (unit
+ * tests: tests/unit/test_ref_math.c). Does not own the pair builder (opgen.c). */
+#include "opgen_impl.h"
+
+static int gen_extreme(og_pair *p, int32_t code)
+{
+    og_rng *r = &p->rng;
+    const int rank = og_int(r, 1, OG_MAX_RANK);
+    int32_t dims[OG_MAX_RANK], axes[2 * OG_MAX_RANK], o_dims[OG_MAX_RANK];
+    og_dims_random(r, rank, dims, 6);
+    const int mask = og_int(r, 1, (1 << rank) - 1);
+    int n_axes = 0, o_rank = 0;
+    const bool keep = mask == (1 << rank) - 1 || og_chance(r, 0.5); /* no rank-0 outputs */
+    for (int d = 0; d < rank; d++) {
+        const bool reduced = (mask >> d) & 1;
+        if (reduced)
+            axes[n_axes++] = og_chance(r, 0.3) ? d - rank : d;
+        if (reduced && og_chance(r, 0.2))
+            axes[n_axes++] = d; /* a duplicate collapses */
+        if (!reduced || keep)
+            o_dims[o_rank++] = reduced ? 1 : dims[d];
+    }
+    const og_quant q = og_quant_random(r); /* TFLite Micro requires one quantization */
+    const int32_t a_dims[1] = {n_axes};
+    const int32_t in[2] = {og_input(p, rank, dims, q), og_const_i32(p, 1, a_dims, axes)};
+    og_set_output(p, og_act(p, o_rank, o_dims, q));
+    tfw_options o;
+    tfw_opt_init(&o, TFL_OPT_ReducerOptions);
+    tfw_opt_bool(&o, 0, keep);
+    og_op(p, code, 2, 1, in, 2, &o);
+    og_desc_shape(p, "in", rank, dims);
+    og_desc_shape(p, "axes", n_axes, axes);
+    og_desc(p, " keep_dims=%d q=%.6g/%d", keep, (double)q.scale, (int)q.zp);
+    return p->err;
+}
+
+int og_gen_reduce_max(og_pair *p)
+{
+    return gen_extreme(p, EDGE_OP_REDUCE_MAX);
+}
+
+int og_gen_reduce_min(og_pair *p)
+{
+    return gen_extreme(p, EDGE_OP_REDUCE_MIN);
+}

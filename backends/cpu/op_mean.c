@@ -44,8 +44,7 @@ int edge_reduce_walk_shape(edge_prep *p, const edge_tensor *in, const edge_tenso
     return edge_op_check_dims(p, out, "output", rank, want);
 }
 
-/* The int8 requantization: input/output scale ratio, then 1/count folded in. */
-static int mean_quant(edge_prep *p, const edge_tensor *in, const edge_tensor *out,
+int edge_reduce_quant(edge_prep *p, const edge_tensor *in, const edge_tensor *out,
                       edge_reduce_params *k)
 {
     int rc;
@@ -58,7 +57,6 @@ static int mean_quant(edge_prep *p, const edge_tensor *in, const edge_tensor *ou
     k->shift = s;
     k->input_zp = in->q.zero_point[0];
     k->output_zp = out->q.zero_point[0];
-    edge_ref_mean_fold(k->count, &k->mult, &k->shift);
     return 0;
 }
 
@@ -94,8 +92,9 @@ static int mean_prepare(edge_prep *p, edge_node *n)
     if ((rc = edge_reduce_walk_shape(p, in, axis, out, keep_dims, &k)))
         return rc;
     if (in->type == EDGE_INT8) {
-        if ((rc = mean_quant(p, in, out, &k)))
+        if ((rc = edge_reduce_quant(p, in, out, &k)))
             return rc;
+        edge_ref_mean_fold(k.count, &k.mult, &k.shift); /* 1/count folded in */
         n->scratch_bytes = k.out_count * sizeof(int32_t);
     }
     mean_data *d = edge_op_alloc(p, n, sizeof *d);

@@ -21,4 +21,9 @@ int edge_reduce_check_tensors(edge_prep *p, const edge_node *n, uint32_t types);
 int edge_reduce_walk_shape(edge_prep *p, const edge_tensor *in, const edge_tensor *axis,
                            const edge_tensor *out, bool keep_dims, edge_reduce_params *k);
 
+/* int8: per-tensor quantization of IN and OUT, the IN/OUT scale ratio as K's multiplier
+ * (QuantizeMultiplier) and both zero points (MEAN then folds 1/count in). */
+int edge_reduce_quant(edge_prep *p, const edge_tensor *in, const edge_tensor *out,
+                      edge_reduce_params *k);
+
 #endif

@@ -4,7 +4,8 @@
  * element each input element maps to (row-major input order, as TFLite's
  * Reduce does), then the per-type mean:
  *   f32: sum / (float)count (TFLite's reference Mean);
- *   s8:  TFLite's QuantizedMeanOrSum, bit for bit: (sum - zp_in * count) times
+ *   s8:  TFLite's QuantizedMeanOrSum, bit for bit (int8 SUM is the same with a
+ *        multiplier without 1/count folded in): (sum - zp_in * count) times
  *        the input/output scale multiplier with 1/count folded in, plus zp_out,
  *        saturated. (TFLite Micro at the reference commit uses it for every
  *        int8 MEAN, including equal scales and 4-D H,W with keep_dims.)

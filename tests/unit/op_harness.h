@@ -4,8 +4,8 @@
  * does, without a .tflite file: tensors over the caller's buffers (int8/uint8
  * get scale 0.5, zero point 0 unless the test changes h->scale / h->zp), the
  * node's inputs and outputs, an options table built by hand, then decode,
- * prepare and, when prepare succeeds, eval. Header-only (static functions):
- * each test program includes it once. */
+ * prepare and, when prepare succeeds, eval (with the scratch prepare asked for). Header-only
+ * (static functions): each test program includes it once. */
 #ifndef EDGE_TEST_OP_HARNESS_H
 #define EDGE_TEST_OP_HARNESS_H
 
@@ -133,8 +133,12 @@ static int run(harness *h, int32_t code)
         return rc;
     edge_prep p = {.m = &h->m, .err = &h->err};
     rc = op->prepare(&p, &h->n);
-    if (rc == 0)
-        op->eval(&h->n, h->ptr, NULL, NULL);
+    if (rc == 0) {
+        void *scratch = h->n.scratch_bytes ? calloc(1, h->n.scratch_bytes) : NULL;
+        assert_true(scratch || !h->n.scratch_bytes);
+        op->eval(&h->n, h->ptr, scratch, NULL);
+        free(scratch);
+    }
     return rc;
 }
 

@@ -311,16 +311,42 @@ static void test_reduce_ops(void **state)
     harness_free(h);
 }
 
+/* int8 SUM: (window sum - input zp x count) x the scale ratio (rounding half away from
+ * zero), plus the output zp, saturated: QuantizedMeanOrSum with compute_sum. */
+static void test_sum_int8(void **state)
+{
+    (void)state;
+    harness *h = harness_new(3);
+    int8_t q[6] = {1, 2, 3, 4, 5, 6}, qo[2];
+    int32_t ax1 = 1;
+    assert_int_equal(
+        run_reduce(h, EDGE_OP_SUM, EDGE_INT8, q, &ax1, 1, false, 1, (const int32_t[]){2}, qo), 0);
+    assert_memory_equal(qo, ((const int8_t[]){6, 15}), 2); /* one scale: the plain sum */
+    reset(h);
+    h->zp[0] = 1;    /* centered sums 3 and 12 */
+    h->scale[2] = 1; /* ratio 0.5: 1.5 -> 2, 6 */
+    h->zp[2] = -2;
+    assert_int_equal(run(h, EDGE_OP_SUM), 0);
+    assert_memory_equal(qo, ((const int8_t[]){0, 4}), 2);
+    reset(h); /* 3 x 127 saturates; -128 x 3 too */
+    memcpy(q, ((const int8_t[]){127, 127, 127, -128, -128, -128}), 6);
+    h->zp[0] = h->zp[2] = 0;
+    h->scale[2] = 0.5f;
+    assert_int_equal(run(h, EDGE_OP_SUM), 0);
+    assert_memory_equal(qo, ((const int8_t[]){127, -128}), 2);
+    harness_free(h);
+}
+
 static void test_reduce_refusals(void **state)
 {
     (void)state;
     harness *h = harness_new(3);
     int8_t q[6] = {0}, qo[3];
     int32_t ax1 = 1, ax2 = 2;
-    /* quantized SUM is not supported */
-    assert_int_equal(
-        run_reduce(h, EDGE_OP_SUM, EDGE_INT8, q, &ax1, 1, false, 1, (const int32_t[]){2}, qo),
-        EDGE_EUNSUPPORTED);
+    /* quantized REDUCE_PROD is not supported */
+    assert_int_equal(run_reduce(h, EDGE_OP_REDUCE_PROD, EDGE_INT8, q, &ax1, 1, false, 1,
+                                (const int32_t[]){2}, qo),
+                     EDGE_EUNSUPPORTED);
     assert_true(says(h, "INT8"));
     reset(h); /* MAX of int8 compares raw values: the scales must agree */
     assert_int_equal(run_reduce(h, EDGE_OP_REDUCE_MAX, EDGE_INT8, q, &ax1, 1, false, 1,
@@ -469,6 +495,7 @@ int main(void)
         cmocka_unit_test(test_int32_binary_ops),
         cmocka_unit_test(test_sqrt_ops),
         cmocka_unit_test(test_reduce_ops),
+        cmocka_unit_test(test_sum_int8),
         cmocka_unit_test(test_reduce_refusals),
         cmocka_unit_test(test_shape_op),
         cmocka_unit_test(test_fill_op),

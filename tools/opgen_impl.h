@@ -183,5 +183,6 @@ int og_gen_gather_nd(og_pair *p);
 /* opgen_reduce.c: reduce, fill and math family */
 int og_gen_reduce_max(og_pair *p);
 int og_gen_reduce_min(og_pair *p);
+int og_gen_rsqrt(og_pair *p);
 
 #endif

@@ -12,7 +12,7 @@
  *          TensorFlow Lite Micro does (eval cannot resize or fail);
  *   ZEROS_LIKE: all-zero bytes (float32, int32, int64, int8, int16; int8 zeros are
  *          raw 0, as TFLite Micro writes them), the output shaped as the input.
- * Does not own the shape arithmetic (ops/derive_fill.c). */
+ * Does not own the shape arithmetic (ops/derive_math.c). */
 #include <string.h>
 
 #include "cpu_op.h"

@@ -4,8 +4,9 @@
  * output of one type, float32 or int32, broadcasting numpy style (edge/ops.h's
  * edge_broadcast_shape) to exactly the declared output shape; DIV's fused
  * activation as a float or int32 range. SQRT, RSQRT: float32, the output
- * shaped as the input) and calling kernels/ref/mathops.h. Quantized DIV and
- * RSQRT are refused. Integer division by zero, which TensorFlow Lite fails at
+ * shaped as the input; RSQRT also int8, TFLite's RsqrtEvalQuantized tabulated over
+ * the 256 inputs at prepare) and calling kernels/ref/mathops.h. Quantized DIV
+ * and int16 RSQRT are refused. Integer division by zero, which TensorFlow Lite fails at
  * eval, gives 0 here (eval cannot fail; see mathops.h); float division is IEEE.
  * Does not own the arithmetic (kernels/ref/mathops.c). */
 #include "op_math.h"
@@ -95,30 +96,71 @@ static void floor_mod_eval(const edge_node *n, void *const *t, void *scratch, ed
         edge_ref_floor_mod_f32(&d->k, t[n->in[0]], t[n->in[1]], t[n->out[0]]);
 }
 
-/* SQRT, RSQRT: one float32 input, the output of its shape; the element count kept. */
+/* SQRT, RSQRT: one input, the output of its shape and type. */
+typedef struct unary_data {
+    size_t count;
+    edge_dtype type;
+    int8_t lut[256]; /* int8 RSQRT: the output of each input value (index q + 128) */
+} unary_data;
+
+/* int8 RSQRT: per-tensor quantization, the multiplier edge/ops.h derives, every input
+ * value tabulated with the reference kernel. */
+static int rsqrt_table(edge_prep *p, const edge_tensor *in, const edge_tensor *out, unary_data *d)
+{
+    int rc;
+    if ((rc = edge_op_check_quant1(p, in, "input")) ||
+        (rc = edge_op_check_quant1(p, out, "output")))
+        return rc;
+    int32_t mult;
+    int shift;
+    if ((rc = edge_rsqrt_multiplier(in->q.scale[0], out->q.scale[0], &mult, &shift, p->err)))
+        return rc;
+    for (int q = INT8_MIN; q <= INT8_MAX; q++)
+        d->lut[q + 128] =
+            edge_ref_rsqrt_one_s8(q, in->q.zero_point[0], mult, shift, out->q.zero_point[0]);
+    return 0;
+}
+
 static int unary_math_prepare(edge_prep *p, edge_node *n)
 {
     int rc = edge_op_check_io(p, n, 1, 1, 1);
     if (rc)
         return rc;
     const edge_tensor *in = edge_op_input(p, n, 0), *out = edge_op_output(p, n, 0);
-    if ((rc = edge_op_check_dtype(p, in, "input", EDGE_DTYPE_BIT(EDGE_FLOAT32))) ||
+    uint32_t types = EDGE_DTYPE_BIT(EDGE_FLOAT32);
+    if (n->code == EDGE_OP_RSQRT)
+        types |= EDGE_DTYPE_BIT(EDGE_INT8);
+    if ((rc = edge_op_check_dtype(p, in, "input", types)) ||
         (rc = edge_op_check_type(p, out, "output", in->type)) ||
         (rc = edge_op_check_dims(p, out, "output", in->rank, in->dims)))
         return rc;
-    return edge_op_keep(p, n, &in->count, sizeof in->count);
+    unary_data *d = edge_op_alloc(p, n, sizeof *d);
+    if (!d)
+        return EDGE_ENOMEM;
+    d->count = in->count;
+    d->type = in->type;
+    return in->type == EDGE_INT8 ? rsqrt_table(p, in, out, d) : 0;
 }
 
 static void sqrt_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     (void)scratch, (void)ex;
-    edge_ref_sqrt_f32(t[n->in[0]], t[n->out[0]], *(const size_t *)n->data);
+    const unary_data *d = n->data;
+    edge_ref_sqrt_f32(t[n->in[0]], t[n->out[0]], d->count);
 }
 
 static void rsqrt_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     (void)scratch, (void)ex;
-    edge_ref_rsqrt_f32(t[n->in[0]], t[n->out[0]], *(const size_t *)n->data);
+    const unary_data *d = n->data;
+    if (d->type == EDGE_INT8) {
+        const int8_t *in = t[n->in[0]];
+        int8_t *out = t[n->out[0]];
+        for (size_t i = 0; i < d->count; i++)
+            out[i] = d->lut[in[i] + 128];
+    } else {
+        edge_ref_rsqrt_f32(t[n->in[0]], t[n->out[0]], d->count);
+    }
 }
 
 const edge_op edge_op_DIV = {

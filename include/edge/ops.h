@@ -317,13 +317,17 @@ int edge_gather_shape(const int32_t *p, int prank, const int32_t *i, int irank, 
 int edge_gather_nd_shape(const int32_t *p, int prank, const int32_t *i, int irank, int32_t *out,
                          int *out_rank, int *nd, edge_error *err);
 
-/* ---- reduce, fill and math family (ops/derive_fill.c) ---- */
+/* ---- reduce, fill and math family (ops/derive_math.c) ---- */
 
 /* SHAPE of an input of RANK dimensions: OUT = [RANK] (rank 1 returned). */
 int edge_shape_op_shape(int rank, int32_t *out);
 /* FILL: the N values DIMS (the dims operand) as an output shape OUT (*OUT_RANK); each
  * must be in [0, INT32_MAX] and N at most EDGE_MAX_DIMS. */
 int edge_fill_shape(const int64_t *dims, size_t n, int32_t *out, int *out_rank, edge_error *err);
+/* int8 RSQRT: the multiplier and shift of 1 / (sqrt(IN_SCALE) x OUT_SCALE), the product in
+ * float (SetRsqrtOutputMultiplier); EDGE_ERANGE / EDGE_EUNSUPPORTED when out of range. */
+int edge_rsqrt_multiplier(float in_scale, float out_scale, int32_t *mult, int *shift,
+                          edge_error *err);
 
 /* ---- TFLite_Detection_PostProcess (ops/derive_shape.c) ---- */
 

@@ -46,6 +46,14 @@ void edge_ref_minimum_s32(const edge_arith_params *p, const int32_t *a, const in
 int32_t edge_floor_div_s32(int32_t x, int32_t y);
 int32_t edge_floor_mod_s32(int32_t x, int32_t y);
 
+/* 1 / sqrt(INPUT) as MULT x 2^SHIFT (TFLite's GetInvSqrtQuantizedMultiplierExp with
+ * reverse_shift -1: five Newton-Raphson steps in Q3.28; INPUT <= 1 gives INT32_MAX, 0). */
+void edge_inv_sqrt_multiplier(int32_t input, int32_t *mult, int *shift);
+/* int8 RSQRT of the raw value Q (TFLite's RsqrtEvalQuantized): v = Q - IN_ZP; v == 0 gives
+ * 127; v < 0, which TensorFlow Lite fails at eval, gives 127 too (eval cannot fail);
+ * else 1/sqrt(v) scaled by 2^20, times MULT x 2^(SHIFT - 20), plus OUT_ZP, saturated. */
+int8_t edge_ref_rsqrt_one_s8(int32_t q, int32_t in_zp, int32_t mult, int shift, int32_t out_zp);
+
 void edge_ref_sqrt_f32(const float *in, float *out, size_t n);
 void edge_ref_rsqrt_f32(const float *in, float *out, size_t n);
 

@@ -122,6 +122,21 @@ static void test_reducer_kernels(void **state)
 
 /* ---------------------------------------------------------------- operators */
 
+static void test_inv_sqrt_multiplier(void **state)
+{
+    (void)state;
+    int32_t m;
+    int s;
+    edge_inv_sqrt_multiplier(4, &m, &s); /* 0.5 to 1e-7 relative (Q3.28 Newton steps) */
+    assert_true(fabs(ldexp((double)m, s - 31) / 0.5 - 1) < 1e-7);
+    edge_inv_sqrt_multiplier(1000000, &m, &s); /* 0.001: the input scaled by 4^-k first */
+    assert_true(fabs(ldexp((double)m, s - 31) / 0.001 - 1) < 1e-7);
+    edge_inv_sqrt_multiplier(1, &m, &s); /* 1 and below: INT32_MAX, 0 */
+    assert_true(m == INT32_MAX && s == 0);
+    edge_inv_sqrt_multiplier(0, &m, &s);
+    assert_true(m == INT32_MAX && s == 0);
+}
+
 /* A binary math operator CODE over A (2x2) and a scalar B of TYPE into OUT. */
 static int run_binary(harness *h, int32_t code, edge_dtype type, void *a, void *b, void *out)
 {
@@ -246,11 +261,22 @@ static void test_sqrt_ops(void **state)
     reset(h); /* shapes differ */
     tensor(h, 1, EDGE_FLOAT32, 2, (const int32_t[]){1, 3}, out, false);
     assert_int_equal(run(h, EDGE_OP_SQRT), EDGE_ESHAPE);
-    reset(h); /* int8 RSQRT is not supported */
-    int8_t q[3] = {0}, qo[3];
-    tensor(h, 0, EDGE_INT8, 1, (const int32_t[]){3}, q, false);
-    tensor(h, 1, EDGE_INT8, 1, (const int32_t[]){3}, qo, false);
-    assert_int_equal(run(h, EDGE_OP_RSQRT), EDGE_EUNSUPPORTED);
+    reset(h); /* int8 SQRT is not supported */
+    int8_t q[8] = {16, 1, 0, -3, 64, 100, 9, 127}, qo[8];
+    tensor(h, 0, EDGE_INT8, 1, (const int32_t[]){8}, q, false);
+    tensor(h, 1, EDGE_INT8, 1, (const int32_t[]){8}, qo, false);
+    assert_int_equal(run(h, EDGE_OP_SQRT), EDGE_EUNSUPPORTED);
+    reset(h); /* int8 RSQRT: input scale 1/4, output 1/64, zero points 0 */
+    h->scale[0] = 0.25f;
+    h->scale[1] = 1.0f / 64;
+    assert_int_equal(run(h, EDGE_OP_RSQRT), 0);
+    /* 1/sqrt(4) = 0.5 -> 32; 1/sqrt(0.25) = 2 -> 127 (saturated); 0 and below (TFLite fails
+     * at eval) -> 127; 0.25 -> 16; 0.2 -> 12.8 -> 13; 2/3 -> 42.67 -> 43; 1/sqrt(31.75) ->
+     * 11.36 -> 11 */
+    assert_memory_equal(qo, ((const int8_t[]){32, 127, 127, 127, 16, 13, 43, 11}), sizeof qo);
+    reset(h); /* the output scale too small for the multiplier */
+    h->scale[1] = 1e-30f;
+    assert_int_equal(run(h, EDGE_OP_RSQRT), EDGE_ERANGE);
     harness_free(h);
 }
 
@@ -489,6 +515,7 @@ int main(void)
         cmocka_unit_test(test_floor_div_s32_signs),
         cmocka_unit_test(test_floor_mod_s32_signs),
         cmocka_unit_test(test_sqrt_rsqrt_kernels),
+        cmocka_unit_test(test_inv_sqrt_multiplier),
         cmocka_unit_test(test_reducer_kernels),
         cmocka_unit_test(test_floor_div_mod_ops),
         cmocka_unit_test(test_div_op),

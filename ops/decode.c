@@ -27,6 +27,8 @@ enum { NEAREST_ALIGN_CORNERS = 0, NEAREST_HALF_PIXEL = 1 };
 enum { SPLIT_NUM_SPLITS = 0 };           /* SplitOptions, SplitVOptions */
 enum { PACK_COUNT, PACK_AXIS };          /* PackOptions values_count, UnpackOptions num */
 enum { GATHER_AXIS, GATHER_BATCH_DIMS }; /* GatherOptions */
+/* reduce, fill and math family */
+enum { DIV_ACT = 0, SHAPE_OUT_TYPE = 0 }; /* DivOptions, ShapeOptions */
 
 /* The options table type operator CODE reads, TFL_OPT_NONE when it has none we decode. */
 static uint8_t options_type_of(int32_t code, const char **name)
@@ -61,6 +63,13 @@ static uint8_t options_type_of(int32_t code, const char **name)
         {EDGE_OP_PACK, TFL_OPT_PackOptions, "PackOptions"},
         {EDGE_OP_UNPACK, TFL_OPT_UnpackOptions, "UnpackOptions"},
         {EDGE_OP_GATHER, TFL_OPT_GatherOptions, "GatherOptions"},
+        /* reduce, fill and math family */
+        {EDGE_OP_SUM, TFL_OPT_ReducerOptions, "ReducerOptions"},
+        {EDGE_OP_REDUCE_PROD, TFL_OPT_ReducerOptions, "ReducerOptions"},
+        {EDGE_OP_REDUCE_MAX, TFL_OPT_ReducerOptions, "ReducerOptions"},
+        {EDGE_OP_REDUCE_MIN, TFL_OPT_ReducerOptions, "ReducerOptions"},
+        {EDGE_OP_DIV, TFL_OPT_DivOptions, "DivOptions"},
+        {EDGE_OP_SHAPE, TFL_OPT_ShapeOptions, "ShapeOptions"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (map[i].code == code) {
@@ -163,6 +172,16 @@ static void decode_fields(int32_t code, const fb_table *o, edge_op_params *p)
     case EDGE_OP_GATHER:
         p->gather.axis = fb_i32(o, GATHER_AXIS, 0);
         p->gather.batch_dims = fb_i32(o, GATHER_BATCH_DIMS, 0);
+        return;
+    /* reduce, fill and math family */
+    case EDGE_OP_SUM:
+    case EDGE_OP_REDUCE_PROD:
+    case EDGE_OP_REDUCE_MAX:
+    case EDGE_OP_REDUCE_MIN: p->keep_dims = fb_bool(o, REDUCER_KEEP_DIMS, false); return;
+    case EDGE_OP_DIV: p->activation = fb_i8(o, DIV_ACT, EDGE_ACT_NONE); return;
+    case EDGE_OP_SHAPE:
+        p->shape.has_out_type = fb_has(o, SHAPE_OUT_TYPE);
+        p->shape.out_type = fb_i8(o, SHAPE_OUT_TYPE, EDGE_INT32);
         return;
     default: return;
     }

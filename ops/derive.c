@@ -26,7 +26,8 @@ int32_t edge_op_activation(int32_t code, const edge_op_params *p)
     case EDGE_OP_FULLY_CONNECTED: return p->fc.activation;
     case EDGE_OP_ADD:
     case EDGE_OP_SUB:
-    case EDGE_OP_MUL: return p->activation;
+    case EDGE_OP_MUL:
+    case EDGE_OP_DIV: return p->activation;
     case EDGE_OP_CONCATENATION: return p->concat.activation;
     default: return EDGE_ACT_NONE;
     }

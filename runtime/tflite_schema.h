@@ -114,6 +114,9 @@ enum {
     TFL_OPT_UnpackOptions = 64,
     TFL_OPT_SplitVOptions = 79,
     TFL_OPT_GatherNdOptions = 83,
+    /* reduce, fill and math family */
+    TFL_OPT_DivOptions = 29,
+    TFL_OPT_ShapeOptions = 55,
 };
 
 #endif

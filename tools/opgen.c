@@ -463,6 +463,10 @@ static const og_entry entries[] = {
     {"UNPACK", EDGE_OP_UNPACK, og_gen_unpack},
     {"GATHER", EDGE_OP_GATHER, og_gen_gather},
     {"GATHER_ND", EDGE_OP_GATHER_ND, og_gen_gather_nd},
+    /* reduce, fill and math family (the float/int32 operators: unit tests) */
+    {"REDUCE_MAX", EDGE_OP_REDUCE_MAX, og_gen_reduce_max},
+    {"REDUCE_MIN", EDGE_OP_REDUCE_MIN, og_gen_reduce_min},
+    {"RSQRT", EDGE_OP_RSQRT, og_gen_rsqrt},
 };
 
 #define N_ENTRIES (sizeof entries / sizeof entries[0])

@@ -180,5 +180,9 @@ int og_gen_pack(og_pair *p);
 int og_gen_unpack(og_pair *p);
 int og_gen_gather(og_pair *p);
 int og_gen_gather_nd(og_pair *p);
+/* opgen_reduce.c: reduce, fill and math family */
+int og_gen_reduce_max(og_pair *p);
+int og_gen_reduce_min(og_pair *p);
+int og_gen_rsqrt(og_pair *p);
 
 #endif

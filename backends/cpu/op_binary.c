@@ -1,24 +1,26 @@
 /* backends/cpu/op_binary.c - ADD, SUB, MUL, MAXIMUM, MINIMUM.
  *
  * Owns: validating the two inputs and the output (one type for all three:
- * int8, uint8 or float32, and int16 for ADD/SUB (16x8: zero points 0, a left
+ * int8, uint8, float32 or int32, and int16 for ADD/SUB (16x8: zero points 0, a left
  * shift of 15); shapes that broadcast, numpy style, up to rank 6, to
  * exactly the declared output shape; per-tensor quantization), and filling the
  * kernels' parameters with the multipliers edge/ops.h derives (ADD/SUB's left
  * shift of 20, MUL's single multiplier; multipliers TFLite would abort on fail
  * the prepare). MAXIMUM/MINIMUM compare raw values, so their three tensors must
  * share one scale and zero point (the converter always writes them so). Does not own the arithmetic
- * (kernels/ref/binary.c). */
+ * (kernels/ref/binary.c; int32: kernels/ref/mathops.c, plain wrapping arithmetic). */
 #include "fast_ops.h"
 #include "cpu_op.h"
+#include "op_math.h"
 #include "ref/binary.h"
 #include "ref/requant.h"
 
 _Static_assert(EDGE_MAX_DIMS <= EDGE_BCAST_DIMS, "broadcast kernel rank");
 
 /* Element types of the inputs and output. */
-#define BINARY_TYPES \
-    (EDGE_DTYPE_BIT(EDGE_INT8) | EDGE_DTYPE_BIT(EDGE_UINT8) | EDGE_DTYPE_BIT(EDGE_FLOAT32))
+#define BINARY_TYPES                                                                         \
+    (EDGE_DTYPE_BIT(EDGE_INT8) | EDGE_DTYPE_BIT(EDGE_UINT8) | EDGE_DTYPE_BIT(EDGE_FLOAT32) | \
+     EDGE_DTYPE_BIT(EDGE_INT32))
 
 typedef enum binary_op { BIN_ADD, BIN_SUB, BIN_MUL, BIN_MAX, BIN_MIN } binary_op;
 
@@ -160,6 +162,8 @@ static int binary_prepare(edge_prep *p, edge_node *n, binary_op op)
         rc = a->type == EDGE_FLOAT32 ? 0 : maxmin_quant(p, a, b, out);
     else if (a->type == EDGE_FLOAT32)
         rc = edge_op_act_range_f(p, act, &d.k.act_min_f, &d.k.act_max_f);
+    else if (a->type == EDGE_INT32) /* reduce, fill and math family */
+        rc = edge_math_act_range(p, act, &d.k);
     else
         rc = arith_quant(p, op, act, a, b, out, &d.k);
     if (rc || (rc = edge_op_keep(p, n, &d, sizeof d)))
@@ -233,6 +237,18 @@ static void eval_f32(const binary_data *d, const float *a, const float *b, float
     }
 }
 
+/* reduce, fill and math family: int32 (kernels/ref/mathops.h) */
+static void eval_s32(const binary_data *d, const int32_t *a, const int32_t *b, int32_t *o)
+{
+    switch (d->op) {
+    case BIN_ADD: edge_ref_add_s32(&d->k, a, b, o); break;
+    case BIN_SUB: edge_ref_sub_s32(&d->k, a, b, o); break;
+    case BIN_MUL: edge_ref_mul_s32(&d->k, a, b, o); break;
+    case BIN_MAX: edge_ref_maximum_s32(&d->k, a, b, o); break;
+    case BIN_MIN: edge_ref_minimum_s32(&d->k, a, b, o); break;
+    }
+}
+
 static void binary_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const binary_data *d = n->data;
@@ -246,6 +262,8 @@ static void binary_eval(const edge_node *n, void *const *t, void *scratch, edge_
         eval_u8(d, a, b, o);
     else if (d->type == EDGE_INT16)
         eval_s16(d, a, b, o);
+    else if (d->type == EDGE_INT32)
+        eval_s32(d, a, b, o);
     else
         eval_f32(d, a, b, o);
 }

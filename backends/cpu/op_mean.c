@@ -10,6 +10,7 @@
  * Supports float32 and int8. Does not own the arithmetic (kernels/ref/reduce.c). */
 #include "fast_ops.h"
 #include "op_conv.h"
+#include "op_reduce.h"
 #include "ref/reduce.h"
 
 typedef struct mean_data {
@@ -17,10 +18,8 @@ typedef struct mean_data {
     edge_reduce_params k;
 } mean_data;
 
-/* The output shape edge_reduce_shape derives from IN and the constant AXIS
- * tensor, checked against OUT, and the reduction walk and element count. */
-static int mean_shape(edge_prep *p, const edge_tensor *in, const edge_tensor *axis,
-                      const edge_tensor *out, bool keep_dims, edge_reduce_params *k)
+int edge_reduce_walk_shape(edge_prep *p, const edge_tensor *in, const edge_tensor *axis,
+                           const edge_tensor *out, bool keep_dims, edge_reduce_params *k)
 {
     bool reduced[EDGE_MAX_DIMS];
     int32_t want[EDGE_MAX_DIMS];
@@ -45,8 +44,7 @@ static int mean_shape(edge_prep *p, const edge_tensor *in, const edge_tensor *ax
     return edge_op_check_dims(p, out, "output", rank, want);
 }
 
-/* The int8 requantization: input/output scale ratio, then 1/count folded in. */
-static int mean_quant(edge_prep *p, const edge_tensor *in, const edge_tensor *out,
+int edge_reduce_quant(edge_prep *p, const edge_tensor *in, const edge_tensor *out,
                       edge_reduce_params *k)
 {
     int rc;
@@ -59,11 +57,10 @@ static int mean_quant(edge_prep *p, const edge_tensor *in, const edge_tensor *ou
     k->shift = s;
     k->input_zp = in->q.zero_point[0];
     k->output_zp = out->q.zero_point[0];
-    edge_ref_mean_fold(k->count, &k->mult, &k->shift);
     return 0;
 }
 
-static int mean_check_tensors(edge_prep *p, const edge_node *n)
+int edge_reduce_check_tensors(edge_prep *p, const edge_node *n, uint32_t types)
 {
     int rc = edge_op_check_io(p, n, 2, 2, 1);
     if (rc)
@@ -77,26 +74,27 @@ static int mean_check_tensors(edge_prep *p, const edge_node *n)
     if (in->rank > EDGE_REF_REDUCE_MAX_DIMS)
         return edge_op_fail(p, EDGE_EUNSUPPORTED, "input has rank %d; at most %d is supported",
                             in->rank, EDGE_REF_REDUCE_MAX_DIMS);
-    if ((rc = edge_op_check_dtype(p, in, "input",
-                                  EDGE_DTYPE_BIT(EDGE_INT8) | EDGE_DTYPE_BIT(EDGE_FLOAT32))))
+    if ((rc = edge_op_check_dtype(p, in, "input", types)))
         return rc;
     return edge_op_check_type(p, out, "output", in->type);
 }
 
 static int mean_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = mean_check_tensors(p, n);
+    int rc =
+        edge_reduce_check_tensors(p, n, EDGE_DTYPE_BIT(EDGE_INT8) | EDGE_DTYPE_BIT(EDGE_FLOAT32));
     if (rc)
         return rc;
     const bool keep_dims = n->params.keep_dims;
     const edge_tensor *in = edge_op_input(p, n, 0), *axis = edge_op_input(p, n, 1);
     const edge_tensor *out = edge_op_output(p, n, 0);
     edge_reduce_params k = {0};
-    if ((rc = mean_shape(p, in, axis, out, keep_dims, &k)))
+    if ((rc = edge_reduce_walk_shape(p, in, axis, out, keep_dims, &k)))
         return rc;
     if (in->type == EDGE_INT8) {
-        if ((rc = mean_quant(p, in, out, &k)))
+        if ((rc = edge_reduce_quant(p, in, out, &k)))
             return rc;
+        edge_ref_mean_fold(k.count, &k.mult, &k.shift); /* 1/count folded in */
         n->scratch_bytes = k.out_count * sizeof(int32_t);
     }
     mean_data *d = edge_op_alloc(p, n, sizeof *d);

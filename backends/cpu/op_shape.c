@@ -22,6 +22,11 @@ static int reshape_operand(edge_prep *p, const edge_tensor *shape, int64_t *len)
     *len = -1;
     if (!shape || shape->rank != 1)
         return 0;
+    /* A shape some node computes: its values exist only at run time, so the options' new_shape
+     * or the declared output decide, as TensorFlow Lite Micro does (element counts are still
+     * checked; edged has no dynamic shapes). */
+    if (shape->count > 0 && !shape->data && shape->type == EDGE_INT32)
+        return 0;
     int rc = shape->count == 0 ? edge_op_check_type(p, shape, "shape", EDGE_INT32)
                                : edge_op_check_const(p, shape, "shape", EDGE_INT32);
     if (rc == 0)

@@ -50,7 +50,20 @@
     X(UNPACK) \
     X(GATHER) \
     X(GATHER_ND) \
-    X(CAST)
+    X(CAST) \
+    /* reduce, fill and math family */ \
+    X(SUM) \
+    X(REDUCE_PROD) \
+    X(REDUCE_MAX) \
+    X(REDUCE_MIN) \
+    X(SHAPE) \
+    X(FILL) \
+    X(ZEROS_LIKE) \
+    X(DIV) \
+    X(FLOOR_DIV) \
+    X(FLOOR_MOD) \
+    X(SQRT) \
+    X(RSQRT)
 /* clang-format on */
 
 #define EDGE_DECLARE_OP(name) extern const edge_op edge_op_##name;

@@ -78,6 +78,19 @@ enum {
     EDGE_OP_UNPACK = 88,
     EDGE_OP_SPLIT_V = 102,
     EDGE_OP_GATHER_ND = 107,
+    /* reduce, fill and math family */
+    EDGE_OP_DIV = 42,
+    EDGE_OP_SUM = 74,
+    EDGE_OP_SQRT = 75,
+    EDGE_OP_RSQRT = 76,
+    EDGE_OP_SHAPE = 77,
+    EDGE_OP_REDUCE_MAX = 82,
+    EDGE_OP_REDUCE_MIN = 89,
+    EDGE_OP_FLOOR_DIV = 90,
+    EDGE_OP_REDUCE_PROD = 81,
+    EDGE_OP_ZEROS_LIKE = 93,
+    EDGE_OP_FILL = 94,
+    EDGE_OP_FLOOR_MOD = 95,
 };
 
 /* TensorFlow Lite's Padding and ActivationFunctionType values. */
@@ -159,6 +172,12 @@ typedef struct edge_gather_options {
     int32_t batch_dims; /* as written (may be negative) */
 } edge_gather_options;
 
+/* reduce, fill and math family */
+typedef struct edge_shape_options { /* SHAPE */
+    bool has_out_type;              /* the file names out_type */
+    int32_t out_type;               /* edge_dtype */
+} edge_shape_options;
+
 /* The decoded builtin options of one node; the member its code names is valid,
  * the rest are zero. */
 typedef struct edge_op_params {
@@ -180,6 +199,8 @@ typedef struct edge_op_params {
         int32_t num_splits;         /* SPLIT, SPLIT_V */
         edge_pack_options pack;     /* PACK, UNPACK */
         edge_gather_options gather; /* GATHER */
+        /* reduce, fill and math family (SUM, REDUCE_*: keep_dims; DIV: activation) */
+        edge_shape_options shape; /* SHAPE */
     };
 } edge_op_params;
 
@@ -324,6 +345,18 @@ int edge_gather_shape(const int32_t *p, int prank, const int32_t *i, int irank, 
  * (*OUT_RANK); the indexed dimension count into *ND. */
 int edge_gather_nd_shape(const int32_t *p, int prank, const int32_t *i, int irank, int32_t *out,
                          int *out_rank, int *nd, edge_error *err);
+
+/* ---- reduce, fill and math family (ops/derive_math.c) ---- */
+
+/* SHAPE of an input of RANK dimensions: OUT = [RANK] (rank 1 returned). */
+int edge_shape_op_shape(int rank, int32_t *out);
+/* FILL: the N values DIMS (the dims operand) as an output shape OUT (*OUT_RANK); each
+ * must be in [0, INT32_MAX] and N at most EDGE_MAX_DIMS. */
+int edge_fill_shape(const int64_t *dims, size_t n, int32_t *out, int *out_rank, edge_error *err);
+/* int8 RSQRT: the multiplier and shift of 1 / (sqrt(IN_SCALE) x OUT_SCALE), the product in
+ * float (SetRsqrtOutputMultiplier); EDGE_ERANGE / EDGE_EUNSUPPORTED when out of range. */
+int edge_rsqrt_multiplier(float in_scale, float out_scale, int32_t *mult, int *shift,
+                          edge_error *err);
 
 /* ---- TFLite_Detection_PostProcess (ops/derive_shape.c) ---- */
 

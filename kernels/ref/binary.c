@@ -75,11 +75,10 @@ bool edge_bcast_init(edge_bcast *bc, const int32_t *a_dims, int a_rank, const in
 
 /* ---- the walk ---- */
 
-typedef void (*row_fn)(const edge_arith_params *p, const void *a, size_t as, const void *b,
-                       size_t bs, void *out, size_t n);
+typedef edge_bcast_row_fn row_fn;
 
-static void walk(const edge_arith_params *p, size_t esize, row_fn row, const void *a, const void *b,
-                 void *out)
+void edge_bcast_walk(const edge_arith_params *p, size_t esize, row_fn row, const void *a,
+                     const void *b, void *out)
 {
     const edge_bcast *bc = &p->shape;
     const size_t inner = bc->dims[EDGE_BCAST_DIMS - 1];
@@ -129,27 +128,9 @@ static inline int32_t mul_q(const edge_arith_params *p, int32_t x, int32_t y)
     return edge_clamp32(o, p->act_min, p->act_max);
 }
 
-/* ActivationFunctionWithMinMax: std::min(std::max(x, lo), hi). */
-static inline float act_f(const edge_arith_params *p, float x)
-{
-    x = x < p->act_min_f ? p->act_min_f : x;
-    return p->act_max_f < x ? p->act_max_f : x;
-}
-
-#define EDGE_ROW(name, T, EXPR)                                                             \
-    static void name(const edge_arith_params *p, const void *va, size_t as, const void *vb, \
-                     size_t bs, void *vo, size_t n)                                         \
-    {                                                                                       \
-        const T *a = va;                                                                    \
-        const T *b = vb;                                                                    \
-        T *o = vo;                                                                          \
-        (void)p;                                                                            \
-        for (size_t i = 0; i < n; i++) {                                                    \
-            const T x = a[i * as];                                                          \
-            const T y = b[i * bs];                                                          \
-            o[i] = (T)(EXPR);                                                               \
-        }                                                                                   \
-    }
+/* The activation clamp and the row template are binary.h's (mathops.c shares them). */
+#define act_f edge_act_f
+#define EDGE_ROW EDGE_BCAST_ROW
 
 EDGE_ROW(add_s8_row, int8_t, addsub_q(p, x, y, false))
 EDGE_ROW(add_u8_row, uint8_t, addsub_q(p, x, y, false))
@@ -177,7 +158,7 @@ EDGE_ROW(sub_s16_row, int16_t, addsub_q(p, x, y, true))
 #define EDGE_KERNEL(name, T, row)                                         \
     void name(const edge_arith_params *p, const T *a, const T *b, T *out) \
     {                                                                     \
-        walk(p, sizeof(T), row, a, b, out);                               \
+        edge_bcast_walk(p, sizeof(T), row, a, b, out);                    \
     }
 
 EDGE_KERNEL(edge_ref_add_s8, int8_t, add_s8_row)

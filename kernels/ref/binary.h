@@ -58,6 +58,38 @@ typedef struct edge_arith_params {
     float act_min_f, act_max_f; /* fused activation range, float */
 } edge_arith_params;
 
+/* The broadcast walk every kernel here runs: ROW(p, a, a_stride, b, b_stride, out, n)
+ * over each innermost run of P's shape, elements of ESIZE bytes (kernels/ref/mathops.c
+ * uses it too). */
+typedef void (*edge_bcast_row_fn)(const edge_arith_params *p, const void *a, size_t as,
+                                  const void *b, size_t bs, void *out, size_t n);
+void edge_bcast_walk(const edge_arith_params *p, size_t esize, edge_bcast_row_fn row, const void *a,
+                     const void *b, void *out);
+
+/* ActivationFunctionWithMinMax: std::min(std::max(x, lo), hi). */
+static inline float edge_act_f(const edge_arith_params *p, float x)
+{
+    x = x < p->act_min_f ? p->act_min_f : x;
+    return p->act_max_f < x ? p->act_max_f : x;
+}
+
+/* A row function NAME for edge_bcast_walk: out[i] = EXPR of x = a[i * as] and
+ * y = b[i * bs], both of type T (P in scope for the parameters). */
+#define EDGE_BCAST_ROW(name, T, EXPR)                                                       \
+    static void name(const edge_arith_params *p, const void *va, size_t as, const void *vb, \
+                     size_t bs, void *vo, size_t n)                                         \
+    {                                                                                       \
+        const T *a = va;                                                                    \
+        const T *b = vb;                                                                    \
+        T *o = vo;                                                                          \
+        (void)p;                                                                            \
+        for (size_t i = 0; i < n; i++) {                                                    \
+            const T x = a[i * as];                                                          \
+            const T y = b[i * bs];                                                          \
+            o[i] = (T)(EXPR);                                                               \
+        }                                                                                   \
+    }
+
 void edge_ref_add_s8(const edge_arith_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 void edge_ref_add_u8(const edge_arith_params *p, const uint8_t *a, const uint8_t *b, uint8_t *out);
 void edge_ref_add_f32(const edge_arith_params *p, const float *a, const float *b, float *out);

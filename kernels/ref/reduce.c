@@ -1,4 +1,4 @@
-/* kernels/ref/reduce.c - reference MEAN kernels (float32, int8).
+/* kernels/ref/reduce.c - reference MEAN (float32, int8) and the generic reducers.
  *
  * Owns: the reduction walk (input in row-major order, each element added to
  * the output element it maps to) and the mean arithmetic described in
@@ -6,6 +6,7 @@
  * Does not own validation (backends/cpu/op_mean.c). */
 #include "reduce.h"
 
+#include <float.h>
 #include <string.h>
 
 #include "requant.h"
@@ -75,3 +76,43 @@ void edge_ref_mean_s8(const edge_reduce_params *p, const int8_t *in, int8_t *out
     for (size_t i = 0; i < p->out_count; i++)
         out[i] = (int8_t)edge_ref_mean_one_s8(p, acc[i]);
 }
+
+/* ---- SUM, REDUCE_PROD, REDUCE_MAX, REDUCE_MIN ---- */
+
+#define EDGE_REDUCER(name, T, INIT, STEP)                       \
+    void name(const edge_reduce_params *p, const T *in, T *out) \
+    {                                                           \
+        for (size_t i = 0; i < p->out_count; i++)               \
+            out[i] = (INIT);                                    \
+        EDGE_REDUCE_WALK(p, STEP);                              \
+    }
+
+#define EDGE_SUM_F(o, i) (out[o] += in[i])
+#define EDGE_SUM_I(o, i) (out[o] = edge_wrap_add32(out[o], in[i]))
+#define EDGE_PROD_F(o, i) (out[o] *= in[i])
+#define EDGE_PROD_I(o, i) (out[o] = edge_wrap_mul32(out[o], in[i]))
+#define EDGE_MAX(o, i) (out[o] = in[i] > out[o] ? in[i] : out[o])
+#define EDGE_MIN(o, i) (out[o] = in[i] < out[o] ? in[i] : out[o])
+
+EDGE_REDUCER(edge_ref_reduce_sum_f32, float, 0.0f, EDGE_SUM_F)
+EDGE_REDUCER(edge_ref_reduce_sum_s32, int32_t, 0, EDGE_SUM_I)
+EDGE_REDUCER(edge_ref_reduce_prod_f32, float, 1.0f, EDGE_PROD_F)
+EDGE_REDUCER(edge_ref_reduce_prod_s32, int32_t, 1, EDGE_PROD_I)
+EDGE_REDUCER(edge_ref_reduce_max_f32, float, -FLT_MAX, EDGE_MAX)
+EDGE_REDUCER(edge_ref_reduce_max_s32, int32_t, INT32_MIN, EDGE_MAX)
+EDGE_REDUCER(edge_ref_reduce_max_s8, int8_t, INT8_MIN, EDGE_MAX)
+EDGE_REDUCER(edge_ref_reduce_max_u8, uint8_t, 0, EDGE_MAX)
+EDGE_REDUCER(edge_ref_reduce_max_s16, int16_t, INT16_MIN, EDGE_MAX)
+EDGE_REDUCER(edge_ref_reduce_min_f32, float, FLT_MAX, EDGE_MIN)
+EDGE_REDUCER(edge_ref_reduce_min_s32, int32_t, INT32_MAX, EDGE_MIN)
+EDGE_REDUCER(edge_ref_reduce_min_s8, int8_t, INT8_MAX, EDGE_MIN)
+EDGE_REDUCER(edge_ref_reduce_min_u8, uint8_t, UINT8_MAX, EDGE_MIN)
+EDGE_REDUCER(edge_ref_reduce_min_s16, int16_t, INT16_MAX, EDGE_MIN)
+
+#undef EDGE_SUM_F
+#undef EDGE_SUM_I
+#undef EDGE_PROD_F
+#undef EDGE_PROD_I
+#undef EDGE_MAX
+#undef EDGE_MIN
+#undef EDGE_REDUCER

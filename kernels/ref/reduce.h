@@ -1,10 +1,11 @@
-/* kernels/ref/reduce.h - reference MEAN (reduction over any set of axes), the oracle.
+/* kernels/ref/reduce.h - reference MEAN, SUM, REDUCE_PROD/MAX/MIN (any set of axes), the oracle.
  *
  * Owns: summing an input of up to EDGE_REF_REDUCE_MAX_DIMS dims into the output
  * element each input element maps to (row-major input order, as TFLite's
  * Reduce does), then the per-type mean:
  *   f32: sum / (float)count (TFLite's reference Mean);
- *   s8:  TFLite's QuantizedMeanOrSum, bit for bit: (sum - zp_in * count) times
+ *   s8:  TFLite's QuantizedMeanOrSum, bit for bit (int8 SUM is the same with a
+ *        multiplier without 1/count folded in): (sum - zp_in * count) times
  *        the input/output scale multiplier with 1/count folded in, plus zp_out,
  *        saturated. (TFLite Micro at the reference commit uses it for every
  *        int8 MEAN, including equal scales and 4-D H,W with keep_dims.)
@@ -36,5 +37,27 @@ void edge_ref_mean_f32(const edge_reduce_params *p, const float *in, float *out)
 /* One int8 output of MEAN from its window sum (edge_ref_mean_s8's last step). */
 int32_t edge_ref_mean_one_s8(const edge_reduce_params *p, int32_t sum);
 void edge_ref_mean_s8(const edge_reduce_params *p, const int8_t *in, int8_t *out, int32_t *acc);
+
+/* ---- SUM, REDUCE_PROD, REDUCE_MAX, REDUCE_MIN (TFLite's reference ReduceGeneric) ----
+ * Each output element starts at the reducer's initial value (0, 1, the type's
+ * lowest, the type's highest) and takes every input element mapped to it in
+ * row-major order: sum += x, prod *= x (int32 wraps), max = x > cur ? x : cur,
+ * min = x < cur ? x : cur. Float MAX starts at -FLT_MAX and MIN at FLT_MAX
+ * (numeric_limits<float>::lowest()/max()), as TFLite's do. MAX/MIN of int8,
+ * uint8 and int16 compare raw values (input and output share quantization). */
+void edge_ref_reduce_sum_f32(const edge_reduce_params *p, const float *in, float *out);
+void edge_ref_reduce_sum_s32(const edge_reduce_params *p, const int32_t *in, int32_t *out);
+void edge_ref_reduce_prod_f32(const edge_reduce_params *p, const float *in, float *out);
+void edge_ref_reduce_prod_s32(const edge_reduce_params *p, const int32_t *in, int32_t *out);
+void edge_ref_reduce_max_f32(const edge_reduce_params *p, const float *in, float *out);
+void edge_ref_reduce_max_s32(const edge_reduce_params *p, const int32_t *in, int32_t *out);
+void edge_ref_reduce_max_s8(const edge_reduce_params *p, const int8_t *in, int8_t *out);
+void edge_ref_reduce_max_u8(const edge_reduce_params *p, const uint8_t *in, uint8_t *out);
+void edge_ref_reduce_max_s16(const edge_reduce_params *p, const int16_t *in, int16_t *out);
+void edge_ref_reduce_min_f32(const edge_reduce_params *p, const float *in, float *out);
+void edge_ref_reduce_min_s32(const edge_reduce_params *p, const int32_t *in, int32_t *out);
+void edge_ref_reduce_min_s8(const edge_reduce_params *p, const int8_t *in, int8_t *out);
+void edge_ref_reduce_min_u8(const edge_reduce_params *p, const uint8_t *in, uint8_t *out);
+void edge_ref_reduce_min_s16(const edge_reduce_params *p, const int16_t *in, int16_t *out);
 
 #endif

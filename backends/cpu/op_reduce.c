@@ -1,0 +1,120 @@
+/* backends/cpu/op_reduce.c - SUM, REDUCE_PROD, REDUCE_MAX and REDUCE_MIN on the CPU.
+ *
+ * Owns: each reducer's prepare (the tensors, constant int32 axes and keep_dims
+ * checked through op_reduce.h as MEAN's are; the element types each supports)
+ * and eval (kernels/ref/reduce.h). SUM and REDUCE_PROD: float32 and int32
+ * (int32 wraps); SUM also int8, as TFLite's QuantizedMeanOrSum with compute_sum
+ * (MEAN's arithmetic without dividing by the count: edge_ref_mean_s8); REDUCE_MAX / REDUCE_MIN:
+ * float32, int32, and int8, uint8, int16 comparing raw values, so input and output must share one
+ * scale and zero point (TFLite Micro's PrepareMaxHelper requires it). int16 SUM and quantized
+ * REDUCE_PROD are refused. Does not own the arithmetic (kernels/ref/reduce.c). */
+#include "op_reduce.h"
+
+typedef struct reduce_data {
+    edge_dtype type;
+    edge_reduce_params k;
+} reduce_data;
+
+#define F32_S32 (EDGE_DTYPE_BIT(EDGE_FLOAT32) | EDGE_DTYPE_BIT(EDGE_INT32))
+#define MAXMIN_TYPES \
+    (F32_S32 | EDGE_DTYPE_BIT(EDGE_INT8) | EDGE_DTYPE_BIT(EDGE_UINT8) | EDGE_DTYPE_BIT(EDGE_INT16))
+
+/* The tensors (the input's type one of TYPES), the walk; SAME_QUANT: a quantized input
+ * shares the output's scale and zero point (MAX/MIN compare raw values). */
+static int reduce_prepare(edge_prep *p, edge_node *n, uint32_t types, bool same_quant)
+{
+    int rc = edge_reduce_check_tensors(p, n, types);
+    if (rc)
+        return rc;
+    const edge_tensor *in = edge_op_input(p, n, 0), *axis = edge_op_input(p, n, 1);
+    const edge_tensor *out = edge_op_output(p, n, 0);
+    const bool quantized = in->type != EDGE_FLOAT32 && in->type != EDGE_INT32;
+    if (same_quant && quantized && (rc = edge_op_check_quant_as_output(p, in, "input", out)))
+        return rc;
+    reduce_data *d = edge_op_alloc(p, n, sizeof *d);
+    if (!d)
+        return EDGE_ENOMEM;
+    d->type = in->type;
+    return edge_reduce_walk_shape(p, in, axis, out, n->params.keep_dims, &d->k);
+}
+
+/* int8 SUM: TFLite's QuantizedMeanOrSum with compute_sum, MEAN's int8 arithmetic without the
+ * 1/count fold, over int32 window sums in scratch. */
+static int sum_prepare(edge_prep *p, edge_node *n)
+{
+    int rc = reduce_prepare(p, n, F32_S32 | EDGE_DTYPE_BIT(EDGE_INT8), false);
+    reduce_data *d = n->data;
+    if (rc || d->type != EDGE_INT8)
+        return rc;
+    n->scratch_bytes = d->k.out_count * sizeof(int32_t);
+    return edge_reduce_quant(p, edge_op_input(p, n, 0), edge_op_output(p, n, 0), &d->k);
+}
+
+static int prod_prepare(edge_prep *p, edge_node *n)
+{
+    return reduce_prepare(p, n, F32_S32, false);
+}
+
+static int maxmin_prepare(edge_prep *p, edge_node *n)
+{
+    return reduce_prepare(p, n, MAXMIN_TYPES, true);
+}
+
+static void sum_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    (void)ex;
+    const reduce_data *d = n->data;
+    if (d->type == EDGE_INT8)
+        edge_ref_mean_s8(&d->k, t[n->in[0]], t[n->out[0]], scratch);
+    else if (d->type == EDGE_INT32)
+        edge_ref_reduce_sum_s32(&d->k, t[n->in[0]], t[n->out[0]]);
+    else
+        edge_ref_reduce_sum_f32(&d->k, t[n->in[0]], t[n->out[0]]);
+}
+
+static void prod_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    (void)scratch, (void)ex;
+    const reduce_data *d = n->data;
+    if (d->type == EDGE_INT32)
+        edge_ref_reduce_prod_s32(&d->k, t[n->in[0]], t[n->out[0]]);
+    else
+        edge_ref_reduce_prod_f32(&d->k, t[n->in[0]], t[n->out[0]]);
+}
+
+static void max_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    (void)scratch, (void)ex;
+    const reduce_data *d = n->data;
+    void *in = t[n->in[0]], *out = t[n->out[0]];
+    switch (d->type) {
+    case EDGE_INT32: edge_ref_reduce_max_s32(&d->k, in, out); return;
+    case EDGE_INT8: edge_ref_reduce_max_s8(&d->k, in, out); return;
+    case EDGE_UINT8: edge_ref_reduce_max_u8(&d->k, in, out); return;
+    case EDGE_INT16: edge_ref_reduce_max_s16(&d->k, in, out); return;
+    default: edge_ref_reduce_max_f32(&d->k, in, out); return;
+    }
+}
+
+static void min_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    (void)scratch, (void)ex;
+    const reduce_data *d = n->data;
+    void *in = t[n->in[0]], *out = t[n->out[0]];
+    switch (d->type) {
+    case EDGE_INT32: edge_ref_reduce_min_s32(&d->k, in, out); return;
+    case EDGE_INT8: edge_ref_reduce_min_s8(&d->k, in, out); return;
+    case EDGE_UINT8: edge_ref_reduce_min_u8(&d->k, in, out); return;
+    case EDGE_INT16: edge_ref_reduce_min_s16(&d->k, in, out); return;
+    default: edge_ref_reduce_min_f32(&d->k, in, out); return;
+    }
+}
+
+const edge_op edge_op_SUM = {
+    .code = EDGE_OP_SUM, .max_version = 2, .prepare = sum_prepare, .eval = sum_eval};
+const edge_op edge_op_REDUCE_PROD = {
+    .code = EDGE_OP_REDUCE_PROD, .max_version = 2, .prepare = prod_prepare, .eval = prod_eval};
+const edge_op edge_op_REDUCE_MAX = {
+    .code = EDGE_OP_REDUCE_MAX, .max_version = 3, .prepare = maxmin_prepare, .eval = max_eval};
+const edge_op edge_op_REDUCE_MIN = {
+    .code = EDGE_OP_REDUCE_MIN, .max_version = 3, .prepare = maxmin_prepare, .eval = min_eval};

@@ -607,6 +607,31 @@ static void test_reshape_op_stretch(void **state)
     harness_free(h);
 }
 
+/* RESHAPE whose shape operand some node computes (no data at prepare): the declared output
+ * shape decides, as TensorFlow Lite Micro does; the element count is still checked. */
+static void test_reshape_op_computed_shape(void **state)
+{
+    (void)state;
+    harness *h = harness_new(3);
+    int8_t in[6] = {1, 2, 3, 4, 5, 6}, out[6] = {0};
+    int32_t shape[2] = {0}; /* written by an earlier node at run time */
+    tensor(h, 0, EDGE_INT8, 2, (const int32_t[]){2, 3}, in, false);
+    tensor(h, 1, EDGE_INT32, 1, (const int32_t[]){2}, shape, false);
+    tensor(h, 2, EDGE_INT8, 2, (const int32_t[]){3, 2}, out, false);
+    io(h, 2, (const int32_t[]){0, 1}, 2);
+    assert_int_equal(run(h, EDGE_OP_RESHAPE), 0);
+    assert_memory_equal(out, in, sizeof in);
+    harness_free(h);
+    /* a declared output of another element count is refused */
+    h = harness_new(3);
+    tensor(h, 0, EDGE_INT8, 2, (const int32_t[]){2, 3}, in, false);
+    tensor(h, 1, EDGE_INT32, 1, (const int32_t[]){2}, shape, false);
+    tensor(h, 2, EDGE_INT8, 2, (const int32_t[]){4, 2}, out, false);
+    io(h, 2, (const int32_t[]){0, 1}, 2);
+    assert_int_not_equal(run(h, EDGE_OP_RESHAPE), 0);
+    harness_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -634,6 +659,7 @@ int main(void)
         cmocka_unit_test(test_transpose_op_rejects_bad_perm),
         cmocka_unit_test(test_concat_op_rejects_mixed_scales),
         cmocka_unit_test(test_reshape_op_stretch),
+        cmocka_unit_test(test_reshape_op_computed_shape),
     };
     return cmocka_run_group_tests_name("ref_transform", tests, NULL, NULL);
 }

@@ -13,9 +13,14 @@
 
 #define F32_S32 (EDGE_DTYPE_BIT(EDGE_FLOAT32) | EDGE_DTYPE_BIT(EDGE_INT32))
 
+typedef void math_f32_fn(const edge_arith_params *, const float *, const float *, float *);
+typedef void math_s32_fn(const edge_arith_params *, const int32_t *, const int32_t *, int32_t *);
+
 typedef struct math_data {
     edge_arith_params k;
     edge_dtype type;
+    math_f32_fn *f32; /* the kernel of N's code for each element type */
+    math_s32_fn *s32;
 } math_data;
 
 /* The broadcast of A and B, checked against OUT, into K's iteration. */
@@ -61,39 +66,26 @@ static int binary_math_prepare(edge_prep *p, edge_node *n)
     if (!d)
         return EDGE_ENOMEM;
     d->type = a->type;
+    d->f32 = n->code == EDGE_OP_DIV         ? edge_ref_div_f32
+             : n->code == EDGE_OP_FLOOR_DIV ? edge_ref_floor_div_f32
+                                            : edge_ref_floor_mod_f32;
+    d->s32 = n->code == EDGE_OP_DIV         ? edge_ref_div_s32
+             : n->code == EDGE_OP_FLOOR_DIV ? edge_ref_floor_div_s32
+                                            : edge_ref_floor_mod_s32;
     if ((rc = math_shapes(p, a, b, out, &d->k)))
         return rc;
     return edge_math_act_range(p, edge_op_activation(n->code, &n->params), &d->k);
 }
 
-static void div_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+/* DIV, FLOOR_DIV, FLOOR_MOD: the kernel prepare chose for the code and type. */
+static void binary_math_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     (void)scratch, (void)ex;
     const math_data *d = n->data;
     if (d->type == EDGE_INT32)
-        edge_ref_div_s32(&d->k, t[n->in[0]], t[n->in[1]], t[n->out[0]]);
+        d->s32(&d->k, t[n->in[0]], t[n->in[1]], t[n->out[0]]);
     else
-        edge_ref_div_f32(&d->k, t[n->in[0]], t[n->in[1]], t[n->out[0]]);
-}
-
-static void floor_div_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
-{
-    (void)scratch, (void)ex;
-    const math_data *d = n->data;
-    if (d->type == EDGE_INT32)
-        edge_ref_floor_div_s32(&d->k, t[n->in[0]], t[n->in[1]], t[n->out[0]]);
-    else
-        edge_ref_floor_div_f32(&d->k, t[n->in[0]], t[n->in[1]], t[n->out[0]]);
-}
-
-static void floor_mod_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
-{
-    (void)scratch, (void)ex;
-    const math_data *d = n->data;
-    if (d->type == EDGE_INT32)
-        edge_ref_floor_mod_s32(&d->k, t[n->in[0]], t[n->in[1]], t[n->out[0]]);
-    else
-        edge_ref_floor_mod_f32(&d->k, t[n->in[0]], t[n->in[1]], t[n->out[0]]);
+        d->f32(&d->k, t[n->in[0]], t[n->in[1]], t[n->out[0]]);
 }
 
 /* SQRT, RSQRT: one input, the output of its shape and type. */
@@ -163,16 +155,18 @@ static void rsqrt_eval(const edge_node *n, void *const *t, void *scratch, edge_e
     }
 }
 
-const edge_op edge_op_DIV = {
-    .code = EDGE_OP_DIV, .max_version = 2, .prepare = binary_math_prepare, .eval = div_eval};
+const edge_op edge_op_DIV = {.code = EDGE_OP_DIV,
+                             .max_version = 2,
+                             .prepare = binary_math_prepare,
+                             .eval = binary_math_eval};
 const edge_op edge_op_FLOOR_DIV = {.code = EDGE_OP_FLOOR_DIV,
                                    .max_version = 3,
                                    .prepare = binary_math_prepare,
-                                   .eval = floor_div_eval};
+                                   .eval = binary_math_eval};
 const edge_op edge_op_FLOOR_MOD = {.code = EDGE_OP_FLOOR_MOD,
                                    .max_version = 2,
                                    .prepare = binary_math_prepare,
-                                   .eval = floor_mod_eval};
+                                   .eval = binary_math_eval};
 const edge_op edge_op_SQRT = {
     .code = EDGE_OP_SQRT, .max_version = 1, .prepare = unary_math_prepare, .eval = sqrt_eval};
 const edge_op edge_op_RSQRT = {

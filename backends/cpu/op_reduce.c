@@ -82,32 +82,45 @@ static void prod_eval(const edge_node *n, void *const *t, void *scratch, edge_ex
         edge_ref_reduce_prod_f32(&d->k, t[n->in[0]], t[n->out[0]]);
 }
 
-static void max_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+/* REDUCE_MAX or REDUCE_MIN's kernel for each element type. */
+typedef struct maxmin_kernels {
+    void (*f32)(const edge_reduce_params *, const float *, float *);
+    void (*s32)(const edge_reduce_params *, const int32_t *, int32_t *);
+    void (*s8)(const edge_reduce_params *, const int8_t *, int8_t *);
+    void (*u8)(const edge_reduce_params *, const uint8_t *, uint8_t *);
+    void (*s16)(const edge_reduce_params *, const int16_t *, int16_t *);
+} maxmin_kernels;
+
+static const maxmin_kernels max_kernels = {edge_ref_reduce_max_f32, edge_ref_reduce_max_s32,
+                                           edge_ref_reduce_max_s8, edge_ref_reduce_max_u8,
+                                           edge_ref_reduce_max_s16};
+static const maxmin_kernels min_kernels = {edge_ref_reduce_min_f32, edge_ref_reduce_min_s32,
+                                           edge_ref_reduce_min_s8, edge_ref_reduce_min_u8,
+                                           edge_ref_reduce_min_s16};
+
+static void maxmin_run(const maxmin_kernels *f, const edge_node *n, void *const *t)
 {
-    (void)scratch, (void)ex;
     const reduce_data *d = n->data;
     void *in = t[n->in[0]], *out = t[n->out[0]];
     switch (d->type) {
-    case EDGE_INT32: edge_ref_reduce_max_s32(&d->k, in, out); return;
-    case EDGE_INT8: edge_ref_reduce_max_s8(&d->k, in, out); return;
-    case EDGE_UINT8: edge_ref_reduce_max_u8(&d->k, in, out); return;
-    case EDGE_INT16: edge_ref_reduce_max_s16(&d->k, in, out); return;
-    default: edge_ref_reduce_max_f32(&d->k, in, out); return;
+    case EDGE_INT32: f->s32(&d->k, in, out); return;
+    case EDGE_INT8: f->s8(&d->k, in, out); return;
+    case EDGE_UINT8: f->u8(&d->k, in, out); return;
+    case EDGE_INT16: f->s16(&d->k, in, out); return;
+    default: f->f32(&d->k, in, out); return;
     }
+}
+
+static void max_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    (void)scratch, (void)ex;
+    maxmin_run(&max_kernels, n, t);
 }
 
 static void min_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     (void)scratch, (void)ex;
-    const reduce_data *d = n->data;
-    void *in = t[n->in[0]], *out = t[n->out[0]];
-    switch (d->type) {
-    case EDGE_INT32: edge_ref_reduce_min_s32(&d->k, in, out); return;
-    case EDGE_INT8: edge_ref_reduce_min_s8(&d->k, in, out); return;
-    case EDGE_UINT8: edge_ref_reduce_min_u8(&d->k, in, out); return;
-    case EDGE_INT16: edge_ref_reduce_min_s16(&d->k, in, out); return;
-    default: edge_ref_reduce_min_f32(&d->k, in, out); return;
-    }
+    maxmin_run(&min_kernels, n, t);
 }
 
 const edge_op edge_op_SUM = {

@@ -73,6 +73,8 @@ int edge_op_tensor_index(const edge_prep *p, const edge_tensor *t);
 void edge_op_shape_text(const int32_t *dims, int rank, char *buf, size_t len);
 /* T's shape is exactly RANK dimensions equal to DIMS. */
 bool edge_op_has_dims(const edge_tensor *t, int rank, const int32_t *dims);
+/* The product of DIMS[FROM..TO) (1 when empty): the outer and inner extents around an axis. */
+size_t edge_op_dims_product(const int32_t *dims, int from, int to);
 
 /* Checks that fail the prepare with a clear message (return 0 or a negative code). */
 int edge_op_check_io(edge_prep *p, const edge_node *n, int min_in, int max_in, int n_out);

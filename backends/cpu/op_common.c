@@ -111,6 +111,14 @@ void edge_op_shape_text(const int32_t *dims, int rank, char *buf, size_t len)
         snprintf(buf + used, len - used, "]");
 }
 
+size_t edge_op_dims_product(const int32_t *dims, int from, int to)
+{
+    size_t c = 1;
+    for (int k = from; k < to; k++)
+        c *= (size_t)dims[k];
+    return c;
+}
+
 bool edge_op_has_dims(const edge_tensor *t, int rank, const int32_t *dims)
 {
     bool same = t->rank == rank;

@@ -93,12 +93,9 @@ static int concat_prepare(edge_prep *p, edge_node *n)
         return EDGE_ENOMEM;
     if (remap)
         d->lut = (uint8_t(*)[256])((uint8_t *)d + head);
-    size_t inner = edge_dtype_size(out->type);
-    d->outer = 1;
-    for (int k = 0; k < axis; k++)
-        d->outer *= (size_t)out->dims[k];
-    for (int k = axis + 1; k < out->rank; k++)
-        inner *= (size_t)out->dims[k];
+    d->outer = edge_op_dims_product(out->dims, 0, axis);
+    const size_t inner =
+        edge_dtype_size(out->type) * edge_op_dims_product(out->dims, axis + 1, out->rank);
     d->n_in = n->n_in;
     for (int i = 0; i < n->n_in; i++) {
         const edge_tensor *in = edge_op_input(p, n, i);

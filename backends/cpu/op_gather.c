@@ -73,14 +73,6 @@ static int gather_check_const(edge_prep *p, const edge_tensor *idx, const int32_
     return 0;
 }
 
-static size_t dims_product(const int32_t *dims, int from, int to)
-{
-    size_t c = 1;
-    for (int k = from; k < to; k++)
-        c *= (size_t)dims[k];
-    return c;
-}
-
 /* ---- GATHER ---- */
 
 static int gather_prepare(edge_prep *p, edge_node *n)
@@ -102,11 +94,11 @@ static int gather_prepare(edge_prep *p, edge_node *n)
     d->esize = edge_dtype_size(params->type);
     d->idx_size = edge_dtype_size(idx->type);
     d->k = (edge_ref_gather_params){
-        .batch = dims_product(params->dims, 0, batch),
-        .outer = dims_product(params->dims, batch, axis),
+        .batch = edge_op_dims_product(params->dims, 0, batch),
+        .outer = edge_op_dims_product(params->dims, batch, axis),
         .axis = (size_t)params->dims[axis],
-        .inner = dims_product(params->dims, axis + 1, params->rank),
-        .coords = dims_product(idx->dims, batch, idx->rank),
+        .inner = edge_op_dims_product(params->dims, axis + 1, params->rank),
+        .coords = edge_op_dims_product(idx->dims, batch, idx->rank),
     };
     return 0;
 }
@@ -137,11 +129,11 @@ static int gather_nd_prepare(edge_prep *p, edge_node *n)
     d->esize = edge_dtype_size(params->type);
     d->idx_size = edge_dtype_size(idx->type);
     d->k.nd = nd;
-    d->k.slices = dims_product(idx->dims, 0, idx->rank - 1);
-    d->k.slice = dims_product(params->dims, nd, params->rank);
+    d->k.slices = edge_op_dims_product(idx->dims, 0, idx->rank - 1);
+    d->k.slice = edge_op_dims_product(params->dims, nd, params->rank);
     for (int j = 0; j < nd; j++) {
         d->k.dims[j] = params->dims[j];
-        d->k.stride[j] = dims_product(params->dims, j + 1, params->rank);
+        d->k.stride[j] = edge_op_dims_product(params->dims, j + 1, params->rank);
     }
     return 0;
 }

@@ -59,12 +59,9 @@ static int split_finish(edge_prep *p, edge_node *n, int data_input, const split_
         return EDGE_ENOMEM;
     d->data_input = data_input;
     d->n = s->n;
-    d->outer = 1;
-    size_t inner = edge_dtype_size(s->data->type);
-    for (int k = 0; k < s->axis; k++)
-        d->outer *= (size_t)s->data->dims[k];
-    for (int k = s->axis + 1; k < s->data->rank; k++)
-        inner *= (size_t)s->data->dims[k];
+    d->outer = edge_op_dims_product(s->data->dims, 0, s->axis);
+    const size_t inner = edge_dtype_size(s->data->type) *
+                         edge_op_dims_product(s->data->dims, s->axis + 1, s->data->rank);
     for (int i = 0; i < s->n; i++) {
         const edge_tensor *out = edge_op_output(p, n, i);
         char role[32];
@@ -215,14 +212,9 @@ static int pack_prepare(edge_prep *p, edge_node *n)
     if (!d)
         return EDGE_ENOMEM;
     d->n = parts;
-    d->outer = 1;
-    size_t inner = edge_dtype_size(in->type);
-    for (int k = 0; k < axis; k++)
-        d->outer *= (size_t)in->dims[k];
-    for (int k = axis; k < in->rank; k++)
-        inner *= (size_t)in->dims[k];
+    d->outer = edge_op_dims_product(in->dims, 0, axis);
     for (int i = 0; i < parts; i++)
-        d->chunk[i] = inner;
+        d->chunk[i] = edge_dtype_size(in->type) * edge_op_dims_product(in->dims, axis, in->rank);
     return 0;
 }
 

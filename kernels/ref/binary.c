@@ -128,55 +128,24 @@ static inline int32_t mul_q(const edge_arith_params *p, int32_t x, int32_t y)
     return edge_clamp32(o, p->act_min, p->act_max);
 }
 
-/* The activation clamp and the row template are binary.h's (mathops.c shares them). */
+/* The activation clamp and the kernel template are binary.h's (mathops.c shares them). */
 #define act_f edge_act_f
-#define EDGE_ROW EDGE_BCAST_ROW
 
-EDGE_ROW(add_s8_row, int8_t, addsub_q(p, x, y, false))
-EDGE_ROW(add_u8_row, uint8_t, addsub_q(p, x, y, false))
-EDGE_ROW(add_f32_row, float, act_f(p, x + y))
-EDGE_ROW(sub_s8_row, int8_t, addsub_q(p, x, y, true))
-EDGE_ROW(sub_u8_row, uint8_t, addsub_q(p, x, y, true))
-EDGE_ROW(sub_f32_row, float, act_f(p, x - y))
-EDGE_ROW(mul_s8_row, int8_t, mul_q(p, x, y))
-EDGE_ROW(mul_u8_row, uint8_t, mul_q(p, x, y))
-EDGE_ROW(mul_f32_row, float, act_f(p, x *y))
-EDGE_ROW(max_s8_row, int8_t, x > y ? x : y)
-EDGE_ROW(max_u8_row, uint8_t, x > y ? x : y)
-EDGE_ROW(max_f32_row, float, x > y ? x : y)
-EDGE_ROW(min_s8_row, int8_t, x < y ? x : y)
-EDGE_ROW(min_u8_row, uint8_t, x < y ? x : y)
-EDGE_ROW(min_f32_row, float, x < y ? x : y)
+EDGE_BCAST_KERNEL(edge_ref_add_s8, int8_t, addsub_q(p, x, y, false))
+EDGE_BCAST_KERNEL(edge_ref_add_u8, uint8_t, addsub_q(p, x, y, false))
+EDGE_BCAST_KERNEL(edge_ref_add_f32, float, act_f(p, x + y))
+EDGE_BCAST_KERNEL(edge_ref_sub_s8, int8_t, addsub_q(p, x, y, true))
+EDGE_BCAST_KERNEL(edge_ref_sub_u8, uint8_t, addsub_q(p, x, y, true))
+EDGE_BCAST_KERNEL(edge_ref_sub_f32, float, act_f(p, x - y))
+EDGE_BCAST_KERNEL(edge_ref_mul_s8, int8_t, mul_q(p, x, y))
+EDGE_BCAST_KERNEL(edge_ref_mul_u8, uint8_t, mul_q(p, x, y))
+EDGE_BCAST_KERNEL(edge_ref_mul_f32, float, act_f(p, x *y))
+EDGE_BCAST_KERNEL(edge_ref_maximum_s8, int8_t, x > y ? x : y)
+EDGE_BCAST_KERNEL(edge_ref_maximum_u8, uint8_t, x > y ? x : y)
+EDGE_BCAST_KERNEL(edge_ref_maximum_f32, float, x > y ? x : y)
+EDGE_BCAST_KERNEL(edge_ref_minimum_s8, int8_t, x < y ? x : y)
+EDGE_BCAST_KERNEL(edge_ref_minimum_u8, uint8_t, x < y ? x : y)
+EDGE_BCAST_KERNEL(edge_ref_minimum_f32, float, x < y ? x : y)
 /* int16 (16x8): the int8 arithmetic with a left shift of 15 (TFLite Micro AddElementwise) */
-EDGE_ROW(add_s16_row, int16_t, addsub_q(p, x, y, false))
-EDGE_ROW(sub_s16_row, int16_t, addsub_q(p, x, y, true))
-
-#undef EDGE_ROW
-
-/* ---- entry points ---- */
-
-#define EDGE_KERNEL(name, T, row)                                         \
-    void name(const edge_arith_params *p, const T *a, const T *b, T *out) \
-    {                                                                     \
-        edge_bcast_walk(p, sizeof(T), row, a, b, out);                    \
-    }
-
-EDGE_KERNEL(edge_ref_add_s8, int8_t, add_s8_row)
-EDGE_KERNEL(edge_ref_add_u8, uint8_t, add_u8_row)
-EDGE_KERNEL(edge_ref_add_f32, float, add_f32_row)
-EDGE_KERNEL(edge_ref_sub_s8, int8_t, sub_s8_row)
-EDGE_KERNEL(edge_ref_sub_u8, uint8_t, sub_u8_row)
-EDGE_KERNEL(edge_ref_sub_f32, float, sub_f32_row)
-EDGE_KERNEL(edge_ref_mul_s8, int8_t, mul_s8_row)
-EDGE_KERNEL(edge_ref_mul_u8, uint8_t, mul_u8_row)
-EDGE_KERNEL(edge_ref_mul_f32, float, mul_f32_row)
-EDGE_KERNEL(edge_ref_maximum_s8, int8_t, max_s8_row)
-EDGE_KERNEL(edge_ref_maximum_u8, uint8_t, max_u8_row)
-EDGE_KERNEL(edge_ref_maximum_f32, float, max_f32_row)
-EDGE_KERNEL(edge_ref_minimum_s8, int8_t, min_s8_row)
-EDGE_KERNEL(edge_ref_minimum_u8, uint8_t, min_u8_row)
-EDGE_KERNEL(edge_ref_minimum_f32, float, min_f32_row)
-EDGE_KERNEL(edge_ref_add_s16, int16_t, add_s16_row)
-EDGE_KERNEL(edge_ref_sub_s16, int16_t, sub_s16_row)
-
-#undef EDGE_KERNEL
+EDGE_BCAST_KERNEL(edge_ref_add_s16, int16_t, addsub_q(p, x, y, false))
+EDGE_BCAST_KERNEL(edge_ref_sub_s16, int16_t, addsub_q(p, x, y, true))

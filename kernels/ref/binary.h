@@ -90,6 +90,15 @@ static inline float edge_act_f(const edge_arith_params *p, float x)
         }                                                                                   \
     }
 
+/* The entry point NAME(p, a, b, out) over elements of type T: edge_bcast_walk with the row
+ * function NAME_row that EDGE_BCAST_ROW makes of EXPR. */
+#define EDGE_BCAST_KERNEL(name, T, EXPR)                                  \
+    EDGE_BCAST_ROW(name##_row, T, EXPR)                                   \
+    void name(const edge_arith_params *p, const T *a, const T *b, T *out) \
+    {                                                                     \
+        edge_bcast_walk(p, sizeof(T), name##_row, a, b, out);             \
+    }
+
 void edge_ref_add_s8(const edge_arith_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 void edge_ref_add_u8(const edge_arith_params *p, const uint8_t *a, const uint8_t *b, uint8_t *out);
 void edge_ref_add_f32(const edge_arith_params *p, const float *a, const float *b, float *out);

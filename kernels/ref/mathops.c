@@ -41,37 +41,20 @@ static inline float floor_mod_f32(float x, float y)
     return (r != 0.0f && ((y < 0.0f) != (r < 0.0f))) ? r + y : r;
 }
 
-EDGE_BCAST_ROW(div_f32_row, float, edge_act_f(p, x / y))
-EDGE_BCAST_ROW(div_s32_row, int32_t, edge_clamp32(div_s32(x, y), p->act_min, p->act_max))
-EDGE_BCAST_ROW(floor_div_f32_row, float, floor((double)x / (double)y))
-EDGE_BCAST_ROW(floor_div_s32_row, int32_t, edge_floor_div_s32(x, y))
-EDGE_BCAST_ROW(floor_mod_f32_row, float, floor_mod_f32(x, y))
-EDGE_BCAST_ROW(floor_mod_s32_row, int32_t, edge_floor_mod_s32(x, y))
-EDGE_BCAST_ROW(add_s32_row, int32_t, edge_clamp32(edge_wrap_add32(x, y), p->act_min, p->act_max))
-EDGE_BCAST_ROW(sub_s32_row, int32_t, edge_clamp32(edge_wrap_sub32(x, y), p->act_min, p->act_max))
-EDGE_BCAST_ROW(mul_s32_row, int32_t, edge_clamp32(edge_wrap_mul32(x, y), p->act_min, p->act_max))
-EDGE_BCAST_ROW(max_s32_row, int32_t, x > y ? x : y)
-EDGE_BCAST_ROW(min_s32_row, int32_t, x < y ? x : y)
-
-#define EDGE_MATH_KERNEL(name, T, row)                                    \
-    void name(const edge_arith_params *p, const T *a, const T *b, T *out) \
-    {                                                                     \
-        edge_bcast_walk(p, sizeof(T), row, a, b, out);                    \
-    }
-
-EDGE_MATH_KERNEL(edge_ref_div_f32, float, div_f32_row)
-EDGE_MATH_KERNEL(edge_ref_div_s32, int32_t, div_s32_row)
-EDGE_MATH_KERNEL(edge_ref_floor_div_f32, float, floor_div_f32_row)
-EDGE_MATH_KERNEL(edge_ref_floor_div_s32, int32_t, floor_div_s32_row)
-EDGE_MATH_KERNEL(edge_ref_floor_mod_f32, float, floor_mod_f32_row)
-EDGE_MATH_KERNEL(edge_ref_floor_mod_s32, int32_t, floor_mod_s32_row)
-EDGE_MATH_KERNEL(edge_ref_add_s32, int32_t, add_s32_row)
-EDGE_MATH_KERNEL(edge_ref_sub_s32, int32_t, sub_s32_row)
-EDGE_MATH_KERNEL(edge_ref_mul_s32, int32_t, mul_s32_row)
-EDGE_MATH_KERNEL(edge_ref_maximum_s32, int32_t, max_s32_row)
-EDGE_MATH_KERNEL(edge_ref_minimum_s32, int32_t, min_s32_row)
-
-#undef EDGE_MATH_KERNEL
+EDGE_BCAST_KERNEL(edge_ref_div_f32, float, edge_act_f(p, x / y))
+EDGE_BCAST_KERNEL(edge_ref_div_s32, int32_t, edge_clamp32(div_s32(x, y), p->act_min, p->act_max))
+EDGE_BCAST_KERNEL(edge_ref_floor_div_f32, float, floor((double)x / (double)y))
+EDGE_BCAST_KERNEL(edge_ref_floor_div_s32, int32_t, edge_floor_div_s32(x, y))
+EDGE_BCAST_KERNEL(edge_ref_floor_mod_f32, float, floor_mod_f32(x, y))
+EDGE_BCAST_KERNEL(edge_ref_floor_mod_s32, int32_t, edge_floor_mod_s32(x, y))
+EDGE_BCAST_KERNEL(edge_ref_add_s32, int32_t,
+                  edge_clamp32(edge_wrap_add32(x, y), p->act_min, p->act_max))
+EDGE_BCAST_KERNEL(edge_ref_sub_s32, int32_t,
+                  edge_clamp32(edge_wrap_sub32(x, y), p->act_min, p->act_max))
+EDGE_BCAST_KERNEL(edge_ref_mul_s32, int32_t,
+                  edge_clamp32(edge_wrap_mul32(x, y), p->act_min, p->act_max))
+EDGE_BCAST_KERNEL(edge_ref_maximum_s32, int32_t, x > y ? x : y)
+EDGE_BCAST_KERNEL(edge_ref_minimum_s32, int32_t, x < y ? x : y)
 
 void edge_ref_sqrt_f32(const float *in, float *out, size_t n)
 {

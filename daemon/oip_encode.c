@@ -108,6 +108,19 @@ json_t *dm_oip_model_metadata(const char *name, const int64_t *versions, size_t 
 
 /* ---------------------------------------------------------------- encode */
 
+/* The signed integer of SIZE bytes (2, 4 or 8) at P, unaligned. */
+static int64_t int_at(const uint8_t *p, size_t size)
+{
+    int16_t v16;
+    int32_t v32;
+    int64_t v64;
+    switch (size) {
+    case 2: memcpy(&v16, p, 2); return v16;
+    case 4: memcpy(&v32, p, 4); return v32;
+    default: memcpy(&v64, p, 8); return v64;
+    }
+}
+
 /* Element K of a tensor of TYPE at P as JSON. */
 static void elem_json(jw *w, int type, const uint8_t *p, size_t k)
 {
@@ -115,24 +128,9 @@ static void elem_json(jw *w, int type, const uint8_t *p, size_t k)
     case EDGE_INT8: jw_int(w, ((const int8_t *)p)[k]); return;
     case EDGE_UINT8: jw_int(w, p[k]); return;
     case EDGE_BOOL: jw_lit(w, p[k] ? "true" : "false"); return;
-    case EDGE_INT16: {
-        int16_t v;
-        memcpy(&v, p + 2 * k, 2);
-        jw_int(w, v);
-        return;
-    }
-    case EDGE_INT32: {
-        int32_t v;
-        memcpy(&v, p + 4 * k, 4);
-        jw_int(w, v);
-        return;
-    }
-    case EDGE_INT64: {
-        int64_t v;
-        memcpy(&v, p + 8 * k, 8);
-        jw_int(w, v);
-        return;
-    }
+    case EDGE_INT16: jw_int(w, int_at(p + 2 * k, 2)); return;
+    case EDGE_INT32: jw_int(w, int_at(p + 4 * k, 4)); return;
+    case EDGE_INT64: jw_int(w, int_at(p + 8 * k, 8)); return;
     case EDGE_FLOAT32: {
         float v;
         memcpy(&v, p + 4 * k, 4);

@@ -81,11 +81,8 @@ void edge_ref_relu_f32(const float *in, float *out, size_t n)
         out[i] = in[i] < 0.0f ? 0.0f : in[i];
 }
 
-void edge_ref_relu6_s8(const edge_clamp_params *p, const int8_t *in, int8_t *out, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = (int8_t)edge_clamp32(in[i], p->lo, p->hi);
-}
+EDGE_MAP_KERNEL(edge_ref_relu6_s8, edge_clamp_params, int8_t, int8_t,
+                (int8_t)edge_clamp32(in[i], p->lo, p->hi))
 
 void edge_ref_relu6_f32(const float *in, float *out, size_t n)
 {
@@ -108,19 +105,11 @@ static inline int32_t leaky_relu_q(const edge_leaky_relu_params *p, int32_t q, i
     return edge_clamp32(edge_wrap_add32(p->out_zp, scaled), lo, hi);
 }
 
-void edge_ref_leaky_relu_s8(const edge_leaky_relu_params *p, const int8_t *in, int8_t *out,
-                            size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = (int8_t)leaky_relu_q(p, in[i], INT8_MIN, INT8_MAX);
-}
+EDGE_MAP_KERNEL(edge_ref_leaky_relu_s8, edge_leaky_relu_params, int8_t, int8_t,
+                (int8_t)leaky_relu_q(p, in[i], INT8_MIN, INT8_MAX))
 
-void edge_ref_leaky_relu_s16(const edge_leaky_relu_params *p, const int16_t *in, int16_t *out,
-                             size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = (int16_t)leaky_relu_q(p, in[i], INT16_MIN, INT16_MAX);
-}
+EDGE_MAP_KERNEL(edge_ref_leaky_relu_s16, edge_leaky_relu_params, int16_t, int16_t,
+                (int16_t)leaky_relu_q(p, in[i], INT16_MIN, INT16_MAX))
 
 void edge_ref_leaky_relu_f32(const edge_leaky_relu_params *p, const float *in, float *out, size_t n)
 {
@@ -153,12 +142,8 @@ static int8_t hard_swish_one(const edge_hard_swish_params *p, int8_t x)
     return (int8_t)(o > INT8_MAX ? INT8_MAX : (o < INT8_MIN ? INT8_MIN : o));
 }
 
-void edge_ref_hard_swish_s8(const edge_hard_swish_params *p, const int8_t *in, int8_t *out,
-                            size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = hard_swish_one(p, in[i]);
-}
+EDGE_MAP_KERNEL(edge_ref_hard_swish_s8, edge_hard_swish_params, int8_t, int8_t,
+                hard_swish_one(p, in[i]))
 
 void edge_ref_hard_swish_f32(const float *in, float *out, size_t n)
 {

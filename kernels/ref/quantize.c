@@ -27,43 +27,23 @@ static int32_t affine_quantize(const edge_affine_params *p, float x, int32_t lo,
     return (int32_t)(q < lo ? lo : (q > hi ? hi : q));
 }
 
-void edge_ref_quantize_f32_s8(const edge_affine_params *p, const float *in, int8_t *out, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = (int8_t)affine_quantize(p, in[i], INT8_MIN, INT8_MAX);
-}
+EDGE_MAP_KERNEL(edge_ref_quantize_f32_s8, edge_affine_params, float, int8_t,
+                (int8_t)affine_quantize(p, in[i], INT8_MIN, INT8_MAX))
 
-void edge_ref_quantize_f32_u8(const edge_affine_params *p, const float *in, uint8_t *out, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = (uint8_t)affine_quantize(p, in[i], 0, UINT8_MAX);
-}
+EDGE_MAP_KERNEL(edge_ref_quantize_f32_u8, edge_affine_params, float, uint8_t,
+                (uint8_t)affine_quantize(p, in[i], 0, UINT8_MAX))
 
-void edge_ref_quantize_f32_s16(const edge_affine_params *p, const float *in, int16_t *out, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = (int16_t)affine_quantize(p, in[i], INT16_MIN, INT16_MAX);
-}
+EDGE_MAP_KERNEL(edge_ref_quantize_f32_s16, edge_affine_params, float, int16_t,
+                (int16_t)affine_quantize(p, in[i], INT16_MIN, INT16_MAX))
 
-void edge_ref_dequantize_s16_f32(const edge_affine_params *p, const int16_t *in, float *out,
-                                 size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = p->scale * (float)((int32_t)in[i] - p->zero_point);
-}
+EDGE_MAP_KERNEL(edge_ref_dequantize_s16_f32, edge_affine_params, int16_t, float,
+                p->scale *(float)((int32_t)in[i] - p->zero_point))
 
-void edge_ref_dequantize_s8_f32(const edge_affine_params *p, const int8_t *in, float *out, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = p->scale * (float)((int32_t)in[i] - p->zero_point);
-}
+EDGE_MAP_KERNEL(edge_ref_dequantize_s8_f32, edge_affine_params, int8_t, float,
+                p->scale *(float)((int32_t)in[i] - p->zero_point))
 
-void edge_ref_dequantize_u8_f32(const edge_affine_params *p, const uint8_t *in, float *out,
-                                size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = p->scale * (float)((int32_t)in[i] - p->zero_point);
-}
+EDGE_MAP_KERNEL(edge_ref_dequantize_u8_f32, edge_affine_params, uint8_t, float,
+                p->scale *(float)((int32_t)in[i] - p->zero_point))
 
 float edge_ref_half_to_float(uint16_t h)
 {
@@ -104,33 +84,17 @@ static inline int32_t requant_one(const edge_requant_params *p, int32_t x, int32
     return edge_clamp32(o, lo, hi);
 }
 
-void edge_ref_requantize_s8_s8(const edge_requant_params *p, const int8_t *in, int8_t *out,
-                               size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = (int8_t)requant_one(p, in[i], INT8_MIN, INT8_MAX);
-}
+EDGE_MAP_KERNEL(edge_ref_requantize_s8_s8, edge_requant_params, int8_t, int8_t,
+                (int8_t)requant_one(p, in[i], INT8_MIN, INT8_MAX))
 
-void edge_ref_requantize_s8_u8(const edge_requant_params *p, const int8_t *in, uint8_t *out,
-                               size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = (uint8_t)requant_one(p, in[i], 0, UINT8_MAX);
-}
+EDGE_MAP_KERNEL(edge_ref_requantize_s8_u8, edge_requant_params, int8_t, uint8_t,
+                (uint8_t)requant_one(p, in[i], 0, UINT8_MAX))
 
-void edge_ref_requantize_u8_s8(const edge_requant_params *p, const uint8_t *in, int8_t *out,
-                               size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = (int8_t)requant_one(p, in[i], INT8_MIN, INT8_MAX);
-}
+EDGE_MAP_KERNEL(edge_ref_requantize_u8_s8, edge_requant_params, uint8_t, int8_t,
+                (int8_t)requant_one(p, in[i], INT8_MIN, INT8_MAX))
 
-void edge_ref_requantize_u8_u8(const edge_requant_params *p, const uint8_t *in, uint8_t *out,
-                               size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = (uint8_t)requant_one(p, in[i], 0, UINT8_MAX);
-}
+EDGE_MAP_KERNEL(edge_ref_requantize_u8_u8, edge_requant_params, uint8_t, uint8_t,
+                (uint8_t)requant_one(p, in[i], 0, UINT8_MAX))
 
 /* int16 (16x8) and int32 sources (TFLite Micro's quantize_common.cc): the same Requantize. */
 #define EDGE_REQUANT(NAME, TI, TO, LO, HI)                                   \

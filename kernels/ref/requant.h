@@ -7,7 +7,8 @@
  * fixed-point multiplier plus shift (QuantizeMultiplier).
  * Overflow: where TensorFlow Lite's C++ would overflow a signed integer (only on
  * hostile weights), these wrap in two's complement instead, so results are
- * defined and every SIMD kernel can match them.
+ * defined and every SIMD kernel can match them. Also the template of the element-wise
+ * entry points built on them (EDGE_MAP_KERNEL).
  * Does not own: op-specific parameter derivation (backends/cpu). */
 #ifndef EDGE_REF_REQUANT_H
 #define EDGE_REF_REQUANT_H
@@ -105,5 +106,14 @@ bool edge_quantize_multiplier_gt1(double real, int32_t *m, int *shift);
 
 /* TfLiteRound / std::round on float: half away from zero. */
 float edge_roundf(float x);
+
+/* The entry point NAME(p, in, out, n) of an element-wise kernel: out[i] = EXPR for each of the
+ * N elements (EXPR reads in[i], with P, the parameters of type PT, in scope). */
+#define EDGE_MAP_KERNEL(name, PT, TI, TO, EXPR)             \
+    void name(const PT *p, const TI *in, TO *out, size_t n) \
+    {                                                       \
+        for (size_t i = 0; i < n; i++)                      \
+            out[i] = EXPR;                                  \
+    }
 
 #endif

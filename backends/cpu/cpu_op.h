@@ -133,6 +133,12 @@ int edge_op_keep(edge_prep *p, edge_node *n, const void *data, size_t bytes);
 /* Fused activation range for an output tensor of type int8/uint8/int16 (quantized)
  * or the float range: edge_act_range_q / edge_act_range_f (edge/ops.h) on OUT. */
 int edge_op_act_range_q(edge_prep *p, int act, const edge_tensor *out, int32_t *lo, int32_t *hi);
+
+/* ADD/SUB's kernel multipliers and shifts from edge/ops.h's rescaling Q (the
+ * offsets and the activation range are the caller's); the Vulkan back end's
+ * test builds its CPU reference with it too. */
+struct edge_arith_params;
+void edge_op_addsub_params(const edge_addsub_quant *q, struct edge_arith_params *k);
 int edge_op_act_range_f(edge_prep *p, int act, float *lo, float *hi);
 
 #endif

@@ -85,6 +85,17 @@ static int maxmin_quant(edge_prep *p, const edge_tensor *a, const edge_tensor *b
     return 0;
 }
 
+void edge_op_addsub_params(const edge_addsub_quant *q, edge_arith_params *k)
+{
+    k->left_shift = q->left_shift;
+    k->a_mult = q->a_mult;
+    k->a_shift = q->a_shift;
+    k->b_mult = q->b_mult;
+    k->b_shift = q->b_shift;
+    k->out_mult = q->out_mult;
+    k->out_shift = q->out_shift;
+}
+
 static int arith_quant(edge_prep *p, binary_op op, int act, const edge_tensor *a,
                        const edge_tensor *b, const edge_tensor *out, edge_arith_params *k)
 {
@@ -107,13 +118,7 @@ static int arith_quant(edge_prep *p, binary_op op, int act, const edge_tensor *a
                  : edge_addsub_multipliers(op == BIN_SUB, sa, sb, so, &q, p->err);
         if (rc)
             return rc;
-        k->left_shift = q.left_shift;
-        k->a_mult = q.a_mult;
-        k->a_shift = q.a_shift;
-        k->b_mult = q.b_mult;
-        k->b_shift = q.b_shift;
-        k->out_mult = q.out_mult;
-        k->out_shift = q.out_shift;
+        edge_op_addsub_params(&q, k);
     }
     return edge_op_act_range_q(p, act, out, &k->act_min, &k->act_max);
 }

@@ -29,6 +29,7 @@
 #include <cmocka.h>
 #include <vulkan/vulkan.h>
 
+#include "cpu_op.h"
 #include "edge/backend.h"
 #include "ref/binary.h"
 #include "ref/conv.h"
@@ -327,13 +328,7 @@ static bool add_params(const vt_graph *g, const edge_be_node *n, edge_arith_para
     edge_addsub_quant q;
     if (edge_addsub_multipliers(false, a->scales[0], b->scales[0], out->scales[0], &q, NULL))
         return false;
-    k->left_shift = q.left_shift;
-    k->a_mult = q.a_mult;
-    k->a_shift = q.a_shift;
-    k->b_mult = q.b_mult;
-    k->b_shift = q.b_shift;
-    k->out_mult = q.out_mult;
-    k->out_shift = q.out_shift;
+    edge_op_addsub_params(&q, k);
     k->a_offset = -a->zero_points[0];
     k->b_offset = -b->zero_points[0];
     k->out_offset = out->zero_points[0];

@@ -3,6 +3,7 @@
 
 #include "dispatch.h"
 #include "generic/qs8_c.h"
+#include "model.h"
 
 #include <dirent.h>
 #include <setjmp.h>
@@ -220,4 +221,17 @@ void edge_test_kconfig_enter(const edge_test_kconfig *k)
 void edge_test_kconfig_leave(void)
 {
     edge__kernels_force(NULL);
+}
+
+void edge_test_tensor_shape(struct edge_tensor *t, int type, int rank, const int32_t *dims)
+{
+    t->type = (edge_dtype)type;
+    t->rank = rank;
+    t->count = 1;
+    for (int d = 0; d < rank; d++) {
+        t->dims[d] = dims[d];
+        t->count *= (size_t)dims[d];
+    }
+    t->bytes = t->count * edge_dtype_size(type);
+    t->name = (char *)"";
 }

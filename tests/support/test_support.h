@@ -12,6 +12,12 @@
 
 #include "edge/runtime.h"
 
+/* An in-memory tensor description (runtime/model.h) of TYPE and shape DIMS
+ * (RANK of them): element count, byte count and an empty name; the rest is the
+ * caller's (data, quantization). For the unit tests that build nodes by hand. */
+struct edge_tensor;
+void edge_test_tensor_shape(struct edge_tensor *t, int type, int rank, const int32_t *dims);
+
 /* Exit code meson counts as SKIP. */
 #define EDGE_TEST_SKIP 77
 

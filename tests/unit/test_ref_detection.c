@@ -21,6 +21,7 @@
 #include "decode.h"
 #include "flexbuf.h"
 #include "model.h"
+#include "test_support.h"
 #include "ref/detection.h"
 
 /* ---------------------------------------------------------------- a FlexBuffer builder */
@@ -395,16 +396,8 @@ static void tensor(harness *h, int i, edge_dtype type, int rank, const int32_t *
                    bool is_const)
 {
     edge_tensor *t = &h->t[i];
-    t->type = type;
-    t->rank = rank;
-    t->count = 1;
-    for (int d = 0; d < rank; d++) {
-        t->dims[d] = dims[d];
-        t->count *= (size_t)dims[d];
-    }
-    t->bytes = t->count * edge_dtype_size(type);
+    edge_test_tensor_shape(t, type, rank, dims);
     t->data = is_const ? buf : NULL;
-    t->name = (char *)"";
     h->ptr[i] = buf;
 }
 

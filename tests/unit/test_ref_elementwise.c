@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "cpu_op.h"
+#include "test_support.h"
 #include "ref/activation.h"
 #include "ref/binary.h"
 #include "ref/fixedpoint.h"
@@ -499,15 +500,7 @@ static void tiny_tensor(tiny_model *tm, int i, edge_dtype type, int rank, const 
 {
     edge_tensor *t = &tm->t[i];
     memset(t, 0, sizeof *t);
-    t->type = type;
-    t->rank = rank;
-    t->count = 1;
-    for (int d = 0; d < rank; d++) {
-        t->dims[d] = dims[d];
-        t->count *= (size_t)dims[d];
-    }
-    t->bytes = t->count * edge_dtype_size(type);
-    t->name = (char *)"";
+    edge_test_tensor_shape(t, type, rank, dims);
     if (scale > 0.0f) {
         tm->scale[i] = scale;
         tm->zp[i] = zp;

@@ -59,104 +59,97 @@ static int unary_io(edge_prep *p, const edge_node *n, act_op op, const edge_tens
     return 0;
 }
 
-/* logistic_common.cc / tanh.cc: Q4.27 input rescale and the saturation radius. */
-static int sigmoid_params(edge_prep *p, const edge_tensor *in, edge_sigmoid_params *k)
+/* The per-tensor quantization an integer activation computes with (uint8: both
+ * zero points moved by -128, the int8 operator's view). */
+typedef struct act_q {
+    float in_scale, out_scale;
+    int32_t in_zp, out_zp;
+} act_q;
+
+static act_q act_q_of(const edge_tensor *in, const edge_tensor *out, int32_t zp_shift)
 {
-    k->in_zp = in->q.zero_point[0];
-    return edge_sigmoid_scaling(in->q.scale[0], &k->mult, &k->shift, &k->radius, p->err);
+    return (act_q){in->q.scale[0], out->q.scale[0], in->q.zero_point[0] - zp_shift,
+                   out->q.zero_point[0] - zp_shift};
 }
 
-static int relu_params(edge_prep *p, const edge_tensor *in, const edge_tensor *out,
-                       edge_relu_params *k)
+/* logistic_common.cc / tanh.cc: Q4.27 input rescale and the saturation radius. */
+static int sigmoid_params(edge_prep *p, const act_q *q, edge_sigmoid_params *k)
 {
-    int rc = edge_op_scale_ratio(p, in, out, &k->mult, &k->shift);
+    k->in_zp = q->in_zp;
+    return edge_sigmoid_scaling(q->in_scale, &k->mult, &k->shift, &k->radius, p->err);
+}
+
+static int relu_params(edge_prep *p, const act_q *q, edge_relu_params *k)
+{
+    int rc = edge_scale_ratio(q->in_scale, q->out_scale, &k->mult, &k->shift, p->err);
     if (rc)
         return rc;
-    k->in_zp = in->q.zero_point[0];
-    k->out_zp = out->q.zero_point[0];
-    k->lo = out->q.zero_point[0]; /* max(-128, zp + round(0 / scale)) */
+    k->in_zp = q->in_zp;
+    k->out_zp = q->out_zp;
+    k->lo = q->out_zp; /* max(-128, zp + round(0 / scale)) */
     k->hi = INT8_MAX;
     return 0;
 }
 
-/* activations_common.cc Relu6Prepare: FloatToQuantizedType<int8>(6, s_in, zp_in). */
-static void relu6_params(const edge_tensor *in, edge_clamp_params *k)
-{
-    edge_relu6_range(in->q.scale[0], in->q.zero_point[0], &k->lo, &k->hi);
-}
-
-static int leaky_params(edge_prep *p, const edge_node *n, const edge_tensor *in,
-                        const edge_tensor *out, edge_leaky_relu_params *k)
+static int leaky_params(edge_prep *p, const edge_node *n, const act_q *q, edge_leaky_relu_params *k)
 {
     k->alpha = n->params.alpha;
     if (!isfinite(k->alpha))
         return edge_op_fail(p, EDGE_ERANGE, "alpha %g is not finite", (double)k->alpha);
-    if (in->type != EDGE_INT8 && in->type != EDGE_INT16)
+    if (!q) /* float32 */
         return 0;
-    int rc = edge_leaky_relu_multipliers(in->q.scale[0], out->q.scale[0], k->alpha, &k->alpha_mult,
+    int rc = edge_leaky_relu_multipliers(q->in_scale, q->out_scale, k->alpha, &k->alpha_mult,
                                          &k->alpha_shift, &k->id_mult, &k->id_shift, p->err);
     if (rc)
         return rc;
-    k->in_zp = in->q.zero_point[0];
-    k->out_zp = out->q.zero_point[0];
+    k->in_zp = q->in_zp;
+    k->out_zp = q->out_zp;
     return 0;
 }
 
-static int hswish_params(edge_prep *p, const edge_tensor *in, const edge_tensor *out,
-                         edge_hard_swish_params *k)
+static int hswish_params(edge_prep *p, const act_q *q, edge_hard_swish_params *k)
 {
-    int rc = edge_hard_swish_multipliers(in->q.scale[0], out->q.scale[0], &k->out_mult, &k->out_exp,
+    int rc = edge_hard_swish_multipliers(q->in_scale, q->out_scale, &k->out_mult, &k->out_exp,
                                          &k->reluish_mult, &k->reluish_exp, p->err);
     if (rc)
         return rc;
-    k->in_zp = in->q.zero_point[0];
-    k->out_zp = out->q.zero_point[0];
+    k->in_zp = q->in_zp;
+    k->out_zp = q->out_zp;
     return 0;
 }
 
-static int quant_params(edge_prep *p, const edge_node *n, const edge_tensor *in,
-                        const edge_tensor *out, act_data *d)
+/* The integer kernels' parameters; LOGISTIC's and TANH's fixed output quantization
+ * (TensorFlow Lite's: 1/256 and 1/128, zero point -128 and 0 for int8, 0 and 128 for
+ * uint8) is checked on the file's OUT first, so that a message names its values. */
+static int quant_params(edge_prep *p, const edge_node *n, const edge_tensor *out, const act_q *q,
+                        act_data *d)
 {
+    const int32_t u8 = d->type == EDGE_UINT8 ? 128 : 0;
     int rc;
     switch (d->op) {
     case ACT_LOGISTIC:
-        if ((rc = edge_op_check_fixed_quant(p, out, "output", 1.0f / 256.0f, -128)))
+        if ((rc = edge_op_check_fixed_quant(p, out, "output", 1.0f / 256.0f, -128 + u8)))
             return rc;
-        return sigmoid_params(p, in, &d->k.sigmoid);
+        return sigmoid_params(p, q, &d->k.sigmoid);
     case ACT_TANH:
-        if ((rc = edge_op_check_fixed_quant(p, out, "output", 1.0f / 128.0f, 0)))
+        if ((rc = edge_op_check_fixed_quant(p, out, "output", 1.0f / 128.0f, u8)))
             return rc;
-        return sigmoid_params(p, in, &d->k.sigmoid);
-    case ACT_RELU: return relu_params(p, in, out, &d->k.relu);
-    case ACT_RELU6: relu6_params(in, &d->k.clamp); return 0;
-    case ACT_LEAKY: return leaky_params(p, n, in, out, &d->k.leaky);
-    case ACT_HSWISH: return hswish_params(p, in, out, &d->k.hswish);
+        return sigmoid_params(p, q, &d->k.sigmoid);
+    case ACT_RELU: return relu_params(p, q, &d->k.relu);
+    case ACT_RELU6:
+        edge_relu6_range(q->in_scale, q->in_zp, &d->k.clamp.lo, &d->k.clamp.hi);
+        return 0;
+    case ACT_LEAKY: return leaky_params(p, n, q, &d->k.leaky);
+    case ACT_HSWISH: return hswish_params(p, q, &d->k.hswish);
     }
     return EDGE_EINVAL;
 }
 
 static void eval_s8(const act_data *d, const int8_t *in, int8_t *out);
 
-/* uint8: the int8 operator with both zero points moved by -128, tabulated over
- * every input value. LOGISTIC's and TANH's fixed output quantization is checked
- * in uint8 terms first, so that a message names the file's values. */
-static int u8_params(edge_prep *p, const edge_node *n, const edge_tensor *in,
-                     const edge_tensor *out, act_data *d)
+/* uint8: the int8 operator on the shifted quantization, tabulated over every input value. */
+static void u8_table(act_data *d)
 {
-    int rc = 0;
-    if (d->op == ACT_LOGISTIC)
-        rc = edge_op_check_fixed_quant(p, out, "output", 1.0f / 256.0f, 0);
-    else if (d->op == ACT_TANH)
-        rc = edge_op_check_fixed_quant(p, out, "output", 1.0f / 128.0f, 128);
-    if (rc)
-        return rc;
-    int32_t zi = in->q.zero_point[0] - 128, zo = out->q.zero_point[0] - 128;
-    edge_tensor si = *in, so = *out;
-    si.type = so.type = EDGE_INT8;
-    si.q.zero_point = &zi;
-    so.q.zero_point = &zo;
-    if ((rc = quant_params(p, n, &si, &so, d)))
-        return rc;
     int8_t x[256], y[256];
     for (int i = 0; i < 256; i++)
         x[i] = (int8_t)(i - 128);
@@ -165,7 +158,6 @@ static int u8_params(edge_prep *p, const edge_node *n, const edge_tensor *in,
     eval_s8(&table, x, y);
     for (int i = 0; i < 256; i++)
         d->lut[i] = (uint8_t)(y[i] + 128); /* x[i] + 128 == i */
-    return 0;
 }
 
 static int act_prepare(edge_prep *p, edge_node *n, act_op op)
@@ -175,12 +167,14 @@ static int act_prepare(edge_prep *p, edge_node *n, act_op op)
     if (rc)
         return rc;
     act_data d = {.op = op, .type = in->type, .n = in->count};
-    if (in->type == EDGE_INT8 || in->type == EDGE_INT16) /* int16: LEAKY_RELU only */
-        rc = quant_params(p, n, in, out, &d);
-    else if (in->type == EDGE_UINT8)
-        rc = u8_params(p, n, in, out, &d);
-    else if (op == ACT_LEAKY)
-        rc = leaky_params(p, n, in, out, &d.k.leaky);
+    if (in->type == EDGE_FLOAT32) {
+        rc = op == ACT_LEAKY ? leaky_params(p, n, NULL, &d.k.leaky) : 0;
+    } else { /* int8, uint8 (shifted to int8), int16 (LEAKY_RELU only) */
+        const act_q q = act_q_of(in, out, in->type == EDGE_UINT8 ? 128 : 0);
+        rc = quant_params(p, n, out, &q, &d);
+        if (!rc && in->type == EDGE_UINT8)
+            u8_table(&d);
+    }
     if (rc)
         return rc;
     return edge_op_keep(p, n, &d, sizeof d);

@@ -67,11 +67,7 @@ int edge_op_check_io(edge_prep *p, const edge_node *n, int min_in, int max_in, i
 
 int edge_op_tensor_index(const edge_prep *p, const edge_tensor *t)
 {
-    /* -1 for a description the glue made itself (uint8 activations' int8 view) */
-    const uintptr_t at = (uintptr_t)t, base = (uintptr_t)p->m->tensors;
-    if (at < base || at >= base + (size_t)p->m->n_tensors * sizeof *t)
-        return -1;
-    return (int)((at - base) / sizeof *t);
+    return (int)(t - p->m->tensors);
 }
 
 int edge_op_check_type(edge_prep *p, const edge_tensor *t, const char *role, edge_dtype type)

@@ -78,11 +78,21 @@ size_t edge_op_dims_product(const int32_t *dims, int from, int to);
 
 /* Checks that fail the prepare with a clear message (return 0 or a negative code). */
 int edge_op_check_io(edge_prep *p, const edge_node *n, int min_in, int max_in, int n_out);
+/* The opening most prepares share: edge_op_check_io, then input 0 into IN and output 0 into
+ * OUT (both present once the check passes). */
+int edge_op_io(edge_prep *p, const edge_node *n, int min_in, int max_in, int n_out,
+               const edge_tensor **in, const edge_tensor **out);
 int edge_op_check_type(edge_prep *p, const edge_tensor *t, const char *role, edge_dtype type);
 /* T's type is one of the set ALLOWED, an OR of EDGE_DTYPE_BIT(type) (EDGE_EUNSUPPORTED
  * listing the set otherwise). */
 #define EDGE_DTYPE_BIT(type) (UINT32_C(1) << (type))
 int edge_op_check_dtype(edge_prep *p, const edge_tensor *t, const char *role, uint32_t allowed);
+/* edge_op_io for one output of input 0's type, which is one of ALLOWED (0: any type). */
+int edge_op_io_same(edge_prep *p, const edge_node *n, int min_in, int max_in, uint32_t allowed,
+                    const edge_tensor **in, const edge_tensor **out);
+/* edge_op_io_same for an elementwise operator: one input, and the output of its shape. */
+int edge_op_io_unary(edge_prep *p, const edge_node *n, uint32_t allowed, const edge_tensor **in,
+                     const edge_tensor **out);
 int edge_op_check_same_shape(edge_prep *p, const edge_tensor *a, const char *ra,
                              const edge_tensor *b, const char *rb);
 int edge_op_check_rank(edge_prep *p, const edge_tensor *t, const char *role, int rank);

@@ -44,14 +44,8 @@ static int unary_io(edge_prep *p, const edge_node *n, act_op op, const edge_tens
                     const edge_tensor **out)
 {
     const uint32_t types = ACT_TYPES | (op == ACT_LEAKY ? EDGE_DTYPE_BIT(EDGE_INT16) : 0);
-    int rc = edge_op_check_io(p, n, 1, 1, 1);
+    int rc = edge_op_io_unary(p, n, types, in, out);
     if (rc)
-        return rc;
-    *in = edge_op_input(p, n, 0);
-    *out = edge_op_output(p, n, 0);
-    if ((rc = edge_op_check_dtype(p, *in, "input", types)) ||
-        (rc = edge_op_check_type(p, *out, "output", (*in)->type)) ||
-        (rc = edge_op_check_same_shape(p, *in, "input", *out, "output")))
         return rc;
     if ((*in)->type != EDGE_FLOAT32 && ((rc = edge_op_check_quant1(p, *in, "input")) ||
                                         (rc = edge_op_check_quant1(p, *out, "output"))))

@@ -54,10 +54,10 @@ static int argmax_options(edge_prep *p, const edge_node *n, const edge_tensor *o
 
 static int argmax_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 2, 2, 1);
+    const edge_tensor *in, *out;
+    int rc = edge_op_io(p, n, 2, 2, 1, &in, &out);
     if (rc)
         return rc;
-    const edge_tensor *in = edge_op_input(p, n, 0), *out = edge_op_output(p, n, 0);
     argmax_data *d = edge_op_alloc(p, n, sizeof *d);
     if (!d)
         return EDGE_ENOMEM;

@@ -32,11 +32,9 @@ static edge_ref_cast_kind cast_kind(edge_dtype type)
 
 static int cast_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 1, 1, 1);
-    if (rc)
-        return rc;
-    const edge_tensor *in = edge_op_input(p, n, 0), *out = edge_op_output(p, n, 0);
-    if ((rc = edge_op_check_dtype(p, in, "input", CAST_TYPES)) ||
+    const edge_tensor *in, *out;
+    int rc = edge_op_io(p, n, 1, 1, 1, &in, &out);
+    if (rc || (rc = edge_op_check_dtype(p, in, "input", CAST_TYPES)) ||
         (rc = edge_op_check_dtype(p, out, "output", CAST_TYPES)) ||
         (rc = edge_op_check_dims(p, out, "output", in->rank, in->dims)))
         return rc;

@@ -65,6 +65,33 @@ int edge_op_check_io(edge_prep *p, const edge_node *n, int min_in, int max_in, i
     return 0;
 }
 
+int edge_op_io(edge_prep *p, const edge_node *n, int min_in, int max_in, int n_out,
+               const edge_tensor **in, const edge_tensor **out)
+{
+    int rc = edge_op_check_io(p, n, min_in, max_in, n_out);
+    if (rc)
+        return rc;
+    *in = edge_op_input(p, n, 0);
+    *out = edge_op_output(p, n, 0);
+    return 0;
+}
+
+int edge_op_io_same(edge_prep *p, const edge_node *n, int min_in, int max_in, uint32_t allowed,
+                    const edge_tensor **in, const edge_tensor **out)
+{
+    int rc = edge_op_io(p, n, min_in, max_in, 1, in, out);
+    if (rc || (allowed && (rc = edge_op_check_dtype(p, *in, "input", allowed))))
+        return rc;
+    return edge_op_check_type(p, *out, "output", (*in)->type);
+}
+
+int edge_op_io_unary(edge_prep *p, const edge_node *n, uint32_t allowed, const edge_tensor **in,
+                     const edge_tensor **out)
+{
+    int rc = edge_op_io_same(p, n, 1, 1, allowed, in, out);
+    return rc ? rc : edge_op_check_same_shape(p, *in, "input", *out, "output");
+}
+
 int edge_op_tensor_index(const edge_prep *p, const edge_tensor *t)
 {
     return (int)(t - p->m->tensors);

@@ -27,10 +27,10 @@ typedef struct fill_data {
 
 static int shape_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 1, 1, 1);
+    const edge_tensor *in, *out;
+    int rc = edge_op_io(p, n, 1, 1, 1, &in, &out);
     if (rc)
         return rc;
-    const edge_tensor *in = edge_op_input(p, n, 0), *out = edge_op_output(p, n, 0);
     const uint32_t ints = EDGE_DTYPE_BIT(EDGE_INT32) | EDGE_DTYPE_BIT(EDGE_INT64);
     if ((rc = edge_op_check_dtype(p, out, "output", ints)))
         return rc;
@@ -144,13 +144,9 @@ static void fill_eval(const edge_node *n, void *const *t, void *scratch, edge_ex
 
 static int zeros_like_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 1, 1, 1);
+    const edge_tensor *in, *out;
+    int rc = edge_op_io_unary(p, n, ZEROS_TYPES, &in, &out);
     if (rc)
-        return rc;
-    const edge_tensor *in = edge_op_input(p, n, 0), *out = edge_op_output(p, n, 0);
-    if ((rc = edge_op_check_dtype(p, in, "input", ZEROS_TYPES)) ||
-        (rc = edge_op_check_type(p, out, "output", in->type)) ||
-        (rc = edge_op_check_dims(p, out, "output", in->rank, in->dims)))
         return rc;
     return edge_op_keep(p, n, &out->bytes, sizeof out->bytes);
 }

@@ -115,16 +115,11 @@ static int rsqrt_table(edge_prep *p, const edge_tensor *in, const edge_tensor *o
 
 static int unary_math_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 1, 1, 1);
+    const uint32_t types =
+        EDGE_DTYPE_BIT(EDGE_FLOAT32) | (n->code == EDGE_OP_RSQRT ? EDGE_DTYPE_BIT(EDGE_INT8) : 0);
+    const edge_tensor *in, *out;
+    int rc = edge_op_io_unary(p, n, types, &in, &out);
     if (rc)
-        return rc;
-    const edge_tensor *in = edge_op_input(p, n, 0), *out = edge_op_output(p, n, 0);
-    uint32_t types = EDGE_DTYPE_BIT(EDGE_FLOAT32);
-    if (n->code == EDGE_OP_RSQRT)
-        types |= EDGE_DTYPE_BIT(EDGE_INT8);
-    if ((rc = edge_op_check_dtype(p, in, "input", types)) ||
-        (rc = edge_op_check_type(p, out, "output", in->type)) ||
-        (rc = edge_op_check_dims(p, out, "output", in->rank, in->dims)))
         return rc;
     unary_data *d = edge_op_alloc(p, n, sizeof *d);
     if (!d)

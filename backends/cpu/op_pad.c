@@ -73,13 +73,9 @@ static int pad_value(edge_prep *p, const edge_tensor *in, const edge_tensor *cv,
 
 static int pad_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 2, 3, 1);
+    const edge_tensor *in, *out;
+    int rc = edge_op_io_same(p, n, 2, 3, PAD_TYPES, &in, &out);
     if (rc)
-        return rc;
-    const edge_tensor *in = edge_op_input(p, n, 0), *out = edge_op_output(p, n, 0);
-    if ((rc = edge_op_check_type(p, out, "output", in->type)))
-        return rc;
-    if ((rc = edge_op_check_dtype(p, in, "input", PAD_TYPES)))
         return rc;
     pad_data *d = edge_op_alloc(p, n, sizeof *d);
     if (!d)

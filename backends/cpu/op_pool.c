@@ -63,11 +63,9 @@ static int pool_quant(edge_prep *p, const edge_tensor *in, const edge_tensor *ou
 
 static int pool_check_tensors(edge_prep *p, const edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 1, 1, 1);
-    if (rc)
-        return rc;
-    const edge_tensor *in = edge_op_input(p, n, 0), *out = edge_op_output(p, n, 0);
-    if ((rc = edge_op_check_rank(p, in, "input", 4)) ||
+    const edge_tensor *in, *out;
+    int rc = edge_op_io(p, n, 1, 1, 1, &in, &out);
+    if (rc || (rc = edge_op_check_rank(p, in, "input", 4)) ||
         (rc = edge_conv_check_count(p, in, "input")) ||
         (rc = edge_conv_check_count(p, out, "output")) ||
         (rc = edge_op_check_dtype(p, in, "input", EDGE_CONV_TYPES)))

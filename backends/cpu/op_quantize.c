@@ -66,12 +66,8 @@ static bool is_q8(edge_dtype t)
 static int unary_io(edge_prep *p, const edge_node *n, const edge_tensor **in,
                     const edge_tensor **out)
 {
-    int rc = edge_op_check_io(p, n, 1, 1, 1);
-    if (rc)
-        return rc;
-    *in = edge_op_input(p, n, 0);
-    *out = edge_op_output(p, n, 0);
-    return edge_op_check_same_shape(p, *in, "input", *out, "output");
+    int rc = edge_op_io(p, n, 1, 1, 1, in, out);
+    return rc ? rc : edge_op_check_same_shape(p, *in, "input", *out, "output");
 }
 
 static int requant_params(edge_prep *p, const edge_tensor *in, const edge_tensor *out,

@@ -63,11 +63,10 @@ static int copy_prepare(edge_prep *p, edge_node *n)
 {
     const int min_in = n->code == EDGE_OP_EXPAND_DIMS ? 2 : 1;
     const int max_in = n->code == EDGE_OP_SQUEEZE ? 1 : 2;
-    int rc = edge_op_check_io(p, n, min_in, max_in, 1);
+    const edge_tensor *in, *out;
+    int rc = edge_op_io(p, n, min_in, max_in, 1, &in, &out);
     if (rc)
         return rc;
-    const edge_tensor *in = edge_op_input(p, n, 0);
-    const edge_tensor *out = edge_op_output(p, n, 0);
     int32_t dims[EDGE_MAX_DIMS];
     int rank = 0;
     if ((rc = copy_shape(p, n, in, dims, &rank)) ||

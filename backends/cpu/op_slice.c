@@ -54,14 +54,10 @@ static int slice_read_operands(edge_prep *p, const edge_node *n, slice_operands 
 
 static int slice_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 4, 4, 1);
-    if (rc)
-        return rc;
-    const edge_tensor *in = edge_op_input(p, n, 0), *out = edge_op_output(p, n, 0);
-    if ((rc = edge_op_check_type(p, out, "output", in->type)))
-        return rc;
+    const edge_tensor *in, *out;
     slice_operands s;
-    if ((rc = slice_read_operands(p, n, &s)))
+    int rc = edge_op_io_same(p, n, 4, 4, 0, &in, &out);
+    if (rc || (rc = slice_read_operands(p, n, &s)))
         return rc;
     slice_data *d = edge_op_alloc(p, n, sizeof *d);
     if (!d)

@@ -24,16 +24,10 @@ typedef struct softmax_data {
 static int softmax_io(edge_prep *p, const edge_node *n, const edge_tensor **in,
                       const edge_tensor **out)
 {
-    int rc = edge_op_check_io(p, n, 1, 1, 1);
-    if (rc)
-        return rc;
-    *in = edge_op_input(p, n, 0);
-    *out = edge_op_output(p, n, 0);
     const uint32_t types =
         EDGE_DTYPE_BIT(EDGE_INT8) | EDGE_DTYPE_BIT(EDGE_UINT8) | EDGE_DTYPE_BIT(EDGE_FLOAT32);
-    if ((rc = edge_op_check_dtype(p, *in, "input", types)) ||
-        (rc = edge_op_check_type(p, *out, "output", (*in)->type)) ||
-        (rc = edge_op_check_same_shape(p, *in, "input", *out, "output")))
+    int rc = edge_op_io_unary(p, n, types, in, out);
+    if (rc)
         return rc;
     if ((*in)->rank < 1)
         return edge_op_fail(p, EDGE_ESHAPE,

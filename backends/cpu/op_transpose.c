@@ -16,13 +16,11 @@ typedef struct transpose_data {
 
 static int transpose_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 2, 2, 1);
+    const edge_tensor *in, *out;
+    int rc = edge_op_io_same(p, n, 2, 2, 0, &in, &out);
     if (rc)
         return rc;
-    const edge_tensor *in = edge_op_input(p, n, 0), *out = edge_op_output(p, n, 0);
     const edge_tensor *perm = edge_op_input(p, n, 1);
-    if ((rc = edge_op_check_type(p, out, "output", in->type)))
-        return rc;
     transpose_data *d = edge_op_alloc(p, n, sizeof *d);
     if (!d)
         return EDGE_ENOMEM;

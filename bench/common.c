@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,41 @@ int bench_cmp_double(const void *a, const void *b)
 {
     const double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
+}
+
+int bench_write_text(const char *path, const char *fmt, ...)
+{
+    FILE *f = fopen(path, "w");
+    if (f) {
+        va_list ap;
+        va_start(ap, fmt);
+        const int w = vfprintf(f, fmt, ap);
+        va_end(ap);
+        if (fclose(f) == 0 && w >= 0)
+            return 0;
+    }
+    fprintf(stderr, "bench: write %s: %s\n", path, strerror(errno));
+    return -1;
+}
+
+void *bench_read_file(const char *path, size_t *n)
+{
+    *n = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    char *buf = NULL;
+    long len = -1;
+    if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
+        (buf = malloc((size_t)len + 1)) && fread(buf, 1, (size_t)len, f) == (size_t)len) {
+        buf[len] = 0;
+        *n = (size_t)len;
+    } else {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    return buf;
 }
 
 int bench_time_invokes(edge_interp *it, double min_s, size_t min_runs, bench_times *out)

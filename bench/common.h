@@ -27,6 +27,15 @@ int bench_cmp_double(const void *a, const void *b);
  * invoke's code. */
 int bench_time_invokes(edge_interp *it, double min_s, size_t min_runs, bench_times *out);
 
+/* ---- files ---- */
+
+/* Write FMT's text to PATH (created or truncated): 0, or -1 with the path and the
+ * reason on stderr. */
+int bench_write_text(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The whole file at PATH in a malloc'd buffer with a NUL after its *N bytes (an empty
+ * file is a one-byte buffer), or NULL (*N 0) when it cannot be read. */
+void *bench_read_file(const char *path, size_t *n);
+
 /* ---- kernel levels ---- */
 
 /* The levels of this build's architecture up to edge_isa_best(), lowest first

@@ -43,35 +43,13 @@ static int start_edged(int workers)
 {
     char conf[160];
     snprintf(conf, sizeof conf, "%s/edged.conf", dir);
-    FILE *f = fopen(conf, "w");
-    if (!f)
+    if (bench_write_text(conf,
+                         "[server]\nsocket = %s\n[models]\nrepository = %s\n[scheduler]\n"
+                         "workers = %d\nqueue_depth = 256\n[log]\nlevel = warn\n",
+                         sock, models, workers))
         return -1;
-    fprintf(f,
-            "[server]\nsocket = %s\n[models]\nrepository = %s\n[scheduler]\nworkers = %d\n"
-            "queue_depth = 256\n[log]\nlevel = warn\n",
-            sock, models, workers);
-    fclose(f);
     edged_pid = bench_edged_start(edged_bin, conf, sock, NULL);
     return edged_pid > 0 ? 0 : -1;
-}
-
-static void *read_file(const char *path, size_t *n)
-{
-    *n = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    rewind(f);
-    void *buf = malloc((size_t)len + 1);
-    if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    *n = (size_t)len;
-    return buf;
 }
 
 typedef struct model_in {
@@ -88,7 +66,7 @@ static int model_input(edge_client *c, const char *model, model_in *mi)
     char path[512];
     snprintf(path, sizeof path, "%s/models/%s/input_0.bin", shared, model);
     size_t n = 0;
-    mi->data = read_file(path, &n);
+    mi->data = bench_read_file(path, &n);
     snprintf(mi->name, sizeof mi->name, "%s", md->inputs[0].name);
     snprintf(mi->dtype, sizeof mi->dtype, "%s", md->inputs[0].datatype);
     mi->t = (edge_client_tensor){.name = mi->name,
@@ -438,7 +416,7 @@ int main(int argc, char **argv)
     {
         char path[512];
         snprintf(path, sizeof path, "%s/models/person_detect/input_0.bin", shared);
-        pdi.data = read_file(path, &pdi.t.bytes);
+        pdi.data = bench_read_file(path, &pdi.t.bytes);
     }
     const double d1 = direct_rate(&pdi, 1, 3.0), d2 = direct_rate(&pdi, 2, 3.0);
     free(pdi.data);

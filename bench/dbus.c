@@ -61,18 +61,16 @@ static int start_bus(char *addr, size_t len)
 {
     char conf[128];
     snprintf(conf, sizeof conf, "%s/bus.conf", dir);
-    FILE *f = fopen(conf, "w");
-    if (!f)
-        return -1;
-    fprintf(f,
+    if (bench_write_text(
+            conf,
             "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN\" "
             "\"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n"
             "<busconfig><type>session</type><listen>unix:path=%s/bus</listen>"
             "<auth>EXTERNAL</auth><policy context=\"default\"><allow "
             "send_destination=\"*\"/><allow eavesdrop=\"true\"/>"
             "<allow own=\"*\"/></policy></busconfig>\n",
-            dir);
-    fclose(f);
+            dir))
+        return -1;
     int p[2];
     if (pipe(p) != 0)
         return -1;
@@ -195,14 +193,11 @@ static int start_edged(const char *edged_bin, const char *addr, const char *shar
             return -1;
     }
     snprintf(conf, sizeof conf, "%s/edged.conf", dir);
-    FILE *f = fopen(conf, "w");
-    if (!f)
+    if (bench_write_text(conf,
+                         "[server]\nsocket = %s/edged.sock\n[models]\nrepository = %s\n"
+                         "[scheduler]\nworkers = 1\n[dbus]\nbus = %s\n",
+                         dir, models, addr))
         return -1;
-    fprintf(f,
-            "[server]\nsocket = %s/edged.sock\n[models]\nrepository = %s\n"
-            "[scheduler]\nworkers = 1\n[dbus]\nbus = %s\n",
-            dir, models, addr);
-    fclose(f);
     snprintf(notify, sizeof notify, "%s/notify", dir);
     const int ns = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     struct sockaddr_un sa = {.sun_family = AF_UNIX};

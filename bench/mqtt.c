@@ -73,25 +73,6 @@ static double pct(const double *v, size_t n, int k)
     return n ? v[n * (size_t)k / 100] : 0.0;
 }
 
-static uint8_t *read_all(const char *path, size_t *n)
-{
-    *n = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    uint8_t *buf = NULL;
-    long len = -1;
-    if (fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0 &&
-        (buf = malloc((size_t)len + 1)) && fread(buf, 1, (size_t)len, f) == (size_t)len)
-        *n = (size_t)len;
-    else {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    return buf;
-}
-
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
     (void)st, (void)flag, (void)ftw;
@@ -268,21 +249,14 @@ static int edged_start(edged *e, int qos, int workers, int max_inflight)
     snprintf(e->sock, sizeof e->sock, "%s/edged-qos%d.sock", dir, qos);
     snprintf(e->log, sizeof e->log, "%s/edged-qos%d.log", dir, qos);
     snprintf(e->prefix, sizeof e->prefix, "bench-mqtt-%d/qos%d", (int)getpid(), qos);
-    FILE *f = fopen(e->conf, "w");
-    if (!f) {
-        fprintf(stderr, "bench-mqtt: %s: %s\n", e->conf, strerror(errno));
-        return -1;
-    }
-    fprintf(f,
+    if (bench_write_text(
+            e->conf,
             "[server]\nsocket = %s\n[models]\nrepository = %s\n[scheduler]\nworkers = %d\n"
             "[mqtt]\nhost = 127.0.0.1\nport = %d\nprotocol = 5\nclient_id = bench-mqtt-edged-%d-"
             "qos%d\ntopic_prefix = %s\nqos = %d\nmax_inflight = %d\n[log]\nlevel = info\n",
             e->sock, models, workers, broker_port, (int)getpid(), qos, e->prefix, qos,
-            max_inflight);
-    if (fclose(f) != 0) {
-        fprintf(stderr, "bench-mqtt: write %s: %s\n", e->conf, strerror(errno));
+            max_inflight))
         return -1;
-    }
     e->pid = bench_edged_start(edged_bin, e->conf, e->sock, e->log);
     if (e->pid <= 0) {
         fprintf(stderr, "bench-mqtt: %s did not become ready on %s; see %s\n", edged_bin, e->sock,
@@ -1022,10 +996,10 @@ static int load_io(const char *model, io_pair *p)
 {
     char path[4200];
     snprintf(path, sizeof path, "%s/models/%s/input_0.bin", shared, model);
-    p->in = read_all(path, &p->in_len);
+    p->in = bench_read_file(path, &p->in_len);
     if (p->in) {
         snprintf(path, sizeof path, "%s/models/%s/expected_0.bin", shared, model);
-        p->expect = read_all(path, &p->expect_len);
+        p->expect = bench_read_file(path, &p->expect_len);
     }
     if (!p->in || !p->expect) {
         fprintf(stderr, "bench-mqtt: cannot read %s: %s\n", path, strerror(errno));

@@ -99,6 +99,17 @@ static void sleep_until_ms(double ms)
     }
 }
 
+/* The churn threads' pace: one step every 50 ms from *NEXT (advanced), never catching up
+ * on steps missed by a slow one. */
+static void churn_pace(double *next)
+{
+    *next += 50.0;
+    const double now = mono_ms();
+    if (*next < now)
+        *next = now;
+    sleep_until_ms(*next);
+}
+
 /* Sorts V; the value at fraction Q (0.5: median, 0.99, 1: max). */
 static double pct(double *v, size_t n, double q)
 {
@@ -107,26 +118,6 @@ static double pct(double *v, size_t n, double q)
     qsort(v, n, sizeof *v, bench_cmp_double);
     size_t i = (size_t)((double)n * q);
     return v[i < n ? i : n - 1];
-}
-
-static void *read_all(const char *path, size_t *n)
-{
-    *n = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    const long len = ftell(f);
-    rewind(f);
-    void *buf = len > 0 ? malloc((size_t)len) : NULL;
-    if (buf && fread(buf, 1, (size_t)len, f) != (size_t)len) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf)
-        *n = (size_t)len;
-    return buf;
 }
 
 static long file_size(const char *path)
@@ -172,14 +163,11 @@ static int start_edged(int workers, unsigned delay, const char *log)
 {
     char conf[160];
     snprintf(conf, sizeof conf, "%s/edged.conf", dir);
-    FILE *f = fopen(conf, "w");
-    if (!f)
+    if (bench_write_text(conf,
+                         "[server]\nsocket = %s\n[models]\nrepository = %s\nreload_delay_ms = "
+                         "%u\n[scheduler]\nworkers = %d\nqueue_depth = 256\n[log]\nlevel = info\n",
+                         sock, repo, delay, workers))
         return -1;
-    fprintf(f,
-            "[server]\nsocket = %s\n[models]\nrepository = %s\nreload_delay_ms = %u\n"
-            "[scheduler]\nworkers = %d\nqueue_depth = 256\n[log]\nlevel = info\n",
-            sock, repo, delay, workers);
-    fclose(f);
     edged_pid = bench_edged_start(edged_bin, conf, sock, log);
     return edged_pid > 0 ? 0 : -1;
 }
@@ -432,11 +420,7 @@ static void *cpu_thread(void *arg)
             a->failed++;
         edge_interp_free(it);
         edge_model_unref(m);
-        next += 50.0;
-        const double now = mono_ms();
-        if (next < now)
-            next = now;
-        sleep_until_ms(next);
+        churn_pace(&next);
     }
     return NULL;
 }
@@ -455,11 +439,7 @@ static void *churn_thread(void *arg)
             a->renames++;
         else
             a->failed++;
-        next += 50.0;
-        const double now = mono_ms();
-        if (next < now)
-            next = now;
-        sleep_until_ms(next);
+        churn_pace(&next);
     }
     return NULL;
 }
@@ -609,7 +589,7 @@ int main(int argc, char **argv)
     for (int i = 0; i < 2; i++) {
         char path[4096];
         snprintf(path, sizeof path, "%s/models/%s/model.tflite", shared, files[i].name);
-        files[i].data = read_all(path, &files[i].bytes);
+        files[i].data = bench_read_file(path, &files[i].bytes);
         if (!files[i].data) {
             fprintf(stderr, "bench-reload: cannot read %s\n", path);
             return 1;
@@ -619,7 +599,7 @@ int main(int argc, char **argv)
     {
         char path[4096];
         snprintf(path, sizeof path, "%s/models/%s/input_0.bin", shared, PD);
-        input.data = read_all(path, &input.bytes);
+        input.data = bench_read_file(path, &input.bytes);
         if (!input.data) {
             fprintf(stderr, "bench-reload: cannot read %s\n", path);
             return 1;

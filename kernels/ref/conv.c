@@ -19,37 +19,21 @@ static inline size_t nhwc(int32_t b, int32_t y, int32_t x, int32_t c, int32_t h,
     return (((size_t)b * (size_t)h + (size_t)y) * (size_t)w + (size_t)x) * (size_t)ch + (size_t)c;
 }
 
-static inline int32_t requant(const edge_conv_params *p, int32_t acc, int32_t oc)
-{
-    int32_t v = edge_mbqm(acc, p->mult[oc], p->shift[oc]);
-    v = edge_wrap_add32(v, p->output_offset);
-    return edge_clamp32(v, p->act_min, p->act_max);
-}
-
 /* Accumulator of one output pixel/channel over the filter window (int8 or uint8
  * data, decided by the macro instantiation below). */
 #define EDGE_CONV_ACC(NAME, T)                                                                     \
     static int32_t NAME(const edge_conv_params *p, const T *in, const T *w, int32_t b, int32_t oy, \
                         int32_t ox, int32_t oc)                                                    \
     {                                                                                              \
-        const int32_t y0 = oy * p->stride_h - p->pad_h;                                            \
-        const int32_t x0 = ox * p->stride_w - p->pad_w;                                            \
         int32_t acc = 0;                                                                           \
-        for (int32_t fy = 0; fy < p->k_h; fy++) {                                                  \
-            const int32_t iy = y0 + p->dil_h * fy;                                                 \
-            if (iy < 0 || iy >= p->in_h)                                                           \
-                continue;                                                                          \
-            for (int32_t fx = 0; fx < p->k_w; fx++) {                                              \
-                const int32_t ix = x0 + p->dil_w * fx;                                             \
-                if (ix < 0 || ix >= p->in_w)                                                       \
-                    continue;                                                                      \
-                const T *xi = in + nhwc(b, iy, ix, 0, p->in_h, p->in_w, p->in_c);                  \
-                const T *wi = w + nhwc(oc, fy, fx, 0, p->k_h, p->k_w, p->in_c);                    \
-                for (int32_t ic = 0; ic < p->in_c; ic++) {                                         \
-                    const int32_t xv = edge_wrap_add32(xi[ic], p->input_offset);                   \
-                    const int32_t wv = edge_wrap_add32(wi[ic], p->filter_offset);                  \
-                    acc = edge_wrap_add32(acc, edge_wrap_mul32(wv, xv));                           \
-                }                                                                                  \
+        EDGE_CONV_FOR_TAPS(p, oy, ox)                                                              \
+        {                                                                                          \
+            const T *xi = in + nhwc(b, iy, ix, 0, p->in_h, p->in_w, p->in_c);                      \
+            const T *wi = w + nhwc(oc, fy, fx, 0, p->k_h, p->k_w, p->in_c);                        \
+            for (int32_t ic = 0; ic < p->in_c; ic++) {                                             \
+                const int32_t xv = edge_wrap_add32(xi[ic], p->input_offset);                       \
+                const int32_t wv = edge_wrap_add32(wi[ic], p->filter_offset);                      \
+                acc = edge_wrap_add32(acc, edge_wrap_mul32(wv, xv));                               \
             }                                                                                      \
         }                                                                                          \
         return acc;                                                                                \
@@ -68,10 +52,8 @@ EDGE_CONV_ACC(conv_acc_u8, uint8_t)
                 for (int32_t ox = 0; ox < p->out_w; ox++) {                                    \
                     T *o = out + nhwc(b, oy, ox, 0, p->out_h, p->out_w, p->out_c);             \
                     for (int32_t oc = 0; oc < p->out_c; oc++) {                                \
-                        int32_t acc = ACC(p, in, w, b, oy, ox, oc);                            \
-                        if (bias)                                                              \
-                            acc = edge_wrap_add32(acc, bias[oc]);                              \
-                        o[oc] = (T)requant(p, acc, oc);                                        \
+                        const int32_t acc = ACC(p, in, w, b, oy, ox, oc);                      \
+                        o[oc] = (T)EDGE_OUTPUT_STAGE(p, acc, bias, oc);                        \
                     }                                                                          \
                 }                                                                              \
     }

@@ -41,6 +41,20 @@ typedef struct edge_conv_params {
     float act_min_f, act_max_f; /* float activation range */
 } edge_conv_params;
 
+/* The taps of output pixel (OY, OX)'s filter window that fall inside the input, in
+ * TFLite's order (rows, then columns): the statement after it runs once per tap with FY, FX
+ * (the tap) and IY, IX (its input pixel) in scope. Taps in the padding are skipped, as the
+ * reference kernels skip them rather than reading a zero point. Every quantized convolution
+ * kernel (conv.c, dwconv.c, int16.c, hybrid.c) walks its window with it. */
+#define EDGE_CONV_FOR_TAPS(p, oy, ox)                                                        \
+    for (int32_t fy = 0, y0_ = (oy) * (p)->stride_h - (p)->pad_h,                            \
+                 x0_ = (ox) * (p)->stride_w - (p)->pad_w;                                    \
+         fy < (p)->k_h; fy++)                                                                \
+        for (int32_t fx = 0, iy = y0_ + (p)->dil_h * fy;                                     \
+             fx < (p)->k_w && iy >= 0 && iy < (p)->in_h; fx++)                               \
+            for (int32_t ix = x0_ + (p)->dil_w * fx, tap_ = ix >= 0 && ix < (p)->in_w; tap_; \
+                 tap_ = 0)
+
 /* Bias is optional (NULL) in every kernel. */
 void edge_ref_conv_s8(const edge_conv_params *p, const int8_t *in, const int8_t *w,
                       const int32_t *bias, int8_t *out);

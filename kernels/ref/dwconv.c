@@ -21,21 +21,12 @@ static inline size_t nhwc(int32_t b, int32_t y, int32_t x, int32_t c, int32_t h,
     static ACC NAME(const edge_conv_params *p, const T *in, const T *w, int32_t b, int32_t oy, \
                     int32_t ox, int32_t ic, int32_t oc)                                        \
     {                                                                                          \
-        const int32_t y0 = oy * p->stride_h - p->pad_h;                                        \
-        const int32_t x0 = ox * p->stride_w - p->pad_w;                                        \
         ACC acc = ZERO;                                                                        \
-        for (int32_t fy = 0; fy < p->k_h; fy++) {                                              \
-            const int32_t iy = y0 + p->dil_h * fy;                                             \
-            if (iy < 0 || iy >= p->in_h)                                                       \
-                continue;                                                                      \
-            for (int32_t fx = 0; fx < p->k_w; fx++) {                                          \
-                const int32_t ix = x0 + p->dil_w * fx;                                         \
-                if (ix < 0 || ix >= p->in_w)                                                   \
-                    continue;                                                                  \
-                const T xv = in[nhwc(b, iy, ix, ic, p->in_h, p->in_w, p->in_c)];               \
-                const T wv = w[nhwc(0, fy, fx, oc, p->k_h, p->k_w, p->out_c)];                 \
-                acc = MAC(p, acc, xv, wv);                                                     \
-            }                                                                                  \
+        EDGE_CONV_FOR_TAPS(p, oy, ox)                                                          \
+        {                                                                                      \
+            const T xv = in[nhwc(b, iy, ix, ic, p->in_h, p->in_w, p->in_c)];                   \
+            const T wv = w[nhwc(0, fy, fx, oc, p->k_h, p->k_w, p->out_c)];                     \
+            acc = MAC(p, acc, xv, wv);                                                         \
         }                                                                                      \
         return acc;                                                                            \
     }
@@ -57,16 +48,6 @@ EDGE_DW_ACC(dw_acc_s8, int8_t, int32_t, 0, mac_q)
 EDGE_DW_ACC(dw_acc_u8, uint8_t, int32_t, 0, mac_q)
 EDGE_DW_ACC(dw_acc_f32, float, float, 0.0f, mac_f)
 
-static inline int32_t requant(const edge_conv_params *p, int32_t acc, const int32_t *bias,
-                              int32_t oc)
-{
-    if (bias)
-        acc = edge_wrap_add32(acc, bias[oc]);
-    int32_t v = edge_mbqm(acc, p->mult[oc], p->shift[oc]);
-    v = edge_wrap_add32(v, p->output_offset);
-    return edge_clamp32(v, p->act_min, p->act_max);
-}
-
 /* Loops over every output element in TFLite's order; BODY computes o[oc]. */
 #define EDGE_DW_LOOP(OUT_T, BODY)                                                  \
     for (int32_t b = 0; b < p->batches; b++)                                       \
@@ -83,15 +64,15 @@ static inline int32_t requant(const edge_conv_params *p, int32_t acc, const int3
 void edge_ref_dwconv_s8(const edge_conv_params *p, const int8_t *in, const int8_t *w,
                         const int32_t *bias, int8_t *out)
 {
-    EDGE_DW_LOOP(int8_t,
-                 o[oc] = (int8_t)requant(p, dw_acc_s8(p, in, w, b, oy, ox, ic, oc), bias, oc))
+    EDGE_DW_LOOP(int8_t, o[oc] = (int8_t)EDGE_OUTPUT_STAGE(
+                             p, dw_acc_s8(p, in, w, b, oy, ox, ic, oc), bias, oc))
 }
 
 void edge_ref_dwconv_u8(const edge_conv_params *p, const uint8_t *in, const uint8_t *w,
                         const int32_t *bias, uint8_t *out)
 {
-    EDGE_DW_LOOP(uint8_t,
-                 o[oc] = (uint8_t)requant(p, dw_acc_u8(p, in, w, b, oy, ox, ic, oc), bias, oc))
+    EDGE_DW_LOOP(uint8_t, o[oc] = (uint8_t)EDGE_OUTPUT_STAGE(
+                              p, dw_acc_u8(p, in, w, b, oy, ox, ic, oc), bias, oc))
 }
 
 void edge_ref_dwconv_f32(const edge_conv_params *p, const float *in, const float *w,

@@ -12,15 +12,6 @@
 #include "conv.h"
 #include "requant.h"
 
-static inline int32_t requant(const edge_fc_params *p, int32_t acc, const int32_t *bias, int32_t c)
-{
-    if (bias)
-        acc = edge_wrap_add32(acc, bias[c]);
-    int32_t v = edge_mbqm(acc, p->mult[c], p->shift[c]);
-    v = edge_wrap_add32(v, p->output_offset);
-    return edge_clamp32(v, p->act_min, p->act_max);
-}
-
 #define EDGE_FC_KERNEL(NAME, T)                                                              \
     void NAME(const edge_fc_params *p, const T *in, const T *w, const int32_t *bias, T *out) \
     {                                                                                        \
@@ -36,7 +27,7 @@ static inline int32_t requant(const edge_fc_params *p, int32_t acc, const int32_
                     const int32_t wv = edge_wrap_add32(wc[d], p->filter_offset);             \
                     acc = edge_wrap_add32(acc, edge_wrap_mul32(wv, xv));                     \
                 }                                                                            \
-                o[c] = (T)requant(p, acc, bias, c);                                          \
+                o[c] = (T)EDGE_OUTPUT_STAGE(p, acc, bias, c);                                \
             }                                                                                \
         }                                                                                    \
     }

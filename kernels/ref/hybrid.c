@@ -115,26 +115,18 @@ static inline size_t nhwc(int32_t y, int32_t x, int32_t c, int32_t w, int32_t ch
 static int32_t window_acc(const edge_conv_params *p, const int8_t *q, int32_t zp, const int8_t *w,
                           int32_t oy, int32_t ox, int32_t oc, bool depthwise)
 {
-    const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
     const int32_t ic0 = depthwise ? oc / p->depth_mult : 0;
     const int32_t n_ic = depthwise ? 1 : p->in_c;
     int32_t acc = 0;
-    for (int32_t fy = 0; fy < p->k_h; fy++) {
-        const int32_t iy = y0 + p->dil_h * fy;
-        if (iy < 0 || iy >= p->in_h)
-            continue;
-        for (int32_t fx = 0; fx < p->k_w; fx++) {
-            const int32_t ix = x0 + p->dil_w * fx;
-            if (ix < 0 || ix >= p->in_w)
-                continue;
-            for (int32_t i = 0; i < n_ic; i++) {
-                const int32_t xv = q[nhwc(iy, ix, ic0 + i, p->in_w, p->in_c)];
-                const int32_t wv =
-                    depthwise ? w[nhwc(fy, fx, oc, p->k_w, p->out_c)]
-                              : w[(size_t)oc * (size_t)p->k_h * (size_t)p->k_w * (size_t)p->in_c +
-                                  nhwc(fy, fx, i, p->k_w, p->in_c)];
-                acc = edge_wrap_add32(acc, edge_wrap_mul32(wv, edge_wrap_sub32(xv, zp)));
-            }
+    EDGE_CONV_FOR_TAPS(p, oy, ox)
+    {
+        for (int32_t i = 0; i < n_ic; i++) {
+            const int32_t xv = q[nhwc(iy, ix, ic0 + i, p->in_w, p->in_c)];
+            const int32_t wv =
+                depthwise ? w[nhwc(fy, fx, oc, p->k_w, p->out_c)]
+                          : w[(size_t)oc * (size_t)p->k_h * (size_t)p->k_w * (size_t)p->in_c +
+                              nhwc(fy, fx, i, p->k_w, p->in_c)];
+            acc = edge_wrap_add32(acc, edge_wrap_mul32(wv, edge_wrap_sub32(xv, zp)));
         }
     }
     return acc;

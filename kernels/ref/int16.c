@@ -18,26 +18,17 @@ static int64_t wrap_add64(int64_t a, int64_t b)
 static int64_t conv_s16_acc(const edge_conv_params *p, const int16_t *in, const int8_t *w,
                             int32_t b, int32_t oy, int32_t ox, int32_t oc)
 {
-    const int32_t y0 = oy * p->stride_h - p->pad_h;
-    const int32_t x0 = ox * p->stride_w - p->pad_w;
     int64_t acc = 0;
-    for (int32_t fy = 0; fy < p->k_h; fy++) {
-        const int32_t iy = y0 + p->dil_h * fy;
-        if (iy < 0 || iy >= p->in_h)
-            continue;
-        for (int32_t fx = 0; fx < p->k_w; fx++) {
-            const int32_t ix = x0 + p->dil_w * fx;
-            if (ix < 0 || ix >= p->in_w)
-                continue;
-            const int16_t *xi =
-                in + (((size_t)b * (size_t)p->in_h + (size_t)iy) * (size_t)p->in_w + (size_t)ix) *
-                         (size_t)p->in_c;
-            const int8_t *wi =
-                w + (((size_t)oc * (size_t)p->k_h + (size_t)fy) * (size_t)p->k_w + (size_t)fx) *
-                        (size_t)p->in_c;
-            for (int32_t ic = 0; ic < p->in_c; ic++)
-                acc = wrap_add64(acc, (int32_t)wi[ic] * (int32_t)xi[ic]);
-        }
+    EDGE_CONV_FOR_TAPS(p, oy, ox)
+    {
+        const int16_t *xi =
+            in + (((size_t)b * (size_t)p->in_h + (size_t)iy) * (size_t)p->in_w + (size_t)ix) *
+                     (size_t)p->in_c;
+        const int8_t *wi =
+            w + (((size_t)oc * (size_t)p->k_h + (size_t)fy) * (size_t)p->k_w + (size_t)fx) *
+                    (size_t)p->in_c;
+        for (int32_t ic = 0; ic < p->in_c; ic++)
+            acc = wrap_add64(acc, (int32_t)wi[ic] * (int32_t)xi[ic]);
     }
     return acc;
 }

@@ -88,6 +88,16 @@ static inline int32_t edge_mbqm_gt1(int32_t x, int32_t m, int shift)
     return edge_srdhm(edge_wrap_shl32(x, shift), m);
 }
 
+/* The output stage of the quantized convolution and fully connected kernels: an int32
+ * accumulator plus channel C's bias (BIAS may be NULL), scaled by the channel's multiplier,
+ * offset by the output zero point and clamped to the activation range. P: any parameter
+ * struct with mult[], shift[], output_offset, act_min and act_max. */
+#define EDGE_OUTPUT_STAGE(p, acc, bias, c)                                                 \
+    edge_clamp32(edge_wrap_add32(edge_mbqm(edge_wrap_add32((acc), (bias) ? (bias)[c] : 0), \
+                                           (p)->mult[c], (p)->shift[c]),                   \
+                                 (p)->output_offset),                                      \
+                 (p)->act_min, (p)->act_max)
+
 static inline int32_t edge_clamp32(int32_t x, int32_t lo, int32_t hi)
 {
     return x < lo ? lo : (x > hi ? hi : x);

@@ -166,18 +166,36 @@ void edge_ref_concat_lut_u8(size_t outer, int n_in, const size_t *chunk_bytes,
     }
 }
 
-/* ---- transpose ---- */
+/* ---- transpose and strided slice: a strided walk of the input ---- */
+
+/* Copies the RANK-dimensional view of SRC with extents DIMS whose element (i0, ..., in)
+ * is at element offset BASE + sum(i_d * STEP[d]) to OUT in row-major order. */
+static void copy_view(const uint8_t *src, ptrdiff_t base, const int32_t *dims,
+                      const ptrdiff_t *step, int rank, size_t esize, uint8_t *o)
+{
+    if (rank == 0) {
+        memcpy(o, src + base * (ptrdiff_t)esize, esize);
+        return;
+    }
+    if (any_zero(dims, rank))
+        return;
+    const int last = rank - 1;
+    const size_t row = (size_t)dims[last];
+    int32_t idx[EDGE_REF_MAX_DIMS] = {0};
+    do {
+        ptrdiff_t off = base;
+        for (int d = 0; d < last; d++)
+            off += (ptrdiff_t)idx[d] * step[d];
+        copy_strided(o, src + off * (ptrdiff_t)esize, row, step[last], esize);
+        o += row * esize;
+    } while (next_index(idx, dims, last));
+}
 
 void edge_ref_transpose_bytes(const edge_ref_transpose_params *p, size_t esize, const void *in,
                               void *out)
 {
     const uint8_t *src = in;
     uint8_t *o = out;
-    if (p->rank == 0) {
-        memcpy(o, src, esize);
-        return;
-    }
-    const int last = p->rank - 1;
     ptrdiff_t in_stride[EDGE_REF_MAX_DIMS], step[EDGE_REF_MAX_DIMS];
     int32_t out_dims[EDGE_REF_MAX_DIMS];
     dense_strides(p->in_dims, p->rank, in_stride);
@@ -185,18 +203,7 @@ void edge_ref_transpose_bytes(const edge_ref_transpose_params *p, size_t esize, 
         out_dims[i] = p->in_dims[p->perm[i]];
         step[i] = in_stride[p->perm[i]];
     }
-    if (any_zero(out_dims, p->rank))
-        return;
-
-    const size_t row = (size_t)out_dims[last];
-    int32_t idx[EDGE_REF_MAX_DIMS] = {0};
-    do {
-        ptrdiff_t off = 0;
-        for (int i = 0; i < last; i++)
-            off += (ptrdiff_t)idx[i] * step[i];
-        copy_strided(o, src + off * (ptrdiff_t)esize, row, step[last], esize);
-        o += row * esize;
-    } while (next_index(idx, out_dims, last));
+    copy_view(src, 0, out_dims, step, p->rank, esize, o);
 }
 
 /* ---- strided slice ---- */
@@ -206,13 +213,6 @@ void edge_ref_strided_slice_bytes(const edge_ref_slice_params *p, size_t esize, 
 {
     const uint8_t *src = in;
     uint8_t *o = out;
-    if (p->rank == 0) {
-        memcpy(o, src, esize);
-        return;
-    }
-    if (any_zero(p->count, p->rank))
-        return;
-    const int last = p->rank - 1;
     ptrdiff_t in_stride[EDGE_REF_MAX_DIMS], step[EDGE_REF_MAX_DIMS];
     dense_strides(p->in_dims, p->rank, in_stride);
     ptrdiff_t base = 0;
@@ -220,16 +220,7 @@ void edge_ref_strided_slice_bytes(const edge_ref_slice_params *p, size_t esize, 
         base += (ptrdiff_t)p->start[d] * in_stride[d];
         step[d] = (ptrdiff_t)p->step[d] * in_stride[d];
     }
-
-    const size_t row = (size_t)p->count[last];
-    int32_t idx[EDGE_REF_MAX_DIMS] = {0};
-    do {
-        ptrdiff_t off = base;
-        for (int d = 0; d < last; d++)
-            off += (ptrdiff_t)idx[d] * step[d];
-        copy_strided(o, src + off * (ptrdiff_t)esize, row, step[last], esize);
-        o += row * esize;
-    } while (next_index(idx, p->count, last));
+    copy_view(src, base, p->count, step, p->rank, esize, o);
 }
 
 /* ---- arg max ---- */

@@ -53,11 +53,17 @@ static size_t div_up(size_t a, size_t b)
     return (a + b - 1) / b;
 }
 
-static fast_hdr *alloc_hdr(edge_prep *p, edge_node *n, size_t data_bytes, const char *kernel)
+/* N's packed header (and DATA_BYTES after it) for the fast path KIND through kernel table KT's
+ * kernel named KERNEL; NULL (and a message) when out of memory. */
+static fast_hdr *alloc_hdr(edge_prep *p, edge_node *n, size_t data_bytes, const edge_kernels *kt,
+                           enum fast_kind kind, const char *kernel)
 {
     fast_hdr *h = edge_op_alloc_packed(p, n, HDR_BYTES + data_bytes, kernel);
-    if (h)
+    if (h) {
         h->data_off = HDR_BYTES;
+        h->kind = kind;
+        h->k = kt;
+    }
     return h;
 }
 
@@ -90,11 +96,9 @@ static int gemm_setup(edge_prep *p, edge_node *n, fast_hdr **out, size_t rows, s
     const size_t wbytes = edge_qs8_gemm_packed_bytes(ch, depth, k->gemm.nr, k->gemm.kr);
     if (!wbytes || kc > ((size_t)1 << 24))
         return 0; /* too large for the fast path's arithmetic: the reference runs it */
-    fast_hdr *h = alloc_hdr(p, n, wbytes, k->gemm.name);
+    fast_hdr *h = alloc_hdr(p, n, wbytes, k, FAST_GEMM, k->gemm.name);
     if (!h)
         return EDGE_ENOMEM;
-    h->kind = FAST_GEMM;
-    h->k = k;
     h->rows = rows;
     h->n = ch;
     h->kdepth = depth;
@@ -382,12 +386,10 @@ int edge_fast_dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
     const size_t zbytes = div_up(ch, 64) * 64;
     if (!wbytes || wbytes > SIZE_MAX - zbytes - HDR_BYTES)
         return 0;
-    fast_hdr *h = alloc_hdr(p, n, zbytes + wbytes, kt->dw.name);
+    fast_hdr *h = alloc_hdr(p, n, zbytes + wbytes, kt, FAST_DW, kt->dw.name);
     if (!h)
         return EDGE_ENOMEM;
     const edge_tensor *bias = edge_op_input(p, n, 2);
-    h->kind = FAST_DW;
-    h->k = kt;
     h->g = *k;
     h->o = (edge_qs8_out){k->output_offset, k->act_min, k->act_max};
     h->zp_in = (int8_t)(-k->input_offset);
@@ -436,11 +438,9 @@ int edge_fast_add_prepare(edge_prep *p, edge_node *n, const edge_qs8_add_params 
     const edge_kernels *kt = edge_op_kernels(p);
     if (!kt->add.fn)
         return 0;
-    fast_hdr *h = alloc_hdr(p, n, 0, kt->add.name);
+    fast_hdr *h = alloc_hdr(p, n, 0, kt, FAST_ADD, kt->add.name);
     if (!h)
         return EDGE_ENOMEM;
-    h->kind = FAST_ADD;
-    h->k = kt;
     h->add = *k;
     h->rows = count;
     h->chunk = div_up(div_up(count, p->m->threads), 64) * 64;
@@ -478,11 +478,9 @@ int edge_fast_avgpool_prepare(edge_prep *p, edge_node *n, const edge_pool_params
     const edge_kernels *kt = edge_op_kernels(p);
     if (!kt->sum_rows.fn)
         return 0;
-    fast_hdr *h = alloc_hdr(p, n, 0, kt->sum_rows.name);
+    fast_hdr *h = alloc_hdr(p, n, 0, kt, FAST_AVGPOOL, kt->sum_rows.name);
     if (!h)
         return EDGE_ENOMEM;
-    h->kind = FAST_AVGPOOL;
-    h->k = kt;
     h->pool = *k;
     h->rows = (size_t)k->batches * (size_t)k->out_h;
     h->chunk = div_up(h->rows, (size_t)p->m->threads * 2);
@@ -556,11 +554,9 @@ int edge_fast_mean_prepare(edge_prep *p, edge_node *n, const edge_reduce_params 
     if (!kt->sum_rows.fn || k->rank != 4 || k->out_stride[1] != 0 || k->out_stride[2] != 0 ||
         k->out_stride[3] != 1 || (k->dims[0] > 1 && k->out_stride[0] != (size_t)k->dims[3]))
         return 0;
-    fast_hdr *h = alloc_hdr(p, n, 0, kt->sum_rows.name);
+    fast_hdr *h = alloc_hdr(p, n, 0, kt, FAST_MEAN, kt->sum_rows.name);
     if (!h)
         return EDGE_ENOMEM;
-    h->kind = FAST_MEAN;
-    h->k = kt;
     h->mean = *k;
     h->rows = (size_t)k->dims[0];
     h->n_tasks = h->rows;

@@ -64,8 +64,9 @@ static int usage(void)
     return EDGECTL_EUSAGE;
 }
 
-static int parse_value_opt(bench_args *a, const char *arg, const char *v)
+static int parse_value_opt(void *ctx, const char *arg, const char *v)
 {
+    bench_args *a = ctx;
     if (!strcmp(arg, "-n"))
         return edgectl_parse_u64(v, &a->n) && a->n > 0 ? 0 : -1;
     if (!strcmp(arg, "-c"))
@@ -97,23 +98,8 @@ static int parse_args(int argc, char **argv, bench_args *a)
     a->n = 1000;
     a->conns = 1;
     a->depth = 1;
-    for (int i = 1; i < argc; i++) {
-        int r = edgectl_common_opt(&a->common, argc, argv, &i);
-        if (r < 0)
-            return usage();
-        if (r > 0)
-            continue;
-        if (argv[i][0] != '-') {
-            if (a->model)
-                return usage();
-            a->model = argv[i];
-        } else if (i + 1 >= argc || parse_value_opt(a, argv[i], argv[i + 1])) {
-            return usage();
-        } else {
-            i++;
-        }
-    }
-    return a->model ? 0 : usage();
+    return edgectl_parse_model_args(argc, argv, &a->common, &a->model, parse_value_opt, a) ? usage()
+                                                                                           : 0;
 }
 
 static uint64_t now_ns(void)
@@ -387,19 +373,16 @@ static int bench_with_meta(const bench_args *a, const edge_client_model_meta *m)
     return rc;
 }
 
+/* The metadata's client stays idle: every connection measured is the bench's own. */
+static int bench_cb(edge_client *c, const edge_client_model_meta *m, void *ctx)
+{
+    (void)c;
+    return bench_with_meta(ctx, m);
+}
+
 int edgectl_bench(int argc, char **argv)
 {
     bench_args a;
-    int rc = parse_args(argc, argv, &a);
-    edge_client *c = NULL;
-    if (rc || (rc = edgectl_open(&a.common, &c)))
-        return rc;
-    edge_client_model_meta *m = NULL;
-    if ((rc = edge_client_model_metadata(c, a.model, a.version, &m)) != 0)
-        rc = edgectl_client_fail(c, rc);
-    edge_client_free(c);
-    if (!rc)
-        rc = bench_with_meta(&a, m);
-    edge_client_model_meta_free(m);
-    return rc;
+    const int rc = parse_args(argc, argv, &a);
+    return rc ? rc : edgectl_with_model(&a.common, a.model, a.version, bench_cb, &a);
 }

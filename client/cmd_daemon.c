@@ -47,6 +47,48 @@ int edgectl_open(const edgectl_common *o, edge_client **out)
     return 0;
 }
 
+int edgectl_parse_model_args(int argc, char **argv, edgectl_common *o, const char **model,
+                             int (*value_opt)(void *ctx, const char *arg, const char *val),
+                             void *ctx)
+{
+    *model = NULL;
+    for (int i = 1; i < argc; i++) {
+        const int r = edgectl_common_opt(o, argc, argv, &i);
+        if (r < 0)
+            return -1;
+        if (r > 0)
+            continue;
+        if (argv[i][0] != '-' || !argv[i][1]) {
+            if (*model)
+                return -1;
+            *model = argv[i];
+        } else if (i + 1 >= argc || value_opt(ctx, argv[i], argv[i + 1])) {
+            return -1;
+        } else {
+            i++;
+        }
+    }
+    return *model ? 0 : -1;
+}
+
+int edgectl_with_model(const edgectl_common *o, const char *model, const char *version,
+                       int (*run)(edge_client *c, const edge_client_model_meta *m, void *ctx),
+                       void *ctx)
+{
+    edge_client *c = NULL;
+    int rc = edgectl_open(o, &c);
+    if (rc)
+        return rc;
+    edge_client_model_meta *m = NULL;
+    if ((rc = edge_client_model_metadata(c, model, version, &m)) != 0)
+        rc = edgectl_client_fail(c, rc);
+    else
+        rc = run(c, m, ctx);
+    edge_client_model_meta_free(m);
+    edge_client_free(c);
+    return rc;
+}
+
 int edgectl_client_fail(edge_client *c, int rc)
 {
     const char *msg = edge_client_errmsg(c);

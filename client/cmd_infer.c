@@ -58,8 +58,9 @@ static bool one_of(const char *v, const char *a, const char *b, const char *c)
     return !strcmp(v, a) || !strcmp(v, b) || (c && !strcmp(v, c));
 }
 
-static int parse_value_opt(infer_args *a, const char *arg, const char *val)
+static int parse_value_opt(void *ctx, const char *arg, const char *val)
 {
+    infer_args *a = ctx;
     if (!strcmp(arg, "--input")) {
         if (a->n_inputs == MAX_INPUTS)
             return -1;
@@ -93,23 +94,8 @@ static int parse_args(int argc, char **argv, infer_args *a)
 {
     memset(a, 0, sizeof *a);
     a->format = "json";
-    for (int i = 1; i < argc; i++) {
-        int r = edgectl_common_opt(&a->common, argc, argv, &i);
-        if (r < 0)
-            return usage();
-        if (r > 0)
-            continue;
-        if (argv[i][0] != '-' || !argv[i][1]) {
-            if (a->model)
-                return usage();
-            a->model = argv[i];
-        } else if (i + 1 >= argc || parse_value_opt(a, argv[i], argv[i + 1])) {
-            return usage();
-        } else {
-            i++;
-        }
-    }
-    if (!a->model || (a->labels && !a->top))
+    if (edgectl_parse_model_args(argc, argv, &a->common, &a->model, parse_value_opt, a) ||
+        (a->labels && !a->top))
         return usage();
     if (a->common.json)
         a->format = "json";
@@ -294,19 +280,14 @@ static int run_infer(edge_client *c, const infer_args *a, const edge_client_mode
     return rc;
 }
 
+static int run_infer_cb(edge_client *c, const edge_client_model_meta *m, void *ctx)
+{
+    return run_infer(c, ctx, m);
+}
+
 int edgectl_infer(int argc, char **argv)
 {
     infer_args a;
-    int rc = parse_args(argc, argv, &a);
-    edge_client *c = NULL;
-    if (rc || (rc = edgectl_open(&a.common, &c)))
-        return rc;
-    edge_client_model_meta *m = NULL;
-    if ((rc = edge_client_model_metadata(c, a.model, a.version, &m)) != 0)
-        rc = edgectl_client_fail(c, rc);
-    else
-        rc = run_infer(c, &a, m);
-    edge_client_model_meta_free(m);
-    edge_client_free(c);
-    return rc;
+    const int rc = parse_args(argc, argv, &a);
+    return rc ? rc : edgectl_with_model(&a.common, a.model, a.version, run_infer_cb, &a);
 }

@@ -33,6 +33,19 @@ typedef struct edgectl_common {
 int edgectl_common_opt(edgectl_common *o, int argc, char **argv, int *i);
 /* A client for the socket the options select; an exit code on failure. */
 int edgectl_open(const edgectl_common *o, edge_client **out);
+
+/* The command line of a command on one model (infer, bench): the common options, one
+ * positional MODEL ('-' counts as a name, not an option) and options that take a value,
+ * handed to VALUE_OPT(CTX, option, value), which returns 0 when it took them. 0, or -1 on
+ * a usage error (the caller prints its usage). */
+int edgectl_parse_model_args(int argc, char **argv, edgectl_common *o, const char **model,
+                             int (*value_opt)(void *ctx, const char *arg, const char *val),
+                             void *ctx);
+/* Open the client O selects, fetch MODEL's metadata (VERSION NULL: the default) and call
+ * RUN(C, META, CTX); the exit code (edgectl_client_fail's on a failed fetch). */
+int edgectl_with_model(const edgectl_common *o, const char *model, const char *version,
+                       int (*run)(edge_client *c, const edge_client_model_meta *m, void *ctx),
+                       void *ctx);
 /* Print the client's error and return the exit code it means:
  * 4 unreachable, 1 the daemon's error or a bad reply, 3 local failure. */
 int edgectl_client_fail(edge_client *c, int rc);

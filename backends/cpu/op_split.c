@@ -93,26 +93,19 @@ static int split_const_axis(edge_prep *p, const edge_node *n, int i, int rank, i
     return rc ? rc : edge_axis_index(a, rank, "axis", "input", axis, p->err);
 }
 
-/* ---- SPLIT: inputs (axis, input) ---- */
+/* The operand layout of SPLIT (axis, input), SPLIT_V (input, size_splits, axis) and
+ * UNPACK (input; the axis and count in UnpackOptions). */
+typedef struct split_form {
+    const char *count_name; /* the option giving the number of outputs */
+    int n_in, data_in;
+    int axis_in; /* the constant axis operand; -1: UnpackOptions.axis */
+} split_form;
 
-static int split_prepare(edge_prep *p, edge_node *n)
-{
-    const int32_t parts = n->params.num_splits;
-    int rc = split_count(p, "num_splits", parts);
-    if (rc || (rc = edge_op_check_io(p, n, 2, 2, parts)))
-        return rc;
-    const edge_tensor *in = split_data_input(p, n, 1, &rc);
-    split_plan s = {.data = in, .n = parts};
-    if (rc || (rc = split_const_axis(p, n, 0, in->rank, &s.axis)))
-        return rc;
-    int64_t extent[SPLIT_MAX_PARTS];
-    if ((rc = edge_split_extents(in->dims, s.axis, parts, extent, p->err)))
-        return rc;
-    s.extent = extent;
-    return split_finish(p, n, 1, &s);
-}
-
-/* ---- SPLIT_V: inputs (input, size_splits, axis) ---- */
+static const split_form split_forms[] = {
+    {"num_splits", 2, 1, 0},
+    {"num_splits", 3, 0, 2},
+    {"num", 1, 0, -1},
+};
 
 /* The constant size_splits (PARTS values) of TOTAL elements into EXTENT. */
 static int split_v_sizes(edge_prep *p, const edge_tensor *t, int parts, int32_t total,
@@ -128,41 +121,38 @@ static int split_v_sizes(edge_prep *p, const edge_tensor *t, int parts, int32_t 
     return edge_split_v_extents(extent, parts, total, extent, p->err);
 }
 
-static int split_v_prepare(edge_prep *p, edge_node *n)
+/* The extent of each part along the axis: equal parts (SPLIT), size_splits (SPLIT_V),
+ * one element each (UNPACK). */
+static int split_extents(edge_prep *p, const edge_node *n, const split_plan *s, int64_t *extent)
 {
-    const int32_t parts = n->params.num_splits;
-    int rc = split_count(p, "num_splits", parts);
-    if (rc || (rc = edge_op_check_io(p, n, 3, 3, parts)))
-        return rc;
-    const edge_tensor *in = split_data_input(p, n, 0, &rc);
-    split_plan s = {.data = in, .n = parts};
-    if (rc || (rc = split_const_axis(p, n, 2, in->rank, &s.axis)))
-        return rc;
-    int64_t extent[SPLIT_MAX_PARTS];
-    if ((rc = split_v_sizes(p, edge_op_input(p, n, 1), parts, in->dims[s.axis], extent)))
-        return rc;
-    s.extent = extent;
-    return split_finish(p, n, 0, &s);
+    const int32_t *dims = s->data->dims;
+    switch (n->code) {
+    case EDGE_OP_SPLIT: return edge_split_extents(dims, s->axis, s->n, extent, p->err);
+    case EDGE_OP_SPLIT_V:
+        return split_v_sizes(p, edge_op_input(p, n, 1), s->n, dims[s->axis], extent);
+    default: return edge_unpack_extents(dims, s->axis, s->n, extent, p->err);
+    }
 }
 
-/* ---- UNPACK: input 0, UnpackOptions (num, axis) ---- */
-
-static int unpack_prepare(edge_prep *p, edge_node *n)
+static int split_prepare(edge_prep *p, edge_node *n)
 {
-    const int32_t parts = n->params.pack.count;
-    int rc = split_count(p, "num", parts);
-    if (rc || (rc = edge_op_check_io(p, n, 1, 1, parts)))
+    const bool unpack = n->code == EDGE_OP_UNPACK;
+    const split_form *f = &split_forms[unpack ? 2 : n->code == EDGE_OP_SPLIT_V];
+    const int32_t parts = unpack ? n->params.pack.count : n->params.num_splits;
+    int rc = split_count(p, f->count_name, parts);
+    if (rc || (rc = edge_op_check_io(p, n, f->n_in, f->n_in, parts)))
         return rc;
-    const edge_tensor *in = split_data_input(p, n, 0, &rc);
-    split_plan s = {.data = in, .n = parts, .drop_axis = true};
-    if (rc ||
-        (rc = edge_axis_index(n->params.pack.axis, in->rank, "axis", "input", &s.axis, p->err)))
+    const edge_tensor *in = split_data_input(p, n, f->data_in, &rc);
+    split_plan s = {.data = in, .n = parts, .drop_axis = unpack};
+    if (rc || (rc = f->axis_in >= 0 ? split_const_axis(p, n, f->axis_in, in->rank, &s.axis)
+                                    : edge_axis_index(n->params.pack.axis, in->rank, "axis",
+                                                      "input", &s.axis, p->err)))
         return rc;
     int64_t extent[SPLIT_MAX_PARTS];
-    if ((rc = edge_unpack_extents(in->dims, s.axis, parts, extent, p->err)))
+    if ((rc = split_extents(p, n, &s, extent)))
         return rc;
     s.extent = extent;
-    return split_finish(p, n, 0, &s);
+    return split_finish(p, n, f->data_in, &s);
 }
 
 static void split_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
@@ -237,14 +227,14 @@ const edge_op edge_op_SPLIT = {
 const edge_op edge_op_SPLIT_V = {
     .code = EDGE_OP_SPLIT_V,
     .max_version = 3,
-    .prepare = split_v_prepare,
+    .prepare = split_prepare,
     .eval = split_eval,
 };
 
 const edge_op edge_op_UNPACK = {
     .code = EDGE_OP_UNPACK,
     .max_version = 4,
-    .prepare = unpack_prepare,
+    .prepare = split_prepare,
     .eval = split_eval,
 };
 

@@ -467,6 +467,15 @@ static const og_entry entries[] = {
     {"REDUCE_MAX", EDGE_OP_REDUCE_MAX, og_gen_reduce_max},
     {"REDUCE_MIN", EDGE_OP_REDUCE_MIN, og_gen_reduce_min},
     {"RSQRT", EDGE_OP_RSQRT, og_gen_rsqrt},
+    /* unary family (CEIL, FLOOR, ROUND, SQUARE, LOG, SIN, COS are float32 only: unit tests) */
+    {"ABS", EDGE_OP_ABS, og_gen_abs},
+    {"NEG", EDGE_OP_NEG, og_gen_neg},
+    {"EXP", EDGE_OP_EXP, og_gen_exp},
+    {"ELU", EDGE_OP_ELU, og_gen_elu},
+    {"GELU", EDGE_OP_GELU, og_gen_gelu},
+    {"RELU_N1_TO_1", EDGE_OP_RELU_N1_TO_1, og_gen_relu_n1_to_1},
+    {"RELU_0_TO_1", EDGE_OP_RELU_0_TO_1, og_gen_relu_0_to_1},
+    {"PRELU", EDGE_OP_PRELU, og_gen_prelu},
 };
 
 #define N_ENTRIES (sizeof entries / sizeof entries[0])

@@ -161,6 +161,10 @@ int og_gen_leaky_relu(og_pair *p);
 int og_gen_hard_swish(og_pair *p);
 int og_gen_quantize(og_pair *p);
 int og_gen_dequantize(og_pair *p);
+/* The single-input operator CODE (q model version VERSION_Q, options OPT) from a random
+ * shape quantized with QI to one quantized with QO, agreeing within TOL_STEPS. */
+int og_unary(og_pair *p, int32_t code, int32_t version_q, const tfw_options *opt, og_quant qi,
+             og_quant qo, float tol_steps);
 /* opgen_shape.c */
 int og_gen_reshape(og_pair *p);
 int og_gen_squeeze(og_pair *p);
@@ -184,5 +188,14 @@ int og_gen_gather_nd(og_pair *p);
 int og_gen_reduce_max(og_pair *p);
 int og_gen_reduce_min(og_pair *p);
 int og_gen_rsqrt(og_pair *p);
+/* opgen_unary.c: unary family (the float32-only operators: unit tests) */
+int og_gen_abs(og_pair *p);
+int og_gen_neg(og_pair *p);
+int og_gen_exp(og_pair *p);
+int og_gen_elu(og_pair *p);
+int og_gen_gelu(og_pair *p);
+int og_gen_relu_n1_to_1(og_pair *p);
+int og_gen_relu_0_to_1(og_pair *p);
+int og_gen_prelu(og_pair *p);
 
 #endif

@@ -5,7 +5,7 @@
  * range the operator maps the 256 input values to, and the agreement: the tabulated
  * operators (EXP, ELU, GELU) and NEG round the float result once, ABS, the ReluX
  * pair and PRELU requantize with TFLite's double rounding, all within a step of the
- * float twin. NEG keeps the input scale (TensorFlow Lite requires it); EXP draws its
+ * float twin. NEG negates raw values (TensorFlow Lite), exactly; EXP draws its
  * input range small enough that exp stays finite. CEIL, FLOOR, ROUND, SQUARE, LOG,
  * SIN and COS exist in float32 only and have no int8 model to pair (unit tests:
  * tests/unit/test_ref_unary.c). Does not own the pair builder (opgen.c). */
@@ -48,14 +48,38 @@ int og_gen_abs(og_pair *p)
     return gen_mapped(p, EDGE_OP_ABS, 2, NULL, qi, abs_d);
 }
 
-/* The output quantization with the input's scale that holds the negated input range
- * (zero point -zp - 1, saturating when that leaves int8). */
+/* TensorFlow Lite negates the raw int8 values: the output keeps the input scale with
+ * the opposite zero point, and the input avoids -128 (whose negation wraps). */
 int og_gen_neg(og_pair *p)
 {
-    const og_quant qi = og_quant_random(&p->rng);
-    const int32_t zp = -qi.zp - 1;
-    const og_quant qo = {qi.scale, zp < -128 ? -128 : zp > 127 ? 127 : zp};
-    return og_unary(p, EDGE_OP_NEG, 2, NULL, qi, qo, 1.0f);
+    og_rng *r = &p->rng;
+    og_quant qi = og_quant_random(r);
+    qi.zp = qi.zp < -127 ? -127 : qi.zp;
+    const og_quant qo = {qi.scale, -qi.zp};
+    int32_t dims[OG_MAX_RANK];
+    const int rank = og_int(r, 1, OG_MAX_RANK);
+    og_dims_random(r, rank, dims, 8);
+    const size_t n = og_count(rank, dims);
+    int8_t *vq = malloc(n ? n : 1);
+    float *vf = malloc((n ? n : 1) * sizeof *vf);
+    for (size_t i = 0; vq && vf && i < n; i++) {
+        vq[i] = (int8_t)og_int(r, -127, 127);
+        vf[i] = og_deq(qi, vq[i]);
+    }
+    const int32_t x = og_act(p, rank, dims, qi);
+    if (vq && vf)
+        og_input_raw(p, x, vq, n, vf, n * sizeof *vf, n);
+    else
+        p->err = p->err ? p->err : EDGE_ENOMEM;
+    free(vq);
+    free(vf);
+    og_set_output(p, og_act(p, rank, dims, qo));
+    og_op(p, EDGE_OP_NEG, 1, 1, &x, 1, NULL);
+    p->tol_steps = 0.0f;
+    og_desc_shape(p, "in", rank, dims);
+    og_desc(p, " qin=%.6g/%d qout=%.6g/%d", (double)qi.scale, (int)qi.zp, (double)qo.scale,
+            (int)qo.zp);
+    return p->err;
 }
 
 static double exp_d(double x)
@@ -77,7 +101,7 @@ static double elu_d(double x)
 
 int og_gen_elu(og_pair *p)
 {
-    return gen_mapped(p, EDGE_OP_ELU, 2, NULL, og_quant_random(&p->rng), elu_d);
+    return gen_mapped(p, EDGE_OP_ELU, 1, NULL, og_quant_random(&p->rng), elu_d);
 }
 
 static double gelu_d(double x)

@@ -338,11 +338,11 @@ const edge_op edge_op_HARD_SWISH = {
 };
 /* unary family */
 const edge_op edge_op_ELU = {
-    .code = EDGE_OP_ELU, .max_version = 2, .prepare = elu_prepare, .eval = act_eval};
+    .code = EDGE_OP_ELU, .max_version = 1, .prepare = elu_prepare, .eval = act_eval};
 const edge_op edge_op_GELU = {
     .code = EDGE_OP_GELU, .max_version = 2, .prepare = gelu_prepare, .eval = act_eval};
 const edge_op edge_op_RELU_N1_TO_1 = {.code = EDGE_OP_RELU_N1_TO_1,
-                                      .max_version = 2,
+                                      .max_version = 1,
                                       .prepare = relu_n1_to_1_prepare,
                                       .eval = act_eval};
 const edge_op edge_op_RELU_0_TO_1 = {.code = EDGE_OP_RELU_0_TO_1,

@@ -5,13 +5,14 @@
  * declared output shape), per-tensor quantization of the integer operands, and
  * choosing the kernel of kernels/ref/unary.h:
  *   float32: every operator here;
- *   int8:    ABS (TFLite Micro's AbsEvalQuantized), NEG (TensorFlow Lite's integer
- *            Negate: equal scales) and EXP (TensorFlow Lite's table of expf), each
- *            tabulated over the 256 input values at prepare and looked up at eval
- *            (edge_ref_lut8, the table op_activation.c's 8-bit operators use);
+ *   int8:    ABS (TFLite Micro's AbsEvalQuantized) and EXP (TensorFlow Lite's table of
+ *            expf), tabulated over the 256 input values at prepare and looked up at
+ *            eval (edge_ref_lut8, the table op_activation.c's 8-bit operators use);
  *            PRELU (BroadcastPrelu4DSlow with edge/ops.h's two multipliers);
  *   int16:   ABS, quantized (zero points 0) or not quantized at all (plain |x|);
- *   int32:   NEG (wrapping).
+ *   NEG:     int8, int16 and int32 as TensorFlow Lite (LiteRT) computes them: the raw
+ *            values negated, wrapping, whatever the quantization (right when the
+ *            output zero point is minus the input's; TFLite Micro has float32 only).
  * ELU, GELU, RELU_N1_TO_1 and RELU_0_TO_1 are activations (op_activation.c).
  * Does not own the arithmetic (kernels/ref/unary.c) or the derivations (ops/derive_unary.c). */
 #include "cpu_op.h"
@@ -20,11 +21,12 @@
 #define F32 EDGE_DTYPE_BIT(EDGE_FLOAT32)
 #define S8 EDGE_DTYPE_BIT(EDGE_INT8)
 
-typedef enum unary_kind { UN_F32, UN_LUT8, UN_ABS_S16, UN_NEG_S32 } unary_kind;
+typedef enum unary_kind { UN_F32, UN_LUT8, UN_ABS_S16, UN_NEG } unary_kind;
 
 typedef struct unary_data {
     unary_kind kind;
     size_t count;
+    edge_dtype type; /* NEG: the integer type */
     edge_unary_f32_fn *f32;
     edge_abs_params abs; /* int16 ABS */
     bool quantized;      /* int16 ABS: the input has quantization */
@@ -36,7 +38,7 @@ static uint32_t unary_types(int32_t code)
 {
     switch (code) {
     case EDGE_OP_ABS: return F32 | S8 | EDGE_DTYPE_BIT(EDGE_INT16);
-    case EDGE_OP_NEG: return F32 | S8 | EDGE_DTYPE_BIT(EDGE_INT32);
+    case EDGE_OP_NEG: return F32 | S8 | EDGE_DTYPE_BIT(EDGE_INT16) | EDGE_DTYPE_BIT(EDGE_INT32);
     case EDGE_OP_EXP: return F32 | S8;
     default: return F32;
     }
@@ -71,27 +73,21 @@ static int abs_params(edge_prep *p, const edge_tensor *in, const edge_tensor *ou
     return k->rescale ? edge_op_scale_ratio(p, in, out, &k->mult, &k->shift) : 0;
 }
 
-/* int8 ABS, NEG, EXP: every input value through the operator into the table. */
+/* int8 ABS, EXP: every input value through the operator into the table. */
 static int s8_table(edge_prep *p, const edge_node *n, const edge_tensor *in, const edge_tensor *out,
                     unary_data *d)
 {
-    int rc;
     if (n->code == EDGE_OP_EXP) {
         edge_lut8_populate(false, in->q.scale[0], in->q.zero_point[0], out->q.scale[0],
                            out->q.zero_point[0], edge_unary_exp, d->lut);
         return 0;
     }
-    edge_abs_params k = {0};
-    const int32_t zp_sum = in->q.zero_point[0] + out->q.zero_point[0];
-    if (n->code == EDGE_OP_NEG && in->q.scale[0] != out->q.scale[0])
-        return edge_op_fail(p, EDGE_EUNSUPPORTED,
-                            "int8 NEG needs equal input and output scales; they are %g and %g",
-                            (double)in->q.scale[0], (double)out->q.scale[0]);
-    if (n->code == EDGE_OP_ABS && (rc = abs_params(p, in, out, &k)))
+    edge_abs_params k;
+    int rc = abs_params(p, in, out, &k);
+    if (rc)
         return rc;
     for (int q = INT8_MIN; q <= INT8_MAX; q++)
-        d->lut[(uint8_t)q] = (uint8_t)(n->code == EDGE_OP_NEG ? edge_ref_neg_one_s8(zp_sum, q)
-                                                              : edge_ref_abs_one(&k, q));
+        d->lut[(uint8_t)q] = (uint8_t)edge_ref_abs_one(&k, q);
     return 0;
 }
 
@@ -121,10 +117,17 @@ static int unary_prepare(edge_prep *p, edge_node *n)
     if (!d)
         return EDGE_ENOMEM;
     d->count = in->count;
+    d->type = in->type;
     d->f32 = unary_fn(n->code);
+    if (in->type == EDGE_FLOAT32) {
+        d->kind = UN_F32;
+        return 0;
+    }
+    if (n->code == EDGE_OP_NEG) { /* raw values, any quantization (TensorFlow Lite's) */
+        d->kind = UN_NEG;
+        return 0;
+    }
     switch (in->type) {
-    case EDGE_FLOAT32: d->kind = UN_F32; return 0;
-    case EDGE_INT32: d->kind = UN_NEG_S32; return 0;
     case EDGE_INT16:
         d->kind = UN_ABS_S16;
         if ((rc = unary_quant(p, in, out)))
@@ -149,7 +152,14 @@ static void unary_eval(const edge_node *n, void *const *t, void *scratch, edge_e
     case UN_F32: edge_ref_unary_f32(d->f32, in, out, d->count); break;
     case UN_LUT8: edge_ref_lut8(d->lut, in, out, d->count); break;
     case UN_ABS_S16: edge_ref_abs_s16(d->quantized ? &d->abs : NULL, in, out, d->count); break;
-    case UN_NEG_S32: edge_ref_neg_s32(in, out, d->count); break;
+    case UN_NEG:
+        if (d->type == EDGE_INT8)
+            edge_ref_neg_s8(in, out, d->count);
+        else if (d->type == EDGE_INT16)
+            edge_ref_neg_s16(in, out, d->count);
+        else
+            edge_ref_neg_s32(in, out, d->count);
+        break;
     }
 }
 
@@ -222,7 +232,7 @@ static void prelu_eval(const edge_node *n, void *const *t, void *scratch, edge_e
                                     .eval = unary_eval};
 
 EDGE_UNARY_OP(ABS, 5)
-EDGE_UNARY_OP(NEG, 2)
+EDGE_UNARY_OP(NEG, 1)
 EDGE_UNARY_OP(CEIL, 1)
 EDGE_UNARY_OP(FLOOR, 1)
 EDGE_UNARY_OP(ROUND, 1)
@@ -235,4 +245,4 @@ EDGE_UNARY_OP(COS, 1)
 #undef EDGE_UNARY_OP
 
 const edge_op edge_op_PRELU = {
-    .code = EDGE_OP_PRELU, .max_version = 2, .prepare = prelu_prepare, .eval = prelu_eval};
+    .code = EDGE_OP_PRELU, .max_version = 1, .prepare = prelu_prepare, .eval = prelu_eval};

@@ -103,11 +103,17 @@ void edge_ref_lut8(const uint8_t lut[256], const void *in, void *out, size_t n)
         y[i] = lut[x[i]];
 }
 
-void edge_ref_neg_s32(const int32_t *in, int32_t *out, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = (int32_t)(0u - (uint32_t)in[i]);
-}
+/* NAME: out[i] = -in[i] over T, wrapping through the unsigned type U. */
+#define EDGE_NEG_KERNEL(name, T, U)          \
+    void name(const T *in, T *out, size_t n) \
+    {                                        \
+        for (size_t i = 0; i < n; i++)       \
+            out[i] = (T)(U)(0u - (U)in[i]);  \
+    }
+
+EDGE_NEG_KERNEL(edge_ref_neg_s8, int8_t, uint8_t)
+EDGE_NEG_KERNEL(edge_ref_neg_s16, int16_t, uint16_t)
+EDGE_NEG_KERNEL(edge_ref_neg_s32, int32_t, uint32_t)
 
 int32_t edge_ref_abs_one(const edge_abs_params *p, int32_t q)
 {
@@ -122,11 +128,6 @@ void edge_ref_abs_s16(const edge_abs_params *p, const int16_t *in, int16_t *out,
     for (size_t i = 0; i < n; i++)
         out[i] = p ? (int16_t)edge_ref_abs_one(p, in[i])
                    : (int16_t)(in[i] < 0 ? (uint16_t)(0u - (uint16_t)in[i]) : in[i]);
-}
-
-int8_t edge_ref_neg_one_s8(int32_t zp_sum, int32_t q)
-{
-    return (int8_t)edge_clamp32(zp_sum - q, INT8_MIN, INT8_MAX);
 }
 
 static inline int8_t prelu_s8(const edge_arith_params *p, int32_t x, int32_t y)

@@ -6,13 +6,14 @@
  *        SIN sinf, COS cosf, ELU (x < 0 ? expf(x) - 1 : x), GELU exact
  *        (0.5 x erfc(-x / sqrt 2)) and approximate (the tanh formula),
  *        RELU_N1_TO_1 (clamp to [-1, 1]) and RELU_0_TO_1 (clamp to [0, 1]);
- *   s32: NEG, wrapping (-INT32_MIN is INT32_MIN);
+ *   NEG on s8, s16, s32: the raw values negated, wrapping (-INT32_MIN is INT32_MIN,
+ *        -(-128) is -128), zero points and scales ignored: TensorFlow Lite's
+ *        reference_ops::Negate on every integer type;
  *   s16: ABS unquantized (|x|, wrapping) and quantized (zero points 0,
  *        AbsEvalQuantized: |x| rescaled by mult/shift when the scales differ);
  *   s8/u8: through a 256-entry table indexed by the raw byte (edge_ref_lut8),
  *        which prepare fills (ops/derive_unary.c): ELU and GELU from their float
- *        transform (TFLite's LUTPopulate), ABS and NEG from edge_ref_abs_one and
- *        edge_ref_neg_one below;
+ *        transform (TFLite's LUTPopulate), ABS from edge_ref_abs_one below;
  *   PRELU: f32 x >= 0 ? x : x * alpha, s8 reference_ops::BroadcastPrelu4DSlow (the
  *        offset input requantized with the identity multiplier a_mult/a_shift
  *        when >= 0, else times the offset alpha with b_mult/b_shift), both with
@@ -53,6 +54,8 @@ void edge_ref_unary_f32(edge_unary_f32_fn *fn, const float *in, float *out, size
 /* out[i] = LUT[(uint8_t)in[i]] over N bytes (int8 or uint8 data). */
 void edge_ref_lut8(const uint8_t lut[256], const void *in, void *out, size_t n);
 
+void edge_ref_neg_s8(const int8_t *in, int8_t *out, size_t n);
+void edge_ref_neg_s16(const int16_t *in, int16_t *out, size_t n);
 void edge_ref_neg_s32(const int32_t *in, int32_t *out, size_t n);
 
 /* ABS of integers: the output zero point plus |q - in_zp|, times mult x 2^shift when
@@ -68,9 +71,6 @@ typedef struct edge_abs_params {
 int32_t edge_ref_abs_one(const edge_abs_params *p, int32_t q);
 /* int16 ABS: quantized with P, or plain |x| (wrapping) when P is NULL. */
 void edge_ref_abs_s16(const edge_abs_params *p, const int16_t *in, int16_t *out, size_t n);
-/* int8 NEG (TFLite's integer Negate): ZP_SUM - q saturated to int8, where ZP_SUM is the sum
- * of the input and output zero points (equal scales). */
-int8_t edge_ref_neg_one_s8(int32_t zp_sum, int32_t q);
 
 /* PRELU: A is the input, B alpha, broadcast over P->shape. s8 uses a_offset (minus the
  * input zero point), b_offset (minus alpha's), out_offset, a_mult/a_shift (input / output

@@ -4,8 +4,8 @@
  * definitions: ROUND's ties to even, CEIL, FLOOR, ABS, NEG, SQUARE, the
  * activations ELU, GELU (exact and approximate), RELU_N1_TO_1 and RELU_0_TO_1,
  * the 8-bit tables (LUTPopulate) of ELU, GELU and EXP, int8 ABS
- * (AbsEvalQuantized with and without rescaling), int8 NEG (equal scales,
- * saturating), int16 ABS with and without quantization, int32 NEG's wrap, and
+ * (AbsEvalQuantized with and without rescaling), NEG on raw int8/int16 values
+ * (wrapping, as TensorFlow Lite), int16 ABS with and without quantization, int32 NEG's wrap, and
  * PRELU in float32 and int8 with a broadcast alpha; then each operator's
  * refusals at prepare (types, shapes, quantization) with the message they give. */
 #include <math.h>
@@ -84,10 +84,13 @@ static void test_integer_kernels(void **state)
     edge_abs_params k = {.in_zp = -10, .out_zp = -128, .lo = INT8_MIN, .hi = INT8_MAX};
     assert_int_equal(edge_ref_abs_one(&k, -20), -118);
     assert_int_equal(edge_ref_abs_one(&k, 127), 9);
-    /* NEG: zp_in + zp_out - q, saturated */
-    assert_int_equal(edge_ref_neg_one_s8(10, 100), -90);
-    assert_int_equal(edge_ref_neg_one_s8(127, -128), 127);
-    assert_int_equal(edge_ref_neg_one_s8(-128, 127), -128);
+    /* NEG on raw int8 and int16 values, wrapping as TensorFlow Lite's Negate */
+    const int8_t in8[3] = {100, -128, 127};
+    int8_t o8[3];
+    edge_ref_neg_s8(in8, o8, 3);
+    assert_memory_equal(o8, ((const int8_t[]){-100, -128, -127}), sizeof o8);
+    edge_ref_neg_s16(in16, o16, 3);
+    assert_memory_equal(o16, ((const int16_t[]){5, INT16_MIN, -9}), sizeof o16);
 }
 
 static void test_lut_populate(void **state)
@@ -195,17 +198,12 @@ static void test_int_ops(void **state)
     io(h, 1, (const int32_t[]){0}, 1);
     assert_int_equal(run(h, EDGE_OP_ABS), 0);
     assert_memory_equal(qo, ((const int8_t[]){20, 127, 0, 6}), sizeof qo);
-    /* NEG int8: zero points 3 and -2, equal scales: 1 - q */
+    /* NEG int8: the raw values negated whatever the quantization (TensorFlow Lite) */
     reset(h);
     h->zp[0] = 3;
-    h->zp[1] = -2;
-    h->scale[1] = 0.5f;
+    h->zp[1] = -3;
     assert_int_equal(run(h, EDGE_OP_NEG), 0);
-    assert_memory_equal(qo, ((const int8_t[]){11, -99, 1, -2}), sizeof qo);
-    reset(h); /* NEG int8 with different scales is refused */
-    h->scale[1] = 0.25f;
-    assert_int_equal(run(h, EDGE_OP_NEG), EDGE_EUNSUPPORTED);
-    assert_true(says(h, "equal input and output scales"));
+    assert_memory_equal(qo, ((const int8_t[]){10, -100, 0, -3}), sizeof qo);
     /* EXP int8: input 0.5 / 0, output 1/16 / -128 */
     reset(h);
     int8_t e[5] = {0, 2, -128, 4, 20}, eo[5];
@@ -331,7 +329,7 @@ static void test_refusals(void **state)
         {EDGE_OP_ABS, EDGE_UINT8},         {EDGE_OP_CEIL, EDGE_INT8},   {EDGE_OP_FLOOR, EDGE_INT8},
         {EDGE_OP_ROUND, EDGE_INT8},        {EDGE_OP_SQUARE, EDGE_INT8}, {EDGE_OP_LOG, EDGE_INT8},
         {EDGE_OP_SIN, EDGE_INT8},          {EDGE_OP_COS, EDGE_INT8},    {EDGE_OP_ELU, EDGE_UINT8},
-        {EDGE_OP_EXP, EDGE_INT32},         {EDGE_OP_NEG, EDGE_INT16},   {EDGE_OP_GELU, EDGE_INT16},
+        {EDGE_OP_EXP, EDGE_INT32},         {EDGE_OP_NEG, EDGE_UINT8},   {EDGE_OP_GELU, EDGE_INT16},
         {EDGE_OP_RELU_0_TO_1, EDGE_INT32},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

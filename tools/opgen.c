@@ -264,6 +264,11 @@ int32_t og_input_raw(og_pair *p, int32_t t, const void *dq, size_t bq, const voi
 
 int32_t og_input(og_pair *p, int rank, const int32_t *dims, og_quant q)
 {
+    return og_input_between(p, rank, dims, q, -128, 127);
+}
+
+int32_t og_input_between(og_pair *p, int rank, const int32_t *dims, og_quant q, int lo, int hi)
+{
     const int32_t t = og_act(p, rank, dims, q);
     if (t < 0)
         return t;
@@ -273,7 +278,7 @@ int32_t og_input(og_pair *p, int rank, const int32_t *dims, og_quant q)
     int32_t rc = EDGE_ENOMEM;
     if (vq && vf) {
         for (size_t i = 0; i < n; i++) {
-            vq[i] = (int8_t)og_int(&p->rng, -128, 127);
+            vq[i] = (int8_t)og_int(&p->rng, lo, hi);
             vf[i] = og_deq(q, vq[i]);
         }
         rc = og_input_raw(p, t, vq, n, vf, n * sizeof *vf, n);

@@ -96,6 +96,8 @@ int32_t og_act(og_pair *p, int rank, const int32_t *dims, og_quant q);
 /* og_act marked as a subgraph input, with random int8 data (f gets its exact
  * dequantized values). */
 int32_t og_input(og_pair *p, int rank, const int32_t *dims, og_quant q);
+/* og_input with int8 values uniform in [LO, HI]. */
+int32_t og_input_between(og_pair *p, int rank, const int32_t *dims, og_quant q, int lo, int hi);
 /* The int8 data / its dequantized twin of input I. */
 const int8_t *og_input_q(const og_pair *p, int i);
 const float *og_input_f(const og_pair *p, int i);

@@ -10,7 +10,6 @@
  * SIN and COS exist in float32 only and have no int8 model to pair (unit tests:
  * tests/unit/test_ref_unary.c). Does not own the pair builder (opgen.c). */
 #include <math.h>
-#include <stdlib.h>
 
 #include "opgen_impl.h"
 
@@ -59,20 +58,7 @@ int og_gen_neg(og_pair *p)
     int32_t dims[OG_MAX_RANK];
     const int rank = og_int(r, 1, OG_MAX_RANK);
     og_dims_random(r, rank, dims, 8);
-    const size_t n = og_count(rank, dims);
-    int8_t *vq = malloc(n ? n : 1);
-    float *vf = malloc((n ? n : 1) * sizeof *vf);
-    for (size_t i = 0; vq && vf && i < n; i++) {
-        vq[i] = (int8_t)og_int(r, -127, 127);
-        vf[i] = og_deq(qi, vq[i]);
-    }
-    const int32_t x = og_act(p, rank, dims, qi);
-    if (vq && vf)
-        og_input_raw(p, x, vq, n, vf, n * sizeof *vf, n);
-    else
-        p->err = p->err ? p->err : EDGE_ENOMEM;
-    free(vq);
-    free(vf);
+    const int32_t x = og_input_between(p, rank, dims, qi, -127, 127);
     og_set_output(p, og_act(p, rank, dims, qo));
     og_op(p, EDGE_OP_NEG, 1, 1, &x, 1, NULL);
     p->tol_steps = 0.0f;

@@ -472,7 +472,7 @@ static const og_entry entries[] = {
     {"REDUCE_MAX", EDGE_OP_REDUCE_MAX, og_gen_reduce_max},
     {"REDUCE_MIN", EDGE_OP_REDUCE_MIN, og_gen_reduce_min},
     {"RSQRT", EDGE_OP_RSQRT, og_gen_rsqrt},
-    /* unary family (CEIL, FLOOR, ROUND, SQUARE, LOG, SIN, COS are float32 only: unit tests) */
+    /* unary family (CEIL, FLOOR, ROUND, SQUARE, LOG, SIN, COS: float32 in both models) */
     {"ABS", EDGE_OP_ABS, og_gen_abs},
     {"NEG", EDGE_OP_NEG, og_gen_neg},
     {"EXP", EDGE_OP_EXP, og_gen_exp},
@@ -481,6 +481,13 @@ static const og_entry entries[] = {
     {"RELU_N1_TO_1", EDGE_OP_RELU_N1_TO_1, og_gen_relu_n1_to_1},
     {"RELU_0_TO_1", EDGE_OP_RELU_0_TO_1, og_gen_relu_0_to_1},
     {"PRELU", EDGE_OP_PRELU, og_gen_prelu},
+    {"CEIL", EDGE_OP_CEIL, og_gen_ceil},
+    {"FLOOR", EDGE_OP_FLOOR, og_gen_floor},
+    {"ROUND", EDGE_OP_ROUND, og_gen_round},
+    {"SQUARE", EDGE_OP_SQUARE, og_gen_square},
+    {"LOG", EDGE_OP_LOG, og_gen_log},
+    {"SIN", EDGE_OP_SIN, og_gen_sin},
+    {"COS", EDGE_OP_COS, og_gen_cos},
 };
 
 #define N_ENTRIES (sizeof entries / sizeof entries[0])

@@ -190,7 +190,7 @@ int og_gen_gather_nd(og_pair *p);
 int og_gen_reduce_max(og_pair *p);
 int og_gen_reduce_min(og_pair *p);
 int og_gen_rsqrt(og_pair *p);
-/* opgen_unary.c: unary family (the float32-only operators: unit tests) */
+/* opgen_unary.c: unary family (CEIL..COS: float32 in both models) */
 int og_gen_abs(og_pair *p);
 int og_gen_neg(og_pair *p);
 int og_gen_exp(og_pair *p);
@@ -199,5 +199,12 @@ int og_gen_gelu(og_pair *p);
 int og_gen_relu_n1_to_1(og_pair *p);
 int og_gen_relu_0_to_1(og_pair *p);
 int og_gen_prelu(og_pair *p);
+int og_gen_ceil(og_pair *p);
+int og_gen_floor(og_pair *p);
+int og_gen_round(og_pair *p);
+int og_gen_square(og_pair *p);
+int og_gen_log(og_pair *p);
+int og_gen_sin(og_pair *p);
+int og_gen_cos(og_pair *p);
 
 #endif

@@ -1,5 +1,6 @@
-/* tools/opgen_unary.c - generators for the unary family's 8-bit operators: ABS, NEG,
- * EXP, ELU, GELU (exact or approximate), RELU_N1_TO_1, RELU_0_TO_1 and PRELU.
+/* tools/opgen_unary.c - generators for the unary family: the 8-bit operators ABS, NEG,
+ * EXP, ELU, GELU (exact or approximate), RELU_N1_TO_1, RELU_0_TO_1 and PRELU against
+ * their float32 twins, and the float32-only CEIL, FLOOR, ROUND, SQUARE, LOG, SIN, COS.
  *
  * Owns: their random input quantization, the output quantization from the real
  * range the operator maps the 256 input values to, and the agreement: the tabulated
@@ -7,8 +8,9 @@
  * pair and PRELU requantize with TFLite's double rounding, all within a step of the
  * float twin. NEG negates raw values (TensorFlow Lite), exactly; EXP draws its
  * input range small enough that exp stays finite. CEIL, FLOOR, ROUND, SQUARE, LOG,
- * SIN and COS exist in float32 only and have no int8 model to pair (unit tests:
- * tests/unit/test_ref_unary.c). Does not own the pair builder (opgen.c). */
+ * SIN and COS exist in float32 only: both models are the float32 one (the check is
+ * then that every kernel level agrees; hand-worked values: tests/unit/test_ref_unary.c).
+ * Does not own the pair builder (opgen.c). */
 #include <math.h>
 
 #include "opgen_impl.h"
@@ -167,4 +169,59 @@ int og_gen_prelu(og_pair *p)
     og_desc(p, " qin=%.6g/%d qa=%.6g/%d qout=%.6g/%d", (double)qi.scale, (int)qi.zp,
             (double)qa.scale, (int)qa.zp, (double)qo.scale, (int)qo.zp);
     return p->err;
+}
+
+/* ---- float32 only (TensorFlow Lite has no int8 kernel): both models are float32 ---- */
+
+/* CODE on a random float32 shape with values uniform in [LO, HI]; the two models are the
+ * same, so they agree exactly at every kernel level. */
+static int gen_float(og_pair *p, int32_t code, double lo, double hi)
+{
+    og_rng *r = &p->rng;
+    int32_t dims[OG_MAX_RANK];
+    const int rank = og_int(r, 1, OG_MAX_RANK);
+    og_dims_random(r, rank, dims, 8);
+    const int32_t x = og_input_f32(p, rank, dims, lo, hi);
+    og_set_output(p, og_tensor(p, EDGE_FLOAT32, EDGE_FLOAT32, rank, dims, NULL));
+    og_op(p, code, 1, 1, &x, 1, NULL);
+    p->tol_steps = 0.0f;
+    p->tol_rel = 0.0f;
+    og_desc_shape(p, "in", rank, dims);
+    og_desc(p, " float32 in [%g, %g]", lo, hi);
+    return p->err;
+}
+
+int og_gen_ceil(og_pair *p)
+{
+    return gen_float(p, EDGE_OP_CEIL, -10.0, 10.0);
+}
+
+int og_gen_floor(og_pair *p)
+{
+    return gen_float(p, EDGE_OP_FLOOR, -10.0, 10.0);
+}
+
+int og_gen_round(og_pair *p)
+{
+    return gen_float(p, EDGE_OP_ROUND, -10.0, 10.0);
+}
+
+int og_gen_square(og_pair *p)
+{
+    return gen_float(p, EDGE_OP_SQUARE, -10.0, 10.0);
+}
+
+int og_gen_log(og_pair *p)
+{
+    return gen_float(p, EDGE_OP_LOG, 0.001, 100.0);
+}
+
+int og_gen_sin(og_pair *p)
+{
+    return gen_float(p, EDGE_OP_SIN, -10.0, 10.0);
+}
+
+int og_gen_cos(og_pair *p)
+{
+    return gen_float(p, EDGE_OP_COS, -10.0, 10.0);
 }

@@ -24,13 +24,18 @@ void edge_lut8_populate(bool is_u8, float in_scale, int32_t in_zp, float out_sca
     }
 }
 
+/* ZP + roundf(V / SCALE) within int8 (clamped in float first: a tiny scale cannot overflow). */
+static int32_t quantize_bound(float v, float scale, int32_t zp)
+{
+    const float q = roundf(v / scale) + (float)zp;
+    return !(q > (float)INT8_MIN) ? INT8_MIN : q >= (float)INT8_MAX ? INT8_MAX : (int32_t)q;
+}
+
 void edge_relu_x_range(float out_scale, int32_t out_zp, float act_min, float act_max, int32_t *lo,
                        int32_t *hi)
 {
-    const int32_t a = out_zp + (int32_t)roundf(act_min / out_scale);
-    const int32_t b = out_zp + (int32_t)roundf(act_max / out_scale);
-    *lo = a > INT8_MIN ? a : INT8_MIN;
-    *hi = b < INT8_MAX ? b : INT8_MAX;
+    *lo = quantize_bound(act_min, out_scale, out_zp);
+    *hi = quantize_bound(act_max, out_scale, out_zp);
 }
 
 int edge_prelu_multipliers(float in_scale, float alpha_scale, float out_scale, int32_t *id_mult,

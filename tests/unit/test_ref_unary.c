@@ -109,6 +109,16 @@ static void test_lut_populate(void **state)
     assert_int_equal(lut[130], 212); /* gelu(1) = 0.8413 -> 84 */
     assert_int_equal(lut[126], 112); /* gelu(-1) = -0.1587 -> -16 */
     assert_int_equal(lut[255], 255); /* saturates */
+    /* the ReluX range: [-1, 1] on scale 0.1 zero point 5; a tiny scale saturates */
+    int32_t lo, hi;
+    edge_relu_x_range(0.1f, 5, -1.0f, 1.0f, &lo, &hi);
+    assert_true(lo == -5 && hi == 15);
+    edge_relu_x_range(1e-30f, 0, -1.0f, 1.0f, &lo, &hi);
+    assert_true(lo == INT8_MIN && hi == INT8_MAX);
+    /* an output scale too small for float gives the type's ends, never undefined casts */
+    edge_lut8_populate(false, 1.0f, 0, 1e-45f, 0, edge_unary_elu, lut);
+    assert_int_equal((int8_t)lut[1], 127);
+    assert_int_equal((int8_t)lut[(uint8_t)-1], -128);
 }
 
 static void test_prelu_kernels(void **state)

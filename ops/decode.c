@@ -29,6 +29,8 @@ enum { PACK_COUNT, PACK_AXIS };          /* PackOptions values_count, UnpackOpti
 enum { GATHER_AXIS, GATHER_BATCH_DIMS }; /* GatherOptions */
 /* reduce, fill and math family */
 enum { DIV_ACT = 0, SHAPE_OUT_TYPE = 0 }; /* DivOptions, ShapeOptions */
+/* unary family */
+enum { GELU_APPROXIMATE = 0 }; /* GeluOptions */
 
 /* The options table type operator CODE reads, TFL_OPT_NONE when it has none we decode. */
 static uint8_t options_type_of(int32_t code, const char **name)
@@ -70,6 +72,8 @@ static uint8_t options_type_of(int32_t code, const char **name)
         {EDGE_OP_REDUCE_MIN, TFL_OPT_ReducerOptions, "ReducerOptions"},
         {EDGE_OP_DIV, TFL_OPT_DivOptions, "DivOptions"},
         {EDGE_OP_SHAPE, TFL_OPT_ShapeOptions, "ShapeOptions"},
+        /* unary family */
+        {EDGE_OP_GELU, TFL_OPT_GeluOptions, "GeluOptions"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (map[i].code == code) {
@@ -183,6 +187,8 @@ static void decode_fields(int32_t code, const fb_table *o, edge_op_params *p)
         p->shape.has_out_type = fb_has(o, SHAPE_OUT_TYPE);
         p->shape.out_type = fb_i8(o, SHAPE_OUT_TYPE, EDGE_INT32);
         return;
+    /* unary family */
+    case EDGE_OP_GELU: p->approximate = fb_bool(o, GELU_APPROXIMATE, false); return;
     default: return;
     }
 }

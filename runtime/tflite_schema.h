@@ -117,6 +117,8 @@ enum {
     /* reduce, fill and math family */
     TFL_OPT_DivOptions = 29,
     TFL_OPT_ShapeOptions = 55,
+    /* unary family */
+    TFL_OPT_GeluOptions = 116,
 };
 
 #endif

@@ -264,6 +264,11 @@ int32_t og_input_raw(og_pair *p, int32_t t, const void *dq, size_t bq, const voi
 
 int32_t og_input(og_pair *p, int rank, const int32_t *dims, og_quant q)
 {
+    return og_input_between(p, rank, dims, q, -128, 127);
+}
+
+int32_t og_input_between(og_pair *p, int rank, const int32_t *dims, og_quant q, int lo, int hi)
+{
     const int32_t t = og_act(p, rank, dims, q);
     if (t < 0)
         return t;
@@ -273,7 +278,7 @@ int32_t og_input(og_pair *p, int rank, const int32_t *dims, og_quant q)
     int32_t rc = EDGE_ENOMEM;
     if (vq && vf) {
         for (size_t i = 0; i < n; i++) {
-            vq[i] = (int8_t)og_int(&p->rng, -128, 127);
+            vq[i] = (int8_t)og_int(&p->rng, lo, hi);
             vf[i] = og_deq(q, vq[i]);
         }
         rc = og_input_raw(p, t, vq, n, vf, n * sizeof *vf, n);
@@ -467,6 +472,22 @@ static const og_entry entries[] = {
     {"REDUCE_MAX", EDGE_OP_REDUCE_MAX, og_gen_reduce_max},
     {"REDUCE_MIN", EDGE_OP_REDUCE_MIN, og_gen_reduce_min},
     {"RSQRT", EDGE_OP_RSQRT, og_gen_rsqrt},
+    /* unary family (CEIL, FLOOR, ROUND, SQUARE, LOG, SIN, COS: float32 in both models) */
+    {"ABS", EDGE_OP_ABS, og_gen_abs},
+    {"NEG", EDGE_OP_NEG, og_gen_neg},
+    {"EXP", EDGE_OP_EXP, og_gen_exp},
+    {"ELU", EDGE_OP_ELU, og_gen_elu},
+    {"GELU", EDGE_OP_GELU, og_gen_gelu},
+    {"RELU_N1_TO_1", EDGE_OP_RELU_N1_TO_1, og_gen_relu_n1_to_1},
+    {"RELU_0_TO_1", EDGE_OP_RELU_0_TO_1, og_gen_relu_0_to_1},
+    {"PRELU", EDGE_OP_PRELU, og_gen_prelu},
+    {"CEIL", EDGE_OP_CEIL, og_gen_ceil},
+    {"FLOOR", EDGE_OP_FLOOR, og_gen_floor},
+    {"ROUND", EDGE_OP_ROUND, og_gen_round},
+    {"SQUARE", EDGE_OP_SQUARE, og_gen_square},
+    {"LOG", EDGE_OP_LOG, og_gen_log},
+    {"SIN", EDGE_OP_SIN, og_gen_sin},
+    {"COS", EDGE_OP_COS, og_gen_cos},
 };
 
 #define N_ENTRIES (sizeof entries / sizeof entries[0])

@@ -162,9 +162,9 @@ static int unary_shape(og_rng *r, int32_t *dims, int last)
 }
 
 /* A unary operator from a random input quantization to QO (given or derived by
- * the caller after seeing the input quantization). */
-static int gen_unary(og_pair *p, int32_t code, int32_t version_q, const tfw_options *opt,
-                     og_quant qi, og_quant qo, float tol_steps)
+ * the caller after seeing the input quantization); opgen_impl.h. */
+int og_unary(og_pair *p, int32_t code, int32_t version_q, const tfw_options *opt, og_quant qi,
+             og_quant qo, float tol_steps)
 {
     int32_t dims[OG_MAX_RANK];
     const int rank = unary_shape(&p->rng, dims, 24);
@@ -188,19 +188,19 @@ int og_gen_softmax(og_pair *p)
     og_desc(p, " beta=%g", (double)beta);
     const og_quant qo = {1.0f / 256.0f, -128};
     /* exp and the reciprocal are fixed-point approximations */
-    return gen_unary(p, EDGE_OP_SOFTMAX, 2, &o, og_quant_random(r), qo, 2.0f);
+    return og_unary(p, EDGE_OP_SOFTMAX, 2, &o, og_quant_random(r), qo, 2.0f);
 }
 
 int og_gen_logistic(og_pair *p)
 {
     const og_quant qo = {1.0f / 256.0f, -128};
-    return gen_unary(p, EDGE_OP_LOGISTIC, 2, NULL, og_quant_random(&p->rng), qo, 2.0f);
+    return og_unary(p, EDGE_OP_LOGISTIC, 2, NULL, og_quant_random(&p->rng), qo, 2.0f);
 }
 
 int og_gen_tanh(og_pair *p)
 {
     const og_quant qo = {1.0f / 128.0f, 0};
-    return gen_unary(p, EDGE_OP_TANH, 2, NULL, og_quant_random(&p->rng), qo, 2.0f);
+    return og_unary(p, EDGE_OP_TANH, 2, NULL, og_quant_random(&p->rng), qo, 2.0f);
 }
 
 /* Output range [0, top] for RELU-like operators, never degenerate. */
@@ -217,7 +217,7 @@ static og_quant relu_out(og_pair *p, og_quant qi, double cap)
 int og_gen_relu(og_pair *p)
 {
     const og_quant qi = og_quant_random(&p->rng);
-    return gen_unary(p, EDGE_OP_RELU, 2, NULL, qi, relu_out(p, qi, INFINITY), 1.0f);
+    return og_unary(p, EDGE_OP_RELU, 2, NULL, qi, relu_out(p, qi, INFINITY), 1.0f);
 }
 
 /* TensorFlow Lite Micro's int8 RELU6 clamps the input codes to [zero point,
@@ -226,7 +226,7 @@ int og_gen_relu(og_pair *p)
 int og_gen_relu6(og_pair *p)
 {
     const og_quant qi = og_quant_random(&p->rng);
-    return gen_unary(p, EDGE_OP_RELU6, 2, NULL, qi, qi, 1.0f);
+    return og_unary(p, EDGE_OP_RELU6, 2, NULL, qi, qi, 1.0f);
 }
 
 int og_gen_leaky_relu(og_pair *p)
@@ -239,7 +239,7 @@ int og_gen_leaky_relu(og_pair *p)
     tfw_opt_init(&o, TFL_OPT_LeakyReluOptions);
     tfw_opt_f32(&o, 0, alpha);
     og_desc(p, " alpha=%g", (double)alpha);
-    return gen_unary(p, EDGE_OP_LEAKY_RELU, 1, &o, qi, qo, 1.0f);
+    return og_unary(p, EDGE_OP_LEAKY_RELU, 1, &o, qi, qo, 1.0f);
 }
 
 static double hard_swish(double x)
@@ -267,7 +267,7 @@ int og_gen_hard_swish(og_pair *p)
     /* TFLite computes hard swish at the precision of the coarser of the two
      * grids (its own tests allow 1.5 steps of the larger range). */
     const float coarse = qi.scale > qo.scale ? qi.scale / qo.scale : 1.0f;
-    return gen_unary(p, EDGE_OP_HARD_SWISH, 1, NULL, qi, qo, 1.0f + 1.5f * coarse);
+    return og_unary(p, EDGE_OP_HARD_SWISH, 1, NULL, qi, qo, 1.0f + 1.5f * coarse);
 }
 
 /* ---- conversions: the f model is an identity (RESHAPE to the same shape) ---- */

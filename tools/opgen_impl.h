@@ -96,6 +96,8 @@ int32_t og_act(og_pair *p, int rank, const int32_t *dims, og_quant q);
 /* og_act marked as a subgraph input, with random int8 data (f gets its exact
  * dequantized values). */
 int32_t og_input(og_pair *p, int rank, const int32_t *dims, og_quant q);
+/* og_input with int8 values uniform in [LO, HI]. */
+int32_t og_input_between(og_pair *p, int rank, const int32_t *dims, og_quant q, int lo, int hi);
 /* The int8 data / its dequantized twin of input I. */
 const int8_t *og_input_q(const og_pair *p, int i);
 const float *og_input_f(const og_pair *p, int i);
@@ -161,6 +163,10 @@ int og_gen_leaky_relu(og_pair *p);
 int og_gen_hard_swish(og_pair *p);
 int og_gen_quantize(og_pair *p);
 int og_gen_dequantize(og_pair *p);
+/* The single-input operator CODE (q model version VERSION_Q, options OPT) from a random
+ * shape quantized with QI to one quantized with QO, agreeing within TOL_STEPS. */
+int og_unary(og_pair *p, int32_t code, int32_t version_q, const tfw_options *opt, og_quant qi,
+             og_quant qo, float tol_steps);
 /* opgen_shape.c */
 int og_gen_reshape(og_pair *p);
 int og_gen_squeeze(og_pair *p);
@@ -184,5 +190,21 @@ int og_gen_gather_nd(og_pair *p);
 int og_gen_reduce_max(og_pair *p);
 int og_gen_reduce_min(og_pair *p);
 int og_gen_rsqrt(og_pair *p);
+/* opgen_unary.c: unary family (CEIL..COS: float32 in both models) */
+int og_gen_abs(og_pair *p);
+int og_gen_neg(og_pair *p);
+int og_gen_exp(og_pair *p);
+int og_gen_elu(og_pair *p);
+int og_gen_gelu(og_pair *p);
+int og_gen_relu_n1_to_1(og_pair *p);
+int og_gen_relu_0_to_1(og_pair *p);
+int og_gen_prelu(og_pair *p);
+int og_gen_ceil(og_pair *p);
+int og_gen_floor(og_pair *p);
+int og_gen_round(og_pair *p);
+int og_gen_square(og_pair *p);
+int og_gen_log(og_pair *p);
+int og_gen_sin(og_pair *p);
+int og_gen_cos(og_pair *p);
 
 #endif

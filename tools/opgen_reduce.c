@@ -10,7 +10,6 @@
  * have no int8 kernel to pair with a float twin (unit tests:
  * tests/unit/test_ref_math.c). Does not own the pair builder (opgen.c). */
 #include <math.h>
-#include <stdlib.h>
 
 #include "opgen_impl.h"
 
@@ -64,22 +63,12 @@ int og_gen_rsqrt(og_pair *p)
     og_dims_random(r, rank, dims, 6);
     const double hi = og_logunif(r, 0.05, 50.0);
     const og_quant qi = og_quant_range(0.0, hi); /* zero point -128 */
+    const int32_t x = og_input_between(p, rank, dims, qi, qi.zp + 1, 127);
     const size_t n = og_count(rank, dims);
-    int8_t *vq = malloc(n ? n : 1);
-    float *vf = malloc((n ? n : 1) * sizeof *vf);
+    const float *vf = p->err ? NULL : og_input_f(p, 0);
     double lo_in = hi;
-    for (size_t i = 0; vq && vf && i < n; i++) {
-        vq[i] = (int8_t)og_int(r, qi.zp + 1, 127);
-        vf[i] = og_deq(qi, vq[i]);
+    for (size_t i = 0; vf && i < n; i++)
         lo_in = vf[i] < lo_in ? vf[i] : lo_in;
-    }
-    const int32_t x = og_act(p, rank, dims, qi);
-    if (vq && vf)
-        og_input_raw(p, x, vq, n, vf, n * sizeof *vf, n);
-    else
-        p->err = p->err ? p->err : EDGE_ENOMEM;
-    free(vq);
-    free(vf);
     const og_quant qo = og_quant_output(r, 0.0, 1.0 / sqrt(lo_in > 0 ? lo_in : hi));
     og_set_output(p, og_act(p, rank, dims, qo));
     og_op(p, EDGE_OP_RSQRT, 2, 1, &x, 1, NULL);

@@ -1,4 +1,5 @@
-/* backends/cpu/op_activation.c - LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH.
+/* backends/cpu/op_activation.c - LOGISTIC, TANH, RELU, RELU6, LEAKY_RELU, HARD_SWISH,
+ * and the unary family's ELU, GELU, RELU_N1_TO_1 and RELU_0_TO_1.
  *
  * Owns: validating one input and one output of the same type (int8 or
  * float32, and int16 for LEAKY_RELU: 16x8, zero points 0) and shape, per-tensor quantization for
@@ -12,17 +13,34 @@
  * + 128 (LOGISTIC's uint8 output is scale 1/256 zero point 0, TANH's 1/128 and
  * 128, as TensorFlow Lite's uint8 kernels require); prepare runs the int8
  * kernel once over all 256 inputs into a table, which is exact by construction.
+ * ELU (int8) and GELU (int8, uint8; exact or approximate per its options) are
+ * TensorFlow Lite's tables of the float function (edge_lut8_populate) in the
+ * same table; RELU_N1_TO_1 and RELU_0_TO_1 are RELU's requantization clamped to
+ * the quantized [-1, 1] / [0, 1] (QuantizedReluX).
  * Does not own the arithmetic (kernels/ref/activation.c). */
 #include <math.h>
 
 #include "cpu_op.h"
 #include "ref/activation.h"
+#include "ref/unary.h"
 
 /* Element types of the input and output. */
 #define ACT_TYPES \
     (EDGE_DTYPE_BIT(EDGE_INT8) | EDGE_DTYPE_BIT(EDGE_UINT8) | EDGE_DTYPE_BIT(EDGE_FLOAT32))
 
-typedef enum act_op { ACT_LOGISTIC, ACT_TANH, ACT_RELU, ACT_RELU6, ACT_LEAKY, ACT_HSWISH } act_op;
+typedef enum act_op {
+    ACT_LOGISTIC,
+    ACT_TANH,
+    ACT_RELU,
+    ACT_RELU6,
+    ACT_LEAKY,
+    ACT_HSWISH,
+    /* unary family */
+    ACT_ELU,
+    ACT_GELU,
+    ACT_RELU_N1_TO_1,
+    ACT_RELU_0_TO_1,
+} act_op;
 
 typedef struct act_data {
     act_op op;
@@ -35,7 +53,9 @@ typedef struct act_data {
         edge_leaky_relu_params leaky;
         edge_hard_swish_params hswish;
     } k;
-    uint8_t lut[256]; /* uint8: the output of each input value */
+    bool use_lut;           /* eval looks every value up in lut (uint8; ELU, GELU) */
+    uint8_t lut[256];       /* the output of each raw input byte */
+    edge_unary_f32_fn *f32; /* ELU, GELU, RELU_N1_TO_1, RELU_0_TO_1 on float32 */
 } act_data;
 
 /* One input, one output, same type (int8, uint8 or float32) and shape; the
@@ -43,7 +63,9 @@ typedef struct act_data {
 static int unary_io(edge_prep *p, const edge_node *n, act_op op, const edge_tensor **in,
                     const edge_tensor **out)
 {
-    const uint32_t types = ACT_TYPES | (op == ACT_LEAKY ? EDGE_DTYPE_BIT(EDGE_INT16) : 0);
+    uint32_t types = ACT_TYPES | (op == ACT_LEAKY ? EDGE_DTYPE_BIT(EDGE_INT16) : 0);
+    if (op == ACT_ELU) /* TensorFlow Lite's ELU: float32 and int8 */
+        types &= ~EDGE_DTYPE_BIT(EDGE_UINT8);
     int rc = edge_op_io_unary(p, n, types, in, out);
     if (rc)
         return rc;
@@ -73,15 +95,20 @@ static int sigmoid_params(edge_prep *p, const act_q *q, edge_sigmoid_params *k)
     return edge_sigmoid_scaling(q->in_scale, &k->mult, &k->shift, &k->radius, p->err);
 }
 
-static int relu_params(edge_prep *p, const act_q *q, edge_relu_params *k)
+/* RELU (no upper bound), RELU_N1_TO_1 and RELU_0_TO_1: the ratio of the scales, clamped
+ * to [ACT_MIN, ACT_MAX] quantized (QuantizedReluX). */
+static int relu_params(edge_prep *p, const act_q *q, float act_min, float act_max,
+                       edge_relu_params *k)
 {
     int rc = edge_scale_ratio(q->in_scale, q->out_scale, &k->mult, &k->shift, p->err);
     if (rc)
         return rc;
     k->in_zp = q->in_zp;
     k->out_zp = q->out_zp;
-    k->lo = q->out_zp; /* max(-128, zp + round(0 / scale)) */
-    k->hi = INT8_MAX;
+    edge_relu_x_range(q->out_scale, q->out_zp, act_min, isinf(act_max) ? 0.0f : act_max, &k->lo,
+                      &k->hi);
+    if (isinf(act_max))
+        k->hi = INT8_MAX;
     return 0;
 }
 
@@ -129,7 +156,11 @@ static int quant_params(edge_prep *p, const edge_node *n, const edge_tensor *out
         if ((rc = edge_op_check_fixed_quant(p, out, "output", 1.0f / 128.0f, u8)))
             return rc;
         return sigmoid_params(p, q, &d->k.sigmoid);
-    case ACT_RELU: return relu_params(p, q, &d->k.relu);
+    case ACT_RELU: return relu_params(p, q, 0.0f, INFINITY, &d->k.relu);
+    case ACT_RELU_N1_TO_1: return relu_params(p, q, -1.0f, 1.0f, &d->k.relu);
+    case ACT_RELU_0_TO_1: return relu_params(p, q, 0.0f, 1.0f, &d->k.relu);
+    case ACT_ELU:
+    case ACT_GELU: return 0; /* tabulated from the float function (lut_params) */
     case ACT_RELU6:
         edge_relu6_range(q->in_scale, q->in_zp, &d->k.clamp.lo, &d->k.clamp.hi);
         return 0;
@@ -152,6 +183,28 @@ static void u8_table(act_data *d)
     eval_s8(&table, x, y);
     for (int i = 0; i < 256; i++)
         d->lut[i] = (uint8_t)(y[i] + 128); /* x[i] + 128 == i */
+    d->use_lut = true;
+}
+
+/* The float function of the unary family's operators (NULL for the others). */
+static edge_unary_f32_fn *act_f32_fn(act_op op, const edge_node *n)
+{
+    switch (op) {
+    case ACT_ELU: return edge_unary_elu;
+    case ACT_GELU: return n->params.approximate ? edge_unary_gelu_approx : edge_unary_gelu;
+    case ACT_RELU_N1_TO_1: return edge_unary_relu_n1_to_1;
+    case ACT_RELU_0_TO_1: return edge_unary_relu_0_to_1;
+    default: return NULL;
+    }
+}
+
+/* ELU, GELU on int8/uint8: TensorFlow Lite's table of the float function, on the file's
+ * own quantization (the table is indexed by the raw byte). */
+static void lut_params(const edge_tensor *in, const edge_tensor *out, act_data *d)
+{
+    edge_lut8_populate(in->type == EDGE_UINT8, in->q.scale[0], in->q.zero_point[0], out->q.scale[0],
+                       out->q.zero_point[0], d->f32, d->lut);
+    d->use_lut = true;
 }
 
 static int act_prepare(edge_prep *p, edge_node *n, act_op op)
@@ -160,9 +213,11 @@ static int act_prepare(edge_prep *p, edge_node *n, act_op op)
     int rc = unary_io(p, n, op, &in, &out);
     if (rc)
         return rc;
-    act_data d = {.op = op, .type = in->type, .n = in->count};
+    act_data d = {.op = op, .type = in->type, .n = in->count, .f32 = act_f32_fn(op, n)};
     if (in->type == EDGE_FLOAT32) {
         rc = op == ACT_LEAKY ? leaky_params(p, n, NULL, &d.k.leaky) : 0;
+    } else if (op == ACT_ELU || op == ACT_GELU) {
+        lut_params(in, out, &d);
     } else { /* int8, uint8 (shifted to int8), int16 (LEAKY_RELU only) */
         const act_q q = act_q_of(in, out, in->type == EDGE_UINT8 ? 128 : 0);
         rc = quant_params(p, n, out, &q, &d);
@@ -179,7 +234,11 @@ static void eval_s8(const act_data *d, const int8_t *in, int8_t *out)
     switch (d->op) {
     case ACT_LOGISTIC: edge_ref_logistic_s8(&d->k.sigmoid, in, out, d->n); break;
     case ACT_TANH: edge_ref_tanh_s8(&d->k.sigmoid, in, out, d->n); break;
-    case ACT_RELU: edge_ref_relu_s8(&d->k.relu, in, out, d->n); break;
+    case ACT_RELU:
+    case ACT_RELU_N1_TO_1:
+    case ACT_RELU_0_TO_1: edge_ref_relu_s8(&d->k.relu, in, out, d->n); break;
+    case ACT_ELU:
+    case ACT_GELU: edge_ref_lut8(d->lut, in, out, d->n); break;
     case ACT_RELU6: edge_ref_relu6_s8(&d->k.clamp, in, out, d->n); break;
     case ACT_LEAKY: edge_ref_leaky_relu_s8(&d->k.leaky, in, out, d->n); break;
     case ACT_HSWISH: edge_ref_hard_swish_s8(&d->k.hswish, in, out, d->n); break;
@@ -195,18 +254,19 @@ static void eval_f32(const act_data *d, const float *in, float *out)
     case ACT_RELU6: edge_ref_relu6_f32(in, out, d->n); break;
     case ACT_LEAKY: edge_ref_leaky_relu_f32(&d->k.leaky, in, out, d->n); break;
     case ACT_HSWISH: edge_ref_hard_swish_f32(in, out, d->n); break;
+    case ACT_ELU:
+    case ACT_GELU:
+    case ACT_RELU_N1_TO_1:
+    case ACT_RELU_0_TO_1: edge_ref_unary_f32(d->f32, in, out, d->n); break;
     }
 }
 
 static void act_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const act_data *d = n->data;
-    if (d->type == EDGE_UINT8) {
-        const uint8_t *in = t[n->in[0]];
-        uint8_t *out = t[n->out[0]];
-        for (size_t i = 0; i < d->n; i++)
-            out[i] = d->lut[in[i]];
-    } else if (d->type == EDGE_INT8)
+    if (d->use_lut)
+        edge_ref_lut8(d->lut, t[n->in[0]], t[n->out[0]], d->n);
+    else if (d->type == EDGE_INT8)
         eval_s8(d, t[n->in[0]], t[n->out[0]]);
     else if (d->type == EDGE_INT16)
         edge_ref_leaky_relu_s16(&d->k.leaky, t[n->in[0]], t[n->out[0]], d->n);
@@ -226,6 +286,11 @@ EDGE_ACT_PREPARE(relu_prepare, ACT_RELU)
 EDGE_ACT_PREPARE(relu6_prepare, ACT_RELU6)
 EDGE_ACT_PREPARE(leaky_relu_prepare, ACT_LEAKY)
 EDGE_ACT_PREPARE(hard_swish_prepare, ACT_HSWISH)
+/* unary family */
+EDGE_ACT_PREPARE(elu_prepare, ACT_ELU)
+EDGE_ACT_PREPARE(gelu_prepare, ACT_GELU)
+EDGE_ACT_PREPARE(relu_n1_to_1_prepare, ACT_RELU_N1_TO_1)
+EDGE_ACT_PREPARE(relu_0_to_1_prepare, ACT_RELU_0_TO_1)
 
 #undef EDGE_ACT_PREPARE
 
@@ -265,3 +330,16 @@ const edge_op edge_op_HARD_SWISH = {
     .prepare = hard_swish_prepare,
     .eval = act_eval,
 };
+/* unary family */
+const edge_op edge_op_ELU = {
+    .code = EDGE_OP_ELU, .max_version = 1, .prepare = elu_prepare, .eval = act_eval};
+const edge_op edge_op_GELU = {
+    .code = EDGE_OP_GELU, .max_version = 2, .prepare = gelu_prepare, .eval = act_eval};
+const edge_op edge_op_RELU_N1_TO_1 = {.code = EDGE_OP_RELU_N1_TO_1,
+                                      .max_version = 1,
+                                      .prepare = relu_n1_to_1_prepare,
+                                      .eval = act_eval};
+const edge_op edge_op_RELU_0_TO_1 = {.code = EDGE_OP_RELU_0_TO_1,
+                                     .max_version = 1,
+                                     .prepare = relu_0_to_1_prepare,
+                                     .eval = act_eval};

@@ -63,7 +63,23 @@
     X(FLOOR_DIV) \
     X(FLOOR_MOD) \
     X(SQRT) \
-    X(RSQRT)
+    X(RSQRT) \
+    /* unary family */ \
+    X(ABS) \
+    X(NEG) \
+    X(CEIL) \
+    X(FLOOR) \
+    X(ROUND) \
+    X(SQUARE) \
+    X(EXP) \
+    X(LOG) \
+    X(SIN) \
+    X(COS) \
+    X(ELU) \
+    X(GELU) \
+    X(RELU_N1_TO_1) \
+    X(RELU_0_TO_1) \
+    X(PRELU)
 /* clang-format on */
 
 #define EDGE_DECLARE_OP(name) extern const edge_op edge_op_##name;

@@ -91,6 +91,22 @@ enum {
     EDGE_OP_ZEROS_LIKE = 93,
     EDGE_OP_FILL = 94,
     EDGE_OP_FLOOR_MOD = 95,
+    /* unary family */
+    EDGE_OP_EXP = 47,
+    EDGE_OP_FLOOR = 8,
+    EDGE_OP_RELU_N1_TO_1 = 20,
+    EDGE_OP_PRELU = 54,
+    EDGE_OP_NEG = 59,
+    EDGE_OP_SIN = 66,
+    EDGE_OP_LOG = 73,
+    EDGE_OP_SQUARE = 92,
+    EDGE_OP_ABS = 101,
+    EDGE_OP_CEIL = 104,
+    EDGE_OP_COS = 108,
+    EDGE_OP_ELU = 111,
+    EDGE_OP_ROUND = 116,
+    EDGE_OP_GELU = 150,
+    EDGE_OP_RELU_0_TO_1 = 152,
 };
 
 /* TensorFlow Lite's Padding and ActivationFunctionType values. */
@@ -201,6 +217,8 @@ typedef struct edge_op_params {
         edge_gather_options gather; /* GATHER */
         /* reduce, fill and math family (SUM, REDUCE_*: keep_dims; DIV: activation) */
         edge_shape_options shape; /* SHAPE */
+        /* unary family */
+        bool approximate; /* GELU */
     };
 } edge_op_params;
 
@@ -357,6 +375,22 @@ int edge_fill_shape(const int64_t *dims, size_t n, int32_t *out, int *out_rank, 
  * float (SetRsqrtOutputMultiplier); EDGE_ERANGE / EDGE_EUNSUPPORTED when out of range. */
 int edge_rsqrt_multiplier(float in_scale, float out_scale, int32_t *mult, int *shift,
                           edge_error *err);
+
+/* ---- unary family (ops/derive_unary.c) ---- */
+
+/* The 8-bit table of the operator y = FN(x) (TFLite's LUTPopulate): for every raw value v
+ * of int8 (IS_U8 false) or uint8, round(FN(IN_SCALE x (v - IN_ZP)) / OUT_SCALE) + OUT_ZP
+ * saturated to the type, at LUT[(uint8_t)v]. */
+void edge_lut8_populate(bool is_u8, float in_scale, int32_t in_zp, float out_scale,
+                        int32_t out_zp, float (*fn)(float), uint8_t lut[256]);
+/* RELU_N1_TO_1 / RELU_0_TO_1 on int8 (QuantizedReluX): [ACT_MIN, ACT_MAX] quantized with
+ * OUT_SCALE and OUT_ZP (roundf), within [-128, 127]. */
+void edge_relu_x_range(float out_scale, int32_t out_zp, float act_min, float act_max,
+                       int32_t *lo, int32_t *hi);
+/* PRELU int8 (CalculatePreluParams): input / output scale and input x alpha / output
+ * scale as multipliers, in double. */
+int edge_prelu_multipliers(float in_scale, float alpha_scale, float out_scale, int32_t *id_mult,
+                           int *id_shift, int32_t *alpha_mult, int *alpha_shift, edge_error *err);
 
 /* ---- TFLite_Detection_PostProcess (ops/derive_shape.c) ---- */
 

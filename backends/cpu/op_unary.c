@@ -1,0 +1,248 @@
+/* backends/cpu/op_unary.c - ABS, NEG, CEIL, FLOOR, ROUND, SQUARE, EXP, LOG, SIN, COS, PRELU.
+ *
+ * Owns: validating one input and one output of the same type and shape (PRELU: an
+ * input, an alpha of the input's type broadcasting numpy style to exactly the
+ * declared output shape), per-tensor quantization of the integer operands, and
+ * choosing the kernel of kernels/ref/unary.h:
+ *   float32: every operator here;
+ *   int8:    ABS (TFLite Micro's AbsEvalQuantized) and EXP (TensorFlow Lite's table of
+ *            expf), tabulated over the 256 input values at prepare and looked up at
+ *            eval (edge_ref_lut8, the table op_activation.c's 8-bit operators use);
+ *            PRELU (BroadcastPrelu4DSlow with edge/ops.h's two multipliers);
+ *   int16:   ABS, quantized (zero points 0) or not quantized at all (plain |x|);
+ *   NEG:     int8, int16 and int32 as TensorFlow Lite (LiteRT) computes them: the raw
+ *            values negated, wrapping, whatever the quantization (right when the
+ *            output zero point is minus the input's; TFLite Micro has float32 only).
+ * ELU, GELU, RELU_N1_TO_1 and RELU_0_TO_1 are activations (op_activation.c).
+ * Does not own the arithmetic (kernels/ref/unary.c) or the derivations (ops/derive_unary.c). */
+#include "cpu_op.h"
+#include "ref/unary.h"
+
+#define F32 EDGE_DTYPE_BIT(EDGE_FLOAT32)
+#define S8 EDGE_DTYPE_BIT(EDGE_INT8)
+
+typedef enum unary_kind { UN_F32, UN_LUT8, UN_ABS_S16, UN_NEG } unary_kind;
+
+typedef struct unary_data {
+    unary_kind kind;
+    size_t count;
+    edge_dtype type; /* NEG: the integer type */
+    edge_unary_f32_fn *f32;
+    edge_abs_params abs; /* int16 ABS */
+    bool quantized;      /* int16 ABS: the input has quantization */
+    uint8_t lut[256];    /* int8: the output of each raw input byte */
+} unary_data;
+
+/* The types TensorFlow Lite runs operator CODE on, and its float function. */
+static uint32_t unary_types(int32_t code)
+{
+    switch (code) {
+    case EDGE_OP_ABS: return F32 | S8 | EDGE_DTYPE_BIT(EDGE_INT16);
+    case EDGE_OP_NEG: return F32 | S8 | EDGE_DTYPE_BIT(EDGE_INT16) | EDGE_DTYPE_BIT(EDGE_INT32);
+    case EDGE_OP_EXP: return F32 | S8;
+    default: return F32;
+    }
+}
+
+static edge_unary_f32_fn *unary_fn(int32_t code)
+{
+    switch (code) {
+    case EDGE_OP_ABS: return edge_unary_abs;
+    case EDGE_OP_NEG: return edge_unary_neg;
+    case EDGE_OP_CEIL: return edge_unary_ceil;
+    case EDGE_OP_FLOOR: return edge_unary_floor;
+    case EDGE_OP_ROUND: return edge_unary_round;
+    case EDGE_OP_SQUARE: return edge_unary_square;
+    case EDGE_OP_EXP: return edge_unary_exp;
+    case EDGE_OP_LOG: return edge_unary_log;
+    case EDGE_OP_SIN: return edge_unary_sin;
+    default: return edge_unary_cos;
+    }
+}
+
+/* ABS on int8/int16 (PrepareAbsRsqrt): the scale ratio only when the scales differ. */
+static int abs_params(edge_prep *p, const edge_tensor *in, const edge_tensor *out,
+                      edge_abs_params *k)
+{
+    const bool s16 = in->type == EDGE_INT16;
+    *k = (edge_abs_params){.in_zp = in->q.zero_point[0],
+                           .out_zp = out->q.zero_point[0],
+                           .rescale = in->q.scale[0] != out->q.scale[0],
+                           .lo = s16 ? INT16_MIN : INT8_MIN,
+                           .hi = s16 ? INT16_MAX : INT8_MAX};
+    return k->rescale ? edge_op_scale_ratio(p, in, out, &k->mult, &k->shift) : 0;
+}
+
+/* int8 ABS, EXP: every input value through the operator into the table. */
+static int s8_table(edge_prep *p, const edge_node *n, const edge_tensor *in, const edge_tensor *out,
+                    unary_data *d)
+{
+    if (n->code == EDGE_OP_EXP) {
+        edge_lut8_populate(false, in->q.scale[0], in->q.zero_point[0], out->q.scale[0],
+                           out->q.zero_point[0], edge_unary_exp, d->lut);
+        return 0;
+    }
+    edge_abs_params k;
+    int rc = abs_params(p, in, out, &k);
+    if (rc)
+        return rc;
+    for (int q = INT8_MIN; q <= INT8_MAX; q++)
+        d->lut[(uint8_t)q] = (uint8_t)edge_ref_abs_one(&k, q);
+    return 0;
+}
+
+/* int8 needs per-tensor quantization on both sides; int16 ABS may have none at all. */
+static int unary_quant(edge_prep *p, const edge_tensor *in, const edge_tensor *out)
+{
+    int rc;
+    if (in->type == EDGE_INT16 && in->q.count == 0 && out->q.count == 0)
+        return 0;
+    if ((rc = edge_op_check_quant1(p, in, "input")) ||
+        (rc = edge_op_check_quant1(p, out, "output")))
+        return rc;
+    return 0;
+}
+
+static int unary_prepare(edge_prep *p, edge_node *n)
+{
+    int rc = edge_op_check_io(p, n, 1, 1, 1);
+    if (rc)
+        return rc;
+    const edge_tensor *in = edge_op_input(p, n, 0), *out = edge_op_output(p, n, 0);
+    if ((rc = edge_op_check_dtype(p, in, "input", unary_types(n->code))) ||
+        (rc = edge_op_check_type(p, out, "output", in->type)) ||
+        (rc = edge_op_check_same_shape(p, in, "input", out, "output")))
+        return rc;
+    unary_data *d = edge_op_alloc(p, n, sizeof *d);
+    if (!d)
+        return EDGE_ENOMEM;
+    d->count = in->count;
+    d->type = in->type;
+    d->f32 = unary_fn(n->code);
+    if (in->type == EDGE_FLOAT32) {
+        d->kind = UN_F32;
+        return 0;
+    }
+    if (n->code == EDGE_OP_NEG) { /* raw values, any quantization (TensorFlow Lite's) */
+        d->kind = UN_NEG;
+        return 0;
+    }
+    switch (in->type) {
+    case EDGE_INT16:
+        d->kind = UN_ABS_S16;
+        if ((rc = unary_quant(p, in, out)))
+            return rc;
+        d->quantized = in->q.count != 0;
+        return d->quantized ? abs_params(p, in, out, &d->abs) : 0;
+    default:
+        d->kind = UN_LUT8;
+        if ((rc = unary_quant(p, in, out)))
+            return rc;
+        return s8_table(p, n, in, out, d);
+    }
+}
+
+static void unary_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    (void)scratch, (void)ex;
+    const unary_data *d = n->data;
+    const void *in = t[n->in[0]];
+    void *out = t[n->out[0]];
+    switch (d->kind) {
+    case UN_F32: edge_ref_unary_f32(d->f32, in, out, d->count); break;
+    case UN_LUT8: edge_ref_lut8(d->lut, in, out, d->count); break;
+    case UN_ABS_S16: edge_ref_abs_s16(d->quantized ? &d->abs : NULL, in, out, d->count); break;
+    case UN_NEG:
+        if (d->type == EDGE_INT8)
+            edge_ref_neg_s8(in, out, d->count);
+        else if (d->type == EDGE_INT16)
+            edge_ref_neg_s16(in, out, d->count);
+        else
+            edge_ref_neg_s32(in, out, d->count);
+        break;
+    }
+}
+
+/* ---- PRELU ---- */
+
+typedef struct prelu_data {
+    edge_arith_params k;
+    edge_dtype type;
+} prelu_data;
+
+/* int8: CalculatePreluParams on the three per-tensor quantizations. */
+static int prelu_quant(edge_prep *p, const edge_tensor *in, const edge_tensor *alpha,
+                       const edge_tensor *out, edge_arith_params *k)
+{
+    int rc;
+    if ((rc = edge_op_check_quant1(p, in, "input")) ||
+        (rc = edge_op_check_quant1(p, alpha, "alpha")) ||
+        (rc = edge_op_check_quant1(p, out, "output")))
+        return rc;
+    k->a_offset = -in->q.zero_point[0];
+    k->b_offset = -alpha->q.zero_point[0];
+    k->out_offset = out->q.zero_point[0];
+    k->act_min = INT8_MIN;
+    k->act_max = INT8_MAX;
+    return edge_prelu_multipliers(in->q.scale[0], alpha->q.scale[0], out->q.scale[0], &k->a_mult,
+                                  &k->a_shift, &k->b_mult, &k->b_shift, p->err);
+}
+
+static int prelu_prepare(edge_prep *p, edge_node *n)
+{
+    int rc = edge_op_check_io(p, n, 2, 2, 1);
+    if (rc)
+        return rc;
+    const edge_tensor *in = edge_op_input(p, n, 0), *alpha = edge_op_input(p, n, 1);
+    const edge_tensor *out = edge_op_output(p, n, 0);
+    if ((rc = edge_op_check_dtype(p, in, "input", F32 | S8)) ||
+        (rc = edge_op_check_type(p, alpha, "alpha", in->type)) ||
+        (rc = edge_op_check_type(p, out, "output", in->type)))
+        return rc;
+    prelu_data *d = edge_op_alloc(p, n, sizeof *d);
+    if (!d)
+        return EDGE_ENOMEM;
+    d->type = in->type;
+    int32_t dims[EDGE_MAX_DIMS];
+    int rank = 0;
+    if ((rc = edge_broadcast_shape(in->dims, in->rank, alpha->dims, alpha->rank, dims, &rank,
+                                   p->err)))
+        return rc;
+    if (!edge_bcast_init(&d->k.shape, in->dims, in->rank, alpha->dims, alpha->rank, dims, rank))
+        return edge_op_fail(p, EDGE_ESHAPE, "input and alpha shapes do not broadcast");
+    if ((rc = edge_op_check_dims(p, out, "output", rank, dims)))
+        return rc;
+    return in->type == EDGE_INT8 ? prelu_quant(p, in, alpha, out, &d->k) : 0;
+}
+
+static void prelu_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    (void)scratch, (void)ex;
+    const prelu_data *d = n->data;
+    if (d->type == EDGE_INT8)
+        edge_ref_prelu_s8(&d->k, t[n->in[0]], t[n->in[1]], t[n->out[0]]);
+    else
+        edge_ref_prelu_f32(&d->k, t[n->in[0]], t[n->in[1]], t[n->out[0]]);
+}
+
+#define EDGE_UNARY_OP(name, version)                          \
+    const edge_op edge_op_##name = {.code = EDGE_OP_##name,   \
+                                    .max_version = version,   \
+                                    .prepare = unary_prepare, \
+                                    .eval = unary_eval};
+
+EDGE_UNARY_OP(ABS, 5)
+EDGE_UNARY_OP(NEG, 1)
+EDGE_UNARY_OP(CEIL, 1)
+EDGE_UNARY_OP(FLOOR, 1)
+EDGE_UNARY_OP(ROUND, 1)
+EDGE_UNARY_OP(SQUARE, 1)
+EDGE_UNARY_OP(EXP, 2)
+EDGE_UNARY_OP(LOG, 2)
+EDGE_UNARY_OP(SIN, 1)
+EDGE_UNARY_OP(COS, 1)
+
+#undef EDGE_UNARY_OP
+
+const edge_op edge_op_PRELU = {
+    .code = EDGE_OP_PRELU, .max_version = 1, .prepare = prelu_prepare, .eval = prelu_eval};

@@ -1,12 +1,10 @@
-/* backends/cpu/op_math.c - DIV, FLOOR_DIV, FLOOR_MOD, SQRT and RSQRT on the CPU.
+/* backends/cpu/op_math.c - DIV, FLOOR_DIV, FLOOR_MOD on the CPU (SQRT and RSQRT: op_unary.c).
  *
  * Owns: validating the operands (DIV, FLOOR_DIV, FLOOR_MOD: two inputs and the
  * output of one type, float32 or int32, broadcasting numpy style (edge/ops.h's
  * edge_broadcast_shape) to exactly the declared output shape; DIV's fused
- * activation as a float or int32 range. SQRT, RSQRT: float32, the output
- * shaped as the input; RSQRT also int8, TFLite's RsqrtEvalQuantized tabulated over
- * the 256 inputs at prepare) and calling kernels/ref/mathops.h. Quantized DIV
- * and int16 RSQRT are refused. Integer division by zero, which TensorFlow Lite fails at
+ * activation as a float or int32 range) and calling kernels/ref/mathops.h. Quantized
+ * DIV is refused. Integer division by zero, which TensorFlow Lite fails at
  * eval, gives 0 here (eval cannot fail; see mathops.h); float division is IEEE.
  * Does not own the arithmetic (kernels/ref/mathops.c). */
 #include "op_math.h"
@@ -88,68 +86,6 @@ static void binary_math_eval(const edge_node *n, void *const *t, void *scratch, 
         d->f32(&d->k, t[n->in[0]], t[n->in[1]], t[n->out[0]]);
 }
 
-/* SQRT, RSQRT: one input, the output of its shape and type. */
-typedef struct unary_data {
-    size_t count;
-    edge_dtype type;
-    int8_t lut[256]; /* int8 RSQRT: the output of each input value (index q + 128) */
-} unary_data;
-
-/* int8 RSQRT: per-tensor quantization, the multiplier edge/ops.h derives, every input
- * value tabulated with the reference kernel. */
-static int rsqrt_table(edge_prep *p, const edge_tensor *in, const edge_tensor *out, unary_data *d)
-{
-    int rc;
-    if ((rc = edge_op_check_quant1(p, in, "input")) ||
-        (rc = edge_op_check_quant1(p, out, "output")))
-        return rc;
-    int32_t mult;
-    int shift;
-    if ((rc = edge_rsqrt_multiplier(in->q.scale[0], out->q.scale[0], &mult, &shift, p->err)))
-        return rc;
-    for (int q = INT8_MIN; q <= INT8_MAX; q++)
-        d->lut[q + 128] =
-            edge_ref_rsqrt_one_s8(q, in->q.zero_point[0], mult, shift, out->q.zero_point[0]);
-    return 0;
-}
-
-static int unary_math_prepare(edge_prep *p, edge_node *n)
-{
-    const uint32_t types =
-        EDGE_DTYPE_BIT(EDGE_FLOAT32) | (n->code == EDGE_OP_RSQRT ? EDGE_DTYPE_BIT(EDGE_INT8) : 0);
-    const edge_tensor *in, *out;
-    int rc = edge_op_io_unary(p, n, types, &in, &out);
-    if (rc)
-        return rc;
-    unary_data *d = edge_op_alloc(p, n, sizeof *d);
-    if (!d)
-        return EDGE_ENOMEM;
-    d->count = in->count;
-    d->type = in->type;
-    return in->type == EDGE_INT8 ? rsqrt_table(p, in, out, d) : 0;
-}
-
-static void sqrt_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
-{
-    (void)scratch, (void)ex;
-    const unary_data *d = n->data;
-    edge_ref_sqrt_f32(t[n->in[0]], t[n->out[0]], d->count);
-}
-
-static void rsqrt_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
-{
-    (void)scratch, (void)ex;
-    const unary_data *d = n->data;
-    if (d->type == EDGE_INT8) {
-        const int8_t *in = t[n->in[0]];
-        int8_t *out = t[n->out[0]];
-        for (size_t i = 0; i < d->count; i++)
-            out[i] = d->lut[in[i] + 128];
-    } else {
-        edge_ref_rsqrt_f32(t[n->in[0]], t[n->out[0]], d->count);
-    }
-}
-
 const edge_op edge_op_DIV = {.code = EDGE_OP_DIV,
                              .max_version = 2,
                              .prepare = binary_math_prepare,
@@ -162,7 +98,3 @@ const edge_op edge_op_FLOOR_MOD = {.code = EDGE_OP_FLOOR_MOD,
                                    .max_version = 2,
                                    .prepare = binary_math_prepare,
                                    .eval = binary_math_eval};
-const edge_op edge_op_SQRT = {
-    .code = EDGE_OP_SQRT, .max_version = 1, .prepare = unary_math_prepare, .eval = sqrt_eval};
-const edge_op edge_op_RSQRT = {
-    .code = EDGE_OP_RSQRT, .max_version = 3, .prepare = unary_math_prepare, .eval = rsqrt_eval};

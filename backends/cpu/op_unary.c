@@ -1,13 +1,14 @@
-/* backends/cpu/op_unary.c - ABS, NEG, CEIL, FLOOR, ROUND, SQUARE, EXP, LOG, SIN, COS, PRELU.
+/* backends/cpu/op_unary.c - ABS, NEG, CEIL, FLOOR, ROUND, SQUARE, EXP, LOG, SIN, COS, SQRT,
+ * RSQRT, PRELU.
  *
  * Owns: validating one input and one output of the same type and shape (PRELU: an
  * input, an alpha of the input's type broadcasting numpy style to exactly the
  * declared output shape), per-tensor quantization of the integer operands, and
  * choosing the kernel of kernels/ref/unary.h:
  *   float32: every operator here;
- *   int8:    ABS (TFLite Micro's AbsEvalQuantized) and EXP (TensorFlow Lite's table of
- *            expf), tabulated over the 256 input values at prepare and looked up at
- *            eval (edge_ref_lut8, the table op_activation.c's 8-bit operators use);
+ *   int8:    ABS (TFLite Micro's AbsEvalQuantized), EXP (TensorFlow Lite's table of
+ *            expf) and RSQRT (TFLite's RsqrtEvalQuantized), tabulated over the 256 input values at
+ * prepare and looked up at eval (edge_ref_lut8, the table op_activation.c's 8-bit operators use);
  *            PRELU (BroadcastPrelu4DSlow with edge/ops.h's two multipliers);
  *   int16:   ABS, quantized (zero points 0) or not quantized at all (plain |x|);
  *   NEG:     int8, int16 and int32 as TensorFlow Lite (LiteRT) computes them: the raw
@@ -16,6 +17,7 @@
  * ELU, GELU, RELU_N1_TO_1 and RELU_0_TO_1 are activations (op_activation.c).
  * Does not own the arithmetic (kernels/ref/unary.c) or the derivations (ops/derive_unary.c). */
 #include "cpu_op.h"
+#include "ref/mathops.h"
 #include "ref/unary.h"
 
 #define F32 EDGE_DTYPE_BIT(EDGE_FLOAT32)
@@ -39,7 +41,8 @@ static uint32_t unary_types(int32_t code)
     switch (code) {
     case EDGE_OP_ABS: return F32 | S8 | EDGE_DTYPE_BIT(EDGE_INT16);
     case EDGE_OP_NEG: return F32 | S8 | EDGE_DTYPE_BIT(EDGE_INT16) | EDGE_DTYPE_BIT(EDGE_INT32);
-    case EDGE_OP_EXP: return F32 | S8;
+    case EDGE_OP_EXP:
+    case EDGE_OP_RSQRT: return F32 | S8;
     default: return F32;
     }
 }
@@ -56,6 +59,8 @@ static edge_unary_f32_fn *unary_fn(int32_t code)
     case EDGE_OP_EXP: return edge_unary_exp;
     case EDGE_OP_LOG: return edge_unary_log;
     case EDGE_OP_SIN: return edge_unary_sin;
+    case EDGE_OP_SQRT: return edge_unary_sqrt;
+    case EDGE_OP_RSQRT: return edge_unary_rsqrt;
     default: return edge_unary_cos;
     }
 }
@@ -73,10 +78,25 @@ static int abs_params(edge_prep *p, const edge_tensor *in, const edge_tensor *ou
     return k->rescale ? edge_op_scale_ratio(p, in, out, &k->mult, &k->shift) : 0;
 }
 
-/* int8 ABS, EXP: every input value through the operator into the table. */
+/* int8 RSQRT: the multiplier edge/ops.h derives, every input value through TFLite's
+ * RsqrtEvalQuantized. */
+static int rsqrt_table(edge_prep *p, const edge_tensor *in, const edge_tensor *out, uint8_t *lut)
+{
+    int32_t mult;
+    int shift;
+    int rc = edge_rsqrt_multiplier(in->q.scale[0], out->q.scale[0], &mult, &shift, p->err);
+    for (int q = INT8_MIN; !rc && q <= INT8_MAX; q++)
+        lut[(uint8_t)q] = (uint8_t)edge_ref_rsqrt_one_s8(q, in->q.zero_point[0], mult, shift,
+                                                         out->q.zero_point[0]);
+    return rc;
+}
+
+/* int8 ABS, EXP, RSQRT: every input value through the operator into the table. */
 static int s8_table(edge_prep *p, const edge_node *n, const edge_tensor *in, const edge_tensor *out,
                     unary_data *d)
 {
+    if (n->code == EDGE_OP_RSQRT)
+        return rsqrt_table(p, in, out, d->lut);
     if (n->code == EDGE_OP_EXP) {
         edge_lut8_populate(false, in->q.scale[0], in->q.zero_point[0], out->q.scale[0],
                            out->q.zero_point[0], edge_unary_exp, d->lut);
@@ -105,13 +125,9 @@ static int unary_quant(edge_prep *p, const edge_tensor *in, const edge_tensor *o
 
 static int unary_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 1, 1, 1);
+    const edge_tensor *in, *out;
+    int rc = edge_op_io_unary(p, n, unary_types(n->code), &in, &out);
     if (rc)
-        return rc;
-    const edge_tensor *in = edge_op_input(p, n, 0), *out = edge_op_output(p, n, 0);
-    if ((rc = edge_op_check_dtype(p, in, "input", unary_types(n->code))) ||
-        (rc = edge_op_check_type(p, out, "output", in->type)) ||
-        (rc = edge_op_check_same_shape(p, in, "input", out, "output")))
         return rc;
     unary_data *d = edge_op_alloc(p, n, sizeof *d);
     if (!d)
@@ -190,14 +206,12 @@ static int prelu_quant(edge_prep *p, const edge_tensor *in, const edge_tensor *a
 
 static int prelu_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 2, 2, 1);
+    const edge_tensor *in, *out;
+    int rc = edge_op_io_same(p, n, 2, 2, F32 | S8, &in, &out);
     if (rc)
         return rc;
-    const edge_tensor *in = edge_op_input(p, n, 0), *alpha = edge_op_input(p, n, 1);
-    const edge_tensor *out = edge_op_output(p, n, 0);
-    if ((rc = edge_op_check_dtype(p, in, "input", F32 | S8)) ||
-        (rc = edge_op_check_type(p, alpha, "alpha", in->type)) ||
-        (rc = edge_op_check_type(p, out, "output", in->type)))
+    const edge_tensor *alpha = edge_op_input(p, n, 1);
+    if ((rc = edge_op_check_type(p, alpha, "alpha", in->type)))
         return rc;
     prelu_data *d = edge_op_alloc(p, n, sizeof *d);
     if (!d)
@@ -241,6 +255,8 @@ EDGE_UNARY_OP(EXP, 2)
 EDGE_UNARY_OP(LOG, 2)
 EDGE_UNARY_OP(SIN, 1)
 EDGE_UNARY_OP(COS, 1)
+EDGE_UNARY_OP(SQRT, 1)
+EDGE_UNARY_OP(RSQRT, 3)
 
 #undef EDGE_UNARY_OP
 

@@ -56,18 +56,6 @@ EDGE_BCAST_KERNEL(edge_ref_mul_s32, int32_t,
 EDGE_BCAST_KERNEL(edge_ref_maximum_s32, int32_t, x > y ? x : y)
 EDGE_BCAST_KERNEL(edge_ref_minimum_s32, int32_t, x < y ? x : y)
 
-void edge_ref_sqrt_f32(const float *in, float *out, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = sqrtf(in[i]);
-}
-
-void edge_ref_rsqrt_f32(const float *in, float *out, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        out[i] = 1.0f / sqrtf(in[i]);
-}
-
 void edge_inv_sqrt_multiplier(int32_t input, int32_t *mult, int *shift)
 {
     if (input <= 1) {

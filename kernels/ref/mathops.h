@@ -9,7 +9,8 @@
  *                  division gives for every int32 pair);
  *   FLOOR_MOD:     the truncated remainder (fmodf for float), plus y when it is
  *                  non-zero and its sign differs from y's (floor_mod.h);
- *   SQRT, RSQRT:   sqrtf(x) and 1.0f / sqrtf(x) (negative inputs give NaN, as in TFLite).
+ *   RSQRT int8:    TFLite's RsqrtEvalQuantized, one value at a time (the float SQRT and
+ *                  RSQRT are unary.h's).
  * Integer division by zero, which TensorFlow Lite refuses at eval ("Division by 0"),
  * cannot fail here: x / 0, floor_div(x, 0) and floor_mod(x, 0) are 0. INT32_MIN / -1
  * wraps to INT32_MIN and its remainder is 0. Float division by zero is IEEE (inf, NaN).
@@ -53,8 +54,5 @@ void edge_inv_sqrt_multiplier(int32_t input, int32_t *mult, int *shift);
  * 127; v < 0, which TensorFlow Lite fails at eval, gives 127 too (eval cannot fail);
  * else 1/sqrt(v) scaled by 2^20, times MULT x 2^(SHIFT - 20), plus OUT_ZP, saturated. */
 int8_t edge_ref_rsqrt_one_s8(int32_t q, int32_t in_zp, int32_t mult, int shift, int32_t out_zp);
-
-void edge_ref_sqrt_f32(const float *in, float *out, size_t n);
-void edge_ref_rsqrt_f32(const float *in, float *out, size_t n);
 
 #endif

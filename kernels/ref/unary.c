@@ -63,6 +63,16 @@ float edge_unary_cos(float x)
     return cosf(x);
 }
 
+float edge_unary_sqrt(float x)
+{
+    return sqrtf(x);
+}
+
+float edge_unary_rsqrt(float x)
+{
+    return 1.0f / sqrtf(x);
+}
+
 float edge_unary_elu(float x)
 {
     return x < 0.0f ? expf(x) - 1.0f : x;

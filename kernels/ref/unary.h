@@ -42,6 +42,9 @@ float edge_unary_exp(float x);
 float edge_unary_log(float x);
 float edge_unary_sin(float x);
 float edge_unary_cos(float x);
+/* sqrtf(x) and 1.0f / sqrtf(x) (negative inputs give NaN, as in TFLite). */
+float edge_unary_sqrt(float x);
+float edge_unary_rsqrt(float x);
 float edge_unary_elu(float x);
 float edge_unary_gelu(float x);
 float edge_unary_gelu_approx(float x);

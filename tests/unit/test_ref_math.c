@@ -22,6 +22,7 @@
 #include "op_harness.h"
 #include "ref/mathops.h"
 #include "ref/reduce.h"
+#include "ref/unary.h"
 
 static void reset(harness *h)
 {
@@ -69,8 +70,8 @@ static void test_sqrt_rsqrt_kernels(void **state)
     (void)state;
     const float in[4] = {4.0f, 0.25f, 0.0f, -1.0f};
     float s[4], r[4];
-    edge_ref_sqrt_f32(in, s, 4);
-    edge_ref_rsqrt_f32(in, r, 4);
+    edge_ref_unary_f32(edge_unary_sqrt, in, s, 4);
+    edge_ref_unary_f32(edge_unary_rsqrt, in, r, 4);
     assert_true(s[0] == 2.0f && s[1] == 0.5f && s[2] == 0.0f && isnan(s[3]));
     assert_true(r[0] == 0.5f && r[1] == 2.0f && isinf(r[2]) && r[2] > 0 && isnan(r[3]));
 }

@@ -117,6 +117,8 @@ enum {
     /* reduce, fill and math family */
     TFL_OPT_DivOptions = 29,
     TFL_OPT_ShapeOptions = 55,
+    /* lstm family */
+    TFL_OPT_UnidirectionalSequenceLSTMOptions = 71,
 };
 
 #endif

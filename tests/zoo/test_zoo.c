@@ -31,16 +31,12 @@ static const struct {
 } xfails[] = {
     {"deeplabv3_mnv2_dm05_u8", "1.8% of the mask differs from TFLite's (a region TFLite calls "
                                "horse is dog here): to explain"},
-    {"keras_lstm_mnist_ptq", "UNIDIRECTIONAL_SEQUENCE_LSTM, variable tensors"},
     {"movenet_lightning_ptq", "runs end to end, nose in the upper half (y 0.389), but keypoint "
                               "scores differ from TFLite's (nose 0.569 vs 0.246; positions within "
                               "0.02 on confident points): to explain layer by layer"},
     {"mp_selfie_segmentation", "MediaPipe's custom Convolution2DTransposeBias (float32)"},
     {"posenet_mnv1_075_353x481_decoder", "custom PosenetDecoderOp"},
     {"tflm_audio_preprocessor_int8", "TFLM signal custom operators"},
-    {"tflm_dtln_noise_suppression", "UNIDIRECTIONAL_SEQUENCE_LSTM"},
-    {"tflm_micro_speech_lstm", "UNIDIRECTIONAL_SEQUENCE_LSTM"},
-    {"tflm_mnist_lstm_int8", "UNIDIRECTIONAL_SEQUENCE_LSTM"},
     {"tflm_seanet_transpose_conv0", "TRANSPOSE_CONV"},
     {"tiny_kws_dscnn_fp32", "TFLite's reference hybrid CONV_2D gives the same top-1, 3.4e-2 "
                             "apart: LiteRT.js/XNNPACK quantizes 1x1 convolutions per pixel, in "

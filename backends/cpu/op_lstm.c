@@ -7,8 +7,9 @@
  * [state, input] and [state, state], biases [state], states of batch x state elements, the
  * output [d0, d1, state] over an input [d0, d1, input]; the cell gate's activation TANH;
  * cell_clip >= 0) and running it. Types: float32; int8 activations with int8 weights, int32
- * biases and an int16 cell state (per-tensor symmetric weights). Refuses 16x8 and hybrid
- * (float activations, int8 weights) LSTMs by name. Does not own the integer parameters
+ * biases and an int16 cell state; int16 activations (16x8) with int8 weights and int64 biases
+ * (per-tensor symmetric weights). Refuses hybrid LSTMs (float activations, int8 weights: TFLM
+ * has none) by name. Does not own the integer parameters
  * (ops/derive_lstm.c) or the arithmetic (kernels/ref/lstm.c). */
 #include <stdio.h>
 
@@ -33,7 +34,7 @@ enum {
 typedef struct lstm_data {
     edge_dtype type;
     union {
-        edge_lstm_s8_params s8;
+        edge_lstm_q_params q; /* int8 and int16 activations */
         edge_lstm_f32_params f32;
     };
 } lstm_data;
@@ -161,9 +162,11 @@ static int lstm_quant(edge_prep *p, const edge_tensor *t, const char *role, bool
     return rc;
 }
 
-static int lstm_prepare_s8(edge_prep *p, edge_node *n, lstm_data *d)
+/* int8 activations with int32 biases, or int16 (16x8: zero points 0) with int64 biases. */
+static int lstm_prepare_q(edge_prep *p, edge_node *n, lstm_data *d)
 {
-    int rc = lstm_check_types(p, n, EDGE_INT8, EDGE_INT8, EDGE_INT32, EDGE_INT16);
+    const bool s16 = d->type == EDGE_INT16;
+    int rc = lstm_check_types(p, n, d->type, EDGE_INT8, s16 ? EDGE_INT64 : EDGE_INT32, EDGE_INT16);
     const edge_tensor *in = edge_op_input(p, n, LSTM_IN);
     const edge_tensor *hidden = edge_op_input(p, n, LSTM_HIDDEN);
     const edge_tensor *cell = edge_op_input(p, n, LSTM_CELL);
@@ -174,7 +177,7 @@ static int lstm_prepare_s8(edge_prep *p, edge_node *n, lstm_data *d)
     if (!rc)
         rc = lstm_quant(p, cell, "cell state", true);
     edge_lstm_scales sc = {.cell_clip = n->params.lstm.cell_clip};
-    edge_lstm_s8_params *k = &d->s8;
+    edge_lstm_q_params *k = &d->q;
     char role[48];
     for (int g = 0; g < 4 && !rc; g++) {
         const edge_tensor *wi = edge_op_input(p, n, LSTM_IN_W + g);
@@ -233,9 +236,9 @@ static int lstm_prepare(edge_prep *p, edge_node *n)
         rc = lstm_prepare_f32(p, n, d);
         d->f32.s = s;
         n->scratch_bytes = edge_lstm_scratch_elems(&s) * sizeof(float);
-    } else if (in->type == EDGE_INT8) {
-        rc = lstm_prepare_s8(p, n, d);
-        d->s8.s = s;
+    } else if (in->type == EDGE_INT8 || in->type == EDGE_INT16) {
+        rc = lstm_prepare_q(p, n, d);
+        d->q.s = s;
         n->scratch_bytes = edge_lstm_scratch_elems(&s) * sizeof(int16_t);
     } else if (in->type == EDGE_FLOAT32) {
         rc = edge_op_fail(p, EDGE_EUNSUPPORTED,
@@ -243,7 +246,7 @@ static int lstm_prepare(edge_prep *p, edge_node *n)
                           edge_dtype_name(w->type));
     } else {
         rc = edge_op_fail(p, EDGE_EUNSUPPORTED,
-                          "input of type %s is not supported (float32 and int8 are)",
+                          "input of type %s is not supported (float32, int8 and int16 are)",
                           edge_dtype_name(in->type));
     }
     const uint64_t macs = (uint64_t)s.batch * (uint64_t)s.steps * 4u * (uint64_t)s.state *
@@ -260,8 +263,10 @@ static void lstm_eval(const edge_node *n, void *const *t, void *scratch, edge_ex
     void *out = t[n->out[0]];
     if (d->type == EDGE_FLOAT32)
         edge_ref_lstm_f32(&d->f32, in, hidden, cell, out, scratch);
+    else if (d->type == EDGE_INT16)
+        edge_ref_lstm_s16(&d->q, in, hidden, cell, out, scratch);
     else
-        edge_ref_lstm_s8(&d->s8, in, hidden, cell, out, scratch);
+        edge_ref_lstm_s8(&d->q, in, hidden, cell, out, scratch);
 }
 
 const edge_op edge_op_UNIDIRECTIONAL_SEQUENCE_LSTM = {

@@ -2,7 +2,8 @@
  *
  * Owns: the step loop (time major: every batch row at once per step; batch major: one row at
  * a time, its state carried along its own time steps, as TFLM's LstmStepManager walks them),
- * the gates, the cell and hidden updates, and the int16 sigmoid/tanh. Integer arithmetic
+ * the gates, the cell and hidden updates (one integer path for int8 and int16 activations),
+ * and the int16 sigmoid/tanh. Integer arithmetic
  * wraps where TFLM's int32 would (no undefined overflow here). Allocates nothing. */
 #include <float.h>
 #include <math.h>
@@ -91,25 +92,49 @@ size_t edge_lstm_scratch_elems(const edge_lstm_shape *s)
     return 4 * rows * (size_t)s->state;
 }
 
-/* ---- integer (8x8->16) ---- */
+/* ---- integer (8x8->16, 16x8->16) ---- */
 
-/* OUT[r][c] = clamp16(mbqm(sum (w[c][d]) x (in[r][d] - zp) + bias[c])) (reference_integer_ops::
- * FullyConnected into int16 with a zero output offset). */
-static void fc_s8_s16(const int8_t *in, int32_t zp, const int8_t *w, const int32_t *bias,
-                      int32_t mult, int32_t shift, int32_t rows, int32_t depth, int32_t units,
-                      int16_t *out)
+/* One step of the integer LSTM over ROWS rows; the activations are int8, or int16 when S16. */
+typedef struct q_step {
+    const edge_lstm_q_params *p;
+    bool s16;
+    const void *in;
+    void *hidden;
+    int16_t *cell;
+    int32_t rows;
+} q_step;
+
+/* OUT[r][c] = clamp16(mbqm(sum w[c][d] x (in[r][d] - zp) + bias[c])): reference_integer_ops::
+ * FullyConnected into int16 with a zero output offset; int8 input: int32 accumulator and bias;
+ * int16 input (no offset): int64 accumulator and bias, the 64-bit multiply. */
+static void fc_q(bool s16, const void *in, int32_t zp, const int8_t *w, const void *bias,
+                 int32_t mult, int32_t shift, int32_t rows, int32_t depth, int32_t units,
+                 int16_t *out)
 {
     for (int32_t r = 0; r < rows; r++) {
-        const int8_t *x = in + (size_t)r * (size_t)depth;
+        const size_t row = (size_t)r * (size_t)depth;
         for (int32_t c = 0; c < units; c++) {
             const int8_t *wc = w + (size_t)c * (size_t)depth;
-            int32_t acc = 0;
-            for (int32_t d = 0; d < depth; d++)
-                acc = edge_wrap_add32(acc, (int32_t)wc[d] * ((int32_t)x[d] - zp));
-            if (bias)
-                acc = edge_wrap_add32(acc, bias[c]);
+            int32_t v;
+            if (s16) {
+                const int16_t *x = (const int16_t *)in + row;
+                int64_t acc = 0;
+                for (int32_t d = 0; d < depth; d++)
+                    acc += (int64_t)wc[d] * x[d];
+                if (bias)
+                    acc = (int64_t)((uint64_t)acc + (uint64_t)((const int64_t *)bias)[c]);
+                v = edge_mbqm64(acc, mult, (int)shift);
+            } else {
+                const int8_t *x = (const int8_t *)in + row;
+                int32_t acc = 0;
+                for (int32_t d = 0; d < depth; d++)
+                    acc = edge_wrap_add32(acc, (int32_t)wc[d] * ((int32_t)x[d] - zp));
+                if (bias)
+                    acc = edge_wrap_add32(acc, ((const int32_t *)bias)[c]);
+                v = edge_mbqm(acc, mult, (int)shift);
+            }
             out[(size_t)r * (size_t)units + (size_t)c] =
-                (int16_t)edge_clamp32(edge_mbqm(acc, mult, (int)shift), INT16_MIN, INT16_MAX);
+                (int16_t)edge_clamp32(v, INT16_MIN, INT16_MAX);
         }
     }
 }
@@ -127,17 +152,17 @@ static int32_t mul_q(int16_t a, int16_t b, int32_t mult, int shift, int32_t zp, 
     return edge_clamp32(edge_wrap_add32(zp, edge_mbqm((int32_t)a * b, mult, shift)), lo, hi);
 }
 
-/* Gate G over ROWS rows: the input FC (with the bias) plus the recurrent FC (none), then the
- * sigmoid, or for the cell gate the tanh (its input is Q3.12: scale power -12, no shift). */
-static void gate_s8(const edge_lstm_s8_params *p, int g, const int8_t *in, const int8_t *hidden,
-                    int32_t rows, int16_t *out, int16_t *tmp)
+/* Gate G: the input FC (with the bias) plus the recurrent FC (none), then the sigmoid, or for
+ * the cell gate the tanh (its input is Q3.12: scale power -12, no shift). */
+static void gate_q(const q_step *st, int g, int16_t *out, int16_t *tmp)
 {
+    const edge_lstm_q_params *p = st->p;
     const edge_lstm_shape *s = &p->s;
-    const size_t n = (size_t)rows * (size_t)s->state;
-    fc_s8_s16(in, p->input_zp, p->in_w[g], p->bias[g], p->q.in_mult[g], p->q.in_shift[g], rows,
-              s->input, s->state, out);
-    fc_s8_s16(hidden, p->hidden_zp, p->rec_w[g], NULL, p->q.rec_mult[g], p->q.rec_shift[g], rows,
-              s->state, s->state, tmp);
+    const size_t n = (size_t)st->rows * (size_t)s->state;
+    fc_q(st->s16, st->in, p->input_zp, p->in_w[g], p->bias[g], p->q.in_mult[g], p->q.in_shift[g],
+         st->rows, s->input, s->state, out);
+    fc_q(st->s16, st->hidden, p->hidden_zp, p->rec_w[g], NULL, p->q.rec_mult[g], p->q.rec_shift[g],
+         st->rows, s->state, s->state, tmp);
     add_sat_s16(out, tmp, n);
     if (g == EDGE_LSTM_CELL_GATE)
         edge_ref_tanh_s16(0, 0, out, out, n);
@@ -156,16 +181,16 @@ static void tanh_cell(int32_t power, const int16_t *cell, int16_t *out, size_t n
     edge_ref_tanh_s16(mult, shift, cell, out, n);
 }
 
-static void step_s8(const edge_lstm_s8_params *p, const int8_t *in, int8_t *hidden, int16_t *cell,
-                    int8_t *out, int32_t rows, int16_t *scratch)
+static void step_q(const q_step *st, void *out, int16_t *scratch)
 {
-    const size_t n = (size_t)rows * (size_t)p->s.state;
-    int16_t *forget = scratch, *input = scratch + n, *cellg = scratch + 2 * n,
-            *tmp = scratch + 3 * n;
+    const edge_lstm_q_params *p = st->p;
+    const size_t n = (size_t)st->rows * (size_t)p->s.state;
+    int16_t *forget = scratch, *input = scratch + n, *cellg = scratch + 2 * n;
+    int16_t *tmp = scratch + 3 * n, *cell = st->cell;
     const edge_lstm_quant *q = &p->q;
-    gate_s8(p, EDGE_LSTM_FORGET_GATE, in, hidden, rows, forget, tmp);
-    gate_s8(p, EDGE_LSTM_INPUT_GATE, in, hidden, rows, input, tmp);
-    gate_s8(p, EDGE_LSTM_CELL_GATE, in, hidden, rows, cellg, tmp);
+    gate_q(st, EDGE_LSTM_FORGET_GATE, forget, tmp);
+    gate_q(st, EDGE_LSTM_INPUT_GATE, input, tmp);
+    gate_q(st, EDGE_LSTM_CELL_GATE, cellg, tmp);
     for (size_t i = 0; i < n; i++) {
         const int32_t kept =
             mul_q(forget[i], cell[i], q->forget_mult, q->forget_shift, 0, INT16_MIN, INT16_MAX);
@@ -177,31 +202,56 @@ static void step_s8(const edge_lstm_s8_params *p, const int8_t *in, int8_t *hidd
         cell[i] = (int16_t)c;
     }
     int16_t *outg = input, *tanh_c = forget;
-    gate_s8(p, EDGE_LSTM_OUTPUT_GATE, in, hidden, rows, outg, tmp);
+    gate_q(st, EDGE_LSTM_OUTPUT_GATE, outg, tmp);
     tanh_cell(q->cell_scale_power, cell, tanh_c, n);
-    for (size_t i = 0; i < n; i++)
-        hidden[i] = (int8_t)mul_q(tanh_c[i], outg[i], q->hidden_mult, q->hidden_shift, p->hidden_zp,
-                                  INT8_MIN, INT8_MAX);
-    memcpy(out, hidden, n);
+    for (size_t i = 0; i < n; i++) {
+        if (st->s16)
+            ((int16_t *)st->hidden)[i] =
+                (int16_t)mul_q(tanh_c[i], outg[i], q->hidden_mult, q->hidden_shift, p->hidden_zp,
+                               INT16_MIN, INT16_MAX);
+        else
+            ((int8_t *)st->hidden)[i] =
+                (int8_t)mul_q(tanh_c[i], outg[i], q->hidden_mult, q->hidden_shift, p->hidden_zp,
+                              INT8_MIN, INT8_MAX);
+    }
+    memcpy(out, st->hidden, n * (st->s16 ? 2 : 1));
 }
 
-void edge_ref_lstm_s8(const edge_lstm_s8_params *p, const int8_t *in, int8_t *hidden, int16_t *cell,
-                      int8_t *out, int16_t *scratch)
+static void lstm_q(const edge_lstm_q_params *p, bool s16, const void *in, void *hidden,
+                   int16_t *cell, void *out, int16_t *scratch)
 {
     const edge_lstm_shape *s = &p->s;
-    const size_t in_step = (size_t)s->input, st = (size_t)s->state;
+    const size_t es = s16 ? 2 : 1, in_step = (size_t)s->input * es, st = (size_t)s->state;
+    const uint8_t *x = in;
+    uint8_t *h = hidden, *y = out;
     if (s->time_major) {
-        for (int32_t t = 0; t < s->steps; t++)
-            step_s8(p, in + (size_t)t * (size_t)s->batch * in_step, hidden, cell,
-                    out + (size_t)t * (size_t)s->batch * st, s->batch, scratch);
+        const q_step one = {p, s16, NULL, hidden, cell, s->batch};
+        for (int32_t t = 0; t < s->steps; t++) {
+            q_step at = one;
+            at.in = x + (size_t)t * (size_t)s->batch * in_step;
+            step_q(&at, y + (size_t)t * (size_t)s->batch * st * es, scratch);
+        }
         return;
     }
     for (int32_t b = 0; b < s->batch; b++)
         for (int32_t t = 0; t < s->steps; t++) {
-            const size_t at = (size_t)b * (size_t)s->steps + (size_t)t;
-            step_s8(p, in + at * in_step, hidden + (size_t)b * st, cell + (size_t)b * st,
-                    out + at * st, 1, scratch);
+            const size_t k = (size_t)b * (size_t)s->steps + (size_t)t;
+            const q_step at = {
+                p, s16, x + k * in_step, h + (size_t)b * st * es, cell + (size_t)b * st, 1};
+            step_q(&at, y + k * st * es, scratch);
         }
+}
+
+void edge_ref_lstm_s8(const edge_lstm_q_params *p, const int8_t *in, int8_t *hidden, int16_t *cell,
+                      int8_t *out, int16_t *scratch)
+{
+    lstm_q(p, false, in, hidden, cell, out, scratch);
+}
+
+void edge_ref_lstm_s16(const edge_lstm_q_params *p, const int16_t *in, int16_t *hidden,
+                       int16_t *cell, int16_t *out, int16_t *scratch)
+{
+    lstm_q(p, true, in, hidden, cell, out, scratch);
 }
 
 /* ---- float ---- */

@@ -11,6 +11,7 @@
  * a second interpreter has its own state. */
 #include <math.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -102,7 +103,7 @@ static void test_lstm_s8_by_hand(void **state)
     static const int8_t w0[1] = {0};
     static const int32_t b_zero[1] = {0}, b_one[1] = {4096}; /* 1.0 in Q3.12 */
     edge_lstm_scales sc = unit_scales();
-    edge_lstm_s8_params p = {.s = {.batch = 1, .steps = 2, .input = 1, .state = 1}};
+    edge_lstm_q_params p = {.s = {.batch = 1, .steps = 2, .input = 1, .state = 1}};
     edge_error err = {0};
     assert_int_equal(edge_lstm_quant_params(&sc, &p.q, &err), 0);
     for (int g = 0; g < 4; g++) {
@@ -132,6 +133,37 @@ static void test_lstm_s8_by_hand(void **state)
     hidden = 0;
     edge_ref_lstm_s8(&p, in, &hidden, &cell, out, scratch);
     assert_int_equal(cell, 1024); /* 1170 clipped */
+}
+
+/* The same LSTM with int16 activations (16x8): int64 biases, the 64-bit multiply (exact for
+ * the multiplier 1), the hidden state in int16: the same numbers. */
+static void test_lstm_s16_by_hand(void **state)
+{
+    (void)state;
+    static const int8_t w0[1] = {0};
+    static const int64_t b_zero[1] = {0}, b_one[1] = {4096};
+    edge_lstm_scales sc = unit_scales();
+    edge_lstm_q_params p = {.s = {.batch = 1, .steps = 2, .input = 1, .state = 1}};
+    edge_error err = {0};
+    assert_int_equal(edge_lstm_quant_params(&sc, &p.q, &err), 0);
+    for (int g = 0; g < 4; g++) {
+        p.in_w[g] = p.rec_w[g] = w0;
+        p.bias[g] = g == EDGE_LSTM_CELL_GATE ? b_one : b_zero;
+    }
+    const int16_t in[2] = {1000, -1000};
+    int16_t hidden = 0, cell = 0, out[2], scratch[4];
+    edge_ref_lstm_s16(&p, in, &hidden, &cell, out, scratch);
+    assert_int_equal(out[0], 23);
+    assert_int_equal(out[1], 33);
+    assert_int_equal(cell, 1170);
+    /* a cell gate bias beyond int16 saturates the gate's pre-activation: tanh(8) = 32767 */
+    static const int64_t b_big[1] = {40000};
+    p.bias[EDGE_LSTM_CELL_GATE] = b_big;
+    hidden = cell = 0;
+    p.s.steps = 1;
+    edge_ref_lstm_s16(&p, in, &hidden, &cell, out, scratch);
+    /* 16384 x 32767 x 2^-19 = 1023.97 -> 1024 */
+    assert_int_equal(cell, 1024);
 }
 
 static void test_lstm_f32_by_hand(void **state)
@@ -177,7 +209,7 @@ static void test_lstm_random(void **state)
     static rnd_lstm r;
     const float s_in = 0.02f, s_h = 1.0f / 128, s_w = 0.01f, s_c = 1.0f / 2048;
     edge_lstm_scales sc = {.input = s_in, .hidden = s_h, .cell = s_c};
-    edge_lstm_s8_params p = {
+    edge_lstm_q_params p = {
         .s = {.batch = B, .steps = T, .input = I, .state = S}, .input_zp = 3, .hidden_zp = -2};
     edge_lstm_f32_params f = {.s = p.s};
     for (int k = 0; k < 8; k++)
@@ -226,7 +258,7 @@ static void test_lstm_random(void **state)
         if (fabsf(q - outf[i]) > 3 * s_h)
             fail_msg("element %d: int8 %g, float %g", i, (double)q, (double)outf[i]);
     }
-    edge_lstm_s8_params tm = p;
+    edge_lstm_q_params tm = p;
     tm.s.time_major = true;
     int16_t scratch_tm[4 * B * S];
     edge_ref_lstm_s8(&tm, in_tm, hidden_tm, cell_tm, out_tm, scratch_tm);
@@ -238,8 +270,11 @@ static void test_lstm_random(void **state)
 
 /* ---------------------------------------------------------------- through the runtime */
 
-/* The by-hand int8 LSTM as a model: input [1, 2, 1], states variable tensors. */
-static uint8_t *stateful_model(size_t *size)
+/* Ways to break the model for the refusal cases. */
+enum { GOOD, PEEPHOLE, STATE_NOT_VARIABLE, RELU, WRONG_WEIGHT_SHAPE };
+
+/* The by-hand int8 LSTM as a model: input [1, 2, 1], states variable tensors; FAULT breaks it. */
+static uint8_t *lstm_model(int fault, size_t *size)
 {
     tfw_writer *w = tfw_new();
     assert_non_null(w);
@@ -260,6 +295,19 @@ static uint8_t *stateful_model(size_t *size)
         in[k] = tfw_add_const(w, &t, zero8, 1);
     }
     in[9] = in[10] = in[11] = in[16] = in[17] = -1;
+    if (fault == PEEPHOLE)
+        in[10] = in[1];
+    if (fault == WRONG_WEIGHT_SHAPE) {
+        static const int8_t zero2[2] = {0};
+        static const int32_t d_w2[2] = {1, 2};
+        t = (tfw_tensor_desc){.type = EDGE_INT8,
+                              .rank = 2,
+                              .dims = d_w2,
+                              .name = "w2",
+                              .q_count = 1,
+                              .scale = 1.0f / 4096};
+        in[7] = tfw_add_const(w, &t, zero2, 2);
+    }
     for (int k = 12; k <= 15; k++) {
         t = (tfw_tensor_desc){.type = EDGE_INT32,
                               .rank = 1,
@@ -277,6 +325,11 @@ static uint8_t *stateful_model(size_t *size)
                           .scale = 1.0f / 128,
                           .is_variable = true};
     in[18] = tfw_add_tensor(w, &t);
+    if (fault == STATE_NOT_VARIABLE) {
+        static const int8_t h0[1] = {0};
+        t.is_variable = false;
+        in[18] = tfw_add_const(w, &t, h0, 1);
+    }
     t = (tfw_tensor_desc){.type = EDGE_INT16,
                           .rank = 2,
                           .dims = d_st,
@@ -291,8 +344,8 @@ static uint8_t *stateful_model(size_t *size)
         .type = EDGE_INT8, .rank = 3, .dims = d_in, .name = "y", .q_count = 1, .scale = 1.0f / 128};
     const int32_t out = tfw_add_tensor(w, &t);
     tfw_options o;
-    tfw_opt_init(&o, 71); /* UnidirectionalSequenceLSTMOptions */
-    tfw_opt_i8(&o, 0, 4); /* TANH */
+    tfw_opt_init(&o, 71);                     /* UnidirectionalSequenceLSTMOptions */
+    tfw_opt_i8(&o, 0, fault == RELU ? 1 : 4); /* TANH */
     const int32_t opc = tfw_add_opcode(w, EDGE_OP_UNIDIRECTIONAL_SEQUENCE_LSTM, 1);
     tfw_add_operator(w, opc, in, 24, &out, 1, &o);
     tfw_set_io(w, &in[0], 1, &out, 1);
@@ -317,7 +370,7 @@ static void test_reset_state(void **state)
 {
     (void)state;
     size_t size = 0;
-    uint8_t *file = stateful_model(&size);
+    uint8_t *file = lstm_model(GOOD, &size);
     edge_model *m = NULL;
     edge_error err = {0};
     if (edge_model_open_buffer(file, size, NULL, &m, &err))
@@ -343,12 +396,41 @@ static void test_reset_state(void **state)
     free(file);
 }
 
+/* What TFLM's LSTM refuses is refused at load, saying what. */
+static void test_refused(void **state)
+{
+    (void)state;
+    static const struct {
+        int fault;
+        const char *needle;
+    } cases[] = {
+        {PEEPHOLE, "peephole"},
+        {STATE_NOT_VARIABLE, "must be variable tensors"},
+        {RELU, "must be TANH"},
+        {WRONG_WEIGHT_SHAPE, "recurrent-to-cell weights"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t size = 0;
+        uint8_t *file = lstm_model(cases[i].fault, &size);
+        edge_model *m = NULL;
+        edge_error err = {0};
+        const int rc = edge_model_open_buffer(file, size, NULL, &m, &err);
+        printf("  refused: %s\n", err.message);
+        assert_int_not_equal(rc, 0);
+        assert_null(m);
+        if (!strstr(err.message, cases[i].needle))
+            fail_msg("case %zu: '%s' does not say '%s'", i, err.message, cases[i].needle);
+        free(file);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sigmoid_tanh_s16), cmocka_unit_test(test_derive),
-        cmocka_unit_test(test_lstm_s8_by_hand),  cmocka_unit_test(test_lstm_f32_by_hand),
-        cmocka_unit_test(test_lstm_random),      cmocka_unit_test(test_reset_state),
+        cmocka_unit_test(test_lstm_s8_by_hand),  cmocka_unit_test(test_lstm_s16_by_hand),
+        cmocka_unit_test(test_lstm_f32_by_hand), cmocka_unit_test(test_lstm_random),
+        cmocka_unit_test(test_reset_state),      cmocka_unit_test(test_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

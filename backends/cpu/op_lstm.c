@@ -86,6 +86,11 @@ static int lstm_check_shapes(edge_prep *p, const edge_node *n, edge_lstm_shape *
     s->steps = o->time_major ? in->dims[0] : in->dims[1];
     s->input = in->dims[2];
     s->state = edge_op_input(p, n, LSTM_IN_W + 1)->dims[0];
+    /* with an input and a state of at least one element, the steps eval walks are bounded by
+     * the input's size */
+    if (s->input < 1 || s->state < 1)
+        return edge_op_fail(p, EDGE_ESHAPE, "input size %d and state size %d must be at least 1",
+                            (int)s->input, (int)s->state);
     char role[48];
     for (int g = 0; g < 4 && !rc; g++) {
         const int32_t wi[2] = {s->state, s->input}, wr[2] = {s->state, s->state};
@@ -249,8 +254,9 @@ static int lstm_prepare(edge_prep *p, edge_node *n)
                           "input of type %s is not supported (float32, int8 and int16 are)",
                           edge_dtype_name(in->type));
     }
-    const uint64_t macs = (uint64_t)s.batch * (uint64_t)s.steps * 4u * (uint64_t)s.state *
-                          ((uint64_t)s.input + (uint64_t)s.state);
+    uint64_t macs = 4u * (uint64_t)s.state * ((uint64_t)s.input + (uint64_t)s.state);
+    if (__builtin_mul_overflow(macs, (uint64_t)s.batch * (uint64_t)s.steps, &macs))
+        macs = UINT64_MAX;
     n->macs = macs;
     return rc;
 }

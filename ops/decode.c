@@ -31,6 +31,8 @@ enum { GATHER_AXIS, GATHER_BATCH_DIMS }; /* GatherOptions */
 enum { DIV_ACT = 0, SHAPE_OUT_TYPE = 0 }; /* DivOptions, ShapeOptions */
 /* unary family */
 enum { GELU_APPROXIMATE = 0 }; /* GeluOptions */
+/* lstm family: UnidirectionalSequenceLSTMOptions */
+enum { LSTM_ACT, LSTM_CELL_CLIP, LSTM_PROJ_CLIP, LSTM_TIME_MAJOR, LSTM_ASYM, LSTM_DIAGONAL };
 
 /* The options table type operator CODE reads, TFL_OPT_NONE when it has none we decode. */
 static uint8_t options_type_of(int32_t code, const char **name)
@@ -74,6 +76,9 @@ static uint8_t options_type_of(int32_t code, const char **name)
         {EDGE_OP_SHAPE, TFL_OPT_ShapeOptions, "ShapeOptions"},
         /* unary family */
         {EDGE_OP_GELU, TFL_OPT_GeluOptions, "GeluOptions"},
+        /* lstm family */
+        {EDGE_OP_UNIDIRECTIONAL_SEQUENCE_LSTM, TFL_OPT_UnidirectionalSequenceLSTMOptions,
+         "UnidirectionalSequenceLSTMOptions"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (map[i].code == code) {
@@ -189,6 +194,15 @@ static void decode_fields(int32_t code, const fb_table *o, edge_op_params *p)
         return;
     /* unary family */
     case EDGE_OP_GELU: p->approximate = fb_bool(o, GELU_APPROXIMATE, false); return;
+    /* lstm family */
+    case EDGE_OP_UNIDIRECTIONAL_SEQUENCE_LSTM:
+        p->lstm.activation = fb_i8(o, LSTM_ACT, EDGE_ACT_NONE);
+        p->lstm.cell_clip = fb_f32(o, LSTM_CELL_CLIP, 0.0f);
+        p->lstm.proj_clip = fb_f32(o, LSTM_PROJ_CLIP, 0.0f);
+        p->lstm.time_major = fb_bool(o, LSTM_TIME_MAJOR, false);
+        p->lstm.asymmetric_inputs = fb_bool(o, LSTM_ASYM, false);
+        p->lstm.diagonal_recurrent = fb_bool(o, LSTM_DIAGONAL, false);
+        return;
     default: return;
     }
 }

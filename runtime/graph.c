@@ -1,8 +1,9 @@
 /* runtime/graph.c - execution order and tensor lifetimes of subgraph 0.
  *
  * Owns: checking the dataflow (each tensor written at most once, never a
- * constant or a graph input; every tensor read is a constant, a graph input or
- * written by some node; no cycles), after the load-time folds (fold.c); a
+ * constant, a graph input or a variable tensor; every tensor read is a constant, a graph input,
+ * a variable tensor (state the reading operator updates in place) or written by some node; no
+ * cycles), after the load-time folds (fold.c); a
  * zero-element tensor nobody writes is a constant with no data, whatever its
  * buffer (TensorFlow Lite runs such a tensor: it needs no bytes); putting nodes in execution order
  * (the file's order when it is already valid, as TensorFlow Lite runs it; otherwise a topological
@@ -28,11 +29,12 @@ static int find_producers(edge_model *m, int32_t *producer, edge_error *err)
         producer[t] = -1;
     for (int32_t i = 0; i < m->n_inputs; i++) {
         edge_tensor *t = &m->tensors[m->inputs[i]];
-        if (t->data)
+        if (t->data || t->variable)
             return edge__seterr(err, EDGE_EFORMAT,
                                 "malformed model file: graph input %d (tensor %d, %s) is a "
-                                "constant",
-                                (int)i, (int)m->inputs[i], t->name);
+                                "%s",
+                                (int)i, (int)m->inputs[i], t->name,
+                                t->data ? "constant" : "variable tensor");
         t->is_input = true;
     }
     for (int32_t i = 0; i < m->n_outputs; i++)
@@ -42,7 +44,10 @@ static int find_producers(edge_model *m, int32_t *producer, edge_error *err)
         for (int32_t k = 0; k < node->n_out; k++) {
             const int32_t ti = node->out[k];
             edge_tensor *t = &m->tensors[ti];
-            const char *why = t->data ? "a constant" : t->is_input ? "a graph input" : NULL;
+            const char *why = t->data       ? "a constant"
+                              : t->is_input ? "a graph input"
+                              : t->variable ? "a variable tensor (state is updated in place)"
+                                            : NULL;
             if (!why && producer[ti] >= 0)
                 why = "already written by another node";
             if (why)
@@ -60,6 +65,8 @@ static int find_producers(edge_model *m, int32_t *producer, edge_error *err)
             if (ti < 0)
                 continue;
             edge_tensor *t = &m->tensors[ti];
+            if (t->variable)
+                continue; /* state: the interpreter's, read and updated in place */
             if (!t->data && !t->is_input && producer[ti] < 0 && t->count == 0)
                 t->data = edge__no_data;
             if (!t->data && !t->is_input && producer[ti] < 0)
@@ -73,9 +80,9 @@ static int find_producers(edge_model *m, int32_t *producer, edge_error *err)
     for (int32_t i = 0; i < m->n_outputs; i++) {
         const int32_t ti = m->outputs[i];
         edge_tensor *t = &m->tensors[ti];
-        if (!t->data && !t->is_input && producer[ti] < 0 && t->count == 0)
+        if (!t->data && !t->is_input && !t->variable && producer[ti] < 0 && t->count == 0)
             t->data = edge__no_data;
-        if (!t->data && !t->is_input && producer[ti] < 0)
+        if (!t->data && !t->is_input && !t->variable && producer[ti] < 0)
             return edge__seterr(err, EDGE_EFORMAT,
                                 "malformed model file: graph output %d (tensor %d, %s) is never "
                                 "written",

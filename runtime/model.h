@@ -45,6 +45,13 @@ typedef struct edge_tensor {
     /* plan: lives in the arena at offset when in_arena */
     bool in_arena;
     size_t offset;
+    /* variable tensor (is_variable): state kept per interpreter between invokes, outside the
+     * arena at var_offset of the interpreter's variable block; reset to init (an owned copy of
+     * its buffer, t->bytes long) or, without one, to TFLite's reset value (the zero point for
+     * int8, else zero bytes) */
+    bool variable;
+    void *init;
+    size_t var_offset;
 } edge_tensor;
 
 struct edge_op;
@@ -117,6 +124,7 @@ struct edge_model {
     int32_t n_inputs, n_outputs;
     /* plan and accounting */
     size_t arena_bytes;
+    size_t var_bytes; /* the variable tensors' block of each interpreter (planner.c) */
     size_t weight_bytes;
     size_t prepared_bytes;
     uint64_t macs; /* sum over nodes (saturating) */

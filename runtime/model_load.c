@@ -219,6 +219,28 @@ static int attach_buffer(parse_ctx *pc, int32_t ti, edge_tensor *t, uint32_t bi)
     return 0;
 }
 
+/* Tensor TI is a variable tensor: the constant data attach_buffer found (if any) becomes its
+ * initial value (a copy: interpreters reset to it), and it is no constant. */
+static int make_variable(parse_ctx *pc, int32_t ti, edge_tensor *t)
+{
+    t->variable = true;
+    if (!edge_dtype_size(t->type))
+        return edge__seterr(pc->err, EDGE_EUNSUPPORTED,
+                            "tensor %d (%s) is a variable tensor of type %s, which is not "
+                            "supported",
+                            (int)ti, t->name, edge_dtype_name(t->type));
+    if (!t->data)
+        return 0;
+    if (!(t->init = malloc(t->bytes ? t->bytes : 1)))
+        return edge__seterr(pc->err, EDGE_ENOMEM, "out of memory copying tensor %d", (int)ti);
+    memcpy(t->init, t->data, t->bytes);
+    if (t->data_owned)
+        free((void *)t->data);
+    t->data = NULL;
+    t->data_owned = false;
+    return 0;
+}
+
 static int parse_tensor(parse_ctx *pc, int32_t ti, const fb_table *tt)
 {
     edge_model *m = pc->m;
@@ -265,14 +287,11 @@ static int parse_tensor(parse_ctx *pc, int32_t ti, const fb_table *tt)
     if (sparse)
         return edge__seterr(pc->err, EDGE_EUNSUPPORTED,
                             "tensor %d (%s) is sparse, which is not supported", (int)ti, t->name);
-    if (variable)
-        return edge__seterr(pc->err, EDGE_EUNSUPPORTED,
-                            "tensor %d (%s) is a variable tensor, which is not supported", (int)ti,
-                            t->name);
     int rc = fb_present(q) ? parse_quant(pc, ti, t, &q) : 0;
     if (rc)
         return rc;
-    return attach_buffer(pc, ti, t, bi);
+    rc = attach_buffer(pc, ti, t, bi);
+    return rc || !variable ? rc : make_variable(pc, ti, t);
 }
 
 /* The subgraph's input or output list (copied: the model keeps it). */

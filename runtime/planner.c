@@ -5,7 +5,8 @@
  * Greedy by size, as TensorFlow Lite Micro's GreedyMemoryPlanner: the largest
  * buffer first, each at the lowest offset that fits between the buffers
  * already placed whose lifetimes intersect its own. Offsets are 64-byte
- * aligned. Runs once per model version (never on the inference path).
+ * aligned. Variable tensors (state that outlives an invoke) are laid out in a separate block
+ * of their own, one after the other. Runs once per model version (never on the inference path).
  * Does not own lifetimes (graph.c) or the memory itself (interp.c). */
 #include <stdlib.h>
 #include <string.h>
@@ -85,8 +86,32 @@ static int place_all(plan_buf *bufs, size_t n, size_t *total, edge_error *err)
     return 0;
 }
 
+/* The variable tensors' block: each at its own 64-byte aligned offset. */
+static int plan_variables(edge_model *m, edge_error *err)
+{
+    size_t sum = 0;
+    for (int32_t i = 0; i < m->n_tensors; i++) {
+        edge_tensor *t = &m->tensors[i];
+        size_t size;
+        if (!t->variable)
+            continue;
+        t->var_offset = sum;
+        if (!align_up(t->bytes ? t->bytes : 1, &size) || __builtin_add_overflow(sum, size, &sum) ||
+            sum > m->opt.max_arena_bytes)
+            return edge__seterr(err, EDGE_ELIMIT,
+                                "variable tensors need more than the %zu byte arena limit (at "
+                                "tensor %d, %s, %zu bytes)",
+                                m->opt.max_arena_bytes, (int)i, t->name, t->bytes);
+    }
+    m->var_bytes = sum;
+    return 0;
+}
+
 int edge__plan_arena(edge_model *m, edge_error *err)
 {
+    const int vrc = plan_variables(m, err);
+    if (vrc)
+        return vrc;
     const size_t limit = m->opt.max_arena_bytes;
     size_t n = 0, sum = 0;
     plan_buf *bufs = calloc((size_t)m->n_tensors + (size_t)m->n_nodes + 1, sizeof *bufs);
@@ -95,7 +120,7 @@ int edge__plan_arena(edge_model *m, edge_error *err)
     int rc = 0;
     for (int32_t i = 0; i < m->n_tensors && !rc; i++) {
         edge_tensor *t = &m->tensors[i];
-        t->in_arena = !t->data && t->first_use >= 0;
+        t->in_arena = !t->data && !t->variable && t->first_use >= 0;
         if (!t->in_arena)
             continue;
         plan_buf *b = &bufs[n++];

@@ -119,6 +119,8 @@ enum {
     TFL_OPT_ShapeOptions = 55,
     /* unary family */
     TFL_OPT_GeluOptions = 116,
+    /* lstm family */
+    TFL_OPT_UnidirectionalSequenceLSTMOptions = 71,
 };
 
 #endif

@@ -231,6 +231,19 @@ int32_t og_tensor(og_pair *p, int type_q, int type_f, int rank, const int32_t *d
     return add_both(p, &dq, &df, NULL, 0, NULL, 0);
 }
 
+int32_t og_variable(og_pair *p, int type_q, int type_f, int rank, const int32_t *dims, og_quant q)
+{
+    const tfw_tensor_desc dq = {.type = type_q,
+                                .rank = rank,
+                                .dims = dims,
+                                .q_count = 1,
+                                .scale = q.scale,
+                                .zero_point = q.zp,
+                                .is_variable = true};
+    const tfw_tensor_desc df = {.type = type_f, .rank = rank, .dims = dims, .is_variable = true};
+    return add_both(p, &dq, &df, NULL, 0, NULL, 0);
+}
+
 int32_t og_act(og_pair *p, int rank, const int32_t *dims, og_quant q)
 {
     return og_tensor(p, EDGE_INT8, EDGE_FLOAT32, rank, dims, &q);
@@ -488,6 +501,9 @@ static const og_entry entries[] = {
     {"LOG", EDGE_OP_LOG, og_gen_log},
     {"SIN", EDGE_OP_SIN, og_gen_sin},
     {"COS", EDGE_OP_COS, og_gen_cos},
+    /* lstm family */
+    {"UNIDIRECTIONAL_SEQUENCE_LSTM", EDGE_OP_UNIDIRECTIONAL_SEQUENCE_LSTM,
+     og_gen_unidirectional_sequence_lstm},
 };
 
 #define N_ENTRIES (sizeof entries / sizeof entries[0])

@@ -91,6 +91,9 @@ typedef struct og_pair {
  * q model's per-tensor quantization. Returns the index (same in both). */
 int32_t og_tensor(og_pair *p, int type_q, int type_f, int rank, const int32_t *dims,
                   const og_quant *q);
+/* A variable tensor (state an operator updates in place): TYPE_Q quantized with Q in q,
+ * TYPE_F in f. */
+int32_t og_variable(og_pair *p, int type_q, int type_f, int rank, const int32_t *dims, og_quant q);
 /* int8 (quantized with Q) in q, float32 in f. */
 int32_t og_act(og_pair *p, int rank, const int32_t *dims, og_quant q);
 /* og_act marked as a subgraph input, with random int8 data (f gets its exact
@@ -206,5 +209,7 @@ int og_gen_square(og_pair *p);
 int og_gen_log(og_pair *p);
 int og_gen_sin(og_pair *p);
 int og_gen_cos(og_pair *p);
+/* lstm family (opgen_lstm.c) */
+int og_gen_unidirectional_sequence_lstm(og_pair *p);
 
 #endif

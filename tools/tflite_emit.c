@@ -335,6 +335,8 @@ static void emit_tensor(emit *e, int32_t ti, size_t ref)
         t_ref(&d, TFL_TENSOR_NAME);
     if (t->q_count)
         t_ref(&d, TFL_TENSOR_QUANTIZATION);
+    if (t->is_variable)
+        t_i8(&d, TFL_TENSOR_IS_VARIABLE, 1);
     link_place(e, ref, t_emit(&e->b, &d), TFW_AT_TENSOR, ti);
     link_place(e, t_pos(&d, TFL_TENSOR_SHAPE), v_i32(&e->b, t->dims, (size_t)t->rank),
                TFW_AT_TENSOR_SHAPE, ti);

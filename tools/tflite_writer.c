@@ -273,6 +273,7 @@ int32_t tfw_add_tensor(tfw_writer *w, const tfw_tensor_desc *t)
     dst->type = t->type;
     dst->rank = t->rank;
     dst->buffer = t->buffer;
+    dst->is_variable = t->is_variable;
     bool ok;
     dst->dims = dup_array(w, t->dims, (size_t)t->rank, sizeof(int32_t), &ok);
     if (!ok)

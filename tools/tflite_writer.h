@@ -39,7 +39,8 @@ typedef struct tfw_tensor_desc {
     int32_t zero_point;
     const float *scales;
     const int32_t *zero_points;
-    int32_t q_axis; /* quantized_dimension (written when q_count > 1 or nonzero) */
+    int32_t q_axis;   /* quantized_dimension (written when q_count > 1 or nonzero) */
+    bool is_variable; /* written only when true (state such as an LSTM's) */
 } tfw_tensor_desc;
 
 #define TFW_MAX_RANK 16

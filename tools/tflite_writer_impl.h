@@ -35,6 +35,7 @@ typedef struct wtensor {
     int32_t q_axis;
     float *scales;
     int64_t *zero_points;
+    bool is_variable;
 } wtensor;
 
 typedef struct wopcode {

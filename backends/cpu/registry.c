@@ -79,7 +79,9 @@
     X(GELU) \
     X(RELU_N1_TO_1) \
     X(RELU_0_TO_1) \
-    X(PRELU)
+    X(PRELU) \
+    /* lstm family */ \
+    X(UNIDIRECTIONAL_SEQUENCE_LSTM)
 /* clang-format on */
 
 #define EDGE_DECLARE_OP(name) extern const edge_op edge_op_##name;

@@ -107,6 +107,8 @@ enum {
     EDGE_OP_ROUND = 116,
     EDGE_OP_GELU = 150,
     EDGE_OP_RELU_0_TO_1 = 152,
+    /* lstm family */
+    EDGE_OP_UNIDIRECTIONAL_SEQUENCE_LSTM = 44,
 };
 
 /* TensorFlow Lite's Padding and ActivationFunctionType values. */
@@ -194,6 +196,15 @@ typedef struct edge_shape_options { /* SHAPE */
     int32_t out_type;               /* edge_dtype */
 } edge_shape_options;
 
+/* lstm family */
+typedef struct edge_lstm_options { /* UNIDIRECTIONAL_SEQUENCE_LSTM */
+    int32_t activation;            /* the cell gate's and the hidden state's (EDGE_ACT_*) */
+    float cell_clip, proj_clip;    /* 0: no clipping */
+    bool time_major;               /* input [time, batch, input], else [batch, time, input] */
+    bool asymmetric_inputs;        /* hybrid: asymmetric_quantize_inputs */
+    bool diagonal_recurrent;       /* diagonal_recurrent_tensors */
+} edge_lstm_options;
+
 /* The decoded builtin options of one node; the member its code names is valid,
  * the rest are zero. */
 typedef struct edge_op_params {
@@ -219,6 +230,8 @@ typedef struct edge_op_params {
         edge_shape_options shape; /* SHAPE */
         /* unary family */
         bool approximate; /* GELU */
+        /* lstm family */
+        edge_lstm_options lstm; /* UNIDIRECTIONAL_SEQUENCE_LSTM */
     };
 } edge_op_params;
 
@@ -301,6 +314,33 @@ int edge_broadcast_shape(const int32_t *a, int a_rank, const int32_t *b, int b_r
 int edge_fc_shape(const int32_t *in, int in_rank, int64_t count, int32_t units, int32_t depth,
                   bool keep_num_dims, int32_t *batches, int32_t *out, int *out_rank,
                   edge_error *err);
+
+/* ---- lstm family (ops/derive_lstm.c) ---- */
+
+/* Gates of an LSTM, in the order of their weights and biases in the operator's inputs. */
+enum { EDGE_LSTM_INPUT_GATE, EDGE_LSTM_FORGET_GATE, EDGE_LSTM_CELL_GATE, EDGE_LSTM_OUTPUT_GATE };
+
+/* The scales of an integer (8x8->16) LSTM: activations, states and per-tensor weights. */
+typedef struct edge_lstm_scales {
+    float input, hidden, cell; /* input and hidden state (int8), cell state (int16) */
+    float in_w[4], rec_w[4];   /* input and recurrent weights of each gate */
+    float cell_clip;           /* LSTM options' cell_clip (real units; 0: none) */
+} edge_lstm_scales;
+
+/* What TensorFlow Lite Micro's PrepareGateParametersInteger and CreateLstmCellStateInfo
+ * derive from them: each gate's two fully connected layers rescale to Q3.12 (input x weight
+ * scale / 2^-12); the cell update's products rescale Q0.15 x cell and Q0.15 x Q0.15 to the cell
+ * scale, the hidden state's Q0.15 x Q0.15 to the hidden scale; the cell scale's power of two
+ * (the tanh's input shift) and the clip in cell units. */
+typedef struct edge_lstm_quant {
+    int32_t in_mult[4], rec_mult[4];
+    int32_t in_shift[4], rec_shift[4];
+    int32_t forget_mult, input_mult, hidden_mult; /* forget x cell, input x cell gate, hidden */
+    int forget_shift, input_shift, hidden_shift;
+    int32_t cell_scale_power; /* cell scale = 2^cell_scale_power (rounded, as TFLM's CheckedLog2) */
+    int16_t cell_clip;        /* 0: none */
+} edge_lstm_quant;
+int edge_lstm_quant_params(const edge_lstm_scales *s, edge_lstm_quant *q, edge_error *err);
 
 /* ---- hybrid (dynamic-range) operators: float32 activations, int8 weights (ops/derive_hybrid.c) */
 

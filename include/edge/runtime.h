@@ -211,6 +211,11 @@ EDGE_API const void *edge_interp_output(const edge_interp *it, size_t i, size_t 
 EDGE_API int edge_interp_invoke(edge_interp *it);
 /* The message of the last failed invoke ("" after a success). */
 EDGE_API const char *edge_interp_error(const edge_interp *it);
+/* Restore the model's state (its variable tensors, e.g. an LSTM's hidden and cell state, kept
+ * per interpreter from one invoke to the next) to what a new interpreter starts with: the
+ * values the file gives, else TensorFlow Lite's reset values (the zero point of an int8
+ * tensor, else zero). Allocates nothing; NULL is fine. */
+EDGE_API void edge_interp_reset_state(edge_interp *it);
 
 #ifdef __cplusplus
 }

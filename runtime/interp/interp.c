@@ -1,7 +1,8 @@
 /* runtime/interp/interp.c - interpreters: one arena plus pointers, and invoke.
  *
  * Owns: creating an interpreter for a prepared model version (the only
- * allocations: the arena the plan sized, the table of tensor pointers and,
+ * allocations: the arena the plan sized, the variable tensors' block (state that persists
+ * between invokes, reset by edge_interp_reset_state), the table of tensor pointers and,
  * when the model asks for intra-op threads, the threads), giving out
  * input/output pointers, running the nodes in order (the threads an operator
  * spreads one node over are runtime/exec.c's). invoke
@@ -32,6 +33,7 @@ typedef struct part_run {
 struct edge_interp {
     edge_model *m;
     uint8_t *arena;
+    uint8_t *vars;  /* the variable tensors (state kept between invokes; m->var_bytes) */
     void **t;       /* data pointer of each tensor */
     void **scratch; /* scratch pointer of each node (execution order) */
     edge_exec *x;   /* NULL with one thread */
@@ -106,10 +108,18 @@ int edge_interp_new(edge_model *m, edge_interp **out, edge_error *err)
         return edge__seterr(err, EDGE_ENOMEM, "cannot allocate a %zu byte arena", arena);
     }
     memset(it->arena, 0, arena);
+    const size_t vars = m->var_bytes ? m->var_bytes : EDGE_ARENA_ALIGN;
+    if (posix_memalign((void **)&it->vars, EDGE_ARENA_ALIGN, vars)) {
+        edge_interp_free(it);
+        return edge__seterr(err, EDGE_ENOMEM, "cannot allocate %zu bytes of variable tensors",
+                            vars);
+    }
     for (int32_t i = 0; i < m->n_tensors; i++) {
         const edge_tensor *t = &m->tensors[i];
         if (t->data)
             it->t[i] = (void *)t->data;
+        else if (t->variable)
+            it->t[i] = it->vars + t->var_offset;
         else if (t->in_arena)
             it->t[i] = it->arena + t->offset;
     }
@@ -121,6 +131,7 @@ int edge_interp_new(edge_model *m, edge_interp **out, edge_error *err)
         return edge__seterr(err, EDGE_ENOMEM, "cannot start %u intra-op threads", m->threads);
     }
     it->m = edge_model_ref(m);
+    edge_interp_reset_state(it);
     int rc = runs_new(it, err);
     if (rc) {
         edge_interp_free(it);
@@ -138,10 +149,32 @@ void edge_interp_free(edge_interp *it)
         runs_free(it);
     edge__exec_free(it->x);
     free(it->arena);
+    free(it->vars);
     free(it->t);
     free(it->scratch);
     edge_model_unref(it->m);
     free(it);
+}
+
+/* Every variable tensor back to its initial value: its buffer's bytes when the file gives
+ * them, else what TensorFlow Lite (Micro)'s ResetVariableTensors writes: the zero point in
+ * every byte of an int8 tensor, zero bytes otherwise. */
+void edge_interp_reset_state(edge_interp *it)
+{
+    if (!it)
+        return;
+    const edge_model *m = it->m;
+    for (int32_t i = 0; i < m->n_tensors; i++) {
+        const edge_tensor *t = &m->tensors[i];
+        if (!t->variable)
+            continue;
+        if (t->init) {
+            memcpy(it->t[i], t->init, t->bytes);
+            continue;
+        }
+        const int value = t->type == EDGE_INT8 && t->q.count ? t->q.zero_point[0] : 0;
+        memset(it->t[i], value, t->bytes);
+    }
 }
 
 edge_model *edge_interp_model(const edge_interp *it)

@@ -35,6 +35,7 @@ static void model_free(edge_model *m)
         free(t->name);
         free(t->q.scale);
         free(t->q.zero_point);
+        free(t->init);
         if (t->data_owned)
             free((void *)t->data);
     }

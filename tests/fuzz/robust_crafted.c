@@ -305,8 +305,10 @@ static void test_shapes(void **state)
 
 /* ---------------------------------------------------------------------------- buffers */
 
-/* The standard model with k's constant data DATA[0..BYTES) (any length). */
-static void model_with_k_bytes(crafted *c, int type, size_t bytes, uint32_t buffer_override)
+/* The standard model with k's constant data DATA[0..BYTES) (any length); K_VARIABLE makes k
+ * a variable tensor whose buffer is its initial value. */
+static void model_with_k(crafted *c, int type, size_t bytes, uint32_t buffer_override,
+                         bool k_variable)
 {
     base b;
     b.c.w = tfw_new();
@@ -320,12 +322,68 @@ static void model_with_k_bytes(crafted *c, int type, size_t bytes, uint32_t buff
                                 .name = "k",
                                 .q_count = 1,
                                 .scale = 0.5f,
-                                .buffer = buffer_override ? buffer_override : (uint32_t)buf};
+                                .buffer = buffer_override ? buffer_override : (uint32_t)buf,
+                                .is_variable = k_variable};
     b.k = tfw_add_tensor(b.c.w, &kd);
     b.out = robust_add_q(b.c.w, EDGE_INT8, "out", 2, D14, 1.0f, 0);
     base_graph(&b, EDGE_OP_ADD, 1);
     finish(&b.c);
     *c = b.c;
+}
+
+static void model_with_k_bytes(crafted *c, int type, size_t bytes, uint32_t buffer_override)
+{
+    model_with_k(c, type, bytes, buffer_override, false);
+}
+
+/* Variable tensors (state): a buffer of the wrong size, a graph input or a node output that
+ * is one, and its type; the control (a variable whose buffer fits) loads and runs. */
+static void test_variables(void **state)
+{
+    (void)state;
+    crafted c;
+    model_with_k(&c, EDGE_INT8, 3, 0, true);
+    robust_expect_refused("variable tensor, buffer too short", c.buf, c.n, EDGE_EFORMAT,
+                          "needs 4 bytes but buffer 1 holds 3", "(k)");
+    crafted_free(&c);
+    model_with_k(&c, EDGE_INT8, 9, 0, true);
+    robust_expect_refused("variable tensor, buffer too long", c.buf, c.n, EDGE_EFORMAT,
+                          "needs 4 bytes but buffer 1 holds 9", "(k)");
+    crafted_free(&c);
+    model_with_k(&c, EDGE_STRING, 0, 0, true);
+    robust_expect_refused("variable tensor of type STRING", c.buf, c.n, EDGE_EUNSUPPORTED,
+                          "variable tensor of type STRING", NULL);
+    crafted_free(&c);
+    model_with_k(&c, EDGE_INT8, 4, 0, true);
+    robust_expect_runs("control: variable with a 4-byte buffer", c.buf, c.n);
+    crafted_free(&c);
+    model_with_k(&c, EDGE_INT8, 0, 0, true);
+    robust_expect_runs("control: variable without a buffer", c.buf, c.n);
+    crafted_free(&c);
+
+    c.w = tfw_new();
+    assert_non_null(c.w);
+    const tfw_tensor_desc vd = {
+        .type = EDGE_INT8, .rank = 2, .dims = D14, .name = "v", .is_variable = true};
+    const int32_t v = tfw_add_tensor(c.w, &vd);
+    const int32_t in = robust_add_q(c.w, EDGE_INT8, "in", 2, D14, 0.5f, 0);
+    const int32_t opc = tfw_add_opcode(c.w, EDGE_OP_ADD, 1);
+    const int32_t ins[2] = {in, in};
+    tfw_add_operator(c.w, opc, ins, 2, &v, 1, NULL);
+    tfw_set_io(c.w, &in, 1, &v, 1);
+    finish(&c);
+    robust_expect_refused("node writes a variable tensor", c.buf, c.n, EDGE_EFORMAT,
+                          "writes tensor 0 (v), which is a variable tensor", NULL);
+    crafted_free(&c);
+    c.w = tfw_new();
+    assert_non_null(c.w);
+    tfw_add_tensor(c.w, &vd);
+    const int32_t zero = 0;
+    tfw_set_io(c.w, &zero, 1, &zero, 1);
+    finish(&c);
+    robust_expect_refused("graph input is a variable tensor", c.buf, c.n, EDGE_EFORMAT,
+                          "graph input 0 (tensor 0, v) is a variable tensor", NULL);
+    crafted_free(&c);
 }
 
 /* Append a Buffer table {offset, size} to the file and point buffers[INDEX] at it. */
@@ -625,17 +683,12 @@ static void test_quantization(void **state)
 }
 
 static const struct CMUnitTest crafted_tests[] = {
-    cmocka_unit_test(test_header_and_root),
-    cmocka_unit_test(test_versions),
-    cmocka_unit_test(test_huge_vectors),
-    cmocka_unit_test(test_shapes),
-    cmocka_unit_test(test_buffers),
-    cmocka_unit_test(test_indices),
-    cmocka_unit_test(test_graph),
-    cmocka_unit_test(test_strings),
-    cmocka_unit_test(test_unsupported_ops),
-    cmocka_unit_test(test_quantization),
-    cmocka_unit_test(robust_test_bad_scales),
+    cmocka_unit_test(test_header_and_root), cmocka_unit_test(test_versions),
+    cmocka_unit_test(test_huge_vectors),    cmocka_unit_test(test_shapes),
+    cmocka_unit_test(test_buffers),         cmocka_unit_test(test_variables),
+    cmocka_unit_test(test_indices),         cmocka_unit_test(test_graph),
+    cmocka_unit_test(test_strings),         cmocka_unit_test(test_unsupported_ops),
+    cmocka_unit_test(test_quantization),    cmocka_unit_test(robust_test_bad_scales),
 };
 
 const struct CMUnitTest *robust_crafted_tests(size_t *n)

@@ -31,16 +31,12 @@ static const struct {
 } xfails[] = {
     {"deeplabv3_mnv2_dm05_u8", "1.8% of the mask differs from TFLite's (a region TFLite calls "
                                "horse is dog here): to explain"},
-    {"keras_lstm_mnist_ptq", "UNIDIRECTIONAL_SEQUENCE_LSTM, variable tensors"},
     {"movenet_lightning_ptq", "runs end to end, nose in the upper half (y 0.389), but keypoint "
                               "scores differ from TFLite's (nose 0.569 vs 0.246; positions within "
                               "0.02 on confident points): to explain layer by layer"},
     {"mp_selfie_segmentation", "MediaPipe's custom Convolution2DTransposeBias (float32)"},
     {"posenet_mnv1_075_353x481_decoder", "custom PosenetDecoderOp"},
     {"tflm_audio_preprocessor_int8", "TFLM signal custom operators"},
-    {"tflm_dtln_noise_suppression", "UNIDIRECTIONAL_SEQUENCE_LSTM"},
-    {"tflm_micro_speech_lstm", "UNIDIRECTIONAL_SEQUENCE_LSTM"},
-    {"tflm_mnist_lstm_int8", "UNIDIRECTIONAL_SEQUENCE_LSTM"},
     {"tflm_seanet_transpose_conv0", "TRANSPOSE_CONV"},
     {"tiny_kws_dscnn_fp32", "TFLite's reference hybrid CONV_2D gives the same top-1, 3.4e-2 "
                             "apart: LiteRT.js/XNNPACK quantizes 1x1 convolutions per pixel, in "
@@ -70,7 +66,7 @@ typedef struct zoo_run zoo_run;
 typedef bool (*answer_fn)(const zoo_run *r, char *why, size_t len);
 
 struct zoo_run {
-    const char *dir;
+    const char *dir, *name;
     edge_model *m;
     edge_interp *it;
     char **labels;     /* labels.txt lines (into labels_text), or NULL */
@@ -305,6 +301,65 @@ static bool yolov5_same_detection(const zoo_run *r, char *why, size_t len)
     return true;
 }
 
+/* input_N.bin into every input of R's interpreter (false and WHY when one does not fit). */
+static bool load_inputs(const zoo_run *r, char *why, size_t len)
+{
+    char path[4096];
+    for (size_t i = 0; i < edge_model_input_count(r->m); i++) {
+        snprintf(path, sizeof path, "%s/%s/input_%zu.bin", r->dir, r->name, i);
+        size_t have, need;
+        uint8_t *in = edge_test_read_file(path, &have);
+        void *dst = edge_interp_input(r->it, i, &need);
+        if (!in || have != need) {
+            free(in);
+            return failf(why, len, "input_%zu.bin: %zu bytes, the model's input %zu takes %zu", i,
+                         in ? have : 0, i, need);
+        }
+        memcpy(dst, in, need);
+        free(in);
+    }
+    return true;
+}
+
+/* Stateful models (variable tensors): a second invoke on the same input answers differently
+ * when MUST_DIFFER (the state carried), and after edge_interp_reset_state the first answer
+ * comes back. */
+static bool state_check(const zoo_run *r, bool must_differ, char *why, size_t len)
+{
+    size_t bytes = 0;
+    const void *out = edge_interp_output(r->it, 0, &bytes);
+    uint8_t *first = malloc(bytes ? bytes : 1);
+    if (!first)
+        return failf(why, len, "out of memory");
+    memcpy(first, out, bytes);
+    bool ok = load_inputs(r, why, len);
+    if (ok && edge_interp_invoke(r->it))
+        ok = failf(why, len, "second invoke: %s", edge_interp_error(r->it));
+    if (ok && must_differ && !memcmp(first, edge_interp_output(r->it, 0, NULL), bytes))
+        ok = failf(why, len, "a second invoke answers as the first: no state carried");
+    edge_interp_reset_state(r->it);
+    if (ok)
+        ok = load_inputs(r, why, len);
+    if (ok && edge_interp_invoke(r->it))
+        ok = failf(why, len, "invoke after reset: %s", edge_interp_error(r->it));
+    if (ok && memcmp(first, edge_interp_output(r->it, 0, NULL), bytes))
+        ok = failf(why, len, "after edge_interp_reset_state the answer is not the first one");
+    free(first);
+    return ok;
+}
+
+static bool state_carried(const zoo_run *r, char *why, size_t len)
+{
+    return state_check(r, true, why, len);
+}
+
+/* A model whose output saturates (micro_speech's softmax over 3 classes on random input): the
+ * carried state need not show in it. */
+static bool reset_restores(const zoo_run *r, char *why, size_t len)
+{
+    return state_check(r, false, why, len);
+}
+
 static const struct {
     const char *name;
     answer_fn answer;
@@ -319,6 +374,11 @@ static const struct {
     {"deeplabv3_mnv2_dm05_u8", cat_or_dog, "pets.jpg: the mask has cat or dog", false},
     {"ssd_mobilenet_v1_coco_quant", ssd_person_and_kite,
      "kite_and_cold.jpg: person and kite detected at >= 0.5, boxes inside [0, 1]", false},
+    /* lstm family: stateful models */
+    {"keras_lstm_mnist_ptq", state_carried, "state carried, reset restores", false},
+    {"tflm_mnist_lstm_int8", state_carried, "state carried, reset restores", false},
+    {"tflm_micro_speech_lstm", reset_restores, "reset restores the first answer", false},
+    {"tflm_dtln_noise_suppression", state_carried, "state carried, reset restores", false},
 };
 
 /* labels.txt's lines into R (none when the folder has no labels). */
@@ -431,7 +491,7 @@ static bool run_model(const char *dir, const char *name, char *why, size_t len, 
     char path[4096];
     snprintf(path, sizeof path, "%s/%s/model.tflite", dir, name);
     edge_error err = {0};
-    zoo_run r = {.dir = dir};
+    zoo_run r = {.dir = dir, .name = name};
     bool ok = false;
     if (edge_model_open(path, NULL, &r.m, &err)) {
         failf(why, len, "load: %s", err.message);
@@ -441,20 +501,8 @@ static bool run_model(const char *dir, const char *name, char *why, size_t len, 
         failf(why, len, "interpreter: %s", err.message);
         goto out;
     }
-    for (size_t i = 0; i < edge_model_input_count(r.m); i++) {
-        snprintf(path, sizeof path, "%s/%s/input_%zu.bin", dir, name, i);
-        size_t have, need;
-        uint8_t *in = edge_test_read_file(path, &have);
-        void *dst = edge_interp_input(r.it, i, &need);
-        if (!in || have != need) {
-            free(in);
-            failf(why, len, "input_%zu.bin: %zu bytes, the model's input %zu takes %zu", i,
-                  in ? have : 0, i, need);
-            goto out;
-        }
-        memcpy(dst, in, need);
-        free(in);
-    }
+    if (!load_inputs(&r, why, len))
+        goto out;
     if (edge_interp_invoke(r.it)) {
         failf(why, len, "invoke: %s", edge_interp_error(r.it));
         goto out;

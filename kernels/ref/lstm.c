@@ -1,0 +1,336 @@
+/* kernels/ref/lstm.c - reference UNIDIRECTIONAL_SEQUENCE_LSTM (see lstm.h).
+ *
+ * Owns: the step loop (time major: every batch row at once per step; batch major: one row at
+ * a time, its state carried along its own time steps, as TFLM's LstmStepManager walks them),
+ * the gates, the cell and hidden updates (one integer path for int8 and int16 activations),
+ * and the int16 sigmoid/tanh. Integer arithmetic
+ * wraps where TFLM's int32 would (no undefined overflow here). Allocates nothing. */
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "activation.h"
+#include "lstm.h"
+#include "requant.h"
+
+/* sigmoid(i / 24) in unsigned 0.16 fixed point (65535 for the last), the values of TFLite's
+ * sigmoid_table_uint16 that its int16 sigmoid and tanh interpolate. */
+static const uint16_t sigmoid_u16[256] = {
+    32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149, 40794,
+    41432, 42064, 42688, 43304, 43912, 44511, 45102, 45683, 46255, 46817, 47369, 47911, 48443,
+    48964, 49475, 49975, 50464, 50942, 51409, 51865, 52311, 52745, 53169, 53581, 53983, 54374,
+    54755, 55125, 55485, 55834, 56174, 56503, 56823, 57133, 57433, 57724, 58007, 58280, 58544,
+    58800, 59048, 59288, 59519, 59743, 59959, 60168, 60370, 60565, 60753, 60935, 61110, 61279,
+    61441, 61599, 61750, 61896, 62036, 62172, 62302, 62428, 62549, 62666, 62778, 62886, 62990,
+    63090, 63186, 63279, 63368, 63454, 63536, 63615, 63691, 63765, 63835, 63903, 63968, 64030,
+    64090, 64148, 64204, 64257, 64308, 64357, 64405, 64450, 64494, 64536, 64576, 64614, 64652,
+    64687, 64721, 64754, 64786, 64816, 64845, 64873, 64900, 64926, 64950, 64974, 64997, 65019,
+    65039, 65060, 65079, 65097, 65115, 65132, 65149, 65164, 65179, 65194, 65208, 65221, 65234,
+    65246, 65258, 65269, 65280, 65291, 65301, 65310, 65319, 65328, 65337, 65345, 65352, 65360,
+    65367, 65374, 65381, 65387, 65393, 65399, 65404, 65410, 65415, 65420, 65425, 65429, 65433,
+    65438, 65442, 65445, 65449, 65453, 65456, 65459, 65462, 65465, 65468, 65471, 65474, 65476,
+    65479, 65481, 65483, 65485, 65488, 65489, 65491, 65493, 65495, 65497, 65498, 65500, 65501,
+    65503, 65504, 65505, 65507, 65508, 65509, 65510, 65511, 65512, 65513, 65514, 65515, 65516,
+    65517, 65517, 65518, 65519, 65520, 65520, 65521, 65522, 65522, 65523, 65523, 65524, 65524,
+    65525, 65525, 65526, 65526, 65526, 65527, 65527, 65528, 65528, 65528, 65529, 65529, 65529,
+    65529, 65530, 65530, 65530, 65530, 65531, 65531, 65531, 65531, 65531, 65532, 65532, 65532,
+    65532, 65532, 65532, 65533, 65533, 65533, 65533, 65533, 65533, 65533, 65533, 65534, 65534,
+    65534, 65534, 65534, 65534, 65534, 65534, 65534, 65534, 65535};
+
+/* The input rescaled as both activations do: a power-of-two multiplier 0 means 3 << shift. */
+static int32_t act_input(int16_t x, int32_t mult, int32_t shift)
+{
+    if (mult == 0) {
+        mult = 3 << shift;
+        shift = 0;
+    }
+    const int32_t round = shift > 0 ? 1 << (shift - 1) : 0;
+    return (x * mult + round) >> shift;
+}
+
+void edge_ref_sigmoid_s16(int32_t input_mult, int32_t left_shift, const int16_t *in, int16_t *out,
+                          size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const int32_t x = act_input(in[i], input_mult, left_shift);
+        const uint32_t ax = (uint32_t)(x < 0 ? -x : x);
+        const uint32_t uh = ax >> 9;
+        uint32_t r;
+        if (uh >= 255) {
+            r = 0x7FFFu << 10;
+        } else {
+            const uint32_t ua = sigmoid_u16[uh], ub = sigmoid_u16[uh + 1];
+            r = (ua << 9) + (ax & 0x1FF) * (ub - ua);
+        }
+        r = x >= 0 ? r + (1u << 9) : (1u << 25) - r + (1u << 9) - 1;
+        out[i] = (int16_t)(r >> 10);
+    }
+}
+
+void edge_ref_tanh_s16(int32_t input_mult, int32_t left_shift, const int16_t *in, int16_t *out,
+                       size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const int32_t x = act_input(in[i], input_mult, left_shift);
+        const uint32_t ax = (uint32_t)(x < 0 ? -x : x);
+        const uint32_t uh = ax >> 8;
+        int32_t r;
+        if (uh >= 255) {
+            r = 0xFFFF << 8;
+        } else {
+            const uint32_t ua = sigmoid_u16[uh], ub = sigmoid_u16[uh + 1];
+            r = (int32_t)((ua << 8) + (ax & 0xFF) * (ub - ua));
+        }
+        r = x >= 0 ? r - (1 << 23) + (1 << 7) : -r + (1 << 23) + (1 << 7) - 1;
+        out[i] = (int16_t)(r >> 8);
+    }
+}
+
+size_t edge_lstm_scratch_elems(const edge_lstm_shape *s)
+{
+    const size_t rows = s->time_major ? (size_t)s->batch : 1;
+    return 4 * rows * (size_t)s->state;
+}
+
+/* ---- integer (8x8->16, 16x8->16) ---- */
+
+/* One step of the integer LSTM over ROWS rows; the activations are int8, or int16 when S16. */
+typedef struct q_step {
+    const edge_lstm_q_params *p;
+    bool s16;
+    const void *in;
+    void *hidden;
+    int16_t *cell;
+    int32_t rows;
+} q_step;
+
+/* OUT[r][c] = clamp16(mbqm(sum w[c][d] x (in[r][d] - zp) + bias[c])): reference_integer_ops::
+ * FullyConnected into int16 with a zero output offset; int8 input: int32 accumulator and bias;
+ * int16 input (no offset): int64 accumulator and bias, the 64-bit multiply. */
+static void fc_q(bool s16, const void *in, int32_t zp, const int8_t *w, const void *bias,
+                 int32_t mult, int32_t shift, int32_t rows, int32_t depth, int32_t units,
+                 int16_t *out)
+{
+    for (int32_t r = 0; r < rows; r++) {
+        const size_t row = (size_t)r * (size_t)depth;
+        for (int32_t c = 0; c < units; c++) {
+            const int8_t *wc = w + (size_t)c * (size_t)depth;
+            int32_t v;
+            if (s16) {
+                const int16_t *x = (const int16_t *)in + row;
+                int64_t acc = 0;
+                for (int32_t d = 0; d < depth; d++)
+                    acc += (int64_t)wc[d] * x[d];
+                if (bias)
+                    acc = (int64_t)((uint64_t)acc + (uint64_t)((const int64_t *)bias)[c]);
+                v = edge_mbqm64(acc, mult, (int)shift);
+            } else {
+                const int8_t *x = (const int8_t *)in + row;
+                int32_t acc = 0;
+                for (int32_t d = 0; d < depth; d++)
+                    acc = edge_wrap_add32(acc, (int32_t)wc[d] * ((int32_t)x[d] - zp));
+                if (bias)
+                    acc = edge_wrap_add32(acc, ((const int32_t *)bias)[c]);
+                v = edge_mbqm(acc, mult, (int)shift);
+            }
+            out[(size_t)r * (size_t)units + (size_t)c] =
+                (int16_t)edge_clamp32(v, INT16_MIN, INT16_MAX);
+        }
+    }
+}
+
+static void add_sat_s16(int16_t *acc, const int16_t *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        acc[i] = (int16_t)edge_clamp32((int32_t)acc[i] + b[i], INT16_MIN, INT16_MAX);
+}
+
+/* reference_integer_ops::MulElementwise with zero input offsets. */
+static int32_t mul_q(int16_t a, int16_t b, int32_t mult, int shift, int32_t zp, int32_t lo,
+                     int32_t hi)
+{
+    return edge_clamp32(edge_wrap_add32(zp, edge_mbqm((int32_t)a * b, mult, shift)), lo, hi);
+}
+
+/* Gate G: the input FC (with the bias) plus the recurrent FC (none), then the sigmoid, or for
+ * the cell gate the tanh (its input is Q3.12: scale power -12, no shift). */
+static void gate_q(const q_step *st, int g, int16_t *out, int16_t *tmp)
+{
+    const edge_lstm_q_params *p = st->p;
+    const edge_lstm_shape *s = &p->s;
+    const size_t n = (size_t)st->rows * (size_t)s->state;
+    fc_q(st->s16, st->in, p->input_zp, p->in_w[g], p->bias[g], p->q.in_mult[g], p->q.in_shift[g],
+         st->rows, s->input, s->state, out);
+    fc_q(st->s16, st->hidden, p->hidden_zp, p->rec_w[g], NULL, p->q.rec_mult[g], p->q.rec_shift[g],
+         st->rows, s->state, s->state, tmp);
+    add_sat_s16(out, tmp, n);
+    if (g == EDGE_LSTM_CELL_GATE)
+        edge_ref_tanh_s16(0, 0, out, out, n);
+    else
+        edge_ref_sigmoid_s16(0, 0, out, out, n);
+}
+
+/* The tanh of the cell state at scale 2^POWER (TFLM's Tanh(cell_state_scale_power)). */
+static void tanh_cell(int32_t power, const int16_t *cell, int16_t *out, size_t n)
+{
+    int32_t shift = 15 + power - 3, mult = 0;
+    if (shift < 0) {
+        shift = -shift;
+        mult = 3;
+    }
+    edge_ref_tanh_s16(mult, shift, cell, out, n);
+}
+
+static void step_q(const q_step *st, void *out, int16_t *scratch)
+{
+    const edge_lstm_q_params *p = st->p;
+    const size_t n = (size_t)st->rows * (size_t)p->s.state;
+    int16_t *forget = scratch, *input = scratch + n, *cellg = scratch + 2 * n;
+    int16_t *tmp = scratch + 3 * n, *cell = st->cell;
+    const edge_lstm_quant *q = &p->q;
+    gate_q(st, EDGE_LSTM_FORGET_GATE, forget, tmp);
+    gate_q(st, EDGE_LSTM_INPUT_GATE, input, tmp);
+    gate_q(st, EDGE_LSTM_CELL_GATE, cellg, tmp);
+    for (size_t i = 0; i < n; i++) {
+        const int32_t kept =
+            mul_q(forget[i], cell[i], q->forget_mult, q->forget_shift, 0, INT16_MIN, INT16_MAX);
+        const int32_t added =
+            mul_q(input[i], cellg[i], q->input_mult, q->input_shift, 0, INT16_MIN, INT16_MAX);
+        int32_t c = edge_clamp32(kept + added, INT16_MIN, INT16_MAX);
+        if (q->cell_clip > 0)
+            c = edge_clamp32(c, -q->cell_clip, q->cell_clip);
+        cell[i] = (int16_t)c;
+    }
+    int16_t *outg = input, *tanh_c = forget;
+    gate_q(st, EDGE_LSTM_OUTPUT_GATE, outg, tmp);
+    tanh_cell(q->cell_scale_power, cell, tanh_c, n);
+    for (size_t i = 0; i < n; i++) {
+        if (st->s16)
+            ((int16_t *)st->hidden)[i] =
+                (int16_t)mul_q(tanh_c[i], outg[i], q->hidden_mult, q->hidden_shift, p->hidden_zp,
+                               INT16_MIN, INT16_MAX);
+        else
+            ((int8_t *)st->hidden)[i] =
+                (int8_t)mul_q(tanh_c[i], outg[i], q->hidden_mult, q->hidden_shift, p->hidden_zp,
+                              INT8_MIN, INT8_MAX);
+    }
+    memcpy(out, st->hidden, n * (st->s16 ? 2 : 1));
+}
+
+static void lstm_q(const edge_lstm_q_params *p, bool s16, const void *in, void *hidden,
+                   int16_t *cell, void *out, int16_t *scratch)
+{
+    const edge_lstm_shape *s = &p->s;
+    const size_t es = s16 ? 2 : 1, in_step = (size_t)s->input * es, st = (size_t)s->state;
+    const uint8_t *x = in;
+    uint8_t *h = hidden, *y = out;
+    if (s->time_major) {
+        const q_step one = {p, s16, NULL, hidden, cell, s->batch};
+        for (int32_t t = 0; t < s->steps; t++) {
+            q_step at = one;
+            at.in = x + (size_t)t * (size_t)s->batch * in_step;
+            step_q(&at, y + (size_t)t * (size_t)s->batch * st * es, scratch);
+        }
+        return;
+    }
+    for (int32_t b = 0; b < s->batch; b++)
+        for (int32_t t = 0; t < s->steps; t++) {
+            const size_t k = (size_t)b * (size_t)s->steps + (size_t)t;
+            const q_step at = {
+                p, s16, x + k * in_step, h + (size_t)b * st * es, cell + (size_t)b * st, 1};
+            step_q(&at, y + k * st * es, scratch);
+        }
+}
+
+void edge_ref_lstm_s8(const edge_lstm_q_params *p, const int8_t *in, int8_t *hidden, int16_t *cell,
+                      int8_t *out, int16_t *scratch)
+{
+    lstm_q(p, false, in, hidden, cell, out, scratch);
+}
+
+void edge_ref_lstm_s16(const edge_lstm_q_params *p, const int16_t *in, int16_t *hidden,
+                       int16_t *cell, int16_t *out, int16_t *scratch)
+{
+    lstm_q(p, true, in, hidden, cell, out, scratch);
+}
+
+/* ---- float ---- */
+
+/* reference_ops::FullyConnected (no activation: the float range clamps only infinities). */
+static void fc_f32(const float *in, const float *w, const float *bias, int32_t rows, int32_t depth,
+                   int32_t units, float *out)
+{
+    for (int32_t r = 0; r < rows; r++) {
+        const float *x = in + (size_t)r * (size_t)depth;
+        for (int32_t c = 0; c < units; c++) {
+            const float *wc = w + (size_t)c * (size_t)depth;
+            float total = 0.0f;
+            for (int32_t d = 0; d < depth; d++)
+                total += x[d] * wc[d];
+            const float v = total + (bias ? bias[c] : 0.0f);
+            out[(size_t)r * (size_t)units + (size_t)c] = fminf(fmaxf(v, -FLT_MAX), FLT_MAX);
+        }
+    }
+}
+
+static float clampf_max(float v)
+{
+    return fminf(fmaxf(v, -FLT_MAX), FLT_MAX);
+}
+
+static void gate_f32(const edge_lstm_f32_params *p, int g, const float *in, const float *hidden,
+                     int32_t rows, float *out, float *tmp)
+{
+    const edge_lstm_shape *s = &p->s;
+    const size_t n = (size_t)rows * (size_t)s->state;
+    fc_f32(in, p->in_w[g], p->bias[g], rows, s->input, s->state, out);
+    fc_f32(hidden, p->rec_w[g], NULL, rows, s->state, s->state, tmp);
+    for (size_t i = 0; i < n; i++)
+        out[i] += tmp[i];
+    if (g == EDGE_LSTM_CELL_GATE)
+        edge_ref_tanh_f32(out, out, n);
+    else
+        edge_ref_logistic_f32(out, out, n);
+}
+
+static void step_f32(const edge_lstm_f32_params *p, const float *in, float *hidden, float *cell,
+                     float *out, int32_t rows, float *scratch)
+{
+    const size_t n = (size_t)rows * (size_t)p->s.state;
+    float *forget = scratch, *input = scratch + n, *cellg = scratch + 2 * n, *tmp = scratch + 3 * n;
+    gate_f32(p, EDGE_LSTM_FORGET_GATE, in, hidden, rows, forget, tmp);
+    gate_f32(p, EDGE_LSTM_INPUT_GATE, in, hidden, rows, input, tmp);
+    gate_f32(p, EDGE_LSTM_CELL_GATE, in, hidden, rows, cellg, tmp);
+    for (size_t i = 0; i < n; i++) {
+        float c = clampf_max(forget[i] * cell[i]);
+        c += clampf_max(input[i] * cellg[i]);
+        if (p->cell_clip > 0.0f)
+            c = fmaxf(fminf(p->cell_clip, c), -p->cell_clip);
+        cell[i] = c;
+    }
+    float *outg = input, *tanh_c = forget;
+    gate_f32(p, EDGE_LSTM_OUTPUT_GATE, in, hidden, rows, outg, tmp);
+    edge_ref_tanh_f32(cell, tanh_c, n);
+    for (size_t i = 0; i < n; i++)
+        hidden[i] = clampf_max(tanh_c[i] * outg[i]);
+    memcpy(out, hidden, n * sizeof *out);
+}
+
+void edge_ref_lstm_f32(const edge_lstm_f32_params *p, const float *in, float *hidden, float *cell,
+                       float *out, float *scratch)
+{
+    const edge_lstm_shape *s = &p->s;
+    const size_t in_step = (size_t)s->input, st = (size_t)s->state;
+    if (s->time_major) {
+        for (int32_t t = 0; t < s->steps; t++)
+            step_f32(p, in + (size_t)t * (size_t)s->batch * in_step, hidden, cell,
+                     out + (size_t)t * (size_t)s->batch * st, s->batch, scratch);
+        return;
+    }
+    for (int32_t b = 0; b < s->batch; b++)
+        for (int32_t t = 0; t < s->steps; t++) {
+            const size_t at = (size_t)b * (size_t)s->steps + (size_t)t;
+            step_f32(p, in + at * in_step, hidden + (size_t)b * st, cell + (size_t)b * st,
+                     out + at * st, 1, scratch);
+        }
+}

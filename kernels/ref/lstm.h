@@ -1,0 +1,68 @@
+/* kernels/ref/lstm.h - reference UNIDIRECTIONAL_SEQUENCE_LSTM (TensorFlow Lite Micro's).
+ *
+ * Owns: the arithmetic of TFLM's lstm_eval.h for the standard LSTM (no CIFG, peephole,
+ * projection or layer normalization): float32; int8 activations with int8 weights, int32
+ * biases and an int16 cell state (8x8->16); int16 activations with int64 biases (16x8->16). Each
+ * time step computes four gates, each the sum of an input and a recurrent fully connected layer
+ * (into Q3.12 for the integer kernel), a sigmoid (tanh for the cell gate); then cell = forget x
+ * cell + input x cell gate (clipped), hidden = tanh(cell) x output gate, and the hidden state is
+ * the step's output. The hidden and cell states are read and updated in place. Also the int16
+ * sigmoid and tanh of TFLite's reference_integer_ops (a 256-entry table with interpolation), which
+ * the gates use. Does not own the parameters (ops/derive_lstm.c) or any check
+ * (backends/cpu/op_lstm.c). */
+#ifndef EDGE_REF_LSTM_H
+#define EDGE_REF_LSTM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "edge/ops.h"
+
+typedef struct edge_lstm_shape {
+    int32_t batch, steps, input, state;
+    bool time_major; /* input [steps, batch, input]; else [batch, steps, input] */
+} edge_lstm_shape;
+
+/* The integer LSTMs: weights [state, input] and [state, state] of each gate (EDGE_LSTM_*_GATE
+ * order), biases [state] (NULL: none; int32 with int8 activations, int64 with int16), the
+ * derived multipliers (edge/ops.h). int16 activations (16x8) have zero points 0. */
+typedef struct edge_lstm_q_params {
+    edge_lstm_shape s;
+    const int8_t *in_w[4], *rec_w[4];
+    const void *bias[4];
+    int32_t input_zp, hidden_zp;
+    edge_lstm_quant q;
+} edge_lstm_q_params;
+
+/* int8 activations (8x8->16). IN: the whole input sequence; OUT: every step's hidden state;
+ * HIDDEN [batch, state] and CELL [batch, state]: the state, updated. SCRATCH:
+ * edge_lstm_scratch_elems() int16s. */
+void edge_ref_lstm_s8(const edge_lstm_q_params *p, const int8_t *in, int8_t *hidden, int16_t *cell,
+                      int8_t *out, int16_t *scratch);
+/* int16 activations (16x8->16), int64 biases. */
+void edge_ref_lstm_s16(const edge_lstm_q_params *p, const int16_t *in, int16_t *hidden,
+                       int16_t *cell, int16_t *out, int16_t *scratch);
+
+typedef struct edge_lstm_f32_params {
+    edge_lstm_shape s;
+    const float *in_w[4], *rec_w[4], *bias[4];
+    float cell_clip; /* 0: none */
+} edge_lstm_f32_params;
+
+/* The float LSTM; SCRATCH: edge_lstm_scratch_elems() floats. */
+void edge_ref_lstm_f32(const edge_lstm_f32_params *p, const float *in, float *hidden, float *cell,
+                       float *out, float *scratch);
+
+/* Elements of scratch the kernels need: four buffers of the state of the rows one step
+ * computes (the batch when time major, else one). */
+size_t edge_lstm_scratch_elems(const edge_lstm_shape *s);
+
+/* int16 sigmoid (input Q3.12 times INPUT_MULT >> LEFT_SHIFT rules as reference_integer_ops::
+ * Logistic; output Q0.15) and tanh (reference_integer_ops::Tanh), in place allowed. */
+void edge_ref_sigmoid_s16(int32_t input_mult, int32_t left_shift, const int16_t *in, int16_t *out,
+                          size_t n);
+void edge_ref_tanh_s16(int32_t input_mult, int32_t left_shift, const int16_t *in, int16_t *out,
+                       size_t n);
+
+#endif

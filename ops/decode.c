@@ -29,6 +29,9 @@ enum { PACK_COUNT, PACK_AXIS };          /* PackOptions values_count, UnpackOpti
 enum { GATHER_AXIS, GATHER_BATCH_DIMS }; /* GatherOptions */
 /* reduce, fill and math family */
 enum { DIV_ACT = 0, SHAPE_OUT_TYPE = 0 }; /* DivOptions, ShapeOptions */
+/* comparison family */
+enum { ARGMIN_OUTPUT_TYPE = 0 };          /* ArgMinOptions */
+enum { CUMSUM_EXCLUSIVE, CUMSUM_REVERSE }; /* CumsumOptions */
 
 /* The options table type operator CODE reads, TFL_OPT_NONE when it has none we decode. */
 static uint8_t options_type_of(int32_t code, const char **name)
@@ -70,6 +73,9 @@ static uint8_t options_type_of(int32_t code, const char **name)
         {EDGE_OP_REDUCE_MIN, TFL_OPT_ReducerOptions, "ReducerOptions"},
         {EDGE_OP_DIV, TFL_OPT_DivOptions, "DivOptions"},
         {EDGE_OP_SHAPE, TFL_OPT_ShapeOptions, "ShapeOptions"},
+        /* comparison family */
+        {EDGE_OP_ARG_MIN, TFL_OPT_ArgMinOptions, "ArgMinOptions"},
+        {EDGE_OP_CUMSUM, TFL_OPT_CumsumOptions, "CumsumOptions"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (map[i].code == code) {
@@ -182,6 +188,15 @@ static void decode_fields(int32_t code, const fb_table *o, edge_op_params *p)
     case EDGE_OP_SHAPE:
         p->shape.has_out_type = fb_has(o, SHAPE_OUT_TYPE);
         p->shape.out_type = fb_i8(o, SHAPE_OUT_TYPE, EDGE_INT32);
+        return;
+    /* comparison family */
+    case EDGE_OP_ARG_MIN:
+        p->argmax.has_output_type = fb_has(o, ARGMIN_OUTPUT_TYPE);
+        p->argmax.output_type = fb_i8(o, ARGMIN_OUTPUT_TYPE, EDGE_INT64);
+        return;
+    case EDGE_OP_CUMSUM:
+        p->cumsum.exclusive = fb_bool(o, CUMSUM_EXCLUSIVE, false);
+        p->cumsum.reverse = fb_bool(o, CUMSUM_REVERSE, false);
         return;
     default: return;
     }

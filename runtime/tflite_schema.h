@@ -117,6 +117,9 @@ enum {
     /* reduce, fill and math family */
     TFL_OPT_DivOptions = 29,
     TFL_OPT_ShapeOptions = 55,
+    /* comparison family */
+    TFL_OPT_ArgMinOptions = 57,
+    TFL_OPT_CumsumOptions = 102,
 };
 
 #endif

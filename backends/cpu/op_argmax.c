@@ -1,4 +1,4 @@
-/* backends/cpu/op_argmax.c - ARG_MAX.
+/* backends/cpu/op_argmax.c - ARG_MAX and ARG_MIN (one kernel, the scan's direction a flag).
  *
  * Owns: reading the constant axis (one int32 or int64 value) for the output
  * shape edge/ops.h derives (edge_arg_max_shape: the input's with the axis
@@ -41,6 +41,7 @@ static int argmax_kind_of(edge_prep *p, const edge_tensor *in, const edge_tensor
     }
 }
 
+/* ARG_MIN's ArgMinOptions decode into the same member (ops/decode.c). */
 static int argmax_options(edge_prep *p, const edge_node *n, const edge_tensor *out)
 {
     if (!n->params.argmax.has_output_type)
@@ -54,6 +55,8 @@ static int argmax_options(edge_prep *p, const edge_node *n, const edge_tensor *o
 
 static int argmax_prepare(edge_prep *p, edge_node *n)
 {
+    /* comparison family: ARG_MIN is ARG_MAX with the scan's comparison reversed */
+    const bool min = n->code == EDGE_OP_ARG_MIN;
     int rc = edge_op_check_io(p, n, 2, 2, 1);
     if (rc)
         return rc;
@@ -75,6 +78,7 @@ static int argmax_prepare(edge_prep *p, edge_node *n)
     for (int i = axis + 1; i < in->rank; i++)
         d->k.inner *= (size_t)in->dims[i];
     d->k.axis = (size_t)in->dims[axis];
+    d->k.min = min;
     return edge_op_check_dims(p, out, "output", rank, dims);
 }
 
@@ -95,6 +99,12 @@ static void argmax_eval(const edge_node *n, void *const *t, void *scratch, edge_
 
 const edge_op edge_op_ARG_MAX = {
     .code = EDGE_OP_ARG_MAX,
+    .max_version = 3,
+    .prepare = argmax_prepare,
+    .eval = argmax_eval,
+};
+const edge_op edge_op_ARG_MIN = {
+    .code = EDGE_OP_ARG_MIN,
     .max_version = 3,
     .prepare = argmax_prepare,
     .eval = argmax_eval,

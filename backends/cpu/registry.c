@@ -63,7 +63,27 @@
     X(FLOOR_DIV) \
     X(FLOOR_MOD) \
     X(SQRT) \
-    X(RSQRT)
+    X(RSQRT) \
+    /* comparison family */ \
+    X(EQUAL) \
+    X(NOT_EQUAL) \
+    X(GREATER) \
+    X(GREATER_EQUAL) \
+    X(LESS) \
+    X(LESS_EQUAL) \
+    X(LOGICAL_AND) \
+    X(LOGICAL_OR) \
+    X(LOGICAL_NOT) \
+    X(SELECT) \
+    X(SELECT_V2) \
+    X(SQUARED_DIFFERENCE) \
+    X(ADD_N) \
+    X(ARG_MIN) \
+    X(BROADCAST_TO) \
+    X(BROADCAST_ARGS) \
+    X(CUMSUM) \
+    X(EMBEDDING_LOOKUP) \
+    X(TOPK_V2)
 /* clang-format on */
 
 #define EDGE_DECLARE_OP(name) extern const edge_op edge_op_##name;

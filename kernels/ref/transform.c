@@ -244,7 +244,7 @@ void edge_ref_strided_slice_bytes(const edge_ref_slice_params *p, size_t esize, 
                 size_t best_i = 0;                                       \
                 for (size_t i = 1; i < p->axis; i++) {                   \
                     const TIN v = base[i * p->inner + k];                \
-                    if (v > best) {                                      \
+                    if (p->min ? v < best : v > best) {                  \
                         best = v;                                        \
                         best_i = i;                                      \
                     }                                                    \

@@ -92,30 +92,18 @@ static int gen_compare(og_pair *p, int32_t code)
     return p->err;
 }
 
-int og_gen_equal(og_pair *p)
-{
-    return gen_compare(p, EDGE_OP_EQUAL);
-}
-int og_gen_not_equal(og_pair *p)
-{
-    return gen_compare(p, EDGE_OP_NOT_EQUAL);
-}
-int og_gen_greater(og_pair *p)
-{
-    return gen_compare(p, EDGE_OP_GREATER);
-}
-int og_gen_greater_equal(og_pair *p)
-{
-    return gen_compare(p, EDGE_OP_GREATER_EQUAL);
-}
-int og_gen_less(og_pair *p)
-{
-    return gen_compare(p, EDGE_OP_LESS);
-}
-int og_gen_less_equal(og_pair *p)
-{
-    return gen_compare(p, EDGE_OP_LESS_EQUAL);
-}
+/* og_gen_NAME: generator FN for operator CODE. */
+#define OG_GEN(name, fn, code)    \
+    int og_gen_##name(og_pair *p) \
+    {                             \
+        return fn(p, code);       \
+    }
+OG_GEN(equal, gen_compare, EDGE_OP_EQUAL)
+OG_GEN(not_equal, gen_compare, EDGE_OP_NOT_EQUAL)
+OG_GEN(greater, gen_compare, EDGE_OP_GREATER)
+OG_GEN(greater_equal, gen_compare, EDGE_OP_GREATER_EQUAL)
+OG_GEN(less, gen_compare, EDGE_OP_LESS)
+OG_GEN(less_equal, gen_compare, EDGE_OP_LESS_EQUAL)
 
 /* ---- LOGICAL_AND, LOGICAL_OR, LOGICAL_NOT ---- */
 
@@ -133,18 +121,9 @@ static int gen_logical(og_pair *p, int32_t code)
     return p->err;
 }
 
-int og_gen_logical_and(og_pair *p)
-{
-    return gen_logical(p, EDGE_OP_LOGICAL_AND);
-}
-int og_gen_logical_or(og_pair *p)
-{
-    return gen_logical(p, EDGE_OP_LOGICAL_OR);
-}
-int og_gen_logical_not(og_pair *p)
-{
-    return gen_logical(p, EDGE_OP_LOGICAL_NOT);
-}
+OG_GEN(logical_and, gen_logical, EDGE_OP_LOGICAL_AND)
+OG_GEN(logical_or, gen_logical, EDGE_OP_LOGICAL_OR)
+OG_GEN(logical_not, gen_logical, EDGE_OP_LOGICAL_NOT)
 
 /* ---- SELECT, SELECT_V2 ---- */
 
@@ -172,14 +151,8 @@ static int gen_select(og_pair *p, bool v2)
     return p->err;
 }
 
-int og_gen_select(og_pair *p)
-{
-    return gen_select(p, false);
-}
-int og_gen_select_v2(og_pair *p)
-{
-    return gen_select(p, true);
-}
+OG_GEN(select, gen_select, false)
+OG_GEN(select_v2, gen_select, true)
 
 /* ---- SQUARED_DIFFERENCE ---- */
 

@@ -109,7 +109,7 @@ static inline int32_t scale_in(int32_t x, int32_t offset, int shift_left, int32_
 
 #define QA scale_in(x, p->q.a_offset, p->q.left_shift, p->q.a_mult, p->q.a_shift)
 #define QB scale_in(y, p->q.b_offset, p->q.left_shift, p->q.b_mult, p->q.b_shift)
-CMP_ROW(cmp_bool, bool, x, y)
+CMP_ROW(cmp_bool, uint8_t, x != 0, y != 0) /* any nonzero byte is true */
 CMP_ROW(cmp_s8, int8_t, x, y)
 CMP_ROW(cmp_u8, uint8_t, x, y)
 CMP_ROW(cmp_s16, int16_t, x, y)
@@ -142,7 +142,7 @@ void edge_ref_compare(const edge_compare_params *p, const void *a, const void *b
 
 static void and_row(const walk_ctx *c, const size_t *off, const size_t *step, size_t oi, size_t n)
 {
-    const bool *a = c->in[0], *b = c->in[1];
+    const uint8_t *a = c->in[0], *b = c->in[1];
     bool *o = (bool *)c->out + oi;
     for (size_t i = 0; i < n; i++)
         o[i] = a[off[0] + i * step[0]] && b[off[1] + i * step[1]];
@@ -150,7 +150,7 @@ static void and_row(const walk_ctx *c, const size_t *off, const size_t *step, si
 
 static void or_row(const walk_ctx *c, const size_t *off, const size_t *step, size_t oi, size_t n)
 {
-    const bool *a = c->in[0], *b = c->in[1];
+    const uint8_t *a = c->in[0], *b = c->in[1];
     bool *o = (bool *)c->out + oi;
     for (size_t i = 0; i < n; i++)
         o[i] = a[off[0] + i * step[0]] || b[off[1] + i * step[1]];
@@ -164,8 +164,9 @@ void edge_ref_logical(const edge_bcast3 *bc, bool is_or, const bool *a, const bo
 
 void edge_ref_logical_not(size_t count, const bool *in, bool *out)
 {
+    const uint8_t *b = (const uint8_t *)in;
     for (size_t i = 0; i < count; i++)
-        out[i] = !in[i];
+        out[i] = b[i] == 0;
 }
 
 /* ---- SELECT, SELECT_V2, BROADCAST_TO: byte copies ---- */
@@ -174,7 +175,7 @@ static void select_row(const walk_ctx *c, const size_t *off, const size_t *step,
                        size_t n)
 {
     const size_t es = *(const size_t *)c->p;
-    const bool *cond = c->in[0];
+    const uint8_t *cond = c->in[0];
     const unsigned char *x = c->in[1], *y = c->in[2];
     unsigned char *o = (unsigned char *)c->out + oi * es;
     for (size_t i = 0; i < n; i++) {
@@ -194,9 +195,10 @@ void edge_ref_select(const edge_bcast3 *bc, size_t esize, const bool *cond, cons
 void edge_ref_select_rows(size_t rows, size_t row_bytes, const bool *cond, const void *x,
                           const void *y, void *out)
 {
+    const uint8_t *c = (const uint8_t *)cond;
     for (size_t r = 0; r < rows; r++)
         memcpy((unsigned char *)out + r * row_bytes,
-               (const unsigned char *)(cond[r] ? x : y) + r * row_bytes, row_bytes);
+               (const unsigned char *)(c[r] ? x : y) + r * row_bytes, row_bytes);
 }
 
 static void copy_row(const walk_ctx *c, const size_t *off, const size_t *step, size_t oi, size_t n)

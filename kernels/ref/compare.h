@@ -9,7 +9,9 @@
  * BROADCAST_TO, BROADCAST_ARGS, EMBEDDING_LOOKUP (rows copied; int8 rows
  * dequantized for a float output) and TOPK_V2 (TFLite's order: larger first,
  * the lower index first among equals). Broadcasting walks up to three inputs
- * over a row-major output of EDGE_CMP_DIMS dimensions.
+ * over a row-major output of EDGE_CMP_DIMS dimensions. A bool input is read
+ * as bytes, any nonzero byte true (a request's raw bytes may hold any value);
+ * bool outputs are 0 or 1.
  * Does not own: validating tensors or deriving multipliers
  * (backends/cpu/op_compare.c, op_lookup.c, ops/derive_compare.c). */
 #ifndef EDGE_REF_COMPARE_H

@@ -179,6 +179,25 @@ static void test_logical(void **state)
     assert_memory_equal(o, ((const bool[]){false, true, false, true}), 4);
     harness_free(h);
 
+    /* a request's raw bytes: any nonzero byte is true, results are 0 or 1 */
+    uint8_t raw[2] = {2, 0}, one[2] = {1, 1}, r[2];
+    h = harness_new(2);
+    tensor(h, 0, EDGE_BOOL, 1, (const int32_t[]){2}, raw, false);
+    tensor(h, 1, EDGE_BOOL, 1, (const int32_t[]){2}, r, false);
+    io(h, 1, (const int32_t[]){0}, 1);
+    assert_int_equal(run(h, EDGE_OP_LOGICAL_NOT), 0);
+    assert_memory_equal(r, ((const uint8_t[]){0, 1}), 2);
+    harness_free(h);
+    h = two_in(EDGE_BOOL, 1, (const int32_t[]){2}, raw, 1, (const int32_t[]){2}, one, EDGE_BOOL, 1,
+               (const int32_t[]){2}, r);
+    assert_int_equal(run(h, EDGE_OP_EQUAL), 0);
+    assert_memory_equal(r, ((const uint8_t[]){1, 0}), 2);
+    free(h->n.data);
+    h->n.data = NULL;
+    assert_int_equal(run(h, EDGE_OP_LOGICAL_AND), 0);
+    assert_memory_equal(r, ((const uint8_t[]){1, 0}), 2);
+    harness_free(h);
+
     float f[2] = {0};
     h = two_in(EDGE_FLOAT32, 1, (const int32_t[]){2}, f, 1, (const int32_t[]){2}, f, EDGE_BOOL, 1,
                (const int32_t[]){2}, o);

@@ -4,8 +4,8 @@
  * shape edge/ops.h derives (edge_arg_max_shape: the input's with the axis
  * removed), validating the output type (int32 or int64, agreeing with
  * ArgMaxOptions.output_type when the file gives it), and choosing the typed
- * kernel. Ties resolve to the first index, as TensorFlow Lite's std::greater
- * scan does. Does not own the scan (kernels/ref/transform.c). */
+ * kernel (inputs int8, uint8, float32, int32). Ties resolve to the first
+ * index, as TensorFlow Lite's std::greater scan does. Does not own the scan (kernels/ref/transform.c). */
 #include "cpu_op.h"
 #include "ref/transform.h"
 
@@ -16,6 +16,8 @@ typedef enum argmax_kind {
     ARGMAX_U8_I64,
     ARGMAX_F32_I32,
     ARGMAX_F32_I64,
+    ARGMAX_S32_I32, /* comparison family: int32 inputs */
+    ARGMAX_S32_I64,
 } argmax_kind;
 
 typedef struct argmax_data {
@@ -35,6 +37,7 @@ static int argmax_kind_of(edge_prep *p, const edge_tensor *in, const edge_tensor
     case EDGE_INT8: *kind = wide ? ARGMAX_S8_I64 : ARGMAX_S8_I32; return 0;
     case EDGE_UINT8: *kind = wide ? ARGMAX_U8_I64 : ARGMAX_U8_I32; return 0;
     case EDGE_FLOAT32: *kind = wide ? ARGMAX_F32_I64 : ARGMAX_F32_I32; return 0;
+    case EDGE_INT32: *kind = wide ? ARGMAX_S32_I64 : ARGMAX_S32_I32; return 0;
     default:
         return edge_op_fail(p, EDGE_EUNSUPPORTED, "input type %s is not supported",
                             edge_dtype_name(in->type));
@@ -94,6 +97,8 @@ static void argmax_eval(const edge_node *n, void *const *t, void *scratch, edge_
     case ARGMAX_U8_I64: edge_ref_arg_max_u8_i64(&d->k, in, out); break;
     case ARGMAX_F32_I32: edge_ref_arg_max_f32_i32(&d->k, in, out); break;
     case ARGMAX_F32_I64: edge_ref_arg_max_f32_i64(&d->k, in, out); break;
+    case ARGMAX_S32_I32: edge_ref_arg_max_s32_i32(&d->k, in, out); break;
+    case ARGMAX_S32_I64: edge_ref_arg_max_s32_i64(&d->k, in, out); break;
     }
 }
 

@@ -260,4 +260,6 @@ EDGE_DEFINE_ARG_MAX(edge_ref_arg_max_u8_i32, uint8_t, int32_t)
 EDGE_DEFINE_ARG_MAX(edge_ref_arg_max_u8_i64, uint8_t, int64_t)
 EDGE_DEFINE_ARG_MAX(edge_ref_arg_max_f32_i32, float, int32_t)
 EDGE_DEFINE_ARG_MAX(edge_ref_arg_max_f32_i64, float, int64_t)
+EDGE_DEFINE_ARG_MAX(edge_ref_arg_max_s32_i32, int32_t, int32_t)
+EDGE_DEFINE_ARG_MAX(edge_ref_arg_max_s32_i64, int32_t, int64_t)
 #undef EDGE_DEFINE_ARG_MAX

@@ -381,6 +381,22 @@ static void test_arg_min(void **state)
     assert_int_equal(run(h, EDGE_OP_ARG_MAX), 0);
     assert_memory_equal(o, ((const int32_t[]){0, 1}), sizeof o);
     harness_free(h);
+    /* int32 input, int64 output */
+    int32_t si[4] = {7, INT32_MIN, INT32_MIN, 9};
+    int64_t wide[1];
+    axis = 0;
+    h = harness_new(3);
+    tensor(h, 0, EDGE_INT32, 1, (const int32_t[]){4}, si, false);
+    tensor(h, 1, EDGE_INT32, 0, NULL, &axis, true);
+    tensor(h, 2, EDGE_INT64, 0, NULL, wide, false);
+    io(h, 2, (const int32_t[]){0, 1}, 2);
+    assert_int_equal(run(h, EDGE_OP_ARG_MIN), 0);
+    assert_int_equal(wide[0], 1);
+    free(h->n.data);
+    h->n.data = NULL;
+    assert_int_equal(run(h, EDGE_OP_ARG_MAX), 0);
+    assert_int_equal(wide[0], 3);
+    harness_free(h);
 }
 
 static void test_broadcast_to_and_args(void **state)

@@ -493,6 +493,56 @@ static void test_topk(void **state)
     harness_free(h);
 }
 
+/* The derivations of ops/ directly: multipliers and shapes. */
+static void test_derivations(void **state)
+{
+    (void)state;
+    edge_rescale_quant q;
+    edge_error err = {0};
+    /* ADD_N / CUMSUM: the input at exactly 1/2, the output at 2 si / (2^20 so) */
+    assert_int_equal(edge_sum_multipliers(0.5f, 0.25f, &q, &err), 0);
+    assert_int_equal(q.left_shift, 20);
+    assert_int_equal(q.a_mult, 1 << 30);
+    assert_int_equal(q.a_shift, 0);
+    assert_int_equal(q.out_mult, 1 << 30); /* 2^-18 = 0.5 * 2^-17 */
+    assert_int_equal(q.out_shift, -17);
+    /* SQUARED_DIFFERENCE int8: scales .5, output .5: 2^-13 */
+    assert_int_equal(edge_squared_diff_multipliers(0.5f, 0.5f, 0.5f, 7, &q, &err), 0);
+    assert_int_equal(q.out_mult, 1 << 30);
+    assert_int_equal(q.out_shift, -12);
+    /* comparisons: each input by its own scale, a shift of 8 */
+    assert_int_equal(edge_compare_multipliers(0.5f, 0.25f, &q, &err), 0);
+    assert_true(q.left_shift == 8 && q.a_shift == 0 && q.b_shift == -1);
+    int32_t out[EDGE_MAX_DIMS];
+    int rank = 0;
+    const int64_t shape[3] = {2, 1, 3};
+    assert_int_equal(
+        edge_broadcast_to_shape((const int32_t[]){1, 3}, 2, shape, 3, out, &rank, &err), 0);
+    assert_int_equal(rank, 3);
+    assert_memory_equal(out, ((const int32_t[]){2, 1, 3}), 3 * sizeof *out);
+    assert_int_equal(
+        edge_broadcast_to_shape((const int32_t[]){2, 3}, 2, shape, 3, out, &rank, &err),
+        EDGE_ESHAPE);
+    assert_int_equal(edge_topk_shape((const int32_t[]){2, 4}, 2, 0, out, &err), 0);
+    assert_memory_equal(out, ((const int32_t[]){2, 0}), 2 * sizeof *out);
+    assert_int_equal(edge_topk_shape((const int32_t[]){2, 4}, 2, -1, out, &err), EDGE_ERANGE);
+    assert_int_equal(edge_select_shape((const int32_t[]){3}, 1, (const int32_t[]){3, 2}, 2,
+                                       (const int32_t[]){3, 2}, 2, &err),
+                     0);
+    assert_int_equal(edge_select_shape((const int32_t[]){2}, 1, (const int32_t[]){3, 2}, 2,
+                                       (const int32_t[]){3, 2}, 2, &err),
+                     EDGE_ESHAPE);
+    int64_t args[3];
+    size_t n = 0;
+    assert_int_equal(edge_broadcast_args_shape((const int64_t[]){5, 1, 1}, 3,
+                                               (const int64_t[]){4, 1}, 2, args, &n, &err),
+                     0);
+    assert_int_equal(n, 3);
+    assert_true(args[0] == 5 && args[1] == 4 && args[2] == 1);
+    assert_int_equal(edge_embedding_lookup_shape(2, (const int32_t[]){9}, 1, out, &err),
+                     EDGE_ESHAPE);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -510,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_broadcast_to_and_args),
         cmocka_unit_test(test_embedding_lookup),
         cmocka_unit_test(test_topk),
+        cmocka_unit_test(test_derivations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,6 +16,10 @@ int edge_op_data_input(int32_t code)
     } table[] = {
         {EDGE_OP_SPLIT, 1},          /* axis, input */
         {EDGE_OP_TRANSPOSE_CONV, 2}, /* output shape, filter, input, bias */
+        /* comparison family */
+        {EDGE_OP_SELECT, 1},           /* condition, x, y */
+        {EDGE_OP_SELECT_V2, 1},        /* condition, x, y */
+        {EDGE_OP_EMBEDDING_LOOKUP, 1}, /* lookup ids, table */
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (table[i].code == code)

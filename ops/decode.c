@@ -33,6 +33,9 @@ enum { DIV_ACT = 0, SHAPE_OUT_TYPE = 0 }; /* DivOptions, ShapeOptions */
 enum { GELU_APPROXIMATE = 0 }; /* GeluOptions */
 /* lstm family: UnidirectionalSequenceLSTMOptions */
 enum { LSTM_ACT, LSTM_CELL_CLIP, LSTM_PROJ_CLIP, LSTM_TIME_MAJOR, LSTM_ASYM, LSTM_DIAGONAL };
+/* comparison family */
+enum { ARGMIN_OUTPUT_TYPE = 0 };          /* ArgMinOptions */
+enum { CUMSUM_EXCLUSIVE, CUMSUM_REVERSE }; /* CumsumOptions */
 
 /* The options table type operator CODE reads, TFL_OPT_NONE when it has none we decode. */
 static uint8_t options_type_of(int32_t code, const char **name)
@@ -79,6 +82,9 @@ static uint8_t options_type_of(int32_t code, const char **name)
         /* lstm family */
         {EDGE_OP_UNIDIRECTIONAL_SEQUENCE_LSTM, TFL_OPT_UnidirectionalSequenceLSTMOptions,
          "UnidirectionalSequenceLSTMOptions"},
+        /* comparison family */
+        {EDGE_OP_ARG_MIN, TFL_OPT_ArgMinOptions, "ArgMinOptions"},
+        {EDGE_OP_CUMSUM, TFL_OPT_CumsumOptions, "CumsumOptions"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (map[i].code == code) {
@@ -202,6 +208,15 @@ static void decode_fields(int32_t code, const fb_table *o, edge_op_params *p)
         p->lstm.time_major = fb_bool(o, LSTM_TIME_MAJOR, false);
         p->lstm.asymmetric_inputs = fb_bool(o, LSTM_ASYM, false);
         p->lstm.diagonal_recurrent = fb_bool(o, LSTM_DIAGONAL, false);
+        return;
+    /* comparison family */
+    case EDGE_OP_ARG_MIN:
+        p->argmax.has_output_type = fb_has(o, ARGMIN_OUTPUT_TYPE);
+        p->argmax.output_type = fb_i8(o, ARGMIN_OUTPUT_TYPE, EDGE_INT64);
+        return;
+    case EDGE_OP_CUMSUM:
+        p->cumsum.exclusive = fb_bool(o, CUMSUM_EXCLUSIVE, false);
+        p->cumsum.reverse = fb_bool(o, CUMSUM_REVERSE, false);
         return;
     default: return;
     }

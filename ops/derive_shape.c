@@ -629,3 +629,101 @@ int edge_detection_output_shape(const edge_detection_options *o, int i, int32_t 
     dims[2] = 4;  /* boxes */
     return 3;
 }
+
+/* ---- comparison family: BROADCAST_TO, BROADCAST_ARGS, SELECT, SELECT_V2,
+ * EMBEDDING_LOOKUP, TOPK_V2 (the elementwise comparisons use edge_broadcast_shape) ---- */
+
+int edge_broadcast_to_shape(const int32_t *in, int rank, const int64_t *shape, size_t n,
+                            int32_t *out, int *out_rank, edge_error *err)
+{
+    if (n > EDGE_MAX_DIMS)
+        return edge__seterr(err, EDGE_EUNSUPPORTED,
+                            "shape has %zu dimensions; at most %d are supported", n, EDGE_MAX_DIMS);
+    if ((size_t)rank > n)
+        return edge__seterr(err, EDGE_ESHAPE,
+                            "shape has %zu dimensions, fewer than the input's %d", n, rank);
+    for (size_t i = 0; i < n; i++) {
+        const int64_t want = shape[i];
+        const int k = (int)i - ((int)n - rank);
+        const int32_t have = k >= 0 ? in[k] : 1;
+        if (want < 0 || want > INT32_MAX)
+            return edge__seterr(err, EDGE_ERANGE, "shape[%zu] is %lld", i, (long long)want);
+        if (have != want && have != 1)
+            return edge__seterr(err, EDGE_ESHAPE,
+                                "input dimension %d is %d and cannot broadcast to shape[%zu] = %lld",
+                                k, (int)have, i, (long long)want);
+        out[i] = (int32_t)want;
+    }
+    *out_rank = (int)n;
+    return 0;
+}
+
+int edge_broadcast_args_shape(const int64_t *a, size_t na, const int64_t *b, size_t nb,
+                              int64_t *out, size_t *out_n, edge_error *err)
+{
+    const size_t n = na > nb ? na : nb;
+    for (size_t i = 0; i < n; i++) {
+        const int64_t x = i < n - na ? 1 : a[i - (n - na)];
+        const int64_t y = i < n - nb ? 1 : b[i - (n - nb)];
+        if (x < 0 || y < 0 || (x != y && x != 1 && y != 1))
+            return edge__seterr(err, EDGE_ESHAPE,
+                                "shapes do not broadcast (entry %zu: %lld and %lld)", i,
+                                (long long)x, (long long)y);
+        out[i] = x == 1 ? y : x;
+    }
+    *out_n = n;
+    return 0;
+}
+
+int edge_select_shape(const int32_t *cond, int cond_rank, const int32_t *x, int x_rank,
+                      const int32_t *y, int y_rank, edge_error *err)
+{
+    bool same = x_rank == y_rank;
+    for (int i = 0; same && i < x_rank; i++)
+        same = x[i] == y[i];
+    if (!same)
+        return edge__seterr(err, EDGE_ESHAPE, "x and y have different shapes");
+    bool cond_same = cond_rank == x_rank;
+    for (int i = 0; cond_same && i < x_rank; i++)
+        cond_same = cond[i] == x[i];
+    if (cond_same || (cond_rank == 1 && x_rank >= 1 && cond[0] == x[0]))
+        return 0;
+    return edge__seterr(err, EDGE_ESHAPE,
+                        "condition must have the shape of x or be a vector over its first "
+                        "dimension");
+}
+
+int edge_select_v2_shape(const int32_t *cond, int cond_rank, const int32_t *x, int x_rank,
+                         const int32_t *y, int y_rank, int32_t *out, int *out_rank,
+                         edge_error *err)
+{
+    int32_t xy[EDGE_MAX_DIMS];
+    int r = 0;
+    int rc = edge_broadcast_shape(x, x_rank, y, y_rank, xy, &r, err);
+    return rc ? rc : edge_broadcast_shape(cond, cond_rank, xy, r, out, out_rank, err);
+}
+
+int edge_embedding_lookup_shape(int32_t n_lookups, const int32_t *value, int rank, int32_t *out,
+                                edge_error *err)
+{
+    if (rank < 2)
+        return edge__seterr(err, EDGE_ESHAPE, "the table has %d dimensions; it needs at least 2",
+                            rank);
+    out[0] = n_lookups;
+    for (int i = 1; i < rank; i++)
+        out[i] = value[i];
+    return 0;
+}
+
+int edge_topk_shape(const int32_t *in, int rank, int64_t k, int32_t *out, edge_error *err)
+{
+    if (rank < 1)
+        return edge__seterr(err, EDGE_ESHAPE, "the input is a scalar; it needs a last dimension");
+    if (k < 0 || k > in[rank - 1])
+        return edge__seterr(err, EDGE_ERANGE, "k is %lld, but the last dimension has %d elements",
+                            (long long)k, (int)in[rank - 1]);
+    for (int i = 0; i < rank - 1; i++)
+        out[i] = in[i];
+    out[rank - 1] = (int32_t)k;
+    return 0;
+}

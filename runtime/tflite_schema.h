@@ -121,6 +121,9 @@ enum {
     TFL_OPT_GeluOptions = 116,
     /* lstm family */
     TFL_OPT_UnidirectionalSequenceLSTMOptions = 71,
+    /* comparison family */
+    TFL_OPT_ArgMinOptions = 57,
+    TFL_OPT_CumsumOptions = 102,
 };
 
 #endif

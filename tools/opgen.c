@@ -504,6 +504,26 @@ static const og_entry entries[] = {
     /* lstm family */
     {"UNIDIRECTIONAL_SEQUENCE_LSTM", EDGE_OP_UNIDIRECTIONAL_SEQUENCE_LSTM,
      og_gen_unidirectional_sequence_lstm},
+    /* comparison family */
+    {"EQUAL", EDGE_OP_EQUAL, og_gen_equal},
+    {"NOT_EQUAL", EDGE_OP_NOT_EQUAL, og_gen_not_equal},
+    {"GREATER", EDGE_OP_GREATER, og_gen_greater},
+    {"GREATER_EQUAL", EDGE_OP_GREATER_EQUAL, og_gen_greater_equal},
+    {"LESS", EDGE_OP_LESS, og_gen_less},
+    {"LESS_EQUAL", EDGE_OP_LESS_EQUAL, og_gen_less_equal},
+    {"LOGICAL_AND", EDGE_OP_LOGICAL_AND, og_gen_logical_and},
+    {"LOGICAL_OR", EDGE_OP_LOGICAL_OR, og_gen_logical_or},
+    {"LOGICAL_NOT", EDGE_OP_LOGICAL_NOT, og_gen_logical_not},
+    {"SELECT", EDGE_OP_SELECT, og_gen_select},
+    {"SELECT_V2", EDGE_OP_SELECT_V2, og_gen_select_v2},
+    {"SQUARED_DIFFERENCE", EDGE_OP_SQUARED_DIFFERENCE, og_gen_squared_difference},
+    {"ADD_N", EDGE_OP_ADD_N, og_gen_add_n},
+    {"ARG_MIN", EDGE_OP_ARG_MIN, og_gen_arg_min},
+    {"BROADCAST_TO", EDGE_OP_BROADCAST_TO, og_gen_broadcast_to},
+    {"BROADCAST_ARGS", EDGE_OP_BROADCAST_ARGS, og_gen_broadcast_args},
+    {"CUMSUM", EDGE_OP_CUMSUM, og_gen_cumsum},
+    {"EMBEDDING_LOOKUP", EDGE_OP_EMBEDDING_LOOKUP, og_gen_embedding_lookup},
+    {"TOPK_V2", EDGE_OP_TOPK_V2, og_gen_topk_v2},
 };
 
 #define N_ENTRIES (sizeof entries / sizeof entries[0])

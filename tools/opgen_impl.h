@@ -211,5 +211,25 @@ int og_gen_sin(og_pair *p);
 int og_gen_cos(og_pair *p);
 /* lstm family (opgen_lstm.c) */
 int og_gen_unidirectional_sequence_lstm(og_pair *p);
+/* opgen_compare.c: comparison family (ARG_MIN: opgen_shape.c) */
+int og_gen_arg_min(og_pair *p);
+int og_gen_equal(og_pair *p);
+int og_gen_not_equal(og_pair *p);
+int og_gen_greater(og_pair *p);
+int og_gen_greater_equal(og_pair *p);
+int og_gen_less(og_pair *p);
+int og_gen_less_equal(og_pair *p);
+int og_gen_logical_and(og_pair *p);
+int og_gen_logical_or(og_pair *p);
+int og_gen_logical_not(og_pair *p);
+int og_gen_select(og_pair *p);
+int og_gen_select_v2(og_pair *p);
+int og_gen_squared_difference(og_pair *p);
+int og_gen_add_n(og_pair *p);
+int og_gen_cumsum(og_pair *p);
+int og_gen_broadcast_to(og_pair *p);
+int og_gen_broadcast_args(og_pair *p);
+int og_gen_embedding_lookup(og_pair *p);
+int og_gen_topk_v2(og_pair *p);
 
 #endif

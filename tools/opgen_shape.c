@@ -1,6 +1,6 @@
 /* tools/opgen_shape.c - generators for data-movement operators: RESHAPE, SQUEEZE,
  * EXPAND_DIMS, PAD, PADV2, CONCATENATION, TRANSPOSE, STRIDED_SLICE,
- * RESIZE_NEAREST_NEIGHBOR, RESIZE_BILINEAR and ARG_MAX.
+ * RESIZE_NEAREST_NEIGHBOR, RESIZE_BILINEAR, ARG_MAX and ARG_MIN.
  *
  * Owns: their random shapes and parameters and the output shape each one
  * implies under TensorFlow Lite's rules (the runtime must agree, or it rejects
@@ -382,9 +382,9 @@ int og_gen_resize_bilinear(og_pair *p)
     return gen_resize(p, true);
 }
 
-/* ---- ARG_MAX ---- */
+/* ---- ARG_MAX, ARG_MIN (comparison family: one generator, the code a parameter) ---- */
 
-int og_gen_arg_max(og_pair *p)
+static int gen_arg(og_pair *p, int32_t code)
 {
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], o_dims[OG_MAX_RANK];
@@ -403,11 +403,21 @@ int og_gen_arg_max(og_pair *p)
     in[1] = og_const_i32(p, scalar ? 0 : 1, ad, &axis);
     og_set_output(p, og_tensor(p, EDGE_INT32, EDGE_INT32, rank - 1, o_dims, NULL));
     tfw_options o;
-    tfw_opt_init(&o, TFL_OPT_ArgMaxOptions);
+    tfw_opt_init(&o, code == EDGE_OP_ARG_MIN ? TFL_OPT_ArgMinOptions : TFL_OPT_ArgMaxOptions);
     tfw_opt_i8(&o, 0, EDGE_INT32); /* output_type */
-    og_op(p, EDGE_OP_ARG_MAX, 2, 1, in, 2, &o);
+    og_op(p, code, 2, 1, in, 2, &o);
     og_desc_shape(p, "in", rank, dims);
     og_desc(p, " axis=%d%s", (int)axis, scalar ? " (scalar)" : "");
     desc_quant(p, q);
     return p->err;
+}
+
+int og_gen_arg_max(og_pair *p)
+{
+    return gen_arg(p, EDGE_OP_ARG_MAX);
+}
+
+int og_gen_arg_min(og_pair *p)
+{
+    return gen_arg(p, EDGE_OP_ARG_MIN);
 }

@@ -1,11 +1,11 @@
-/* backends/cpu/op_argmax.c - ARG_MAX.
+/* backends/cpu/op_argmax.c - ARG_MAX and ARG_MIN (one kernel, the scan's direction a flag).
  *
  * Owns: reading the constant axis (one int32 or int64 value) for the output
  * shape edge/ops.h derives (edge_arg_max_shape: the input's with the axis
  * removed), validating the output type (int32 or int64, agreeing with
  * ArgMaxOptions.output_type when the file gives it), and choosing the typed
- * kernel. Ties resolve to the first index, as TensorFlow Lite's std::greater
- * scan does. Does not own the scan (kernels/ref/transform.c). */
+ * kernel (inputs int8, uint8, float32, int32). Ties resolve to the first
+ * index, as TensorFlow Lite's std::greater scan does. Does not own the scan (kernels/ref/transform.c). */
 #include "cpu_op.h"
 #include "ref/transform.h"
 
@@ -16,6 +16,8 @@ typedef enum argmax_kind {
     ARGMAX_U8_I64,
     ARGMAX_F32_I32,
     ARGMAX_F32_I64,
+    ARGMAX_S32_I32, /* comparison family: int32 inputs */
+    ARGMAX_S32_I64,
 } argmax_kind;
 
 typedef struct argmax_data {
@@ -35,12 +37,14 @@ static int argmax_kind_of(edge_prep *p, const edge_tensor *in, const edge_tensor
     case EDGE_INT8: *kind = wide ? ARGMAX_S8_I64 : ARGMAX_S8_I32; return 0;
     case EDGE_UINT8: *kind = wide ? ARGMAX_U8_I64 : ARGMAX_U8_I32; return 0;
     case EDGE_FLOAT32: *kind = wide ? ARGMAX_F32_I64 : ARGMAX_F32_I32; return 0;
+    case EDGE_INT32: *kind = wide ? ARGMAX_S32_I64 : ARGMAX_S32_I32; return 0;
     default:
         return edge_op_fail(p, EDGE_EUNSUPPORTED, "input type %s is not supported",
                             edge_dtype_name(in->type));
     }
 }
 
+/* ARG_MIN's ArgMinOptions decode into the same member (ops/decode.c). */
 static int argmax_options(edge_prep *p, const edge_node *n, const edge_tensor *out)
 {
     if (!n->params.argmax.has_output_type)
@@ -54,6 +58,8 @@ static int argmax_options(edge_prep *p, const edge_node *n, const edge_tensor *o
 
 static int argmax_prepare(edge_prep *p, edge_node *n)
 {
+    /* comparison family: ARG_MIN is ARG_MAX with the scan's comparison reversed */
+    const bool min = n->code == EDGE_OP_ARG_MIN;
     const edge_tensor *in, *out;
     int rc = edge_op_io(p, n, 2, 2, 1, &in, &out);
     if (rc)
@@ -75,6 +81,7 @@ static int argmax_prepare(edge_prep *p, edge_node *n)
     for (int i = axis + 1; i < in->rank; i++)
         d->k.inner *= (size_t)in->dims[i];
     d->k.axis = (size_t)in->dims[axis];
+    d->k.min = min;
     return edge_op_check_dims(p, out, "output", rank, dims);
 }
 
@@ -90,11 +97,19 @@ static void argmax_eval(const edge_node *n, void *const *t, void *scratch, edge_
     case ARGMAX_U8_I64: edge_ref_arg_max_u8_i64(&d->k, in, out); break;
     case ARGMAX_F32_I32: edge_ref_arg_max_f32_i32(&d->k, in, out); break;
     case ARGMAX_F32_I64: edge_ref_arg_max_f32_i64(&d->k, in, out); break;
+    case ARGMAX_S32_I32: edge_ref_arg_max_s32_i32(&d->k, in, out); break;
+    case ARGMAX_S32_I64: edge_ref_arg_max_s32_i64(&d->k, in, out); break;
     }
 }
 
 const edge_op edge_op_ARG_MAX = {
     .code = EDGE_OP_ARG_MAX,
+    .max_version = 3,
+    .prepare = argmax_prepare,
+    .eval = argmax_eval,
+};
+const edge_op edge_op_ARG_MIN = {
+    .code = EDGE_OP_ARG_MIN,
     .max_version = 3,
     .prepare = argmax_prepare,
     .eval = argmax_eval,

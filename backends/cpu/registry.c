@@ -81,7 +81,27 @@
     X(RELU_0_TO_1) \
     X(PRELU) \
     /* lstm family */ \
-    X(UNIDIRECTIONAL_SEQUENCE_LSTM)
+    X(UNIDIRECTIONAL_SEQUENCE_LSTM) \
+    /* comparison family */ \
+    X(EQUAL) \
+    X(NOT_EQUAL) \
+    X(GREATER) \
+    X(GREATER_EQUAL) \
+    X(LESS) \
+    X(LESS_EQUAL) \
+    X(LOGICAL_AND) \
+    X(LOGICAL_OR) \
+    X(LOGICAL_NOT) \
+    X(SELECT) \
+    X(SELECT_V2) \
+    X(SQUARED_DIFFERENCE) \
+    X(ADD_N) \
+    X(ARG_MIN) \
+    X(BROADCAST_TO) \
+    X(BROADCAST_ARGS) \
+    X(CUMSUM) \
+    X(EMBEDDING_LOOKUP) \
+    X(TOPK_V2)
 /* clang-format on */
 
 #define EDGE_DECLARE_OP(name) extern const edge_op edge_op_##name;

@@ -109,6 +109,26 @@ enum {
     EDGE_OP_RELU_0_TO_1 = 152,
     /* lstm family */
     EDGE_OP_UNIDIRECTIONAL_SEQUENCE_LSTM = 44,
+    /* comparison family */
+    EDGE_OP_EMBEDDING_LOOKUP = 7,
+    EDGE_OP_TOPK_V2 = 48,
+    EDGE_OP_LESS = 58,
+    EDGE_OP_GREATER = 61,
+    EDGE_OP_GREATER_EQUAL = 62,
+    EDGE_OP_LESS_EQUAL = 63,
+    EDGE_OP_SELECT = 64,
+    EDGE_OP_EQUAL = 71,
+    EDGE_OP_NOT_EQUAL = 72,
+    EDGE_OP_ARG_MIN = 79,
+    EDGE_OP_LOGICAL_OR = 84,
+    EDGE_OP_LOGICAL_AND = 86,
+    EDGE_OP_LOGICAL_NOT = 87,
+    EDGE_OP_SQUARED_DIFFERENCE = 99,
+    EDGE_OP_ADD_N = 106,
+    EDGE_OP_SELECT_V2 = 123,
+    EDGE_OP_CUMSUM = 128,
+    EDGE_OP_BROADCAST_TO = 130,
+    EDGE_OP_BROADCAST_ARGS = 145,
 };
 
 /* TensorFlow Lite's Padding and ActivationFunctionType values. */
@@ -204,6 +224,10 @@ typedef struct edge_lstm_options { /* UNIDIRECTIONAL_SEQUENCE_LSTM */
     bool asymmetric_inputs;        /* hybrid: asymmetric_quantize_inputs */
     bool diagonal_recurrent;       /* diagonal_recurrent_tensors */
 } edge_lstm_options;
+/* comparison family */
+typedef struct edge_cumsum_options { /* CUMSUM */
+    bool exclusive, reverse;
+} edge_cumsum_options;
 
 /* The decoded builtin options of one node; the member its code names is valid,
  * the rest are zero. */
@@ -232,6 +256,8 @@ typedef struct edge_op_params {
         bool approximate; /* GELU */
         /* lstm family */
         edge_lstm_options lstm; /* UNIDIRECTIONAL_SEQUENCE_LSTM */
+        /* comparison family (ARG_MIN: argmax) */
+        edge_cumsum_options cumsum; /* CUMSUM */
     };
 } edge_op_params;
 
@@ -538,6 +564,47 @@ int edge_hard_swish_multipliers(float in_scale, float out_scale, int16_t *out_mu
  * shift of BETA x IN_SCALE, and the smallest difference that still counts. */
 int edge_softmax_scaling(float beta, float in_scale, int32_t *mult, int *shift, int32_t *diff_min,
                          edge_error *err);
+
+/* ---- comparison family (ops/derive_compare.c; shapes in ops/derive_shape.c) ---- */
+
+/* A rescaling to a common Q31 scale (TFLite's ArithmeticParams subset): inputs
+ * x are offset by minus their zero point, shifted left by LEFT_SHIFT and
+ * multiplied by A_MULT/B_MULT (smaller than one); the result is rescaled by
+ * OUT_MULT/OUT_SHIFT and offset by the output zero point. */
+typedef struct edge_rescale_quant {
+    int32_t left_shift;
+    int32_t a_mult, b_mult, out_mult;
+    int a_shift, b_shift, out_shift;
+} edge_rescale_quant;
+/* EQUAL ... LESS_EQUAL on int8/uint8 (comparisons_common.cc): a left shift of 8,
+ * each input multiplied by its own scale (which must be below 1); no output. */
+int edge_compare_multipliers(float sa, float sb, edge_rescale_quant *q, edge_error *err);
+/* ADD_N and CUMSUM on int8 (add_n.cc, cumsum.cc): one input scale SI, a left shift of
+ * 20, the input at 1/2 and the sum rescaled by 2 SI / (2^20 SO). */
+int edge_sum_multipliers(float si, float so, edge_rescale_quant *q, edge_error *err);
+/* SQUARED_DIFFERENCE on int8 (left shift 7) or int16 (LEFT_SHIFT 0): the inputs at
+ * s / (2 max(sa, sb)), the squared difference at (2 max)^2 / (2^(2 shift) SO). */
+int edge_squared_diff_multipliers(float sa, float sb, float so, int left_shift,
+                                  edge_rescale_quant *q, edge_error *err);
+
+/* BROADCAST_TO: IN (RANK) broadcast to the SHAPE operand (N values) into OUT. */
+int edge_broadcast_to_shape(const int32_t *in, int rank, const int64_t *shape, size_t n,
+                            int32_t *out, int *out_rank, edge_error *err);
+/* SELECT (v1): CONDITION of the shape of X and Y, or a vector over their first dimension. */
+int edge_select_shape(const int32_t *cond, int cond_rank, const int32_t *x, int x_rank,
+                      const int32_t *y, int y_rank, edge_error *err);
+/* SELECT_V2: CONDITION, X and Y broadcast together into OUT. */
+int edge_select_v2_shape(const int32_t *cond, int cond_rank, const int32_t *x, int x_rank,
+                         const int32_t *y, int y_rank, int32_t *out, int *out_rank,
+                         edge_error *err);
+/* EMBEDDING_LOOKUP: N_LOOKUPS rows of the table VALUE (rank >= 2) into OUT. */
+int edge_embedding_lookup_shape(int32_t n_lookups, const int32_t *value, int rank, int32_t *out,
+                                edge_error *err);
+/* TOPK_V2: the K largest along the last dimension of IN (0 <= K <= that dimension) into OUT. */
+int edge_topk_shape(const int32_t *in, int rank, int64_t k, int32_t *out, edge_error *err);
+/* BROADCAST_ARGS: two shape vectors A (NA values) and B into OUT (*OUT_N values). */
+int edge_broadcast_args_shape(const int64_t *a, size_t na, const int64_t *b, size_t nb,
+                              int64_t *out, size_t *out_n, edge_error *err);
 
 /* ---- which input carries the data (ops/data_input.c) ---- */
 

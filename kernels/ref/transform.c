@@ -235,7 +235,7 @@ void edge_ref_strided_slice_bytes(const edge_ref_slice_params *p, size_t esize, 
                 size_t best_i = 0;                                       \
                 for (size_t i = 1; i < p->axis; i++) {                   \
                     const TIN v = base[i * p->inner + k];                \
-                    if (v > best) {                                      \
+                    if (p->min ? v < best : v > best) {                  \
                         best = v;                                        \
                         best_i = i;                                      \
                     }                                                    \
@@ -251,4 +251,6 @@ EDGE_DEFINE_ARG_MAX(edge_ref_arg_max_u8_i32, uint8_t, int32_t)
 EDGE_DEFINE_ARG_MAX(edge_ref_arg_max_u8_i64, uint8_t, int64_t)
 EDGE_DEFINE_ARG_MAX(edge_ref_arg_max_f32_i32, float, int32_t)
 EDGE_DEFINE_ARG_MAX(edge_ref_arg_max_f32_i64, float, int64_t)
+EDGE_DEFINE_ARG_MAX(edge_ref_arg_max_s32_i32, int32_t, int32_t)
+EDGE_DEFINE_ARG_MAX(edge_ref_arg_max_s32_i64, int32_t, int64_t)
 #undef EDGE_DEFINE_ARG_MAX

@@ -11,6 +11,7 @@
 #ifndef EDGE_REF_TRANSFORM_H
 #define EDGE_REF_TRANSFORM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -67,13 +68,14 @@ typedef struct edge_ref_slice_params {
 void edge_ref_strided_slice_bytes(const edge_ref_slice_params *p, size_t esize, const void *in,
                                   void *out);
 
-/* ---- arg max ---- */
+/* ---- arg max, arg min ---- */
 /* Input viewed as [outer, axis, inner]; output [outer, inner] holds the index
- * of the largest value along axis, the first one on ties (a later element wins
- * only when strictly greater, so NaN never replaces an earlier value).
- * axis >= 1. */
+ * of the largest value along axis (the smallest with MIN: ARG_MIN), the first
+ * one on ties (a later element wins only when strictly greater, or smaller, so
+ * NaN never replaces an earlier value). axis >= 1. */
 typedef struct edge_ref_argmax_params {
     size_t outer, axis, inner;
+    bool min; /* ARG_MIN */
 } edge_ref_argmax_params;
 
 void edge_ref_arg_max_s8_i32(const edge_ref_argmax_params *p, const int8_t *in, int32_t *out);
@@ -82,5 +84,8 @@ void edge_ref_arg_max_u8_i32(const edge_ref_argmax_params *p, const uint8_t *in,
 void edge_ref_arg_max_u8_i64(const edge_ref_argmax_params *p, const uint8_t *in, int64_t *out);
 void edge_ref_arg_max_f32_i32(const edge_ref_argmax_params *p, const float *in, int32_t *out);
 void edge_ref_arg_max_f32_i64(const edge_ref_argmax_params *p, const float *in, int64_t *out);
+/* comparison family: int32 inputs (TFLite Micro's arg_min_max.cc) */
+void edge_ref_arg_max_s32_i32(const edge_ref_argmax_params *p, const int32_t *in, int32_t *out);
+void edge_ref_arg_max_s32_i64(const edge_ref_argmax_params *p, const int32_t *in, int64_t *out);
 
 #endif

@@ -150,6 +150,14 @@ static double q_value(const run *q, size_t i)
 static size_t compare(const opgen_case *c, const run *q, const run *f, double *worst)
 {
     const size_t n = f->bytes / sizeof(float);
+    if (q->out.type == EDGE_BOOL && f->out.type == EDGE_BOOL) { /* comparison family */
+        size_t bad = 0;
+        for (size_t i = 0; i < f->bytes; i++)
+            if (((const uint8_t *)q->data)[i] != ((const uint8_t *)f->data)[i] && bad++ < 3)
+                printf("      [%zu] int8 model %d, float32 model %d\n", i,
+                       ((const uint8_t *)q->data)[i], ((const uint8_t *)f->data)[i]);
+        return bad;
+    }
     if (q->out.type == EDGE_INT32 && f->out.type == EDGE_INT32) {
         size_t bad = 0;
         for (size_t i = 0; i < f->bytes / 4; i++)
@@ -186,7 +194,7 @@ static bool check_case(const opgen_case *c, double *worst)
     run q = {0}, f = {0};
     bool ok = run_model(c, &c->q, "int8", &q) && run_model(c, &c->f, "float32", &f);
     if (ok && (!same_shape(&q.out, &f.out) ||
-               q.bytes / (q.out.type == EDGE_INT8 ? 1 : 4) != f.bytes / 4)) {
+               q.bytes / edge_dtype_size(q.out.type) != f.bytes / edge_dtype_size(f.out.type))) {
         printf("FAIL %s seed %u: the two models' outputs differ in shape\n", c->op,
                (unsigned)c->seed);
         ok = false;

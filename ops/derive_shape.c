@@ -595,6 +595,45 @@ int edge_gather_nd_shape(const int32_t *p, int prank, const int32_t *i, int iran
     return rank > EDGE_MAX_DIMS ? too_many_dims(rank, err) : 0;
 }
 
+/* ---- space family: TRANSPOSE_CONV ---- */
+
+int edge_tconv_shape(const int64_t *shape, size_t n, const int32_t *in, const int32_t *filter,
+                     const edge_window_options *w, int32_t *out, int32_t *pad_h, int32_t *pad_w,
+                     edge_error *err)
+{
+    if (n != 4)
+        return edge__seterr(err, EDGE_ESHAPE, "output_shape has %zu values, expected 4", n);
+    for (int i = 0; i < 4; i++) {
+        if (shape[i] < 1 || shape[i] > INT32_MAX)
+            return edge__seterr(err, EDGE_ESHAPE,
+                                "output_shape value %d is %lld; 1 to 2^31-1 "
+                                "are supported",
+                                i, (long long)shape[i]);
+        out[i] = (int32_t)shape[i];
+    }
+    if (out[0] != in[0] || out[3] != filter[0] || filter[3] != in[3])
+        return edge__seterr(err, EDGE_ESHAPE,
+                            "output_shape [%d,%d,%d,%d] does not fit the input (batch %d, %d "
+                            "channels) and the filter (%d outputs, depth %d)",
+                            (int)out[0], (int)out[1], (int)out[2], (int)out[3], (int)in[0],
+                            (int)in[3], (int)filter[0], (int)filter[3]);
+    /* TFLite pads the output as a convolution of it would pad its input. */
+    int32_t conv_h, conv_w;
+    int rc = edge_window_out_size(w->padding, "height", out[1], filter[1], w->stride_h, 1, &conv_h,
+                                  pad_h, err);
+    if (rc || (rc = edge_window_out_size(w->padding, "width", out[2], filter[2], w->stride_w, 1,
+                                         &conv_w, pad_w, err)))
+        return rc;
+    if (conv_h != in[1] || conv_w != in[2])
+        return edge__seterr(err, EDGE_ESHAPE,
+                            "an input of %dx%d cannot give an output of %dx%d with a %dx%d filter "
+                            "and strides %d,%d (expected an input of %dx%d)",
+                            (int)in[1], (int)in[2], (int)out[1], (int)out[2], (int)filter[1],
+                            (int)filter[2], (int)w->stride_h, (int)w->stride_w, (int)conv_h,
+                            (int)conv_w);
+    return 0;
+}
+
 /* ---- TFLite_Detection_PostProcess ---- */
 
 int edge_detection_check(const edge_detection_options *o, edge_error *err)

@@ -63,7 +63,9 @@
     X(FLOOR_DIV) \
     X(FLOOR_MOD) \
     X(SQRT) \
-    X(RSQRT)
+    X(RSQRT) \
+    /* space family */ \
+    X(TRANSPOSE_CONV)
 /* clang-format on */
 
 #define EDGE_DECLARE_OP(name) extern const edge_op edge_op_##name;

@@ -91,7 +91,19 @@ enum {
     EDGE_OP_ZEROS_LIKE = 93,
     EDGE_OP_FILL = 94,
     EDGE_OP_FLOOR_MOD = 95,
+    /* space family (TRANSPOSE_CONV is above) */
+    EDGE_OP_DEPTH_TO_SPACE = 5,
+    EDGE_OP_L2_NORMALIZATION = 11,
+    EDGE_OP_L2_POOL_2D = 12,
+    EDGE_OP_SPACE_TO_DEPTH = 26,
+    EDGE_OP_BATCH_TO_SPACE_ND = 37,
+    EDGE_OP_SPACE_TO_BATCH_ND = 38,
+    EDGE_OP_LOG_SOFTMAX = 50,
+    EDGE_OP_MIRROR_PAD = 100,
 };
+
+/* space family: TensorFlow Lite's MirrorPadMode values. */
+enum { EDGE_MIRROR_REFLECT = 0, EDGE_MIRROR_SYMMETRIC = 1 };
 
 /* TensorFlow Lite's Padding and ActivationFunctionType values. */
 enum { EDGE_PAD_SAME = 0, EDGE_PAD_VALID = 1 };
@@ -201,6 +213,10 @@ typedef struct edge_op_params {
         edge_gather_options gather; /* GATHER */
         /* reduce, fill and math family (SUM, REDUCE_*: keep_dims; DIV: activation) */
         edge_shape_options shape; /* SHAPE */
+        /* space family (TRANSPOSE_CONV: window; L2_POOL_2D: window; L2_NORMALIZATION:
+         * activation) */
+        int32_t block_size;  /* DEPTH_TO_SPACE, SPACE_TO_DEPTH */
+        int32_t mirror_mode; /* MIRROR_PAD: EDGE_MIRROR_* */
     };
 } edge_op_params;
 
@@ -357,6 +373,16 @@ int edge_fill_shape(const int64_t *dims, size_t n, int32_t *out, int *out_rank, 
  * float (SetRsqrtOutputMultiplier); EDGE_ERANGE / EDGE_EUNSUPPORTED when out of range. */
 int edge_rsqrt_multiplier(float in_scale, float out_scale, int32_t *mult, int *shift,
                           edge_error *err);
+
+/* ---- space family (ops/derive_shape.c) ---- */
+
+/* TRANSPOSE_CONV: the output-shape operand SHAPE (N values; it must be 4 positive ones) for
+ * the NHWC input IN and the OHWI filter FILTER with window options W (dilation unused): OUT
+ * (4 dimensions: batch and channels must match the input and filter, and the input must be
+ * what a convolution of the output with W would give) and TFLite's padding PAD_H, PAD_W. */
+int edge_tconv_shape(const int64_t *shape, size_t n, const int32_t *in, const int32_t *filter,
+                     const edge_window_options *w, int32_t *out, int32_t *pad_h, int32_t *pad_w,
+                     edge_error *err);
 
 /* ---- TFLite_Detection_PostProcess (ops/derive_shape.c) ---- */
 

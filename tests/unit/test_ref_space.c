@@ -1,0 +1,174 @@
+/* tests/unit/test_ref_space.c - the space family's operators on hand-computed cases.
+ *
+ * Owns: TRANSPOSE_CONV run as a registered CPU operator: a 2x2 input scattered by a 3x3 filter
+ * of ones with stride 2 (VALID) into 5x5, in float32 (bias and RELU6), int8 (an input zero
+ * point, per-channel weights) and 16x8 (int64 and constant int16 bias); the output shape from a
+ * constant or, when computed, the declared output; and prepare's refusals (hybrid weights,
+ * uint8, an output shape that does not fit, a 16x8 bias of another type). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "op_harness.h"
+
+/* The 2x2 input 1, 2, 3, 4 scattered by a 3x3 window of ones at stride 2 (before bias). */
+static const float tconv_sum[25] = {
+    1, 1, 3,  2, 2, /* row 0: input row 0 */
+    1, 1, 3,  2, 2, /* row 1 */
+    4, 4, 10, 6, 6, /* row 2: both input rows overlap */
+    3, 3, 7,  4, 4, /* row 3: input row 1 */
+    3, 3, 7,  4, 4, /* row 4 */
+};
+
+static int32_t tconv_shape[4] = {1, 5, 5, 1};
+
+/* Per-tensor quantization (SCALE, ZP) on tensor I. */
+static void quant(harness *h, int i, float scale, int32_t zp)
+{
+    h->scale[i] = scale;
+    h->zp[i] = zp;
+    h->t[i].q = (edge_quant){.count = 1, .scale = &h->scale[i], .zero_point = &h->zp[i]};
+}
+
+/* TRANSPOSE_CONV of TYPE (weights WTYPE, bias BTYPE or none when BIAS is NULL) with
+ * activation ACT: tensors 0 shape, 1 weights [1,3,3,1], 2 input [1,2,2,1], 3 bias, 4 output. */
+static harness *tconv_node(edge_dtype type, edge_dtype wtype, void *in, void *w, void *bias,
+                           edge_dtype btype, void *out, int32_t act)
+{
+    harness *h = harness_new(5);
+    tensor(h, 0, EDGE_INT32, 1, (const int32_t[]){4}, tconv_shape, true);
+    tensor(h, 1, wtype, 4, (const int32_t[]){1, 3, 3, 1}, w, true);
+    tensor(h, 2, type, 4, (const int32_t[]){1, 2, 2, 1}, in, false);
+    tensor(h, 3, btype, 1, (const int32_t[]){1}, bias, true);
+    tensor(h, 4, type, 4, tconv_shape, out, false);
+    if (bias)
+        io(h, 4, (const int32_t[]){0, 1, 2, 3}, 4);
+    else
+        io(h, 3, (const int32_t[]){0, 1, 2}, 4);
+    options(h, TFL_OPT_TransposeConvOptions, 4, (const int32_t[]){EDGE_PAD_VALID, 2, 2, act},
+            (const bool[]){true, true, true, true});
+    return h;
+}
+
+static void test_tconv_f32(void **state)
+{
+    (void)state;
+    float in[4] = {1, 2, 3, 4}, w[9], out[25], bias = 1.0f;
+    for (int i = 0; i < 9; i++)
+        w[i] = 1.0f;
+    harness *h = tconv_node(EDGE_FLOAT32, EDGE_FLOAT32, in, w, NULL, EDGE_FLOAT32, out, 0);
+    assert_int_equal(run(h, EDGE_OP_TRANSPOSE_CONV), 0);
+    assert_memory_equal(out, tconv_sum, sizeof out);
+    harness_free(h);
+    /* bias 1 and RELU6: min(sum + 1, 6) */
+    h = tconv_node(EDGE_FLOAT32, EDGE_FLOAT32, in, w, &bias, EDGE_FLOAT32, out, EDGE_ACT_RELU6);
+    assert_int_equal(run(h, EDGE_OP_TRANSPOSE_CONV), 0);
+    for (int i = 0; i < 25; i++)
+        assert_true(out[i] == (tconv_sum[i] + 1 > 6 ? 6 : tconv_sum[i] + 1));
+    harness_free(h);
+}
+
+/* int8: input scale 0.5 with zero point 1 (real 1..4 as 3, 5, 7, 9), weights 2 at scale 0.5,
+ * output scale 0.5 zero point -3: out = 2 * sum - 3, bias 4 (real 1 at scale 0.25) adds 2. */
+static void test_tconv_s8(void **state)
+{
+    (void)state;
+    int8_t in[4] = {3, 5, 7, 9}, w[9], out[25];
+    int32_t bias = 4;
+    for (int i = 0; i < 9; i++)
+        w[i] = 2;
+    harness *h = tconv_node(EDGE_INT8, EDGE_INT8, in, w, &bias, EDGE_INT32, out, 0);
+    quant(h, 2, 0.5f, 1);
+    quant(h, 4, 0.5f, -3);
+    assert_int_equal(run(h, EDGE_OP_TRANSPOSE_CONV), 0);
+    for (int i = 0; i < 25; i++)
+        assert_int_equal(out[i], (int)(2 * tconv_sum[i]) + 2 - 3);
+    harness_free(h);
+}
+
+/* 16x8: input scale 1, weights 1 at scale 1, output scale 2: (sum x 100 + bias) / 2, halves
+ * rounded up; the bias 1 as int64 and as a constant int16. */
+static void test_tconv_s16(void **state)
+{
+    (void)state;
+    int16_t in[4] = {100, 200, 300, 400}, out[25], bias16 = 1;
+    int8_t w[9];
+    int64_t bias64 = 1;
+    for (int i = 0; i < 9; i++)
+        w[i] = 1;
+    for (int k = 0; k < 2; k++) {
+        harness *h = k ? tconv_node(EDGE_INT16, EDGE_INT8, in, w, &bias16, EDGE_INT16, out, 0)
+                       : tconv_node(EDGE_INT16, EDGE_INT8, in, w, &bias64, EDGE_INT64, out, 0);
+        quant(h, 1, 1.0f, 0);
+        quant(h, 2, 1.0f, 0);
+        quant(h, 4, 2.0f, 0);
+        assert_int_equal(run(h, EDGE_OP_TRANSPOSE_CONV), 0);
+        for (int i = 0; i < 25; i++)
+            assert_int_equal(out[i], (int)(tconv_sum[i] * 100 + 2) / 2);
+        harness_free(h);
+    }
+}
+
+/* An output_shape computed at run time: the declared output stands for it (as in TFLM). */
+static void test_tconv_computed_shape(void **state)
+{
+    (void)state;
+    float in[4] = {1, 2, 3, 4}, w[9], out[25];
+    for (int i = 0; i < 9; i++)
+        w[i] = 1.0f;
+    harness *h = tconv_node(EDGE_FLOAT32, EDGE_FLOAT32, in, w, NULL, EDGE_FLOAT32, out, 0);
+    h->t[0].data = NULL;
+    assert_int_equal(run(h, EDGE_OP_TRANSPOSE_CONV), 0);
+    assert_memory_equal(out, tconv_sum, sizeof out);
+    harness_free(h);
+}
+
+static void test_tconv_refusals(void **state)
+{
+    (void)state;
+    float fin[4] = {0}, fw[9] = {0}, fout[25];
+    int8_t w8[9] = {0};
+    uint8_t u8[25] = {0};
+    int16_t s16[25] = {0};
+    int32_t b32 = 0;
+    /* hybrid: float input, int8 weights */
+    harness *h = tconv_node(EDGE_FLOAT32, EDGE_INT8, fin, w8, NULL, EDGE_FLOAT32, fout, 0);
+    assert_int_equal(run(h, EDGE_OP_TRANSPOSE_CONV), EDGE_EUNSUPPORTED);
+    assert_non_null(strstr(h->err.message, "hybrid"));
+    harness_free(h);
+    /* uint8 is not a TFLM type: the message names the input's type */
+    h = tconv_node(EDGE_UINT8, EDGE_UINT8, u8, u8, NULL, EDGE_INT32, u8, 0);
+    assert_int_equal(run(h, EDGE_OP_TRANSPOSE_CONV), EDGE_EUNSUPPORTED);
+    assert_non_null(strstr(h->err.message, "UINT8"));
+    harness_free(h);
+    /* an output shape that a stride-2 3x3 window cannot make from 2x2 */
+    tconv_shape[1] = 4;
+    h = tconv_node(EDGE_FLOAT32, EDGE_FLOAT32, fin, fw, NULL, EDGE_FLOAT32, fout, 0);
+    assert_int_equal(run(h, EDGE_OP_TRANSPOSE_CONV), EDGE_ESHAPE);
+    assert_non_null(strstr(h->err.message, "cannot give"));
+    harness_free(h);
+    tconv_shape[1] = 5;
+    /* 16x8 with an int32 bias */
+    h = tconv_node(EDGE_INT16, EDGE_INT8, s16, w8, &b32, EDGE_INT32, s16, 0);
+    quant(h, 1, 1.0f, 0);
+    quant(h, 2, 1.0f, 0);
+    quant(h, 4, 2.0f, 0);
+    assert_int_equal(run(h, EDGE_OP_TRANSPOSE_CONV), EDGE_EUNSUPPORTED);
+    assert_non_null(strstr(h->err.message, "INT64"));
+    harness_free(h);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tconv_f32),      cmocka_unit_test(test_tconv_s8),
+        cmocka_unit_test(test_tconv_s16),      cmocka_unit_test(test_tconv_computed_shape),
+        cmocka_unit_test(test_tconv_refusals),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -65,7 +65,12 @@
     X(SQRT) \
     X(RSQRT) \
     /* space family */ \
-    X(TRANSPOSE_CONV)
+    X(TRANSPOSE_CONV) \
+    X(DEPTH_TO_SPACE) \
+    X(SPACE_TO_DEPTH) \
+    X(BATCH_TO_SPACE_ND) \
+    X(SPACE_TO_BATCH_ND) \
+    X(MIRROR_PAD)
 /* clang-format on */
 
 #define EDGE_DECLARE_OP(name) extern const edge_op edge_op_##name;

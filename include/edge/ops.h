@@ -384,6 +384,27 @@ int edge_tconv_shape(const int64_t *shape, size_t n, const int32_t *in, const in
                      const edge_window_options *w, int32_t *out, int32_t *pad_h, int32_t *pad_w,
                      edge_error *err);
 
+/* DEPTH_TO_SPACE (TO_SPACE true) or SPACE_TO_DEPTH of the NHWC input IN (rank 4) by BLOCK
+ * (>= 1; the channels, or the height and width, divisible by it): OUT (4 dimensions). */
+int edge_depth_space_shape(bool to_space, const int32_t *in, int rank, int32_t block, int32_t *out,
+                           edge_error *err);
+
+/* BATCH_TO_SPACE_ND (TO_SPACE true: CROPS) or SPACE_TO_BATCH_ND (paddings) of IN (rank 3
+ * [N, H, C] or 4 [N, H, W, C]) by the N_BLOCK values BLOCK (one per spatial dimension, >= 1)
+ * and the N_PADS values PADS ((before, after) per spatial dimension, >= 0): OUT (RANK
+ * dimensions), BLOCK_HW (height and width; width 1 for rank 3) and the top and left
+ * crop or padding PAD_TL. The batch (BATCH_TO_SPACE) or the padded extents (SPACE_TO_BATCH)
+ * must divide by the blocks, and crops leave at least one element. */
+int edge_batch_space_shape(bool to_space, const int32_t *in, int rank, const int64_t *block,
+                           size_t n_block, const int64_t *pads, size_t n_pads, int32_t *out,
+                           int32_t *block_hw, int32_t *pad_tl, edge_error *err);
+
+/* MIRROR_PAD: edge_pad_shape's shape, and each padding at most the dimension (SYMMETRIC) or
+ * the dimension - 1 (REFLECT, MODE EDGE_MIRROR_*). */
+int edge_mirror_pad_shape(const int32_t *in, int rank, const int32_t *pads_dims, int pads_rank,
+                          const int64_t *pads, int32_t mode, int32_t *before, int32_t *after,
+                          int32_t *out, edge_error *err);
+
 /* ---- TFLite_Detection_PostProcess (ops/derive_shape.c) ---- */
 
 /* Its options' ranges, as TensorFlow Lite's Prepare checks them (classes >= 1,

@@ -4,7 +4,10 @@
  * of ones with stride 2 (VALID) into 5x5, in float32 (bias and RELU6), int8 (an input zero
  * point, per-channel weights) and 16x8 (int64 and constant int16 bias); the output shape from a
  * constant or, when computed, the declared output; and prepare's refusals (hybrid weights,
- * uint8, an output shape that does not fit, a 16x8 bias of another type). */
+ * uint8, an output shape that does not fit, a 16x8 bias of another type); DEPTH_TO_SPACE and
+ * SPACE_TO_DEPTH, SPACE_TO_BATCH_ND and BATCH_TO_SPACE_ND (TFLite's cases, with paddings, crops
+ * and the int8 pad value) each undoing the other, MIRROR_PAD REFLECT and SYMMETRIC, and their
+ * refusals. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -163,12 +166,180 @@ static void test_tconv_refusals(void **state)
     harness_free(h);
 }
 
+/* ---- DEPTH_TO_SPACE, SPACE_TO_DEPTH ---- */
+
+/* A one-input move of TYPE from IN (IRANK, IDIMS) to OUT (ORANK, ODIMS), options as given. */
+static harness *move_node(edge_dtype type, void *in, int irank, const int32_t *idims, void *out,
+                          int orank, const int32_t *odims)
+{
+    harness *h = harness_new(4);
+    tensor(h, 0, type, irank, idims, in, false);
+    tensor(h, 3, type, orank, odims, out, false);
+    return h;
+}
+
+static void test_depth_to_space(void **state)
+{
+    (void)state;
+    /* [1,1,2,4] 1..8, block 2: each pixel's 4 channels become a 2x2 square */
+    int8_t in[8] = {1, 2, 3, 4, 5, 6, 7, 8}, out[8], back[8];
+    harness *h = move_node(EDGE_INT8, in, 4, (const int32_t[]){1, 1, 2, 4}, out, 4,
+                           (const int32_t[]){1, 2, 4, 1});
+    io(h, 1, (const int32_t[]){0}, 3);
+    options(h, TFL_OPT_DepthToSpaceOptions, 1, (const int32_t[]){2}, (const bool[]){true});
+    assert_int_equal(run(h, EDGE_OP_DEPTH_TO_SPACE), 0);
+    assert_memory_equal(out, ((const int8_t[]){1, 2, 5, 6, 3, 4, 7, 8}), sizeof out);
+    harness_free(h);
+    /* SPACE_TO_DEPTH undoes it */
+    h = move_node(EDGE_INT8, out, 4, (const int32_t[]){1, 2, 4, 1}, back, 4,
+                  (const int32_t[]){1, 1, 2, 4});
+    io(h, 1, (const int32_t[]){0}, 3);
+    options(h, TFL_OPT_SpaceToDepthOptions, 1, (const int32_t[]){2}, (const bool[]){true});
+    assert_int_equal(run(h, EDGE_OP_SPACE_TO_DEPTH), 0);
+    assert_memory_equal(back, in, sizeof in);
+    harness_free(h);
+    /* 6 channels do not split into 2x2 blocks */
+    h = move_node(EDGE_FLOAT32, in, 4, (const int32_t[]){1, 1, 1, 6}, out, 4,
+                  (const int32_t[]){1, 2, 2, 1});
+    io(h, 1, (const int32_t[]){0}, 3);
+    options(h, TFL_OPT_DepthToSpaceOptions, 1, (const int32_t[]){2}, (const bool[]){true});
+    assert_int_equal(run(h, EDGE_OP_DEPTH_TO_SPACE), EDGE_ESHAPE);
+    assert_non_null(strstr(h->err.message, "multiple of block_size"));
+    harness_free(h);
+}
+
+/* ---- SPACE_TO_BATCH_ND, BATCH_TO_SPACE_ND ---- */
+
+/* A batch/space move with constant BLOCK (NB values) and PADS ([NB, 2]). */
+static harness *batch_node(edge_dtype type, void *in, int rank, const int32_t *idims, void *out,
+                           const int32_t *odims, int32_t *block, int32_t *pads, int nb)
+{
+    harness *h = move_node(type, in, rank, idims, out, rank, odims);
+    tensor(h, 1, EDGE_INT32, 1, (const int32_t[]){nb}, block, true);
+    tensor(h, 2, EDGE_INT32, 2, (const int32_t[]){nb, 2}, pads, true);
+    io(h, 3, (const int32_t[]){0, 1, 2}, 3);
+    return h;
+}
+
+static void test_space_to_batch(void **state)
+{
+    (void)state;
+    float in[16], out[16], back[16];
+    for (int i = 0; i < 16; i++)
+        in[i] = (float)(i + 1);
+    int32_t block[2] = {2, 2}, pads[4] = {0};
+    harness *h = batch_node(EDGE_FLOAT32, in, 4, (const int32_t[]){1, 4, 4, 1}, out,
+                            (const int32_t[]){4, 2, 2, 1}, block, pads, 2);
+    assert_int_equal(run(h, EDGE_OP_SPACE_TO_BATCH_ND), 0);
+    assert_memory_equal(
+        out, ((const float[]){1, 3, 9, 11, 2, 4, 10, 12, 5, 7, 13, 15, 6, 8, 14, 16}), sizeof out);
+    harness_free(h);
+    h = batch_node(EDGE_FLOAT32, out, 4, (const int32_t[]){4, 2, 2, 1}, back,
+                   (const int32_t[]){1, 4, 4, 1}, block, pads, 2);
+    assert_int_equal(run(h, EDGE_OP_BATCH_TO_SPACE_ND), 0);
+    assert_memory_equal(back, in, sizeof in);
+    harness_free(h);
+}
+
+/* Paddings [[1,0],[2,0]] with blocks [3,2] (TFLite's padded case); int8 pads with the output
+ * zero point; the crops of BATCH_TO_SPACE_ND undo it. */
+static void test_space_to_batch_padded(void **state)
+{
+    (void)state;
+    int8_t in[10], out[24], back[10];
+    for (int i = 0; i < 10; i++)
+        in[i] = (int8_t)(i + 1);
+    int32_t block[2] = {3, 2}, pads[4] = {1, 0, 2, 0};
+    harness *h = batch_node(EDGE_INT8, in, 4, (const int32_t[]){1, 5, 2, 1}, out,
+                            (const int32_t[]){6, 2, 2, 1}, block, pads, 2);
+    h->zp[0] = h->zp[3] = -1;
+    assert_int_equal(run(h, EDGE_OP_SPACE_TO_BATCH_ND), 0);
+    const int8_t z = -1;
+    assert_memory_equal(out, ((const int8_t[]){z, z, z, 5, z, z, z, 6, z, 1, z, 7,
+                                               z, 2, z, 8, z, 3, z, 9, z, 4, z, 10}),
+                        sizeof out);
+    harness_free(h);
+    h = batch_node(EDGE_INT8, out, 4, (const int32_t[]){6, 2, 2, 1}, back,
+                   (const int32_t[]){1, 5, 2, 1}, block, pads, 2);
+    assert_int_equal(run(h, EDGE_OP_BATCH_TO_SPACE_ND), 0);
+    assert_memory_equal(back, in, sizeof in);
+    harness_free(h);
+}
+
+static void test_batch_space_refusals(void **state)
+{
+    (void)state;
+    float buf[32] = {0};
+    int32_t block[2] = {3, 2}, pads[4] = {0};
+    /* 5 rows are not a multiple of 3 */
+    harness *h = batch_node(EDGE_FLOAT32, buf, 4, (const int32_t[]){1, 5, 2, 1}, buf,
+                            (const int32_t[]){6, 2, 1, 1}, block, pads, 2);
+    assert_int_equal(run(h, EDGE_OP_SPACE_TO_BATCH_ND), EDGE_ESHAPE);
+    assert_non_null(strstr(h->err.message, "not a multiple of block_shape"));
+    harness_free(h);
+    /* int8 with different input and output quantization */
+    h = batch_node(EDGE_INT8, buf, 4, (const int32_t[]){6, 2, 2, 1}, buf,
+                   (const int32_t[]){1, 6, 4, 1}, block, pads, 2);
+    h->zp[3] = 3;
+    assert_int_equal(run(h, EDGE_OP_BATCH_TO_SPACE_ND), EDGE_EUNSUPPORTED);
+    harness_free(h);
+    /* a float16 input is named in the message */
+    h = batch_node(EDGE_FLOAT16, buf, 4, (const int32_t[]){6, 2, 2, 1}, buf,
+                   (const int32_t[]){1, 6, 4, 1}, block, pads, 2);
+    assert_int_equal(run(h, EDGE_OP_BATCH_TO_SPACE_ND), EDGE_EUNSUPPORTED);
+    assert_non_null(strstr(h->err.message, "FLOAT16"));
+    harness_free(h);
+}
+
+/* ---- MIRROR_PAD ---- */
+
+static harness *mirror_node(void *in, void *out, int32_t *pads, int32_t mode)
+{
+    harness *h =
+        move_node(EDGE_INT32, in, 2, (const int32_t[]){2, 3}, out, 2, (const int32_t[]){4, 7});
+    tensor(h, 1, EDGE_INT32, 2, (const int32_t[]){2, 2}, pads, true);
+    io(h, 2, (const int32_t[]){0, 1}, 3);
+    options(h, TFL_OPT_MirrorPadOptions, 1, (const int32_t[]){mode}, (const bool[]){true});
+    return h;
+}
+
+static void test_mirror_pad(void **state)
+{
+    (void)state;
+    int32_t in[6] = {1, 2, 3, 4, 5, 6}, out[28], pads[4] = {1, 1, 2, 2};
+    harness *h = mirror_node(in, out, pads, EDGE_MIRROR_REFLECT);
+    assert_int_equal(run(h, EDGE_OP_MIRROR_PAD), 0);
+    assert_memory_equal(out, ((const int32_t[]){6, 5, 4, 5, 6, 5, 4, 3, 2, 1, 2, 3, 2, 1,
+                                                6, 5, 4, 5, 6, 5, 4, 3, 2, 1, 2, 3, 2, 1}),
+                        sizeof out);
+    harness_free(h);
+    h = mirror_node(in, out, pads, EDGE_MIRROR_SYMMETRIC);
+    assert_int_equal(run(h, EDGE_OP_MIRROR_PAD), 0);
+    assert_memory_equal(out, ((const int32_t[]){2, 1, 1, 2, 3, 3, 2, 2, 1, 1, 2, 3, 3, 2,
+                                                5, 4, 4, 5, 6, 6, 5, 5, 4, 4, 5, 6, 6, 5}),
+                        sizeof out);
+    harness_free(h);
+    /* REFLECT cannot pad 2 rows of a 2-row input */
+    pads[0] = 2;
+    h = mirror_node(in, out, pads, EDGE_MIRROR_REFLECT);
+    assert_int_equal(run(h, EDGE_OP_MIRROR_PAD), EDGE_ERANGE);
+    assert_non_null(strstr(h->err.message, "REFLECT"));
+    harness_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tconv_f32),      cmocka_unit_test(test_tconv_s8),
-        cmocka_unit_test(test_tconv_s16),      cmocka_unit_test(test_tconv_computed_shape),
+        cmocka_unit_test(test_tconv_f32),
+        cmocka_unit_test(test_tconv_s8),
+        cmocka_unit_test(test_tconv_s16),
+        cmocka_unit_test(test_tconv_computed_shape),
         cmocka_unit_test(test_tconv_refusals),
+        cmocka_unit_test(test_depth_to_space),
+        cmocka_unit_test(test_space_to_batch),
+        cmocka_unit_test(test_space_to_batch_padded),
+        cmocka_unit_test(test_batch_space_refusals),
+        cmocka_unit_test(test_mirror_pad),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
  * (backends/cpu/op_space.c). */
 #include "space.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 /* Byte offset of (b, y, x, c) in an NHWC buffer of dims (h, w, ch). */
@@ -17,38 +18,35 @@ static size_t at(int32_t b, int32_t y, int32_t x, int32_t c, int32_t h, int32_t 
            esize;
 }
 
+/* The block move both ways: every run of C channels of pixel (y * bs + dy, x * bs + dx) of the
+ * spatial side SPACE (H x W) is channels (dy * bs + dx) * C of pixel (y, x) of the depth side
+ * DEPTH (H/bs x W/bs); TO_SPACE copies depth (SRC) to space (DST), else space to depth. */
+static void block_move(bool to_space, int32_t batches, int32_t h, int32_t w, int32_t c, int32_t bs,
+                       size_t esize, const uint8_t *src, uint8_t *dst)
+{
+    const int32_t dh = h / bs, dw = w / bs, dc = c * bs * bs;
+    const size_t run = (size_t)c * esize;
+    for (int32_t b = 0; b < batches; b++)
+        for (int32_t y = 0; y < dh; y++)
+            for (int32_t x = 0; x < dw; x++)
+                for (int32_t dy = 0; dy < bs; dy++)
+                    for (int32_t dx = 0; dx < bs; dx++) {
+                        const size_t s = at(b, y * bs + dy, x * bs + dx, 0, h, w, c, esize);
+                        const size_t d = at(b, y, x, (dy * bs + dx) * c, dh, dw, dc, esize);
+                        memcpy(dst + (to_space ? s : d), src + (to_space ? d : s), run);
+                    }
+}
+
 void edge_ref_depth_to_space(const edge_ref_space_params *p, size_t esize, const void *in,
                              void *out)
 {
-    const uint8_t *src = in;
-    uint8_t *dst = out;
-    const int32_t bs = p->block_h;
-    for (int32_t b = 0; b < p->out_b; b++)
-        for (int32_t y = 0; y < p->out_h; y++)
-            for (int32_t x = 0; x < p->out_w; x++) {
-                const int32_t c0 = ((y % bs) * bs + x % bs) * p->out_c;
-                memcpy(dst + at(b, y, x, 0, p->out_h, p->out_w, p->out_c, esize),
-                       src + at(b, y / bs, x / bs, c0, p->in_h, p->in_w, p->in_c, esize),
-                       (size_t)p->out_c * esize);
-            }
+    block_move(true, p->out_b, p->out_h, p->out_w, p->out_c, p->block_h, esize, in, out);
 }
 
 void edge_ref_space_to_depth(const edge_ref_space_params *p, size_t esize, const void *in,
                              void *out)
 {
-    const uint8_t *src = in;
-    uint8_t *dst = out;
-    const int32_t bs = p->block_h;
-    for (int32_t b = 0; b < p->out_b; b++)
-        for (int32_t y = 0; y < p->out_h; y++)
-            for (int32_t x = 0; x < p->out_w; x++)
-                for (int32_t dy = 0; dy < bs; dy++)
-                    for (int32_t dx = 0; dx < bs; dx++)
-                        memcpy(dst + at(b, y, x, (dy * bs + dx) * p->in_c, p->out_h, p->out_w,
-                                        p->out_c, esize),
-                               src + at(b, y * bs + dy, x * bs + dx, 0, p->in_h, p->in_w, p->in_c,
-                                        esize),
-                               (size_t)p->in_c * esize);
+    block_move(false, p->in_b, p->in_h, p->in_w, p->in_c, p->block_h, esize, in, out);
 }
 
 void edge_ref_batch_to_space(const edge_ref_space_params *p, size_t esize, const void *in,

@@ -70,7 +70,10 @@
     X(SPACE_TO_DEPTH) \
     X(BATCH_TO_SPACE_ND) \
     X(SPACE_TO_BATCH_ND) \
-    X(MIRROR_PAD)
+    X(MIRROR_PAD) \
+    X(L2_POOL_2D) \
+    X(L2_NORMALIZATION) \
+    X(LOG_SOFTMAX)
 /* clang-format on */
 
 #define EDGE_DECLARE_OP(name) extern const edge_op edge_op_##name;

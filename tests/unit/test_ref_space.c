@@ -7,7 +7,8 @@
  * uint8, an output shape that does not fit, a 16x8 bias of another type); DEPTH_TO_SPACE and
  * SPACE_TO_DEPTH, SPACE_TO_BATCH_ND and BATCH_TO_SPACE_ND (TFLite's cases, with paddings, crops
  * and the int8 pad value) each undoing the other, MIRROR_PAD REFLECT and SYMMETRIC, and their
- * refusals. */
+ * refusals; L2_POOL_2D (VALID, and SAME with a partial window), L2_NORMALIZATION in float32
+ * and int8, LOG_SOFTMAX in float32 (TFLite's test values). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -327,6 +328,91 @@ static void test_mirror_pad(void **state)
     harness_free(h);
 }
 
+/* ---- L2_POOL_2D, L2_NORMALIZATION, LOG_SOFTMAX ---- */
+
+/* A one-input float op over [1,1,ROWS,DEPTH]-shaped IN and OUT (OUT_DIMS for pools). */
+static harness *unary_node(edge_dtype type, void *in, const int32_t *in_dims, void *out,
+                           const int32_t *out_dims)
+{
+    harness *h = move_node(type, in, 4, in_dims, out, 4, out_dims);
+    io(h, 1, (const int32_t[]){0}, 3);
+    return h;
+}
+
+static void test_l2_pool(void **state)
+{
+    (void)state;
+    /* TFLite's case: 2x2 windows at stride 2 of [[0,6,2,4],[3,2,10,7]] */
+    float in[8] = {0, 6, 2, 4, 3, 2, 10, 7}, out[2];
+    harness *h = unary_node(EDGE_FLOAT32, in, (const int32_t[]){1, 2, 4, 1}, out,
+                            (const int32_t[]){1, 1, 2, 1});
+    options(h, TFL_OPT_Pool2DOptions, 6, (const int32_t[]){EDGE_PAD_VALID, 2, 2, 2, 2, 0},
+            (const bool[]){true, true, true, true, true, true});
+    assert_int_equal(run(h, EDGE_OP_L2_POOL_2D), 0);
+    assert_true(out[0] == 3.5f && out[1] == 6.5f);
+    harness_free(h);
+    /* SAME: the second 1x2 window holds one cell (0), so it divides by 1; RELU_N1_TO_1 clamps */
+    float in2[3] = {3, 4, 0};
+    h = unary_node(EDGE_FLOAT32, in2, (const int32_t[]){1, 1, 3, 1}, out,
+                   (const int32_t[]){1, 1, 2, 1});
+    options(h, TFL_OPT_Pool2DOptions, 6,
+            (const int32_t[]){EDGE_PAD_SAME, 2, 1, 2, 1, EDGE_ACT_RELU_N1_TO_1},
+            (const bool[]){true, true, true, true, true, true});
+    assert_int_equal(run(h, EDGE_OP_L2_POOL_2D), 0);
+    assert_true(out[0] == 1.0f && out[1] == 0.0f);
+    harness_free(h);
+    /* int8 is not TFLM's */
+    int8_t q[8] = {0}, qo[2];
+    h = unary_node(EDGE_INT8, q, (const int32_t[]){1, 2, 4, 1}, qo, (const int32_t[]){1, 1, 2, 1});
+    options(h, TFL_OPT_Pool2DOptions, 6, (const int32_t[]){EDGE_PAD_VALID, 2, 2, 2, 2, 0},
+            (const bool[]){true, true, true, true, true, true});
+    assert_int_equal(run(h, EDGE_OP_L2_POOL_2D), EDGE_EUNSUPPORTED);
+    assert_non_null(strstr(h->err.message, "INT8"));
+    harness_free(h);
+}
+
+static void test_l2_norm(void **state)
+{
+    (void)state;
+    /* TFLite's case: the norm is 2 */
+    float in[6] = {-1.1f, 0.6f, 0.7f, 1.2f, -0.7f, 0.1f}, out[6];
+    const float want[6] = {-0.55f, 0.3f, 0.35f, 0.6f, -0.35f, 0.05f};
+    harness *h = unary_node(EDGE_FLOAT32, in, (const int32_t[]){1, 1, 1, 6}, out,
+                            (const int32_t[]){1, 1, 1, 6});
+    assert_int_equal(run(h, EDGE_OP_L2_NORMALIZATION), 0);
+    for (int i = 0; i < 6; i++)
+        assert_true(out[i] > want[i] - 1e-6f && out[i] < want[i] + 1e-6f);
+    harness_free(h);
+    /* int8: (3, 4) - zero point 1 as 4, 5 over norm 5 at scale 1/128: 77 (76.8), 102 (102.4);
+     * an all-zero-point row gives zeros */
+    int8_t q[4] = {4, 5, 1, 1}, qo[4];
+    h = unary_node(EDGE_INT8, q, (const int32_t[]){1, 1, 2, 2}, qo, (const int32_t[]){1, 1, 2, 2});
+    h->zp[0] = 1;
+    h->scale[3] = 1.0f / 128.0f;
+    assert_int_equal(run(h, EDGE_OP_L2_NORMALIZATION), 0);
+    assert_memory_equal(qo, ((const int8_t[]){77, 102, 0, 0}), sizeof qo);
+    harness_free(h);
+    /* the int8 output must be scale 1/128 */
+    h = unary_node(EDGE_INT8, q, (const int32_t[]){1, 1, 2, 2}, qo, (const int32_t[]){1, 1, 2, 2});
+    assert_int_equal(run(h, EDGE_OP_L2_NORMALIZATION), EDGE_EUNSUPPORTED);
+    harness_free(h);
+}
+
+static void test_log_softmax(void **state)
+{
+    (void)state;
+    /* TFLite's case: two rows of four */
+    float in[8] = {0, -6, 2, 4, 3, -2, 10, 1}, out[8];
+    const float want[8] = {-4.14297f, -10.14297f, -2.14297f,   -.142971f,
+                           -7.00104f, -12.00104f, -.00104087f, -9.00104f};
+    harness *h = unary_node(EDGE_FLOAT32, in, (const int32_t[]){1, 1, 2, 4}, out,
+                            (const int32_t[]){1, 1, 2, 4});
+    assert_int_equal(run(h, EDGE_OP_LOG_SOFTMAX), 0);
+    for (int i = 0; i < 8; i++)
+        assert_true(out[i] > want[i] - 1e-5f && out[i] < want[i] + 1e-5f);
+    harness_free(h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -340,6 +426,9 @@ int main(void)
         cmocka_unit_test(test_space_to_batch_padded),
         cmocka_unit_test(test_batch_space_refusals),
         cmocka_unit_test(test_mirror_pad),
+        cmocka_unit_test(test_l2_pool),
+        cmocka_unit_test(test_l2_norm),
+        cmocka_unit_test(test_log_softmax),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

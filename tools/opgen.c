@@ -467,6 +467,12 @@ static const og_entry entries[] = {
     {"REDUCE_MAX", EDGE_OP_REDUCE_MAX, og_gen_reduce_max},
     {"REDUCE_MIN", EDGE_OP_REDUCE_MIN, og_gen_reduce_min},
     {"RSQRT", EDGE_OP_RSQRT, og_gen_rsqrt},
+    /* space family (L2_POOL_2D and LOG_SOFTMAX are float32 only: unit tests) */
+    {"DEPTH_TO_SPACE", EDGE_OP_DEPTH_TO_SPACE, og_gen_depth_to_space},
+    {"SPACE_TO_DEPTH", EDGE_OP_SPACE_TO_DEPTH, og_gen_space_to_depth},
+    {"BATCH_TO_SPACE_ND", EDGE_OP_BATCH_TO_SPACE_ND, og_gen_batch_to_space_nd},
+    {"SPACE_TO_BATCH_ND", EDGE_OP_SPACE_TO_BATCH_ND, og_gen_space_to_batch_nd},
+    {"MIRROR_PAD", EDGE_OP_MIRROR_PAD, og_gen_mirror_pad},
 };
 
 #define N_ENTRIES (sizeof entries / sizeof entries[0])

@@ -468,6 +468,7 @@ static const og_entry entries[] = {
     {"REDUCE_MIN", EDGE_OP_REDUCE_MIN, og_gen_reduce_min},
     {"RSQRT", EDGE_OP_RSQRT, og_gen_rsqrt},
     /* space family (L2_POOL_2D and LOG_SOFTMAX are float32 only: unit tests) */
+    {"TRANSPOSE_CONV", EDGE_OP_TRANSPOSE_CONV, og_gen_transpose_conv},
     {"DEPTH_TO_SPACE", EDGE_OP_DEPTH_TO_SPACE, og_gen_depth_to_space},
     {"SPACE_TO_DEPTH", EDGE_OP_SPACE_TO_DEPTH, og_gen_space_to_depth},
     {"BATCH_TO_SPACE_ND", EDGE_OP_BATCH_TO_SPACE_ND, og_gen_batch_to_space_nd},

@@ -184,7 +184,8 @@ int og_gen_gather_nd(og_pair *p);
 int og_gen_reduce_max(og_pair *p);
 int og_gen_reduce_min(og_pair *p);
 int og_gen_rsqrt(og_pair *p);
-/* opgen_space.c: space family */
+/* opgen_space.c and (TRANSPOSE_CONV) opgen_conv.c: space family */
+int og_gen_transpose_conv(og_pair *p);
 int og_gen_depth_to_space(og_pair *p);
 int og_gen_space_to_depth(og_pair *p);
 int og_gen_batch_to_space_nd(og_pair *p);

@@ -300,22 +300,21 @@ int og_gen_transpose_conv(og_pair *p)
     double lo = 0.0, hi = 0.0;
     if (wf && bf)
         tconv_range(&g, cin, cout, og_input_f(p, 0), wf, has_bias ? bf : NULL, act, &lo, &hi);
-    const og_quant qo = og_quant_output(r, lo, hi);
     const int32_t w_dims[4] = {cout, g.kh, g.kw, cin};
-    const int32_t tw = og_weights(p, 4, w_dims, wq, ws, cout, 0);
-    const int32_t tb = has_bias ? og_bias(p, cout, bq, bs) : -1;
-    og_set_output(p, og_act(p, 4, o_dims, qo));
-    const int rc = wf && bf ? 0 : EDGE_ENOMEM;
+    /* TensorFlow Lite's operand order: output shape, weights, input, bias */
+    const int32_t in[4] = {ts, og_weights(p, 4, w_dims, wq, ws, cout, 0), x,
+                           has_bias ? og_bias(p, cout, bq, bs) : -1};
+    og_set_output(p, og_act(p, 4, o_dims, og_quant_output(r, lo, hi)));
+    const bool computed = wf && bf;
     free(wq), free(ws), free(bs), free(bq), free(wf), free(bf);
-    if (rc)
-        return rc;
+    if (!computed)
+        return EDGE_ENOMEM;
     tfw_options o;
     tfw_opt_init(&o, TFL_OPT_TransposeConvOptions);
     tfw_opt_i8(&o, 0, (int8_t)g.pad);
     tfw_opt_i32(&o, 1, g.sw);
     tfw_opt_i32(&o, 2, g.sh);
     tfw_opt_i8(&o, 3, (int8_t)act);
-    const int32_t in[4] = {ts, tw, x, tb};
     og_op(p, EDGE_OP_TRANSPOSE_CONV, 4, 4, in, has_bias ? 4 : 3, &o);
     p->tol_steps = 1.0f; /* one rounding of the exact sum, against the float summation order */
     og_desc(p, " out=[%d,%d,%d,%d] in=%dx%dx%d k=%dx%d s=%d,%d %s bias=%d act=%s", (int)g.n,
@@ -323,7 +322,6 @@ int og_gen_transpose_conv(og_pair *p)
             (int)g.sh, (int)g.sw, g.pad == EDGE_PAD_SAME ? "SAME" : "VALID", has_bias,
             og_act_name(act));
     desc_quant(p, "qin", qi);
-    desc_quant(p, "qout", qo);
     return p->err;
 }
 

@@ -36,6 +36,9 @@ enum { LSTM_ACT, LSTM_CELL_CLIP, LSTM_PROJ_CLIP, LSTM_TIME_MAJOR, LSTM_ASYM, LST
 /* comparison family */
 enum { ARGMIN_OUTPUT_TYPE = 0 };          /* ArgMinOptions */
 enum { CUMSUM_EXCLUSIVE, CUMSUM_REVERSE }; /* CumsumOptions */
+/* space family */
+enum { TCONV_PADDING, TCONV_STRIDE_W, TCONV_STRIDE_H, TCONV_ACT }; /* TransposeConvOptions */
+enum { BLOCK_SIZE = 0, MIRROR_MODE = 0, L2NORM_ACT = 0 };          /* *SpaceOptions, MirrorPad */
 
 /* The options table type operator CODE reads, TFL_OPT_NONE when it has none we decode. */
 static uint8_t options_type_of(int32_t code, const char **name)
@@ -85,6 +88,13 @@ static uint8_t options_type_of(int32_t code, const char **name)
         /* comparison family */
         {EDGE_OP_ARG_MIN, TFL_OPT_ArgMinOptions, "ArgMinOptions"},
         {EDGE_OP_CUMSUM, TFL_OPT_CumsumOptions, "CumsumOptions"},
+        /* space family */
+        {EDGE_OP_TRANSPOSE_CONV, TFL_OPT_TransposeConvOptions, "TransposeConvOptions"},
+        {EDGE_OP_DEPTH_TO_SPACE, TFL_OPT_DepthToSpaceOptions, "DepthToSpaceOptions"},
+        {EDGE_OP_SPACE_TO_DEPTH, TFL_OPT_SpaceToDepthOptions, "SpaceToDepthOptions"},
+        {EDGE_OP_MIRROR_PAD, TFL_OPT_MirrorPadOptions, "MirrorPadOptions"},
+        {EDGE_OP_L2_POOL_2D, TFL_OPT_Pool2DOptions, "Pool2DOptions"},
+        {EDGE_OP_L2_NORMALIZATION, TFL_OPT_L2NormOptions, "L2NormOptions"},
     };
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
         if (map[i].code == code) {
@@ -108,7 +118,8 @@ static edge_dim_list dim_list(const fb_table *o, unsigned field)
 
 static void decode_window(int32_t code, const fb_table *o, edge_window_options *w)
 {
-    const bool pool = code == EDGE_OP_AVERAGE_POOL_2D || code == EDGE_OP_MAX_POOL_2D;
+    const bool pool = code == EDGE_OP_AVERAGE_POOL_2D || code == EDGE_OP_MAX_POOL_2D ||
+                      code == EDGE_OP_L2_POOL_2D;
     const bool dw = code == EDGE_OP_DEPTHWISE_CONV_2D;
     w->padding = fb_i8(o, CONV_PADDING, EDGE_PAD_SAME);
     w->stride_w = fb_i32(o, CONV_STRIDE_W, 0);
@@ -218,6 +229,19 @@ static void decode_fields(int32_t code, const fb_table *o, edge_op_params *p)
         p->cumsum.exclusive = fb_bool(o, CUMSUM_EXCLUSIVE, false);
         p->cumsum.reverse = fb_bool(o, CUMSUM_REVERSE, false);
         return;
+    /* space family */
+    case EDGE_OP_TRANSPOSE_CONV:
+        p->window.padding = fb_i8(o, TCONV_PADDING, EDGE_PAD_SAME);
+        p->window.stride_w = fb_i32(o, TCONV_STRIDE_W, 0);
+        p->window.stride_h = fb_i32(o, TCONV_STRIDE_H, 0);
+        p->window.dilation_w = p->window.dilation_h = 1;
+        p->window.activation = fb_i8(o, TCONV_ACT, EDGE_ACT_NONE);
+        return;
+    case EDGE_OP_L2_POOL_2D: decode_window(code, o, &p->window); return;
+    case EDGE_OP_DEPTH_TO_SPACE:
+    case EDGE_OP_SPACE_TO_DEPTH: p->block_size = fb_i32(o, BLOCK_SIZE, 0); return;
+    case EDGE_OP_MIRROR_PAD: p->mirror_mode = fb_i8(o, MIRROR_MODE, EDGE_MIRROR_REFLECT); return;
+    case EDGE_OP_L2_NORMALIZATION: p->activation = fb_i8(o, L2NORM_ACT, EDGE_ACT_NONE); return;
     default: return;
     }
 }

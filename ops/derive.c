@@ -29,6 +29,10 @@ int32_t edge_op_activation(int32_t code, const edge_op_params *p)
     case EDGE_OP_MUL:
     case EDGE_OP_DIV: return p->activation;
     case EDGE_OP_CONCATENATION: return p->concat.activation;
+    /* space family */
+    case EDGE_OP_TRANSPOSE_CONV:
+    case EDGE_OP_L2_POOL_2D: return p->window.activation;
+    case EDGE_OP_L2_NORMALIZATION: return p->activation;
     default: return EDGE_ACT_NONE;
     }
 }

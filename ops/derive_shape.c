@@ -595,6 +595,166 @@ int edge_gather_nd_shape(const int32_t *p, int prank, const int32_t *i, int iran
     return rank > EDGE_MAX_DIMS ? too_many_dims(rank, err) : 0;
 }
 
+/* ---- space family: TRANSPOSE_CONV ---- */
+
+int edge_tconv_shape(const int64_t *shape, size_t n, const int32_t *in, const int32_t *filter,
+                     const edge_window_options *w, int32_t *out, int32_t *pad_h, int32_t *pad_w,
+                     edge_error *err)
+{
+    if (n != 4)
+        return edge__seterr(err, EDGE_ESHAPE, "output_shape has %zu values, expected 4", n);
+    for (int i = 0; i < 4; i++) {
+        if (shape[i] < 1 || shape[i] > INT32_MAX)
+            return edge__seterr(err, EDGE_ESHAPE,
+                                "output_shape value %d is %lld; 1 to 2^31-1 "
+                                "are supported",
+                                i, (long long)shape[i]);
+        out[i] = (int32_t)shape[i];
+    }
+    if (out[0] != in[0] || out[3] != filter[0] || filter[3] != in[3])
+        return edge__seterr(err, EDGE_ESHAPE,
+                            "output_shape [%d,%d,%d,%d] does not fit the input (batch %d, %d "
+                            "channels) and the filter (%d outputs, depth %d)",
+                            (int)out[0], (int)out[1], (int)out[2], (int)out[3], (int)in[0],
+                            (int)in[3], (int)filter[0], (int)filter[3]);
+    /* TFLite pads the output as a convolution of it would pad its input. */
+    int32_t conv_h, conv_w;
+    int rc = edge_window_out_size(w->padding, "height", out[1], filter[1], w->stride_h, 1, &conv_h,
+                                  pad_h, err);
+    if (rc || (rc = edge_window_out_size(w->padding, "width", out[2], filter[2], w->stride_w, 1,
+                                         &conv_w, pad_w, err)))
+        return rc;
+    if (conv_h != in[1] || conv_w != in[2])
+        return edge__seterr(err, EDGE_ESHAPE,
+                            "an input of %dx%d cannot give an output of %dx%d with a %dx%d filter "
+                            "and strides %d,%d (expected an input of %dx%d)",
+                            (int)in[1], (int)in[2], (int)out[1], (int)out[2], (int)filter[1],
+                            (int)filter[2], (int)w->stride_h, (int)w->stride_w, (int)conv_h,
+                            (int)conv_w);
+    return 0;
+}
+
+/* ---- space family: DEPTH_TO_SPACE, SPACE_TO_DEPTH ---- */
+
+int edge_depth_space_shape(bool to_space, const int32_t *in, int rank, int32_t block, int32_t *out,
+                           edge_error *err)
+{
+    if (rank != 4)
+        return edge__seterr(err, EDGE_ESHAPE, "input has %d dimensions, expected 4", rank);
+    if (block < 1 || block > 65535)
+        return edge__seterr(err, EDGE_ERANGE, "block_size %d must be in [1, 65535]", (int)block);
+    const int64_t bb = (int64_t)block * block;
+    out[0] = in[0];
+    if (to_space) {
+        if (in[3] % bb)
+            return edge__seterr(err, EDGE_ESHAPE,
+                                "input depth %d is not a multiple of block_size^2 (%lld)",
+                                (int)in[3], (long long)bb);
+        if ((int64_t)in[1] * block > INT32_MAX || (int64_t)in[2] * block > INT32_MAX)
+            return edge__seterr(err, EDGE_ELIMIT, "the output would be too large");
+        out[1] = in[1] * block;
+        out[2] = in[2] * block;
+        out[3] = (int32_t)(in[3] / bb);
+        return 0;
+    }
+    if (in[1] % block || in[2] % block)
+        return edge__seterr(err, EDGE_ESHAPE,
+                            "input height %d and width %d must be multiples of block_size %d",
+                            (int)in[1], (int)in[2], (int)block);
+    if (in[3] * bb > INT32_MAX)
+        return edge__seterr(err, EDGE_ELIMIT, "the output depth would be too large");
+    out[1] = in[1] / block;
+    out[2] = in[2] / block;
+    out[3] = (int32_t)(in[3] * bb);
+    return 0;
+}
+
+/* ---- space family: BATCH_TO_SPACE_ND, SPACE_TO_BATCH_ND ---- */
+
+/* Spatial dimension D (0 height, 1 width) of the batch/space move: its new extent. */
+static int batch_space_dim(bool to_space, int d, int32_t in, int64_t block, int64_t lo, int64_t hi,
+                           int32_t *out, edge_error *err)
+{
+    if (block < 1 || block > INT32_MAX)
+        return edge__seterr(err, EDGE_ERANGE, "block_shape[%d] is %lld; it must be >= 1", d,
+                            (long long)block);
+    if (lo < 0 || hi < 0 || lo > INT32_MAX || hi > INT32_MAX)
+        return edge__seterr(err, EDGE_ERANGE,
+                            "%s of dimension %d are [%lld,%lld]; they must be >= 0",
+                            to_space ? "crops" : "paddings", d, (long long)lo, (long long)hi);
+    const int64_t v = to_space ? (int64_t)in * block - lo - hi : (int64_t)in + lo + hi;
+    if (to_space && v < 1)
+        return edge__seterr(err, EDGE_ESHAPE, "crops [%lld,%lld] leave nothing of dimension %d",
+                            (long long)lo, (long long)hi, d);
+    if (!to_space && v % block)
+        return edge__seterr(err, EDGE_ESHAPE,
+                            "padded dimension %d (%lld) is not a multiple of block_shape %lld", d,
+                            (long long)v, (long long)block);
+    if (v > INT32_MAX)
+        return edge__seterr(err, EDGE_ELIMIT, "dimension %d would be too large", d);
+    *out = (int32_t)(to_space ? v : v / block);
+    return 0;
+}
+
+int edge_batch_space_shape(bool to_space, const int32_t *in, int rank, const int64_t *block,
+                           size_t n_block, const int64_t *pads, size_t n_pads, int32_t *out,
+                           int32_t *block_hw, int32_t *pad_tl, edge_error *err)
+{
+    if (rank != 3 && rank != 4)
+        return edge__seterr(err, EDGE_ESHAPE, "input has %d dimensions, expected 3 or 4", rank);
+    const size_t spatial = (size_t)rank - 2;
+    if (n_block != spatial || n_pads != 2 * spatial)
+        return edge__seterr(err, EDGE_ESHAPE,
+                            "block_shape has %zu values and %s %zu; a rank-%d input needs %zu "
+                            "and %zu",
+                            n_block, to_space ? "crops" : "paddings", n_pads, rank, spatial,
+                            2 * spatial);
+    block_hw[1] = 1;
+    pad_tl[1] = 0;
+    int64_t blocks = 1;
+    for (size_t d = 0; d < spatial; d++) {
+        int rc = batch_space_dim(to_space, (int)d, in[1 + d], block[d], pads[2 * d],
+                                 pads[2 * d + 1], &out[1 + d], err);
+        if (rc)
+            return rc;
+        block_hw[d] = (int32_t)block[d];
+        pad_tl[d] = (int32_t)pads[2 * d];
+        blocks *= block[d];
+        if (blocks > INT32_MAX)
+            return edge__seterr(err, EDGE_ELIMIT, "block_shape's product is too large");
+    }
+    out[rank - 1] = in[rank - 1];
+    if (to_space && in[0] % blocks)
+        return edge__seterr(err, EDGE_ESHAPE,
+                            "input batch %d is not a multiple of block_shape's product %lld",
+                            (int)in[0], (long long)blocks);
+    if (!to_space && in[0] * blocks > INT32_MAX)
+        return edge__seterr(err, EDGE_ELIMIT, "the output batch would be too large");
+    out[0] = (int32_t)(to_space ? in[0] / blocks : in[0] * blocks);
+    return 0;
+}
+
+/* ---- space family: MIRROR_PAD ---- */
+
+int edge_mirror_pad_shape(const int32_t *in, int rank, const int32_t *pads_dims, int pads_rank,
+                          const int64_t *pads, int32_t mode, int32_t *before, int32_t *after,
+                          int32_t *out, edge_error *err)
+{
+    if (mode != EDGE_MIRROR_REFLECT && mode != EDGE_MIRROR_SYMMETRIC)
+        return edge__seterr(err, EDGE_EUNSUPPORTED,
+                            "mirror pad mode %d is not REFLECT (0) or "
+                            "SYMMETRIC (1)",
+                            (int)mode);
+    int rc = edge_pad_shape(in, rank, pads_dims, pads_rank, pads, before, after, out, err);
+    const int32_t offset = mode == EDGE_MIRROR_REFLECT ? 1 : 0;
+    for (int d = 0; rc == 0 && d < rank; d++)
+        if (before[d] > in[d] - offset || after[d] > in[d] - offset)
+            return edge__seterr(
+                err, EDGE_ERANGE, "paddings [%d,%d] of dimension %d exceed its %d elements%s",
+                (int)before[d], (int)after[d], d, (int)in[d], offset ? " minus 1 (REFLECT)" : "");
+    return rc;
+}
+
 /* ---- TFLite_Detection_PostProcess ---- */
 
 int edge_detection_check(const edge_detection_options *o, edge_error *err)

@@ -124,6 +124,15 @@ enum {
     /* comparison family */
     TFL_OPT_ArgMinOptions = 57,
     TFL_OPT_CumsumOptions = 102,
+    /* space family */
+    TFL_OPT_L2NormOptions = 12,
+    TFL_OPT_SpaceToDepthOptions = 19,
+    TFL_OPT_BatchToSpaceNDOptions = 24,
+    TFL_OPT_SpaceToBatchNDOptions = 25,
+    TFL_OPT_LogSoftmaxOptions = 36,
+    TFL_OPT_TransposeConvOptions = 49,
+    TFL_OPT_MirrorPadOptions = 77,
+    TFL_OPT_DepthToSpaceOptions = 94,
 };
 
 #endif

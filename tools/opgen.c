@@ -524,6 +524,13 @@ static const og_entry entries[] = {
     {"CUMSUM", EDGE_OP_CUMSUM, og_gen_cumsum},
     {"EMBEDDING_LOOKUP", EDGE_OP_EMBEDDING_LOOKUP, og_gen_embedding_lookup},
     {"TOPK_V2", EDGE_OP_TOPK_V2, og_gen_topk_v2},
+    /* space family (L2_POOL_2D and LOG_SOFTMAX are float32 only: unit tests) */
+    {"TRANSPOSE_CONV", EDGE_OP_TRANSPOSE_CONV, og_gen_transpose_conv},
+    {"DEPTH_TO_SPACE", EDGE_OP_DEPTH_TO_SPACE, og_gen_depth_to_space},
+    {"SPACE_TO_DEPTH", EDGE_OP_SPACE_TO_DEPTH, og_gen_space_to_depth},
+    {"BATCH_TO_SPACE_ND", EDGE_OP_BATCH_TO_SPACE_ND, og_gen_batch_to_space_nd},
+    {"SPACE_TO_BATCH_ND", EDGE_OP_SPACE_TO_BATCH_ND, og_gen_space_to_batch_nd},
+    {"MIRROR_PAD", EDGE_OP_MIRROR_PAD, og_gen_mirror_pad},
 };
 
 #define N_ENTRIES (sizeof entries / sizeof entries[0])

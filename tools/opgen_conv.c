@@ -1,5 +1,6 @@
 /* tools/opgen_conv.c - generators for the convolution family: CONV_2D,
- * DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D and MEAN.
+ * DEPTHWISE_CONV_2D, FULLY_CONNECTED, AVERAGE_POOL_2D, MAX_POOL_2D, MEAN and (space family)
+ * TRANSPOSE_CONV.
  *
  * Owns: the random geometry (kernel, stride, dilation, SAME/VALID padding), the
  * weights and biases, and a double-precision evaluation of the real-valued
@@ -231,6 +232,97 @@ int og_gen_conv_2d(og_pair *p)
 int og_gen_depthwise_conv_2d(og_pair *p)
 {
     return gen_conv_common(p, true);
+}
+
+/* ---- space family: TRANSPOSE_CONV ---- */
+
+/* Real-valued transpose convolution of X [n, g->oh, g->ow, cin] by W [cout][kh][kw][cin] into
+ * the conv input geometry [n, g->h, g->w, cout] (the adjoint of G), after the activation; its
+ * range in *lo, *hi. */
+static void tconv_range(const geom *g, int32_t cin, int32_t cout, const float *x, const float *w,
+                        const float *b, int act, double *lo, double *hi)
+{
+    const size_t n_out = (size_t)g->n * g->h * g->w * cout;
+    double *acc = calloc(n_out ? n_out : 1, sizeof *acc);
+    *lo = *hi = 0.0;
+    if (!acc)
+        return;
+    for (int32_t n = 0; n < g->n; n++)
+        for (int32_t iy = 0; iy < g->oh; iy++)
+            for (int32_t ix = 0; ix < g->ow; ix++)
+                for (int32_t ky = 0; ky < g->kh; ky++)
+                    for (int32_t kx = 0; kx < g->kw; kx++) {
+                        const int32_t oy = iy * g->sh - g->ph + ky, ox = ix * g->sw - g->pw + kx;
+                        if (oy < 0 || oy >= g->h || ox < 0 || ox >= g->w)
+                            continue;
+                        const float *px = x + (((size_t)n * g->oh + iy) * g->ow + ix) * cin;
+                        double *pa = acc + (((size_t)n * g->h + oy) * g->w + ox) * cout;
+                        for (int32_t oc = 0; oc < cout; oc++)
+                            for (int32_t ic = 0; ic < cin; ic++)
+                                pa[oc] += (double)px[ic] *
+                                          w[(((size_t)oc * g->kh + ky) * g->kw + kx) * cin + ic];
+                    }
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (size_t i = 0; i < n_out; i++) {
+        const double v = og_act_apply(act, acc[i] + (b ? (double)b[i % (size_t)cout] : 0.0));
+        *lo = v < *lo ? v : *lo;
+        *hi = v > *hi ? v : *hi;
+    }
+    free(acc);
+}
+
+int og_gen_transpose_conv(og_pair *p)
+{
+    og_rng *r = &p->rng;
+    geom g; /* the convolution whose adjoint this is: its input is our output */
+    geom_random(r, &g, 4, 2, false);
+    const int32_t cin = og_int(r, 1, 8), cout = og_int(r, 1, 8);
+    const size_t per = (size_t)g.kh * g.kw * (size_t)cin;
+    const og_quant qi = og_quant_random(r);
+    const int32_t in_dims[4] = {g.n, g.oh, g.ow, cin};
+    const int32_t x = og_input(p, 4, in_dims, qi);
+    const int32_t o_dims[4] = {g.n, g.h, g.w, cout}, sd[1] = {4};
+    const int32_t ts = og_const_i32(p, 1, sd, o_dims);
+    const bool has_bias = og_chance(r, 0.7);
+    const int act = og_act_random(r);
+    int8_t *wq = malloc(per * (size_t)cout);
+    float *ws = malloc((size_t)cout * sizeof *ws), *bs = malloc((size_t)cout * sizeof *bs);
+    int32_t *bq = malloc((size_t)cout * sizeof *bq);
+    if (!wq || !ws || !bs || !bq || p->err) {
+        free(wq), free(ws), free(bs), free(bq);
+        return p->err ? p->err : EDGE_ENOMEM;
+    }
+    og_weights_random(r, wq, ws, cout, per, per, 1, og_chance(r, 0.8));
+    bias_random(r, cout, per, qi.scale, ws, in_magnitude(qi), bq, bs);
+    float *wf = dequant_weights(wq, ws, per * (size_t)cout, per, cout);
+    float *bf = dequant_bias(bq, bs, cout);
+    double lo = 0.0, hi = 0.0;
+    if (wf && bf)
+        tconv_range(&g, cin, cout, og_input_f(p, 0), wf, has_bias ? bf : NULL, act, &lo, &hi);
+    const int32_t w_dims[4] = {cout, g.kh, g.kw, cin};
+    /* TensorFlow Lite's operand order: output shape, weights, input, bias */
+    const int32_t in[4] = {ts, og_weights(p, 4, w_dims, wq, ws, cout, 0), x,
+                           has_bias ? og_bias(p, cout, bq, bs) : -1};
+    og_set_output(p, og_act(p, 4, o_dims, og_quant_output(r, lo, hi)));
+    const bool computed = wf && bf;
+    free(wq), free(ws), free(bs), free(bq), free(wf), free(bf);
+    if (!computed)
+        return EDGE_ENOMEM;
+    tfw_options o;
+    tfw_opt_init(&o, TFL_OPT_TransposeConvOptions);
+    tfw_opt_i8(&o, 0, (int8_t)g.pad);
+    tfw_opt_i32(&o, 1, g.sw);
+    tfw_opt_i32(&o, 2, g.sh);
+    tfw_opt_i8(&o, 3, (int8_t)act);
+    og_op(p, EDGE_OP_TRANSPOSE_CONV, 4, 4, in, has_bias ? 4 : 3, &o);
+    p->tol_steps = 1.0f; /* one rounding of the exact sum, against the float summation order */
+    og_desc(p, " out=[%d,%d,%d,%d] in=%dx%dx%d k=%dx%d s=%d,%d %s bias=%d act=%s", (int)g.n,
+            (int)g.h, (int)g.w, (int)cout, (int)g.oh, (int)g.ow, (int)cin, (int)g.kh, (int)g.kw,
+            (int)g.sh, (int)g.sw, g.pad == EDGE_PAD_SAME ? "SAME" : "VALID", has_bias,
+            og_act_name(act));
+    desc_quant(p, "qin", qi);
+    return p->err;
 }
 
 static void fc_range(const float *x, const float *w, const float *b, int32_t batch, int32_t k,

@@ -231,5 +231,12 @@ int og_gen_broadcast_to(og_pair *p);
 int og_gen_broadcast_args(og_pair *p);
 int og_gen_embedding_lookup(og_pair *p);
 int og_gen_topk_v2(og_pair *p);
+/* opgen_space.c and (TRANSPOSE_CONV) opgen_conv.c: space family */
+int og_gen_transpose_conv(og_pair *p);
+int og_gen_depth_to_space(og_pair *p);
+int og_gen_space_to_depth(og_pair *p);
+int og_gen_batch_to_space_nd(og_pair *p);
+int og_gen_space_to_batch_nd(og_pair *p);
+int og_gen_mirror_pad(og_pair *p);
 
 #endif

@@ -330,10 +330,9 @@ static const edge_conv2d_kind conv_kind = {
 
 /* The 64-bit MultiplyByQuantizedMultiplier of the 16x8 kernel takes shifts up to 7 (TFLite
  * checks it in debug builds only): larger output multipliers are refused. */
-static int conv_check_s16_shifts(edge_prep *p, const edge_conv2d_data *d)
+int edge_conv_check_s16_shifts(edge_prep *p, const int32_t *shift, int32_t channels)
 {
-    const int32_t *shift = d->q + d->k.out_c;
-    for (int32_t c = 0; c < d->k.out_c; c++)
+    for (int32_t c = 0; c < channels; c++)
         if (shift[c] > 7)
             return edge_op_fail(p, EDGE_ERANGE,
                                 "output channel %d needs a multiplier of 2^%d or more; the int16 "
@@ -351,7 +350,7 @@ static int conv_prepare(edge_prep *p, edge_node *n)
     if (d->type == EDGE_INT8)
         return edge_fast_conv_prepare(p, n, &d->k) < 0 ? EDGE_ENOMEM : 0;
     if (d->type == EDGE_INT16)
-        return conv_check_s16_shifts(p, d);
+        return edge_conv_check_s16_shifts(p, d->q + d->k.out_c, d->k.out_c);
     if (d->type != EDGE_FLOAT32 || d->hybrid)
         return 0;
     n->scratch_bytes = edge_ref_conv_f32_scratch(&d->k);

@@ -44,6 +44,10 @@ int edge_conv_quantize(edge_prep *p, edge_conv_quant *q, int32_t *mult, int32_t 
 edge_conv_quant edge_conv_quant_of(edge_prep *p, const edge_node *n, int32_t channels, int32_t axis,
                                    bool legacy, int act);
 
+/* The CHANNELS shifts SHIFT of a 16x8 kernel (64-bit MultiplyByQuantizedMultiplier) are at
+ * most 7 (EDGE_ERANGE otherwise); CONV_2D and TRANSPOSE_CONV check theirs. */
+int edge_conv_check_s16_shifts(edge_prep *p, const int32_t *shift, int32_t channels);
+
 /* Activation types of the convolution family and the pools. */
 #define EDGE_CONV_TYPES \
     (EDGE_DTYPE_BIT(EDGE_INT8) | EDGE_DTYPE_BIT(EDGE_UINT8) | EDGE_DTYPE_BIT(EDGE_FLOAT32))

@@ -3,17 +3,20 @@
  * Owns: the pools' prepare (decoded Pool2DOptions, padding as edge/ops.h computes it,
  * output shape, types, TFLite Micro's requirement that quantized input and
  * output share scale and zero point, fused activation range) and eval
- * (dispatch to kernels/ref/pool.h). Supports int8, legacy uint8 and float32.
+ * (dispatch to kernels/ref/pool.h). Supports int8, legacy uint8 and float32; and (space
+ * family) L2_POOL_2D in float32, as TFLite Micro (kernels/ref/l2.h).
  * Does not own the arithmetic (kernels/ref/pool.c). */
 #include <math.h>
 
 #include "fast_ops.h"
 #include "op_conv.h"
+#include "ref/l2.h"
 #include "ref/pool.h"
 
 typedef struct pool_data {
     edge_dtype type;
     bool average;
+    bool l2; /* space family: L2_POOL_2D */
     edge_pool_params k;
 } pool_data;
 
@@ -68,7 +71,9 @@ static int pool_check_tensors(edge_prep *p, const edge_node *n)
     if (rc || (rc = edge_op_check_rank(p, in, "input", 4)) ||
         (rc = edge_conv_check_count(p, in, "input")) ||
         (rc = edge_conv_check_count(p, out, "output")) ||
-        (rc = edge_op_check_dtype(p, in, "input", EDGE_CONV_TYPES)))
+        (rc = edge_op_check_dtype(p, in, "input",
+                                  n->code == EDGE_OP_L2_POOL_2D ? EDGE_DTYPE_BIT(EDGE_FLOAT32)
+                                                                : EDGE_CONV_TYPES)))
         return rc;
     return edge_op_check_type(p, out, "output", in->type);
 }
@@ -97,6 +102,7 @@ static int pool_prepare(edge_prep *p, edge_node *n)
         return EDGE_ENOMEM;
     d->type = in->type;
     d->average = n->code == EDGE_OP_AVERAGE_POOL_2D;
+    d->l2 = n->code == EDGE_OP_L2_POOL_2D;
     d->k = k;
     if (d->average && d->type == EDGE_INT8)
         return edge_fast_avgpool_prepare(p, n, &d->k) < 0 ? EDGE_ENOMEM : 0;
@@ -112,6 +118,10 @@ static void pool_eval(const edge_node *n, void *const *t, void *scratch, edge_ex
     const pool_data *d = n->data;
     const void *in = t[n->in[0]];
     void *out = t[n->out[0]];
+    if (d->l2) {
+        edge_ref_l2pool_f32(&d->k, in, out);
+        return;
+    }
     switch (d->type) {
     case EDGE_INT8: (d->average ? edge_ref_avgpool_s8 : edge_ref_maxpool_s8)(&d->k, in, out); break;
     case EDGE_UINT8:
@@ -131,6 +141,14 @@ const edge_op edge_op_AVERAGE_POOL_2D = {
 const edge_op edge_op_MAX_POOL_2D = {
     .code = EDGE_OP_MAX_POOL_2D,
     .max_version = 2,
+    .prepare = pool_prepare,
+    .eval = pool_eval,
+};
+
+/* space family */
+const edge_op edge_op_L2_POOL_2D = {
+    .code = EDGE_OP_L2_POOL_2D,
+    .max_version = 1,
     .prepare = pool_prepare,
     .eval = pool_eval,
 };

@@ -101,7 +101,17 @@
     X(BROADCAST_ARGS) \
     X(CUMSUM) \
     X(EMBEDDING_LOOKUP) \
-    X(TOPK_V2)
+    X(TOPK_V2) \
+    /* space family */ \
+    X(TRANSPOSE_CONV) \
+    X(DEPTH_TO_SPACE) \
+    X(SPACE_TO_DEPTH) \
+    X(BATCH_TO_SPACE_ND) \
+    X(SPACE_TO_BATCH_ND) \
+    X(MIRROR_PAD) \
+    X(L2_POOL_2D) \
+    X(L2_NORMALIZATION) \
+    X(LOG_SOFTMAX)
 /* clang-format on */
 
 #define EDGE_DECLARE_OP(name) extern const edge_op edge_op_##name;

@@ -129,7 +129,19 @@ enum {
     EDGE_OP_CUMSUM = 128,
     EDGE_OP_BROADCAST_TO = 130,
     EDGE_OP_BROADCAST_ARGS = 145,
+    /* space family (TRANSPOSE_CONV is above) */
+    EDGE_OP_DEPTH_TO_SPACE = 5,
+    EDGE_OP_L2_NORMALIZATION = 11,
+    EDGE_OP_L2_POOL_2D = 12,
+    EDGE_OP_SPACE_TO_DEPTH = 26,
+    EDGE_OP_BATCH_TO_SPACE_ND = 37,
+    EDGE_OP_SPACE_TO_BATCH_ND = 38,
+    EDGE_OP_LOG_SOFTMAX = 50,
+    EDGE_OP_MIRROR_PAD = 100,
 };
+
+/* space family: TensorFlow Lite's MirrorPadMode values. */
+enum { EDGE_MIRROR_REFLECT = 0, EDGE_MIRROR_SYMMETRIC = 1 };
 
 /* TensorFlow Lite's Padding and ActivationFunctionType values. */
 enum { EDGE_PAD_SAME = 0, EDGE_PAD_VALID = 1 };
@@ -258,6 +270,10 @@ typedef struct edge_op_params {
         edge_lstm_options lstm; /* UNIDIRECTIONAL_SEQUENCE_LSTM */
         /* comparison family (ARG_MIN: argmax) */
         edge_cumsum_options cumsum; /* CUMSUM */
+        /* space family (TRANSPOSE_CONV: window; L2_POOL_2D: window; L2_NORMALIZATION:
+         * activation) */
+        int32_t block_size;  /* DEPTH_TO_SPACE, SPACE_TO_DEPTH */
+        int32_t mirror_mode; /* MIRROR_PAD: EDGE_MIRROR_* */
     };
 } edge_op_params;
 
@@ -457,6 +473,36 @@ void edge_relu_x_range(float out_scale, int32_t out_zp, float act_min, float act
  * scale as multipliers, in double. */
 int edge_prelu_multipliers(float in_scale, float alpha_scale, float out_scale, int32_t *id_mult,
                            int *id_shift, int32_t *alpha_mult, int *alpha_shift, edge_error *err);
+/* ---- space family (ops/derive_shape.c) ---- */
+
+/* TRANSPOSE_CONV: the output-shape operand SHAPE (N values; it must be 4 positive ones) for
+ * the NHWC input IN and the OHWI filter FILTER with window options W (dilation unused): OUT
+ * (4 dimensions: batch and channels must match the input and filter, and the input must be
+ * what a convolution of the output with W would give) and TFLite's padding PAD_H, PAD_W. */
+int edge_tconv_shape(const int64_t *shape, size_t n, const int32_t *in, const int32_t *filter,
+                     const edge_window_options *w, int32_t *out, int32_t *pad_h, int32_t *pad_w,
+                     edge_error *err);
+
+/* DEPTH_TO_SPACE (TO_SPACE true) or SPACE_TO_DEPTH of the NHWC input IN (rank 4) by BLOCK
+ * (>= 1; the channels, or the height and width, divisible by it): OUT (4 dimensions). */
+int edge_depth_space_shape(bool to_space, const int32_t *in, int rank, int32_t block, int32_t *out,
+                           edge_error *err);
+
+/* BATCH_TO_SPACE_ND (TO_SPACE true: CROPS) or SPACE_TO_BATCH_ND (paddings) of IN (rank 3
+ * [N, H, C] or 4 [N, H, W, C]) by the N_BLOCK values BLOCK (one per spatial dimension, >= 1)
+ * and the N_PADS values PADS ((before, after) per spatial dimension, >= 0): OUT (RANK
+ * dimensions), BLOCK_HW (height and width; width 1 for rank 3) and the top and left
+ * crop or padding PAD_TL. The batch (BATCH_TO_SPACE) or the padded extents (SPACE_TO_BATCH)
+ * must divide by the blocks, and crops leave at least one element. */
+int edge_batch_space_shape(bool to_space, const int32_t *in, int rank, const int64_t *block,
+                           size_t n_block, const int64_t *pads, size_t n_pads, int32_t *out,
+                           int32_t *block_hw, int32_t *pad_tl, edge_error *err);
+
+/* MIRROR_PAD: edge_pad_shape's shape, and each padding at most the dimension (SYMMETRIC) or
+ * the dimension - 1 (REFLECT, MODE EDGE_MIRROR_*). */
+int edge_mirror_pad_shape(const int32_t *in, int rank, const int32_t *pads_dims, int pads_rank,
+                          const int64_t *pads, int32_t mode, int32_t *before, int32_t *after,
+                          int32_t *out, edge_error *err);
 
 /* ---- TFLite_Detection_PostProcess (ops/derive_shape.c) ---- */
 

@@ -9,11 +9,6 @@
 
 #include "requant.h"
 
-static int64_t wrap_add64(int64_t a, int64_t b)
-{
-    return (int64_t)((uint64_t)a + (uint64_t)b);
-}
-
 /* Sum of weight * input over the window of output pixel (b, oy, ox), channel oc. */
 static int64_t conv_s16_acc(const edge_conv_params *p, const int16_t *in, const int8_t *w,
                             int32_t b, int32_t oy, int32_t ox, int32_t oc)
@@ -28,7 +23,7 @@ static int64_t conv_s16_acc(const edge_conv_params *p, const int16_t *in, const 
             w + (((size_t)oc * (size_t)p->k_h + (size_t)fy) * (size_t)p->k_w + (size_t)fx) *
                     (size_t)p->in_c;
         for (int32_t ic = 0; ic < p->in_c; ic++)
-            acc = wrap_add64(acc, (int32_t)wi[ic] * (int32_t)xi[ic]);
+            acc = edge_wrap_add64(acc, (int32_t)wi[ic] * (int32_t)xi[ic]);
     }
     return acc;
 }
@@ -45,7 +40,7 @@ void edge_ref_conv_s16(const edge_conv_params *p, const int16_t *in, const int8_
                 for (int32_t oc = 0; oc < p->out_c; oc++) {
                     int64_t acc = conv_s16_acc(p, in, w, b, oy, ox, oc);
                     if (bias)
-                        acc = wrap_add64(acc, bias[oc]);
+                        acc = edge_wrap_add64(acc, bias[oc]);
                     const int32_t v = edge_mbqm64(acc, p->mult[oc], p->shift[oc]);
                     o[oc] = (int16_t)edge_clamp32(v, p->act_min, p->act_max);
                 }

@@ -29,6 +29,10 @@ static inline int32_t edge_wrap_mul32(int32_t a, int32_t b)
 {
     return (int32_t)((uint32_t)a * (uint32_t)b);
 }
+static inline int64_t edge_wrap_add64(int64_t a, int64_t b)
+{
+    return (int64_t)((uint64_t)a + (uint64_t)b);
+}
 /* x * 2^s for 0 <= s <= 31, wrapping (TFLite writes x * (1 << s)). */
 static inline int32_t edge_wrap_shl32(int32_t x, int s)
 {

@@ -1,0 +1,220 @@
+/* backends/cpu/op_tconv.c - TRANSPOSE_CONV on the CPU (space family).
+ *
+ * Owns: TRANSPOSE_CONV's prepare and eval. Operands as TensorFlow Lite orders them: 0 the
+ * output shape (a constant int32/int64 vector, read for edge_tconv_shape and checked against
+ * the declared output; an int32 vector computed at run time is ignored, as TFLite Micro ignores
+ * it, and the declared output shape stands for it), 1 the OHWI weights, 2 the NHWC input, 3 the
+ * optional bias. Types as TensorFlow Lite Micro runs them: float32 (float bias), int8 (symmetric
+ * int8 weights per tensor or per channel, int32 bias) and 16x8 (int16 activations with zero point
+ * 0, int8 weights, an int64 bias, or an int16 constant bias widened here as TFLM widens it); the
+ * fused activation of version 4 and later. Hybrid and uint8 are refused. The multipliers are the
+ * convolution family's (op_conv.h); the int32/int64 accumulators live in arena scratch. Does not
+ * own the arithmetic (kernels/ref/tconv.c) or the shape (ops/derive_shape.c). */
+#include "op_conv.h"
+#include "ref/tconv.h"
+
+enum { TCONV_SHAPE, TCONV_WEIGHTS, TCONV_INPUT, TCONV_BIAS };
+
+#define TCONV_TYPES \
+    (EDGE_DTYPE_BIT(EDGE_FLOAT32) | EDGE_DTYPE_BIT(EDGE_INT8) | EDGE_DTYPE_BIT(EDGE_INT16))
+
+typedef struct tconv_data {
+    edge_dtype type;
+    edge_conv_params k;
+    const int64_t *bias16; /* 16x8 with an int16 bias: it widened (in q), else NULL */
+    int64_t q[];           /* mult[out_c] and shift[out_c] as int32 pairs, then bias16 */
+} tconv_data;
+
+/* 16x8: int8 weights, int16 output, an int64 bias or a constant int16 one. */
+static int tconv_types_s16(edge_prep *p, const edge_tensor *f, const edge_tensor *bias,
+                           const edge_tensor *out)
+{
+    int rc = edge_op_check_type(p, out, "output", EDGE_INT16);
+    if (rc || (rc = edge_op_check_type(p, f, "weights", EDGE_INT8)) || !bias)
+        return rc;
+    if (bias->type == EDGE_INT16 && !bias->data)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED, "an int16 bias (tensor %d) must be a constant",
+                            edge_op_tensor_index(p, bias));
+    if (bias->type != EDGE_INT64 && bias->type != EDGE_INT16)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "bias (tensor %d) has type %s; int16 (16x8) TRANSPOSE_CONV takes an "
+                            "INT64 (or constant INT16) bias",
+                            edge_op_tensor_index(p, bias), edge_dtype_name(bias->type));
+    if (bias->count != (size_t)f->dims[0])
+        return edge_op_fail(p, EDGE_ESHAPE,
+                            "bias (tensor %d) has %zu elements for %d output channels",
+                            edge_op_tensor_index(p, bias), bias->count, (int)f->dims[0]);
+    return 0;
+}
+
+static int tconv_types(edge_prep *p, const edge_tensor *in, const edge_tensor *f,
+                       const edge_tensor *bias, const edge_tensor *out)
+{
+    int rc = edge_op_check_dtype(p, in, "input", TCONV_TYPES);
+    if (rc)
+        return rc;
+    if (in->type == EDGE_INT16)
+        return tconv_types_s16(p, f, bias, out);
+    if (f->type != in->type)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "weights (tensor %d) have type %s with a %s input; TRANSPOSE_CONV "
+                            "takes weights of the input's type (hybrid is not supported)",
+                            edge_op_tensor_index(p, f), edge_dtype_name(f->type),
+                            edge_dtype_name(in->type));
+    return edge_conv_check_types(p, in, f, bias, out, f->dims[0]);
+}
+
+static int tconv_tensors(edge_prep *p, const edge_node *n)
+{
+    int rc = edge_op_check_io(p, n, 3, 4, 1);
+    if (rc)
+        return rc;
+    const edge_tensor *f = edge_op_input(p, n, TCONV_WEIGHTS),
+                      *in = edge_op_input(p, n, TCONV_INPUT);
+    const edge_tensor *out = edge_op_output(p, n, 0);
+    if ((rc = edge_op_check_rank(p, in, "input", 4)) ||
+        (rc = edge_op_check_rank(p, f, "weights", 4)) ||
+        (rc = edge_conv_check_count(p, in, "input")) ||
+        (rc = edge_conv_check_count(p, f, "weights")) ||
+        (rc = edge_conv_check_count(p, out, "output")))
+        return rc;
+    return tconv_types(p, in, f, edge_op_input(p, n, TCONV_BIAS), out);
+}
+
+/* The output shape operand's values into V (4 of them when it returns 0): a constant's, or, for
+ * one computed at run time (which TFLite Micro ignores), the declared output's. */
+static int tconv_shape_values(edge_prep *p, const edge_node *n, int64_t *v, size_t *count)
+{
+    const edge_tensor *s = edge_op_input(p, n, TCONV_SHAPE), *out = edge_op_output(p, n, 0);
+    if (s->rank != 1)
+        return edge_op_fail(p, EDGE_ESHAPE,
+                            "output_shape (tensor %d) has %d dimensions, expected 1",
+                            edge_op_tensor_index(p, s), s->rank);
+    *count = s->count;
+    if (s->data) {
+        int rc = edge_op_check_const_int(p, s, "output_shape");
+        if (rc == 0)
+            edge_op_const_ints(s, v, 4);
+        return rc;
+    }
+    int rc = edge_op_check_type(p, s, "output_shape", EDGE_INT32);
+    if (rc || (rc = edge_op_check_rank(p, out, "output", 4)))
+        return rc;
+    for (int i = 0; i < 4; i++)
+        v[i] = out->dims[i];
+    return 0;
+}
+
+/* The output shape operand, TFLite's padding and the geometry into K. */
+static int tconv_geometry(edge_prep *p, const edge_node *n, edge_conv_params *k)
+{
+    const edge_tensor *f = edge_op_input(p, n, TCONV_WEIGHTS);
+    const edge_tensor *in = edge_op_input(p, n, TCONV_INPUT), *out = edge_op_output(p, n, 0);
+    int64_t v[4] = {0};
+    size_t count = 0;
+    int32_t dims[4];
+    int rc = tconv_shape_values(p, n, v, &count);
+    if (rc)
+        return rc;
+    const edge_window_options *w = &n->params.window;
+    if ((rc = edge_tconv_shape(v, count, in->dims, f->dims, w, dims, &k->pad_h, &k->pad_w,
+                               p->err)) ||
+        (rc = edge_op_check_dims(p, out, "output", 4, dims)))
+        return rc;
+    *k = (edge_conv_params){
+        .batches = in->dims[0],
+        .in_h = in->dims[1],
+        .in_w = in->dims[2],
+        .in_c = in->dims[3],
+        .out_h = dims[1],
+        .out_w = dims[2],
+        .out_c = dims[3],
+        .k_h = f->dims[1],
+        .k_w = f->dims[2],
+        .stride_h = w->stride_h,
+        .stride_w = w->stride_w,
+        .dil_h = 1,
+        .dil_w = 1,
+        .pad_h = k->pad_h,
+        .pad_w = k->pad_w,
+        .depth_mult = 1,
+    };
+    return 0;
+}
+
+/* Multipliers (per output channel, as CONV_2D's), offsets and activation range. */
+static int tconv_quantize(edge_prep *p, const edge_node *n, tconv_data *d)
+{
+    int32_t *mult = (int32_t *)d->q, *shift = mult + d->k.out_c;
+    edge_conv_quant q = {
+        .in = edge_op_input(p, n, TCONV_INPUT),
+        .filter = edge_op_input(p, n, TCONV_WEIGHTS),
+        .bias = edge_op_input(p, n, TCONV_BIAS),
+        .out = edge_op_output(p, n, 0),
+        .channels = d->k.out_c,
+        .act = n->params.window.activation,
+    };
+    int rc = edge_conv_quantize(p, &q, mult, shift);
+    if (rc)
+        return rc;
+    EDGE_CONV_SET_QUANT(&d->k, q, mult, shift);
+    if (d->type != EDGE_INT16)
+        return 0;
+    if ((rc = edge_conv_check_s16_shifts(p, shift, d->k.out_c)))
+        return rc;
+    const edge_tensor *bias = q.bias;
+    if (bias && bias->type == EDGE_INT16) {
+        int64_t *wide = d->q + d->k.out_c;
+        for (int32_t c = 0; c < d->k.out_c; c++)
+            wide[c] = ((const int16_t *)bias->data)[c];
+        d->bias16 = wide;
+    }
+    return 0;
+}
+
+static int tconv_prepare(edge_prep *p, edge_node *n)
+{
+    int rc = tconv_tensors(p, n);
+    if (rc)
+        return rc;
+    edge_conv_params k = {0};
+    if ((rc = tconv_geometry(p, n, &k)))
+        return rc;
+    const edge_dtype type = edge_op_input(p, n, TCONV_INPUT)->type;
+    /* mult and shift (one int64 slot per channel holds both int32s), and the widened bias */
+    const size_t slots = type == EDGE_FLOAT32 ? 0 : 2 * (size_t)k.out_c;
+    tconv_data *d = edge_op_alloc(p, n, sizeof *d + slots * sizeof(int64_t));
+    if (!d)
+        return EDGE_ENOMEM;
+    d->type = type;
+    d->k = k;
+    if (type == EDGE_FLOAT32)
+        return edge_op_act_range_f(p, n->params.window.activation, &d->k.act_min_f,
+                                   &d->k.act_max_f);
+    n->scratch_bytes =
+        edge_ref_tconv_scratch(&k, type == EDGE_INT16 ? sizeof(int64_t) : sizeof(int32_t));
+    return tconv_quantize(p, n, d);
+}
+
+static void tconv_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    (void)ex;
+    const tconv_data *d = n->data;
+    const void *in = t[n->in[TCONV_INPUT]], *w = t[n->in[TCONV_WEIGHTS]];
+    const void *bias = n->n_in > TCONV_BIAS && n->in[TCONV_BIAS] >= 0 ? t[n->in[TCONV_BIAS]] : NULL;
+    void *out = t[n->out[0]];
+    switch (d->type) {
+    case EDGE_INT8: edge_ref_tconv_s8(&d->k, in, w, bias, out, scratch); break;
+    case EDGE_INT16:
+        edge_ref_tconv_s16(&d->k, in, w, d->bias16 ? d->bias16 : bias, out, scratch);
+        break;
+    default: edge_ref_tconv_f32(&d->k, in, w, bias, out); break;
+    }
+}
+
+const edge_op edge_op_TRANSPOSE_CONV = {
+    .code = EDGE_OP_TRANSPOSE_CONV,
+    .max_version = 5,
+    .prepare = tconv_prepare,
+    .eval = tconv_eval,
+};

@@ -177,6 +177,10 @@ void sch_run_request(worker *w, dm_request *r)
         void *dst = edge_interp_input(it, i, &bytes);
         memcpy(dst, r->in[i], bytes);
     }
+    /* A request is answered from the model's initial state: a stateful model (LSTM state
+     * in variable tensors) must not carry what another request left in this worker's
+     * interpreter. Nothing to do for a stateless model. */
+    edge_interp_reset_state(it);
     const int rc = edge_interp_invoke(it);
     if (rc)
         snprintf(r->error, sizeof r->error, "%s", edge_interp_error(it));

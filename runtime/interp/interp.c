@@ -161,7 +161,7 @@ void edge_interp_free(edge_interp *it)
  * every byte of an int8 tensor, zero bytes otherwise. */
 void edge_interp_reset_state(edge_interp *it)
 {
-    if (!it)
+    if (!it || !it->m->var_bytes) /* a stateless model: nothing to restore */
         return;
     const edge_model *m = it->m;
     for (int32_t i = 0; i < m->n_tensors; i++) {

@@ -9,6 +9,7 @@
  * model or version, idle and trickling clients, too many connections, a client
  * that disconnects mid-request), each answered with an error or a close while
  * other clients keep being served; the scheduler's busy and timeout answers;
+ * a stateful (LSTM) model answering every request from its initial state;
  * and the drain on SIGTERM with requests in flight. */
 #include <jansson.h>
 #include <sched.h>
@@ -27,6 +28,7 @@
 #include <cmocka.h>
 
 #include "daemon_fixture.h"
+#include "edge/runtime.h"
 #include "test_support.h"
 
 static dfx F;
@@ -674,10 +676,66 @@ static void test_drain_on_sigterm(void **state)
     json_decref(md);
 }
 
+/* A stateful model (an LSTM whose state lives in variable tensors) answers each request from
+ * its initial state: the same input twice gives the same output, the one a fresh interpreter
+ * gives in this process, whatever the worker's interpreter ran before. */
+#define LSTM_ZOO "zoo/tflm_mnist_lstm_int8"
+
+static void test_stateful_model_per_request(void **state)
+{
+    (void)state;
+    char path[512];
+    size_t in_len = 0, a_len = 0, b_len = 0, want_len = 0;
+    snprintf(path, sizeof path, "%s/" LSTM_ZOO "/input_0.bin", shared);
+    uint8_t *in = edge_test_read_file(path, &in_len), *a = NULL, *b = NULL;
+    if (!in)
+        skip();
+    /* in process: a fresh interpreter's first answer */
+    snprintf(path, sizeof path, "%s/" LSTM_ZOO "/model.tflite", shared);
+    edge_model *m = NULL;
+    edge_interp *it = NULL;
+    assert_int_equal(edge_model_open(path, NULL, &m, NULL), 0);
+    assert_int_equal(edge_interp_new(m, &it, NULL), 0);
+    size_t n = 0;
+    void *dst = edge_interp_input(it, 0, &n);
+    assert_int_equal(n, in_len);
+    memcpy(dst, in, n);
+    assert_int_equal(edge_interp_invoke(it), 0);
+    const void *want = edge_interp_output(it, 0, &want_len);
+    /* more requests than the daemon has interpreters (workers and the loop's), so that
+     * some interpreter answers twice */
+    assert_int_equal(infer_binary("lstm", in, in_len, NULL, &a, &a_len), 200);
+    assert_int_equal(a_len, want_len);
+    assert_memory_equal(a, want, want_len);
+    for (int i = 0; i < 8; i++) {
+        assert_int_equal(infer_binary("lstm", in, in_len, NULL, &b, &b_len), 200);
+        assert_int_equal(b_len, want_len);
+        assert_memory_equal(b, want, want_len);
+        free(b);
+        b = NULL;
+    }
+    /* the interpreter itself does carry state: its second answer differs */
+    assert_int_equal(edge_interp_invoke(it), 0);
+    assert_memory_not_equal(edge_interp_output(it, 0, &n), a, a_len);
+    printf("# stateful model: nine requests answered from the initial state (%zu bytes), "
+           "a second in-process invoke differs\n",
+           a_len);
+    edge_interp_free(it);
+    edge_model_unref(m);
+    free(in);
+    free(a);
+    free(b);
+}
+
 static int setup(void **state)
 {
     (void)state;
     if (dfx_init(&F, shared))
+        return -1;
+    char target[512], link[300];
+    snprintf(target, sizeof target, "%s/" LSTM_ZOO "/model.tflite", shared);
+    snprintf(link, sizeof link, "%s/lstm.tflite", F.models);
+    if (access(target, R_OK) == 0 && symlink(target, link))
         return -1;
     return dfx_start(&F,
                      "idle_timeout_ms = 1000\nheader_timeout_ms = 1000\nmax_connections = 32\n");
@@ -696,11 +754,17 @@ int main(void)
         return EDGE_TEST_SKIP;
     signal(SIGPIPE, SIG_IGN);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_endpoints),          cmocka_unit_test(test_shared_models_binary),
-        cmocka_unit_test(test_shared_models_json), cmocka_unit_test(test_versions_and_repository),
-        cmocka_unit_test(test_bad_http),           cmocka_unit_test(test_bad_requests),
-        cmocka_unit_test(test_idle_and_trickle),   cmocka_unit_test(test_keepalive_pipelining),
-        cmocka_unit_test(test_busy_and_timeout),   cmocka_unit_test(test_connection_limit),
+        cmocka_unit_test(test_endpoints),
+        cmocka_unit_test(test_shared_models_binary),
+        cmocka_unit_test(test_shared_models_json),
+        cmocka_unit_test(test_versions_and_repository),
+        cmocka_unit_test(test_bad_http),
+        cmocka_unit_test(test_bad_requests),
+        cmocka_unit_test(test_idle_and_trickle),
+        cmocka_unit_test(test_keepalive_pipelining),
+        cmocka_unit_test(test_busy_and_timeout),
+        cmocka_unit_test(test_connection_limit),
+        cmocka_unit_test(test_stateful_model_per_request),
         cmocka_unit_test(test_drain_on_sigterm),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

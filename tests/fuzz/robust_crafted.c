@@ -601,7 +601,8 @@ static void test_unsupported_ops(void **state)
         int err;
         const char *needle1, *needle2;
     } cases[] = {
-        {66, EDGE_EUNSUPPORTED, "node 0: operator SIN (builtin code 66)", "not supported"},
+        {15, EDGE_EUNSUPPORTED, "node 0: operator LSH_PROJECTION (builtin code 15)",
+         "not supported"},
         {250, EDGE_EUNSUPPORTED, "node 0: operator UNKNOWN (builtin code 250)", "not supported"},
         {-5, EDGE_EUNSUPPORTED, "node 0: operator UNKNOWN (builtin code -5)", "not supported"},
         {EDGE_OP_CUSTOM, EDGE_EUNSUPPORTED, "node 0: custom operator",
@@ -621,18 +622,18 @@ static void test_unsupported_ops(void **state)
     const int32_t known = some_registered_op();
     if (known < 0)
         return;
-    /* SIN at node 1 behind a registered operator: the message names node 1. */
+    /* LSH_PROJECTION at node 1 behind a registered operator: the message names node 1. */
     base b;
     base_tensors(&b);
     const int32_t mid = robust_add_q(b.c.w, EDGE_INT8, "mid", 2, D14, 1.0f, 0);
-    const int32_t o1 = tfw_add_opcode(b.c.w, known, 1), o2 = tfw_add_opcode(b.c.w, 66, 1);
+    const int32_t o1 = tfw_add_opcode(b.c.w, known, 1), o2 = tfw_add_opcode(b.c.w, 15, 1);
     const int32_t in1[2] = {b.in, b.k};
     tfw_add_operator(b.c.w, o1, in1, 2, &mid, 1, NULL);
     tfw_add_operator(b.c.w, o2, &mid, 1, &b.out, 1, NULL);
     tfw_set_io(b.c.w, &b.in, 1, &b.out, 1);
     finish(&b.c);
-    robust_expect_refused("SIN at node 1", b.c.buf, b.c.n, EDGE_EUNSUPPORTED,
-                          "node 1: operator SIN (builtin code 66)", "not supported");
+    robust_expect_refused("LSH_PROJECTION at node 1", b.c.buf, b.c.n, EDGE_EUNSUPPORTED,
+                          "node 1: operator LSH_PROJECTION (builtin code 15)", "not supported");
     crafted_free(&b.c);
 }
 

@@ -48,20 +48,24 @@ static int32_t act_input(int16_t x, int32_t mult, int32_t shift)
     return (x * mult + round) >> shift;
 }
 
+/* The sigmoid table at AX (FRAC fraction bits), linearly interpolated between its entries;
+ * SAT past its last one (TFLM's integer sigmoid and tanh share the table and the walk). */
+static uint32_t table_interp(uint32_t ax, int frac, uint32_t sat)
+{
+    const uint32_t uh = ax >> frac;
+    if (uh >= 255)
+        return sat;
+    const uint32_t ua = sigmoid_u16[uh], ub = sigmoid_u16[uh + 1];
+    return (ua << frac) + (ax & ((1u << frac) - 1)) * (ub - ua);
+}
+
 void edge_ref_sigmoid_s16(int32_t input_mult, int32_t left_shift, const int16_t *in, int16_t *out,
                           size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         const int32_t x = act_input(in[i], input_mult, left_shift);
         const uint32_t ax = (uint32_t)(x < 0 ? -x : x);
-        const uint32_t uh = ax >> 9;
-        uint32_t r;
-        if (uh >= 255) {
-            r = 0x7FFFu << 10;
-        } else {
-            const uint32_t ua = sigmoid_u16[uh], ub = sigmoid_u16[uh + 1];
-            r = (ua << 9) + (ax & 0x1FF) * (ub - ua);
-        }
+        uint32_t r = table_interp(ax, 9, 0x7FFFu << 10);
         r = x >= 0 ? r + (1u << 9) : (1u << 25) - r + (1u << 9) - 1;
         out[i] = (int16_t)(r >> 10);
     }
@@ -73,14 +77,7 @@ void edge_ref_tanh_s16(int32_t input_mult, int32_t left_shift, const int16_t *in
     for (size_t i = 0; i < n; i++) {
         const int32_t x = act_input(in[i], input_mult, left_shift);
         const uint32_t ax = (uint32_t)(x < 0 ? -x : x);
-        const uint32_t uh = ax >> 8;
-        int32_t r;
-        if (uh >= 255) {
-            r = 0xFFFF << 8;
-        } else {
-            const uint32_t ua = sigmoid_u16[uh], ub = sigmoid_u16[uh + 1];
-            r = (int32_t)((ua << 8) + (ax & 0xFF) * (ub - ua));
-        }
+        int32_t r = (int32_t)table_interp(ax, 8, 0xFFFFu << 8);
         r = x >= 0 ? r - (1 << 23) + (1 << 7) : -r + (1 << 23) + (1 << 7) - 1;
         out[i] = (int16_t)(r >> 8);
     }

@@ -83,12 +83,7 @@ void edge_ref_tconv_s8(const edge_conv_params *p, const int8_t *in, const int8_t
     for (size_t i = 0; i < pixels; i++)
         for (int32_t oc = 0; oc < p->out_c; oc++) {
             const size_t o = i * (size_t)p->out_c + (size_t)oc;
-            int32_t acc = scratch[o];
-            if (bias)
-                acc = edge_wrap_add32(acc, bias[oc]);
-            acc = edge_mbqm(acc, p->mult[oc], p->shift[oc]);
-            acc = edge_wrap_add32(acc, p->output_offset);
-            out[o] = (int8_t)edge_clamp32(acc, p->act_min, p->act_max);
+            out[o] = (int8_t)EDGE_OUTPUT_STAGE(p, scratch[o], bias, oc);
         }
 }
 

@@ -115,21 +115,16 @@ static int model_finish(edge_model *take, const edge_model_options *opt, edge_mo
     m->opt.n_backends = m->n_bes;
     if (!(m->name = strdup(opt && opt->name ? opt->name : "")))
         return edge__seterr(err, EDGE_ENOMEM, "out of memory");
-    int rc = edge__model_parse(m, err);
-    if (!rc)
-        rc = edge__graph_build(m, err);
-    if (!rc)
-        rc = edge__model_decode(m, err);
-    if (!rc)
-        rc = edge__partition_claim(m, err);
-    if (!rc)
-        rc = edge__model_prepare(m, err);
-    if (!rc)
-        rc = edge__partition_build(m, err);
-    if (!rc)
-        rc = edge__plan_arena(m, err);
-    if (rc)
-        return rc;
+    /* The load, in order: the file, the graph, the options, the back ends' claims, the CPU
+     * operators' prepare, the partitions, the arena. */
+    static int (*const steps[])(edge_model *, edge_error *) = {
+        edge__model_parse,   edge__graph_build,     edge__model_decode, edge__partition_claim,
+        edge__model_prepare, edge__partition_build, edge__plan_arena,
+    };
+    int rc = 0;
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+        if ((rc = steps[i](m, err)))
+            return rc;
     for (int32_t i = 0; i < m->n_tensors; i++)
         if (m->tensors[i].data)
             m->weight_bytes += m->tensors[i].bytes;

@@ -84,16 +84,32 @@ static void print_tensor_line(const edge_tensor_info *t, size_t idx)
     printf("  %s\n", t->name);
 }
 
-static void print_io(const char *title, const edge_model *m, bool inputs)
+/* The three tensor lists inspect prints: the graph's inputs, its outputs, every tensor. */
+typedef enum tensor_set { SET_INPUTS, SET_OUTPUTS, SET_ALL } tensor_set;
+
+static size_t set_count(const edge_model *m, tensor_set s)
 {
-    const size_t n = inputs ? edge_model_input_count(m) : edge_model_output_count(m);
+    return s == SET_INPUTS    ? edge_model_input_count(m)
+           : s == SET_OUTPUTS ? edge_model_output_count(m)
+                              : edge_model_tensor_count(m);
+}
+
+static void set_info(const edge_model *m, tensor_set s, size_t i, edge_tensor_info *t)
+{
+    if (s == SET_INPUTS)
+        edge_model_input_info(m, i, t);
+    else if (s == SET_OUTPUTS)
+        edge_model_output_info(m, i, t);
+    else
+        edge_model_tensor_info(m, i, t);
+}
+
+static void print_io(const char *title, const edge_model *m, tensor_set s)
+{
     printf("%s:\n", title);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < set_count(m, s); i++) {
         edge_tensor_info t;
-        if (inputs)
-            edge_model_input_info(m, i, &t);
-        else
-            edge_model_output_info(m, i, &t);
+        set_info(m, s, i, &t);
         print_tensor_line(&t, i);
     }
 }
@@ -240,14 +256,11 @@ static void print_human(const char *path, const edge_model *m, const be_set *bs)
     printf("operators: %zu nodes\n", edge_model_node_count(m));
     for (size_t i = 0; i < nops; i++)
         printf("  %-26s %d\n", ops[i].name, ops[i].count);
-    print_io("inputs", m, true);
-    print_io("outputs", m, false);
-    printf("tensors: %zu\n", edge_model_tensor_count(m));
-    for (size_t i = 0; i < edge_model_tensor_count(m); i++) {
-        edge_tensor_info t;
-        edge_model_tensor_info(m, i, &t);
-        print_tensor_line(&t, i);
-    }
+    print_io("inputs", m, SET_INPUTS);
+    print_io("outputs", m, SET_OUTPUTS);
+    char title[48];
+    snprintf(title, sizeof title, "tensors: %zu", edge_model_tensor_count(m));
+    print_io(title, m, SET_ALL);
     printf("execution order:\n");
     for (size_t i = 0; i < edge_model_node_count(m); i++) {
         edge_node_info ni;
@@ -347,6 +360,19 @@ static void json_backends(const be_set *bs, const edge_model *m)
     printf("]");
 }
 
+/* ,"KEY":[tensor,...] */
+static void json_tensors(const char *key, const edge_model *m, tensor_set s)
+{
+    printf(",\"%s\":[", key);
+    for (size_t i = 0; i < set_count(m, s); i++) {
+        edge_tensor_info t;
+        set_info(m, s, i, &t);
+        printf(i ? "," : "");
+        json_tensor(&t, i);
+    }
+    printf("]");
+}
+
 static void print_json(const char *path, const edge_model *m, const be_set *bs)
 {
     op_count ops[256];
@@ -358,28 +384,11 @@ static void print_json(const char *path, const edge_model *m, const be_set *bs)
     printf(",\"nodes\":%zu,\"operators\":{", edge_model_node_count(m));
     for (size_t i = 0; i < nops; i++)
         printf("%s\"%s\":%d", i ? "," : "", ops[i].name, ops[i].count);
-    printf("},\"inputs\":[");
-    for (size_t i = 0; i < edge_model_input_count(m); i++) {
-        edge_tensor_info t;
-        edge_model_input_info(m, i, &t);
-        printf(i ? "," : "");
-        json_tensor(&t, i);
-    }
-    printf("],\"outputs\":[");
-    for (size_t i = 0; i < edge_model_output_count(m); i++) {
-        edge_tensor_info t;
-        edge_model_output_info(m, i, &t);
-        printf(i ? "," : "");
-        json_tensor(&t, i);
-    }
-    printf("],\"tensors\":[");
-    for (size_t i = 0; i < edge_model_tensor_count(m); i++) {
-        edge_tensor_info t;
-        edge_model_tensor_info(m, i, &t);
-        printf(i ? "," : "");
-        json_tensor(&t, i);
-    }
-    printf("],\"execution_order\":[");
+    printf("}");
+    json_tensors("inputs", m, SET_INPUTS);
+    json_tensors("outputs", m, SET_OUTPUTS);
+    json_tensors("tensors", m, SET_ALL);
+    printf(",\"execution_order\":[");
     for (size_t i = 0; i < edge_model_node_count(m); i++) {
         edge_node_info ni;
         edge_model_node_info(m, i, &ni);

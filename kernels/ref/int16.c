@@ -38,11 +38,8 @@ void edge_ref_conv_s16(const edge_conv_params *p, const int16_t *in, const int8_
                                     (size_t)ox) *
                                        (size_t)p->out_c;
                 for (int32_t oc = 0; oc < p->out_c; oc++) {
-                    int64_t acc = conv_s16_acc(p, in, w, b, oy, ox, oc);
-                    if (bias)
-                        acc = edge_wrap_add64(acc, bias[oc]);
-                    const int32_t v = edge_mbqm64(acc, p->mult[oc], p->shift[oc]);
-                    o[oc] = (int16_t)edge_clamp32(v, p->act_min, p->act_max);
+                    const int64_t acc = conv_s16_acc(p, in, w, b, oy, ox, oc);
+                    o[oc] = (int16_t)EDGE_OUTPUT_STAGE64(p, acc, bias, oc);
                 }
             }
 }

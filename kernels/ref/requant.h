@@ -102,6 +102,13 @@ static inline int32_t edge_mbqm_gt1(int32_t x, int32_t m, int shift)
                                  (p)->output_offset),                                      \
                  (p)->act_min, (p)->act_max)
 
+/* The 16x8 output stage (int16 activations, int64 accumulators and bias, no output zero
+ * point): TFLite Micro's per-channel int16 requantization. */
+#define EDGE_OUTPUT_STAGE64(p, acc, bias, c)                                                      \
+    edge_clamp32(                                                                                 \
+        edge_mbqm64(edge_wrap_add64((acc), (bias) ? (bias)[c] : 0), (p)->mult[c], (p)->shift[c]), \
+        (p)->act_min, (p)->act_max)
+
 static inline int32_t edge_clamp32(int32_t x, int32_t lo, int32_t hi)
 {
     return x < lo ? lo : (x > hi ? hi : x);

@@ -99,10 +99,6 @@ void edge_ref_tconv_s16(const edge_conv_params *p, const int16_t *in, const int8
     for (size_t i = 0; i < pixels; i++)
         for (int32_t oc = 0; oc < p->out_c; oc++) {
             const size_t o = i * (size_t)p->out_c + (size_t)oc;
-            int64_t acc = scratch[o];
-            if (bias)
-                acc = edge_wrap_add64(acc, bias[oc]);
-            const int32_t v = edge_mbqm64(acc, p->mult[oc], p->shift[oc]);
-            out[o] = (int16_t)edge_clamp32(v, p->act_min, p->act_max);
+            out[o] = (int16_t)EDGE_OUTPUT_STAGE64(p, scratch[o], bias, oc);
         }
 }

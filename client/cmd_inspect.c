@@ -84,6 +84,13 @@ static void print_tensor_line(const edge_tensor_info *t, size_t idx)
     printf("  %s\n", t->name);
 }
 
+/* The tensor indices V[0..N) separated by SEP. */
+static void print_indices(const int32_t *v, int32_t n, const char *sep)
+{
+    for (int32_t k = 0; k < n; k++)
+        printf("%s%d", k ? sep : "", (int)v[k]);
+}
+
 /* The three tensor lists inspect prints: the graph's inputs, its outputs, every tensor. */
 typedef enum tensor_set { SET_INPUTS, SET_OUTPUTS, SET_ALL } tensor_set;
 
@@ -229,11 +236,9 @@ static void print_backends(const be_set *bs, const edge_model *m)
                (int)(p.first + p.count - 1), (int)p.count);
         if (strcmp(p.backend, "cpu") != 0) {
             printf("  copied in: [");
-            for (int32_t k = 0; k < p.n_inputs; k++)
-                printf(k ? " %d" : "%d", (int)p.inputs[k]);
+            print_indices(p.inputs, p.n_inputs, " ");
             printf("]  copied out: [");
-            for (int32_t k = 0; k < p.n_outputs; k++)
-                printf(k ? " %d" : "%d", (int)p.outputs[k]);
+            print_indices(p.outputs, p.n_outputs, " ");
             printf("]%s", p.cpu_fallback ? "" : "  (no CPU fallback)");
         }
         printf("\n");
@@ -267,11 +272,9 @@ static void print_human(const char *path, const edge_model *m, const be_set *bs)
         edge_model_node_info(m, i, &ni);
         printf("  %4zu  %-8s %-24s %s%s%s v%d (", i, ni.backend, ni.kernel, ni.op_name,
                ni.custom_code ? " " : "", ni.custom_code ? ni.custom_code : "", (int)ni.version);
-        for (int k = 0; k < ni.n_inputs; k++)
-            printf(k ? " %d" : "%d", (int)ni.inputs[k]);
+        print_indices(ni.inputs, ni.n_inputs, " ");
         printf(") -> (");
-        for (int k = 0; k < ni.n_outputs; k++)
-            printf(k ? " %d" : "%d", (int)ni.outputs[k]);
+        print_indices(ni.outputs, ni.n_outputs, " ");
         printf(")\n");
     }
     printf("work per inference: %.4g multiply-accumulates\n", (double)edge_model_macs(m));
@@ -341,11 +344,9 @@ static void json_backends(const be_set *bs, const edge_model *m)
                "\"inputs\":[",
                i ? "," : "", p.backend, (int)p.first, (int)p.count,
                p.cpu_fallback ? "true" : "false");
-        for (int32_t k = 0; k < p.n_inputs; k++)
-            printf(k ? ",%d" : "%d", (int)p.inputs[k]);
+        print_indices(p.inputs, p.n_inputs, ",");
         printf("],\"outputs\":[");
-        for (int32_t k = 0; k < p.n_outputs; k++)
-            printf(k ? ",%d" : "%d", (int)p.outputs[k]);
+        print_indices(p.outputs, p.n_outputs, ",");
         printf("]}");
     }
     printf("],\"prepare_failures\":[");

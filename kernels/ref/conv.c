@@ -26,8 +26,7 @@ static inline size_t nhwc(int32_t b, int32_t y, int32_t x, int32_t c, int32_t h,
                         int32_t ox, int32_t oc)                                                    \
     {                                                                                              \
         int32_t acc = 0;                                                                           \
-        EDGE_CONV_FOR_TAPS(p, oy, ox)                                                              \
-        {                                                                                          \
+        EDGE_CONV_FOR_TAPS (p, oy, ox) {                                                           \
             const T *xi = in + nhwc(b, iy, ix, 0, p->in_h, p->in_w, p->in_c);                      \
             const T *wi = w + nhwc(oc, fy, fx, 0, p->k_h, p->k_w, p->in_c);                        \
             for (int32_t ic = 0; ic < p->in_c; ic++) {                                             \

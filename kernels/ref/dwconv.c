@@ -22,8 +22,7 @@ static inline size_t nhwc(int32_t b, int32_t y, int32_t x, int32_t c, int32_t h,
                     int32_t ox, int32_t ic, int32_t oc)                                        \
     {                                                                                          \
         ACC acc = ZERO;                                                                        \
-        EDGE_CONV_FOR_TAPS(p, oy, ox)                                                          \
-        {                                                                                      \
+        EDGE_CONV_FOR_TAPS (p, oy, ox) {                                                       \
             const T xv = in[nhwc(b, iy, ix, ic, p->in_h, p->in_w, p->in_c)];                   \
             const T wv = w[nhwc(0, fy, fx, oc, p->k_h, p->k_w, p->out_c)];                     \
             acc = MAC(p, acc, xv, wv);                                                         \

@@ -118,8 +118,7 @@ static int32_t window_acc(const edge_conv_params *p, const int8_t *q, int32_t zp
     const int32_t ic0 = depthwise ? oc / p->depth_mult : 0;
     const int32_t n_ic = depthwise ? 1 : p->in_c;
     int32_t acc = 0;
-    EDGE_CONV_FOR_TAPS(p, oy, ox)
-    {
+    EDGE_CONV_FOR_TAPS (p, oy, ox) {
         for (int32_t i = 0; i < n_ic; i++) {
             const int32_t xv = q[nhwc(iy, ix, ic0 + i, p->in_w, p->in_c)];
             const int32_t wv =

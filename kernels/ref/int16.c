@@ -14,8 +14,7 @@ static int64_t conv_s16_acc(const edge_conv_params *p, const int16_t *in, const 
                             int32_t b, int32_t oy, int32_t ox, int32_t oc)
 {
     int64_t acc = 0;
-    EDGE_CONV_FOR_TAPS(p, oy, ox)
-    {
+    EDGE_CONV_FOR_TAPS (p, oy, ox) {
         const int16_t *xi =
             in + (((size_t)b * (size_t)p->in_h + (size_t)iy) * (size_t)p->in_w + (size_t)ix) *
                      (size_t)p->in_c;

@@ -45,32 +45,32 @@ static tfw_field *opt_slot(tfw_options *o, unsigned slot, uint8_t kind)
     return f;
 }
 
-void tfw_opt_i8(tfw_options *o, unsigned slot, int8_t v)
+/* Sets SLOT to the integer V stored as KIND (ignored once the options overflowed). */
+static void opt_int(tfw_options *o, unsigned slot, uint8_t kind, int32_t v)
 {
-    tfw_field *f = opt_slot(o, slot, TFW_I8);
+    tfw_field *f = opt_slot(o, slot, kind);
     if (f)
         f->i = v;
+}
+
+void tfw_opt_i8(tfw_options *o, unsigned slot, int8_t v)
+{
+    opt_int(o, slot, TFW_I8, v);
 }
 
 void tfw_opt_u8(tfw_options *o, unsigned slot, uint8_t v)
 {
-    tfw_field *f = opt_slot(o, slot, TFW_U8);
-    if (f)
-        f->i = v;
+    opt_int(o, slot, TFW_U8, v);
 }
 
 void tfw_opt_bool(tfw_options *o, unsigned slot, bool v)
 {
-    tfw_field *f = opt_slot(o, slot, TFW_BOOL);
-    if (f)
-        f->i = v ? 1 : 0;
+    opt_int(o, slot, TFW_BOOL, v ? 1 : 0);
 }
 
 void tfw_opt_i32(tfw_options *o, unsigned slot, int32_t v)
 {
-    tfw_field *f = opt_slot(o, slot, TFW_I32);
-    if (f)
-        f->i = v;
+    opt_int(o, slot, TFW_I32, v);
 }
 
 void tfw_opt_f32(tfw_options *o, unsigned slot, float v)

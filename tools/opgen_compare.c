@@ -39,8 +39,7 @@ static int bcast_of(int n, const int *ranks, int32_t (*in)[OG_MAX_RANK], int32_t
  * more inputs, OUT is then their broadcast: an extent every input has as 1 is 1). */
 static int bcast_shapes(og_rng *r, int n, int32_t *out, int *ranks, int32_t (*in)[OG_MAX_RANK])
 {
-    const int rank = og_int(r, 1, OG_MAX_RANK);
-    og_dims_random(r, rank, out, 5);
+    const int rank = og_shape_random(r, 1, OG_MAX_RANK, out, 5);
     for (int k = 0; k < n; k++) {
         ranks[k] = og_chance(r, 0.6) ? rank : og_int(r, 0, rank);
         for (int d = 0; d < ranks[k]; d++) {
@@ -92,12 +91,6 @@ static int gen_compare(og_pair *p, int32_t code)
     return p->err;
 }
 
-/* og_gen_NAME: generator FN for operator CODE. */
-#define OG_GEN(name, fn, code)    \
-    int og_gen_##name(og_pair *p) \
-    {                             \
-        return fn(p, code);       \
-    }
 OG_GEN(equal, gen_compare, EDGE_OP_EQUAL)
 OG_GEN(not_equal, gen_compare, EDGE_OP_NOT_EQUAL)
 OG_GEN(greater, gen_compare, EDGE_OP_GREATER)
@@ -200,9 +193,8 @@ int og_gen_add_n(og_pair *p)
 int og_gen_cumsum(og_pair *p)
 {
     og_rng *r = &p->rng;
-    const int rank = og_int(r, 1, OG_MAX_RANK);
     int32_t dims[OG_MAX_RANK];
-    og_dims_random(r, rank, dims, 6);
+    const int rank = og_shape_random(r, 1, OG_MAX_RANK, dims, 6);
     const int at = og_int(r, 0, rank - 1);
     const int32_t axis = og_chance(r, 0.3) ? at - rank : at;
     const bool exclusive = og_chance(r, 0.5), reverse = og_chance(r, 0.5);
@@ -268,9 +260,8 @@ int og_gen_broadcast_args(og_pair *p)
 int og_gen_embedding_lookup(og_pair *p)
 {
     og_rng *r = &p->rng;
-    const int rank = og_int(r, 2, 3);
     int32_t dims[OG_MAX_RANK], o_dims[OG_MAX_RANK];
-    og_dims_random(r, rank, dims, 6);
+    const int rank = og_shape_random(r, 2, 3, dims, 6);
     const int32_t n_ids = og_int(r, 1, 6);
     int32_t ids[6];
     for (int i = 0; i < n_ids; i++)
@@ -305,9 +296,8 @@ int og_gen_embedding_lookup(og_pair *p)
 int og_gen_topk_v2(og_pair *p)
 {
     og_rng *r = &p->rng;
-    const int rank = og_int(r, 1, 3);
     int32_t dims[OG_MAX_RANK], o_dims[OG_MAX_RANK];
-    og_dims_random(r, rank, dims, 9);
+    const int rank = og_shape_random(r, 1, 3, dims, 9);
     const int32_t k = og_int(r, 1, dims[rank - 1]);
     memcpy(o_dims, dims, sizeof dims);
     o_dims[rank - 1] = k;

@@ -67,11 +67,6 @@ static void desc_geom(og_pair *p, const geom *g)
             (int)g->dw, g->pad == EDGE_PAD_SAME ? "SAME" : "VALID", (int)g->oh, (int)g->ow);
 }
 
-static void desc_quant(og_pair *p, const char *label, og_quant q)
-{
-    og_desc(p, " %s=%.6g/%d", label, (double)q.scale, (int)q.zp);
-}
-
 /* Random bias of N channels for an accumulation of PER products: int32 with
  * scale s_in * s_w[c], its real magnitude comparable to the accumulation's. */
 static void bias_random(og_rng *r, int32_t n, size_t per, float s_in, const float *s_w,
@@ -219,20 +214,13 @@ static int gen_conv_common(og_pair *p, bool depthwise)
     p->tol_steps = 1.0f;
     desc_geom(p, &g);
     og_desc(p, " cout=%d mult=%d bias=%d act=%s", (int)cout, mult, has_bias, og_act_name(act));
-    desc_quant(p, "qin", qi);
-    desc_quant(p, "qout", qo);
+    og_desc_quant(p, "qin", qi);
+    og_desc_quant(p, "qout", qo);
     return p->err;
 }
 
-int og_gen_conv_2d(og_pair *p)
-{
-    return gen_conv_common(p, false);
-}
-
-int og_gen_depthwise_conv_2d(og_pair *p)
-{
-    return gen_conv_common(p, true);
-}
+OG_GEN(conv_2d, gen_conv_common, false)
+OG_GEN(depthwise_conv_2d, gen_conv_common, true)
 
 /* ---- space family: TRANSPOSE_CONV ---- */
 
@@ -321,7 +309,7 @@ int og_gen_transpose_conv(og_pair *p)
             (int)g.h, (int)g.w, (int)cout, (int)g.oh, (int)g.ow, (int)cin, (int)g.kh, (int)g.kw,
             (int)g.sh, (int)g.sw, g.pad == EDGE_PAD_SAME ? "SAME" : "VALID", has_bias,
             og_act_name(act));
-    desc_quant(p, "qin", qi);
+    og_desc_quant(p, "qin", qi);
     return p->err;
 }
 
@@ -394,8 +382,8 @@ int og_gen_fully_connected(og_pair *p)
     og_desc_shape(p, "in", rank, in_dims);
     og_desc(p, " units=%d per_channel=%d bias=%d act=%s", (int)n, per_channel, has_bias,
             og_act_name(act));
-    desc_quant(p, "qin", qi);
-    desc_quant(p, "qout", qo);
+    og_desc_quant(p, "qin", qi);
+    og_desc_quant(p, "qout", qo);
     return p->err;
 }
 
@@ -431,19 +419,12 @@ static int gen_pool(og_pair *p, int32_t code)
     p->tol_steps = code == EDGE_OP_MAX_POOL_2D && act == EDGE_ACT_NONE ? 0.0f : 1.0f;
     desc_geom(p, &g);
     og_desc(p, " act=%s", og_act_name(act));
-    desc_quant(p, "q", q);
+    og_desc_quant(p, "q", q);
     return p->err;
 }
 
-int og_gen_average_pool_2d(og_pair *p)
-{
-    return gen_pool(p, EDGE_OP_AVERAGE_POOL_2D);
-}
-
-int og_gen_max_pool_2d(og_pair *p)
-{
-    return gen_pool(p, EDGE_OP_MAX_POOL_2D);
-}
+OG_GEN(average_pool_2d, gen_pool, EDGE_OP_AVERAGE_POOL_2D)
+OG_GEN(max_pool_2d, gen_pool, EDGE_OP_MAX_POOL_2D)
 
 /* ---- MEAN ---- */
 
@@ -527,7 +508,7 @@ int og_gen_mean(og_pair *p)
     og_desc_shape(p, "in", rank, dims);
     og_desc_shape(p, "axes", n_axes, axes);
     og_desc(p, " keep_dims=%d", keep);
-    desc_quant(p, "qin", qi);
-    desc_quant(p, "qout", qo);
+    og_desc_quant(p, "qin", qi);
+    og_desc_quant(p, "qout", qo);
     return p->err;
 }

@@ -55,8 +55,8 @@ int og_gen_split(og_pair *p)
 {
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], ext[OPGEN_MAX_INPUTS];
-    const int rank = og_int(r, 1, 4), n = og_int(r, 1, 4);
-    og_dims_random(r, rank, dims, 5);
+    const int rank = og_shape_random(r, 1, 4, dims, 5);
+    const int n = og_int(r, 1, 4);
     const int axis = og_int(r, 0, rank - 1);
     dims[axis] = n * og_int(r, 1, 3);
     const og_quant q = og_quant_random(r);
@@ -77,8 +77,8 @@ int og_gen_split_v(og_pair *p)
 {
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], ext[OPGEN_MAX_INPUTS], sizes[OPGEN_MAX_INPUTS];
-    const int rank = og_int(r, 1, 4), n = og_int(r, 1, 4);
-    og_dims_random(r, rank, dims, 5);
+    const int rank = og_shape_random(r, 1, 4, dims, 5);
+    const int n = og_int(r, 1, 4);
     const int axis = og_int(r, 0, rank - 1);
     dims[axis] = 0;
     for (int i = 0; i < n; i++) {
@@ -122,8 +122,7 @@ int og_gen_unpack(og_pair *p)
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], part[OG_MAX_RANK], parts[OPGEN_MAX_INPUTS];
     int32_t rev[OPGEN_MAX_INPUTS];
-    const int rank = og_int(r, 1, 4);
-    og_dims_random(r, rank, dims, 4);
+    const int rank = og_shape_random(r, 1, 4, dims, 4);
     const int axis = og_int(r, 0, rank - 1);
     const int n = dims[axis];
     const og_quant q = og_quant_random(r);
@@ -148,8 +147,8 @@ int og_gen_pack(og_pair *p)
 {
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], o_dims[OG_MAX_RANK], in[OPGEN_MAX_INPUTS];
-    const int rank = og_int(r, 0, 3), n = og_int(r, 1, 4);
-    og_dims_random(r, rank, dims, 5);
+    const int rank = og_shape_random(r, 0, 3, dims, 5);
+    const int n = og_int(r, 1, 4);
     const int axis = og_int(r, 0, rank);
     const og_quant q = og_quant_random(r); /* TensorFlow Lite requires one quantization */
     for (int i = 0; i < n; i++)
@@ -177,8 +176,7 @@ int og_gen_gather(og_pair *p)
 {
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], i_dims[OG_MAX_RANK], o_dims[OG_MAX_RANK], idx[128];
-    const int rank = og_int(r, 1, 3);
-    og_dims_random(r, rank, dims, 5);
+    const int rank = og_shape_random(r, 1, 3, dims, 5);
     const int axis = og_int(r, 0, rank - 1);
     const int batch = og_chance(r, 0.3) ? og_int(r, 0, axis) : 0;
     const int i_rank = og_int(r, batch > 0 ? batch : 1, batch + 4 - rank);
@@ -210,8 +208,7 @@ int og_gen_gather_nd(og_pair *p)
 {
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], i_dims[OG_MAX_RANK], o_dims[OG_MAX_RANK], idx[128];
-    const int rank = og_int(r, 1, 3);
-    og_dims_random(r, rank, dims, 5);
+    const int rank = og_shape_random(r, 1, 3, dims, 5);
     const int nd = og_int(r, 1, rank);
     const int i_rank = og_int(r, 1, 2);
     og_dims_random(r, i_rank - 1, i_dims, 4);
@@ -228,6 +225,6 @@ int og_gen_gather_nd(og_pair *p)
     og_op(p, EDGE_OP_GATHER_ND, 1, 1, in, 2, NULL);
     og_desc_shape(p, "params", rank, dims);
     og_desc_shape(p, "indices", i_rank, i_dims);
-    og_desc(p, " q=%.6g/%d", (double)q.scale, (int)q.zp);
+    og_desc_quant(p, "q", q);
     return p->err;
 }

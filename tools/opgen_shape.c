@@ -12,11 +12,6 @@
 
 #include "opgen_impl.h"
 
-static void desc_quant(og_pair *p, og_quant q)
-{
-    og_desc(p, " q=%.6g/%d", (double)q.scale, (int)q.zp);
-}
-
 /* ---- RESHAPE, SQUEEZE, EXPAND_DIMS ---- */
 
 /* Split N into RANK factors at random. */
@@ -38,8 +33,8 @@ int og_gen_reshape(og_pair *p)
 {
     og_rng *r = &p->rng;
     int32_t in_dims[OG_MAX_RANK], o_dims[OG_MAX_RANK], shape[OG_MAX_RANK];
-    const int rank = og_int(r, 1, 4), o_rank = og_int(r, 1, 4);
-    og_dims_random(r, rank, in_dims, 6);
+    const int rank = og_shape_random(r, 1, 4, in_dims, 6);
+    const int o_rank = og_int(r, 1, 4);
     factorize(r, og_count(rank, in_dims), o_rank, o_dims);
     memcpy(shape, o_dims, sizeof shape);
     if (og_chance(r, 0.3))
@@ -58,7 +53,7 @@ int og_gen_reshape(og_pair *p)
     og_desc_shape(p, "in", rank, in_dims);
     og_desc_shape(p, "new_shape", o_rank, shape);
     og_desc(p, " form=%s", form < 6 ? "tensor" : form < 8 ? "tensor+options" : "options");
-    desc_quant(p, q);
+    og_desc_quant(p, "q", q);
     return p->err;
 }
 
@@ -66,8 +61,7 @@ int og_gen_squeeze(og_pair *p)
 {
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], o_dims[OG_MAX_RANK], sq[OG_MAX_RANK];
-    const int rank = og_int(r, 2, 4);
-    og_dims_random(r, rank, dims, 6);
+    const int rank = og_shape_random(r, 2, 4, dims, 6);
     const int n_ones = og_int(r, 1, rank - 1);
     for (int i = 0; i < n_ones; i++)
         dims[og_int(r, 0, rank - 1)] = 1;
@@ -106,7 +100,7 @@ int og_gen_squeeze(og_pair *p)
     og_op(p, EDGE_OP_SQUEEZE, 1, 1, &x, 1, all && og_chance(r, 0.3) ? NULL : &o);
     og_desc_shape(p, "in", rank, dims);
     og_desc_shape(p, "squeeze_dims", n_sq, sq);
-    desc_quant(p, q);
+    og_desc_quant(p, "q", q);
     return p->err;
 }
 
@@ -114,8 +108,7 @@ int og_gen_expand_dims(og_pair *p)
 {
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], o_dims[OG_MAX_RANK];
-    const int rank = og_int(r, 1, 3);
-    og_dims_random(r, rank, dims, 6);
+    const int rank = og_shape_random(r, 1, 3, dims, 6);
     int32_t axis = og_int(r, -rank - 1, rank);
     const int at = axis < 0 ? axis + rank + 1 : axis;
     for (int d = 0, s = 0; d <= rank; d++)
@@ -130,7 +123,7 @@ int og_gen_expand_dims(og_pair *p)
     og_op(p, EDGE_OP_EXPAND_DIMS, 1, 1, in, 2, NULL);
     og_desc_shape(p, "in", rank, dims);
     og_desc(p, " axis=%d%s", (int)axis, scalar ? " (scalar)" : "");
-    desc_quant(p, q);
+    og_desc_quant(p, "q", q);
     return p->err;
 }
 
@@ -140,8 +133,7 @@ static int gen_pad(og_pair *p, bool v2)
 {
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], o_dims[OG_MAX_RANK], pads[2 * OG_MAX_RANK];
-    const int rank = og_int(r, 1, 4);
-    og_dims_random(r, rank, dims, 6);
+    const int rank = og_shape_random(r, 1, 4, dims, 6);
     for (int d = 0; d < rank; d++) {
         pads[2 * d] = og_chance(r, 0.5) ? og_int(r, 0, 3) : 0;
         pads[2 * d + 1] = og_chance(r, 0.5) ? og_int(r, 0, 3) : 0;
@@ -165,19 +157,12 @@ static int gen_pad(og_pair *p, bool v2)
     og_desc_shape(p, "paddings", 2 * rank, pads);
     if (v2)
         og_desc(p, " value=%d", value);
-    desc_quant(p, q);
+    og_desc_quant(p, "q", q);
     return p->err;
 }
 
-int og_gen_pad(og_pair *p)
-{
-    return gen_pad(p, false);
-}
-
-int og_gen_padv2(og_pair *p)
-{
-    return gen_pad(p, true);
-}
+OG_GEN(pad, gen_pad, false)
+OG_GEN(padv2, gen_pad, true)
 
 /* ---- CONCATENATION, TRANSPOSE ---- */
 
@@ -185,8 +170,8 @@ int og_gen_concatenation(og_pair *p)
 {
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], o_dims[OG_MAX_RANK];
-    const int rank = og_int(r, 1, 4), n = og_int(r, 2, 4);
-    og_dims_random(r, rank, dims, 5);
+    const int rank = og_shape_random(r, 1, 4, dims, 5);
+    const int n = og_int(r, 2, 4);
     const int axis = og_int(r, 0, rank - 1);
     const og_quant q = og_quant_random(r); /* TFLite Micro requires one quantization */
     int32_t in[OPGEN_MAX_INPUTS];
@@ -205,7 +190,7 @@ int og_gen_concatenation(og_pair *p)
     tfw_opt_i32(&o, 0, og_chance(r, 0.3) ? axis - rank : axis);
     tfw_opt_i8(&o, 1, EDGE_ACT_NONE);
     og_op(p, EDGE_OP_CONCATENATION, 2, 1, in, n, &o);
-    desc_quant(p, q);
+    og_desc_quant(p, "q", q);
     return p->err;
 }
 
@@ -213,8 +198,7 @@ int og_gen_transpose(og_pair *p)
 {
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], o_dims[OG_MAX_RANK], perm[OG_MAX_RANK];
-    const int rank = og_int(r, 1, 4);
-    og_dims_random(r, rank, dims, 6);
+    const int rank = og_shape_random(r, 1, 4, dims, 6);
     for (int d = 0; d < rank; d++)
         perm[d] = d;
     for (int d = rank - 1; d > 0; d--) { /* Fisher-Yates */
@@ -235,7 +219,7 @@ int og_gen_transpose(og_pair *p)
     og_op(p, EDGE_OP_TRANSPOSE, 2, 1, in, 2, &o);
     og_desc_shape(p, "in", rank, dims);
     og_desc_shape(p, "perm", rank, perm);
-    desc_quant(p, q);
+    og_desc_quant(p, "q", q);
     return p->err;
 }
 
@@ -274,8 +258,7 @@ int og_gen_strided_slice(og_pair *p)
     int32_t dims[OG_MAX_RANK], o_dims[OG_MAX_RANK];
     int32_t begin[OG_MAX_RANK], end[OG_MAX_RANK], strides[OG_MAX_RANK];
     int32_t bmask = 0, emask = 0, smask = 0;
-    const int rank = og_int(r, 1, 4);
-    og_dims_random(r, rank, dims, 7);
+    const int rank = og_shape_random(r, 1, 4, dims, 7);
     int o_rank = 0;
     for (int d = 0; d < rank; d++) {
         const int32_t n = dims[d];
@@ -323,7 +306,7 @@ int og_gen_strided_slice(og_pair *p)
     og_desc_shape(p, "strides", rank, strides);
     og_desc(p, " masks b=%d e=%d shrink=%d", (int)bmask, (int)emask, (int)smask);
     og_desc_shape(p, "out", o_rank, o_dims);
-    desc_quant(p, q);
+    og_desc_quant(p, "q", q);
     return p->err;
 }
 
@@ -368,19 +351,12 @@ static int gen_resize(og_pair *p, bool bilinear)
     og_desc_shape(p, "in", 4, dims);
     og_desc(p, " size=%dx%d align_corners=%d half_pixel_centers=%d", (int)size[0], (int)size[1],
             align, hpc);
-    desc_quant(p, q);
+    og_desc_quant(p, "q", q);
     return p->err;
 }
 
-int og_gen_resize_nearest_neighbor(og_pair *p)
-{
-    return gen_resize(p, false);
-}
-
-int og_gen_resize_bilinear(og_pair *p)
-{
-    return gen_resize(p, true);
-}
+OG_GEN(resize_nearest_neighbor, gen_resize, false)
+OG_GEN(resize_bilinear, gen_resize, true)
 
 /* ---- ARG_MAX, ARG_MIN (comparison family: one generator, the code a parameter) ---- */
 
@@ -388,8 +364,7 @@ static int gen_arg(og_pair *p, int32_t code)
 {
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], o_dims[OG_MAX_RANK];
-    const int rank = og_int(r, 2, 4);
-    og_dims_random(r, rank, dims, 8);
+    const int rank = og_shape_random(r, 2, 4, dims, 8);
     const int at = og_int(r, 0, rank - 1);
     int32_t axis = og_chance(r, 0.3) ? at - rank : at;
     for (int d = 0, o = 0; d < rank; d++)
@@ -408,16 +383,9 @@ static int gen_arg(og_pair *p, int32_t code)
     og_op(p, code, 2, 1, in, 2, &o);
     og_desc_shape(p, "in", rank, dims);
     og_desc(p, " axis=%d%s", (int)axis, scalar ? " (scalar)" : "");
-    desc_quant(p, q);
+    og_desc_quant(p, "q", q);
     return p->err;
 }
 
-int og_gen_arg_max(og_pair *p)
-{
-    return gen_arg(p, EDGE_OP_ARG_MAX);
-}
-
-int og_gen_arg_min(og_pair *p)
-{
-    return gen_arg(p, EDGE_OP_ARG_MIN);
-}
+OG_GEN(arg_max, gen_arg, EDGE_OP_ARG_MAX)
+OG_GEN(arg_min, gen_arg, EDGE_OP_ARG_MIN)

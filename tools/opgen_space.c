@@ -9,11 +9,6 @@
 
 #include "opgen_impl.h"
 
-static void desc_quant(og_pair *p, og_quant q)
-{
-    og_desc(p, " q=%.6g/%d", (double)q.scale, (int)q.zp);
-}
-
 /* ---- DEPTH_TO_SPACE, SPACE_TO_DEPTH ---- */
 
 static int gen_depth_space(og_pair *p, bool to_space)
@@ -40,19 +35,12 @@ static int gen_depth_space(og_pair *p, bool to_space)
     og_op(p, to_space ? EDGE_OP_DEPTH_TO_SPACE : EDGE_OP_SPACE_TO_DEPTH, 1, 1, &x, 1, &o);
     og_desc_shape(p, "in", 4, dims);
     og_desc(p, " block=%d", (int)bs);
-    desc_quant(p, q);
+    og_desc_quant(p, "q", q);
     return p->err;
 }
 
-int og_gen_depth_to_space(og_pair *p)
-{
-    return gen_depth_space(p, true);
-}
-
-int og_gen_space_to_depth(og_pair *p)
-{
-    return gen_depth_space(p, false);
-}
+OG_GEN(depth_to_space, gen_depth_space, true)
+OG_GEN(space_to_depth, gen_depth_space, false)
 
 /* ---- BATCH_TO_SPACE_ND, SPACE_TO_BATCH_ND ---- */
 
@@ -94,19 +82,12 @@ static int gen_batch_space(og_pair *p, bool to_space)
     og_desc_shape(p, "in", rank, dims);
     og_desc_shape(p, "block", spatial, block);
     og_desc_shape(p, to_space ? "crops" : "paddings", 2 * spatial, pads);
-    desc_quant(p, q);
+    og_desc_quant(p, "q", q);
     return p->err;
 }
 
-int og_gen_batch_to_space_nd(og_pair *p)
-{
-    return gen_batch_space(p, true);
-}
-
-int og_gen_space_to_batch_nd(og_pair *p)
-{
-    return gen_batch_space(p, false);
-}
+OG_GEN(batch_to_space_nd, gen_batch_space, true)
+OG_GEN(space_to_batch_nd, gen_batch_space, false)
 
 /* ---- MIRROR_PAD ---- */
 
@@ -114,8 +95,8 @@ int og_gen_mirror_pad(og_pair *p)
 {
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], o_dims[OG_MAX_RANK], pads[2 * OG_MAX_RANK];
-    const int rank = og_int(r, 1, 4), mode = og_int(r, 0, 1);
-    og_dims_random(r, rank, dims, 5);
+    const int rank = og_shape_random(r, 1, 4, dims, 5);
+    const int mode = og_int(r, 0, 1);
     for (int d = 0; d < rank; d++) {
         const int32_t most = dims[d] - (mode == EDGE_MIRROR_REFLECT ? 1 : 0);
         pads[2 * d] = og_int(r, 0, most);
@@ -134,6 +115,6 @@ int og_gen_mirror_pad(og_pair *p)
     og_desc_shape(p, "in", rank, dims);
     og_desc_shape(p, "paddings", 2 * rank, pads);
     og_desc(p, " mode=%s", mode == EDGE_MIRROR_REFLECT ? "REFLECT" : "SYMMETRIC");
-    desc_quant(p, q);
+    og_desc_quant(p, "q", q);
     return p->err;
 }

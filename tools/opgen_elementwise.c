@@ -60,6 +60,15 @@ static void minmax4(double a, double b, double c, double d, double *lo, double *
     *hi = fmax(fmax(a, b), fmax(c, d));
 }
 
+/* The two operands of shapes S as subgraph inputs quantized with QA, QB (into IN), described. */
+static void bshape_inputs(og_pair *p, const bshape *s, og_quant qa, og_quant qb, int32_t *in)
+{
+    in[0] = og_input(p, s->ra, s->a, qa);
+    in[1] = og_input(p, s->rb, s->b, qb);
+    og_desc_shape(p, "a", s->ra, s->a);
+    og_desc_shape(p, "b", s->rb, s->b);
+}
+
 /* ADD, SUB, MUL with per-operand quantization and a fused activation. */
 static int gen_arith(og_pair *p, int32_t code, uint8_t opt_type)
 {
@@ -80,8 +89,7 @@ static int gen_arith(og_pair *p, int32_t code, uint8_t opt_type)
     hi = og_act_apply(act, hi);
     const og_quant qo = og_quant_output(r, lo, hi);
     int32_t in[2];
-    in[0] = og_input(p, s.ra, s.a, qa);
-    in[1] = og_input(p, s.rb, s.b, qb);
+    bshape_inputs(p, &s, qa, qb, in);
     og_set_output(p, og_act(p, s.ro, s.o, qo));
     tfw_options o;
     tfw_opt_init(&o, opt_type);
@@ -89,8 +97,6 @@ static int gen_arith(og_pair *p, int32_t code, uint8_t opt_type)
     og_op(p, code, 2, 1, in, 2, &o);
     /* each operand is rescaled with 20 extra bits, the result rounded once */
     p->tol_steps = 1.0f;
-    og_desc_shape(p, "a", s.ra, s.a);
-    og_desc_shape(p, "b", s.rb, s.b);
     og_desc(p, " act=%s", og_act_name(act));
     og_desc_quant(p, "qa", qa);
     og_desc_quant(p, "qb", qb);
@@ -111,15 +117,12 @@ static int gen_minmax(og_pair *p, int32_t code)
     bshape_random(r, &s);
     const og_quant q = og_quant_random(r);
     int32_t in[2];
-    in[0] = og_input(p, s.ra, s.a, q);
-    in[1] = og_input(p, s.rb, s.b, q);
+    bshape_inputs(p, &s, q, q, in);
     og_set_output(p, og_act(p, s.ro, s.o, q));
     tfw_options o;
     tfw_opt_init(&o, TFL_OPT_MaximumMinimumOptions);
     og_op(p, code, 2, 1, in, 2, og_chance(r, 0.5) ? &o : NULL);
     p->tol_steps = 0.0f;
-    og_desc_shape(p, "a", s.ra, s.a);
-    og_desc_shape(p, "b", s.rb, s.b);
     og_desc_quant(p, "q", q);
     return p->err;
 }

@@ -445,6 +445,15 @@ void og_op(og_pair *p, int32_t code, int32_t version_q, int32_t version_f, const
     og_op_in(p, OG_F, code, version_f, in, n_in, opt);
 }
 
+int og_move(og_pair *p, int32_t code, int32_t version_q, int32_t version_f, const int32_t *in,
+            int n_in, const tfw_options *opt, int o_rank, const int32_t *o_dims, og_quant q)
+{
+    og_set_output(p, og_act(p, o_rank, o_dims, q));
+    og_op(p, code, version_q, version_f, in, n_in, opt);
+    og_desc_quant(p, "q", q);
+    return p->err;
+}
+
 int og_unary_to(og_pair *p, int32_t x, int32_t code, int32_t version_q, const tfw_options *opt,
                 int rank, const int32_t *dims, og_quant qo, float tol_steps)
 {

@@ -136,12 +136,10 @@ static int gen_select(og_pair *p, bool v2)
     const og_quant q = og_quant_random(r);
     const int32_t x[3] = {bool_input(p, ranks[0], in[0]), og_input(p, ranks[1], in[1], q),
                           og_input(p, ranks[2], in[2], q)};
-    og_set_output(p, og_act(p, rank, out, q));
-    og_op(p, v2 ? EDGE_OP_SELECT_V2 : EDGE_OP_SELECT, 2, 1, x, 3, NULL);
     og_desc_shape(p, "cond", ranks[0], in[0]);
     og_desc_shape(p, " x", ranks[1], in[1]);
     og_desc_shape(p, " y", ranks[2], in[2]);
-    return p->err;
+    return og_move(p, v2 ? EDGE_OP_SELECT_V2 : EDGE_OP_SELECT, 2, 1, x, 3, NULL, rank, out, q);
 }
 
 OG_GEN(select, gen_select, false)
@@ -225,11 +223,9 @@ int og_gen_broadcast_to(og_pair *p)
     const og_quant q = og_quant_random(r);
     const int32_t sd[1] = {rank};
     const int32_t x[2] = {og_input(p, ranks[0], in[0], q), og_const_i32(p, 1, sd, out)};
-    og_set_output(p, og_act(p, rank, out, q));
-    og_op(p, EDGE_OP_BROADCAST_TO, 2, 2, x, 2, NULL);
     og_desc_shape(p, "in", ranks[0], in[0]);
     og_desc_shape(p, " shape", rank, out);
-    return p->err;
+    return og_move(p, EDGE_OP_BROADCAST_TO, 2, 2, x, 2, NULL, rank, out, q);
 }
 
 int og_gen_broadcast_args(og_pair *p)

@@ -144,6 +144,11 @@ void og_dims_random(og_rng *r, int rank, int32_t *dims, int max_dim);
 /* A random shape: rank in [MIN_RANK, MAX_RANK] (returned), dims each in [1, max_dim]. */
 int og_shape_random(og_rng *r, int min_rank, int max_rank, int32_t *dims, int max_dim);
 
+/* Ends a generator of an operator that moves int8 values under one quantization Q (exact):
+ * an int8 output of shape O_RANK/O_DIMS quantized with Q, the operator CODE (versions
+ * VERSION_Q, VERSION_F, options OPT) from IN, and Q described. Returns p->err. */
+int og_move(og_pair *p, int32_t code, int32_t version_q, int32_t version_f, const int32_t *in,
+            int n_in, const tfw_options *opt, int o_rank, const int32_t *o_dims, og_quant q);
 /* Ends a single-input generator: an int8 output of the shape (RANK, DIMS) of input X (the
  * last og_input) quantized with QO, the operator CODE (q model version VERSION_Q, f version
  * 1, options OPT) from X, tolerance TOL_STEPS, and the shape and both quantizations

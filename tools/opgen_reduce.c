@@ -33,15 +33,13 @@ static int gen_extreme(og_pair *p, int32_t code)
     const og_quant q = og_quant_random(r); /* TFLite Micro requires one quantization */
     const int32_t a_dims[1] = {n_axes};
     const int32_t in[2] = {og_input(p, rank, dims, q), og_const_i32(p, 1, a_dims, axes)};
-    og_set_output(p, og_act(p, o_rank, o_dims, q));
     tfw_options o;
     tfw_opt_init(&o, TFL_OPT_ReducerOptions);
     tfw_opt_bool(&o, 0, keep);
-    og_op(p, code, 2, 1, in, 2, &o);
     og_desc_shape(p, "in", rank, dims);
     og_desc_shape(p, "axes", n_axes, axes);
-    og_desc(p, " keep_dims=%d q=%.6g/%d", keep, (double)q.scale, (int)q.zp);
-    return p->err;
+    og_desc(p, " keep_dims=%d", keep);
+    return og_move(p, code, 2, 1, in, 2, &o, o_rank, o_dims, q);
 }
 
 OG_GEN(reduce_max, gen_extreme, EDGE_OP_REDUCE_MAX)

@@ -44,17 +44,15 @@ int og_gen_reshape(og_pair *p)
     const int form = og_int(r, 0, 9); /* shape tensor, both, or options only */
     const int32_t sd[1] = {o_rank};
     const int32_t ts = form < 8 ? og_const_i32(p, 1, sd, shape) : -1;
-    og_set_output(p, og_act(p, o_rank, o_dims, q));
     tfw_options o;
     tfw_opt_init(&o, TFL_OPT_ReshapeOptions);
     tfw_opt_vec_i32(&o, 0, shape, o_rank);
     const int32_t in[2] = {x, ts};
-    og_op(p, EDGE_OP_RESHAPE, 1, 1, in, form < 8 ? 2 : 1, form >= 6 ? &o : NULL);
     og_desc_shape(p, "in", rank, in_dims);
     og_desc_shape(p, "new_shape", o_rank, shape);
     og_desc(p, " form=%s", form < 6 ? "tensor" : form < 8 ? "tensor+options" : "options");
-    og_desc_quant(p, "q", q);
-    return p->err;
+    return og_move(p, EDGE_OP_RESHAPE, 1, 1, in, form < 8 ? 2 : 1, form >= 6 ? &o : NULL, o_rank,
+                   o_dims, q);
 }
 
 int og_gen_squeeze(og_pair *p)
@@ -92,16 +90,14 @@ int og_gen_squeeze(og_pair *p)
             o_dims[o_rank++] = dims[d];
     const og_quant q = og_quant_random(r);
     const int32_t x = og_input(p, rank, dims, q);
-    og_set_output(p, og_act(p, o_rank, o_dims, q));
     tfw_options o;
     tfw_opt_init(&o, TFL_OPT_SqueezeOptions);
     if (!all || og_chance(r, 0.5))
         tfw_opt_vec_i32(&o, 0, sq, n_sq); /* an empty list also means "all" */
-    og_op(p, EDGE_OP_SQUEEZE, 1, 1, &x, 1, all && og_chance(r, 0.3) ? NULL : &o);
     og_desc_shape(p, "in", rank, dims);
     og_desc_shape(p, "squeeze_dims", n_sq, sq);
-    og_desc_quant(p, "q", q);
-    return p->err;
+    return og_move(p, EDGE_OP_SQUEEZE, 1, 1, &x, 1, all && og_chance(r, 0.3) ? NULL : &o, o_rank,
+                   o_dims, q);
 }
 
 int og_gen_expand_dims(og_pair *p)
@@ -118,13 +114,10 @@ int og_gen_expand_dims(og_pair *p)
     const int32_t ad[1] = {1};
     const bool scalar = og_chance(r, 0.3);
     const int32_t ta = og_const_i32(p, scalar ? 0 : 1, ad, &axis);
-    og_set_output(p, og_act(p, rank + 1, o_dims, q));
     const int32_t in[2] = {x, ta};
-    og_op(p, EDGE_OP_EXPAND_DIMS, 1, 1, in, 2, NULL);
     og_desc_shape(p, "in", rank, dims);
     og_desc(p, " axis=%d%s", (int)axis, scalar ? " (scalar)" : "");
-    og_desc_quant(p, "q", q);
-    return p->err;
+    return og_move(p, EDGE_OP_EXPAND_DIMS, 1, 1, in, 2, NULL, rank + 1, o_dims, q);
 }
 
 /* ---- PAD, PADV2 ---- */
@@ -149,16 +142,13 @@ static int gen_pad(og_pair *p, bool v2)
         const int32_t vd[1] = {1};
         in[2] = og_const_act(p, og_chance(r, 0.3) ? 0 : 1, vd, &value, q);
     }
-    og_set_output(p, og_act(p, rank, o_dims, q));
     tfw_options o;
     tfw_opt_init(&o, v2 ? TFL_OPT_PadV2Options : TFL_OPT_PadOptions);
-    og_op(p, v2 ? EDGE_OP_PADV2 : EDGE_OP_PAD, 2, 1, in, v2 ? 3 : 2, &o);
     og_desc_shape(p, "in", rank, dims);
     og_desc_shape(p, "paddings", 2 * rank, pads);
     if (v2)
         og_desc(p, " value=%d", value);
-    og_desc_quant(p, "q", q);
-    return p->err;
+    return og_move(p, v2 ? EDGE_OP_PADV2 : EDGE_OP_PAD, 2, 1, in, v2 ? 3 : 2, &o, rank, o_dims, q);
 }
 
 OG_GEN(pad, gen_pad, false)
@@ -184,14 +174,11 @@ int og_gen_concatenation(og_pair *p)
         in[i] = og_input(p, rank, dims, q);
         og_desc_shape(p, "in", rank, dims);
     }
-    og_set_output(p, og_act(p, rank, o_dims, q));
     tfw_options o;
     tfw_opt_init(&o, TFL_OPT_ConcatenationOptions);
     tfw_opt_i32(&o, 0, og_chance(r, 0.3) ? axis - rank : axis);
     tfw_opt_i8(&o, 1, EDGE_ACT_NONE);
-    og_op(p, EDGE_OP_CONCATENATION, 2, 1, in, n, &o);
-    og_desc_quant(p, "q", q);
-    return p->err;
+    return og_move(p, EDGE_OP_CONCATENATION, 2, 1, in, n, &o, rank, o_dims, q);
 }
 
 int og_gen_transpose(og_pair *p)
@@ -213,14 +200,11 @@ int og_gen_transpose(og_pair *p)
     const int32_t x = og_input(p, rank, dims, q);
     const int32_t pd[1] = {rank};
     const int32_t in[2] = {x, og_const_i32(p, 1, pd, perm)}; /* x was added first */
-    og_set_output(p, og_act(p, rank, o_dims, q));
     tfw_options o;
     tfw_opt_init(&o, TFL_OPT_TransposeOptions);
-    og_op(p, EDGE_OP_TRANSPOSE, 2, 1, in, 2, &o);
     og_desc_shape(p, "in", rank, dims);
     og_desc_shape(p, "perm", rank, perm);
-    og_desc_quant(p, "q", q);
-    return p->err;
+    return og_move(p, EDGE_OP_TRANSPOSE, 2, 1, in, 2, &o, rank, o_dims, q);
 }
 
 /* ---- STRIDED_SLICE ---- */
@@ -293,21 +277,18 @@ int og_gen_strided_slice(og_pair *p)
     in[1] = og_const_i32(p, 1, vd, begin);
     in[2] = og_const_i32(p, 1, vd, end);
     in[3] = og_const_i32(p, 1, vd, strides);
-    og_set_output(p, og_act(p, o_rank, o_dims, q));
     tfw_options o;
     tfw_opt_init(&o, TFL_OPT_StridedSliceOptions);
     tfw_opt_i32(&o, 0, bmask);
     tfw_opt_i32(&o, 1, emask);
     tfw_opt_i32(&o, 4, smask);
-    og_op(p, EDGE_OP_STRIDED_SLICE, 2, 1, in, 4, &o);
     og_desc_shape(p, "in", rank, dims);
     og_desc_shape(p, "begin", rank, begin);
     og_desc_shape(p, "end", rank, end);
     og_desc_shape(p, "strides", rank, strides);
     og_desc(p, " masks b=%d e=%d shrink=%d", (int)bmask, (int)emask, (int)smask);
     og_desc_shape(p, "out", o_rank, o_dims);
-    og_desc_quant(p, "q", q);
-    return p->err;
+    return og_move(p, EDGE_OP_STRIDED_SLICE, 2, 1, in, 4, &o, o_rank, o_dims, q);
 }
 
 /* ---- RESIZE_* ---- */
@@ -329,7 +310,6 @@ static int gen_resize(og_pair *p, bool bilinear)
     int32_t in[2];
     in[0] = og_input(p, 4, dims, q);
     in[1] = og_const_i32(p, 1, sd, size);
-    og_set_output(p, og_act(p, 4, o_dims, q));
     tfw_options o;
     if (bilinear) {
         tfw_opt_init(&o, TFL_OPT_ResizeBilinearOptions);
@@ -340,8 +320,6 @@ static int gen_resize(og_pair *p, bool bilinear)
         tfw_opt_bool(&o, 0, align);
         tfw_opt_bool(&o, 1, hpc);
     }
-    og_op(p, bilinear ? EDGE_OP_RESIZE_BILINEAR : EDGE_OP_RESIZE_NEAREST_NEIGHBOR, hpc ? 3 : 2,
-          hpc ? 3 : 1, in, 2, &o);
     /* Nearest neighbour copies. TFLite's integer bilinear resize rounds the
      * scale to 10 fractional bits, so output index v samples up to
      * (v + 1) * 0.5 / 1024 pixels away from the float position on each axis;
@@ -351,8 +329,8 @@ static int gen_resize(og_pair *p, bool bilinear)
     og_desc_shape(p, "in", 4, dims);
     og_desc(p, " size=%dx%d align_corners=%d half_pixel_centers=%d", (int)size[0], (int)size[1],
             align, hpc);
-    og_desc_quant(p, "q", q);
-    return p->err;
+    return og_move(p, bilinear ? EDGE_OP_RESIZE_BILINEAR : EDGE_OP_RESIZE_NEAREST_NEIGHBOR,
+                   hpc ? 3 : 2, hpc ? 3 : 1, in, 2, &o, 4, o_dims, q);
 }
 
 OG_GEN(resize_nearest_neighbor, gen_resize, false)

@@ -28,15 +28,13 @@ static int gen_depth_space(og_pair *p, bool to_space)
     }
     const og_quant q = og_quant_random(r);
     const int32_t x = og_input(p, 4, dims, q);
-    og_set_output(p, og_act(p, 4, o_dims, q));
     tfw_options o;
     tfw_opt_init(&o, to_space ? TFL_OPT_DepthToSpaceOptions : TFL_OPT_SpaceToDepthOptions);
     tfw_opt_i32(&o, 0, bs);
-    og_op(p, to_space ? EDGE_OP_DEPTH_TO_SPACE : EDGE_OP_SPACE_TO_DEPTH, 1, 1, &x, 1, &o);
     og_desc_shape(p, "in", 4, dims);
     og_desc(p, " block=%d", (int)bs);
-    og_desc_quant(p, "q", q);
-    return p->err;
+    return og_move(p, to_space ? EDGE_OP_DEPTH_TO_SPACE : EDGE_OP_SPACE_TO_DEPTH, 1, 1, &x, 1, &o,
+                   4, o_dims, q);
 }
 
 OG_GEN(depth_to_space, gen_depth_space, true)
@@ -75,15 +73,13 @@ static int gen_batch_space(og_pair *p, bool to_space)
     const int32_t bd[1] = {spatial}, pd[2] = {spatial, 2};
     const int32_t tb = og_const_i32(p, 1, bd, block);
     const int32_t in[3] = {x, tb, og_const_i32(p, 2, pd, pads)};
-    og_set_output(p, og_act(p, rank, o_dims, q));
     tfw_options o;
     tfw_opt_init(&o, to_space ? TFL_OPT_BatchToSpaceNDOptions : TFL_OPT_SpaceToBatchNDOptions);
-    og_op(p, to_space ? EDGE_OP_BATCH_TO_SPACE_ND : EDGE_OP_SPACE_TO_BATCH_ND, 1, 1, in, 3, &o);
     og_desc_shape(p, "in", rank, dims);
     og_desc_shape(p, "block", spatial, block);
     og_desc_shape(p, to_space ? "crops" : "paddings", 2 * spatial, pads);
-    og_desc_quant(p, "q", q);
-    return p->err;
+    return og_move(p, to_space ? EDGE_OP_BATCH_TO_SPACE_ND : EDGE_OP_SPACE_TO_BATCH_ND, 1, 1, in, 3,
+                   &o, rank, o_dims, q);
 }
 
 OG_GEN(batch_to_space_nd, gen_batch_space, true)
@@ -107,14 +103,11 @@ int og_gen_mirror_pad(og_pair *p)
     const int32_t x = og_input(p, rank, dims, q);
     const int32_t pd[2] = {rank, 2};
     const int32_t in[2] = {x, og_const_i32(p, 2, pd, pads)};
-    og_set_output(p, og_act(p, rank, o_dims, q));
     tfw_options o;
     tfw_opt_init(&o, TFL_OPT_MirrorPadOptions);
     tfw_opt_i8(&o, 0, (int8_t)mode);
-    og_op(p, EDGE_OP_MIRROR_PAD, 2, 1, in, 2, &o);
     og_desc_shape(p, "in", rank, dims);
     og_desc_shape(p, "paddings", 2 * rank, pads);
     og_desc(p, " mode=%s", mode == EDGE_MIRROR_REFLECT ? "REFLECT" : "SYMMETRIC");
-    og_desc_quant(p, "q", q);
-    return p->err;
+    return og_move(p, EDGE_OP_MIRROR_PAD, 2, 1, in, 2, &o, rank, o_dims, q);
 }

@@ -461,7 +461,8 @@ int og_unary_to(og_pair *p, int32_t x, int32_t code, int32_t version_q, const tf
     og_op(p, code, version_q, 1, &x, 1, opt);
     p->tol_steps = tol_steps;
     og_desc_shape(p, "shape", rank, dims);
-    og_desc_quant(p, "qin", p->quant[p->n_in - 1]);
+    if (p->n_in > 0) /* none when adding the input failed */
+        og_desc_quant(p, "qin", p->quant[p->n_in - 1]);
     og_desc_quant(p, "qout", qo);
     return p->err;
 }

@@ -211,20 +211,11 @@ static void add_tensors(tfw_writer *w, int32_t t[7])
                                 .name = "bias",
                                 .q_count = DIGITS_CLASSES,
                                 .scales = bs};
-    const tfw_tensor_desc logits = {.type = EDGE_INT8,
-                                    .rank = 2,
-                                    .dims = d_out,
-                                    .name = "logits",
-                                    .q_count = 1,
-                                    .scale = lscale,
-                                    .zero_point = lzp};
-    const tfw_tensor_desc probs = {.type = EDGE_INT8,
-                                   .rank = 2,
-                                   .dims = d_out,
-                                   .name = "probs",
-                                   .q_count = 1,
-                                   .scale = 1.0f / 256.0f,
-                                   .zero_point = -128};
+    tfw_tensor_desc logits = image; /* int8 activations with one quantization, like the image */
+    logits.rank = 2, logits.dims = d_out, logits.name = "logits";
+    logits.scale = lscale, logits.zero_point = lzp;
+    tfw_tensor_desc probs = logits;
+    probs.name = "probs", probs.scale = 1.0f / 256.0f, probs.zero_point = -128;
     t[0] = tfw_add_tensor(w, &image);
     t[1] = tfw_add_const(w, &sh, shape, sizeof shape);
     t[2] = tfw_add_tensor(w, &flat);

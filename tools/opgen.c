@@ -174,6 +174,13 @@ void og_dims_random(og_rng *r, int rank, int32_t *dims, int max_dim)
         dims[i] = og_int(r, 1, max_dim);
 }
 
+int og_shape_random(og_rng *r, int min_rank, int max_rank, int32_t *dims, int max_dim)
+{
+    const int rank = og_int(r, min_rank, max_rank);
+    og_dims_random(r, rank, dims, max_dim);
+    return rank;
+}
+
 void og_desc(og_pair *p, const char *fmt, ...)
 {
     if (p->desc_len >= sizeof p->desc - 1)
@@ -194,6 +201,11 @@ void og_desc_shape(og_pair *p, const char *label, int rank, const int32_t *dims)
     for (int i = 0; i < rank; i++)
         og_desc(p, i ? ",%d" : "%d", (int)dims[i]);
     og_desc(p, "]");
+}
+
+void og_desc_quant(og_pair *p, const char *label, og_quant q)
+{
+    og_desc(p, " %s=%.6g/%d", label, (double)q.scale, (int)q.zp);
 }
 
 /* ---------------------------------------------------------------- the pair */
@@ -431,6 +443,28 @@ void og_op(og_pair *p, int32_t code, int32_t version_q, int32_t version_f, const
 {
     og_op_in(p, OG_Q, code, version_q, in, n_in, opt);
     og_op_in(p, OG_F, code, version_f, in, n_in, opt);
+}
+
+int og_move(og_pair *p, int32_t code, int32_t version_q, int32_t version_f, const int32_t *in,
+            int n_in, const tfw_options *opt, int o_rank, const int32_t *o_dims, og_quant q)
+{
+    og_set_output(p, og_act(p, o_rank, o_dims, q));
+    og_op(p, code, version_q, version_f, in, n_in, opt);
+    og_desc_quant(p, "q", q);
+    return p->err;
+}
+
+int og_unary_to(og_pair *p, int32_t x, int32_t code, int32_t version_q, const tfw_options *opt,
+                int rank, const int32_t *dims, og_quant qo, float tol_steps)
+{
+    og_set_output(p, og_act(p, rank, dims, qo));
+    og_op(p, code, version_q, 1, &x, 1, opt);
+    p->tol_steps = tol_steps;
+    og_desc_shape(p, "shape", rank, dims);
+    if (p->n_in > 0) /* none when adding the input failed */
+        og_desc_quant(p, "qin", p->quant[p->n_in - 1]);
+    og_desc_quant(p, "qout", qo);
+    return p->err;
 }
 
 /* ---------------------------------------------------------------- the operator list */

@@ -39,8 +39,7 @@ static int bcast_of(int n, const int *ranks, int32_t (*in)[OG_MAX_RANK], int32_t
  * more inputs, OUT is then their broadcast: an extent every input has as 1 is 1). */
 static int bcast_shapes(og_rng *r, int n, int32_t *out, int *ranks, int32_t (*in)[OG_MAX_RANK])
 {
-    const int rank = og_int(r, 1, OG_MAX_RANK);
-    og_dims_random(r, rank, out, 5);
+    const int rank = og_shape_random(r, 1, OG_MAX_RANK, out, 5);
     for (int k = 0; k < n; k++) {
         ranks[k] = og_chance(r, 0.6) ? rank : og_int(r, 0, rank);
         for (int d = 0; d < ranks[k]; d++) {
@@ -92,12 +91,6 @@ static int gen_compare(og_pair *p, int32_t code)
     return p->err;
 }
 
-/* og_gen_NAME: generator FN for operator CODE. */
-#define OG_GEN(name, fn, code)    \
-    int og_gen_##name(og_pair *p) \
-    {                             \
-        return fn(p, code);       \
-    }
 OG_GEN(equal, gen_compare, EDGE_OP_EQUAL)
 OG_GEN(not_equal, gen_compare, EDGE_OP_NOT_EQUAL)
 OG_GEN(greater, gen_compare, EDGE_OP_GREATER)
@@ -143,12 +136,10 @@ static int gen_select(og_pair *p, bool v2)
     const og_quant q = og_quant_random(r);
     const int32_t x[3] = {bool_input(p, ranks[0], in[0]), og_input(p, ranks[1], in[1], q),
                           og_input(p, ranks[2], in[2], q)};
-    og_set_output(p, og_act(p, rank, out, q));
-    og_op(p, v2 ? EDGE_OP_SELECT_V2 : EDGE_OP_SELECT, 2, 1, x, 3, NULL);
     og_desc_shape(p, "cond", ranks[0], in[0]);
     og_desc_shape(p, " x", ranks[1], in[1]);
     og_desc_shape(p, " y", ranks[2], in[2]);
-    return p->err;
+    return og_move(p, v2 ? EDGE_OP_SELECT_V2 : EDGE_OP_SELECT, 2, 1, x, 3, NULL, rank, out, q);
 }
 
 OG_GEN(select, gen_select, false)
@@ -200,9 +191,8 @@ int og_gen_add_n(og_pair *p)
 int og_gen_cumsum(og_pair *p)
 {
     og_rng *r = &p->rng;
-    const int rank = og_int(r, 1, OG_MAX_RANK);
     int32_t dims[OG_MAX_RANK];
-    og_dims_random(r, rank, dims, 6);
+    const int rank = og_shape_random(r, 1, OG_MAX_RANK, dims, 6);
     const int at = og_int(r, 0, rank - 1);
     const int32_t axis = og_chance(r, 0.3) ? at - rank : at;
     const bool exclusive = og_chance(r, 0.5), reverse = og_chance(r, 0.5);
@@ -233,11 +223,9 @@ int og_gen_broadcast_to(og_pair *p)
     const og_quant q = og_quant_random(r);
     const int32_t sd[1] = {rank};
     const int32_t x[2] = {og_input(p, ranks[0], in[0], q), og_const_i32(p, 1, sd, out)};
-    og_set_output(p, og_act(p, rank, out, q));
-    og_op(p, EDGE_OP_BROADCAST_TO, 2, 2, x, 2, NULL);
     og_desc_shape(p, "in", ranks[0], in[0]);
     og_desc_shape(p, " shape", rank, out);
-    return p->err;
+    return og_move(p, EDGE_OP_BROADCAST_TO, 2, 2, x, 2, NULL, rank, out, q);
 }
 
 int og_gen_broadcast_args(og_pair *p)
@@ -268,9 +256,8 @@ int og_gen_broadcast_args(og_pair *p)
 int og_gen_embedding_lookup(og_pair *p)
 {
     og_rng *r = &p->rng;
-    const int rank = og_int(r, 2, 3);
     int32_t dims[OG_MAX_RANK], o_dims[OG_MAX_RANK];
-    og_dims_random(r, rank, dims, 6);
+    const int rank = og_shape_random(r, 2, 3, dims, 6);
     const int32_t n_ids = og_int(r, 1, 6);
     int32_t ids[6];
     for (int i = 0; i < n_ids; i++)
@@ -305,9 +292,8 @@ int og_gen_embedding_lookup(og_pair *p)
 int og_gen_topk_v2(og_pair *p)
 {
     og_rng *r = &p->rng;
-    const int rank = og_int(r, 1, 3);
     int32_t dims[OG_MAX_RANK], o_dims[OG_MAX_RANK];
-    og_dims_random(r, rank, dims, 9);
+    const int rank = og_shape_random(r, 1, 3, dims, 9);
     const int32_t k = og_int(r, 1, dims[rank - 1]);
     memcpy(o_dims, dims, sizeof dims);
     o_dims[rank - 1] = k;

@@ -67,11 +67,6 @@ static void desc_geom(og_pair *p, const geom *g)
             (int)g->dw, g->pad == EDGE_PAD_SAME ? "SAME" : "VALID", (int)g->oh, (int)g->ow);
 }
 
-static void desc_quant(og_pair *p, const char *label, og_quant q)
-{
-    og_desc(p, " %s=%.6g/%d", label, (double)q.scale, (int)q.zp);
-}
-
 /* Random bias of N channels for an accumulation of PER products: int32 with
  * scale s_in * s_w[c], its real magnitude comparable to the accumulation's. */
 static void bias_random(og_rng *r, int32_t n, size_t per, float s_in, const float *s_w,
@@ -148,6 +143,44 @@ static float *dequant_bias(const int32_t *q, const float *scales, int32_t n)
     return f;
 }
 
+/* One layer's random parameters: int8 weights (n_ch channels, per-channel scales ws) and int32
+ * bias (scales bs), with their real values wf, bf (NULL if they could not be allocated). */
+typedef struct layer {
+    int8_t *wq;
+    int32_t *bq;
+    float *ws, *bs, *wf, *bf;
+} layer;
+
+/* Frees L; EDGE_ENOMEM if its real values were not computed, else 0. */
+static int layer_done(layer *l)
+{
+    const int rc = l->wf && l->bf ? 0 : EDGE_ENOMEM;
+    free(l->wq), free(l->bq), free(l->ws), free(l->bs), free(l->wf), free(l->bf);
+    return rc;
+}
+
+/* Random weights of N_CH channels of PER (element k of channel c at c * stride_ch + k *
+ * stride_k; per-channel scales or one) and a bias for inputs quantized with QI, with their
+ * real values. Returns 0, or p->err / EDGE_ENOMEM with nothing left allocated. */
+static int layer_random(og_pair *p, layer *l, int32_t n_ch, size_t per, size_t stride_ch,
+                        size_t stride_k, bool per_channel, og_quant qi)
+{
+    const size_t nw = (size_t)n_ch * per;
+    *l = (layer){.wq = malloc(nw),
+                 .bq = malloc((size_t)n_ch * sizeof *l->bq),
+                 .ws = malloc((size_t)n_ch * sizeof *l->ws),
+                 .bs = malloc((size_t)n_ch * sizeof *l->bs)};
+    if (!l->wq || !l->ws || !l->bs || !l->bq || p->err) {
+        layer_done(l);
+        return p->err ? p->err : EDGE_ENOMEM;
+    }
+    og_weights_random(&p->rng, l->wq, l->ws, n_ch, per, stride_ch, stride_k, per_channel);
+    bias_random(&p->rng, n_ch, per, qi.scale, l->ws, in_magnitude(qi), l->bq, l->bs);
+    l->wf = dequant_weights(l->wq, l->ws, nw, stride_ch, n_ch);
+    l->bf = dequant_bias(l->bq, l->bs, n_ch);
+    return 0;
+}
+
 /* Conv2DOptions, or DepthwiseConv2DOptions when MULT > 0 (slots as declared in
  * schema.fbs). */
 static void conv_options(tfw_options *o, const geom *g, int mult, int act)
@@ -179,34 +212,22 @@ static int gen_conv_common(og_pair *p, bool depthwise)
     const int32_t x = og_input(p, 4, in_dims, qi);
     const bool has_bias = og_chance(r, 0.8);
     const int act = og_act_random(r);
-    const size_t nw = (size_t)cout * per;
-    int8_t *wq = malloc(nw);
-    float *ws = malloc((size_t)cout * sizeof *ws), *bs = malloc((size_t)cout * sizeof *bs);
-    int32_t *bq = malloc((size_t)cout * sizeof *bq);
-    if (!wq || !ws || !bs || !bq || p->err) {
-        free(wq), free(ws), free(bs), free(bq);
-        return p->err ? p->err : EDGE_ENOMEM;
-    }
-    if (depthwise)
-        og_weights_random(r, wq, ws, cout, per, 1, (size_t)cout, true);
-    else
-        og_weights_random(r, wq, ws, cout, per, per, 1, true);
-    bias_random(r, cout, per, qi.scale, ws, in_magnitude(qi), bq, bs);
-    float *wf = dequant_weights(wq, ws, nw, depthwise ? 1 : per, cout);
-    float *bf = dequant_bias(bq, bs, cout);
-    double lo = 0.0, hi = 0.0;
-    if (wf && bf)
-        conv_range(&g, cout, mult, og_input_f(p, 0), wf, has_bias ? bf : NULL, act, &lo, &hi);
-    const og_quant qo = og_quant_output(r, lo, hi);
-    const int32_t w_dims[4] = {depthwise ? 1 : cout, g.kh, g.kw, depthwise ? cout : g.c};
-    const int32_t tw = og_weights(p, 4, w_dims, wq, ws, cout, depthwise ? 3 : 0);
-    const int32_t tb = has_bias ? og_bias(p, cout, bq, bs) : -1;
-    const int32_t o_dims[4] = {g.n, g.oh, g.ow, cout};
-    og_set_output(p, og_act(p, 4, o_dims, qo));
-    const int rc = wf && bf ? 0 : EDGE_ENOMEM;
-    free(wq), free(ws), free(bs), free(bq), free(wf), free(bf);
+    layer l;
+    const int rc =
+        layer_random(p, &l, cout, per, depthwise ? 1 : per, depthwise ? (size_t)cout : 1, true, qi);
     if (rc)
         return rc;
+    double lo = 0.0, hi = 0.0;
+    if (l.wf && l.bf)
+        conv_range(&g, cout, mult, og_input_f(p, 0), l.wf, has_bias ? l.bf : NULL, act, &lo, &hi);
+    const og_quant qo = og_quant_output(r, lo, hi);
+    const int32_t w_dims[4] = {depthwise ? 1 : cout, g.kh, g.kw, depthwise ? cout : g.c};
+    const int32_t tw = og_weights(p, 4, w_dims, l.wq, l.ws, cout, depthwise ? 3 : 0);
+    const int32_t tb = has_bias ? og_bias(p, cout, l.bq, l.bs) : -1;
+    const int32_t o_dims[4] = {g.n, g.oh, g.ow, cout};
+    og_set_output(p, og_act(p, 4, o_dims, qo));
+    if (layer_done(&l))
+        return EDGE_ENOMEM;
 
     tfw_options o;
     conv_options(&o, &g, mult, act);
@@ -219,20 +240,13 @@ static int gen_conv_common(og_pair *p, bool depthwise)
     p->tol_steps = 1.0f;
     desc_geom(p, &g);
     og_desc(p, " cout=%d mult=%d bias=%d act=%s", (int)cout, mult, has_bias, og_act_name(act));
-    desc_quant(p, "qin", qi);
-    desc_quant(p, "qout", qo);
+    og_desc_quant(p, "qin", qi);
+    og_desc_quant(p, "qout", qo);
     return p->err;
 }
 
-int og_gen_conv_2d(og_pair *p)
-{
-    return gen_conv_common(p, false);
-}
-
-int og_gen_depthwise_conv_2d(og_pair *p)
-{
-    return gen_conv_common(p, true);
-}
+OG_GEN(conv_2d, gen_conv_common, false)
+OG_GEN(depthwise_conv_2d, gen_conv_common, true)
 
 /* ---- space family: TRANSPOSE_CONV ---- */
 
@@ -286,28 +300,19 @@ int og_gen_transpose_conv(og_pair *p)
     const int32_t ts = og_const_i32(p, 1, sd, o_dims);
     const bool has_bias = og_chance(r, 0.7);
     const int act = og_act_random(r);
-    int8_t *wq = malloc(per * (size_t)cout);
-    float *ws = malloc((size_t)cout * sizeof *ws), *bs = malloc((size_t)cout * sizeof *bs);
-    int32_t *bq = malloc((size_t)cout * sizeof *bq);
-    if (!wq || !ws || !bs || !bq || p->err) {
-        free(wq), free(ws), free(bs), free(bq);
-        return p->err ? p->err : EDGE_ENOMEM;
-    }
-    og_weights_random(r, wq, ws, cout, per, per, 1, og_chance(r, 0.8));
-    bias_random(r, cout, per, qi.scale, ws, in_magnitude(qi), bq, bs);
-    float *wf = dequant_weights(wq, ws, per * (size_t)cout, per, cout);
-    float *bf = dequant_bias(bq, bs, cout);
+    layer l;
+    const int rc = layer_random(p, &l, cout, per, per, 1, og_chance(r, 0.8), qi);
+    if (rc)
+        return rc;
     double lo = 0.0, hi = 0.0;
-    if (wf && bf)
-        tconv_range(&g, cin, cout, og_input_f(p, 0), wf, has_bias ? bf : NULL, act, &lo, &hi);
+    if (l.wf && l.bf)
+        tconv_range(&g, cin, cout, og_input_f(p, 0), l.wf, has_bias ? l.bf : NULL, act, &lo, &hi);
     const int32_t w_dims[4] = {cout, g.kh, g.kw, cin};
     /* TensorFlow Lite's operand order: output shape, weights, input, bias */
-    const int32_t in[4] = {ts, og_weights(p, 4, w_dims, wq, ws, cout, 0), x,
-                           has_bias ? og_bias(p, cout, bq, bs) : -1};
+    const int32_t in[4] = {ts, og_weights(p, 4, w_dims, l.wq, l.ws, cout, 0), x,
+                           has_bias ? og_bias(p, cout, l.bq, l.bs) : -1};
     og_set_output(p, og_act(p, 4, o_dims, og_quant_output(r, lo, hi)));
-    const bool computed = wf && bf;
-    free(wq), free(ws), free(bs), free(bq), free(wf), free(bf);
-    if (!computed)
+    if (layer_done(&l))
         return EDGE_ENOMEM;
     tfw_options o;
     tfw_opt_init(&o, TFL_OPT_TransposeConvOptions);
@@ -321,7 +326,7 @@ int og_gen_transpose_conv(og_pair *p)
             (int)g.h, (int)g.w, (int)cout, (int)g.oh, (int)g.ow, (int)cin, (int)g.kh, (int)g.kw,
             (int)g.sh, (int)g.sw, g.pad == EDGE_PAD_SAME ? "SAME" : "VALID", has_bias,
             og_act_name(act));
-    desc_quant(p, "qin", qi);
+    og_desc_quant(p, "qin", qi);
     return p->err;
 }
 
@@ -360,30 +365,21 @@ int og_gen_fully_connected(og_pair *p)
     const int32_t x = og_input(p, rank, in_dims, qi);
     const bool per_channel = og_chance(r, 0.75), has_bias = og_chance(r, 0.7);
     const int act = og_act_random(r);
-    int8_t *wq = malloc((size_t)n * k);
-    float *ws = malloc((size_t)n * sizeof *ws), *bs = malloc((size_t)n * sizeof *bs);
-    int32_t *bq = malloc((size_t)n * sizeof *bq);
-    if (!wq || !ws || !bs || !bq || p->err) {
-        free(wq), free(ws), free(bs), free(bq);
-        return p->err ? p->err : EDGE_ENOMEM;
-    }
-    og_weights_random(r, wq, ws, n, (size_t)k, (size_t)k, 1, per_channel);
-    bias_random(r, n, (size_t)k, qi.scale, ws, in_magnitude(qi), bq, bs);
-    float *wf = dequant_weights(wq, ws, (size_t)n * k, (size_t)k, n);
-    float *bf = dequant_bias(bq, bs, n);
-    double lo = 0.0, hi = 0.0;
-    if (wf && bf)
-        fc_range(og_input_f(p, 0), wf, has_bias ? bf : NULL, batch, k, n, act, &lo, &hi);
-    const og_quant qo = og_quant_output(r, lo, hi);
-    const int32_t w_dims[2] = {n, k};
-    const int32_t tw = og_weights(p, 2, w_dims, wq, ws, per_channel ? n : 1, 0);
-    const int32_t tb = has_bias ? og_bias(p, n, bq, bs) : -1;
-    const int32_t o_dims[2] = {batch, n};
-    og_set_output(p, og_act(p, 2, o_dims, qo));
-    const int rc = wf && bf ? 0 : EDGE_ENOMEM;
-    free(wq), free(ws), free(bs), free(bq), free(wf), free(bf);
+    layer l;
+    const int rc = layer_random(p, &l, n, (size_t)k, (size_t)k, 1, per_channel, qi);
     if (rc)
         return rc;
+    double lo = 0.0, hi = 0.0;
+    if (l.wf && l.bf)
+        fc_range(og_input_f(p, 0), l.wf, has_bias ? l.bf : NULL, batch, k, n, act, &lo, &hi);
+    const og_quant qo = og_quant_output(r, lo, hi);
+    const int32_t w_dims[2] = {n, k};
+    const int32_t tw = og_weights(p, 2, w_dims, l.wq, l.ws, per_channel ? n : 1, 0);
+    const int32_t tb = has_bias ? og_bias(p, n, l.bq, l.bs) : -1;
+    const int32_t o_dims[2] = {batch, n};
+    og_set_output(p, og_act(p, 2, o_dims, qo));
+    if (layer_done(&l))
+        return EDGE_ENOMEM;
     tfw_options o;
     tfw_opt_init(&o, TFL_OPT_FullyConnectedOptions);
     tfw_opt_i8(&o, 0, (int8_t)act);
@@ -394,8 +390,8 @@ int og_gen_fully_connected(og_pair *p)
     og_desc_shape(p, "in", rank, in_dims);
     og_desc(p, " units=%d per_channel=%d bias=%d act=%s", (int)n, per_channel, has_bias,
             og_act_name(act));
-    desc_quant(p, "qin", qi);
-    desc_quant(p, "qout", qo);
+    og_desc_quant(p, "qin", qi);
+    og_desc_quant(p, "qout", qo);
     return p->err;
 }
 
@@ -431,19 +427,12 @@ static int gen_pool(og_pair *p, int32_t code)
     p->tol_steps = code == EDGE_OP_MAX_POOL_2D && act == EDGE_ACT_NONE ? 0.0f : 1.0f;
     desc_geom(p, &g);
     og_desc(p, " act=%s", og_act_name(act));
-    desc_quant(p, "q", q);
+    og_desc_quant(p, "q", q);
     return p->err;
 }
 
-int og_gen_average_pool_2d(og_pair *p)
-{
-    return gen_pool(p, EDGE_OP_AVERAGE_POOL_2D);
-}
-
-int og_gen_max_pool_2d(og_pair *p)
-{
-    return gen_pool(p, EDGE_OP_MAX_POOL_2D);
-}
+OG_GEN(average_pool_2d, gen_pool, EDGE_OP_AVERAGE_POOL_2D)
+OG_GEN(max_pool_2d, gen_pool, EDGE_OP_MAX_POOL_2D)
 
 /* ---- MEAN ---- */
 
@@ -527,7 +516,7 @@ int og_gen_mean(og_pair *p)
     og_desc_shape(p, "in", rank, dims);
     og_desc_shape(p, "axes", n_axes, axes);
     og_desc(p, " keep_dims=%d", keep);
-    desc_quant(p, "qin", qi);
-    desc_quant(p, "qout", qo);
+    og_desc_quant(p, "qin", qi);
+    og_desc_quant(p, "qout", qo);
     return p->err;
 }

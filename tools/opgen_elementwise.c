@@ -11,11 +11,6 @@
 
 #include "opgen_impl.h"
 
-static void desc_quant(og_pair *p, const char *label, og_quant q)
-{
-    og_desc(p, " %s=%.6g/%d", label, (double)q.scale, (int)q.zp);
-}
-
 /* ---- binary operators ---- */
 
 typedef struct bshape {
@@ -65,6 +60,15 @@ static void minmax4(double a, double b, double c, double d, double *lo, double *
     *hi = fmax(fmax(a, b), fmax(c, d));
 }
 
+/* The two operands of shapes S as subgraph inputs quantized with QA, QB (into IN), described. */
+static void bshape_inputs(og_pair *p, const bshape *s, og_quant qa, og_quant qb, int32_t *in)
+{
+    in[0] = og_input(p, s->ra, s->a, qa);
+    in[1] = og_input(p, s->rb, s->b, qb);
+    og_desc_shape(p, "a", s->ra, s->a);
+    og_desc_shape(p, "b", s->rb, s->b);
+}
+
 /* ADD, SUB, MUL with per-operand quantization and a fused activation. */
 static int gen_arith(og_pair *p, int32_t code, uint8_t opt_type)
 {
@@ -85,8 +89,7 @@ static int gen_arith(og_pair *p, int32_t code, uint8_t opt_type)
     hi = og_act_apply(act, hi);
     const og_quant qo = og_quant_output(r, lo, hi);
     int32_t in[2];
-    in[0] = og_input(p, s.ra, s.a, qa);
-    in[1] = og_input(p, s.rb, s.b, qb);
+    bshape_inputs(p, &s, qa, qb, in);
     og_set_output(p, og_act(p, s.ro, s.o, qo));
     tfw_options o;
     tfw_opt_init(&o, opt_type);
@@ -94,29 +97,16 @@ static int gen_arith(og_pair *p, int32_t code, uint8_t opt_type)
     og_op(p, code, 2, 1, in, 2, &o);
     /* each operand is rescaled with 20 extra bits, the result rounded once */
     p->tol_steps = 1.0f;
-    og_desc_shape(p, "a", s.ra, s.a);
-    og_desc_shape(p, "b", s.rb, s.b);
     og_desc(p, " act=%s", og_act_name(act));
-    desc_quant(p, "qa", qa);
-    desc_quant(p, "qb", qb);
-    desc_quant(p, "qout", qo);
+    og_desc_quant(p, "qa", qa);
+    og_desc_quant(p, "qb", qb);
+    og_desc_quant(p, "qout", qo);
     return p->err;
 }
 
-int og_gen_add(og_pair *p)
-{
-    return gen_arith(p, EDGE_OP_ADD, TFL_OPT_AddOptions);
-}
-
-int og_gen_sub(og_pair *p)
-{
-    return gen_arith(p, EDGE_OP_SUB, TFL_OPT_SubOptions);
-}
-
-int og_gen_mul(og_pair *p)
-{
-    return gen_arith(p, EDGE_OP_MUL, TFL_OPT_MulOptions);
-}
+OG_GEN(add, gen_arith, EDGE_OP_ADD, TFL_OPT_AddOptions)
+OG_GEN(sub, gen_arith, EDGE_OP_SUB, TFL_OPT_SubOptions)
+OG_GEN(mul, gen_arith, EDGE_OP_MUL, TFL_OPT_MulOptions)
 
 /* MAXIMUM / MINIMUM: one quantization for both operands and the output (as the
  * converter makes them); the int8 result is exact. */
@@ -127,36 +117,25 @@ static int gen_minmax(og_pair *p, int32_t code)
     bshape_random(r, &s);
     const og_quant q = og_quant_random(r);
     int32_t in[2];
-    in[0] = og_input(p, s.ra, s.a, q);
-    in[1] = og_input(p, s.rb, s.b, q);
+    bshape_inputs(p, &s, q, q, in);
     og_set_output(p, og_act(p, s.ro, s.o, q));
     tfw_options o;
     tfw_opt_init(&o, TFL_OPT_MaximumMinimumOptions);
     og_op(p, code, 2, 1, in, 2, og_chance(r, 0.5) ? &o : NULL);
     p->tol_steps = 0.0f;
-    og_desc_shape(p, "a", s.ra, s.a);
-    og_desc_shape(p, "b", s.rb, s.b);
-    desc_quant(p, "q", q);
+    og_desc_quant(p, "q", q);
     return p->err;
 }
 
-int og_gen_maximum(og_pair *p)
-{
-    return gen_minmax(p, EDGE_OP_MAXIMUM);
-}
-
-int og_gen_minimum(og_pair *p)
-{
-    return gen_minmax(p, EDGE_OP_MINIMUM);
-}
+OG_GEN(maximum, gen_minmax, EDGE_OP_MAXIMUM)
+OG_GEN(minimum, gen_minmax, EDGE_OP_MINIMUM)
 
 /* ---- unary operators ---- */
 
 /* Random shape of rank 1-4 (last dimension up to LAST). */
 static int unary_shape(og_rng *r, int32_t *dims, int last)
 {
-    const int rank = og_int(r, 1, 4);
-    og_dims_random(r, rank, dims, 6);
+    const int rank = og_shape_random(r, 1, 4, dims, 6);
     dims[rank - 1] = og_int(r, 1, last);
     return rank;
 }
@@ -169,13 +148,7 @@ int og_unary(og_pair *p, int32_t code, int32_t version_q, const tfw_options *opt
     int32_t dims[OG_MAX_RANK];
     const int rank = unary_shape(&p->rng, dims, 24);
     const int32_t x = og_input(p, rank, dims, qi);
-    og_set_output(p, og_act(p, rank, dims, qo));
-    og_op(p, code, version_q, 1, &x, 1, opt);
-    p->tol_steps = tol_steps;
-    og_desc_shape(p, "shape", rank, dims);
-    desc_quant(p, "qin", qi);
-    desc_quant(p, "qout", qo);
-    return p->err;
+    return og_unary_to(p, x, code, version_q, opt, rank, dims, qo, tol_steps);
 }
 
 int og_gen_softmax(og_pair *p)
@@ -295,7 +268,7 @@ int og_gen_quantize(og_pair *p)
         const og_quant qi = og_quant_random(r);
         x = og_input(p, rank, dims, qi);
         og_desc(p, " int8->int8");
-        desc_quant(p, "qin", qi);
+        og_desc_quant(p, "qin", qi);
     }
     og_set_output(p, og_act(p, rank, dims, qo));
     og_op_in(p, OG_Q, EDGE_OP_QUANTIZE, 1, &x, 1, NULL);
@@ -305,7 +278,7 @@ int og_gen_quantize(og_pair *p)
      * rounding shift), which can add up to half a step more on small values. */
     p->tol_steps = 0.8f;
     og_desc_shape(p, "shape", rank, dims);
-    desc_quant(p, "qout", qo);
+    og_desc_quant(p, "qout", qo);
     return p->err;
 }
 
@@ -322,6 +295,6 @@ int og_gen_dequantize(og_pair *p)
     p->tol_steps = 0.0f;
     p->tol_rel = 1e-6f;
     og_desc_shape(p, "shape", rank, dims);
-    desc_quant(p, "qin", qi);
+    og_desc_quant(p, "qin", qi);
     return p->err;
 }

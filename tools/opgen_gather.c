@@ -55,8 +55,8 @@ int og_gen_split(og_pair *p)
 {
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], ext[OPGEN_MAX_INPUTS];
-    const int rank = og_int(r, 1, 4), n = og_int(r, 1, 4);
-    og_dims_random(r, rank, dims, 5);
+    const int rank = og_shape_random(r, 1, 4, dims, 5);
+    const int n = og_int(r, 1, 4);
     const int axis = og_int(r, 0, rank - 1);
     dims[axis] = n * og_int(r, 1, 3);
     const og_quant q = og_quant_random(r);
@@ -77,8 +77,8 @@ int og_gen_split_v(og_pair *p)
 {
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], ext[OPGEN_MAX_INPUTS], sizes[OPGEN_MAX_INPUTS];
-    const int rank = og_int(r, 1, 4), n = og_int(r, 1, 4);
-    og_dims_random(r, rank, dims, 5);
+    const int rank = og_shape_random(r, 1, 4, dims, 5);
+    const int n = og_int(r, 1, 4);
     const int axis = og_int(r, 0, rank - 1);
     dims[axis] = 0;
     for (int i = 0; i < n; i++) {
@@ -122,8 +122,7 @@ int og_gen_unpack(og_pair *p)
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], part[OG_MAX_RANK], parts[OPGEN_MAX_INPUTS];
     int32_t rev[OPGEN_MAX_INPUTS];
-    const int rank = og_int(r, 1, 4);
-    og_dims_random(r, rank, dims, 4);
+    const int rank = og_shape_random(r, 1, 4, dims, 4);
     const int axis = og_int(r, 0, rank - 1);
     const int n = dims[axis];
     const og_quant q = og_quant_random(r);
@@ -136,33 +135,29 @@ int og_gen_unpack(og_pair *p)
     op_outs(p, EDGE_OP_UNPACK, 2, 1, &x, 1, parts, n, &o);
     for (int i = 0; i < n; i++)
         rev[i] = parts[n - 1 - i];
-    og_set_output(p, og_act(p, rank, dims, q));
     pack_options(&o, TFL_OPT_PackOptions, n, axis);
-    og_op(p, EDGE_OP_PACK, 2, 1, rev, n, &o);
     og_desc_shape(p, "in", rank, dims);
-    og_desc(p, " axis=%d q=%.6g/%d", axis, (double)q.scale, (int)q.zp);
-    return p->err;
+    og_desc(p, " axis=%d", axis);
+    return og_move(p, EDGE_OP_PACK, 2, 1, rev, n, &o, rank, dims, q);
 }
 
 int og_gen_pack(og_pair *p)
 {
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], o_dims[OG_MAX_RANK], in[OPGEN_MAX_INPUTS];
-    const int rank = og_int(r, 0, 3), n = og_int(r, 1, 4);
-    og_dims_random(r, rank, dims, 5);
+    const int rank = og_shape_random(r, 0, 3, dims, 5);
+    const int n = og_int(r, 1, 4);
     const int axis = og_int(r, 0, rank);
     const og_quant q = og_quant_random(r); /* TensorFlow Lite requires one quantization */
     for (int i = 0; i < n; i++)
         in[i] = og_input(p, rank, dims, q);
     for (int d = 0, k = 0; d <= rank; d++)
         o_dims[d] = d == axis ? n : dims[k++];
-    og_set_output(p, og_act(p, rank + 1, o_dims, q));
     tfw_options o;
     pack_options(&o, TFL_OPT_PackOptions, n, og_chance(r, 0.3) ? axis - rank - 1 : axis);
-    og_op(p, EDGE_OP_PACK, 2, 1, in, n, &o);
     og_desc_shape(p, "in", rank, dims);
-    og_desc(p, " values=%d axis=%d q=%.6g/%d", n, axis, (double)q.scale, (int)q.zp);
-    return p->err;
+    og_desc(p, " values=%d axis=%d", n, axis);
+    return og_move(p, EDGE_OP_PACK, 2, 1, in, n, &o, rank + 1, o_dims, q);
 }
 
 /* Random indices in [0, limits[i % n_limits]). */
@@ -177,8 +172,7 @@ int og_gen_gather(og_pair *p)
 {
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], i_dims[OG_MAX_RANK], o_dims[OG_MAX_RANK], idx[128];
-    const int rank = og_int(r, 1, 3);
-    og_dims_random(r, rank, dims, 5);
+    const int rank = og_shape_random(r, 1, 3, dims, 5);
     const int axis = og_int(r, 0, rank - 1);
     const int batch = og_chance(r, 0.3) ? og_int(r, 0, axis) : 0;
     const int i_rank = og_int(r, batch > 0 ? batch : 1, batch + 4 - rank);
@@ -194,24 +188,21 @@ int og_gen_gather(og_pair *p)
         o_dims[o_rank++] = dims[d];
     const og_quant q = og_quant_random(r);
     const int32_t in[2] = {og_input(p, rank, dims, q), og_const_i32(p, i_rank, i_dims, idx)};
-    og_set_output(p, og_act(p, o_rank, o_dims, q));
     tfw_options o;
     tfw_opt_init(&o, TFL_OPT_GatherOptions);
     tfw_opt_i32(&o, 0, og_chance(r, 0.3) ? axis - rank : axis);
     tfw_opt_i32(&o, 1, batch);
-    og_op(p, EDGE_OP_GATHER, batch ? 5 : 2, batch ? 5 : 1, in, 2, &o);
     og_desc_shape(p, "params", rank, dims);
     og_desc_shape(p, "indices", i_rank, i_dims);
-    og_desc(p, " axis=%d batch_dims=%d q=%.6g/%d", axis, batch, (double)q.scale, (int)q.zp);
-    return p->err;
+    og_desc(p, " axis=%d batch_dims=%d", axis, batch);
+    return og_move(p, EDGE_OP_GATHER, batch ? 5 : 2, batch ? 5 : 1, in, 2, &o, o_rank, o_dims, q);
 }
 
 int og_gen_gather_nd(og_pair *p)
 {
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], i_dims[OG_MAX_RANK], o_dims[OG_MAX_RANK], idx[128];
-    const int rank = og_int(r, 1, 3);
-    og_dims_random(r, rank, dims, 5);
+    const int rank = og_shape_random(r, 1, 3, dims, 5);
     const int nd = og_int(r, 1, rank);
     const int i_rank = og_int(r, 1, 2);
     og_dims_random(r, i_rank - 1, i_dims, 4);
@@ -224,10 +215,7 @@ int og_gen_gather_nd(og_pair *p)
         o_dims[o_rank++] = dims[d];
     const og_quant q = og_quant_random(r);
     const int32_t in[2] = {og_input(p, rank, dims, q), og_const_i32(p, i_rank, i_dims, idx)};
-    og_set_output(p, og_act(p, o_rank, o_dims, q));
-    og_op(p, EDGE_OP_GATHER_ND, 1, 1, in, 2, NULL);
     og_desc_shape(p, "params", rank, dims);
     og_desc_shape(p, "indices", i_rank, i_dims);
-    og_desc(p, " q=%.6g/%d", (double)q.scale, (int)q.zp);
-    return p->err;
+    return og_move(p, EDGE_OP_GATHER_ND, 1, 1, in, 2, NULL, o_rank, o_dims, q);
 }

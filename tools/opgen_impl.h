@@ -134,15 +134,39 @@ void og_op(og_pair *p, int32_t code, int32_t version_q, int32_t version_f, const
 void og_desc(og_pair *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends "[d0,d1,...]". */
 void og_desc_shape(og_pair *p, const char *label, int rank, const int32_t *dims);
+/* Appends " LABEL=scale/zero_point". */
+void og_desc_quant(og_pair *p, const char *label, og_quant q);
 
 /* Shape helpers. */
 size_t og_count(int rank, const int32_t *dims);
 /* Random dims (each in [1, max_dim]) of rank RANK. */
 void og_dims_random(og_rng *r, int rank, int32_t *dims, int max_dim);
+/* A random shape: rank in [MIN_RANK, MAX_RANK] (returned), dims each in [1, max_dim]. */
+int og_shape_random(og_rng *r, int min_rank, int max_rank, int32_t *dims, int max_dim);
+
+/* Ends a generator of an operator that moves int8 values under one quantization Q (exact):
+ * an int8 output of shape O_RANK/O_DIMS quantized with Q, the operator CODE (versions
+ * VERSION_Q, VERSION_F, options OPT) from IN, and Q described. Returns p->err. */
+int og_move(og_pair *p, int32_t code, int32_t version_q, int32_t version_f, const int32_t *in,
+            int n_in, const tfw_options *opt, int o_rank, const int32_t *o_dims, og_quant q);
+/* Ends a single-input generator: an int8 output of the shape (RANK, DIMS) of input X (the
+ * last og_input) quantized with QO, the operator CODE (q model version VERSION_Q, f version
+ * 1, options OPT) from X, tolerance TOL_STEPS, and the shape and both quantizations
+ * described. Returns p->err. */
+int og_unary_to(og_pair *p, int32_t x, int32_t code, int32_t version_q, const tfw_options *opt,
+                int rank, const int32_t *dims, og_quant qo, float tol_steps);
 
 /* A generator fills P (tensors, operator, inputs, output, tolerance) or
  * returns a negative code. */
 typedef int (*og_gen_fn)(og_pair *p);
+
+/* Defines og_gen_NAME as the file's generator FN called with the further arguments (an
+ * operator code, a variant flag, ...). */
+#define OG_GEN(name, fn, ...)      \
+    int og_gen_##name(og_pair *p)  \
+    {                              \
+        return fn(p, __VA_ARGS__); \
+    }
 
 /* opgen_conv.c */
 int og_gen_conv_2d(og_pair *p);

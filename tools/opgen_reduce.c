@@ -16,9 +16,8 @@
 static int gen_extreme(og_pair *p, int32_t code)
 {
     og_rng *r = &p->rng;
-    const int rank = og_int(r, 1, OG_MAX_RANK);
     int32_t dims[OG_MAX_RANK], axes[2 * OG_MAX_RANK], o_dims[OG_MAX_RANK];
-    og_dims_random(r, rank, dims, 6);
+    const int rank = og_shape_random(r, 1, OG_MAX_RANK, dims, 6);
     const int mask = og_int(r, 1, (1 << rank) - 1);
     int n_axes = 0, o_rank = 0;
     const bool keep = mask == (1 << rank) - 1 || og_chance(r, 0.5); /* no rank-0 outputs */
@@ -34,33 +33,23 @@ static int gen_extreme(og_pair *p, int32_t code)
     const og_quant q = og_quant_random(r); /* TFLite Micro requires one quantization */
     const int32_t a_dims[1] = {n_axes};
     const int32_t in[2] = {og_input(p, rank, dims, q), og_const_i32(p, 1, a_dims, axes)};
-    og_set_output(p, og_act(p, o_rank, o_dims, q));
     tfw_options o;
     tfw_opt_init(&o, TFL_OPT_ReducerOptions);
     tfw_opt_bool(&o, 0, keep);
-    og_op(p, code, 2, 1, in, 2, &o);
     og_desc_shape(p, "in", rank, dims);
     og_desc_shape(p, "axes", n_axes, axes);
-    og_desc(p, " keep_dims=%d q=%.6g/%d", keep, (double)q.scale, (int)q.zp);
-    return p->err;
+    og_desc(p, " keep_dims=%d", keep);
+    return og_move(p, code, 2, 1, in, 2, &o, o_rank, o_dims, q);
 }
 
-int og_gen_reduce_max(og_pair *p)
-{
-    return gen_extreme(p, EDGE_OP_REDUCE_MAX);
-}
-
-int og_gen_reduce_min(og_pair *p)
-{
-    return gen_extreme(p, EDGE_OP_REDUCE_MIN);
-}
+OG_GEN(reduce_max, gen_extreme, EDGE_OP_REDUCE_MAX)
+OG_GEN(reduce_min, gen_extreme, EDGE_OP_REDUCE_MIN)
 
 int og_gen_rsqrt(og_pair *p)
 {
     og_rng *r = &p->rng;
-    const int rank = og_int(r, 1, OG_MAX_RANK);
     int32_t dims[OG_MAX_RANK];
-    og_dims_random(r, rank, dims, 6);
+    const int rank = og_shape_random(r, 1, OG_MAX_RANK, dims, 6);
     const double hi = og_logunif(r, 0.05, 50.0);
     const og_quant qi = og_quant_range(0.0, hi); /* zero point -128 */
     const int32_t x = og_input_between(p, rank, dims, qi, qi.zp + 1, 127);
@@ -70,11 +59,5 @@ int og_gen_rsqrt(og_pair *p)
     for (size_t i = 0; vf && i < n; i++)
         lo_in = vf[i] < lo_in ? vf[i] : lo_in;
     const og_quant qo = og_quant_output(r, 0.0, 1.0 / sqrt(lo_in > 0 ? lo_in : hi));
-    og_set_output(p, og_act(p, rank, dims, qo));
-    og_op(p, EDGE_OP_RSQRT, 2, 1, &x, 1, NULL);
-    p->tol_steps = 1.0f;
-    og_desc_shape(p, "in", rank, dims);
-    og_desc(p, " qi=%.6g/%d qo=%.6g/%d", (double)qi.scale, (int)qi.zp, (double)qo.scale,
-            (int)qo.zp);
-    return p->err;
+    return og_unary_to(p, x, EDGE_OP_RSQRT, 2, NULL, rank, dims, qo, 1.0f);
 }

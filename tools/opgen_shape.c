@@ -12,11 +12,6 @@
 
 #include "opgen_impl.h"
 
-static void desc_quant(og_pair *p, og_quant q)
-{
-    og_desc(p, " q=%.6g/%d", (double)q.scale, (int)q.zp);
-}
-
 /* ---- RESHAPE, SQUEEZE, EXPAND_DIMS ---- */
 
 /* Split N into RANK factors at random. */
@@ -38,8 +33,8 @@ int og_gen_reshape(og_pair *p)
 {
     og_rng *r = &p->rng;
     int32_t in_dims[OG_MAX_RANK], o_dims[OG_MAX_RANK], shape[OG_MAX_RANK];
-    const int rank = og_int(r, 1, 4), o_rank = og_int(r, 1, 4);
-    og_dims_random(r, rank, in_dims, 6);
+    const int rank = og_shape_random(r, 1, 4, in_dims, 6);
+    const int o_rank = og_int(r, 1, 4);
     factorize(r, og_count(rank, in_dims), o_rank, o_dims);
     memcpy(shape, o_dims, sizeof shape);
     if (og_chance(r, 0.3))
@@ -49,25 +44,22 @@ int og_gen_reshape(og_pair *p)
     const int form = og_int(r, 0, 9); /* shape tensor, both, or options only */
     const int32_t sd[1] = {o_rank};
     const int32_t ts = form < 8 ? og_const_i32(p, 1, sd, shape) : -1;
-    og_set_output(p, og_act(p, o_rank, o_dims, q));
     tfw_options o;
     tfw_opt_init(&o, TFL_OPT_ReshapeOptions);
     tfw_opt_vec_i32(&o, 0, shape, o_rank);
     const int32_t in[2] = {x, ts};
-    og_op(p, EDGE_OP_RESHAPE, 1, 1, in, form < 8 ? 2 : 1, form >= 6 ? &o : NULL);
     og_desc_shape(p, "in", rank, in_dims);
     og_desc_shape(p, "new_shape", o_rank, shape);
     og_desc(p, " form=%s", form < 6 ? "tensor" : form < 8 ? "tensor+options" : "options");
-    desc_quant(p, q);
-    return p->err;
+    return og_move(p, EDGE_OP_RESHAPE, 1, 1, in, form < 8 ? 2 : 1, form >= 6 ? &o : NULL, o_rank,
+                   o_dims, q);
 }
 
 int og_gen_squeeze(og_pair *p)
 {
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], o_dims[OG_MAX_RANK], sq[OG_MAX_RANK];
-    const int rank = og_int(r, 2, 4);
-    og_dims_random(r, rank, dims, 6);
+    const int rank = og_shape_random(r, 2, 4, dims, 6);
     const int n_ones = og_int(r, 1, rank - 1);
     for (int i = 0; i < n_ones; i++)
         dims[og_int(r, 0, rank - 1)] = 1;
@@ -98,24 +90,21 @@ int og_gen_squeeze(og_pair *p)
             o_dims[o_rank++] = dims[d];
     const og_quant q = og_quant_random(r);
     const int32_t x = og_input(p, rank, dims, q);
-    og_set_output(p, og_act(p, o_rank, o_dims, q));
     tfw_options o;
     tfw_opt_init(&o, TFL_OPT_SqueezeOptions);
     if (!all || og_chance(r, 0.5))
         tfw_opt_vec_i32(&o, 0, sq, n_sq); /* an empty list also means "all" */
-    og_op(p, EDGE_OP_SQUEEZE, 1, 1, &x, 1, all && og_chance(r, 0.3) ? NULL : &o);
     og_desc_shape(p, "in", rank, dims);
     og_desc_shape(p, "squeeze_dims", n_sq, sq);
-    desc_quant(p, q);
-    return p->err;
+    return og_move(p, EDGE_OP_SQUEEZE, 1, 1, &x, 1, all && og_chance(r, 0.3) ? NULL : &o, o_rank,
+                   o_dims, q);
 }
 
 int og_gen_expand_dims(og_pair *p)
 {
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], o_dims[OG_MAX_RANK];
-    const int rank = og_int(r, 1, 3);
-    og_dims_random(r, rank, dims, 6);
+    const int rank = og_shape_random(r, 1, 3, dims, 6);
     int32_t axis = og_int(r, -rank - 1, rank);
     const int at = axis < 0 ? axis + rank + 1 : axis;
     for (int d = 0, s = 0; d <= rank; d++)
@@ -125,13 +114,10 @@ int og_gen_expand_dims(og_pair *p)
     const int32_t ad[1] = {1};
     const bool scalar = og_chance(r, 0.3);
     const int32_t ta = og_const_i32(p, scalar ? 0 : 1, ad, &axis);
-    og_set_output(p, og_act(p, rank + 1, o_dims, q));
     const int32_t in[2] = {x, ta};
-    og_op(p, EDGE_OP_EXPAND_DIMS, 1, 1, in, 2, NULL);
     og_desc_shape(p, "in", rank, dims);
     og_desc(p, " axis=%d%s", (int)axis, scalar ? " (scalar)" : "");
-    desc_quant(p, q);
-    return p->err;
+    return og_move(p, EDGE_OP_EXPAND_DIMS, 1, 1, in, 2, NULL, rank + 1, o_dims, q);
 }
 
 /* ---- PAD, PADV2 ---- */
@@ -140,8 +126,7 @@ static int gen_pad(og_pair *p, bool v2)
 {
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], o_dims[OG_MAX_RANK], pads[2 * OG_MAX_RANK];
-    const int rank = og_int(r, 1, 4);
-    og_dims_random(r, rank, dims, 6);
+    const int rank = og_shape_random(r, 1, 4, dims, 6);
     for (int d = 0; d < rank; d++) {
         pads[2 * d] = og_chance(r, 0.5) ? og_int(r, 0, 3) : 0;
         pads[2 * d + 1] = og_chance(r, 0.5) ? og_int(r, 0, 3) : 0;
@@ -157,27 +142,17 @@ static int gen_pad(og_pair *p, bool v2)
         const int32_t vd[1] = {1};
         in[2] = og_const_act(p, og_chance(r, 0.3) ? 0 : 1, vd, &value, q);
     }
-    og_set_output(p, og_act(p, rank, o_dims, q));
     tfw_options o;
     tfw_opt_init(&o, v2 ? TFL_OPT_PadV2Options : TFL_OPT_PadOptions);
-    og_op(p, v2 ? EDGE_OP_PADV2 : EDGE_OP_PAD, 2, 1, in, v2 ? 3 : 2, &o);
     og_desc_shape(p, "in", rank, dims);
     og_desc_shape(p, "paddings", 2 * rank, pads);
     if (v2)
         og_desc(p, " value=%d", value);
-    desc_quant(p, q);
-    return p->err;
+    return og_move(p, v2 ? EDGE_OP_PADV2 : EDGE_OP_PAD, 2, 1, in, v2 ? 3 : 2, &o, rank, o_dims, q);
 }
 
-int og_gen_pad(og_pair *p)
-{
-    return gen_pad(p, false);
-}
-
-int og_gen_padv2(og_pair *p)
-{
-    return gen_pad(p, true);
-}
+OG_GEN(pad, gen_pad, false)
+OG_GEN(padv2, gen_pad, true)
 
 /* ---- CONCATENATION, TRANSPOSE ---- */
 
@@ -185,8 +160,8 @@ int og_gen_concatenation(og_pair *p)
 {
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], o_dims[OG_MAX_RANK];
-    const int rank = og_int(r, 1, 4), n = og_int(r, 2, 4);
-    og_dims_random(r, rank, dims, 5);
+    const int rank = og_shape_random(r, 1, 4, dims, 5);
+    const int n = og_int(r, 2, 4);
     const int axis = og_int(r, 0, rank - 1);
     const og_quant q = og_quant_random(r); /* TFLite Micro requires one quantization */
     int32_t in[OPGEN_MAX_INPUTS];
@@ -199,22 +174,18 @@ int og_gen_concatenation(og_pair *p)
         in[i] = og_input(p, rank, dims, q);
         og_desc_shape(p, "in", rank, dims);
     }
-    og_set_output(p, og_act(p, rank, o_dims, q));
     tfw_options o;
     tfw_opt_init(&o, TFL_OPT_ConcatenationOptions);
     tfw_opt_i32(&o, 0, og_chance(r, 0.3) ? axis - rank : axis);
     tfw_opt_i8(&o, 1, EDGE_ACT_NONE);
-    og_op(p, EDGE_OP_CONCATENATION, 2, 1, in, n, &o);
-    desc_quant(p, q);
-    return p->err;
+    return og_move(p, EDGE_OP_CONCATENATION, 2, 1, in, n, &o, rank, o_dims, q);
 }
 
 int og_gen_transpose(og_pair *p)
 {
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], o_dims[OG_MAX_RANK], perm[OG_MAX_RANK];
-    const int rank = og_int(r, 1, 4);
-    og_dims_random(r, rank, dims, 6);
+    const int rank = og_shape_random(r, 1, 4, dims, 6);
     for (int d = 0; d < rank; d++)
         perm[d] = d;
     for (int d = rank - 1; d > 0; d--) { /* Fisher-Yates */
@@ -229,14 +200,11 @@ int og_gen_transpose(og_pair *p)
     const int32_t x = og_input(p, rank, dims, q);
     const int32_t pd[1] = {rank};
     const int32_t in[2] = {x, og_const_i32(p, 1, pd, perm)}; /* x was added first */
-    og_set_output(p, og_act(p, rank, o_dims, q));
     tfw_options o;
     tfw_opt_init(&o, TFL_OPT_TransposeOptions);
-    og_op(p, EDGE_OP_TRANSPOSE, 2, 1, in, 2, &o);
     og_desc_shape(p, "in", rank, dims);
     og_desc_shape(p, "perm", rank, perm);
-    desc_quant(p, q);
-    return p->err;
+    return og_move(p, EDGE_OP_TRANSPOSE, 2, 1, in, 2, &o, rank, o_dims, q);
 }
 
 /* ---- STRIDED_SLICE ---- */
@@ -274,8 +242,7 @@ int og_gen_strided_slice(og_pair *p)
     int32_t dims[OG_MAX_RANK], o_dims[OG_MAX_RANK];
     int32_t begin[OG_MAX_RANK], end[OG_MAX_RANK], strides[OG_MAX_RANK];
     int32_t bmask = 0, emask = 0, smask = 0;
-    const int rank = og_int(r, 1, 4);
-    og_dims_random(r, rank, dims, 7);
+    const int rank = og_shape_random(r, 1, 4, dims, 7);
     int o_rank = 0;
     for (int d = 0; d < rank; d++) {
         const int32_t n = dims[d];
@@ -310,21 +277,18 @@ int og_gen_strided_slice(og_pair *p)
     in[1] = og_const_i32(p, 1, vd, begin);
     in[2] = og_const_i32(p, 1, vd, end);
     in[3] = og_const_i32(p, 1, vd, strides);
-    og_set_output(p, og_act(p, o_rank, o_dims, q));
     tfw_options o;
     tfw_opt_init(&o, TFL_OPT_StridedSliceOptions);
     tfw_opt_i32(&o, 0, bmask);
     tfw_opt_i32(&o, 1, emask);
     tfw_opt_i32(&o, 4, smask);
-    og_op(p, EDGE_OP_STRIDED_SLICE, 2, 1, in, 4, &o);
     og_desc_shape(p, "in", rank, dims);
     og_desc_shape(p, "begin", rank, begin);
     og_desc_shape(p, "end", rank, end);
     og_desc_shape(p, "strides", rank, strides);
     og_desc(p, " masks b=%d e=%d shrink=%d", (int)bmask, (int)emask, (int)smask);
     og_desc_shape(p, "out", o_rank, o_dims);
-    desc_quant(p, q);
-    return p->err;
+    return og_move(p, EDGE_OP_STRIDED_SLICE, 2, 1, in, 4, &o, o_rank, o_dims, q);
 }
 
 /* ---- RESIZE_* ---- */
@@ -346,7 +310,6 @@ static int gen_resize(og_pair *p, bool bilinear)
     int32_t in[2];
     in[0] = og_input(p, 4, dims, q);
     in[1] = og_const_i32(p, 1, sd, size);
-    og_set_output(p, og_act(p, 4, o_dims, q));
     tfw_options o;
     if (bilinear) {
         tfw_opt_init(&o, TFL_OPT_ResizeBilinearOptions);
@@ -357,8 +320,6 @@ static int gen_resize(og_pair *p, bool bilinear)
         tfw_opt_bool(&o, 0, align);
         tfw_opt_bool(&o, 1, hpc);
     }
-    og_op(p, bilinear ? EDGE_OP_RESIZE_BILINEAR : EDGE_OP_RESIZE_NEAREST_NEIGHBOR, hpc ? 3 : 2,
-          hpc ? 3 : 1, in, 2, &o);
     /* Nearest neighbour copies. TFLite's integer bilinear resize rounds the
      * scale to 10 fractional bits, so output index v samples up to
      * (v + 1) * 0.5 / 1024 pixels away from the float position on each axis;
@@ -368,19 +329,12 @@ static int gen_resize(og_pair *p, bool bilinear)
     og_desc_shape(p, "in", 4, dims);
     og_desc(p, " size=%dx%d align_corners=%d half_pixel_centers=%d", (int)size[0], (int)size[1],
             align, hpc);
-    desc_quant(p, q);
-    return p->err;
+    return og_move(p, bilinear ? EDGE_OP_RESIZE_BILINEAR : EDGE_OP_RESIZE_NEAREST_NEIGHBOR,
+                   hpc ? 3 : 2, hpc ? 3 : 1, in, 2, &o, 4, o_dims, q);
 }
 
-int og_gen_resize_nearest_neighbor(og_pair *p)
-{
-    return gen_resize(p, false);
-}
-
-int og_gen_resize_bilinear(og_pair *p)
-{
-    return gen_resize(p, true);
-}
+OG_GEN(resize_nearest_neighbor, gen_resize, false)
+OG_GEN(resize_bilinear, gen_resize, true)
 
 /* ---- ARG_MAX, ARG_MIN (comparison family: one generator, the code a parameter) ---- */
 
@@ -388,8 +342,7 @@ static int gen_arg(og_pair *p, int32_t code)
 {
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], o_dims[OG_MAX_RANK];
-    const int rank = og_int(r, 2, 4);
-    og_dims_random(r, rank, dims, 8);
+    const int rank = og_shape_random(r, 2, 4, dims, 8);
     const int at = og_int(r, 0, rank - 1);
     int32_t axis = og_chance(r, 0.3) ? at - rank : at;
     for (int d = 0, o = 0; d < rank; d++)
@@ -408,16 +361,9 @@ static int gen_arg(og_pair *p, int32_t code)
     og_op(p, code, 2, 1, in, 2, &o);
     og_desc_shape(p, "in", rank, dims);
     og_desc(p, " axis=%d%s", (int)axis, scalar ? " (scalar)" : "");
-    desc_quant(p, q);
+    og_desc_quant(p, "q", q);
     return p->err;
 }
 
-int og_gen_arg_max(og_pair *p)
-{
-    return gen_arg(p, EDGE_OP_ARG_MAX);
-}
-
-int og_gen_arg_min(og_pair *p)
-{
-    return gen_arg(p, EDGE_OP_ARG_MIN);
-}
+OG_GEN(arg_max, gen_arg, EDGE_OP_ARG_MAX)
+OG_GEN(arg_min, gen_arg, EDGE_OP_ARG_MIN)

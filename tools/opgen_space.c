@@ -9,11 +9,6 @@
 
 #include "opgen_impl.h"
 
-static void desc_quant(og_pair *p, og_quant q)
-{
-    og_desc(p, " q=%.6g/%d", (double)q.scale, (int)q.zp);
-}
-
 /* ---- DEPTH_TO_SPACE, SPACE_TO_DEPTH ---- */
 
 static int gen_depth_space(og_pair *p, bool to_space)
@@ -33,26 +28,17 @@ static int gen_depth_space(og_pair *p, bool to_space)
     }
     const og_quant q = og_quant_random(r);
     const int32_t x = og_input(p, 4, dims, q);
-    og_set_output(p, og_act(p, 4, o_dims, q));
     tfw_options o;
     tfw_opt_init(&o, to_space ? TFL_OPT_DepthToSpaceOptions : TFL_OPT_SpaceToDepthOptions);
     tfw_opt_i32(&o, 0, bs);
-    og_op(p, to_space ? EDGE_OP_DEPTH_TO_SPACE : EDGE_OP_SPACE_TO_DEPTH, 1, 1, &x, 1, &o);
     og_desc_shape(p, "in", 4, dims);
     og_desc(p, " block=%d", (int)bs);
-    desc_quant(p, q);
-    return p->err;
+    return og_move(p, to_space ? EDGE_OP_DEPTH_TO_SPACE : EDGE_OP_SPACE_TO_DEPTH, 1, 1, &x, 1, &o,
+                   4, o_dims, q);
 }
 
-int og_gen_depth_to_space(og_pair *p)
-{
-    return gen_depth_space(p, true);
-}
-
-int og_gen_space_to_depth(og_pair *p)
-{
-    return gen_depth_space(p, false);
-}
+OG_GEN(depth_to_space, gen_depth_space, true)
+OG_GEN(space_to_depth, gen_depth_space, false)
 
 /* ---- BATCH_TO_SPACE_ND, SPACE_TO_BATCH_ND ---- */
 
@@ -87,26 +73,17 @@ static int gen_batch_space(og_pair *p, bool to_space)
     const int32_t bd[1] = {spatial}, pd[2] = {spatial, 2};
     const int32_t tb = og_const_i32(p, 1, bd, block);
     const int32_t in[3] = {x, tb, og_const_i32(p, 2, pd, pads)};
-    og_set_output(p, og_act(p, rank, o_dims, q));
     tfw_options o;
     tfw_opt_init(&o, to_space ? TFL_OPT_BatchToSpaceNDOptions : TFL_OPT_SpaceToBatchNDOptions);
-    og_op(p, to_space ? EDGE_OP_BATCH_TO_SPACE_ND : EDGE_OP_SPACE_TO_BATCH_ND, 1, 1, in, 3, &o);
     og_desc_shape(p, "in", rank, dims);
     og_desc_shape(p, "block", spatial, block);
     og_desc_shape(p, to_space ? "crops" : "paddings", 2 * spatial, pads);
-    desc_quant(p, q);
-    return p->err;
+    return og_move(p, to_space ? EDGE_OP_BATCH_TO_SPACE_ND : EDGE_OP_SPACE_TO_BATCH_ND, 1, 1, in, 3,
+                   &o, rank, o_dims, q);
 }
 
-int og_gen_batch_to_space_nd(og_pair *p)
-{
-    return gen_batch_space(p, true);
-}
-
-int og_gen_space_to_batch_nd(og_pair *p)
-{
-    return gen_batch_space(p, false);
-}
+OG_GEN(batch_to_space_nd, gen_batch_space, true)
+OG_GEN(space_to_batch_nd, gen_batch_space, false)
 
 /* ---- MIRROR_PAD ---- */
 
@@ -114,8 +91,8 @@ int og_gen_mirror_pad(og_pair *p)
 {
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK], o_dims[OG_MAX_RANK], pads[2 * OG_MAX_RANK];
-    const int rank = og_int(r, 1, 4), mode = og_int(r, 0, 1);
-    og_dims_random(r, rank, dims, 5);
+    const int rank = og_shape_random(r, 1, 4, dims, 5);
+    const int mode = og_int(r, 0, 1);
     for (int d = 0; d < rank; d++) {
         const int32_t most = dims[d] - (mode == EDGE_MIRROR_REFLECT ? 1 : 0);
         pads[2 * d] = og_int(r, 0, most);
@@ -126,14 +103,11 @@ int og_gen_mirror_pad(og_pair *p)
     const int32_t x = og_input(p, rank, dims, q);
     const int32_t pd[2] = {rank, 2};
     const int32_t in[2] = {x, og_const_i32(p, 2, pd, pads)};
-    og_set_output(p, og_act(p, rank, o_dims, q));
     tfw_options o;
     tfw_opt_init(&o, TFL_OPT_MirrorPadOptions);
     tfw_opt_i8(&o, 0, (int8_t)mode);
-    og_op(p, EDGE_OP_MIRROR_PAD, 2, 1, in, 2, &o);
     og_desc_shape(p, "in", rank, dims);
     og_desc_shape(p, "paddings", 2 * rank, pads);
     og_desc(p, " mode=%s", mode == EDGE_MIRROR_REFLECT ? "REFLECT" : "SYMMETRIC");
-    desc_quant(p, q);
-    return p->err;
+    return og_move(p, EDGE_OP_MIRROR_PAD, 2, 1, in, 2, &o, rank, o_dims, q);
 }

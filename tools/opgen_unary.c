@@ -58,16 +58,9 @@ int og_gen_neg(og_pair *p)
     qi.zp = qi.zp < -127 ? -127 : qi.zp;
     const og_quant qo = {qi.scale, -qi.zp};
     int32_t dims[OG_MAX_RANK];
-    const int rank = og_int(r, 1, OG_MAX_RANK);
-    og_dims_random(r, rank, dims, 8);
+    const int rank = og_shape_random(r, 1, OG_MAX_RANK, dims, 8);
     const int32_t x = og_input_between(p, rank, dims, qi, -127, 127);
-    og_set_output(p, og_act(p, rank, dims, qo));
-    og_op(p, EDGE_OP_NEG, 1, 1, &x, 1, NULL);
-    p->tol_steps = 0.0f;
-    og_desc_shape(p, "in", rank, dims);
-    og_desc(p, " qin=%.6g/%d qout=%.6g/%d", (double)qi.scale, (int)qi.zp, (double)qo.scale,
-            (int)qo.zp);
-    return p->err;
+    return og_unary_to(p, x, EDGE_OP_NEG, 1, NULL, rank, dims, qo, 0.0f);
 }
 
 static double exp_d(double x)
@@ -139,9 +132,8 @@ int og_gen_relu_0_to_1(og_pair *p)
 int og_gen_prelu(og_pair *p)
 {
     og_rng *r = &p->rng;
-    const int rank = og_int(r, 1, OG_MAX_RANK);
     int32_t dims[OG_MAX_RANK], a_dims[OG_MAX_RANK];
-    og_dims_random(r, rank, dims, 6);
+    const int rank = og_shape_random(r, 1, OG_MAX_RANK, dims, 6);
     const int pick = og_int(r, 0, 2);
     const int a_rank = pick == 0 || rank == 1 ? 1 : 2;
     a_dims[0] = pick == 0 ? 1 : dims[rank - a_rank];
@@ -179,8 +171,7 @@ static int gen_float(og_pair *p, int32_t code, double lo, double hi)
 {
     og_rng *r = &p->rng;
     int32_t dims[OG_MAX_RANK];
-    const int rank = og_int(r, 1, OG_MAX_RANK);
-    og_dims_random(r, rank, dims, 8);
+    const int rank = og_shape_random(r, 1, OG_MAX_RANK, dims, 8);
     const int32_t x = og_input_f32(p, rank, dims, lo, hi);
     og_set_output(p, og_tensor(p, EDGE_FLOAT32, EDGE_FLOAT32, rank, dims, NULL));
     og_op(p, code, 1, 1, &x, 1, NULL);
@@ -191,37 +182,10 @@ static int gen_float(og_pair *p, int32_t code, double lo, double hi)
     return p->err;
 }
 
-int og_gen_ceil(og_pair *p)
-{
-    return gen_float(p, EDGE_OP_CEIL, -10.0, 10.0);
-}
-
-int og_gen_floor(og_pair *p)
-{
-    return gen_float(p, EDGE_OP_FLOOR, -10.0, 10.0);
-}
-
-int og_gen_round(og_pair *p)
-{
-    return gen_float(p, EDGE_OP_ROUND, -10.0, 10.0);
-}
-
-int og_gen_square(og_pair *p)
-{
-    return gen_float(p, EDGE_OP_SQUARE, -10.0, 10.0);
-}
-
-int og_gen_log(og_pair *p)
-{
-    return gen_float(p, EDGE_OP_LOG, 0.001, 100.0);
-}
-
-int og_gen_sin(og_pair *p)
-{
-    return gen_float(p, EDGE_OP_SIN, -10.0, 10.0);
-}
-
-int og_gen_cos(og_pair *p)
-{
-    return gen_float(p, EDGE_OP_COS, -10.0, 10.0);
-}
+OG_GEN(ceil, gen_float, EDGE_OP_CEIL, -10.0, 10.0)
+OG_GEN(floor, gen_float, EDGE_OP_FLOOR, -10.0, 10.0)
+OG_GEN(round, gen_float, EDGE_OP_ROUND, -10.0, 10.0)
+OG_GEN(square, gen_float, EDGE_OP_SQUARE, -10.0, 10.0)
+OG_GEN(log, gen_float, EDGE_OP_LOG, 0.001, 100.0)
+OG_GEN(sin, gen_float, EDGE_OP_SIN, -10.0, 10.0)
+OG_GEN(cos, gen_float, EDGE_OP_COS, -10.0, 10.0)

@@ -45,32 +45,32 @@ static tfw_field *opt_slot(tfw_options *o, unsigned slot, uint8_t kind)
     return f;
 }
 
-void tfw_opt_i8(tfw_options *o, unsigned slot, int8_t v)
+/* Sets SLOT to the integer V stored as KIND (ignored once the options overflowed). */
+static void opt_int(tfw_options *o, unsigned slot, uint8_t kind, int32_t v)
 {
-    tfw_field *f = opt_slot(o, slot, TFW_I8);
+    tfw_field *f = opt_slot(o, slot, kind);
     if (f)
         f->i = v;
+}
+
+void tfw_opt_i8(tfw_options *o, unsigned slot, int8_t v)
+{
+    opt_int(o, slot, TFW_I8, v);
 }
 
 void tfw_opt_u8(tfw_options *o, unsigned slot, uint8_t v)
 {
-    tfw_field *f = opt_slot(o, slot, TFW_U8);
-    if (f)
-        f->i = v;
+    opt_int(o, slot, TFW_U8, v);
 }
 
 void tfw_opt_bool(tfw_options *o, unsigned slot, bool v)
 {
-    tfw_field *f = opt_slot(o, slot, TFW_BOOL);
-    if (f)
-        f->i = v ? 1 : 0;
+    opt_int(o, slot, TFW_BOOL, v ? 1 : 0);
 }
 
 void tfw_opt_i32(tfw_options *o, unsigned slot, int32_t v)
 {
-    tfw_field *f = opt_slot(o, slot, TFW_I32);
-    if (f)
-        f->i = v;
+    opt_int(o, slot, TFW_I32, v);
 }
 
 void tfw_opt_f32(tfw_options *o, unsigned slot, float v)
@@ -102,6 +102,17 @@ int tfw__fail(tfw_writer *w, int code)
     return w->err;
 }
 
+/* What a call on W returns before doing anything: EDGE_EINVAL without a writer, its sticky
+ * error, or CODE (recorded) when its arguments are BAD; 0 to go on. */
+static int32_t refuse(tfw_writer *w, bool bad, int code)
+{
+    if (!w)
+        return EDGE_EINVAL;
+    if (w->err)
+        return w->err;
+    return bad ? tfw__fail(w, code) : 0;
+}
+
 void *tfw__grow(tfw_writer *w, void *arr, int32_t *cap, int32_t n, size_t esize)
 {
     if (n < *cap)
@@ -122,6 +133,18 @@ void *tfw__grow(tfw_writer *w, void *arr, int32_t *cap, int32_t n, size_t esize)
     }
     *cap = nc;
     return p;
+}
+
+/* Grows ARR (count *N, capacity *CAP, elements of ESIZE) by one zeroed element counted in *N;
+ * returns the (possibly moved) array, or ARR unchanged with w->err set if it cannot grow. */
+static void *append(tfw_writer *w, void *arr, int32_t *cap, int32_t *n, size_t esize)
+{
+    uint8_t *a = tfw__grow(w, arr, cap, *n, esize);
+    if (!a)
+        return arr;
+    memset(a + (size_t)*n * esize, 0, esize);
+    (*n)++;
+    return a;
 }
 
 /* Copy of N elements of ESIZE (NULL for N == 0 without failing). */
@@ -200,10 +223,9 @@ int tfw_error(const tfw_writer *w)
 
 int tfw_set_description(tfw_writer *w, const char *text)
 {
-    if (!w)
-        return EDGE_EINVAL;
-    if (w->err)
-        return w->err;
+    const int32_t rc = refuse(w, false, 0);
+    if (rc)
+        return rc;
     char *d = NULL;
     if (text && !(d = strdup(text)))
         return tfw__fail(w, EDGE_ENOMEM);
@@ -214,22 +236,18 @@ int tfw_set_description(tfw_writer *w, const char *text)
 
 int32_t tfw_add_buffer(tfw_writer *w, const void *data, size_t bytes)
 {
-    if (!w)
-        return EDGE_EINVAL;
+    const int32_t rc = refuse(w, bytes > FB_MAX, EDGE_ELIMIT);
+    if (rc)
+        return rc;
+    w->bufs = append(w, w->bufs, &w->cap_bufs, &w->n_bufs, sizeof *w->bufs);
     if (w->err)
         return w->err;
-    if (bytes > FB_MAX)
-        return tfw__fail(w, EDGE_ELIMIT);
-    wbuffer *bufs = tfw__grow(w, w->bufs, &w->cap_bufs, w->n_bufs, sizeof *bufs);
-    if (!bufs)
-        return w->err;
-    w->bufs = bufs;
     bool ok;
     uint8_t *copy = dup_array(w, data, bytes, 1, &ok);
     if (!ok)
         return w->err;
-    bufs[w->n_bufs] = (wbuffer){.data = copy, .bytes = bytes};
-    return w->n_bufs++;
+    w->bufs[w->n_bufs - 1] = (wbuffer){.data = copy, .bytes = bytes};
+    return w->n_bufs - 1;
 }
 
 static int copy_quant(tfw_writer *w, const tfw_tensor_desc *t, wtensor *dst)
@@ -263,13 +281,11 @@ int32_t tfw_add_tensor(tfw_writer *w, const tfw_tensor_desc *t)
         return w->err;
     if (t->rank < 0 || t->rank > TFW_MAX_RANK || (t->rank > 0 && !t->dims))
         return tfw__fail(w, EDGE_EINVAL);
-    wtensor *ts = tfw__grow(w, w->tensors, &w->cap_tensors, w->n_tensors, sizeof *ts);
-    if (!ts)
+    /* counted now so that tfw_free releases partial copies */
+    w->tensors = append(w, w->tensors, &w->cap_tensors, &w->n_tensors, sizeof *w->tensors);
+    if (w->err)
         return w->err;
-    w->tensors = ts;
-    wtensor *dst = &ts[w->n_tensors];
-    memset(dst, 0, sizeof *dst);
-    w->n_tensors++; /* counted now so that tfw_free releases partial copies */
+    wtensor *dst = &w->tensors[w->n_tensors - 1];
     dst->type = t->type;
     dst->rank = t->rank;
     dst->buffer = t->buffer;
@@ -299,26 +315,21 @@ int32_t tfw_add_const(tfw_writer *w, const tfw_tensor_desc *t, const void *data,
 
 int32_t tfw_add_opcode(tfw_writer *w, int32_t builtin_code, int32_t version)
 {
-    if (!w)
-        return EDGE_EINVAL;
+    const int32_t rc = refuse(w, false, 0);
+    if (rc)
+        return rc;
+    w->opcodes = append(w, w->opcodes, &w->cap_opcodes, &w->n_opcodes, sizeof *w->opcodes);
     if (w->err)
         return w->err;
-    wopcode *oc = tfw__grow(w, w->opcodes, &w->cap_opcodes, w->n_opcodes, sizeof *oc);
-    if (!oc)
-        return w->err;
-    w->opcodes = oc;
-    oc[w->n_opcodes] = (wopcode){.code = builtin_code, .version = version};
-    return w->n_opcodes++;
+    w->opcodes[w->n_opcodes - 1] = (wopcode){.code = builtin_code, .version = version};
+    return w->n_opcodes - 1;
 }
 
 int32_t tfw_add_custom_opcode(tfw_writer *w, const char *name, int32_t version)
 {
-    if (!w)
-        return EDGE_EINVAL;
-    if (w->err)
-        return w->err;
-    if (!name)
-        return tfw__fail(w, EDGE_EINVAL);
+    const int32_t rc = refuse(w, !name, EDGE_EINVAL);
+    if (rc)
+        return rc;
     if (strlen(name) > FB_MAX / 2)
         return tfw__fail(w, EDGE_ELIMIT);
     char *copy = strdup(name);
@@ -359,19 +370,14 @@ static int copy_options(tfw_writer *w, const tfw_options *opt, woperator *op)
 int32_t tfw_add_operator(tfw_writer *w, int32_t opcode, const int32_t *in, int n_in,
                          const int32_t *out, int n_out, const tfw_options *opt)
 {
-    if (!w)
-        return EDGE_EINVAL;
+    const int32_t rc =
+        refuse(w, n_in < 0 || n_out < 0 || (n_in && !in) || (n_out && !out), EDGE_EINVAL);
+    if (rc)
+        return rc;
+    w->ops = append(w, w->ops, &w->cap_ops, &w->n_ops, sizeof *w->ops);
     if (w->err)
         return w->err;
-    if (n_in < 0 || n_out < 0 || (n_in && !in) || (n_out && !out))
-        return tfw__fail(w, EDGE_EINVAL);
-    woperator *ops = tfw__grow(w, w->ops, &w->cap_ops, w->n_ops, sizeof *ops);
-    if (!ops)
-        return w->err;
-    w->ops = ops;
-    woperator *op = &ops[w->n_ops];
-    memset(op, 0, sizeof *op);
-    w->n_ops++;
+    woperator *op = &w->ops[w->n_ops - 1];
     op->opcode = opcode;
     op->n_in = n_in;
     op->n_out = n_out;
@@ -386,12 +392,9 @@ int32_t tfw_add_operator(tfw_writer *w, int32_t opcode, const int32_t *in, int n
 int32_t tfw_add_custom_operator(tfw_writer *w, int32_t opcode, const int32_t *in, int n_in,
                                 const int32_t *out, int n_out, const void *options, size_t bytes)
 {
-    if (!w)
-        return EDGE_EINVAL;
-    if (w->err)
-        return w->err;
-    if (bytes > FB_MAX)
-        return tfw__fail(w, EDGE_ELIMIT);
+    const int32_t rc = refuse(w, bytes > FB_MAX, EDGE_ELIMIT);
+    if (rc)
+        return rc;
     const int32_t i = tfw_add_operator(w, opcode, in, n_in, out, n_out, NULL);
     if (i < 0)
         return i;
@@ -407,12 +410,9 @@ int32_t tfw_add_custom_operator(tfw_writer *w, int32_t opcode, const int32_t *in
 
 int tfw_set_io(tfw_writer *w, const int32_t *in, int n_in, const int32_t *out, int n_out)
 {
-    if (!w)
-        return EDGE_EINVAL;
-    if (w->err)
-        return w->err;
-    if (n_in < 0 || n_out < 0)
-        return tfw__fail(w, EDGE_EINVAL);
+    const int32_t rc = refuse(w, n_in < 0 || n_out < 0, EDGE_EINVAL);
+    if (rc)
+        return rc;
     bool ok1, ok2;
     int32_t *ci = dup_array(w, in, (size_t)n_in, sizeof(int32_t), &ok1);
     int32_t *co = dup_array(w, out, (size_t)n_out, sizeof(int32_t), &ok2);

@@ -63,27 +63,35 @@ static void space_geometry(const edge_tensor *in, const int32_t *out, edge_ref_s
     k->out_c = out[in->rank - 1];
 }
 
+/* space_alloc, with K's geometry of IN and the output DIMS and the block BH x BW. */
+static space_data *space_block_alloc(edge_prep *p, edge_node *n, const edge_tensor *in,
+                                     const int32_t *dims, int32_t bh, int32_t bw)
+{
+    space_data *d = space_alloc(p, n, in);
+    if (d) {
+        space_geometry(in, dims, &d->k);
+        d->k.block_h = bh;
+        d->k.block_w = bw;
+    }
+    return d;
+}
+
 /* ---- DEPTH_TO_SPACE, SPACE_TO_DEPTH ---- */
 
 /* DEPTH_TO_SPACE or SPACE_TO_DEPTH, by N's code. */
 static int depth_space_prepare(edge_prep *p, edge_node *n)
 {
-    const bool to_space = n->code == EDGE_OP_DEPTH_TO_SPACE;
     const edge_tensor *in, *out;
     int rc = space_io(p, n, 1, &in, &out);
     if (rc)
         return rc;
     int32_t dims[4];
-    if ((rc = edge_depth_space_shape(to_space, in->dims, in->rank, n->params.block_size, dims,
-                                     p->err)) ||
+    if ((rc = edge_depth_space_shape(n->code == EDGE_OP_DEPTH_TO_SPACE, in->dims, in->rank,
+                                     n->params.block_size, dims, p->err)) ||
         (rc = edge_op_check_dims(p, out, "output", 4, dims)))
         return rc;
-    space_data *d = space_alloc(p, n, in);
-    if (!d)
-        return EDGE_ENOMEM;
-    space_geometry(in, dims, &d->k);
-    d->k.block_h = d->k.block_w = n->params.block_size;
-    return 0;
+    const int32_t block = n->params.block_size;
+    return space_block_alloc(p, n, in, dims, block, block) ? 0 : EDGE_ENOMEM;
 }
 
 static void depth_to_space_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
@@ -123,12 +131,9 @@ static int batch_space_prepare(edge_prep *p, edge_node *n)
                                      pads->count, dims, block_hw, pad_tl, p->err)) ||
         (rc = edge_op_check_dims(p, out, "output", in->rank, dims)))
         return rc;
-    space_data *d = space_alloc(p, n, in);
+    space_data *d = space_block_alloc(p, n, in, dims, block_hw[0], block_hw[1]);
     if (!d)
         return EDGE_ENOMEM;
-    space_geometry(in, dims, &d->k);
-    d->k.block_h = block_hw[0];
-    d->k.block_w = block_hw[1];
     d->k.pad_top = pad_tl[0];
     d->k.pad_left = pad_tl[1];
     if (in->type == EDGE_INT8 || in->type == EDGE_UINT8)

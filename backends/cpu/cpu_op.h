@@ -50,6 +50,19 @@ typedef struct edge_op {
     edge_eval_fn eval;
 } edge_op;
 
+/* Defines edge_op_NAME: builtin operator EDGE_OP_NAME up to VERSION, run by PREP and EVAL. */
+#define EDGE_CPU_OP(NAME, PREP, EVAL, VERSION) \
+    const edge_op edge_op_##NAME = {           \
+        .code = EDGE_OP_##NAME,                \
+        .max_version = VERSION,                \
+        .prepare = PREP,                       \
+        .eval = EVAL,                          \
+    };
+
+/* The position of CODE in CODES[0..COUNT) (0 when absent): a prepare shared by several builtin
+ * codes finds its variant, an enum listed in the same order. */
+int edge_op_code_index(int32_t code, const int32_t *codes, size_t count);
+
 /* The registry (backends/cpu/registry.c): NULL when the code is not supported. */
 const edge_op *edge_cpu_find_op(int32_t code);
 /* A custom operator by its custom_code NAME (registry.c's custom table); NULL when unknown. */
@@ -93,6 +106,11 @@ int edge_op_io_same(edge_prep *p, const edge_node *n, int min_in, int max_in, ui
 /* edge_op_io_same for an elementwise operator: one input, and the output of its shape. */
 int edge_op_io_unary(edge_prep *p, const edge_node *n, uint32_t allowed, const edge_tensor **in,
                      const edge_tensor **out);
+/* The opening of a two-input elementwise prepare: edge_op_check_io (2 inputs, 1 output), input 0
+ * into A (its type one of ALLOWED, or the one type it holds), input 1 into B (of A's type) and
+ * output 0 into OUT (of OUT_TYPE, or of A's type when OUT_TYPE is negative). */
+int edge_op_io_binary(edge_prep *p, const edge_node *n, uint32_t allowed, int out_type,
+                      const edge_tensor **a, const edge_tensor **b, const edge_tensor **out);
 int edge_op_check_same_shape(edge_prep *p, const edge_tensor *a, const char *ra,
                              const edge_tensor *b, const char *rb);
 int edge_op_check_rank(edge_prep *p, const edge_tensor *t, const char *role, int rank);
@@ -106,6 +124,12 @@ int edge_op_check_quant(edge_prep *p, const edge_tensor *t, const char *role);
 /* edge_op_check_quant, and exactly one scale and zero point (EDGE_EUNSUPPORTED for
  * per-channel quantization). */
 int edge_op_check_quant1(edge_prep *p, const edge_tensor *t, const char *role);
+/* edge_op_check_quant1 on A (role RA) and B (role RB), in that order. */
+int edge_op_check_quant1_pair(edge_prep *p, const edge_tensor *a, const char *ra,
+                              const edge_tensor *b, const char *rb);
+/* edge_op_check_quant1_pair on A and B, then edge_op_check_quant1 on OUT ("output"). */
+int edge_op_check_quant1_3(edge_prep *p, const edge_tensor *a, const char *ra, const edge_tensor *b,
+                           const char *rb, const edge_tensor *out);
 /* edge_op_check_quant on OUT and T, and T's scale and zero point equal OUT's
  * (operators that move quantized values without requantizing them). */
 int edge_op_check_quant_as_output(edge_prep *p, const edge_tensor *t, const char *role,

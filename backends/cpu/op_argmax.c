@@ -5,7 +5,8 @@
  * removed), validating the output type (int32 or int64, agreeing with
  * ArgMaxOptions.output_type when the file gives it), and choosing the typed
  * kernel (inputs int8, uint8, float32, int32). Ties resolve to the first
- * index, as TensorFlow Lite's std::greater scan does. Does not own the scan (kernels/ref/transform.c). */
+ * index, as TensorFlow Lite's std::greater scan does. Does not own the scan
+ * (kernels/ref/transform.c). */
 #include "cpu_op.h"
 #include "ref/transform.h"
 

@@ -52,31 +52,16 @@ static int binary_shapes(edge_prep *p, const edge_tensor *a, const edge_tensor *
                         edge_op_tensor_index(p, out), so, sa, sb, want);
 }
 
-static int binary_types(edge_prep *p, binary_op op, const edge_tensor *a, const edge_tensor *b,
-                        const edge_tensor *out)
-{
-    const bool addsub = op == BIN_ADD || op == BIN_SUB;
-    int rc = edge_op_check_dtype(p, a, "input 0",
-                                 BINARY_TYPES | (addsub ? EDGE_DTYPE_BIT(EDGE_INT16) : 0));
-    if (rc || (rc = edge_op_check_type(p, b, "input 1", a->type)))
-        return rc;
-    return edge_op_check_type(p, out, "output", a->type);
-}
-
 /* MAXIMUM / MINIMUM compare raw values: the scales must agree. */
 static int maxmin_quant(edge_prep *p, const edge_tensor *a, const edge_tensor *b,
                         const edge_tensor *out)
 {
-    const edge_tensor *t[3] = {a, b, out};
     const int quantized = (a->q.count > 0) + (b->q.count > 0) + (out->q.count > 0);
     if (quantized == 0)
         return 0;
-    static const char *const role[3] = {"input 0", "input 1", "output"};
-    for (int i = 0; i < 3; i++) {
-        int rc = edge_op_check_quant1(p, t[i], role[i]);
-        if (rc)
-            return rc;
-    }
+    int rc = edge_op_check_quant1_3(p, a, "input 0", b, "input 1", out);
+    if (rc)
+        return rc;
     if (a->q.scale[0] != out->q.scale[0] || b->q.scale[0] != out->q.scale[0] ||
         a->q.zero_point[0] != out->q.zero_point[0] || b->q.zero_point[0] != out->q.zero_point[0])
         return edge_op_fail(p, EDGE_EUNSUPPORTED,
@@ -99,10 +84,8 @@ void edge_op_addsub_params(const edge_addsub_quant *q, edge_arith_params *k)
 static int arith_quant(edge_prep *p, binary_op op, int act, const edge_tensor *a,
                        const edge_tensor *b, const edge_tensor *out, edge_arith_params *k)
 {
-    int rc;
-    if ((rc = edge_op_check_quant1(p, a, "input 0")) ||
-        (rc = edge_op_check_quant1(p, b, "input 1")) ||
-        (rc = edge_op_check_quant1(p, out, "output")))
+    int rc = edge_op_check_quant1_3(p, a, "input 0", b, "input 1", out);
+    if (rc)
         return rc;
     const float sa = a->q.scale[0], sb = b->q.scale[0], so = out->q.scale[0];
     k->a_offset = -a->q.zero_point[0];
@@ -152,15 +135,23 @@ static int add_fast(edge_prep *p, edge_node *n, const edge_arith_params *k)
     return edge_fast_add_prepare(p, n, &q, count) < 0 ? EDGE_ENOMEM : 0;
 }
 
-static int binary_prepare(edge_prep *p, edge_node *n, binary_op op)
+/* The builtin codes of BIN_ADD ... BIN_MIN, in that order. */
+static const int32_t binary_codes[] = {EDGE_OP_ADD, EDGE_OP_SUB, EDGE_OP_MUL, EDGE_OP_MAXIMUM,
+                                       EDGE_OP_MINIMUM};
+
+/* ADD, SUB, MUL, MAXIMUM, MINIMUM: the operation of N's code. */
+static int binary_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 2, 2, 1);
+    const binary_op op = (binary_op)edge_op_code_index(
+        n->code, binary_codes, sizeof binary_codes / sizeof binary_codes[0]);
+    const bool addsub = op == BIN_ADD || op == BIN_SUB;
+    const edge_tensor *a, *b, *out;
+    int rc = edge_op_io_binary(p, n, BINARY_TYPES | (addsub ? EDGE_DTYPE_BIT(EDGE_INT16) : 0), -1,
+                               &a, &b, &out);
     if (rc)
         return rc;
-    const edge_tensor *a = edge_op_input(p, n, 0), *b = edge_op_input(p, n, 1);
-    const edge_tensor *out = edge_op_output(p, n, 0);
     binary_data d = {.op = op, .type = a->type};
-    if ((rc = binary_types(p, op, a, b, out)) || (rc = binary_shapes(p, a, b, out, &d.k)))
+    if ((rc = binary_shapes(p, a, b, out, &d.k)))
         return rc;
     const int act = op == BIN_MAX || op == BIN_MIN ? EDGE_ACT_NONE : n->params.activation;
     if (op == BIN_MAX || op == BIN_MIN)
@@ -174,31 +165,6 @@ static int binary_prepare(edge_prep *p, edge_node *n, binary_op op)
     if (rc || (rc = edge_op_keep(p, n, &d, sizeof d)))
         return rc;
     return op == BIN_ADD && a->type == EDGE_INT8 ? add_fast(p, n, &d.k) : 0;
-}
-
-static int add_prepare(edge_prep *p, edge_node *n)
-{
-    return binary_prepare(p, n, BIN_ADD);
-}
-
-static int sub_prepare(edge_prep *p, edge_node *n)
-{
-    return binary_prepare(p, n, BIN_SUB);
-}
-
-static int mul_prepare(edge_prep *p, edge_node *n)
-{
-    return binary_prepare(p, n, BIN_MUL);
-}
-
-static int maximum_prepare(edge_prep *p, edge_node *n)
-{
-    return binary_prepare(p, n, BIN_MAX);
-}
-
-static int minimum_prepare(edge_prep *p, edge_node *n)
-{
-    return binary_prepare(p, n, BIN_MIN);
 }
 
 static void eval_s8(const binary_data *d, const int8_t *a, const int8_t *b, int8_t *o)
@@ -273,33 +239,8 @@ static void binary_eval(const edge_node *n, void *const *t, void *scratch, edge_
         eval_f32(d, a, b, o);
 }
 
-const edge_op edge_op_ADD = {
-    .code = EDGE_OP_ADD,
-    .max_version = 5,
-    .prepare = add_prepare,
-    .eval = binary_eval,
-};
-const edge_op edge_op_SUB = {
-    .code = EDGE_OP_SUB,
-    .max_version = 5,
-    .prepare = sub_prepare,
-    .eval = binary_eval,
-};
-const edge_op edge_op_MUL = {
-    .code = EDGE_OP_MUL,
-    .max_version = 7,
-    .prepare = mul_prepare,
-    .eval = binary_eval,
-};
-const edge_op edge_op_MAXIMUM = {
-    .code = EDGE_OP_MAXIMUM,
-    .max_version = 4,
-    .prepare = maximum_prepare,
-    .eval = binary_eval,
-};
-const edge_op edge_op_MINIMUM = {
-    .code = EDGE_OP_MINIMUM,
-    .max_version = 4,
-    .prepare = minimum_prepare,
-    .eval = binary_eval,
-};
+EDGE_CPU_OP(ADD, binary_prepare, binary_eval, 5)
+EDGE_CPU_OP(SUB, binary_prepare, binary_eval, 5)
+EDGE_CPU_OP(MUL, binary_prepare, binary_eval, 7)
+EDGE_CPU_OP(MAXIMUM, binary_prepare, binary_eval, 4)
+EDGE_CPU_OP(MINIMUM, binary_prepare, binary_eval, 4)

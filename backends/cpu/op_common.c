@@ -92,6 +92,32 @@ int edge_op_io_unary(edge_prep *p, const edge_node *n, uint32_t allowed, const e
     return rc ? rc : edge_op_check_same_shape(p, *in, "input", *out, "output");
 }
 
+int edge_op_io_binary(edge_prep *p, const edge_node *n, uint32_t allowed, int out_type,
+                      const edge_tensor **a, const edge_tensor **b, const edge_tensor **out)
+{
+    int rc = edge_op_io(p, n, 2, 2, 1, a, out);
+    if (rc)
+        return rc;
+    if (__builtin_popcount(allowed) == 1) /* one type: edge_op_check_type's message */
+        rc = edge_op_check_type(p, *a, "input 0", (edge_dtype)__builtin_ctz(allowed));
+    else
+        rc = edge_op_check_dtype(p, *a, "input 0", allowed);
+    if (rc)
+        return rc;
+    *b = edge_op_input(p, n, 1);
+    if ((rc = edge_op_check_type(p, *b, "input 1", (*a)->type)))
+        return rc;
+    return edge_op_check_type(p, *out, "output", out_type < 0 ? (*a)->type : (edge_dtype)out_type);
+}
+
+int edge_op_code_index(int32_t code, const int32_t *codes, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (codes[i] == code)
+            return (int)i;
+    return 0;
+}
+
 int edge_op_tensor_index(const edge_prep *p, const edge_tensor *t)
 {
     return (int)(t - p->m->tensors);
@@ -231,6 +257,20 @@ int edge_op_check_quant1(edge_prep *p, const edge_tensor *t, const char *role)
                             "needs one scale and zero point",
                             role, edge_op_tensor_index(p, t), (int)t->q.count);
     return 0;
+}
+
+int edge_op_check_quant1_pair(edge_prep *p, const edge_tensor *a, const char *ra,
+                              const edge_tensor *b, const char *rb)
+{
+    int rc = edge_op_check_quant1(p, a, ra);
+    return rc ? rc : edge_op_check_quant1(p, b, rb);
+}
+
+int edge_op_check_quant1_3(edge_prep *p, const edge_tensor *a, const char *ra, const edge_tensor *b,
+                           const char *rb, const edge_tensor *out)
+{
+    int rc = edge_op_check_quant1_pair(p, a, ra, b, rb);
+    return rc ? rc : edge_op_check_quant1(p, out, "output");
 }
 
 int edge_op_check_quant_as_output(edge_prep *p, const edge_tensor *t, const char *role,

@@ -57,16 +57,20 @@ void edge_cmp_quant_of(const edge_rescale_quant *q, const edge_tensor *a, const 
     k->act_max = t == EDGE_INT16 ? INT16_MAX : t == EDGE_UINT8 ? UINT8_MAX : INT8_MAX;
 }
 
-/* Two inputs of one type, the broadcast output shape into BC. */
-static int binary_shape(edge_prep *p, const edge_node *n, edge_bcast3 *bc)
+/* The two-input opening (edge_op_io_binary: input 0 of ALLOWED, input 1 of its type, the output
+ * of OUT_TYPE or, when negative, of input 0's), and the broadcast output shape into BC. */
+static int binary_io(edge_prep *p, const edge_node *n, uint32_t allowed, int out_type,
+                     const edge_tensor **a, const edge_tensor **b, edge_bcast3 *bc)
 {
-    const edge_tensor *in[2] = {edge_op_input(p, n, 0), edge_op_input(p, n, 1)};
-    const edge_tensor *out = edge_op_output(p, n, 0);
+    const edge_tensor *out;
+    int rc = edge_op_io_binary(p, n, allowed, out_type, a, b, &out);
+    if (rc)
+        return rc;
+    const edge_tensor *in[2] = {*a, *b};
     int32_t dims[EDGE_MAX_DIMS];
     int rank = 0;
-    int rc = edge_op_check_type(p, in[1], "input 1", in[0]->type);
-    if (rc || (rc = edge_broadcast_shape(in[0]->dims, in[0]->rank, in[1]->dims, in[1]->rank, dims,
-                                         &rank, p->err)))
+    if ((rc = edge_broadcast_shape(in[0]->dims, in[0]->rank, in[1]->dims, in[1]->rank, dims, &rank,
+                                   p->err)))
         return rc;
     return edge_cmp_bcast(p, 2, in, out, dims, rank, bc);
 }
@@ -76,9 +80,8 @@ static int binary_shape(edge_prep *p, const edge_node *n, edge_bcast3 *bc)
 static int compare_quant(edge_prep *p, const edge_tensor *a, const edge_tensor *b,
                          edge_compare_params *k)
 {
-    int rc;
-    if ((rc = edge_op_check_quant1(p, a, "input 0")) ||
-        (rc = edge_op_check_quant1(p, b, "input 1")))
+    int rc = edge_op_check_quant1_pair(p, a, "input 0", b, "input 1");
+    if (rc)
         return rc;
     edge_rescale_quant q;
     if ((rc = edge_compare_multipliers(a->q.scale[0], b->q.scale[0], &q, p->err)))
@@ -88,47 +91,27 @@ static int compare_quant(edge_prep *p, const edge_tensor *a, const edge_tensor *
     return 0;
 }
 
-static int compare_prepare(edge_prep *p, edge_node *n, edge_cmp_op op)
+/* The builtin codes of EDGE_CMP_EQ ... EDGE_CMP_LE, in that order. */
+static const int32_t compare_codes[] = {EDGE_OP_EQUAL,   EDGE_OP_NOT_EQUAL,
+                                        EDGE_OP_GREATER, EDGE_OP_GREATER_EQUAL,
+                                        EDGE_OP_LESS,    EDGE_OP_LESS_EQUAL};
+
+/* EQUAL ... LESS_EQUAL: the comparison of N's code. */
+static int compare_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 2, 2, 1);
+    const edge_cmp_op op = (edge_cmp_op)edge_op_code_index(
+        n->code, compare_codes, sizeof compare_codes / sizeof compare_codes[0]);
+    const bool eq = op == EDGE_CMP_EQ || op == EDGE_CMP_NE;
+    const edge_tensor *a, *b;
+    edge_compare_params k = {.op = op};
+    int rc = binary_io(p, n, CMP_VALUE_TYPES | (eq ? EDGE_DTYPE_BIT(EDGE_BOOL) : 0), EDGE_BOOL, &a,
+                       &b, &k.shape);
     if (rc)
         return rc;
-    const edge_tensor *a = edge_op_input(p, n, 0), *b = edge_op_input(p, n, 1);
-    const bool eq = op == EDGE_CMP_EQ || op == EDGE_CMP_NE;
-    edge_compare_params k = {.op = op, .kind = edge_cmp_kind_of(a->type)};
-    if ((rc = edge_op_check_dtype(p, a, "input 0",
-                                  CMP_VALUE_TYPES | (eq ? EDGE_DTYPE_BIT(EDGE_BOOL) : 0))) ||
-        (rc = edge_op_check_type(p, edge_op_output(p, n, 0), "output", EDGE_BOOL)) ||
-        (rc = binary_shape(p, n, &k.shape)))
-        return rc;
+    k.kind = edge_cmp_kind_of(a->type);
     if (a->type == EDGE_INT8 || a->type == EDGE_UINT8)
         rc = compare_quant(p, a, b, &k);
     return rc ? rc : edge_op_keep(p, n, &k, sizeof k);
-}
-
-static int equal_prepare(edge_prep *p, edge_node *n)
-{
-    return compare_prepare(p, n, EDGE_CMP_EQ);
-}
-static int not_equal_prepare(edge_prep *p, edge_node *n)
-{
-    return compare_prepare(p, n, EDGE_CMP_NE);
-}
-static int greater_prepare(edge_prep *p, edge_node *n)
-{
-    return compare_prepare(p, n, EDGE_CMP_GT);
-}
-static int greater_equal_prepare(edge_prep *p, edge_node *n)
-{
-    return compare_prepare(p, n, EDGE_CMP_GE);
-}
-static int less_prepare(edge_prep *p, edge_node *n)
-{
-    return compare_prepare(p, n, EDGE_CMP_LT);
-}
-static int less_equal_prepare(edge_prep *p, edge_node *n)
-{
-    return compare_prepare(p, n, EDGE_CMP_LE);
 }
 
 static void compare_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
@@ -144,25 +127,13 @@ typedef struct logical_data {
     size_t count; /* LOGICAL_NOT */
 } logical_data;
 
-static int logical_prepare(edge_prep *p, edge_node *n, bool is_or)
+/* LOGICAL_AND, LOGICAL_OR: bool inputs and output. */
+static int logical_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 2, 2, 1);
-    if (rc || (rc = edge_op_check_type(p, edge_op_input(p, n, 0), "input 0", EDGE_BOOL)) ||
-        (rc = edge_op_check_type(p, edge_op_output(p, n, 0), "output", EDGE_BOOL)))
-        return rc;
-    logical_data d = {.is_or = is_or};
-    if ((rc = binary_shape(p, n, &d.shape)))
-        return rc;
-    return edge_op_keep(p, n, &d, sizeof d);
-}
-
-static int logical_and_prepare(edge_prep *p, edge_node *n)
-{
-    return logical_prepare(p, n, false);
-}
-static int logical_or_prepare(edge_prep *p, edge_node *n)
-{
-    return logical_prepare(p, n, true);
+    const edge_tensor *a, *b;
+    logical_data d = {.is_or = n->code == EDGE_OP_LOGICAL_OR};
+    int rc = binary_io(p, n, EDGE_DTYPE_BIT(EDGE_BOOL), EDGE_BOOL, &a, &b, &d.shape);
+    return rc ? rc : edge_op_keep(p, n, &d, sizeof d);
 }
 
 static void logical_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
@@ -215,20 +186,21 @@ static int select_types(edge_prep *p, const edge_tensor *c, const edge_tensor *x
     return edge_op_check_quant_as_output(p, y, "input 2", out);
 }
 
-static int select_prepare(edge_prep *p, edge_node *n, bool v2)
+/* SELECT, SELECT_V2 (N's code): the condition's shape rules differ. */
+static int select_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 3, 3, 1);
+    const edge_tensor *c, *out;
+    int rc = edge_op_io(p, n, 3, 3, 1, &c, &out);
     if (rc)
         return rc;
-    const edge_tensor *c = edge_op_input(p, n, 0), *x = edge_op_input(p, n, 1),
-                      *y = edge_op_input(p, n, 2), *out = edge_op_output(p, n, 0);
+    const edge_tensor *x = edge_op_input(p, n, 1), *y = edge_op_input(p, n, 2);
     if ((rc = select_types(p, c, x, y, out)))
         return rc;
     select_data d = {.esize = edge_dtype_size(x->type)};
     const edge_tensor *in[3] = {c, x, y};
     int32_t dims[EDGE_MAX_DIMS];
     int rank = 0;
-    if (v2) {
+    if (n->code == EDGE_OP_SELECT_V2) {
         if ((rc = edge_select_v2_shape(c->dims, c->rank, x->dims, x->rank, y->dims, y->rank, dims,
                                        &rank, p->err)) ||
             (rc = edge_cmp_bcast(p, 3, in, out, dims, rank, &d.shape)))
@@ -245,15 +217,6 @@ static int select_prepare(edge_prep *p, edge_node *n, bool v2)
             return rc;
     }
     return edge_op_keep(p, n, &d, sizeof d);
-}
-
-static int select_v1_prepare(edge_prep *p, edge_node *n)
-{
-    return select_prepare(p, n, false);
-}
-static int select_v2_prepare(edge_prep *p, edge_node *n)
-{
-    return select_prepare(p, n, true);
 }
 
 static void select_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
@@ -277,10 +240,8 @@ typedef struct sqdiff_data {
 static int sqdiff_quant(edge_prep *p, const edge_tensor *a, const edge_tensor *b,
                         const edge_tensor *out, edge_cmp_quant *k)
 {
-    int rc;
-    if ((rc = edge_op_check_quant1(p, a, "input 0")) ||
-        (rc = edge_op_check_quant1(p, b, "input 1")) ||
-        (rc = edge_op_check_quant1(p, out, "output")))
+    int rc = edge_op_check_quant1_3(p, a, "input 0", b, "input 1", out);
+    if (rc)
         return rc;
     edge_rescale_quant q;
     const int shift = out->type == EDGE_INT16 ? 0 : 7;
@@ -291,21 +252,20 @@ static int sqdiff_quant(edge_prep *p, const edge_tensor *a, const edge_tensor *b
     return 0;
 }
 
+#define SQDIFF_TYPES                                                                         \
+    (EDGE_DTYPE_BIT(EDGE_FLOAT32) | EDGE_DTYPE_BIT(EDGE_INT32) | EDGE_DTYPE_BIT(EDGE_INT8) | \
+     EDGE_DTYPE_BIT(EDGE_INT16))
+
 static int sqdiff_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 2, 2, 1);
+    const edge_tensor *a, *b;
+    sqdiff_data d = {0};
+    int rc = binary_io(p, n, SQDIFF_TYPES, -1, &a, &b, &d.shape);
     if (rc)
         return rc;
-    const edge_tensor *a = edge_op_input(p, n, 0), *b = edge_op_input(p, n, 1);
-    const edge_tensor *out = edge_op_output(p, n, 0);
-    sqdiff_data d = {.kind = edge_cmp_kind_of(a->type)};
-    if ((rc = edge_op_check_dtype(p, a, "input 0",
-                                  EDGE_DTYPE_BIT(EDGE_FLOAT32) | EDGE_DTYPE_BIT(EDGE_INT32) |
-                                      EDGE_DTYPE_BIT(EDGE_INT8) | EDGE_DTYPE_BIT(EDGE_INT16))) ||
-        (rc = edge_op_check_type(p, out, "output", a->type)) || (rc = binary_shape(p, n, &d.shape)))
-        return rc;
+    d.kind = edge_cmp_kind_of(a->type);
     if (a->type == EDGE_INT8 || a->type == EDGE_INT16)
-        rc = sqdiff_quant(p, a, b, out, &d.q);
+        rc = sqdiff_quant(p, a, b, edge_op_output(p, n, 0), &d.q);
     return rc ? rc : edge_op_keep(p, n, &d, sizeof d);
 }
 
@@ -315,22 +275,18 @@ static void sqdiff_eval(const edge_node *n, void *const *t, void *scratch, edge_
     edge_ref_squared_difference(&d->shape, d->kind, &d->q, t[n->in[0]], t[n->in[1]], t[n->out[0]]);
 }
 
-#define CMP_OP(NAME, PREP, EVAL, VERSION) \
-    const edge_op edge_op_##NAME = {      \
-        .code = EDGE_OP_##NAME,           \
-        .max_version = VERSION,           \
-        .prepare = PREP,                  \
-        .eval = EVAL,                     \
-    };
-CMP_OP(EQUAL, equal_prepare, compare_eval, 4)
-CMP_OP(NOT_EQUAL, not_equal_prepare, compare_eval, 3)
-CMP_OP(GREATER, greater_prepare, compare_eval, 2)
-CMP_OP(GREATER_EQUAL, greater_equal_prepare, compare_eval, 2)
-CMP_OP(LESS, less_prepare, compare_eval, 2)
-CMP_OP(LESS_EQUAL, less_equal_prepare, compare_eval, 2)
-CMP_OP(LOGICAL_AND, logical_and_prepare, logical_eval, 1)
-CMP_OP(LOGICAL_OR, logical_or_prepare, logical_eval, 1)
-CMP_OP(LOGICAL_NOT, logical_not_prepare, logical_not_eval, 1)
-CMP_OP(SELECT, select_v1_prepare, select_eval, 4)
-CMP_OP(SELECT_V2, select_v2_prepare, select_eval, 2)
-CMP_OP(SQUARED_DIFFERENCE, sqdiff_prepare, sqdiff_eval, 2)
+/* The comparisons share their prepare and eval. */
+#define COMPARE_OP(NAME, VERSION) EDGE_CPU_OP(NAME, compare_prepare, compare_eval, VERSION)
+COMPARE_OP(EQUAL, 4)
+COMPARE_OP(NOT_EQUAL, 3)
+COMPARE_OP(GREATER, 2)
+COMPARE_OP(GREATER_EQUAL, 2)
+COMPARE_OP(LESS, 2)
+COMPARE_OP(LESS_EQUAL, 2)
+#undef COMPARE_OP
+EDGE_CPU_OP(LOGICAL_AND, logical_prepare, logical_eval, 1)
+EDGE_CPU_OP(LOGICAL_OR, logical_prepare, logical_eval, 1)
+EDGE_CPU_OP(LOGICAL_NOT, logical_not_prepare, logical_not_eval, 1)
+EDGE_CPU_OP(SELECT, select_prepare, select_eval, 4)
+EDGE_CPU_OP(SELECT_V2, select_prepare, select_eval, 2)
+EDGE_CPU_OP(SQUARED_DIFFERENCE, sqdiff_prepare, sqdiff_eval, 2)

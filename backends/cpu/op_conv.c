@@ -29,6 +29,28 @@ int edge_conv_check_count(edge_prep *p, const edge_tensor *t, const char *role)
     return 0;
 }
 
+int edge_conv_check_tensors(edge_prep *p, const edge_tensor *in, int in_rank, const edge_tensor *w,
+                            int w_rank, const edge_tensor *out)
+{
+    int rc = in_rank ? edge_op_check_rank(p, in, "input", in_rank) : 0;
+    if (rc || (rc = edge_op_check_rank(p, w, "weights", w_rank)) ||
+        (rc = edge_conv_check_count(p, in, "input")) ||
+        (rc = edge_conv_check_count(p, w, "weights")))
+        return rc;
+    return edge_conv_check_count(p, out, "output");
+}
+
+int edge_conv_io(edge_prep *p, const edge_node *n, int in_rank, int w_rank, const edge_tensor **in,
+                 const edge_tensor **w, const edge_tensor **bias, const edge_tensor **out)
+{
+    int rc = edge_op_io(p, n, 2, 3, 1, in, out);
+    if (rc)
+        return rc;
+    *w = edge_op_input(p, n, 1);
+    *bias = edge_op_input(p, n, 2);
+    return edge_conv_check_tensors(p, *in, in_rank, *w, w_rank, *out);
+}
+
 int edge_conv_check_types(edge_prep *p, const edge_tensor *in, const edge_tensor *filter,
                           const edge_tensor *bias, const edge_tensor *out, int32_t count)
 {
@@ -181,16 +203,9 @@ static int conv2d_check_types_s16(edge_prep *p, const edge_conv2d_kind *kind, co
 static int conv2d_check_tensors(edge_prep *p, const edge_node *n, const edge_conv2d_kind *kind)
 {
     const int32_t out_axis = kind->out_axis;
-    int rc = edge_op_check_io(p, n, 2, 3, 1);
+    const edge_tensor *in, *f, *bias, *out;
+    int rc = edge_conv_io(p, n, 4, 4, &in, &f, &bias, &out);
     if (rc)
-        return rc;
-    const edge_tensor *in = edge_op_input(p, n, 0), *f = edge_op_input(p, n, 1);
-    const edge_tensor *bias = edge_op_input(p, n, 2), *out = edge_op_output(p, n, 0);
-    if ((rc = edge_op_check_rank(p, in, "input", 4)) ||
-        (rc = edge_op_check_rank(p, f, "weights", 4)) ||
-        (rc = edge_conv_check_count(p, in, "input")) ||
-        (rc = edge_conv_check_count(p, f, "weights")) ||
-        (rc = edge_conv_check_count(p, out, "output")))
         return rc;
     if (in->type == EDGE_INT16)
         return conv2d_check_types_s16(p, kind, in, f, bias, out, f->dims[out_axis]);

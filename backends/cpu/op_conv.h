@@ -20,6 +20,14 @@
 /* Every tensor of the op has at least one element and at most INT32_MAX (the
  * kernels index within int32, as TFLite does). */
 int edge_conv_check_count(edge_prep *p, const edge_tensor *t, const char *role);
+/* IN of rank IN_RANK (any when 0) and the weights W of rank W_RANK, then
+ * edge_conv_check_count on IN, W and OUT. */
+int edge_conv_check_tensors(edge_prep *p, const edge_tensor *in, int in_rank, const edge_tensor *w,
+                            int w_rank, const edge_tensor *out);
+/* The opening of a conv-like prepare (input, weights, optional bias, one output): the counts,
+ * the tensors into IN, W, BIAS (NULL when absent) and OUT, and edge_conv_check_tensors. */
+int edge_conv_io(edge_prep *p, const edge_node *n, int in_rank, int w_rank, const edge_tensor **in,
+                 const edge_tensor **w, const edge_tensor **bias, const edge_tensor **out);
 
 /* Quantized operands of a conv-like op, and what prepare derives from them. */
 typedef struct edge_conv_quant {

@@ -39,17 +39,9 @@ static int fc_shape(edge_prep *p, const edge_tensor *in, const edge_tensor *w,
 
 static int fc_check_tensors(edge_prep *p, const edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 2, 3, 1);
-    if (rc)
-        return rc;
-    const edge_tensor *in = edge_op_input(p, n, 0), *w = edge_op_input(p, n, 1);
-    const edge_tensor *bias = edge_op_input(p, n, 2), *out = edge_op_output(p, n, 0);
-    if ((rc = edge_op_check_rank(p, w, "weights", 2)) ||
-        (rc = edge_conv_check_count(p, in, "input")) ||
-        (rc = edge_conv_check_count(p, w, "weights")) ||
-        (rc = edge_conv_check_count(p, out, "output")))
-        return rc;
-    return edge_conv_check_types(p, in, w, bias, out, w->dims[0]);
+    const edge_tensor *in, *w, *bias, *out;
+    int rc = edge_conv_io(p, n, 0, 2, &in, &w, &bias, &out);
+    return rc ? rc : edge_conv_check_types(p, in, w, bias, out, w->dims[0]);
 }
 
 static int fc_quantize(edge_prep *p, const edge_node *n, fc_data *d, int act)

@@ -100,11 +100,11 @@ static int fill_dims(edge_prep *p, const edge_tensor *dims, const edge_tensor *o
 
 static int fill_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 2, 2, 1);
+    const edge_tensor *dims, *out;
+    int rc = edge_op_io(p, n, 2, 2, 1, &dims, &out);
     if (rc)
         return rc;
-    const edge_tensor *dims = edge_op_input(p, n, 0), *value = edge_op_input(p, n, 1);
-    const edge_tensor *out = edge_op_output(p, n, 0);
+    const edge_tensor *value = edge_op_input(p, n, 1);
     if ((rc = edge_op_check_dtype(p, value, "value", FILL_TYPES)) ||
         (rc = edge_op_check_type(p, out, "output", value->type)))
         return rc;
@@ -157,11 +157,6 @@ static void zeros_like_eval(const edge_node *n, void *const *t, void *scratch, e
     memset(t[n->out[0]], 0, *(const size_t *)n->data);
 }
 
-const edge_op edge_op_SHAPE = {
-    .code = EDGE_OP_SHAPE, .max_version = 1, .prepare = shape_prepare, .eval = shape_eval};
-const edge_op edge_op_FILL = {
-    .code = EDGE_OP_FILL, .max_version = 4, .prepare = fill_prepare, .eval = fill_eval};
-const edge_op edge_op_ZEROS_LIKE = {.code = EDGE_OP_ZEROS_LIKE,
-                                    .max_version = 1,
-                                    .prepare = zeros_like_prepare,
-                                    .eval = zeros_like_eval};
+EDGE_CPU_OP(SHAPE, shape_prepare, shape_eval, 1)
+EDGE_CPU_OP(FILL, fill_prepare, fill_eval, 4)
+EDGE_CPU_OP(ZEROS_LIKE, zeros_like_prepare, zeros_like_eval, 1)

@@ -44,12 +44,10 @@ static int64_t index_value(const edge_tensor *t, size_t i)
 static int gather_io(edge_prep *p, const edge_node *n, const edge_tensor **params,
                      const edge_tensor **idx, const edge_tensor **out)
 {
-    int rc = edge_op_check_io(p, n, 2, 2, 1);
+    int rc = edge_op_io(p, n, 2, 2, 1, params, out);
     if (rc)
         return rc;
-    *params = edge_op_input(p, n, 0);
     *idx = edge_op_input(p, n, 1);
-    *out = edge_op_output(p, n, 0);
     if ((rc = edge_op_check_dtype(p, *params, "params", GATHER_TYPES)) ||
         (rc = edge_op_check_dtype(p, *idx, "indices", GATHER_INDEX_TYPES)))
         return rc;

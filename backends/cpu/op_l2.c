@@ -17,11 +17,9 @@ typedef struct l2_data {
  * MAX_RANK, into D's outer and depth. */
 static int last_axis_io(edge_prep *p, edge_node *n, uint32_t types, int max_rank, l2_data **out_d)
 {
-    int rc = edge_op_check_io(p, n, 1, 1, 1);
-    if (rc)
-        return rc;
-    const edge_tensor *in = edge_op_input(p, n, 0), *out = edge_op_output(p, n, 0);
-    if ((rc = edge_op_check_dtype(p, in, "input", types)) ||
+    const edge_tensor *in, *out;
+    int rc = edge_op_io(p, n, 1, 1, 1, &in, &out);
+    if (rc || (rc = edge_op_check_dtype(p, in, "input", types)) ||
         (rc = edge_op_check_type(p, out, "output", in->type)) ||
         (rc = edge_op_check_same_shape(p, in, "input", out, "output")))
         return rc;

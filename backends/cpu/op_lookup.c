@@ -24,9 +24,8 @@ typedef struct addn_data {
 
 static int sum_quant(edge_prep *p, const edge_tensor *in, const edge_tensor *out, edge_cmp_quant *k)
 {
-    int rc;
-    if ((rc = edge_op_check_quant1(p, in, "input 0")) ||
-        (rc = edge_op_check_quant1(p, out, "output")))
+    int rc = edge_op_check_quant1_pair(p, in, "input 0", out, "output");
+    if (rc)
         return rc;
     edge_rescale_quant q;
     if ((rc = edge_sum_multipliers(in->q.scale[0], out->q.scale[0], &q, p->err)))
@@ -59,10 +58,10 @@ static int addn_input(edge_prep *p, const edge_tensor *first, const edge_tensor 
 
 static int addn_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 2, INT32_MAX, 1);
+    const edge_tensor *first, *out;
+    int rc = edge_op_io(p, n, 2, INT32_MAX, 1, &first, &out);
     if (rc)
         return rc;
-    const edge_tensor *first = edge_op_input(p, n, 0), *out = edge_op_output(p, n, 0);
     addn_data d = {.kind = edge_cmp_kind_of(first->type), .count = first->count};
     if ((rc = edge_op_check_dtype(p, first, "input 0", SUM_TYPES)) ||
         (rc = edge_op_check_type(p, out, "output", first->type)) ||
@@ -90,10 +89,10 @@ static void addn_eval(const edge_node *n, void *const *t, void *scratch, edge_ex
 
 static int cumsum_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 2, 2, 1);
+    const edge_tensor *in, *out;
+    int rc = edge_op_io(p, n, 2, 2, 1, &in, &out);
     if (rc)
         return rc;
-    const edge_tensor *in = edge_op_input(p, n, 0), *out = edge_op_output(p, n, 0);
     edge_cumsum_params k = {.kind = edge_cmp_kind_of(in->type),
                             .exclusive = n->params.cumsum.exclusive,
                             .reverse = n->params.cumsum.reverse};
@@ -127,11 +126,11 @@ typedef struct bto_data {
 
 static int bto_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 2, 2, 1);
+    const edge_tensor *in, *out;
+    int rc = edge_op_io(p, n, 2, 2, 1, &in, &out);
     if (rc)
         return rc;
-    const edge_tensor *in = edge_op_input(p, n, 0), *shape = edge_op_input(p, n, 1);
-    const edge_tensor *out = edge_op_output(p, n, 0);
+    const edge_tensor *shape = edge_op_input(p, n, 1);
     bto_data d = {.esize = edge_dtype_size(in->type)};
     if ((rc = edge_op_check_type(p, out, "output", in->type)) ||
         (in->q.count && (rc = edge_op_check_quant_as_output(p, in, "input 0", out))))
@@ -170,16 +169,10 @@ typedef struct bargs_data {
 
 static int bargs_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 2, 2, 1);
-    if (rc)
-        return rc;
-    const edge_tensor *a = edge_op_input(p, n, 0), *b = edge_op_input(p, n, 1);
-    const edge_tensor *out = edge_op_output(p, n, 0);
-    if ((rc = edge_op_check_dtype(p, a, "input 0",
-                                  EDGE_DTYPE_BIT(EDGE_INT32) | EDGE_DTYPE_BIT(EDGE_INT64))) ||
-        (rc = edge_op_check_type(p, b, "input 1", a->type)) ||
-        (rc = edge_op_check_type(p, out, "output", a->type)) ||
-        (rc = edge_op_check_rank(p, a, "input 0", 1)) ||
+    const edge_tensor *a, *b, *out;
+    int rc = edge_op_io_binary(p, n, EDGE_DTYPE_BIT(EDGE_INT32) | EDGE_DTYPE_BIT(EDGE_INT64), -1,
+                               &a, &b, &out);
+    if (rc || (rc = edge_op_check_rank(p, a, "input 0", 1)) ||
         (rc = edge_op_check_rank(p, b, "input 1", 1)))
         return rc;
     bargs_data d = {.wide = a->type == EDGE_INT64, .na = a->count, .nb = b->count};
@@ -234,11 +227,11 @@ static int lookup_types(edge_prep *p, const edge_tensor *ids, const edge_tensor 
 
 static int lookup_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 2, 2, 1);
+    const edge_tensor *ids, *out;
+    int rc = edge_op_io(p, n, 2, 2, 1, &ids, &out);
     if (rc)
         return rc;
-    const edge_tensor *ids = edge_op_input(p, n, 0), *table = edge_op_input(p, n, 1);
-    const edge_tensor *out = edge_op_output(p, n, 0);
+    const edge_tensor *table = edge_op_input(p, n, 1);
     edge_lookup_params k = {.esize = edge_dtype_size(table->type)};
     if ((rc = lookup_types(p, ids, table, out, &k)))
         return rc;
@@ -299,16 +292,9 @@ static void topk_eval(const edge_node *n, void *const *t, void *scratch, edge_ex
     edge_ref_topk(n->data, t[n->in[0]], t[n->out[0]], t[n->out[1]]);
 }
 
-#define LOOKUP_OP(NAME, PREP, EVAL, VERSION) \
-    const edge_op edge_op_##NAME = {         \
-        .code = EDGE_OP_##NAME,              \
-        .max_version = VERSION,              \
-        .prepare = PREP,                     \
-        .eval = EVAL,                        \
-    };
-LOOKUP_OP(ADD_N, addn_prepare, addn_eval, 2)
-LOOKUP_OP(CUMSUM, cumsum_prepare, cumsum_eval, 1)
-LOOKUP_OP(BROADCAST_TO, bto_prepare, bto_eval, 3)
-LOOKUP_OP(BROADCAST_ARGS, bargs_prepare, bargs_eval, 1)
-LOOKUP_OP(EMBEDDING_LOOKUP, lookup_prepare, lookup_eval, 3)
-LOOKUP_OP(TOPK_V2, topk_prepare, topk_eval, 3)
+EDGE_CPU_OP(ADD_N, addn_prepare, addn_eval, 2)
+EDGE_CPU_OP(CUMSUM, cumsum_prepare, cumsum_eval, 1)
+EDGE_CPU_OP(BROADCAST_TO, bto_prepare, bto_eval, 3)
+EDGE_CPU_OP(BROADCAST_ARGS, bargs_prepare, bargs_eval, 1)
+EDGE_CPU_OP(EMBEDDING_LOOKUP, lookup_prepare, lookup_eval, 3)
+EDGE_CPU_OP(TOPK_V2, topk_prepare, topk_eval, 3)

@@ -51,28 +51,21 @@ int edge_math_act_range(edge_prep *p, int act, edge_arith_params *k)
 
 static int binary_math_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 2, 2, 1);
+    const edge_tensor *a, *b, *out;
+    int rc = edge_op_io_binary(p, n, F32_S32, -1, &a, &b, &out);
     if (rc)
         return rc;
-    const edge_tensor *a = edge_op_input(p, n, 0), *b = edge_op_input(p, n, 1);
-    const edge_tensor *out = edge_op_output(p, n, 0);
-    if ((rc = edge_op_check_dtype(p, a, "input 0", F32_S32)) ||
-        (rc = edge_op_check_type(p, b, "input 1", a->type)) ||
-        (rc = edge_op_check_type(p, out, "output", a->type)))
+    math_data d = {.type = a->type};
+    d.f32 = n->code == EDGE_OP_DIV         ? edge_ref_div_f32
+            : n->code == EDGE_OP_FLOOR_DIV ? edge_ref_floor_div_f32
+                                           : edge_ref_floor_mod_f32;
+    d.s32 = n->code == EDGE_OP_DIV         ? edge_ref_div_s32
+            : n->code == EDGE_OP_FLOOR_DIV ? edge_ref_floor_div_s32
+                                           : edge_ref_floor_mod_s32;
+    if ((rc = math_shapes(p, a, b, out, &d.k)) ||
+        (rc = edge_math_act_range(p, edge_op_activation(n->code, &n->params), &d.k)))
         return rc;
-    math_data *d = edge_op_alloc(p, n, sizeof *d);
-    if (!d)
-        return EDGE_ENOMEM;
-    d->type = a->type;
-    d->f32 = n->code == EDGE_OP_DIV         ? edge_ref_div_f32
-             : n->code == EDGE_OP_FLOOR_DIV ? edge_ref_floor_div_f32
-                                            : edge_ref_floor_mod_f32;
-    d->s32 = n->code == EDGE_OP_DIV         ? edge_ref_div_s32
-             : n->code == EDGE_OP_FLOOR_DIV ? edge_ref_floor_div_s32
-                                            : edge_ref_floor_mod_s32;
-    if ((rc = math_shapes(p, a, b, out, &d->k)))
-        return rc;
-    return edge_math_act_range(p, edge_op_activation(n->code, &n->params), &d->k);
+    return edge_op_keep(p, n, &d, sizeof d);
 }
 
 /* DIV, FLOOR_DIV, FLOOR_MOD: the kernel prepare chose for the code and type. */
@@ -86,15 +79,6 @@ static void binary_math_eval(const edge_node *n, void *const *t, void *scratch, 
         d->f32(&d->k, t[n->in[0]], t[n->in[1]], t[n->out[0]]);
 }
 
-const edge_op edge_op_DIV = {.code = EDGE_OP_DIV,
-                             .max_version = 2,
-                             .prepare = binary_math_prepare,
-                             .eval = binary_math_eval};
-const edge_op edge_op_FLOOR_DIV = {.code = EDGE_OP_FLOOR_DIV,
-                                   .max_version = 3,
-                                   .prepare = binary_math_prepare,
-                                   .eval = binary_math_eval};
-const edge_op edge_op_FLOOR_MOD = {.code = EDGE_OP_FLOOR_MOD,
-                                   .max_version = 2,
-                                   .prepare = binary_math_prepare,
-                                   .eval = binary_math_eval};
+EDGE_CPU_OP(DIV, binary_math_prepare, binary_math_eval, 2)
+EDGE_CPU_OP(FLOOR_DIV, binary_math_prepare, binary_math_eval, 3)
+EDGE_CPU_OP(FLOOR_MOD, binary_math_prepare, binary_math_eval, 2)

@@ -47,9 +47,8 @@ int edge_reduce_walk_shape(edge_prep *p, const edge_tensor *in, const edge_tenso
 int edge_reduce_quant(edge_prep *p, const edge_tensor *in, const edge_tensor *out,
                       edge_reduce_params *k)
 {
-    int rc;
-    if ((rc = edge_op_check_quant1(p, in, "input")) ||
-        (rc = edge_op_check_quant1(p, out, "output")))
+    int rc = edge_op_check_quant1_pair(p, in, "input", out, "output");
+    if (rc)
         return rc;
     int s;
     if ((rc = edge_op_scale_ratio(p, in, out, &k->mult, &s)))
@@ -62,11 +61,11 @@ int edge_reduce_quant(edge_prep *p, const edge_tensor *in, const edge_tensor *ou
 
 int edge_reduce_check_tensors(edge_prep *p, const edge_node *n, uint32_t types)
 {
-    int rc = edge_op_check_io(p, n, 2, 2, 1);
+    const edge_tensor *in, *out;
+    int rc = edge_op_io(p, n, 2, 2, 1, &in, &out);
     if (rc)
         return rc;
-    const edge_tensor *in = edge_op_input(p, n, 0), *axis = edge_op_input(p, n, 1);
-    const edge_tensor *out = edge_op_output(p, n, 0);
+    const edge_tensor *axis = edge_op_input(p, n, 1);
     if ((rc = edge_conv_check_count(p, in, "input")) ||
         (rc = edge_conv_check_count(p, out, "output")) ||
         (rc = edge_op_check_const(p, axis, "axis", EDGE_INT32)))

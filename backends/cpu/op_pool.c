@@ -50,9 +50,8 @@ static int pool_geometry(edge_prep *p, const edge_node *n, const edge_tensor *in
 static int pool_quant(edge_prep *p, const edge_tensor *in, const edge_tensor *out, int act,
                       edge_pool_params *k)
 {
-    int rc;
-    if ((rc = edge_op_check_quant1(p, in, "input")) ||
-        (rc = edge_op_check_quant1(p, out, "output")))
+    int rc = edge_op_check_quant1_pair(p, in, "input", out, "output");
+    if (rc)
         return rc;
     const double diff = fabs((double)in->q.scale[0] - (double)out->q.scale[0]);
     if (!(diff <= 1.0e-6) || in->q.zero_point[0] != out->q.zero_point[0])

@@ -45,10 +45,9 @@ static int resize_flags_read(edge_prep *p, const edge_node *n, bool bilinear, re
 }
 
 /* Input [b,h,w,c] (non-empty spatially), size = [out_h, out_w] > 0, output matches. */
-static int resize_shapes(edge_prep *p, const edge_node *n, edge_ref_resize_params *k)
+static int resize_shapes(edge_prep *p, const edge_tensor *in, const edge_tensor *size,
+                         const edge_tensor *out, edge_ref_resize_params *k)
 {
-    const edge_tensor *in = edge_op_input(p, n, 0), *size = edge_op_input(p, n, 1);
-    const edge_tensor *out = edge_op_output(p, n, 0);
     int rc = edge_op_check_rank(p, in, "input", 4);
     if (rc || (rc = edge_op_check_type(p, out, "output", in->type)) ||
         (rc = edge_op_check_const(p, size, "size", EDGE_INT32)))
@@ -121,16 +120,19 @@ static int resize_tables(edge_prep *p, resize_data *d, resize_flags f)
     }
 }
 
-static int resize_prepare(edge_prep *p, edge_node *n, bool bilinear)
+/* RESIZE_NEAREST_NEIGHBOR or RESIZE_BILINEAR, by N's code. */
+static int resize_prepare(edge_prep *p, edge_node *n)
 {
-    int rc = edge_op_check_io(p, n, 2, 2, 1);
+    const edge_tensor *in, *out;
+    int rc = edge_op_io(p, n, 2, 2, 1, &in, &out);
     if (rc)
         return rc;
+    const bool bilinear = n->code == EDGE_OP_RESIZE_BILINEAR;
     resize_flags f = {false, false};
     edge_ref_resize_params k = {0};
     resize_kind kind = RESIZE_NEAREST;
-    const edge_tensor *in = edge_op_input(p, n, 0);
-    if ((rc = resize_flags_read(p, n, bilinear, &f)) || (rc = resize_shapes(p, n, &k)) ||
+    if ((rc = resize_flags_read(p, n, bilinear, &f)) ||
+        (rc = resize_shapes(p, in, edge_op_input(p, n, 1), out, &k)) ||
         (rc = resize_kind_of(p, in->type, bilinear, &kind)))
         return rc;
     const size_t entry = table_entry_size(kind);
@@ -143,16 +145,6 @@ static int resize_prepare(edge_prep *p, edge_node *n, bool bilinear)
     d->esize = edge_dtype_size(in->type);
     d->xtab_offset = (size_t)k.out_h * entry;
     return resize_tables(p, d, f);
-}
-
-static int nearest_prepare(edge_prep *p, edge_node *n)
-{
-    return resize_prepare(p, n, false);
-}
-
-static int bilinear_prepare(edge_prep *p, edge_node *n)
-{
-    return resize_prepare(p, n, true);
 }
 
 static void resize_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
@@ -169,16 +161,5 @@ static void resize_eval(const edge_node *n, void *const *t, void *scratch, edge_
     }
 }
 
-const edge_op edge_op_RESIZE_NEAREST_NEIGHBOR = {
-    .code = EDGE_OP_RESIZE_NEAREST_NEIGHBOR,
-    .max_version = 4,
-    .prepare = nearest_prepare,
-    .eval = resize_eval,
-};
-
-const edge_op edge_op_RESIZE_BILINEAR = {
-    .code = EDGE_OP_RESIZE_BILINEAR,
-    .max_version = 4,
-    .prepare = bilinear_prepare,
-    .eval = resize_eval,
-};
+EDGE_CPU_OP(RESIZE_NEAREST_NEIGHBOR, resize_prepare, resize_eval, 4)
+EDGE_CPU_OP(RESIZE_BILINEAR, resize_prepare, resize_eval, 4)

@@ -39,9 +39,8 @@ static int softmax_io(edge_prep *p, const edge_node *n, const edge_tensor **in,
 static int softmax_quant(edge_prep *p, const edge_tensor *in, const edge_tensor *out, float beta,
                          edge_softmax_params *k)
 {
-    int rc;
-    if ((rc = edge_op_check_quant1(p, in, "input")) ||
-        (rc = edge_op_check_quant1(p, out, "output")))
+    int rc = edge_op_check_quant1_pair(p, in, "input", out, "output");
+    if (rc)
         return rc;
     const int32_t zp = in->type == EDGE_INT8 ? -128 : 0;
     if ((rc = edge_op_check_fixed_quant(p, out, "output", 1.0f / 256.0f, zp)))

@@ -32,13 +32,8 @@ typedef struct space_data {
 static int space_io(edge_prep *p, const edge_node *n, int n_in, const edge_tensor **in,
                     const edge_tensor **out)
 {
-    int rc = edge_op_check_io(p, n, n_in, n_in, 1);
+    int rc = edge_op_io_same(p, n, n_in, n_in, SPACE_TYPES, in, out);
     if (rc)
-        return rc;
-    *in = edge_op_input(p, n, 0);
-    *out = edge_op_output(p, n, 0);
-    if ((rc = edge_op_check_dtype(p, *in, "input", SPACE_TYPES)) ||
-        (rc = edge_op_check_type(p, *out, "output", (*in)->type)))
         return rc;
     const edge_dtype t = (*in)->type;
     if (t == EDGE_INT8 || t == EDGE_UINT8 || t == EDGE_INT16)
@@ -68,35 +63,35 @@ static void space_geometry(const edge_tensor *in, const int32_t *out, edge_ref_s
     k->out_c = out[in->rank - 1];
 }
 
+/* space_alloc, with K's geometry of IN and the output DIMS and the block BH x BW. */
+static space_data *space_block_alloc(edge_prep *p, edge_node *n, const edge_tensor *in,
+                                     const int32_t *dims, int32_t bh, int32_t bw)
+{
+    space_data *d = space_alloc(p, n, in);
+    if (d) {
+        space_geometry(in, dims, &d->k);
+        d->k.block_h = bh;
+        d->k.block_w = bw;
+    }
+    return d;
+}
+
 /* ---- DEPTH_TO_SPACE, SPACE_TO_DEPTH ---- */
 
-static int depth_space_prepare(edge_prep *p, edge_node *n, bool to_space)
+/* DEPTH_TO_SPACE or SPACE_TO_DEPTH, by N's code. */
+static int depth_space_prepare(edge_prep *p, edge_node *n)
 {
     const edge_tensor *in, *out;
     int rc = space_io(p, n, 1, &in, &out);
     if (rc)
         return rc;
     int32_t dims[4];
-    if ((rc = edge_depth_space_shape(to_space, in->dims, in->rank, n->params.block_size, dims,
-                                     p->err)) ||
+    if ((rc = edge_depth_space_shape(n->code == EDGE_OP_DEPTH_TO_SPACE, in->dims, in->rank,
+                                     n->params.block_size, dims, p->err)) ||
         (rc = edge_op_check_dims(p, out, "output", 4, dims)))
         return rc;
-    space_data *d = space_alloc(p, n, in);
-    if (!d)
-        return EDGE_ENOMEM;
-    space_geometry(in, dims, &d->k);
-    d->k.block_h = d->k.block_w = n->params.block_size;
-    return 0;
-}
-
-static int depth_to_space_prepare(edge_prep *p, edge_node *n)
-{
-    return depth_space_prepare(p, n, true);
-}
-
-static int space_to_depth_prepare(edge_prep *p, edge_node *n)
-{
-    return depth_space_prepare(p, n, false);
+    const int32_t block = n->params.block_size;
+    return space_block_alloc(p, n, in, dims, block, block) ? 0 : EDGE_ENOMEM;
 }
 
 static void depth_to_space_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
@@ -113,8 +108,10 @@ static void space_to_depth_eval(const edge_node *n, void *const *t, void *scratc
 
 /* ---- BATCH_TO_SPACE_ND, SPACE_TO_BATCH_ND ---- */
 
-static int batch_space_prepare(edge_prep *p, edge_node *n, bool to_space)
+/* BATCH_TO_SPACE_ND or SPACE_TO_BATCH_ND, by N's code. */
+static int batch_space_prepare(edge_prep *p, edge_node *n)
 {
+    const bool to_space = n->code == EDGE_OP_BATCH_TO_SPACE_ND;
     const edge_tensor *in, *out;
     int rc = space_io(p, n, 3, &in, &out);
     if (rc)
@@ -134,27 +131,14 @@ static int batch_space_prepare(edge_prep *p, edge_node *n, bool to_space)
                                      pads->count, dims, block_hw, pad_tl, p->err)) ||
         (rc = edge_op_check_dims(p, out, "output", in->rank, dims)))
         return rc;
-    space_data *d = space_alloc(p, n, in);
+    space_data *d = space_block_alloc(p, n, in, dims, block_hw[0], block_hw[1]);
     if (!d)
         return EDGE_ENOMEM;
-    space_geometry(in, dims, &d->k);
-    d->k.block_h = block_hw[0];
-    d->k.block_w = block_hw[1];
     d->k.pad_top = pad_tl[0];
     d->k.pad_left = pad_tl[1];
     if (in->type == EDGE_INT8 || in->type == EDGE_UINT8)
         d->value[0] = (uint8_t)out->q.zero_point[0];
     return 0;
-}
-
-static int batch_to_space_prepare(edge_prep *p, edge_node *n)
-{
-    return batch_space_prepare(p, n, true);
-}
-
-static int space_to_batch_prepare(edge_prep *p, edge_node *n)
-{
-    return batch_space_prepare(p, n, false);
 }
 
 static void batch_to_space_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
@@ -202,37 +186,8 @@ static void mirror_pad_eval(const edge_node *n, void *const *t, void *scratch, e
     edge_ref_mirror_pad(&d->pad, d->offset, d->esize, t[n->in[0]], t[n->out[0]]);
 }
 
-const edge_op edge_op_DEPTH_TO_SPACE = {
-    .code = EDGE_OP_DEPTH_TO_SPACE,
-    .max_version = 2,
-    .prepare = depth_to_space_prepare,
-    .eval = depth_to_space_eval,
-};
-
-const edge_op edge_op_SPACE_TO_DEPTH = {
-    .code = EDGE_OP_SPACE_TO_DEPTH,
-    .max_version = 2,
-    .prepare = space_to_depth_prepare,
-    .eval = space_to_depth_eval,
-};
-
-const edge_op edge_op_BATCH_TO_SPACE_ND = {
-    .code = EDGE_OP_BATCH_TO_SPACE_ND,
-    .max_version = 4,
-    .prepare = batch_to_space_prepare,
-    .eval = batch_to_space_eval,
-};
-
-const edge_op edge_op_SPACE_TO_BATCH_ND = {
-    .code = EDGE_OP_SPACE_TO_BATCH_ND,
-    .max_version = 4,
-    .prepare = space_to_batch_prepare,
-    .eval = space_to_batch_eval,
-};
-
-const edge_op edge_op_MIRROR_PAD = {
-    .code = EDGE_OP_MIRROR_PAD,
-    .max_version = 3,
-    .prepare = mirror_pad_prepare,
-    .eval = mirror_pad_eval,
-};
+EDGE_CPU_OP(DEPTH_TO_SPACE, depth_space_prepare, depth_to_space_eval, 2)
+EDGE_CPU_OP(SPACE_TO_DEPTH, depth_space_prepare, space_to_depth_eval, 2)
+EDGE_CPU_OP(BATCH_TO_SPACE_ND, batch_space_prepare, batch_to_space_eval, 4)
+EDGE_CPU_OP(SPACE_TO_BATCH_ND, batch_space_prepare, space_to_batch_eval, 4)
+EDGE_CPU_OP(MIRROR_PAD, mirror_pad_prepare, mirror_pad_eval, 3)

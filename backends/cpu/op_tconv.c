@@ -72,11 +72,7 @@ static int tconv_tensors(edge_prep *p, const edge_node *n)
     const edge_tensor *f = edge_op_input(p, n, TCONV_WEIGHTS),
                       *in = edge_op_input(p, n, TCONV_INPUT);
     const edge_tensor *out = edge_op_output(p, n, 0);
-    if ((rc = edge_op_check_rank(p, in, "input", 4)) ||
-        (rc = edge_op_check_rank(p, f, "weights", 4)) ||
-        (rc = edge_conv_check_count(p, in, "input")) ||
-        (rc = edge_conv_check_count(p, f, "weights")) ||
-        (rc = edge_conv_check_count(p, out, "output")))
+    if ((rc = edge_conv_check_tensors(p, in, 4, f, 4, out)))
         return rc;
     return tconv_types(p, in, f, edge_op_input(p, n, TCONV_BIAS), out);
 }

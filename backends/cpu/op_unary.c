@@ -114,13 +114,9 @@ static int s8_table(edge_prep *p, const edge_node *n, const edge_tensor *in, con
 /* int8 needs per-tensor quantization on both sides; int16 ABS may have none at all. */
 static int unary_quant(edge_prep *p, const edge_tensor *in, const edge_tensor *out)
 {
-    int rc;
     if (in->type == EDGE_INT16 && in->q.count == 0 && out->q.count == 0)
         return 0;
-    if ((rc = edge_op_check_quant1(p, in, "input")) ||
-        (rc = edge_op_check_quant1(p, out, "output")))
-        return rc;
-    return 0;
+    return edge_op_check_quant1_pair(p, in, "input", out, "output");
 }
 
 static int unary_prepare(edge_prep *p, edge_node *n)
@@ -190,10 +186,8 @@ typedef struct prelu_data {
 static int prelu_quant(edge_prep *p, const edge_tensor *in, const edge_tensor *alpha,
                        const edge_tensor *out, edge_arith_params *k)
 {
-    int rc;
-    if ((rc = edge_op_check_quant1(p, in, "input")) ||
-        (rc = edge_op_check_quant1(p, alpha, "alpha")) ||
-        (rc = edge_op_check_quant1(p, out, "output")))
+    int rc = edge_op_check_quant1_3(p, in, "input", alpha, "alpha", out);
+    if (rc)
         return rc;
     k->a_offset = -in->q.zero_point[0];
     k->b_offset = -alpha->q.zero_point[0];

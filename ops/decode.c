@@ -34,7 +34,7 @@ enum { GELU_APPROXIMATE = 0 }; /* GeluOptions */
 /* lstm family: UnidirectionalSequenceLSTMOptions */
 enum { LSTM_ACT, LSTM_CELL_CLIP, LSTM_PROJ_CLIP, LSTM_TIME_MAJOR, LSTM_ASYM, LSTM_DIAGONAL };
 /* comparison family */
-enum { ARGMIN_OUTPUT_TYPE = 0 };          /* ArgMinOptions */
+enum { ARGMIN_OUTPUT_TYPE = 0 };           /* ArgMinOptions */
 enum { CUMSUM_EXCLUSIVE, CUMSUM_REVERSE }; /* CumsumOptions */
 /* space family */
 enum { TCONV_PADDING, TCONV_STRIDE_W, TCONV_STRIDE_H, TCONV_ACT }; /* TransposeConvOptions */

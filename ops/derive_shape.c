@@ -800,8 +800,8 @@ int edge_broadcast_to_shape(const int32_t *in, int rank, const int64_t *shape, s
         return edge__seterr(err, EDGE_EUNSUPPORTED,
                             "shape has %zu dimensions; at most %d are supported", n, EDGE_MAX_DIMS);
     if ((size_t)rank > n)
-        return edge__seterr(err, EDGE_ESHAPE,
-                            "shape has %zu dimensions, fewer than the input's %d", n, rank);
+        return edge__seterr(err, EDGE_ESHAPE, "shape has %zu dimensions, fewer than the input's %d",
+                            n, rank);
     for (size_t i = 0; i < n; i++) {
         const int64_t want = shape[i];
         const int k = (int)i - ((int)n - rank);
@@ -809,9 +809,10 @@ int edge_broadcast_to_shape(const int32_t *in, int rank, const int64_t *shape, s
         if (want < 0 || want > INT32_MAX)
             return edge__seterr(err, EDGE_ERANGE, "shape[%zu] is %lld", i, (long long)want);
         if (have != want && have != 1)
-            return edge__seterr(err, EDGE_ESHAPE,
-                                "input dimension %d is %d and cannot broadcast to shape[%zu] = %lld",
-                                k, (int)have, i, (long long)want);
+            return edge__seterr(
+                err, EDGE_ESHAPE,
+                "input dimension %d is %d and cannot broadcast to shape[%zu] = %lld", k, (int)have,
+                i, (long long)want);
         out[i] = (int32_t)want;
     }
     *out_rank = (int)n;
@@ -854,8 +855,7 @@ int edge_select_shape(const int32_t *cond, int cond_rank, const int32_t *x, int 
 }
 
 int edge_select_v2_shape(const int32_t *cond, int cond_rank, const int32_t *x, int x_rank,
-                         const int32_t *y, int y_rank, int32_t *out, int *out_rank,
-                         edge_error *err)
+                         const int32_t *y, int y_rank, int32_t *out, int *out_rank, edge_error *err)
 {
     int32_t xy[EDGE_MAX_DIMS];
     int r = 0;

@@ -463,12 +463,12 @@ int edge_rsqrt_multiplier(float in_scale, float out_scale, int32_t *mult, int *s
 /* The 8-bit table of the operator y = FN(x) (TFLite's LUTPopulate): for every raw value v
  * of int8 (IS_U8 false) or uint8, round(FN(IN_SCALE x (v - IN_ZP)) / OUT_SCALE) + OUT_ZP
  * saturated to the type, at LUT[(uint8_t)v]. */
-void edge_lut8_populate(bool is_u8, float in_scale, int32_t in_zp, float out_scale,
-                        int32_t out_zp, float (*fn)(float), uint8_t lut[256]);
+void edge_lut8_populate(bool is_u8, float in_scale, int32_t in_zp, float out_scale, int32_t out_zp,
+                        float (*fn)(float), uint8_t lut[256]);
 /* RELU_N1_TO_1 / RELU_0_TO_1 on int8 (QuantizedReluX): [ACT_MIN, ACT_MAX] quantized with
  * OUT_SCALE and OUT_ZP (roundf), within [-128, 127]. */
-void edge_relu_x_range(float out_scale, int32_t out_zp, float act_min, float act_max,
-                       int32_t *lo, int32_t *hi);
+void edge_relu_x_range(float out_scale, int32_t out_zp, float act_min, float act_max, int32_t *lo,
+                       int32_t *hi);
 /* PRELU int8 (CalculatePreluParams): input / output scale and input x alpha / output
  * scale as multipliers, in double. */
 int edge_prelu_multipliers(float in_scale, float alpha_scale, float out_scale, int32_t *id_mult,

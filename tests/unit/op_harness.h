@@ -114,6 +114,22 @@ static void options(harness *h, uint8_t type, int nf, const int32_t *val, const 
     assert_false(h->fb.failed);
 }
 
+/* Back to a node without prepared data or message, for the next case on the same harness. */
+static inline void harness_reset(harness *h)
+{
+    free(h->n.data);
+    h->n.data = NULL;
+    h->err = (edge_error){0};
+}
+
+/* The last failure's message contains TEXT (printing both when it does not). */
+static inline bool harness_says(const harness *h, const char *text)
+{
+    if (!strstr(h->err.message, text))
+        print_error("message '%s' lacks '%s'\n", h->err.message, text);
+    return strstr(h->err.message, text) != NULL;
+}
+
 /* The options decoded as at load, prepare, and eval when it succeeds; returns the
  * first failing step's code. */
 static int run(harness *h, int32_t code)

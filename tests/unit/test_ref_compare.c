@@ -21,13 +21,6 @@
 #include "op_harness.h"
 #include "ref/compare.h"
 
-static bool says(const harness *h, const char *text)
-{
-    if (!strstr(h->err.message, text))
-        print_error("message '%s' lacks '%s'\n", h->err.message, text);
-    return strstr(h->err.message, text) != NULL;
-}
-
 /* A two-input node: tensors 0 and 1 in, 2 out. */
 static harness *two_in(edge_dtype type, int ra, const int32_t *da, void *a, int rb,
                        const int32_t *db, void *b, edge_dtype out_type, int ro, const int32_t *dout,
@@ -85,7 +78,7 @@ static void test_compare_int32_int64_bool(void **state)
     free(h->n.data);
     h->n.data = NULL;
     assert_int_equal(run(h, EDGE_OP_GREATER), EDGE_EUNSUPPORTED);
-    assert_true(says(h, "input 0 (tensor 0) has type BOOL"));
+    assert_true(harness_says(h, "input 0 (tensor 0) has type BOOL"));
     harness_free(h);
 }
 
@@ -134,12 +127,12 @@ static void test_compare_refusals(void **state)
     harness *h = two_in(EDGE_FLOAT32, 1, (const int32_t[]){2}, a, 1, (const int32_t[]){3}, b,
                         EDGE_BOOL, 1, (const int32_t[]){2}, o);
     assert_int_equal(run(h, EDGE_OP_EQUAL), EDGE_ESHAPE);
-    assert_true(says(h, "do not broadcast"));
+    assert_true(harness_says(h, "do not broadcast"));
     harness_free(h);
     h = two_in(EDGE_FLOAT32, 1, (const int32_t[]){2}, a, 1, (const int32_t[]){2}, a, EDGE_FLOAT32,
                1, (const int32_t[]){2}, f);
     assert_int_equal(run(h, EDGE_OP_LESS), EDGE_EUNSUPPORTED);
-    assert_true(says(h, "output (tensor 2) has type FLOAT32, expected BOOL"));
+    assert_true(harness_says(h, "output (tensor 2) has type FLOAT32, expected BOOL"));
     harness_free(h);
     /* an int8 scale of 1 or more cannot be a multiplier below one */
     int8_t q[2] = {0};
@@ -147,7 +140,7 @@ static void test_compare_refusals(void **state)
                (const int32_t[]){2}, o);
     h->scale[0] = 2.0f;
     assert_int_equal(run(h, EDGE_OP_GREATER), EDGE_ERANGE);
-    assert_true(says(h, "input 0 scale multiplier 2"));
+    assert_true(harness_says(h, "input 0 scale multiplier 2"));
     harness_free(h);
 }
 
@@ -202,7 +195,7 @@ static void test_logical(void **state)
     h = two_in(EDGE_FLOAT32, 1, (const int32_t[]){2}, f, 1, (const int32_t[]){2}, f, EDGE_BOOL, 1,
                (const int32_t[]){2}, o);
     assert_int_equal(run(h, EDGE_OP_LOGICAL_AND), EDGE_EUNSUPPORTED);
-    assert_true(says(h, "input 0 (tensor 0) has type FLOAT32, expected BOOL"));
+    assert_true(harness_says(h, "input 0 (tensor 0) has type FLOAT32, expected BOOL"));
     harness_free(h);
 }
 
@@ -242,7 +235,7 @@ static void test_select(void **state)
     h = select_node(1, (const int32_t[]){3}, rows, EDGE_INT8, 2, (const int32_t[]){3, 2}, xs, 1,
                     (const int32_t[]){2}, ys, 2, (const int32_t[]){3, 2}, os);
     assert_int_equal(run(h, EDGE_OP_SELECT), EDGE_ESHAPE);
-    assert_true(says(h, "x and y have different shapes"));
+    assert_true(harness_says(h, "x and y have different shapes"));
     harness_free(h);
     /* the condition must be bool */
     float fc[1] = {1}, fx[1] = {2}, fo[1];
@@ -250,7 +243,7 @@ static void test_select(void **state)
                     1, (const int32_t[]){1}, fx, 1, (const int32_t[]){1}, fo);
     h->t[0].type = EDGE_FLOAT32;
     assert_int_equal(run(h, EDGE_OP_SELECT_V2), EDGE_EUNSUPPORTED);
-    assert_true(says(h, "condition (input 0) (tensor 0) has type FLOAT32, expected BOOL"));
+    assert_true(harness_says(h, "condition (input 0) (tensor 0) has type FLOAT32, expected BOOL"));
     harness_free(h);
 }
 
@@ -274,7 +267,7 @@ static void test_squared_difference(void **state)
     h = two_in(EDGE_BOOL, 1, (const int32_t[]){1}, ba, 1, (const int32_t[]){1}, ba, EDGE_BOOL, 1,
                (const int32_t[]){1}, bo);
     assert_int_equal(run(h, EDGE_OP_SQUARED_DIFFERENCE), EDGE_EUNSUPPORTED);
-    assert_true(says(h, "input 0 (tensor 0) has type BOOL"));
+    assert_true(harness_says(h, "input 0 (tensor 0) has type BOOL"));
     harness_free(h);
 }
 
@@ -308,7 +301,7 @@ static void test_add_n(void **state)
     h->n.data = NULL;
     h->scale[1] = 0.25f;
     assert_int_equal(run(h, EDGE_OP_ADD_N), EDGE_EUNSUPPORTED);
-    assert_true(says(h, "input 1's scale or zero point differs"));
+    assert_true(harness_says(h, "input 1's scale or zero point differs"));
     harness_free(h);
 }
 
@@ -360,7 +353,7 @@ static void test_cumsum(void **state)
     int32_t bad = 2;
     h = cumsum_node(EDGE_FLOAT32, in, o, &bad, false, false);
     assert_int_equal(run(h, EDGE_OP_CUMSUM), EDGE_ERANGE);
-    assert_true(says(h, "axis is 2"));
+    assert_true(harness_says(h, "axis is 2"));
     harness_free(h);
 }
 
@@ -415,7 +408,7 @@ static void test_broadcast_to_and_args(void **state)
     h->n.data = NULL;
     shape[1] = 4;
     assert_int_equal(run(h, EDGE_OP_BROADCAST_TO), EDGE_ESHAPE);
-    assert_true(says(h, "cannot broadcast to shape[1] = 4"));
+    assert_true(harness_says(h, "cannot broadcast to shape[1] = 4"));
     harness_free(h);
 
     int32_t a[2] = {2, 1}, b[1] = {3}, r[2];
@@ -434,7 +427,7 @@ static void test_broadcast_to_and_args(void **state)
     h->t[0].data = a;
     h->t[1].data = b;
     assert_int_equal(run(h, EDGE_OP_BROADCAST_ARGS), EDGE_ESHAPE);
-    assert_true(says(h, "shapes do not broadcast (entry 1: 3 and 4)"));
+    assert_true(harness_says(h, "shapes do not broadcast (entry 1: 3 and 4)"));
     harness_free(h);
 }
 
@@ -467,7 +460,7 @@ static void test_embedding_lookup(void **state)
     h->n.data = NULL;
     h->t[0].data = one;
     assert_int_equal(run(h, EDGE_OP_EMBEDDING_LOOKUP), EDGE_ERANGE);
-    assert_true(says(h, "id 1 is 7; the table has 2 rows"));
+    assert_true(harness_says(h, "id 1 is 7; the table has 2 rows"));
     harness_free(h);
 }
 
@@ -489,7 +482,7 @@ static void test_topk(void **state)
     h->n.data = NULL;
     k = 5;
     assert_int_equal(run(h, EDGE_OP_TOPK_V2), EDGE_ERANGE);
-    assert_true(says(h, "k is 5, but the last dimension has 4 elements"));
+    assert_true(harness_says(h, "k is 5, but the last dimension has 4 elements"));
     harness_free(h);
 }
 

@@ -151,13 +151,6 @@ static void test_cast_bool(void **state)
 
 /* ---------------------------------------------------------------- operators */
 
-static void reset(harness *h)
-{
-    free(h->n.data);
-    h->n.data = NULL;
-    h->err = (edge_error){0};
-}
-
 /* SPLIT of the int8 [2,4] tensor 1..8 into NUM parts along AXIS (tensor 0 the
  * axis, 1 the input, 2.. the outputs of shape [2, 4/num]). */
 static int run_split(int32_t axis, int32_t num, int n_out, int8_t out[][8])
@@ -305,21 +298,21 @@ static void test_gather_op(void **state)
     assert_int_equal(run(h, EDGE_OP_GATHER), 0);
     assert_memory_equal(out, ((const uint8_t[]){5, 6, 1, 2}), sizeof out);
 
-    reset(h); /* a constant index out of range fails the load */
+    harness_reset(h); /* a constant index out of range fails the load */
     idx[1] = 3;
     assert_int_equal(run(h, EDGE_OP_GATHER), EDGE_ERANGE);
     assert_non_null(strstr(h->err.message, "outside [0, 3)"));
 
-    reset(h); /* batch_dims 1 > axis 0 */
+    harness_reset(h); /* batch_dims 1 > axis 0 */
     idx[1] = 0;
     options(h, TFL_OPT_GatherOptions, 2, (const int32_t[]){0, 1}, both);
     assert_int_equal(run(h, EDGE_OP_GATHER), EDGE_ERANGE);
 
-    reset(h); /* axis 1 gives [3,2], not the declared [2,2] */
+    harness_reset(h); /* axis 1 gives [3,2], not the declared [2,2] */
     options(h, TFL_OPT_GatherOptions, 2, (const int32_t[]){1, 0}, both);
     assert_int_equal(run(h, EDGE_OP_GATHER), EDGE_ESHAPE);
 
-    reset(h); /* axis 2 of a rank-2 params */
+    harness_reset(h); /* axis 2 of a rank-2 params */
     options(h, TFL_OPT_GatherOptions, 2, (const int32_t[]){2, 0}, both);
     assert_int_equal(run(h, EDGE_OP_GATHER), EDGE_ERANGE);
     harness_free(h);
@@ -339,11 +332,11 @@ static void test_gather_nd_op(void **state)
     assert_int_equal(run(h, EDGE_OP_GATHER_ND), 0);
     assert_memory_equal(out, ((const int8_t[]){6, 2}), sizeof out);
 
-    reset(h); /* indices addressing 3 dimensions of a rank-2 params */
+    harness_reset(h); /* indices addressing 3 dimensions of a rank-2 params */
     tensor(h, 1, EDGE_INT32, 2, (const int32_t[]){1, 3}, idx, false);
     assert_int_equal(run(h, EDGE_OP_GATHER_ND), EDGE_ESHAPE);
 
-    reset(h); /* float indices */
+    harness_reset(h); /* float indices */
     tensor(h, 1, EDGE_FLOAT32, 2, (const int32_t[]){2, 2}, idx, false);
     assert_int_equal(run(h, EDGE_OP_GATHER_ND), EDGE_EUNSUPPORTED);
     harness_free(h);
@@ -361,11 +354,11 @@ static void test_cast_op(void **state)
     assert_int_equal(run(h, EDGE_OP_CAST), 0); /* values, not dequantized */
     assert_memory_equal(out, ((const float[]){0, 128, 255}), sizeof out);
 
-    reset(h);
+    harness_reset(h);
     tensor(h, 1, EDGE_FLOAT32, 1, (const int32_t[]){2}, out, false);
     assert_int_equal(run(h, EDGE_OP_CAST), EDGE_ESHAPE);
 
-    reset(h);
+    harness_reset(h);
     tensor(h, 1, EDGE_INT64, 1, (const int32_t[]){3}, out, false);
     assert_int_equal(run(h, EDGE_OP_CAST), EDGE_EUNSUPPORTED);
     harness_free(h);

@@ -24,18 +24,6 @@
 #include "ref/reduce.h"
 #include "ref/unary.h"
 
-static void reset(harness *h)
-{
-    free(h->n.data);
-    h->n.data = NULL;
-    h->err = (edge_error){0};
-}
-
-static bool says(const harness *h, const char *text)
-{
-    return strstr(h->err.message, text) != NULL;
-}
-
 /* ---------------------------------------------------------------- kernels */
 
 static void test_floor_div_s32_signs(void **state)
@@ -155,26 +143,26 @@ static void test_floor_div_mod_ops(void **state)
     float a[4] = {7.0f, -7.0f, 7.5f, -0.5f}, two = 2.0f, out[4];
     assert_int_equal(run_binary(h, EDGE_OP_FLOOR_DIV, EDGE_FLOAT32, a, &two, out), 0);
     assert_true(out[0] == 3.0f && out[1] == -4.0f && out[2] == 3.0f && out[3] == -1.0f);
-    reset(h);
+    harness_reset(h);
     assert_int_equal(run_binary(h, EDGE_OP_FLOOR_MOD, EDGE_FLOAT32, a, &two, out), 0);
     assert_true(out[0] == 1.0f && out[1] == 1.0f && out[2] == 1.5f && out[3] == 1.5f);
-    reset(h);
+    harness_reset(h);
     float zero = 0.0f;
     assert_int_equal(run_binary(h, EDGE_OP_FLOOR_DIV, EDGE_FLOAT32, a, &zero, out), 0);
     assert_true(isinf(out[0]) && out[0] > 0 && isinf(out[1]) && out[1] < 0); /* IEEE */
-    reset(h);
+    harness_reset(h);
     /* the pose classifier's element count: 34 // 34, and movenet's index // 48 */
     int32_t ia[4] = {34, 2303, -1, 0}, d = 48, io_[4];
     assert_int_equal(run_binary(h, EDGE_OP_FLOOR_DIV, EDGE_INT32, ia, &d, io_), 0);
     assert_memory_equal(io_, ((const int32_t[]){0, 47, -1, 0}), sizeof io_);
-    reset(h);
+    harness_reset(h);
     assert_int_equal(run_binary(h, EDGE_OP_FLOOR_MOD, EDGE_INT32, ia, &d, io_), 0);
     assert_memory_equal(io_, ((const int32_t[]){34, 47, 47, 0}), sizeof io_);
-    reset(h); /* int8 is not supported */
+    harness_reset(h); /* int8 is not supported */
     int8_t q[4] = {0}, qb = 1, qo[4];
     assert_int_equal(run_binary(h, EDGE_OP_FLOOR_DIV, EDGE_INT8, q, &qb, qo), EDGE_EUNSUPPORTED);
-    assert_true(says(h, "INT8"));
-    reset(h); /* mixed input types */
+    assert_true(harness_says(h, "INT8"));
+    harness_reset(h); /* mixed input types */
     tensor(h, 1, EDGE_INT32, 0, NULL, &d, false);
     tensor(h, 0, EDGE_FLOAT32, 2, (const int32_t[]){2, 2}, a, false);
     assert_int_equal(run(h, EDGE_OP_FLOOR_MOD), EDGE_EUNSUPPORTED);
@@ -189,29 +177,29 @@ static void test_div_op(void **state)
     options(h, TFL_OPT_DivOptions, 1, (const int32_t[]){EDGE_ACT_RELU6}, (const bool[]){true});
     assert_int_equal(run_binary(h, EDGE_OP_DIV, EDGE_FLOAT32, a, &two, out), 0);
     assert_true(out[0] == 0.5f && out[1] == 4.0f && out[2] == 0.0f && out[3] == 6.0f);
-    reset(h);
+    harness_reset(h);
     options(h, TFL_OPT_DivOptions, 1, (const int32_t[]){EDGE_ACT_NONE}, (const bool[]){true});
     int32_t ia[4] = {7, -7, INT32_MIN, 5}, m2 = -2, io_[4];
     assert_int_equal(run_binary(h, EDGE_OP_DIV, EDGE_INT32, ia, &m2, io_), 0);
     assert_memory_equal(io_, ((const int32_t[]){-3, 3, 1073741824, -2}), sizeof io_);
-    reset(h);
+    harness_reset(h);
     int32_t z = 0;
     assert_int_equal(run_binary(h, EDGE_OP_DIV, EDGE_INT32, ia, &z, io_), 0);
     assert_memory_equal(io_, ((const int32_t[]){0, 0, 0, 0}), sizeof io_); /* documented */
-    reset(h); /* RELU on int32 clamps at 0 */
+    harness_reset(h); /* RELU on int32 clamps at 0 */
     options(h, TFL_OPT_DivOptions, 1, (const int32_t[]){EDGE_ACT_RELU}, (const bool[]){true});
     assert_int_equal(run_binary(h, EDGE_OP_DIV, EDGE_INT32, ia, &m2, io_), 0);
     assert_memory_equal(io_, ((const int32_t[]){0, 3, 1073741824, 0}), sizeof io_);
-    reset(h); /* quantized DIV is refused */
+    harness_reset(h); /* quantized DIV is refused */
     uint8_t u[4] = {0}, ub = 1, uo[4];
     assert_int_equal(run_binary(h, EDGE_OP_DIV, EDGE_UINT8, u, &ub, uo), EDGE_EUNSUPPORTED);
-    reset(h); /* [2,2] / [3] does not broadcast */
+    harness_reset(h); /* [2,2] / [3] does not broadcast */
     tensor(h, 1, EDGE_FLOAT32, 1, (const int32_t[]){3}, a, false);
     tensor(h, 0, EDGE_FLOAT32, 2, (const int32_t[]){2, 2}, a, false);
     tensor(h, 2, EDGE_FLOAT32, 2, (const int32_t[]){2, 2}, out, false);
     assert_int_equal(run(h, EDGE_OP_DIV), EDGE_ESHAPE);
-    assert_true(says(h, "broadcast"));
-    reset(h); /* the output must be the broadcast shape */
+    assert_true(harness_says(h, "broadcast"));
+    harness_reset(h); /* the output must be the broadcast shape */
     tensor(h, 1, EDGE_FLOAT32, 2, (const int32_t[]){2, 1}, a, false);
     tensor(h, 2, EDGE_FLOAT32, 1, (const int32_t[]){4}, out, false);
     assert_int_equal(run(h, EDGE_OP_DIV), EDGE_ESHAPE);
@@ -228,19 +216,19 @@ static void test_int32_binary_ops(void **state)
     options(h, TFL_OPT_MulOptions, 1, (const int32_t[]){EDGE_ACT_NONE}, (const bool[]){true});
     assert_int_equal(run_binary(h, EDGE_OP_MUL, EDGE_INT32, a, &b, o), 0);
     assert_memory_equal(o, ((const int32_t[]){110544, -240, -48, 0}), sizeof o);
-    reset(h);
+    harness_reset(h);
     options(h, TFL_OPT_SubOptions, 1, (const int32_t[]){EDGE_ACT_RELU}, (const bool[]){true});
     assert_int_equal(run_binary(h, EDGE_OP_SUB, EDGE_INT32, a, &b, o), 0);
     assert_memory_equal(o, ((const int32_t[]){2255, 0, INT32_MAX - 48, 0}), sizeof o);
-    reset(h);
+    harness_reset(h);
     options(h, TFL_OPT_AddOptions, 1, (const int32_t[]){EDGE_ACT_NONE}, (const bool[]){true});
     assert_int_equal(run_binary(h, EDGE_OP_ADD, EDGE_INT32, a, &b, o), 0);
     assert_memory_equal(o, ((const int32_t[]){2351, 43, INT32_MIN + 47, 48}), sizeof o);
-    reset(h);
+    harness_reset(h);
     h->n.options = (fb_table){0};
     assert_int_equal(run_binary(h, EDGE_OP_MAXIMUM, EDGE_INT32, a, &b, o), 0);
     assert_memory_equal(o, ((const int32_t[]){2303, 48, INT32_MAX, 48}), sizeof o);
-    reset(h);
+    harness_reset(h);
     assert_int_equal(run_binary(h, EDGE_OP_MINIMUM, EDGE_INT32, a, &b, o), 0);
     assert_memory_equal(o, ((const int32_t[]){48, -5, 48, 0}), sizeof o);
     harness_free(h);
@@ -256,18 +244,18 @@ static void test_sqrt_ops(void **state)
     io(h, 1, (const int32_t[]){0}, 1);
     assert_int_equal(run(h, EDGE_OP_SQRT), 0);
     assert_true(out[0] == 3.0f && out[1] == 0.25f && out[2] == 1.0f);
-    reset(h);
+    harness_reset(h);
     assert_int_equal(run(h, EDGE_OP_RSQRT), 0);
     assert_true(out[0] == 1.0f / 3.0f && out[1] == 4.0f && out[2] == 1.0f);
-    reset(h); /* shapes differ */
+    harness_reset(h); /* shapes differ */
     tensor(h, 1, EDGE_FLOAT32, 2, (const int32_t[]){1, 3}, out, false);
     assert_int_equal(run(h, EDGE_OP_SQRT), EDGE_ESHAPE);
-    reset(h); /* int8 SQRT is not supported */
+    harness_reset(h); /* int8 SQRT is not supported */
     int8_t q[8] = {16, 1, 0, -3, 64, 100, 9, 127}, qo[8];
     tensor(h, 0, EDGE_INT8, 1, (const int32_t[]){8}, q, false);
     tensor(h, 1, EDGE_INT8, 1, (const int32_t[]){8}, qo, false);
     assert_int_equal(run(h, EDGE_OP_SQRT), EDGE_EUNSUPPORTED);
-    reset(h); /* int8 RSQRT: input scale 1/4, output 1/64, zero points 0 */
+    harness_reset(h); /* int8 RSQRT: input scale 1/4, output 1/64, zero points 0 */
     h->scale[0] = 0.25f;
     h->scale[1] = 1.0f / 64;
     assert_int_equal(run(h, EDGE_OP_RSQRT), 0);
@@ -275,7 +263,7 @@ static void test_sqrt_ops(void **state)
      * at eval) -> 127; 0.25 -> 16; 0.2 -> 12.8 -> 13; 2/3 -> 42.67 -> 43; 1/sqrt(31.75) ->
      * 11.36 -> 11 */
     assert_memory_equal(qo, ((const int8_t[]){32, 127, 127, 127, 16, 13, 43, 11}), sizeof qo);
-    reset(h); /* the output scale too small for the multiplier */
+    harness_reset(h); /* the output scale too small for the multiplier */
     h->scale[1] = 1e-30f;
     assert_int_equal(run(h, EDGE_OP_RSQRT), EDGE_ERANGE);
     harness_free(h);
@@ -304,32 +292,32 @@ static void test_reduce_ops(void **state)
         run_reduce(h, EDGE_OP_SUM, EDGE_FLOAT32, f, &ax1, 1, false, 1, (const int32_t[]){2}, fo),
         0);
     assert_true(fo[0] == 6.0f && fo[1] == 15.0f);
-    reset(h);
+    harness_reset(h);
     assert_int_equal(
         run_reduce(h, EDGE_OP_SUM, EDGE_FLOAT32, f, &axm2, 1, true, 2, (const int32_t[]){1, 3}, fo),
         0);
     assert_true(fo[0] == 5.0f && fo[1] == 7.0f && fo[2] == 9.0f);
-    reset(h);
+    harness_reset(h);
     assert_int_equal(
         run_reduce(h, EDGE_OP_REDUCE_PROD, EDGE_FLOAT32, f, both, 2, false, 0, NULL, fo), 0);
     assert_true(fo[0] == 720.0f);
-    reset(h);
+    harness_reset(h);
     assert_int_equal(run_reduce(h, EDGE_OP_REDUCE_MAX, EDGE_FLOAT32, f, &ax1, 1, false, 1,
                                 (const int32_t[]){2}, fo),
                      0);
     assert_true(fo[0] == 3.0f && fo[1] == 6.0f);
-    reset(h);
+    harness_reset(h);
     int32_t i[6] = {1, 17, 2, -4, 0, 9}, io_[3];
     assert_int_equal(run_reduce(h, EDGE_OP_REDUCE_PROD, EDGE_INT32, i, &ax1, 1, false, 1,
                                 (const int32_t[]){2}, io_),
                      0);
     assert_memory_equal(io_, ((const int32_t[]){34, 0}), 2 * sizeof *io_);
-    reset(h);
+    harness_reset(h);
     assert_int_equal(run_reduce(h, EDGE_OP_REDUCE_MIN, EDGE_INT32, i, &axm2, 1, false, 1,
                                 (const int32_t[]){3}, io_),
                      0);
     assert_memory_equal(io_, ((const int32_t[]){-4, 0, 2}), sizeof io_);
-    reset(h);
+    harness_reset(h);
     int8_t q[6] = {-1, 7, -128, 3, 3, 2}, qo[3];
     assert_int_equal(run_reduce(h, EDGE_OP_REDUCE_MAX, EDGE_INT8, q, &axm2, 1, true, 2,
                                 (const int32_t[]){1, 3}, qo),
@@ -349,13 +337,13 @@ static void test_sum_int8(void **state)
     assert_int_equal(
         run_reduce(h, EDGE_OP_SUM, EDGE_INT8, q, &ax1, 1, false, 1, (const int32_t[]){2}, qo), 0);
     assert_memory_equal(qo, ((const int8_t[]){6, 15}), 2); /* one scale: the plain sum */
-    reset(h);
+    harness_reset(h);
     h->zp[0] = 1;    /* centered sums 3 and 12 */
     h->scale[2] = 1; /* ratio 0.5: 1.5 -> 2, 6 */
     h->zp[2] = -2;
     assert_int_equal(run(h, EDGE_OP_SUM), 0);
     assert_memory_equal(qo, ((const int8_t[]){0, 4}), 2);
-    reset(h); /* 3 x 127 saturates; -128 x 3 too */
+    harness_reset(h); /* 3 x 127 saturates; -128 x 3 too */
     memcpy(q, ((const int8_t[]){127, 127, 127, -128, -128, -128}), 6);
     h->zp[0] = h->zp[2] = 0;
     h->scale[2] = 0.5f;
@@ -374,29 +362,29 @@ static void test_reduce_refusals(void **state)
     assert_int_equal(run_reduce(h, EDGE_OP_REDUCE_PROD, EDGE_INT8, q, &ax1, 1, false, 1,
                                 (const int32_t[]){2}, qo),
                      EDGE_EUNSUPPORTED);
-    assert_true(says(h, "INT8"));
-    reset(h); /* MAX of int8 compares raw values: the scales must agree */
+    assert_true(harness_says(h, "INT8"));
+    harness_reset(h); /* MAX of int8 compares raw values: the scales must agree */
     assert_int_equal(run_reduce(h, EDGE_OP_REDUCE_MAX, EDGE_INT8, q, &ax1, 1, false, 1,
                                 (const int32_t[]){2}, qo),
                      0);
-    reset(h);
+    harness_reset(h);
     h->scale[2] = 0.25f;
     assert_int_equal(run(h, EDGE_OP_REDUCE_MAX), EDGE_EUNSUPPORTED);
-    assert_true(says(h, "does not requantize"));
-    reset(h); /* an axis outside the rank */
+    assert_true(harness_says(h, "does not requantize"));
+    harness_reset(h); /* an axis outside the rank */
     float f[6] = {0}, fo[3];
     assert_int_equal(run_reduce(h, EDGE_OP_REDUCE_MIN, EDGE_FLOAT32, f, &ax2, 1, false, 1,
                                 (const int32_t[]){2}, fo),
                      EDGE_ERANGE);
-    assert_true(says(h, "axis is 2"));
-    reset(h); /* keep_dims gives [2,1], not the declared [2] */
+    assert_true(harness_says(h, "axis is 2"));
+    harness_reset(h); /* keep_dims gives [2,1], not the declared [2] */
     assert_int_equal(
         run_reduce(h, EDGE_OP_SUM, EDGE_FLOAT32, f, &ax1, 1, true, 1, (const int32_t[]){2}, fo),
         EDGE_ESHAPE);
-    reset(h); /* the axes must be constant */
+    harness_reset(h); /* the axes must be constant */
     tensor(h, 1, EDGE_INT32, 1, (const int32_t[]){1}, &ax1, false);
     assert_int_equal(run(h, EDGE_OP_REDUCE_PROD), EDGE_EUNSUPPORTED);
-    assert_true(says(h, "must be a constant"));
+    assert_true(harness_says(h, "must be a constant"));
     harness_free(h);
 }
 
@@ -412,19 +400,19 @@ static void test_shape_op(void **state)
     io(h, 1, (const int32_t[]){0}, 1);
     assert_int_equal(run(h, EDGE_OP_SHAPE), 0);
     assert_memory_equal(o32, ((const int32_t[]){1, 17, 2}), sizeof o32);
-    reset(h);
+    harness_reset(h);
     tensor(h, 1, EDGE_INT64, 1, (const int32_t[]){3}, o64, false);
     options(h, TFL_OPT_ShapeOptions, 1, (const int32_t[]){EDGE_INT64}, (const bool[]){true});
     assert_int_equal(run(h, EDGE_OP_SHAPE), 0);
     assert_true(o64[0] == 1 && o64[1] == 17 && o64[2] == 2);
-    reset(h); /* out_type int32 but the output is int64 */
+    harness_reset(h); /* out_type int32 but the output is int64 */
     options(h, TFL_OPT_ShapeOptions, 1, (const int32_t[]){EDGE_INT32}, (const bool[]){true});
     assert_int_equal(run(h, EDGE_OP_SHAPE), EDGE_EFORMAT);
-    assert_true(says(h, "out_type is INT32"));
-    reset(h); /* a float output */
+    assert_true(harness_says(h, "out_type is INT32"));
+    harness_reset(h); /* a float output */
     tensor(h, 1, EDGE_FLOAT32, 1, (const int32_t[]){3}, o32, false);
     assert_int_equal(run(h, EDGE_OP_SHAPE), EDGE_EUNSUPPORTED);
-    reset(h); /* [2] is not the rank 3 */
+    harness_reset(h); /* [2] is not the rank 3 */
     tensor(h, 1, EDGE_INT32, 1, (const int32_t[]){2}, o32, false);
     h->n.options = (fb_table){0};
     assert_int_equal(run(h, EDGE_OP_SHAPE), EDGE_ESHAPE);
@@ -451,33 +439,33 @@ static void test_fill_op(void **state)
     assert_int_equal(run_fill(h, EDGE_FLOAT32, &v, dims, 2, true, out), 0);
     for (int i = 0; i < 6; i++)
         assert_true(out[i] == 1.5f);
-    reset(h); /* computed dims: the declared shape is filled */
+    harness_reset(h); /* computed dims: the declared shape is filled */
     int32_t iv = -7, iout[6] = {0};
     assert_int_equal(run_fill(h, EDGE_INT32, &iv, dims, 2, false, iout), 0);
     assert_memory_equal(iout, ((const int32_t[]){-7, -7, -7, -7, -7, -7}), sizeof iout);
-    reset(h); /* computed dims of the wrong length */
+    harness_reset(h); /* computed dims of the wrong length */
     assert_int_equal(run_fill(h, EDGE_INT32, &iv, dims, 3, false, iout), EDGE_ESHAPE);
-    assert_true(says(h, "is computed and has 3 values"));
-    reset(h); /* constant dims that disagree with the output */
+    assert_true(harness_says(h, "is computed and has 3 values"));
+    harness_reset(h); /* constant dims that disagree with the output */
     assert_int_equal(run_fill(h, EDGE_INT32, &iv, dims, 3, true, iout), EDGE_ESHAPE);
-    reset(h); /* a negative dimension */
+    harness_reset(h); /* a negative dimension */
     dims[1] = -3;
     assert_int_equal(run_fill(h, EDGE_INT32, &iv, dims, 2, true, iout), EDGE_ERANGE);
-    assert_true(says(h, "dims[1] is -3"));
-    reset(h); /* value not a scalar */
+    assert_true(harness_says(h, "dims[1] is -3"));
+    harness_reset(h); /* value not a scalar */
     dims[1] = 3;
     assert_int_equal(run_fill(h, EDGE_INT32, &iv, dims, 2, true, iout), 0);
-    reset(h);
+    harness_reset(h);
     tensor(h, 1, EDGE_INT32, 1, (const int32_t[]){2}, iout, false);
     assert_int_equal(run(h, EDGE_OP_FILL), EDGE_ESHAPE);
-    reset(h); /* value and output types differ */
+    harness_reset(h); /* value and output types differ */
     tensor(h, 1, EDGE_FLOAT32, 0, NULL, &v, false);
     assert_int_equal(run(h, EDGE_OP_FILL), EDGE_EUNSUPPORTED);
-    reset(h); /* int8 copies the raw value: scales must agree */
+    harness_reset(h); /* int8 copies the raw value: scales must agree */
     int8_t q = -5, qout[6] = {0};
     assert_int_equal(run_fill(h, EDGE_INT8, &q, dims, 2, true, qout), 0);
     assert_memory_equal(qout, ((const int8_t[]){-5, -5, -5, -5, -5, -5}), sizeof qout);
-    reset(h);
+    harness_reset(h);
     h->scale[1] = 0.125f;
     assert_int_equal(run(h, EDGE_OP_FILL), EDGE_EUNSUPPORTED);
     harness_free(h);
@@ -494,16 +482,16 @@ static void test_zeros_like_op(void **state)
     io(h, 1, (const int32_t[]){0}, 1);
     assert_int_equal(run(h, EDGE_OP_ZEROS_LIKE), 0);
     assert_memory_equal(out, ((const int8_t[]){0, 0, 0, 0}), sizeof out);
-    reset(h);
+    harness_reset(h);
     float f[4] = {1, 2, 3, 4}, fo[4] = {5, 5, 5, 5};
     tensor(h, 0, EDGE_FLOAT32, 2, (const int32_t[]){2, 2}, f, false);
     tensor(h, 1, EDGE_FLOAT32, 2, (const int32_t[]){2, 2}, fo, false);
     assert_int_equal(run(h, EDGE_OP_ZEROS_LIKE), 0);
     assert_true(fo[0] == 0.0f && fo[3] == 0.0f);
-    reset(h); /* the output's shape differs */
+    harness_reset(h); /* the output's shape differs */
     tensor(h, 1, EDGE_FLOAT32, 1, (const int32_t[]){4}, fo, false);
     assert_int_equal(run(h, EDGE_OP_ZEROS_LIKE), EDGE_ESHAPE);
-    reset(h); /* bool is not supported */
+    harness_reset(h); /* bool is not supported */
     tensor(h, 0, EDGE_BOOL, 2, (const int32_t[]){2, 2}, in, false);
     tensor(h, 1, EDGE_BOOL, 2, (const int32_t[]){2, 2}, out, false);
     assert_int_equal(run(h, EDGE_OP_ZEROS_LIKE), EDGE_EUNSUPPORTED);

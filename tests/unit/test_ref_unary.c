@@ -21,18 +21,6 @@
 #include "op_harness.h"
 #include "ref/unary.h"
 
-static void reset(harness *h)
-{
-    free(h->n.data);
-    h->n.data = NULL;
-    h->err = (edge_error){0};
-}
-
-static bool says(const harness *h, const char *text)
-{
-    return strstr(h->err.message, text) != NULL;
-}
-
 /* ---------------------------------------------------------------- kernels */
 
 static void test_rounding_kernels(void **state)
@@ -176,7 +164,7 @@ static void test_float_ops(void **state)
     };
     for (size_t c = 0; c < sizeof codes / sizeof codes[0]; c++) {
         float in[3] = {-2.5f, 1.0f, 0.0f}, out[3];
-        reset(h);
+        harness_reset(h);
         assert_int_equal(run_unary(h, codes[c], EDGE_FLOAT32, 3, in, out), 0);
         if (codes[c] == EDGE_OP_GELU) {
             assert_float_equal(out[0], edge_unary_gelu(-2.5f), 0);
@@ -188,7 +176,7 @@ static void test_float_ops(void **state)
         }
     }
     /* GELU approximate = true */
-    reset(h);
+    harness_reset(h);
     float in[1] = {1.0f}, out[1];
     options(h, TFL_OPT_GeluOptions, 1, (const int32_t[]){1}, (const bool[]){true});
     assert_int_equal(run_unary(h, EDGE_OP_GELU, EDGE_FLOAT32, 1, in, out), 0);
@@ -209,13 +197,13 @@ static void test_int_ops(void **state)
     assert_int_equal(run(h, EDGE_OP_ABS), 0);
     assert_memory_equal(qo, ((const int8_t[]){20, 127, 0, 6}), sizeof qo);
     /* NEG int8: the raw values negated whatever the quantization (TensorFlow Lite) */
-    reset(h);
+    harness_reset(h);
     h->zp[0] = 3;
     h->zp[1] = -3;
     assert_int_equal(run(h, EDGE_OP_NEG), 0);
     assert_memory_equal(qo, ((const int8_t[]){10, -100, 0, -3}), sizeof qo);
     /* EXP int8: input 0.5 / 0, output 1/16 / -128 */
-    reset(h);
+    harness_reset(h);
     int8_t e[5] = {0, 2, -128, 4, 20}, eo[5];
     h->zp[0] = 0;
     h->scale[1] = 1.0f / 16;
@@ -224,38 +212,38 @@ static void test_int_ops(void **state)
     /* 1 -> 16; e = 2.718 -> 43.49 -> 43; ~0; 7.389 -> 118.2 -> 118; saturated */
     assert_memory_equal(eo, ((const int8_t[]){-112, -85, -128, -10, 127}), sizeof eo);
     /* ELU int8: scale 0.1 zero point 0 both sides */
-    reset(h);
+    harness_reset(h);
     int8_t x[3] = {-10, 5, -128}, xo[3];
     h->scale[0] = h->scale[1] = 0.1f;
     h->zp[0] = h->zp[1] = 0;
     assert_int_equal(run_unary(h, EDGE_OP_ELU, EDGE_INT8, 3, x, xo), 0);
     assert_memory_equal(xo, ((const int8_t[]){-6, 5, -10}), sizeof xo);
     /* RELU_N1_TO_1 int8: [-1, 1] is [-10, 10] */
-    reset(h);
+    harness_reset(h);
     int8_t r[3] = {-50, 5, 50}, ro[3];
     assert_int_equal(run_unary(h, EDGE_OP_RELU_N1_TO_1, EDGE_INT8, 3, r, ro), 0);
     assert_memory_equal(ro, ((const int8_t[]){-10, 5, 10}), sizeof ro);
-    reset(h); /* RELU_0_TO_1 int8: [0, 10] */
+    harness_reset(h); /* RELU_0_TO_1 int8: [0, 10] */
     assert_int_equal(run_unary(h, EDGE_OP_RELU_0_TO_1, EDGE_INT8, 3, r, ro), 0);
     assert_memory_equal(ro, ((const int8_t[]){0, 5, 10}), sizeof ro);
     /* uint8 RELU_N1_TO_1 and GELU, zero point 128 */
-    reset(h);
+    harness_reset(h);
     uint8_t u[3] = {78, 200, 130}, uo[3];
     h->zp[0] = h->zp[1] = 128;
     assert_int_equal(run_unary(h, EDGE_OP_RELU_N1_TO_1, EDGE_UINT8, 3, u, uo), 0);
     assert_memory_equal(uo, ((const uint8_t[]){118, 138, 130}), sizeof uo);
-    reset(h);
+    harness_reset(h);
     uint8_t g[3] = {128, 130, 126};
     h->scale[0] = 0.5f;
     h->scale[1] = 0.01f;
     assert_int_equal(run_unary(h, EDGE_OP_GELU, EDGE_UINT8, 3, g, uo), 0);
     assert_memory_equal(uo, ((const uint8_t[]){128, 212, 112}), sizeof uo);
     /* int32 NEG, int16 ABS without quantization */
-    reset(h);
+    harness_reset(h);
     int32_t i32[2] = {INT32_MIN, 4}, o32[2];
     assert_int_equal(run_unary(h, EDGE_OP_NEG, EDGE_INT32, 2, i32, o32), 0);
     assert_true(o32[0] == INT32_MIN && o32[1] == -4);
-    reset(h);
+    harness_reset(h);
     int16_t s[2] = {-300, 7}, so[2];
     assert_int_equal(run_unary(h, EDGE_OP_ABS, EDGE_INT16, 2, s, so), 0);
     assert_true(so[0] == 300 && so[1] == 7);
@@ -276,7 +264,7 @@ static void test_int16_abs_quantized(void **state)
     io(h, 1, (const int32_t[]){0}, 1);
     assert_int_equal(run(h, EDGE_OP_ABS), 0);
     assert_memory_equal(so, ((const int16_t[]){600, 14, INT16_MAX}), sizeof so);
-    reset(h); /* a zero point other than 0 is not 16x8 quantization */
+    harness_reset(h); /* a zero point other than 0 is not 16x8 quantization */
     zp[0] = 3;
     assert_int_not_equal(run(h, EDGE_OP_ABS), 0);
     harness_free(h);
@@ -298,29 +286,29 @@ static void test_prelu_op(void **state)
     /* alpha 0.25 and 1 along the last dimension: -4 x 0.25 = -1 -> -2; 4 -> 8;
      * -1 x 0.25 -> -0.5, rounded away from zero -> -1; 0 */
     assert_memory_equal(out, ((const int8_t[]){-2, 8, -1, 0}), sizeof out);
-    reset(h); /* alpha of another type */
+    harness_reset(h); /* alpha of another type */
     float fa[2] = {0.25f, 1.0f};
     tensor(h, 1, EDGE_FLOAT32, 1, (const int32_t[]){2}, fa, true);
     assert_int_equal(run(h, EDGE_OP_PRELU), EDGE_EUNSUPPORTED);
-    assert_true(says(h, "alpha"));
-    reset(h); /* float32, alpha that does not broadcast */
+    assert_true(harness_says(h, "alpha"));
+    harness_reset(h); /* float32, alpha that does not broadcast */
     float fi[4] = {-1, 2, -3, 4}, fo[4], fb[3] = {1, 2, 3};
     tensor(h, 0, EDGE_FLOAT32, 2, (const int32_t[]){2, 2}, fi, false);
     tensor(h, 1, EDGE_FLOAT32, 1, (const int32_t[]){3}, fb, true);
     tensor(h, 2, EDGE_FLOAT32, 2, (const int32_t[]){2, 2}, fo, false);
     assert_int_not_equal(run(h, EDGE_OP_PRELU), 0);
-    reset(h); /* the declared output is not the broadcast shape */
+    harness_reset(h); /* the declared output is not the broadcast shape */
     tensor(h, 1, EDGE_FLOAT32, 1, (const int32_t[]){2}, fa, true);
     tensor(h, 2, EDGE_FLOAT32, 2, (const int32_t[]){1, 4}, fo, false);
     assert_int_equal(run(h, EDGE_OP_PRELU), EDGE_ESHAPE);
-    reset(h);
+    harness_reset(h);
     tensor(h, 2, EDGE_FLOAT32, 2, (const int32_t[]){2, 2}, fo, false);
     assert_int_equal(run(h, EDGE_OP_PRELU), 0);
     assert_memory_equal(fo, ((const float[]){-0.25f, 2, -0.75f, 4}), sizeof fo);
-    reset(h); /* uint8 is not supported */
+    harness_reset(h); /* uint8 is not supported */
     tensor(h, 0, EDGE_UINT8, 2, (const int32_t[]){2, 2}, in, false);
     assert_int_equal(run(h, EDGE_OP_PRELU), EDGE_EUNSUPPORTED);
-    assert_true(says(h, "input (tensor 0) has type UINT8"));
+    assert_true(harness_says(h, "input (tensor 0) has type UINT8"));
     harness_free(h);
 }
 
@@ -343,32 +331,32 @@ static void test_refusals(void **state)
         {EDGE_OP_RELU_0_TO_1, EDGE_INT32},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        reset(h);
+        harness_reset(h);
         int32_t buf[2], obuf[2];
         assert_int_equal(run_unary(h, bad[i].code, bad[i].type, 2, buf, obuf), EDGE_EUNSUPPORTED);
         char want[64];
         snprintf(want, sizeof want, "has type %s", edge_dtype_name(bad[i].type));
-        assert_true(says(h, want));
+        assert_true(harness_says(h, want));
     }
-    reset(h); /* output type differs */
+    harness_reset(h); /* output type differs */
     tensor(h, 0, EDGE_INT8, 1, (const int32_t[]){2}, q, false);
     tensor(h, 1, EDGE_UINT8, 1, (const int32_t[]){2}, uo, false);
     io(h, 1, (const int32_t[]){0}, 1);
     assert_int_not_equal(run(h, EDGE_OP_ABS), 0);
     assert_int_not_equal(run(h, EDGE_OP_GELU), 0);
-    reset(h); /* output shape differs */
+    harness_reset(h); /* output shape differs */
     tensor(h, 0, EDGE_FLOAT32, 1, (const int32_t[]){2}, f, false);
     tensor(h, 1, EDGE_FLOAT32, 1, (const int32_t[]){3}, fo, false);
     assert_int_equal(run(h, EDGE_OP_SIN), EDGE_ESHAPE);
     assert_int_equal(run(h, EDGE_OP_ELU), EDGE_ESHAPE);
-    reset(h); /* int8 without quantization */
+    harness_reset(h); /* int8 without quantization */
     tensor(h, 0, EDGE_INT8, 1, (const int32_t[]){2}, q, false);
     tensor(h, 1, EDGE_INT8, 1, (const int32_t[]){2}, qo, false);
     h->t[0].q = (edge_quant){0};
     assert_int_not_equal(run(h, EDGE_OP_ABS), 0);
     assert_int_not_equal(run(h, EDGE_OP_ELU), 0);
     assert_int_not_equal(run(h, EDGE_OP_EXP), 0);
-    reset(h); /* two inputs */
+    harness_reset(h); /* two inputs */
     tensor(h, 0, EDGE_UINT8, 1, (const int32_t[]){2}, u, false);
     tensor(h, 1, EDGE_UINT8, 1, (const int32_t[]){2}, uo, false);
     io(h, 2, (const int32_t[]){0, 0}, 1);

@@ -353,6 +353,11 @@ int32_t og_weights(og_pair *p, int rank, const int32_t *dims, const int8_t *q, c
     for (int32_t c = 0; c < n_scales; c++)
         if (!(scales[c] > 0.0f))
             return note(p, EDGE_ENOMEM); /* og_weights_random could not allocate */
+    bool shared = true;                  /* one scale stored N_SCALES times (per-tensor weights) */
+    for (int32_t c = 1; c < n_scales; c++)
+        shared &= scales[c] == scales[0];
+    if (shared && p->qtype == EDGE_UINT8)
+        n_scales = 1; /* legacy uint8 weights are per tensor */
     float *real = malloc((n ? n : 1) * sizeof *real);
     if (!real)
         return note(p, EDGE_ENOMEM);
@@ -670,7 +675,29 @@ static uint64_t case_seed(const char *name, uint32_t seed)
     return h ^ ((uint64_t)seed << 17) ^ seed;
 }
 
+/* Operators whose table row lists a quantized type their generator does not make, and why. */
+static const struct {
+    const char *op;
+    int qtype;
+    const char *why;
+} type_gaps[] = {
+    {NULL, 0, NULL},
+};
+
+const char *opgen_type_gap(const char *op, int qtype)
+{
+    for (size_t i = 0; op && type_gaps[i].op; i++)
+        if (type_gaps[i].qtype == qtype && strcmp(type_gaps[i].op, op) == 0)
+            return type_gaps[i].why;
+    return NULL;
+}
+
 int opgen_make(const char *op, uint32_t seed, opgen_case *c)
+{
+    return opgen_make_typed(op, seed, EDGE_INT8, c);
+}
+
+int opgen_make_typed(const char *op, uint32_t seed, int qtype, opgen_case *c)
 {
     if (!op || !c)
         return EDGE_EINVAL;
@@ -681,7 +708,7 @@ int opgen_make(const char *op, uint32_t seed, opgen_case *c)
     if (!e)
         return EDGE_ENOTFOUND;
     memset(c, 0, sizeof *c);
-    og_pair p = {.out = -1, .tol_rel = 1e-5f};
+    og_pair p = {.out = -1, .tol_rel = 1e-5f, .qtype = qtype};
     p.rng.s = case_seed(e->name, seed);
     p.w[OG_Q] = tfw_new();
     p.w[OG_F] = tfw_new();
@@ -697,6 +724,8 @@ int opgen_make(const char *op, uint32_t seed, opgen_case *c)
     if (!rc)
         rc = p.err;
     if (!rc)
+        rc = og_retype(&p);
+    if (!rc)
         rc = finish_model(&p, OG_Q, &c->q);
     if (!rc)
         rc = finish_model(&p, OG_F, &c->f);
@@ -709,6 +738,7 @@ int opgen_make(const char *op, uint32_t seed, opgen_case *c)
     c->op = e->name;
     c->code = e->code;
     c->seed = seed;
+    c->qtype = qtype;
     c->tol_steps = p.tol_steps;
     c->tol_rel = p.tol_rel;
     c->tol_abs = p.tol_abs;

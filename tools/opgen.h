@@ -35,6 +35,7 @@ typedef struct opgen_case {
     const char *op; /* operator name, e.g. "CONV_2D" */
     int32_t code;   /* builtin code */
     uint32_t seed;
+    int qtype;     /* the q model's quantized type: EDGE_INT8, EDGE_UINT8 or EDGE_INT16 */
     opgen_model q; /* int8 model (QUANTIZE/DEQUANTIZE: the conversion) */
     opgen_model f; /* float32 model computing the same real function */
     /* Agreement: with o the q model's output (dequantized when quantized) and r
@@ -55,6 +56,13 @@ int32_t opgen_op_code(size_t i);
 /* Generate case SEED of operator OP (its name). Returns 0, EDGE_ENOTFOUND for an
  * unknown name, or another negative code; on failure *c holds nothing to free. */
 int opgen_make(const char *op, uint32_t seed, opgen_case *c);
+/* opgen_make with the q model in QTYPE: EDGE_INT8 (opgen_make), EDGE_UINT8 (the same reals,
+ * zero points + 128) or EDGE_INT16 (16x8: activations int16 of zero point 0 and scale / 128,
+ * weights int8, biases int64; tools/opgen_types.c). EDGE_EUNSUPPORTED when OP's generator has
+ * no such variant (opgen_type_gap says why). */
+int opgen_make_typed(const char *op, uint32_t seed, int qtype, opgen_case *c);
+/* Why OP has no generated QTYPE variant although the CPU accepts the type, or NULL. */
+const char *opgen_type_gap(const char *op, int qtype);
 void opgen_case_free(opgen_case *c); /* NULL is fine */
 
 #endif

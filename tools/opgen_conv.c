@@ -174,6 +174,7 @@ static int layer_random(og_pair *p, layer *l, int32_t n_ch, size_t per, size_t s
         layer_done(l);
         return p->err ? p->err : EDGE_ENOMEM;
     }
+    per_channel &= p->qtype != EDGE_UINT8; /* legacy uint8 weights are per tensor */
     og_weights_random(&p->rng, l->wq, l->ws, n_ch, per, stride_ch, stride_k, per_channel);
     bias_random(&p->rng, n_ch, per, qi.scale, l->ws, in_magnitude(qi), l->bq, l->bs);
     l->wf = dequant_weights(l->wq, l->ws, nw, stride_ch, n_ch);

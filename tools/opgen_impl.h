@@ -82,7 +82,8 @@ typedef struct og_pair {
     size_t count[OPGEN_MAX_INPUTS];
     og_quant quant[OPGEN_MAX_INPUTS];
     float tol_steps, tol_rel, tol_abs;
-    int err; /* first failure of any og_* call (sticky) */
+    int qtype; /* the q model's quantized type: EDGE_INT8, or the variant og_retype makes */
+    int err;   /* first failure of any og_* call (sticky) */
     char desc[320];
     size_t desc_len;
 } og_pair;
@@ -163,6 +164,10 @@ int og_move(og_pair *p, int32_t code, int32_t version_q, int32_t version_f, cons
  * described. Returns p->err. */
 int og_unary_to(og_pair *p, int32_t x, int32_t code, int32_t version_q, const tfw_options *opt,
                 int rank, const int32_t *dims, og_quant qo, float tol_steps);
+
+/* opgen_types.c: turn the q model and its inputs from int8 into p->qtype (UINT8, INT16; a
+ * no-op for INT8). EDGE_EUNSUPPORTED when the model has no such form (per-channel uint8). */
+int og_retype(og_pair *p);
 
 /* A generator fills P (tensors, operator, inputs, output, tolerance) or
  * returns a negative code. */

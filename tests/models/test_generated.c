@@ -29,6 +29,7 @@
 #include "digits.h"
 #include "edge/runtime.h"
 #include "opgen.h"
+#include "optypes.h"
 #include "test_support.h"
 
 static unsigned long env_num(const char *name, unsigned long def)
@@ -40,6 +41,12 @@ static unsigned long env_num(const char *name, unsigned long def)
     errno = 0;
     const unsigned long n = strtoul(v, &end, 0);
     return errno || *end ? def : n;
+}
+
+/* " (UINT8)" / " (INT16)" after a variant's operator name, "" for int8. */
+static const char *variant(const opgen_case *c)
+{
+    return c->qtype == EDGE_UINT8 ? " (UINT8)" : c->qtype == EDGE_INT16 ? " (INT16)" : "";
 }
 
 /* A model opened and run on its inputs. */
@@ -67,29 +74,29 @@ static bool run_model_opt(const opgen_case *c, const opgen_model *gm, const char
     if (!rc)
         rc = edge_interp_new(r->m, &r->it, &err);
     if (rc) {
-        printf("FAIL %s seed %u (%s model): %s: %s\n      case:%s\n", c->op, (unsigned)c->seed,
-               what, edge_err_name(rc), err.message, c->desc);
+        printf("FAIL %s%s seed %u (%s model): %s: %s\n      case:%s\n", c->op, variant(c),
+               (unsigned)c->seed, what, edge_err_name(rc), err.message, c->desc);
         return false;
     }
     if (edge_model_input_count(r->m) != (size_t)gm->n_inputs) {
-        printf("FAIL %s seed %u (%s model): %zu inputs, generated %d\n", c->op, (unsigned)c->seed,
-               what, edge_model_input_count(r->m), gm->n_inputs);
+        printf("FAIL %s%s seed %u (%s model): %zu inputs, generated %d\n", c->op, variant(c),
+               (unsigned)c->seed, what, edge_model_input_count(r->m), gm->n_inputs);
         return false;
     }
     for (int i = 0; i < gm->n_inputs; i++) {
         size_t bytes = 0;
         void *dst = edge_interp_input(r->it, (size_t)i, &bytes);
         if (!dst || bytes != gm->input_bytes[i]) {
-            printf("FAIL %s seed %u (%s model): input %d holds %zu bytes, generated %zu\n", c->op,
-                   (unsigned)c->seed, what, i, bytes, gm->input_bytes[i]);
+            printf("FAIL %s%s seed %u (%s model): input %d holds %zu bytes, generated %zu\n", c->op,
+                   variant(c), (unsigned)c->seed, what, i, bytes, gm->input_bytes[i]);
             return false;
         }
         memcpy(dst, gm->input[i], bytes);
     }
     rc = edge_interp_invoke(r->it);
     if (rc || edge_model_output_info(r->m, 0, &r->out) != 0) {
-        printf("FAIL %s seed %u (%s model): invoke: %s\n", c->op, (unsigned)c->seed, what,
-               edge_err_name(rc));
+        printf("FAIL %s%s seed %u (%s model): invoke: %s\n", c->op, variant(c), (unsigned)c->seed,
+               what, edge_err_name(rc));
         return false;
     }
     r->data = edge_interp_output(r->it, 0, &r->bytes);
@@ -117,8 +124,8 @@ static bool check_levels(const opgen_case *c, const run *ref)
         const bool ran = run_model_opt(c, &c->q, k->name, &k->opt, &r);
         edge_test_kconfig_leave();
         if (ran && (r.bytes != ref->bytes || memcmp(r.data, ref->data, r.bytes) != 0)) {
-            printf("FAIL %s seed %u: %s (%s) differs from the reference kernels\n      case:%s\n",
-                   c->op, (unsigned)c->seed, k->name, edge_model_kernels(r.m), c->desc);
+            printf("FAIL %s%s seed %u: %s (%s) differs from the reference kernels\n      case:%s\n",
+                   c->op, variant(c), (unsigned)c->seed, k->name, edge_model_kernels(r.m), c->desc);
             ok = false;
         }
         ok &= ran;
@@ -137,11 +144,33 @@ static bool same_shape(const edge_tensor_info *a, const edge_tensor_info *b)
     return true;
 }
 
-/* Value I of the q model's output as a real number (int8 dequantized). */
+static bool quantized_type(int type)
+{
+    return type == EDGE_INT8 || type == EDGE_UINT8 || type == EDGE_INT16;
+}
+
+/* Raw value I of a quantized output. */
+static double raw_value(const run *q, size_t i)
+{
+    switch (q->out.type) {
+    case EDGE_INT8: return ((const int8_t *)q->data)[i];
+    case EDGE_UINT8: return ((const uint8_t *)q->data)[i];
+    default: return ((const int16_t *)q->data)[i];
+    }
+}
+
+/* The range of raw values of the quantized type TYPE. */
+static void raw_range(int type, double *lo, double *hi)
+{
+    *lo = type == EDGE_INT8 ? -128.0 : type == EDGE_UINT8 ? 0.0 : -32768.0;
+    *hi = type == EDGE_INT8 ? 127.0 : type == EDGE_UINT8 ? 255.0 : 32767.0;
+}
+
+/* Value I of the q model's output as a real number (dequantized when quantized). */
 static double q_value(const run *q, size_t i)
 {
-    if (q->out.type == EDGE_INT8)
-        return ((double)((const int8_t *)q->data)[i] - q->out.zero_point) * q->out.scale;
+    if (quantized_type(q->out.type))
+        return (raw_value(q, i) - q->out.zero_point) * q->out.scale;
     return ((const float *)q->data)[i];
 }
 
@@ -150,26 +179,35 @@ static double q_value(const run *q, size_t i)
 static size_t compare(const opgen_case *c, const run *q, const run *f, double *worst)
 {
     const size_t n = f->bytes / sizeof(float);
-    if (q->out.type == EDGE_BOOL && f->out.type == EDGE_BOOL) { /* comparison family */
+    /* Outputs of one non-float type (booleans, indices, shapes, an unquantized int16 or uint32
+     * of the signal operators, the same quantized type in both models) must be equal, byte for
+     * byte, element by element. */
+    if (q->out.type == f->out.type && q->out.type != EDGE_FLOAT32 &&
+        q->out.type != EDGE_COMPLEX64) {
+        const size_t es = edge_dtype_size(q->out.type);
         size_t bad = 0;
-        for (size_t i = 0; i < f->bytes; i++)
-            if (((const uint8_t *)q->data)[i] != ((const uint8_t *)f->data)[i] && bad++ < 3)
-                printf("      [%zu] int8 model %d, float32 model %d\n", i,
-                       ((const uint8_t *)q->data)[i], ((const uint8_t *)f->data)[i]);
+        for (size_t i = 0; es && i < f->bytes / es; i++)
+            if (memcmp((const uint8_t *)q->data + i * es, (const uint8_t *)f->data + i * es, es) !=
+                    0 &&
+                bad++ < 3)
+                printf("      [%zu] the two %s outputs differ\n", i, edge_dtype_name(q->out.type));
         return bad;
     }
-    if (q->out.type == EDGE_INT32 && f->out.type == EDGE_INT32) {
-        size_t bad = 0;
-        for (size_t i = 0; i < f->bytes / 4; i++)
-            if (((const int32_t *)q->data)[i] != ((const int32_t *)f->data)[i] && bad++ < 3)
-                printf("      [%zu] int8 model %d, float32 model %d\n", i,
-                       (int)((const int32_t *)q->data)[i], (int)((const int32_t *)f->data)[i]);
-        return bad;
+    /* A quantized output against the float32 twin's; an unquantized one (scale 0) is taken as
+     * a float32 output of another type, which the sizes check refuses. */
+    const bool quantized = quantized_type(q->out.type) && q->out.scale > 0.0f;
+    if (!quantized && q->out.type != EDGE_FLOAT32 && q->out.type != EDGE_COMPLEX64) {
+        printf("      the %s output is neither quantized nor float32\n",
+               edge_dtype_name(q->out.type));
+        return 1;
     }
-    const bool quantized = q->out.type == EDGE_INT8;
     const double step = quantized ? q->out.scale : 0.0;
-    const double lo = quantized ? (-128.0 - q->out.zero_point) * step : -INFINITY;
-    const double hi = quantized ? (127.0 - q->out.zero_point) * step : INFINITY;
+    double lo = -INFINITY, hi = INFINITY;
+    if (quantized) {
+        raw_range(q->out.type, &lo, &hi);
+        lo = (lo - q->out.zero_point) * step;
+        hi = (hi - q->out.zero_point) * step;
+    }
     size_t bad = 0;
     for (size_t i = 0; i < n; i++) {
         double r = ((const float *)f->data)[i];
@@ -181,9 +219,9 @@ static size_t compare(const opgen_case *c, const run *q, const run *f, double *w
         if (quantized && err / step > *worst)
             *worst = err / step;
         if (!(err <= bound) && bad++ < 3)
-            printf("      [%zu] int8 model %.7g, float32 model %.7g: off by %.3g (%.2f steps), "
+            printf("      [%zu] %s model %.7g, float32 model %.7g: off by %.3g (%.2f steps), "
                    "bound %.3g\n",
-                   i, o, r, err, quantized ? err / step : 0.0, bound);
+                   i, edge_dtype_name(q->out.type), o, r, err, quantized ? err / step : 0.0, bound);
     }
     return bad;
 }
@@ -192,19 +230,20 @@ static size_t compare(const opgen_case *c, const run *q, const run *f, double *w
 static bool check_case(const opgen_case *c, double *worst)
 {
     run q = {0}, f = {0};
-    bool ok = run_model(c, &c->q, "int8", &q) && run_model(c, &c->f, "float32", &f);
+    bool ok =
+        run_model(c, &c->q, edge_dtype_name(c->qtype), &q) && run_model(c, &c->f, "float32", &f);
     if (ok && (!same_shape(&q.out, &f.out) ||
                q.bytes / edge_dtype_size(q.out.type) != f.bytes / edge_dtype_size(f.out.type))) {
-        printf("FAIL %s seed %u: the two models' outputs differ in shape\n", c->op,
+        printf("FAIL %s%s seed %u: the two models' outputs differ in shape\n", c->op, variant(c),
                (unsigned)c->seed);
         ok = false;
     }
     if (ok) {
         const size_t bad = compare(c, &q, &f, worst);
         if (bad) {
-            printf("FAIL %s seed %u: %zu of %zu outputs out of bounds (%.2g steps + %.2g "
+            printf("FAIL %s%s seed %u: %zu of %zu outputs out of bounds (%.2g steps + %.2g "
                    "relative)\n      case:%s\n",
-                   c->op, (unsigned)c->seed, bad, f.bytes / 4, (double)c->tol_steps,
+                   c->op, variant(c), (unsigned)c->seed, bad, f.bytes / 4, (double)c->tol_steps,
                    (double)c->tol_rel, c->desc);
             ok = false;
         }
@@ -216,27 +255,71 @@ static bool check_case(const opgen_case *c, double *worst)
     return ok;
 }
 
-static void test_operator(void **state)
+/* Cases FIRST .. FIRST + N - 1 of OP in QTYPE; returns the number that failed. */
+static unsigned long run_cases(const char *op, int qtype, unsigned long first, unsigned long n)
 {
-    const char *op = *state;
-    const unsigned long n = env_num("EDGE_GEN_CASES", 100);
-    const unsigned long first = env_num("EDGE_GEN_SEED", 1);
     unsigned long failed = 0;
     double worst = 0.0;
     for (unsigned long s = first; s < first + n; s++) {
         opgen_case c;
-        const int rc = opgen_make(op, (uint32_t)s, &c);
-        if (rc)
-            fail_msg("%s seed %lu: the generator failed: %s", op, s, edge_err_name(rc));
+        const int rc = opgen_make_typed(op, (uint32_t)s, qtype, &c);
+        if (rc) {
+            printf("FAIL %s (%s) seed %lu: the generator failed: %s\n", op, edge_dtype_name(qtype),
+                   s, edge_err_name(rc));
+            failed++;
+            continue;
+        }
         failed += !check_case(&c, &worst);
         opgen_case_free(&c);
     }
-    printf("%s: %lu cases (seeds %lu..%lu), %lu failed, largest int8 error %.2f steps\n", op, n,
-           first, first + n - 1, failed, worst);
+    printf("%s (%s): %lu cases (seeds %lu..%lu), %lu failed, largest error %.2f output steps\n", op,
+           edge_dtype_name(qtype), n, first, first + n - 1, failed, worst);
+    return failed;
+}
+
+/* The quantized types beyond int8 that OP's row in the operator table lists. */
+static uint32_t variant_types(size_t i)
+{
+    const int32_t code = opgen_op_code(i);
+    const edge_optype *row =
+        edge_optype_find(code, code == EDGE_OP_CUSTOM ? opgen_op_name(i) : NULL);
+    if (!row || row->types == EDGE_OPTYPE_NO_INPUTS)
+        return 0;
+    return row->types & (EDGE_DTYPE_BIT(EDGE_UINT8) | EDGE_DTYPE_BIT(EDGE_INT16));
+}
+
+/* Every generated operator: its int8 cases, then one run of cases per further quantized type
+ * its operator table row lists (uint8, int16), unless tools/opgen.c names the gap. */
+static void test_operator(void **state)
+{
+    const size_t i = (size_t)(uintptr_t)*state;
+    const char *op = opgen_op_name(i);
+    const unsigned long n = env_num("EDGE_GEN_CASES", 100);
+    const unsigned long first = env_num("EDGE_GEN_SEED", 1);
+    unsigned long failed = run_cases(op, EDGE_INT8, first, n);
+    const int variants[] = {EDGE_UINT8, EDGE_INT16};
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+        const int t = variants[v];
+        const char *gap = opgen_type_gap(op, t);
+        if (!(variant_types(i) & EDGE_DTYPE_BIT(t))) {
+            if (gap) {
+                printf("FAIL %s: a gap is named for %s, which its operator table row does not "
+                       "list\n",
+                       op, edge_dtype_name(t));
+                failed++;
+            }
+            continue;
+        }
+        if (gap) {
+            printf("%s (%s): not generated: %s\n", op, edge_dtype_name(t), gap);
+            continue;
+        }
+        failed += run_cases(op, t, first, n);
+    }
     if (failed)
-        fail_msg("%s: %lu of %lu generated cases failed (seeds printed above; reproduce with "
+        fail_msg("%s: %lu generated cases failed (seeds printed above; reproduce with "
                  "edge-mkmodel op %s SEED out.tflite)",
-                 op, failed, n, op);
+                 op, failed, op);
 }
 
 /* ---- the demo model ---- */
@@ -355,7 +438,7 @@ int main(void)
         if (filter && *filter && !strstr(op, filter))
             continue;
         names[n] = op;
-        states[n] = (void *)op;
+        states[n] = (void *)(uintptr_t)i;
         n++;
     }
     int rc = edge_test_run_dynamic("generated operator models", n, names, test_operator, states);

@@ -12,12 +12,13 @@
 #include "digits.h"
 #include "edge/error.h"
 #include "opgen.h"
+#include "edge/runtime.h"
 #include "tflite_writer.h"
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: edge-mkmodel demo OUTDIR\n"
-               "       edge-mkmodel op [--float] NAME SEED OUT.tflite\n"
+               "       edge-mkmodel op [--float | --type int8|uint8|int16] NAME SEED OUT.tflite\n"
                "       edge-mkmodel list\n"
                "       edge-mkmodel --help\n"
                "\n"
@@ -26,8 +27,9 @@ static void usage(FILE *f)
                "      OUTDIR/digits-0.bin ... digits-9.bin (64 int8 pixels: -128 background,\n"
                "      127 ink). Running digits.tflite on digits-N.bin ranks label N first.\n"
                "op    writes a random single-operator model of NAME (see `list`) drawn from\n"
-               "      SEED: the int8 model, or with --float its float32 twin; and its inputs\n"
-               "      next to it as OUT.input_<i>.bin (raw tensor bytes).\n"
+               "      SEED: the int8 model, or with --float its float32 twin, or with --type its\n"
+               "      uint8 or int16 (16x8) variant; and its inputs next to it as\n"
+               "      OUT.input_<i>.bin (raw tensor bytes).\n"
                "list  prints the operator names `op` accepts.\n"
                "\n"
                "Exit status: 0 on success, 1 on failure, 2 on a usage error.\n");
@@ -64,7 +66,8 @@ static int write_inputs(const char *out, const opgen_model *m)
     return 0;
 }
 
-static int cmd_op(const char *name, const char *seed_text, const char *out, bool use_float)
+static int cmd_op(const char *name, const char *seed_text, const char *out, bool use_float,
+                  int qtype)
 {
     char *end;
     const unsigned long seed = strtoul(seed_text, &end, 0);
@@ -74,7 +77,7 @@ static int cmd_op(const char *name, const char *seed_text, const char *out, bool
         return 2;
     }
     opgen_case c;
-    int rc = opgen_make(name, (uint32_t)seed, &c);
+    int rc = opgen_make_typed(name, (uint32_t)seed, qtype, &c);
     if (rc == EDGE_ENOTFOUND) {
         fprintf(stderr, "edge-mkmodel: no generator for operator '%s' (see edge-mkmodel list)\n",
                 name);
@@ -92,7 +95,8 @@ static int cmd_op(const char *name, const char *seed_text, const char *out, bool
     if (rc)
         fprintf(stderr, "edge-mkmodel: cannot write %s: %s\n", out, edge_strerror(rc));
     else
-        printf("%s seed %lu (%s):%s\n", name, seed, use_float ? "float32" : "int8", c.desc);
+        printf("%s seed %lu (%s):%s\n", name, seed, use_float ? "float32" : edge_dtype_name(qtype),
+               c.desc);
     opgen_case_free(&c);
     return rc ? 1 : 0;
 }
@@ -112,8 +116,21 @@ int main(int argc, char **argv)
     }
     if (argc >= 2 && !strcmp(argv[1], "op")) {
         const bool use_float = argc == 6 && !strcmp(argv[2], "--float");
-        if (argc == 5 || use_float)
-            return cmd_op(argv[argc - 3], argv[argc - 2], argv[argc - 1], use_float);
+        const bool typed = argc == 7 && !strcmp(argv[2], "--type");
+        int qtype = EDGE_INT8;
+        if (typed) {
+            qtype = !strcmp(argv[3], "int8")    ? EDGE_INT8
+                    : !strcmp(argv[3], "uint8") ? EDGE_UINT8
+                    : !strcmp(argv[3], "int16") ? EDGE_INT16
+                                                : -1;
+            if (qtype < 0) {
+                fprintf(stderr, "edge-mkmodel: --type takes int8, uint8 or int16, not '%s'\n",
+                        argv[3]);
+                return 2;
+            }
+        }
+        if (argc == 5 || use_float || typed)
+            return cmd_op(argv[argc - 3], argv[argc - 2], argv[argc - 1], use_float, qtype);
     }
     usage(stderr);
     return 2;

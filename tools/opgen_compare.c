@@ -13,6 +13,7 @@
  * is then 0) and are within a step, as is SQUARED_DIFFERENCE. The
  * logical operators and BROADCAST_ARGS run the same bool / int32 data in both
  * models. Does not own the pair builder (opgen.c). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,6 +162,10 @@ int og_gen_squared_difference(og_pair *p)
     og_set_output(p, og_act(p, rank, out, qo));
     og_op(p, EDGE_OP_SQUARED_DIFFERENCE, 2, 1, x, 2, NULL);
     p->tol_steps = 1.0f; /* 0.51 seen over 100 seeds */
+    /* int16 (TFLite: no extra bits): each operand rounds to units u of twice the larger int16
+     * input scale, so the difference is off by up to u and its square by 2 |d| u + u^2. */
+    const double u = 2.0 * fmax(qa.scale, qb.scale) / 128.0, so16 = qo.scale / 128.0;
+    p->tol_steps_s16 = (float)((2.0 * span * u + u * u) / so16 + 1.0);
     og_desc_shape(p, "a", ranks[0], in[0]);
     og_desc_shape(p, " b", ranks[1], in[1]);
     og_desc(p, " qa=%.6g/%d qb=%.6g/%d qo=%.6g/%d", (double)qa.scale, (int)qa.zp, (double)qb.scale,

@@ -87,6 +87,11 @@ static int gen_arith(og_pair *p, int32_t code, uint8_t opt_type)
         minmax4(al * bl, al * bh, ah * bl, ah * bh, &lo, &hi);
     lo = og_act_apply(act, lo);
     hi = og_act_apply(act, hi);
+    /* An activation that leaves one value (RELU of non-positive operands) gives a degenerate
+     * output scale, whose int16 rescaling multiplier is past 1: TensorFlow Lite refuses such a
+     * 16x8 model, so its variant gets an output range as wide as an operand's. */
+    if (p->qtype == EDGE_INT16 && hi - lo < 1e-3)
+        hi = lo + fmax(ah - al, bh - bl);
     const og_quant qo = og_quant_output(r, lo, hi);
     int32_t in[2];
     bshape_inputs(p, &s, qa, qb, in);

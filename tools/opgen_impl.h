@@ -82,6 +82,7 @@ typedef struct og_pair {
     size_t count[OPGEN_MAX_INPUTS];
     og_quant quant[OPGEN_MAX_INPUTS];
     float tol_steps, tol_rel, tol_abs;
+    float tol_steps_s16, tol_rel_s16; /* the int16 variant's, when not 0 (interpolated tables) */
     int qtype; /* the q model's quantized type: EDGE_INT8, or the variant og_retype makes */
     int err;   /* first failure of any og_* call (sticky) */
     char desc[320];

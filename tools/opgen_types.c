@@ -11,12 +11,13 @@
  *   INT16: every int8 tensor that is not a convolution's weights becomes int16
  *     with zero point 0 and scale / 128, its values (v - zp) * 128 (every int8
  *     real is exactly representable, and the range is twice as wide); the
- *     weights of CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and TRANSPOSE_CONV
- *     stay int8 (16x8), and their int32 biases become int64 of scale / 128 and
- *     values * 128 (the same reals again).
- * Tensors of other types (float32, int32 indices and shapes, bool) are left as
- * they are. Does not own the generators (opgen_*.c) or which operator accepts
- * which type (backends/cpu/optypes.c; tests/models/test_generated.c asks it). */
+ *     weights of CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, TRANSPOSE_CONV and
+ *     UNIDIRECTIONAL_SEQUENCE_LSTM stay int8 (16x8), and their int32 biases become
+ *     int64 of scale / 128 and values * 128 (the same reals again).
+ * The inputs of a hybrid operator (float32 output, int8 weights) stay as they are
+ * (TensorFlow Lite's hybrid kernels take int8 weights only), as do tensors of other
+ * types (float32, int32 indices and shapes, bool). Does not own the generators (opgen_*.c) or which
+ * operator accepts which type (backends/cpu/optypes.c; tests/models/test_generated.c asks it). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,27 +26,35 @@
 
 #define OG_S16_STEP 128 /* int8 step / int16 step of a retyped tensor */
 
-/* Input index of the weights and of the bias of operator CODE, or -1. */
-static void weight_inputs(int32_t code, int *weights, int *bias)
+#define BIT(k) (UINT32_C(1) << (k))
+#define BITS(lo, hi) ((UINT32_C(1) << ((hi) + 1)) - (UINT32_C(1) << (lo))) /* lo..hi */
+
+/* The inputs of operator CODE that are int8 weights and int32 biases in a 16x8 model (bit k:
+ * input k). */
+static void weight_inputs(int32_t code, uint32_t *weights, uint32_t *bias)
 {
-    *weights = *bias = -1;
+    *weights = *bias = 0;
     switch (code) {
     case EDGE_OP_CONV_2D:
     case EDGE_OP_DEPTHWISE_CONV_2D:
     case EDGE_OP_FULLY_CONNECTED:
-        *weights = 1;
-        *bias = 2;
+        *weights = BIT(1);
+        *bias = BIT(2);
         break;
     case EDGE_OP_TRANSPOSE_CONV:
-        *weights = 1;
-        *bias = 3;
+        *weights = BIT(1);
+        *bias = BIT(3);
+        break;
+    case EDGE_OP_UNIDIRECTIONAL_SEQUENCE_LSTM: /* input and recurrent weights; gate biases */
+        *weights = BITS(1, 8);
+        *bias = BITS(12, 15);
         break;
     default: break;
     }
 }
 
 /* What a tensor of a subgraph is to the retyping. */
-enum { ROLE_ACT = 0, ROLE_WEIGHTS = 1, ROLE_BIAS = 2 };
+enum { ROLE_ACT = 0, ROLE_WEIGHTS = 1, ROLE_BIAS = 2, ROLE_HYBRID = 3 };
 
 static void mark_roles(const tfw_writer *w, const wsubgraph *g, uint8_t *role)
 {
@@ -53,12 +62,18 @@ static void mark_roles(const tfw_writer *w, const wsubgraph *g, uint8_t *role)
         const woperator *op = &g->ops[i];
         if (op->opcode < 0 || op->opcode >= w->n_opcodes)
             continue;
-        int wi, bi;
-        weight_inputs(w->opcodes[op->opcode].code, &wi, &bi);
-        if (wi >= 0 && wi < op->n_in && op->in[wi] >= 0 && op->in[wi] < g->n_tensors)
-            role[op->in[wi]] = ROLE_WEIGHTS;
-        if (bi >= 0 && bi < op->n_in && op->in[bi] >= 0 && op->in[bi] < g->n_tensors)
-            role[op->in[bi]] = ROLE_BIAS;
+        uint32_t wm, bm;
+        weight_inputs(w->opcodes[op->opcode].code, &wm, &bm);
+        for (int k = 0; k < op->n_in && k < 32; k++)
+            if (op->in[k] >= 0 && op->in[k] < g->n_tensors && ((wm | bm) & BIT(k)))
+                role[op->in[k]] = wm & BIT(k) ? ROLE_WEIGHTS : ROLE_BIAS;
+        /* A hybrid operator's weights (constants of a float32 output) are the same in every
+         * variant; a graph input of DEQUANTIZE is not a weight. */
+        const int32_t o = op->n_out > 0 ? op->out[0] : -1;
+        if (o >= 0 && o < g->n_tensors && g->tensors[o].type == EDGE_FLOAT32)
+            for (int k = 0; k < op->n_in; k++)
+                if (op->in[k] >= 0 && op->in[k] < g->n_tensors && g->tensors[op->in[k]].buffer)
+                    role[op->in[k]] = ROLE_HYBRID;
     }
 }
 
@@ -154,6 +169,8 @@ static int retype_subgraph(tfw_writer *w, wsubgraph *g, int qtype, bool *was8, i
             was8[i] = t->type == EDGE_INT8;
             zp[i] = t->q_count == 1 ? t->zero_points[0] : 0;
         }
+        if (role[i] == ROLE_HYBRID)
+            continue;
         if (qtype == EDGE_UINT8 && t->type == EDGE_INT8)
             rc = retype_u8(w, t);
         else if (qtype == EDGE_INT16 && t->type == EDGE_INT8 && role[i] != ROLE_WEIGHTS)
@@ -191,6 +208,10 @@ int og_retype(og_pair *p)
         return 0;
     if (qtype != EDGE_UINT8 && qtype != EDGE_INT16)
         return EDGE_EINVAL;
+    if (qtype == EDGE_INT16 && p->tol_steps_s16 > 0.0f)
+        p->tol_steps = p->tol_steps_s16;
+    if (qtype == EDGE_INT16 && p->tol_rel_s16 > 0.0f)
+        p->tol_rel = p->tol_rel_s16;
     tfw_writer *w = p->w[OG_Q];
     wsubgraph open = tfw__open_subgraph(w);
     /* Subgraph 0 (the one whose inputs p->in names) is the first closed one, or the open one. */
@@ -204,7 +225,8 @@ int og_retype(og_pair *p)
         rc = retype_subgraph(w, g, qtype, g == main_g ? was8 : NULL, g == main_g ? zp : NULL);
     }
     for (int i = 0; i < p->n_in && !rc; i++)
-        if (p->in[i] >= 0 && p->in[i] < main_g->n_tensors && was8[p->in[i]])
+        if (p->in[i] >= 0 && p->in[i] < main_g->n_tensors && was8[p->in[i]] &&
+            main_g->tensors[p->in[i]].type != EDGE_INT8)
             rc = retype_input(p, i, qtype, zp[p->in[i]]);
     free(was8);
     free(zp);

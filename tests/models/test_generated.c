@@ -318,7 +318,7 @@ static void test_operator(void **state)
     }
     if (failed)
         fail_msg("%s: %lu generated cases failed (seeds printed above; reproduce with "
-                 "edge-mkmodel op %s SEED out.tflite)",
+                 "edge-mkmodel op [--type uint8|int16] %s SEED out.tflite)",
                  op, failed, op);
 }
 

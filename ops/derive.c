@@ -176,21 +176,17 @@ int edge_conv_multipliers(const edge_conv_scales *s, int32_t channels, int32_t *
     return 0;
 }
 
-static int addsub_multipliers(bool sub, int left_shift, float sa, float sb, float so,
-                              edge_addsub_quant *q, edge_error *err)
+/* ADD and SUB (TensorFlow Lite's PrepareGeneralSubOp and add.cc): the multipliers in double.
+ * TFLite Micro's sub_common.cc divides in float; the shared int8 vectors agree either way, and
+ * TFLite Micro's own SEANet int16 SUB goldens (made by TensorFlow Lite's reference kernels)
+ * need double: 4 of their 10,000 values differ by one with float. */
+static int addsub_multipliers(int left_shift, float sa, float sb, float so, edge_addsub_quant *q,
+                              edge_error *err)
 {
-    double ra, rb, ro;
-    if (!sub) {
-        const double twice_max = 2.0 * (double)(sa > sb ? sa : sb);
-        ra = (double)sa / twice_max;
-        rb = (double)sb / twice_max;
-        ro = twice_max / ((double)(1 << left_shift) * (double)so);
-    } else {
-        const float twice_max = 2.0f * (sa > sb ? sa : sb);
-        ra = (double)(sa / twice_max);
-        rb = (double)(sb / twice_max);
-        ro = (double)(twice_max / ((float)(1 << left_shift) * so));
-    }
+    const double twice_max = 2.0 * (double)(sa > sb ? sa : sb);
+    const double ra = (double)sa / twice_max;
+    const double rb = (double)sb / twice_max;
+    const double ro = twice_max / ((double)(1 << left_shift) * (double)so);
     q->left_shift = left_shift;
     if (!edge_quantize_multiplier_lt1(ra, &q->a_mult, &q->a_shift) ||
         !edge_quantize_multiplier_lt1(rb, &q->b_mult, &q->b_shift))
@@ -204,18 +200,16 @@ static int addsub_multipliers(bool sub, int left_shift, float sa, float sb, floa
     return 0;
 }
 
-int edge_addsub_multipliers(bool sub, float sa, float sb, float so, edge_addsub_quant *q,
-                            edge_error *err)
+int edge_addsub_multipliers(float sa, float sb, float so, edge_addsub_quant *q, edge_error *err)
 {
-    return addsub_multipliers(sub, 20, sa, sb, so, q, err);
+    return addsub_multipliers(20, sa, sb, so, q, err);
 }
 
 /* int16 (16x8): add_common.cc / sub_common.cc shift by 15, not 20, so that 65535 << 15 still
  * fits the int32 sum. */
-int edge_addsub_multipliers_s16(bool sub, float sa, float sb, float so, edge_addsub_quant *q,
-                                edge_error *err)
+int edge_addsub_multipliers_s16(float sa, float sb, float so, edge_addsub_quant *q, edge_error *err)
 {
-    return addsub_multipliers(sub, 15, sa, sb, so, q, err);
+    return addsub_multipliers(15, sa, sb, so, q, err);
 }
 
 int edge_mul_multiplier(float sa, float sb, float so, int32_t *mult, int *shift, edge_error *err)

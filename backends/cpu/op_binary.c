@@ -102,9 +102,8 @@ static int arith_quant(edge_prep *p, binary_op op, int act, const edge_tensor *a
             return rc;
     } else {
         edge_addsub_quant q;
-        rc = out->type == EDGE_INT16
-                 ? edge_addsub_multipliers_s16(op == BIN_SUB, sa, sb, so, &q, p->err)
-                 : edge_addsub_multipliers(op == BIN_SUB, sa, sb, so, &q, p->err);
+        rc = out->type == EDGE_INT16 ? edge_addsub_multipliers_s16(sa, sb, so, &q, p->err)
+                                     : edge_addsub_multipliers(sa, sb, so, &q, p->err);
         if (rc)
             return rc;
         edge_op_addsub_params(&q, k);

@@ -345,7 +345,7 @@ static int plan_add(vk_op_ctx *c, vk_plan *p)
     edge_error e = {0};
     if (add_shapes(c, a, b, out, dims, &abits, &bbits))
         return -1;
-    if (edge_addsub_multipliers(false, a->scales[0], b->scales[0], out->scales[0], &q, &e))
+    if (edge_addsub_multipliers(a->scales[0], b->scales[0], out->scales[0], &q, &e))
         return vk_op_fail(c, "%s", e.message);
     if (vk_act_range(c, out, &lo, &hi))
         return -1;

@@ -383,16 +383,16 @@ int edge_conv_multipliers(const edge_conv_scales *s, int32_t channels, int32_t *
 
 /* ADD and SUB: both inputs shifted left by 20 and rescaled to twice the larger
  * input scale, the sum rescaled to the output (TFLite's PrepareGeneralSubOp and
- * add.cc: SUB computes the ratios in float, ADD in double). */
+ * add.cc, both in double; TFLite Micro's SUB divides in float, which TFLite Micro's own int16
+ * SEANet goldens contradict). */
 typedef struct edge_addsub_quant {
     int32_t left_shift;
     int32_t a_mult, b_mult, out_mult;
     int a_shift, b_shift, out_shift;
 } edge_addsub_quant;
-int edge_addsub_multipliers(bool sub, float sa, float sb, float so, edge_addsub_quant *q,
-                            edge_error *err);
+int edge_addsub_multipliers(float sa, float sb, float so, edge_addsub_quant *q, edge_error *err);
 /* The same for int16 (16x8) ADD and SUB: a left shift of 15. */
-int edge_addsub_multipliers_s16(bool sub, float sa, float sb, float so, edge_addsub_quant *q,
+int edge_addsub_multipliers_s16(float sa, float sb, float so, edge_addsub_quant *q,
                                 edge_error *err);
 
 /* MUL: sa * sb / so. */

@@ -326,7 +326,7 @@ static bool add_params(const vt_graph *g, const edge_be_node *n, edge_arith_para
                      0);
     assert_true(edge_bcast_init(&k->shape, a->dims, a->rank, b->dims, b->rank, dims, rank));
     edge_addsub_quant q;
-    if (edge_addsub_multipliers(false, a->scales[0], b->scales[0], out->scales[0], &q, NULL))
+    if (edge_addsub_multipliers(a->scales[0], b->scales[0], out->scales[0], &q, NULL))
         return false;
     edge_op_addsub_params(&q, k);
     k->a_offset = -a->zero_points[0];

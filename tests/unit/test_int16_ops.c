@@ -69,6 +69,21 @@ static void test_sub_s16(void **state)
     harness_free(h);
 }
 
+/* The multipliers in double, as TensorFlow Lite's PrepareGeneralSubOp: with TFLite Micro's float
+ * division, these scales (TFLite Micro's SEANet sub0 slice, element 533 of its golden output,
+ * which TensorFlow Lite's reference kernels made) give -20182 instead of -20181
+ * (exactly -20181.49955) and 16970 instead of 16969 (16969.4996). */
+static void test_sub_s16_double_multipliers(void **state)
+{
+    (void)state;
+    int16_t a[2] = {-12142, 10199}, b[2] = {25341, -22480}, o[2];
+    harness *h = binary16(a, b, o, 2, 0.000969371584f, 8.7098424e-06f, 0.000594149402f);
+    assert_int_equal(run(h, EDGE_OP_SUB), 0);
+    assert_int_equal(o[0], -20181);
+    assert_int_equal(o[1], 16969);
+    harness_free(h);
+}
+
 static void test_add_s16_refuses_zero_point(void **state)
 {
     (void)state;
@@ -258,6 +273,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_add_s16),
         cmocka_unit_test(test_sub_s16),
+        cmocka_unit_test(test_sub_s16_double_multipliers),
         cmocka_unit_test(test_add_s16_refuses_zero_point),
         cmocka_unit_test(test_mul_s16_refused),
         cmocka_unit_test(test_leaky_relu_s16),

@@ -12,6 +12,10 @@
  *   CALL_ONCE, VAR_HANDLE, READ_VARIABLE, ASSIGN_VARIABLE: a resource variable set by an init
  *     subgraph (a random constant) and/or by the main graph (its input), read back, sometimes
  *     through a second handle of the same name, and combined with the input.
+ * The float32 twin has no control flow and no variables: its main graph computes what the q
+ * model should (the taken branch; the loop unrolled to its trip count; the variable's known
+ * value), so a wrong branch, trip count or variable value fails the check. It holds the same
+ * subgraphs (unreachable there) so that shared tensors keep one index in both models.
  * Does not own the pair builder (opgen.c) or the uint8/int16 variants (opgen_types.c: WHILE's
  * come from there; the other rows list no quantized type). */
 #include <stdio.h>
@@ -23,6 +27,43 @@
 /* TensorType RESOURCE (schema.fbs): a VAR_HANDLE's output, the same in both models. */
 #define OG_RESOURCE 20
 
+static int32_t fail(og_pair *p, int32_t rc)
+{
+    if (rc < 0 && !p->err)
+        p->err = rc;
+    return rc;
+}
+
+/* A tensor of model M only (added after every shared tensor of the open subgraph). */
+static int32_t solo_tensor(og_pair *p, int m, int type, int rank, const int32_t *dims,
+                           const og_quant *q)
+{
+    tfw_tensor_desc d = {.type = type, .rank = rank, .dims = dims};
+    if (q) {
+        d.q_count = 1;
+        d.scale = q->scale;
+        d.zero_point = q->zp;
+    }
+    return fail(p, tfw_add_tensor(p->w[m], &d));
+}
+
+/* The real values of V (quantized with Q) as a float32 constant of the f model only. */
+static int32_t f_const(og_pair *p, int rank, const int32_t *dims, const int8_t *v, og_quant q)
+{
+    const size_t n = og_count(rank, dims);
+    float *real = malloc((n ? n : 1) * sizeof *real);
+    if (!v || !real) {
+        free(real);
+        return fail(p, EDGE_ENOMEM);
+    }
+    for (size_t i = 0; i < n; i++)
+        real[i] = og_deq(q, v[i]);
+    const tfw_tensor_desc d = {.type = EDGE_FLOAT32, .rank = rank, .dims = dims};
+    const int32_t t = fail(p, tfw_add_const(p->w[OG_F], &d, real, n * sizeof *real));
+    free(real);
+    return t;
+}
+
 /* ---- the building blocks: a binary operator of int8 operands and its float twin ---- */
 
 enum { K_ADD, K_SUB, K_MUL, K_MAX, K_MIN, K_COUNT };
@@ -32,10 +73,8 @@ static const struct {
     int32_t code;
     uint8_t opt; /* 0: no options, no fused activation */
 } kinds[K_COUNT] = {
-    {"ADD", EDGE_OP_ADD, TFL_OPT_AddOptions},
-    {"SUB", EDGE_OP_SUB, TFL_OPT_SubOptions},
-    {"MUL", EDGE_OP_MUL, TFL_OPT_MulOptions},
-    {"MAXIMUM", EDGE_OP_MAXIMUM, 0},
+    {"ADD", EDGE_OP_ADD, TFL_OPT_AddOptions}, {"SUB", EDGE_OP_SUB, TFL_OPT_SubOptions},
+    {"MUL", EDGE_OP_MUL, TFL_OPT_MulOptions}, {"MAXIMUM", EDGE_OP_MAXIMUM, 0},
     {"MINIMUM", EDGE_OP_MINIMUM, 0},
 };
 
@@ -72,15 +111,23 @@ static void kind_range(int kind, int act, og_quant qa, og_quant qb, double *lo, 
     *hi = og_act_apply(act, *hi);
 }
 
-/* OUT = KIND(A, B) with fused activation ACT (ADD, SUB, MUL) in both models. */
-static void kind_node(og_pair *p, int kind, int act, int32_t a, int32_t b, int32_t out)
+/* OUT = KIND(A, B) with fused activation ACT (ADD, SUB, MUL) in model M. */
+static void kind_node_in(og_pair *p, int m, int kind, int act, int32_t a, int32_t b, int32_t out)
 {
     const int32_t in[2] = {a, b};
     tfw_options o;
     tfw_opt_init(&o, kinds[kind].opt);
     if (kinds[kind].opt)
         tfw_opt_i8(&o, 0, (int8_t)act);
-    og_node(p, kinds[kind].code, 2, 1, in, 2, &out, 1, kinds[kind].opt ? &o : NULL);
+    og_node_in(p, m, kinds[kind].code, m == OG_Q ? 2 : 1, in, 2, &out, 1,
+               kinds[kind].opt ? &o : NULL);
+}
+
+/* kind_node_in in both models. */
+static void kind_node(og_pair *p, int kind, int act, int32_t a, int32_t b, int32_t out)
+{
+    kind_node_in(p, OG_Q, kind, act, a, b, out);
+    kind_node_in(p, OG_F, kind, act, a, b, out);
 }
 
 /* A random fused activation for KIND (none for MAXIMUM and MINIMUM). */
@@ -113,7 +160,7 @@ static int32_t scalar_input(og_pair *p, int type, int rank, const int32_t *dims,
 
 typedef struct branch {
     int kind, act;
-    bool use_const; /* the second operand is a constant of the branch, not the node's input 2 */
+    int8_t *cv; /* NULL: the second operand is the node's input 2; else a constant's values */
 } branch;
 
 /* The condition: BOOL or INT32 of one element (rank 0, 1 or 2), zero or not; returns it. */
@@ -138,12 +185,7 @@ static void if_branch(og_pair *p, int32_t s, const char *name, const branch *b, 
     if (og_subgraph(p, name) != s)
         return;
     const int32_t in[2] = {og_act(p, rank, xd, qx), og_act(p, rank, yd, qy)};
-    int32_t other = in[1];
-    if (b->use_const) {
-        int8_t *v = og_random_s8(&p->rng, og_count(rank, yd));
-        other = v ? og_const_act(p, rank, yd, v, qy) : EDGE_ENOMEM;
-        free(v);
-    }
+    const int32_t other = b->cv ? og_const_act(p, rank, yd, b->cv, qy) : in[1];
     const int32_t out = og_act(p, rank, xd, qo);
     kind_node(p, b->kind, b->act, in[0], other, out);
     og_io(p, in, 2, &out, 1);
@@ -165,7 +207,7 @@ int og_gen_if(og_pair *p)
         if (shared_quant(b[k].kind) && !same_quant(qx, qy))
             b[k].kind = og_int(r, K_ADD, K_MUL);
         b[k].act = kind_act(r, b[k].kind);
-        b[k].use_const = og_chance(r, 0.3);
+        b[k].cv = og_chance(r, 0.3) ? og_random_s8(r, og_count(rank, yd)) : NULL;
         minmax |= shared_quant(b[k].kind);
         double l, h;
         kind_range(b[k].kind, b[k].act, qx, qy, &l, &h);
@@ -184,23 +226,27 @@ int og_gen_if(og_pair *p)
     tfw_opt_init(&o, TFL_OPT_IfOptions);
     tfw_opt_i32(&o, 0, then_s);
     tfw_opt_i32(&o, 1, else_s);
-    og_node(p, EDGE_OP_IF, 1, 1, in, 3, &p->out, 1, &o);
+    og_node_in(p, OG_Q, EDGE_OP_IF, 1, in, 3, &p->out, 1, &o);
+    const branch *t = &b[taken ? 0 : 1]; /* f: the taken branch, flat */
+    kind_node_in(p, OG_F, t->kind, t->act, in[1], t->cv ? f_const(p, rank, yd, t->cv, qy) : in[2],
+                 p->out);
     og_main_done(p);
     for (int32_t s = 1; s <= 2; s++) {
         const branch *bs = &b[s == then_s ? 0 : 1];
         if_branch(p, s, s == then_s ? "then" : "else", bs, rank, xd, yd, qx, qy, qo);
     }
-    const branch *t = &b[taken ? 0 : 1];
     p->tol_steps = shared_quant(t->kind) ? 0.0f : 1.0f; /* one rounding, as gen_arith */
     for (int k = 0; k < 2; k++)
         og_desc(p, " %s=%s%s act=%s%s", k ? "else" : "then", kinds[b[k].kind].name,
-                b[k].use_const ? "(const)" : "", og_act_name(b[k].act),
+                b[k].cv ? "(const)" : "", og_act_name(b[k].act),
                 k ? "" : (then_s == 1 ? " (subgraphs then=1)" : " (subgraphs then=2)"));
     og_desc_shape(p, "x", rank, xd);
     og_desc_shape(p, "y", rank, yd);
     og_desc_quant(p, "qx", qx);
     og_desc_quant(p, "qy", qy);
     og_desc_quant(p, "qout", qo);
+    free(b[0].cv);
+    free(b[1].cv);
     return p->err;
 }
 
@@ -269,6 +315,23 @@ static void while_body(og_pair *p, const loop *l, int32_t s)
     og_io(p, in, L_COUNT, out, L_COUNT);
 }
 
+/* The f model's main graph: p->out = ACC after TRIPS rounds of KIND(acc, X) (a copy when 0). */
+static void while_unrolled(og_pair *p, const loop *l, int32_t acc, int32_t x, int32_t trips)
+{
+    if (trips == 0) {
+        const int32_t sd[1] = {l->rank};
+        const int32_t in[2] = {acc, og_const_i32_in(p, OG_F, 1, sd, l->dims)};
+        og_node_in(p, OG_F, EDGE_OP_RESHAPE, 1, in, 2, &p->out, 1, NULL);
+        return;
+    }
+    for (int32_t k = 1; k <= trips; k++) {
+        const int32_t next =
+            k == trips ? p->out : solo_tensor(p, OG_F, EDGE_FLOAT32, l->rank, l->dims, NULL);
+        kind_node_in(p, OG_F, l->kind, EDGE_ACT_NONE, acc, x, next);
+        acc = next;
+    }
+}
+
 /* A random order of the loop values. */
 static void loop_order(og_rng *r, loop *l)
 {
@@ -307,8 +370,8 @@ int og_gen_while(og_pair *p)
         if (v == L_COUNTER || v == L_LIMIT)
             in[k] = scalar_input(p, EDGE_INT32, 1, one, v == L_COUNTER ? start : limit);
         else
-            in[k] = v == L_ACC ? og_input(p, l.rank, l.dims, l.qa)
-                               : og_input(p, l.rank, l.xdims, l.qx);
+            in[k] =
+                v == L_ACC ? og_input(p, l.rank, l.dims, l.qa) : og_input(p, l.rank, l.xdims, l.qx);
     }
     loop_tensors(p, &l, out);
     og_set_output(p, out[l.slot[L_ACC]]);
@@ -317,7 +380,8 @@ int og_gen_while(og_pair *p)
     tfw_opt_init(&o, TFL_OPT_WhileOptions);
     tfw_opt_i32(&o, 0, cond_s);
     tfw_opt_i32(&o, 1, body_s);
-    og_node(p, EDGE_OP_WHILE, 1, 1, in, L_COUNT, out, L_COUNT, &o);
+    og_node_in(p, OG_Q, EDGE_OP_WHILE, 1, in, L_COUNT, out, L_COUNT, &o);
+    while_unrolled(p, &l, in[l.slot[L_ACC]], in[l.slot[L_X]], trips);
     og_main_done(p);
     for (int32_t s = 1; s <= 2; s++)
         if (s == cond_s)
@@ -347,41 +411,45 @@ typedef struct variable {
     og_quant q;
 } variable;
 
-/* A VAR_HANDLE of V in the open subgraph; returns its resource tensor (rank 0 or [1]). */
-static int32_t var_handle(og_pair *p, const variable *v)
+/* A VAR_HANDLE of V in the open subgraph, in the q model only when SOLO (else in both);
+ * returns its resource tensor (rank 0 or [1]). */
+static int32_t var_handle(og_pair *p, const variable *v, bool solo)
 {
     const int32_t one[1] = {1};
     const int rank = og_int(&p->rng, 0, 1);
-    const int32_t h = og_tensor(p, OG_RESOURCE, OG_RESOURCE, rank, one, NULL);
+    const int32_t h = solo ? solo_tensor(p, OG_Q, OG_RESOURCE, rank, one, NULL)
+                           : og_tensor(p, OG_RESOURCE, OG_RESOURCE, rank, one, NULL);
     tfw_options o;
     tfw_opt_init(&o, TFL_OPT_VarHandleOptions);
     tfw_opt_str(&o, TFL_VAR_HANDLE_CONTAINER, v->container);
     tfw_opt_str(&o, TFL_VAR_HANDLE_SHARED_NAME, v->name);
-    og_node(p, EDGE_OP_VAR_HANDLE, 1, 1, NULL, 0, &h, 1, &o);
+    og_node_in(p, OG_Q, EDGE_OP_VAR_HANDLE, 1, NULL, 0, &h, 1, &o);
+    if (!solo)
+        og_node_in(p, OG_F, EDGE_OP_VAR_HANDLE, 1, NULL, 0, &h, 1, &o);
     return h;
 }
 
-static void assign(og_pair *p, int32_t h, int32_t value)
+static void assign_in(og_pair *p, int m, int32_t h, int32_t value)
 {
     const int32_t in[2] = {h, value};
-    og_node(p, EDGE_OP_ASSIGN_VARIABLE, 1, 1, in, 2, NULL, 0, NULL);
+    og_node_in(p, m, EDGE_OP_ASSIGN_VARIABLE, 1, in, 2, NULL, 0, NULL);
 }
 
-/* Subgraph S: V = a random constant. */
-static void init_subgraph(og_pair *p, const variable *v, int32_t s)
+/* Subgraph S: V = the constant CV (in both models; unreachable in f). */
+static void init_subgraph(og_pair *p, const variable *v, const int8_t *cv, int32_t s)
 {
     if (og_subgraph(p, "init") != s)
         return;
-    const int32_t h = var_handle(p, v);
-    int8_t *c = og_random_s8(&p->rng, og_count(v->rank, v->dims));
-    assign(p, h, c ? og_const_act(p, v->rank, v->dims, c, v->q) : EDGE_ENOMEM);
-    free(c);
+    const int32_t h = var_handle(p, v, false);
+    const int32_t c = og_const_act(p, v->rank, v->dims, cv, v->q);
+    assign_in(p, OG_Q, h, c);
+    assign_in(p, OG_F, h, c);
     og_io(p, NULL, 0, NULL, 0);
 }
 
-/* [CALL_ONCE(init: v = constant)], h = VAR_HANDLE(v), [ASSIGN_VARIABLE(h, x)],
- * r = READ_VARIABLE(h or a second handle of v), y = KIND(x, r), [ASSIGN_VARIABLE(h, y)]; the
- * operator FOCUS names is always there. */
+/* q: [CALL_ONCE(init: v = constant)], h = VAR_HANDLE(v), [ASSIGN_VARIABLE(h, x)],
+ * r = READ_VARIABLE(h or a second handle of v), y = KIND(x, r), [ASSIGN_VARIABLE(h, y)];
+ * f: y = KIND(x, the value v holds). The operator FOCUS names is always in q. */
 static int gen_resource(og_pair *p, int focus)
 {
     og_rng *r = &p->rng;
@@ -399,6 +467,9 @@ static int gen_resource(og_pair *p, int focus)
         memcpy(v.dims, xd, sizeof v.dims), v.q = qx;
     else
         broadcast_dims(r, rank, xd, v.dims), v.q = og_chance(r, 0.4) ? qx : og_quant_random(r);
+    int8_t *cv = init ? og_random_s8(r, og_count(v.rank, v.dims)) : NULL;
+    if (init && !cv)
+        return fail(p, EDGE_ENOMEM);
     int kind = og_int(r, 0, K_COUNT - 1);
     if (shared_quant(kind) && !same_quant(qx, v.q))
         kind = og_int(r, K_ADD, K_MUL);
@@ -415,20 +486,22 @@ static int gen_resource(og_pair *p, int focus)
         tfw_options o;
         tfw_opt_init(&o, TFL_OPT_CallOnceOptions);
         tfw_opt_i32(&o, 0, 1);
-        og_node(p, EDGE_OP_CALL_ONCE, 1, 1, NULL, 0, NULL, 0, &o);
+        og_node_in(p, OG_Q, EDGE_OP_CALL_ONCE, 1, NULL, 0, NULL, 0, &o);
     }
-    const int32_t h = var_handle(p, &v);
+    const int32_t h = var_handle(p, &v, true);
     if (in_main)
-        assign(p, h, x);
-    const int32_t hr = alias ? var_handle(p, &v) : h;
-    const int32_t val = og_act(p, v.rank, v.dims, v.q);
-    og_node(p, EDGE_OP_READ_VARIABLE, 1, 1, &hr, 1, &val, 1, NULL);
-    kind_node(p, kind, act, x, val, p->out);
+        assign_in(p, OG_Q, h, x);
+    const int32_t hr = alias ? var_handle(p, &v, true) : h;
+    const int32_t val = solo_tensor(p, OG_Q, EDGE_INT8, v.rank, v.dims, &v.q);
+    og_node_in(p, OG_Q, EDGE_OP_READ_VARIABLE, 1, &hr, 1, &val, 1, NULL);
+    kind_node_in(p, OG_Q, kind, act, x, val, p->out);
     if (update)
-        assign(p, h, p->out);
+        assign_in(p, OG_Q, h, p->out);
+    kind_node_in(p, OG_F, kind, act, x, in_main ? x : f_const(p, v.rank, v.dims, cv, v.q), p->out);
     og_main_done(p);
     if (init)
-        init_subgraph(p, &v, 1);
+        init_subgraph(p, &v, cv, 1);
+    free(cv);
     p->tol_steps = shared_quant(kind) ? 0.0f : 1.0f;
     og_desc(p, " %s%s%s%s y=%s act=%s var='%s/%s'", init ? "init" : "no-init",
             in_main ? " assign-x" : "", alias ? " alias" : "", update ? " update" : "",

@@ -82,8 +82,8 @@ typedef struct og_pair {
     size_t count[OPGEN_MAX_INPUTS];
     og_quant quant[OPGEN_MAX_INPUTS];
     float tol_steps, tol_rel, tol_abs;
-    int qtype; /* the q model's quantized type: EDGE_INT8, or the variant og_retype makes */
-    int err;   /* first failure of any og_* call (sticky) */
+    int qtype;      /* the q model's quantized type: EDGE_INT8, or the variant og_retype makes */
+    int err;        /* first failure of any og_* call (sticky) */
     bool main_done; /* og_main_done: subgraph 0's inputs and outputs are set, more may follow */
     char desc[320];
     size_t desc_len;

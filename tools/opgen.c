@@ -266,7 +266,7 @@ int32_t og_input_raw(og_pair *p, int32_t t, const void *dq, size_t bq, const voi
 {
     if (t < 0)
         return note(p, t);
-    if (p->n_in >= OPGEN_MAX_INPUTS)
+    if (p->n_in >= OPGEN_MAX_INPUTS || p->main_done) /* inputs are subgraph 0's */
         return note(p, EDGE_EINVAL);
     const int i = p->n_in;
     p->data[OG_Q][i] = malloc(bq ? bq : 1);
@@ -473,15 +473,31 @@ int32_t og_const_act(og_pair *p, int rank, const int32_t *dims, const int8_t *q,
     return t;
 }
 
-void og_op_in(og_pair *p, int model, int32_t code, int32_t version, const int32_t *in, int n_in,
-              const tfw_options *opt)
+void og_node_in(og_pair *p, int model, int32_t code, int32_t version, const int32_t *in, int n_in,
+                const int32_t *out, int n_out, const tfw_options *opt)
 {
     for (int i = 0; i < n_in; i++)
         if (in[i] < -1)
             note(p, EDGE_EINVAL); /* a failed og_* call's result */
+    for (int i = 0; i < n_out; i++)
+        if (out[i] < 0)
+            note(p, EDGE_EINVAL);
     const int32_t oc = note(p, tfw_add_opcode(p->w[model], code, version));
     if (oc >= 0)
-        note(p, tfw_add_operator(p->w[model], oc, in, n_in, &p->out, 1, opt));
+        note(p, tfw_add_operator(p->w[model], oc, in, n_in, out, n_out, opt));
+}
+
+void og_node(og_pair *p, int32_t code, int32_t version_q, int32_t version_f, const int32_t *in,
+             int n_in, const int32_t *out, int n_out, const tfw_options *opt)
+{
+    og_node_in(p, OG_Q, code, version_q, in, n_in, out, n_out, opt);
+    og_node_in(p, OG_F, code, version_f, in, n_in, out, n_out, opt);
+}
+
+void og_op_in(og_pair *p, int model, int32_t code, int32_t version, const int32_t *in, int n_in,
+              const tfw_options *opt)
+{
+    og_node_in(p, model, code, version, in, n_in, &p->out, 1, opt);
 }
 
 void og_op(og_pair *p, int32_t code, int32_t version_q, int32_t version_f, const int32_t *in,
@@ -511,6 +527,36 @@ int og_unary_to(og_pair *p, int32_t x, int32_t code, int32_t version_q, const tf
         og_desc_quant(p, "qin", p->quant[p->n_in - 1]);
     og_desc_quant(p, "qout", qo);
     return p->err;
+}
+
+/* ---------------------------------------------------------------- several subgraphs */
+
+int og_main_done(og_pair *p)
+{
+    const int32_t outs[1] = {p->out};
+    if (p->main_done || p->out < 0)
+        return note(p, EDGE_EINVAL);
+    for (int m = 0; m < 2; m++)
+        note(p, tfw_set_io(p->w[m], p->in, p->n_in, outs, 1));
+    p->main_done = true;
+    return p->err;
+}
+
+int32_t og_subgraph(og_pair *p, const char *name)
+{
+    if (!p->main_done)
+        return note(p, EDGE_EINVAL); /* subgraph 0's inputs would be lost */
+    const int32_t sq = note(p, tfw_add_subgraph(p->w[OG_Q], name));
+    const int32_t sf = note(p, tfw_add_subgraph(p->w[OG_F], name));
+    if (sq < 0 || sf < 0)
+        return sq < 0 ? sq : sf;
+    return sq == sf ? sq : note(p, EDGE_EINVAL);
+}
+
+void og_io(og_pair *p, const int32_t *in, int n_in, const int32_t *out, int n_out)
+{
+    for (int m = 0; m < 2; m++)
+        note(p, tfw_set_io(p->w[m], in, n_in, out, n_out));
 }
 
 /* ---------------------------------------------------------------- the operator list */
@@ -619,6 +665,13 @@ static const og_entry entries[] = {
     {"SVDF", EDGE_OP_SVDF, og_gen_svdf},
     /* slice family */
     {"SLICE", EDGE_OP_SLICE, og_gen_slice},
+    /* control flow and resource variables family */
+    {"IF", EDGE_OP_IF, og_gen_if},
+    {"WHILE", EDGE_OP_WHILE, og_gen_while},
+    {"CALL_ONCE", EDGE_OP_CALL_ONCE, og_gen_call_once},
+    {"VAR_HANDLE", EDGE_OP_VAR_HANDLE, og_gen_var_handle},
+    {"READ_VARIABLE", EDGE_OP_READ_VARIABLE, og_gen_read_variable},
+    {"ASSIGN_VARIABLE", EDGE_OP_ASSIGN_VARIABLE, og_gen_assign_variable},
 };
 
 #define N_ENTRIES (sizeof entries / sizeof entries[0])
@@ -652,7 +705,7 @@ static int finish_model(og_pair *p, int model, opgen_model *out)
     const int32_t outs[1] = {p->out};
     if (p->out < 0)
         return EDGE_EINVAL;
-    int rc = tfw_set_io(p->w[model], p->in, p->n_in, outs, 1);
+    int rc = p->main_done ? 0 : tfw_set_io(p->w[model], p->in, p->n_in, outs, 1);
     if (!rc)
         rc = tfw_finish(p->w[model], &out->file, &out->size);
     if (rc)

@@ -83,8 +83,9 @@ typedef struct og_pair {
     og_quant quant[OPGEN_MAX_INPUTS];
     float tol_steps, tol_rel, tol_abs;
     float tol_steps_s16, tol_rel_s16; /* the int16 variant's, when not 0 (interpolated tables) */
-    int qtype; /* the q model's quantized type: EDGE_INT8, or the variant og_retype makes */
-    int err;   /* first failure of any og_* call (sticky) */
+    int qtype;      /* the q model's quantized type: EDGE_INT8, or the variant og_retype makes */
+    int err;        /* first failure of any og_* call (sticky) */
+    bool main_done; /* og_main_done: subgraph 0's inputs and outputs are set, more may follow */
     char desc[320];
     size_t desc_len;
 } og_pair;
@@ -140,6 +141,20 @@ void og_op_in(og_pair *p, int model, int32_t code, int32_t version, const int32_
               const tfw_options *opt);
 void og_op(og_pair *p, int32_t code, int32_t version_q, int32_t version_f, const int32_t *in,
            int n_in, const tfw_options *opt);
+
+/* control flow and resource variables family: models of several subgraphs. A generator builds
+ * subgraph 0 (its inputs, og_set_output's output), closes it with og_main_done (which sets its
+ * inputs and output: the pair builder then leaves them be), then adds each further subgraph
+ * with og_subgraph (index returned: 1, 2, ...; the same in both models), fills it with og_tensor
+ * and the other og_* constants and operators, and sets its inputs and outputs with og_io. */
+int og_main_done(og_pair *p);
+int32_t og_subgraph(og_pair *p, const char *name);
+void og_io(og_pair *p, const int32_t *in, int n_in, const int32_t *out, int n_out);
+/* An operator of N_OUT outputs OUT (none, or several) in one model, or in both with versions. */
+void og_node_in(og_pair *p, int model, int32_t code, int32_t version, const int32_t *in, int n_in,
+                const int32_t *out, int n_out, const tfw_options *opt);
+void og_node(og_pair *p, int32_t code, int32_t version_q, int32_t version_f, const int32_t *in,
+             int n_in, const int32_t *out, int n_out, const tfw_options *opt);
 
 void og_desc(og_pair *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends "[d0,d1,...]". */
@@ -284,5 +299,12 @@ int og_gen_mirror_pad(og_pair *p);
 /* opgen_bmm.c: batch matmul and svdf family */
 int og_gen_batch_matmul(og_pair *p);
 int og_gen_svdf(og_pair *p);
+/* opgen_control.c: control flow and resource variables family */
+int og_gen_if(og_pair *p);
+int og_gen_while(og_pair *p);
+int og_gen_call_once(og_pair *p);
+int og_gen_var_handle(og_pair *p);
+int og_gen_read_variable(og_pair *p);
+int og_gen_assign_variable(og_pair *p);
 
 #endif

@@ -35,6 +35,8 @@ typedef enum quant_kind {
     Q_S16_S16,
     Q_S16_S8,
     Q_S8_S16,
+    Q_S8_S32,
+    Q_S16_S32,
     DQ_S16_F32,
 } quant_kind;
 
@@ -49,6 +51,7 @@ static const struct {
     {EDGE_UINT8, EDGE_UINT8, Q_U8_U8},     {EDGE_INT32, EDGE_INT16, Q_S32_S16},
     {EDGE_INT32, EDGE_INT8, Q_S32_S8},     {EDGE_INT16, EDGE_INT16, Q_S16_S16},
     {EDGE_INT16, EDGE_INT8, Q_S16_S8},     {EDGE_INT8, EDGE_INT16, Q_S8_S16},
+    {EDGE_INT8, EDGE_INT32, Q_S8_S32},     {EDGE_INT16, EDGE_INT32, Q_S16_S32},
 };
 
 typedef struct quant_data {
@@ -96,7 +99,7 @@ static int quantize_prepare(edge_prep *p, edge_node *n)
         return edge_op_fail(p, EDGE_EUNSUPPORTED,
                             "conversion %s -> %s is not supported (float32, int8 or uint8 to "
                             "int8 or uint8; float32, int8, int16 or int32 to int16; int16 or "
-                            "int32 to int8)",
+                            "int32 to int8; int8 or int16 to int32)",
                             edge_dtype_name(in->type), edge_dtype_name(out->type));
     d.kind = quantize_pairs[i].kind;
     if ((rc = edge_op_check_quant1(p, out, "output")))
@@ -160,6 +163,8 @@ static void quant_eval(const edge_node *n, void *const *t, void *scratch, edge_e
     case Q_S16_S16: edge_ref_requantize_s16_s16(&d->requant, in, out, d->n); break;
     case Q_S16_S8: edge_ref_requantize_s16_s8(&d->requant, in, out, d->n); break;
     case Q_S8_S16: edge_ref_requantize_s8_s16(&d->requant, in, out, d->n); break;
+    case Q_S8_S32: edge_ref_requantize_s8_s32(&d->requant, in, out, d->n); break;
+    case Q_S16_S32: edge_ref_requantize_s16_s32(&d->requant, in, out, d->n); break;
     case DQ_S16_F32: edge_ref_dequantize_s16_f32(&d->affine, in, out, d->n); break;
     }
 }

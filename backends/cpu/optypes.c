@@ -66,7 +66,7 @@ static const edge_optype rows[] = {
     {B(HARD_SWISH), Q8F, "uint8: the int8 kernel, tabulated"},
     {B(QUANTIZE), Q8F | S16 | S32,
      "float32 to int8, uint8, int16; int8, uint8 to int8, uint8 (requantize); int8 to int16; "
-     "int16 to int16, int8; int32 to int16, int8"},
+     "int16 to int16, int8; int32 to int16, int8; int8, int16 to int32"},
     {B(DEQUANTIZE), S8 | U8 | S16 | F16,
      "to float32, per tensor; float16 constants are dequantized once at load"},
     {B(RESHAPE), BYTES, "copies bytes (quantization passes through)"},

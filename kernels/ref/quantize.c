@@ -96,7 +96,8 @@ EDGE_MAP_KERNEL(edge_ref_requantize_u8_s8, edge_requant_params, uint8_t, int8_t,
 EDGE_MAP_KERNEL(edge_ref_requantize_u8_u8, edge_requant_params, uint8_t, uint8_t,
                 (uint8_t)requant_one(p, in[i], 0, UINT8_MAX))
 
-/* int16 (16x8) and int32 sources (TFLite Micro's quantize_common.cc): the same Requantize. */
+/* int16 (16x8) and int32 sources and int32 destinations (TFLite Micro's quantize_common.cc):
+ * the same Requantize. */
 #define EDGE_REQUANT(NAME, TI, TO, LO, HI)                                   \
     void NAME(const edge_requant_params *p, const TI *in, TO *out, size_t n) \
     {                                                                        \
@@ -109,5 +110,7 @@ EDGE_REQUANT(edge_ref_requantize_s32_s8, int32_t, int8_t, INT8_MIN, INT8_MAX)
 EDGE_REQUANT(edge_ref_requantize_s16_s16, int16_t, int16_t, INT16_MIN, INT16_MAX)
 EDGE_REQUANT(edge_ref_requantize_s16_s8, int16_t, int8_t, INT8_MIN, INT8_MAX)
 EDGE_REQUANT(edge_ref_requantize_s8_s16, int8_t, int16_t, INT16_MIN, INT16_MAX)
+EDGE_REQUANT(edge_ref_requantize_s8_s32, int8_t, int32_t, INT32_MIN, INT32_MAX)
+EDGE_REQUANT(edge_ref_requantize_s16_s32, int16_t, int32_t, INT32_MIN, INT32_MAX)
 
 #undef EDGE_REQUANT

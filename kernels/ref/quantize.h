@@ -59,7 +59,7 @@ void edge_ref_requantize_u8_u8(const edge_requant_params *p, const uint8_t *in, 
                                size_t n);
 
 /* int16 (16x8) activations and int32 accumulators: int32 -> int16/int8, int16 -> int16/int8,
- * int8 -> int16. */
+ * int8 -> int16, int8/int16 -> int32. */
 void edge_ref_requantize_s32_s16(const edge_requant_params *p, const int32_t *in, int16_t *out,
                                  size_t n);
 void edge_ref_requantize_s32_s8(const edge_requant_params *p, const int32_t *in, int8_t *out,
@@ -70,5 +70,9 @@ void edge_ref_requantize_s16_s8(const edge_requant_params *p, const int16_t *in,
                                 size_t n);
 void edge_ref_requantize_s8_s16(const edge_requant_params *p, const int8_t *in, int16_t *out,
                                 size_t n);
+void edge_ref_requantize_s8_s32(const edge_requant_params *p, const int8_t *in, int32_t *out,
+                                size_t n);
+void edge_ref_requantize_s16_s32(const edge_requant_params *p, const int16_t *in, int32_t *out,
+                                 size_t n);
 
 #endif

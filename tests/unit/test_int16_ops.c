@@ -1,6 +1,7 @@
 /* tests/unit/test_int16_ops.c - 16x8 quantization (int16 activations with zero point 0).
  *
- * Owns: ADD, SUB, LEAKY_RELU, QUANTIZE (int32 -> int16, int16 -> int8, int8 -> int16) and
+ * Owns: ADD, SUB, LEAKY_RELU, QUANTIZE (int32 -> int16, int16 -> int8, int8 -> int16, int8 and
+ * int16 -> int32) and
  * CONV_2D 16x8 (int8 weights, int64 bias) run as registered CPU operators on hand-computed
  * cases (TFLite Micro's arithmetic: the left shift of 15, MultiplyByQuantizedMultiplier's
  * rounding, the 64-bit multiplier of the conv), the 64-bit multiplier itself, and the refusals:
@@ -155,6 +156,28 @@ static void test_quantize_s32_s16(void **state)
 }
 
 /* int16 (scale 1) -> int8 (scale 2, zero point 10) and back. */
+/* int16 and int8 to int32 (TFLite Micro's SEANet quantize1 slice): (x - zi) * si / so + zo, no
+ * saturation short of int32's range. */
+static void test_quantize_to_s32(void **state)
+{
+    (void)state;
+    int16_t in16[3] = {-32768, 3, 32767};
+    int32_t out[3];
+    harness *h = unary(EDGE_INT16, in16, 0.5f, 0, EDGE_INT32, out, 1.0f / 1024, 5, 3);
+    assert_int_equal(run(h, EDGE_OP_QUANTIZE), 0);
+    assert_int_equal(out[0], -32768 * 512 + 5);
+    assert_int_equal(out[1], 3 * 512 + 5);
+    assert_int_equal(out[2], 32767 * 512 + 5);
+    harness_free(h);
+    int8_t in8[3] = {-128, -3, 127};
+    h = unary(EDGE_INT8, in8, 0.25f, -3, EDGE_INT32, out, 0.5f, 0, 3);
+    assert_int_equal(run(h, EDGE_OP_QUANTIZE), 0);
+    assert_int_equal(out[0], -62); /* -62.5: the doubling high multiply rounds it up */
+    assert_int_equal(out[1], 0);
+    assert_int_equal(out[2], 65);
+    harness_free(h);
+}
+
 static void test_quantize_s16_s8_and_back(void **state)
 {
     (void)state;
@@ -278,6 +301,7 @@ int main(void)
         cmocka_unit_test(test_mul_s16_refused),
         cmocka_unit_test(test_leaky_relu_s16),
         cmocka_unit_test(test_quantize_s32_s16),
+        cmocka_unit_test(test_quantize_to_s32),
         cmocka_unit_test(test_quantize_s16_s8_and_back),
         cmocka_unit_test(test_quantize_s16_refuses_zero_point),
         cmocka_unit_test(test_mbqm64),

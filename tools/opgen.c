@@ -619,6 +619,18 @@ static const og_entry entries[] = {
     {"SVDF", EDGE_OP_SVDF, og_gen_svdf},
     /* slice family */
     {"SLICE", EDGE_OP_SLICE, og_gen_slice},
+    /* the builtin operators generated last (opgen_more.c) */
+    {"CAST", EDGE_OP_CAST, og_gen_cast},
+    {"FILL", EDGE_OP_FILL, og_gen_fill},
+    {"SHAPE", EDGE_OP_SHAPE, og_gen_shape},
+    {"ZEROS_LIKE", EDGE_OP_ZEROS_LIKE, og_gen_zeros_like},
+    {"FLOOR_DIV", EDGE_OP_FLOOR_DIV, og_gen_floor_div},
+    {"FLOOR_MOD", EDGE_OP_FLOOR_MOD, og_gen_floor_mod},
+    {"L2_NORMALIZATION", EDGE_OP_L2_NORMALIZATION, og_gen_l2_normalization},
+    {"L2_POOL_2D", EDGE_OP_L2_POOL_2D, og_gen_l2_pool_2d},
+    {"REDUCE_PROD", EDGE_OP_REDUCE_PROD, og_gen_reduce_prod},
+    {"SQRT", EDGE_OP_SQRT, og_gen_sqrt},
+    {"SUM", EDGE_OP_SUM, og_gen_sum},
 };
 
 #define N_ENTRIES (sizeof entries / sizeof entries[0])

@@ -283,5 +283,17 @@ int og_gen_mirror_pad(og_pair *p);
 /* opgen_bmm.c: batch matmul and svdf family */
 int og_gen_batch_matmul(og_pair *p);
 int og_gen_svdf(og_pair *p);
+/* opgen_more.c: the builtin operators generated last (issue 17's generated coverage) */
+int og_gen_cast(og_pair *p);
+int og_gen_fill(og_pair *p);
+int og_gen_shape(og_pair *p);
+int og_gen_zeros_like(og_pair *p);
+int og_gen_floor_div(og_pair *p);
+int og_gen_floor_mod(og_pair *p);
+int og_gen_l2_normalization(og_pair *p);
+int og_gen_l2_pool_2d(og_pair *p);
+int og_gen_reduce_prod(og_pair *p);
+int og_gen_sqrt(og_pair *p);
+int og_gen_sum(og_pair *p);
 
 #endif

@@ -600,14 +600,14 @@ static const og_entry entries[] = {
     {"RESIZE_NEAREST_NEIGHBOR", EDGE_OP_RESIZE_NEAREST_NEIGHBOR, og_gen_resize_nearest_neighbor},
     {"RESIZE_BILINEAR", EDGE_OP_RESIZE_BILINEAR, og_gen_resize_bilinear},
     {"ARG_MAX", EDGE_OP_ARG_MAX, og_gen_arg_max},
-    /* split, gather, pack and cast family (CAST has no int8/float twin: unit tests) */
+    /* split, gather, pack and cast family (CAST: opgen_more.c) */
     {"SPLIT", EDGE_OP_SPLIT, og_gen_split},
     {"SPLIT_V", EDGE_OP_SPLIT_V, og_gen_split_v},
     {"PACK", EDGE_OP_PACK, og_gen_pack},
     {"UNPACK", EDGE_OP_UNPACK, og_gen_unpack},
     {"GATHER", EDGE_OP_GATHER, og_gen_gather},
     {"GATHER_ND", EDGE_OP_GATHER_ND, og_gen_gather_nd},
-    /* reduce, fill and math family (the float/int32 operators: unit tests) */
+    /* reduce, fill and math family (FILL, SUM, REDUCE_PROD, ...: opgen_more.c) */
     {"REDUCE_MAX", EDGE_OP_REDUCE_MAX, og_gen_reduce_max},
     {"REDUCE_MIN", EDGE_OP_REDUCE_MIN, og_gen_reduce_min},
     {"RSQRT", EDGE_OP_RSQRT, og_gen_rsqrt},
@@ -653,7 +653,7 @@ static const og_entry entries[] = {
     /* issue 17's type gaps: int8 LOG_SOFTMAX and DIV */
     {"LOG_SOFTMAX", EDGE_OP_LOG_SOFTMAX, og_gen_log_softmax},
     {"DIV", EDGE_OP_DIV, og_gen_div},
-    /* space family (L2_POOL_2D is float32 only: unit tests) */
+    /* space family (L2_POOL_2D: opgen_more.c) */
     {"TRANSPOSE_CONV", EDGE_OP_TRANSPOSE_CONV, og_gen_transpose_conv},
     {"DEPTH_TO_SPACE", EDGE_OP_DEPTH_TO_SPACE, og_gen_depth_to_space},
     {"SPACE_TO_DEPTH", EDGE_OP_SPACE_TO_DEPTH, og_gen_space_to_depth},
@@ -672,6 +672,18 @@ static const og_entry entries[] = {
     {"VAR_HANDLE", EDGE_OP_VAR_HANDLE, og_gen_var_handle},
     {"READ_VARIABLE", EDGE_OP_READ_VARIABLE, og_gen_read_variable},
     {"ASSIGN_VARIABLE", EDGE_OP_ASSIGN_VARIABLE, og_gen_assign_variable},
+    /* the builtin operators generated last (opgen_more.c) */
+    {"CAST", EDGE_OP_CAST, og_gen_cast},
+    {"FILL", EDGE_OP_FILL, og_gen_fill},
+    {"SHAPE", EDGE_OP_SHAPE, og_gen_shape},
+    {"ZEROS_LIKE", EDGE_OP_ZEROS_LIKE, og_gen_zeros_like},
+    {"FLOOR_DIV", EDGE_OP_FLOOR_DIV, og_gen_floor_div},
+    {"FLOOR_MOD", EDGE_OP_FLOOR_MOD, og_gen_floor_mod},
+    {"L2_NORMALIZATION", EDGE_OP_L2_NORMALIZATION, og_gen_l2_normalization},
+    {"L2_POOL_2D", EDGE_OP_L2_POOL_2D, og_gen_l2_pool_2d},
+    {"REDUCE_PROD", EDGE_OP_REDUCE_PROD, og_gen_reduce_prod},
+    {"SQRT", EDGE_OP_SQRT, og_gen_sqrt},
+    {"SUM", EDGE_OP_SUM, og_gen_sum},
 };
 
 #define N_ENTRIES (sizeof entries / sizeof entries[0])

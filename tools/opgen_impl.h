@@ -306,5 +306,17 @@ int og_gen_call_once(og_pair *p);
 int og_gen_var_handle(og_pair *p);
 int og_gen_read_variable(og_pair *p);
 int og_gen_assign_variable(og_pair *p);
+/* opgen_more.c: the builtin operators generated last (issue 17's generated coverage) */
+int og_gen_cast(og_pair *p);
+int og_gen_fill(og_pair *p);
+int og_gen_shape(og_pair *p);
+int og_gen_zeros_like(og_pair *p);
+int og_gen_floor_div(og_pair *p);
+int og_gen_floor_mod(og_pair *p);
+int og_gen_l2_normalization(og_pair *p);
+int og_gen_l2_pool_2d(og_pair *p);
+int og_gen_reduce_prod(og_pair *p);
+int og_gen_sqrt(og_pair *p);
+int og_gen_sum(og_pair *p);
 
 #endif

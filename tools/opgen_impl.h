@@ -84,10 +84,11 @@ typedef struct og_pair {
     float tol_steps, tol_rel, tol_abs;
     int qtype; /* the q model's quantized type: EDGE_INT8, or the variant og_retype makes */
     int err;   /* first failure of any og_* call (sticky) */
-    void *expected; /* opgen_case.expected (og_expect) */
-    size_t expected_bytes;
     char desc[320];
     size_t desc_len;
+    /* opgen_case.expected (og_expect) */
+    void *expected;
+    size_t expected_bytes;
 } og_pair;
 
 /* A variable tensor of TYPE_Q in q and TYPE_F in f; Q (may be NULL) gives the

@@ -260,8 +260,8 @@ static size_t compare_expected(const opgen_case *c, const run *q)
         const long double err = fabsl(o - e);
         const long double bound = c->tol_rel * fabsl(e) + c->tol_abs + (floats ? 1e-6 : 0.0);
         if (!(err <= bound) && bad++ < 3)
-            printf("      [%zu] %s output %.10Lg, expected %.10Lg: off by %.3Lg, bound %.3Lg\n",
-                   i, edge_dtype_name(q->out.type), o, e, err, bound);
+            printf("      [%zu] %s output %.10Lg, expected %.10Lg: off by %.3Lg, bound %.3Lg\n", i,
+                   edge_dtype_name(q->out.type), o, e, err, bound);
     }
     return bad;
 }

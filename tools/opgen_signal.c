@@ -279,11 +279,14 @@ int og_gen_signal_rfft(og_pair *p)
     free(want);
     og_desc(p, " frames=%d length=%d fft_length=%d amplitude=%d", (int)frames, (int)len, (int)fft,
             amp);
-    /* each of the log2(N) halving passes rounds, and the Q15 twiddles are off by 2^-16 */
+    /* each of the log2(N) passes rounds (half a step) and scales by 1/radix as a Q15 product
+     * (32767 / radix: 16383 / 32768 for 1/2, 8191 / 32768 for 1/4, 1.2e-4 short), and the Q15
+     * twiddles are off by up to 2^-16 */
     int stages = 0;
     while ((1 << stages) < fft)
         stages++;
-    p->tol_abs = (float)stages;
+    p->tol_abs = 1.0f + 0.5f * (float)stages;
+    p->tol_rel = 1.3e-4f * (float)stages;
     return p->err;
 }
 
@@ -513,7 +516,7 @@ int og_gen_signal_filter_bank_log(og_pair *p)
     free(want);
     og_desc(p, " n=%d correction=%d scale=%d", (int)n, (int)corr, (int)scale);
     /* Q16 log2 with a 128-segment correction, times ln 2 in Q16, times the scale */
-    p->tol_rel = 1e-4f;
+    p->tol_rel = 2e-4f;
     p->tol_abs = 1.0f;
     return p->err;
 }

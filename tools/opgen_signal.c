@@ -5,9 +5,10 @@
  * them) and inputs. None of them has a float32 twin, so both models of a case are the same
  * model (the check is then the kernel levels, and that random shapes and options run), and
  * where the result is simple to state the generator computes it itself (opgen_case.expected):
- * RFFT2D as a DFT in double, COMPLEX_ABS as |re + i im|, SignalRfft as the DFT / N within a few
- * int16 steps, SignalFilterBankLog as output_scale * ln(x) within a step, and the window,
- * auto-scale, energy, filter bank and square root exactly. Does not own the kernels
+ * RFFT2D as a DFT in double, COMPLEX_ABS as |re + i im|, SignalRfft as the DFT / N within its
+ * fixed-point scaling's error, SignalFilterBankLog as output_scale * ln(x) within a step and
+ * 2e-4, and the window, auto-scale, energy, filter bank, square root and the first frame of
+ * spectral subtraction exactly (SignalPCAN: levels only). Does not own the kernels
  * (kernels/ref/fft.c, signal*.c) or the options' decoding (ops/decode_signal.c). */
 #include <math.h>
 #include <stdlib.h>
@@ -297,8 +298,9 @@ int og_gen_signal_energy(og_pair *p)
     const int32_t bins = og_int(&p->rng, 1, 129), in_n = 2 * bins;
     const int32_t end = og_chance(&p->rng, 0.3) ? bins : og_int(&p->rng, 0, bins);
     const int32_t start = og_chance(&p->rng, 0.3) ? 0 : og_int(&p->rng, 0, end);
-    /* -32768 left out: TFLite Micro's int re * re + im * im overflows for (-32768, -32768) */
-    int16_t *x = random_s16(&p->rng, (size_t)in_n, -INT16_MAX, INT16_MAX);
+    /* full range: (-32768, -32768) gives 2^31, TFLite Micro's int sum wrapped to uint32 */
+    const bool corner = og_chance(&p->rng, 0.2); /* only -32768 and -32767 */
+    int16_t *x = random_s16(&p->rng, (size_t)in_n, INT16_MIN, corner ? INT16_MIN + 1 : INT16_MAX);
     uint32_t *want = calloc((size_t)bins, sizeof *want);
     if (x && want) {
         for (int32_t i = start; i < end; i++)
@@ -314,7 +316,8 @@ int og_gen_signal_energy(og_pair *p)
     }
     free(x);
     free(want);
-    og_desc(p, " bins=%d range=[%d,%d)", (int)bins, (int)start, (int)end);
+    og_desc(p, " bins=%d range=[%d,%d)%s", (int)bins, (int)start, (int)end,
+            corner ? " corner" : "");
     return p->err;
 }
 
@@ -431,36 +434,58 @@ int og_gen_signal_filter_bank_sqrt(og_pair *p)
 
 /* ---------------------------------------------------------------- noise reduction, log */
 
+/* The first frame of spectral subtraction from the zero noise estimate an interpreter starts
+ * with: the estimate is the (smoothing-scaled) input smoothed from zero, at most the input; the
+ * output is what remains of the input, at least its MIN_REMAINING fraction. */
+static void spectral_first(const uint32_t *x, int32_t n, const int32_t k[5], uint32_t *out)
+{
+    const int32_t sb = k[0], sub = k[1], sm = k[2], alt = k[3], min_remaining = k[4];
+    for (int32_t i = 0; i < n; i++) {
+        const uint32_t up = x[i] << sb; /* uint32, as TFLite Micro shifts */
+        uint32_t estimate = (uint32_t)(((uint64_t)up * (uint32_t)(i & 1 ? alt : sm)) >> sub);
+        estimate = estimate < up ? estimate : up;
+        const uint32_t floor = (uint32_t)(((uint64_t)x[i] * (uint32_t)min_remaining) >> sub);
+        const uint32_t left = (up - estimate) >> sb;
+        out[i] = left > floor ? left : floor;
+    }
+}
+
 int og_gen_signal_spectral_subtraction(og_pair *p)
 {
     const int32_t n = og_int(&p->rng, 1, 64);
-    const int32_t sb = og_int(&p->rng, 0, 31), sub = og_int(&p->rng, 0, 20);
-    const int32_t sm = og_int(&p->rng, 0, 1 << 14), alt = og_int(&p->rng, 0, 1 << 14);
+    /* smoothing bits, subtraction bits, smoothing, alternate smoothing, minimum remaining */
+    const int32_t k[5] = {og_int(&p->rng, 0, 31), og_int(&p->rng, 0, 20),
+                          og_int(&p->rng, 0, 1 << 14), og_int(&p->rng, 0, 1 << 14),
+                          og_int(&p->rng, 0, 1 << 14)};
     const bool clamp = og_chance(&p->rng, 0.5);
     uint32_t *x = random_u32(&p->rng, (size_t)n, og_int(&p->rng, 1, 32));
-    if (x) {
+    uint32_t *want = malloc((size_t)n * sizeof *want);
+    if (x && want) {
+        spectral_first(x, n, k, want);
         const int32_t in = sig_input(p, EDGE_UINT32, 1, &n, x, (size_t)n * sizeof *x);
         const int32_t out = sig_tensor(p, EDGE_UINT32, 1, &n);
         const int32_t noise = sig_tensor(p, EDGE_UINT32, 1, &n);
         const flex_entry e[] = {
-            {"alternate_one_minus_smoothing", EDGE_FLEX_INT, (1 << 14) - alt},
-            {"alternate_smoothing", EDGE_FLEX_INT, alt},
+            {"alternate_one_minus_smoothing", EDGE_FLEX_INT, (1 << 14) - k[3]},
+            {"alternate_smoothing", EDGE_FLEX_INT, k[3]},
             {"clamping", EDGE_FLEX_BOOL, clamp},
-            {"min_signal_remaining", EDGE_FLEX_INT, og_int(&p->rng, 0, 1 << 14)},
+            {"min_signal_remaining", EDGE_FLEX_INT, k[4]},
             {"num_channels", EDGE_FLEX_INT, n},
-            {"one_minus_smoothing", EDGE_FLEX_INT, (1 << 14) - sm},
-            {"smoothing", EDGE_FLEX_INT, sm},
-            {"smoothing_bits", EDGE_FLEX_INT, sb},
-            {"spectral_subtraction_bits", EDGE_FLEX_INT, sub},
+            {"one_minus_smoothing", EDGE_FLEX_INT, (1 << 14) - k[2]},
+            {"smoothing", EDGE_FLEX_INT, k[2]},
+            {"smoothing_bits", EDGE_FLEX_INT, k[0]},
+            {"spectral_subtraction_bits", EDGE_FLEX_INT, k[1]},
         };
         sig_custom(p, "SignalFilterBankSpectralSubtraction", &in, 1, (const int32_t[]){out, noise},
                    2, e, sizeof e / sizeof e[0]);
+        og_expect(p, want, (size_t)n * sizeof *want);
     } else {
         p->err = EDGE_ENOMEM;
     }
     free(x);
-    og_desc(p, " n=%d smoothing=%d/%d bits=%d/%d clamping=%d", (int)n, (int)sm, (int)alt, (int)sb,
-            (int)sub, clamp);
+    free(want);
+    og_desc(p, " n=%d bits=%d/%d smoothing=%d/%d min_remaining=%d clamping=%d", (int)n, (int)k[0],
+            (int)k[1], (int)k[2], (int)k[3], (int)k[4], clamp);
     return p->err;
 }
 

@@ -6,7 +6,10 @@
  * must follow the float32 output clamped to what the int8 output can hold,
  * within the case's bound (tool/opgen.h: a few output quantization steps for
  * the arithmetic operators, exact for data movement and MAX/MIN; ARG_MAX's
- * int32 indices must be equal). An operator the runtime cannot open (e.g.
+ * int32 indices must be equal). Operators without a float32 twin (RFFT2D, the signal
+ * operators) have both models the same, and the q model's output must also match the
+ * generator's own result where it gives one (opgen_case.expected). An operator the runtime
+ * cannot open (e.g.
  * EDGE_EUNSUPPORTED) FAILS. Also the demo model (tools/digits.c): each drawn
  * digit, and a smudged copy of it, is ranked first.
  * Environment: EDGE_GEN_FILTER=substring of operator names; EDGE_GEN_CASES=N

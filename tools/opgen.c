@@ -346,6 +346,17 @@ void og_set_output(og_pair *p, int32_t t)
     p->out = t;
 }
 
+void og_expect(og_pair *p, const void *data, size_t bytes)
+{
+    free(p->expected);
+    p->expected = malloc(bytes ? bytes : 1);
+    p->expected_bytes = p->expected ? bytes : 0;
+    if (!p->expected)
+        note(p, EDGE_ENOMEM);
+    else
+        memcpy(p->expected, data, bytes);
+}
+
 int32_t og_weights(og_pair *p, int rank, const int32_t *dims, const int8_t *q, const float *scales,
                    int32_t n_scales, int32_t axis)
 {
@@ -684,6 +695,19 @@ static const og_entry entries[] = {
     {"REDUCE_PROD", EDGE_OP_REDUCE_PROD, og_gen_reduce_prod},
     {"SQRT", EDGE_OP_SQRT, og_gen_sqrt},
     {"SUM", EDGE_OP_SUM, og_gen_sum},
+    /* audio family: RFFT2D, COMPLEX_ABS and TFLite Micro's signal operators (custom: the name is
+     * the custom_code; no float32 twin, the generator's own result in opgen_case.expected) */
+    {"RFFT2D", EDGE_OP_RFFT2D, og_gen_rfft2d},
+    {"COMPLEX_ABS", EDGE_OP_COMPLEX_ABS, og_gen_complex_abs},
+    {"SignalWindow", EDGE_OP_CUSTOM, og_gen_signal_window},
+    {"SignalFftAutoScale", EDGE_OP_CUSTOM, og_gen_signal_fft_auto_scale},
+    {"SignalRfft", EDGE_OP_CUSTOM, og_gen_signal_rfft},
+    {"SignalEnergy", EDGE_OP_CUSTOM, og_gen_signal_energy},
+    {"SignalFilterBank", EDGE_OP_CUSTOM, og_gen_signal_filter_bank},
+    {"SignalFilterBankSquareRoot", EDGE_OP_CUSTOM, og_gen_signal_filter_bank_sqrt},
+    {"SignalFilterBankSpectralSubtraction", EDGE_OP_CUSTOM, og_gen_signal_spectral_subtraction},
+    {"SignalPCAN", EDGE_OP_CUSTOM, og_gen_signal_pcan},
+    {"SignalFilterBankLog", EDGE_OP_CUSTOM, og_gen_signal_filter_bank_log},
 };
 
 #define N_ENTRIES (sizeof entries / sizeof entries[0])
@@ -710,6 +734,7 @@ static void pair_free(og_pair *p)
     for (int m = 0; m < 2; m++)
         for (int i = 0; i < OPGEN_MAX_INPUTS; i++)
             free(p->data[m][i]);
+    free(p->expected);
 }
 
 static int finish_model(og_pair *p, int model, opgen_model *out)
@@ -808,6 +833,9 @@ int opgen_make_typed(const char *op, uint32_t seed, int qtype, opgen_case *c)
     c->tol_rel = p.tol_rel;
     c->tol_abs = p.tol_abs;
     memcpy(c->desc, p.desc, sizeof c->desc);
+    c->expected = p.expected;
+    c->expected_bytes = p.expected_bytes;
+    p.expected = NULL;
     pair_free(&p);
     return 0;
 }
@@ -826,4 +854,6 @@ void opgen_case_free(opgen_case *c)
         return;
     model_free(&c->q);
     model_free(&c->f);
+    free(c->expected);
+    c->expected = NULL;
 }

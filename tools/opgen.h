@@ -46,6 +46,12 @@ typedef struct opgen_case {
     float tol_rel;
     float tol_abs;  /* added to the bound (hybrid models: the on-the-fly quantization) */
     char desc[320]; /* the parameters drawn, for failure messages */
+    /* Optional (NULL when absent): the q model's output as the generator computed it, in the
+     * output's type (complex64: real, imaginary floats), for operators without a float32 twin
+     * (signal operators, RFFT2D); element e of it and o of the output must agree within
+     * tol_rel * |e| + tol_abs (+ 1e-6 for float outputs): integers exactly when both are 0. */
+    void *expected;
+    size_t expected_bytes;
 } opgen_case;
 
 /* The operators with a generator (the CPU back end's list, in registry order). */

@@ -88,6 +88,9 @@ typedef struct og_pair {
     bool main_done; /* og_main_done: subgraph 0's inputs and outputs are set, more may follow */
     char desc[320];
     size_t desc_len;
+    /* opgen_case.expected (og_expect) */
+    void *expected;
+    size_t expected_bytes;
 } og_pair;
 
 /* A variable tensor of TYPE_Q in q and TYPE_F in f; Q (may be NULL) gives the
@@ -113,6 +116,9 @@ int32_t og_input_f32(og_pair *p, int rank, const int32_t *dims, double lo, doubl
 int32_t og_input_raw(og_pair *p, int32_t t, const void *dq, size_t bq, const void *df, size_t bf,
                      size_t count);
 void og_set_output(og_pair *p, int32_t t);
+/* The output the generator computed itself (BYTES bytes of DATA, copied; opgen_case.expected);
+ * for models og_retype leaves alone (no int8 tensors). */
+void og_expect(og_pair *p, const void *data, size_t bytes);
 
 /* Constants. Weights: int8 per-channel (axis AXIS, n_scales entries, zero
  * point 0) in q, the exact real values in f. Bias: int32 with scales in q,
@@ -296,6 +302,18 @@ int og_gen_space_to_depth(og_pair *p);
 int og_gen_batch_to_space_nd(og_pair *p);
 int og_gen_space_to_batch_nd(og_pair *p);
 int og_gen_mirror_pad(og_pair *p);
+/* opgen_signal.c: audio family (RFFT2D, COMPLEX_ABS, TFLite Micro's signal operators) */
+int og_gen_rfft2d(og_pair *p);
+int og_gen_complex_abs(og_pair *p);
+int og_gen_signal_window(og_pair *p);
+int og_gen_signal_fft_auto_scale(og_pair *p);
+int og_gen_signal_rfft(og_pair *p);
+int og_gen_signal_energy(og_pair *p);
+int og_gen_signal_filter_bank(og_pair *p);
+int og_gen_signal_filter_bank_sqrt(og_pair *p);
+int og_gen_signal_spectral_subtraction(og_pair *p);
+int og_gen_signal_pcan(og_pair *p);
+int og_gen_signal_filter_bank_log(og_pair *p);
 /* opgen_bmm.c: batch matmul and svdf family */
 int og_gen_batch_matmul(og_pair *p);
 int og_gen_svdf(og_pair *p);

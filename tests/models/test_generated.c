@@ -6,7 +6,10 @@
  * must follow the float32 output clamped to what the int8 output can hold,
  * within the case's bound (tool/opgen.h: a few output quantization steps for
  * the arithmetic operators, exact for data movement and MAX/MIN; ARG_MAX's
- * int32 indices must be equal). An operator the runtime cannot open (e.g.
+ * int32 indices must be equal). Operators without a float32 twin (RFFT2D, the signal
+ * operators) have both models the same, and the q model's output must also match the
+ * generator's own result where it gives one (opgen_case.expected). An operator the runtime
+ * cannot open (e.g.
  * EDGE_EUNSUPPORTED) FAILS. Also the demo model (tools/digits.c): each drawn
  * digit, and a smudged copy of it, is ranked first.
  * Environment: EDGE_GEN_FILTER=substring of operator names; EDGE_GEN_CASES=N
@@ -226,6 +229,46 @@ static size_t compare(const opgen_case *c, const run *q, const run *f, double *w
     return bad;
 }
 
+/* Element I of DATA, an output of TYPE, as a number (exact for every integer type: long double
+ * holds 64 bits); complex64 counts its real and imaginary parts as two elements. */
+static long double element(int type, const void *data, size_t i)
+{
+    switch (type) {
+    case EDGE_INT8: return ((const int8_t *)data)[i];
+    case EDGE_UINT8: return ((const uint8_t *)data)[i];
+    case EDGE_INT16: return ((const int16_t *)data)[i];
+    case EDGE_INT32: return ((const int32_t *)data)[i];
+    case EDGE_UINT32: return ((const uint32_t *)data)[i];
+    case EDGE_INT64: return ((const int64_t *)data)[i];
+    case EDGE_UINT64: return ((const uint64_t *)data)[i];
+    default: return ((const float *)data)[i]; /* float32, complex64 */
+    }
+}
+
+/* The q model's output against the generator's own result (opgen_case.expected); returns the
+ * number of elements out of bounds. */
+static size_t compare_expected(const opgen_case *c, const run *q)
+{
+    const bool floats = q->out.type == EDGE_FLOAT32 || q->out.type == EDGE_COMPLEX64;
+    const size_t es = floats ? sizeof(float) : edge_dtype_size(q->out.type);
+    if (!es || q->bytes != c->expected_bytes) {
+        printf("      the output holds %zu bytes, the generator expected %zu\n", q->bytes,
+               c->expected_bytes);
+        return 1;
+    }
+    size_t bad = 0;
+    for (size_t i = 0; i < q->bytes / es; i++) {
+        const long double o = element(q->out.type, q->data, i);
+        const long double e = element(q->out.type, c->expected, i);
+        const long double err = fabsl(o - e);
+        const long double bound = c->tol_rel * fabsl(e) + c->tol_abs + (floats ? 1e-6 : 0.0);
+        if (!(err <= bound) && bad++ < 3)
+            printf("      [%zu] %s output %.10Lg, expected %.10Lg: off by %.3Lg, bound %.3Lg\n", i,
+                   edge_dtype_name(q->out.type), o, e, err, bound);
+    }
+    return bad;
+}
+
 /* One case: both models open and run, outputs agree. Returns true when it passes. */
 static bool check_case(const opgen_case *c, double *worst)
 {
@@ -245,6 +288,15 @@ static bool check_case(const opgen_case *c, double *worst)
                    "relative)\n      case:%s\n",
                    c->op, variant(c), (unsigned)c->seed, bad, f.bytes / 4, (double)c->tol_steps,
                    (double)c->tol_rel, c->desc);
+            ok = false;
+        }
+    }
+    if (ok && c->expected) {
+        const size_t bad = compare_expected(c, &q);
+        if (bad) {
+            printf("FAIL %s%s seed %u: %zu outputs differ from the generator's result\n"
+                   "      case:%s\n",
+                   c->op, variant(c), (unsigned)c->seed, bad, c->desc);
             ok = false;
         }
     }

@@ -83,9 +83,11 @@ typedef struct og_pair {
     og_quant quant[OPGEN_MAX_INPUTS];
     float tol_steps, tol_rel, tol_abs;
     float tol_steps_s16, tol_rel_s16; /* the int16 variant's, when not 0 (interpolated tables) */
-    int qtype;      /* the q model's quantized type: EDGE_INT8, or the variant og_retype makes */
-    int err;        /* first failure of any og_* call (sticky) */
-    bool main_done; /* og_main_done: subgraph 0's inputs and outputs are set, more may follow */
+    int qtype;         /* the q model's quantized type: EDGE_INT8, or the variant og_retype makes */
+    int err;           /* first failure of any og_* call (sticky) */
+    bool main_done;    /* og_main_done: subgraph 0's inputs and outputs are set, more may follow */
+    bool qtype_native; /* the generator drew its types from qtype itself (og_retype may find
+                        * no int8 tensor left to turn into the variant) */
     char desc[320];
     size_t desc_len;
     /* opgen_case.expected (og_expect) */
@@ -188,7 +190,9 @@ int og_unary_to(og_pair *p, int32_t x, int32_t code, int32_t version_q, const tf
                 int rank, const int32_t *dims, og_quant qo, float tol_steps);
 
 /* opgen_types.c: turn the q model and its inputs from int8 into p->qtype (UINT8, INT16; a
- * no-op for INT8). EDGE_EUNSUPPORTED when the model has no such form (per-channel uint8). */
+ * no-op for INT8). EDGE_EUNSUPPORTED when the model has no such form (per-channel uint8);
+ * EDGE_ENOTFOUND when it has no int8 tensor to retype and the generator did not draw the
+ * variant's types itself (the operator's model is natively of other types: the base case). */
 int og_retype(og_pair *p);
 
 /* A generator fills P (tensors, operator, inputs, output, tolerance) or

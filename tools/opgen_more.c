@@ -184,6 +184,7 @@ int og_gen_cast(og_pair *p)
     const int rank = og_shape_random(r, 0, OG_MAX_RANK, dims, 6);
     const bool s8 = p->qtype == EDGE_INT8;
     const int own = s8 ? EDGE_INT8 : p->qtype; /* the variant's type, on one side or both */
+    p->qtype_native = true;
     int from = cast_type_random(r, s8), to = cast_type_random(r, s8);
     const int pick = og_int(r, 0, 4);
     if (pick < 2)
@@ -237,6 +238,7 @@ int og_gen_shape(og_pair *p)
     /* the variant's type, or (int8 variant) any type; a quantized int8 input sometimes */
     const int type =
         p->qtype != EDGE_INT8 ? p->qtype : shape_in_types[og_int(r, 0, N_SHAPE_TYPES - 1)];
+    p->qtype_native = true;
     const bool quantized = type == p->qtype && og_chance(r, 0.5);
     const og_quant q = og_quant_random(r);
     const int out = og_chance(r, 0.7) ? EDGE_INT32 : EDGE_INT64;
@@ -284,6 +286,7 @@ int og_gen_shape(og_pair *p)
 static int fill_type_random(og_pair *p, const int *types, int n_types, bool *quantized)
 {
     og_rng *r = &p->rng;
+    p->qtype_native = true;
     if (p->qtype == EDGE_INT16) {
         *quantized = og_chance(r, 0.6);
         return *quantized ? EDGE_INT8 : EDGE_INT16;

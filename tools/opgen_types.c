@@ -156,7 +156,8 @@ static int widen_bias(tfw_writer *w, wtensor *t)
 
 /* Retype subgraph G's tensors; WAS8 (one per tensor) records which were int8, with ZP their
  * zero point. */
-static int retype_subgraph(tfw_writer *w, wsubgraph *g, int qtype, bool *was8, int64_t *zp)
+static int retype_subgraph(tfw_writer *w, wsubgraph *g, int qtype, bool *was8, int64_t *zp,
+                           size_t *retyped)
 {
     uint8_t *role = calloc((size_t)g->n_tensors + 1, 1);
     if (!role)
@@ -172,9 +173,9 @@ static int retype_subgraph(tfw_writer *w, wsubgraph *g, int qtype, bool *was8, i
         if (role[i] == ROLE_HYBRID)
             continue;
         if (qtype == EDGE_UINT8 && t->type == EDGE_INT8)
-            rc = retype_u8(w, t);
+            rc = retype_u8(w, t), ++*retyped;
         else if (qtype == EDGE_INT16 && t->type == EDGE_INT8 && role[i] != ROLE_WEIGHTS)
-            rc = retype_s16(w, t);
+            rc = retype_s16(w, t), ++*retyped;
         else if (qtype == EDGE_INT16 && t->type == EDGE_INT32 && role[i] == ROLE_BIAS)
             rc = widen_bias(w, t);
     }
@@ -220,10 +221,16 @@ int og_retype(og_pair *p)
     bool *was8 = calloc(n, sizeof *was8);
     int64_t *zp = calloc(n, sizeof *zp);
     int rc = was8 && zp ? 0 : EDGE_ENOMEM;
+    size_t retyped = 0;
     for (int32_t s = 0; s <= w->n_done && !rc; s++) {
         wsubgraph *g = s < w->n_done ? &w->done[s] : &open;
-        rc = retype_subgraph(w, g, qtype, g == main_g ? was8 : NULL, g == main_g ? zp : NULL);
+        rc = retype_subgraph(w, g, qtype, g == main_g ? was8 : NULL, g == main_g ? zp : NULL,
+                             &retyped);
     }
+    /* No int8 activation to retype: the model would be the int8 case again. A generator that
+     * draws the variant's types itself (p->qtype_native) has made its own variant. */
+    if (!rc && !retyped && !p->qtype_native)
+        rc = EDGE_ENOTFOUND;
     for (int i = 0; i < p->n_in && !rc; i++)
         if (p->in[i] >= 0 && p->in[i] < main_g->n_tensors && was8[p->in[i]] &&
             main_g->tensors[p->in[i]].type != EDGE_INT8)

@@ -19,7 +19,7 @@
 
 #include "cpu_op.h"
 #include "decode.h"
-#include "flex_build.h"
+#include "tools/flex_build.h"
 #include "flexbuf.h"
 #include "model.h"
 #include "test_support.h"

@@ -344,6 +344,19 @@ int32_t og_input_f32(og_pair *p, int rank, const int32_t *dims, double lo, doubl
 void og_set_output(og_pair *p, int32_t t)
 {
     p->out = t;
+    p->n_out = 0;
+}
+
+void og_set_outputs(og_pair *p, const int32_t *t, int n)
+{
+    if (n < 1 || n > OPGEN_MAX_OUTPUTS) {
+        note(p, EDGE_EINVAL);
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        p->outs[i] = note(p, t[i]);
+    p->out = t[0];
+    p->n_out = n;
 }
 
 int32_t og_weights(og_pair *p, int rank, const int32_t *dims, const int8_t *q, const float *scales,
@@ -649,10 +662,13 @@ static void pair_free(og_pair *p)
 
 static int finish_model(og_pair *p, int model, opgen_model *out)
 {
-    const int32_t outs[1] = {p->out};
-    if (p->out < 0)
-        return EDGE_EINVAL;
-    int rc = tfw_set_io(p->w[model], p->in, p->n_in, outs, 1);
+    const int32_t one[1] = {p->out};
+    const int32_t *outs = p->n_out > 0 ? p->outs : one;
+    const int n_out = p->n_out > 0 ? p->n_out : 1;
+    for (int i = 0; i < n_out; i++)
+        if (outs[i] < 0)
+            return EDGE_EINVAL;
+    int rc = tfw_set_io(p->w[model], p->in, p->n_in, outs, n_out);
     if (!rc)
         rc = tfw_finish(p->w[model], &out->file, &out->size);
     if (rc)

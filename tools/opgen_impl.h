@@ -76,7 +76,9 @@ typedef struct og_pair {
     og_rng rng;
     int n_in;
     int32_t in[OPGEN_MAX_INPUTS];
-    int32_t out;
+    int32_t out;                        /* output 0 */
+    int n_out;                          /* 0: p->out is the only output; else OUTS */
+    int32_t outs[OPGEN_MAX_OUTPUTS];    /* og_set_outputs */
     uint8_t *data[2][OPGEN_MAX_INPUTS]; /* input bytes for each model */
     size_t bytes[2][OPGEN_MAX_INPUTS];
     size_t count[OPGEN_MAX_INPUTS];
@@ -111,6 +113,8 @@ int32_t og_input_f32(og_pair *p, int rank, const int32_t *dims, double lo, doubl
 int32_t og_input_raw(og_pair *p, int32_t t, const void *dq, size_t bq, const void *df, size_t bf,
                      size_t count);
 void og_set_output(og_pair *p, int32_t t);
+/* The model's outputs T (N of them, at most OPGEN_MAX_OUTPUTS; p->out becomes T[0]). */
+void og_set_outputs(og_pair *p, const int32_t *t, int n);
 
 /* Constants. Weights: int8 per-channel (axis AXIS, n_scales entries, zero
  * point 0) in q, the exact real values in f. Bias: int32 with scales in q,
@@ -283,5 +287,9 @@ int og_gen_mirror_pad(og_pair *p);
 /* opgen_bmm.c: batch matmul and svdf family */
 int og_gen_batch_matmul(og_pair *p);
 int og_gen_svdf(og_pair *p);
+/* opgen_vision.c: vision custom operators */
+int og_gen_detection_postprocess(og_pair *p);
+int og_gen_tconv_bias(og_pair *p);
+int og_gen_posenet_decoder(og_pair *p);
 
 #endif

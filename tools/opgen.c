@@ -632,6 +632,10 @@ static const og_entry entries[] = {
     {"SVDF", EDGE_OP_SVDF, og_gen_svdf},
     /* slice family */
     {"SLICE", EDGE_OP_SLICE, og_gen_slice},
+    /* vision custom operators (code CUSTOM, name the custom_code) */
+    {"TFLite_Detection_PostProcess", EDGE_OP_CUSTOM, og_gen_detection_postprocess},
+    {"Convolution2DTransposeBias", EDGE_OP_CUSTOM, og_gen_tconv_bias},
+    {"PosenetDecoderOp", EDGE_OP_CUSTOM, og_gen_posenet_decoder},
 };
 
 #define N_ENTRIES (sizeof entries / sizeof entries[0])

@@ -359,6 +359,12 @@ void og_set_outputs(og_pair *p, const int32_t *t, int n)
     p->n_out = n;
 }
 
+int og_outputs(const og_pair *p, const int32_t **outs)
+{
+    *outs = p->n_out > 0 ? p->outs : &p->out;
+    return p->n_out > 0 ? p->n_out : 1;
+}
+
 int32_t og_weights(og_pair *p, int rank, const int32_t *dims, const int8_t *q, const float *scales,
                    int32_t n_scales, int32_t axis)
 {
@@ -666,9 +672,8 @@ static void pair_free(og_pair *p)
 
 static int finish_model(og_pair *p, int model, opgen_model *out)
 {
-    const int32_t one[1] = {p->out};
-    const int32_t *outs = p->n_out > 0 ? p->outs : one;
-    const int n_out = p->n_out > 0 ? p->n_out : 1;
+    const int32_t *outs;
+    const int n_out = og_outputs(p, &outs);
     for (int i = 0; i < n_out; i++)
         if (outs[i] < 0)
             return EDGE_EINVAL;

@@ -115,6 +115,8 @@ int32_t og_input_raw(og_pair *p, int32_t t, const void *dq, size_t bq, const voi
 void og_set_output(og_pair *p, int32_t t);
 /* The model's outputs T (N of them, at most OPGEN_MAX_OUTPUTS; p->out becomes T[0]). */
 void og_set_outputs(og_pair *p, const int32_t *t, int n);
+/* The model's outputs into *OUTS (p->out alone, or og_set_outputs's); returns their number. */
+int og_outputs(const og_pair *p, const int32_t **outs);
 
 /* Constants. Weights: int8 per-channel (axis AXIS, n_scales entries, zero
  * point 0) in q, the exact real values in f. Bias: int32 with scales in q,

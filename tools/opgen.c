@@ -344,6 +344,25 @@ int32_t og_input_f32(og_pair *p, int rank, const int32_t *dims, double lo, doubl
 void og_set_output(og_pair *p, int32_t t)
 {
     p->out = t;
+    p->n_out = 0;
+}
+
+void og_set_outputs(og_pair *p, const int32_t *t, int n)
+{
+    if (n < 1 || n > OPGEN_MAX_OUTPUTS) {
+        note(p, EDGE_EINVAL);
+        return;
+    }
+    for (int i = 0; i < n; i++)
+        p->outs[i] = note(p, t[i]);
+    p->out = t[0];
+    p->n_out = n;
+}
+
+int og_outputs(const og_pair *p, const int32_t **outs)
+{
+    *outs = p->n_out > 0 ? p->outs : &p->out;
+    return p->n_out > 0 ? p->n_out : 1;
 }
 
 void og_expect(og_pair *p, const void *data, size_t bytes)
@@ -708,6 +727,10 @@ static const og_entry entries[] = {
     {"SignalFilterBankSpectralSubtraction", EDGE_OP_CUSTOM, og_gen_signal_spectral_subtraction},
     {"SignalPCAN", EDGE_OP_CUSTOM, og_gen_signal_pcan},
     {"SignalFilterBankLog", EDGE_OP_CUSTOM, og_gen_signal_filter_bank_log},
+    /* vision custom operators (code CUSTOM, name the custom_code) */
+    {"TFLite_Detection_PostProcess", EDGE_OP_CUSTOM, og_gen_detection_postprocess},
+    {"Convolution2DTransposeBias", EDGE_OP_CUSTOM, og_gen_tconv_bias},
+    {"PosenetDecoderOp", EDGE_OP_CUSTOM, og_gen_posenet_decoder},
 };
 
 #define N_ENTRIES (sizeof entries / sizeof entries[0])
@@ -739,10 +762,12 @@ static void pair_free(og_pair *p)
 
 static int finish_model(og_pair *p, int model, opgen_model *out)
 {
-    const int32_t outs[1] = {p->out};
-    if (p->out < 0)
-        return EDGE_EINVAL;
-    int rc = p->main_done ? 0 : tfw_set_io(p->w[model], p->in, p->n_in, outs, 1);
+    const int32_t *outs;
+    const int n_out = og_outputs(p, &outs);
+    for (int i = 0; i < n_out; i++)
+        if (outs[i] < 0)
+            return EDGE_EINVAL;
+    int rc = p->main_done ? 0 : tfw_set_io(p->w[model], p->in, p->n_in, outs, n_out);
     if (!rc)
         rc = tfw_finish(p->w[model], &out->file, &out->size);
     if (rc)

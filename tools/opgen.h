@@ -10,6 +10,8 @@
  *   f: the float32 model whose weights are exactly the real values the int8
  *      weights represent (scale * q) and whose input is the dequantized int8
  *      input, so the two differ only by the int8 kernels' rounding.
+ * Custom operators (the vision ones: tools/opgen_vision.c) are listed by their custom_code,
+ * with the code EDGE_OP_CUSTOM; a model may have several outputs, each compared.
  * QUANTIZE and DEQUANTIZE have no float32 twin: their f model is an identity
  * (RESHAPE to the same shape) over the real values, so the check is the same.
  * Each case says how closely the outputs must agree.
@@ -22,6 +24,7 @@
 #include <stdint.h>
 
 #define OPGEN_MAX_INPUTS 4
+#define OPGEN_MAX_OUTPUTS 4 /* a model's outputs (the tests compare every one) */
 
 typedef struct opgen_model {
     uint8_t *file; /* the .tflite bytes (malloc'd) */
@@ -33,7 +36,7 @@ typedef struct opgen_model {
 
 typedef struct opgen_case {
     const char *op; /* operator name, e.g. "CONV_2D" */
-    int32_t code;   /* builtin code */
+    int32_t code;   /* builtin code (EDGE_OP_CUSTOM: OP is the custom_code) */
     uint32_t seed;
     int qtype;     /* the q model's quantized type: EDGE_INT8, EDGE_UINT8 or EDGE_INT16 */
     opgen_model q; /* int8 model (QUANTIZE/DEQUANTIZE: the conversion) */

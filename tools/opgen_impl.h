@@ -76,7 +76,9 @@ typedef struct og_pair {
     og_rng rng;
     int n_in;
     int32_t in[OPGEN_MAX_INPUTS];
-    int32_t out;
+    int32_t out;                        /* output 0 */
+    int n_out;                          /* 0: p->out is the only output; else OUTS */
+    int32_t outs[OPGEN_MAX_OUTPUTS];    /* og_set_outputs */
     uint8_t *data[2][OPGEN_MAX_INPUTS]; /* input bytes for each model */
     size_t bytes[2][OPGEN_MAX_INPUTS];
     size_t count[OPGEN_MAX_INPUTS];
@@ -121,6 +123,10 @@ void og_set_output(og_pair *p, int32_t t);
 /* The output the generator computed itself (BYTES bytes of DATA, copied; opgen_case.expected);
  * for models og_retype leaves alone (no int8 tensors). */
 void og_expect(og_pair *p, const void *data, size_t bytes);
+/* The model's outputs T (N of them, at most OPGEN_MAX_OUTPUTS; p->out becomes T[0]). */
+void og_set_outputs(og_pair *p, const int32_t *t, int n);
+/* The model's outputs into *OUTS (p->out alone, or og_set_outputs's); returns their number. */
+int og_outputs(const og_pair *p, const int32_t **outs);
 
 /* Constants. Weights: int8 per-channel (axis AXIS, n_scales entries, zero
  * point 0) in q, the exact real values in f. Bias: int32 with scales in q,
@@ -340,5 +346,9 @@ int og_gen_l2_pool_2d(og_pair *p);
 int og_gen_reduce_prod(og_pair *p);
 int og_gen_sqrt(og_pair *p);
 int og_gen_sum(og_pair *p);
+/* opgen_vision.c: vision custom operators */
+int og_gen_detection_postprocess(og_pair *p);
+int og_gen_tconv_bias(og_pair *p);
+int og_gen_posenet_decoder(og_pair *p);
 
 #endif

@@ -16,7 +16,7 @@
 
 #include "opgen_impl.h"
 #include "ref/signal.h"
-#include "tests/support/flex_build.h"
+#include "flex_build.h"
 
 enum { TFLITE_INT16 = 7 }; /* SignalRfft's T */
 

@@ -1,7 +1,7 @@
 /* tests/fuzz/robust_crafted_signal.c - crafted models that misuse TFLite Micro's signal operators.
  *
  * Owns: one-operator files, built with tools/tflite_writer.h and FlexBuffer options from
- * tests/support/flex_build.h, whose options or operands break one rule of SignalWindow,
+ * tools/flex_build.h, whose options or operands break one rule of SignalWindow,
  * SignalRfft, SignalEnergy, SignalFilterBank, SignalFilterBankSpectralSubtraction, SignalPCAN
  * and SignalFilterBankLog (shifts past their types, lengths that are no power of two, ranges
  * outside the spectrum, channels reading past the tables, tables too short, a missing or
@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "flex_build.h"
+#include "tools/flex_build.h"
 #include "robust.h"
 #include "ref/signal.h"
 #include "tools/tflite_writer.h"

@@ -2,8 +2,9 @@
  *
  * Owns: for every operator the CPU back end lists, N seeded random cases from
  * tools/opgen.c: the int8 model and its float32 twin (same real weights, the
- * dequantized input) must both open and run, and the int8 output, dequantized,
- * must follow the float32 output clamped to what the int8 output can hold,
+ * dequantized input) must both open and run, and each output of the int8 model (every
+ * one: the detection and pose operators have four), dequantized, must follow the
+ * float32 model's clamped to what the int8 output can hold,
  * within the case's bound (tool/opgen.h: a few output quantization steps for
  * the arithmetic operators, exact for data movement and MAX/MIN; ARG_MAX's
  * int32 indices must be equal). Operators without a float32 twin (RFFT2D, the signal
@@ -61,6 +62,15 @@ typedef struct run {
     size_t bytes;
 } run;
 
+/* Output O of a run model into R's out, data and bytes; false when it has none. */
+static bool run_output(run *r, size_t o)
+{
+    if (edge_model_output_info(r->m, o, &r->out) != 0)
+        return false;
+    r->data = edge_interp_output(r->it, o, &r->bytes);
+    return r->data != NULL;
+}
+
 static void run_free(run *r)
 {
     edge_interp_free(r->it);
@@ -97,13 +107,12 @@ static bool run_model_opt(const opgen_case *c, const opgen_model *gm, const char
         memcpy(dst, gm->input[i], bytes);
     }
     rc = edge_interp_invoke(r->it);
-    if (rc || edge_model_output_info(r->m, 0, &r->out) != 0) {
+    if (rc || !run_output(r, 0)) {
         printf("FAIL %s%s seed %u (%s model): invoke: %s\n", c->op, variant(c), (unsigned)c->seed,
                what, edge_err_name(rc));
         return false;
     }
-    r->data = edge_interp_output(r->it, 0, &r->bytes);
-    return r->data != NULL;
+    return true;
 }
 
 static bool run_model(const opgen_case *c, const opgen_model *gm, const char *what, run *r)
@@ -114,7 +123,19 @@ static bool run_model(const opgen_case *c, const opgen_model *gm, const char *wh
 
 /* Every kernel configuration this machine has (tests/support) gives REF's bytes,
  * which the scalar level computed. */
-static bool check_levels(const opgen_case *c, const run *ref)
+static bool same_bytes(run *a, run *b)
+{
+    const size_t n = edge_model_output_count(a->m);
+    bool same = n == edge_model_output_count(b->m);
+    for (size_t o = 0; o < n && same; o++)
+        same = run_output(a, o) && run_output(b, o) && a->bytes == b->bytes &&
+               memcmp(a->data, b->data, a->bytes) == 0;
+    return same;
+}
+
+/* Every kernel configuration this machine has (tests/support) gives REF's bytes (every
+ * output), which the scalar level computed. */
+static bool check_levels(const opgen_case *c, run *ref)
 {
     bool ok = true;
     for (size_t i = 0; i < edge_test_n_kconfigs; i++) {
@@ -126,7 +147,7 @@ static bool check_levels(const opgen_case *c, const run *ref)
         run r;
         const bool ran = run_model_opt(c, &c->q, k->name, &k->opt, &r);
         edge_test_kconfig_leave();
-        if (ran && (r.bytes != ref->bytes || memcmp(r.data, ref->data, r.bytes) != 0)) {
+        if (ran && !same_bytes(&r, ref)) {
             printf("FAIL %s%s seed %u: %s (%s) differs from the reference kernels\n      case:%s\n",
                    c->op, variant(c), (unsigned)c->seed, k->name, edge_model_kernels(r.m), c->desc);
             ok = false;
@@ -269,30 +290,40 @@ static size_t compare_expected(const opgen_case *c, const run *q)
     return bad;
 }
 
-/* One case: both models open and run, outputs agree. Returns true when it passes. */
+/* Output O of both models: same shape, values within the case's bound. */
+static bool check_output(const opgen_case *c, size_t o, const run *q, const run *f, double *worst)
+{
+    if (!same_shape(&q->out, &f->out) ||
+        q->bytes / edge_dtype_size(q->out.type) != f->bytes / edge_dtype_size(f->out.type)) {
+        printf("FAIL %s%s seed %u: the two models' outputs %zu differ in shape\n", c->op,
+               variant(c), (unsigned)c->seed, o);
+        return false;
+    }
+    const size_t bad = compare(c, q, f, worst);
+    if (bad)
+        printf("FAIL %s%s seed %u: %zu of %zu values of output %zu out of bounds (%.2g steps + "
+               "%.2g relative)\n      case:%s\n",
+               c->op, variant(c), (unsigned)c->seed, bad, f->bytes / 4, o, (double)c->tol_steps,
+               (double)c->tol_rel, c->desc);
+    return bad == 0;
+}
+
+/* One case: both models open and run, every output agrees. Returns true when it passes. */
 static bool check_case(const opgen_case *c, double *worst)
 {
     run q = {0}, f = {0};
     bool ok =
         run_model(c, &c->q, edge_dtype_name(c->qtype), &q) && run_model(c, &c->f, "float32", &f);
-    if (ok && (!same_shape(&q.out, &f.out) ||
-               q.bytes / edge_dtype_size(q.out.type) != f.bytes / edge_dtype_size(f.out.type))) {
-        printf("FAIL %s%s seed %u: the two models' outputs differ in shape\n", c->op, variant(c),
-               (unsigned)c->seed);
+    const size_t n_out = ok ? edge_model_output_count(q.m) : 0;
+    if (ok && n_out != edge_model_output_count(f.m)) {
+        printf("FAIL %s%s seed %u: the two models have %zu and %zu outputs\n", c->op, variant(c),
+               (unsigned)c->seed, n_out, edge_model_output_count(f.m));
         ok = false;
     }
-    if (ok) {
-        const size_t bad = compare(c, &q, &f, worst);
-        if (bad) {
-            printf("FAIL %s%s seed %u: %zu of %zu outputs out of bounds (%.2g steps + %.2g "
-                   "relative)\n      case:%s\n",
-                   c->op, variant(c), (unsigned)c->seed, bad, f.bytes / 4, (double)c->tol_steps,
-                   (double)c->tol_rel, c->desc);
-            ok = false;
-        }
-    }
+    for (size_t o = 0; ok && o < n_out; o++)
+        ok = run_output(&q, o) && run_output(&f, o) && check_output(c, o, &q, &f, worst);
     if (ok && c->expected) {
-        const size_t bad = compare_expected(c, &q);
+        const size_t bad = run_output(&q, 0) ? compare_expected(c, &q) : 1;
         if (bad) {
             printf("FAIL %s%s seed %u: %zu outputs differ from the generator's result\n"
                    "      case:%s\n",

@@ -19,7 +19,7 @@
 
 #include "cpu_op.h"
 #include "decode.h"
-#include "flex_build.h"
+#include "tools/flex_build.h"
 #include "flexbuf.h"
 #include "model.h"
 #include "test_support.h"
@@ -147,6 +147,14 @@ static void test_options_hostile(void **state)
     assert_non_null(strstr(err.message, "not a map"));
     assert_int_equal(edge_op_decode_custom("TFLite_Detection_PostProcess", NULL, 0, &p, &err),
                      EDGE_EFORMAT);
+    /* the builder writes nothing rather than past its buffer: more keys than it holds */
+    flex_entry many[FLEX_BUILD_MAX_KEYS + 1];
+    for (size_t i = 0; i <= FLEX_BUILD_MAX_KEYS; i++)
+        many[i] = ssd_options[i % N_SSD];
+    flex_build(&f, many, FLEX_BUILD_MAX_KEYS + 1);
+    assert_int_equal(f.len, 0);
+    flex_build(&f, ssd_options, N_SSD);
+    assert_true(f.len > 0);
 }
 
 /* Every truncation and every byte set to each of a few values: decode either succeeds or fails

@@ -1,9 +1,10 @@
-/* tests/support/flex_build.h - a FlexBuffers map builder for tests (header-only).
+/* tools/flex_build.h - a FlexBuffers map builder for tools and tests (header-only).
  *
  * Owns: writing a FlexBuffer whose root is a map of integer, float, boolean (or, to test
  * refusals, wrongly typed) scalars, every slot 4 bytes wide, keys in the order given (give
- * them sorted, as flexbuffers writes them): the custom operators' options of the detection
- * and signal tests. Does not own reading them (ops/flexbuf.c). */
+ * them sorted, as flexbuffers writes them): the custom operators' options of the generated
+ * models (tools/opgen_vision.c) and of the detection and signal tests. Does not own reading
+ * them (ops/flexbuf.c). */
 #ifndef EDGE_TEST_FLEX_BUILD_H
 #define EDGE_TEST_FLEX_BUILD_H
 
@@ -30,11 +31,18 @@ static inline void flex_put32(flex_buf *f, uint32_t v)
     f->len += 4;
 }
 
-/* A map of N entries, every slot 4 bytes wide. */
+enum { FLEX_BUILD_MAX_KEYS = 32 };
+
+/* A map of N entries, every slot 4 bytes wide; f->len is 0 when they do not fit. */
 static inline void flex_build(flex_buf *f, const flex_entry *e, size_t n)
 {
-    size_t key_at[32];
+    size_t key_at[FLEX_BUILD_MAX_KEYS];
     f->len = 0;
+    size_t need = 9 * n + 22; /* the map's vectors, types and root */
+    for (size_t i = 0; i < n && n <= FLEX_BUILD_MAX_KEYS; i++)
+        need += strlen(e[i].key) + 1;
+    if (n > FLEX_BUILD_MAX_KEYS || need > sizeof f->b)
+        return;
     for (size_t i = 0; i < n; i++) {
         key_at[i] = f->len;
         memcpy(f->b + f->len, e[i].key, strlen(e[i].key) + 1);

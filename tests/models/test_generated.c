@@ -1,22 +1,22 @@
 /* tests/models/test_generated.c - random single-operator models and the demo model.
  *
- * Owns: for every operator the CPU back end lists, N seeded random cases from
- * tools/opgen.c: the int8 model and its float32 twin (same real weights, the
- * dequantized input) must both open and run, and each output of the int8 model (every
- * one: the detection and pose operators have four), dequantized, must follow the
- * float32 model's clamped to what the int8 output can hold,
- * within the case's bound (tool/opgen.h: a few output quantization steps for
- * the arithmetic operators, exact for data movement and MAX/MIN; ARG_MAX's
- * int32 indices must be equal). Operators without a float32 twin (RFFT2D, the signal
- * operators) have both models the same, and the q model's output must also match the
- * generator's own result where it gives one (opgen_case.expected). An operator the runtime
- * cannot open (e.g.
- * EDGE_EUNSUPPORTED) FAILS. Also the demo model (tools/digits.c): each drawn
- * digit, and a smudged copy of it, is ranked first.
+ * Owns: for every operator the CPU back end lists (a registered operator without a generator
+ * fails), N seeded random cases from tools/opgen.c: the int8 model and its float32 twin (same
+ * real weights, the dequantized input) must both open and run, and each output of the int8
+ * model (every one: the detection and pose operators have four), dequantized, must follow the
+ * float32 model's clamped to what the int8 output can hold, within the case's bound
+ * (tools/opgen.h: a few output quantization steps for the arithmetic operators, exact for data
+ * movement and MAX/MIN; integer and boolean outputs equal). Operators without a float32 twin
+ * (RFFT2D, the signal operators, CAST...) are checked against the generator's own result
+ * (opgen_case.expected, or an f model that only holds it). Each case runs again as its uint8
+ * and int16 (16x8) variants (tools/opgen_types.c) for every type the operator's row in
+ * backends/cpu/optypes.c lists, and every kernel level must give the scalar level's bytes.
+ * An operator the runtime cannot open (e.g. EDGE_EUNSUPPORTED) FAILS. Also the demo model
+ * (tools/digits.c): each drawn digit, and a smudged copy of it, is ranked first.
  * Environment: EDGE_GEN_FILTER=substring of operator names; EDGE_GEN_CASES=N
  * cases per operator (default 100); EDGE_GEN_SEED=first seed (default 1).
  * A failing case prints its operator, seed and parameters; reproduce it with
- * `edge-mkmodel op [--float] NAME SEED out.tflite`. */
+ * `edge-mkmodel op [--float | --type uint8|int16] NAME SEED out.tflite`. */
 #include <errno.h>
 #include <math.h>
 #include <setjmp.h>
@@ -417,6 +417,32 @@ static void test_operator(void **state)
                  op, failed, op);
 }
 
+/* Every operator the CPU registry runs, builtin and custom, has a generator: a new operator
+ * without one fails here (issue 17: generated random models for every operator). */
+static void test_every_operator_has_a_generator(void **state)
+{
+    (void)state;
+    size_t ops = 0, missing = 0;
+    const char *custom = NULL;
+    for (const edge_op *op; (op = edge_cpu_op_at(ops, &custom)); ops++) {
+        const char *name = custom ? custom : edge_op_name(op->code);
+        size_t i = 0;
+        while (i < opgen_op_count() && strcmp(opgen_op_name(i), name) != 0)
+            i++;
+        if (i == opgen_op_count()) {
+            printf("operator %s has no generator in tools/opgen.c\n", name);
+            missing++;
+        } else if (opgen_op_code(i) != op->code) {
+            printf("the generator of %s has code %d, the registry %d\n", name,
+                   (int)opgen_op_code(i), (int)op->code);
+            missing++;
+        }
+    }
+    assert_true(ops > 100);
+    if (missing)
+        fail_msg("%zu of %zu registered operators have no generator", missing, ops);
+}
+
 /* ---- the demo model ---- */
 
 static int top1(const int8_t *probs, int n)
@@ -539,6 +565,7 @@ int main(void)
     int rc = edge_test_run_dynamic("generated operator models", n, names, test_operator, states);
     if (!filter || !*filter || strstr("DIGITS", filter)) {
         const struct CMUnitTest demo[] = {
+            cmocka_unit_test(test_every_operator_has_a_generator),
             cmocka_unit_test(test_digits_demo),
             cmocka_unit_test(test_digits_files),
         };

@@ -6,11 +6,11 @@
  * begin + size past a dimension, negative begin, sizes below -1, wrong lengths, ranks and types,
  * computed operands, a wrong declared output); edge_slice_shape directly; uint8 and int16 SUM
  * (QuantizedMeanOrSum with compute_sum: the centred window sum times the scale ratio, plus the
- * output zero point, saturated); quantized int8 and int16 REDUCE_PROD (QuantizedReduceProd: each
- * step rescaled by in_scale / out_scale^(1/count) through the int64 MultiplyByQuantizedMultiplier)
- * and their refusals; int32 ABS wrapping at INT32_MIN; int16 EXP through TensorFlow Lite's
- * 513-entry interpolated table (the lookup on a hand-made table, and the operator at input
- * scale 2^-12, output scale 2^-4 against exp(x) x 16 rounded). */
+ * output zero point, saturated, equal quantizations included); quantized int8 and int16 REDUCE_PROD
+ * (QuantizedReduceProd: each step rescaled by in_scale / out_scale^(1/count) through the int64
+ * MultiplyByQuantizedMultiplier) and their refusals; int32 ABS wrapping at INT32_MIN; int16 EXP
+ * through TensorFlow Lite's 513-entry interpolated table (the lookup on a hand-made table, and the
+ * operator at input scale 2^-12, output scale 2^-4 against exp(x) x 16 rounded). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -320,6 +320,32 @@ static void test_sum_u8(void **state)
     harness_free(h);
 }
 
+/* Equal input and output quantization: TFLite (LiteRT's EvalSum, TFLite Micro's EvalSumHelper)
+ * still takes QuantizedMeanOrSum, so the result is the centred sum plus the zero point,
+ * saturated. The raw wrapped sum older TFLite gave would read 88 where 600 saturates, 60 where
+ * zero points 10 give 40, and 100 and 66 for the int8 case. */
+static void test_sum_same_quant(void **state)
+{
+    (void)state;
+    harness *h = harness_new(3);
+    uint8_t q[6] = {200, 200, 200, 20, 20, 20}, qo[2];
+    int32_t ax1 = 1;
+    reduce_setup(h, EDGE_UINT8, q, &ax1, qo, 2); /* both scale 0.5 */
+    assert_int_equal(run(h, EDGE_OP_SUM), 0);
+    assert_memory_equal(qo, ((const uint8_t[]){255, 60}), 2); /* 600 saturates */
+    harness_reset(h);
+    h->zp[0] = h->zp[2] = 10; /* centred 570 and 30, plus 10 */
+    assert_int_equal(run(h, EDGE_OP_SUM), 0);
+    assert_memory_equal(qo, ((const uint8_t[]){255, 40}), 2);
+    harness_reset(h);
+    int8_t s[6] = {100, 100, -100, -100, -100, 10}, so[2];
+    reduce_setup(h, EDGE_INT8, s, &ax1, so, 2);
+    h->zp[0] = h->zp[2] = -2; /* centred 106 and -184, plus -2 */
+    assert_int_equal(run(h, EDGE_OP_SUM), 0);
+    assert_memory_equal(so, ((const int8_t[]){104, -128}), 2);
+    harness_free(h);
+}
+
 static void test_sum_s16(void **state)
 {
     (void)state;
@@ -476,9 +502,10 @@ int main(void)
         cmocka_unit_test(test_slice_float),    cmocka_unit_test(test_slice_types),
         cmocka_unit_test(test_slice_refusals), cmocka_unit_test(test_slice_operand_refusals),
         cmocka_unit_test(test_slice_shape),    cmocka_unit_test(test_sum_u8),
-        cmocka_unit_test(test_sum_s16),        cmocka_unit_test(test_prod_s8),
-        cmocka_unit_test(test_prod_s16),       cmocka_unit_test(test_abs_s32),
-        cmocka_unit_test(test_lut16_lookup),   cmocka_unit_test(test_exp_s16),
+        cmocka_unit_test(test_sum_s16),        cmocka_unit_test(test_sum_same_quant),
+        cmocka_unit_test(test_prod_s8),        cmocka_unit_test(test_prod_s16),
+        cmocka_unit_test(test_abs_s32),        cmocka_unit_test(test_lut16_lookup),
+        cmocka_unit_test(test_exp_s16),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

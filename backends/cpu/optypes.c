@@ -186,7 +186,8 @@ static const edge_optype rows[] = {
     {B(ASSIGN_VARIABLE), RES, "the handle; the value (input 1) sets the variable's type and shape"},
     /* slice family */
     {B(SLICE), ANY | U32,
-     "copies bytes; constant int32 or int64 begin and size (-1: to the end), rank up to 5"},
+     "copies bytes; int32 or int64 begin and size (-1: to the end), rank up to 5; size constant, "
+     "begin constant or, with no -1 in size, computed (out of range at invoke: zeros)"},
     /* custom operators, by custom_code */
     {EDGE_OP_CUSTOM, "TFLite_Detection_PostProcess", Q8F,
      "box encodings and scores (inputs 0, 1), constant anchors; four float32 outputs"},

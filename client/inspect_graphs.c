@@ -3,13 +3,11 @@
  *
  * Owns: the human and JSON sections listing every subgraph of the file (name, inputs, outputs,
  * node count, whether subgraph 0 calls it), the state each interpreter keeps (variable tensors
- * and resource variables with type and shape) and the custom operators by name, from the
- * public model-info API (include/edge/runtime.h). Does not own the rest of inspect's output
- * (cmd_inspect.c). */
-#include <stdbool.h>
+ * and resource variables with type and shape) and the custom operators of every subgraph by
+ * name, from the public model-info API (include/edge/runtime.h). Does not own the rest of
+ * inspect's output (cmd_inspect.c). */
 #include <stdint.h>
 #include <stdio.h>
-#include <string.h>
 
 #include "edge/runtime.h"
 #include "edgectl.h"
@@ -20,26 +18,6 @@ static void print_list(const int32_t *v, int32_t n)
     for (int32_t k = 0; k < n; k++)
         printf("%s%d", k ? "," : "", (int)v[k]);
     printf("]");
-}
-
-/* Custom operator I's name (distinct names in node order), or NULL past the last. */
-static const char *custom_name(const edge_model *m, size_t want)
-{
-    size_t seen = 0;
-    for (size_t i = 0; i < edge_model_node_count(m); i++) {
-        edge_node_info ni;
-        if (edge_model_node_info(m, i, &ni) || !ni.custom_code)
-            continue;
-        bool first = true;
-        for (size_t j = 0; j < i && first; j++) {
-            edge_node_info nj;
-            first = edge_model_node_info(m, j, &nj) || !nj.custom_code ||
-                    strcmp(nj.custom_code, ni.custom_code) != 0;
-        }
-        if (first && seen++ == want)
-            return ni.custom_code;
-    }
-    return NULL;
 }
 
 void edgectl_inspect_graphs_human(const edge_model *m)
@@ -73,9 +51,9 @@ void edgectl_inspect_graphs_human(const edge_model *m)
     }
     const char *name;
     printf("custom operators:");
-    for (size_t i = 0; (name = custom_name(m, i)); i++)
+    for (size_t i = 0; (name = edge_model_custom_op(m, i)); i++)
         printf(" %s", name);
-    printf(custom_name(m, 0) ? "\n" : " none\n");
+    printf(edge_model_custom_op(m, 0) ? "\n" : " none\n");
 }
 
 void edgectl_inspect_graphs_json(const edge_model *m)
@@ -109,7 +87,7 @@ void edgectl_inspect_graphs_json(const edge_model *m)
     }
     printf("],\"custom_operators\":[");
     const char *name;
-    for (size_t i = 0; (name = custom_name(m, i)); i++) {
+    for (size_t i = 0; (name = edge_model_custom_op(m, i)); i++) {
         printf(i ? "," : "");
         edgectl_json_str(stdout, name);
     }

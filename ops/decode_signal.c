@@ -28,6 +28,7 @@ typedef struct signal_keys {
 static const signal_keys signal_table[] = {
     {"SignalWindow", {SIGNAL_KEY(shift)}},
     {"SignalRfft", {{"T", offsetof(edge_signal_options, type)}, SIGNAL_KEY(fft_length)}},
+    {"SignalIrfft", {{"T", offsetof(edge_signal_options, type)}, SIGNAL_KEY(fft_length)}},
     {"SignalEnergy", {SIGNAL_KEY(start_index), SIGNAL_KEY(end_index)}},
     {"SignalFilterBank", {SIGNAL_KEY(num_channels)}},
     {"SignalFilterBankSpectralSubtraction",

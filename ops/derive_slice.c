@@ -3,7 +3,8 @@
  * Owns: validating SLICE's begin and size values against the input's dimensions as TensorFlow
  * Lite's slice.cc does (size -1 runs to the end; anything past a dimension, a negative begin or a
  * size below -1 is refused) and resolving the slice through edge_strided_slice_shape as the
- * STRIDED_SLICE with stride 1 it is (one copy of the per-dimension logic); and the int8/int16
+ * STRIDED_SLICE with stride 1 it is (one copy of the per-dimension logic), and a computed
+ * begin's run-time start (edge_slice_start); and the int8/int16
  * REDUCE_PROD multiplier of reduce.cc's GetQuantProdScaling. Numbers in, numbers out. Does not
  * own reading the operands or checking the declared output (the back end). */
 #include <math.h>
@@ -55,6 +56,17 @@ int edge_slice_shape(const int32_t *in, int rank, const int64_t *begin, const in
     }
     return edge_strided_slice_shape(in, rank, b, e, ones, rank, &o, start, step, count, out,
                                     out_rank, err);
+}
+
+bool edge_slice_start(const int32_t *in, int rank, const int64_t *begin, const int32_t *count,
+                      int32_t *start)
+{
+    for (int d = 0; d < rank; d++) {
+        if (begin[d] < 0 || begin[d] > (int64_t)in[d] - count[d])
+            return false;
+        start[d] = (int32_t)begin[d];
+    }
+    return true;
 }
 
 int edge_reduce_prod_scaling(float in_scale, float out_scale, int32_t count, int32_t *mult,

@@ -169,6 +169,42 @@ int edge_model_subgraph_info(const edge_model *m, size_t i, edge_subgraph_info *
     return 0;
 }
 
+/* Node K of subgraph S (subgraph 0: the main graph after the folds). */
+static const edge_node *subgraph_node(const edge_model *m, int32_t s, int32_t k)
+{
+    return s ? &m->nodes[m->subgraphs[s].first_node + k] : &m->nodes[k];
+}
+
+static int32_t subgraph_nodes(const edge_model *m, int32_t s)
+{
+    return s ? m->subgraphs[s].n_nodes : m->n_nodes;
+}
+
+/* Whether custom_code NAME appears on a node before node K of subgraph S. */
+static bool custom_seen(const edge_model *m, int32_t s, int32_t k, const char *name)
+{
+    for (int32_t t = 0; t <= s; t++)
+        for (int32_t j = 0; j < (t < s ? subgraph_nodes(m, t) : k); j++) {
+            const char *c = subgraph_node(m, t, j)->custom_code;
+            if (c && !strcmp(c, name))
+                return true;
+        }
+    return false;
+}
+
+const char *edge_model_custom_op(const edge_model *m, size_t i)
+{
+    if (!m)
+        return NULL;
+    for (int32_t s = 0; s < m->n_subgraphs; s++)
+        for (int32_t k = 0; k < subgraph_nodes(m, s); k++) {
+            const char *c = subgraph_node(m, s, k)->custom_code;
+            if (c && !custom_seen(m, s, k, c) && i-- == 0)
+                return c;
+        }
+    return NULL;
+}
+
 /* Variable tensor I (of every subgraph's), its subgraph into *S; NULL past the last. */
 static const edge_tensor *variable_tensor(const edge_model *m, size_t i, int32_t *s)
 {

@@ -170,15 +170,19 @@ static int lstm_quant(edge_prep *p, const edge_tensor *t, const char *role, bool
     return rc;
 }
 
-/* An int8 weight of a hybrid LSTM: one scale (TFLite's lstm_eval.cc reads the tensor's legacy
- * scale, which is 0 for per-channel weights) and zero point 0 (TFLite ignores it). */
+/* An int8 weight of a hybrid LSTM: one scale and zero point 0 (TFLite ignores it). TensorFlow
+ * Lite's hybrid LSTM has no per-channel form: lstm_eval.cc's EvalHybrid passes each weight's
+ * GetTensorScale, the legacy params.scale, which GetLegacyQuantization leaves 0 for a tensor of
+ * several scales, so TFLite would compute every gate's weight product as 0; refused, saying so. */
 static int hybrid_weight(edge_prep *p, const edge_tensor *w, const char *role, float *scale)
 {
     int rc = edge_op_check_quant(p, w, role);
     if (!rc && w->q.count != 1)
         rc = edge_op_fail(p, EDGE_EUNSUPPORTED,
                           "%s (%s) has %d scales; a hybrid LSTM takes one scale per weight "
-                          "tensor (TensorFlow Lite reads no per-channel scales here)",
+                          "tensor: TensorFlow Lite's hybrid LSTM has no per-channel form (it "
+                          "reads the legacy single scale, 0 for per-channel weights, so its "
+                          "gates would ignore these weights)",
                           role, w->name, (int)w->q.count);
     if (!rc && w->q.zero_point[0] != 0)
         rc = edge_op_fail(p, EDGE_EUNSUPPORTED,

@@ -4,11 +4,14 @@
  * checked through op_reduce.h as MEAN's are; the element types each supports)
  * and eval (kernels/ref/reduce.h). SUM and REDUCE_PROD: float32 and int32
  * (int32 wraps); SUM also int8, uint8 and int16, as TFLite's QuantizedMeanOrSum with compute_sum
- * (MEAN's arithmetic without dividing by the count; TFLite Micro's path for int8 and int16, and
- * full TFLite's for 8-bit tensors whose scales differ; int16 zero points 0, as PrepareMeanOrSum
- * requires); REDUCE_PROD also quantized int8 and int16, as reduce.cc's EvalQuantizedProd
- * (each step rescaled by edge_reduce_prod_scaling; int16 zero points 0, as PrepareProd requires;
- * int8/int16 without quantization is refused); REDUCE_MAX / REDUCE_MIN:
+ * (MEAN's arithmetic without dividing by the count) whatever the two quantizations, as TFLite
+ * Micro's EvalSumHelper (int8, int16) and LiteRT's reduce.cc EvalSum (uint8, int8, int16) do
+ * today: with equal scales and zero points the result is the centred window sum plus the zero
+ * point, saturated. (TensorFlow Lite before LiteRT added raw 8-bit values, wrapping, when the
+ * quantizations were equal, and summed int16 raw; neither is what TFLite computes now.) int16
+ * zero points 0, as PrepareMeanOrSum requires; REDUCE_PROD also quantized int8 and int16, as
+ * reduce.cc's EvalQuantizedProd (each step rescaled by edge_reduce_prod_scaling; int16 zero points
+ * 0, as PrepareProd requires; int8/int16 without quantization is refused); REDUCE_MAX / REDUCE_MIN:
  * float32, int32, and int8, uint8, int16 comparing raw values, so input and output must share one
  * scale and zero point (TFLite Micro's PrepareMaxHelper requires it).
  * Does not own the arithmetic (kernels/ref/reduce.c). */

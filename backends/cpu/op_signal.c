@@ -1,6 +1,6 @@
 /* backends/cpu/op_signal.c - TFLite Micro's signal operators on the CPU (audio family, custom).
  *
- * Owns: prepare and eval of SignalWindow, SignalFftAutoScale, SignalRfft (int16),
+ * Owns: prepare and eval of SignalWindow, SignalFftAutoScale, SignalRfft and SignalIrfft (int16),
  * SignalEnergy, SignalFilterBank, SignalFilterBankSquareRoot,
  * SignalFilterBankSpectralSubtraction, SignalPCAN and SignalFilterBankLog: the types and
  * shapes TFLite Micro's kernels require, and every count, index and shift their arithmetic
@@ -129,24 +129,31 @@ static int rfft_shapes(edge_prep *p, const edge_tensor *in, const edge_tensor *o
     return edge_op_check_dims(p, out, "output", in->rank, dims);
 }
 
-static int rfft_prepare(edge_prep *p, edge_node *n)
+/* SignalRfft's or SignalIrfft's (NAME) int16 tensors, T and fft_length (a power of two). */
+static int fft_options(edge_prep *p, const edge_node *n, const char *name, const edge_tensor **in,
+                       const edge_tensor **out)
 {
     const edge_signal_options *o = &n->params.signal;
-    const edge_tensor *in, *out;
-    int rc = edge_op_io_same(p, n, 1, 1, EDGE_DTYPE_BIT(EDGE_INT16), &in, &out);
+    int rc = edge_op_io_same(p, n, 1, 1, EDGE_DTYPE_BIT(EDGE_INT16), in, out);
     if (rc)
         return rc;
     if (o->type != TFLITE_INT16)
-        return edge_op_fail(p, EDGE_EUNSUPPORTED,
-                            "SignalRfft of type %d: only int16 (7) is "
-                            "supported",
-                            (int)o->type);
+        return edge_op_fail(p, EDGE_EUNSUPPORTED, "%s of type %d: only int16 (7) is supported",
+                            name, (int)o->type);
     const int32_t fft = o->fft_length;
     if (fft < 4 || fft > EDGE_SIGNAL_FFT_MAX || (fft & (fft - 1)))
         return edge_op_fail(p, EDGE_EUNSUPPORTED,
                             "fft_length %d: a power of two in [4, %d] is supported", (int)fft,
                             EDGE_SIGNAL_FFT_MAX);
-    if ((rc = rfft_shapes(p, in, out, fft)))
+    return 0;
+}
+
+static int rfft_prepare(edge_prep *p, edge_node *n)
+{
+    const edge_tensor *in, *out;
+    const int32_t fft = n->params.signal.fft_length;
+    int rc = fft_options(p, n, "SignalRfft", &in, &out);
+    if (rc || (rc = rfft_shapes(p, in, out, fft)))
         return rc;
     const size_t tables = edge_ref_rfft_s16_table_count(fft);
     rfft_data *d = edge_op_alloc(p, n, sizeof *d + tables * sizeof(int16_t));
@@ -171,6 +178,60 @@ static void rfft_eval(const edge_node *n, void *const *t, void *scratch, edge_ex
         memset(frame + d->in_len, 0, (size_t)(d->fft - d->in_len) * sizeof *frame);
         edge_ref_rfft_s16(d->fft, d->tables, frame, out + f * (size_t)(d->fft + 2), work);
     }
+}
+
+/* ---- SignalIrfft (int16) ----
+ * TFLite Micro takes the frame lengths from the shapes without checking them against
+ * fft_length; here frames of fft_length / 2 + 1 complex values in, of fft_length samples out,
+ * the outer dimensions equal. */
+
+typedef struct irfft_data {
+    int32_t fft;
+    size_t frames;
+    int16_t tables[];
+} irfft_data;
+
+static int irfft_shapes(edge_prep *p, const edge_tensor *in, const edge_tensor *out, int32_t fft)
+{
+    int32_t dims[EDGE_MAX_DIMS];
+    if (in->rank < 1)
+        return edge_op_fail(p, EDGE_ESHAPE, "input is a scalar; SignalIrfft needs frames");
+    if (in->dims[in->rank - 1] != fft + 2)
+        return edge_op_fail(p, EDGE_ESHAPE,
+                            "frames of %d int16 values: fft_length %d takes %d (%d complex "
+                            "values)",
+                            (int)in->dims[in->rank - 1], (int)fft, (int)fft + 2, (int)fft / 2 + 1);
+    memcpy(dims, in->dims, (size_t)in->rank * sizeof *dims);
+    dims[in->rank - 1] = fft;
+    return edge_op_check_dims(p, out, "output", in->rank, dims);
+}
+
+static int irfft_prepare(edge_prep *p, edge_node *n)
+{
+    const edge_tensor *in, *out;
+    const int32_t fft = n->params.signal.fft_length;
+    int rc = fft_options(p, n, "SignalIrfft", &in, &out);
+    if (rc || (rc = irfft_shapes(p, in, out, fft)))
+        return rc;
+    const size_t tables = edge_ref_rfft_s16_table_count(fft);
+    irfft_data *d = edge_op_alloc(p, n, sizeof *d + tables * sizeof(int16_t));
+    if (!d)
+        return EDGE_ENOMEM;
+    d->fft = fft;
+    d->frames = in->count / (size_t)(fft + 2);
+    edge_ref_irfft_s16_tables(fft, d->tables);
+    n->scratch_bytes = (size_t)fft * sizeof(int16_t); /* the recombined half spectrum */
+    return 0;
+}
+
+static void irfft_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *x)
+{
+    const irfft_data *d = n->data;
+    const int16_t *in = t[n->in[0]];
+    int16_t *out = t[n->out[0]];
+    for (size_t f = 0; f < d->frames; f++)
+        edge_ref_irfft_s16(d->fft, d->tables, in + f * (size_t)(d->fft + 2),
+                           out + f * (size_t)d->fft, scratch);
 }
 
 /* ---- SignalEnergy ---- */
@@ -420,6 +481,7 @@ static void log_eval(const edge_node *n, void *const *t, void *scratch, edge_exe
 SIGNAL_OP(SIGNAL_WINDOW, window_prepare, window_eval)
 SIGNAL_OP(SIGNAL_FFT_AUTO_SCALE, auto_scale_prepare, auto_scale_eval)
 SIGNAL_OP(SIGNAL_RFFT, rfft_prepare, rfft_eval)
+SIGNAL_OP(SIGNAL_IRFFT, irfft_prepare, irfft_eval)
 SIGNAL_OP(SIGNAL_ENERGY, energy_prepare, energy_eval)
 SIGNAL_OP(SIGNAL_FILTER_BANK, filter_bank_prepare, filter_bank_eval)
 SIGNAL_OP(SIGNAL_FILTER_BANK_SQRT, sqrt_prepare, sqrt_eval)

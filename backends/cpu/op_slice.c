@@ -5,8 +5,13 @@
  * edge_strided_slice_shape (edge/ops.h), which resolves them per input
  * dimension into a first index, a step and a count as TensorFlow Lite does
  * (ellipsis_mask and new_axis_mask, which TensorFlow Lite Micro ignores,
- * included), and checking the computed output shape equals the declared one.
+ * included), and checking the computed output shape equals the declared one. SLICE also takes a
+ * computed begin (int32/int64, read at each invoke) when its size is constant without -1, so the
+ * output shape is static (TensorFlow Lite's is then size too); a computed size, or -1 with a
+ * computed begin, is refused: the shape would be known only at run time.
  * Does not own the copy (kernels/ref/transform.c). */
+#include <string.h>
+
 #include "cpu_op.h"
 #include "ref/transform.h"
 
@@ -15,6 +20,8 @@ _Static_assert(EDGE_MAX_DIMS <= EDGE_REF_MAX_DIMS, "strided slice kernel rank");
 typedef struct slice_data {
     edge_ref_slice_params k;
     size_t esize;
+    bool computed_begin; /* SLICE: k.start comes from input 1 at each invoke */
+    edge_dtype begin_type;
 } slice_data;
 
 /* The spec operands (constant int32 vectors of one length, at most
@@ -107,6 +114,43 @@ static int slice_vector(edge_prep *p, const edge_node *n, int i, const char *rol
     return 0;
 }
 
+/* A computed begin (input 1, not a constant): an int32 or int64 vector of the input's RANK values,
+ * read at each invoke. */
+static int slice_computed_begin(edge_prep *p, const edge_node *n, int rank)
+{
+    const edge_tensor *t = edge_op_input(p, n, 1);
+    int rc = edge_op_check_type(p, t, "begin", t->type == EDGE_INT64 ? EDGE_INT64 : EDGE_INT32);
+    if (rc)
+        return rc;
+    if (t->rank != 1 || t->count != (size_t)rank)
+        return edge_op_fail(p, EDGE_ESHAPE,
+                            "begin (tensor %d) must be a vector of %d values (the input's rank)",
+                            edge_op_tensor_index(p, t), rank);
+    return 0;
+}
+
+/* SLICE's size (input 2): constant, as edged plans static shapes (TensorFlow Lite sizes the
+ * output at invoke otherwise); with a COMPUTED begin, also without -1. */
+static int slice_size(edge_prep *p, const edge_node *n, int rank, bool computed, int64_t *size)
+{
+    const edge_tensor *t = edge_op_input(p, n, 2);
+    if (!t->data)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "size (tensor %d) is computed: the output shape would be known only "
+                            "at run time, and edged plans static shapes (SLICE needs a constant "
+                            "size; begin may be computed)",
+                            edge_op_tensor_index(p, t));
+    int rc = slice_vector(p, n, 2, "size", rank, size);
+    for (int d = 0; !rc && computed && d < rank; d++)
+        if (size[d] == -1)
+            return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                                "size[%d] = -1 with a computed begin (tensor %d): the output shape "
+                                "would be known only at run time, and edged plans static shapes "
+                                "(a computed begin needs a constant size without -1)",
+                                d, edge_op_tensor_index(p, edge_op_input(p, n, 1)));
+    return rc;
+}
+
 static int slice1_prepare(edge_prep *p, edge_node *n)
 {
     const edge_tensor *in, *out;
@@ -117,22 +161,50 @@ static int slice1_prepare(edge_prep *p, edge_node *n)
         return edge_op_fail(p, EDGE_EUNSUPPORTED, "input has rank %d; at most %d is supported",
                             in->rank, EDGE_SLICE_MAX_RANK);
     int64_t begin[EDGE_SLICE_MAX_RANK] = {0}, size[EDGE_SLICE_MAX_RANK] = {0};
-    if ((rc = slice_vector(p, n, 1, "begin", in->rank, begin)) ||
-        (rc = slice_vector(p, n, 2, "size", in->rank, size)))
+    const bool computed = edge_op_input(p, n, 1)->data == NULL;
+    if ((rc = computed ? slice_computed_begin(p, n, in->rank)
+                       : slice_vector(p, n, 1, "begin", in->rank, begin)) ||
+        (rc = slice_size(p, n, in->rank, computed, size)))
         return rc;
     edge_ref_slice_params k = {0};
     int32_t dims[EDGE_MAX_DIMS];
-    int rank = 0;
+    int rank = 0; /* a computed begin: the shape from begin 0, start set at each invoke */
     if ((rc = edge_slice_shape(in->dims, in->rank, begin, size, in->rank, k.start, k.step, k.count,
-                               dims, &rank, p->err)))
+                               dims, &rank, p->err)) ||
+        (rc = slice_finish(p, n, in, out, &k, rank, dims)))
         return rc;
-    return slice_finish(p, n, in, out, &k, rank, dims);
+    slice_data *d = n->data;
+    d->computed_begin = computed;
+    d->begin_type = edge_op_input(p, n, 1)->type;
+    return 0;
+}
+
+/* SLICE's copy from the begin input 1 holds now; a begin out of range (TensorFlow Lite fails that
+ * invoke; eval cannot) gives an all-zero output, as an out-of-range GATHER index does. */
+static void slice_computed_eval(const slice_data *d, const edge_node *n, void *const *t)
+{
+    int64_t begin[EDGE_SLICE_MAX_RANK];
+    const void *b = t[n->in[1]];
+    for (int a = 0; a < d->k.rank; a++)
+        begin[a] = d->begin_type == EDGE_INT64 ? ((const int64_t *)b)[a] : ((const int32_t *)b)[a];
+    edge_ref_slice_params k = d->k;
+    if (edge_slice_start(k.in_dims, k.rank, begin, k.count, k.start)) {
+        edge_ref_strided_slice_bytes(&k, d->esize, t[n->in[0]], t[n->out[0]]);
+        return;
+    }
+    size_t bytes = d->esize;
+    for (int a = 0; a < k.rank; a++)
+        bytes *= (size_t)k.count[a];
+    memset(t[n->out[0]], 0, bytes);
 }
 
 static void slice_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const slice_data *d = n->data;
-    edge_ref_strided_slice_bytes(&d->k, d->esize, t[n->in[0]], t[n->out[0]]);
+    if (d->computed_begin)
+        slice_computed_eval(d, n, t);
+    else
+        edge_ref_strided_slice_bytes(&d->k, d->esize, t[n->in[0]], t[n->out[0]]);
 }
 
 const edge_op edge_op_STRIDED_SLICE = {

@@ -186,7 +186,8 @@ static const edge_optype rows[] = {
     {B(ASSIGN_VARIABLE), RES, "the handle; the value (input 1) sets the variable's type and shape"},
     /* slice family */
     {B(SLICE), ANY | U32,
-     "copies bytes; constant int32 or int64 begin and size (-1: to the end), rank up to 5"},
+     "copies bytes; int32 or int64 begin and size (-1: to the end), rank up to 5; size constant, "
+     "begin constant or, with no -1 in size, computed (out of range at invoke: zeros)"},
     /* custom operators, by custom_code */
     {EDGE_OP_CUSTOM, "TFLite_Detection_PostProcess", Q8F,
      "box encodings and scores (inputs 0, 1), constant anchors; four float32 outputs"},
@@ -200,6 +201,9 @@ static const edge_optype rows[] = {
     {EDGE_OP_CUSTOM, "SignalFftAutoScale", S16, "int16 output and int32 scale bits"},
     {EDGE_OP_CUSTOM, "SignalRfft", S16,
      "int16 fixed point as TFLite Micro's kissfft build; power-of-two lengths 4 to 16384"},
+    /* audio family: TFLite Micro's inverse real FFT */
+    {EDGE_OP_CUSTOM, "SignalIrfft", S16,
+     "int16 (T 7): frames of fft_length / 2 + 1 complex int16 in, fft_length int16 out"},
     {EDGE_OP_CUSTOM, "SignalEnergy", S16, "complex int16 pairs in, uint32 out"},
     {EDGE_OP_CUSTOM, "SignalFilterBank", U32, "uint64 output; constant int16 weights and ranges"},
     {EDGE_OP_CUSTOM, "SignalFilterBankSquareRoot", U64, "uint32 output"},

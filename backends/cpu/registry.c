@@ -165,7 +165,9 @@ const edge_op *edge_cpu_find_op(int32_t code)
     X(SIGNAL_FILTER_BANK_SQRT, "SignalFilterBankSquareRoot") \
     X(SIGNAL_SPECTRAL_SUBTRACTION, "SignalFilterBankSpectralSubtraction") \
     X(SIGNAL_PCAN, "SignalPCAN") \
-    X(SIGNAL_FILTER_BANK_LOG, "SignalFilterBankLog")
+    X(SIGNAL_FILTER_BANK_LOG, "SignalFilterBankLog") \
+    /* audio family: TFLite Micro's inverse real FFT */ \
+    X(SIGNAL_IRFFT, "SignalIrfft")
 /* clang-format on */
 
 #define EDGE_DECLARE_CUSTOM(name, text) extern const edge_op edge_op_##name;

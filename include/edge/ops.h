@@ -828,6 +828,12 @@ int edge_slice_shape(const int32_t *in, int rank, const int64_t *begin, const in
                      int32_t *start, int32_t *step, int32_t *count, int32_t *out, int *out_rank,
                      edge_error *err);
 
+/* SLICE with a computed begin (its size constant, no -1, already checked by edge_slice_shape
+ * against the input): the run-time BEGIN (N = RANK values) as START, when every
+ * 0 <= begin <= dimension - COUNT; false otherwise (TensorFlow Lite fails that invoke). */
+bool edge_slice_start(const int32_t *in, int rank, const int64_t *begin, const int32_t *count,
+                      int32_t *start);
+
 /* REDUCE_PROD int8/int16 (reduce.cc's GetQuantProdScaling): each step of the product is scaled by
  * IN_SCALE / OUT_SCALE^(1/COUNT), COUNT the elements reduced into each output, as MULT and
  * SHIFT (QuantizeMultiplier). Non-positive scales or counts fail. */

@@ -209,6 +209,9 @@ EDGE_API int edge_model_node_info(const edge_model *m, size_t i, edge_node_info 
 /* Every subgraph of the file (at least 1), and what it holds. */
 EDGE_API size_t edge_model_subgraph_count(const edge_model *m);
 EDGE_API int edge_model_subgraph_info(const edge_model *m, size_t i, edge_subgraph_info *out);
+/* The custom operators of every subgraph (called or not), by custom_code: distinct names in
+ * subgraph order, then node order; NULL past the last. */
+EDGE_API const char *edge_model_custom_op(const edge_model *m, size_t i);
 /* The variables of each interpreter: every variable tensor, then every resource variable. */
 EDGE_API size_t edge_model_variable_count(const edge_model *m);
 EDGE_API int edge_model_variable_info(const edge_model *m, size_t i, edge_variable_info *out);

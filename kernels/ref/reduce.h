@@ -39,7 +39,9 @@ int32_t edge_ref_mean_one_s8(const edge_reduce_params *p, int32_t sum);
 /* The same for a type saturating to [LO, HI]. */
 int32_t edge_ref_mean_one_q(const edge_reduce_params *p, int32_t sum, int32_t lo, int32_t hi);
 void edge_ref_mean_s8(const edge_reduce_params *p, const int8_t *in, int8_t *out, int32_t *acc);
-/* uint8 and int16 (SUM: TFLite's QuantizedMeanOrSum<uint8_t/int16_t> with compute_sum). */
+/* uint8 and int16 (SUM: TFLite's QuantizedMeanOrSum<uint8_t/int16_t> with compute_sum, for
+ * every input/output quantization, equal ones included: the result then is the window's
+ * centred sum plus the zero point, saturated, never a wrapped raw sum). */
 void edge_ref_mean_u8(const edge_reduce_params *p, const uint8_t *in, uint8_t *out, int32_t *acc);
 void edge_ref_mean_s16(const edge_reduce_params *p, const int16_t *in, int16_t *out, int32_t *acc);
 

@@ -9,6 +9,8 @@
  *     FFT of N / 2 points in radix-4 then radix-2 passes, each input scaled by 1/radix with
  *     rounding, Q15 twiddles floor(0.5 + 32767 cos / sin), then the real-input split with its
  *     own halvings; input zero-padded to N, N / 2 + 1 complex int16 out;
+ *   SignalIrfft (int16): kissfft's fixed-point inverse real FFT (kiss_fftri), the same
+ *     scalings, N / 2 + 1 complex int16 in, N int16 out;
  *   SignalEnergy: re^2 + im^2 in uint32 over [start, end) (other outputs left at 0);
  *   SignalFilterBank: weighted and unweighted uint64 accumulation per channel, output from
  *     channel 1;
@@ -41,6 +43,11 @@ void edge_ref_rfft_s16_tables(int32_t n, int16_t *tables);
 /* IN: N int16 (already zero-padded); OUT: N + 2 int16 (N / 2 + 1 complex); WORK: N int16. */
 void edge_ref_rfft_s16(int32_t n, const int16_t *tables, const int16_t *in, int16_t *out,
                        int16_t *work);
+/* SignalIrfft (int16): kissfft's fixed-point kiss_fftri of N points (the inverse tables, the
+ * same count). IN: N + 2 int16 (N / 2 + 1 complex); OUT: N int16; WORK: N int16. */
+void edge_ref_irfft_s16_tables(int32_t n, int16_t *tables);
+void edge_ref_irfft_s16(int32_t n, const int16_t *tables, const int16_t *in, int16_t *out,
+                        int16_t *work);
 
 void edge_ref_signal_energy(const int16_t *in, int32_t start, int32_t end, size_t out_count,
                             uint32_t *out);

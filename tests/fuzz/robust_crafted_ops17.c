@@ -710,9 +710,17 @@ static void test_slice(void **state)
     expect_w(slice_model(&sp), "SLICE 3 begin values for rank 2", EDGE_ESHAPE,
              "must be a vector of 2 values", NULL);
     sp = ok;
-    sp.computed = true;
-    expect_w(slice_model(&sp), "SLICE computed begin", EDGE_EUNSUPPORTED,
-             "begin (tensor 1) must be a constant", NULL);
+    sp.computed = true; /* size -1: the output shape would follow the begin fed at invoke */
+    expect_w(slice_model(&sp), "SLICE computed begin, size -1", EDGE_EUNSUPPORTED,
+             "size[1] = -1 with a computed begin (tensor 1)", NULL);
+    sp.s = (const int64_t[]){2, 4}; /* a constant size: any begin fed at invoke, no crash */
+    expect_runs_w(slice_model(&sp), "control: SLICE computed begin, constant size");
+    sp.type = EDGE_INT64;
+    sp.version = 6;
+    expect_runs_w(slice_model(&sp), "control: SLICE computed int64 begin, constant size");
+    sp.type = EDGE_FLOAT32;
+    expect_w(slice_model(&sp), "SLICE computed float32 begin", EDGE_EUNSUPPORTED,
+             "begin (tensor 1)", "has type FLOAT32");
     sp = ok;
     sp.out_dims = (const int32_t[]){2, 3};
     expect_w(slice_model(&sp), "SLICE declared [2,3] for [2,4]", EDGE_ESHAPE, "output", NULL);

@@ -2,10 +2,11 @@
  *
  * Owns: each Signal* kernel on values worked out by hand from TFLite Micro's arithmetic
  * (saturating window, auto-scale shifts, the fixed-point real FFT of an impulse and of a
- * constant, energy over a range, a two-channel filter bank, square roots with their rounding,
- * spectral subtraction over two invokes with clamping, PCAN's gain table and shrink, the log's
- * table and values), each operator's prepare refusing hostile options and shapes, the options
- * decoded from the audio preprocessor's own FlexBuffers, and the whole audio preprocessor model
+ * constant, its inverse of flat, DC, Nyquist and sine spectra and TFLite Micro's 64-point case,
+ * energy over a range, a two-channel filter bank, square roots with their rounding, spectral
+ * subtraction over two invokes with clamping, PCAN's gain table and shrink, the log's table and
+ * values), each operator's prepare refusing hostile options and shapes, the options decoded from
+ * the audio preprocessor's own FlexBuffers, and the whole audio preprocessor model
  * (../shared/zoo) giving TFLite Micro's expected feature for its no_30ms.wav test clip
  * (micro_speech_test.cc, NoFeatureTest) bit for bit, then different features as its noise
  * estimate adapts, the fresh feature from a second interpreter meanwhile (state per
@@ -84,6 +85,22 @@ static void test_fft_auto_scale(void **state)
     assert_memory_equal(out, ((const int16_t[]){0, 16384}), 2 * sizeof *out);
 }
 
+/* SignalRfft's and SignalIrfft's refused options (NAME on H): lengths that are no power of two
+ * in [4, 16384], a type other than int16 (7). */
+static void fft_refusals(harness *h, const char *name)
+{
+    const edge_signal_options bad[] = {{.type = 7, .fft_length = 6},
+                                       {.type = 7, .fft_length = 2},
+                                       {.type = 7, .fft_length = 1 << 20},
+                                       {.type = 1, .fft_length = 4},
+                                       {.type = 7, .fft_length = -4}};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        harness_reset(h);
+        h->n.params.signal = bad[i];
+        assert_int_equal(run_signal(h, name), EDGE_EUNSUPPORTED);
+    }
+}
+
 static void test_rfft_s16(void **state)
 {
     (void)state;
@@ -105,6 +122,80 @@ static void test_rfft_s16(void **state)
                         8 * sizeof *tables);
 }
 
+/* The inverse (kiss_fftri): each value of the N / 2 + 1 bins is halved at the split and once
+ * per radix-2 pass, so a flat spectrum of 1000 gives the impulse 1000 (1/N times the sum of the
+ * N bins), DC 400 the constant 100, Nyquist 400 the alternating +-100, and bin 1 = -800i (or
+ * -1600i at 16 points, through a radix-4 pass) 2 x 800 / 8 sin(2 pi t / N), its sign the
+ * inverse's: 0, 142, 200, ... (141.4 rounded up by the Q15 steps). TFLite Micro's own test
+ * (fft_test.cc, IrfftTestLength64Int16): 33 bins of 256 give the impulse 256. */
+static void test_irfft_s16(void **state)
+{
+    (void)state;
+    int16_t tables[128], work[64], out[64];
+    edge_ref_irfft_s16_tables(4, tables);
+    edge_ref_irfft_s16(4, tables, (const int16_t[]){1000, 0, 1000, 0, 1000, 0}, out, work);
+    assert_memory_equal(out, ((const int16_t[]){1000, 0, 0, 0}), 4 * sizeof *out);
+    edge_ref_irfft_s16(4, tables, (const int16_t[]){400, 0, 0, 0, 0, 0}, out, work);
+    assert_memory_equal(out, ((const int16_t[]){100, 100, 100, 100}), 4 * sizeof *out);
+    edge_ref_irfft_s16(4, tables, (const int16_t[]){0, 0, 0, 0, 400, 0}, out, work);
+    assert_memory_equal(out, ((const int16_t[]){100, -100, 100, -100}), 4 * sizeof *out);
+    /* Q15 twiddles of the inverse, 2 complex points: 1, -1 (phase +pi) */
+    assert_memory_equal(tables, ((const int16_t[]){32767, 0, -32767, 0}), 4 * sizeof *tables);
+    int16_t sine[18] = {0};
+    sine[3] = -800;
+    edge_ref_irfft_s16_tables(8, tables);
+    edge_ref_irfft_s16(8, tables, sine, out, work);
+    assert_memory_equal(out, ((const int16_t[]){0, 142, 200, 142, 0, -142, -200, -142}),
+                        8 * sizeof *out);
+    sine[3] = -1600;
+    edge_ref_irfft_s16_tables(16, tables);
+    edge_ref_irfft_s16(16, tables, sine, out, work);
+    assert_memory_equal(out,
+                        ((const int16_t[]){0, 76, 142, 184, 200, 184, 142, 76, 0, -76, -142, -184,
+                                           -200, -184, -142, -76}),
+                        16 * sizeof *out);
+    int16_t flat[66];
+    for (int i = 0; i < 66; i++)
+        flat[i] = i % 2 ? 0 : 256;
+    edge_ref_irfft_s16_tables(64, tables);
+    edge_ref_irfft_s16(64, tables, flat, out, work);
+    assert_int_equal(out[0], 256);
+    for (int i = 1; i < 64; i++)
+        assert_int_equal(out[i], 0);
+}
+
+/* SignalIrfft's prepare: two frames of 3 bins into two of 4 samples; then every refusal. */
+static void test_irfft_prepare(void **state)
+{
+    (void)state;
+    int16_t in[12] = {1000, 0, 1000, 0, 1000, 0, 400, 0, 0, 0, 0, 0}, out[8];
+    harness *h = harness_new(2);
+    tensor(h, 0, EDGE_INT16, 2, (const int32_t[]){2, 6}, in, false);
+    tensor(h, 1, EDGE_INT16, 2, (const int32_t[]){2, 4}, out, false);
+    io(h, 1, (const int32_t[]){0}, 1);
+    h->n.params.signal = (edge_signal_options){.type = 7, .fft_length = 4};
+    assert_int_equal(run_signal(h, "SignalIrfft"), 0);
+    assert_memory_equal(out, ((const int16_t[]){1000, 0, 0, 0, 100, 100, 100, 100}), sizeof out);
+    fft_refusals(h, "SignalIrfft");
+    harness_reset(h); /* frames of 4 values are not fft_length 4's 3 bins */
+    h->n.params.signal = (edge_signal_options){.type = 7, .fft_length = 4};
+    tensor(h, 0, EDGE_INT16, 2, (const int32_t[]){3, 4}, in, false);
+    assert_int_equal(run_signal(h, "SignalIrfft"), EDGE_ESHAPE);
+    assert_true(harness_says(h, "fft_length 4 takes 6"));
+    harness_reset(h); /* an output of another length, or other outer dimensions */
+    tensor(h, 0, EDGE_INT16, 2, (const int32_t[]){2, 6}, in, false);
+    tensor(h, 1, EDGE_INT16, 2, (const int32_t[]){2, 3}, out, false);
+    assert_int_equal(run_signal(h, "SignalIrfft"), EDGE_ESHAPE);
+    harness_reset(h);
+    tensor(h, 1, EDGE_INT16, 2, (const int32_t[]){1, 4}, out, false);
+    assert_int_equal(run_signal(h, "SignalIrfft"), EDGE_ESHAPE);
+    harness_reset(h); /* float32 frames */
+    tensor(h, 0, EDGE_FLOAT32, 2, (const int32_t[]){2, 6}, in, false);
+    tensor(h, 1, EDGE_FLOAT32, 2, (const int32_t[]){2, 4}, out, false);
+    assert_int_not_equal(run_signal(h, "SignalIrfft"), 0);
+    harness_free(h);
+}
+
 static void test_rfft_prepare(void **state)
 {
     (void)state;
@@ -117,16 +208,7 @@ static void test_rfft_prepare(void **state)
     /* 3 samples zero-padded to 4: the impulse again */
     assert_int_equal(run_signal(h, "SignalRfft"), 0);
     assert_memory_equal(out, ((const int16_t[]){250, 0, 250, 0, 250, 0}), 6 * sizeof *out);
-    const edge_signal_options bad[] = {{.type = 7, .fft_length = 6},
-                                       {.type = 7, .fft_length = 2},
-                                       {.type = 7, .fft_length = 1 << 20},
-                                       {.type = 1, .fft_length = 4},
-                                       {.type = 7, .fft_length = -4}};
-    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        harness_reset(h);
-        h->n.params.signal = bad[i];
-        assert_int_equal(run_signal(h, "SignalRfft"), EDGE_EUNSUPPORTED);
-    }
+    fft_refusals(h, "SignalRfft");
     /* frames longer than the FFT, or an output of another length */
     harness_reset(h);
     h->n.params.signal = (edge_signal_options){.type = 7, .fft_length = 4};
@@ -474,12 +556,13 @@ int main(void)
     (void)options; /* the harness's builtin options and lookup: these operators are custom */
     (void)run;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_window),   cmocka_unit_test(test_fft_auto_scale),
-        cmocka_unit_test(test_rfft_s16), cmocka_unit_test(test_rfft_prepare),
-        cmocka_unit_test(test_energy),   cmocka_unit_test(test_filter_bank),
-        cmocka_unit_test(test_sqrt),     cmocka_unit_test(test_spectral_subtraction),
-        cmocka_unit_test(test_pcan),     cmocka_unit_test(test_log),
-        cmocka_unit_test(test_decode),   cmocka_unit_test(test_audio_preprocessor),
+        cmocka_unit_test(test_window),    cmocka_unit_test(test_fft_auto_scale),
+        cmocka_unit_test(test_rfft_s16),  cmocka_unit_test(test_rfft_prepare),
+        cmocka_unit_test(test_irfft_s16), cmocka_unit_test(test_irfft_prepare),
+        cmocka_unit_test(test_energy),    cmocka_unit_test(test_filter_bank),
+        cmocka_unit_test(test_sqrt),      cmocka_unit_test(test_spectral_subtraction),
+        cmocka_unit_test(test_pcan),      cmocka_unit_test(test_log),
+        cmocka_unit_test(test_decode),    cmocka_unit_test(test_audio_preprocessor),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

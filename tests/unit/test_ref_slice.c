@@ -4,13 +4,14 @@
  * float tensor (value 4r + c) with int32 and int64 begin/size, size -1 to the end, an empty
  * slice, a rank-5 int8 and an int16 input, and every refusal of its prepare (begin or
  * begin + size past a dimension, negative begin, sizes below -1, wrong lengths, ranks and types,
- * computed operands, a wrong declared output); edge_slice_shape directly; uint8 and int16 SUM
- * (QuantizedMeanOrSum with compute_sum: the centred window sum times the scale ratio, plus the
- * output zero point, saturated); quantized int8 and int16 REDUCE_PROD (QuantizedReduceProd: each
- * step rescaled by in_scale / out_scale^(1/count) through the int64 MultiplyByQuantizedMultiplier)
- * and their refusals; int32 ABS wrapping at INT32_MIN; int16 EXP through TensorFlow Lite's
- * 513-entry interpolated table (the lookup on a hand-made table, and the operator at input
- * scale 2^-12, output scale 2^-4 against exp(x) x 16 rounded). */
+ * a computed size, -1 with a computed begin, a wrong declared output); a computed begin read at
+ * each invoke (int32, int64; zeros when it runs past a dimension); edge_slice_shape directly; uint8
+ * and int16 SUM (QuantizedMeanOrSum with compute_sum: the centred window sum times the scale ratio,
+ * plus the output zero point, saturated, equal quantizations included); quantized int8 and int16
+ * REDUCE_PROD (QuantizedReduceProd: each step rescaled by in_scale / out_scale^(1/count) through
+ * the int64 MultiplyByQuantizedMultiplier) and their refusals; int32 ABS wrapping at INT32_MIN;
+ * int16 EXP through TensorFlow Lite's 513-entry interpolated table (the lookup on a hand-made
+ * table, and the operator at input scale 2^-12, output scale 2^-4 against exp(x) x 16 rounded). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -196,6 +197,50 @@ static void test_slice_refusals(void **state)
                   EDGE_ESHAPE, "output");
 }
 
+/* SLICE with a computed begin and a constant size: the [3,4] float tensor 4r + c, a [2,2] window
+ * read where begin says at each invoke (int32, then int64); a begin that would run past a
+ * dimension (TensorFlow Lite fails that invoke) gives zeros. */
+static void test_slice_computed_begin(void **state)
+{
+    (void)state;
+    harness *h = harness_new(4);
+    float in[12], out[4];
+    for (int i = 0; i < 12; i++)
+        in[i] = (float)i;
+    int32_t b[2] = {1, 2}, sz[2] = {2, 2};
+    int64_t b64[2] = {0, 1};
+    const int32_t spec[1] = {2}, o22[2] = {2, 2};
+    tensor(h, 0, EDGE_FLOAT32, 2, dims34, in, false);
+    tensor(h, 1, EDGE_INT32, 1, spec, b, false);
+    tensor(h, 2, EDGE_INT32, 1, spec, sz, true);
+    tensor(h, 3, EDGE_FLOAT32, 2, o22, out, false);
+    io(h, 3, (const int32_t[]){0, 1, 2}, 3);
+    assert_int_equal(run(h, EDGE_OP_SLICE), 0);
+    assert_memory_equal(out, ((const float[]){6, 7, 10, 11}), sizeof out);
+    harness_reset(h);
+    tensor(h, 1, EDGE_INT64, 1, spec, b64, false);
+    assert_int_equal(run(h, EDGE_OP_SLICE), 0);
+    assert_memory_equal(out, ((const float[]){1, 2, 5, 6}), sizeof out);
+    harness_reset(h); /* 2 + 2 runs past the 3 rows */
+    b64[0] = 2;
+    assert_int_equal(run(h, EDGE_OP_SLICE), 0);
+    assert_memory_equal(out, ((const float[]){0, 0, 0, 0}), sizeof out);
+    harness_reset(h); /* a negative begin */
+    b64[0] = -1;
+    assert_int_equal(run(h, EDGE_OP_SLICE), 0);
+    assert_memory_equal(out, ((const float[]){0, 0, 0, 0}), sizeof out);
+    harness_reset(h); /* the last window that fits */
+    b64[0] = 1;
+    b64[1] = 2;
+    assert_int_equal(run(h, EDGE_OP_SLICE), 0);
+    assert_memory_equal(out, ((const float[]){6, 7, 10, 11}), sizeof out);
+    harness_reset(h); /* a constant size past the input is refused at prepare */
+    sz[0] = 4;
+    assert_int_equal(run(h, EDGE_OP_SLICE), EDGE_ERANGE);
+    assert_true(harness_says(h, "runs past dimension 0"));
+    harness_free(h);
+}
+
 static void test_slice_operand_refusals(void **state)
 {
     (void)state;
@@ -209,10 +254,20 @@ static void test_slice_operand_refusals(void **state)
     tensor(h, 3, EDGE_FLOAT32, 2, o11, out, false);
     io(h, 3, (const int32_t[]){0, 1, 2}, 3);
     assert_int_equal(run(h, EDGE_OP_SLICE), 0); /* the baseline runs */
-    harness_reset(h);                           /* a computed begin */
-    tensor(h, 1, EDGE_INT32, 1, spec, b, false);
+    harness_reset(h); /* a computed size: the output shape would be dynamic */
+    tensor(h, 2, EDGE_INT32, 1, spec, s, false);
     assert_int_equal(run(h, EDGE_OP_SLICE), EDGE_EUNSUPPORTED);
-    assert_true(harness_says(h, "must be a constant"));
+    assert_true(harness_says(h, "size (tensor 2) is computed"));
+    harness_reset(h); /* a computed begin with size -1: likewise */
+    tensor(h, 1, EDGE_INT32, 1, spec, b, false);
+    tensor(h, 2, EDGE_INT32, 1, spec, (int32_t[]){1, -1}, true);
+    assert_int_equal(run(h, EDGE_OP_SLICE), EDGE_EUNSUPPORTED);
+    assert_true(harness_says(h, "size[1] = -1 with a computed begin"));
+    harness_reset(h); /* a computed begin of another length */
+    tensor(h, 1, EDGE_INT32, 1, (const int32_t[]){3}, b, false);
+    tensor(h, 2, EDGE_INT32, 1, spec, s, true);
+    assert_int_equal(run(h, EDGE_OP_SLICE), EDGE_ESHAPE);
+    assert_true(harness_says(h, "vector of 2 values"));
     harness_reset(h); /* a float size */
     tensor(h, 1, EDGE_INT32, 1, spec, b, true);
     tensor(h, 2, EDGE_FLOAT32, 1, spec, fb, true);
@@ -317,6 +372,32 @@ static void test_sum_u8(void **state)
     h->zp[0] = 10;
     assert_int_equal(run(h, EDGE_OP_SUM), 0);
     assert_memory_equal(qo, ((const uint8_t[]){30, 0}), 2);
+    harness_free(h);
+}
+
+/* Equal input and output quantization: TFLite (LiteRT's EvalSum, TFLite Micro's EvalSumHelper)
+ * still takes QuantizedMeanOrSum, so the result is the centred sum plus the zero point,
+ * saturated. The raw wrapped sum older TFLite gave would read 88 where 600 saturates, 60 where
+ * zero points 10 give 40, and 100 and 66 for the int8 case. */
+static void test_sum_same_quant(void **state)
+{
+    (void)state;
+    harness *h = harness_new(3);
+    uint8_t q[6] = {200, 200, 200, 20, 20, 20}, qo[2];
+    int32_t ax1 = 1;
+    reduce_setup(h, EDGE_UINT8, q, &ax1, qo, 2); /* both scale 0.5 */
+    assert_int_equal(run(h, EDGE_OP_SUM), 0);
+    assert_memory_equal(qo, ((const uint8_t[]){255, 60}), 2); /* 600 saturates */
+    harness_reset(h);
+    h->zp[0] = h->zp[2] = 10; /* centred 570 and 30, plus 10 */
+    assert_int_equal(run(h, EDGE_OP_SUM), 0);
+    assert_memory_equal(qo, ((const uint8_t[]){255, 40}), 2);
+    harness_reset(h);
+    int8_t s[6] = {100, 100, -100, -100, -100, 10}, so[2];
+    reduce_setup(h, EDGE_INT8, s, &ax1, so, 2);
+    h->zp[0] = h->zp[2] = -2; /* centred 106 and -184, plus -2 */
+    assert_int_equal(run(h, EDGE_OP_SUM), 0);
+    assert_memory_equal(so, ((const int8_t[]){104, -128}), 2);
     harness_free(h);
 }
 
@@ -473,12 +554,20 @@ static void test_exp_s16(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_slice_float),    cmocka_unit_test(test_slice_types),
-        cmocka_unit_test(test_slice_refusals), cmocka_unit_test(test_slice_operand_refusals),
-        cmocka_unit_test(test_slice_shape),    cmocka_unit_test(test_sum_u8),
-        cmocka_unit_test(test_sum_s16),        cmocka_unit_test(test_prod_s8),
-        cmocka_unit_test(test_prod_s16),       cmocka_unit_test(test_abs_s32),
-        cmocka_unit_test(test_lut16_lookup),   cmocka_unit_test(test_exp_s16),
+        cmocka_unit_test(test_slice_float),
+        cmocka_unit_test(test_slice_types),
+        cmocka_unit_test(test_slice_refusals),
+        cmocka_unit_test(test_slice_operand_refusals),
+        cmocka_unit_test(test_slice_shape),
+        cmocka_unit_test(test_sum_u8),
+        cmocka_unit_test(test_slice_computed_begin),
+        cmocka_unit_test(test_sum_s16),
+        cmocka_unit_test(test_sum_same_quant),
+        cmocka_unit_test(test_prod_s8),
+        cmocka_unit_test(test_prod_s16),
+        cmocka_unit_test(test_abs_s32),
+        cmocka_unit_test(test_lut16_lookup),
+        cmocka_unit_test(test_exp_s16),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,7 +4,8 @@
  * failing by max_while_iterations, then the interpreter answering again), CALL_ONCE with
  * VAR_HANDLE / ASSIGN_VARIABLE / READ_VARIABLE accumulating across invokes and starting over
  * after edge_interp_reset_state, two interpreters keeping separate state, a streaming model
- * frame by frame, and what the model-info API says of the subgraphs and variables. The models
+ * frame by frame, and what the model-info API says of the subgraphs, variables and custom
+ * operators (those of a subgraph no node calls included). The models
  * come from tests/support/sg_models.h. Does not own the hostile variants (fuzz/robust_subgraphs.c).
  */
 #include <setjmp.h>
@@ -201,12 +202,55 @@ static void test_model_info(void **state)
     unload(&l);
 }
 
+/* The IF model plus a subgraph no node calls, holding custom operators (never prepared, so any
+ * name loads): edge_model_custom_op lists those of every subgraph, each name once. */
+static void test_custom_ops_every_subgraph(void **state)
+{
+    (void)state;
+    tfw_writer *w = sg_if_main(NULL);
+    for (int b = 0; b < 2; b++) {
+        tfw_add_subgraph(w, b ? "else" : "then");
+        const int32_t a = sg_tensor(w, EDGE_FLOAT32, 2, "a"),
+                      r = sg_tensor(w, EDGE_FLOAT32, 2, "r");
+        const int32_t args[2] = {a, a};
+        sg_op(w, b ? EDGE_OP_MUL : EDGE_OP_ADD, args, 2, &r, 1, NULL);
+        tfw_set_io(w, &a, 1, &r, 1);
+    }
+    tfw_add_subgraph(w, "unused");
+    const int32_t x = sg_tensor(w, EDGE_FLOAT32, 2, "x"), y = sg_tensor(w, EDGE_FLOAT32, 2, "y");
+    const int32_t z = sg_tensor(w, EDGE_FLOAT32, 2, "z"), v = sg_tensor(w, EDGE_FLOAT32, 2, "v");
+    const char *names[3] = {"EdgeTestB", "EdgeTestA", "EdgeTestB"};
+    const int32_t from[3] = {x, y, z}, to[3] = {y, z, v};
+    for (int k = 0; k < 3; k++)
+        assert_true(tfw_add_custom_operator(w, tfw_add_custom_opcode(w, names[k], 1), &from[k], 1,
+                                            &to[k], 1, NULL, 0) >= 0);
+    tfw_set_io(w, &x, 1, &v, 1);
+    size_t n = 0;
+    uint8_t *buf = sg_finish(w, &n);
+    loaded l = load(buf, n, 0);
+    assert_int_equal(edge_model_subgraph_count(l.m), 4);
+    assert_string_equal(edge_model_custom_op(l.m, 0), "EdgeTestB");
+    assert_string_equal(edge_model_custom_op(l.m, 1), "EdgeTestA");
+    assert_null(edge_model_custom_op(l.m, 2));
+    assert_null(edge_model_custom_op(NULL, 0));
+    unload(&l);
+    size_t n2 = 0; /* no custom operator anywhere */
+    buf = sg_build_if(NULL, &n2);
+    loaded p = load(buf, n2, 0);
+    assert_null(edge_model_custom_op(p.m, 0));
+    unload(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_if_branches), cmocka_unit_test(test_while_counts),
-        cmocka_unit_test(test_while_limit), cmocka_unit_test(test_call_once_resource),
-        cmocka_unit_test(test_streaming),   cmocka_unit_test(test_model_info),
+        cmocka_unit_test(test_if_branches),
+        cmocka_unit_test(test_while_counts),
+        cmocka_unit_test(test_while_limit),
+        cmocka_unit_test(test_call_once_resource),
+        cmocka_unit_test(test_streaming),
+        cmocka_unit_test(test_model_info),
+        cmocka_unit_test(test_custom_ops_every_subgraph),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

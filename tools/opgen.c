@@ -721,6 +721,7 @@ static const og_entry entries[] = {
     {"SignalWindow", EDGE_OP_CUSTOM, og_gen_signal_window},
     {"SignalFftAutoScale", EDGE_OP_CUSTOM, og_gen_signal_fft_auto_scale},
     {"SignalRfft", EDGE_OP_CUSTOM, og_gen_signal_rfft},
+    {"SignalIrfft", EDGE_OP_CUSTOM, og_gen_signal_irfft},
     {"SignalEnergy", EDGE_OP_CUSTOM, og_gen_signal_energy},
     {"SignalFilterBank", EDGE_OP_CUSTOM, og_gen_signal_filter_bank},
     {"SignalFilterBankSquareRoot", EDGE_OP_CUSTOM, og_gen_signal_filter_bank_sqrt},

@@ -318,6 +318,7 @@ int og_gen_complex_abs(og_pair *p);
 int og_gen_signal_window(og_pair *p);
 int og_gen_signal_fft_auto_scale(og_pair *p);
 int og_gen_signal_rfft(og_pair *p);
+int og_gen_signal_irfft(og_pair *p);
 int og_gen_signal_energy(og_pair *p);
 int og_gen_signal_filter_bank(og_pair *p);
 int og_gen_signal_filter_bank_sqrt(og_pair *p);

@@ -5,11 +5,12 @@
  * them) and inputs. None of them has a float32 twin, so both models of a case are the same
  * model (the check is then the kernel levels, and that random shapes and options run), and
  * where the result is simple to state the generator computes it itself (opgen_case.expected):
- * RFFT2D as a DFT in double, COMPLEX_ABS as |re + i im|, SignalRfft as the DFT / N within its
- * fixed-point scaling's error, SignalFilterBankLog as output_scale * ln(x) within a step and
- * 2e-4, and the window, auto-scale, energy, filter bank, square root and the first frame of
- * spectral subtraction exactly (SignalPCAN: levels only). Does not own the kernels
- * (kernels/ref/fft.c, signal*.c) or the options' decoding (ops/decode_signal.c). */
+ * RFFT2D as a DFT in double, COMPLEX_ABS as |re + i im|, SignalRfft as the DFT / N and
+ * SignalIrfft as the inverse DFT / N within their fixed-point scaling's error, SignalFilterBankLog
+ * as output_scale * ln(x) within a step and 2e-4, and the window, auto-scale, energy, filter bank,
+ * square root and the first frame of spectral subtraction exactly (SignalPCAN: levels only). Does
+ * not own the kernels (kernels/ref/fft.c, signal*.c) or the options' decoding
+ * (ops/decode_signal.c). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,6 +288,56 @@ int og_gen_signal_rfft(og_pair *p)
     while ((1 << stages) < fft)
         stages++;
     p->tol_abs = 1.0f + 0.5f * (float)stages;
+    p->tol_rel = 1.3e-4f * (float)stages;
+    return p->err;
+}
+
+/* SignalIrfft: N / 2 + 1 complex bins (the imaginary parts of DC and Nyquist zero: a real
+ * signal's) to N samples; kissfft's fixed-point kiss_fftri halves while it recombines and
+ * scales each pass by 1 / radix, so the result is the inverse DFT / N, rounded. */
+int og_gen_signal_irfft(og_pair *p)
+{
+    const int32_t fft = 1 << og_int(&p->rng, 2, 9);
+    const bool framed = og_chance(&p->rng, 0.5);
+    const int32_t frames = framed ? og_int(&p->rng, 1, 3) : 1;
+    const int32_t dims[2] = {frames, fft + 2}, odims[2] = {frames, fft};
+    const size_t n = (size_t)frames * (fft + 2), on = (size_t)frames * fft;
+    /* kiss_fftri halves the bins and sums four of them (bin k and N/2 - k, and their rotated
+     * difference) in int16: past a quarter of the range that sum wraps, as in kissfft itself */
+    const int amp = og_chance(&p->rng, 0.5) ? 8191 : og_int(&p->rng, 1, 8191);
+    int16_t *x = random_s16(&p->rng, n, -amp, amp);
+    int16_t *want = malloc(on * sizeof *want);
+    if (x && want) {
+        for (int32_t f = 0; f < frames; f++) {
+            int16_t *bins = x + (size_t)f * (fft + 2);
+            bins[1] = bins[fft + 1] = 0;
+            for (int32_t t = 0; t < fft; t++) {
+                double v = bins[0] + ((t & 1) ? -1.0 : 1.0) * bins[fft];
+                for (int32_t k = 1; k < fft / 2; k++) {
+                    const double a = 2.0 * M_PI * (double)k * t / fft;
+                    v += 2.0 * (bins[2 * k] * cos(a) - bins[2 * k + 1] * sin(a));
+                }
+                want[(size_t)f * fft + t] = (int16_t)lrint(v / fft);
+            }
+        }
+        const int32_t in =
+            sig_input(p, EDGE_INT16, framed ? 2 : 1, framed ? dims : dims + 1, x, n * sizeof *x);
+        const int32_t out = sig_tensor(p, EDGE_INT16, framed ? 2 : 1, framed ? odims : odims + 1);
+        const flex_entry e[] = {{"T", EDGE_FLEX_INT, TFLITE_INT16},
+                                {"fft_length", EDGE_FLEX_INT, fft}};
+        sig_custom(p, "SignalIrfft", &in, 1, &out, 1, e, 2);
+        og_expect(p, want, on * sizeof *want);
+    } else {
+        p->err = EDGE_ENOMEM;
+    }
+    free(x);
+    free(want);
+    og_desc(p, " frames=%d fft_length=%d amplitude=%d", (int)frames, (int)fft, amp);
+    int stages = 0;
+    while ((1 << stages) < fft)
+        stages++;
+    /* each pass rounds (half a step) and the recombination's Q15 twiddle product once more */
+    p->tol_abs = 2.0f + 0.5f * (float)stages;
     p->tol_rel = 1.3e-4f * (float)stages;
     return p->err;
 }

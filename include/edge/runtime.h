@@ -286,11 +286,12 @@ typedef struct edge_node_profile {
     edge_dtype type;         /* output 0's type and shape (rank 0 when it has no outputs) */
     int rank;
     int32_t dims[EDGE_MAX_DIMS];
-    uint64_t count;    /* times it ran since profiling was turned on or reset */
-    uint64_t total_ns; /* their sum, the nodes of the subgraphs it called included */
-    uint64_t self_ns;  /* the same without the called nodes (= total_ns but for IF, WHILE,
-                        * CALL_ONCE): summing self_ns over all entries counts time once */
-    uint64_t min_ns;   /* its fastest run (0 when count is 0) */
+    uint64_t count;     /* times it ran since profiling was turned on or reset */
+    uint64_t total_ns;  /* their sum, the nodes of the subgraphs it called included */
+    uint64_t self_ns;   /* the same without the called nodes (= total_ns but for IF, WHILE,
+                         * CALL_ONCE): summing self_ns over all entries counts time once */
+    uint64_t min_ns;    /* its fastest run (0 when count is 0) */
+    uint64_t median_ns; /* the median of its last 64 runs (total time, as total_ns) */
     /* Back-end partitions time as a whole: the time the back end took is the partition's first
      * node's (span = the partition's node count); its other nodes have span 0. CPU nodes: 1. */
     int32_t span;

@@ -14,8 +14,12 @@
 #include "interp_impl.h"
 #include "model.h"
 
+/* One node's sums, and its last PROF_SAMPLES run times (a ring, for the median). */
+#define PROF_SAMPLES 64
+
 typedef struct prof_rec {
     uint64_t count, total_ns, self_ns, min_ns;
+    uint32_t last[PROF_SAMPLES]; /* ns, saturated at UINT32_MAX; slot count % PROF_SAMPLES */
 } prof_rec;
 
 struct edge_prof {
@@ -36,6 +40,7 @@ static void record(prof_rec *r, uint64_t total, uint64_t self)
 {
     if (!r->count || total < r->min_ns)
         r->min_ns = total;
+    r->last[r->count % PROF_SAMPLES] = total < UINT32_MAX ? (uint32_t)total : UINT32_MAX;
     r->count++;
     r->total_ns += total;
     r->self_ns += self;
@@ -120,6 +125,24 @@ uint64_t edge_interp_profile_invokes(const edge_interp *it, uint64_t *total_ns)
     return p ? p->invokes : 0;
 }
 
+static int cmp_u32(const void *a, const void *b)
+{
+    const uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median of R's last runs (0 when it never ran). */
+static uint64_t median_ns(const prof_rec *r)
+{
+    const size_t n = r->count < PROF_SAMPLES ? (size_t)r->count : PROF_SAMPLES;
+    if (!n)
+        return 0;
+    uint32_t v[PROF_SAMPLES];
+    memcpy(v, r->last, n * sizeof v[0]);
+    qsort(v, n, sizeof v[0], cmp_u32);
+    return n % 2 ? v[n / 2] : ((uint64_t)v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 /* Nodes the time of model node N covers (edge_node_profile.span). */
 static int32_t span_of(const edge_model *m, const edge_node *n, int32_t i)
 {
@@ -148,6 +171,7 @@ int edge_interp_profile(const edge_interp *it, size_t i, edge_node_profile *out)
         .total_ns = r->total_ns,
         .self_ns = r->self_ns,
         .min_ns = r->min_ns,
+        .median_ns = median_ns(r),
         .span = span_of(m, n, (int32_t)i),
     };
     if (n->n_out > 0 && n->out[0] >= 0) {

@@ -10,9 +10,11 @@
  * its MobileNetV1-0.25 96x96 chain has the shape of person_detect and
  * tiny_vww_mobilenet, which get the ratio (XNNPACK us / edged us: above 1,
  * edged is faster) and the target (at most 100 us), since absolute times
- * drift on shared machines.
+ * drift on shared machines. With --profile, each model is then timed again
+ * with the per-node profile on (the median beside the plain one is what
+ * profiling costs) and its profile table printed (client/profile_report.c).
  * Usage: bench-models [--min-seconds S] [--level NAME] [--anchor XNNBENCH]
- *                     [MODEL_DIR_OR_FILE ...] */
+ *                     [--profile] [MODEL_DIR_OR_FILE ...] */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@
 
 #include "common.h"
 #include "edge/runtime.h"
+#include "profile_report.h"
 
 #define CHAIN_TARGET_US 100.0 /* person_detect and tiny_vww_mobilenet */
 
@@ -30,7 +33,8 @@ typedef struct cli {
     edge_isa isa;
     unsigned threads; /* intra-op threads of every model (--threads) */
     const char *anchor;
-    int first; /* index of the first model argument */
+    int profile; /* --profile: the per-node table of each model */
+    int first;   /* index of the first model argument */
 } cli;
 
 /* Input 0 from DIR/input_0.bin when present, else a fixed pattern. */
@@ -46,6 +50,21 @@ static void fill_input(edge_interp *it, const char *dir)
         fclose(f);
     for (size_t i = got; i < n; i++)
         in[i] = (unsigned char)(i * 131 + 7);
+}
+
+/* --profile: IT timed again with profiling on, then its table. */
+static void profile_one(edge_interp *it, const cli *c, double off_us)
+{
+    bench_times t;
+    if (edge_interp_set_profiling(it, 1) || bench_time_invokes(it, c->min_s, 10, &t)) {
+        printf("    profile: failed\n");
+        edge_interp_set_profiling(it, 0);
+        return;
+    }
+    edge_interp_set_profiling(it, 0);
+    printf("# profiling on: median %.1f us against %.1f us off (%+.1f%%)\n", t.median_us, off_us,
+           off_us > 0.0 ? 100.0 * (t.median_us - off_us) / off_us : 0.0);
+    edge_profile_report(stdout, it);
 }
 
 static int bench_one(const char *name, const char *model, const char *dir, const cli *c,
@@ -72,6 +91,8 @@ static int bench_one(const char *name, const char *model, const char *dir, const
         const char *k = edge_model_kernels(m);
         printf("    kernels: %s\n", k ? k : "?");
         *median_out = t.median_us;
+        if (c->profile)
+            profile_one(it, c, t.median_us);
     }
     edge_interp_free(it);
     edge_model_unref(m);
@@ -157,6 +178,11 @@ static int parse_args(int argc, char **argv, cli *c)
     while (c->first < argc && argv[c->first][0] == '-') {
         const char *a = argv[c->first], *v = c->first + 1 < argc ? argv[c->first + 1] : NULL;
         edge_error err = {0};
+        if (!strcmp(a, "--profile")) {
+            c->profile = 1;
+            c->first += 1;
+            continue;
+        }
         if (!strcmp(a, "--min-seconds") && v) {
             c->min_s = atof(v);
         } else if (!strcmp(a, "--anchor") && v) {
@@ -171,7 +197,7 @@ static int parse_args(int argc, char **argv, cli *c)
         } else {
             fprintf(stderr,
                     "usage: %s [--min-seconds S] [--level NAME] [--threads N] [--anchor XNNBENCH] "
-                    "[MODEL_DIR_OR_FILE ...]\n",
+                    "[--profile] [MODEL_DIR_OR_FILE ...]\n",
                     argv[0]);
             return -1;
         }

@@ -12,7 +12,11 @@
  * own the arithmetic (kernels/ref/binary.c; int32: kernels/ref/mathops.c, plain wrapping
  * arithmetic). */
 #include "fast_ops.h"
+
+#include <stddef.h>
+
 #include "cpu_op.h"
+#include "dispatch.h"
 #include "op_math.h"
 #include "ref/binary.h"
 #include "ref/gaps.h"
@@ -31,8 +35,12 @@ typedef struct binary_data {
     edge_arith_params k;
     binary_op op;
     edge_dtype type;
-    bool mul_sat; /* MUL s8/u8 whose multiplier is 2^30 or more (kernels/ref/gaps.h) */
+    bool mul_sat;            /* MUL s8/u8 whose multiplier is 2^30 or more (kernels/ref/gaps.h) */
+    edge_qs8_binary_fn fast; /* s8/u8 on the kernel table (NULL: the reference) */
+    edge_qs8_binary_params q;
 } binary_data;
+
+_Static_assert(offsetof(binary_data, k) == 0, "fast_row reaches binary_data from its k");
 
 /* Broadcast iteration into K, the result checked against the declared output. */
 static int binary_shapes(edge_prep *p, const edge_tensor *a, const edge_tensor *b,
@@ -140,6 +148,43 @@ static int add_fast(edge_prep *p, edge_node *n, const edge_arith_params *k)
     return edge_fast_add_prepare(p, n, &q, count) < 0 ? EDGE_ENOMEM : 0;
 }
 
+/* int8/uint8 on the kernel table's binary kernel of OP (qs8.h), over the runs of the
+ * broadcast walk: uint8 is read flipped, its input offsets move by 128. */
+static void binary_fast(edge_prep *p, binary_data *d)
+{
+    const edge_kernels *kt = edge_op_kernels(p);
+    const edge_qs8_binary_fn fns[] = {kt->binary.add, kt->binary.sub, kt->binary.mul,
+                                      kt->binary.max, kt->binary.min};
+    if ((d->type != EDGE_INT8 && d->type != EDGE_UINT8) || d->mul_sat || !fns[d->op])
+        return;
+    const edge_arith_params *k = &d->k;
+    const int32_t flip = d->type == EDGE_UINT8 ? 0x80 : 0;
+    d->fast = fns[d->op];
+    d->q = (edge_qs8_binary_params){
+        .a_offset = k->a_offset + flip,
+        .b_offset = k->b_offset + flip,
+        .out_offset = k->out_offset,
+        .left_shift = k->left_shift,
+        .a_mult = k->a_mult,
+        .a_shift = k->a_shift,
+        .b_mult = k->b_mult,
+        .b_shift = k->b_shift,
+        .out_mult = k->out_mult,
+        .out_shift = k->out_shift,
+        .lo = k->act_min,
+        .hi = k->act_max,
+        .flip = flip,
+    };
+}
+
+/* A run of the broadcast walk on the kernel of the binary_data whose k is P. */
+static void fast_row(const edge_arith_params *p, const void *a, size_t as, const void *b, size_t bs,
+                     void *out, size_t n)
+{
+    const binary_data *d = (const binary_data *)p;
+    d->fast(n, a, as, b, bs, out, &d->q);
+}
+
 /* The builtin codes of BIN_ADD ... BIN_MIN, in that order. */
 static const int32_t binary_codes[] = {EDGE_OP_ADD, EDGE_OP_SUB, EDGE_OP_MUL, EDGE_OP_MAXIMUM,
                                        EDGE_OP_MINIMUM};
@@ -167,7 +212,10 @@ static int binary_prepare(edge_prep *p, edge_node *n)
         rc = edge_math_act_range(p, act, &d.k);
     else
         rc = arith_quant(p, op, act, a, b, out, &d);
-    if (rc || (rc = edge_op_keep(p, n, &d, sizeof d)))
+    if (rc)
+        return rc;
+    binary_fast(p, &d);
+    if ((rc = edge_op_keep(p, n, &d, sizeof d)))
         return rc;
     return op == BIN_ADD && a->type == EDGE_INT8 ? add_fast(p, n, &d.k) : 0;
 }
@@ -232,6 +280,8 @@ static void binary_eval(const edge_node *n, void *const *t, void *scratch, edge_
     void *o = t[n->out[0]];
     if (n->packed)
         edge_fast_add_eval(n, t, ex);
+    else if (d->fast)
+        edge_bcast_walk(&d->k, 1, fast_row, a, b, o);
     else if (d->type == EDGE_INT8)
         eval_s8(d, a, b, o);
     else if (d->type == EDGE_UINT8)

@@ -185,6 +185,51 @@ static void fast_row(const edge_arith_params *p, const void *a, size_t as, const
     d->fast(n, a, as, b, bs, out, &d->q);
 }
 
+/* Elementwise runs of at least this many elements are split over the interpreter's threads. */
+#define BIN_TASK_MIN 16384
+
+typedef struct fast_job {
+    const binary_data *d;
+    const int8_t *a, *b;
+    int8_t *out;
+    size_t n, chunk, as, bs;
+} fast_job;
+
+static void fast_task(void *ctx, size_t task, unsigned thread)
+{
+    const fast_job *j = ctx;
+    const size_t i0 = task * j->chunk, cnt = j->n - i0 < j->chunk ? j->n - i0 : j->chunk;
+    (void)thread;
+    j->d->fast(cnt, j->a + i0 * j->as, j->as, j->b + i0 * j->bs, j->bs, j->out + i0, &j->d->q);
+}
+
+/* One run (every outer dim 1) across the threads in chunks; any other shape by the walk. */
+static void fast_eval(const binary_data *d, const int8_t *a, const int8_t *b, int8_t *o,
+                      edge_exec *ex)
+{
+    const edge_bcast *s = &d->k.shape;
+    const size_t n = s->dims[EDGE_BCAST_DIMS - 1];
+    size_t outer = 1;
+    for (int i = 0; i < EDGE_BCAST_DIMS - 1; i++)
+        outer *= s->dims[i];
+    const unsigned threads = edge_exec_threads(ex);
+    if (outer != 1 || threads < 2 || n < 2 * BIN_TASK_MIN) {
+        edge_bcast_walk(&d->k, 1, fast_row, a, b, o);
+        return;
+    }
+    size_t chunk = (n + threads - 1) / threads;
+    chunk = (chunk + 63) / 64 * 64;
+    const fast_job j = {d,
+                        a,
+                        b,
+                        o,
+                        n,
+                        chunk < BIN_TASK_MIN ? BIN_TASK_MIN : chunk,
+                        s->a_stride[EDGE_BCAST_DIMS - 1],
+                        s->b_stride[EDGE_BCAST_DIMS - 1]};
+    edge_exec_parallel(ex, (n + j.chunk - 1) / j.chunk, fast_task, (void *)&j);
+}
+
 /* The builtin codes of BIN_ADD ... BIN_MIN, in that order. */
 static const int32_t binary_codes[] = {EDGE_OP_ADD, EDGE_OP_SUB, EDGE_OP_MUL, EDGE_OP_MAXIMUM,
                                        EDGE_OP_MINIMUM};
@@ -281,7 +326,7 @@ static void binary_eval(const edge_node *n, void *const *t, void *scratch, edge_
     if (n->packed)
         edge_fast_add_eval(n, t, ex);
     else if (d->fast)
-        edge_bcast_walk(&d->k, 1, fast_row, a, b, o);
+        fast_eval(d, a, b, o, ex);
     else if (d->type == EDGE_INT8)
         eval_s8(d, a, b, o);
     else if (d->type == EDGE_UINT8)

@@ -260,6 +260,8 @@ static int binary_prepare(edge_prep *p, edge_node *n)
     if (rc)
         return rc;
     binary_fast(p, &d);
+    if (d.fast)
+        n->kernel = edge_op_kernels(p)->binary.name;
     if ((rc = edge_op_keep(p, n, &d, sizeof d)))
         return rc;
     return op == BIN_ADD && a->type == EDGE_INT8 ? add_fast(p, n, &d.k) : 0;

@@ -39,6 +39,10 @@ typedef struct edge_kernels {
         edge_qs8_add_fn fn;
         const char *name;
     } add;
+    struct { /* elementwise binary ops over broadcast runs (qs8.h) */
+        edge_qs8_binary_fn add, sub, mul, max, min;
+        const char *name; /* e.g. "qs8_binary__avx2" */
+    } binary;
     struct {
         edge_qs8_sum_rows_fn fn;
         const char *name;

@@ -140,6 +140,43 @@ typedef void (*edge_qs8_add_fn)(size_t n, const int8_t *a, const int8_t *b, int8
         assert((p)->a_shift <= 0 && (p)->b_shift <= 0 && (p)->out_shift <= 0); \
     } while (0)
 
+/* ---- elementwise binary ops with broadcast runs (ADD, SUB, MUL, MAXIMUM, MINIMUM) ----
+ * int8 and uint8 (TFLite's reference arithmetic, kernels/ref/binary.c). One call covers a
+ * run of N elements: element i of A is a[i * as], of B b[i * bs], with as and bs each 0 (a
+ * scalar repeated: a broadcast of the innermost dims) or 1. The op driver splits a
+ * broadcast shape into such runs (edge_bcast_walk). uint8 runs through the same kernels:
+ * every byte is read as x' = x ^ flip (flip 0x80 for uint8, 0 for int8), so the caller
+ * passes offsets + 128 for uint8 ((x + off) = (x' + off + 128) exactly); the result is
+ * clamped in the output's own domain, then stored as (r - flip) ^ flip.
+ *   ADD/SUB: exactly edge_ref_add_s8's element arithmetic with x', a_offset, ...:
+ *     xa = (a' + a_offset) << left_shift;  sa = mbqm_lt1(xa, a_mult, a_shift)  (b likewise)
+ *     r = clamp(mbqm_lt1(sa +- sb, out_mult, out_shift) + out_offset, lo, hi)
+ *   MUL: r = clamp(mbqm((a' + a_offset) * (b' + b_offset), out_mult, out_shift)
+ *                  + out_offset, lo, hi)   (out_shift in [-31, 30])
+ *   MAXIMUM/MINIMUM: r = max/min(a', b') compared as int8 (only flip is read).
+ * Sums and the output offset wrap as the reference's do; lo/hi lie within the data type. */
+typedef struct edge_qs8_binary_params {
+    int32_t a_offset, b_offset, out_offset;
+    int32_t left_shift;                       /* ADD/SUB: [0, 31] */
+    int32_t a_mult, a_shift, b_mult, b_shift; /* ADD/SUB, shifts <= 0 */
+    int32_t out_mult, out_shift;              /* ADD/SUB: shift <= 0 */
+    int32_t lo, hi;
+    int32_t flip; /* 0 (int8) or 0x80 (uint8) */
+} edge_qs8_binary_params;
+
+typedef void (*edge_qs8_binary_fn)(size_t n, const int8_t *a, size_t as, const int8_t *b, size_t bs,
+                                   int8_t *out, const edge_qs8_binary_params *p);
+
+/* The binary preconditions on the strides and P. */
+#define EDGE_QS8_BINARY_CONTRACT(as, bs, p)                    \
+    do {                                                       \
+        assert((as) <= 1 && (bs) <= 1);                        \
+        assert((p)->flip == 0 || (p)->flip == 0x80);           \
+        assert((p)->left_shift >= 0 && (p)->left_shift <= 31); \
+        assert((p)->out_shift >= -31 && (p)->out_shift <= 30); \
+        assert((p)->a_shift <= 0 && (p)->b_shift <= 0);        \
+    } while (0)
+
 /* ---- sums over channels-last windows (AVERAGE_POOL_2D, MEAN over H and W) ----
  * acc[c] += sum_{r < rows} x[r * stride + c] for c < channels (int32, wrapping).
  * The op glue turns the sums into outputs (the divisions and multipliers stay

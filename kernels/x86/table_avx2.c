@@ -4,6 +4,7 @@
  * sizes. A NULL entry sends that operation to the reference kernels.
  * Does not own the kernels (the other files of this folder). */
 #include "dispatch.h"
+#include "x86/qs8_binary_x86.h"
 #include "x86/qs8_x86.h"
 
 const edge_kernels edge_kernels_avx2 = {
@@ -13,5 +14,7 @@ const edge_kernels edge_kernels_avx2 = {
              EDGE_GEMM_AVX2_NR, EDGE_GEMM_AVX2_KR, EDGE_GEMM_AVX2_A_BIAS},
     .dw = {edge_qs8_dw_16c__avx2, "qs8_dw_16c__avx2", EDGE_DW_AVX2_CR},
     .add = {edge_qs8_add__avx2, "qs8_add__avx2"},
+    .binary = {edge_qs8_add_bin__avx2, edge_qs8_sub_bin__avx2, edge_qs8_mul_bin__avx2,
+               edge_qs8_max_bin__avx2, edge_qs8_min_bin__avx2, "qs8_binary__avx2"},
     .sum_rows = {edge_qs8_sum_rows__avx2, "qs8_sum_rows__avx2"},
 };

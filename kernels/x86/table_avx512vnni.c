@@ -4,6 +4,7 @@
  * sizes. A NULL entry sends that operation to the reference kernels.
  * Does not own the kernels (the other files of this folder). */
 #include "dispatch.h"
+#include "x86/qs8_binary_x86.h"
 #include "x86/qs8_x86.h"
 
 const edge_kernels edge_kernels_avx512vnni = {
@@ -14,5 +15,7 @@ const edge_kernels edge_kernels_avx512vnni = {
              EDGE_GEMM_AVX512VNNI_A_BIAS},
     .dw = {edge_qs8_dw_64c__avx512vnni, "qs8_dw_64c__avx512vnni", EDGE_DW_AVX512VNNI_CR},
     .add = {edge_qs8_add__avx512, "qs8_add__avx512"},
+    .binary = {edge_qs8_add_bin__avx2, edge_qs8_sub_bin__avx2, edge_qs8_mul_bin__avx2,
+               edge_qs8_max_bin__avx2, edge_qs8_min_bin__avx2, "qs8_binary__avx2"},
     .sum_rows = {edge_qs8_sum_rows__avx512, "qs8_sum_rows__avx512"},
 };

@@ -342,6 +342,74 @@ static void test_add(void **state)
     })
 }
 
+/* ---- elementwise binary ops over broadcast runs ---- */
+
+/* Op OP (0 add, 1 sub, 2 mul, 3 max, 4 min) of K on a run of random length where each
+ * operand advances or repeats one element, int8 or uint8, against kernels/ref/binary.c. */
+static int binary_case(const edge_kernels *K, int round)
+{
+    const int op = round % 5;
+    const bool u8 = (round / 5) % 2;
+    const size_t n = (size_t)(round % 7 == 0 ? rnd_in(1000, 5000) : rnd_in(1, 200));
+    const size_t as = rnd_in(0, 3) != 0, bs = as ? rnd_in(0, 3) != 0 : 1;
+    int8_t *a = malloc(n), *b = malloc(n), *got = malloc(n + 16), *want = malloc(n);
+    fill_s8(a, n);
+    fill_s8(b, n);
+    edge_arith_params p = {0};
+    const int32_t dims[1] = {(int32_t)n}, one[1] = {1};
+    assert_true(edge_bcast_init(&p.shape, as ? dims : one, 1, bs ? dims : one, 1, dims, 1));
+    const int32_t flip = u8 ? 128 : 0;
+    p.a_offset = -(rnd_zp() + flip);
+    p.b_offset = -(rnd_zp() + flip);
+    p.out_offset = rnd_zp() + flip;
+    p.left_shift = rnd_in(0, 5) == 0 ? rnd_in(0, 24) : 20;
+    int32_t m[3], s[3];
+    rnd_requant(m, s, 3);
+    p.a_mult = m[0], p.b_mult = m[1], p.out_mult = m[2];
+    p.a_shift = s[0] > 0 ? -s[0] : s[0];
+    p.b_shift = s[1] > 0 ? -s[1] : s[1];
+    p.out_shift = op == 2 ? s[2] : s[2] > 0 ? -s[2] : s[2];
+    rnd_range(&p.act_min, &p.act_max);
+    p.act_min += flip, p.act_max += flip;
+    typedef void (*ref_fn)(const edge_arith_params *, const void *, const void *, void *);
+    const ref_fn refs[2][5] = {
+        {(ref_fn)edge_ref_add_s8, (ref_fn)edge_ref_sub_s8, (ref_fn)edge_ref_mul_s8,
+         (ref_fn)edge_ref_maximum_s8, (ref_fn)edge_ref_minimum_s8},
+        {(ref_fn)edge_ref_add_u8, (ref_fn)edge_ref_sub_u8, (ref_fn)edge_ref_mul_u8,
+         (ref_fn)edge_ref_maximum_u8, (ref_fn)edge_ref_minimum_u8},
+    };
+    const edge_qs8_binary_fn fns[5] = {K->binary.add, K->binary.sub, K->binary.mul, K->binary.max,
+                                       K->binary.min};
+    refs[u8][op](&p, a, b, want);
+    const edge_qs8_binary_params q = {
+        p.a_offset + flip, p.b_offset + flip, p.out_offset, p.left_shift, p.a_mult,
+        p.a_shift,         p.b_mult,          p.b_shift,    p.out_mult,   p.out_shift,
+        p.act_min,         p.act_max,         flip};
+    memset(got, 0x5a, n + 16);
+    fns[op](n, a, as, b, bs, got, &q);
+    int bad = memcmp(got, want, n) != 0;
+    for (size_t i = n; i < n + 16; i++)
+        bad |= got[i] != 0x5a;
+    if (bad)
+        print_error("%s: op %d %s n=%zu strides %zu/%zu shifts %d/%d/%d left %d differs\n",
+                    K->binary.name, op, u8 ? "u8" : "s8", n, as, bs, (int)p.a_shift, (int)p.b_shift,
+                    (int)p.out_shift, (int)p.left_shift);
+    free(a), free(b), free(got), free(want);
+    return bad;
+}
+
+static void test_binary(void **state)
+{
+    (void)state;
+    FOR_LEVELS(K->binary.mul, {
+        int bad = 0, n = rounds(1000);
+        for (int r = 0; r < n; r++)
+            bad += binary_case(K, r);
+        printf("# %s: %d binary cases, %d differ\n", K->binary.name, n, bad);
+        assert_int_equal(bad, 0);
+    })
+}
+
 /* ---- row sums ---- */
 
 static int sum_case(const edge_kernels *K)
@@ -453,9 +521,10 @@ int main(void)
     if (!rng_state)
         rng_state = 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dispatch), cmocka_unit_test(test_gemm),
-        cmocka_unit_test(test_dwconv),   cmocka_unit_test(test_add),
-        cmocka_unit_test(test_sum_rows), cmocka_unit_test(test_gemm_contract),
+        cmocka_unit_test(test_dispatch),      cmocka_unit_test(test_gemm),
+        cmocka_unit_test(test_dwconv),        cmocka_unit_test(test_add),
+        cmocka_unit_test(test_binary),        cmocka_unit_test(test_sum_rows),
+        cmocka_unit_test(test_gemm_contract),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -10,6 +10,7 @@
  * Sparse weights never reach here (the loader refuses sparse tensors).
  * Does not own the arithmetic (kernels/ref/fc.c). */
 #include "fast_ops.h"
+#include "fast_u8.h"
 #include "op_conv.h"
 #include "ref/fc.h"
 
@@ -76,9 +77,13 @@ static int fc_prepare(edge_prep *p, edge_node *n)
     d->type = in->type;
     d->k = k;
     if (quant) {
-        if ((rc = fc_quantize(p, n, d, act)) || d->type != EDGE_INT8)
+        if ((rc = fc_quantize(p, n, d, act)))
             return rc;
-        return edge_fast_fc_prepare(p, n, &d->k) < 0 ? EDGE_ENOMEM : 0;
+        if (d->type == EDGE_UINT8)
+            rc = edge_u8_fc_prepare(p, n, &d->k);
+        else if (d->type == EDGE_INT8)
+            rc = edge_fast_fc_prepare(p, n, &d->k);
+        return rc < 0 ? EDGE_ENOMEM : 0;
     }
     if ((rc = edge_op_act_range_f(p, act, &d->k.act_min_f, &d->k.act_max_f)))
         return rc;
@@ -94,7 +99,10 @@ static void fc_eval(const edge_node *n, void *const *t, void *scratch, edge_exec
 {
     const fc_data *d = n->data;
     const edge_conv_operands o = edge_conv_operands_of(n, t);
-    if (n->packed)
+    if (n->packed && d->type == EDGE_UINT8)
+        edge_u8_eval(edge_fast_fc_eval, (size_t)d->k.batches * (size_t)d->k.depth,
+                     (size_t)d->k.batches * (size_t)d->k.units, n, t, scratch, ex);
+    else if (n->packed)
         edge_fast_fc_eval(n, t, scratch, ex);
     else if (d->hybrid)
         edge_ref_fc_hybrid(&d->k, &d->h, o.in, o.w, o.bias, o.out, scratch);

@@ -76,6 +76,21 @@ static inline size_t edge_qs8_gemm_block_bytes(size_t nr, size_t kc)
     return nr * (3 * sizeof(int32_t) + kc);
 }
 
+/* ---- GEMM of legacy uint8 activations with a per-row addend (uint8 CONV_2D, FULLY_CONNECTED) ----
+ *
+ * C[m][n] = requant_n( bias'[n] + row[m] + sum_{k < kc} A[m][k] * W[n][k] )   m < mr, n < nc
+ *
+ * A holds uint8 values as they are (0..255); W is packed as for edge_qs8_gemm_fn by
+ * edge_qs8_gemm_pack with the entry's nr and kr and a_bias 128 (the kernel multiplies
+ * A[m][k] = x'[m][k] + 128). The output stage's zp, lo and hi are uint8 values (lo <= hi
+ * within [0, 255]) and C is uint8. row[m] (mr entries) is the caller's: a uint8 node's
+ * weights w - zw = (w ^ 0x80) + (128 - zw), so the op packs w ^ 0x80 and adds
+ * (128 - zw) * sum_k (x[m][k] - zx) per row (int32, wrapping).
+ * Same A, C and tile rules as edge_qs8_gemm_fn (EDGE_QS8_GEMM_CONTRACT). */
+typedef void (*edge_qs8_gemm_u8_fn)(size_t mr, size_t nc, size_t kc, const uint8_t *a,
+                                    size_t a_stride, const void *w, const int32_t *row, uint8_t *c,
+                                    size_t c_stride, const edge_qs8_out *o);
+
 /* ---- DEPTHWISE_CONV_2D, depth multiplier 1 ----
  *
  * out[b][oy][ox][c] = requant_c( bias'[c] + sum_{ky,kx} x'[b][iy][ix][c] * w[ky][kx][c] )

@@ -7,9 +7,14 @@
  *     (x_u - zx) = (x_s + 128 - zx)       input offset 128 - zx
  *     (w_u - zw) = w_u - zw                weights packed as int8 when every one fits
  *     out_u - zo = out_s - (zo - 128)      output zero point zo - 128, clamp range - 128
- * The accumulators, hence the outputs, are the reference's bit for bit. Only weights whose
- * w_u - zw all lie in [-128, 127] qualify (otherwise the node runs the reference kernel).
- * Eval flips the input in place, runs the int8 path, flips the input back and the output.
+ * The accumulators, hence the outputs, are the reference's bit for bit. That path
+ * (EDGE_U8_FLIP) takes weights whose w_u - zw all lie in [-128, 127]; its eval flips the
+ * input in place, runs the int8 path, flips the input back and the output.
+ * Other CONV_2D and FULLY_CONNECTED weights take EDGE_U8_ROWS where the kernel table has a
+ * uint8 GEMM (qs8.h's edge_qs8_gemm_u8_fn): w_u - zw = (w_u ^ 0x80) + (128 - zw), so it packs
+ * w_u ^ 0x80 and adds (128 - zw) * sum_k (x - zx) to each output pixel's accumulators, the
+ * sum taken over the pixel's A row (the input pixel, or its window with padding holding zx).
+ * DEPTHWISE_CONV_2D has only EDGE_U8_FLIP; the rest runs the reference kernels.
  * Does not own the int8 drivers (fast_ops.c) or validation (op_conv.c and friends). */
 #ifndef EDGE_FAST_U8_H
 #define EDGE_FAST_U8_H
@@ -18,17 +23,20 @@
 #include "ref/conv.h"
 #include "ref/fc.h"
 
+enum { EDGE_U8_FLIP = 1, EDGE_U8_ROWS = 2 };
+
 /* The int8 prepare of CONV_2D or DEPTHWISE_CONV_2D (fast_ops.h) on K's uint8 node N. Returns
- * what that prepare returns (0: not on the fast path), or 0 when N does not qualify. */
+ * the path N takes (EDGE_U8_FLIP or, for CONV_2D, EDGE_U8_ROWS), 0 when it takes neither
+ * (the reference runs it), or a negative error code. */
 typedef int (*edge_u8_conv_prepare_fn)(edge_prep *p, edge_node *n, const edge_conv_params *k);
 int edge_u8_conv_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k,
                          edge_u8_conv_prepare_fn fast);
 /* FULLY_CONNECTED likewise (edge_fast_fc_prepare). */
 int edge_u8_fc_prepare(edge_prep *p, edge_node *n, const edge_fc_params *k);
 
-/* Run the packed int8 eval FAST of a node prepared above, whose input has IN_COUNT and
- * output OUT_COUNT elements. */
-void edge_u8_eval(edge_eval_fn fast, size_t in_count, size_t out_count, const edge_node *n,
-                  void *const *t, void *scratch, edge_exec *ex);
+/* Run node N prepared above for PATH: EDGE_U8_FLIP through the packed int8 eval FAST, with an
+ * input of IN_COUNT and an output of OUT_COUNT elements. */
+void edge_u8_eval(int path, edge_eval_fn fast, size_t in_count, size_t out_count,
+                  const edge_node *n, void *const *t, void *scratch, edge_exec *ex);
 
 #endif

@@ -302,7 +302,7 @@ static void conv2d_eval_u8(const edge_conv2d_kind *kind, const edge_conv2d_data 
     const edge_conv_params *k = &d->k;
     const size_t in = (size_t)k->batches * (size_t)k->in_h * (size_t)k->in_w * (size_t)k->in_c;
     const size_t out = (size_t)k->batches * (size_t)k->out_h * (size_t)k->out_w * (size_t)k->out_c;
-    edge_u8_eval(kind->eval.fast, in, out, n, t, scratch, ex);
+    edge_u8_eval(d->u8_path, kind->eval.fast, in, out, n, t, scratch, ex);
 }
 
 void edge_conv2d_eval(const edge_conv2d_kind *kind, const edge_node *n, void *const *t,
@@ -379,8 +379,10 @@ static int conv_prepare(edge_prep *p, edge_node *n)
         return rc;
     if (d->type == EDGE_INT8)
         return edge_fast_conv_prepare(p, n, &d->k) < 0 ? EDGE_ENOMEM : 0;
-    if (d->type == EDGE_UINT8)
-        return edge_u8_conv_prepare(p, n, &d->k, edge_fast_conv_prepare) < 0 ? EDGE_ENOMEM : 0;
+    if (d->type == EDGE_UINT8) {
+        d->u8_path = edge_u8_conv_prepare(p, n, &d->k, edge_fast_conv_prepare);
+        return d->u8_path < 0 ? EDGE_ENOMEM : 0;
+    }
     if (d->type == EDGE_INT16)
         return edge_conv_check_s16_shifts(p, d->q + d->k.out_c, d->k.out_c);
     if (d->type != EDGE_FLOAT32 || d->hybrid)

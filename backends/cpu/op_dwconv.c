@@ -57,7 +57,7 @@ static int dw_prepare(edge_prep *p, edge_node *n)
     if (rc || (d->type != EDGE_INT8 && d->type != EDGE_UINT8))
         return rc;
     if (d->type == EDGE_UINT8)
-        rc = edge_u8_conv_prepare(p, n, &d->k, edge_fast_dw_prepare);
+        rc = d->u8_path = edge_u8_conv_prepare(p, n, &d->k, edge_fast_dw_prepare);
     else
         rc = edge_fast_dw_prepare(p, n, &d->k);
     return rc < 0 ? EDGE_ENOMEM : 0;

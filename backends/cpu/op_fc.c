@@ -19,6 +19,7 @@ enum { FC_WEIGHTS_DEFAULT = 0 };
 typedef struct fc_data {
     edge_dtype type;
     bool hybrid;          /* float32 input, int8 weights */
+    int u8_path;          /* uint8 on a packed path (fast_u8.h) */
     edge_hybrid_params h; /* hybrid: the weights' scales and the input quantization */
     edge_fc_params k;
     int32_t q[]; /* mult[units], shift[units] (quantized types) */
@@ -80,7 +81,7 @@ static int fc_prepare(edge_prep *p, edge_node *n)
         if ((rc = fc_quantize(p, n, d, act)))
             return rc;
         if (d->type == EDGE_UINT8)
-            rc = edge_u8_fc_prepare(p, n, &d->k);
+            rc = d->u8_path = edge_u8_fc_prepare(p, n, &d->k);
         else if (d->type == EDGE_INT8)
             rc = edge_fast_fc_prepare(p, n, &d->k);
         return rc < 0 ? EDGE_ENOMEM : 0;
@@ -100,7 +101,7 @@ static void fc_eval(const edge_node *n, void *const *t, void *scratch, edge_exec
     const fc_data *d = n->data;
     const edge_conv_operands o = edge_conv_operands_of(n, t);
     if (n->packed && d->type == EDGE_UINT8)
-        edge_u8_eval(edge_fast_fc_eval, (size_t)d->k.batches * (size_t)d->k.depth,
+        edge_u8_eval(d->u8_path, edge_fast_fc_eval, (size_t)d->k.batches * (size_t)d->k.depth,
                      (size_t)d->k.batches * (size_t)d->k.units, n, t, scratch, ex);
     else if (n->packed)
         edge_fast_fc_eval(n, t, scratch, ex);

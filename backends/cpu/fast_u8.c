@@ -124,13 +124,24 @@ static int rows_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
     return 1;
 }
 
+/* Whether moving the output zero point by -128 keeps the reference's wrapping add: the
+ * requantized accumulator stays 512 away from the int32 ends when no multiplier of K scales
+ * up (shift <= 0) and each is at most 2^31 - 512 (real models' multipliers are below 1). */
+static bool zp_shift_exact(const edge_conv_params *k)
+{
+    for (int32_t c = 0; c < k->out_c; c++)
+        if (k->shift[c] > 0 || k->mult[c] > INT32_MAX - 512)
+            return false;
+    return true;
+}
+
 /* Either path for N: 1 (EDGE_U8_FLIP) when the weights fit int8, else 2 (EDGE_U8_ROWS) when
  * the table has the uint8 GEMM and USE_ROWS, else 0; or a negative error. */
 static int u8_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k, bool use_rows,
                       edge_u8_conv_prepare_fn fast)
 {
     u8_weights w = {0};
-    int rc = u8_weights_begin(p, n, k->filter_offset, &w);
+    int rc = zp_shift_exact(k) ? u8_weights_begin(p, n, k->filter_offset, &w) : 0;
     if (rc < 0)
         return rc;
     if (rc > 0) {

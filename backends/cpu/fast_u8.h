@@ -8,7 +8,9 @@
  *     (w_u - zw) = w_u - zw                weights packed as int8 when every one fits
  *     out_u - zo = out_s - (zo - 128)      output zero point zo - 128, clamp range - 128
  * The accumulators, hence the outputs, are the reference's bit for bit. That path
- * (EDGE_U8_FLIP) takes weights whose w_u - zw all lie in [-128, 127]; its eval flips the
+ * (EDGE_U8_FLIP) takes weights whose w_u - zw all lie in [-128, 127] (and multipliers that
+ * keep the requantized value far from the int32 ends, where moving the output zero point
+ * would change the reference's wrapping add); its eval flips the
  * input in place, runs the int8 path, flips the input back and the output.
  * Other CONV_2D and FULLY_CONNECTED weights take EDGE_U8_ROWS where the kernel table has a
  * uint8 GEMM (qs8.h's edge_qs8_gemm_u8_fn): w_u - zw = (w_u ^ 0x80) + (128 - zw), so it packs

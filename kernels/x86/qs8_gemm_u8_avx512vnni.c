@@ -4,8 +4,9 @@
  * edge_qs8_gemm_u8_4x8c4__c). uint8 activations are what vpdpbusd multiplies (unsigned by
  * signed), so A goes in as it is; each row starts from the block's bias plus its addend.
  * Tile: up to 4 rows by 48 channels (three zmm of int32 per row). The output stage
- * requantizes with requant_avx512.h in the int8 domain (zero point and clamp range - 128)
- * and flips the bytes to uint8. Does not own packing (pack.c) or the table entry. */
+ * requantizes with requant_avx512.h and clamps in the uint8 domain (as the reference adds
+ * the zero point, wrapping), whose low bytes are the outputs. Does not own packing (pack.c)
+ * or the table entry. */
 #include <stdint.h>
 #include <string.h>
 
@@ -56,7 +57,6 @@ INLINE void tile(int rows, int nv, const uint8_t *blk, uint8_t *c, size_t n, con
                 acc[r][j] = _mm512_dpbusd_epi32(acc[r][j], av, wv[j]);
         }
     }
-    const __m128i flip = _mm_set1_epi8((char)0x80);
     UNROLL
     for (int j = 0; j < nv; j++) {
         const __m512i mult = _mm512_loadu_si512(blk + 4 * (NR + 16 * j));
@@ -66,8 +66,8 @@ INLINE void tile(int rows, int nv, const uint8_t *blk, uint8_t *c, size_t n, con
         UNROLL
         for (int r = 0; r < rows; r++) {
             const __m512i v = edge_mbqm_avx512(acc[r][j], mult, shift);
-            const __m128i b = _mm_xor_si128(edge_out16_avx512(v, t->zp, t->lo, t->hi), flip);
-            _mm_mask_storeu_epi8(c + (size_t)r * t->c_stride + 16 * j, mask, b);
+            _mm_mask_storeu_epi8(c + (size_t)r * t->c_stride + 16 * j, mask,
+                                 edge_out16_avx512(v, t->zp, t->lo, t->hi));
         }
     }
 }
@@ -92,15 +92,14 @@ void edge_qs8_gemm_u8_4x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, const 
                                          uint8_t *c, size_t c_stride, const edge_qs8_out *o)
 {
     EDGE_QS8_GEMM_CONTRACT(mr, nc, kc, MR, EDGE_GEMM_U8_AVX512VNNI_KR);
-    /* the output stage in the int8 domain, flipped to uint8 at the store */
     const u8_tile t = {kc,
                        a_stride,
                        c_stride,
                        a,
                        row,
-                       _mm512_set1_epi32(o->zp - 128),
-                       _mm512_set1_epi32(o->lo - 128),
-                       _mm512_set1_epi32(o->hi - 128)};
+                       _mm512_set1_epi32(o->zp),
+                       _mm512_set1_epi32(o->lo),
+                       _mm512_set1_epi32(o->hi)};
     switch (mr) {
     case 1: rows_of(1, nc, w, c, &t); break;
     case 2: rows_of(2, nc, w, c, &t); break;

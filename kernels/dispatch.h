@@ -35,6 +35,10 @@ typedef struct edge_kernels {
         const char *name;
         uint8_t mr, nr, kr;
     } gemm_u8;
+    struct { /* legacy uint8 depthwise (qs8.h) */
+        edge_qs8_dw_u8_fn fn;
+        const char *name;
+    } dw_u8;
     struct {
         edge_qs8_dw_fn fn;
         const char *name;

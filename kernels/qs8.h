@@ -91,6 +91,30 @@ typedef void (*edge_qs8_gemm_u8_fn)(size_t mr, size_t nc, size_t kc, const uint8
                                     size_t a_stride, const void *w, const int32_t *row, uint8_t *c,
                                     size_t c_stride, const edge_qs8_out *o);
 
+/* ---- DEPTHWISE_CONV_2D of legacy uint8, depth multiplier 1 ----
+ *
+ * out[b][oy][ox][c] = clamp(mbqm(bias[c] + sum_{taps inside} (x - zx) * v[t][c], mult, shift)
+ *                           + zp, lo, hi)
+ * exactly edge_ref_dwconv_u8 with per-tensor requantization: v = w - zw (the weights less
+ * their zero point, in [-255, 255]) and taps in the padding skipped. uint8 input and output,
+ * o in the uint8 domain. Packed (edge_qs8_dw_u8_pack): int32 bias[cp]; int16 v[taps][cp],
+ * cp = C rounded up to 64, zeros past C. Rows [row0, row1) as edge_qs8_dw_fn's. */
+typedef struct edge_qs8_dw_u8_args {
+    const edge_conv_params *p; /* geometry (requantization fields unused) */
+    const uint8_t *in;
+    const void *w;
+    uint8_t *out;
+    int32_t zx, mult, shift;
+    edge_qs8_out o;
+} edge_qs8_dw_u8_args;
+
+typedef void (*edge_qs8_dw_u8_fn)(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1);
+
+static inline size_t edge_qs8_dw_u8_cp(size_t c)
+{
+    return (c + 63) / 64 * 64;
+}
+
 /* ---- DEPTHWISE_CONV_2D, depth multiplier 1 ----
  *
  * out[b][oy][ox][c] = requant_c( bias'[c] + sum_{ky,kx} x'[b][iy][ix][c] * w[ky][kx][c] )

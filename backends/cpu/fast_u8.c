@@ -80,7 +80,7 @@ static int rows_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
 {
     const edge_kernels *kt = edge_op_kernels(p);
     const edge_tensor *w = edge_op_input(p, n, 1), *bias = edge_op_input(p, n, 2);
-    if (!kt->gemm_u8.fn || edge_op_input(p, n, 0)->data || !w->data || (bias && !bias->data))
+    if (!kt->gemm_u8.fn || !w->data || (bias && !bias->data))
         return 0;
     const size_t nr = kt->gemm_u8.nr, kr = kt->gemm_u8.kr, mr = kt->gemm_u8.mr;
     const size_t ch = (size_t)k->out_c;
@@ -124,6 +124,74 @@ static int rows_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
     return 1;
 }
 
+/* ---- EDGE_U8_DW: the uint8 depthwise kernel ---- */
+
+/* N's packed data on the depthwise path: this header (64-byte multiple), then the weights. */
+typedef struct u8_dw {
+    const edge_kernels *k;
+    edge_conv_params g;
+    edge_qs8_out o; /* uint8 domain */
+    int32_t zx, mult, shift;
+    size_t rows, chunk, n_tasks;
+} u8_dw;
+
+#define DW_HDR ((sizeof(u8_dw) + 63) & ~(size_t)63)
+
+/* Pack N for the table's uint8 depthwise kernel (depth multiplier 1, one multiplier for all
+ * channels): 1, 0 when it does not apply, EDGE_ENOMEM. */
+static int dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
+{
+    const edge_kernels *kt = edge_op_kernels(p);
+    const edge_tensor *w = edge_op_input(p, n, 1), *bias = edge_op_input(p, n, 2);
+    if (!kt->dw_u8.fn || k->depth_mult != 1 || !w->data || (bias && !bias->data))
+        return 0;
+    for (int32_t c = 1; c < k->out_c; c++)
+        if (k->mult[c] != k->mult[0] || k->shift[c] != k->shift[0])
+            return 0;
+    const size_t ch = (size_t)k->out_c, taps = (size_t)k->k_h * (size_t)k->k_w;
+    const size_t wbytes = edge_qs8_dw_u8_packed_bytes(ch, taps);
+    if (!wbytes || wbytes > SIZE_MAX - DW_HDR)
+        return 0;
+    u8_dw *h = edge_op_alloc_packed(p, n, DW_HDR + wbytes, kt->dw_u8.name);
+    if (!h)
+        return EDGE_ENOMEM;
+    edge_qs8_dw_u8_pack(ch, taps, w->data, -k->filter_offset, bias ? bias->data : NULL,
+                        (uint8_t *)h + DW_HDR);
+    h->k = kt;
+    h->g = *k;
+    h->o = (edge_qs8_out){k->output_offset, k->act_min, k->act_max};
+    h->zx = -k->input_offset;
+    h->mult = k->mult[0];
+    h->shift = k->shift[0];
+    h->rows = (size_t)k->batches * (size_t)k->out_h;
+    h->chunk = (h->rows + p->m->threads * 4 - 1) / (p->m->threads * 4);
+    h->n_tasks = (h->rows + h->chunk - 1) / h->chunk;
+    return 1;
+}
+
+typedef struct dw_job {
+    const u8_dw *h;
+    edge_qs8_dw_u8_args a;
+} dw_job;
+
+static void dw_task(void *ctx, size_t task, unsigned thread)
+{
+    (void)thread;
+    const dw_job *j = ctx;
+    const size_t r0 = task * j->h->chunk;
+    const size_t r1 = r0 + j->h->chunk < j->h->rows ? r0 + j->h->chunk : j->h->rows;
+    j->h->k->dw_u8.fn(&j->a, (int32_t)r0, (int32_t)r1);
+}
+
+static void dw_eval(const edge_node *n, void *const *t, edge_exec *ex)
+{
+    const u8_dw *h = n->packed;
+    dw_job j = {h,
+                {&h->g, t[n->in[0]], (const uint8_t *)h + DW_HDR, t[n->out[0]], h->zx, h->mult,
+                 h->shift, h->o}};
+    edge_exec_parallel(ex, h->n_tasks, dw_task, &j);
+}
+
 /* Whether moving the output zero point by -128 keeps the reference's wrapping add: the
  * requantized accumulator stays 512 away from the int32 ends when no multiplier of K scales
  * up (shift <= 0) and each is at most 2^31 - 512 (real models' multipliers are below 1). */
@@ -138,7 +206,7 @@ static bool zp_shift_exact(const edge_conv_params *k)
 /* Either path for N: 1 (EDGE_U8_FLIP) when the weights fit int8, else 2 (EDGE_U8_ROWS) when
  * the table has the uint8 GEMM and USE_ROWS, else 0; or a negative error. */
 static int u8_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k, bool use_rows,
-                      edge_u8_conv_prepare_fn fast)
+                      bool use_dw, edge_u8_conv_prepare_fn fast)
 {
     u8_weights w = {0};
     int rc = zp_shift_exact(k) ? u8_weights_begin(p, n, k->filter_offset, &w) : 0;
@@ -152,6 +220,10 @@ static int u8_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k, boo
         if (rc)
             return rc < 0 ? rc : EDGE_U8_FLIP;
     }
+    if (use_dw) {
+        rc = dw_prepare(p, n, k);
+        return rc <= 0 ? rc : EDGE_U8_DW;
+    }
     if (!use_rows)
         return 0;
     rc = rows_prepare(p, n, k);
@@ -161,7 +233,7 @@ static int u8_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k, boo
 int edge_u8_conv_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k,
                          edge_u8_conv_prepare_fn fast)
 {
-    return u8_prepare(p, n, k, fast == edge_fast_conv_prepare, fast);
+    return u8_prepare(p, n, k, fast == edge_fast_conv_prepare, fast == edge_fast_dw_prepare, fast);
 }
 
 /* The requantization fields edge_conv_params and edge_fc_params share, from SRC into DST. */
@@ -187,7 +259,7 @@ int edge_u8_fc_prepare(edge_prep *p, edge_node *n, const edge_fc_params *k)
     g.out_c = k->units;
     g.stride_h = g.stride_w = g.dil_h = g.dil_w = g.depth_mult = 1;
     U8_COPY_QUANT(g, *k);
-    return u8_prepare(p, n, &g, true, fc_as_conv);
+    return u8_prepare(p, n, &g, true, false, fc_as_conv);
 }
 
 /* Output pixel M's window as an A row of kc bytes: input cells, zx for padding, zeros past
@@ -302,6 +374,10 @@ void edge_u8_eval(int path, edge_eval_fn fast, size_t in_count, size_t out_count
 {
     if (path == EDGE_U8_ROWS) {
         rows_eval(n, t, scratch, ex);
+        return;
+    }
+    if (path == EDGE_U8_DW) {
+        dw_eval(n, t, ex);
         return;
     }
     uint8_t *in = t[n->in[0]], *out = t[n->out[0]];

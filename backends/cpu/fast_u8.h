@@ -16,7 +16,9 @@
  * uint8 GEMM (qs8.h's edge_qs8_gemm_u8_fn): w_u - zw = (w_u ^ 0x80) + (128 - zw), so it packs
  * w_u ^ 0x80 and adds (128 - zw) * sum_k (x - zx) to each output pixel's accumulators, the
  * sum taken over the pixel's A row (the input pixel, or its window with padding holding zx).
- * DEPTHWISE_CONV_2D has only EDGE_U8_FLIP; the rest runs the reference kernels.
+ * Other DEPTHWISE_CONV_2D weights (depth multiplier 1) take EDGE_U8_DW, the table's uint8
+ * depthwise kernel (qs8.h's edge_qs8_dw_u8_fn: int16 w - zw, (x - zx) widened). The rest runs
+ * the reference kernels.
  * Does not own the int8 drivers (fast_ops.c) or validation (op_conv.c and friends). */
 #ifndef EDGE_FAST_U8_H
 #define EDGE_FAST_U8_H
@@ -25,10 +27,11 @@
 #include "ref/conv.h"
 #include "ref/fc.h"
 
-enum { EDGE_U8_FLIP = 1, EDGE_U8_ROWS = 2 };
+enum { EDGE_U8_FLIP = 1, EDGE_U8_ROWS = 2, EDGE_U8_DW = 3 };
 
 /* The int8 prepare of CONV_2D or DEPTHWISE_CONV_2D (fast_ops.h) on K's uint8 node N. Returns
- * the path N takes (EDGE_U8_FLIP or, for CONV_2D, EDGE_U8_ROWS), 0 when it takes neither
+ * the path N takes (EDGE_U8_FLIP, or EDGE_U8_ROWS for CONV_2D, EDGE_U8_DW for
+ * DEPTHWISE_CONV_2D), 0 when it takes none
  * (the reference runs it), or a negative error code. */
 typedef int (*edge_u8_conv_prepare_fn)(edge_prep *p, edge_node *n, const edge_conv_params *k);
 int edge_u8_conv_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k,

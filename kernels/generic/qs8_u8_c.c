@@ -3,6 +3,7 @@
  * Owns: edge_qs8_gemm_u8_4x8c4__c, the executable specification of edge_qs8_gemm_u8_fn
  * (uint8 A, a per-row addend, uint8 output) the SIMD versions follow, and the kernel tests'
  * and op drivers' oracle. Does not own packing (pack.c) or the table (qs8_c.c). */
+#include <assert.h>
 #include <string.h>
 
 #include "generic/qs8_c.h"
@@ -37,6 +38,33 @@ void edge_qs8_gemm_u8_4x8c4__c(size_t mr, size_t nc, size_t kc, const uint8_t *a
                                       (int32_t)am[k] * wn[k / U8_KR * U8_NR * U8_KR + k % U8_KR]);
             const int32_t v = edge_mbqm(acc, word(blk, U8_NR + j), (int)word(blk, 2 * U8_NR + j));
             c[m * c_stride + n] = (uint8_t)edge_clamp32(edge_wrap_add32(v, o->zp), o->lo, o->hi);
+        }
+    }
+}
+
+void edge_qs8_dw_u8__c(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1)
+{
+    const edge_conv_params *p = a->p;
+    assert(p->depth_mult == 1 && p->in_c == p->out_c && row0 >= 0 && row0 <= row1);
+    const size_t c = (size_t)p->in_c, cp = edge_qs8_dw_u8_cp(c);
+    const int32_t *bias = a->w;
+    const int16_t *v = (const int16_t *)(bias + cp);
+    for (int32_t row = row0; row < row1; row++) {
+        const uint8_t *img =
+            a->in + (size_t)(row / p->out_h) * (size_t)p->in_h * (size_t)p->in_w * c;
+        const int32_t oy = row % p->out_h;
+        for (int32_t ox = 0; ox < p->out_w; ox++) {
+            uint8_t *o = a->out + ((size_t)row * (size_t)p->out_w + (size_t)ox) * c;
+            for (size_t ch = 0; ch < c; ch++) {
+                int32_t acc = bias[ch];
+                EDGE_CONV_FOR_TAPS (p, oy, ox) {
+                    const int32_t x = img[((size_t)iy * (size_t)p->in_w + (size_t)ix) * c + ch];
+                    acc =
+                        edge_wrap_add32(acc, (x - a->zx) * v[(size_t)(fy * p->k_w + fx) * cp + ch]);
+                }
+                const int32_t r = edge_wrap_add32(edge_mbqm(acc, a->mult, (int)a->shift), a->o.zp);
+                o[ch] = (uint8_t)edge_clamp32(r, a->o.lo, a->o.hi);
+            }
         }
     }
 }

@@ -115,6 +115,23 @@ static inline size_t edge_qs8_dw_u8_cp(size_t c)
     return (c + 63) / 64 * 64;
 }
 
+/* The walk every uint8 depthwise kernel makes: after checking the preconditions (depth
+ * multiplier 1, 0 <= row0 <= row1), the statement after it runs for each output pixel of
+ * rows [row0, row1) with IMG (its batch's input image), OY, OX and O (its output channels)
+ * in scope. */
+#define EDGE_QS8_DW_U8_FOR_PIXELS(a, row0, row1)                                                   \
+    assert((a)->p->depth_mult == 1 && (a)->p->in_c == (a)->p->out_c);                              \
+    assert((row0) >= 0 && (row0) <= (row1));                                                       \
+    for (int32_t row_ = (row0); row_ < (row1); row_++)                                             \
+        for (int32_t oy = row_ % (a)->p->out_h, ox = 0; ox < (a)->p->out_w; ox++)                  \
+            for (const uint8_t *img = (a)->in + (size_t)(row_ / (a)->p->out_h) *                   \
+                                                    (size_t)(a)->p->in_h * (size_t)(a)->p->in_w *  \
+                                                    (size_t)(a)->p->in_c;                          \
+                 img; img = NULL)                                                                  \
+                for (uint8_t *o = (a)->out + ((size_t)row_ * (size_t)(a)->p->out_w + (size_t)ox) * \
+                                                 (size_t)(a)->p->in_c;                             \
+                     o; o = NULL)
+
 /* ---- DEPTHWISE_CONV_2D, depth multiplier 1 ----
  *
  * out[b][oy][ox][c] = requant_c( bias'[c] + sum_{ky,kx} x'[b][iy][ix][c] * w[ky][kx][c] )

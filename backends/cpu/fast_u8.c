@@ -132,7 +132,7 @@ typedef struct u8_dw {
     edge_conv_params g;
     edge_qs8_out o; /* uint8 domain */
     int32_t zx, mult, shift;
-    size_t rows, chunk, n_tasks;
+    size_t rows, n_tasks;
 } u8_dw;
 
 #define DW_HDR ((sizeof(u8_dw) + 63) & ~(size_t)63)
@@ -164,23 +164,22 @@ static int dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
     h->mult = k->mult[0];
     h->shift = k->shift[0];
     h->rows = (size_t)k->batches * (size_t)k->out_h;
-    h->chunk = (h->rows + p->m->threads * 4 - 1) / (p->m->threads * 4);
-    h->n_tasks = (h->rows + h->chunk - 1) / h->chunk;
+    h->n_tasks = h->rows < (size_t)p->m->threads * 4 ? h->rows : (size_t)p->m->threads * 4;
     return 1;
 }
 
+/* Task I of N over the depthwise kernel: rows [rows * I / N, rows * (I + 1) / N). */
 typedef struct dw_job {
     const u8_dw *h;
     edge_qs8_dw_u8_args a;
 } dw_job;
 
-static void dw_task(void *ctx, size_t task, unsigned thread)
+static void dw_task(void *ctx, size_t i, unsigned thread)
 {
     (void)thread;
     const dw_job *j = ctx;
-    const size_t r0 = task * j->h->chunk;
-    const size_t r1 = r0 + j->h->chunk < j->h->rows ? r0 + j->h->chunk : j->h->rows;
-    j->h->k->dw_u8.fn(&j->a, (int32_t)r0, (int32_t)r1);
+    const size_t rows = j->h->rows, n = j->h->n_tasks;
+    j->h->k->dw_u8.fn(&j->a, (int32_t)(rows * i / n), (int32_t)(rows * (i + 1) / n));
 }
 
 static void dw_eval(const edge_node *n, void *const *t, edge_exec *ex)

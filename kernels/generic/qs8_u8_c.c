@@ -45,26 +45,19 @@ void edge_qs8_gemm_u8_4x8c4__c(size_t mr, size_t nc, size_t kc, const uint8_t *a
 void edge_qs8_dw_u8__c(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1)
 {
     const edge_conv_params *p = a->p;
-    assert(p->depth_mult == 1 && p->in_c == p->out_c && row0 >= 0 && row0 <= row1);
     const size_t c = (size_t)p->in_c, cp = edge_qs8_dw_u8_cp(c);
     const int32_t *bias = a->w;
     const int16_t *v = (const int16_t *)(bias + cp);
-    for (int32_t row = row0; row < row1; row++) {
-        const uint8_t *img =
-            a->in + (size_t)(row / p->out_h) * (size_t)p->in_h * (size_t)p->in_w * c;
-        const int32_t oy = row % p->out_h;
-        for (int32_t ox = 0; ox < p->out_w; ox++) {
-            uint8_t *o = a->out + ((size_t)row * (size_t)p->out_w + (size_t)ox) * c;
-            for (size_t ch = 0; ch < c; ch++) {
-                int32_t acc = bias[ch];
-                EDGE_CONV_FOR_TAPS (p, oy, ox) {
-                    const int32_t x = img[((size_t)iy * (size_t)p->in_w + (size_t)ix) * c + ch];
-                    acc =
-                        edge_wrap_add32(acc, (x - a->zx) * v[(size_t)(fy * p->k_w + fx) * cp + ch]);
-                }
-                const int32_t r = edge_wrap_add32(edge_mbqm(acc, a->mult, (int)a->shift), a->o.zp);
-                o[ch] = (uint8_t)edge_clamp32(r, a->o.lo, a->o.hi);
+    EDGE_QS8_DW_U8_FOR_PIXELS(a, row0, row1)
+    {
+        for (size_t ch = 0; ch < c; ch++) {
+            int32_t acc = bias[ch];
+            EDGE_CONV_FOR_TAPS (p, oy, ox) {
+                const int32_t x = img[((size_t)iy * (size_t)p->in_w + (size_t)ix) * c + ch];
+                acc = edge_wrap_add32(acc, (x - a->zx) * v[(size_t)(fy * p->k_w + fx) * cp + ch]);
             }
+            const int32_t r = edge_wrap_add32(edge_mbqm(acc, a->mult, (int)a->shift), a->o.zp);
+            o[ch] = (uint8_t)edge_clamp32(r, a->o.lo, a->o.hi);
         }
     }
 }

@@ -17,36 +17,28 @@
 
 void edge_qs8_dw_u8_64c__avx512vnni(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1)
 {
-    const edge_conv_params *p = a->p;
-    assert(p->depth_mult == 1 && p->in_c == p->out_c && row0 >= 0 && row0 <= row1);
-    const size_t c = (size_t)p->in_c, cp = edge_qs8_dw_u8_cp(c);
-    const int32_t *bias = a->w;
-    const int16_t *v = (const int16_t *)(bias + cp);
+    const size_t c = (size_t)a->p->in_c, cp = edge_qs8_dw_u8_cp(c), in_w = (size_t)a->p->in_w;
+    const int16_t *v = (const int16_t *)((const int32_t *)a->w + cp);
     const edge_rq_avx512 rq =
         edge_rq_prep_avx512(_mm512_set1_epi32(a->mult), _mm512_set1_epi32(a->shift));
     const __m512i zx = _mm512_set1_epi32(a->zx), zp = _mm512_set1_epi32(a->o.zp);
     const __m512i lo = _mm512_set1_epi32(a->o.lo), hi = _mm512_set1_epi32(a->o.hi);
-    for (int32_t row = row0; row < row1; row++) {
-        const uint8_t *img =
-            a->in + (size_t)(row / p->out_h) * (size_t)p->in_h * (size_t)p->in_w * c;
-        const int32_t oy = row % p->out_h;
-        for (int32_t ox = 0; ox < p->out_w; ox++) {
-            uint8_t *o = a->out + ((size_t)row * (size_t)p->out_w + (size_t)ox) * c;
-            for (size_t c0 = 0; c0 < c; c0 += 16) {
-                const __mmask16 m =
-                    c - c0 >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (c - c0)) - 1);
-                __m512i acc = _mm512_loadu_si512(bias + c0);
-                EDGE_CONV_FOR_TAPS (p, oy, ox) {
-                    const uint8_t *xp = img + ((size_t)iy * (size_t)p->in_w + (size_t)ix) * c + c0;
-                    const __m512i x =
-                        _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, xp)), zx);
-                    const __m512i w = _mm512_cvtepi16_epi32(_mm256_loadu_si256(
-                        (const void *)(v + (size_t)(fy * p->k_w + fx) * cp + c0)));
-                    acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(x, w));
-                }
-                _mm_mask_storeu_epi8(
-                    o + c0, m, edge_out16_avx512(edge_mbqm_prep_avx512(acc, &rq), zp, lo, hi));
+    EDGE_QS8_DW_U8_FOR_PIXELS(a, row0, row1)
+    {
+        for (size_t c0 = 0; c0 < c; c0 += 16) {
+            const __mmask16 m =
+                c - c0 >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (c - c0)) - 1);
+            __m512i acc = _mm512_loadu_si512((const int32_t *)a->w + c0);
+            EDGE_CONV_FOR_TAPS (a->p, oy, ox) {
+                const uint8_t *xp = img + ((size_t)iy * in_w + (size_t)ix) * c + c0;
+                const int16_t *wp = v + (size_t)(fy * a->p->k_w + fx) * cp + c0;
+                const __m512i x =
+                    _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, xp)), zx);
+                const __m512i w = _mm512_cvtepi16_epi32(_mm256_loadu_si256((const void *)wp));
+                acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(x, w));
             }
+            _mm_mask_storeu_epi8(o + c0, m,
+                                 edge_out16_avx512(edge_mbqm_prep_avx512(acc, &rq), zp, lo, hi));
         }
     }
 }

@@ -5,7 +5,8 @@
  * reference kernels of kernels/ref, through the real packers: GEMM against
  * edge_ref_fc_s8 (and so CONV_2D's arithmetic), depthwise against
  * edge_ref_dwconv_s8, ADD against edge_ref_add_s8, row sums against a loop, the
- * legacy uint8 GEMM (per-row addend) against edge_ref_fc_u8 with zero points 0 and 255.
+ * legacy uint8 GEMM (per-row addend) against edge_ref_fc_u8 and the uint8 depthwise kernels
+ * against edge_ref_dwconv_u8, with zero points 0 and 255.
  * Shapes: channel counts 1..67 and larger, odd spatial sizes, windows 1x1 to
  * 5x5, strides and dilations 1 and 2, every padding, batches > 1, zero points
  * at -128 and 127, multipliers and shifts at their extremes, int32 bias
@@ -386,6 +387,71 @@ static void test_dwconv(void **state)
     })
 }
 
+/* One uint8 depthwise layer (per-tensor multiplier, zero points often 0 or 255) through the
+ * table's uint8 depthwise kernel, in two random row ranges, against edge_ref_dwconv_u8. */
+static int dw_u8_case(const edge_kernels *K, int round)
+{
+    edge_conv_params p = {0};
+    rnd_dw_geometry(&p, round);
+    const size_t c = (size_t)p.in_c, taps = (size_t)p.k_h * (size_t)p.k_w;
+    const size_t in_n = (size_t)p.batches * (size_t)p.in_h * (size_t)p.in_w * c;
+    const size_t out_n = (size_t)p.batches * (size_t)p.out_h * (size_t)p.out_w * c;
+    uint8_t *buf = malloc(in_n + taps * c + 2 * out_n);
+    uint8_t *x = buf, *w = x + in_n, *got = w + taps * c, *want = got + out_n;
+    int32_t *bias = malloc(c * 8 + 8), *mult = bias + c, one[2];
+    for (size_t i = 0; i < in_n + taps * c; i++)
+        buf[i] = (uint8_t)(round % 5 == 0 ? (rnd() & 1) * 255 : rnd());
+    for (size_t i = 0; i < c; i++)
+        bias[i] = rnd_bias();
+    rnd_requant(&one[0], &one[1], 1);
+    for (size_t i = 0; i < c; i++)
+        mult[i] = one[0];
+    int32_t *shift = malloc(c * 4);
+    for (size_t i = 0; i < c; i++)
+        shift[i] = one[1];
+    const int32_t zw = rnd_zp_u8();
+    p.input_offset = -rnd_zp_u8();
+    p.filter_offset = -zw;
+    p.output_offset = rnd_zp_u8();
+    p.mult = mult;
+    p.shift = shift;
+    p.act_min = rnd_in(0, 2) == 0 ? rnd_in(0, 120) : 0;
+    p.act_max = rnd_in(0, 2) == 0 ? rnd_in(p.act_min, 255) : 255;
+    edge_ref_dwconv_u8(&p, x, w, bias, want);
+    void *packed = aligned_alloc(64, (edge_qs8_dw_u8_packed_bytes(c, taps) + 63) / 64 * 64);
+    edge_qs8_dw_u8_pack(c, taps, w, zw, bias, packed);
+    const edge_qs8_dw_u8_args a = {&p,
+                                   x,
+                                   packed,
+                                   got,
+                                   -p.input_offset,
+                                   one[0],
+                                   one[1],
+                                   {p.output_offset, p.act_min, p.act_max}};
+    const int32_t rows = p.batches * p.out_h, cut = rnd_in(0, rows);
+    K->dw_u8.fn(&a, 0, cut);
+    K->dw_u8.fn(&a, cut, rows);
+    const int bad = memcmp(got, want, out_n) != 0;
+    if (bad)
+        print_error("%s: c=%zu %dx%d zx=%d zw=%d differs from the reference\n", K->dw_u8.name, c,
+                    (int)p.k_h, (int)p.k_w, (int)-p.input_offset, (int)zw);
+    free(buf), free(bias), free(shift), free(packed);
+    return bad;
+}
+
+static void test_dw_u8(void **state)
+{
+    (void)state;
+    FOR_LEVELS(K->dw_u8.fn, {
+        int bad = 0;
+        const int n = rounds(400);
+        for (int r = 0; r < n; r++)
+            bad += dw_u8_case(K, r);
+        printf("# %s: %d uint8 depthwise cases, %d differ\n", K->dw_u8.name, n, bad);
+        assert_int_equal(bad, 0);
+    })
+}
+
 /* ---- ADD ---- */
 
 static int add_case(const edge_kernels *K, int round)
@@ -550,7 +616,7 @@ int main(void)
         cmocka_unit_test(test_dispatch), cmocka_unit_test(test_gemm),
         cmocka_unit_test(test_dwconv),   cmocka_unit_test(test_add),
         cmocka_unit_test(test_sum_rows), cmocka_unit_test(test_gemm_contract),
-        cmocka_unit_test(test_gemm_u8),
+        cmocka_unit_test(test_gemm_u8),  cmocka_unit_test(test_dw_u8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

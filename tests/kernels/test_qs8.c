@@ -387,6 +387,12 @@ static void test_dwconv(void **state)
     })
 }
 
+/* The element count of a 4-D tensor. */
+static size_t count4(int32_t a, int32_t b, int32_t c, int32_t d)
+{
+    return (size_t)a * (size_t)b * (size_t)c * (size_t)d;
+}
+
 /* One uint8 depthwise layer (per-tensor multiplier, zero points often 0 or 255) through the
  * table's uint8 depthwise kernel, in two random row ranges, against edge_ref_dwconv_u8. */
 static int dw_u8_case(const edge_kernels *K, int round)
@@ -394,8 +400,8 @@ static int dw_u8_case(const edge_kernels *K, int round)
     edge_conv_params p = {0};
     rnd_dw_geometry(&p, round);
     const size_t c = (size_t)p.in_c, taps = (size_t)p.k_h * (size_t)p.k_w;
-    const size_t in_n = (size_t)p.batches * (size_t)p.in_h * (size_t)p.in_w * c;
-    const size_t out_n = (size_t)p.batches * (size_t)p.out_h * (size_t)p.out_w * c;
+    const size_t in_n = count4(p.batches, p.in_h, p.in_w, p.in_c);
+    const size_t out_n = count4(p.batches, p.out_h, p.out_w, p.in_c);
     uint8_t *buf = malloc(in_n + taps * c + 2 * out_n);
     uint8_t *x = buf, *w = x + in_n, *got = w + taps * c, *want = got + out_n;
     int32_t *bias = malloc(c * 8 + 8), *mult = bias + c, one[2];

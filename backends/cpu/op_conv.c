@@ -5,6 +5,7 @@
  * weights' quantization checks FULLY_CONNECTED reuses, and the prepare CONV_2D
  * shares with DEPTHWISE_CONV_2D: shapes, types, quantization, output shape,
  * with the derivations of edge/ops.h).
+ * Packed paths: int8 through fast_ops.h, legacy uint8 through fast_u8.h.
  * Supports int8 (per-channel or per-tensor symmetric weights), legacy uint8,
  * float32, hybrid (float32 with int8 weights, kernels/ref/hybrid.h) and, for CONV_2D, 16x8
  * (int16 activations with zero point 0, symmetric int8 weights, int64 bias: kernels/ref/int16.c);

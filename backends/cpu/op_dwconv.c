@@ -3,8 +3,8 @@
  * Owns: what its prepare does not share with CONV_2D (the
  * [1, h, w, channels] weights and the depth multiplier; per-channel
  * multipliers along the weights' axis 3) and eval (dispatch to
- * kernels/ref/dwconv.h by type). Supports int8, legacy uint8 and
- * float32 with dilation and any depth multiplier, and hybrid (float32 with
+ * kernels/ref/dwconv.h by type; packed: int8 fast_ops.h, uint8 fast_u8.h). Supports int8,
+ * legacy uint8 and float32 with dilation and any depth multiplier, and hybrid (float32 with
  * per-channel int8 weights); refuses int16, int4.
  * Does not own the arithmetic (kernels/ref/dwconv.c) or the shared helpers
  * (op_conv.c). */

@@ -5,7 +5,8 @@
  * multipliers: per channel along axis 0, or TFLite Micro's per-tensor path with
  * its float scale product and bias-scale check) and eval (dispatch to
  * kernels/ref/fc.h by type, kernels/ref/hybrid.h for float32 inputs with int8
- * weights). Supports int8, legacy uint8, float32 and hybrid with the DEFAULT
+ * weights; packed: int8 fast_ops.h, uint8 fast_u8.h). Supports int8, legacy uint8, float32 and
+ * hybrid with the DEFAULT
  * weights format; refuses shuffled weights, int16, int4.
  * Sparse weights never reach here (the loader refuses sparse tensors).
  * Does not own the arithmetic (kernels/ref/fc.c). */

@@ -30,6 +30,15 @@ typedef struct edge_kernels {
         uint8_t mr, nr, kr;
         uint8_t a_bias; /* 128 when the kernel reads x ^ 0x80 as unsigned, else 0 */
     } gemm;
+    struct { /* legacy uint8 GEMM (qs8.h), a_bias 128 */
+        edge_qs8_gemm_u8_fn fn;
+        const char *name;
+        uint8_t mr, nr, kr;
+    } gemm_u8;
+    struct { /* legacy uint8 depthwise (qs8.h) */
+        edge_qs8_dw_u8_fn fn;
+        const char *name;
+    } dw_u8;
     struct {
         edge_qs8_dw_fn fn;
         const char *name;

@@ -76,6 +76,62 @@ static inline size_t edge_qs8_gemm_block_bytes(size_t nr, size_t kc)
     return nr * (3 * sizeof(int32_t) + kc);
 }
 
+/* ---- GEMM of legacy uint8 activations with a per-row addend (uint8 CONV_2D, FULLY_CONNECTED) ----
+ *
+ * C[m][n] = requant_n( bias'[n] + row[m] + sum_{k < kc} A[m][k] * W[n][k] )   m < mr, n < nc
+ *
+ * A holds uint8 values as they are (0..255); W is packed as for edge_qs8_gemm_fn by
+ * edge_qs8_gemm_pack with the entry's nr and kr and a_bias 128 (the kernel multiplies
+ * A[m][k] = x'[m][k] + 128). The output stage's zp, lo and hi are uint8 values (lo <= hi
+ * within [0, 255]) and C is uint8. row[m] (mr entries) is the caller's: a uint8 node's
+ * weights w - zw = (w ^ 0x80) + (128 - zw), so the op packs w ^ 0x80 and adds
+ * (128 - zw) * sum_k (x[m][k] - zx) per row (int32, wrapping).
+ * Same A, C and tile rules as edge_qs8_gemm_fn (EDGE_QS8_GEMM_CONTRACT). */
+typedef void (*edge_qs8_gemm_u8_fn)(size_t mr, size_t nc, size_t kc, const uint8_t *a,
+                                    size_t a_stride, const void *w, const int32_t *row, uint8_t *c,
+                                    size_t c_stride, const edge_qs8_out *o);
+
+/* ---- DEPTHWISE_CONV_2D of legacy uint8, depth multiplier 1 ----
+ *
+ * out[b][oy][ox][c] = clamp(mbqm(bias[c] + sum_{taps inside} (x - zx) * v[t][c], mult, shift)
+ *                           + zp, lo, hi)
+ * exactly edge_ref_dwconv_u8 with per-tensor requantization: v = w - zw (the weights less
+ * their zero point, in [-255, 255]) and taps in the padding skipped. uint8 input and output,
+ * o in the uint8 domain. Packed (edge_qs8_dw_u8_pack): int32 bias[cp]; int16 v[taps][cp],
+ * cp = C rounded up to 64, zeros past C. Rows [row0, row1) as edge_qs8_dw_fn's. */
+typedef struct edge_qs8_dw_u8_args {
+    const edge_conv_params *p; /* geometry (requantization fields unused) */
+    const uint8_t *in;
+    const void *w;
+    uint8_t *out;
+    int32_t zx, mult, shift;
+    edge_qs8_out o;
+} edge_qs8_dw_u8_args;
+
+typedef void (*edge_qs8_dw_u8_fn)(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1);
+
+static inline size_t edge_qs8_dw_u8_cp(size_t c)
+{
+    return (c + 63) / 64 * 64;
+}
+
+/* The walk every uint8 depthwise kernel makes: after checking the preconditions (depth
+ * multiplier 1, 0 <= row0 <= row1), the statement after it runs for each output pixel of
+ * rows [row0, row1) with IMG (its batch's input image), OY, OX and O (its output channels)
+ * in scope. */
+#define EDGE_QS8_DW_U8_FOR_PIXELS(a, row0, row1)                                                   \
+    assert((a)->p->depth_mult == 1 && (a)->p->in_c == (a)->p->out_c);                              \
+    assert((row0) >= 0 && (row0) <= (row1));                                                       \
+    for (int32_t row_ = (row0); row_ < (row1); row_++)                                             \
+        for (int32_t oy = row_ % (a)->p->out_h, ox = 0; ox < (a)->p->out_w; ox++)                  \
+            for (const uint8_t *img = (a)->in + (size_t)(row_ / (a)->p->out_h) *                   \
+                                                    (size_t)(a)->p->in_h * (size_t)(a)->p->in_w *  \
+                                                    (size_t)(a)->p->in_c;                          \
+                 img; img = NULL)                                                                  \
+                for (uint8_t *o = (a)->out + ((size_t)row_ * (size_t)(a)->p->out_w + (size_t)ox) * \
+                                                 (size_t)(a)->p->in_c;                             \
+                     o; o = NULL)
+
 /* ---- DEPTHWISE_CONV_2D, depth multiplier 1 ----
  *
  * out[b][oy][ox][c] = requant_c( bias'[c] + sum_{ky,kx} x'[b][iy][ix][c] * w[ky][kx][c] )

@@ -5,6 +5,7 @@
  * weights' quantization checks FULLY_CONNECTED reuses, and the prepare CONV_2D
  * shares with DEPTHWISE_CONV_2D: shapes, types, quantization, output shape,
  * with the derivations of edge/ops.h).
+ * Packed paths: int8 through fast_ops.h, legacy uint8 through fast_u8.h.
  * Supports int8 (per-channel or per-tensor symmetric weights), legacy uint8,
  * float32, hybrid (float32 with int8 weights, kernels/ref/hybrid.h) and, for CONV_2D, 16x8
  * (int16 activations with zero point 0, symmetric int8 weights, int64 bias: kernels/ref/int16.c);
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 
 #include "fast_ops.h"
+#include "fast_u8.h"
 #include "op_conv.h"
 #include "ref/conv.h"
 #include "ref/int16.h"
@@ -294,14 +296,28 @@ edge_conv_operands edge_conv_operands_of(const edge_node *n, void *const *t)
     };
 }
 
+/* A uint8 node on the packed int8 path (fast_u8.h). */
+static void conv2d_eval_u8(const edge_conv2d_kind *kind, const edge_conv2d_data *d,
+                           const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    const edge_conv_params *k = &d->k;
+    const size_t in = (size_t)k->batches * (size_t)k->in_h * (size_t)k->in_w * (size_t)k->in_c;
+    const size_t out = (size_t)k->batches * (size_t)k->out_h * (size_t)k->out_w * (size_t)k->out_c;
+    edge_u8_eval(d->u8_path, kind->eval.fast, in, out, n, t, scratch, ex);
+}
+
 void edge_conv2d_eval(const edge_conv2d_kind *kind, const edge_node *n, void *const *t,
                       void *scratch, edge_exec *ex)
 {
+    const edge_conv2d_data *d = n->data;
+    if (n->packed && d->type == EDGE_UINT8) {
+        conv2d_eval_u8(kind, d, n, t, scratch, ex);
+        return;
+    }
     if (n->packed) {
         kind->eval.fast(n, t, scratch, ex);
         return;
     }
-    const edge_conv2d_data *d = n->data;
     const edge_conv_operands o = edge_conv_operands_of(n, t);
     if (d->hybrid) {
         kind->eval.hybrid(&d->k, &d->h, o.in, o.w, o.bias, o.out, scratch);
@@ -364,6 +380,10 @@ static int conv_prepare(edge_prep *p, edge_node *n)
         return rc;
     if (d->type == EDGE_INT8)
         return edge_fast_conv_prepare(p, n, &d->k) < 0 ? EDGE_ENOMEM : 0;
+    if (d->type == EDGE_UINT8) {
+        d->u8_path = edge_u8_conv_prepare(p, n, &d->k, edge_fast_conv_prepare);
+        return d->u8_path < 0 ? EDGE_ENOMEM : 0;
+    }
     if (d->type == EDGE_INT16)
         return edge_conv_check_s16_shifts(p, d->q + d->k.out_c, d->k.out_c);
     if (d->type != EDGE_FLOAT32 || d->hybrid)

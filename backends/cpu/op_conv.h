@@ -122,6 +122,7 @@ typedef struct edge_conv2d_kind {
 typedef struct edge_conv2d_data {
     edge_dtype type;
     bool hybrid;          /* float32 input, int8 weights */
+    int u8_path;          /* uint8 on a packed path: fast_u8.h's EDGE_U8_FLIP or EDGE_U8_ROWS */
     edge_hybrid_params h; /* hybrid: the weights' scales and the input quantization */
     edge_conv_params k;
     int32_t q[]; /* mult[out_c], shift[out_c] (quantized types) */

@@ -3,12 +3,13 @@
  * Owns: what its prepare does not share with CONV_2D (the
  * [1, h, w, channels] weights and the depth multiplier; per-channel
  * multipliers along the weights' axis 3) and eval (dispatch to
- * kernels/ref/dwconv.h by type). Supports int8, legacy uint8 and
- * float32 with dilation and any depth multiplier, and hybrid (float32 with
+ * kernels/ref/dwconv.h by type; packed: int8 fast_ops.h, uint8 fast_u8.h). Supports int8,
+ * legacy uint8 and float32 with dilation and any depth multiplier, and hybrid (float32 with
  * per-channel int8 weights); refuses int16, int4.
  * Does not own the arithmetic (kernels/ref/dwconv.c) or the shared helpers
  * (op_conv.c). */
 #include "fast_ops.h"
+#include "fast_u8.h"
 #include "op_conv.h"
 #include "ref/dwconv.h"
 
@@ -53,9 +54,13 @@ static int dw_prepare(edge_prep *p, edge_node *n)
 {
     edge_conv2d_data *d = NULL;
     int rc = edge_conv2d_prepare(p, n, &dw_kind, &d);
-    if (rc || d->type != EDGE_INT8)
+    if (rc || (d->type != EDGE_INT8 && d->type != EDGE_UINT8))
         return rc;
-    return edge_fast_dw_prepare(p, n, &d->k) < 0 ? EDGE_ENOMEM : 0;
+    if (d->type == EDGE_UINT8)
+        rc = d->u8_path = edge_u8_conv_prepare(p, n, &d->k, edge_fast_dw_prepare);
+    else
+        rc = edge_fast_dw_prepare(p, n, &d->k);
+    return rc < 0 ? EDGE_ENOMEM : 0;
 }
 
 static void dw_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)

@@ -4,7 +4,9 @@
  * this architecture the CPU runs, plus the portable C table) with the
  * reference kernels of kernels/ref, through the real packers: GEMM against
  * edge_ref_fc_s8 (and so CONV_2D's arithmetic), depthwise against
- * edge_ref_dwconv_s8, ADD against edge_ref_add_s8, row sums against a loop.
+ * edge_ref_dwconv_s8, ADD against edge_ref_add_s8, row sums against a loop, the
+ * legacy uint8 GEMM (per-row addend) against edge_ref_fc_u8 and the uint8 depthwise kernels
+ * against edge_ref_dwconv_u8, with zero points 0 and 255.
  * Shapes: channel counts 1..67 and larger, odd spatial sizes, windows 1x1 to
  * 5x5, strides and dilations 1 and 2, every padding, batches > 1, zero points
  * at -128 and 127, multipliers and shifts at their extremes, int32 bias
@@ -141,6 +143,99 @@ static level level_at(int i)
         }                                                                                   \
         __VA_ARGS__                                                                         \
     }
+
+/* ---- legacy uint8 GEMM (per-row addend) ---- */
+
+/* A uint8 zero point: often an end of the range. */
+static uint8_t rnd_zp_u8(void)
+{
+    const int r = rnd_in(0, 5);
+    return r == 0 ? 0 : r == 1 ? 255 : (uint8_t)rnd_in(0, 255);
+}
+
+/* One uint8 FULLY_CONNECTED through the uint8 GEMM as fast_u8.c drives it (weights packed as
+ * w ^ 0x80 with a_bias 128, (128 - zw) * sum_k (x - zx) per row) against edge_ref_fc_u8. */
+static int gemm_u8_case(const edge_kernels *K, int round)
+{
+    const size_t mr = K->gemm_u8.mr, m = (size_t)rnd_in(1, (int32_t)(3 * mr + 1));
+    const size_t n = (size_t)(round % 7 == 0 ? rnd_in(100, 300) : rnd_in(1, 67));
+    const size_t k = (size_t)(round % 5 == 0 ? rnd_in(200, 1100) : rnd_in(1, 80));
+    const size_t kc = edge_qs8_gemm_kc(k, K->gemm_u8.kr);
+    uint8_t *x = calloc(m, kc), *w = malloc(n * k), *got = malloc(m * n + 16);
+    uint8_t *want = malloc(m * n);
+    int8_t *flipped = malloc(n * k);
+    int32_t *bias = malloc(n * 4), *mult = malloc(n * 4), *shift = malloc(n * 4), row[64];
+    const uint8_t zx = rnd_zp_u8(), zw = rnd_zp_u8();
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < k; j++)
+            x[i * kc + j] = (uint8_t)(round % 3 == 0 ? (rnd() & 1) * 255 : rnd());
+    for (size_t i = 0; i < n * k; i++) {
+        w[i] = (uint8_t)(round % 4 == 0 ? (rnd() & 1) * 255 : rnd());
+        flipped[i] = (int8_t)(w[i] ^ 0x80);
+    }
+    for (size_t i = 0; i < n; i++)
+        bias[i] = rnd_bias();
+    int32_t one_mult, one_shift; /* legacy uint8 requantizes per tensor */
+    rnd_requant(&one_mult, &one_shift, 1);
+    for (size_t i = 0; i < n; i++)
+        mult[i] = one_mult, shift[i] = one_shift;
+    edge_fc_params p = {.batches = (int32_t)m,
+                        .depth = (int32_t)k,
+                        .units = (int32_t)n,
+                        .input_offset = -zx,
+                        .filter_offset = -zw,
+                        .output_offset = rnd_zp_u8(),
+                        .mult = mult,
+                        .shift = shift,
+                        .act_min = 0,
+                        .act_max = 255};
+    if (rnd_in(0, 2) == 0) {
+        p.act_min = rnd_in(0, 200);
+        p.act_max = rnd_in(p.act_min, 255);
+    }
+    uint8_t *dense = malloc(m * k);
+    for (size_t i = 0; i < m; i++)
+        memcpy(dense + i * k, x + i * kc, k);
+    edge_ref_fc_u8(&p, dense, w, bias, want);
+    void *packed = aligned_alloc(
+        64, (edge_qs8_gemm_packed_bytes(n, k, K->gemm_u8.nr, K->gemm_u8.kr) + 63) / 64 * 64);
+    edge_qs8_gemm_pack(n, k, K->gemm_u8.nr, K->gemm_u8.kr, flipped, bias, mult, shift, 128 - zx,
+                       128, packed);
+    const edge_qs8_out o = {p.output_offset, p.act_min, p.act_max};
+    memset(got, 0x5a, m * n + 16);
+    for (size_t i = 0; i < m; i += mr) {
+        const size_t rows = m - i < mr ? m - i : mr;
+        for (size_t r = 0; r < rows; r++) {
+            uint32_t s = 0;
+            for (size_t j = 0; j < k; j++)
+                s += x[(i + r) * kc + j];
+            row[r] = (int32_t)((uint32_t)(128 - zw) * (s - (uint32_t)k * zx));
+        }
+        K->gemm_u8.fn(rows, n, kc, x + i * kc, kc, packed, row, got + i * n, n, &o);
+    }
+    int bad = memcmp(got, want, m * n) != 0;
+    for (size_t i = m * n; i < m * n + 16; i++)
+        bad |= got[i] != 0x5a;
+    if (bad)
+        print_error("%s: m=%zu n=%zu k=%zu zx=%d zw=%d zo=%d [%d,%d] differs from the reference\n",
+                    K->gemm_u8.name, m, n, k, zx, zw, (int)p.output_offset, (int)p.act_min,
+                    (int)p.act_max);
+    free(x), free(w), free(got), free(want), free(flipped), free(bias), free(mult), free(shift);
+    free(dense), free(packed);
+    return bad;
+}
+
+static void test_gemm_u8(void **state)
+{
+    (void)state;
+    FOR_LEVELS(K->gemm_u8.fn, {
+        int bad = 0, n = rounds(300);
+        for (int r = 0; r < n; r++)
+            bad += gemm_u8_case(K, r);
+        printf("# %s: %d uint8 gemm cases, %d differ\n", K->gemm_u8.name, n, bad);
+        assert_int_equal(bad, 0);
+    })
+}
 
 /* ---- GEMM ---- */
 
@@ -288,6 +383,77 @@ static void test_dwconv(void **state)
         for (int r = 0; r < n; r++)
             bad += dw_case(K, r);
         printf("# %s: %d depthwise cases, %d differ\n", K->dw.name, n, bad);
+        assert_int_equal(bad, 0);
+    })
+}
+
+/* The element count of a 4-D tensor. */
+static size_t count4(int32_t a, int32_t b, int32_t c, int32_t d)
+{
+    return (size_t)a * (size_t)b * (size_t)c * (size_t)d;
+}
+
+/* One uint8 depthwise layer (per-tensor multiplier, zero points often 0 or 255) through the
+ * table's uint8 depthwise kernel, in two random row ranges, against edge_ref_dwconv_u8. */
+static int dw_u8_case(const edge_kernels *K, int round)
+{
+    edge_conv_params p = {0};
+    rnd_dw_geometry(&p, round);
+    const size_t c = (size_t)p.in_c, taps = (size_t)p.k_h * (size_t)p.k_w;
+    const size_t in_n = count4(p.batches, p.in_h, p.in_w, p.in_c);
+    const size_t out_n = count4(p.batches, p.out_h, p.out_w, p.in_c);
+    uint8_t *buf = malloc(in_n + taps * c + 2 * out_n);
+    uint8_t *x = buf, *w = x + in_n, *got = w + taps * c, *want = got + out_n;
+    int32_t *bias = malloc(c * 8 + 8), *mult = bias + c, one[2];
+    for (size_t i = 0; i < in_n + taps * c; i++)
+        buf[i] = (uint8_t)(round % 5 == 0 ? (rnd() & 1) * 255 : rnd());
+    for (size_t i = 0; i < c; i++)
+        bias[i] = rnd_bias();
+    rnd_requant(&one[0], &one[1], 1);
+    for (size_t i = 0; i < c; i++)
+        mult[i] = one[0];
+    int32_t *shift = malloc(c * 4);
+    for (size_t i = 0; i < c; i++)
+        shift[i] = one[1];
+    const int32_t zw = rnd_zp_u8();
+    p.input_offset = -rnd_zp_u8();
+    p.filter_offset = -zw;
+    p.output_offset = rnd_zp_u8();
+    p.mult = mult;
+    p.shift = shift;
+    p.act_min = rnd_in(0, 2) == 0 ? rnd_in(0, 120) : 0;
+    p.act_max = rnd_in(0, 2) == 0 ? rnd_in(p.act_min, 255) : 255;
+    edge_ref_dwconv_u8(&p, x, w, bias, want);
+    void *packed = aligned_alloc(64, (edge_qs8_dw_u8_packed_bytes(c, taps) + 63) / 64 * 64);
+    edge_qs8_dw_u8_pack(c, taps, w, zw, bias, packed);
+    const edge_qs8_dw_u8_args a = {&p,
+                                   x,
+                                   packed,
+                                   got,
+                                   -p.input_offset,
+                                   one[0],
+                                   one[1],
+                                   {p.output_offset, p.act_min, p.act_max}};
+    const int32_t rows = p.batches * p.out_h, cut = rnd_in(0, rows);
+    K->dw_u8.fn(&a, 0, cut);
+    K->dw_u8.fn(&a, cut, rows);
+    const int bad = memcmp(got, want, out_n) != 0;
+    if (bad)
+        print_error("%s: c=%zu %dx%d zx=%d zw=%d differs from the reference\n", K->dw_u8.name, c,
+                    (int)p.k_h, (int)p.k_w, (int)-p.input_offset, (int)zw);
+    free(buf), free(bias), free(shift), free(packed);
+    return bad;
+}
+
+static void test_dw_u8(void **state)
+{
+    (void)state;
+    FOR_LEVELS(K->dw_u8.fn, {
+        int bad = 0;
+        const int n = rounds(400);
+        for (int r = 0; r < n; r++)
+            bad += dw_u8_case(K, r);
+        printf("# %s: %d uint8 depthwise cases, %d differ\n", K->dw_u8.name, n, bad);
         assert_int_equal(bad, 0);
     })
 }
@@ -524,7 +690,8 @@ int main(void)
         cmocka_unit_test(test_dispatch),      cmocka_unit_test(test_gemm),
         cmocka_unit_test(test_dwconv),        cmocka_unit_test(test_add),
         cmocka_unit_test(test_binary),        cmocka_unit_test(test_sum_rows),
-        cmocka_unit_test(test_gemm_contract),
+        cmocka_unit_test(test_gemm_contract), cmocka_unit_test(test_gemm_u8),
+        cmocka_unit_test(test_dw_u8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

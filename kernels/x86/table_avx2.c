@@ -14,4 +14,5 @@ const edge_kernels edge_kernels_avx2 = {
     .dw = {edge_qs8_dw_16c__avx2, "qs8_dw_16c__avx2", EDGE_DW_AVX2_CR},
     .add = {edge_qs8_add__avx2, "qs8_add__avx2"},
     .sum_rows = {edge_qs8_sum_rows__avx2, "qs8_sum_rows__avx2"},
+    .max_rows = {edge_qs8_max_rows__avx2, edge_qu8_max_rows__avx2, "max_rows__avx2"},
 };

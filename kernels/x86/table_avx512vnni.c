@@ -15,4 +15,5 @@ const edge_kernels edge_kernels_avx512vnni = {
     .dw = {edge_qs8_dw_64c__avx512vnni, "qs8_dw_64c__avx512vnni", EDGE_DW_AVX512VNNI_CR},
     .add = {edge_qs8_add__avx512, "qs8_add__avx512"},
     .sum_rows = {edge_qs8_sum_rows__avx512, "qs8_sum_rows__avx512"},
+    .max_rows = {edge_qs8_max_rows__avx512, edge_qu8_max_rows__avx512, "max_rows__avx512"},
 };

@@ -90,13 +90,14 @@ static int pool_check_tensors(edge_prep *p, const edge_node *n)
 
 /* ---- MAX_POOL_2D on the kernel table ---- */
 
-static void maxpool_prepare(const edge_prep *p, pool_data *d)
+static void maxpool_prepare(const edge_prep *p, edge_node *n, pool_data *d)
 {
     const edge_kernels *kt = edge_op_kernels(p);
     if (!kt || !kt->max_rows.s8 || !kt->max_rows.u8)
         return;
     d->max_s8 = kt->max_rows.s8;
     d->max_u8 = kt->max_rows.u8;
+    n->kernel = kt->max_rows.name;
     d->rows = (size_t)d->k.batches * (size_t)d->k.out_h;
     const size_t parts = (size_t)p->m->threads * 2;
     d->chunk = (d->rows + parts - 1) / parts;
@@ -185,7 +186,7 @@ static int pool_prepare(edge_prep *p, edge_node *n)
     if (d->average && d->type == EDGE_INT8)
         return edge_fast_avgpool_prepare(p, n, &d->k) < 0 ? EDGE_ENOMEM : 0;
     if (n->code == EDGE_OP_MAX_POOL_2D && (d->type == EDGE_INT8 || d->type == EDGE_UINT8))
-        maxpool_prepare(p, d);
+        maxpool_prepare(p, n, d);
     return 0;
 }
 

@@ -89,12 +89,16 @@ static int pad_prepare(edge_prep *p, edge_node *n)
     if ((rc = pad_value(p, in, edge_op_input(p, n, 2), out, d)))
         return rc;
     edge_move_pad_collapse(&d->k);
+    if (n->folded)
+        n->kernel = "folded";
     return 0;
 }
 
 static void pad_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const pad_data *d = n->data;
+    if (n->folded)
+        return; /* its convolution pads (runtime/interp/fold_pad.c) */
     edge_ref_pad_bytes(&d->k, d->esize, t[n->in[0]], d->value, t[n->out[0]]);
 }
 

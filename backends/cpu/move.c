@@ -1,10 +1,10 @@
 /* backends/cpu/move.c - blocking for the byte-moving operators (see move.h).
  *
  * Owns: the dimension reductions of PAD, SLICE / STRIDED_SLICE and TRANSPOSE
- * done at prepare, and the tiled transpose. A merge is made only when the
- * merged extent fits in int32 (the reference movers' dimension type); every
- * rewritten walk visits the same input bytes in the same output order.
- * Does not own validation or the reference movers (kernels/ref/transform.c). */
+ * done at prepare, the tiled transpose and the row-copying nearest resize. A merge is made only
+ * when the merged extent fits in int32 (the reference movers' dimension type); every rewritten walk
+ * visits the same input bytes in the same output order. Does not own validation or the reference
+ * movers (kernels/ref/transform.c). */
 #include "move.h"
 
 #include <stdbool.h>
@@ -225,4 +225,47 @@ void edge_move_transpose_run(const edge_move_transpose *t, const void *in, void 
     rb = (rb + TILE - 1) / TILE * TILE;
     transpose_job jb = {t, in, out, rb, (t->rows + rb - 1) / rb};
     edge_exec_parallel(ex, t->batch * jb.blocks, transpose_task, &jb);
+}
+
+/* ---- RESIZE_NEAREST_NEIGHBOR ---- */
+
+typedef struct resize_job {
+    const edge_ref_resize_params *p;
+    const int32_t *ymap, *xmap;
+    size_t pixel, chunk, rows; /* bytes per pixel; output rows per task, in all */
+    const uint8_t *in;
+    uint8_t *out;
+} resize_job;
+
+static void resize_task(void *ctx, size_t task, unsigned thread)
+{
+    (void)thread;
+    const resize_job *j = ctx;
+    const edge_ref_resize_params *p = j->p;
+    const size_t out_row = (size_t)p->out_w * j->pixel, in_row = (size_t)p->in_w * j->pixel;
+    const size_t r0 = task * j->chunk, r1 = r0 + j->chunk < j->rows ? r0 + j->chunk : j->rows;
+    for (size_t r = r0; r < r1; r++) {
+        const size_t b = r / (size_t)p->out_h, y = r % (size_t)p->out_h;
+        uint8_t *o = j->out + r * out_row;
+        if (r > r0 && y > 0 && j->ymap[y] == j->ymap[y - 1]) {
+            memcpy(o, o - out_row, out_row); /* the same source row as the row above */
+            continue;
+        }
+        const uint8_t *src = j->in + (b * (size_t)p->in_h + (size_t)j->ymap[y]) * in_row;
+        for (int32_t x = 0; x < p->out_w; x++)
+            memcpy(o + (size_t)x * j->pixel, src + (size_t)j->xmap[x] * j->pixel, j->pixel);
+    }
+}
+
+void edge_move_resize_nearest(const edge_ref_resize_params *p, const int32_t *ymap,
+                              const int32_t *xmap, size_t esize, const void *in, void *out,
+                              edge_exec *ex)
+{
+    const size_t rows = (size_t)p->batches * (size_t)p->out_h;
+    const size_t parts = 2 * (size_t)edge_exec_threads(ex);
+    resize_job j = {p,    ymap, xmap, (size_t)p->depth * esize, (rows + parts - 1) / parts,
+                    rows, in,   out};
+    if (rows == 0 || j.pixel == 0)
+        return;
+    edge_exec_parallel(ex, (rows + j.chunk - 1) / j.chunk, resize_task, &j);
 }

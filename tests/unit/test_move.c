@@ -2,10 +2,10 @@
  *
  * Owns: checking, on thousands of random shapes (ranks 0-6, unit and zero
  * dimensions, element sizes 1, 2, 4 and 8), that PAD, STRIDED_SLICE and
- * TRANSPOSE run with their parameters reduced at prepare (merged dimensions,
- * the tiled transpose on 1 and 2 threads) write exactly the bytes the
- * reference movers write with the original parameters. The generated-model
- * tests cannot see a wrong move (the float32 twin runs the same move). */
+ * TRANSPOSE (and RESIZE_NEAREST_NEIGHBOR's row copies) run with their parameters reduced at prepare
+ * (merged dimensions, the tiled transpose on 1 and 2 threads) write exactly the bytes the reference
+ * movers write with the original parameters. The generated-model tests cannot see a wrong move (the
+ * float32 twin runs the same move). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -180,12 +180,41 @@ static void test_transpose(void **state)
     assert_int_equal(bad, 0);
 }
 
+static void test_resize_nearest(void **state)
+{
+    (void)state;
+    edge_exec *two = edge__exec_new(2);
+    assert_non_null(two);
+    int bad = 0;
+    for (int c = 0; c < 1000; c++) {
+        edge_ref_resize_params k = {rnd_in(1, 3),  rnd_in(1, 12), rnd_in(1, 12),
+                                    rnd_in(1, 40), rnd_in(1, 30), rnd_in(1, 30)};
+        int32_t ymap[30], xmap[30];
+        edge_ref_resize_nearest_index(k.in_h, k.out_h, rnd_in(0, 1), false, ymap);
+        edge_ref_resize_nearest_index(k.in_w, k.out_w, false, rnd_in(0, 1), xmap);
+        const size_t e = rnd_esize();
+        const size_t n_in = (size_t)k.batches * k.in_h * k.in_w * k.depth * e;
+        const size_t n_out = (size_t)k.batches * k.out_h * k.out_w * k.depth * e;
+        uint8_t *in = random_bytes(n_in), *want = random_bytes(n_out + 16);
+        uint8_t *got = malloc(n_out + 16);
+        memcpy(got, want, n_out + 16);
+        edge_ref_resize_nearest_bytes(&k, ymap, xmap, e, in, want);
+        edge_move_resize_nearest(&k, ymap, xmap, e, in, got, c & 1 ? two : NULL);
+        bad += differ(got, want, n_out);
+        free(in), free(want), free(got);
+    }
+    edge__exec_free(two);
+    printf("# resize nearest: 1000 cases, %d differ\n", bad);
+    assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_pad),
         cmocka_unit_test(test_slice),
         cmocka_unit_test(test_transpose),
+        cmocka_unit_test(test_resize_nearest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -89,8 +89,7 @@ static int pad_prepare(edge_prep *p, edge_node *n)
     if ((rc = pad_value(p, in, edge_op_input(p, n, 2), out, d)))
         return rc;
     edge_move_pad_collapse(&d->k);
-    if (n->folded)
-        n->kernel = "folded";
+    n->kernel = n->folded ? "folded" : "pad_rows";
     return 0;
 }
 

@@ -146,6 +146,8 @@ static int resize_prepare(edge_prep *p, edge_node *n)
     d->kind = kind;
     d->esize = edge_dtype_size(in->type);
     d->xtab_offset = (size_t)k.out_h * entry;
+    if (kind == RESIZE_NEAREST)
+        n->kernel = "resize_nearest_rows";
     return resize_tables(p, d, f);
 }
 

@@ -84,8 +84,10 @@ static int slice_finish(edge_prep *p, edge_node *n, const edge_tensor *in, const
 static void slice_reduce(edge_node *n)
 {
     slice_data *d = n->data;
-    if (!d->computed_begin)
-        edge_move_slice_collapse(&d->k);
+    if (d->computed_begin)
+        return;
+    edge_move_slice_collapse(&d->k);
+    n->kernel = "slice_runs";
 }
 
 static int slice_prepare(edge_prep *p, edge_node *n)

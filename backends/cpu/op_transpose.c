@@ -43,6 +43,7 @@ static int transpose_prepare(edge_prep *p, edge_node *n)
     if ((rc = edge_op_check_dims(p, out, "output", in->rank, dims)))
         return rc;
     edge_move_transpose_plan(&d->k, d->esize, &d->move);
+    n->kernel = d->move.tiled ? "transpose_tiled" : "transpose_runs";
     return 0;
 }
 

@@ -56,6 +56,11 @@ typedef struct edge_kernels {
         edge_qs8_sum_rows_fn fn;
         const char *name;
     } sum_rows;
+    struct {
+        edge_qs8_max_rows_fn s8;
+        edge_qu8_max_rows_fn u8;
+        const char *name;
+    } max_rows;
 } edge_kernels;
 
 /* The table for level ISA on this build (a table with NULL entries where the

@@ -240,4 +240,14 @@ typedef void (*edge_qs8_binary_fn)(size_t n, const int8_t *a, size_t as, const i
 typedef void (*edge_qs8_sum_rows_fn)(size_t rows, size_t channels, const int8_t *x, size_t stride,
                                      int32_t *acc);
 
+/* ---- maxima over channels-last windows (MAX_POOL_2D) ----
+ * acc[c] = max(acc[c], x[r * stride + c]) for r < rows, c < channels, compared as signed
+ * bytes (int8: s8) or unsigned bytes (uint8: u8). A maximum is exact, so any order of
+ * comparisons gives the reference's result; the op glue starts acc at the type's lowest
+ * value (what the reference starts from) and clamps to the activation range afterwards. */
+typedef void (*edge_qs8_max_rows_fn)(size_t rows, size_t channels, const int8_t *x, size_t stride,
+                                     int8_t *acc);
+typedef void (*edge_qu8_max_rows_fn)(size_t rows, size_t channels, const uint8_t *x, size_t stride,
+                                     uint8_t *acc);
+
 #endif

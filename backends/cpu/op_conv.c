@@ -230,12 +230,19 @@ static int conv2d_geometry(edge_prep *p, const edge_node *n, const edge_conv2d_k
     k->in_h = in->dims[1];
     k->in_w = in->dims[2];
     k->in_c = in->dims[3];
+    /* a PAD folded into this node (runtime/interp/fold_pad.c): the window runs over the padded
+     * extents, the cells past the input being padding (the zero point) */
+    const int32_t *fp = n->fold_pad;
     int rc = kind->filter(p, w, f, k);
-    if (rc || (rc = edge_window_out_size(w->padding, "height", k->in_h, k->k_h, k->stride_h,
-                                         k->dil_h, &k->out_h, &k->pad_h, p->err)))
+    if (rc ||
+        (rc = edge_window_out_size(w->padding, "height", k->in_h + fp[0] + fp[1], k->k_h,
+                                   k->stride_h, k->dil_h, &k->out_h, &k->pad_h, p->err)) ||
+        (rc = edge_window_out_size(w->padding, "width", k->in_w + fp[2] + fp[3], k->k_w,
+                                   k->stride_w, k->dil_w, &k->out_w, &k->pad_w, p->err)))
         return rc;
-    return edge_window_out_size(w->padding, "width", k->in_w, k->k_w, k->stride_w, k->dil_w,
-                                &k->out_w, &k->pad_w, p->err);
+    k->pad_h += fp[0];
+    k->pad_w += fp[2];
+    return 0;
 }
 
 static int conv2d_quantize(edge_prep *p, const edge_node *n, int32_t axis, int act,

@@ -8,10 +8,12 @@
  * eval only indexes and blends. Kernel choice follows TensorFlow Lite:
  * nearest copies elements of any type; bilinear is 10-bit fixed point for
  * int8 (ResizeBilinearInteger), float weights for float32 and uint8.
+ * Nearest runs as row copies over the interpreter's threads (move.h).
  * Does not own the arithmetic (kernels/ref/resize.c). */
 #include <stddef.h>
 
 #include "cpu_op.h"
+#include "move.h"
 #include "ref/resize.h"
 
 typedef enum resize_kind {
@@ -144,6 +146,8 @@ static int resize_prepare(edge_prep *p, edge_node *n)
     d->kind = kind;
     d->esize = edge_dtype_size(in->type);
     d->xtab_offset = (size_t)k.out_h * entry;
+    if (kind == RESIZE_NEAREST)
+        n->kernel = "resize_nearest_rows";
     return resize_tables(p, d, f);
 }
 
@@ -154,7 +158,7 @@ static void resize_eval(const edge_node *n, void *const *t, void *scratch, edge_
     void *out = t[n->out[0]];
     const void *y = d->tables, *x = (const uint8_t *)d->tables + d->xtab_offset;
     switch (d->kind) {
-    case RESIZE_NEAREST: edge_ref_resize_nearest_bytes(&d->k, y, x, d->esize, in, out); break;
+    case RESIZE_NEAREST: edge_move_resize_nearest(&d->k, y, x, d->esize, in, out, ex); break;
     case RESIZE_BILINEAR_S8: edge_ref_resize_bilinear_s8(&d->k, y, x, in, out); break;
     case RESIZE_BILINEAR_U8: edge_ref_resize_bilinear_u8(&d->k, y, x, in, out); break;
     case RESIZE_BILINEAR_F32: edge_ref_resize_bilinear_f32(&d->k, y, x, in, out); break;

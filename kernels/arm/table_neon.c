@@ -30,4 +30,5 @@ const edge_kernels edge_kernels_neon = {
     .dw = {edge_qs8_dw_16c__neon, "qs8_dw_16c__neon", EDGE_DW_NEON_CR},
     .add = {edge_qs8_add_16__neon, "qs8_add_16__neon"},
     .sum_rows = {edge_qs8_sum_rows_16c__neon, "qs8_sum_rows_16c__neon"},
+    .max_rows = {edge_qs8_max_rows_16c__neon, edge_qu8_max_rows_16c__neon, "max_rows_16c__neon"},
 };

@@ -50,6 +50,11 @@ void edge_qs8_add__avx512(size_t n, const int8_t *a, const int8_t *b, int8_t *ou
                           const edge_qs8_add_params *p);
 void edge_qs8_sum_rows__avx512(size_t rows, size_t channels, const int8_t *x, size_t stride,
                                int32_t *acc);
+/* vpmaxsb / vpmaxub, masked tails (AVX-512 BW): max_avx512.c. */
+void edge_qs8_max_rows__avx512(size_t rows, size_t channels, const int8_t *x, size_t stride,
+                               int8_t *acc);
+void edge_qu8_max_rows__avx512(size_t rows, size_t channels, const uint8_t *x, size_t stride,
+                               uint8_t *acc);
 
 /* ---- level avx2 ---- */
 /* vpmaddwd on sign-extended int16 (exact), a_bias 0: qs8_gemm_avx2.c. */
@@ -62,5 +67,10 @@ void edge_qs8_add__avx2(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
                         const edge_qs8_add_params *p);
 void edge_qs8_sum_rows__avx2(size_t rows, size_t channels, const int8_t *x, size_t stride,
                              int32_t *acc);
+/* vpmaxsb / vpmaxub: max_avx2.c. */
+void edge_qs8_max_rows__avx2(size_t rows, size_t channels, const int8_t *x, size_t stride,
+                             int8_t *acc);
+void edge_qu8_max_rows__avx2(size_t rows, size_t channels, const uint8_t *x, size_t stride,
+                             uint8_t *acc);
 
 #endif

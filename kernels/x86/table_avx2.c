@@ -17,4 +17,5 @@ const edge_kernels edge_kernels_avx2 = {
     .binary = {edge_qs8_add_bin__avx2, edge_qs8_sub_bin__avx2, edge_qs8_mul_bin__avx2,
                edge_qs8_max_bin__avx2, edge_qs8_min_bin__avx2, "qs8_binary__avx2"},
     .sum_rows = {edge_qs8_sum_rows__avx2, "qs8_sum_rows__avx2"},
+    .max_rows = {edge_qs8_max_rows__avx2, edge_qu8_max_rows__avx2, "max_rows__avx2"},
 };

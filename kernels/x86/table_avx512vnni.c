@@ -21,4 +21,5 @@ const edge_kernels edge_kernels_avx512vnni = {
     .binary = {edge_qs8_add_bin__avx2, edge_qs8_sub_bin__avx2, edge_qs8_mul_bin__avx2,
                edge_qs8_max_bin__avx2, edge_qs8_min_bin__avx2, "qs8_binary__avx2"},
     .sum_rows = {edge_qs8_sum_rows__avx512, "qs8_sum_rows__avx512"},
+    .max_rows = {edge_qs8_max_rows__avx512, edge_qu8_max_rows__avx512, "max_rows__avx512"},
 };

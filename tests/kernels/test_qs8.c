@@ -600,6 +600,49 @@ static int sum_case(const edge_kernels *K)
     return bad;
 }
 
+/* ---- row maxima (MAX_POOL_2D) ---- */
+
+/* One max_rows case, int8 (U8 false) or uint8, against the scalar maximum; the
+ * bytes past the channels stay untouched. */
+static int max_case(const edge_kernels *K, bool u8)
+{
+    const size_t rows = (size_t)rnd_in(1, 40), ch = (size_t)rnd_in(1, 300);
+    const size_t stride = ch + (size_t)rnd_in(0, 40);
+    int8_t *x = malloc(rows * stride), *got = malloc(ch + 8), *want = malloc(ch);
+    fill_s8(x, rows * stride);
+    fill_s8(want, ch);
+    memcpy(got, want, ch);
+    memset(got + ch, 0x5a, 8);
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < ch; c++) {
+            const int8_t v = x[r * stride + c];
+            if (u8 ? (uint8_t)v > (uint8_t)want[c] : v > want[c])
+                want[c] = v;
+        }
+    if (u8)
+        K->max_rows.u8(rows, ch, (const uint8_t *)x, stride, (uint8_t *)got);
+    else
+        K->max_rows.s8(rows, ch, x, stride, got);
+    int bad = memcmp(got, want, ch) != 0;
+    for (size_t c = ch; c < ch + 8; c++)
+        bad |= got[c] != 0x5a;
+    free(x), free(got), free(want);
+    return bad;
+}
+
+static void test_max_rows(void **state)
+{
+    (void)state;
+    FOR_LEVELS(K->max_rows.s8, {
+        int bad = 0, n = rounds(300);
+        for (int r = 0; r < n; r++)
+            bad += max_case(K, r & 1);
+        printf("# %s: %d row-maximum cases (int8 and uint8), %d differ\n", K->max_rows.name, n,
+               bad);
+        assert_int_equal(bad, 0);
+    })
+}
+
 static void test_sum_rows(void **state)
 {
     (void)state;
@@ -691,7 +734,7 @@ int main(void)
         cmocka_unit_test(test_dwconv),        cmocka_unit_test(test_add),
         cmocka_unit_test(test_binary),        cmocka_unit_test(test_sum_rows),
         cmocka_unit_test(test_gemm_contract), cmocka_unit_test(test_gemm_u8),
-        cmocka_unit_test(test_dw_u8),
+        cmocka_unit_test(test_dw_u8),         cmocka_unit_test(test_max_rows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

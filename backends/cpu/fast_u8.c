@@ -80,7 +80,7 @@ static int rows_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
 {
     const edge_kernels *kt = edge_op_kernels(p);
     const edge_tensor *w = edge_op_input(p, n, 1), *bias = edge_op_input(p, n, 2);
-    if (!kt->gemm_u8.fn || !w->data || (bias && !bias->data))
+    if (!kt || !kt->gemm_u8.fn || !w->data || (bias && !bias->data))
         return 0;
     const size_t nr = kt->gemm_u8.nr, kr = kt->gemm_u8.kr, mr = kt->gemm_u8.mr;
     const size_t ch = (size_t)k->out_c;
@@ -143,7 +143,7 @@ static int dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
 {
     const edge_kernels *kt = edge_op_kernels(p);
     const edge_tensor *w = edge_op_input(p, n, 1), *bias = edge_op_input(p, n, 2);
-    if (!kt->dw_u8.fn || k->depth_mult != 1 || !w->data || (bias && !bias->data))
+    if (!kt || !kt->dw_u8.fn || k->depth_mult != 1 || !w->data || (bias && !bias->data))
         return 0;
     for (int32_t c = 1; c < k->out_c; c++)
         if (k->mult[c] != k->mult[0] || k->shift[c] != k->shift[0])

@@ -153,6 +153,8 @@ static int add_fast(edge_prep *p, edge_node *n, const edge_arith_params *k)
 static void binary_fast(edge_prep *p, binary_data *d)
 {
     const edge_kernels *kt = edge_op_kernels(p);
+    if (!kt) /* no kernel table (an operator prepared on its own): the reference */
+        return;
     const edge_qs8_binary_fn fns[] = {kt->binary.add, kt->binary.sub, kt->binary.mul,
                                       kt->binary.max, kt->binary.min};
     if ((d->type != EDGE_INT8 && d->type != EDGE_UINT8) || d->mul_sat || !fns[d->op])

@@ -43,6 +43,10 @@ typedef struct edge_kernels {
         edge_qs8_sum_rows_fn fn;
         const char *name;
     } sum_rows;
+    struct {
+        edge_lut8_fn fn; /* 8-bit table lookup (qs8.h); NULL: edge_ref_lut8 */
+        const char *name;
+    } lut8;
 } edge_kernels;
 
 /* The table for level ISA on this build (a table with NULL entries where the

@@ -4,6 +4,7 @@
  * sizes. A NULL entry sends that operation to the reference kernels.
  * Does not own the kernels (the other files of this folder). */
 #include "dispatch.h"
+#include "x86/lut_x86.h"
 #include "x86/qs8_x86.h"
 
 const edge_kernels edge_kernels_avx2 = {
@@ -14,4 +15,5 @@ const edge_kernels edge_kernels_avx2 = {
     .dw = {edge_qs8_dw_16c__avx2, "qs8_dw_16c__avx2", EDGE_DW_AVX2_CR},
     .add = {edge_qs8_add__avx2, "qs8_add__avx2"},
     .sum_rows = {edge_qs8_sum_rows__avx2, "qs8_sum_rows__avx2"},
+    .lut8 = {edge_lut8__avx2, "lut8__avx2"},
 };

@@ -4,6 +4,7 @@
  * sizes. A NULL entry sends that operation to the reference kernels.
  * Does not own the kernels (the other files of this folder). */
 #include "dispatch.h"
+#include "x86/lut_x86.h"
 #include "x86/qs8_x86.h"
 
 const edge_kernels edge_kernels_avx512vnni = {
@@ -15,4 +16,5 @@ const edge_kernels edge_kernels_avx512vnni = {
     .dw = {edge_qs8_dw_64c__avx512vnni, "qs8_dw_64c__avx512vnni", EDGE_DW_AVX512VNNI_CR},
     .add = {edge_qs8_add__avx512, "qs8_add__avx512"},
     .sum_rows = {edge_qs8_sum_rows__avx512, "qs8_sum_rows__avx512"},
+    .lut8 = {edge_lut8__avx512, "lut8__avx512vbmi"}, /* lut8__avx2 without VBMI */
 };

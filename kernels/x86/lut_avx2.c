@@ -16,15 +16,19 @@ static inline __m256i lookup32(const __m256i t[16], __m256i x)
 {
     const __m256i lo = _mm256_and_si256(x, _mm256_set1_epi8(0x0f));
     __m256i r[16];
+#pragma GCC unroll 16
     for (int k = 0; k < 16; k++)
         r[k] = _mm256_shuffle_epi8(t[k], lo);
     __m256i m = _mm256_slli_epi16(x, 3); /* bit 4 */
+#pragma GCC unroll 8
     for (int k = 0; k < 8; k++)
         r[k] = _mm256_blendv_epi8(r[2 * k], r[2 * k + 1], m);
     m = _mm256_slli_epi16(x, 2); /* bit 5 */
+#pragma GCC unroll 8
     for (int k = 0; k < 4; k++)
         r[k] = _mm256_blendv_epi8(r[2 * k], r[2 * k + 1], m);
     m = _mm256_slli_epi16(x, 1); /* bit 6 */
+#pragma GCC unroll 8
     for (int k = 0; k < 2; k++)
         r[k] = _mm256_blendv_epi8(r[2 * k], r[2 * k + 1], m);
     return _mm256_blendv_epi8(r[0], r[1], x); /* bit 7 */
@@ -33,6 +37,7 @@ static inline __m256i lookup32(const __m256i t[16], __m256i x)
 void edge_lut8__avx2(size_t n, const uint8_t *in, uint8_t *out, const uint8_t lut[256])
 {
     __m256i t[16];
+#pragma GCC unroll 16
     for (int k = 0; k < 16; k++)
         t[k] = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(lut + 16 * k)));
     for (; n >= 32; n -= 32, in += 32, out += 32) {

@@ -61,6 +61,10 @@ typedef struct edge_kernels {
         edge_qu8_max_rows_fn u8;
         const char *name;
     } max_rows;
+    struct {
+        edge_lut8_fn fn; /* 8-bit table lookup (qs8.h); NULL: edge_ref_lut8 */
+        const char *name;
+    } lut8;
 } edge_kernels;
 
 /* The table for level ISA on this build (a table with NULL entries where the

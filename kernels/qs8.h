@@ -250,4 +250,12 @@ typedef void (*edge_qs8_max_rows_fn)(size_t rows, size_t channels, const int8_t 
 typedef void (*edge_qu8_max_rows_fn)(size_t rows, size_t channels, const uint8_t *x, size_t stride,
                                      uint8_t *acc);
 
+/* ---- 8-bit table lookup: every int8/uint8 unary operator ----
+ * out[i] = lut[in[i]] for i < n, the raw byte as the index (edge_ref_lut8). The
+ * ops fill LUT at prepare by running their reference kernel over all 256 input
+ * bytes, so a lookup is exact by construction. Any alignment; n may be 0; IN and
+ * OUT are the same pointer (in place) or do not overlap. Bytes past n are neither
+ * read nor written. */
+typedef void (*edge_lut8_fn)(size_t n, const uint8_t *in, uint8_t *out, const uint8_t lut[256]);
+
 #endif

@@ -5,6 +5,7 @@
  * Does not own the kernels (the other files of this folder). */
 #include "dispatch.h"
 #include "x86/qs8_binary_x86.h"
+#include "x86/lut_x86.h"
 #include "x86/qs8_x86.h"
 
 const edge_kernels edge_kernels_avx2 = {
@@ -18,4 +19,5 @@ const edge_kernels edge_kernels_avx2 = {
                edge_qs8_max_bin__avx2, edge_qs8_min_bin__avx2, "qs8_binary__avx2"},
     .sum_rows = {edge_qs8_sum_rows__avx2, "qs8_sum_rows__avx2"},
     .max_rows = {edge_qs8_max_rows__avx2, edge_qu8_max_rows__avx2, "max_rows__avx2"},
+    .lut8 = {edge_lut8__avx2, "lut8__avx2"},
 };

@@ -5,6 +5,7 @@
  * Does not own the kernels (the other files of this folder). */
 #include "dispatch.h"
 #include "x86/qs8_binary_x86.h"
+#include "x86/lut_x86.h"
 #include "x86/qs8_x86.h"
 
 const edge_kernels edge_kernels_avx512vnni = {
@@ -22,4 +23,5 @@ const edge_kernels edge_kernels_avx512vnni = {
                edge_qs8_max_bin__avx2, edge_qs8_min_bin__avx2, "qs8_binary__avx2"},
     .sum_rows = {edge_qs8_sum_rows__avx512, "qs8_sum_rows__avx512"},
     .max_rows = {edge_qs8_max_rows__avx512, edge_qu8_max_rows__avx512, "max_rows__avx512"},
+    .lut8 = {edge_lut8__avx512, "lut8__avx512vbmi"}, /* lut8__avx2 without VBMI */
 };

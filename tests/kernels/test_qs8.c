@@ -6,7 +6,9 @@
  * edge_ref_fc_s8 (and so CONV_2D's arithmetic), depthwise against
  * edge_ref_dwconv_s8, ADD against edge_ref_add_s8, row sums against a loop, the
  * legacy uint8 GEMM (per-row addend) against edge_ref_fc_u8 and the uint8 depthwise kernels
- * against edge_ref_dwconv_u8, with zero points 0 and 255.
+ * against edge_ref_dwconv_u8, with zero points 0 and 255, 8-bit table lookups against
+ * edge_ref_lut8 (random tables, lengths 0..300 and longer, unaligned pointers, in place; on
+ * x86 also the AVX2 and VBMI paths of the avx512vnni entry on their own).
  * Shapes: channel counts 1..67 and larger, odd spatial sizes, windows 1x1 to
  * 5x5, strides and dilations 1 and 2, every padding, batches > 1, zero points
  * at -128 and 127, multipliers and shifts at their extremes, int32 bias
@@ -34,6 +36,10 @@
 #include "ref/binary.h"
 #include "ref/dwconv.h"
 #include "ref/fc.h"
+#include "ref/unary.h"
+#if defined(__x86_64__)
+#include "x86/lut_x86.h"
+#endif
 
 static uint64_t rng_state;
 
@@ -655,6 +661,64 @@ static void test_sum_rows(void **state)
     })
 }
 
+/* ---- 8-bit table lookup ---- */
+
+/* One lookup of a random table over a random length at random offsets (sometimes in place);
+ * bytes around the output must stay untouched. */
+static int lut8_case(edge_lut8_fn fn, const char *name, int round)
+{
+    const size_t n = (size_t)(round < 301      ? round
+                              : round % 3 == 0 ? rnd_in(1000, 70000)
+                                               : rnd_in(0, 300));
+    const size_t ia = (size_t)rnd_in(0, 63), oa = (size_t)rnd_in(0, 63);
+    const bool in_place = rnd_in(0, 4) == 0;
+    uint8_t lut[256], *in = malloc(n + 64), *got = malloc(n + 128), *want = malloc(n + 1);
+    assert_true(in && got && want);
+    for (int i = 0; i < 256; i++)
+        lut[i] = (uint8_t)rnd();
+    fill_s8((int8_t *)in + ia, n);
+    edge_ref_lut8(lut, in + ia, want, n);
+    memset(got, 0x5a, n + 128);
+    uint8_t *dst = got + oa;
+    if (in_place)
+        memcpy(dst, in + ia, n);
+    fn(n, in_place ? dst : in + ia, dst, lut);
+    int bad = memcmp(dst, want, n) != 0;
+    for (size_t i = 0; i < oa; i++)
+        bad |= got[i] != 0x5a;
+    for (size_t i = oa + n; i < n + 128; i++)
+        bad |= got[i] != 0x5a;
+    if (bad)
+        print_error("%s: n=%zu in+%zu out+%zu%s differs\n", name, n, ia, oa,
+                    in_place ? " in place" : "");
+    free(in), free(got), free(want);
+    return bad;
+}
+
+static int lut8_cases(edge_lut8_fn fn, const char *name)
+{
+    int bad = 0, n = rounds(301) < 301 ? 301 : rounds(301) + 301;
+    for (int r = 0; r < n; r++)
+        bad += lut8_case(fn, name, r);
+    printf("# %s: %d lookup cases, %d differ\n", name, n, bad);
+    return bad;
+}
+
+static void test_lut8(void **state)
+{
+    (void)state;
+    FOR_LEVELS(K->lut8.fn, { assert_int_equal(lut8_cases(K->lut8.fn, K->lut8.name), 0); })
+#if defined(__x86_64__)
+    if (edge_isa_cpu_best() >= EDGE_ISA_AVX512VNNI) { /* both paths of the avx512vnni entry */
+        assert_int_equal(lut8_cases(edge_lut8__avx2, "lut8__avx2 (avx512vnni without VBMI)"), 0);
+        if (edge_lut8_has_vbmi())
+            assert_int_equal(lut8_cases(edge_lut8__avx512vbmi, "lut8__avx512vbmi"), 0);
+        else
+            printf("# SKIP lut8__avx512vbmi: this CPU lacks AVX512_VBMI\n");
+    }
+#endif
+}
+
 /* ---- dispatch ---- */
 
 static void test_dispatch(void **state)
@@ -735,6 +799,7 @@ int main(void)
         cmocka_unit_test(test_binary),        cmocka_unit_test(test_sum_rows),
         cmocka_unit_test(test_gemm_contract), cmocka_unit_test(test_gemm_u8),
         cmocka_unit_test(test_dw_u8),         cmocka_unit_test(test_max_rows),
+        cmocka_unit_test(test_lut8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

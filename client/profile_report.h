@@ -13,8 +13,8 @@
 /* Print IT's profile to F: a header line (invokes, mean us per invoke), a table of every node
  * that ran (node, operator, kernel, output shape, runs, median and mean us per run, us per
  * invoke, share of the summed node time), sorted by time, then one line per operator type
- * (nodes, us per invoke, share). Returns 0, or EDGE_EINVAL when IT has no profile or nothing was profiled,
- * EDGE_ENOMEM when the table cannot be sorted. */
+ * (nodes, us per invoke, share). Returns 0, or EDGE_EINVAL when IT has no profile or nothing was
+ * profiled, EDGE_ENOMEM when the table cannot be sorted. */
 int edge_profile_report(FILE *f, const edge_interp *it);
 
 #endif

@@ -305,7 +305,8 @@ EDGE_API int edge_interp_profiling(const edge_interp *it); /* 1 while on */
 EDGE_API void edge_interp_profile_reset(edge_interp *it);
 /* Entries (every node of every subgraph) once profiling has been turned on, else 0. */
 EDGE_API size_t edge_interp_profile_count(const edge_interp *it);
-/* Entry I into *OUT: 0, or EDGE_EINVAL when I is out of range. */
+/* Entry I into *OUT: 0, EDGE_EINVAL when I is out of range, or EDGE_ENOTFOUND when entry I is
+ * a node folded away when the model was loaded (it never runs). */
 EDGE_API int edge_interp_profile(const edge_interp *it, size_t i, edge_node_profile *out);
 /* Invokes profiled since on or reset, and into *TOTAL_NS (may be NULL) their summed time. */
 EDGE_API uint64_t edge_interp_profile_invokes(const edge_interp *it, uint64_t *total_ns);

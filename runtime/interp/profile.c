@@ -157,6 +157,9 @@ int edge_interp_profile(const edge_interp *it, size_t i, edge_node_profile *out)
         return EDGE_EINVAL;
     const edge_model *m = it->m;
     const edge_node *n = &m->nodes[i];
+    const edge_subgraph *sg = m->subgraphs ? &m->subgraphs[n->subgraph] : NULL;
+    if (sg ? (int32_t)i >= sg->first_node + sg->n_nodes : (int32_t)i >= m->n_nodes)
+        return EDGE_ENOTFOUND; /* a slot of a node folded away at load (runtime/fold.c) */
     const edge_tensor *ts = m->subgraphs ? m->subgraphs[n->subgraph].tensors : m->tensors;
     const prof_rec *r = &it->prof->rec[i];
     edge_node_profile o = {

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "edge/runtime.h"
+#include "f32.h"
 #include "qs8.h"
 
 /* A table of kernels for one instruction-set level. A NULL entry means "use
@@ -65,6 +66,10 @@ typedef struct edge_kernels {
         edge_lut8_fn fn; /* 8-bit table lookup (qs8.h); NULL: edge_ref_lut8 */
         const char *name;
     } lut8;
+    struct { /* float32 kernels (f32.h); NULL: the reference */
+        edge_f32_dw_fn dw;
+        const char *dw_name;
+    } f32;
 } edge_kernels;
 
 /* The table for level ISA on this build (a table with NULL entries where the

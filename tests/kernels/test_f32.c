@@ -1,0 +1,166 @@
+/* tests/kernels/test_f32.c - every float32 vector kernel against the reference, bit for bit.
+ *
+ * Owns: the randomized comparison of each kernel table's float32 entries (kernels/f32.h; every
+ * level of this architecture the CPU runs) with kernels/ref: the depthwise kernel against
+ * edge_ref_dwconv_f32 with depth multiplier 1. Shapes: channel counts 1..70 (every lane tail),
+ * windows 1x1 to 5x5, strides and dilations 1 to 3, every padding, batches 1 and 2, row ranges
+ * split anywhere, with and without bias, activation ranges none / RELU6 / empty, and inputs with
+ * NaN, infinities, signed zeros and denormals. Equality is of the bits (memcmp), so -0.0 against
+ * +0.0 or a different NaN fails. A level the CPU lacks is skipped with a visible line.
+ * EDGE_TEST_SEED and EDGE_TEST_ROUNDS change the seed and the case count. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dispatch.h"
+#include "ref/dwconv.h"
+
+static uint64_t rng_state;
+
+static uint32_t rnd(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state >> 11);
+}
+
+static int32_t rnd_in(int32_t lo, int32_t hi)
+{
+    return lo + (int32_t)(rnd() % (uint32_t)(hi - lo + 1));
+}
+
+static int rounds(int dflt)
+{
+    const char *s = getenv("EDGE_TEST_ROUNDS");
+    return s && atoi(s) > 0 ? atoi(s) : dflt;
+}
+
+/* Mostly ordinary values, sometimes the special ones the lanes must carry as the reference does. */
+static float rnd_f(int specials)
+{
+    if (specials && rnd_in(0, 40) == 0) {
+        static const float odd[] = {NAN, INFINITY, -INFINITY, -0.0f, 0.0f, 1e-40f, -1e-40f, 3e38f};
+        return odd[rnd_in(0, (int32_t)(sizeof odd / sizeof odd[0]) - 1)];
+    }
+    return (float)((int32_t)rnd_in(-100000, 100000)) / 25000.0f;
+}
+
+static void fill(float *p, size_t n, int specials)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = rnd_f(specials);
+}
+
+static int level_tables(const edge_kernels **out)
+{
+    static const edge_isa all[] = {EDGE_ISA_AVX2, EDGE_ISA_AVX512VNNI, EDGE_ISA_NEON,
+                                   EDGE_ISA_NEONDOT};
+    int n = 0;
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        const edge_kernels *k = edge_kernels_for(all[i]);
+        if (!k)
+            continue;
+        if (all[i] > edge_isa_cpu_best()) {
+            printf("# SKIP level %s: this CPU lacks it\n", k->name);
+            continue;
+        }
+        if (!k->f32.dw) {
+            printf("# level %s: no float32 depthwise kernel (the reference runs it)\n", k->name);
+            continue;
+        }
+        out[n++] = k;
+    }
+    return n;
+}
+
+static void random_geometry(edge_conv_params *p)
+{
+    *p = (edge_conv_params){0};
+    p->batches = rnd_in(1, 2);
+    p->in_c = p->out_c = rnd_in(0, 3) == 0 ? rnd_in(1, 70) : 8 * rnd_in(1, 8);
+    p->depth_mult = 1;
+    p->k_h = rnd_in(1, 5);
+    p->k_w = rnd_in(1, 5);
+    p->stride_h = rnd_in(1, 3);
+    p->stride_w = rnd_in(1, 3);
+    p->dil_h = rnd_in(1, 3);
+    p->dil_w = rnd_in(1, 3);
+    p->in_h = rnd_in(1, 12);
+    p->in_w = rnd_in(1, 12);
+    p->pad_h = rnd_in(0, p->k_h);
+    p->pad_w = rnd_in(0, p->k_w);
+    const int32_t eh = p->dil_h * (p->k_h - 1) + 1, ew = p->dil_w * (p->k_w - 1) + 1;
+    p->out_h = (p->in_h + 2 * p->pad_h - eh) / p->stride_h + 1;
+    p->out_w = (p->in_w + 2 * p->pad_w - ew) / p->stride_w + 1;
+    const int act = rnd_in(0, 3);
+    p->act_min_f = act == 0 ? -INFINITY : act == 1 ? 0.0f : act == 2 ? -1.0f : 2.0f;
+    p->act_max_f = act == 0 ? INFINITY : act == 1 ? 6.0f : act == 2 ? 1.0f : 1.0f;
+}
+
+static void test_dw_f32(void **state)
+{
+    (void)state;
+    const edge_kernels *tables[4];
+    const int n_tables = level_tables(tables);
+    const int n = rounds(400);
+    for (int round = 0; round < n; round++) {
+        edge_conv_params p;
+        do
+            random_geometry(&p);
+        while (p.out_h < 1 || p.out_w < 1);
+        const size_t c = (size_t)p.out_c;
+        const size_t n_in = (size_t)p.batches * (size_t)p.in_h * (size_t)p.in_w * c;
+        const size_t n_w = (size_t)p.k_h * (size_t)p.k_w * c;
+        const size_t n_out = (size_t)p.batches * (size_t)p.out_h * (size_t)p.out_w * c;
+        float *in = malloc(n_in * sizeof *in), *w = malloc(n_w * sizeof *w);
+        float *bias = malloc(c * sizeof *bias), *want = malloc(n_out * sizeof *want);
+        float *got = malloc(n_out * sizeof *got);
+        assert_true(in && w && bias && want && got);
+        const int specials = rnd_in(0, 2) == 0;
+        fill(in, n_in, specials);
+        fill(w, n_w, specials);
+        fill(bias, c, specials);
+        const float *b = rnd_in(0, 3) == 0 ? NULL : bias;
+        edge_ref_dwconv_f32(&p, in, w, b, want);
+        const int32_t rows = p.batches * p.out_h;
+        for (int t = 0; t < n_tables; t++) {
+            memset(got, 0xA5, n_out * sizeof *got);
+            const int32_t cut = rnd_in(0, rows); /* two calls split anywhere, as row tasks do */
+            tables[t]->f32.dw(&p, in, w, b, got, 0, cut);
+            tables[t]->f32.dw(&p, in, w, b, got, cut, rows);
+            if (memcmp(got, want, n_out * sizeof *got)) {
+                size_t i = 0;
+                while (!memcmp(&got[i], &want[i], sizeof *got))
+                    i++;
+                fail_msg("round %d level %s: C=%zu k=%dx%d s=%d,%d d=%d,%d pad=%d,%d in=%dx%d "
+                         "bias=%d: element %zu is %a, the reference %a",
+                         round, tables[t]->name, c, (int)p.k_h, (int)p.k_w, (int)p.stride_h,
+                         (int)p.stride_w, (int)p.dil_h, (int)p.dil_w, (int)p.pad_h, (int)p.pad_w,
+                         (int)p.in_h, (int)p.in_w, b != NULL, i, (double)got[i], (double)want[i]);
+            }
+        }
+        free(in);
+        free(w);
+        free(bias);
+        free(want);
+        free(got);
+    }
+}
+
+int main(void)
+{
+    const char *s = getenv("EDGE_TEST_SEED");
+    rng_state = s && strtoull(s, NULL, 0) ? strtoull(s, NULL, 0) : 0x9E3779B97F4A7C15ull;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dw_f32),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

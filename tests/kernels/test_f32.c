@@ -21,27 +21,7 @@
 
 #include "dispatch.h"
 #include "ref/dwconv.h"
-
-static uint64_t rng_state;
-
-static uint32_t rnd(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return (uint32_t)(rng_state >> 11);
-}
-
-static int32_t rnd_in(int32_t lo, int32_t hi)
-{
-    return lo + (int32_t)(rnd() % (uint32_t)(hi - lo + 1));
-}
-
-static int rounds(int dflt)
-{
-    const char *s = getenv("EDGE_TEST_ROUNDS");
-    return s && atoi(s) > 0 ? atoi(s) : dflt;
-}
+#include "test_rng.h"
 
 /* Mostly ordinary values, sometimes the special ones the lanes must carry as the reference does. */
 static float rnd_f(int specials)
@@ -157,8 +137,7 @@ static void test_dw_f32(void **state)
 
 int main(void)
 {
-    const char *s = getenv("EDGE_TEST_SEED");
-    rng_state = s && strtoull(s, NULL, 0) ? strtoull(s, NULL, 0) : 0x9E3779B97F4A7C15ull;
+    test_rng_seed();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dw_f32),
     };

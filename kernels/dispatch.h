@@ -69,6 +69,9 @@ typedef struct edge_kernels {
     struct { /* float32 kernels (f32.h); NULL: the reference */
         edge_f32_dw_fn dw;
         const char *dw_name;
+        edge_f32_bin_row_fn add, sub, mul, max, min;
+        edge_f32_map_fn relu, relu6, hard_swish;
+        const char *eltwise_name;
     } f32;
 } edge_kernels;
 

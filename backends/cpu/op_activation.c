@@ -58,9 +58,10 @@ typedef struct act_data {
         edge_leaky_relu_params leaky;
         edge_hard_swish_params hswish;
     } k;
-    bool use_lut;           /* eval looks every value up in lut (int8, uint8) */
-    edge_lut8 lut;          /* the output of each raw input byte */
-    edge_unary_f32_fn *f32; /* ELU, GELU, RELU_N1_TO_1, RELU_0_TO_1 on float32 */
+    bool use_lut;            /* eval looks every value up in lut (int8, uint8) */
+    edge_lut8 lut;           /* the output of each raw input byte */
+    edge_unary_f32_fn *f32;  /* ELU, GELU, RELU_N1_TO_1, RELU_0_TO_1 on float32 */
+    edge_f32_map_fn f32_map; /* RELU, RELU6, HARD_SWISH float32 on the kernel table */
 } act_data;
 
 /* One input, one output, same type (int8, uint8 or float32) and shape; the
@@ -220,6 +221,14 @@ static int act_prepare(edge_prep *p, edge_node *n, act_op op)
     act_data d = {.op = op, .type = in->type, .n = in->count, .f32 = act_f32_fn(op, n)};
     if (in->type == EDGE_FLOAT32) {
         rc = op == ACT_LEAKY ? leaky_params(p, n, NULL, &d.k.leaky) : 0;
+        const edge_kernels *kt = edge_op_kernels(p);
+        d.f32_map = !kt                ? NULL
+                    : op == ACT_RELU   ? kt->f32.relu
+                    : op == ACT_RELU6  ? kt->f32.relu6
+                    : op == ACT_HSWISH ? kt->f32.hard_swish
+                                       : NULL;
+        if (d.f32_map)
+            n->kernel = kt->f32.eltwise_name;
     } else if (op == ACT_ELU || op == ACT_GELU) {
         lut_params(in, out, &d);
         d.use_lut = true;
@@ -257,6 +266,10 @@ static void eval_s8(const act_data *d, const int8_t *in, int8_t *out, size_t n)
 
 static void eval_f32(const act_data *d, const float *in, float *out)
 {
+    if (d->f32_map) {
+        d->f32_map(in, out, d->n);
+        return;
+    }
     switch (d->op) {
     case ACT_LOGISTIC: edge_ref_logistic_f32(in, out, d->n); break;
     case ACT_TANH: edge_ref_tanh_f32(in, out, d->n); break;

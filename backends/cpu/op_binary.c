@@ -38,6 +38,7 @@ typedef struct binary_data {
     bool mul_sat;            /* MUL s8/u8 whose multiplier is 2^30 or more (kernels/ref/gaps.h) */
     edge_qs8_binary_fn fast; /* s8/u8 on the kernel table (NULL: the reference) */
     edge_qs8_binary_params q;
+    edge_f32_bin_row_fn f32_row; /* float32 on the kernel table's row (NULL: the reference) */
 } binary_data;
 
 _Static_assert(offsetof(binary_data, k) == 0, "fast_row reaches binary_data from its k");
@@ -264,6 +265,14 @@ static int binary_prepare(edge_prep *p, edge_node *n)
     binary_fast(p, &d);
     if (d.fast)
         n->kernel = edge_op_kernels(p)->binary.name;
+    const edge_kernels *kt = edge_op_kernels(p);
+    if (a->type == EDGE_FLOAT32 && kt) {
+        const edge_f32_bin_row_fn rows[] = {kt->f32.add, kt->f32.sub, kt->f32.mul, kt->f32.max,
+                                            kt->f32.min};
+        d.f32_row = rows[op];
+        if (d.f32_row)
+            n->kernel = kt->f32.eltwise_name;
+    }
     if ((rc = edge_op_keep(p, n, &d, sizeof d)))
         return rc;
     return op == BIN_ADD && a->type == EDGE_INT8 ? add_fast(p, n, &d.k) : 0;
@@ -301,6 +310,10 @@ static void eval_s16(const binary_data *d, const int16_t *a, const int16_t *b, i
 
 static void eval_f32(const binary_data *d, const float *a, const float *b, float *o)
 {
+    if (d->f32_row) {
+        edge_bcast_walk(&d->k, sizeof(float), d->f32_row, a, b, o);
+        return;
+    }
     switch (d->op) {
     case BIN_ADD: edge_ref_add_f32(&d->k, a, b, o); break;
     case BIN_SUB: edge_ref_sub_f32(&d->k, a, b, o); break;

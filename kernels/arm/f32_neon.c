@@ -2,5 +2,7 @@
  * Owns: their NEON instantiation; the code is kernels/generic's. aarch64 only: armv7 NEON
  * flushes denormals to zero, which the reference does not. */
 #define F32_LANES 4
-#define F32_DW_NAME edge_f32_dw__neon
+
+#define F32_SFX __neon
 #include "generic/f32_dw_impl.h"
+#include "generic/f32_eltwise_impl.h"

@@ -34,6 +34,6 @@ const edge_kernels edge_kernels_neon = {
     .max_rows = {edge_qs8_max_rows_16c__neon, edge_qu8_max_rows_16c__neon, "max_rows_16c__neon"},
     .lut8 = {edge_lut8__neon, "lut8__neon"},
 #if defined(__aarch64__)
-    .f32 = {edge_f32_dw__neon, "f32_dw__neon"},
+    .f32 = EDGE_F32_TABLE(__neon, "__neon"),
 #endif
 };

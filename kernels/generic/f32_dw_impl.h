@@ -2,16 +2,17 @@
  * with GCC vector extensions and instantiated per level.
  *
  * Owns: the body of edge_f32_dw_fn. A level's file defines F32_LANES (floats per vector) and
- * F32_DW_NAME, then includes this header; its compile flags decide the instructions (AVX2,
- * AVX-512, NEON). Channels go F32_LANES at a time, then F32_LANES / 2, then one by one; every
- * lane does exactly the reference's operations in the reference's order (kernels/f32.h).
- * Does not own dispatch (the level's table) or threading (the caller splits rows). */
+ * F32_SFX (the name suffix, e.g. __avx512), then includes this header; its compile flags decide the
+ * instructions (AVX2, AVX-512, NEON). Channels go F32_LANES at a time, then F32_LANES / 2, then one
+ * by one; every lane does exactly the reference's operations in the reference's order
+ * (kernels/f32.h). Does not own dispatch (the level's table) or threading (the caller splits rows).
+ */
 #include <string.h>
 
 #include "f32.h"
 
-#if !defined(F32_LANES) || !defined(F32_DW_NAME)
-#error "define F32_LANES and F32_DW_NAME before including f32_dw_impl.h"
+#if !defined(F32_LANES) || !defined(F32_SFX)
+#error "define F32_LANES and F32_SFX before including f32_dw_impl.h"
 #endif
 
 typedef float f32v __attribute__((vector_size(F32_LANES * sizeof(float))));
@@ -43,8 +44,11 @@ typedef int32_t i32h __attribute__((vector_size(F32_LANES / 2 * sizeof(float))))
         ch += (LANES);                                                                           \
     } while (0)
 
-void F32_DW_NAME(const edge_conv_params *p, const float *in, const float *w, const float *bias,
-                 float *out, int32_t row0, int32_t row1)
+#define F32_DW_CAT2(a, b) a##b
+#define F32_DW_CAT(a, b) F32_DW_CAT2(a, b)
+
+void F32_DW_CAT(edge_f32_dw, F32_SFX)(const edge_conv_params *p, const float *in, const float *w,
+                                      const float *bias, float *out, int32_t row0, int32_t row1)
 {
     const size_t c = (size_t)p->out_c;
     for (int32_t r = row0; r < row1; r++) {

@@ -20,5 +20,5 @@ const edge_kernels edge_kernels_avx2 = {
     .sum_rows = {edge_qs8_sum_rows__avx2, "qs8_sum_rows__avx2"},
     .max_rows = {edge_qs8_max_rows__avx2, edge_qu8_max_rows__avx2, "max_rows__avx2"},
     .lut8 = {edge_lut8__avx2, "lut8__avx2"},
-    .f32 = {edge_f32_dw__avx2, "f32_dw__avx2"},
+    .f32 = EDGE_F32_TABLE(__avx2, "__avx2"),
 };

@@ -24,5 +24,5 @@ const edge_kernels edge_kernels_avx512vnni = {
     .sum_rows = {edge_qs8_sum_rows__avx512, "qs8_sum_rows__avx512"},
     .max_rows = {edge_qs8_max_rows__avx512, edge_qu8_max_rows__avx512, "max_rows__avx512"},
     .lut8 = {edge_lut8__avx512, "lut8__avx512vbmi"}, /* lut8__avx2 without VBMI */
-    .f32 = {edge_f32_dw__avx512, "f32_dw__avx512"},
+    .f32 = EDGE_F32_TABLE(__avx512, "__avx512"),
 };

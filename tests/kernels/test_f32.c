@@ -2,12 +2,15 @@
  *
  * Owns: the randomized comparison of each kernel table's float32 entries (kernels/f32.h; every
  * level of this architecture the CPU runs) with kernels/ref: the depthwise kernel against
- * edge_ref_dwconv_f32 with depth multiplier 1. Shapes: channel counts 1..70 (every lane tail),
- * windows 1x1 to 5x5, strides and dilations 1 to 3, every padding, batches 1 and 2, row ranges
- * split anywhere, with and without bias, activation ranges none / RELU6 / empty, and inputs with
- * NaN, infinities, signed zeros and denormals. Equality is of the bits (memcmp), so -0.0 against
- * +0.0 or a different NaN fails. A level the CPU lacks is skipped with a visible line.
- * EDGE_TEST_SEED and EDGE_TEST_ROUNDS change the seed and the case count. */
+ * edge_ref_dwconv_f32 with depth multiplier 1; the ADD, SUB, MUL, MAXIMUM and MINIMUM rows
+ * through edge_bcast_walk against edge_ref_*_f32 on random broadcast shapes (rank 1..4, each
+ * dimension 1 or not, on either side) with activation ranges; RELU, RELU6 and HARD_SWISH against
+ * their references over lengths 0..100 and longer, unaligned and in place. Shapes: channel
+ * counts 1..70 (every lane tail), windows 1x1 to 5x5, strides and dilations 1 to 3, every padding,
+ * batches 1 and 2, row ranges split anywhere, with and without bias, activation ranges none / RELU6
+ * / empty, and inputs with NaN, infinities, signed zeros and denormals. Equality is of the bits
+ * (memcmp), so -0.0 against +0.0 or a different NaN fails. A level the CPU lacks is skipped with a
+ * visible line. EDGE_TEST_SEED and EDGE_TEST_ROUNDS change the seed and the case count. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +23,8 @@
 #include <cmocka.h>
 
 #include "dispatch.h"
+#include "ref/activation.h"
+#include "ref/binary.h"
 #include "ref/dwconv.h"
 #include "test_rng.h"
 
@@ -37,6 +42,108 @@ static void fill(float *p, size_t n, int specials)
 {
     for (size_t i = 0; i < n; i++)
         p[i] = rnd_f(specials);
+}
+
+static int level_tables(const edge_kernels **out);
+
+static void check_same(const float *got, const float *want, size_t n, const char *what,
+                       const char *level, int round)
+{
+    if (!memcmp(got, want, n * sizeof *got))
+        return;
+    size_t i = 0;
+    while (!memcmp(&got[i], &want[i], sizeof *got))
+        i++;
+    fail_msg("round %d level %s %s: element %zu of %zu is %a, the reference %a", round, level, what,
+             i, n, (double)got[i], (double)want[i]);
+}
+
+typedef void ref_bin_fn(const edge_arith_params *p, const float *a, const float *b, float *out);
+
+static void test_binary_f32(void **state)
+{
+    (void)state;
+    const edge_kernels *tables[4];
+    const int n_tables = level_tables(tables);
+    static ref_bin_fn *const refs[] = {edge_ref_add_f32, edge_ref_sub_f32, edge_ref_mul_f32,
+                                       edge_ref_maximum_f32, edge_ref_minimum_f32};
+    static const char *const names[] = {"ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM"};
+    const int n = rounds(300);
+    for (int round = 0; round < n; round++) {
+        const int rank = rnd_in(1, 4);
+        int32_t ad[4], bd[4], od[4];
+        size_t na = 1, nb = 1, no = 1;
+        for (int k = 0; k < rank; k++) {
+            od[k] = rnd_in(1, k == rank - 1 ? 70 : 6);
+            ad[k] = rnd_in(0, 3) == 0 ? 1 : od[k];
+            bd[k] = rnd_in(0, 3) == 0 ? 1 : od[k];
+            na *= (size_t)ad[k];
+            nb *= (size_t)bd[k];
+            no *= (size_t)od[k];
+        }
+        edge_arith_params p = {0};
+        assert_true(edge_bcast_init(&p.shape, ad, rank, bd, rank, od, rank));
+        const int act = rnd_in(0, 2);
+        p.act_min_f = act == 0 ? -INFINITY : act == 1 ? 0.0f : -1.0f;
+        p.act_max_f = act == 0 ? INFINITY : act == 1 ? 6.0f : 1.0f;
+        float *a = malloc(na * sizeof *a), *b = malloc(nb * sizeof *b);
+        float *want = malloc(no * sizeof *want), *got = malloc(no * sizeof *got);
+        assert_true(a && b && want && got);
+        const int specials = rnd_in(0, 2) == 0;
+        fill(a, na, specials);
+        fill(b, nb, specials);
+        for (int op = 0; op < 5; op++) {
+            refs[op](&p, a, b, want);
+            for (int t = 0; t < n_tables; t++) {
+                const edge_f32_bin_row_fn rows[] = {tables[t]->f32.add, tables[t]->f32.sub,
+                                                    tables[t]->f32.mul, tables[t]->f32.max,
+                                                    tables[t]->f32.min};
+                memset(got, 0xA5, no * sizeof *got);
+                edge_bcast_walk(&p, sizeof(float), rows[op], a, b, got);
+                check_same(got, want, no, names[op], tables[t]->name, round);
+            }
+        }
+        free(a);
+        free(b);
+        free(want);
+        free(got);
+    }
+}
+
+typedef void ref_map_fn(const float *in, float *out, size_t n);
+
+static void test_unary_f32(void **state)
+{
+    (void)state;
+    const edge_kernels *tables[4];
+    const int n_tables = level_tables(tables);
+    static ref_map_fn *const refs[] = {edge_ref_relu_f32, edge_ref_relu6_f32,
+                                       edge_ref_hard_swish_f32};
+    static const char *const names[] = {"RELU", "RELU6", "HARD_SWISH"};
+    const int n = rounds(300);
+    for (int round = 0; round < n; round++) {
+        const size_t len = (size_t)(round < 101 ? round : rnd_in(0, 5000));
+        const size_t off = (size_t)rnd_in(0, 3); /* unaligned starts */
+        float *in = malloc((len + 4) * sizeof *in), *want = malloc((len + 4) * sizeof *want);
+        float *got = malloc((len + 4) * sizeof *got);
+        assert_true(in && want && got);
+        fill(in, len + 4, rnd_in(0, 1));
+        for (int op = 0; op < 3; op++) {
+            refs[op](in + off, want, len);
+            for (int t = 0; t < n_tables; t++) {
+                const edge_f32_map_fn maps[] = {tables[t]->f32.relu, tables[t]->f32.relu6,
+                                                tables[t]->f32.hard_swish};
+                maps[op](in + off, got, len);
+                check_same(got, want, len, names[op], tables[t]->name, round);
+                memcpy(got + off, in + off, len * sizeof *got); /* in place */
+                maps[op](got + off, got + off, len);
+                check_same(got + off, want, len, names[op], tables[t]->name, round);
+            }
+        }
+        free(in);
+        free(want);
+        free(got);
+    }
 }
 
 static int level_tables(const edge_kernels **out)
@@ -140,6 +247,8 @@ int main(void)
     test_rng_seed();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dw_f32),
+        cmocka_unit_test(test_binary_f32),
+        cmocka_unit_test(test_unary_f32),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -72,6 +72,10 @@ typedef struct edge_kernels {
         edge_f32_bin_row_fn add, sub, mul, max, min;
         edge_f32_map_fn relu, relu6, hard_swish;
         const char *eltwise_name;
+        edge_bilinear_s8_fn bilinear_s8; /* RESIZE_BILINEAR (int8, float32, uint8) */
+        edge_bilinear_f32_fn bilinear_f32;
+        edge_bilinear_u8_fn bilinear_u8;
+        const char *bilinear_name;
     } f32;
 } edge_kernels;
 

@@ -5,12 +5,15 @@
  * edge_ref_dwconv_f32 with depth multiplier 1; the ADD, SUB, MUL, MAXIMUM and MINIMUM rows
  * through edge_bcast_walk against edge_ref_*_f32 on random broadcast shapes (rank 1..4, each
  * dimension 1 or not, on either side) with activation ranges; RELU, RELU6 and HARD_SWISH against
- * their references over lengths 0..100 and longer, unaligned and in place. Shapes: channel
- * counts 1..70 (every lane tail), windows 1x1 to 5x5, strides and dilations 1 to 3, every padding,
- * batches 1 and 2, row ranges split anywhere, with and without bias, activation ranges none / RELU6
- * / empty, and inputs with NaN, infinities, signed zeros and denormals. Equality is of the bits
- * (memcmp), so -0.0 against +0.0 or a different NaN fails. A level the CPU lacks is skipped with a
- * visible line. EDGE_TEST_SEED and EDGE_TEST_ROUNDS change the seed and the case count. */
+ * their references over lengths 0..100 and longer, unaligned and in place; RESIZE_BILINEAR
+ * (int8 Q10, float32, uint8) against edge_ref_resize_bilinear_* on random sizes (up and down,
+ * 1 to 40), every corner / half-pixel flag and channel counts 1..70, rows split anywhere. Shapes:
+ * channel counts 1..70 (every lane tail), windows 1x1 to 5x5, strides and dilations 1 to 3, every
+ * padding, batches 1 and 2, row ranges split anywhere, with and without bias, activation ranges
+ * none / RELU6 / empty, and inputs with NaN, infinities, signed zeros and denormals. Equality is of
+ * the bits (memcmp), so -0.0 against +0.0 or a different NaN fails. A level the CPU lacks is
+ * skipped with a visible line. EDGE_TEST_SEED and EDGE_TEST_ROUNDS change the seed and the case
+ * count. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,6 +29,7 @@
 #include "ref/activation.h"
 #include "ref/binary.h"
 #include "ref/dwconv.h"
+#include "ref/resize.h"
 #include "test_rng.h"
 
 /* Mostly ordinary values, sometimes the special ones the lanes must carry as the reference does. */
@@ -146,6 +150,78 @@ static void test_unary_f32(void **state)
     }
 }
 
+static void test_bilinear(void **state)
+{
+    (void)state;
+    const edge_kernels *tables[4];
+    const int n_tables = level_tables(tables);
+    const int n = rounds(300);
+    for (int round = 0; round < n; round++) {
+        edge_ref_resize_params p = {.batches = rnd_in(1, 2),
+                                    .in_h = rnd_in(1, 40),
+                                    .in_w = rnd_in(1, 40),
+                                    .depth = rnd_in(0, 2) ? 8 * rnd_in(1, 8) : rnd_in(1, 70),
+                                    .out_h = rnd_in(1, 40),
+                                    .out_w = rnd_in(1, 40)};
+        const bool align = rnd_in(0, 2) == 0, half = !align && rnd_in(0, 1);
+        edge_ref_lerp_q10 *yq = malloc((size_t)p.out_h * sizeof *yq);
+        edge_ref_lerp_q10 *xq = malloc((size_t)p.out_w * sizeof *xq);
+        edge_ref_lerp_f32 *yf = malloc((size_t)p.out_h * sizeof *yf);
+        edge_ref_lerp_f32 *xf = malloc((size_t)p.out_w * sizeof *xf);
+        const size_t n_in = (size_t)p.batches * (size_t)p.in_h * (size_t)p.in_w * (size_t)p.depth;
+        const size_t n_out =
+            (size_t)p.batches * (size_t)p.out_h * (size_t)p.out_w * (size_t)p.depth;
+        float *fin = malloc(n_in * sizeof *fin), *fwant = malloc(n_out * sizeof *fwant);
+        float *fgot = malloc(n_out * sizeof *fgot);
+        uint8_t *bin = malloc(n_in), *bwant = malloc(n_out), *bgot = malloc(n_out);
+        assert_true(yq && xq && yf && xf && fin && fwant && fgot && bin && bwant && bgot);
+        assert_true(edge_ref_bilinear_coeffs_q10(p.in_h, p.out_h, align, half, yq));
+        assert_true(edge_ref_bilinear_coeffs_q10(p.in_w, p.out_w, align, half, xq));
+        edge_ref_bilinear_coeffs_f32(p.in_h, p.out_h, align, half, yf);
+        edge_ref_bilinear_coeffs_f32(p.in_w, p.out_w, align, half, xf);
+        fill(fin, n_in, rnd_in(0, 2) == 0);
+        const int mode = rnd_in(0, 3); /* sometimes only the extremes */
+        for (size_t i = 0; i < n_in; i++)
+            bin[i] = (uint8_t)(mode == 0 ? (rnd() & 1 ? 0 : 255) : rnd_in(0, 255));
+        const int32_t rows = p.batches * p.out_h;
+        for (int t = 0; t < n_tables; t++) {
+            const edge_kernels *k = tables[t];
+            const int32_t cut = rnd_in(0, rows);
+            edge_ref_resize_bilinear_s8(&p, yq, xq, (const int8_t *)bin, (int8_t *)bwant);
+            memset(bgot, 0xA5, n_out);
+            k->f32.bilinear_s8(&p, yq, xq, (const int8_t *)bin, (int8_t *)bgot, 0, cut);
+            k->f32.bilinear_s8(&p, yq, xq, (const int8_t *)bin, (int8_t *)bgot, cut, rows);
+            if (memcmp(bgot, bwant, n_out))
+                fail_msg("round %d level %s int8 bilinear %dx%d -> %dx%d depth %d differs", round,
+                         k->name, (int)p.in_h, (int)p.in_w, (int)p.out_h, (int)p.out_w,
+                         (int)p.depth);
+            edge_ref_resize_bilinear_u8(&p, yf, xf, bin, bwant);
+            memset(bgot, 0xA5, n_out);
+            k->f32.bilinear_u8(&p, yf, xf, bin, bgot, 0, cut);
+            k->f32.bilinear_u8(&p, yf, xf, bin, bgot, cut, rows);
+            if (memcmp(bgot, bwant, n_out))
+                fail_msg("round %d level %s uint8 bilinear %dx%d -> %dx%d depth %d differs", round,
+                         k->name, (int)p.in_h, (int)p.in_w, (int)p.out_h, (int)p.out_w,
+                         (int)p.depth);
+            edge_ref_resize_bilinear_f32(&p, yf, xf, fin, fwant);
+            memset(fgot, 0xA5, n_out * sizeof *fgot);
+            k->f32.bilinear_f32(&p, yf, xf, fin, fgot, 0, cut);
+            k->f32.bilinear_f32(&p, yf, xf, fin, fgot, cut, rows);
+            check_same(fgot, fwant, n_out, "float32 bilinear", k->name, round);
+        }
+        free(yq);
+        free(xq);
+        free(yf);
+        free(xf);
+        free(fin);
+        free(fwant);
+        free(fgot);
+        free(bin);
+        free(bwant);
+        free(bgot);
+    }
+}
+
 static int level_tables(const edge_kernels **out)
 {
     static const edge_isa all[] = {EDGE_ISA_AVX2, EDGE_ISA_AVX512VNNI, EDGE_ISA_NEON,
@@ -249,6 +325,7 @@ int main(void)
         cmocka_unit_test(test_dw_f32),
         cmocka_unit_test(test_binary_f32),
         cmocka_unit_test(test_unary_f32),
+        cmocka_unit_test(test_bilinear),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

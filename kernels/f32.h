@@ -14,6 +14,7 @@
 
 #include "ref/binary.h"
 #include "ref/conv.h"
+#include "ref/quantize.h"
 #include "ref/resize.h"
 
 /* DEPTHWISE_CONV_2D, float32, depth multiplier 1 (out_c == in_c): output rows [row0, row1) of
@@ -45,30 +46,40 @@ typedef void (*edge_bilinear_u8_fn)(const edge_ref_resize_params *p, const edge_
                                     const edge_ref_lerp_f32 *xc, const uint8_t *in, uint8_t *out,
                                     int32_t row0, int32_t row1);
 
-#define EDGE_F32_DECLARE(SFX)                                                                 \
-    void edge_f32_dw##SFX(const edge_conv_params *p, const float *in, const float *w,         \
-                          const float *bias, float *out, int32_t row0, int32_t row1);         \
-    void edge_f32_add_row##SFX(const edge_arith_params *p, const void *a, size_t as,          \
-                               const void *b, size_t bs, void *out, size_t n);                \
-    void edge_f32_sub_row##SFX(const edge_arith_params *p, const void *a, size_t as,          \
-                               const void *b, size_t bs, void *out, size_t n);                \
-    void edge_f32_mul_row##SFX(const edge_arith_params *p, const void *a, size_t as,          \
-                               const void *b, size_t bs, void *out, size_t n);                \
-    void edge_f32_max_row##SFX(const edge_arith_params *p, const void *a, size_t as,          \
-                               const void *b, size_t bs, void *out, size_t n);                \
-    void edge_f32_min_row##SFX(const edge_arith_params *p, const void *a, size_t as,          \
-                               const void *b, size_t bs, void *out, size_t n);                \
-    void edge_f32_relu##SFX(const float *in, float *out, size_t n);                           \
-    void edge_f32_relu6##SFX(const float *in, float *out, size_t n);                          \
-    void edge_f32_hard_swish##SFX(const float *in, float *out, size_t n);                     \
-    void edge_bilinear_s8##SFX(const edge_ref_resize_params *p, const edge_ref_lerp_q10 *yc,  \
-                               const edge_ref_lerp_q10 *xc, const int8_t *in, int8_t *out,    \
-                               int32_t row0, int32_t row1);                                   \
-    void edge_bilinear_f32##SFX(const edge_ref_resize_params *p, const edge_ref_lerp_f32 *yc, \
-                                const edge_ref_lerp_f32 *xc, const float *in, float *out,     \
-                                int32_t row0, int32_t row1);                                  \
-    void edge_bilinear_u8##SFX(const edge_ref_resize_params *p, const edge_ref_lerp_f32 *yc,  \
-                               const edge_ref_lerp_f32 *xc, const uint8_t *in, uint8_t *out,  \
+/* QUANTIZE float32 -> int8 / uint8: exactly edge_ref_quantize_f32_s8 / _u8. */
+typedef void (*edge_f32_quantize_s8_fn)(const edge_affine_params *p, const float *in, int8_t *out,
+                                        size_t n);
+typedef void (*edge_f32_quantize_u8_fn)(const edge_affine_params *p, const float *in, uint8_t *out,
+                                        size_t n);
+
+#define EDGE_F32_DECLARE(SFX)                                                                  \
+    void edge_f32_dw##SFX(const edge_conv_params *p, const float *in, const float *w,          \
+                          const float *bias, float *out, int32_t row0, int32_t row1);          \
+    void edge_f32_add_row##SFX(const edge_arith_params *p, const void *a, size_t as,           \
+                               const void *b, size_t bs, void *out, size_t n);                 \
+    void edge_f32_sub_row##SFX(const edge_arith_params *p, const void *a, size_t as,           \
+                               const void *b, size_t bs, void *out, size_t n);                 \
+    void edge_f32_mul_row##SFX(const edge_arith_params *p, const void *a, size_t as,           \
+                               const void *b, size_t bs, void *out, size_t n);                 \
+    void edge_f32_max_row##SFX(const edge_arith_params *p, const void *a, size_t as,           \
+                               const void *b, size_t bs, void *out, size_t n);                 \
+    void edge_f32_min_row##SFX(const edge_arith_params *p, const void *a, size_t as,           \
+                               const void *b, size_t bs, void *out, size_t n);                 \
+    void edge_f32_relu##SFX(const float *in, float *out, size_t n);                            \
+    void edge_f32_relu6##SFX(const float *in, float *out, size_t n);                           \
+    void edge_f32_hard_swish##SFX(const float *in, float *out, size_t n);                      \
+    void edge_f32_quantize_s8##SFX(const edge_affine_params *p, const float *in, int8_t *out,  \
+                                   size_t n);                                                  \
+    void edge_f32_quantize_u8##SFX(const edge_affine_params *p, const float *in, uint8_t *out, \
+                                   size_t n);                                                  \
+    void edge_bilinear_s8##SFX(const edge_ref_resize_params *p, const edge_ref_lerp_q10 *yc,   \
+                               const edge_ref_lerp_q10 *xc, const int8_t *in, int8_t *out,     \
+                               int32_t row0, int32_t row1);                                    \
+    void edge_bilinear_f32##SFX(const edge_ref_resize_params *p, const edge_ref_lerp_f32 *yc,  \
+                                const edge_ref_lerp_f32 *xc, const float *in, float *out,      \
+                                int32_t row0, int32_t row1);                                   \
+    void edge_bilinear_u8##SFX(const edge_ref_resize_params *p, const edge_ref_lerp_f32 *yc,   \
+                               const edge_ref_lerp_f32 *xc, const uint8_t *in, uint8_t *out,   \
                                int32_t row0, int32_t row1);
 
 EDGE_F32_DECLARE(__avx2)
@@ -76,21 +87,15 @@ EDGE_F32_DECLARE(__avx512)
 EDGE_F32_DECLARE(__neon)
 
 /* A level's table entries (dispatch.h's f32 member), SFX its suffix. */
-#define EDGE_F32_TABLE(SFX, NAME)                                                              \
-    {.dw = edge_f32_dw##SFX,                                                                   \
-     .dw_name = "f32_dw" NAME,                                                                 \
-     .add = edge_f32_add_row##SFX,                                                             \
-     .sub = edge_f32_sub_row##SFX,                                                             \
-     .mul = edge_f32_mul_row##SFX,                                                             \
-     .max = edge_f32_max_row##SFX,                                                             \
-     .min = edge_f32_min_row##SFX,                                                             \
-     .relu = edge_f32_relu##SFX,                                                               \
-     .relu6 = edge_f32_relu6##SFX,                                                             \
-     .hard_swish = edge_f32_hard_swish##SFX,                                                   \
-     .eltwise_name = "f32_eltwise" NAME,                                                       \
-     .bilinear_s8 = edge_bilinear_s8##SFX,                                                     \
-     .bilinear_f32 = edge_bilinear_f32##SFX,                                                   \
-     .bilinear_u8 = edge_bilinear_u8##SFX,                                                     \
-     .bilinear_name = "bilinear_rows" NAME}
+#define EDGE_F32_TABLE(SFX, NAME)                                                                 \
+    {                                                                                             \
+        .dw = edge_f32_dw##SFX, .dw_name = "f32_dw" NAME, .add = edge_f32_add_row##SFX,           \
+        .sub = edge_f32_sub_row##SFX, .mul = edge_f32_mul_row##SFX, .max = edge_f32_max_row##SFX, \
+        .min = edge_f32_min_row##SFX, .relu = edge_f32_relu##SFX, .relu6 = edge_f32_relu6##SFX,   \
+        .hard_swish = edge_f32_hard_swish##SFX, .eltwise_name = "f32_eltwise" NAME,               \
+        .quantize_s8 = edge_f32_quantize_s8##SFX, .quantize_u8 = edge_f32_quantize_u8##SFX,       \
+        .bilinear_s8 = edge_bilinear_s8##SFX, .bilinear_f32 = edge_bilinear_f32##SFX,             \
+        .bilinear_u8 = edge_bilinear_u8##SFX, .bilinear_name = "bilinear_rows" NAME               \
+    }
 
 #endif

@@ -20,6 +20,7 @@
  * table of 256 floats (the reference's one multiply per value, looked up).
  * Does not own the conversions (kernels/ref/quantize.c). */
 #include "cpu_op.h"
+#include "dispatch.h"
 #include "lut8.h"
 #include "ref/quantize.h"
 
@@ -64,8 +65,9 @@ typedef struct quant_data {
     size_t n;
     edge_affine_params affine;
     edge_requant_params requant;
-    edge_lut8 lut;   /* QUANTIZE int8/uint8 -> int8/uint8 */
-    float ftab[256]; /* DEQUANTIZE int8/uint8: the float of each raw input byte */
+    edge_lut8 lut;            /* QUANTIZE int8/uint8 -> int8/uint8 */
+    const edge_kernels *fast; /* QUANTIZE float32 -> int8/uint8 on this table (NULL: reference) */
+    float ftab[256];          /* DEQUANTIZE int8/uint8: the float of each raw input byte */
 } quant_data;
 
 /* The 8-bit -> 8-bit reference requantizations over raw bytes (edge_lut8_src_fn). */
@@ -133,6 +135,11 @@ static int quantize_prepare(edge_prep *p, edge_node *n)
     if (in->type == EDGE_FLOAT32) {
         d.affine.scale = out->q.scale[0];
         d.affine.zero_point = out->q.zero_point[0];
+        const edge_kernels *kt = edge_op_kernels(p);
+        if ((d.kind == Q_F32_S8 || d.kind == Q_F32_U8) && kt && kt->f32.quantize_s8) {
+            d.fast = kt;
+            n->kernel = kt->f32.eltwise_name;
+        }
     } else if ((rc = edge_op_check_quant1(p, in, "input")) ||
                (rc = requant_params(p, in, out, &d.requant))) {
         return rc;
@@ -199,8 +206,12 @@ static void quant_eval(const edge_node *n, void *const *t, void *scratch, edge_e
         return;
     }
     switch (d->kind) {
-    case Q_F32_S8: edge_ref_quantize_f32_s8(&d->affine, in, out, d->n); break;
-    case Q_F32_U8: edge_ref_quantize_f32_u8(&d->affine, in, out, d->n); break;
+    case Q_F32_S8:
+        (d->fast ? d->fast->f32.quantize_s8 : edge_ref_quantize_f32_s8)(&d->affine, in, out, d->n);
+        break;
+    case Q_F32_U8:
+        (d->fast ? d->fast->f32.quantize_u8 : edge_ref_quantize_f32_u8)(&d->affine, in, out, d->n);
+        break;
     case Q_S8_S8:
     case Q_S8_U8:
     case Q_U8_S8:

@@ -3,11 +3,11 @@
  *
  * Owns: the bodies of the binary row functions (ADD, SUB, MUL with the fused activation clamp,
  * MAXIMUM, MINIMUM; edge_bcast_walk rows with each input's stride 0 or 1) and of the unary
- * maps (RELU, RELU6, HARD_SWISH). A level's file defines F32_LANES and F32_SFX (the name
- * suffix, e.g. __avx512) and includes this header after f32_dw_impl.h (which defines the
- * vector types). Every lane does the reference's operations on its element in the
- * reference's order (kernels/ref/binary.c, activation.c); comparisons and selects are masks.
- * Does not own the broadcast walk (kernels/ref/binary.c) or dispatch. */
+ * maps (RELU, RELU6, HARD_SWISH) and of QUANTIZE float32 -> int8 / uint8. A level's file defines
+ * F32_LANES and F32_SFX (the name suffix, e.g. __avx512) and includes this header after
+ * f32_dw_impl.h (which defines the vector types). Every lane does the reference's operations on its
+ * element in the reference's order (kernels/ref/binary.c, activation.c); comparisons and selects
+ * are masks. Does not own the broadcast walk (kernels/ref/binary.c) or dispatch. */
 #include <string.h>
 
 #include "f32.h"
@@ -138,3 +138,50 @@ static inline float f32_hswish1(float v)
 }
 
 F32_MAP(edge_f32_hard_swish, f32_hswish(v, zero, three, six), f32_hswish1(v))
+
+/* QUANTIZE float32 -> int8 / uint8 (edge_ref_quantize_f32_s8 / _u8): r = roundf(x / scale),
+ * half away from zero; NaN and values below int32 as INT32_MIN, above as INT32_MAX; plus the
+ * zero point, clamped to [LO, HI]. In lanes: x / scale as the reference divides; NaN becomes
+ * -1e9 and the quotient is clamped to [-1e9, 1e9] (the same clamped result: the zero point is
+ * far smaller), truncated to int32 and moved one away from zero when the dropped fraction is at
+ * least one half (exact: below 2^23 the fraction is exact, above it the quotient is whole). */
+static inline i32v f32_quantize(f32v x, f32v scale, i32v zp, i32v lo, i32v hi)
+{
+    const f32v big = f32_splat(1e9f), nbig = f32_splat(-1e9f), half = f32_splat(0.5f),
+               nhalf = f32_splat(-0.5f);
+    f32v d = x / scale;
+    d = f32_sel(d != d, nbig, d);
+    d = f32_sel(d < nbig, nbig, d);
+    d = f32_sel(big < d, big, d);
+    i32v t = __builtin_convertvector(d, i32v);
+    const f32v frac = d - __builtin_convertvector(t, f32v);
+    t += (i32v)(frac >= half) & 1; /* masks are -1: & 1 gives 1 */
+    t -= (i32v)(frac <= nhalf) & 1;
+    t += zp;
+    t = ((t < lo) & lo) | (~(t < lo) & t);
+    return ((hi < t) & hi) | (~(hi < t) & t);
+}
+
+#define F32_QUANTIZE(NAME, T, LO, HI, REF)                                                    \
+    void F32_FN(NAME)(const edge_affine_params *p, const float *in, T *out, size_t n)         \
+    {                                                                                         \
+        typedef T tv __attribute__((vector_size(F32_LANES * sizeof(T))));                     \
+        const f32v scale = f32_splat(p->scale);                                               \
+        i32v zp, lo, hi;                                                                      \
+        for (int l = 0; l < F32_LANES; l++) {                                                 \
+            zp[l] = p->zero_point;                                                            \
+            lo[l] = (LO);                                                                     \
+            hi[l] = (HI);                                                                     \
+        }                                                                                     \
+        size_t i = 0;                                                                         \
+        for (; i + F32_LANES <= n; i += F32_LANES) {                                          \
+            const tv q =                                                                      \
+                __builtin_convertvector(f32_quantize(f32_ld(in + i), scale, zp, lo, hi), tv); \
+            memcpy(out + i, &q, sizeof q);                                                    \
+        }                                                                                     \
+        if (i < n)                                                                            \
+            REF(p, in + i, out + i, n - i);                                                   \
+    }
+
+F32_QUANTIZE(edge_f32_quantize_s8, int8_t, INT8_MIN, INT8_MAX, edge_ref_quantize_f32_s8)
+F32_QUANTIZE(edge_f32_quantize_u8, uint8_t, 0, UINT8_MAX, edge_ref_quantize_f32_u8)

@@ -7,7 +7,9 @@
  * dimension 1 or not, on either side) with activation ranges; RELU, RELU6 and HARD_SWISH against
  * their references over lengths 0..100 and longer, unaligned and in place; RESIZE_BILINEAR
  * (int8 Q10, float32, uint8) against edge_ref_resize_bilinear_* on random sizes (up and down,
- * 1 to 40), every corner / half-pixel flag and channel counts 1..70, rows split anywhere. Shapes:
+ * 1 to 40), every corner / half-pixel flag and channel counts 1..70, rows split anywhere;
+ * QUANTIZE float32 -> int8 / uint8 against edge_ref_quantize_f32_* with ties (x.5 quotients),
+ * huge values, infinities and NaN, random scales and zero points. Shapes:
  * channel counts 1..70 (every lane tail), windows 1x1 to 5x5, strides and dilations 1 to 3, every
  * padding, batches 1 and 2, row ranges split anywhere, with and without bias, activation ranges
  * none / RELU6 / empty, and inputs with NaN, infinities, signed zeros and denormals. Equality is of
@@ -29,6 +31,7 @@
 #include "ref/activation.h"
 #include "ref/binary.h"
 #include "ref/dwconv.h"
+#include "ref/quantize.h"
 #include "ref/resize.h"
 #include "test_rng.h"
 
@@ -222,6 +225,46 @@ static void test_bilinear(void **state)
     }
 }
 
+static void test_quantize(void **state)
+{
+    (void)state;
+    const edge_kernels *tables[4];
+    const int n_tables = level_tables(tables);
+    const int n = rounds(300);
+    for (int round = 0; round < n; round++) {
+        const size_t len = (size_t)rnd_in(0, 300);
+        float *in = malloc((len + 1) * sizeof *in);
+        uint8_t *want = malloc(len + 1), *got = malloc(len + 1);
+        assert_true(in && want && got);
+        edge_affine_params a = {.scale = (float)rnd_in(1, 100000) / (float)rnd_in(1, 100000),
+                                .zero_point = rnd_in(-128, 127)};
+        for (size_t i = 0; i < len; i++) {
+            const int kind = rnd_in(0, 9);
+            in[i] = kind == 0   ? ((float)rnd_in(-300, 300) + 0.5f) * a.scale /* ties */
+                    : kind == 1 ? rnd_f(1) * 1e30f
+                                : rnd_f(1) * 200.0f;
+        }
+        for (int t = 0; t < n_tables; t++) {
+            edge_ref_quantize_f32_s8(&a, in, (int8_t *)want, len);
+            memset(got, 0xA5, len + 1);
+            tables[t]->f32.quantize_s8(&a, in, (int8_t *)got, len);
+            if (memcmp(got, want, len))
+                fail_msg("round %d level %s: QUANTIZE float32 -> int8 differs", round,
+                         tables[t]->name);
+            edge_affine_params u = {a.scale, a.zero_point + 128};
+            edge_ref_quantize_f32_u8(&u, in, want, len);
+            memset(got, 0xA5, len + 1);
+            tables[t]->f32.quantize_u8(&u, in, got, len);
+            if (memcmp(got, want, len))
+                fail_msg("round %d level %s: QUANTIZE float32 -> uint8 differs", round,
+                         tables[t]->name);
+        }
+        free(in);
+        free(want);
+        free(got);
+    }
+}
+
 static int level_tables(const edge_kernels **out)
 {
     static const edge_isa all[] = {EDGE_ISA_AVX2, EDGE_ISA_AVX512VNNI, EDGE_ISA_NEON,
@@ -322,10 +365,9 @@ int main(void)
 {
     test_rng_seed();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dw_f32),
-        cmocka_unit_test(test_binary_f32),
-        cmocka_unit_test(test_unary_f32),
-        cmocka_unit_test(test_bilinear),
+        cmocka_unit_test(test_dw_f32),    cmocka_unit_test(test_binary_f32),
+        cmocka_unit_test(test_unary_f32), cmocka_unit_test(test_bilinear),
+        cmocka_unit_test(test_quantize),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

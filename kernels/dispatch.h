@@ -71,6 +71,8 @@ typedef struct edge_kernels {
         const char *dw_name;
         edge_f32_bin_row_fn add, sub, mul, max, min;
         edge_f32_map_fn relu, relu6, hard_swish;
+        edge_f32_pool_fn avgpool, maxpool;
+        const char *pool_name;
         const char *eltwise_name; /* also QUANTIZE float32 -> int8 / uint8: */
         edge_f32_quantize_s8_fn quantize_s8;
         edge_f32_quantize_u8_fn quantize_u8;

@@ -14,6 +14,7 @@
 
 #include "ref/binary.h"
 #include "ref/conv.h"
+#include "ref/pool.h"
 #include "ref/quantize.h"
 #include "ref/resize.h"
 
@@ -52,6 +53,11 @@ typedef void (*edge_f32_quantize_s8_fn)(const edge_affine_params *p, const float
 typedef void (*edge_f32_quantize_u8_fn)(const edge_affine_params *p, const float *in, uint8_t *out,
                                         size_t n);
 
+/* AVERAGE_POOL_2D and MAX_POOL_2D float32: output rows [row0, row1) (row r = batch * out_h + oy)
+ * of edge_ref_avgpool_f32 / edge_ref_maxpool_f32, exactly. */
+typedef void (*edge_f32_pool_fn)(const edge_pool_params *p, const float *in, float *out,
+                                 int32_t row0, int32_t row1);
+
 #define EDGE_F32_DECLARE(SFX)                                                                  \
     void edge_f32_dw##SFX(const edge_conv_params *p, const float *in, const float *w,          \
                           const float *bias, float *out, int32_t row0, int32_t row1);          \
@@ -68,6 +74,10 @@ typedef void (*edge_f32_quantize_u8_fn)(const edge_affine_params *p, const float
     void edge_f32_relu##SFX(const float *in, float *out, size_t n);                            \
     void edge_f32_relu6##SFX(const float *in, float *out, size_t n);                           \
     void edge_f32_hard_swish##SFX(const float *in, float *out, size_t n);                      \
+    void edge_f32_avgpool##SFX(const edge_pool_params *p, const float *in, float *out,         \
+                               int32_t row0, int32_t row1);                                    \
+    void edge_f32_maxpool##SFX(const edge_pool_params *p, const float *in, float *out,         \
+                               int32_t row0, int32_t row1);                                    \
     void edge_f32_quantize_s8##SFX(const edge_affine_params *p, const float *in, int8_t *out,  \
                                    size_t n);                                                  \
     void edge_f32_quantize_u8##SFX(const edge_affine_params *p, const float *in, uint8_t *out, \
@@ -87,15 +97,28 @@ EDGE_F32_DECLARE(__avx512)
 EDGE_F32_DECLARE(__neon)
 
 /* A level's table entries (dispatch.h's f32 member), SFX its suffix. */
-#define EDGE_F32_TABLE(SFX, NAME)                                                                 \
-    {                                                                                             \
-        .dw = edge_f32_dw##SFX, .dw_name = "f32_dw" NAME, .add = edge_f32_add_row##SFX,           \
-        .sub = edge_f32_sub_row##SFX, .mul = edge_f32_mul_row##SFX, .max = edge_f32_max_row##SFX, \
-        .min = edge_f32_min_row##SFX, .relu = edge_f32_relu##SFX, .relu6 = edge_f32_relu6##SFX,   \
-        .hard_swish = edge_f32_hard_swish##SFX, .eltwise_name = "f32_eltwise" NAME,               \
-        .quantize_s8 = edge_f32_quantize_s8##SFX, .quantize_u8 = edge_f32_quantize_u8##SFX,       \
-        .bilinear_s8 = edge_bilinear_s8##SFX, .bilinear_f32 = edge_bilinear_f32##SFX,             \
-        .bilinear_u8 = edge_bilinear_u8##SFX, .bilinear_name = "bilinear_rows" NAME               \
-    }
+// clang-format off
+#define EDGE_F32_TABLE(SFX, NAME)                        \
+    {.dw = edge_f32_dw##SFX,                             \
+     .dw_name = "f32_dw" NAME,                           \
+     .add = edge_f32_add_row##SFX,                       \
+     .sub = edge_f32_sub_row##SFX,                       \
+     .mul = edge_f32_mul_row##SFX,                       \
+     .max = edge_f32_max_row##SFX,                       \
+     .min = edge_f32_min_row##SFX,                       \
+     .relu = edge_f32_relu##SFX,                         \
+     .relu6 = edge_f32_relu6##SFX,                       \
+     .hard_swish = edge_f32_hard_swish##SFX,             \
+     .avgpool = edge_f32_avgpool##SFX,                   \
+     .maxpool = edge_f32_maxpool##SFX,                   \
+     .pool_name = "f32_pool_rows" NAME,                  \
+     .eltwise_name = "f32_eltwise" NAME,                 \
+     .quantize_s8 = edge_f32_quantize_s8##SFX,           \
+     .quantize_u8 = edge_f32_quantize_u8##SFX,           \
+     .bilinear_s8 = edge_bilinear_s8##SFX,               \
+     .bilinear_f32 = edge_bilinear_f32##SFX,             \
+     .bilinear_u8 = edge_bilinear_u8##SFX,               \
+     .bilinear_name = "bilinear_rows" NAME}
+// clang-format on
 
 #endif

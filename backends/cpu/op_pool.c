@@ -28,6 +28,7 @@ typedef struct pool_data {
     /* int8 / uint8 MAX_POOL_2D on the kernel table (NULL: the reference) */
     edge_qs8_max_rows_fn max_s8;
     edge_qu8_max_rows_fn max_u8;
+    edge_f32_pool_fn f32; /* float32 AVERAGE / MAX on the kernel table (NULL: the reference) */
     size_t rows, chunk, n_tasks; /* output rows (batches * out_h) in tasks of chunk rows */
 } pool_data;
 
@@ -140,6 +141,16 @@ static void maxpool_pixel(const pool_data *d, const uint8_t *in_b, int32_t oy, i
     }
 }
 
+static void f32_pool_task(void *ctx, size_t task, unsigned thread)
+{
+    (void)thread;
+    const maxpool_job *j = ctx;
+    const pool_data *d = j->d;
+    const size_t r0 = task * d->chunk, r1 = r0 + d->chunk < d->rows ? r0 + d->chunk : d->rows;
+    d->f32(&d->k, (const float *)(const void *)j->in, (float *)(void *)j->out, (int32_t)r0,
+           (int32_t)r1);
+}
+
 static void maxpool_task(void *ctx, size_t task, unsigned thread)
 {
     (void)thread;
@@ -187,6 +198,15 @@ static int pool_prepare(edge_prep *p, edge_node *n)
         return edge_fast_avgpool_prepare(p, n, &d->k) < 0 ? EDGE_ENOMEM : 0;
     if (n->code == EDGE_OP_MAX_POOL_2D && (d->type == EDGE_INT8 || d->type == EDGE_UINT8))
         maxpool_prepare(p, n, d);
+    const edge_kernels *kt = edge_op_kernels(p);
+    if (d->type == EDGE_FLOAT32 && !d->l2 && kt && kt->f32.avgpool) {
+        d->f32 = d->average ? kt->f32.avgpool : kt->f32.maxpool;
+        n->kernel = kt->f32.pool_name;
+        d->rows = (size_t)d->k.batches * (size_t)d->k.out_h;
+        const size_t per = (size_t)p->m->threads * 4; /* tasks: 4 per thread */
+        d->chunk = (d->rows + per - 1) / per;
+        d->n_tasks = (d->rows + d->chunk - 1) / d->chunk;
+    }
     return 0;
 }
 
@@ -202,6 +222,11 @@ static void pool_eval(const edge_node *n, void *const *t, void *scratch, edge_ex
     if (d->max_s8) {
         maxpool_job j = {d, in, out};
         edge_exec_parallel(ex, d->n_tasks, maxpool_task, &j);
+        return;
+    }
+    if (d->f32) {
+        maxpool_job j = {d, in, out};
+        edge_exec_parallel(ex, d->n_tasks, f32_pool_task, &j);
         return;
     }
     if (d->l2) {

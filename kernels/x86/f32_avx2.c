@@ -6,3 +6,4 @@
 #include "generic/f32_dw_impl.h"
 #include "generic/f32_eltwise_impl.h"
 #include "generic/bilinear_impl.h"
+#include "generic/pool_impl.h"

@@ -9,7 +9,9 @@
  * (int8 Q10, float32, uint8) against edge_ref_resize_bilinear_* on random sizes (up and down,
  * 1 to 40), every corner / half-pixel flag and channel counts 1..70, rows split anywhere;
  * QUANTIZE float32 -> int8 / uint8 against edge_ref_quantize_f32_* with ties (x.5 quotients),
- * huge values, infinities and NaN, random scales and zero points. Shapes:
+ * huge values, infinities and NaN, random scales and zero points; AVERAGE_POOL_2D and
+ * MAX_POOL_2D against edge_ref_avgpool_f32 / edge_ref_maxpool_f32 (windows 1..5, strides 1..3,
+ * padding that clips windows, activation ranges, specials). Shapes:
  * channel counts 1..70 (every lane tail), windows 1x1 to 5x5, strides and dilations 1 to 3, every
  * padding, batches 1 and 2, row ranges split anywhere, with and without bias, activation ranges
  * none / RELU6 / empty, and inputs with NaN, infinities, signed zeros and denormals. Equality is of
@@ -31,6 +33,7 @@
 #include "ref/activation.h"
 #include "ref/binary.h"
 #include "ref/dwconv.h"
+#include "ref/pool.h"
 #include "ref/quantize.h"
 #include "ref/resize.h"
 #include "test_rng.h"
@@ -265,6 +268,57 @@ static void test_quantize(void **state)
     }
 }
 
+static void test_pool(void **state)
+{
+    (void)state;
+    const edge_kernels *tables[4];
+    const int n_tables = level_tables(tables);
+    const int n = rounds(300);
+    for (int round = 0; round < n; round++) {
+        edge_pool_params p = {.batches = rnd_in(1, 2),
+                              .in_h = rnd_in(1, 14),
+                              .in_w = rnd_in(1, 14),
+                              .channels = rnd_in(0, 2) ? 8 * rnd_in(1, 8) : rnd_in(1, 70),
+                              .k_h = rnd_in(1, 5),
+                              .k_w = rnd_in(1, 5),
+                              .stride_h = rnd_in(1, 3),
+                              .stride_w = rnd_in(1, 3)};
+        p.pad_h = rnd_in(0, p.k_h - 1);
+        p.pad_w = rnd_in(0, p.k_w - 1);
+        p.out_h = (p.in_h + 2 * p.pad_h - p.k_h) / p.stride_h + 1;
+        p.out_w = (p.in_w + 2 * p.pad_w - p.k_w) / p.stride_w + 1;
+        if (p.out_h < 1 || p.out_w < 1 || p.in_h + p.pad_h < p.k_h || p.in_w + p.pad_w < p.k_w)
+            continue; /* the reference's precondition: every window meets the input */
+        const int act = rnd_in(0, 2);
+        p.act_min_f = act == 0 ? -INFINITY : act == 1 ? 0.0f : -1.0f;
+        p.act_max_f = act == 0 ? INFINITY : act == 1 ? 6.0f : 1.0f;
+        const size_t n_in =
+            (size_t)p.batches * (size_t)p.in_h * (size_t)p.in_w * (size_t)p.channels;
+        const size_t n_out =
+            (size_t)p.batches * (size_t)p.out_h * (size_t)p.out_w * (size_t)p.channels;
+        float *in = malloc(n_in * sizeof *in), *want = malloc(n_out * sizeof *want);
+        float *got = malloc(n_out * sizeof *got);
+        assert_true(in && want && got);
+        fill(in, n_in, rnd_in(0, 2) == 0);
+        const int32_t rows = p.batches * p.out_h;
+        for (int avg = 0; avg < 2; avg++) {
+            (avg ? edge_ref_avgpool_f32 : edge_ref_maxpool_f32)(&p, in, want);
+            for (int t = 0; t < n_tables; t++) {
+                const edge_f32_pool_fn fn = avg ? tables[t]->f32.avgpool : tables[t]->f32.maxpool;
+                const int32_t cut = rnd_in(0, rows);
+                memset(got, 0xA5, n_out * sizeof *got);
+                fn(&p, in, got, 0, cut);
+                fn(&p, in, got, cut, rows);
+                check_same(got, want, n_out, avg ? "AVERAGE_POOL_2D" : "MAX_POOL_2D",
+                           tables[t]->name, round);
+            }
+        }
+        free(in);
+        free(want);
+        free(got);
+    }
+}
+
 static int level_tables(const edge_kernels **out)
 {
     static const edge_isa all[] = {EDGE_ISA_AVX2, EDGE_ISA_AVX512VNNI, EDGE_ISA_NEON,
@@ -367,7 +421,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dw_f32),    cmocka_unit_test(test_binary_f32),
         cmocka_unit_test(test_unary_f32), cmocka_unit_test(test_bilinear),
-        cmocka_unit_test(test_quantize),
+        cmocka_unit_test(test_quantize),  cmocka_unit_test(test_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -396,6 +396,7 @@ static int conv_prepare(edge_prep *p, edge_node *n)
     if (d->type != EDGE_FLOAT32 || d->hybrid)
         return 0;
     n->scratch_bytes = edge_ref_conv_f32_scratch(&d->k);
+    n->kernel = "f32_im2col_sgemm_openblas"; /* kernels/ref/conv.c: OpenBLAS's GEMM */
     return 0;
 }
 

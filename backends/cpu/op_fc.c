@@ -90,8 +90,10 @@ static int fc_prepare(edge_prep *p, edge_node *n)
     if ((rc = edge_op_act_range_f(p, act, &d->k.act_min_f, &d->k.act_max_f)))
         return rc;
     d->hybrid = w->type == EDGE_INT8;
-    if (!d->hybrid)
+    if (!d->hybrid) {
+        n->kernel = "f32_sgemm_openblas"; /* kernels/ref/fc.c: OpenBLAS's GEMM */
         return 0;
+    }
     n->scratch_bytes = edge_ref_hybrid_scratch((size_t)k.depth);
     return edge_conv_hybrid_weights(p, n, EDGE_HYBRID_FC, k.units, 0,
                                     n->params.fc.asymmetric_inputs, &d->h);

@@ -84,7 +84,10 @@ typedef struct edge_node {
     /* a PAD folded into the convolution reading it (runtime/interp/fold_pad.c) */
     int32_t
         fold_pad[4]; /* CONV_2D, DEPTHWISE_CONV_2D: input cells added top, bottom, left, right */
-    bool folded;     /* PAD, PADV2: its reader pads for it; eval does nothing */
+    bool folded;     /* PAD, PADV2: its reader pads for it; LOGISTIC: its MUL's table (silu_of)
+                        computes it; eval does nothing */
+    int32_t silu_of; /* MUL: 1 + position of the folded LOGISTIC of its other operand, 0: none
+                        (runtime/interp/fold_silu.c) */
     /* CUSTOM operators (owned copies) */
     char *custom_code;
     uint8_t *custom_options;

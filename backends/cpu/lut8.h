@@ -32,4 +32,8 @@ void edge_op_lut8_setup(edge_prep *p, edge_node *n, edge_lut8 *l, size_t count);
 /* OUT[i] = L->lut[IN[i]] for the L->n elements; cannot fail, allocates nothing. */
 void edge_op_lut8_eval(const edge_lut8 *l, const void *in, void *out, edge_exec *ex);
 
+/* The table of a prepared int8/uint8 LOGISTIC node N (its output byte of each input byte), NULL
+ * for any other node: what a MUL folding x * LOGISTIC(x) composes (runtime/interp/fold_silu.c). */
+const uint8_t *edge_op_logistic_table(const edge_node *n);
+
 #endif

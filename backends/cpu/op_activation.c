@@ -244,7 +244,16 @@ static int act_prepare(edge_prep *p, edge_node *n, act_op op)
         return rc;
     if (d.use_lut)
         edge_op_lut8_setup(p, n, &d.lut, in->count);
+    if (n->folded)
+        n->kernel = "folded"; /* into the MUL reading it (fold_silu.c) */
     return edge_op_keep(p, n, &d, sizeof d);
+}
+
+const uint8_t *edge_op_logistic_table(const edge_node *n)
+{
+    const act_data *d = n->data;
+    return n->code == EDGE_OP_LOGISTIC && d && d->op == ACT_LOGISTIC && d->use_lut ? d->lut.lut
+                                                                                   : NULL;
 }
 
 /* The int8 reference kernels (the source of the tables; ELU and GELU are tables already). */
@@ -288,6 +297,8 @@ static void act_eval(const edge_node *n, void *const *t, void *scratch, edge_exe
 {
     (void)scratch;
     const act_data *d = n->data;
+    if (n->folded) /* its MUL computes it (fold_silu.c) */
+        return;
     if (d->use_lut) /* every int8 and uint8 operator */
         edge_op_lut8_eval(&d->lut, t[n->in[0]], t[n->out[0]], ex);
     else if (d->type == EDGE_INT16)

@@ -17,6 +17,7 @@
 
 #include "cpu_op.h"
 #include "dispatch.h"
+#include "lut8.h"
 #include "op_math.h"
 #include "ref/binary.h"
 #include "ref/gaps.h"
@@ -39,6 +40,9 @@ typedef struct binary_data {
     edge_qs8_binary_fn fast; /* s8/u8 on the kernel table (NULL: the reference) */
     edge_qs8_binary_params q;
     edge_f32_bin_row_fn f32_row; /* float32 on the kernel table's row (NULL: the reference) */
+    bool silu;  /* MUL of x by LOGISTIC(x) folded into lut (fold_silu.c): out = lut[x] */
+    int x_slot; /* silu: the input slot holding x */
+    edge_lut8 lut;
 } binary_data;
 
 _Static_assert(offsetof(binary_data, k) == 0, "fast_row reaches binary_data from its k");
@@ -237,6 +241,39 @@ static void fast_eval(const binary_data *d, const int8_t *a, const int8_t *b, in
 static const int32_t binary_codes[] = {EDGE_OP_ADD, EDGE_OP_SUB, EDGE_OP_MUL, EDGE_OP_MAXIMUM,
                                        EDGE_OP_MINIMUM};
 
+static void eval_s8(const binary_data *d, const int8_t *a, const int8_t *b, int8_t *o);
+static void eval_u8(const binary_data *d, const uint8_t *a, const uint8_t *b, uint8_t *o);
+
+/* MUL N of x by LOGISTIC(x) (fold_silu.c chose the pair): D's table of every byte of x, the
+ * folded LOGISTIC's table then this MUL's reference arithmetic, looked up over COUNT elements. */
+static int silu_table(edge_prep *p, edge_node *n, binary_data *d, size_t count)
+{
+    const edge_node *l = &p->m->nodes[n->silu_of - 1];
+    const uint8_t *sig = edge_op_logistic_table(l);
+    if (!sig || (d->type != EDGE_INT8 && d->type != EDGE_UINT8))
+        return edge_op_fail(p, EDGE_ESTATE, "folded LOGISTIC node %d has no table",
+                            (int)l->file_index);
+    d->x_slot = n->in[0] == l->in[0] ? 0 : 1;
+    uint8_t x[256], y[256];
+    for (int i = 0; i < 256; i++) {
+        x[i] = (uint8_t)i;
+        y[i] = sig[i];
+    }
+    binary_data one = *d;
+    const int32_t dims[1] = {256};
+    if (!edge_bcast_init(&one.k.shape, dims, 1, dims, 1, dims, 1))
+        return edge_op_fail(p, EDGE_ESTATE, "cannot walk 256 elements");
+    const uint8_t *a = d->x_slot == 0 ? x : y, *b = d->x_slot == 0 ? y : x;
+    if (d->type == EDGE_INT8)
+        eval_s8(&one, (const int8_t *)a, (const int8_t *)b, (int8_t *)d->lut.lut);
+    else
+        eval_u8(&one, a, b, d->lut.lut);
+    d->silu = true;
+    d->fast = NULL;
+    edge_op_lut8_setup(p, n, &d->lut, count);
+    return 0;
+}
+
 /* ADD, SUB, MUL, MAXIMUM, MINIMUM: the operation of N's code. */
 static int binary_prepare(edge_prep *p, edge_node *n)
 {
@@ -273,6 +310,8 @@ static int binary_prepare(edge_prep *p, edge_node *n)
         if (d.f32_row)
             n->kernel = kt->f32.eltwise_name;
     }
+    if (n->silu_of && (rc = silu_table(p, n, &d, out->count)))
+        return rc;
     if ((rc = edge_op_keep(p, n, &d, sizeof d)))
         return rc;
     return op == BIN_ADD && a->type == EDGE_INT8 ? add_fast(p, n, &d.k) : 0;
@@ -340,7 +379,9 @@ static void binary_eval(const edge_node *n, void *const *t, void *scratch, edge_
     const binary_data *d = n->data;
     const void *a = t[n->in[0]], *b = t[n->in[1]];
     void *o = t[n->out[0]];
-    if (n->packed)
+    if (d->silu)
+        edge_op_lut8_eval(&d->lut, t[n->in[d->x_slot]], o, ex);
+    else if (n->packed)
         edge_fast_add_eval(n, t, ex);
     else if (d->fast)
         fast_eval(d, a, b, o, ex);

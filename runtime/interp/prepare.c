@@ -289,6 +289,7 @@ int edge__model_prepare(edge_model *m, edge_error *err)
             return unsupported(m, n, err);
     }
     edge__fold_pads(m);
+    edge__fold_silu(m);
     for (int32_t i = 0; i < m->n_nodes; i++) {
         edge_node *n = &m->nodes[i];
         edge_error local = {0};

@@ -115,6 +115,7 @@ const edge_kernels edge_kernels_c = {
     .name = "c",
     .gemm = {edge_qs8_gemm_4x8c4__c, "qs8_gemm_4x8c4__c", C_MR, C_NR, C_KR, 0},
     .dw = {edge_qs8_dw__c, "qs8_dw_8c__c", C_CR},
+    .dconv = {edge_qs8_dconv_8c4__c, "qs8_dconv_8c4__c", 8, 4, 0},
     .add = {edge_qs8_add__c, "qs8_add__c"},
     .sum_rows = {edge_qs8_sum_rows__c, "qs8_sum_rows__c"},
 };

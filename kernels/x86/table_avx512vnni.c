@@ -13,6 +13,8 @@ const edge_kernels edge_kernels_avx512vnni = {
              EDGE_GEMM_AVX512VNNI_MR, EDGE_GEMM_AVX512VNNI_NR, EDGE_GEMM_AVX512VNNI_KR,
              EDGE_GEMM_AVX512VNNI_A_BIAS},
     .dw = {edge_qs8_dw_64c__avx512vnni, "qs8_dw_64c__avx512vnni", EDGE_DW_AVX512VNNI_CR},
+    .dconv = {edge_qs8_dconv_16c4__avx512vnni, "qs8_dconv_16c4__avx512vnni",
+              EDGE_DCONV_AVX512VNNI_CR, EDGE_DCONV_AVX512VNNI_KR, EDGE_DCONV_AVX512VNNI_A_BIAS},
     .add = {edge_qs8_add__avx512, "qs8_add__avx512"},
     .sum_rows = {edge_qs8_sum_rows__avx512, "qs8_sum_rows__avx512"},
 };

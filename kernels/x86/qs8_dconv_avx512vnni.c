@@ -1,0 +1,71 @@
+/* kernels/x86/qs8_dconv_avx512vnni.c - the direct CONV_2D of 1 to 4 input channels, avx512vnni.
+ *
+ * Owns: edge_qs8_dconv_16c4__avx512vnni (contract: qs8.h, "direct CONV_2D"). No im2col
+ * buffer: for a run of up to PX output pixels of one output row it gathers each pixel's
+ * window as row words (dconv.h; word moves for interior pixels), then for each block of
+ * 16 output channels broadcasts each word (fed as x ^ 0x80, a_bias 128) into vpdpbusd
+ * against the block's packed weights, requantizes 16 lanes (requant_avx512.h, prep form
+ * once per block and run) and stores the block's channels with a byte mask.
+ * Does not own packing (dconv.c), the table or the contract. */
+#include <immintrin.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dconv.h"
+#include "x86/qs8_x86.h"
+#include "x86/requant_avx512.h"
+
+#define CR EDGE_DCONV_AVX512VNNI_CR
+#define PX 16 /* output pixels gathered per run */
+
+void edge_qs8_dconv_16c4__avx512vnni(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1)
+{
+    EDGE_QS8_DCONV_CONTRACT(a, row0, row1);
+    const edge_conv_params *p = a->p;
+    const size_t rowk = edge_qs8_dconv_rowk(p), kc = edge_qs8_dconv_kc(p), groups = kc / 4;
+    const size_t ch = (size_t)p->out_c, blk = edge_qs8_gemm_block_bytes(CR, kc);
+    const size_t img = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+    const __m512i zp = _mm512_set1_epi32(a->o.zp), lo = _mm512_set1_epi32(a->o.lo);
+    const __m512i hi = _mm512_set1_epi32(a->o.hi), flip = _mm512_set1_epi32((int32_t)0x80808080);
+    uint32_t xw[PX * EDGE_QS8_DCONV_MAX_K / 4];
+    for (int32_t r = row0; r < row1; r++) {
+        const int32_t b = r / p->out_h, oy = r % p->out_h;
+        const int8_t *in_b = a->in + (size_t)b * img;
+        int8_t *out_r = a->out + (size_t)r * (size_t)p->out_w * ch;
+        for (int32_t x0 = 0; x0 < p->out_w; x0 += PX) {
+            const int32_t np = p->out_w - x0 < PX ? p->out_w - x0 : PX;
+            for (int32_t j = 0; j < np; j++)
+                edge_qs8_dconv_gather(p, in_b, a->zp_in, rowk, oy, x0 + j,
+                                      (int8_t *)(xw + (size_t)j * groups));
+            for (size_t n0 = 0; n0 < ch; n0 += CR) {
+                const uint8_t *hb = (const uint8_t *)a->w + n0 / CR * blk;
+                const __m512i bias = _mm512_loadu_si512(hb);
+                const edge_rq_avx512 rq =
+                    edge_rq_prep_avx512(_mm512_loadu_si512(hb + 64), _mm512_loadu_si512(hb + 128));
+                const uint8_t *w = hb + 3 * CR * sizeof(int32_t);
+                const __mmask16 m =
+                    ch - n0 >= CR ? (__mmask16)0xFFFF : (__mmask16)((1u << (ch - n0)) - 1);
+                int8_t *o = out_r + (size_t)x0 * ch + n0;
+                for (int32_t j = 0; j < np; j++, o += ch) {
+                    const uint32_t *x = xw + (size_t)j * groups;
+                    __m512i acc0 = bias, acc1 = _mm512_setzero_si512();
+                    size_t g = 0;
+                    for (; g + 2 <= groups; g += 2) {
+                        const __m512i x0v =
+                            _mm512_xor_si512(_mm512_set1_epi32((int32_t)x[g]), flip);
+                        const __m512i x1v =
+                            _mm512_xor_si512(_mm512_set1_epi32((int32_t)x[g + 1]), flip);
+                        acc0 = _mm512_dpbusd_epi32(acc0, x0v, _mm512_loadu_si512(w + g * 64));
+                        acc1 = _mm512_dpbusd_epi32(acc1, x1v, _mm512_loadu_si512(w + g * 64 + 64));
+                    }
+                    if (g < groups) {
+                        const __m512i xv = _mm512_xor_si512(_mm512_set1_epi32((int32_t)x[g]), flip);
+                        acc0 = _mm512_dpbusd_epi32(acc0, xv, _mm512_loadu_si512(w + g * 64));
+                    }
+                    const __m512i v = edge_mbqm_prep_avx512(_mm512_add_epi32(acc0, acc1), &rq);
+                    _mm_mask_storeu_epi8(o, m, edge_out16_avx512(v, zp, lo, hi));
+                }
+            }
+        }
+    }
+}

@@ -6,10 +6,16 @@
  * 16 output channels broadcasts each word (fed as x ^ 0x80, a_bias 128) into vpdpbusd
  * against the block's packed weights, requantizes 16 lanes (requant_avx512.h, prep form
  * once per block and run) and stores the block's channels with a byte mask.
+ * Narrow outputs (out_c <= 8, first layers such as person_detect's 1 -> 8): one vector
+ * holds pp = 16 / cw pixels of cw channels (cw = out_c rounded up to 1, 2, 4 or 8), the
+ * words kept per group across pixels so one vpermd spreads pp pixels' words over their
+ * lanes; the weights, bias and multipliers are replicated over the pp lane groups once
+ * per call, and a byte shuffle packs the pp pixels' out_c channels for one masked store.
  * Does not own packing (dconv.c), the table or the contract. */
 #include <immintrin.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "dconv.h"
 #include "x86/qs8_x86.h"
@@ -18,9 +24,83 @@
 #define CR EDGE_DCONV_AVX512VNNI_CR
 #define PX 16 /* output pixels gathered per run */
 
+/* out_c <= 8: pp pixels per vector (see above). */
+static void run_narrow(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1)
+{
+    const edge_conv_params *p = a->p;
+    const size_t rowk = edge_qs8_dconv_rowk(p), kc = edge_qs8_dconv_kc(p), groups = kc / 4;
+    const size_t ch = (size_t)p->out_c;
+    const size_t img = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+    const int cw = ch <= 1 ? 1 : ch <= 2 ? 2 : ch <= 4 ? 4 : 8, pp = 16 / cw;
+    int32_t ic[16], ip[16];
+    uint8_t sh[16];
+    for (int i = 0; i < 16; i++) {
+        ic[i] = i % cw;
+        ip[i] = i / cw;
+        sh[i] = i < pp * (int)ch ? (uint8_t)(i / (int)ch * cw + i % (int)ch) : 0x80;
+    }
+    const __m512i idx_c = _mm512_loadu_si512(ic), idx_p = _mm512_loadu_si512(ip);
+    const __m128i pack = _mm_loadu_si128((const __m128i *)sh);
+    const uint8_t *hb = a->w;
+    const __m512i bias = _mm512_permutexvar_epi32(idx_c, _mm512_loadu_si512(hb));
+    const edge_rq_avx512 rq =
+        edge_rq_prep_avx512(_mm512_permutexvar_epi32(idx_c, _mm512_loadu_si512(hb + 64)),
+                            _mm512_permutexvar_epi32(idx_c, _mm512_loadu_si512(hb + 128)));
+    const uint8_t *w = hb + 3 * CR * sizeof(int32_t);
+    __m512i wrep[EDGE_QS8_DCONV_MAX_K / 4];
+    for (size_t g = 0; g < groups; g++)
+        wrep[g] = _mm512_permutexvar_epi32(idx_c, _mm512_loadu_si512(w + g * 64));
+    const __m512i zp = _mm512_set1_epi32(a->o.zp), lo = _mm512_set1_epi32(a->o.lo);
+    const __m512i hi = _mm512_set1_epi32(a->o.hi), flip = _mm512_set1_epi32((int32_t)0x80808080);
+    /* word g of pixel j at xt[g * PX + j]; a load of 16 may run into the next group (or the
+     * spare row) for pixels past the run, whose lanes are never stored */
+    uint32_t xt[(EDGE_QS8_DCONV_MAX_K / 4 + 1) * PX];
+    int8_t xb[EDGE_QS8_DCONV_MAX_K];
+    for (int32_t r = row0; r < row1; r++) {
+        const int32_t b = r / p->out_h, oy = r % p->out_h;
+        const int8_t *in_b = a->in + (size_t)b * img;
+        int8_t *out_r = a->out + (size_t)r * (size_t)p->out_w * ch;
+        for (int32_t x0 = 0; x0 < p->out_w; x0 += PX) {
+            const int32_t np = p->out_w - x0 < PX ? p->out_w - x0 : PX;
+            for (int32_t j = 0; j < np; j++) {
+                edge_qs8_dconv_gather(p, in_b, a->zp_in, rowk, oy, x0 + j, xb);
+                for (size_t g = 0; g < groups; g++)
+                    memcpy(&xt[g * PX + (size_t)j], xb + 4 * g, 4);
+            }
+            for (int32_t j0 = 0; j0 < np; j0 += pp) {
+                __m512i acc0 = bias, acc1 = _mm512_setzero_si512();
+                size_t g = 0;
+                for (; g + 2 <= groups; g += 2) {
+                    const __m512i x0v = _mm512_permutexvar_epi32(
+                        idx_p, _mm512_loadu_si512(xt + g * PX + (size_t)j0));
+                    const __m512i x1v = _mm512_permutexvar_epi32(
+                        idx_p, _mm512_loadu_si512(xt + (g + 1) * PX + (size_t)j0));
+                    acc0 = _mm512_dpbusd_epi32(acc0, _mm512_xor_si512(x0v, flip), wrep[g]);
+                    acc1 = _mm512_dpbusd_epi32(acc1, _mm512_xor_si512(x1v, flip), wrep[g + 1]);
+                }
+                if (g < groups) {
+                    const __m512i xv = _mm512_permutexvar_epi32(
+                        idx_p, _mm512_loadu_si512(xt + g * PX + (size_t)j0));
+                    acc0 = _mm512_dpbusd_epi32(acc0, _mm512_xor_si512(xv, flip), wrep[g]);
+                }
+                const __m512i v = edge_mbqm_prep_avx512(_mm512_add_epi32(acc0, acc1), &rq);
+                const __m128i q = _mm_shuffle_epi8(edge_out16_avx512(v, zp, lo, hi), pack);
+                const int32_t npx = np - j0 < pp ? np - j0 : pp;
+                const unsigned bytes = (unsigned)npx * (unsigned)ch;
+                _mm_mask_storeu_epi8(out_r + (size_t)(x0 + j0) * ch,
+                                     (__mmask16)(bytes >= 16 ? 0xFFFFu : (1u << bytes) - 1), q);
+            }
+        }
+    }
+}
+
 void edge_qs8_dconv_16c4__avx512vnni(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1)
 {
     EDGE_QS8_DCONV_CONTRACT(a, row0, row1);
+    if (a->p->out_c <= 8) {
+        run_narrow(a, row0, row1);
+        return;
+    }
     const edge_conv_params *p = a->p;
     const size_t rowk = edge_qs8_dconv_rowk(p), kc = edge_qs8_dconv_kc(p), groups = kc / 4;
     const size_t ch = (size_t)p->out_c, blk = edge_qs8_gemm_block_bytes(CR, kc);

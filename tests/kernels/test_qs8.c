@@ -301,7 +301,7 @@ static int dconv_case(const edge_kernels *K, int round)
     edge_conv_params p = {0};
     rnd_dw_geometry(&p, round);
     p.in_c = rnd_in(1, 4);
-    p.out_c = round % 6 == 0 ? rnd_in(68, 200) : rnd_in(1, 67);
+    p.out_c = round % 6 == 0 ? rnd_in(68, 200) : round % 2 ? rnd_in(1, 8) : rnd_in(1, 67);
     p.dil_h = p.dil_w = 1;
     p.k_h = rnd_in(1, 7);
     p.k_w = rnd_in(1, 7);

@@ -307,6 +307,8 @@ static int dconv_case(const edge_kernels *K, int round)
     p.k_w = rnd_in(1, 7);
     if (round % 3 == 0)
         p.k_h = p.k_w = 3;
+    if (round % 4 == 0) /* rows of several 16-pixel runs */
+        p.in_w = rnd_in(30, 100);
     p.pad_h = rnd_in(0, p.k_h - 1);
     p.pad_w = rnd_in(0, p.k_w - 1);
     const int32_t th = p.in_h + p.pad_h + rnd_in(0, p.k_h - 1) - p.k_h;

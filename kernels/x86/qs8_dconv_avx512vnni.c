@@ -2,8 +2,9 @@
  *
  * Owns: edge_qs8_dconv_16c4__avx512vnni (contract: qs8.h, "direct CONV_2D"). No im2col
  * buffer: for a run of up to PX output pixels of one output row it gathers the pixels'
- * windows as row words (vpgatherdd across the run's pixels inside the input, dconv.h's
- * gather at the borders), then for each block of
+ * windows as row words (for the run's pixels inside the input: masked word loads when
+ * pixels lie 1, 2 or 4 bytes apart, vpgatherdd otherwise; dconv.h's gather at the
+ * borders), then for each block of
  * 16 output channels broadcasts each word (fed as x ^ 0x80, a_bias 128) into vpdpbusd
  * against the block's packed weights, requantizes 16 lanes (requant_avx512.h, prep form
  * once per block and run) and stores the block's channels with a byte mask.
@@ -24,6 +25,25 @@
 
 #define CR EDGE_DCONV_AVX512VNNI_CR
 #define PX 16 /* output pixels gathered per run: one vector of words */
+
+/* The 4 bytes at SRC + j * STEP (STEP 1, 2 or 4) in lane j, for the lanes of M (the others
+ * 0); reads only bytes below SRC + j * STEP + 4 of those lanes. */
+static inline __m512i load_words(const int8_t *src, size_t step, __mmask16 m)
+{
+    if (step == 4)
+        return _mm512_maskz_loadu_epi32(m, src);
+    if (step == 2) {
+        const __m512i lo = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, src));
+        const __m512i hi = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, src + 2));
+        return _mm512_or_si512(lo, _mm512_slli_epi32(hi, 16));
+    }
+    __m512i v = _mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, src));
+    for (int k = 1; k < 4; k++)
+        v = _mm512_or_si512(v,
+                            _mm512_sll_epi32(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, src + k)),
+                                             _mm_cvtsi32_si128(8 * k)));
+    return v;
+}
 
 /* The row words of output pixels OX0 .. OX0 + NP - 1 (NP <= PX) of output row OY, word g
  * of pixel j at XT[g * PX + j]. The pixels whose windows stay inside the input columns
@@ -51,6 +71,9 @@ static void gather_run(const edge_conv_params *p, const int8_t *in_b, int8_t zp,
             _mm512_set1_epi32(p->in_c));
         const __mmask16 m = (__mmask16)inner;
         const __m512i zw = _mm512_set1_epi8(zp);
+        /* pixels 4, 2 or 1 bytes apart with the first one inside: word loads, no gather */
+        const size_t step = (size_t)p->stride_w * c;
+        const bool dense = xa >= 0 && step <= 4 && step != 3;
         uint32_t *d = xt;
         for (int32_t ky = 0; ky < p->k_h; ky++, d += gw * PX) {
             const int32_t iy = oy * p->stride_h - p->pad_h + ky;
@@ -60,9 +83,15 @@ static void gather_run(const edge_conv_params *p, const int8_t *in_b, int8_t zp,
                 continue;
             }
             const int8_t *row = in_b + (size_t)iy * row_bytes;
-            for (size_t g = 0; g < gw; g++)
-                _mm512_storeu_si512(d + g * PX,
-                                    _mm512_mask_i32gather_epi32(zw, m, idx, row + 4 * g, 1));
+            for (size_t g = 0; g < gw; g++) {
+                __m512i v;
+                if (dense)
+                    v = _mm512_mask_mov_epi32(zw, m,
+                                              load_words(row + (size_t)xa * c + 4 * g, step, m));
+                else
+                    v = _mm512_mask_i32gather_epi32(zw, m, idx, row + 4 * g, 1);
+                _mm512_storeu_si512(d + g * PX, v);
+            }
         }
     }
     int8_t xb[EDGE_QS8_DCONV_MAX_K];

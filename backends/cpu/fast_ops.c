@@ -54,6 +54,16 @@ static size_t div_up(size_t a, size_t b)
     return (a + b - 1) / b;
 }
 
+/* ROWS output rows in tasks for THREADS threads: about four per thread for balance, and
+ * one call for a single thread (a kernel call sets up per-block constants, such as the
+ * depthwise weight quads: several per node are pure overhead on 6x6 and 3x3 layers). */
+static void row_tasks(fast_hdr *h, size_t rows, unsigned threads)
+{
+    h->rows = rows;
+    h->chunk = threads > 1 ? div_up(rows, (size_t)threads * 4) : rows;
+    h->n_tasks = div_up(rows, h->chunk);
+}
+
 /* N's packed header (and DATA_BYTES after it) for the fast path KIND through kernel table KT's
  * kernel named KERNEL; NULL (and a message) when out of memory. */
 static fast_hdr *alloc_hdr(edge_prep *p, edge_node *n, size_t data_bytes, const edge_kernels *kt,
@@ -414,9 +424,7 @@ int edge_fast_dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
     memset(zero, (uint8_t)h->zp_in, zbytes);
     edge_qs8_dw_pack(ch, taps, kt->dw.cr, const_data(p, n, 1), bias ? bias->data : NULL, k->mult,
                      k->shift, k->input_offset, zero + zbytes);
-    h->rows = (size_t)k->batches * (size_t)k->out_h;
-    h->chunk = div_up(h->rows, (size_t)p->m->threads * 4);
-    h->n_tasks = div_up(h->rows, h->chunk);
+    row_tasks(h, (size_t)k->batches * (size_t)k->out_h, p->m->threads);
     h->dw_w_off = zbytes;
     return 1;
 }
@@ -471,9 +479,7 @@ static int dconv_setup(edge_prep *p, edge_node *n, const edge_conv_params *k, co
     h->g = *k;
     h->o = (edge_qs8_out){k->output_offset, k->act_min, k->act_max};
     h->zp_in = (int8_t)(-k->input_offset);
-    h->rows = (size_t)k->batches * (size_t)k->out_h;
-    h->chunk = div_up(h->rows, (size_t)p->m->threads * 4);
-    h->n_tasks = div_up(h->rows, h->chunk);
+    row_tasks(h, (size_t)k->batches * (size_t)k->out_h, p->m->threads);
     return 1;
 }
 

@@ -9,10 +9,18 @@
  * (../shared/anchors/xnnbench.c, compiled as anchor-xnnbench) in the same run:
  * its MobileNetV1-0.25 96x96 chain has the shape of person_detect and
  * tiny_vww_mobilenet, which get the ratio (XNNPACK us / edged us: above 1,
- * edged is faster) and the target (at most 100 us), since absolute times
- * drift on shared machines.
- * Usage: bench-models [--min-seconds S] [--level NAME] [--anchor XNNBENCH]
- *                     [MODEL_DIR_OR_FILE ...] */
+ * edged is faster) and the targets (at most 100 us; at least 2.7x this
+ * chain), since absolute times drift on shared machines. The int8 peak anchor
+ * (../shared/anchors/peak.c, anchor-peak) runs too: each model's compute floor
+ * is its multiply-accumulates (edge_model_macs) at that peak, printed beside
+ * its median (x_floor = median / floor; yolov8n's target: at most 3). The
+ * default run adds the zoo's yolov8n_int8 and prints the uint8 MobileNetV2
+ * against the int8 one (target at most 1.2x) and 2 intra-op threads against 1
+ * (target at least 1.7x). With --profile, each model is then timed again
+ * with the per-node profile on (the median beside the plain one is what
+ * profiling costs) and its profile table printed (client/profile_report.c).
+ * Usage: bench-models [--min-seconds S] [--level NAME] [--threads N] [--anchor XNNBENCH]
+ *                     [--peak PEAK] [--profile] [MODEL_DIR_OR_FILE ...] */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,15 +30,23 @@
 
 #include "common.h"
 #include "edge/runtime.h"
+#include "profile_report.h"
 
-#define CHAIN_TARGET_US 100.0 /* person_detect and tiny_vww_mobilenet */
+#define CHAIN_TARGET_US 100.0  /* person_detect and tiny_vww_mobilenet (issue 16) */
+#define CHAIN_TARGET_RATIO 2.7 /* the same against Debian's XNNPACK chain (issue 18) */
+#define FLOOR_TARGET 3.0       /* yolov8n: median / compute floor */
+#define U8_TARGET 1.2          /* uint8 MobileNetV2 / int8 MobileNetV2 */
+#define THREADS_TARGET 1.7     /* 2 intra-op threads against 1 */
 
 typedef struct cli {
     double min_s;
     edge_isa isa;
     unsigned threads; /* intra-op threads of every model (--threads) */
     const char *anchor;
-    int first; /* index of the first model argument */
+    const char *peak; /* --peak: anchor-peak's path */
+    double peak_gops; /* the int8 peak measured in this run (0: none) */
+    int profile;      /* --profile: the per-node table of each model */
+    int first;        /* index of the first model argument */
 } cli;
 
 /* Input 0 from DIR/input_0.bin when present, else a fixed pattern. */
@@ -48,8 +64,28 @@ static void fill_input(edge_interp *it, const char *dir)
         in[i] = (unsigned char)(i * 131 + 7);
 }
 
+/* --profile: IT timed again with profiling on, then its table. */
+static void profile_one(edge_interp *it, const cli *c, double off_us)
+{
+    bench_times t;
+    if (edge_interp_set_profiling(it, 1) || bench_time_invokes(it, c->min_s, 10, &t)) {
+        printf("    profile: failed\n");
+        edge_interp_set_profiling(it, 0);
+        return;
+    }
+    edge_interp_set_profiling(it, 0);
+    printf("# profiling on: median %.1f us against %.1f us off (%+.1f%%)\n", t.median_us, off_us,
+           off_us > 0.0 ? 100.0 * (t.median_us - off_us) / off_us : 0.0);
+    edge_profile_report(stdout, it);
+}
+
+/* One model's median microseconds and median / compute floor (0 when unknown). */
+typedef struct model_fig {
+    double median_us, x_floor;
+} model_fig;
+
 static int bench_one(const char *name, const char *model, const char *dir, const cli *c,
-                     double *median_out)
+                     model_fig *fig)
 {
     edge_model_options opt = {.isa = c->isa, .threads = c->threads};
     edge_model *m = NULL;
@@ -66,12 +102,23 @@ static int bench_one(const char *name, const char *model, const char *dir, const
     if (rc) {
         printf("%-30s invoke failed: %s\n", name, edge_strerror(rc));
     } else {
-        printf("%-30s %10.1f %10.1f %7zu %-10s %10zu %10zu %10zu\n", name, t.median_us, t.p90_us,
-               t.runs, edge_isa_name(edge_model_isa(m)), edge_model_arena_bytes(m),
-               edge_model_weight_bytes(m), edge_model_packed_bytes(m));
+        const double mmacs = (double)edge_model_macs(m) / 1e6;
+        char floor_us[32] = "-", x_floor[32] = "-";
+        if (c->peak_gops > 0.0) {
+            const double f = 2e3 * mmacs / c->peak_gops; /* us: 2 ops per MAC, GOPS = ops/ns */
+            snprintf(floor_us, sizeof floor_us, "%.1f", f);
+            fig->x_floor = f > 0.0 ? t.median_us / f : 0.0;
+            snprintf(x_floor, sizeof x_floor, "%.2f", fig->x_floor);
+        }
+        printf("%-30s %10.1f %10.1f %7zu %-10s %10zu %10zu %10zu %9.1f %9s %7s\n", name,
+               t.median_us, t.p90_us, t.runs, edge_isa_name(edge_model_isa(m)),
+               edge_model_arena_bytes(m), edge_model_weight_bytes(m), edge_model_packed_bytes(m),
+               mmacs, floor_us, x_floor);
         const char *k = edge_model_kernels(m);
         printf("    kernels: %s\n", k ? k : "?");
-        *median_out = t.median_us;
+        fig->median_us = t.median_us;
+        if (c->profile)
+            profile_one(it, c, t.median_us);
     }
     edge_interp_free(it);
     edge_model_unref(m);
@@ -100,22 +147,44 @@ static double median_with_threads(const char *model, const char *dir, const cli 
     return med;
 }
 
-/* Intra-op threads: MobileNetV2 224 at 2 threads against 1, in this run (the
- * anchor is the same model on one thread). Target: at least 1.7x. */
-static void thread_scaling(const char *models_dir, const cli *c)
+/* Intra-op threads: MODEL (in DIR) at 2 threads against 1, in this run (the
+ * anchor is the same model on one thread). Target: at least THREADS_TARGET. */
+static void thread_scaling(const char *name, const char *dir, const char *model, const cli *c)
 {
-    char dir[4096 + 64], model[4096 + 128];
-    snprintf(dir, sizeof dir, "%s/mobilenet_v2_int8_nchw", models_dir);
-    snprintf(model, sizeof model, "%s/model.tflite", dir);
     if (access(model, R_OK) != 0)
         return;
     const double one = median_with_threads(model, dir, c, 1);
     const double two = median_with_threads(model, dir, c, 2);
     if (one <= 0.0 || two <= 0.0)
         return;
-    printf("# intra-op threads: mobilenet_v2_int8_nchw 1 thread %.1f us, 2 threads %.1f us, "
-           "speed-up %.2fx; target >= 1.7x: %s\n",
-           one, two, one / two, one / two >= 1.7 ? "met" : "MISS");
+    printf("# intra-op threads: %s 1 thread %.1f us, 2 threads %.1f us, speed-up %.2fx; "
+           "target >= %.1fx: %s\n",
+           name, one, two, one / two, THREADS_TARGET, one / two >= THREADS_TARGET ? "met" : "MISS");
+}
+
+/* Runs anchor-peak; returns the int8 peak in GOPS the floor is computed at (the AVX-512 VNNI
+ * figure, else AVX2's; 0 if unavailable). */
+static double run_peak(const char *path)
+{
+#if defined(__x86_64__)
+    bench_anchor a;
+    bench_anchor_locate(&a, path, "anchor-peak");
+    if (bench_anchor_run(&a, NULL))
+        printf("# int8 peak anchor did not run: %s (no compute floor)\n", a.problem);
+    const double vnni = bench_peak_gops(&a, BENCH_PEAK_VNNI),
+                 avx2 = bench_peak_gops(&a, BENCH_PEAK_AVX2);
+    bench_anchor_free(&a);
+    const double peak = vnni > 0.0 ? vnni : avx2;
+    if (peak > 0.0)
+        printf("# anchor (same run): int8 peak %.1f GOPS (%s, anchor-peak); floor_us = 2 x MMACs / "
+               "peak, x_floor = median / floor\n",
+               peak, vnni > 0.0 ? BENCH_PEAK_VNNI : BENCH_PEAK_AVX2);
+    return peak;
+#else
+    (void)path;
+    printf("# no int8 peak anchor for this architecture (no compute floor)\n");
+    return 0.0;
+#endif
 }
 
 /* Runs the XNNPACK anchor; returns its end-to-end chain microseconds (0 if unavailable). */
@@ -143,13 +212,19 @@ static void print_ratio(const char *name, double edged_us, double xnn_us)
 {
     if (edged_us <= 0.0)
         return;
-    char ratio[64] = "no XNNPACK figure";
+    char ratio[160] = "no XNNPACK figure";
     if (xnn_us > 0.0)
-        snprintf(ratio, sizeof ratio, "XNNPACK chain %.1f us, ratio %.2f", xnn_us,
-                 xnn_us / edged_us);
+        snprintf(ratio, sizeof ratio, "XNNPACK chain %.1f us, ratio %.2f (target >= %.1f: %s)",
+                 xnn_us, xnn_us / edged_us, CHAIN_TARGET_RATIO,
+                 xnn_us / edged_us >= CHAIN_TARGET_RATIO ? "met" : "MISS");
     printf("# %-20s edged %.1f us, %s; target <= %.0f us: %s\n", name, edged_us, ratio,
            CHAIN_TARGET_US, edged_us <= CHAIN_TARGET_US ? "met" : "MISS");
 }
+
+/* The default run's figures the targets compare. */
+typedef struct run_figures {
+    double person, vww, u8, int8, yolo, yolo_floor;
+} run_figures;
 
 static int parse_args(int argc, char **argv, cli *c)
 {
@@ -157,10 +232,17 @@ static int parse_args(int argc, char **argv, cli *c)
     while (c->first < argc && argv[c->first][0] == '-') {
         const char *a = argv[c->first], *v = c->first + 1 < argc ? argv[c->first + 1] : NULL;
         edge_error err = {0};
+        if (!strcmp(a, "--profile")) {
+            c->profile = 1;
+            c->first += 1;
+            continue;
+        }
         if (!strcmp(a, "--min-seconds") && v) {
             c->min_s = atof(v);
         } else if (!strcmp(a, "--anchor") && v) {
             c->anchor = v;
+        } else if (!strcmp(a, "--peak") && v) {
+            c->peak = v;
         } else if (!strcmp(a, "--threads") && v) {
             c->threads = (unsigned)atoi(v);
         } else if (!strcmp(a, "--level") && v) {
@@ -171,7 +253,7 @@ static int parse_args(int argc, char **argv, cli *c)
         } else {
             fprintf(stderr,
                     "usage: %s [--min-seconds S] [--level NAME] [--threads N] [--anchor XNNBENCH] "
-                    "[MODEL_DIR_OR_FILE ...]\n",
+                    "[--peak PEAK] [--profile] [MODEL_DIR_OR_FILE ...]\n",
                     argv[0]);
             return -1;
         }
@@ -203,52 +285,99 @@ static char **list_models(const char *dir, int *n)
     return names;
 }
 
+/* The default run: every shared model, then the zoo's yolov8n_int8; FIG gets the figures the
+ * targets compare. Returns the failures. */
+static int bench_default(const char *shared, const cli *c, run_figures *fig)
+{
+    char models_dir[4096];
+    snprintf(models_dir, sizeof models_dir, "%s/models", shared);
+    int n = 0, failures = 0;
+    char **names = list_models(models_dir, &n);
+    if (!names) {
+        printf("SKIP: %s is absent\n", models_dir);
+        return 0;
+    }
+    for (int i = 0; i <= n; i++) {
+        char dir[4096 + 256], model[4096 + 300];
+        const char *name = i < n ? names[i] : "yolov8n_int8 (zoo)";
+        if (i < n)
+            snprintf(dir, sizeof dir, "%s/%s", models_dir, names[i]);
+        else
+            snprintf(dir, sizeof dir, "%s/zoo/yolov8n_int8", shared);
+        snprintf(model, sizeof model, "%s/model.tflite", dir);
+        if (access(model, R_OK) != 0) {
+            printf("%-30s absent (%s)\n", name, model);
+            continue;
+        }
+        model_fig f = {0};
+        failures += bench_one(name, model, dir, c, &f);
+        if (!strcmp(name, "person_detect"))
+            fig->person = f.median_us;
+        else if (!strcmp(name, "tiny_vww_mobilenet"))
+            fig->vww = f.median_us;
+        else if (!strcmp(name, "mobilenet_v2_10_224_quant_u8"))
+            fig->u8 = f.median_us;
+        else if (!strcmp(name, "mobilenet_v2_int8_nchw"))
+            fig->int8 = f.median_us;
+        else if (i == n) {
+            fig->yolo = f.median_us;
+            fig->yolo_floor = f.x_floor;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    return failures;
+}
+
+/* The targets of the default run (issue 18), each with its figures from this run. */
+static void print_targets(const char *shared, const cli *c, const run_figures *f)
+{
+    if (f->u8 > 0.0 && f->int8 > 0.0)
+        printf("# uint8: mobilenet_v2_10_224_quant_u8 %.1f us, mobilenet_v2_int8_nchw %.1f us, "
+               "%.2fx; target <= %.1fx: %s\n",
+               f->u8, f->int8, f->u8 / f->int8, U8_TARGET,
+               f->u8 / f->int8 <= U8_TARGET ? "met" : "MISS");
+    if (f->yolo > 0.0 && f->yolo_floor > 0.0)
+        printf("# yolov8n_int8 %.1f us, %.2fx its compute floor; target <= %.1fx: %s\n", f->yolo,
+               f->yolo_floor, FLOOR_TARGET, f->yolo_floor <= FLOOR_TARGET ? "met" : "MISS");
+    char dir[4096 + 64], model[4096 + 128];
+    snprintf(dir, sizeof dir, "%s/models/mobilenet_v2_int8_nchw", shared);
+    snprintf(model, sizeof model, "%s/model.tflite", dir);
+    thread_scaling("mobilenet_v2_int8_nchw", dir, model, c);
+    snprintf(dir, sizeof dir, "%s/zoo/yolov8n_int8", shared);
+    snprintf(model, sizeof model, "%s/model.tflite", dir);
+    thread_scaling("yolov8n_int8", dir, model, c);
+}
+
 int main(int argc, char **argv)
 {
     cli c;
     if (parse_args(argc, argv, &c))
         return 2;
     const char *shared = getenv("EDGE_SHARED_DIR") ? getenv("EDGE_SHARED_DIR") : "../shared";
-    char models_dir[4096];
-    snprintf(models_dir, sizeof models_dir, "%s/models", shared);
-    printf("# edged, 1 thread, kernel level %s (CPU best %s); median/p90 us per inference\n",
-           edge_isa_name(c.isa ? c.isa : edge_isa_default()), edge_isa_name(edge_isa_best()));
+    printf("# edged, %u thread(s), kernel level %s (CPU best %s); median/p90 us per inference\n",
+           c.threads ? c.threads : 1, edge_isa_name(c.isa ? c.isa : edge_isa_default()),
+           edge_isa_name(edge_isa_best()));
     const double xnn_us = run_anchor(c.anchor);
-    printf("%-30s %10s %10s %7s %-10s %10s %10s %10s\n", "model", "median_us", "p90_us", "runs",
-           "level", "arena_B", "weights_B", "packed_B");
-    double person_us = 0.0, vww_us = 0.0;
+    c.peak_gops = run_peak(c.peak);
+    printf("%-30s %10s %10s %7s %-10s %10s %10s %10s %9s %9s %7s\n", "model", "median_us", "p90_us",
+           "runs", "level", "arena_B", "weights_B", "packed_B", "MMACs", "floor_us", "x_floor");
+    run_figures f = {0};
     int failures = 0;
     if (c.first < argc) {
         for (int i = c.first; i < argc; i++) {
-            double med;
-            failures += bench_one(argv[i], argv[i], ".", &c, &med);
+            model_fig mf = {0};
+            failures += bench_one(argv[i], argv[i], ".", &c, &mf);
         }
     } else {
-        int n = 0;
-        char **names = list_models(models_dir, &n);
-        if (!names) {
-            printf("SKIP: %s is absent\n", models_dir);
-            return 0;
-        }
-        for (int i = 0; i < n; i++) {
-            char dir[4096 + 256], model[4096 + 300];
-            snprintf(dir, sizeof dir, "%s/%s", models_dir, names[i]);
-            snprintf(model, sizeof model, "%s/model.tflite", dir);
-            double med = 0.0;
-            failures += bench_one(names[i], model, dir, &c, &med);
-            if (!strcmp(names[i], "person_detect"))
-                person_us = med;
-            if (!strcmp(names[i], "tiny_vww_mobilenet"))
-                vww_us = med;
-            free(names[i]);
-        }
-        free(names);
+        failures = bench_default(shared, &c, &f);
     }
     printf("# MobileNetV1-0.25 96x96 shape; ratio = XNNPACK us / edged us (above 1: edged "
            "faster)\n");
-    print_ratio("person_detect", person_us, xnn_us);
-    print_ratio("tiny_vww_mobilenet", vww_us, xnn_us);
+    print_ratio("person_detect", f.person, xnn_us);
+    print_ratio("tiny_vww_mobilenet", f.vww, xnn_us);
     if (c.first >= argc)
-        thread_scaling(models_dir, &c);
+        print_targets(shared, &c, &f);
     return failures ? 1 : 0;
 }

@@ -2,7 +2,9 @@
  *
  * Owns: reading raw input tensors from files (or stdin), one invoke through
  * libedge, and printing the outputs: JSON with dequantized values (default),
- * raw bytes, or the top-K classes of output 0 with optional labels. */
+ * raw bytes, or the top-K classes of output 0 with optional labels; or, with
+ * --profile, RUNS profiled invokes after PROFILE_WARMUP and the per-node
+ * profile table (profile_report.c) instead of the outputs. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -13,8 +15,11 @@
 #include "edge/runtime.h"
 #include "edgectl.h"
 #include "labels.h"
+#include "profile_report.h"
 
 #define MAX_INPUTS 16
+#define PROFILE_RUNS 20  /* --profile's invokes unless --runs says */
+#define PROFILE_WARMUP 3 /* untimed invokes before them */
 
 typedef struct run_args {
     const char *model;
@@ -24,16 +29,22 @@ typedef struct run_args {
     const char *labels;
     const char *format; /* json | raw | top */
     int top;
+    bool profile;
+    int runs; /* --profile's invokes */
 } run_args;
 
 static int usage(void)
 {
     fprintf(stderr, "usage: edgectl run FILE.tflite --input F [--input F ...] [--output F]\n"
                     "                   [--format json|raw] [--top K [--labels FILE]]\n"
+                    "       edgectl run FILE.tflite --profile [--runs N] [--input F ...]\n"
                     "  --input F    raw bytes of input tensor N (in order); '-' reads stdin\n"
                     "  --format     json: outputs with dequantized values (default)\n"
                     "               raw: the output tensors' bytes, concatenated\n"
-                    "  --top K      the K highest scores of output 0, with labels if given\n");
+                    "  --top K      the K highest scores of output 0, with labels if given\n"
+                    "  --profile    N invokes (default 20, after 3 warm-ups) and each node's\n"
+                    "               operator, kernel, shape, time and share, then the totals\n"
+                    "               per operator type; inputs default to a fixed pattern\n");
     return EDGECTL_EUSAGE;
 }
 
@@ -41,6 +52,7 @@ static int parse_args(int argc, char **argv, run_args *a)
 {
     memset(a, 0, sizeof *a);
     a->format = "json";
+    a->runs = PROFILE_RUNS;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i];
         const char *val = i + 1 < argc ? argv[i + 1] : NULL;
@@ -65,6 +77,13 @@ static int parse_args(int argc, char **argv, run_args *a)
             if (a->top < 1)
                 return usage();
             a->format = "top";
+            i++;
+        } else if (!strcmp(arg, "--profile")) {
+            a->profile = true;
+        } else if (!strcmp(arg, "--runs") && val) {
+            a->runs = atoi(val);
+            if (a->runs < 1)
+                return usage();
             i++;
         } else if (arg[0] != '-' && !a->model) {
             a->model = arg;
@@ -185,6 +204,35 @@ static int write_raw(const edge_model *m, const edge_interp *it, const char *pat
     return rc;
 }
 
+/* --profile: the inputs (when none were given) a fixed pattern, then warm-ups and RUNS
+ * profiled invokes, and the table. */
+static int run_profile(edge_interp *it, const run_args *a)
+{
+    const edge_model *m = edge_interp_model(it);
+    for (size_t i = 0; !a->n_inputs && i < edge_model_input_count(m); i++) {
+        size_t n;
+        unsigned char *in = edge_interp_input(it, i, &n);
+        for (size_t k = 0; k < n; k++)
+            in[k] = (unsigned char)(k * 131 + 7);
+    }
+    for (int i = 0; i < PROFILE_WARMUP; i++)
+        if (edge_interp_invoke(it))
+            goto failed;
+    if (edge_interp_set_profiling(it, 1)) {
+        fprintf(stderr, "edgectl: out of memory for the profile\n");
+        return EDGECTL_EFAIL;
+    }
+    for (int i = 0; i < a->runs; i++)
+        if (edge_interp_invoke(it))
+            goto failed;
+    edge_interp_set_profiling(it, 0);
+    printf("# %s: kernel level %s\n", a->model, edge_isa_name(edge_model_isa(m)));
+    return edge_profile_report(stdout, it) ? EDGECTL_EFAIL : EDGECTL_OK;
+failed:
+    fprintf(stderr, "edgectl: invoke failed: %s\n", edge_interp_error(it));
+    return EDGECTL_EFAIL;
+}
+
 int edgectl_run(int argc, char **argv)
 {
     run_args a;
@@ -198,7 +246,7 @@ int edgectl_run(int argc, char **argv)
         fprintf(stderr, "edgectl: %s\n", err.message);
         return rc == EDGE_EIO ? EDGECTL_EIO : EDGECTL_EFAIL;
     }
-    if ((size_t)a.n_inputs != edge_model_input_count(m)) {
+    if ((size_t)a.n_inputs != edge_model_input_count(m) && !(a.profile && !a.n_inputs)) {
         fprintf(stderr, "edgectl: %s has %zu inputs; give one --input for each (got %d)\n", a.model,
                 edge_model_input_count(m), a.n_inputs);
         edge_model_unref(m);
@@ -214,9 +262,12 @@ int edgectl_run(int argc, char **argv)
         void *dst = edge_interp_input(it, (size_t)i, &n);
         rc = read_input(a.inputs[i], dst, n, (size_t)i);
     }
-    if (!rc && edge_interp_invoke(it) != 0)
+    if (!rc && a.profile) {
+        rc = run_profile(it, &a);
+    } else if (!rc && edge_interp_invoke(it) != 0) {
+        fprintf(stderr, "edgectl: invoke failed: %s\n", edge_interp_error(it));
         rc = EDGECTL_EFAIL;
-    if (!rc) {
+    } else if (!rc) {
         if (!strcmp(a.format, "raw"))
             rc = write_raw(m, it, a.output);
         else if (!strcmp(a.format, "top"))

@@ -37,6 +37,8 @@ static void usage(FILE *f)
                "partition\n"
                "  run FILE.tflite --input F [--input F ...] [--output F] [--format json|raw]\n"
                "                                  run the model once on raw input bytes\n"
+               "  run FILE.tflite --profile [--runs N] [--input F ...]\n"
+               "                                  time each node over N invokes\n"
                "\n"
                "Exit codes: 0 success, 1 the model was refused, the run failed or the daemon\n"
                "            answered with an error, 2 bad command line, 3 a file could not be\n"

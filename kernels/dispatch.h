@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "edge/runtime.h"
+#include "f32.h"
 #include "qs8.h"
 
 /* A table of kernels for one instruction-set level. A NULL entry means "use
@@ -30,6 +31,15 @@ typedef struct edge_kernels {
         uint8_t mr, nr, kr;
         uint8_t a_bias; /* 128 when the kernel reads x ^ 0x80 as unsigned, else 0 */
     } gemm;
+    struct { /* legacy uint8 GEMM (qs8.h), a_bias 128 */
+        edge_qs8_gemm_u8_fn fn;
+        const char *name;
+        uint8_t mr, nr, kr;
+    } gemm_u8;
+    struct { /* legacy uint8 depthwise (qs8.h) */
+        edge_qs8_dw_u8_fn fn;
+        const char *name;
+    } dw_u8;
     struct {
         edge_qs8_dw_fn fn;
         const char *name;
@@ -45,10 +55,38 @@ typedef struct edge_kernels {
         edge_qs8_add_fn fn;
         const char *name;
     } add;
+    struct { /* elementwise binary ops over broadcast runs (qs8.h) */
+        edge_qs8_binary_fn add, sub, mul, max, min;
+        const char *name; /* e.g. "qs8_binary__avx2" */
+    } binary;
     struct {
         edge_qs8_sum_rows_fn fn;
         const char *name;
     } sum_rows;
+    struct {
+        edge_qs8_max_rows_fn s8;
+        edge_qu8_max_rows_fn u8;
+        const char *name;
+    } max_rows;
+    struct {
+        edge_lut8_fn fn; /* 8-bit table lookup (qs8.h); NULL: edge_ref_lut8 */
+        const char *name;
+    } lut8;
+    struct { /* float32 kernels (f32.h); NULL: the reference */
+        edge_f32_dw_fn dw;
+        const char *dw_name;
+        edge_f32_bin_row_fn add, sub, mul, max, min;
+        edge_f32_map_fn relu, relu6, hard_swish;
+        edge_f32_pool_fn avgpool, maxpool;
+        const char *pool_name;
+        const char *eltwise_name; /* also QUANTIZE float32 -> int8 / uint8: */
+        edge_f32_quantize_s8_fn quantize_s8;
+        edge_f32_quantize_u8_fn quantize_u8;
+        edge_bilinear_s8_fn bilinear_s8; /* RESIZE_BILINEAR (int8, float32, uint8) */
+        edge_bilinear_f32_fn bilinear_f32;
+        edge_bilinear_u8_fn bilinear_u8;
+        const char *bilinear_name;
+    } f32;
 } edge_kernels;
 
 /* The table for level ISA on this build (a table with NULL entries where the

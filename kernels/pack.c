@@ -96,3 +96,26 @@ void edge_qs8_dw_pack(size_t c, size_t taps, size_t cr, const int8_t *w, const i
         put_header(out, cr, c0, c, bias2, mult, shift);
     }
 }
+
+size_t edge_qs8_dw_u8_packed_bytes(size_t c, size_t taps)
+{
+    size_t per, total;
+    if (__builtin_mul_overflow(taps, sizeof(int16_t), &per) ||
+        __builtin_add_overflow(per, 4, &per) ||
+        __builtin_mul_overflow(edge_qs8_dw_u8_cp(c), per, &total))
+        return 0;
+    return total;
+}
+
+void edge_qs8_dw_u8_pack(size_t c, size_t taps, const uint8_t *w, int32_t zw, const int32_t *bias,
+                         void *dst)
+{
+    const size_t cp = edge_qs8_dw_u8_cp(c);
+    memset(dst, 0, edge_qs8_dw_u8_packed_bytes(c, taps));
+    if (bias)
+        memcpy(dst, bias, c * sizeof(int32_t));
+    int16_t *v = (int16_t *)((int32_t *)dst + cp);
+    for (size_t t = 0; t < taps; t++)
+        for (size_t i = 0; i < c; i++)
+            v[t * cp + i] = (int16_t)(w[t * c + i] - zw);
+}

@@ -76,6 +76,62 @@ static inline size_t edge_qs8_gemm_block_bytes(size_t nr, size_t kc)
     return nr * (3 * sizeof(int32_t) + kc);
 }
 
+/* ---- GEMM of legacy uint8 activations with a per-row addend (uint8 CONV_2D, FULLY_CONNECTED) ----
+ *
+ * C[m][n] = requant_n( bias'[n] + row[m] + sum_{k < kc} A[m][k] * W[n][k] )   m < mr, n < nc
+ *
+ * A holds uint8 values as they are (0..255); W is packed as for edge_qs8_gemm_fn by
+ * edge_qs8_gemm_pack with the entry's nr and kr and a_bias 128 (the kernel multiplies
+ * A[m][k] = x'[m][k] + 128). The output stage's zp, lo and hi are uint8 values (lo <= hi
+ * within [0, 255]) and C is uint8. row[m] (mr entries) is the caller's: a uint8 node's
+ * weights w - zw = (w ^ 0x80) + (128 - zw), so the op packs w ^ 0x80 and adds
+ * (128 - zw) * sum_k (x[m][k] - zx) per row (int32, wrapping).
+ * Same A, C and tile rules as edge_qs8_gemm_fn (EDGE_QS8_GEMM_CONTRACT). */
+typedef void (*edge_qs8_gemm_u8_fn)(size_t mr, size_t nc, size_t kc, const uint8_t *a,
+                                    size_t a_stride, const void *w, const int32_t *row, uint8_t *c,
+                                    size_t c_stride, const edge_qs8_out *o);
+
+/* ---- DEPTHWISE_CONV_2D of legacy uint8, depth multiplier 1 ----
+ *
+ * out[b][oy][ox][c] = clamp(mbqm(bias[c] + sum_{taps inside} (x - zx) * v[t][c], mult, shift)
+ *                           + zp, lo, hi)
+ * exactly edge_ref_dwconv_u8 with per-tensor requantization: v = w - zw (the weights less
+ * their zero point, in [-255, 255]) and taps in the padding skipped. uint8 input and output,
+ * o in the uint8 domain. Packed (edge_qs8_dw_u8_pack): int32 bias[cp]; int16 v[taps][cp],
+ * cp = C rounded up to 64, zeros past C. Rows [row0, row1) as edge_qs8_dw_fn's. */
+typedef struct edge_qs8_dw_u8_args {
+    const edge_conv_params *p; /* geometry (requantization fields unused) */
+    const uint8_t *in;
+    const void *w;
+    uint8_t *out;
+    int32_t zx, mult, shift;
+    edge_qs8_out o;
+} edge_qs8_dw_u8_args;
+
+typedef void (*edge_qs8_dw_u8_fn)(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1);
+
+static inline size_t edge_qs8_dw_u8_cp(size_t c)
+{
+    return (c + 63) / 64 * 64;
+}
+
+/* The walk every uint8 depthwise kernel makes: after checking the preconditions (depth
+ * multiplier 1, 0 <= row0 <= row1), the statement after it runs for each output pixel of
+ * rows [row0, row1) with IMG (its batch's input image), OY, OX and O (its output channels)
+ * in scope. */
+#define EDGE_QS8_DW_U8_FOR_PIXELS(a, row0, row1)                                                   \
+    assert((a)->p->depth_mult == 1 && (a)->p->in_c == (a)->p->out_c);                              \
+    assert((row0) >= 0 && (row0) <= (row1));                                                       \
+    for (int32_t row_ = (row0); row_ < (row1); row_++)                                             \
+        for (int32_t oy = row_ % (a)->p->out_h, ox = 0; ox < (a)->p->out_w; ox++)                  \
+            for (const uint8_t *img = (a)->in + (size_t)(row_ / (a)->p->out_h) *                   \
+                                                    (size_t)(a)->p->in_h * (size_t)(a)->p->in_w *  \
+                                                    (size_t)(a)->p->in_c;                          \
+                 img; img = NULL)                                                                  \
+                for (uint8_t *o = (a)->out + ((size_t)row_ * (size_t)(a)->p->out_w + (size_t)ox) * \
+                                                 (size_t)(a)->p->in_c;                             \
+                     o; o = NULL)
+
 /* ---- DEPTHWISE_CONV_2D, depth multiplier 1 ----
  *
  * out[b][oy][ox][c] = requant_c( bias'[c] + sum_{ky,kx} x'[b][iy][ix][c] * w[ky][kx][c] )
@@ -180,11 +236,66 @@ typedef void (*edge_qs8_add_fn)(size_t n, const int8_t *a, const int8_t *b, int8
         assert((p)->a_shift <= 0 && (p)->b_shift <= 0 && (p)->out_shift <= 0); \
     } while (0)
 
+/* ---- elementwise binary ops with broadcast runs (ADD, SUB, MUL, MAXIMUM, MINIMUM) ----
+ * int8 and uint8 (TFLite's reference arithmetic, kernels/ref/binary.c). One call covers a
+ * run of N elements: element i of A is a[i * as], of B b[i * bs], with as and bs each 0 (a
+ * scalar repeated: a broadcast of the innermost dims) or 1. The op driver splits a
+ * broadcast shape into such runs (edge_bcast_walk). uint8 runs through the same kernels:
+ * every byte is read as x' = x ^ flip (flip 0x80 for uint8, 0 for int8), so the caller
+ * passes offsets + 128 for uint8 ((x + off) = (x' + off + 128) exactly); the result is
+ * clamped in the output's own domain, then stored as (r - flip) ^ flip.
+ *   ADD/SUB: exactly edge_ref_add_s8's element arithmetic with x', a_offset, ...:
+ *     xa = (a' + a_offset) << left_shift;  sa = mbqm_lt1(xa, a_mult, a_shift)  (b likewise)
+ *     r = clamp(mbqm_lt1(sa +- sb, out_mult, out_shift) + out_offset, lo, hi)
+ *   MUL: r = clamp(mbqm((a' + a_offset) * (b' + b_offset), out_mult, out_shift)
+ *                  + out_offset, lo, hi)   (out_shift in [-31, 30])
+ *   MAXIMUM/MINIMUM: r = max/min(a', b') compared as int8 (only flip is read).
+ * Sums and the output offset wrap as the reference's do; lo/hi lie within the data type. */
+typedef struct edge_qs8_binary_params {
+    int32_t a_offset, b_offset, out_offset;
+    int32_t left_shift;                       /* ADD/SUB: [0, 31] */
+    int32_t a_mult, a_shift, b_mult, b_shift; /* ADD/SUB, shifts <= 0 */
+    int32_t out_mult, out_shift;              /* ADD/SUB: shift <= 0 */
+    int32_t lo, hi;
+    int32_t flip; /* 0 (int8) or 0x80 (uint8) */
+} edge_qs8_binary_params;
+
+typedef void (*edge_qs8_binary_fn)(size_t n, const int8_t *a, size_t as, const int8_t *b, size_t bs,
+                                   int8_t *out, const edge_qs8_binary_params *p);
+
+/* The binary preconditions on the strides and P. */
+#define EDGE_QS8_BINARY_CONTRACT(as, bs, p)                    \
+    do {                                                       \
+        assert((as) <= 1 && (bs) <= 1);                        \
+        assert((p)->flip == 0 || (p)->flip == 0x80);           \
+        assert((p)->left_shift >= 0 && (p)->left_shift <= 31); \
+        assert((p)->out_shift >= -31 && (p)->out_shift <= 30); \
+        assert((p)->a_shift <= 0 && (p)->b_shift <= 0);        \
+    } while (0)
+
 /* ---- sums over channels-last windows (AVERAGE_POOL_2D, MEAN over H and W) ----
  * acc[c] += sum_{r < rows} x[r * stride + c] for c < channels (int32, wrapping).
  * The op glue turns the sums into outputs (the divisions and multipliers stay
  * scalar per output element, exactly as the reference computes them). */
 typedef void (*edge_qs8_sum_rows_fn)(size_t rows, size_t channels, const int8_t *x, size_t stride,
                                      int32_t *acc);
+
+/* ---- maxima over channels-last windows (MAX_POOL_2D) ----
+ * acc[c] = max(acc[c], x[r * stride + c]) for r < rows, c < channels, compared as signed
+ * bytes (int8: s8) or unsigned bytes (uint8: u8). A maximum is exact, so any order of
+ * comparisons gives the reference's result; the op glue starts acc at the type's lowest
+ * value (what the reference starts from) and clamps to the activation range afterwards. */
+typedef void (*edge_qs8_max_rows_fn)(size_t rows, size_t channels, const int8_t *x, size_t stride,
+                                     int8_t *acc);
+typedef void (*edge_qu8_max_rows_fn)(size_t rows, size_t channels, const uint8_t *x, size_t stride,
+                                     uint8_t *acc);
+
+/* ---- 8-bit table lookup: every int8/uint8 unary operator ----
+ * out[i] = lut[in[i]] for i < n, the raw byte as the index (edge_ref_lut8). The
+ * ops fill LUT at prepare by running their reference kernel over all 256 input
+ * bytes, so a lookup is exact by construction. Any alignment; n may be 0; IN and
+ * OUT are the same pointer (in place) or do not overlap. Bytes past n are neither
+ * read nor written. */
+typedef void (*edge_lut8_fn)(size_t n, const uint8_t *in, uint8_t *out, const uint8_t lut[256]);
 
 #endif

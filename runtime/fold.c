@@ -82,6 +82,10 @@ int edge__graph_fold(edge_model *m, edge_error *err)
         }
         m->nodes[kept++] = *n;
     }
+    /* The slots past the kept nodes hold copies of moved nodes or freed ones: empty them, so
+     * nothing that walks every slot (the profile's entries) reads a stale pointer. */
+    for (int32_t i = kept; i < m->n_nodes; i++)
+        memset(&m->nodes[i], 0, sizeof m->nodes[i]);
     m->n_nodes = kept;
     return rc;
 }

@@ -81,6 +81,10 @@ typedef struct edge_node {
     void *packed;          /* weights packed for the model's kernels (64-byte aligned), or NULL */
     size_t packed_bytes;
     const char *kernel; /* name of the optimized kernel eval uses, NULL: the reference */
+    /* a PAD folded into the convolution reading it (runtime/interp/fold_pad.c) */
+    int32_t
+        fold_pad[4]; /* CONV_2D, DEPTHWISE_CONV_2D: input cells added top, bottom, left, right */
+    bool folded;     /* PAD, PADV2: its reader pads for it; eval does nothing */
     /* CUSTOM operators (owned copies) */
     char *custom_code;
     uint8_t *custom_options;

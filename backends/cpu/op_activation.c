@@ -11,8 +11,11 @@
  * only on q - zero_point and clamps to its type's range, so the uint8 operator
  * is the int8 one on q - 128 with both zero points moved by -128, its output
  * + 128 (LOGISTIC's uint8 output is scale 1/256 zero point 0, TANH's 1/128 and
- * 128, as TensorFlow Lite's uint8 kernels require); prepare runs the int8
- * kernel once over all 256 inputs into a table, which is exact by construction.
+ * 128, as TensorFlow Lite's uint8 kernels require).
+ * int8 and uint8 run as a 256-entry table (lut8.h): prepare runs the int8 reference
+ * kernel once over all 256 inputs into it, which is exact by construction, and eval
+ * looks every element up with the kernel table's lookup. This file also owns lut8.h's
+ * helpers (filling a table, choosing the lookup kernel, the threaded eval).
  * ELU (int8) and GELU (int8, uint8; exact or approximate per its options) are
  * TensorFlow Lite's tables of the float function (edge_lut8_populate) in the
  * same table; RELU_N1_TO_1 and RELU_0_TO_1 are RELU's requantization clamped to
@@ -21,6 +24,8 @@
 #include <math.h>
 
 #include "cpu_op.h"
+#include "dispatch.h"
+#include "lut8.h"
 #include "ref/activation.h"
 #include "ref/unary.h"
 
@@ -53,9 +58,10 @@ typedef struct act_data {
         edge_leaky_relu_params leaky;
         edge_hard_swish_params hswish;
     } k;
-    bool use_lut;           /* eval looks every value up in lut (uint8; ELU, GELU) */
-    uint8_t lut[256];       /* the output of each raw input byte */
-    edge_unary_f32_fn *f32; /* ELU, GELU, RELU_N1_TO_1, RELU_0_TO_1 on float32 */
+    bool use_lut;            /* eval looks every value up in lut (int8, uint8) */
+    edge_lut8 lut;           /* the output of each raw input byte */
+    edge_unary_f32_fn *f32;  /* ELU, GELU, RELU_N1_TO_1, RELU_0_TO_1 on float32 */
+    edge_f32_map_fn f32_map; /* RELU, RELU6, HARD_SWISH float32 on the kernel table */
 } act_data;
 
 /* One input, one output, same type (int8, uint8 or float32) and shape; the
@@ -170,20 +176,20 @@ static int quant_params(edge_prep *p, const edge_node *n, const edge_tensor *out
     return EDGE_EINVAL;
 }
 
-static void eval_s8(const act_data *d, const int8_t *in, int8_t *out);
+static void eval_s8(const act_data *d, const int8_t *in, int8_t *out, size_t n);
 
-/* uint8: the int8 operator on the shifted quantization, tabulated over every input value. */
-static void u8_table(act_data *d)
+/* The int8 reference kernel over raw bytes (edge_lut8_src_fn); uint8 is the int8 operator on
+ * the shifted quantization: q - 128 in, y + 128 out (the byte's top bit flipped). */
+static void act_src(const void *ctx, const uint8_t *in, uint8_t *out, size_t n)
 {
+    const act_data *d = ctx;
+    const uint8_t flip = d->type == EDGE_UINT8 ? 0x80 : 0;
     int8_t x[256], y[256];
-    for (int i = 0; i < 256; i++)
-        x[i] = (int8_t)(i - 128);
-    act_data table = *d;
-    table.n = 256;
-    eval_s8(&table, x, y);
-    for (int i = 0; i < 256; i++)
-        d->lut[i] = (uint8_t)(y[i] + 128); /* x[i] + 128 == i */
-    d->use_lut = true;
+    for (size_t i = 0; i < n && i < 256; i++)
+        x[i] = (int8_t)(in[i] ^ flip);
+    eval_s8(d, x, y, n < 256 ? n : 256);
+    for (size_t i = 0; i < n && i < 256; i++)
+        out[i] = (uint8_t)((uint8_t)y[i] ^ flip);
 }
 
 /* The float function of the unary family's operators (NULL for the others). */
@@ -203,8 +209,7 @@ static edge_unary_f32_fn *act_f32_fn(act_op op, const edge_node *n)
 static void lut_params(const edge_tensor *in, const edge_tensor *out, act_data *d)
 {
     edge_lut8_populate(in->type == EDGE_UINT8, in->q.scale[0], in->q.zero_point[0], out->q.scale[0],
-                       out->q.zero_point[0], d->f32, d->lut);
-    d->use_lut = true;
+                       out->q.zero_point[0], d->f32, d->lut.lut);
 }
 
 static int act_prepare(edge_prep *p, edge_node *n, act_op op)
@@ -216,37 +221,55 @@ static int act_prepare(edge_prep *p, edge_node *n, act_op op)
     act_data d = {.op = op, .type = in->type, .n = in->count, .f32 = act_f32_fn(op, n)};
     if (in->type == EDGE_FLOAT32) {
         rc = op == ACT_LEAKY ? leaky_params(p, n, NULL, &d.k.leaky) : 0;
+        const edge_kernels *kt = edge_op_kernels(p);
+        d.f32_map = !kt                ? NULL
+                    : op == ACT_RELU   ? kt->f32.relu
+                    : op == ACT_RELU6  ? kt->f32.relu6
+                    : op == ACT_HSWISH ? kt->f32.hard_swish
+                                       : NULL;
+        if (d.f32_map)
+            n->kernel = kt->f32.eltwise_name;
     } else if (op == ACT_ELU || op == ACT_GELU) {
         lut_params(in, out, &d);
+        d.use_lut = true;
     } else { /* int8, uint8 (shifted to int8), int16 (LEAKY_RELU only) */
         const act_q q = act_q_of(in, out, in->type == EDGE_UINT8 ? 128 : 0);
         rc = quant_params(p, n, out, &q, &d);
-        if (!rc && in->type == EDGE_UINT8)
-            u8_table(&d);
+        if (!rc && in->type != EDGE_INT16) {
+            edge_op_lut8_fill(d.lut.lut, act_src, &d);
+            d.use_lut = true;
+        }
     }
     if (rc)
         return rc;
+    if (d.use_lut)
+        edge_op_lut8_setup(p, n, &d.lut, in->count);
     return edge_op_keep(p, n, &d, sizeof d);
 }
 
-static void eval_s8(const act_data *d, const int8_t *in, int8_t *out)
+/* The int8 reference kernels (the source of the tables; ELU and GELU are tables already). */
+static void eval_s8(const act_data *d, const int8_t *in, int8_t *out, size_t n)
 {
     switch (d->op) {
-    case ACT_LOGISTIC: edge_ref_logistic_s8(&d->k.sigmoid, in, out, d->n); break;
-    case ACT_TANH: edge_ref_tanh_s8(&d->k.sigmoid, in, out, d->n); break;
+    case ACT_LOGISTIC: edge_ref_logistic_s8(&d->k.sigmoid, in, out, n); break;
+    case ACT_TANH: edge_ref_tanh_s8(&d->k.sigmoid, in, out, n); break;
     case ACT_RELU:
     case ACT_RELU_N1_TO_1:
-    case ACT_RELU_0_TO_1: edge_ref_relu_s8(&d->k.relu, in, out, d->n); break;
+    case ACT_RELU_0_TO_1: edge_ref_relu_s8(&d->k.relu, in, out, n); break;
     case ACT_ELU:
-    case ACT_GELU: edge_ref_lut8(d->lut, in, out, d->n); break;
-    case ACT_RELU6: edge_ref_relu6_s8(&d->k.clamp, in, out, d->n); break;
-    case ACT_LEAKY: edge_ref_leaky_relu_s8(&d->k.leaky, in, out, d->n); break;
-    case ACT_HSWISH: edge_ref_hard_swish_s8(&d->k.hswish, in, out, d->n); break;
+    case ACT_GELU: edge_ref_lut8(d->lut.lut, in, out, n); break;
+    case ACT_RELU6: edge_ref_relu6_s8(&d->k.clamp, in, out, n); break;
+    case ACT_LEAKY: edge_ref_leaky_relu_s8(&d->k.leaky, in, out, n); break;
+    case ACT_HSWISH: edge_ref_hard_swish_s8(&d->k.hswish, in, out, n); break;
     }
 }
 
 static void eval_f32(const act_data *d, const float *in, float *out)
 {
+    if (d->f32_map) {
+        d->f32_map(in, out, d->n);
+        return;
+    }
     switch (d->op) {
     case ACT_LOGISTIC: edge_ref_logistic_f32(in, out, d->n); break;
     case ACT_TANH: edge_ref_tanh_f32(in, out, d->n); break;
@@ -263,15 +286,72 @@ static void eval_f32(const act_data *d, const float *in, float *out)
 
 static void act_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
+    (void)scratch;
     const act_data *d = n->data;
-    if (d->use_lut)
-        edge_ref_lut8(d->lut, t[n->in[0]], t[n->out[0]], d->n);
-    else if (d->type == EDGE_INT8)
-        eval_s8(d, t[n->in[0]], t[n->out[0]]);
+    if (d->use_lut) /* every int8 and uint8 operator */
+        edge_op_lut8_eval(&d->lut, t[n->in[0]], t[n->out[0]], ex);
     else if (d->type == EDGE_INT16)
         edge_ref_leaky_relu_s16(&d->k.leaky, t[n->in[0]], t[n->out[0]], d->n);
     else
         eval_f32(d, t[n->in[0]], t[n->out[0]]);
+}
+
+/* ---- lut8.h: 8-bit operators as tables ---- */
+
+#define LUT8_TASK_MIN 32768 /* bytes: less is not worth waking a thread */
+
+void edge_op_lut8_fill(uint8_t lut[256], edge_lut8_src_fn *src, const void *ctx)
+{
+    uint8_t x[256];
+    for (int i = 0; i < 256; i++)
+        x[i] = (uint8_t)i;
+    src(ctx, x, lut, 256);
+}
+
+void edge_op_lut8_setup(edge_prep *p, edge_node *n, edge_lut8 *l, size_t count)
+{
+    const edge_kernels *k = edge_op_kernels(p);
+    l->fn = k ? k->lut8.fn : NULL; /* no kernel table: edge_ref_lut8 */
+    l->n = count;
+    if (l->fn)
+        n->kernel = k->lut8.name;
+}
+
+typedef struct lut8_job {
+    const edge_lut8 *l;
+    const uint8_t *in;
+    uint8_t *out;
+    size_t chunk;
+} lut8_job;
+
+static void lut8_run(const edge_lut8 *l, const uint8_t *in, uint8_t *out, size_t n)
+{
+    if (l->fn)
+        l->fn(n, in, out, l->lut);
+    else
+        edge_ref_lut8(l->lut, in, out, n);
+}
+
+static void lut8_task(void *ctx, size_t task, unsigned thread)
+{
+    (void)thread;
+    const lut8_job *j = ctx;
+    const size_t i0 = task * j->chunk;
+    const size_t cnt = j->l->n - i0 < j->chunk ? j->l->n - i0 : j->chunk;
+    lut8_run(j->l, j->in + i0, j->out + i0, cnt);
+}
+
+void edge_op_lut8_eval(const edge_lut8 *l, const void *in, void *out, edge_exec *ex)
+{
+    const size_t threads = ex ? edge_exec_threads(ex) : 1;
+    if (threads <= 1 || l->n < 2 * LUT8_TASK_MIN) {
+        lut8_run(l, in, out, l->n);
+        return;
+    }
+    size_t chunk = (l->n + threads - 1) / threads;
+    chunk = chunk < LUT8_TASK_MIN ? LUT8_TASK_MIN : (chunk + 63) & ~(size_t)63;
+    lut8_job j = {l, in, out, chunk};
+    edge_exec_parallel(ex, (l->n + chunk - 1) / chunk, lut8_task, &j);
 }
 
 #define EDGE_ACT_PREPARE(fn, op)              \

@@ -12,7 +12,11 @@
  * own the arithmetic (kernels/ref/binary.c; int32: kernels/ref/mathops.c, plain wrapping
  * arithmetic). */
 #include "fast_ops.h"
+
+#include <stddef.h>
+
 #include "cpu_op.h"
+#include "dispatch.h"
 #include "op_math.h"
 #include "ref/binary.h"
 #include "ref/gaps.h"
@@ -31,8 +35,13 @@ typedef struct binary_data {
     edge_arith_params k;
     binary_op op;
     edge_dtype type;
-    bool mul_sat; /* MUL s8/u8 whose multiplier is 2^30 or more (kernels/ref/gaps.h) */
+    bool mul_sat;            /* MUL s8/u8 whose multiplier is 2^30 or more (kernels/ref/gaps.h) */
+    edge_qs8_binary_fn fast; /* s8/u8 on the kernel table (NULL: the reference) */
+    edge_qs8_binary_params q;
+    edge_f32_bin_row_fn f32_row; /* float32 on the kernel table's row (NULL: the reference) */
 } binary_data;
+
+_Static_assert(offsetof(binary_data, k) == 0, "fast_row reaches binary_data from its k");
 
 /* Broadcast iteration into K, the result checked against the declared output. */
 static int binary_shapes(edge_prep *p, const edge_tensor *a, const edge_tensor *b,
@@ -140,6 +149,90 @@ static int add_fast(edge_prep *p, edge_node *n, const edge_arith_params *k)
     return edge_fast_add_prepare(p, n, &q, count) < 0 ? EDGE_ENOMEM : 0;
 }
 
+/* int8/uint8 on the kernel table's binary kernel of OP (qs8.h), over the runs of the
+ * broadcast walk: uint8 is read flipped, its input offsets move by 128. */
+static void binary_fast(edge_prep *p, binary_data *d)
+{
+    const edge_kernels *kt = edge_op_kernels(p);
+    if (!kt) /* no kernel table (an operator prepared on its own): the reference */
+        return;
+    const edge_qs8_binary_fn fns[] = {kt->binary.add, kt->binary.sub, kt->binary.mul,
+                                      kt->binary.max, kt->binary.min};
+    if ((d->type != EDGE_INT8 && d->type != EDGE_UINT8) || d->mul_sat || !fns[d->op])
+        return;
+    const edge_arith_params *k = &d->k;
+    const int32_t flip = d->type == EDGE_UINT8 ? 0x80 : 0;
+    d->fast = fns[d->op];
+    d->q = (edge_qs8_binary_params){
+        .a_offset = k->a_offset + flip,
+        .b_offset = k->b_offset + flip,
+        .out_offset = k->out_offset,
+        .left_shift = k->left_shift,
+        .a_mult = k->a_mult,
+        .a_shift = k->a_shift,
+        .b_mult = k->b_mult,
+        .b_shift = k->b_shift,
+        .out_mult = k->out_mult,
+        .out_shift = k->out_shift,
+        .lo = k->act_min,
+        .hi = k->act_max,
+        .flip = flip,
+    };
+}
+
+/* A run of the broadcast walk on the kernel of the binary_data whose k is P. */
+static void fast_row(const edge_arith_params *p, const void *a, size_t as, const void *b, size_t bs,
+                     void *out, size_t n)
+{
+    const binary_data *d = (const binary_data *)p;
+    d->fast(n, a, as, b, bs, out, &d->q);
+}
+
+/* Elementwise runs of at least this many elements are split over the interpreter's threads. */
+#define BIN_TASK_MIN 16384
+
+typedef struct fast_job {
+    const binary_data *d;
+    const int8_t *a, *b;
+    int8_t *out;
+    size_t n, chunk, as, bs;
+} fast_job;
+
+static void fast_task(void *ctx, size_t task, unsigned thread)
+{
+    const fast_job *j = ctx;
+    const size_t i0 = task * j->chunk, cnt = j->n - i0 < j->chunk ? j->n - i0 : j->chunk;
+    (void)thread;
+    j->d->fast(cnt, j->a + i0 * j->as, j->as, j->b + i0 * j->bs, j->bs, j->out + i0, &j->d->q);
+}
+
+/* One run (every outer dim 1) across the threads in chunks; any other shape by the walk. */
+static void fast_eval(const binary_data *d, const int8_t *a, const int8_t *b, int8_t *o,
+                      edge_exec *ex)
+{
+    const edge_bcast *s = &d->k.shape;
+    const size_t n = s->dims[EDGE_BCAST_DIMS - 1];
+    size_t outer = 1;
+    for (int i = 0; i < EDGE_BCAST_DIMS - 1; i++)
+        outer *= s->dims[i];
+    const unsigned threads = edge_exec_threads(ex);
+    if (outer != 1 || threads < 2 || n < 2 * BIN_TASK_MIN) {
+        edge_bcast_walk(&d->k, 1, fast_row, a, b, o);
+        return;
+    }
+    size_t chunk = (n + threads - 1) / threads;
+    chunk = (chunk + 63) / 64 * 64;
+    const fast_job j = {d,
+                        a,
+                        b,
+                        o,
+                        n,
+                        chunk < BIN_TASK_MIN ? BIN_TASK_MIN : chunk,
+                        s->a_stride[EDGE_BCAST_DIMS - 1],
+                        s->b_stride[EDGE_BCAST_DIMS - 1]};
+    edge_exec_parallel(ex, (n + j.chunk - 1) / j.chunk, fast_task, (void *)&j);
+}
+
 /* The builtin codes of BIN_ADD ... BIN_MIN, in that order. */
 static const int32_t binary_codes[] = {EDGE_OP_ADD, EDGE_OP_SUB, EDGE_OP_MUL, EDGE_OP_MAXIMUM,
                                        EDGE_OP_MINIMUM};
@@ -167,7 +260,20 @@ static int binary_prepare(edge_prep *p, edge_node *n)
         rc = edge_math_act_range(p, act, &d.k);
     else
         rc = arith_quant(p, op, act, a, b, out, &d);
-    if (rc || (rc = edge_op_keep(p, n, &d, sizeof d)))
+    if (rc)
+        return rc;
+    binary_fast(p, &d);
+    if (d.fast)
+        n->kernel = edge_op_kernels(p)->binary.name;
+    const edge_kernels *kt = edge_op_kernels(p);
+    if (a->type == EDGE_FLOAT32 && kt) {
+        const edge_f32_bin_row_fn rows[] = {kt->f32.add, kt->f32.sub, kt->f32.mul, kt->f32.max,
+                                            kt->f32.min};
+        d.f32_row = rows[op];
+        if (d.f32_row)
+            n->kernel = kt->f32.eltwise_name;
+    }
+    if ((rc = edge_op_keep(p, n, &d, sizeof d)))
         return rc;
     return op == BIN_ADD && a->type == EDGE_INT8 ? add_fast(p, n, &d.k) : 0;
 }
@@ -204,6 +310,10 @@ static void eval_s16(const binary_data *d, const int16_t *a, const int16_t *b, i
 
 static void eval_f32(const binary_data *d, const float *a, const float *b, float *o)
 {
+    if (d->f32_row) {
+        edge_bcast_walk(&d->k, sizeof(float), d->f32_row, a, b, o);
+        return;
+    }
     switch (d->op) {
     case BIN_ADD: edge_ref_add_f32(&d->k, a, b, o); break;
     case BIN_SUB: edge_ref_sub_f32(&d->k, a, b, o); break;
@@ -232,6 +342,8 @@ static void binary_eval(const edge_node *n, void *const *t, void *scratch, edge_
     void *o = t[n->out[0]];
     if (n->packed)
         edge_fast_add_eval(n, t, ex);
+    else if (d->fast)
+        fast_eval(d, a, b, o, ex);
     else if (d->type == EDGE_INT8)
         eval_s8(d, a, b, o);
     else if (d->type == EDGE_UINT8)

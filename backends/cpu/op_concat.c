@@ -97,6 +97,7 @@ static int concat_prepare(edge_prep *p, edge_node *n)
     const size_t inner =
         edge_dtype_size(out->type) * edge_op_dims_product(out->dims, axis + 1, out->rank);
     d->n_in = n->n_in;
+    n->kernel = remap ? NULL : "concat_copy"; /* one memcpy per input and outer step */
     for (int i = 0; i < n->n_in; i++) {
         const edge_tensor *in = edge_op_input(p, n, i);
         d->chunk[i] = (size_t)in->dims[axis] * inner;

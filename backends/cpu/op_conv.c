@@ -5,6 +5,7 @@
  * weights' quantization checks FULLY_CONNECTED reuses, and the prepare CONV_2D
  * shares with DEPTHWISE_CONV_2D: shapes, types, quantization, output shape,
  * with the derivations of edge/ops.h).
+ * Packed paths: int8 through fast_ops.h, legacy uint8 through fast_u8.h.
  * Supports int8 (per-channel or per-tensor symmetric weights), legacy uint8,
  * float32, hybrid (float32 with int8 weights, kernels/ref/hybrid.h) and, for CONV_2D, 16x8
  * (int16 activations with zero point 0, symmetric int8 weights, int64 bias: kernels/ref/int16.c);
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 
 #include "fast_ops.h"
+#include "fast_u8.h"
 #include "op_conv.h"
 #include "ref/conv.h"
 #include "ref/int16.h"
@@ -228,12 +230,19 @@ static int conv2d_geometry(edge_prep *p, const edge_node *n, const edge_conv2d_k
     k->in_h = in->dims[1];
     k->in_w = in->dims[2];
     k->in_c = in->dims[3];
+    /* a PAD folded into this node (runtime/interp/fold_pad.c): the window runs over the padded
+     * extents, the cells past the input being padding (the zero point) */
+    const int32_t *fp = n->fold_pad;
     int rc = kind->filter(p, w, f, k);
-    if (rc || (rc = edge_window_out_size(w->padding, "height", k->in_h, k->k_h, k->stride_h,
-                                         k->dil_h, &k->out_h, &k->pad_h, p->err)))
+    if (rc ||
+        (rc = edge_window_out_size(w->padding, "height", k->in_h + fp[0] + fp[1], k->k_h,
+                                   k->stride_h, k->dil_h, &k->out_h, &k->pad_h, p->err)) ||
+        (rc = edge_window_out_size(w->padding, "width", k->in_w + fp[2] + fp[3], k->k_w,
+                                   k->stride_w, k->dil_w, &k->out_w, &k->pad_w, p->err)))
         return rc;
-    return edge_window_out_size(w->padding, "width", k->in_w, k->k_w, k->stride_w, k->dil_w,
-                                &k->out_w, &k->pad_w, p->err);
+    k->pad_h += fp[0];
+    k->pad_w += fp[2];
+    return 0;
 }
 
 static int conv2d_quantize(edge_prep *p, const edge_node *n, int32_t axis, int act,
@@ -294,14 +303,28 @@ edge_conv_operands edge_conv_operands_of(const edge_node *n, void *const *t)
     };
 }
 
+/* A uint8 node on the packed int8 path (fast_u8.h). */
+static void conv2d_eval_u8(const edge_conv2d_kind *kind, const edge_conv2d_data *d,
+                           const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    const edge_conv_params *k = &d->k;
+    const size_t in = (size_t)k->batches * (size_t)k->in_h * (size_t)k->in_w * (size_t)k->in_c;
+    const size_t out = (size_t)k->batches * (size_t)k->out_h * (size_t)k->out_w * (size_t)k->out_c;
+    edge_u8_eval(d->u8_path, kind->eval.fast, in, out, n, t, scratch, ex);
+}
+
 void edge_conv2d_eval(const edge_conv2d_kind *kind, const edge_node *n, void *const *t,
                       void *scratch, edge_exec *ex)
 {
+    const edge_conv2d_data *d = n->data;
+    if (n->packed && d->type == EDGE_UINT8) {
+        conv2d_eval_u8(kind, d, n, t, scratch, ex);
+        return;
+    }
     if (n->packed) {
         kind->eval.fast(n, t, scratch, ex);
         return;
     }
-    const edge_conv2d_data *d = n->data;
     const edge_conv_operands o = edge_conv_operands_of(n, t);
     if (d->hybrid) {
         kind->eval.hybrid(&d->k, &d->h, o.in, o.w, o.bias, o.out, scratch);
@@ -364,11 +387,16 @@ static int conv_prepare(edge_prep *p, edge_node *n)
         return rc;
     if (d->type == EDGE_INT8)
         return edge_fast_conv_prepare(p, n, &d->k) < 0 ? EDGE_ENOMEM : 0;
+    if (d->type == EDGE_UINT8) {
+        d->u8_path = edge_u8_conv_prepare(p, n, &d->k, edge_fast_conv_prepare);
+        return d->u8_path < 0 ? EDGE_ENOMEM : 0;
+    }
     if (d->type == EDGE_INT16)
         return edge_conv_check_s16_shifts(p, d->q + d->k.out_c, d->k.out_c);
     if (d->type != EDGE_FLOAT32 || d->hybrid)
         return 0;
     n->scratch_bytes = edge_ref_conv_f32_scratch(&d->k);
+    n->kernel = "f32_im2col_sgemm_openblas"; /* kernels/ref/conv.c: OpenBLAS's GEMM */
     return 0;
 }
 

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "cpu_op.h"
+#include "f32.h"
 #include "ref/conv.h"
 #include "ref/hybrid.h"
 
@@ -121,8 +122,10 @@ typedef struct edge_conv2d_kind {
 /* Prepared data of CONV_2D and DEPTHWISE_CONV_2D. */
 typedef struct edge_conv2d_data {
     edge_dtype type;
-    bool hybrid;          /* float32 input, int8 weights */
-    edge_hybrid_params h; /* hybrid: the weights' scales and the input quantization */
+    bool hybrid;           /* float32 input, int8 weights */
+    int u8_path;           /* uint8 on a packed path: fast_u8.h's EDGE_U8_FLIP or EDGE_U8_ROWS */
+    edge_f32_dw_fn f32_dw; /* float32 depthwise: the level's vector kernel, NULL: reference */
+    edge_hybrid_params h;  /* hybrid: the weights' scales and the input quantization */
     edge_conv_params k;
     int32_t q[]; /* mult[out_c], shift[out_c] (quantized types) */
 } edge_conv2d_data;

@@ -3,12 +3,15 @@
  * Owns: what its prepare does not share with CONV_2D (the
  * [1, h, w, channels] weights and the depth multiplier; per-channel
  * multipliers along the weights' axis 3) and eval (dispatch to
- * kernels/ref/dwconv.h by type). Supports int8, legacy uint8 and
- * float32 with dilation and any depth multiplier, and hybrid (float32 with
+ * kernels/ref/dwconv.h by type; packed: int8 fast_ops.h, uint8 fast_u8.h; float32 with depth
+ * multiplier 1: the level's vector kernel, kernels/f32.h, over row tasks). Supports int8,
+ * legacy uint8 and float32 with dilation and any depth multiplier, and hybrid (float32 with
  * per-channel int8 weights); refuses int16, int4.
  * Does not own the arithmetic (kernels/ref/dwconv.c) or the shared helpers
  * (op_conv.c). */
+#include "dispatch.h"
 #include "fast_ops.h"
+#include "fast_u8.h"
 #include "op_conv.h"
 #include "ref/dwconv.h"
 
@@ -53,13 +56,48 @@ static int dw_prepare(edge_prep *p, edge_node *n)
 {
     edge_conv2d_data *d = NULL;
     int rc = edge_conv2d_prepare(p, n, &dw_kind, &d);
-    if (rc || d->type != EDGE_INT8)
+    if (rc)
         return rc;
-    return edge_fast_dw_prepare(p, n, &d->k) < 0 ? EDGE_ENOMEM : 0;
+    const edge_kernels *kt = edge_op_kernels(p);
+    if (d->type == EDGE_FLOAT32 && !d->hybrid && d->k.depth_mult == 1 && kt && kt->f32.dw) {
+        d->f32_dw = kt->f32.dw;
+        n->kernel = kt->f32.dw_name;
+        return 0;
+    }
+    if (d->type != EDGE_INT8 && d->type != EDGE_UINT8)
+        return 0;
+    if (d->type == EDGE_UINT8)
+        rc = d->u8_path = edge_u8_conv_prepare(p, n, &d->k, edge_fast_dw_prepare);
+    else
+        rc = edge_fast_dw_prepare(p, n, &d->k);
+    return rc < 0 ? EDGE_ENOMEM : 0;
+}
+
+typedef struct f32_dw_job {
+    const edge_conv2d_data *d;
+    edge_conv_operands o;
+    int32_t rows, chunk;
+} f32_dw_job;
+
+static void f32_dw_task(void *ctx, size_t task, unsigned thread)
+{
+    (void)thread;
+    const f32_dw_job *j = ctx;
+    const int32_t r0 = (int32_t)task * j->chunk;
+    const int32_t r1 = r0 + j->chunk < j->rows ? r0 + j->chunk : j->rows;
+    j->d->f32_dw(&j->d->k, j->o.in, j->o.w, j->o.bias, j->o.out, r0, r1);
 }
 
 static void dw_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
+    const edge_conv2d_data *d = n->data;
+    if (d->f32_dw) {
+        f32_dw_job j = {d, edge_conv_operands_of(n, t), d->k.batches * d->k.out_h, 1};
+        const int32_t per = (int32_t)(4 * edge_exec_threads(ex)); /* tasks: 4 per thread */
+        j.chunk = (j.rows + per - 1) / per;
+        edge_exec_parallel(ex, (size_t)((j.rows + j.chunk - 1) / j.chunk), f32_dw_task, &j);
+        return;
+    }
     edge_conv2d_eval(&dw_kind, n, t, scratch, ex);
 }
 

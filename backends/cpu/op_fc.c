@@ -5,11 +5,13 @@
  * multipliers: per channel along axis 0, or TFLite Micro's per-tensor path with
  * its float scale product and bias-scale check) and eval (dispatch to
  * kernels/ref/fc.h by type, kernels/ref/hybrid.h for float32 inputs with int8
- * weights). Supports int8, legacy uint8, float32 and hybrid with the DEFAULT
+ * weights; packed: int8 fast_ops.h, uint8 fast_u8.h). Supports int8, legacy uint8, float32 and
+ * hybrid with the DEFAULT
  * weights format; refuses shuffled weights, int16, int4.
  * Sparse weights never reach here (the loader refuses sparse tensors).
  * Does not own the arithmetic (kernels/ref/fc.c). */
 #include "fast_ops.h"
+#include "fast_u8.h"
 #include "op_conv.h"
 #include "ref/fc.h"
 
@@ -18,6 +20,7 @@ enum { FC_WEIGHTS_DEFAULT = 0 };
 typedef struct fc_data {
     edge_dtype type;
     bool hybrid;          /* float32 input, int8 weights */
+    int u8_path;          /* uint8 on a packed path (fast_u8.h) */
     edge_hybrid_params h; /* hybrid: the weights' scales and the input quantization */
     edge_fc_params k;
     int32_t q[]; /* mult[units], shift[units] (quantized types) */
@@ -76,15 +79,21 @@ static int fc_prepare(edge_prep *p, edge_node *n)
     d->type = in->type;
     d->k = k;
     if (quant) {
-        if ((rc = fc_quantize(p, n, d, act)) || d->type != EDGE_INT8)
+        if ((rc = fc_quantize(p, n, d, act)))
             return rc;
-        return edge_fast_fc_prepare(p, n, &d->k) < 0 ? EDGE_ENOMEM : 0;
+        if (d->type == EDGE_UINT8)
+            rc = d->u8_path = edge_u8_fc_prepare(p, n, &d->k);
+        else if (d->type == EDGE_INT8)
+            rc = edge_fast_fc_prepare(p, n, &d->k);
+        return rc < 0 ? EDGE_ENOMEM : 0;
     }
     if ((rc = edge_op_act_range_f(p, act, &d->k.act_min_f, &d->k.act_max_f)))
         return rc;
     d->hybrid = w->type == EDGE_INT8;
-    if (!d->hybrid)
+    if (!d->hybrid) {
+        n->kernel = "f32_sgemm_openblas"; /* kernels/ref/fc.c: OpenBLAS's GEMM */
         return 0;
+    }
     n->scratch_bytes = edge_ref_hybrid_scratch((size_t)k.depth);
     return edge_conv_hybrid_weights(p, n, EDGE_HYBRID_FC, k.units, 0,
                                     n->params.fc.asymmetric_inputs, &d->h);
@@ -94,7 +103,10 @@ static void fc_eval(const edge_node *n, void *const *t, void *scratch, edge_exec
 {
     const fc_data *d = n->data;
     const edge_conv_operands o = edge_conv_operands_of(n, t);
-    if (n->packed)
+    if (n->packed && d->type == EDGE_UINT8)
+        edge_u8_eval(d->u8_path, edge_fast_fc_eval, (size_t)d->k.batches * (size_t)d->k.depth,
+                     (size_t)d->k.batches * (size_t)d->k.units, n, t, scratch, ex);
+    else if (n->packed)
         edge_fast_fc_eval(n, t, scratch, ex);
     else if (d->hybrid)
         edge_ref_fc_hybrid(&d->k, &d->h, o.in, o.w, o.bias, o.out, scratch);

@@ -6,10 +6,13 @@
  * constant_values scalar when given (for int8/uint8 it must share the
  * output's scale and zero point), otherwise the output zero point for
  * int8/uint8 and 0 for the other types. PAD and PADV2 share one
- * implementation, as in TFLM. Does not own the copy (kernels/ref/transform.c). */
+ * implementation, as in TFLM. The paddings are reduced at prepare (move.h:
+ * unpadded dimensions merged, so rows are long memcpy runs).
+ * Does not own the copy (kernels/ref/transform.c). */
 #include <string.h>
 
 #include "cpu_op.h"
+#include "move.h"
 #include "ref/transform.h"
 
 _Static_assert(EDGE_MAX_DIMS <= EDGE_REF_MAX_DIMS, "pad kernel rank");
@@ -83,12 +86,18 @@ static int pad_prepare(edge_prep *p, edge_node *n)
     d->esize = edge_dtype_size(in->type);
     if ((rc = pad_paddings(p, in, edge_op_input(p, n, 1), out, d)))
         return rc;
-    return pad_value(p, in, edge_op_input(p, n, 2), out, d);
+    if ((rc = pad_value(p, in, edge_op_input(p, n, 2), out, d)))
+        return rc;
+    edge_move_pad_collapse(&d->k);
+    n->kernel = n->folded ? "folded" : "pad_rows";
+    return 0;
 }
 
 static void pad_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const pad_data *d = n->data;
+    if (n->folded)
+        return; /* its convolution pads (runtime/interp/fold_pad.c) */
     edge_ref_pad_bytes(&d->k, d->esize, t[n->in[0]], d->value, t[n->out[0]]);
 }
 

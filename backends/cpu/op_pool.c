@@ -5,19 +5,31 @@
  * output share scale and zero point, fused activation range) and eval
  * (dispatch to kernels/ref/pool.h). Supports int8, legacy uint8 and float32; and (space
  * family) L2_POOL_2D in float32, as TFLite Micro (kernels/ref/l2.h).
- * Does not own the arithmetic (kernels/ref/pool.c). */
+ * int8 / uint8 MAX_POOL_2D of any window runs on the level's max_rows kernel
+ * (qs8.h: a vector maximum over the channels of each window row, exact), rows
+ * of output spread over the interpreter's threads.
+ * Does not own the arithmetic (kernels/ref/pool.c, kernels/<isa>/max_*.c). */
 #include <math.h>
 
+#include <string.h>
+
+#include "dispatch.h"
 #include "fast_ops.h"
 #include "op_conv.h"
 #include "ref/l2.h"
 #include "ref/pool.h"
+#include "ref/requant.h"
 
 typedef struct pool_data {
     edge_dtype type;
     bool average;
     bool l2; /* space family: L2_POOL_2D */
     edge_pool_params k;
+    /* int8 / uint8 MAX_POOL_2D on the kernel table (NULL: the reference) */
+    edge_qs8_max_rows_fn max_s8;
+    edge_qu8_max_rows_fn max_u8;
+    edge_f32_pool_fn f32; /* float32 AVERAGE / MAX on the kernel table (NULL: the reference) */
+    size_t rows, chunk, n_tasks; /* output rows (batches * out_h) in tasks of chunk rows */
 } pool_data;
 
 static int pool_geometry(edge_prep *p, const edge_node *n, const edge_tensor *in,
@@ -77,6 +89,85 @@ static int pool_check_tensors(edge_prep *p, const edge_node *n)
     return edge_op_check_type(p, out, "output", in->type);
 }
 
+/* ---- MAX_POOL_2D on the kernel table ---- */
+
+static void maxpool_prepare(const edge_prep *p, edge_node *n, pool_data *d)
+{
+    const edge_kernels *kt = edge_op_kernels(p);
+    if (!kt || !kt->max_rows.s8 || !kt->max_rows.u8)
+        return;
+    d->max_s8 = kt->max_rows.s8;
+    d->max_u8 = kt->max_rows.u8;
+    n->kernel = kt->max_rows.name;
+    d->rows = (size_t)d->k.batches * (size_t)d->k.out_h;
+    const size_t parts = (size_t)p->m->threads * 2;
+    d->chunk = (d->rows + parts - 1) / parts;
+    d->n_tasks = (d->rows + d->chunk - 1) / d->chunk;
+}
+
+typedef struct maxpool_job {
+    const pool_data *d;
+    const uint8_t *in;
+    uint8_t *out;
+} maxpool_job;
+
+/* Output pixel (oy, ox) of batch image IN_B into O: the type's lowest value,
+ * the maximum over the window's rows (padding skipped, as the reference), then
+ * the activation clamp when it is not the whole range. */
+static void maxpool_pixel(const pool_data *d, const uint8_t *in_b, int32_t oy, int32_t ox,
+                          uint8_t *o)
+{
+    const edge_pool_params *p = &d->k;
+    const size_t c = (size_t)p->channels;
+    const int32_t ys = oy * p->stride_h - p->pad_h, xs = ox * p->stride_w - p->pad_w;
+    const int32_t y0 = ys > 0 ? ys : 0, x0 = xs > 0 ? xs : 0;
+    const int32_t y1 = ys + p->k_h < p->in_h ? ys + p->k_h : p->in_h;
+    const int32_t x1 = xs + p->k_w < p->in_w ? xs + p->k_w : p->in_w;
+    const bool s8 = d->type == EDGE_INT8;
+    memset(o, s8 ? 0x80 : 0x00, c);
+    for (int32_t y = y0; y < y1; y++) {
+        const uint8_t *row = in_b + ((size_t)y * (size_t)p->in_w + (size_t)x0) * c;
+        if (s8)
+            d->max_s8((size_t)(x1 - x0), c, (const int8_t *)row, c, (int8_t *)o);
+        else
+            d->max_u8((size_t)(x1 - x0), c, row, c, o);
+    }
+    const int32_t lo = s8 ? INT8_MIN : 0, hi = s8 ? INT8_MAX : UINT8_MAX;
+    if (p->act_min <= lo && p->act_max >= hi)
+        return;
+    for (size_t i = 0; i < c; i++) {
+        const int32_t v = s8 ? (int32_t)(int8_t)o[i] : (int32_t)o[i];
+        o[i] = (uint8_t)edge_clamp32(v, p->act_min, p->act_max);
+    }
+}
+
+static void f32_pool_task(void *ctx, size_t task, unsigned thread)
+{
+    (void)thread;
+    const maxpool_job *j = ctx;
+    const pool_data *d = j->d;
+    const size_t r0 = task * d->chunk, r1 = r0 + d->chunk < d->rows ? r0 + d->chunk : d->rows;
+    d->f32(&d->k, (const float *)(const void *)j->in, (float *)(void *)j->out, (int32_t)r0,
+           (int32_t)r1);
+}
+
+static void maxpool_task(void *ctx, size_t task, unsigned thread)
+{
+    (void)thread;
+    const maxpool_job *j = ctx;
+    const pool_data *d = j->d;
+    const edge_pool_params *p = &d->k;
+    const size_t c = (size_t)p->channels;
+    const size_t r0 = task * d->chunk, r1 = r0 + d->chunk < d->rows ? r0 + d->chunk : d->rows;
+    for (size_t r = r0; r < r1; r++) {
+        const size_t b = r / (size_t)p->out_h;
+        const int32_t oy = (int32_t)(r % (size_t)p->out_h);
+        const uint8_t *in_b = j->in + b * (size_t)p->in_h * (size_t)p->in_w * c;
+        for (int32_t ox = 0; ox < p->out_w; ox++)
+            maxpool_pixel(d, in_b, oy, ox, j->out + (r * (size_t)p->out_w + (size_t)ox) * c);
+    }
+}
+
 static int pool_prepare(edge_prep *p, edge_node *n)
 {
     int rc = pool_check_tensors(p, n);
@@ -105,6 +196,17 @@ static int pool_prepare(edge_prep *p, edge_node *n)
     d->k = k;
     if (d->average && d->type == EDGE_INT8)
         return edge_fast_avgpool_prepare(p, n, &d->k) < 0 ? EDGE_ENOMEM : 0;
+    if (n->code == EDGE_OP_MAX_POOL_2D && (d->type == EDGE_INT8 || d->type == EDGE_UINT8))
+        maxpool_prepare(p, n, d);
+    const edge_kernels *kt = edge_op_kernels(p);
+    if (d->type == EDGE_FLOAT32 && !d->l2 && kt && kt->f32.avgpool) {
+        d->f32 = d->average ? kt->f32.avgpool : kt->f32.maxpool;
+        n->kernel = kt->f32.pool_name;
+        d->rows = (size_t)d->k.batches * (size_t)d->k.out_h;
+        const size_t per = (size_t)p->m->threads * 4; /* tasks: 4 per thread */
+        d->chunk = (d->rows + per - 1) / per;
+        d->n_tasks = (d->rows + d->chunk - 1) / d->chunk;
+    }
     return 0;
 }
 
@@ -117,6 +219,16 @@ static void pool_eval(const edge_node *n, void *const *t, void *scratch, edge_ex
     const pool_data *d = n->data;
     const void *in = t[n->in[0]];
     void *out = t[n->out[0]];
+    if (d->max_s8) {
+        maxpool_job j = {d, in, out};
+        edge_exec_parallel(ex, d->n_tasks, maxpool_task, &j);
+        return;
+    }
+    if (d->f32) {
+        maxpool_job j = {d, in, out};
+        edge_exec_parallel(ex, d->n_tasks, f32_pool_task, &j);
+        return;
+    }
     if (d->l2) {
         edge_ref_l2pool_f32(&d->k, in, out);
         return;

@@ -14,8 +14,14 @@
  *   DEQUANTIZE float16 -> float32: the exact value (a float16 constant's
  *     DEQUANTIZE never gets here: the loader folds it, runtime/fold.c).
  * Per-channel quantization (QUANTIZE v3, DEQUANTIZE v5) is rejected.
+ * The 8-bit sources run as 256-entry tables filled at prepare by the reference
+ * kernel over all 256 input bytes (exact by construction): QUANTIZE int8/uint8 ->
+ * int8/uint8 through lut8.h's lookup kernels, DEQUANTIZE int8/uint8 -> float32 as a
+ * table of 256 floats (the reference's one multiply per value, looked up).
  * Does not own the conversions (kernels/ref/quantize.c). */
 #include "cpu_op.h"
+#include "dispatch.h"
+#include "lut8.h"
 #include "ref/quantize.h"
 
 typedef enum quant_kind {
@@ -59,7 +65,29 @@ typedef struct quant_data {
     size_t n;
     edge_affine_params affine;
     edge_requant_params requant;
+    edge_lut8 lut;            /* QUANTIZE int8/uint8 -> int8/uint8 */
+    const edge_kernels *fast; /* QUANTIZE float32 -> int8/uint8 on this table (NULL: reference) */
+    float ftab[256];          /* DEQUANTIZE int8/uint8: the float of each raw input byte */
 } quant_data;
+
+/* The 8-bit -> 8-bit reference requantizations over raw bytes (edge_lut8_src_fn). */
+static void requant_src(const void *ctx, const uint8_t *in, uint8_t *out, size_t n)
+{
+    const quant_data *d = ctx;
+    switch (d->kind) {
+    case Q_S8_S8:
+        edge_ref_requantize_s8_s8(&d->requant, (const int8_t *)in, (int8_t *)out, n);
+        break;
+    case Q_S8_U8: edge_ref_requantize_s8_u8(&d->requant, (const int8_t *)in, out, n); break;
+    case Q_U8_S8: edge_ref_requantize_u8_s8(&d->requant, in, (int8_t *)out, n); break;
+    default: edge_ref_requantize_u8_u8(&d->requant, in, out, n); break;
+    }
+}
+
+static bool is_lut8(quant_kind k)
+{
+    return k == Q_S8_S8 || k == Q_S8_U8 || k == Q_U8_S8 || k == Q_U8_U8;
+}
 
 static bool is_q8(edge_dtype t)
 {
@@ -107,9 +135,18 @@ static int quantize_prepare(edge_prep *p, edge_node *n)
     if (in->type == EDGE_FLOAT32) {
         d.affine.scale = out->q.scale[0];
         d.affine.zero_point = out->q.zero_point[0];
+        const edge_kernels *kt = edge_op_kernels(p);
+        if ((d.kind == Q_F32_S8 || d.kind == Q_F32_U8) && kt && kt->f32.quantize_s8) {
+            d.fast = kt;
+            n->kernel = kt->f32.eltwise_name;
+        }
     } else if ((rc = edge_op_check_quant1(p, in, "input")) ||
                (rc = requant_params(p, in, out, &d.requant))) {
         return rc;
+    }
+    if (is_lut8(d.kind)) {
+        edge_op_lut8_fill(d.lut.lut, requant_src, &d);
+        edge_op_lut8_setup(p, n, &d.lut, in->count);
     }
     return edge_op_keep(p, n, &d, sizeof d);
 }
@@ -139,23 +176,48 @@ static int dequantize_prepare(edge_prep *p, edge_node *n)
         .n = in->count,
         .affine = {.scale = in->q.scale[0], .zero_point = in->q.zero_point[0]},
     };
+    if (d.kind != DQ_S16_F32) { /* the reference over every input byte */
+        uint8_t x[256];
+        for (int i = 0; i < 256; i++)
+            x[i] = (uint8_t)i;
+        if (d.kind == DQ_S8_F32)
+            edge_ref_dequantize_s8_f32(&d.affine, (const int8_t *)x, d.ftab, 256);
+        else
+            edge_ref_dequantize_u8_f32(&d.affine, x, d.ftab, 256);
+    }
     return edge_op_keep(p, n, &d, sizeof d);
+}
+
+/* DEQUANTIZE int8/uint8: the float of each byte, looked up. */
+static void dequant_lut(const float ftab[256], const uint8_t *in, float *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = ftab[in[i]];
 }
 
 static void quant_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
+    (void)scratch;
     const quant_data *d = n->data;
     const void *in = t[n->in[0]];
     void *out = t[n->out[0]];
+    if (is_lut8(d->kind)) {
+        edge_op_lut8_eval(&d->lut, in, out, ex);
+        return;
+    }
     switch (d->kind) {
-    case Q_F32_S8: edge_ref_quantize_f32_s8(&d->affine, in, out, d->n); break;
-    case Q_F32_U8: edge_ref_quantize_f32_u8(&d->affine, in, out, d->n); break;
-    case Q_S8_S8: edge_ref_requantize_s8_s8(&d->requant, in, out, d->n); break;
-    case Q_S8_U8: edge_ref_requantize_s8_u8(&d->requant, in, out, d->n); break;
-    case Q_U8_S8: edge_ref_requantize_u8_s8(&d->requant, in, out, d->n); break;
-    case Q_U8_U8: edge_ref_requantize_u8_u8(&d->requant, in, out, d->n); break;
-    case DQ_S8_F32: edge_ref_dequantize_s8_f32(&d->affine, in, out, d->n); break;
-    case DQ_U8_F32: edge_ref_dequantize_u8_f32(&d->affine, in, out, d->n); break;
+    case Q_F32_S8:
+        (d->fast ? d->fast->f32.quantize_s8 : edge_ref_quantize_f32_s8)(&d->affine, in, out, d->n);
+        break;
+    case Q_F32_U8:
+        (d->fast ? d->fast->f32.quantize_u8 : edge_ref_quantize_f32_u8)(&d->affine, in, out, d->n);
+        break;
+    case Q_S8_S8:
+    case Q_S8_U8:
+    case Q_U8_S8:
+    case Q_U8_U8: break; /* tables, above */
+    case DQ_S8_F32:
+    case DQ_U8_F32: dequant_lut(d->ftab, in, out, d->n); break;
     case DQ_F16_F32: edge_ref_dequantize_f16_f32(in, out, d->n); break;
     case Q_F32_S16: edge_ref_quantize_f32_s16(&d->affine, in, out, d->n); break;
     case Q_S32_S16: edge_ref_requantize_s32_s16(&d->requant, in, out, d->n); break;

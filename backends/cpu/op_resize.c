@@ -8,10 +8,13 @@
  * eval only indexes and blends. Kernel choice follows TensorFlow Lite:
  * nearest copies elements of any type; bilinear is 10-bit fixed point for
  * int8 (ResizeBilinearInteger), float weights for float32 and uint8.
+ * Nearest runs as row copies over the interpreter's threads (move.h).
  * Does not own the arithmetic (kernels/ref/resize.c). */
 #include <stddef.h>
 
 #include "cpu_op.h"
+#include "dispatch.h"
+#include "move.h"
 #include "ref/resize.h"
 
 typedef enum resize_kind {
@@ -26,7 +29,8 @@ typedef struct resize_data {
     edge_ref_resize_params k;
     resize_kind kind;
     size_t esize;
-    size_t xtab_offset; /* bytes from tables[] to the column table */
+    size_t xtab_offset;       /* bytes from tables[] to the column table */
+    const edge_kernels *fast; /* bilinear on this table's kernel (kernels/f32.h), NULL: reference */
     max_align_t tables[];
 } resize_data;
 
@@ -120,6 +124,8 @@ static int resize_tables(edge_prep *p, resize_data *d, resize_flags f)
     }
 }
 
+static bool q10_fits(const resize_data *d);
+
 /* RESIZE_NEAREST_NEIGHBOR or RESIZE_BILINEAR, by N's code. */
 static int resize_prepare(edge_prep *p, edge_node *n)
 {
@@ -144,7 +150,56 @@ static int resize_prepare(edge_prep *p, edge_node *n)
     d->kind = kind;
     d->esize = edge_dtype_size(in->type);
     d->xtab_offset = (size_t)k.out_h * entry;
-    return resize_tables(p, d, f);
+    if (kind == RESIZE_NEAREST)
+        n->kernel = "resize_nearest_rows";
+    if ((rc = resize_tables(p, d, f)))
+        return rc;
+    const edge_kernels *kt = edge_op_kernels(p);
+    if (kind != RESIZE_NEAREST && kt && kt->f32.bilinear_s8 &&
+        (kind != RESIZE_BILINEAR_S8 || q10_fits(d))) {
+        d->fast = kt;
+        n->kernel = kt->f32.bilinear_name;
+    }
+    return 0;
+}
+
+/* Whether every Q10 fraction lies in [-1024, 2048], the range kernels/f32.h's int8 bilinear
+ * kernel sums in int32 (TFLite's stay within [-512, 1536]). */
+static bool q10_fits(const resize_data *d)
+{
+    const edge_ref_lerp_q10 *y = (const void *)d->tables;
+    const edge_ref_lerp_q10 *x = (const void *)((const uint8_t *)d->tables + d->xtab_offset);
+    for (int32_t i = 0; i < d->k.out_h + d->k.out_w; i++) {
+        const int32_t f = i < d->k.out_h ? y[i].frac : x[i - d->k.out_h].frac;
+        if (f < -1024 || f > 2048)
+            return false;
+    }
+    return true;
+}
+
+typedef struct bilinear_job {
+    const resize_data *d;
+    const void *y, *x, *in;
+    void *out;
+    int32_t rows, chunk;
+} bilinear_job;
+
+static void bilinear_task(void *ctx, size_t task, unsigned thread)
+{
+    (void)thread;
+    const bilinear_job *j = ctx;
+    const resize_data *d = j->d;
+    const int32_t r0 = (int32_t)task * j->chunk;
+    const int32_t r1 = r0 + j->chunk < j->rows ? r0 + j->chunk : j->rows;
+    switch (d->kind) {
+    case RESIZE_BILINEAR_S8:
+        d->fast->f32.bilinear_s8(&d->k, j->y, j->x, j->in, j->out, r0, r1);
+        break;
+    case RESIZE_BILINEAR_U8:
+        d->fast->f32.bilinear_u8(&d->k, j->y, j->x, j->in, j->out, r0, r1);
+        break;
+    default: d->fast->f32.bilinear_f32(&d->k, j->y, j->x, j->in, j->out, r0, r1); break;
+    }
 }
 
 static void resize_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
@@ -153,8 +208,15 @@ static void resize_eval(const edge_node *n, void *const *t, void *scratch, edge_
     const void *in = t[n->in[0]];
     void *out = t[n->out[0]];
     const void *y = d->tables, *x = (const uint8_t *)d->tables + d->xtab_offset;
+    if (d->fast) {
+        bilinear_job j = {d, y, x, in, out, d->k.batches * d->k.out_h, 1};
+        const int32_t per = (int32_t)(4 * edge_exec_threads(ex)); /* tasks: 4 per thread */
+        j.chunk = (j.rows + per - 1) / per;
+        edge_exec_parallel(ex, (size_t)((j.rows + j.chunk - 1) / j.chunk), bilinear_task, &j);
+        return;
+    }
     switch (d->kind) {
-    case RESIZE_NEAREST: edge_ref_resize_nearest_bytes(&d->k, y, x, d->esize, in, out); break;
+    case RESIZE_NEAREST: edge_move_resize_nearest(&d->k, y, x, d->esize, in, out, ex); break;
     case RESIZE_BILINEAR_S8: edge_ref_resize_bilinear_s8(&d->k, y, x, in, out); break;
     case RESIZE_BILINEAR_U8: edge_ref_resize_bilinear_u8(&d->k, y, x, in, out); break;
     case RESIZE_BILINEAR_F32: edge_ref_resize_bilinear_f32(&d->k, y, x, in, out); break;

@@ -8,11 +8,13 @@
  * included), and checking the computed output shape equals the declared one. SLICE also takes a
  * computed begin (int32/int64, read at each invoke) when its size is constant without -1, so the
  * output shape is static (TensorFlow Lite's is then size too); a computed size, or -1 with a
- * computed begin, is refused: the shape would be known only at run time.
+ * computed begin, is refused: the shape would be known only at run time. With constant
+ * begins the copy is reduced at prepare (move.h: whole inner dimensions merged into long runs).
  * Does not own the copy (kernels/ref/transform.c). */
 #include <string.h>
 
 #include "cpu_op.h"
+#include "move.h"
 #include "ref/transform.h"
 
 _Static_assert(EDGE_MAX_DIMS <= EDGE_REF_MAX_DIMS, "strided slice kernel rank");
@@ -78,6 +80,16 @@ static int slice_finish(edge_prep *p, edge_node *n, const edge_tensor *in, const
     return 0;
 }
 
+/* The copy of a slice whose begins are constants, reduced (move.h): long memcpy runs. */
+static void slice_reduce(edge_node *n)
+{
+    slice_data *d = n->data;
+    if (d->computed_begin)
+        return;
+    edge_move_slice_collapse(&d->k);
+    n->kernel = "slice_runs";
+}
+
 static int slice_prepare(edge_prep *p, edge_node *n)
 {
     const edge_tensor *in, *out;
@@ -92,7 +104,10 @@ static int slice_prepare(edge_prep *p, edge_node *n)
                                        &n->params.slice, k.start, k.step, k.count, dims, &rank,
                                        p->err)))
         return rc;
-    return slice_finish(p, n, in, out, &k, rank, dims);
+    if ((rc = slice_finish(p, n, in, out, &k, rank, dims)))
+        return rc;
+    slice_reduce(n);
+    return 0;
 }
 
 /* ---- SLICE ---- */
@@ -175,6 +190,7 @@ static int slice1_prepare(edge_prep *p, edge_node *n)
         return rc;
     slice_data *d = n->data;
     d->computed_begin = computed;
+    slice_reduce(n);
     d->begin_type = edge_op_input(p, n, 1)->type;
     return 0;
 }

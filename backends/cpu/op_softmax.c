@@ -9,11 +9,20 @@
  * scale 1/256 with zero point -128 (int8) or 0 (uint8), as TFLite requires.
  * Also LOG_SOFTMAX: float32, int8 and uint8 over the last axis; the quantized output must be
  * scale 16/256 with zero point 127 (int8) or 255 (uint8), its multipliers
- * PreprocessLogSoftmaxScalingExp's (edge/ops.h). Does not own the arithmetic
+ * PreprocessLogSoftmaxScalingExp's (edge/ops.h). int8 / uint8 SOFTMAX looks
+ * its exponentials up: a difference from the row's maximum is one of 256
+ * values, so prepare computes exp (and its Q12.19 term of the sum) for each
+ * with the reference's fixed-point steps, and eval only sums, takes the
+ * reciprocal once per row and scales; rows spread over the threads. Exact by
+ * construction (a difference below diff_min holds 0, which scales to the
+ * output minimum as the reference writes); the scalar level keeps the
+ * reference so every level is checked against it. Does not own the arithmetic
  * (kernels/ref/softmax.c, kernels/ref/l2.c's float LogSoftmax, kernels/ref/gaps.c). */
 #include <math.h>
 
 #include "cpu_op.h"
+#include "dispatch.h"
+#include "ref/fixedpoint.h"
 #include "ref/gaps.h"
 #include "ref/l2.h"
 #include "ref/requant.h"
@@ -24,7 +33,74 @@
 typedef struct softmax_data {
     edge_softmax_params k;
     edge_dtype type;
+    /* int8 / uint8: by d = row maximum - value (as unsigned keys), exp(-d) in Q0.31 (0 below
+     * diff_min) and its term of the Q12.19 sum */
+    int32_t exp_tab[256], term_tab[256];
+    size_t chunk, n_tasks; /* rows per task, tasks */
 } softmax_data;
+
+enum { SOFTMAX_DIFF_IB = 5, SOFTMAX_ACCUM_IB = 12 }; /* kernels/ref/softmax.c's */
+
+/* The tables of D (its k derived), as kernels/ref/softmax.c computes each exponential. */
+static void softmax_tables(softmax_data *d, unsigned threads)
+{
+    for (int32_t i = 0; i < 256; i++) {
+        const int32_t diff = -i;
+        int32_t e = 0;
+        if (diff >= d->k.diff_min)
+            e = edge_fp_exp_neg(edge_mbqm_gt1(diff, d->k.in_mult, d->k.in_shift), SOFTMAX_DIFF_IB);
+        d->exp_tab[i] = e;
+        d->term_tab[i] = edge_fp_rescale(e, 0, SOFTMAX_ACCUM_IB);
+    }
+    const size_t parts = 2 * (size_t)threads;
+    d->chunk = (d->k.outer + parts - 1) / parts;
+    d->n_tasks = d->chunk ? (d->k.outer + d->chunk - 1) / d->chunk : 0;
+}
+
+typedef struct softmax_job {
+    const softmax_data *d;
+    const uint8_t *in;
+    uint8_t *out;
+} softmax_job;
+
+/* Rows of one task: the reference's row (kernels/ref/softmax.c) on the tables. Values are
+ * compared as unsigned keys (int8 bytes with the sign bit flipped). */
+static void softmax_task(void *ctx, size_t task, unsigned thread)
+{
+    (void)thread;
+    const softmax_job *j = ctx;
+    const softmax_data *d = j->d;
+    const size_t depth = d->k.depth, r0 = task * d->chunk;
+    const size_t r1 = r0 + d->chunk < d->k.outer ? r0 + d->chunk : d->k.outer;
+    const uint8_t flip = d->type == EDGE_INT8 ? 0x80 : 0;
+    const int32_t out_min = d->type == EDGE_INT8 ? INT8_MIN : 0;
+    const int32_t out_max = d->type == EDGE_INT8 ? INT8_MAX : UINT8_MAX;
+    for (size_t r = r0; r < r1; r++) {
+        const uint8_t *x = j->in + r * depth;
+        uint8_t *o = j->out + r * depth;
+        uint8_t max = 0;
+        for (size_t c = 0; c < depth; c++)
+            max = (uint8_t)(x[c] ^ flip) > max ? (uint8_t)(x[c] ^ flip) : max;
+        int64_t sum = 0;
+        for (size_t c = 0; c < depth; c++)
+            sum += d->term_tab[max - (uint8_t)(x[c] ^ flip)];
+        int bits_over_unit = 0, exponent = 32;
+        int32_t scale = 0;
+        if (sum <= INT32_MAX) {
+            scale = edge_fp_reciprocal((int32_t)sum, SOFTMAX_ACCUM_IB, &bits_over_unit);
+            exponent = bits_over_unit + 31 - 8;
+        }
+        for (size_t c = 0; c < depth; c++) {
+            int32_t v = out_min;
+            if (exponent <= 31) {
+                const int32_t e = d->exp_tab[max - (uint8_t)(x[c] ^ flip)];
+                v = edge_clamp32(edge_rdbpot(edge_srdhm(scale, e), exponent) + out_min, out_min,
+                                 out_max);
+            }
+            o[c] = (uint8_t)v;
+        }
+    }
+}
 
 /* The shared opening: one input of rank >= 1 (int8, uint8 or float32), the output of its type and
  * shape; the rows OUTER and the last axis's extent DEPTH the kernels run over. */
@@ -69,8 +145,16 @@ static int softmax_prepare(edge_prep *p, edge_node *n)
     if (!isfinite(beta))
         return edge_op_fail(p, EDGE_ERANGE, "beta %g is not finite", (double)beta);
     d.type = in->type;
-    if (in->type != EDGE_FLOAT32 && (rc = softmax_quant(p, in, out, beta, &d.k)))
-        return rc;
+    if (in->type != EDGE_FLOAT32) {
+        if ((rc = softmax_quant(p, in, out, beta, &d.k)))
+            return rc;
+        /* the scalar level keeps the reference: test_generated's level check compares */
+        const edge_kernels *kt = edge_op_kernels(p);
+        if (kt && kt->isa != EDGE_ISA_SCALAR) {
+            softmax_tables(&d, p->m->threads);
+            n->kernel = "softmax_lut";
+        }
+    }
     return edge_op_keep(p, n, &d, sizeof d);
 }
 
@@ -89,8 +173,21 @@ static int softmax_prepare(edge_prep *p, edge_node *n)
         }                                                                              \
     }
 
-SOFTMAX_EVAL(softmax_eval, softmax_data, edge_ref_softmax_s8, edge_ref_softmax_u8,
-             edge_ref_softmax_f32)
+static void softmax_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    const softmax_data *d = n->data;
+    const void *in = t[n->in[0]];
+    void *out = t[n->out[0]];
+    if (!n->kernel) {
+        switch (d->type) {
+        case EDGE_INT8: edge_ref_softmax_s8(&d->k, in, out); return;
+        case EDGE_UINT8: edge_ref_softmax_u8(&d->k, in, out); return;
+        default: edge_ref_softmax_f32(&d->k, in, out); return;
+        }
+    }
+    softmax_job j = {d, in, out};
+    edge_exec_parallel(ex, d->n_tasks, softmax_task, &j);
+}
 
 EDGE_CPU_OP(SOFTMAX, softmax_prepare, softmax_eval, 3)
 

@@ -152,6 +152,7 @@ static int split_prepare(edge_prep *p, edge_node *n)
     if ((rc = split_extents(p, n, &s, extent)))
         return rc;
     s.extent = extent;
+    n->kernel = "split_copy"; /* one memcpy per output and outer step */
     return split_finish(p, n, f->data_in, &s);
 }
 

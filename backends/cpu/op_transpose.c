@@ -3,8 +3,11 @@
  * Owns: reading the constant perm operand (int32 or int64) for the
  * permutation and output shape edge/ops.h derives (edge_transpose_shape) and
  * checking the declared output shape. Any element type: the op
- * only moves elements. Does not own the move (kernels/ref/transform.c). */
+ * only moves elements. The move is reduced at prepare (move.h: merged
+ * dimensions, a tiled copy when the last two swap, as NHWC <-> NCHW).
+ * Does not own the move (move.c, kernels/ref/transform.c). */
 #include "cpu_op.h"
+#include "move.h"
 #include "ref/transform.h"
 
 _Static_assert(EDGE_MAX_DIMS <= EDGE_REF_MAX_DIMS, "transpose kernel rank");
@@ -12,6 +15,7 @@ _Static_assert(EDGE_MAX_DIMS <= EDGE_REF_MAX_DIMS, "transpose kernel rank");
 typedef struct transpose_data {
     edge_ref_transpose_params k;
     size_t esize;
+    edge_move_transpose move; /* K reduced */
 } transpose_data;
 
 static int transpose_prepare(edge_prep *p, edge_node *n)
@@ -36,13 +40,17 @@ static int transpose_prepare(edge_prep *p, edge_node *n)
     for (int i = 0; i < in->rank; i++)
         d->k.in_dims[i] = in->dims[i];
     d->esize = edge_dtype_size(in->type);
-    return edge_op_check_dims(p, out, "output", in->rank, dims);
+    if ((rc = edge_op_check_dims(p, out, "output", in->rank, dims)))
+        return rc;
+    edge_move_transpose_plan(&d->k, d->esize, &d->move);
+    n->kernel = d->move.tiled ? "transpose_tiled" : "transpose_runs";
+    return 0;
 }
 
 static void transpose_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const transpose_data *d = n->data;
-    edge_ref_transpose_bytes(&d->k, d->esize, t[n->in[0]], t[n->out[0]]);
+    edge_move_transpose_run(&d->move, t[n->in[0]], t[n->out[0]], ex);
 }
 
 const edge_op edge_op_TRANSPOSE = {

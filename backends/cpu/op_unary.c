@@ -7,8 +7,9 @@
  * choosing the kernel of kernels/ref/unary.h:
  *   float32: every operator here;
  *   int8:    ABS (TFLite Micro's AbsEvalQuantized), EXP (TensorFlow Lite's table of
- *            expf) and RSQRT (TFLite's RsqrtEvalQuantized), tabulated over the 256 input values at
- * prepare and looked up at eval (edge_ref_lut8, the table op_activation.c's 8-bit operators use);
+ *            expf), RSQRT (TFLite's RsqrtEvalQuantized) and NEG, tabulated over the 256 input
+ *            values at prepare and looked up at eval (lut8.h, as op_activation.c's 8-bit
+ *            operators are);
  *            PRELU (BroadcastPrelu4DSlow with edge/ops.h's two multipliers);
  *   uint8:   PRELU, the int8 arithmetic clamped to [0, 255] (TensorFlow Lite's uint8 case);
  *   int16:   ABS, quantized (zero points 0) or not quantized at all (plain |x|); EXP
@@ -21,6 +22,7 @@
  * ELU, GELU, RELU_N1_TO_1 and RELU_0_TO_1 are activations (op_activation.c).
  * Does not own the arithmetic (kernels/ref/unary.c) or the derivations (ops/derive_unary.c). */
 #include "cpu_op.h"
+#include "lut8.h"
 #include "ref/mathops.h"
 #include "ref/unary.h"
 
@@ -36,7 +38,7 @@ typedef struct unary_data {
     edge_unary_f32_fn *f32;
     edge_abs_params abs;            /* int16 ABS */
     bool quantized;                 /* int16 ABS: the input has quantization */
-    uint8_t lut[256];               /* int8: the output of each raw input byte */
+    edge_lut8 lut;                  /* int8: the output of each raw input byte */
     int16_t lut16[EDGE_LUT16_SIZE]; /* int16 EXP */
 } unary_data;
 
@@ -96,15 +98,26 @@ static int rsqrt_table(edge_prep *p, const edge_tensor *in, const edge_tensor *o
     return rc;
 }
 
-/* int8 ABS, EXP, RSQRT: every input value through the operator into the table. */
+/* int8 NEG's reference kernel over raw bytes (edge_lut8_src_fn). */
+static void neg_src(const void *ctx, const uint8_t *in, uint8_t *out, size_t n)
+{
+    (void)ctx;
+    edge_ref_neg_s8((const int8_t *)in, (int8_t *)out, n);
+}
+
+/* int8 ABS, EXP, RSQRT, NEG: every input value through the operator into the table. */
 static int s8_table(edge_prep *p, const edge_node *n, const edge_tensor *in, const edge_tensor *out,
                     unary_data *d)
 {
+    if (n->code == EDGE_OP_NEG) {
+        edge_op_lut8_fill(d->lut.lut, neg_src, NULL);
+        return 0;
+    }
     if (n->code == EDGE_OP_RSQRT)
-        return rsqrt_table(p, in, out, d->lut);
+        return rsqrt_table(p, in, out, d->lut.lut);
     if (n->code == EDGE_OP_EXP) {
         edge_lut8_populate(false, in->q.scale[0], in->q.zero_point[0], out->q.scale[0],
-                           out->q.zero_point[0], edge_unary_exp, d->lut);
+                           out->q.zero_point[0], edge_unary_exp, d->lut.lut);
         return 0;
     }
     edge_abs_params k;
@@ -112,7 +125,7 @@ static int s8_table(edge_prep *p, const edge_node *n, const edge_tensor *in, con
     if (rc)
         return rc;
     for (int q = INT8_MIN; q <= INT8_MAX; q++)
-        d->lut[(uint8_t)q] = (uint8_t)edge_ref_abs_one(&k, q);
+        d->lut.lut[(uint8_t)q] = (uint8_t)edge_ref_abs_one(&k, q);
     return 0;
 }
 
@@ -140,7 +153,7 @@ static int unary_prepare(edge_prep *p, edge_node *n)
         d->kind = UN_F32;
         return 0;
     }
-    if (n->code == EDGE_OP_NEG) { /* raw values, any quantization (TensorFlow Lite's) */
+    if (n->code == EDGE_OP_NEG && in->type != EDGE_INT8) { /* raw values, any quantization */
         d->kind = UN_NEG;
         return 0;
     }
@@ -162,30 +175,31 @@ static int unary_prepare(edge_prep *p, edge_node *n)
             return rc;
         d->quantized = in->q.count != 0;
         return d->quantized ? abs_params(p, in, out, &d->abs) : 0;
-    default:
+    default: /* int8 */
         d->kind = UN_LUT8;
-        if ((rc = unary_quant(p, in, out)))
+        if (n->code != EDGE_OP_NEG && (rc = unary_quant(p, in, out))) /* NEG: any quantization */
             return rc;
-        return s8_table(p, n, in, out, d);
+        if ((rc = s8_table(p, n, in, out, d)))
+            return rc;
+        edge_op_lut8_setup(p, n, &d->lut, in->count);
+        return 0;
     }
 }
 
 static void unary_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
-    (void)scratch, (void)ex;
+    (void)scratch;
     const unary_data *d = n->data;
     const void *in = t[n->in[0]];
     void *out = t[n->out[0]];
     switch (d->kind) {
     case UN_F32: edge_ref_unary_f32(d->f32, in, out, d->count); break;
-    case UN_LUT8: edge_ref_lut8(d->lut, in, out, d->count); break;
+    case UN_LUT8: edge_op_lut8_eval(&d->lut, in, out, ex); break;
     case UN_LUT16: edge_ref_lut16(d->lut16, in, out, d->count); break;
     case UN_ABS_S16: edge_ref_abs_s16(d->quantized ? &d->abs : NULL, in, out, d->count); break;
     case UN_ABS_S32: edge_ref_abs_s32(in, out, d->count); break;
     case UN_NEG:
-        if (d->type == EDGE_INT8)
-            edge_ref_neg_s8(in, out, d->count);
-        else if (d->type == EDGE_INT16)
+        if (d->type == EDGE_INT16)
             edge_ref_neg_s16(in, out, d->count);
         else
             edge_ref_neg_s32(in, out, d->count);

@@ -270,6 +270,47 @@ EDGE_API size_t edge_interp_state_bytes(const edge_model *m);
 EDGE_API void edge_interp_state_save(const edge_interp *it, void *dst);
 EDGE_API void edge_interp_state_load(edge_interp *it, const void *src);
 
+/* ---- per-node profile (as TensorFlow Lite's benchmark_model --enable_op_profiling) ----
+ * Off by default: invoke then tests one flag and times nothing. On, each node's eval is timed
+ * (CLOCK_MONOTONIC) and summed per node; invoke still allocates nothing. One entry per node of
+ * every subgraph: subgraph 0's nodes in execution order (entry i is edge_model_node_info's
+ * node i), then each other subgraph's in its execution order. */
+typedef struct edge_node_profile {
+    int32_t subgraph;        /* 0: the main graph; others: bodies IF, WHILE, CALL_ONCE call */
+    int32_t node;            /* index in that subgraph's execution order */
+    int32_t file_index;      /* the operator's index in the file's subgraph */
+    const char *op_name;     /* "CONV_2D", ...; "UNKNOWN" for codes without a name */
+    const char *custom_code; /* CUSTOM operators: their name, else NULL */
+    const char *kernel;      /* as edge_node_info.kernel */
+    const char *backend;     /* "cpu" or the back end whose partition holds the node */
+    edge_dtype type;         /* output 0's type and shape (rank 0 when it has no outputs) */
+    int rank;
+    int32_t dims[EDGE_MAX_DIMS];
+    uint64_t count;     /* times it ran since profiling was turned on or reset */
+    uint64_t total_ns;  /* their sum, the nodes of the subgraphs it called included */
+    uint64_t self_ns;   /* the same without the called nodes (= total_ns but for IF, WHILE,
+                         * CALL_ONCE): summing self_ns over all entries counts time once */
+    uint64_t min_ns;    /* its fastest run (0 when count is 0) */
+    uint64_t median_ns; /* the median of its last 64 runs (total time, as total_ns) */
+    /* Back-end partitions time as a whole: the time the back end took is the partition's first
+     * node's (span = the partition's node count); its other nodes have span 0. CPU nodes: 1. */
+    int32_t span;
+} edge_node_profile;
+
+/* Turn the profile on (nonzero) or off. Turning it on clears the records and, the first time,
+ * allocates them (EDGE_ENOMEM when it cannot); off keeps them for reading. */
+EDGE_API int edge_interp_set_profiling(edge_interp *it, int on);
+EDGE_API int edge_interp_profiling(const edge_interp *it); /* 1 while on */
+/* Clear the records (the counts, the times, the invokes). */
+EDGE_API void edge_interp_profile_reset(edge_interp *it);
+/* Entries (every node of every subgraph) once profiling has been turned on, else 0. */
+EDGE_API size_t edge_interp_profile_count(const edge_interp *it);
+/* Entry I into *OUT: 0, EDGE_EINVAL when I is out of range, or EDGE_ENOTFOUND when entry I is
+ * a node folded away when the model was loaded (it never runs). */
+EDGE_API int edge_interp_profile(const edge_interp *it, size_t i, edge_node_profile *out);
+/* Invokes profiled since on or reset, and into *TOTAL_NS (may be NULL) their summed time. */
+EDGE_API uint64_t edge_interp_profile_invokes(const edge_interp *it, uint64_t *total_ns);
+
 #ifdef __cplusplus
 }
 #endif

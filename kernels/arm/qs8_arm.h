@@ -47,6 +47,11 @@ void edge_qs8_add_16__neon(size_t n, const int8_t *a, const int8_t *b, int8_t *o
                            const edge_qs8_add_params *p);
 void edge_qs8_sum_rows_16c__neon(size_t rows, size_t channels, const int8_t *x, size_t stride,
                                  int32_t *acc);
+/* vmaxq_s8 / vmaxq_u8 over 16-channel blocks: max_neon.c. */
+void edge_qs8_max_rows_16c__neon(size_t rows, size_t channels, const int8_t *x, size_t stride,
+                                 int8_t *acc);
+void edge_qu8_max_rows_16c__neon(size_t rows, size_t channels, const uint8_t *x, size_t stride,
+                                 uint8_t *acc);
 #endif
 
 #endif

@@ -7,6 +7,7 @@
  * never returns this table there), but the symbol is defined, all NULL, so
  * dispatch.c links. A NULL entry sends that operation to the reference kernels.
  * Does not own the kernels (the other files of this folder). */
+#include "arm/lut_arm.h"
 #include "arm/qs8_arm.h"
 #include "dispatch.h"
 
@@ -20,6 +21,9 @@ const edge_kernels edge_kernels_neondot = {
     .dconv = {edge_qs8_dconv_8c4__neon, "qs8_dconv_8c4__neon", EDGE_DCONV_NEON_CR, 4, 0},
     .add = {edge_qs8_add_16__neon, "qs8_add_16__neon"},
     .sum_rows = {edge_qs8_sum_rows_16c__neon, "qs8_sum_rows_16c__neon"},
+    .max_rows = {edge_qs8_max_rows_16c__neon, edge_qu8_max_rows_16c__neon, "max_rows_16c__neon"},
+    .lut8 = {edge_lut8__neon, "lut8__neon"},
+    .f32 = EDGE_F32_TABLE(__neon, "__neon"),
 };
 #else
 const edge_kernels edge_kernels_neondot = {

@@ -22,6 +22,10 @@
 #define EDGE_GEMM_AVX512VNNI_A_BIAS 128
 #define EDGE_DW_AVX512VNNI_CR 64
 
+#define EDGE_GEMM_U8_AVX512VNNI_MR 4
+#define EDGE_GEMM_U8_AVX512VNNI_NR 48
+#define EDGE_GEMM_U8_AVX512VNNI_KR 4
+
 #define EDGE_GEMM_AVX2_MR 6
 #define EDGE_GEMM_AVX2_NR 16
 #define EDGE_GEMM_AVX2_KR 2
@@ -41,6 +45,12 @@
 void edge_qs8_gemm_8x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, const int8_t *a,
                                       size_t a_stride, const void *w, int8_t *c, size_t c_stride,
                                       const edge_qs8_out *o);
+/* legacy uint8 (qs8.h's edge_qs8_gemm_u8_fn): qs8_gemm_u8_avx512vnni.c. */
+void edge_qs8_gemm_u8_4x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, const uint8_t *a,
+                                         size_t a_stride, const void *w, const int32_t *row,
+                                         uint8_t *c, size_t c_stride, const edge_qs8_out *o);
+/* legacy uint8 depthwise (qs8.h's edge_qs8_dw_u8_fn): qs8_dw_u8_avx512vnni.c. */
+void edge_qs8_dw_u8_64c__avx512vnni(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1);
 /* vpdpbusd along the window's rows: qs8_dw_avx512vnni.c. */
 void edge_qs8_dw_64c__avx512vnni(const edge_qs8_dw_args *a, int32_t row0, int32_t row1);
 /* row words broadcast into vpdpbusd (x ^ 0x80): qs8_dconv_avx512vnni.c. */
@@ -50,6 +60,11 @@ void edge_qs8_add__avx512(size_t n, const int8_t *a, const int8_t *b, int8_t *ou
                           const edge_qs8_add_params *p);
 void edge_qs8_sum_rows__avx512(size_t rows, size_t channels, const int8_t *x, size_t stride,
                                int32_t *acc);
+/* vpmaxsb / vpmaxub, masked tails (AVX-512 BW): max_avx512.c. */
+void edge_qs8_max_rows__avx512(size_t rows, size_t channels, const int8_t *x, size_t stride,
+                               int8_t *acc);
+void edge_qu8_max_rows__avx512(size_t rows, size_t channels, const uint8_t *x, size_t stride,
+                               uint8_t *acc);
 
 /* ---- level avx2 ---- */
 /* vpmaddwd on sign-extended int16 (exact), a_bias 0: qs8_gemm_avx2.c. */
@@ -64,5 +79,10 @@ void edge_qs8_add__avx2(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
                         const edge_qs8_add_params *p);
 void edge_qs8_sum_rows__avx2(size_t rows, size_t channels, const int8_t *x, size_t stride,
                              int32_t *acc);
+/* vpmaxsb / vpmaxub: max_avx2.c. */
+void edge_qs8_max_rows__avx2(size_t rows, size_t channels, const int8_t *x, size_t stride,
+                             int8_t *acc);
+void edge_qu8_max_rows__avx2(size_t rows, size_t channels, const uint8_t *x, size_t stride,
+                             uint8_t *acc);
 
 #endif

@@ -4,6 +4,8 @@
  * sizes. A NULL entry sends that operation to the reference kernels.
  * Does not own the kernels (the other files of this folder). */
 #include "dispatch.h"
+#include "x86/qs8_binary_x86.h"
+#include "x86/lut_x86.h"
 #include "x86/qs8_x86.h"
 
 const edge_kernels edge_kernels_avx2 = {
@@ -15,5 +17,10 @@ const edge_kernels edge_kernels_avx2 = {
     .dconv = {edge_qs8_dconv_8c2__avx2, "qs8_dconv_8c2__avx2", EDGE_DCONV_AVX2_CR,
               EDGE_DCONV_AVX2_KR, EDGE_DCONV_AVX2_A_BIAS},
     .add = {edge_qs8_add__avx2, "qs8_add__avx2"},
+    .binary = {edge_qs8_add_bin__avx2, edge_qs8_sub_bin__avx2, edge_qs8_mul_bin__avx2,
+               edge_qs8_max_bin__avx2, edge_qs8_min_bin__avx2, "qs8_binary__avx2"},
     .sum_rows = {edge_qs8_sum_rows__avx2, "qs8_sum_rows__avx2"},
+    .max_rows = {edge_qs8_max_rows__avx2, edge_qu8_max_rows__avx2, "max_rows__avx2"},
+    .lut8 = {edge_lut8__avx2, "lut8__avx2"},
+    .f32 = EDGE_F32_TABLE(__avx2, "__avx2"),
 };

@@ -4,6 +4,8 @@
  * sizes. A NULL entry sends that operation to the reference kernels.
  * Does not own the kernels (the other files of this folder). */
 #include "dispatch.h"
+#include "x86/qs8_binary_x86.h"
+#include "x86/lut_x86.h"
 #include "x86/qs8_x86.h"
 
 const edge_kernels edge_kernels_avx512vnni = {
@@ -12,9 +14,17 @@ const edge_kernels edge_kernels_avx512vnni = {
     .gemm = {edge_qs8_gemm_8x48c4__avx512vnni, "qs8_gemm_8x48c4__avx512vnni",
              EDGE_GEMM_AVX512VNNI_MR, EDGE_GEMM_AVX512VNNI_NR, EDGE_GEMM_AVX512VNNI_KR,
              EDGE_GEMM_AVX512VNNI_A_BIAS},
+    .gemm_u8 = {edge_qs8_gemm_u8_4x48c4__avx512vnni, "qs8_gemm_u8_4x48c4__avx512vnni",
+                EDGE_GEMM_U8_AVX512VNNI_MR, EDGE_GEMM_U8_AVX512VNNI_NR, EDGE_GEMM_U8_AVX512VNNI_KR},
+    .dw_u8 = {edge_qs8_dw_u8_64c__avx512vnni, "qs8_dw_u8_64c__avx512vnni"},
     .dw = {edge_qs8_dw_64c__avx512vnni, "qs8_dw_64c__avx512vnni", EDGE_DW_AVX512VNNI_CR},
     .dconv = {edge_qs8_dconv_16c4__avx512vnni, "qs8_dconv_16c4__avx512vnni",
               EDGE_DCONV_AVX512VNNI_CR, EDGE_DCONV_AVX512VNNI_KR, EDGE_DCONV_AVX512VNNI_A_BIAS},
     .add = {edge_qs8_add__avx512, "qs8_add__avx512"},
+    .binary = {edge_qs8_add_bin__avx2, edge_qs8_sub_bin__avx2, edge_qs8_mul_bin__avx2,
+               edge_qs8_max_bin__avx2, edge_qs8_min_bin__avx2, "qs8_binary__avx2"},
     .sum_rows = {edge_qs8_sum_rows__avx512, "qs8_sum_rows__avx512"},
+    .max_rows = {edge_qs8_max_rows__avx512, edge_qu8_max_rows__avx512, "max_rows__avx512"},
+    .lut8 = {edge_lut8__avx512, "lut8__avx512vbmi"}, /* lut8__avx2 without VBMI */
+    .f32 = EDGE_F32_TABLE(__avx512, "__avx512"),
 };

@@ -10,39 +10,20 @@
  * variable block). invoke allocates nothing and fails only when a back end does or a WHILE runs
  * past max_while_iterations (the message in edge_interp_error; the interpreter stays usable):
  * every other check happened when the model was opened. An interpreter belongs to one thread at a
- * time; many interpreters may share one model. */
+ * time; many interpreters may share one model. While profiling is on (profile.c), each node runs
+ * between profile.c's hooks; off, invoke tests one flag and runs nodes untimed. */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "backend_impl.h"
 #include "cpu_op.h"
 #include "exec.h"
+#include "interp_impl.h"
 #include "model.h"
-
-/* One back-end partition in one interpreter: the back end's instance and
- * the host pointers of its boundary tensors (into the arena). */
-typedef struct part_run {
-    void *inst; /* NULL: this interpreter runs the partition on the CPU */
-    const void **in;
-    void **out;
-} part_run;
-
-struct edge_interp {
-    edge_model *m;
-    uint8_t *arena;
-    uint8_t *vars;  /* the variable tensors (state kept between invokes; m->var_bytes) */
-    void **t;       /* data pointer of each tensor */
-    void **scratch; /* scratch pointer of each node (execution order) */
-    edge_exec *x;   /* NULL with one thread */
-    part_run *runs; /* one per partition (CPU partitions: zeroed) */
-    char error[EDGE_ERROR_MESSAGE_MAX];
-    uint64_t while_left; /* WHILE iterations this invoke may still run (max_while_iterations) */
-};
 
 /* Each back-end partition's instance and boundary pointers. An instance the
  * back end cannot make leaves the partition to the CPU in this interpreter
@@ -169,6 +150,7 @@ void edge_interp_free(edge_interp *it)
     if (it->m)
         runs_free(it);
     edge__exec_free(it->x);
+    edge__prof_free(it->prof);
     free(it->arena);
     free(it->vars);
     free(it->t);
@@ -240,13 +222,6 @@ const void *edge_interp_output(const edge_interp *it, size_t i, size_t *bytes)
     if (bytes)
         *bytes = it->m->tensors[ti].bytes;
     return it->t[ti];
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
 static int run_nodes(edge_interp *it, int32_t s, int32_t first, int32_t count, int depth);
@@ -330,22 +305,44 @@ static int run_call_once(edge_interp *it, const edge_node *n, int depth)
     return rc;
 }
 
-/* Nodes FIRST.. (COUNT of them, model node indices) of subgraph S on the CPU; the subgraphs a
- * node calls run here too (the depth is bounded at load). Fails only when a WHILE runs past
- * its limit (it->error says which). */
+/* Model node I of subgraph S (whose tensor pointers are T) on the CPU; the subgraphs it calls
+ * run here too (the depth is bounded at load). */
+static inline int run_node(edge_interp *it, int32_t s, int32_t i, void *const *t, int depth)
+{
+    const edge_node *n = &it->m->nodes[i];
+    switch (n->code) {
+    case EDGE_OP_IF: return run_if(it, n, s, depth);
+    case EDGE_OP_WHILE: return run_while(it, n, s, depth);
+    case EDGE_OP_CALL_ONCE: return run_call_once(it, n, depth);
+    default: n->op->eval(n, t, it->scratch[i], it->x); return 0;
+    }
+}
+
+/* run_nodes while profiling: each node timed on its own (profile.c keeps the records). */
+static int run_nodes_profiled(edge_interp *it, int32_t s, int32_t first, int32_t count,
+                              void *const *t, int depth)
+{
+    for (int32_t i = first; i < first + count; i++) {
+        edge_prof_mark mk;
+        edge__prof_begin(it->prof, &mk);
+        const int rc = run_node(it, s, i, t, depth);
+        edge__prof_end(it->prof, i, &mk);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Nodes FIRST.. (COUNT of them, model node indices) of subgraph S on the CPU. Fails only when
+ * a WHILE runs past its limit (it->error says which). Profiling off costs this one test. */
 static int run_nodes(edge_interp *it, int32_t s, int32_t first, int32_t count, int depth)
 {
     const edge_model *m = it->m;
     void *const *t = it->t + (m->subgraphs ? m->subgraphs[s].first_tensor : 0);
+    if (__builtin_expect(it->prof_on, 0))
+        return run_nodes_profiled(it, s, first, count, t, depth);
     for (int32_t i = first; i < first + count; i++) {
-        const edge_node *n = &m->nodes[i];
-        int rc = 0;
-        switch (n->code) {
-        case EDGE_OP_IF: rc = run_if(it, n, s, depth); break;
-        case EDGE_OP_WHILE: rc = run_while(it, n, s, depth); break;
-        case EDGE_OP_CALL_ONCE: rc = run_call_once(it, n, depth); break;
-        default: n->op->eval(n, t, it->scratch[i], it->x); break;
-        }
+        const int rc = run_node(it, s, i, t, depth);
         if (rc)
             return rc;
     }
@@ -378,9 +375,12 @@ static int run_part(edge_interp *it, int32_t i)
     }
     char msg[EDGE_ERROR_MESSAGE_MAX - 128];
     msg[0] = 0;
-    const uint64_t t0 = now_ns();
+    const uint64_t t0 = edge__prof_now();
     const int rc = be->vt->invoke(r->inst, r->in, r->out, msg, sizeof msg);
-    edge__be_record(be, rc == 0, now_ns() - t0);
+    const uint64_t ns = edge__prof_now() - t0;
+    edge__be_record(be, rc == 0, ns);
+    if (it->prof_on)
+        edge__prof_partition(it->prof, p->first, ns);
     if (rc == 0)
         return 0;
     msg[sizeof msg - 1] = 0;
@@ -390,13 +390,10 @@ static int run_part(edge_interp *it, int32_t i)
     return EDGE_EDEVICE;
 }
 
-int edge_interp_invoke(edge_interp *it)
+/* The partitions in order (the CPU's nodes, or the back ends'). */
+static int run_parts(edge_interp *it)
 {
-    if (!it)
-        return EDGE_EINVAL;
     const edge_model *m = it->m;
-    it->error[0] = 0;
-    it->while_left = m->opt.max_while_iterations;
     if (!it->runs) /* the CPU only */
         return run_cpu(it, 0, m->n_nodes);
     for (int32_t i = 0; i < m->n_parts; i++) {
@@ -406,6 +403,20 @@ int edge_interp_invoke(edge_interp *it)
             return rc;
     }
     return 0;
+}
+
+int edge_interp_invoke(edge_interp *it)
+{
+    if (!it)
+        return EDGE_EINVAL;
+    it->error[0] = 0;
+    it->while_left = it->m->opt.max_while_iterations;
+    if (__builtin_expect(!it->prof_on, 1))
+        return run_parts(it);
+    const uint64_t t0 = edge__prof_now();
+    const int rc = run_parts(it);
+    edge__prof_invoke(it->prof, edge__prof_now() - t0);
+    return rc;
 }
 
 const char *edge_interp_error(const edge_interp *it)

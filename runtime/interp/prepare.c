@@ -288,6 +288,7 @@ int edge__model_prepare(edge_model *m, edge_error *err)
         if (n->claim < 0 && !edge_cpu_find_node_op(n->code, n->custom_code))
             return unsupported(m, n, err);
     }
+    edge__fold_pads(m);
     for (int32_t i = 0; i < m->n_nodes; i++) {
         edge_node *n = &m->nodes[i];
         edge_error local = {0};

@@ -5,7 +5,11 @@
  * reference kernels of kernels/ref, through the real packers: GEMM against
  * edge_ref_fc_s8 (and so CONV_2D's arithmetic), depthwise against
  * edge_ref_dwconv_s8, the direct conv of 1-4 input channels against edge_ref_conv_s8,
- * ADD against edge_ref_add_s8, row sums against a loop.
+ * ADD against edge_ref_add_s8, row sums against a loop, the
+ * legacy uint8 GEMM (per-row addend) against edge_ref_fc_u8 and the uint8 depthwise kernels
+ * against edge_ref_dwconv_u8, with zero points 0 and 255, 8-bit table lookups against
+ * edge_ref_lut8 (random tables, lengths 0..300 and longer, unaligned pointers, in place; on
+ * x86 also the AVX2 and VBMI paths of the avx512vnni entry on their own).
  * Shapes: channel counts 1..67 and larger, odd spatial sizes, windows 1x1 to
  * 5x5, strides and dilations 1 and 2, every padding, batches > 1, zero points
  * at -128 and 127, multipliers and shifts at their extremes, int32 bias
@@ -34,6 +38,10 @@
 #include "ref/binary.h"
 #include "ref/dwconv.h"
 #include "ref/fc.h"
+#include "ref/unary.h"
+#if defined(__x86_64__)
+#include "x86/lut_x86.h"
+#endif
 
 static uint64_t rng_state;
 
@@ -143,6 +151,99 @@ static level level_at(int i)
         }                                                                                   \
         __VA_ARGS__                                                                         \
     }
+
+/* ---- legacy uint8 GEMM (per-row addend) ---- */
+
+/* A uint8 zero point: often an end of the range. */
+static uint8_t rnd_zp_u8(void)
+{
+    const int r = rnd_in(0, 5);
+    return r == 0 ? 0 : r == 1 ? 255 : (uint8_t)rnd_in(0, 255);
+}
+
+/* One uint8 FULLY_CONNECTED through the uint8 GEMM as fast_u8.c drives it (weights packed as
+ * w ^ 0x80 with a_bias 128, (128 - zw) * sum_k (x - zx) per row) against edge_ref_fc_u8. */
+static int gemm_u8_case(const edge_kernels *K, int round)
+{
+    const size_t mr = K->gemm_u8.mr, m = (size_t)rnd_in(1, (int32_t)(3 * mr + 1));
+    const size_t n = (size_t)(round % 7 == 0 ? rnd_in(100, 300) : rnd_in(1, 67));
+    const size_t k = (size_t)(round % 5 == 0 ? rnd_in(200, 1100) : rnd_in(1, 80));
+    const size_t kc = edge_qs8_gemm_kc(k, K->gemm_u8.kr);
+    uint8_t *x = calloc(m, kc), *w = malloc(n * k), *got = malloc(m * n + 16);
+    uint8_t *want = malloc(m * n);
+    int8_t *flipped = malloc(n * k);
+    int32_t *bias = malloc(n * 4), *mult = malloc(n * 4), *shift = malloc(n * 4), row[64];
+    const uint8_t zx = rnd_zp_u8(), zw = rnd_zp_u8();
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < k; j++)
+            x[i * kc + j] = (uint8_t)(round % 3 == 0 ? (rnd() & 1) * 255 : rnd());
+    for (size_t i = 0; i < n * k; i++) {
+        w[i] = (uint8_t)(round % 4 == 0 ? (rnd() & 1) * 255 : rnd());
+        flipped[i] = (int8_t)(w[i] ^ 0x80);
+    }
+    for (size_t i = 0; i < n; i++)
+        bias[i] = rnd_bias();
+    int32_t one_mult, one_shift; /* legacy uint8 requantizes per tensor */
+    rnd_requant(&one_mult, &one_shift, 1);
+    for (size_t i = 0; i < n; i++)
+        mult[i] = one_mult, shift[i] = one_shift;
+    edge_fc_params p = {.batches = (int32_t)m,
+                        .depth = (int32_t)k,
+                        .units = (int32_t)n,
+                        .input_offset = -zx,
+                        .filter_offset = -zw,
+                        .output_offset = rnd_zp_u8(),
+                        .mult = mult,
+                        .shift = shift,
+                        .act_min = 0,
+                        .act_max = 255};
+    if (rnd_in(0, 2) == 0) {
+        p.act_min = rnd_in(0, 200);
+        p.act_max = rnd_in(p.act_min, 255);
+    }
+    uint8_t *dense = malloc(m * k);
+    for (size_t i = 0; i < m; i++)
+        memcpy(dense + i * k, x + i * kc, k);
+    edge_ref_fc_u8(&p, dense, w, bias, want);
+    void *packed = aligned_alloc(
+        64, (edge_qs8_gemm_packed_bytes(n, k, K->gemm_u8.nr, K->gemm_u8.kr) + 63) / 64 * 64);
+    edge_qs8_gemm_pack(n, k, K->gemm_u8.nr, K->gemm_u8.kr, flipped, bias, mult, shift, 128 - zx,
+                       128, packed);
+    const edge_qs8_out o = {p.output_offset, p.act_min, p.act_max};
+    memset(got, 0x5a, m * n + 16);
+    for (size_t i = 0; i < m; i += mr) {
+        const size_t rows = m - i < mr ? m - i : mr;
+        for (size_t r = 0; r < rows; r++) {
+            uint32_t s = 0;
+            for (size_t j = 0; j < k; j++)
+                s += x[(i + r) * kc + j];
+            row[r] = (int32_t)((uint32_t)(128 - zw) * (s - (uint32_t)k * zx));
+        }
+        K->gemm_u8.fn(rows, n, kc, x + i * kc, kc, packed, row, got + i * n, n, &o);
+    }
+    int bad = memcmp(got, want, m * n) != 0;
+    for (size_t i = m * n; i < m * n + 16; i++)
+        bad |= got[i] != 0x5a;
+    if (bad)
+        print_error("%s: m=%zu n=%zu k=%zu zx=%d zw=%d zo=%d [%d,%d] differs from the reference\n",
+                    K->gemm_u8.name, m, n, k, zx, zw, (int)p.output_offset, (int)p.act_min,
+                    (int)p.act_max);
+    free(x), free(w), free(got), free(want), free(flipped), free(bias), free(mult), free(shift);
+    free(dense), free(packed);
+    return bad;
+}
+
+static void test_gemm_u8(void **state)
+{
+    (void)state;
+    FOR_LEVELS(K->gemm_u8.fn, {
+        int bad = 0, n = rounds(300);
+        for (int r = 0; r < n; r++)
+            bad += gemm_u8_case(K, r);
+        printf("# %s: %d uint8 gemm cases, %d differ\n", K->gemm_u8.name, n, bad);
+        assert_int_equal(bad, 0);
+    })
+}
 
 /* ---- GEMM ---- */
 
@@ -294,6 +395,77 @@ static void test_dwconv(void **state)
     })
 }
 
+/* The element count of a 4-D tensor. */
+static size_t count4(int32_t a, int32_t b, int32_t c, int32_t d)
+{
+    return (size_t)a * (size_t)b * (size_t)c * (size_t)d;
+}
+
+/* One uint8 depthwise layer (per-tensor multiplier, zero points often 0 or 255) through the
+ * table's uint8 depthwise kernel, in two random row ranges, against edge_ref_dwconv_u8. */
+static int dw_u8_case(const edge_kernels *K, int round)
+{
+    edge_conv_params p = {0};
+    rnd_dw_geometry(&p, round);
+    const size_t c = (size_t)p.in_c, taps = (size_t)p.k_h * (size_t)p.k_w;
+    const size_t in_n = count4(p.batches, p.in_h, p.in_w, p.in_c);
+    const size_t out_n = count4(p.batches, p.out_h, p.out_w, p.in_c);
+    uint8_t *buf = malloc(in_n + taps * c + 2 * out_n);
+    uint8_t *x = buf, *w = x + in_n, *got = w + taps * c, *want = got + out_n;
+    int32_t *bias = malloc(c * 8 + 8), *mult = bias + c, one[2];
+    for (size_t i = 0; i < in_n + taps * c; i++)
+        buf[i] = (uint8_t)(round % 5 == 0 ? (rnd() & 1) * 255 : rnd());
+    for (size_t i = 0; i < c; i++)
+        bias[i] = rnd_bias();
+    rnd_requant(&one[0], &one[1], 1);
+    for (size_t i = 0; i < c; i++)
+        mult[i] = one[0];
+    int32_t *shift = malloc(c * 4);
+    for (size_t i = 0; i < c; i++)
+        shift[i] = one[1];
+    const int32_t zw = rnd_zp_u8();
+    p.input_offset = -rnd_zp_u8();
+    p.filter_offset = -zw;
+    p.output_offset = rnd_zp_u8();
+    p.mult = mult;
+    p.shift = shift;
+    p.act_min = rnd_in(0, 2) == 0 ? rnd_in(0, 120) : 0;
+    p.act_max = rnd_in(0, 2) == 0 ? rnd_in(p.act_min, 255) : 255;
+    edge_ref_dwconv_u8(&p, x, w, bias, want);
+    void *packed = aligned_alloc(64, (edge_qs8_dw_u8_packed_bytes(c, taps) + 63) / 64 * 64);
+    edge_qs8_dw_u8_pack(c, taps, w, zw, bias, packed);
+    const edge_qs8_dw_u8_args a = {&p,
+                                   x,
+                                   packed,
+                                   got,
+                                   -p.input_offset,
+                                   one[0],
+                                   one[1],
+                                   {p.output_offset, p.act_min, p.act_max}};
+    const int32_t rows = p.batches * p.out_h, cut = rnd_in(0, rows);
+    K->dw_u8.fn(&a, 0, cut);
+    K->dw_u8.fn(&a, cut, rows);
+    const int bad = memcmp(got, want, out_n) != 0;
+    if (bad)
+        print_error("%s: c=%zu %dx%d zx=%d zw=%d differs from the reference\n", K->dw_u8.name, c,
+                    (int)p.k_h, (int)p.k_w, (int)-p.input_offset, (int)zw);
+    free(buf), free(bias), free(shift), free(packed);
+    return bad;
+}
+
+static void test_dw_u8(void **state)
+{
+    (void)state;
+    FOR_LEVELS(K->dw_u8.fn, {
+        int bad = 0;
+        const int n = rounds(400);
+        for (int r = 0; r < n; r++)
+            bad += dw_u8_case(K, r);
+        printf("# %s: %d uint8 depthwise cases, %d differ\n", K->dw_u8.name, n, bad);
+        assert_int_equal(bad, 0);
+    })
+}
+
 /* ---- direct CONV_2D, 1 to 4 input channels ---- */
 
 static int dconv_case(const edge_kernels *K, int round)
@@ -423,6 +595,74 @@ static void test_add(void **state)
     })
 }
 
+/* ---- elementwise binary ops over broadcast runs ---- */
+
+/* Op OP (0 add, 1 sub, 2 mul, 3 max, 4 min) of K on a run of random length where each
+ * operand advances or repeats one element, int8 or uint8, against kernels/ref/binary.c. */
+static int binary_case(const edge_kernels *K, int round)
+{
+    const int op = round % 5;
+    const bool u8 = (round / 5) % 2;
+    const size_t n = (size_t)(round % 7 == 0 ? rnd_in(1000, 5000) : rnd_in(1, 200));
+    const size_t as = rnd_in(0, 3) != 0, bs = as ? rnd_in(0, 3) != 0 : 1;
+    int8_t *a = malloc(n), *b = malloc(n), *got = malloc(n + 16), *want = malloc(n);
+    fill_s8(a, n);
+    fill_s8(b, n);
+    edge_arith_params p = {0};
+    const int32_t dims[1] = {(int32_t)n}, one[1] = {1};
+    assert_true(edge_bcast_init(&p.shape, as ? dims : one, 1, bs ? dims : one, 1, dims, 1));
+    const int32_t flip = u8 ? 128 : 0;
+    p.a_offset = -(rnd_zp() + flip);
+    p.b_offset = -(rnd_zp() + flip);
+    p.out_offset = rnd_zp() + flip;
+    p.left_shift = rnd_in(0, 5) == 0 ? rnd_in(0, 24) : 20;
+    int32_t m[3], s[3];
+    rnd_requant(m, s, 3);
+    p.a_mult = m[0], p.b_mult = m[1], p.out_mult = m[2];
+    p.a_shift = s[0] > 0 ? -s[0] : s[0];
+    p.b_shift = s[1] > 0 ? -s[1] : s[1];
+    p.out_shift = op == 2 ? s[2] : s[2] > 0 ? -s[2] : s[2];
+    rnd_range(&p.act_min, &p.act_max);
+    p.act_min += flip, p.act_max += flip;
+    typedef void (*ref_fn)(const edge_arith_params *, const void *, const void *, void *);
+    const ref_fn refs[2][5] = {
+        {(ref_fn)edge_ref_add_s8, (ref_fn)edge_ref_sub_s8, (ref_fn)edge_ref_mul_s8,
+         (ref_fn)edge_ref_maximum_s8, (ref_fn)edge_ref_minimum_s8},
+        {(ref_fn)edge_ref_add_u8, (ref_fn)edge_ref_sub_u8, (ref_fn)edge_ref_mul_u8,
+         (ref_fn)edge_ref_maximum_u8, (ref_fn)edge_ref_minimum_u8},
+    };
+    const edge_qs8_binary_fn fns[5] = {K->binary.add, K->binary.sub, K->binary.mul, K->binary.max,
+                                       K->binary.min};
+    refs[u8][op](&p, a, b, want);
+    const edge_qs8_binary_params q = {
+        p.a_offset + flip, p.b_offset + flip, p.out_offset, p.left_shift, p.a_mult,
+        p.a_shift,         p.b_mult,          p.b_shift,    p.out_mult,   p.out_shift,
+        p.act_min,         p.act_max,         flip};
+    memset(got, 0x5a, n + 16);
+    fns[op](n, a, as, b, bs, got, &q);
+    int bad = memcmp(got, want, n) != 0;
+    for (size_t i = n; i < n + 16; i++)
+        bad |= got[i] != 0x5a;
+    if (bad)
+        print_error("%s: op %d %s n=%zu strides %zu/%zu shifts %d/%d/%d left %d differs\n",
+                    K->binary.name, op, u8 ? "u8" : "s8", n, as, bs, (int)p.a_shift, (int)p.b_shift,
+                    (int)p.out_shift, (int)p.left_shift);
+    free(a), free(b), free(got), free(want);
+    return bad;
+}
+
+static void test_binary(void **state)
+{
+    (void)state;
+    FOR_LEVELS(K->binary.mul, {
+        int bad = 0, n = rounds(1000);
+        for (int r = 0; r < n; r++)
+            bad += binary_case(K, r);
+        printf("# %s: %d binary cases, %d differ\n", K->binary.name, n, bad);
+        assert_int_equal(bad, 0);
+    })
+}
+
 /* ---- row sums ---- */
 
 static int sum_case(const edge_kernels *K)
@@ -447,6 +687,49 @@ static int sum_case(const edge_kernels *K)
     return bad;
 }
 
+/* ---- row maxima (MAX_POOL_2D) ---- */
+
+/* One max_rows case, int8 (U8 false) or uint8, against the scalar maximum; the
+ * bytes past the channels stay untouched. */
+static int max_case(const edge_kernels *K, bool u8)
+{
+    const size_t rows = (size_t)rnd_in(1, 40), ch = (size_t)rnd_in(1, 300);
+    const size_t stride = ch + (size_t)rnd_in(0, 40);
+    int8_t *x = malloc(rows * stride), *got = malloc(ch + 8), *want = malloc(ch);
+    fill_s8(x, rows * stride);
+    fill_s8(want, ch);
+    memcpy(got, want, ch);
+    memset(got + ch, 0x5a, 8);
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < ch; c++) {
+            const int8_t v = x[r * stride + c];
+            if (u8 ? (uint8_t)v > (uint8_t)want[c] : v > want[c])
+                want[c] = v;
+        }
+    if (u8)
+        K->max_rows.u8(rows, ch, (const uint8_t *)x, stride, (uint8_t *)got);
+    else
+        K->max_rows.s8(rows, ch, x, stride, got);
+    int bad = memcmp(got, want, ch) != 0;
+    for (size_t c = ch; c < ch + 8; c++)
+        bad |= got[c] != 0x5a;
+    free(x), free(got), free(want);
+    return bad;
+}
+
+static void test_max_rows(void **state)
+{
+    (void)state;
+    FOR_LEVELS(K->max_rows.s8, {
+        int bad = 0, n = rounds(300);
+        for (int r = 0; r < n; r++)
+            bad += max_case(K, r & 1);
+        printf("# %s: %d row-maximum cases (int8 and uint8), %d differ\n", K->max_rows.name, n,
+               bad);
+        assert_int_equal(bad, 0);
+    })
+}
+
 static void test_sum_rows(void **state)
 {
     (void)state;
@@ -457,6 +740,64 @@ static void test_sum_rows(void **state)
         printf("# %s: %d row-sum cases, %d differ\n", K->sum_rows.name, n, bad);
         assert_int_equal(bad, 0);
     })
+}
+
+/* ---- 8-bit table lookup ---- */
+
+/* One lookup of a random table over a random length at random offsets (sometimes in place);
+ * bytes around the output must stay untouched. */
+static int lut8_case(edge_lut8_fn fn, const char *name, int round)
+{
+    const size_t n = (size_t)(round < 301      ? round
+                              : round % 3 == 0 ? rnd_in(1000, 70000)
+                                               : rnd_in(0, 300));
+    const size_t ia = (size_t)rnd_in(0, 63), oa = (size_t)rnd_in(0, 63);
+    const bool in_place = rnd_in(0, 4) == 0;
+    uint8_t lut[256], *in = malloc(n + 64), *got = malloc(n + 128), *want = malloc(n + 1);
+    assert_true(in && got && want);
+    for (int i = 0; i < 256; i++)
+        lut[i] = (uint8_t)rnd();
+    fill_s8((int8_t *)in + ia, n);
+    edge_ref_lut8(lut, in + ia, want, n);
+    memset(got, 0x5a, n + 128);
+    uint8_t *dst = got + oa;
+    if (in_place)
+        memcpy(dst, in + ia, n);
+    fn(n, in_place ? dst : in + ia, dst, lut);
+    int bad = memcmp(dst, want, n) != 0;
+    for (size_t i = 0; i < oa; i++)
+        bad |= got[i] != 0x5a;
+    for (size_t i = oa + n; i < n + 128; i++)
+        bad |= got[i] != 0x5a;
+    if (bad)
+        print_error("%s: n=%zu in+%zu out+%zu%s differs\n", name, n, ia, oa,
+                    in_place ? " in place" : "");
+    free(in), free(got), free(want);
+    return bad;
+}
+
+static int lut8_cases(edge_lut8_fn fn, const char *name)
+{
+    int bad = 0, n = rounds(301) < 301 ? 301 : rounds(301) + 301;
+    for (int r = 0; r < n; r++)
+        bad += lut8_case(fn, name, r);
+    printf("# %s: %d lookup cases, %d differ\n", name, n, bad);
+    return bad;
+}
+
+static void test_lut8(void **state)
+{
+    (void)state;
+    FOR_LEVELS(K->lut8.fn, { assert_int_equal(lut8_cases(K->lut8.fn, K->lut8.name), 0); })
+#if defined(__x86_64__)
+    if (edge_isa_cpu_best() >= EDGE_ISA_AVX512VNNI) { /* both paths of the avx512vnni entry */
+        assert_int_equal(lut8_cases(edge_lut8__avx2, "lut8__avx2 (avx512vnni without VBMI)"), 0);
+        if (edge_lut8_has_vbmi())
+            assert_int_equal(lut8_cases(edge_lut8__avx512vbmi, "lut8__avx512vbmi"), 0);
+        else
+            printf("# SKIP lut8__avx512vbmi: this CPU lacks AVX512_VBMI\n");
+    }
+#endif
 }
 
 /* ---- dispatch ---- */
@@ -535,9 +876,11 @@ int main(void)
         rng_state = 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dispatch),      cmocka_unit_test(test_gemm),
-        cmocka_unit_test(test_dwconv),        cmocka_unit_test(test_dconv),
-        cmocka_unit_test(test_add),           cmocka_unit_test(test_sum_rows),
-        cmocka_unit_test(test_gemm_contract),
+        cmocka_unit_test(test_dwconv),        cmocka_unit_test(test_add),
+        cmocka_unit_test(test_binary),        cmocka_unit_test(test_sum_rows),
+        cmocka_unit_test(test_gemm_contract), cmocka_unit_test(test_gemm_u8),
+        cmocka_unit_test(test_dw_u8),         cmocka_unit_test(test_max_rows),
+        cmocka_unit_test(test_lut8),          cmocka_unit_test(test_dconv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

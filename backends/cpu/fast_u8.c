@@ -1,0 +1,386 @@
+/* backends/cpu/fast_u8.c - legacy uint8 CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED on the
+ * packed int8 paths.
+ *
+ * Owns: what fast_u8.h declares: the int8 view of a uint8 node (offsets, clamp range and
+ * weights, see fast_u8.h for the arithmetic), handed to fast_ops.c's int8 prepare, and the
+ * activation flips around its int8 eval. Does not own the drivers or kernels (fast_ops.c,
+ * kernels/) or validation (op_conv.c, op_dwconv.c, op_fc.c run first). */
+#include "fast_u8.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dispatch.h"
+#include "fast_ops.h"
+#include "pack.h"
+
+/* The int8 view of uint8 quantization parameters K (edge_conv_params or edge_fc_params): the
+ * activations are flipped (x ^ 0x80 = x - 128) and the weights hold w_u - zw already. */
+#define U8_AS_S8(k)                                                                                \
+    ((k).input_offset += 128, (k).filter_offset = 0, (k).output_offset -= 128, (k).act_min -= 128, \
+     (k).act_max -= 128)
+
+/* Node N's weights lent to the int8 prepare as int8 values w_u + FILTER_OFFSET. */
+typedef struct u8_weights {
+    edge_tensor *t;
+    const void *saved;
+    int8_t *s8;
+} u8_weights;
+
+/* 1 with W's tensor pointing at int8 weights (u8_weights_end restores it), 0 when N does not
+ * qualify (a constant input: eval flips it in place; or a weight outside the int8 range),
+ * EDGE_ENOMEM. The input and the weights are uint8 (op_conv.c checked the types). */
+static int u8_weights_begin(edge_prep *p, edge_node *n, int32_t filter_offset, u8_weights *w)
+{
+    const edge_tensor *in = edge_op_input(p, n, 0);
+    w->t = edge_op_input(p, n, 1);
+    if (in->data || !w->t->data)
+        return 0;
+    const uint8_t *src = w->t->data;
+    for (size_t i = 0; i < w->t->count; i++) {
+        const int32_t v = (int32_t)src[i] + filter_offset;
+        if (v < -128 || v > 127)
+            return 0;
+    }
+    w->s8 = malloc(w->t->count);
+    if (!w->s8)
+        return edge_op_fail(p, EDGE_ENOMEM, "cannot allocate %zu bytes", w->t->count);
+    for (size_t i = 0; i < w->t->count; i++)
+        w->s8[i] = (int8_t)((int32_t)src[i] + filter_offset);
+    w->saved = w->t->data;
+    w->t->data = w->s8;
+    return 1;
+}
+
+static void u8_weights_end(u8_weights *w)
+{
+    w->t->data = w->saved;
+    free(w->s8);
+}
+
+/* ---- EDGE_U8_ROWS: the uint8 GEMM kernel with per-row addends ---- */
+
+/* N's packed data on the rows path: this header (64-byte multiple), then the packed weights. */
+typedef struct u8_gemm {
+    const edge_kernels *k;
+    edge_conv_params g; /* geometry; FULLY_CONNECTED as a 1x1 convolution */
+    edge_qs8_out o;     /* uint8 domain */
+    bool direct;        /* A rows are the input's pixels (no window to gather) */
+    size_t rows, n, kdepth, kc, chunk, n_tasks;
+    int32_t b;   /* 128 - zw: the weights' offset from w ^ 0x80 */
+    int32_t kzx; /* kdepth * zx (wrapping) */
+    uint8_t zx;
+} u8_gemm;
+
+#define U8_HDR ((sizeof(u8_gemm) + 63) & ~(size_t)63)
+
+/* Pack N (weights [out_c][kdepth] uint8 with zero point zw = -K->filter_offset) for the
+ * table's uint8 GEMM: 1, 0 when it has none or the node is too large, EDGE_ENOMEM. */
+static int rows_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
+{
+    const edge_kernels *kt = edge_op_kernels(p);
+    const edge_tensor *w = edge_op_input(p, n, 1), *bias = edge_op_input(p, n, 2);
+    if (!kt || !kt->gemm_u8.fn || !w->data || (bias && !bias->data))
+        return 0;
+    const size_t nr = kt->gemm_u8.nr, kr = kt->gemm_u8.kr, mr = kt->gemm_u8.mr;
+    const size_t ch = (size_t)k->out_c;
+    const size_t depth = (size_t)k->k_h * (size_t)k->k_w * (size_t)k->in_c;
+    const size_t kc = edge_qs8_gemm_kc(depth, kr);
+    const size_t wbytes = edge_qs8_gemm_packed_bytes(ch, depth, nr, kr);
+    if (!wbytes || kc > ((size_t)1 << 24) || wbytes > SIZE_MAX - U8_HDR)
+        return 0;
+    int8_t *flipped = malloc(w->count);
+    if (!flipped)
+        return edge_op_fail(p, EDGE_ENOMEM, "cannot allocate %zu bytes", w->count);
+    u8_gemm *h = edge_op_alloc_packed(p, n, U8_HDR + wbytes, kt->gemm_u8.name);
+    if (!h) {
+        free(flipped);
+        return EDGE_ENOMEM;
+    }
+    const uint8_t *wu = w->data;
+    for (size_t i = 0; i < w->count; i++)
+        flipped[i] = (int8_t)(wu[i] ^ 0x80);
+    edge_qs8_gemm_pack(ch, depth, nr, kr, flipped, bias ? bias->data : NULL, k->mult, k->shift,
+                       k->input_offset + 128, 128, (uint8_t *)h + U8_HDR);
+    free(flipped);
+    h->k = kt;
+    h->g = *k;
+    h->o = (edge_qs8_out){k->output_offset, k->act_min, k->act_max};
+    h->direct = k->k_h == 1 && k->k_w == 1 && k->stride_h == 1 && k->stride_w == 1 &&
+                k->pad_h == 0 && k->pad_w == 0 && k->out_h == k->in_h && k->out_w == k->in_w &&
+                kc == depth;
+    h->rows = (size_t)k->batches * (size_t)k->out_h * (size_t)k->out_w;
+    h->n = ch;
+    h->kdepth = depth;
+    h->kc = kc;
+    h->b = 128 + k->filter_offset;
+    h->zx = (uint8_t)(-k->input_offset);
+    h->kzx = (int32_t)((uint32_t)depth * h->zx);
+    const size_t threads = p->m->threads;
+    h->chunk = (h->rows + threads * 4 - 1) / (threads * 4);
+    h->chunk = (h->chunk + mr - 1) / mr * mr;
+    h->n_tasks = (h->rows + h->chunk - 1) / h->chunk;
+    n->scratch_bytes = mr * sizeof(int32_t) + (h->direct ? 0 : mr * kc);
+    return 1;
+}
+
+/* ---- EDGE_U8_DW: the uint8 depthwise kernel ---- */
+
+/* N's packed data on the depthwise path: this header (64-byte multiple), then the weights. */
+typedef struct u8_dw {
+    const edge_kernels *k;
+    edge_conv_params g;
+    edge_qs8_out o; /* uint8 domain */
+    int32_t zx, mult, shift;
+    size_t rows, n_tasks;
+} u8_dw;
+
+#define DW_HDR ((sizeof(u8_dw) + 63) & ~(size_t)63)
+
+/* Pack N for the table's uint8 depthwise kernel (depth multiplier 1, one multiplier for all
+ * channels): 1, 0 when it does not apply, EDGE_ENOMEM. */
+static int dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
+{
+    const edge_kernels *kt = edge_op_kernels(p);
+    const edge_tensor *w = edge_op_input(p, n, 1), *bias = edge_op_input(p, n, 2);
+    if (!kt || !kt->dw_u8.fn || k->depth_mult != 1 || !w->data || (bias && !bias->data))
+        return 0;
+    for (int32_t c = 1; c < k->out_c; c++)
+        if (k->mult[c] != k->mult[0] || k->shift[c] != k->shift[0])
+            return 0;
+    const size_t ch = (size_t)k->out_c, taps = (size_t)k->k_h * (size_t)k->k_w;
+    const size_t wbytes = edge_qs8_dw_u8_packed_bytes(ch, taps);
+    if (!wbytes || wbytes > SIZE_MAX - DW_HDR)
+        return 0;
+    u8_dw *h = edge_op_alloc_packed(p, n, DW_HDR + wbytes, kt->dw_u8.name);
+    if (!h)
+        return EDGE_ENOMEM;
+    edge_qs8_dw_u8_pack(ch, taps, w->data, -k->filter_offset, bias ? bias->data : NULL,
+                        (uint8_t *)h + DW_HDR);
+    h->k = kt;
+    h->g = *k;
+    h->o = (edge_qs8_out){k->output_offset, k->act_min, k->act_max};
+    h->zx = -k->input_offset;
+    h->mult = k->mult[0];
+    h->shift = k->shift[0];
+    h->rows = (size_t)k->batches * (size_t)k->out_h;
+    h->n_tasks = h->rows < (size_t)p->m->threads * 4 ? h->rows : (size_t)p->m->threads * 4;
+    return 1;
+}
+
+/* Task I of N over the depthwise kernel: rows [rows * I / N, rows * (I + 1) / N). */
+typedef struct dw_job {
+    const u8_dw *h;
+    edge_qs8_dw_u8_args a;
+} dw_job;
+
+static void dw_task(void *ctx, size_t i, unsigned thread)
+{
+    (void)thread;
+    const dw_job *j = ctx;
+    const size_t rows = j->h->rows, n = j->h->n_tasks;
+    j->h->k->dw_u8.fn(&j->a, (int32_t)(rows * i / n), (int32_t)(rows * (i + 1) / n));
+}
+
+static void dw_eval(const edge_node *n, void *const *t, edge_exec *ex)
+{
+    const u8_dw *h = n->packed;
+    dw_job j = {h,
+                {&h->g, t[n->in[0]], (const uint8_t *)h + DW_HDR, t[n->out[0]], h->zx, h->mult,
+                 h->shift, h->o}};
+    edge_exec_parallel(ex, h->n_tasks, dw_task, &j);
+}
+
+/* Whether moving the output zero point by -128 keeps the reference's wrapping add: the
+ * requantized accumulator stays 512 away from the int32 ends when no multiplier of K scales
+ * up (shift <= 0) and each is at most 2^31 - 512 (real models' multipliers are below 1). */
+static bool zp_shift_exact(const edge_conv_params *k)
+{
+    for (int32_t c = 0; c < k->out_c; c++)
+        if (k->shift[c] > 0 || k->mult[c] > INT32_MAX - 512)
+            return false;
+    return true;
+}
+
+/* Either path for N: 1 (EDGE_U8_FLIP) when the weights fit int8, else 2 (EDGE_U8_ROWS) when
+ * the table has the uint8 GEMM and USE_ROWS, else 0; or a negative error. */
+static int u8_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k, bool use_rows,
+                      bool use_dw, edge_u8_conv_prepare_fn fast)
+{
+    u8_weights w = {0};
+    int rc = zp_shift_exact(k) ? u8_weights_begin(p, n, k->filter_offset, &w) : 0;
+    if (rc < 0)
+        return rc;
+    if (rc > 0) {
+        edge_conv_params s8 = *k;
+        U8_AS_S8(s8);
+        rc = fast(p, n, &s8);
+        u8_weights_end(&w);
+        if (rc)
+            return rc < 0 ? rc : EDGE_U8_FLIP;
+    }
+    if (use_dw) {
+        rc = dw_prepare(p, n, k);
+        return rc <= 0 ? rc : EDGE_U8_DW;
+    }
+    if (!use_rows)
+        return 0;
+    rc = rows_prepare(p, n, k);
+    return rc <= 0 ? rc : EDGE_U8_ROWS;
+}
+
+int edge_u8_conv_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k,
+                         edge_u8_conv_prepare_fn fast)
+{
+    return u8_prepare(p, n, k, fast == edge_fast_conv_prepare, fast == edge_fast_dw_prepare, fast);
+}
+
+/* The requantization fields edge_conv_params and edge_fc_params share, from SRC into DST. */
+#define U8_COPY_QUANT(dst, src)                                                                   \
+    ((dst).mult = (src).mult, (dst).shift = (src).shift, (dst).input_offset = (src).input_offset, \
+     (dst).filter_offset = (src).filter_offset, (dst).output_offset = (src).output_offset,        \
+     (dst).act_min = (src).act_min, (dst).act_max = (src).act_max)
+
+/* FULLY_CONNECTED's int8 prepare in the shape of a convolution's (K as a 1x1 convolution). */
+static int fc_as_conv(edge_prep *p, edge_node *n, const edge_conv_params *k)
+{
+    edge_fc_params fc = {.batches = k->in_w, .depth = k->in_c, .units = k->out_c};
+    U8_COPY_QUANT(fc, *k);
+    return edge_fast_fc_prepare(p, n, &fc);
+}
+
+int edge_u8_fc_prepare(edge_prep *p, edge_node *n, const edge_fc_params *k)
+{
+    /* BATCHES rows of DEPTH channels: one image row of width BATCHES, 1x1 windows */
+    edge_conv_params g = {.batches = 1, .in_h = 1, .out_h = 1, .k_h = 1, .k_w = 1};
+    g.in_w = g.out_w = k->batches;
+    g.in_c = k->depth;
+    g.out_c = k->units;
+    g.stride_h = g.stride_w = g.dil_h = g.dil_w = g.depth_mult = 1;
+    U8_COPY_QUANT(g, *k);
+    return u8_prepare(p, n, &g, true, false, fc_as_conv);
+}
+
+/* Output pixel M's window as an A row of kc bytes: input cells, zx for padding, zeros past
+ * the depth. */
+static void u8_window(const u8_gemm *h, const uint8_t *in, size_t m, uint8_t *dst)
+{
+    const edge_conv_params *g = &h->g;
+    const size_t c = (size_t)g->in_c, pixels = (size_t)g->out_h * (size_t)g->out_w;
+    const size_t b = m / pixels, at = m % pixels;
+    const int32_t y0 = (int32_t)(at / (size_t)g->out_w) * g->stride_h - g->pad_h;
+    const int32_t x0 = (int32_t)(at % (size_t)g->out_w) * g->stride_w - g->pad_w;
+    const uint8_t *img = in + b * (size_t)g->in_h * (size_t)g->in_w * c;
+    const int32_t taps = g->k_h * g->k_w;
+    for (int32_t t = 0; t < taps; t++, dst += c) {
+        const int32_t iy = y0 + t / g->k_w * g->dil_h, ix = x0 + t % g->k_w * g->dil_w;
+        if (iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w)
+            memcpy(dst, img + ((size_t)iy * (size_t)g->in_w + (size_t)ix) * c, c);
+        else /* padding: the input zero point, which adds nothing */
+            memset(dst, h->zx, c);
+    }
+    memset(dst, 0, h->kc - h->kdepth);
+}
+
+/* One invoke of a rows node: its packed header, tensors and scratch. */
+typedef struct rows_job {
+    const edge_node *n;
+    void *const *t;
+    uint8_t *scratch;
+} rows_job;
+
+static void rows_task(void *ctx, size_t task, unsigned thread)
+{
+    const rows_job *j = ctx;
+    const u8_gemm *h = j->n->packed;
+    const uint8_t *in = j->t[j->n->in[0]];
+    uint8_t *out = j->t[j->n->out[0]];
+    const size_t mr = h->k->gemm_u8.mr;
+    int32_t *row = (int32_t *)(j->scratch + (size_t)thread * edge_op_scratch_stride(j->n));
+    uint8_t *buf = (uint8_t *)(row + mr);
+    const size_t m0 = task * h->chunk, m1 = m0 + h->chunk < h->rows ? m0 + h->chunk : h->rows;
+    const void *w = (const uint8_t *)h + U8_HDR;
+    for (size_t m = m0; m < m1; m += mr) {
+        const size_t rows = m1 - m < mr ? m1 - m : mr;
+        const uint8_t *a = h->direct ? in + m * h->kdepth : buf;
+        for (size_t r = 0; r < rows; r++) {
+            if (!h->direct)
+                u8_window(h, in, m + r, buf + r * h->kc);
+            const uint8_t *ar = a + r * h->kc;
+            uint32_t sum = 0;
+            for (size_t i = 0; i < h->kdepth; i++)
+                sum += ar[i];
+            row[r] = (int32_t)((uint32_t)h->b * (sum - (uint32_t)h->kzx));
+        }
+        h->k->gemm_u8.fn(rows, h->n, h->kc, a, h->kc, w, row, out + m * h->n, h->n, &h->o);
+    }
+}
+
+static void rows_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    rows_job j = {n, t, scratch};
+    edge_exec_parallel(ex, ((const u8_gemm *)n->packed)->n_tasks, rows_task, &j);
+}
+
+/* ---- eval: flips of whole tensors, in tasks of FLIP_TASK bytes ---- */
+
+#define FLIP_TASK 32768
+
+typedef struct flip_job {
+    uint8_t *a, *b; /* flipped in turn: tasks over a, then over b */
+    size_t a_n, b_n, a_tasks;
+} flip_job;
+
+static void flip_bytes(uint8_t *x, size_t n)
+{
+    const uint64_t m = 0x8080808080808080u;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v;
+        memcpy(&v, x + i, 8);
+        v ^= m;
+        memcpy(x + i, &v, 8);
+    }
+    for (; i < n; i++)
+        x[i] ^= 0x80;
+}
+
+static void flip_task(void *ctx, size_t task, unsigned thread)
+{
+    (void)thread;
+    const flip_job *j = ctx;
+    uint8_t *x = j->a;
+    size_t n = j->a_n;
+    if (task >= j->a_tasks) {
+        task -= j->a_tasks;
+        x = j->b;
+        n = j->b_n;
+    }
+    const size_t i0 = task * FLIP_TASK;
+    flip_bytes(x + i0, n - i0 < FLIP_TASK ? n - i0 : FLIP_TASK);
+}
+
+/* A ^= 0x80 over A_N bytes and B likewise (B may be NULL with B_N 0). */
+static void flip2(edge_exec *ex, uint8_t *a, size_t a_n, uint8_t *b, size_t b_n)
+{
+    const size_t at = (a_n + FLIP_TASK - 1) / FLIP_TASK, bt = (b_n + FLIP_TASK - 1) / FLIP_TASK;
+    flip_job j = {a, b, a_n, b_n, at};
+    edge_exec_parallel(ex, at + bt, flip_task, &j);
+}
+
+void edge_u8_eval(int path, edge_eval_fn fast, size_t in_count, size_t out_count,
+                  const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    if (path == EDGE_U8_ROWS) {
+        rows_eval(n, t, scratch, ex);
+        return;
+    }
+    if (path == EDGE_U8_DW) {
+        dw_eval(n, t, ex);
+        return;
+    }
+    uint8_t *in = t[n->in[0]], *out = t[n->out[0]];
+    flip2(ex, in, in_count, NULL, 0);
+    fast(n, t, scratch, ex);
+    flip2(ex, in, in_count, out, out_count);
+}

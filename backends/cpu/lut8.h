@@ -1,0 +1,35 @@
+/* backends/cpu/lut8.h - 8-bit unary operators as 256-entry tables (internal).
+ *
+ * Owns: the one way an int8/uint8 operator whose output depends only on the
+ * input byte runs: at prepare, its reference kernel runs once over the 256 input
+ * bytes into a table (edge_op_lut8_fill), and the model's table-lookup kernel is
+ * chosen (edge_op_lut8_setup: dispatch.h's lut8 entry, edge_ref_lut8 at the
+ * scalar level); at eval, the lookup runs over the tensor, split across the
+ * interpreter's threads. A lookup is exact, so every level is bit-exact with
+ * the reference by construction. Defined in op_activation.c; used by
+ * op_activation.c, op_unary.c and op_quantize.c. */
+#ifndef EDGE_CPU_LUT8_H
+#define EDGE_CPU_LUT8_H
+
+#include "cpu_op.h"
+#include "qs8.h"
+
+/* An operator's reference kernel over N raw bytes (CTX: its parameters). */
+typedef void edge_lut8_src_fn(const void *ctx, const uint8_t *in, uint8_t *out, size_t n);
+
+typedef struct edge_lut8 {
+    edge_lut8_fn fn; /* the kernel table's lookup, NULL: edge_ref_lut8 */
+    size_t n;        /* elements per eval */
+    uint8_t lut[256];
+} edge_lut8;
+
+/* LUT[i] = SRC's output for the input byte i, for all 256 bytes. */
+void edge_op_lut8_fill(uint8_t lut[256], edge_lut8_src_fn *src, const void *ctx);
+
+/* L looks COUNT elements up through P's kernel table; names the kernel on N. */
+void edge_op_lut8_setup(edge_prep *p, edge_node *n, edge_lut8 *l, size_t count);
+
+/* OUT[i] = L->lut[IN[i]] for the L->n elements; cannot fail, allocates nothing. */
+void edge_op_lut8_eval(const edge_lut8 *l, const void *in, void *out, edge_exec *ex);
+
+#endif

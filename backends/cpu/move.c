@@ -1,0 +1,271 @@
+/* backends/cpu/move.c - blocking for the byte-moving operators (see move.h).
+ *
+ * Owns: the dimension reductions of PAD, SLICE / STRIDED_SLICE and TRANSPOSE
+ * done at prepare, the tiled transpose and the row-copying nearest resize. A merge is made only
+ * when the merged extent fits in int32 (the reference movers' dimension type); every rewritten walk
+ * visits the same input bytes in the same output order. Does not own validation or the reference
+ * movers (kernels/ref/transform.c). */
+#include "move.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+/* A * B fits in int32 (both >= 0). */
+static bool fits(int32_t a, int32_t b)
+{
+    return (int64_t)a * (int64_t)b <= INT32_MAX;
+}
+
+/* ---- PAD ---- */
+
+void edge_move_pad_collapse(edge_ref_pad_params *k)
+{
+    edge_ref_pad_params r = {0};
+    int n = 0;
+    for (int d = 0; d < k->rank; d++) {
+        const int32_t in = k->in_dims[d];
+        const bool flat = k->before[d] == 0 && k->after[d] == 0;
+        if (flat && in == 1)
+            continue; /* moves nothing along it */
+        if (flat && n > 0 && fits(r.in_dims[n - 1] + r.before[n - 1] + r.after[n - 1], in)) {
+            /* every row of the previous dimension is IN elements, padded as a whole */
+            r.in_dims[n - 1] *= in;
+            r.before[n - 1] *= in;
+            r.after[n - 1] *= in;
+            continue;
+        }
+        r.in_dims[n] = in;
+        r.before[n] = k->before[d];
+        r.after[n] = k->after[d];
+        n++;
+    }
+    if (n == 0)
+        r.in_dims[n++] = 1; /* one element (rank 0, or unit dimensions only) */
+    r.rank = n;
+    *k = r;
+}
+
+/* ---- SLICE, STRIDED_SLICE ---- */
+
+void edge_move_slice_collapse(edge_ref_slice_params *k)
+{
+    for (int d = 0; d < k->rank; d++)
+        if (k->count[d] <= 0)
+            return; /* nothing moves; the reference returns at once */
+    /* built from the innermost dimension out, at the end of the arrays */
+    edge_ref_slice_params r = {0};
+    int first = EDGE_REF_MAX_DIMS;
+    for (int d = k->rank - 1; d >= 0; d--) {
+        const int32_t in = k->in_dims[d], count = k->count[d], start = k->start[d];
+        const int32_t step = count == 1 ? 1 : k->step[d]; /* one element: any step */
+        if (in == 1)
+            continue; /* start 0, count 1 */
+        const int g = first;
+        if (g < EDGE_REF_MAX_DIMS && step == 1 && r.start[g] == 0 && r.step[g] == 1 &&
+            r.count[g] == r.in_dims[g] && fits(in, r.in_dims[g])) {
+            /* the inner group is whole: take COUNT of its blocks from START on */
+            r.start[g] = start * r.in_dims[g];
+            r.count[g] = count * r.in_dims[g];
+            r.in_dims[g] = in * r.in_dims[g];
+            continue;
+        }
+        first--;
+        r.in_dims[first] = in;
+        r.start[first] = start;
+        r.step[first] = step;
+        r.count[first] = count;
+    }
+    edge_ref_slice_params o = {0};
+    o.rank = EDGE_REF_MAX_DIMS - first;
+    if (o.rank == 0) {
+        o.rank = 1; /* one element */
+        o.in_dims[0] = o.count[0] = o.step[0] = 1;
+    }
+    for (int i = 0; first + i < EDGE_REF_MAX_DIMS; i++) {
+        o.in_dims[i] = r.in_dims[first + i];
+        o.start[i] = r.start[first + i];
+        o.step[i] = r.step[first + i];
+        o.count[i] = r.count[first + i];
+    }
+    *k = o;
+}
+
+/* ---- TRANSPOSE ---- */
+
+/* The output's dimensions as runs of consecutive input dimensions: run j is input
+ * dimensions lo[j] .. hi[j]; unit input dimensions are left out. Returns the runs. */
+static int transpose_runs(const edge_ref_transpose_params *k, int *lo, int *hi)
+{
+    int g = 0;
+    for (int i = 0; i < k->rank; i++) {
+        const int a = k->perm[i];
+        if (k->in_dims[a] == 1)
+            continue;
+        int next = g > 0 ? hi[g - 1] + 1 : -1; /* the previous run's next input dimension */
+        while (next >= 0 && next < k->rank && k->in_dims[next] == 1)
+            next++;
+        if (g > 0 && a == next) {
+            hi[g - 1] = a; /* a follows the previous run in the input and in the output */
+            continue;
+        }
+        lo[g] = hi[g] = a;
+        g++;
+    }
+    return g;
+}
+
+/* Merged extent of input dimensions lo .. hi, or -1 when it exceeds int32. */
+static int32_t run_extent(const edge_ref_transpose_params *k, int lo, int hi)
+{
+    int64_t e = 1;
+    for (int a = lo; a <= hi; a++)
+        if ((e *= k->in_dims[a]) > INT32_MAX)
+            return -1;
+    return (int32_t)e;
+}
+
+/* Rewrites K into its runs; false (K left alone) when a merged extent exceeds int32. */
+static bool transpose_reduce(const edge_ref_transpose_params *k, edge_ref_transpose_params *r)
+{
+    int lo[EDGE_REF_MAX_DIMS], hi[EDGE_REF_MAX_DIMS];
+    const int g = transpose_runs(k, lo, hi);
+    *r = (edge_ref_transpose_params){.rank = 1, .in_dims = {1}, .perm = {0}};
+    if (g == 0)
+        return true; /* one element */
+    r->rank = g;
+    for (int j = 0; j < g; j++) {
+        int idx = 0; /* the run's place in the input: runs that start before it */
+        for (int i = 0; i < g; i++)
+            idx += lo[i] < lo[j];
+        const int32_t e = run_extent(k, lo[j], hi[j]);
+        if (e < 0)
+            return false;
+        r->in_dims[idx] = e;
+        r->perm[j] = idx;
+    }
+    return true;
+}
+
+void edge_move_transpose_plan(const edge_ref_transpose_params *k, size_t esize,
+                              edge_move_transpose *t)
+{
+    memset(t, 0, sizeof *t);
+    t->esize = esize;
+    if (!transpose_reduce(k, &t->k))
+        t->k = *k;
+    const int g = t->k.rank;
+    if (g < 2 || t->k.perm[g - 1] != g - 2 || t->k.perm[g - 2] != g - 1)
+        return;
+    size_t batch = 1;
+    for (int i = 0; i < g - 2; i++) {
+        if (t->k.perm[i] != i)
+            return;
+        batch *= (size_t)t->k.in_dims[i];
+    }
+    t->tiled = 1;
+    t->batch = batch;
+    t->rows = (size_t)t->k.in_dims[g - 2];
+    t->cols = (size_t)t->k.in_dims[g - 1];
+}
+
+/* Tile edge: TILE x TILE elements of at most 8 bytes stay in L1. */
+#define TILE 32
+
+typedef struct transpose_job {
+    const edge_move_transpose *t;
+    const uint8_t *in;
+    uint8_t *out;
+    size_t row_block, blocks; /* input rows per task, tasks per matrix */
+} transpose_job;
+
+/* Input rows R0..R1 (all columns) of one matrix: in[i][j] -> out[j][i], E bytes each. */
+#define EDGE_TRANSPOSE_TILES(E)                                                         \
+    for (size_t i0 = r0; i0 < r1; i0 += TILE) {                                         \
+        const size_t i1 = i0 + TILE < r1 ? i0 + TILE : r1;                              \
+        for (size_t j0 = 0; j0 < cols; j0 += TILE) {                                    \
+            const size_t j1 = j0 + TILE < cols ? j0 + TILE : cols;                      \
+            for (size_t j = j0; j < j1; j++)                                            \
+                for (size_t i = i0; i < i1; i++)                                        \
+                    memcpy(out + (j * rows + i) * (E), in + (i * cols + j) * (E), (E)); \
+        }                                                                               \
+    }
+
+static void transpose_task(void *ctx, size_t task, unsigned thread)
+{
+    (void)thread;
+    const transpose_job *jb = ctx;
+    const edge_move_transpose *t = jb->t;
+    const size_t rows = t->rows, cols = t->cols, e = t->esize;
+    const size_t b = task / jb->blocks, r0 = (task % jb->blocks) * jb->row_block;
+    const size_t r1 = r0 + jb->row_block < rows ? r0 + jb->row_block : rows;
+    const uint8_t *in = jb->in + b * rows * cols * e;
+    uint8_t *out = jb->out + b * rows * cols * e;
+    switch (e) {
+    case 1: EDGE_TRANSPOSE_TILES(1) break;
+    case 2: EDGE_TRANSPOSE_TILES(2) break;
+    case 4: EDGE_TRANSPOSE_TILES(4) break;
+    case 8: EDGE_TRANSPOSE_TILES(8) break;
+    default: EDGE_TRANSPOSE_TILES(e) break;
+    }
+}
+#undef EDGE_TRANSPOSE_TILES
+
+void edge_move_transpose_run(const edge_move_transpose *t, const void *in, void *out, edge_exec *ex)
+{
+    if (!t->tiled) {
+        edge_ref_transpose_bytes(&t->k, t->esize, in, out);
+        return;
+    }
+    if (t->batch == 0 || t->rows == 0 || t->cols == 0)
+        return;
+    /* about two tasks per thread, in whole tiles of rows */
+    const size_t parts = 2 * (size_t)edge_exec_threads(ex);
+    size_t rb = (t->rows + parts - 1) / parts;
+    rb = (rb + TILE - 1) / TILE * TILE;
+    transpose_job jb = {t, in, out, rb, (t->rows + rb - 1) / rb};
+    edge_exec_parallel(ex, t->batch * jb.blocks, transpose_task, &jb);
+}
+
+/* ---- RESIZE_NEAREST_NEIGHBOR ---- */
+
+typedef struct resize_job {
+    const edge_ref_resize_params *p;
+    const int32_t *ymap, *xmap;
+    size_t pixel, chunk, rows; /* bytes per pixel; output rows per task, in all */
+    const uint8_t *in;
+    uint8_t *out;
+} resize_job;
+
+static void resize_task(void *ctx, size_t task, unsigned thread)
+{
+    (void)thread;
+    const resize_job *j = ctx;
+    const edge_ref_resize_params *p = j->p;
+    const size_t out_row = (size_t)p->out_w * j->pixel, in_row = (size_t)p->in_w * j->pixel;
+    const size_t r0 = task * j->chunk, r1 = r0 + j->chunk < j->rows ? r0 + j->chunk : j->rows;
+    for (size_t r = r0; r < r1; r++) {
+        const size_t b = r / (size_t)p->out_h, y = r % (size_t)p->out_h;
+        uint8_t *o = j->out + r * out_row;
+        if (r > r0 && y > 0 && j->ymap[y] == j->ymap[y - 1]) {
+            memcpy(o, o - out_row, out_row); /* the same source row as the row above */
+            continue;
+        }
+        const uint8_t *src = j->in + (b * (size_t)p->in_h + (size_t)j->ymap[y]) * in_row;
+        for (int32_t x = 0; x < p->out_w; x++)
+            memcpy(o + (size_t)x * j->pixel, src + (size_t)j->xmap[x] * j->pixel, j->pixel);
+    }
+}
+
+void edge_move_resize_nearest(const edge_ref_resize_params *p, const int32_t *ymap,
+                              const int32_t *xmap, size_t esize, const void *in, void *out,
+                              edge_exec *ex)
+{
+    const size_t rows = (size_t)p->batches * (size_t)p->out_h;
+    const size_t parts = 2 * (size_t)edge_exec_threads(ex);
+    resize_job j = {p,    ymap, xmap, (size_t)p->depth * esize, (rows + parts - 1) / parts,
+                    rows, in,   out};
+    if (rows == 0 || j.pixel == 0)
+        return;
+    edge_exec_parallel(ex, (rows + j.chunk - 1) / j.chunk, resize_task, &j);
+}

@@ -1,0 +1,52 @@
+/* backends/cpu/move.h - blocking for the byte-moving operators (internal).
+ *
+ * Owns: rewriting the parameters of PAD, TRANSPOSE and (STRIDED_)SLICE at
+ * prepare into the fewest dimensions that describe the same move (adjacent
+ * dimensions merged, unit dimensions dropped), so the reference movers of
+ * kernels/ref/transform.h copy long contiguous runs with memcpy instead of
+ * short rows; and a tiled transpose for the permutations that, so reduced, swap
+ * the last two dimensions (NHWC <-> NCHW and every 2-D transpose), spread over
+ * the interpreter's threads; RESIZE_NEAREST_NEIGHBOR by whole-row copies. The rewritten parameters
+ * move exactly the same bytes to the same places, so the results are those of the reference. Does
+ * not own validation (the ops' prepare functions) or the reference movers
+ * (kernels/ref/transform.c). */
+#ifndef EDGE_CPU_MOVE_H
+#define EDGE_CPU_MOVE_H
+
+#include <stddef.h>
+
+#include "cpu_op.h"
+#include "ref/resize.h"
+#include "ref/transform.h"
+
+/* PAD: K in place; dimensions without padding merged into the one before. */
+void edge_move_pad_collapse(edge_ref_pad_params *k);
+
+/* STRIDED_SLICE / SLICE with begins known at prepare: K in place; a whole dimension (start 0,
+ * step 1, every element) merged into the one before it when that one steps by 1. */
+void edge_move_slice_collapse(edge_ref_slice_params *k);
+
+/* TRANSPOSE: the reduced move and how it runs. */
+typedef struct edge_move_transpose {
+    edge_ref_transpose_params k; /* reduced */
+    size_t esize;
+    /* tiled when the reduced perm is (0, ..., r-3, r-1, r-2): batch copies of rows x cols
+     * matrices to cols x rows */
+    int tiled;
+    size_t batch, rows, cols;
+} edge_move_transpose;
+
+/* Reduce K (a validated transpose of ESIZE-byte elements) into *T. */
+void edge_move_transpose_plan(const edge_ref_transpose_params *k, size_t esize,
+                              edge_move_transpose *t);
+void edge_move_transpose_run(const edge_move_transpose *t, const void *in, void *out,
+                             edge_exec *ex);
+
+/* RESIZE_NEAREST_NEIGHBOR (kernels/ref/resize.h's tables YMAP, XMAP): each output row built
+ * once from channel runs, and copied whole for the next output rows with the same source row;
+ * rows spread over the interpreter's threads. */
+void edge_move_resize_nearest(const edge_ref_resize_params *p, const int32_t *ymap,
+                              const int32_t *xmap, size_t esize, const void *in, void *out,
+                              edge_exec *ex);
+
+#endif

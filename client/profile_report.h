@@ -1,0 +1,20 @@
+/* client/profile_report.h - printing an interpreter's per-node profile as a table.
+ *
+ * Owns: the text edgectl run --profile and bench-models --profile print (one format for
+ * both): the nodes sorted by time, then the totals per operator type. Does not own
+ * recording the profile (libedge, runtime/interp/profile.c) nor running the invokes. */
+#ifndef EDGECTL_PROFILE_REPORT_H
+#define EDGECTL_PROFILE_REPORT_H
+
+#include <stdio.h>
+
+#include "edge/runtime.h"
+
+/* Print IT's profile to F: a header line (invokes, mean us per invoke), a table of every node
+ * that ran (node, operator, kernel, output shape, runs, median and mean us per run, us per
+ * invoke, share of the summed node time), sorted by time, then one line per operator type
+ * (nodes, us per invoke, share). Returns 0, or EDGE_EINVAL when IT has no profile or nothing was
+ * profiled, EDGE_ENOMEM when the table cannot be sorted. */
+int edge_profile_report(FILE *f, const edge_interp *it);
+
+#endif

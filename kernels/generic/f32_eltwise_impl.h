@@ -1,0 +1,187 @@
+/* kernels/generic/f32_eltwise_impl.h - the float32 elementwise kernels of kernels/f32.h, written
+ * once with GCC vector extensions and instantiated per level.
+ *
+ * Owns: the bodies of the binary row functions (ADD, SUB, MUL with the fused activation clamp,
+ * MAXIMUM, MINIMUM; edge_bcast_walk rows with each input's stride 0 or 1) and of the unary
+ * maps (RELU, RELU6, HARD_SWISH) and of QUANTIZE float32 -> int8 / uint8. A level's file defines
+ * F32_LANES and F32_SFX (the name suffix, e.g. __avx512) and includes this header after
+ * f32_dw_impl.h (which defines the vector types). Every lane does the reference's operations on its
+ * element in the reference's order (kernels/ref/binary.c, activation.c); comparisons and selects
+ * are masks. Does not own the broadcast walk (kernels/ref/binary.c) or dispatch. */
+#include <string.h>
+
+#include "f32.h"
+
+#if !defined(F32_LANES) || !defined(F32_SFX)
+#error "define F32_LANES and F32_SFX before including f32_eltwise_impl.h"
+#endif
+
+#define F32_CAT2(a, b) a##b
+#define F32_CAT(a, b) F32_CAT2(a, b)
+#define F32_FN(name) F32_CAT(name, F32_SFX)
+
+static inline f32v f32_ld(const float *p)
+{
+    f32v v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void f32_st(float *p, f32v v)
+{
+    memcpy(p, &v, sizeof v);
+}
+
+static inline f32v f32_splat(float x)
+{
+    f32v v;
+    for (int l = 0; l < F32_LANES; l++)
+        v[l] = x;
+    return v;
+}
+
+/* m ? a : b, lane by lane (m all ones or all zeros). */
+static inline f32v f32_sel(i32v m, f32v a, f32v b)
+{
+    return (f32v)(((i32v)a & m) | ((i32v)b & ~m));
+}
+
+/* edge_act_f: x = x < lo ? lo : x; hi < x ? hi : x. */
+static inline f32v f32_act(f32v x, f32v lo, f32v hi)
+{
+    x = f32_sel(x < lo, lo, x);
+    return f32_sel(hi < x, hi, x);
+}
+
+static inline float f32_act1(float x, float lo, float hi)
+{
+    x = x < lo ? lo : x;
+    return hi < x ? hi : x;
+}
+
+/* A binary row function: out[i] = VEXPR(x, y) on lanes, SEXPR on the tail, where x = a[i * as],
+ * y = b[i * bs] and as, bs are 0 or 1 (other strides: the scalar loop). lo, hi in scope. */
+#define F32_BIN_ROW(NAME, VEXPR, SEXPR)                                                      \
+    void F32_FN(NAME)(const edge_arith_params *p, const void *va, size_t as, const void *vb, \
+                      size_t bs, void *vo, size_t n)                                         \
+    {                                                                                        \
+        const float *a = va, *b = vb;                                                        \
+        float *o = vo;                                                                       \
+        const float lo1 = p->act_min_f, hi1 = p->act_max_f;                                  \
+        size_t i = 0;                                                                        \
+        if (as <= 1 && bs <= 1) {                                                            \
+            const f32v lo = f32_splat(lo1), hi = f32_splat(hi1);                             \
+            const f32v xs = f32_splat(a[0]), ys = f32_splat(b[0]);                           \
+            for (; i + F32_LANES <= n; i += F32_LANES) {                                     \
+                const f32v x = as ? f32_ld(a + i) : xs;                                      \
+                const f32v y = bs ? f32_ld(b + i) : ys;                                      \
+                f32_st(o + i, VEXPR);                                                        \
+            }                                                                                \
+            (void)lo;                                                                        \
+            (void)hi;                                                                        \
+        }                                                                                    \
+        for (; i < n; i++) {                                                                 \
+            const float x = a[i * as], y = b[i * bs];                                        \
+            const float lo = lo1, hi = hi1;                                                  \
+            (void)lo;                                                                        \
+            (void)hi;                                                                        \
+            o[i] = SEXPR;                                                                    \
+        }                                                                                    \
+    }
+
+F32_BIN_ROW(edge_f32_add_row, f32_act(x + y, lo, hi), f32_act1(x + y, lo, hi))
+F32_BIN_ROW(edge_f32_sub_row, f32_act(x - y, lo, hi), f32_act1(x - y, lo, hi))
+F32_BIN_ROW(edge_f32_mul_row, f32_act(x *y, lo, hi), f32_act1(x *y, lo, hi))
+F32_BIN_ROW(edge_f32_max_row, f32_sel(x > y, x, y), x > y ? x : y)
+F32_BIN_ROW(edge_f32_min_row, f32_sel(x < y, x, y), x < y ? x : y)
+
+/* A unary map: out[i] = VEXPR(v) on lanes, SEXPR(v) on the tail. */
+#define F32_MAP(NAME, VEXPR, SEXPR)                                                        \
+    void F32_FN(NAME)(const float *in, float *out, size_t n)                               \
+    {                                                                                      \
+        const f32v zero = f32_splat(0.0f), three = f32_splat(3.0f), six = f32_splat(6.0f); \
+        (void)zero;                                                                        \
+        (void)three;                                                                       \
+        (void)six;                                                                         \
+        size_t i = 0;                                                                      \
+        for (; i + F32_LANES <= n; i += F32_LANES) {                                       \
+            const f32v v = f32_ld(in + i);                                                 \
+            f32_st(out + i, VEXPR);                                                        \
+        }                                                                                  \
+        for (; i < n; i++) {                                                               \
+            const float v = in[i];                                                         \
+            out[i] = SEXPR;                                                                \
+        }                                                                                  \
+    }
+
+/* edge_ref_relu_f32: v < 0 ? 0 : v */
+F32_MAP(edge_f32_relu, f32_sel(v < zero, zero, v), v < 0.0f ? 0.0f : v)
+/* edge_ref_relu6_f32: v > 6 ? 6 : (v < 0 ? 0 : v) */
+F32_MAP(edge_f32_relu6, f32_sel(v > six, six, f32_sel(v < zero, zero, v)),
+        v > 6.0f ? 6.0f : (v < 0.0f ? 0.0f : v))
+
+/* edge_ref_hard_swish_f32: s = v + 3; r = 0 < s ? s : 0; r = r < 6 ? r : 6; v * r / 6 */
+static inline f32v f32_hswish(f32v v, f32v zero, f32v three, f32v six)
+{
+    const f32v s = v + three;
+    f32v r = f32_sel(zero < s, s, zero);
+    r = f32_sel(r < six, r, six);
+    return v * r / six;
+}
+
+static inline float f32_hswish1(float v)
+{
+    const float s = v + 3.0f;
+    float r = 0.0f < s ? s : 0.0f;
+    r = r < 6.0f ? r : 6.0f;
+    return v * r / 6.0f;
+}
+
+F32_MAP(edge_f32_hard_swish, f32_hswish(v, zero, three, six), f32_hswish1(v))
+
+/* QUANTIZE float32 -> int8 / uint8 (edge_ref_quantize_f32_s8 / _u8): r = roundf(x / scale),
+ * half away from zero; NaN and values below int32 as INT32_MIN, above as INT32_MAX; plus the
+ * zero point, clamped to [LO, HI]. In lanes: x / scale as the reference divides; NaN becomes
+ * -1e9 and the quotient is clamped to [-1e9, 1e9] (the same clamped result: the zero point is
+ * far smaller), truncated to int32 and moved one away from zero when the dropped fraction is at
+ * least one half (exact: below 2^23 the fraction is exact, above it the quotient is whole). */
+static inline i32v f32_quantize(f32v x, f32v scale, i32v zp, i32v lo, i32v hi)
+{
+    const f32v big = f32_splat(1e9f), nbig = f32_splat(-1e9f), half = f32_splat(0.5f),
+               nhalf = f32_splat(-0.5f);
+    f32v d = x / scale;
+    d = f32_sel(d != d, nbig, d);
+    d = f32_sel(d < nbig, nbig, d);
+    d = f32_sel(big < d, big, d);
+    i32v t = __builtin_convertvector(d, i32v);
+    const f32v frac = d - __builtin_convertvector(t, f32v);
+    t += (i32v)(frac >= half) & 1; /* masks are -1: & 1 gives 1 */
+    t -= (i32v)(frac <= nhalf) & 1;
+    t += zp;
+    t = ((t < lo) & lo) | (~(t < lo) & t);
+    return ((hi < t) & hi) | (~(hi < t) & t);
+}
+
+#define F32_QUANTIZE(NAME, T, LO, HI, REF)                                                    \
+    void F32_FN(NAME)(const edge_affine_params *p, const float *in, T *out, size_t n)         \
+    {                                                                                         \
+        typedef T tv __attribute__((vector_size(F32_LANES * sizeof(T))));                     \
+        const f32v scale = f32_splat(p->scale);                                               \
+        i32v zp, lo, hi;                                                                      \
+        for (int l = 0; l < F32_LANES; l++) {                                                 \
+            zp[l] = p->zero_point;                                                            \
+            lo[l] = (LO);                                                                     \
+            hi[l] = (HI);                                                                     \
+        }                                                                                     \
+        size_t i = 0;                                                                         \
+        for (; i + F32_LANES <= n; i += F32_LANES) {                                          \
+            const tv q =                                                                      \
+                __builtin_convertvector(f32_quantize(f32_ld(in + i), scale, zp, lo, hi), tv); \
+            memcpy(out + i, &q, sizeof q);                                                    \
+        }                                                                                     \
+        if (i < n)                                                                            \
+            REF(p, in + i, out + i, n - i);                                                   \
+    }
+
+F32_QUANTIZE(edge_f32_quantize_s8, int8_t, INT8_MIN, INT8_MAX, edge_ref_quantize_f32_s8)
+F32_QUANTIZE(edge_f32_quantize_u8, uint8_t, 0, UINT8_MAX, edge_ref_quantize_f32_u8)

@@ -1,0 +1,9 @@
+/* kernels/x86/f32_avx512.c - the float32 kernels of kernels/f32.h at the AVX-512 level (16
+ * lanes). Owns: their AVX-512 instantiation; the code is kernels/generic's. */
+#define F32_LANES 16
+
+#define F32_SFX __avx512
+#include "generic/f32_dw_impl.h"
+#include "generic/f32_eltwise_impl.h"
+#include "generic/bilinear_impl.h"
+#include "generic/pool_impl.h"

@@ -1,0 +1,25 @@
+/* kernels/x86/qs8_binary_x86.h - the x86 elementwise binary kernels (contract: qs8.h).
+ *
+ * Owns: the declarations of qs8_binary_avx2.c for the kernel tables and the tests.
+ * Each is compiled with its level's flags only: call it only when dispatch picked
+ * its level. Does not own the kernels' code or the tables. */
+#ifndef EDGE_X86_QS8_BINARY_X86_H
+#define EDGE_X86_QS8_BINARY_X86_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "qs8.h"
+
+#define EDGE_QS8_BINARY_DECL(op, isa)                                                      \
+    void edge_qs8_##op##_bin__##isa(size_t n, const int8_t *a, size_t as, const int8_t *b, \
+                                    size_t bs, int8_t *out, const edge_qs8_binary_params *p);
+
+/* qs8_binary_avx2.c (also in the avx512vnni table: AVX2 instructions only) */
+EDGE_QS8_BINARY_DECL(add, avx2)
+EDGE_QS8_BINARY_DECL(sub, avx2)
+EDGE_QS8_BINARY_DECL(mul, avx2)
+EDGE_QS8_BINARY_DECL(max, avx2)
+EDGE_QS8_BINARY_DECL(min, avx2)
+
+#endif

@@ -1,0 +1,63 @@
+/* runtime/interp/interp_impl.h - an interpreter as the interpreter layer holds it (internal).
+ *
+ * Owns: struct edge_interp (the arena, the tensor and scratch pointers, the threads, the
+ * back-end runs and the per-node profile) and the profiling hooks interp.c calls around each
+ * node while profiling is on. Creating and running an interpreter live in interp.c, the
+ * profile's records and its public calls in profile.c. */
+#ifndef EDGE_INTERP_IMPL_H
+#define EDGE_INTERP_IMPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "exec.h"
+#include "model.h"
+
+/* One back-end partition in one interpreter: the back end's instance and
+ * the host pointers of its boundary tensors (into the arena). */
+typedef struct part_run {
+    void *inst; /* NULL: this interpreter runs the partition on the CPU */
+    const void **in;
+    void **out;
+} part_run;
+
+struct edge_prof; /* profile.c */
+
+struct edge_interp {
+    edge_model *m;
+    uint8_t *arena;
+    uint8_t *vars;  /* the variable tensors (state kept between invokes; m->var_bytes) */
+    void **t;       /* data pointer of each tensor */
+    void **scratch; /* scratch pointer of each node (execution order) */
+    edge_exec *x;   /* NULL with one thread */
+    part_run *runs; /* one per partition (CPU partitions: zeroed) */
+    char error[EDGE_ERROR_MESSAGE_MAX];
+    uint64_t while_left;    /* WHILE iterations this invoke may still run (max_while_iterations) */
+    bool prof_on;           /* profiling: the one test invoke makes when it is off */
+    struct edge_prof *prof; /* allocated when profiling is first turned on, else NULL */
+};
+
+/* A node's start, while profiling: the clock and its caller's time in callees so far. */
+typedef struct edge_prof_mark {
+    uint64_t t0, outer_child_ns;
+} edge_prof_mark;
+
+uint64_t edge__prof_now(void);
+/* Before and after model node NODE runs (m->nodes index): its time since BEGIN goes to its
+ * record, with the time of the nodes it called (control flow) kept apart as not its own. */
+void edge__prof_begin(struct edge_prof *p, edge_prof_mark *mk);
+void edge__prof_end(struct edge_prof *p, int32_t node, const edge_prof_mark *mk);
+/* A back-end partition starting at NODE ran on its back end in NS nanoseconds. */
+void edge__prof_partition(struct edge_prof *p, int32_t node, uint64_t ns);
+/* One invoke of NS nanoseconds ended. */
+void edge__prof_invoke(struct edge_prof *p, uint64_t ns);
+void edge__prof_free(struct edge_prof *p);
+
+/* views.c: the names edge_node_info and edge_node_profile give a node: its kernel ("ref" for
+ * the reference), operator ("UNKNOWN" without a name) and back end ("cpu" or the one whose
+ * partition holds it). */
+const char *edge__node_kernel(const edge_node *n);
+const char *edge__node_op_name(const edge_node *n);
+const char *edge__node_backend(const edge_model *m, const edge_node *n);
+
+#endif

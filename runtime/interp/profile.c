@@ -1,0 +1,188 @@
+/* runtime/interp/profile.c - the per-node profile of one interpreter.
+ *
+ * Owns: turning profiling on and off (the records, one per node of every subgraph, are
+ * allocated the first time it is turned on, never by invoke), the hooks interp.c calls around
+ * each node while it is on (CLOCK_MONOTONIC before and after; a node's time minus that of the
+ * nodes it called through IF, WHILE or CALL_ONCE is its own), a back-end partition's time, the
+ * invokes' totals, and reading the records (edge_interp_profile). Does not own running nodes
+ * (interp.c), the node names (views.c) or printing a profile (the callers: edgectl, bench). */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "edge/runtime.h"
+#include "interp_impl.h"
+#include "model.h"
+
+/* One node's sums, and its last PROF_SAMPLES run times (a ring, for the median). */
+#define PROF_SAMPLES 64
+
+typedef struct prof_rec {
+    uint64_t count, total_ns, self_ns, min_ns;
+    uint32_t last[PROF_SAMPLES]; /* ns, saturated at UINT32_MAX; slot count % PROF_SAMPLES */
+} prof_rec;
+
+struct edge_prof {
+    uint64_t invokes, invoke_ns;
+    uint64_t child_ns; /* time of the nodes run so far inside the node now running */
+    int32_t n;         /* records: m->n_all_nodes */
+    prof_rec rec[];
+};
+
+uint64_t edge__prof_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void record(prof_rec *r, uint64_t total, uint64_t self)
+{
+    if (!r->count || total < r->min_ns)
+        r->min_ns = total;
+    r->last[r->count % PROF_SAMPLES] = total < UINT32_MAX ? (uint32_t)total : UINT32_MAX;
+    r->count++;
+    r->total_ns += total;
+    r->self_ns += self;
+}
+
+void edge__prof_begin(struct edge_prof *p, edge_prof_mark *mk)
+{
+    mk->outer_child_ns = p->child_ns;
+    p->child_ns = 0;
+    mk->t0 = edge__prof_now();
+}
+
+void edge__prof_end(struct edge_prof *p, int32_t node, const edge_prof_mark *mk)
+{
+    const uint64_t dt = edge__prof_now() - mk->t0;
+    const uint64_t inner = p->child_ns < dt ? p->child_ns : dt;
+    record(&p->rec[node], dt, dt - inner);
+    p->child_ns = mk->outer_child_ns + dt; /* the caller's callee time, this node included */
+}
+
+void edge__prof_partition(struct edge_prof *p, int32_t node, uint64_t ns)
+{
+    record(&p->rec[node], ns, ns);
+}
+
+void edge__prof_invoke(struct edge_prof *p, uint64_t ns)
+{
+    p->invokes++;
+    p->invoke_ns += ns;
+    p->child_ns = 0;
+}
+
+void edge__prof_free(struct edge_prof *p)
+{
+    free(p);
+}
+
+void edge_interp_profile_reset(edge_interp *it)
+{
+    if (!it || !it->prof)
+        return;
+    struct edge_prof *p = it->prof;
+    p->invokes = p->invoke_ns = p->child_ns = 0;
+    memset(p->rec, 0, (size_t)p->n * sizeof p->rec[0]);
+}
+
+int edge_interp_set_profiling(edge_interp *it, int on)
+{
+    if (!it)
+        return EDGE_EINVAL;
+    if (!on) {
+        it->prof_on = false;
+        return 0;
+    }
+    if (!it->prof) {
+        const int32_t n = it->m->n_all_nodes;
+        it->prof = calloc(1, sizeof *it->prof + ((size_t)n + 1) * sizeof(prof_rec));
+        if (!it->prof)
+            return EDGE_ENOMEM;
+        it->prof->n = n;
+    }
+    edge_interp_profile_reset(it);
+    it->prof_on = true;
+    return 0;
+}
+
+int edge_interp_profiling(const edge_interp *it)
+{
+    return it && it->prof_on;
+}
+
+size_t edge_interp_profile_count(const edge_interp *it)
+{
+    return it && it->prof ? (size_t)it->prof->n : 0;
+}
+
+uint64_t edge_interp_profile_invokes(const edge_interp *it, uint64_t *total_ns)
+{
+    const struct edge_prof *p = it ? it->prof : NULL;
+    if (total_ns)
+        *total_ns = p ? p->invoke_ns : 0;
+    return p ? p->invokes : 0;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    const uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median of R's last runs (0 when it never ran). */
+static uint64_t median_ns(const prof_rec *r)
+{
+    const size_t n = r->count < PROF_SAMPLES ? (size_t)r->count : PROF_SAMPLES;
+    if (!n)
+        return 0;
+    uint32_t v[PROF_SAMPLES];
+    memcpy(v, r->last, n * sizeof v[0]);
+    qsort(v, n, sizeof v[0], cmp_u32);
+    return n % 2 ? v[n / 2] : ((uint64_t)v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Nodes the time of model node N covers (edge_node_profile.span). */
+static int32_t span_of(const edge_model *m, const edge_node *n, int32_t i)
+{
+    if (n->subgraph || !m->parts || !m->parts[n->part].be)
+        return 1;
+    return m->parts[n->part].first == i ? m->parts[n->part].count : 0;
+}
+
+int edge_interp_profile(const edge_interp *it, size_t i, edge_node_profile *out)
+{
+    if (!it || !out || i >= edge_interp_profile_count(it))
+        return EDGE_EINVAL;
+    const edge_model *m = it->m;
+    const edge_node *n = &m->nodes[i];
+    const edge_subgraph *sg = m->subgraphs ? &m->subgraphs[n->subgraph] : NULL;
+    if (sg ? (int32_t)i >= sg->first_node + sg->n_nodes : (int32_t)i >= m->n_nodes)
+        return EDGE_ENOTFOUND; /* a slot of a node folded away at load (runtime/fold.c) */
+    const edge_tensor *ts = m->subgraphs ? m->subgraphs[n->subgraph].tensors : m->tensors;
+    const prof_rec *r = &it->prof->rec[i];
+    edge_node_profile o = {
+        .subgraph = n->subgraph,
+        .node = (int32_t)i - (m->subgraphs ? m->subgraphs[n->subgraph].first_node : 0),
+        .file_index = n->file_index,
+        .op_name = edge__node_op_name(n),
+        .custom_code = n->custom_code,
+        .kernel = edge__node_kernel(n),
+        .backend = edge__node_backend(m, n),
+        .count = r->count,
+        .total_ns = r->total_ns,
+        .self_ns = r->self_ns,
+        .min_ns = r->min_ns,
+        .median_ns = median_ns(r),
+        .span = span_of(m, n, (int32_t)i),
+    };
+    if (n->n_out > 0 && n->out[0] >= 0) {
+        const edge_tensor *t = &ts[n->out[0]];
+        o.type = t->type;
+        o.rank = t->rank;
+        memcpy(o.dims, t->dims, sizeof o.dims);
+    }
+    *out = o;
+    return 0;
+}

@@ -1,0 +1,427 @@
+/* tests/kernels/test_f32.c - every float32 vector kernel against the reference, bit for bit.
+ *
+ * Owns: the randomized comparison of each kernel table's float32 entries (kernels/f32.h; every
+ * level of this architecture the CPU runs) with kernels/ref: the depthwise kernel against
+ * edge_ref_dwconv_f32 with depth multiplier 1; the ADD, SUB, MUL, MAXIMUM and MINIMUM rows
+ * through edge_bcast_walk against edge_ref_*_f32 on random broadcast shapes (rank 1..4, each
+ * dimension 1 or not, on either side) with activation ranges; RELU, RELU6 and HARD_SWISH against
+ * their references over lengths 0..100 and longer, unaligned and in place; RESIZE_BILINEAR
+ * (int8 Q10, float32, uint8) against edge_ref_resize_bilinear_* on random sizes (up and down,
+ * 1 to 40), every corner / half-pixel flag and channel counts 1..70, rows split anywhere;
+ * QUANTIZE float32 -> int8 / uint8 against edge_ref_quantize_f32_* with ties (x.5 quotients),
+ * huge values, infinities and NaN, random scales and zero points; AVERAGE_POOL_2D and
+ * MAX_POOL_2D against edge_ref_avgpool_f32 / edge_ref_maxpool_f32 (windows 1..5, strides 1..3,
+ * padding that clips windows, activation ranges, specials). Shapes:
+ * channel counts 1..70 (every lane tail), windows 1x1 to 5x5, strides and dilations 1 to 3, every
+ * padding, batches 1 and 2, row ranges split anywhere, with and without bias, activation ranges
+ * none / RELU6 / empty, and inputs with NaN, infinities, signed zeros and denormals. Equality is of
+ * the bits (memcmp), so -0.0 against +0.0 or a different NaN fails. A level the CPU lacks is
+ * skipped with a visible line. EDGE_TEST_SEED and EDGE_TEST_ROUNDS change the seed and the case
+ * count. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dispatch.h"
+#include "ref/activation.h"
+#include "ref/binary.h"
+#include "ref/dwconv.h"
+#include "ref/pool.h"
+#include "ref/quantize.h"
+#include "ref/resize.h"
+#include "test_rng.h"
+
+/* Mostly ordinary values, sometimes the special ones the lanes must carry as the reference does. */
+static float rnd_f(int specials)
+{
+    if (specials && rnd_in(0, 40) == 0) {
+        static const float odd[] = {NAN, INFINITY, -INFINITY, -0.0f, 0.0f, 1e-40f, -1e-40f, 3e38f};
+        return odd[rnd_in(0, (int32_t)(sizeof odd / sizeof odd[0]) - 1)];
+    }
+    return (float)((int32_t)rnd_in(-100000, 100000)) / 25000.0f;
+}
+
+static void fill(float *p, size_t n, int specials)
+{
+    for (size_t i = 0; i < n; i++)
+        p[i] = rnd_f(specials);
+}
+
+static int level_tables(const edge_kernels **out);
+
+static void check_same(const float *got, const float *want, size_t n, const char *what,
+                       const char *level, int round)
+{
+    if (!memcmp(got, want, n * sizeof *got))
+        return;
+    size_t i = 0;
+    while (!memcmp(&got[i], &want[i], sizeof *got))
+        i++;
+    fail_msg("round %d level %s %s: element %zu of %zu is %a, the reference %a", round, level, what,
+             i, n, (double)got[i], (double)want[i]);
+}
+
+typedef void ref_bin_fn(const edge_arith_params *p, const float *a, const float *b, float *out);
+
+static void test_binary_f32(void **state)
+{
+    (void)state;
+    const edge_kernels *tables[4];
+    const int n_tables = level_tables(tables);
+    static ref_bin_fn *const refs[] = {edge_ref_add_f32, edge_ref_sub_f32, edge_ref_mul_f32,
+                                       edge_ref_maximum_f32, edge_ref_minimum_f32};
+    static const char *const names[] = {"ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM"};
+    const int n = rounds(300);
+    for (int round = 0; round < n; round++) {
+        const int rank = rnd_in(1, 4);
+        int32_t ad[4], bd[4], od[4];
+        size_t na = 1, nb = 1, no = 1;
+        for (int k = 0; k < rank; k++) {
+            od[k] = rnd_in(1, k == rank - 1 ? 70 : 6);
+            ad[k] = rnd_in(0, 3) == 0 ? 1 : od[k];
+            bd[k] = rnd_in(0, 3) == 0 ? 1 : od[k];
+            na *= (size_t)ad[k];
+            nb *= (size_t)bd[k];
+            no *= (size_t)od[k];
+        }
+        edge_arith_params p = {0};
+        assert_true(edge_bcast_init(&p.shape, ad, rank, bd, rank, od, rank));
+        const int act = rnd_in(0, 2);
+        p.act_min_f = act == 0 ? -INFINITY : act == 1 ? 0.0f : -1.0f;
+        p.act_max_f = act == 0 ? INFINITY : act == 1 ? 6.0f : 1.0f;
+        float *a = malloc(na * sizeof *a), *b = malloc(nb * sizeof *b);
+        float *want = malloc(no * sizeof *want), *got = malloc(no * sizeof *got);
+        assert_true(a && b && want && got);
+        const int specials = rnd_in(0, 2) == 0;
+        fill(a, na, specials);
+        fill(b, nb, specials);
+        for (int op = 0; op < 5; op++) {
+            refs[op](&p, a, b, want);
+            for (int t = 0; t < n_tables; t++) {
+                const edge_f32_bin_row_fn rows[] = {tables[t]->f32.add, tables[t]->f32.sub,
+                                                    tables[t]->f32.mul, tables[t]->f32.max,
+                                                    tables[t]->f32.min};
+                memset(got, 0xA5, no * sizeof *got);
+                edge_bcast_walk(&p, sizeof(float), rows[op], a, b, got);
+                check_same(got, want, no, names[op], tables[t]->name, round);
+            }
+        }
+        free(a);
+        free(b);
+        free(want);
+        free(got);
+    }
+}
+
+typedef void ref_map_fn(const float *in, float *out, size_t n);
+
+static void test_unary_f32(void **state)
+{
+    (void)state;
+    const edge_kernels *tables[4];
+    const int n_tables = level_tables(tables);
+    static ref_map_fn *const refs[] = {edge_ref_relu_f32, edge_ref_relu6_f32,
+                                       edge_ref_hard_swish_f32};
+    static const char *const names[] = {"RELU", "RELU6", "HARD_SWISH"};
+    const int n = rounds(300);
+    for (int round = 0; round < n; round++) {
+        const size_t len = (size_t)(round < 101 ? round : rnd_in(0, 5000));
+        const size_t off = (size_t)rnd_in(0, 3); /* unaligned starts */
+        float *in = malloc((len + 4) * sizeof *in), *want = malloc((len + 4) * sizeof *want);
+        float *got = malloc((len + 4) * sizeof *got);
+        assert_true(in && want && got);
+        fill(in, len + 4, rnd_in(0, 1));
+        for (int op = 0; op < 3; op++) {
+            refs[op](in + off, want, len);
+            for (int t = 0; t < n_tables; t++) {
+                const edge_f32_map_fn maps[] = {tables[t]->f32.relu, tables[t]->f32.relu6,
+                                                tables[t]->f32.hard_swish};
+                maps[op](in + off, got, len);
+                check_same(got, want, len, names[op], tables[t]->name, round);
+                memcpy(got + off, in + off, len * sizeof *got); /* in place */
+                maps[op](got + off, got + off, len);
+                check_same(got + off, want, len, names[op], tables[t]->name, round);
+            }
+        }
+        free(in);
+        free(want);
+        free(got);
+    }
+}
+
+static void test_bilinear(void **state)
+{
+    (void)state;
+    const edge_kernels *tables[4];
+    const int n_tables = level_tables(tables);
+    const int n = rounds(300);
+    for (int round = 0; round < n; round++) {
+        edge_ref_resize_params p = {.batches = rnd_in(1, 2),
+                                    .in_h = rnd_in(1, 40),
+                                    .in_w = rnd_in(1, 40),
+                                    .depth = rnd_in(0, 2) ? 8 * rnd_in(1, 8) : rnd_in(1, 70),
+                                    .out_h = rnd_in(1, 40),
+                                    .out_w = rnd_in(1, 40)};
+        const bool align = rnd_in(0, 2) == 0, half = !align && rnd_in(0, 1);
+        edge_ref_lerp_q10 *yq = malloc((size_t)p.out_h * sizeof *yq);
+        edge_ref_lerp_q10 *xq = malloc((size_t)p.out_w * sizeof *xq);
+        edge_ref_lerp_f32 *yf = malloc((size_t)p.out_h * sizeof *yf);
+        edge_ref_lerp_f32 *xf = malloc((size_t)p.out_w * sizeof *xf);
+        const size_t n_in = (size_t)p.batches * (size_t)p.in_h * (size_t)p.in_w * (size_t)p.depth;
+        const size_t n_out =
+            (size_t)p.batches * (size_t)p.out_h * (size_t)p.out_w * (size_t)p.depth;
+        float *fin = malloc(n_in * sizeof *fin), *fwant = malloc(n_out * sizeof *fwant);
+        float *fgot = malloc(n_out * sizeof *fgot);
+        uint8_t *bin = malloc(n_in), *bwant = malloc(n_out), *bgot = malloc(n_out);
+        assert_true(yq && xq && yf && xf && fin && fwant && fgot && bin && bwant && bgot);
+        assert_true(edge_ref_bilinear_coeffs_q10(p.in_h, p.out_h, align, half, yq));
+        assert_true(edge_ref_bilinear_coeffs_q10(p.in_w, p.out_w, align, half, xq));
+        edge_ref_bilinear_coeffs_f32(p.in_h, p.out_h, align, half, yf);
+        edge_ref_bilinear_coeffs_f32(p.in_w, p.out_w, align, half, xf);
+        fill(fin, n_in, rnd_in(0, 2) == 0);
+        const int mode = rnd_in(0, 3); /* sometimes only the extremes */
+        for (size_t i = 0; i < n_in; i++)
+            bin[i] = (uint8_t)(mode == 0 ? (rnd() & 1 ? 0 : 255) : rnd_in(0, 255));
+        const int32_t rows = p.batches * p.out_h;
+        for (int t = 0; t < n_tables; t++) {
+            const edge_kernels *k = tables[t];
+            const int32_t cut = rnd_in(0, rows);
+            edge_ref_resize_bilinear_s8(&p, yq, xq, (const int8_t *)bin, (int8_t *)bwant);
+            memset(bgot, 0xA5, n_out);
+            k->f32.bilinear_s8(&p, yq, xq, (const int8_t *)bin, (int8_t *)bgot, 0, cut);
+            k->f32.bilinear_s8(&p, yq, xq, (const int8_t *)bin, (int8_t *)bgot, cut, rows);
+            if (memcmp(bgot, bwant, n_out))
+                fail_msg("round %d level %s int8 bilinear %dx%d -> %dx%d depth %d differs", round,
+                         k->name, (int)p.in_h, (int)p.in_w, (int)p.out_h, (int)p.out_w,
+                         (int)p.depth);
+            edge_ref_resize_bilinear_u8(&p, yf, xf, bin, bwant);
+            memset(bgot, 0xA5, n_out);
+            k->f32.bilinear_u8(&p, yf, xf, bin, bgot, 0, cut);
+            k->f32.bilinear_u8(&p, yf, xf, bin, bgot, cut, rows);
+            if (memcmp(bgot, bwant, n_out))
+                fail_msg("round %d level %s uint8 bilinear %dx%d -> %dx%d depth %d differs", round,
+                         k->name, (int)p.in_h, (int)p.in_w, (int)p.out_h, (int)p.out_w,
+                         (int)p.depth);
+            edge_ref_resize_bilinear_f32(&p, yf, xf, fin, fwant);
+            memset(fgot, 0xA5, n_out * sizeof *fgot);
+            k->f32.bilinear_f32(&p, yf, xf, fin, fgot, 0, cut);
+            k->f32.bilinear_f32(&p, yf, xf, fin, fgot, cut, rows);
+            check_same(fgot, fwant, n_out, "float32 bilinear", k->name, round);
+        }
+        free(yq);
+        free(xq);
+        free(yf);
+        free(xf);
+        free(fin);
+        free(fwant);
+        free(fgot);
+        free(bin);
+        free(bwant);
+        free(bgot);
+    }
+}
+
+static void test_quantize(void **state)
+{
+    (void)state;
+    const edge_kernels *tables[4];
+    const int n_tables = level_tables(tables);
+    const int n = rounds(300);
+    for (int round = 0; round < n; round++) {
+        const size_t len = (size_t)rnd_in(0, 300);
+        float *in = malloc((len + 1) * sizeof *in);
+        uint8_t *want = malloc(len + 1), *got = malloc(len + 1);
+        assert_true(in && want && got);
+        edge_affine_params a = {.scale = (float)rnd_in(1, 100000) / (float)rnd_in(1, 100000),
+                                .zero_point = rnd_in(-128, 127)};
+        for (size_t i = 0; i < len; i++) {
+            const int kind = rnd_in(0, 9);
+            in[i] = kind == 0   ? ((float)rnd_in(-300, 300) + 0.5f) * a.scale /* ties */
+                    : kind == 1 ? rnd_f(1) * 1e30f
+                                : rnd_f(1) * 200.0f;
+        }
+        for (int t = 0; t < n_tables; t++) {
+            edge_ref_quantize_f32_s8(&a, in, (int8_t *)want, len);
+            memset(got, 0xA5, len + 1);
+            tables[t]->f32.quantize_s8(&a, in, (int8_t *)got, len);
+            if (memcmp(got, want, len))
+                fail_msg("round %d level %s: QUANTIZE float32 -> int8 differs", round,
+                         tables[t]->name);
+            edge_affine_params u = {a.scale, a.zero_point + 128};
+            edge_ref_quantize_f32_u8(&u, in, want, len);
+            memset(got, 0xA5, len + 1);
+            tables[t]->f32.quantize_u8(&u, in, got, len);
+            if (memcmp(got, want, len))
+                fail_msg("round %d level %s: QUANTIZE float32 -> uint8 differs", round,
+                         tables[t]->name);
+        }
+        free(in);
+        free(want);
+        free(got);
+    }
+}
+
+static void test_pool(void **state)
+{
+    (void)state;
+    const edge_kernels *tables[4];
+    const int n_tables = level_tables(tables);
+    const int n = rounds(300);
+    for (int round = 0; round < n; round++) {
+        edge_pool_params p = {.batches = rnd_in(1, 2),
+                              .in_h = rnd_in(1, 14),
+                              .in_w = rnd_in(1, 14),
+                              .channels = rnd_in(0, 2) ? 8 * rnd_in(1, 8) : rnd_in(1, 70),
+                              .k_h = rnd_in(1, 5),
+                              .k_w = rnd_in(1, 5),
+                              .stride_h = rnd_in(1, 3),
+                              .stride_w = rnd_in(1, 3)};
+        p.pad_h = rnd_in(0, p.k_h - 1);
+        p.pad_w = rnd_in(0, p.k_w - 1);
+        p.out_h = (p.in_h + 2 * p.pad_h - p.k_h) / p.stride_h + 1;
+        p.out_w = (p.in_w + 2 * p.pad_w - p.k_w) / p.stride_w + 1;
+        if (p.out_h < 1 || p.out_w < 1 || p.in_h + p.pad_h < p.k_h || p.in_w + p.pad_w < p.k_w)
+            continue; /* the reference's precondition: every window meets the input */
+        const int act = rnd_in(0, 2);
+        p.act_min_f = act == 0 ? -INFINITY : act == 1 ? 0.0f : -1.0f;
+        p.act_max_f = act == 0 ? INFINITY : act == 1 ? 6.0f : 1.0f;
+        const size_t n_in =
+            (size_t)p.batches * (size_t)p.in_h * (size_t)p.in_w * (size_t)p.channels;
+        const size_t n_out =
+            (size_t)p.batches * (size_t)p.out_h * (size_t)p.out_w * (size_t)p.channels;
+        float *in = malloc(n_in * sizeof *in), *want = malloc(n_out * sizeof *want);
+        float *got = malloc(n_out * sizeof *got);
+        assert_true(in && want && got);
+        fill(in, n_in, rnd_in(0, 2) == 0);
+        const int32_t rows = p.batches * p.out_h;
+        for (int avg = 0; avg < 2; avg++) {
+            (avg ? edge_ref_avgpool_f32 : edge_ref_maxpool_f32)(&p, in, want);
+            for (int t = 0; t < n_tables; t++) {
+                const edge_f32_pool_fn fn = avg ? tables[t]->f32.avgpool : tables[t]->f32.maxpool;
+                const int32_t cut = rnd_in(0, rows);
+                memset(got, 0xA5, n_out * sizeof *got);
+                fn(&p, in, got, 0, cut);
+                fn(&p, in, got, cut, rows);
+                check_same(got, want, n_out, avg ? "AVERAGE_POOL_2D" : "MAX_POOL_2D",
+                           tables[t]->name, round);
+            }
+        }
+        free(in);
+        free(want);
+        free(got);
+    }
+}
+
+static int level_tables(const edge_kernels **out)
+{
+    static const edge_isa all[] = {EDGE_ISA_AVX2, EDGE_ISA_AVX512VNNI, EDGE_ISA_NEON,
+                                   EDGE_ISA_NEONDOT};
+    int n = 0;
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        const edge_kernels *k = edge_kernels_for(all[i]);
+        if (!k)
+            continue;
+        if (all[i] > edge_isa_cpu_best()) {
+            printf("# SKIP level %s: this CPU lacks it\n", k->name);
+            continue;
+        }
+        if (!k->f32.dw) {
+            printf("# level %s: no float32 depthwise kernel (the reference runs it)\n", k->name);
+            continue;
+        }
+        out[n++] = k;
+    }
+    return n;
+}
+
+static void random_geometry(edge_conv_params *p)
+{
+    *p = (edge_conv_params){0};
+    p->batches = rnd_in(1, 2);
+    p->in_c = p->out_c = rnd_in(0, 3) == 0 ? rnd_in(1, 70) : 8 * rnd_in(1, 8);
+    p->depth_mult = 1;
+    p->k_h = rnd_in(1, 5);
+    p->k_w = rnd_in(1, 5);
+    p->stride_h = rnd_in(1, 3);
+    p->stride_w = rnd_in(1, 3);
+    p->dil_h = rnd_in(1, 3);
+    p->dil_w = rnd_in(1, 3);
+    p->in_h = rnd_in(1, 12);
+    p->in_w = rnd_in(1, 12);
+    p->pad_h = rnd_in(0, p->k_h);
+    p->pad_w = rnd_in(0, p->k_w);
+    const int32_t eh = p->dil_h * (p->k_h - 1) + 1, ew = p->dil_w * (p->k_w - 1) + 1;
+    p->out_h = (p->in_h + 2 * p->pad_h - eh) / p->stride_h + 1;
+    p->out_w = (p->in_w + 2 * p->pad_w - ew) / p->stride_w + 1;
+    const int act = rnd_in(0, 3);
+    p->act_min_f = act == 0 ? -INFINITY : act == 1 ? 0.0f : act == 2 ? -1.0f : 2.0f;
+    p->act_max_f = act == 0 ? INFINITY : act == 1 ? 6.0f : act == 2 ? 1.0f : 1.0f;
+}
+
+static void test_dw_f32(void **state)
+{
+    (void)state;
+    const edge_kernels *tables[4];
+    const int n_tables = level_tables(tables);
+    const int n = rounds(400);
+    for (int round = 0; round < n; round++) {
+        edge_conv_params p;
+        do
+            random_geometry(&p);
+        while (p.out_h < 1 || p.out_w < 1);
+        const size_t c = (size_t)p.out_c;
+        const size_t n_in = (size_t)p.batches * (size_t)p.in_h * (size_t)p.in_w * c;
+        const size_t n_w = (size_t)p.k_h * (size_t)p.k_w * c;
+        const size_t n_out = (size_t)p.batches * (size_t)p.out_h * (size_t)p.out_w * c;
+        float *in = malloc(n_in * sizeof *in), *w = malloc(n_w * sizeof *w);
+        float *bias = malloc(c * sizeof *bias), *want = malloc(n_out * sizeof *want);
+        float *got = malloc(n_out * sizeof *got);
+        assert_true(in && w && bias && want && got);
+        const int specials = rnd_in(0, 2) == 0;
+        fill(in, n_in, specials);
+        fill(w, n_w, specials);
+        fill(bias, c, specials);
+        const float *b = rnd_in(0, 3) == 0 ? NULL : bias;
+        edge_ref_dwconv_f32(&p, in, w, b, want);
+        const int32_t rows = p.batches * p.out_h;
+        for (int t = 0; t < n_tables; t++) {
+            memset(got, 0xA5, n_out * sizeof *got);
+            const int32_t cut = rnd_in(0, rows); /* two calls split anywhere, as row tasks do */
+            tables[t]->f32.dw(&p, in, w, b, got, 0, cut);
+            tables[t]->f32.dw(&p, in, w, b, got, cut, rows);
+            if (memcmp(got, want, n_out * sizeof *got)) {
+                size_t i = 0;
+                while (!memcmp(&got[i], &want[i], sizeof *got))
+                    i++;
+                fail_msg("round %d level %s: C=%zu k=%dx%d s=%d,%d d=%d,%d pad=%d,%d in=%dx%d "
+                         "bias=%d: element %zu is %a, the reference %a",
+                         round, tables[t]->name, c, (int)p.k_h, (int)p.k_w, (int)p.stride_h,
+                         (int)p.stride_w, (int)p.dil_h, (int)p.dil_w, (int)p.pad_h, (int)p.pad_w,
+                         (int)p.in_h, (int)p.in_w, b != NULL, i, (double)got[i], (double)want[i]);
+            }
+        }
+        free(in);
+        free(w);
+        free(bias);
+        free(want);
+        free(got);
+    }
+}
+
+int main(void)
+{
+    test_rng_seed();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dw_f32),    cmocka_unit_test(test_binary_f32),
+        cmocka_unit_test(test_unary_f32), cmocka_unit_test(test_bilinear),
+        cmocka_unit_test(test_quantize),  cmocka_unit_test(test_pool),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

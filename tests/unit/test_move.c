@@ -1,0 +1,220 @@
+/* tests/unit/test_move.c - the reduced data moves of backends/cpu/move.c.
+ *
+ * Owns: checking, on thousands of random shapes (ranks 0-6, unit and zero
+ * dimensions, element sizes 1, 2, 4 and 8), that PAD, STRIDED_SLICE and
+ * TRANSPOSE (and RESIZE_NEAREST_NEIGHBOR's row copies) run with their parameters reduced at prepare
+ * (merged dimensions, the tiled transpose on 1 and 2 threads) write exactly the bytes the reference
+ * movers write with the original parameters. The generated-model tests cannot see a wrong move (the
+ * float32 twin runs the same move). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "backends/cpu/move.h"
+
+static uint32_t rng = 12345u;
+
+static uint32_t rnd(void)
+{
+    rng = rng * 1664525u + 1013904223u;
+    return rng >> 8;
+}
+
+/* In [lo, hi]. */
+static int rnd_in(int lo, int hi)
+{
+    return lo + (int)(rnd() % (uint32_t)(hi - lo + 1));
+}
+
+/* A dimension: often 1, sometimes 0, else up to MAX. */
+static int32_t rnd_dim(int max)
+{
+    const int r = rnd_in(0, 19);
+    return r < 5 ? 1 : r == 5 ? 0 : rnd_in(2, max);
+}
+
+static size_t rnd_esize(void)
+{
+    return (size_t)1 << rnd_in(0, 3);
+}
+
+static size_t count_of(const int32_t *dims, int rank)
+{
+    size_t n = 1;
+    for (int d = 0; d < rank; d++)
+        n *= (size_t)dims[d];
+    return n;
+}
+
+static uint8_t *random_bytes(size_t n)
+{
+    uint8_t *p = malloc(n ? n : 1);
+    for (size_t i = 0; i < n; i++)
+        p[i] = (uint8_t)rnd();
+    return p;
+}
+
+/* Both outputs (N bytes plus a guard) start equal, garbage-filled; 1 when they differ after. */
+static int differ(const uint8_t *a, const uint8_t *b, size_t n)
+{
+    return memcmp(a, b, n + 16) != 0;
+}
+
+static void test_pad(void **state)
+{
+    (void)state;
+    int bad = 0;
+    for (int c = 0; c < 3000; c++) {
+        edge_ref_pad_params k = {.rank = rnd_in(0, 6)};
+        int32_t out_dims[EDGE_REF_MAX_DIMS];
+        for (int d = 0; d < k.rank; d++) {
+            k.in_dims[d] = rnd_dim(7);
+            k.before[d] = rnd_in(0, 3) == 0 ? rnd_in(0, 3) : 0;
+            k.after[d] = rnd_in(0, 3) == 0 ? rnd_in(0, 3) : 0;
+            out_dims[d] = k.in_dims[d] + k.before[d] + k.after[d];
+        }
+        const size_t e = rnd_esize(), n_in = count_of(k.in_dims, k.rank) * e;
+        const size_t n_out = count_of(out_dims, k.rank) * e;
+        uint8_t *in = random_bytes(n_in), *want = random_bytes(n_out + 16);
+        uint8_t *got = malloc(n_out + 16), value[8];
+        memcpy(got, want, n_out + 16);
+        for (int i = 0; i < 8; i++)
+            value[i] = (uint8_t)rnd();
+        edge_ref_pad_params r = k;
+        edge_move_pad_collapse(&r);
+        edge_ref_pad_bytes(&k, e, in, value, want);
+        edge_ref_pad_bytes(&r, e, in, value, got);
+        bad += differ(got, want, n_out);
+        free(in), free(want), free(got);
+    }
+    printf("# pad: 3000 cases, %d differ\n", bad);
+    assert_int_equal(bad, 0);
+}
+
+static void test_slice(void **state)
+{
+    (void)state;
+    int bad = 0;
+    for (int c = 0; c < 3000; c++) {
+        edge_ref_slice_params k = {.rank = rnd_in(0, 6)};
+        for (int d = 0; d < k.rank; d++) {
+            k.in_dims[d] = rnd_dim(7);
+            const int32_t in = k.in_dims[d];
+            if (in == 0 || rnd_in(0, 2) == 0) { /* whole dimension */
+                k.start[d] = 0, k.step[d] = 1, k.count[d] = in;
+                continue;
+            }
+            k.step[d] = rnd_in(0, 3) ? 1 : (rnd_in(0, 1) ? 2 : -1);
+            k.start[d] = rnd_in(0, in - 1);
+            const int32_t room =
+                k.step[d] > 0 ? (in - 1 - k.start[d]) / k.step[d] + 1 : k.start[d] / -k.step[d] + 1;
+            k.count[d] = rnd_in(rnd_in(0, 9) ? 1 : 0, room);
+        }
+        const size_t e = rnd_esize(), n_in = count_of(k.in_dims, k.rank) * e;
+        const size_t n_out = count_of(k.count, k.rank) * e;
+        uint8_t *in = random_bytes(n_in), *want = random_bytes(n_out + 16);
+        uint8_t *got = malloc(n_out + 16);
+        memcpy(got, want, n_out + 16);
+        edge_ref_slice_params r = k;
+        edge_move_slice_collapse(&r);
+        edge_ref_strided_slice_bytes(&k, e, in, want);
+        edge_ref_strided_slice_bytes(&r, e, in, got);
+        bad += differ(got, want, n_out);
+        free(in), free(want), free(got);
+    }
+    printf("# strided slice: 3000 cases, %d differ\n", bad);
+    assert_int_equal(bad, 0);
+}
+
+/* A random permutation of RANK, or (half the time) NHWC <-> NCHW-like swaps. */
+static void rnd_perm(int32_t *perm, int rank)
+{
+    for (int i = 0; i < rank; i++)
+        perm[i] = i;
+    if (rank >= 3 && rnd_in(0, 1)) {
+        const int a = rnd_in(1, rank - 2); /* (0, a+1.., 1..a) */
+        int j = 1;
+        for (int i = a + 1; i < rank; i++)
+            perm[j++] = i;
+        for (int i = 1; i <= a; i++)
+            perm[j++] = i;
+        return;
+    }
+    for (int i = rank - 1; i > 0; i--) {
+        const int j = rnd_in(0, i);
+        const int32_t t = perm[i];
+        perm[i] = perm[j], perm[j] = t;
+    }
+}
+
+static void test_transpose(void **state)
+{
+    (void)state;
+    edge_exec *two = edge__exec_new(2);
+    assert_non_null(two);
+    int bad = 0, tiled = 0;
+    for (int c = 0; c < 3000; c++) {
+        edge_ref_transpose_params k = {.rank = rnd_in(0, 6)};
+        for (int d = 0; d < k.rank; d++)
+            k.in_dims[d] = rnd_in(0, 3) ? rnd_dim(k.rank <= 3 ? 70 : 9) : rnd_dim(3);
+        rnd_perm(k.perm, k.rank);
+        const size_t e = rnd_esize(), n = count_of(k.in_dims, k.rank) * e;
+        uint8_t *in = random_bytes(n), *want = random_bytes(n + 16);
+        uint8_t *got = malloc(n + 16);
+        memcpy(got, want, n + 16);
+        edge_move_transpose t;
+        edge_move_transpose_plan(&k, e, &t);
+        tiled += t.tiled;
+        edge_ref_transpose_bytes(&k, e, in, want);
+        edge_move_transpose_run(&t, in, got, c & 1 ? two : NULL);
+        bad += differ(got, want, n);
+        free(in), free(want), free(got);
+    }
+    edge__exec_free(two);
+    printf("# transpose: 3000 cases (%d tiled), %d differ\n", tiled, bad);
+    assert_int_equal(bad, 0);
+}
+
+static void test_resize_nearest(void **state)
+{
+    (void)state;
+    edge_exec *two = edge__exec_new(2);
+    assert_non_null(two);
+    int bad = 0;
+    for (int c = 0; c < 1000; c++) {
+        edge_ref_resize_params k = {rnd_in(1, 3),  rnd_in(1, 12), rnd_in(1, 12),
+                                    rnd_in(1, 40), rnd_in(1, 30), rnd_in(1, 30)};
+        int32_t ymap[30], xmap[30];
+        edge_ref_resize_nearest_index(k.in_h, k.out_h, rnd_in(0, 1), false, ymap);
+        edge_ref_resize_nearest_index(k.in_w, k.out_w, false, rnd_in(0, 1), xmap);
+        const size_t e = rnd_esize();
+        const size_t n_in = (size_t)k.batches * k.in_h * k.in_w * k.depth * e;
+        const size_t n_out = (size_t)k.batches * k.out_h * k.out_w * k.depth * e;
+        uint8_t *in = random_bytes(n_in), *want = random_bytes(n_out + 16);
+        uint8_t *got = malloc(n_out + 16);
+        memcpy(got, want, n_out + 16);
+        edge_ref_resize_nearest_bytes(&k, ymap, xmap, e, in, want);
+        edge_move_resize_nearest(&k, ymap, xmap, e, in, got, c & 1 ? two : NULL);
+        bad += differ(got, want, n_out);
+        free(in), free(want), free(got);
+    }
+    edge__exec_free(two);
+    printf("# resize nearest: 1000 cases, %d differ\n", bad);
+    assert_int_equal(bad, 0);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_pad),
+        cmocka_unit_test(test_slice),
+        cmocka_unit_test(test_transpose),
+        cmocka_unit_test(test_resize_nearest),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

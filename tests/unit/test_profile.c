@@ -1,0 +1,266 @@
+/* tests/unit/test_profile.c - the per-node profile: edge_interp_set_profiling and its readers.
+ *
+ * Owns: the API's promises on a shared model (person_detect: entries in execution order with
+ * the names edge_model_node_info gives, counts equal to the profiled invokes, times above zero,
+ * nothing recorded while off, reset clears) and on a WHILE model (its body and condition
+ * counted per round in their subgraphs, the WHILE's own time without them), the table
+ * client/profile_report.c prints (header, per-type totals), and, when the build has edgectl,
+ * `edgectl run --profile`'s output. Never asserts on how long anything took. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "client/profile_report.h"
+#include "edge/runtime.h"
+#include "sg_models.h"
+#include "test_support.h"
+
+static void open_shared(const char *sub, edge_model **m, edge_interp **it, char **path)
+{
+    char *dir = edge_test_shared_path(sub);
+    if (!dir)
+        skip();
+    *path = malloc(strlen(dir) + 16);
+    assert_non_null(*path);
+    sprintf(*path, "%s/model.tflite", dir);
+    free(dir);
+    edge_error err = {0};
+    assert_int_equal(edge_model_open(*path, NULL, m, &err), 0);
+    assert_int_equal(edge_interp_new(*m, it, &err), 0);
+}
+
+static void invoke_n(edge_interp *it, int n)
+{
+    for (int i = 0; i < n; i++)
+        assert_int_equal(edge_interp_invoke(it), 0);
+}
+
+static void test_off_by_default(void **state)
+{
+    (void)state;
+    edge_model *m;
+    edge_interp *it;
+    char *path;
+    open_shared("models/person_detect", &m, &it, &path);
+    invoke_n(it, 2);
+    assert_int_equal(edge_interp_profiling(it), 0);
+    assert_int_equal(edge_interp_profile_count(it), 0);
+    uint64_t ns = 1;
+    assert_int_equal(edge_interp_profile_invokes(it, &ns), 0);
+    assert_int_equal(ns, 0);
+    edge_node_profile p;
+    assert_int_equal(edge_interp_profile(it, 0, &p), EDGE_EINVAL);
+    edge_interp_free(it);
+    edge_model_unref(m);
+    free(path);
+}
+
+/* Every entry of IT (a one-subgraph CPU model) ran RUNS times, in execution order. */
+static void check_counts(const edge_model *m, const edge_interp *it, uint64_t runs)
+{
+    assert_int_equal(edge_interp_profile_count(it), edge_model_node_count(m));
+    uint64_t node_ns = 0, invoke_ns = 0;
+    assert_int_equal(edge_interp_profile_invokes(it, &invoke_ns), runs);
+    for (size_t i = 0; i < edge_model_node_count(m); i++) {
+        edge_node_profile p;
+        edge_node_info ni;
+        assert_int_equal(edge_interp_profile(it, i, &p), 0);
+        assert_int_equal(edge_model_node_info(m, i, &ni), 0);
+        assert_int_equal(p.subgraph, 0);
+        assert_int_equal(p.node, (int)i);
+        assert_string_equal(p.op_name, ni.op_name);
+        assert_string_equal(p.kernel, ni.kernel);
+        assert_string_equal(p.backend, "cpu");
+        assert_int_equal(p.span, 1);
+        assert_int_equal(p.count, runs);
+        if (!runs)
+            continue;
+        assert_true(p.total_ns > 0);
+        assert_int_equal(p.self_ns, p.total_ns);
+        assert_true(p.min_ns > 0 && p.min_ns <= p.median_ns && p.median_ns <= p.total_ns);
+        assert_true(p.rank > 0);
+        node_ns += p.total_ns;
+    }
+    assert_true(invoke_ns >= node_ns);
+}
+
+static void test_counts_and_order(void **state)
+{
+    (void)state;
+    edge_model *m;
+    edge_interp *it;
+    char *path;
+    open_shared("models/person_detect", &m, &it, &path);
+    assert_int_equal(edge_interp_set_profiling(it, 1), 0);
+    assert_int_equal(edge_interp_profiling(it), 1);
+    invoke_n(it, 5);
+    check_counts(m, it, 5);
+    assert_int_equal(edge_interp_set_profiling(it, 0), 0);
+    invoke_n(it, 3); /* off: nothing recorded, the records kept */
+    check_counts(m, it, 5);
+    edge_interp_profile_reset(it);
+    check_counts(m, it, 0);
+    assert_int_equal(edge_interp_set_profiling(it, 1), 0);
+    invoke_n(it, 2);
+    check_counts(m, it, 2);
+    assert_int_equal(edge_interp_set_profiling(it, 1), 0); /* on again: cleared */
+    check_counts(m, it, 0);
+    edge_interp_free(it);
+    edge_model_unref(m);
+    free(path);
+}
+
+static edge_node_profile entry(const edge_interp *it, int32_t subgraph, const char *op)
+{
+    for (size_t i = 0; i < edge_interp_profile_count(it); i++) {
+        edge_node_profile p;
+        assert_int_equal(edge_interp_profile(it, i, &p), 0);
+        if (p.subgraph == subgraph && !strcmp(p.op_name, op))
+            return p;
+    }
+    fail_msg("no %s in subgraph %d", op, (int)subgraph);
+    return (edge_node_profile){0};
+}
+
+static void test_while_subgraphs(void **state)
+{
+    (void)state;
+    size_t n = 0;
+    uint8_t *buf = sg_build_while(NULL, &n);
+    edge_model *m;
+    edge_interp *it;
+    edge_error err = {0};
+    assert_int_equal(edge_model_open_buffer(buf, n, NULL, &m, &err), 0);
+    assert_int_equal(edge_interp_new(m, &it, &err), 0);
+    assert_int_equal(edge_interp_set_profiling(it, 1), 0);
+    assert_int_equal(edge_interp_profile_count(it), 3); /* WHILE, LESS, ADD */
+    const int32_t start = 0, limit = 7;
+    memcpy(edge_interp_input(it, 0, NULL), &start, 4);
+    memcpy(edge_interp_input(it, 1, NULL), &limit, 4);
+    assert_int_equal(edge_interp_invoke(it), 0);
+    const edge_node_profile w = entry(it, 0, "WHILE"), c = entry(it, 1, "LESS"),
+                            b = entry(it, 2, "ADD");
+    assert_int_equal(w.count, 1);
+    assert_int_equal(c.count, 8); /* the condition once more than the body */
+    assert_int_equal(b.count, 7);
+    assert_int_equal(c.node, 0);
+    assert_true(w.total_ns >= c.total_ns + b.total_ns);
+    assert_int_equal(w.self_ns, w.total_ns - c.total_ns - b.total_ns);
+    edge_interp_free(it);
+    edge_model_unref(m);
+    free(buf);
+}
+
+/* TEXT has the table's header, its column titles and the totals per operator type. */
+static void check_table(const char *text, const char *invokes)
+{
+    print_message("%s", text);
+    assert_non_null(strstr(text, invokes));
+    assert_non_null(strstr(text, "node     operator"));
+    assert_non_null(strstr(text, "median_us"));
+    assert_non_null(strstr(text, "share%"));
+    const char *totals = strstr(text, "# totals per operator type\n");
+    assert_non_null(totals);
+    assert_non_null(strstr(totals, "CONV_2D"));
+    assert_non_null(strstr(totals, "DEPTHWISE_CONV_2D"));
+    assert_non_null(strstr(totals, "SOFTMAX"));
+}
+
+static void test_report(void **state)
+{
+    (void)state;
+    edge_model *m;
+    edge_interp *it;
+    char *path;
+    open_shared("models/person_detect", &m, &it, &path);
+    assert_int_equal(edge_profile_report(stdout, it), EDGE_EINVAL); /* nothing profiled */
+    assert_int_equal(edge_interp_set_profiling(it, 1), 0);
+    invoke_n(it, 4);
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    assert_int_equal(edge_profile_report(f, it), 0);
+    fclose(f);
+    check_table(text, "# profile: 4 invokes");
+    free(text);
+    edge_interp_free(it);
+    edge_model_unref(m);
+    free(path);
+}
+
+static void test_edgectl(void **state)
+{
+    (void)state;
+#ifndef EDGECTL
+    print_message("SKIP: this build has no edgectl\n");
+    skip();
+#else
+    char *path = edge_test_shared_path("models/person_detect");
+    if (!path)
+        skip();
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd, "'%s' run '%s/model.tflite' --profile --runs 6", EDGECTL, path);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char *text = calloc(1, 1 << 16);
+    assert_non_null(text);
+    const size_t got = fread(text, 1, (1 << 16) - 1, p);
+    assert_int_equal(pclose(p), 0);
+    assert_true(got > 0);
+    check_table(text, "# profile: 6 invokes");
+    free(text);
+    free(path);
+#endif
+}
+
+/* A model whose float16 weights' DEQUANTIZE nodes are folded away at load (the zoo's MediaPipe
+ * hand landmark model): their entries answer EDGE_ENOTFOUND, never a stale node, every other
+ * entry ran once, and the report prints (it crashed on the folded slots). */
+static void test_folded_nodes(void **state)
+{
+    (void)state;
+    edge_model *m;
+    edge_interp *it;
+    char *path;
+    open_shared("zoo/mp_hand_landmark_lite", &m, &it, &path);
+    assert_int_equal(edge_interp_set_profiling(it, 1), 0);
+    invoke_n(it, 1);
+    size_t ran = 0, folded = 0;
+    for (size_t i = 0; i < edge_interp_profile_count(it); i++) {
+        edge_node_profile p;
+        const int rc = edge_interp_profile(it, i, &p);
+        if (rc == EDGE_ENOTFOUND) {
+            folded++;
+            continue;
+        }
+        assert_int_equal(rc, 0);
+        assert_int_equal(p.count, 1);
+        ran++;
+    }
+    assert_true(folded > 0);
+    assert_int_equal(ran, edge_model_node_count(m));
+    FILE *f = fopen("/dev/null", "w");
+    assert_non_null(f);
+    edge_profile_report(f, it);
+    fclose(f);
+    edge_interp_free(it);
+    edge_model_unref(m);
+    free(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_off_by_default),  cmocka_unit_test(test_counts_and_order),
+        cmocka_unit_test(test_while_subgraphs), cmocka_unit_test(test_report),
+        cmocka_unit_test(test_edgectl),         cmocka_unit_test(test_folded_nodes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -46,6 +46,12 @@ typedef struct edge_kernels {
         uint8_t cr;
     } dw;
     struct {
+        edge_qs8_dconv_fn fn; /* direct CONV_2D of 1 to 4 input channels */
+        const char *name;
+        uint8_t cr, kr; /* packed block channels and depth group */
+        uint8_t a_bias; /* 128 when the kernel reads x ^ 0x80 as unsigned, else 0 */
+    } dconv;
+    struct {
         edge_qs8_add_fn fn;
         const char *name;
     } add;

@@ -171,6 +171,46 @@ static inline size_t edge_qs8_dw_block_bytes(size_t cr, size_t taps)
     return cr * (3 * sizeof(int32_t) + taps);
 }
 
+/* ---- direct CONV_2D of 1 to 4 input channels (the first layer; no im2col) ----
+ *
+ * out[b][oy][ox][n] = requant_n( bias'[n] + sum_{ky,kx,ic} x'[b][iy][ix][ic] * W[n][ky][kx][ic] )
+ * iy = oy * stride_h - pad_h + ky, ix = ox * stride_w - pad_w + kx (no dilation); a
+ * cell outside the input reads the input zero point (see the folding above).
+ * Window rows: each window row's k_w * in_c bytes are padded to rowk = round_up(k_w *
+ * in_c, 4) ("row words" of 4 bytes), so the kernel loads a row of an interior pixel as
+ * rowk straight bytes of the input (the bytes past the window multiply zero weights).
+ * Packed weights (edge_qs8_dconv_pack, kernels/dconv.h): the GEMM layout above with
+ * nr = the table's dconv.cr and kr = its dconv.kr over depth K = k_h * rowk, where
+ * W'[n][ky * rowk + j] = W[n][ky][j / in_c][j % in_c] for j < k_w * in_c and 0 after;
+ * a_bias as the table's dconv.a_bias. zero holds 4 bytes of the input zero point.
+ * The kernel computes output rows [row0, row1) of the flattened batches * out_h rows
+ * (every column and channel); the requantization fields of p are not used. */
+typedef struct edge_qs8_dconv_args {
+    const edge_conv_params *p;
+    const int8_t *in;
+    const void *w;
+    int8_t *out;
+    int8_t zp_in; /* the input zero point (-p->input_offset) */
+    edge_qs8_out o;
+} edge_qs8_dconv_args;
+
+typedef void (*edge_qs8_dconv_fn)(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1);
+
+/* Depth of one pixel's row words: at most this many bytes (k_h * rowk). */
+#define EDGE_QS8_DCONV_MAX_K 512
+
+/* The direct conv preconditions: 1 to 4 input channels, no dilation, a window of at
+ * most EDGE_QS8_DCONV_MAX_K row-word bytes, 0 <= row0 <= row1 <= batches * out_h. */
+#define EDGE_QS8_DCONV_CONTRACT(a, row0, row1)                                          \
+    do {                                                                                \
+        assert((a)->p->in_c >= 1 && (a)->p->in_c <= 4);                                 \
+        assert((a)->p->dil_h == 1 && (a)->p->dil_w == 1);                               \
+        assert((size_t)(a)->p->k_h *(((size_t)(a)->p->k_w * (size_t)(a)->p->in_c + 3) & \
+                                     ~(size_t)3) <= EDGE_QS8_DCONV_MAX_K);              \
+        assert((row0) >= 0 && (row0) <= (row1));                                        \
+        assert((int64_t)(row1) <= (int64_t)(a)->p->batches * (a)->p->out_h);            \
+    } while (0)
+
 /* ---- ADD of two int8 tensors of the same shape (TFLite's quantized Add) ----
  * Multipliers are in [2^30, 2^31) or 0 and every shift is <= 0 (op_binary.c
  * derives them so); left_shift is in [0, 31].

@@ -14,11 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dconv.h"
 #include "dispatch.h"
 #include "pack.h"
 #include "ref/requant.h"
 
-enum fast_kind { FAST_GEMM, FAST_DW, FAST_ADD, FAST_AVGPOOL, FAST_MEAN };
+enum fast_kind { FAST_GEMM, FAST_DW, FAST_ADD, FAST_AVGPOOL, FAST_MEAN, FAST_DCONV };
 enum row_src { ROWS_DIRECT, ROWS_IM2COL, ROWS_PAD };
 
 typedef struct fast_hdr {
@@ -51,6 +52,16 @@ static const void *hdr_data(const fast_hdr *h)
 static size_t div_up(size_t a, size_t b)
 {
     return (a + b - 1) / b;
+}
+
+/* ROWS output rows in tasks for THREADS threads: about four per thread for balance, and
+ * one call for a single thread (a kernel call sets up per-block constants, such as the
+ * depthwise weight quads: several per node are pure overhead on 6x6 and 3x3 layers). */
+static void row_tasks(fast_hdr *h, size_t rows, unsigned threads)
+{
+    h->rows = rows;
+    h->chunk = threads > 1 ? div_up(rows, (size_t)threads * 4) : rows;
+    h->n_tasks = div_up(rows, h->chunk);
 }
 
 /* N's packed header (and DATA_BYTES after it) for the fast path KIND through kernel table KT's
@@ -141,11 +152,16 @@ static bool weights_constant(edge_prep *p, const edge_node *n)
     return const_data(p, n, 1) && (!b || b->data);
 }
 
+static int dconv_setup(edge_prep *p, edge_node *n, const edge_conv_params *k, const int8_t *w);
+
 int edge_fast_conv_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
 {
     const edge_kernels *kt = edge_op_kernels(p);
-    if (!kt->gemm.fn || k->filter_offset != 0 || !weights_constant(p, n))
+    if (k->filter_offset != 0 || !weights_constant(p, n))
         return 0;
+    const int direct = dconv_setup(p, n, k, const_data(p, n, 1));
+    if (direct != 0 || !kt->gemm.fn)
+        return direct;
     const size_t pixels = (size_t)k->out_h * (size_t)k->out_w;
     const size_t rows = (size_t)k->batches * pixels;
     const size_t depth = (size_t)k->k_h * (size_t)k->k_w * (size_t)k->in_c;
@@ -331,9 +347,15 @@ static void gemm_eval(const edge_node *n, const int8_t *in, int8_t *out, void *s
     edge_exec_parallel(ex, h->n_tasks, gemm_task, &j);
 }
 
+static void dconv_eval(const edge_node *n, void *const *t, edge_exec *ex);
+
 void edge_fast_conv_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
-    gemm_eval(n, t[n->in[0]], t[n->out[0]], scratch, ex);
+    const fast_hdr *h = n->packed;
+    if (h->kind == FAST_DCONV)
+        dconv_eval(n, t, ex);
+    else
+        gemm_eval(n, t[n->in[0]], t[n->out[0]], scratch, ex);
 }
 
 void edge_fast_fc_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
@@ -356,6 +378,11 @@ static int dw_as_conv(edge_prep *p, edge_node *n, const edge_conv_params *k)
     for (size_t t = 0; t < taps; t++)
         for (size_t c = 0; c < ch; c++)
             wt[c * taps + t] = w[t * ch + c];
+    const int direct = dconv_setup(p, n, k, wt);
+    if (direct != 0 || !edge_op_kernels(p)->gemm.fn) {
+        free(wt);
+        return direct;
+    }
     const size_t rows = (size_t)k->batches * (size_t)k->out_h * (size_t)k->out_w;
     const edge_tensor *bias = edge_op_input(p, n, 2);
     fast_hdr *h = NULL;
@@ -378,7 +405,7 @@ int edge_fast_dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
     if (k->filter_offset != 0 || !weights_constant(p, n))
         return 0;
     if (k->in_c == 1 && k->depth_mult > 1)
-        return kt->gemm.fn ? dw_as_conv(p, n, k) : 0;
+        return kt->gemm.fn || kt->dconv.fn ? dw_as_conv(p, n, k) : 0;
     if (!kt->dw.fn || k->depth_mult != 1)
         return 0;
     const size_t ch = (size_t)k->out_c, taps = (size_t)k->k_h * (size_t)k->k_w;
@@ -397,9 +424,7 @@ int edge_fast_dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
     memset(zero, (uint8_t)h->zp_in, zbytes);
     edge_qs8_dw_pack(ch, taps, kt->dw.cr, const_data(p, n, 1), bias ? bias->data : NULL, k->mult,
                      k->shift, k->input_offset, zero + zbytes);
-    h->rows = (size_t)k->batches * (size_t)k->out_h;
-    h->chunk = div_up(h->rows, (size_t)p->m->threads * 4);
-    h->n_tasks = div_up(h->rows, h->chunk);
+    row_tasks(h, (size_t)k->batches * (size_t)k->out_h, p->m->threads);
     h->dw_w_off = zbytes;
     return 1;
 }
@@ -420,13 +445,63 @@ static void dw_task(void *ctx, size_t task, unsigned thread)
 void edge_fast_dw_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const fast_hdr *h = n->packed;
-    if (h->kind == FAST_GEMM) {
-        gemm_eval(n, t[n->in[0]], t[n->out[0]], scratch, ex);
+    if (h->kind == FAST_GEMM || h->kind == FAST_DCONV) {
+        edge_fast_conv_eval(n, t, scratch, ex);
         return;
     }
     const int8_t *zero = hdr_data(h);
     dw_job j = {h, {&h->g, t[n->in[0]], zero + h->dw_w_off, zero, t[n->out[0]], h->o}};
     edge_exec_parallel(ex, h->n_tasks, dw_task, &j);
+}
+
+/* ---- direct CONV_2D of 1 to 4 input channels ---- */
+
+/* The direct path for geometry K with OHWI weights W (CONV_2D's, or a one-channel
+ * depthwise's transposed): 1 when set up, 0 when the table has no direct kernel or K
+ * does not fit it (dilation, more than 4 input channels, a window past
+ * EDGE_QS8_DCONV_MAX_K), EDGE_ENOMEM. Output rows are cut into tasks as for depthwise. */
+static int dconv_setup(edge_prep *p, edge_node *n, const edge_conv_params *k, const int8_t *w)
+{
+    const edge_kernels *kt = edge_op_kernels(p);
+    if (!kt->dconv.fn || k->in_c > 4 || k->dil_h != 1 || k->dil_w != 1)
+        return 0;
+    const size_t wbytes = edge_qs8_dconv_packed_bytes(k, kt->dconv.cr, kt->dconv.kr);
+    if (!wbytes)
+        return 0;
+    fast_hdr *h = alloc_hdr(p, n, wbytes, kt, FAST_DCONV, kt->dconv.name);
+    if (!h)
+        return EDGE_ENOMEM;
+    const edge_tensor *bias = edge_op_input(p, n, 2);
+    if (edge_qs8_dconv_pack(k, kt->dconv.cr, kt->dconv.kr, w, bias ? bias->data : NULL, k->mult,
+                            k->shift, k->input_offset, kt->dconv.a_bias,
+                            (uint8_t *)h + h->data_off))
+        return edge_op_fail(p, EDGE_ENOMEM, "cannot allocate the direct convolution's weights");
+    h->g = *k;
+    h->o = (edge_qs8_out){k->output_offset, k->act_min, k->act_max};
+    h->zp_in = (int8_t)(-k->input_offset);
+    row_tasks(h, (size_t)k->batches * (size_t)k->out_h, p->m->threads);
+    return 1;
+}
+
+typedef struct dconv_job {
+    const fast_hdr *h;
+    edge_qs8_dconv_args a;
+} dconv_job;
+
+static void dconv_task(void *ctx, size_t task, unsigned thread)
+{
+    (void)thread;
+    const dconv_job *j = ctx;
+    const size_t r0 = task * j->h->chunk;
+    const size_t r1 = r0 + j->h->chunk < j->h->rows ? r0 + j->h->chunk : j->h->rows;
+    j->h->k->dconv.fn(&j->a, (int32_t)r0, (int32_t)r1);
+}
+
+static void dconv_eval(const edge_node *n, void *const *t, edge_exec *ex)
+{
+    const fast_hdr *h = n->packed;
+    const dconv_job j = {h, {&h->g, t[n->in[0]], hdr_data(h), t[n->out[0]], h->zp_in, h->o}};
+    edge_exec_parallel(ex, h->n_tasks, dconv_task, (void *)&j);
 }
 
 /* ---- ADD ---- */

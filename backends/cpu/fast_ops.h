@@ -5,7 +5,8 @@
  * table (kernels/dispatch.h), packing its weights once per model version
  * (kept in node->packed with a small header describing the path), and the
  * eval drivers: tiling over the GEMM micro-kernel (direct rows for 1x1 and
- * FC, im2col chunks in per-thread scratch for KxK), row ranges for
+ * FC, im2col chunks in per-thread scratch for KxK), the direct convolution
+ * of 1 to 4 input channels (no im2col: first layers), row ranges for
  * depthwise, elementwise ADD, window sums for AVERAGE_POOL_2D and MEAN, all
  * spread over the interpreter's threads.
  * A *_prepare function returns 0 without packing when the node does not
@@ -22,7 +23,8 @@
 #include "ref/pool.h"
 #include "ref/reduce.h"
 
-/* CONV_2D (int8, per-channel or per-tensor weights) over the GEMM kernel. */
+/* CONV_2D (int8, per-channel or per-tensor weights): 1 to 4 input channels on the direct
+ * kernel when the table has one, otherwise over the GEMM kernel. */
 int edge_fast_conv_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k);
 void edge_fast_conv_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex);
 
@@ -31,7 +33,7 @@ int edge_fast_fc_prepare(edge_prep *p, edge_node *n, const edge_fc_params *k);
 void edge_fast_fc_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex);
 
 /* DEPTHWISE_CONV_2D (int8): depth multiplier 1 on the depthwise kernel, and a
- * one-channel input with any depth multiplier as a convolution (GEMM). */
+ * one-channel input with any depth multiplier as a convolution (direct, or GEMM). */
 int edge_fast_dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k);
 void edge_fast_dw_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex);
 

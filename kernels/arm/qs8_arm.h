@@ -21,6 +21,7 @@
 #define EDGE_GEMM_ARMV7NEON_NR 4
 #define EDGE_GEMM_ARMV7NEON_KR 8
 #define EDGE_DW_NEON_CR 16
+#define EDGE_DCONV_NEON_CR 8 /* the direct conv (kr 4, a_bias 0) */
 
 #if defined(__aarch64__)
 /* smull/smull2 + sadalp (exact for every int8 pair); a_bias 0. */
@@ -40,6 +41,8 @@ void edge_qs8_gemm_2x4c8__armv7neon(size_t mr, size_t nc, size_t kc, const int8_
 #if defined(__aarch64__) || defined(__arm__)
 /* Whole depthwise op over 16-channel blocks; a 3x3 path and a path for any window. */
 void edge_qs8_dw_16c__neon(const edge_qs8_dw_args *a, int32_t row0, int32_t row1);
+/* Direct CONV_2D of 1 to 4 input channels, 8-channel blocks (qs8_dconv_neon.c). */
+void edge_qs8_dconv_8c4__neon(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1);
 void edge_qs8_add_16__neon(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
                            const edge_qs8_add_params *p);
 void edge_qs8_sum_rows_16c__neon(size_t rows, size_t channels, const int8_t *x, size_t stride,

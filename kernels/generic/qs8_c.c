@@ -117,6 +117,7 @@ const edge_kernels edge_kernels_c = {
     .gemm_u8 = {edge_qs8_gemm_u8_4x8c4__c, "qs8_gemm_u8_4x8c4__c", 4, 8, 4},
     .dw_u8 = {edge_qs8_dw_u8__c, "qs8_dw_u8__c"},
     .dw = {edge_qs8_dw__c, "qs8_dw_8c__c", C_CR},
+    .dconv = {edge_qs8_dconv_8c4__c, "qs8_dconv_8c4__c", 8, 4, 0},
     .add = {edge_qs8_add__c, "qs8_add__c"},
     .sum_rows = {edge_qs8_sum_rows__c, "qs8_sum_rows__c"},
 };

@@ -32,6 +32,14 @@
 #define EDGE_GEMM_AVX2_A_BIAS 0
 #define EDGE_DW_AVX2_CR 16
 
+/* The direct CONV_2D of 1 to 4 input channels (the table's dconv.cr, kr, a_bias). */
+#define EDGE_DCONV_AVX512VNNI_CR 16
+#define EDGE_DCONV_AVX512VNNI_KR 4
+#define EDGE_DCONV_AVX512VNNI_A_BIAS 128
+#define EDGE_DCONV_AVX2_CR 8
+#define EDGE_DCONV_AVX2_KR 2
+#define EDGE_DCONV_AVX2_A_BIAS 0
+
 /* ---- level avx512vnni ---- */
 /* vpdpbusd on zmm (A fed as x ^ 0x80, a_bias 128): qs8_gemm_avx512vnni.c. */
 void edge_qs8_gemm_8x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, const int8_t *a,
@@ -45,6 +53,8 @@ void edge_qs8_gemm_u8_4x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, const 
 void edge_qs8_dw_u8_64c__avx512vnni(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1);
 /* vpdpbusd along the window's rows: qs8_dw_avx512vnni.c. */
 void edge_qs8_dw_64c__avx512vnni(const edge_qs8_dw_args *a, int32_t row0, int32_t row1);
+/* row words broadcast into vpdpbusd (x ^ 0x80): qs8_dconv_avx512vnni.c. */
+void edge_qs8_dconv_16c4__avx512vnni(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1);
 /* AVX-512 F/BW only (no VNNI), in the avx512vnni table: qs8_eltwise_avx512.c. */
 void edge_qs8_add__avx512(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
                           const edge_qs8_add_params *p);
@@ -60,6 +70,8 @@ void edge_qu8_max_rows__avx512(size_t rows, size_t channels, const uint8_t *x, s
 /* vpmaddwd on sign-extended int16 (exact), a_bias 0: qs8_gemm_avx2.c. */
 void edge_qs8_gemm_6x16c2__avx2(size_t mr, size_t nc, size_t kc, const int8_t *a, size_t a_stride,
                                 const void *w, int8_t *c, size_t c_stride, const edge_qs8_out *o);
+/* byte pairs broadcast into vpmaddwd: qs8_dconv_avx2.c. */
+void edge_qs8_dconv_8c2__avx2(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1);
 /* qs8_dw_avx2.c */
 void edge_qs8_dw_16c__avx2(const edge_qs8_dw_args *a, int32_t row0, int32_t row1);
 /* qs8_eltwise_avx2.c */

@@ -14,6 +14,8 @@ const edge_kernels edge_kernels_avx2 = {
     .gemm = {edge_qs8_gemm_6x16c2__avx2, "qs8_gemm_6x16c2__avx2", EDGE_GEMM_AVX2_MR,
              EDGE_GEMM_AVX2_NR, EDGE_GEMM_AVX2_KR, EDGE_GEMM_AVX2_A_BIAS},
     .dw = {edge_qs8_dw_16c__avx2, "qs8_dw_16c__avx2", EDGE_DW_AVX2_CR},
+    .dconv = {edge_qs8_dconv_8c2__avx2, "qs8_dconv_8c2__avx2", EDGE_DCONV_AVX2_CR,
+              EDGE_DCONV_AVX2_KR, EDGE_DCONV_AVX2_A_BIAS},
     .add = {edge_qs8_add__avx2, "qs8_add__avx2"},
     .binary = {edge_qs8_add_bin__avx2, edge_qs8_sub_bin__avx2, edge_qs8_mul_bin__avx2,
                edge_qs8_max_bin__avx2, edge_qs8_min_bin__avx2, "qs8_binary__avx2"},

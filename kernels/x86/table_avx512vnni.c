@@ -18,6 +18,8 @@ const edge_kernels edge_kernels_avx512vnni = {
                 EDGE_GEMM_U8_AVX512VNNI_MR, EDGE_GEMM_U8_AVX512VNNI_NR, EDGE_GEMM_U8_AVX512VNNI_KR},
     .dw_u8 = {edge_qs8_dw_u8_64c__avx512vnni, "qs8_dw_u8_64c__avx512vnni"},
     .dw = {edge_qs8_dw_64c__avx512vnni, "qs8_dw_64c__avx512vnni", EDGE_DW_AVX512VNNI_CR},
+    .dconv = {edge_qs8_dconv_16c4__avx512vnni, "qs8_dconv_16c4__avx512vnni",
+              EDGE_DCONV_AVX512VNNI_CR, EDGE_DCONV_AVX512VNNI_KR, EDGE_DCONV_AVX512VNNI_A_BIAS},
     .add = {edge_qs8_add__avx512, "qs8_add__avx512"},
     .binary = {edge_qs8_add_bin__avx2, edge_qs8_sub_bin__avx2, edge_qs8_mul_bin__avx2,
                edge_qs8_max_bin__avx2, edge_qs8_min_bin__avx2, "qs8_binary__avx2"},

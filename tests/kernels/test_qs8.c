@@ -4,7 +4,8 @@
  * this architecture the CPU runs, plus the portable C table) with the
  * reference kernels of kernels/ref, through the real packers: GEMM against
  * edge_ref_fc_s8 (and so CONV_2D's arithmetic), depthwise against
- * edge_ref_dwconv_s8, ADD against edge_ref_add_s8, row sums against a loop, the
+ * edge_ref_dwconv_s8, the direct conv of 1-4 input channels against edge_ref_conv_s8,
+ * ADD against edge_ref_add_s8, row sums against a loop, the
  * legacy uint8 GEMM (per-row addend) against edge_ref_fc_u8 and the uint8 depthwise kernels
  * against edge_ref_dwconv_u8, with zero points 0 and 255, 8-bit table lookups against
  * edge_ref_lut8 (random tables, lengths 0..300 and longer, unaligned pointers, in place; on
@@ -30,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "dconv.h"
 #include "dispatch.h"
 #include "generic/qs8_c.h"
 #include "pack.h"
@@ -464,6 +466,85 @@ static void test_dw_u8(void **state)
     })
 }
 
+/* ---- direct CONV_2D, 1 to 4 input channels ---- */
+
+static int dconv_case(const edge_kernels *K, int round)
+{
+    edge_conv_params p = {0};
+    rnd_dw_geometry(&p, round);
+    p.in_c = rnd_in(1, 4);
+    p.out_c = round % 6 == 0 ? rnd_in(68, 200) : round % 2 ? rnd_in(1, 8) : rnd_in(1, 67);
+    p.dil_h = p.dil_w = 1;
+    p.k_h = rnd_in(1, 7);
+    p.k_w = rnd_in(1, 7);
+    if (round % 3 == 0)
+        p.k_h = p.k_w = 3;
+    if (round % 4 == 0) /* rows of several 16-pixel runs */
+        p.in_w = rnd_in(30, 100);
+    p.pad_h = rnd_in(0, p.k_h - 1);
+    p.pad_w = rnd_in(0, p.k_w - 1);
+    const int32_t th = p.in_h + p.pad_h + rnd_in(0, p.k_h - 1) - p.k_h;
+    const int32_t tw = p.in_w + p.pad_w + rnd_in(0, p.k_w - 1) - p.k_w;
+    p.out_h = th < 0 ? 1 : th / p.stride_h + 1;
+    p.out_w = tw < 0 ? 1 : tw / p.stride_w + 1;
+    const size_t c = (size_t)p.in_c, n = (size_t)p.out_c;
+    const size_t wn = n * (size_t)p.k_h * (size_t)p.k_w * c;
+    const size_t in_n = (size_t)p.batches * (size_t)p.in_h * (size_t)p.in_w * c;
+    const size_t out_n = (size_t)p.batches * (size_t)p.out_h * (size_t)p.out_w * n;
+    int8_t *x = malloc(in_n), *w = malloc(wn), *got = malloc(out_n + 16), *want = malloc(out_n);
+    int32_t *bias = malloc(n * 4), *mult = malloc(n * 4), *shift = malloc(n * 4);
+    fill_s8(x, in_n);
+    fill_s8(w, wn);
+    for (size_t i = 0; i < n; i++)
+        bias[i] = rnd_bias();
+    rnd_requant(mult, shift, n);
+    p.input_offset = -rnd_zp();
+    p.output_offset = rnd_zp();
+    p.mult = mult;
+    p.shift = shift;
+    rnd_range(&p.act_min, &p.act_max);
+    const bool has_bias = rnd_in(0, 4) != 0;
+    edge_ref_conv_s8(&p, x, w, has_bias ? bias : NULL, want);
+    const size_t bytes = edge_qs8_dconv_packed_bytes(&p, K->dconv.cr, K->dconv.kr);
+    assert_true(bytes > 0);
+    void *packed = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    assert_int_equal(edge_qs8_dconv_pack(&p, K->dconv.cr, K->dconv.kr, w, has_bias ? bias : NULL,
+                                         mult, shift, p.input_offset, K->dconv.a_bias, packed),
+                     0);
+    memset(got, 0x5a, out_n + 16);
+    const edge_qs8_dconv_args a = {
+        &p, x, packed, got, (int8_t)-p.input_offset, {p.output_offset, p.act_min, p.act_max}};
+    const int32_t rows = p.batches * p.out_h;
+    for (int32_t r0 = 0; r0 < rows;) { /* random row ranges, as threads cut them */
+        const int32_t r1 = r0 + rnd_in(1, rows - r0);
+        K->dconv.fn(&a, r0, r1);
+        r0 = r1;
+    }
+    int bad = memcmp(got, want, out_n) != 0;
+    for (size_t i = out_n; i < out_n + 16; i++)
+        bad |= got[i] != 0x5a;
+    if (bad)
+        print_error("%s: dconv %dx%dx%d->%d k%dx%d s%d,%d pad %d,%d out %dx%d b%d differs\n",
+                    K->dconv.name, (int)p.in_h, (int)p.in_w, (int)c, (int)n, (int)p.k_h, (int)p.k_w,
+                    (int)p.stride_h, (int)p.stride_w, (int)p.pad_h, (int)p.pad_w, (int)p.out_h,
+                    (int)p.out_w, (int)p.batches);
+    free(x), free(w), free(got), free(want), free(bias), free(mult), free(shift);
+    free(packed);
+    return bad;
+}
+
+static void test_dconv(void **state)
+{
+    (void)state;
+    FOR_LEVELS(K->dconv.fn, {
+        int bad = 0, n = rounds(600);
+        for (int r = 0; r < n; r++)
+            bad += dconv_case(K, r);
+        printf("# %s: %d direct conv cases, %d differ\n", K->dconv.name, n, bad);
+        assert_int_equal(bad, 0);
+    })
+}
+
 /* ---- ADD ---- */
 
 static int add_case(const edge_kernels *K, int round)
@@ -799,7 +880,7 @@ int main(void)
         cmocka_unit_test(test_binary),        cmocka_unit_test(test_sum_rows),
         cmocka_unit_test(test_gemm_contract), cmocka_unit_test(test_gemm_u8),
         cmocka_unit_test(test_dw_u8),         cmocka_unit_test(test_max_rows),
-        cmocka_unit_test(test_lut8),
+        cmocka_unit_test(test_lut8),          cmocka_unit_test(test_dconv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,11 @@
  * Owns: the intra-op threads of one interpreter (created with it, at load of an
  * interpreter, never on the invoke path) and edge_exec_parallel, the loop a CPU
  * operator spreads one node's tasks over. A job is published under a generation
- * counter; helpers and the caller take task indices from one atomic counter; the
+ * counter; the tasks are cut into one contiguous range per thread (thread t gets
+ * [t * n / T, (t + 1) * n / T)), each with its own atomic cursor: a thread runs its
+ * own range first, so the rows a thread writes in one layer are, layer after layer,
+ * mostly the rows it reads in the next (they stay in its core's cache), then takes
+ * what is left of the others' ranges (a late or slow thread delays nobody). The
  * caller returns when every helper has left the job. Allocates nothing per loop.
  * It is in the core layer so that back ends (below the interpreter) can use it.
  * Does not own: what a task computes (backends/cpu), when an interpreter makes a
@@ -34,7 +38,11 @@ struct edge_exec {
     pthread_cond_t go, done;
     atomic_uint_fast64_t gen;
     atomic_uint running; /* helpers still inside the current job */
-    atomic_size_t next;  /* next task index */
+    /* the current job's ranges: thread t runs [cur[t], end[t]), cur advanced atomically */
+    struct {
+        _Alignas(64) atomic_size_t cur;
+        size_t end;
+    } range[EDGE_MAX_THREADS];
     atomic_bool quit;
     edge_task_fn fn;
     void *ctx;
@@ -52,13 +60,18 @@ static inline void cpu_relax(void)
 #endif
 }
 
+/* THREAD's own range, then what is left of the others' (each index runs exactly once: a
+ * cursor only grows, and an index at or past its range's end is dropped). */
 static void run_tasks(edge_exec *x, unsigned thread)
 {
-    for (;;) {
-        const size_t i = atomic_fetch_add_explicit(&x->next, 1, memory_order_relaxed);
-        if (i >= x->n_tasks)
-            return;
-        x->fn(x->ctx, i, thread);
+    for (unsigned k = 0; k < x->n; k++) {
+        const unsigned t = (thread + k) % x->n;
+        for (;;) {
+            const size_t i = atomic_fetch_add_explicit(&x->range[t].cur, 1, memory_order_relaxed);
+            if (i >= x->range[t].end)
+                break;
+            x->fn(x->ctx, i, thread);
+        }
     }
 }
 
@@ -108,7 +121,10 @@ void edge_exec_parallel(edge_exec *x, size_t n_tasks, edge_task_fn fn, void *ctx
     x->fn = fn;
     x->ctx = ctx;
     x->n_tasks = n_tasks;
-    atomic_store_explicit(&x->next, 0, memory_order_relaxed);
+    for (unsigned t = 0; t < x->n; t++) {
+        atomic_store_explicit(&x->range[t].cur, n_tasks * t / x->n, memory_order_relaxed);
+        x->range[t].end = n_tasks * (t + 1) / x->n;
+    }
     atomic_store_explicit(&x->running, x->n - 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&x->gen, 1, memory_order_release);
     pthread_cond_broadcast(&x->go);

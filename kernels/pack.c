@@ -101,21 +101,46 @@ size_t edge_qs8_dw_u8_packed_bytes(size_t c, size_t taps)
 {
     size_t per, total;
     if (__builtin_mul_overflow(taps, sizeof(int16_t), &per) ||
-        __builtin_add_overflow(per, 4, &per) ||
-        __builtin_mul_overflow(edge_qs8_dw_u8_cp(c), per, &total))
+        __builtin_add_overflow(per, 2 * sizeof(int32_t) + 1, &per) ||
+        __builtin_add_overflow(per, 2 * taps, &per) ||
+        __builtin_mul_overflow(edge_qs8_dw_u8_cp(c), per, &total) ||
+        __builtin_add_overflow(total, edge_qs8_dw_u8_cp(c) / 64 + 1, &total))
         return 0;
     return total;
 }
 
-void edge_qs8_dw_u8_pack(size_t c, size_t taps, const uint8_t *w, int32_t zw, const int32_t *bias,
-                         void *dst)
+void edge_qs8_dw_u8_pack(size_t c, size_t taps, const uint8_t *w, int32_t zw, int32_t zx,
+                         const int32_t *bias, void *dst)
 {
     const size_t cp = edge_qs8_dw_u8_cp(c);
     memset(dst, 0, edge_qs8_dw_u8_packed_bytes(c, taps));
     if (bias)
         memcpy(dst, bias, c * sizeof(int32_t));
     int16_t *v = (int16_t *)((int32_t *)dst + cp);
+    int32_t *biasx = (int32_t *)(v + taps * cp);
     for (size_t t = 0; t < taps; t++)
         for (size_t i = 0; i < c; i++)
             v[t * cp + i] = (int16_t)(w[t * c + i] - zw);
+    /* bias - zx * sum_t v[t]: the padding read as zx then adds nothing (int32, wrapping) */
+    for (size_t i = 0; i < c; i++) {
+        uint32_t s = bias ? (uint32_t)bias[i] : 0;
+        for (size_t t = 0; t < taps; t++)
+            s -= (uint32_t)zx * (uint32_t)(int32_t)v[t * cp + i];
+        biasx[i] = (int32_t)s;
+    }
+    uint8_t *zxrow = (uint8_t *)(biasx + cp);
+    memset(zxrow, zx, cp);
+    /* v = v1 + v2 in int8 (v1 = clamp(v, -128, 127)): one dot product for a block whose v2
+     * is 0; v = 255 (w = 255, zw = 0) has no such split */
+    int8_t *v1 = (int8_t *)(zxrow + cp), *v2 = v1 + taps * cp;
+    uint8_t *split = (uint8_t *)(v2 + taps * cp), *ok = split + cp / 64;
+    *ok = 1;
+    for (size_t t = 0; t < taps; t++)
+        for (size_t i = 0; i < c; i++) {
+            const int32_t x = v[t * cp + i], lo = x < -128 ? -128 : x > 127 ? 127 : x;
+            v1[t * cp + i] = (int8_t)lo;
+            v2[t * cp + i] = (int8_t)(x - lo);
+            split[i / 64] |= x != lo;
+            *ok &= x != 255;
+        }
 }

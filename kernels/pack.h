@@ -39,9 +39,9 @@ void edge_qs8_dw_pack(size_t c, size_t taps, size_t cr, const int8_t *w, const i
 
 /* Bytes of the uint8 depthwise weights of C channels and TAPS taps (qs8.h), 0 on overflow. */
 size_t edge_qs8_dw_u8_packed_bytes(size_t c, size_t taps);
-/* Pack uint8 depthwise weights W ([taps][c], zero point ZW) and BIAS (c entries, or NULL)
- * into DST as qs8.h's edge_qs8_dw_u8_fn reads them. */
-void edge_qs8_dw_u8_pack(size_t c, size_t taps, const uint8_t *w, int32_t zw, const int32_t *bias,
-                         void *dst);
+/* Pack uint8 depthwise weights W ([taps][c], zero point ZW) and BIAS (c entries, or NULL),
+ * for an input of zero point ZX, into DST as qs8.h's edge_qs8_dw_u8_fn reads them. */
+void edge_qs8_dw_u8_pack(size_t c, size_t taps, const uint8_t *w, int32_t zw, int32_t zx,
+                         const int32_t *bias, void *dst);
 
 #endif

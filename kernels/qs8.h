@@ -79,17 +79,19 @@ static inline size_t edge_qs8_gemm_block_bytes(size_t nr, size_t kc)
 /* ---- GEMM of legacy uint8 activations with a per-row addend (uint8 CONV_2D, FULLY_CONNECTED) ----
  *
  * C[m][n] = requant_n( bias'[n] + row[m] + sum_{k < kc} A[m][k] * W[n][k] )   m < mr, n < nc
+ * row[m] = b * (sum_{k < kc} A[m][k] - kzx)                                     (int32, wrapping)
  *
  * A holds uint8 values as they are (0..255); W is packed as for edge_qs8_gemm_fn by
  * edge_qs8_gemm_pack with the entry's nr and kr and a_bias 128 (the kernel multiplies
  * A[m][k] = x'[m][k] + 128). The output stage's zp, lo and hi are uint8 values (lo <= hi
- * within [0, 255]) and C is uint8. row[m] (mr entries) is the caller's: a uint8 node's
- * weights w - zw = (w ^ 0x80) + (128 - zw), so the op packs w ^ 0x80 and adds
- * (128 - zw) * sum_k (x[m][k] - zx) per row (int32, wrapping).
+ * within [0, 255]) and C is uint8. The kernel forms row[m] from the caller's B and KZX: a
+ * uint8 node's weights w - zw = (w ^ 0x80) + (128 - zw), so the op packs w ^ 0x80 and passes
+ * b = 128 - zw and kzx = kdepth * zx, which makes row[m] = (128 - zw) * sum_k (x[m][k] - zx)
+ * (the bytes of a row past kdepth are 0).
  * Same A, C and tile rules as edge_qs8_gemm_fn (EDGE_QS8_GEMM_CONTRACT). */
 typedef void (*edge_qs8_gemm_u8_fn)(size_t mr, size_t nc, size_t kc, const uint8_t *a,
-                                    size_t a_stride, const void *w, const int32_t *row, uint8_t *c,
-                                    size_t c_stride, const edge_qs8_out *o);
+                                    size_t a_stride, const void *w, int32_t b, int32_t kzx,
+                                    uint8_t *c, size_t c_stride, const edge_qs8_out *o);
 
 /* ---- DEPTHWISE_CONV_2D of legacy uint8, depth multiplier 1 ----
  *
@@ -97,8 +99,14 @@ typedef void (*edge_qs8_gemm_u8_fn)(size_t mr, size_t nc, size_t kc, const uint8
  *                           + zp, lo, hi)
  * exactly edge_ref_dwconv_u8 with per-tensor requantization: v = w - zw (the weights less
  * their zero point, in [-255, 255]) and taps in the padding skipped. uint8 input and output,
- * o in the uint8 domain. Packed (edge_qs8_dw_u8_pack): int32 bias[cp]; int16 v[taps][cp],
- * cp = C rounded up to 64, zeros past C. Rows [row0, row1) as edge_qs8_dw_fn's. */
+ * o in the uint8 domain. Packed (edge_qs8_dw_u8_pack, for the args' zx): int32 bias[cp];
+ * int16 v[taps][cp]; int32 biasx[cp] = bias - zx * sum_t v[t] (wrapping), the bias of a sum
+ * that reads the padding as zx, sum_{all taps} x' * v with x' = zx outside the input; uint8
+ * zxrow[cp], cp bytes of zx to point outside taps at; int8 v1[taps][cp] and v2[taps][cp]
+ * with v = v1 + v2, v1 = clamp(v, -128, 127); uint8 split[cp / 64], nonzero where a block
+ * of 64 channels has a v2 other than 0; uint8 ok, 0 when some v is 255 (no int8 split);
+ * cp = C rounded up to 64, zeros past C.
+ * Rows [row0, row1) as edge_qs8_dw_fn's. */
 typedef struct edge_qs8_dw_u8_args {
     const edge_conv_params *p; /* geometry (requantization fields unused) */
     const uint8_t *in;

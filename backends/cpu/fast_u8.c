@@ -120,7 +120,7 @@ static int rows_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
     h->chunk = (h->rows + threads * 4 - 1) / (threads * 4);
     h->chunk = (h->chunk + mr - 1) / mr * mr;
     h->n_tasks = (h->rows + h->chunk - 1) / h->chunk;
-    n->scratch_bytes = mr * sizeof(int32_t) + (h->direct ? 0 : mr * kc);
+    n->scratch_bytes = h->direct ? 0 : mr * kc;
     return 1;
 }
 
@@ -155,8 +155,8 @@ static int dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
     u8_dw *h = edge_op_alloc_packed(p, n, DW_HDR + wbytes, kt->dw_u8.name);
     if (!h)
         return EDGE_ENOMEM;
-    edge_qs8_dw_u8_pack(ch, taps, w->data, -k->filter_offset, bias ? bias->data : NULL,
-                        (uint8_t *)h + DW_HDR);
+    edge_qs8_dw_u8_pack(ch, taps, w->data, -k->filter_offset, -k->input_offset,
+                        bias ? bias->data : NULL, (uint8_t *)h + DW_HDR);
     h->k = kt;
     h->g = *k;
     h->o = (edge_qs8_out){k->output_offset, k->act_min, k->act_max};
@@ -271,13 +271,24 @@ static void u8_window(const u8_gemm *h, const uint8_t *in, size_t m, uint8_t *ds
     const int32_t y0 = (int32_t)(at / (size_t)g->out_w) * g->stride_h - g->pad_h;
     const int32_t x0 = (int32_t)(at % (size_t)g->out_w) * g->stride_w - g->pad_w;
     const uint8_t *img = in + b * (size_t)g->in_h * (size_t)g->in_w * c;
-    const int32_t taps = g->k_h * g->k_w;
-    for (int32_t t = 0; t < taps; t++, dst += c) {
-        const int32_t iy = y0 + t / g->k_w * g->dil_h, ix = x0 + t % g->k_w * g->dil_w;
-        if (iy >= 0 && iy < g->in_h && ix >= 0 && ix < g->in_w)
-            memcpy(dst, img + ((size_t)iy * (size_t)g->in_w + (size_t)ix) * c, c);
-        else /* padding: the input zero point, which adds nothing */
-            memset(dst, h->zx, c);
+    const size_t row_bytes = (size_t)g->k_w * c;
+    /* a filter row of adjacent columns all inside the input is one copy */
+    const bool cols_in = g->dil_w == 1 && x0 >= 0 && x0 + g->k_w <= g->in_w;
+    for (int32_t fy = 0; fy < g->k_h; fy++) {
+        const int32_t iy = y0 + fy * g->dil_h;
+        const bool row_in = iy >= 0 && iy < g->in_h;
+        if (row_in && cols_in) {
+            memcpy(dst, img + ((size_t)iy * (size_t)g->in_w + (size_t)x0) * c, row_bytes);
+            dst += row_bytes;
+            continue;
+        }
+        for (int32_t fx = 0; fx < g->k_w; fx++, dst += c) {
+            const int32_t ix = x0 + fx * g->dil_w;
+            if (row_in && ix >= 0 && ix < g->in_w)
+                memcpy(dst, img + ((size_t)iy * (size_t)g->in_w + (size_t)ix) * c, c);
+            else /* padding: the input zero point, which adds nothing */
+                memset(dst, h->zx, c);
+        }
     }
     memset(dst, 0, h->kc - h->kdepth);
 }
@@ -296,23 +307,16 @@ static void rows_task(void *ctx, size_t task, unsigned thread)
     const uint8_t *in = j->t[j->n->in[0]];
     uint8_t *out = j->t[j->n->out[0]];
     const size_t mr = h->k->gemm_u8.mr;
-    int32_t *row = (int32_t *)(j->scratch + (size_t)thread * edge_op_scratch_stride(j->n));
-    uint8_t *buf = (uint8_t *)(row + mr);
+    uint8_t *buf = h->direct ? NULL : j->scratch + (size_t)thread * edge_op_scratch_stride(j->n);
     const size_t m0 = task * h->chunk, m1 = m0 + h->chunk < h->rows ? m0 + h->chunk : h->rows;
     const void *w = (const uint8_t *)h + U8_HDR;
     for (size_t m = m0; m < m1; m += mr) {
         const size_t rows = m1 - m < mr ? m1 - m : mr;
         const uint8_t *a = h->direct ? in + m * h->kdepth : buf;
-        for (size_t r = 0; r < rows; r++) {
-            if (!h->direct)
+        if (!h->direct)
+            for (size_t r = 0; r < rows; r++)
                 u8_window(h, in, m + r, buf + r * h->kc);
-            const uint8_t *ar = a + r * h->kc;
-            uint32_t sum = 0;
-            for (size_t i = 0; i < h->kdepth; i++)
-                sum += ar[i];
-            row[r] = (int32_t)((uint32_t)h->b * (sum - (uint32_t)h->kzx));
-        }
-        h->k->gemm_u8.fn(rows, h->n, h->kc, a, h->kc, w, row, out + m * h->n, h->n, &h->o);
+        h->k->gemm_u8.fn(rows, h->n, h->kc, a, h->kc, w, h->b, h->kzx, out + m * h->n, h->n, &h->o);
     }
 }
 

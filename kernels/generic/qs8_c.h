@@ -9,7 +9,7 @@ void edge_qs8_gemm_4x8c4__c(size_t mr, size_t nc, size_t kc, const int8_t *a, si
                             const void *w, int8_t *c, size_t c_stride, const edge_qs8_out *o);
 /* qs8_u8_c.c */
 void edge_qs8_gemm_u8_4x8c4__c(size_t mr, size_t nc, size_t kc, const uint8_t *a, size_t a_stride,
-                               const void *w, const int32_t *row, uint8_t *c, size_t c_stride,
+                               const void *w, int32_t b, int32_t kzx, uint8_t *c, size_t c_stride,
                                const edge_qs8_out *o);
 void edge_qs8_dw_u8__c(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1);
 void edge_qs8_dw__c(const edge_qs8_dw_args *a, int32_t row0, int32_t row1);

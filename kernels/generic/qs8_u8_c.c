@@ -21,10 +21,17 @@ static int32_t word(const uint8_t *blk, size_t i)
 }
 
 void edge_qs8_gemm_u8_4x8c4__c(size_t mr, size_t nc, size_t kc, const uint8_t *a, size_t a_stride,
-                               const void *w, const int32_t *row, uint8_t *c, size_t c_stride,
+                               const void *w, int32_t b, int32_t kzx, uint8_t *c, size_t c_stride,
                                const edge_qs8_out *o)
 {
     EDGE_QS8_GEMM_CONTRACT(mr, nc, kc, U8_MR, U8_KR);
+    int32_t row[U8_MR];
+    for (size_t m = 0; m < mr; m++) {
+        uint32_t s = 0;
+        for (size_t k = 0; k < kc; k++)
+            s += a[m * a_stride + k];
+        row[m] = (int32_t)((uint32_t)b * (s - (uint32_t)kzx));
+    }
     const size_t block = edge_qs8_gemm_block_bytes(U8_NR, kc);
     for (size_t n = 0; n < nc; n++) {
         const uint8_t *blk = (const uint8_t *)w + n / U8_NR * block;

@@ -39,6 +39,7 @@
 #include <stdint.h>
 
 #include "qs8.h"
+#include "x86/dw_quads_avx512.h"
 #include "x86/qs8_x86.h"
 #include "x86/requant_avx512.h"
 
@@ -64,10 +65,6 @@ typedef struct dw_rows {
     size_t step[4];
 } dw_rows;
 
-typedef struct q64 {
-    __m512i v[4];
-} q64;
-
 /* ---- rows ---- */
 
 /* Filter rows KY0 .. KY0 + NR - 1 of output row OY of batch B. */
@@ -87,15 +84,6 @@ EDGE_INLINE dw_rows rows_at(const dw_ctx *c, int32_t b, int32_t oy, int32_t ky0,
 }
 
 /* ---- 64 channels on 512-bit vectors ---- */
-
-EDGE_INLINE q64 quads64(__m512i r0, __m512i r1, __m512i r2, __m512i r3)
-{
-    const __m512i a = _mm512_unpacklo_epi8(r0, r1), b = _mm512_unpackhi_epi8(r0, r1);
-    const __m512i c = _mm512_unpacklo_epi8(r2, r3), d = _mm512_unpackhi_epi8(r2, r3);
-    const q64 q = {{_mm512_unpacklo_epi16(a, c), _mm512_unpackhi_epi16(a, c),
-                    _mm512_unpacklo_epi16(b, d), _mm512_unpackhi_epi16(b, d)}};
-    return q;
-}
 
 /* 64 input bytes at P as unsigned (x ^ 0x80); masked: only the lanes of M. */
 EDGE_INLINE __m512i ldx64(const int8_t *p, __mmask64 m, bool full)
@@ -140,22 +128,6 @@ EDGE_INLINE void wsum64(__m512i s[4], const q64 *w)
 #pragma GCC unroll 4
     for (int j = 0; j < 4; j++)
         s[j] = _mm512_dpbusd_epi32(s[j], k80, w->v[j]);
-}
-
-/* 64 int32 of a block header, permuted to quad order: vector j, lane l holds
- * channels 16l + 4j .. 16l + 4j + 3 (a 4x4 transpose of 128-bit chunks). */
-EDGE_INLINE void hdr64(const uint8_t *src, __m512i q[4])
-{
-    const __m512i n0 = _mm512_loadu_si512(src), n1 = _mm512_loadu_si512(src + 64);
-    const __m512i n2 = _mm512_loadu_si512(src + 128), n3 = _mm512_loadu_si512(src + 192);
-    const __m512i t0 = _mm512_shuffle_i32x4(n0, n1, _MM_SHUFFLE(2, 0, 2, 0));
-    const __m512i t1 = _mm512_shuffle_i32x4(n0, n1, _MM_SHUFFLE(3, 1, 3, 1));
-    const __m512i t2 = _mm512_shuffle_i32x4(n2, n3, _MM_SHUFFLE(2, 0, 2, 0));
-    const __m512i t3 = _mm512_shuffle_i32x4(n2, n3, _MM_SHUFFLE(3, 1, 3, 1));
-    q[0] = _mm512_shuffle_i32x4(t0, t2, _MM_SHUFFLE(2, 0, 2, 0));
-    q[1] = _mm512_shuffle_i32x4(t1, t3, _MM_SHUFFLE(2, 0, 2, 0));
-    q[2] = _mm512_shuffle_i32x4(t0, t2, _MM_SHUFFLE(3, 1, 3, 1));
-    q[3] = _mm512_shuffle_i32x4(t1, t3, _MM_SHUFFLE(3, 1, 3, 1));
 }
 
 /* A block's output stage on 64 channels (quad order). */

@@ -1,27 +1,257 @@
 /* kernels/x86/qs8_dw_u8_avx512vnni.c - the legacy uint8 depthwise kernel of level avx512vnni.
  *
  * Owns: edge_qs8_dw_u8_64c__avx512vnni (qs8.h's edge_qs8_dw_u8_fn; executable spec:
- * edge_qs8_dw_u8__c). Per output pixel and 16 channels: int32 lanes start at the bias and
- * add (x - zx) * v for every tap inside the input (widened bytes times widened int16
- * weights: exact), then requant_avx512.h with the per-tensor multiplier, the zero point and
- * clamp in the uint8 domain, and a masked store of the low bytes. Does not own packing
- * (pack.c) or the table entry. */
+ * edge_qs8_dw_u8__c).
+ *
+ * Arithmetic. The sum reads every tap, the padding as zx (the packed zxrow), from the packed
+ * biasx = bias - zx * sum_t v[t], so no tap is skipped and no (x - zx) is formed; int32 sums
+ * wrap as the reference's do (everything is exact modulo 2^32). x is 0..255 and
+ * v = w - zw is -255..255, so:
+ * - 3x3 windows with width dilation 1 and width stride 1 or 2 (nearly every depthwise layer)
+ *   take the int8 kernel's column quads (dw_quads_avx512.h): one vpdpbusd of x (unsigned)
+ *   by v1 (signed) adds a window column for 16 channels, and a second one by v2 where the
+ *   block's weights do not fit int8 (v = v1 + v2, packed); each input column is built once
+ *   per chunk of up to COLS outputs and serves every output that reads it. 64 channels per
+ *   block; a layer with some v = 255 (no int8 split) takes the next path.
+ * - Other windows of up to MAX_TAPS taps: x and v widened to int16, two taps of a channel
+ *   side by side (vpunpcklwd/vpunpckhwd within 128-bit lanes: accumulator "lo" holds
+ *   channels 8l..8l+3 of lane l, "hi" 8l+4..8l+7), vpdpwssd adding both products; the
+ *   weight pairs are interleaved once per block of 32 channels, the bias permuted to match,
+ *   and vpackssdw of (lo, hi) puts the results back in order.
+ * - Larger windows: the specification's per-tap loop.
+ * Requantization: requant_avx512.h with the per-tensor multiplier, the zero point added in
+ * int32, then saturation (to int16, and to uint8 on the quad path) and the clamp in the
+ * uint8 domain (lo, hi within 0..255, so saturating first changes nothing), stores under
+ * the channel mask. Loop order: channel block, output row, output column.
+ * Does not own packing (pack.c) or the table entry. */
 #include <assert.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <immintrin.h>
 
 #include "qs8.h"
+#include "ref/conv.h"
+#include "x86/dw_quads_avx512.h"
 #include "x86/qs8_x86.h"
 #include "x86/requant_avx512.h"
 
-void edge_qs8_dw_u8_64c__avx512vnni(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1)
+#define EDGE_INLINE static inline __attribute__((always_inline))
+#define MAX_TAPS 64
+
+/* What one call shares. */
+typedef struct u8dw {
+    const edge_conv_params *p;
+    const uint8_t *zxrow;
+    size_t c;
+    ptrdiff_t off[MAX_TAPS]; /* tap t's byte offset from the window's corner pixel */
+    edge_rq_avx512 rq;
+    __m512i zp, lo16, hi16, lo8, hi8;
+    bool noleft; /* the shift is <= 0 */
+} u8dw;
+
+/* Tap pointers of output pixel (OY, OX) of image IMG, channel 0. */
+EDGE_INLINE void taps_at(const u8dw *d, const uint8_t *img, int32_t oy, int32_t ox, size_t taps,
+                         const uint8_t **ptr)
 {
-    const size_t c = (size_t)a->p->in_c, cp = edge_qs8_dw_u8_cp(c), in_w = (size_t)a->p->in_w;
+    const edge_conv_params *p = d->p;
+    const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
+    if (y0 >= 0 && y0 + (p->k_h - 1) * p->dil_h < p->in_h && x0 >= 0 &&
+        x0 + (p->k_w - 1) * p->dil_w < p->in_w) {
+        const uint8_t *base = img + ((size_t)y0 * (size_t)p->in_w + (size_t)x0) * d->c;
+        for (size_t t = 0; t < taps; t++)
+            ptr[t] = base + d->off[t];
+        return;
+    }
+    size_t t = 0;
+    for (int32_t fy = 0; fy < p->k_h; fy++) {
+        const int32_t iy = y0 + fy * p->dil_h;
+        for (int32_t fx = 0; fx < p->k_w; fx++, t++) {
+            const int32_t ix = x0 + fx * p->dil_w;
+            ptr[t] = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w
+                         ? img + ((size_t)iy * (size_t)p->in_w + (size_t)ix) * d->c
+                         : d->zxrow;
+        }
+    }
+}
+
+/* Requantize accumulators LO and HI (in block order) and store the 32 channels of mask M. */
+EDGE_INLINE void store32(const u8dw *d, __m512i lo, __m512i hi, uint8_t *o, __mmask32 m)
+{
+    lo = d->noleft ? edge_mbqm_noleft_prep_avx512(lo, &d->rq) : edge_mbqm_prep_avx512(lo, &d->rq);
+    hi = d->noleft ? edge_mbqm_noleft_prep_avx512(hi, &d->rq) : edge_mbqm_prep_avx512(hi, &d->rq);
+    __m512i v = _mm512_packs_epi32(_mm512_add_epi32(lo, d->zp), _mm512_add_epi32(hi, d->zp));
+    v = _mm512_min_epi16(_mm512_max_epi16(v, d->lo16), d->hi16);
+    _mm256_mask_storeu_epi8(o, m, _mm512_cvtepi16_epi8(v));
+}
+
+/* Rows [ROW0, ROW1) of the channel block at C0 (mask M) with TAPS taps (a constant in the
+ * 3x3 instance), weight pairs WV (2 vectors per pair) and permuted biases BLO, BHI. */
+EDGE_INLINE void block_rows(const edge_qs8_dw_u8_args *a, const u8dw *d, size_t taps,
+                            const __m512i *wv, __m512i blo, __m512i bhi, size_t c0, __mmask32 m,
+                            int32_t row0, int32_t row1)
+{
+    const edge_conv_params *p = d->p;
+    const size_t plane = (size_t)p->in_h * (size_t)p->in_w * d->c;
+    const uint8_t *ptr[MAX_TAPS];
+    for (int32_t row = row0; row < row1; row++) {
+        const int32_t oy = row % p->out_h;
+        const uint8_t *img = a->in + (size_t)(row / p->out_h) * plane;
+        uint8_t *o = a->out + (size_t)row * (size_t)p->out_w * d->c + c0;
+        for (int32_t ox = 0; ox < p->out_w; ox++, o += d->c) {
+            taps_at(d, img, oy, ox, taps, ptr);
+            __m512i lo = blo, hi = bhi;
+            size_t t = 0;
+            for (; t + 2 <= taps; t += 2) {
+                const __m512i xa = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m, ptr[t] + c0));
+                const __m512i xb =
+                    _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m, ptr[t + 1] + c0));
+                lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(xa, xb), wv[t]);
+                hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(xa, xb), wv[t + 1]);
+            }
+            if (t < taps) {
+                const __m512i xa = _mm512_cvtepu8_epi16(_mm256_maskz_loadu_epi8(m, ptr[t] + c0));
+                const __m512i z = _mm512_setzero_si512();
+                lo = _mm512_dpwssd_epi32(lo, _mm512_unpacklo_epi16(xa, z), wv[t]);
+                hi = _mm512_dpwssd_epi32(hi, _mm512_unpackhi_epi16(xa, z), wv[t + 1]);
+            }
+            store32(d, lo, hi, o, m);
+        }
+    }
+}
+
+/* The weight pairs of block C0: tap t and t + 1 of each channel side by side, as the
+ * unpacks of block_rows lay out the input (a missing last partner is 0). */
+static void block_weights(const int16_t *v, size_t cp, size_t taps, size_t c0, __m512i *wv)
+{
+    for (size_t t = 0; t < taps; t += 2) {
+        const __m512i a = _mm512_loadu_si512(v + t * cp + c0);
+        const __m512i b =
+            t + 1 < taps ? _mm512_loadu_si512(v + (t + 1) * cp + c0) : _mm512_setzero_si512();
+        wv[t] = _mm512_unpacklo_epi16(a, b);
+        wv[t + 1] = _mm512_unpackhi_epi16(a, b);
+    }
+}
+
+/* ---- 3x3, width dilation 1, width stride 1 or 2: column quads ----
+ * 64 channels per block, the taps of one input column in byte quads (rows 0, 1, 2 and a
+ * zero byte: dw_quads_avx512.h) so that one vpdpbusd adds a whole window column: x as the
+ * unsigned operand, v1 (and, in a block that needs it, v2) as the signed one, v = v1 + v2.
+ * A column serves every output whose window covers it, so a chunk of up to COLS outputs of
+ * a row builds its columns once into a small array. */
+
+#define COLS 16
+
+typedef struct k3 {
+    q64 w1[3], w2[3]; /* weight quads of window column f (v1, v2) */
+    __m512i bias[4];  /* biasx in quad order */
+} k3;
+
+static void k3_init(k3 *k, const int8_t *v1, const int8_t *v2, const int32_t *biasx, size_t cp,
+                    size_t c0)
+{
+    const __m512i z = _mm512_setzero_si512();
+#pragma GCC unroll 4
+    for (size_t f = 0; f < 3; f++) {
+        k->w1[f] = quads64(_mm512_loadu_si512(v1 + f * cp + c0),
+                           _mm512_loadu_si512(v1 + (3 + f) * cp + c0),
+                           _mm512_loadu_si512(v1 + (6 + f) * cp + c0), z);
+        k->w2[f] = quads64(_mm512_loadu_si512(v2 + f * cp + c0),
+                           _mm512_loadu_si512(v2 + (3 + f) * cp + c0),
+                           _mm512_loadu_si512(v2 + (6 + f) * cp + c0), z);
+    }
+    hdr64((const uint8_t *)(biasx + c0), k->bias);
+}
+
+EDGE_INLINE void dotq(__m512i acc[4], const q64 *x, const q64 *w)
+{
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++)
+        acc[j] = _mm512_dpbusd_epi32(acc[j], x->v[j], w->v[j]);
+}
+
+/* Requantize four accumulator vectors (quad order) and store the 64 channels of mask M. */
+EDGE_INLINE void store64(const u8dw *d, const __m512i acc[4], uint8_t *o, __mmask64 m)
+{
+    __m512i v[4];
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++)
+        v[j] = _mm512_add_epi32(d->noleft ? edge_mbqm_noleft_prep_avx512(acc[j], &d->rq)
+                                          : edge_mbqm_prep_avx512(acc[j], &d->rq),
+                                d->zp);
+    const __m512i b =
+        _mm512_packus_epi16(_mm512_packs_epi32(v[0], v[1]), _mm512_packs_epi32(v[2], v[3]));
+    _mm512_mask_storeu_epi8(o, m, _mm512_min_epu8(_mm512_max_epu8(b, d->lo8), d->hi8));
+}
+
+EDGE_INLINE void rows3(const edge_qs8_dw_u8_args *a, const u8dw *d, const k3 *k, bool split,
+                       size_t c0, __mmask64 m, int32_t row0, int32_t row1)
+{
+    const edge_conv_params *p = d->p;
+    const size_t c = d->c, plane = (size_t)p->in_h * (size_t)p->in_w * c;
+    const int32_t sw = p->stride_w;
+    const __m512i z = _mm512_setzero_si512();
+    const __m512i zxv = _mm512_maskz_loadu_epi8(m, d->zxrow + c0);
+    const q64 zq = quads64(zxv, zxv, zxv, z);
+    q64 cols[(COLS - 1) * 2 + 3];
+    for (int32_t row = row0; row < row1; row++) {
+        const int32_t oy = row % p->out_h;
+        const uint8_t *img = a->in + (size_t)(row / p->out_h) * plane + c0;
+        const uint8_t *rp[3];
+        bool rin[3];
+#pragma GCC unroll 4
+        for (int j = 0; j < 3; j++) {
+            const int32_t iy = oy * p->stride_h - p->pad_h + j * p->dil_h;
+            rin[j] = iy >= 0 && iy < p->in_h;
+            rp[j] = rin[j] ? img + (size_t)iy * (size_t)p->in_w * c : img;
+        }
+        uint8_t *orow = a->out + (size_t)row * (size_t)p->out_w * c + c0;
+        for (int32_t ox0 = 0; ox0 < p->out_w; ox0 += COLS) {
+            const int32_t n = p->out_w - ox0 < COLS ? p->out_w - ox0 : COLS;
+            const int32_t ix0 = ox0 * sw - p->pad_w, ncols = (n - 1) * sw + 3;
+            for (int32_t q = 0; q < ncols; q++) {
+                const int32_t ix = ix0 + q;
+                if (ix < 0 || ix >= p->in_w) {
+                    cols[q] = zq;
+                    continue;
+                }
+                __m512i x[3];
+#pragma GCC unroll 4
+                for (int j = 0; j < 3; j++)
+                    x[j] = rin[j] ? _mm512_maskz_loadu_epi8(m, rp[j] + (size_t)ix * c) : zxv;
+                cols[q] = quads64(x[0], x[1], x[2], z);
+            }
+            for (int32_t i = 0; i < n; i++) {
+                const q64 *col = cols + i * sw;
+                __m512i acc[4] = {k->bias[0], k->bias[1], k->bias[2], k->bias[3]};
+#pragma GCC unroll 4
+                for (int f = 0; f < 3; f++) {
+                    dotq(acc, &col[f], &k->w1[f]);
+                    if (split)
+                        dotq(acc, &col[f], &k->w2[f]);
+                }
+                store64(d, acc, orow + (size_t)(ox0 + i) * c, m);
+            }
+        }
+    }
+}
+
+static void block_rows3(const edge_qs8_dw_u8_args *a, const u8dw *d, const k3 *k, bool split,
+                        size_t c0, __mmask64 m, int32_t row0, int32_t row1)
+{
+    if (split)
+        rows3(a, d, k, true, c0, m, row0, row1);
+    else
+        rows3(a, d, k, false, c0, m, row0, row1);
+}
+
+/* Windows of more than MAX_TAPS taps: the specification's walk, 16 channels at a time. */
+static void dw_u8_large(const edge_qs8_dw_u8_args *a, const u8dw *d, int32_t row0, int32_t row1)
+{
+    const size_t c = d->c, cp = edge_qs8_dw_u8_cp(c), in_w = (size_t)a->p->in_w;
     const int16_t *v = (const int16_t *)((const int32_t *)a->w + cp);
-    const edge_rq_avx512 rq =
-        edge_rq_prep_avx512(_mm512_set1_epi32(a->mult), _mm512_set1_epi32(a->shift));
-    const __m512i zx = _mm512_set1_epi32(a->zx), zp = _mm512_set1_epi32(a->o.zp);
+    const __m512i zx = _mm512_set1_epi32(a->zx);
     const __m512i lo = _mm512_set1_epi32(a->o.lo), hi = _mm512_set1_epi32(a->o.hi);
     EDGE_QS8_DW_U8_FOR_PIXELS(a, row0, row1)
     {
@@ -37,8 +267,59 @@ void edge_qs8_dw_u8_64c__avx512vnni(const edge_qs8_dw_u8_args *a, int32_t row0, 
                 const __m512i w = _mm512_cvtepi16_epi32(_mm256_loadu_si256((const void *)wp));
                 acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(x, w));
             }
-            _mm_mask_storeu_epi8(o + c0, m,
-                                 edge_out16_avx512(edge_mbqm_prep_avx512(acc, &rq), zp, lo, hi));
+            _mm_mask_storeu_epi8(
+                o + c0, m, edge_out16_avx512(edge_mbqm_prep_avx512(acc, &d->rq), d->zp, lo, hi));
         }
+    }
+}
+
+void edge_qs8_dw_u8_64c__avx512vnni(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1)
+{
+    const edge_conv_params *p = a->p;
+    assert(p->depth_mult == 1 && p->in_c == p->out_c);
+    assert(row0 >= 0 && row0 <= row1);
+    const size_t c = (size_t)p->in_c, cp = edge_qs8_dw_u8_cp(c);
+    const size_t taps = (size_t)p->k_h * (size_t)p->k_w;
+    const int16_t *v = (const int16_t *)((const int32_t *)a->w + cp);
+    const int32_t *biasx = (const int32_t *)(v + taps * cp);
+    u8dw d = {.p = p, .zxrow = (const uint8_t *)(biasx + cp), .c = c};
+    d.rq = edge_rq_prep_avx512(_mm512_set1_epi32(a->mult), _mm512_set1_epi32(a->shift));
+    d.noleft = a->shift <= 0;
+    d.zp = _mm512_set1_epi32(a->o.zp);
+    d.lo16 = _mm512_set1_epi16((int16_t)a->o.lo);
+    d.hi16 = _mm512_set1_epi16((int16_t)a->o.hi);
+    d.lo8 = _mm512_set1_epi8((char)a->o.lo);
+    d.hi8 = _mm512_set1_epi8((char)a->o.hi);
+    if (taps > MAX_TAPS) {
+        dw_u8_large(a, &d, row0, row1);
+        return;
+    }
+    for (int32_t fy = 0, t = 0; fy < p->k_h; fy++)
+        for (int32_t fx = 0; fx < p->k_w; fx++, t++)
+            d.off[t] =
+                ((ptrdiff_t)fy * p->dil_h * p->in_w + (ptrdiff_t)fx * p->dil_w) * (ptrdiff_t)c;
+    /* biasx lanes in the accumulators' order: lo = channels 8l..8l+3, hi = 8l+4..8l+7 */
+    const __m512i idx_lo =
+        _mm512_setr_epi32(0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
+    const __m512i idx_hi = _mm512_add_epi32(idx_lo, _mm512_set1_epi32(4));
+    const int8_t *v1 = (const int8_t *)(d.zxrow + cp), *v2 = v1 + taps * cp;
+    const uint8_t *split = (const uint8_t *)(v2 + taps * cp), ok = split[cp / 64];
+    if (ok && p->k_h == 3 && p->k_w == 3 && p->dil_w == 1 && p->stride_w <= 2) {
+        for (size_t c0 = 0; c0 < c; c0 += 64) {
+            const __mmask64 m = c - c0 >= 64 ? ~(__mmask64)0 : _bzhi_u64(~0ull, (unsigned)(c - c0));
+            k3 k;
+            k3_init(&k, v1, v2, biasx, cp, c0);
+            block_rows3(a, &d, &k, split[c0 / 64] != 0, c0, m, row0, row1);
+        }
+        return;
+    }
+    __m512i wv[MAX_TAPS];
+    for (size_t c0 = 0; c0 < c; c0 += 32) {
+        const __mmask32 m = c - c0 >= 32 ? ~(__mmask32)0 : (__mmask32)((1u << (c - c0)) - 1);
+        const __m512i b0 = _mm512_loadu_si512(biasx + c0), b1 = _mm512_loadu_si512(biasx + c0 + 16);
+        const __m512i blo = _mm512_permutex2var_epi32(b0, idx_lo, b1);
+        const __m512i bhi = _mm512_permutex2var_epi32(b0, idx_hi, b1);
+        block_weights(v, cp, taps, c0, wv);
+        block_rows(a, &d, taps, wv, blo, bhi, c0, m, row0, row1);
     }
 }

@@ -1,7 +1,9 @@
 /* kernels/x86/qs8_gemm_avx512vnni.c - the int8 GEMM micro-kernel of level avx512vnni.
  *
  * Owns: edge_qs8_gemm_8x48c4__avx512vnni (the qs8.h GEMM contract; executable
- * spec: edge_qs8_gemm_4x8c4__c). Tile: up to MR rows of A by NR output
+ * spec: edge_qs8_gemm_4x8c4__c) and edge_qs8_gemm_u8_8x48c4__avx512vnni (qs8.h's
+ * legacy uint8 GEMM, spec edge_qs8_gemm_u8_4x8c4__c), one body instantiated twice (U8
+ * below). Tile: up to MR rows of A by NR output
  * channels, one zmm of 16 int32 accumulators per row and 16 channels, k in
  * groups of 4 with vpdpbusd (the non-saturating form: exact). vpdpbusd
  * multiplies unsigned bytes by signed ones, so A is fed as x ^ 0x80 (a_bias
@@ -16,8 +18,12 @@
  * One row (FULLY_CONNECTED at batch 1): even and odd k groups accumulate
  * apart, so twice as many vpdpbusd chains overlap.
  * Requantization: requant_avx512.h, with per-channel constants prepared once
- * per block. Does not own packing (pack.c) or the table entry
- * (table_avx512vnni.c). */
+ * per block.
+ * uint8 (U8): A is uint8 already, so it is used in place (or copied, not flipped, when
+ * its rows are not contiguous or too long); each row's accumulators start at the bias
+ * plus its addend b * (sum_k A[m][k] - kzx), the sums taken once per call with vpsadbw;
+ * the output is narrowed with unsigned saturation and clamped in the uint8 domain. Does not own
+ * packing (pack.c) or the table entry (table_avx512vnni.c). */
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -43,9 +49,11 @@ typedef struct gemm_ctx {
     const uint8_t *w;
     int8_t *c;
     size_t c_stride;
-    uint8_t *buf; /* flipped rows: row r at buf + r * cs */
-    size_t cs;    /* bytes of a row in buf: kc when whole */
-    bool whole;   /* buf holds the whole rows (flipped once per call) */
+    uint8_t *buf;       /* flipped rows: row r at buf + r * cs */
+    size_t cs;          /* bytes of a row in buf: kc when whole */
+    bool whole;         /* buf holds the whole rows (flipped once per call) */
+    bool u8;            /* legacy uint8: A and C are uint8, copied rather than flipped */
+    const int32_t *row; /* uint8: the rows' addends */
     __m512i zp, lo8, hi8;
 } gemm_ctx;
 
@@ -64,10 +72,10 @@ INLINE __m512i bcast4(const uint8_t *p)
     return _mm512_set1_epi32(v);
 }
 
-/* DST = SRC ^ 0x80 over N bytes (reads and writes exactly N). */
-INLINE void flip(uint8_t *dst, const int8_t *src, size_t n)
+/* DST = SRC ^ BY over N bytes (reads and writes exactly N): 0x80 flips int8, 0 copies. */
+INLINE void flip(uint8_t *dst, const int8_t *src, size_t n, char by)
 {
-    const __m512i x80 = _mm512_set1_epi8((char)0x80);
+    const __m512i x80 = _mm512_set1_epi8(by);
     size_t i = 0;
     for (; i + 64 <= n; i += 64)
         _mm512_storeu_si512(dst + i, _mm512_xor_si512(_mm512_loadu_si512(src + i), x80));
@@ -82,7 +90,7 @@ INLINE void flip(uint8_t *dst, const int8_t *src, size_t n)
 INLINE void flip_rows(const gemm_ctx *g, size_t k0, size_t n)
 {
     for (size_t r = 0; r < g->mr; r++)
-        flip(g->buf + r * g->cs, g->a + r * g->a_stride + k0, n);
+        flip(g->buf + r * g->cs, g->a + r * g->a_stride + k0, n, g->u8 ? 0 : (char)0x80);
 }
 
 /* ACC = the block's bias. A load per row rather than register copies: the
@@ -182,7 +190,7 @@ INLINE void store_part(int8_t *c, __m512i out, int i, int nv, size_t n)
 
 /* Requantize rows r0 .. r0 + NROWS (NROWS * NV <= 4) and store their N bytes each:
  * the narrowing packs four zmm at a time, so short rows share it. */
-INLINE void store_group(int r0, int nrows, int nv, bool left, __m512i acc[MR][NRV],
+INLINE void store_group(bool u8, int r0, int nrows, int nv, bool left, __m512i acc[MR][NRV],
                         const edge_rq_avx512 rq[NRV], int8_t *c, size_t n, const gemm_ctx *g)
 {
     __m512i v[4];
@@ -190,24 +198,24 @@ INLINE void store_group(int r0, int nrows, int nv, bool left, __m512i acc[MR][NR
     for (int i = 0; i < 4; i++)
         v[i] = i < nrows * nv ? requant(left, acc[r0 + i / nv][i % nv], &rq[i % nv])
                               : v[0]; /* not stored */
-    const __m512i out = edge_out64_avx512(v[0], v[1], v[2], v[3], g->zp, g->lo8, g->hi8);
+    const __m512i out = edge_out64_as_avx512(v[0], v[1], v[2], v[3], g->zp, g->lo8, g->hi8, u8);
     UNROLL
     for (int i = 0; i < nrows; i++)
         store_part(c + (size_t)(r0 + i) * g->c_stride, out, i, nv, n);
 }
 
-INLINE void store_groups(int rows, int nv, bool left, __m512i acc[MR][NRV],
+INLINE void store_groups(bool u8, int rows, int nv, bool left, __m512i acc[MR][NRV],
                          const edge_rq_avx512 rq[NRV], int8_t *c, size_t n, const gemm_ctx *g)
 {
     const int per = nv == 3 ? 1 : 4 / nv; /* rows per narrowing */
     UNROLL
     for (int r0 = 0; r0 < rows; r0 += per)
-        store_group(r0, rows - r0 < per ? rows - r0 : per, nv, left, acc, rq, c, n, g);
+        store_group(u8, r0, rows - r0 < per ? rows - r0 : per, nv, left, acc, rq, c, n, g);
 }
 
 /* Requantize ROWS rows of NV zmm for channels n0.. of block BLK and store them. */
-INLINE void store_rows(int rows, int nv, __m512i acc[MR][NRV], const uint8_t *blk, size_t n0,
-                       const gemm_ctx *g)
+INLINE void store_rows(bool u8, int rows, int nv, __m512i acc[MR][NRV], const uint8_t *blk,
+                       size_t n0, const gemm_ctx *g)
 {
     edge_rq_avx512 rq[NRV];
     __mmask16 left = 0;
@@ -220,64 +228,97 @@ INLINE void store_rows(int rows, int nv, __m512i acc[MR][NRV], const uint8_t *bl
     }
     const size_t n = g->nc - n0 < (size_t)(16 * nv) ? g->nc - n0 : (size_t)(16 * nv);
     if (left)
-        store_groups(rows, nv, true, acc, rq, g->c + n0, n, g);
+        store_groups(u8, rows, nv, true, acc, rq, g->c + n0, n, g);
     else
-        store_groups(rows, nv, false, acc, rq, g->c + n0, n, g);
+        store_groups(u8, rows, nv, false, acc, rq, g->c + n0, n, g);
 }
 
 /* Channels n0 .. n0 + 16 * NV of block BLK for ROWS rows. */
-INLINE void block(int rows, int nv, const uint8_t *blk, size_t n0, const gemm_ctx *g)
+INLINE void block(bool u8, int rows, int nv, const uint8_t *blk, size_t n0, const gemm_ctx *g)
 {
     __m512i acc[MR][NRV];
     UNROLL
-    for (int r = 0; r < rows; r++)
+    for (int r = 0; r < rows; r++) {
         load_bias(nv, acc[r], blk);
+        if (u8) {
+            const __m512i add = _mm512_set1_epi32(g->row[r]);
+            UNROLL
+            for (int j = 0; j < nv; j++)
+                acc[r][j] = _mm512_add_epi32(acc[r][j], add);
+        }
+    }
     accumulate(rows, nv, acc, blk + 12 * NR, g);
-    store_rows(rows, nv, acc, blk, n0, g);
+    store_rows(u8, rows, nv, acc, blk, n0, g);
 }
 
 /* Every block for ROWS rows; the last one with only the zmm it needs. */
-INLINE void gemm_rows(int rows, const gemm_ctx *g)
+INLINE void gemm_rows(bool u8, int rows, const gemm_ctx *g)
 {
     const size_t bytes = edge_qs8_gemm_block_bytes(NR, g->kc);
     const uint8_t *blk = g->w;
     size_t n0 = 0;
     for (; n0 + NR <= g->nc; n0 += NR, blk += bytes)
-        block(rows, NRV, blk, n0, g);
+        block(u8, rows, NRV, blk, n0, g);
     switch ((g->nc - n0 + 15) / 16) { /* at most NRV */
     case 0: break;
-    case 1: block(rows, 1, blk, n0, g); break;
+    case 1: block(u8, rows, 1, blk, n0, g); break;
 #if NRV > 2
-    case 2: block(rows, 2, blk, n0, g); break;
+    case 2: block(u8, rows, 2, blk, n0, g); break;
 #endif
 #if NRV > 3
-    case 3: block(rows, 3, blk, n0, g); break;
+    case 3: block(u8, rows, 3, blk, n0, g); break;
 #endif
-    default: block(rows, NRV, blk, n0, g); break;
+    default: block(u8, rows, NRV, blk, n0, g); break;
     }
 }
 
-static void gemm_mr(const gemm_ctx *g)
+INLINE void gemm_mr(bool u8, const gemm_ctx *g)
 {
     switch (g->mr) {
-    case 1: gemm_rows(1, g); break;
-    case 2: gemm_rows(2, g); break;
-    case 3: gemm_rows(3, g); break;
-    case 4: gemm_rows(4, g); break;
+    case 1: gemm_rows(u8, 1, g); break;
+    case 2: gemm_rows(u8, 2, g); break;
+    case 3: gemm_rows(u8, 3, g); break;
+    case 4: gemm_rows(u8, 4, g); break;
 #if MR > 4
-    case 5: gemm_rows(5, g); break;
-    case 6: gemm_rows(6, g); break;
+    case 5: gemm_rows(u8, 5, g); break;
+    case 6: gemm_rows(u8, 6, g); break;
 #endif
 #if MR > 6
-    case 7: gemm_rows(7, g); break;
-    case 8: gemm_rows(8, g); break;
+    case 7: gemm_rows(u8, 7, g); break;
+    case 8: gemm_rows(u8, 8, g); break;
 #endif
 #if MR > 8
-    case 9: gemm_rows(9, g); break;
-    case 10: gemm_rows(10, g); break;
-    case 11: gemm_rows(11, g); break;
-    case 12: gemm_rows(12, g); break;
+    case 9: gemm_rows(u8, 9, g); break;
+    case 10: gemm_rows(u8, 10, g); break;
+    case 11: gemm_rows(u8, 11, g); break;
+    case 12: gemm_rows(u8, 12, g); break;
 #endif
+    }
+}
+
+static void gemm_mr_s8(const gemm_ctx *g)
+{
+    gemm_mr(false, g);
+}
+
+static void gemm_mr_u8(const gemm_ctx *g)
+{
+    gemm_mr(true, g);
+}
+
+/* G's row buffer for A (MR rows of KC bytes): A itself when U8 with contiguous rows, else
+ * BUF, filled whole when it can hold every row. */
+static void set_rows(gemm_ctx *g, uint8_t *buf)
+{
+    g->whole = g->mr * g->kc <= XBUF_BYTES;
+    g->cs = g->whole ? g->kc : XBUF_BYTES / g->mr / 64 * 64;
+    g->buf = buf;
+    if (g->u8 && (g->a_stride == g->kc || g->mr == 1)) {
+        g->buf = (uint8_t *)(uintptr_t)g->a; /* read only */
+        g->cs = g->kc;
+        g->whole = true;
+    } else if (g->whole) {
+        flip_rows(g, 0, g->kc);
     }
 }
 
@@ -296,14 +337,54 @@ void edge_qs8_gemm_8x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, const int
         .w = w,
         .c = c,
         .c_stride = c_stride,
-        .buf = buf,
         .zp = _mm512_set1_epi32(o->zp),
         .lo8 = _mm512_set1_epi8((char)o->lo),
         .hi8 = _mm512_set1_epi8((char)o->hi),
     };
-    g.whole = g.mr * kc <= XBUF_BYTES;
-    g.cs = g.whole ? kc : XBUF_BYTES / g.mr / 64 * 64;
-    if (g.whole)
-        flip_rows(&g, 0, kc);
-    gemm_mr(&g);
+    set_rows(&g, buf);
+    gemm_mr_s8(&g);
+}
+
+/* B * (the sum of A's KC bytes - KZX), wrapping. */
+static int32_t row_term(const uint8_t *a, size_t kc, int32_t b, int32_t kzx)
+{
+    const __m512i z = _mm512_setzero_si512();
+    __m512i s = z;
+    size_t k = 0;
+    for (; k + 64 <= kc; k += 64)
+        s = _mm512_add_epi64(s, _mm512_sad_epu8(_mm512_loadu_si512(a + k), z));
+    if (k < kc)
+        s = _mm512_add_epi64(
+            s, _mm512_sad_epu8(_mm512_maskz_loadu_epi8(_bzhi_u64(~0ull, (unsigned)(kc - k)), a + k),
+                               z));
+    const uint32_t sum = (uint32_t)_mm512_reduce_add_epi64(s);
+    return (int32_t)((uint32_t)b * (sum - (uint32_t)kzx));
+}
+
+void edge_qs8_gemm_u8_8x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, const uint8_t *a,
+                                         size_t a_stride, const void *w, int32_t b, int32_t kzx,
+                                         uint8_t *c, size_t c_stride, const edge_qs8_out *o)
+{
+    EDGE_QS8_GEMM_CONTRACT(mr, nc, kc, MR, EDGE_GEMM_AVX512VNNI_KR);
+    _Alignas(64) uint8_t buf[XBUF_BYTES];
+    int32_t row[MR];
+    for (size_t m = 0; m < mr; m++)
+        row[m] = row_term(a + m * a_stride, kc, b, kzx);
+    gemm_ctx g = {
+        .mr = mr,
+        .nc = nc,
+        .kc = kc,
+        .a = (const int8_t *)a,
+        .a_stride = a_stride,
+        .w = w,
+        .c = (int8_t *)c,
+        .c_stride = c_stride,
+        .u8 = true,
+        .row = row,
+        .zp = _mm512_set1_epi32(o->zp),
+        .lo8 = _mm512_set1_epi8((char)o->lo),
+        .hi8 = _mm512_set1_epi8((char)o->hi),
+    };
+    set_rows(&g, buf);
+    gemm_mr_u8(&g);
 }

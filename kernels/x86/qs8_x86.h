@@ -22,9 +22,9 @@
 #define EDGE_GEMM_AVX512VNNI_A_BIAS 128
 #define EDGE_DW_AVX512VNNI_CR 64
 
-#define EDGE_GEMM_U8_AVX512VNNI_MR 4
-#define EDGE_GEMM_U8_AVX512VNNI_NR 48
-#define EDGE_GEMM_U8_AVX512VNNI_KR 4
+#define EDGE_GEMM_U8_AVX512VNNI_MR EDGE_GEMM_AVX512VNNI_MR
+#define EDGE_GEMM_U8_AVX512VNNI_NR EDGE_GEMM_AVX512VNNI_NR
+#define EDGE_GEMM_U8_AVX512VNNI_KR EDGE_GEMM_AVX512VNNI_KR
 
 #define EDGE_GEMM_AVX2_MR 6
 #define EDGE_GEMM_AVX2_NR 16
@@ -45,9 +45,9 @@
 void edge_qs8_gemm_8x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, const int8_t *a,
                                       size_t a_stride, const void *w, int8_t *c, size_t c_stride,
                                       const edge_qs8_out *o);
-/* legacy uint8 (qs8.h's edge_qs8_gemm_u8_fn): qs8_gemm_u8_avx512vnni.c. */
-void edge_qs8_gemm_u8_4x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, const uint8_t *a,
-                                         size_t a_stride, const void *w, const int32_t *row,
+/* legacy uint8 (qs8.h's edge_qs8_gemm_u8_fn): qs8_gemm_avx512vnni.c, the same body. */
+void edge_qs8_gemm_u8_8x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, const uint8_t *a,
+                                         size_t a_stride, const void *w, int32_t b, int32_t kzx,
                                          uint8_t *c, size_t c_stride, const edge_qs8_out *o);
 /* legacy uint8 depthwise (qs8.h's edge_qs8_dw_u8_fn): qs8_dw_u8_avx512vnni.c. */
 void edge_qs8_dw_u8_64c__avx512vnni(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1);

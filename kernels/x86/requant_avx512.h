@@ -14,6 +14,7 @@
  *                                         (zp, lo, hi: int32 lanes, lo/hi within int8)
  *   edge_out64_avx512(v0..v3, zp, lo8, hi8)  64 lanes -> 64 int8 in order v0, v1, v2, v3
  *                                         (zp: int32 lanes; lo8/hi8: every BYTE = lo/hi)
+ *   edge_out64_as_avx512(..., u8)         the same, to 64 uint8 when u8 (lo/hi within 0..255)
  * The zero point is added with int32 wrap-around, as edge_wrap_add32 does.
  *
  * The arithmetic, with x' = x << max(shift, 0) (wrapping) and r = max(-shift, 0):
@@ -30,6 +31,8 @@
  *     the magnitude. */
 #ifndef EDGE_X86_REQUANT_AVX512_H
 #define EDGE_X86_REQUANT_AVX512_H
+
+#include <stdbool.h>
 
 #include <immintrin.h>
 
@@ -101,18 +104,26 @@ static inline __m128i edge_out16_avx512(__m512i v, __m512i zp, __m512i lo, __m51
     return _mm512_cvtepi32_epi8(v);
 }
 
-/* 64 lanes (v0 first) to 64 int8. Saturating packs then an int8 clamp give
- * clamp(v + zp, lo, hi), since lo and hi lie within int8. */
-static inline __m512i edge_out64_avx512(__m512i v0, __m512i v1, __m512i v2, __m512i v3, __m512i zp,
-                                        __m512i lo8, __m512i hi8)
+/* 64 lanes (v0 first) to 64 int8 (U8 false) or uint8 (true). Saturating packs (signed,
+ * then signed or unsigned) and a clamp in the output's type give clamp(v + zp, lo, hi),
+ * since lo and hi lie within that type. */
+static inline __m512i edge_out64_as_avx512(__m512i v0, __m512i v1, __m512i v2, __m512i v3,
+                                           __m512i zp, __m512i lo8, __m512i hi8, bool u8)
 {
     const __m512i p01 = _mm512_packs_epi32(_mm512_add_epi32(v0, zp), _mm512_add_epi32(v1, zp));
     const __m512i p23 = _mm512_packs_epi32(_mm512_add_epi32(v2, zp), _mm512_add_epi32(v3, zp));
-    __m512i b = _mm512_packs_epi16(p01, p23);
+    __m512i b = u8 ? _mm512_packus_epi16(p01, p23) : _mm512_packs_epi16(p01, p23);
     /* 128-bit lane l holds dwords (v0, v1, v2, v3)[4l .. 4l+3] */
     b = _mm512_permutexvar_epi32(
         _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15), b);
-    return _mm512_min_epi8(_mm512_max_epi8(b, lo8), hi8);
+    return u8 ? _mm512_min_epu8(_mm512_max_epu8(b, lo8), hi8)
+              : _mm512_min_epi8(_mm512_max_epi8(b, lo8), hi8);
+}
+
+static inline __m512i edge_out64_avx512(__m512i v0, __m512i v1, __m512i v2, __m512i v3, __m512i zp,
+                                        __m512i lo8, __m512i hi8)
+{
+    return edge_out64_as_avx512(v0, v1, v2, v3, zp, lo8, hi8, false);
 }
 
 #endif

@@ -172,7 +172,7 @@ static int gemm_u8_case(const edge_kernels *K, int round)
     uint8_t *x = calloc(m, kc), *w = malloc(n * k), *got = malloc(m * n + 16);
     uint8_t *want = malloc(m * n);
     int8_t *flipped = malloc(n * k);
-    int32_t *bias = malloc(n * 4), *mult = malloc(n * 4), *shift = malloc(n * 4), row[64];
+    int32_t *bias = malloc(n * 4), *mult = malloc(n * 4), *shift = malloc(n * 4);
     const uint8_t zx = rnd_zp_u8(), zw = rnd_zp_u8();
     for (size_t i = 0; i < m; i++)
         for (size_t j = 0; j < k; j++)
@@ -213,13 +213,8 @@ static int gemm_u8_case(const edge_kernels *K, int round)
     memset(got, 0x5a, m * n + 16);
     for (size_t i = 0; i < m; i += mr) {
         const size_t rows = m - i < mr ? m - i : mr;
-        for (size_t r = 0; r < rows; r++) {
-            uint32_t s = 0;
-            for (size_t j = 0; j < k; j++)
-                s += x[(i + r) * kc + j];
-            row[r] = (int32_t)((uint32_t)(128 - zw) * (s - (uint32_t)k * zx));
-        }
-        K->gemm_u8.fn(rows, n, kc, x + i * kc, kc, packed, row, got + i * n, n, &o);
+        K->gemm_u8.fn(rows, n, kc, x + i * kc, kc, packed, 128 - zw, (int32_t)((uint32_t)k * zx),
+                      got + i * n, n, &o);
     }
     int bad = memcmp(got, want, m * n) != 0;
     for (size_t i = m * n; i < m * n + 16; i++)
@@ -313,14 +308,15 @@ static void test_gemm(void **state)
 
 /* ---- depthwise ---- */
 
-static void rnd_dw_geometry(edge_conv_params *p, int round)
+/* A random depthwise geometry; a window of KH x KW when KH > 0. */
+static void rnd_dw_geometry_k(edge_conv_params *p, int round, int32_t kh, int32_t kw)
 {
     p->batches = rnd_in(1, round % 9 == 0 ? 3 : 1);
     p->in_c = p->out_c = round % 6 == 0 ? rnd_in(68, 200) : rnd_in(1, 67);
     p->depth_mult = 1;
     const int shape = rnd_in(0, 4);
-    p->k_h = shape < 3 ? 3 : rnd_in(1, 5);
-    p->k_w = shape < 3 ? 3 : rnd_in(1, 5);
+    p->k_h = kh > 0 ? kh : shape < 3 ? 3 : rnd_in(1, 5);
+    p->k_w = kh > 0 ? kw : shape < 3 ? 3 : rnd_in(1, 5);
     p->stride_h = rnd_in(1, 2);
     p->stride_w = shape < 2 ? p->stride_h : rnd_in(1, 2);
     p->dil_h = shape == 4 ? rnd_in(1, 2) : 1;
@@ -335,6 +331,11 @@ static void rnd_dw_geometry(edge_conv_params *p, int round)
     const int32_t th = p->in_h + p->pad_h + extra_h - eh, tw = p->in_w + p->pad_w + extra_w - ew;
     p->out_h = th < 0 ? 1 : th / p->stride_h + 1;
     p->out_w = tw < 0 ? 1 : tw / p->stride_w + 1;
+}
+
+static void rnd_dw_geometry(edge_conv_params *p, int round)
+{
+    rnd_dw_geometry_k(p, round, 0, 0);
 }
 
 static int dw_case(const edge_kernels *K, int round)
@@ -406,7 +407,11 @@ static size_t count4(int32_t a, int32_t b, int32_t c, int32_t d)
 static int dw_u8_case(const edge_kernels *K, int round)
 {
     edge_conv_params p = {0};
-    rnd_dw_geometry(&p, round);
+    /* every 8th: a large window (up to 81 taps: the kernels' per-tap walk past 64) */
+    if (round % 8 == 7)
+        rnd_dw_geometry_k(&p, round, rnd_in(5, 9), rnd_in(7, 9));
+    else
+        rnd_dw_geometry(&p, round);
     const size_t c = (size_t)p.in_c, taps = (size_t)p.k_h * (size_t)p.k_w;
     const size_t in_n = count4(p.batches, p.in_h, p.in_w, p.in_c);
     const size_t out_n = count4(p.batches, p.out_h, p.out_w, p.in_c);
@@ -424,6 +429,11 @@ static int dw_u8_case(const edge_kernels *K, int round)
     for (size_t i = 0; i < c; i++)
         shift[i] = one[1];
     const int32_t zw = rnd_zp_u8();
+    if (round % 4 == 1) /* weights whose w - zw all fit int8 (one dot product per column) */
+        for (size_t i = 0; i < taps * c; i++) {
+            const int32_t v = zw + rnd_in(-128, 127);
+            w[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+        }
     p.input_offset = -rnd_zp_u8();
     p.filter_offset = -zw;
     p.output_offset = rnd_zp_u8();
@@ -433,7 +443,7 @@ static int dw_u8_case(const edge_kernels *K, int round)
     p.act_max = rnd_in(0, 2) == 0 ? rnd_in(p.act_min, 255) : 255;
     edge_ref_dwconv_u8(&p, x, w, bias, want);
     void *packed = aligned_alloc(64, (edge_qs8_dw_u8_packed_bytes(c, taps) + 63) / 64 * 64);
-    edge_qs8_dw_u8_pack(c, taps, w, zw, bias, packed);
+    edge_qs8_dw_u8_pack(c, taps, w, zw, -p.input_offset, bias, packed);
     const edge_qs8_dw_u8_args a = {&p,
                                    x,
                                    packed,

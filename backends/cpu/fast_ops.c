@@ -246,11 +246,11 @@ static void pixel_next(const edge_conv_params *g, pixel_at *p)
     p->b++;
 }
 
-/* The receptive field of output pixel M (flattened over batches) as one A row
- * of kc bytes: input cells, the input zero point for padding, zeros past K. */
-static void im2col_row(const fast_hdr *h, const int8_t *in, pixel_at px, int8_t *dst)
+/* The receptive field of output pixel PX as one A row of KC bytes: input cells, PAD (the
+ * input zero point) for padding, zeros past K. */
+static void im2col_row(const edge_conv_params *g, int8_t pad, size_t kc, const int8_t *in,
+                       pixel_at px, int8_t *dst)
 {
-    const edge_conv_params *g = &h->g;
     const size_t c = (size_t)g->in_c, b = px.b;
     const int32_t oy = px.oy, ox = px.ox;
     const int8_t *in_b = in + b * (size_t)g->in_h * (size_t)g->in_w * c;
@@ -260,7 +260,7 @@ static void im2col_row(const fast_hdr *h, const int8_t *in, pixel_at px, int8_t 
         if (g->dil_w == 1) { /* the window row is contiguous in NHWC: one copy */
             const size_t row = (size_t)g->k_w * c;
             if (iy < 0 || iy >= g->in_h) {
-                fill_short(dst, h->zp_in, row);
+                fill_short(dst, pad, row);
             } else {
                 /* input columns [a, e) of the window [x0, x0 + k_w), clamped */
                 const int32_t a = x0 < 0 ? 0 : x0;
@@ -268,9 +268,9 @@ static void im2col_row(const fast_hdr *h, const int8_t *in, pixel_at px, int8_t 
                 const int32_t lead = a - x0 < g->k_w ? a - x0 : g->k_w;
                 const size_t pre = (size_t)lead * c;
                 const size_t mid = e > a ? (size_t)(e - a) * c : 0;
-                fill_short(dst, h->zp_in, pre);
+                fill_short(dst, pad, pre);
                 copy_short(dst + pre, in_b + ((size_t)iy * (size_t)g->in_w + (size_t)a) * c, mid);
-                fill_short(dst + pre + mid, h->zp_in, row - pre - mid);
+                fill_short(dst + pre + mid, pad, row - pre - mid);
             }
             dst += row;
             continue;
@@ -278,12 +278,18 @@ static void im2col_row(const fast_hdr *h, const int8_t *in, pixel_at px, int8_t 
         for (int32_t kx = 0; kx < g->k_w; kx++, dst += c) {
             const int32_t ix = ox * g->stride_w - g->pad_w + kx * g->dil_w;
             if (iy < 0 || iy >= g->in_h || ix < 0 || ix >= g->in_w)
-                memset(dst, h->zp_in, c);
+                memset(dst, pad, c);
             else
                 memcpy(dst, in_b + ((size_t)iy * (size_t)g->in_w + (size_t)ix) * c, c);
         }
     }
-    fill_short(dst, 0, h->kc - h->kdepth);
+    fill_short(dst, 0, kc - (size_t)g->k_h * (size_t)g->k_w * c);
+}
+
+void edge_fast_im2col_row(const edge_conv_params *g, int8_t pad, size_t kc, const int8_t *in,
+                          size_t m, int8_t *dst)
+{
+    im2col_row(g, pad, kc, in, pixel_of(g, m), dst);
 }
 
 typedef struct gemm_job {
@@ -329,7 +335,7 @@ static void gemm_task(void *ctx, size_t task, unsigned thread)
     for (size_t m = m0; m < m1; m++) {
         int8_t *row = buf + (m - m0) * h->kc;
         if (h->src == ROWS_IM2COL) {
-            im2col_row(h, j->in, px, row);
+            im2col_row(&h->g, h->zp_in, h->kc, j->in, px, row);
             pixel_next(&h->g, &px);
         } else {
             memcpy(row, j->in + m * h->kdepth, h->kdepth);

@@ -27,6 +27,11 @@
  * kernel when the table has one, otherwise over the GEMM kernel. */
 int edge_fast_conv_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k);
 void edge_fast_conv_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex);
+/* Output pixel M's (flattened over batches) window of G's input IN as one A row of KC bytes
+ * at DST: the input cells, PAD for the padding, zeros past the window's bytes. The uint8
+ * rows path (fast_u8.c) uses it on its bytes too: a copy is a copy. */
+void edge_fast_im2col_row(const edge_conv_params *g, int8_t pad, size_t kc, const int8_t *in,
+                          size_t m, int8_t *dst);
 
 /* FULLY_CONNECTED (int8) over the GEMM kernel. */
 int edge_fast_fc_prepare(edge_prep *p, edge_node *n, const edge_fc_params *k);

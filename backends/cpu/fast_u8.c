@@ -261,38 +261,6 @@ int edge_u8_fc_prepare(edge_prep *p, edge_node *n, const edge_fc_params *k)
     return u8_prepare(p, n, &g, true, false, fc_as_conv);
 }
 
-/* Output pixel M's window as an A row of kc bytes: input cells, zx for padding, zeros past
- * the depth. */
-static void u8_window(const u8_gemm *h, const uint8_t *in, size_t m, uint8_t *dst)
-{
-    const edge_conv_params *g = &h->g;
-    const size_t c = (size_t)g->in_c, pixels = (size_t)g->out_h * (size_t)g->out_w;
-    const size_t b = m / pixels, at = m % pixels;
-    const int32_t y0 = (int32_t)(at / (size_t)g->out_w) * g->stride_h - g->pad_h;
-    const int32_t x0 = (int32_t)(at % (size_t)g->out_w) * g->stride_w - g->pad_w;
-    const uint8_t *img = in + b * (size_t)g->in_h * (size_t)g->in_w * c;
-    const size_t row_bytes = (size_t)g->k_w * c;
-    /* a filter row of adjacent columns all inside the input is one copy */
-    const bool cols_in = g->dil_w == 1 && x0 >= 0 && x0 + g->k_w <= g->in_w;
-    for (int32_t fy = 0; fy < g->k_h; fy++) {
-        const int32_t iy = y0 + fy * g->dil_h;
-        const bool row_in = iy >= 0 && iy < g->in_h;
-        if (row_in && cols_in) {
-            memcpy(dst, img + ((size_t)iy * (size_t)g->in_w + (size_t)x0) * c, row_bytes);
-            dst += row_bytes;
-            continue;
-        }
-        for (int32_t fx = 0; fx < g->k_w; fx++, dst += c) {
-            const int32_t ix = x0 + fx * g->dil_w;
-            if (row_in && ix >= 0 && ix < g->in_w)
-                memcpy(dst, img + ((size_t)iy * (size_t)g->in_w + (size_t)ix) * c, c);
-            else /* padding: the input zero point, which adds nothing */
-                memset(dst, h->zx, c);
-        }
-    }
-    memset(dst, 0, h->kc - h->kdepth);
-}
-
 /* One invoke of a rows node: its packed header, tensors and scratch. */
 typedef struct rows_job {
     const edge_node *n;
@@ -315,7 +283,8 @@ static void rows_task(void *ctx, size_t task, unsigned thread)
         const uint8_t *a = h->direct ? in + m * h->kdepth : buf;
         if (!h->direct)
             for (size_t r = 0; r < rows; r++)
-                u8_window(h, in, m + r, buf + r * h->kc);
+                edge_fast_im2col_row(&h->g, (int8_t)h->zx, h->kc, (const int8_t *)in, m + r,
+                                     (int8_t *)(buf + r * h->kc));
         h->k->gemm_u8.fn(rows, h->n, h->kc, a, h->kc, w, h->b, h->kzx, out + m * h->n, h->n, &h->o);
     }
 }

@@ -29,11 +29,10 @@ const edge_kernels edge_kernels_neon = {
     .name = "neon",
     .gemm = {GEMM_FN, GEMM_NAME, GEMM_MR, GEMM_NR, GEMM_KR, 0},
     .dw = {edge_qs8_dw_16c__neon, "qs8_dw_16c__neon", EDGE_DW_NEON_CR},
-    /* .dconv: edge_qs8_dconv_8c4__neon (kernels/arm/qs8_dconv_neon.c) is built but not yet
-     * enabled: its bit-exactness run under qemu has not completed here (test_qs8 under qemu
-     * takes longer than the session allowed), so ARM keeps the im2col GEMM for 1-4 channel
-     * convolutions until it has. */
+    .dconv = {edge_qs8_dconv_8c4__neon, "qs8_dconv_8c4__neon", EDGE_DCONV_NEON_CR, 4, 0},
     .add = {edge_qs8_add_16__neon, "qs8_add_16__neon"},
+    .binary = {edge_qs8_add_bin__neon, edge_qs8_sub_bin__neon, edge_qs8_mul_bin__neon,
+               edge_qs8_max_bin__neon, edge_qs8_min_bin__neon, "qs8_binary__neon"},
     .sum_rows = {edge_qs8_sum_rows_16c__neon, "qs8_sum_rows_16c__neon"},
     .max_rows = {edge_qs8_max_rows_16c__neon, edge_qu8_max_rows_16c__neon, "max_rows_16c__neon"},
     .lut8 = {edge_lut8__neon, "lut8__neon"},

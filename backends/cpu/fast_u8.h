@@ -14,10 +14,12 @@
  * input in place, runs the int8 path, flips the input back and the output.
  * Other CONV_2D and FULLY_CONNECTED weights take EDGE_U8_ROWS where the kernel table has a
  * uint8 GEMM (qs8.h's edge_qs8_gemm_u8_fn): w_u - zw = (w_u ^ 0x80) + (128 - zw), so it packs
- * w_u ^ 0x80 and adds (128 - zw) * sum_k (x - zx) to each output pixel's accumulators, the
- * sum taken over the pixel's A row (the input pixel, or its window with padding holding zx).
+ * w_u ^ 0x80 and the kernel adds (128 - zw) * sum_k (x - zx) to each output pixel's
+ * accumulators, the sum taken over the pixel's A row (the input pixel, or its im2col window
+ * with padding holding zx).
  * Other DEPTHWISE_CONV_2D weights (depth multiplier 1) take EDGE_U8_DW, the table's uint8
- * depthwise kernel (qs8.h's edge_qs8_dw_u8_fn: int16 w - zw, (x - zx) widened). The rest runs
+ * depthwise kernel (qs8.h's edge_qs8_dw_u8_fn: w - zw packed as int16 and as two int8 planes,
+ * the padding read as zx with the bias moved to match). The rest runs
  * the reference kernels.
  * Does not own the int8 drivers (fast_ops.c) or validation (op_conv.c and friends). */
 #ifndef EDGE_FAST_U8_H

@@ -18,7 +18,7 @@
  *   channels 8l..8l+3 of lane l, "hi" 8l+4..8l+7), vpdpwssd adding both products; the
  *   weight pairs are interleaved once per block of 32 channels, the bias permuted to match,
  *   and vpackssdw of (lo, hi) puts the results back in order.
- * - Larger windows: the specification's per-tap loop.
+ * - Larger windows: the portable specification, edge_qs8_dw_u8__c.
  * Requantization: requant_avx512.h with the per-tensor multiplier, the zero point added in
  * int32, then saturation (to int16, and to uint8 on the quad path) and the clamp in the
  * uint8 domain (lo, hi within 0..255, so saturating first changes nothing), stores under
@@ -32,7 +32,7 @@
 #include <immintrin.h>
 
 #include "qs8.h"
-#include "ref/conv.h"
+#include "generic/qs8_c.h"
 #include "x86/dw_quads_avx512.h"
 #include "x86/qs8_x86.h"
 #include "x86/requant_avx512.h"
@@ -246,33 +246,6 @@ static void block_rows3(const edge_qs8_dw_u8_args *a, const u8dw *d, const k3 *k
         rows3(a, d, k, false, c0, m, row0, row1);
 }
 
-/* Windows of more than MAX_TAPS taps: the specification's walk, 16 channels at a time. */
-static void dw_u8_large(const edge_qs8_dw_u8_args *a, const u8dw *d, int32_t row0, int32_t row1)
-{
-    const size_t c = d->c, cp = edge_qs8_dw_u8_cp(c), in_w = (size_t)a->p->in_w;
-    const int16_t *v = (const int16_t *)((const int32_t *)a->w + cp);
-    const __m512i zx = _mm512_set1_epi32(a->zx);
-    const __m512i lo = _mm512_set1_epi32(a->o.lo), hi = _mm512_set1_epi32(a->o.hi);
-    EDGE_QS8_DW_U8_FOR_PIXELS(a, row0, row1)
-    {
-        for (size_t c0 = 0; c0 < c; c0 += 16) {
-            const __mmask16 m =
-                c - c0 >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (c - c0)) - 1);
-            __m512i acc = _mm512_loadu_si512((const int32_t *)a->w + c0);
-            EDGE_CONV_FOR_TAPS (a->p, oy, ox) {
-                const uint8_t *xp = img + ((size_t)iy * in_w + (size_t)ix) * c + c0;
-                const int16_t *wp = v + (size_t)(fy * a->p->k_w + fx) * cp + c0;
-                const __m512i x =
-                    _mm512_sub_epi32(_mm512_cvtepu8_epi32(_mm_maskz_loadu_epi8(m, xp)), zx);
-                const __m512i w = _mm512_cvtepi16_epi32(_mm256_loadu_si256((const void *)wp));
-                acc = _mm512_add_epi32(acc, _mm512_mullo_epi32(x, w));
-            }
-            _mm_mask_storeu_epi8(
-                o + c0, m, edge_out16_avx512(edge_mbqm_prep_avx512(acc, &d->rq), d->zp, lo, hi));
-        }
-    }
-}
-
 void edge_qs8_dw_u8_64c__avx512vnni(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1)
 {
     const edge_conv_params *p = a->p;
@@ -290,8 +263,8 @@ void edge_qs8_dw_u8_64c__avx512vnni(const edge_qs8_dw_u8_args *a, int32_t row0, 
     d.hi16 = _mm512_set1_epi16((int16_t)a->o.hi);
     d.lo8 = _mm512_set1_epi8((char)a->o.lo);
     d.hi8 = _mm512_set1_epi8((char)a->o.hi);
-    if (taps > MAX_TAPS) {
-        dw_u8_large(a, &d, row0, row1);
+    if (taps > MAX_TAPS) { /* wider than 8x8 (no legacy model has one): the specification */
+        edge_qs8_dw_u8__c(a, row0, row1);
         return;
     }
     for (int32_t fy = 0, t = 0; fy < p->k_h; fy++)

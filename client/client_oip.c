@@ -437,6 +437,31 @@ int edge_client_unload(edge_client *c, const char *name)
     return repo_action(c, name, "unload");
 }
 
+int edge_client_profile(edge_client *c, const char *name, const char *version, const char *control,
+                        char **json)
+{
+    if (!c || !name || !*name || !json)
+        return EDGE_CLIENT_EINVAL;
+    char *path = client_model_path(name, version, "/profile");
+    if (!path)
+        return client_fail(c, EDGE_CLIENT_ENOMEM, "profile of %s: out of memory", name);
+    const char *method = control ? "POST" : "GET";
+    edge_client_response *r = NULL;
+    int rc = client_roundtrip(c, method, path, control, control ? strlen(control) : 0,
+                              control ? "application/json" : NULL, &r);
+    if (!rc && r->status != 200) {
+        char desc[300];
+        snprintf(desc, sizeof desc, "%s %s", method, path);
+        rc = client_server_error(c, r, desc);
+    } else if (!rc) {
+        *json = (char *)r->body; /* NUL-terminated by the reader */
+        r->body = NULL;
+    }
+    edge_client_response_free(r);
+    free(path);
+    return rc;
+}
+
 int edge_client_metrics(edge_client *c, char **text, size_t *len)
 {
     if (!c || !text)

@@ -28,6 +28,9 @@ static void usage(FILE *f)
                "                                  repository again\n"
                "  bench MODEL [-n N] [-c CONNS] [-d DEPTH] [--input F]\n"
                "                                  latency percentiles and throughput\n"
+               "  profile MODEL [--version V] [--start | --stop] [--reset]\n"
+               "                                  the daemon's per-node profile of a model\n"
+               "                                  version (start/stop/reset: administrators)\n"
                "  Each takes --socket PATH (default $" EDGE_CLIENT_SOCKET_ENV
                " or " EDGE_CLIENT_DEFAULT_SOCKET ")\n"
                "  and --json (output for scripts).\n"
@@ -90,9 +93,9 @@ int main(int argc, char **argv)
         const char *name;
         int (*fn)(int, char **);
     } daemon_cmds[] = {
-        {"infer", edgectl_infer}, {"models", edgectl_models}, {"status", edgectl_status},
-        {"load", edgectl_load},   {"unload", edgectl_unload}, {"reload", edgectl_reload},
-        {"bench", edgectl_bench},
+        {"infer", edgectl_infer}, {"models", edgectl_models},   {"status", edgectl_status},
+        {"load", edgectl_load},   {"unload", edgectl_unload},   {"reload", edgectl_reload},
+        {"bench", edgectl_bench}, {"profile", edgectl_profile},
     };
     for (size_t i = 0; i < sizeof daemon_cmds / sizeof daemon_cmds[0]; i++)
         if (!strcmp(cmd, daemon_cmds[i].name))

@@ -1,6 +1,6 @@
 /* client/edgectl_daemon.h - edgectl's commands that talk to edged.
  *
- * Owns: the entry points of infer, models, status, load, unload and bench,
+ * Owns: the entry points of infer, models, status, load, unload, bench and profile,
  * and what they share: the --socket/--json options, opening the client,
  * mapping libedgeclient errors to exit codes and messages, and turning input
  * files (raw bytes, JSON values, .npy) into request tensors. */
@@ -21,6 +21,7 @@ int edgectl_load(int argc, char **argv);
 int edgectl_reload(int argc, char **argv);
 int edgectl_unload(int argc, char **argv);
 int edgectl_bench(int argc, char **argv);
+int edgectl_profile(int argc, char **argv); /* cmd_profile.c */
 
 /* Options every daemon command takes. */
 typedef struct edgectl_common {

@@ -1,54 +1,17 @@
 /* client/profile_report.c - the per-node profile table of edgectl run and bench-models.
  *
- * Owns: reading every entry of an interpreter's profile (edge_interp_profile), sorting the
- * nodes by their own time, and the per-operator-type totals (a CUSTOM node counts under its
- * custom code), printed as aligned text. Shares are of the summed own time of the nodes (a
- * node's time without the subgraphs it calls), so IF, WHILE and their bodies count once; the
- * header gives the invoke's whole time beside it (the rest is the interpreter's own). */
+ * Owns: reading every entry of an interpreter's profile (edge_interp_profile) and printing
+ * entries (an interpreter's, or the daemon's aggregate edgectl profile read) as aligned text:
+ * the nodes by their own time, then the per-operator-type totals (common/profile_sum.c). Shares are
+ * of the summed own time of the nodes (a node's time without the subgraphs it calls), so IF, WHILE
+ * and their bodies count once; the header gives the invoke's whole time beside it (the rest is the
+ * interpreter's own). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/profile_sum.h"
 #include "profile_report.h"
-
-typedef struct type_total {
-    const char *name;
-    int nodes;
-    uint64_t self_ns;
-} type_total;
-
-static const char *type_name(const edge_node_profile *p)
-{
-    return p->custom_code ? p->custom_code : p->op_name;
-}
-
-static int by_self_desc(const void *a, const void *b)
-{
-    const edge_node_profile *x = a, *y = b;
-    if (x->self_ns != y->self_ns)
-        return x->self_ns < y->self_ns ? 1 : -1;
-    if (x->subgraph != y->subgraph)
-        return x->subgraph - y->subgraph;
-    return x->node - y->node;
-}
-
-static int total_desc(const void *a, const void *b)
-{
-    const type_total *x = a, *y = b;
-    if (x->self_ns != y->self_ns)
-        return x->self_ns < y->self_ns ? 1 : -1;
-    return strcmp(x->name, y->name);
-}
-
-static void shape_text(const edge_node_profile *p, char *buf, size_t size)
-{
-    size_t k = 0;
-    buf[0] = 0;
-    for (int d = 0; d < p->rank && k < size; d++)
-        k += (size_t)snprintf(buf + k, size - k, d ? "x%d" : "%d", (int)p->dims[d]);
-    if (p->rank == 0)
-        snprintf(buf, size, "scalar");
-}
 
 /* The entries that ran, into *OUT (malloc'd), their count as the return; -1: no memory. */
 static long ran_entries(const edge_interp *it, edge_node_profile **out)
@@ -65,21 +28,14 @@ static long ran_entries(const edge_interp *it, edge_node_profile **out)
     return k;
 }
 
-/* The per-type totals of E[0, N), sorted by time, into T (N entries); returns their count. */
-static int type_totals(const edge_node_profile *e, long n, type_total *t)
+static void shape_text(const edge_node_profile *p, char *buf, size_t size)
 {
-    int nt = 0;
-    for (long i = 0; i < n; i++) {
-        int j = 0;
-        while (j < nt && strcmp(t[j].name, type_name(&e[i])))
-            j++;
-        if (j == nt)
-            t[nt++] = (type_total){.name = type_name(&e[i])};
-        t[j].nodes++;
-        t[j].self_ns += e[i].self_ns;
-    }
-    qsort(t, (size_t)nt, sizeof *t, total_desc);
-    return nt;
+    size_t k = 0;
+    buf[0] = 0;
+    for (int d = 0; d < p->rank && k < size; d++)
+        k += (size_t)snprintf(buf + k, size - k, d ? "x%d" : "%d", (int)p->dims[d]);
+    if (p->rank == 0)
+        snprintf(buf, size, "scalar");
 }
 
 static double pct(uint64_t part, uint64_t whole)
@@ -99,20 +55,46 @@ static void print_nodes(FILE *f, const edge_node_profile *e, long n, uint64_t in
                  p->subgraph ? p->subgraph : p->node, p->node);
         shape_text(p, shape, sizeof shape);
         const char *kernel = strcmp(p->backend, "cpu") ? p->backend : p->kernel;
-        fprintf(f, "%-8s %-24s %-34s %-18s %6llu %10.2f %10.2f %10.2f %7.2f\n", node, type_name(p),
-                kernel, shape, (unsigned long long)p->count, (double)p->median_ns / 1e3,
-                (double)p->total_ns / 1e3 / (double)p->count,
+        fprintf(f, "%-8s %-24s %-34s %-18s %6llu %10.2f %10.2f %10.2f %7.2f\n", node,
+                edge_profile_type_name(p), kernel, shape, (unsigned long long)p->count,
+                (double)p->median_ns / 1e3, (double)p->total_ns / 1e3 / (double)p->count,
                 (double)p->self_ns / 1e3 / (double)invokes, pct(p->self_ns, sum_ns));
     }
 }
 
-static void print_types(FILE *f, const type_total *t, int nt, uint64_t invokes, uint64_t sum_ns)
+static void print_types(FILE *f, const edge_profile_total *t, size_t nt, uint64_t invokes,
+                        uint64_t sum_ns)
 {
     fprintf(f, "# totals per operator type\n%-24s %6s %10s %7s\n", "operator", "nodes", "us/invoke",
             "share%");
-    for (int i = 0; i < nt; i++)
+    for (size_t i = 0; i < nt; i++)
         fprintf(f, "%-24s %6d %10.2f %7.2f\n", t[i].name, t[i].nodes,
                 (double)t[i].self_ns / 1e3 / (double)invokes, pct(t[i].self_ns, sum_ns));
+}
+
+int edge_profile_print(FILE *f, edge_node_profile *e, size_t n, uint64_t invokes,
+                       uint64_t invoke_ns)
+{
+    if (!invokes)
+        return EDGE_EINVAL;
+    edge_profile_total *t = calloc(n + 1, sizeof *t);
+    if (!t)
+        return EDGE_ENOMEM;
+    edge_profile_sort(e, n);
+    uint64_t sum_ns = 0;
+    for (size_t i = 0; i < n; i++)
+        sum_ns += e[i].self_ns;
+    const size_t nt = edge_profile_totals(e, n, t);
+    fprintf(f,
+            "# profile: %llu invokes, %.2f us per invoke (nodes %.2f us, interpreter %.2f us), "
+            "%zu nodes ran\n",
+            (unsigned long long)invokes, (double)invoke_ns / 1e3 / (double)invokes,
+            (double)sum_ns / 1e3 / (double)invokes,
+            (double)(invoke_ns > sum_ns ? invoke_ns - sum_ns : 0) / 1e3 / (double)invokes, n);
+    print_nodes(f, e, (long)n, invokes, sum_ns);
+    print_types(f, t, nt, invokes, sum_ns);
+    free(t);
+    return 0;
 }
 
 int edge_profile_report(FILE *f, const edge_interp *it)
@@ -123,25 +105,9 @@ int edge_profile_report(FILE *f, const edge_interp *it)
         return EDGE_EINVAL;
     edge_node_profile *e = NULL;
     const long n = ran_entries(it, &e);
-    type_total *t = n >= 0 ? calloc((size_t)n + 1, sizeof *t) : NULL;
-    if (!t) {
-        free(e);
+    if (n < 0)
         return EDGE_ENOMEM;
-    }
-    qsort(e, (size_t)n, sizeof *e, by_self_desc);
-    uint64_t sum_ns = 0;
-    for (long i = 0; i < n; i++)
-        sum_ns += e[i].self_ns;
-    const int nt = type_totals(e, n, t);
-    fprintf(f,
-            "# profile: %llu invokes, %.2f us per invoke (nodes %.2f us, interpreter %.2f us), "
-            "%ld nodes ran\n",
-            (unsigned long long)invokes, (double)invoke_ns / 1e3 / (double)invokes,
-            (double)sum_ns / 1e3 / (double)invokes,
-            (double)(invoke_ns > sum_ns ? invoke_ns - sum_ns : 0) / 1e3 / (double)invokes, n);
-    print_nodes(f, e, n, invokes, sum_ns);
-    print_types(f, t, nt, invokes, sum_ns);
-    free(t);
+    const int rc = edge_profile_print(f, e, (size_t)n, invokes, invoke_ns);
     free(e);
-    return 0;
+    return rc;
 }

@@ -16,5 +16,9 @@
  * (nodes, us per invoke, share). Returns 0, or EDGE_EINVAL when IT has no profile or nothing was
  * profiled, EDGE_ENOMEM when the table cannot be sorted. */
 int edge_profile_report(FILE *f, const edge_interp *it);
+/* The same table from entries E[0, N) (they are sorted in place) of INVOKES invokes that took
+ * INVOKE_NS in all: what edgectl profile prints from the daemon's aggregate. */
+int edge_profile_print(FILE *f, edge_node_profile *e, size_t n, uint64_t invokes,
+                       uint64_t invoke_ns);
 
 #endif

@@ -20,6 +20,7 @@
  *   sched.c         bounded per-model queues, priorities, deadlines, fairness, completions
  *                   back to the loop through an eventfd, the drain (sched_impl.h)
  *   sched_worker.c  worker threads, their interpreter caches, running a request
+ *   profile.c       a version's per-node profile on request: workers' records summed (profile.h)
  *   seq.c           sequences of a stateful model: their states, order, limits, expiry
  *   metrics.c       counters and histograms, Prometheus text
  *   http.c          Unix-socket HTTP/1.1 connections (http-parser), limits, keep-alive, pipelining
@@ -45,7 +46,7 @@
  *   service.c       systemd: sd_notify, watchdog, socket activation
  * Threads: the loop thread owns every fd and every module's state except what
  * sched.c hands to workers (a request, read-only model version, the worker's
- * own interpreters). Only sched.c touches the queues, under its mutex.
+ * own interpreters) and a version's profile (profile.c: its own mutex). Only sched.c touches the queues, under its mutex.
  * Does not own inference (libedge). */
 #ifndef EDGED_DAEMON_H
 #define EDGED_DAEMON_H
@@ -210,6 +211,8 @@ typedef struct dm_version {
     edge_model *model;
     struct dm_entry *entry; /* owner entry; valid while refs > 0 */
     int64_t loaded_at_ms;   /* CLOCK_REALTIME when it was loaded */
+    /* Its per-node profile (profile.c): NULL until first turned on, then until freed. */
+    _Atomic(struct dm_profile *) profile;
 } dm_version;
 
 dm_version *dm_version_ref(dm_version *v);

@@ -7,8 +7,9 @@
  * (JSON, the binary tensor extension and Triton's raw binary request; validate,
  * admit to the scheduler, answer from the completion: result, or 429/503/504
  * as the scheduler decides), the model repository extension (index, load,
- * unload; admin only), GET /metrics; the HTTP status and message of every
- * error (400 bad path or parameters, 404 unknown model/version/path, 405 wrong
+ * unload; admin only), the per-node profile of a version (edged: GET, and
+ * POST to turn it on or off or clear it, admin only; profile.c), GET /metrics; the HTTP status and
+ * message of every error (400 bad path or parameters, 404 unknown model/version/path, 405 wrong
  * method, 503 not loaded, not ready or draining, ...).
  * Does not own: request validation and response encoding (oip_infer.c), HTTP
  * framing (http.c), queues (sched.c), models (registry.c). */
@@ -24,6 +25,7 @@
 #include "json_dump.h"
 #include "modelconf.h"
 #include "oip.h"
+#include "profile.h"
 
 #ifndef EDGED_VERSION
 #define EDGED_VERSION "unknown"
@@ -172,6 +174,70 @@ static void model_config(route *rt, const char *name, int64_t v)
         return;
     }
     reply_json(rt->x, 200, cfg);
+}
+
+/* ---------------------------------------------------------------- profile */
+
+/* GET .../profile: the version's per-node profile. POST .../profile (admin) with
+ * {"profiling": true|false} and/or {"reset": true}: change it, then the same reply. */
+static void model_profile(route *rt, const char *name, int64_t v)
+{
+    bool set = false, on = false, reset = false;
+    if (rt->method == HTTP_POST) {
+        const dm_http_request *q = dm_http_req(rt->x);
+        json_error_t je;
+        json_t *o = json_loadb((const char *)q->body, q->body_len, JSON_REJECT_DUPLICATES, &je);
+        const char *key, *bad = NULL;
+        json_t *val;
+        if (o && json_is_object(o))
+            json_object_foreach(o, key, val)
+            {
+                if (strcmp(key, "profiling") == 0 && json_is_boolean(val)) {
+                    set = true;
+                    on = json_is_true(val);
+                } else if (strcmp(key, "reset") == 0 && json_is_boolean(val)) {
+                    reset = json_is_true(val);
+                } else if (!bad) {
+                    bad = key;
+                }
+            }
+        char why[300] = "";
+        if (!o)
+            snprintf(why, sizeof why, ": %s", je.text);
+        else if (!json_is_object(o))
+            snprintf(why, sizeof why, ": it is a JSON %s", json_is_array(o) ? "array" : "scalar");
+        else if (bad && (!strcmp(bad, "profiling") || !strcmp(bad, "reset")))
+            snprintf(why, sizeof why, ": '%s' must be true or false", bad);
+        else if (bad) {
+            size_t k = strlen(bad) > 64 ? 64 : strlen(bad); /* cut on a UTF-8 boundary */
+            while (k && bad[k] && ((unsigned char)bad[k] & 0xC0) == 0x80)
+                k--;
+            snprintf(why, sizeof why, ": it has no field '%.*s%s' (only profiling, reset)", (int)k,
+                     bad, bad[k] ? "..." : "");
+        } else if (!set && !reset)
+            snprintf(why, sizeof why, ": it asks for nothing");
+        json_decref(o);
+        if (why[0]) {
+            dm_http_error(rt->x, 400,
+                          "profile of model '%s': the body must be a JSON object such as "
+                          "{\"profiling\": true}, {\"profiling\": false} or {\"reset\": "
+                          "true}%s",
+                          name, why);
+            return;
+        }
+    }
+    dm_version *ver = get_version(rt, name, v);
+    if (!ver)
+        return;
+    if (reset)
+        dm_profile_clear(ver);
+    json_t *doc = set && dm_profile_set(ver, on) != 0 ? NULL : dm_profile_json(ver);
+    dm_version_unref(ver);
+    if (!doc) {
+        dm_http_error(rt->x, 500, "model '%s': out of memory for its profile", name);
+        return;
+    }
+    reply_json(rt->x, 200, doc);
 }
 
 /* ---------------------------------------------------------------- inference */
@@ -575,7 +641,7 @@ static bool admin(route *rt)
 
 /* ---------------------------------------------------------------- routing */
 
-/* /v2/models/NAME[/versions/V][/ready|/config|/infer] */
+/* /v2/models/NAME[/versions/V][/ready|/config|/infer|/profile] */
 static void route_model(route *rt)
 {
     const char *name = rt->seg[2];
@@ -599,6 +665,9 @@ static void route_model(route *rt)
     } else if (strcmp(tail, "infer") == 0) {
         if (want_method(rt, HTTP_POST))
             infer(rt, name, v);
+    } else if (strcmp(tail, "profile") == 0) {
+        if (rt->method == HTTP_POST ? admin(rt) : want_method(rt, HTTP_GET))
+            model_profile(rt, name, v);
     } else {
         dm_http_error(rt->x, 404, "no such endpoint: %s", dm_http_req(rt->x)->path);
     }

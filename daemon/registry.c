@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "profile.h"
 #include "registry_impl.h"
 
 #define NAME_MAX_LEN 64
@@ -49,6 +50,7 @@ void dm_version_unref(dm_version *v)
 {
     if (!v || atomic_fetch_sub_explicit(&v->refs, 1, memory_order_acq_rel) != 1)
         return;
+    dm_profile_free(v);
     edge_model_unref(v->model);
     free(v->name);
     free(v->path);

@@ -6,7 +6,8 @@
  * ahead of a request), the interpreter caches (one edge_interp per model
  * version per worker, created on first use, least recently used evicted,
  * retired versions swept), running one request (deadline and cancellation
- * checked at its start, inputs in, invoke, outputs out), and the
+ * checked at its start, inputs in, invoke (recording the version's profile
+ * when it is on: profile.c), outputs out), and the
  * EDGED_TEST_STALL test hook.
  * Does not own: the queues, completions on the loop thread, deadlines
  * (sched.c). A worker touches shared state only under S->mu; its cache is its
@@ -19,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "profile.h"
 #include "sched_impl.h"
 
 #define CACHE_MAX 256 /* interpreters per worker before the least recently used goes */
@@ -185,7 +187,10 @@ void sch_run_request(worker *w, dm_request *r)
         edge_interp_state_load(it, r->state);
     else
         edge_interp_reset_state(it);
+    const bool profiled = dm_profile_before(r->v, it); /* one atomic load when off */
     const int rc = edge_interp_invoke(it);
+    if (profiled)
+        dm_profile_after(r->v, it, rc == 0);
     if (rc)
         snprintf(r->error, sizeof r->error, "%s", edge_interp_error(it));
     else if (r->state)

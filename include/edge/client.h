@@ -252,6 +252,12 @@ EDGE_CLIENT_API int edge_client_rescan(edge_client *c);
  * answers the load's error if the new files fail) and .../unload */
 EDGE_CLIENT_API int edge_client_load(edge_client *c, const char *name);
 EDGE_CLIENT_API int edge_client_unload(edge_client *c, const char *name);
+/* edged's per-node profile of a model version: GET /v2/models/NAME[/versions/VERSION]/profile
+ * (CONTROL NULL) or, with CONTROL (a JSON object such as {"profiling":true}, {"reset":true}),
+ * POST to change it first (administrators only). The reply's JSON text (the profile: see
+ * edged's docs/protocol.md), NUL-terminated, into *JSON, freed with free(). */
+EDGE_CLIENT_API int edge_client_profile(edge_client *c, const char *name, const char *version,
+                                        const char *control, char **json);
 /* GET /metrics: Prometheus text, NUL-terminated, freed with free(). */
 EDGE_CLIENT_API int edge_client_metrics(edge_client *c, char **text, size_t *len);
 

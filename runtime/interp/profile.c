@@ -10,12 +10,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "profile_sum.h"
 #include "edge/runtime.h"
 #include "interp_impl.h"
 #include "model.h"
 
 /* One node's sums, and its last PROF_SAMPLES run times (a ring, for the median). */
-#define PROF_SAMPLES 64
+#define PROF_SAMPLES EDGE_PROFILE_SAMPLES
 
 typedef struct prof_rec {
     uint64_t count, total_ns, self_ns, min_ns;
@@ -125,22 +126,10 @@ uint64_t edge_interp_profile_invokes(const edge_interp *it, uint64_t *total_ns)
     return p ? p->invokes : 0;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-    const uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* The median of R's last runs (0 when it never ran). */
 static uint64_t median_ns(const prof_rec *r)
 {
-    const size_t n = r->count < PROF_SAMPLES ? (size_t)r->count : PROF_SAMPLES;
-    if (!n)
-        return 0;
-    uint32_t v[PROF_SAMPLES];
-    memcpy(v, r->last, n * sizeof v[0]);
-    qsort(v, n, sizeof v[0], cmp_u32);
-    return n % 2 ? v[n / 2] : ((uint64_t)v[n / 2 - 1] + v[n / 2]) / 2;
+    return edge_profile_median(r->last, r->count < PROF_SAMPLES ? (size_t)r->count : PROF_SAMPLES);
 }
 
 /* Nodes the time of model node N covers (edge_node_profile.span). */

@@ -10,6 +10,7 @@
  * that disconnects mid-request), each answered with an error or a close while
  * other clients keep being served; the scheduler's busy and timeout answers;
  * a stateful (LSTM) model answering every request from its initial state;
+ * a version's per-node profile turned on, read (JSON and edgectl profile), cleared, off;
  * and the drain on SIGTERM with requests in flight. */
 #include <jansson.h>
 #include <sched.h>
@@ -727,6 +728,148 @@ static void test_stateful_model_per_request(void **state)
     free(b);
 }
 
+/* ---- the per-node profile of a version (GET/POST .../profile, edgectl profile) ---- */
+
+static json_t *profile_post(const char *path, const char *body, int want)
+{
+    char *text = NULL;
+    const int st = post_json(path, body, &text);
+    if (st != want)
+        fail_msg("POST %s %s: status %d (expected %d): %s", path, body, st, want, text ? text : "");
+    json_t *doc = text ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    if (!doc)
+        fail_msg("POST %s %s: the reply is not JSON", path, body);
+    return doc;
+}
+
+static json_int_t jint(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    if (!json_is_integer(v))
+        fail_msg("profile field '%s' is missing or not an integer", key);
+    return json_integer_value(v);
+}
+
+/* DOC is the profile of person_detect's version 1 after INVOKES profiled requests: every node
+ * of the model ran INVOKES times, sorted by own time, the sums and shares agree. */
+static void check_profile(const json_t *doc, json_int_t invokes, size_t model_nodes)
+{
+    assert_string_equal(json_string_value(json_object_get(doc, "model")), "person_detect");
+    assert_string_equal(json_string_value(json_object_get(doc, "version")), "1");
+    assert_int_equal(jint(doc, "invokes"), invokes);
+    const json_t *nodes = json_object_get(doc, "nodes"), *ops = json_object_get(doc, "operators");
+    assert_int_equal(json_array_size(nodes), invokes ? model_nodes : 0);
+    json_int_t sum = 0, prev = INT64_MAX, op_nodes = 0, op_sum = 0;
+    double share = 0;
+    bool seen[256] = {0};
+    for (size_t i = 0; i < json_array_size(nodes); i++) {
+        const json_t *n = json_array_get(nodes, i);
+        const json_int_t self = jint(n, "self_ns"), node = jint(n, "node");
+        assert_int_equal(jint(n, "subgraph"), 0);
+        assert_true(node >= 0 && node < (json_int_t)model_nodes && !seen[node]);
+        seen[node] = true;
+        assert_int_equal(jint(n, "runs"), invokes);
+        assert_true(self > 0 && self <= prev && self == jint(n, "total_ns"));
+        assert_true(jint(n, "min_ns") > 0 && jint(n, "min_ns") <= jint(n, "median_ns"));
+        assert_true(jint(n, "median_ns") * invokes <= jint(n, "total_ns") * invokes);
+        assert_true(strlen(json_string_value(json_object_get(n, "kernel"))) > 0);
+        assert_string_equal(json_string_value(json_object_get(n, "backend")), "cpu");
+        assert_true(json_array_size(json_object_get(n, "shape")) >= 2);
+        prev = self;
+        sum += self;
+        share += json_real_value(json_object_get(n, "share"));
+    }
+    for (size_t i = 0; i < json_array_size(ops); i++) {
+        op_nodes += jint(json_array_get(ops, i), "nodes");
+        op_sum += jint(json_array_get(ops, i), "self_ns");
+    }
+    assert_int_equal(jint(doc, "node_ns"), sum);
+    assert_int_equal(op_sum, sum);
+    assert_int_equal(op_nodes, (json_int_t)json_array_size(nodes));
+    assert_true(jint(doc, "invoke_ns") >= sum);
+    if (invokes)
+        assert_true(share > 99.9 && share < 100.1);
+}
+
+static void test_profile(void **state)
+{
+    (void)state;
+    static const char *path = "/v2/models/person_detect/profile";
+    char file[512];
+    snprintf(file, sizeof file, "%s/models/person_detect/model.tflite", shared);
+    edge_model *m = NULL;
+    assert_int_equal(edge_model_open(file, NULL, &m, NULL), 0);
+    const size_t model_nodes = edge_model_node_count(m);
+    edge_model_unref(m);
+    static uint8_t in[96 * 96];
+    uint8_t *out;
+    size_t n;
+    /* off by default: requests record nothing */
+    json_t *doc = get_json(path, 200);
+    assert_false(json_is_true(json_object_get(doc, "profiling")));
+    json_decref(doc);
+    assert_int_equal(infer_binary("person_detect", in, sizeof in, NULL, &out, &n), 200);
+    free(out);
+    doc = get_json(path, 200);
+    check_profile(doc, 0, model_nodes);
+    json_decref(doc);
+    /* on: every request on every worker is added */
+    doc = profile_post(path, "{\"profiling\": true}", 200);
+    assert_true(json_is_true(json_object_get(doc, "profiling")));
+    assert_true(jint(doc, "since_ms") > 0);
+    check_profile(doc, 0, model_nodes);
+    json_decref(doc);
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(infer_binary("person_detect", in, sizeof in, NULL, &out, &n), 200);
+        free(out);
+    }
+    doc = get_json("/v2/models/person_detect/versions/1/profile", 200);
+    check_profile(doc, 5, model_nodes);
+    json_decref(doc);
+    /* edgectl profile prints it as edgectl run --profile does */
+    char cmd[600], *text;
+    snprintf(cmd, sizeof cmd, "%s profile person_detect --socket %s > %s/profile.txt 2>&1", EDGECTL,
+             F.sock, F.dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(file, sizeof file, "%s/profile.txt", F.dir);
+    assert_non_null(text = dfx_slurp(file, NULL));
+    if (!strstr(text, "profiling on") || !strstr(text, "# profile: 5 invokes") ||
+        !strstr(text, "DEPTHWISE_CONV_2D") || !strstr(text, "# totals per operator type"))
+        fail_msg("edgectl profile printed:\n%s", text);
+    free(text);
+    /* reset clears, off stops recording and keeps what it has */
+    doc = profile_post(path, "{\"reset\": true}", 200);
+    assert_true(json_is_true(json_object_get(doc, "profiling")));
+    check_profile(doc, 0, model_nodes);
+    json_decref(doc);
+    assert_int_equal(infer_binary("person_detect", in, sizeof in, NULL, &out, &n), 200);
+    free(out);
+    doc = profile_post(path, "{\"profiling\": false}", 200);
+    check_profile(doc, 1, model_nodes);
+    json_decref(doc);
+    assert_int_equal(infer_binary("person_detect", in, sizeof in, NULL, &out, &n), 200);
+    free(out);
+    doc = get_json(path, 200);
+    assert_false(json_is_true(json_object_get(doc, "profiling")));
+    check_profile(doc, 1, model_nodes);
+    json_decref(doc);
+    /* bad requests say what is wrong */
+    expect_json_error("profile: not JSON", path, "{nope", 400, "must be a JSON object");
+    expect_json_error("profile: an array", path, "[true]", 400, "array");
+    expect_json_error("profile: nothing asked", path, "{}", 400, "asks for nothing");
+    expect_json_error("profile: not a boolean", path, "{\"profiling\": 1}", 400,
+                      "'profiling' must be true or false");
+    expect_json_error("profile: unknown field", path, "{\"enable\": true}", 400,
+                      "no field 'enable'");
+    expect_json_error("profile: unknown model", "/v2/models/nosuch/profile",
+                      "{\"profiling\": true}", 404, "nosuch");
+    expect_json_error("profile: unknown version", "/v2/models/person_detect/versions/9/profile",
+                      "{\"profiling\": true}", 404, "version 9");
+    assert_int_equal(dfx_curl(&F, "PUT", path, NULL, NULL, NULL, NULL, NULL), 405);
+    good_request_still_served();
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -765,6 +908,7 @@ int main(void)
         cmocka_unit_test(test_busy_and_timeout),
         cmocka_unit_test(test_connection_limit),
         cmocka_unit_test(test_stateful_model_per_request),
+        cmocka_unit_test(test_profile),
         cmocka_unit_test(test_drain_on_sigterm),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -24,7 +24,9 @@
  * for 1.5; a column outside the input takes the block's zero quads (built from
  * the zero vector), a row outside reads the zero vector with column step 0,
  * so the interior runs without checks. A block remainder of up to 32 channels
- * puts two output pixels in each 512-bit vector (one per 256-bit half).
+ * puts two output pixels in each 512-bit vector (one per 256-bit half); a layer of
+ * exactly 8 or 16 channels (width stride 1 or 2) puts 64 / C neighbouring output pixels
+ * in each vector, loading them as straight (stride 1) or gathered (stride 2) input bytes.
  * Shifts: a block whose shifts are all <= 0 (the usual case) takes the
  * header's mbqm without the left shift. Any other window: per output, row
  * groups of four, weight quads cached per block (built on the fly past the
@@ -355,7 +357,27 @@ typedef struct k3_pair {
     out64 o; /* pair order */
 } k3_pair;
 
-static void k3_pair_init(k3_pair *k, const uint8_t *blk)
+/* The first REP (32, 16 or 8) channels of a block repeated across 64 bytes. */
+EDGE_INLINE __m512i rep64(const void *src, size_t rep)
+{
+    return rep == 32  ? _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)src))
+           : rep == 8 ? _mm512_broadcastq_epi64(_mm_loadl_epi64((const __m128i *)src))
+                      : _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)src));
+}
+
+/* A block header's int32 in quad order for pixel groups: vector j holds the lane's channels
+ * 4j .. 4j + 3, i.e. channels (4j .. 4j + 3) mod C, in every 128-bit lane. */
+EDGE_INLINE void hdr_grp(const uint8_t *src, size_t ch, __m512i q[4])
+{
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++)
+        q[j] = _mm512_broadcast_i32x4(
+            _mm_loadu_si128((const __m128i *)(src + (size_t)(4 * j) % ch * sizeof(int32_t))));
+}
+
+/* A 3x3 block's weight quads and output stage with its first REP channels repeated across
+ * the vectors: 32 (the pair order), 16 or 8 (the pixel groups below). */
+static void k3_rep_init(q64 w3[3], out64 *o, const uint8_t *blk, size_t rep)
 {
     const int8_t *w = (const int8_t *)(blk + 3 * CR * sizeof(int32_t));
     __m512i s[4] = {_mm512_setzero_si512(), _mm512_setzero_si512(), _mm512_setzero_si512(),
@@ -366,20 +388,28 @@ static void k3_pair_init(k3_pair *k, const uint8_t *blk)
         __m512i t[3];
 #pragma GCC unroll 4
         for (int32_t ky = 0; ky < 3; ky++)
-            t[ky] = _mm512_broadcast_i64x4(
-                _mm256_loadu_si256((const __m256i *)(w + (size_t)(ky * 3 + kx) * CR)));
-        k->w[kx] = quads64(t[0], t[1], t[2], _mm512_setzero_si512());
-        wsum64(s, &k->w[kx]);
+            t[ky] = rep64(w + (size_t)(ky * 3 + kx) * CR, rep);
+        w3[kx] = quads64(t[0], t[1], t[2], _mm512_setzero_si512());
+        wsum64(s, &w3[kx]);
     }
-    hdr_pair(blk, k->o.bias);
-    hdr_pair(blk + CR * sizeof(int32_t), mult);
-    hdr_pair(blk + 2 * CR * sizeof(int32_t), shift);
+    for (int h = 0; h < 3; h++) {
+        __m512i *q = h == 0 ? o->bias : h == 1 ? mult : shift;
+        if (rep == 32)
+            hdr_pair(blk + (size_t)h * CR * sizeof(int32_t), q);
+        else
+            hdr_grp(blk + (size_t)h * CR * sizeof(int32_t), rep, q);
+    }
 #pragma GCC unroll 4
     for (int j = 0; j < 4; j++) {
-        k->o.bias[j] = _mm512_sub_epi32(k->o.bias[j], s[j]);
-        k->o.rq[j] = edge_rq_prep_avx512(mult[j], shift[j]);
+        o->bias[j] = _mm512_sub_epi32(o->bias[j], s[j]);
+        o->rq[j] = edge_rq_prep_avx512(mult[j], shift[j]);
     }
-    k->o.noleft = no_left(shift);
+    o->noleft = no_left(shift);
+}
+
+static void k3_pair_init(k3_pair *k, const uint8_t *blk)
+{
+    k3_rep_init(k->w, &k->o, blk, 32);
 }
 
 /* 32 bytes at LO (low half) and at LO + HD (high half), as unsigned: one
@@ -591,6 +621,122 @@ static void blk_gen(const dw_ctx *c, const uint8_t *blk, size_t c0, __mmask64 m,
         }
 }
 
+/* ---- 3x3 on 8 or 16 channels: 64 / C output pixels per vector ----
+ * With C = 8 or 16 a 64-channel block would leave 7/8 or 3/4 of every vector idle, so the
+ * vectors hold G = 64 / C neighbouring output pixels instead: byte l of a vector is pixel
+ * l / C, channel l % C. For stride 1 those pixels' input bytes under one filter tap are 64
+ * straight bytes of the input row; for stride 2 every other C-byte group of 128, gathered with
+ * one two-source permute. The quads interleave filter rows exactly as above (every 128-bit lane
+ * is 16 / C pixels), and the weights and the header repeat per pixel. Border pixels read
+ * the zero point through masked loads; the last group of a row stores only its pixels. */
+
+typedef struct k3_grp {
+    q64 w[3];
+    out64 o;
+    __m512i zero; /* the zero point's bytes, not flipped */
+} k3_grp;
+
+static void k3_grp_init(k3_grp *k, const dw_ctx *c, const uint8_t *blk)
+{
+    k3_rep_init(k->w, &k->o, blk, c->ch);
+    k->zero = _mm512_loadu_si512(c->zero); /* the zero vector spans round_up(C, 64) */
+}
+
+/* Bytes [LO, HI) of a 64-byte window (clamped), as a mask. */
+EDGE_INLINE __mmask64 span_mask(int64_t lo, int64_t hi)
+{
+    lo = lo < 0 ? 0 : lo > 64 ? 64 : lo;
+    hi = hi < lo ? lo : hi > 64 ? 64 : hi;
+    const uint64_t below_hi = hi == 64 ? ~0ULL : (1ULL << hi) - 1;
+    const uint64_t below_lo = lo == 64 ? ~0ULL : (1ULL << lo) - 1;
+    return (__mmask64)(below_hi & ~below_lo);
+}
+
+/* 64 bytes at P where the input positions [QLO, QHI) of the window (in C-byte units from P) are
+ * inside, the zero point elsewhere. */
+EDGE_INLINE __m512i ld_grp(const k3_grp *k, const int8_t *p, int32_t qlo, int32_t qhi, size_t ch)
+{
+    if (qlo <= 0 && (int64_t)qhi * (int64_t)ch >= 64)
+        return _mm512_loadu_si512(p);
+    return _mm512_mask_loadu_epi8(
+        k->zero, span_mask((int64_t)qlo * (int64_t)ch, (int64_t)qhi * (int64_t)ch), p);
+}
+
+/* Filter row J's input under filter column KX for the G pixels from OX0, as unsigned: S is the
+ * width stride (1 or 2), CH the channels (8 or 16); INNER: every position the loads cover is
+ * inside the row (no masks). */
+EDGE_INLINE __m512i x_grp(const dw_ctx *c, const k3_grp *k, const dw_rows *r, int j, int32_t ox0,
+                          int32_t kx, int32_t s, size_t ch, bool inner)
+{
+    const __m512i flip = _mm512_set1_epi8((char)0x80);
+    if (!r->step[j]) /* a row outside the input */
+        return _mm512_xor_si512(k->zero, flip);
+    const int32_t ix0 = ox0 * s - c->p->pad_w + kx, g = (int32_t)(64 / ch);
+    /* input positions ix0 + q for q in [qlo, qhi) are inside (lanes of pixels past the ones
+     * stored read them too, or the zero point, and are dropped) */
+    const int32_t qlo = inner ? 0 : -ix0, qhi = inner ? 2 * g : c->p->in_w - ix0;
+    const int8_t *p = r->p[j] + (ptrdiff_t)ix0 * (ptrdiff_t)ch;
+    __m512i v;
+    if (s == 1) {
+        v = ld_grp(k, p, qlo, qhi, ch);
+    } else {
+        const __m512i lo = ld_grp(k, p, qlo, qhi, ch), hi = ld_grp(k, p + 64, qlo - g, qhi - g, ch);
+        v = ch == 8 ? _mm512_permutex2var_epi64(lo, _mm512_set_epi64(14, 12, 10, 8, 6, 4, 2, 0), hi)
+                    : _mm512_shuffle_i64x2(lo, hi, _MM_SHUFFLE(2, 0, 2, 0));
+    }
+    return _mm512_xor_si512(v, flip);
+}
+
+/* The G pixels from OX0 (N of them inside the output row OUT). */
+EDGE_INLINE void grp3(const dw_ctx *c, const k3_grp *k, const dw_rows *r, int8_t *out, int32_t ox0,
+                      int32_t n, int32_t s, size_t ch, bool inner)
+{
+    const int32_t g = (int32_t)(64 / ch);
+    __m512i acc[4] = {k->o.bias[0], k->o.bias[1], k->o.bias[2], k->o.bias[3]};
+#pragma GCC unroll 4
+    for (int32_t kx = 0; kx < 3; kx++) {
+        const q64 x = quads64(x_grp(c, k, r, 0, ox0, kx, s, ch, inner),
+                              x_grp(c, k, r, 1, ox0, kx, s, ch, inner),
+                              x_grp(c, k, r, 2, ox0, kx, s, ch, inner), _mm512_setzero_si512());
+        dot64(acc, &x, &k->w[kx]);
+    }
+    store64(c, &k->o, acc, out + (size_t)ox0 * ch, span_mask(0, (int64_t)n * (int64_t)ch), n == g);
+}
+
+/* One output row, S the width stride, CH the channels. */
+EDGE_INLINE void row3_grp(const dw_ctx *c, const k3_grp *k, const dw_rows *r, int8_t *out,
+                          int32_t s, size_t ch)
+{
+    const int32_t g = (int32_t)(64 / ch), ow = c->p->out_w, pad = c->p->pad_w;
+    for (int32_t ox0 = 0; ox0 < ow; ox0 += g) {
+        const int32_t n = ow - ox0 < g ? ow - ox0 : g;
+        /* the loads cover positions [ox0 * s - pad, ox0 * s - pad + 2 + s * g) */
+        if (ox0 * s - pad >= 0 && ox0 * s - pad + 2 + s * g <= c->p->in_w)
+            grp3(c, k, r, out, ox0, n, s, ch, true);
+        else
+            grp3(c, k, r, out, ox0, n, s, ch, false);
+    }
+}
+
+static void blk3_grp(const dw_ctx *c, const uint8_t *blk, int32_t row0, int32_t row1)
+{
+    const edge_conv_params *p = c->p;
+    k3_grp k;
+    k3_grp_init(&k, c, blk);
+    for (int32_t row = row0; row < row1; row++) {
+        const dw_rows r = rows_at(c, row / p->out_h, row % p->out_h, 0, 3);
+        int8_t *out = c->out + (size_t)row * (size_t)p->out_w * c->ch;
+        if (c->ch == 8 && p->stride_w == 1)
+            row3_grp(c, &k, &r, out, 1, 8);
+        else if (c->ch == 8)
+            row3_grp(c, &k, &r, out, 2, 8);
+        else if (p->stride_w == 1)
+            row3_grp(c, &k, &r, out, 1, 16);
+        else
+            row3_grp(c, &k, &r, out, 2, 16);
+    }
+}
+
 /* ---- entry ---- */
 
 static void blk3_64(const dw_ctx *c, const uint8_t *blk, size_t c0, size_t n, int32_t row0,
@@ -629,6 +775,8 @@ void edge_qs8_dw_64c__avx512vnni(const edge_qs8_dw_args *a, int32_t row0, int32_
         const size_t n = c.ch - c0 < CR ? c.ch - c0 : CR;
         if (!k3)
             blk_gen(&c, blk, c0, n == CR ? ~0ULL : (1ULL << n) - 1, row0, row1);
+        else if ((c.ch == 8 || c.ch == 16) && p->stride_w <= 2)
+            blk3_grp(&c, blk, row0, row1);
         else if (n > 32)
             blk3_64(&c, blk, c0, n, row0, row1);
         else

@@ -10,7 +10,9 @@
  * 128, folded into the bias by the packer).
  *
  * Flipping A: the rows are copied flipped into a stack buffer once per call
- * (every block of channels reuses them, and the inner loop then only loads);
+ * (every block of channels reuses them, and the inner loop then only loads), as
+ * one run when they are contiguous (a_stride == kc: 1x1 convolutions and im2col
+ * rows; per row, a call with 8-byte rows spent as long flipping as computing);
  * rows too long for the buffer are flipped in chunks, again for every block,
  * which costs one xor per 64 bytes against 16 vpdpbusd per zmm of the tile.
  * Channel tails: the last block runs with as many zmm per row as it has
@@ -317,6 +319,9 @@ static void set_rows(gemm_ctx *g, uint8_t *buf)
         g->buf = (uint8_t *)(uintptr_t)g->a; /* read only */
         g->cs = g->kc;
         g->whole = true;
+    } else if (g->whole && g->a_stride == g->kc) {
+        /* contiguous rows (1x1 convolutions, FULLY_CONNECTED): one run of mr * kc bytes */
+        flip(g->buf, g->a, g->mr * g->kc, (char)0x80);
     } else if (g->whole) {
         flip_rows(g, 0, g->kc);
     }

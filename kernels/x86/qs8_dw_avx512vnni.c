@@ -703,6 +703,64 @@ EDGE_INLINE void grp3(const dw_ctx *c, const k3_grp *k, const dw_rows *r, int8_t
     store64(c, &k->o, acc, out + (size_t)ox0 * ch, span_mask(0, (int64_t)n * (int64_t)ch), n == g);
 }
 
+/* Stride 1: the column quads of the G input positions from IX0 (filter column 0 of the group
+ * whose first output is IX0 + pad), built once: filter columns 1 and 2 of a group are these
+ * shifted by one and two pixels, the pixels entering from the next group's. */
+EDGE_INLINE q64 col_grp(const dw_ctx *c, const k3_grp *k, const dw_rows *r, int32_t ox0, size_t ch)
+{
+    const int32_t ix0 = ox0 - c->p->pad_w, g = (int32_t)(64 / ch);
+    const bool inner = ix0 >= 0 && ix0 + g <= c->p->in_w;
+    if (inner)
+        return quads64(x_grp(c, k, r, 0, ox0, 0, 1, ch, true),
+                       x_grp(c, k, r, 1, ox0, 0, 1, ch, true),
+                       x_grp(c, k, r, 2, ox0, 0, 1, ch, true), _mm512_setzero_si512());
+    return quads64(x_grp(c, k, r, 0, ox0, 0, 1, ch, false), x_grp(c, k, r, 1, ox0, 0, 1, ch, false),
+                   x_grp(c, k, r, 2, ox0, 0, 1, ch, false), _mm512_setzero_si512());
+}
+
+/* Quads Q moved D (1 or 2) pixels on, the pixels entering from N (the next group). Quad vector
+ * j holds bytes 4j .. 4j + 3 of every 128-bit lane: with 16 channels a pixel is a lane; with 8
+ * vectors 0-1 are a lane's first pixel and 2-3 its second. */
+EDGE_INLINE q64 shift_grp(const q64 *q, const q64 *n, int d, size_t ch)
+{
+    q64 o;
+    if (ch == 8 && d == 1) {
+        o.v[0] = q->v[2];
+        o.v[1] = q->v[3];
+        o.v[2] = _mm512_alignr_epi64(n->v[0], q->v[0], 2);
+        o.v[3] = _mm512_alignr_epi64(n->v[1], q->v[1], 2);
+    } else if (ch == 8 || d == 1) { /* one lane on */
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++)
+            o.v[j] = _mm512_alignr_epi64(n->v[j], q->v[j], 2);
+    } else { /* 16 channels, two pixels: two lanes on */
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; j++)
+            o.v[j] = _mm512_alignr_epi64(n->v[j], q->v[j], 4);
+    }
+    return o;
+}
+
+/* One output row at width stride 1 (CH the channels): each group builds one column's quads. */
+EDGE_INLINE void row3_grp_s1(const dw_ctx *c, const k3_grp *k, const dw_rows *r, int8_t *out,
+                             size_t ch)
+{
+    const int32_t g = (int32_t)(64 / ch), ow = c->p->out_w;
+    q64 cur = col_grp(c, k, r, 0, ch);
+    for (int32_t ox0 = 0; ox0 < ow; ox0 += g) {
+        const int32_t n = ow - ox0 < g ? ow - ox0 : g;
+        const q64 nxt = col_grp(c, k, r, ox0 + g, ch);
+        const q64 x1 = shift_grp(&cur, &nxt, 1, ch), x2 = shift_grp(&cur, &nxt, 2, ch);
+        __m512i acc[4] = {k->o.bias[0], k->o.bias[1], k->o.bias[2], k->o.bias[3]};
+        dot64(acc, &cur, &k->w[0]);
+        dot64(acc, &x1, &k->w[1]);
+        dot64(acc, &x2, &k->w[2]);
+        store64(c, &k->o, acc, out + (size_t)ox0 * ch, span_mask(0, (int64_t)n * (int64_t)ch),
+                n == g);
+        cur = nxt;
+    }
+}
+
 /* One output row, S the width stride, CH the channels. */
 EDGE_INLINE void row3_grp(const dw_ctx *c, const k3_grp *k, const dw_rows *r, int8_t *out,
                           int32_t s, size_t ch)
@@ -727,11 +785,11 @@ static void blk3_grp(const dw_ctx *c, const uint8_t *blk, int32_t row0, int32_t 
         const dw_rows r = rows_at(c, row / p->out_h, row % p->out_h, 0, 3);
         int8_t *out = c->out + (size_t)row * (size_t)p->out_w * c->ch;
         if (c->ch == 8 && p->stride_w == 1)
-            row3_grp(c, &k, &r, out, 1, 8);
+            row3_grp_s1(c, &k, &r, out, 8);
         else if (c->ch == 8)
             row3_grp(c, &k, &r, out, 2, 8);
         else if (p->stride_w == 1)
-            row3_grp(c, &k, &r, out, 1, 16);
+            row3_grp_s1(c, &k, &r, out, 16);
         else
             row3_grp(c, &k, &r, out, 2, 16);
     }

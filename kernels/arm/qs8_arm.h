@@ -23,14 +23,53 @@
 #define EDGE_DW_NEON_CR 16
 #define EDGE_DCONV_NEON_CR 8 /* the direct conv (kr 4, a_bias 0) */
 
+/* The int8 and the legacy uint8 entry points of an aarch64 GEMM file (qs8.h's two GEMM
+ * contracts), which defines MR, KR and gemm_rows(bool U8, size_t M, nc, kc, a, a_stride, w,
+ * row, c, c_stride, o) for M = 1..MR (MR = 4): a uint8 call forms each row's addend
+ * (edge_neon_u8_rows: its kernel multiplies A by W + 128) and runs the same body with U8. */
+#define EDGE_NEON_GEMM_ROWS_4(U8, mr, ...)             \
+    do {                                               \
+        switch (mr) {                                  \
+        case 1: gemm_rows(U8, 1, __VA_ARGS__); break;  \
+        case 2: gemm_rows(U8, 2, __VA_ARGS__); break;  \
+        case 3: gemm_rows(U8, 3, __VA_ARGS__); break;  \
+        default: gemm_rows(U8, 4, __VA_ARGS__); break; \
+        }                                              \
+    } while (0)
+#define EDGE_NEON_GEMM_ENTRIES(S8_NAME, U8_NAME)                                                   \
+    void S8_NAME(size_t mr, size_t nc, size_t kc, const int8_t *a, size_t a_stride, const void *w, \
+                 int8_t *c, size_t c_stride, const edge_qs8_out *o)                                \
+    {                                                                                              \
+        EDGE_QS8_GEMM_CONTRACT(mr, nc, kc, MR, KR);                                                \
+        EDGE_NEON_GEMM_ROWS_4(false, mr, nc, kc, a, a_stride, w, NULL, c, c_stride, o);            \
+    }                                                                                              \
+    void U8_NAME(size_t mr, size_t nc, size_t kc, const uint8_t *a, size_t a_stride,               \
+                 const void *w, int32_t b, int32_t kzx, uint8_t *c, size_t c_stride,               \
+                 const edge_qs8_out *o)                                                            \
+    {                                                                                              \
+        EDGE_QS8_GEMM_CONTRACT(mr, nc, kc, MR, KR);                                                \
+        int32_t row[MR];                                                                           \
+        edge_neon_u8_rows(a, a_stride, mr, kc, b, kzx, row);                                       \
+        EDGE_NEON_GEMM_ROWS_4(true, mr, nc, kc, (const int8_t *)a, a_stride, w, row, (int8_t *)c,  \
+                              c_stride, o);                                                        \
+    }
+
 #if defined(__aarch64__)
 /* smull/smull2 + sadalp (exact for every int8 pair); a_bias 0. */
 void edge_qs8_gemm_4x4c8__neon(size_t mr, size_t nc, size_t kc, const int8_t *a, size_t a_stride,
                                const void *w, int8_t *c, size_t c_stride, const edge_qs8_out *o);
+/* Legacy uint8 (qs8.h's edge_qs8_gemm_u8_fn): umull against W + 128, uint8 output. */
+void edge_qs8_gemm_u8_4x4c8__neon(size_t mr, size_t nc, size_t kc, const uint8_t *a,
+                                  size_t a_stride, const void *w, int32_t b, int32_t kzx,
+                                  uint8_t *c, size_t c_stride, const edge_qs8_out *o);
 /* sdot by lane (signed x signed); a_bias 0. Needs the dot-product extension. */
 void edge_qs8_gemm_4x16c4__neondot(size_t mr, size_t nc, size_t kc, const int8_t *a,
                                    size_t a_stride, const void *w, int8_t *c, size_t c_stride,
                                    const edge_qs8_out *o);
+/* Legacy uint8 (qs8.h's edge_qs8_gemm_u8_fn): udot against W + 128, uint8 output. */
+void edge_qs8_gemm_u8_4x16c4__neondot(size_t mr, size_t nc, size_t kc, const uint8_t *a,
+                                      size_t a_stride, const void *w, int32_t b, int32_t kzx,
+                                      uint8_t *c, size_t c_stride, const edge_qs8_out *o);
 #elif defined(__arm__)
 /* vmull.s8 + vpadal.s16 on the 16 q registers of armv7; a_bias 0. */
 void edge_qs8_gemm_2x4c8__armv7neon(size_t mr, size_t nc, size_t kc, const int8_t *a,
@@ -41,6 +80,8 @@ void edge_qs8_gemm_2x4c8__armv7neon(size_t mr, size_t nc, size_t kc, const int8_
 #if defined(__aarch64__) || defined(__arm__)
 /* Whole depthwise op over 16-channel blocks; a 3x3 path and a path for any window. */
 void edge_qs8_dw_16c__neon(const edge_qs8_dw_args *a, int32_t row0, int32_t row1);
+/* Legacy uint8 depthwise, any window, 16 channels a step (qs8_dw_u8_neon.c). */
+void edge_qs8_dw_u8_16c__neon(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1);
 /* Direct CONV_2D of 1 to 4 input channels, 8-channel blocks (qs8_dconv_neon.c). */
 void edge_qs8_dconv_8c4__neon(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1);
 void edge_qs8_add_16__neon(size_t n, const int8_t *a, const int8_t *b, int8_t *out,

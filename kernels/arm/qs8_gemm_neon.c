@@ -11,8 +11,13 @@
  * would overflow). The four partial lanes of a channel are added at the end
  * with addp, which also lays the 4 channels of a row out as one int32x4 for
  * the requantization (requant_neon.h). a_bias 0: A is read as signed.
+ * Legacy uint8 (edge_qs8_gemm_u8_4x4c8__neon, qs8.h's uint8 GEMM, the same body with U8):
+ * umull / umull2 of the uint8 A by W ^ 0x80 = W + 128 as unsigned bytes and uadalp, which
+ * adds 128 * sum_k A[m][k] to row m; the row's addend (the contract's b * (sum A - kzx),
+ * less that) takes it off. Output narrowed unsigned and clamped in the uint8 domain.
  * Does not own packing (pack.c) or the table entry (table_neon.c). */
 #include <arm_neon.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "arm/qs8_arm.h"
@@ -41,9 +46,28 @@ EDGE_INLINE void mac_row(int32x4_t acc[NR], int8x16_t av, int8x16_t w01, int8x16
     acc[3] = vpadalq_s16(acc[3], vmull_high_s8(av, w23));
 }
 
+/* The same for uint8 A and weights flipped to unsigned (W + 128): umull / umull2 (every
+ * product of two uint8 fits in uint16) and uadalp, wrapping mod 2^32. */
+EDGE_INLINE void mac_row_u8(int32x4_t acc[NR], int8x16_t av, int8x16_t w01, int8x16_t w23)
+{
+    const uint8x16_t a = vreinterpretq_u8_s8(av), x80 = vdupq_n_u8(0x80);
+    const uint8x16_t u01 = veorq_u8(vreinterpretq_u8_s8(w01), x80);
+    const uint8x16_t u23 = veorq_u8(vreinterpretq_u8_s8(w23), x80);
+    uint32x4_t r[NR] = {vreinterpretq_u32_s32(acc[0]), vreinterpretq_u32_s32(acc[1]),
+                        vreinterpretq_u32_s32(acc[2]), vreinterpretq_u32_s32(acc[3])};
+    r[0] = vpadalq_u16(r[0], vmull_u8(vget_low_u8(a), vget_low_u8(u01)));
+    r[1] = vpadalq_u16(r[1], vmull_high_u8(a, u01));
+    r[2] = vpadalq_u16(r[2], vmull_u8(vget_low_u8(a), vget_low_u8(u23)));
+    r[3] = vpadalq_u16(r[3], vmull_high_u8(a, u23));
+#pragma GCC unroll 4
+    for (int j = 0; j < NR; j++)
+        acc[j] = vreinterpretq_s32_u32(r[j]);
+}
+
 /* Requantize the M x 4 tile and write its first N columns to C. */
-EDGE_INLINE void store_tile(size_t M, int32x4_t acc[MR][NR], const int32_t *hdr, int8_t *c,
-                            size_t c_stride, size_t n, const edge_neon_out *out)
+EDGE_INLINE void store_tile(bool U8, size_t M, int32x4_t acc[MR][NR], const int32_t *hdr,
+                            const int32_t *row, int8_t *c, size_t c_stride, size_t n,
+                            const edge_neon_out *out)
 {
     const int32x4_t bias = vld1q_s32(hdr);
     const edge_neon_rq rq = edge_neon_rq_load(hdr + NR, hdr + 2 * NR);
@@ -53,13 +77,15 @@ EDGE_INLINE void store_tile(size_t M, int32x4_t acc[MR][NR], const int32_t *hdr,
         if (m < M) {
             const int32x4_t s =
                 vpaddq_s32(vpaddq_s32(acc[m][0], acc[m][1]), vpaddq_s32(acc[m][2], acc[m][3]));
-            v[m] = edge_neon_mbqm(vaddq_s32(bias, s), rq);
+            const int32x4_t b = U8 ? vaddq_s32(bias, vdupq_n_s32(row[m])) : bias;
+            v[m] = edge_neon_mbqm(vaddq_s32(b, s), rq);
         } else {
             v[m] = vdupq_n_s32(0);
         }
     }
     uint32_t rows[MR]; /* row m's 4 outputs, little-endian */
-    vst1q_u32(rows, vreinterpretq_u32_s8(edge_neon_out16(v[0], v[1], v[2], v[3], out)));
+    vst1q_u32(rows, U8 ? vreinterpretq_u32_u8(edge_neon_out16_u8(v[0], v[1], v[2], v[3], out))
+                       : vreinterpretq_u32_s8(edge_neon_out16(v[0], v[1], v[2], v[3], out)));
 #pragma GCC unroll 4
     for (size_t m = 0; m < M; m++) {
         if (n == NR)
@@ -69,9 +95,11 @@ EDGE_INLINE void store_tile(size_t M, int32x4_t acc[MR][NR], const int32_t *hdr,
     }
 }
 
-/* The kernel for a fixed row count M (1..4), so the unused rows cost nothing. */
-EDGE_INLINE void gemm_rows(size_t M, size_t nc, size_t kc, const int8_t *a, size_t a_stride,
-                           const void *w, int8_t *c, size_t c_stride, const edge_qs8_out *o)
+/* The kernel for a fixed row count M (1..4), so the unused rows cost nothing; U8: A and C are
+ * uint8 and ROW holds each row's addend (the int8 kernel: ROW NULL). */
+EDGE_INLINE void gemm_rows(bool U8, size_t M, size_t nc, size_t kc, const int8_t *a,
+                           size_t a_stride, const void *w, const int32_t *row, int8_t *c,
+                           size_t c_stride, const edge_qs8_out *o)
 {
     const edge_neon_out out = edge_neon_out_make(o);
     const uint8_t *blk = w;
@@ -89,22 +117,17 @@ EDGE_INLINE void gemm_rows(size_t M, size_t nc, size_t kc, const int8_t *a, size
         for (size_t k = 0; k < kc; k += KR, wp += NR * KR) {
             const int8x16_t w01 = vld1q_s8(wp), w23 = vld1q_s8(wp + 16);
 #pragma GCC unroll 4
-            for (size_t m = 0; m < M; m++)
-                mac_row(acc[m], load_a8_dup(ap[m] + k), w01, w23);
+            for (size_t m = 0; m < M; m++) {
+                if (U8)
+                    mac_row_u8(acc[m], load_a8_dup(ap[m] + k), w01, w23);
+                else
+                    mac_row(acc[m], load_a8_dup(ap[m] + k), w01, w23);
+            }
         }
         const size_t n = nc - n0 < NR ? nc - n0 : NR;
-        store_tile(M, acc, (const int32_t *)(const void *)blk, c + n0, c_stride, n, &out);
+        store_tile(U8, M, acc, (const int32_t *)(const void *)blk, row, c + n0, c_stride, n, &out);
     }
 }
 
-void edge_qs8_gemm_4x4c8__neon(size_t mr, size_t nc, size_t kc, const int8_t *a, size_t a_stride,
-                               const void *w, int8_t *c, size_t c_stride, const edge_qs8_out *o)
-{
-    EDGE_QS8_GEMM_CONTRACT(mr, nc, kc, MR, KR);
-    switch (mr) {
-    case 1: gemm_rows(1, nc, kc, a, a_stride, w, c, c_stride, o); break;
-    case 2: gemm_rows(2, nc, kc, a, a_stride, w, c, c_stride, o); break;
-    case 3: gemm_rows(3, nc, kc, a, a_stride, w, c, c_stride, o); break;
-    default: gemm_rows(4, nc, kc, a, a_stride, w, c, c_stride, o); break;
-    }
-}
+/* int8 A as it is; uint8 A times W + 128, the 128 * sum A taken off in the row addend */
+EDGE_NEON_GEMM_ENTRIES(edge_qs8_gemm_4x4c8__neon, edge_qs8_gemm_u8_4x4c8__neon)

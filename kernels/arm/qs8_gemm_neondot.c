@@ -13,8 +13,14 @@
  * the 32 (with 16 weight registers live, gcc spilled accumulators). The
  * accumulators start at the folded bias; a K tail of 4 takes a 4-k step, so A
  * is never read past kc. Requantization: requant_neon.h.
+ * Legacy uint8 (edge_qs8_gemm_u8_4x16c4__neondot, qs8.h's uint8 GEMM, the same body with U8):
+ * A is unsigned, so udot by lane against W ^ 0x80 = W + 128 as unsigned bytes, which adds
+ * 128 * sum_k A[m][k] to row m; that term leaves through the row's addend (taken with the
+ * contract's b * (sum A - kzx), one pass of uaddlp/uadalp per row). Exact mod 2^32 like the
+ * int8 path; the output narrows with unsigned saturation and clamps in the uint8 domain.
  * Does not own packing (pack.c) or the table entry (table_neondot.c). */
 #include <arm_neon.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "arm/qs8_arm.h"
@@ -34,41 +40,54 @@ EDGE_INLINE int8x16_t load_a4_dup(const int8_t *p)
     return vreinterpretq_s8_u32(vdupq_n_u32(v));
 }
 
+/* 16 packed weights; for uint8 A flipped to unsigned (w + 128, see the top). */
+EDGE_INLINE int8x16_t load_w(bool U8, const int8_t *p)
+{
+    const int8x16_t w = vld1q_s8(p);
+    return U8 ? veorq_s8(w, vdupq_n_s8((int8_t)0x80)) : w;
+}
+
+/* ACC += dot4 of W and lane G of A: signed (sdot) or, for uint8, unsigned (udot). */
+#define DOT_LANE(U8, acc, w, a, G)                                                             \
+    ((U8) ? vreinterpretq_s32_u32(vdotq_lane_u32(                                              \
+                vreinterpretq_u32_s32(acc), vreinterpretq_u8_s8(w), vreinterpret_u8_s8(a), G)) \
+          : vdotq_lane_s32(acc, w, a, G))
+
 /* One k group of 4 for every row: lane G (0 or 1) of each row's 8 A bytes. */
-#define DOT_GROUP(G)                                                    \
-    do {                                                                \
-        const int8x16_t w0 = vld1q_s8(wp), w1 = vld1q_s8(wp + 16);      \
-        const int8x16_t w2 = vld1q_s8(wp + 32), w3 = vld1q_s8(wp + 48); \
-        wp += NR * KR;                                                  \
-        _Pragma("GCC unroll 4") for (size_t m = 0; m < M; m++)          \
-        {                                                               \
-            acc[m][0] = vdotq_lane_s32(acc[m][0], w0, av[m], G);        \
-            acc[m][1] = vdotq_lane_s32(acc[m][1], w1, av[m], G);        \
-            acc[m][2] = vdotq_lane_s32(acc[m][2], w2, av[m], G);        \
-            acc[m][3] = vdotq_lane_s32(acc[m][3], w3, av[m], G);        \
-        }                                                               \
+#define DOT_GROUP(G)                                                        \
+    do {                                                                    \
+        const int8x16_t w0 = load_w(U8, wp), w1 = load_w(U8, wp + 16);      \
+        const int8x16_t w2 = load_w(U8, wp + 32), w3 = load_w(U8, wp + 48); \
+        wp += NR * KR;                                                      \
+        _Pragma("GCC unroll 4") for (size_t m = 0; m < M; m++)              \
+        {                                                                   \
+            acc[m][0] = DOT_LANE(U8, acc[m][0], w0, av[m], G);              \
+            acc[m][1] = DOT_LANE(U8, acc[m][1], w1, av[m], G);              \
+            acc[m][2] = DOT_LANE(U8, acc[m][2], w2, av[m], G);              \
+            acc[m][3] = DOT_LANE(U8, acc[m][3], w3, av[m], G);              \
+        }                                                                   \
     } while (0)
 
 /* The K tail of 4 (kc % 8 == 4). */
-EDGE_INLINE void dot_tail(size_t M, int32x4_t acc[MR][4], const int8_t *const ap[MR],
+EDGE_INLINE void dot_tail(bool U8, size_t M, int32x4_t acc[MR][4], const int8_t *const ap[MR],
                           const int8_t *wp, size_t k, size_t kc)
 {
     for (; k < kc; k += KR, wp += NR * KR) {
-        const int8x16_t w0 = vld1q_s8(wp), w1 = vld1q_s8(wp + 16);
-        const int8x16_t w2 = vld1q_s8(wp + 32), w3 = vld1q_s8(wp + 48);
+        const int8x16_t w0 = load_w(U8, wp), w1 = load_w(U8, wp + 16);
+        const int8x16_t w2 = load_w(U8, wp + 32), w3 = load_w(U8, wp + 48);
 #pragma GCC unroll 4
         for (size_t m = 0; m < M; m++) {
-            const int8x16_t av = load_a4_dup(ap[m] + k);
-            acc[m][0] = vdotq_s32(acc[m][0], w0, av);
-            acc[m][1] = vdotq_s32(acc[m][1], w1, av);
-            acc[m][2] = vdotq_s32(acc[m][2], w2, av);
-            acc[m][3] = vdotq_s32(acc[m][3], w3, av);
+            const int8x8_t av = vget_low_s8(load_a4_dup(ap[m] + k));
+            acc[m][0] = DOT_LANE(U8, acc[m][0], w0, av, 0);
+            acc[m][1] = DOT_LANE(U8, acc[m][1], w1, av, 0);
+            acc[m][2] = DOT_LANE(U8, acc[m][2], w2, av, 0);
+            acc[m][3] = DOT_LANE(U8, acc[m][3], w3, av, 0);
         }
     }
 }
 
 /* Requantize the M x 16 tile and write its first N columns to C. */
-EDGE_INLINE void store_tile(size_t M, int32x4_t acc[MR][4], const int32_t *hdr, int8_t *c,
+EDGE_INLINE void store_tile(bool U8, size_t M, int32x4_t acc[MR][4], const int32_t *hdr, int8_t *c,
                             size_t c_stride, size_t n, const edge_neon_out *out)
 {
     edge_neon_rq rq[4];
@@ -77,9 +96,12 @@ EDGE_INLINE void store_tile(size_t M, int32x4_t acc[MR][4], const int32_t *hdr, 
         rq[q] = edge_neon_rq_load(hdr + NR + 4 * q, hdr + 2 * NR + 4 * q);
 #pragma GCC unroll 4
     for (size_t m = 0; m < M; m++) {
-        const int8x16_t y = edge_neon_out16(
-            edge_neon_mbqm(acc[m][0], rq[0]), edge_neon_mbqm(acc[m][1], rq[1]),
-            edge_neon_mbqm(acc[m][2], rq[2]), edge_neon_mbqm(acc[m][3], rq[3]), out);
+        const int32x4_t v0 = edge_neon_mbqm(acc[m][0], rq[0]),
+                        v1 = edge_neon_mbqm(acc[m][1], rq[1]);
+        const int32x4_t v2 = edge_neon_mbqm(acc[m][2], rq[2]),
+                        v3 = edge_neon_mbqm(acc[m][3], rq[3]);
+        const int8x16_t y = U8 ? vreinterpretq_s8_u8(edge_neon_out16_u8(v0, v1, v2, v3, out))
+                               : edge_neon_out16(v0, v1, v2, v3, out);
         if (n == NR)
             vst1q_s8(c + m * c_stride, y);
         else
@@ -87,9 +109,11 @@ EDGE_INLINE void store_tile(size_t M, int32x4_t acc[MR][4], const int32_t *hdr, 
     }
 }
 
-/* The kernel for a fixed row count M (1..4), so the unused rows cost nothing. */
-EDGE_INLINE void gemm_rows(size_t M, size_t nc, size_t kc, const int8_t *a, size_t a_stride,
-                           const void *w, int8_t *c, size_t c_stride, const edge_qs8_out *o)
+/* The kernel for a fixed row count M (1..4), so the unused rows cost nothing; U8: A and C are
+ * uint8 and ROW holds each row's addend (the int8 kernel: ROW NULL). */
+EDGE_INLINE void gemm_rows(bool U8, size_t M, size_t nc, size_t kc, const int8_t *a,
+                           size_t a_stride, const void *w, const int32_t *row, int8_t *c,
+                           size_t c_stride, const edge_qs8_out *o)
 {
     const edge_neon_out out = edge_neon_out_make(o);
     const uint8_t *blk = w;
@@ -102,7 +126,8 @@ EDGE_INLINE void gemm_rows(size_t M, size_t nc, size_t kc, const int8_t *a, size
             ap[m] = a + m * a_stride;
 #pragma GCC unroll 4
             for (size_t q = 0; q < 4; q++)
-                acc[m][q] = vld1q_s32(hdr + 4 * q);
+                acc[m][q] = U8 ? vaddq_s32(vld1q_s32(hdr + 4 * q), vdupq_n_s32(row[m]))
+                               : vld1q_s32(hdr + 4 * q);
         }
         const int8_t *wp = (const int8_t *)(blk + 3 * NR * sizeof(int32_t));
         size_t k = 0;
@@ -114,21 +139,11 @@ EDGE_INLINE void gemm_rows(size_t M, size_t nc, size_t kc, const int8_t *a, size
             DOT_GROUP(0);
             DOT_GROUP(1);
         }
-        dot_tail(M, acc, ap, wp, k, kc);
+        dot_tail(U8, M, acc, ap, wp, k, kc);
         const size_t n = nc - n0 < NR ? nc - n0 : NR;
-        store_tile(M, acc, hdr, c + n0, c_stride, n, &out);
+        store_tile(U8, M, acc, hdr, c + n0, c_stride, n, &out);
     }
 }
 
-void edge_qs8_gemm_4x16c4__neondot(size_t mr, size_t nc, size_t kc, const int8_t *a,
-                                   size_t a_stride, const void *w, int8_t *c, size_t c_stride,
-                                   const edge_qs8_out *o)
-{
-    EDGE_QS8_GEMM_CONTRACT(mr, nc, kc, MR, KR);
-    switch (mr) {
-    case 1: gemm_rows(1, nc, kc, a, a_stride, w, c, c_stride, o); break;
-    case 2: gemm_rows(2, nc, kc, a, a_stride, w, c, c_stride, o); break;
-    case 3: gemm_rows(3, nc, kc, a, a_stride, w, c, c_stride, o); break;
-    default: gemm_rows(4, nc, kc, a, a_stride, w, c, c_stride, o); break;
-    }
-}
+/* int8 A as it is; uint8 A times W + 128, the 128 * sum A taken off in the row addend */
+EDGE_NEON_GEMM_ENTRIES(edge_qs8_gemm_4x16c4__neondot, edge_qs8_gemm_u8_4x16c4__neondot)

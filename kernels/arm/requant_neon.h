@@ -103,6 +103,46 @@ static inline int8x16_t edge_neon_out16(int32x4_t v0, int32x4_t v1, int32x4_t v2
     return vminq_s8(vmaxq_s8(b, o->lo), o->hi);
 }
 
+/* The same for a uint8 output (legacy uint8 kernels): O's lo and hi hold uint8 values (bit
+ * patterns in the int8 lanes) and the narrowing saturates unsigned, monotonic as above, so with
+ * [lo, hi] inside [0, 255] the clamp is edge_clamp32's. */
+static inline uint8x16_t edge_neon_out16_u8(int32x4_t v0, int32x4_t v1, int32x4_t v2, int32x4_t v3,
+                                            const edge_neon_out *o)
+{
+    const uint16x8_t h0 =
+        vcombine_u16(vqmovun_s32(vaddq_s32(v0, o->zp)), vqmovun_s32(vaddq_s32(v1, o->zp)));
+    const uint16x8_t h1 =
+        vcombine_u16(vqmovun_s32(vaddq_s32(v2, o->zp)), vqmovun_s32(vaddq_s32(v3, o->zp)));
+    const uint8x16_t b = vcombine_u8(vqmovn_u16(h0), vqmovn_u16(h1));
+    return vminq_u8(vmaxq_u8(b, vreinterpretq_u8_s8(o->lo)), vreinterpretq_u8_s8(o->hi));
+}
+
+/* The sum of A's KC bytes (uint8), wrapping: the legacy uint8 GEMM's row term. */
+static inline uint32_t edge_neon_sum_u8(const uint8_t *a, size_t kc)
+{
+    uint32x4_t s = vdupq_n_u32(0);
+    size_t k = 0;
+    for (; k + 16 <= kc; k += 16)
+        s = vpadalq_u16(s, vpaddlq_u8(vld1q_u8(a + k)));
+    uint32_t t =
+        vgetq_lane_u32(s, 0) + vgetq_lane_u32(s, 1) + vgetq_lane_u32(s, 2) + vgetq_lane_u32(s, 3);
+    for (; k < kc; k++)
+        t += a[k];
+    return t;
+}
+
+/* The row addends of a uint8 GEMM whose products are A * (W + 128) (W the packed int8 weights
+ * as unsigned bytes): the contract's b * (sum A - kzx), less the 128 * sum A those products
+ * add, for rows 0..MR-1 of A (stride A_STRIDE, KC bytes each), wrapping. */
+static inline void edge_neon_u8_rows(const uint8_t *a, size_t a_stride, size_t mr, size_t kc,
+                                     int32_t b, int32_t kzx, int32_t *row)
+{
+    for (size_t m = 0; m < mr; m++) {
+        const uint32_t s = edge_neon_sum_u8(a + m * a_stride, kc);
+        row[m] = (int32_t)((uint32_t)b * (s - (uint32_t)kzx) - 128u * s);
+    }
+}
+
 /* Store the first N (< 16) bytes of V at P, without touching P[N..15]. */
 static inline void edge_neon_store_part16(int8_t *p, int8x16_t v, size_t n)
 {

@@ -3,7 +3,8 @@
  * Owns: which micro-kernel of this level serves each operation, with its tile
  * sizes. Level neon is aarch64 Advanced SIMD or, on 32-bit ARM, armv7 NEON:
  * the GEMM differs per architecture (register file, addp), the depthwise,
- * add and sum kernels are one NEON source built for either.
+ * add and sum kernels are one NEON source built for either. The legacy uint8
+ * GEMM is aarch64's only (armv7 runs uint8 convolutions on the reference).
  * A NULL entry sends that operation to the reference kernels.
  * Does not own the kernels (the other files of this folder). */
 #include "arm/lut_arm.h"
@@ -29,6 +30,7 @@ const edge_kernels edge_kernels_neon = {
     .name = "neon",
     .gemm = {GEMM_FN, GEMM_NAME, GEMM_MR, GEMM_NR, GEMM_KR, 0},
     .dw = {edge_qs8_dw_16c__neon, "qs8_dw_16c__neon", EDGE_DW_NEON_CR},
+    .dw_u8 = {edge_qs8_dw_u8_16c__neon, "qs8_dw_u8_16c__neon"},
     .dconv = {edge_qs8_dconv_8c4__neon, "qs8_dconv_8c4__neon", EDGE_DCONV_NEON_CR, 4, 0},
     .add = {edge_qs8_add_16__neon, "qs8_add_16__neon"},
     .binary = {edge_qs8_add_bin__neon, edge_qs8_sub_bin__neon, edge_qs8_mul_bin__neon,
@@ -37,6 +39,8 @@ const edge_kernels edge_kernels_neon = {
     .max_rows = {edge_qs8_max_rows_16c__neon, edge_qu8_max_rows_16c__neon, "max_rows_16c__neon"},
     .lut8 = {edge_lut8__neon, "lut8__neon"},
 #if defined(__aarch64__)
+    .gemm_u8 = {edge_qs8_gemm_u8_4x4c8__neon, "qs8_gemm_u8_4x4c8__neon", EDGE_GEMM_NEON_MR,
+                EDGE_GEMM_NEON_NR, EDGE_GEMM_NEON_KR},
     .f32 = EDGE_F32_TABLE(__neon, "__neon"),
 #endif
 };

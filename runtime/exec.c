@@ -1,7 +1,8 @@
 /* runtime/exec.c - a team of threads that runs one parallel loop at a time.
  *
  * Owns: the intra-op threads of one interpreter (created with it, at load of an
- * interpreter, never on the invoke path) and edge_exec_parallel, the loop a CPU
+ * interpreter, never on the invoke path; a freed interpreter's team is parked for the next
+ * one of its size, see PARKED_MAX) and edge_exec_parallel, the loop a CPU
  * operator spreads one node's tasks over. A job is published under a generation
  * counter; the tasks are cut into one contiguous range per thread (thread t gets
  * [t * n / T, (t + 1) * n / T)), each with its own atomic cursor: a thread runs its
@@ -141,7 +142,18 @@ void edge_exec_parallel(edge_exec *x, size_t n_tasks, edge_task_fn fn, void *ctx
     }
 }
 
-void edge__exec_free(edge_exec *x)
+/* Teams whose interpreter went, kept for the next interpreter that wants as many threads:
+ * interpreters come and go (a model version per worker, a reload, every test case), and
+ * threads that end are not free everywhere: qemu-user never gives their memory back (the
+ * generated-model tests under qemu grew by about 200 MB a second with 2 threads per
+ * interpreter, to 19 GB). At most PARKED_MAX teams wait, asleep; the rest end. */
+#define PARKED_MAX 4
+static pthread_mutex_t parked_mu = PTHREAD_MUTEX_INITIALIZER;
+static edge_exec *parked[PARKED_MAX];
+static size_t n_parked;
+
+/* End X's threads and free it (NULL is fine). */
+static void team_free(edge_exec *x)
 {
     if (!x)
         return;
@@ -157,9 +169,42 @@ void edge__exec_free(edge_exec *x)
     free(x);
 }
 
+void edge__exec_free(edge_exec *x)
+{
+    if (!x)
+        return;
+    pthread_mutex_lock(&parked_mu);
+    if (n_parked < PARKED_MAX) {
+        parked[n_parked++] = x;
+        x = NULL;
+    }
+    pthread_mutex_unlock(&parked_mu);
+    team_free(x);
+}
+
+/* At exit (or when libedge is unloaded), the parked teams end. */
+__attribute__((destructor)) static void parked_free(void)
+{
+    pthread_mutex_lock(&parked_mu);
+    while (n_parked)
+        team_free(parked[--n_parked]);
+    pthread_mutex_unlock(&parked_mu);
+}
+
 edge_exec *edge__exec_new(unsigned n)
 {
-    edge_exec *x = calloc(1, sizeof *x);
+    edge_exec *x = NULL;
+    pthread_mutex_lock(&parked_mu);
+    for (size_t i = 0; i < n_parked; i++)
+        if (parked[i]->n == n) {
+            x = parked[i];
+            parked[i] = parked[--n_parked];
+            break;
+        }
+    pthread_mutex_unlock(&parked_mu);
+    if (x)
+        return x;
+    x = calloc(1, sizeof *x);
     if (!x)
         return NULL;
     x->n = n;
@@ -173,7 +218,7 @@ edge_exec *edge__exec_new(unsigned n)
         x->started++;
     }
     if (x->started != n - 1) {
-        edge__exec_free(x);
+        team_free(x);
         return NULL;
     }
     return x;

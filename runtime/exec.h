@@ -17,8 +17,9 @@ typedef void (*edge_task_fn)(void *ctx, size_t task, unsigned thread);
 void edge_exec_parallel(edge_exec *x, size_t n_tasks, edge_task_fn fn, void *ctx);
 unsigned edge_exec_threads(const edge_exec *x);
 
-/* A team of N threads, the caller's included (N - 1 are started), or NULL when
- * memory or a thread cannot be had. Free with edge__exec_free (NULL is fine). */
+/* A team of N threads, the caller's included (N - 1 are started, or a parked team of N
+ * reused), or NULL when memory or a thread cannot be had. Free with edge__exec_free (NULL is
+ * fine), which parks a few teams for reuse (exec.c) and ends the others. */
 edge_exec *edge__exec_new(unsigned n);
 void edge__exec_free(edge_exec *x);
 

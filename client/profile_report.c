@@ -43,12 +43,12 @@ static double pct(uint64_t part, uint64_t whole)
     return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
-static void print_nodes(FILE *f, const edge_node_profile *e, long n, uint64_t invokes,
+static void print_nodes(FILE *f, const edge_node_profile *e, size_t n, uint64_t invokes,
                         uint64_t sum_ns)
 {
     fprintf(f, "%-8s %-24s %-34s %-18s %6s %10s %10s %10s %7s\n", "node", "operator", "kernel",
             "shape", "runs", "median_us", "mean_us", "us/invoke", "share%");
-    for (long i = 0; i < n; i++) {
+    for (size_t i = 0; i < n; i++) {
         const edge_node_profile *p = &e[i];
         char node[24], shape[96];
         snprintf(node, sizeof node, p->subgraph ? "%d:%d" : "%d",
@@ -91,7 +91,7 @@ int edge_profile_print(FILE *f, edge_node_profile *e, size_t n, uint64_t invokes
             (unsigned long long)invokes, (double)invoke_ns / 1e3 / (double)invokes,
             (double)sum_ns / 1e3 / (double)invokes,
             (double)(invoke_ns > sum_ns ? invoke_ns - sum_ns : 0) / 1e3 / (double)invokes, n);
-    print_nodes(f, e, (long)n, invokes, sum_ns);
+    print_nodes(f, e, n, invokes, sum_ns);
     print_types(f, t, nt, invokes, sum_ns);
     free(t);
     return 0;

@@ -46,8 +46,8 @@
  *   service.c       systemd: sd_notify, watchdog, socket activation
  * Threads: the loop thread owns every fd and every module's state except what
  * sched.c hands to workers (a request, read-only model version, the worker's
- * own interpreters) and a version's profile (profile.c: its own mutex). Only sched.c touches the queues, under its mutex.
- * Does not own inference (libedge). */
+ * own interpreters) and a version's profile (profile.c: its own mutex). Only sched.c touches the
+ * queues, under its mutex. Does not own inference (libedge). */
 #ifndef EDGED_DAEMON_H
 #define EDGED_DAEMON_H
 

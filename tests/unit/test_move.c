@@ -5,14 +5,17 @@
  * TRANSPOSE (and RESIZE_NEAREST_NEIGHBOR's row copies) run with their parameters reduced at prepare
  * (merged dimensions, the tiled transpose on 1 and 2 threads) write exactly the bytes the reference
  * movers write with the original parameters. The generated-model tests cannot see a wrong move (the
- * float32 twin runs the same move). */
+ * float32 twin runs the same move). Also the thread team they run on (runtime/exec.c): a freed
+ * team is parked and reused by the next team of its size, and still runs every task once. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "backends/cpu/move.h"
@@ -152,6 +155,63 @@ static void rnd_perm(int32_t *perm, int rank)
     }
 }
 
+/* This process's threads (Threads: of /proc/self/status), or -1. */
+static int threads_now(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    int n = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "Threads: %d", &n) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return n;
+}
+
+/* A task of the team test: marks which thread ran task I, then waits (at most about 2 s)
+ * until both threads have run one, so the helper's taking part does not hang on timing. */
+typedef struct team_job {
+    _Atomic unsigned seen[64];
+    atomic_uint threads;
+} team_job;
+
+static void team_task(void *ctx, size_t i, unsigned thread)
+{
+    team_job *j = ctx;
+    atomic_fetch_add(&j->seen[i], 1);
+    atomic_fetch_or(&j->threads, 1u << thread);
+    const struct timespec pause = {0, 100000};
+    for (int k = 0; k < 20000 && atomic_load(&j->threads) != 3u; k++)
+        nanosleep(&pause, NULL);
+}
+
+/* A freed team is parked and the next team of its size is that one, still working: every
+ * task runs exactly once, on both threads; a team of another size is a new one. */
+static void test_team_reuse(void **state)
+{
+    (void)state;
+    edge_exec *a = edge__exec_new(2);
+    assert_non_null(a);
+    const int with_a = threads_now();
+    edge__exec_free(a);
+    assert_int_equal(threads_now(), with_a); /* its helper waits, parked */
+    edge_exec *b = edge__exec_new(2);
+    assert_ptr_equal(b, a);
+    assert_int_equal(threads_now(), with_a); /* and is the new team's: no thread started */
+    edge_exec *c = edge__exec_new(3);
+    assert_non_null(c);
+    assert_ptr_not_equal(c, b);
+    assert_int_equal(edge_exec_threads(c), 3);
+    team_job j = {0};
+    edge_exec_parallel(b, 64, team_task, &j);
+    for (int i = 0; i < 64; i++)
+        assert_int_equal(atomic_load(&j.seen[i]), 1);
+    assert_int_equal(atomic_load(&j.threads), 3u); /* the parked helper ran tasks */
+    edge__exec_free(b);
+    edge__exec_free(c);
+}
+
 static void test_transpose(void **state)
 {
     (void)state;
@@ -211,9 +271,8 @@ static void test_resize_nearest(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pad),
-        cmocka_unit_test(test_slice),
-        cmocka_unit_test(test_transpose),
+        cmocka_unit_test(test_team_reuse),     cmocka_unit_test(test_pad),
+        cmocka_unit_test(test_slice),          cmocka_unit_test(test_transpose),
         cmocka_unit_test(test_resize_nearest),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -51,6 +51,11 @@ typedef struct edge_kernels {
         uint8_t cr, kr; /* packed block channels and depth group */
         uint8_t a_bias; /* 128 when the kernel reads x ^ 0x80 as unsigned, else 0 */
     } dconv;
+    struct { /* legacy uint8 direct CONV_2D (qs8.h), with dconv's cr and kr */
+        edge_qs8_dconv_fn fn;
+        const char *name;
+        int16_t a_bias; /* 0 when the kernel multiplies x as it is, -128 for x ^ 0x80 as int8 */
+    } dconv_u8;
     struct {
         edge_qs8_add_fn fn;
         const char *name;
@@ -61,6 +66,7 @@ typedef struct edge_kernels {
     } binary;
     struct {
         edge_qs8_sum_rows_fn fn;
+        edge_qu8_sum_rows_fn u8; /* uint8 bytes (NULL: the reference runs uint8 pools) */
         const char *name;
     } sum_rows;
     struct {

@@ -200,9 +200,23 @@ typedef struct edge_qs8_dconv_args {
     int8_t *out;
     int8_t zp_in; /* the input zero point (-p->input_offset) */
     edge_qs8_out o;
+    int32_t b, kzx; /* the uint8 kernels' window term (below); 0 for int8 */
 } edge_qs8_dconv_args;
 
 typedef void (*edge_qs8_dconv_fn)(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1);
+
+/* ---- direct CONV_2D of legacy uint8 (the table's dconv_u8; same layout and entry type) ----
+ *
+ * out[b][oy][ox][n] = requant_n( bias'[n] + b * (sum_{window cells} x - kzx)
+ *                                + sum_{ky, j < rowk} x[..] * W'[n][ky * rowk + j] )
+ * with in, out and zp_in holding uint8 bits: x (0..255) as it is, cells outside the input
+ * reading zp_in (the input zero point zx), o in the uint8 domain. The window sum runs over
+ * the k_h * k_w * in_c cells only (not the bytes past a window row). A uint8 node's weights
+ * w - zw = (w ^ 0x80) + (128 - zw), so the op packs w ^ 0x80 with the dconv layout's cr and
+ * kr, input offset -zx and the entry's a_bias (0: bias' = bias - zx * sum W', the kernel
+ * multiplies x as it is; -128: bias' = bias + (128 - zx) * sum W', the kernel multiplies
+ * x ^ 0x80 as int8, which is x - 128), and passes b = 128 - zw and kzx = k_h * k_w * in_c * zx:
+ * the result is TFLite's uint8 reference arithmetic exactly. */
 
 /* Depth of one pixel's row words: at most this many bytes (k_h * rowk). */
 #define EDGE_QS8_DCONV_MAX_K 512
@@ -286,6 +300,9 @@ typedef void (*edge_qs8_binary_fn)(size_t n, const int8_t *a, size_t as, const i
  * The op glue turns the sums into outputs (the divisions and multipliers stay
  * scalar per output element, exactly as the reference computes them). */
 typedef void (*edge_qs8_sum_rows_fn)(size_t rows, size_t channels, const int8_t *x, size_t stride,
+                                     int32_t *acc);
+/* The same over uint8 bytes (legacy uint8 AVERAGE_POOL_2D): x[r * stride + c] in 0..255. */
+typedef void (*edge_qu8_sum_rows_fn)(size_t rows, size_t channels, const uint8_t *x, size_t stride,
                                      int32_t *acc);
 
 /* ---- maxima over channels-last windows (MAX_POOL_2D) ----

@@ -33,6 +33,8 @@ typedef struct fast_hdr {
     bool split_n;   /* tasks over output channels (few rows, many channels) */
     size_t n_tasks; /* tasks per invoke */
     int8_t zp_in;   /* padding value of im2col rows */
+    bool u8;        /* AVERAGE_POOL_2D, direct CONV_2D: legacy uint8 */
+    int32_t b, kzx; /* uint8 direct CONV_2D: the window term (qs8.h) */
     edge_conv_params g;
     edge_qs8_add_params add;
     edge_pool_params pool;
@@ -463,30 +465,49 @@ void edge_fast_dw_eval(const edge_node *n, void *const *t, void *scratch, edge_e
 /* ---- direct CONV_2D of 1 to 4 input channels ---- */
 
 /* The direct path for geometry K with OHWI weights W (CONV_2D's, or a one-channel
- * depthwise's transposed): 1 when set up, 0 when the table has no direct kernel or K
+ * depthwise's transposed; for U8 a legacy uint8 CONV_2D's w ^ 0x80, see
+ * edge_fast_dconv_u8_prepare): 1 when set up, 0 when the table has no direct kernel or K
  * does not fit it (dilation, more than 4 input channels, a window past
  * EDGE_QS8_DCONV_MAX_K), EDGE_ENOMEM. Output rows are cut into tasks as for depthwise. */
-static int dconv_setup(edge_prep *p, edge_node *n, const edge_conv_params *k, const int8_t *w)
+static int dconv_setup_as(edge_prep *p, edge_node *n, const edge_conv_params *k, const int8_t *w,
+                          bool u8)
 {
     const edge_kernels *kt = edge_op_kernels(p);
-    if (!kt->dconv.fn || k->in_c > 4 || k->dil_h != 1 || k->dil_w != 1)
+    if (!(u8 ? kt->dconv_u8.fn : kt->dconv.fn) || k->in_c > 4 || k->dil_h != 1 || k->dil_w != 1)
         return 0;
     const size_t wbytes = edge_qs8_dconv_packed_bytes(k, kt->dconv.cr, kt->dconv.kr);
     if (!wbytes)
         return 0;
-    fast_hdr *h = alloc_hdr(p, n, wbytes, kt, FAST_DCONV, kt->dconv.name);
+    fast_hdr *h = alloc_hdr(p, n, wbytes, kt, FAST_DCONV, u8 ? kt->dconv_u8.name : kt->dconv.name);
     if (!h)
         return EDGE_ENOMEM;
     const edge_tensor *bias = edge_op_input(p, n, 2);
     if (edge_qs8_dconv_pack(k, kt->dconv.cr, kt->dconv.kr, w, bias ? bias->data : NULL, k->mult,
-                            k->shift, k->input_offset, kt->dconv.a_bias,
+                            k->shift, k->input_offset, u8 ? kt->dconv_u8.a_bias : kt->dconv.a_bias,
                             (uint8_t *)h + h->data_off))
         return edge_op_fail(p, EDGE_ENOMEM, "cannot allocate the direct convolution's weights");
     h->g = *k;
     h->o = (edge_qs8_out){k->output_offset, k->act_min, k->act_max};
     h->zp_in = (int8_t)(-k->input_offset);
+    h->u8 = u8;
+    if (u8) { /* qs8.h: w - zw = (w ^ 0x80) + (128 - zw); the window term's b and kzx */
+        const size_t cells = (size_t)k->k_h * (size_t)k->k_w * (size_t)k->in_c;
+        h->b = 128 + k->filter_offset;
+        h->kzx = (int32_t)((uint32_t)cells * (uint8_t)h->zp_in);
+    }
     row_tasks(h, (size_t)k->batches * (size_t)k->out_h, p->m->threads);
     return 1;
+}
+
+static int dconv_setup(edge_prep *p, edge_node *n, const edge_conv_params *k, const int8_t *w)
+{
+    return dconv_setup_as(p, n, k, w, false);
+}
+
+int edge_fast_dconv_u8_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k,
+                               const int8_t *w_flipped)
+{
+    return dconv_setup_as(p, n, k, w_flipped, true);
 }
 
 typedef struct dconv_job {
@@ -500,13 +521,14 @@ static void dconv_task(void *ctx, size_t task, unsigned thread)
     const dconv_job *j = ctx;
     const size_t r0 = task * j->h->chunk;
     const size_t r1 = r0 + j->h->chunk < j->h->rows ? r0 + j->h->chunk : j->h->rows;
-    j->h->k->dconv.fn(&j->a, (int32_t)r0, (int32_t)r1);
+    (j->h->u8 ? j->h->k->dconv_u8.fn : j->h->k->dconv.fn)(&j->a, (int32_t)r0, (int32_t)r1);
 }
 
 static void dconv_eval(const edge_node *n, void *const *t, edge_exec *ex)
 {
     const fast_hdr *h = n->packed;
-    const dconv_job j = {h, {&h->g, t[n->in[0]], hdr_data(h), t[n->out[0]], h->zp_in, h->o}};
+    const dconv_job j = {
+        h, {&h->g, t[n->in[0]], hdr_data(h), t[n->out[0]], h->zp_in, h->o, h->b, h->kzx}};
     edge_exec_parallel(ex, h->n_tasks, dconv_task, (void *)&j);
 }
 
@@ -554,15 +576,16 @@ void edge_fast_add_eval(const edge_node *n, void *const *t, edge_exec *ex)
 
 /* ---- AVERAGE_POOL_2D ---- */
 
-int edge_fast_avgpool_prepare(edge_prep *p, edge_node *n, const edge_pool_params *k)
+int edge_fast_avgpool_prepare(edge_prep *p, edge_node *n, const edge_pool_params *k, bool u8)
 {
     const edge_kernels *kt = edge_op_kernels(p);
-    if (!kt->sum_rows.fn)
+    if (!kt->sum_rows.fn || (u8 && !kt->sum_rows.u8))
         return 0;
     fast_hdr *h = alloc_hdr(p, n, 0, kt, FAST_AVGPOOL, kt->sum_rows.name);
     if (!h)
         return EDGE_ENOMEM;
     h->pool = *k;
+    h->u8 = u8;
     h->rows = (size_t)k->batches * (size_t)k->out_h;
     h->chunk = div_up(h->rows, (size_t)p->m->threads * 2);
     h->n_tasks = div_up(h->rows, h->chunk);
@@ -585,8 +608,10 @@ static inline int32_t round_div(int32_t acc, int32_t cnt)
     return acc > 0 ? (acc + cnt / 2) / cnt : (acc - cnt / 2) / cnt;
 }
 
-static void pool_pixel(const edge_pool_params *p, const edge_kernels *k, const int8_t *in_b,
-                       int32_t oy, int32_t ox, int32_t *acc, int8_t *o)
+/* Output pixel (OY, OX) of image IN_B into O: int8, or uint8 bytes when U8 (their sums are
+ * never negative, so the rounding is the uint8 reference's (acc + cnt / 2) / cnt). */
+static void pool_pixel(const edge_pool_params *p, const edge_kernels *k, bool u8,
+                       const int8_t *in_b, int32_t oy, int32_t ox, int32_t *acc, int8_t *o)
 {
     const size_t c = (size_t)p->channels;
     const int32_t ys = oy * p->stride_h - p->pad_h, xs = ox * p->stride_w - p->pad_w;
@@ -594,9 +619,13 @@ static void pool_pixel(const edge_pool_params *p, const edge_kernels *k, const i
     const int32_t y1 = ys + p->k_h < p->in_h ? ys + p->k_h : p->in_h;
     const int32_t x1 = xs + p->k_w < p->in_w ? xs + p->k_w : p->in_w;
     memset(acc, 0, c * sizeof *acc);
-    for (int32_t y = y0; y < y1; y++)
-        k->sum_rows.fn((size_t)(x1 - x0), c, in_b + ((size_t)y * (size_t)p->in_w + (size_t)x0) * c,
-                       c, acc);
+    for (int32_t y = y0; y < y1; y++) {
+        const int8_t *row = in_b + ((size_t)y * (size_t)p->in_w + (size_t)x0) * c;
+        if (u8)
+            k->sum_rows.u8((size_t)(x1 - x0), c, (const uint8_t *)row, c, acc);
+        else
+            k->sum_rows.fn((size_t)(x1 - x0), c, row, c, acc);
+    }
     const int32_t cnt = (y1 - y0) * (x1 - x0);
     for (size_t i = 0; i < c; i++)
         o[i] = (int8_t)edge_clamp32(cnt > 0 ? round_div(acc[i], cnt) : 0, p->act_min, p->act_max);
@@ -615,7 +644,7 @@ static void pool_task(void *ctx, size_t task, unsigned thread)
         const int32_t oy = (int32_t)(r % (size_t)p->out_h);
         const int8_t *in_b = j->in + b * (size_t)p->in_h * (size_t)p->in_w * c;
         for (int32_t ox = 0; ox < p->out_w; ox++)
-            pool_pixel(p, h->k, in_b, oy, ox, acc,
+            pool_pixel(p, h->k, h->u8, in_b, oy, ox, acc,
                        j->out + (r * (size_t)p->out_w + (size_t)ox) * c);
     }
 }

@@ -37,6 +37,12 @@ void edge_fast_im2col_row(const edge_conv_params *g, int8_t pad, size_t kc, cons
 int edge_fast_fc_prepare(edge_prep *p, edge_node *n, const edge_fc_params *k);
 void edge_fast_fc_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex);
 
+/* Legacy uint8 CONV_2D of 1 to 4 input channels on the table's uint8 direct kernel (qs8.h,
+ * dconv_u8), its OHWI weights given as W_FLIPPED = w ^ 0x80: 1, 0 when it does not apply,
+ * EDGE_ENOMEM. Runs through edge_fast_conv_eval. */
+int edge_fast_dconv_u8_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k,
+                               const int8_t *w_flipped);
+
 /* DEPTHWISE_CONV_2D (int8): depth multiplier 1 on the depthwise kernel, and a
  * one-channel input with any depth multiplier as a convolution (direct, or GEMM). */
 int edge_fast_dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k);
@@ -46,8 +52,9 @@ void edge_fast_dw_eval(const edge_node *n, void *const *t, void *scratch, edge_e
 int edge_fast_add_prepare(edge_prep *p, edge_node *n, const edge_qs8_add_params *k, size_t count);
 void edge_fast_add_eval(const edge_node *n, void *const *t, edge_exec *ex);
 
-/* AVERAGE_POOL_2D (int8). Needs channels * 4 bytes of scratch per thread. */
-int edge_fast_avgpool_prepare(edge_prep *p, edge_node *n, const edge_pool_params *k);
+/* AVERAGE_POOL_2D of int8, or of legacy uint8 when U8 (0 when the table has no uint8 row
+ * sums). Needs channels * 4 bytes of scratch per thread. */
+int edge_fast_avgpool_prepare(edge_prep *p, edge_node *n, const edge_pool_params *k, bool u8);
 void edge_fast_avgpool_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex);
 
 /* MEAN (int8) over the two middle axes of a 4-D tensor (global average pooling). */

@@ -124,6 +124,28 @@ static int rows_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
     return 1;
 }
 
+/* ---- EDGE_U8_DCONV: the uint8 direct convolution of 1 to 4 input channels ---- */
+
+/* N (a first layer: 1 to 4 input channels, no dilation) on the table's uint8 direct kernel,
+ * packed and run by fast_ops.c from the weights w ^ 0x80: 1, 0 when it does not apply,
+ * EDGE_ENOMEM. */
+static int dconv_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
+{
+    const edge_kernels *kt = edge_op_kernels(p);
+    const edge_tensor *w = edge_op_input(p, n, 1), *bias = edge_op_input(p, n, 2);
+    if (!kt || !kt->dconv_u8.fn || !w->data || (bias && !bias->data))
+        return 0;
+    int8_t *flipped = malloc(w->count);
+    if (!flipped)
+        return edge_op_fail(p, EDGE_ENOMEM, "cannot allocate %zu bytes", w->count);
+    const uint8_t *wu = w->data;
+    for (size_t i = 0; i < w->count; i++)
+        flipped[i] = (int8_t)(wu[i] ^ 0x80);
+    const int rc = edge_fast_dconv_u8_prepare(p, n, k, flipped);
+    free(flipped);
+    return rc;
+}
+
 /* ---- EDGE_U8_DW: the uint8 depthwise kernel ---- */
 
 /* N's packed data on the depthwise path: this header (64-byte multiple), then the weights. */
@@ -202,8 +224,10 @@ static bool zp_shift_exact(const edge_conv_params *k)
     return true;
 }
 
-/* Either path for N: 1 (EDGE_U8_FLIP) when the weights fit int8, else 2 (EDGE_U8_ROWS) when
- * the table has the uint8 GEMM and USE_ROWS, else 0; or a negative error. */
+/* A path for N: 1 (EDGE_U8_FLIP) when the weights fit int8, else with USE_ROWS 4
+ * (EDGE_U8_DCONV) for a CONV_2D of 1 to 4 input channels when the table has the uint8 direct
+ * kernel or 2 (EDGE_U8_ROWS) when it has the uint8 GEMM, with USE_DW 3 (EDGE_U8_DW) when it
+ * has the uint8 depthwise; else 0; or a negative error. */
 static int u8_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k, bool use_rows,
                       bool use_dw, edge_u8_conv_prepare_fn fast)
 {
@@ -225,6 +249,11 @@ static int u8_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k, boo
     }
     if (!use_rows)
         return 0;
+    if (fast == edge_fast_conv_prepare && k->in_c <= 4) {
+        rc = dconv_prepare(p, n, k);
+        if (rc)
+            return rc < 0 ? rc : EDGE_U8_DCONV;
+    }
     rc = rows_prepare(p, n, k);
     return rc <= 0 ? rc : EDGE_U8_ROWS;
 }
@@ -350,6 +379,10 @@ void edge_u8_eval(int path, edge_eval_fn fast, size_t in_count, size_t out_count
     }
     if (path == EDGE_U8_DW) {
         dw_eval(n, t, ex);
+        return;
+    }
+    if (path == EDGE_U8_DCONV) {
+        edge_fast_conv_eval(n, t, scratch, ex);
         return;
     }
     uint8_t *in = t[n->in[0]], *out = t[n->out[0]];

@@ -16,7 +16,9 @@
  * uint8 GEMM (qs8.h's edge_qs8_gemm_u8_fn): w_u - zw = (w_u ^ 0x80) + (128 - zw), so it packs
  * w_u ^ 0x80 and the kernel adds (128 - zw) * sum_k (x - zx) to each output pixel's
  * accumulators, the sum taken over the pixel's A row (the input pixel, or its im2col window
- * with padding holding zx).
+ * with padding holding zx). A CONV_2D of 1 to 4 input channels (a first layer) takes
+ * EDGE_U8_DCONV before that where the table has a uint8 direct kernel (qs8.h's dconv_u8: the
+ * same packing of w ^ 0x80, the (128 - zw) * sum (x - zx) term taken over each window).
  * Other DEPTHWISE_CONV_2D weights (depth multiplier 1) take EDGE_U8_DW, the table's uint8
  * depthwise kernel (qs8.h's edge_qs8_dw_u8_fn: w - zw packed as int16 and as two int8 planes,
  * the padding read as zx with the bias moved to match). The rest runs
@@ -29,10 +31,10 @@
 #include "ref/conv.h"
 #include "ref/fc.h"
 
-enum { EDGE_U8_FLIP = 1, EDGE_U8_ROWS = 2, EDGE_U8_DW = 3 };
+enum { EDGE_U8_FLIP = 1, EDGE_U8_ROWS = 2, EDGE_U8_DW = 3, EDGE_U8_DCONV = 4 };
 
 /* The int8 prepare of CONV_2D or DEPTHWISE_CONV_2D (fast_ops.h) on K's uint8 node N. Returns
- * the path N takes (EDGE_U8_FLIP, or EDGE_U8_ROWS for CONV_2D, EDGE_U8_DW for
+ * the path N takes (EDGE_U8_FLIP, or EDGE_U8_DCONV or EDGE_U8_ROWS for CONV_2D, EDGE_U8_DW for
  * DEPTHWISE_CONV_2D), 0 when it takes none
  * (the reference runs it), or a negative error code. */
 typedef int (*edge_u8_conv_prepare_fn)(edge_prep *p, edge_node *n, const edge_conv_params *k);

@@ -7,7 +7,8 @@
  * family) L2_POOL_2D in float32, as TFLite Micro (kernels/ref/l2.h).
  * int8 / uint8 MAX_POOL_2D of any window runs on the level's max_rows kernel
  * (qs8.h: a vector maximum over the channels of each window row, exact), rows
- * of output spread over the interpreter's threads.
+ * of output spread over the interpreter's threads; int8 / uint8 AVERAGE_POOL_2D on
+ * its row sums (fast_ops.c).
  * Does not own the arithmetic (kernels/ref/pool.c, kernels/<isa>/max_*.c). */
 #include <math.h>
 
@@ -194,8 +195,8 @@ static int pool_prepare(edge_prep *p, edge_node *n)
     d->average = n->code == EDGE_OP_AVERAGE_POOL_2D;
     d->l2 = n->code == EDGE_OP_L2_POOL_2D;
     d->k = k;
-    if (d->average && d->type == EDGE_INT8)
-        return edge_fast_avgpool_prepare(p, n, &d->k) < 0 ? EDGE_ENOMEM : 0;
+    if (d->average && (d->type == EDGE_INT8 || d->type == EDGE_UINT8))
+        return edge_fast_avgpool_prepare(p, n, &d->k, d->type == EDGE_UINT8) < 0 ? EDGE_ENOMEM : 0;
     if (n->code == EDGE_OP_MAX_POOL_2D && (d->type == EDGE_INT8 || d->type == EDGE_UINT8))
         maxpool_prepare(p, n, d);
     const edge_kernels *kt = edge_op_kernels(p);

@@ -84,9 +84,13 @@ void edge_qs8_dw_16c__neon(const edge_qs8_dw_args *a, int32_t row0, int32_t row1
 void edge_qs8_dw_u8_16c__neon(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1);
 /* Direct CONV_2D of 1 to 4 input channels, 8-channel blocks (qs8_dconv_neon.c). */
 void edge_qs8_dconv_8c4__neon(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1);
+/* legacy uint8 (qs8.h's dconv_u8, a_bias -128): the same code. */
+void edge_qs8_dconv_u8_8c4__neon(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1);
 void edge_qs8_add_16__neon(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
                            const edge_qs8_add_params *p);
 void edge_qs8_sum_rows_16c__neon(size_t rows, size_t channels, const int8_t *x, size_t stride,
+                                 int32_t *acc);
+void edge_qu8_sum_rows_16c__neon(size_t rows, size_t channels, const uint8_t *x, size_t stride,
                                  int32_t *acc);
 /* vmaxq_s8 / vmaxq_u8 over 16-channel blocks: max_neon.c. */
 void edge_qs8_max_rows_16c__neon(size_t rows, size_t channels, const int8_t *x, size_t stride,

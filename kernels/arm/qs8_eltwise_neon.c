@@ -11,7 +11,8 @@
  * SUM_ROWS: the rows of a 16-channel strip are added in int16 (saddw) for at
  * most 256 rows at a time (the extreme, 256 * -128 = -32768, still fits), then
  * widened into the int32 accumulators; int32 addition wraps, so the order of
- * the additions does not change the result.
+ * the additions does not change the result. edge_qu8_sum_rows_16c__neon: the same
+ * over uint8 bytes (uaddw, unsigned int16 sums of up to 256 rows).
  * Element and channel tails go through small stack buffers or scalar code, so
  * nothing is read or written past N elements / CHANNELS channels.
  * Does not own parameter derivation (backends/cpu) or the tables. */
@@ -148,6 +149,47 @@ static void sum_rows8(size_t rows, const int8_t *x, size_t stride, int32_t *acc)
     }
     vst1q_s32(acc, a0);
     vst1q_s32(acc + 4, a1);
+}
+
+/* acc[0..15] += the sum of ROWS rows of 16 uint8 at X: unsigned int16 sums of at most 256
+ * rows (65280), widened into the accumulators (as unsigned; int32 addition wraps). */
+static void sum_rows16_u8(size_t rows, const uint8_t *x, size_t stride, int32_t *acc)
+{
+    uint32x4_t a0 = vreinterpretq_u32_s32(vld1q_s32(acc));
+    uint32x4_t a1 = vreinterpretq_u32_s32(vld1q_s32(acc + 4));
+    uint32x4_t a2 = vreinterpretq_u32_s32(vld1q_s32(acc + 8));
+    uint32x4_t a3 = vreinterpretq_u32_s32(vld1q_s32(acc + 12));
+    for (size_t r0 = 0; r0 < rows; r0 += SUM16_ROWS) {
+        const size_t r1 = rows - r0 < SUM16_ROWS ? rows : r0 + SUM16_ROWS;
+        uint16x8_t s0 = vdupq_n_u16(0), s1 = vdupq_n_u16(0);
+        for (size_t r = r0; r < r1; r++) {
+            const uint8x16_t u = vld1q_u8(x + r * stride);
+            s0 = vaddw_u8(s0, vget_low_u8(u));
+            s1 = vaddw_u8(s1, vget_high_u8(u));
+        }
+        a0 = vaddw_u16(a0, vget_low_u16(s0));
+        a1 = vaddw_u16(a1, vget_high_u16(s0));
+        a2 = vaddw_u16(a2, vget_low_u16(s1));
+        a3 = vaddw_u16(a3, vget_high_u16(s1));
+    }
+    vst1q_s32(acc, vreinterpretq_s32_u32(a0));
+    vst1q_s32(acc + 4, vreinterpretq_s32_u32(a1));
+    vst1q_s32(acc + 8, vreinterpretq_s32_u32(a2));
+    vst1q_s32(acc + 12, vreinterpretq_s32_u32(a3));
+}
+
+void edge_qu8_sum_rows_16c__neon(size_t rows, size_t channels, const uint8_t *x, size_t stride,
+                                 int32_t *acc)
+{
+    size_t c = 0;
+    for (; c + 16 <= channels; c += 16)
+        sum_rows16_u8(rows, x + c, stride, acc + c);
+    for (; c < channels; c++) {
+        uint32_t s = (uint32_t)acc[c];
+        for (size_t r = 0; r < rows; r++)
+            s += x[r * stride + c];
+        acc[c] = (int32_t)s;
+    }
 }
 
 void edge_qs8_sum_rows_16c__neon(size_t rows, size_t channels, const int8_t *x, size_t stride,

@@ -117,6 +117,16 @@ static inline uint8x16_t edge_neon_out16_u8(int32x4_t v0, int32x4_t v1, int32x4_
     return vminq_u8(vmaxq_u8(b, vreinterpretq_u8_s8(o->lo)), vreinterpretq_u8_s8(o->hi));
 }
 
+/* Eight lanes likewise to uint8 (edge_neon_out8's uint8 twin). */
+static inline uint8x8_t edge_neon_out8_u8(int32x4_t v0, int32x4_t v1, const edge_neon_out *o)
+{
+    const uint16x8_t h =
+        vcombine_u16(vqmovun_s32(vaddq_s32(v0, o->zp)), vqmovun_s32(vaddq_s32(v1, o->zp)));
+    const uint8x8_t b = vqmovn_u16(h);
+    return vmin_u8(vmax_u8(b, vreinterpret_u8_s8(vget_low_s8(o->lo))),
+                   vreinterpret_u8_s8(vget_low_s8(o->hi)));
+}
+
 /* The sum of A's KC bytes (uint8), wrapping: the legacy uint8 GEMM's row term. */
 static inline uint32_t edge_neon_sum_u8(const uint8_t *a, size_t kc)
 {

@@ -32,10 +32,12 @@ const edge_kernels edge_kernels_neon = {
     .dw = {edge_qs8_dw_16c__neon, "qs8_dw_16c__neon", EDGE_DW_NEON_CR},
     .dw_u8 = {edge_qs8_dw_u8_16c__neon, "qs8_dw_u8_16c__neon"},
     .dconv = {edge_qs8_dconv_8c4__neon, "qs8_dconv_8c4__neon", EDGE_DCONV_NEON_CR, 4, 0},
+    .dconv_u8 = {edge_qs8_dconv_u8_8c4__neon, "qs8_dconv_u8_8c4__neon", -128},
     .add = {edge_qs8_add_16__neon, "qs8_add_16__neon"},
     .binary = {edge_qs8_add_bin__neon, edge_qs8_sub_bin__neon, edge_qs8_mul_bin__neon,
                edge_qs8_max_bin__neon, edge_qs8_min_bin__neon, "qs8_binary__neon"},
-    .sum_rows = {edge_qs8_sum_rows_16c__neon, "qs8_sum_rows_16c__neon"},
+    .sum_rows = {edge_qs8_sum_rows_16c__neon, edge_qu8_sum_rows_16c__neon,
+                 "qs8_sum_rows_16c__neon"},
     .max_rows = {edge_qs8_max_rows_16c__neon, edge_qu8_max_rows_16c__neon, "max_rows_16c__neon"},
     .lut8 = {edge_lut8__neon, "lut8__neon"},
 #if defined(__aarch64__)

@@ -110,6 +110,14 @@ void edge_qs8_sum_rows__c(size_t rows, size_t channels, const int8_t *x, size_t 
             acc[c] = edge_wrap_add32(acc[c], x[c]);
 }
 
+void edge_qu8_sum_rows__c(size_t rows, size_t channels, const uint8_t *x, size_t stride,
+                          int32_t *acc)
+{
+    for (size_t r = 0; r < rows; r++, x += stride)
+        for (size_t c = 0; c < channels; c++)
+            acc[c] = edge_wrap_add32(acc[c], x[c]);
+}
+
 const edge_kernels edge_kernels_c = {
     .isa = EDGE_ISA_SCALAR,
     .name = "c",
@@ -118,6 +126,7 @@ const edge_kernels edge_kernels_c = {
     .dw_u8 = {edge_qs8_dw_u8__c, "qs8_dw_u8__c"},
     .dw = {edge_qs8_dw__c, "qs8_dw_8c__c", C_CR},
     .dconv = {edge_qs8_dconv_8c4__c, "qs8_dconv_8c4__c", 8, 4, 0},
+    .dconv_u8 = {edge_qs8_dconv_u8_8c4__c, "qs8_dconv_u8_8c4__c", 0},
     .add = {edge_qs8_add__c, "qs8_add__c"},
-    .sum_rows = {edge_qs8_sum_rows__c, "qs8_sum_rows__c"},
+    .sum_rows = {edge_qs8_sum_rows__c, edge_qu8_sum_rows__c, "qs8_sum_rows__c"},
 };

@@ -15,9 +15,12 @@ void edge_qs8_dw_u8__c(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1)
 void edge_qs8_dw__c(const edge_qs8_dw_args *a, int32_t row0, int32_t row1);
 /* dconv_c.c: the direct CONV_2D of 1 to 4 input channels (blocks of 8, kr 4). */
 void edge_qs8_dconv_8c4__c(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1);
+void edge_qs8_dconv_u8_8c4__c(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1);
 void edge_qs8_add__c(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
                      const edge_qs8_add_params *p);
 void edge_qs8_sum_rows__c(size_t rows, size_t channels, const int8_t *x, size_t stride,
+                          int32_t *acc);
+void edge_qu8_sum_rows__c(size_t rows, size_t channels, const uint8_t *x, size_t stride,
                           int32_t *acc);
 
 /* All four in one table (isa EDGE_ISA_SCALAR, name "c"); never chosen by dispatch. */

@@ -13,8 +13,13 @@
  * words kept per group across pixels so one vpermd spreads pp pixels' words over their
  * lanes; the weights, bias and multipliers are replicated over the pp lane groups once
  * per call, and a byte shuffle packs the pp pixels' out_c channels for one masked store.
+ * edge_qs8_dconv_u8_16c4__avx512vnni is the same code for legacy uint8 (qs8.h): the input
+ * bytes go into vpdpbusd as they are, and each run's window sums (one vpdpbusd per word
+ * group against ones over the window's bytes) give every pixel's b * (sum - kzx), added to
+ * its accumulators.
  * Does not own packing (dconv.c), the table or the contract. */
 #include <immintrin.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -104,8 +109,33 @@ static void gather_run(const edge_conv_params *p, const int8_t *in_b, int8_t zp,
     }
 }
 
-/* out_c <= 8: pp pixels per vector (see above). */
-static void run_narrow(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1)
+/* The uint8 kernels' window words: ONES[g] has 1 in each byte of word group g (of a window
+ * row's GW) that holds a window cell, 0 in the bytes past the row's k_w * in_c. */
+static void window_ones(const edge_conv_params *p, size_t gw, uint32_t *ones)
+{
+    const size_t win = (size_t)p->k_w * (size_t)p->in_c;
+    for (size_t g = 0; g < gw; g++) {
+        const size_t nb = win - 4 * g < 4 ? win - 4 * g : 4;
+        ones[g] = nb == 4 ? 0x01010101u : 0x01010101u & ((1u << (8 * nb)) - 1);
+    }
+}
+
+/* Each run pixel's window term b * (sum of its cells - kzx) (uint8; qs8.h), pixel j in lane
+ * j, from the run's row words XT (lanes past the run: anything). */
+static inline __m512i window_term(const edge_qs8_dconv_args *a, const uint32_t *xt, size_t groups,
+                                  size_t gw, const uint32_t *ones)
+{
+    __m512i s = _mm512_setzero_si512();
+    for (size_t g = 0; g < groups; g++)
+        s = _mm512_dpbusd_epi32(s, _mm512_loadu_si512(xt + g * PX),
+                                _mm512_set1_epi32((int32_t)ones[g % gw]));
+    return _mm512_mullo_epi32(_mm512_sub_epi32(s, _mm512_set1_epi32(a->kzx)),
+                              _mm512_set1_epi32(a->b));
+}
+
+/* out_c <= 8: pp pixels per vector (see above); U8: the uint8 kernel. */
+static inline __attribute__((always_inline)) void run_narrow(const edge_qs8_dconv_args *a,
+                                                             int32_t row0, int32_t row1, bool u8)
 {
     const edge_conv_params *p = a->p;
     const size_t rowk = edge_qs8_dconv_rowk(p), kc = edge_qs8_dconv_kc(p), groups = kc / 4;
@@ -131,7 +161,12 @@ static void run_narrow(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1)
     for (size_t g = 0; g < groups; g++)
         wrep[g] = _mm512_permutexvar_epi32(idx_c, _mm512_loadu_si512(w + g * 64));
     const __m512i zp = _mm512_set1_epi32(a->o.zp), lo = _mm512_set1_epi32(a->o.lo);
-    const __m512i hi = _mm512_set1_epi32(a->o.hi), flip = _mm512_set1_epi32((int32_t)0x80808080);
+    const __m512i hi = _mm512_set1_epi32(a->o.hi);
+    const __m512i flip = _mm512_set1_epi32(u8 ? 0 : (int32_t)0x80808080);
+    const size_t gw = rowk / 4;
+    uint32_t ones[EDGE_QS8_DCONV_MAX_K / 4];
+    if (u8)
+        window_ones(p, gw, ones);
     /* word g of pixel j at xt[g * PX + j]; a load of 16 may run into the next group (or the
      * spare row) for pixels past the run, whose lanes are never stored */
     uint32_t xt[(EDGE_QS8_DCONV_MAX_K / 4 + 1) * PX];
@@ -142,8 +177,13 @@ static void run_narrow(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1)
         for (int32_t x0 = 0; x0 < p->out_w; x0 += PX) {
             const int32_t np = p->out_w - x0 < PX ? p->out_w - x0 : PX;
             gather_run(p, in_b, a->zp_in, rowk, oy, x0, np, xt);
+            const __m512i term = u8 ? window_term(a, xt, groups, gw, ones) : _mm512_setzero_si512();
             for (int32_t j0 = 0; j0 < np; j0 += pp) {
                 __m512i acc0 = bias, acc1 = _mm512_setzero_si512();
+                if (u8)
+                    acc0 = _mm512_add_epi32(
+                        acc0, _mm512_permutexvar_epi32(
+                                  _mm512_add_epi32(idx_p, _mm512_set1_epi32(j0)), term));
                 size_t g = 0;
                 for (; g + 2 <= groups; g += 2) {
                     const __m512i x0v = _mm512_permutexvar_epi32(
@@ -169,11 +209,12 @@ static void run_narrow(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1)
     }
 }
 
-void edge_qs8_dconv_16c4__avx512vnni(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1)
+/* Both kernels: U8 the uint8 one. */
+static inline __attribute__((always_inline)) void dconv(const edge_qs8_dconv_args *a, int32_t row0,
+                                                        int32_t row1, bool u8)
 {
-    EDGE_QS8_DCONV_CONTRACT(a, row0, row1);
     if (a->p->out_c <= 8) {
-        run_narrow(a, row0, row1);
+        run_narrow(a, row0, row1, u8);
         return;
     }
     const edge_conv_params *p = a->p;
@@ -181,8 +222,14 @@ void edge_qs8_dconv_16c4__avx512vnni(const edge_qs8_dconv_args *a, int32_t row0,
     const size_t ch = (size_t)p->out_c, blk = edge_qs8_gemm_block_bytes(CR, kc);
     const size_t img = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
     const __m512i zp = _mm512_set1_epi32(a->o.zp), lo = _mm512_set1_epi32(a->o.lo);
-    const __m512i hi = _mm512_set1_epi32(a->o.hi), flip = _mm512_set1_epi32((int32_t)0x80808080);
+    const __m512i hi = _mm512_set1_epi32(a->o.hi);
+    const __m512i flip = _mm512_set1_epi32(u8 ? 0 : (int32_t)0x80808080);
+    const size_t gw = rowk / 4;
+    uint32_t ones[EDGE_QS8_DCONV_MAX_K / 4];
+    if (u8)
+        window_ones(p, gw, ones);
     uint32_t xt[PX * EDGE_QS8_DCONV_MAX_K / 4];
+    int32_t term[PX];
     for (int32_t r = row0; r < row1; r++) {
         const int32_t b = r / p->out_h, oy = r % p->out_h;
         const int8_t *in_b = a->in + (size_t)b * img;
@@ -190,6 +237,8 @@ void edge_qs8_dconv_16c4__avx512vnni(const edge_qs8_dconv_args *a, int32_t row0,
         for (int32_t x0 = 0; x0 < p->out_w; x0 += PX) {
             const int32_t np = p->out_w - x0 < PX ? p->out_w - x0 : PX;
             gather_run(p, in_b, a->zp_in, rowk, oy, x0, np, xt);
+            if (u8)
+                _mm512_storeu_si512(term, window_term(a, xt, groups, gw, ones));
             for (size_t n0 = 0; n0 < ch; n0 += CR) {
                 const uint8_t *hb = (const uint8_t *)a->w + n0 / CR * blk;
                 const __m512i bias = _mm512_loadu_si512(hb);
@@ -202,6 +251,8 @@ void edge_qs8_dconv_16c4__avx512vnni(const edge_qs8_dconv_args *a, int32_t row0,
                 for (int32_t j = 0; j < np; j++, o += ch) {
                     const uint32_t *x = xt + j;
                     __m512i acc0 = bias, acc1 = _mm512_setzero_si512();
+                    if (u8)
+                        acc0 = _mm512_add_epi32(acc0, _mm512_set1_epi32(term[j]));
                     size_t g = 0;
                     for (; g + 2 <= groups; g += 2) {
                         const __m512i x0v =
@@ -222,4 +273,16 @@ void edge_qs8_dconv_16c4__avx512vnni(const edge_qs8_dconv_args *a, int32_t row0,
             }
         }
     }
+}
+
+void edge_qs8_dconv_16c4__avx512vnni(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1)
+{
+    EDGE_QS8_DCONV_CONTRACT(a, row0, row1);
+    dconv(a, row0, row1, false);
+}
+
+void edge_qs8_dconv_u8_16c4__avx512vnni(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1)
+{
+    EDGE_QS8_DCONV_CONTRACT(a, row0, row1);
+    dconv(a, row0, row1, true);
 }

@@ -1,8 +1,9 @@
 /* kernels/x86/qs8_eltwise_avx2.c - int8 ADD and window row sums of level avx2.
  *
  * Owns: edge_qs8_add__avx2 (contract: qs8.h, ADD of two int8 tensors of one
- * shape) and edge_qs8_sum_rows__avx2 (qs8.h, the channel sums of AVERAGE_POOL_2D
- * and MEAN).
+ * shape), edge_qs8_sum_rows__avx2 and edge_qu8_sum_rows__avx2 (qs8.h, the channel sums
+ * of AVERAGE_POOL_2D and MEAN over int8 or uint8 bytes; uint8 sums of up to 256 rows are
+ * unsigned int16).
  *
  * ADD: 32 elements per step, sign-extended to four vectors of 8 int32 lanes;
  * (x + offset) << left_shift wraps in the lanes as edge_wrap_shl32 does (shift
@@ -16,6 +17,7 @@
  * widened and added to the int32 accumulators with wrap-around.
  * Requantization: requant_avx2.h. Does not own the op glue (backends/cpu). */
 #include <immintrin.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -87,47 +89,68 @@ void edge_qs8_add__avx2(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
 
 /* ---- row sums ---- */
 
-EDGE_INLINE void acc_add8(int32_t *acc, __m128i s16)
+/* U8: S16 holds unsigned 16-bit sums. */
+EDGE_INLINE void acc_add8(int32_t *acc, __m128i s16, bool u8)
 {
     const __m256i v = _mm256_loadu_si256((const __m256i *)acc);
-    _mm256_storeu_si256((__m256i *)acc, _mm256_add_epi32(v, _mm256_cvtepi16_epi32(s16)));
+    const __m256i w = u8 ? _mm256_cvtepu16_epi32(s16) : _mm256_cvtepi16_epi32(s16);
+    _mm256_storeu_si256((__m256i *)acc, _mm256_add_epi32(v, w));
 }
 
-/* Channels [0, 16 * NV) of X (NV = 1 or 2), all ROWS. */
-EDGE_INLINE void sum_vec(size_t rows, const int8_t *x, size_t stride, int32_t *acc, int nv)
+EDGE_INLINE __m256i widen8(__m128i v, bool u8)
+{
+    return u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v);
+}
+
+/* Channels [0, 16 * NV) of X (NV = 1 or 2), all ROWS; U8: the bytes are uint8. */
+EDGE_INLINE void sum_vec(size_t rows, const int8_t *x, size_t stride, int32_t *acc, int nv, bool u8)
 {
     for (size_t r0 = 0; r0 < rows; r0 += 256) {
         const size_t r1 = rows - r0 < 256 ? rows : r0 + 256;
         __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
         for (size_t r = r0; r < r1; r++) {
             const __m128i *p = (const __m128i *)(x + r * stride);
-            s0 = _mm256_add_epi16(s0, _mm256_cvtepi8_epi16(_mm_loadu_si128(p)));
+            s0 = _mm256_add_epi16(s0, widen8(_mm_loadu_si128(p), u8));
             if (nv == 2)
-                s1 = _mm256_add_epi16(s1, _mm256_cvtepi8_epi16(_mm_loadu_si128(p + 1)));
+                s1 = _mm256_add_epi16(s1, widen8(_mm_loadu_si128(p + 1), u8));
         }
-        acc_add8(acc, _mm256_castsi256_si128(s0));
-        acc_add8(acc + 8, _mm256_extracti128_si256(s0, 1));
+        acc_add8(acc, _mm256_castsi256_si128(s0), u8);
+        acc_add8(acc + 8, _mm256_extracti128_si256(s0, 1), u8);
         if (nv == 2) {
-            acc_add8(acc + 16, _mm256_castsi256_si128(s1));
-            acc_add8(acc + 24, _mm256_extracti128_si256(s1, 1));
+            acc_add8(acc + 16, _mm256_castsi256_si128(s1), u8);
+            acc_add8(acc + 24, _mm256_extracti128_si256(s1, 1), u8);
         }
+    }
+}
+
+EDGE_INLINE void sum_rows(size_t rows, size_t channels, const int8_t *x, size_t stride,
+                          int32_t *acc, bool u8)
+{
+    size_t c = 0;
+    for (; c + 32 <= channels; c += 32)
+        sum_vec(rows, x + c, stride, acc + c, 2, u8);
+    if (c + 16 <= channels) {
+        sum_vec(rows, x + c, stride, acc + c, 1, u8);
+        c += 16;
+    }
+    for (; c < channels; c++) {
+        uint32_t s = (uint32_t)acc[c];
+        for (size_t r = 0; r < rows; r++) {
+            const int8_t v = x[r * stride + c];
+            s += u8 ? (uint32_t)(uint8_t)v : (uint32_t)(int32_t)v;
+        }
+        acc[c] = (int32_t)s;
     }
 }
 
 void edge_qs8_sum_rows__avx2(size_t rows, size_t channels, const int8_t *x, size_t stride,
                              int32_t *acc)
 {
-    size_t c = 0;
-    for (; c + 32 <= channels; c += 32)
-        sum_vec(rows, x + c, stride, acc + c, 2);
-    if (c + 16 <= channels) {
-        sum_vec(rows, x + c, stride, acc + c, 1);
-        c += 16;
-    }
-    for (; c < channels; c++) {
-        uint32_t s = (uint32_t)acc[c];
-        for (size_t r = 0; r < rows; r++)
-            s += (uint32_t)(int32_t)x[r * stride + c];
-        acc[c] = (int32_t)s;
-    }
+    sum_rows(rows, channels, x, stride, acc, false);
+}
+
+void edge_qu8_sum_rows__avx2(size_t rows, size_t channels, const uint8_t *x, size_t stride,
+                             int32_t *acc)
+{
+    sum_rows(rows, channels, (const int8_t *)x, stride, acc, true);
 }

@@ -1,8 +1,8 @@
 /* kernels/x86/qs8_eltwise_avx512.c - int8 ADD and window row sums of level avx512vnni.
  *
  * Owns: edge_qs8_add__avx512 (contract: qs8.h, ADD of two int8 tensors of one
- * shape) and edge_qs8_sum_rows__avx512 (qs8.h, the channel sums of AVERAGE_POOL_2D
- * and MEAN). Only AVX-512 F/BW: no VNNI.
+ * shape), edge_qs8_sum_rows__avx512 and edge_qu8_sum_rows__avx512 (qs8.h, the channel
+ * sums of AVERAGE_POOL_2D and MEAN over int8 or uint8 bytes). Only AVX-512 F/BW: no VNNI.
  *
  * ADD: 64 elements per step, sign-extended to four vectors of 16 int32 lanes;
  * (x + offset) << left_shift wraps in the lanes as edge_wrap_shl32 does (shift
@@ -13,9 +13,11 @@
  * Row sums: 64 channels at a time; up to 256 rows are summed in int16 lanes
  * (|sum| <= 256 * 128 = 32768, and -32768 is the only sum that reaches it, so
  * nothing overflows), then widened and added to the int32 accumulators with
- * wrap-around. Channel tails: masked loads and stores.
+ * wrap-around. edge_qu8_sum_rows__avx512 is the same over uint8 bytes: zero-extended, and
+ * 256 rows sum to at most 65280, an unsigned int16. Channel tails: masked loads and stores.
  * Requantization: requant_avx512.h. Does not own the op glue (backends/cpu). */
 #include <immintrin.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -85,12 +87,17 @@ void edge_qs8_add__avx512(size_t n, const int8_t *a, const int8_t *b, int8_t *ou
 
 /* acc[0..63] += the int16 sums S0 (channels 0..31) and S1 (32..63); M16: the
  * int32 lanes of each group of 16 that exist. */
-EDGE_INLINE void widen_add(int32_t *acc, __m512i s0, __m512i s1, const __mmask16 m16[4])
+EDGE_INLINE __m512i widen16(__m256i v, bool u8)
 {
-    const __m512i w[4] = {_mm512_cvtepi16_epi32(_mm512_castsi512_si256(s0)),
-                          _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(s0, 1)),
-                          _mm512_cvtepi16_epi32(_mm512_castsi512_si256(s1)),
-                          _mm512_cvtepi16_epi32(_mm512_extracti64x4_epi64(s1, 1))};
+    return u8 ? _mm512_cvtepu16_epi32(v) : _mm512_cvtepi16_epi32(v);
+}
+
+/* U8: the sums are unsigned 16-bit. */
+EDGE_INLINE void widen_add(int32_t *acc, __m512i s0, __m512i s1, const __mmask16 m16[4], bool u8)
+{
+    const __m512i w[4] = {
+        widen16(_mm512_castsi512_si256(s0), u8), widen16(_mm512_extracti64x4_epi64(s0, 1), u8),
+        widen16(_mm512_castsi512_si256(s1), u8), widen16(_mm512_extracti64x4_epi64(s1, 1), u8)};
 #pragma GCC unroll 4
     for (int j = 0; j < 4; j++) {
         const __m512i v = _mm512_maskz_loadu_epi32(m16[j], acc + 16 * j);
@@ -98,8 +105,14 @@ EDGE_INLINE void widen_add(int32_t *acc, __m512i s0, __m512i s1, const __mmask16
     }
 }
 
-/* Channels [c0, c0 + 64) (the lanes of M), all ROWS. */
-static void sum64(size_t rows, const int8_t *x, size_t stride, int32_t *acc, __mmask64 m)
+EDGE_INLINE __m512i widen8(__m256i v, bool u8)
+{
+    return u8 ? _mm512_cvtepu8_epi16(v) : _mm512_cvtepi8_epi16(v);
+}
+
+/* Channels [c0, c0 + 64) (the lanes of M), all ROWS; U8: the bytes are uint8. */
+EDGE_INLINE void sum64(size_t rows, const int8_t *x, size_t stride, int32_t *acc, __mmask64 m,
+                       bool u8)
 {
     __mmask16 m16[4];
     for (int j = 0; j < 4; j++)
@@ -109,18 +122,30 @@ static void sum64(size_t rows, const int8_t *x, size_t stride, int32_t *acc, __m
         __m512i s0 = _mm512_setzero_si512(), s1 = _mm512_setzero_si512();
         for (size_t r = r0; r < r1; r++) {
             const __m512i v = _mm512_maskz_loadu_epi8(m, x + r * stride);
-            s0 = _mm512_add_epi16(s0, _mm512_cvtepi8_epi16(_mm512_castsi512_si256(v)));
-            s1 = _mm512_add_epi16(s1, _mm512_cvtepi8_epi16(_mm512_extracti64x4_epi64(v, 1)));
+            s0 = _mm512_add_epi16(s0, widen8(_mm512_castsi512_si256(v), u8));
+            s1 = _mm512_add_epi16(s1, widen8(_mm512_extracti64x4_epi64(v, 1), u8));
         }
-        widen_add(acc, s0, s1, m16);
+        widen_add(acc, s0, s1, m16, u8);
+    }
+}
+
+EDGE_INLINE void sum_rows(size_t rows, size_t channels, const int8_t *x, size_t stride,
+                          int32_t *acc, bool u8)
+{
+    for (size_t c0 = 0; c0 < channels; c0 += 64) {
+        const size_t n = channels - c0 < 64 ? channels - c0 : 64;
+        sum64(rows, x + c0, stride, acc + c0, _bzhi_u64(~0ULL, (unsigned)n), u8);
     }
 }
 
 void edge_qs8_sum_rows__avx512(size_t rows, size_t channels, const int8_t *x, size_t stride,
                                int32_t *acc)
 {
-    for (size_t c0 = 0; c0 < channels; c0 += 64) {
-        const size_t n = channels - c0 < 64 ? channels - c0 : 64;
-        sum64(rows, x + c0, stride, acc + c0, _bzhi_u64(~0ULL, (unsigned)n));
-    }
+    sum_rows(rows, channels, x, stride, acc, false);
+}
+
+void edge_qu8_sum_rows__avx512(size_t rows, size_t channels, const uint8_t *x, size_t stride,
+                               int32_t *acc)
+{
+    sum_rows(rows, channels, (const int8_t *)x, stride, acc, true);
 }

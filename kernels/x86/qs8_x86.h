@@ -55,10 +55,14 @@ void edge_qs8_dw_u8_64c__avx512vnni(const edge_qs8_dw_u8_args *a, int32_t row0, 
 void edge_qs8_dw_64c__avx512vnni(const edge_qs8_dw_args *a, int32_t row0, int32_t row1);
 /* row words broadcast into vpdpbusd (x ^ 0x80): qs8_dconv_avx512vnni.c. */
 void edge_qs8_dconv_16c4__avx512vnni(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1);
+/* legacy uint8 (qs8.h's dconv_u8): the same code, input bytes as they are plus the window term. */
+void edge_qs8_dconv_u8_16c4__avx512vnni(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1);
 /* AVX-512 F/BW only (no VNNI), in the avx512vnni table: qs8_eltwise_avx512.c. */
 void edge_qs8_add__avx512(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
                           const edge_qs8_add_params *p);
 void edge_qs8_sum_rows__avx512(size_t rows, size_t channels, const int8_t *x, size_t stride,
+                               int32_t *acc);
+void edge_qu8_sum_rows__avx512(size_t rows, size_t channels, const uint8_t *x, size_t stride,
                                int32_t *acc);
 /* vpmaxsb / vpmaxub, masked tails (AVX-512 BW): max_avx512.c. */
 void edge_qs8_max_rows__avx512(size_t rows, size_t channels, const int8_t *x, size_t stride,
@@ -78,6 +82,8 @@ void edge_qs8_dw_16c__avx2(const edge_qs8_dw_args *a, int32_t row0, int32_t row1
 void edge_qs8_add__avx2(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
                         const edge_qs8_add_params *p);
 void edge_qs8_sum_rows__avx2(size_t rows, size_t channels, const int8_t *x, size_t stride,
+                             int32_t *acc);
+void edge_qu8_sum_rows__avx2(size_t rows, size_t channels, const uint8_t *x, size_t stride,
                              int32_t *acc);
 /* vpmaxsb / vpmaxub: max_avx2.c. */
 void edge_qs8_max_rows__avx2(size_t rows, size_t channels, const int8_t *x, size_t stride,

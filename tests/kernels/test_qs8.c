@@ -482,7 +482,11 @@ static void test_dw_u8(void **state)
 
 /* ---- direct CONV_2D, 1 to 4 input channels ---- */
 
-static int dconv_case(const edge_kernels *K, int round)
+/* One direct convolution of geometry drawn for ROUND against the reference: int8, or legacy
+ * uint8 (U8) through the table's dconv_u8 as fast_u8.c drives it (weights packed as w ^ 0x80
+ * with input offset -zx and a_bias 0, b = 128 - zw, kzx = cells * zx; per-tensor
+ * requantization) against edge_ref_conv_u8. */
+static int dconv_case(const edge_kernels *K, int round, bool u8)
 {
     edge_conv_params p = {0};
     rnd_dw_geometry(&p, round);
@@ -502,44 +506,76 @@ static int dconv_case(const edge_kernels *K, int round)
     p.out_h = th < 0 ? 1 : th / p.stride_h + 1;
     p.out_w = tw < 0 ? 1 : tw / p.stride_w + 1;
     const size_t c = (size_t)p.in_c, n = (size_t)p.out_c;
-    const size_t wn = n * (size_t)p.k_h * (size_t)p.k_w * c;
+    const size_t cells = (size_t)p.k_h * (size_t)p.k_w * c, wn = n * cells;
     const size_t in_n = (size_t)p.batches * (size_t)p.in_h * (size_t)p.in_w * c;
     const size_t out_n = (size_t)p.batches * (size_t)p.out_h * (size_t)p.out_w * n;
     int8_t *x = malloc(in_n), *w = malloc(wn), *got = malloc(out_n + 16), *want = malloc(out_n);
     int32_t *bias = malloc(n * 4), *mult = malloc(n * 4), *shift = malloc(n * 4);
-    fill_s8(x, in_n);
-    fill_s8(w, wn);
+    const bool extremes = u8 && round % 5 == 0; /* sums and products at their ends */
+    for (size_t i = 0; i < in_n; i++)
+        x[i] = extremes ? (int8_t)((rnd() & 1) * 255) : (int8_t)rnd();
+    for (size_t i = 0; i < wn; i++)
+        w[i] = extremes ? (int8_t)((rnd() & 1) * 255) : (int8_t)rnd();
     for (size_t i = 0; i < n; i++)
         bias[i] = rnd_bias();
-    rnd_requant(mult, shift, n);
-    p.input_offset = -rnd_zp();
-    p.output_offset = rnd_zp();
+    const bool has_bias = rnd_in(0, 4) != 0;
+    const uint8_t zx = rnd_zp_u8(), zw = rnd_zp_u8();
+    int32_t b = 0, kzx = 0, pack_offset, a_bias = K->dconv.a_bias;
     p.mult = mult;
     p.shift = shift;
-    rnd_range(&p.act_min, &p.act_max);
-    const bool has_bias = rnd_in(0, 4) != 0;
-    edge_ref_conv_s8(&p, x, w, has_bias ? bias : NULL, want);
+    if (u8) {
+        rnd_requant(mult, shift, 1); /* legacy uint8 requantizes per tensor */
+        for (size_t i = 1; i < n; i++)
+            mult[i] = mult[0], shift[i] = shift[0];
+        p.input_offset = -zx;
+        p.filter_offset = -zw;
+        p.output_offset = rnd_zp_u8();
+        p.act_min = 0;
+        p.act_max = 255;
+        if (rnd_in(0, 2) == 0) {
+            p.act_min = rnd_in(0, 200);
+            p.act_max = rnd_in(p.act_min, 255);
+        }
+        edge_ref_conv_u8(&p, (const uint8_t *)x, (const uint8_t *)w, has_bias ? bias : NULL,
+                         (uint8_t *)want);
+        for (size_t i = 0; i < wn; i++)
+            w[i] = (int8_t)((uint8_t)w[i] ^ 0x80);
+        pack_offset = -zx;
+        a_bias = K->dconv_u8.a_bias;
+        b = 128 - zw;
+        kzx = (int32_t)((uint32_t)cells * zx);
+    } else {
+        rnd_requant(mult, shift, n);
+        p.input_offset = -rnd_zp();
+        p.output_offset = rnd_zp();
+        rnd_range(&p.act_min, &p.act_max);
+        edge_ref_conv_s8(&p, x, w, has_bias ? bias : NULL, want);
+        pack_offset = p.input_offset;
+    }
+    const char *name = u8 ? K->dconv_u8.name : K->dconv.name;
+    const edge_qs8_dconv_fn fn = u8 ? K->dconv_u8.fn : K->dconv.fn;
     const size_t bytes = edge_qs8_dconv_packed_bytes(&p, K->dconv.cr, K->dconv.kr);
     assert_true(bytes > 0);
     void *packed = aligned_alloc(64, (bytes + 63) / 64 * 64);
     assert_int_equal(edge_qs8_dconv_pack(&p, K->dconv.cr, K->dconv.kr, w, has_bias ? bias : NULL,
-                                         mult, shift, p.input_offset, K->dconv.a_bias, packed),
+                                         mult, shift, pack_offset, a_bias, packed),
                      0);
     memset(got, 0x5a, out_n + 16);
     const edge_qs8_dconv_args a = {
-        &p, x, packed, got, (int8_t)-p.input_offset, {p.output_offset, p.act_min, p.act_max}};
+        &p, x,  packed, got, (int8_t)-p.input_offset, {p.output_offset, p.act_min, p.act_max},
+        b,  kzx};
     const int32_t rows = p.batches * p.out_h;
     for (int32_t r0 = 0; r0 < rows;) { /* random row ranges, as threads cut them */
         const int32_t r1 = r0 + rnd_in(1, rows - r0);
-        K->dconv.fn(&a, r0, r1);
+        fn(&a, r0, r1);
         r0 = r1;
     }
     int bad = memcmp(got, want, out_n) != 0;
     for (size_t i = out_n; i < out_n + 16; i++)
         bad |= got[i] != 0x5a;
     if (bad)
-        print_error("%s: dconv %dx%dx%d->%d k%dx%d s%d,%d pad %d,%d out %dx%d b%d differs\n",
-                    K->dconv.name, (int)p.in_h, (int)p.in_w, (int)c, (int)n, (int)p.k_h, (int)p.k_w,
+        print_error("%s: dconv %dx%dx%d->%d k%dx%d s%d,%d pad %d,%d out %dx%d b%d differs\n", name,
+                    (int)p.in_h, (int)p.in_w, (int)c, (int)n, (int)p.k_h, (int)p.k_w,
                     (int)p.stride_h, (int)p.stride_w, (int)p.pad_h, (int)p.pad_w, (int)p.out_h,
                     (int)p.out_w, (int)p.batches);
     free(x), free(w), free(got), free(want), free(bias), free(mult), free(shift);
@@ -553,8 +589,20 @@ static void test_dconv(void **state)
     FOR_LEVELS(K->dconv.fn, {
         int bad = 0, n = rounds(600);
         for (int r = 0; r < n; r++)
-            bad += dconv_case(K, r);
+            bad += dconv_case(K, r, false);
         printf("# %s: %d direct conv cases, %d differ\n", K->dconv.name, n, bad);
+        assert_int_equal(bad, 0);
+    })
+}
+
+static void test_dconv_u8(void **state)
+{
+    (void)state;
+    FOR_LEVELS(K->dconv_u8.fn, {
+        int bad = 0, n = rounds(400);
+        for (int r = 0; r < n; r++)
+            bad += dconv_case(K, r, true);
+        printf("# %s: %d uint8 direct conv cases, %d differ\n", K->dconv_u8.name, n, bad);
         assert_int_equal(bad, 0);
     })
 }
@@ -679,21 +727,31 @@ static void test_binary(void **state)
 
 /* ---- row sums ---- */
 
-static int sum_case(const edge_kernels *K)
+/* One sum_rows case, int8 or uint8 (U8), against the scalar sums; a quarter of them over
+ * more than 256 rows (several int16 passes), an eighth at the bytes' extremes. */
+static int sum_case(const edge_kernels *K, bool u8)
 {
-    const size_t rows = (size_t)rnd_in(1, 60), ch = (size_t)rnd_in(1, 300);
+    const size_t rows = (size_t)(rnd_in(0, 3) == 0 ? rnd_in(250, 700) : rnd_in(1, 60));
+    const size_t ch = (size_t)rnd_in(1, 300);
     const size_t stride = ch + (size_t)rnd_in(0, 40);
     int8_t *x = malloc(rows * stride);
     int32_t *got = malloc((ch + 8) * 4), *want = malloc(ch * 4);
     fill_s8(x, rows * stride);
+    if (rnd_in(0, 7) == 0)
+        memset(x, u8 ? 0xff : 0x80, rows * stride);
     for (size_t c = 0; c < ch; c++)
         want[c] = got[c] = rnd_bias();
     for (size_t c = ch; c < ch + 8; c++)
         got[c] = 0x5a5a5a5a;
     for (size_t r = 0; r < rows; r++)
-        for (size_t c = 0; c < ch; c++)
-            want[c] = (int32_t)((uint32_t)want[c] + (uint32_t)(int32_t)x[r * stride + c]);
-    K->sum_rows.fn(rows, ch, x, stride, got);
+        for (size_t c = 0; c < ch; c++) {
+            const int8_t v = x[r * stride + c];
+            want[c] = (int32_t)((uint32_t)want[c] + (u8 ? (uint32_t)(uint8_t)v : (uint32_t)v));
+        }
+    if (u8)
+        K->sum_rows.u8(rows, ch, (const uint8_t *)x, stride, got);
+    else
+        K->sum_rows.fn(rows, ch, x, stride, got);
     int bad = memcmp(got, want, ch * 4) != 0;
     for (size_t c = ch; c < ch + 8; c++)
         bad |= got[c] != 0x5a5a5a5a;
@@ -750,8 +808,8 @@ static void test_sum_rows(void **state)
     FOR_LEVELS(K->sum_rows.fn, {
         int bad = 0, n = rounds(300);
         for (int r = 0; r < n; r++)
-            bad += sum_case(K);
-        printf("# %s: %d row-sum cases, %d differ\n", K->sum_rows.name, n, bad);
+            bad += sum_case(K, r & 1);
+        printf("# %s: %d row-sum cases (int8 and uint8), %d differ\n", K->sum_rows.name, n, bad);
         assert_int_equal(bad, 0);
     })
 }
@@ -895,6 +953,7 @@ int main(void)
         cmocka_unit_test(test_gemm_contract), cmocka_unit_test(test_gemm_u8),
         cmocka_unit_test(test_dw_u8),         cmocka_unit_test(test_max_rows),
         cmocka_unit_test(test_lut8),          cmocka_unit_test(test_dconv),
+        cmocka_unit_test(test_dconv_u8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -176,15 +176,16 @@ typedef struct transpose_job {
     const edge_move_transpose *t;
     const uint8_t *in;
     uint8_t *out;
-    size_t row_block, blocks; /* input rows per task, tasks per matrix */
+    size_t row_block, col_block; /* input rows and columns per task */
+    size_t row_blocks, col_blocks;
 } transpose_job;
 
-/* Input rows R0..R1 (all columns) of one matrix: in[i][j] -> out[j][i], E bytes each. */
+/* Input rows R0..R1 by columns C0..C1 of one matrix: in[i][j] -> out[j][i], E bytes each. */
 #define EDGE_TRANSPOSE_TILES(E)                                                         \
     for (size_t i0 = r0; i0 < r1; i0 += TILE) {                                         \
         const size_t i1 = i0 + TILE < r1 ? i0 + TILE : r1;                              \
-        for (size_t j0 = 0; j0 < cols; j0 += TILE) {                                    \
-            const size_t j1 = j0 + TILE < cols ? j0 + TILE : cols;                      \
+        for (size_t j0 = c0; j0 < c1; j0 += TILE) {                                     \
+            const size_t j1 = j0 + TILE < c1 ? j0 + TILE : c1;                          \
             for (size_t j = j0; j < j1; j++)                                            \
                 for (size_t i = i0; i < i1; i++)                                        \
                     memcpy(out + (j * rows + i) * (E), in + (i * cols + j) * (E), (E)); \
@@ -197,8 +198,11 @@ static void transpose_task(void *ctx, size_t task, unsigned thread)
     const transpose_job *jb = ctx;
     const edge_move_transpose *t = jb->t;
     const size_t rows = t->rows, cols = t->cols, e = t->esize;
-    const size_t b = task / jb->blocks, r0 = (task % jb->blocks) * jb->row_block;
+    const size_t per = jb->row_blocks * jb->col_blocks, b = task / per;
+    const size_t r0 = task % per / jb->col_blocks * jb->row_block;
+    const size_t c0 = task % per % jb->col_blocks * jb->col_block;
     const size_t r1 = r0 + jb->row_block < rows ? r0 + jb->row_block : rows;
+    const size_t c1 = c0 + jb->col_block < cols ? c0 + jb->col_block : cols;
     const uint8_t *in = jb->in + b * rows * cols * e;
     uint8_t *out = jb->out + b * rows * cols * e;
     switch (e) {
@@ -219,12 +223,19 @@ void edge_move_transpose_run(const edge_move_transpose *t, const void *in, void 
     }
     if (t->batch == 0 || t->rows == 0 || t->cols == 0)
         return;
-    /* about two tasks per thread, in whole tiles of rows */
+    /* about two tasks per thread, in whole tiles of the longer side (an NCHW -> NHWC image of 3
+     * channels is a 3-row matrix: its columns are cut) */
     const size_t parts = 2 * (size_t)edge_exec_threads(ex);
-    size_t rb = (t->rows + parts - 1) / parts;
-    rb = (rb + TILE - 1) / TILE * TILE;
-    transpose_job jb = {t, in, out, rb, (t->rows + rb - 1) / rb};
-    edge_exec_parallel(ex, t->batch * jb.blocks, transpose_task, &jb);
+    const bool by_rows = t->rows >= t->cols;
+    const size_t side = by_rows ? t->rows : t->cols;
+    size_t blk = (side + parts - 1) / parts;
+    blk = (blk + TILE - 1) / TILE * TILE;
+    transpose_job jb = {t, in, out, by_rows ? blk : t->rows, by_rows ? t->cols : blk, 1, 1};
+    if (by_rows)
+        jb.row_blocks = (t->rows + blk - 1) / blk;
+    else
+        jb.col_blocks = (t->cols + blk - 1) / blk;
+    edge_exec_parallel(ex, t->batch * jb.row_blocks * jb.col_blocks, transpose_task, &jb);
 }
 
 /* ---- RESIZE_NEAREST_NEIGHBOR ---- */

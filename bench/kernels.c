@@ -11,8 +11,8 @@
  * fraction of the int8 peak, and the ratio to XNNPACK measured in the same run
  * (XNNPACK us / edged us: above 1, edged is faster) with the target.
  * Anchors: anchor-xnnbench and anchor-peak, compiled from ../shared/anchors.
- * Usage: bench-kernels [--level NAME] [--quick] [--min-seconds S] [--anchor XNNBENCH]
- *                      [--peak PEAK] */
+ * Usage: bench-kernels [--level NAME] [--case a|b|c|d1|d8] [--quick] [--min-seconds S]
+ *                      [--anchor XNNBENCH] [--peak PEAK] */
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -395,6 +395,7 @@ static void run_xnn(anchors *a, const char *path)
 
 typedef struct cli {
     const char *level, *xnn, *peak;
+    const char *only; /* --case: the one shape to run, by its letter (a, b, c, d1, d8) */
     bench_opts o;
 } cli;
 
@@ -411,11 +412,13 @@ static int parse_args(int argc, char **argv, cli *c)
             c->peak = argv[++i];
         else if (!strcmp(argv[i], "--min-seconds") && more)
             c->o.min_s = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--case") && more)
+            c->only = argv[++i];
         else if (!strcmp(argv[i], "--quick"))
             c->o = (bench_opts){.min_s = 0.05, .min_runs = 3};
         else {
             fprintf(stderr,
-                    "usage: %s [--level NAME] [--quick] [--min-seconds S] "
+                    "usage: %s [--level NAME] [--case a|b|c|d1|d8] [--quick] [--min-seconds S] "
                     "[--anchor XNNBENCH] [--peak PEAK]\n",
                     argv[0]);
             return -1;
@@ -461,8 +464,14 @@ int main(int argc, char **argv)
            "# %%peak = of the level's int8 peak (VNNI for scalar); check = output vs scalar\n");
     print_header();
     int failures = 0;
-    for (size_t i = 0; i < N_SHAPES; i++)
+    for (size_t i = 0; i < N_SHAPES; i++) {
+        /* the tag is "(c)": --case c picks it */
+        const char *tag = shapes[i].tag;
+        if (c.only &&
+            (strlen(tag) != strlen(c.only) + 2 || strncmp(tag + 1, c.only, strlen(c.only))))
+            continue;
         failures += bench_shape(&shapes[i], levels, n_levels, &c.o, &a);
+    }
     bench_anchor_free(&a.xnn);
     bench_anchor_free(&a.peak);
     if (failures)

@@ -8,7 +8,8 @@
  * with another scale or zero point are requantized as TensorFlow Lite's
  * ConcatenationWithScaling does (legacy uint8 models: SSD, YOLOv5), through a
  * 256-entry table per such input built at prepare (edge_requant_lut_u8).
- * Precomputes the per-input chunk sizes so eval is a sequence of copies.
+ * Precomputes the per-input chunk sizes so eval is a sequence of copies, cut into runs of
+ * outer steps over the interpreter's threads when large.
  * Does not own the copy (kernels/ref/transform.c). */
 #include <stdbool.h>
 #include <stdio.h>
@@ -108,20 +109,57 @@ static int concat_prepare(edge_prep *p, edge_node *n)
     return 0;
 }
 
-static void concat_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+/* Outer steps [k0, k1) of node N's copies: the inputs and the output moved to step k0. */
+static void concat_steps(const edge_node *n, void *const *t, size_t k0, size_t k1)
 {
     const concat_data *d = n->data;
     const void *in[CONCAT_MAX_INPUTS];
+    const uint8_t *lut[CONCAT_MAX_INPUTS];
+    size_t total = 0;
+    for (int i = 0; i < d->n_in; i++) {
+        in[i] = (const uint8_t *)t[n->in[i]] + k0 * d->chunk[i];
+        lut[i] = d->lut && d->remap[i] ? d->lut[i] : NULL;
+        total += d->chunk[i];
+    }
+    uint8_t *out = (uint8_t *)t[n->out[0]] + k0 * total;
+    if (!d->lut)
+        edge_ref_concat_bytes(k1 - k0, d->n_in, d->chunk, in, out);
+    else
+        edge_ref_concat_lut_u8(k1 - k0, d->n_in, d->chunk, in, lut, out);
+}
+
+/* Concatenations of at least this many bytes are cut into outer steps over the threads. */
+#define CONCAT_TASK_MIN 32768
+
+typedef struct concat_job {
+    const edge_node *n;
+    void *const *t;
+    size_t steps; /* outer steps per task */
+} concat_job;
+
+static void concat_task(void *ctx, size_t task, unsigned thread)
+{
+    (void)thread;
+    const concat_job *j = ctx;
+    const size_t outer = ((const concat_data *)j->n->data)->outer, k0 = task * j->steps;
+    concat_steps(j->n, j->t, k0, k0 + j->steps < outer ? k0 + j->steps : outer);
+}
+
+static void concat_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    const concat_data *d = n->data;
+    size_t total = 0;
     for (int i = 0; i < d->n_in; i++)
-        in[i] = t[n->in[i]];
-    if (!d->lut) {
-        edge_ref_concat_bytes(d->outer, d->n_in, d->chunk, in, t[n->out[0]]);
+        total += d->chunk[i];
+    const size_t threads = ex ? edge_exec_threads(ex) : 1;
+    if (threads < 2 || d->outer < 2 || d->outer * total < CONCAT_TASK_MIN) {
+        concat_steps(n, t, 0, d->outer);
         return;
     }
-    const uint8_t *lut[CONCAT_MAX_INPUTS];
-    for (int i = 0; i < d->n_in; i++)
-        lut[i] = d->remap[i] ? d->lut[i] : NULL;
-    edge_ref_concat_lut_u8(d->outer, d->n_in, d->chunk, in, lut, t[n->out[0]]);
+    /* about two tasks per thread (the copies of one step stay in one task) */
+    const size_t parts = 2 * threads < d->outer ? 2 * threads : d->outer;
+    const concat_job j = {n, t, (d->outer + parts - 1) / parts};
+    edge_exec_parallel(ex, (d->outer + j.steps - 1) / j.steps, concat_task, (void *)&j);
 }
 
 const edge_op edge_op_CONCATENATION = {

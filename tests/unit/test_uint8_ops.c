@@ -116,6 +116,73 @@ static void test_concat_requantizes(void **state)
     free(buf);
 }
 
+/* A CONCATENATION of [R, C0] and [R, C1] along axis 1 (R outer steps, large enough to be cut
+ * over two threads): int8 copies and uint8 with input 0 requantized, against the rows built
+ * here, on 1 and 2 threads. */
+static void test_concat_threads(void **state)
+{
+    (void)state;
+    enum { R = 300, C0 = 100, C1 = 60 };
+    for (int u8 = 0; u8 < 2; u8++)
+        for (unsigned threads = 1; threads <= 2; threads++) {
+            const edge_dtype type = u8 ? EDGE_UINT8 : EDGE_INT8;
+            const float s0 = u8 ? 0.5f : 0.25f;
+            const int32_t z0 = u8 ? 10 : 3;
+            tfw_writer *w = tfw_new();
+            assert_non_null(w);
+            const int32_t d0[2] = {R, C0}, d1[2] = {R, C1}, dout[2] = {R, C0 + C1};
+            const float s1 = 0.25f;
+            const int32_t z1 = 3;
+            const tfw_tensor_desc t0 = {
+                .type = type, .rank = 2, .dims = d0, .q_count = 1, .scale = s0, .zero_point = z0};
+            const tfw_tensor_desc t1 = {
+                .type = type, .rank = 2, .dims = d1, .q_count = 1, .scale = s1, .zero_point = z1};
+            const tfw_tensor_desc to = {
+                .type = type, .rank = 2, .dims = dout, .q_count = 1, .scale = s1, .zero_point = z1};
+            const int32_t ins[2] = {tfw_add_tensor(w, &t0), tfw_add_tensor(w, &t1)};
+            const int32_t y = tfw_add_tensor(w, &to);
+            tfw_options opt;
+            tfw_opt_init(&opt, 10 /* ConcatenationOptions */);
+            tfw_opt_i32(&opt, 0, 1); /* axis */
+            tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_CONCATENATION, 1), ins, 2, &y, 1, &opt);
+            tfw_set_io(w, ins, 2, &y, 1);
+            uint8_t *buf = NULL;
+            size_t size;
+            assert_int_equal(tfw_finish(w, &buf, &size), 0);
+            tfw_free(w);
+            edge_model_options o = {.threads = threads};
+            edge_model *m = NULL;
+            edge_error err = {0};
+            assert_int_equal(edge_model_open_buffer(buf, size, &o, &m, &err), 0);
+            edge_interp *it = NULL;
+            assert_int_equal(edge_interp_new(m, &it, &err), 0);
+            uint8_t *x0 = edge_interp_input(it, 0, NULL), *x1 = edge_interp_input(it, 1, NULL);
+            for (size_t i = 0; i < (size_t)R * C0; i++)
+                x0[i] = (uint8_t)(i * 7 + 1);
+            for (size_t i = 0; i < (size_t)R * C1; i++)
+                x1[i] = (uint8_t)(i * 13 + 5);
+            assert_int_equal(edge_interp_invoke(it), 0);
+            const uint8_t *out = edge_interp_output(it, 0, NULL);
+            uint8_t lut[256];
+            edge_requant_lut_u8(s0, z0, s1, z1, lut);
+            int bad = 0;
+            for (size_t r = 0; r < R; r++) {
+                for (size_t c = 0; c < C0; c++) {
+                    const uint8_t v = x0[r * C0 + c];
+                    bad += out[r * (C0 + C1) + c] != (u8 ? lut[v] : v);
+                }
+                for (size_t c = 0; c < C1; c++)
+                    bad += out[r * (C0 + C1) + C0 + c] != x1[r * C1 + c];
+            }
+            if (bad)
+                fail_msg("%s concatenation on %u thread(s): %d bytes differ", u8 ? "uint8" : "int8",
+                         threads, bad);
+            edge_interp_free(it);
+            edge_model_unref(m);
+            free(buf);
+        }
+}
+
 /* uint8 OP over all 256 values against the int8 OP over the same real values. */
 static void check_activation(int32_t code, float in_scale, int32_t in_zp, float out_scale,
                              int32_t out_zp)
@@ -189,6 +256,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_requant_lut),
         cmocka_unit_test(test_concat_requantizes),
+        cmocka_unit_test(test_concat_threads),
         cmocka_unit_test(test_uint8_activations),
         cmocka_unit_test(test_uint8_logistic_output_quant),
     };

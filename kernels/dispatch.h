@@ -31,6 +31,10 @@ typedef struct edge_kernels {
         uint8_t mr, nr, kr;
         uint8_t a_bias; /* 128 when the kernel reads x ^ 0x80 as unsigned, else 0 */
     } gemm;
+    struct { /* indirect GEMM (qs8.h): gemm's mr, nr, kr, a_bias and packing */
+        edge_qs8_igemm_fn fn;
+        const char *name;
+    } igemm;
     struct { /* legacy uint8 GEMM (qs8.h), a_bias 128 */
         edge_qs8_gemm_u8_fn fn;
         const char *name;

@@ -76,6 +76,19 @@ static inline size_t edge_qs8_gemm_block_bytes(size_t nr, size_t kc)
     return nr * (3 * sizeof(int32_t) + kc);
 }
 
+/* ---- indirect GEMM (a KxK CONV_2D without im2col rows; the table's igemm) ----
+ *
+ * C[m][n] = requant_n( bias'[n] + sum_{t < taps} sum_{j < tc} A_t[m][j] * W[n][t * tc + j] )
+ * for m < mr, n < nc, where A_t[m] = ptrs[m * taps + t] points at tc bytes (tc a positive
+ * multiple of the entry's kr): output pixel m's window tap t, the input pixel's channels or a
+ * buffer of the padding value. W is packed for the table's gemm entry (same nr, kr and a_bias)
+ * over depth K = taps * tc. The bytes are the kernel's operand form already: x ^ 0x80 when the
+ * gemm entry's a_bias is 128 (the op flips the input and the padding buffer once), x when it is
+ * 0. C, o and mr as for edge_qs8_gemm_fn; 1 <= taps * tc <= 2^24. */
+typedef void (*edge_qs8_igemm_fn)(size_t mr, size_t nc, size_t taps, size_t tc,
+                                  const int8_t *const *ptrs, const void *w, int8_t *c,
+                                  size_t c_stride, const edge_qs8_out *o);
+
 /* ---- GEMM of legacy uint8 activations with a per-row addend (uint8 CONV_2D, FULLY_CONNECTED) ----
  *
  * C[m][n] = requant_n( bias'[n] + row[m] + sum_{k < kc} A[m][k] * W[n][k] )   m < mr, n < nc

@@ -20,7 +20,7 @@
 #include "ref/requant.h"
 
 enum fast_kind { FAST_GEMM, FAST_DW, FAST_ADD, FAST_AVGPOOL, FAST_MEAN, FAST_DCONV };
-enum row_src { ROWS_DIRECT, ROWS_IM2COL, ROWS_PAD };
+enum row_src { ROWS_DIRECT, ROWS_IM2COL, ROWS_PAD, ROWS_INDIRECT };
 
 typedef struct fast_hdr {
     enum fast_kind kind;
@@ -41,9 +41,14 @@ typedef struct fast_hdr {
     edge_reduce_params mean;
     size_t data_off; /* packed weights / zero vector, from the header */
     size_t dw_w_off; /* depthwise: packed weights, after the zero vector at data_off */
+    size_t pad_off;  /* indirect GEMM: in_c bytes of the padding value, from the header */
+    bool flip_in;    /* indirect GEMM: the input is flipped (x ^ 0x80) around the kernel */
 } fast_hdr;
 
 #define HDR_BYTES ((sizeof(fast_hdr) + 63) & ~(size_t)63)
+/* The indirect GEMM's window (7x7) and tile rows: the task's pointer array is on its stack. */
+#define IGEMM_MAX_TAPS 49
+#define IGEMM_MAX_MR 16
 #define IM2COL_TARGET_BYTES (32u << 10)
 
 static const void *hdr_data(const fast_hdr *h)
@@ -100,16 +105,17 @@ static void gemm_split(fast_hdr *h, unsigned threads, size_t scratch_rows_cap)
     h->n_tasks = div_up(h->rows, h->chunk);
 }
 
+/* EXTRA bytes of the node's own after the packed weights (h->pad_off points at them). */
 static int gemm_setup(edge_prep *p, edge_node *n, fast_hdr **out, size_t rows, size_t ch,
                       size_t depth, const int8_t *w, const int32_t *bias, const int32_t *mult,
-                      const int32_t *shift, int32_t input_offset)
+                      const int32_t *shift, int32_t input_offset, size_t extra, const char *name)
 {
     const edge_kernels *k = edge_op_kernels(p);
     const size_t kc = edge_qs8_gemm_kc(depth, k->gemm.kr);
     const size_t wbytes = edge_qs8_gemm_packed_bytes(ch, depth, k->gemm.nr, k->gemm.kr);
-    if (!wbytes || kc > ((size_t)1 << 24))
+    if (!wbytes || kc > ((size_t)1 << 24) || extra > SIZE_MAX - wbytes)
         return 0; /* too large for the fast path's arithmetic: the reference runs it */
-    fast_hdr *h = alloc_hdr(p, n, wbytes, k, FAST_GEMM, k->gemm.name);
+    fast_hdr *h = alloc_hdr(p, n, wbytes + extra, k, FAST_GEMM, name);
     if (!h)
         return EDGE_ENOMEM;
     h->rows = rows;
@@ -118,6 +124,7 @@ static int gemm_setup(edge_prep *p, edge_node *n, fast_hdr **out, size_t rows, s
     h->kc = kc;
     edge_qs8_gemm_pack(ch, depth, k->gemm.nr, k->gemm.kr, w, bias, mult, shift, input_offset,
                        k->gemm.a_bias, (uint8_t *)h + h->data_off);
+    h->pad_off = h->data_off + wbytes;
     *out = h;
     return 1;
 }
@@ -134,10 +141,10 @@ static size_t im2col_rows(const fast_hdr *h)
  * h->src is set. */
 static void gemm_plan(edge_prep *p, edge_node *n, fast_hdr *h)
 {
-    const bool direct = h->src == ROWS_DIRECT;
+    const bool direct = h->src == ROWS_DIRECT, in_place = direct || h->src == ROWS_INDIRECT;
     h->a_stride = direct ? h->kdepth : h->kc;
-    gemm_split(h, p->m->threads, direct ? SIZE_MAX : im2col_rows(h));
-    if (!direct)
+    gemm_split(h, p->m->threads, in_place ? SIZE_MAX : im2col_rows(h));
+    if (!in_place)
         n->scratch_bytes = h->chunk * h->kc;
 }
 
@@ -168,18 +175,28 @@ int edge_fast_conv_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k
     const size_t rows = (size_t)k->batches * pixels;
     const size_t depth = (size_t)k->k_h * (size_t)k->k_w * (size_t)k->in_c;
     const edge_tensor *bias = edge_op_input(p, n, 2);
+    const bool pointwise = k->k_h == 1 && k->k_w == 1 && k->stride_h == 1 && k->stride_w == 1 &&
+                           k->pad_h == 0 && k->pad_w == 0 && k->out_h == k->in_h &&
+                           k->out_w == k->in_w;
+    /* a KxK window over whole k groups of channels, read in place (no im2col rows) */
+    const bool indirect = kt->igemm.fn && !pointwise && k->in_c % kt->gemm.kr == 0 &&
+                          (size_t)k->k_h * (size_t)k->k_w <= IGEMM_MAX_TAPS &&
+                          kt->gemm.mr <= IGEMM_MAX_MR && !edge_op_input(p, n, 0)->data;
     fast_hdr *h = NULL;
     int rc = gemm_setup(p, n, &h, rows, (size_t)k->out_c, depth, const_data(p, n, 1),
-                        bias ? bias->data : NULL, k->mult, k->shift, k->input_offset);
+                        bias ? bias->data : NULL, k->mult, k->shift, k->input_offset,
+                        indirect ? (size_t)k->in_c : 0, indirect ? kt->igemm.name : kt->gemm.name);
     if (rc <= 0)
         return rc;
     h->g = *k;
     h->o = (edge_qs8_out){k->output_offset, k->act_min, k->act_max};
     h->zp_in = (int8_t)(-k->input_offset);
-    const bool pointwise = k->k_h == 1 && k->k_w == 1 && k->stride_h == 1 && k->stride_w == 1 &&
-                           k->pad_h == 0 && k->pad_w == 0 && k->out_h == k->in_h &&
-                           k->out_w == k->in_w;
-    h->src = pointwise && h->kc == depth ? ROWS_DIRECT : ROWS_IM2COL;
+    h->src = pointwise && h->kc == depth ? ROWS_DIRECT : indirect ? ROWS_INDIRECT : ROWS_IM2COL;
+    if (indirect) { /* the padding cells' bytes, in the kernel's operand form (qs8.h) */
+        h->flip_in = kt->gemm.a_bias == 128;
+        memset((uint8_t *)h + h->pad_off, (uint8_t)h->zp_in ^ (h->flip_in ? 0x80 : 0),
+               (size_t)k->in_c);
+    }
     gemm_plan(p, n, h);
     return 1;
 }
@@ -193,7 +210,7 @@ int edge_fast_fc_prepare(edge_prep *p, edge_node *n, const edge_fc_params *k)
     fast_hdr *h = NULL;
     int rc = gemm_setup(p, n, &h, (size_t)k->batches, (size_t)k->units, (size_t)k->depth,
                         const_data(p, n, 1), bias ? bias->data : NULL, k->mult, k->shift,
-                        k->input_offset);
+                        k->input_offset, 0, kt->gemm.name);
     if (rc <= 0)
         return rc;
     h->o = (edge_qs8_out){k->output_offset, k->act_min, k->act_max};
@@ -313,6 +330,57 @@ static void gemm_rows(const fast_hdr *h, const int8_t *a, size_t a_stride, size_
                       out + m * h->n, h->n, &h->o);
 }
 
+/* Output pixel PX's window as TAPS pointers at P: the input pixel's channels, or PAD where the
+ * window leaves the input. OFF: each tap's byte offset from the window's first cell, used when
+ * the whole window lies inside the input (most pixels). */
+static void window_ptrs(const edge_conv_params *g, const int8_t *in, const int8_t *pad,
+                        const ptrdiff_t *off, pixel_at px, const int8_t **p)
+{
+    const size_t c = (size_t)g->in_c;
+    const int8_t *in_b = in + px.b * (size_t)g->in_h * (size_t)g->in_w * c;
+    const int32_t iy0 = px.oy * g->stride_h - g->pad_h, ix0 = px.ox * g->stride_w - g->pad_w;
+    if (iy0 >= 0 && iy0 + (g->k_h - 1) * g->dil_h < g->in_h && ix0 >= 0 &&
+        ix0 + (g->k_w - 1) * g->dil_w < g->in_w) {
+        const int8_t *base = in_b + ((size_t)iy0 * (size_t)g->in_w + (size_t)ix0) * c;
+        for (int32_t t = 0; t < g->k_h * g->k_w; t++)
+            p[t] = base + off[t];
+        return;
+    }
+    for (int32_t ky = 0; ky < g->k_h; ky++) {
+        const int32_t iy = iy0 + ky * g->dil_h;
+        const bool row_in = iy >= 0 && iy < g->in_h;
+        for (int32_t kx = 0; kx < g->k_w; kx++) {
+            const int32_t ix = ix0 + kx * g->dil_w;
+            *p++ = row_in && ix >= 0 && ix < g->in_w
+                       ? in_b + ((size_t)iy * (size_t)g->in_w + (size_t)ix) * c
+                       : pad;
+        }
+    }
+}
+
+/* Rows [m0, m1) through the indirect GEMM: each tile's window pointers, then the kernel. */
+static void igemm_rows(const fast_hdr *h, const int8_t *in, size_t m0, size_t m1, int8_t *out)
+{
+    const edge_conv_params *g = &h->g;
+    const size_t mr = h->k->gemm.mr, taps = (size_t)g->k_h * (size_t)g->k_w;
+    const int8_t *pad = (const int8_t *)h + h->pad_off;
+    const int8_t *ptrs[IGEMM_MAX_MR * IGEMM_MAX_TAPS];
+    ptrdiff_t off[IGEMM_MAX_TAPS];
+    for (int32_t ky = 0, t = 0; ky < g->k_h; ky++)
+        for (int32_t kx = 0; kx < g->k_w; kx++, t++)
+            off[t] = ((ptrdiff_t)ky * g->dil_h * g->in_w + (ptrdiff_t)kx * g->dil_w) * g->in_c;
+    pixel_at px = pixel_of(g, m0);
+    for (size_t m = m0; m < m1; m += mr) {
+        const size_t rows = m1 - m < mr ? m1 - m : mr;
+        for (size_t r = 0; r < rows; r++) {
+            window_ptrs(g, in, pad, off, px, ptrs + r * taps);
+            pixel_next(g, &px);
+        }
+        h->k->igemm.fn(rows, h->n, taps, (size_t)g->in_c, ptrs, hdr_data(h), out + m * h->n, h->n,
+                       &h->o);
+    }
+}
+
 static void gemm_task(void *ctx, size_t task, unsigned thread)
 {
     const gemm_job *j = ctx;
@@ -332,6 +400,10 @@ static void gemm_task(void *ctx, size_t task, unsigned thread)
         gemm_rows(h, j->in + m0 * h->a_stride, h->a_stride, m0, m1, j->out);
         return;
     }
+    if (h->src == ROWS_INDIRECT) {
+        igemm_rows(h, j->in, m0, m1, j->out);
+        return;
+    }
     int8_t *buf = (int8_t *)(j->scratch + (size_t)thread * j->scratch_stride);
     pixel_at px = h->src == ROWS_IM2COL ? pixel_of(&h->g, m0) : (pixel_at){0, 0, 0};
     for (size_t m = m0; m < m1; m++) {
@@ -347,12 +419,65 @@ static void gemm_task(void *ctx, size_t task, unsigned thread)
     gemm_rows(h, buf, h->kc, m0, m1, j->out);
 }
 
+/* ---- flips of whole tensors (x ^ 0x80), in tasks of FLIP_TASK bytes ---- */
+
+#define FLIP_TASK 32768
+
+typedef struct flip_job {
+    uint8_t *a, *b; /* flipped in turn: tasks over a, then over b */
+    size_t a_n, b_n, a_tasks;
+} flip_job;
+
+static void flip_bytes(uint8_t *x, size_t n)
+{
+    const uint64_t m = 0x8080808080808080u;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t v;
+        memcpy(&v, x + i, 8);
+        v ^= m;
+        memcpy(x + i, &v, 8);
+    }
+    for (; i < n; i++)
+        x[i] ^= 0x80;
+}
+
+static void flip_task(void *ctx, size_t task, unsigned thread)
+{
+    (void)thread;
+    const flip_job *j = ctx;
+    uint8_t *x = j->a;
+    size_t n = j->a_n;
+    if (task >= j->a_tasks) {
+        task -= j->a_tasks;
+        x = j->b;
+        n = j->b_n;
+    }
+    const size_t i0 = task * FLIP_TASK;
+    flip_bytes(x + i0, n - i0 < FLIP_TASK ? n - i0 : FLIP_TASK);
+}
+
+void edge_fast_flip(edge_exec *ex, uint8_t *a, size_t a_n, uint8_t *b, size_t b_n)
+{
+    const size_t at = (a_n + FLIP_TASK - 1) / FLIP_TASK, bt = (b_n + FLIP_TASK - 1) / FLIP_TASK;
+    flip_job j = {a, b, a_n, b_n, at};
+    edge_exec_parallel(ex, at + bt, flip_task, &j);
+}
+
 static void gemm_eval(const edge_node *n, const int8_t *in, int8_t *out, void *scratch,
                       edge_exec *ex)
 {
     const fast_hdr *h = n->packed;
     gemm_job j = {h, in, out, scratch, edge_op_scratch_stride(n)};
+    /* the indirect kernel reads x ^ 0x80 in place: the input is flipped and flipped back */
+    const size_t in_n = h->flip_in ? (size_t)h->g.batches * (size_t)h->g.in_h * (size_t)h->g.in_w *
+                                         (size_t)h->g.in_c
+                                   : 0;
+    if (in_n)
+        edge_fast_flip(ex, (uint8_t *)(uintptr_t)in, in_n, NULL, 0);
     edge_exec_parallel(ex, h->n_tasks, gemm_task, &j);
+    if (in_n)
+        edge_fast_flip(ex, (uint8_t *)(uintptr_t)in, in_n, NULL, 0);
 }
 
 static void dconv_eval(const edge_node *n, void *const *t, edge_exec *ex);
@@ -395,7 +520,7 @@ static int dw_as_conv(edge_prep *p, edge_node *n, const edge_conv_params *k)
     const edge_tensor *bias = edge_op_input(p, n, 2);
     fast_hdr *h = NULL;
     int rc = gemm_setup(p, n, &h, rows, ch, taps, wt, bias ? bias->data : NULL, k->mult, k->shift,
-                        k->input_offset);
+                        k->input_offset, 0, edge_op_kernels(p)->gemm.name);
     free(wt);
     if (rc <= 0)
         return rc;

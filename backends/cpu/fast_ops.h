@@ -52,6 +52,10 @@ void edge_fast_dw_eval(const edge_node *n, void *const *t, void *scratch, edge_e
 int edge_fast_add_prepare(edge_prep *p, edge_node *n, const edge_qs8_add_params *k, size_t count);
 void edge_fast_add_eval(const edge_node *n, void *const *t, edge_exec *ex);
 
+/* A ^= 0x80 over A_N bytes and B likewise (B may be NULL with B_N 0), in tasks over EX's
+ * threads: int8 <-> uint8 bytes, and the operand form of the a_bias-128 kernels. */
+void edge_fast_flip(edge_exec *ex, uint8_t *a, size_t a_n, uint8_t *b, size_t b_n);
+
 /* AVERAGE_POOL_2D of int8, or of legacy uint8 when U8 (0 when the table has no uint8 row
  * sums). Needs channels * 4 bytes of scratch per thread. */
 int edge_fast_avgpool_prepare(edge_prep *p, edge_node *n, const edge_pool_params *k, bool u8);

@@ -324,52 +324,6 @@ static void rows_eval(const edge_node *n, void *const *t, void *scratch, edge_ex
     edge_exec_parallel(ex, ((const u8_gemm *)n->packed)->n_tasks, rows_task, &j);
 }
 
-/* ---- eval: flips of whole tensors, in tasks of FLIP_TASK bytes ---- */
-
-#define FLIP_TASK 32768
-
-typedef struct flip_job {
-    uint8_t *a, *b; /* flipped in turn: tasks over a, then over b */
-    size_t a_n, b_n, a_tasks;
-} flip_job;
-
-static void flip_bytes(uint8_t *x, size_t n)
-{
-    const uint64_t m = 0x8080808080808080u;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t v;
-        memcpy(&v, x + i, 8);
-        v ^= m;
-        memcpy(x + i, &v, 8);
-    }
-    for (; i < n; i++)
-        x[i] ^= 0x80;
-}
-
-static void flip_task(void *ctx, size_t task, unsigned thread)
-{
-    (void)thread;
-    const flip_job *j = ctx;
-    uint8_t *x = j->a;
-    size_t n = j->a_n;
-    if (task >= j->a_tasks) {
-        task -= j->a_tasks;
-        x = j->b;
-        n = j->b_n;
-    }
-    const size_t i0 = task * FLIP_TASK;
-    flip_bytes(x + i0, n - i0 < FLIP_TASK ? n - i0 : FLIP_TASK);
-}
-
-/* A ^= 0x80 over A_N bytes and B likewise (B may be NULL with B_N 0). */
-static void flip2(edge_exec *ex, uint8_t *a, size_t a_n, uint8_t *b, size_t b_n)
-{
-    const size_t at = (a_n + FLIP_TASK - 1) / FLIP_TASK, bt = (b_n + FLIP_TASK - 1) / FLIP_TASK;
-    flip_job j = {a, b, a_n, b_n, at};
-    edge_exec_parallel(ex, at + bt, flip_task, &j);
-}
-
 void edge_u8_eval(int path, edge_eval_fn fast, size_t in_count, size_t out_count,
                   const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
@@ -386,7 +340,7 @@ void edge_u8_eval(int path, edge_eval_fn fast, size_t in_count, size_t out_count
         return;
     }
     uint8_t *in = t[n->in[0]], *out = t[n->out[0]];
-    flip2(ex, in, in_count, NULL, 0);
+    edge_fast_flip(ex, in, in_count, NULL, 0);
     fast(n, t, scratch, ex);
-    flip2(ex, in, in_count, out, out_count);
+    edge_fast_flip(ex, in, in_count, out, out_count);
 }

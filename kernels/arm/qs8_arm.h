@@ -8,6 +8,7 @@
 #ifndef EDGE_ARM_QS8_ARM_H
 #define EDGE_ARM_QS8_ARM_H
 
+#include <assert.h>
 #include "qs8.h"
 
 /* Tile sizes (the table's mr, nr, kr; cr of the depthwise kernel). */
@@ -23,10 +24,12 @@
 #define EDGE_DW_NEON_CR 16
 #define EDGE_DCONV_NEON_CR 8 /* the direct conv (kr 4, a_bias 0) */
 
-/* The int8 and the legacy uint8 entry points of an aarch64 GEMM file (qs8.h's two GEMM
- * contracts), which defines MR, KR and gemm_rows(bool U8, size_t M, nc, kc, a, a_stride, w,
- * row, c, c_stride, o) for M = 1..MR (MR = 4): a uint8 call forms each row's addend
- * (edge_neon_u8_rows: its kernel multiplies A by W + 128) and runs the same body with U8. */
+/* The int8, indirect and legacy uint8 entry points of an aarch64 GEMM file (qs8.h's GEMM,
+ * indirect GEMM and uint8 GEMM contracts), which defines MR, KR and gemm_rows(bool U8, size_t M,
+ * nc, kc, a, a_stride, w, row, c, c_stride, o, ptrs, taps, tc) for M = 1..MR (MR = 4): with
+ * PTRS the rows are read tap by tap (row m's tap t at ptrs[m * taps + t], tc bytes each, A
+ * unused); a uint8 call forms each row's addend (edge_neon_u8_rows: its kernel multiplies A
+ * by W + 128) and runs the same body with U8. */
 #define EDGE_NEON_GEMM_ROWS_4(U8, mr, ...)             \
     do {                                               \
         switch (mr) {                                  \
@@ -36,12 +39,21 @@
         default: gemm_rows(U8, 4, __VA_ARGS__); break; \
         }                                              \
     } while (0)
-#define EDGE_NEON_GEMM_ENTRIES(S8_NAME, U8_NAME)                                                   \
+#define EDGE_NEON_GEMM_ENTRIES(S8_NAME, I8_NAME, U8_NAME)                                          \
     void S8_NAME(size_t mr, size_t nc, size_t kc, const int8_t *a, size_t a_stride, const void *w, \
                  int8_t *c, size_t c_stride, const edge_qs8_out *o)                                \
     {                                                                                              \
         EDGE_QS8_GEMM_CONTRACT(mr, nc, kc, MR, KR);                                                \
-        EDGE_NEON_GEMM_ROWS_4(false, mr, nc, kc, a, a_stride, w, NULL, c, c_stride, o);            \
+        EDGE_NEON_GEMM_ROWS_4(false, mr, nc, kc, a, a_stride, w, NULL, c, c_stride, o, NULL, 0,    \
+                              0);                                                                  \
+    }                                                                                              \
+    void I8_NAME(size_t mr, size_t nc, size_t taps, size_t tc, const int8_t *const *ptrs,          \
+                 const void *w, int8_t *c, size_t c_stride, const edge_qs8_out *o)                 \
+    {                                                                                              \
+        EDGE_QS8_GEMM_CONTRACT(mr, nc, taps *tc, MR, KR);                                          \
+        assert(tc % KR == 0);                                                                      \
+        EDGE_NEON_GEMM_ROWS_4(false, mr, nc, taps *tc, NULL, 0, w, NULL, c, c_stride, o, ptrs,     \
+                              taps, tc);                                                           \
     }                                                                                              \
     void U8_NAME(size_t mr, size_t nc, size_t kc, const uint8_t *a, size_t a_stride,               \
                  const void *w, int32_t b, int32_t kzx, uint8_t *c, size_t c_stride,               \
@@ -51,13 +63,17 @@
         int32_t row[MR];                                                                           \
         edge_neon_u8_rows(a, a_stride, mr, kc, b, kzx, row);                                       \
         EDGE_NEON_GEMM_ROWS_4(true, mr, nc, kc, (const int8_t *)a, a_stride, w, row, (int8_t *)c,  \
-                              c_stride, o);                                                        \
+                              c_stride, o, NULL, 0, 0);                                            \
     }
 
 #if defined(__aarch64__)
 /* smull/smull2 + sadalp (exact for every int8 pair); a_bias 0. */
 void edge_qs8_gemm_4x4c8__neon(size_t mr, size_t nc, size_t kc, const int8_t *a, size_t a_stride,
                                const void *w, int8_t *c, size_t c_stride, const edge_qs8_out *o);
+/* Indirect (qs8.h's edge_qs8_igemm_fn): the same body reading each tap where its pointer says. */
+void edge_qs8_igemm_4x4c8__neon(size_t mr, size_t nc, size_t taps, size_t tc,
+                                const int8_t *const *ptrs, const void *w, int8_t *c,
+                                size_t c_stride, const edge_qs8_out *o);
 /* Legacy uint8 (qs8.h's edge_qs8_gemm_u8_fn): umull against W + 128, uint8 output. */
 void edge_qs8_gemm_u8_4x4c8__neon(size_t mr, size_t nc, size_t kc, const uint8_t *a,
                                   size_t a_stride, const void *w, int32_t b, int32_t kzx,
@@ -66,6 +82,10 @@ void edge_qs8_gemm_u8_4x4c8__neon(size_t mr, size_t nc, size_t kc, const uint8_t
 void edge_qs8_gemm_4x16c4__neondot(size_t mr, size_t nc, size_t kc, const int8_t *a,
                                    size_t a_stride, const void *w, int8_t *c, size_t c_stride,
                                    const edge_qs8_out *o);
+/* Indirect (qs8.h's edge_qs8_igemm_fn): the same body reading each tap where its pointer says. */
+void edge_qs8_igemm_4x16c4__neondot(size_t mr, size_t nc, size_t taps, size_t tc,
+                                    const int8_t *const *ptrs, const void *w, int8_t *c,
+                                    size_t c_stride, const edge_qs8_out *o);
 /* Legacy uint8 (qs8.h's edge_qs8_gemm_u8_fn): udot against W + 128, uint8 output. */
 void edge_qs8_gemm_u8_4x16c4__neondot(size_t mr, size_t nc, size_t kc, const uint8_t *a,
                                       size_t a_stride, const void *w, int32_t b, int32_t kzx,

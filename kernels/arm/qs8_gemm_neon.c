@@ -95,11 +95,31 @@ EDGE_INLINE void store_tile(bool U8, size_t M, int32x4_t acc[MR][NR], const int3
     }
 }
 
+/* K bytes [0, KN) of the rows at AP (KN a multiple of KR), weights from WP. Returns WP past
+ * them. */
+EDGE_INLINE const int8_t *kloop(bool U8, size_t M, int32x4_t acc[MR][NR],
+                                const int8_t *const ap[MR], const int8_t *wp, size_t kn)
+{
+    for (size_t k = 0; k < kn; k += KR, wp += NR * KR) {
+        const int8x16_t w01 = vld1q_s8(wp), w23 = vld1q_s8(wp + 16);
+#pragma GCC unroll 4
+        for (size_t m = 0; m < M; m++) {
+            if (U8)
+                mac_row_u8(acc[m], load_a8_dup(ap[m] + k), w01, w23);
+            else
+                mac_row(acc[m], load_a8_dup(ap[m] + k), w01, w23);
+        }
+    }
+    return wp;
+}
+
 /* The kernel for a fixed row count M (1..4), so the unused rows cost nothing; U8: A and C are
- * uint8 and ROW holds each row's addend (the int8 kernel: ROW NULL). */
+ * uint8 and ROW holds each row's addend (the int8 kernel: ROW NULL); PTRS: the indirect kernel
+ * (qs8_arm.h's EDGE_NEON_GEMM_ENTRIES). */
 EDGE_INLINE void gemm_rows(bool U8, size_t M, size_t nc, size_t kc, const int8_t *a,
                            size_t a_stride, const void *w, const int32_t *row, int8_t *c,
-                           size_t c_stride, const edge_qs8_out *o)
+                           size_t c_stride, const edge_qs8_out *o, const int8_t *const *ptrs,
+                           size_t taps, size_t tc)
 {
     const edge_neon_out out = edge_neon_out_make(o);
     const uint8_t *blk = w;
@@ -108,21 +128,21 @@ EDGE_INLINE void gemm_rows(bool U8, size_t M, size_t nc, size_t kc, const int8_t
         const int8_t *ap[MR];
 #pragma GCC unroll 4
         for (size_t m = 0; m < M; m++) {
-            ap[m] = a + m * a_stride;
+            ap[m] = a ? a + m * a_stride : NULL;
 #pragma GCC unroll 4
             for (size_t j = 0; j < NR; j++)
                 acc[m][j] = vdupq_n_s32(0);
         }
         const int8_t *wp = (const int8_t *)(blk + 3 * NR * sizeof(int32_t));
-        for (size_t k = 0; k < kc; k += KR, wp += NR * KR) {
-            const int8x16_t w01 = vld1q_s8(wp), w23 = vld1q_s8(wp + 16);
+        if (ptrs) {
+            for (size_t t = 0; t < taps; t++) {
 #pragma GCC unroll 4
-            for (size_t m = 0; m < M; m++) {
-                if (U8)
-                    mac_row_u8(acc[m], load_a8_dup(ap[m] + k), w01, w23);
-                else
-                    mac_row(acc[m], load_a8_dup(ap[m] + k), w01, w23);
+                for (size_t m = 0; m < M; m++)
+                    ap[m] = ptrs[m * taps + t];
+                wp = kloop(U8, M, acc, ap, wp, tc);
             }
+        } else {
+            kloop(U8, M, acc, ap, wp, kc);
         }
         const size_t n = nc - n0 < NR ? nc - n0 : NR;
         store_tile(U8, M, acc, (const int32_t *)(const void *)blk, row, c + n0, c_stride, n, &out);
@@ -130,4 +150,5 @@ EDGE_INLINE void gemm_rows(bool U8, size_t M, size_t nc, size_t kc, const int8_t
 }
 
 /* int8 A as it is; uint8 A times W + 128, the 128 * sum A taken off in the row addend */
-EDGE_NEON_GEMM_ENTRIES(edge_qs8_gemm_4x4c8__neon, edge_qs8_gemm_u8_4x4c8__neon)
+EDGE_NEON_GEMM_ENTRIES(edge_qs8_gemm_4x4c8__neon, edge_qs8_igemm_4x4c8__neon,
+                       edge_qs8_gemm_u8_4x4c8__neon)

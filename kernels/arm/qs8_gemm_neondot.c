@@ -13,6 +13,8 @@
  * the 32 (with 16 weight registers live, gcc spilled accumulators). The
  * accumulators start at the folded bias; a K tail of 4 takes a 4-k step, so A
  * is never read past kc. Requantization: requant_neon.h.
+ * Indirect (edge_qs8_igemm_4x16c4__neondot, qs8.h): the same k loop tap by tap, each row's
+ * tap where its pointer says (a_bias 0: the input as it is).
  * Legacy uint8 (edge_qs8_gemm_u8_4x16c4__neondot, qs8.h's uint8 GEMM, the same body with U8):
  * A is unsigned, so udot by lane against W ^ 0x80 = W + 128 as unsigned bytes, which adds
  * 128 * sum_k A[m][k] to row m; that term leaves through the row's addend (taken with the
@@ -86,6 +88,24 @@ EDGE_INLINE void dot_tail(bool U8, size_t M, int32x4_t acc[MR][4], const int8_t 
     }
 }
 
+/* K bytes [0, KN) of the rows at AP (KN a multiple of KR), weights from WP: 8 k a step, then
+ * a tail of 4. Returns WP past them. */
+EDGE_INLINE const int8_t *kloop(bool U8, size_t M, int32x4_t acc[MR][4], const int8_t *const ap[MR],
+                                const int8_t *wp, size_t kn)
+{
+    size_t k = 0;
+    for (; k + 8 <= kn; k += 8) {
+        int8x8_t av[MR];
+#pragma GCC unroll 4
+        for (size_t m = 0; m < M; m++)
+            av[m] = vld1_s8(ap[m] + k);
+        DOT_GROUP(0);
+        DOT_GROUP(1);
+    }
+    dot_tail(U8, M, acc, ap, wp, k, kn);
+    return wp + (kn - k) / KR * NR * KR;
+}
+
 /* Requantize the M x 16 tile and write its first N columns to C. */
 EDGE_INLINE void store_tile(bool U8, size_t M, int32x4_t acc[MR][4], const int32_t *hdr, int8_t *c,
                             size_t c_stride, size_t n, const edge_neon_out *out)
@@ -110,10 +130,12 @@ EDGE_INLINE void store_tile(bool U8, size_t M, int32x4_t acc[MR][4], const int32
 }
 
 /* The kernel for a fixed row count M (1..4), so the unused rows cost nothing; U8: A and C are
- * uint8 and ROW holds each row's addend (the int8 kernel: ROW NULL). */
+ * uint8 and ROW holds each row's addend (the int8 kernel: ROW NULL); PTRS: the indirect kernel
+ * (qs8_arm.h's EDGE_NEON_GEMM_ENTRIES). */
 EDGE_INLINE void gemm_rows(bool U8, size_t M, size_t nc, size_t kc, const int8_t *a,
                            size_t a_stride, const void *w, const int32_t *row, int8_t *c,
-                           size_t c_stride, const edge_qs8_out *o)
+                           size_t c_stride, const edge_qs8_out *o, const int8_t *const *ptrs,
+                           size_t taps, size_t tc)
 {
     const edge_neon_out out = edge_neon_out_make(o);
     const uint8_t *blk = w;
@@ -123,27 +145,28 @@ EDGE_INLINE void gemm_rows(bool U8, size_t M, size_t nc, size_t kc, const int8_t
         const int8_t *ap[MR];
 #pragma GCC unroll 4
         for (size_t m = 0; m < M; m++) {
-            ap[m] = a + m * a_stride;
+            ap[m] = a ? a + m * a_stride : NULL;
 #pragma GCC unroll 4
             for (size_t q = 0; q < 4; q++)
                 acc[m][q] = U8 ? vaddq_s32(vld1q_s32(hdr + 4 * q), vdupq_n_s32(row[m]))
                                : vld1q_s32(hdr + 4 * q);
         }
         const int8_t *wp = (const int8_t *)(blk + 3 * NR * sizeof(int32_t));
-        size_t k = 0;
-        for (; k + 8 <= kc; k += 8) {
-            int8x8_t av[MR];
+        if (ptrs) {
+            for (size_t t = 0; t < taps; t++) {
 #pragma GCC unroll 4
-            for (size_t m = 0; m < M; m++)
-                av[m] = vld1_s8(ap[m] + k);
-            DOT_GROUP(0);
-            DOT_GROUP(1);
+                for (size_t m = 0; m < M; m++)
+                    ap[m] = ptrs[m * taps + t];
+                wp = kloop(U8, M, acc, ap, wp, tc);
+            }
+        } else {
+            kloop(U8, M, acc, ap, wp, kc);
         }
-        dot_tail(U8, M, acc, ap, wp, k, kc);
         const size_t n = nc - n0 < NR ? nc - n0 : NR;
         store_tile(U8, M, acc, hdr, c + n0, c_stride, n, &out);
     }
 }
 
 /* int8 A as it is; uint8 A times W + 128, the 128 * sum A taken off in the row addend */
-EDGE_NEON_GEMM_ENTRIES(edge_qs8_gemm_4x16c4__neondot, edge_qs8_gemm_u8_4x16c4__neondot)
+EDGE_NEON_GEMM_ENTRIES(edge_qs8_gemm_4x16c4__neondot, edge_qs8_igemm_4x16c4__neondot,
+                       edge_qs8_gemm_u8_4x16c4__neondot)

@@ -17,6 +17,7 @@ const edge_kernels edge_kernels_neondot = {
     .name = "neondot",
     .gemm = {edge_qs8_gemm_4x16c4__neondot, "qs8_gemm_4x16c4__neondot", EDGE_GEMM_NEONDOT_MR,
              EDGE_GEMM_NEONDOT_NR, EDGE_GEMM_NEONDOT_KR, 0},
+    .igemm = {edge_qs8_igemm_4x16c4__neondot, "qs8_igemm_4x16c4__neondot"},
     .gemm_u8 = {edge_qs8_gemm_u8_4x16c4__neondot, "qs8_gemm_u8_4x16c4__neondot",
                 EDGE_GEMM_NEONDOT_MR, EDGE_GEMM_NEONDOT_NR, EDGE_GEMM_NEONDOT_KR},
     .dw = {edge_qs8_dw_16c__neon, "qs8_dw_16c__neon", EDGE_DW_NEON_CR},

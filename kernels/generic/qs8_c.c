@@ -52,6 +52,28 @@ void edge_qs8_gemm_4x8c4__c(size_t mr, size_t nc, size_t kc, const int8_t *a, si
     }
 }
 
+void edge_qs8_igemm_4x8c4__c(size_t mr, size_t nc, size_t taps, size_t tc,
+                             const int8_t *const *ptrs, const void *w, int8_t *c, size_t c_stride,
+                             const edge_qs8_out *o)
+{
+    const size_t kc = taps * tc;
+    EDGE_QS8_GEMM_CONTRACT(mr, nc, kc, C_MR, C_KR);
+    const uint8_t *blk = w;
+    for (size_t n0 = 0; n0 < nc; n0 += C_NR, blk += edge_qs8_gemm_block_bytes(C_NR, kc)) {
+        const int8_t *wp = (const int8_t *)(blk + 3 * C_NR * sizeof(int32_t));
+        for (size_t m = 0; m < mr; m++)
+            for (size_t j = 0; j < C_NR && n0 + j < nc; j++) {
+                int32_t acc = ld32(blk, j);
+                for (size_t k = 0; k < kc; k++)
+                    acc = edge_wrap_add32(
+                        acc, edge_wrap_mul32(ptrs[m * taps + k / tc][k % tc],
+                                             wp[(k / C_KR) * C_NR * C_KR + j * C_KR + k % C_KR]));
+                c[m * c_stride + n0 + j] =
+                    out_stage(acc, ld32(blk, C_NR + j), ld32(blk, 2 * C_NR + j), o);
+            }
+    }
+}
+
 void edge_qs8_dw__c(const edge_qs8_dw_args *a, int32_t row0, int32_t row1)
 {
     EDGE_QS8_DW_CONTRACT(a, row0, row1);
@@ -122,6 +144,7 @@ const edge_kernels edge_kernels_c = {
     .isa = EDGE_ISA_SCALAR,
     .name = "c",
     .gemm = {edge_qs8_gemm_4x8c4__c, "qs8_gemm_4x8c4__c", C_MR, C_NR, C_KR, 0},
+    .igemm = {edge_qs8_igemm_4x8c4__c, "qs8_igemm_4x8c4__c"},
     .gemm_u8 = {edge_qs8_gemm_u8_4x8c4__c, "qs8_gemm_u8_4x8c4__c", 4, 8, 4},
     .dw_u8 = {edge_qs8_dw_u8__c, "qs8_dw_u8__c"},
     .dw = {edge_qs8_dw__c, "qs8_dw_8c__c", C_CR},

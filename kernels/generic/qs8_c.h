@@ -7,6 +7,9 @@
 
 void edge_qs8_gemm_4x8c4__c(size_t mr, size_t nc, size_t kc, const int8_t *a, size_t a_stride,
                             const void *w, int8_t *c, size_t c_stride, const edge_qs8_out *o);
+void edge_qs8_igemm_4x8c4__c(size_t mr, size_t nc, size_t taps, size_t tc,
+                             const int8_t *const *ptrs, const void *w, int8_t *c, size_t c_stride,
+                             const edge_qs8_out *o);
 /* qs8_u8_c.c */
 void edge_qs8_gemm_u8_4x8c4__c(size_t mr, size_t nc, size_t kc, const uint8_t *a, size_t a_stride,
                                const void *w, int32_t b, int32_t kzx, uint8_t *c, size_t c_stride,

@@ -1,7 +1,8 @@
 /* kernels/x86/qs8_gemm_avx512vnni.c - the int8 GEMM micro-kernel of level avx512vnni.
  *
  * Owns: edge_qs8_gemm_8x48c4__avx512vnni (the qs8.h GEMM contract; executable
- * spec: edge_qs8_gemm_4x8c4__c) and edge_qs8_gemm_u8_8x48c4__avx512vnni (qs8.h's
+ * spec: edge_qs8_gemm_4x8c4__c), edge_qs8_igemm_8x48c4__avx512vnni (qs8.h's indirect GEMM,
+ * spec edge_qs8_igemm_4x8c4__c) and edge_qs8_gemm_u8_8x48c4__avx512vnni (qs8.h's
  * legacy uint8 GEMM, spec edge_qs8_gemm_u8_4x8c4__c), one body instantiated twice (U8
  * below). Tile: up to MR rows of A by NR output
  * channels, one zmm of 16 int32 accumulators per row and 16 channels, k in
@@ -21,11 +22,15 @@
  * apart, so twice as many vpdpbusd chains overlap.
  * Requantization: requant_avx512.h, with per-channel constants prepared once
  * per block.
+ * Indirect (edge_qs8_igemm_8x48c4__avx512vnni, qs8.h): the same tile and output stage, the
+ * broadcasts read tap by tap from each row's pointer (the op flipped the input once), no
+ * row buffer.
  * uint8 (U8): A is uint8 already, so it is used in place (or copied, not flipped, when
  * its rows are not contiguous or too long); each row's accumulators start at the bias
  * plus its addend b * (sum_k A[m][k] - kzx), the sums taken once per call with vpsadbw;
  * the output is narrowed with unsigned saturation and clamped in the uint8 domain. Does not own
  * packing (pack.c) or the table entry (table_avx512vnni.c). */
+#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -51,11 +56,13 @@ typedef struct gemm_ctx {
     const uint8_t *w;
     int8_t *c;
     size_t c_stride;
-    uint8_t *buf;       /* flipped rows: row r at buf + r * cs */
-    size_t cs;          /* bytes of a row in buf: kc when whole */
-    bool whole;         /* buf holds the whole rows (flipped once per call) */
-    bool u8;            /* legacy uint8: A and C are uint8, copied rather than flipped */
-    const int32_t *row; /* uint8: the rows' addends */
+    uint8_t *buf;               /* flipped rows: row r at buf + r * cs */
+    size_t cs;                  /* bytes of a row in buf: kc when whole */
+    bool whole;                 /* buf holds the whole rows (flipped once per call) */
+    bool u8;                    /* legacy uint8: A and C are uint8, copied rather than flipped */
+    const int32_t *row;         /* uint8: the rows' addends */
+    const uint8_t *const *ptrs; /* indirect: row m's tap t at ptrs[m * taps + t] (else NULL) */
+    size_t taps, tc;
     __m512i zp, lo8, hi8;
 } gemm_ctx;
 
@@ -105,9 +112,9 @@ INLINE void load_bias(int nv, __m512i acc[NRV], const uint8_t *blk)
         acc[j] = _mm512_loadu_si512(blk + 64 * j);
 }
 
-/* ROWS rows times NV zmm over KN bytes of k: A rows at a + r * cs, weights at wp. */
-INLINE void kloop(int rows, int nv, __m512i acc[MR][NRV], const uint8_t *a, size_t cs,
-                  const uint8_t *wp, size_t kn)
+/* ROWS rows times NV zmm over KN bytes of k: A row r at ap[r], weights at wp. */
+INLINE void kloop_at(int rows, int nv, __m512i acc[MR][NRV], const uint8_t *const ap[MR],
+                     const uint8_t *wp, size_t kn)
 {
     for (size_t k = 0; k < kn; k += 4, wp += 4 * NR) {
         __m512i wv[NRV];
@@ -116,12 +123,23 @@ INLINE void kloop(int rows, int nv, __m512i acc[MR][NRV], const uint8_t *a, size
             wv[j] = _mm512_loadu_si512(wp + 64 * j);
         UNROLL
         for (int r = 0; r < rows; r++) {
-            const __m512i av = bcast4(a + (size_t)r * cs + k);
+            const __m512i av = bcast4(ap[r] + k);
             UNROLL
             for (int j = 0; j < nv; j++)
                 acc[r][j] = dpbusd(acc[r][j], av, wv[j]);
         }
     }
+}
+
+/* The same with A rows at a + r * cs. */
+INLINE void kloop(int rows, int nv, __m512i acc[MR][NRV], const uint8_t *a, size_t cs,
+                  const uint8_t *wp, size_t kn)
+{
+    const uint8_t *ap[MR];
+    UNROLL
+    for (int r = 0; r < rows; r++)
+        ap[r] = a + (size_t)r * cs;
+    kloop_at(rows, nv, acc, ap, wp, kn);
 }
 
 /* One row: even and odd k groups into separate accumulators, added at the end. */
@@ -153,6 +171,19 @@ INLINE void kloop1(int nv, __m512i acc[MR][NRV], const uint8_t *a, const uint8_t
 
 INLINE void accumulate(int rows, int nv, __m512i acc[MR][NRV], const uint8_t *wp, const gemm_ctx *g)
 {
+    if (g->ptrs) { /* indirect: tap by tap, each row's tc bytes where its pointer says */
+        for (size_t t = 0; t < g->taps; t++) {
+            const uint8_t *ap[MR];
+            UNROLL
+            for (int r = 0; r < rows; r++)
+                ap[r] = g->ptrs[(size_t)r * g->taps + t];
+            if (rows == 1)
+                kloop1(nv, acc, ap[0], wp + t * g->tc * NR, g->tc);
+            else
+                kloop_at(rows, nv, acc, ap, wp + t * g->tc * NR, g->tc);
+        }
+        return;
+    }
     for (size_t k0 = 0; k0 < g->kc; k0 += g->cs) {
         const size_t kn = g->kc - k0 < g->cs ? g->kc - k0 : g->cs;
         if (!g->whole)
@@ -347,6 +378,29 @@ void edge_qs8_gemm_8x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, const int
         .hi8 = _mm512_set1_epi8((char)o->hi),
     };
     set_rows(&g, buf);
+    gemm_mr_s8(&g);
+}
+
+void edge_qs8_igemm_8x48c4__avx512vnni(size_t mr, size_t nc, size_t taps, size_t tc,
+                                       const int8_t *const *ptrs, const void *w, int8_t *c,
+                                       size_t c_stride, const edge_qs8_out *o)
+{
+    EDGE_QS8_GEMM_CONTRACT(mr, nc, taps * tc, MR, EDGE_GEMM_AVX512VNNI_KR);
+    assert(tc % EDGE_GEMM_AVX512VNNI_KR == 0);
+    const gemm_ctx g = {
+        .mr = mr,
+        .nc = nc,
+        .kc = taps * tc,
+        .w = w,
+        .c = c,
+        .c_stride = c_stride,
+        .ptrs = (const uint8_t *const *)ptrs,
+        .taps = taps,
+        .tc = tc,
+        .zp = _mm512_set1_epi32(o->zp),
+        .lo8 = _mm512_set1_epi8((char)o->lo),
+        .hi8 = _mm512_set1_epi8((char)o->hi),
+    };
     gemm_mr_s8(&g);
 }
 

@@ -14,6 +14,7 @@ const edge_kernels edge_kernels_avx512vnni = {
     .gemm = {edge_qs8_gemm_8x48c4__avx512vnni, "qs8_gemm_8x48c4__avx512vnni",
              EDGE_GEMM_AVX512VNNI_MR, EDGE_GEMM_AVX512VNNI_NR, EDGE_GEMM_AVX512VNNI_KR,
              EDGE_GEMM_AVX512VNNI_A_BIAS},
+    .igemm = {edge_qs8_igemm_8x48c4__avx512vnni, "qs8_igemm_8x48c4__avx512vnni"},
     .gemm_u8 = {edge_qs8_gemm_u8_8x48c4__avx512vnni, "qs8_gemm_u8_8x48c4__avx512vnni",
                 EDGE_GEMM_U8_AVX512VNNI_MR, EDGE_GEMM_U8_AVX512VNNI_NR, EDGE_GEMM_U8_AVX512VNNI_KR},
     .dw_u8 = {edge_qs8_dw_u8_64c__avx512vnni, "qs8_dw_u8_64c__avx512vnni"},

@@ -480,6 +480,106 @@ static void test_dw_u8(void **state)
     })
 }
 
+/* ---- indirect GEMM (KxK CONV_2D without im2col) ---- */
+
+/* One convolution of channels in whole k groups through the table's igemm as fast_ops.c drives
+ * it (gemm packing, the input in the kernel's operand form, padding taps at a buffer of the zero
+ * point, tiles of up to mr pixels cut at random) against edge_ref_conv_s8. */
+static int igemm_case(const edge_kernels *K, int round)
+{
+    edge_conv_params p = {0};
+    p.batches = rnd_in(1, round % 7 == 0 ? 2 : 1);
+    p.in_c = (int32_t)K->gemm.kr * (round % 5 == 0 ? rnd_in(9, 40) : rnd_in(1, 8));
+    p.out_c = round % 6 == 0 ? rnd_in(49, 150) : rnd_in(1, 48);
+    p.k_h = round % 2 ? 3 : rnd_in(1, 5);
+    p.k_w = round % 2 ? 3 : rnd_in(1, 5);
+    p.stride_h = rnd_in(1, 2);
+    p.stride_w = rnd_in(1, 2);
+    p.dil_h = round % 4 == 0 ? rnd_in(1, 2) : 1;
+    p.dil_w = round % 4 == 0 ? rnd_in(1, 2) : 1;
+    p.depth_mult = 1;
+    p.in_h = rnd_in(1, 14);
+    p.in_w = rnd_in(1, round % 3 == 0 ? 40 : 14);
+    const int32_t eh = (p.k_h - 1) * p.dil_h + 1, ew = (p.k_w - 1) * p.dil_w + 1;
+    p.pad_h = rnd_in(0, eh - 1);
+    p.pad_w = rnd_in(0, ew - 1);
+    const int32_t th = p.in_h + 2 * p.pad_h - eh, tw = p.in_w + 2 * p.pad_w - ew;
+    p.out_h = th < 0 ? 1 : th / p.stride_h + 1;
+    p.out_w = tw < 0 ? 1 : tw / p.stride_w + 1;
+    const size_t c = (size_t)p.in_c, n = (size_t)p.out_c, taps = (size_t)p.k_h * (size_t)p.k_w;
+    const size_t depth = taps * c, rows = (size_t)p.batches * (size_t)p.out_h * (size_t)p.out_w;
+    const size_t in_n = (size_t)p.batches * (size_t)p.in_h * (size_t)p.in_w * c;
+    int8_t *x = malloc(in_n), *xf = malloc(in_n), *w = malloc(n * depth);
+    int8_t *got = malloc(rows * n + 16), *want = malloc(rows * n), *pad = malloc(c);
+    int32_t *bias = malloc(n * 4), *mult = malloc(n * 4), *shift = malloc(n * 4);
+    fill_s8(x, in_n);
+    fill_s8(w, n * depth);
+    for (size_t i = 0; i < n; i++)
+        bias[i] = rnd_bias();
+    rnd_requant(mult, shift, n);
+    p.input_offset = -rnd_zp();
+    p.output_offset = rnd_zp();
+    p.mult = mult;
+    p.shift = shift;
+    rnd_range(&p.act_min, &p.act_max);
+    edge_ref_conv_s8(&p, x, w, bias, want);
+    const uint8_t flip = K->gemm.a_bias == 128 ? 0x80 : 0;
+    for (size_t i = 0; i < in_n; i++)
+        xf[i] = (int8_t)((uint8_t)x[i] ^ flip);
+    memset(pad, (uint8_t)-p.input_offset ^ flip, c);
+    void *packed = aligned_alloc(
+        64, (edge_qs8_gemm_packed_bytes(n, depth, K->gemm.nr, K->gemm.kr) + 63) / 64 * 64);
+    edge_qs8_gemm_pack(n, depth, K->gemm.nr, K->gemm.kr, w, bias, mult, shift, p.input_offset,
+                       K->gemm.a_bias, packed);
+    const edge_qs8_out o = {p.output_offset, p.act_min, p.act_max};
+    memset(got, 0x5a, rows * n + 16);
+    const int8_t **ptrs = malloc(K->gemm.mr * taps * sizeof *ptrs);
+    for (size_t m = 0; m < rows;) {
+        const size_t mr = (size_t)rnd_in(1, K->gemm.mr), tile = rows - m < mr ? rows - m : mr;
+        for (size_t r = 0; r < tile; r++) {
+            const size_t px = m + r, ox = px % (size_t)p.out_w;
+            const size_t oy = px / (size_t)p.out_w % (size_t)p.out_h;
+            const size_t b = px / ((size_t)p.out_w * (size_t)p.out_h);
+            for (int32_t ky = 0; ky < p.k_h; ky++)
+                for (int32_t kx = 0; kx < p.k_w; kx++) {
+                    const int32_t iy = (int32_t)oy * p.stride_h - p.pad_h + ky * p.dil_h;
+                    const int32_t ix = (int32_t)ox * p.stride_w - p.pad_w + kx * p.dil_w;
+                    const bool in = iy >= 0 && iy < p.in_h && ix >= 0 && ix < p.in_w;
+                    ptrs[r * taps + (size_t)(ky * p.k_w + kx)] =
+                        in ? xf +
+                                 ((b * (size_t)p.in_h + (size_t)iy) * (size_t)p.in_w + (size_t)ix) *
+                                     c
+                           : pad;
+                }
+        }
+        K->igemm.fn(tile, n, taps, c, ptrs, packed, got + m * n, n, &o);
+        m += tile;
+    }
+    int bad = memcmp(got, want, rows * n) != 0;
+    for (size_t i = rows * n; i < rows * n + 16; i++)
+        bad |= got[i] != 0x5a;
+    if (bad)
+        print_error("%s: igemm %dx%dx%d->%d k%dx%d s%d,%d d%d,%d pad %d,%d b%d differs\n",
+                    K->igemm.name, (int)p.in_h, (int)p.in_w, (int)c, (int)n, (int)p.k_h, (int)p.k_w,
+                    (int)p.stride_h, (int)p.stride_w, (int)p.dil_h, (int)p.dil_w, (int)p.pad_h,
+                    (int)p.pad_w, (int)p.batches);
+    free(x), free(xf), free(w), free(got), free(want), free(bias), free(mult), free(shift);
+    free(packed), free(ptrs), free(pad);
+    return bad;
+}
+
+static void test_igemm(void **state)
+{
+    (void)state;
+    FOR_LEVELS(K->igemm.fn, {
+        int bad = 0, n = rounds(300);
+        for (int r = 0; r < n; r++)
+            bad += igemm_case(K, r);
+        printf("# %s: %d indirect conv cases, %d differ\n", K->igemm.name, n, bad);
+        assert_int_equal(bad, 0);
+    })
+}
+
 /* ---- direct CONV_2D, 1 to 4 input channels ---- */
 
 /* One direct convolution of geometry drawn for ROUND against the reference: int8, or legacy
@@ -953,7 +1053,7 @@ int main(void)
         cmocka_unit_test(test_gemm_contract), cmocka_unit_test(test_gemm_u8),
         cmocka_unit_test(test_dw_u8),         cmocka_unit_test(test_max_rows),
         cmocka_unit_test(test_lut8),          cmocka_unit_test(test_dconv),
-        cmocka_unit_test(test_dconv_u8),
+        cmocka_unit_test(test_dconv_u8),      cmocka_unit_test(test_igemm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -66,7 +66,8 @@ typedef struct edge_kernels {
     } add;
     struct { /* elementwise binary ops over broadcast runs (qs8.h) */
         edge_qs8_binary_fn add, sub, mul, max, min;
-        const char *name; /* e.g. "qs8_binary__avx2" */
+        edge_qs8_binary_fn sqd; /* SQUARED_DIFFERENCE, int8 */
+        const char *name;       /* e.g. "qs8_binary__avx2" */
     } binary;
     struct {
         edge_qs8_sum_rows_fn fn;

@@ -271,7 +271,8 @@ typedef void (*edge_qs8_add_fn)(size_t n, const int8_t *a, const int8_t *b, int8
         assert((p)->a_shift <= 0 && (p)->b_shift <= 0 && (p)->out_shift <= 0); \
     } while (0)
 
-/* ---- elementwise binary ops with broadcast runs (ADD, SUB, MUL, MAXIMUM, MINIMUM) ----
+/* ---- elementwise binary ops with broadcast runs (ADD, SUB, MUL, MAXIMUM, MINIMUM,
+ *      SQUARED_DIFFERENCE) ----
  * int8 and uint8 (TFLite's reference arithmetic, kernels/ref/binary.c). One call covers a
  * run of N elements: element i of A is a[i * as], of B b[i * bs], with as and bs each 0 (a
  * scalar repeated: a broadcast of the innermost dims) or 1. The op driver splits a
@@ -285,6 +286,9 @@ typedef void (*edge_qs8_add_fn)(size_t n, const int8_t *a, const int8_t *b, int8
  *   MUL: r = clamp(mbqm((a' + a_offset) * (b' + b_offset), out_mult, out_shift)
  *                  + out_offset, lo, hi)   (out_shift in [-31, 30])
  *   MAXIMUM/MINIMUM: r = max/min(a', b') compared as int8 (only flip is read).
+ *   SQUARED_DIFFERENCE (int8, flip 0): sa, sb as ADD/SUB; d = sa - sb (wrapping);
+ *     r = clamp(mbqm(d * d, out_mult, out_shift) + out_offset, lo, hi)   (squared_difference.cc;
+ *     d * d wraps, out_shift in [-31, 30])
  * Sums and the output offset wrap as the reference's do; lo/hi lie within the data type. */
 typedef struct edge_qs8_binary_params {
     int32_t a_offset, b_offset, out_offset;

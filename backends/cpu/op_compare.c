@@ -8,11 +8,14 @@
  * SELECT on a bool condition and any two same-typed values; SQUARED_DIFFERENCE
  * on float32, int32, int8 and int16), the broadcast shapes edge/ops.h derives
  * against the declared output, the int8/uint8 comparison rescaling and
- * SQUARED_DIFFERENCE's multipliers (ops/derive_compare.c). Does not own the
- * arithmetic (kernels/ref/compare.c). */
+ * SQUARED_DIFFERENCE's multipliers (ops/derive_compare.c); int8 SQUARED_DIFFERENCE runs the
+ * level's binary kernel (qs8.h) over the broadcast walk's runs. Does not own the
+ * arithmetic (kernels/ref/compare.c, kernels/<isa>/qs8_binary_*.c). */
 #include "op_compare.h"
 
 #include <string.h>
+
+#include "dispatch.h"
 
 #define CMP_VALUE_TYPES                                                                       \
     (EDGE_DTYPE_BIT(EDGE_FLOAT32) | EDGE_DTYPE_BIT(EDGE_INT32) | EDGE_DTYPE_BIT(EDGE_INT64) | \
@@ -235,6 +238,8 @@ typedef struct sqdiff_data {
     edge_bcast3 shape;
     edge_cmp_kind kind;
     edge_cmp_quant q;
+    edge_qs8_binary_fn fast; /* int8 on the kernel table's binary kernel (NULL: the reference) */
+    edge_qs8_binary_params k;
 } sqdiff_data;
 
 static int sqdiff_quant(edge_prep *p, const edge_tensor *a, const edge_tensor *b,
@@ -266,12 +271,52 @@ static int sqdiff_prepare(edge_prep *p, edge_node *n)
     d.kind = edge_cmp_kind_of(a->type);
     if (a->type == EDGE_INT8 || a->type == EDGE_INT16)
         rc = sqdiff_quant(p, a, b, edge_op_output(p, n, 0), &d.q);
+    /* int8 on the level's binary kernel (qs8.h), within its contract's shifts */
+    const edge_kernels *kt = edge_op_kernels(p);
+    const edge_cmp_quant *q = &d.q;
+    if (!rc && a->type == EDGE_INT8 && kt && kt->binary.sqd && q->a_shift <= 0 && q->b_shift <= 0 &&
+        q->left_shift >= 0 && q->left_shift <= 31 && q->out_shift >= -31 && q->out_shift <= 30) {
+        d.fast = kt->binary.sqd;
+        d.k = (edge_qs8_binary_params){
+            .a_offset = q->a_offset,
+            .b_offset = q->b_offset,
+            .out_offset = q->out_offset,
+            .left_shift = q->left_shift,
+            .a_mult = q->a_mult,
+            .a_shift = q->a_shift,
+            .b_mult = q->b_mult,
+            .b_shift = q->b_shift,
+            .out_mult = q->out_mult,
+            .out_shift = q->out_shift,
+            .lo = q->act_min,
+            .hi = q->act_max,
+        };
+        n->kernel = kt->binary.name;
+    }
     return rc ? rc : edge_op_keep(p, n, &d, sizeof d);
+}
+
+typedef struct sqdiff_job {
+    const sqdiff_data *d;
+    const int8_t *a, *b;
+    int8_t *out;
+} sqdiff_job;
+
+/* One run of the broadcast walk on the binary kernel. */
+static void sqdiff_row(void *ctx, const size_t *off, const size_t *step, size_t o, size_t n)
+{
+    const sqdiff_job *j = ctx;
+    j->d->fast(n, j->a + off[0], step[0], j->b + off[1], step[1], j->out + o, &j->d->k);
 }
 
 static void sqdiff_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const sqdiff_data *d = n->data;
+    if (d->fast) {
+        sqdiff_job j = {d, t[n->in[0]], t[n->in[1]], t[n->out[0]]};
+        edge_bcast3_walk(&d->shape, sqdiff_row, &j);
+        return;
+    }
     edge_ref_squared_difference(&d->shape, d->kind, &d->q, t[n->in[0]], t[n->in[1]], t[n->out[0]]);
 }
 

@@ -117,7 +117,8 @@ void edge_qs8_max_rows_16c__neon(size_t rows, size_t channels, const int8_t *x, 
                                  int8_t *acc);
 void edge_qu8_max_rows_16c__neon(size_t rows, size_t channels, const uint8_t *x, size_t stride,
                                  uint8_t *acc);
-/* int8/uint8 ADD, SUB, MUL, MAXIMUM, MINIMUM over broadcast runs: qs8_binary_neon.c. */
+/* int8/uint8 ADD, SUB, MUL, MAXIMUM, MINIMUM (and int8 SQUARED_DIFFERENCE) over broadcast runs:
+ * qs8_binary_neon.c. */
 #define EDGE_QS8_BINARY_NEON(op)                                                          \
     void edge_qs8_##op##_bin__neon(size_t n, const int8_t *a, size_t as, const int8_t *b, \
                                    size_t bs, int8_t *out, const edge_qs8_binary_params *p);
@@ -126,6 +127,7 @@ EDGE_QS8_BINARY_NEON(sub)
 EDGE_QS8_BINARY_NEON(mul)
 EDGE_QS8_BINARY_NEON(max)
 EDGE_QS8_BINARY_NEON(min)
+EDGE_QS8_BINARY_NEON(sqd)
 #endif
 
 #endif

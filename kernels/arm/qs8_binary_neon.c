@@ -1,7 +1,7 @@
 /* kernels/arm/qs8_binary_neon.c - int8/uint8 ADD, SUB, MUL, MAXIMUM, MINIMUM over broadcast runs
  * (level neon: aarch64 and armv7).
  *
- * Owns: edge_qs8_{add,sub,mul,max,min}_bin__neon (contract: qs8.h, elementwise binary ops),
+ * Owns: edge_qs8_{add,sub,mul,max,min,sqd}_bin__neon (contract: qs8.h, elementwise binary ops),
  * the NEON form of qs8_binary_avx2.c, 16 elements a step. An operand of stride 0 is one byte
  * repeated in every lane. Bytes are flipped (x ^ flip: uint8 read as int8), sign-extended
  * to int16, the input offset added while widening to int32 (exact, wraps like
@@ -21,7 +21,7 @@
 
 #define EDGE_INLINE static inline __attribute__((always_inline))
 
-enum { OP_ADD, OP_SUB, OP_MUL, OP_MAX, OP_MIN };
+enum { OP_ADD, OP_SUB, OP_MUL, OP_MAX, OP_MIN, OP_SQD };
 
 typedef struct bin_ctx {
     int32x4_t a_off, b_off, left, a_mult, a_right, b_mult, b_right;
@@ -38,6 +38,10 @@ EDGE_INLINE int32x4_t op4(const bin_ctx *k, int16x4_t a, int16x4_t b, int op)
         return edge_neon_mbqm(vmulq_s32(xa, xb), k->out);
     const int32x4_t sa = edge_neon_mbqm_lt1(vshlq_s32(xa, k->left), k->a_mult, k->a_right);
     const int32x4_t sb = edge_neon_mbqm_lt1(vshlq_s32(xb, k->left), k->b_mult, k->b_right);
+    if (op == OP_SQD) {
+        const int32x4_t d = vsubq_s32(sa, sb);
+        return edge_neon_mbqm(vmulq_s32(d, d), k->out);
+    }
     return edge_neon_mbqm(op == OP_SUB ? vsubq_s32(sa, sb) : vaddq_s32(sa, sb), k->out);
 }
 
@@ -118,3 +122,4 @@ BIN_KERNEL(sub, OP_SUB)
 BIN_KERNEL(mul, OP_MUL)
 BIN_KERNEL(max, OP_MAX)
 BIN_KERNEL(min, OP_MIN)
+BIN_KERNEL(sqd, OP_SQD)

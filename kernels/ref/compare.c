@@ -47,7 +47,7 @@ typedef struct walk_ctx {
 typedef void (*row3_fn)(const walk_ctx *c, const size_t *off, const size_t *step, size_t o,
                         size_t n);
 
-static void walk3(const edge_bcast3 *bc, const walk_ctx *c, row3_fn row)
+void edge_bcast3_walk(const edge_bcast3 *bc, edge_bcast3_row_fn row, void *c)
 {
     enum { IN = EDGE_CMP_DIMS - 1 };
     const size_t inner = bc->dims[IN];
@@ -70,6 +70,24 @@ static void walk3(const edge_bcast3 *bc, const walk_ctx *c, row3_fn row)
             idx[d] = 0;
         }
     }
+}
+
+/* walk3's run on the kernels' typed context. */
+typedef struct walk3_at {
+    const walk_ctx *c;
+    row3_fn row;
+} walk3_at;
+
+static void walk3_row(void *ctx, const size_t *off, const size_t *step, size_t o, size_t n)
+{
+    const walk3_at *w = ctx;
+    w->row(w->c, off, step, o, n);
+}
+
+static void walk3(const edge_bcast3 *bc, const walk_ctx *c, row3_fn row)
+{
+    walk3_at w = {c, row};
+    edge_bcast3_walk(bc, walk3_row, &w);
 }
 
 /* ---- comparisons ---- */

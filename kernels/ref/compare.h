@@ -47,6 +47,12 @@ typedef struct edge_bcast3 {
 bool edge_bcast3_init(edge_bcast3 *bc, int n, const int32_t *const *dims, const int *ranks,
                       const int32_t *out, int out_rank);
 
+/* BC's output in runs: ROW(CTX, off, step, o, n) for each run of N output elements from output
+ * index O, input k's elements at OFF[k] + i * STEP[k] (STEP: the innermost strides, 0 or 1). */
+typedef void (*edge_bcast3_row_fn)(void *ctx, const size_t *off, const size_t *step, size_t o,
+                                   size_t n);
+void edge_bcast3_walk(const edge_bcast3 *bc, edge_bcast3_row_fn row, void *ctx);
+
 typedef enum edge_cmp_op {
     EDGE_CMP_EQ,
     EDGE_CMP_NE,

@@ -1,7 +1,7 @@
 /* kernels/x86/qs8_binary_avx2.c - int8/uint8 ADD, SUB, MUL, MAXIMUM, MINIMUM over broadcast runs
  * (AVX2).
  *
- * Owns: edge_qs8_{add,sub,mul,max,min}_bin__avx2 (contract: qs8.h, elementwise binary ops).
+ * Owns: edge_qs8_{add,sub,mul,max,min,sqd}_bin__avx2 (contract: qs8.h, elementwise binary ops).
  * 32 elements per step; an operand of stride 0 is one byte broadcast to every lane. Bytes
  * are flipped (x ^ flip, uint8 as int8), sign-extended to four vectors of 8 int32 lanes:
  * ADD/SUB shift left with wrap-around and requantize both inputs and the sum as
@@ -22,7 +22,7 @@
 
 #define EDGE_INLINE static inline __attribute__((always_inline))
 
-enum { OP_ADD, OP_SUB, OP_MUL, OP_MAX, OP_MIN };
+enum { OP_ADD, OP_SUB, OP_MUL, OP_MAX, OP_MIN, OP_SQD };
 
 typedef struct bin_ctx {
     __m256i a_off, b_off, out_off, lo, hi, flip32, flip8;
@@ -39,6 +39,10 @@ EDGE_INLINE __m256i op8(const bin_ctx *k, __m128i a, __m128i b, int op)
         return edge_mbqm_prep_avx2(_mm256_mullo_epi32(xa, xb), &k->out);
     const __m256i sa = edge_mbqm_prep_avx2(_mm256_sll_epi32(xa, k->ls), &k->a);
     const __m256i sb = edge_mbqm_prep_avx2(_mm256_sll_epi32(xb, k->ls), &k->b);
+    if (op == OP_SQD) {
+        const __m256i d = _mm256_sub_epi32(sa, sb);
+        return edge_mbqm_prep_avx2(_mm256_mullo_epi32(d, d), &k->out);
+    }
     const __m256i s = op == OP_SUB ? _mm256_sub_epi32(sa, sb) : _mm256_add_epi32(sa, sb);
     return edge_mbqm_prep_avx2(s, &k->out);
 }
@@ -118,3 +122,4 @@ BIN_KERNEL(sub, OP_SUB)
 BIN_KERNEL(mul, OP_MUL)
 BIN_KERNEL(max, OP_MAX)
 BIN_KERNEL(min, OP_MIN)
+BIN_KERNEL(sqd, OP_SQD)

@@ -1,7 +1,7 @@
 /* kernels/x86/qs8_binary_avx512.c - int8/uint8 ADD, SUB, MUL, MAXIMUM, MINIMUM over broadcast
  * runs (AVX-512).
  *
- * Owns: edge_qs8_{add,sub,mul,max,min}_bin__avx512 (contract: qs8.h, elementwise binary ops;
+ * Owns: edge_qs8_{add,sub,mul,max,min,sqd}_bin__avx512 (contract: qs8.h, elementwise binary ops;
  * the AVX2 form, qs8_binary_avx2.c, on 64 elements per step). An operand of stride 0 is one
  * byte broadcast to every lane. Bytes are flipped (x ^ flip, uint8 as int8), sign-extended
  * to four vectors of 16 int32 lanes: ADD/SUB shift left with wrap-around and requantize both
@@ -22,7 +22,7 @@
 
 #define EDGE_INLINE static inline __attribute__((always_inline))
 
-enum { OP_ADD, OP_SUB, OP_MUL, OP_MAX, OP_MIN };
+enum { OP_ADD, OP_SUB, OP_MUL, OP_MAX, OP_MIN, OP_SQD };
 
 typedef struct bin_ctx {
     __m512i a_off, b_off, out_off, lo, hi, flip32, flip8;
@@ -39,6 +39,10 @@ EDGE_INLINE __m512i op16(const bin_ctx *k, __m128i a, __m128i b, int op)
         return edge_mbqm_prep_avx512(_mm512_mullo_epi32(xa, xb), &k->out);
     const __m512i sa = edge_mbqm_prep_avx512(_mm512_sll_epi32(xa, k->ls), &k->a);
     const __m512i sb = edge_mbqm_prep_avx512(_mm512_sll_epi32(xb, k->ls), &k->b);
+    if (op == OP_SQD) {
+        const __m512i d = _mm512_sub_epi32(sa, sb);
+        return edge_mbqm_prep_avx512(_mm512_mullo_epi32(d, d), &k->out);
+    }
     const __m512i s = op == OP_SUB ? _mm512_sub_epi32(sa, sb) : _mm512_add_epi32(sa, sb);
     return edge_mbqm_prep_avx512(s, &k->out);
 }
@@ -120,3 +124,4 @@ BIN_KERNEL(sub, OP_SUB)
 BIN_KERNEL(mul, OP_MUL)
 BIN_KERNEL(max, OP_MAX)
 BIN_KERNEL(min, OP_MIN)
+BIN_KERNEL(sqd, OP_SQD)

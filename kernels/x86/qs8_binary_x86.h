@@ -22,11 +22,13 @@ EDGE_QS8_BINARY_DECL(sub, avx2)
 EDGE_QS8_BINARY_DECL(mul, avx2)
 EDGE_QS8_BINARY_DECL(max, avx2)
 EDGE_QS8_BINARY_DECL(min, avx2)
+EDGE_QS8_BINARY_DECL(sqd, avx2)
 /* qs8_binary_avx512.c (the avx512vnni table) */
 EDGE_QS8_BINARY_DECL(add, avx512)
 EDGE_QS8_BINARY_DECL(sub, avx512)
 EDGE_QS8_BINARY_DECL(mul, avx512)
 EDGE_QS8_BINARY_DECL(max, avx512)
 EDGE_QS8_BINARY_DECL(min, avx512)
+EDGE_QS8_BINARY_DECL(sqd, avx512)
 
 #endif

@@ -36,6 +36,7 @@
 #include "generic/qs8_c.h"
 #include "pack.h"
 #include "ref/binary.h"
+#include "ref/compare.h"
 #include "ref/dwconv.h"
 #include "ref/fc.h"
 #include "ref/unary.h"
@@ -763,8 +764,8 @@ static void test_add(void **state)
  * operand advances or repeats one element, int8 or uint8, against kernels/ref/binary.c. */
 static int binary_case(const edge_kernels *K, int round)
 {
-    const int op = round % 5;
-    const bool u8 = (round / 5) % 2;
+    const int op = round % 6; /* ADD, SUB, MUL, MAXIMUM, MINIMUM, SQUARED_DIFFERENCE (int8) */
+    const bool u8 = op != 5 && (round / 6) % 2;
     const size_t n = (size_t)(round % 7 == 0 ? rnd_in(1000, 5000) : rnd_in(1, 200));
     const size_t as = rnd_in(0, 3) != 0, bs = as ? rnd_in(0, 3) != 0 : 1;
     int8_t *a = malloc(n), *b = malloc(n), *got = malloc(n + 16), *want = malloc(n);
@@ -783,7 +784,9 @@ static int binary_case(const edge_kernels *K, int round)
     p.a_mult = m[0], p.b_mult = m[1], p.out_mult = m[2];
     p.a_shift = s[0] > 0 ? -s[0] : s[0];
     p.b_shift = s[1] > 0 ? -s[1] : s[1];
-    p.out_shift = op == 2 ? s[2] : s[2] > 0 ? -s[2] : s[2];
+    p.out_shift = op == 2 || op == 5 ? s[2] : s[2] > 0 ? -s[2] : s[2];
+    if (op == 5) /* squared_difference.cc's left shift of int8 */
+        p.left_shift = rnd_in(0, 3) == 0 ? rnd_in(0, 20) : 7;
     rnd_range(&p.act_min, &p.act_max);
     p.act_min += flip, p.act_max += flip;
     typedef void (*ref_fn)(const edge_arith_params *, const void *, const void *, void *);
@@ -793,9 +796,20 @@ static int binary_case(const edge_kernels *K, int round)
         {(ref_fn)edge_ref_add_u8, (ref_fn)edge_ref_sub_u8, (ref_fn)edge_ref_mul_u8,
          (ref_fn)edge_ref_maximum_u8, (ref_fn)edge_ref_minimum_u8},
     };
-    const edge_qs8_binary_fn fns[5] = {K->binary.add, K->binary.sub, K->binary.mul, K->binary.max,
-                                       K->binary.min};
-    refs[u8][op](&p, a, b, want);
+    const edge_qs8_binary_fn fns[6] = {K->binary.add, K->binary.sub, K->binary.mul,
+                                       K->binary.max, K->binary.min, K->binary.sqd};
+    if (op == 5) {
+        edge_bcast3 bc;
+        const int32_t *dd[2] = {as ? dims : one, bs ? dims : one};
+        const int ranks[2] = {1, 1};
+        assert_true(edge_bcast3_init(&bc, 2, dd, ranks, dims, 1));
+        const edge_cmp_quant cq = {p.a_offset, p.b_offset,  p.out_offset, p.left_shift,
+                                   p.a_mult,   p.b_mult,    p.out_mult,   p.a_shift,
+                                   p.b_shift,  p.out_shift, p.act_min,    p.act_max};
+        edge_ref_squared_difference(&bc, EDGE_CMP_S8, &cq, a, b, want);
+    } else {
+        refs[u8][op](&p, a, b, want);
+    }
     const edge_qs8_binary_params q = {
         p.a_offset + flip, p.b_offset + flip, p.out_offset, p.left_shift, p.a_mult,
         p.a_shift,         p.b_mult,          p.b_shift,    p.out_mult,   p.out_shift,

@@ -2,11 +2,13 @@
  *
  * Owns: what fast_ops.h declares. Each fast node's node->packed starts with a
  * fast_hdr (the path, the kernel table, geometry and output stage), followed
- * by the packed weights (or the depthwise zero vector); it is built once per
+ * by the packed weights (or the depthwise zero vector; for the indirect GEMM
+ * then the padding taps' bytes); it is built once per
  * model version and read by every interpreter. Work is cut into tasks
  * (ranges of output rows, or of output channels when there are too few rows)
  * that edge_exec_parallel spreads over the interpreter's threads; a task
- * that needs an im2col buffer uses its thread's slice of the node's scratch.
+ * that needs an im2col buffer uses its thread's slice of the node's scratch
+ * (the indirect GEMM needs none: its window pointers are on the task's stack).
  * Does not own the micro-kernels (kernels/x86, kernels/arm) or validation
  * (the op_*.c prepare runs first and only calls here with checked params). */
 #include "fast_ops.h"

@@ -5,10 +5,12 @@
  * table (kernels/dispatch.h), packing its weights once per model version
  * (kept in node->packed with a small header describing the path), and the
  * eval drivers: tiling over the GEMM micro-kernel (direct rows for 1x1 and
- * FC, im2col chunks in per-thread scratch for KxK), the direct convolution
- * of 1 to 4 input channels (no im2col: first layers), row ranges for
- * depthwise, elementwise ADD, window sums for AVERAGE_POOL_2D and MEAN, all
- * spread over the interpreter's threads.
+ * FC; for KxK the indirect GEMM's window pointers where the level has it,
+ * else im2col chunks in per-thread scratch), the direct convolution of 1 to 4
+ * input channels (no im2col: first layers; int8, and legacy uint8 for
+ * fast_u8.c), row ranges for depthwise, elementwise ADD, window sums for
+ * AVERAGE_POOL_2D (int8 and uint8) and MEAN, all spread over the
+ * interpreter's threads; the whole-tensor flips (x ^ 0x80) both paths use.
  * A *_prepare function returns 0 without packing when the node does not
  * qualify (the caller then runs the reference kernel), 1 when it set up the
  * fast path, or a negative error code.

@@ -2,9 +2,11 @@
  * packed int8 paths.
  *
  * Owns: what fast_u8.h declares: the int8 view of a uint8 node (offsets, clamp range and
- * weights, see fast_u8.h for the arithmetic), handed to fast_ops.c's int8 prepare, and the
- * activation flips around its int8 eval. Does not own the drivers or kernels (fast_ops.c,
- * kernels/) or validation (op_conv.c, op_dwconv.c, op_fc.c run first). */
+ * weights, see fast_u8.h for the arithmetic), handed to fast_ops.c's int8 prepare, the uint8
+ * GEMM and depthwise drivers, the uint8 direct convolution's weights (fast_ops.c packs and runs
+ * it), and the activation flips around the int8 eval (edge_fast_flip). Does not own the
+ * drivers or kernels (fast_ops.c, kernels/) or validation (op_conv.c, op_dwconv.c, op_fc.c run
+ * first). */
 #include "fast_u8.h"
 
 #include <stdlib.h>

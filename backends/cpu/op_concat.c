@@ -23,6 +23,7 @@
 
 typedef struct concat_data {
     size_t outer;
+    size_t step_bytes; /* output bytes per outer step: the sum of chunk */
     int n_in;
     uint8_t (*lut)[256]; /* uint8 requantization: one table per input (into this block) */
     bool remap[CONCAT_MAX_INPUTS];
@@ -98,10 +99,12 @@ static int concat_prepare(edge_prep *p, edge_node *n)
     const size_t inner =
         edge_dtype_size(out->type) * edge_op_dims_product(out->dims, axis + 1, out->rank);
     d->n_in = n->n_in;
+    d->step_bytes = 0;
     n->kernel = remap ? NULL : "concat_copy"; /* one memcpy per input and outer step */
     for (int i = 0; i < n->n_in; i++) {
         const edge_tensor *in = edge_op_input(p, n, i);
         d->chunk[i] = (size_t)in->dims[axis] * inner;
+        d->step_bytes += d->chunk[i];
         if ((d->remap[i] = concat_remaps(in, out)))
             edge_requant_lut_u8(in->q.scale[0], in->q.zero_point[0], out->q.scale[0],
                                 out->q.zero_point[0], d->lut[i]);
@@ -115,13 +118,11 @@ static void concat_steps(const edge_node *n, void *const *t, size_t k0, size_t k
     const concat_data *d = n->data;
     const void *in[CONCAT_MAX_INPUTS];
     const uint8_t *lut[CONCAT_MAX_INPUTS];
-    size_t total = 0;
     for (int i = 0; i < d->n_in; i++) {
         in[i] = (const uint8_t *)t[n->in[i]] + k0 * d->chunk[i];
         lut[i] = d->lut && d->remap[i] ? d->lut[i] : NULL;
-        total += d->chunk[i];
     }
-    uint8_t *out = (uint8_t *)t[n->out[0]] + k0 * total;
+    uint8_t *out = (uint8_t *)t[n->out[0]] + k0 * d->step_bytes;
     if (!d->lut)
         edge_ref_concat_bytes(k1 - k0, d->n_in, d->chunk, in, out);
     else
@@ -148,11 +149,8 @@ static void concat_task(void *ctx, size_t task, unsigned thread)
 static void concat_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const concat_data *d = n->data;
-    size_t total = 0;
-    for (int i = 0; i < d->n_in; i++)
-        total += d->chunk[i];
     const size_t threads = ex ? edge_exec_threads(ex) : 1;
-    if (threads < 2 || d->outer < 2 || d->outer * total < CONCAT_TASK_MIN) {
+    if (threads < 2 || d->outer < 2 || d->outer * d->step_bytes < CONCAT_TASK_MIN) {
         concat_steps(n, t, 0, d->outer);
         return;
     }

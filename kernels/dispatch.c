@@ -92,8 +92,9 @@ static edge_isa detect(void)
     __cpuid_count(7, 0, a, b, c, d);
     const bool avx2 = b & (1u << 5);
     const bool avx512f = b & (1u << 16), avx512bw = b & (1u << 30), avx512vl = b & (1u << 31);
+    const bool avx512dq = b & (1u << 17), avx512cd = b & (1u << 28);
     const bool vnni = c & (1u << 11);
-    if (zmm_os && avx2 && avx512f && avx512bw && avx512vl && vnni)
+    if (zmm_os && avx2 && avx512f && avx512bw && avx512vl && avx512dq && avx512cd && vnni)
         return EDGE_ISA_AVX512VNNI;
     if (avx2 && fma)
         return EDGE_ISA_AVX2;

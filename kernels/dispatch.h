@@ -79,6 +79,10 @@ typedef struct edge_kernels {
         edge_qu8_max_rows_fn u8;
         const char *name;
     } max_rows;
+    struct { /* int8 / uint8 SOFTMAX rows (qs8.h); NULL: the reference */
+        edge_qs8_softmax_fn fn;
+        const char *name;
+    } softmax;
     struct {
         edge_lut8_fn fn; /* 8-bit table lookup (qs8.h); NULL: edge_ref_lut8 */
         const char *name;

@@ -340,4 +340,24 @@ typedef void (*edge_qu8_max_rows_fn)(size_t rows, size_t channels, const uint8_t
  * read nor written. */
 typedef void (*edge_lut8_fn)(size_t n, const uint8_t *in, uint8_t *out, const uint8_t lut[256]);
 
+/* ---- int8 / uint8 SOFTMAX over rows (TFLite's reference arithmetic on a table) ----
+ * ROWS rows of DEPTH bytes (DEPTH >= 1), x + r * depth -> out + r * depth (OUT does not
+ * overlap X). A byte b's key is b ^ P->flip (0x80 for int8, so keys order as the values;
+ * 0 for uint8). Per row, with m the largest key and e_c = P->exp[m - key_c] (exp in Q0.31,
+ * >= 0, 0 for differences below diff_min; the op fills it from the reference's own steps):
+ *   S = sum_c edge_softmax_term(e_c)            (ref/softmax.h: (e_c + 2^11) >> 12)
+ *   edge_softmax_row_scale(S, &M, &E)           (ref/softmax.h)
+ *   v_c = rdbpot(srdhm(M, e_c), E)              (0..256) when that returns true, else 0
+ *   out_c = min(v_c, 255) ^ P->flip             (the reference's clamp(v_c + out_min) in
+ *                                                 either type: out_min is -128 or 0)
+ * A lane's sum of terms must not wrap: kernels that add terms in int32 lanes fold them into
+ * the 64-bit row sum at least every 4096 terms per lane. */
+typedef struct edge_qs8_softmax_params {
+    const int32_t *exp; /* [256] */
+    uint8_t flip;       /* 0x80 (int8) or 0 (uint8) */
+} edge_qs8_softmax_params;
+
+typedef void (*edge_qs8_softmax_fn)(size_t rows, size_t depth, const uint8_t *x, uint8_t *out,
+                                    const edge_qs8_softmax_params *p);
+
 #endif

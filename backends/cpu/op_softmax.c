@@ -11,8 +11,8 @@
  * scale 16/256 with zero point 127 (int8) or 255 (uint8), its multipliers
  * PreprocessLogSoftmaxScalingExp's (edge/ops.h). int8 / uint8 SOFTMAX looks
  * its exponentials up: a difference from the row's maximum is one of 256
- * values, so prepare computes exp (and its Q12.19 term of the sum) for each
- * with the reference's fixed-point steps, and eval only sums, takes the
+ * values, so prepare computes exp for each with the reference's fixed-point
+ * steps, and the level's softmax kernel (qs8.h) sums their terms, takes the
  * reciprocal once per row and scales; rows spread over the threads. Exact by
  * construction (a difference below diff_min holds 0, which scales to the
  * output minimum as the reference writes); the scalar level keeps the
@@ -22,10 +22,8 @@
 
 #include "cpu_op.h"
 #include "dispatch.h"
-#include "ref/fixedpoint.h"
 #include "ref/gaps.h"
 #include "ref/l2.h"
-#include "ref/requant.h"
 #include "ref/softmax.h"
 
 /* Field id of SoftmaxOptions.beta in schema.fbs. */
@@ -33,25 +31,17 @@
 typedef struct softmax_data {
     edge_softmax_params k;
     edge_dtype type;
-    /* int8 / uint8: by d = row maximum - value (as unsigned keys), exp(-d) in Q0.31 (0 below
-     * diff_min) and its term of the Q12.19 sum */
-    int32_t exp_tab[256], term_tab[256];
+    /* int8 / uint8 on a kernel (qs8.h softmax): by d = row maximum - value (as unsigned
+     * keys), exp(-d) in Q0.31, 0 below diff_min */
+    int32_t exp_tab[256];
+    edge_qs8_softmax_fn fn;
     size_t chunk, n_tasks; /* rows per task, tasks */
 } softmax_data;
 
-enum { SOFTMAX_DIFF_IB = 5, SOFTMAX_ACCUM_IB = 12 }; /* kernels/ref/softmax.c's */
-
-/* The tables of D (its k derived), as kernels/ref/softmax.c computes each exponential. */
+/* The table of D (its k derived) and its tasks. */
 static void softmax_tables(softmax_data *d, unsigned threads)
 {
-    for (int32_t i = 0; i < 256; i++) {
-        const int32_t diff = -i;
-        int32_t e = 0;
-        if (diff >= d->k.diff_min)
-            e = edge_fp_exp_neg(edge_mbqm_gt1(diff, d->k.in_mult, d->k.in_shift), SOFTMAX_DIFF_IB);
-        d->exp_tab[i] = e;
-        d->term_tab[i] = edge_fp_rescale(e, 0, SOFTMAX_ACCUM_IB);
-    }
+    edge_softmax_exp_table(&d->k, d->exp_tab);
     const size_t parts = 2 * (size_t)threads;
     d->chunk = (d->k.outer + parts - 1) / parts;
     d->n_tasks = d->chunk ? (d->k.outer + d->chunk - 1) / d->chunk : 0;
@@ -63,8 +53,7 @@ typedef struct softmax_job {
     uint8_t *out;
 } softmax_job;
 
-/* Rows of one task: the reference's row (kernels/ref/softmax.c) on the tables. Values are
- * compared as unsigned keys (int8 bytes with the sign bit flipped). */
+/* Rows of one task on the kernel. */
 static void softmax_task(void *ctx, size_t task, unsigned thread)
 {
     (void)thread;
@@ -72,34 +61,8 @@ static void softmax_task(void *ctx, size_t task, unsigned thread)
     const softmax_data *d = j->d;
     const size_t depth = d->k.depth, r0 = task * d->chunk;
     const size_t r1 = r0 + d->chunk < d->k.outer ? r0 + d->chunk : d->k.outer;
-    const uint8_t flip = d->type == EDGE_INT8 ? 0x80 : 0;
-    const int32_t out_min = d->type == EDGE_INT8 ? INT8_MIN : 0;
-    const int32_t out_max = d->type == EDGE_INT8 ? INT8_MAX : UINT8_MAX;
-    for (size_t r = r0; r < r1; r++) {
-        const uint8_t *x = j->in + r * depth;
-        uint8_t *o = j->out + r * depth;
-        uint8_t max = 0;
-        for (size_t c = 0; c < depth; c++)
-            max = (uint8_t)(x[c] ^ flip) > max ? (uint8_t)(x[c] ^ flip) : max;
-        int64_t sum = 0;
-        for (size_t c = 0; c < depth; c++)
-            sum += d->term_tab[max - (uint8_t)(x[c] ^ flip)];
-        int bits_over_unit = 0, exponent = 32;
-        int32_t scale = 0;
-        if (sum <= INT32_MAX) {
-            scale = edge_fp_reciprocal((int32_t)sum, SOFTMAX_ACCUM_IB, &bits_over_unit);
-            exponent = bits_over_unit + 31 - 8;
-        }
-        for (size_t c = 0; c < depth; c++) {
-            int32_t v = out_min;
-            if (exponent <= 31) {
-                const int32_t e = d->exp_tab[max - (uint8_t)(x[c] ^ flip)];
-                v = edge_clamp32(edge_rdbpot(edge_srdhm(scale, e), exponent) + out_min, out_min,
-                                 out_max);
-            }
-            o[c] = (uint8_t)v;
-        }
-    }
+    const edge_qs8_softmax_params kp = {d->exp_tab, d->type == EDGE_INT8 ? 0x80 : 0};
+    d->fn(r1 - r0, depth, j->in + r0 * depth, j->out + r0 * depth, &kp);
 }
 
 /* The shared opening: one input of rank >= 1 (int8, uint8 or float32), the output of its type and
@@ -150,9 +113,10 @@ static int softmax_prepare(edge_prep *p, edge_node *n)
             return rc;
         /* the scalar level keeps the reference: test_generated's level check compares */
         const edge_kernels *kt = edge_op_kernels(p);
-        if (kt && kt->isa != EDGE_ISA_SCALAR) {
+        if (kt && kt->isa != EDGE_ISA_SCALAR && kt->softmax.fn && d.k.depth) {
             softmax_tables(&d, p->m->threads);
-            n->kernel = "softmax_lut";
+            d.fn = kt->softmax.fn;
+            n->kernel = kt->softmax.name;
         }
     }
     return edge_op_keep(p, n, &d, sizeof d);

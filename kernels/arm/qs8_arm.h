@@ -112,6 +112,11 @@ void edge_qs8_sum_rows_16c__neon(size_t rows, size_t channels, const int8_t *x, 
                                  int32_t *acc);
 void edge_qu8_sum_rows_16c__neon(size_t rows, size_t channels, const uint8_t *x, size_t stride,
                                  int32_t *acc);
+void edge_qs8_softmax_16__neon(size_t rows, size_t depth, const uint8_t *x, uint8_t *out,
+                               const edge_qs8_softmax_params *p);
+/* edge_softmax_row_scale's multiplier and exponent of 16 row sums in [2^19, INT32_MAX] at
+ * once (the kernel's reciprocal step; exported for its exhaustive test). */
+void edge_softmax_scales__neon(const int32_t sums[16], int32_t scale[16], int32_t exponent[16]);
 /* vmaxq_s8 / vmaxq_u8 over 16-channel blocks: max_neon.c. */
 void edge_qs8_max_rows_16c__neon(size_t rows, size_t channels, const int8_t *x, size_t stride,
                                  int8_t *acc);

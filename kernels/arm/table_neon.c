@@ -39,6 +39,7 @@ const edge_kernels edge_kernels_neon = {
                "qs8_binary__neon"},
     .sum_rows = {edge_qs8_sum_rows_16c__neon, edge_qu8_sum_rows_16c__neon,
                  "qs8_sum_rows_16c__neon"},
+    .softmax = {edge_qs8_softmax_16__neon, "qs8_softmax_16__neon"},
     .max_rows = {edge_qs8_max_rows_16c__neon, edge_qu8_max_rows_16c__neon, "max_rows_16c__neon"},
     .lut8 = {edge_lut8__neon, "lut8__neon"},
 #if defined(__aarch64__)

@@ -11,6 +11,7 @@
 #include "dispatch.h"
 #include "generic/qs8_c.h"
 #include "ref/requant.h"
+#include "ref/softmax.h"
 
 #define C_MR 4
 #define C_NR 8
@@ -140,6 +141,28 @@ void edge_qu8_sum_rows__c(size_t rows, size_t channels, const uint8_t *x, size_t
             acc[c] = edge_wrap_add32(acc[c], x[c]);
 }
 
+void edge_qs8_softmax__c(size_t rows, size_t depth, const uint8_t *x, uint8_t *out,
+                         const edge_qs8_softmax_params *p)
+{
+    for (size_t r = 0; r < rows; r++, x += depth, out += depth) {
+        uint8_t m = 0;
+        for (size_t c = 0; c < depth; c++)
+            m = (uint8_t)(x[c] ^ p->flip) > m ? (uint8_t)(x[c] ^ p->flip) : m;
+        int64_t sum = 0;
+        for (size_t c = 0; c < depth; c++)
+            sum += edge_softmax_term(p->exp[m - (uint8_t)(x[c] ^ p->flip)]);
+        int32_t scale;
+        int exponent;
+        const bool live = edge_softmax_row_scale(sum, &scale, &exponent);
+        for (size_t c = 0; c < depth; c++) {
+            int32_t v = 0;
+            if (live)
+                v = edge_rdbpot(edge_srdhm(scale, p->exp[m - (uint8_t)(x[c] ^ p->flip)]), exponent);
+            out[c] = (uint8_t)((v < 255 ? v : 255) ^ p->flip);
+        }
+    }
+}
+
 const edge_kernels edge_kernels_c = {
     .isa = EDGE_ISA_SCALAR,
     .name = "c",
@@ -152,4 +175,5 @@ const edge_kernels edge_kernels_c = {
     .dconv_u8 = {edge_qs8_dconv_u8_8c4__c, "qs8_dconv_u8_8c4__c", 0},
     .add = {edge_qs8_add__c, "qs8_add__c"},
     .sum_rows = {edge_qs8_sum_rows__c, edge_qu8_sum_rows__c, "qs8_sum_rows__c"},
+    .softmax = {edge_qs8_softmax__c, "qs8_softmax__c"},
 };

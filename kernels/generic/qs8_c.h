@@ -25,6 +25,8 @@ void edge_qs8_sum_rows__c(size_t rows, size_t channels, const int8_t *x, size_t 
                           int32_t *acc);
 void edge_qu8_sum_rows__c(size_t rows, size_t channels, const uint8_t *x, size_t stride,
                           int32_t *acc);
+void edge_qs8_softmax__c(size_t rows, size_t depth, const uint8_t *x, uint8_t *out,
+                         const edge_qs8_softmax_params *p);
 
 /* All four in one table (isa EDGE_ISA_SCALAR, name "c"); never chosen by dispatch. */
 extern const edge_kernels edge_kernels_c;

@@ -12,7 +12,7 @@
 #include "fixedpoint.h"
 #include "requant.h"
 
-enum { SCALED_DIFF_IB = 5, ACCUM_IB = 12 };
+enum { SCALED_DIFF_IB = 5 };
 
 /* exp(diff * beta * scale) in Q0.31 for a difference diff >= diff_min. */
 static inline int32_t exp_of_diff(const edge_softmax_params *p, int32_t diff)
@@ -40,17 +40,11 @@ static void softmax_row_q(const edge_softmax_params *p, const void *in, void *ou
     for (size_t c = 0; c < depth; c++) {
         const int32_t diff = load(in, c) - max;
         if (diff >= p->diff_min)
-            sum += edge_fp_rescale(exp_of_diff(p, diff), 0, ACCUM_IB);
+            sum += edge_softmax_term(exp_of_diff(p, diff));
     }
-    /* TFLite requires exponent <= 31 (sum < 2^28); past that, and past int32,
-     * every output rounds to zero. sum >= 2^19 (the maximum's own term). */
-    int bits_over_unit = 0;
-    int32_t scale = 0;
-    int exponent = 32;
-    if (sum <= INT32_MAX) {
-        scale = edge_fp_reciprocal((int32_t)sum, ACCUM_IB, &bits_over_unit);
-        exponent = bits_over_unit + 31 - 8;
-    }
+    int32_t scale;
+    int exponent;
+    edge_softmax_row_scale(sum, &scale, &exponent);
     for (size_t c = 0; c < depth; c++) {
         const int32_t diff = load(in, c) - max;
         int32_t o = out_min;
@@ -61,6 +55,12 @@ static void softmax_row_q(const edge_softmax_params *p, const void *in, void *ou
         }
         store(out, c, o);
     }
+}
+
+void edge_softmax_exp_table(const edge_softmax_params *p, int32_t tab[256])
+{
+    for (int32_t d = 0; d < 256; d++)
+        tab[d] = -d >= p->diff_min ? exp_of_diff(p, -d) : 0;
 }
 
 static int32_t load_s8(const void *in, size_t i)

@@ -14,8 +14,11 @@
 #ifndef EDGE_REF_SOFTMAX_H
 #define EDGE_REF_SOFTMAX_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "fixedpoint.h"
 
 typedef struct edge_softmax_params {
     size_t outer; /* rows */
@@ -27,6 +30,35 @@ typedef struct edge_softmax_params {
     /* f32 */
     float beta;
 } edge_softmax_params;
+
+/* A quantized row's Q12.19 term of its exponential E (Q0.31, >= 0): Rescale<12>, which for
+ * E >= 0 is (E + 2^11) >> 12. */
+static inline int32_t edge_softmax_term(int32_t e)
+{
+    return edge_fp_rescale(e, 0, 12);
+}
+
+/* A quantized row's scale from the Q12.19 sum SUM of its terms (at least 2^19, the maximum's
+ * own): GetReciprocal's multiplier in *SCALE and the exponent in *EXPONENT, so that an output
+ * is rdbpot(srdhm(*SCALE, e), *EXPONENT) + the output minimum (clamped). Returns false when
+ * every output of the row is the minimum: TFLite requires exponent <= 31 (sum < 2^28), and a
+ * sum past int32 leaves it undefined. Then *EXPONENT is 32 and *SCALE 0. */
+static inline bool edge_softmax_row_scale(int64_t sum, int32_t *scale, int *exponent)
+{
+    *scale = 0;
+    *exponent = 32;
+    if (sum > INT32_MAX)
+        return false;
+    int bits_over_unit = 0;
+    *scale = edge_fp_reciprocal((int32_t)sum, 12, &bits_over_unit);
+    *exponent = bits_over_unit + 31 - 8;
+    return *exponent <= 31;
+}
+
+/* The exponentials of the 256 differences a quantized row can hold: TAB[d] = exp(-d * beta *
+ * scale) in Q0.31 by the reference's own steps (0 when -d is below diff_min), the table of
+ * the softmax kernels (qs8.h). */
+void edge_softmax_exp_table(const edge_softmax_params *p, int32_t tab[256]);
 
 void edge_ref_softmax_s8(const edge_softmax_params *p, const int8_t *in, int8_t *out);
 void edge_ref_softmax_u8(const edge_softmax_params *p, const uint8_t *in, uint8_t *out);

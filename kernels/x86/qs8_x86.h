@@ -68,6 +68,11 @@ void edge_qs8_sum_rows__avx512(size_t rows, size_t channels, const int8_t *x, si
                                int32_t *acc);
 void edge_qu8_sum_rows__avx512(size_t rows, size_t channels, const uint8_t *x, size_t stride,
                                int32_t *acc);
+void edge_qs8_softmax__avx512(size_t rows, size_t depth, const uint8_t *x, uint8_t *out,
+                              const edge_qs8_softmax_params *p);
+/* edge_softmax_row_scale's multiplier and exponent of 16 row sums in [2^19, INT32_MAX] at
+ * once (the kernel's reciprocal step; exported for its exhaustive test). */
+void edge_softmax_scales__avx512(const int32_t sums[16], int32_t scale[16], int32_t exponent[16]);
 /* vpmaxsb / vpmaxub, masked tails (AVX-512 BW): max_avx512.c. */
 void edge_qs8_max_rows__avx512(size_t rows, size_t channels, const int8_t *x, size_t stride,
                                int8_t *acc);
@@ -89,6 +94,9 @@ void edge_qs8_sum_rows__avx2(size_t rows, size_t channels, const int8_t *x, size
                              int32_t *acc);
 void edge_qu8_sum_rows__avx2(size_t rows, size_t channels, const uint8_t *x, size_t stride,
                              int32_t *acc);
+void edge_qs8_softmax__avx2(size_t rows, size_t depth, const uint8_t *x, uint8_t *out,
+                            const edge_qs8_softmax_params *p);
+void edge_softmax_scales__avx2(const int32_t sums[16], int32_t scale[16], int32_t exponent[16]);
 /* vpmaxsb / vpmaxub: max_avx2.c. */
 void edge_qs8_max_rows__avx2(size_t rows, size_t channels, const int8_t *x, size_t stride,
                              int8_t *acc);

@@ -7,7 +7,8 @@
  * edge_ref_dwconv_s8, the direct conv of 1-4 input channels against edge_ref_conv_s8,
  * ADD against edge_ref_add_s8, row sums against a loop, the
  * legacy uint8 GEMM (per-row addend) against edge_ref_fc_u8 and the uint8 depthwise kernels
- * against edge_ref_dwconv_u8, with zero points 0 and 255, 8-bit table lookups against
+ * against edge_ref_dwconv_u8, with zero points 0 and 255, int8 / uint8 SOFTMAX rows against
+ * edge_ref_softmax_s8 / _u8, 8-bit table lookups against
  * edge_ref_lut8 (random tables, lengths 0..300 and longer, unaligned pointers, in place; on
  * x86 also the AVX2 and VBMI paths of the avx512vnni entry on their own).
  * Shapes: channel counts 1..67 and larger, odd spatial sizes, windows 1x1 to
@@ -39,9 +40,13 @@
 #include "ref/compare.h"
 #include "ref/dwconv.h"
 #include "ref/fc.h"
+#include "ref/softmax.h"
 #include "ref/unary.h"
 #if defined(__x86_64__)
 #include "x86/lut_x86.h"
+#include "x86/qs8_x86.h"
+#elif defined(__aarch64__) || defined(__arm__)
+#include "arm/qs8_arm.h"
 #endif
 
 static uint64_t rng_state;
@@ -928,6 +933,107 @@ static void test_sum_rows(void **state)
     })
 }
 
+/* ---- quantized SOFTMAX rows ---- */
+
+/* One softmax case, int8 or uint8 (U8), against edge_ref_softmax_s8 / _u8 on random
+ * parameters: rows of 16 (YOLO's DFL) a quarter of the time, an eighth over 1 to 34, an eighth
+ * over rows of 2000 to 9000 (the lane sums' folds; rows whose sum leaves every output at the
+ * minimum; half of them of one value, whose sum passes 2^31 past 4096),
+ * narrow value ranges so that many exponentials are alive; bytes past the rows stay put. */
+static int softmax_case(const edge_kernels *K, bool u8)
+{
+    const int kind = rnd_in(0, 7);
+    const size_t depth = (size_t)(kind < 2    ? 16
+                                  : kind == 2 ? rnd_in(1, 34)
+                                  : kind == 7 ? rnd_in(2000, 9000)
+                                              : rnd_in(1, 300));
+    const size_t rows = (size_t)(kind == 7 ? rnd_in(1, 2) : rnd_in(1, 12)), n = rows * depth;
+    edge_softmax_params p = {.outer = rows, .depth = depth};
+    p.in_mult = (int32_t)(UINT32_C(1) << 30 | (rnd() >> 2));
+    p.in_shift = rnd_in(0, 3) ? rnd_in(18, 28) : rnd_in(0, 30);
+    p.diff_min = rnd_in(0, 2) ? rnd_in(-300, 0) : INT32_MIN + 1;
+    uint8_t *x = malloc(n), *got = malloc(n + 16), *want = malloc(n);
+    assert_true(x && got && want);
+    const int32_t lo = rnd_in(0, 255), hi = rnd_in(lo, lo + rnd_in(0, 255) < 255 ? lo + 40 : 255);
+    for (size_t i = 0; i < n; i++)
+        x[i] = (uint8_t)rnd_in(lo, hi);
+    if (kind == 7 && rnd_in(0, 1)) /* every term 2^19: sums up to 2^32 */
+        memset(x, lo, n);
+    int32_t tab[256];
+    edge_softmax_exp_table(&p, tab);
+    if (u8)
+        edge_ref_softmax_u8(&p, x, want);
+    else
+        edge_ref_softmax_s8(&p, (const int8_t *)x, (int8_t *)want);
+    memset(got, 0x5a, n + 16);
+    const edge_qs8_softmax_params kp = {tab, u8 ? 0 : 0x80};
+    K->softmax.fn(rows, depth, x, got, &kp);
+    int bad = memcmp(got, want, n) != 0;
+    for (size_t i = n; i < n + 16; i++)
+        bad |= got[i] != 0x5a;
+    if (bad)
+        print_error("%s: %s rows=%zu depth=%zu mult=%d shift=%d diff_min=%d differs\n",
+                    K->softmax.name, u8 ? "uint8" : "int8", rows, depth, p.in_mult, p.in_shift,
+                    p.diff_min);
+    free(x), free(got), free(want);
+    return bad;
+}
+
+/* SCALES against edge_softmax_row_scale: every sum of 2^19 .. 2^21 (a 16-wide row's range
+ * starts there), then powers of two and their neighbours up to INT32_MAX, and random sums. */
+static size_t scales_cases(void (*scales)(const int32_t *, int32_t *, int32_t *), const char *name)
+{
+    int32_t sums[16], scale[16], exponent[16];
+    size_t n = 0, bad = 0;
+    const size_t count = (size_t)rounds(400) * 6000;
+    int64_t s = 1 << 19;
+    for (size_t k = 0; k < count; k++) {
+        sums[n++ % 16] = (int32_t)s;
+        if (n % 16 == 0) {
+            scales(sums, scale, exponent);
+            for (int i = 0; i < 16; i++) {
+                int32_t want_scale;
+                int want_exp;
+                edge_softmax_row_scale(sums[i], &want_scale, &want_exp);
+                bad += want_scale != scale[i] || want_exp != exponent[i];
+            }
+        }
+        if (s < 1 << 21)
+            s++;
+        else if (k % 3 == 0)
+            s = (int64_t)1 << rnd_in(21, 30) | (rnd() & 3);
+        else if (k % 3 == 1)
+            s = ((int64_t)1 << rnd_in(22, 31)) - 1 - (rnd() & 3);
+        else
+            s = (int64_t)(rnd() >> 1) | (1 << 19);
+    }
+    printf("# %s: %zu sums, %zu differ\n", name, n, bad);
+    return bad;
+}
+
+static void test_softmax(void **state)
+{
+    (void)state;
+    FOR_LEVELS(K->softmax.fn, {
+        int bad = 0, n = rounds(400);
+        for (int r = 0; r < n; r++)
+            bad += softmax_case(K, r & 1);
+        printf("# %s: %d softmax cases (int8 and uint8), %d differ\n", K->softmax.name, n, bad);
+        assert_int_equal(bad, 0);
+    })
+    /* the vector kernels' reciprocals of 16 rows at once (each level's SCALES) */
+#if defined(__x86_64__)
+    if (edge_isa_cpu_best() >= EDGE_ISA_AVX2)
+        assert_int_equal(scales_cases(edge_softmax_scales__avx2, "edge_softmax_scales__avx2"), 0);
+    if (edge_isa_cpu_best() >= EDGE_ISA_AVX512VNNI)
+        assert_int_equal(scales_cases(edge_softmax_scales__avx512, "edge_softmax_scales__avx512"),
+                         0);
+#elif defined(__aarch64__) || defined(__arm__)
+    if (edge_isa_cpu_best() >= EDGE_ISA_NEON)
+        assert_int_equal(scales_cases(edge_softmax_scales__neon, "edge_softmax_scales__neon"), 0);
+#endif
+}
+
 /* ---- 8-bit table lookup ---- */
 
 /* One lookup of a random table over a random length at random offsets (sometimes in place);
@@ -1068,6 +1174,7 @@ int main(void)
         cmocka_unit_test(test_dw_u8),         cmocka_unit_test(test_max_rows),
         cmocka_unit_test(test_lut8),          cmocka_unit_test(test_dconv),
         cmocka_unit_test(test_dconv_u8),      cmocka_unit_test(test_igemm),
+        cmocka_unit_test(test_softmax),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -368,7 +368,16 @@ int main(int argc, char **argv)
     if (c.first < argc) {
         for (int i = c.first; i < argc; i++) {
             model_fig mf = {0};
-            failures += bench_one(argv[i], argv[i], ".", &c, &mf);
+            /* the model's own input_0.bin beside it, when there is one (a float model fed
+             * the byte pattern computes on NaN and infinities) */
+            char dir[4096];
+            snprintf(dir, sizeof dir, "%s", argv[i]);
+            char *slash = strrchr(dir, '/');
+            if (slash)
+                *slash = 0;
+            else
+                snprintf(dir, sizeof dir, ".");
+            failures += bench_one(argv[i], argv[i], dir, &c, &mf);
         }
     } else {
         failures = bench_default(shared, &c, &f);

@@ -91,7 +91,7 @@ typedef struct edge_kernels {
         edge_f32_dw_fn dw;
         const char *dw_name;
         edge_f32_bin_row_fn add, sub, mul, max, min;
-        edge_f32_map_fn relu, relu6, hard_swish;
+        edge_f32_map_fn relu, relu6, hard_swish, logistic, tanh;
         edge_f32_pool_fn avgpool, maxpool;
         const char *pool_name;
         const char *eltwise_name; /* also QUANTIZE float32 -> int8 / uint8: */

@@ -20,6 +20,9 @@
  * TensorFlow Lite's tables of the float function (edge_lut8_populate) in the
  * same table; RELU_N1_TO_1 and RELU_0_TO_1 are RELU's requantization clamped to
  * the quantized [-1, 1] / [0, 1] (QuantizedReluX).
+ * float32 RELU, RELU6, HARD_SWISH, LOGISTIC and TANH run the kernel table's maps (f32.h; LOGISTIC
+ * and TANH on ref/fexp.h's exponential, bit-identical to the reference), split across the
+ * interpreter's threads from 16K elements on.
  * Does not own the arithmetic (kernels/ref/activation.c). */
 #include <math.h>
 
@@ -61,7 +64,7 @@ typedef struct act_data {
     bool use_lut;            /* eval looks every value up in lut (int8, uint8) */
     edge_lut8 lut;           /* the output of each raw input byte */
     edge_unary_f32_fn *f32;  /* ELU, GELU, RELU_N1_TO_1, RELU_0_TO_1 on float32 */
-    edge_f32_map_fn f32_map; /* RELU, RELU6, HARD_SWISH float32 on the kernel table */
+    edge_f32_map_fn f32_map; /* RELU, RELU6, HARD_SWISH, LOGISTIC, TANH float32 on the table */
 } act_data;
 
 /* One input, one output, same type (int8, uint8 or float32) and shape; the
@@ -222,11 +225,13 @@ static int act_prepare(edge_prep *p, edge_node *n, act_op op)
     if (in->type == EDGE_FLOAT32) {
         rc = op == ACT_LEAKY ? leaky_params(p, n, NULL, &d.k.leaky) : 0;
         const edge_kernels *kt = edge_op_kernels(p);
-        d.f32_map = !kt                ? NULL
-                    : op == ACT_RELU   ? kt->f32.relu
-                    : op == ACT_RELU6  ? kt->f32.relu6
-                    : op == ACT_HSWISH ? kt->f32.hard_swish
-                                       : NULL;
+        d.f32_map = !kt                  ? NULL
+                    : op == ACT_RELU     ? kt->f32.relu
+                    : op == ACT_RELU6    ? kt->f32.relu6
+                    : op == ACT_HSWISH   ? kt->f32.hard_swish
+                    : op == ACT_LOGISTIC ? kt->f32.logistic
+                    : op == ACT_TANH     ? kt->f32.tanh
+                                         : NULL;
         if (d.f32_map)
             n->kernel = kt->f32.eltwise_name;
     } else if (op == ACT_ELU || op == ACT_GELU) {
@@ -273,10 +278,37 @@ static void eval_s8(const act_data *d, const int8_t *in, int8_t *out, size_t n)
     }
 }
 
-static void eval_f32(const act_data *d, const float *in, float *out)
+/* A float32 map's elements per task: at least this many (LOGISTIC and TANH cost about 25
+ * operations per element, so 8K elements is tens of microseconds). */
+#define F32_TASK_MIN 8192
+
+typedef struct f32_map_job {
+    edge_f32_map_fn fn;
+    const float *in;
+    float *out;
+    size_t n, chunk;
+} f32_map_job;
+
+static void f32_map_task(void *ctx, size_t task, unsigned thread)
+{
+    (void)thread;
+    const f32_map_job *j = ctx;
+    const size_t i0 = task * j->chunk, cnt = j->n - i0 < j->chunk ? j->n - i0 : j->chunk;
+    j->fn(j->in + i0, j->out + i0, cnt);
+}
+
+static void eval_f32(const act_data *d, const float *in, float *out, edge_exec *ex)
 {
     if (d->f32_map) {
-        d->f32_map(in, out, d->n);
+        const size_t threads = ex ? edge_exec_threads(ex) : 1;
+        if (threads <= 1 || d->n < 2 * F32_TASK_MIN) {
+            d->f32_map(in, out, d->n);
+            return;
+        }
+        size_t chunk = (d->n + threads - 1) / threads;
+        chunk = chunk < F32_TASK_MIN ? F32_TASK_MIN : (chunk + 15) & ~(size_t)15;
+        f32_map_job j = {d->f32_map, in, out, d->n, chunk};
+        edge_exec_parallel(ex, (d->n + chunk - 1) / chunk, f32_map_task, &j);
         return;
     }
     switch (d->op) {
@@ -304,7 +336,7 @@ static void act_eval(const edge_node *n, void *const *t, void *scratch, edge_exe
     else if (d->type == EDGE_INT16)
         edge_ref_leaky_relu_s16(&d->k.leaky, t[n->in[0]], t[n->out[0]], d->n);
     else
-        eval_f32(d, t[n->in[0]], t[n->out[0]]);
+        eval_f32(d, t[n->in[0]], t[n->out[0]], ex);
 }
 
 /* ---- lut8.h: 8-bit operators as tables ---- */

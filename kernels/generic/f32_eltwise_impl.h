@@ -3,14 +3,22 @@
  *
  * Owns: the bodies of the binary row functions (ADD, SUB, MUL with the fused activation clamp,
  * MAXIMUM, MINIMUM; edge_bcast_walk rows with each input's stride 0 or 1) and of the unary
- * maps (RELU, RELU6, HARD_SWISH) and of QUANTIZE float32 -> int8 / uint8. A level's file defines
+ * maps (RELU, RELU6, HARD_SWISH, and LOGISTIC and TANH on ref/fexp.h's exponential) and of
+ * QUANTIZE float32 -> int8 / uint8. A level's file defines
  * F32_LANES and F32_SFX (the name suffix, e.g. __avx512) and includes this header after
  * f32_dw_impl.h (which defines the vector types). Every lane does the reference's operations on its
  * element in the reference's order (kernels/ref/binary.c, activation.c); comparisons and selects
  * are masks. Does not own the broadcast walk (kernels/ref/binary.c) or dispatch. */
+#include <stdbool.h>
 #include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#elif defined(__aarch64__)
+#include <arm_neon.h>
+#endif
 
 #include "f32.h"
+#include "ref/fexp.h"
 
 #if !defined(F32_LANES) || !defined(F32_SFX)
 #error "define F32_LANES and F32_SFX before including f32_eltwise_impl.h"
@@ -138,6 +146,91 @@ static inline float f32_hswish1(float v)
 }
 
 F32_MAP(edge_f32_hard_swish, f32_hswish(v, zero, three, six), f32_hswish1(v))
+
+/* ref/fexp.h's edge_fexp_parts on lanes (no lane is NaN). Always inlined: called, its vectors
+ * went through memory and LOGISTIC ran slower than the scalar reference. */
+static inline __attribute__((always_inline)) void f32_fexp_parts(f32v x, f32v *q, f32v *s)
+{
+    const f32v lo = f32_splat(EDGE_FEXP_LO), hi = f32_splat(EDGE_FEXP_HI);
+    const f32v rnd = f32_splat(EDGE_FEXP_ROUND);
+    const i32v under = x < lo;
+    x = f32_sel(under, lo, x);
+    x = f32_sel(x > hi, hi, x);
+    const f32v n = (x * f32_splat(EDGE_FEXP_LOG2E) + rnd) - rnd;
+    const f32v r = (x - n * f32_splat(EDGE_FEXP_C1)) - n * f32_splat(EDGE_FEXP_C2);
+    f32v p = f32_splat(EDGE_FEXP_P0);
+    p = p * r + f32_splat(EDGE_FEXP_P1);
+    p = p * r + f32_splat(EDGE_FEXP_P2);
+    p = p * r + f32_splat(EDGE_FEXP_P3);
+    p = p * r + f32_splat(EDGE_FEXP_P4);
+    p = p * r + f32_splat(EDGE_FEXP_P5);
+    *q = p * (r * r) + r;
+    *s = (f32v)(~under & ((__builtin_convertvector(n, i32v) + 127) << 23));
+}
+
+/* ref/fexp.h's edge_flogistic on lanes: the NaN lanes computed on 0 and given back. */
+static inline __attribute__((always_inline)) f32v f32_logistic(f32v v)
+{
+    const i32v nan = v != v;
+    const f32v zero = f32_splat(0.0f), one = f32_splat(1.0f);
+    const f32v x = f32_sel(nan, zero, v);
+    const i32v low = x < f32_splat(EDGE_FLOGISTIC_LOWER);
+    f32v q, s;
+    f32_fexp_parts(f32_sel(low, x, -x), &q, &s);
+    const f32v e = s * (q + one);
+    f32v r = f32_sel(low, e, one / (one + e));
+    r = f32_sel(x > f32_splat(EDGE_FLOGISTIC_UPPER), one, r);
+    return f32_sel(nan, v, r);
+}
+
+/* ref/fexp.h's edge_ftanh on lanes. */
+static inline __attribute__((always_inline)) f32v f32_tanh(f32v v)
+{
+    const i32v nan = v != v;
+    const i32v sign = (i32v)v & (i32v)f32_splat(-0.0f);
+    const f32v a = (f32v)((i32v)f32_sel(nan, f32_splat(0.0f), v) ^ sign);
+    f32v q, s;
+    f32_fexp_parts(a + a, &q, &s);
+    const f32v one = f32_splat(1.0f);
+    const f32v u = s * q + (s - one);
+    const f32v t = u / (u + f32_splat(2.0f));
+    return f32_sel(nan, v, (f32v)((i32v)t | sign));
+}
+
+/* Every lane of the mask M set: one mask move where the level has one (a lane loop of GCC
+ * vectors compiles to extractions). */
+static inline bool f32_all(i32v m)
+{
+#if F32_LANES == 16 && defined(__AVX512DQ__)
+    return _mm512_movepi32_mask((__m512i)m) == 0xFFFF;
+#elif F32_LANES == 8 && defined(__AVX2__)
+    return _mm256_movemask_ps((__m256)m) == 0xFF;
+#elif F32_LANES == 4 && defined(__aarch64__)
+    return vminvq_u32((uint32x4_t)m) != 0;
+#else
+    int32_t a = -1;
+    for (int l = 0; l < F32_LANES; l++)
+        a &= m[l];
+    return a != 0;
+#endif
+}
+
+/* LOGISTIC: a vector whose lanes are all past the upper cutoff is ones, all below -87 zeros
+ * (exactly what f32_logistic gives them): a segmentation mask's logits are mostly either, in
+ * runs, and the exponential's 25 operations were twice the scalar reference's time there. */
+void F32_FN(edge_f32_logistic)(const float *in, float *out, size_t n)
+{
+    const f32v upper = f32_splat(EDGE_FLOGISTIC_UPPER), under = f32_splat(EDGE_FEXP_LO);
+    const f32v one = f32_splat(1.0f), zero = f32_splat(0.0f);
+    size_t i = 0;
+    for (; i + F32_LANES <= n; i += F32_LANES) {
+        const f32v v = f32_ld(in + i);
+        f32_st(out + i, f32_all(v > upper) ? one : f32_all(v < under) ? zero : f32_logistic(v));
+    }
+    for (; i < n; i++)
+        out[i] = edge_flogistic(in[i]);
+}
+F32_MAP(edge_f32_tanh, f32_tanh(v), edge_ftanh(v))
 
 /* QUANTIZE float32 -> int8 / uint8 (edge_ref_quantize_f32_s8 / _u8): r = roundf(x / scale),
  * half away from zero; NaN and values below int32 as INT32_MIN, above as INT32_MAX; plus the

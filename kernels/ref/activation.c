@@ -7,6 +7,7 @@
 
 #include <math.h>
 
+#include "fexp.h"
 #include "fixedpoint.h"
 #include "requant.h"
 
@@ -45,23 +46,14 @@ void edge_ref_tanh_s8(const edge_sigmoid_params *p, const int8_t *in, int8_t *ou
 
 void edge_ref_logistic_f32(const float *in, float *out, size_t n)
 {
-    const float cutoff_upper = 16.619047164916992188f;
-    const float cutoff_lower = -9.0f;
-    for (size_t i = 0; i < n; i++) {
-        const float v = in[i];
-        if (v > cutoff_upper)
-            out[i] = 1.0f;
-        else if (v < cutoff_lower)
-            out[i] = expf(v);
-        else
-            out[i] = 1.0f / (1.0f + expf(-v));
-    }
+    for (size_t i = 0; i < n; i++)
+        out[i] = edge_flogistic(in[i]);
 }
 
 void edge_ref_tanh_f32(const float *in, float *out, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        out[i] = tanhf(in[i]);
+        out[i] = edge_ftanh(in[i]);
 }
 
 /* ---- RELU / RELU6 ---- */

@@ -146,8 +146,9 @@ static void test_unary_f32(void **state)
     const edge_kernels *tables[4];
     const int n_tables = level_tables(tables);
     static ref_map_fn *const refs[] = {edge_ref_relu_f32, edge_ref_relu6_f32,
-                                       edge_ref_hard_swish_f32};
-    static const char *const names[] = {"RELU", "RELU6", "HARD_SWISH"};
+                                       edge_ref_hard_swish_f32, edge_ref_logistic_f32,
+                                       edge_ref_tanh_f32};
+    static const char *const names[] = {"RELU", "RELU6", "HARD_SWISH", "LOGISTIC", "TANH"};
     const int n = rounds(300);
     for (int round = 0; round < n; round++) {
         const size_t len = (size_t)(round < 101 ? round : rnd_in(0, 5000));
@@ -156,11 +157,15 @@ static void test_unary_f32(void **state)
         float *got = malloc((len + 4) * sizeof *got);
         assert_true(in && want && got);
         fill(in, len + 4, rnd_in(0, 1));
-        for (int op = 0; op < 3; op++) {
+        if (round % 3 == 2) /* the exponential's whole range and past it */
+            for (size_t i = 0; i < len + 4; i++)
+                in[i] *= (float)rnd_in(1, 30);
+        for (int op = 0; op < 5; op++) {
             refs[op](in + off, want, len);
             for (int t = 0; t < n_tables; t++) {
                 const edge_f32_map_fn maps[] = {tables[t]->f32.relu, tables[t]->f32.relu6,
-                                                tables[t]->f32.hard_swish};
+                                                tables[t]->f32.hard_swish, tables[t]->f32.logistic,
+                                                tables[t]->f32.tanh};
                 maps[op](in + off, got, len);
                 check_same(got, want, len, names[op], tables[t]->name, round);
                 memcpy(got + off, in + off, len * sizeof *got); /* in place */
@@ -172,6 +177,70 @@ static void test_unary_f32(void **state)
         free(want);
         free(got);
     }
+}
+
+/* The reference float LOGISTIC and TANH (ref/fexp.h's exponential) against TensorFlow Lite's
+ * formulas in double precision: every 97th float of [-100, 100] and the specials. The bound is 4
+ * ulp of the exact value (what the Cephes exponential and one division give; the operators' 1e-4
+ * relative tolerance is 800 times wider); below 1e-37 an absolute 2e-38, since exp gives 0
+ * below -87, where TensorFlow Lite's expf goes subnormal. */
+static double ulps(double got, double want)
+{
+    if (got == want)
+        return 0.0;
+    const double ulp = ldexp(1.0, ilogb(want) - 23);
+    return fabs(got - want) / ulp;
+}
+
+/* TensorFlow Lite's float logistic formula (1 above its cutoff, exp(x) below -9), in double. */
+static double tflite_logistic(float x)
+{
+    if (x > 16.619047164916992188f)
+        return 1.0;
+    return x < -9.0f ? exp((double)x) : 1.0 / (1.0 + exp(-(double)x));
+}
+
+static void test_fexp_accuracy(void **state)
+{
+    (void)state;
+    double worst_l = 0.0, worst_t = 0.0;
+    float at_l = 0.0f, at_t = 0.0f;
+    size_t n = 0;
+    for (uint32_t b = 0; b < 0xFFFFFFFFu - 97; b += 97) {
+        float x;
+        memcpy(&x, &b, sizeof x);
+        if (!(fabsf(x) <= 100.0f))
+            continue;
+        n++;
+        float l, t;
+        edge_ref_logistic_f32(&x, &l, 1);
+        edge_ref_tanh_f32(&x, &t, 1);
+        const double wl = tflite_logistic(x), wt = tanh((double)x);
+        const double el = fabs(wl) < 1e-37 ? (fabs(l - wl) <= 2e-38 ? 0.0 : 1e9) : ulps(l, wl);
+        const double et = fabs(wt) < 1e-37 ? (fabs(t - wt) <= 2e-38 ? 0.0 : 1e9) : ulps(t, wt);
+        if (el > worst_l)
+            worst_l = el, at_l = x;
+        if (et > worst_t)
+            worst_t = et, at_t = x;
+    }
+    static const float specials[] = {NAN, INFINITY, -INFINITY, -0.0f, 0.0f, 1e-40f, -1e-40f};
+    for (size_t i = 0; i < sizeof specials / sizeof specials[0]; i++) {
+        const float x = specials[i];
+        float l, t;
+        edge_ref_logistic_f32(&x, &l, 1);
+        edge_ref_tanh_f32(&x, &t, 1);
+        if (isnan(x)) {
+            assert_true(isnan(l) && isnan(t));
+            continue;
+        }
+        assert_true(l == (float)tflite_logistic(x));
+        assert_true(t == (float)tanh((double)x) && signbit(t) == signbit(x));
+    }
+    printf("# %zu floats: LOGISTIC within %.2f ulp (worst at %.9g), TANH within %.2f ulp (worst at "
+           "%.9g)\n",
+           n, worst_l, (double)at_l, worst_t, (double)at_t);
+    assert_true(worst_l <= 4.0);
+    assert_true(worst_t <= 4.0);
 }
 
 static void test_bilinear(void **state)
@@ -436,8 +505,9 @@ int main(void)
     test_rng_seed();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dw_f32),    cmocka_unit_test(test_binary_f32),
-        cmocka_unit_test(test_unary_f32), cmocka_unit_test(test_bilinear),
-        cmocka_unit_test(test_quantize),  cmocka_unit_test(test_pool),
+        cmocka_unit_test(test_unary_f32), cmocka_unit_test(test_fexp_accuracy),
+        cmocka_unit_test(test_bilinear),  cmocka_unit_test(test_quantize),
+        cmocka_unit_test(test_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,9 @@
  * zero, clamp), a uint8 CONCATENATION of inputs with other scales than the output's,
  * and the uint8 activations (LOGISTIC, TANH, RELU, RELU6, HARD_SWISH) equal, for every
  * one of the 256 input values, to the int8 operator on the same real values (zero points
- * moved by -128), plus their fixed output quantization named in uint8 terms. */
+ * moved by -128), plus their fixed output quantization named in uint8 terms. Also float32
+ * LOGISTIC, TANH and RELU6 split over threads equal to the scalar level byte for byte. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -251,6 +253,50 @@ static void test_uint8_logistic_output_quant(void **state)
     free(buf);
 }
 
+/* float32 LOGISTIC, TANH and RELU6 over 50000 elements (values across the exponential's range
+ * and past it, NaN, infinities, signed zeros): the best level on 2 and 3 threads (tasks of the
+ * threaded map) gives the scalar level's bytes on 1. */
+static void test_f32_activation_threads(void **state)
+{
+    (void)state;
+    enum { N = 50000 };
+    const int32_t w = N;
+    const qdesc f = {EDGE_FLOAT32, 0.0f, 0};
+    static const int32_t codes[] = {EDGE_OP_LOGISTIC, EDGE_OP_TANH, EDGE_OP_RELU6};
+    for (size_t k = 0; k < sizeof codes / sizeof codes[0]; k++) {
+        size_t size;
+        uint8_t *buf = one_op_model(codes[k], 1, &w, &f, &f, w, NULL, &size);
+        float *want = NULL;
+        for (unsigned threads = 1; threads <= 3; threads++) {
+            const edge_model_options o = {.isa = threads == 1 ? EDGE_ISA_SCALAR : EDGE_ISA_AUTO,
+                                          .threads = threads};
+            edge_model *m = NULL;
+            edge_error err = {0};
+            assert_int_equal(edge_model_open_buffer(buf, size, &o, &m, &err), 0);
+            edge_interp *it = NULL;
+            assert_int_equal(edge_interp_new(m, &it, &err), 0);
+            float *x = edge_interp_input(it, 0, NULL);
+            for (size_t i = 0; i < N; i++)
+                x[i] = (float)((int32_t)(i * 2654435761u % 200001) - 100000) / 1000.0f;
+            x[7] = NAN, x[8] = INFINITY, x[9] = -INFINITY, x[10] = -0.0f, x[N - 1] = 1e-40f;
+            assert_int_equal(edge_interp_invoke(it), 0);
+            const float *y = edge_interp_output(it, 0, NULL);
+            if (!want) {
+                want = malloc(N * sizeof *want);
+                assert_non_null(want);
+                memcpy(want, y, N * sizeof *want);
+            } else if (memcmp(y, want, N * sizeof *want) != 0) {
+                fail_msg("float32 operator %d on %u threads (%s) differs from the scalar level",
+                         (int)codes[k], threads, edge_model_kernels(m));
+            }
+            edge_interp_free(it);
+            edge_model_unref(m);
+        }
+        free(want);
+        free(buf);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +305,7 @@ int main(void)
         cmocka_unit_test(test_concat_threads),
         cmocka_unit_test(test_uint8_activations),
         cmocka_unit_test(test_uint8_logistic_output_quant),
+        cmocka_unit_test(test_f32_activation_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -142,6 +142,34 @@ void edge_exec_parallel(edge_exec *x, size_t n_tasks, edge_task_fn fn, void *ctx
     }
 }
 
+typedef struct ranges_job {
+    edge_range_fn fn;
+    void *ctx;
+    size_t n, chunk;
+} ranges_job;
+
+static void ranges_task(void *ctx, size_t task, unsigned thread)
+{
+    (void)thread;
+    const ranges_job *j = ctx;
+    const size_t first = task * j->chunk;
+    j->fn(j->ctx, first, j->n - first < j->chunk ? j->n - first : j->chunk);
+}
+
+void edge_exec_ranges(edge_exec *x, size_t n, size_t min, size_t align, edge_range_fn fn, void *ctx)
+{
+    const size_t threads = edge_exec_threads(x);
+    if (threads <= 1 || n < 2 * min) {
+        if (n)
+            fn(ctx, 0, n);
+        return;
+    }
+    size_t chunk = (n + threads - 1) / threads;
+    chunk = chunk < min ? min : (chunk + align - 1) & ~(align - 1);
+    ranges_job j = {fn, ctx, n, chunk};
+    edge_exec_parallel(x, (n + chunk - 1) / chunk, ranges_task, &j);
+}
+
 /* Teams whose interpreter went, kept for the next interpreter that wants as many threads:
  * interpreters come and go (a model version per worker, a reload, every test case), and
  * threads that end are not free everywhere: qemu-user never gives their memory back (the

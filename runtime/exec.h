@@ -17,6 +17,14 @@ typedef void (*edge_task_fn)(void *ctx, size_t task, unsigned thread);
 void edge_exec_parallel(edge_exec *x, size_t n_tasks, edge_task_fn fn, void *ctx);
 unsigned edge_exec_threads(const edge_exec *x);
 
+/* FN(CTX, first, count) over the elements [0, N), cut into one run per thread of at least MIN
+ * elements (run starts at multiples of ALIGN, a power of two): the whole range on the caller's
+ * thread when X has one thread or N < 2 * MIN. The streaming operators' split (table lookups,
+ * float maps, copies). Allocates nothing. */
+typedef void (*edge_range_fn)(void *ctx, size_t first, size_t count);
+void edge_exec_ranges(edge_exec *x, size_t n, size_t min, size_t align, edge_range_fn fn,
+                      void *ctx);
+
 /* A team of N threads, the caller's included (N - 1 are started, or a parked team of N
  * reused), or NULL when memory or a thread cannot be had. Free with edge__exec_free (NULL is
  * fine), which parks a few teams for reuse (exec.c) and ends the others. */

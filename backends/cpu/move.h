@@ -6,7 +6,8 @@
  * kernels/ref/transform.h copy long contiguous runs with memcpy instead of
  * short rows; and a tiled transpose for the permutations that, so reduced, swap
  * the last two dimensions (NHWC <-> NCHW and every 2-D transpose), spread over
- * the interpreter's threads; RESIZE_NEAREST_NEIGHBOR by whole-row copies. The rewritten parameters
+ * the interpreter's threads; RESIZE_NEAREST_NEIGHBOR by whole-row copies; whole-tensor copies
+ * split over the threads. The rewritten parameters
  * move exactly the same bytes to the same places, so the results are those of the reference. Does
  * not own validation (the ops' prepare functions) or the reference movers
  * (kernels/ref/transform.c). */
@@ -48,5 +49,10 @@ void edge_move_transpose_run(const edge_move_transpose *t, const void *in, void 
 void edge_move_resize_nearest(const edge_ref_resize_params *p, const int32_t *ymap,
                               const int32_t *xmap, size_t esize, const void *in, void *out,
                               edge_exec *ex);
+
+/* OUT = IN, BYTES bytes (two tensors alive at one node, so apart): memcpy, cut into runs of at
+ * least 64 KiB over the interpreter's threads (RESHAPE, SQUEEZE, EXPAND_DIMS); memmove if the
+ * ranges overlap after all. */
+void edge_move_copy(const void *in, void *out, size_t bytes, edge_exec *ex);
 
 #endif

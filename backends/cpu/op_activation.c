@@ -286,29 +286,19 @@ typedef struct f32_map_job {
     edge_f32_map_fn fn;
     const float *in;
     float *out;
-    size_t n, chunk;
 } f32_map_job;
 
-static void f32_map_task(void *ctx, size_t task, unsigned thread)
+static void f32_map_range(void *ctx, size_t first, size_t count)
 {
-    (void)thread;
     const f32_map_job *j = ctx;
-    const size_t i0 = task * j->chunk, cnt = j->n - i0 < j->chunk ? j->n - i0 : j->chunk;
-    j->fn(j->in + i0, j->out + i0, cnt);
+    j->fn(j->in + first, j->out + first, count);
 }
 
 static void eval_f32(const act_data *d, const float *in, float *out, edge_exec *ex)
 {
     if (d->f32_map) {
-        const size_t threads = ex ? edge_exec_threads(ex) : 1;
-        if (threads <= 1 || d->n < 2 * F32_TASK_MIN) {
-            d->f32_map(in, out, d->n);
-            return;
-        }
-        size_t chunk = (d->n + threads - 1) / threads;
-        chunk = chunk < F32_TASK_MIN ? F32_TASK_MIN : (chunk + 15) & ~(size_t)15;
-        f32_map_job j = {d->f32_map, in, out, d->n, chunk};
-        edge_exec_parallel(ex, (d->n + chunk - 1) / chunk, f32_map_task, &j);
+        f32_map_job j = {d->f32_map, in, out};
+        edge_exec_ranges(ex, d->n, F32_TASK_MIN, 16, f32_map_range, &j);
         return;
     }
     switch (d->op) {
@@ -364,37 +354,21 @@ typedef struct lut8_job {
     const edge_lut8 *l;
     const uint8_t *in;
     uint8_t *out;
-    size_t chunk;
 } lut8_job;
 
-static void lut8_run(const edge_lut8 *l, const uint8_t *in, uint8_t *out, size_t n)
+static void lut8_range(void *ctx, size_t first, size_t count)
 {
-    if (l->fn)
-        l->fn(n, in, out, l->lut);
-    else
-        edge_ref_lut8(l->lut, in, out, n);
-}
-
-static void lut8_task(void *ctx, size_t task, unsigned thread)
-{
-    (void)thread;
     const lut8_job *j = ctx;
-    const size_t i0 = task * j->chunk;
-    const size_t cnt = j->l->n - i0 < j->chunk ? j->l->n - i0 : j->chunk;
-    lut8_run(j->l, j->in + i0, j->out + i0, cnt);
+    if (j->l->fn)
+        j->l->fn(count, j->in + first, j->out + first, j->l->lut);
+    else
+        edge_ref_lut8(j->l->lut, j->in + first, j->out + first, count);
 }
 
 void edge_op_lut8_eval(const edge_lut8 *l, const void *in, void *out, edge_exec *ex)
 {
-    const size_t threads = ex ? edge_exec_threads(ex) : 1;
-    if (threads <= 1 || l->n < 2 * LUT8_TASK_MIN) {
-        lut8_run(l, in, out, l->n);
-        return;
-    }
-    size_t chunk = (l->n + threads - 1) / threads;
-    chunk = chunk < LUT8_TASK_MIN ? LUT8_TASK_MIN : (chunk + 63) & ~(size_t)63;
-    lut8_job j = {l, in, out, chunk};
-    edge_exec_parallel(ex, (l->n + chunk - 1) / chunk, lut8_task, &j);
+    lut8_job j = {l, in, out};
+    edge_exec_ranges(ex, l->n, LUT8_TASK_MIN, 64, lut8_range, &j);
 }
 
 #define EDGE_ACT_PREPARE(fn, op)              \

@@ -5,11 +5,14 @@
  * edge_expand_dims_shape), checking it equals the
  * shape the file declares for the output, and the copy: the planner does not
  * alias tensors, so eval copies the input bytes to the output unchanged (any
- * element type; quantization passes through as TensorFlow Lite does).
+ * element type; quantization passes through as TensorFlow Lite does), split over
+ * the threads when large (move.c's edge_move_copy).
  * Does not own: the tensors' byte counts (the loader checked them). */
 #include <string.h>
 
 #include "cpu_op.h"
+#include "dispatch.h"
+#include "move.h"
 
 typedef struct copy_data {
     size_t bytes;
@@ -80,6 +83,9 @@ static int copy_prepare(edge_prep *p, edge_node *n)
     if (!d)
         return EDGE_ENOMEM;
     d->bytes = in->bytes;
+    const edge_kernels *kt = edge_op_kernels(p);
+    if (kt && kt->isa != EDGE_ISA_SCALAR)
+        n->kernel = "copy"; /* move.c: memcpy, split over the threads when large */
     return 0;
 }
 
@@ -87,7 +93,7 @@ static void eval_copy(const edge_node *n, void *const *t, void *scratch, edge_ex
 {
     const copy_data *d = n->data;
     if (d->bytes && t[n->out[0]] != t[n->in[0]])
-        memmove(t[n->out[0]], t[n->in[0]], d->bytes);
+        edge_move_copy(t[n->in[0]], t[n->out[0]], d->bytes, ex);
 }
 
 const edge_op edge_op_RESHAPE = {

@@ -4,7 +4,8 @@
  * dimensions, element sizes 1, 2, 4 and 8), that PAD, STRIDED_SLICE and
  * TRANSPOSE (and RESIZE_NEAREST_NEIGHBOR's row copies) run with their parameters reduced at prepare
  * (merged dimensions, the tiled transpose on 1 and 2 threads) write exactly the bytes the reference
- * movers write with the original parameters. The generated-model tests cannot see a wrong move (the
+ * movers write with the original parameters, and that whole-tensor copies split over threads
+ * copy. The generated-model tests cannot see a wrong move (the
  * float32 twin runs the same move). Also the thread team they run on (runtime/exec.c): a freed
  * team is parked and reused by the next team of its size, and still runs every task once. */
 #include <setjmp.h>
@@ -284,12 +285,44 @@ static void test_resize_nearest(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* Whole-tensor copies (RESHAPE, SQUEEZE, EXPAND_DIMS) on none, two and three threads: sizes
+ * around the 64 KiB task minimum and up to 1 MiB, odd ends; the guard past the end stays put;
+ * an overlapping pair falls back to memmove. */
+static void test_copy(void **state)
+{
+    (void)state;
+    edge_exec *two = edge__exec_new(2), *three = edge__exec_new(3);
+    assert_non_null(two);
+    assert_non_null(three);
+    int bad = 0;
+    for (int c = 0; c < 300; c++) {
+        const size_t n = (size_t)(c % 3 == 0 ? rnd_in(0, 300000) : rnd_in(100000, 1 << 20));
+        uint8_t *in = random_bytes(n), *want = random_bytes(n + 16);
+        uint8_t *got = malloc(n + 16);
+        memcpy(got, want, n + 16);
+        memcpy(want, in, n);
+        edge_move_copy(in, got, n, c % 3 == 0 ? NULL : c % 3 == 1 ? two : three);
+        bad += differ(got, want, n);
+        free(in), free(want), free(got);
+    }
+    uint8_t *buf = random_bytes(300000), *want = malloc(300000);
+    memcpy(want, buf, 300000);
+    memmove(want + 1000, want, 250000);
+    edge_move_copy(buf, buf + 1000, 250000, two);
+    bad += memcmp(buf, want, 300000) != 0;
+    free(buf), free(want);
+    edge__exec_free(two);
+    edge__exec_free(three);
+    printf("# copy: 301 cases, %d differ\n", bad);
+    assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_team_reuse),     cmocka_unit_test(test_pad),
         cmocka_unit_test(test_slice),          cmocka_unit_test(test_transpose),
-        cmocka_unit_test(test_resize_nearest),
+        cmocka_unit_test(test_resize_nearest), cmocka_unit_test(test_copy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

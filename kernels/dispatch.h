@@ -72,7 +72,7 @@ typedef struct edge_kernels {
     struct {
         edge_qs8_sum_rows_fn fn;
         edge_qu8_sum_rows_fn u8; /* uint8 bytes (NULL: the reference runs uint8 pools) */
-        const char *name;
+        const char *name, *u8_name;
     } sum_rows;
     struct {
         edge_qs8_max_rows_fn s8;

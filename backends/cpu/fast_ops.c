@@ -708,7 +708,8 @@ int edge_fast_avgpool_prepare(edge_prep *p, edge_node *n, const edge_pool_params
     const edge_kernels *kt = edge_op_kernels(p);
     if (!kt->sum_rows.fn || (u8 && !kt->sum_rows.u8))
         return 0;
-    fast_hdr *h = alloc_hdr(p, n, 0, kt, FAST_AVGPOOL, kt->sum_rows.name);
+    fast_hdr *h =
+        alloc_hdr(p, n, 0, kt, FAST_AVGPOOL, u8 ? kt->sum_rows.u8_name : kt->sum_rows.name);
     if (!h)
         return EDGE_ENOMEM;
     h->pool = *k;

@@ -174,6 +174,6 @@ const edge_kernels edge_kernels_c = {
     .dconv = {edge_qs8_dconv_8c4__c, "qs8_dconv_8c4__c", 8, 4, 0},
     .dconv_u8 = {edge_qs8_dconv_u8_8c4__c, "qs8_dconv_u8_8c4__c", 0},
     .add = {edge_qs8_add__c, "qs8_add__c"},
-    .sum_rows = {edge_qs8_sum_rows__c, edge_qu8_sum_rows__c, "qs8_sum_rows__c"},
+    .sum_rows = {edge_qs8_sum_rows__c, edge_qu8_sum_rows__c, "qs8_sum_rows__c", "qu8_sum_rows__c"},
     .softmax = {edge_qs8_softmax__c, "qs8_softmax__c"},
 };

@@ -26,7 +26,8 @@ const edge_kernels edge_kernels_avx512vnni = {
     .binary = {edge_qs8_add_bin__avx512, edge_qs8_sub_bin__avx512, edge_qs8_mul_bin__avx512,
                edge_qs8_max_bin__avx512, edge_qs8_min_bin__avx512, edge_qs8_sqd_bin__avx512,
                "qs8_binary__avx512"},
-    .sum_rows = {edge_qs8_sum_rows__avx512, edge_qu8_sum_rows__avx512, "qs8_sum_rows__avx512"},
+    .sum_rows = {edge_qs8_sum_rows__avx512, edge_qu8_sum_rows__avx512, "qs8_sum_rows__avx512",
+                 "qu8_sum_rows__avx512"},
     .softmax = {edge_qs8_softmax__avx512, "qs8_softmax__avx512"},
     .max_rows = {edge_qs8_max_rows__avx512, edge_qu8_max_rows__avx512, "max_rows__avx512"},
     .lut8 = {edge_lut8__avx512, "lut8__avx512vbmi"}, /* lut8__avx2 without VBMI */

@@ -182,6 +182,28 @@ static int layer_random(og_pair *p, layer *l, int32_t n_ch, size_t per, size_t s
     return 0;
 }
 
+/* QO with its scale raised, if needed, for the int16 (16x8) variant, which keeps the int8
+ * model's multipliers: (1) every channel's multiplier s_in * s_w[c] / s_out below 2^6 (from 2^7
+ * on, TensorFlow Lite's 64-bit MultiplyByQuantizedMultiplier is out of its range and edged
+ * refuses the model), and (2) the sums before the activation, RAW_MAX at most in magnitude, within
+ * 2^22 int16 output steps (that MultiplyByQuantizedMultiplier wraps its int32 result, as edged
+ * does bit for bit, where the float twin clamps). A RELU over mostly negative sums has a tiny
+ * output range and drew both. */
+static og_quant output_for_s16(og_quant qo, og_quant qi, const float *ws, int32_t n_ch,
+                               double raw_max)
+{
+    float ws_max = 0.0f;
+    for (int32_t c = 0; c < n_ch; c++)
+        ws_max = ws[c] > ws_max ? ws[c] : ws_max;
+    if (qo.scale < qi.scale * ws_max / 64.0f)
+        qo.scale = qi.scale * ws_max / 64.0f;
+    /* the int16 variant's step is the int8 one / 128 (tools/opgen_types.c) */
+    const float floor = (float)(raw_max * 128.0 / 4194304.0);
+    if (qo.scale < floor)
+        qo.scale = floor;
+    return qo;
+}
+
 /* Conv2DOptions, or DepthwiseConv2DOptions when MULT > 0 (slots as declared in
  * schema.fbs). */
 static void conv_options(tfw_options *o, const geom *g, int mult, int act)
@@ -218,10 +240,14 @@ static int gen_conv_common(og_pair *p, bool depthwise)
         layer_random(p, &l, cout, per, depthwise ? 1 : per, depthwise ? (size_t)cout : 1, true, qi);
     if (rc)
         return rc;
-    double lo = 0.0, hi = 0.0;
-    if (l.wf && l.bf)
+    double lo = 0.0, hi = 0.0, raw_lo = 0.0, raw_hi = 0.0;
+    if (l.wf && l.bf) {
         conv_range(&g, cout, mult, og_input_f(p, 0), l.wf, has_bias ? l.bf : NULL, act, &lo, &hi);
-    const og_quant qo = og_quant_output(r, lo, hi);
+        conv_range(&g, cout, mult, og_input_f(p, 0), l.wf, has_bias ? l.bf : NULL, EDGE_ACT_NONE,
+                   &raw_lo, &raw_hi);
+    }
+    const og_quant qo = output_for_s16(og_quant_output(r, lo, hi), qi, l.ws, cout,
+                                       fmax(fabs(raw_lo), fabs(raw_hi)));
     const int32_t w_dims[4] = {depthwise ? 1 : cout, g.kh, g.kw, depthwise ? cout : g.c};
     const int32_t tw = og_weights(p, 4, w_dims, l.wq, l.ws, cout, depthwise ? 3 : 0);
     const int32_t tb = has_bias ? og_bias(p, cout, l.bq, l.bs) : -1;
@@ -305,14 +331,19 @@ int og_gen_transpose_conv(og_pair *p)
     const int rc = layer_random(p, &l, cout, per, per, 1, og_chance(r, 0.8), qi);
     if (rc)
         return rc;
-    double lo = 0.0, hi = 0.0;
-    if (l.wf && l.bf)
+    double lo = 0.0, hi = 0.0, raw_lo = 0.0, raw_hi = 0.0;
+    if (l.wf && l.bf) {
         tconv_range(&g, cin, cout, og_input_f(p, 0), l.wf, has_bias ? l.bf : NULL, act, &lo, &hi);
+        tconv_range(&g, cin, cout, og_input_f(p, 0), l.wf, has_bias ? l.bf : NULL, EDGE_ACT_NONE,
+                    &raw_lo, &raw_hi);
+    }
     const int32_t w_dims[4] = {cout, g.kh, g.kw, cin};
     /* TensorFlow Lite's operand order: output shape, weights, input, bias */
     const int32_t in[4] = {ts, og_weights(p, 4, w_dims, l.wq, l.ws, cout, 0), x,
                            has_bias ? og_bias(p, cout, l.bq, l.bs) : -1};
-    og_set_output(p, og_act(p, 4, o_dims, og_quant_output(r, lo, hi)));
+    og_set_output(p, og_act(p, 4, o_dims,
+                            output_for_s16(og_quant_output(r, lo, hi), qi, l.ws, cout,
+                                           fmax(fabs(raw_lo), fabs(raw_hi)))));
     if (layer_done(&l))
         return EDGE_ENOMEM;
     tfw_options o;

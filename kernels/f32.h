@@ -8,6 +8,7 @@
 #ifndef EDGE_KERNELS_F32_H
 #define EDGE_KERNELS_F32_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <stddef.h>
@@ -25,6 +26,33 @@
  * edge_ref_act_f32 does (NaN passes). W is [k_h][k_w][C]; IN and OUT are NHWC. */
 typedef void (*edge_f32_dw_fn)(const edge_conv_params *p, const float *in, const float *w,
                                const float *bias, float *out, int32_t row0, int32_t row1);
+
+/* TRANSPOSE_CONV float32 (edge_ref_tconv_f32) and, when BIAS_FIRST, MediaPipe's
+ * Convolution2DTransposeBias (edge_ref_tconv_bias_first_f32): output rows [row0, row1) of P's
+ * output (row r = batch * out_h + oy), exactly the reference's: per output element the sum
+ * starts at 0.0f (at bias[oc] when BIAS_FIRST) and adds x * w for every input element that
+ * reaches it, input row ascending, then input column, then input channel; then, unless
+ * BIAS_FIRST, adds the bias (0.0f when BIAS is NULL) and clamps to [act_min_f, act_max_f]. W is
+ * OHWI, IN and OUT NHWC, no dilation. SCRATCH: edge_f32_tconv_scratch(P) bytes of this call's
+ * own (the input rows in use, transposed); P must have edge_f32_tconv_slots(P) <=
+ * EDGE_F32_TCONV_SLOTS. */
+typedef void (*edge_f32_tconv_fn)(const edge_conv_params *p, const float *in, const float *w,
+                                  const float *bias, bool bias_first, float *out, void *scratch,
+                                  int32_t row0, int32_t row1);
+
+#define EDGE_F32_TCONV_SLOTS 16
+
+/* The input rows one output row of P reads at most: ceil(k_h / stride_h). */
+static inline int32_t edge_f32_tconv_slots(const edge_conv_params *p)
+{
+    return (p->k_h + p->stride_h - 1) / p->stride_h;
+}
+
+/* The transposed rows, and 64 bytes past them that a last vector may read (and not use). */
+static inline size_t edge_f32_tconv_scratch(const edge_conv_params *p)
+{
+    return (size_t)edge_f32_tconv_slots(p) * (size_t)p->in_w * (size_t)p->in_c * sizeof(float) + 64;
+}
 
 /* ADD, SUB, MUL (then the fused activation clamp, edge_act_f), MAXIMUM, MINIMUM: a row of
  * edge_bcast_walk (kernels/ref/binary.h's edge_bcast_row_fn), exactly the reference's row. */
@@ -62,6 +90,9 @@ typedef void (*edge_f32_pool_fn)(const edge_pool_params *p, const float *in, flo
 #define EDGE_F32_DECLARE(SFX)                                                                  \
     void edge_f32_dw##SFX(const edge_conv_params *p, const float *in, const float *w,          \
                           const float *bias, float *out, int32_t row0, int32_t row1);          \
+    void edge_f32_tconv##SFX(const edge_conv_params *p, const float *in, const float *w,       \
+                             const float *bias, bool bias_first, float *out, void *scratch,    \
+                             int32_t row0, int32_t row1);                                      \
     void edge_f32_add_row##SFX(const edge_arith_params *p, const void *a, size_t as,           \
                                const void *b, size_t bs, void *out, size_t n);                 \
     void edge_f32_sub_row##SFX(const edge_arith_params *p, const void *a, size_t as,           \
@@ -104,6 +135,8 @@ EDGE_F32_DECLARE(__neon)
 #define EDGE_F32_TABLE(SFX, NAME)                        \
     {.dw = edge_f32_dw##SFX,                             \
      .dw_name = "f32_dw" NAME,                           \
+     .tconv = edge_f32_tconv##SFX,                       \
+     .tconv_name = "f32_tconv" NAME,                     \
      .add = edge_f32_add_row##SFX,                       \
      .sub = edge_f32_sub_row##SFX,                       \
      .mul = edge_f32_mul_row##SFX,                       \

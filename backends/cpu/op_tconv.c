@@ -15,6 +15,7 @@
  * Also MediaPipe's custom Convolution2DTransposeBias (float32 only; operands 0 input,
  * 1 weights, 2 bias; padding and strides from its raw options; output shape from
  * ops/derive_vision.c): the same data and eval, each sum starting at the bias. */
+#include "dispatch.h"
 #include "op_conv.h"
 #include "ref/tconv.h"
 
@@ -31,6 +32,7 @@ typedef struct tconv_data {
     edge_dtype type;
     int input, weights, bias; /* operand slots: TRANSPOSE_CONV's or Convolution2DTransposeBias's */
     bool bias_first;          /* Convolution2DTransposeBias: sums start at the bias */
+    edge_f32_tconv_fn f32;    /* float32 on the level's vector kernel, or NULL: the reference */
     edge_conv_params k;
     const int64_t *bias16; /* 16x8 with an int16 bias: it widened (in q), else NULL */
     int64_t q[];           /* mult[out_c] and shift[out_c] as int32 pairs, then bias16 */
@@ -187,6 +189,19 @@ static int tconv_quantize(edge_prep *p, const edge_node *n, tconv_data *d)
     return 0;
 }
 
+/* A float32 node on the level's vector kernel (f32.h) when the level has one and a thread's
+ * transposed input rows stay within 4 MiB; its scratch is those rows. */
+static void tconv_take_f32(edge_prep *p, edge_node *n, tconv_data *d)
+{
+    const edge_kernels *kt = edge_op_kernels(p);
+    if (!kt || !kt->f32.tconv || edge_f32_tconv_slots(&d->k) > EDGE_F32_TCONV_SLOTS ||
+        edge_f32_tconv_scratch(&d->k) > ((size_t)4 << 20))
+        return;
+    d->f32 = kt->f32.tconv;
+    n->kernel = kt->f32.tconv_name;
+    n->scratch_bytes = edge_f32_tconv_scratch(&d->k);
+}
+
 static int tconv_prepare(edge_prep *p, edge_node *n)
 {
     int rc = tconv_tensors(p, n);
@@ -206,21 +221,50 @@ static int tconv_prepare(edge_prep *p, edge_node *n)
     d->weights = TCONV_WEIGHTS;
     d->bias = TCONV_BIAS;
     d->k = k;
-    if (type == EDGE_FLOAT32)
-        return edge_op_act_range_f(p, n->params.window.activation, &d->k.act_min_f,
-                                   &d->k.act_max_f);
+    if (type == EDGE_FLOAT32) {
+        if ((rc = edge_op_act_range_f(p, n->params.window.activation, &d->k.act_min_f,
+                                      &d->k.act_max_f)))
+            return rc;
+        tconv_take_f32(p, n, d);
+        return 0;
+    }
     n->scratch_bytes =
         edge_ref_tconv_scratch(&k, type == EDGE_INT16 ? sizeof(int64_t) : sizeof(int32_t));
     return tconv_quantize(p, n, d);
 }
 
+typedef struct tconv_job {
+    const tconv_data *d;
+    const float *in, *w, *bias;
+    float *out;
+    char *scratch;
+    size_t stride; /* bytes between two threads' scratch */
+    int32_t rows, chunk;
+} tconv_job;
+
+static void tconv_f32_task(void *ctx, size_t task, unsigned thread)
+{
+    const tconv_job *j = ctx;
+    const int32_t r0 = (int32_t)task * j->chunk;
+    const int32_t r1 = r0 + j->chunk < j->rows ? r0 + j->chunk : j->rows;
+    j->d->f32(&j->d->k, j->in, j->w, j->bias, j->d->bias_first, j->out,
+              j->scratch + (size_t)thread * j->stride, r0, r1);
+}
+
 static void tconv_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
-    (void)ex;
     const tconv_data *d = n->data;
     const void *in = t[n->in[d->input]], *w = t[n->in[d->weights]];
     const void *bias = n->n_in > d->bias && n->in[d->bias] >= 0 ? t[n->in[d->bias]] : NULL;
     void *out = t[n->out[0]];
+    if (d->f32) {
+        tconv_job j = {
+            d, in, w, bias, out, scratch, edge_op_scratch_stride(n), d->k.batches * d->k.out_h, 1};
+        const int32_t per = (int32_t)(4 * edge_exec_threads(ex)); /* tasks: 4 per thread */
+        j.chunk = (j.rows + per - 1) / per;
+        edge_exec_parallel(ex, (size_t)((j.rows + j.chunk - 1) / j.chunk), tconv_f32_task, &j);
+        return;
+    }
     if (d->bias_first) {
         edge_ref_tconv_bias_first_f32(&d->k, in, w, bias, out);
         return;
@@ -288,6 +332,7 @@ static int tcb_prepare(edge_prep *p, edge_node *n)
                       .bias = TCB_BIAS,
                       .bias_first = true,
                       .k = k};
+    tconv_take_f32(p, n, d);
     return 0;
 }
 

@@ -5,6 +5,7 @@
 
 #define F32_SFX __neon
 #include "generic/f32_dw_impl.h"
+#include "generic/f32_tconv_impl.h"
 #include "generic/f32_eltwise_impl.h"
 #include "generic/bilinear_impl.h"
 #include "generic/pool_impl.h"

@@ -4,6 +4,7 @@
 
 #define F32_SFX __avx2
 #include "generic/f32_dw_impl.h"
+#include "generic/f32_tconv_impl.h"
 #include "generic/f32_eltwise_impl.h"
 #include "generic/bilinear_impl.h"
 #include "generic/pool_impl.h"

@@ -36,6 +36,7 @@
 #include "ref/activation.h"
 #include "ref/binary.h"
 #include "ref/dwconv.h"
+#include "ref/tconv.h"
 #include "ref/pool.h"
 #include "ref/quantize.h"
 #include "ref/resize.h"
@@ -500,6 +501,101 @@ static void test_dw_f32(void **state)
     }
 }
 
+/* TRANSPOSE_CONV geometry: any stride and padding, outputs up to a stride's worth beyond the
+ * smallest that takes every input, wide rows sometimes (full vector blocks), one or a few
+ * output channels (MediaPipe's mask head has one). */
+static void random_tconv_geometry(edge_conv_params *p)
+{
+    *p = (edge_conv_params){0};
+    p->batches = rnd_in(1, 2);
+    p->in_c = rnd_in(0, 2) == 0 ? rnd_in(1, 40) : 8 * rnd_in(1, 4);
+    p->out_c = rnd_in(0, 2) == 0 ? 1 : rnd_in(1, 20);
+    p->depth_mult = 1;
+    p->dil_h = p->dil_w = 1;
+    p->k_h = rnd_in(1, 5);
+    p->k_w = rnd_in(1, 5);
+    p->stride_h = rnd_in(1, 3);
+    p->stride_w = rnd_in(1, 3);
+    p->in_h = rnd_in(1, 8);
+    p->in_w = rnd_in(0, 2) == 0 ? rnd_in(1, 8) : rnd_in(9, 60);
+    p->pad_h = rnd_in(0, p->k_h - 1);
+    p->pad_w = rnd_in(0, p->k_w - 1);
+    p->out_h = (p->in_h - 1) * p->stride_h + p->k_h - 2 * p->pad_h + rnd_in(0, p->stride_h - 1);
+    p->out_w = (p->in_w - 1) * p->stride_w + p->k_w - 2 * p->pad_w + rnd_in(0, p->stride_w - 1);
+    p->out_h = p->out_h < 1 ? 1 : p->out_h;
+    p->out_w = p->out_w < 1 ? 1 : p->out_w;
+    const int act = rnd_in(0, 3);
+    p->act_min_f = act == 0 ? -INFINITY : act == 1 ? 0.0f : act == 2 ? -1.0f : 2.0f;
+    p->act_max_f = act == 0 ? INFINITY : act == 1 ? 6.0f : act == 2 ? 1.0f : 1.0f;
+}
+
+/* Every level's transposed convolution equals edge_ref_tconv_f32 (or, bias first, MediaPipe's
+ * edge_ref_tconv_bias_first_f32) bit for bit, over two calls split at any row, each with its
+ * own scratch full of garbage. */
+static void test_tconv_f32(void **state)
+{
+    (void)state;
+    const edge_kernels *tables[4];
+    const int n_tables = level_tables(tables);
+    const int n = rounds(400);
+    for (int round = 0; round < n; round++) {
+        edge_conv_params p;
+        random_tconv_geometry(&p);
+        const size_t n_in = (size_t)p.batches * (size_t)p.in_h * (size_t)p.in_w * (size_t)p.in_c;
+        const size_t n_w = (size_t)p.out_c * (size_t)p.k_h * (size_t)p.k_w * (size_t)p.in_c;
+        const size_t n_out =
+            (size_t)p.batches * (size_t)p.out_h * (size_t)p.out_w * (size_t)p.out_c;
+        const size_t n_scratch = edge_f32_tconv_scratch(&p);
+        float *in = malloc(n_in * sizeof *in), *w = malloc(n_w * sizeof *w);
+        float *bias = malloc((size_t)p.out_c * sizeof *bias);
+        float *want = malloc(n_out * sizeof *want), *got = malloc(n_out * sizeof *got);
+        void *scratch = malloc(n_scratch);
+        assert_true(in && w && bias && want && got && scratch);
+        const int specials = rnd_in(0, 2) == 0;
+        fill(in, n_in, specials);
+        fill(w, n_w, specials);
+        fill(bias, (size_t)p.out_c, specials);
+        bool first = rnd_in(0, 2) == 0;
+        if (round % 40 == 0) { /* sums of -0.0f from a -0.0f bias stay -0.0f */
+            first = true;
+            for (size_t i = 0; i < n_w; i++)
+                w[i] = -0.0f;
+            for (int32_t i = 0; i < p.out_c; i++)
+                bias[i] = -0.0f;
+            for (size_t i = 0; i < n_in; i++)
+                in[i] = fabsf(in[i]);
+        }
+        const float *b = !first && rnd_in(0, 3) == 0 ? NULL : bias;
+        if (first)
+            edge_ref_tconv_bias_first_f32(&p, in, w, b, want);
+        else
+            edge_ref_tconv_f32(&p, in, w, b, want);
+        const int32_t rows = p.batches * p.out_h;
+        for (int t = 0; t < n_tables; t++) {
+            memset(got, 0xA5, n_out * sizeof *got);
+            const int32_t cut = rnd_in(0, rows);
+            memset(scratch, 0x5A, n_scratch);
+            tables[t]->f32.tconv(&p, in, w, b, first, got, scratch, 0, cut);
+            memset(scratch, 0x7F, n_scratch);
+            tables[t]->f32.tconv(&p, in, w, b, first, got, scratch, cut, rows);
+            const size_t i = first_diff(got, want, n_out);
+            if (i < n_out)
+                fail_msg("round %d level %s: in=%dx%dx%d out=%dx%dx%d k=%dx%d s=%d,%d "
+                         "pad=%d,%d bias=%d first=%d: element %zu is %a, the reference %a",
+                         round, tables[t]->name, (int)p.in_h, (int)p.in_w, (int)p.in_c,
+                         (int)p.out_h, (int)p.out_w, (int)p.out_c, (int)p.k_h, (int)p.k_w,
+                         (int)p.stride_h, (int)p.stride_w, (int)p.pad_h, (int)p.pad_w, b != NULL,
+                         first, i, (double)got[i], (double)want[i]);
+        }
+        free(in);
+        free(w);
+        free(bias);
+        free(want);
+        free(got);
+        free(scratch);
+    }
+}
+
 int main(void)
 {
     test_rng_seed();
@@ -507,7 +603,7 @@ int main(void)
         cmocka_unit_test(test_dw_f32),    cmocka_unit_test(test_binary_f32),
         cmocka_unit_test(test_unary_f32), cmocka_unit_test(test_fexp_accuracy),
         cmocka_unit_test(test_bilinear),  cmocka_unit_test(test_quantize),
-        cmocka_unit_test(test_pool),
+        cmocka_unit_test(test_pool),      cmocka_unit_test(test_tconv_f32),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

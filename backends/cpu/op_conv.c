@@ -16,6 +16,7 @@
 
 #include "fast_ops.h"
 #include "fast_u8.h"
+#include "hybrid_fast.h"
 #include "op_conv.h"
 #include "ref/conv.h"
 #include "ref/int16.h"
@@ -256,6 +257,21 @@ static int conv2d_quantize(edge_prep *p, const edge_node *n, int32_t axis, int a
     return rc;
 }
 
+/* A hybrid node on kernels/hybrid_fast.h when its work fits 8 MiB per thread: each thread's
+ * scratch slice holds the quantized batch (read from the first slice) and that thread's work. */
+static void hybrid_take_fast(edge_node *n, const edge_conv2d_kind *kind, edge_conv2d_data *d,
+                             size_t row)
+{
+    const size_t work = kind->hybrid == EDGE_HYBRID_CONV ? edge_hybrid_conv_work(&d->k)
+                                                         : edge_hybrid_dw_work(&d->k);
+    if (work > ((size_t)8 << 20))
+        return;
+    d->hybrid_fast = true;
+    d->hybrid_q = (row + 63) & ~(size_t)63;
+    n->scratch_bytes = d->hybrid_q + work;
+    n->kernel = kind->hybrid == EDGE_HYBRID_CONV ? "hybrid_im2col_sgemm_exact" : "hybrid_dw_rows";
+}
+
 int edge_conv2d_prepare(edge_prep *p, edge_node *n, const edge_conv2d_kind *kind,
                         edge_conv2d_data **data)
 {
@@ -285,6 +301,7 @@ int edge_conv2d_prepare(edge_prep *p, edge_node *n, const edge_conv2d_kind *kind
     if (rc == 0 && d->hybrid) {
         rc = edge_conv_hybrid_weights(p, n, kind->hybrid, k.out_c, kind->out_axis, false, &d->h);
         n->scratch_bytes = edge_ref_hybrid_scratch(in->count / (size_t)k.batches);
+        hybrid_take_fast(n, kind, d, in->count / (size_t)k.batches);
     }
     if (rc)
         return rc;
@@ -313,6 +330,55 @@ static void conv2d_eval_u8(const edge_conv2d_kind *kind, const edge_conv2d_data 
     edge_u8_eval(d->u8_path, kind->eval.fast, in, out, n, t, scratch, ex);
 }
 
+typedef struct hybrid_job {
+    const edge_conv2d_kind *kind;
+    const edge_conv2d_data *d;
+    const int8_t *q, *w;
+    const float *bias;
+    float *out; /* this batch's */
+    int32_t zp;
+    float in_scale;
+    char *scratch;
+    size_t stride, units, chunk; /* units: output pixels (CONV_2D) or rows (DEPTHWISE) */
+} hybrid_job;
+
+static void hybrid_task(void *ctx, size_t task, unsigned thread)
+{
+    const hybrid_job *j = ctx;
+    const size_t u0 = task * j->chunk, u1 = u0 + j->chunk < j->units ? u0 + j->chunk : j->units;
+    void *work = j->scratch + (size_t)thread * j->stride + j->d->hybrid_q;
+    if (j->kind->hybrid == EDGE_HYBRID_CONV)
+        edge_hybrid_conv_pixels(&j->d->k, &j->d->h, j->q, j->zp, j->in_scale, j->w, j->bias, j->out,
+                                work, u0, u1);
+    else
+        edge_hybrid_dw_rows(&j->d->k, &j->d->h, j->q, j->zp, j->in_scale, j->w, j->bias, j->out,
+                            work, (int32_t)u0, (int32_t)u1);
+}
+
+/* Each batch quantized as the reference does, then its outputs split over the threads. */
+static void hybrid_eval(const edge_conv2d_kind *kind, const edge_conv2d_data *d, const edge_node *n,
+                        const edge_conv_operands *o, void *scratch, edge_exec *ex)
+{
+    const edge_conv_params *k = &d->k;
+    const bool conv = kind->hybrid == EDGE_HYBRID_CONV;
+    const size_t row = (size_t)k->in_h * (size_t)k->in_w * (size_t)k->in_c;
+    const size_t out_row = (size_t)k->out_h * (size_t)k->out_w * (size_t)k->out_c;
+    hybrid_job j = {
+        kind, d, scratch, o->w, o->bias, NULL, 0, 0.0f, scratch, edge_op_scratch_stride(n), 0, 0};
+    j.units = conv ? (size_t)k->out_h * (size_t)k->out_w : (size_t)k->out_h;
+    const size_t per = 4 * (size_t)edge_exec_threads(ex); /* tasks: 4 per thread */
+    j.chunk = (j.units + per - 1) / per;
+    if (conv) /* whole GEMMs of 64 pixels */
+        j.chunk = (j.chunk + 63) & ~(size_t)63;
+    for (int32_t b = 0; b < k->batches; b++) {
+        edge_ref_quantize_row(conv ? edge_ref_conv_hybrid_asym(&d->h) : true,
+                              (const float *)o->in + (size_t)b * row, row, scratch, &j.in_scale,
+                              &j.zp);
+        j.out = (float *)o->out + (size_t)b * out_row;
+        edge_exec_parallel(ex, (j.units + j.chunk - 1) / j.chunk, hybrid_task, &j);
+    }
+}
+
 void edge_conv2d_eval(const edge_conv2d_kind *kind, const edge_node *n, void *const *t,
                       void *scratch, edge_exec *ex)
 {
@@ -326,6 +392,10 @@ void edge_conv2d_eval(const edge_conv2d_kind *kind, const edge_node *n, void *co
         return;
     }
     const edge_conv_operands o = edge_conv_operands_of(n, t);
+    if (d->hybrid_fast) {
+        hybrid_eval(kind, d, n, &o, scratch, ex);
+        return;
+    }
     if (d->hybrid) {
         kind->eval.hybrid(&d->k, &d->h, o.in, o.w, o.bias, o.out, scratch);
         return;

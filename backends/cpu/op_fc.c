@@ -12,6 +12,7 @@
  * Does not own the arithmetic (kernels/ref/fc.c). */
 #include "fast_ops.h"
 #include "fast_u8.h"
+#include "hybrid_fast.h"
 #include "op_conv.h"
 #include "ref/fc.h"
 
@@ -20,6 +21,7 @@ enum { FC_WEIGHTS_DEFAULT = 0 };
 typedef struct fc_data {
     edge_dtype type;
     bool hybrid;          /* float32 input, int8 weights */
+    bool hybrid_fast;     /* hybrid on kernels/hybrid_fast.h (else the reference) */
     int u8_path;          /* uint8 on a packed path (fast_u8.h) */
     edge_hybrid_params h; /* hybrid: the weights' scales and the input quantization */
     edge_fc_params k;
@@ -95,8 +97,41 @@ static int fc_prepare(edge_prep *p, edge_node *n)
         return 0;
     }
     n->scratch_bytes = edge_ref_hybrid_scratch((size_t)k.depth);
+    if (edge_hybrid_fc_work(&k) <= ((size_t)8 << 20)) { /* kernels/hybrid_fast.h, row tasks */
+        n->scratch_bytes = edge_hybrid_fc_work(&k);
+        n->kernel = "hybrid_sgemm_exact";
+        d->hybrid_fast = true;
+    }
     return edge_conv_hybrid_weights(p, n, EDGE_HYBRID_FC, k.units, 0,
                                     n->params.fc.asymmetric_inputs, &d->h);
+}
+
+typedef struct fc_hybrid_job {
+    const fc_data *d;
+    const edge_conv_operands *o;
+    char *scratch;
+    size_t stride;
+    int32_t chunk;
+} fc_hybrid_job;
+
+static void fc_hybrid_task(void *ctx, size_t task, unsigned thread)
+{
+    const fc_hybrid_job *j = ctx;
+    const int32_t r0 = (int32_t)task * j->chunk, rows = j->d->k.batches;
+    const int32_t r1 = r0 + j->chunk < rows ? r0 + j->chunk : rows;
+    edge_hybrid_fc_rows(&j->d->k, &j->d->h, j->o->in, j->o->w, j->o->bias, j->o->out,
+                        j->scratch + (size_t)thread * j->stride, r0, r1);
+}
+
+/* Rows in runs of 64 (whole GEMMs) over the threads. */
+static void fc_hybrid_eval(const fc_data *d, const edge_conv_operands *o, void *scratch,
+                           size_t stride, edge_exec *ex)
+{
+    const int32_t rows = d->k.batches, per = (int32_t)(2 * edge_exec_threads(ex));
+    int32_t chunk = (rows + per - 1) / per;
+    chunk = (chunk + 63) / 64 * 64;
+    fc_hybrid_job j = {d, o, scratch, stride, chunk};
+    edge_exec_parallel(ex, (size_t)((rows + chunk - 1) / chunk), fc_hybrid_task, &j);
 }
 
 static void fc_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
@@ -108,6 +143,8 @@ static void fc_eval(const edge_node *n, void *const *t, void *scratch, edge_exec
                      (size_t)d->k.batches * (size_t)d->k.units, n, t, scratch, ex);
     else if (n->packed)
         edge_fast_fc_eval(n, t, scratch, ex);
+    else if (d->hybrid_fast)
+        fc_hybrid_eval(d, &o, scratch, edge_op_scratch_stride(n), ex);
     else if (d->hybrid)
         edge_ref_fc_hybrid(&d->k, &d->h, o.in, o.w, o.bias, o.out, scratch);
     else if (d->type == EDGE_INT8)

@@ -12,14 +12,27 @@
 
 #include "requant.h"
 
-/* static_cast<int32_t>(TfLiteRound(v)) clamped to [LO, HI], without the cast's
- * undefined behaviour: NaN takes LO (what x86's conversion then the clamp give). */
-static int32_t round_clamp(double v, int32_t lo, int32_t hi)
+/* GCC vectorizes the quantizing loops once FP compares may be if-converted (no trapping math:
+ * the flags are not observed) and its cost model may take a remainder loop. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define QUANTIZE_LOOP __attribute__((optimize("no-trapping-math", "vect-cost-model=dynamic")))
+#else
+#define QUANTIZE_LOOP
+#endif
+
+/* static_cast<int32_t>(TfLiteRound(roundf(v))) clamped to [LO, HI], without the cast's
+ * undefined behaviour: NaN takes LO (what x86's conversion then the clamp give). roundf
+ * (half away from zero) is done inline, exactly: below 2^23 the truncation's remainder v - t is
+ * exact, and from 2^23 every float is an integer already (libm's call per element was a third
+ * of a hybrid model's time). */
+QUANTIZE_LOOP static inline int32_t round_clamp(float v, int32_t lo, int32_t hi)
 {
-    const double r = round(v);
-    if (!(r >= (double)lo))
-        return lo;
-    return r > (double)hi ? hi : (int32_t)r;
+    const bool small = fabsf(v) < 8388608.0f; /* without branches: the loops vectorize */
+    const float t = (float)(int32_t)(small ? v : 0.0f), d = v - t;
+    float r = small ? t + ((d >= 0.5f ? 1.0f : 0.0f) - (d <= -0.5f ? 1.0f : 0.0f)) : v;
+    r = r >= (float)lo ? r : (float)lo; /* NaN takes LO */
+    r = r > (float)hi ? (float)hi : r;
+    return (int32_t)r;
 }
 
 /* std::minmax_element: the first smallest and the last largest element. */
@@ -36,7 +49,7 @@ static void min_max(const float *x, size_t n, float *lo, float *hi)
     *hi = mx;
 }
 
-void edge_ref_quantize_sym(const float *x, size_t n, int8_t *q, float *scale)
+QUANTIZE_LOOP void edge_ref_quantize_sym(const float *x, size_t n, int8_t *q, float *scale)
 {
     float mn, mx;
     min_max(x, n, &mn, &mx);
@@ -50,7 +63,7 @@ void edge_ref_quantize_sym(const float *x, size_t n, int8_t *q, float *scale)
     *scale = range / 127.0f;
     const float inv = 127.0f / range;
     for (size_t i = 0; i < n; i++)
-        q[i] = (int8_t)round_clamp((double)roundf(x[i] * inv), -127, 127);
+        q[i] = (int8_t)round_clamp(x[i] * inv, -127, 127);
 }
 
 /* The nudged zero point of AsymmetricQuantizeFloats for [RMIN, RMAX] at SCALE. */
@@ -68,7 +81,8 @@ static int32_t asym_zero_point(double rmin, double rmax, double scale)
     return isnan(zp) ? 0 : (int32_t)round(zp);
 }
 
-void edge_ref_quantize_asym(const float *x, size_t n, int8_t *q, float *scale, int32_t *zero_point)
+QUANTIZE_LOOP void edge_ref_quantize_asym(const float *x, size_t n, int8_t *q, float *scale,
+                                          int32_t *zero_point)
 {
     float mn, mx;
     min_max(x, n, &mn, &mx);
@@ -86,7 +100,7 @@ void edge_ref_quantize_asym(const float *x, size_t n, int8_t *q, float *scale, i
     *zero_point = zp;
     const float inv = 1.0f / *scale;
     for (size_t i = 0; i < n; i++)
-        q[i] = (int8_t)round_clamp((double)roundf((float)zp + x[i] * inv), -128, 127);
+        q[i] = (int8_t)round_clamp((float)zp + x[i] * inv, -128, 127);
 }
 
 size_t edge_ref_hybrid_scratch(size_t row)
@@ -94,9 +108,8 @@ size_t edge_ref_hybrid_scratch(size_t row)
     return row;
 }
 
-/* The N floats of X quantized into Q; their scale and zero point. */
-static void quantize_row(bool asymmetric, const float *x, size_t n, int8_t *q, float *scale,
-                         int32_t *zp)
+void edge_ref_quantize_row(bool asymmetric, const float *x, size_t n, int8_t *q, float *scale,
+                           int32_t *zp)
 {
     *zp = 0;
     if (asymmetric)
@@ -131,36 +144,23 @@ static int32_t window_acc(const edge_conv_params *p, const int8_t *q, int32_t zp
     return acc;
 }
 
-/* The three dequantization orders of TFLite's hybrid kernels. */
-enum hybrid_order { ORDER_CONV_PER_CHANNEL, ORDER_DW, ORDER_SCALE_FIRST };
-
-static inline float dequant(int32_t acc, float in_scale, float w_scale, enum hybrid_order o)
-{
-    const float a = (float)acc;
-    if (o == ORDER_CONV_PER_CHANNEL)
-        return a * w_scale * in_scale;
-    if (o == ORDER_DW)
-        return a * (w_scale * in_scale);
-    return a * (in_scale * w_scale);
-}
-
 static void conv_like(const edge_conv_params *p, const edge_hybrid_params *h, bool asymmetric,
-                      enum hybrid_order order, bool depthwise, const float *in, const int8_t *w,
-                      const float *bias, float *out, int8_t *q)
+                      enum edge_hybrid_order order, bool depthwise, const float *in,
+                      const int8_t *w, const float *bias, float *out, int8_t *q)
 {
     const size_t row = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
     const size_t out_row = (size_t)p->out_h * (size_t)p->out_w * (size_t)p->out_c;
     for (int32_t b = 0; b < p->batches; b++) {
         float in_scale;
         int32_t zp;
-        quantize_row(asymmetric, in + (size_t)b * row, row, q, &in_scale, &zp);
+        edge_ref_quantize_row(asymmetric, in + (size_t)b * row, row, q, &in_scale, &zp);
         float *o = out + (size_t)b * out_row;
         for (int32_t oy = 0; oy < p->out_h; oy++)
             for (int32_t ox = 0; ox < p->out_w; ox++)
                 for (int32_t oc = 0; oc < p->out_c; oc++) {
                     const int32_t acc = window_acc(p, q, zp, w, oy, ox, oc, depthwise);
                     const float ws = h->w_scale[h->scale_count > 1 ? oc : 0];
-                    float v = dequant(acc, in_scale, ws, order);
+                    float v = edge_ref_hybrid_dequant(acc, in_scale, ws, order);
                     if (bias)
                         v += bias[oc];
                     *o++ = edge_ref_act_f32(v, p->act_min_f, p->act_max_f);
@@ -171,16 +171,14 @@ static void conv_like(const edge_conv_params *p, const edge_hybrid_params *h, bo
 void edge_ref_conv_hybrid(const edge_conv_params *p, const edge_hybrid_params *h, const float *in,
                           const int8_t *w, const float *bias, float *out, void *scratch)
 {
-    if (h->scale_count > 1)
-        conv_like(p, h, h->asymmetric, ORDER_CONV_PER_CHANNEL, false, in, w, bias, out, scratch);
-    else
-        conv_like(p, h, false, ORDER_SCALE_FIRST, false, in, w, bias, out, scratch);
+    conv_like(p, h, edge_ref_conv_hybrid_asym(h), edge_ref_conv_hybrid_order(h), false, in, w, bias,
+              out, scratch);
 }
 
 void edge_ref_dwconv_hybrid(const edge_conv_params *p, const edge_hybrid_params *h, const float *in,
                             const int8_t *w, const float *bias, float *out, void *scratch)
 {
-    conv_like(p, h, true, ORDER_DW, true, in, w, bias, out, scratch);
+    conv_like(p, h, true, EDGE_HYBRID_ORDER_DW, true, in, w, bias, out, scratch);
 }
 
 void edge_ref_fc_hybrid(const edge_fc_params *p, const edge_hybrid_params *h, const float *in,
@@ -191,7 +189,7 @@ void edge_ref_fc_hybrid(const edge_fc_params *p, const edge_hybrid_params *h, co
     for (int32_t b = 0; b < p->batches; b++) {
         float in_scale;
         int32_t zp;
-        quantize_row(h->asymmetric, in + (size_t)b * depth, depth, q, &in_scale, &zp);
+        edge_ref_quantize_row(h->asymmetric, in + (size_t)b * depth, depth, q, &in_scale, &zp);
         float *o = out + (size_t)b * (size_t)p->units;
         for (int32_t c = 0; c < p->units; c++) {
             const int8_t *wc = w + (size_t)c * depth;
@@ -199,7 +197,7 @@ void edge_ref_fc_hybrid(const edge_fc_params *p, const edge_hybrid_params *h, co
             for (size_t d = 0; d < depth; d++)
                 acc = edge_wrap_add32(acc, edge_wrap_mul32(wc[d], edge_wrap_sub32(q[d], zp)));
             const float ws = h->w_scale[h->scale_count > 1 ? c : 0];
-            float v = dequant(acc, in_scale, ws, ORDER_SCALE_FIRST);
+            float v = edge_ref_hybrid_dequant(acc, in_scale, ws, EDGE_HYBRID_ORDER_SCALE_FIRST);
             if (bias)
                 v += bias[c];
             o[c] = edge_ref_act_f32(v, p->act_min_f, p->act_max_f);

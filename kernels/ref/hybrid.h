@@ -38,10 +38,43 @@ typedef struct edge_hybrid_params {
     bool asymmetric;      /* inputs quantized with AsymmetricQuantizeFloats */
 } edge_hybrid_params;
 
+/* The three dequantization orders of TFLite's hybrid kernels (float products round in order). */
+enum edge_hybrid_order {
+    EDGE_HYBRID_ORDER_CONV,        /* acc * w_scale * in_scale */
+    EDGE_HYBRID_ORDER_DW,          /* acc * (w_scale * in_scale) */
+    EDGE_HYBRID_ORDER_SCALE_FIRST, /* acc * (in_scale * w_scale) */
+};
+
+static inline float edge_ref_hybrid_dequant(int32_t acc, float in_scale, float w_scale,
+                                            enum edge_hybrid_order o)
+{
+    const float a = (float)acc;
+    if (o == EDGE_HYBRID_ORDER_CONV)
+        return a * w_scale * in_scale;
+    if (o == EDGE_HYBRID_ORDER_DW)
+        return a * (w_scale * in_scale);
+    return a * (in_scale * w_scale);
+}
+
+/* CONV_2D's choice: per-channel weights quantize the input as H says (TFLite: asymmetric) and
+ * dequantize per channel; per-tensor weights take symmetric inputs, scale first. */
+static inline bool edge_ref_conv_hybrid_asym(const edge_hybrid_params *h)
+{
+    return h->scale_count > 1 && h->asymmetric;
+}
+static inline enum edge_hybrid_order edge_ref_conv_hybrid_order(const edge_hybrid_params *h)
+{
+    return h->scale_count > 1 ? EDGE_HYBRID_ORDER_CONV : EDGE_HYBRID_ORDER_SCALE_FIRST;
+}
+
 /* X[0..n) into Q with *SCALE (symmetric; zero point 0). */
 void edge_ref_quantize_sym(const float *x, size_t n, int8_t *q, float *scale);
 /* X[0..n) into Q with *SCALE and *ZERO_POINT (asymmetric). */
 void edge_ref_quantize_asym(const float *x, size_t n, int8_t *q, float *scale, int32_t *zero_point);
+
+/* X[0..n) into Q, asymmetric or symmetric (*ZP 0): one row (batch) of a hybrid kernel's input. */
+void edge_ref_quantize_row(bool asymmetric, const float *x, size_t n, int8_t *q, float *scale,
+                           int32_t *zp);
 
 /* Scratch bytes of a hybrid kernel whose input rows (batches) have ROW elements. */
 size_t edge_ref_hybrid_scratch(size_t row);

@@ -37,6 +37,7 @@
 #include "ref/binary.h"
 #include "ref/dwconv.h"
 #include "ref/tconv.h"
+#include "hybrid_fast.h"
 #include "ref/pool.h"
 #include "ref/quantize.h"
 #include "ref/resize.h"
@@ -596,6 +597,173 @@ static void test_tconv_f32(void **state)
     }
 }
 
+/* Hybrid CONV_2D (DW false) or DEPTHWISE_CONV_2D geometry; deep patches sometimes (more than
+ * one EDGE_HYBRID_KSLICE). */
+static void random_hybrid_geometry(edge_conv_params *p, bool dw, int round)
+{
+    do {
+        *p = (edge_conv_params){0};
+        p->batches = rnd_in(1, 2);
+        p->in_c = dw ? rnd_in(1, 40) : round % 5 == 0 ? rnd_in(300, 1200) : rnd_in(1, 64);
+        p->depth_mult = dw && rnd_in(0, 2) == 0 ? rnd_in(2, 3) : 1;
+        p->out_c = dw ? p->in_c * p->depth_mult : rnd_in(1, 80);
+        p->k_h = rnd_in(1, 3);
+        p->k_w = rnd_in(1, 3);
+        p->stride_h = rnd_in(1, 2);
+        p->stride_w = rnd_in(1, 2);
+        p->dil_h = rnd_in(1, 2);
+        p->dil_w = rnd_in(1, 2);
+        p->in_h = rnd_in(1, 9);
+        p->in_w = rnd_in(1, 9);
+        p->pad_h = rnd_in(0, p->k_h - 1);
+        p->pad_w = rnd_in(0, p->k_w - 1);
+        const int32_t eh = p->dil_h * (p->k_h - 1) + 1, ew = p->dil_w * (p->k_w - 1) + 1;
+        p->out_h = (p->in_h + 2 * p->pad_h - eh) / p->stride_h + 1;
+        p->out_w = (p->in_w + 2 * p->pad_w - ew) / p->stride_w + 1;
+    } while (p->out_h < 1 || p->out_w < 1 || p->in_h + 2 * p->pad_h < p->dil_h * (p->k_h - 1) + 1 ||
+             p->in_w + 2 * p->pad_w < p->dil_w * (p->k_w - 1) + 1);
+    const int act = rnd_in(0, 2);
+    p->act_min_f = act == 0 ? -INFINITY : act == 1 ? 0.0f : -1.0f;
+    p->act_max_f = act == 0 ? INFINITY : act == 1 ? 6.0f : 1.0f;
+}
+
+/* kernels/hybrid_fast.h equals the reference hybrid kernels bit for bit: symmetric and
+ * asymmetric inputs, per-tensor and per-channel scales, output ranges split anywhere, and the
+ * extremes (weights of -128 against inputs 255 steps from the zero point over deep patches). */
+static void test_hybrid(void **state)
+{
+    (void)state;
+    const int n = rounds(300);
+    for (int round = 0; round < n; round++) {
+        const bool dw = round % 2 == 1;
+        edge_conv_params p;
+        random_hybrid_geometry(&p, dw, round / 2);
+        const size_t row = (size_t)p.in_h * (size_t)p.in_w * (size_t)p.in_c;
+        const size_t out_row = (size_t)p.out_h * (size_t)p.out_w * (size_t)p.out_c;
+        const size_t n_w =
+            (size_t)p.out_c * (size_t)p.k_h * (size_t)p.k_w * (dw ? 1 : (size_t)p.in_c);
+        const size_t work = dw ? edge_hybrid_dw_work(&p) : edge_hybrid_conv_work(&p);
+        float *in = malloc(row * (size_t)p.batches * sizeof *in);
+        float *want = malloc(out_row * (size_t)p.batches * sizeof *want);
+        float *got = malloc(out_row * (size_t)p.batches * sizeof *got);
+        float *bias = malloc((size_t)p.out_c * sizeof *bias);
+        float *scales = malloc((size_t)p.out_c * sizeof *scales);
+        int8_t *w = malloc(n_w), *q = malloc(row);
+        void *scratch = malloc(work);
+        assert_true(in && want && got && bias && scales && w && q && scratch);
+        const bool extreme = rnd_in(0, 3) == 0;
+        for (size_t i = 0; i < row * (size_t)p.batches; i++)
+            in[i] = extreme ? (i % 3 ? 10.0f : 0.0f) : rnd_f(0);
+        if (rnd_in(0, 10) == 0) /* an all-zero batch quantizes with scale 1 */
+            memset(in, 0, row * sizeof *in);
+        for (size_t i = 0; i < n_w; i++)
+            w[i] = extreme ? (int8_t)(i % 3 ? -128 : -127) : (int8_t)rnd_in(-128, 127);
+        for (int32_t c = 0; c < p.out_c; c++) {
+            bias[c] = rnd_f(0);
+            scales[c] = (float)rnd_in(1, 1000) / 65536.0f;
+        }
+        edge_hybrid_params h = {.w_scale = scales,
+                                .scale_count = dw || rnd_in(0, 1) ? p.out_c : 1,
+                                .asymmetric = dw || rnd_in(0, 1)};
+        const float *b = rnd_in(0, 3) == 0 ? NULL : bias;
+        if (dw)
+            edge_ref_dwconv_hybrid(&p, &h, in, w, b, want, q);
+        else
+            edge_ref_conv_hybrid(&p, &h, in, w, b, want, q);
+        memset(got, 0xA5, out_row * (size_t)p.batches * sizeof *got);
+        for (int32_t bt = 0; bt < p.batches; bt++) {
+            float in_scale;
+            int32_t zp;
+            edge_ref_quantize_row(dw || edge_ref_conv_hybrid_asym(&h), in + (size_t)bt * row, row,
+                                  q, &in_scale, &zp);
+            float *o = got + (size_t)bt * out_row;
+            if (dw) {
+                const int32_t cut = rnd_in(0, p.out_h);
+                edge_hybrid_dw_rows(&p, &h, q, zp, in_scale, w, b, o, scratch, 0, cut);
+                edge_hybrid_dw_rows(&p, &h, q, zp, in_scale, w, b, o, scratch, cut, p.out_h);
+            } else {
+                const size_t pixels = (size_t)p.out_h * (size_t)p.out_w;
+                const size_t cut = (size_t)rnd_in(0, (int32_t)pixels);
+                edge_hybrid_conv_pixels(&p, &h, q, zp, in_scale, w, b, o, scratch, 0, cut);
+                edge_hybrid_conv_pixels(&p, &h, q, zp, in_scale, w, b, o, scratch, cut, pixels);
+            }
+        }
+        const size_t i = first_diff(got, want, out_row * (size_t)p.batches);
+        if (i < out_row * (size_t)p.batches)
+            fail_msg("round %d %s: in=%dx%dx%d out=%dx%dx%d k=%dx%d s=%d,%d d=%d,%d pad=%d,%d "
+                     "dm=%d scales=%d asym=%d extreme=%d: element %zu is %a, the reference %a",
+                     round, dw ? "dw" : "conv", (int)p.in_h, (int)p.in_w, (int)p.in_c, (int)p.out_h,
+                     (int)p.out_w, (int)p.out_c, (int)p.k_h, (int)p.k_w, (int)p.stride_h,
+                     (int)p.stride_w, (int)p.dil_h, (int)p.dil_w, (int)p.pad_h, (int)p.pad_w,
+                     (int)p.depth_mult, (int)h.scale_count, h.asymmetric, extreme, i,
+                     (double)got[i], (double)want[i]);
+        free(in);
+        free(want);
+        free(got);
+        free(bias);
+        free(scales);
+        free(w);
+        free(q);
+        free(scratch);
+    }
+}
+
+/* kernels/hybrid_fast.h's FULLY_CONNECTED equals edge_ref_fc_hybrid bit for bit: each row
+ * quantized on its own, deep rows (several depth slices), rows split anywhere. */
+static void test_hybrid_fc(void **state)
+{
+    (void)state;
+    const int n = rounds(200);
+    for (int round = 0; round < n; round++) {
+        edge_fc_params p = {.batches = rnd_in(1, 150),
+                            .depth = round % 4 == 0 ? rnd_in(500, 1500) : rnd_in(1, 100),
+                            .units = rnd_in(1, 90)};
+        const int act = rnd_in(0, 2);
+        p.act_min_f = act == 0 ? -INFINITY : act == 1 ? 0.0f : -1.0f;
+        p.act_max_f = act == 0 ? INFINITY : act == 1 ? 6.0f : 1.0f;
+        const size_t rows = (size_t)p.batches, depth = (size_t)p.depth, units = (size_t)p.units;
+        float *in = malloc(rows * depth * sizeof *in), *bias = malloc(units * sizeof *bias);
+        float *want = malloc(rows * units * sizeof *want),
+              *got = malloc(rows * units * sizeof *got);
+        float *scales = malloc(units * sizeof *scales);
+        int8_t *w = malloc(units * depth), *q = malloc(depth);
+        void *work = malloc(edge_hybrid_fc_work(&p));
+        assert_true(in && bias && want && got && scales && w && q && work);
+        const bool extreme = rnd_in(0, 3) == 0;
+        for (size_t i = 0; i < rows * depth; i++)
+            in[i] = extreme ? (i % 3 ? 10.0f : 0.0f) : rnd_f(0);
+        for (size_t i = 0; i < units * depth; i++)
+            w[i] = extreme ? (int8_t)(i % 3 ? -128 : -127) : (int8_t)rnd_in(-128, 127);
+        for (size_t c = 0; c < units; c++) {
+            bias[c] = rnd_f(0);
+            scales[c] = (float)rnd_in(1, 1000) / 65536.0f;
+        }
+        const edge_hybrid_params h = {.w_scale = scales,
+                                      .scale_count = rnd_in(0, 1) ? p.units : 1,
+                                      .asymmetric = rnd_in(0, 1)};
+        const float *b = rnd_in(0, 3) == 0 ? NULL : bias;
+        edge_ref_fc_hybrid(&p, &h, in, w, b, want, q);
+        memset(got, 0xA5, rows * units * sizeof *got);
+        const int32_t cut = rnd_in(0, p.batches);
+        edge_hybrid_fc_rows(&p, &h, in, w, b, got, work, 0, cut);
+        edge_hybrid_fc_rows(&p, &h, in, w, b, got, work, cut, p.batches);
+        const size_t i = first_diff(got, want, rows * units);
+        if (i < rows * units)
+            fail_msg("round %d: rows=%d depth=%d units=%d scales=%d asym=%d extreme=%d: element "
+                     "%zu is %a, the reference %a",
+                     round, (int)p.batches, (int)p.depth, (int)p.units, (int)h.scale_count,
+                     h.asymmetric, extreme, i, (double)got[i], (double)want[i]);
+        free(in);
+        free(bias);
+        free(want);
+        free(got);
+        free(scales);
+        free(w);
+        free(q);
+        free(work);
+    }
+}
+
 int main(void)
 {
     test_rng_seed();
@@ -604,6 +772,7 @@ int main(void)
         cmocka_unit_test(test_unary_f32), cmocka_unit_test(test_fexp_accuracy),
         cmocka_unit_test(test_bilinear),  cmocka_unit_test(test_quantize),
         cmocka_unit_test(test_pool),      cmocka_unit_test(test_tconv_f32),
+        cmocka_unit_test(test_hybrid),    cmocka_unit_test(test_hybrid_fc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,55 @@
+/* kernels/hybrid_fast.h - hybrid (float32 activations, int8 weights) CONV_2D and
+ * DEPTHWISE_CONV_2D off the scalar reference, bit-exact with it (kernels/ref/hybrid.h).
+ *
+ * Owns: the integer part of TensorFlow Lite's hybrid convolutions done fast, for one batch
+ * whose input the caller has already quantized (edge_ref_quantize_row: Q, ZP, IN_SCALE). Its
+ * int32 sums are order-free (they wrap, and every partial sum here is exact), so only their
+ * dequantization, bias and clamp must repeat the reference's float steps, and they do
+ * (edge_ref_hybrid_dequant).
+ *   CONV_2D: im2col rows of (q - zp) as floats times the weights converted to floats, by
+ *   OpenBLAS's SGEMM over depth slices of at most EDGE_HYBRID_KSLICE: every product is at most
+ *   128 * 255 in magnitude, so each slice's sums stay below 2^24 and the float GEMM is exact
+ *   whatever its order; the slices add up in wrapping int32.
+ *   FULLY_CONNECTED: the same GEMM, each input row quantized on its own.
+ *   DEPTHWISE_CONV_2D: per output pixel, int32 sums over the window in lanes of channels.
+ * Does not own: the input quantization (ref/hybrid.c), validation or threads (backends/cpu). */
+#ifndef EDGE_KERNELS_HYBRID_FAST_H
+#define EDGE_KERNELS_HYBRID_FAST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ref/hybrid.h"
+
+#define EDGE_HYBRID_KSLICE 512 /* 512 * 128 * 255 < 2^24 */
+
+/* Work bytes one call of edge_hybrid_conv_pixels needs (its own). */
+size_t edge_hybrid_conv_work(const edge_conv_params *p);
+
+/* CONV_2D output pixels [pix0, pix1) (pixel = oy * out_w + ox) of one batch: Q the batch's
+ * quantized input (NHWC int8, zero point ZP, scale IN_SCALE), W the OHWI int8 weights, BIAS
+ * optional, OUT the batch's output. Equals edge_ref_conv_hybrid's elements. */
+void edge_hybrid_conv_pixels(const edge_conv_params *p, const edge_hybrid_params *h,
+                             const int8_t *q, int32_t zp, float in_scale, const int8_t *w,
+                             const float *bias, float *out, void *work, size_t pix0, size_t pix1);
+
+/* Work bytes one call of edge_hybrid_fc_rows needs. */
+size_t edge_hybrid_fc_work(const edge_fc_params *p);
+
+/* FULLY_CONNECTED rows (batches) [row0, row1) of float32 IN: each row quantized on its own as
+ * the reference does (H->asymmetric), W the int8 [units][depth] weights. Equals
+ * edge_ref_fc_hybrid's elements. */
+void edge_hybrid_fc_rows(const edge_fc_params *p, const edge_hybrid_params *h, const float *in,
+                         const int8_t *w, const float *bias, float *out, void *work, int32_t row0,
+                         int32_t row1);
+
+/* Work bytes one call of edge_hybrid_dw_rows needs. */
+size_t edge_hybrid_dw_work(const edge_conv_params *p);
+
+/* DEPTHWISE_CONV_2D output rows [row0, row1) of one batch, as edge_hybrid_conv_pixels (W is
+ * [1, k_h, k_w, out_c]). Equals edge_ref_dwconv_hybrid's elements. */
+void edge_hybrid_dw_rows(const edge_conv_params *p, const edge_hybrid_params *h, const int8_t *q,
+                         int32_t zp, float in_scale, const int8_t *w, const float *bias, float *out,
+                         void *work, int32_t row0, int32_t row1);
+
+#endif

@@ -61,6 +61,7 @@ static void gather_run(const edge_conv_params *p, const int8_t *in_b, int8_t zp,
     const size_t c = (size_t)p->in_c, row_bytes = (size_t)p->in_w * c, gw = rowk / 4;
     const size_t groups = (size_t)p->k_h * gw;
     const int32_t xa = ox0 * p->stride_w - p->pad_w;
+    const int8_t *in_end = in_b + (size_t)p->in_h * row_bytes;
     unsigned inner = 0;
     for (int32_t j = 0; j < np; j++) {
         const int32_t xj = xa + j * p->stride_w;
@@ -79,6 +80,19 @@ static void gather_run(const edge_conv_params *p, const int8_t *in_b, int8_t zp,
         /* pixels 4, 2 or 1 bytes apart with the first one inside: word loads, no gather */
         const size_t step = (size_t)p->stride_w * c;
         const bool dense = xa >= 0 && step <= 4 && step != 3;
+        /* an even step whose 16 windows span at most 128 bytes (3 channels at stride 2, the
+         * usual RGB first layer): two loads, then one vpermt2w per word group picks each
+         * pixel's word as two 16-bit halves (vpgatherdd was half the layer's time) */
+        const bool paired = !dense && xa >= 0 && step % 2 == 0 && 15 * step + rowk <= 128;
+        __m512i pidx = _mm512_setzero_si512();
+        if (paired) {
+            int16_t ix[32];
+            for (int j = 0; j < 16; j++) {
+                ix[2 * j] = (int16_t)((size_t)j * step / 2);
+                ix[2 * j + 1] = (int16_t)((size_t)j * step / 2 + 1);
+            }
+            pidx = _mm512_loadu_si512(ix);
+        }
         uint32_t *d = xt;
         for (int32_t ky = 0; ky < p->k_h; ky++, d += gw * PX) {
             const int32_t iy = oy * p->stride_h - p->pad_h + ky;
@@ -88,6 +102,29 @@ static void gather_run(const edge_conv_params *p, const int8_t *in_b, int8_t zp,
                 continue;
             }
             const int8_t *row = in_b + (size_t)iy * row_bytes;
+            if (paired) {
+                /* plain loads while the input goes on for 128 bytes (bytes past the row feed
+                 * no inner pixel); masked ones, within the input, at its end */
+                const int8_t *src = row + (size_t)xa * c;
+                const size_t avail = (size_t)(in_end - src);
+                __m512i lo, hi;
+                if (avail >= 128) {
+                    lo = _mm512_loadu_si512(src);
+                    hi = _mm512_loadu_si512(src + 64);
+                } else {
+                    const __mmask64 m0 = avail >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << avail) - 1;
+                    const __mmask64 m1 = avail > 64 ? ((__mmask64)1 << (avail - 64)) - 1 : 0;
+                    lo = _mm512_maskz_loadu_epi8(m0, src);
+                    hi = _mm512_maskz_loadu_epi8(m1, src + 64);
+                }
+                for (size_t g = 0; g < gw; g++) {
+                    const __m512i ig = _mm512_add_epi16(pidx, _mm512_set1_epi16((int16_t)(2 * g)));
+                    _mm512_storeu_si512(
+                        d + g * PX,
+                        _mm512_mask_mov_epi32(zw, m, _mm512_permutex2var_epi16(lo, ig, hi)));
+                }
+                continue;
+            }
             for (size_t g = 0; g < gw; g++) {
                 __m512i v;
                 if (dense)

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "cpu_op.h"
+#include "dispatch.h"
 #include "ref/transform.h"
 
 /* Inputs eval gathers on its stack (TFLM allows 10). */
@@ -26,6 +27,7 @@ typedef struct concat_data {
     size_t step_bytes; /* output bytes per outer step: the sum of chunk */
     int n_in;
     uint8_t (*lut)[256]; /* uint8 requantization: one table per input (into this block) */
+    edge_lut8_fn lut8;   /* the level's table lookup for those inputs, or NULL: the reference */
     bool remap[CONCAT_MAX_INPUTS];
     size_t chunk[]; /* bytes of input i per outer step, then the tables when lut */
 } concat_data;
@@ -101,6 +103,11 @@ static int concat_prepare(edge_prep *p, edge_node *n)
     d->n_in = n->n_in;
     d->step_bytes = 0;
     n->kernel = remap ? NULL : "concat_copy"; /* one memcpy per input and outer step */
+    const edge_kernels *kt = remap ? edge_op_kernels(p) : NULL;
+    if (kt && kt->lut8.fn) { /* requantized inputs through the level's table lookup */
+        d->lut8 = kt->lut8.fn;
+        n->kernel = "concat_copy_lut8";
+    }
     for (int i = 0; i < n->n_in; i++) {
         const edge_tensor *in = edge_op_input(p, n, i);
         d->chunk[i] = (size_t)in->dims[axis] * inner;
@@ -123,10 +130,22 @@ static void concat_steps(const edge_node *n, void *const *t, size_t k0, size_t k
         lut[i] = d->lut && d->remap[i] ? d->lut[i] : NULL;
     }
     uint8_t *out = (uint8_t *)t[n->out[0]] + k0 * d->step_bytes;
-    if (!d->lut)
+    if (!d->lut) {
         edge_ref_concat_bytes(k1 - k0, d->n_in, d->chunk, in, out);
-    else
+    } else if (!d->lut8) {
         edge_ref_concat_lut_u8(k1 - k0, d->n_in, d->chunk, in, lut, out);
+    } else { /* edge_ref_concat_lut_u8's walk, each table applied by the level's kernel */
+        for (size_t k = 0; k < k1 - k0; k++)
+            for (int i = 0; i < d->n_in; i++) {
+                const size_t c = d->chunk[i];
+                const uint8_t *src = (const uint8_t *)in[i] + k * c;
+                if (lut[i])
+                    d->lut8(c, src, out, lut[i]);
+                else if (c)
+                    memcpy(out, src, c);
+                out += c;
+            }
+    }
 }
 
 /* Concatenations of at least this many bytes are cut into outer steps over the threads. */

@@ -10,8 +10,9 @@
 #include <string.h>
 
 enum {
-    MC = 64, /* output pixels per GEMM */
-    NB = 64, /* output channels per converted weight block */
+    MC = 64,      /* output pixels per GEMM */
+    NB = 64,      /* output channels per converted weight block */
+    SMALL_M = 16, /* fewer rows than this: integer dot products (small_gemm) */
 };
 
 static size_t patch(const edge_conv_params *p)
@@ -58,9 +59,41 @@ static void finish(size_t n, const edge_hybrid_params *h, enum edge_hybrid_order
 /* ACC[r][j] = sum_k A[r][k] * W[j][k] for r < M, j < N (A's rows K floats apart, W int8
  * [N][K]), exactly: depth slices of at most EDGE_HYBRID_KSLICE through SGEMM, with the
  * weights converted NB rows at a time into WF; CF takes each product block. */
+/* GCC vectorizes the integer dot products (int8 times int16 into int32 lanes) once its cost
+ * model may take a remainder loop. */
+#if defined(__GNUC__) && !defined(__clang__)
+#define DOT_LOOP __attribute__((optimize("vect-cost-model=dynamic")))
+#else
+#define DOT_LOOP
+#endif
+
+/* Few rows (M < SMALL_M): ACC as exact_gemm's, by integer dot products of the rows of A (as
+ * int16 in AI) with the int8 weights; wrapping (-fwrapv) as the reference's sum. Converting
+ * every weight to a float for a handful of rows cost more than the products. */
+DOT_LOOP static void small_gemm(size_t m, size_t n, size_t k, const float *a, const int8_t *w,
+                                int16_t *ai, uint32_t *acc)
+{
+    for (size_t i = 0; i < m * k; i++)
+        ai[i] = (int16_t)a[i];
+    for (size_t j = 0; j < n; j++) {
+        const int8_t *wj = w + j * k;
+        for (size_t r = 0; r < m; r++) {
+            const int16_t *ar = ai + r * k;
+            int32_t s = 0;
+            for (size_t i = 0; i < k; i++)
+                s += (int32_t)wj[i] * (int32_t)ar[i];
+            acc[r * n + j] = (uint32_t)s;
+        }
+    }
+}
+
 static void exact_gemm(size_t m, size_t n, size_t k, const float *a, const int8_t *w, float *wf,
                        float *cf, uint32_t *acc)
 {
+    if (m < SMALL_M) {
+        small_gemm(m, n, k, a, w, (int16_t *)wf, acc);
+        return;
+    }
     memset(acc, 0, m * n * sizeof *acc);
     for (size_t k0 = 0; k0 < k; k0 += EDGE_HYBRID_KSLICE) {
         const size_t ks = k - k0 < EDGE_HYBRID_KSLICE ? k - k0 : EDGE_HYBRID_KSLICE;
@@ -82,9 +115,16 @@ static void exact_gemm(size_t m, size_t n, size_t k, const float *a, const int8_
 }
 
 /* Floats of the GEMM work for depth K: A[MC][K], WF[NB][min(K, KSLICE)], CF[MC][NB]. */
+static size_t wf_floats(size_t k)
+{
+    const size_t w = NB * (k < EDGE_HYBRID_KSLICE ? k : EDGE_HYBRID_KSLICE);
+    const size_t small = (SMALL_M * k + 1) / 2; /* small_gemm's int16 rows, in WF's place */
+    return w > small ? w : small;
+}
+
 static size_t gemm_floats(size_t k)
 {
-    return MC * k + NB * (k < EDGE_HYBRID_KSLICE ? k : EDGE_HYBRID_KSLICE) + MC * NB;
+    return MC * k + wf_floats(k) + MC * NB;
 }
 
 /* Work: im2col rows A[MC][K], weights Wf[NB][KSLICE], products Cf[MC][NB] (floats), sums
@@ -99,8 +139,7 @@ void edge_hybrid_conv_pixels(const edge_conv_params *p, const edge_hybrid_params
                              const float *bias, float *out, void *work, size_t pix0, size_t pix1)
 {
     const size_t k = patch(p), n = (size_t)p->out_c;
-    float *a = work, *wf = a + MC * k,
-          *cf = wf + NB * (k < EDGE_HYBRID_KSLICE ? k : EDGE_HYBRID_KSLICE);
+    float *a = work, *wf = a + MC * k, *cf = wf + wf_floats(k);
     uint32_t *acc = (uint32_t *)(a + gemm_floats(k));
     const enum edge_hybrid_order order = edge_ref_conv_hybrid_order(h);
     for (size_t m0 = pix0; m0 < pix1; m0 += MC) {
@@ -126,8 +165,7 @@ void edge_hybrid_fc_rows(const edge_fc_params *p, const edge_hybrid_params *h, c
                          int32_t row1)
 {
     const size_t k = (size_t)p->depth, n = (size_t)p->units;
-    float *a = work, *wf = a + MC * k,
-          *cf = wf + NB * (k < EDGE_HYBRID_KSLICE ? k : EDGE_HYBRID_KSLICE);
+    float *a = work, *wf = a + MC * k, *cf = wf + wf_floats(k);
     uint32_t *acc = (uint32_t *)(a + gemm_floats(k));
     float *scale = (float *)(acc + MC * n);
     int32_t *zp = (int32_t *)(scale + MC);

@@ -83,6 +83,10 @@ typedef struct edge_kernels {
         edge_qs8_softmax_fn fn;
         const char *name;
     } softmax;
+    struct { /* int8 / uint8 ARG_MAX, ARG_MIN along a short last axis (qs8.h); NULL: reference */
+        edge_argmax8_fn fn;
+        const char *name;
+    } argmax8;
     struct {
         edge_lut8_fn fn; /* 8-bit table lookup (qs8.h); NULL: edge_ref_lut8 */
         const char *name;

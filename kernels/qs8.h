@@ -360,4 +360,35 @@ typedef struct edge_qs8_softmax_params {
 typedef void (*edge_qs8_softmax_fn)(size_t rows, size_t depth, const uint8_t *x, uint8_t *out,
                                     const edge_qs8_softmax_params *p);
 
+/* ---- ARG_MAX / ARG_MIN of int8 or uint8 along a last axis of 1..EDGE_ARGMAX8_MAX_AXIS ----
+ * Rows [row0, row1) of IN (ROWS rows of AXIS bytes): each row's index of its largest byte
+ * after x ^ FLIP read as unsigned (FLIP 0x80 for int8, then ^ 0xFF for ARG_MIN), the first on
+ * ties, into OUT[row] as int32 or (OUT64) int64: exactly edge_ref_arg_max_{s8,u8}_*. A kernel
+ * may read EDGE_ARGMAX8_MAX_AXIS bytes from a row's start while they stay within IN's ROWS *
+ * AXIS bytes (the last rows go byte by byte). */
+#define EDGE_ARGMAX8_MAX_AXIS 32
+typedef void (*edge_argmax8_fn)(const uint8_t *in, size_t rows, size_t axis, uint8_t flip,
+                                void *out, int out64, size_t row0, size_t row1);
+
+/* The scalar steps every kernel ends with (rows whose vector read would pass IN's end). */
+static inline size_t edge_argmax8_row(const uint8_t *x, size_t axis, uint8_t flip)
+{
+    size_t idx = 0;
+    uint8_t best = (uint8_t)(x[0] ^ flip);
+    for (size_t i = 1; i < axis; i++)
+        if ((uint8_t)(x[i] ^ flip) > best) {
+            best = (uint8_t)(x[i] ^ flip);
+            idx = i;
+        }
+    return idx;
+}
+
+static inline void edge_argmax8_store(void *out, int out64, size_t r, size_t idx)
+{
+    if (out64)
+        ((int64_t *)out)[r] = (int64_t)idx;
+    else
+        ((int32_t *)out)[r] = (int32_t)idx;
+}
+
 #endif

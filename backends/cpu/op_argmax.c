@@ -8,6 +8,7 @@
  * index, as TensorFlow Lite's std::greater scan does. Does not own the scan
  * (kernels/ref/transform.c). */
 #include "cpu_op.h"
+#include "dispatch.h"
 #include "ref/transform.h"
 
 typedef enum argmax_kind {
@@ -26,6 +27,8 @@ typedef enum argmax_kind {
 typedef struct argmax_data {
     edge_ref_argmax_params k;
     argmax_kind kind;
+    edge_argmax8_fn rows8; /* int8/uint8 along a short last axis: the level's kernel, or NULL */
+    uint8_t flip;          /* rows8's key: 0x80 for int8, then ^ 0xFF for ARG_MIN */
 } argmax_data;
 
 static int argmax_kind_of(edge_prep *p, const edge_tensor *in, const edge_tensor *out,
@@ -86,7 +89,29 @@ static int argmax_prepare(edge_prep *p, edge_node *n)
         d->k.inner *= (size_t)in->dims[i];
     d->k.axis = (size_t)in->dims[axis];
     d->k.min = min;
+    const bool s8 = d->kind == ARGMAX_S8_I32 || d->kind == ARGMAX_S8_I64;
+    const bool byte = s8 || d->kind == ARGMAX_U8_I32 || d->kind == ARGMAX_U8_I64;
+    const edge_kernels *kt = edge_op_kernels(p);
+    if (byte && d->k.inner == 1 && d->k.axis <= EDGE_ARGMAX8_MAX_AXIS && kt && kt->argmax8.fn) {
+        d->rows8 = kt->argmax8.fn;
+        d->flip = (uint8_t)((s8 ? 0x80 : 0) ^ (min ? 0xFF : 0));
+        n->kernel = kt->argmax8.name;
+    }
     return edge_op_check_dims(p, out, "output", rank, dims);
+}
+
+typedef struct argmax_job {
+    const argmax_data *d;
+    const uint8_t *in;
+    void *out;
+} argmax_job;
+
+static void argmax_rows(void *ctx, size_t first, size_t count)
+{
+    const argmax_job *j = ctx;
+    const argmax_kind kd = j->d->kind;
+    j->d->rows8(j->in, j->d->k.outer, j->d->k.axis, j->d->flip, j->out,
+                kd == ARGMAX_S8_I64 || kd == ARGMAX_U8_I64, first, first + count);
 }
 
 static void argmax_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
@@ -94,6 +119,11 @@ static void argmax_eval(const edge_node *n, void *const *t, void *scratch, edge_
     const argmax_data *d = n->data;
     const void *in = t[n->in[0]];
     void *out = t[n->out[0]];
+    if (d->rows8) { /* runs of at least 4096 rows per thread */
+        argmax_job j = {d, in, out};
+        edge_exec_ranges(ex, d->k.outer, 4096, 1, argmax_rows, &j);
+        return;
+    }
     switch (d->kind) {
     case ARGMAX_S8_I32: edge_ref_arg_max_s8_i32(&d->k, in, out); break;
     case ARGMAX_S8_I64: edge_ref_arg_max_s8_i64(&d->k, in, out); break;

@@ -112,6 +112,8 @@ void edge_qs8_sum_rows_16c__neon(size_t rows, size_t channels, const int8_t *x, 
                                  int32_t *acc);
 void edge_qu8_sum_rows_16c__neon(size_t rows, size_t channels, const uint8_t *x, size_t stride,
                                  int32_t *acc);
+void edge_argmax8__neon(const uint8_t *in, size_t rows, size_t axis, uint8_t flip, void *out,
+                        int out64, size_t row0, size_t row1);
 void edge_qs8_softmax_16__neon(size_t rows, size_t depth, const uint8_t *x, uint8_t *out,
                                const edge_qs8_softmax_params *p);
 /* edge_softmax_row_scale's multiplier and exponent of 16 row sums in [2^19, INT32_MAX] at

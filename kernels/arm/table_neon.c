@@ -47,5 +47,6 @@ const edge_kernels edge_kernels_neon = {
     .gemm_u8 = {edge_qs8_gemm_u8_4x4c8__neon, "qs8_gemm_u8_4x4c8__neon", EDGE_GEMM_NEON_MR,
                 EDGE_GEMM_NEON_NR, EDGE_GEMM_NEON_KR},
     .f32 = EDGE_F32_TABLE(__neon, "__neon"),
+    .argmax8 = {edge_argmax8__neon, "argmax8_rows__neon"},
 #endif
 };

@@ -34,6 +34,7 @@ const edge_kernels edge_kernels_neondot = {
     .max_rows = {edge_qs8_max_rows_16c__neon, edge_qu8_max_rows_16c__neon, "max_rows_16c__neon"},
     .lut8 = {edge_lut8__neon, "lut8__neon"},
     .f32 = EDGE_F32_TABLE(__neon, "__neon"),
+    .argmax8 = {edge_argmax8__neon, "argmax8_rows__neon"},
 };
 #else
 const edge_kernels edge_kernels_neondot = {

@@ -41,6 +41,7 @@
 #include "ref/dwconv.h"
 #include "ref/fc.h"
 #include "ref/softmax.h"
+#include "ref/transform.h"
 #include "ref/unary.h"
 #if defined(__x86_64__)
 #include "x86/lut_x86.h"
@@ -1036,6 +1037,57 @@ static void test_softmax(void **state)
 #endif
 }
 
+/* ---- ARG_MAX / ARG_MIN of 8-bit rows ---- */
+
+typedef void ref_argmax_fn(const edge_ref_argmax_params *p, const void *in, void *out);
+
+/* One case against edge_ref_arg_max_{s8,u8}_{i32,i64}: int8 and uint8, max and min, ties
+ * (values from a narrow band), rows split anywhere; the last rows take the scalar end. */
+static int argmax8_case(const edge_kernels *K, int round)
+{
+    const size_t rows = (size_t)rnd_in(1, 300), axis = (size_t)rnd_in(1, EDGE_ARGMAX8_MAX_AXIS);
+    const bool s8 = round & 1, min = round & 2, wide = round & 4;
+    const int band = rnd_in(0, 1) ? 255 : rnd_in(0, 3), base = rnd_in(0, 255);
+    uint8_t *in = malloc(rows * axis);
+    int64_t *want = calloc(rows, sizeof *want), *got = calloc(rows, sizeof *got);
+    assert_true(in && want && got);
+    for (size_t i = 0; i < rows * axis; i++)
+        in[i] = (uint8_t)(base + rnd_in(0, band));
+    const edge_ref_argmax_params p = {.outer = rows, .inner = 1, .axis = axis, .min = min};
+    if (s8 && wide)
+        edge_ref_arg_max_s8_i64(&p, (const int8_t *)in, want);
+    else if (s8)
+        edge_ref_arg_max_s8_i32(&p, (const int8_t *)in, (int32_t *)want);
+    else if (wide)
+        edge_ref_arg_max_u8_i64(&p, in, want);
+    else
+        edge_ref_arg_max_u8_i32(&p, in, (int32_t *)want);
+    const size_t cut = (size_t)rnd_in(0, (int32_t)rows);
+    const uint8_t flip = (uint8_t)((s8 ? 0x80 : 0) ^ (min ? 0xFF : 0));
+    K->argmax8.fn(in, rows, axis, flip, got, wide, 0, cut);
+    K->argmax8.fn(in, rows, axis, flip, got, wide, cut, rows);
+    const int bad = memcmp(got, want, rows * (wide ? 8 : 4)) != 0;
+    if (bad)
+        printf("# %s: %zu rows of %zu %s %s, int%d out: differ\n", K->argmax8.name, rows, axis,
+               s8 ? "int8" : "uint8", min ? "ARG_MIN" : "ARG_MAX", wide ? 64 : 32);
+    free(in);
+    free(want);
+    free(got);
+    return bad;
+}
+
+static void test_argmax8(void **state)
+{
+    (void)state;
+    FOR_LEVELS(K->argmax8.fn, {
+        int bad = 0, n = rounds(400);
+        for (int r = 0; r < n; r++)
+            bad += argmax8_case(K, r);
+        printf("# %s: %d ARG_MAX / ARG_MIN cases, %d differ\n", K->argmax8.name, n, bad);
+        assert_int_equal(bad, 0);
+    })
+}
+
 /* ---- 8-bit table lookup ---- */
 
 /* One lookup of a random table over a random length at random offsets (sometimes in place);
@@ -1176,7 +1228,7 @@ int main(void)
         cmocka_unit_test(test_dw_u8),         cmocka_unit_test(test_max_rows),
         cmocka_unit_test(test_lut8),          cmocka_unit_test(test_dconv),
         cmocka_unit_test(test_dconv_u8),      cmocka_unit_test(test_igemm),
-        cmocka_unit_test(test_softmax),
+        cmocka_unit_test(test_softmax),       cmocka_unit_test(test_argmax8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <stdlib.h>
 
 #include "dconv.h"
 #include "dispatch.h"
@@ -360,26 +361,82 @@ static void window_ptrs(const edge_conv_params *g, const int8_t *in, const int8_
     }
 }
 
-/* Rows [m0, m1) through the indirect GEMM: each tile's window pointers, then the kernel. */
+/* The outputs [*LO, *HI) along one axis whose whole window lies inside the input's IN cells. */
+static void interior_span(int32_t out, int32_t in, int32_t stride, int32_t pad, int32_t k,
+                          int32_t dil, int32_t *lo, int32_t *hi)
+{
+    /* o * stride - pad >= 0 and o * stride - pad + (k - 1) * dil <= in - 1 */
+    const int32_t last = in - 1 - (k - 1) * dil + pad;
+    *lo = (pad + stride - 1) / stride;
+    *hi = last < 0 ? 0 : last / stride + 1;
+    if (*hi > out)
+        *hi = out;
+    if (*lo > *hi)
+        *lo = *hi;
+}
+
+/* P[t] = BASE + OFF[t] for the window's TAPS cells (3x3 unrolled: the common case). */
+static inline void window_at(const int8_t **restrict p, uintptr_t base,
+                             const ptrdiff_t *restrict off, size_t taps)
+{
+    if (taps == 9) {
+#pragma GCC unroll 9
+        for (size_t t = 0; t < 9; t++)
+            p[t] = (const int8_t *)(base + (uintptr_t)off[t]);
+        return;
+    }
+    for (size_t t = 0; t < taps; t++)
+        p[t] = (const int8_t *)(base + (uintptr_t)off[t]);
+}
+
+/* Rows [m0, m1) through the indirect GEMM: each tile's window pointers, then the kernel.
+ * Pixels whose window lies inside the input (bounds per axis, found once) take their
+ * pointers as the window's first cell plus fixed offsets, the cell stepping along the
+ * output row; the others go cell by cell (window_ptrs). */
 static void igemm_rows(const fast_hdr *h, const int8_t *in, size_t m0, size_t m1, int8_t *out)
 {
     const edge_conv_params *g = &h->g;
     const size_t mr = h->k->gemm.mr, taps = (size_t)g->k_h * (size_t)g->k_w;
+    const size_t c = (size_t)g->in_c, n = h->n;
     const int8_t *pad = (const int8_t *)h + h->pad_off;
+    const void *w = hdr_data(h);
     const int8_t *ptrs[IGEMM_MAX_MR * IGEMM_MAX_TAPS];
     ptrdiff_t off[IGEMM_MAX_TAPS];
     for (int32_t ky = 0, t = 0; ky < g->k_h; ky++)
         for (int32_t kx = 0; kx < g->k_w; kx++, t++)
             off[t] = ((ptrdiff_t)ky * g->dil_h * g->in_w + (ptrdiff_t)kx * g->dil_w) * g->in_c;
+    int32_t y_lo, y_hi, x_lo, x_hi;
+    interior_span(g->out_h, g->in_h, g->stride_h, g->pad_h, g->k_h, g->dil_h, &y_lo, &y_hi);
+    interior_span(g->out_w, g->in_w, g->stride_w, g->pad_w, g->k_w, g->dil_w, &x_lo, &x_hi);
+    const int32_t out_w = g->out_w;
+    const uintptr_t x_step = (uintptr_t)g->stride_w * c;
     pixel_at px = pixel_of(g, m0);
+    uintptr_t first = 0; /* the window's first cell at column 0 of row px.oy (may lie outside) */
+    bool y_in = false;
+    int32_t ox = out_w; /* the row's state is set up on the first pixel */
     for (size_t m = m0; m < m1; m += mr) {
         const size_t rows = m1 - m < mr ? m1 - m : mr;
         for (size_t r = 0; r < rows; r++) {
-            window_ptrs(g, in, pad, off, px, ptrs + r * taps);
-            pixel_next(g, &px);
+            if (ox == out_w) {
+                if (m + r != m0)
+                    pixel_next(g, &px); /* px.ox was left at the row's last column */
+                ox = px.ox;
+                const ptrdiff_t iy0 = (ptrdiff_t)px.oy * g->stride_h - g->pad_h;
+                first = (uintptr_t)in +
+                        (uintptr_t)(((ptrdiff_t)px.b * g->in_h + iy0) * g->in_w * (ptrdiff_t)c -
+                                    (ptrdiff_t)g->pad_w * (ptrdiff_t)c);
+                y_in = px.oy >= y_lo && px.oy < y_hi;
+            }
+            if (y_in && ox >= x_lo && ox < x_hi) {
+                window_at(ptrs + r * taps, first + (uintptr_t)ox * x_step, off, taps);
+            } else {
+                px.ox = ox;
+                window_ptrs(g, in, pad, off, px, ptrs + r * taps);
+            }
+            if (++ox == out_w)
+                px.ox = out_w - 1;
         }
-        h->k->igemm.fn(rows, h->n, taps, (size_t)g->in_c, ptrs, hdr_data(h), out + m * h->n, h->n,
-                       &h->o);
+        h->k->igemm.fn(rows, n, taps, c, ptrs, w, out + m * n, n, &h->o);
     }
 }
 
@@ -432,13 +489,16 @@ typedef struct flip_job {
 
 static void flip_bytes(uint8_t *x, size_t n)
 {
-    const uint64_t m = 0x8080808080808080u;
+    typedef uint8_t v16 __attribute__((vector_size(16)));
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t v;
-        memcpy(&v, x + i, 8);
-        v ^= m;
-        memcpy(x + i, &v, 8);
+    for (; i + 64 <= n; i += 64) { /* four 16-byte vectors a step (SSE2, NEON) */
+#pragma GCC unroll 4
+        for (size_t k = i; k < i + 64; k += 16) {
+            v16 v;
+            memcpy(&v, x + k, sizeof v);
+            v ^= 0x80;
+            memcpy(x + k, &v, sizeof v);
+        }
     }
     for (; i < n; i++)
         x[i] ^= 0x80;

@@ -169,8 +169,41 @@ INLINE void kloop1(int nv, __m512i acc[MR][NRV], const uint8_t *a, const uint8_t
         acc[0][j] = _mm512_add_epi32(acc[0][j], odd[j]);
 }
 
+/* Indirect, tap T, whole 16-byte chunks of tc: a chunk's 4 k groups of weights are loaded
+ * first (4 * NV zmm, beside the ROWS * NV accumulators), then each row's pointer is read and
+ * its 4 groups broadcast from it: no row pointer stays live across the chunk, so none is
+ * parked in a vector register and moved back for every broadcast. */
+INLINE void kloop_ind16(int rows, int nv, __m512i acc[MR][NRV], const gemm_ctx *g,
+                        const uint8_t *wp, size_t t)
+{
+    for (size_t k = 0; k < g->tc; k += 16, wp += 16 * NR) {
+        __m512i wv[4][NRV];
+        UNROLL
+        for (int s = 0; s < 4; s++)
+            UNROLL
+        for (int j = 0; j < nv; j++)
+            wv[s][j] = _mm512_loadu_si512(wp + 4 * NR * s + 64 * j);
+        UNROLL
+        for (int r = 0; r < rows; r++) {
+            const uint8_t *p = g->ptrs[(size_t)r * g->taps + t] + k;
+            UNROLL
+            for (int s = 0; s < 4; s++) {
+                const __m512i av = bcast4(p + 4 * s);
+                UNROLL
+                for (int j = 0; j < nv; j++)
+                    acc[r][j] = dpbusd(acc[r][j], av, wv[s][j]);
+            }
+        }
+    }
+}
+
 INLINE void accumulate(int rows, int nv, __m512i acc[MR][NRV], const uint8_t *wp, const gemm_ctx *g)
 {
+    if (g->ptrs && rows > 1 && nv * (rows + 4) < 32 && g->tc % 16 == 0) {
+        for (size_t t = 0; t < g->taps; t++)
+            kloop_ind16(rows, nv, acc, g, wp + t * g->tc * NR, t);
+        return;
+    }
     if (g->ptrs) { /* indirect: tap by tap, each row's tc bytes where its pointer says */
         for (size_t t = 0; t < g->taps; t++) {
             const uint8_t *ap[MR];

@@ -9,6 +9,8 @@
 #include <cblas.h>
 #include <string.h>
 
+#include "vectorize.h"
+
 enum {
     MC = 64,      /* output pixels per GEMM */
     NB = 64,      /* output channels per converted weight block */
@@ -59,19 +61,12 @@ static void finish(size_t n, const edge_hybrid_params *h, enum edge_hybrid_order
 /* ACC[r][j] = sum_k A[r][k] * W[j][k] for r < M, j < N (A's rows K floats apart, W int8
  * [N][K]), exactly: depth slices of at most EDGE_HYBRID_KSLICE through SGEMM, with the
  * weights converted NB rows at a time into WF; CF takes each product block. */
-/* GCC vectorizes the integer dot products (int8 times int16 into int32 lanes) once its cost
- * model may take a remainder loop. */
-#if defined(__GNUC__) && !defined(__clang__)
-#define DOT_LOOP __attribute__((optimize("vect-cost-model=dynamic")))
-#else
-#define DOT_LOOP
-#endif
 
 /* Few rows (M < SMALL_M): ACC as exact_gemm's, by integer dot products of the rows of A (as
  * int16 in AI) with the int8 weights; wrapping (-fwrapv) as the reference's sum. Converting
  * every weight to a float for a handful of rows cost more than the products. */
-DOT_LOOP static void small_gemm(size_t m, size_t n, size_t k, const float *a, const int8_t *w,
-                                int16_t *ai, uint32_t *acc)
+EDGE_VECTORIZE static void small_gemm(size_t m, size_t n, size_t k, const float *a, const int8_t *w,
+                                      int16_t *ai, uint32_t *acc)
 {
     for (size_t i = 0; i < m * k; i++)
         ai[i] = (int16_t)a[i];

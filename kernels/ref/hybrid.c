@@ -11,21 +11,14 @@
 #include <string.h>
 
 #include "requant.h"
-
-/* GCC vectorizes the quantizing loops once FP compares may be if-converted (no trapping math:
- * the flags are not observed) and its cost model may take a remainder loop. */
-#if defined(__GNUC__) && !defined(__clang__)
-#define QUANTIZE_LOOP __attribute__((optimize("no-trapping-math", "vect-cost-model=dynamic")))
-#else
-#define QUANTIZE_LOOP
-#endif
+#include "vectorize.h"
 
 /* static_cast<int32_t>(TfLiteRound(roundf(v))) clamped to [LO, HI], without the cast's
  * undefined behaviour: NaN takes LO (what x86's conversion then the clamp give). roundf
  * (half away from zero) is done inline, exactly: below 2^23 the truncation's remainder v - t is
  * exact, and from 2^23 every float is an integer already (libm's call per element was a third
  * of a hybrid model's time). */
-QUANTIZE_LOOP static inline int32_t round_clamp(float v, int32_t lo, int32_t hi)
+EDGE_VECTORIZE_FP static inline int32_t round_clamp(float v, int32_t lo, int32_t hi)
 {
     const bool small = fabsf(v) < 8388608.0f; /* without branches: the loops vectorize */
     const float t = (float)(int32_t)(small ? v : 0.0f), d = v - t;
@@ -49,7 +42,7 @@ static void min_max(const float *x, size_t n, float *lo, float *hi)
     *hi = mx;
 }
 
-QUANTIZE_LOOP void edge_ref_quantize_sym(const float *x, size_t n, int8_t *q, float *scale)
+EDGE_VECTORIZE_FP void edge_ref_quantize_sym(const float *x, size_t n, int8_t *q, float *scale)
 {
     float mn, mx;
     min_max(x, n, &mn, &mx);
@@ -81,8 +74,8 @@ static int32_t asym_zero_point(double rmin, double rmax, double scale)
     return isnan(zp) ? 0 : (int32_t)round(zp);
 }
 
-QUANTIZE_LOOP void edge_ref_quantize_asym(const float *x, size_t n, int8_t *q, float *scale,
-                                          int32_t *zero_point)
+EDGE_VECTORIZE_FP void edge_ref_quantize_asym(const float *x, size_t n, int8_t *q, float *scale,
+                                              int32_t *zero_point)
 {
     float mn, mx;
     min_max(x, n, &mn, &mx);

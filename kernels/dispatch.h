@@ -87,6 +87,10 @@ typedef struct edge_kernels {
         edge_argmax8_fn fn;
         const char *name;
     } argmax8;
+    struct { /* byte planes <-> interleaved, 2..4 planes (qs8.h); NULL: the tiled transpose */
+        edge_planes8_fn interleave, deinterleave;
+        const char *name;
+    } planes8;
     struct {
         edge_lut8_fn fn; /* 8-bit table lookup (qs8.h); NULL: edge_ref_lut8 */
         const char *name;

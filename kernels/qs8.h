@@ -391,4 +391,14 @@ static inline void edge_argmax8_store(void *out, int out64, size_t r, size_t idx
         ((int32_t *)out)[r] = (int32_t)idx;
 }
 
+/* ---- byte planes <-> interleaved: TRANSPOSE of a P x N matrix of one-byte elements, P 2..4 ----
+ * interleave:   out[j * P + p] = in[p * STRIDE + j]
+ * deinterleave: out[p * STRIDE + j] = in[j * P + p]      for p < P, j < N (N <= STRIDE)
+ * An image's NCHW -> NHWC (and back) of 2 to 4 channels, a P-row matrix the tiled transpose
+ * moved byte by byte. Threads take ranges of j (the caller offsets IN and OUT). IN and OUT
+ * do not overlap. */
+#define EDGE_PLANES8_MAX 4
+typedef void (*edge_planes8_fn)(const uint8_t *in, uint8_t *out, size_t planes, size_t stride,
+                                size_t n);
+
 #endif

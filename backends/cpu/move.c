@@ -94,6 +94,67 @@ void edge_move_slice_collapse(edge_ref_slice_params *k)
     *k = o;
 }
 
+#define SLICE_TASK_MIN 32768 /* output bytes: less is not worth waking a thread */
+
+typedef struct slice_job {
+    const edge_ref_slice_params *k;
+    size_t esize, out_row; /* bytes of one output row of the outermost dimension */
+    const uint8_t *in;
+    uint8_t *out;
+} slice_job;
+
+/* ROWS runs of RUN bytes, SRC_STRIDE apart, into DST back to back; a constant run size lets
+ * the compiler inline the copy (yolov8n's channel halves: 16 to 128 bytes). */
+static void copy_runs(uint8_t *dst, const uint8_t *src, size_t rows, size_t run,
+                      ptrdiff_t src_stride)
+{
+#define EDGE_COPY_RUNS(R)                                            \
+    for (size_t r = 0; r < rows; r++, dst += (R), src += src_stride) \
+        memcpy(dst, src, (R));
+    switch (run) {
+    case 16: EDGE_COPY_RUNS(16) break;
+    case 32: EDGE_COPY_RUNS(32) break;
+    case 64: EDGE_COPY_RUNS(64) break;
+    case 128: EDGE_COPY_RUNS(128) break;
+    default: EDGE_COPY_RUNS(run) break;
+    }
+#undef EDGE_COPY_RUNS
+}
+
+/* Output rows [first, first + count) of the outermost dimension. */
+static void slice_range(void *ctx, size_t first, size_t count)
+{
+    const slice_job *j = ctx;
+    edge_ref_slice_params k = *j->k;
+    k.start[0] += (int32_t)first * k.step[0];
+    k.count[0] = (int32_t)count;
+    uint8_t *out = j->out + first * j->out_row;
+    if (k.rank == 2 && k.step[1] == 1) {
+        const size_t e = j->esize, in_row = (size_t)k.in_dims[1] * e;
+        const uint8_t *src = j->in + (ptrdiff_t)k.start[0] * (ptrdiff_t)in_row +
+                             (ptrdiff_t)k.start[1] * (ptrdiff_t)e;
+        copy_runs(out, src, count, (size_t)k.count[1] * e,
+                  (ptrdiff_t)k.step[0] * (ptrdiff_t)in_row);
+        return;
+    }
+    edge_ref_strided_slice_bytes(&k, j->esize, j->in, out);
+}
+
+void edge_move_slice_run(const edge_ref_slice_params *k, size_t esize, const void *in, void *out,
+                         edge_exec *ex)
+{
+    size_t out_row = esize;
+    for (int d = 1; d < k->rank; d++)
+        out_row *= (size_t)(k->count[d] > 0 ? k->count[d] : 0);
+    if (k->rank == 0 || k->count[0] <= 0 || out_row == 0) {
+        edge_ref_strided_slice_bytes(k, esize, in, out);
+        return;
+    }
+    slice_job j = {k, esize, out_row, in, out};
+    const size_t min_rows = (SLICE_TASK_MIN + out_row - 1) / out_row;
+    edge_exec_ranges(ex, (size_t)k->count[0], min_rows, 1, slice_range, &j);
+}
+
 /* ---- TRANSPOSE ---- */
 
 /* The output's dimensions as runs of consecutive input dimensions: run j is input
@@ -151,7 +212,7 @@ static bool transpose_reduce(const edge_ref_transpose_params *k, edge_ref_transp
 }
 
 void edge_move_transpose_plan(const edge_ref_transpose_params *k, size_t esize,
-                              edge_move_transpose *t)
+                              const edge_kernels *kt, edge_move_transpose *t)
 {
     memset(t, 0, sizeof *t);
     t->esize = esize;
@@ -170,7 +231,18 @@ void edge_move_transpose_plan(const edge_ref_transpose_params *k, size_t esize,
     t->batch = batch;
     t->rows = (size_t)t->k.in_dims[g - 2];
     t->cols = (size_t)t->k.in_dims[g - 1];
+    if (!kt || esize != 1)
+        return;
+    if (t->rows >= 2 && t->rows <= EDGE_PLANES8_MAX) {
+        t->planes = kt->planes8.interleave;
+        t->interleave = 1;
+    } else if (t->cols >= 2 && t->cols <= EDGE_PLANES8_MAX) {
+        t->planes = kt->planes8.deinterleave;
+    }
 }
+
+/* Pixels: fewer are not worth waking a thread for. */
+#define PLANES_TASK_MIN 65536
 
 /* Tile edge: TILE x TILE elements of at most 8 bytes stay in L1. */
 #define TILE 32
@@ -261,6 +333,31 @@ static void transpose_task(void *ctx, size_t task, unsigned thread)
 }
 #undef EDGE_TRANSPOSE_TILES
 
+typedef struct planes_job {
+    const edge_move_transpose *t;
+    const uint8_t *in;
+    uint8_t *out;
+    size_t p, n; /* planes, bytes of each */
+} planes_job;
+
+/* Pixels [first, first + count) of the batch's images (n each), image by image. */
+static void planes_range(void *ctx, size_t first, size_t count)
+{
+    const planes_job *j = ctx;
+    const size_t p = j->p, n = j->n;
+    while (count) {
+        const size_t b = first / n, i = first % n, c = n - i < count ? n - i : count;
+        const uint8_t *in = j->in + b * p * n;
+        uint8_t *out = j->out + b * p * n;
+        if (j->t->interleave)
+            j->t->planes(in + i, out + i * p, p, n, c);
+        else
+            j->t->planes(in + i * p, out + i, p, n, c);
+        first += c;
+        count -= c;
+    }
+}
+
 void edge_move_transpose_run(const edge_move_transpose *t, const void *in, void *out, edge_exec *ex)
 {
     if (!t->tiled) {
@@ -269,6 +366,12 @@ void edge_move_transpose_run(const edge_move_transpose *t, const void *in, void 
     }
     if (t->batch == 0 || t->rows == 0 || t->cols == 0)
         return;
+    if (t->planes) {
+        planes_job j = {t, in, out, t->interleave ? t->rows : t->cols,
+                        t->interleave ? t->cols : t->rows};
+        edge_exec_ranges(ex, t->batch * j.n, PLANES_TASK_MIN, 64, planes_range, &j);
+        return;
+    }
     /* about two tasks per thread, in whole tiles of the longer side (an NCHW -> NHWC image of 3
      * channels is a 3-row matrix: its columns are cut) */
     const size_t parts = 2 * (size_t)edge_exec_threads(ex);

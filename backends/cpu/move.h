@@ -17,6 +17,7 @@
 #include <stddef.h>
 
 #include "cpu_op.h"
+#include "dispatch.h"
 #include "ref/resize.h"
 #include "ref/transform.h"
 
@@ -27,6 +28,13 @@ void edge_move_pad_collapse(edge_ref_pad_params *k);
  * step 1, every element) merged into the one before it when that one steps by 1. */
 void edge_move_slice_collapse(edge_ref_slice_params *k);
 
+/* The slice K (collapsed or not) of ESIZE-byte elements from IN to OUT, as
+ * edge_ref_strided_slice_bytes writes it: the outermost dimension's output rows split over
+ * EX's threads (thread t takes the t-th share, as the producer's rows mostly were), and runs of
+ * a contiguous innermost dimension copied without the reference's per-row index walk. */
+void edge_move_slice_run(const edge_ref_slice_params *k, size_t esize, const void *in, void *out,
+                         edge_exec *ex);
+
 /* TRANSPOSE: the reduced move and how it runs. */
 typedef struct edge_move_transpose {
     edge_ref_transpose_params k; /* reduced */
@@ -35,11 +43,16 @@ typedef struct edge_move_transpose {
      * matrices to cols x rows */
     int tiled;
     size_t batch, rows, cols;
+    /* tiled one-byte matrices of 2..4 rows (an NCHW -> NHWC image) or columns (back): KT's
+     * planes8 kernel, interleaving (rows are planes) or not; NULL: the tiles */
+    edge_planes8_fn planes;
+    int interleave;
 } edge_move_transpose;
 
-/* Reduce K (a validated transpose of ESIZE-byte elements) into *T. */
+/* Reduce K (a validated transpose of ESIZE-byte elements) into *T, with kernel table KT's
+ * planes8 kernels where they apply (KT may be NULL). */
 void edge_move_transpose_plan(const edge_ref_transpose_params *k, size_t esize,
-                              edge_move_transpose *t);
+                              const edge_kernels *kt, edge_move_transpose *t);
 void edge_move_transpose_run(const edge_move_transpose *t, const void *in, void *out,
                              edge_exec *ex);
 

@@ -220,7 +220,7 @@ static void slice_eval(const edge_node *n, void *const *t, void *scratch, edge_e
     if (d->computed_begin)
         slice_computed_eval(d, n, t);
     else
-        edge_ref_strided_slice_bytes(&d->k, d->esize, t[n->in[0]], t[n->out[0]]);
+        edge_move_slice_run(&d->k, d->esize, t[n->in[0]], t[n->out[0]], ex);
 }
 
 const edge_op edge_op_STRIDED_SLICE = {

@@ -42,8 +42,10 @@ static int transpose_prepare(edge_prep *p, edge_node *n)
     d->esize = edge_dtype_size(in->type);
     if ((rc = edge_op_check_dims(p, out, "output", in->rank, dims)))
         return rc;
-    edge_move_transpose_plan(&d->k, d->esize, &d->move);
-    n->kernel = d->move.tiled ? "transpose_tiled" : "transpose_runs";
+    edge_move_transpose_plan(&d->k, d->esize, edge_op_kernels(p), &d->move);
+    n->kernel = d->move.planes  ? edge_op_kernels(p)->planes8.name
+                : d->move.tiled ? "transpose_tiled"
+                                : "transpose_runs";
     return 0;
 }
 

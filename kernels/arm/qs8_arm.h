@@ -114,6 +114,10 @@ void edge_qu8_sum_rows_16c__neon(size_t rows, size_t channels, const uint8_t *x,
                                  int32_t *acc);
 void edge_argmax8__neon(const uint8_t *in, size_t rows, size_t axis, uint8_t flip, void *out,
                         int out64, size_t row0, size_t row1);
+void edge_interleave8__neon(const uint8_t *in, uint8_t *out, size_t planes, size_t stride,
+                            size_t n);
+void edge_deinterleave8__neon(const uint8_t *in, uint8_t *out, size_t planes, size_t stride,
+                              size_t n);
 void edge_qs8_softmax_16__neon(size_t rows, size_t depth, const uint8_t *x, uint8_t *out,
                                const edge_qs8_softmax_params *p);
 /* edge_softmax_row_scale's multiplier and exponent of 16 row sums in [2^19, INT32_MAX] at

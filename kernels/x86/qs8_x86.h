@@ -96,6 +96,10 @@ void edge_qu8_sum_rows__avx2(size_t rows, size_t channels, const uint8_t *x, siz
                              int32_t *acc);
 void edge_argmax8__avx2(const uint8_t *in, size_t rows, size_t axis, uint8_t flip, void *out,
                         int out64, size_t row0, size_t row1);
+void edge_interleave8__avx2(const uint8_t *in, uint8_t *out, size_t planes, size_t stride,
+                            size_t n);
+void edge_deinterleave8__avx2(const uint8_t *in, uint8_t *out, size_t planes, size_t stride,
+                              size_t n);
 void edge_qs8_softmax__avx2(size_t rows, size_t depth, const uint8_t *x, uint8_t *out,
                             const edge_qs8_softmax_params *p);
 void edge_softmax_scales__avx2(const int32_t sums[16], int32_t scale[16], int32_t exponent[16]);

@@ -100,9 +100,32 @@ static void test_pad(void **state)
     assert_int_equal(bad, 0);
 }
 
+/* Slice K of E-byte elements: the collapsed parameters through the reference, and through
+ * edge_move_slice_run on TWO threads or none, against the reference with K: 1 when either
+ * differs. */
+static int slice_case(const edge_ref_slice_params *k, size_t e, edge_exec *two)
+{
+    const size_t n_in = count_of(k->in_dims, k->rank) * e;
+    const size_t n_out = count_of(k->count, k->rank) * e;
+    uint8_t *in = random_bytes(n_in), *want = random_bytes(n_out + 16);
+    uint8_t *got = malloc(n_out + 16), *run = malloc(n_out + 16);
+    memcpy(got, want, n_out + 16);
+    memcpy(run, want, n_out + 16);
+    edge_ref_slice_params r = *k;
+    edge_move_slice_collapse(&r);
+    edge_ref_strided_slice_bytes(k, e, in, want);
+    edge_ref_strided_slice_bytes(&r, e, in, got);
+    edge_move_slice_run(&r, e, in, run, two);
+    const int bad = differ(got, want, n_out) || differ(run, want, n_out);
+    free(in), free(want), free(got), free(run);
+    return bad;
+}
+
 static void test_slice(void **state)
 {
     (void)state;
+    edge_exec *two = edge__exec_new(2);
+    assert_non_null(two);
     int bad = 0;
     for (int c = 0; c < 3000; c++) {
         edge_ref_slice_params k = {.rank = rnd_in(0, 6)};
@@ -119,19 +142,29 @@ static void test_slice(void **state)
                 k.step[d] > 0 ? (in - 1 - k.start[d]) / k.step[d] + 1 : k.start[d] / -k.step[d] + 1;
             k.count[d] = rnd_in(rnd_in(0, 9) ? 1 : 0, room);
         }
-        const size_t e = rnd_esize(), n_in = count_of(k.in_dims, k.rank) * e;
-        const size_t n_out = count_of(k.count, k.rank) * e;
-        uint8_t *in = random_bytes(n_in), *want = random_bytes(n_out + 16);
-        uint8_t *got = malloc(n_out + 16);
-        memcpy(got, want, n_out + 16);
-        edge_ref_slice_params r = k;
-        edge_move_slice_collapse(&r);
-        edge_ref_strided_slice_bytes(&k, e, in, want);
-        edge_ref_strided_slice_bytes(&r, e, in, got);
-        bad += differ(got, want, n_out);
-        free(in), free(want), free(got);
+        bad += slice_case(&k, rnd_esize(), c & 1 ? two : NULL);
     }
-    printf("# strided slice: 3000 cases, %d differ\n", bad);
+    /* channel ranges of feature maps (yolov8n's splits: runs of 16 to 128 bytes), large enough
+     * to be cut over the two threads, and row or column steps */
+    for (int c = 0; c < 300; c++) {
+        const int32_t ch = 16 << rnd_in(0, 4);
+        edge_ref_slice_params k = {.rank = 4,
+                                   .in_dims = {rnd_in(1, 2), rnd_in(1, 80), rnd_in(1, 80), ch},
+                                   .step = {1, 1, 1, 1}};
+        k.count[0] = k.in_dims[0];
+        k.count[1] = k.in_dims[1];
+        k.count[2] = k.in_dims[2];
+        k.start[3] = rnd_in(0, 1) ? 0 : ch / 2;
+        k.count[3] = c % 3 ? ch / 2 : rnd_in(1, ch - k.start[3]);
+        if (c % 5 == 0) { /* every other row, from the second */
+            k.start[1] = rnd_in(0, 1);
+            k.step[1] = 2;
+            k.count[1] = (k.in_dims[1] - k.start[1] + 1) / 2;
+        }
+        bad += slice_case(&k, c % 7 ? 1 : rnd_esize(), c & 1 ? two : NULL);
+    }
+    edge__exec_free(two);
+    printf("# strided slice: 3300 cases, %d differ\n", bad);
     assert_int_equal(bad, 0);
 }
 
@@ -213,17 +246,20 @@ static void test_team_reuse(void **state)
     edge__exec_free(c);
 }
 
-/* One transpose K of E-byte elements through the planned move (on TWO threads or none)
- * against the reference: 1 when they differ; *TILED counts tiled plans. */
-static int transpose_case(const edge_ref_transpose_params *k, size_t e, edge_exec *two, int *tiled)
+/* One transpose K of E-byte elements through the move planned with kernel table KT (NULL:
+ * none), on TWO threads or none, against the reference: 1 when they differ; *TILED counts tiled
+ * plans, *PLANES those through the table's planes8 kernels. */
+static int transpose_case(const edge_ref_transpose_params *k, size_t e, const edge_kernels *kt,
+                          edge_exec *two, int *tiled, int *planes)
 {
     const size_t n = count_of(k->in_dims, k->rank) * e;
     uint8_t *in = random_bytes(n), *want = random_bytes(n + 16);
     uint8_t *got = malloc(n + 16);
     memcpy(got, want, n + 16);
     edge_move_transpose t;
-    edge_move_transpose_plan(k, e, &t);
+    edge_move_transpose_plan(k, e, kt, &t);
     *tiled += t.tiled;
+    *planes += t.planes != NULL;
     edge_ref_transpose_bytes(k, e, in, want);
     edge_move_transpose_run(&t, in, got, two);
     const int bad = differ(got, want, n);
@@ -236,25 +272,38 @@ static void test_transpose(void **state)
     (void)state;
     edge_exec *two = edge__exec_new(2);
     assert_non_null(two);
-    int bad = 0, tiled = 0;
+    /* the best level's table: its planes8 kernels (qemu runs the ARM ones) */
+    const edge_kernels *best = edge_kernels_for(edge_isa_cpu_best());
+    int bad = 0, tiled = 0, planes = 0;
     for (int c = 0; c < 3000; c++) {
         edge_ref_transpose_params k = {.rank = rnd_in(0, 6)};
         for (int d = 0; d < k.rank; d++)
             k.in_dims[d] = rnd_in(0, 3) ? rnd_dim(k.rank <= 3 ? 70 : 9) : rnd_dim(3);
         rnd_perm(k.perm, k.rank);
-        bad += transpose_case(&k, rnd_esize(), c & 1 ? two : NULL, &tiled);
+        bad += transpose_case(&k, rnd_esize(), c & 2 ? best : NULL, c & 1 ? two : NULL, &tiled,
+                              &planes);
     }
-    /* NCHW -> NHWC images of few channels: matrices of few rows, cut by columns */
-    for (int c = 0; c < 200; c++) {
-        const edge_ref_transpose_params k = {
+    /* NCHW <-> NHWC images of few channels: matrices of few rows (or columns), cut by columns
+     * (rows); one in eight large enough to be split over the two threads */
+    for (int c = 0; c < 400; c++) {
+        const int32_t side = c % 8 == 7 ? 400 : 90;
+        edge_ref_transpose_params k = {
             .rank = 4,
-            .in_dims = {rnd_in(1, 2), rnd_in(1, 4), rnd_in(1, 90), rnd_in(1, 90)},
+            .in_dims = {rnd_in(1, 2), rnd_in(1, 5), rnd_in(1, side), rnd_in(1, side)},
             .perm = {0, 2, 3, 1}};
-        bad += transpose_case(&k, rnd_esize(), c & 1 ? two : NULL, &tiled);
+        if (c & 4) { /* NHWC -> NCHW */
+            k.in_dims[3] = k.in_dims[1];
+            k.in_dims[1] = rnd_in(1, side);
+            k.perm[1] = 3, k.perm[2] = 1, k.perm[3] = 2;
+        }
+        bad += transpose_case(&k, c & 8 ? rnd_esize() : 1, c & 2 ? best : NULL, c & 1 ? two : NULL,
+                              &tiled, &planes);
     }
     edge__exec_free(two);
-    printf("# transpose: 3200 cases (%d tiled), %d differ\n", tiled, bad);
+    printf("# transpose: 3400 cases (%d tiled, %d by %s), %d differ\n", tiled, planes,
+           best && best->planes8.name ? best->planes8.name : "no planes8 kernel", bad);
     assert_int_equal(bad, 0);
+    assert_true(!best || !best->planes8.interleave || planes > 100);
 }
 
 static void test_resize_nearest(void **state)

@@ -103,13 +103,12 @@ typedef struct slice_job {
     uint8_t *out;
 } slice_job;
 
-/* ROWS runs of RUN bytes, SRC_STRIDE apart, into DST back to back; a constant run size lets
- * the compiler inline the copy (yolov8n's channel halves: 16 to 128 bytes). */
-static void copy_runs(uint8_t *dst, const uint8_t *src, size_t rows, size_t run,
-                      ptrdiff_t src_stride)
+/* A constant run size lets the compiler inline the copy (yolov8n's channel groups). */
+void edge_move_runs(uint8_t *dst, size_t dst_stride, const uint8_t *src, ptrdiff_t src_stride,
+                    size_t rows, size_t run)
 {
-#define EDGE_COPY_RUNS(R)                                            \
-    for (size_t r = 0; r < rows; r++, dst += (R), src += src_stride) \
+#define EDGE_COPY_RUNS(R)                                                   \
+    for (size_t r = 0; r < rows; r++, dst += dst_stride, src += src_stride) \
         memcpy(dst, src, (R));
     switch (run) {
     case 16: EDGE_COPY_RUNS(16) break;
@@ -133,8 +132,8 @@ static void slice_range(void *ctx, size_t first, size_t count)
         const size_t e = j->esize, in_row = (size_t)k.in_dims[1] * e;
         const uint8_t *src = j->in + (ptrdiff_t)k.start[0] * (ptrdiff_t)in_row +
                              (ptrdiff_t)k.start[1] * (ptrdiff_t)e;
-        copy_runs(out, src, count, (size_t)k.count[1] * e,
-                  (ptrdiff_t)k.step[0] * (ptrdiff_t)in_row);
+        const size_t run = (size_t)k.count[1] * e;
+        edge_move_runs(out, run, src, (ptrdiff_t)k.step[0] * (ptrdiff_t)in_row, count, run);
         return;
     }
     edge_ref_strided_slice_bytes(&k, j->esize, j->in, out);

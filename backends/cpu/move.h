@@ -28,6 +28,12 @@ void edge_move_pad_collapse(edge_ref_pad_params *k);
  * step 1, every element) merged into the one before it when that one steps by 1. */
 void edge_move_slice_collapse(edge_ref_slice_params *k);
 
+/* ROWS runs of RUN bytes from SRC (SRC_STRIDE apart) to DST (DST_STRIDE apart); runs of 16,
+ * 32, 64 and 128 bytes are inlined fixed-size copies (feature-map channel groups), where a
+ * memcpy call per run cost more than its bytes. */
+void edge_move_runs(uint8_t *dst, size_t dst_stride, const uint8_t *src, ptrdiff_t src_stride,
+                    size_t rows, size_t run);
+
 /* The slice K (collapsed or not) of ESIZE-byte elements from IN to OUT, as
  * edge_ref_strided_slice_bytes writes it: the outermost dimension's output rows split over
  * EX's threads (thread t takes the t-th share, as the producer's rows mostly were), and runs of

@@ -15,7 +15,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <stdlib.h>
 
 #include "dconv.h"
 #include "dispatch.h"
@@ -333,22 +332,14 @@ static void gemm_rows(const fast_hdr *h, const int8_t *a, size_t a_stride, size_
                       out + m * h->n, h->n, &h->o);
 }
 
-/* Output pixel PX's window as TAPS pointers at P: the input pixel's channels, or PAD where the
- * window leaves the input. OFF: each tap's byte offset from the window's first cell, used when
- * the whole window lies inside the input (most pixels). */
-static void window_ptrs(const edge_conv_params *g, const int8_t *in, const int8_t *pad,
-                        const ptrdiff_t *off, pixel_at px, const int8_t **p)
+/* Output pixel PX's window as TAPS pointers at P, cell by cell: the input pixel's channels,
+ * or PAD where the window leaves the input (border pixels; igemm_rows does the interior). */
+static void window_ptrs(const edge_conv_params *g, const int8_t *in, const int8_t *pad, pixel_at px,
+                        const int8_t **p)
 {
     const size_t c = (size_t)g->in_c;
     const int8_t *in_b = in + px.b * (size_t)g->in_h * (size_t)g->in_w * c;
     const int32_t iy0 = px.oy * g->stride_h - g->pad_h, ix0 = px.ox * g->stride_w - g->pad_w;
-    if (iy0 >= 0 && iy0 + (g->k_h - 1) * g->dil_h < g->in_h && ix0 >= 0 &&
-        ix0 + (g->k_w - 1) * g->dil_w < g->in_w) {
-        const int8_t *base = in_b + ((size_t)iy0 * (size_t)g->in_w + (size_t)ix0) * c;
-        for (int32_t t = 0; t < g->k_h * g->k_w; t++)
-            p[t] = base + off[t];
-        return;
-    }
     for (int32_t ky = 0; ky < g->k_h; ky++) {
         const int32_t iy = iy0 + ky * g->dil_h;
         const bool row_in = iy >= 0 && iy < g->in_h;
@@ -408,33 +399,26 @@ static void igemm_rows(const fast_hdr *h, const int8_t *in, size_t m0, size_t m1
     int32_t y_lo, y_hi, x_lo, x_hi;
     interior_span(g->out_h, g->in_h, g->stride_h, g->pad_h, g->k_h, g->dil_h, &y_lo, &y_hi);
     interior_span(g->out_w, g->in_w, g->stride_w, g->pad_w, g->k_w, g->dil_w, &x_lo, &x_hi);
-    const int32_t out_w = g->out_w;
     const uintptr_t x_step = (uintptr_t)g->stride_w * c;
     pixel_at px = pixel_of(g, m0);
     uintptr_t first = 0; /* the window's first cell at column 0 of row px.oy (may lie outside) */
-    bool y_in = false;
-    int32_t ox = out_w; /* the row's state is set up on the first pixel */
+    bool y_in = false, row_start = true;
     for (size_t m = m0; m < m1; m += mr) {
         const size_t rows = m1 - m < mr ? m1 - m : mr;
         for (size_t r = 0; r < rows; r++) {
-            if (ox == out_w) {
-                if (m + r != m0)
-                    pixel_next(g, &px); /* px.ox was left at the row's last column */
-                ox = px.ox;
+            if (row_start) {
                 const ptrdiff_t iy0 = (ptrdiff_t)px.oy * g->stride_h - g->pad_h;
                 first = (uintptr_t)in +
                         (uintptr_t)(((ptrdiff_t)px.b * g->in_h + iy0) * g->in_w * (ptrdiff_t)c -
                                     (ptrdiff_t)g->pad_w * (ptrdiff_t)c);
                 y_in = px.oy >= y_lo && px.oy < y_hi;
             }
-            if (y_in && ox >= x_lo && ox < x_hi) {
-                window_at(ptrs + r * taps, first + (uintptr_t)ox * x_step, off, taps);
-            } else {
-                px.ox = ox;
-                window_ptrs(g, in, pad, off, px, ptrs + r * taps);
-            }
-            if (++ox == out_w)
-                px.ox = out_w - 1;
+            if (y_in && px.ox >= x_lo && px.ox < x_hi)
+                window_at(ptrs + r * taps, first + (uintptr_t)px.ox * x_step, off, taps);
+            else
+                window_ptrs(g, in, pad, px, ptrs + r * taps);
+            pixel_next(g, &px);
+            row_start = px.ox == 0;
         }
         h->k->igemm.fn(rows, n, taps, c, ptrs, w, out + m * n, n, &h->o);
     }

@@ -120,6 +120,20 @@ void edge_move_runs(uint8_t *dst, size_t dst_stride, const uint8_t *src, ptrdiff
 #undef EDGE_COPY_RUNS
 }
 
+void edge_move_concat(size_t outer, int n_in, const size_t *chunk, const void *const *in, void *out)
+{
+    size_t step = 0;
+    for (int i = 0; i < n_in; i++)
+        step += chunk[i];
+    uint8_t *o = out;
+    for (int i = 0; i < n_in; i++) {
+        if (chunk[i]) {
+            edge_move_runs(o, step, in[i], (ptrdiff_t)chunk[i], outer, chunk[i]);
+            o += chunk[i];
+        }
+    }
+}
+
 /* Output rows [first, first + count) of the outermost dimension. */
 static void slice_range(void *ctx, size_t first, size_t count)
 {

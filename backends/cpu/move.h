@@ -34,6 +34,12 @@ void edge_move_slice_collapse(edge_ref_slice_params *k);
 void edge_move_runs(uint8_t *dst, size_t dst_stride, const uint8_t *src, ptrdiff_t src_stride,
                     size_t rows, size_t run);
 
+/* OUTER steps of N_IN inputs concatenated (CHUNK[i] bytes of input i per step), as
+ * edge_ref_concat_bytes writes them: input by input, its runs into their place in every step
+ * (CONCATENATION and PACK). An input of 0 bytes is skipped (its buffer may be NULL). */
+void edge_move_concat(size_t outer, int n_in, const size_t *chunk, const void *const *in,
+                      void *out);
+
 /* The slice K (collapsed or not) of ESIZE-byte elements from IN to OUT, as
  * edge_ref_strided_slice_bytes writes it: the outermost dimension's output rows split over
  * EX's threads (thread t takes the t-th share, as the producer's rows mostly were), and runs of

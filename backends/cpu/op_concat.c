@@ -131,13 +131,8 @@ static void concat_steps(const edge_node *n, void *const *t, size_t k0, size_t k
         lut[i] = d->lut && d->remap[i] ? d->lut[i] : NULL;
     }
     uint8_t *out = (uint8_t *)t[n->out[0]] + k0 * d->step_bytes;
-    if (!d->lut) { /* input by input: its runs into their place in every step */
-        for (int i = 0; i < d->n_in; i++) {
-            if (!d->chunk[i])
-                continue; /* an empty input (its buffer may be NULL) */
-            edge_move_runs(out, d->step_bytes, in[i], (ptrdiff_t)d->chunk[i], k1 - k0, d->chunk[i]);
-            out += d->chunk[i];
-        }
+    if (!d->lut) {
+        edge_move_concat(k1 - k0, d->n_in, d->chunk, in, out);
     } else if (!d->lut8) {
         edge_ref_concat_lut_u8(k1 - k0, d->n_in, d->chunk, in, lut, out);
     } else { /* edge_ref_concat_lut_u8's walk, each table applied by the level's kernel */

@@ -11,10 +11,11 @@
  * requires). Axes may be negative, counting from the end. The split outputs
  * are copies of the input's bytes, as TensorFlow Lite's reference Split
  * makes them (no requantization). Types: float32, int32, int16, int8, uint8,
- * bool. Does not own the copies (kernels/ref/gather.c, transform.c). */
+ * bool. Does not own the copies (kernels/ref/gather.c, transform.c; PACK's runs: move.c). */
 #include <stdio.h>
 
 #include "cpu_op.h"
+#include "move.h"
 #include "ref/gather.h"
 #include "ref/transform.h"
 
@@ -215,7 +216,7 @@ static void pack_eval(const edge_node *n, void *const *t, void *scratch, edge_ex
     const void *in[SPLIT_MAX_PARTS];
     for (int i = 0; i < d->n; i++)
         in[i] = t[n->in[i]];
-    edge_ref_concat_bytes(d->outer, d->n, d->chunk, in, t[n->out[0]]);
+    edge_move_concat(d->outer, d->n, d->chunk, in, t[n->out[0]]);
 }
 
 const edge_op edge_op_SPLIT = {

@@ -5,7 +5,8 @@
  * TRANSPOSE (and RESIZE_NEAREST_NEIGHBOR's row copies) run with their parameters reduced at prepare
  * (merged dimensions, the tiled transpose on 1 and 2 threads) write exactly the bytes the reference
  * movers write with the original parameters, and that whole-tensor copies split over threads
- * copy. The generated-model tests cannot see a wrong move (the
+ * copy, and that CONCATENATION's and PACK's input-by-input runs match the reference's walk.
+ * The generated-model tests cannot see a wrong move (the
  * float32 twin runs the same move). Also the thread team they run on (runtime/exec.c): a freed
  * team is parked and reused by the next team of its size, and still runs every task once. */
 #include <setjmp.h>
@@ -165,6 +166,37 @@ static void test_slice(void **state)
     }
     edge__exec_free(two);
     printf("# strided slice: 3300 cases, %d differ\n", bad);
+    assert_int_equal(bad, 0);
+}
+
+/* CONCATENATION's and PACK's copy: edge_move_concat against the reference's step-by-step
+ * walk, for chunk sizes of every run path (16, 32, 64, 128 inlined, others, 0 with no buffer). */
+static void test_concat(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {0, 1, 3, 16, 32, 48, 64, 128, 200};
+    int bad = 0;
+    for (int c = 0; c < 2000; c++) {
+        const size_t outer = (size_t)rnd_in(0, 300);
+        const int n_in = rnd_in(1, 6);
+        size_t chunk[6], step = 0;
+        const void *in[6];
+        for (int i = 0; i < n_in; i++) {
+            chunk[i] = sizes[rnd_in(0, 8)];
+            step += chunk[i];
+            in[i] = chunk[i] && outer ? random_bytes(outer * chunk[i]) : NULL;
+        }
+        const size_t n = outer * step;
+        uint8_t *want = random_bytes(n + 16), *got = malloc(n + 16);
+        memcpy(got, want, n + 16);
+        edge_ref_concat_bytes(outer, n_in, chunk, in, want);
+        edge_move_concat(outer, n_in, chunk, in, got);
+        bad += differ(got, want, n);
+        for (int i = 0; i < n_in; i++)
+            free((void *)in[i]);
+        free(want), free(got);
+    }
+    printf("# concat: 2000 cases, %d differ\n", bad);
     assert_int_equal(bad, 0);
 }
 
@@ -373,6 +405,7 @@ int main(void)
         cmocka_unit_test(test_team_reuse),     cmocka_unit_test(test_pad),
         cmocka_unit_test(test_slice),          cmocka_unit_test(test_transpose),
         cmocka_unit_test(test_resize_nearest), cmocka_unit_test(test_copy),
+        cmocka_unit_test(test_concat),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

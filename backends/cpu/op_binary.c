@@ -14,6 +14,7 @@
 #include "fast_ops.h"
 
 #include <stddef.h>
+#include <string.h>
 
 #include "cpu_op.h"
 #include "dispatch.h"
@@ -192,49 +193,113 @@ static void fast_row(const edge_arith_params *p, const void *a, size_t as, const
     d->fast(n, a, as, b, bs, out, &d->q);
 }
 
-/* Elementwise runs of at least this many elements are split over the interpreter's threads. */
+/* Elementwise work of at least this many elements per thread is split over the threads. */
 #define BIN_TASK_MIN 16384
+/* Inner runs of at most half this many bytes that one input repeats along the next dimension
+ * while the other reads on run as rows over a tile of the repeated run (fast_rows). */
+#define BIN_TILE_BYTES 512
 
-typedef struct fast_job {
-    const binary_data *d;
-    const int8_t *a, *b;
-    int8_t *out;
-    size_t n, chunk, as, bs;
-} fast_job;
+/* One broadcast walk of the fast kernels: ROW (P its parameters) over S's rows of
+ * S->dims[5] elements of ESIZE bytes. */
+typedef struct fast_walk {
+    const edge_arith_params *p;
+    edge_bcast_row_fn row;
+    size_t esize;
+    const unsigned char *a, *b;
+    unsigned char *o;
+} fast_walk;
 
-static void fast_task(void *ctx, size_t task, unsigned thread)
+/* Which input of S repeats its innermost run along dimension 4 while the other reads its runs
+ * one after another: 1 (a), 2 (b), or 0 when neither does or the run is too long to tile. */
+static int tiled_input(const edge_bcast *s, size_t esize)
 {
-    const fast_job *j = ctx;
-    const size_t i0 = task * j->chunk, cnt = j->n - i0 < j->chunk ? j->n - i0 : j->chunk;
-    (void)thread;
-    j->d->fast(cnt, j->a + i0 * j->as, j->as, j->b + i0 * j->bs, j->bs, j->out + i0, &j->d->q);
+    const size_t n = s->dims[EDGE_BCAST_DIMS - 1];
+    if (s->dims[EDGE_BCAST_DIMS - 2] < 2 || 2 * n * esize > BIN_TILE_BYTES ||
+        s->a_stride[EDGE_BCAST_DIMS - 1] != 1 || s->b_stride[EDGE_BCAST_DIMS - 1] != 1)
+        return 0;
+    const size_t as = s->a_stride[EDGE_BCAST_DIMS - 2], bs = s->b_stride[EDGE_BCAST_DIMS - 2];
+    return as == 0 && bs == n ? 1 : bs == 0 && as == n ? 2 : 0;
 }
 
-/* One run (every outer dim 1) across the threads in chunks; any other shape by the walk. */
-static void fast_eval(const binary_data *d, const int8_t *a, const int8_t *b, int8_t *o,
-                      edge_exec *ex)
+/* Rows [FIRST, FIRST + COUNT) of walk CTX, as edge_bcast_walk runs them; where one input
+ * repeats a short run along dimension 4 (tiled_input), a tile holds that run repeated and
+ * each row call covers as many of the other input's runs as the tile holds (a 3-channel mean
+ * subtracted from an image: one call per 170 pixels instead of one per pixel). */
+static void fast_rows(void *ctx, size_t first, size_t count)
 {
-    const edge_bcast *s = &d->k.shape;
+    const fast_walk *w = ctx;
+    const edge_bcast *s = &w->p->shape;
+    const size_t n = s->dims[EDGE_BCAST_DIMS - 1], d4 = s->dims[EDGE_BCAST_DIMS - 2];
+    const size_t as = s->a_stride[EDGE_BCAST_DIMS - 1], bs = s->b_stride[EDGE_BCAST_DIMS - 1];
+    const size_t run = n * w->esize;
+    const int rep = tiled_input(s, w->esize);
+    const size_t per_tile = rep ? BIN_TILE_BYTES / run : 1;
+    _Alignas(64) unsigned char tile[BIN_TILE_BYTES];
+    const unsigned char *tiled = NULL; /* the run the tile holds */
+    for (size_t r = first, end = first + count; r < end;) {
+        /* row r's input offsets: its index over dimensions 0..4 */
+        size_t rem = r, ao = 0, bo = 0;
+        for (int k = EDGE_BCAST_DIMS - 2; k >= 0; k--) {
+            const size_t i = rem % s->dims[k];
+            rem /= s->dims[k];
+            ao += i * s->a_stride[k];
+            bo += i * s->b_stride[k];
+        }
+        size_t span = d4 - r % d4; /* rows left in this sweep of dimension 4 */
+        span = span < end - r ? span : end - r;
+        const unsigned char *pa = w->a + ao * w->esize, *pb = w->b + bo * w->esize;
+        unsigned char *po = w->o + r * run;
+        if (rep) {
+            const unsigned char *src = rep == 1 ? pa : pb;
+            if (src != tiled) {
+                for (size_t t = 0; t < per_tile; t++)
+                    memcpy(tile + t * run, src, run);
+                tiled = src;
+            }
+            for (size_t j = 0; j < span; j += per_tile) {
+                const size_t rows = span - j < per_tile ? span - j : per_tile;
+                if (rep == 1)
+                    w->row(w->p, tile, 1, pb + j * run, 1, po + j * run, rows * n);
+                else
+                    w->row(w->p, pa + j * run, 1, tile, 1, po + j * run, rows * n);
+            }
+        } else {
+            const size_t a4 = s->a_stride[EDGE_BCAST_DIMS - 2] * w->esize;
+            const size_t b4 = s->b_stride[EDGE_BCAST_DIMS - 2] * w->esize;
+            for (size_t j = 0; j < span; j++)
+                w->row(w->p, pa + j * a4, as, pb + j * b4, bs, po + j * run, n);
+        }
+        r += span;
+    }
+}
+
+/* Elements [FIRST, FIRST + COUNT) of a walk CTX that is one run. */
+static void fast_elems(void *ctx, size_t first, size_t count)
+{
+    const fast_walk *w = ctx;
+    const edge_bcast *s = &w->p->shape;
+    const size_t as = s->a_stride[EDGE_BCAST_DIMS - 1], bs = s->b_stride[EDGE_BCAST_DIMS - 1];
+    w->row(w->p, w->a + first * as * w->esize, as, w->b + first * bs * w->esize, bs,
+           w->o + first * w->esize, count);
+}
+
+/* ROW over P's broadcast walk of A and B into OUT (ESIZE-byte elements), spread over EX's
+ * threads: one run cut into element ranges, else ranges of rows. */
+static void fast_walk_run(const edge_arith_params *p, size_t esize, edge_bcast_row_fn row,
+                          const void *a, const void *b, void *out, edge_exec *ex)
+{
+    const edge_bcast *s = &p->shape;
     const size_t n = s->dims[EDGE_BCAST_DIMS - 1];
     size_t outer = 1;
     for (int i = 0; i < EDGE_BCAST_DIMS - 1; i++)
         outer *= s->dims[i];
-    const unsigned threads = edge_exec_threads(ex);
-    if (outer != 1 || threads < 2 || n < 2 * BIN_TASK_MIN) {
-        edge_bcast_walk(&d->k, 1, fast_row, a, b, o);
+    if (n == 0 || outer == 0)
         return;
-    }
-    size_t chunk = (n + threads - 1) / threads;
-    chunk = (chunk + 63) / 64 * 64;
-    const fast_job j = {d,
-                        a,
-                        b,
-                        o,
-                        n,
-                        chunk < BIN_TASK_MIN ? BIN_TASK_MIN : chunk,
-                        s->a_stride[EDGE_BCAST_DIMS - 1],
-                        s->b_stride[EDGE_BCAST_DIMS - 1]};
-    edge_exec_parallel(ex, (n + j.chunk - 1) / j.chunk, fast_task, (void *)&j);
+    fast_walk w = {p, row, esize, a, b, out};
+    if (outer == 1)
+        edge_exec_ranges(ex, n, BIN_TASK_MIN, 64, fast_elems, &w);
+    else
+        edge_exec_ranges(ex, outer, n < BIN_TASK_MIN ? BIN_TASK_MIN / n : 1, 1, fast_rows, &w);
 }
 
 /* The builtin codes of BIN_ADD ... BIN_MIN, in that order. */
@@ -349,10 +414,6 @@ static void eval_s16(const binary_data *d, const int16_t *a, const int16_t *b, i
 
 static void eval_f32(const binary_data *d, const float *a, const float *b, float *o)
 {
-    if (d->f32_row) {
-        edge_bcast_walk(&d->k, sizeof(float), d->f32_row, a, b, o);
-        return;
-    }
     switch (d->op) {
     case BIN_ADD: edge_ref_add_f32(&d->k, a, b, o); break;
     case BIN_SUB: edge_ref_sub_f32(&d->k, a, b, o); break;
@@ -384,7 +445,7 @@ static void binary_eval(const edge_node *n, void *const *t, void *scratch, edge_
     else if (n->packed)
         edge_fast_add_eval(n, t, ex);
     else if (d->fast)
-        fast_eval(d, a, b, o, ex);
+        fast_walk_run(&d->k, 1, fast_row, a, b, o, ex);
     else if (d->type == EDGE_INT8)
         eval_s8(d, a, b, o);
     else if (d->type == EDGE_UINT8)
@@ -393,6 +454,8 @@ static void binary_eval(const edge_node *n, void *const *t, void *scratch, edge_
         eval_s16(d, a, b, o);
     else if (d->type == EDGE_INT32)
         eval_s32(d, a, b, o);
+    else if (d->f32_row)
+        fast_walk_run(&d->k, sizeof(float), d->f32_row, a, b, o, ex);
     else
         eval_f32(d, a, b, o);
 }

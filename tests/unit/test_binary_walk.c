@@ -1,0 +1,151 @@
+/* tests/unit/test_binary_walk.c - the broadcast walk of the vector binary kernels.
+ *
+ * Owns: ADD, SUB, MUL, MAXIMUM and MINIMUM (int8, uint8, float32) on broadcast shapes large
+ * enough to be cut over threads, run by the best level on 2 and 3 threads, equal byte for byte
+ * to the scalar level (the reference kernels) on one: an innermost run that one input repeats
+ * along the next dimension (a per-channel mean subtracted from an image: the tiled rows of
+ * backends/cpu/op_binary.c), the repeated input changing along an outer dimension (the tile
+ * rebuilt), runs too long to tile under a multi-dimension walk, a scalar operand (one run),
+ * and cuts that start inside a sweep of the tiled dimension. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "edge/ops.h"
+#include "edge/runtime.h"
+#include "tflite_writer.h"
+
+typedef struct walk_case {
+    int32_t code;
+    int type;
+    int32_t a[4], b[4]; /* rank-4 shapes; the output is their broadcast */
+} walk_case;
+
+/* A model of one node C.code of inputs C.a and C.b into their broadcast OUT, float32 or
+ * quantized: ADD, SUB and MUL with three scales (every operand rescaled), MAXIMUM and MINIMUM
+ * with one (they compare raw values). */
+static uint8_t *walk_model(const walk_case *c, const int32_t *out, size_t *size)
+{
+    tfw_writer *w = tfw_new();
+    assert_non_null(w);
+    const bool q = c->type != EDGE_FLOAT32;
+    const bool same = c->code == EDGE_OP_MAXIMUM || c->code == EDGE_OP_MINIMUM;
+    const int32_t zp = c->type == EDGE_UINT8 ? 131 : -5;
+    const float scale[3] = {0.05f, same ? 0.05f : 0.03f, same ? 0.05f : 0.07f};
+    const int32_t zps[3] = {zp, same ? zp : zp + 7, same ? zp : zp - 3};
+    const int32_t *dims[3] = {c->a, c->b, out};
+    int32_t t[3];
+    for (int i = 0; i < 3; i++) {
+        tfw_tensor_desc d = {.type = c->type, .rank = 4, .dims = dims[i]};
+        if (q)
+            d.q_count = 1, d.scale = scale[i], d.zero_point = zps[i];
+        t[i] = tfw_add_tensor(w, &d);
+    }
+    tfw_add_operator(w, tfw_add_opcode(w, c->code, 1), t, 2, &t[2], 1, NULL);
+    tfw_set_io(w, t, 2, &t[2], 1);
+    uint8_t *buf = NULL;
+    assert_int_equal(tfw_finish(w, &buf, size), 0);
+    tfw_free(w);
+    return buf;
+}
+
+/* Output bytes of the model BUF on THREADS threads at level ISA, inputs filled from SEED;
+ * the kernels it ran into KERNELS. */
+static uint8_t *walk_run(const uint8_t *buf, size_t size, edge_isa isa, unsigned threads, int type,
+                         size_t *bytes, char *kernels, size_t klen)
+{
+    const edge_model_options o = {.isa = isa, .threads = threads};
+    edge_model *m = NULL;
+    edge_error err = {0};
+    if (edge_model_open_buffer(buf, size, &o, &m, &err))
+        fail_msg("open: %s", err.message);
+    edge_interp *it = NULL;
+    assert_int_equal(edge_interp_new(m, &it, &err), 0);
+    uint32_t s = 12345;
+    for (int i = 0; i < 2; i++) {
+        size_t n = 0;
+        uint8_t *x = edge_interp_input(it, i, &n);
+        if (type == EDGE_FLOAT32) {
+            float *f = (float *)x;
+            for (size_t k = 0; k < n / sizeof(float); k++, s = s * 1103515245u + 12345u)
+                f[k] = (float)((int32_t)(s >> 8) % 20001 - 10000) / 997.0f;
+        } else {
+            for (size_t k = 0; k < n; k++, s = s * 1103515245u + 12345u)
+                x[k] = (uint8_t)(s >> 16);
+        }
+    }
+    assert_int_equal(edge_interp_invoke(it), 0);
+    const void *y = edge_interp_output(it, 0, bytes);
+    uint8_t *copy = malloc(*bytes);
+    assert_non_null(copy);
+    memcpy(copy, y, *bytes);
+    snprintf(kernels, klen, "%s", edge_model_kernels(m));
+    edge_interp_free(it);
+    edge_model_unref(m);
+    return copy;
+}
+
+static void test_broadcast_threads(void **state)
+{
+    (void)state;
+    const walk_case cases[] = {
+        /* image minus a per-channel mean: b's 3 bytes repeated over 12000 pixels */
+        {EDGE_OP_SUB, EDGE_INT8, {1, 120, 100, 3}, {1, 1, 1, 3}},
+        {EDGE_OP_SUB, EDGE_UINT8, {1, 120, 100, 3}, {1, 1, 1, 3}},
+        {EDGE_OP_MUL, EDGE_FLOAT32, {1, 100, 110, 3}, {1, 1, 1, 3}},
+        /* a repeats (first operand), 8 channels */
+        {EDGE_OP_MUL, EDGE_UINT8, {1, 1, 1, 8}, {1, 90, 100, 8}},
+        {EDGE_OP_ADD, EDGE_INT8, {1, 1, 1, 8}, {1, 90, 100, 8}},
+        /* a's run changes along dimension 1, repeats along dimension 2: the tile rebuilt */
+        {EDGE_OP_MAXIMUM, EDGE_INT8, {1, 51, 1, 40}, {1, 1, 31, 40}},
+        {EDGE_OP_SUB, EDGE_FLOAT32, {1, 51, 1, 40}, {1, 1, 31, 40}},
+        /* runs of 300 bytes (too long to tile) under two outer dimensions */
+        {EDGE_OP_MINIMUM, EDGE_UINT8, {1, 31, 9, 300}, {1, 31, 1, 300}},
+        {EDGE_OP_ADD, EDGE_FLOAT32, {1, 31, 9, 300}, {1, 31, 1, 300}},
+        /* a scalar operand: one run cut by elements */
+        {EDGE_OP_MUL, EDGE_INT8, {1, 60, 60, 20}, {1, 1, 1, 1}},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        const walk_case *k = &cases[c];
+        int32_t out[4];
+        for (int i = 0; i < 4; i++)
+            out[i] = k->a[i] > k->b[i] ? k->a[i] : k->b[i];
+        size_t size;
+        uint8_t *buf = walk_model(k, out, &size);
+        char kern[512];
+        size_t want_n = 0;
+        uint8_t *want =
+            walk_run(buf, size, EDGE_ISA_SCALAR, 1, k->type, &want_n, kern, sizeof kern);
+        for (unsigned threads = 1; threads <= 3; threads++) {
+            size_t got_n = 0;
+            uint8_t *got =
+                walk_run(buf, size, EDGE_ISA_AUTO, threads, k->type, &got_n, kern, sizeof kern);
+            if (!strstr(kern, k->type == EDGE_FLOAT32 ? "f32_eltwise" : "qs8_binary") &&
+                !strstr(kern, "qs8_add"))
+                fail_msg("case %zu ran %s, not a vector kernel", c, kern);
+            assert_int_equal(got_n, want_n);
+            for (size_t i = 0; i < got_n; i++)
+                if (got[i] != want[i])
+                    fail_msg("case %zu (%s) on %u threads: byte %zu is %u, the scalar level's %u",
+                             c, kern, threads, i, got[i], want[i]);
+            free(got);
+        }
+        printf("# case %zu: %zu output bytes equal on 1-3 threads\n", c, want_n);
+        free(want);
+        free(buf);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_broadcast_threads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -6,10 +6,14 @@
  * refuses inverted boxes at invoke), the four float32 outputs [1, D, 4], [1, D], [1, D], [1]
  * with D = max_detections x max_classes_per_detection, and the option ranges TFLite checks
  * (IoU threshold in (0, 1], positive counts); the scratch: dequantized encodings and scores,
- * decoded boxes and the NMS scratch. Does not own the arithmetic (kernels/ref/detection.c). */
+ * decoded boxes and the NMS scratch. Above the scalar level, 8-bit scores run on
+ * kernels/detect_q8.h (ranked as bytes, boxes decoded as they become candidates), which gives
+ * the reference's outputs. Does not own the arithmetic (kernels/ref/detection.c). */
 #include <string.h>
 
 #include "cpu_op.h"
+#include "detect_q8.h"
+#include "dispatch.h"
 #include "ref/detection.h"
 
 enum { IN_ENC, IN_SCORES, IN_ANCHORS };
@@ -30,7 +34,9 @@ typedef struct detect_data {
     size_t scores_at;   /* scratch: the scores in float (quantized scores only) */
     size_t boxes_at;    /* scratch: decoded boxes */
     size_t nms_at;      /* scratch: the NMS */
-    float anchors[];    /* [N, 4] dequantized */
+    bool q8;            /* 8-bit scores on kernels/detect_q8.h */
+    edge_detect_q8 fast;
+    float anchors[]; /* [N, 4] dequantized */
 } detect_data;
 
 static const uint32_t detect_types =
@@ -128,6 +134,8 @@ static int detect_output_shape(const edge_node *n, int i, int32_t *dims)
 /* Scratch offsets, 64-byte aligned pieces. */
 static size_t detect_scratch(detect_data *d)
 {
+    if (d->q8)
+        return edge_detect_q8_scratch(&d->k);
     const size_t n = (size_t)d->k.boxes;
     size_t at = 0;
     d->enc_at = at;
@@ -166,14 +174,42 @@ static int detect_prepare(edge_prep *p, edge_node *n)
     d->k.w_scale = o->w_scale;
     if ((rc = edge_op_float_outputs(p, n, detect_outputs, 4, detect_output_shape)))
         return rc;
+    const edge_kernels *kt = edge_op_kernels(p);
+    if (kt && kt->isa != EDGE_ISA_SCALAR && d->scores.type != EDGE_FLOAT32)
+        d->q8 = edge_detect_q8_init(&d->fast, &d->k, d->scores.type == EDGE_INT8, d->scores.scale,
+                                    d->scores.zero_point);
+    if (d->q8)
+        n->kernel = "detect_q8";
     n->scratch_bytes = detect_scratch(d);
     return 0;
+}
+
+/* The box decode of kernels/detect_q8.h: box I of the encodings in float, decoded. */
+typedef struct detect_boxes {
+    const detect_data *d;
+    const char *enc;
+} detect_boxes;
+
+static void detect_box(const void *ctx, size_t i, float *corners)
+{
+    const detect_boxes *b = ctx;
+    const size_t esize = b->d->enc.type == EDGE_FLOAT32 ? 4 : 1;
+    float e[4];
+    detect_to_float(&b->d->enc, b->enc + i * (size_t)b->d->enc_stride * esize, 4, e);
+    edge_ref_detect_decode_box(&b->d->k, e, b->d->anchors + 4 * i, corners);
 }
 
 static void detect_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *x)
 {
     (void)x;
     const detect_data *d = n->data;
+    if (d->q8) {
+        const detect_boxes b = {d, t[n->in[IN_ENC]]};
+        edge_detect_q8_run(&d->fast, t[n->in[IN_SCORES]], detect_box, &b, scratch,
+                           t[n->out[OUT_BOXES]], t[n->out[OUT_CLASSES]], t[n->out[OUT_SCORES]],
+                           t[n->out[OUT_COUNT]]);
+        return;
+    }
     char *s = scratch;
     float *enc = (float *)(s + d->enc_at), *boxes = (float *)(s + d->boxes_at);
     const size_t esize = d->enc.type == EDGE_FLOAT32 ? 4 : 1;

@@ -80,21 +80,24 @@ void edge_ref_dequant_s8(const int8_t *in, size_t count, float scale, int32_t ze
         out[i] = (float)((int32_t)in[i] - zero_point) * scale;
 }
 
+void edge_ref_detect_decode_box(const edge_ref_detect_params *p, const float *e, const float *a,
+                                float *b)
+{
+    const float yc = (float)((double)e[0] / (double)p->y_scale * (double)a[2] + (double)a[0]);
+    const float xc = (float)((double)e[1] / (double)p->x_scale * (double)a[3] + (double)a[1]);
+    const float hh = (float)(0.5 * exp((double)e[2] / (double)p->h_scale) * (double)a[2]);
+    const float hw = (float)(0.5 * exp((double)e[3] / (double)p->w_scale) * (double)a[3]);
+    b[0] = yc - hh;
+    b[1] = xc - hw;
+    b[2] = yc + hh;
+    b[3] = xc + hw;
+}
+
 void edge_ref_detect_decode(const edge_ref_detect_params *p, const float *enc, const float *anchors,
                             float *boxes)
 {
-    for (int32_t i = 0; i < p->boxes; i++) {
-        const float *e = enc + 4 * (size_t)i, *a = anchors + 4 * (size_t)i;
-        const float yc = (float)((double)e[0] / (double)p->y_scale * (double)a[2] + (double)a[0]);
-        const float xc = (float)((double)e[1] / (double)p->x_scale * (double)a[3] + (double)a[1]);
-        const float hh = (float)(0.5 * exp((double)e[2] / (double)p->h_scale) * (double)a[2]);
-        const float hw = (float)(0.5 * exp((double)e[3] / (double)p->w_scale) * (double)a[3]);
-        float *b = boxes + 4 * (size_t)i;
-        b[0] = yc - hh;
-        b[1] = xc - hw;
-        b[2] = yc + hh;
-        b[3] = xc + hw;
-    }
+    for (size_t i = 0; i < (size_t)p->boxes; i++)
+        edge_ref_detect_decode_box(p, enc + 4 * i, anchors + 4 * i, boxes + 4 * i);
 }
 
 /* IDX[0..n) sorted stably by V[IDX] descending (bottom-up merge sort through TMP). */
@@ -123,9 +126,8 @@ static void rank_desc(const float *v, int32_t *idx, int32_t *tmp, size_t n)
     sort_desc(v, idx, tmp, n);
 }
 
-static float iou(const float *boxes, int32_t i, int32_t j)
+float edge_ref_detect_iou(const float *a, const float *b)
 {
-    const float *a = boxes + 4 * (size_t)i, *b = boxes + 4 * (size_t)j;
     const float area_a = (a[2] - a[0]) * (a[3] - a[1]);
     const float area_b = (b[2] - b[0]) * (b[3] - b[1]);
     if (area_a <= 0 || area_b <= 0)
@@ -134,6 +136,11 @@ static float iou(const float *boxes, int32_t i, int32_t j)
     const float ymax = fminf(a[2], b[2]), xmax = fminf(a[3], b[3]);
     const float inter = fmaxf(ymax - ymin, 0.0f) * fmaxf(xmax - xmin, 0.0f);
     return inter / (area_a + area_b - inter);
+}
+
+static float iou(const float *boxes, int32_t i, int32_t j)
+{
+    return edge_ref_detect_iou(boxes + 4 * (size_t)i, boxes + 4 * (size_t)j);
 }
 
 /* NMS of one score per box (SCORES [boxes]): at most MAX_OUT boxes into s->sel; their count. */
@@ -166,13 +173,15 @@ static size_t nms_single(const edge_ref_detect_params *p, const float *boxes, co
     return n;
 }
 
-static void put(float *out_boxes, float *out_classes, float *out_scores, size_t row,
-                const float *box, float cls, float score)
+void edge_ref_detect_put(float *out_boxes, float *out_classes, float *out_scores, size_t row,
+                         const float *box, float cls, float score)
 {
     memcpy(out_boxes + 4 * row, box, 4 * sizeof *box);
     out_classes[row] = cls;
     out_scores[row] = score;
 }
+
+#define put edge_ref_detect_put
 
 static size_t nms_fast(const edge_ref_detect_params *p, const float *boxes, const float *scores,
                        detect_scratch *s, float *ob, float *oc, float *os)
@@ -205,6 +214,18 @@ static size_t nms_fast(const edge_ref_detect_params *p, const float *boxes, cons
     return n;
 }
 
+void edge_ref_detect_put_regular(const edge_ref_detect_params *p, const int32_t *cand,
+                                 const float *cand_sc, size_t have, const float *boxes, float *ob,
+                                 float *oc, float *os)
+{
+    const size_t stride = (size_t)p->class_stride;
+    for (size_t o = 0; o < have; o++) {
+        const size_t anchor = (size_t)cand[o] / stride;
+        const size_t cls = (size_t)cand[o] - anchor * stride - (size_t)p->label_offset;
+        put(ob, oc, os, o, boxes + 4 * anchor, (float)cls, cand_sc[o]);
+    }
+}
+
 static size_t nms_regular(const edge_ref_detect_params *p, const float *boxes, const float *scores,
                           detect_scratch *s, float *ob, float *oc, float *os)
 {
@@ -230,12 +251,17 @@ static size_t nms_regular(const edge_ref_detect_params *p, const float *boxes, c
         memcpy(s->cand_sc, s->sorted_val, keep * sizeof *s->cand_sc);
         have = keep;
     }
-    for (size_t o = 0; o < have; o++) {
-        const size_t anchor = (size_t)s->cand_idx[o] / stride;
-        const size_t cls = (size_t)s->cand_idx[o] - anchor * stride - (size_t)p->label_offset;
-        put(ob, oc, os, o, boxes + 4 * anchor, (float)cls, s->cand_sc[o]);
-    }
+    edge_ref_detect_put_regular(p, s->cand_idx, s->cand_sc, have, boxes, ob, oc, os);
     return have;
+}
+
+void edge_ref_detect_clear(const edge_ref_detect_params *p, float *out_boxes, float *out_classes,
+                           float *out_scores)
+{
+    const size_t rows = edge_ref_detect_rows(p);
+    memset(out_boxes, 0, 4 * rows * sizeof *out_boxes);
+    memset(out_classes, 0, rows * sizeof *out_classes);
+    memset(out_scores, 0, rows * sizeof *out_scores);
 }
 
 void edge_ref_detect_nms(const edge_ref_detect_params *p, const float *boxes, const float *scores,
@@ -244,10 +270,7 @@ void edge_ref_detect_nms(const edge_ref_detect_params *p, const float *boxes, co
 {
     detect_scratch s;
     layout(p, scratch, &s);
-    const size_t rows = edge_ref_detect_rows(p);
-    memset(out_boxes, 0, 4 * rows * sizeof *out_boxes);
-    memset(out_classes, 0, rows * sizeof *out_classes);
-    memset(out_scores, 0, rows * sizeof *out_scores);
+    edge_ref_detect_clear(p, out_boxes, out_classes, out_scores);
     const size_t n = p->regular
                          ? nms_regular(p, boxes, scores, &s, out_boxes, out_classes, out_scores)
                          : nms_fast(p, boxes, scores, &s, out_boxes, out_classes, out_scores);

@@ -44,6 +44,26 @@ void edge_ref_dequant_s8(const int8_t *in, size_t count, float scale, int32_t ze
 void edge_ref_detect_decode(const edge_ref_detect_params *p, const float *enc, const float *anchors,
                             float *boxes);
 
+/* One box of the decode: encoding E[4] against anchor A[4] into corners B[4]. */
+void edge_ref_detect_decode_box(const edge_ref_detect_params *p, const float *e, const float *a,
+                                float *b);
+
+/* Intersection over union of corners A[4] and B[4] (float, TFLite's
+ * ComputeIntersectionOverUnion: 0 when either box is empty). */
+float edge_ref_detect_iou(const float *a, const float *b);
+
+/* The output rows zeroed (the rows past the detections stay so). */
+void edge_ref_detect_clear(const edge_ref_detect_params *p, float *out_boxes, float *out_classes,
+                           float *out_scores);
+/* Output row ROW: corners BOX, class CLS, SCORE. */
+void edge_ref_detect_put(float *out_boxes, float *out_classes, float *out_scores, size_t row,
+                         const float *box, float cls, float score);
+/* The regular NMS's HAVE detections into the output rows: score indices CAND (anchor *
+ * class_stride + class + label_offset) with scores CAND_SC, corners from BOXES. */
+void edge_ref_detect_put_regular(const edge_ref_detect_params *p, const int32_t *cand,
+                                 const float *cand_sc, size_t have, const float *boxes, float *ob,
+                                 float *oc, float *os);
+
 /* The NMS over decoded BOXES and SCORES [boxes, class_stride]: OUT_BOXES [rows, 4],
  * OUT_CLASSES [rows], OUT_SCORES [rows] (rows past the detections are zero) and *OUT_COUNT. */
 void edge_ref_detect_nms(const edge_ref_detect_params *p, const float *boxes, const float *scores,

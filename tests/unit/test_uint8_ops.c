@@ -6,7 +6,9 @@
  * and the uint8 activations (LOGISTIC, TANH, RELU, RELU6, HARD_SWISH) equal, for every
  * one of the 256 input values, to the int8 operator on the same real values (zero points
  * moved by -128), plus their fixed output quantization named in uint8 terms. Also float32
- * LOGISTIC, TANH and RELU6 split over threads equal to the scalar level byte for byte. */
+ * LOGISTIC, TANH and RELU6 split over threads equal to the scalar level byte for byte, and
+ * so CAST's vector loops (float32 -> int32 with NaN, infinities and values past int32;
+ * uint8, int8, int16 -> float32 and int32). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -297,6 +299,66 @@ static void test_f32_activation_threads(void **state)
     }
 }
 
+/* CAST of 50000 elements FROM -> TO (the inputs: every byte pattern of the type, and for
+ * float32 values across and past int32 with NaN and infinities) at the best level on 1-3
+ * threads equal to the scalar level (the reference). */
+static void test_cast_threads(void **state)
+{
+    (void)state;
+    enum { N = 50000 };
+    const int32_t w = N;
+    static const int pairs[][2] = {
+        {EDGE_FLOAT32, EDGE_INT32}, {EDGE_UINT8, EDGE_FLOAT32}, {EDGE_INT8, EDGE_FLOAT32},
+        {EDGE_INT16, EDGE_FLOAT32}, {EDGE_INT32, EDGE_FLOAT32}, {EDGE_UINT8, EDGE_INT32},
+        {EDGE_INT8, EDGE_INT32},    {EDGE_INT16, EDGE_INT32},
+    };
+    static const float special[] = {
+        NAN,   INFINITY, -INFINITY, 2147483648.0f, -2147483648.0f, 2147483520.0f, -2147483904.0f,
+        1e10f, -0.99f,   0.99f,     -0.0f,         -1e-40f};
+    for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++) {
+        const qdesc in = {pairs[k][0], 0.0f, 0}, out = {pairs[k][1], 0.0f, 0};
+        size_t size;
+        uint8_t *buf = one_op_model(EDGE_OP_CAST, 1, &w, &in, &out, w, NULL, &size);
+        uint8_t *want = NULL;
+        for (unsigned threads = 1; threads <= 3; threads++) {
+            const edge_model_options o = {.isa = threads == 1 ? EDGE_ISA_SCALAR : EDGE_ISA_AUTO,
+                                          .threads = threads};
+            edge_model *m = NULL;
+            edge_error err = {0};
+            assert_int_equal(edge_model_open_buffer(buf, size, &o, &m, &err), 0);
+            edge_interp *it = NULL;
+            assert_int_equal(edge_interp_new(m, &it, &err), 0);
+            size_t in_bytes = 0, out_bytes = 0;
+            uint8_t *x = edge_interp_input(it, 0, &in_bytes);
+            for (size_t i = 0; i < in_bytes; i++)
+                x[i] = (uint8_t)(i * 2654435761u >> 13);
+            if (pairs[k][0] == EDGE_FLOAT32) {
+                float *f = (float *)x;
+                for (size_t i = 0; i < N; i++)
+                    f[i] = i % 97 < 12
+                               ? special[i % 97]
+                               : (float)((int32_t)(i * 2654435761u)) * (i % 3 ? 1.0f : 3.0f);
+            }
+            assert_int_equal(edge_interp_invoke(it), 0);
+            const uint8_t *y = edge_interp_output(it, 0, &out_bytes);
+            if (!want) {
+                want = malloc(out_bytes);
+                assert_non_null(want);
+                memcpy(want, y, out_bytes);
+            } else if (memcmp(y, want, out_bytes) != 0) {
+                fail_msg("CAST %d -> %d on %u threads (%s) differs from the scalar level",
+                         pairs[k][0], pairs[k][1], threads, edge_model_kernels(m));
+            } else if (!strstr(edge_model_kernels(m), "cast_loop")) {
+                fail_msg("CAST %d -> %d ran %s", pairs[k][0], pairs[k][1], edge_model_kernels(m));
+            }
+            edge_interp_free(it);
+            edge_model_unref(m);
+        }
+        free(want);
+        free(buf);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -306,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_uint8_activations),
         cmocka_unit_test(test_uint8_logistic_output_quant),
         cmocka_unit_test(test_f32_activation_threads),
+        cmocka_unit_test(test_cast_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,13 +16,16 @@
  * Per-channel quantization (QUANTIZE v3, DEQUANTIZE v5) is rejected.
  * The 8-bit sources run as 256-entry tables filled at prepare by the reference
  * kernel over all 256 input bytes (exact by construction): QUANTIZE int8/uint8 ->
- * int8/uint8 through lut8.h's lookup kernels, DEQUANTIZE int8/uint8 -> float32 as a
- * table of 256 floats (the reference's one multiply per value, looked up).
+ * int8/uint8 through lut8.h's lookup kernels. Above the scalar level, QUANTIZE float32 ->
+ * int8/uint8 runs the kernel table's loop and DEQUANTIZE int8/uint8/int16 -> float32 the
+ * reference's expression (one conversion, one multiply: the same float in any lane) as a
+ * loop GCC vectorizes, both split over the threads.
  * Does not own the conversions (kernels/ref/quantize.c). */
 #include "cpu_op.h"
 #include "dispatch.h"
 #include "lut8.h"
 #include "ref/quantize.h"
+#include "vectorize.h"
 
 typedef enum quant_kind {
     Q_F32_S8,
@@ -66,8 +69,8 @@ typedef struct quant_data {
     edge_affine_params affine;
     edge_requant_params requant;
     edge_lut8 lut;            /* QUANTIZE int8/uint8 -> int8/uint8 */
-    const edge_kernels *fast; /* QUANTIZE float32 -> int8/uint8 on this table (NULL: reference) */
-    float ftab[256];          /* DEQUANTIZE int8/uint8: the float of each raw input byte */
+    const edge_kernels *fast; /* QUANTIZE float32 -> int8/uint8 on this table, DEQUANTIZE on
+                                 the vector loops (NULL: the reference) */
 } quant_data;
 
 /* The 8-bit -> 8-bit reference requantizations over raw bytes (edge_lut8_src_fn). */
@@ -176,23 +179,53 @@ static int dequantize_prepare(edge_prep *p, edge_node *n)
         .n = in->count,
         .affine = {.scale = in->q.scale[0], .zero_point = in->q.zero_point[0]},
     };
-    if (d.kind != DQ_S16_F32) { /* the reference over every input byte */
-        uint8_t x[256];
-        for (int i = 0; i < 256; i++)
-            x[i] = (uint8_t)i;
-        if (d.kind == DQ_S8_F32)
-            edge_ref_dequantize_s8_f32(&d.affine, (const int8_t *)x, d.ftab, 256);
-        else
-            edge_ref_dequantize_u8_f32(&d.affine, x, d.ftab, 256);
+    const edge_kernels *kt = edge_op_kernels(p);
+    if (kt && kt->isa != EDGE_ISA_SCALAR) {
+        d.fast = kt;
+        n->kernel = "dequantize_loop";
     }
     return edge_op_keep(p, n, &d, sizeof d);
 }
 
-/* DEQUANTIZE int8/uint8: the float of each byte, looked up. */
-static void dequant_lut(const float ftab[256], const uint8_t *in, float *out, size_t n)
+/* DEQUANTIZE's reference expression over elements [FIRST, FIRST + COUNT) (kernels/ref/quantize.c).
+ */
+#define DEQUANT_LOOP(name, T)                                                                 \
+    EDGE_VECTORIZE static void name(const edge_affine_params *p, const void *vin, float *out, \
+                                    size_t first, size_t count)                               \
+    {                                                                                         \
+        const T *in = (const T *)vin + first;                                                 \
+        out += first;                                                                         \
+        for (size_t i = 0; i < count; i++)                                                    \
+            out[i] = p->scale * (float)((int32_t)in[i] - p->zero_point);                      \
+    }
+
+DEQUANT_LOOP(dequant_s8, int8_t)
+DEQUANT_LOOP(dequant_u8, uint8_t)
+DEQUANT_LOOP(dequant_s16, int16_t)
+
+/* Elements of at least this many per thread are split over the threads. */
+#define QUANT_TASK_MIN 16384
+
+typedef struct quant_job {
+    const quant_data *d;
+    const void *in;
+    void *out;
+} quant_job;
+
+/* QUANTIZE float32 -> 8-bit on the table, DEQUANTIZE on the loops: elements [FIRST,
+ * FIRST + COUNT). */
+static void quant_range(void *ctx, size_t first, size_t count)
 {
-    for (size_t i = 0; i < n; i++)
-        out[i] = ftab[in[i]];
+    const quant_job *j = ctx;
+    const quant_data *d = j->d;
+    const float *f = (const float *)j->in + first;
+    switch (d->kind) {
+    case Q_F32_S8: d->fast->f32.quantize_s8(&d->affine, f, (int8_t *)j->out + first, count); break;
+    case Q_F32_U8: d->fast->f32.quantize_u8(&d->affine, f, (uint8_t *)j->out + first, count); break;
+    case DQ_S8_F32: dequant_s8(&d->affine, j->in, j->out, first, count); break;
+    case DQ_U8_F32: dequant_u8(&d->affine, j->in, j->out, first, count); break;
+    default: dequant_s16(&d->affine, j->in, j->out, first, count); break;
+    }
 }
 
 static void quant_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
@@ -205,19 +238,20 @@ static void quant_eval(const edge_node *n, void *const *t, void *scratch, edge_e
         edge_op_lut8_eval(&d->lut, in, out, ex);
         return;
     }
+    if (d->fast) {
+        quant_job j = {d, in, out};
+        edge_exec_ranges(ex, d->n, QUANT_TASK_MIN, 64, quant_range, &j);
+        return;
+    }
     switch (d->kind) {
-    case Q_F32_S8:
-        (d->fast ? d->fast->f32.quantize_s8 : edge_ref_quantize_f32_s8)(&d->affine, in, out, d->n);
-        break;
-    case Q_F32_U8:
-        (d->fast ? d->fast->f32.quantize_u8 : edge_ref_quantize_f32_u8)(&d->affine, in, out, d->n);
-        break;
+    case Q_F32_S8: edge_ref_quantize_f32_s8(&d->affine, in, out, d->n); break;
+    case Q_F32_U8: edge_ref_quantize_f32_u8(&d->affine, in, out, d->n); break;
     case Q_S8_S8:
     case Q_S8_U8:
     case Q_U8_S8:
     case Q_U8_U8: break; /* tables, above */
-    case DQ_S8_F32:
-    case DQ_U8_F32: dequant_lut(d->ftab, in, out, d->n); break;
+    case DQ_S8_F32: edge_ref_dequantize_s8_f32(&d->affine, in, out, d->n); break;
+    case DQ_U8_F32: edge_ref_dequantize_u8_f32(&d->affine, in, out, d->n); break;
     case DQ_F16_F32: edge_ref_dequantize_f16_f32(in, out, d->n); break;
     case Q_F32_S16: edge_ref_quantize_f32_s16(&d->affine, in, out, d->n); break;
     case Q_S32_S16: edge_ref_requantize_s32_s16(&d->requant, in, out, d->n); break;

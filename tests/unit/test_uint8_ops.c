@@ -8,7 +8,7 @@
  * moved by -128), plus their fixed output quantization named in uint8 terms. Also float32
  * LOGISTIC, TANH and RELU6 split over threads equal to the scalar level byte for byte, and
  * so CAST's vector loops (float32 -> int32 with NaN, infinities and values past int32;
- * uint8, int8, int16 -> float32 and int32). */
+ * uint8, int8, int16 -> float32 and int32), DEQUANTIZE's, and QUANTIZE float32 -> 8-bit. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -299,40 +299,56 @@ static void test_f32_activation_threads(void **state)
     }
 }
 
-/* CAST of 50000 elements FROM -> TO (the inputs: every byte pattern of the type, and for
- * float32 values across and past int32 with NaN and infinities) at the best level on 1-3
- * threads equal to the scalar level (the reference). */
-static void test_cast_threads(void **state)
+/* One operator of 50000 elements IN -> OUT (the inputs: every byte pattern of the type, and
+ * for float32 values across and past int32 with NaN and infinities) at the best level on 1-3
+ * threads equal to the scalar level (the reference), on the kernel named KERNEL: CAST's
+ * vector loops, DEQUANTIZE's, and QUANTIZE float32 -> 8-bit split over the threads. */
+static void test_convert_threads(void **state)
 {
     (void)state;
     enum { N = 50000 };
     const int32_t w = N;
-    static const int pairs[][2] = {
-        {EDGE_FLOAT32, EDGE_INT32}, {EDGE_UINT8, EDGE_FLOAT32}, {EDGE_INT8, EDGE_FLOAT32},
-        {EDGE_INT16, EDGE_FLOAT32}, {EDGE_INT32, EDGE_FLOAT32}, {EDGE_UINT8, EDGE_INT32},
-        {EDGE_INT8, EDGE_INT32},    {EDGE_INT16, EDGE_INT32},
+    static const struct {
+        int32_t code;
+        qdesc in, out;
+        const char *kernel;
+    } cases[] = {
+        {EDGE_OP_CAST, {EDGE_FLOAT32, 0, 0}, {EDGE_INT32, 0, 0}, "cast_loop"},
+        {EDGE_OP_CAST, {EDGE_UINT8, 0, 0}, {EDGE_FLOAT32, 0, 0}, "cast_loop"},
+        {EDGE_OP_CAST, {EDGE_INT8, 0, 0}, {EDGE_FLOAT32, 0, 0}, "cast_loop"},
+        {EDGE_OP_CAST, {EDGE_INT16, 0, 0}, {EDGE_FLOAT32, 0, 0}, "cast_loop"},
+        {EDGE_OP_CAST, {EDGE_INT32, 0, 0}, {EDGE_FLOAT32, 0, 0}, "cast_loop"},
+        {EDGE_OP_CAST, {EDGE_UINT8, 0, 0}, {EDGE_INT32, 0, 0}, "cast_loop"},
+        {EDGE_OP_CAST, {EDGE_INT8, 0, 0}, {EDGE_INT32, 0, 0}, "cast_loop"},
+        {EDGE_OP_CAST, {EDGE_INT16, 0, 0}, {EDGE_INT32, 0, 0}, "cast_loop"},
+        {EDGE_OP_DEQUANTIZE, {EDGE_INT8, 0.037f, -7}, {EDGE_FLOAT32, 0, 0}, "dequantize_loop"},
+        {EDGE_OP_DEQUANTIZE, {EDGE_UINT8, 0.0123f, 131}, {EDGE_FLOAT32, 0, 0}, "dequantize_loop"},
+        {EDGE_OP_DEQUANTIZE, {EDGE_INT16, 3.1e-4f, 0}, {EDGE_FLOAT32, 0, 0}, "dequantize_loop"},
+        {EDGE_OP_QUANTIZE, {EDGE_FLOAT32, 0, 0}, {EDGE_INT8, 1.7e7f, 3}, "f32_eltwise"},
+        {EDGE_OP_QUANTIZE, {EDGE_FLOAT32, 0, 0}, {EDGE_UINT8, 2.9e6f, 120}, "f32_eltwise"},
     };
     static const float special[] = {
         NAN,   INFINITY, -INFINITY, 2147483648.0f, -2147483648.0f, 2147483520.0f, -2147483904.0f,
         1e10f, -0.99f,   0.99f,     -0.0f,         -1e-40f};
-    for (size_t k = 0; k < sizeof pairs / sizeof pairs[0]; k++) {
-        const qdesc in = {pairs[k][0], 0.0f, 0}, out = {pairs[k][1], 0.0f, 0};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
         size_t size;
-        uint8_t *buf = one_op_model(EDGE_OP_CAST, 1, &w, &in, &out, w, NULL, &size);
+        uint8_t *buf =
+            one_op_model(cases[k].code, 1, &w, &cases[k].in, &cases[k].out, w, NULL, &size);
         uint8_t *want = NULL;
         for (unsigned threads = 1; threads <= 3; threads++) {
             const edge_model_options o = {.isa = threads == 1 ? EDGE_ISA_SCALAR : EDGE_ISA_AUTO,
                                           .threads = threads};
             edge_model *m = NULL;
             edge_error err = {0};
-            assert_int_equal(edge_model_open_buffer(buf, size, &o, &m, &err), 0);
+            if (edge_model_open_buffer(buf, size, &o, &m, &err))
+                fail_msg("case %zu: %s", k, err.message);
             edge_interp *it = NULL;
             assert_int_equal(edge_interp_new(m, &it, &err), 0);
             size_t in_bytes = 0, out_bytes = 0;
             uint8_t *x = edge_interp_input(it, 0, &in_bytes);
             for (size_t i = 0; i < in_bytes; i++)
                 x[i] = (uint8_t)(i * 2654435761u >> 13);
-            if (pairs[k][0] == EDGE_FLOAT32) {
+            if (cases[k].in.type == EDGE_FLOAT32) {
                 float *f = (float *)x;
                 for (size_t i = 0; i < N; i++)
                     f[i] = i % 97 < 12
@@ -346,10 +362,10 @@ static void test_cast_threads(void **state)
                 assert_non_null(want);
                 memcpy(want, y, out_bytes);
             } else if (memcmp(y, want, out_bytes) != 0) {
-                fail_msg("CAST %d -> %d on %u threads (%s) differs from the scalar level",
-                         pairs[k][0], pairs[k][1], threads, edge_model_kernels(m));
-            } else if (!strstr(edge_model_kernels(m), "cast_loop")) {
-                fail_msg("CAST %d -> %d ran %s", pairs[k][0], pairs[k][1], edge_model_kernels(m));
+                fail_msg("case %zu on %u threads (%s) differs from the scalar level", k, threads,
+                         edge_model_kernels(m));
+            } else if (!strstr(edge_model_kernels(m), cases[k].kernel)) {
+                fail_msg("case %zu ran %s, not %s", k, edge_model_kernels(m), cases[k].kernel);
             }
             edge_interp_free(it);
             edge_model_unref(m);
@@ -368,7 +384,7 @@ int main(void)
         cmocka_unit_test(test_uint8_activations),
         cmocka_unit_test(test_uint8_logistic_output_quant),
         cmocka_unit_test(test_f32_activation_threads),
-        cmocka_unit_test(test_cast_threads),
+        cmocka_unit_test(test_convert_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

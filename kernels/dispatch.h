@@ -100,7 +100,7 @@ typedef struct edge_kernels {
         const char *dw_name;
         edge_f32_tconv_fn tconv; /* TRANSPOSE_CONV, Convolution2DTransposeBias */
         const char *tconv_name;
-        edge_f32_bin_row_fn add, sub, mul, max, min;
+        edge_f32_bin_row_fn add, sub, mul, max, min, div;
         edge_f32_map_fn relu, relu6, hard_swish, logistic, tanh;
         edge_f32_pool_fn avgpool, maxpool;
         const char *pool_name;

@@ -54,8 +54,9 @@ static inline size_t edge_f32_tconv_scratch(const edge_conv_params *p)
     return (size_t)edge_f32_tconv_slots(p) * (size_t)p->in_w * (size_t)p->in_c * sizeof(float) + 64;
 }
 
-/* ADD, SUB, MUL (then the fused activation clamp, edge_act_f), MAXIMUM, MINIMUM: a row of
- * edge_bcast_walk (kernels/ref/binary.h's edge_bcast_row_fn), exactly the reference's row. */
+/* ADD, SUB, MUL, DIV (then the fused activation clamp, edge_act_f), MAXIMUM, MINIMUM: a row of
+ * edge_bcast_walk (kernels/ref/binary.h's edge_bcast_row_fn), exactly the reference's row
+ * (DIV: kernels/ref/mathops.c's). */
 typedef edge_bcast_row_fn edge_f32_bin_row_fn;
 
 /* RELU, RELU6, HARD_SWISH, LOGISTIC, TANH: out[i] of in[i] for i < n, exactly edge_ref_relu_f32,
@@ -103,6 +104,8 @@ typedef void (*edge_f32_pool_fn)(const edge_pool_params *p, const float *in, flo
                                const void *b, size_t bs, void *out, size_t n);                 \
     void edge_f32_min_row##SFX(const edge_arith_params *p, const void *a, size_t as,           \
                                const void *b, size_t bs, void *out, size_t n);                 \
+    void edge_f32_div_row##SFX(const edge_arith_params *p, const void *a, size_t as,           \
+                               const void *b, size_t bs, void *out, size_t n);                 \
     void edge_f32_relu##SFX(const float *in, float *out, size_t n);                            \
     void edge_f32_relu6##SFX(const float *in, float *out, size_t n);                           \
     void edge_f32_hard_swish##SFX(const float *in, float *out, size_t n);                      \
@@ -142,6 +145,7 @@ EDGE_F32_DECLARE(__neon)
      .mul = edge_f32_mul_row##SFX,                       \
      .max = edge_f32_max_row##SFX,                       \
      .min = edge_f32_min_row##SFX,                       \
+     .div = edge_f32_div_row##SFX,                       \
      .relu = edge_f32_relu##SFX,                         \
      .relu6 = edge_f32_relu6##SFX,                       \
      .hard_swish = edge_f32_hard_swish##SFX,             \

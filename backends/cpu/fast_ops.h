@@ -21,6 +21,7 @@
 
 #include "cpu_op.h"
 #include "qs8.h"
+#include "ref/binary.h"
 #include "ref/fc.h"
 #include "ref/pool.h"
 #include "ref/reduce.h"
@@ -34,6 +35,13 @@ void edge_fast_conv_eval(const edge_node *n, void *const *t, void *scratch, edge
  * rows path (fast_u8.c) uses it on its bytes too: a copy is a copy. */
 void edge_fast_im2col_row(const edge_conv_params *g, int8_t pad, size_t kc, const int8_t *in,
                           size_t m, int8_t *dst);
+
+/* ROW over P's broadcast walk of A and B into OUT (ESIZE-byte elements), as edge_bcast_walk
+ * runs it but spread over EX's threads (one run cut into element ranges, else ranges of
+ * rows), and where one input repeats a short innermost run along the next dimension, rows
+ * over a tile of that run (op_binary.c; DIV's float rows use it too). */
+void edge_fast_bcast_run(const edge_arith_params *p, size_t esize, edge_bcast_row_fn row,
+                         const void *a, const void *b, void *out, edge_exec *ex);
 
 /* FULLY_CONNECTED (int8) over the GEMM kernel. */
 int edge_fast_fc_prepare(edge_prep *p, edge_node *n, const edge_fc_params *k);

@@ -283,10 +283,8 @@ static void fast_elems(void *ctx, size_t first, size_t count)
            w->o + first * w->esize, count);
 }
 
-/* ROW over P's broadcast walk of A and B into OUT (ESIZE-byte elements), spread over EX's
- * threads: one run cut into element ranges, else ranges of rows. */
-static void fast_walk_run(const edge_arith_params *p, size_t esize, edge_bcast_row_fn row,
-                          const void *a, const void *b, void *out, edge_exec *ex)
+void edge_fast_bcast_run(const edge_arith_params *p, size_t esize, edge_bcast_row_fn row,
+                         const void *a, const void *b, void *out, edge_exec *ex)
 {
     const edge_bcast *s = &p->shape;
     const size_t n = s->dims[EDGE_BCAST_DIMS - 1];
@@ -445,7 +443,7 @@ static void binary_eval(const edge_node *n, void *const *t, void *scratch, edge_
     else if (n->packed)
         edge_fast_add_eval(n, t, ex);
     else if (d->fast)
-        fast_walk_run(&d->k, 1, fast_row, a, b, o, ex);
+        edge_fast_bcast_run(&d->k, 1, fast_row, a, b, o, ex);
     else if (d->type == EDGE_INT8)
         eval_s8(d, a, b, o);
     else if (d->type == EDGE_UINT8)
@@ -455,7 +453,7 @@ static void binary_eval(const edge_node *n, void *const *t, void *scratch, edge_
     else if (d->type == EDGE_INT32)
         eval_s32(d, a, b, o);
     else if (d->f32_row)
-        fast_walk_run(&d->k, sizeof(float), d->f32_row, a, b, o, ex);
+        edge_fast_bcast_run(&d->k, sizeof(float), d->f32_row, a, b, o, ex);
     else
         eval_f32(d, a, b, o);
 }

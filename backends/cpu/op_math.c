@@ -6,8 +6,12 @@
  * activation as a float or int32 range) and calling kernels/ref/mathops.h; DIV also int8
  * (TFLite Micro) and uint8 (TensorFlow Lite), per-tensor quantized (kernels/ref/gaps.h). Integer
  * division by zero, which TensorFlow Lite fails at eval, gives 0 here (eval cannot fail; see
- * mathops.h); float division is IEEE. Does not own the arithmetic (kernels/ref/mathops.c). */
+ * mathops.h); float division is IEEE, above the scalar level on the kernel table's DIV row over
+ * the threaded broadcast walk (fast_ops.h). Does not own the arithmetic (kernels/ref/mathops.c). */
 #include "op_math.h"
+
+#include "dispatch.h"
+#include "fast_ops.h"
 #include "ref/gaps.h"
 
 #define F32_S32 (EDGE_DTYPE_BIT(EDGE_FLOAT32) | EDGE_DTYPE_BIT(EDGE_INT32))
@@ -20,6 +24,7 @@ typedef struct math_data {
     edge_dtype type;
     math_f32_fn *f32; /* the kernel of N's code for each element type */
     math_s32_fn *s32;
+    edge_f32_bin_row_fn f32_row; /* float32 DIV on the kernel table's row (NULL: f32) */
 } math_data;
 
 /* The broadcast of A and B, checked against OUT, into K's iteration. */
@@ -88,15 +93,21 @@ static int binary_math_prepare(edge_prep *p, edge_node *n)
     if ((rc = math_shapes(p, a, b, out, &d.k)) ||
         (rc = edge_math_act_range(p, edge_op_activation(n->code, &n->params), &d.k)))
         return rc;
+    const edge_kernels *kt = edge_op_kernels(p);
+    if (n->code == EDGE_OP_DIV && a->type == EDGE_FLOAT32 && kt && (d.f32_row = kt->f32.div))
+        n->kernel = kt->f32.eltwise_name;
     return edge_op_keep(p, n, &d, sizeof d);
 }
 
 /* DIV, FLOOR_DIV, FLOOR_MOD: the kernel prepare chose for the code and type. */
 static void binary_math_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
-    (void)scratch, (void)ex;
+    (void)scratch;
     const math_data *d = n->data;
-    if (d->type == EDGE_INT8)
+    if (d->f32_row)
+        edge_fast_bcast_run(&d->k, sizeof(float), d->f32_row, t[n->in[0]], t[n->in[1]],
+                            t[n->out[0]], ex);
+    else if (d->type == EDGE_INT8)
         edge_ref_div_s8(&d->k, t[n->in[0]], t[n->in[1]], t[n->out[0]]);
     else if (d->type == EDGE_UINT8)
         edge_ref_div_u8(&d->k, t[n->in[0]], t[n->in[1]], t[n->out[0]]);

@@ -20,25 +20,65 @@
  *            values negated, wrapping, whatever the quantization (right when the
  *            output zero point is minus the input's; TFLite Micro has float32 only).
  * ELU, GELU, RELU_N1_TO_1 and RELU_0_TO_1 are activations (op_activation.c).
+ * Above the scalar level, the float32 operators IEEE arithmetic defines exactly (ABS, NEG,
+ * SQUARE, SQRT, RSQRT: one correctly rounded step or two) run as loops GCC vectorizes, and
+ * every float32 operator here splits over the threads.
  * Does not own the arithmetic (kernels/ref/unary.c) or the derivations (ops/derive_unary.c). */
+#include <math.h>
+
 #include "cpu_op.h"
+#include "dispatch.h"
 #include "lut8.h"
 #include "ref/mathops.h"
 #include "ref/unary.h"
+#include "vectorize.h"
 
 #define F32 EDGE_DTYPE_BIT(EDGE_FLOAT32)
 #define S8 EDGE_DTYPE_BIT(EDGE_INT8)
 
 typedef enum unary_kind { UN_F32, UN_LUT8, UN_LUT16, UN_ABS_S16, UN_ABS_S32, UN_NEG } unary_kind;
 
+/* COUNT float32 values of IN into OUT. */
+typedef void (*unary_loop_fn)(const float *in, float *out, size_t count);
+
+#define UNARY_LOOP(name, EXPR)                                                    \
+    EDGE_VECTORIZE_FP static void name(const float *in, float *out, size_t count) \
+    {                                                                             \
+        for (size_t i = 0; i < count; i++) {                                      \
+            const float x = in[i];                                                \
+            out[i] = (EXPR);                                                      \
+        }                                                                         \
+    }
+
+/* kernels/ref/unary.c's expressions */
+UNARY_LOOP(abs_loop, fabsf(x))
+UNARY_LOOP(neg_loop, -x)
+UNARY_LOOP(square_loop, x *x)
+UNARY_LOOP(sqrt_loop, sqrtf(x))
+UNARY_LOOP(rsqrt_loop, 1.0f / sqrtf(x))
+
+/* The vector loop of float32 operator CODE, or NULL. */
+static unary_loop_fn unary_loop(int32_t code)
+{
+    switch (code) {
+    case EDGE_OP_ABS: return abs_loop;
+    case EDGE_OP_NEG: return neg_loop;
+    case EDGE_OP_SQUARE: return square_loop;
+    case EDGE_OP_SQRT: return sqrt_loop;
+    case EDGE_OP_RSQRT: return rsqrt_loop;
+    default: return NULL;
+    }
+}
+
 typedef struct unary_data {
     unary_kind kind;
     size_t count;
     edge_dtype type; /* NEG: the integer type */
     edge_unary_f32_fn *f32;
-    edge_abs_params abs;            /* int16 ABS */
-    bool quantized;                 /* int16 ABS: the input has quantization */
-    edge_lut8 lut;                  /* int8: the output of each raw input byte */
+    unary_loop_fn loop;  /* float32 above the scalar level: the vector loop (NULL: f32) */
+    edge_abs_params abs; /* int16 ABS */
+    bool quantized;      /* int16 ABS: the input has quantization */
+    edge_lut8 lut;       /* int8: the output of each raw input byte */
     int16_t lut16[EDGE_LUT16_SIZE]; /* int16 EXP */
 } unary_data;
 
@@ -151,6 +191,9 @@ static int unary_prepare(edge_prep *p, edge_node *n)
     d->f32 = unary_fn(n->code);
     if (in->type == EDGE_FLOAT32) {
         d->kind = UN_F32;
+        const edge_kernels *kt = edge_op_kernels(p);
+        if (kt && kt->isa != EDGE_ISA_SCALAR && (d->loop = unary_loop(n->code)))
+            n->kernel = "f32_unary_loop";
         return 0;
     }
     if (n->code == EDGE_OP_NEG && in->type != EDGE_INT8) { /* raw values, any quantization */
@@ -186,6 +229,24 @@ static int unary_prepare(edge_prep *p, edge_node *n)
     }
 }
 
+/* Elements of at least this many per thread are split over the threads. */
+#define UNARY_TASK_MIN 16384
+
+typedef struct unary_job {
+    const unary_data *d;
+    const float *in;
+    float *out;
+} unary_job;
+
+static void unary_range(void *ctx, size_t first, size_t count)
+{
+    const unary_job *j = ctx;
+    if (j->d->loop)
+        j->d->loop(j->in + first, j->out + first, count);
+    else
+        edge_ref_unary_f32(j->d->f32, j->in + first, j->out + first, count);
+}
+
 static void unary_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     (void)scratch;
@@ -193,7 +254,9 @@ static void unary_eval(const edge_node *n, void *const *t, void *scratch, edge_e
     const void *in = t[n->in[0]];
     void *out = t[n->out[0]];
     switch (d->kind) {
-    case UN_F32: edge_ref_unary_f32(d->f32, in, out, d->count); break;
+    case UN_F32:
+        edge_exec_ranges(ex, d->count, UNARY_TASK_MIN, 16, unary_range, &(unary_job){d, in, out});
+        break;
     case UN_LUT8: edge_op_lut8_eval(&d->lut, in, out, ex); break;
     case UN_LUT16: edge_ref_lut16(d->lut16, in, out, d->count); break;
     case UN_ABS_S16: edge_ref_abs_s16(d->quantized ? &d->abs : NULL, in, out, d->count); break;

@@ -1,8 +1,8 @@
 /* kernels/generic/f32_eltwise_impl.h - the float32 elementwise kernels of kernels/f32.h, written
  * once with GCC vector extensions and instantiated per level.
  *
- * Owns: the bodies of the binary row functions (ADD, SUB, MUL with the fused activation clamp,
- * MAXIMUM, MINIMUM; edge_bcast_walk rows with each input's stride 0 or 1) and of the unary
+ * Owns: the bodies of the binary row functions (ADD, SUB, MUL, DIV with the fused activation
+ * clamp, MAXIMUM, MINIMUM; edge_bcast_walk rows with each input's stride 0 or 1) and of the unary
  * maps (RELU, RELU6, HARD_SWISH, and LOGISTIC and TANH on ref/fexp.h's exponential) and of
  * QUANTIZE float32 -> int8 / uint8. A level's file defines
  * F32_LANES and F32_SFX (the name suffix, e.g. __avx512) and includes this header after
@@ -102,6 +102,7 @@ F32_BIN_ROW(edge_f32_sub_row, f32_act(x - y, lo, hi), f32_act1(x - y, lo, hi))
 F32_BIN_ROW(edge_f32_mul_row, f32_act(x *y, lo, hi), f32_act1(x *y, lo, hi))
 F32_BIN_ROW(edge_f32_max_row, f32_sel(x > y, x, y), x > y ? x : y)
 F32_BIN_ROW(edge_f32_min_row, f32_sel(x < y, x, y), x < y ? x : y)
+F32_BIN_ROW(edge_f32_div_row, f32_act(x / y, lo, hi), f32_act1(x / y, lo, hi))
 
 /* A unary map: out[i] = VEXPR(v) on lanes, SEXPR(v) on the tail. */
 #define F32_MAP(NAME, VEXPR, SEXPR)                                                        \

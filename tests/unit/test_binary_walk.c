@@ -1,6 +1,7 @@
 /* tests/unit/test_binary_walk.c - the broadcast walk of the vector binary kernels.
  *
- * Owns: ADD, SUB, MUL, MAXIMUM and MINIMUM (int8, uint8, float32) on broadcast shapes large
+ * Owns: ADD, SUB, MUL, MAXIMUM and MINIMUM (int8, uint8, float32) and float32 DIV
+ * (op_math.c's rows on the same walk) on broadcast shapes large
  * enough to be cut over threads, run by the best level on 2 and 3 threads, equal byte for byte
  * to the scalar level (the reference kernels) on one: an innermost run that one input repeats
  * along the next dimension (a per-channel mean subtracted from an image: the tiled rows of
@@ -108,6 +109,9 @@ static void test_broadcast_threads(void **state)
         /* runs of 300 bytes (too long to tile) under two outer dimensions */
         {EDGE_OP_MINIMUM, EDGE_UINT8, {1, 31, 9, 300}, {1, 31, 1, 300}},
         {EDGE_OP_ADD, EDGE_FLOAT32, {1, 31, 9, 300}, {1, 31, 1, 300}},
+        /* float32 DIV on the same walk: per-pixel divisors, a repeated run, zeros among them */
+        {EDGE_OP_DIV, EDGE_FLOAT32, {1, 48, 48, 17}, {1, 48, 48, 1}},
+        {EDGE_OP_DIV, EDGE_FLOAT32, {1, 100, 110, 3}, {1, 1, 1, 3}},
         /* a scalar operand: one run cut by elements */
         {EDGE_OP_MUL, EDGE_INT8, {1, 60, 60, 20}, {1, 1, 1, 1}},
     };

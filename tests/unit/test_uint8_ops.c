@@ -6,7 +6,7 @@
  * and the uint8 activations (LOGISTIC, TANH, RELU, RELU6, HARD_SWISH) equal, for every
  * one of the 256 input values, to the int8 operator on the same real values (zero points
  * moved by -128), plus their fixed output quantization named in uint8 terms. Also float32
- * LOGISTIC, TANH and RELU6 split over threads equal to the scalar level byte for byte, and
+ * activations and unary math split over threads equal to the scalar level byte for byte, and
  * so CAST's vector loops (float32 -> int32 with NaN, infinities and values past int32;
  * uint8, int8, int16 -> float32 and int32), DEQUANTIZE's, and QUANTIZE float32 -> 8-bit. */
 #include <math.h>
@@ -255,16 +255,19 @@ static void test_uint8_logistic_output_quant(void **state)
     free(buf);
 }
 
-/* float32 LOGISTIC, TANH and RELU6 over 50000 elements (values across the exponential's range
- * and past it, NaN, infinities, signed zeros): the best level on 2 and 3 threads (tasks of the
- * threaded map) gives the scalar level's bytes on 1. */
+/* float32 LOGISTIC, TANH, RELU6, SQRT, RSQRT, ABS, NEG, SQUARE and EXP over 50000 elements
+ * (values across the exponential's range and past it, negative, NaN, infinities, signed
+ * zeros): the best level on 2 and 3 threads (tasks of the threaded map) gives the scalar
+ * level's bytes on 1. */
 static void test_f32_activation_threads(void **state)
 {
     (void)state;
     enum { N = 50000 };
     const int32_t w = N;
     const qdesc f = {EDGE_FLOAT32, 0.0f, 0};
-    static const int32_t codes[] = {EDGE_OP_LOGISTIC, EDGE_OP_TANH, EDGE_OP_RELU6};
+    static const int32_t codes[] = {EDGE_OP_LOGISTIC, EDGE_OP_TANH,   EDGE_OP_RELU6,
+                                    EDGE_OP_SQRT,     EDGE_OP_RSQRT,  EDGE_OP_ABS,
+                                    EDGE_OP_NEG,      EDGE_OP_SQUARE, EDGE_OP_EXP};
     for (size_t k = 0; k < sizeof codes / sizeof codes[0]; k++) {
         size_t size;
         uint8_t *buf = one_op_model(codes[k], 1, &w, &f, &f, w, NULL, &size);

@@ -42,9 +42,9 @@ static void test_init_refuses(void **state)
     assert_true(edge_detect_q8_init(&q, &k, true, 0.01f, -3));
     assert_false(edge_detect_q8_init(&q, &k, false, 0.0f, 0));
     assert_false(edge_detect_q8_init(&q, &k, false, NAN, 0));
-    assert_false(edge_detect_q8_init(&q, &k, false, -0.5f, 0));  /* decreasing */
+    assert_false(edge_detect_q8_init(&q, &k, false, -0.5f, 0)); /* decreasing */
     assert_true(edge_detect_q8_init(&q, &k, false, 1e-45f, 0)); /* multiples of it are exact */
-    assert_false(edge_detect_q8_init(&q, &k, true, 1e37f, 0));   /* infinities */
+    assert_false(edge_detect_q8_init(&q, &k, true, 1e37f, 0));  /* infinities */
 }
 
 /* Random case SEED (rng_state seeded from it) run on both. */

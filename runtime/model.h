@@ -85,9 +85,20 @@ typedef struct edge_node {
     int32_t
         fold_pad[4]; /* CONV_2D, DEPTHWISE_CONV_2D: input cells added top, bottom, left, right */
     bool folded;     /* PAD, PADV2: its reader pads for it; LOGISTIC: its MUL's table (silu_of)
-                        computes it; eval does nothing */
+                        computes it; MUL: the node writing its x computes it (out_lut); eval
+                        does nothing */
     int32_t silu_of; /* MUL: 1 + position of the folded LOGISTIC of its other operand, 0: none
                         (runtime/interp/fold_silu.c) */
+    /* a SiLU MUL fused into the node writing its x (runtime/interp/fold_silu.c): CONV_2D,
+     * DEPTHWISE_CONV_2D and FULLY_CONNECTED whose output only that MUL (and its folded LOGISTIC)
+     * reads. silu_into: 1 + the MUL's position, a candidate (0: none); takes_lut: the node's
+     * prepare chose a path whose tasks can look their own output rows up (backends/cpu/fast_ops.c);
+     * out_lut: fused, the node writes tensor lut_out = out_lut->lut[its result] and the MUL
+     * (folded) does nothing. */
+    int32_t silu_into;
+    bool takes_lut;
+    const struct edge_lut8 *out_lut;
+    int32_t lut_out;
     /* CUSTOM operators (owned copies) */
     char *custom_code;
     uint8_t *custom_options;

@@ -331,6 +331,19 @@ int32_t tfw_add_tensor(tfw_writer *w, const tfw_tensor_desc *t)
     return w->n_tensors - 1;
 }
 
+int32_t tfw_add_q(tfw_writer *w, int type, const char *name, int rank, const int32_t *dims,
+                  float scale, int32_t zp)
+{
+    const tfw_tensor_desc d = {.type = type,
+                               .rank = rank,
+                               .dims = dims,
+                               .name = name,
+                               .q_count = 1,
+                               .scale = scale,
+                               .zero_point = zp};
+    return tfw_add_tensor(w, &d);
+}
+
 int32_t tfw_add_const(tfw_writer *w, const tfw_tensor_desc *t, const void *data, size_t bytes)
 {
     if (!w || !t)

@@ -91,6 +91,9 @@ int tfw_set_description(tfw_writer *w, const char *text);
 int32_t tfw_add_buffer(tfw_writer *w, const void *data, size_t bytes);
 /* Returns the tensor index or a negative code. */
 int32_t tfw_add_tensor(tfw_writer *w, const tfw_tensor_desc *t);
+/* A tensor of TYPE quantized per tensor (SCALE, ZP), without constant data. */
+int32_t tfw_add_q(tfw_writer *w, int type, const char *name, int rank, const int32_t *dims,
+                  float scale, int32_t zp);
 /* A buffer holding DATA and a tensor using it (desc->buffer is ignored). */
 int32_t tfw_add_const(tfw_writer *w, const tfw_tensor_desc *t, const void *data, size_t bytes);
 /* OperatorCode with deprecated_builtin_code = min(code, 127) and builtin_code =

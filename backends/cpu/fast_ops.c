@@ -18,8 +18,10 @@
 
 #include "dconv.h"
 #include "dispatch.h"
+#include "lut8.h"
 #include "pack.h"
 #include "ref/requant.h"
+#include "ref/unary.h"
 
 enum fast_kind { FAST_GEMM, FAST_DW, FAST_ADD, FAST_AVGPOOL, FAST_MEAN, FAST_DCONV };
 enum row_src { ROWS_DIRECT, ROWS_IM2COL, ROWS_PAD, ROWS_INDIRECT };
@@ -83,6 +85,8 @@ static fast_hdr *alloc_hdr(edge_prep *p, edge_node *n, size_t data_bytes, const 
         h->data_off = HDR_BYTES;
         h->kind = kind;
         h->k = kt;
+        /* every task of these writes whole output rows it can look up (fused_rows) */
+        n->takes_lut = kind == FAST_GEMM || kind == FAST_DW || kind == FAST_DCONV;
     }
     return h;
 }
@@ -313,12 +317,39 @@ void edge_fast_im2col_row(const edge_conv_params *g, int8_t pad, size_t kc, cons
     im2col_row(g, pad, kc, in, pixel_of(g, m), dst);
 }
 
+/* The tensor node N writes: its output, or, with a SiLU MUL fused into it, the MUL's
+ * (runtime/interp/fold_silu.c edge__fuse_silu). */
+static int8_t *node_out(const edge_node *n, void *const *t)
+{
+    return t[n->out_lut ? n->lut_out : n->out[0]];
+}
+
+/* A fused MUL's table over BYTES bytes a task just wrote at OUT, in place (NULL: none). */
+static void fused_rows(const edge_lut8 *l, int8_t *out, size_t bytes)
+{
+    if (!l)
+        return;
+    if (l->fn)
+        l->fn(bytes, (const uint8_t *)out, (uint8_t *)out, l->lut);
+    else
+        edge_ref_lut8(l->lut, (const uint8_t *)out, (uint8_t *)out, bytes);
+}
+
+/* Rows of ROW_BYTES a fused table's block covers: about LUT_BLOCK_BYTES, a multiple of STEP. */
+#define LUT_BLOCK_BYTES 8192
+static size_t lut_block_rows(size_t row_bytes, size_t step)
+{
+    const size_t r = LUT_BLOCK_BYTES / (row_bytes ? row_bytes : 1) / step * step;
+    return r ? r : step;
+}
+
 typedef struct gemm_job {
     const fast_hdr *h;
     const int8_t *in;
     int8_t *out;
     uint8_t *scratch;
     size_t scratch_stride;
+    const edge_lut8 *lut; /* a fused SiLU's table (node_out) or NULL */
 } gemm_job;
 
 /* Rows [m0, m1) from A (stride a_stride) through the micro-kernel, all channels. */
@@ -424,29 +455,10 @@ static void igemm_rows(const fast_hdr *h, const int8_t *in, size_t m0, size_t m1
     }
 }
 
-static void gemm_task(void *ctx, size_t task, unsigned thread)
+/* Rows [m0, m1) built in THREAD's scratch (im2col or zero-padded rows), then the kernel. */
+static void gemm_built_rows(const gemm_job *j, const fast_hdr *h, size_t m0, size_t m1,
+                            unsigned thread)
 {
-    const gemm_job *j = ctx;
-    const fast_hdr *h = j->h;
-    if (h->split_n) {
-        const size_t n0 = task * h->chunk, nc = h->n - n0 < h->chunk ? h->n - n0 : h->chunk;
-        const size_t block = edge_qs8_gemm_block_bytes(h->k->gemm.nr, h->kc);
-        const uint8_t *w = (const uint8_t *)hdr_data(h) + n0 / h->k->gemm.nr * block;
-        const size_t mr = h->k->gemm.mr;
-        for (size_t m = 0; m < h->rows; m += mr)
-            h->k->gemm.fn(h->rows - m < mr ? h->rows - m : mr, nc, h->kc, j->in + m * h->a_stride,
-                          h->a_stride, w, j->out + m * h->n + n0, h->n, &h->o);
-        return;
-    }
-    const size_t m0 = task * h->chunk, m1 = m0 + h->chunk < h->rows ? m0 + h->chunk : h->rows;
-    if (h->src == ROWS_DIRECT) {
-        gemm_rows(h, j->in + m0 * h->a_stride, h->a_stride, m0, m1, j->out);
-        return;
-    }
-    if (h->src == ROWS_INDIRECT) {
-        igemm_rows(h, j->in, m0, m1, j->out);
-        return;
-    }
     int8_t *buf = (int8_t *)(j->scratch + (size_t)thread * j->scratch_stride);
     pixel_at px = h->src == ROWS_IM2COL ? pixel_of(&h->g, m0) : (pixel_at){0, 0, 0};
     for (size_t m = m0; m < m1; m++) {
@@ -460,6 +472,37 @@ static void gemm_task(void *ctx, size_t task, unsigned thread)
         }
     }
     gemm_rows(h, buf, h->kc, m0, m1, j->out);
+}
+
+static void gemm_task(void *ctx, size_t task, unsigned thread)
+{
+    const gemm_job *j = ctx;
+    const fast_hdr *h = j->h;
+    if (h->split_n) {
+        const size_t n0 = task * h->chunk, nc = h->n - n0 < h->chunk ? h->n - n0 : h->chunk;
+        const size_t block = edge_qs8_gemm_block_bytes(h->k->gemm.nr, h->kc);
+        const uint8_t *w = (const uint8_t *)hdr_data(h) + n0 / h->k->gemm.nr * block;
+        const size_t mr = h->k->gemm.mr;
+        for (size_t m = 0; m < h->rows; m += mr)
+            h->k->gemm.fn(h->rows - m < mr ? h->rows - m : mr, nc, h->kc, j->in + m * h->a_stride,
+                          h->a_stride, w, j->out + m * h->n + n0, h->n, &h->o);
+        for (size_t m = 0; j->lut && m < h->rows; m++)
+            fused_rows(j->lut, j->out + m * h->n + n0, nc);
+        return;
+    }
+    const size_t m0 = task * h->chunk, m1 = m0 + h->chunk < h->rows ? m0 + h->chunk : h->rows;
+    /* with a fused table, blocks of rows looked up while they are in L1 */
+    const size_t mr = h->k->gemm.mr, block = j->lut ? lut_block_rows(h->n, mr) : m1 - m0;
+    for (size_t a = m0; a < m1; a += block) {
+        const size_t b = m1 - a < block ? m1 : a + block;
+        if (h->src == ROWS_DIRECT)
+            gemm_rows(h, j->in + a * h->a_stride, h->a_stride, a, b, j->out);
+        else if (h->src == ROWS_INDIRECT)
+            igemm_rows(h, j->in, a, b, j->out);
+        else
+            gemm_built_rows(j, h, a, b, thread);
+        fused_rows(j->lut, j->out + a * h->n, (b - a) * h->n);
+    }
 }
 
 /* ---- flips of whole tensors (x ^ 0x80), in tasks of FLIP_TASK bytes ---- */
@@ -514,7 +557,7 @@ static void gemm_eval(const edge_node *n, const int8_t *in, int8_t *out, void *s
                       edge_exec *ex)
 {
     const fast_hdr *h = n->packed;
-    gemm_job j = {h, in, out, scratch, edge_op_scratch_stride(n)};
+    gemm_job j = {h, in, out, scratch, edge_op_scratch_stride(n), n->out_lut};
     /* the indirect kernel reads x ^ 0x80 in place: the input is flipped and flipped back */
     const size_t in_n = h->flip_in ? (size_t)h->g.batches * (size_t)h->g.in_h * (size_t)h->g.in_w *
                                          (size_t)h->g.in_c
@@ -534,12 +577,12 @@ void edge_fast_conv_eval(const edge_node *n, void *const *t, void *scratch, edge
     if (h->kind == FAST_DCONV)
         dconv_eval(n, t, ex);
     else
-        gemm_eval(n, t[n->in[0]], t[n->out[0]], scratch, ex);
+        gemm_eval(n, t[n->in[0]], node_out(n, t), scratch, ex);
 }
 
 void edge_fast_fc_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
-    gemm_eval(n, t[n->in[0]], t[n->out[0]], scratch, ex);
+    gemm_eval(n, t[n->in[0]], node_out(n, t), scratch, ex);
 }
 
 /* ---- DEPTHWISE_CONV_2D ---- */
@@ -611,14 +654,27 @@ int edge_fast_dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
 typedef struct dw_job {
     const fast_hdr *h;
     edge_qs8_dw_args a;
+    const edge_lut8 *lut; /* a fused SiLU's table (node_out) or NULL */
 } dw_job;
+
+/* Bytes of one output row (batch * out_h rows) of a depthwise or direct convolution. */
+static size_t image_row_bytes(const edge_conv_params *g)
+{
+    return (size_t)g->out_w * (size_t)g->out_c;
+}
 
 static void dw_task(void *ctx, size_t task, unsigned thread)
 {
+    (void)thread;
     const dw_job *j = ctx;
     const size_t r0 = task * j->h->chunk;
     const size_t r1 = r0 + j->h->chunk < j->h->rows ? r0 + j->h->chunk : j->h->rows;
-    j->h->k->dw.fn(&j->a, (int32_t)r0, (int32_t)r1);
+    const size_t row = image_row_bytes(&j->h->g), block = j->lut ? lut_block_rows(row, 1) : r1 - r0;
+    for (size_t a = r0; a < r1; a += block) {
+        const size_t b = r1 - a < block ? r1 : a + block;
+        j->h->k->dw.fn(&j->a, (int32_t)a, (int32_t)b);
+        fused_rows(j->lut, j->a.out + a * row, (b - a) * row);
+    }
 }
 
 void edge_fast_dw_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
@@ -629,7 +685,8 @@ void edge_fast_dw_eval(const edge_node *n, void *const *t, void *scratch, edge_e
         return;
     }
     const int8_t *zero = hdr_data(h);
-    dw_job j = {h, {&h->g, t[n->in[0]], zero + h->dw_w_off, zero, t[n->out[0]], h->o}};
+    dw_job j = {
+        h, {&h->g, t[n->in[0]], zero + h->dw_w_off, zero, node_out(n, t), h->o}, n->out_lut};
     edge_exec_parallel(ex, h->n_tasks, dw_task, &j);
 }
 
@@ -684,6 +741,7 @@ int edge_fast_dconv_u8_prepare(edge_prep *p, edge_node *n, const edge_conv_param
 typedef struct dconv_job {
     const fast_hdr *h;
     edge_qs8_dconv_args a;
+    const edge_lut8 *lut; /* a fused SiLU's table (node_out) or NULL */
 } dconv_job;
 
 static void dconv_task(void *ctx, size_t task, unsigned thread)
@@ -692,14 +750,21 @@ static void dconv_task(void *ctx, size_t task, unsigned thread)
     const dconv_job *j = ctx;
     const size_t r0 = task * j->h->chunk;
     const size_t r1 = r0 + j->h->chunk < j->h->rows ? r0 + j->h->chunk : j->h->rows;
-    (j->h->u8 ? j->h->k->dconv_u8.fn : j->h->k->dconv.fn)(&j->a, (int32_t)r0, (int32_t)r1);
+    const size_t row = image_row_bytes(&j->h->g), block = j->lut ? lut_block_rows(row, 1) : r1 - r0;
+    for (size_t a = r0; a < r1; a += block) {
+        const size_t b = r1 - a < block ? r1 : a + block;
+        (j->h->u8 ? j->h->k->dconv_u8.fn : j->h->k->dconv.fn)(&j->a, (int32_t)a, (int32_t)b);
+        fused_rows(j->lut, j->a.out + a * row, (b - a) * row);
+    }
 }
 
 static void dconv_eval(const edge_node *n, void *const *t, edge_exec *ex)
 {
     const fast_hdr *h = n->packed;
     const dconv_job j = {
-        h, {&h->g, t[n->in[0]], hdr_data(h), t[n->out[0]], h->zp_in, h->o, h->b, h->kzx}};
+        h,
+        {&h->g, t[n->in[0]], hdr_data(h), node_out(n, t), h->zp_in, h->o, h->b, h->kzx},
+        n->out_lut};
     edge_exec_parallel(ex, h->n_tasks, dconv_task, (void *)&j);
 }
 

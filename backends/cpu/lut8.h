@@ -36,4 +36,9 @@ void edge_op_lut8_eval(const edge_lut8 *l, const void *in, void *out, edge_exec 
  * for any other node: what a MUL folding x * LOGISTIC(x) composes (runtime/interp/fold_silu.c). */
 const uint8_t *edge_op_logistic_table(const edge_node *n);
 
+/* The table of a prepared MUL node N folding x * LOGISTIC(x) (its output byte of each byte of
+ * x), NULL for any other node: what the node writing x applies when the MUL is fused into it
+ * (runtime/interp/fold_silu.c edge__fuse_silu). */
+const edge_lut8 *edge_op_silu_lut(const edge_node *n);
+
 #endif

@@ -433,9 +433,17 @@ static void eval_s32(const binary_data *d, const int32_t *a, const int32_t *b, i
     }
 }
 
+const edge_lut8 *edge_op_silu_lut(const edge_node *n)
+{
+    const binary_data *d = n->code == EDGE_OP_MUL && n->silu_of ? n->data : NULL;
+    return d && d->silu ? &d->lut : NULL;
+}
+
 static void binary_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const binary_data *d = n->data;
+    if (n->folded) /* the node writing x computes it (fold_silu.c edge__fuse_silu) */
+        return;
     const void *a = t[n->in[0]], *b = t[n->in[1]];
     void *o = t[n->out[0]];
     if (d->silu)

@@ -10,11 +10,21 @@
  * LOGISTIC then the reference MUL of that byte. YOLOv5/v8 run every convolution's output
  * through this pair. EDGE_FOLD_SILU=0 in the environment turns folding off (tests compare
  * both). Lifetimes: Y is no longer written or read; X already lives until M.
+ * Then the pair goes one step further when X is written by a CONV_2D, DEPTHWISE_CONV_2D or
+ * FULLY_CONNECTED node C that nothing else reads X from: C is marked a candidate (silu_into),
+ * and after the prepares (edge__fuse_silu), when C's prepare chose a path whose tasks can look
+ * up their own output rows (takes_lut, backends/cpu/fast_ops.c) and M built its table, C writes
+ * M's output itself: each task passes the rows it just computed through M's table while they
+ * are in its core's cache, and M does nothing. A separate pass would read X back, from the
+ * other core's cache for the rows the other thread wrote. Lifetimes: M's output now starts at C
+ * (it must not share memory with C's inputs); X is left alive at C alone, unwritten.
+ * EDGE_FOLD_SILU=0 turns this off with the fold.
  * Does not own validation: both prepares still check every operand as written. */
 #include <stdlib.h>
 #include <string.h>
 
 #include "edge/ops.h"
+#include "lut8.h"
 #include "model.h"
 #include "steps.h"
 
@@ -34,6 +44,8 @@ static bool read_only_by(const edge_model *m, int32_t t, int32_t c)
                 return false;
     return true;
 }
+
+static void mark_producer(edge_model *m, int32_t xi, int32_t l, int32_t c_mul);
 
 static void fold_one(edge_model *m, int32_t l)
 {
@@ -64,6 +76,29 @@ static void fold_one(edge_model *m, int32_t l)
         return;
     mn->silu_of = l + 1;
     ln->folded = true;
+    mark_producer(m, xi, l, c);
+}
+
+/* X's writer C becomes a candidate for fusing MUL C_MUL when X's readers are L and C_MUL alone
+ * and every node from C to C_MUL runs on the CPU. */
+static void mark_producer(edge_model *m, int32_t xi, int32_t l, int32_t c_mul)
+{
+    const int32_t c = m->tensors[xi].producer;
+    if (c < 0 || c >= l || m->tensors[xi].is_output)
+        return;
+    edge_node *cn = &m->nodes[c];
+    if ((cn->code != EDGE_OP_CONV_2D && cn->code != EDGE_OP_DEPTHWISE_CONV_2D &&
+         cn->code != EDGE_OP_FULLY_CONNECTED) ||
+        cn->n_out != 1 || cn->out[0] != xi || cn->silu_into)
+        return;
+    for (int32_t i = c; i <= c_mul; i++)
+        if (m->nodes[i].claim >= 0)
+            return;
+    for (int32_t i = 0; i < m->n_nodes; i++)
+        for (int32_t k = 0; k < m->nodes[i].n_in; k++)
+            if (m->nodes[i].in[k] == xi && i != l && i != c_mul)
+                return;
+    cn->silu_into = c_mul + 1;
 }
 
 void edge__fold_silu(edge_model *m)
@@ -73,4 +108,25 @@ void edge__fold_silu(edge_model *m)
         return;
     for (int32_t i = 0; i < m->n_nodes; i++)
         fold_one(m, i);
+}
+
+void edge__fuse_silu(edge_model *m)
+{
+    for (int32_t c = 0; c < m->n_nodes; c++) {
+        edge_node *cn = &m->nodes[c];
+        if (!cn->silu_into || !cn->takes_lut)
+            continue;
+        edge_node *mn = &m->nodes[cn->silu_into - 1];
+        const edge_lut8 *lut = edge_op_silu_lut(mn);
+        if (!lut || mn->out[0] < 0)
+            continue;
+        cn->out_lut = lut;
+        cn->lut_out = mn->out[0];
+        mn->folded = true;
+        mn->kernel = "fused";
+        edge_tensor *y = &m->tensors[mn->out[0]], *x = &m->tensors[cn->out[0]];
+        if (y->first_use > c)
+            y->first_use = c;
+        x->first_use = x->last_use = c;
+    }
 }

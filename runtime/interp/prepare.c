@@ -308,5 +308,6 @@ int edge__model_prepare(edge_model *m, edge_error *err)
         }
         n->cpu_ok = true;
     }
+    edge__fuse_silu(m);
     return prepare_subgraphs(m, err);
 }

@@ -12,6 +12,8 @@ int edge__model_decode(edge_model *m, edge_error *err);  /* prepare.c: options (
 int edge__model_prepare(edge_model *m, edge_error *err); /* prepare.c: ops' prepare */
 void edge__fold_pads(edge_model *m); /* fold_pad.c: PAD into its convolution, before prepare */
 void edge__fold_silu(edge_model *m); /* fold_silu.c: x * LOGISTIC(x) into one table */
+void edge__fuse_silu(
+    edge_model *m); /* fold_silu.c, after the prepares: that table into x's writer */
 /* subgraphs.c: the calls between subgraphs (indices, no cycles, bounded depth), each called
  * subgraph's order and lifetimes, and the resource variables (after decode, before prepare). */
 int edge__subgraphs_build(edge_model *m, edge_error *err);

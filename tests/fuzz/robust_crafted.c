@@ -38,14 +38,7 @@ int32_t robust_add_plain(tfw_writer *w, int type, const char *name, int rank, co
 int32_t robust_add_q(tfw_writer *w, int type, const char *name, int rank, const int32_t *dims,
                      float scale, int32_t zp)
 {
-    const tfw_tensor_desc d = {.type = type,
-                               .rank = rank,
-                               .dims = dims,
-                               .name = name,
-                               .q_count = 1,
-                               .scale = scale,
-                               .zero_point = zp};
-    return tfw_add_tensor(w, &d);
+    return tfw_add_q(w, type, name, rank, dims, scale, zp);
 }
 
 uint8_t *robust_finish(tfw_writer *w, size_t *n)

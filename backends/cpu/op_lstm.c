@@ -15,6 +15,7 @@
 #include <stdio.h>
 
 #include "cpu_op.h"
+#include "dispatch.h"
 #include "ref/lstm.h"
 
 /* TFLite's input order (lstm_shared.h). */
@@ -40,6 +41,7 @@ typedef struct lstm_data {
         edge_lstm_f32_params f32;
         edge_lstm_hybrid_params h;
     };
+    int32_t fold[]; /* int8 above the scalar level: q's zero-point terms (edge_lstm_fold_zp) */
 } lstm_data;
 
 static const char *const gate_names[4] = {"input", "forget", "cell", "output"};
@@ -296,7 +298,10 @@ static int lstm_prepare(edge_prep *p, edge_node *n)
         return rc;
     const edge_tensor *in = edge_op_input(p, n, LSTM_IN);
     const edge_tensor *w = edge_op_input(p, n, LSTM_IN_W + 1);
-    lstm_data *d = edge_op_alloc(p, n, sizeof *d);
+    const edge_kernels *kt = edge_op_kernels(p);
+    const bool fold =
+        in->type == EDGE_INT8 && w->type == EDGE_INT8 && kt && kt->isa != EDGE_ISA_SCALAR;
+    lstm_data *d = edge_op_alloc(p, n, sizeof *d + (fold ? 8 * (size_t)s.state * 4 : 0));
     if (!d)
         return EDGE_ENOMEM;
     d->type = in->type;
@@ -307,6 +312,10 @@ static int lstm_prepare(edge_prep *p, edge_node *n)
     } else if (in->type == EDGE_INT8 || in->type == EDGE_INT16) {
         rc = lstm_prepare_q(p, n, d);
         d->q.s = s;
+        if (!rc && fold) { /* the sums as dot products of the raw bytes, vectorized */
+            edge_lstm_fold_zp(&d->q, d->fold);
+            n->kernel = "lstm_s8_folded";
+        }
         n->scratch_bytes = edge_lstm_scratch_elems(&s) * sizeof(int16_t);
     } else if (in->type == EDGE_FLOAT32 && w->type == EDGE_INT8) {
         rc = lstm_prepare_hybrid(p, n, d);

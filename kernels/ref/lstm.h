@@ -33,7 +33,19 @@ typedef struct edge_lstm_q_params {
     const void *bias[4];
     int32_t input_zp, hidden_zp;
     edge_lstm_quant q;
+    /* Optional, int8 activations only (NULL: the reference's own loops): per-unit int32 terms
+     * that fold the zero points into the sums (edge_lstm_fold_zp): in_fold[g] = bias -
+     * input_zp x the row sums of in_w[g], rec_fold[g] = -hidden_zp x those of rec_w[g]. Each
+     * gate's sum is then the plain dot product of the weights and the raw activations plus its
+     * term, in any order (int32 sums wrap alike, -fwrapv): a loop the compiler vectorizes, with
+     * the same int32 as the reference's. What the CPU operator uses above the scalar level. */
+    const int32_t *in_fold[4], *rec_fold[4];
 } edge_lstm_q_params;
+
+/* The fold terms of P's int8 gates (their weights, biases and zero points) into FOLD (8 x
+ * state int32s): in_fold[g] at FOLD + g x state, rec_fold[g] at FOLD + (4 + g) x state. Sets
+ * P's in_fold and rec_fold to them. */
+void edge_lstm_fold_zp(edge_lstm_q_params *p, int32_t *fold);
 
 /* int8 activations (8x8->16). IN: the whole input sequence; OUT: every step's hidden state;
  * HIDDEN [batch, state] and CELL [batch, state]: the state, updated. SCRATCH:

@@ -6,9 +6,12 @@
  * cell = forget x cell + input x tanh(1) and hidden = output x tanh(cell), in TFLM's
  * fixed-point arithmetic worked by hand. Then random small LSTMs: the int8 kernel against the
  * float kernel on the dequantized weights (a few hidden steps apart), and time-major against
- * batch-major layouts. Last, a generated model with variable states through the runtime:
- * two invokes differ (state carried), edge_interp_reset_state gives the first answer again,
- * a second interpreter has its own state. */
+ * batch-major layouts; the int8 kernel with the zero points folded into its sums
+ * (edge_lstm_fold_zp, what the CPU operator runs above the scalar level) against the reference's
+ * loops, bit for bit, on random and extreme (all bytes -128 or 127, zero points -128 and 127,
+ * large biases) weights and sequences, both layouts. Last, a generated model with variable states
+ * through the runtime: two invokes differ (state carried), edge_interp_reset_state gives the first
+ * answer again, a second interpreter has its own state. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdio.h>
@@ -268,6 +271,54 @@ static void test_lstm_random(void **state)
     assert_memory_equal(cell_tm, cell, sizeof cell);
 }
 
+/* The folded sums (edge_lstm_fold_zp) give the reference's bytes and cell states. */
+static void test_lstm_fold_zp(void **state)
+{
+    (void)state;
+    enum { B = 3, T = 7, I = 83, S = 70 }; /* depths past every vector width, with remainders */
+    static int8_t w[8][S * I], in[B * T * I], hidden[2][B * S], out[2][B * T * S];
+    static int32_t bias[4][S], fold[8 * S];
+    static int16_t cell[2][B * S], scratch[4 * B * S];
+    for (int round = 0; round < 12; round++) {
+        const int extreme = round % 3; /* 0: random, 1: all -128 / 127 corners, 2: mixed */
+        const int8_t corner = round & 1 ? 127 : -128;
+        edge_lstm_q_params p = {
+            .s = {.batch = B, .steps = T, .input = I, .state = S, .time_major = round >= 6},
+            .input_zp = extreme ? (round & 2 ? 127 : -128) : rnd(-128, 127),
+            .hidden_zp = extreme ? -corner - 1 : rnd(-128, 127)};
+        for (int k = 0; k < 8; k++)
+            for (int i = 0; i < S * (k < 4 ? I : S); i++)
+                w[k][i] = extreme == 1 ? corner : (int8_t)rnd(-128, 127);
+        edge_lstm_scales sc = {
+            .input = (float)rnd(1, 100) / 1000.0f, .hidden = 1.0f / 128, .cell = 1.0f / 2048};
+        for (int g = 0; g < 4; g++) {
+            sc.in_w[g] = (float)rnd(1, 100) / 5000.0f;
+            sc.rec_w[g] = (float)rnd(1, 100) / 5000.0f;
+            for (int i = 0; i < S; i++)
+                bias[g][i] = extreme ? (i & 1 ? INT32_MAX - rnd(0, 9) : INT32_MIN + rnd(0, 9))
+                                     : rnd(-40000, 40000);
+            p.in_w[g] = w[g];
+            p.rec_w[g] = w[4 + g];
+            p.bias[g] = g == 2 && round == 4 ? NULL : bias[g]; /* an absent bias too */
+        }
+        edge_error err = {0};
+        assert_int_equal(edge_lstm_quant_params(&sc, &p.q, &err), 0);
+        for (int i = 0; i < B * T * I; i++)
+            in[i] = extreme == 1 ? corner : (int8_t)rnd(-128, 127);
+        for (int i = 0; i < B * S; i++) {
+            hidden[0][i] = hidden[1][i] = (int8_t)(extreme == 1 ? corner : rnd(-128, 127));
+            cell[0][i] = cell[1][i] = (int16_t)(i * 997);
+        }
+        edge_lstm_q_params folded = p;
+        edge_lstm_fold_zp(&folded, fold);
+        edge_ref_lstm_s8(&p, in, hidden[0], cell[0], out[0], scratch);
+        edge_ref_lstm_s8(&folded, in, hidden[1], cell[1], out[1], scratch);
+        if (memcmp(out[0], out[1], sizeof out[0]) || memcmp(cell[0], cell[1], sizeof cell[0]) ||
+            memcmp(hidden[0], hidden[1], sizeof hidden[0]))
+            fail_msg("round %d: the folded sums differ from the reference", round);
+    }
+}
+
 /* ---------------------------------------------------------------- through the runtime */
 
 /* Ways to break the model for the refusal cases. */
@@ -430,7 +481,8 @@ int main(void)
         cmocka_unit_test(test_sigmoid_tanh_s16), cmocka_unit_test(test_derive),
         cmocka_unit_test(test_lstm_s8_by_hand),  cmocka_unit_test(test_lstm_s16_by_hand),
         cmocka_unit_test(test_lstm_f32_by_hand), cmocka_unit_test(test_lstm_random),
-        cmocka_unit_test(test_reset_state),      cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_lstm_fold_zp),     cmocka_unit_test(test_reset_state),
+        cmocka_unit_test(test_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

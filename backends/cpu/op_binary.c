@@ -23,6 +23,7 @@
 #include "ref/binary.h"
 #include "ref/gaps.h"
 #include "ref/requant.h"
+#include "vectorize.h"
 
 _Static_assert(EDGE_MAX_DIMS <= EDGE_BCAST_DIMS, "broadcast kernel rank");
 
@@ -41,6 +42,7 @@ typedef struct binary_data {
     edge_qs8_binary_fn fast; /* s8/u8 on the kernel table (NULL: the reference) */
     edge_qs8_binary_params q;
     edge_f32_bin_row_fn f32_row; /* float32 on the kernel table's row (NULL: the reference) */
+    edge_bcast_row_fn sat_row;   /* mul_sat above the scalar level (NULL: the reference) */
     bool silu;  /* MUL of x by LOGISTIC(x) folded into lut (fold_silu.c): out = lut[x] */
     int x_slot; /* silu: the input slot holding x */
     edge_lut8 lut;
@@ -184,6 +186,36 @@ static void binary_fast(edge_prep *p, binary_data *d)
         .flip = flip,
     };
 }
+
+/* MUL whose multiplier saturates (kernels/ref/gaps.h mul_sat): the sign of the product of the
+ * offset operands picks act_max, act_min or the clamped output offset. N elements, A and B
+ * stepping AS and BS (0 or 1, constants where inlined), in a loop the compiler vectorizes. */
+#define MUL_SAT_ROW(name, T)                                                                    \
+    static inline void name##_at(const edge_arith_params *p, const T *a, size_t as, const T *b, \
+                                 size_t bs, T *o, size_t n)                                     \
+    {                                                                                           \
+        const int32_t ao = p->a_offset, bo = p->b_offset, hi = p->act_max, lo = p->act_min;     \
+        const int32_t zero = edge_clamp32(p->out_offset, lo, hi);                               \
+        for (size_t i = 0; i < n; i++) {                                                        \
+            const int32_t prod = ((int32_t)a[i * as] + ao) * ((int32_t)b[i * bs] + bo);         \
+            o[i] = (T)(prod > 0 ? hi : prod < 0 ? lo : zero);                                   \
+        }                                                                                       \
+    }                                                                                           \
+    EDGE_VECTORIZE static void name(const edge_arith_params *p, const void *a, size_t as,       \
+                                    const void *b, size_t bs, void *out, size_t n)              \
+    {                                                                                           \
+        if (as && bs)                                                                           \
+            name##_at(p, a, 1, b, 1, out, n);                                                   \
+        else if (bs)                                                                            \
+            name##_at(p, a, 0, b, 1, out, n);                                                   \
+        else if (as)                                                                            \
+            name##_at(p, a, 1, b, 0, out, n);                                                   \
+        else                                                                                    \
+            name##_at(p, a, 0, b, 0, out, n);                                                   \
+    }
+
+MUL_SAT_ROW(mul_sat_row_s8, int8_t)
+MUL_SAT_ROW(mul_sat_row_u8, uint8_t)
 
 /* A run of the broadcast walk on the kernel of the binary_data whose k is P. */
 static void fast_row(const edge_arith_params *p, const void *a, size_t as, const void *b, size_t bs,
@@ -366,6 +398,11 @@ static int binary_prepare(edge_prep *p, edge_node *n)
     if (d.fast)
         n->kernel = edge_op_kernels(p)->binary.name;
     const edge_kernels *kt = edge_op_kernels(p);
+    if (d.mul_sat && (d.type == EDGE_INT8 || d.type == EDGE_UINT8) && kt &&
+        kt->isa != EDGE_ISA_SCALAR) {
+        d.sat_row = d.type == EDGE_INT8 ? mul_sat_row_s8 : mul_sat_row_u8;
+        n->kernel = "mul_sat_rows";
+    }
     if (a->type == EDGE_FLOAT32 && kt) {
         const edge_f32_bin_row_fn rows[] = {kt->f32.add, kt->f32.sub, kt->f32.mul, kt->f32.max,
                                             kt->f32.min};
@@ -452,6 +489,8 @@ static void binary_eval(const edge_node *n, void *const *t, void *scratch, edge_
         edge_fast_add_eval(n, t, ex);
     else if (d->fast)
         edge_fast_bcast_run(&d->k, 1, fast_row, a, b, o, ex);
+    else if (d->sat_row)
+        edge_fast_bcast_run(&d->k, 1, d->sat_row, a, b, o, ex);
     else if (d->type == EDGE_INT8)
         eval_s8(d, a, b, o);
     else if (d->type == EDGE_UINT8)

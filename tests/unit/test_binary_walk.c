@@ -7,7 +7,8 @@
  * along the next dimension (a per-channel mean subtracted from an image: the tiled rows of
  * backends/cpu/op_binary.c), the repeated input changing along an outer dimension (the tile
  * rebuilt), runs too long to tile under a multi-dimension walk, a scalar operand (one run),
- * and cuts that start inside a sweep of the tiled dimension. */
+ * and cuts that start inside a sweep of the tiled dimension; and int8/uint8 MUL whose multiplier
+ * saturates (op_binary.c's mul_sat rows) on the same walk. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -26,6 +27,8 @@ typedef struct walk_case {
     int32_t code;
     int type;
     int32_t a[4], b[4]; /* rank-4 shapes; the output is their broadcast */
+    bool sat; /* MUL whose multiplier saturates (output scale 1e-13: 0.05 x 0.03 / 1e-13 is past
+                 2^31) */
 } walk_case;
 
 /* A model of one node C.code of inputs C.a and C.b into their broadcast OUT, float32 or
@@ -38,7 +41,7 @@ static uint8_t *walk_model(const walk_case *c, const int32_t *out, size_t *size)
     const bool q = c->type != EDGE_FLOAT32;
     const bool same = c->code == EDGE_OP_MAXIMUM || c->code == EDGE_OP_MINIMUM;
     const int32_t zp = c->type == EDGE_UINT8 ? 131 : -5;
-    const float scale[3] = {0.05f, same ? 0.05f : 0.03f, same ? 0.05f : 0.07f};
+    const float scale[3] = {0.05f, same ? 0.05f : 0.03f, c->sat ? 1e-13f : same ? 0.05f : 0.07f};
     const int32_t zps[3] = {zp, same ? zp : zp + 7, same ? zp : zp - 3};
     const int32_t *dims[3] = {c->a, c->b, out};
     int32_t t[3];
@@ -97,23 +100,28 @@ static void test_broadcast_threads(void **state)
     (void)state;
     const walk_case cases[] = {
         /* image minus a per-channel mean: b's 3 bytes repeated over 12000 pixels */
-        {EDGE_OP_SUB, EDGE_INT8, {1, 120, 100, 3}, {1, 1, 1, 3}},
-        {EDGE_OP_SUB, EDGE_UINT8, {1, 120, 100, 3}, {1, 1, 1, 3}},
-        {EDGE_OP_MUL, EDGE_FLOAT32, {1, 100, 110, 3}, {1, 1, 1, 3}},
+        {EDGE_OP_SUB, EDGE_INT8, {1, 120, 100, 3}, {1, 1, 1, 3}, false},
+        {EDGE_OP_SUB, EDGE_UINT8, {1, 120, 100, 3}, {1, 1, 1, 3}, false},
+        {EDGE_OP_MUL, EDGE_FLOAT32, {1, 100, 110, 3}, {1, 1, 1, 3}, false},
         /* a repeats (first operand), 8 channels */
-        {EDGE_OP_MUL, EDGE_UINT8, {1, 1, 1, 8}, {1, 90, 100, 8}},
-        {EDGE_OP_ADD, EDGE_INT8, {1, 1, 1, 8}, {1, 90, 100, 8}},
+        {EDGE_OP_MUL, EDGE_UINT8, {1, 1, 1, 8}, {1, 90, 100, 8}, false},
+        {EDGE_OP_ADD, EDGE_INT8, {1, 1, 1, 8}, {1, 90, 100, 8}, false},
         /* a's run changes along dimension 1, repeats along dimension 2: the tile rebuilt */
-        {EDGE_OP_MAXIMUM, EDGE_INT8, {1, 51, 1, 40}, {1, 1, 31, 40}},
-        {EDGE_OP_SUB, EDGE_FLOAT32, {1, 51, 1, 40}, {1, 1, 31, 40}},
+        {EDGE_OP_MAXIMUM, EDGE_INT8, {1, 51, 1, 40}, {1, 1, 31, 40}, false},
+        {EDGE_OP_SUB, EDGE_FLOAT32, {1, 51, 1, 40}, {1, 1, 31, 40}, false},
         /* runs of 300 bytes (too long to tile) under two outer dimensions */
-        {EDGE_OP_MINIMUM, EDGE_UINT8, {1, 31, 9, 300}, {1, 31, 1, 300}},
-        {EDGE_OP_ADD, EDGE_FLOAT32, {1, 31, 9, 300}, {1, 31, 1, 300}},
+        {EDGE_OP_MINIMUM, EDGE_UINT8, {1, 31, 9, 300}, {1, 31, 1, 300}, false},
+        {EDGE_OP_ADD, EDGE_FLOAT32, {1, 31, 9, 300}, {1, 31, 1, 300}, false},
         /* float32 DIV on the same walk: per-pixel divisors, a repeated run, zeros among them */
-        {EDGE_OP_DIV, EDGE_FLOAT32, {1, 48, 48, 17}, {1, 48, 48, 1}},
-        {EDGE_OP_DIV, EDGE_FLOAT32, {1, 100, 110, 3}, {1, 1, 1, 3}},
+        {EDGE_OP_DIV, EDGE_FLOAT32, {1, 48, 48, 17}, {1, 48, 48, 1}, false},
+        {EDGE_OP_DIV, EDGE_FLOAT32, {1, 100, 110, 3}, {1, 1, 1, 3}, false},
         /* a scalar operand: one run cut by elements */
-        {EDGE_OP_MUL, EDGE_INT8, {1, 60, 60, 20}, {1, 1, 1, 1}},
+        {EDGE_OP_MUL, EDGE_INT8, {1, 60, 60, 20}, {1, 1, 1, 1}, false},
+        /* MUL whose multiplier saturates (the sign of the product), tiled, scalar, same shape */
+        {EDGE_OP_MUL, EDGE_UINT8, {1, 8, 8, 80}, {1, 1, 1, 80}, true},
+        {EDGE_OP_MUL, EDGE_INT8, {1, 1, 1, 1}, {1, 70, 60, 20}, true},
+        {EDGE_OP_MUL, EDGE_INT8, {1, 40, 30, 20}, {1, 40, 30, 20}, true},
+        {EDGE_OP_MUL, EDGE_UINT8, {1, 31, 9, 300}, {1, 31, 1, 300}, true},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         const walk_case *k = &cases[c];
@@ -130,7 +138,9 @@ static void test_broadcast_threads(void **state)
             size_t got_n = 0;
             uint8_t *got =
                 walk_run(buf, size, EDGE_ISA_AUTO, threads, k->type, &got_n, kern, sizeof kern);
-            if (!strstr(kern, k->type == EDGE_FLOAT32 ? "f32_eltwise" : "qs8_binary") &&
+            if (!strstr(kern, k->type == EDGE_FLOAT32 ? "f32_eltwise"
+                              : k->sat                ? "mul_sat_rows"
+                                                      : "qs8_binary") &&
                 !strstr(kern, "qs8_add"))
                 fail_msg("case %zu ran %s, not a vector kernel", c, kern);
             assert_int_equal(got_n, want_n);

@@ -137,31 +137,47 @@ static void fc_q(bool s16, const void *in, int32_t zp, const int8_t *w, const vo
     }
 }
 
-/* The sum of W[d] x X[d] over N, wrapping (-fwrapv): any order gives the same int32, so the
- * loader's pick of a clone for this CPU (x86-64: AVX2, AVX-512) changes nothing but time. */
+/* The sum of W[d] x X[d] over N, wrapping (-fwrapv): any order gives the same int32, so which
+ * build of the loop runs (x86-64: AVX2 or AVX-512 where the CPU has them, picked once by
+ * edge_lstm_fold_zp; no ifunc, which ThreadSanitizer's builds cannot load) changes nothing but
+ * time. */
+#define DOT_S8(name, attr)                                                               \
+    attr EDGE_VECTORIZE static int32_t name(const int8_t *w, const int8_t *x, int32_t n) \
+    {                                                                                    \
+        int32_t acc = 0;                                                                 \
+        for (int32_t d = 0; d < n; d++)                                                  \
+            acc += (int32_t)w[d] * (int32_t)x[d];                                        \
+        return acc;                                                                      \
+    }
+DOT_S8(dot_s8, )
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define DOT_CLONES __attribute__((target_clones("default", "avx2", "arch=skylake-avx512")))
-#else
-#define DOT_CLONES
+DOT_S8(dot_s8_avx2, __attribute__((target("avx2"))))
+DOT_S8(dot_s8_avx512, __attribute__((target("arch=skylake-avx512"))))
 #endif
-DOT_CLONES EDGE_VECTORIZE static int32_t dot_s8(const int8_t *w, const int8_t *x, int32_t n)
+
+static edge_lstm_dot_fn dot_for_cpu(void)
 {
-    int32_t acc = 0;
-    for (int32_t d = 0; d < n; d++)
-        acc += (int32_t)w[d] * (int32_t)x[d];
-    return acc;
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512bw"))
+        return dot_s8_avx512;
+    if (__builtin_cpu_supports("avx2"))
+        return dot_s8_avx2;
+#endif
+    return dot_s8;
 }
 
 /* fc_q of int8 activations with the zero point folded into FOLD (edge_lstm_fold_zp): the same
- * int32 sum, as a dot product of the raw bytes. */
-static void fc_q_folded(const int8_t *in, const int8_t *w, const int32_t *fold, int32_t mult,
-                        int32_t shift, int32_t rows, int32_t depth, int32_t units, int16_t *out)
+ * int32 sum, as a dot product (DOT) of the raw bytes. */
+static void fc_q_folded(edge_lstm_dot_fn dot, const int8_t *in, const int8_t *w,
+                        const int32_t *fold, int32_t mult, int32_t shift, int32_t rows,
+                        int32_t depth, int32_t units, int16_t *out)
 {
     for (int32_t r = 0; r < rows; r++) {
         const int8_t *x = in + (size_t)r * (size_t)depth;
         for (int32_t c = 0; c < units; c++) {
             const int32_t acc =
-                edge_wrap_add32(dot_s8(w + (size_t)c * (size_t)depth, x, depth), fold[c]);
+                edge_wrap_add32(dot(w + (size_t)c * (size_t)depth, x, depth), fold[c]);
             out[(size_t)r * (size_t)units + (size_t)c] =
                 (int16_t)edge_clamp32(edge_mbqm(acc, mult, (int)shift), INT16_MIN, INT16_MAX);
         }
@@ -186,6 +202,7 @@ void edge_lstm_fold_zp(edge_lstm_q_params *p, int32_t *fold)
         p->in_fold[g] = in_f;
         p->rec_fold[g] = rec_f;
     }
+    p->dot = dot_for_cpu();
 }
 
 static void add_sat_s16(int16_t *acc, const int16_t *b, size_t n)
@@ -208,11 +225,11 @@ static void gate_q(const q_step *st, int g, int16_t *out, int16_t *tmp)
     const edge_lstm_q_params *p = st->p;
     const edge_lstm_shape *s = &p->s;
     const size_t n = (size_t)st->rows * (size_t)s->state;
-    if (p->in_fold[g] && p->rec_fold[g] && !st->s16) {
-        fc_q_folded(st->in, p->in_w[g], p->in_fold[g], p->q.in_mult[g], p->q.in_shift[g], st->rows,
-                    s->input, s->state, out);
-        fc_q_folded(st->hidden, p->rec_w[g], p->rec_fold[g], p->q.rec_mult[g], p->q.rec_shift[g],
-                    st->rows, s->state, s->state, tmp);
+    if (p->in_fold[g] && p->rec_fold[g] && p->dot && !st->s16) {
+        fc_q_folded(p->dot, st->in, p->in_w[g], p->in_fold[g], p->q.in_mult[g], p->q.in_shift[g],
+                    st->rows, s->input, s->state, out);
+        fc_q_folded(p->dot, st->hidden, p->rec_w[g], p->rec_fold[g], p->q.rec_mult[g],
+                    p->q.rec_shift[g], st->rows, s->state, s->state, tmp);
     } else {
         fc_q(st->s16, st->in, p->input_zp, p->in_w[g], p->bias[g], p->q.in_mult[g],
              p->q.in_shift[g], st->rows, s->input, s->state, out);

@@ -24,6 +24,9 @@ typedef struct edge_lstm_shape {
     bool time_major; /* input [steps, batch, input]; else [batch, steps, input] */
 } edge_lstm_shape;
 
+/* An int8 dot product of N bytes, wrapping int32 (edge_lstm_fold_zp picks one for the CPU). */
+typedef int32_t (*edge_lstm_dot_fn)(const int8_t *w, const int8_t *x, int32_t n);
+
 /* The integer LSTMs: weights [state, input] and [state, state] of each gate (EDGE_LSTM_*_GATE
  * order), biases [state] (NULL: none; int32 with int8 activations, int64 with int16), the
  * derived multipliers (edge/ops.h). int16 activations (16x8) have zero points 0. */
@@ -40,11 +43,12 @@ typedef struct edge_lstm_q_params {
      * term, in any order (int32 sums wrap alike, -fwrapv): a loop the compiler vectorizes, with
      * the same int32 as the reference's. What the CPU operator uses above the scalar level. */
     const int32_t *in_fold[4], *rec_fold[4];
+    edge_lstm_dot_fn dot; /* the dot product the folded sums use */
 } edge_lstm_q_params;
 
 /* The fold terms of P's int8 gates (their weights, biases and zero points) into FOLD (8 x
  * state int32s): in_fold[g] at FOLD + g x state, rec_fold[g] at FOLD + (4 + g) x state. Sets
- * P's in_fold and rec_fold to them. */
+ * P's in_fold and rec_fold to them, and P's dot to the build of the dot product for this CPU. */
 void edge_lstm_fold_zp(edge_lstm_q_params *p, int32_t *fold);
 
 /* int8 activations (8x8->16). IN: the whole input sequence; OUT: every step's hidden state;

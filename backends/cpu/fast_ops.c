@@ -21,7 +21,6 @@
 #include "lut8.h"
 #include "pack.h"
 #include "ref/requant.h"
-#include "ref/unary.h"
 
 enum fast_kind { FAST_GEMM, FAST_DW, FAST_ADD, FAST_AVGPOOL, FAST_MEAN, FAST_DCONV };
 enum row_src { ROWS_DIRECT, ROWS_IM2COL, ROWS_PAD, ROWS_INDIRECT };
@@ -327,12 +326,8 @@ static int8_t *node_out(const edge_node *n, void *const *t)
 /* A fused MUL's table over BYTES bytes a task just wrote at OUT, in place (NULL: none). */
 static void fused_rows(const edge_lut8 *l, int8_t *out, size_t bytes)
 {
-    if (!l)
-        return;
-    if (l->fn)
-        l->fn(bytes, (const uint8_t *)out, (uint8_t *)out, l->lut);
-    else
-        edge_ref_lut8(l->lut, (const uint8_t *)out, (uint8_t *)out, bytes);
+    if (l)
+        edge_op_lut8_run(l, out, out, bytes);
 }
 
 /* Rows of ROW_BYTES a fused table's block covers: about LUT_BLOCK_BYTES, a multiple of STEP. */

@@ -29,6 +29,9 @@ void edge_op_lut8_fill(uint8_t lut[256], edge_lut8_src_fn *src, const void *ctx)
 /* L looks COUNT elements up through P's kernel table; names the kernel on N. */
 void edge_op_lut8_setup(edge_prep *p, edge_node *n, edge_lut8 *l, size_t count);
 
+/* OUT[i] = L->lut[IN[i]] for N elements on the caller's thread (IN == OUT allowed). */
+void edge_op_lut8_run(const edge_lut8 *l, const void *in, void *out, size_t n);
+
 /* OUT[i] = L->lut[IN[i]] for the L->n elements; cannot fail, allocates nothing. */
 void edge_op_lut8_eval(const edge_lut8 *l, const void *in, void *out, edge_exec *ex);
 

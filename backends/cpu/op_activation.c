@@ -356,13 +356,18 @@ typedef struct lut8_job {
     uint8_t *out;
 } lut8_job;
 
+void edge_op_lut8_run(const edge_lut8 *l, const void *in, void *out, size_t n)
+{
+    if (l->fn)
+        l->fn(n, in, out, l->lut);
+    else
+        edge_ref_lut8(l->lut, in, out, n);
+}
+
 static void lut8_range(void *ctx, size_t first, size_t count)
 {
     const lut8_job *j = ctx;
-    if (j->l->fn)
-        j->l->fn(count, j->in + first, j->out + first, j->l->lut);
-    else
-        edge_ref_lut8(j->l->lut, j->in + first, j->out + first, count);
+    edge_op_lut8_run(j->l, j->in + first, j->out + first, count);
 }
 
 void edge_op_lut8_eval(const edge_lut8 *l, const void *in, void *out, edge_exec *ex)

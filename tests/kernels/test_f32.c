@@ -7,7 +7,8 @@
  * dimension 1 or not, on either side) with activation ranges; RELU, RELU6 and HARD_SWISH against
  * their references over lengths 0..100 and longer, unaligned and in place; RESIZE_BILINEAR
  * (int8 Q10, float32, uint8) against edge_ref_resize_bilinear_* on random sizes (up and down,
- * 1 to 40), every corner / half-pixel flag and channel counts 1..70, rows split anywhere;
+ * 1 to 40, output widths up to 400 for several column blocks), every corner / half-pixel flag
+ * and channel counts 1..70 (overlapping last vectors), rows split anywhere;
  * QUANTIZE float32 -> int8 / uint8 against edge_ref_quantize_f32_* with ties (x.5 quotients),
  * huge values, infinities and NaN, random scales and zero points; AVERAGE_POOL_2D and
  * MAX_POOL_2D against edge_ref_avgpool_f32 / edge_ref_maxpool_f32 (windows 1..5, strides 1..3,
@@ -257,7 +258,8 @@ static void test_bilinear(void **state)
                                     .in_w = rnd_in(1, 40),
                                     .depth = rnd_in(0, 2) ? 8 * rnd_in(1, 8) : rnd_in(1, 70),
                                     .out_h = rnd_in(1, 40),
-                                    .out_w = rnd_in(1, 40)};
+                                    /* sometimes wide enough for several column blocks */
+                                    .out_w = rnd_in(0, 4) ? rnd_in(1, 40) : rnd_in(41, 400)};
         const bool align = rnd_in(0, 2) == 0, half = !align && rnd_in(0, 1);
         edge_ref_lerp_q10 *yq = malloc((size_t)p.out_h * sizeof *yq);
         edge_ref_lerp_q10 *xq = malloc((size_t)p.out_w * sizeof *xq);

@@ -3,10 +3,11 @@
  *
  * Owns: the bodies of edge_f32_avgpool and edge_f32_maxpool: per output pixel the window
  * clipped to the input as kernels/ref/pool.c clips it, then channels F32_LANES at a time (the
- * rest one by one), each lane doing the reference's operations in its order: the average sums
- * the taps from 0.0f, divides by their count (as a float) and clamps; the maximum starts at
- * -FLT_MAX, keeps m < v ? v : m per tap and clamps. A level's file defines F32_LANES and F32_SFX
- * and includes this header after f32_eltwise_impl.h. Does not own threading. */
+ * last vector overlapping the one before when F32_LANES does not divide the channels; fewer
+ * channels than F32_LANES one by one), each lane doing the reference's operations in its order: the
+ * average sums the taps from 0.0f, divides by their count (as a float) and clamps; the maximum
+ * starts at -FLT_MAX, keeps m < v ? v : m per tap and clamps. A level's file defines F32_LANES and
+ * F32_SFX and includes this header after f32_eltwise_impl.h. Does not own threading. */
 #include <float.h>
 #include <string.h>
 
@@ -30,7 +31,9 @@
                 const int32_t x0 = (int32_t)(xs > 0 ? xs : 0);                                    \
                 const int32_t x1 = (int32_t)(xe < p->in_w ? xe : p->in_w);                        \
                 size_t ch = 0;                                                                    \
-                for (; ch + F32_LANES <= c; ch += F32_LANES) {                                    \
+                for (; c >= F32_LANES && ch < c; ch += F32_LANES) {                               \
+                    if (ch + F32_LANES > c)                                                       \
+                        ch = c - F32_LANES; /* overlaps the vector before */                      \
                     f32v acc = INIT;                                                              \
                     float n = 0.0f;                                                               \
                     for (int32_t y = y0; y < y1; y++)                                             \

@@ -49,6 +49,114 @@ void edge_move_pad_collapse(edge_ref_pad_params *k)
     *k = r;
 }
 
+/* N bytes from SRC to DST (apart) for a short N of any size: fixed-size moves, the last one
+ * ending at N and overlapping the one before, instead of a memcpy call per piece (a feature map
+ * padded along its channels is one short copy and one short fill per pixel). */
+static inline void copy_short(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    if (n > 256) {
+        memcpy(dst, src, n);
+    } else if (n >= 32) {
+        for (size_t i = 0; i + 32 < n; i += 32)
+            memcpy(dst + i, src + i, 32);
+        memcpy(dst + n - 32, src + n - 32, 32);
+    } else if (n >= 16) {
+        memcpy(dst, src, 16);
+        memcpy(dst + n - 16, src + n - 16, 16);
+    } else if (n >= 8) {
+        memcpy(dst, src, 8);
+        memcpy(dst + n - 8, src + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(dst, src, 4);
+        memcpy(dst + n - 4, src + n - 4, 4);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            dst[i] = src[i];
+    }
+}
+
+void edge_move_pad_pattern(const void *value, size_t esize, uint8_t *pattern)
+{
+    for (size_t i = 0; i < EDGE_MOVE_PAD_PATTERN; i++)
+        pattern[i] = ((const uint8_t *)value)[i % esize];
+}
+
+/* N bytes (whole elements) of the pad value: the pattern starts with a whole element and its
+ * length is a multiple of every element size, and every piece copy_short moves starts at a
+ * multiple of the element size within the piece (the element size divides 4, 8, 16 and 32). */
+static void fill_pattern(uint8_t *dst, const uint8_t *pattern, size_t n)
+{
+    for (; n > EDGE_MOVE_PAD_PATTERN; n -= EDGE_MOVE_PAD_PATTERN, dst += EDGE_MOVE_PAD_PATTERN)
+        memcpy(dst, pattern, EDGE_MOVE_PAD_PATTERN);
+    copy_short(dst, pattern, n);
+}
+
+#define PAD_TASK_MIN 32768 /* output bytes: less is not worth waking a thread */
+
+typedef struct pad_job {
+    const edge_ref_pad_params *k;
+    size_t esize;
+    const uint8_t *pattern, *in;
+    uint8_t *out;
+    int32_t out_dims[EDGE_REF_MAX_DIMS];
+    size_t in_stride[EDGE_REF_MAX_DIMS]; /* elements */
+} pad_job;
+
+/* Output rows [first, first + count) of the innermost dimension, rows numbered over the outer
+ * dimensions: each is the pad value, or the pad value, a run of the input and the pad value. */
+static void pad_range(void *ctx, size_t first, size_t count)
+{
+    const pad_job *j = ctx;
+    const edge_ref_pad_params *k = j->k;
+    const int last = k->rank - 1;
+    const size_t e = j->esize, row = (size_t)j->out_dims[last] * e;
+    const size_t left = (size_t)k->before[last] * e, width = (size_t)k->in_dims[last] * e;
+    uint8_t *o = j->out + first * row;
+    int32_t idx[EDGE_REF_MAX_DIMS] = {0}; /* FIRST's outer indices */
+    for (int d = last - 1; d >= 0; d--) {
+        idx[d] = (int32_t)(first % (size_t)j->out_dims[d]);
+        first /= (size_t)j->out_dims[d];
+    }
+    for (size_t n = 0; n < count; n++, o += row) {
+        size_t off = 0;
+        bool inside = true;
+        for (int d = 0; d < last && inside; d++) {
+            const int32_t i = idx[d] - k->before[d];
+            inside = i >= 0 && i < k->in_dims[d];
+            off += (size_t)i * j->in_stride[d];
+        }
+        if (inside) {
+            fill_pattern(o, j->pattern, left);
+            copy_short(o + left, j->in + off * e, width);
+            fill_pattern(o + left + width, j->pattern, row - left - width);
+        } else {
+            fill_pattern(o, j->pattern, row);
+        }
+        for (int d = last - 1; d >= 0 && ++idx[d] == j->out_dims[d]; d--)
+            idx[d] = 0;
+    }
+}
+
+void edge_move_pad_run(const edge_ref_pad_params *k, size_t esize, const uint8_t *pattern,
+                       const void *in, void *out, edge_exec *ex)
+{
+    pad_job j = {.k = k, .esize = esize, .pattern = pattern, .in = in, .out = out};
+    size_t rows = 1, stride = 1;
+    for (int d = k->rank - 1; d >= 0; d--) {
+        j.out_dims[d] = k->in_dims[d] + k->before[d] + k->after[d];
+        j.in_stride[d] = stride;
+        stride *= (size_t)k->in_dims[d];
+        if (d < k->rank - 1)
+            rows *= (size_t)j.out_dims[d];
+    }
+    const size_t row = k->rank ? (size_t)j.out_dims[k->rank - 1] * esize : 0;
+    if (k->rank == 0 || rows == 0 || row == 0) {
+        edge_ref_pad_bytes(k, esize, in, pattern, out); /* one element, or nothing */
+        return;
+    }
+    edge_exec_ranges(ex, rows, (PAD_TASK_MIN + row - 1) / row, 1, pad_range, &j);
+}
+
 /* ---- SLICE, STRIDED_SLICE ---- */
 
 void edge_move_slice_collapse(edge_ref_slice_params *k)

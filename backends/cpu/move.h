@@ -24,6 +24,17 @@
 /* PAD: K in place; dimensions without padding merged into the one before. */
 void edge_move_pad_collapse(edge_ref_pad_params *k);
 
+/* The pad value (ESIZE bytes: 1, 2, 4 or 8) repeated over EDGE_MOVE_PAD_PATTERN bytes. */
+#define EDGE_MOVE_PAD_PATTERN 256
+void edge_move_pad_pattern(const void *value, size_t esize, uint8_t *pattern);
+
+/* PAD K (collapsed or not) of ESIZE-byte elements (1, 2, 4 or 8) from IN to OUT, as
+ * edge_ref_pad_bytes writes it with PATTERN's first element as the value: the rows of the
+ * innermost dimension split over EX's threads, each row's runs of input and pad value moved
+ * with a few fixed-size copies. */
+void edge_move_pad_run(const edge_ref_pad_params *k, size_t esize, const uint8_t *pattern,
+                       const void *in, void *out, edge_exec *ex);
+
 /* STRIDED_SLICE / SLICE with begins known at prepare: K in place; a whole dimension (start 0,
  * step 1, every element) merged into the one before it when that one steps by 1. */
 void edge_move_slice_collapse(edge_ref_slice_params *k);

@@ -7,8 +7,9 @@
  * output's scale and zero point), otherwise the output zero point for
  * int8/uint8 and 0 for the other types. PAD and PADV2 share one
  * implementation, as in TFLM. The paddings are reduced at prepare (move.h:
- * unpadded dimensions merged, so rows are long memcpy runs).
- * Does not own the copy (kernels/ref/transform.c). */
+ * unpadded dimensions merged, so rows are long runs) and the value repeated into a pattern;
+ * eval moves the rows over the interpreter's threads (move.h edge_move_pad_run).
+ * Does not own the copy (backends/cpu/move.c, kernels/ref/transform.c). */
 #include <string.h>
 
 #include "cpu_op.h"
@@ -26,6 +27,7 @@ typedef struct pad_data {
     edge_ref_pad_params k;
     size_t esize;
     uint8_t value[8]; /* pad value, esize bytes */
+    uint8_t pattern[EDGE_MOVE_PAD_PATTERN]; /* the value repeated (move.h) */
 } pad_data;
 
 /* Paddings into d->k (edge_pad_shape), checked against the declared output. */
@@ -89,6 +91,7 @@ static int pad_prepare(edge_prep *p, edge_node *n)
     if ((rc = pad_value(p, in, edge_op_input(p, n, 2), out, d)))
         return rc;
     edge_move_pad_collapse(&d->k);
+    edge_move_pad_pattern(d->value, d->esize, d->pattern);
     n->kernel = n->folded ? "folded" : "pad_rows";
     return 0;
 }
@@ -98,7 +101,7 @@ static void pad_eval(const edge_node *n, void *const *t, void *scratch, edge_exe
     const pad_data *d = n->data;
     if (n->folded)
         return; /* its convolution pads (runtime/interp/fold_pad.c) */
-    edge_ref_pad_bytes(&d->k, d->esize, t[n->in[0]], d->value, t[n->out[0]]);
+    edge_move_pad_run(&d->k, d->esize, d->pattern, t[n->in[0]], t[n->out[0]], ex);
 }
 
 const edge_op edge_op_PAD = {

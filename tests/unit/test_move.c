@@ -70,33 +70,52 @@ static int differ(const uint8_t *a, const uint8_t *b, size_t n)
     return memcmp(a, b, n + 16) != 0;
 }
 
+/* Pad cases: the collapsed parameters through the reference, and through edge_move_pad_run on
+ * no team, two and three threads, against the reference with the original parameters. One case
+ * in eight has wide rows and many of them (a feature map padded along its channels, or its
+ * borders), so that the rows are cut over the threads and the runs take every copy size. */
 static void test_pad(void **state)
 {
     (void)state;
+    edge_exec *two = edge__exec_new(2), *three = edge__exec_new(3);
+    assert_non_null(two);
+    assert_non_null(three);
     int bad = 0;
     for (int c = 0; c < 3000; c++) {
         edge_ref_pad_params k = {.rank = rnd_in(0, 6)};
+        const bool big = rnd_in(0, 7) == 0;
+        if (big)
+            k.rank = rnd_in(2, 4);
         int32_t out_dims[EDGE_REF_MAX_DIMS];
         for (int d = 0; d < k.rank; d++) {
-            k.in_dims[d] = rnd_dim(7);
-            k.before[d] = rnd_in(0, 3) == 0 ? rnd_in(0, 3) : 0;
-            k.after[d] = rnd_in(0, 3) == 0 ? rnd_in(0, 3) : 0;
+            k.in_dims[d] = big ? rnd_in(1, d == k.rank - 1 ? 90 : 24) : rnd_dim(7);
+            k.before[d] = rnd_in(0, 3) == 0 ? rnd_in(0, big ? 40 : 3) : 0;
+            k.after[d] = rnd_in(0, 3) == 0 ? rnd_in(0, big ? 40 : 3) : 0;
             out_dims[d] = k.in_dims[d] + k.before[d] + k.after[d];
         }
         const size_t e = rnd_esize(), n_in = count_of(k.in_dims, k.rank) * e;
         const size_t n_out = count_of(out_dims, k.rank) * e;
         uint8_t *in = random_bytes(n_in), *want = random_bytes(n_out + 16);
-        uint8_t *got = malloc(n_out + 16), value[8];
+        uint8_t *got = malloc(n_out + 16), value[8], pattern[EDGE_MOVE_PAD_PATTERN];
         memcpy(got, want, n_out + 16);
         for (int i = 0; i < 8; i++)
             value[i] = (uint8_t)rnd();
         edge_ref_pad_params r = k;
         edge_move_pad_collapse(&r);
+        edge_move_pad_pattern(value, e, pattern);
         edge_ref_pad_bytes(&k, e, in, value, want);
         edge_ref_pad_bytes(&r, e, in, value, got);
         bad += differ(got, want, n_out);
+        edge_exec *teams[3] = {NULL, two, three};
+        for (int t = 0; t < 3; t++) {
+            memset(got, 0xA5, n_out);
+            edge_move_pad_run(rnd_in(0, 1) ? &r : &k, e, pattern, in, got, teams[t]);
+            bad += differ(got, want, n_out);
+        }
         free(in), free(want), free(got);
     }
+    edge__exec_free(two);
+    edge__exec_free(three);
     printf("# pad: 3000 cases, %d differ\n", bad);
     assert_int_equal(bad, 0);
 }

@@ -26,7 +26,7 @@ _Static_assert(EDGE_MAX_DIMS <= EDGE_REF_MAX_DIMS, "pad kernel rank");
 typedef struct pad_data {
     edge_ref_pad_params k;
     size_t esize;
-    uint8_t value[8]; /* pad value, esize bytes */
+    uint8_t value[8];                       /* pad value, esize bytes */
     uint8_t pattern[EDGE_MOVE_PAD_PATTERN]; /* the value repeated (move.h) */
 } pad_data;
 

@@ -49,32 +49,6 @@ void edge_move_pad_collapse(edge_ref_pad_params *k)
     *k = r;
 }
 
-/* N bytes from SRC to DST (apart) for a short N of any size: fixed-size moves, the last one
- * ending at N and overlapping the one before, instead of a memcpy call per piece (a feature map
- * padded along its channels is one short copy and one short fill per pixel). */
-static inline void copy_short(uint8_t *dst, const uint8_t *src, size_t n)
-{
-    if (n > 256) {
-        memcpy(dst, src, n);
-    } else if (n >= 32) {
-        for (size_t i = 0; i + 32 < n; i += 32)
-            memcpy(dst + i, src + i, 32);
-        memcpy(dst + n - 32, src + n - 32, 32);
-    } else if (n >= 16) {
-        memcpy(dst, src, 16);
-        memcpy(dst + n - 16, src + n - 16, 16);
-    } else if (n >= 8) {
-        memcpy(dst, src, 8);
-        memcpy(dst + n - 8, src + n - 8, 8);
-    } else if (n >= 4) {
-        memcpy(dst, src, 4);
-        memcpy(dst + n - 4, src + n - 4, 4);
-    } else {
-        for (size_t i = 0; i < n; i++)
-            dst[i] = src[i];
-    }
-}
-
 void edge_move_pad_pattern(const void *value, size_t esize, uint8_t *pattern)
 {
     for (size_t i = 0; i < EDGE_MOVE_PAD_PATTERN; i++)
@@ -82,13 +56,13 @@ void edge_move_pad_pattern(const void *value, size_t esize, uint8_t *pattern)
 }
 
 /* N bytes (whole elements) of the pad value: the pattern starts with a whole element and its
- * length is a multiple of every element size, and every piece copy_short moves starts at a
+ * length is a multiple of every element size, and every piece edge_move_short moves starts at a
  * multiple of the element size within the piece (the element size divides 4, 8, 16 and 32). */
 static void fill_pattern(uint8_t *dst, const uint8_t *pattern, size_t n)
 {
     for (; n > EDGE_MOVE_PAD_PATTERN; n -= EDGE_MOVE_PAD_PATTERN, dst += EDGE_MOVE_PAD_PATTERN)
         memcpy(dst, pattern, EDGE_MOVE_PAD_PATTERN);
-    copy_short(dst, pattern, n);
+    edge_move_short(dst, pattern, n);
 }
 
 #define PAD_TASK_MIN 32768 /* output bytes: less is not worth waking a thread */
@@ -127,7 +101,7 @@ static void pad_range(void *ctx, size_t first, size_t count)
         }
         if (inside) {
             fill_pattern(o, j->pattern, left);
-            copy_short(o + left, j->in + off * e, width);
+            edge_move_short(o + left, j->in + off * e, width);
             fill_pattern(o + left + width, j->pattern, row - left - width);
         } else {
             fill_pattern(o, j->pattern, row);

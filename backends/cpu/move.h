@@ -15,11 +15,40 @@
 #define EDGE_CPU_MOVE_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "cpu_op.h"
 #include "dispatch.h"
 #include "ref/resize.h"
 #include "ref/transform.h"
+
+/* N bytes from SRC to DST (apart) for a short N of any size: fixed-size moves, the last one
+ * ending at N and overlapping the one before, instead of a memcpy call per piece (a feature map
+ * padded along its channels is one short copy and one short fill per pixel; a broadcast
+ * operand's repeated run of a few bytes). */
+static inline void edge_move_short(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    if (n > 256) {
+        memcpy(dst, src, n);
+    } else if (n >= 32) {
+        for (size_t i = 0; i + 32 < n; i += 32)
+            memcpy(dst + i, src + i, 32);
+        memcpy(dst + n - 32, src + n - 32, 32);
+    } else if (n >= 16) {
+        memcpy(dst, src, 16);
+        memcpy(dst + n - 16, src + n - 16, 16);
+    } else if (n >= 8) {
+        memcpy(dst, src, 8);
+        memcpy(dst + n - 8, src + n - 8, 8);
+    } else if (n >= 4) {
+        memcpy(dst, src, 4);
+        memcpy(dst + n - 4, src + n - 4, 4);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            dst[i] = src[i];
+    }
+}
 
 /* PAD: K in place; dimensions without padding merged into the one before. */
 void edge_move_pad_collapse(edge_ref_pad_params *k);

@@ -19,6 +19,7 @@
 #include "cpu_op.h"
 #include "dispatch.h"
 #include "lut8.h"
+#include "move.h"
 #include "op_math.h"
 #include "ref/binary.h"
 #include "ref/gaps.h"
@@ -253,56 +254,119 @@ static int tiled_input(const edge_bcast *s, size_t esize)
     return as == 0 && bs == n ? 1 : bs == 0 && as == n ? 2 : 0;
 }
 
-/* Rows [FIRST, FIRST + COUNT) of walk CTX, as edge_bcast_walk runs them; where one input
- * repeats a short run along dimension 4 (tiled_input), a tile holds that run repeated and
- * each row call covers as many of the other input's runs as the tile holds (a 3-channel mean
- * subtracted from an image: one call per 170 pixels instead of one per pixel). */
+/* The tile of fast_rows: the repeated input's runs laid out as the other input reads on. */
+typedef struct bin_tile {
+    _Alignas(64) unsigned char bytes[BIN_TILE_BYTES];
+    size_t len;
+    const unsigned char *run_of;      /* a tile of one run repeated: that run, else NULL */
+    const unsigned char *other, *out; /* a batch of short sweeps: where they start */
+} bin_tile;
+
+/* The batch of short sweeps in T, if any, through W's row. */
+static void tile_flush(const fast_walk *w, int rep, bin_tile *t)
+{
+    if (!t->other)
+        return;
+    const size_t n = t->len / w->esize;
+    if (rep == 1)
+        w->row(w->p, t->bytes, 1, t->other, 1, (unsigned char *)t->out, n);
+    else
+        w->row(w->p, t->other, 1, t->bytes, 1, (unsigned char *)t->out, n);
+    t->other = NULL;
+    t->len = 0;
+}
+
+/* SPAN rows of a sweep where input REP repeats the run SRC while the other reads on from OTHER
+ * (rows of RUN bytes, output PO). A sweep that fills at least half the tile runs over a tile
+ * of SRC repeated (kept while SRC stays), as many rows a call as it holds; shorter sweeps whose
+ * other-input rows follow on are batched into one tile (YOLOv5's grid offsets: [1,6400,3,2]
+ * plus [1,6400,1,2], sweeps of 6 bytes) and run together. */
+static void tiled_sweep(const fast_walk *w, int rep, bin_tile *t, const unsigned char *src,
+                        const unsigned char *other, unsigned char *po, size_t span, size_t run)
+{
+    const size_t n = run / w->esize, per_tile = BIN_TILE_BYTES / run;
+    if (2 * span * run < BIN_TILE_BYTES) {
+        if (t->other && (other != t->other + t->len || t->len + span * run > BIN_TILE_BYTES))
+            tile_flush(w, rep, t);
+        if (!t->other) {
+            t->other = other;
+            t->out = po;
+            t->run_of = NULL;
+            t->len = 0;
+        }
+        for (size_t j = 0; j < span; j++, t->len += run)
+            edge_move_short(t->bytes + t->len, src, run);
+        return;
+    }
+    tile_flush(w, rep, t);
+    const size_t need = (span < per_tile ? span : per_tile) * run;
+    if (src != t->run_of || t->len < need) {
+        /* the run, then the tile doubled onto itself: a few copies, not one per run */
+        memcpy(t->bytes, src, run);
+        for (t->len = run; t->len < need;) {
+            const size_t more = need - t->len < t->len ? need - t->len : t->len;
+            memcpy(t->bytes + t->len, t->bytes, more);
+            t->len += more;
+        }
+        t->run_of = src;
+    }
+    for (size_t j = 0; j < span; j += per_tile) {
+        const size_t rows = span - j < per_tile ? span - j : per_tile;
+        if (rep == 1)
+            w->row(w->p, t->bytes, 1, other + j * run, 1, po + j * run, rows * n);
+        else
+            w->row(w->p, other + j * run, 1, t->bytes, 1, po + j * run, rows * n);
+    }
+}
+
+/* Rows [FIRST, FIRST + COUNT) of walk CTX, as edge_bcast_walk runs them, sweep by sweep of
+ * dimension 4 (the row's index over dimensions 0..4 advanced as an odometer, not divided out
+ * per sweep); where one input repeats a short run along dimension 4 (tiled_input), through a
+ * tile (tiled_sweep): a 3-channel mean subtracted from an image is one call per 170 pixels
+ * instead of one per pixel. */
 static void fast_rows(void *ctx, size_t first, size_t count)
 {
     const fast_walk *w = ctx;
     const edge_bcast *s = &w->p->shape;
-    const size_t n = s->dims[EDGE_BCAST_DIMS - 1], d4 = s->dims[EDGE_BCAST_DIMS - 2];
-    const size_t as = s->a_stride[EDGE_BCAST_DIMS - 1], bs = s->b_stride[EDGE_BCAST_DIMS - 1];
+    enum { D4 = EDGE_BCAST_DIMS - 2 };
+    const size_t n = s->dims[D4 + 1], d4 = s->dims[D4];
+    const size_t as = s->a_stride[D4 + 1], bs = s->b_stride[D4 + 1];
     const size_t run = n * w->esize;
     const int rep = tiled_input(s, w->esize);
-    const size_t per_tile = rep ? BIN_TILE_BYTES / run : 1;
-    _Alignas(64) unsigned char tile[BIN_TILE_BYTES];
-    const unsigned char *tiled = NULL; /* the run the tile holds */
+    bin_tile tile;
+    tile.len = 0;
+    tile.run_of = tile.other = tile.out = NULL;
+    size_t idx[D4 + 1]; /* FIRST's index over dimensions 0..4 */
+    for (size_t k = D4 + 1, rem = first; k-- > 0;) {
+        idx[k] = rem % s->dims[k];
+        rem /= s->dims[k];
+    }
     for (size_t r = first, end = first + count; r < end;) {
-        /* row r's input offsets: its index over dimensions 0..4 */
-        size_t rem = r, ao = 0, bo = 0;
-        for (int k = EDGE_BCAST_DIMS - 2; k >= 0; k--) {
-            const size_t i = rem % s->dims[k];
-            rem /= s->dims[k];
-            ao += i * s->a_stride[k];
-            bo += i * s->b_stride[k];
+        size_t ao = 0, bo = 0;
+        for (int k = 0; k <= D4; k++) {
+            ao += idx[k] * s->a_stride[k];
+            bo += idx[k] * s->b_stride[k];
         }
-        size_t span = d4 - r % d4; /* rows left in this sweep of dimension 4 */
+        size_t span = d4 - idx[D4]; /* rows left in this sweep of dimension 4 */
         span = span < end - r ? span : end - r;
         const unsigned char *pa = w->a + ao * w->esize, *pb = w->b + bo * w->esize;
         unsigned char *po = w->o + r * run;
         if (rep) {
-            const unsigned char *src = rep == 1 ? pa : pb;
-            if (src != tiled) {
-                for (size_t t = 0; t < per_tile; t++)
-                    memcpy(tile + t * run, src, run);
-                tiled = src;
-            }
-            for (size_t j = 0; j < span; j += per_tile) {
-                const size_t rows = span - j < per_tile ? span - j : per_tile;
-                if (rep == 1)
-                    w->row(w->p, tile, 1, pb + j * run, 1, po + j * run, rows * n);
-                else
-                    w->row(w->p, pa + j * run, 1, tile, 1, po + j * run, rows * n);
-            }
+            tiled_sweep(w, rep, &tile, rep == 1 ? pa : pb, rep == 1 ? pb : pa, po, span, run);
         } else {
-            const size_t a4 = s->a_stride[EDGE_BCAST_DIMS - 2] * w->esize;
-            const size_t b4 = s->b_stride[EDGE_BCAST_DIMS - 2] * w->esize;
+            const size_t a4 = s->a_stride[D4] * w->esize, b4 = s->b_stride[D4] * w->esize;
             for (size_t j = 0; j < span; j++)
                 w->row(w->p, pa + j * a4, as, pb + j * b4, bs, po + j * run, n);
         }
         r += span;
+        idx[D4] += span;
+        for (int k = D4; k > 0 && idx[k] == s->dims[k]; k--) {
+            idx[k] = 0;
+            idx[k - 1]++;
+        }
     }
+    if (rep)
+        tile_flush(w, rep, &tile);
 }
 
 /* Elements [FIRST, FIRST + COUNT) of a walk CTX that is one run. */

@@ -6,8 +6,10 @@
  * to the scalar level (the reference kernels) on one: an innermost run that one input repeats
  * along the next dimension (a per-channel mean subtracted from an image: the tiled rows of
  * backends/cpu/op_binary.c), the repeated input changing along an outer dimension (the tile
- * rebuilt), runs too long to tile under a multi-dimension walk, a scalar operand (one run),
- * and cuts that start inside a sweep of the tiled dimension; and int8/uint8 MUL whose multiplier
+ * rebuilt), short sweeps batched into one tile (YOLOv5's grid offsets) or not (the other input
+ * not reading on), long and short sweeps in one task, runs too long to tile under a
+ * multi-dimension walk, a scalar operand (one run), and cuts that start inside a sweep of the
+ * tiled dimension; and int8/uint8 MUL whose multiplier
  * saturates (op_binary.c's mul_sat rows) on the same walk. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -109,6 +111,16 @@ static void test_broadcast_threads(void **state)
         /* a's run changes along dimension 1, repeats along dimension 2: the tile rebuilt */
         {EDGE_OP_MAXIMUM, EDGE_INT8, {1, 51, 1, 40}, {1, 1, 31, 40}, false},
         {EDGE_OP_SUB, EDGE_FLOAT32, {1, 51, 1, 40}, {1, 1, 31, 40}, false},
+        /* YOLOv5's grid offsets: sweeps of 3 rows of 2 bytes, batched into one tile while
+         * the other input reads on, cut inside a sweep */
+        {EDGE_OP_ADD, EDGE_INT8, {1, 4000, 3, 2}, {1, 4000, 1, 2}, false},
+        /* ... and where it does not read on (a repeats along dimension 1): a batch a sweep */
+        {EDGE_OP_SUB, EDGE_UINT8, {1, 1, 3, 5}, {1, 4000, 1, 5}, false},
+        /* runs of 12 bytes (three floats), batched */
+        {EDGE_OP_ADD, EDGE_FLOAT32, {1, 3000, 3, 3}, {1, 3000, 1, 3}, false},
+        /* sweeps long enough for a tile of one run (41 x 8 bytes), cut inside sweeps so that
+         * tasks start and end with short ones */
+        {EDGE_OP_MUL, EDGE_INT8, {1, 301, 41, 8}, {1, 301, 1, 8}, false},
         /* runs of 300 bytes (too long to tile) under two outer dimensions */
         {EDGE_OP_MINIMUM, EDGE_UINT8, {1, 31, 9, 300}, {1, 31, 1, 300}, false},
         {EDGE_OP_ADD, EDGE_FLOAT32, {1, 31, 9, 300}, {1, 31, 1, 300}, false},

@@ -44,8 +44,9 @@ typedef struct binary_data {
     edge_qs8_binary_params q;
     edge_f32_bin_row_fn f32_row; /* float32 on the kernel table's row (NULL: the reference) */
     edge_bcast_row_fn sat_row;   /* mul_sat above the scalar level (NULL: the reference) */
-    bool silu;  /* MUL of x by LOGISTIC(x) folded into lut (fold_silu.c): out = lut[x] */
-    int x_slot; /* silu: the input slot holding x */
+    bool table; /* out = lut[x]: the other operand is LOGISTIC(x) or a constant scalar */
+    bool silu;  /* the table of a MUL of x by LOGISTIC(x) (fold_silu.c) */
+    int x_slot; /* table: the input slot holding x */
     edge_lut8 lut;
 } binary_data;
 
@@ -228,8 +229,8 @@ static void fast_row(const edge_arith_params *p, const void *a, size_t as, const
 
 /* Elementwise work of at least this many elements per thread is split over the threads. */
 #define BIN_TASK_MIN 16384
-/* Inner runs of at most half this many bytes that one input repeats along the next dimension
- * while the other reads on run as rows over a tile of the repeated run (fast_rows). */
+/* Rows of the broadcast walk shorter than half this many bytes are batched into one kernel
+ * call per this many bytes of output (fast_rows). */
 #define BIN_TILE_BYTES 512
 
 /* One broadcast walk of the fast kernels: ROW (P its parameters) over S's rows of
@@ -242,88 +243,112 @@ typedef struct fast_walk {
     unsigned char *o;
 } fast_walk;
 
-/* Which input of S repeats its innermost run along dimension 4 while the other reads its runs
- * one after another: 1 (a), 2 (b), or 0 when neither does or the run is too long to tile. */
-static int tiled_input(const edge_bcast *s, size_t esize)
-{
-    const size_t n = s->dims[EDGE_BCAST_DIMS - 1];
-    if (s->dims[EDGE_BCAST_DIMS - 2] < 2 || 2 * n * esize > BIN_TILE_BYTES ||
-        s->a_stride[EDGE_BCAST_DIMS - 1] != 1 || s->b_stride[EDGE_BCAST_DIMS - 1] != 1)
-        return 0;
-    const size_t as = s->a_stride[EDGE_BCAST_DIMS - 2], bs = s->b_stride[EDGE_BCAST_DIMS - 2];
-    return as == 0 && bs == n ? 1 : bs == 0 && as == n ? 2 : 0;
-}
+/* Short rows of the walk gathered into one kernel call of at most BIN_TILE_BYTES of output.
+ * Per input, the batch's rows either lie one after another in the input (DIRECT: the kernel
+ * reads them there) or are laid out in the input's tile: a run repeated (REP_OF: the tile holds
+ * that run repeated over REP_LEN bytes from its start, kept from batch to batch), an element
+ * repeated along a row, or rows copied from elsewhere. */
+typedef struct bin_in {
+    _Alignas(64) unsigned char tile[BIN_TILE_BYTES];
+    const unsigned char *direct, *rep_of;
+    size_t rep_len;
+} bin_in;
 
-/* The tile of fast_rows: the repeated input's runs laid out as the other input reads on. */
-typedef struct bin_tile {
-    _Alignas(64) unsigned char bytes[BIN_TILE_BYTES];
+typedef struct row_batch {
+    bin_in in[2];
+    unsigned char *out; /* the batch's output, LEN bytes so far */
     size_t len;
-    const unsigned char *run_of;      /* a tile of one run repeated: that run, else NULL */
-    const unsigned char *other, *out; /* a batch of short sweeps: where they start */
-} bin_tile;
+} row_batch;
 
-/* The batch of short sweeps in T, if any, through W's row. */
-static void tile_flush(const fast_walk *w, int rep, bin_tile *t)
+/* ROWS rows of N elements of ESIZE bytes of one input into batch bytes [LEN, ...): row r at
+ * P + r * STEP bytes, its elements S (0 or 1) apart. */
+static void batch_rows(bin_in *x, const unsigned char *p, size_t s, size_t step, size_t len,
+                       size_t rows, size_t n, size_t esize)
 {
-    if (!t->other)
+    const size_t run = n * esize;
+    unsigned char *t = x->tile + len;
+    if (s == 1 && step == run) { /* the rows read on */
+        if (len == 0) {
+            x->direct = p;
+            return;
+        }
+        if (x->direct && x->direct + len == p)
+            return;
+    }
+    if (len == 0) {
+        x->direct = NULL;
+    } else if (x->direct) { /* read on until now: those rows into the tile */
+        memcpy(x->tile, x->direct, len);
+        x->direct = NULL;
+        x->rep_of = NULL;
+    }
+    if (s == 1 && step == 0) { /* one run repeated: copied once, then doubled onto itself */
+        if (len == 0 && x->rep_of == p && x->rep_len >= rows * run)
+            return;
+        edge_move_short(t, p, run);
+        for (size_t have = run, need = rows * run; have < need;) {
+            const size_t more = need - have < have ? need - have : have;
+            memcpy(t + have, t, more);
+            have += more;
+        }
+        x->rep_of = len == 0 ? p : NULL;
+        x->rep_len = rows * run;
         return;
-    const size_t n = t->len / w->esize;
-    if (rep == 1)
-        w->row(w->p, t->bytes, 1, t->other, 1, (unsigned char *)t->out, n);
-    else
-        w->row(w->p, t->other, 1, t->bytes, 1, (unsigned char *)t->out, n);
-    t->other = NULL;
-    t->len = 0;
+    }
+    x->rep_of = NULL;
+    if (s == 1 && step == run) {
+        memcpy(t, p, rows * run);
+    } else if (s == 1) {
+        for (size_t r = 0; r < rows; r++)
+            edge_move_short(t + r * run, p + r * step, run);
+    } else if (esize == 1) { /* one element along each row */
+        for (size_t r = 0; r < rows; r++)
+            memset(t + r * run, p[r * step], n);
+    } else {
+        for (size_t r = 0; r < rows; r++)
+            for (size_t i = 0; i < n; i++)
+                memcpy(t + r * run + i * esize, p + r * step, esize);
+    }
 }
 
-/* SPAN rows of a sweep where input REP repeats the run SRC while the other reads on from OTHER
- * (rows of RUN bytes, output PO). A sweep that fills at least half the tile runs over a tile
- * of SRC repeated (kept while SRC stays), as many rows a call as it holds; shorter sweeps whose
- * other-input rows follow on are batched into one tile (YOLOv5's grid offsets: [1,6400,3,2]
- * plus [1,6400,1,2], sweeps of 6 bytes) and run together. */
-static void tiled_sweep(const fast_walk *w, int rep, bin_tile *t, const unsigned char *src,
-                        const unsigned char *other, unsigned char *po, size_t span, size_t run)
+static void batch_flush(const fast_walk *w, row_batch *b)
 {
-    const size_t n = run / w->esize, per_tile = BIN_TILE_BYTES / run;
-    if (2 * span * run < BIN_TILE_BYTES) {
-        if (t->other && (other != t->other + t->len || t->len + span * run > BIN_TILE_BYTES))
-            tile_flush(w, rep, t);
-        if (!t->other) {
-            t->other = other;
-            t->out = po;
-            t->run_of = NULL;
-            t->len = 0;
-        }
-        for (size_t j = 0; j < span; j++, t->len += run)
-            edge_move_short(t->bytes + t->len, src, run);
+    if (!b->len)
         return;
-    }
-    tile_flush(w, rep, t);
-    const size_t need = (span < per_tile ? span : per_tile) * run;
-    if (src != t->run_of || t->len < need) {
-        /* the run, then the tile doubled onto itself: a few copies, not one per run */
-        memcpy(t->bytes, src, run);
-        for (t->len = run; t->len < need;) {
-            const size_t more = need - t->len < t->len ? need - t->len : t->len;
-            memcpy(t->bytes + t->len, t->bytes, more);
-            t->len += more;
-        }
-        t->run_of = src;
-    }
-    for (size_t j = 0; j < span; j += per_tile) {
-        const size_t rows = span - j < per_tile ? span - j : per_tile;
-        if (rep == 1)
-            w->row(w->p, t->bytes, 1, other + j * run, 1, po + j * run, rows * n);
-        else
-            w->row(w->p, other + j * run, 1, t->bytes, 1, po + j * run, rows * n);
+    const unsigned char *x = b->in[0].direct ? b->in[0].direct : b->in[0].tile;
+    const unsigned char *y = b->in[1].direct ? b->in[1].direct : b->in[1].tile;
+    w->row(w->p, x, 1, y, 1, b->out, b->len / w->esize);
+    b->len = 0;
+}
+
+/* SPAN rows of N elements of a sweep of dimension 4 (row j of A at PA + j * A4 bytes, elements
+ * AS apart; B likewise; output rows at PO, one after another) through batch B: a kernel call per
+ * tile of rows instead of one per row. A 3-channel mean subtracted from an image is one call
+ * per 170 pixels, with the mean's tile built once; MoveNet's [48,48,1] - [1,17] one per 30
+ * rows; YOLOv5's grid offsets [1,6400,3,2] + [1,6400,1,2] one per 85 sweeps of 3 rows. */
+static void batch_sweep(const fast_walk *w, row_batch *b, const unsigned char *pa, size_t as,
+                        size_t a4, const unsigned char *pb, size_t bs, size_t b4, unsigned char *po,
+                        size_t span, size_t n)
+{
+    const size_t run = n * w->esize;
+    for (size_t j = 0; j < span;) {
+        if (b->len + run > BIN_TILE_BYTES || (b->len && po + j * run != b->out + b->len))
+            batch_flush(w, b);
+        if (!b->len)
+            b->out = po + j * run;
+        const size_t room = (BIN_TILE_BYTES - b->len) / run;
+        const size_t rows = span - j < room ? span - j : room;
+        batch_rows(&b->in[0], pa + j * a4, as, a4, b->len, rows, n, w->esize);
+        batch_rows(&b->in[1], pb + j * b4, bs, b4, b->len, rows, n, w->esize);
+        b->len += rows * run;
+        j += rows;
     }
 }
 
 /* Rows [FIRST, FIRST + COUNT) of walk CTX, as edge_bcast_walk runs them, sweep by sweep of
  * dimension 4 (the row's index over dimensions 0..4 advanced as an odometer, not divided out
- * per sweep); where one input repeats a short run along dimension 4 (tiled_input), through a
- * tile (tiled_sweep): a 3-channel mean subtracted from an image is one call per 170 pixels
- * instead of one per pixel. */
+ * per sweep): rows shorter than half a tile through a batch (batch_sweep), longer ones a kernel
+ * call each. */
 static void fast_rows(void *ctx, size_t first, size_t count)
 {
     const fast_walk *w = ctx;
@@ -332,10 +357,11 @@ static void fast_rows(void *ctx, size_t first, size_t count)
     const size_t n = s->dims[D4 + 1], d4 = s->dims[D4];
     const size_t as = s->a_stride[D4 + 1], bs = s->b_stride[D4 + 1];
     const size_t run = n * w->esize;
-    const int rep = tiled_input(s, w->esize);
-    bin_tile tile;
-    tile.len = 0;
-    tile.run_of = tile.other = tile.out = NULL;
+    const size_t a4 = s->a_stride[D4] * w->esize, b4 = s->b_stride[D4] * w->esize;
+    const bool batched = 2 * run < BIN_TILE_BYTES;
+    row_batch batch;
+    batch.len = 0;
+    batch.in[0].rep_of = batch.in[1].rep_of = NULL;
     size_t idx[D4 + 1]; /* FIRST's index over dimensions 0..4 */
     for (size_t k = D4 + 1, rem = first; k-- > 0;) {
         idx[k] = rem % s->dims[k];
@@ -351,10 +377,9 @@ static void fast_rows(void *ctx, size_t first, size_t count)
         span = span < end - r ? span : end - r;
         const unsigned char *pa = w->a + ao * w->esize, *pb = w->b + bo * w->esize;
         unsigned char *po = w->o + r * run;
-        if (rep) {
-            tiled_sweep(w, rep, &tile, rep == 1 ? pa : pb, rep == 1 ? pb : pa, po, span, run);
+        if (batched) {
+            batch_sweep(w, &batch, pa, as, a4, pb, bs, b4, po, span, n);
         } else {
-            const size_t a4 = s->a_stride[D4] * w->esize, b4 = s->b_stride[D4] * w->esize;
             for (size_t j = 0; j < span; j++)
                 w->row(w->p, pa + j * a4, as, pb + j * b4, bs, po + j * run, n);
         }
@@ -365,8 +390,7 @@ static void fast_rows(void *ctx, size_t first, size_t count)
             idx[k - 1]++;
         }
     }
-    if (rep)
-        tile_flush(w, rep, &tile);
+    batch_flush(w, &batch);
 }
 
 /* Elements [FIRST, FIRST + COUNT) of a walk CTX that is one run. */
@@ -403,8 +427,33 @@ static const int32_t binary_codes[] = {EDGE_OP_ADD, EDGE_OP_SUB, EDGE_OP_MUL, ED
 static void eval_s8(const binary_data *d, const int8_t *a, const int8_t *b, int8_t *o);
 static void eval_u8(const binary_data *d, const uint8_t *a, const uint8_t *b, uint8_t *o);
 
-/* MUL N of x by LOGISTIC(x) (fold_silu.c chose the pair): D's table of every byte of x, the
- * folded LOGISTIC's table then this MUL's reference arithmetic, looked up over COUNT elements. */
+/* D's table of every byte x of the input in slot X_SLOT against Y[x] in the other slot: this
+ * node's reference arithmetic over the 256 pairs, looked up over COUNT elements. */
+static int x_table(edge_prep *p, edge_node *n, binary_data *d, int x_slot, const uint8_t y[256],
+                   size_t count)
+{
+    uint8_t x[256];
+    for (int i = 0; i < 256; i++)
+        x[i] = (uint8_t)i;
+    binary_data one = *d;
+    const int32_t dims[1] = {256};
+    if (!edge_bcast_init(&one.k.shape, dims, 1, dims, 1, dims, 1))
+        return edge_op_fail(p, EDGE_ESTATE, "cannot walk 256 elements");
+    const uint8_t *a = x_slot == 0 ? x : y, *b = x_slot == 0 ? y : x;
+    if (d->type == EDGE_INT8)
+        eval_s8(&one, (const int8_t *)a, (const int8_t *)b, (int8_t *)d->lut.lut);
+    else
+        eval_u8(&one, a, b, d->lut.lut);
+    d->x_slot = x_slot;
+    d->table = true;
+    d->fast = NULL;
+    d->sat_row = NULL;
+    edge_op_lut8_setup(p, n, &d->lut, count);
+    return 0;
+}
+
+/* MUL N of x by LOGISTIC(x) (fold_silu.c chose the pair): the table of x through the folded
+ * LOGISTIC's table then this MUL. */
 static int silu_table(edge_prep *p, edge_node *n, binary_data *d, size_t count)
 {
     const edge_node *l = &p->m->nodes[n->silu_of - 1];
@@ -412,25 +461,24 @@ static int silu_table(edge_prep *p, edge_node *n, binary_data *d, size_t count)
     if (!sig || (d->type != EDGE_INT8 && d->type != EDGE_UINT8))
         return edge_op_fail(p, EDGE_ESTATE, "folded LOGISTIC node %d has no table",
                             (int)l->file_index);
-    d->x_slot = n->in[0] == l->in[0] ? 0 : 1;
-    uint8_t x[256], y[256];
-    for (int i = 0; i < 256; i++) {
-        x[i] = (uint8_t)i;
-        y[i] = sig[i];
-    }
-    binary_data one = *d;
-    const int32_t dims[1] = {256};
-    if (!edge_bcast_init(&one.k.shape, dims, 1, dims, 1, dims, 1))
-        return edge_op_fail(p, EDGE_ESTATE, "cannot walk 256 elements");
-    const uint8_t *a = d->x_slot == 0 ? x : y, *b = d->x_slot == 0 ? y : x;
-    if (d->type == EDGE_INT8)
-        eval_s8(&one, (const int8_t *)a, (const int8_t *)b, (int8_t *)d->lut.lut);
-    else
-        eval_u8(&one, a, b, d->lut.lut);
     d->silu = true;
-    d->fast = NULL;
-    edge_op_lut8_setup(p, n, &d->lut, count);
-    return 0;
+    return x_table(p, n, d, n->in[0] == l->in[0] ? 0 : 1, sig, count);
+}
+
+/* An 8-bit operation with a constant scalar operand (MoveNet's input normalization, YOLO's
+ * scale factors): out = table[x], built from the reference arithmetic, so exact at every
+ * level; the elementwise kernels' rescaling costs several multiplies per element, a lookup
+ * one permute per vector. Nothing when neither operand is a constant scalar. */
+static int const_table(edge_prep *p, edge_node *n, binary_data *d, const edge_tensor *a,
+                       const edge_tensor *b, const edge_tensor *out)
+{
+    const int c_slot = b->count == 1 && b->data ? 1 : a->count == 1 && a->data ? 0 : -1;
+    if (c_slot < 0 || (d->type != EDGE_INT8 && d->type != EDGE_UINT8) ||
+        (c_slot ? a : b)->count != out->count)
+        return 0;
+    uint8_t c[256];
+    memset(c, *(const uint8_t *)(c_slot ? b : a)->data, sizeof c);
+    return x_table(p, n, d, 1 - c_slot, c, out->count);
 }
 
 /* ADD, SUB, MUL, MAXIMUM, MINIMUM: the operation of N's code. */
@@ -474,11 +522,13 @@ static int binary_prepare(edge_prep *p, edge_node *n)
         if (d.f32_row)
             n->kernel = kt->f32.eltwise_name;
     }
-    if (n->silu_of && (rc = silu_table(p, n, &d, out->count)))
+    if (n->silu_of)
+        rc = silu_table(p, n, &d, out->count);
+    else
+        rc = const_table(p, n, &d, a, b, out);
+    if (rc || (rc = edge_op_keep(p, n, &d, sizeof d)))
         return rc;
-    if ((rc = edge_op_keep(p, n, &d, sizeof d)))
-        return rc;
-    return op == BIN_ADD && a->type == EDGE_INT8 ? add_fast(p, n, &d.k) : 0;
+    return op == BIN_ADD && a->type == EDGE_INT8 && !d.table ? add_fast(p, n, &d.k) : 0;
 }
 
 static void eval_s8(const binary_data *d, const int8_t *a, const int8_t *b, int8_t *o)
@@ -547,7 +597,7 @@ static void binary_eval(const edge_node *n, void *const *t, void *scratch, edge_
         return;
     const void *a = t[n->in[0]], *b = t[n->in[1]];
     void *o = t[n->out[0]];
-    if (d->silu)
+    if (d->table)
         edge_op_lut8_eval(&d->lut, t[n->in[d->x_slot]], o, ex);
     else if (n->packed)
         edge_fast_add_eval(n, t, ex);

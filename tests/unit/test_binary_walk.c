@@ -63,10 +63,11 @@ static uint8_t *walk_model(const walk_case *c, const int32_t *out, size_t *size)
     return buf;
 }
 
-/* Output bytes of the model BUF on THREADS threads at level ISA, inputs filled from SEED;
- * the kernels it ran into KERNELS. */
-static uint8_t *walk_run(const uint8_t *buf, size_t size, edge_isa isa, unsigned threads, int type,
-                         size_t *bytes, char *kernels, size_t klen)
+/* Output bytes of the model BUF on THREADS threads at level ISA, its inputs filled by
+ * FILL(interpreter, ARG); the kernels it ran into KERNELS. */
+static uint8_t *run_model(const uint8_t *buf, size_t size, edge_isa isa, unsigned threads,
+                          void (*fill)(edge_interp *, const void *), const void *arg, size_t *bytes,
+                          char *kernels, size_t klen)
 {
     const edge_model_options o = {.isa = isa, .threads = threads};
     edge_model *m = NULL;
@@ -75,19 +76,7 @@ static uint8_t *walk_run(const uint8_t *buf, size_t size, edge_isa isa, unsigned
         fail_msg("open: %s", err.message);
     edge_interp *it = NULL;
     assert_int_equal(edge_interp_new(m, &it, &err), 0);
-    uint32_t s = 12345;
-    for (int i = 0; i < 2; i++) {
-        size_t n = 0;
-        uint8_t *x = edge_interp_input(it, i, &n);
-        if (type == EDGE_FLOAT32) {
-            float *f = (float *)x;
-            for (size_t k = 0; k < n / sizeof(float); k++, s = s * 1103515245u + 12345u)
-                f[k] = (float)((int32_t)(s >> 8) % 20001 - 10000) / 997.0f;
-        } else {
-            for (size_t k = 0; k < n; k++, s = s * 1103515245u + 12345u)
-                x[k] = (uint8_t)(s >> 16);
-        }
-    }
+    fill(it, arg);
     assert_int_equal(edge_interp_invoke(it), 0);
     const void *y = edge_interp_output(it, 0, bytes);
     uint8_t *copy = malloc(*bytes);
@@ -97,6 +86,30 @@ static uint8_t *walk_run(const uint8_t *buf, size_t size, edge_isa isa, unsigned
     edge_interp_free(it);
     edge_model_unref(m);
     return copy;
+}
+
+/* Both inputs from a fixed seed: floats in [-10, 10] when *TYPE is float32, else bytes. */
+static void fill_random(edge_interp *it, const void *type)
+{
+    uint32_t s = 12345;
+    for (int i = 0; i < 2; i++) {
+        size_t n = 0;
+        uint8_t *x = edge_interp_input(it, i, &n);
+        if (*(const int *)type == EDGE_FLOAT32) {
+            float *f = (float *)x;
+            for (size_t k = 0; k < n / sizeof(float); k++, s = s * 1103515245u + 12345u)
+                f[k] = (float)((int32_t)(s >> 8) % 20001 - 10000) / 997.0f;
+        } else {
+            for (size_t k = 0; k < n; k++, s = s * 1103515245u + 12345u)
+                x[k] = (uint8_t)(s >> 16);
+        }
+    }
+}
+
+static uint8_t *walk_run(const uint8_t *buf, size_t size, edge_isa isa, unsigned threads, int type,
+                         size_t *bytes, char *kernels, size_t klen)
+{
+    return run_model(buf, size, isa, threads, fill_random, &type, bytes, kernels, klen);
 }
 
 static void test_broadcast_threads(void **state)
@@ -202,32 +215,30 @@ static uint8_t *scalar_model(const walk_case *c, int x_slot, bool is_const, uint
     return buf;
 }
 
-/* Output of model BUF (inputs: X, then the scalar V when it is an input) at ISA on THREADS. */
+typedef struct scalar_inputs {
+    int x_slot;
+    bool is_const;
+    uint8_t v;
+} scalar_inputs;
+
+/* X with every byte in every position; the scalar V when it is an input. */
+static void fill_scalar(edge_interp *it, const void *arg)
+{
+    const scalar_inputs *in = arg;
+    size_t n = 0;
+    uint8_t *x = edge_interp_input(it, in->is_const ? 0 : in->x_slot, &n);
+    for (size_t k = 0; k < n; k++)
+        x[k] = (uint8_t)(k * 37 + k / 256);
+    if (!in->is_const)
+        *(uint8_t *)edge_interp_input(it, 1 - in->x_slot, &n) = in->v;
+}
+
 static uint8_t *scalar_run(const uint8_t *buf, size_t size, edge_isa isa, unsigned threads,
                            int x_slot, bool is_const, uint8_t v, char *kernels, size_t klen)
 {
-    const edge_model_options o = {.isa = isa, .threads = threads};
-    edge_model *m = NULL;
-    edge_error err = {0};
-    if (edge_model_open_buffer(buf, size, &o, &m, &err))
-        fail_msg("open: %s", err.message);
-    edge_interp *it = NULL;
-    assert_int_equal(edge_interp_new(m, &it, &err), 0);
-    size_t n = 0;
-    uint8_t *x = edge_interp_input(it, is_const ? 0 : x_slot, &n);
-    for (size_t k = 0; k < n; k++)
-        x[k] = (uint8_t)(k * 37 + k / 256); /* every byte, in every position */
-    if (!is_const)
-        *(uint8_t *)edge_interp_input(it, 1 - x_slot, &n) = v;
-    assert_int_equal(edge_interp_invoke(it), 0);
-    const void *y = edge_interp_output(it, 0, &n);
-    uint8_t *copy = malloc(n);
-    assert_non_null(copy);
-    memcpy(copy, y, n);
-    snprintf(kernels, klen, "%s", edge_model_kernels(m));
-    edge_interp_free(it);
-    edge_model_unref(m);
-    return copy;
+    const scalar_inputs in = {x_slot, is_const, v};
+    size_t n;
+    return run_model(buf, size, isa, threads, fill_scalar, &in, &n, kernels, klen);
 }
 
 /* An 8-bit binary operation with a constant scalar operand is a table of the other operand

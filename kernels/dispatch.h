@@ -111,6 +111,9 @@ typedef struct edge_kernels {
         edge_bilinear_f32_fn bilinear_f32;
         edge_bilinear_u8_fn bilinear_u8;
         const char *bilinear_name;
+        edge_f32_rfft_rows_fn rfft_rows; /* RFFT2D of fft_length [1, n] */
+        const char *rfft_name;
+        edge_f32_cabs_fn complex_abs; /* COMPLEX_ABS (named eltwise_name) */
     } f32;
 } edge_kernels;
 

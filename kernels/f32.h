@@ -88,6 +88,26 @@ typedef void (*edge_f32_quantize_u8_fn)(const edge_affine_params *p, const float
 typedef void (*edge_f32_pool_fn)(const edge_pool_params *p, const float *in, float *out,
                                  int32_t row0, int32_t row1);
 
+/* RFFT2D's rows (fft_length [1, n], n a power of two, at least 4): the n/2 + 1 bins of the
+ * real DFT of each row (in_cols floats, cropped or zero-padded to n) as complex64, computed
+ * in double as edge_ref_rfft2d does (equal to rounding, not bit for bit). REV: the bit
+ * reversal of n/2 indices (edge_ref_fft_bitrev); TW: edge_ref_fft_twiddles of n. */
+typedef struct edge_rfft_plan {
+    uint32_t n;
+    int32_t in_cols;
+    const uint32_t *rev;
+    const double *tw;
+} edge_rfft_plan;
+
+/* ROWS rows, row r at IN + r * IN_STRIDE floats, into OUT (row r at OUT + r * (n + 2)
+ * floats). SCRATCH: EDGE_F32_RFFT_SCRATCH(n) bytes of this call's own, 64-byte aligned. */
+typedef void (*edge_f32_rfft_rows_fn)(const edge_rfft_plan *p, const float *in, size_t in_stride,
+                                      size_t rows, float *out, void *scratch);
+#define EDGE_F32_RFFT_SCRATCH(n) ((size_t)(n)*8 * sizeof(double)) /* n/2 x 2 x 8 lanes */
+
+/* COMPLEX_ABS: OUT[i] = hypotf of IN[2i], IN[2i + 1] (edge_ref_complex_abs), exactly. */
+typedef void (*edge_f32_cabs_fn)(const float *in, float *out, size_t n);
+
 #define EDGE_F32_DECLARE(SFX)                                                                  \
     void edge_f32_dw##SFX(const edge_conv_params *p, const float *in, const float *w,          \
                           const float *bias, float *out, int32_t row0, int32_t row1);          \
@@ -127,7 +147,10 @@ typedef void (*edge_f32_pool_fn)(const edge_pool_params *p, const float *in, flo
                                 int32_t row0, int32_t row1);                                   \
     void edge_bilinear_u8##SFX(const edge_ref_resize_params *p, const edge_ref_lerp_f32 *yc,   \
                                const edge_ref_lerp_f32 *xc, const uint8_t *in, uint8_t *out,   \
-                               int32_t row0, int32_t row1);
+                               int32_t row0, int32_t row1);                                    \
+    void edge_f32_rfft_rows##SFX(const edge_rfft_plan *p, const float *in, size_t in_stride,   \
+                                 size_t rows, float *out, void *scratch);                      \
+    void edge_f32_complex_abs##SFX(const float *in, float *out, size_t n);
 
 EDGE_F32_DECLARE(__avx2)
 EDGE_F32_DECLARE(__avx512)
@@ -160,7 +183,10 @@ EDGE_F32_DECLARE(__neon)
      .bilinear_s8 = edge_bilinear_s8##SFX,               \
      .bilinear_f32 = edge_bilinear_f32##SFX,             \
      .bilinear_u8 = edge_bilinear_u8##SFX,               \
-     .bilinear_name = "bilinear_rows" NAME}
+     .bilinear_name = "bilinear_rows" NAME,              \
+     .rfft_rows = edge_f32_rfft_rows##SFX,               \
+     .rfft_name = "rfft_rows" NAME,                      \
+     .complex_abs = edge_f32_complex_abs##SFX}
 // clang-format on
 
 #endif

@@ -24,6 +24,19 @@ void edge_ref_fft_twiddles(uint32_t n, double *tw)
     }
 }
 
+void edge_ref_fft_bitrev(uint32_t h, uint32_t *rev)
+{
+    uint32_t bits = 0;
+    while ((1u << bits) < h)
+        bits++;
+    for (uint32_t k = 0; k < h; k++) {
+        uint32_t r = 0;
+        for (uint32_t b = 0; b < bits; b++)
+            r |= ((k >> b) & 1u) << (bits - 1 - b);
+        rev[k] = r;
+    }
+}
+
 static void swap_complex(double *x, size_t a, size_t b)
 {
     const double re = x[2 * a], im = x[2 * a + 1];

@@ -19,6 +19,8 @@
 size_t edge_ref_fft_twiddle_count(uint32_t n);
 /* TW[2k], TW[2k + 1] = cos, -sin of 2 pi k / N for k < N / 2. */
 void edge_ref_fft_twiddles(uint32_t n, double *tw);
+/* REV[k] = k with its log2(H) bits reversed, for k < H (a power of two). */
+void edge_ref_fft_bitrev(uint32_t h, uint32_t *rev);
 /* In place: X (N interleaved complex values, consecutive ones STRIDE complex values apart)
  * becomes its DFT. */
 void edge_ref_fft(uint32_t n, const double *tw, double *x, size_t stride);

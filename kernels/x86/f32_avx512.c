@@ -7,4 +7,5 @@
 #include "generic/f32_tconv_impl.h"
 #include "generic/f32_eltwise_impl.h"
 #include "generic/bilinear_impl.h"
+#include "generic/fft_impl.h"
 #include "generic/pool_impl.h"

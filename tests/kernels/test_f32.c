@@ -37,6 +37,7 @@
 #include "ref/activation.h"
 #include "ref/binary.h"
 #include "ref/dwconv.h"
+#include "ref/fft.h"
 #include "ref/tconv.h"
 #include "hybrid_fast.h"
 #include "ref/pool.h"
@@ -456,6 +457,87 @@ static void random_geometry(edge_conv_params *p)
     p->act_max_f = act == 0 ? INFINITY : act == 1 ? 6.0f : act == 2 ? 1.0f : 1.0f;
 }
 
+/* RFFT2D rows of fft_length [1, n] against edge_ref_rfft2d: n from 4 to 1024, rows cropped
+ * or zero-padded, 1 to 21 rows (lanes left over in the last group). Both work in double but
+ * with different operations, so each bin may differ by its rounding to float: within 2^-20 of
+ * the largest bin of its row (a misplaced twiddle, bin or lane is off by far more). */
+static void test_rfft(void **state)
+{
+    (void)state;
+    const edge_kernels *tables[4];
+    const int n_tables = level_tables(tables);
+    const int n = rounds(200);
+    for (int round = 0; round < n; round++) {
+        const uint32_t len = 4u << rnd_in(0, 8);
+        const size_t rows = (size_t)rnd_in(1, 21);
+        const int32_t cols = rnd_in(0, 3) == 0 ? (int32_t)len : rnd_in(1, (int32_t)len + 40);
+        const size_t tw_n = edge_ref_fft_twiddle_count(len), bins = len / 2 + 1;
+        double *tw = malloc(tw_n * sizeof *tw), tw1[2];
+        uint32_t *rev = malloc(len / 2 * sizeof *rev);
+        float *in = malloc(rows * (size_t)cols * sizeof *in);
+        float *want = malloc(rows * 2 * bins * sizeof *want);
+        float *got = malloc(rows * 2 * bins * sizeof *got);
+        void *ref_scratch = malloc(len * 2 * sizeof(double));
+        void *scratch = aligned_alloc(64, EDGE_F32_RFFT_SCRATCH(len));
+        assert_true(tw && rev && in && want && got && ref_scratch && scratch);
+        edge_ref_fft_twiddles(len, tw);
+        edge_ref_fft_twiddles(1, tw1);
+        edge_ref_fft_bitrev(len / 2, rev);
+        fill(in, rows * (size_t)cols, 0);
+        const edge_ref_rfft2d_params rp = {rows, 1, cols, 1, len, tw1, tw};
+        edge_ref_rfft2d(&rp, in, want, ref_scratch);
+        const edge_rfft_plan plan = {len, cols, rev, tw};
+        for (int t = 0; t < n_tables; t++) {
+            memset(got, 0xA5, rows * 2 * bins * sizeof *got);
+            tables[t]->f32.rfft_rows(&plan, in, (size_t)cols, rows, got, scratch);
+            for (size_t r = 0; r < rows; r++) {
+                const float *w = want + r * 2 * bins, *g = got + r * 2 * bins;
+                float top = 0.0f;
+                for (size_t i = 0; i < 2 * bins; i++)
+                    top = fabsf(w[i]) > top ? fabsf(w[i]) : top;
+                for (size_t i = 0; i < 2 * bins; i++)
+                    if (!(fabsf(g[i] - w[i]) <= ldexpf(top, -20)))
+                        fail_msg("round %d level %s rfft n %u cols %d row %zu: value %zu is %g, "
+                                 "the reference %g (largest %g)",
+                                 round, tables[t]->name, len, (int)cols, r, i, (double)g[i],
+                                 (double)w[i], (double)top);
+            }
+        }
+        free(tw), free(rev), free(in), free(want), free(got), free(ref_scratch), free(scratch);
+    }
+}
+
+/* COMPLEX_ABS against edge_ref_complex_abs (hypotf), bit for bit: lengths 0 to 100 and longer,
+ * ordinary, huge (squares past float), tiny and denormal parts, infinities and NaN. */
+static void test_complex_abs(void **state)
+{
+    (void)state;
+    const edge_kernels *tables[4];
+    const int n_tables = level_tables(tables);
+    const int n = rounds(300);
+    for (int round = 0; round < n; round++) {
+        const size_t count = (size_t)(round < 100 ? round : rnd_in(100, 5000));
+        float *in = malloc((2 * count + 1) * sizeof *in), *want = malloc((count + 1) * 4);
+        float *got = malloc((count + 1) * sizeof *got);
+        assert_true(in && want && got);
+        const int scale = rnd_in(0, 3); /* 0: plain; 1: huge; 2: tiny; 3: any exponent */
+        for (size_t i = 0; i < 2 * count; i++) {
+            const float v = rnd_f(1);
+            in[i] = scale == 1   ? v * 1e36f
+                    : scale == 2 ? v * 1e-38f
+                    : scale == 3 ? ldexpf(v, rnd_in(-140, 120))
+                                 : v;
+        }
+        edge_ref_complex_abs(count, in, want);
+        for (int t = 0; t < n_tables; t++) {
+            memset(got, 0xA5, count * sizeof *got);
+            tables[t]->f32.complex_abs(in, got, count);
+            check_same(got, want, count, "complex_abs", tables[t]->name, round);
+        }
+        free(in), free(want), free(got);
+    }
+}
+
 static void test_dw_f32(void **state)
 {
     (void)state;
@@ -770,11 +852,12 @@ int main(void)
 {
     test_rng_seed();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dw_f32),    cmocka_unit_test(test_binary_f32),
-        cmocka_unit_test(test_unary_f32), cmocka_unit_test(test_fexp_accuracy),
-        cmocka_unit_test(test_bilinear),  cmocka_unit_test(test_quantize),
-        cmocka_unit_test(test_pool),      cmocka_unit_test(test_tconv_f32),
-        cmocka_unit_test(test_hybrid),    cmocka_unit_test(test_hybrid_fc),
+        cmocka_unit_test(test_dw_f32),      cmocka_unit_test(test_binary_f32),
+        cmocka_unit_test(test_unary_f32),   cmocka_unit_test(test_fexp_accuracy),
+        cmocka_unit_test(test_bilinear),    cmocka_unit_test(test_rfft),
+        cmocka_unit_test(test_complex_abs), cmocka_unit_test(test_quantize),
+        cmocka_unit_test(test_pool),        cmocka_unit_test(test_tconv_f32),
+        cmocka_unit_test(test_hybrid),      cmocka_unit_test(test_hybrid_fc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

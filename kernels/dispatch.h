@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "edge/runtime.h"
+#include "dot16.h"
 #include "f32.h"
 #include "qs8.h"
 
@@ -95,6 +96,10 @@ typedef struct edge_kernels {
         edge_lut8_fn fn; /* 8-bit table lookup (qs8.h); NULL: edge_ref_lut8 */
         const char *name;
     } lut8;
+    struct { /* 16x8: int16 activations, int8 weights (dot16.h); NULL: the reference */
+        edge_dot16x8_fn dot;
+        const char *conv_name, *tconv_name; /* CONV_2D, TRANSPOSE_CONV on it */
+    } s16;
     struct { /* float32 kernels (f32.h); NULL: the reference */
         edge_f32_dw_fn dw;
         const char *dw_name;

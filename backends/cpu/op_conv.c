@@ -8,12 +8,15 @@
  * Packed paths: int8 through fast_ops.h, legacy uint8 through fast_u8.h.
  * Supports int8 (per-channel or per-tensor symmetric weights), legacy uint8,
  * float32, hybrid (float32 with int8 weights, kernels/ref/hybrid.h) and, for CONV_2D, 16x8
- * (int16 activations with zero point 0, symmetric int8 weights, int64 bias: kernels/ref/int16.c);
- * refuses int4 and grouped convolutions.
+ * (int16 activations with zero point 0, symmetric int8 weights, int64 bias: kernels/ref/int16.c,
+ * above the scalar level on the level's 16x8 dot product, fast_int16.h); refuses int4 and grouped
+ * convolutions.
  * Does not own the arithmetic (kernels/ref/conv.c). */
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "dispatch.h"
+#include "fast_int16.h"
 #include "fast_ops.h"
 #include "fast_u8.h"
 #include "hybrid_fast.h"
@@ -403,7 +406,13 @@ void edge_conv2d_eval(const edge_conv2d_kind *kind, const edge_node *n, void *co
     switch (d->type) {
     case EDGE_INT8: kind->eval.s8(&d->k, o.in, o.w, o.bias, o.out); break;
     case EDGE_UINT8: kind->eval.u8(&d->k, o.in, o.w, o.bias, o.out); break;
-    case EDGE_INT16: kind->s16(&d->k, o.in, o.w, o.bias, o.out); break;
+    case EDGE_INT16:
+        if (d->dot16)
+            edge_fast_conv_s16(d->dot16, &d->k, o.in, o.w, o.bias, o.out, scratch,
+                               edge_op_scratch_stride(n), ex);
+        else
+            kind->s16(&d->k, o.in, o.w, o.bias, o.out);
+        break;
     default: kind->eval.f32(&d->k, o.in, o.w, o.bias, o.out, scratch); break;
     }
 }
@@ -461,8 +470,15 @@ static int conv_prepare(edge_prep *p, edge_node *n)
         d->u8_path = edge_u8_conv_prepare(p, n, &d->k, edge_fast_conv_prepare);
         return d->u8_path < 0 ? EDGE_ENOMEM : 0;
     }
-    if (d->type == EDGE_INT16)
+    if (d->type == EDGE_INT16) {
+        const edge_kernels *kt = edge_op_kernels(p);
+        if (kt && kt->s16.dot) {
+            d->dot16 = kt->s16.dot;
+            n->scratch_bytes = edge_fast_conv_s16_scratch(&d->k);
+            n->kernel = kt->s16.conv_name;
+        }
         return edge_conv_check_s16_shifts(p, d->q + d->k.out_c, d->k.out_c);
+    }
     if (d->type != EDGE_FLOAT32 || d->hybrid)
         return 0;
     n->scratch_bytes = edge_ref_conv_f32_scratch(&d->k);

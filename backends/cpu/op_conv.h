@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "cpu_op.h"
+#include "dot16.h"
 #include "f32.h"
 #include "ref/conv.h"
 #include "ref/hybrid.h"
@@ -125,6 +126,7 @@ typedef struct edge_conv2d_data {
     bool hybrid;           /* float32 input, int8 weights */
     int u8_path;           /* uint8 on a packed path: fast_u8.h's EDGE_U8_FLIP or EDGE_U8_ROWS */
     edge_f32_dw_fn f32_dw; /* float32 depthwise: the level's vector kernel, NULL: reference */
+    edge_dot16x8_fn dot16; /* 16x8 CONV_2D on the level's dot product (fast_int16.h), or NULL */
     edge_hybrid_params h;  /* hybrid: the weights' scales and the input quantization */
     bool hybrid_fast;      /* hybrid on kernels/hybrid_fast.h (else the reference) */
     size_t hybrid_q;       /* hybrid_fast: bytes of the quantized batch before the work */

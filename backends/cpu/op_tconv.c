@@ -17,6 +17,7 @@
  * ops/derive_vision.c): the same data and eval, each sum starting at the bias. */
 #include "dispatch.h"
 #include "op_conv.h"
+#include "fast_int16.h"
 #include "ref/tconv.h"
 
 enum { TCONV_SHAPE, TCONV_WEIGHTS, TCONV_INPUT, TCONV_BIAS };
@@ -35,6 +36,7 @@ typedef struct tconv_data {
     edge_f32_tconv_fn f32;    /* float32 on the level's vector kernel, or NULL: the reference */
     edge_conv_params k;
     const int64_t *bias16; /* 16x8 with an int16 bias: it widened (in q), else NULL */
+    edge_dot16x8_fn dot16; /* 16x8 on the level's dot product (fast_int16.h), or NULL */
     int64_t q[];           /* mult[out_c] and shift[out_c] as int32 pairs, then bias16 */
 } tconv_data;
 
@@ -230,6 +232,12 @@ static int tconv_prepare(edge_prep *p, edge_node *n)
     }
     n->scratch_bytes =
         edge_ref_tconv_scratch(&k, type == EDGE_INT16 ? sizeof(int64_t) : sizeof(int32_t));
+    const edge_kernels *kt = edge_op_kernels(p);
+    if (type == EDGE_INT16 && kt && kt->s16.dot) {
+        d->dot16 = kt->s16.dot;
+        n->scratch_bytes = edge_fast_tconv_s16_scratch(&k);
+        n->kernel = kt->s16.tconv_name;
+    }
     return tconv_quantize(p, n, d);
 }
 
@@ -273,7 +281,11 @@ static void tconv_eval(const edge_node *n, void *const *t, void *scratch, edge_e
     case EDGE_INT8: edge_ref_tconv_s8(&d->k, in, w, bias, out, scratch); break;
     case EDGE_UINT8: edge_ref_tconv_u8(&d->k, in, w, bias, out, scratch); break;
     case EDGE_INT16:
-        edge_ref_tconv_s16(&d->k, in, w, d->bias16 ? d->bias16 : bias, out, scratch);
+        if (d->dot16)
+            edge_fast_tconv_s16(d->dot16, &d->k, in, w, d->bias16 ? d->bias16 : bias, out, scratch,
+                                edge_op_scratch_stride(n), ex);
+        else
+            edge_ref_tconv_s16(&d->k, in, w, d->bias16 ? d->bias16 : bias, out, scratch);
         break;
     default: edge_ref_tconv_f32(&d->k, in, w, bias, out); break;
     }

@@ -1,0 +1,160 @@
+/* backends/cpu/fast_int16.c - 16x8 CONV_2D and TRANSPOSE_CONV on the level's dot product.
+ *
+ * Owns: the drivers of fast_int16.h. TensorFlow Lite's 16x8 kernels (kernels/ref/int16.c,
+ * tconv.c) sum int16 x int8 products into an int64, wrapping, which is the same int64 in any
+ * order; here those sums are dot products of contiguous runs (kernels/dot16.h), then the
+ * reference's own output stage (EDGE_OUTPUT_STAGE64). CONV_2D gathers each output pixel's
+ * window into a patch (taps in the padding as zeros, which add nothing, as the reference's
+ * skipped taps) laid out as the OHWI weights of one output channel, so a channel is one dot
+ * product of the whole window. TRANSPOSE_CONV gathers too: an output pixel takes, from every
+ * input pixel whose scatter reaches it, the dot product of that pixel's channels with the
+ * weights of the tap that lands on it. Output pixels are split over the interpreter's threads,
+ * each with its own scratch. Does not own validation, multipliers or dispatch
+ * (backends/cpu/op_conv.c, op_tconv.c). */
+#include "fast_int16.h"
+
+#include <string.h>
+
+#include "ref/requant.h"
+
+typedef struct s16_job {
+    edge_dot16x8_fn dot;
+    const edge_conv_params *k;
+    const int16_t *in;
+    const int8_t *w;
+    const int64_t *bias;
+    int16_t *out;
+    char *scratch;
+    size_t stride; /* bytes between two threads' scratch */
+    size_t chunk;  /* output pixels per task */
+} s16_job;
+
+size_t edge_fast_conv_s16_scratch(const edge_conv_params *k)
+{
+    return (size_t)k->k_h * (size_t)k->k_w * (size_t)k->in_c * sizeof(int16_t);
+}
+
+/* Output pixel PIX's window of the input as one patch (k_h x k_w x in_c). */
+static void conv_patch(const edge_conv_params *k, const int16_t *in, size_t pix, int16_t *patch)
+{
+    const size_t c = (size_t)k->in_c, ow = (size_t)k->out_w, oh = (size_t)k->out_h;
+    const int32_t ox = (int32_t)(pix % ow), oy = (int32_t)(pix / ow % oh);
+    const size_t b = pix / ow / oh;
+    const int32_t y0 = oy * k->stride_h - k->pad_h, x0 = ox * k->stride_w - k->pad_w;
+    for (int32_t fy = 0; fy < k->k_h; fy++) {
+        const int32_t iy = y0 + k->dil_h * fy;
+        for (int32_t fx = 0; fx < k->k_w; fx++, patch += c) {
+            const int32_t ix = x0 + k->dil_w * fx;
+            if (iy < 0 || iy >= k->in_h || ix < 0 || ix >= k->in_w) {
+                memset(patch, 0, c * sizeof *patch);
+                continue;
+            }
+            const size_t at = ((b * (size_t)k->in_h + (size_t)iy) * (size_t)k->in_w + (size_t)ix);
+            memcpy(patch, in + at * c, c * sizeof *patch);
+        }
+    }
+}
+
+static void conv_task(void *ctx, size_t task, unsigned thread)
+{
+    const s16_job *j = ctx;
+    const edge_conv_params *k = j->k;
+    const size_t pixels = (size_t)k->batches * (size_t)k->out_h * (size_t)k->out_w;
+    const size_t first = task * j->chunk,
+                 end = first + j->chunk < pixels ? first + j->chunk : pixels;
+    const size_t taps = (size_t)k->k_h * (size_t)k->k_w * (size_t)k->in_c;
+    int16_t *patch = (int16_t *)(j->scratch + (size_t)thread * j->stride);
+    for (size_t pix = first; pix < end; pix++) {
+        conv_patch(k, j->in, pix, patch);
+        int16_t *o = j->out + pix * (size_t)k->out_c;
+        for (int32_t oc = 0; oc < k->out_c; oc++) {
+            const int64_t acc = j->dot(patch, j->w + (size_t)oc * taps, taps);
+            o[oc] = (int16_t)EDGE_OUTPUT_STAGE64(k, acc, j->bias, oc);
+        }
+    }
+}
+
+/* Tasks of at least a few pixels, about four per thread. */
+static size_t pixel_chunk(const edge_conv_params *k, edge_exec *ex)
+{
+    const size_t pixels = (size_t)k->batches * (size_t)k->out_h * (size_t)k->out_w;
+    const size_t per = 4 * (size_t)edge_exec_threads(ex);
+    const size_t chunk = (pixels + per - 1) / per;
+    return chunk ? chunk : 1;
+}
+
+/* K's output pixels through TASK over EX's threads. */
+static void run_pixels(edge_task_fn task, edge_dot16x8_fn dot, const edge_conv_params *k,
+                       const int16_t *in, const int8_t *w, const int64_t *bias, int16_t *out,
+                       void *scratch, size_t stride, edge_exec *ex)
+{
+    const size_t pixels = (size_t)k->batches * (size_t)k->out_h * (size_t)k->out_w;
+    s16_job j = {dot, k, in, w, bias, out, scratch, stride, pixel_chunk(k, ex)};
+    edge_exec_parallel(ex, (pixels + j.chunk - 1) / j.chunk, task, &j);
+}
+
+void edge_fast_conv_s16(edge_dot16x8_fn dot, const edge_conv_params *k, const int16_t *in,
+                        const int8_t *w, const int64_t *bias, int16_t *out, void *scratch,
+                        size_t stride, edge_exec *ex)
+{
+    run_pixels(conv_task, dot, k, in, w, bias, out, scratch, stride, ex);
+}
+
+size_t edge_fast_tconv_s16_scratch(const edge_conv_params *k)
+{
+    return (size_t)k->out_c * sizeof(int64_t);
+}
+
+/* The input positions along one axis whose scatter reaches output position O: input i with
+ * tap f = O + pad - i * stride in [0, kernel), i in [0, in). First i into *I0, count returned. */
+static int32_t tconv_span(int32_t o, int32_t pad, int32_t stride, int32_t kernel, int32_t in,
+                          int32_t *i0)
+{
+    const int32_t t = o + pad; /* i * stride + f */
+    int32_t lo = t - kernel + 1 <= 0 ? 0 : (t - kernel + 1 + stride - 1) / stride;
+    int32_t hi = t < 0 ? -1 : t / stride;
+    hi = hi < in - 1 ? hi : in - 1;
+    *i0 = lo;
+    return hi >= lo ? hi - lo + 1 : 0;
+}
+
+static void tconv_task(void *ctx, size_t task, unsigned thread)
+{
+    const s16_job *j = ctx;
+    const edge_conv_params *k = j->k;
+    const size_t ow = (size_t)k->out_w, oh = (size_t)k->out_h, c = (size_t)k->in_c;
+    const size_t pixels = (size_t)k->batches * oh * ow;
+    const size_t first = task * j->chunk,
+                 end = first + j->chunk < pixels ? first + j->chunk : pixels;
+    int64_t *acc = (int64_t *)(j->scratch + (size_t)thread * j->stride);
+    for (size_t pix = first; pix < end; pix++) {
+        const int32_t ox = (int32_t)(pix % ow), oy = (int32_t)(pix / ow % oh);
+        const size_t b = pix / ow / oh;
+        memset(acc, 0, (size_t)k->out_c * sizeof *acc);
+        int32_t iy0, ix0;
+        const int32_t ny = tconv_span(oy, k->pad_h, k->stride_h, k->k_h, k->in_h, &iy0);
+        const int32_t nx = tconv_span(ox, k->pad_w, k->stride_w, k->k_w, k->in_w, &ix0);
+        for (int32_t iy = iy0; iy < iy0 + ny; iy++) {
+            const int32_t fy = oy + k->pad_h - iy * k->stride_h;
+            for (int32_t ix = ix0; ix < ix0 + nx; ix++) {
+                const int32_t fx = ox + k->pad_w - ix * k->stride_w;
+                const int16_t *x =
+                    j->in + ((b * (size_t)k->in_h + (size_t)iy) * (size_t)k->in_w + (size_t)ix) * c;
+                const int8_t *wt = j->w + ((size_t)fy * (size_t)k->k_w + (size_t)fx) * c;
+                const size_t oc_step = (size_t)k->k_h * (size_t)k->k_w * c;
+                for (int32_t oc = 0; oc < k->out_c; oc++)
+                    acc[oc] += j->dot(x, wt + (size_t)oc * oc_step, c);
+            }
+        }
+        int16_t *o = j->out + pix * (size_t)k->out_c;
+        for (int32_t oc = 0; oc < k->out_c; oc++)
+            o[oc] = (int16_t)EDGE_OUTPUT_STAGE64(k, acc[oc], j->bias, oc);
+    }
+}
+
+void edge_fast_tconv_s16(edge_dot16x8_fn dot, const edge_conv_params *k, const int16_t *in,
+                         const int8_t *w, const int64_t *bias, int16_t *out, void *scratch,
+                         size_t stride, edge_exec *ex)
+{
+    run_pixels(tconv_task, dot, k, in, w, bias, out, scratch, stride, ex);
+}

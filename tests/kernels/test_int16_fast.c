@@ -1,0 +1,240 @@
+/* tests/kernels/test_int16_fast.c - the 16x8 dot product and the CONV_2D and TRANSPOSE_CONV
+ * drivers built on it, bit for bit against the reference.
+ *
+ * Owns: every level table's s16.dot (kernels/dot16.h) against a plain int64 loop over lengths
+ * 0..2100 (several 511-product chunks) with random and extreme operands (every product
+ * -32768 x -128: a chunk's sum at the edge of int32); edge_fast_conv_s16 and
+ * edge_fast_tconv_s16 (backends/cpu/fast_int16.h) on each level's dot product, with no team,
+ * two and three threads, against edge_ref_conv_s16 / edge_ref_tconv_s16 on random geometries
+ * (windows 1..5, strides and dilations 1..3, every padding, batches 1 and 2, channel counts
+ * 1..70 and windows longer than a chunk), random and extreme inputs, weights and int64 biases,
+ * multipliers with shifts from -31 to 7 and clipped activation ranges. A level the CPU lacks is
+ * skipped, visibly. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "backends/cpu/fast_int16.h"
+#include "dispatch.h"
+#include "ref/int16.h"
+#include "ref/tconv.h"
+#include "test_rng.h"
+
+/* The level tables with a 16x8 dot product that this CPU runs. */
+static int dot_tables(const edge_kernels **out)
+{
+    static const edge_isa all[] = {EDGE_ISA_AVX2, EDGE_ISA_AVX512VNNI, EDGE_ISA_NEON,
+                                   EDGE_ISA_NEONDOT};
+    int n = 0;
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        const edge_kernels *k = edge_kernels_for(all[i]);
+        if (!k || !k->s16.dot)
+            continue;
+        if (all[i] > edge_isa_cpu_best()) {
+            printf("# SKIP level %s: this CPU lacks it\n", k->name);
+            continue;
+        }
+        out[n++] = k;
+    }
+    assert_true(n > 0);
+    return n;
+}
+
+/* Mostly random, sometimes all at one extreme (MODE 1: the most negative, 2: the most positive). */
+static int16_t rnd_x(int mode)
+{
+    return mode == 1 ? INT16_MIN : mode == 2 ? INT16_MAX : (int16_t)rnd_in(INT16_MIN, INT16_MAX);
+}
+
+static int8_t rnd_w(int mode)
+{
+    return mode == 1 ? INT8_MIN : mode == 2 ? INT8_MAX : (int8_t)rnd_in(INT8_MIN, INT8_MAX);
+}
+
+static void test_dot16(void **state)
+{
+    (void)state;
+    const edge_kernels *tables[4];
+    const int n_tables = dot_tables(tables);
+    int16_t *x = malloc(2100 * sizeof *x);
+    int8_t *w = malloc(2100);
+    assert_true(x && w);
+    for (int round = 0; round < 600; round++) {
+        const size_t n = (size_t)(round < 100 ? round : rnd_in(0, 2100));
+        const int mode = rnd_in(0, 3);
+        for (size_t i = 0; i < n; i++) {
+            x[i] = rnd_x(mode == 3 ? 1 : mode);
+            w[i] = rnd_w(mode == 3 ? 1 : mode);
+        }
+        int64_t want = 0;
+        for (size_t i = 0; i < n; i++)
+            want += (int64_t)x[i] * w[i];
+        for (int t = 0; t < n_tables; t++) {
+            const int64_t got = tables[t]->s16.dot(x, w, n);
+            if (got != want)
+                fail_msg("level %s n %zu mode %d: %lld, expected %lld", tables[t]->name, n, mode,
+                         (long long)got, (long long)want);
+        }
+    }
+    free(x);
+    free(w);
+}
+
+/* A random 16x8 geometry: K's dims, window, stride, dilation, padding (TRANSPOSE: no
+ * dilation, the output from the input as TRANSPOSE_CONV derives it), multipliers into
+ * MULT/SHIFT (out_c of each) and an activation range. */
+static void random_s16(edge_conv_params *k, bool transpose, int32_t *mult, int32_t *shift)
+{
+    *k = (edge_conv_params){0};
+    k->batches = rnd_in(1, 2);
+    k->in_c = rnd_in(0, 3) == 0 ? rnd_in(1, 70) : 8 * rnd_in(1, 8);
+    k->out_c = rnd_in(1, 40);
+    k->k_h = rnd_in(1, 5);
+    k->k_w = rnd_in(1, 5);
+    k->stride_h = rnd_in(1, 3);
+    k->stride_w = rnd_in(1, 3);
+    k->dil_h = transpose ? 1 : rnd_in(1, 3);
+    k->dil_w = transpose ? 1 : rnd_in(1, 3);
+    k->in_h = rnd_in(1, 9);
+    k->in_w = rnd_in(1, 9);
+    k->depth_mult = 1;
+    if (transpose) {
+        k->pad_h = rnd_in(0, k->k_h - 1);
+        k->pad_w = rnd_in(0, k->k_w - 1);
+        k->out_h = (k->in_h - 1) * k->stride_h + k->k_h - 2 * k->pad_h;
+        k->out_w = (k->in_w - 1) * k->stride_w + k->k_w - 2 * k->pad_w;
+        if (k->out_h < 1)
+            k->out_h = 1;
+        if (k->out_w < 1)
+            k->out_w = 1;
+    } else {
+        k->pad_h = rnd_in(0, k->k_h);
+        k->pad_w = rnd_in(0, k->k_w);
+        const int32_t eh = k->dil_h * (k->k_h - 1) + 1, ew = k->dil_w * (k->k_w - 1) + 1;
+        k->out_h = (k->in_h + 2 * k->pad_h - eh) / k->stride_h + 1;
+        k->out_w = (k->in_w + 2 * k->pad_w - ew) / k->stride_w + 1;
+        if (k->out_h < 1 || k->out_w < 1) {
+            k->pad_h = k->pad_w = k->k_h = k->k_w = k->dil_h = k->dil_w = 1;
+            k->out_h = (k->in_h + 1) / k->stride_h + 1;
+            k->out_w = (k->in_w + 1) / k->stride_w + 1;
+        }
+    }
+    for (int32_t c = 0; c < k->out_c; c++) {
+        mult[c] = rnd_in(1 << 30, INT32_MAX);
+        shift[c] = rnd_in(0, 5) == 0 ? rnd_in(1, 7) : rnd_in(-31, 0);
+    }
+    k->mult = mult;
+    k->shift = shift;
+    const bool clip = rnd_in(0, 2) == 0;
+    k->act_min = clip ? rnd_in(INT16_MIN, 0) : INT16_MIN;
+    k->act_max = clip ? rnd_in(0, INT16_MAX) : INT16_MAX;
+}
+
+static size_t prod(int32_t a, int32_t b, int32_t c, int32_t d)
+{
+    return (size_t)a * (size_t)b * (size_t)c * (size_t)d;
+}
+
+/* One case of CONV_2D (or TRANSPOSE_CONV) on every table's dot product with no team, two and
+ * three threads against the reference; the number of outputs that differ. */
+static int s16_case(const edge_kernels *const *tables, int n_tables, edge_exec *const *teams,
+                    bool transpose, int round)
+{
+    int32_t mult[40], shift[40];
+    edge_conv_params k;
+    random_s16(&k, transpose, mult, shift);
+    const size_t n_in = prod(k.batches, k.in_h, k.in_w, k.in_c);
+    const size_t n_out = prod(k.batches, k.out_h, k.out_w, k.out_c);
+    const size_t n_w = prod(k.out_c, k.k_h, k.k_w, k.in_c);
+    int16_t *in = malloc(n_in * sizeof *in), *want = malloc(n_out * sizeof *want);
+    int16_t *got = malloc(n_out * sizeof *got);
+    int8_t *w = malloc(n_w);
+    int64_t bias[40];
+    const size_t scratch_one =
+        transpose ? edge_fast_tconv_s16_scratch(&k) : edge_fast_conv_s16_scratch(&k);
+    const size_t stride = (scratch_one + 63) & ~(size_t)63;
+    void *scratch = aligned_alloc(64, 3 * stride + 64);
+    int64_t *ref_scratch = transpose ? malloc(edge_ref_tconv_scratch(&k, sizeof(int64_t))) : NULL;
+    assert_true(in && want && got && w && scratch && (!transpose || ref_scratch));
+    const int mode = rnd_in(0, 5); /* 1, 2: extreme inputs and weights */
+    for (size_t i = 0; i < n_in; i++)
+        in[i] = rnd_x(mode <= 2 ? mode : 0);
+    for (size_t i = 0; i < n_w; i++)
+        w[i] = rnd_w(mode <= 2 ? mode : 0);
+    for (int32_t c = 0; c < k.out_c; c++)
+        bias[c] = (int64_t)(int32_t)rnd() * (rnd_in(0, 3) == 0 ? 4096 : 1);
+    const int64_t *b = rnd_in(0, 4) == 0 ? NULL : bias;
+    if (transpose)
+        edge_ref_tconv_s16(&k, in, w, b, want, ref_scratch);
+    else
+        edge_ref_conv_s16(&k, in, w, b, want);
+    int bad = 0;
+    for (int t = 0; t < n_tables; t++)
+        for (int team = 0; team < 3; team++) {
+            memset(got, 0xA5, n_out * sizeof *got);
+            if (transpose)
+                edge_fast_tconv_s16(tables[t]->s16.dot, &k, in, w, b, got, scratch, stride,
+                                    teams[team]);
+            else
+                edge_fast_conv_s16(tables[t]->s16.dot, &k, in, w, b, got, scratch, stride,
+                                   teams[team]);
+            if (memcmp(got, want, n_out * sizeof *got)) {
+                size_t i = 0;
+                while (got[i] == want[i])
+                    i++;
+                printf("# round %d %s level %s team %d: output %zu of %zu is %d, the reference "
+                       "%d (in %dx%dx%d, k %dx%d, stride %d,%d, dil %d,%d, pad %d,%d, out "
+                       "%dx%dx%d)\n",
+                       round, transpose ? "tconv" : "conv", tables[t]->name, team, i, n_out, got[i],
+                       want[i], (int)k.in_h, (int)k.in_w, (int)k.in_c, (int)k.k_h, (int)k.k_w,
+                       (int)k.stride_h, (int)k.stride_w, (int)k.dil_h, (int)k.dil_w, (int)k.pad_h,
+                       (int)k.pad_w, (int)k.out_h, (int)k.out_w, (int)k.out_c);
+                bad++;
+            }
+        }
+    free(in), free(want), free(got), free(w), free(scratch), free(ref_scratch);
+    return bad;
+}
+
+static void run_cases(bool transpose)
+{
+    const edge_kernels *tables[4];
+    const int n_tables = dot_tables(tables);
+    edge_exec *teams[3] = {NULL, edge__exec_new(2), edge__exec_new(3)};
+    assert_non_null(teams[1]);
+    assert_non_null(teams[2]);
+    int bad = 0;
+    for (int round = 0; round < 400; round++)
+        bad += s16_case(tables, n_tables, teams, transpose, round);
+    edge__exec_free(teams[1]);
+    edge__exec_free(teams[2]);
+    assert_int_equal(bad, 0);
+}
+
+static void test_conv_s16(void **state)
+{
+    (void)state;
+    run_cases(false);
+}
+
+static void test_tconv_s16(void **state)
+{
+    (void)state;
+    run_cases(true);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dot16),
+        cmocka_unit_test(test_conv_s16),
+        cmocka_unit_test(test_tconv_s16),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -41,7 +41,8 @@ typedef struct lstm_data {
         edge_lstm_f32_params f32;
         edge_lstm_hybrid_params h;
     };
-    int32_t fold[]; /* int8 above the scalar level: q's zero-point terms (edge_lstm_fold_zp) */
+    int32_t fold[]; /* int8 above the scalar level: q's zero-point terms and flipped weights
+                       (edge_lstm_fold_zp) */
 } lstm_data;
 
 static const char *const gate_names[4] = {"input", "forget", "cell", "output"};
@@ -301,7 +302,7 @@ static int lstm_prepare(edge_prep *p, edge_node *n)
     const edge_kernels *kt = edge_op_kernels(p);
     const bool fold =
         in->type == EDGE_INT8 && w->type == EDGE_INT8 && kt && kt->isa != EDGE_ISA_SCALAR;
-    lstm_data *d = edge_op_alloc(p, n, sizeof *d + (fold ? 8 * (size_t)s.state * 4 : 0));
+    lstm_data *d = edge_op_alloc(p, n, sizeof *d + (fold ? edge_lstm_fold_bytes(&s) : 0));
     if (!d)
         return EDGE_ENOMEM;
     d->type = in->type;

@@ -149,43 +149,131 @@ static void fc_q(bool s16, const void *in, int32_t zp, const int8_t *w, const vo
             acc += (int32_t)w[d] * (int32_t)x[d];                                        \
         return acc;                                                                      \
     }
+
+/* OUT[i] = clamp16(edge_mbqm(ACC[i] + FOLD[i], MULT, SHIFT)) for i < N, in lanes: the same
+ * steps branch-free (MULT in [2^30, 2^31) or 0, so SaturatingRoundingDoublingHighMul is
+ * floor((x m + 2^30) / 2^31) for either sign: gemmlowp's nudge and truncation, folded), which
+ * the compiler vectorizes; the scalar edge_mbqm per unit was a quarter of the int8 LSTM. */
+#define REQUANT_S16(name, attr)                                                                 \
+    attr EDGE_VECTORIZE static void name(const int32_t *acc, const int32_t *fold, int32_t mult, \
+                                         int32_t shift, int32_t n, int16_t *out)                \
+    {                                                                                           \
+        const int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;                 \
+        const int32_t mask = (int32_t)(((int64_t)1 << right) - 1);                              \
+        for (int32_t i = 0; i < n; i++) {                                                       \
+            const int32_t v = (int32_t)(((uint32_t)acc[i] + (uint32_t)fold[i]) << left);        \
+            int32_t q = (int32_t)(((int64_t)v * mult + ((int64_t)1 << 30)) >> 31);              \
+            const int32_t rem = q & mask, thr = (mask >> 1) + (q < 0);                          \
+            q = (q >> right) + (rem > thr);                                                     \
+            out[i] = (int16_t)(q < INT16_MIN ? INT16_MIN : q > INT16_MAX ? INT16_MAX : q);      \
+        }                                                                                       \
+    }
+
+/* With AVX-512 VNNI: the sum of WU[d] x X[d] where WU = W + 128 as unsigned bytes, which GCC
+ * vectorizes to vpdpbusd (64 products an instruction; the signed form widens both operands to
+ * int16 first). W x X = WU x X - 128 x the sum of X, taken once per input row (fc_q_folded). */
+#define DOT_U8(name, attr)                                                                 \
+    attr EDGE_VECTORIZE static int32_t name(const uint8_t *wu, const int8_t *x, int32_t n) \
+    {                                                                                      \
+        int32_t acc = 0;                                                                   \
+        for (int32_t d = 0; d < n; d++)                                                    \
+            acc += (int32_t)wu[d] * (int32_t)x[d];                                         \
+        return acc;                                                                        \
+    }
+
 DOT_S8(dot_s8, )
+REQUANT_S16(requant_s16, )
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 DOT_S8(dot_s8_avx2, __attribute__((target("avx2"))))
 DOT_S8(dot_s8_avx512, __attribute__((target("arch=skylake-avx512"))))
+DOT_U8(dot_u8_vnni, __attribute__((target("arch=skylake-avx512,avx512vnni"))))
+REQUANT_S16(requant_s16_avx2, __attribute__((target("avx2"))))
+REQUANT_S16(requant_s16_avx512, __attribute__((target("arch=skylake-avx512"))))
 #endif
 
-static edge_lstm_dot_fn dot_for_cpu(void)
+/* P's weights + 128 as unsigned bytes into FLIP (the eight matrices one after another), and
+ * P's in_wu and rec_wu at them. */
+static void flip_weights(edge_lstm_q_params *p, uint8_t *flip)
 {
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx512bw"))
-        return dot_s8_avx512;
-    if (__builtin_cpu_supports("avx2"))
-        return dot_s8_avx2;
-#endif
-    return dot_s8;
+    const size_t in_n = (size_t)p->s.state * (size_t)p->s.input;
+    const size_t rec_n = (size_t)p->s.state * (size_t)p->s.state;
+    for (int g = 0; g < 4; g++) {
+        for (size_t i = 0; i < in_n; i++)
+            flip[i] = (uint8_t)(p->in_w[g][i] ^ 0x80);
+        p->in_wu[g] = flip;
+        flip += in_n;
+        for (size_t i = 0; i < rec_n; i++)
+            flip[i] = (uint8_t)(p->rec_w[g][i] ^ 0x80);
+        p->rec_wu[g] = flip;
+        flip += rec_n;
+    }
 }
 
-/* fc_q of int8 activations with the zero point folded into FOLD (edge_lstm_fold_zp): the same
- * int32 sum, as a dot product (DOT) of the raw bytes. */
-static void fc_q_folded(edge_lstm_dot_fn dot, const int8_t *in, const int8_t *w,
-                        const int32_t *fold, int32_t mult, int32_t shift, int32_t rows,
-                        int32_t depth, int32_t units, int16_t *out)
+/* The builds of the dot product and the requantization for this CPU, into P; the unsigned
+ * dot product (VNNI) where there is one and P's flipped weights (FLIP, edge_lstm_fold_bytes)
+ * are given. */
+static void folded_for_cpu(edge_lstm_q_params *p, uint8_t *flip)
 {
+    p->dot = dot_s8;
+    p->dot_u8 = NULL;
+    p->requant = requant_s16;
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+    __builtin_cpu_init();
+    if (flip && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq")) {
+        p->dot = dot_s8_avx512; /* (unused while dot_u8 is set) */
+        p->dot_u8 = dot_u8_vnni;
+        p->requant = requant_s16_avx512;
+        flip_weights(p, flip);
+    } else if (__builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq")) {
+        p->dot = dot_s8_avx512;
+        p->requant = requant_s16_avx512;
+    } else if (__builtin_cpu_supports("avx2")) {
+        p->dot = dot_s8_avx2;
+        p->requant = requant_s16_avx2;
+    }
+#endif
+}
+
+enum { FC_UNITS = 64 }; /* units whose sums fc_q_folded requantizes at once */
+
+/* fc_q of int8 activations with the zero point folded into FOLD (edge_lstm_fold_zp): the same
+ * int32 sum, as a dot product (P's dot) of the raw bytes, or of WU (the weights + 128, when P
+ * has dot_u8) less 128 x the row's sum, FC_UNITS of them requantized at a time (P's requant). */
+static void fc_q_folded(const edge_lstm_q_params *p, const int8_t *in, const int8_t *w,
+                        const uint8_t *wu, const int32_t *fold, int32_t mult, int32_t shift,
+                        int32_t rows, int32_t depth, int32_t units, int16_t *out)
+{
+    int32_t acc[FC_UNITS];
     for (int32_t r = 0; r < rows; r++) {
         const int8_t *x = in + (size_t)r * (size_t)depth;
-        for (int32_t c = 0; c < units; c++) {
-            const int32_t acc =
-                edge_wrap_add32(dot(w + (size_t)c * (size_t)depth, x, depth), fold[c]);
-            out[(size_t)r * (size_t)units + (size_t)c] =
-                (int16_t)edge_clamp32(edge_mbqm(acc, mult, (int)shift), INT16_MIN, INT16_MAX);
+        uint32_t sum = 0;
+        if (p->dot_u8)
+            for (int32_t d = 0; d < depth; d++)
+                sum += (uint32_t)(int32_t)x[d];
+        for (int32_t c0 = 0; c0 < units; c0 += FC_UNITS) {
+            const int32_t n = units - c0 < FC_UNITS ? units - c0 : FC_UNITS;
+            for (int32_t c = 0; c < n; c++)
+                acc[c] = p->dot_u8
+                             ? (int32_t)((uint32_t)p->dot_u8(wu + (size_t)(c0 + c) * (size_t)depth,
+                                                             x, depth) -
+                                         128u * sum)
+                             : p->dot(w + (size_t)(c0 + c) * (size_t)depth, x, depth);
+            p->requant(acc, fold + c0, mult, shift, n,
+                       out + (size_t)r * (size_t)units + (size_t)c0);
         }
     }
 }
 
-void edge_lstm_fold_zp(edge_lstm_q_params *p, int32_t *fold)
+size_t edge_lstm_fold_bytes(const edge_lstm_shape *s)
 {
+    const size_t st = (size_t)s->state;
+    return 8 * st * sizeof(int32_t) + 4 * st * ((size_t)s->input + st);
+}
+
+void edge_lstm_fold_zp(edge_lstm_q_params *p, void *buf)
+{
+    int32_t *fold = buf;
     const int32_t st = p->s.state;
     for (int g = 0; g < 4; g++) {
         int32_t *in_f = fold + (size_t)g * (size_t)st, *rec_f = fold + (size_t)(4 + g) * (size_t)st;
@@ -202,7 +290,7 @@ void edge_lstm_fold_zp(edge_lstm_q_params *p, int32_t *fold)
         p->in_fold[g] = in_f;
         p->rec_fold[g] = rec_f;
     }
-    p->dot = dot_for_cpu();
+    folded_for_cpu(p, (uint8_t *)(fold + 8 * (size_t)st));
 }
 
 static void add_sat_s16(int16_t *acc, const int16_t *b, size_t n)
@@ -225,10 +313,10 @@ static void gate_q(const q_step *st, int g, int16_t *out, int16_t *tmp)
     const edge_lstm_q_params *p = st->p;
     const edge_lstm_shape *s = &p->s;
     const size_t n = (size_t)st->rows * (size_t)s->state;
-    if (p->in_fold[g] && p->rec_fold[g] && p->dot && !st->s16) {
-        fc_q_folded(p->dot, st->in, p->in_w[g], p->in_fold[g], p->q.in_mult[g], p->q.in_shift[g],
-                    st->rows, s->input, s->state, out);
-        fc_q_folded(p->dot, st->hidden, p->rec_w[g], p->rec_fold[g], p->q.rec_mult[g],
+    if (p->in_fold[g] && p->rec_fold[g] && p->dot && p->requant && !st->s16) {
+        fc_q_folded(p, st->in, p->in_w[g], p->in_wu[g], p->in_fold[g], p->q.in_mult[g],
+                    p->q.in_shift[g], st->rows, s->input, s->state, out);
+        fc_q_folded(p, st->hidden, p->rec_w[g], p->rec_wu[g], p->rec_fold[g], p->q.rec_mult[g],
                     p->q.rec_shift[g], st->rows, s->state, s->state, tmp);
     } else {
         fc_q(st->s16, st->in, p->input_zp, p->in_w[g], p->bias[g], p->q.in_mult[g],

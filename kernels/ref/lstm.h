@@ -26,6 +26,11 @@ typedef struct edge_lstm_shape {
 
 /* An int8 dot product of N bytes, wrapping int32 (edge_lstm_fold_zp picks one for the CPU). */
 typedef int32_t (*edge_lstm_dot_fn)(const int8_t *w, const int8_t *x, int32_t n);
+/* The same with the weights + 128 as unsigned bytes (AVX-512 VNNI's vpdpbusd). */
+typedef int32_t (*edge_lstm_dot_u8_fn)(const uint8_t *wu, const int8_t *x, int32_t n);
+/* OUT[i] = clamp16(edge_mbqm(ACC[i] + FOLD[i] (wrapping), MULT, SHIFT)) for i < N (likewise). */
+typedef void (*edge_lstm_requant_fn)(const int32_t *acc, const int32_t *fold, int32_t mult,
+                                     int32_t shift, int32_t n, int16_t *out);
 
 /* The integer LSTMs: weights [state, input] and [state, state] of each gate (EDGE_LSTM_*_GATE
  * order), biases [state] (NULL: none; int32 with int8 activations, int64 with int16), the
@@ -43,13 +48,20 @@ typedef struct edge_lstm_q_params {
      * term, in any order (int32 sums wrap alike, -fwrapv): a loop the compiler vectorizes, with
      * the same int32 as the reference's. What the CPU operator uses above the scalar level. */
     const int32_t *in_fold[4], *rec_fold[4];
-    edge_lstm_dot_fn dot; /* the dot product the folded sums use */
+    edge_lstm_dot_fn dot;       /* the dot product the folded sums use */
+    edge_lstm_dot_u8_fn dot_u8; /* or, when not NULL, this one on in_wu and rec_wu */
+    const uint8_t *in_wu[4], *rec_wu[4];
+    edge_lstm_requant_fn requant; /* and their requantization */
 } edge_lstm_q_params;
 
-/* The fold terms of P's int8 gates (their weights, biases and zero points) into FOLD (8 x
- * state int32s): in_fold[g] at FOLD + g x state, rec_fold[g] at FOLD + (4 + g) x state. Sets
- * P's in_fold and rec_fold to them, and P's dot to the build of the dot product for this CPU. */
-void edge_lstm_fold_zp(edge_lstm_q_params *p, int32_t *fold);
+/* Bytes of the buffer edge_lstm_fold_zp fills for shape S. */
+size_t edge_lstm_fold_bytes(const edge_lstm_shape *s);
+/* The fold terms of P's int8 gates (their weights, biases and zero points) into BUF (int32
+ * aligned, edge_lstm_fold_bytes): in_fold[g] at BUF + g x state int32s, rec_fold[g] at
+ * BUF + (4 + g) x state. Sets P's in_fold and rec_fold to them, and P's dot (or dot_u8, with
+ * the weights + 128 after the terms as in_wu and rec_wu) and requant to their builds for this
+ * CPU. */
+void edge_lstm_fold_zp(edge_lstm_q_params *p, void *buf);
 
 /* int8 activations (8x8->16). IN: the whole input sequence; OUT: every step's hidden state;
  * HIDDEN [batch, state] and CELL [batch, state]: the state, updated. SCRATCH:

@@ -25,6 +25,7 @@
 
 #include "edge/runtime.h"
 #include "ref/lstm.h"
+#include "ref/requant.h"
 #include "tools/tflite_writer.h"
 
 /* ---------------------------------------------------------------- activations */
@@ -277,7 +278,8 @@ static void test_lstm_fold_zp(void **state)
     (void)state;
     enum { B = 3, T = 7, I = 83, S = 70 }; /* depths past every vector width, with remainders */
     static int8_t w[8][S * I], in[B * T * I], hidden[2][B * S], out[2][B * T * S];
-    static int32_t bias[4][S], fold[8 * S];
+    static int8_t start_hidden[B * S];
+    static int32_t bias[4][S], fold[8 * S + (4 * S * (I + S) + 3) / 4];
     static int16_t cell[2][B * S], scratch[4 * B * S];
     for (int round = 0; round < 12; round++) {
         const int extreme = round % 3; /* 0: random, 1: all -128 / 127 corners, 2: mixed */
@@ -306,16 +308,67 @@ static void test_lstm_fold_zp(void **state)
         for (int i = 0; i < B * T * I; i++)
             in[i] = extreme == 1 ? corner : (int8_t)rnd(-128, 127);
         for (int i = 0; i < B * S; i++) {
-            hidden[0][i] = hidden[1][i] = (int8_t)(extreme == 1 ? corner : rnd(-128, 127));
-            cell[0][i] = cell[1][i] = (int16_t)(i * 997);
+            start_hidden[i] = (int8_t)(extreme == 1 ? corner : rnd(-128, 127));
+            hidden[0][i] = start_hidden[i];
+            cell[0][i] = (int16_t)(i * 997);
         }
         edge_lstm_q_params folded = p;
         edge_lstm_fold_zp(&folded, fold);
         edge_ref_lstm_s8(&p, in, hidden[0], cell[0], out[0], scratch);
-        edge_ref_lstm_s8(&folded, in, hidden[1], cell[1], out[1], scratch);
-        if (memcmp(out[0], out[1], sizeof out[0]) || memcmp(cell[0], cell[1], sizeof cell[0]) ||
-            memcmp(hidden[0], hidden[1], sizeof hidden[0]))
-            fail_msg("round %d: the folded sums differ from the reference", round);
+        /* the CPU's build of the folded sums, then (where it is the unsigned VNNI one) the
+         * signed dot product too */
+        for (int way = 0; way < (folded.dot_u8 ? 2 : 1); way++) {
+            edge_lstm_q_params f = folded;
+            if (way)
+                f.dot_u8 = NULL;
+            for (int i = 0; i < B * S; i++)
+                cell[1][i] = (int16_t)(i * 997);
+            memcpy(hidden[1], start_hidden, sizeof start_hidden);
+            edge_ref_lstm_s8(&f, in, hidden[1], cell[1], out[1], scratch);
+            if (memcmp(out[0], out[1], sizeof out[0]) || memcmp(cell[0], cell[1], sizeof cell[0]) ||
+                memcmp(hidden[0], hidden[1], sizeof hidden[0]))
+                fail_msg("round %d: the folded sums (%s) differ from the reference", round,
+                         f.dot_u8 ? "unsigned" : "signed");
+        }
+    }
+}
+
+/* The folded path's requantization (its build for this CPU, set by edge_lstm_fold_zp) against
+ * edge_mbqm and the int16 clamp: sums and fold terms anywhere in int32 (wrapping), multipliers
+ * in [2^30, 2^31) and 0, every shift from -31 to 30, lengths 0..100. */
+static void test_lstm_requant(void **state)
+{
+    (void)state;
+    static int8_t w[8];
+    int32_t fold[16];
+    edge_lstm_q_params p = {.s = {.batch = 1, .steps = 1, .input = 1, .state = 1}};
+    for (int g = 0; g < 4; g++) {
+        p.in_w[g] = w + g;
+        p.rec_w[g] = w + 4 + g;
+    }
+    edge_lstm_fold_zp(&p, fold);
+    assert_non_null(p.requant);
+    int32_t acc[100], terms[100];
+    int16_t got[100];
+    for (int round = 0; round < 20000; round++) {
+        const int32_t n = rnd(0, 100);
+        const int32_t mult = round % 50 == 0 ? 0 : rnd(1 << 30, INT32_MAX);
+        const int32_t shift = rnd(-31, 30);
+        const int big = round % 4; /* 0: any int32; else sums of a few thousand products */
+        for (int32_t i = 0; i < n; i++) {
+            acc[i] = big ? rnd(-300000, 300000)
+                         : (int32_t)((uint32_t)rnd(0, 65535) << 16 | (uint32_t)rnd(0, 65535));
+            terms[i] = big ? rnd(-40000, 40000) : rnd(INT16_MIN, INT16_MAX) * 65536;
+        }
+        p.requant(acc, terms, mult, shift, n, got);
+        for (int32_t i = 0; i < n; i++) {
+            const int32_t v = (int32_t)((uint32_t)acc[i] + (uint32_t)terms[i]);
+            int32_t want = edge_mbqm(v, mult, (int)shift);
+            want = want < INT16_MIN ? INT16_MIN : want > INT16_MAX ? INT16_MAX : want;
+            if (got[i] != want)
+                fail_msg("round %d: acc %d + %d, multiplier %d, shift %d: %d, edge_mbqm gives %d",
+                         round, acc[i], terms[i], mult, shift, got[i], want);
+        }
     }
 }
 
@@ -481,8 +534,8 @@ int main(void)
         cmocka_unit_test(test_sigmoid_tanh_s16), cmocka_unit_test(test_derive),
         cmocka_unit_test(test_lstm_s8_by_hand),  cmocka_unit_test(test_lstm_s16_by_hand),
         cmocka_unit_test(test_lstm_f32_by_hand), cmocka_unit_test(test_lstm_random),
-        cmocka_unit_test(test_lstm_fold_zp),     cmocka_unit_test(test_reset_state),
-        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_lstm_fold_zp),     cmocka_unit_test(test_lstm_requant),
+        cmocka_unit_test(test_reset_state),      cmocka_unit_test(test_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

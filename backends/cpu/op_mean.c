@@ -8,15 +8,72 @@
  * keep_dims with a rounded division and equal scales with a truncated one;
  * mobilenet_v2_int8_nchw's equal-scale H,W MEAN is bit-exact only this way).
  * Supports float32 and int8. Does not own the arithmetic (kernels/ref/reduce.c). */
+#include "dispatch.h"
 #include "fast_ops.h"
 #include "op_conv.h"
 #include "op_reduce.h"
 #include "ref/reduce.h"
+#include "vectorize.h"
 
 typedef struct mean_data {
     edge_dtype type;
     edge_reduce_params k;
+    /* float32 whose reduced axes lie between kept ones as [outer][reduced][inner] (unit axes
+     * aside; a spatial mean of NHWC): the sums run as rows (f32_rows), else the reference */
+    bool f32_rows;
+    size_t outer, reduced, inner;
 } mean_data;
+
+/* Whether K's axes (those of one element aside) are kept ones, then reduced ones, then kept
+ * ones; their products into D. */
+static bool mean_rows_shape(const edge_reduce_params *k, mean_data *d)
+{
+    size_t part[3] = {1, 1, 1};
+    int at = 0; /* 0: outer kept, 1: reduced, 2: inner kept */
+    for (int i = 0; i < k->rank; i++) {
+        if (k->dims[i] == 1)
+            continue;
+        const int kind = k->out_stride[i] == 0 ? 1 : at == 0 ? 0 : 2;
+        if (kind < at || (kind == 0 && at > 0))
+            return false;
+        at = kind;
+        part[kind] *= (size_t)k->dims[i];
+    }
+    d->outer = part[0];
+    d->reduced = part[1];
+    d->inner = part[2];
+    return true;
+}
+
+typedef struct mean_job {
+    const mean_data *d;
+    const float *in;
+    float *out;
+} mean_job;
+
+/* Output elements [FIRST, FIRST + COUNT) of the [outer][inner] output: each the reference's
+ * sum (from 0.0f, the input's elements in its order: reduced index ascending) over the
+ * reduced axis, then divided by the count, as a row of vector additions per reduced index. */
+EDGE_VECTORIZE_FP static void mean_rows(void *ctx, size_t first, size_t count)
+{
+    const mean_job *j = ctx;
+    const size_t inner = j->d->inner, red = j->d->reduced;
+    const float n = (float)j->d->k.count;
+    for (size_t e = first, end = first + count; e < end;) {
+        const size_t b = e / inner, k0 = e % inner;
+        const size_t k1 = end - e < inner - k0 ? k0 + (end - e) : inner;
+        float *o = j->out + b * inner;
+        const float *x = j->in + b * red * inner;
+        for (size_t k = k0; k < k1; k++)
+            o[k] = 0.0f;
+        for (size_t r = 0; r < red; r++, x += inner)
+            for (size_t k = k0; k < k1; k++)
+                o[k] += x[k];
+        for (size_t k = k0; k < k1; k++)
+            o[k] = o[k] / n;
+        e += k1 - k0;
+    }
+}
 
 int edge_reduce_walk_shape(edge_prep *p, const edge_tensor *in, const edge_tensor *axis,
                            const edge_tensor *out, bool keep_dims, edge_reduce_params *k)
@@ -103,6 +160,11 @@ static int mean_prepare(edge_prep *p, edge_node *n)
     d->k = k;
     if (d->type == EDGE_INT8)
         return edge_fast_mean_prepare(p, n, &d->k) < 0 ? EDGE_ENOMEM : 0;
+    const edge_kernels *kt = edge_op_kernels(p);
+    if (kt && kt->isa != EDGE_ISA_SCALAR && mean_rows_shape(&d->k, d)) {
+        d->f32_rows = true;
+        n->kernel = "mean_f32_rows";
+    }
     return 0;
 }
 
@@ -113,7 +175,10 @@ static void mean_eval(const edge_node *n, void *const *t, void *scratch, edge_ex
         edge_fast_mean_eval(n, t, scratch, ex);
     else if (d->type == EDGE_INT8)
         edge_ref_mean_s8(&d->k, t[n->in[0]], t[n->out[0]], scratch);
-    else
+    else if (d->f32_rows) {
+        mean_job j = {d, t[n->in[0]], t[n->out[0]]};
+        edge_exec_ranges(ex, d->k.out_count, 1024, 16, mean_rows, &j);
+    } else
         edge_ref_mean_f32(&d->k, t[n->in[0]], t[n->out[0]]);
 }
 

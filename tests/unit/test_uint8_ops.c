@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,6 +124,15 @@ static void test_concat_requantizes(void **state)
 /* A CONCATENATION of [R, C0] and [R, C1] along axis 1 (R outer steps, large enough to be cut
  * over two threads): int8 copies and uint8 with input 0 requantized, against the rows built
  * here, on 1 and 2 threads. */
+/* W's model into a buffer (its size into *SIZE); W is freed. */
+static uint8_t *finish(tfw_writer *w, size_t *size)
+{
+    uint8_t *buf = NULL;
+    assert_int_equal(tfw_finish(w, &buf, size), 0);
+    tfw_free(w);
+    return buf;
+}
+
 static void test_concat_threads(void **state)
 {
     (void)state;
@@ -150,10 +160,8 @@ static void test_concat_threads(void **state)
             tfw_opt_i32(&opt, 0, 1); /* axis */
             tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_CONCATENATION, 1), ins, 2, &y, 1, &opt);
             tfw_set_io(w, ins, 2, &y, 1);
-            uint8_t *buf = NULL;
             size_t size;
-            assert_int_equal(tfw_finish(w, &buf, &size), 0);
-            tfw_free(w);
+            uint8_t *buf = finish(w, &size);
             edge_model_options o = {.threads = threads};
             edge_model *m = NULL;
             edge_error err = {0};
@@ -302,6 +310,97 @@ static void test_f32_activation_threads(void **state)
     }
 }
 
+/* float32 MEAN whose reduced axes lie between kept ones (op_mean.c's rows: a spatial mean, a
+ * sum over the first axis, over the last) and one whose do not (the reference's walk), at the
+ * best level on 1-3 threads equal to the scalar level bit for bit (NaN for NaN), the inputs
+ * with values of every magnitude (so that the order of the additions shows) and NaN,
+ * infinities and denormals. */
+static void test_mean_f32_threads(void **state)
+{
+    (void)state;
+    static const struct {
+        int rank;
+        int32_t dims[4];
+        int n_axes;
+        int32_t axes[2];
+        bool keep, rows; /* keep_dims; whether the rows path applies */
+    } cases[] = {
+        {4, {1, 7, 7, 672}, 2, {1, 2}, true, true},   /* MediaPipe's hand landmark */
+        {4, {2, 9, 9, 3000}, 2, {1, 2}, false, true}, /* cut over the threads */
+        {3, {5, 40, 33}, 1, {1}, true, true},
+        {2, {4, 100}, 1, {0}, false, true},          /* no outer axis */
+        {2, {300, 7}, 1, {-1}, false, true},         /* no inner axis */
+        {4, {1, 1, 1, 2000}, 2, {1, 2}, true, true}, /* only unit axes reduced */
+        {4, {2, 3, 4, 5}, 2, {1, 3}, false, false},  /* interleaved: the reference */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        int32_t out_dims[4], out_rank = 0;
+        size_t n_in = 1, n_out = 1;
+        for (int d = 0; d < cases[c].rank; d++) {
+            bool red = false;
+            for (int a = 0; a < cases[c].n_axes; a++)
+                red |= (cases[c].axes[a] + cases[c].rank) % cases[c].rank == d;
+            n_in *= (size_t)cases[c].dims[d];
+            if (!red || cases[c].keep)
+                out_dims[out_rank++] = red ? 1 : cases[c].dims[d];
+            n_out *= red ? 1 : (size_t)cases[c].dims[d];
+        }
+        tfw_writer *w = tfw_new();
+        assert_non_null(w);
+        const int32_t ad[1] = {cases[c].n_axes};
+        const tfw_tensor_desc ti = {
+            .type = EDGE_FLOAT32, .rank = cases[c].rank, .dims = cases[c].dims};
+        const tfw_tensor_desc ta = {
+            .type = EDGE_INT32,
+            .rank = 1,
+            .dims = ad,
+            .buffer = (uint32_t)tfw_add_buffer(w, cases[c].axes, (size_t)cases[c].n_axes * 4)};
+        const tfw_tensor_desc to = {.type = EDGE_FLOAT32, .rank = out_rank, .dims = out_dims};
+        const int32_t ins[2] = {tfw_add_tensor(w, &ti), tfw_add_tensor(w, &ta)};
+        const int32_t y = tfw_add_tensor(w, &to);
+        tfw_options opt;
+        tfw_opt_init(&opt, 27 /* ReducerOptions */);
+        tfw_opt_bool(&opt, 0, cases[c].keep);
+        tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_MEAN, 1), ins, 2, &y, 1, &opt);
+        tfw_set_io(w, ins, 1, &y, 1);
+        size_t size;
+        uint8_t *buf = finish(w, &size);
+        float *want = malloc(n_out * sizeof *want);
+        assert_non_null(want);
+        for (unsigned threads = 1; threads <= 4; threads++) {
+            const edge_model_options o = {.isa = threads == 1 ? EDGE_ISA_SCALAR : EDGE_ISA_AUTO,
+                                          .threads = threads == 1 ? 1 : threads - 1};
+            edge_model *m = NULL;
+            edge_error err = {0};
+            if (edge_model_open_buffer(buf, size, &o, &m, &err))
+                fail_msg("case %zu: %s", c, err.message);
+            edge_interp *it = NULL;
+            assert_int_equal(edge_interp_new(m, &it, &err), 0);
+            float *x = edge_interp_input(it, 0, NULL);
+            for (size_t i = 0; i < n_in; i++)
+                x[i] = ldexpf((float)((int32_t)(i * 2654435761u % 2001) - 1000),
+                              (int)(i * 40503u % 60) - 30);
+            if (n_in > 3000)
+                x[17] = NAN, x[1000] = INFINITY, x[2999] = 1e-41f;
+            assert_int_equal(edge_interp_invoke(it), 0);
+            const float *got = edge_interp_output(it, 0, NULL);
+            if (threads == 1)
+                memcpy(want, got, n_out * sizeof *want);
+            else if (cases[c].rows != (strstr(edge_model_kernels(m), "mean_f32_rows") != NULL))
+                fail_msg("case %zu ran %s", c, edge_model_kernels(m));
+            for (size_t i = 0; threads > 1 && i < n_out; i++)
+                if (memcmp(&got[i], &want[i], sizeof *got) && !(isnan(got[i]) && isnan(want[i])))
+                    fail_msg(
+                        "case %zu on %u threads (%s): element %zu is %a, the scalar level's %a", c,
+                        threads - 1, edge_model_kernels(m), i, (double)got[i], (double)want[i]);
+            edge_interp_free(it);
+            edge_model_unref(m);
+        }
+        free(want);
+        free(buf);
+    }
+}
+
 /* One operator of 50000 elements IN -> OUT (the inputs: every byte pattern of the type, and
  * for float32 values across and past int32 with NaN and infinities) at the best level on 1-3
  * threads equal to the scalar level (the reference), on the kernel named KERNEL: CAST's
@@ -388,6 +487,7 @@ int main(void)
         cmocka_unit_test(test_uint8_logistic_output_quant),
         cmocka_unit_test(test_f32_activation_threads),
         cmocka_unit_test(test_convert_threads),
+        cmocka_unit_test(test_mean_f32_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

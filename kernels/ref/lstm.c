@@ -191,6 +191,7 @@ REQUANT_S16(requant_s16_avx2, __attribute__((target("avx2"))))
 REQUANT_S16(requant_s16_avx512, __attribute__((target("arch=skylake-avx512"))))
 #endif
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 /* P's weights + 128 as unsigned bytes into FLIP (the eight matrices one after another), and
  * P's in_wu and rec_wu at them. */
 static void flip_weights(edge_lstm_q_params *p, uint8_t *flip)
@@ -208,6 +209,7 @@ static void flip_weights(edge_lstm_q_params *p, uint8_t *flip)
         flip += rec_n;
     }
 }
+#endif
 
 /* The builds of the dot product and the requantization for this CPU, into P; the unsigned
  * dot product (VNNI) where there is one and P's flipped weights (FLIP, edge_lstm_fold_bytes)
@@ -217,6 +219,7 @@ static void folded_for_cpu(edge_lstm_q_params *p, uint8_t *flip)
     p->dot = dot_s8;
     p->dot_u8 = NULL;
     p->requant = requant_s16;
+    (void)flip; /* the unsigned dot product is x86-64's only */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
     __builtin_cpu_init();
     if (flip && __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw") &&

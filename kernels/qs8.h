@@ -153,6 +153,26 @@ static inline size_t edge_qs8_dw_u8_cp(size_t c)
                                                  (size_t)(a)->p->in_c;                             \
                      o; o = NULL)
 
+/* The parts of a packed uint8 depthwise layer (the layout above) for A's geometry: the
+ * weights v, the biasx sums and the row of zero points. */
+typedef struct edge_qs8_dw_u8_parts {
+    size_t cp, taps;
+    const int16_t *v;
+    const int32_t *biasx;
+    const uint8_t *zxrow;
+} edge_qs8_dw_u8_parts;
+
+static inline edge_qs8_dw_u8_parts edge_qs8_dw_u8_parts_of(const edge_qs8_dw_u8_args *a)
+{
+    edge_qs8_dw_u8_parts d;
+    d.cp = edge_qs8_dw_u8_cp((size_t)a->p->in_c);
+    d.taps = (size_t)a->p->k_h * (size_t)a->p->k_w;
+    d.v = (const int16_t *)((const int32_t *)a->w + d.cp);
+    d.biasx = (const int32_t *)(const void *)(d.v + d.taps * d.cp);
+    d.zxrow = (const uint8_t *)(d.biasx + d.cp);
+    return d;
+}
+
 /* ---- DEPTHWISE_CONV_2D, depth multiplier 1 ----
  *
  * out[b][oy][ox][c] = requant_c( bias'[c] + sum_{ky,kx} x'[b][iy][ix][c] * w[ky][kx][c] )

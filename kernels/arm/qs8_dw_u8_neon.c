@@ -48,11 +48,11 @@ EDGE_INLINE void mac16(int32x4_t acc[4], uint8x16_t x, const int16_t *vp)
 void edge_qs8_dw_u8_16c__neon(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1)
 {
     const edge_conv_params *p = a->p;
-    const size_t c = (size_t)p->in_c, cp = edge_qs8_dw_u8_cp(c);
-    const size_t taps = (size_t)p->k_h * (size_t)p->k_w;
-    const int16_t *v = (const int16_t *)((const int32_t *)a->w + cp);
-    const int32_t *biasx = (const int32_t *)(const void *)(v + taps * cp);
-    const uint8_t *zxrow = (const uint8_t *)(biasx + cp);
+    const edge_qs8_dw_u8_parts d = edge_qs8_dw_u8_parts_of(a);
+    const size_t c = (size_t)p->in_c, cp = d.cp;
+    const int16_t *v = d.v;
+    const int32_t *biasx = d.biasx;
+    const uint8_t *zxrow = d.zxrow;
     const edge_neon_rq rq = edge_neon_rq_make(vdupq_n_s32(a->mult), vdupq_n_s32(a->shift));
     const edge_neon_out out = edge_neon_out_make(&a->o);
     EDGE_QS8_DW_U8_FOR_PIXELS(a, row0, row1)

@@ -251,11 +251,11 @@ void edge_qs8_dw_u8_64c__avx512vnni(const edge_qs8_dw_u8_args *a, int32_t row0, 
     const edge_conv_params *p = a->p;
     assert(p->depth_mult == 1 && p->in_c == p->out_c);
     assert(row0 >= 0 && row0 <= row1);
-    const size_t c = (size_t)p->in_c, cp = edge_qs8_dw_u8_cp(c);
-    const size_t taps = (size_t)p->k_h * (size_t)p->k_w;
-    const int16_t *v = (const int16_t *)((const int32_t *)a->w + cp);
-    const int32_t *biasx = (const int32_t *)(v + taps * cp);
-    u8dw d = {.p = p, .zxrow = (const uint8_t *)(biasx + cp), .c = c};
+    const edge_qs8_dw_u8_parts parts = edge_qs8_dw_u8_parts_of(a);
+    const size_t c = (size_t)p->in_c, cp = parts.cp, taps = parts.taps;
+    const int16_t *v = parts.v;
+    const int32_t *biasx = parts.biasx;
+    u8dw d = {.p = p, .zxrow = parts.zxrow, .c = c};
     d.rq = edge_rq_prep_avx512(_mm512_set1_epi32(a->mult), _mm512_set1_epi32(a->shift));
     d.noleft = a->shift <= 0;
     d.zp = _mm512_set1_epi32(a->o.zp);

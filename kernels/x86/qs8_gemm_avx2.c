@@ -1,8 +1,12 @@
-/* kernels/x86/qs8_gemm_avx2.c - the int8 GEMM micro-kernel of level avx2.
+/* kernels/x86/qs8_gemm_avx2.c - the int8 and legacy uint8 GEMM micro-kernels of level avx2.
  *
  * Owns: edge_qs8_gemm_6x16c2__avx2 (the qs8.h GEMM contract; executable spec:
- * edge_qs8_gemm_4x8c4__c). Tile: up to MR rows of A by NR output channels,
- * one ymm of 8 int32 accumulators per row and 8 channels, k in pairs.
+ * edge_qs8_gemm_4x8c4__c) and edge_qs8_gemm_u8_6x16c2__avx2 (qs8.h's legacy uint8 GEMM,
+ * spec edge_qs8_gemm_u8_4x8c4__c), one body instantiated twice (U8). Tile: up to MR rows of
+ * A by NR output channels, one ymm of 8 int32 accumulators per row and 8 channels, k in
+ * pairs. uint8 (U8): A is zero-extended rather than sign-extended (0..255 times an int8
+ * weight: the pair sums stay exact), each row's addend b * (sum A - kzx) (vpsadbw) joins its
+ * accumulators with the bias, and the output narrows unsigned into [lo, hi].
  *
  * Exactness: vpmaddubsw saturates its int16 pair sums (255 * 128 * 2 > 32767),
  * so it is not used. Both operands are sign-extended to int16 and multiplied
@@ -39,6 +43,8 @@
 
 typedef struct gemm_ctx {
     size_t mr, nc, kc;
+    bool u8; /* legacy uint8: A and C are uint8, ROW the rows' addends */
+    const int32_t *row;
     const int8_t *a;
     size_t a_stride;
     const uint8_t *w;
@@ -50,22 +56,29 @@ typedef struct gemm_ctx {
     __m256i zp, lo8, hi8;
 } gemm_ctx;
 
-/* DST[i] = SRC[i] for i < N, sign-extended (reads exactly N bytes). */
-INLINE void widen(int16_t *dst, const int8_t *src, size_t n)
+/* DST[i] = SRC[i] for i < N, sign-extended, or zero-extended when U8 (reads exactly N
+ * bytes). */
+INLINE void widen(bool u8, int16_t *dst, const int8_t *src, size_t n)
 {
     size_t i = 0;
-    for (; i + 16 <= n; i += 16)
+    for (; i + 16 <= n; i += 16) {
+        const __m128i b = _mm_loadu_si128((const __m128i *)(src + i));
         _mm256_storeu_si256((__m256i *)(dst + i),
-                            _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(src + i))));
+                            u8 ? _mm256_cvtepu8_epi16(b) : _mm256_cvtepi8_epi16(b));
+    }
     for (; i < n; i++)
-        dst[i] = src[i];
+        dst[i] = u8 ? (int16_t)(uint8_t)src[i] : src[i];
 }
 
 /* Bytes [k0, k0 + n) of every row, widened, into the buffer. */
 INLINE void widen_rows(const gemm_ctx *g, size_t k0, size_t n)
 {
-    for (size_t r = 0; r < g->mr; r++)
-        widen(g->buf + r * g->cs, g->a + r * g->a_stride + k0, n);
+    for (size_t r = 0; r < g->mr; r++) {
+        if (g->u8)
+            widen(true, g->buf + r * g->cs, g->a + r * g->a_stride + k0, n);
+        else
+            widen(false, g->buf + r * g->cs, g->a + r * g->a_stride + k0, n);
+    }
 }
 
 /* ACC = the block's bias (a load per row: the loads are cheaper than copies). */
@@ -137,7 +150,7 @@ INLINE void store_part(int8_t *c, __m256i out, int i, int nv, size_t n)
 
 /* Requantize rows r0 .. r0 + NROWS (NROWS * NV <= 4) and store their N bytes each:
  * the narrowing packs four ymm at a time, so short rows share it. */
-INLINE void store_group(int r0, int nrows, int nv, bool left, __m256i acc[MR][NRV],
+INLINE void store_group(bool u8, int r0, int nrows, int nv, bool left, __m256i acc[MR][NRV],
                         const edge_rq_avx2 rq[NRV], int8_t *c, size_t n, const gemm_ctx *g)
 {
     __m256i v[4];
@@ -145,24 +158,24 @@ INLINE void store_group(int r0, int nrows, int nv, bool left, __m256i acc[MR][NR
     for (int i = 0; i < 4; i++)
         v[i] = i < nrows * nv ? requant(left, acc[r0 + i / nv][i % nv], &rq[i % nv])
                               : v[0]; /* not stored */
-    const __m256i out = edge_out32_avx2(v[0], v[1], v[2], v[3], g->zp, g->lo8, g->hi8);
+    const __m256i out = edge_out32_as_avx2(v[0], v[1], v[2], v[3], g->zp, g->lo8, g->hi8, u8);
     UNROLL
     for (int i = 0; i < nrows; i++)
         store_part(c + (size_t)(r0 + i) * g->c_stride, out, i, nv, n);
 }
 
-INLINE void store_groups(int rows, int nv, bool left, __m256i acc[MR][NRV],
+INLINE void store_groups(bool u8, int rows, int nv, bool left, __m256i acc[MR][NRV],
                          const edge_rq_avx2 rq[NRV], int8_t *c, size_t n, const gemm_ctx *g)
 {
     const int per = nv == 3 ? 1 : 4 / nv; /* rows per narrowing */
     UNROLL
     for (int r0 = 0; r0 < rows; r0 += per)
-        store_group(r0, rows - r0 < per ? rows - r0 : per, nv, left, acc, rq, c, n, g);
+        store_group(u8, r0, rows - r0 < per ? rows - r0 : per, nv, left, acc, rq, c, n, g);
 }
 
 /* Requantize ROWS rows of NV ymm for channels n0.. of block BLK and store them. */
-INLINE void store_rows(int rows, int nv, __m256i acc[MR][NRV], const uint8_t *blk, size_t n0,
-                       const gemm_ctx *g)
+INLINE void store_rows(bool u8, int rows, int nv, __m256i acc[MR][NRV], const uint8_t *blk,
+                       size_t n0, const gemm_ctx *g)
 {
     edge_rq_avx2 rq[NRV];
     int left = 0;
@@ -175,65 +188,118 @@ INLINE void store_rows(int rows, int nv, __m256i acc[MR][NRV], const uint8_t *bl
     }
     const size_t n = g->nc - n0 < (size_t)(8 * nv) ? g->nc - n0 : (size_t)(8 * nv);
     if (left)
-        store_groups(rows, nv, true, acc, rq, g->c + n0, n, g);
+        store_groups(u8, rows, nv, true, acc, rq, g->c + n0, n, g);
     else
-        store_groups(rows, nv, false, acc, rq, g->c + n0, n, g);
+        store_groups(u8, rows, nv, false, acc, rq, g->c + n0, n, g);
 }
 
 /* Channels n0 .. n0 + 8 * NV of block BLK for ROWS rows. */
-INLINE void block(int rows, int nv, const uint8_t *blk, size_t n0, const gemm_ctx *g)
+INLINE void block(bool u8, int rows, int nv, const uint8_t *blk, size_t n0, const gemm_ctx *g)
 {
     __m256i acc[MR][NRV];
     UNROLL
-    for (int r = 0; r < rows; r++)
+    for (int r = 0; r < rows; r++) {
         load_bias(nv, acc[r], blk);
+        if (u8) {
+            const __m256i row = _mm256_set1_epi32(g->row[r]);
+            UNROLL
+            for (int j = 0; j < nv; j++)
+                acc[r][j] = _mm256_add_epi32(acc[r][j], row);
+        }
+    }
     accumulate(rows, nv, acc, (const int8_t *)(blk + 12 * NR), g);
-    store_rows(rows, nv, acc, blk, n0, g);
+    store_rows(u8, rows, nv, acc, blk, n0, g);
 }
 
 /* Every block for ROWS rows; the last one with only the ymm it needs. */
-INLINE void gemm_rows(int rows, const gemm_ctx *g)
+INLINE void gemm_rows(bool u8, int rows, const gemm_ctx *g)
 {
     const size_t bytes = edge_qs8_gemm_block_bytes(NR, g->kc);
     const uint8_t *blk = g->w;
     size_t n0 = 0;
     for (; n0 + NR <= g->nc; n0 += NR, blk += bytes)
-        block(rows, NRV, blk, n0, g);
+        block(u8, rows, NRV, blk, n0, g);
     switch ((g->nc - n0 + 7) / 8) { /* at most NRV */
     case 0: break;
-    case 1: block(rows, 1, blk, n0, g); break;
+    case 1: block(u8, rows, 1, blk, n0, g); break;
 #if NRV > 2
-    case 2: block(rows, 2, blk, n0, g); break;
+    case 2: block(u8, rows, 2, blk, n0, g); break;
 #endif
 #if NRV > 3
-    case 3: block(rows, 3, blk, n0, g); break;
+    case 3: block(u8, rows, 3, blk, n0, g); break;
 #endif
-    default: block(rows, NRV, blk, n0, g); break;
+    default: block(u8, rows, NRV, blk, n0, g); break;
     }
 }
 
-static void gemm_mr(const gemm_ctx *g)
+INLINE void gemm_mr(bool u8, const gemm_ctx *g)
 {
     switch (g->mr) {
-    case 1: gemm_rows(1, g); break;
-    case 2: gemm_rows(2, g); break;
-    case 3: gemm_rows(3, g); break;
-    case 4: gemm_rows(4, g); break;
+    case 1: gemm_rows(u8, 1, g); break;
+    case 2: gemm_rows(u8, 2, g); break;
+    case 3: gemm_rows(u8, 3, g); break;
+    case 4: gemm_rows(u8, 4, g); break;
 #if MR > 4
-    case 5: gemm_rows(5, g); break;
-    case 6: gemm_rows(6, g); break;
+    case 5: gemm_rows(u8, 5, g); break;
+    case 6: gemm_rows(u8, 6, g); break;
 #endif
 #if MR > 6
-    case 7: gemm_rows(7, g); break;
-    case 8: gemm_rows(8, g); break;
+    case 7: gemm_rows(u8, 7, g); break;
+    case 8: gemm_rows(u8, 8, g); break;
 #endif
 #if MR > 8
-    case 9: gemm_rows(9, g); break;
-    case 10: gemm_rows(10, g); break;
-    case 11: gemm_rows(11, g); break;
-    case 12: gemm_rows(12, g); break;
+    case 9: gemm_rows(u8, 9, g); break;
+    case 10: gemm_rows(u8, 10, g); break;
+    case 11: gemm_rows(u8, 11, g); break;
+    case 12: gemm_rows(u8, 12, g); break;
 #endif
     }
+}
+
+/* The two instantiations, each compiled once. */
+static void gemm_mr_s8(const gemm_ctx *g)
+{
+    gemm_mr(false, g);
+}
+
+static void gemm_mr_u8(const gemm_ctx *g)
+{
+    gemm_mr(true, g);
+}
+
+/* G's rows widened into BUF, whole when it can hold every row (else chunk by chunk, later). */
+static void set_rows(gemm_ctx *g, int16_t *buf)
+{
+    g->buf = buf;
+    g->whole = g->mr * g->kc <= XBUF_ELEMS;
+    g->cs = g->whole ? g->kc : XBUF_ELEMS / g->mr / 16 * 16;
+    if (g->whole)
+        widen_rows(g, 0, g->kc);
+}
+
+/* The context of one call: A (ROW: the uint8 rows' addends, NULL for int8) widened into
+ * BUF. */
+static gemm_ctx make_ctx(size_t mr, size_t nc, size_t kc, const void *a, size_t a_stride,
+                         const void *w, void *c, size_t c_stride, const edge_qs8_out *o,
+                         const int32_t *row, int16_t *buf)
+{
+    gemm_ctx g = {
+        .mr = mr,
+        .nc = nc,
+        .kc = kc,
+        .u8 = row != NULL,
+        .row = row,
+        .a = a,
+        .a_stride = a_stride,
+        .w = w,
+        .c = c,
+        .c_stride = c_stride,
+        .zp = _mm256_set1_epi32(o->zp),
+        .lo8 = _mm256_set1_epi8((char)o->lo),
+        .hi8 = _mm256_set1_epi8((char)o->hi),
+    };
+    set_rows(&g, buf);
+    return g;
 }
 
 void edge_qs8_gemm_6x16c2__avx2(size_t mr, size_t nc, size_t kc, const int8_t *a, size_t a_stride,
@@ -241,23 +307,34 @@ void edge_qs8_gemm_6x16c2__avx2(size_t mr, size_t nc, size_t kc, const int8_t *a
 {
     EDGE_QS8_GEMM_CONTRACT(mr, nc, kc, MR, EDGE_GEMM_AVX2_KR);
     _Alignas(32) int16_t buf[XBUF_ELEMS];
-    gemm_ctx g = {
-        .mr = mr,
-        .nc = nc,
-        .kc = kc,
-        .a = a,
-        .a_stride = a_stride,
-        .w = w,
-        .c = c,
-        .c_stride = c_stride,
-        .buf = buf,
-        .zp = _mm256_set1_epi32(o->zp),
-        .lo8 = _mm256_set1_epi8((char)o->lo),
-        .hi8 = _mm256_set1_epi8((char)o->hi),
-    };
-    g.whole = g.mr * kc <= XBUF_ELEMS;
-    g.cs = g.whole ? kc : XBUF_ELEMS / g.mr / 16 * 16;
-    if (g.whole)
-        widen_rows(&g, 0, kc);
-    gemm_mr(&g);
+    const gemm_ctx g = make_ctx(mr, nc, kc, a, a_stride, w, c, c_stride, o, NULL, buf);
+    gemm_mr_s8(&g);
+}
+
+/* B * (the sum of A's KC bytes - KZX), wrapping. */
+static int32_t row_term(const uint8_t *a, size_t kc, int32_t b, int32_t kzx)
+{
+    const __m256i z = _mm256_setzero_si256();
+    __m256i s = z;
+    size_t k = 0;
+    for (; k + 32 <= kc; k += 32)
+        s = _mm256_add_epi64(s, _mm256_sad_epu8(_mm256_loadu_si256((const __m256i *)(a + k)), z));
+    uint32_t sum = (uint32_t)(_mm256_extract_epi64(s, 0) + _mm256_extract_epi64(s, 1) +
+                              _mm256_extract_epi64(s, 2) + _mm256_extract_epi64(s, 3));
+    for (; k < kc; k++)
+        sum += a[k];
+    return (int32_t)((uint32_t)b * (sum - (uint32_t)kzx));
+}
+
+void edge_qs8_gemm_u8_6x16c2__avx2(size_t mr, size_t nc, size_t kc, const uint8_t *a,
+                                   size_t a_stride, const void *w, int32_t b, int32_t kzx,
+                                   uint8_t *c, size_t c_stride, const edge_qs8_out *o)
+{
+    EDGE_QS8_GEMM_CONTRACT(mr, nc, kc, MR, EDGE_GEMM_AVX2_KR);
+    _Alignas(32) int16_t buf[XBUF_ELEMS];
+    int32_t row[MR];
+    for (size_t m = 0; m < mr; m++)
+        row[m] = row_term(a + m * a_stride, kc, b, kzx);
+    const gemm_ctx g = make_ctx(mr, nc, kc, a, a_stride, w, c, c_stride, o, row, buf);
+    gemm_mr_u8(&g);
 }

@@ -49,11 +49,17 @@ void edge_qs8_gemm_8x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, const int
 void edge_qs8_igemm_8x48c4__avx512vnni(size_t mr, size_t nc, size_t taps, size_t tc,
                                        const int8_t *const *ptrs, const void *w, int8_t *c,
                                        size_t c_stride, const edge_qs8_out *o);
-/* legacy uint8 (qs8.h's edge_qs8_gemm_u8_fn): qs8_gemm_avx512vnni.c, the same body. */
+/* legacy uint8 (qs8.h's edge_qs8_gemm_u8_fn): qs8_gemm_avx2.c, the same body as the int8 one
+ * (tile EDGE_GEMM_AVX2_*), and qs8_gemm_avx512vnni.c, likewise. */
+void edge_qs8_gemm_u8_6x16c2__avx2(size_t mr, size_t nc, size_t kc, const uint8_t *a,
+                                   size_t a_stride, const void *w, int32_t b, int32_t kzx,
+                                   uint8_t *c, size_t c_stride, const edge_qs8_out *o);
 void edge_qs8_gemm_u8_8x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, const uint8_t *a,
                                          size_t a_stride, const void *w, int32_t b, int32_t kzx,
                                          uint8_t *c, size_t c_stride, const edge_qs8_out *o);
-/* legacy uint8 depthwise (qs8.h's edge_qs8_dw_u8_fn): qs8_dw_u8_avx512vnni.c. */
+/* legacy uint8 depthwise (qs8.h's edge_qs8_dw_u8_fn): qs8_dw_u8_avx2.c and
+ * qs8_dw_u8_avx512vnni.c. */
+void edge_qs8_dw_u8_16c__avx2(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1);
 void edge_qs8_dw_u8_64c__avx512vnni(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1);
 /* vpdpbusd along the window's rows: qs8_dw_avx512vnni.c. */
 void edge_qs8_dw_64c__avx512vnni(const edge_qs8_dw_args *a, int32_t row0, int32_t row1);

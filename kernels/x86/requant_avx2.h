@@ -13,6 +13,7 @@
  *                                         clamp(v + zp, lo, hi) (zp, lo, hi: int32 lanes)
  *   edge_out32_avx2(v0..v3, zp, lo8, hi8) 32 lanes -> 32 int8 in order v0, v1, v2, v3
  *                                         (zp: int32 lanes; lo8/hi8: every BYTE = lo/hi)
+ *   edge_out32_as_avx2(..., u8)           the same, to 32 uint8 when u8
  * lo and hi lie within int8. The zero point is added with int32 wrap-around,
  * as edge_wrap_add32 does.
  *
@@ -27,6 +28,8 @@
  *     nearest with ties away from zero, exactly gemmlowp's remainder/threshold form. */
 #ifndef EDGE_X86_REQUANT_AVX2_H
 #define EDGE_X86_REQUANT_AVX2_H
+
+#include <stdbool.h>
 
 #include <immintrin.h>
 
@@ -100,6 +103,20 @@ static inline __m256i edge_out32_avx2(__m256i v0, __m256i v1, __m256i v2, __m256
     /* 128-bit lane l holds dwords (v0, v1, v2, v3)[4l .. 4l+3] */
     b = _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
     return _mm256_min_epi8(_mm256_max_epi8(b, lo8), hi8);
+}
+
+/* edge_out32_avx2, or when U8 the same to 32 uint8 (unsigned saturation, lo/hi within
+ * 0..255 compared unsigned). */
+static inline __m256i edge_out32_as_avx2(__m256i v0, __m256i v1, __m256i v2, __m256i v3, __m256i zp,
+                                         __m256i lo8, __m256i hi8, bool u8)
+{
+    if (!u8)
+        return edge_out32_avx2(v0, v1, v2, v3, zp, lo8, hi8);
+    const __m256i p01 = _mm256_packs_epi32(_mm256_add_epi32(v0, zp), _mm256_add_epi32(v1, zp));
+    const __m256i p23 = _mm256_packs_epi32(_mm256_add_epi32(v2, zp), _mm256_add_epi32(v3, zp));
+    __m256i b = _mm256_packus_epi16(p01, p23);
+    b = _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    return _mm256_min_epu8(_mm256_max_epu8(b, lo8), hi8);
 }
 
 #endif

@@ -65,25 +65,27 @@ INLINE void tap_ptrs(const edge_conv_params *p, const uint8_t *img, const uint8_
     }
 }
 
+/* 16 bytes of channels c0.. of the tap at P: all 16 readable when FULL (an input pixel with 16
+ * channels left, or the row of zero points, which has cp bytes), else N16 of them. */
+INLINE __m128i tap_x(const uint8_t *p, const uint8_t *zxrow, size_t c0, bool full, size_t n16)
+{
+    if (full || p == zxrow)
+        return _mm_loadu_si128((const __m128i *)(p + c0));
+    return load_x(p + c0, n16);
+}
+
 /* ACC += taps [0, N) of PTR (channels c0.., N16 of them readable) with their weights V. */
-INLINE void mac_taps(__m256i acc[2], const uint8_t *const *ptr, const uint8_t *zxrow, size_t n,
-                     const int16_t *v, size_t cp, size_t c0, size_t n16)
+INLINE void mac_taps(bool full, __m256i acc[2], const uint8_t *const *ptr, const uint8_t *zxrow,
+                     size_t n, const int16_t *v, size_t cp, size_t c0, size_t n16)
 {
     size_t t = 0;
-    for (; t + 2 <= n; t += 2) {
-        const __m128i x1 = ptr[t] == zxrow ? _mm_loadu_si128((const __m128i *)(zxrow + c0))
-                                           : load_x(ptr[t] + c0, n16);
-        const __m128i x2 = ptr[t + 1] == zxrow ? _mm_loadu_si128((const __m128i *)(zxrow + c0))
-                                               : load_x(ptr[t + 1] + c0, n16);
-        mac_pair(acc, x1, x2, _mm256_loadu_si256((const __m256i *)(v + t * cp + c0)),
+    for (; t + 2 <= n; t += 2)
+        mac_pair(acc, tap_x(ptr[t], zxrow, c0, full, n16), tap_x(ptr[t + 1], zxrow, c0, full, n16),
+                 _mm256_loadu_si256((const __m256i *)(v + t * cp + c0)),
                  _mm256_loadu_si256((const __m256i *)(v + (t + 1) * cp + c0)));
-    }
-    if (t < n) {
-        const __m128i x1 = ptr[t] == zxrow ? _mm_loadu_si128((const __m128i *)(zxrow + c0))
-                                           : load_x(ptr[t] + c0, n16);
-        mac_pair(acc, x1, _mm_setzero_si128(),
+    if (t < n)
+        mac_pair(acc, tap_x(ptr[t], zxrow, c0, full, n16), _mm_setzero_si128(),
                  _mm256_loadu_si256((const __m256i *)(v + t * cp + c0)), _mm256_setzero_si256());
-    }
 }
 
 void edge_qs8_dw_u8_16c__avx2(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1)
@@ -111,13 +113,15 @@ void edge_qs8_dw_u8_16c__avx2(const edge_qs8_dw_u8_args *a, int32_t row0, int32_
             const __m256i b1 = _mm256_loadu_si256((const __m256i *)(biasx + c0 + 8));
             __m256i acc[2] = {_mm256_permute2x128_si256(b0, b1, 0x20),
                               _mm256_permute2x128_si256(b0, b1, 0x31)};
-            if (taps <= MAX_TAPS) {
-                mac_taps(acc, ptr, zxrow, taps, v, cp, c0, n);
+            if (taps <= MAX_TAPS && n == 16) {
+                mac_taps(true, acc, ptr, zxrow, taps, v, cp, c0, n);
+            } else if (taps <= MAX_TAPS) {
+                mac_taps(false, acc, ptr, zxrow, taps, v, cp, c0, n);
             } else {
                 for (size_t t0 = 0; t0 < taps; t0 += MAX_TAPS) {
                     const size_t k = taps - t0 < MAX_TAPS ? taps - t0 : MAX_TAPS;
                     tap_ptrs(p, img, zxrow, y0, x0, t0, k, ptr);
-                    mac_taps(acc, ptr, zxrow, k, v + t0 * cp, cp, c0, n);
+                    mac_taps(false, acc, ptr, zxrow, k, v + t0 * cp, cp, c0, n);
                 }
             }
             /* channels 0-7 and 8-15 again */

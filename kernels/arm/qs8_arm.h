@@ -95,6 +95,10 @@ void edge_qs8_gemm_u8_4x16c4__neondot(size_t mr, size_t nc, size_t kc, const uin
 void edge_qs8_gemm_2x4c8__armv7neon(size_t mr, size_t nc, size_t kc, const int8_t *a,
                                     size_t a_stride, const void *w, int8_t *c, size_t c_stride,
                                     const edge_qs8_out *o);
+/* Legacy uint8 (qs8.h's edge_qs8_gemm_u8_fn): vmull.u8 against W + 128, uint8 output. */
+void edge_qs8_gemm_u8_2x4c8__armv7neon(size_t mr, size_t nc, size_t kc, const uint8_t *a,
+                                       size_t a_stride, const void *w, int32_t b, int32_t kzx,
+                                       uint8_t *c, size_t c_stride, const edge_qs8_out *o);
 #endif
 
 #if defined(__aarch64__) || defined(__arm__)

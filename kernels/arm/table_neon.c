@@ -3,8 +3,8 @@
  * Owns: which micro-kernel of this level serves each operation, with its tile
  * sizes. Level neon is aarch64 Advanced SIMD or, on 32-bit ARM, armv7 NEON:
  * the GEMM differs per architecture (register file, addp), the depthwise,
- * add and sum kernels are one NEON source built for either. The legacy uint8
- * GEMM is aarch64's only (armv7 runs uint8 convolutions on the reference).
+ * add and sum kernels are one NEON source built for either, and each
+ * architecture has its legacy uint8 GEMM (the int8 GEMM's body on uint8 A).
  * A NULL entry sends that operation to the reference kernels.
  * Does not own the kernels (the other files of this folder). */
 #include "arm/lut_arm.h"
@@ -50,5 +50,8 @@ const edge_kernels edge_kernels_neon = {
                 EDGE_GEMM_NEON_NR, EDGE_GEMM_NEON_KR},
     .f32 = EDGE_F32_TABLE(__neon, "__neon"),
     .argmax8 = {edge_argmax8__neon, "argmax8_rows__neon"},
+#else
+    .gemm_u8 = {edge_qs8_gemm_u8_2x4c8__armv7neon, "qs8_gemm_u8_2x4c8__armv7neon",
+                EDGE_GEMM_ARMV7NEON_MR, EDGE_GEMM_ARMV7NEON_NR, EDGE_GEMM_ARMV7NEON_KR},
 #endif
 };

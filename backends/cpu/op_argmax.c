@@ -7,9 +7,12 @@
  * kernel (inputs int8, uint8, float32, int32, bool). Ties resolve to the first
  * index, as TensorFlow Lite's std::greater scan does. Does not own the scan
  * (kernels/ref/transform.c). */
+#include <stdbool.h>
+
 #include "cpu_op.h"
 #include "dispatch.h"
 #include "ref/transform.h"
+#include "vectorize.h"
 
 typedef enum argmax_kind {
     ARGMAX_S8_I32,
@@ -29,7 +32,99 @@ typedef struct argmax_data {
     argmax_kind kind;
     edge_argmax8_fn rows8; /* int8/uint8 along a short last axis: the level's kernel, or NULL */
     uint8_t flip;          /* rows8's key: 0x80 for int8, then ^ 0xFF for ARG_MIN */
+    bool cols;             /* an axis before the last: the scan column-wise (argmax_cols) */
+    bool long_rows;        /* integers along a last axis too long for rows8: argmax_long */
 } argmax_data;
+
+/* ---- integers along a long last axis: the best value, then its first place ---- */
+
+/* The reference's scan of one row of N integers (the first strictly better one wins, so the
+ * answer is the first place of the row's maximum, or minimum): the extreme as a reduction the
+ * compiler vectorizes, then a search for its first place. */
+#define ARG_LONG(NAME, TIN)                                             \
+    EDGE_VECTORIZE static size_t NAME(const TIN *x, size_t n, bool min) \
+    {                                                                   \
+        TIN best = x[0];                                                \
+        if (min)                                                        \
+            for (size_t i = 1; i < n; i++)                              \
+                best = x[i] < best ? x[i] : best;                       \
+        else                                                            \
+            for (size_t i = 1; i < n; i++)                              \
+                best = x[i] > best ? x[i] : best;                       \
+        size_t i = 0;                                                   \
+        while (x[i] != best)                                            \
+            i++;                                                        \
+        return i;                                                       \
+    }
+ARG_LONG(long_s8, int8_t)
+ARG_LONG(long_u8, uint8_t)
+ARG_LONG(long_s32, int32_t)
+
+/* ---- an axis before the last: the reference's scan, columns side by side ---- */
+
+enum { COLS_CHUNK = 512 }; /* columns of one pass (their running best on the stack) */
+
+/* Columns [K0, K1) of the slab at BASE (AXIS rows of INNER elements): for each, the
+ * reference's scan (the first element, then each later one that compares strictly better,
+ * in axis order) as one pass over the rows with every column at once, which vectorizes;
+ * the same comparisons per column in the same order, so the same index, ties and NaN
+ * included. */
+#define ARG_COLS(NAME, TIN, TOUT, BETTER)                                                     \
+    EDGE_VECTORIZE_FP static void NAME(const TIN *base, size_t axis, size_t inner, size_t k0, \
+                                       size_t k1, TOUT *out)                                  \
+    {                                                                                         \
+        TIN best[COLS_CHUNK];                                                                 \
+        const size_t n = k1 - k0;                                                             \
+        for (size_t k = 0; k < n; k++) {                                                      \
+            best[k] = base[k0 + k];                                                           \
+            out[k] = 0;                                                                       \
+        }                                                                                     \
+        for (size_t i = 1; i < axis; i++) {                                                   \
+            const TIN *row = base + i * inner + k0;                                           \
+            for (size_t k = 0; k < n; k++) {                                                  \
+                const TIN v = row[k];                                                         \
+                const bool b = BETTER(v, best[k]);                                            \
+                best[k] = b ? v : best[k];                                                    \
+                out[k] = b ? (TOUT)i : out[k];                                                \
+            }                                                                                 \
+        }                                                                                     \
+    }
+#define ARG_GT(v, b) ((v) > (b))
+#define ARG_LT(v, b) ((v) < (b))
+#define ARG_COLS_PAIR(SFX, TIN, TOUT)           \
+    ARG_COLS(cols_max_##SFX, TIN, TOUT, ARG_GT) \
+    ARG_COLS(cols_min_##SFX, TIN, TOUT, ARG_LT)
+ARG_COLS_PAIR(s8_i32, int8_t, int32_t)
+ARG_COLS_PAIR(s8_i64, int8_t, int64_t)
+ARG_COLS_PAIR(u8_i32, uint8_t, int32_t)
+ARG_COLS_PAIR(u8_i64, uint8_t, int64_t)
+ARG_COLS_PAIR(f32_i32, float, int32_t)
+ARG_COLS_PAIR(f32_i64, float, int64_t)
+ARG_COLS_PAIR(s32_i32, int32_t, int32_t)
+ARG_COLS_PAIR(s32_i64, int32_t, int64_t)
+
+/* Columns [K0, K1) (K1 - K0 <= COLS_CHUNK) of outer slice O of D's scan. */
+static void cols_run(const argmax_data *d, const void *in, void *out, size_t o, size_t k0,
+                     size_t k1)
+{
+    const edge_ref_argmax_params *k = &d->k;
+    const size_t slab = k->axis * k->inner, at = o * k->inner + k0;
+#define ARG_COLS_CALL(SFX, TIN, TOUT)                                                             \
+    (k->min ? cols_min_##SFX : cols_max_##SFX)((const TIN *)in + o * slab, k->axis, k->inner, k0, \
+                                               k1, (TOUT *)out + at)
+    switch (d->kind) {
+    case ARGMAX_S8_I32: ARG_COLS_CALL(s8_i32, int8_t, int32_t); break;
+    case ARGMAX_S8_I64: ARG_COLS_CALL(s8_i64, int8_t, int64_t); break;
+    case ARGMAX_U8_I32: ARG_COLS_CALL(u8_i32, uint8_t, int32_t); break;
+    case ARGMAX_U8_I64: ARG_COLS_CALL(u8_i64, uint8_t, int64_t); break;
+    case ARGMAX_F32_I32: ARG_COLS_CALL(f32_i32, float, int32_t); break;
+    case ARGMAX_F32_I64: ARG_COLS_CALL(f32_i64, float, int64_t); break;
+    case ARGMAX_S32_I32: ARG_COLS_CALL(s32_i32, int32_t, int32_t); break;
+    case ARGMAX_S32_I64: ARG_COLS_CALL(s32_i64, int32_t, int64_t); break;
+    default: break; /* bool: never cols (argmax_prepare) */
+    }
+#undef ARG_COLS_CALL
+}
 
 static int argmax_kind_of(edge_prep *p, const edge_tensor *in, const edge_tensor *out,
                           argmax_kind *kind)
@@ -96,6 +191,14 @@ static int argmax_prepare(edge_prep *p, edge_node *n)
         d->rows8 = kt->argmax8.fn;
         d->flip = (uint8_t)((s8 ? 0x80 : 0) ^ (min ? 0xFF : 0));
         n->kernel = kt->argmax8.name;
+    } else if (d->k.inner > 1 && d->k.axis >= 1 && kt && kt->isa != EDGE_ISA_SCALAR &&
+               d->kind != ARGMAX_BOOL_I32 && d->kind != ARGMAX_BOOL_I64) {
+        d->cols = true;
+        n->kernel = "argmax_cols";
+    } else if (d->k.inner == 1 && d->k.axis >= 2 && kt && kt->isa != EDGE_ISA_SCALAR &&
+               (byte || d->kind == ARGMAX_S32_I32 || d->kind == ARGMAX_S32_I64)) {
+        d->long_rows = true;
+        n->kernel = "argmax_long_rows";
     }
     return edge_op_check_dims(p, out, "output", rank, dims);
 }
@@ -114,11 +217,59 @@ static void argmax_rows(void *ctx, size_t first, size_t count)
                 kd == ARGMAX_S8_I64 || kd == ARGMAX_U8_I64, first, first + count);
 }
 
+/* Rows [FIRST, FIRST + COUNT) along a long last axis. */
+static void argmax_long(void *ctx, size_t first, size_t count)
+{
+    const argmax_job *j = ctx;
+    const argmax_data *d = j->d;
+    const size_t n = d->k.axis;
+    for (size_t r = first; r < first + count; r++) {
+        size_t i = 0;
+        switch (d->kind) {
+        case ARGMAX_S8_I32:
+        case ARGMAX_S8_I64: i = long_s8((const int8_t *)j->in + r * n, n, d->k.min); break;
+        case ARGMAX_U8_I32:
+        case ARGMAX_U8_I64: i = long_u8(j->in + r * n, n, d->k.min); break;
+        default: i = long_s32((const int32_t *)(const void *)j->in + r * n, n, d->k.min); break;
+        }
+        if (d->kind == ARGMAX_S8_I64 || d->kind == ARGMAX_U8_I64 || d->kind == ARGMAX_S32_I64)
+            ((int64_t *)j->out)[r] = (int64_t)i;
+        else
+            ((int32_t *)j->out)[r] = (int32_t)i;
+    }
+}
+
+/* Output elements [FIRST, FIRST + COUNT) (outer slice by slice, columns in chunks). */
+static void argmax_cols(void *ctx, size_t first, size_t count)
+{
+    const argmax_job *j = ctx;
+    const size_t inner = j->d->k.inner;
+    for (size_t e = first, end = first + count; e < end;) {
+        const size_t o = e / inner, k0 = e % inner;
+        size_t k1 = k0 + (end - e < inner - k0 ? end - e : inner - k0);
+        k1 = k1 - k0 > COLS_CHUNK ? k0 + COLS_CHUNK : k1;
+        cols_run(j->d, j->in, j->out, o, k0, k1);
+        e += k1 - k0;
+    }
+}
+
 static void argmax_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const argmax_data *d = n->data;
     const void *in = t[n->in[0]];
     void *out = t[n->out[0]];
+    if (d->long_rows) {
+        argmax_job j = {d, in, out};
+        const size_t per = 16384 / d->k.axis;
+        edge_exec_ranges(ex, d->k.outer, per ? per : 1, 1, argmax_long, &j);
+        return;
+    }
+    if (d->cols) { /* at least ~16K elements scanned per thread */
+        argmax_job j = {d, in, out};
+        const size_t per = 16384 / d->k.axis;
+        edge_exec_ranges(ex, d->k.outer * d->k.inner, per ? per : 1, 1, argmax_cols, &j);
+        return;
+    }
     if (d->rows8) { /* runs of at least 4096 rows per thread */
         argmax_job j = {d, in, out};
         edge_exec_ranges(ex, d->k.outer, 4096, 1, argmax_rows, &j);

@@ -401,6 +401,92 @@ static void test_mean_f32_threads(void **state)
     }
 }
 
+/* ARG_MAX and ARG_MIN over an axis before the last (op_argmax.c's column scan, columns in
+ * chunks of 512) and along a long last axis of integers (its reduction and search), for
+ * int8, uint8, float32 (NaN and infinities among the values) and int32 inputs into int32 and
+ * int64 indices, the values drawn from a few so that ties abound: at the best level on 1-3
+ * threads, equal to the scalar level (the reference's scan) in every byte. */
+static void test_argmax_threads(void **state)
+{
+    (void)state;
+    static const int32_t shapes[][3] = {{1, 2304, 17}, {3, 40, 700}, {2, 5, 1},
+                                        {1, 2304, 1},  {50, 300, 1}, {7, 1, 9}};
+    static const int types[] = {EDGE_INT8, EDGE_UINT8, EDGE_FLOAT32, EDGE_INT32};
+    int cases = 0;
+    for (size_t sh = 0; sh < sizeof shapes / sizeof shapes[0]; sh++)
+        for (size_t ty = 0; ty < sizeof types / sizeof types[0]; ty++)
+            for (int code = 0; code < 2; code++)
+                for (int wide = 0; wide < 2; wide++, cases++) {
+                    const int32_t *dims = shapes[sh], odims[2] = {dims[0], dims[2]};
+                    const size_t n = (size_t)dims[0] * (size_t)dims[1] * (size_t)dims[2];
+                    const bool q = types[ty] == EDGE_INT8 || types[ty] == EDGE_UINT8;
+                    tfw_writer *w = tfw_new();
+                    assert_non_null(w);
+                    const int32_t one[1] = {1}, axis = 1;
+                    const tfw_tensor_desc ti = {
+                        .type = types[ty], .rank = 3, .dims = dims, .q_count = q, .scale = 0.5f};
+                    const tfw_tensor_desc ta = {.type = EDGE_INT32,
+                                                .rank = 1,
+                                                .dims = one,
+                                                .buffer = (uint32_t)tfw_add_buffer(w, &axis, 4)};
+                    const tfw_tensor_desc to = {
+                        .type = wide ? EDGE_INT64 : EDGE_INT32, .rank = 2, .dims = odims};
+                    const int32_t ins[2] = {tfw_add_tensor(w, &ti), tfw_add_tensor(w, &ta)};
+                    const int32_t y = tfw_add_tensor(w, &to);
+                    tfw_options opt;
+                    tfw_opt_init(&opt, code ? 57 /* ArgMinOptions */ : 40 /* ArgMaxOptions */);
+                    tfw_opt_i8(&opt, 0, (int8_t)(wide ? EDGE_INT64 : EDGE_INT32));
+                    tfw_add_operator(w,
+                                     tfw_add_opcode(w, code ? EDGE_OP_ARG_MIN : EDGE_OP_ARG_MAX, 2),
+                                     ins, 2, &y, 1, &opt);
+                    tfw_set_io(w, ins, 1, &y, 1);
+                    size_t size;
+                    uint8_t *buf = finish(w, &size);
+                    const size_t out_bytes = (size_t)odims[0] * (size_t)odims[1] * (wide ? 8 : 4);
+                    uint8_t *want = malloc(out_bytes);
+                    assert_non_null(want);
+                    for (unsigned threads = 1; threads <= 4; threads++) {
+                        const edge_model_options o = {.isa = threads == 1 ? EDGE_ISA_SCALAR
+                                                                          : EDGE_ISA_AUTO,
+                                                      .threads = threads == 1 ? 1 : threads - 1};
+                        edge_model *m = NULL;
+                        edge_error err = {0};
+                        if (edge_model_open_buffer(buf, size, &o, &m, &err))
+                            fail_msg("shape %zu type %d: %s", sh, types[ty], err.message);
+                        edge_interp *it = NULL;
+                        assert_int_equal(edge_interp_new(m, &it, &err), 0);
+                        void *x = edge_interp_input(it, 0, NULL);
+                        for (size_t i = 0; i < n; i++) {
+                            const int v = (int)((i * 2654435761u >> 7) % 9) - 4; /* ties */
+                            if (types[ty] == EDGE_FLOAT32)
+                                ((float *)x)[i] = i % 97 == 5   ? NAN
+                                                  : i % 89 == 3 ? INFINITY
+                                                  : i % 83 == 1 ? -INFINITY
+                                                                : (float)v;
+                            else if (types[ty] == EDGE_INT32)
+                                ((int32_t *)x)[i] = v * 100000;
+                            else
+                                ((uint8_t *)x)[i] = (uint8_t)(v * 31);
+                        }
+                        assert_int_equal(edge_interp_invoke(it), 0);
+                        const void *got = edge_interp_output(it, 0, NULL);
+                        if (threads == 1)
+                            memcpy(want, got, out_bytes);
+                        else if (memcmp(got, want, out_bytes))
+                            fail_msg("shape %zu (%d,%d,%d) type %d %s int%d on %u thread(s) "
+                                     "(%s) differs from the scalar level",
+                                     sh, dims[0], dims[1], dims[2], types[ty],
+                                     code ? "ARG_MIN" : "ARG_MAX", wide ? 64 : 32, threads - 1,
+                                     edge_model_kernels(m));
+                        edge_interp_free(it);
+                        edge_model_unref(m);
+                    }
+                    free(want);
+                    free(buf);
+                }
+    printf("# %d ARG_MAX / ARG_MIN cases equal to the scalar level\n", cases);
+}
+
 /* One operator of 50000 elements IN -> OUT (the inputs: every byte pattern of the type, and
  * for float32 values across and past int32 with NaN and infinities) at the best level on 1-3
  * threads equal to the scalar level (the reference), on the kernel named KERNEL: CAST's
@@ -488,6 +574,7 @@ int main(void)
         cmocka_unit_test(test_f32_activation_threads),
         cmocka_unit_test(test_convert_threads),
         cmocka_unit_test(test_mean_f32_threads),
+        cmocka_unit_test(test_argmax_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -141,14 +141,15 @@ static void fc_q(bool s16, const void *in, int32_t zp, const int8_t *w, const vo
  * build of the loop runs (x86-64: AVX2 or AVX-512 where the CPU has them, picked once by
  * edge_lstm_fold_zp; no ifunc, which ThreadSanitizer's builds cannot load) changes nothing but
  * time. */
-#define DOT_S8(name, attr)                                                               \
-    attr EDGE_VECTORIZE static int32_t name(const int8_t *w, const int8_t *x, int32_t n) \
-    {                                                                                    \
-        int32_t acc = 0;                                                                 \
-        for (int32_t d = 0; d < n; d++)                                                  \
-            acc += (int32_t)w[d] * (int32_t)x[d];                                        \
-        return acc;                                                                      \
+#define DOT_8(name, TW, attr)                                                        \
+    attr EDGE_VECTORIZE static int32_t name(const TW *w, const int8_t *x, int32_t n) \
+    {                                                                                \
+        int32_t acc = 0;                                                             \
+        for (int32_t d = 0; d < n; d++)                                              \
+            acc += (int32_t)w[d] * (int32_t)x[d];                                    \
+        return acc;                                                                  \
     }
+#define DOT_S8(name, attr) DOT_8(name, int8_t, attr)
 
 /* OUT[i] = clamp16(edge_mbqm(ACC[i] + FOLD[i], MULT, SHIFT)) for i < N, in lanes: the same
  * steps branch-free (MULT in [2^30, 2^31) or 0, so SaturatingRoundingDoublingHighMul is
@@ -172,14 +173,7 @@ static void fc_q(bool s16, const void *in, int32_t zp, const int8_t *w, const vo
 /* With AVX-512 VNNI: the sum of WU[d] x X[d] where WU = W + 128 as unsigned bytes, which GCC
  * vectorizes to vpdpbusd (64 products an instruction; the signed form widens both operands to
  * int16 first). W x X = WU x X - 128 x the sum of X, taken once per input row (fc_q_folded). */
-#define DOT_U8(name, attr)                                                                 \
-    attr EDGE_VECTORIZE static int32_t name(const uint8_t *wu, const int8_t *x, int32_t n) \
-    {                                                                                      \
-        int32_t acc = 0;                                                                   \
-        for (int32_t d = 0; d < n; d++)                                                    \
-            acc += (int32_t)wu[d] * (int32_t)x[d];                                         \
-        return acc;                                                                        \
-    }
+#define DOT_U8(name, attr) DOT_8(name, uint8_t, attr)
 
 DOT_S8(dot_s8, )
 REQUANT_S16(requant_s16, )

@@ -193,11 +193,22 @@ void edge_move_runs(uint8_t *dst, size_t dst_stride, const uint8_t *src, ptrdiff
     for (size_t r = 0; r < rows; r++, dst += dst_stride, src += src_stride) \
         memcpy(dst, src, (R));
     switch (run) {
+    case 1: EDGE_COPY_RUNS(1) break;
+    case 2: EDGE_COPY_RUNS(2) break;
+    case 4: EDGE_COPY_RUNS(4) break;
+    case 8: EDGE_COPY_RUNS(8) break;
     case 16: EDGE_COPY_RUNS(16) break;
     case 32: EDGE_COPY_RUNS(32) break;
     case 64: EDGE_COPY_RUNS(64) break;
     case 128: EDGE_COPY_RUNS(128) break;
-    default: EDGE_COPY_RUNS(run) break;
+    default:
+        if (run > 256) {
+            EDGE_COPY_RUNS(run)
+        } else { /* a few fixed-size moves, not a memcpy call per run */
+            for (size_t r = 0; r < rows; r++, dst += dst_stride, src += src_stride)
+                edge_move_short(dst, src, run);
+        }
+        break;
     }
 #undef EDGE_COPY_RUNS
 }

@@ -68,9 +68,10 @@ void edge_move_pad_run(const edge_ref_pad_params *k, size_t esize, const uint8_t
  * step 1, every element) merged into the one before it when that one steps by 1. */
 void edge_move_slice_collapse(edge_ref_slice_params *k);
 
-/* ROWS runs of RUN bytes from SRC (SRC_STRIDE apart) to DST (DST_STRIDE apart); runs of 16,
- * 32, 64 and 128 bytes are inlined fixed-size copies (feature-map channel groups), where a
- * memcpy call per run cost more than its bytes. */
+/* ROWS runs of RUN bytes from SRC (SRC_STRIDE apart) to DST (DST_STRIDE apart); runs of 1, 2,
+ * 4, ..., 128 bytes are inlined fixed-size copies (feature-map channel groups), other runs up to
+ * 256 bytes edge_move_short's few moves (YOLOv5's 2- and 81-byte box fields), where a memcpy
+ * call per run cost more than its bytes. */
 void edge_move_runs(uint8_t *dst, size_t dst_stride, const uint8_t *src, ptrdiff_t src_stride,
                     size_t rows, size_t run);
 

@@ -11,17 +11,19 @@
  * zero-point-padded copy of the span (masked word loads when pixels lie 1, 2 or 4 bytes
  * apart, vpgatherdd otherwise); a span longer than the copy falls back to dconv.h's
  * gather pixel by pixel at the borders.
- * out_c 4 or 8 (person_detect's and the VWW models' 1 or 3 -> 8): the lanes are the run's
- * 16 pixels and each channel has an accumulator vector, so a word group is loaded once for
- * every channel and meets the channel's weight word as a broadcast; in the paired case
- * the words go from the row loads straight into the dot products (no round trip through
- * memory). The channel vectors come back to pixel order through the saturating packs, a
- * byte shuffle per 128-bit lane, a dword unpack and a qword permute: 16 pixels' 8 channels
- * are two full stores. Other widths up to 8: one vector holds pp = 16 / cw pixels of cw
- * channels (cw = out_c rounded up to 1, 2, 4 or 8), one vpermd spreading pp pixels' words
- * over their lanes, a byte shuffle packing them for one masked store. Wider outputs: per
- * pixel, each block of 16 channels broadcasts the pixel's words against the block's packed
- * weights and stores its channels with a byte mask. Requantization: requant_avx512.h.
+ * out_c 4, 8 or a multiple of 16 up to 64 (person_detect's 1 -> 8, YOLO's 3 -> 16,
+ * MobileNetV2's 3 -> 32; run_pixels): the lanes are the run's 16 pixels and each channel
+ * has an accumulator vector, so a word group is loaded once for every channel and meets
+ * the channel's weight word as a broadcast; in the paired case the words go from the row
+ * loads straight into the dot products (no round trip through memory). The channel
+ * vectors come back to pixel order through the saturating packs, a byte shuffle per
+ * 128-bit lane and unpacks and lane permutes (run_pixels says which). The dot products
+ * and the requantization then share the multiply pipes at about one vector per cycle
+ * each, which is this layer's floor. Other widths up to 8: one vector holds pp = 16 / cw pixels of
+ * cw channels (cw = out_c rounded up to 1, 2, 4 or 8), one vpermd spreading pp pixels' words over
+ * their lanes, a byte shuffle packing them for one masked store. Wider outputs: per pixel, each
+ * block of 16 channels broadcasts the pixel's words against the block's packed weights and stores
+ * its channels with a byte mask. Requantization: requant_avx512.h.
  * edge_qs8_dconv_u8_16c4__avx512vnni is the same code for legacy uint8 (qs8.h): the input
  * bytes go into vpdpbusd as they are, and each run's window sums (one vpdpbusd per word
  * group against ones over the window's bytes) give every pixel's b * (sum - kzx), added to
@@ -302,31 +304,54 @@ static inline __attribute__((always_inline)) void run_narrow(const edge_qs8_dcon
     }
 }
 
-/* out_c 4 or 8 (first layers such as person_detect's 1 -> 8): the lanes are the run's 16
- * output pixels and each channel has its own accumulator vector, so a run's word group is
- * loaded (and flipped) once for every channel and meets the channel's weight word as a
- * broadcast; the requantization constants are broadcasts per channel, prepared once per
- * call. The channel vectors come back to pixel order through the saturating packs (lane l
- * holds channels 0-3, or 4-7, of pixels 4l .. 4l + 3), a byte shuffle per 128-bit lane
- * (pixel-major within the lane), for 8 channels a dword unpack of the two halves and a
- * qword permute across lanes: 16 pixels' 8 channels are two full stores. CH and LEFT (any
- * channel with a positive shift) are fixed per instantiation; U8: the uint8 kernel. */
+/* The first BYTES (at most 128) of the 128 bytes LO, HI to DST: full stores where they can. */
+static inline void store_bytes(int8_t *dst, __m512i lo, __m512i hi, size_t bytes)
+{
+    if (bytes >= 128) {
+        _mm512_storeu_si512(dst, lo);
+        _mm512_storeu_si512(dst + 64, hi);
+        return;
+    }
+    _mm512_mask_storeu_epi8(dst, bytes >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << bytes) - 1, lo);
+    if (bytes > 64)
+        _mm512_mask_storeu_epi8(dst + 64, ((__mmask64)1 << (bytes - 64)) - 1, hi);
+}
+
+/* Channels of the widest output the pixel-lane kernel takes (in blocks of 16). */
+#define PIXELS_MAX_C 64
+
+/* The pixel-lane kernel: out_c 4 or 8 (person_detect's and the VWW models' first layers),
+ * or a multiple of 16 up to PIXELS_MAX_C (YOLO's 3 -> 16, MobileNetV2's 3 -> 32). The lanes
+ * are a run's 16 output pixels and each channel of a chunk of CW (4, 8 or 16; a packed
+ * block of 16 per chunk) has its own accumulator, so a word group is loaded once for every
+ * channel and meets the channel's weight word as a broadcast; in the paired case the words
+ * go from the row loads straight into the dot products (no round trip through memory).
+ * The requantization constants are broadcasts per channel, prepared once per call. The
+ * channel vectors come back to pixel order through the saturating packs (lane l holds 4
+ * channels of pixels 4l .. 4l + 3), a byte shuffle per 128-bit lane (pixel-major within
+ * the lane), then for 8 channels a dword unpack of the two halves and a qword permute (two
+ * full stores per 16 pixels), for 16 a 4x4 dword transpose in the lanes and a 4x4
+ * transpose of the lanes (four full stores), or, when the pixels are wider than the
+ * chunk, a 16-byte store per pixel. CW and LEFT (any channel with a positive shift) are
+ * fixed per instantiation; U8: the uint8 kernel. */
 static inline __attribute__((always_inline)) void
-run_pixels(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1, bool u8, int ch, bool left)
+run_pixels(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1, bool u8, int cw, bool left)
 {
     const edge_conv_params *p = a->p;
     const size_t rowk = edge_qs8_dconv_rowk(p), kc = edge_qs8_dconv_kc(p), groups = kc / 4;
-    const size_t gw = rowk / 4;
+    const size_t gw = rowk / 4, ch = (size_t)p->out_c, chunks = ch / (size_t)cw;
+    const size_t blk = edge_qs8_gemm_block_bytes(CR, kc);
     const size_t img = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
-    const uint8_t *hb = a->w;
-    int32_t bias[8], mult[8], shift[8];
-    memcpy(bias, hb, sizeof bias);
-    memcpy(mult, hb + 64, sizeof mult);
-    memcpy(shift, hb + 128, sizeof shift);
-    const uint8_t *w = hb + 3 * CR * sizeof(int32_t);
-    edge_rq_avx512 rq[8];
-    for (int c = 0; c < ch; c++)
-        rq[c] = edge_rq_prep_avx512(_mm512_set1_epi32(mult[c]), _mm512_set1_epi32(shift[c]));
+    int32_t bias[PIXELS_MAX_C];
+    edge_rq_avx512 rq[PIXELS_MAX_C];
+    for (size_t n = 0; n < ch; n++) {
+        const uint8_t *hb = (const uint8_t *)a->w + n / CR * blk;
+        int32_t m, sh;
+        memcpy(&bias[n], hb + 4 * (n % CR), 4);
+        memcpy(&m, hb + 64 + 4 * (n % CR), 4);
+        memcpy(&sh, hb + 128 + 4 * (n % CR), 4);
+        rq[n] = edge_rq_prep_avx512(_mm512_set1_epi32(m), _mm512_set1_epi32(sh));
+    }
     const __m512i zp = _mm512_set1_epi32(a->o.zp);
     const __m512i lo8 = _mm512_set1_epi8((char)a->o.lo), hi8 = _mm512_set1_epi8((char)a->o.hi);
     const __m512i flip = _mm512_set1_epi32(u8 ? 0 : (int32_t)0x80808080);
@@ -350,37 +375,65 @@ run_pixels(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1, bool u8, in
     for (int32_t r = row0; r < row1; r++) {
         const int32_t b = r / p->out_h, oy = r % p->out_h;
         const int8_t *in_b = a->in + (size_t)b * img;
-        int8_t *out_r = a->out + (size_t)r * (size_t)p->out_w * (size_t)ch;
+        int8_t *out_r = a->out + (size_t)r * (size_t)p->out_w * ch;
         for (int32_t x0 = 0; x0 < p->out_w; x0 += PX) {
             const int32_t np = p->out_w - x0 < PX ? p->out_w - x0 : PX;
-            __m512i acc[8];
-            if (fuse) {
-                /* the run's words straight from two row loads per window row into the
-                 * dot products (gather_run's paired path, without the round trip) */
-                const int32_t xa = x0 * p->stride_w - p->pad_w;
-                const int64_t xb = (int64_t)xa * (int64_t)p->in_c;
-                const size_t span = (size_t)(np - 1) * step + rowk;
-                _Pragma("GCC unroll 8") for (int c = 0; c < ch; c++) acc[c] =
-                    _mm512_set1_epi32(bias[c]);
-                __m512i sum = _mm512_setzero_si512(); /* uint8: the window sums */
-                for (int32_t ky = 0; ky < p->k_h; ky++) {
-                    const int32_t iy = oy * p->stride_h - p->pad_h + ky;
-                    __m512i lo = zw, hi = zw;
-                    if (iy >= 0 && iy < p->in_h) {
-                        const int8_t *row = in_b + (size_t)iy * row_bytes;
-                        lo = load_row64(row, row_bytes, xb, zw);
-                        if (span > 64)
-                            hi = load_row64(row, row_bytes, xb + 64, zw);
+            const int32_t xa = x0 * p->stride_w - p->pad_w;
+            const int64_t xb = (int64_t)xa * (int64_t)p->in_c;
+            const size_t span = (size_t)(np - 1) * step + rowk;
+            __m512i term = _mm512_setzero_si512();
+            if (!fuse) {
+                gather_run(p, in_b, a->zp_in, rowk, oy, x0, np, xt);
+                if (u8)
+                    term = window_term(a, xt, groups, gw, ones);
+            }
+            for (size_t ci = 0; ci < chunks; ci++) {
+                const size_t n0 = ci * (size_t)cw;
+                const uint8_t *w = (const uint8_t *)a->w + n0 / CR * blk +
+                                   3 * CR * sizeof(int32_t) + 4 * (n0 % CR);
+                __m512i acc[16];
+                _Pragma("GCC unroll 16") for (int c = 0; c < cw; c++) acc[c] =
+                    _mm512_add_epi32(_mm512_set1_epi32(bias[n0 + (size_t)c]), term);
+                if (fuse) {
+                    /* the run's words straight from two row loads per window row into the
+                     * dot products (gather_run's paired path, without the round trip) */
+                    __m512i sum = _mm512_setzero_si512(); /* uint8: the window sums */
+                    for (int32_t ky = 0; ky < p->k_h; ky++) {
+                        const int32_t iy = oy * p->stride_h - p->pad_h + ky;
+                        __m512i lo = zw, hi = zw;
+                        if (iy >= 0 && iy < p->in_h) {
+                            const int8_t *row = in_b + (size_t)iy * row_bytes;
+                            lo = load_row64(row, row_bytes, xb, zw);
+                            if (span > 64)
+                                hi = load_row64(row, row_bytes, xb + 64, zw);
+                        }
+                        for (size_t g = 0; g < gw; g++) {
+                            const __m512i ig =
+                                _mm512_add_epi16(pidx, _mm512_set1_epi16((int16_t)(2 * g)));
+                            const __m512i raw = _mm512_permutex2var_epi16(lo, ig, hi);
+                            if (u8 && ci == 0)
+                                sum = dpbusd(sum, raw, _mm512_set1_epi32((int32_t)ones[g]));
+                            const __m512i xv = _mm512_xor_si512(raw, flip);
+                            const uint8_t *wg = w + ((size_t)ky * gw + g) * 64;
+                            _Pragma("GCC unroll 16") for (int c = 0; c < cw; c++)
+                            {
+                                int32_t wc;
+                                memcpy(&wc, wg + 4 * c, sizeof wc);
+                                acc[c] = dpbusd(acc[c], xv, _mm512_set1_epi32(wc));
+                            }
+                        }
                     }
-                    for (size_t g = 0; g < gw; g++) {
-                        const __m512i ig =
-                            _mm512_add_epi16(pidx, _mm512_set1_epi16((int16_t)(2 * g)));
-                        const __m512i raw = _mm512_permutex2var_epi16(lo, ig, hi);
-                        if (u8)
-                            sum = dpbusd(sum, raw, _mm512_set1_epi32((int32_t)ones[g]));
-                        const __m512i xv = _mm512_xor_si512(raw, flip);
-                        const uint8_t *wg = w + ((size_t)ky * gw + g) * 64;
-                        _Pragma("GCC unroll 8") for (int c = 0; c < ch; c++)
+                    if (u8 && ci == 0) { /* later chunks start from it (above) */
+                        term = _mm512_mullo_epi32(_mm512_sub_epi32(sum, _mm512_set1_epi32(a->kzx)),
+                                                  _mm512_set1_epi32(a->b));
+                        _Pragma("GCC unroll 16") for (int c = 0; c < cw; c++) acc[c] =
+                            _mm512_add_epi32(acc[c], term);
+                    }
+                } else {
+                    for (size_t g = 0; g < groups; g++) {
+                        const __m512i xv = _mm512_xor_si512(_mm512_loadu_si512(xt + g * PX), flip);
+                        const uint8_t *wg = w + g * 64;
+                        _Pragma("GCC unroll 16") for (int c = 0; c < cw; c++)
                         {
                             int32_t wc;
                             memcpy(&wc, wg + 4 * c, sizeof wc);
@@ -388,89 +441,103 @@ run_pixels(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1, bool u8, in
                         }
                     }
                 }
-                if (u8) {
-                    const __m512i term = _mm512_mullo_epi32(
-                        _mm512_sub_epi32(sum, _mm512_set1_epi32(a->kzx)), _mm512_set1_epi32(a->b));
-                    _Pragma("GCC unroll 8") for (int c = 0; c < ch; c++) acc[c] =
-                        _mm512_add_epi32(acc[c], term);
-                }
-            } else {
-                gather_run(p, in_b, a->zp_in, rowk, oy, x0, np, xt);
-                const __m512i term =
-                    u8 ? window_term(a, xt, groups, gw, ones) : _mm512_setzero_si512();
-                _Pragma("GCC unroll 8") for (int c = 0; c < ch; c++) acc[c] =
-                    _mm512_add_epi32(_mm512_set1_epi32(bias[c]), term);
-                for (size_t g = 0; g < groups; g++) {
-                    const __m512i xv = _mm512_xor_si512(_mm512_loadu_si512(xt + g * PX), flip);
-                    const uint8_t *wg = w + g * 64;
-                    _Pragma("GCC unroll 8") for (int c = 0; c < ch; c++)
+                __m512i h[4];
+                _Pragma("GCC unroll 4") for (int i = 0; i < cw / 4; i++)
+                {
+                    __m512i v[4];
+                    _Pragma("GCC unroll 4") for (int k = 0; k < 4; k++)
                     {
-                        int32_t wc;
-                        memcpy(&wc, wg + 4 * c, sizeof wc);
-                        acc[c] = dpbusd(acc[c], xv, _mm512_set1_epi32(wc));
+                        const size_t c = (size_t)(4 * i + k);
+                        v[k] = _mm512_add_epi32(
+                            left ? edge_mbqm_prep_avx512(acc[c], &rq[n0 + c])
+                                 : edge_mbqm_noleft_prep_avx512(acc[c], &rq[n0 + c]),
+                            zp);
+                    }
+                    const __m512i p01 = _mm512_packs_epi32(v[0], v[1]);
+                    const __m512i p23 = _mm512_packs_epi32(v[2], v[3]);
+                    __m512i bq = u8 ? _mm512_packus_epi16(p01, p23) : _mm512_packs_epi16(p01, p23);
+                    bq = u8 ? _mm512_min_epu8(_mm512_max_epu8(bq, lo8), hi8)
+                            : _mm512_min_epi8(_mm512_max_epi8(bq, lo8), hi8);
+                    h[i] = _mm512_shuffle_epi8(bq, tr4);
+                }
+                int8_t *o = out_r + (size_t)x0 * ch + n0;
+                const size_t bytes = (size_t)np * ch;
+                if (cw == 4) {
+                    _mm512_mask_storeu_epi8(
+                        o, bytes >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << bytes) - 1, h[0]);
+                } else if (cw == 8) {
+                    const __m512i lo = _mm512_unpacklo_epi32(h[0], h[1]);
+                    const __m512i hi = _mm512_unpackhi_epi32(h[0], h[1]);
+                    store_bytes(o, _mm512_permutex2var_epi64(lo, q0, hi),
+                                _mm512_permutex2var_epi64(lo, q1, hi), bytes);
+                } else {
+                    /* u[i] lane l: pixel 4l + i's 16 channels */
+                    const __m512i t0 = _mm512_unpacklo_epi32(h[0], h[1]);
+                    const __m512i t1 = _mm512_unpackhi_epi32(h[0], h[1]);
+                    const __m512i t2 = _mm512_unpacklo_epi32(h[2], h[3]);
+                    const __m512i t3 = _mm512_unpackhi_epi32(h[2], h[3]);
+                    const __m512i u0 = _mm512_unpacklo_epi64(t0, t2);
+                    const __m512i u1 = _mm512_unpackhi_epi64(t0, t2);
+                    const __m512i u2 = _mm512_unpacklo_epi64(t1, t3);
+                    const __m512i u3 = _mm512_unpackhi_epi64(t1, t3);
+                    if (ch == 16) {
+                        const __m512i a0 = _mm512_shuffle_i64x2(u0, u1, 0x44);
+                        const __m512i a1 = _mm512_shuffle_i64x2(u2, u3, 0x44);
+                        const __m512i a2 = _mm512_shuffle_i64x2(u0, u1, 0xEE);
+                        const __m512i a3 = _mm512_shuffle_i64x2(u2, u3, 0xEE);
+                        store_bytes(o, _mm512_shuffle_i64x2(a0, a1, 0x88),
+                                    _mm512_shuffle_i64x2(a0, a1, 0xDD), bytes);
+                        if (bytes > 128)
+                            store_bytes(o + 128, _mm512_shuffle_i64x2(a2, a3, 0x88),
+                                        _mm512_shuffle_i64x2(a2, a3, 0xDD), bytes - 128);
+                    } else {
+                        _Alignas(64) int8_t ub[4][64];
+                        _mm512_store_si512(ub[0], u0);
+                        _mm512_store_si512(ub[1], u1);
+                        _mm512_store_si512(ub[2], u2);
+                        _mm512_store_si512(ub[3], u3);
+                        for (int32_t j = 0; j < np; j++)
+                            memcpy(o + (size_t)j * ch, &ub[j % 4][16 * (j / 4)], 16);
                     }
                 }
             }
-            __m512i v[8];
-            _Pragma("GCC unroll 8") for (int c = 0; c < ch; c++) v[c] =
-                _mm512_add_epi32(left ? edge_mbqm_prep_avx512(acc[c], &rq[c])
-                                      : edge_mbqm_noleft_prep_avx512(acc[c], &rq[c]),
-                                 zp);
-            __m512i h[2];
-            _Pragma("GCC unroll 2") for (int i = 0; i < ch / 4; i++)
-            {
-                const __m512i p01 = _mm512_packs_epi32(v[4 * i], v[4 * i + 1]);
-                const __m512i p23 = _mm512_packs_epi32(v[4 * i + 2], v[4 * i + 3]);
-                __m512i bq = u8 ? _mm512_packus_epi16(p01, p23) : _mm512_packs_epi16(p01, p23);
-                bq = u8 ? _mm512_min_epu8(_mm512_max_epu8(bq, lo8), hi8)
-                        : _mm512_min_epi8(_mm512_max_epi8(bq, lo8), hi8);
-                h[i] = _mm512_shuffle_epi8(bq, tr4);
-            }
-            int8_t *o = out_r + (size_t)x0 * (size_t)ch;
-            const size_t bytes = (size_t)np * (size_t)ch;
-            if (ch == 4) {
-                _mm512_mask_storeu_epi8(
-                    o, bytes >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << bytes) - 1, h[0]);
-                continue;
-            }
-            const __m512i lo = _mm512_unpacklo_epi32(h[0], h[1]);
-            const __m512i hi = _mm512_unpackhi_epi32(h[0], h[1]);
-            const __m512i o0 = _mm512_permutex2var_epi64(lo, q0, hi);
-            const __m512i o1 = _mm512_permutex2var_epi64(lo, q1, hi);
-            if (bytes == 128) {
-                _mm512_storeu_si512(o, o0);
-                _mm512_storeu_si512(o + 64, o1);
-            } else {
-                _mm512_mask_storeu_epi8(
-                    o, bytes >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << bytes) - 1, o0);
-                if (bytes > 64)
-                    _mm512_mask_storeu_epi8(o + 64, ((__mmask64)1 << (bytes - 64)) - 1, o1);
-            }
         }
     }
+}
+
+/* Whether the pixel-lane kernel takes A's output width. */
+static inline bool pixels_take(const edge_qs8_dconv_args *a)
+{
+    const int32_t c = a->p->out_c;
+    return c == 4 || c == 8 || (c % 16 == 0 && c <= PIXELS_MAX_C);
 }
 
 /* run_pixels for A's channel count and shifts. */
 static inline __attribute__((always_inline)) void pixels(const edge_qs8_dconv_args *a, int32_t row0,
                                                          int32_t row1, bool u8)
 {
-    const uint8_t *hb = a->w;
-    int32_t shift[8];
-    memcpy(shift, hb + 128, sizeof shift);
+    const size_t ch = (size_t)a->p->out_c;
+    const size_t blk = edge_qs8_gemm_block_bytes(CR, edge_qs8_dconv_kc(a->p));
     bool left = false;
-    for (int c = 0; c < a->p->out_c; c++)
-        left |= shift[c] > 0;
-    if (a->p->out_c == 4)
+    for (size_t n = 0; n < ch; n++) {
+        int32_t sh;
+        memcpy(&sh, (const uint8_t *)a->w + n / CR * blk + 128 + 4 * (n % CR), 4);
+        left |= sh > 0;
+    }
+    const int cw = ch == 4 ? 4 : ch == 8 ? 8 : 16;
+    if (cw == 4)
         left ? run_pixels(a, row0, row1, u8, 4, true) : run_pixels(a, row0, row1, u8, 4, false);
-    else
+    else if (cw == 8)
         left ? run_pixels(a, row0, row1, u8, 8, true) : run_pixels(a, row0, row1, u8, 8, false);
+    else
+        left ? run_pixels(a, row0, row1, u8, 16, true) : run_pixels(a, row0, row1, u8, 16, false);
 }
 
 /* Both kernels: U8 the uint8 one. */
 static inline __attribute__((always_inline)) void dconv(const edge_qs8_dconv_args *a, int32_t row0,
                                                         int32_t row1, bool u8)
 {
-    if (a->p->out_c == 4 || a->p->out_c == 8) {
+    if (pixels_take(a)) {
         pixels(a, row0, row1, u8);
         return;
     }

@@ -609,8 +609,8 @@ static int dconv_case(const edge_kernels *K, int round, bool u8)
         p.k_h = p.k_w = 3;
     if (round % 4 == 0) /* rows of several 16-pixel runs */
         p.in_w = rnd_in(30, 100);
-    if (round % 10 == 5) { /* first layers: stride 2 into 4 or 8 channels, rows of several runs */
-        p.out_c = rnd_in(0, 1) ? 8 : 4;
+    if (round % 10 == 5) { /* first layers: stride 2 into 4 to 32 channels, rows of several runs */
+        p.out_c = 4 << rnd_in(0, 3);
         p.stride_h = p.stride_w = 2;
         p.k_h = p.k_w = rnd_in(0, 2) ? 3 : rnd_in(1, 7);
         p.in_w = rnd_in(30, 100);

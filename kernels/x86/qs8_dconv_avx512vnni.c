@@ -11,7 +11,7 @@
  * zero-point-padded copy of the span (masked word loads when pixels lie 1, 2 or 4 bytes
  * apart, vpgatherdd otherwise); a span longer than the copy falls back to dconv.h's
  * gather pixel by pixel at the borders.
- * out_c 4, 8 or a multiple of 16 up to 64 (person_detect's 1 -> 8, YOLO's 3 -> 16,
+ * out_c 4, 8 or 9 to 64 (person_detect's 1 -> 8, YOLO's 3 -> 16,
  * MobileNetV2's 3 -> 32; run_pixels): the lanes are the run's 16 pixels and each channel
  * has an accumulator vector, so a word group is loaded once for every channel and meets
  * the channel's weight word as a broadcast; in the paired case the words go from the row
@@ -321,30 +321,30 @@ static inline void store_bytes(int8_t *dst, __m512i lo, __m512i hi, size_t bytes
 #define PIXELS_MAX_C 64
 
 /* The pixel-lane kernel: out_c 4 or 8 (person_detect's and the VWW models' first layers),
- * or a multiple of 16 up to PIXELS_MAX_C (YOLO's 3 -> 16, MobileNetV2's 3 -> 32). The lanes
- * are a run's 16 output pixels and each channel of a chunk of CW (4, 8 or 16; a packed
- * block of 16 per chunk) has its own accumulator, so a word group is loaded once for every
- * channel and meets the channel's weight word as a broadcast; in the paired case the words
- * go from the row loads straight into the dot products (no round trip through memory).
- * The requantization constants are broadcasts per channel, prepared once per call. The
- * channel vectors come back to pixel order through the saturating packs (lane l holds 4
- * channels of pixels 4l .. 4l + 3), a byte shuffle per 128-bit lane (pixel-major within
- * the lane), then for 8 channels a dword unpack of the two halves and a qword permute (two
- * full stores per 16 pixels), for 16 a 4x4 dword transpose in the lanes and a 4x4
- * transpose of the lanes (four full stores), or, when the pixels are wider than the
- * chunk, a 16-byte store per pixel. CW and LEFT (any channel with a positive shift) are
- * fixed per instantiation; U8: the uint8 kernel. */
+ * or 9 to PIXELS_MAX_C in chunks of 16 (YOLO's 3 -> 16, PoseNet's 3 -> 24, MobileNetV2's
+ * 3 -> 32; a last chunk computes its packed block's zero padding too and stores only its
+ * channels). The lanes are a run's 16 output pixels and each channel of a chunk of CW (4, 8
+ * or 16; a packed block of 16 per chunk) has its own accumulator, so a word group is loaded once
+ * for every channel and meets the channel's weight word as a broadcast; in the paired case the
+ * words go from the row loads straight into the dot products (no round trip through memory). The
+ * requantization constants are broadcasts per channel, prepared once per call. The channel vectors
+ * come back to pixel order through the saturating packs (lane l holds 4 channels of pixels 4l .. 4l
+ * + 3), a byte shuffle per 128-bit lane (pixel-major within the lane), then for 8 channels a dword
+ * unpack of the two halves and a qword permute (two full stores per 16 pixels), for 16 a 4x4 dword
+ * transpose in the lanes and a 4x4 transpose of the lanes (four full stores), or, when the pixels
+ * are wider than the chunk, a masked 16-byte store per pixel. CW and LEFT (any channel with a
+ * positive shift) are fixed per instantiation; U8: the uint8 kernel. */
 static inline __attribute__((always_inline)) void
 run_pixels(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1, bool u8, int cw, bool left)
 {
     const edge_conv_params *p = a->p;
     const size_t rowk = edge_qs8_dconv_rowk(p), kc = edge_qs8_dconv_kc(p), groups = kc / 4;
-    const size_t gw = rowk / 4, ch = (size_t)p->out_c, chunks = ch / (size_t)cw;
+    const size_t gw = rowk / 4, ch = (size_t)p->out_c, chunks = (ch + (size_t)cw - 1) / (size_t)cw;
     const size_t blk = edge_qs8_gemm_block_bytes(CR, kc);
     const size_t img = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
     int32_t bias[PIXELS_MAX_C];
     edge_rq_avx512 rq[PIXELS_MAX_C];
-    for (size_t n = 0; n < ch; n++) {
+    for (size_t n = 0; n < chunks * (size_t)cw; n++) { /* a last block's padding too */
         const uint8_t *hb = (const uint8_t *)a->w + n / CR * blk;
         int32_t m, sh;
         memcpy(&bias[n], hb + 4 * (n % CR), 4);
@@ -496,8 +496,13 @@ run_pixels(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1, bool u8, in
                         _mm512_store_si512(ub[1], u1);
                         _mm512_store_si512(ub[2], u2);
                         _mm512_store_si512(ub[3], u3);
+                        /* the chunk's channels of each pixel (fewer in a last, partial one) */
+                        const __mmask16 mc =
+                            ch - n0 >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << (ch - n0)) - 1);
                         for (int32_t j = 0; j < np; j++)
-                            memcpy(o + (size_t)j * ch, &ub[j % 4][16 * (j / 4)], 16);
+                            _mm_mask_storeu_epi8(
+                                o + (size_t)j * ch, mc,
+                                _mm_load_si128((const __m128i *)&ub[j % 4][16 * (j / 4)]));
                     }
                 }
             }
@@ -509,7 +514,7 @@ run_pixels(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1, bool u8, in
 static inline bool pixels_take(const edge_qs8_dconv_args *a)
 {
     const int32_t c = a->p->out_c;
-    return c == 4 || c == 8 || (c % 16 == 0 && c <= PIXELS_MAX_C);
+    return c == 4 || c == 8 || (c > 8 && c <= PIXELS_MAX_C);
 }
 
 /* run_pixels for A's channel count and shifts. */

@@ -687,37 +687,6 @@ EDGE_INLINE __m512i x_grp(const dw_ctx *c, const k3_grp *k, const dw_rows *r, in
     return _mm512_xor_si512(v, flip);
 }
 
-/* The G pixels from OX0 (N of them inside the output row OUT). */
-EDGE_INLINE void grp3(const dw_ctx *c, const k3_grp *k, const dw_rows *r, int8_t *out, int32_t ox0,
-                      int32_t n, int32_t s, size_t ch, bool inner)
-{
-    const int32_t g = (int32_t)(64 / ch);
-    __m512i acc[4] = {k->o.bias[0], k->o.bias[1], k->o.bias[2], k->o.bias[3]};
-#pragma GCC unroll 4
-    for (int32_t kx = 0; kx < 3; kx++) {
-        const q64 x = quads64(x_grp(c, k, r, 0, ox0, kx, s, ch, inner),
-                              x_grp(c, k, r, 1, ox0, kx, s, ch, inner),
-                              x_grp(c, k, r, 2, ox0, kx, s, ch, inner), _mm512_setzero_si512());
-        dot64(acc, &x, &k->w[kx]);
-    }
-    store64(c, &k->o, acc, out + (size_t)ox0 * ch, span_mask(0, (int64_t)n * (int64_t)ch), n == g);
-}
-
-/* Stride 1: the column quads of the G input positions from IX0 (filter column 0 of the group
- * whose first output is IX0 + pad), built once: filter columns 1 and 2 of a group are these
- * shifted by one and two pixels, the pixels entering from the next group's. */
-EDGE_INLINE q64 col_grp(const dw_ctx *c, const k3_grp *k, const dw_rows *r, int32_t ox0, size_t ch)
-{
-    const int32_t ix0 = ox0 - c->p->pad_w, g = (int32_t)(64 / ch);
-    const bool inner = ix0 >= 0 && ix0 + g <= c->p->in_w;
-    if (inner)
-        return quads64(x_grp(c, k, r, 0, ox0, 0, 1, ch, true),
-                       x_grp(c, k, r, 1, ox0, 0, 1, ch, true),
-                       x_grp(c, k, r, 2, ox0, 0, 1, ch, true), _mm512_setzero_si512());
-    return quads64(x_grp(c, k, r, 0, ox0, 0, 1, ch, false), x_grp(c, k, r, 1, ox0, 0, 1, ch, false),
-                   x_grp(c, k, r, 2, ox0, 0, 1, ch, false), _mm512_setzero_si512());
-}
-
 /* Quads Q moved D (1 or 2) pixels on, the pixels entering from N (the next group). Quad vector
  * j holds bytes 4j .. 4j + 3 of every 128-bit lane: with 16 channels a pixel is a lane; with 8
  * vectors 0-1 are a lane's first pixel and 2-3 its second. */
@@ -741,16 +710,34 @@ EDGE_INLINE q64 shift_grp(const q64 *q, const q64 *n, int d, size_t ch)
     return o;
 }
 
-/* One output row at width stride 1 (CH the channels): each group builds one column's quads. */
-EDGE_INLINE void row3_grp_s1(const dw_ctx *c, const k3_grp *k, const dw_rows *r, int8_t *out,
-                             size_t ch)
+/* The column quads of filter column KX for the G pixels from OX0 at width stride S. */
+EDGE_INLINE q64 col_grp(const dw_ctx *c, const k3_grp *k, const dw_rows *r, int32_t ox0, int32_t kx,
+                        int32_t s, size_t ch)
+{
+    const int32_t ix0 = s * ox0 - c->p->pad_w + kx, g = (int32_t)(64 / ch);
+    if (ix0 >= 0 && ix0 + s * g <= c->p->in_w) /* the loads' S * G positions are inside */
+        return quads64(x_grp(c, k, r, 0, ox0, kx, s, ch, true),
+                       x_grp(c, k, r, 1, ox0, kx, s, ch, true),
+                       x_grp(c, k, r, 2, ox0, kx, s, ch, true), _mm512_setzero_si512());
+    return quads64(x_grp(c, k, r, 0, ox0, kx, s, ch, false),
+                   x_grp(c, k, r, 1, ox0, kx, s, ch, false),
+                   x_grp(c, k, r, 2, ox0, kx, s, ch, false), _mm512_setzero_si512());
+}
+
+/* One output row at width stride S (1 or 2; CH the channels). Filter column 0's quads are
+ * built once per group and the next group's carried over; the other columns are them
+ * moved on: at stride 1 columns 1 and 2 are column 0 one and two pixels on, at stride 2
+ * column 2 is column 0 one pixel on and column 1 is built. */
+EDGE_INLINE void row3_grp(const dw_ctx *c, const k3_grp *k, const dw_rows *r, int8_t *out,
+                          int32_t s, size_t ch)
 {
     const int32_t g = (int32_t)(64 / ch), ow = c->p->out_w;
-    q64 cur = col_grp(c, k, r, 0, ch);
+    q64 cur = col_grp(c, k, r, 0, 0, s, ch);
     for (int32_t ox0 = 0; ox0 < ow; ox0 += g) {
         const int32_t n = ow - ox0 < g ? ow - ox0 : g;
-        const q64 nxt = col_grp(c, k, r, ox0 + g, ch);
-        const q64 x1 = shift_grp(&cur, &nxt, 1, ch), x2 = shift_grp(&cur, &nxt, 2, ch);
+        const q64 nxt = col_grp(c, k, r, ox0 + g, 0, s, ch);
+        const q64 x1 = s == 1 ? shift_grp(&cur, &nxt, 1, ch) : col_grp(c, k, r, ox0, 1, s, ch);
+        const q64 x2 = shift_grp(&cur, &nxt, s == 1 ? 2 : 1, ch);
         __m512i acc[4] = {k->o.bias[0], k->o.bias[1], k->o.bias[2], k->o.bias[3]};
         dot64(acc, &cur, &k->w[0]);
         dot64(acc, &x1, &k->w[1]);
@@ -758,21 +745,6 @@ EDGE_INLINE void row3_grp_s1(const dw_ctx *c, const k3_grp *k, const dw_rows *r,
         store64(c, &k->o, acc, out + (size_t)ox0 * ch, span_mask(0, (int64_t)n * (int64_t)ch),
                 n == g);
         cur = nxt;
-    }
-}
-
-/* One output row, S the width stride, CH the channels. */
-EDGE_INLINE void row3_grp(const dw_ctx *c, const k3_grp *k, const dw_rows *r, int8_t *out,
-                          int32_t s, size_t ch)
-{
-    const int32_t g = (int32_t)(64 / ch), ow = c->p->out_w, pad = c->p->pad_w;
-    for (int32_t ox0 = 0; ox0 < ow; ox0 += g) {
-        const int32_t n = ow - ox0 < g ? ow - ox0 : g;
-        /* the loads cover positions [ox0 * s - pad, ox0 * s - pad + 2 + s * g) */
-        if (ox0 * s - pad >= 0 && ox0 * s - pad + 2 + s * g <= c->p->in_w)
-            grp3(c, k, r, out, ox0, n, s, ch, true);
-        else
-            grp3(c, k, r, out, ox0, n, s, ch, false);
     }
 }
 
@@ -785,11 +757,11 @@ static void blk3_grp(const dw_ctx *c, const uint8_t *blk, int32_t row0, int32_t 
         const dw_rows r = rows_at(c, row / p->out_h, row % p->out_h, 0, 3);
         int8_t *out = c->out + (size_t)row * (size_t)p->out_w * c->ch;
         if (c->ch == 8 && p->stride_w == 1)
-            row3_grp_s1(c, &k, &r, out, 8);
+            row3_grp(c, &k, &r, out, 1, 8);
         else if (c->ch == 8)
             row3_grp(c, &k, &r, out, 2, 8);
         else if (p->stride_w == 1)
-            row3_grp_s1(c, &k, &r, out, 16);
+            row3_grp(c, &k, &r, out, 1, 16);
         else
             row3_grp(c, &k, &r, out, 2, 16);
     }

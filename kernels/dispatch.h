@@ -31,6 +31,9 @@ typedef struct edge_kernels {
         const char *name; /* e.g. "qs8_gemm_4x64c4__avx512vnni" */
         uint8_t mr, nr, kr;
         uint8_t a_bias; /* 128 when the kernel reads x ^ 0x80 as unsigned, else 0 */
+        /* optional: the same GEMM over any number of rows (mr >= 1, tiles of mr walked inside
+         * the kernel, one call's setup for all of them); NULL: callers call fn per mr rows */
+        edge_qs8_gemm_fn rows;
     } gemm;
     struct { /* indirect GEMM (qs8.h): gemm's mr, nr, kr, a_bias and packing */
         edge_qs8_igemm_fn fn;

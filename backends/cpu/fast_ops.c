@@ -353,6 +353,10 @@ static void gemm_rows(const fast_hdr *h, const int8_t *a, size_t a_stride, size_
 {
     const size_t mr = h->k->gemm.mr;
     const void *w = hdr_data(h);
+    if (h->k->gemm.rows && m1 > m0) { /* one call walks the tiles */
+        h->k->gemm.rows(m1 - m0, h->n, h->kc, a, a_stride, w, out + m0 * h->n, h->n, &h->o);
+        return;
+    }
     for (size_t m = m0; m < m1; m += mr)
         h->k->gemm.fn(m1 - m < mr ? m1 - m : mr, h->n, h->kc, a + (m - m0) * a_stride, a_stride, w,
                       out + m * h->n, h->n, &h->o);
@@ -478,7 +482,9 @@ static void gemm_task(void *ctx, size_t task, unsigned thread)
         const size_t block = edge_qs8_gemm_block_bytes(h->k->gemm.nr, h->kc);
         const uint8_t *w = (const uint8_t *)hdr_data(h) + n0 / h->k->gemm.nr * block;
         const size_t mr = h->k->gemm.mr;
-        for (size_t m = 0; m < h->rows; m += mr)
+        if (h->k->gemm.rows)
+            h->k->gemm.rows(h->rows, nc, h->kc, j->in, h->a_stride, w, j->out + n0, h->n, &h->o);
+        for (size_t m = 0; !h->k->gemm.rows && m < h->rows; m += mr)
             h->k->gemm.fn(h->rows - m < mr ? h->rows - m : mr, nc, h->kc, j->in + m * h->a_stride,
                           h->a_stride, w, j->out + m * h->n + n0, h->n, &h->o);
         for (size_t m = 0; j->lut && m < h->rows; m++)

@@ -396,22 +396,34 @@ void edge_qs8_gemm_8x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, const int
                                       const edge_qs8_out *o)
 {
     EDGE_QS8_GEMM_CONTRACT(mr, nc, kc, MR, EDGE_GEMM_AVX512VNNI_KR);
+    edge_qs8_gemm_rows_8x48c4__avx512vnni(mr, nc, kc, a, a_stride, w, c, c_stride, o);
+}
+
+/* dispatch.h's gemm.rows: MR rows at a time with one context, rows flipped per tile. */
+void edge_qs8_gemm_rows_8x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, const int8_t *a,
+                                           size_t a_stride, const void *w, int8_t *c,
+                                           size_t c_stride, const edge_qs8_out *o)
+{
+    assert(mr >= 1);
+    EDGE_QS8_GEMM_CONTRACT(1, nc, kc, MR, EDGE_GEMM_AVX512VNNI_KR);
     _Alignas(64) uint8_t buf[XBUF_BYTES];
     gemm_ctx g = {
-        .mr = mr,
         .nc = nc,
         .kc = kc,
-        .a = a,
         .a_stride = a_stride,
         .w = w,
-        .c = c,
         .c_stride = c_stride,
         .zp = _mm512_set1_epi32(o->zp),
         .lo8 = _mm512_set1_epi8((char)o->lo),
         .hi8 = _mm512_set1_epi8((char)o->hi),
     };
-    set_rows(&g, buf);
-    gemm_mr_s8(&g);
+    for (size_t m0 = 0; m0 < mr; m0 += MR) {
+        g.mr = mr - m0 < MR ? mr - m0 : MR;
+        g.a = a + m0 * a_stride;
+        g.c = c + m0 * c_stride;
+        set_rows(&g, buf);
+        gemm_mr_s8(&g);
+    }
 }
 
 void edge_qs8_igemm_8x48c4__avx512vnni(size_t mr, size_t nc, size_t taps, size_t tc,

@@ -45,6 +45,10 @@
 void edge_qs8_gemm_8x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, const int8_t *a,
                                       size_t a_stride, const void *w, int8_t *c, size_t c_stride,
                                       const edge_qs8_out *o);
+/* The same over any mr >= 1 (dispatch.h's gemm.rows). */
+void edge_qs8_gemm_rows_8x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, const int8_t *a,
+                                           size_t a_stride, const void *w, int8_t *c,
+                                           size_t c_stride, const edge_qs8_out *o);
 /* indirect (qs8.h's edge_qs8_igemm_fn): qs8_gemm_avx512vnni.c, the same body. */
 void edge_qs8_igemm_8x48c4__avx512vnni(size_t mr, size_t nc, size_t taps, size_t tc,
                                        const int8_t *const *ptrs, const void *w, int8_t *c,

@@ -13,7 +13,7 @@ const edge_kernels edge_kernels_avx512vnni = {
     .name = "avx512vnni",
     .gemm = {edge_qs8_gemm_8x48c4__avx512vnni, "qs8_gemm_8x48c4__avx512vnni",
              EDGE_GEMM_AVX512VNNI_MR, EDGE_GEMM_AVX512VNNI_NR, EDGE_GEMM_AVX512VNNI_KR,
-             EDGE_GEMM_AVX512VNNI_A_BIAS},
+             EDGE_GEMM_AVX512VNNI_A_BIAS, edge_qs8_gemm_rows_8x48c4__avx512vnni},
     .igemm = {edge_qs8_igemm_8x48c4__avx512vnni, "qs8_igemm_8x48c4__avx512vnni"},
     .gemm_u8 = {edge_qs8_gemm_u8_8x48c4__avx512vnni, "qs8_gemm_u8_8x48c4__avx512vnni",
                 EDGE_GEMM_U8_AVX512VNNI_MR, EDGE_GEMM_U8_AVX512VNNI_NR, EDGE_GEMM_U8_AVX512VNNI_KR},

@@ -26,7 +26,9 @@
  * so the interior runs without checks. A block remainder of up to 32 channels
  * puts two output pixels in each 512-bit vector (one per 256-bit half); a layer of
  * exactly 8 or 16 channels (width stride 1 or 2) puts 64 / C neighbouring output pixels
- * in each vector, loading them as straight (stride 1) or gathered (stride 2) input bytes.
+ * in each vector, loading them as straight (stride 1) or gathered (stride 2) input bytes;
+ * filter column 0's quads are carried to the next group and shifted for the columns that
+ * equal it moved on (1 and 2 at stride 1, 2 at stride 2).
  * Shifts: a block whose shifts are all <= 0 (the usual case) takes the
  * header's mbqm without the left shift. Any other window: per output, row
  * groups of four, weight quads cached per block (built on the fly past the

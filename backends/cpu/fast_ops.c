@@ -347,19 +347,28 @@ typedef struct gemm_job {
     const edge_lut8 *lut; /* a fused SiLU's table (node_out) or NULL */
 } gemm_job;
 
+/* ROWS rows from A (stride a_stride) through the micro-kernel for the NC channels of the
+ * packed blocks at W, row m's into C + m * h->n: in one call where the level has gemm.rows,
+ * else one call per mr rows. */
+static void gemm_block(const fast_hdr *h, const void *w, size_t nc, const int8_t *a,
+                       size_t a_stride, size_t rows, int8_t *c)
+{
+    if (h->k->gemm.rows) {
+        h->k->gemm.rows(rows, nc, h->kc, a, a_stride, w, c, h->n, &h->o);
+        return;
+    }
+    const size_t mr = h->k->gemm.mr;
+    for (size_t m = 0; m < rows; m += mr)
+        h->k->gemm.fn(rows - m < mr ? rows - m : mr, nc, h->kc, a + m * a_stride, a_stride, w,
+                      c + m * h->n, h->n, &h->o);
+}
+
 /* Rows [m0, m1) from A (stride a_stride) through the micro-kernel, all channels. */
 static void gemm_rows(const fast_hdr *h, const int8_t *a, size_t a_stride, size_t m0, size_t m1,
                       int8_t *out)
 {
-    const size_t mr = h->k->gemm.mr;
-    const void *w = hdr_data(h);
-    if (h->k->gemm.rows && m1 > m0) { /* one call walks the tiles */
-        h->k->gemm.rows(m1 - m0, h->n, h->kc, a, a_stride, w, out + m0 * h->n, h->n, &h->o);
-        return;
-    }
-    for (size_t m = m0; m < m1; m += mr)
-        h->k->gemm.fn(m1 - m < mr ? m1 - m : mr, h->n, h->kc, a + (m - m0) * a_stride, a_stride, w,
-                      out + m * h->n, h->n, &h->o);
+    if (m1 > m0)
+        gemm_block(h, hdr_data(h), h->n, a, a_stride, m1 - m0, out + m0 * h->n);
 }
 
 /* Output pixel PX's window as TAPS pointers at P, cell by cell: the input pixel's channels,
@@ -481,12 +490,7 @@ static void gemm_task(void *ctx, size_t task, unsigned thread)
         const size_t n0 = task * h->chunk, nc = h->n - n0 < h->chunk ? h->n - n0 : h->chunk;
         const size_t block = edge_qs8_gemm_block_bytes(h->k->gemm.nr, h->kc);
         const uint8_t *w = (const uint8_t *)hdr_data(h) + n0 / h->k->gemm.nr * block;
-        const size_t mr = h->k->gemm.mr;
-        if (h->k->gemm.rows)
-            h->k->gemm.rows(h->rows, nc, h->kc, j->in, h->a_stride, w, j->out + n0, h->n, &h->o);
-        for (size_t m = 0; !h->k->gemm.rows && m < h->rows; m += mr)
-            h->k->gemm.fn(h->rows - m < mr ? h->rows - m : mr, nc, h->kc, j->in + m * h->a_stride,
-                          h->a_stride, w, j->out + m * h->n + n0, h->n, &h->o);
+        gemm_block(h, w, nc, j->in, h->a_stride, h->rows, j->out + n0);
         for (size_t m = 0; j->lut && m < h->rows; m++)
             fused_rows(j->lut, j->out + m * h->n + n0, nc);
         return;

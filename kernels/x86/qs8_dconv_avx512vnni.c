@@ -11,19 +11,17 @@
  * zero-point-padded copy of the span (masked word loads when pixels lie 1, 2 or 4 bytes
  * apart, vpgatherdd otherwise); a span longer than the copy falls back to dconv.h's
  * gather pixel by pixel at the borders.
- * out_c 4, 8 or 9 to 64 (person_detect's 1 -> 8, YOLO's 3 -> 16,
- * MobileNetV2's 3 -> 32; run_pixels): the lanes are the run's 16 pixels and each channel
- * has an accumulator vector, so a word group is loaded once for every channel and meets
- * the channel's weight word as a broadcast; in the paired case the words go from the row
- * loads straight into the dot products (no round trip through memory). The channel
- * vectors come back to pixel order through the saturating packs, a byte shuffle per
- * 128-bit lane and unpacks and lane permutes (run_pixels says which). The dot products
- * and the requantization then share the multiply pipes at about one vector per cycle
- * each, which is this layer's floor. Other widths up to 8: one vector holds pp = 16 / cw pixels of
- * cw channels (cw = out_c rounded up to 1, 2, 4 or 8), one vpermd spreading pp pixels' words over
- * their lanes, a byte shuffle packing them for one masked store. Wider outputs: per pixel, each
- * block of 16 channels broadcasts the pixel's words against the block's packed weights and stores
- * its channels with a byte mask. Requantization: requant_avx512.h.
+ * out_c up to 64 (person_detect's 1 -> 8, YOLO's 3 -> 16, MobileNetV2's 3 -> 32;
+ * run_pixels): the lanes are the run's 16 pixels and each channel has an accumulator
+ * vector, so a word group is loaded once for every channel and meets the channel's weight
+ * word as a broadcast; in the paired case the words go from the row loads straight into
+ * the dot products (no round trip through memory). The channel vectors come back to pixel
+ * order through the saturating packs, a byte shuffle per 128-bit lane and unpacks and
+ * lane permutes (run_pixels says which). The dot products and the requantization then
+ * share the multiply pipes at about one vector per cycle each, which is this layer's
+ * floor. Wider outputs: per pixel, each block of 16 channels broadcasts the pixel's words
+ * against the block's packed weights and stores its channels with a byte mask.
+ * Requantization: requant_avx512.h.
  * edge_qs8_dconv_u8_16c4__avx512vnni is the same code for legacy uint8 (qs8.h): the input
  * bytes go into vpdpbusd as they are, and each run's window sums (one vpdpbusd per word
  * group against ones over the window's bytes) give every pixel's b * (sum - kzx), added to
@@ -228,82 +226,6 @@ static inline __m512i window_term(const edge_qs8_dconv_args *a, const uint32_t *
                               _mm512_set1_epi32(a->b));
 }
 
-/* out_c <= 8: pp pixels per vector (see above); U8: the uint8 kernel. */
-static inline __attribute__((always_inline)) void run_narrow(const edge_qs8_dconv_args *a,
-                                                             int32_t row0, int32_t row1, bool u8)
-{
-    const edge_conv_params *p = a->p;
-    const size_t rowk = edge_qs8_dconv_rowk(p), kc = edge_qs8_dconv_kc(p), groups = kc / 4;
-    const size_t ch = (size_t)p->out_c;
-    const size_t img = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
-    const int cw = ch <= 1 ? 1 : ch <= 2 ? 2 : ch <= 4 ? 4 : 8, pp = 16 / cw;
-    int32_t ic[16], ip[16];
-    uint8_t sh[16];
-    for (int i = 0; i < 16; i++) {
-        ic[i] = i % cw;
-        ip[i] = i / cw;
-        sh[i] = i < pp * (int)ch ? (uint8_t)(i / (int)ch * cw + i % (int)ch) : 0x80;
-    }
-    const __m512i idx_c = _mm512_loadu_si512(ic), idx_p = _mm512_loadu_si512(ip);
-    const __m128i pack = _mm_loadu_si128((const __m128i *)sh);
-    const uint8_t *hb = a->w;
-    const __m512i bias = _mm512_permutexvar_epi32(idx_c, _mm512_loadu_si512(hb));
-    const edge_rq_avx512 rq =
-        edge_rq_prep_avx512(_mm512_permutexvar_epi32(idx_c, _mm512_loadu_si512(hb + 64)),
-                            _mm512_permutexvar_epi32(idx_c, _mm512_loadu_si512(hb + 128)));
-    const uint8_t *w = hb + 3 * CR * sizeof(int32_t);
-    __m512i wrep[EDGE_QS8_DCONV_MAX_K / 4];
-    for (size_t g = 0; g < groups; g++)
-        wrep[g] = _mm512_permutexvar_epi32(idx_c, _mm512_loadu_si512(w + g * 64));
-    const __m512i zp = _mm512_set1_epi32(a->o.zp), lo = _mm512_set1_epi32(a->o.lo);
-    const __m512i hi = _mm512_set1_epi32(a->o.hi);
-    const __m512i flip = _mm512_set1_epi32(u8 ? 0 : (int32_t)0x80808080);
-    const size_t gw = rowk / 4;
-    uint32_t ones[EDGE_QS8_DCONV_MAX_K / 4];
-    if (u8)
-        window_ones(p, gw, ones);
-    /* word g of pixel j at xt[g * PX + j]; a load of 16 may run into the next group (or the
-     * spare row) for pixels past the run, whose lanes are never stored */
-    _Alignas(64) uint32_t xt[(EDGE_QS8_DCONV_MAX_K / 4 + 1) * PX];
-    for (int32_t r = row0; r < row1; r++) {
-        const int32_t b = r / p->out_h, oy = r % p->out_h;
-        const int8_t *in_b = a->in + (size_t)b * img;
-        int8_t *out_r = a->out + (size_t)r * (size_t)p->out_w * ch;
-        for (int32_t x0 = 0; x0 < p->out_w; x0 += PX) {
-            const int32_t np = p->out_w - x0 < PX ? p->out_w - x0 : PX;
-            gather_run(p, in_b, a->zp_in, rowk, oy, x0, np, xt);
-            const __m512i term = u8 ? window_term(a, xt, groups, gw, ones) : _mm512_setzero_si512();
-            for (int32_t j0 = 0; j0 < np; j0 += pp) {
-                __m512i acc0 = bias, acc1 = _mm512_setzero_si512();
-                if (u8)
-                    acc0 = _mm512_add_epi32(
-                        acc0, _mm512_permutexvar_epi32(
-                                  _mm512_add_epi32(idx_p, _mm512_set1_epi32(j0)), term));
-                size_t g = 0;
-                for (; g + 2 <= groups; g += 2) {
-                    const __m512i x0v = _mm512_permutexvar_epi32(
-                        idx_p, _mm512_loadu_si512(xt + g * PX + (size_t)j0));
-                    const __m512i x1v = _mm512_permutexvar_epi32(
-                        idx_p, _mm512_loadu_si512(xt + (g + 1) * PX + (size_t)j0));
-                    acc0 = _mm512_dpbusd_epi32(acc0, _mm512_xor_si512(x0v, flip), wrep[g]);
-                    acc1 = _mm512_dpbusd_epi32(acc1, _mm512_xor_si512(x1v, flip), wrep[g + 1]);
-                }
-                if (g < groups) {
-                    const __m512i xv = _mm512_permutexvar_epi32(
-                        idx_p, _mm512_loadu_si512(xt + g * PX + (size_t)j0));
-                    acc0 = _mm512_dpbusd_epi32(acc0, _mm512_xor_si512(xv, flip), wrep[g]);
-                }
-                const __m512i v = edge_mbqm_prep_avx512(_mm512_add_epi32(acc0, acc1), &rq);
-                const __m128i q = _mm_shuffle_epi8(edge_out16_avx512(v, zp, lo, hi), pack);
-                const int32_t npx = np - j0 < pp ? np - j0 : pp;
-                const unsigned bytes = (unsigned)npx * (unsigned)ch;
-                _mm_mask_storeu_epi8(out_r + (size_t)(x0 + j0) * ch,
-                                     (__mmask16)(bytes >= 16 ? 0xFFFFu : (1u << bytes) - 1), q);
-            }
-        }
-    }
-}
-
 /* The first BYTES (at most 128) of the 128 bytes LO, HI to DST: full stores where they can. */
 static inline void store_bytes(int8_t *dst, __m512i lo, __m512i hi, size_t bytes)
 {
@@ -320,19 +242,20 @@ static inline void store_bytes(int8_t *dst, __m512i lo, __m512i hi, size_t bytes
 /* Channels of the widest output the pixel-lane kernel takes (in blocks of 16). */
 #define PIXELS_MAX_C 64
 
-/* The pixel-lane kernel: out_c 4 or 8 (person_detect's and the VWW models' first layers),
- * or 9 to PIXELS_MAX_C in chunks of 16 (YOLO's 3 -> 16, PoseNet's 3 -> 24, MobileNetV2's
- * 3 -> 32; a last chunk computes its packed block's zero padding too and stores only its
- * channels). The lanes are a run's 16 output pixels and each channel of a chunk of CW (4, 8
- * or 16; a packed block of 16 per chunk) has its own accumulator, so a word group is loaded once
- * for every channel and meets the channel's weight word as a broadcast; in the paired case the
- * words go from the row loads straight into the dot products (no round trip through memory). The
+/* The pixel-lane kernel: out_c 1 to 8 in one chunk of 4 or 8 (person_detect's and the VWW
+ * models' first layers), or 9 to PIXELS_MAX_C in chunks of 16 (YOLO's 3 -> 16, PoseNet's 3 -> 24,
+ * MobileNetV2's 3 -> 32; a last chunk computes its packed block's zero padding too and stores only
+ * its channels). The lanes are a run's 16 output pixels and each channel of a chunk of CW (4, 8 or
+ * 16; a packed block of 16 per chunk) has its own accumulator, so a word group is loaded once for
+ * every channel and meets the channel's weight word as a broadcast; in the paired case the words go
+ * from the row loads straight into the dot products (no round trip through memory). The
  * requantization constants are broadcasts per channel, prepared once per call. The channel vectors
  * come back to pixel order through the saturating packs (lane l holds 4 channels of pixels 4l .. 4l
  * + 3), a byte shuffle per 128-bit lane (pixel-major within the lane), then for 8 channels a dword
  * unpack of the two halves and a qword permute (two full stores per 16 pixels), for 16 a 4x4 dword
  * transpose in the lanes and a 4x4 transpose of the lanes (four full stores), or, when the pixels
- * are wider than the chunk, a masked 16-byte store per pixel. CW and LEFT (any channel with a
+ * are wider or narrower than the chunk, a masked store of the chunk's channels per pixel. CW and
+ * LEFT (any channel with a
  * positive shift) are fixed per instantiation; U8: the uint8 kernel. */
 static inline __attribute__((always_inline)) void
 run_pixels(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1, bool u8, int cw, bool left)
@@ -462,14 +385,26 @@ run_pixels(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1, bool u8, in
                 }
                 int8_t *o = out_r + (size_t)x0 * ch + n0;
                 const size_t bytes = (size_t)np * ch;
-                if (cw == 4) {
-                    _mm512_mask_storeu_epi8(
-                        o, bytes >= 64 ? ~(__mmask64)0 : ((__mmask64)1 << bytes) - 1, h[0]);
-                } else if (cw == 8) {
-                    const __m512i lo = _mm512_unpacklo_epi32(h[0], h[1]);
-                    const __m512i hi = _mm512_unpackhi_epi32(h[0], h[1]);
-                    store_bytes(o, _mm512_permutex2var_epi64(lo, q0, hi),
-                                _mm512_permutex2var_epi64(lo, q1, hi), bytes);
+                if (cw <= 8) {
+                    /* pixel-major: pixel j's cw bytes at byte cw * j of v0, v1 */
+                    __m512i v0 = h[0], v1 = h[0];
+                    if (cw == 8) {
+                        const __m512i lo = _mm512_unpacklo_epi32(h[0], h[1]);
+                        const __m512i hi = _mm512_unpackhi_epi32(h[0], h[1]);
+                        v0 = _mm512_permutex2var_epi64(lo, q0, hi);
+                        v1 = _mm512_permutex2var_epi64(lo, q1, hi);
+                    }
+                    if (ch == (size_t)cw) {
+                        store_bytes(o, v0, v1, bytes);
+                    } else { /* 1-3 or 5-7 channels: each pixel's ch bytes */
+                        _Alignas(64) int8_t ub[128];
+                        _mm512_store_si512(ub, v0);
+                        _mm512_store_si512(ub + 64, v1);
+                        const __mmask16 mc = (__mmask16)((1u << ch) - 1);
+                        for (int32_t j = 0; j < np; j++)
+                            _mm_mask_storeu_epi8(o + (size_t)j * ch, mc,
+                                                 _mm_maskz_loadu_epi8(mc, ub + cw * j));
+                    }
                 } else {
                     /* u[i] lane l: pixel 4l + i's 16 channels */
                     const __m512i t0 = _mm512_unpacklo_epi32(h[0], h[1]);
@@ -513,8 +448,7 @@ run_pixels(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1, bool u8, in
 /* Whether the pixel-lane kernel takes A's output width. */
 static inline bool pixels_take(const edge_qs8_dconv_args *a)
 {
-    const int32_t c = a->p->out_c;
-    return c == 4 || c == 8 || (c > 8 && c <= PIXELS_MAX_C);
+    return a->p->out_c <= PIXELS_MAX_C;
 }
 
 /* run_pixels for A's channel count and shifts. */
@@ -529,7 +463,7 @@ static inline __attribute__((always_inline)) void pixels(const edge_qs8_dconv_ar
         memcpy(&sh, (const uint8_t *)a->w + n / CR * blk + 128 + 4 * (n % CR), 4);
         left |= sh > 0;
     }
-    const int cw = ch == 4 ? 4 : ch == 8 ? 8 : 16;
+    const int cw = ch <= 4 ? 4 : ch <= 8 ? 8 : 16;
     if (cw == 4)
         left ? run_pixels(a, row0, row1, u8, 4, true) : run_pixels(a, row0, row1, u8, 4, false);
     else if (cw == 8)
@@ -544,10 +478,6 @@ static inline __attribute__((always_inline)) void dconv(const edge_qs8_dconv_arg
 {
     if (pixels_take(a)) {
         pixels(a, row0, row1, u8);
-        return;
-    }
-    if (a->p->out_c < 8) {
-        run_narrow(a, row0, row1, u8);
         return;
     }
     const edge_conv_params *p = a->p;

@@ -99,9 +99,12 @@ typedef struct edge_kernels {
         edge_lut8_fn fn; /* 8-bit table lookup (qs8.h); NULL: edge_ref_lut8 */
         const char *name;
     } lut8;
-    struct { /* 16x8: int16 activations, int8 weights (dot16.h); NULL: the reference */
+    struct { /* 16x8: int16 activations, int8 weights (dot16.h, qs8.h); NULL: the reference */
         edge_dot16x8_fn dot;
         const char *conv_name, *tconv_name; /* CONV_2D, TRANSPOSE_CONV on it */
+        edge_q16_binary_fn add, sub;        /* int16 ADD, SUB */
+        edge_q16_map_fn map;                /* int16 LEAKY_RELU, QUANTIZE from int16/int32 */
+        const char *eltwise_name;
     } s16;
     struct { /* float32 kernels (f32.h); NULL: the reference */
         edge_f32_dw_fn dw;
@@ -109,7 +112,7 @@ typedef struct edge_kernels {
         edge_f32_tconv_fn tconv; /* TRANSPOSE_CONV, Convolution2DTransposeBias */
         const char *tconv_name;
         edge_f32_bin_row_fn add, sub, mul, max, min, div;
-        edge_f32_map_fn relu, relu6, hard_swish, logistic, tanh;
+        edge_f32_map_fn relu, relu6, hard_swish, logistic, tanh, log;
         edge_f32_pool_fn avgpool, maxpool;
         const char *pool_name;
         const char *eltwise_name; /* also QUANTIZE float32 -> int8 / uint8: */

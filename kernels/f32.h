@@ -59,9 +59,10 @@ static inline size_t edge_f32_tconv_scratch(const edge_conv_params *p)
  * (DIV: kernels/ref/mathops.c's). */
 typedef edge_bcast_row_fn edge_f32_bin_row_fn;
 
-/* RELU, RELU6, HARD_SWISH, LOGISTIC, TANH: out[i] of in[i] for i < n, exactly edge_ref_relu_f32,
- * edge_ref_relu6_f32, edge_ref_hard_swish_f32, edge_ref_logistic_f32, edge_ref_tanh_f32 (the
- * last two on ref/fexp.h's steps). IN == OUT is allowed. */
+/* RELU, RELU6, HARD_SWISH, LOGISTIC, TANH, LOG: out[i] of in[i] for i < n, exactly
+ * edge_ref_relu_f32, edge_ref_relu6_f32, edge_ref_hard_swish_f32, edge_ref_logistic_f32,
+ * edge_ref_tanh_f32 and edge_unary_log (the last three on ref/fexp.h's steps). IN == OUT is
+ * allowed. */
 typedef void (*edge_f32_map_fn)(const float *in, float *out, size_t n);
 
 /* RESIZE_BILINEAR: output rows [row0, row1) (row r = batch * out_h + y) of
@@ -130,6 +131,7 @@ typedef void (*edge_f32_cabs_fn)(const float *in, float *out, size_t n);
     void edge_f32_relu6##SFX(const float *in, float *out, size_t n);                           \
     void edge_f32_hard_swish##SFX(const float *in, float *out, size_t n);                      \
     void edge_f32_logistic##SFX(const float *in, float *out, size_t n);                        \
+    void edge_f32_log##SFX(const float *in, float *out, size_t n);                             \
     void edge_f32_tanh##SFX(const float *in, float *out, size_t n);                            \
     void edge_f32_avgpool##SFX(const edge_pool_params *p, const float *in, float *out,         \
                                int32_t row0, int32_t row1);                                    \
@@ -174,6 +176,7 @@ EDGE_F32_DECLARE(__neon)
      .hard_swish = edge_f32_hard_swish##SFX,             \
      .logistic = edge_f32_logistic##SFX,                 \
      .tanh = edge_f32_tanh##SFX,                         \
+     .log = edge_f32_log##SFX,                           \
      .avgpool = edge_f32_avgpool##SFX,                   \
      .maxpool = edge_f32_maxpool##SFX,                   \
      .pool_name = "f32_pool_rows" NAME,                  \

@@ -36,6 +36,7 @@
 #define EDGE_KERNELS_QS8_H
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -331,6 +332,41 @@ typedef void (*edge_qs8_binary_fn)(size_t n, const int8_t *a, size_t as, const i
         assert((p)->out_shift >= -31 && (p)->out_shift <= 30); \
         assert((p)->a_shift <= 0 && (p)->b_shift <= 0);        \
     } while (0)
+
+/* ---- 16x8 elementwise (int16 activations): ADD, SUB, and requantizing maps ----
+ * ADD/SUB of int16 runs: exactly edge_ref_add_s16 / edge_ref_sub_s16's element arithmetic, the
+ * ADD/SUB above on int16 elements with flip 0 (16x8 has zero offsets and left_shift 15; any
+ * offsets of P are applied as above); lo/hi lie within int16. Strides and P:
+ * EDGE_QS8_BINARY_CONTRACT. */
+typedef void (*edge_q16_binary_fn)(size_t n, const int16_t *a, size_t as, const int16_t *b,
+                                   size_t bs, int16_t *out, const edge_qs8_binary_params *p);
+
+/* A requantizing map: d = x - in_zp (wrapping), then
+ *   r = clamp(mbqm(d, mult, shift) + out_zp (wrapping), lo, hi)
+ * with (mult, shift) = (pos_mult, pos_shift) when d >= 0, else (neg_mult, neg_shift): int16
+ * LEAKY_RELU (edge_ref_leaky_relu_s16: identity and alpha multipliers) and QUANTIZE's Requantize
+ * from int16 or int32 (edge_ref_requantize_s16_s16, _s32_s16, _s16_s8, _s32_s8: both pairs the
+ * same). Multipliers in [2^30, 2^31) or 0, shifts in [-31, 30]; lo/hi within the output type. */
+typedef struct edge_q16_map_params {
+    int32_t in_zp, out_zp;
+    int32_t pos_mult, pos_shift;
+    int32_t neg_mult, neg_shift;
+    int32_t lo, hi;
+} edge_q16_map_params;
+
+/* N elements: IN int16 (IN32 false) or int32, OUT int16 (OUT8 false) or int8. */
+typedef void (*edge_q16_map_fn)(size_t n, const void *in, bool in32, void *out, bool out8,
+                                const edge_q16_map_params *p);
+
+/* Whether P meets the map's preconditions (else the reference runs). */
+static inline bool edge_q16_map_ok(const edge_q16_map_params *p)
+{
+    const int32_t m[2] = {p->pos_mult, p->neg_mult}, s[2] = {p->pos_shift, p->neg_shift};
+    for (int i = 0; i < 2; i++)
+        if ((m[i] != 0 && m[i] < (1 << 30)) || s[i] < -31 || s[i] > 30)
+            return false;
+    return true;
+}
 
 /* ---- sums over channels-last windows (AVERAGE_POOL_2D, MEAN over H and W) ----
  * acc[c] += sum_{r < rows} x[r * stride + c] for c < channels (int32, wrapping).

@@ -6,8 +6,10 @@
  * chosen (edge_op_lut8_setup: dispatch.h's lut8 entry, edge_ref_lut8 at the
  * scalar level); at eval, the lookup runs over the tensor, split across the
  * interpreter's threads. A lookup is exact, so every level is bit-exact with
- * the reference by construction. Defined in op_activation.c; used by
- * op_activation.c, op_unary.c and op_quantize.c. */
+ * the reference by construction. Also the 16x8 requantizing map (edge_op_q16_map: int16
+ * LEAKY_RELU and QUANTIZE from int16/int32, qs8.h's edge_q16_map_fn), the same shape of
+ * operator on 16- and 32-bit values. Defined in op_activation.c; used by op_activation.c,
+ * op_unary.c and op_quantize.c. */
 #ifndef EDGE_CPU_LUT8_H
 #define EDGE_CPU_LUT8_H
 
@@ -34,6 +36,22 @@ void edge_op_lut8_run(const edge_lut8 *l, const void *in, void *out, size_t n);
 
 /* OUT[i] = L->lut[IN[i]] for the L->n elements; cannot fail, allocates nothing. */
 void edge_op_lut8_eval(const edge_lut8 *l, const void *in, void *out, edge_exec *ex);
+
+/* A 16x8 requantizing map on the kernel table: FN NULL runs the caller's reference. */
+typedef struct edge_q16_map {
+    edge_q16_map_fn fn;
+    edge_q16_map_params q;
+    bool in32, out8; /* int32 input, int8 output */
+    size_t n;        /* elements per eval */
+} edge_q16_map;
+
+/* M runs Q over COUNT elements on P's kernel table when it has the map and Q meets its
+ * preconditions (then N's kernel is named and true is returned), else M->fn stays NULL. */
+bool edge_op_q16_map_setup(edge_prep *p, edge_node *n, edge_q16_map *m,
+                           const edge_q16_map_params *q, bool in32, bool out8, size_t count);
+
+/* M over its elements, split across the threads; cannot fail, allocates nothing. */
+void edge_op_q16_map_eval(const edge_q16_map *m, const void *in, void *out, edge_exec *ex);
 
 /* The table of a prepared int8/uint8 LOGISTIC node N (its output byte of each input byte), NULL
  * for any other node: what a MUL folding x * LOGISTIC(x) composes (runtime/interp/fold_silu.c). */

@@ -65,6 +65,7 @@ typedef struct act_data {
     edge_lut8 lut;           /* the output of each raw input byte */
     edge_unary_f32_fn *f32;  /* ELU, GELU, RELU_N1_TO_1, RELU_0_TO_1 on float32 */
     edge_f32_map_fn f32_map; /* RELU, RELU6, HARD_SWISH, LOGISTIC, TANH float32 on the table */
+    edge_q16_map q16;        /* int16 LEAKY_RELU on the table (fn NULL: the reference) */
 } act_data;
 
 /* One input, one output, same type (int8, uint8 or float32) and shape; the
@@ -243,6 +244,11 @@ static int act_prepare(edge_prep *p, edge_node *n, act_op op)
         if (!rc && in->type != EDGE_INT16) {
             edge_op_lut8_fill(d.lut.lut, act_src, &d);
             d.use_lut = true;
+        } else if (!rc) {
+            const edge_leaky_relu_params *l = &d.k.leaky;
+            const edge_q16_map_params mq = {l->in_zp,      l->out_zp,      l->id_mult, l->id_shift,
+                                            l->alpha_mult, l->alpha_shift, INT16_MIN,  INT16_MAX};
+            edge_op_q16_map_setup(p, n, &d.q16, &mq, false, false, in->count);
         }
     }
     if (rc)
@@ -323,6 +329,8 @@ static void act_eval(const edge_node *n, void *const *t, void *scratch, edge_exe
         return;
     if (d->use_lut) /* every int8 and uint8 operator */
         edge_op_lut8_eval(&d->lut, t[n->in[0]], t[n->out[0]], ex);
+    else if (d->q16.fn)
+        edge_op_q16_map_eval(&d->q16, t[n->in[0]], t[n->out[0]], ex);
     else if (d->type == EDGE_INT16)
         edge_ref_leaky_relu_s16(&d->k.leaky, t[n->in[0]], t[n->out[0]], d->n);
     else
@@ -374,6 +382,42 @@ void edge_op_lut8_eval(const edge_lut8 *l, const void *in, void *out, edge_exec 
 {
     lut8_job j = {l, in, out};
     edge_exec_ranges(ex, l->n, LUT8_TASK_MIN, 64, lut8_range, &j);
+}
+
+/* ---- lut8.h: the 16x8 requantizing map ---- */
+
+#define Q16_TASK_MIN 16384 /* elements: less is not worth waking a thread */
+
+bool edge_op_q16_map_setup(edge_prep *p, edge_node *n, edge_q16_map *m,
+                           const edge_q16_map_params *q, bool in32, bool out8, size_t count)
+{
+    const edge_kernels *kt = edge_op_kernels(p);
+    *m = (edge_q16_map){.q = *q, .in32 = in32, .out8 = out8, .n = count};
+    if (!kt || !kt->s16.map || !edge_q16_map_ok(q))
+        return false;
+    m->fn = kt->s16.map;
+    n->kernel = kt->s16.eltwise_name;
+    return true;
+}
+
+typedef struct q16_job {
+    const edge_q16_map *m;
+    const unsigned char *in;
+    unsigned char *out;
+} q16_job;
+
+static void q16_range(void *ctx, size_t first, size_t count)
+{
+    const q16_job *j = ctx;
+    const edge_q16_map *m = j->m;
+    m->fn(count, j->in + first * (m->in32 ? 4 : 2), m->in32, j->out + first * (m->out8 ? 1 : 2),
+          m->out8, &m->q);
+}
+
+void edge_op_q16_map_eval(const edge_q16_map *m, const void *in, void *out, edge_exec *ex)
+{
+    q16_job j = {m, in, out};
+    edge_exec_ranges(ex, m->n, Q16_TASK_MIN, 64, q16_range, &j);
 }
 
 #define EDGE_ACT_PREPARE(fn, op)              \

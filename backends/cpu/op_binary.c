@@ -39,8 +39,9 @@ typedef struct binary_data {
     edge_arith_params k;
     binary_op op;
     edge_dtype type;
-    bool mul_sat;            /* MUL s8/u8 whose multiplier is 2^30 or more (kernels/ref/gaps.h) */
-    edge_qs8_binary_fn fast; /* s8/u8 on the kernel table (NULL: the reference) */
+    bool mul_sat;              /* MUL s8/u8 whose multiplier is 2^30 or more (kernels/ref/gaps.h) */
+    edge_qs8_binary_fn fast;   /* s8/u8 on the kernel table (NULL: the reference) */
+    edge_q16_binary_fn fast16; /* s16 ADD/SUB on the kernel table (NULL: the reference) */
     edge_qs8_binary_params q;
     edge_f32_bin_row_fn f32_row; /* float32 on the kernel table's row (NULL: the reference) */
     edge_bcast_row_fn sat_row;   /* mul_sat above the scalar level (NULL: the reference) */
@@ -167,11 +168,16 @@ static void binary_fast(edge_prep *p, binary_data *d)
         return;
     const edge_qs8_binary_fn fns[] = {kt->binary.add, kt->binary.sub, kt->binary.mul,
                                       kt->binary.max, kt->binary.min};
-    if ((d->type != EDGE_INT8 && d->type != EDGE_UINT8) || d->mul_sat || !fns[d->op])
+    if (d->type == EDGE_INT16) /* ADD or SUB (16x8) */
+        d->fast16 = d->op == BIN_SUB ? kt->s16.sub : kt->s16.add;
+    else if ((d->type != EDGE_INT8 && d->type != EDGE_UINT8) || d->mul_sat || !fns[d->op])
+        return;
+    else
+        d->fast = fns[d->op];
+    if (!d->fast && !d->fast16)
         return;
     const edge_arith_params *k = &d->k;
     const int32_t flip = d->type == EDGE_UINT8 ? 0x80 : 0;
-    d->fast = fns[d->op];
     d->q = (edge_qs8_binary_params){
         .a_offset = k->a_offset + flip,
         .b_offset = k->b_offset + flip,
@@ -225,6 +231,14 @@ static void fast_row(const edge_arith_params *p, const void *a, size_t as, const
 {
     const binary_data *d = (const binary_data *)p;
     d->fast(n, a, as, b, bs, out, &d->q);
+}
+
+/* The same for int16 (16x8) ADD/SUB. */
+static void fast_row16(const edge_arith_params *p, const void *a, size_t as, const void *b,
+                       size_t bs, void *out, size_t n)
+{
+    const binary_data *d = (const binary_data *)p;
+    d->fast16(n, a, as, b, bs, out, &d->q);
 }
 
 /* Elementwise work of at least this many elements per thread is split over the threads. */
@@ -509,6 +523,8 @@ static int binary_prepare(edge_prep *p, edge_node *n)
     binary_fast(p, &d);
     if (d.fast)
         n->kernel = edge_op_kernels(p)->binary.name;
+    else if (d.fast16)
+        n->kernel = edge_op_kernels(p)->s16.eltwise_name;
     const edge_kernels *kt = edge_op_kernels(p);
     if (d.mul_sat && (d.type == EDGE_INT8 || d.type == EDGE_UINT8) && kt &&
         kt->isa != EDGE_ISA_SCALAR) {
@@ -603,6 +619,8 @@ static void binary_eval(const edge_node *n, void *const *t, void *scratch, edge_
         edge_fast_add_eval(n, t, ex);
     else if (d->fast)
         edge_fast_bcast_run(&d->k, 1, fast_row, a, b, o, ex);
+    else if (d->fast16)
+        edge_fast_bcast_run(&d->k, sizeof(int16_t), fast_row16, a, b, o, ex);
     else if (d->sat_row)
         edge_fast_bcast_run(&d->k, 1, d->sat_row, a, b, o, ex);
     else if (d->type == EDGE_INT8)

@@ -69,6 +69,8 @@ typedef struct quant_data {
     edge_affine_params affine;
     edge_requant_params requant;
     edge_lut8 lut;            /* QUANTIZE int8/uint8 -> int8/uint8 */
+    edge_q16_map q16;         /* QUANTIZE int16/int32 -> int16/int8 on the table (fn NULL: the
+                                 reference) */
     const edge_kernels *fast; /* QUANTIZE float32 -> int8/uint8 on this table, DEQUANTIZE on
                                  the vector loops (NULL: the reference) */
 } quant_data;
@@ -150,6 +152,19 @@ static int quantize_prepare(edge_prep *p, edge_node *n)
     if (is_lut8(d.kind)) {
         edge_op_lut8_fill(d.lut.lut, requant_src, &d);
         edge_op_lut8_setup(p, n, &d.lut, in->count);
+    }
+    if (d.kind == Q_S32_S16 || d.kind == Q_S32_S8 || d.kind == Q_S16_S16 || d.kind == Q_S16_S8) {
+        const edge_requant_params *r = &d.requant;
+        const bool out8 = d.kind == Q_S32_S8 || d.kind == Q_S16_S8;
+        const edge_q16_map_params mq = {r->in_zp,
+                                        r->out_zp,
+                                        r->mult,
+                                        r->shift,
+                                        r->mult,
+                                        r->shift,
+                                        out8 ? INT8_MIN : INT16_MIN,
+                                        out8 ? INT8_MAX : INT16_MAX};
+        edge_op_q16_map_setup(p, n, &d.q16, &mq, in->type == EDGE_INT32, out8, in->count);
     }
     return edge_op_keep(p, n, &d, sizeof d);
 }
@@ -236,6 +251,10 @@ static void quant_eval(const edge_node *n, void *const *t, void *scratch, edge_e
     void *out = t[n->out[0]];
     if (is_lut8(d->kind)) {
         edge_op_lut8_eval(&d->lut, in, out, ex);
+        return;
+    }
+    if (d->q16.fn) {
+        edge_op_q16_map_eval(&d->q16, in, out, ex);
         return;
     }
     if (d->fast) {

@@ -194,6 +194,10 @@ static int unary_prepare(edge_prep *p, edge_node *n)
         const edge_kernels *kt = edge_op_kernels(p);
         if (kt && kt->isa != EDGE_ISA_SCALAR && (d->loop = unary_loop(n->code)))
             n->kernel = "f32_unary_loop";
+        if (n->code == EDGE_OP_LOG && kt && kt->f32.log) { /* ref/fexp.h's steps on lanes */
+            d->loop = kt->f32.log;
+            n->kernel = kt->f32.eltwise_name;
+        }
         return 0;
     }
     if (n->code == EDGE_OP_NEG && in->type != EDGE_INT8) { /* raw values, any quantization */

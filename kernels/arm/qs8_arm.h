@@ -143,6 +143,13 @@ EDGE_QS8_BINARY_NEON(mul)
 EDGE_QS8_BINARY_NEON(max)
 EDGE_QS8_BINARY_NEON(min)
 EDGE_QS8_BINARY_NEON(sqd)
+/* 16x8 int16 ADD, SUB and the requantizing map (qs8.h): qs8_binary_neon.c. */
+void edge_q16_add_bin__neon(size_t n, const int16_t *a, size_t as, const int16_t *b, size_t bs,
+                            int16_t *out, const edge_qs8_binary_params *p);
+void edge_q16_sub_bin__neon(size_t n, const int16_t *a, size_t as, const int16_t *b, size_t bs,
+                            int16_t *out, const edge_qs8_binary_params *p);
+void edge_q16_map__neon(size_t n, const void *in, bool in32, void *out, bool out8,
+                        const edge_q16_map_params *p);
 #endif
 
 #endif

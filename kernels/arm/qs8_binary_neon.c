@@ -79,10 +79,8 @@ EDGE_INLINE int8x16_t load16(const int8_t *x, size_t s)
     return s ? vld1q_s8(x) : vdupq_n_s8(x[0]);
 }
 
-EDGE_INLINE void run(size_t n, const int8_t *a, size_t as, const int8_t *b, size_t bs, int8_t *out,
-                     const edge_qs8_binary_params *p, int op)
+EDGE_INLINE bin_ctx ctx_of(const edge_qs8_binary_params *p)
 {
-    EDGE_QS8_BINARY_CONTRACT(as, bs, p);
     const bin_ctx k = {
         .a_off = vdupq_n_s32(p->a_offset),
         .b_off = vdupq_n_s32(p->b_offset),
@@ -98,6 +96,14 @@ EDGE_INLINE void run(size_t n, const int8_t *a, size_t as, const int8_t *b, size
         .flip32 = vdupq_n_s32(p->flip),
         .flip8 = vdupq_n_s8((int8_t)p->flip),
     };
+    return k;
+}
+
+EDGE_INLINE void run(size_t n, const int8_t *a, size_t as, const int8_t *b, size_t bs, int8_t *out,
+                     const edge_qs8_binary_params *p, int op)
+{
+    EDGE_QS8_BINARY_CONTRACT(as, bs, p);
+    const bin_ctx k = ctx_of(p);
     size_t i = 0;
     for (; i + 16 <= n; i += 16)
         vst1q_s8(out + i, op16(&k, load16(a + i * as, as), load16(b + i * bs, bs), op));
@@ -123,3 +129,118 @@ BIN_KERNEL(mul, OP_MUL)
 BIN_KERNEL(max, OP_MAX)
 BIN_KERNEL(min, OP_MIN)
 BIN_KERNEL(sqd, OP_SQD)
+
+/* ---- 16x8: int16 ADD/SUB (edge_q16_binary_fn) and the requantizing map (edge_q16_map_fn) ----
+ * 8 elements a step as two int32x4 halves; the last N % 8 go through stack buffers. Results
+ * lie within int16 (or int8) after the clamp, so the saturating narrowings are exact. */
+
+/* Eight int16 at X (stride S: 1, or 0 for one element repeated). */
+EDGE_INLINE int16x8_t load8h(const int16_t *x, size_t s)
+{
+    return s ? vld1q_s16(x) : vdupq_n_s16(x[0]);
+}
+
+/* Eight int16 of A and B to eight int16 results. */
+EDGE_INLINE int16x8_t op8h(const bin_ctx *k, int16x8_t a, int16x8_t b, int op)
+{
+    const int32x4_t v0 = outq(k, op4(k, vget_low_s16(a), vget_low_s16(b), op));
+    const int32x4_t v1 = outq(k, op4(k, vget_high_s16(a), vget_high_s16(b), op));
+    return vcombine_s16(vqmovn_s32(v0), vqmovn_s32(v1));
+}
+
+EDGE_INLINE void run16(size_t n, const int16_t *a, size_t as, const int16_t *b, size_t bs,
+                       int16_t *out, const edge_qs8_binary_params *p, int op)
+{
+    EDGE_QS8_BINARY_CONTRACT(as, bs, p);
+    const bin_ctx k = ctx_of(p); /* flip is 0 for int16 */
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        vst1q_s16(out + i, op8h(&k, load8h(a + i * as, as), load8h(b + i * bs, bs), op));
+    if (i < n) {
+        int16_t ta[8] = {0}, tb[8] = {0}, to[8];
+        memcpy(ta, a + i * as, (as ? n - i : 1) * sizeof *ta);
+        memcpy(tb, b + i * bs, (bs ? n - i : 1) * sizeof *tb);
+        vst1q_s16(to, op8h(&k, load8h(ta, as), load8h(tb, bs), op));
+        memcpy(out + i, to, (n - i) * sizeof *to);
+    }
+}
+
+void edge_q16_add_bin__neon(size_t n, const int16_t *a, size_t as, const int16_t *b, size_t bs,
+                            int16_t *out, const edge_qs8_binary_params *p)
+{
+    run16(n, a, as, b, bs, out, p, OP_ADD);
+}
+
+void edge_q16_sub_bin__neon(size_t n, const int16_t *a, size_t as, const int16_t *b, size_t bs,
+                            int16_t *out, const edge_qs8_binary_params *p)
+{
+    run16(n, a, as, b, bs, out, p, OP_SUB);
+}
+
+typedef struct map_ctx {
+    edge_neon_rq pos, neg;
+    bool one; /* the same multiplier for both signs */
+    int32x4_t in_zp, out_zp, lo, hi;
+} map_ctx;
+
+/* Four int32 inputs to four results within the output type. */
+EDGE_INLINE int32x4_t map4(const map_ctx *k, int32x4_t x)
+{
+    const int32x4_t d = vsubq_s32(x, k->in_zp);
+    int32x4_t r = edge_neon_mbqm(d, k->pos);
+    if (!k->one)
+        r = vbslq_s32(vcltq_s32(d, vdupq_n_s32(0)), edge_neon_mbqm(d, k->neg), r);
+    return vminq_s32(vmaxq_s32(vaddq_s32(r, k->out_zp), k->lo), k->hi);
+}
+
+/* Eight elements at IN (int16 or int32) to eight at OUT (int16 or int8). */
+EDGE_INLINE void map8(const map_ctx *k, const void *in, bool in32, void *out, bool out8)
+{
+    int32x4_t x0, x1;
+    if (in32) {
+        x0 = vld1q_s32(in);
+        x1 = vld1q_s32((const int32_t *)in + 4);
+    } else {
+        const int16x8_t h = vld1q_s16(in);
+        x0 = vmovl_s16(vget_low_s16(h));
+        x1 = vmovl_s16(vget_high_s16(h));
+    }
+    const int16x8_t r = vcombine_s16(vqmovn_s32(map4(k, x0)), vqmovn_s32(map4(k, x1)));
+    if (out8)
+        vst1_s8(out, vqmovn_s16(r));
+    else
+        vst1q_s16(out, r);
+}
+
+EDGE_INLINE void map_run(size_t n, const void *in, bool in32, void *out, bool out8,
+                         const edge_q16_map_params *p)
+{
+    const map_ctx k = {
+        edge_neon_rq_make(vdupq_n_s32(p->pos_mult), vdupq_n_s32(p->pos_shift)),
+        edge_neon_rq_make(vdupq_n_s32(p->neg_mult), vdupq_n_s32(p->neg_shift)),
+        p->pos_mult == p->neg_mult && p->pos_shift == p->neg_shift,
+        vdupq_n_s32(p->in_zp),
+        vdupq_n_s32(p->out_zp),
+        vdupq_n_s32(p->lo),
+        vdupq_n_s32(p->hi),
+    };
+    const size_t isz = in32 ? 4 : 2, osz = out8 ? 1 : 2;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        map8(&k, (const char *)in + i * isz, in32, (char *)out + i * osz, out8);
+    if (i < n) {
+        int32_t ti[8] = {0}, to[4];
+        memcpy(ti, (const char *)in + i * isz, (n - i) * isz);
+        map8(&k, ti, in32, to, out8);
+        memcpy((char *)out + i * osz, to, (n - i) * osz);
+    }
+}
+
+void edge_q16_map__neon(size_t n, const void *in, bool in32, void *out, bool out8,
+                        const edge_q16_map_params *p)
+{
+    if (in32)
+        out8 ? map_run(n, in, true, out, true, p) : map_run(n, in, true, out, false, p);
+    else
+        out8 ? map_run(n, in, false, out, true, p) : map_run(n, in, false, out, false, p);
+}

@@ -233,6 +233,43 @@ void F32_FN(edge_f32_logistic)(const float *in, float *out, size_t n)
 }
 F32_MAP(edge_f32_tanh, f32_tanh(v), edge_ftanh(v))
 
+/* ref/fexp.h's edge_flog on lanes. */
+static inline __attribute__((always_inline)) f32v f32_log(f32v x)
+{
+    const i32v b0 = (i32v)x;
+    const i32v sub = (b0 >= 0) & (b0 < 0x00800000); /* +0 and the positive subnormals */
+    const f32v xs = f32_sel(sub, x * f32_splat(8388608.0f), x);
+    const i32v b = (i32v)xs;
+    i32v e = ((b >> 23) & 0xff) - 126 - (sub & 23);
+    f32v m = (f32v)((b & 0x007fffff) | 0x3f000000);
+    const i32v low = m < f32_splat(EDGE_FLOG_SQRTHF);
+    e = e + low; /* low lanes are -1 */
+    const f32v one = f32_splat(1.0f);
+    const f32v f = f32_sel(low, (m + m) - one, m - one);
+    const f32v z = f * f;
+    f32v p = f32_splat(EDGE_FLOG_L0);
+    p = p * f + f32_splat(EDGE_FLOG_L1);
+    p = p * f + f32_splat(EDGE_FLOG_L2);
+    p = p * f + f32_splat(EDGE_FLOG_L3);
+    p = p * f + f32_splat(EDGE_FLOG_L4);
+    p = p * f + f32_splat(EDGE_FLOG_L5);
+    p = p * f + f32_splat(EDGE_FLOG_L6);
+    p = p * f + f32_splat(EDGE_FLOG_L7);
+    p = p * f + f32_splat(EDGE_FLOG_L8);
+    const f32v fe = __builtin_convertvector(e, f32v);
+    f32v y = f * (z * p);
+    y = y + f32_splat(EDGE_FEXP_C2) * fe;
+    y = y - f32_splat(0.5f) * z;
+    f32v r = f + y;
+    r = r + f32_splat(EDGE_FEXP_C1) * fe;
+    const f32v zero = f32_splat(0.0f), inf = f32_splat(__builtin_inff());
+    r = f32_sel(x == zero, -inf, r);
+    r = f32_sel(x < zero, f32_splat(__builtin_nanf("")), r);
+    r = f32_sel(x == inf, x, r);
+    return f32_sel(x != x, x, r);
+}
+F32_MAP(edge_f32_log, f32_log(v), edge_flog(v))
+
 /* QUANTIZE float32 -> int8 / uint8 (edge_ref_quantize_f32_s8 / _u8): r = roundf(x / scale),
  * half away from zero; NaN and values below int32 as INT32_MIN, above as INT32_MAX; plus the
  * zero point, clamped to [LO, HI]. In lanes: x / scale as the reference divides; NaN becomes

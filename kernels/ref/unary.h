@@ -2,11 +2,11 @@
  *
  * Owns: the arithmetic of TensorFlow Lite's reference kernels for
  *   f32: ABS fabsf, NEG -x, CEIL ceilf, FLOOR floorf, ROUND to nearest with
- *        ties to even (reference_ops::Round), SQUARE x * x, EXP expf, LOG logf,
- *        SIN sinf, COS cosf, ELU (x < 0 ? expf(x) - 1 : x), GELU exact
- *        (0.5 x erfc(-x / sqrt 2)) and approximate (the tanh formula),
- *        RELU_N1_TO_1 (clamp to [-1, 1]) and RELU_0_TO_1 (clamp to [0, 1]);
- *   NEG on s8, s16, s32: the raw values negated, wrapping (-INT32_MIN is INT32_MIN,
+ *        ties to even (reference_ops::Round), SQUARE x * x, EXP expf, LOG edge_flog
+ *        (ref/fexp.h: logf within an ulp), SIN sinf, COS cosf, ELU (x < 0 ? expf(x) - 1 : x), GELU
+ * exact (0.5 x erfc(-x / sqrt 2)) and approximate (the tanh formula), RELU_N1_TO_1 (clamp to [-1,
+ * 1]) and RELU_0_TO_1 (clamp to [0, 1]); NEG on s8, s16, s32: the raw values negated, wrapping
+ * (-INT32_MIN is INT32_MIN,
  *        -(-128) is -128), zero points and scales ignored: TensorFlow Lite's
  *        reference_ops::Negate on every integer type;
  *   s16: ABS unquantized (|x|, wrapping) and quantized (zero points 0,

@@ -30,11 +30,11 @@ typedef struct bin_ctx {
     edge_rq_avx512 a, b, out;
 } bin_ctx;
 
-/* 16 int32 results (before the output offset) of 16 flipped int8 of A and B. */
-EDGE_INLINE __m512i op16(const bin_ctx *k, __m128i a, __m128i b, int op)
+/* 16 int32 results (before the output offset) of 16 elements of A and B, widened to int32. */
+EDGE_INLINE __m512i op16w(const bin_ctx *k, __m512i a, __m512i b, int op)
 {
-    const __m512i xa = _mm512_add_epi32(_mm512_cvtepi8_epi32(a), k->a_off);
-    const __m512i xb = _mm512_add_epi32(_mm512_cvtepi8_epi32(b), k->b_off);
+    const __m512i xa = _mm512_add_epi32(a, k->a_off);
+    const __m512i xb = _mm512_add_epi32(b, k->b_off);
     if (op == OP_MUL)
         return edge_mbqm_prep_avx512(_mm512_mullo_epi32(xa, xb), &k->out);
     const __m512i sa = edge_mbqm_prep_avx512(_mm512_sll_epi32(xa, k->ls), &k->a);
@@ -45,6 +45,12 @@ EDGE_INLINE __m512i op16(const bin_ctx *k, __m128i a, __m128i b, int op)
     }
     const __m512i s = op == OP_SUB ? _mm512_sub_epi32(sa, sb) : _mm512_add_epi32(sa, sb);
     return edge_mbqm_prep_avx512(s, &k->out);
+}
+
+/* The same of 16 flipped int8 of A and B. */
+EDGE_INLINE __m512i op16(const bin_ctx *k, __m128i a, __m128i b, int op)
+{
+    return op16w(k, _mm512_cvtepi8_epi32(a), _mm512_cvtepi8_epi32(b), op);
 }
 
 /* clamp(v + out_off, lo, hi) - flip, in int32 lanes. */
@@ -83,11 +89,9 @@ EDGE_INLINE __m512i load64(const int8_t *x, size_t s, __mmask64 m)
     return s ? _mm512_maskz_loadu_epi8(m, x) : _mm512_set1_epi8(x[0]);
 }
 
-EDGE_INLINE void run(size_t n, const int8_t *a, size_t as, const int8_t *b, size_t bs, int8_t *out,
-                     const edge_qs8_binary_params *p, int op)
+EDGE_INLINE bin_ctx ctx_of(const edge_qs8_binary_params *p)
 {
-    EDGE_QS8_BINARY_CONTRACT(as, bs, p);
-    const bin_ctx k = {
+    return (bin_ctx){
         _mm512_set1_epi32(p->a_offset),
         _mm512_set1_epi32(p->b_offset),
         _mm512_set1_epi32(p->out_offset),
@@ -100,6 +104,13 @@ EDGE_INLINE void run(size_t n, const int8_t *a, size_t as, const int8_t *b, size
         edge_rq_prep_avx512(_mm512_set1_epi32(p->b_mult), _mm512_set1_epi32(p->b_shift)),
         edge_rq_prep_avx512(_mm512_set1_epi32(p->out_mult), _mm512_set1_epi32(p->out_shift)),
     };
+}
+
+EDGE_INLINE void run(size_t n, const int8_t *a, size_t as, const int8_t *b, size_t bs, int8_t *out,
+                     const edge_qs8_binary_params *p, int op)
+{
+    EDGE_QS8_BINARY_CONTRACT(as, bs, p);
+    const bin_ctx k = ctx_of(p);
     const __mmask64 all = ~(__mmask64)0;
     size_t i = 0;
     for (; i + 64 <= n; i += 64)
@@ -125,3 +136,76 @@ BIN_KERNEL(mul, OP_MUL)
 BIN_KERNEL(max, OP_MAX)
 BIN_KERNEL(min, OP_MIN)
 BIN_KERNEL(sqd, OP_SQD)
+
+/* ---- 16x8: int16 ADD/SUB (edge_q16_binary_fn) and the requantizing map (edge_q16_map_fn) ----
+ * 16 elements a step, int16 widened to int32 lanes, the last N % 16 by masked loads and
+ * stores; results lie within int16 (or int8) after the clamp, so vpmovdw / vpmovdb narrow
+ * them exactly. */
+
+/* 16 int16 at X (stride S: 1, or 0 for one element repeated), the lanes of M, as int32. */
+EDGE_INLINE __m512i load16w(const int16_t *x, size_t s, __mmask16 m)
+{
+    return _mm512_cvtepi16_epi32(s ? _mm256_maskz_loadu_epi16(m, x) : _mm256_set1_epi16(x[0]));
+}
+
+EDGE_INLINE void run16(size_t n, const int16_t *a, size_t as, const int16_t *b, size_t bs,
+                       int16_t *out, const edge_qs8_binary_params *p, int op)
+{
+    EDGE_QS8_BINARY_CONTRACT(as, bs, p);
+    const bin_ctx k = ctx_of(p);
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 m =
+            n - i >= 16 ? (__mmask16)0xffff : (__mmask16)_bzhi_u32(0xffff, (unsigned)(n - i));
+        const __m512i v =
+            outq(&k, op16w(&k, load16w(a + i * as, as, m), load16w(b + i * bs, bs, m), op));
+        _mm256_mask_storeu_epi16(out + i, m, _mm512_cvtepi32_epi16(v));
+    }
+}
+
+void edge_q16_add_bin__avx512(size_t n, const int16_t *a, size_t as, const int16_t *b, size_t bs,
+                              int16_t *out, const edge_qs8_binary_params *p)
+{
+    run16(n, a, as, b, bs, out, p, OP_ADD);
+}
+
+void edge_q16_sub_bin__avx512(size_t n, const int16_t *a, size_t as, const int16_t *b, size_t bs,
+                              int16_t *out, const edge_qs8_binary_params *p)
+{
+    run16(n, a, as, b, bs, out, p, OP_SUB);
+}
+
+EDGE_INLINE void map16(size_t n, const void *in, bool in32, void *out, bool out8,
+                       const edge_q16_map_params *p)
+{
+    const edge_rq_avx512 pos =
+        edge_rq_prep_avx512(_mm512_set1_epi32(p->pos_mult), _mm512_set1_epi32(p->pos_shift));
+    const edge_rq_avx512 neg =
+        edge_rq_prep_avx512(_mm512_set1_epi32(p->neg_mult), _mm512_set1_epi32(p->neg_shift));
+    const bool one = p->pos_mult == p->neg_mult && p->pos_shift == p->neg_shift;
+    const __m512i in_zp = _mm512_set1_epi32(p->in_zp), out_zp = _mm512_set1_epi32(p->out_zp);
+    const __m512i lo = _mm512_set1_epi32(p->lo), hi = _mm512_set1_epi32(p->hi);
+    for (size_t i = 0; i < n; i += 16) {
+        const __mmask16 m =
+            n - i >= 16 ? (__mmask16)0xffff : (__mmask16)_bzhi_u32(0xffff, (unsigned)(n - i));
+        const __m512i x = in32 ? _mm512_maskz_loadu_epi32(m, (const int32_t *)in + i)
+                               : load16w((const int16_t *)in + i, 1, m);
+        const __m512i d = _mm512_sub_epi32(x, in_zp);
+        __m512i r = edge_mbqm_prep_avx512(d, &pos);
+        if (!one)
+            r = _mm512_mask_mov_epi32(r, _mm512_movepi32_mask(d), edge_mbqm_prep_avx512(d, &neg));
+        r = _mm512_min_epi32(_mm512_max_epi32(_mm512_add_epi32(r, out_zp), lo), hi);
+        if (out8)
+            _mm_mask_storeu_epi8((int8_t *)out + i, m, _mm512_cvtepi32_epi8(r));
+        else
+            _mm256_mask_storeu_epi16((int16_t *)out + i, m, _mm512_cvtepi32_epi16(r));
+    }
+}
+
+void edge_q16_map__avx512(size_t n, const void *in, bool in32, void *out, bool out8,
+                          const edge_q16_map_params *p)
+{
+    if (in32)
+        out8 ? map16(n, in, true, out, true, p) : map16(n, in, true, out, false, p);
+    else
+        out8 ? map16(n, in, false, out, true, p) : map16(n, in, false, out, false, p);
+}

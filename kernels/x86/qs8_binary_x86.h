@@ -7,6 +7,7 @@
 #ifndef EDGE_X86_QS8_BINARY_X86_H
 #define EDGE_X86_QS8_BINARY_X86_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,5 +31,16 @@ EDGE_QS8_BINARY_DECL(mul, avx512)
 EDGE_QS8_BINARY_DECL(max, avx512)
 EDGE_QS8_BINARY_DECL(min, avx512)
 EDGE_QS8_BINARY_DECL(sqd, avx512)
+
+/* 16x8 (qs8.h: edge_q16_binary_fn, edge_q16_map_fn) */
+#define EDGE_Q16_ELTWISE_DECL(isa)                                                          \
+    void edge_q16_add_bin__##isa(size_t n, const int16_t *a, size_t as, const int16_t *b,   \
+                                 size_t bs, int16_t *out, const edge_qs8_binary_params *p); \
+    void edge_q16_sub_bin__##isa(size_t n, const int16_t *a, size_t as, const int16_t *b,   \
+                                 size_t bs, int16_t *out, const edge_qs8_binary_params *p); \
+    void edge_q16_map__##isa(size_t n, const void *in, bool in32, void *out, bool out8,     \
+                             const edge_q16_map_params *p);
+EDGE_Q16_ELTWISE_DECL(avx2)
+EDGE_Q16_ELTWISE_DECL(avx512)
 
 #endif

@@ -39,6 +39,7 @@
 #include "ref/dwconv.h"
 #include "ref/fft.h"
 #include "ref/tconv.h"
+#include "ref/unary.h"
 #include "hybrid_fast.h"
 #include "ref/pool.h"
 #include "ref/quantize.h"
@@ -245,6 +246,73 @@ static void test_fexp_accuracy(void **state)
            n, worst_l, (double)at_l, worst_t, (double)at_t);
     assert_true(worst_l <= 4.0);
     assert_true(worst_t <= 4.0);
+}
+
+/* LOG: every level's map on random bit patterns (every sign, exponent, subnormals, zeros,
+ * infinities, NaN), at unaligned starts and in place, equal to the reference's
+ * (edge_unary_log, ref/fexp.h's edge_flog). */
+static void test_log_f32(void **state)
+{
+    (void)state;
+    const edge_kernels *tables[4];
+    const int n_tables = level_tables(tables);
+    const int n = rounds(300);
+    for (int round = 0; round < n; round++) {
+        const size_t len = (size_t)(round < 101 ? round : rnd_in(0, 5000));
+        const size_t off = (size_t)rnd_in(0, 3);
+        float *in = malloc((len + 4) * sizeof *in), *want = malloc((len + 4) * sizeof *want);
+        float *got = malloc((len + 4) * sizeof *got);
+        assert_true(in && want && got);
+        for (size_t i = 0; i < len + 4; i++) {
+            uint32_t b = (uint32_t)rnd_in(0, 0x7fffffff) | (rnd_in(0, 7) == 0 ? 0x80000000u : 0);
+            if (rnd_in(0, 3) == 0) /* near 1, where the result is small */
+                b = 0x3f800000u + (uint32_t)rnd_in(-0x100000, 0x100000);
+            memcpy(&in[i], &b, sizeof b);
+            if (rnd_in(0, 50) == 0)
+                in[i] = rnd_f(1);
+        }
+        for (size_t i = 0; i < len; i++)
+            want[i] = edge_unary_log(in[off + i]);
+        for (int t = 0; t < n_tables; t++) {
+            if (!tables[t]->f32.log)
+                continue;
+            tables[t]->f32.log(in + off, got, len);
+            check_same(got, want, len, "LOG", tables[t]->name, round);
+            memcpy(got + off, in + off, len * sizeof *got);
+            tables[t]->f32.log(got + off, got + off, len);
+            check_same(got + off, want, len, "LOG", tables[t]->name, round);
+        }
+        free(in);
+        free(want);
+        free(got);
+    }
+}
+
+/* The reference LOG against log in double: every 97th positive finite float (subnormals
+ * included) within 1 ulp of the exact value, and logf's specials. */
+static void test_flog_accuracy(void **state)
+{
+    (void)state;
+    double worst = 0.0;
+    float at = 0.0f;
+    size_t n = 0;
+    for (uint32_t b = 1; b < 0x7f800000u; b += 97) {
+        float x;
+        memcpy(&x, &b, sizeof x);
+        const float got = edge_unary_log(x);
+        const double want = log((double)x);
+        const double e = ulps(got, want);
+        n++;
+        if (e > worst)
+            worst = e, at = x;
+    }
+    static const float specials[] = {0.0f, -0.0f, INFINITY, -INFINITY, -1.0f, -1e-40f, NAN, 1.0f};
+    for (size_t i = 0; i < sizeof specials / sizeof specials[0]; i++) {
+        const float x = specials[i], got = edge_unary_log(x), want = logf(x);
+        assert_true(isnan(want) ? isnan(got) : got == want);
+    }
+    printf("# %zu floats: LOG within %.2f ulp (worst at %.9g)\n", n, worst, (double)at);
+    assert_true(worst <= 1.0);
 }
 
 static void test_bilinear(void **state)
@@ -854,6 +922,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_dw_f32),      cmocka_unit_test(test_binary_f32),
         cmocka_unit_test(test_unary_f32),   cmocka_unit_test(test_fexp_accuracy),
+        cmocka_unit_test(test_log_f32),     cmocka_unit_test(test_flog_accuracy),
         cmocka_unit_test(test_bilinear),    cmocka_unit_test(test_rfft),
         cmocka_unit_test(test_complex_abs), cmocka_unit_test(test_quantize),
         cmocka_unit_test(test_pool),        cmocka_unit_test(test_tconv_f32),

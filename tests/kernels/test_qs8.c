@@ -36,10 +36,12 @@
 #include "dispatch.h"
 #include "generic/qs8_c.h"
 #include "pack.h"
+#include "ref/activation.h"
 #include "ref/binary.h"
 #include "ref/compare.h"
 #include "ref/dwconv.h"
 #include "ref/fc.h"
+#include "ref/quantize.h"
 #include "ref/softmax.h"
 #include "ref/transform.h"
 #include "ref/unary.h"
@@ -861,6 +863,152 @@ static void test_binary(void **state)
     })
 }
 
+/* ---- 16x8 elementwise: int16 ADD/SUB and the requantizing map ---- */
+
+/* int16 data: mostly uniform, sometimes pinned to the extremes. */
+static void fill_s16(int16_t *p, size_t n)
+{
+    const int mode = rnd_in(0, 5);
+    for (size_t i = 0; i < n; i++)
+        p[i] = mode == 0 ? (int16_t)(rnd() & 1 ? INT16_MAX : INT16_MIN)
+                         : (int16_t)rnd_in(INT16_MIN, INT16_MAX);
+}
+
+/* An activation range within int16: the whole type, or a random part of it. */
+static void rnd_range16(int32_t *lo, int32_t *hi)
+{
+    *lo = INT16_MIN;
+    *hi = INT16_MAX;
+    if (rnd_in(0, 2) == 0) {
+        *lo = rnd_in(INT16_MIN, 1000);
+        *hi = rnd_in(*lo, INT16_MAX);
+    }
+}
+
+/* ADD or SUB of K on int16 runs of random length (each operand advancing or repeating one
+ * element; 16x8's left shift 15 and zero offsets, sometimes others) against
+ * edge_ref_add_s16 / edge_ref_sub_s16; nothing past N written. */
+static int q16_binary_case(const edge_kernels *K, int round)
+{
+    const bool sub = round % 2;
+    const size_t n = (size_t)(round % 7 == 0 ? rnd_in(1000, 5000) : rnd_in(1, 100));
+    const size_t as = rnd_in(0, 3) != 0, bs = as ? rnd_in(0, 3) != 0 : 1;
+    int16_t *a = malloc(n * 2), *b = malloc(n * 2), *got = malloc(n * 2 + 32),
+            *want = malloc(n * 2);
+    fill_s16(a, n);
+    fill_s16(b, n);
+    edge_arith_params p = {0};
+    const int32_t dims[1] = {(int32_t)n}, one[1] = {1};
+    assert_true(edge_bcast_init(&p.shape, as ? dims : one, 1, bs ? dims : one, 1, dims, 1));
+    const bool odd = rnd_in(0, 4) == 0; /* offsets and a left shift 16x8 never has */
+    p.a_offset = odd ? rnd_zp() : 0;
+    p.b_offset = odd ? rnd_zp() : 0;
+    p.out_offset = odd ? rnd_zp() : 0;
+    p.left_shift = odd ? rnd_in(0, 15) : 15;
+    int32_t m[3], sh[3];
+    rnd_requant(m, sh, 3);
+    p.a_mult = m[0], p.b_mult = m[1], p.out_mult = m[2];
+    p.a_shift = sh[0] > 0 ? -sh[0] : sh[0];
+    p.b_shift = sh[1] > 0 ? -sh[1] : sh[1];
+    p.out_shift = sh[2] > 0 ? -sh[2] : sh[2];
+    rnd_range16(&p.act_min, &p.act_max);
+    (sub ? edge_ref_sub_s16 : edge_ref_add_s16)(&p, a, b, want);
+    const edge_qs8_binary_params q = {
+        p.a_offset, p.b_offset, p.out_offset, p.left_shift, p.a_mult,  p.a_shift, p.b_mult,
+        p.b_shift,  p.out_mult, p.out_shift,  p.act_min,    p.act_max, 0};
+    memset(got, 0x5a, n * 2 + 32);
+    (sub ? K->s16.sub : K->s16.add)(n, a, as, b, bs, got, &q);
+    int bad = memcmp(got, want, n * 2) != 0;
+    for (size_t i = n * 2; i < n * 2 + 32; i++)
+        bad |= ((unsigned char *)got)[i] != 0x5a;
+    if (bad)
+        print_error("%s: %s n=%zu strides %zu/%zu shifts %d/%d/%d left %d differs\n",
+                    K->s16.eltwise_name, sub ? "sub" : "add", n, as, bs, (int)p.a_shift,
+                    (int)p.b_shift, (int)p.out_shift, (int)p.left_shift);
+    free(a), free(b), free(got), free(want);
+    return bad;
+}
+
+/* K's requantizing map on a random run: int16 LEAKY_RELU (two multipliers) against
+ * edge_ref_leaky_relu_s16, or Requantize from int16 / int32 to int16 / int8 against
+ * edge_ref_requantize_*; nothing past N written. */
+static int q16_map_case(const edge_kernels *K, int round)
+{
+    const int kind = round % 5; /* leaky, s16->s16, s32->s16, s16->s8, s32->s8 */
+    const bool in32 = kind == 2 || kind == 4, out8 = kind >= 3;
+    const size_t n = (size_t)(round % 7 == 0 ? rnd_in(1000, 5000) : rnd_in(1, 100));
+    const size_t isz = in32 ? 4 : 2, osz = out8 ? 1 : 2;
+    unsigned char *in = malloc(n * isz), *got = malloc(n * osz + 32), *want = malloc(n * osz);
+    if (in32) {
+        for (size_t i = 0; i < n; i++) {
+            const int32_t v = rnd_in(0, 9) == 0 ? (rnd() & 1 ? INT32_MAX : INT32_MIN)
+                              : rnd_in(0, 1)    ? rnd_in(-70000, 70000)
+                                                : (int32_t)rnd();
+            memcpy(in + i * 4, &v, 4);
+        }
+    } else {
+        fill_s16((int16_t *)in, n);
+    }
+    int32_t m[2], sh[2];
+    rnd_requant(m, sh, 2);
+    edge_q16_map_params q = {0};
+    if (kind == 0) {
+        const edge_leaky_relu_params lp = {.in_zp = rnd_in(0, 3) ? 0 : rnd_zp(),
+                                           .out_zp = rnd_in(0, 3) ? 0 : rnd_zp(),
+                                           .id_mult = m[0],
+                                           .alpha_mult = m[1],
+                                           .id_shift = sh[0],
+                                           .alpha_shift = sh[1]};
+        edge_ref_leaky_relu_s16(&lp, (const int16_t *)in, (int16_t *)want, n);
+        q = (edge_q16_map_params){
+            lp.in_zp, lp.out_zp, m[0],      sh[0],
+            m[1],     sh[1],     INT16_MIN, INT16_MAX}; /* the reference clamps to the type */
+    } else {
+        const edge_requant_params rp = {
+            .in_zp = rnd_in(0, 3) ? 0 : rnd_zp(), .out_zp = rnd_zp(), .mult = m[0], .shift = sh[0]};
+        q = (edge_q16_map_params){rp.in_zp,
+                                  rp.out_zp,
+                                  m[0],
+                                  sh[0],
+                                  m[0],
+                                  sh[0],
+                                  out8 ? INT8_MIN : INT16_MIN,
+                                  out8 ? INT8_MAX : INT16_MAX};
+        if (kind == 1)
+            edge_ref_requantize_s16_s16(&rp, (const int16_t *)in, (int16_t *)want, n);
+        else if (kind == 2)
+            edge_ref_requantize_s32_s16(&rp, (const int32_t *)in, (int16_t *)want, n);
+        else if (kind == 3)
+            edge_ref_requantize_s16_s8(&rp, (const int16_t *)in, (int8_t *)want, n);
+        else
+            edge_ref_requantize_s32_s8(&rp, (const int32_t *)in, (int8_t *)want, n);
+    }
+    memset(got, 0x5a, n * osz + 32);
+    K->s16.map(n, in, in32, got, out8, &q);
+    int bad = memcmp(got, want, n * osz) != 0;
+    for (size_t i = n * osz; i < n * osz + 32; i++)
+        bad |= got[i] != 0x5a;
+    if (bad)
+        print_error("%s: map kind %d n=%zu mults %d/%d shifts %d/%d zp %d/%d differs\n",
+                    K->s16.eltwise_name, kind, n, (int)q.pos_mult, (int)q.neg_mult,
+                    (int)q.pos_shift, (int)q.neg_shift, (int)q.in_zp, (int)q.out_zp);
+    free(in), free(got), free(want);
+    return bad;
+}
+
+static void test_q16_eltwise(void **state)
+{
+    (void)state;
+    FOR_LEVELS(K->s16.map, {
+        int bad = 0, n = rounds(1000);
+        for (int r = 0; r < n; r++)
+            bad += q16_binary_case(K, r) + q16_map_case(K, r);
+        printf("# %s: %d int16 add/sub and %d map cases, %d differ\n", K->s16.eltwise_name, n, n,
+               bad);
+        assert_int_equal(bad, 0);
+    })
+}
+
 /* ---- row sums ---- */
 
 /* One sum_rows case, int8 or uint8 (U8), against the scalar sums; a quarter of them over
@@ -1237,14 +1385,15 @@ int main(void)
     if (!rng_state)
         rng_state = 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dispatch),      cmocka_unit_test(test_gemm),
-        cmocka_unit_test(test_dwconv),        cmocka_unit_test(test_add),
-        cmocka_unit_test(test_binary),        cmocka_unit_test(test_sum_rows),
-        cmocka_unit_test(test_gemm_contract), cmocka_unit_test(test_gemm_u8),
-        cmocka_unit_test(test_dw_u8),         cmocka_unit_test(test_max_rows),
-        cmocka_unit_test(test_lut8),          cmocka_unit_test(test_dconv),
-        cmocka_unit_test(test_dconv_u8),      cmocka_unit_test(test_igemm),
-        cmocka_unit_test(test_softmax),       cmocka_unit_test(test_argmax8),
+        cmocka_unit_test(test_dispatch), cmocka_unit_test(test_gemm),
+        cmocka_unit_test(test_dwconv),   cmocka_unit_test(test_add),
+        cmocka_unit_test(test_binary),   cmocka_unit_test(test_q16_eltwise),
+        cmocka_unit_test(test_sum_rows), cmocka_unit_test(test_gemm_contract),
+        cmocka_unit_test(test_gemm_u8),  cmocka_unit_test(test_dw_u8),
+        cmocka_unit_test(test_max_rows), cmocka_unit_test(test_lut8),
+        cmocka_unit_test(test_dconv),    cmocka_unit_test(test_dconv_u8),
+        cmocka_unit_test(test_igemm),    cmocka_unit_test(test_softmax),
+        cmocka_unit_test(test_argmax8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

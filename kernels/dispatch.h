@@ -113,6 +113,7 @@ typedef struct edge_kernels {
         const char *tconv_name;
         edge_f32_bin_row_fn add, sub, mul, max, min, div;
         edge_f32_map_fn relu, relu6, hard_swish, logistic, tanh, log;
+        edge_f32_softmax_fn softmax;
         edge_f32_pool_fn avgpool, maxpool;
         const char *pool_name;
         const char *eltwise_name; /* also QUANTIZE float32 -> int8 / uint8: */

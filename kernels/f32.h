@@ -18,6 +18,7 @@
 #include "ref/pool.h"
 #include "ref/quantize.h"
 #include "ref/resize.h"
+#include "ref/softmax.h"
 
 /* DEPTHWISE_CONV_2D, float32, depth multiplier 1 (out_c == in_c): output rows [row0, row1) of
  * P's output, row r = batch * out_h + oy, exactly edge_ref_dwconv_f32: per output element the
@@ -64,6 +65,11 @@ typedef edge_bcast_row_fn edge_f32_bin_row_fn;
  * edge_ref_tanh_f32 and edge_unary_log (the last three on ref/fexp.h's steps). IN == OUT is
  * allowed. */
 typedef void (*edge_f32_map_fn)(const float *in, float *out, size_t n);
+
+/* SOFTMAX float32: rows [row0, row1) of P's OUTER rows of DEPTH, exactly edge_ref_softmax_f32
+ * (its exponential is ref/fexp.h's edge_fexp; the row sum is added in element order). */
+typedef void (*edge_f32_softmax_fn)(const edge_softmax_params *p, const float *in, float *out,
+                                    size_t row0, size_t row1);
 
 /* RESIZE_BILINEAR: output rows [row0, row1) (row r = batch * out_h + y) of
  * edge_ref_resize_bilinear_s8 (Q10; every coordinate table entry's frac in [-1024, 2048], so
@@ -132,6 +138,8 @@ typedef void (*edge_f32_cabs_fn)(const float *in, float *out, size_t n);
     void edge_f32_hard_swish##SFX(const float *in, float *out, size_t n);                      \
     void edge_f32_logistic##SFX(const float *in, float *out, size_t n);                        \
     void edge_f32_log##SFX(const float *in, float *out, size_t n);                             \
+    void edge_f32_softmax##SFX(const edge_softmax_params *p, const float *in, float *out,      \
+                               size_t row0, size_t row1);                                      \
     void edge_f32_tanh##SFX(const float *in, float *out, size_t n);                            \
     void edge_f32_avgpool##SFX(const edge_pool_params *p, const float *in, float *out,         \
                                int32_t row0, int32_t row1);                                    \
@@ -177,6 +185,7 @@ EDGE_F32_DECLARE(__neon)
      .logistic = edge_f32_logistic##SFX,                 \
      .tanh = edge_f32_tanh##SFX,                         \
      .log = edge_f32_log##SFX,                           \
+     .softmax = edge_f32_softmax##SFX,                   \
      .avgpool = edge_f32_avgpool##SFX,                   \
      .maxpool = edge_f32_maxpool##SFX,                   \
      .pool_name = "f32_pool_rows" NAME,                  \

@@ -35,16 +35,23 @@ typedef struct softmax_data {
      * keys), exp(-d) in Q0.31, 0 below diff_min */
     int32_t exp_tab[256];
     edge_qs8_softmax_fn fn;
-    size_t chunk, n_tasks; /* rows per task, tasks */
+    edge_f32_softmax_fn f32; /* float32 on the kernel table (NULL: the reference) */
+    size_t chunk, n_tasks;   /* rows per task, tasks */
 } softmax_data;
+
+/* D's tasks: two per thread. */
+static void softmax_split(softmax_data *d, unsigned threads)
+{
+    const size_t parts = 2 * (size_t)threads;
+    d->chunk = (d->k.outer + parts - 1) / parts;
+    d->n_tasks = d->chunk ? (d->k.outer + d->chunk - 1) / d->chunk : 0;
+}
 
 /* The table of D (its k derived) and its tasks. */
 static void softmax_tables(softmax_data *d, unsigned threads)
 {
     edge_softmax_exp_table(&d->k, d->exp_tab);
-    const size_t parts = 2 * (size_t)threads;
-    d->chunk = (d->k.outer + parts - 1) / parts;
-    d->n_tasks = d->chunk ? (d->k.outer + d->chunk - 1) / d->chunk : 0;
+    softmax_split(d, threads);
 }
 
 typedef struct softmax_job {
@@ -61,6 +68,10 @@ static void softmax_task(void *ctx, size_t task, unsigned thread)
     const softmax_data *d = j->d;
     const size_t depth = d->k.depth, r0 = task * d->chunk;
     const size_t r1 = r0 + d->chunk < d->k.outer ? r0 + d->chunk : d->k.outer;
+    if (d->f32) {
+        d->f32(&d->k, (const float *)j->in, (float *)j->out, r0, r1);
+        return;
+    }
     const edge_qs8_softmax_params kp = {d->exp_tab, d->type == EDGE_INT8 ? 0x80 : 0};
     d->fn(r1 - r0, depth, j->in + r0 * depth, j->out + r0 * depth, &kp);
 }
@@ -117,6 +128,13 @@ static int softmax_prepare(edge_prep *p, edge_node *n)
             softmax_tables(&d, p->m->threads);
             d.fn = kt->softmax.fn;
             n->kernel = kt->softmax.name;
+        }
+    } else {
+        const edge_kernels *kt = edge_op_kernels(p);
+        if (kt && kt->f32.softmax && d.k.depth) {
+            softmax_split(&d, p->m->threads);
+            d.f32 = kt->f32.softmax;
+            n->kernel = kt->f32.eltwise_name;
         }
     }
     return edge_op_keep(p, n, &d, sizeof d);

@@ -9,6 +9,7 @@
  * f32_dw_impl.h (which defines the vector types). Every lane does the reference's operations on its
  * element in the reference's order (kernels/ref/binary.c, activation.c); comparisons and selects
  * are masks. Does not own the broadcast walk (kernels/ref/binary.c) or dispatch. */
+#include <float.h>
 #include <stdbool.h>
 #include <string.h>
 #if defined(__x86_64__)
@@ -232,6 +233,50 @@ void F32_FN(edge_f32_logistic)(const float *in, float *out, size_t n)
         out[i] = edge_flogistic(in[i]);
 }
 F32_MAP(edge_f32_tanh, f32_tanh(v), edge_ftanh(v))
+
+/* SOFTMAX float32 rows [ROW0, ROW1) of P (edge_ref_softmax_f32): the maximum by the
+ * reference's select on lanes, then across them (a maximum is the same in any order; -0 and
+ * +0 give the same differences); the exponentials on lanes (edge_fexp's steps) into OUT; their
+ * sum in element order, as the reference adds; then the divisions on lanes. */
+void F32_FN(edge_f32_softmax)(const edge_softmax_params *p, const float *in, float *out,
+                              size_t row0, size_t row1)
+{
+    const size_t depth = p->depth;
+    const f32v beta = f32_splat(p->beta), one = f32_splat(1.0f), zero = f32_splat(0.0f);
+    for (size_t r = row0; r < row1; r++) {
+        const float *x = in + r * depth;
+        float *y = out + r * depth;
+        f32v mv = f32_splat(-FLT_MAX);
+        size_t c = 0;
+        for (; c + F32_LANES <= depth; c += F32_LANES) {
+            const f32v v = f32_ld(x + c);
+            mv = f32_sel(mv < v, v, mv);
+        }
+        float max = -FLT_MAX;
+        for (int l = 0; l < F32_LANES; l++)
+            max = max < mv[l] ? mv[l] : max;
+        for (; c < depth; c++)
+            max = max < x[c] ? x[c] : max;
+        const f32v maxv = f32_splat(max);
+        for (c = 0; c + F32_LANES <= depth; c += F32_LANES) {
+            const f32v a = (f32_ld(x + c) - maxv) * beta;
+            const i32v nan = a != a;
+            f32v q, s;
+            f32_fexp_parts(f32_sel(nan, zero, a), &q, &s);
+            f32_st(y + c, f32_sel(nan, a, s * (q + one)));
+        }
+        for (; c < depth; c++)
+            y[c] = edge_fexp((x[c] - max) * p->beta);
+        float sum = 0.0f;
+        for (c = 0; c < depth; c++)
+            sum += y[c];
+        const f32v sv = f32_splat(sum);
+        for (c = 0; c + F32_LANES <= depth; c += F32_LANES)
+            f32_st(y + c, f32_ld(y + c) / sv);
+        for (; c < depth; c++)
+            y[c] = y[c] / sum;
+    }
+}
 
 /* ref/fexp.h's edge_flog on lanes. */
 static inline __attribute__((always_inline)) f32v f32_log(f32v x)

@@ -1,7 +1,8 @@
 /* kernels/ref/fexp.h - the float32 exponential of LOGISTIC and TANH, and the logarithm of LOG,
  * in operations a SIMD lane repeats exactly.
  *
- * Owns: edge_fexp_parts and the float32 logistic and tanh on it (edge_flogistic, edge_ftanh),
+ * Owns: edge_fexp_parts and the float32 exponential, logistic and tanh on it (edge_fexp for
+ * SOFTMAX, edge_flogistic, edge_ftanh),
  * the definitions the reference kernels (activation.c, and so LSTM) and the vector kernels
  * (kernels/generic/f32_eltwise_impl.h) share: every step is one IEEE single operation with no
  * fused multiply-add (the build compiles with -ffp-contract=off), so a lane that does the same
@@ -96,6 +97,15 @@ static inline float edge_ftanh(float v)
     b |= sign;
     memcpy(&v, &b, sizeof v);
     return v;
+}
+
+/* exp(X) on edge_fexp_parts (SOFTMAX's exponentials): NaN passes through; above 88 it is
+ * exp(88), below -87 0 (expf: infinity past 88.72, subnormal below -87.3). */
+static inline float edge_fexp(float x)
+{
+    float q, s;
+    edge_fexp_parts(x != x ? 0.0f : x, &q, &s);
+    return x != x ? x : s * (q + 1.0f);
 }
 
 #define EDGE_FLOG_SQRTHF 0.707106781186547524f

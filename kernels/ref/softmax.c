@@ -9,6 +9,7 @@
 #include <float.h>
 #include <math.h>
 
+#include "fexp.h"
 #include "fixedpoint.h"
 #include "requant.h"
 
@@ -107,7 +108,7 @@ void edge_ref_softmax_f32(const edge_softmax_params *p, const float *in, float *
             max = max < x[c] ? x[c] : max; /* std::max(max, x) */
         float sum = 0.0f;
         for (size_t c = 0; c < depth; c++) {
-            y[c] = expf((x[c] - max) * p->beta);
+            y[c] = edge_fexp((x[c] - max) * p->beta); /* expf's value within 2 ulp */
             sum += y[c];
         }
         for (size_t c = 0; c < depth; c++)

@@ -9,7 +9,8 @@
  *          for int8, 0 for uint8). Where TFLite would abort or overflow (a row
  *          whose exponentials sum to 512 or more, so that every output rounds
  *          to its minimum) the outputs are the type's minimum;
- *   f32:   TFLite's reference float softmax with beta.
+ *   f32:   TFLite's reference float softmax with beta, its exponential ref/fexp.h's edge_fexp
+ *          (steps the vector rows repeat; the row sum is added in element order everywhere).
  * Does not own: deriving the parameters (backends/cpu/op_softmax.c). */
 #ifndef EDGE_REF_SOFTMAX_H
 #define EDGE_REF_SOFTMAX_H

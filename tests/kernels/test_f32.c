@@ -43,7 +43,9 @@
 #include "hybrid_fast.h"
 #include "ref/pool.h"
 #include "ref/quantize.h"
+#include "ref/fexp.h"
 #include "ref/resize.h"
+#include "ref/softmax.h"
 #include "test_rng.h"
 
 /* Mostly ordinary values, sometimes the special ones the lanes must carry as the reference does. */
@@ -246,6 +248,68 @@ static void test_fexp_accuracy(void **state)
            n, worst_l, (double)at_l, worst_t, (double)at_t);
     assert_true(worst_l <= 4.0);
     assert_true(worst_t <= 4.0);
+}
+
+/* SOFTMAX float32: every level's rows against edge_ref_softmax_f32 on random shapes (depths
+ * 1..300, a lane's multiple or not), betas (negative and large too) and values with specials,
+ * whole and as a middle range of rows. */
+static void test_softmax_f32(void **state)
+{
+    (void)state;
+    const edge_kernels *tables[4];
+    const int n_tables = level_tables(tables);
+    const int n = rounds(300);
+    for (int round = 0; round < n; round++) {
+        edge_softmax_params p = {.outer = (size_t)rnd_in(1, 6),
+                                 .depth = (size_t)(round < 40 ? round + 1 : rnd_in(1, 300)),
+                                 .beta = rnd_in(0, 4) == 0 ? (float)rnd_in(-3, 40) : 1.0f};
+        const size_t count = p.outer * p.depth;
+        float *in = malloc(count * sizeof *in), *want = malloc(count * sizeof *want);
+        float *got = malloc(count * sizeof *got);
+        assert_true(in && want && got);
+        fill(in, count, rnd_in(0, 3) == 0);
+        if (round % 3 == 2)
+            for (size_t i = 0; i < count; i++)
+                in[i] *= (float)rnd_in(1, 40);
+        edge_ref_softmax_f32(&p, in, want);
+        for (int t = 0; t < n_tables; t++) {
+            if (!tables[t]->f32.softmax)
+                continue;
+            memset(got, 0, count * sizeof *got);
+            tables[t]->f32.softmax(&p, in, got, 0, p.outer);
+            check_same(got, want, count, "SOFTMAX", tables[t]->name, round);
+            const size_t r0 = (size_t)rnd_in(0, (int32_t)p.outer - 1);
+            memset(got, 0, count * sizeof *got);
+            tables[t]->f32.softmax(&p, in, got, r0, r0 + 1);
+            check_same(got + r0 * p.depth, want + r0 * p.depth, p.depth, "SOFTMAX row",
+                       tables[t]->name, round);
+        }
+        free(in);
+        free(want);
+        free(got);
+    }
+}
+
+/* SOFTMAX's exponential (edge_fexp) against exp in double on every 97th float of [-87, 88]:
+ * within 2 ulp, and NaN through. */
+static void test_fexp_softmax_accuracy(void **state)
+{
+    (void)state;
+    double worst = 0.0;
+    float at = 0.0f;
+    for (uint32_t b = 0; b < 0xFFFFFFFFu - 97; b += 97) {
+        float x;
+        memcpy(&x, &b, sizeof x);
+        if (!(x >= -87.0f && x <= 88.0f))
+            continue;
+        const double e = ulps(edge_fexp(x), exp((double)x));
+        if (e > worst)
+            worst = e, at = x;
+    }
+    assert_true(isnan(edge_fexp(NAN)));
+    assert_true(edge_fexp(-100.0f) == 0.0f);
+    printf("# SOFTMAX's exponential within %.2f ulp (worst at %.9g)\n", worst, (double)at);
+    assert_true(worst <= 2.0);
 }
 
 /* LOG: every level's map on random bit patterns (every sign, exponent, subnormals, zeros,
@@ -923,6 +987,7 @@ int main(void)
         cmocka_unit_test(test_dw_f32),      cmocka_unit_test(test_binary_f32),
         cmocka_unit_test(test_unary_f32),   cmocka_unit_test(test_fexp_accuracy),
         cmocka_unit_test(test_log_f32),     cmocka_unit_test(test_flog_accuracy),
+        cmocka_unit_test(test_softmax_f32), cmocka_unit_test(test_fexp_softmax_accuracy),
         cmocka_unit_test(test_bilinear),    cmocka_unit_test(test_rfft),
         cmocka_unit_test(test_complex_abs), cmocka_unit_test(test_quantize),
         cmocka_unit_test(test_pool),        cmocka_unit_test(test_tconv_f32),

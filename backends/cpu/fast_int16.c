@@ -9,7 +9,10 @@
  * product of the whole window. TRANSPOSE_CONV gathers too: an output pixel takes, from every
  * input pixel whose scatter reaches it, the dot product of that pixel's channels with the
  * weights of the tap that lands on it. Output pixels are split over the interpreter's threads,
- * each with its own scratch. Does not own validation, multipliers or dispatch
+ * each with its own scratch. int8 TRANSPOSE_CONV runs on the same gather: an input pixel's
+ * channels plus the input offset fit int16 exactly, the products are the reference's, and its
+ * wrapping int32 sums are the int64 sums modulo 2^32; then the int8 output stage
+ * (EDGE_OUTPUT_STAGE). Does not own validation, multipliers or dispatch
  * (backends/cpu/op_conv.c, op_tconv.c). */
 #include "fast_int16.h"
 
@@ -27,6 +30,10 @@ typedef struct s16_job {
     char *scratch;
     size_t stride; /* bytes between two threads' scratch */
     size_t chunk;  /* output pixels per task */
+    /* int8 TRANSPOSE_CONV (in, bias and out NULL): int8 input, int32 bias, int8 output */
+    const int8_t *in8;
+    const int32_t *bias32;
+    int8_t *out8;
 } s16_job;
 
 size_t edge_fast_conv_s16_scratch(const edge_conv_params *k)
@@ -89,7 +96,7 @@ static void run_pixels(edge_task_fn task, edge_dot16x8_fn dot, const edge_conv_p
                        void *scratch, size_t stride, edge_exec *ex)
 {
     const size_t pixels = (size_t)k->batches * (size_t)k->out_h * (size_t)k->out_w;
-    s16_job j = {dot, k, in, w, bias, out, scratch, stride, pixel_chunk(k, ex)};
+    s16_job j = {dot, k, in, w, bias, out, scratch, stride, pixel_chunk(k, ex), NULL, NULL, NULL};
     edge_exec_parallel(ex, (pixels + j.chunk - 1) / j.chunk, task, &j);
 }
 
@@ -103,6 +110,11 @@ void edge_fast_conv_s16(edge_dot16x8_fn dot, const edge_conv_params *k, const in
 size_t edge_fast_tconv_s16_scratch(const edge_conv_params *k)
 {
     return (size_t)k->out_c * sizeof(int64_t);
+}
+
+size_t edge_fast_tconv_s8_scratch(const edge_conv_params *k)
+{
+    return edge_fast_tconv_s16_scratch(k) + (size_t)k->in_c * sizeof(int16_t);
 }
 
 /* The input positions along one axis whose scatter reaches output position O: input i with
@@ -138,13 +150,26 @@ static void tconv_task(void *ctx, size_t task, unsigned thread)
             const int32_t fy = oy + k->pad_h - iy * k->stride_h;
             for (int32_t ix = ix0; ix < ix0 + nx; ix++) {
                 const int32_t fx = ox + k->pad_w - ix * k->stride_w;
-                const int16_t *x =
-                    j->in + ((b * (size_t)k->in_h + (size_t)iy) * (size_t)k->in_w + (size_t)ix) * c;
+                const size_t at =
+                    ((b * (size_t)k->in_h + (size_t)iy) * (size_t)k->in_w + (size_t)ix) * c;
+                const int16_t *x = j->in + at;
+                if (j->in8) { /* x + input_offset, exact in int16 */
+                    int16_t *xw = (int16_t *)(acc + k->out_c);
+                    for (size_t i = 0; i < c; i++)
+                        xw[i] = (int16_t)(j->in8[at + i] + k->input_offset);
+                    x = xw;
+                }
                 const int8_t *wt = j->w + ((size_t)fy * (size_t)k->k_w + (size_t)fx) * c;
                 const size_t oc_step = (size_t)k->k_h * (size_t)k->k_w * c;
                 for (int32_t oc = 0; oc < k->out_c; oc++)
                     acc[oc] += j->dot(x, wt + (size_t)oc * oc_step, c);
             }
+        }
+        if (j->out8) { /* the int32 sum wraps as the reference's: the int64 sum mod 2^32 */
+            int8_t *o = j->out8 + pix * (size_t)k->out_c;
+            for (int32_t oc = 0; oc < k->out_c; oc++)
+                o[oc] = (int8_t)EDGE_OUTPUT_STAGE(k, (int32_t)(uint32_t)acc[oc], j->bias32, oc);
+            continue;
         }
         int16_t *o = j->out + pix * (size_t)k->out_c;
         for (int32_t oc = 0; oc < k->out_c; oc++)
@@ -157,4 +182,13 @@ void edge_fast_tconv_s16(edge_dot16x8_fn dot, const edge_conv_params *k, const i
                          size_t stride, edge_exec *ex)
 {
     run_pixels(tconv_task, dot, k, in, w, bias, out, scratch, stride, ex);
+}
+
+void edge_fast_tconv_s8(edge_dot16x8_fn dot, const edge_conv_params *k, const int8_t *in,
+                        const int8_t *w, const int32_t *bias, int8_t *out, void *scratch,
+                        size_t stride, edge_exec *ex)
+{
+    const size_t pixels = (size_t)k->batches * (size_t)k->out_h * (size_t)k->out_w;
+    s16_job j = {dot, k, NULL, w, NULL, NULL, scratch, stride, pixel_chunk(k, ex), in, bias, out};
+    edge_exec_parallel(ex, (pixels + j.chunk - 1) / j.chunk, tconv_task, &j);
 }

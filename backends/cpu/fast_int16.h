@@ -1,5 +1,5 @@
-/* backends/cpu/fast_int16.h - 16x8 CONV_2D and TRANSPOSE_CONV on the level's dot product
- * (internal).
+/* backends/cpu/fast_int16.h - 16x8 CONV_2D and TRANSPOSE_CONV, and int8 TRANSPOSE_CONV, on the
+ * level's 16x8 dot product (internal).
  *
  * Owns: the drivers' contracts. Each computes exactly what its reference computes
  * (edge_ref_conv_s16, edge_ref_tconv_s16 of kernels/ref: int16 input, int8 OHWI weights,
@@ -25,5 +25,12 @@ size_t edge_fast_tconv_s16_scratch(const edge_conv_params *k);
 void edge_fast_tconv_s16(edge_dot16x8_fn dot, const edge_conv_params *k, const int16_t *in,
                          const int8_t *w, const int64_t *bias, int16_t *out, void *scratch,
                          size_t stride, edge_exec *ex);
+
+/* int8 TRANSPOSE_CONV (edge_ref_tconv_s8: K's input offset, int32 bias, int8 output) on the
+ * same 16x8 dot product. */
+size_t edge_fast_tconv_s8_scratch(const edge_conv_params *k);
+void edge_fast_tconv_s8(edge_dot16x8_fn dot, const edge_conv_params *k, const int8_t *in,
+                        const int8_t *w, const int32_t *bias, int8_t *out, void *scratch,
+                        size_t stride, edge_exec *ex);
 
 #endif

@@ -237,6 +237,10 @@ static int tconv_prepare(edge_prep *p, edge_node *n)
         d->dot16 = kt->s16.dot;
         n->scratch_bytes = edge_fast_tconv_s16_scratch(&k);
         n->kernel = kt->s16.tconv_name;
+    } else if (type == EDGE_INT8 && kt && kt->s16.dot) {
+        d->dot16 = kt->s16.dot;
+        n->scratch_bytes = edge_fast_tconv_s8_scratch(&k);
+        n->kernel = kt->s16.tconv_name;
     }
     return tconv_quantize(p, n, d);
 }
@@ -278,7 +282,13 @@ static void tconv_eval(const edge_node *n, void *const *t, void *scratch, edge_e
         return;
     }
     switch (d->type) {
-    case EDGE_INT8: edge_ref_tconv_s8(&d->k, in, w, bias, out, scratch); break;
+    case EDGE_INT8:
+        if (d->dot16)
+            edge_fast_tconv_s8(d->dot16, &d->k, in, w, bias, out, scratch,
+                               edge_op_scratch_stride(n), ex);
+        else
+            edge_ref_tconv_s8(&d->k, in, w, bias, out, scratch);
+        break;
     case EDGE_UINT8: edge_ref_tconv_u8(&d->k, in, w, bias, out, scratch); break;
     case EDGE_INT16:
         if (d->dot16)

@@ -8,8 +8,9 @@
  * two and three threads, against edge_ref_conv_s16 / edge_ref_tconv_s16 on random geometries
  * (windows 1..5, strides and dilations 1..3, every padding, batches 1 and 2, channel counts
  * 1..70 and windows longer than a chunk), random and extreme inputs, weights and int64 biases,
- * multipliers with shifts from -31 to 7 and clipped activation ranges. A level the CPU lacks is
- * skipped, visibly. */
+ * multipliers with shifts from -31 to 7 and clipped activation ranges; and int8
+ * TRANSPOSE_CONV (edge_fast_tconv_s8) against edge_ref_tconv_s8 the same way, with input offsets,
+ * output zero points and int32 biases near the ends. A level the CPU lacks is skipped, visibly. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -202,7 +203,63 @@ static int s16_case(const edge_kernels *const *tables, int n_tables, edge_exec *
     return bad;
 }
 
-static void run_cases(bool transpose)
+/* One int8 TRANSPOSE_CONV case (edge_fast_tconv_s8) on every table's dot product with no team,
+ * two and three threads against edge_ref_tconv_s8: random input offsets, output zero points,
+ * int8 activation ranges and int32 biases (near the ends too: the sum wraps); the number of
+ * outputs that differ. */
+static int s8_tconv_case(const edge_kernels *const *tables, int n_tables, edge_exec *const *teams,
+                         bool transpose, int round)
+{
+    (void)transpose;
+    int32_t mult[40], shift[40];
+    edge_conv_params k;
+    random_s16(&k, true, mult, shift);
+    k.input_offset = rnd_in(0, 3) == 0 ? (rnd() & 1 ? 128 : -127) : rnd_in(-127, 128);
+    k.output_offset = rnd_in(-128, 127);
+    const bool clip = rnd_in(0, 2) == 0;
+    k.act_min = clip ? rnd_in(-128, 0) : -128;
+    k.act_max = clip ? rnd_in(0, 127) : 127;
+    const size_t n_in = prod(k.batches, k.in_h, k.in_w, k.in_c);
+    const size_t n_out = prod(k.batches, k.out_h, k.out_w, k.out_c);
+    const size_t n_w = prod(k.out_c, k.k_h, k.k_w, k.in_c);
+    int8_t *in = malloc(n_in), *want = malloc(n_out), *got = malloc(n_out), *w = malloc(n_w);
+    int32_t bias[40];
+    const size_t stride = (edge_fast_tconv_s8_scratch(&k) + 63) & ~(size_t)63;
+    void *scratch = aligned_alloc(64, 3 * stride + 64);
+    int32_t *ref_scratch = malloc(edge_ref_tconv_scratch(&k, sizeof(int32_t)));
+    assert_true(in && want && got && w && scratch && ref_scratch);
+    const int mode = rnd_in(0, 5); /* 1, 2: extreme inputs and weights */
+    for (size_t i = 0; i < n_in; i++)
+        in[i] = (int8_t)(mode == 1 ? -128 : mode == 2 ? 127 : rnd_in(-128, 127));
+    for (size_t i = 0; i < n_w; i++)
+        w[i] = rnd_w(mode <= 2 ? mode : 0);
+    for (int32_t c = 0; c < k.out_c; c++)
+        bias[c] = rnd_in(0, 5) == 0 ? INT32_MAX - rnd_in(0, 100) : (int32_t)rnd() / 1024;
+    const int32_t *b = rnd_in(0, 4) == 0 ? NULL : bias;
+    edge_ref_tconv_s8(&k, in, w, b, want, ref_scratch);
+    int bad = 0;
+    for (int t = 0; t < n_tables; t++)
+        for (int team = 0; team < 3; team++) {
+            memset(got, 0xA5, n_out);
+            edge_fast_tconv_s8(tables[t]->s16.dot, &k, in, w, b, got, scratch, stride, teams[team]);
+            if (memcmp(got, want, n_out)) {
+                size_t i = 0;
+                while (got[i] == want[i])
+                    i++;
+                printf("# round %d s8 tconv level %s team %d: output %zu of %zu is %d, the "
+                       "reference %d\n",
+                       round, tables[t]->name, team, i, n_out, got[i], want[i]);
+                bad++;
+            }
+        }
+    free(in), free(want), free(got), free(w), free(scratch), free(ref_scratch);
+    return bad;
+}
+
+typedef int case_fn(const edge_kernels *const *tables, int n_tables, edge_exec *const *teams,
+                    bool transpose, int round);
+
+static void run_cases(case_fn *one, bool transpose)
 {
     const edge_kernels *tables[4];
     const int n_tables = dot_tables(tables);
@@ -211,7 +268,8 @@ static void run_cases(bool transpose)
     assert_non_null(teams[2]);
     int bad = 0;
     for (int round = 0; round < 400; round++)
-        bad += s16_case(tables, n_tables, teams, transpose, round);
+        bad += one(tables, n_tables, teams, transpose, round);
+    printf("# 400 cases x %d levels x 3 teams, %d differ\n", n_tables, bad);
     edge__exec_free(teams[1]);
     edge__exec_free(teams[2]);
     assert_int_equal(bad, 0);
@@ -220,13 +278,19 @@ static void run_cases(bool transpose)
 static void test_conv_s16(void **state)
 {
     (void)state;
-    run_cases(false);
+    run_cases(s16_case, false);
 }
 
 static void test_tconv_s16(void **state)
 {
     (void)state;
-    run_cases(true);
+    run_cases(s16_case, true);
+}
+
+static void test_tconv_s8(void **state)
+{
+    (void)state;
+    run_cases(s8_tconv_case, true);
 }
 
 int main(void)
@@ -235,6 +299,7 @@ int main(void)
         cmocka_unit_test(test_dot16),
         cmocka_unit_test(test_conv_s16),
         cmocka_unit_test(test_tconv_s16),
+        cmocka_unit_test(test_tconv_s8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

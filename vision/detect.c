@@ -1,0 +1,164 @@
+/* vision/detect.c - YOLO head decoders and greedy NMS (detect.h).
+ *
+ * Owns: the decoders' scans and the NMS. The YOLOv8 head is attribute-major, so a column's
+ * scores lie ANCHORS apart: it is scanned a block of DECODE_BLOCK anchors at a time, class row
+ * by class row, each row's block contiguous, the best raw score and class per anchor kept on
+ * the stack. Raw scores are compared as raw values (dequantization is increasing in them), so
+ * thresholds and maxima cost no conversion; only a candidate's box and score are dequantized.
+ * Does not own: detect.h's contract. */
+#include "detect.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#define DECODE_BLOCK 64
+
+/* Raw element I of H as a number comparable across elements: the value for float32, the
+ * integer otherwise. */
+static float raw_at(const edge_head *h, size_t i)
+{
+    switch (h->type) {
+    case EDGE_INT8: return (float)((const int8_t *)h->data)[i];
+    case EDGE_UINT8: return (float)((const uint8_t *)h->data)[i];
+    default: return ((const float *)h->data)[i];
+    }
+}
+
+/* The value of raw R of H. */
+static float deq(const edge_head *h, float r)
+{
+    return h->type == EDGE_FLOAT32 ? r : (r - (float)h->zero_point) * h->scale;
+}
+
+int32_t edge_head_threshold_q(const edge_head *h, float t)
+{
+    const int32_t lo = h->type == EDGE_INT8 ? INT8_MIN : 0;
+    const int32_t hi = h->type == EDGE_INT8 ? INT8_MAX : UINT8_MAX;
+    for (int32_t q = lo; q <= hi; q++) /* 256 at most, once per call */
+        if ((float)(q - h->zero_point) * h->scale >= t)
+            return q;
+    return hi + 1;
+}
+
+/* The raw value a score must reach: T for float32, edge_head_threshold_q otherwise. */
+static float raw_threshold(const edge_head *h, float t)
+{
+    return h->type == EDGE_FLOAT32 ? t : (float)edge_head_threshold_q(h, t);
+}
+
+float edge_iou(const edge_detection *a, const edge_detection *b)
+{
+    const float w = fminf(a->x1, b->x1) - fmaxf(a->x0, b->x0);
+    const float h = fminf(a->y1, b->y1) - fmaxf(a->y0, b->y0);
+    if (!(w > 0.0f && h > 0.0f))
+        return 0.0f;
+    const float inter = w * h;
+    const float ua = (a->x1 - a->x0) * (a->y1 - a->y0) + (b->x1 - b->x0) * (b->y1 - b->y0) - inter;
+    return ua > 0.0f ? inter / ua : 0.0f;
+}
+
+/* Descending score; equal scores by class, then position, so the order is total. */
+static int by_score(const void *pa, const void *pb)
+{
+    const edge_detection *a = pa, *b = pb;
+    if (a->score != b->score)
+        return a->score > b->score ? -1 : 1;
+    if (a->cls != b->cls)
+        return a->cls < b->cls ? -1 : 1;
+    const float ka[4] = {a->x0, a->y0, a->x1, a->y1}, kb[4] = {b->x0, b->y0, b->x1, b->y1};
+    for (int i = 0; i < 4; i++)
+        if (ka[i] != kb[i])
+            return ka[i] < kb[i] ? -1 : 1;
+    return 0;
+}
+
+size_t edge_nms(edge_detection *dets, size_t n, const edge_detect_params *p)
+{
+    qsort(dets, n, sizeof *dets, by_score);
+    size_t kept = 0;
+    for (size_t i = 0; i < n && kept < p->max_detections; i++) {
+        bool keep = true;
+        for (size_t k = 0; k < kept && keep; k++)
+            if ((p->class_agnostic || dets[k].cls == dets[i].cls) &&
+                edge_iou(&dets[k], &dets[i]) > p->iou_threshold)
+                keep = false;
+        if (keep)
+            dets[kept++] = dets[i];
+    }
+    return kept;
+}
+
+/* OUT[*N] (while *N < CAP): class CLS with SCORE, its box from H's cx, cy, w, h at raw
+ * elements AT, AT + STEP, AT + 2 STEP, AT + 3 STEP. */
+static void emit(const edge_head *h, size_t at, size_t step, float score, int32_t cls,
+                 edge_detection *out, size_t *n, size_t cap)
+{
+    if (*n == cap)
+        return;
+    const float cx = deq(h, raw_at(h, at)), cy = deq(h, raw_at(h, at + step));
+    const float w = deq(h, raw_at(h, at + 2 * step)), hh = deq(h, raw_at(h, at + 3 * step));
+    out[(*n)++] =
+        (edge_detection){cx - 0.5f * w, cy - 0.5f * hh, cx + 0.5f * w, cy + 0.5f * hh, score, cls};
+}
+
+size_t edge_decode_yolov8(const edge_head *h, size_t classes, size_t anchors,
+                          const edge_detect_params *p, edge_detection *out, size_t cap,
+                          size_t *seen)
+{
+    const float thr = raw_threshold(h, p->score_threshold);
+    size_t n = 0, passed = 0;
+    for (size_t a0 = 0; a0 < anchors; a0 += DECODE_BLOCK) {
+        const size_t len = anchors - a0 < DECODE_BLOCK ? anchors - a0 : DECODE_BLOCK;
+        float best[DECODE_BLOCK];
+        int32_t cls[DECODE_BLOCK];
+        for (size_t i = 0; i < len; i++)
+            best[i] = -INFINITY, cls[i] = -1;
+        for (size_t c = 0; c < classes; c++) {
+            const size_t row = (4 + c) * anchors + a0;
+            for (size_t i = 0; i < len; i++) {
+                const float v = raw_at(h, row + i);
+                if (v > best[i])
+                    best[i] = v, cls[i] = (int32_t)c;
+            }
+        }
+        for (size_t i = 0; i < len; i++) {
+            if (!(cls[i] >= 0 && best[i] >= thr))
+                continue;
+            passed++;
+            emit(h, a0 + i, anchors, deq(h, best[i]), cls[i], out, &n, cap);
+        }
+    }
+    if (seen)
+        *seen = passed;
+    return n;
+}
+
+size_t edge_decode_yolov5(const edge_head *h, size_t classes, size_t anchors,
+                          const edge_detect_params *p, edge_detection *out, size_t cap,
+                          size_t *seen)
+{
+    const float thr = raw_threshold(h, p->score_threshold);
+    const size_t stride = 5 + classes;
+    size_t n = 0, passed = 0;
+    for (size_t a = 0; a < anchors; a++) {
+        const size_t at = a * stride;
+        const float obj = raw_at(h, at + 4);
+        if (!(obj >= thr)) /* a class score is at most 1: the product cannot reach it */
+            continue;
+        float best = -INFINITY;
+        int32_t cls = -1;
+        for (size_t c = 0; c < classes; c++) {
+            const float v = raw_at(h, at + 5 + c);
+            if (v > best)
+                best = v, cls = (int32_t)c;
+        }
+        const float score = deq(h, obj) * deq(h, best);
+        if (cls < 0 || !(score >= p->score_threshold))
+            continue;
+        passed++;
+        emit(h, at, 1, score, cls, out, &n, cap);
+    }
+    if (seen)
+        *seen = passed;
+    return n;
+}

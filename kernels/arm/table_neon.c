@@ -28,7 +28,7 @@
 const edge_kernels edge_kernels_neon = {
     .isa = EDGE_ISA_NEON,
     .name = "neon",
-    .gemm = {GEMM_FN, GEMM_NAME, GEMM_MR, GEMM_NR, GEMM_KR, 0},
+    .gemm = {GEMM_FN, GEMM_NAME, GEMM_MR, GEMM_NR, GEMM_KR, 0, NULL},
     .dw = {edge_qs8_dw_16c__neon, "qs8_dw_16c__neon", EDGE_DW_NEON_CR},
     .dw_u8 = {edge_qs8_dw_u8_16c__neon, "qs8_dw_u8_16c__neon"},
     .dconv = {edge_qs8_dconv_8c4__neon, "qs8_dconv_8c4__neon", EDGE_DCONV_NEON_CR, 4, 0},

@@ -16,7 +16,7 @@ const edge_kernels edge_kernels_neondot = {
     .isa = EDGE_ISA_NEONDOT,
     .name = "neondot",
     .gemm = {edge_qs8_gemm_4x16c4__neondot, "qs8_gemm_4x16c4__neondot", EDGE_GEMM_NEONDOT_MR,
-             EDGE_GEMM_NEONDOT_NR, EDGE_GEMM_NEONDOT_KR, 0},
+             EDGE_GEMM_NEONDOT_NR, EDGE_GEMM_NEONDOT_KR, 0, NULL},
     .igemm = {edge_qs8_igemm_4x16c4__neondot, "qs8_igemm_4x16c4__neondot"},
     .gemm_u8 = {edge_qs8_gemm_u8_4x16c4__neondot, "qs8_gemm_u8_4x16c4__neondot",
                 EDGE_GEMM_NEONDOT_MR, EDGE_GEMM_NEONDOT_NR, EDGE_GEMM_NEONDOT_KR},

@@ -166,7 +166,7 @@ void edge_qs8_softmax__c(size_t rows, size_t depth, const uint8_t *x, uint8_t *o
 const edge_kernels edge_kernels_c = {
     .isa = EDGE_ISA_SCALAR,
     .name = "c",
-    .gemm = {edge_qs8_gemm_4x8c4__c, "qs8_gemm_4x8c4__c", C_MR, C_NR, C_KR, 0},
+    .gemm = {edge_qs8_gemm_4x8c4__c, "qs8_gemm_4x8c4__c", C_MR, C_NR, C_KR, 0, NULL},
     .igemm = {edge_qs8_igemm_4x8c4__c, "qs8_igemm_4x8c4__c"},
     .gemm_u8 = {edge_qs8_gemm_u8_4x8c4__c, "qs8_gemm_u8_4x8c4__c", 4, 8, 4},
     .dw_u8 = {edge_qs8_dw_u8__c, "qs8_dw_u8__c"},

@@ -42,6 +42,8 @@ static void usage(FILE *f)
                "                                  run the model once on raw input bytes\n"
                "  run FILE.tflite --profile [--runs N] [--input F ...]\n"
                "                                  time each node over N invokes\n"
+               "  detect IMAGE --model FILE.tflite [--type yolov8|yolov5|ssd] [--labels FILE]\n"
+               "                                  objects in a JPEG or PNG, in its pixels\n"
                "\n"
                "Exit codes: 0 success, 1 the model was refused, the run failed or the daemon\n"
                "            answered with an error, 2 bad command line, 3 a file could not be\n"
@@ -89,6 +91,8 @@ int main(int argc, char **argv)
         return edgectl_inspect(argc - 1, argv + 1);
     if (!strcmp(cmd, "run"))
         return edgectl_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "detect"))
+        return edgectl_detect(argc - 1, argv + 1);
     static const struct {
         const char *name;
         int (*fn)(int, char **);

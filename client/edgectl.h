@@ -18,6 +18,7 @@ enum {
 
 int edgectl_inspect(int argc, char **argv);
 int edgectl_run(int argc, char **argv);
+int edgectl_detect(int argc, char **argv);
 
 typedef struct edge_model edge_model;
 /* inspect_graphs.c: inspect's subgraphs, variables and custom operators (human, JSON). */

@@ -11,6 +11,7 @@ set -euo pipefail
 
 pkgs=(build-essential meson ninja-build pkg-config libopenblas-dev libuv1-dev libhttp-parser-dev
       libjansson-dev libinih-dev libmosquitto-dev libsystemd-dev zlib1g-dev curl
+      libjpeg62-turbo-dev libpng-dev  # camera frames (vision/image.c)
       libvulkan-dev spirv-tools glslang-tools)  # the Vulkan back end: loader, spirv-as, glslang
 if [[ "${1:-}" == "--test" || "${1:-}" == "--cross" ]]; then
     # the MQTT tests: a broker (and mosquitto_passwd), the command-line clients, test certificates

@@ -2,8 +2,9 @@
  *
  * Owns: the command that takes a JPEG or PNG, fits it into the detection model's input
  * (letterbox by default, pad 114 as Ultralytics trains; or stretch, crop), runs the model once
- * through libedge, decodes its head (vision/detect.h: YOLOv8 [1, 4+C, N], YOLOv5 [1, N, 5+C];
- * or an SSD's TFLite_Detection_PostProcess outputs), runs NMS, and prints each object with its
+ * through libedge, decodes its head (vision/detect.h: YOLOv8 [1, 4+C, N], YOLOv5 [1, N, 5+C],
+ * YOLOX's grid-relative [1, N, 5+C] when named; or an SSD's TFLite_Detection_PostProcess
+ * outputs), runs NMS, and prints each object with its
  * label, score and box in the photo's pixels: "LABEL SCORE X_MIN Y_MIN X_MAX Y_MAX" lines, or
  * with --json the DeepStack shape ({"label","confidence","x_min","y_min","x_max","y_max"}).
  * Boxes a head gives in 0..1 are scaled to the input first. Does not own decoding or NMS
@@ -36,13 +37,14 @@ typedef struct detect_args {
 
 static int usage(void)
 {
-    fprintf(stderr, "usage: edgectl detect IMAGE --model FILE.tflite [--type yolov8|yolov5|ssd]\n"
-                    "                      [--labels FILE] [--fit letterbox|stretch|crop]\n"
-                    "                      [--score S] [--iou I] [--max N] [--agnostic] [--json]\n"
-                    "  IMAGE       a JPEG or PNG; objects are printed in its pixels\n"
-                    "  --type      the head (default: from the output's shape)\n"
-                    "  --score     the least score (default 0.25); --iou NMS overlap (0.45);\n"
-                    "  --max       objects at most (100); --agnostic: NMS across classes\n");
+    fprintf(stderr,
+            "usage: edgectl detect IMAGE --model FILE.tflite [--type yolov8|yolov5|ssd]\n"
+            "                      [--labels FILE] [--fit letterbox|stretch|crop]\n"
+            "                      [--score S] [--iou I] [--max N] [--agnostic] [--json]\n"
+            "  IMAGE       a JPEG or PNG; objects are printed in its pixels\n"
+            "  --type      the head (default: from the output's shape; YOLOX must be named)\n"
+            "  --score     the least score (default 0.25); --iou NMS overlap (0.45);\n"
+            "  --max       objects at most (100); --agnostic: NMS across classes\n");
     return EDGECTL_EUSAGE;
 }
 
@@ -95,8 +97,8 @@ static int parse(int argc, char **argv, detect_args *a)
         return EDGECTL_EUSAGE;
     }
     if (a->type && strcmp(a->type, "yolov8") && strcmp(a->type, "yolov5") &&
-        strcmp(a->type, "ssd")) {
-        fprintf(stderr, "edgectl detect: --type %s: yolov8, yolov5 or ssd\n", a->type);
+        strcmp(a->type, "yolox") && strcmp(a->type, "ssd")) {
+        fprintf(stderr, "edgectl detect: --type %s: yolov8, yolov5, yolox or ssd\n", a->type);
         return EDGECTL_EUSAGE;
     }
     return 0;
@@ -225,8 +227,21 @@ static int detect(const detect_args *a, const edge_image *im, edge_detection *de
             fprintf(stderr, "edgectl detect: %s: output 0 is no %s head\n", a->model, kind);
             goto out;
         }
-        k = v8 ? edge_decode_yolov8(&head, attrs - 4, anchors, &a->p, dets, DETECT_CAP, NULL)
-               : edge_decode_yolov5(&head, attrs - 5, anchors, &a->p, dets, DETECT_CAP, NULL);
+        if (v8)
+            k = edge_decode_yolov8(&head, attrs - 4, anchors, &a->p, dets, DETECT_CAP, NULL);
+        else if (!strcmp(kind, "yolox")) {
+            const size_t cells = (size_t)(w / 8) * (h / 8) + (size_t)(w / 16) * (h / 16) +
+                                 (size_t)(w / 32) * (h / 32);
+            if (anchors != cells) {
+                fprintf(stderr,
+                        "edgectl detect: %s: output 0 has %zu anchors; a YOLOX head on a %ux%u "
+                        "input has %zu (strides 8, 16, 32)\n",
+                        a->model, anchors, (unsigned)w, (unsigned)h, cells);
+                goto out;
+            }
+            k = edge_decode_yolox(&head, attrs - 5, anchors, w, h, &a->p, dets, DETECT_CAP, NULL);
+        } else
+            k = edge_decode_yolov5(&head, attrs - 5, anchors, &a->p, dets, DETECT_CAP, NULL);
     }
     k = edge_nms(dets, k, &a->p);
     bool unit = true; /* boxes in 0..1 of the input (Ultralytics' and SSD's) */

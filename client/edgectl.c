@@ -42,7 +42,7 @@ static void usage(FILE *f)
                "                                  run the model once on raw input bytes\n"
                "  run FILE.tflite --profile [--runs N] [--input F ...]\n"
                "                                  time each node over N invokes\n"
-               "  detect IMAGE --model FILE.tflite [--type yolov8|yolov5|ssd] [--labels FILE]\n"
+               "  detect IMAGE --model FILE.tflite [--type yolov8|yolov5|yolox|ssd] [--labels F]\n"
                "                                  objects in a JPEG or PNG, in its pixels\n"
                "\n"
                "Exit codes: 0 success, 1 the model was refused, the run failed or the daemon\n"

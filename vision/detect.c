@@ -133,9 +133,38 @@ size_t edge_decode_yolov8(const edge_head *h, size_t classes, size_t anchors,
     return n;
 }
 
-size_t edge_decode_yolov5(const edge_head *h, size_t classes, size_t anchors,
-                          const edge_detect_params *p, edge_detection *out, size_t cap,
-                          size_t *seen)
+/* YOLOX's anchor grids (edge_decode_yolox); in_w 0 for YOLOv5's plain boxes. */
+typedef struct yolox_grid {
+    uint32_t in_w, in_h;
+} yolox_grid;
+
+static const uint32_t yolox_strides[3] = {8, 16, 32};
+
+/* The cells of G's three grids. */
+static size_t yolox_cells(const yolox_grid *g)
+{
+    size_t n = 0;
+    for (int k = 0; k < 3; k++)
+        n += (size_t)(g->in_w / yolox_strides[k]) * (g->in_h / yolox_strides[k]);
+    return n;
+}
+
+/* Anchor A's cell (*GX, *GY) and stride *S in G (A below yolox_cells). */
+static void yolox_cell(const yolox_grid *g, size_t a, float *gx, float *gy, float *s)
+{
+    for (int k = 0; k < 3; k++) {
+        const size_t gw = g->in_w / yolox_strides[k], cells = gw * (g->in_h / yolox_strides[k]);
+        if (a < cells) {
+            *gx = (float)(a % gw), *gy = (float)(a / gw), *s = (float)yolox_strides[k];
+            return;
+        }
+        a -= cells;
+    }
+}
+
+/* YOLOv5 (G NULL) and YOLOX rows [ANCHORS, 5 + CLASSES]: objectness x best class. */
+static size_t decode_obj(const edge_head *h, size_t classes, size_t anchors, const yolox_grid *g,
+                         const edge_detect_params *p, edge_detection *out, size_t cap, size_t *seen)
 {
     const float thr = raw_threshold(h, p->score_threshold);
     const size_t stride = 5 + classes;
@@ -156,9 +185,40 @@ size_t edge_decode_yolov5(const edge_head *h, size_t classes, size_t anchors,
         if (cls < 0 || !(score >= p->score_threshold))
             continue;
         passed++;
-        emit(h, at, 1, score, cls, out, &n, cap);
+        if (!g) {
+            emit(h, at, 1, score, cls, out, &n, cap);
+        } else if (n < cap) {
+            float gx = 0.0f, gy = 0.0f, s = 0.0f;
+            yolox_cell(g, a, &gx, &gy, &s);
+            const float cx = (deq(h, raw_at(h, at)) + gx) * s;
+            const float cy = (deq(h, raw_at(h, at + 1)) + gy) * s;
+            const float w = expf(deq(h, raw_at(h, at + 2))) * s;
+            const float hh = expf(deq(h, raw_at(h, at + 3))) * s;
+            out[n++] = (edge_detection){cx - 0.5f * w,  cy - 0.5f * hh, cx + 0.5f * w,
+                                        cy + 0.5f * hh, score,          cls};
+        }
     }
     if (seen)
         *seen = passed;
     return n;
+}
+
+size_t edge_decode_yolov5(const edge_head *h, size_t classes, size_t anchors,
+                          const edge_detect_params *p, edge_detection *out, size_t cap,
+                          size_t *seen)
+{
+    return decode_obj(h, classes, anchors, NULL, p, out, cap, seen);
+}
+
+size_t edge_decode_yolox(const edge_head *h, size_t classes, size_t anchors, uint32_t in_w,
+                         uint32_t in_h, const edge_detect_params *p, edge_detection *out,
+                         size_t cap, size_t *seen)
+{
+    const yolox_grid g = {in_w, in_h};
+    if (anchors != yolox_cells(&g)) {
+        if (seen)
+            *seen = 0;
+        return 0;
+    }
+    return decode_obj(h, classes, anchors, &g, p, out, cap, seen);
 }

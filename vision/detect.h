@@ -72,4 +72,15 @@ size_t edge_decode_yolov5(const edge_head *h, size_t classes, size_t anchors,
                           const edge_detect_params *p, edge_detection *out, size_t cap,
                           size_t *seen);
 
+/* YOLOX head [1, ANCHORS, 5 + CLASSES] as Megvii exports it (and Frigate's yolox detector
+ * reads it): per anchor x, y, w, h relative to its grid cell, objectness and class scores
+ * (through the sigmoid). The anchors are the cells of the strides 8, 16 and 32 over an input of
+ * IN_W x IN_H pixels, stride 8's first, each grid row by row; a cell (gx, gy) of stride s gives
+ * the box centre ((x + gx) s, (y + gy) s) and size (exp(w) s, exp(h) s) in input pixels.
+ * Score = objectness x best class, as edge_decode_yolov5. ANCHORS must be that cell count
+ * (else 0 is returned and *SEEN is 0). */
+size_t edge_decode_yolox(const edge_head *h, size_t classes, size_t anchors, uint32_t in_w,
+                         uint32_t in_h, const edge_detect_params *p, edge_detection *out,
+                         size_t cap, size_t *seen);
+
 #endif

@@ -3,11 +3,12 @@
  * Owns: hand-computed cases of the IoU, greedy NMS (overlap above, at and below the threshold,
  * class-aware and agnostic, the cap, equal scores), the quantized score threshold (the raw value
  * that dequantizes exactly to the threshold kept, one below dropped, none reachable), the
- * YOLOv8 (attribute-major, more anchors than a scan block) and YOLOv5 (objectness) decoders on
- * small float32 and int8/uint8 heads; and the zoo's real heads: yolov8n_int8 on
- * kite_and_cold.jpg finds people and kites, yolov5n_int8 on grace_hopper.bmp a person and her
- * tie, each detection at 0.4 or more matching one of TensorFlow Lite's own head (decoded the
- * same way) within 2% of the input on every side, and back (visible SKIP without
+ * YOLOv8 (attribute-major, more anchors than a scan block), YOLOv5 (objectness) and YOLOX (grid
+ * cells of three strides, exp sizes) decoders on small float32 and int8/uint8 heads; and the zoo's
+ * real heads: yolov8n_int8 on kite_and_cold.jpg finds people and kites, yolov5n_int8 on
+ * grace_hopper.bmp a person and her tie, each detection at 0.4 or more matching one of TensorFlow
+ * Lite's own head (decoded the same way) within 2% of the input on every side, and back (visible
+ * SKIP without
  * ../shared/zoo). */
 #include <math.h>
 #include <setjmp.h>
@@ -187,6 +188,47 @@ static void test_yolov5(void **state)
     assert_float_equal(out[0].score, (230.0f / 255.0f) * (250.0f / 255.0f), 1e-6);
 }
 
+/* D's box is (X0, Y0)-(X1, Y1) to 1e-5. */
+static void assert_box(const edge_detection *d, float x0, float y0, float x1, float y1)
+{
+    assert_float_equal(d->x0, x0, 1e-5);
+    assert_float_equal(d->y0, y0, 1e-5);
+    assert_float_equal(d->x1, x1, 1e-5);
+    assert_float_equal(d->y1, y1, 1e-5);
+}
+
+/* YOLOX on a 32 x 24 input: stride 8's 4 x 3 cells (0..11), stride 16's 2 x 1 (12, 13),
+ * stride 32's none (24 / 32 = 0); 14 anchors. */
+static void test_yolox(void **state)
+{
+    (void)state;
+    enum { A = 14, C = 2, S = 5 + C };
+    float head[A * S];
+    memset(head, 0, sizeof head);
+    /* anchor 5: stride 8, cell (1, 1): centre ((0.5 + 1) 8, (0.5 + 1) 8) = (12, 12), size
+     * (exp(0) 8, exp(ln 2) 8) = (8, 16): box (8, 4)-(16, 20); objectness 0.9 x class 1 0.5 */
+    const float a5[S] = {0.5f, 0.5f, 0.0f, logf(2.0f), 0.9f, 0.1f, 0.5f};
+    memcpy(head + 5 * S, a5, sizeof a5);
+    /* anchor 13: stride 16, cell (1, 0): centre ((0.25 + 1) 16, (0.5 + 0) 16) = (20, 8), size
+     * 16 x 16: box (12, 0)-(28, 16); 0.8 x class 0 0.8 */
+    const float a13[S] = {0.25f, 0.5f, 0.0f, 0.0f, 0.8f, 0.8f, 0.2f};
+    memcpy(head + 13 * S, a13, sizeof a13);
+    const edge_head h = {head, EDGE_FLOAT32, 0.0f, 0};
+    edge_detection out[4];
+    size_t seen = 0;
+    assert_int_equal(edge_decode_yolox(&h, C, A, 32, 24, &defaults, out, 4, &seen), 2);
+    assert_int_equal(seen, 2);
+    assert_int_equal(out[0].cls, 1);
+    assert_float_equal(out[0].score, 0.45f, 1e-6);
+    assert_box(&out[0], 8.0f, 4.0f, 16.0f, 20.0f);
+    assert_int_equal(out[1].cls, 0);
+    assert_float_equal(out[1].score, 0.64f, 1e-6);
+    assert_box(&out[1], 12.0f, 0.0f, 28.0f, 16.0f);
+    /* a head that is not that input's grid: nothing */
+    assert_int_equal(edge_decode_yolox(&h, C, A, 64, 64, &defaults, out, 4, &seen), 0);
+    assert_int_equal(seen, 0);
+}
+
 /* The zoo model NAME on its input_0.bin: its output head (the model's only output). */
 static void run_zoo(const char *zoo, const char *name, edge_model **m, edge_interp **it,
                     edge_head *h, edge_tensor_info *info)
@@ -318,7 +360,7 @@ int main(void)
         cmocka_unit_test(test_iou),         cmocka_unit_test(test_nms),
         cmocka_unit_test(test_threshold_q), cmocka_unit_test(test_yolov8_float),
         cmocka_unit_test(test_yolov8_int8), cmocka_unit_test(test_yolov5),
-        cmocka_unit_test(test_zoo_heads),
+        cmocka_unit_test(test_yolox),       cmocka_unit_test(test_zoo_heads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -265,6 +265,11 @@ static void test_edgectl_detect(void **state)
              zoo, zoo);
     assert_int_equal(edgectl(args, out, sizeof out), 1);
     assert_non_null(strstr(out, "input 0 is not one RGB image"));
+    snprintf(args, sizeof args,
+             "%s/images/owl.jpg --model %s/yolov5n_int8/model.tflite --type yolox", zoo, zoo);
+    assert_int_equal(edgectl(args, out, sizeof out), 1);
+    assert_non_null(strstr(out, "output 0 has 25200 anchors; a YOLOX head on a 640x640 input has "
+                                "8400 (strides 8, 16, 32)"));
     assert_int_equal(edgectl("--model x.tflite", out, sizeof out), 2);
     free(zoo);
 }

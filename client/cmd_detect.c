@@ -25,7 +25,6 @@
 #include "image.h"
 #include "labels.h"
 
-#define DETECT_MAX_FILE (64u << 20) /* bytes of an image file */
 #define DETECT_MAX_PIXELS 40000000u /* a decoded image's pixels */
 #define DETECT_CAP 4096             /* candidates before NMS */
 
@@ -38,10 +37,10 @@ typedef struct detect_args {
 static int usage(void)
 {
     fprintf(stderr,
-            "usage: edgectl detect IMAGE --model FILE.tflite [--type yolov8|yolov5|ssd]\n"
+            "usage: edgectl detect IMAGE --model FILE.tflite [--type yolov8|yolov5|yolox|ssd]\n"
             "                      [--labels FILE] [--fit letterbox|stretch|crop]\n"
             "                      [--score S] [--iou I] [--max N] [--agnostic] [--json]\n"
-            "  IMAGE       a JPEG or PNG; objects are printed in its pixels\n"
+            "  IMAGE       a JPEG or PNG ('-': stdin); objects are printed in its pixels\n"
             "  --type      the head (default: from the output's shape; YOLOX must be named)\n"
             "  --score     the least score (default 0.25); --iou NMS overlap (0.45);\n"
             "  --max       objects at most (100); --agnostic: NMS across classes\n");
@@ -83,7 +82,7 @@ static int parse(int argc, char **argv, detect_args *a)
             a->p.class_agnostic = true;
         } else if (!strcmp(arg, "--json")) {
             a->json = true;
-        } else if (arg[0] != '-' && !a->image) {
+        } else if ((arg[0] != '-' || !strcmp(arg, "-")) && !a->image) {
             a->image = arg;
         } else {
             fprintf(stderr, "edgectl detect: unexpected argument '%s'\n", arg);
@@ -101,29 +100,6 @@ static int parse(int argc, char **argv, detect_args *a)
         fprintf(stderr, "edgectl detect: --type %s: yolov8, yolov5, yolox or ssd\n", a->type);
         return EDGECTL_EUSAGE;
     }
-    return 0;
-}
-
-/* The whole of PATH (at most DETECT_MAX_FILE bytes) in *OUT: 0, or EDGECTL_EIO (said). */
-static int read_image_file(const char *path, void **out, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        fprintf(stderr, "edgectl detect: %s: cannot open: %s\n", path, strerror(errno));
-        return EDGECTL_EIO;
-    }
-    uint8_t *buf = malloc(DETECT_MAX_FILE + 1);
-    const size_t n = buf ? fread(buf, 1, DETECT_MAX_FILE + 1, f) : 0;
-    const bool bad = !buf || ferror(f);
-    fclose(f);
-    if (bad || n > DETECT_MAX_FILE) {
-        fprintf(stderr, "edgectl detect: %s: %s\n", path,
-                bad ? "cannot read" : "larger than 64 MiB");
-        free(buf);
-        return EDGECTL_EIO;
-    }
-    *out = buf;
-    *len = n;
     return 0;
 }
 
@@ -273,10 +249,10 @@ int edgectl_detect(int argc, char **argv)
     int rc = parse(argc, argv, &a);
     if (rc)
         return rc;
-    void *bytes = NULL;
     size_t len = 0;
-    if ((rc = read_image_file(a.image, &bytes, &len)))
-        return rc;
+    uint8_t *bytes = edgectl_read_file(a.image, &len, "detect");
+    if (!bytes)
+        return EDGECTL_EIO;
     edge_image im;
     char msg[256];
     const int bad = edge_image_decode(bytes, len, DETECT_MAX_PIXELS, &im, msg, sizeof msg);

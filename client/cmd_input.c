@@ -23,8 +23,7 @@ edgectl_quant edgectl_meta_quant(const edge_client_tensor_meta *t)
     return q;
 }
 
-/* The whole file (or stdin for "-"); NULL with a message. */
-static uint8_t *read_file(const char *path, size_t *len, const char *what)
+uint8_t *edgectl_read_file(const char *path, size_t *len, const char *what)
 {
     FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
     if (!f) {
@@ -260,7 +259,7 @@ int edgectl_inputs_load(const edge_client_model_meta *m, const char *const *path
         if ((rc = input_prepare(&m->inputs[i], i, &x)) != 0 ||
             (rc = input_fill(out, i, &m->inputs[i], &x)) != 0)
             break;
-        if (!(buf = read_file(paths[i], &len, x.what)))
+        if (!(buf = edgectl_read_file(paths[i], &len, x.what)))
             rc = EDGECTL_EIO;
         else
             rc = convert(&x, buf, len, format, out->bufs[i]);

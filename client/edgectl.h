@@ -5,6 +5,9 @@
 #ifndef EDGECTL_H
 #define EDGECTL_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include <stdio.h>
 
 /* Exit codes (documented in edgectl --help and docs/operations.md). */
@@ -19,6 +22,10 @@ enum {
 int edgectl_inspect(int argc, char **argv);
 int edgectl_run(int argc, char **argv);
 int edgectl_detect(int argc, char **argv);
+
+/* The whole of PATH (or stdin for "-"), at most 1 GiB, malloc'd; NULL with a message naming
+ * WHAT on stderr (cmd_input.c). */
+uint8_t *edgectl_read_file(const char *path, size_t *len, const char *what);
 
 typedef struct edge_model edge_model;
 /* inspect_graphs.c: inspect's subgraphs, variables and custom operators (human, JSON). */

@@ -256,6 +256,15 @@ static void test_edgectl_detect(void **state)
                             &c, &x0, &y0, &x1, &y1),
                      5);
     assert_true(c > 0.8f && x0 > 550 && x1 < 700 && y0 > 50 && y1 < 180);
+    /* from standard input; a file that is not there */
+    snprintf(args, sizeof args,
+             "- --model %s/yolov8n_int8/model.tflite < %s/images/kite_and_cold.jpg", zoo, zoo);
+    assert_int_equal(edgectl(args, out, sizeof out), 0);
+    assert_non_null(strstr(out, "33 0.871 597 80 671 154"));
+    snprintf(args, sizeof args, "%s/images/none.jpg --model %s/yolov8n_int8/model.tflite", zoo,
+             zoo);
+    assert_int_equal(edgectl(args, out, sizeof out), 3);
+    assert_non_null(strstr(out, "cannot open"));
     /* an image that is none, and a model that takes none */
     snprintf(args, sizeof args, "%s/yolov8n_int8/labels.txt --model %s/yolov8n_int8/model.tflite",
              zoo, zoo);

@@ -250,3 +250,11 @@ double bench_peak_gops(const bench_anchor *a, const char *label)
         return 0.0;
     return atof(m + strlen("median"));
 }
+
+double bench_metric_value(const char *text, const char *name, const char *model)
+{
+    char key[256];
+    snprintf(key, sizeof key, "%s{model=\"%s\"}", name, model);
+    const char *p = strstr(text, key);
+    return p ? atof(p + strlen(key)) : 0.0;
+}

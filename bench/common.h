@@ -36,6 +36,9 @@ int bench_write_text(const char *path, const char *fmt, ...) __attribute__((form
  * file is a one-byte buffer), or NULL (*N 0) when it cannot be read. */
 void *bench_read_file(const char *path, size_t *n);
 
+/* The value of NAME{model="MODEL"} in the Prometheus text TEXT (GET /metrics), or 0. */
+double bench_metric_value(const char *text, const char *name, const char *model);
+
 /* ---- kernel levels ---- */
 
 /* The levels of this build's architecture up to edge_isa_best(), lowest first

@@ -219,14 +219,6 @@ static double direct_rate(const model_in *mi, int threads, double seconds)
     return (double)total / ((bench_now_us() - t0) / 1e6);
 }
 
-static double metric_value(const char *text, const char *name, const char *model)
-{
-    char key[256];
-    snprintf(key, sizeof key, "%s{model=\"%s\"}", name, model);
-    const char *p = strstr(text, key);
-    return p ? atof(p + strlen(key)) : 0.0;
-}
-
 static long smaps_kb(pid_t pid, const char *field)
 {
     char path[64], line[256];
@@ -354,10 +346,10 @@ int main(int argc, char **argv)
     }
     edge_client_metrics(c, &m1, &ml);
     const char *mn = "mobilenet_v2_int8_nchw";
-    const double sum = metric_value(m1, "edged_request_compute_seconds_sum", mn) -
-                       metric_value(m0, "edged_request_compute_seconds_sum", mn);
-    const double cnt = metric_value(m1, "edged_request_compute_seconds_count", mn) -
-                       metric_value(m0, "edged_request_compute_seconds_count", mn);
+    const double sum = bench_metric_value(m1, "edged_request_compute_seconds_sum", mn) -
+                       bench_metric_value(m0, "edged_request_compute_seconds_sum", mn);
+    const double cnt = bench_metric_value(m1, "edged_request_compute_seconds_count", mn) -
+                       bench_metric_value(m0, "edged_request_compute_seconds_count", mn);
     const double compute_us = cnt > 0 ? sum / cnt * 1e6 : 0, big_rt = rt_sum / n_big;
     const double fl_big = floor_us(150528, 2000, 0, 1);
     printf("3. mobilenet_v2 150528-byte input: mean round trip %.0f us, daemon compute %.0f us "

@@ -95,6 +95,12 @@ const opt dm_config_options[] = {
      "Largest request body (JSON, or JSON plus binary tensor data); a larger request is "
      "refused with 413.",
      NULL},
+    {"server", "max_image_pixels", NULL, OPT_UINT, FIELD(max_image_pixels), 1, 1000000000,
+     "40000000", true,
+     "Largest picture an image request may carry, in pixels (width x height), judged from the "
+     "file's header before any pixel is decoded (decoding bombs); a larger one is refused with "
+     "413. Each image being decoded takes 3 bytes a pixel.",
+     NULL},
     {"server", "drain_timeout_ms", NULL, OPT_UINT, FIELD(drain_timeout_ms), 0, 3600000, "10000",
      true,
      "On SIGTERM or SIGINT edged stops accepting, answers every admitted request and exits 0. "
@@ -266,6 +272,41 @@ const opt dm_config_options[] = {
      "its partitions on the CPU (where the CPU can run them), without a restart. A reload "
      "(SIGHUP) marks the back ends healthy again.",
      NULL},
+    {"vision", "listen", NULL, OPT_ADDR, FIELD(vision_listen), 0, 63, "", false,
+     "Serve the DeepStack / CodeProject.AI vision API (POST /v1/vision/detection, "
+     "/v1/vision/custom/MODEL, /v1/vision/custom/list, /v1/vision/scene) on this TCP address, "
+     "such as 127.0.0.1:32168 (CodeProject.AI's port) or 127.0.0.1:5000 (DeepStack's), for Home "
+     "Assistant, Blue Iris, Frigate's deepstack detector. Only those endpoints are served there. "
+     "Empty: none (the endpoints are still served on the Unix socket and [server] tcp).",
+     NULL},
+    {"vision", "api_key", NULL, OPT_STRING, FIELD(vision_api_key), 0, 255, "", true,
+     "When set, a vision API request must carry this api_key form field (as DeepStack's "
+     "clients send it); otherwise it is refused with 401. Empty: no key.",
+     NULL},
+    {"vision", "detection_model", NULL, OPT_STRING, FIELD(vision_detection_model), 0, 255, "", true,
+     "The model that answers POST /v1/vision/detection. Empty: the only detection model of the "
+     "repository when there is exactly one (a model whose outputs are an SSD's or a YOLO head).",
+     NULL},
+    {"vision", "scene_model", NULL, OPT_STRING, FIELD(vision_scene_model), 0, 255, "", true,
+     "The classifier that answers POST /v1/vision/scene (its top class). Empty: the endpoint "
+     "answers 404.",
+     NULL},
+    {"frigate", "endpoint", NULL, OPT_STRING, FIELD(frigate_endpoint), 0, 255, "", false,
+     "Serve Frigate's ZMQ detector (detectors: {type: zmq, endpoint: ...}) on this ZMQ "
+     "endpoint: ipc:///run/edged/frigate.sock (the folder must exist and Frigate must be able "
+     "to open the socket) or tcp://127.0.0.1:5555. Empty: off.",
+     NULL},
+    {"frigate", "model", NULL, OPT_STRING, FIELD(frigate_model), 0, 255, "", true,
+     "The detection model that answers Frigate's frames (uint8 [1, H, W, 3] at the model's input "
+     "size). Its model.conf [detection] says how its outputs are read; Frigate's model_type "
+     "ssd or yolox is used when that says auto.",
+     NULL},
+    {"frigate", "allow_model_upload", NULL, OPT_CHOICE, FIELD(frigate_allow_upload), 2, 3, "no",
+     true,
+     "yes: a model Frigate sends (model_data) becomes a new version of [frigate] model in the "
+     "repository (temp file + rename, then loaded and verified like any new file). Anyone who "
+     "can reach the endpoint can then replace that model.",
+     "no|yes"},
     {"systemd", "stuck_worker_ms", NULL, OPT_UINT, FIELD(stuck_worker_ms), 0, 86400000, "60000",
      true,
      "Under a systemd watchdog (WatchdogSec=), edged pings it only while its loop turns and no "
@@ -281,8 +322,8 @@ const opt dm_config_options[] = {
 
 const size_t dm_config_n_options = sizeof dm_config_options / sizeof dm_config_options[0];
 
-const char *const dm_config_sections[] = {"server", "models",   "scheduler", "mqtt",
-                                          "dbus",   "backends", "systemd",   "log"};
+const char *const dm_config_sections[] = {"server",   "models",  "scheduler", "mqtt",   "dbus",
+                                          "backends", "systemd", "log",       "vision", "frigate"};
 const size_t dm_config_n_sections = sizeof dm_config_sections / sizeof dm_config_sections[0];
 
 /* ------------------------------------------------------------ the table */

@@ -129,6 +129,9 @@ static const char *const section_help[] = {
     "know, and is then unavailable (see docs/backends.md).",
     "The service manager: the watchdog.",
     "Logging.",
+    "The camera APIs: the DeepStack / CodeProject.AI vision API for Home Assistant, Blue Iris "
+    "and Frigate (see docs/protocol.md).",
+    "Frigate's ZMQ detector endpoint (see docs/protocol.md).",
 };
 
 static void write_man(FILE *f, const dm_config *c, const dm_config *defaults)

@@ -94,11 +94,19 @@ typedef struct dm_config {
     uint32_t max_header_bytes;
     uint64_t max_body_bytes;
     uint64_t max_buffered_bytes; /* HTTP bytes buffered across connections */
-    char models_dir[256];        /* [models] repository */
-    uint32_t workers;            /* [scheduler] workers, 0 = one per online CPU */
-    uint32_t queue_depth;        /* [scheduler] per model */
-    uint32_t default_timeout_ms; /* [scheduler] 0 = none */
-    uint32_t inline_max_us;      /* [scheduler] run cheaper requests on the loop thread */
+    uint32_t max_image_pixels;   /* [server] a picture's pixels at most */
+    char vision_listen[64];      /* [vision] listen: HOST:PORT, "" = none */
+    char vision_api_key[256];
+    char vision_detection_model[256];
+    char vision_scene_model[256];
+    char frigate_endpoint[256]; /* [frigate] endpoint: "" = off */
+    char frigate_model[256];
+    char frigate_allow_upload[4]; /* "no" | "yes" */
+    char models_dir[256];         /* [models] repository */
+    uint32_t workers;             /* [scheduler] workers, 0 = one per online CPU */
+    uint32_t queue_depth;         /* [scheduler] per model */
+    uint32_t default_timeout_ms;  /* [scheduler] 0 = none */
+    uint32_t inline_max_us;       /* [scheduler] run cheaper requests on the loop thread */
     /* [scheduler] sequences (seq.c) */
     uint32_t max_sequences;    /* live sequences per model */
     uint32_t sequence_idle_ms; /* an idle sequence expires after this */
@@ -305,6 +313,11 @@ bool dm_entry_gone(const dm_entry *e);
 /* model.conf as the last sync read it (modelconf.h; the defaults for NAME.tflite). */
 struct dm_model_conf;
 const struct dm_model_conf *dm_entry_conf(const dm_entry *e);
+/* E's class labels as the last sync read them (labelmap.h; empty when it has none). Loop
+ * thread. */
+struct edge_labels;
+const struct edge_labels *dm_entry_labels(const dm_entry *e);
+#define DM_LABELS_MAX_BYTES (1024 * 1024) /* a labels file at most */
 
 /* Appends ITEM to the singly linked queue HEAD .. TAIL through ITEM's LINK field (the
  * arguments are lvalues, evaluated more than once). */
@@ -516,7 +529,8 @@ typedef struct dm_daemon {
     dm_metrics *metrics;
     dm_server *server;
     dm_watch *watch;
-    dm_mqtt *mqtt; /* NULL when [mqtt] host is empty */
+    dm_mqtt *mqtt;              /* NULL when [mqtt] host is empty */
+    struct dm_frigate *frigate; /* NULL when [frigate] endpoint is empty */
     dm_backends *backends;
     struct dm_service *service;
     struct dm_dbus *dbus;                       /* NULL when D-Bus is off or unreachable */

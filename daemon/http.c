@@ -733,6 +733,7 @@ bool dm_conn_accept(dm_server *s, uv_stream_t *listener)
     c->refs = 2; /* pipe + timer */
     c->io.handle.data = c->timer.data = c;
     c->tcp = listener->type == UV_TCP;
+    c->vision = listener == (uv_stream_t *)&s->vision_listener;
     if (c->tcp)
         uv_tcp_init(s->d->loop, &c->io.tcp);
     else

@@ -18,6 +18,8 @@
 
 typedef struct dm_exchange dm_exchange;
 
+#define DM_HTTP_CTYPE_MAX 128
+
 typedef struct dm_http_request {
     int method;        /* enum http_method */
     const char *path;  /* NUL-terminated, without the query */
@@ -26,6 +28,9 @@ typedef struct dm_http_request {
     size_t body_len;
     /* Inference-Header-Content-Length: -1 absent, -2 not a decimal number */
     int64_t header_len;
+    /* Content-Type as sent ("" when none); DM_HTTP_CTYPE_MAX characters mean it was cut */
+    char content_type[DM_HTTP_CTYPE_MAX + 1];
+    bool vision_only; /* it came to the [vision] listen address */
 } dm_http_request;
 
 typedef struct dm_http_response {

@@ -21,6 +21,8 @@
 #define READ_BUF_BYTES 65536 /* the server's one read buffer */
 #define GZIP_MIN_BYTES 1024  /* smaller replies are not worth compressing */
 
+_Static_assert(VALUE_MAX == DM_HTTP_CTYPE_MAX, "Content-Type is kept as a header value");
+
 /* Content codings (http_codec.c) */
 enum { DM_CODING_IDENTITY, DM_CODING_GZIP, DM_CODING_DEFLATE };
 
@@ -48,7 +50,7 @@ struct dm_exchange {
     size_t len;
 };
 
-enum { H_NONE, H_IHCL, H_EXPECT, H_HOST, H_CENC, H_AENC };
+enum { H_NONE, H_IHCL, H_EXPECT, H_HOST, H_CENC, H_AENC, H_CTYPE };
 
 struct dm_conn {
     dm_server *s;
@@ -59,6 +61,7 @@ struct dm_conn {
         uv_tcp_t tcp;   /* from the TCP listener ([server] tcp) */
     } io;
     bool tcp;
+    bool vision; /* from [vision] listen: only the vision API is served */
     uv_timer_t timer;
     uv_shutdown_t shut;
     http_parser parser;
@@ -92,6 +95,7 @@ struct dm_conn {
     int n_host;
     int coding; /* Content-Encoding: DM_CODING_* */
     bool accept_gzip;
+    char ctype[VALUE_MAX + 1]; /* Content-Type ("" when none; VALUE_MAX chars: cut) */
     size_t hdr_bytes;
     char *url;
     size_t url_len, url_cap;
@@ -118,11 +122,13 @@ struct dm_server {
     dm_daemon *d;
     uv_pipe_t listener;
     uv_tcp_t tcp_listener;    /* when has_tcp */
+    uv_tcp_t vision_listener; /* when has_vision ([vision] listen) */
     uv_check_t turn;          /* after each loop turn's I/O: resume deferred accepts */
     uint32_t accepted;        /* connections accepted in this turn */
-    uv_stream_t *deferred[2]; /* listeners with a connection left pending */
+    uv_stream_t *deferred[3]; /* listeners with a connection left pending */
     int refs;                 /* owner + listener handles + the turn handle + connections */
     bool has_tcp;
+    bool has_vision;
     char tcp_name[64];
     bool accepting;
     bool unlink_path;

@@ -54,6 +54,7 @@ static int on_message_begin(http_parser *p)
     c->n_host = 0;
     c->coding = DM_CODING_IDENTITY;
     c->accept_gzip = false;
+    c->ctype[0] = 0;
     c->url_len = c->field_len = c->value_len = 0;
     c->in_value = false;
     c->which = H_NONE;
@@ -116,6 +117,8 @@ static void header_done(conn *c)
                      c->value);
     } else if (c->which == H_AENC) {
         c->accept_gzip = dm_http_accepts_gzip(c->value);
+    } else if (c->which == H_CTYPE) {
+        memcpy(c->ctype, c->value, c->value_len + 1);
     }
     c->which = H_NONE;
 }
@@ -160,6 +163,7 @@ static int which_header(const char *field, size_t fl)
     case 4: name = "Host", which = H_HOST; break;
     case 16: name = "Content-Encoding", which = H_CENC; break;
     case 15: name = "Accept-Encoding", which = H_AENC; break;
+    case 12: name = "Content-Type", which = H_CTYPE; break;
     default: return H_NONE;
     }
     return strncasecmp(field, name, fl) == 0 ? which : H_NONE;
@@ -479,6 +483,8 @@ static int on_message_complete(http_parser *p)
     c->proven = true;
     x->req.method = p->method;
     x->req.header_len = c->ihcl;
+    memcpy(x->req.content_type, c->ctype, sizeof x->req.content_type);
+    x->req.vision_only = c->vision;
     x->req.body = c->body;
     x->req.body_len = c->body_len;
     if (x->req.body)

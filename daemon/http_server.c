@@ -165,7 +165,9 @@ static int remove_stale(const char *path)
 
 static void defer(dm_server *s, uv_stream_t *listener)
 {
-    const int i = listener == (uv_stream_t *)&s->listener ? 0 : 1;
+    const int i = listener == (uv_stream_t *)&s->listener       ? 0
+                  : listener == (uv_stream_t *)&s->tcp_listener ? 1
+                                                                : 2;
     s->deferred[i] = listener;
 }
 
@@ -174,7 +176,7 @@ static void on_turn(uv_check_t *t)
     dm_server *s = t->data;
     s->accepted = 0;
     bool pending = false;
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
         uv_stream_t *l = s->deferred[i];
         s->deferred[i] = NULL;
         if (l && s->accepting && !uv_is_closing((uv_handle_t *)l)) {
@@ -196,7 +198,10 @@ static void on_connection(uv_stream_t *listener, int status)
         const uint64_t now = uv_now(s->d->loop);
         if (now - s->last_emfile_log >= 10000) {
             dm_log(DM_LOG_WARN, "http: %s: cannot accept a connection: %s",
-                   listener->type == UV_TCP ? s->tcp_name : s->path, uv_strerror(status));
+                   listener == (uv_stream_t *)&s->vision_listener ? s->d->cfg.vision_listen
+                   : listener->type == UV_TCP                     ? s->tcp_name
+                                                                  : s->path,
+                   uv_strerror(status));
             s->last_emfile_log = now;
         }
         return;
@@ -281,12 +286,41 @@ static int start_tcp(dm_server *s, int fd)
     return rc;
 }
 
+/* The vision API's TCP listener ([vision] listen). */
+static int start_vision(dm_server *s)
+{
+    int rc = uv_tcp_init(s->d->loop, &s->vision_listener);
+    if (rc)
+        return rc;
+    s->vision_listener.data = s;
+    s->has_vision = true;
+    s->refs++;
+    struct sockaddr_storage sa;
+    char msg[256];
+    const char *addr = s->d->cfg.vision_listen;
+    if (dm_parse_addr(addr, &sa, msg, sizeof msg) != 0) {
+        dm_log(DM_LOG_ERROR, "http: [vision] listen: %s", msg);
+        rc = UV_EINVAL;
+    } else if ((rc = uv_tcp_bind(&s->vision_listener, (struct sockaddr *)&sa, 0)) != 0) {
+        dm_log(DM_LOG_ERROR, "http: cannot bind TCP %s ([vision] listen): %s", addr,
+               uv_strerror(rc));
+    } else if ((rc = uv_listen((uv_stream_t *)&s->vision_listener, SOMAXCONN, on_connection)) !=
+               0) {
+        dm_log(DM_LOG_ERROR, "http: cannot listen on %s: %s", addr, uv_strerror(rc));
+    } else {
+        dm_log(DM_LOG_INFO, "http: vision API listening on %s", addr);
+    }
+    return rc;
+}
+
 static void close_listeners(dm_server *s)
 {
     uv_close((uv_handle_t *)&s->turn, on_turn_closed);
     uv_close((uv_handle_t *)&s->listener, on_listener_closed);
     if (s->has_tcp)
         uv_close((uv_handle_t *)&s->tcp_listener, on_listener_closed);
+    if (s->has_vision)
+        uv_close((uv_handle_t *)&s->vision_listener, on_listener_closed);
 }
 
 int dm_server_start(dm_daemon *d, int unix_fd, int tcp_fd)
@@ -319,6 +353,8 @@ int dm_server_start(dm_daemon *d, int unix_fd, int tcp_fd)
         dm_log(DM_LOG_INFO, "http: listening on %s", s->path);
     if (!rc && (tcp_fd >= 0 || d->cfg.tcp_listen[0]))
         rc = start_tcp(s, tcp_fd);
+    if (!rc && d->cfg.vision_listen[0])
+        rc = start_vision(s);
     if (rc) {
         if (s->unlink_path)
             unlink(s->path);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "frigate.h"
 
 #ifndef EDGED_VERSION
 #define EDGED_VERSION "unknown"
@@ -226,6 +227,7 @@ static void on_stop(uv_signal_t *h, int signum)
            signal_name(signum), dm_sched_pending(a->d.sched), a->d.cfg.drain_timeout_ms);
     if (a->d.server)
         dm_server_stop_accepting(a->d.server);
+    dm_frigate_stop(a->d.frigate); /* what it took is still answered */
     uv_timer_start(&a->drain_timer, on_drain_timeout, a->d.cfg.drain_timeout_ms, 0);
     a->drains = 1 + (a->d.mqtt != NULL);
     if (a->d.mqtt) /* stops reading requests; answers those taken, then leaves the broker */
@@ -310,6 +312,8 @@ static void shut_down(app *a)
     d->mqtt = NULL;
     dm_server_free(d->server);
     d->server = NULL;
+    dm_frigate_free(d->frigate);
+    d->frigate = NULL;
     dm_request_detach(d);
     dm_sched_free(d->sched); /* every D-Bus inference has been answered */
     d->sched = NULL;
@@ -381,6 +385,8 @@ static int start(app *a)
     if (dm_server_start(d, unix_fd, tcp_fd) < 0)
         return 1; /* the server logged why */
     if (dm_mqtt_start(d, &d->mqtt) != 0)
+        return 1; /* logged */
+    if (dm_frigate_start(d, &d->frigate) != 0)
         return 1;               /* logged */
     d->dbus = dm_dbus_start(d); /* NULL (logged) when off or unreachable */
     const dm_census c = dm_registry_census(d->reg);

@@ -32,18 +32,17 @@
 #include "daemon.h"
 #include "modelconf.h"
 
-#define SECTION "model"
-#define KEY_POLICY "version_policy"
-#define KEY_PIN "pin_io"
-#define KEY_BACKEND "backend"
-#define KEYS KEY_POLICY ", " KEY_PIN ", " KEY_BACKEND
-
 #define MAX_FILE_BYTES (64 * 1024)
 #define MAX_LATEST 16
 #define VERSION_DIGITS_MAX 18 /* as registry.c's version folders: 1 to 999999999999999999 */
 #define VERSION_MAX_TEXT "999999999999999999"
 
+#define K_SEEN 16 /* keys (the enum below) */
+
 #define COMMENT_HINT " (a comment goes on its own line, or after ';')"
+
+static void put(char *buf, size_t len, size_t *used, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 void dm_model_conf_default(dm_model_conf *c)
 {
@@ -52,6 +51,10 @@ void dm_model_conf_default(dm_model_conf *c)
     c->latest_n = 0;
     c->n_specific = 0;
     c->pin_io = false;
+    edge_vision_input_default(&c->input);
+    c->detection.type = EDGE_HEAD_AUTO;
+    c->detection.coords = EDGE_COORDS_AUTO;
+    c->detection.p = (edge_detect_params){0.25f, 0.45f, 100, false};
 }
 
 /* ------------------------------------------------------------ values */
@@ -214,7 +217,7 @@ typedef struct parse_ctx {
     char *err;
     size_t errlen;
     dm_model_conf *c;
-    int policy_line, pin_line, backend_line; /* where each key was set; 0: not yet */
+    int seen[K_SEEN]; /* the line where each key was set; 0: not yet */
 } parse_ctx;
 
 static void parse_fail(parse_ctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -265,9 +268,12 @@ static void check_section_line(parse_ctx *x, const char *s)
     size_t n = (size_t)(close - b);
     while (n && is_blank(b[n - 1]))
         n--;
-    if (n != strlen(SECTION) || strncmp(b, SECTION, n) != 0)
-        parse_fail(x, "unknown section \"[%.*s]\" (the only section is [" SECTION "])",
-                   (int)(n > 64 ? 64 : n), b);
+    static const char *const sections[] = {"model", "input", "detection"};
+    for (size_t i = 0; i < sizeof sections / sizeof *sections; i++)
+        if (n == strlen(sections[i]) && !strncmp(b, sections[i], n))
+            return;
+    parse_fail(x, "unknown section \"[%.*s]\" (sections: [model], [input], [detection])",
+               (int)(n > 64 ? 64 : n), b);
 }
 
 /* Names the lines inih would report only by number: a bad section header, a
@@ -285,7 +291,7 @@ static void check_line(parse_ctx *x, const char *s)
     const char *sep = find_chars_or_comment(s, "=:");
     if (*sep != '=' && *sep != ':')
         parse_fail(x,
-                   "\"%.*s\": syntax error; expected \"key = value\", \"[" SECTION "]\" or a "
+                   "\"%.*s\": syntax error; expected \"key = value\", a \"[section]\" or a "
                    "comment",
                    shown(s), s);
 }
@@ -318,48 +324,236 @@ static char *read_line(char *buf, int num, void *stream)
     return x->failed ? NULL : buf;
 }
 
+/* ------------------------------------------------------------ the keys */
+
+/* A list of 1 or 3 numbers ("127.5" or "123.7, 116.3, 103.5"), each finite and, with
+ * POSITIVE, above 0: into OUT[3] (one number stands for all three channels). */
+static int parse_triple(const char *v, bool positive, float *out, char *msg, size_t len)
+{
+    float f[3];
+    int n = 0;
+    const char *p = v;
+    for (;;) {
+        char *end;
+        errno = 0;
+        f[n] = strtof(skip_blanks(p), &end);
+        if (end == skip_blanks(p) || errno || !(f[n] > -1e30f && f[n] < 1e30f) ||
+            (positive && !(f[n] > 0.0f))) {
+            snprintf(msg, len, "expected 1 or 3 %snumbers separated by commas",
+                     positive ? "positive " : "");
+            return -1;
+        }
+        n++;
+        p = skip_blanks(end);
+        if (!*p)
+            break;
+        if (*p != ',' || n == 3) {
+            snprintf(msg, len, "expected 1 or 3 %snumbers separated by commas",
+                     positive ? "positive " : "");
+            return -1;
+        }
+        p++;
+    }
+    if (n == 2) {
+        snprintf(msg, len, "expected 1 or 3 numbers (one a channel, or one for all), not 2");
+        return -1;
+    }
+    for (int i = 0; i < 3; i++)
+        out[i] = f[n == 3 ? i : 0];
+    return 0;
+}
+
+/* A number from LO to HI (inclusive) into *OUT. */
+static int parse_real(const char *v, double lo, double hi, double *out, char *msg, size_t len)
+{
+    char *end;
+    errno = 0;
+    const double d = strtod(v, &end);
+    if (end == v || *skip_blanks(end) || errno || !(d >= lo && d <= hi)) {
+        snprintf(msg, len, "expected a number from %g to %g", lo, hi);
+        return -1;
+    }
+    *out = d;
+    return 0;
+}
+
+/* One word of WORDS (N of them), its index into *OUT. */
+static int parse_word(const char *v, const char *const *words, size_t n, int *out, char *msg,
+                      size_t len)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v, words[i])) {
+            *out = (int)i;
+            return 0;
+        }
+    size_t used = (size_t)snprintf(msg, len, "expected one of:");
+    for (size_t i = 0; i < n && used < len; i++)
+        used += (size_t)snprintf(msg + used, len - used, " %s", words[i]);
+    return -1;
+}
+
+enum {
+    K_POLICY,
+    K_PIN,
+    K_BACKEND,
+    K_LABELS, /* [model] */
+    K_RESIZE,
+    K_PAD,
+    K_ORDER,
+    K_MEAN,
+    K_STD, /* [input] */
+    K_TYPE,
+    K_SCORE,
+    K_IOU,
+    K_MAX,
+    K_AGNOSTIC,
+    K_COORDS, /* [detection] */
+    K_COUNT
+};
+
+static const struct {
+    const char *section, *key;
+} keys[K_COUNT] = {
+    [K_POLICY] = {"model", "version_policy"},
+    [K_PIN] = {"model", "pin_io"},
+    [K_BACKEND] = {"model", "backend"},
+    [K_LABELS] = {"model", "labels"},
+    [K_RESIZE] = {"input", "resize"},
+    [K_PAD] = {"input", "pad"},
+    [K_ORDER] = {"input", "order"},
+    [K_MEAN] = {"input", "mean"},
+    [K_STD] = {"input", "std"},
+    [K_TYPE] = {"detection", "type"},
+    [K_SCORE] = {"detection", "score"},
+    [K_IOU] = {"detection", "iou"},
+    [K_MAX] = {"detection", "max"},
+    [K_AGNOSTIC] = {"detection", "agnostic"},
+    [K_COORDS] = {"detection", "coords"},
+};
+
+/* The keys of SECTION, for messages. */
+static void keys_of(const char *section, char *buf, size_t len)
+{
+    size_t used = 0;
+    buf[0] = 0;
+    for (int k = 0; k < K_COUNT; k++)
+        if (!strcmp(keys[k].section, section))
+            put(buf, len, &used, "%s%s", used ? ", " : "", keys[k].key);
+}
+
+static int set_key(dm_model_conf *c, int k, const char *value, char *msg, size_t len)
+{
+    static const char *const resize[] = {"letterbox", "stretch", "crop", "fit-shortest"};
+    static const edge_fit fits[] = {EDGE_FIT_LETTERBOX, EDGE_FIT_STRETCH, EDGE_FIT_CROP,
+                                    EDGE_FIT_CROP};
+    static const char *const order[] = {"rgb", "bgr"};
+    static const char *const coords[] = {"auto", "normalized", "pixels"};
+    static const char *const types[] = {"auto", "ssd", "yolov8", "yolov5", "yolox", "none"};
+    int w;
+    double d;
+    switch (k) {
+    case K_POLICY: return parse_policy(value, c, msg, len);
+    case K_PIN: return parse_bool(value, &c->pin_io, msg, len);
+    case K_BACKEND:
+        if (dm_backend_spec_check(value, msg, len))
+            return -1;
+        if (strlen(value) >= sizeof c->backend) {
+            snprintf(msg, len, "longer than %zu characters", sizeof c->backend - 1);
+            return -1;
+        }
+        snprintf(c->backend, sizeof c->backend, "%s", value);
+        return 0;
+    case K_LABELS:
+        if (!*value || strchr(value, '/') || !strcmp(value, ".") || !strcmp(value, "..") ||
+            strlen(value) >= sizeof c->labels) {
+            snprintf(msg, len, "a file name in the model's folder (no '/', at most %zu characters)",
+                     sizeof c->labels - 1);
+            return -1;
+        }
+        snprintf(c->labels, sizeof c->labels, "%s", value);
+        return 0;
+    case K_RESIZE:
+        if (parse_word(value, resize, 4, &w, msg, len))
+            return -1;
+        c->input.fit = fits[w];
+        return 0;
+    case K_PAD:
+        if (parse_real(value, 0, 255, &d, msg, len))
+            return -1;
+        if (d != (double)(int)d) {
+            snprintf(msg, len, "expected a whole number from 0 to 255");
+            return -1;
+        }
+        c->input.pad = (uint8_t)d;
+        return 0;
+    case K_ORDER:
+        if (parse_word(value, order, 2, &w, msg, len))
+            return -1;
+        c->input.bgr = w == 1;
+        return 0;
+    case K_MEAN:
+    case K_STD:
+        c->input.normalize = true;
+        return parse_triple(value, k == K_STD, k == K_STD ? c->input.std : c->input.mean, msg, len);
+    case K_TYPE:
+        if (parse_word(value, types, 6, &w, msg, len))
+            return -1;
+        edge_head_kind_parse(types[w], &c->detection.type);
+        return 0;
+    case K_SCORE:
+    case K_IOU:
+        if (parse_real(value, 0, 1, &d, msg, len))
+            return -1;
+        *(k == K_SCORE ? &c->detection.p.score_threshold : &c->detection.p.iou_threshold) =
+            (float)d;
+        return 0;
+    case K_MAX:
+        if (parse_real(value, 1, DM_DETECTIONS_MAX, &d, msg, len) || d != (double)(int)d) {
+            snprintf(msg, len, "expected a whole number from 1 to %d", DM_DETECTIONS_MAX);
+            return -1;
+        }
+        c->detection.p.max_detections = (size_t)d;
+        return 0;
+    case K_AGNOSTIC: return parse_bool(value, &c->detection.p.class_agnostic, msg, len);
+    case K_COORDS:
+        if (parse_word(value, coords, 3, &w, msg, len))
+            return -1;
+        c->detection.coords = (edge_coords)w;
+        return 0;
+    default: return -1;
+    }
+}
+
 static int on_value(void *user, const char *section, const char *key, const char *value)
 {
     parse_ctx *x = user;
     if (x->failed)
         return 0;
-    const bool is_policy = strcmp(key, KEY_POLICY) == 0, is_pin = strcmp(key, KEY_PIN) == 0;
-    const bool is_backend = strcmp(key, KEY_BACKEND) == 0;
-    /* read_line let through only [model] headers: any section here is [model] */
+    int k = 0;
+    while (k < K_COUNT && strcmp(key, keys[k].key))
+        k++;
+    char list[256], msg[256];
     if (!*section) {
-        if (is_policy || is_pin || is_backend)
-            parse_fail(x, "%s: outside a section; put it under [" SECTION "]", key);
+        if (k < K_COUNT)
+            parse_fail(x, "%s: outside a section; put it under [%s]", key, keys[k].section);
         else
             parse_fail(x,
-                       "unknown key \"%s\" outside a section (keys: " KEYS ", under [" SECTION "])",
+                       "unknown key \"%s\" outside a section (sections: [model], [input], "
+                       "[detection])",
                        key);
         return 0;
     }
-    if (!is_policy && !is_pin && !is_backend) {
-        parse_fail(x, "unknown key \"%s\" (keys: " KEYS ")", key);
+    if (k == K_COUNT || strcmp(keys[k].section, section)) {
+        keys_of(section, list, sizeof list);
+        parse_fail(x, "unknown key \"%s\" in [%s] (keys: %s)", key, section, list);
         return 0;
     }
-    int *seen = is_policy ? &x->policy_line : is_pin ? &x->pin_line : &x->backend_line;
-    if (*seen) {
-        parse_fail(x, "%s: set twice (first on line %d)", key, *seen);
+    if (x->seen[k]) {
+        parse_fail(x, "%s: set twice (first on line %d)", key, x->seen[k]);
         return 0;
     }
-    *seen = x->line;
-    char msg[256];
-    int rc;
-    if (is_backend) {
-        rc = dm_backend_spec_check(value, msg, sizeof msg);
-        if (!rc && strlen(value) >= sizeof x->c->backend) {
-            snprintf(msg, sizeof msg, "longer than %zu characters", sizeof x->c->backend - 1);
-            rc = -1;
-        }
-        if (!rc)
-            snprintf(x->c->backend, sizeof x->c->backend, "%s", value);
-    } else {
-        rc = is_policy ? parse_policy(value, x->c, msg, sizeof msg)
-                       : parse_bool(value, &x->c->pin_io, msg, sizeof msg);
-    }
-    if (rc) {
+    x->seen[k] = x->line;
+    if (set_key(x->c, k, value, msg, sizeof msg)) {
         const bool comment = strstr(value, " #") || strstr(value, "\t#");
         parse_fail(x, "%s: \"%.100s\": %s%s", key, value, msg, comment ? COMMENT_HINT : "");
         return 0;
@@ -396,22 +590,15 @@ int dm_model_conf_parse(const char *text, const char *name, dm_model_conf *out, 
 
 /* ------------------------------------------------------------ the file */
 
-int dm_model_conf_load(const char *path, dm_model_conf *out, char *err, size_t errlen)
+int dm_text_file_read(const char *path, size_t max, char **out, size_t *len, char *err,
+                      size_t errlen)
 {
-    char scratch[1];
-    if (!err || !errlen) {
-        err = scratch;
-        errlen = sizeof scratch;
-    }
     /* O_NONBLOCK: a FIFO must not hang the open; a regular file ignores it */
     const int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
-        if (errno == ENOENT) {
-            dm_model_conf_default(out);
-            return 0;
-        }
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-        return -1;
+        const int e = errno;
+        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(e));
+        return e == ENOENT ? -ENOENT : -1;
     }
     struct stat st;
     if (fstat(fd, &st) != 0) {
@@ -424,21 +611,21 @@ int dm_model_conf_load(const char *path, dm_model_conf *out, char *err, size_t e
         close(fd);
         return -1;
     }
-    if (st.st_size > MAX_FILE_BYTES) {
-        snprintf(err, errlen, "%s: too large (%lld bytes; at most %d)", path, (long long)st.st_size,
-                 MAX_FILE_BYTES);
+    if ((uint64_t)st.st_size > max) {
+        snprintf(err, errlen, "%s: too large (%lld bytes; at most %zu)", path,
+                 (long long)st.st_size, max);
         close(fd);
         return -1;
     }
-    char *buf = malloc(MAX_FILE_BYTES + 2);
+    char *buf = malloc(max + 2);
     if (!buf) {
         snprintf(err, errlen, "%s: out of memory", path);
         close(fd);
         return -1;
     }
     size_t used = 0;
-    while (used <= MAX_FILE_BYTES) { /* one byte more than allowed: it grew */
-        const ssize_t got = read(fd, buf + used, MAX_FILE_BYTES + 1 - used);
+    while (used <= max) { /* one byte more than allowed: it grew */
+        const ssize_t got = read(fd, buf + used, max + 1 - used);
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0) {
@@ -452,8 +639,8 @@ int dm_model_conf_load(const char *path, dm_model_conf *out, char *err, size_t e
         used += (size_t)got;
     }
     close(fd);
-    if (used > MAX_FILE_BYTES) {
-        snprintf(err, errlen, "%s: too large (over %d bytes)", path, MAX_FILE_BYTES);
+    if (used > max) {
+        snprintf(err, errlen, "%s: too large (over %zu bytes)", path, max);
         free(buf);
         return -1;
     }
@@ -467,9 +654,31 @@ int dm_model_conf_load(const char *path, dm_model_conf *out, char *err, size_t e
         free(buf);
         return -1;
     }
-    const int rc = dm_model_conf_parse(buf, path, out, err, errlen);
+    *out = buf;
+    *len = used;
+    return 0;
+}
+
+int dm_model_conf_load(const char *path, dm_model_conf *out, char *err, size_t errlen)
+{
+    char scratch[1];
+    if (!err || !errlen) {
+        err = scratch;
+        errlen = sizeof scratch;
+    }
+    char *buf;
+    size_t len;
+    const int rc = dm_text_file_read(path, MAX_FILE_BYTES, &buf, &len, err, errlen);
+    if (rc == -ENOENT) {
+        err[0] = '\0';
+        dm_model_conf_default(out);
+        return 0;
+    }
+    if (rc)
+        return -1;
+    const int bad = dm_model_conf_parse(buf, path, out, err, errlen);
     free(buf);
-    return rc;
+    return bad;
 }
 
 /* ------------------------------------------------------------ using it */
@@ -491,9 +700,6 @@ void dm_model_conf_select(const dm_model_conf *c, const int64_t *versions, size_
 }
 
 /* Append to BUF (LEN bytes, *USED of them written), truncating quietly. */
-static void put(char *buf, size_t len, size_t *used, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
 static void put(char *buf, size_t len, size_t *used, const char *fmt, ...)
 {
     if (*used >= len)

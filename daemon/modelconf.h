@@ -14,7 +14,20 @@
  *   version_policy = all | latest [N] | specific V[, V...]
  *   pin_io = yes | no
  *   backend = auto | cpu | NAME[, NAME...]   (default: edged.conf's [backends] default)
- * Only [model]; an unknown section or key, a key set twice, a bad value or a
+ *   labels = FILE            (in the model's folder; default labels.txt when there)
+ *   [input]                  how a picture becomes the input (image requests)
+ *   resize = letterbox | stretch | crop | fit-shortest   (crop = fit-shortest: the shorter
+ *                            side scaled to the input's, the centre kept; default letterbox)
+ *   pad = 0..255             letterbox bars (default 114)
+ *   order = rgb | bgr        (default rgb)
+ *   mean = M | M1, M2, M3    std = S | S1, S2, S3   (either one turns on the normalization
+ *                            (byte - mean) / std quantized by the input's scale; default off:
+ *                            uint8 raw, int8 byte - 128, float32 byte / 255)
+ *   [detection]              how the outputs become objects
+ *   type = auto | ssd | yolov8 | yolov5 | yolox | none   (default auto: from the outputs)
+ *   score = 0..1 (0.25)   iou = 0..1 (0.45)   max = 1..1000 (100)   agnostic = yes | no
+ *   coords = auto | normalized | pixels   (a YOLO head's boxes; default: guessed)
+ * An unknown section or key, a key in the wrong section, a key set twice, a bad value or a
  * syntax error stops the parse. An empty or missing file gives the defaults
  * (all, pin_io off). No global state: safe from any thread. */
 #ifndef EDGED_MODELCONF_H
@@ -24,7 +37,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "pipeline.h"
+
 #define DM_MODELCONF_MAX_SPECIFIC 16
+#define DM_DETECTIONS_MAX 1000 /* [detection] max at most */
 
 typedef enum { DM_POLICY_ALL = 0, DM_POLICY_LATEST, DM_POLICY_SPECIFIC } dm_policy_kind;
 
@@ -36,6 +52,13 @@ typedef struct dm_model_conf {
     size_t n_specific;
     bool pin_io;
     char backend[256]; /* "auto", "cpu", "a, b", or "" ([backends] default) */
+    char labels[256];  /* [model] labels: a file name in the model's folder, or "" */
+    edge_vision_input input;
+    struct dm_detection_conf {
+        edge_head_kind type;
+        edge_coords coords;
+        edge_detect_params p;
+    } detection;
 } dm_model_conf;
 
 void dm_model_conf_default(dm_model_conf *c);
@@ -46,6 +69,11 @@ int dm_model_conf_parse(const char *text, const char *name, dm_model_conf *out, 
 /* Read PATH: a missing file (ENOENT) gives the defaults and 0; unreadable or bad gives -1 and
  * ERR (path included). Files over 64 KiB are refused. */
 int dm_model_conf_load(const char *path, dm_model_conf *out, char *err, size_t errlen);
+/* Reads the text file PATH (at most MAX bytes, a regular file, no NUL byte) into *OUT
+ * (malloc'd, NUL-terminated, *LEN bytes). 0; -ENOENT when it is not there; -1 otherwise; both
+ * with the reason (path included) in ERR. */
+int dm_text_file_read(const char *path, size_t max, char **out, size_t *len, char *err,
+                      size_t errlen);
 /* Of the N versions in VERSIONS (sorted newest first, distinct), which the policy serves:
  * KEEP[i]. ALL keeps every one; LATEST keeps the first latest_n; SPECIFIC keeps those listed
  * (listed versions not on disk are simply absent). */

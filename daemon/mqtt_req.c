@@ -177,7 +177,8 @@ static void reply_result(dm_mqtt *m, const mq_req *q, const dm_infer *inf, const
         o->ctype = "application/octet-stream";
     } else {
         dm_http_response e = {.header_len = -1};
-        if (dm_oip_encode_infer(inf, r->out, v->name, v->version, &e) == 0) {
+        if (dm_oip_encode_infer(inf, r->out, v->name, v->version, dm_entry_labels(v->entry), &e) ==
+            0) {
             o->payload = (uint8_t *)e.body;
             o->len = e.len;
             o->header_len = e.header_len;

@@ -26,6 +26,8 @@
 #include "modelconf.h"
 #include "oip.h"
 #include "profile.h"
+#include "vision_api.h"
+#include "vision_req.h"
 
 #ifndef EDGED_VERSION
 #define EDGED_VERSION "unknown"
@@ -43,8 +45,7 @@ typedef struct route {
 
 /* ---------------------------------------------------------------- replies */
 
-/* Reply STATUS with O (taken). */
-static void reply_json(dm_exchange *x, int status, json_t *o)
+void dm_http_reply_json(dm_exchange *x, int status, json_t *o)
 {
     dm_http_response r = {.status = status, .header_len = -1};
     r.body = dm_json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(9));
@@ -147,7 +148,7 @@ static void model_metadata(route *rt, const char *name, int64_t v)
     const char *why = e ? dm_entry_last_error(e) : NULL;
     if (md && why && why[0]) /* edged: the last load that failed (the version above serves) */
         json_object_set_new(md, "last_error", json_string(why));
-    reply_json(rt->x, 200, md);
+    dm_http_reply_json(rt->x, 200, md);
     dm_version_unref(ver);
 }
 
@@ -158,7 +159,8 @@ static void model_ready(route *rt, const char *name, int64_t v)
         return;
     char vb[24];
     snprintf(vb, sizeof vb, "%" PRId64, ver->version);
-    reply_json(rt->x, 200, json_pack("{s:s, s:s, s:b}", "name", name, "version", vb, "ready", 1));
+    dm_http_reply_json(rt->x, 200,
+                       json_pack("{s:s, s:s, s:b}", "name", name, "version", vb, "ready", 1));
     dm_version_unref(ver);
 }
 
@@ -173,7 +175,7 @@ static void model_config(route *rt, const char *name, int64_t v)
         dm_http_error(rt->x, 500, "model '%s': out of memory describing its configuration", name);
         return;
     }
-    reply_json(rt->x, 200, cfg);
+    dm_http_reply_json(rt->x, 200, cfg);
 }
 
 /* ---------------------------------------------------------------- profile */
@@ -237,7 +239,7 @@ static void model_profile(route *rt, const char *name, int64_t v)
         dm_http_error(rt->x, 500, "model '%s': out of memory for its profile", name);
         return;
     }
-    reply_json(rt->x, 200, doc);
+    dm_http_reply_json(rt->x, 200, doc);
 }
 
 /* ---------------------------------------------------------------- inference */
@@ -253,7 +255,8 @@ static void infer_answer(dm_request *r, const char *error, void *ctx)
         dm_http_reply(x, &(dm_http_response){.status = 503, .header_len = -1});
     else if (error)
         dm_http_error(x, dm_oip_status_http(r->status), "%s", error);
-    else if (dm_oip_encode_infer(inf, r->out, r->v->name, r->v->version, &resp) != 0)
+    else if (dm_oip_encode_infer(inf, r->out, r->v->name, r->v->version,
+                                 dm_entry_labels(r->v->entry), &resp) != 0)
         dm_http_error(x, 500, "model '%s': out of memory encoding the response", r->v->name);
     else
         dm_http_reply(x, &resp);
@@ -346,6 +349,65 @@ static void infer_offload(route *rt, dm_version *ver_ref, uint8_t *body_in, size
                   ver->name, dm_oip_offload_pending());
 }
 
+/* An image request: the picture decoded and run (vision_req.c), then detections or classes. */
+typedef struct image_call {
+    dm_exchange *x;
+    dm_oip_image q;
+} image_call;
+
+static void image_admitted(dm_request *r, void *ctx)
+{
+    const image_call *c = ctx;
+    dm_http_set_inflight(c->x, r);
+}
+
+static void image_done(const dm_vreq_result *res, void *ctx)
+{
+    _cleanup_free_ image_call *c = ctx;
+    dm_http_set_inflight(c->x, NULL);
+    dm_http_response resp = {.status = 200, .header_len = -1};
+    if (dm_http_gone(c->x))
+        dm_http_reply(c->x, &(dm_http_response){.status = 503, .header_len = -1});
+    else if (res->status != 200)
+        dm_http_error(c->x, res->status, "model '%s': %s", res->model, res->error);
+    else if (dm_oip_encode_image(&c->q, res, &resp) != 0)
+        dm_http_error(c->x, 500, "model '%s': out of memory encoding the response", res->model);
+    else
+        dm_http_reply(c->x, &resp);
+    free(c->q.id);
+}
+
+static void infer_image(route *rt, dm_version *ver_ref, uint8_t *body_in, size_t len, int64_t hlen)
+{
+    _cleanup_(dm_version_unrefp) dm_version *ver = ver_ref;
+    _cleanup_free_ uint8_t *body = body_in;
+    _cleanup_free_ image_call *c = calloc(1, sizeof *c);
+    char err[512];
+    if (!c) {
+        dm_http_error(rt->x, 500, "model '%s': out of memory", ver->name);
+        return;
+    }
+    const int st = dm_oip_parse_image(ver->model, body, len, hlen, &c->q, err, sizeof err);
+    if (st != 200) {
+        dm_http_error(rt->x, st, "model '%s': %s", ver->name, err);
+        return;
+    }
+    body = NULL; /* the request's image now */
+    c->x = rt->x;
+    const dm_oip_image *q = &c->q;
+    dm_vreq_submit(rt->d, &(dm_vreq_args){.v = edge_take_ptr(ver),
+                                          .image = q->image,
+                                          .len = q->len,
+                                          .task = q->detections ? DM_VREQ_DETECT : DM_VREQ_CLASSIFY,
+                                          .min_score = q->min_score,
+                                          .top_k = q->classify,
+                                          .priority = q->priority,
+                                          .timeout_us = q->timeout_us,
+                                          .admitted = image_admitted,
+                                          .done = image_done,
+                                          .ctx = edge_take_ptr(c)});
+}
+
 static void infer(route *rt, const char *name, int64_t v)
 {
     _cleanup_(dm_version_unrefp) dm_version *ver = get_version(rt, name, v);
@@ -354,6 +416,10 @@ static void infer(route *rt, const char *name, int64_t v)
     size_t len;
     _cleanup_free_ uint8_t *body = dm_http_take_body(rt->x, &len);
     const int64_t hlen = dm_http_req(rt->x)->header_len;
+    if (dm_oip_is_image(ver->model, body, len, hlen)) {
+        infer_image(rt, edge_take_ptr(ver), edge_take_ptr(body), len, hlen);
+        return;
+    }
     if (dm_oip_offload_wanted(len, hlen)) {
         infer_offload(rt, edge_take_ptr(ver), edge_take_ptr(body), len, hlen);
         return;
@@ -373,10 +439,11 @@ static void infer(route *rt, const char *name, int64_t v)
 
 static void server_metadata(route *rt)
 {
-    reply_json(rt->x, 200,
-               json_pack("{s:s, s:s, s:[s,s,s,s,s,s]}", "name", "edged", "version", EDGED_VERSION,
-                         "extensions", "binary_tensor_data", "model_repository", "schedule_policy",
-                         "parameters", "model_configuration", "sequence"));
+    dm_http_reply_json(rt->x, 200,
+                       json_pack("{s:s, s:s, s:[s,s,s,s,s,s]}", "name", "edged", "version",
+                                 EDGED_VERSION, "extensions", "binary_tensor_data",
+                                 "model_repository", "schedule_policy", "parameters",
+                                 "model_configuration", "sequence"));
 }
 
 typedef struct unready {
@@ -418,15 +485,15 @@ static void health_ready(route *rt)
     dm_registry_foreach(rt->d->reg, unready_cb, &u);
     if (json_array_size(u.list) == 0) {
         json_decref(u.list);
-        reply_json(rt->x, 200, json_pack("{s:b}", "ready", 1));
+        dm_http_reply_json(rt->x, 200, json_pack("{s:b}", "ready", 1));
         return;
     }
     char msg[512];
     snprintf(msg, sizeof msg, "not ready: %zu model%s of the repository serve%s nothing: %s%s",
              json_array_size(u.list), json_array_size(u.list) == 1 ? "" : "s",
              json_array_size(u.list) == 1 ? "s" : "", u.names, u.at >= sizeof u.names ? "..." : "");
-    reply_json(rt->x, 503,
-               json_pack("{s:s, s:b, s:o}", "error", msg, "ready", 0, "models", u.list));
+    dm_http_reply_json(rt->x, 503,
+                       json_pack("{s:s, s:b, s:o}", "error", msg, "ready", 0, "models", u.list));
 }
 
 static void health(route *rt, bool ready_probe)
@@ -434,7 +501,7 @@ static void health(route *rt, bool ready_probe)
     if (ready_probe)
         health_ready(rt);
     else
-        reply_json(rt->x, 200, json_pack("{s:b}", "live", 1));
+        dm_http_reply_json(rt->x, 200, json_pack("{s:b}", "live", 1));
 }
 
 static void metrics(route *rt)
@@ -509,7 +576,7 @@ static void repository_index(route *rt)
     }
     if (a.list)
         dm_registry_foreach(rt->d->reg, index_cb, &a);
-    reply_json(rt->x, 200, a.list);
+    dm_http_reply_json(rt->x, 200, a.list);
 }
 
 typedef struct load_wait {
@@ -522,7 +589,7 @@ static void load_done(const char *name, int rc, const char *err, void *arg)
 {
     load_wait *w = arg;
     if (rc == 0)
-        reply_json(w->x, 200, json_object());
+        dm_http_reply_json(w->x, 200, json_object());
     else
         dm_http_error(w->x, find_entry(w->d, name) ? 400 : 404, "%s", err);
     free(w);
@@ -563,7 +630,8 @@ static void load_unknown_parameters(route *rt, const char *name, const json_t *p
              "loads the model's files and model.conf from the repository; send an empty body or "
              "{})",
              name, n == 1 ? "" : "s", list, cut ? " ..." : "");
-    reply_json(rt->x, 400, json_pack("{s:s, s:o}", "error", msg, "unknown_parameters", keys));
+    dm_http_reply_json(rt->x, 400,
+                       json_pack("{s:s, s:o}", "error", msg, "unknown_parameters", keys));
 }
 
 /* The load request's body: empty, or a JSON object whose "parameters" (if
@@ -612,7 +680,7 @@ static void repository_load(route *rt, const char *name, bool load)
     }
     char err[512];
     if (dm_registry_unload(rt->d->reg, name, err, sizeof err) == 0) {
-        reply_json(rt->x, 200, json_object());
+        dm_http_reply_json(rt->x, 200, json_object());
         return;
     }
     dm_http_error(rt->x, find_entry(rt->d, name) ? 400 : 404, "%s", err);
@@ -627,7 +695,7 @@ static void repository_rescan(route *rt)
                       strerror(-rc));
         return;
     }
-    reply_json(rt->x, 200, json_object());
+    dm_http_reply_json(rt->x, 200, json_object());
 }
 
 static bool admin(route *rt)
@@ -808,6 +876,10 @@ static int split_path(route *rt, char *copy, char *why, size_t len)
 
 void dm_oip_handle(dm_daemon *d, dm_exchange *x)
 {
+    if (dm_vision_api_wanted(dm_http_req(x))) {
+        dm_vision_api_handle(d, x);
+        return;
+    }
     route rt = {.d = d, .x = x, .method = dm_http_req(x)->method};
     const char *path = dm_http_req(x)->path;
     char *copy = path[0] == '/' ? strdup(path + 1) : NULL;

@@ -17,8 +17,12 @@
 #include "daemon.h"
 #include "http.h"
 
-/* How a model output is returned. */
-enum { DM_OUT_SKIP = 0, DM_OUT_JSON = 1, DM_OUT_BINARY = 2 };
+/* How a model output is returned: skipped, JSON data, binary data, or (Triton's classification
+ * extension) its best classes as BYTES "score:index:label" strings. */
+enum { DM_OUT_SKIP = 0, DM_OUT_JSON = 1, DM_OUT_BINARY = 2, DM_OUT_CLASS = 3 };
+#define DM_OIP_CLASS_MAX 1000 /* parameters.classification at most */
+
+struct edge_labels;
 
 /* One inference request as parsed and validated against a model; owns every
  * buffer IN points at. The front end hands IN, PRIORITY, TIMEOUT_US and SEQ to
@@ -32,8 +36,9 @@ typedef struct dm_infer {
     int64_t timeout_us;  /* parameters.timeout; -1 when not given */
     dm_seq_params seq;   /* parameters.sequence_id, sequence_start, sequence_end */
     size_t n_in, n_out;
-    uint8_t *mode; /* n_out entries: DM_OUT_* */
-    size_t *order; /* outputs to return, in the order asked for */
+    uint8_t *mode;      /* n_out entries: DM_OUT_* */
+    uint32_t *classify; /* n_out entries: for DM_OUT_CLASS, how many classes */
+    size_t *order;      /* outputs to return, in the order asked for */
     size_t n_order;
     uint8_t *body; /* the request body (binary inputs point into it) */
     uint8_t *data; /* the inputs given as JSON data */
@@ -70,9 +75,10 @@ int dm_oip_parse_infer_cached(const edge_model *m, void **cache, void (**cache_f
                               uint8_t *body, size_t len, int64_t header_len, dm_infer **out,
                               char *err, size_t errlen);
 /* The response for INF once it ran (its outputs in OUT, in the model's order):
- * JSON, or a JSON header plus binary outputs (R->header_len >= 0). 0, or -ENOMEM. */
+ * JSON, or a JSON header plus binary outputs (R->header_len >= 0); classification outputs
+ * labelled from LABELS (NULL or empty: "score:index"). 0, or -ENOMEM. */
 int dm_oip_encode_infer(const dm_infer *inf, uint8_t *const *out, const char *model,
-                        int64_t version, dm_http_response *r);
+                        int64_t version, const struct edge_labels *labels, dm_http_response *r);
 /* Frees INF with its buffers. NULL is fine. */
 void dm_infer_free(dm_infer *inf);
 /* Hand INF, parsed for V (the request takes that reference), to the one
@@ -89,6 +95,42 @@ static inline void dm_infer_submit(dm_daemon *d, dm_version *v, const dm_infer *
                                             .ctx = ctx,
                                             .seq = &inf->seq});
 }
+/* A request's "parameters" object P: priority (1 = high) and timeout (microseconds) into
+ * *PRIORITY and *TIMEOUT_US when given. 0, or 400 with the reason in ERR. */
+int dm_oip_parse_sched_params(const json_t *p, int *priority, int64_t *timeout_us, char *err,
+                              size_t errlen);
+
+/* ---- image requests (oip_image.c): a BYTES input holding a JPEG or PNG for a model whose one
+ * input is an RGB image, answered with detections or classes (vision_req.c). */
+struct dm_vreq_result;
+typedef struct dm_oip_image {
+    uint8_t *image; /* the picture, at the start of the request body (which it owns) */
+    size_t len;
+    char *id;           /* the request's "id", or NULL */
+    bool detections;    /* parameters.detections */
+    uint32_t classify;  /* outputs[0].parameters.classification (0: none) */
+    char out_name[64];  /* that output's name */
+    float min_score;    /* parameters.score_threshold, or -1 (model.conf's) */
+    int priority;       /* DM_PRIO_* */
+    int64_t timeout_us; /* -1: the default */
+} dm_oip_image;
+
+/* Whether the request BODY (LEN bytes, JSON header HEADER_LEN as dm_oip_parse_infer) for M is
+ * an image request: M takes one RGB image and the header names a BYTES input. */
+bool dm_oip_is_image(const edge_model *m, const uint8_t *body, size_t len, int64_t header_len);
+/* Parse an image request: 200 and *OUT (which then owns BODY, the picture moved to its front),
+ * or 400 with the reason in ERR (BODY stays the caller's). */
+int dm_oip_parse_image(const edge_model *m, uint8_t *body, size_t len, int64_t header_len,
+                       dm_oip_image *out, char *err, size_t errlen);
+/* The response of Q from RES (status 200): detections as FP32 [N, 6] rows (x_min, y_min,
+ * x_max, y_max, score, class) in the picture's pixels and their BYTES labels, or the
+ * classification output. 0, or -ENOMEM. */
+int dm_oip_encode_image(const dm_oip_image *q, const struct dm_vreq_result *res,
+                        dm_http_response *r);
+void dm_oip_image_free(dm_oip_image *q);
+
+/* Reply STATUS with the JSON O (taken; NULL: a 500 for want of memory). */
+void dm_http_reply_json(dm_exchange *x, int status, json_t *o);
 /* The HTTP status for a scheduler outcome. */
 int dm_oip_status_http(dm_req_status st);
 /* A request of raw tensor bytes for model M, which has one input: BODY (LEN

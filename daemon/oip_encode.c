@@ -14,7 +14,11 @@
 #include <string.h>
 
 #include "common/jsonw.h"
+#include "labelmap.h"
 #include "oip.h"
+#include "pipeline.h"
+
+#define LABEL_MAX 200 /* a label's characters in a classification string */
 
 /* ---------------------------------------------------------------- datatypes */
 
@@ -151,8 +155,20 @@ static size_t elem_count(const edge_tensor_info *t)
     return esize ? t->bytes / esize : 0;
 }
 
+/* The longest label of L. */
+static size_t longest_label(const edge_labels *l)
+{
+    size_t n = 0;
+    for (size_t i = 0; l && i < l->n; i++) {
+        const size_t k = strlen(l->v[i]);
+        n = k > n ? k : n;
+    }
+    return n;
+}
+
 /* Upper bound of the JSON header's length; *bin gets the binary outputs' bytes. */
-static size_t encode_bound(const dm_infer *inf, const char *model, size_t *bin)
+static size_t encode_bound(const dm_infer *inf, const char *model, const edge_labels *labels,
+                           size_t *bin)
 {
     size_t n = 128 + JW_STR_MAX(strlen(model)) + (inf->id ? JW_STR_MAX(strlen(inf->id)) : 0);
     char buf[32];
@@ -166,13 +182,44 @@ static size_t encode_bound(const dm_infer *inf, const char *model, size_t *bin)
         n += 128 + JW_STR_MAX(strlen(name)) + (size_t)t.rank * JW_NUM_MAX;
         if (inf->mode[i] == DM_OUT_BINARY)
             *bin += t.bytes;
+        else if (inf->mode[i] == DM_OUT_CLASS)
+            n += inf->classify[i] * (2 * JW_NUM_MAX + 8 + JW_STR_MAX(longest_label(labels)));
         else
             n += elem_count(&t) * (JW_NUM_MAX + 1);
     }
     return n;
 }
 
-static void encode_output(jw *w, const dm_infer *inf, const uint8_t *out, size_t i)
+/* Output T's best classes (Triton's classification extension): BYTES [K] of "score:index" or
+ * "score:index:label", scores dequantized. */
+static void encode_classes(jw *w, const edge_tensor_info *t, const uint8_t *out, uint32_t k,
+                           const edge_labels *labels)
+{
+    edge_class_score top[64], *best = k <= 64 ? top : malloc(k * sizeof *best);
+    if (!best) {
+        w->overflow = true;
+        return;
+    }
+    const size_t n = edge_vision_topk(t, out, k, best);
+    jw_lit(w, ",\"datatype\":\"BYTES\",\"shape\":[");
+    jw_int(w, (int64_t)n);
+    jw_lit(w, "],\"data\":[");
+    for (size_t j = 0; j < n; j++) {
+        char s[64 + 2 * LABEL_MAX];
+        const char *label = labels ? edge_label(labels, best[j].index) : NULL;
+        snprintf(s, sizeof s, "%.6f:%zu%s%.*s", (double)best[j].score, best[j].index,
+                 label ? ":" : "", LABEL_MAX, label ? label : "");
+        if (j)
+            jw_raw(w, ",", 1);
+        jw_str(w, s);
+    }
+    jw_lit(w, "]}");
+    if (best != top)
+        free(best);
+}
+
+static void encode_output(jw *w, const dm_infer *inf, const uint8_t *out, size_t i,
+                          const edge_labels *labels)
 {
     edge_tensor_info t;
     char buf[32];
@@ -182,6 +229,10 @@ static void encode_output(jw *w, const dm_infer *inf, const uint8_t *out, size_t
     }
     jw_lit(w, "{\"name\":");
     jw_str(w, dm_oip_tensor_name(&t, false, i, buf, sizeof buf));
+    if (inf->mode[i] == DM_OUT_CLASS) {
+        encode_classes(w, &t, out, inf->classify[i], labels);
+        return;
+    }
     jw_lit(w, ",\"datatype\":");
     jw_str(w, dm_oip_type_name(t.type));
     jw_lit(w, ",\"shape\":[");
@@ -207,10 +258,10 @@ static void encode_output(jw *w, const dm_infer *inf, const uint8_t *out, size_t
 }
 
 int dm_oip_encode_infer(const dm_infer *inf, uint8_t *const *out, const char *model,
-                        int64_t version, dm_http_response *r)
+                        int64_t version, const edge_labels *labels, dm_http_response *r)
 {
     size_t bin = 0;
-    const size_t cap = encode_bound(inf, model, &bin);
+    const size_t cap = encode_bound(inf, model, labels, &bin);
     char *body = malloc(cap + bin + 1);
     if (!body)
         return -ENOMEM;
@@ -228,7 +279,7 @@ int dm_oip_encode_infer(const dm_infer *inf, uint8_t *const *out, const char *mo
     for (size_t k = 0; k < inf->n_order; k++) {
         if (k)
             jw_raw(&w, ",", 1);
-        encode_output(&w, inf, out[inf->order[k]], inf->order[k]);
+        encode_output(&w, inf, out[inf->order[k]], inf->order[k], labels);
     }
     jw_lit(&w, "]}");
     if (w.overflow) { /* the bound is wrong: a bug, not the client's fault */

@@ -37,7 +37,8 @@ static dm_infer *infer_new(const edge_model *m)
 {
     const size_t n_in = edge_model_input_count(m), n_out = edge_model_output_count(m);
     const size_t bytes = align16(sizeof(dm_infer)) + align16(n_in * sizeof(uint8_t *)) +
-                         align16(n_out * sizeof(size_t)) + n_out;
+                         align16(n_out * sizeof(size_t)) + align16(n_out * sizeof(uint32_t)) +
+                         n_out;
     dm_infer *inf = calloc(1, bytes);
     if (!inf)
         return NULL;
@@ -46,6 +47,8 @@ static dm_infer *infer_new(const edge_model *m)
     p += align16(n_in * sizeof(uint8_t *));
     inf->order = (size_t *)p;
     p += align16(n_out * sizeof(size_t));
+    inf->classify = (uint32_t *)(void *)p;
+    p += align16(n_out * sizeof(uint32_t));
     inf->mode = p;
     inf->m = m;
     inf->n_in = n_in;
@@ -115,6 +118,27 @@ static int parse_sequence(parse_ctx *c, const json_t *p)
     return 0;
 }
 
+int dm_oip_parse_sched_params(const json_t *p, int *priority, int64_t *timeout_us, char *err,
+                              size_t errlen)
+{
+    const json_t *v = json_object_get(p, "priority");
+    if (v) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0)
+            return dm_oip_fail(err, errlen, 400,
+                               "parameters.priority must be a non-negative integer (1 = high, 0 or "
+                               "2 and above = normal)");
+        *priority = json_integer_value(v) == 1 ? DM_PRIO_HIGH : DM_PRIO_NORMAL;
+    }
+    v = json_object_get(p, "timeout");
+    if (v) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0)
+            return dm_oip_fail(err, errlen, 400,
+                               "parameters.timeout must be a non-negative integer (microseconds)");
+        *timeout_us = json_integer_value(v);
+    }
+    return 0;
+}
+
 /* "parameters": priority, timeout (microseconds), binary_data_output, the sequence's. */
 static int parse_params(parse_ctx *c, const json_t *root)
 {
@@ -123,21 +147,11 @@ static int parse_params(parse_ctx *c, const json_t *root)
         return 0;
     if (!json_is_object(p))
         return dm_oip_fail(c->err, c->errlen, 400, "request 'parameters' must be an object");
-    const json_t *v = json_object_get(p, "priority");
-    if (v) {
-        if (!json_is_integer(v) || json_integer_value(v) < 0)
-            return dm_oip_fail(c->err, c->errlen, 400,
-                               "parameters.priority must be a non-negative integer (1 = high, 0 or "
-                               "2 and above = normal)");
-        c->inf->priority = json_integer_value(v) == 1 ? DM_PRIO_HIGH : DM_PRIO_NORMAL;
-    }
-    v = json_object_get(p, "timeout");
-    if (v) {
-        if (!json_is_integer(v) || json_integer_value(v) < 0)
-            return dm_oip_fail(c->err, c->errlen, 400,
-                               "parameters.timeout must be a non-negative integer (microseconds)");
-        c->inf->timeout_us = json_integer_value(v);
-    }
+    int rc =
+        dm_oip_parse_sched_params(p, &c->inf->priority, &c->inf->timeout_us, c->err, c->errlen);
+    if (rc)
+        return rc;
+    const json_t *v;
     v = json_object_get(p, "binary_data_output");
     if (v) {
         if (!json_is_boolean(v))
@@ -372,6 +386,24 @@ static int parse_output(parse_ctx *c, const json_t *o, size_t k)
     if (b)
         binary = json_is_true(b);
     c->inf->mode[i] = binary ? DM_OUT_BINARY : DM_OUT_JSON;
+    const json_t *cls = p ? json_object_get(p, "classification") : NULL;
+    if (cls) { /* Triton's classification extension: the K best as "score:index:label" */
+        if (!json_is_integer(cls) || json_integer_value(cls) < 1 ||
+            json_integer_value(cls) > DM_OIP_CLASS_MAX)
+            return dm_oip_fail(c->err, c->errlen, 400,
+                               "output '%s': classification must be an integer from 1 to %d", name,
+                               DM_OIP_CLASS_MAX);
+        edge_tensor_info t;
+        edge_model_output_info(c->m, (size_t)i, &t);
+        if (t.type != EDGE_FLOAT32 && t.type != EDGE_INT8 && t.type != EDGE_UINT8 &&
+            t.type != EDGE_INT16)
+            return dm_oip_fail(c->err, c->errlen, 400,
+                               "output '%s' is %s: classification takes FP32, INT8, UINT8 or INT16 "
+                               "scores",
+                               name, dm_oip_type_name(t.type));
+        c->inf->mode[i] = DM_OUT_CLASS;
+        c->inf->classify[i] = (uint32_t)json_integer_value(cls);
+    }
     c->inf->order[c->inf->n_order++] = (size_t)i;
     return 0;
 }
@@ -474,6 +506,8 @@ static parsed *parsed_new(const parse_ctx *c, const uint8_t *hdr, size_t hdr_len
     for (size_t i = 0; i < inf->n_in; i++)
         if (c->slots[i].data)
             return NULL; /* JSON data: the header is the data */
+    if (memchr(inf->mode, DM_OUT_CLASS, inf->n_out))
+        return NULL; /* classification: not worth a second array */
     const size_t arrays = inf->n_in * sizeof(size_t) + inf->n_out * sizeof(size_t) + inf->n_out;
     parsed *p = malloc(sizeof *p + align16(hdr_len) + arrays);
     if (!p)

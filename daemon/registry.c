@@ -209,6 +209,7 @@ void dm_registry_free(dm_registry *r)
             free(w);
         }
         free(e->name);
+        edge_labels_free(&reg_entry_at(r, i)->labels);
         free(reg_entry_at(r, i));
     }
     free(r->entries.at);
@@ -391,4 +392,9 @@ bool dm_entry_gone(const dm_entry *e)
 const struct dm_model_conf *dm_entry_conf(const dm_entry *e)
 {
     return &((const reg_entry *)e)->conf;
+}
+
+const struct edge_labels *dm_entry_labels(const dm_entry *e)
+{
+    return &((const reg_entry *)e)->labels;
 }

@@ -17,6 +17,7 @@
 #include "byname.h"
 #include "common/cleanup.h"
 #include "daemon.h"
+#include "labelmap.h"
 #include "modelconf.h"
 
 #define SCAN_MAX (4 * DM_MAX_VERSIONS) /* versions looked at on disk (the policy picks) */
@@ -48,6 +49,7 @@ typedef struct reg_entry {
     bool resync;   /* look again when it ends */
     waiter *waiters;
     dm_model_conf conf;
+    edge_labels labels; /* NAME/labels.txt or model.conf's labels (empty: none) */
 } reg_entry;
 
 struct dm_registry {

@@ -8,6 +8,7 @@
  * callers waiting for a model to settle (dm_registry_load).
  * Does not own: finding files (registry_scan.c) or the entries and their
  * version lists (registry.c). */
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -405,6 +406,31 @@ static int read_conf(dm_registry *r, reg_entry *e, dm_model_conf *conf)
     return -1;
 }
 
+/* The labels CONF names for E (labels.txt when it names none: optional then) into *OUT; -1 with
+ * E's last_error set when the file is bad or a named one is missing. */
+static int read_labels(dm_registry *r, reg_entry *e, const dm_model_conf *conf, edge_labels *out)
+{
+    char path[4096], err[512];
+    *out = (edge_labels){0};
+    snprintf(path, sizeof path, "%s/%s/%s", r->cfg.models_dir, e->pub.name,
+             conf->labels[0] ? conf->labels : "labels.txt");
+    char *text;
+    size_t len;
+    const int rc = dm_text_file_read(path, DM_LABELS_MAX_BYTES, &text, &len, err, sizeof err);
+    if (rc == -ENOENT && !conf->labels[0])
+        return 0;
+    if (!rc) {
+        const int oom = edge_labels_parse(text, len, out);
+        free(text);
+        if (!oom)
+            return 0;
+        snprintf(err, sizeof err, "%.400s: out of memory", path);
+    }
+    set_error(r, &e->pub, "%s (keeping what is loaded)", err);
+    e->pub.reloads_failed++;
+    return -1;
+}
+
 EDGE_DEFINE_CLEANUP(load_job, job_free)
 
 /* E's files all left the repository: it serves nothing now. */
@@ -515,11 +541,14 @@ void reg_model_sync(dm_registry *r, const char *name, bool explicit_load, dm_loa
     }
     add_waiter(e, cb, arg);
     dm_model_conf conf;
-    if (read_conf(r, e, &conf) != 0) {
+    edge_labels labels;
+    if (read_conf(r, e, &conf) != 0 || read_labels(r, e, &conf, &labels) != 0) {
         finish_waiters(r, e, 1);
         return;
     }
     e->conf = conf;
+    edge_labels_free(&e->labels);
+    e->labels = labels;
     dm_model_conf_describe(&conf, e->pub.policy, sizeof e->pub.policy);
     e->unloaded = false;
     if (d.n == 0) { /* every file gone: unload */

@@ -12,6 +12,8 @@ set -euo pipefail
 pkgs=(build-essential meson ninja-build pkg-config libopenblas-dev libuv1-dev libhttp-parser-dev
       libjansson-dev libinih-dev libmosquitto-dev libsystemd-dev zlib1g-dev curl
       libjpeg62-turbo-dev libpng-dev  # camera frames (vision/image.c)
+      libzmq3-dev  # Frigate's ZMQ detector endpoint (daemon/frigate.c)
+      libcairo2-dev  # edgectl detect --draw (client/draw.c)
       libvulkan-dev spirv-tools glslang-tools)  # the Vulkan back end: loader, spirv-as, glslang
 if [[ "${1:-}" == "--test" || "${1:-}" == "--cross" ]]; then
     # the MQTT tests: a broker (and mosquitto_passwd), the command-line clients, test certificates
@@ -20,6 +22,8 @@ if [[ "${1:-}" == "--test" || "${1:-}" == "--cross" ]]; then
     pkgs+=(dbus-daemon systemd)
     # the Vulkan back end's tests: Mesa's lavapipe (a CPU Vulkan driver)
     pkgs+=(mesa-vulkan-drivers)
+    # the Frigate ZMQ test's client: Debian's pyzmq, as Frigate itself uses it
+    pkgs+=(python3 python3-zmq)
 fi
 if [[ "${1:-}" == "--deb" ]]; then
     pkgs+=(debhelper dpkg-dev fakeroot lintian systemd libxml2-utils man-db)

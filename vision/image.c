@@ -32,19 +32,20 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
-/* Whether a W x H picture of KIND is empty or over MAX pixels (then said in ERR). */
-static bool over_budget(const char *kind, uint64_t w, uint64_t h, uint64_t max, char *err,
-                        size_t errlen)
+/* 0, or -1 when a W x H picture of KIND is empty, -2 when it is over MAX pixels (said in
+ * ERR). */
+static int over_budget(const char *kind, uint64_t w, uint64_t h, uint64_t max, char *err,
+                       size_t errlen)
 {
     if (w == 0 || h == 0)
         return fail(err, errlen, "%s: the image is empty (%llux%llu)", kind, (unsigned long long)w,
-                    (unsigned long long)h) != 0;
+                    (unsigned long long)h);
     if (w * h > max)
         return fail(err, errlen,
                     "%s: %llux%llu pixels exceeds the limit of %llu ([server] max_image_pixels)",
-                    kind, (unsigned long long)w, (unsigned long long)h,
-                    (unsigned long long)max) != 0;
-    return false;
+                    kind, (unsigned long long)w, (unsigned long long)h, (unsigned long long)max) -
+               1;
+    return 0;
 }
 
 /* ---- JPEG ---- */
@@ -100,9 +101,10 @@ static int decode_jpeg(const uint8_t *bytes, size_t len, uint64_t max_pixels, ed
         jpeg_destroy_decompress(&c);
         return fail(err, errlen, "JPEG: CMYK images are not supported (convert to RGB)");
     }
-    if (over_budget("JPEG", w, h, max_pixels, err, errlen)) {
+    const int over = over_budget("JPEG", w, h, max_pixels, err, errlen);
+    if (over) {
         jpeg_destroy_decompress(&c);
-        return -1;
+        return over;
     }
     c.out_color_space = JCS_RGB;
     jpeg_start_decompress(&c);
@@ -141,9 +143,10 @@ static int decode_png(const uint8_t *bytes, size_t len, uint64_t max_pixels, edg
     if (!png_image_begin_read_from_memory(&img, bytes, len))
         return fail(err, errlen, "PNG: %s", img.message);
     const uint64_t w = img.width, h = img.height;
-    if (over_budget("PNG", w, h, max_pixels, err, errlen)) {
+    const int over = over_budget("PNG", w, h, max_pixels, err, errlen);
+    if (over) {
         png_image_free(&img);
-        return -1;
+        return over;
     }
     img.format = PNG_FORMAT_RGB;
     uint8_t *rgb = malloc((size_t)(w * h * 3));
@@ -187,6 +190,12 @@ void edge_image_free(edge_image *im)
 void edge_image_fit(const edge_image *im, edge_fit fit, uint8_t pad, uint32_t dst_w, uint32_t dst_h,
                     uint8_t *dst, edge_image_xform *xf)
 {
+    if (im->width == dst_w && im->height == dst_h) { /* every fit is the identity */
+        memcpy(dst, im->rgb, (size_t)dst_w * dst_h * 3);
+        if (xf)
+            *xf = (edge_image_xform){1.0f, 1.0f, 0.0f, 0.0f};
+        return;
+    }
     const float W = (float)im->width, H = (float)im->height;
     const float dw = (float)dst_w, dh = (float)dst_h;
     edge_image_xform t = {dw / W, dh / H, 0.0f, 0.0f};

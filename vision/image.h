@@ -25,7 +25,8 @@ typedef struct edge_image {
 /* Decodes LEN bytes of a JPEG or PNG (told apart by their signatures; grayscale, palette and
  * alpha images come out as RGB, 16-bit PNG channels as their high bytes, CMYK JPEGs are
  * refused) into *OUT. A picture of more than MAX_PIXELS pixels (or an empty one) is refused
- * from its header. Returns 0, or -1 with a message in ERR (*OUT untouched). */
+ * from its header. Returns 0, -2 for a picture over the budget, or -1 for anything else wrong,
+ * with a message in ERR (*OUT untouched). */
 int edge_image_decode(const void *bytes, size_t len, uint64_t max_pixels, edge_image *out,
                       char *err, size_t errlen);
 

@@ -408,7 +408,7 @@ static int parse_encode(const void *body, size_t len, int64_t header_len)
     }
     dm_http_response resp = {0};
     if (!rc)
-        rc = dm_oip_encode_infer(inf, out, "digits", 1, &resp);
+        rc = dm_oip_encode_infer(inf, out, "digits", 1, NULL, &resp);
     for (size_t i = 0; i < 8; i++)
         free(out[i]);
     if (rc == 0)

@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             __builtin_trap();
     }
     dm_http_response r = {.header_len = -1};
-    if (!out || dm_oip_encode_infer(inf, out, "hello", 1, &r) != 0)
+    if (!out || dm_oip_encode_infer(inf, out, "hello", 1, NULL, &r) != 0)
         __builtin_trap(); /* the encoder's bound is wrong */
     free(r.body);
     for (size_t i = 0; i < inf->n_out; i++)

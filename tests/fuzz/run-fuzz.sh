@@ -6,7 +6,8 @@
 # tests/fuzz/requests, and the HTTP content codings (gzip, deflate, the header values) for a
 # quarter as long, the custom operators' FlexBuffer options (tests/fuzz/flexbuf seeds) for
 # a quarter as long, and camera frames (JPEG and PNG decoding and fitting, tests/fuzz/images
-# seeds) for a quarter as long. A crash leaves its input in build-fuzz/artifacts/ and fails the script.
+# seeds) for a quarter as long, multipart/form-data (tests/fuzz/forms seeds) for an eighth as
+# long. A crash leaves its input in build-fuzz/artifacts/ and fails the script.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-60}
@@ -14,7 +15,7 @@ shared=${EDGE_SHARED_DIR:-../shared}
 [[ -d build-fuzz ]] || CC=clang meson setup build-fuzz -Db_sanitize=address,undefined \
     -Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link >/dev/null
 ninja -C build-fuzz tests/fuzz_model tests/fuzz_request tests/fuzz_http_codec tests/fuzz_flexbuf \
-    tests/fuzz_image >/dev/null
+    tests/fuzz_image tests/fuzz_multipart >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p build-fuzz/artifacts
@@ -33,7 +34,7 @@ fuzz() {
     fi
 }
 
-mkdir -p "$work"/fuzz_{model,request,http_codec,flexbuf,image}
+mkdir -p "$work"/fuzz_{model,request,http_codec,flexbuf,image,multipart}
 for d in "$shared"/models/*/ "$shared"/ops/*/; do
     [[ -f "$d/model.tflite" ]] && cp "$d/model.tflite" "$work/fuzz_model/$(basename "$d").tflite"
 done
@@ -53,3 +54,6 @@ fuzz fuzz_flexbuf $((secs / 4)) 4096 "the FlexBuffer options reader"
 
 cp tests/fuzz/images/* "$work/fuzz_image/"
 fuzz fuzz_image $((secs / 4)) 16384 "the image decoders"
+
+cp tests/fuzz/forms/* "$work/fuzz_multipart/"
+fuzz fuzz_multipart $((secs / 8)) 8192 "the multipart/form-data parser"

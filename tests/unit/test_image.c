@@ -20,6 +20,8 @@
 #include <png.h>
 
 #include "image.h"
+#include "labelmap.h"
+#include "pipeline.h"
 #include "test_support.h"
 
 /* W x H pixels of FORMAT (libpng's simplified formats) as a PNG in memory: malloc'd. */
@@ -57,7 +59,7 @@ static void test_png(void **state)
     assert_true(im.rgb[6] > 100 && im.rgb[6] < 255);
     edge_image_free(&im);
     /* the budget: 3 pixels against 2 */
-    assert_int_equal(edge_image_decode(png, len, 2, &im, err, sizeof err), -1);
+    assert_int_equal(edge_image_decode(png, len, 2, &im, err, sizeof err), -2);
     assert_non_null(strstr(err, "3x1 pixels exceeds the limit of 2"));
     /* truncated */
     assert_int_equal(edge_image_decode(png, len - 20, 100, &im, err, sizeof err), -1);
@@ -130,7 +132,7 @@ static void test_jpeg(void **state)
     edge_image_free(&back);
     free(png);
     /* the budget, from the header: no pixel decoded */
-    assert_int_equal(edge_image_decode(jpg, len, 1000000, &back, err, sizeof err), -1);
+    assert_int_equal(edge_image_decode(jpg, len, 1000000, &back, err, sizeof err), -2);
     assert_non_null(strstr(err, "JPEG: 1352x900 pixels exceeds the limit of 1000000"));
     /* cut in the middle of the scan: refused, not grey-filled */
     assert_int_equal(edge_image_decode(jpg, len / 2, 40000000, &back, err, sizeof err), -1);
@@ -283,12 +285,163 @@ static void test_edgectl_detect(void **state)
     free(zoo);
 }
 
+/* The input recipe: colour order, mean/std normalization quantized by the input's scale. */
+static void test_recipe(void **state)
+{
+    (void)state;
+    uint8_t px[6] = {255, 0, 127, 10, 20, 30};
+    const edge_image im = {2, 1, px};
+    edge_tensor_info in = {.type = EDGE_INT8,
+                           .rank = 4,
+                           .dims = {1, 1, 2, 3},
+                           .bytes = 6,
+                           .quant_count = 1,
+                           .scale = 0.0078125f,
+                           .zero_point = 0};
+    edge_vision_input cfg;
+    edge_vision_input_default(&cfg);
+    assert_int_equal(cfg.fit, EDGE_FIT_LETTERBOX);
+    assert_int_equal(cfg.pad, 114);
+    cfg.fit = EDGE_FIT_STRETCH;
+    uint8_t scratch[6];
+    int8_t q[6];
+    edge_image_xform xf;
+    edge_vision_fill(&in, &cfg, &im, scratch, q, &xf); /* int8: byte - 128 */
+    const int8_t raw[6] = {127, -128, -1, -118, -108, -98};
+    assert_memory_equal(q, raw, 6);
+    cfg.bgr = true;
+    cfg.normalize = true;
+    for (int c = 0; c < 3; c++)
+        cfg.mean[c] = 127.5f, cfg.std[c] = 127.5f;
+    edge_vision_fill(&in, &cfg, &im, scratch, q, &xf);
+    /* B, G, R; (b - 127.5) / 127.5 / (1/128): 127 -> -0.5 -> -1 (round half away), 255 -> 128
+     * clamped to 127, 0 -> -128, 30 -> -97.5 -> -98 */
+    const int8_t norm[6] = {-1, -128, 127, -98, -108, -118};
+    assert_memory_equal(q, norm, 6);
+    float f[6];
+    in.type = EDGE_FLOAT32;
+    cfg.mean[0] = 0.0f, cfg.std[0] = 2.0f;
+    edge_vision_fill(&in, &cfg, &im, scratch, f, &xf);
+    assert_float_equal(f[0], 63.5f, 0.0f);
+    assert_float_equal(f[2], 1.0f, 0.0f);
+    assert_float_equal(f[3], 15.0f, 0.0f);
+    uint8_t u[6];
+    in.type = EDGE_UINT8;
+    in.zero_point = 128;
+    edge_vision_fill(&in, &cfg, &im, scratch, u, &xf);
+    assert_int_equal(u[1], 0);   /* 0 -> -1 -> -128 + 128 */
+    assert_int_equal(u[2], 255); /* 255 -> 1 -> 128 + 128 clamped */
+}
+
+/* Top-K of quantized scores: dequantized, best first, ties to the lower index. */
+static void test_topk(void **state)
+{
+    (void)state;
+    const uint8_t d[5] = {10, 200, 50, 200, 0};
+    const edge_tensor_info o = {.type = EDGE_UINT8,
+                                .rank = 2,
+                                .dims = {1, 5},
+                                .bytes = 5,
+                                .quant_count = 1,
+                                .scale = 0.5f,
+                                .zero_point = 10};
+    edge_class_score top[5];
+    assert_int_equal(edge_vision_topk(&o, d, 3, top), 3);
+    assert_int_equal(top[0].index, 1);
+    assert_int_equal(top[1].index, 3);
+    assert_int_equal(top[2].index, 2);
+    assert_float_equal(top[0].score, 95.0f, 0.0f);
+    assert_float_equal(top[2].score, 20.0f, 0.0f);
+    assert_int_equal(edge_vision_topk(&o, d, 9, top), 5);
+    assert_int_equal(top[4].index, 4);
+    assert_float_equal(top[4].score, -5.0f, 0.0f);
+    assert_int_equal(edge_vision_topk(&o, d, 0, top), 0);
+}
+
+/* Label maps: CRLF, a last line without newline, the background entry, bytes not UTF-8. */
+static void test_labelmap(void **state)
+{
+    (void)state;
+    edge_labels l;
+    const char text[] = "???\r\nperson\nbi\xffke\n\nkite\xc3\xa9\xed\xa0\x80";
+    assert_int_equal(edge_labels_parse(text, sizeof text - 1, &l), 0);
+    assert_int_equal(l.offset, 1);
+    assert_int_equal(l.n, 4);
+    assert_string_equal(edge_label(&l, 0), "person");
+    assert_string_equal(edge_label(&l, 1), "bi?ke");
+    assert_string_equal(edge_label(&l, 2), "");
+    assert_string_equal(edge_label(&l, 3), "kite\xc3\xa9???");
+    assert_null(edge_label(&l, 4));
+    edge_labels_free(&l);
+    assert_int_equal(edge_labels_parse("a\nb\n", 4, &l), 0);
+    assert_int_equal(l.offset, 0);
+    assert_int_equal(l.n, 2);
+    assert_string_equal(edge_label(&l, 1), "b");
+    edge_labels_free(&l);
+    assert_int_equal(edge_labels_parse("", 0, &l), 0);
+    assert_int_equal(l.n, 0);
+    edge_labels_free(&l);
+}
+
+/* The head checks on the zoo's SSD and YOLO models. */
+static void test_heads(void **state)
+{
+    (void)state;
+    char *zoo = edge_test_shared_path("zoo");
+    if (!zoo) {
+        skip();
+        return;
+    }
+    static const struct {
+        const char *model;
+        edge_head_kind want, got;
+        const char *err;
+    } cases[] = {
+        {"ssd_mobilenet_v1_coco_quant", EDGE_HEAD_AUTO, EDGE_HEAD_SSD, NULL},
+        {"ssd_mobilenet_v1_coco_quant", EDGE_HEAD_YOLOV8, 0, "not a yolov8 head"},
+        {"yolov8n_int8", EDGE_HEAD_AUTO, EDGE_HEAD_YOLOV8, NULL},
+        {"yolov8n_int8", EDGE_HEAD_SSD, 0, "not an SSD's"},
+        {"yolov8n_int8", EDGE_HEAD_YOLOX, 0, "has 84 anchors"},
+        {"yolov8n_int8", EDGE_HEAD_NONE, 0, "no detector"},
+        {"yolov5n_int8", EDGE_HEAD_AUTO, EDGE_HEAD_YOLOV5, NULL},
+        {"efficientnet_lite0_u8", EDGE_HEAD_AUTO, 0, "is no detection head"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char path[1024], err[256] = "";
+        snprintf(path, sizeof path, "%s/%s/model.tflite", zoo, cases[i].model);
+        edge_model *m = NULL;
+        edge_error e;
+        assert_int_equal(edge_model_open(path, NULL, &m, &e), 0);
+        edge_head_kind k = EDGE_HEAD_AUTO;
+        const int rc = edge_vision_head(m, cases[i].want, &k, err, sizeof err);
+        if (cases[i].err) {
+            assert_int_equal(rc, -1);
+            if (!strstr(err, cases[i].err))
+                fail_msg("%s: '%s' lacks '%s'", cases[i].model, err, cases[i].err);
+        } else {
+            assert_int_equal(rc, 0);
+            assert_int_equal(k, cases[i].got);
+        }
+        uint32_t w, h;
+        assert_int_equal(edge_vision_image_input(m, &w, &h, err, sizeof err), 0);
+        edge_model_unref(m);
+    }
+    edge_head_kind k;
+    assert_int_equal(edge_head_kind_parse("yolox", &k), 0);
+    assert_int_equal(k, EDGE_HEAD_YOLOX);
+    assert_string_equal(edge_head_kind_name(k), "yolox");
+    assert_int_equal(edge_head_kind_parse("YOLO", &k), -1);
+    free(zoo);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_png),    cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_jpeg),   cmocka_unit_test(test_fit),
-        cmocka_unit_test(test_tensor), cmocka_unit_test(test_edgectl_detect),
+        cmocka_unit_test(test_png),      cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_jpeg),     cmocka_unit_test(test_fit),
+        cmocka_unit_test(test_tensor),   cmocka_unit_test(test_edgectl_detect),
+        cmocka_unit_test(test_recipe),   cmocka_unit_test(test_topk),
+        cmocka_unit_test(test_labelmap), cmocka_unit_test(test_heads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -271,16 +271,16 @@ static void test_bad_structure(void **state)
 {
     (void)state;
     expect_error("[model]\nversion_policy = all\npinio = yes\n", 3, "unknown key \"pinio\"",
-                 "(keys: version_policy, pin_io, backend)");
+                 "(keys: version_policy, pin_io, backend, labels)");
     expect_error("[model]\nVersion_Policy = all\n", 2, "unknown key \"Version_Policy\"",
-                 "(keys: version_policy, pin_io, backend)");
+                 "(keys: version_policy, pin_io, backend, labels)");
     expect_error("[model]\n= all\n", 2, "unknown key \"\"", "(keys: ");
     expect_error("version_policy = all\n[model]\n", 1,
                  "version_policy: ", "outside a section; put it under [model]");
     expect_error("# x\npin_io = yes\n", 2, "pin_io: ", "outside a section");
     expect_error("colour = blue\n", 1, "unknown key \"colour\"", "outside a section");
     expect_error("[model]\n\n[models]\nversion_policy = all\n", 3, "\"[models]\"",
-                 "unknown section \"[models]\" (the only section is [model])");
+                 "unknown section \"[models]\" (sections: [model], [input], [detection])");
     expect_error("[Model]\n", 1, "\"[Model]\"", "unknown section");
     expect_error("[]\n", 1, "\"[]\"", "unknown section");
     expect_error("[model\nversion_policy = all\n", 1, "\"[model\"", "closing ']'");
@@ -290,7 +290,7 @@ static void test_bad_structure(void **state)
     expect_error("[model]\npin_io = no\n\n[model]\npin_io = yes\n", 5,
                  "pin_io: ", "set twice (first on line 2)");
     expect_error("[model]\nlatest 3\n", 2, "\"latest 3\"",
-                 "syntax error; expected \"key = value\", \"[model]\" or a comment");
+                 "syntax error; expected \"key = value\", a \"[section]\" or a comment");
     expect_error("[model]\npin_io ; = yes\n", 2, "\"pin_io ; = yes\"", "syntax error");
     /* an indented line is not the continuation of the previous value */
     expect_error("[model]\nversion_policy = specific 1,\n    4\n", 2, "version_policy",
@@ -536,14 +536,82 @@ static void test_describe(void **state)
     dm_model_conf_describe(&c, NULL, 0);
 }
 
+/* [model] labels, [input] and [detection]: values, defaults, keys in the wrong section. */
+static void test_vision_sections(void **state)
+{
+    (void)state;
+    dm_model_conf c;
+    parse_ok("", &c);
+    assert_int_equal(c.input.fit, EDGE_FIT_LETTERBOX);
+    assert_int_equal(c.input.pad, 114);
+    assert_false(c.input.bgr);
+    assert_false(c.input.normalize);
+    assert_int_equal(c.detection.type, EDGE_HEAD_AUTO);
+    assert_int_equal(c.detection.coords, EDGE_COORDS_AUTO);
+    assert_float_equal(c.detection.p.score_threshold, 0.25f, 0.0f);
+    assert_float_equal(c.detection.p.iou_threshold, 0.45f, 0.0f);
+    assert_int_equal(c.detection.p.max_detections, 100);
+    assert_false(c.detection.p.class_agnostic);
+    assert_string_equal(c.labels, "");
+    parse_ok("[model]\nlabels = coco.txt\n[input]\nresize = fit-shortest\npad = 0\norder = bgr\n"
+             "mean = 123.7, 116.3, 103.5\nstd = 58.4\n[detection]\ntype = ssd\nscore = 0.5\n"
+             "iou = 0.6\nmax = 20\nagnostic = yes\ncoords = pixels\n",
+             &c);
+    assert_string_equal(c.labels, "coco.txt");
+    assert_int_equal(c.input.fit, EDGE_FIT_CROP);
+    assert_int_equal(c.input.pad, 0);
+    assert_true(c.input.bgr);
+    assert_true(c.input.normalize);
+    assert_float_equal(c.input.mean[2], 103.5f, 0.0f);
+    assert_float_equal(c.input.std[0], 58.4f, 0.0f);
+    assert_float_equal(c.input.std[2], 58.4f, 0.0f);
+    assert_int_equal(c.detection.type, EDGE_HEAD_SSD);
+    assert_float_equal(c.detection.p.score_threshold, 0.5f, 0.0f);
+    assert_float_equal(c.detection.p.iou_threshold, 0.6f, 1e-7f);
+    assert_int_equal(c.detection.p.max_detections, 20);
+    assert_true(c.detection.p.class_agnostic);
+    assert_int_equal(c.detection.coords, EDGE_COORDS_PIXELS);
+    parse_ok("[input]\nresize = stretch\n[detection]\ntype = yolox\ncoords = normalized\n", &c);
+    assert_int_equal(c.input.fit, EDGE_FIT_STRETCH);
+    assert_int_equal(c.detection.type, EDGE_HEAD_YOLOX);
+    assert_int_equal(c.detection.coords, EDGE_COORDS_UNIT);
+    expect_error("[input]\nresize = squash\n", 2, "resize: \"squash\"",
+                 "expected one of: letterbox stretch crop fit-shortest");
+    expect_error("[input]\npad = 256\n", 2, "pad", "from 0 to 255");
+    expect_error("[input]\npad = 1.5\n", 2, "pad", "whole number");
+    expect_error("[input]\nmean = 1, 2\n", 2, "mean", "not 2");
+    expect_error("[input]\nmean = 1, 2, 3, 4\n", 2, "mean", "1 or 3");
+    expect_error("[input]\nstd = 0\n", 2, "std", "positive");
+    expect_error("[input]\nstd = nan\n", 2, "std", "positive");
+    expect_error("[input]\nmean = x\n", 2, "mean", "numbers");
+    expect_error("[input]\norder = gbr\n", 2, "order", "rgb bgr");
+    expect_error("[detection]\ntype = yolov9\n", 2, "type", "auto ssd yolov8 yolov5 yolox none");
+    expect_error("[detection]\nscore = 1.5\n", 2, "score", "from 0 to 1");
+    expect_error("[detection]\nmax = 0\n", 2, "max", "from 1 to 1000");
+    expect_error("[detection]\nmax = 1001\n", 2, "max", "from 1 to 1000");
+    expect_error("[detection]\nagnostic = maybe\n", 2, "agnostic", "yes or no");
+    expect_error("[detection]\ncoords = km\n", 2, "coords", "auto normalized pixels");
+    expect_error("[model]\nlabels = ../x.txt\n", 2, "labels", "no '/'");
+    expect_error("[model]\nlabels = ..\n", 2, "labels", "a file name");
+    expect_error("[model]\nlabels =\n", 2, "labels", "a file name");
+    expect_error("[model]\nscore = 0.5\n", 2, "unknown key \"score\" in [model]",
+                 "(keys: version_policy, pin_io, backend, labels)");
+    expect_error("[input]\ntype = ssd\n", 2, "unknown key \"type\" in [input]",
+                 "(keys: resize, pad, order, mean, std)");
+    expect_error("score = 0.5\n", 1, "score: ", "put it under [detection]");
+    expect_error("[detection]\nscore = 0.5\n[detection]\nscore = 0.6\n", 4,
+                 "score: ", "set twice (first on line 2)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),   cmocka_unit_test(test_policy_forms),
-        cmocka_unit_test(test_pin_io),     cmocka_unit_test(test_backend),
-        cmocka_unit_test(test_bad_values), cmocka_unit_test(test_bad_structure),
-        cmocka_unit_test(test_parse_args), cmocka_unit_test(test_load),
-        cmocka_unit_test(test_select),     cmocka_unit_test(test_describe),
+        cmocka_unit_test(test_defaults),        cmocka_unit_test(test_policy_forms),
+        cmocka_unit_test(test_pin_io),          cmocka_unit_test(test_backend),
+        cmocka_unit_test(test_bad_values),      cmocka_unit_test(test_bad_structure),
+        cmocka_unit_test(test_parse_args),      cmocka_unit_test(test_load),
+        cmocka_unit_test(test_select),          cmocka_unit_test(test_describe),
+        cmocka_unit_test(test_vision_sections),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

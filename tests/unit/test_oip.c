@@ -21,6 +21,7 @@
 
 #include "edge/runtime.h"
 #include "common/jsonw.h"
+#include "labelmap.h"
 #include "oip.h"
 #include "runtime/tflite_schema.h"
 #include "tflite_writer.h"
@@ -802,7 +803,7 @@ static void test_encode_json(void **state)
     assert_int_equal(r.status, 200);
     fill_outputs();
     dm_http_response resp = {0};
-    assert_int_equal(dm_oip_encode_infer(r.inf, g_out, "m", 3, &resp), 0);
+    assert_int_equal(dm_oip_encode_infer(r.inf, g_out, "m", 3, NULL, &resp), 0);
     assert_int_equal(resp.status, 200);
     assert_true(resp.header_len == -1);
     json_error_t je;
@@ -837,6 +838,65 @@ static void test_encode_json(void **state)
     dm_infer_free(r.inf);
 }
 
+/* Triton's classification extension: the K best of an output as "score:index:label". */
+static void test_encode_classification(void **state)
+{
+    (void)state;
+    char *s = inputs_json(NULL, ",\"outputs\":[{\"name\":\"f_o\",\"parameters\":{"
+                                "\"classification\":2}},{\"name\":\"u_o\",\"parameters\":{"
+                                "\"classification\":9,\"binary_data\":true}}]");
+    result r = parse(s);
+    free(s);
+    assert_int_equal(r.status, 200);
+    fill_outputs();
+    edge_labels labels;
+    assert_int_equal(edge_labels_parse("c0\nc1\nc2\nthree: 3\n", 19, &labels), 0);
+    dm_http_response resp = {0};
+    assert_int_equal(dm_oip_encode_infer(r.inf, g_out, "m", 1, &labels, &resp), 0);
+    assert_true(resp.header_len == -1); /* classification is JSON, binary_data or not */
+    json_t *o = json_loadb(resp.body, resp.len, 0, NULL);
+    assert_non_null(o);
+    const json_t *f = json_array_get(json_object_get(o, "outputs"), 0);
+    assert_string_equal(json_string_value(json_object_get(f, "name")), "f_o");
+    assert_string_equal(json_string_value(json_object_get(f, "datatype")), "BYTES");
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(f, "shape"), 0)), 2);
+    const json_t *d = json_object_get(f, "data");
+    assert_string_equal(json_string_value(json_array_get(d, 0)), "3.000000:3:three: 3");
+    assert_string_equal(json_string_value(json_array_get(d, 1)), "0.100000:0:c0");
+    /* 9 asked of 3 elements: 3, ties to the lower index, no label past the file */
+    const json_t *u = json_array_get(json_object_get(o, "outputs"), 1);
+    assert_int_equal(json_integer_value(json_array_get(json_object_get(u, "shape"), 0)), 3);
+    assert_int_equal(json_array_size(json_object_get(u, "data")), 3);
+    const char *u0 = json_string_value(json_array_get(json_object_get(u, "data"), 0));
+    assert_non_null(strstr(u0, ":0:c0"));
+    json_decref(o);
+    free(resp.body);
+    /* without labels: "score:index" */
+    assert_int_equal(dm_oip_encode_infer(r.inf, g_out, "m", 1, NULL, &resp), 0);
+    assert_non_null(strstr(resp.body, "\"3.000000:3\""));
+    free(resp.body);
+    dm_infer_free(r.inf);
+    edge_labels_free(&labels);
+    static const char *const bad[][2] = {
+        {"0", "classification must be an integer from 1 to 1000"},
+        {"1001", "classification must be an integer from 1 to 1000"},
+        {"\"5\"", "classification must be an integer"},
+    };
+    for (size_t i = 0; i < 3; i++) {
+        char extra[256];
+        snprintf(extra, sizeof extra,
+                 ",\"outputs\":[{\"name\":\"f_o\",\"parameters\":{\"classification\":%s}}]",
+                 bad[i][0]);
+        char *t = inputs_json(NULL, extra);
+        expect_error(t, 400, bad[i][1]);
+        free(t);
+    }
+    char *t = inputs_json(NULL, ",\"outputs\":[{\"name\":\"b_o\",\"parameters\":{"
+                                "\"classification\":1}}]");
+    expect_error(t, 400, "output 'b_o' is BOOL: classification takes");
+    free(t);
+}
+
 static void test_encode_binary(void **state)
 {
     char *s = inputs_json(NULL, ",\"outputs\":[{\"name\":\"u_o\"},{\"name\":\"img_o\","
@@ -847,7 +907,7 @@ static void test_encode_binary(void **state)
     assert_int_equal(r.status, 200);
     fill_outputs();
     dm_http_response resp = {0};
-    assert_int_equal(dm_oip_encode_infer(r.inf, g_out, "m", 1, &resp), 0);
+    assert_int_equal(dm_oip_encode_infer(r.inf, g_out, "m", 1, NULL, &resp), 0);
     assert_true(resp.header_len > 0);
     const size_t jl = (size_t)resp.header_len;
     assert_int_equal(resp.len, jl + 6 + 16);
@@ -937,6 +997,7 @@ int main(void)
         cmocka_unit_test(test_bad_parameters_and_outputs),
         cmocka_unit_test(test_encode_json),
         cmocka_unit_test(test_encode_binary),
+        cmocka_unit_test(test_encode_classification),
         cmocka_unit_test(test_metadata),
         cmocka_unit_test(test_status_and_names),
         cmocka_unit_test(test_parse_cache),

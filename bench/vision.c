@@ -1,0 +1,411 @@
+/* bench/vision.c - a camera frame end to end through each front end, against its parts.
+ *
+ * Owns: the benchmark of issue 19: a 640x480 JPEG (the zoo's kite photo, scaled and encoded
+ * here with libjpeg-turbo) letterboxed into YOLOv8n (640x640 int8) and detected, through
+ *   a. the OIP binary path with the letterboxed int8 tensor (no picture: the reference),
+ *   b. the OIP image request (the JPEG as a BYTES input, parameters.detections),
+ *   c. the DeepStack API (multipart/form-data over TCP, [vision] listen),
+ *   d. Frigate's ZMQ detector (the letterboxed uint8 frame, a REQ socket),
+ * each on one kept-alive connection, one request at a time, against the anchors measured in
+ * the same run in this process: the libjpeg-turbo decode alone, decode + letterbox (edged's own
+ * pipeline), and the model alone (libedge, one thread). The daemon's compute time per request
+ * comes from /metrics around each series. Overhead = round trip - compute - (for the JPEG
+ * paths) decode + letterbox; target: every API's overhead <= 1.3x the OIP binary path's.
+ * Usage: bench-vision EDGED_BIN [SHARED_DIR] [--n N] */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <jpeglib.h>
+#include <zmq.h>
+
+#include "common.h"
+#include "edged_proc.h"
+#include "image.h"
+#include "pipeline.h"
+
+#define MODEL "yolo"
+
+static char dir[64], sock[96], models[128];
+static int port;
+static pid_t edged_pid = -1;
+
+static int connect_unix(void)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", sock);
+    const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a)) {
+        perror("connect");
+        exit(1);
+    }
+    return fd;
+}
+
+static int connect_tcp(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a)) {
+        perror("connect");
+        exit(1);
+    }
+    return fd;
+}
+
+/* One HTTP exchange on FD: REQ (LEN bytes) out, the reply's body into *BODY (malloc'd,
+ * NUL-terminated); the status. */
+static int exchange(int fd, const void *req, size_t len, char **body)
+{
+    for (size_t off = 0; off < len;) {
+        const ssize_t w = write(fd, (const char *)req + off, len - off);
+        if (w <= 0)
+            return -1;
+        off += (size_t)w;
+    }
+    static char buf[1 << 16];
+    size_t got = 0;
+    char *end = NULL;
+    while (!end) {
+        const ssize_t r = read(fd, buf + got, sizeof buf - 1 - got);
+        if (r <= 0)
+            return -1;
+        got += (size_t)r;
+        buf[got] = 0;
+        end = strstr(buf, "\r\n\r\n");
+    }
+    const char *cl = strcasestr(buf, "Content-Length:");
+    const size_t blen = cl ? strtoul(cl + 15, NULL, 10) : 0;
+    const size_t head = (size_t)(end + 4 - buf);
+    char *b = malloc(blen + 1);
+    size_t have = got - head < blen ? got - head : blen;
+    memcpy(b, buf + head, have);
+    while (have < blen) {
+        const ssize_t r = read(fd, b + have, blen - have);
+        if (r <= 0) {
+            free(b);
+            return -1;
+        }
+        have += (size_t)r;
+    }
+    b[blen] = 0;
+    *body = b;
+    return atoi(buf + 9);
+}
+
+static double compute_now(int fd, double *count)
+{
+    static const char get[] = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+    char *m = NULL;
+    if (exchange(fd, get, sizeof get - 1, &m) != 200) {
+        fprintf(stderr, "bench-vision: GET /metrics failed\n");
+        exit(1);
+    }
+    const double s = bench_metric_value(m, "edged_request_compute_seconds_sum", MODEL);
+    *count = bench_metric_value(m, "edged_request_compute_seconds_count", MODEL);
+    free(m);
+    return s;
+}
+
+typedef struct series {
+    const char *name;
+    double rt_us, compute_us, overhead_us;
+} series;
+
+/* N requests of REQ (LEN bytes) on FD (HTTP), timed; the compute from /metrics on MFD. */
+static void run_http(series *s, int fd, int mfd, const void *req, size_t len, int n)
+{
+    char *b;
+    for (int i = 0; i < 3; i++) { /* warm up */
+        if (exchange(fd, req, len, &b) != 200) {
+            fprintf(stderr, "bench-vision: %s: %s\n", s->name, b ? b : "");
+            exit(1);
+        }
+        free(b);
+    }
+    double c0, c1, n0, n1;
+    const double s0 = compute_now(mfd, &n0);
+    double total = 0;
+    for (int i = 0; i < n; i++) {
+        const double t0 = bench_now_us();
+        if (exchange(fd, req, len, &b) != 200) {
+            fprintf(stderr, "bench-vision: %s failed: %s\n", s->name, b ? b : "");
+            exit(1);
+        }
+        total += bench_now_us() - t0;
+        free(b);
+    }
+    const double s1 = compute_now(mfd, &n1);
+    c0 = s0, c1 = s1;
+    s->rt_us = total / n;
+    s->compute_us = n1 > n0 ? (c1 - c0) / (n1 - n0) * 1e6 : 0;
+}
+
+static void run_zmq(series *s, int mfd, const void *hdr, size_t hl, const void *px, size_t pl,
+                    int n)
+{
+    void *ctx = zmq_ctx_new(), *z = zmq_socket(ctx, ZMQ_REQ);
+    char ep[160];
+    snprintf(ep, sizeof ep, "ipc://%s/frigate.sock", dir);
+    zmq_connect(z, ep);
+    float reply[120];
+    double n0, n1, total = 0;
+    double s0 = 0;
+    for (int i = 0; i < n + 3; i++) {
+        if (i == 3)
+            s0 = compute_now(mfd, &n0);
+        const double t0 = bench_now_us();
+        zmq_send(z, hdr, hl, ZMQ_SNDMORE);
+        zmq_send(z, px, pl, 0);
+        if (zmq_recv(z, reply, sizeof reply, 0) != (int)sizeof reply) {
+            fprintf(stderr, "bench-vision: the ZMQ reply is not 480 bytes\n");
+            exit(1);
+        }
+        if (i >= 3)
+            total += bench_now_us() - t0;
+    }
+    const double s1 = compute_now(mfd, &n1);
+    s->rt_us = total / n;
+    s->compute_us = n1 > n0 ? (s1 - s0) / (n1 - n0) * 1e6 : 0;
+    zmq_close(z);
+    zmq_ctx_term(ctx);
+}
+
+/* The photo scaled to 640x480 and encoded at quality 90: *LEN bytes (malloc'd). */
+static unsigned char *make_jpeg(const edge_image *im, unsigned long *len)
+{
+    static uint8_t rgb[640 * 480 * 3];
+    edge_image_fit(im, EDGE_FIT_STRETCH, 0, 640, 480, rgb, NULL);
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr e;
+    c.err = jpeg_std_error(&e);
+    jpeg_create_compress(&c);
+    unsigned char *out = NULL;
+    jpeg_mem_dest(&c, &out, len);
+    c.image_width = 640, c.image_height = 480, c.input_components = 3;
+    c.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&c);
+    jpeg_set_quality(&c, 90, TRUE);
+    jpeg_start_compress(&c, TRUE);
+    while (c.next_scanline < 480) {
+        JSAMPROW row = rgb + (size_t)c.next_scanline * 640 * 3;
+        jpeg_write_scanlines(&c, &row, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    return out;
+}
+
+static int free_port(void)
+{
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t l = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) ||
+        getsockname(fd, (struct sockaddr *)&a, &l))
+        return -1;
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+int main(int argc, char **argv)
+{
+    const char *edged_bin = argc > 1 ? argv[1] : NULL, *shared = "../shared";
+    int n = 40;
+    for (int i = 2; i < argc; i++) {
+        if (!strcmp(argv[i], "--n") && i + 1 < argc)
+            n = atoi(argv[++i]);
+        else
+            shared = argv[i];
+    }
+    if (!edged_bin || n < 1) {
+        fprintf(stderr, "usage: bench-vision EDGED_BIN [SHARED_DIR] [--n N]\n");
+        return 2;
+    }
+    char path[1024], model[1024];
+    snprintf(model, sizeof model, "%s/zoo/yolov8n_int8/model.tflite", shared);
+    snprintf(path, sizeof path, "%s/zoo/images/kite_and_cold.jpg", shared);
+    size_t plen;
+    void *photo = bench_read_file(path, &plen);
+    edge_image im;
+    char err[256];
+    if (!photo || edge_image_decode(photo, plen, 40000000, &im, err, sizeof err)) {
+        fprintf(stderr, "bench-vision: %s: cannot read the photo\n", path);
+        return 1;
+    }
+    unsigned long jlen = 0;
+    unsigned char *jpg = make_jpeg(&im, &jlen);
+    edge_image_free(&im);
+
+    /* ---- the anchors, in this process */
+    edge_model *m = NULL;
+    edge_interp *it = NULL;
+    edge_error e;
+    if (edge_model_open(model, NULL, &m, &e) || edge_interp_new(m, &it, &e)) {
+        fprintf(stderr, "bench-vision: %s: %s\n", model, e.message);
+        return 1;
+    }
+    edge_tensor_info in;
+    edge_model_input_info(m, 0, &in);
+    static uint8_t scratch[640 * 640 * 3], frame_u8[640 * 640 * 3];
+    static int8_t frame_s8[640 * 640 * 3];
+    edge_vision_input cfg;
+    edge_vision_input_default(&cfg);
+    const int reps = 50;
+    double *t_dec = calloc(reps, sizeof(double)), *t_prep = calloc(reps, sizeof(double));
+    for (int i = 0; i < reps; i++) {
+        edge_image d;
+        double t0 = bench_now_us();
+        edge_image_decode(jpg, jlen, 40000000, &d, err, sizeof err);
+        t_dec[i] = bench_now_us() - t0;
+        edge_image_free(&d);
+        t0 = bench_now_us();
+        edge_image_decode(jpg, jlen, 40000000, &d, err, sizeof err);
+        edge_vision_fill(&in, &cfg, &d, scratch, frame_s8, NULL);
+        t_prep[i] = bench_now_us() - t0;
+        if (i == 0)
+            edge_image_fit(&d, EDGE_FIT_LETTERBOX, 114, 640, 640, frame_u8, NULL);
+        edge_image_free(&d);
+    }
+    qsort(t_dec, reps, sizeof(double), bench_cmp_double);
+    qsort(t_prep, reps, sizeof(double), bench_cmp_double);
+    const double dec_us = t_dec[reps / 2], prep_us = t_prep[reps / 2];
+    bench_times mt;
+    if (bench_time_invokes(it, 2.0, 20, &mt)) {
+        fprintf(stderr, "bench-vision: invoke failed\n");
+        return 1;
+    }
+    edge_interp_free(it);
+    edge_model_unref(m);
+
+    /* ---- edged: one worker, the model, the vision listener, the Frigate endpoint */
+    snprintf(dir, sizeof dir, "/tmp/bench-vision-XXXXXX");
+    if (!mkdtemp(dir))
+        return 1;
+    snprintf(sock, sizeof sock, "%s/edged.sock", dir);
+    snprintf(models, sizeof models, "%s/models", dir);
+    char conf[160], mdir[256], link[300];
+    snprintf(mdir, sizeof mdir, "%s/" MODEL, models);
+    mkdir(models, 0755);
+    mkdir(mdir, 0755);
+    snprintf(link, sizeof link, "%s/1", mdir);
+    mkdir(link, 0755);
+    snprintf(link, sizeof link, "%s/1/model.tflite", mdir);
+    if (symlink(model, link))
+        return 1;
+    port = free_port();
+    snprintf(conf, sizeof conf, "%s/edged.conf", dir);
+    bench_write_text(conf,
+                     "[server]\nsocket = %s\n[models]\nrepository = %s\n[scheduler]\nworkers = 1\n"
+                     "[log]\nlevel = warn\n[dbus]\nbus = none\n[vision]\nlisten = 127.0.0.1:%d\n"
+                     "[frigate]\nendpoint = ipc://%s/frigate.sock\nmodel = " MODEL "\n",
+                     sock, models, port, dir);
+    edged_pid = bench_edged_start(edged_bin, conf, sock, NULL);
+    if (edged_pid <= 0)
+        return 1;
+    const int ufd = connect_unix(), mfd = connect_unix(), tfd = connect_tcp();
+    series s[4] = {{.name = "a. OIP binary int8 tensor"},
+                   {.name = "b. OIP image (JPEG BYTES)"},
+                   {.name = "c. DeepStack multipart"},
+                   {.name = "d. Frigate ZMQ uint8 frame"}};
+    /* a. the letterboxed int8 tensor, Triton's raw binary request */
+    const size_t tlen = sizeof frame_s8;
+    char *req = malloc(tlen + jlen + 4096);
+    int hl = snprintf(req, 4096,
+                      "POST /v2/models/" MODEL "/infer HTTP/1.1\r\nHost: x\r\n"
+                      "Inference-Header-Content-Length: 0\r\nContent-Type: "
+                      "application/octet-stream\r\nContent-Length: %zu\r\n\r\n",
+                      tlen);
+    memcpy(req + hl, frame_s8, tlen);
+    /* b, c and d alternate with a in rounds so that drift hits all alike */
+    double sum_rt[4] = {0}, sum_c[4] = {0};
+    const int rounds = 3;
+    for (int r = 0; r < rounds; r++) {
+        run_http(&s[0], ufd, mfd, req, (size_t)hl + tlen, n);
+        sum_rt[0] += s[0].rt_us, sum_c[0] += s[0].compute_us;
+        /* b. the JPEG as a BYTES element with the binary extension */
+        char json[256];
+        const int jl = snprintf(json, sizeof json,
+                                "{\"inputs\":[{\"name\":\"image\",\"datatype\":\"BYTES\",\"shape\":"
+                                "[1],\"parameters\":{\"binary_data_size\":%lu}}],\"parameters\":{"
+                                "\"detections\":true}}",
+                                jlen);
+        char *rb = malloc(jlen + 4096);
+        int h2 = snprintf(rb, 4096,
+                          "POST /v2/models/" MODEL "/infer HTTP/1.1\r\nHost: x\r\n"
+                          "Inference-Header-Content-Length: %d\r\nContent-Type: "
+                          "application/octet-stream\r\nContent-Length: %lu\r\n\r\n%s",
+                          jl, (unsigned long)jl + jlen, json);
+        memcpy(rb + h2, jpg, jlen);
+        run_http(&s[1], ufd, mfd, rb, (size_t)h2 + jlen, n);
+        /* c. curl -F image=@frame.jpg */
+        static const char bnd[] = "------------------------9f3c1a2b4d5e6f70";
+        char pre[512], post[128];
+        const int pl = snprintf(pre, sizeof pre,
+                                "--%s\r\nContent-Disposition: form-data; name=\"image\"; "
+                                "filename=\"frame.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n",
+                                bnd);
+        const int ql = snprintf(post, sizeof post, "\r\n--%s--\r\n", bnd);
+        h2 = snprintf(rb, 4096,
+                      "POST /v1/vision/detection HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: "
+                      "multipart/form-data; boundary=%s\r\nContent-Length: %lu\r\n\r\n%s",
+                      bnd, (unsigned long)pl + jlen + (unsigned long)ql, pre);
+        memcpy(rb + h2, jpg, jlen);
+        memcpy(rb + h2 + jlen, post, (size_t)ql);
+        run_http(&s[2], tfd, mfd, rb, (size_t)h2 + jlen + (size_t)ql, n);
+        free(rb);
+        static const char zh[] = "{\"shape\":[1,640,640,3],\"dtype\":\"uint8\","
+                                 "\"model_type\":\"yologeneric\"}";
+        run_zmq(&s[3], mfd, zh, sizeof zh - 1, frame_u8, sizeof frame_u8, n);
+        for (int k = 1; k < 4; k++)
+            sum_rt[k] += s[k].rt_us, sum_c[k] += s[k].compute_us;
+    }
+    close(ufd), close(mfd), close(tfd);
+    bench_edged_stop(&edged_pid);
+
+    printf("bench-vision: 640x480 JPEG (%lu bytes) -> letterbox 640x640 -> YOLOv8n int8, %d "
+           "requests x %d rounds per front end, one at a time\n",
+           jlen, n, rounds);
+    printf("anchors (this process): libjpeg-turbo decode %.0f us, decode + letterbox %.0f us, "
+           "model alone %.0f us (median, libedge, one thread)\n",
+           dec_us, prep_us, mt.median_us);
+    printf("%-30s %10s %10s %12s %12s %8s\n", "front end", "rt_us", "compute_us", "picture_us",
+           "overhead_us", "ratio");
+    double base = 0;
+    bool met = true;
+    for (int k = 0; k < 4; k++) {
+        const double rt = sum_rt[k] / rounds, c = sum_c[k] / rounds;
+        const double pic = k == 1 || k == 2 ? prep_us : 0;
+        const double over = rt - c - pic;
+        if (k == 0)
+            base = over;
+        const double ratio = base > 0 ? over / base : 0;
+        if (k > 0 && ratio > 1.3)
+            met = false;
+        printf("%-30s %10.0f %10.0f %12.0f %12.0f %8.2f\n", s[k].name, rt, c, pic, over, ratio);
+    }
+    printf("end to end, JPEG paths: DeepStack %.0f us = %.2fx (decode alone + model alone = %.0f "
+           "us)\n",
+           sum_rt[2] / rounds, sum_rt[2] / rounds / (dec_us + mt.median_us), dec_us + mt.median_us);
+    printf("target: every API's overhead (decode and letterbox excluded) <= 1.3x the OIP binary "
+           "path's: %s\n",
+           met ? "met" : "MISS");
+    free(req);
+    free(jpg);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd))
+        return 1;
+    return 0;
+}

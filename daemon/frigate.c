@@ -1,0 +1,485 @@
+/* daemon/frigate.c - Frigate's ZMQ detector endpoint (see frigate.h).
+ *
+ * Owns: the ROUTER socket and its place in the loop (ZMQ_FD is edge-triggered: after every
+ * receive and send the socket's ZMQ_EVENTS are read again until no message waits), the
+ * envelope of a REQ peer ([identity, empty, frames...]), the three messages and their replies,
+ * the model upload's file (temp file + fsync + rename into the next version folder), and the
+ * object's lifetime (requests in flight keep it after dm_frigate_free; their late replies are
+ * dropped). */
+#include "frigate.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <zmq.h>
+
+#include "json_dump.h"
+#include "vision_req.h"
+
+#define MAX_FRAMES 4       /* identity, delimiter, header, payload */
+#define IDENT_MAX 256      /* ZMQ routing ids are at most 255 bytes */
+#define HEADER_MAX 4096    /* a JSON header frame */
+#define LINGER_MS 200      /* unsent replies at close: Frigate's own request timeout */
+#define DEADLINE_US 200000 /* an inference must start within Frigate's timeout */
+
+struct dm_frigate {
+    dm_daemon *d;
+    void *ctx, *sock;
+    uv_poll_t poll;
+    bool polling, in_process, closing;
+    size_t inflight;
+    dm_frigate_stats st;
+};
+
+/* One peer's request being answered. */
+typedef struct fr_req {
+    dm_frigate *f;
+    uint8_t ident[IDENT_MAX];
+    size_t ident_len;
+    bool delimited; /* a REQ peer: an empty frame between the id and the message */
+    uint32_t w, h;
+    char model[256];
+    char saved[4300]; /* an upload: the version folder it wrote */
+} fr_req;
+
+static void process(dm_frigate *f);
+
+static void release(dm_frigate *f)
+{
+    if (--f->inflight == 0 && f->closing)
+        free(f);
+}
+
+/* Send DATA (LEN bytes) to the peer of Q; dropped when the socket is closed or the peer
+ * cannot take it. Frees Q and lets the socket be read again. */
+static void reply(fr_req *q, const void *data, size_t len)
+{
+    dm_frigate *f = q->f;
+    if (f->sock) {
+        const int flags = ZMQ_SNDMORE | ZMQ_DONTWAIT;
+        if (zmq_send(f->sock, q->ident, q->ident_len, flags) >= 0 &&
+            (!q->delimited || zmq_send(f->sock, "", 0, flags) >= 0))
+            zmq_send(f->sock, data, len, ZMQ_DONTWAIT);
+    }
+    free(q);
+    if (f->sock && !f->in_process)
+        process(f); /* the send may have consumed the descriptor's edge */
+    release(f);
+}
+
+static void reply_json(fr_req *q, json_t *o)
+{
+    char *text = o ? dm_json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (text)
+        reply(q, text, strlen(text));
+    else
+        reply(q, "{\"error\":\"out of memory\"}", 25);
+    free(text);
+}
+
+static void reply_error(fr_req *q, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void reply_error(fr_req *q, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    q->f->st.errors++;
+    dm_log(DM_LOG_DEBUG, "frigate: %s", msg);
+    reply_json(q, json_pack("{s:s%}", "error", msg, strlen(msg)));
+}
+
+void dm_frigate_rows(const edge_detection *dets, size_t n, uint32_t w, uint32_t h, float *out)
+{
+    memset(out, 0, DM_FRIGATE_REPLY_BYTES);
+    const float sw = w ? 1.0f / (float)w : 0.0f, sh = h ? 1.0f / (float)h : 0.0f;
+    for (size_t i = 0; i < n && i < DM_FRIGATE_ROWS; i++) {
+        float *r = out + 6 * i;
+        r[0] = (float)dets[i].cls;
+        r[1] = dets[i].score;
+        r[2] = dets[i].y0 * sh;
+        r[3] = dets[i].x0 * sw;
+        r[4] = dets[i].y1 * sh;
+        r[5] = dets[i].x1 * sw;
+    }
+}
+
+static void detected(const dm_vreq_result *res, void *ctx)
+{
+    fr_req *q = ctx;
+    if (res->status != 200) {
+        reply_error(q, "model '%s': %s", res->model ? res->model : q->model, res->error);
+        return;
+    }
+    float rows[DM_FRIGATE_ROWS * 6];
+    dm_frigate_rows(res->dets, res->n_dets, q->w, q->h, rows);
+    reply(q, rows, sizeof rows);
+}
+
+/* The model a name of Frigate's means: NAME, or NAME without its extension. */
+static dm_entry *find_model(dm_frigate *f, const char *name, char *out, size_t len)
+{
+    snprintf(out, len, "%s", name);
+    dm_entry *e = dm_registry_entry(f->d->reg, out);
+    char *dot = strrchr(out, '.');
+    if (!e && dot && dot != out) {
+        *dot = 0;
+        e = dm_registry_entry(f->d->reg, out);
+    }
+    return e;
+}
+
+/* {"model_request":true,"model_name":N}: whether edged has and serves N. */
+static void handshake(fr_req *q, const json_t *hdr)
+{
+    const char *name = json_string_value(json_object_get(hdr, "model_name"));
+    char model[256];
+    const dm_entry *e = name ? find_model(q->f, name, model, sizeof model) : NULL;
+    const bool loaded = e && e->n_versions > 0;
+    reply_json(q, json_pack("{s:b, s:b}", "model_available", loaded || (e && !dm_entry_gone(e)),
+                            "model_loaded", loaded));
+}
+
+/* The newest version folder of DIR plus one (1 when it has none). */
+static long next_version(const char *dir)
+{
+    DIR *dp = opendir(dir);
+    long max = 0;
+    struct dirent *de;
+    while (dp && (de = readdir(dp))) {
+        char *end;
+        const long v = strtol(de->d_name, &end, 10);
+        if (!*end && end != de->d_name && v > max && v < 999999999)
+            max = v;
+    }
+    if (dp)
+        closedir(dp);
+    return max + 1;
+}
+
+/* DATA (LEN bytes) as DIR/V/model.tflite for the next V, by a temp file renamed into place;
+ * V's folder into VDIR (VLEN bytes). 0, or -1 with ERR. */
+static int save_model(const char *dir, const void *data, size_t len, char *vdir, size_t vlen,
+                      char *err, size_t errlen)
+{
+    if (mkdir(dir, 0755) && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create %.300s: %s", dir, strerror(errno));
+        return -1;
+    }
+    char tmp[4200], dst[4400];
+    snprintf(tmp, sizeof tmp, "%s/.upload-XXXXXX", dir);
+    const int fd = mkstemp(tmp);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot write in %.300s: %s", dir, strerror(errno));
+        return -1;
+    }
+    size_t off = 0;
+    while (off < len) {
+        const ssize_t w = write(fd, (const char *)data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    const bool ok = off == len && fchmod(fd, 0644) == 0 && fsync(fd) == 0;
+    const int saved = errno;
+    close(fd);
+    snprintf(vdir, vlen, "%s/%ld", dir, next_version(dir));
+    snprintf(dst, sizeof dst, "%s/model.tflite", vdir);
+    if (!ok || (mkdir(vdir, 0755) && errno != EEXIST) || rename(tmp, dst)) {
+        snprintf(err, errlen, "cannot write %.300s: %s", dst, strerror(ok ? errno : saved));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static void uploaded(const char *name, int rc, const char *err, void *arg)
+{
+    fr_req *q = arg;
+    if (rc) { /* it never served: the repository is left as it was */
+        char path[4400];
+        snprintf(path, sizeof path, "%s/model.tflite", q->saved);
+        unlink(path);
+        rmdir(q->saved);
+        dm_log(DM_LOG_WARN, "frigate: the model %s uploaded does not load (removed again): %s",
+               name, err);
+        dm_registry_sync(q->f->d->reg, name);
+    }
+    reply_json(q, json_pack("{s:b, s:b}", "model_saved", 1, "model_loaded", rc == 0));
+}
+
+/* [{"model_data":true,"model_name":N}, FILE]: a new version of [frigate] model. */
+static void upload(fr_req *q, const json_t *hdr, const zmq_msg_t *file)
+{
+    dm_frigate *f = q->f;
+    const char *name = json_string_value(json_object_get(hdr, "model_name"));
+    char model[256], err[512];
+    snprintf(model, sizeof model, "%s", name ? name : "");
+    char *dot = strrchr(model, '.');
+    if (dot && dot != model && !strcmp(dot, ".tflite"))
+        *dot = 0;
+    if (strcmp(f->d->cfg.frigate_allow_upload, "yes")) {
+        f->st.errors++;
+        reply_json(q, json_pack("{s:b, s:b, s:s}", "model_saved", 0, "model_loaded", 0, "error",
+                                "model upload is off ([frigate] allow_model_upload = no)"));
+        return;
+    }
+    if (strcmp(model, f->d->cfg.frigate_model)) {
+        f->st.errors++;
+        reply_json(q, json_pack("{s:b, s:b, s:s}", "model_saved", 0, "model_loaded", 0, "error",
+                                "only [frigate] model may be uploaded"));
+        return;
+    }
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s/%s", f->d->cfg.models_dir, model);
+    if (save_model(dir, zmq_msg_data((zmq_msg_t *)file), zmq_msg_size((zmq_msg_t *)file), q->saved,
+                   sizeof q->saved, err, sizeof err)) {
+        dm_log(DM_LOG_ERROR, "frigate: model upload: %s", err);
+        f->st.errors++;
+        reply_json(q,
+                   json_pack("{s:b, s:b, s:s}", "model_saved", 0, "model_loaded", 0, "error", err));
+        return;
+    }
+    f->st.uploads++;
+    dm_log(DM_LOG_INFO, "frigate: a new version of model %s uploaded (%zu bytes)", model,
+           zmq_msg_size((zmq_msg_t *)file));
+    snprintf(q->model, sizeof q->model, "%s", model);
+    dm_registry_load(f->d->reg, model, uploaded, q);
+}
+
+/* [{"shape":[1,H,W,3],"dtype":"uint8","model_type":T}, PIXELS]: detections. */
+static void infer(fr_req *q, const json_t *hdr, const zmq_msg_t *tensor)
+{
+    dm_frigate *f = q->f;
+    const json_t *shape = json_object_get(hdr, "shape");
+    const char *dtype = json_string_value(json_object_get(hdr, "dtype"));
+    const char *mt = json_string_value(json_object_get(hdr, "model_type"));
+    json_int_t dims[4] = {0};
+    bool shape_ok = json_array_size(shape) == 4;
+    for (size_t i = 0; shape_ok && i < 4; i++) {
+        dims[i] = json_integer_value(json_array_get(shape, i));
+        shape_ok = json_is_integer(json_array_get(shape, i)) && dims[i] > 0 && dims[i] <= 16384;
+    }
+    if (!shape_ok || dims[0] != 1 || dims[3] != 3) {
+        reply_error(q, "the header's shape must be [1, height, width, 3] (NHWC, one RGB frame)");
+        return;
+    }
+    if (!dtype || strcmp(dtype, "uint8")) {
+        reply_error(q, "dtype '%s': edged takes uint8 pixels (Frigate's input_dtype: int)",
+                    dtype ? dtype : "(none)");
+        return;
+    }
+    const size_t len = zmq_msg_size((zmq_msg_t *)tensor);
+    if ((uint64_t)dims[1] * (uint64_t)dims[2] * 3 != len) {
+        reply_error(q, "the tensor has %zu bytes; shape [1, %lld, %lld, 3] of uint8 is %llu", len,
+                    (long long)dims[1], (long long)dims[2],
+                    (unsigned long long)dims[1] * (unsigned long long)dims[2] * 3);
+        return;
+    }
+    if (!f->d->cfg.frigate_model[0]) {
+        reply_error(q, "no model: set [frigate] model");
+        return;
+    }
+    snprintf(q->model, sizeof q->model, "%s", f->d->cfg.frigate_model);
+    char err[320];
+    dm_version *v = dm_registry_get(f->d->reg, q->model, -1, err, sizeof err);
+    if (!v) {
+        reply_error(q, "%s", err);
+        return;
+    }
+    uint8_t *px = malloc(len);
+    if (!px) {
+        dm_version_unref(v);
+        reply_error(q, "out of memory");
+        return;
+    }
+    memcpy(px, zmq_msg_data((zmq_msg_t *)tensor), len);
+    q->w = (uint32_t)dims[2];
+    q->h = (uint32_t)dims[1];
+    f->st.requests++;
+    dm_vreq_submit(f->d, &(dm_vreq_args){.v = v,
+                                         .image = px,
+                                         .len = len,
+                                         .raw_width = q->w,
+                                         .raw_height = q->h,
+                                         .head = !mt                    ? EDGE_HEAD_AUTO
+                                                 : !strcmp(mt, "ssd")   ? EDGE_HEAD_SSD
+                                                 : !strcmp(mt, "yolox") ? EDGE_HEAD_YOLOX
+                                                                        : EDGE_HEAD_AUTO,
+                                         .task = DM_VREQ_DETECT,
+                                         .min_score = -1.0f,
+                                         .priority = DM_PRIO_NORMAL,
+                                         .timeout_us = DEADLINE_US,
+                                         .done = detected,
+                                         .ctx = q});
+}
+
+/* One message of FRAMES (N of them; the first the peer's id). */
+static void handle(dm_frigate *f, zmq_msg_t *frames, size_t n, bool cut)
+{
+    fr_req *q = calloc(1, sizeof *q);
+    if (!q)
+        return; /* the peer times out */
+    q->f = f;
+    f->inflight++;
+    q->ident_len = zmq_msg_size(&frames[0]) < IDENT_MAX ? zmq_msg_size(&frames[0]) : IDENT_MAX;
+    memcpy(q->ident, zmq_msg_data(&frames[0]), q->ident_len);
+    size_t at = 1;
+    if (n > 1 && zmq_msg_size(&frames[1]) == 0)
+        q->delimited = true, at = 2;
+    const size_t parts = n - at;
+    if (cut || parts < 1 || parts > 2) {
+        reply_error(q, "a request is [header] or [header, data]: this one has %s%zu frames",
+                    cut ? "over " : "", parts);
+        return;
+    }
+    if (f->inflight > DM_FRIGATE_INFLIGHT) {
+        f->st.busy++;
+        reply_error(q, "edged is answering %d requests already; try again", DM_FRIGATE_INFLIGHT);
+        return;
+    }
+    const size_t hl = zmq_msg_size(&frames[at]);
+    json_error_t je;
+    json_t *hdr = hl <= HEADER_MAX ? json_loadb(zmq_msg_data(&frames[at]), hl, 0, &je) : NULL;
+    if (!json_is_object(hdr)) {
+        json_decref(hdr);
+        reply_error(q, "the header frame is not a JSON object of at most %d bytes%s%s", HEADER_MAX,
+                    hl <= HEADER_MAX ? ": " : "", hl <= HEADER_MAX ? je.text : "");
+        return;
+    }
+    if (json_is_true(json_object_get(hdr, "model_request")))
+        handshake(q, hdr);
+    else if (json_is_true(json_object_get(hdr, "model_data")) && parts == 2)
+        upload(q, hdr, &frames[at + 1]);
+    else if (parts == 2)
+        infer(q, hdr, &frames[at + 1]);
+    else
+        reply_error(q, "a one-frame request must be {\"model_request\": true, ...}");
+    json_decref(hdr);
+}
+
+/* Read every message waiting (the descriptor only says that something changed). */
+static void process(dm_frigate *f)
+{
+    f->in_process = true;
+    while (f->sock && f->polling) {
+        uint32_t ev = 0;
+        size_t sz = sizeof ev;
+        if (zmq_getsockopt(f->sock, ZMQ_EVENTS, &ev, &sz) || !(ev & ZMQ_POLLIN))
+            break;
+        zmq_msg_t frames[MAX_FRAMES];
+        size_t n = 0;
+        bool more = true, cut = false, failed = false;
+        while (more) {
+            zmq_msg_t m;
+            zmq_msg_init(&m);
+            if (zmq_msg_recv(&m, f->sock, ZMQ_DONTWAIT) < 0) {
+                zmq_msg_close(&m);
+                failed = true;
+                break;
+            }
+            more = zmq_msg_more(&m);
+            if (n < MAX_FRAMES)
+                frames[n++] = m;
+            else {
+                cut = true;
+                zmq_msg_close(&m);
+            }
+        }
+        if (!failed && n)
+            handle(f, frames, n, cut);
+        for (size_t i = 0; i < n; i++)
+            zmq_msg_close(&frames[i]);
+    }
+    f->in_process = false;
+}
+
+static void on_poll(uv_poll_t *p, int status, int events)
+{
+    (void)status, (void)events;
+    process(p->data);
+}
+
+int dm_frigate_start(dm_daemon *d, dm_frigate **out)
+{
+    *out = NULL;
+    const char *ep = d->cfg.frigate_endpoint;
+    if (!ep[0])
+        return 0;
+    dm_frigate *f = calloc(1, sizeof *f);
+    if (!f)
+        return -1;
+    f->d = d;
+    f->ctx = zmq_ctx_new();
+    f->sock = f->ctx ? zmq_socket(f->ctx, ZMQ_ROUTER) : NULL;
+    const int64_t max = (int64_t)d->cfg.max_body_bytes;
+    const int linger = LINGER_MS;
+    int fd = -1;
+    size_t fl = sizeof fd;
+    if (!f->sock || zmq_setsockopt(f->sock, ZMQ_MAXMSGSIZE, &max, sizeof max) ||
+        zmq_setsockopt(f->sock, ZMQ_LINGER, &linger, sizeof linger) || zmq_bind(f->sock, ep) ||
+        zmq_getsockopt(f->sock, ZMQ_FD, &fd, &fl) || uv_poll_init(d->loop, &f->poll, fd)) {
+        dm_log(DM_LOG_ERROR, "frigate: cannot bind [frigate] endpoint %s: %s", ep,
+               zmq_strerror(zmq_errno()));
+        if (f->sock)
+            zmq_close(f->sock);
+        if (f->ctx)
+            zmq_ctx_term(f->ctx);
+        free(f);
+        return -1;
+    }
+    f->poll.data = f;
+    f->polling = true;
+    uv_poll_start(&f->poll, UV_READABLE, on_poll);
+    dm_log(DM_LOG_INFO, "frigate: ZMQ detector endpoint on %s (model %s)", ep,
+           d->cfg.frigate_model[0] ? d->cfg.frigate_model : "(none: set [frigate] model)");
+    *out = f;
+    process(f); /* a peer may have connected and sent already */
+    return 0;
+}
+
+void dm_frigate_stop(dm_frigate *f)
+{
+    if (!f || !f->polling)
+        return;
+    f->polling = false;
+    uv_poll_stop(&f->poll);
+}
+
+static void on_poll_closed(uv_handle_t *h)
+{
+    dm_frigate *f = h->data;
+    f->closing = true;
+    f->inflight++;
+    release(f); /* frees F unless requests are still out */
+}
+
+void dm_frigate_free(dm_frigate *f)
+{
+    if (!f)
+        return;
+    dm_frigate_stop(f);
+    zmq_close(f->sock);
+    f->sock = NULL;
+    zmq_ctx_term(f->ctx); /* waits LINGER_MS at most for replies still queued */
+    f->ctx = NULL;
+    uv_close((uv_handle_t *)&f->poll, on_poll_closed);
+}
+
+dm_frigate_stats dm_frigate_stats_get(const dm_frigate *f)
+{
+    return f ? f->st : (dm_frigate_stats){0};
+}

@@ -1,0 +1,283 @@
+/* daemon/vision_api.c - the DeepStack / CodeProject.AI vision API (see vision_api.h).
+ *
+ * Owns: routing of /v1/vision/, the form fields (multipart.c parses the body), the api_key
+ * check (constant time), choosing the model, and the replies. The picture moves to the start
+ * of the request body, which the image request then owns: no copy. */
+#include "vision_api.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <http_parser.h>
+#include <jansson.h>
+
+#include "common/cleanup.h"
+#include "multipart.h"
+#include "oip.h"
+#include "vision_req.h"
+
+#define PREFIX "/v1/vision/"
+#define MAX_PARTS 16
+
+typedef struct api_call {
+    dm_exchange *x;
+    dm_vreq_task task;
+    uint64_t start_ns;
+} api_call;
+
+bool dm_vision_api_wanted(const dm_http_request *req)
+{
+    return req->vision_only || strncmp(req->path, PREFIX, sizeof PREFIX - 1) == 0;
+}
+
+static void api_error(dm_exchange *x, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* {"success":false,"error":MESSAGE} with STATUS. */
+static void api_error(dm_exchange *x, int status, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_t *o =
+        json_pack("{s:b, s:s%, s:i}", "success", 0, "error", msg, strlen(msg), "code", status);
+    if (!o) /* a message that is not UTF-8 (a path): said without it */
+        o = json_pack("{s:b, s:s, s:i}", "success", 0, "error", "bad request", "code", status);
+    dm_http_reply_json(x, status, o);
+}
+
+/* Whether A equals B, in time independent of where they differ. */
+static bool same_secret(const char *a, const char *b)
+{
+    const size_t la = strlen(a), lb = strlen(b);
+    unsigned char diff = la != lb;
+    for (size_t i = 0; i < la; i++)
+        diff |= (unsigned char)(a[i] ^ b[i % (lb ? lb : 1)]);
+    return diff == 0;
+}
+
+typedef struct detectors {
+    json_t *names; /* or NULL */
+    const char *only;
+    size_t n;
+} detectors;
+
+static int detector_cb(dm_entry *e, void *arg)
+{
+    detectors *dt = arg;
+    char err[8];
+    if (e->n_versions == 0 || dm_vreq_check(e->versions[0], DM_VREQ_DETECT, err, sizeof err))
+        return 0;
+    dt->n++;
+    dt->only = e->name;
+    if (dt->names)
+        json_array_append_new(dt->names, json_string(e->name));
+    return 0;
+}
+
+/* The label of class CLS: the model's, or the index. */
+static const char *label_of(const dm_vreq_result *res, int32_t cls, char *buf, size_t len)
+{
+    const char *l = res->labels && cls >= 0 ? edge_label(res->labels, (size_t)cls) : NULL;
+    if (l && *l)
+        return l;
+    snprintf(buf, len, "%d", (int)cls);
+    return buf;
+}
+
+static void call_admitted(dm_request *r, void *ctx)
+{
+    const api_call *c = ctx;
+    dm_http_set_inflight(c->x, r);
+}
+
+static void call_done(const dm_vreq_result *res, void *ctx)
+{
+    _cleanup_free_ api_call *c = ctx;
+    dm_http_set_inflight(c->x, NULL);
+    if (dm_http_gone(c->x)) {
+        dm_http_reply(c->x, &(dm_http_response){.status = 503, .header_len = -1});
+        return;
+    }
+    if (res->status != 200) {
+        api_error(c->x, res->status, "%s", res->error);
+        return;
+    }
+    const int64_t process_ms = (int64_t)((uv_hrtime() - c->start_ns) / 1000000);
+    const int64_t infer_ms = (int64_t)(res->infer_us / 1000);
+    char idx[16];
+    json_t *o;
+    if (c->task == DM_VREQ_CLASSIFY) {
+        const bool any = res->n_top > 0;
+        o = json_pack("{s:b, s:s, s:f, s:I, s:I}", "success", 1, "label",
+                      any ? label_of(res, (int32_t)res->top[0].index, idx, sizeof idx) : "",
+                      "confidence", any ? (double)res->top[0].score : 0.0, "inferenceMs",
+                      (json_int_t)infer_ms, "processMs", (json_int_t)process_ms);
+        dm_http_reply_json(c->x, 200, o);
+        return;
+    }
+    json_t *preds = json_array();
+    for (size_t i = 0; preds && i < res->n_dets; i++) {
+        const edge_detection *d = &res->dets[i];
+        json_array_append_new(preds, json_pack("{s:s, s:f, s:i, s:i, s:i, s:i}", "label",
+                                               label_of(res, d->cls, idx, sizeof idx), "confidence",
+                                               (double)d->score, "x_min", (int)lroundf(d->x0),
+                                               "y_min", (int)lroundf(d->y0), "x_max",
+                                               (int)lroundf(d->x1), "y_max", (int)lroundf(d->y1)));
+    }
+    o = preds ? json_pack("{s:b, s:o, s:I, s:I, s:I}", "success", 1, "predictions", preds, "count",
+                          (json_int_t)res->n_dets, "inferenceMs", (json_int_t)infer_ms, "processMs",
+                          (json_int_t)process_ms)
+              : NULL;
+    dm_http_reply_json(c->x, 200, o);
+}
+
+/* The model NAME for TASK ("" for detection: the only detector), with a reference; NULL when
+ * answered (404/503). */
+static dm_version *pick_model(dm_daemon *d, dm_exchange *x, const char *name, dm_vreq_task task)
+{
+    if (!*name && task == DM_VREQ_CLASSIFY) {
+        api_error(x, 404, "no scene model: set [vision] scene_model to a classifier's name");
+        return NULL;
+    }
+    if (!*name) {
+        detectors dt = {0};
+        dm_registry_foreach(d->reg, detector_cb, &dt);
+        if (dt.n != 1) {
+            api_error(x, 404, "%s: set [vision] detection_model, or use /v1/vision/custom/MODEL",
+                      dt.n ? "more than one model can detect objects"
+                           : "no model of the repository can detect objects");
+            return NULL;
+        }
+        name = dt.only;
+    }
+    char err[320];
+    dm_version *v = dm_registry_get(d->reg, name, -1, err, sizeof err);
+    if (!v) {
+        const dm_entry *e = dm_registry_entry(d->reg, name);
+        api_error(x, e && e->n_versions == 0 ? 503 : 404, "%s", err);
+    }
+    return v;
+}
+
+/* The form of X's body into PARTS: their count, or -1 when answered. */
+static int read_form(dm_exchange *x, const uint8_t *body, size_t len, dm_part *parts)
+{
+    const dm_http_request *req = dm_http_req(x);
+    char boundary[DM_MULTIPART_BOUNDARY_MAX + 1], err[512];
+    if (strlen(req->content_type) >= DM_HTTP_CTYPE_MAX) {
+        api_error(x, 400, "the Content-Type header is longer than %d characters",
+                  DM_HTTP_CTYPE_MAX - 1);
+        return -1;
+    }
+    if (dm_multipart_boundary(req->content_type, boundary, err, sizeof err)) {
+        api_error(x, 400, "%s", err);
+        return -1;
+    }
+    const int n = dm_multipart_parse(body, len, boundary, parts, MAX_PARTS, err, sizeof err);
+    if (n < 0)
+        api_error(x, 400, "%s", err);
+    return n;
+}
+
+void dm_vision_api_handle(dm_daemon *d, dm_exchange *x)
+{
+    const uint64_t start = uv_hrtime();
+    const dm_http_request *req = dm_http_req(x);
+    const char *path = req->path;
+    const char *rest =
+        strncmp(path, PREFIX, sizeof PREFIX - 1) == 0 ? path + sizeof PREFIX - 1 : NULL;
+    dm_vreq_task task = DM_VREQ_DETECT;
+    const char *name = NULL;
+    bool list = false;
+    if (rest && !strcmp(rest, "detection"))
+        name = d->cfg.vision_detection_model;
+    else if (rest && !strcmp(rest, "scene"))
+        name = d->cfg.vision_scene_model, task = DM_VREQ_CLASSIFY;
+    else if (rest && !strcmp(rest, "custom/list"))
+        list = true;
+    else if (rest && !strncmp(rest, "custom/", 7) && rest[7] && !strchr(rest + 7, '/'))
+        name = rest + 7;
+    if (!name && !list) {
+        api_error(x, 404,
+                  "no such endpoint: %s (POST /v1/vision/detection, /v1/vision/scene, "
+                  "/v1/vision/custom/MODEL, /v1/vision/custom/list)",
+                  path);
+        return;
+    }
+    if (req->method != HTTP_POST) {
+        api_error(x, 405, "%s takes POST (multipart/form-data)", path);
+        return;
+    }
+    size_t len;
+    _cleanup_free_ uint8_t *body = dm_http_take_body(x, &len);
+    dm_part parts[MAX_PARTS];
+    int n = 0;
+    /* the list takes no form, but a key when one is set */
+    if ((!list || d->cfg.vision_api_key[0]) && (n = read_form(x, body, len, parts)) < 0)
+        return;
+    if (d->cfg.vision_api_key[0]) {
+        const dm_part *key = dm_multipart_find(parts, (size_t)n, "api_key");
+        char given[256] = "";
+        if (key)
+            snprintf(given, sizeof given, "%.*s", (int)(key->len < 255 ? key->len : 255),
+                     (const char *)key->data);
+        if (!key || !same_secret(given, d->cfg.vision_api_key)) {
+            api_error(x, 401, key ? "incorrect api_key" : "an api_key field is required");
+            return;
+        }
+    }
+    if (list) {
+        detectors dt = {.names = json_array()};
+        dm_registry_foreach(d->reg, detector_cb, &dt);
+        dm_http_reply_json(
+            x, 200, dt.names ? json_pack("{s:b, s:o}", "success", 1, "models", dt.names) : NULL);
+        return;
+    }
+    float min_conf = DM_VISION_MIN_CONFIDENCE;
+    const dm_part *mc = dm_multipart_find(parts, (size_t)n, "min_confidence");
+    if (mc) {
+        char text[32], *end;
+        snprintf(text, sizeof text, "%.*s", (int)(mc->len < 31 ? mc->len : 31),
+                 (const char *)mc->data);
+        min_conf = strtof(text, &end);
+        if (end == text || *end || mc->len > 31 || !(min_conf >= 0.0f && min_conf <= 1.0f)) {
+            api_error(x, 400, "min_confidence '%s' is not a number from 0 to 1", text);
+            return;
+        }
+    }
+    const dm_part *img = dm_multipart_find(parts, (size_t)n, "image");
+    if (!img || img->len == 0) {
+        api_error(x, 400, "%s (send the picture as the form file field image)",
+                  img ? "the image field is empty" : "no image field in the form");
+        return;
+    }
+    dm_version *v = pick_model(d, x, name, task);
+    if (!v)
+        return;
+    api_call *c = malloc(sizeof *c);
+    if (!c) {
+        dm_version_unref(v);
+        api_error(x, 500, "out of memory");
+        return;
+    }
+    *c = (api_call){.x = x, .task = task, .start_ns = start};
+    const size_t ilen = img->len;
+    memmove(body, img->data, ilen); /* the picture to the front: the request takes the body */
+    dm_vreq_submit(d, &(dm_vreq_args){.v = v,
+                                      .image = edge_take_ptr(body),
+                                      .len = ilen,
+                                      .task = task,
+                                      .min_score = min_conf,
+                                      .top_k = 1,
+                                      .priority = DM_PRIO_NORMAL,
+                                      .timeout_us = -1,
+                                      .admitted = call_admitted,
+                                      .done = call_done,
+                                      .ctx = c});
+}

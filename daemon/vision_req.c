@@ -1,0 +1,245 @@
+/* daemon/vision_req.c - one image request: a JPEG or PNG in, objects or classes out (see
+ * vision_req.h).
+ *
+ * Owns: the job that carries a picture through the decode (a pool thread: decode with the
+ * pixel budget, fit and convert into a buffer of the model's input, free the picture), the
+ * admission (request.c), and the answer (loop thread: the head's objects or the top classes,
+ * then the front end's callback). The job snapshots model.conf's [input] and [detection] when
+ * it starts, so a reload of model.conf meanwhile does not mix two recipes in one request. */
+#include "vision_req.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cleanup.h"
+#include "modelconf.h"
+#include "oip.h"
+
+typedef struct vjob {
+    dm_parse_job job; /* first: the parse job is the vjob */
+    dm_daemon *d;
+    dm_vreq_args a;
+    edge_vision_input input;
+    struct dm_detection_conf det;
+    edge_head_kind kind;
+    uint64_t max_pixels;
+    uint8_t *in; /* the model's input, filled by the decode */
+    edge_image_xform xf;
+    uint32_t width, height;
+    uint64_t decode_us;
+    uint64_t admitted_ns;
+} vjob;
+
+static void vjob_free(vjob *j)
+{
+    if (!j)
+        return;
+    free(j->in);
+    free(j->job.body);
+    dm_version_unref(j->job.v);
+    free(j);
+}
+
+/* Tell the front end and free J. */
+static void finish(vjob *j, dm_vreq_result *res)
+{
+    if (!res->model && j->job.v) { /* before admission: the job still holds the version */
+        res->model = j->job.v->name;
+        res->version = j->job.v->version;
+        res->labels = dm_entry_labels(j->job.v->entry);
+    }
+    res->width = j->width;
+    res->height = j->height;
+    res->decode_us = j->decode_us;
+    j->a.done(res, j->a.ctx);
+    vjob_free(j);
+}
+
+static void fail(vjob *j, int status, const char *error)
+{
+    finish(j, &(dm_vreq_result){.status = status, .error = error});
+}
+
+int dm_vreq_check(const dm_version *v, dm_vreq_task task, char *err, size_t errlen)
+{
+    uint32_t w, h;
+    if (edge_model_input_count(v->model) != 1) {
+        snprintf(err, errlen, "model '%s' takes %zu inputs; an image model takes one", v->name,
+                 edge_model_input_count(v->model));
+        return -1;
+    }
+    char why[400];
+    const dm_model_conf *conf = dm_entry_conf(v->entry);
+    edge_head_kind kind;
+    if (edge_vision_image_input(v->model, &w, &h, why, sizeof why) ||
+        (task == DM_VREQ_DETECT &&
+         edge_vision_head(v->model, conf->detection.type, &kind, why, sizeof why))) {
+        snprintf(err, errlen, "model '%s' cannot answer %s: %s", v->name,
+                 task == DM_VREQ_DETECT ? "a detection" : "an image classification", why);
+        return -1;
+    }
+    if (task == DM_VREQ_CLASSIFY && edge_model_output_count(v->model) < 1) {
+        snprintf(err, errlen, "model '%s' has no output", v->name);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- the decode (pool thread) */
+
+static void decode(dm_parse_job *pj)
+{
+    vjob *j = (vjob *)pj;
+    const uint64_t t0 = uv_hrtime();
+    edge_image im = {j->a.raw_width, j->a.raw_height, pj->body};
+    const int rc = j->a.raw_width ? 0
+                                  : edge_image_decode(pj->body, pj->len, j->max_pixels, &im,
+                                                      pj->err, sizeof pj->err);
+    if (!j->a.raw_width)
+        free(pj->body);
+    pj->body = NULL;
+    if (rc) {
+        pj->status = rc == -2 ? 413 : 400;
+        return;
+    }
+    edge_tensor_info in;
+    edge_model_input_info(pj->v->model, 0, &in);
+    const size_t n = (size_t)in.dims[1] * (size_t)in.dims[2] * 3;
+    uint8_t *scratch = malloc(n);
+    j->in = malloc(in.bytes);
+    if (!scratch || !j->in) {
+        snprintf(pj->err, sizeof pj->err, "out of memory for the model's input");
+        pj->status = 500;
+    } else {
+        edge_vision_fill(&in, &j->input, &im, scratch, j->in, &j->xf);
+        j->width = im.width;
+        j->height = im.height;
+        pj->status = 200;
+    }
+    free(scratch);
+    edge_image_free(&im);
+    j->decode_us = (uv_hrtime() - t0) / 1000;
+}
+
+/* ---------------------------------------------------------------- the answer (loop thread) */
+
+static void answer(dm_request *r, const char *error, void *ctx)
+{
+    vjob *j = ctx;
+    dm_vreq_result res = {.status = 200,
+                          .model = r->v->name,
+                          .version = r->v->version,
+                          .labels = dm_entry_labels(r->v->entry),
+                          .infer_us = (uv_hrtime() - j->admitted_ns) / 1000};
+    if (error) {
+        res.status = dm_oip_status_http(r->status);
+        res.error = error;
+        finish(j, &res);
+        return;
+    }
+    const edge_model *m = r->v->model;
+    if (j->a.task == DM_VREQ_DETECT) {
+        edge_detect_params p = j->det.p;
+        if (j->a.min_score >= 0.0f)
+            p.score_threshold = j->a.min_score;
+        const void *outs[EDGE_VISION_MAX_OUTPUTS] = {0};
+        for (size_t i = 0; i < edge_model_output_count(m) && i < EDGE_VISION_MAX_OUTPUTS; i++)
+            outs[i] = r->out[i];
+        _cleanup_free_ edge_detection *dets = malloc(DM_VREQ_CANDIDATES * sizeof *dets);
+        if (!dets) {
+            res.status = 500;
+            res.error = "out of memory for the detections";
+            finish(j, &res);
+            return;
+        }
+        res.n_dets = edge_vision_detect(m, j->kind, outs, &p, j->det.coords, &j->xf, j->width,
+                                        j->height, dets, DM_VREQ_CANDIDATES);
+        res.dets = dets;
+        finish(j, &res);
+        return;
+    }
+    edge_tensor_info o;
+    edge_model_output_info(m, 0, &o);
+    _cleanup_free_ edge_class_score *top = malloc(j->a.top_k * sizeof *top);
+    if (!top) {
+        res.status = 500;
+        res.error = "out of memory for the classes";
+        finish(j, &res);
+        return;
+    }
+    res.n_top = edge_vision_topk(&o, r->out[0], j->a.top_k, top);
+    res.top = top;
+    finish(j, &res);
+}
+
+static void admitted(dm_request *r, void *ctx)
+{
+    vjob *j = ctx;
+    if (j->a.admitted)
+        j->a.admitted(r, j->a.ctx);
+}
+
+static const dm_reply vreq_reply = {.admitted = admitted, .answer = answer};
+
+/* The decode ended (loop thread): admit, or answer its error. */
+static void decoded(dm_parse_job *pj)
+{
+    vjob *j = (vjob *)pj;
+    if (pj->status != 200) {
+        fail(j, pj->status, pj->err);
+        return;
+    }
+    dm_version *v = pj->v;
+    pj->v = NULL; /* the request takes the reference */
+    j->admitted_ns = uv_hrtime();
+    dm_request_submit(j->d, &(dm_request_args){.v = v,
+                                               .in = &j->in,
+                                               .priority = j->a.priority,
+                                               .timeout_us = j->a.timeout_us,
+                                               .reply = &vreq_reply,
+                                               .ctx = j});
+}
+
+void dm_vreq_submit(dm_daemon *d, const dm_vreq_args *a)
+{
+    vjob *j = calloc(1, sizeof *j);
+    if (!j) {
+        free(a->image);
+        dm_version_unref(a->v);
+        a->done(&(dm_vreq_result){.status = 500, .error = "out of memory"}, a->ctx);
+        return;
+    }
+    *j = (vjob){
+        .job = {.v = a->v, .body = a->image, .len = a->len, .parse = decode, .done = decoded},
+        .d = d,
+        .a = *a,
+        .max_pixels = d->cfg.max_image_pixels};
+    if (j->a.task == DM_VREQ_CLASSIFY && (j->a.top_k < 1 || j->a.top_k > DM_VREQ_TOP_MAX))
+        j->a.top_k = j->a.top_k < 1 ? 1 : DM_VREQ_TOP_MAX;
+    char err[512];
+    const dm_model_conf *conf = dm_entry_conf(a->v->entry);
+    j->input = conf->input;
+    j->det = conf->detection;
+    if (a->head != EDGE_HEAD_AUTO && j->det.type == EDGE_HEAD_AUTO)
+        j->det.type = a->head;
+    if (dm_vreq_check(a->v, a->task, err, sizeof err) ||
+        (a->task == DM_VREQ_DETECT &&
+         edge_vision_head(a->v->model, j->det.type, &j->kind, err, sizeof err))) {
+        fail(j, 400, err);
+        return;
+    }
+    if (a->raw_width && (uint64_t)a->raw_width * a->raw_height * 3 != a->len) {
+        snprintf(err, sizeof err, "%zu bytes are not %ux%u RGB pixels", a->len,
+                 (unsigned)a->raw_width, (unsigned)a->raw_height);
+        fail(j, 400, err);
+        return;
+    }
+    if (dm_oip_offload(d->loop, &j->job) != 0) {
+        snprintf(err, sizeof err,
+                 "%zu requests are being decoded or parsed already; try again later",
+                 dm_oip_offload_pending());
+        fail(j, 429, err);
+    }
+}

@@ -1,0 +1,70 @@
+/* daemon/vision_req.h - one image request: a JPEG or PNG in, objects or classes out.
+ *
+ * Owns: the path every front end that takes a camera frame shares (the DeepStack API, OIP
+ * image inputs): decoding the picture and fitting it into the model's input off the loop
+ * thread (through the bounded parse offload of oip_offload.c, refusing pictures over
+ * [server] max_image_pixels from their header), the one admission path (request.c: queue
+ * limits, deadlines, metrics, cancellation), then on the loop thread the detection head
+ * (model.conf [detection]: kind, thresholds in the quantized domain, NMS) or the top classes,
+ * with boxes in the picture's pixels and the model's labels.
+ * Does not own: the wire formats (vision_api.c, oip.c), the decoders and heads (vision/).
+ * Threads: the loop thread, except the decode (a pool thread, on the job's own data). */
+#ifndef EDGED_VISION_REQ_H
+#define EDGED_VISION_REQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon.h"
+#include "labelmap.h"
+#include "pipeline.h"
+
+typedef enum { DM_VREQ_DETECT, DM_VREQ_CLASSIFY } dm_vreq_task;
+
+#define DM_VREQ_CANDIDATES 4096 /* detections kept from a head before NMS */
+#define DM_VREQ_TOP_MAX 1000    /* classes a classification may ask for */
+
+/* How an image request ended (valid during the callback only). */
+typedef struct dm_vreq_result {
+    int status;        /* 200, or the HTTP status of the failure (400 bad image, 413, 429, ...) */
+    const char *error; /* status != 200: what went wrong, for the client */
+    const char *model;
+    int64_t version;
+    uint32_t width, height;     /* the decoded picture */
+    const edge_detection *dets; /* DETECT: best first, boxes in the picture's pixels */
+    size_t n_dets;
+    const edge_class_score *top; /* CLASSIFY: best first */
+    size_t n_top;
+    const edge_labels *labels; /* the model's (empty when it has none) */
+    uint64_t decode_us;        /* decoding and fitting the picture */
+    uint64_t infer_us;         /* admission to answer: queue and inference */
+} dm_vreq_result;
+
+typedef struct dm_vreq_args {
+    dm_version *v;  /* a reference: taken */
+    uint8_t *image; /* malloc'd, LEN bytes: taken */
+    size_t len;
+    /* RAW_WIDTH x RAW_HEIGHT nonzero: IMAGE is that many RGB pixels already, not a JPEG or PNG
+     * (Frigate's tensors) */
+    uint32_t raw_width, raw_height;
+    edge_head_kind head; /* DETECT: AUTO = model.conf's [detection] type */
+    dm_vreq_task task;
+    float min_score; /* DETECT: the least score; < 0: model.conf's [detection] score */
+    size_t top_k;    /* CLASSIFY: classes wanted (1..DM_VREQ_TOP_MAX) */
+    int priority;    /* DM_PRIO_* */
+    int64_t timeout_us;
+    /* optional: R was admitted (cancel it when the client goes) */
+    void (*admitted)(dm_request *r, void *ctx);
+    /* exactly once, on the loop thread (possibly before dm_vreq_submit returns) */
+    void (*done)(const dm_vreq_result *res, void *ctx);
+    void *ctx;
+} dm_vreq_args;
+
+/* Start the request A describes; A->done says how it ended. */
+void dm_vreq_submit(dm_daemon *d, const dm_vreq_args *a);
+
+/* Whether version V can answer TASK: 0, or -1 with the reason in ERR (not an RGB image
+ * model, no detection head of model.conf's type). Loop thread. */
+int dm_vreq_check(const dm_version *v, dm_vreq_task task, char *err, size_t errlen);
+
+#endif

@@ -8,12 +8,16 @@
  *   d. Frigate's ZMQ detector (the letterboxed uint8 frame, a REQ socket),
  * each on one kept-alive connection, one request at a time, against the anchors measured in
  * the same run in this process: the libjpeg-turbo decode alone, decode + letterbox (edged's own
- * pipeline), and the model alone (libedge, one thread). The daemon's compute time per request
- * comes from /metrics around each series. Overhead = round trip - compute - (for the JPEG
- * paths) decode + letterbox; target: every API's overhead <= 1.3x the OIP binary path's.
+ * pipeline), the frame's conversion into the input's type, the head's decode + NMS, and the
+ * model alone (libedge, one thread). The daemon's compute time per request
+ * and its picture preparation (edged_image_prepare_seconds: decode + letterbox for the JPEG
+ * paths, the conversion to int8 for Frigate's frame, what the OIP binary client did before
+ * sending) come from /metrics around each series. Overhead = round trip - compute -
+ * preparation; target: every API's overhead <= 1.3x the OIP binary path's.
  * Usage: bench-vision EDGED_BIN [SHARED_DIR] [--n N] */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -104,7 +108,12 @@ static int exchange(int fd, const void *req, size_t len, char **body)
     return atoi(buf + 9);
 }
 
-static double compute_now(int fd, double *count)
+/* What /metrics says of the model so far: compute and picture preparation, sums and counts. */
+typedef struct snap {
+    double compute, n_compute, prep, n_prep;
+} snap;
+
+static snap metrics_now(int fd)
 {
     static const char get[] = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
     char *m = NULL;
@@ -112,18 +121,29 @@ static double compute_now(int fd, double *count)
         fprintf(stderr, "bench-vision: GET /metrics failed\n");
         exit(1);
     }
-    const double s = bench_metric_value(m, "edged_request_compute_seconds_sum", MODEL);
-    *count = bench_metric_value(m, "edged_request_compute_seconds_count", MODEL);
+    const snap s = {bench_metric_value(m, "edged_request_compute_seconds_sum", MODEL),
+                    bench_metric_value(m, "edged_request_compute_seconds_count", MODEL),
+                    bench_metric_value(m, "edged_image_prepare_seconds_sum", MODEL),
+                    bench_metric_value(m, "edged_image_prepare_seconds_count", MODEL)};
     free(m);
     return s;
 }
 
 typedef struct series {
     const char *name;
-    double rt_us, compute_us, overhead_us;
+    double rt_us, compute_us, prep_us; /* per request: round trip, the daemon's compute and
+                                        * picture preparation (from /metrics) */
 } series;
 
-/* N requests of REQ (LEN bytes) on FD (HTTP), timed; the compute from /metrics on MFD. */
+static void per_request(series *s, snap a, snap b, double total_us, int n)
+{
+    s->rt_us = total_us / n;
+    s->compute_us =
+        b.n_compute > a.n_compute ? (b.compute - a.compute) / (b.n_compute - a.n_compute) * 1e6 : 0;
+    s->prep_us = b.n_prep > a.n_prep ? (b.prep - a.prep) / (b.n_prep - a.n_prep) * 1e6 : 0;
+}
+
+/* N requests of REQ (LEN bytes) on FD (HTTP), timed; the daemon's side from /metrics on MFD. */
 static void run_http(series *s, int fd, int mfd, const void *req, size_t len, int n)
 {
     char *b;
@@ -134,8 +154,7 @@ static void run_http(series *s, int fd, int mfd, const void *req, size_t len, in
         }
         free(b);
     }
-    double c0, c1, n0, n1;
-    const double s0 = compute_now(mfd, &n0);
+    const snap s0 = metrics_now(mfd);
     double total = 0;
     for (int i = 0; i < n; i++) {
         const double t0 = bench_now_us();
@@ -146,10 +165,7 @@ static void run_http(series *s, int fd, int mfd, const void *req, size_t len, in
         total += bench_now_us() - t0;
         free(b);
     }
-    const double s1 = compute_now(mfd, &n1);
-    c0 = s0, c1 = s1;
-    s->rt_us = total / n;
-    s->compute_us = n1 > n0 ? (c1 - c0) / (n1 - n0) * 1e6 : 0;
+    per_request(s, s0, metrics_now(mfd), total, n);
 }
 
 static void run_zmq(series *s, int mfd, const void *hdr, size_t hl, const void *px, size_t pl,
@@ -160,11 +176,11 @@ static void run_zmq(series *s, int mfd, const void *hdr, size_t hl, const void *
     snprintf(ep, sizeof ep, "ipc://%s/frigate.sock", dir);
     zmq_connect(z, ep);
     float reply[120];
-    double n0, n1, total = 0;
-    double s0 = 0;
+    double total = 0;
+    snap s0 = {0};
     for (int i = 0; i < n + 3; i++) {
         if (i == 3)
-            s0 = compute_now(mfd, &n0);
+            s0 = metrics_now(mfd);
         const double t0 = bench_now_us();
         zmq_send(z, hdr, hl, ZMQ_SNDMORE);
         zmq_send(z, px, pl, 0);
@@ -175,11 +191,61 @@ static void run_zmq(series *s, int mfd, const void *hdr, size_t hl, const void *
         if (i >= 3)
             total += bench_now_us() - t0;
     }
-    const double s1 = compute_now(mfd, &n1);
-    s->rt_us = total / n;
-    s->compute_us = n1 > n0 ? (s1 - s0) / (n1 - n0) * 1e6 : 0;
+    per_request(s, s0, metrics_now(mfd), total, n);
     zmq_close(z);
     zmq_ctx_term(ctx);
+}
+
+/* The ZMQ floor: a ROUTER in a thread of this process answers 480 bytes to each request. */
+static void *zmq_echo(void *arg)
+{
+    void *r = arg;
+    for (;;) {
+        zmq_msg_t m[4];
+        int n = 0, more = 1;
+        while (more) {
+            zmq_msg_init(&m[n < 3 ? n : 3]);
+            if (zmq_msg_recv(&m[n < 3 ? n : 3], r, 0) < 0)
+                return NULL; /* the context is gone */
+            more = zmq_msg_more(&m[n < 3 ? n : 3]);
+            n++;
+        }
+        static const float zero[120];
+        zmq_send(r, zmq_msg_data(&m[0]), zmq_msg_size(&m[0]), ZMQ_SNDMORE);
+        zmq_send(r, "", 0, ZMQ_SNDMORE);
+        zmq_send(r, zero, sizeof zero, 0);
+        for (int i = 0; i < (n < 4 ? n : 4); i++)
+            zmq_msg_close(&m[i]);
+    }
+}
+
+/* The mean round trip of N requests like Frigate's (HDR, then PL bytes) answered with 480
+ * bytes by a ROUTER over ipc in this process: ZMQ's own cost for the frame. */
+static double zmq_floor_us(const void *hdr, size_t hl, const void *px, size_t pl, int n)
+{
+    void *ctx = zmq_ctx_new(), *r = zmq_socket(ctx, ZMQ_ROUTER), *q = zmq_socket(ctx, ZMQ_REQ);
+    char ep[160];
+    snprintf(ep, sizeof ep, "ipc://%s/floor.sock", dir);
+    zmq_bind(r, ep);
+    zmq_connect(q, ep);
+    pthread_t t;
+    pthread_create(&t, NULL, zmq_echo, r);
+    float reply[120];
+    double total = 0;
+    for (int i = 0; i < n + 3; i++) {
+        const double t0 = bench_now_us();
+        zmq_send(q, hdr, hl, ZMQ_SNDMORE);
+        zmq_send(q, px, pl, 0);
+        zmq_recv(q, reply, sizeof reply, 0);
+        if (i >= 3)
+            total += bench_now_us() - t0;
+    }
+    zmq_close(q);
+    zmq_ctx_shutdown(ctx); /* the echo's receive fails: it returns */
+    pthread_join(t, NULL);
+    zmq_close(r);
+    zmq_ctx_term(ctx);
+    return total / n;
 }
 
 /* The photo scaled to 640x480 and encoded at quality 90: *LEN bytes (malloc'd). */
@@ -281,11 +347,43 @@ int main(int argc, char **argv)
     qsort(t_dec, reps, sizeof(double), bench_cmp_double);
     qsort(t_prep, reps, sizeof(double), bench_cmp_double);
     const double dec_us = t_dec[reps / 2], prep_us = t_prep[reps / 2];
+    /* Frigate's frame already has the input's size: only its conversion into the input's type
+     * (into a fresh buffer, as the daemon does) */
+    const edge_image frame = {640, 640, frame_u8};
+    for (int i = 0; i < reps; i++) {
+        const double t0 = bench_now_us();
+        void *buf = malloc(in.bytes);
+        edge_vision_fill(&in, &cfg, &frame, NULL, buf, NULL);
+        free(buf);
+        t_prep[i] = bench_now_us() - t0;
+    }
+    qsort(t_prep, reps, sizeof(double), bench_cmp_double);
+    const double conv_us = t_prep[reps / 2];
     bench_times mt;
     if (bench_time_invokes(it, 2.0, 20, &mt)) {
         fprintf(stderr, "bench-vision: invoke failed\n");
         return 1;
     }
+    /* the head decoded, NMS and the boxes mapped back, on the frame's outputs */
+    edge_head_kind kind;
+    edge_vision_head(m, EDGE_HEAD_AUTO, &kind, err, sizeof err);
+    size_t bytes;
+    memcpy(edge_interp_input(it, 0, &bytes), frame_s8, sizeof frame_s8);
+    edge_interp_invoke(it);
+    const void *outs[EDGE_VISION_MAX_OUTPUTS] = {edge_interp_output(it, 0, &bytes)};
+    static edge_detection dets[4096];
+    const edge_detect_params dp = {0.25f, 0.45f, 100, false};
+    const edge_image_xform ident = {1.0f, 1.0f, 0.0f, 0.0f};
+    double *t_post = t_dec; /* reused */
+    size_t found = 0;
+    for (int i = 0; i < reps; i++) {
+        const double t0 = bench_now_us();
+        found =
+            edge_vision_detect(m, kind, outs, &dp, EDGE_COORDS_AUTO, &ident, 640, 640, dets, 4096);
+        t_post[i] = bench_now_us() - t0;
+    }
+    qsort(t_post, reps, sizeof(double), bench_cmp_double);
+    const double post_us = t_post[reps / 2];
     edge_interp_free(it);
     edge_model_unref(m);
 
@@ -329,11 +427,11 @@ int main(int argc, char **argv)
                       tlen);
     memcpy(req + hl, frame_s8, tlen);
     /* b, c and d alternate with a in rounds so that drift hits all alike */
-    double sum_rt[4] = {0}, sum_c[4] = {0};
-    const int rounds = 3;
+    double sum_rt[4] = {0}, sum_c[4] = {0}, sum_p[4] = {0};
+    const int rounds = 5;
     for (int r = 0; r < rounds; r++) {
         run_http(&s[0], ufd, mfd, req, (size_t)hl + tlen, n);
-        sum_rt[0] += s[0].rt_us, sum_c[0] += s[0].compute_us;
+        sum_rt[0] += s[0].rt_us, sum_c[0] += s[0].compute_us, sum_p[0] += s[0].prep_us;
         /* b. the JPEG as a BYTES element with the binary extension */
         char json[256];
         const int jl = snprintf(json, sizeof json,
@@ -369,8 +467,10 @@ int main(int argc, char **argv)
                                  "\"model_type\":\"yologeneric\"}";
         run_zmq(&s[3], mfd, zh, sizeof zh - 1, frame_u8, sizeof frame_u8, n);
         for (int k = 1; k < 4; k++)
-            sum_rt[k] += s[k].rt_us, sum_c[k] += s[k].compute_us;
+            sum_rt[k] += s[k].rt_us, sum_c[k] += s[k].compute_us, sum_p[k] += s[k].prep_us;
     }
+    static const char zh[] = "{\"shape\":[1,640,640,3],\"dtype\":\"uint8\"}";
+    const double zfloor = zmq_floor_us(zh, sizeof zh - 1, frame_u8, sizeof frame_u8, n);
     close(ufd), close(mfd), close(tfd);
     bench_edged_stop(&edged_pid);
 
@@ -378,15 +478,16 @@ int main(int argc, char **argv)
            "requests x %d rounds per front end, one at a time\n",
            jlen, n, rounds);
     printf("anchors (this process): libjpeg-turbo decode %.0f us, decode + letterbox %.0f us, "
-           "model alone %.0f us (median, libedge, one thread)\n",
-           dec_us, prep_us, mt.median_us);
-    printf("%-30s %10s %10s %12s %12s %8s\n", "front end", "rt_us", "compute_us", "picture_us",
+           "model alone %.0f us (median, libedge, one thread); head decode + NMS %.0f us (%zu "
+           "objects); the 640x640 frame converted to int8 %.0f us\n",
+           dec_us, prep_us, mt.median_us, post_us, found, conv_us);
+    printf("%-30s %10s %10s %12s %12s %8s\n", "front end", "rt_us", "compute_us", "prepare_us",
            "overhead_us", "ratio");
     double base = 0;
     bool met = true;
     for (int k = 0; k < 4; k++) {
         const double rt = sum_rt[k] / rounds, c = sum_c[k] / rounds;
-        const double pic = k == 1 || k == 2 ? prep_us : 0;
+        const double pic = sum_p[k] / rounds; /* the daemon's own measure (0 for a) */
         const double over = rt - c - pic;
         if (k == 0)
             base = over;
@@ -395,6 +496,9 @@ int main(int argc, char **argv)
             met = false;
         printf("%-30s %10.0f %10.0f %12.0f %12.0f %8.2f\n", s[k].name, rt, c, pic, over, ratio);
     }
+    printf("ZMQ's own round trip for that frame (REQ to a ROUTER echo in this process, ipc): %.0f "
+           "us of Frigate's %.0f us overhead\n",
+           zfloor, sum_rt[3] / rounds - sum_c[3] / rounds - sum_p[3] / rounds);
     printf("end to end, JPEG paths: DeepStack %.0f us = %.2fx (decode alone + model alone = %.0f "
            "us)\n",
            sum_rt[2] / rounds, sum_rt[2] / rounds / (dec_us + mt.median_us), dec_us + mt.median_us);

@@ -48,6 +48,8 @@ typedef struct fr_req {
     uint32_t w, h;
     char model[256];
     char saved[4300]; /* an upload: the version folder it wrote */
+    zmq_msg_t frame;  /* an inference: the pixels, read where ZMQ received them */
+    bool has_frame;
 } fr_req;
 
 static void process(dm_frigate *f);
@@ -69,6 +71,8 @@ static void reply(fr_req *q, const void *data, size_t len)
             (!q->delimited || zmq_send(f->sock, "", 0, flags) >= 0))
             zmq_send(f->sock, data, len, ZMQ_DONTWAIT);
     }
+    if (q->has_frame)
+        zmq_msg_close(&q->frame);
     free(q);
     if (f->sock && !f->in_process)
         process(f); /* the send may have consumed the descriptor's edge */
@@ -300,21 +304,18 @@ static void infer(fr_req *q, const json_t *hdr, const zmq_msg_t *tensor)
         reply_error(q, "%s", err);
         return;
     }
-    uint8_t *px = malloc(len);
-    if (!px) {
-        dm_version_unref(v);
-        reply_error(q, "out of memory");
-        return;
-    }
-    memcpy(px, zmq_msg_data((zmq_msg_t *)tensor), len);
+    zmq_msg_init(&q->frame);
+    zmq_msg_move(&q->frame, (zmq_msg_t *)tensor); /* no copy: the request reads it there */
+    q->has_frame = true;
     q->w = (uint32_t)dims[2];
     q->h = (uint32_t)dims[1];
     f->st.requests++;
     dm_vreq_submit(f->d, &(dm_vreq_args){.v = v,
-                                         .image = px,
+                                         .image = zmq_msg_data(&q->frame),
                                          .len = len,
                                          .raw_width = q->w,
                                          .raw_height = q->h,
+                                         .borrowed = true,
                                          .head = !mt                    ? EDGE_HEAD_AUTO
                                                  : !strcmp(mt, "ssd")   ? EDGE_HEAD_SSD
                                                  : !strcmp(mt, "yolox") ? EDGE_HEAD_YOLOX

@@ -49,6 +49,7 @@ typedef struct model_stats {
     char *name; /* first (byname.h) */
     uint64_t requests[N_STATUS];
     hist queue, compute;
+    hist image; /* image requests: decoding and fitting the picture */
 } model_stats;
 
 struct dm_metrics {
@@ -119,6 +120,13 @@ void dm_metrics_request(dm_metrics *m, const char *model, dm_req_status st, uint
         hist_add(&s->queue, queue_ns);
     if (st == DM_REQ_OK)
         hist_add(&s->compute, compute_ns);
+}
+
+void dm_metrics_image(dm_metrics *m, const char *model, uint64_t ns)
+{
+    model_stats *s = stats_get(m, model);
+    if (s)
+        hist_add(&s->image, ns);
 }
 
 void dm_metrics_record(dm_metrics *m, const dm_request *r)
@@ -241,6 +249,11 @@ static void put_counters(FILE *f, const dm_metrics *m)
              "Time successful requests ran on a worker (inputs in, inference, outputs out).");
     for (size_t i = 0; i < m->stats.n; i++)
         put_hist(f, "edged_request_compute_seconds", stat_at(m, i)->name, &stat_at(m, i)->compute);
+    put_head(f, "edged_image_prepare_seconds", "histogram",
+             "Time image requests (the vision API, OIP images, Frigate frames) spent decoding "
+             "their picture and fitting it into the model's input, off the event loop.");
+    for (size_t i = 0; i < m->stats.n; i++)
+        put_hist(f, "edged_image_prepare_seconds", stat_at(m, i)->name, &stat_at(m, i)->image);
 }
 
 typedef struct gauge_ctx {

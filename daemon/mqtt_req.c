@@ -27,6 +27,7 @@
 #include "json_dump.h"
 #include "mqtt_impl.h"
 #include "oip.h"
+#include "vision_req.h"
 
 /* One request from its arrival to its reply. */
 typedef struct mq_req {
@@ -427,8 +428,8 @@ static int decode(dm_version *v, const mq_meta *x, uint8_t *body, size_t len, bo
     }
     if (x->ctype && !is_ctype(x->ctype, "application/json")) {
         snprintf(err, errlen,
-                 "content type '%.80s' is not served (application/json or "
-                 "application/octet-stream)",
+                 "content type '%.80s' is not served (application/json, "
+                 "application/octet-stream, image/jpeg or image/png)",
                  x->ctype);
         return 400;
     }
@@ -598,6 +599,73 @@ static int read_sequence(mq_req *q, const mq_meta *x, char *err, size_t len)
 }
 
 /* Validate and admit one request; every failure is answered. */
+/* ------------------------------------------------------------ pictures */
+
+/* A picture request's state: the request and what the reply encodes. */
+typedef struct mq_image {
+    mq_req *q;
+    dm_oip_image shape; /* detections, or the classification of output 0 (oip_image.c) */
+} mq_image;
+
+static void image_done(const dm_vreq_result *res, void *ctx)
+{
+    mq_image *im = ctx;
+    mq_req *q = im->q;
+    dm_mqtt *m = q->m;
+    dm_http_response e = {.header_len = -1};
+    mq_out *o = NULL;
+    if (res->status != 200) {
+        char msg[900];
+        snprintf(msg, sizeof msg, "model '%s': %s", q->model, res->error);
+        reply_error(m, q, res->status, msg, NULL);
+    } else if (dm_oip_encode_image(&im->shape, res, &e) != 0 || !(o = out_new(q, false))) {
+        free(e.body);
+        reply_error(m, q, 500, "out of memory encoding the response", NULL);
+    } else {
+        o->status = 200;
+        o->version = res->version;
+        o->payload = (uint8_t *)e.body;
+        o->len = e.len;
+        o->ctype = "application/json";
+        mq_publish(m, o);
+    }
+    free(im);
+    req_free(q);
+}
+
+/* A JPEG or PNG payload (BODY, LEN bytes, taken) for VER (taken): the objects of a detection
+ * model, else the 5 best classes of output 0, as an OIP image request answers them. */
+static void serve_image(dm_mqtt *m, mq_req *q, dm_version *ver, uint8_t *body, size_t len)
+{
+    char err[512];
+    const bool detect = dm_vreq_check(ver, DM_VREQ_DETECT, err, sizeof err) == 0;
+    mq_image *im = calloc(1, sizeof *im);
+    if (!im) {
+        free(body);
+        dm_version_unref(ver);
+        reply_error(m, q, 500, "out of memory", NULL);
+        req_free(q);
+        return;
+    }
+    im->q = q;
+    im->shape = (dm_oip_image){.detections = detect, .classify = detect ? 0 : 5};
+    edge_tensor_info t;
+    char buf[32];
+    if (!detect && edge_model_output_info(ver->model, 0, &t) == 0)
+        snprintf(im->shape.out_name, sizeof im->shape.out_name, "%s",
+                 dm_oip_tensor_name(&t, false, 0, buf, sizeof buf));
+    dm_vreq_submit(m->d, &(dm_vreq_args){.v = ver,
+                                         .image = body,
+                                         .len = len,
+                                         .task = detect ? DM_VREQ_DETECT : DM_VREQ_CLASSIFY,
+                                         .min_score = -1.0f,
+                                         .top_k = 5,
+                                         .priority = DM_PRIO_NORMAL,
+                                         .timeout_us = -1,
+                                         .done = image_done,
+                                         .ctx = im});
+}
+
 static void serve(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, const mq_meta *x)
 {
     char err[768];
@@ -627,6 +695,11 @@ static void serve(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, co
     dm_infer *inf = NULL;
     bool raw = false;
     const bool raw_rt = x->response_topic && strcmp(q->topic, x->response_topic) == 0;
+    if (body && x->ctype && (is_ctype(x->ctype, "image/jpeg") || is_ctype(x->ctype, "image/png"))) {
+        memcpy(body, msg->payload, len);
+        serve_image(m, q, ver, body, len);
+        return;
+    }
     if (body) {
         memcpy(body, msg->payload, len);
         body[len] = 0;

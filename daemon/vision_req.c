@@ -28,7 +28,7 @@ typedef struct vjob {
     uint8_t *in; /* the model's input, filled by the decode */
     edge_image_xform xf;
     uint32_t width, height;
-    uint64_t decode_us;
+    uint64_t decode_us, decode_ns;
     uint64_t admitted_ns;
 } vjob;
 
@@ -37,7 +37,8 @@ static void vjob_free(vjob *j)
     if (!j)
         return;
     free(j->in);
-    free(j->job.body);
+    if (!j->a.borrowed)
+        free(j->job.body);
     dm_version_unref(j->job.v);
     free(j);
 }
@@ -93,23 +94,26 @@ static void decode(dm_parse_job *pj)
 {
     vjob *j = (vjob *)pj;
     const uint64_t t0 = uv_hrtime();
+    const bool raw = j->a.raw_width > 0;
     edge_image im = {j->a.raw_width, j->a.raw_height, pj->body};
-    const int rc = j->a.raw_width ? 0
-                                  : edge_image_decode(pj->body, pj->len, j->max_pixels, &im,
-                                                      pj->err, sizeof pj->err);
-    if (!j->a.raw_width)
+    const int rc =
+        raw ? 0 : edge_image_decode(pj->body, pj->len, j->max_pixels, &im, pj->err, sizeof pj->err);
+    if (!raw)
         free(pj->body);
-    pj->body = NULL;
+    if (!raw || !j->a.borrowed)
+        pj->body = NULL; /* freed, or IM's now */
     if (rc) {
         pj->status = rc == -2 ? 413 : 400;
         return;
     }
     edge_tensor_info in;
     edge_model_input_info(pj->v->model, 0, &in);
-    const size_t n = (size_t)in.dims[1] * (size_t)in.dims[2] * 3;
-    uint8_t *scratch = malloc(n);
+    /* a frame already of the input's size and order is converted where it is */
+    const bool direct =
+        im.width == (uint32_t)in.dims[2] && im.height == (uint32_t)in.dims[1] && !j->input.bgr;
+    uint8_t *scratch = direct ? NULL : malloc((size_t)in.dims[1] * (size_t)in.dims[2] * 3);
     j->in = malloc(in.bytes);
-    if (!scratch || !j->in) {
+    if ((!direct && !scratch) || !j->in) {
         snprintf(pj->err, sizeof pj->err, "out of memory for the model's input");
         pj->status = 500;
     } else {
@@ -119,8 +123,10 @@ static void decode(dm_parse_job *pj)
         pj->status = 200;
     }
     free(scratch);
-    edge_image_free(&im);
-    j->decode_us = (uv_hrtime() - t0) / 1000;
+    if (!raw || !j->a.borrowed)
+        edge_image_free(&im);
+    j->decode_ns = uv_hrtime() - t0;
+    j->decode_us = j->decode_ns / 1000;
 }
 
 /* ---------------------------------------------------------------- the answer (loop thread) */
@@ -193,6 +199,8 @@ static void decoded(dm_parse_job *pj)
     }
     dm_version *v = pj->v;
     pj->v = NULL; /* the request takes the reference */
+    if (j->d->metrics)
+        dm_metrics_image(j->d->metrics, v->name, j->decode_ns);
     j->admitted_ns = uv_hrtime();
     dm_request_submit(j->d, &(dm_request_args){.v = v,
                                                .in = &j->in,
@@ -206,7 +214,8 @@ void dm_vreq_submit(dm_daemon *d, const dm_vreq_args *a)
 {
     vjob *j = calloc(1, sizeof *j);
     if (!j) {
-        free(a->image);
+        if (!a->borrowed)
+            free(a->image);
         dm_version_unref(a->v);
         a->done(&(dm_vreq_result){.status = 500, .error = "out of memory"}, a->ctx);
         return;

@@ -12,6 +12,7 @@
 #ifndef EDGED_VISION_REQ_H
 #define EDGED_VISION_REQ_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +48,7 @@ typedef struct dm_vreq_args {
     /* RAW_WIDTH x RAW_HEIGHT nonzero: IMAGE is that many RGB pixels already, not a JPEG or PNG
      * (Frigate's tensors) */
     uint32_t raw_width, raw_height;
+    bool borrowed;       /* raw frames: IMAGE stays the caller's (valid until DONE), not taken */
     edge_head_kind head; /* DETECT: AUTO = model.conf's [detection] type */
     dm_vreq_task task;
     float min_score; /* DETECT: the least score; < 0: model.conf's [detection] score */

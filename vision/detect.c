@@ -9,6 +9,7 @@
 #include "detect.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #define DECODE_BLOCK 64
@@ -101,6 +102,33 @@ static void emit(const edge_head *h, size_t at, size_t step, float score, int32_
         (edge_detection){cx - 0.5f * w, cy - 0.5f * hh, cx + 0.5f * w, cy + 0.5f * hh, score, cls};
 }
 
+/* An 8-bit head's best raw score and its class (the first of equal ones) for the DECODE_BLOCK
+ * anchors from A0, over the CLASSES rows after the box rows: 16-bit lanes, branch-free, so that the
+ * compiler keeps whole vectors of anchors in registers (the float path reads element by
+ * element through the type switch). */
+#define BEST_ROWS(name, T)                                                                     \
+    static void name(const void *data, size_t classes, size_t anchors, size_t a0, float *best, \
+                     int32_t *cls)                                                             \
+    {                                                                                          \
+        int16_t b16[DECODE_BLOCK], c16[DECODE_BLOCK];                                          \
+        for (size_t i = 0; i < DECODE_BLOCK; i++)                                              \
+            b16[i] = INT16_MIN, c16[i] = -1;                                                   \
+        for (size_t c = 0; c < classes; c++) {                                                 \
+            const T *r = (const T *)data + (4 + c) * anchors + a0;                             \
+            const int16_t cc = (int16_t)c;                                                     \
+            for (size_t i = 0; i < DECODE_BLOCK; i++) {                                        \
+                const int16_t v = r[i];                                                        \
+                const int16_t m = (int16_t) - (v > b16[i]);                                    \
+                b16[i] = (int16_t)((v & m) | (b16[i] & ~m));                                   \
+                c16[i] = (int16_t)((cc & m) | (c16[i] & ~m));                                  \
+            }                                                                                  \
+        }                                                                                      \
+        for (size_t i = 0; i < DECODE_BLOCK; i++)                                              \
+            best[i] = (float)b16[i], cls[i] = c16[i];                                          \
+    }
+BEST_ROWS(best_rows_s8, int8_t)
+BEST_ROWS(best_rows_u8, uint8_t)
+
 size_t edge_decode_yolov8(const edge_head *h, size_t classes, size_t anchors,
                           const edge_detect_params *p, edge_detection *out, size_t cap,
                           size_t *seen)
@@ -111,14 +139,21 @@ size_t edge_decode_yolov8(const edge_head *h, size_t classes, size_t anchors,
         const size_t len = anchors - a0 < DECODE_BLOCK ? anchors - a0 : DECODE_BLOCK;
         float best[DECODE_BLOCK];
         int32_t cls[DECODE_BLOCK];
-        for (size_t i = 0; i < len; i++)
-            best[i] = -INFINITY, cls[i] = -1;
-        for (size_t c = 0; c < classes; c++) {
-            const size_t row = (4 + c) * anchors + a0;
-            for (size_t i = 0; i < len; i++) {
-                const float v = raw_at(h, row + i);
-                if (v > best[i])
-                    best[i] = v, cls[i] = (int32_t)c;
+        const bool whole = len == DECODE_BLOCK && classes <= INT16_MAX;
+        if (whole && h->type == EDGE_INT8)
+            best_rows_s8(h->data, classes, anchors, a0, best, cls);
+        else if (whole && h->type == EDGE_UINT8)
+            best_rows_u8(h->data, classes, anchors, a0, best, cls);
+        else {
+            for (size_t i = 0; i < len; i++)
+                best[i] = -INFINITY, cls[i] = -1;
+            for (size_t c = 0; c < classes; c++) {
+                const size_t row = (4 + c) * anchors + a0;
+                for (size_t i = 0; i < len; i++) {
+                    const float v = raw_at(h, row + i);
+                    if (v > best[i])
+                        best[i] = v, cls[i] = (int32_t)c;
+                }
             }
         }
         for (size_t i = 0; i < len; i++) {

@@ -187,20 +187,15 @@ void edge_image_free(edge_image *im)
 
 /* ---- fitting ---- */
 
-void edge_image_fit(const edge_image *im, edge_fit fit, uint8_t pad, uint32_t dst_w, uint32_t dst_h,
-                    uint8_t *dst, edge_image_xform *xf)
+/* The placement of IM in DST_W x DST_H by FIT: the transform, and the rectangle [X0, X1) x
+ * [Y0, Y1) of the input the picture covers (the rest is the letterbox's pad). */
+static edge_image_xform place(const edge_image *im, edge_fit fit, uint32_t dst_w, uint32_t dst_h,
+                              uint32_t *x0, uint32_t *y0, uint32_t *x1, uint32_t *y1)
 {
-    if (im->width == dst_w && im->height == dst_h) { /* every fit is the identity */
-        memcpy(dst, im->rgb, (size_t)dst_w * dst_h * 3);
-        if (xf)
-            *xf = (edge_image_xform){1.0f, 1.0f, 0.0f, 0.0f};
-        return;
-    }
     const float W = (float)im->width, H = (float)im->height;
     const float dw = (float)dst_w, dh = (float)dst_h;
     edge_image_xform t = {dw / W, dh / H, 0.0f, 0.0f};
-    /* the placed picture: [x0, x1) x [y0, y1) of the input */
-    uint32_t x0 = 0, y0 = 0, x1 = dst_w, y1 = dst_h;
+    *x0 = 0, *y0 = 0, *x1 = dst_w, *y1 = dst_h;
     if (fit == EDGE_FIT_LETTERBOX || fit == EDGE_FIT_CROP) {
         const float s = fit == EDGE_FIT_LETTERBOX ? fminf(dw / W, dh / H) : fmaxf(dw / W, dh / H);
         const float pw = fit == EDGE_FIT_LETTERBOX ? fminf(roundf(W * s), dw) : W * s;
@@ -210,40 +205,90 @@ void edge_image_fit(const edge_image *im, edge_fit fit, uint8_t pad, uint32_t ds
         t.ox = fit == EDGE_FIT_LETTERBOX ? floorf((dw - pw) / 2.0f) : (dw - pw) / 2.0f;
         t.oy = fit == EDGE_FIT_LETTERBOX ? floorf((dh - ph) / 2.0f) : (dh - ph) / 2.0f;
         if (fit == EDGE_FIT_LETTERBOX) {
-            x0 = (uint32_t)t.ox, y0 = (uint32_t)t.oy;
-            x1 = x0 + (uint32_t)pw, y1 = y0 + (uint32_t)ph;
+            *x0 = (uint32_t)t.ox, *y0 = (uint32_t)t.oy;
+            *x1 = *x0 + (uint32_t)pw, *y1 = *y0 + (uint32_t)ph;
         }
     }
-    const size_t stride = (size_t)im->width * 3;
-    for (uint32_t v = 0; v < dst_h; v++) {
-        uint8_t *o = dst + (size_t)v * dst_w * 3;
-        if (v < y0 || v >= y1) {
-            memset(o, pad, (size_t)dst_w * 3);
-            continue;
-        }
-        float fy = ((float)v + 0.5f - t.oy) / t.sy - 0.5f;
-        fy = fminf(fmaxf(fy, 0.0f), H - 1.0f);
-        const uint32_t ya = (uint32_t)fy, yb = ya + 1 < im->height ? ya + 1 : ya;
-        const float wy = fy - (float)ya;
-        const uint8_t *ra = im->rgb + ya * stride, *rb = im->rgb + yb * stride;
-        for (uint32_t u = 0; u < dst_w; u++, o += 3) {
-            if (u < x0 || u >= x1) {
-                o[0] = o[1] = o[2] = pad;
-                continue;
-            }
-            float fx = ((float)u + 0.5f - t.ox) / t.sx - 0.5f;
-            fx = fminf(fmaxf(fx, 0.0f), W - 1.0f);
-            const uint32_t xa = (uint32_t)fx, xb = xa + 1 < im->width ? xa + 1 : xa;
-            const float wx = fx - (float)xa;
-            for (int c = 0; c < 3; c++) {
-                const float top = ra[xa * 3 + c] + wx * (float)(ra[xb * 3 + c] - ra[xa * 3 + c]);
-                const float bot = rb[xa * 3 + c] + wx * (float)(rb[xb * 3 + c] - rb[xa * 3 + c]);
-                o[c] = (uint8_t)(top + wy * (bot - top) + 0.5f);
-            }
-        }
-    }
+    return t;
+}
+
+/* The source coordinate output coordinate U samples along an axis of SIZE source pixels
+ * (scale S, offset O): the two taps and the weight of the second. */
+static void tap(uint32_t u, float s, float o, uint32_t size, uint32_t *a, uint32_t *b, float *w)
+{
+    float f = ((float)u + 0.5f - o) / s - 0.5f;
+    f = fminf(fmaxf(f, 0.0f), (float)size - 1.0f);
+    *a = (uint32_t)f;
+    *b = *a + 1 < size ? *a + 1 : *a;
+    *w = f - (float)*a;
+}
+
+typedef struct col_tap {
+    uint32_t a, b; /* byte offsets of the two source pixels in a row */
+    float w;
+} col_tap;
+
+void edge_image_fit(const edge_image *im, edge_fit fit, uint8_t pad, uint32_t dst_w, uint32_t dst_h,
+                    uint8_t *dst, edge_image_xform *xf)
+{
+    uint32_t x0, y0, x1, y1;
+    const edge_image_xform t = place(im, fit, dst_w, dst_h, &x0, &y0, &x1, &y1);
     if (xf)
         *xf = t;
+    const size_t stride = (size_t)im->width * 3, out_stride = (size_t)dst_w * 3;
+    /* scale 1 at whole-pixel offsets (a letterbox whose picture already has the input's width
+     * or height, the same size): rows are copied */
+    const bool copy = t.sx == 1.0f && t.sy == 1.0f && t.ox == floorf(t.ox) &&
+                      t.oy == floorf(t.oy) && t.ox >= 0.0f && t.oy >= 0.0f;
+    /* the columns' taps once, and a row blended vertically in floats before the horizontal
+     * taps read it (separable: the vertical pass runs over contiguous bytes) */
+    col_tap *taps = copy ? NULL : malloc((size_t)dst_w * sizeof *taps + stride * sizeof(float));
+    float *mid = taps ? (float *)(void *)(taps + dst_w) : NULL;
+    for (uint32_t u = x0; taps && u < x1; u++) {
+        uint32_t a, b;
+        tap(u, t.sx, t.ox, im->width, &a, &b, &taps[u].w);
+        taps[u].a = a * 3, taps[u].b = b * 3;
+    }
+    for (uint32_t v = 0; v < dst_h; v++) {
+        uint8_t *o = dst + (size_t)v * out_stride;
+        if (v < y0 || v >= y1) {
+            memset(o, pad, out_stride);
+            continue;
+        }
+        memset(o, pad, (size_t)x0 * 3);
+        memset(o + (size_t)x1 * 3, pad, (size_t)(dst_w - x1) * 3);
+        uint32_t ya, yb;
+        float wy;
+        tap(v, t.sy, t.oy, im->height, &ya, &yb, &wy);
+        const uint8_t *ra = im->rgb + ya * stride, *rb = im->rgb + yb * stride;
+        if (copy) {
+            memcpy(o + (size_t)x0 * 3, im->rgb + (size_t)(v - y0) * stride, (size_t)(x1 - x0) * 3);
+            continue;
+        }
+        if (mid) {
+            for (size_t i = 0; i < stride; i++)
+                mid[i] = (float)ra[i] + wy * (float)(rb[i] - ra[i]);
+            for (uint32_t u = x0; u < x1; u++) {
+                const col_tap *c = &taps[u];
+                for (int k = 0; k < 3; k++) {
+                    const float p = mid[c->a + k], q = mid[c->b + k];
+                    o[u * 3 + k] = (uint8_t)(p + c->w * (q - p) + 0.5f);
+                }
+            }
+            continue;
+        }
+        for (uint32_t u = x0; u < x1; u++) { /* no memory for the taps: tap by tap */
+            uint32_t xa, xb;
+            float wx;
+            tap(u, t.sx, t.ox, im->width, &xa, &xb, &wx);
+            for (int k = 0; k < 3; k++) {
+                const float p = ra[xa * 3 + k] + wy * (float)(rb[xa * 3 + k] - ra[xa * 3 + k]);
+                const float q = ra[xb * 3 + k] + wy * (float)(rb[xb * 3 + k] - ra[xb * 3 + k]);
+                o[u * 3 + k] = (uint8_t)(p + wx * (q - p) + 0.5f);
+            }
+        }
+    }
+    free(taps);
 }
 
 void edge_image_xform_back(const edge_image_xform *xf, float *x, float *y)

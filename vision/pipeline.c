@@ -43,7 +43,12 @@ void edge_vision_fill(const edge_tensor_info *in, const edge_vision_input *cfg,
 {
     const uint32_t w = (uint32_t)in->dims[2], h = (uint32_t)in->dims[1];
     const size_t n = (size_t)w * h * 3;
-    edge_image_fit(im, cfg->fit, cfg->pad, w, h, scratch, xf);
+    if (im->width == w && im->height == h && !cfg->bgr) { /* read where it is */
+        scratch = im->rgb;
+        if (xf)
+            *xf = (edge_image_xform){1.0f, 1.0f, 0.0f, 0.0f};
+    } else
+        edge_image_fit(im, cfg->fit, cfg->pad, w, h, scratch, xf);
     if (cfg->bgr)
         for (size_t i = 0; i < n; i += 3) {
             const uint8_t r = scratch[i];

@@ -42,8 +42,9 @@ int edge_vision_image_input(const edge_model *m, uint32_t *w, uint32_t *h, char 
                             size_t errlen);
 
 /* IM fitted and converted by CFG into DST (input IN's bytes, which edge_vision_image_input
- * accepted), through SCRATCH (W x H x 3 bytes). *XF gets the transform (model-input pixels
- * from picture pixels). */
+ * accepted), through SCRATCH (W x H x 3 bytes; unused, and may be NULL, when IM already has
+ * the input's size and CFG keeps RGB order: IM's pixels are read where they are). *XF gets
+ * the transform (model-input pixels from picture pixels). */
 void edge_vision_fill(const edge_tensor_info *in, const edge_vision_input *cfg,
                       const edge_image *im, uint8_t *scratch, void *dst, edge_image_xform *xf);
 

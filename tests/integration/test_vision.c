@@ -36,10 +36,12 @@
 
 #include "daemon_fixture.h"
 #include "image.h"
+#include "mqtt_fixture.h"
 
 #define KEY "s3cret"
 
 static dfx f;
+static mqb B; /* the broker of the MQTT picture test */
 static char zoo[512];
 static int port;
 
@@ -97,12 +99,15 @@ static int setup(void **state)
     add_model("birds", "mobilenet_v2_inat_bird_u8", "[input]\nresize = stretch\n");
     add_model("flowers", "efficientnet_lite0_u8", NULL);
     port = free_port();
-    char extra[1024];
+    if (mqb_start(&B, NULL))
+        return -1;
+    char extra[1280];
     snprintf(extra, sizeof extra,
              "max_image_pixels = 2000000\n[vision]\nlisten = 127.0.0.1:%d\napi_key = " KEY
              "\ndetection_model = yolo\nscene_model = birds\n[frigate]\nendpoint = "
-             "ipc://%s/frigate.sock\nmodel = yolo\nallow_model_upload = yes\n",
-             port, f.dir);
+             "ipc://%s/frigate.sock\nmodel = yolo\nallow_model_upload = yes\n[mqtt]\nhost = "
+             "127.0.0.1\nport = %d\ntopic_prefix = edged/v\n",
+             port, f.dir, B.port);
     return dfx_start(&f, extra);
 }
 
@@ -112,6 +117,7 @@ static int teardown(void **state)
     if (zoo[0]) {
         dfx_stop(&f, SIGTERM);
         dfx_cleanup(&f);
+        mqb_cleanup(&B);
     }
     return 0;
 }
@@ -349,6 +355,13 @@ static void test_scene_and_list(void **state)
     assert_string_equal(json_string_value(json_array_get(models, 0)), "ssd");
     assert_string_equal(json_string_value(json_array_get(models, 1)), "yolo");
     json_decref(o);
+    /* the pictures' preparation is in /metrics, per model */
+    char *metrics = NULL;
+    assert_int_equal(dfx_curl(&f, "GET", "/metrics", NULL, NULL, &metrics, NULL, NULL), 200);
+    const char *cnt = strstr(metrics, "edged_image_prepare_seconds_count{model=\"yolo\"} ");
+    assert_non_null(cnt);
+    assert_true(atoi(cnt + strlen("edged_image_prepare_seconds_count{model=\"yolo\"} ")) >= 2);
+    free(metrics);
     /* the Unix socket serves the same API */
     snprintf(args, sizeof args,
              "-F image=@%s/images/owl.jpg -F api_key=" KEY " http://x/v1/vision/custom/ssd", zoo);
@@ -675,6 +688,63 @@ static void test_edgectl(void **state)
     assert_non_null(strstr(out, "cannot answer a detection"));
 }
 
+/* A JPEG published on MQTT v5 with content type image/jpeg: the objects (a detector) or the
+ * classes (a classifier) come back as an OIP image request's answer; a cut JPEG, its error. */
+static void test_mqtt_pictures(void **state)
+{
+    (void)state;
+    if (!zoo[0]) {
+        skip();
+        return;
+    }
+    mqc *c = mqc_new(&B, "t-pictures", 5, true);
+    assert_non_null(c);
+    assert_int_equal(mqc_subscribe(c, "edged/v/models", 1), 0);
+    mqc_msg *m = mqc_wait_topic(c, "edged/v/models", 20000); /* edged is subscribed */
+    assert_non_null(m);
+    mqc_msg_free(m);
+    assert_int_equal(mqc_subscribe(c, "test/pictures", 1), 0);
+    static const struct {
+        const char *model, *image, *ctype, *corr;
+        int cut; /* bytes kept (0: all) */
+        int status;
+        const char *want;
+    } cases[] = {
+        {"yolo", "kite_and_cold.jpg", "image/jpeg", "kite", 0, 200, "\"kite\""},
+        {"birds", "parrot.jpg", "image/jpeg", "parrot", 0, 200, ":Ara macao (Scarlet Macaw)"},
+        {"yolo", "kite_and_cold.jpg", "image/jpeg", "cut", 20000, 400, "JPEG: truncated"},
+        {"yolo", "owl.jpg", "image/png", "png?", 0, 400, "not a JPEG or PNG"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char path[1024], topic[128];
+        snprintf(path, sizeof path, "%s/images/%s", zoo, cases[i].image);
+        size_t len;
+        char *bytes = dfx_slurp(path, &len);
+        assert_non_null(bytes);
+        if (cases[i].cut)
+            len = (size_t)cases[i].cut;
+        if (!strcmp(cases[i].ctype, "image/png")) /* a JPEG said to be a PNG: bytes decide */
+            memset(bytes, 0, 4);
+        snprintf(topic, sizeof topic, "edged/v/infer/%s", cases[i].model);
+        const mqc_props p = {.response_topic = "test/pictures",
+                             .corr = cases[i].corr,
+                             .corr_len = strlen(cases[i].corr),
+                             .content_type = cases[i].ctype};
+        assert_int_equal(mqc_publish(c, topic, bytes, len, 1, false, &p), 0);
+        free(bytes);
+        m = mqc_wait_corr(c, cases[i].corr, strlen(cases[i].corr), 60000);
+        if (!m)
+            fail_msg("%s: no reply", cases[i].corr);
+        assert_non_null(m->status);
+        assert_int_equal(atoi(m->status), cases[i].status);
+        assert_string_equal(m->content_type, "application/json");
+        if (!strstr((char *)m->payload, cases[i].want))
+            fail_msg("%s: '%.300s' lacks '%s'", cases[i].corr, m->payload, cases[i].want);
+        mqc_msg_free(m);
+    }
+    mqc_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -684,6 +754,7 @@ int main(void)
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_oip),
         cmocka_unit_test(test_edgectl),
+        cmocka_unit_test(test_mqtt_pictures),
         cmocka_unit_test(test_frigate),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -354,13 +354,59 @@ static void test_zoo_heads(void **state)
     free(zoo);
 }
 
+/* 8-bit YOLOv8 heads of whole 64-anchor blocks (the vector path) against the same head in
+ * float32 (the element-by-element path): the same objects, classes and scores, including ties
+ * between classes (the first wins) and a partial last block; int8 and uint8. */
+static void test_yolov8_8bit_blocks(void **state)
+{
+    (void)state;
+    enum { C = 7, A = 64 * 3 + 17 };
+    static int8_t s8[(4 + C) * A];
+    static uint8_t u8[(4 + C) * A];
+    static float f32[(4 + C) * A], f32u[(4 + C) * A];
+    unsigned seed = 7;
+    for (size_t i = 0; i < (4 + C) * A; i++) {
+        /* few distinct values: many ties across classes */
+        s8[i] = (int8_t)((int)(rand_r(&seed) % 9) * 30 - 120);
+        u8[i] = (uint8_t)(rand_r(&seed) % 6 * 50);
+    }
+    const float scale = 1.0f / 128, zp = -128, uscale = 1.0f / 256;
+    for (size_t i = 0; i < (4 + C) * A; i++) {
+        f32[i] = ((float)s8[i] - zp) * scale;
+        f32u[i] = (float)u8[i] * uscale;
+    }
+    const edge_detect_params p = {0.3f, 1.0f, 1000, true};
+    static edge_detection a[A], b[A];
+    const edge_head hs = {s8, EDGE_INT8, scale, (int32_t)zp}, hf = {f32, EDGE_FLOAT32, 1, 0};
+    const edge_head hu = {u8, EDGE_UINT8, uscale, 0}, hfu = {f32u, EDGE_FLOAT32, 1, 0};
+    const edge_head *pairs[2][2] = {{&hs, &hf}, {&hu, &hfu}};
+    for (int k = 0; k < 2; k++) {
+        size_t seen_a, seen_b;
+        const size_t na = edge_decode_yolov8(pairs[k][0], C, A, &p, a, A, &seen_a);
+        const size_t nb = edge_decode_yolov8(pairs[k][1], C, A, &p, b, A, &seen_b);
+        assert_int_equal(na, nb);
+        assert_int_equal(seen_a, seen_b);
+        assert_true(na > 64); /* past the first block */
+        for (size_t i = 0; i < na; i++) {
+            assert_int_equal(a[i].cls, b[i].cls);
+            assert_float_equal(a[i].score, b[i].score, 1e-6);
+            assert_float_equal(a[i].x0, b[i].x0, 1e-5);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_iou),         cmocka_unit_test(test_nms),
-        cmocka_unit_test(test_threshold_q), cmocka_unit_test(test_yolov8_float),
-        cmocka_unit_test(test_yolov8_int8), cmocka_unit_test(test_yolov5),
-        cmocka_unit_test(test_yolox),       cmocka_unit_test(test_zoo_heads),
+        cmocka_unit_test(test_iou),
+        cmocka_unit_test(test_nms),
+        cmocka_unit_test(test_threshold_q),
+        cmocka_unit_test(test_yolov8_float),
+        cmocka_unit_test(test_yolov8_int8),
+        cmocka_unit_test(test_yolov5),
+        cmocka_unit_test(test_yolox),
+        cmocka_unit_test(test_zoo_heads),
+        cmocka_unit_test(test_yolov8_8bit_blocks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

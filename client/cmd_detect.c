@@ -31,6 +31,7 @@
 #include "edgectl_daemon.h"
 #include "image.h"
 #include "labelmap.h"
+#include "modellabels.h"
 #include "pipeline.h"
 
 #define DETECT_MAX_PIXELS 40000000u /* a decoded image's pixels */
@@ -57,6 +58,7 @@ static int usage(void)
             "  IMAGE       a JPEG or PNG ('-': stdin); objects are printed in its pixels\n"
             "  --model     a .tflite file (run here), or a model the daemon serves (its\n"
             "              model.conf sets the fit, head, labels, IoU and maximum)\n"
+            "  --labels    one label a line (default: those the model file carries)\n"
             "  --type      the head (default: from the output's shape; YOLOX must be named)\n"
             "  --score     the least score (default 0.25); --iou NMS overlap (0.45);\n"
             "  --max       objects at most (100); --agnostic: NMS across classes\n"
@@ -285,6 +287,8 @@ int edgectl_detect(int argc, char **argv)
         }
     }
     edge_labels labels = {0};
+    if (offline && !a.labels && edge_labels_from_model(a.model, &labels, msg, sizeof msg) < 0)
+        fprintf(stderr, "edgectl detect: %s: %s (objects are named by class)\n", a.model, msg);
     if (a.labels) {
         uint8_t *text = edgectl_read_file(a.labels, &len, "detect");
         const int bad_labels = !text || edge_labels_parse((const char *)text, len, &labels);

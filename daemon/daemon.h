@@ -493,6 +493,9 @@ void dm_metrics_request(dm_metrics *m, const char *model, dm_req_status st, uint
                         uint64_t compute_ns);
 /* The same for an answered request R (its model, status and timestamps). */
 void dm_metrics_record(dm_metrics *m, const dm_request *r);
+/* The Frigate endpoint whose counters /metrics shows (NULL: none). */
+struct dm_frigate;
+void dm_metrics_set_frigate(dm_metrics *m, const struct dm_frigate *f);
 /* An image request of MODEL prepared its picture in NS (vision_req.c). */
 void dm_metrics_image(dm_metrics *m, const char *model, uint64_t ns);
 /* Requests answered (every status) and those not OK, of MODEL (NULL: all). */

@@ -448,6 +448,8 @@ int dm_frigate_start(dm_daemon *d, dm_frigate **out)
     dm_log(DM_LOG_INFO, "frigate: ZMQ detector endpoint on %s (model %s)", ep,
            d->cfg.frigate_model[0] ? d->cfg.frigate_model : "(none: set [frigate] model)");
     *out = f;
+    if (d->metrics)
+        dm_metrics_set_frigate(d->metrics, f);
     process(f); /* a peer may have connected and sent already */
     return 0;
 }
@@ -472,6 +474,8 @@ void dm_frigate_free(dm_frigate *f)
 {
     if (!f)
         return;
+    if (f->d->metrics)
+        dm_metrics_set_frigate(f->d->metrics, NULL);
     dm_frigate_stop(f);
     zmq_close(f->sock);
     f->sock = NULL;

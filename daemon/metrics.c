@@ -16,6 +16,7 @@
 #include "byname.h"
 #include "common/memfile.h"
 #include "daemon.h"
+#include "frigate.h"
 
 #define N_BUCKETS 16
 #define N_STATUS (DM_REQ_SEQUENCE + 1)
@@ -56,6 +57,7 @@ struct dm_metrics {
     dm_byname stats;        /* model_stats by model name */
     uint64_t total, failed; /* over every model */
     const dm_mqtt *mqtt;
+    const struct dm_frigate *frigate;
     const dm_backends *backends;
     const dm_server *server;
     const dm_seqs *seqs;
@@ -152,6 +154,11 @@ void dm_metrics_totals(dm_metrics *m, const char *model, uint64_t *total, uint64
     for (int st = 0; st < N_STATUS; st++)
         *total += ms->requests[st];
     *failed = *total - ms->requests[DM_REQ_OK];
+}
+
+void dm_metrics_set_frigate(dm_metrics *m, const struct dm_frigate *f)
+{
+    m->frigate = f;
 }
 
 void dm_metrics_set_mqtt(dm_metrics *m, const dm_mqtt *q)
@@ -437,6 +444,19 @@ char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)
     if (m->mqtt) {
         const dm_mqtt_stats q = dm_mqtt_stats_get(m->mqtt);
         put_mqtt(f, &q);
+    }
+    if (m->frigate) {
+        const dm_frigate_stats q = dm_frigate_stats_get(m->frigate);
+        put_one(f, "edged_frigate_requests_total", "counter",
+                "Frames Frigate's ZMQ detector sent for detection.", q.requests);
+        put_one(f, "edged_frigate_errors_total", "counter",
+                "Frigate ZMQ messages answered with an error (bad frames, refused uploads, "
+                "failed inferences).",
+                q.errors);
+        put_one(f, "edged_frigate_busy_total", "counter",
+                "Frigate ZMQ requests refused because 64 were being answered already.", q.busy);
+        put_one(f, "edged_frigate_uploads_total", "counter", "Models Frigate uploaded and saved.",
+                q.uploads);
     }
     if (dm_backends_count(m->backends))
         put_backends(f, m->backends);

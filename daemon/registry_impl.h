@@ -19,6 +19,7 @@
 #include "daemon.h"
 #include "labelmap.h"
 #include "modelconf.h"
+#include "modellabels.h"
 
 #define SCAN_MAX (4 * DM_MAX_VERSIONS) /* versions looked at on disk (the policy picks) */
 /* last_error of a model whose files all left the repository (dm_entry_gone) */

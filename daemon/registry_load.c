@@ -406,9 +406,11 @@ static int read_conf(dm_registry *r, reg_entry *e, dm_model_conf *conf)
     return -1;
 }
 
-/* The labels CONF names for E (labels.txt when it names none: optional then) into *OUT; -1 with
- * E's last_error set when the file is bad or a named one is missing. */
-static int read_labels(dm_registry *r, reg_entry *e, const dm_model_conf *conf, edge_labels *out)
+/* The labels CONF names for E (labels.txt when it names none: optional then; without it, those
+ * the model file MODEL carries, if any) into *OUT; -1 with E's last_error set when the file is
+ * bad or a named one is missing. */
+static int read_labels(dm_registry *r, reg_entry *e, const dm_model_conf *conf, const char *model,
+                       edge_labels *out)
 {
     char path[4096], err[512];
     *out = (edge_labels){0};
@@ -417,8 +419,12 @@ static int read_labels(dm_registry *r, reg_entry *e, const dm_model_conf *conf, 
     char *text;
     size_t len;
     const int rc = dm_text_file_read(path, DM_LABELS_MAX_BYTES, &text, &len, err, sizeof err);
-    if (rc == -ENOENT && !conf->labels[0])
-        return 0;
+    if (rc == -ENOENT && !conf->labels[0]) {
+        if (!model || edge_labels_from_model(model, out, err, sizeof err) >= 0)
+            return 0; /* found, or the model carries none */
+        dm_log(DM_LOG_WARN, "model %s: its embedded labels: %s", e->pub.name, err);
+        return 0; /* the model still serves, unlabelled */
+    }
     if (!rc) {
         const int oom = edge_labels_parse(text, len, out);
         free(text);
@@ -542,7 +548,8 @@ void reg_model_sync(dm_registry *r, const char *name, bool explicit_load, dm_loa
     add_waiter(e, cb, arg);
     dm_model_conf conf;
     edge_labels labels;
-    if (read_conf(r, e, &conf) != 0 || read_labels(r, e, &conf, &labels) != 0) {
+    if (read_conf(r, e, &conf) != 0 ||
+        read_labels(r, e, &conf, d.n ? d.v[0].path : NULL, &labels) != 0) {
         finish_waiters(r, e, 1);
         return;
     }

@@ -12,6 +12,7 @@ set -euo pipefail
 pkgs=(build-essential meson ninja-build pkg-config libopenblas-dev libuv1-dev libhttp-parser-dev
       libjansson-dev libinih-dev libmosquitto-dev libsystemd-dev zlib1g-dev curl
       libjpeg62-turbo-dev libpng-dev  # camera frames (vision/image.c)
+      libzip-dev  # labels inside model files (vision/modellabels.c)
       libzmq3-dev  # Frigate's ZMQ detector endpoint (daemon/frigate.c)
       libcairo2-dev  # edgectl detect --draw (client/draw.c)
       libvulkan-dev spirv-tools glslang-tools)  # the Vulkan back end: loader, spirv-as, glslang

@@ -24,8 +24,10 @@ int edge_vision_image_input(const edge_model *m, uint32_t *w, uint32_t *h, char 
         snprintf(err, errlen, "the model has no input");
         return -1;
     }
-    if (in.rank != 4 || in.dims[0] != 1 || in.dims[3] != 3 || in.dims[1] < 1 || in.dims[2] < 1) {
-        snprintf(err, errlen, "the model's input 0 is not one RGB image [1, H, W, 3]");
+    if (in.rank != 4 || in.dims[0] != 1 || (in.dims[3] != 3 && in.dims[3] != 1) || in.dims[1] < 1 ||
+        in.dims[2] < 1) {
+        snprintf(err, errlen,
+                 "the model's input 0 is not one image [1, H, W, 3] (RGB) or [1, H, W, 1] (gray)");
         return -1;
     }
     if (in.type != EDGE_UINT8 && in.type != EDGE_INT8 && in.type != EDGE_FLOAT32) {
@@ -42,24 +44,26 @@ void edge_vision_fill(const edge_tensor_info *in, const edge_vision_input *cfg,
                       const edge_image *im, uint8_t *scratch, void *dst, edge_image_xform *xf)
 {
     const uint32_t w = (uint32_t)in->dims[2], h = (uint32_t)in->dims[1];
-    const size_t n = (size_t)w * h * 3;
+    const size_t px = (size_t)w * h, ch = in->dims[3] == 1 ? 1 : 3, n = px * ch;
+    const uint8_t *src = scratch;
     if (im->width == w && im->height == h && !cfg->bgr) { /* read where it is */
-        scratch = im->rgb;
+        src = im->rgb;
         if (xf)
             *xf = (edge_image_xform){1.0f, 1.0f, 0.0f, 0.0f};
-    } else
+    } else {
         edge_image_fit(im, cfg->fit, cfg->pad, w, h, scratch, xf);
-    if (cfg->bgr)
-        for (size_t i = 0; i < n; i += 3) {
-            const uint8_t r = scratch[i];
-            scratch[i] = scratch[i + 2];
-            scratch[i + 2] = r;
-        }
-    if (!cfg->normalize) {
-        edge_image_to_tensor(scratch, n, in->type, dst);
+        if (cfg->bgr)
+            for (size_t i = 0; i < px * 3; i += 3) {
+                const uint8_t r = scratch[i];
+                scratch[i] = scratch[i + 2];
+                scratch[i + 2] = r;
+            }
+    }
+    if (ch == 3 && !cfg->normalize) { /* the common case, at memory speed */
+        edge_image_to_tensor(src, n, in->type, dst);
         return;
     }
-    /* one table a channel: the byte's normalized value, quantized for integer inputs */
+    /* one table a channel: the byte's value in the input's type (normalized when asked) */
     float lutf[3][256];
     int32_t lutq[3][256];
     const bool s8 = in->type == EDGE_INT8;
@@ -67,14 +71,23 @@ void edge_vision_fill(const edge_tensor_info *in, const edge_vision_input *cfg,
     const float scale = in->scale > 0.0f ? in->scale : 1.0f;
     for (int c = 0; c < 3; c++)
         for (int b = 0; b < 256; b++) {
+            if (!cfg->normalize) { /* edge_image_to_tensor's conventions */
+                lutf[c][b] = (float)b / 255.0f;
+                lutq[c][b] = s8 ? b - 128 : b;
+                continue;
+            }
             const float v = ((float)b - cfg->mean[c]) / cfg->std[c];
             lutf[c][b] = v;
             const float q = roundf(v / scale) + (float)in->zero_point;
             lutq[c][b] = q < (float)lo ? lo : q > (float)hi ? hi : (int32_t)q;
         }
     for (size_t i = 0; i < n; i++) {
-        const size_t c = i % 3;
-        const uint8_t b = scratch[i];
+        const size_t c = i % ch;
+        /* a gray input takes BT.601 luma in 8-bit fixed point */
+        const uint8_t b = ch == 3 ? src[i]
+                                  : (uint8_t)((77u * src[3 * i] + 150u * src[3 * i + 1] +
+                                               29u * src[3 * i + 2] + 128u) >>
+                                              8);
         if (in->type == EDGE_FLOAT32)
             ((float *)dst)[i] = lutf[c][b];
         else if (s8)

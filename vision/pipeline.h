@@ -3,8 +3,8 @@
  *
  * Owns: what every front end that takes a camera frame does around one inference (edgectl
  * detect, the daemon's DeepStack, OIP and ZMQ paths; issue 19): checking that a model takes one
- * RGB image; the per-model input recipe (fit, pad, colour order, mean/std normalization and the
- * quantization into the input's type); recognizing or checking the detection head (an SSD's
+ * RGB or gray image; the per-model input recipe (fit, pad, colour order, mean/std normalization and
+ * the quantization into the input's type); recognizing or checking the detection head (an SSD's
  * TFLite_Detection_PostProcess outputs, YOLOv8, YOLOv5, YOLOX); decoding it, NMS, and mapping
  * the boxes back through the fit's transform, clamped to the picture; the top-K classes of a
  * classifier's output. Allocates nothing: the caller gives every buffer. No global state.
@@ -36,14 +36,15 @@ typedef struct edge_vision_input {
 
 void edge_vision_input_default(edge_vision_input *c);
 
-/* Checks that M's input 0 is one image [1, H, W, 3] of uint8, int8 or float32 and gives its
- * size. 0, or -1 with the reason in ERR. */
+/* Checks that M's input 0 is one image [1, H, W, 3] (RGB) or [1, H, W, 1] (gray: the picture's
+ * BT.601 luma) of uint8, int8 or float32 and gives its size. 0, or -1 with the reason in ERR. */
 int edge_vision_image_input(const edge_model *m, uint32_t *w, uint32_t *h, char *err,
                             size_t errlen);
 
 /* IM fitted and converted by CFG into DST (input IN's bytes, which edge_vision_image_input
- * accepted), through SCRATCH (W x H x 3 bytes; unused, and may be NULL, when IM already has
- * the input's size and CFG keeps RGB order: IM's pixels are read where they are). *XF gets
+ * accepted; a gray input gets each pixel's luma), through SCRATCH (W x H x 3 bytes; unused, and
+ * may be NULL, when IM already has the input's size and CFG keeps RGB order: IM's pixels are
+ * read where they are). *XF gets
  * the transform (model-input pixels from picture pixels). */
 void edge_vision_fill(const edge_tensor_info *in, const edge_vision_input *cfg,
                       const edge_image *im, uint8_t *scratch, void *dst, edge_image_xform *xf);

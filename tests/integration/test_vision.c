@@ -13,8 +13,9 @@
  * Protocol: Triton's classification extension on a tensor request (the zoo's flower model on
  * its sunflower), a JPEG as a BYTES input (binary with the element's length prefix, and base64
  * JSON) with parameters.detections or an output's classification, and their refusals.
- * `edgectl detect --model NAME --draw` against the daemon. Frigate's ZMQ detector through
- * frigate_client.py (Debian's pyzmq, Frigate's messages). Visible SKIP without ../shared/zoo. */
+ * `edgectl detect --model NAME --draw` and `edgectl infer --image --top` against the daemon.
+ * Frigate's ZMQ detector through frigate_client.py (Debian's pyzmq, Frigate's messages). Visible
+ * SKIP without ../shared/zoo. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -58,8 +59,9 @@ static int free_port(void)
     return ntohs(a.sin_port);
 }
 
-/* MODEL of the zoo as NAME/1/model.tflite with its labels and CONF as model.conf. */
-static void add_model(const char *name, const char *model, const char *conf)
+/* MODEL of the zoo as NAME/1/model.tflite with its labels.txt (unless LABELS is false: then
+ * those the model file carries serve) and CONF as model.conf. */
+static void add_model(const char *name, const char *model, const char *conf, bool labels)
 {
     char path[1024], target[1024];
     snprintf(path, sizeof path, "%s/%s", f.models, name);
@@ -71,7 +73,8 @@ static void add_model(const char *name, const char *model, const char *conf)
     assert_int_equal(symlink(target, path), 0);
     snprintf(path, sizeof path, "%s/%s/labels.txt", f.models, name);
     snprintf(target, sizeof target, "%s/%s/labels.txt", zoo, model);
-    assert_int_equal(symlink(target, path), 0);
+    if (labels)
+        assert_int_equal(symlink(target, path), 0);
     if (conf) {
         snprintf(path, sizeof path, "%s/%s/model.conf", f.models, name);
         FILE *c = fopen(path, "w");
@@ -94,10 +97,17 @@ static int setup(void **state)
     }
     if (dfx_init(&f, NULL))
         return -1;
-    add_model("yolo", "yolov8n_int8", NULL);
-    add_model("ssd", "ssd_mobilenet_v1_coco_quant", "[input]\nresize = stretch\n");
-    add_model("birds", "mobilenet_v2_inat_bird_u8", "[input]\nresize = stretch\n");
-    add_model("flowers", "efficientnet_lite0_u8", NULL);
+    add_model("yolo", "yolov8n_int8", NULL, true);
+    add_model("ssd", "ssd_mobilenet_v1_coco_quant", "[input]\nresize = stretch\n", true);
+    add_model("birds", "mobilenet_v2_inat_bird_u8", "[input]\nresize = stretch\n", true);
+    /* no labels.txt: the labels its TFLite metadata carries name the classes */
+    add_model("flowers", "efficientnet_lite0_u8", NULL, false);
+    /* a gray image model of the shared models */
+    char target[1024], link[1024];
+    snprintf(target, sizeof target, "%s/models/person_detect/model.tflite", shared);
+    snprintf(link, sizeof link, "%s/person_detect.tflite", f.models);
+    if (symlink(target, link))
+        return -1;
     port = free_port();
     if (mqb_start(&B, NULL))
         return -1;
@@ -564,6 +574,21 @@ static void test_oip(void **state)
     assert_non_null(strstr(top, ":Ara macao (Scarlet Macaw)"));
     json_decref(o);
     json_decref(md);
+    /* a gray model (person_detect, [1, 96, 96, 1] int8): the photo's luma, classified */
+    md = dfx_get_json(&f, "/v2/models/person_detect", 200);
+    out_name = json_string_value(
+        json_object_get(json_array_get(json_object_get(md, "outputs"), 0), "name"));
+    snprintf(cmd, sizeof cmd,
+             "{ printf '{\"inputs\":[{\"name\":\"x\",\"datatype\":\"BYTES\",\"shape\":[1],"
+             "\"data\":[\"'; base64 -w0 %s/images/kite_and_cold.jpg; printf '\"]}],\"outputs\":"
+             "[{\"name\":\"%s\",\"parameters\":{\"classification\":2}}]}'; } > %s",
+             zoo, out_name, file);
+    assert_int_equal(system(cmd), 0);
+    assert_int_equal(oip_post("/v2/models/person_detect/infer", file, NULL, &o), 200);
+    out = json_array_get(json_object_get(o, "outputs"), 0);
+    assert_int_equal(json_array_size(json_object_get(out, "data")), 2);
+    json_decref(o);
+    json_decref(md);
     /* refusals: neither detections nor classification; not base64; not a picture */
     static const char *const bad[][2] = {
         {"{\"inputs\":[{\"name\":\"x\",\"datatype\":\"BYTES\",\"shape\":[1],\"data\":[\"AAAA\"]}]}",
@@ -636,6 +661,17 @@ static void test_frigate(void **state)
     printf("%s", out);
     assert_int_equal(st, 0);
     assert_non_null(strstr(out, "all Frigate checks passed"));
+    /* its counters in /metrics: the frames, the garbage and refused upload, the one saved */
+    char *metrics = NULL;
+    assert_int_equal(dfx_curl(&f, "GET", "/metrics", NULL, NULL, &metrics, NULL, NULL), 200);
+    const char *req = strstr(metrics, "\nedged_frigate_requests_total ");
+    const char *errs = strstr(metrics, "\nedged_frigate_errors_total ");
+    const char *ups = strstr(metrics, "\nedged_frigate_uploads_total ");
+    assert_true(req && errs && ups);
+    assert_true(atoi(req + strlen("\nedged_frigate_requests_total ")) >= 6);
+    assert_true(atoi(errs + strlen("\nedged_frigate_errors_total ")) >= 7);
+    assert_int_equal(atoi(ups + strlen("\nedged_frigate_uploads_total ")), 2);
+    free(metrics);
 }
 
 /* edgectl detect against the daemon's model by name, with --draw. */
@@ -671,6 +707,18 @@ static void test_edgectl(void **state)
     assert_int_equal(im.height, 900);
     edge_image_free(&im);
     free(bytes);
+    /* edgectl infer --image: the top classes of a classifier, with the daemon's labels */
+    snprintf(cmd, sizeof cmd, "%s infer birds --image %s/images/parrot.jpg --top 3 --socket %s",
+             EDGECTL, zoo, f.sock);
+    p = popen(cmd, "r");
+    n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    assert_int_equal(pclose(p), 0);
+    assert_int_equal(strncmp(out, "923 Ara macao (Scarlet Macaw) 0.66", 34), 0);
+    int lines = 0;
+    for (const char *c = out; *c; c++)
+        lines += *c == '\n';
+    assert_int_equal(lines, 3);
     /* an option of the offline run, with a daemon's model */
     snprintf(cmd, sizeof cmd, "%s detect %s/images/owl.jpg --model yolo --socket %s --iou 0.3 2>&1",
              EDGECTL, zoo, f.sock);

@@ -21,6 +21,7 @@
 
 #include "image.h"
 #include "labelmap.h"
+#include "modellabels.h"
 #include "pipeline.h"
 #include "test_support.h"
 
@@ -262,7 +263,7 @@ static void test_edgectl_detect(void **state)
     snprintf(args, sizeof args,
              "- --model %s/yolov8n_int8/model.tflite < %s/images/kite_and_cold.jpg", zoo, zoo);
     assert_int_equal(edgectl(args, out, sizeof out), 0);
-    assert_non_null(strstr(out, "33 0.871 597 80 671 154"));
+    assert_non_null(strstr(out, "kite 0.871 597 80 671 154")); /* labels from the model file */
     snprintf(args, sizeof args, "%s/images/none.jpg --model %s/yolov8n_int8/model.tflite", zoo,
              zoo);
     assert_int_equal(edgectl(args, out, sizeof out), 3);
@@ -274,8 +275,8 @@ static void test_edgectl_detect(void **state)
     assert_non_null(strstr(out, "not a JPEG or PNG image"));
     snprintf(args, sizeof args, "%s/images/owl.jpg --model %s/../models/person_detect/model.tflite",
              zoo, zoo);
-    assert_int_equal(edgectl(args, out, sizeof out), 1);
-    assert_non_null(strstr(out, "input 0 is not one RGB image"));
+    assert_int_equal(edgectl(args, out, sizeof out), 1); /* a gray image model, no detector */
+    assert_non_null(strstr(out, "output 0 is no detection head"));
     snprintf(args, sizeof args,
              "%s/images/owl.jpg --model %s/yolov5n_int8/model.tflite --type yolox", zoo, zoo);
     assert_int_equal(edgectl(args, out, sizeof out), 1);
@@ -325,6 +326,19 @@ static void test_recipe(void **state)
     assert_float_equal(f[0], 63.5f, 0.0f);
     assert_float_equal(f[2], 1.0f, 0.0f);
     assert_float_equal(f[3], 15.0f, 0.0f);
+    /* a gray input: BT.601 luma of each pixel, then the type's convention */
+    edge_tensor_info gray = {.type = EDGE_INT8, .rank = 4, .dims = {1, 1, 2, 1}, .bytes = 2};
+    edge_vision_input plain;
+    edge_vision_input_default(&plain);
+    int8_t g[2];
+    edge_vision_fill(&gray, &plain, &im, NULL, g, &xf); /* same size: no scratch needed */
+    assert_int_equal(g[0], 91 - 128); /* (77*255 + 150*0 + 29*127 + 128) >> 8 = 91 */
+    assert_int_equal(g[1], 18 - 128); /* (77*10 + 150*20 + 29*30 + 128) >> 8 = 18 */
+    float gf[2];
+    gray.type = EDGE_FLOAT32;
+    edge_vision_fill(&gray, &plain, &im, NULL, gf, &xf);
+    assert_float_equal(gf[0], 91.0f / 255.0f, 0.0f);
+    assert_float_equal(gf[1], 18.0f / 255.0f, 0.0f);
     uint8_t u[6];
     in.type = EDGE_UINT8;
     in.zero_point = 128;
@@ -434,14 +448,51 @@ static void test_heads(void **state)
     free(zoo);
 }
 
+/* Labels inside model files: TFLite metadata's associated label file, Ultralytics' names. */
+static void test_model_labels(void **state)
+{
+    (void)state;
+    char *zoo = edge_test_shared_path("zoo");
+    if (!zoo) {
+        skip();
+        return;
+    }
+    static const struct {
+        const char *model;
+        int rc;
+        size_t index;
+        const char *label;
+    } cases[] = {
+        {"mobilenet_v2_inat_bird_u8", 1, 923, "Ara macao (Scarlet Macaw)"},
+        {"efficientnet_lite0_u8", 1, 3, "sunflowers"},
+        {"yolov8n_int8", 1, 33, "kite"},
+        {"ssd_mobilenet_v1_coco_quant", 0, 0, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char path[1024], err[256] = "";
+        snprintf(path, sizeof path, "%s/%s/model.tflite", zoo, cases[i].model);
+        edge_labels l = {0};
+        assert_int_equal(edge_labels_from_model(path, &l, err, sizeof err), cases[i].rc);
+        if (cases[i].label)
+            assert_string_equal(edge_label(&l, cases[i].index), cases[i].label);
+        edge_labels_free(&l);
+    }
+    edge_labels l = {0};
+    char err[256] = "";
+    assert_int_equal(edge_labels_from_model("/nonexistent/model.tflite", &l, err, sizeof err), -1);
+    assert_non_null(strstr(err, "/nonexistent/model.tflite"));
+    free(zoo);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_png),      cmocka_unit_test(test_refusals),
-        cmocka_unit_test(test_jpeg),     cmocka_unit_test(test_fit),
-        cmocka_unit_test(test_tensor),   cmocka_unit_test(test_edgectl_detect),
-        cmocka_unit_test(test_recipe),   cmocka_unit_test(test_topk),
-        cmocka_unit_test(test_labelmap), cmocka_unit_test(test_heads),
+        cmocka_unit_test(test_png),          cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_jpeg),         cmocka_unit_test(test_fit),
+        cmocka_unit_test(test_tensor),       cmocka_unit_test(test_edgectl_detect),
+        cmocka_unit_test(test_recipe),       cmocka_unit_test(test_topk),
+        cmocka_unit_test(test_labelmap),     cmocka_unit_test(test_heads),
+        cmocka_unit_test(test_model_labels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

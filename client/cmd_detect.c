@@ -49,7 +49,8 @@ typedef struct detect_args {
 static int usage(void)
 {
     fprintf(stderr,
-            "usage: edgectl detect IMAGE --model FILE.tflite [--type yolov8|yolov5|yolox|ssd]\n"
+            "usage: edgectl detect IMAGE --model FILE.tflite\n"
+            "                      [--type yolov8|yolov5|yolox|yolov8-dfl|ssd]\n"
             "                      [--labels FILE] [--fit letterbox|stretch|crop]\n"
             "                      [--score S] [--iou I] [--max N] [--agnostic] [--json]\n"
             "                      [--draw OUT.png]\n"
@@ -59,7 +60,8 @@ static int usage(void)
             "  --model     a .tflite file (run here), or a model the daemon serves (its\n"
             "              model.conf sets the fit, head, labels, IoU and maximum)\n"
             "  --labels    one label a line (default: those the model file carries)\n"
-            "  --type      the head (default: from the output's shape; YOLOX must be named)\n"
+            "  --type      the head (default: from the output's shape; YOLOX and raw DFL heads\n"
+            "              must be named)\n"
             "  --score     the least score (default 0.25); --iou NMS overlap (0.45);\n"
             "  --max       objects at most (100); --agnostic: NMS across classes\n"
             "  --draw      write the photo with the boxes and labels drawn, as a PNG\n");
@@ -125,9 +127,11 @@ static int parse(int argc, char **argv, detect_args *a)
         fprintf(stderr, "edgectl detect: --fit %s: letterbox, stretch or crop\n", a->fit);
         return EDGECTL_EUSAGE;
     }
-    if (a->type && strcmp(a->type, "yolov8") && strcmp(a->type, "yolov5") &&
-        strcmp(a->type, "yolox") && strcmp(a->type, "ssd")) {
-        fprintf(stderr, "edgectl detect: --type %s: yolov8, yolov5, yolox or ssd\n", a->type);
+    edge_head_kind kind;
+    if (a->type && (edge_head_kind_parse(a->type, &kind) || kind == EDGE_HEAD_AUTO ||
+                    kind == EDGE_HEAD_NONE)) {
+        fprintf(stderr, "edgectl detect: --type %s: yolov8, yolov5, yolox, yolov8-dfl or ssd\n",
+                a->type);
         return EDGECTL_EUSAGE;
     }
     return 0;

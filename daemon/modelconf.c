@@ -448,7 +448,8 @@ static int set_key(dm_model_conf *c, int k, const char *value, char *msg, size_t
                                     EDGE_FIT_CROP};
     static const char *const order[] = {"rgb", "bgr"};
     static const char *const coords[] = {"auto", "normalized", "pixels"};
-    static const char *const types[] = {"auto", "ssd", "yolov8", "yolov5", "yolox", "none"};
+    static const char *const types[] = {"auto",  "ssd",        "yolov8", "yolov5",
+                                        "yolox", "yolov8-dfl", "none"};
     int w;
     double d;
     switch (k) {
@@ -496,7 +497,7 @@ static int set_key(dm_model_conf *c, int k, const char *value, char *msg, size_t
         c->input.normalize = true;
         return parse_triple(value, k == K_STD, k == K_STD ? c->input.std : c->input.mean, msg, len);
     case K_TYPE:
-        if (parse_word(value, types, 6, &w, msg, len))
+        if (parse_word(value, types, 7, &w, msg, len))
             return -1;
         edge_head_kind_parse(types[w], &c->detection.type);
         return 0;

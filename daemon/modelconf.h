@@ -24,7 +24,8 @@
  *                            (byte - mean) / std quantized by the input's scale; default off:
  *                            uint8 raw, int8 byte - 128, float32 byte / 255)
  *   [detection]              how the outputs become objects
- *   type = auto | ssd | yolov8 | yolov5 | yolox | none   (default auto: from the outputs)
+ *   type = auto | ssd | yolov8 | yolov5 | yolox | yolov8-dfl | none   (default auto: from the
+ *                            outputs; YOLOX and raw DFL heads must be named)
  *   score = 0..1 (0.25)   iou = 0..1 (0.45)   max = 1..1000 (100)   agnostic = yes | no
  *   coords = auto | normalized | pixels   (a YOLO head's boxes; default: guessed)
  * An unknown section or key, a key in the wrong section, a key set twice, a bad value or a

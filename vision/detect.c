@@ -107,14 +107,14 @@ static void emit(const edge_head *h, size_t at, size_t step, float score, int32_
  * compiler keeps whole vectors of anchors in registers (the float path reads element by
  * element through the type switch). */
 #define BEST_ROWS(name, T)                                                                     \
-    static void name(const void *data, size_t classes, size_t anchors, size_t a0, float *best, \
-                     int32_t *cls)                                                             \
+    static void name(const void *data, size_t row0, size_t classes, size_t anchors, size_t a0, \
+                     float *best, int32_t *cls)                                                \
     {                                                                                          \
         int16_t b16[DECODE_BLOCK], c16[DECODE_BLOCK];                                          \
         for (size_t i = 0; i < DECODE_BLOCK; i++)                                              \
             b16[i] = INT16_MIN, c16[i] = -1;                                                   \
         for (size_t c = 0; c < classes; c++) {                                                 \
-            const T *r = (const T *)data + (4 + c) * anchors + a0;                             \
+            const T *r = (const T *)data + (row0 + c) * anchors + a0;                          \
             const int16_t cc = (int16_t)c;                                                     \
             for (size_t i = 0; i < DECODE_BLOCK; i++) {                                        \
                 const int16_t v = r[i];                                                        \
@@ -129,26 +129,28 @@ static void emit(const edge_head *h, size_t at, size_t step, float score, int32_
 BEST_ROWS(best_rows_s8, int8_t)
 BEST_ROWS(best_rows_u8, uint8_t)
 
-size_t edge_decode_yolov8(const edge_head *h, size_t classes, size_t anchors,
-                          const edge_detect_params *p, edge_detection *out, size_t cap,
-                          size_t *seen)
+/* Per anchor of an attribute-major head [1, ROW0 + CLASSES, ANCHORS] (class rows from ROW0):
+ * the best raw class score and its class, a block of anchors at a time; EMIT(ctx, anchor, raw
+ * best, class) for each whose best reaches the raw threshold THR. The count that did. */
+static size_t scan_classes(const edge_head *h, size_t row0, size_t classes, size_t anchors,
+                           float thr, void (*emit_fn)(void *ctx, size_t a, float best, int32_t c),
+                           void *ctx)
 {
-    const float thr = raw_threshold(h, p->score_threshold);
-    size_t n = 0, passed = 0;
+    size_t passed = 0;
     for (size_t a0 = 0; a0 < anchors; a0 += DECODE_BLOCK) {
         const size_t len = anchors - a0 < DECODE_BLOCK ? anchors - a0 : DECODE_BLOCK;
         float best[DECODE_BLOCK];
         int32_t cls[DECODE_BLOCK];
         const bool whole = len == DECODE_BLOCK && classes <= INT16_MAX;
         if (whole && h->type == EDGE_INT8)
-            best_rows_s8(h->data, classes, anchors, a0, best, cls);
+            best_rows_s8(h->data, row0, classes, anchors, a0, best, cls);
         else if (whole && h->type == EDGE_UINT8)
-            best_rows_u8(h->data, classes, anchors, a0, best, cls);
+            best_rows_u8(h->data, row0, classes, anchors, a0, best, cls);
         else {
             for (size_t i = 0; i < len; i++)
                 best[i] = -INFINITY, cls[i] = -1;
             for (size_t c = 0; c < classes; c++) {
-                const size_t row = (4 + c) * anchors + a0;
+                const size_t row = (row0 + c) * anchors + a0;
                 for (size_t i = 0; i < len; i++) {
                     const float v = raw_at(h, row + i);
                     if (v > best[i])
@@ -160,12 +162,34 @@ size_t edge_decode_yolov8(const edge_head *h, size_t classes, size_t anchors,
             if (!(cls[i] >= 0 && best[i] >= thr))
                 continue;
             passed++;
-            emit(h, a0 + i, anchors, deq(h, best[i]), cls[i], out, &n, cap);
+            emit_fn(ctx, a0 + i, best[i], cls[i]);
         }
     }
+    return passed;
+}
+
+typedef struct v8_ctx {
+    const edge_head *h;
+    size_t anchors, n, cap;
+    edge_detection *out;
+} v8_ctx;
+
+static void v8_emit(void *ctx, size_t a, float best, int32_t c)
+{
+    v8_ctx *x = ctx;
+    emit(x->h, a, x->anchors, deq(x->h, best), c, x->out, &x->n, x->cap);
+}
+
+size_t edge_decode_yolov8(const edge_head *h, size_t classes, size_t anchors,
+                          const edge_detect_params *p, edge_detection *out, size_t cap,
+                          size_t *seen)
+{
+    v8_ctx x = {h, anchors, 0, cap, out};
+    const size_t passed =
+        scan_classes(h, 4, classes, anchors, raw_threshold(h, p->score_threshold), v8_emit, &x);
     if (seen)
         *seen = passed;
-    return n;
+    return x.n;
 }
 
 /* YOLOX's anchor grids (edge_decode_yolox); in_w 0 for YOLOv5's plain boxes. */
@@ -256,4 +280,65 @@ size_t edge_decode_yolox(const edge_head *h, size_t classes, size_t anchors, uin
         return 0;
     }
     return decode_obj(h, classes, anchors, &g, p, out, cap, seen);
+}
+
+typedef struct dfl_ctx {
+    const edge_head *h;
+    yolox_grid g;
+    size_t anchors, n, cap;
+    edge_detection *out;
+} dfl_ctx;
+
+/* The expected bin of side K's distribution (softmax over its EDGE_DFL_BINS logits). */
+static float dfl_side(const edge_head *h, size_t anchors, size_t a, int k)
+{
+    float v[EDGE_DFL_BINS], m = -INFINITY;
+    for (int i = 0; i < EDGE_DFL_BINS; i++) {
+        v[i] = deq(h, raw_at(h, (size_t)(k * EDGE_DFL_BINS + i) * anchors + a));
+        m = fmaxf(m, v[i]);
+    }
+    float sum = 0.0f, acc = 0.0f;
+    for (int i = 0; i < EDGE_DFL_BINS; i++) {
+        const float e = expf(v[i] - m);
+        sum += e;
+        acc += e * (float)i;
+    }
+    return acc / sum;
+}
+
+static void dfl_emit(void *ctx, size_t a, float best, int32_t c)
+{
+    dfl_ctx *x = ctx;
+    if (x->n >= x->cap)
+        return;
+    float gx = 0.0f, gy = 0.0f, s = 0.0f;
+    yolox_cell(&x->g, a, &gx, &gy, &s);
+    const float ax = gx + 0.5f, ay = gy + 0.5f; /* the cell's centre, in cells */
+    const float l = dfl_side(x->h, x->anchors, a, 0), t = dfl_side(x->h, x->anchors, a, 1);
+    const float r = dfl_side(x->h, x->anchors, a, 2), b = dfl_side(x->h, x->anchors, a, 3);
+    const float score = 1.0f / (1.0f + expf(-deq(x->h, best)));
+    x->out[x->n++] =
+        (edge_detection){(ax - l) * s, (ay - t) * s, (ax + r) * s, (ay + b) * s, score, c};
+}
+
+size_t edge_decode_yolov8_dfl(const edge_head *h, size_t classes, size_t anchors, uint32_t in_w,
+                              uint32_t in_h, const edge_detect_params *p, edge_detection *out,
+                              size_t cap, size_t *seen)
+{
+    dfl_ctx x = {h, {in_w, in_h}, anchors, 0, cap, out};
+    if (anchors != yolox_cells(&x.g)) {
+        if (seen)
+            *seen = 0;
+        return 0;
+    }
+    /* the threshold on the logit: sigmoid(z) >= t  <=>  z >= log(t / (1 - t)) */
+    const float t = p->score_threshold;
+    const float logit = t <= 0.0f ? -INFINITY : t >= 1.0f ? INFINITY : logf(t / (1.0f - t));
+    const float thr = h->type == EDGE_FLOAT32 ? logit
+                      : logit == -INFINITY    ? -INFINITY
+                                              : raw_threshold(h, logit);
+    const size_t passed = scan_classes(h, 4 * EDGE_DFL_BINS, classes, anchors, thr, dfl_emit, &x);
+    if (seen)
+        *seen = passed;
+    return x.n;
 }

@@ -83,4 +83,16 @@ size_t edge_decode_yolox(const edge_head *h, size_t classes, size_t anchors, uin
                          uint32_t in_h, const edge_detect_params *p, edge_detection *out,
                          size_t cap, size_t *seen);
 
+/* Raw YOLOv8 head with Distribution Focal Loss boxes, [1, 4 x EDGE_DFL_BINS + CLASSES, ANCHORS]
+ * attribute-major, as Ultralytics' Detect head leaves it before dist2bbox (exports split for
+ * accelerators): per side (left, top, right, bottom) EDGE_DFL_BINS logits whose softmax's
+ * expected bin is the distance from the cell's centre in cells, then the class logits (before
+ * the sigmoid). The anchors are YOLOX's cells of strides 8, 16, 32 over IN_W x IN_H (else 0 is
+ * returned); a box is ((gx + 0.5 - l) s, (gy + 0.5 - t) s, (gx + 0.5 + r) s, (gy + 0.5 + b) s)
+ * in input pixels, its score the sigmoid of the best logit, compared as a raw logit. */
+#define EDGE_DFL_BINS 16
+size_t edge_decode_yolov8_dfl(const edge_head *h, size_t classes, size_t anchors, uint32_t in_w,
+                              uint32_t in_h, const edge_detect_params *p, edge_detection *out,
+                              size_t cap, size_t *seen);
+
 #endif

@@ -97,7 +97,8 @@ void edge_vision_fill(const edge_tensor_info *in, const edge_vision_input *cfg,
     }
 }
 
-static const char *const kind_names[] = {"auto", "ssd", "yolov8", "yolov5", "yolox", "none"};
+static const char *const kind_names[] = {"auto",  "ssd",        "yolov8", "yolov5",
+                                         "yolox", "yolov8-dfl", "none"};
 
 const char *edge_head_kind_name(edge_head_kind k)
 {
@@ -180,22 +181,25 @@ int edge_vision_head(const edge_model *m, edge_head_kind want, edge_head_kind *k
             return -1;
         }
     }
-    const bool v8 = want == EDGE_HEAD_YOLOV8;
-    const int32_t attrs = v8 ? o.dims[1] : o.dims[2], need = v8 ? 5 : 6;
+    const bool v8 = want == EDGE_HEAD_YOLOV8 || want == EDGE_HEAD_YOLOV8_DFL;
+    const int32_t attrs = v8 ? o.dims[1] : o.dims[2];
+    const int32_t need = want == EDGE_HEAD_YOLOV8_DFL ? 4 * EDGE_DFL_BINS + 1 : v8 ? 5 : 6;
     if (attrs < need) {
         snprintf(err, errlen, "the model's output 0 has %d attributes; a %s head has at least %d",
                  (int)attrs, edge_head_kind_name(want), (int)need);
         return -1;
     }
-    if (want == EDGE_HEAD_YOLOX) {
+    if (want == EDGE_HEAD_YOLOX || want == EDGE_HEAD_YOLOV8_DFL) {
         uint32_t w, h;
         if (edge_vision_image_input(m, &w, &h, err, errlen))
             return -1;
-        if ((size_t)o.dims[1] != yolox_cells(w, h)) {
+        const int32_t anchors = want == EDGE_HEAD_YOLOX ? o.dims[1] : o.dims[2];
+        if ((size_t)anchors != yolox_cells(w, h)) {
             snprintf(err, errlen,
-                     "the model's output 0 has %d anchors; a YOLOX head on a %ux%u input has "
+                     "the model's output 0 has %d anchors; a %s head on a %ux%u input has "
                      "%zu (strides 8, 16, 32)",
-                     (int)o.dims[1], (unsigned)w, (unsigned)h, yolox_cells(w, h));
+                     (int)anchors, want == EDGE_HEAD_YOLOX ? "YOLOX" : "YOLOv8 DFL", (unsigned)w,
+                     (unsigned)h, yolox_cells(w, h));
             return -1;
         }
     }
@@ -249,6 +253,9 @@ size_t edge_vision_detect(const edge_model *m, edge_head_kind kind, const void *
             k = edge_decode_yolov5(&head, d2 - 5, d1, p, dets, cap, NULL);
         else if (kind == EDGE_HEAD_YOLOX) {
             k = edge_decode_yolox(&head, d2 - 5, d1, w, h, p, dets, cap, NULL);
+            coords = EDGE_COORDS_PIXELS;
+        } else if (kind == EDGE_HEAD_YOLOV8_DFL) {
+            k = edge_decode_yolov8_dfl(&head, d1 - 4 * EDGE_DFL_BINS, d2, w, h, p, dets, cap, NULL);
             coords = EDGE_COORDS_PIXELS;
         }
     }

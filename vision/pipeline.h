@@ -50,28 +50,29 @@ void edge_vision_fill(const edge_tensor_info *in, const edge_vision_input *cfg,
                       const edge_image *im, uint8_t *scratch, void *dst, edge_image_xform *xf);
 
 typedef enum edge_head_kind {
-    EDGE_HEAD_AUTO = 0, /* recognized from the outputs */
-    EDGE_HEAD_SSD,      /* TFLite_Detection_PostProcess: boxes, classes, scores, count */
-    EDGE_HEAD_YOLOV8,   /* [1, 4 + C, N] */
-    EDGE_HEAD_YOLOV5,   /* [1, N, 5 + C] */
-    EDGE_HEAD_YOLOX,    /* [1, N, 5 + C] on the stride 8/16/32 grids */
-    EDGE_HEAD_NONE,     /* not a detector */
+    EDGE_HEAD_AUTO = 0,   /* recognized from the outputs */
+    EDGE_HEAD_SSD,        /* TFLite_Detection_PostProcess: boxes, classes, scores, count */
+    EDGE_HEAD_YOLOV8,     /* [1, 4 + C, N] */
+    EDGE_HEAD_YOLOV5,     /* [1, N, 5 + C] */
+    EDGE_HEAD_YOLOX,      /* [1, N, 5 + C] on the stride 8/16/32 grids */
+    EDGE_HEAD_YOLOV8_DFL, /* [1, 64 + C, N] raw DFL boxes and class logits, stride 8/16/32 */
+    EDGE_HEAD_NONE,       /* not a detector */
 } edge_head_kind;
 
-/* "ssd", "yolov8", ... ("auto", "none"). */
+/* "ssd", "yolov8", "yolov8-dfl", ... ("auto", "none"). */
 const char *edge_head_kind_name(edge_head_kind k);
 /* The kind NAME names: 0, or -1. */
 int edge_head_kind_parse(const char *name, edge_head_kind *k);
 
 /* Box coordinates of a head: 0..1 of the input, input pixels, or guessed from the boxes
- * (all under 1.5: 0..1). An SSD's are always 0..1, YOLOX's always pixels. */
+ * (all under 1.5: 0..1). An SSD's are always 0..1, YOLOX's and DFL heads' always pixels. */
 typedef enum edge_coords { EDGE_COORDS_AUTO = 0, EDGE_COORDS_UNIT, EDGE_COORDS_PIXELS } edge_coords;
 
 /* M's detection head: WANT when M's outputs have its shape (types and ranks checked: an SSD's
  * four float32 outputs [1,N,4], [1,N], [1,N], [1]; a YOLO head [1, A, B] of float32, int8 or
- * uint8 with enough attributes; YOLOX's anchor count that of its grids over the W x H input),
- * or for AUTO the one the shapes say (YOLOX must be named). 0 and *KIND, or -1 with the reason
- * in ERR. */
+ * uint8 with enough attributes; YOLOX's and a DFL head's anchor count that of their grids over
+ * the W x H input), or for AUTO the one the shapes say (YOLOX and DFL heads must be named). 0 and
+ * *KIND, or -1 with the reason in ERR. */
 int edge_vision_head(const edge_model *m, edge_head_kind want, edge_head_kind *kind, char *err,
                      size_t errlen);
 

@@ -395,6 +395,52 @@ static void test_yolov8_8bit_blocks(void **state)
     }
 }
 
+/* A raw DFL head, hand-computed: a 64x64 input has 8x8 + 4x4 + 2x2 = 84 cells; cell 9 (stride
+ * 8, gx 1, gy 1, centre 12, 12) has one-hot-ish distributions at bins 2, 1, 3, 4 and class 1's
+ * logit 2: the box (12 - 16, 12 - 8, 12 + 24, 12 + 32) = (-4, 4, 36, 44), score sigmoid(2). The
+ * same head quantized (scale 1/4) gives the same; the logit threshold is compared raw. */
+static void test_yolov8_dfl(void **state)
+{
+    (void)state;
+    enum { C = 2, A = 84, R = EDGE_DFL_BINS, ROWS = 4 * R + C };
+    static float f[ROWS * A];
+    static int8_t q[ROWS * A];
+    for (size_t i = 0; i < ROWS * A; i++)
+        f[i] = 0.0f;
+    for (size_t a = 0; a < A; a++)
+        f[(4 * R) * A + a] = f[(4 * R + 1) * A + a] = -10.0f; /* no class anywhere */
+    const int bins[4] = {2, 1, 3, 4};
+    for (int k = 0; k < 4; k++)
+        f[(size_t)(k * R + bins[k]) * A + 9] = 30.0f;
+    f[(4 * R + 1) * A + 9] = 2.0f;
+    for (size_t i = 0; i < ROWS * A; i++)
+        q[i] = (int8_t)(f[i] * 4.0f); /* exact: multiples of 1/4 within int8 */
+    const edge_detect_params p = {0.5f, 0.45f, 10, false};
+    edge_detection d[8];
+    size_t seen;
+    const edge_head hf = {f, EDGE_FLOAT32, 1.0f, 0};
+    assert_int_equal(edge_decode_yolov8_dfl(&hf, C, A, 64, 64, &p, d, 8, &seen), 1);
+    assert_int_equal(seen, 1);
+    assert_int_equal(d[0].cls, 1);
+    assert_float_equal(d[0].score, 1.0f / (1.0f + expf(-2.0f)), 1e-6);
+    assert_float_equal(d[0].x0, -4.0f, 1e-3);
+    assert_float_equal(d[0].y0, 4.0f, 1e-3);
+    assert_float_equal(d[0].x1, 36.0f, 1e-3);
+    assert_float_equal(d[0].y1, 44.0f, 1e-3);
+    const edge_head hq = {q, EDGE_INT8, 0.25f, 0};
+    assert_int_equal(edge_decode_yolov8_dfl(&hq, C, A, 64, 64, &p, d, 8, NULL), 1);
+    assert_float_equal(d[0].x0, -4.0f, 1e-3);
+    assert_float_equal(d[0].y1, 44.0f, 1e-3);
+    /* sigmoid(2) = 0.88: a threshold of 0.9 keeps nothing, 0.88 keeps it */
+    const edge_detect_params hi = {0.9f, 0.45f, 10, false}, at = {0.88f, 0.45f, 10, false};
+    assert_int_equal(edge_decode_yolov8_dfl(&hf, C, A, 64, 64, &hi, d, 8, NULL), 0);
+    assert_int_equal(edge_decode_yolov8_dfl(&hq, C, A, 64, 64, &hi, d, 8, NULL), 0);
+    assert_int_equal(edge_decode_yolov8_dfl(&hq, C, A, 64, 64, &at, d, 8, NULL), 1);
+    /* the anchors must be the grids' cells */
+    assert_int_equal(edge_decode_yolov8_dfl(&hf, C, A - 1, 64, 64, &p, d, 8, &seen), 0);
+    assert_int_equal(seen, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -407,6 +453,7 @@ int main(void)
         cmocka_unit_test(test_yolox),
         cmocka_unit_test(test_zoo_heads),
         cmocka_unit_test(test_yolov8_8bit_blocks),
+        cmocka_unit_test(test_yolov8_dfl),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -418,6 +418,7 @@ static void test_heads(void **state)
         {"yolov8n_int8", EDGE_HEAD_YOLOX, 0, "has 84 anchors"},
         {"yolov8n_int8", EDGE_HEAD_NONE, 0, "no detector"},
         {"yolov5n_int8", EDGE_HEAD_AUTO, EDGE_HEAD_YOLOV5, NULL},
+        {"yolov5n_int8", EDGE_HEAD_YOLOV8_DFL, 0, "has 85 anchors; a YOLOv8 DFL head on a 640x640"},
         {"efficientnet_lite0_u8", EDGE_HEAD_AUTO, 0, "is no detection head"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -445,6 +446,8 @@ static void test_heads(void **state)
     assert_int_equal(k, EDGE_HEAD_YOLOX);
     assert_string_equal(edge_head_kind_name(k), "yolox");
     assert_int_equal(edge_head_kind_parse("YOLO", &k), -1);
+    assert_int_equal(edge_head_kind_parse("yolov8-dfl", &k), 0);
+    assert_int_equal(k, EDGE_HEAD_YOLOV8_DFL);
     free(zoo);
 }
 

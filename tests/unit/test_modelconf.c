@@ -585,7 +585,8 @@ static void test_vision_sections(void **state)
     expect_error("[input]\nstd = nan\n", 2, "std", "positive");
     expect_error("[input]\nmean = x\n", 2, "mean", "numbers");
     expect_error("[input]\norder = gbr\n", 2, "order", "rgb bgr");
-    expect_error("[detection]\ntype = yolov9\n", 2, "type", "auto ssd yolov8 yolov5 yolox none");
+    expect_error("[detection]\ntype = yolov9\n", 2, "type",
+                 "auto ssd yolov8 yolov5 yolox yolov8-dfl none");
     expect_error("[detection]\nscore = 1.5\n", 2, "score", "from 0 to 1");
     expect_error("[detection]\nmax = 0\n", 2, "max", "from 1 to 1000");
     expect_error("[detection]\nmax = 1001\n", 2, "max", "from 1 to 1000");

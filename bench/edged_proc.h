@@ -8,6 +8,7 @@
 #ifndef EDGE_BENCH_EDGED_PROC_H
 #define EDGE_BENCH_EDGED_PROC_H
 
+#include <stddef.h>
 #include <sys/types.h>
 
 /* Start EDGED_BIN --config CONF (stdout and stderr to LOG, or inherited when
@@ -19,5 +20,15 @@ pid_t bench_edged_start(const char *edged_bin, const char *conf, const char *soc
 int bench_edged_log_problems(const char *log, const char *label);
 /* SIGTERM and wait; *PID becomes -1. Nothing when *PID <= 0. */
 void bench_edged_stop(pid_t *pid);
+
+/* A free TCP port on 127.0.0.1 (bound, read, closed), or -1. */
+int bench_free_port(void);
+/* mosquitto on 127.0.0.1 and a free port (another one when the port was taken meanwhile),
+ * its config and log (mosquitto.log) in DIR, dying with the benchmark; waits until the port
+ * answers. The pid (*PORT set, VERSION the broker's, VLEN bytes), or -1 with the reason on
+ * stderr. */
+pid_t bench_broker_start(const char *dir, int *port, char *version, size_t vlen);
+/* SIGTERM and wait; *PID becomes -1. Nothing when *PID <= 0. */
+void bench_broker_stop(pid_t *pid);
 
 #endif

@@ -120,118 +120,17 @@ static pid_t broker_pid = -1;
 static int broker_port;
 static char broker_log[128], broker_version[32] = "?";
 
-static int free_port(void)
-{
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -1;
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    int port = -1;
-    if (bind(fd, (struct sockaddr *)&a, sizeof a) == 0 &&
-        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-        port = ntohs(a.sin_port);
-    close(fd);
-    return port;
-}
-
-static bool port_answers(int port)
-{
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return false;
-    struct sockaddr_in a = {.sin_family = AF_INET,
-                            .sin_port = htons((uint16_t)port),
-                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    const bool ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
-    close(fd);
-    return ok;
-}
-
 static void broker_stop(void)
 {
-    if (broker_pid > 0) {
-        kill(broker_pid, SIGTERM);
-        waitpid(broker_pid, NULL, 0);
-    }
-    broker_pid = -1;
+    bench_broker_stop(&broker_pid);
 }
 
 /* mosquitto on 127.0.0.1 and a free port (another one when it was taken meanwhile). */
 static int broker_start(void)
 {
-    char conf[128];
-    snprintf(conf, sizeof conf, "%s/mosquitto.conf", dir);
     snprintf(broker_log, sizeof broker_log, "%s/mosquitto.log", dir);
-    for (int attempt = 0; attempt < 5; attempt++) {
-        broker_port = free_port();
-        FILE *f = fopen(conf, "w");
-        if (broker_port < 0 || !f) {
-            fprintf(stderr, "bench-mqtt: %s: %s\n", f ? "no free port" : conf, strerror(errno));
-            if (f)
-                fclose(f);
-            return -1;
-        }
-        fprintf(f,
-                "listener %d 127.0.0.1\nallow_anonymous true\npersistence false\n"
-                "set_tcp_nodelay true\n",
-                broker_port);
-        if (geteuid() == 0)
-            fprintf(f, "user root\n"); /* otherwise it drops to the user mosquitto */
-        if (fclose(f) != 0) {
-            fprintf(stderr, "bench-mqtt: write %s: %s\n", conf, strerror(errno));
-            return -1;
-        }
-        fflush(NULL);
-        const pid_t parent = getpid();
-        const pid_t pid = fork();
-        if (pid < 0) {
-            fprintf(stderr, "bench-mqtt: fork: %s\n", strerror(errno));
-            return -1;
-        }
-        if (pid == 0) {
-            prctl(PR_SET_PDEATHSIG, SIGTERM); /* never outlive the benchmark */
-            if (getppid() != parent)
-                _exit(1);
-            const int fd = open(broker_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-            if (fd >= 0) {
-                dup2(fd, 1);
-                dup2(fd, 2);
-            }
-            execlp("mosquitto", "mosquitto", "-c", conf, (char *)NULL);
-            execl("/usr/sbin/mosquitto", "mosquitto", "-c", conf, (char *)NULL);
-            _exit(127);
-        }
-        broker_pid = pid;
-        for (int i = 0; i < 500; i++) {
-            if (port_answers(broker_port)) {
-                FILE *l = fopen(broker_log, "r");
-                char line[256];
-                while (l && fgets(line, sizeof line, l)) {
-                    const char *v = strstr(line, "mosquitto version ");
-                    if (v)
-                        sscanf(v + 18, "%31s", broker_version);
-                }
-                if (l)
-                    fclose(l);
-                return 0;
-            }
-            int status;
-            if (waitpid(pid, &status, WNOHANG) == pid) {
-                broker_pid = -1;
-                if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
-                    fprintf(stderr,
-                            "bench-mqtt: cannot run mosquitto (apt-get install mosquitto)\n");
-                    return -1;
-                }
-                break; /* the port was taken meanwhile: another one */
-            }
-            usleep(10000);
-        }
-        broker_stop();
-    }
-    fprintf(stderr, "bench-mqtt: mosquitto did not start; see %s\n", broker_log);
-    return -1;
+    broker_pid = bench_broker_start(dir, &broker_port, broker_version, sizeof broker_version);
+    return broker_pid > 0 ? 0 : -1;
 }
 
 /* ------------------------------------------------------------ edged */

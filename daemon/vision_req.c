@@ -25,7 +25,8 @@ typedef struct vjob {
     struct dm_detection_conf det;
     edge_head_kind kind;
     uint64_t max_pixels;
-    uint8_t *in; /* the model's input, filled by the decode */
+    uint8_t *in;      /* the model's input, filled by the decode */
+    bool in_borrowed; /* IN is the caller's frame, converted in place (not freed here) */
     edge_image_xform xf;
     uint32_t width, height;
     uint64_t decode_us, decode_ns;
@@ -36,7 +37,8 @@ static void vjob_free(vjob *j)
 {
     if (!j)
         return;
-    free(j->in);
+    if (!j->in_borrowed)
+        free(j->in);
     if (!j->a.borrowed)
         free(j->job.body);
     dm_version_unref(j->job.v);
@@ -210,6 +212,32 @@ static void decoded(dm_parse_job *pj)
                                                .ctx = j});
 }
 
+/* A borrowed frame already of the input's size, order and 8-bit type (Frigate's frames for
+ * uint8 and int8 models, the defaults of [input]) becomes the model's input where it is: int8
+ * takes byte - 128, which is the top bit flipped. Whether J's frame was taken so. */
+static bool raw_in_place(vjob *j)
+{
+    edge_tensor_info in;
+    edge_model_input_info(j->job.v->model, 0, &in);
+    if (!j->a.raw_width || !j->a.borrowed || j->input.bgr || j->input.normalize ||
+        in.dims[3] != 3 || (uint32_t)in.dims[2] != j->a.raw_width ||
+        (uint32_t)in.dims[1] != j->a.raw_height || (in.type != EDGE_UINT8 && in.type != EDGE_INT8))
+        return false;
+    const uint64_t t0 = uv_hrtime();
+    uint8_t *px = j->job.body;
+    if (in.type == EDGE_INT8)
+        edge_image_flip_top_bits(px, j->a.len, px);
+    j->in = px;
+    j->in_borrowed = true;
+    j->job.body = NULL;
+    j->xf = (edge_image_xform){1.0f, 1.0f, 0.0f, 0.0f};
+    j->width = j->a.raw_width;
+    j->height = j->a.raw_height;
+    j->decode_ns = uv_hrtime() - t0;
+    j->decode_us = j->decode_ns / 1000;
+    return true;
+}
+
 void dm_vreq_submit(dm_daemon *d, const dm_vreq_args *a)
 {
     vjob *j = calloc(1, sizeof *j);
@@ -243,6 +271,11 @@ void dm_vreq_submit(dm_daemon *d, const dm_vreq_args *a)
         snprintf(err, sizeof err, "%zu bytes are not %ux%u RGB pixels", a->len,
                  (unsigned)a->raw_width, (unsigned)a->raw_height);
         fail(j, 400, err);
+        return;
+    }
+    if (raw_in_place(j)) { /* nothing to decode or fit: no trip through the pool */
+        j->job.status = 200;
+        decoded(&j->job);
         return;
     }
     if (dm_oip_offload(d->loop, &j->job) != 0) {

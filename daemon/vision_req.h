@@ -48,7 +48,8 @@ typedef struct dm_vreq_args {
     /* RAW_WIDTH x RAW_HEIGHT nonzero: IMAGE is that many RGB pixels already, not a JPEG or PNG
      * (Frigate's tensors) */
     uint32_t raw_width, raw_height;
-    bool borrowed;       /* raw frames: IMAGE stays the caller's (valid until DONE), not taken */
+    bool borrowed; /* raw frames: IMAGE stays the caller's (valid until DONE), not taken; a frame
+                    * already of the input's size and 8-bit type may be converted in place */
     edge_head_kind head; /* DETECT: AUTO = model.conf's [detection] type */
     dm_vreq_task task;
     float min_score; /* DETECT: the least score; < 0: model.conf's [detection] score */

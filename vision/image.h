@@ -60,4 +60,8 @@ void edge_image_xform_back(const edge_image_xform *xf, float *x, float *y);
  * or -1 for another type. */
 int edge_image_to_tensor(const uint8_t *rgb, size_t n, edge_dtype type, void *out);
 
+/* OUT[i] = IN[i] ^ 0x80 for N bytes (uint8 pixels as int8 pixel - 128); IN and OUT may be the
+ * same buffer. */
+void edge_image_flip_top_bits(const uint8_t *in, size_t n, void *out);
+
 #endif

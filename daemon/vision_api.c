@@ -51,13 +51,13 @@ static void api_error(dm_exchange *x, int status, const char *fmt, ...)
     dm_http_reply_json(x, status, o);
 }
 
-/* Whether A equals B, in time independent of where they differ. */
-static bool same_secret(const char *a, const char *b)
+/* Whether the LA bytes at A are the string B, in time independent of where they differ. */
+static bool same_secret(const uint8_t *a, size_t la, const char *b)
 {
-    const size_t la = strlen(a), lb = strlen(b);
+    const size_t lb = strlen(b);
     unsigned char diff = la != lb;
     for (size_t i = 0; i < la; i++)
-        diff |= (unsigned char)(a[i] ^ b[i % (lb ? lb : 1)]);
+        diff |= (unsigned char)(a[i] ^ (unsigned char)b[i % (lb ? lb : 1)]);
     return diff == 0;
 }
 
@@ -223,11 +223,7 @@ void dm_vision_api_handle(dm_daemon *d, dm_exchange *x)
         return;
     if (d->cfg.vision_api_key[0]) {
         const dm_part *key = dm_multipart_find(parts, (size_t)n, "api_key");
-        char given[256] = "";
-        if (key)
-            snprintf(given, sizeof given, "%.*s", (int)(key->len < 255 ? key->len : 255),
-                     (const char *)key->data);
-        if (!key || !same_secret(given, d->cfg.vision_api_key)) {
+        if (!key || !same_secret(key->data, key->len, d->cfg.vision_api_key)) {
             api_error(x, 401, key ? "incorrect api_key" : "an api_key field is required");
             return;
         }

@@ -29,7 +29,7 @@ typedef struct vjob {
     bool in_borrowed; /* IN is the caller's frame, converted in place (not freed here) */
     edge_image_xform xf;
     uint32_t width, height;
-    uint64_t decode_us, decode_ns;
+    uint64_t decode_ns; /* decoding and fitting the picture (edged_image_prepare_seconds) */
     uint64_t admitted_ns;
 } vjob;
 
@@ -55,7 +55,6 @@ static void finish(vjob *j, dm_vreq_result *res)
     }
     res->width = j->width;
     res->height = j->height;
-    res->decode_us = j->decode_us;
     j->a.done(res, j->a.ctx);
     vjob_free(j);
 }
@@ -128,7 +127,6 @@ static void decode(dm_parse_job *pj)
     if (!raw || !j->a.borrowed)
         edge_image_free(&im);
     j->decode_ns = uv_hrtime() - t0;
-    j->decode_us = j->decode_ns / 1000;
 }
 
 /* ---------------------------------------------------------------- the answer (loop thread) */
@@ -234,7 +232,6 @@ static bool raw_in_place(vjob *j)
     j->width = j->a.raw_width;
     j->height = j->a.raw_height;
     j->decode_ns = uv_hrtime() - t0;
-    j->decode_us = j->decode_ns / 1000;
     return true;
 }
 

@@ -37,7 +37,6 @@ typedef struct dm_vreq_result {
     const edge_class_score *top; /* CLASSIFY: best first */
     size_t n_top;
     const edge_labels *labels; /* the model's (empty when it has none) */
-    uint64_t decode_us;        /* decoding and fitting the picture */
     uint64_t infer_us;         /* admission to answer: queue and inference */
 } dm_vreq_result;
 

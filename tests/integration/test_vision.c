@@ -132,6 +132,18 @@ static int teardown(void **state)
     return 0;
 }
 
+/* CMD through the shell, its output (NUL-terminated, LEN bytes at most) into OUT: its exit
+ * status. */
+static int sh(const char *cmd, char *out, size_t len)
+{
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    const size_t n = fread(out, 1, len - 1, p);
+    out[n] = 0;
+    const int st = pclose(p);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
 /* curl ARGS against the vision listener (or the Unix socket with UNIX); the HTTP status, the
  * body as JSON in *OUT (NULL when it is not). */
 static int call(bool unix_socket, const char *args, json_t **out)
@@ -139,11 +151,7 @@ static int call(bool unix_socket, const char *args, json_t **out)
     char cmd[4096], body[65536];
     snprintf(cmd, sizeof cmd, "curl -s -S --max-time 60 -w '\\n%%{http_code}' %s%s %s",
              unix_socket ? "--unix-socket " : "", unix_socket ? f.sock : "", args);
-    FILE *p = popen(cmd, "r");
-    assert_non_null(p);
-    const size_t n = fread(body, 1, sizeof body - 1, p);
-    body[n] = 0;
-    pclose(p);
+    sh(cmd, body, sizeof body);
     char *nl = strrchr(body, '\n');
     assert_non_null(nl);
     *nl = 0;
@@ -245,10 +253,7 @@ static void test_detection(void **state)
              "%s detect %s/images/kite_and_cold.jpg --model %s/yolov8n_int8/model.tflite "
              "--labels %s/yolov8n_int8/labels.txt --score 0.5 --json",
              EDGECTL, zoo, zoo, zoo);
-    FILE *p = popen(cmd, "r");
-    const size_t n = fread(offline, 1, sizeof offline - 1, p);
-    offline[n] = 0;
-    assert_int_equal(pclose(p), 0);
+    assert_int_equal(sh(cmd, offline, sizeof offline), 0);
     json_t *want = json_loads(offline, 0, NULL);
     assert_non_null(want);
     assert_int_equal(json_array_size(want), json_array_size(preds));
@@ -412,6 +417,8 @@ static void test_refusals(void **state)
     refused(false, args, 401, "an api_key field is required");
     snprintf(args, sizeof args, "-F image=@%s/images/owl.jpg -F api_key=wrong %s", zoo, det);
     refused(false, args, 401, "incorrect api_key");
+    snprintf(args, sizeof args, "-F image=@%s/images/owl.jpg -F api_key=" KEY "x %s", zoo, det);
+    refused(false, args, 401, "incorrect api_key"); /* the key and more is not the key */
     snprintf(args, sizeof args, "-F image=@%s/yolov8n_int8/labels.txt -F api_key=" KEY " %s", zoo,
              det);
     refused(false, args, 400, "not a JPEG or PNG image");
@@ -653,11 +660,8 @@ static void test_frigate(void **state)
              "/usr/bin/python3 %s ipc://%s/frigate.sock %d %s 640 640 %s/yolov8n_int8/model.tflite "
              "%.4f %.4f %.4f %.4f 2>&1",
              FRIGATE_CLIENT, f.dir, timeout, tensor, zoo, kite[0], kite[1], kite[2], kite[3]);
-    FILE *p = popen(cmd, "r");
     char out[16384];
-    const size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = 0;
-    const int st = pclose(p);
+    const int st = sh(cmd, out, sizeof out);
     printf("%s", out);
     assert_int_equal(st, 0);
     assert_non_null(strstr(out, "all Frigate checks passed"));
@@ -688,10 +692,7 @@ static void test_edgectl(void **state)
              "%s detect %s/images/kite_and_cold.jpg --model yolo --socket %s --score 0.5 --json "
              "--draw %s",
              EDGECTL, zoo, f.sock, png);
-    FILE *p = popen(cmd, "r");
-    size_t n = fread(out, 1, sizeof out - 1, p);
-    out[n] = 0;
-    assert_int_equal(pclose(p), 0);
+    assert_int_equal(sh(cmd, out, sizeof out), 0);
     json_t *preds = json_loads(out, 0, NULL);
     assert_true(json_array_size(preds) >= 2);
     assert_true(has(preds, "kite", NULL));
@@ -710,10 +711,7 @@ static void test_edgectl(void **state)
     /* edgectl infer --image: the top classes of a classifier, with the daemon's labels */
     snprintf(cmd, sizeof cmd, "%s infer birds --image %s/images/parrot.jpg --top 3 --socket %s",
              EDGECTL, zoo, f.sock);
-    p = popen(cmd, "r");
-    n = fread(out, 1, sizeof out - 1, p);
-    out[n] = 0;
-    assert_int_equal(pclose(p), 0);
+    assert_int_equal(sh(cmd, out, sizeof out), 0);
     assert_int_equal(strncmp(out, "923 Ara macao (Scarlet Macaw) 0.66", 34), 0);
     int lines = 0;
     for (const char *c = out; *c; c++)
@@ -722,17 +720,11 @@ static void test_edgectl(void **state)
     /* an option of the offline run, with a daemon's model */
     snprintf(cmd, sizeof cmd, "%s detect %s/images/owl.jpg --model yolo --socket %s --iou 0.3 2>&1",
              EDGECTL, zoo, f.sock);
-    p = popen(cmd, "r");
-    n = fread(out, 1, sizeof out - 1, p);
-    out[n] = 0;
-    assert_int_equal(WEXITSTATUS(pclose(p)), 2);
+    assert_int_equal(sh(cmd, out, sizeof out), 2);
     assert_non_null(strstr(out, "takes them from its model.conf"));
     snprintf(cmd, sizeof cmd, "%s detect %s/images/owl.jpg --model birds --socket %s 2>&1", EDGECTL,
              zoo, f.sock);
-    p = popen(cmd, "r");
-    n = fread(out, 1, sizeof out - 1, p);
-    out[n] = 0;
-    assert_int_equal(WEXITSTATUS(pclose(p)), 1);
+    assert_int_equal(sh(cmd, out, sizeof out), 1);
     assert_non_null(strstr(out, "cannot answer a detection"));
 }
 

@@ -386,6 +386,8 @@ typedef struct dm_request {
     uint64_t t_admit_ns, t_start_ns, t_end_ns;
     void (*done)(struct dm_request *r);
     void *owner;
+    /* the front end's work on the outputs, on the worker (dm_reply's POST); R->out is NULL */
+    void (*post)(struct dm_request *r, const void *const *outs, void *owner);
     /* a request of a sequence (seq.c): the worker loads STATE (the initial state when
      * STATE_FRESH) before the invoke and saves it after; STATE NULL: the initial state, not
      * kept */
@@ -557,6 +559,13 @@ typedef struct dm_reply {
      * ERROR says for the client why not (the same words on every front end).
      * The metrics are recorded; R and its outputs go when this returns. */
     void (*answer)(dm_request *r, const char *error, void *ctx);
+    /* Optional: on the thread that ran R, right after a successful invoke, with the
+     * interpreter's outputs (valid during the call only): the front end reads what ANSWER
+     * needs from them where the worker left them in its cache (a detection head's scan),
+     * instead of copying every output and reading it cold on the loop thread. R gets no
+     * output buffers then (R->out is NULL in ANSWER). POST runs off the loop thread: it may
+     * touch only what CTX keeps for R; it is not part of R's compute time (t_end_ns). */
+    void (*post)(dm_request *r, const void *const *outs, void *ctx);
 } dm_reply;
 
 typedef struct dm_request_args {

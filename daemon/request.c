@@ -132,8 +132,9 @@ static job *job_new(const dm_request_args *a)
 {
     const edge_model *m = a->v->model;
     const size_t n_in = edge_model_input_count(m), n_out = edge_model_output_count(m);
+    const bool post = a->reply->post != NULL; /* no output buffers: POST reads them in place */
     size_t out_bytes = 0;
-    for (size_t i = 0; i < n_out; i++) {
+    for (size_t i = 0; !post && i < n_out; i++) {
         edge_tensor_info t;
         if (edge_model_output_info(m, i, &t) == 0)
             out_bytes += align_up(t.bytes);
@@ -149,7 +150,7 @@ static job *job_new(const dm_request_args *a)
     for (size_t i = 0; i < n_in; i++)
         j->r.in[i] = (uint8_t *)a->in[i];
     uint8_t *o = (uint8_t *)j + head;
-    for (size_t i = 0; i < n_out; i++) {
+    for (size_t i = 0; !post && i < n_out; i++) {
         edge_tensor_info t;
         j->r.out[i] = o;
         if (edge_model_output_info(m, i, &t) == 0)
@@ -183,6 +184,7 @@ void dm_request_submit(dm_daemon *d, const dm_request_args *a)
     r->deadline_ns = dm_request_deadline_ns(&d->cfg, a->timeout_us);
     r->done = job_done;
     r->owner = a->ctx;
+    r->post = a->reply->post;
     r->t_admit_ns = dm_now_ns();
     if (a->reply->admitted)
         a->reply->admitted(r, a->ctx);

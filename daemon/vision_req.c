@@ -3,8 +3,9 @@
  *
  * Owns: the job that carries a picture through the decode (a pool thread: decode with the
  * pixel budget, fit and convert into a buffer of the model's input, free the picture), the
- * admission (request.c), and the answer (loop thread: the head's objects or the top classes,
- * then the front end's callback). The job snapshots model.conf's [input] and [detection] when
+ * admission (request.c), the head's objects or the top classes (on the worker, from the
+ * interpreter's outputs: request.c's POST), and the answer (loop thread: the front end's
+ * callback). The job snapshots model.conf's [input] and [detection] when
  * it starts, so a reload of model.conf meanwhile does not mix two recipes in one request. */
 #include "vision_req.h"
 
@@ -13,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/cleanup.h"
 #include "modelconf.h"
 #include "oip.h"
 
@@ -31,6 +31,11 @@ typedef struct vjob {
     uint32_t width, height;
     uint64_t decode_ns; /* decoding and fitting the picture (edged_image_prepare_seconds) */
     uint64_t admitted_ns;
+    /* the answer, made by post() on the worker: DETECT's objects or CLASSIFY's classes (buffers
+     * of DM_VREQ_CANDIDATES and top_k, allocated before admission) */
+    edge_detection *dets;
+    edge_class_score *top;
+    size_t n_found;
 } vjob;
 
 static void vjob_free(vjob *j)
@@ -42,6 +47,8 @@ static void vjob_free(vjob *j)
     if (!j->a.borrowed)
         free(j->job.body);
     dm_version_unref(j->job.v);
+    free(j->dets);
+    free(j->top);
     free(j);
 }
 
@@ -129,8 +136,32 @@ static void decode(dm_parse_job *pj)
     j->decode_ns = uv_hrtime() - t0;
 }
 
-/* ---------------------------------------------------------------- the answer (loop thread) */
+/* ---------------------------------------------------------------- the answer */
 
+/* On the worker, right after the invoke (request.c's POST): the head's objects or the top
+ * classes, read from the interpreter's outputs while they are still in the worker's cache.
+ * Reads only what J fixed before admission; writes J's answer buffers. */
+static void post(dm_request *r, const void *const *outs, void *ctx)
+{
+    vjob *j = ctx;
+    const edge_model *m = r->v->model;
+    if (j->a.task == DM_VREQ_DETECT) {
+        edge_detect_params p = j->det.p;
+        if (j->a.min_score >= 0.0f)
+            p.score_threshold = j->a.min_score;
+        const void *o[EDGE_VISION_MAX_OUTPUTS] = {0};
+        for (size_t i = 0; i < edge_model_output_count(m) && i < EDGE_VISION_MAX_OUTPUTS; i++)
+            o[i] = outs[i];
+        j->n_found = edge_vision_detect(m, j->kind, o, &p, j->det.coords, &j->xf, j->width,
+                                        j->height, j->dets, DM_VREQ_CANDIDATES);
+        return;
+    }
+    edge_tensor_info t;
+    edge_model_output_info(m, 0, &t);
+    j->n_found = edge_vision_topk(&t, outs[0], j->a.top_k, j->top);
+}
+
+/* The loop thread: the request ended. */
 static void answer(dm_request *r, const char *error, void *ctx)
 {
     vjob *j = ctx;
@@ -142,41 +173,13 @@ static void answer(dm_request *r, const char *error, void *ctx)
     if (error) {
         res.status = dm_oip_status_http(r->status);
         res.error = error;
-        finish(j, &res);
-        return;
+    } else if (j->a.task == DM_VREQ_DETECT) {
+        res.dets = j->dets;
+        res.n_dets = j->n_found;
+    } else {
+        res.top = j->top;
+        res.n_top = j->n_found;
     }
-    const edge_model *m = r->v->model;
-    if (j->a.task == DM_VREQ_DETECT) {
-        edge_detect_params p = j->det.p;
-        if (j->a.min_score >= 0.0f)
-            p.score_threshold = j->a.min_score;
-        const void *outs[EDGE_VISION_MAX_OUTPUTS] = {0};
-        for (size_t i = 0; i < edge_model_output_count(m) && i < EDGE_VISION_MAX_OUTPUTS; i++)
-            outs[i] = r->out[i];
-        _cleanup_free_ edge_detection *dets = malloc(DM_VREQ_CANDIDATES * sizeof *dets);
-        if (!dets) {
-            res.status = 500;
-            res.error = "out of memory for the detections";
-            finish(j, &res);
-            return;
-        }
-        res.n_dets = edge_vision_detect(m, j->kind, outs, &p, j->det.coords, &j->xf, j->width,
-                                        j->height, dets, DM_VREQ_CANDIDATES);
-        res.dets = dets;
-        finish(j, &res);
-        return;
-    }
-    edge_tensor_info o;
-    edge_model_output_info(m, 0, &o);
-    _cleanup_free_ edge_class_score *top = malloc(j->a.top_k * sizeof *top);
-    if (!top) {
-        res.status = 500;
-        res.error = "out of memory for the classes";
-        finish(j, &res);
-        return;
-    }
-    res.n_top = edge_vision_topk(&o, r->out[0], j->a.top_k, top);
-    res.top = top;
     finish(j, &res);
 }
 
@@ -187,7 +190,7 @@ static void admitted(dm_request *r, void *ctx)
         j->a.admitted(r, j->a.ctx);
 }
 
-static const dm_reply vreq_reply = {.admitted = admitted, .answer = answer};
+static const dm_reply vreq_reply = {.admitted = admitted, .answer = answer, .post = post};
 
 /* The decode ended (loop thread): admit, or answer its error. */
 static void decoded(dm_parse_job *pj)
@@ -252,6 +255,14 @@ void dm_vreq_submit(dm_daemon *d, const dm_vreq_args *a)
         .max_pixels = d->cfg.max_image_pixels};
     if (j->a.task == DM_VREQ_CLASSIFY && (j->a.top_k < 1 || j->a.top_k > DM_VREQ_TOP_MAX))
         j->a.top_k = j->a.top_k < 1 ? 1 : DM_VREQ_TOP_MAX;
+    if (j->a.task == DM_VREQ_DETECT)
+        j->dets = malloc(DM_VREQ_CANDIDATES * sizeof *j->dets);
+    else
+        j->top = malloc(j->a.top_k * sizeof *j->top);
+    if (!j->dets && !j->top) {
+        fail(j, 500, "out of memory for the answer");
+        return;
+    }
     char err[512];
     const dm_model_conf *conf = dm_entry_conf(a->v->entry);
     j->input = conf->input;

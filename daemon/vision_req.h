@@ -4,11 +4,13 @@
  * image inputs): decoding the picture and fitting it into the model's input off the loop
  * thread (through the bounded parse offload of oip_offload.c, refusing pictures over
  * [server] max_image_pixels from their header), the one admission path (request.c: queue
- * limits, deadlines, metrics, cancellation), then on the loop thread the detection head
- * (model.conf [detection]: kind, thresholds in the quantized domain, NMS) or the top classes,
- * with boxes in the picture's pixels and the model's labels.
+ * limits, deadlines, metrics, cancellation), then on the worker that ran it the detection
+ * head (model.conf [detection]: kind, thresholds in the quantized domain, NMS) or the top
+ * classes, read where the interpreter left its outputs, and on the loop thread the answer with
+ * boxes in the picture's pixels and the model's labels.
  * Does not own: the wire formats (vision_api.c, oip.c), the decoders and heads (vision/).
- * Threads: the loop thread, except the decode (a pool thread, on the job's own data). */
+ * Threads: the loop thread, except the decode (a pool thread) and the head (the worker), each
+ * on the job's own data. */
 #ifndef EDGED_VISION_REQ_H
 #define EDGED_VISION_REQ_H
 

@@ -7,14 +7,18 @@
  * queue is full or the daemon drains (answered before dm_request_submit
  * returns, the version's reference given back), failed because the model was
  * unloaded while the request was queued, or timed out in the queue; that the
- * metrics count each outcome by model and status; and dm_request_deadline_ns.
+ * metrics count each outcome by model and status; that a front end with POST reads the
+ * outputs on the worker (the answer has no output buffers) and only for a request that ran;
+ * and dm_request_deadline_ns.
  * For the parse cache: a second request with the same all-binary header is a
  * hit (no JSON is parsed: jansson allocates nothing), a changed header is a
  * miss, a retired version's slot is dropped (request.c's retire hook), and a
  * model keeps at most DM_MAX_VERSIONS slots (the oldest version's goes).
  * One worker is held busy by the EDGED_TEST_STALL hook (inferences of model
  * "held" sleep first), so what queues behind it is deterministic. */
+#include <pthread.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -117,6 +121,9 @@ typedef struct call {
     dm_req_status status;
     char error[512];
     int best; /* the output's highest class, -1 before an OK answer */
+    /* with reply_post: what POST found, on which thread, and what ANSWER saw of R->out */
+    int posts, post_best;
+    bool post_on_loop, out_in_answer;
 } call;
 
 static void on_admitted(dm_request *r, void *ctx)
@@ -145,6 +152,33 @@ static void on_answer(dm_request *r, const char *error, void *ctx)
 }
 
 static const dm_reply reply = {.admitted = on_admitted, .answer = on_answer};
+
+static pthread_t loop_thread;
+
+/* The front end that reads the outputs on the worker (request.c's POST). */
+static void on_post(dm_request *r, const void *const *outs, void *ctx)
+{
+    call *c = ctx;
+    c->posts++;
+    c->post_on_loop = pthread_equal(pthread_self(), loop_thread);
+    assert_int_equal(r->status, DM_REQ_OK);
+    const int8_t *p = outs[0];
+    c->post_best = 0;
+    for (int k = 1; k < DIGITS_CLASSES; k++)
+        if (p[k] > p[c->post_best])
+            c->post_best = k;
+}
+
+static void on_answer_post(dm_request *r, const char *error, void *ctx)
+{
+    call *c = ctx;
+    c->answers++;
+    c->status = r->status;
+    snprintf(c->error, sizeof c->error, "%s", error ? error : "");
+    c->out_in_answer = r->out[0] != NULL;
+}
+
+static const dm_reply reply_post = {.answer = on_answer_post, .post = on_post};
 
 /* Submit C (digit DIGIT's image) for MODEL; TIMEOUT_US as dm_request_args. */
 static void submit(fixture *f, const char *model, call *c, int digit, int64_t timeout_us)
@@ -239,6 +273,54 @@ static void test_admitted_runs_and_answers_once(void **state)
     expect_totals(f, NULL, DIGITS_CLASSES, 0);
     expect_metric(f, "edged_requests_total{model=\"fast\",status=\"ok\"} 10");
     expect_metric(f, "edged_request_compute_seconds_count{model=\"fast\"} 10");
+    fixture_free(f);
+}
+
+/* A front end with POST reads the outputs on the worker, before the answer, and only for a
+ * request that ran: no output buffers are made for it. */
+static void test_post_on_the_worker(void **state)
+{
+    (void)state;
+    fixture *f = fixture_new(16);
+    loop_thread = pthread_self();
+    call c[DIGITS_CLASSES], late;
+    for (int d = 0; d < DIGITS_CLASSES; d++) {
+        c[d] = (call){.best = -1, .post_best = -1};
+        digits_image(d, c[d].in);
+        uint8_t *in[1] = {(uint8_t *)c[d].in};
+        dm_request_submit(&f->d, &(dm_request_args){.v = get(f, "fast"),
+                                                    .in = in,
+                                                    .priority = DM_PRIO_NORMAL,
+                                                    .timeout_us = -1,
+                                                    .reply = &reply_post,
+                                                    .ctx = &c[d]});
+    }
+    run_loop(f);
+    for (int d = 0; d < DIGITS_CLASSES; d++) {
+        assert_int_equal(c[d].answers, 1);
+        assert_int_equal(c[d].status, DM_REQ_OK);
+        assert_int_equal(c[d].posts, 1);
+        assert_int_equal(c[d].post_best, d);
+        assert_false(c[d].out_in_answer);
+    }
+    /* at least the first request of a version runs on a worker, not the loop */
+    assert_false(c[0].post_on_loop);
+    /* a request that times out in the queue never reaches POST */
+    call held;
+    hold_worker(f, &held);
+    late = (call){.best = -1, .post_best = -1};
+    uint8_t *in[1] = {(uint8_t *)late.in};
+    dm_request_submit(&f->d, &(dm_request_args){.v = get(f, "fast"),
+                                                .in = in,
+                                                .priority = DM_PRIO_NORMAL,
+                                                .timeout_us = 1000,
+                                                .reply = &reply_post,
+                                                .ctx = &late});
+    run_loop(f);
+    expect_ok(&held, 0);
+    assert_int_equal(late.answers, 1);
+    assert_int_equal(late.status, DM_REQ_TIMEOUT);
+    assert_int_equal(late.posts, 0);
     fixture_free(f);
 }
 
@@ -490,6 +572,7 @@ int main(void)
     json_set_alloc_funcs(count_malloc, free);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_admitted_runs_and_answers_once),
+        cmocka_unit_test(test_post_on_the_worker),
         cmocka_unit_test(test_queue_full),
         cmocka_unit_test(test_unloaded_while_queued),
         cmocka_unit_test(test_draining),

@@ -186,7 +186,7 @@ static int start_edged(const char *edged_bin, const char *addr, const char *shar
     mkdir(models, 0755);
     const char *names[] = {MODEL, "person_detect"};
     for (int i = 0; i < 2; i++) {
-        char src[512], dst[256];
+        char src[4200], dst[256];
         snprintf(src, sizeof src, "%s/models/%s/model.tflite", shared, names[i]);
         snprintf(dst, sizeof dst, "%s/%s.tflite", models, names[i]);
         if (symlink(src, dst) != 0)
@@ -315,7 +315,7 @@ static double pct(double *v, int n, double q)
 
 static int expected_output(const char *shared)
 {
-    char path[512];
+    char path[4200];
     snprintf(path, sizeof path, "%s/models/%s/model.tflite", shared, MODEL);
     edge_model *model = NULL;
     edge_interp *it = NULL;
@@ -357,6 +357,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench-dbus: --iters at least 10, --rounds at least 1\n");
         return 2;
     }
+    static char shared_abs[4096]; /* the repository's links need an absolute target */
+    if (!realpath(shared, shared_abs)) {
+        fprintf(stderr, "bench-dbus: %s: %s\n", shared, strerror(errno));
+        return 1;
+    }
+    shared = shared_abs;
     snprintf(dir, sizeof dir, "/tmp/bench-dbus.XXXXXX");
     if (!mkdtemp(dir))
         return 1;

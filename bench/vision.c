@@ -18,6 +18,8 @@
  * preparation; target: every API's overhead <= 1.3x the OIP binary path's.
  * Usage: bench-vision EDGED_BIN [SHARED_DIR] [--n N] */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
@@ -384,7 +386,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench-vision EDGED_BIN [SHARED_DIR] [--n N]\n");
         return 2;
     }
-    char path[1024], model[1024];
+    /* the repository links to the model: the link needs an absolute target */
+    static char shared_abs[4096];
+    if (!realpath(shared, shared_abs)) {
+        fprintf(stderr, "bench-vision: %s: %s\n", shared, strerror(errno));
+        return 1;
+    }
+    shared = shared_abs;
+    char path[4200], model[4200];
     snprintf(model, sizeof model, "%s/zoo/yolov8n_int8/model.tflite", shared);
     snprintf(path, sizeof path, "%s/zoo/images/kite_and_cold.jpg", shared);
     size_t plen;

@@ -3,9 +3,9 @@
  * Owns: the ROUTER socket and its place in the loop (ZMQ_FD is edge-triggered: after every
  * receive and send the socket's ZMQ_EVENTS are read again until no message waits), the
  * envelope of a REQ peer ([identity, empty, frames...]), the three messages and their replies,
- * the model upload's file (temp file + fsync + rename into the next version folder), and the
- * object's lifetime (requests in flight keep it after dm_frigate_free; their late replies are
- * dropped). */
+ * the model upload's file (temp file + fsync + rename into the next version folder, on the
+ * thread pool), and the object's lifetime (requests in flight keep it after dm_frigate_free;
+ * their late replies are dropped). */
 #include "frigate.h"
 
 #include <dirent.h>
@@ -47,9 +47,14 @@ typedef struct fr_req {
     bool delimited; /* a REQ peer: an empty frame between the id and the message */
     uint32_t w, h;
     char model[256];
-    char saved[4300]; /* an upload: the version folder it wrote */
-    zmq_msg_t frame;  /* an inference: the pixels, read where ZMQ received them */
+    zmq_msg_t frame; /* an inference: the pixels, read where ZMQ received them; an upload:
+                      * the file */
     bool has_frame;
+    /* an upload, written on the thread pool: the model's folder, the version folder it
+     * wrote, and how that went */
+    uv_work_t work;
+    char dir[4096], saved[4300], err[512];
+    int rc;
 } fr_req;
 
 static void process(dm_frigate *f);
@@ -225,12 +230,47 @@ static void uploaded(const char *name, int rc, const char *err, void *arg)
     reply_json(q, json_pack("{s:b, s:b}", "model_saved", 1, "model_loaded", rc == 0));
 }
 
+/* The thread pool: Q's file into Q's model folder (a model of many megabytes and its fsync
+ * would stall every client on the loop thread). */
+static void save_work(uv_work_t *w)
+{
+    fr_req *q = w->data;
+    q->rc = save_model(q->dir, zmq_msg_data(&q->frame), zmq_msg_size(&q->frame), q->saved,
+                       sizeof q->saved, q->err, sizeof q->err);
+}
+
+/* The loop thread: the file is written (or not); then the registry loads it. */
+static void saved_work(uv_work_t *w, int status)
+{
+    fr_req *q = w->data;
+    dm_frigate *f = q->f;
+    const size_t bytes = zmq_msg_size(&q->frame);
+    zmq_msg_close(&q->frame);
+    q->has_frame = false;
+    if (status || q->rc) {
+        if (status)
+            snprintf(q->err, sizeof q->err, "the write was cancelled: %s", uv_strerror(status));
+        dm_log(DM_LOG_ERROR, "frigate: model upload: %s", q->err);
+        f->st.errors++;
+        reply_json(
+            q, json_pack("{s:b, s:b, s:s}", "model_saved", 0, "model_loaded", 0, "error", q->err));
+        return;
+    }
+    f->st.uploads++;
+    dm_log(DM_LOG_INFO, "frigate: a new version of model %s uploaded (%zu bytes)", q->model, bytes);
+    if (!f->polling) { /* stopping: the next start loads it */
+        reply_json(q, json_pack("{s:b, s:b}", "model_saved", 1, "model_loaded", 0));
+        return;
+    }
+    dm_registry_load(f->d->reg, q->model, uploaded, q);
+}
+
 /* [{"model_data":true,"model_name":N}, FILE]: a new version of [frigate] model. */
-static void upload(fr_req *q, const json_t *hdr, const zmq_msg_t *file)
+static void upload(fr_req *q, const json_t *hdr, zmq_msg_t *file)
 {
     dm_frigate *f = q->f;
     const char *name = json_string_value(json_object_get(hdr, "model_name"));
-    char model[256], err[512];
+    char model[256];
     snprintf(model, sizeof model, "%s", name ? name : "");
     char *dot = strrchr(model, '.');
     if (dot && dot != model && !strcmp(dot, ".tflite"))
@@ -247,21 +287,15 @@ static void upload(fr_req *q, const json_t *hdr, const zmq_msg_t *file)
                                 "only [frigate] model may be uploaded"));
         return;
     }
-    char dir[4096];
-    snprintf(dir, sizeof dir, "%s/%s", f->d->cfg.models_dir, model);
-    if (save_model(dir, zmq_msg_data((zmq_msg_t *)file), zmq_msg_size((zmq_msg_t *)file), q->saved,
-                   sizeof q->saved, err, sizeof err)) {
-        dm_log(DM_LOG_ERROR, "frigate: model upload: %s", err);
-        f->st.errors++;
-        reply_json(q,
-                   json_pack("{s:b, s:b, s:s}", "model_saved", 0, "model_loaded", 0, "error", err));
-        return;
-    }
-    f->st.uploads++;
-    dm_log(DM_LOG_INFO, "frigate: a new version of model %s uploaded (%zu bytes)", model,
-           zmq_msg_size((zmq_msg_t *)file));
     snprintf(q->model, sizeof q->model, "%s", model);
-    dm_registry_load(f->d->reg, model, uploaded, q);
+    snprintf(q->dir, sizeof q->dir, "%s/%s", f->d->cfg.models_dir, model);
+    zmq_msg_init(&q->frame);
+    zmq_msg_move(&q->frame, file); /* the pool thread writes it from where ZMQ received it */
+    q->has_frame = true;
+    q->work.data = q;
+    const int rc = uv_queue_work(f->d->loop, &q->work, save_work, saved_work);
+    if (rc)
+        saved_work(&q->work, rc);
 }
 
 /* [{"shape":[1,H,W,3],"dtype":"uint8","model_type":T}, PIXELS]: detections. */

@@ -349,6 +349,8 @@ void edge_client_index_free(edge_client_index *x)
         free(x->models[i].reason);
         free(x->models[i].policy);
         free(x->models[i].last_error);
+        free(x->models[i].file);
+        free(x->models[i].file_note);
     }
     free(x->models);
     free(x);
@@ -388,6 +390,8 @@ int edge_client_repository_index(edge_client *c, edge_client_index **out)
         m->policy = dup_str(json_object_get(e, "policy"));
         m->last_error = dup_str(json_object_get(e, "last_error"));
         m->loading = json_is_true(json_object_get(e, "loading"));
+        m->file = dup_str(json_object_get(e, "file"));
+        m->file_note = dup_str(json_object_get(e, "file_note"));
         x->n++;
     }
     json_decref(j);

@@ -185,6 +185,8 @@ typedef struct model_row {
     const char *last_error;
     int64_t loaded_at_ms; /* the newest version's */
     bool loading;
+    const char *file;      /* "mapped" or "private" (any version private: private) */
+    const char *file_note; /* why a version is a private copy */
 } model_row;
 
 static void append_list(char *buf, size_t cap, const char *item)
@@ -224,6 +226,10 @@ static size_t group_index(const edge_client_index *x, model_row *rows)
         if (e->loaded_at_ms > rows[k].loaded_at_ms)
             rows[k].loaded_at_ms = e->loaded_at_ms;
         rows[k].loading |= e->loading != 0;
+        if (e->file && (!rows[k].file || !strcmp(e->file, "private")))
+            rows[k].file = e->file;
+        if (e->file_note && *e->file_note)
+            rows[k].file_note = e->file_note;
     }
     return n;
 }
@@ -242,6 +248,10 @@ static json_t *index_json(const edge_client_index *x, const model_row *rows, siz
                       jstr(rows[k].policy), "last_error", jstr(rows[k].last_error));
         if (o && rows[k].loaded_at_ms)
             json_object_set_new(o, "loaded_at_ms", json_integer(rows[k].loaded_at_ms));
+        if (o && rows[k].file)
+            json_object_set_new(o, "file", json_string(rows[k].file));
+        if (o && rows[k].file_note)
+            json_object_set_new(o, "file_note", json_string(rows[k].file_note));
         json_array_append_new(arr, o);
     }
     return arr;
@@ -265,8 +275,8 @@ int edgectl_models(int argc, char **argv)
     if (o.json) {
         print_json(index_json(x, rows, n));
     } else {
-        printf("%-24s %-10s %-12s %-19s %-10s %s\n", "MODEL", "VERSIONS", "STATE", "LOADED",
-               "POLICY", "LAST ERROR");
+        printf("%-24s %-10s %-12s %-19s %-10s %-8s %s\n", "MODEL", "VERSIONS", "STATE", "LOADED",
+               "POLICY", "FILE", "LAST ERROR");
         for (size_t k = 0; k < n; k++) {
             char when[32] = "-";
             if (rows[k].loaded_at_ms) {
@@ -289,10 +299,14 @@ int edgectl_models(int argc, char **argv)
                                    : "-",
                 rows[k].loading && !unavailable && strcmp(rows[k].state, "LOADING") ? "+LOADING"
                                                                                     : "");
-            printf("%-24s %-10s %-12s %-19s %-10s %s\n", rows[k].name,
+            printf("%-24s %-10s %-12s %-19s %-10s %-8s %s\n", rows[k].name,
                    rows[k].versions[0] ? rows[k].versions : "-", state, when,
-                   rows[k].policy ? rows[k].policy : "-", err ? err : "");
+                   rows[k].policy ? rows[k].policy : "-", rows[k].file ? rows[k].file : "-",
+                   err ? err : "");
         }
+        for (size_t k = 0; k < n; k++) /* why the memory cannot be shared or dropped */
+            if (rows[k].file_note)
+                printf("%s: a private copy of its file: %s\n", rows[k].name, rows[k].file_note);
     }
     free(rows);
     edge_client_index_free(x);

@@ -259,6 +259,13 @@ void dm_registry_set_backends(dm_registry *r, dm_backends *bs);
 /* With a loop, loads run in libuv's thread pool and swap in on the loop
  * thread; without one (the start, tests) they run inline. */
 void dm_registry_set_loop(dm_registry *r, uv_loop_t *loop);
+/* Map model files under read leases (lease.c, dm_leases_init done) instead of reading private
+ * copies; for loads from now on. Off by default (a registry without a loop to answer a lease
+ * break on must not hold one). */
+void dm_registry_use_leases(dm_registry *r, bool on);
+/* 1 when V's model uses its file's pages (mapped, shared, under a lease), 0 when a private copy
+ * (*WHY: why, for people). */
+int dm_version_file(const dm_version *v, const char **why);
 /* A model name: 1 to 64 characters of A-Z a-z 0-9 _ . - not starting with '.'. */
 bool dm_model_name_valid(const char *s, size_t n);
 /* A VERSION folder name: 1 to 18 digits without a leading zero (as Triton). */

@@ -22,6 +22,7 @@
 
 #include "daemon.h"
 #include "frigate.h"
+#include "lease.h"
 
 #ifndef EDGED_VERSION
 #define EDGED_VERSION "unknown"
@@ -323,6 +324,7 @@ static void shut_down(app *a)
     d->dbus = NULL;
     dm_service_free(d->service);
     d->service = NULL;
+    dm_leases_detach(); /* leases still held go with their versions below */
     uv_walk(d->loop, walk_close, NULL);
     uv_run(d->loop, UV_RUN_DEFAULT);
     dm_registry_free(d->reg);
@@ -353,6 +355,14 @@ static int start(app *a)
         dm_log(DM_LOG_ERROR, "out of memory");
         return 1;
     }
+    /* Model files are mapped under read leases; without the lease service, private copies. */
+    if (dm_leases_init() == 0)
+        dm_registry_use_leases(d->reg, true);
+    else
+        dm_log(DM_LOG_WARN,
+               "cannot set up file leases (%s): every model is read into a "
+               "private copy",
+               strerror(errno));
     const int scanned = dm_registry_scan(d->reg);
     if (scanned < 0) {
         dm_log(DM_LOG_ERROR, "set [models] repository in %s or pass --models DIR", d->config_path);
@@ -372,6 +382,8 @@ static int start(app *a)
     /* From now on loads run off the loop thread (the first scan ran inline:
      * READY means the models are in). */
     dm_registry_set_loop(d->reg, d->loop);
+    if (dm_leases_attach(d->loop) != 0)
+        dm_registry_use_leases(d->reg, false);
     if (d->cfg.watch)
         d->watch = dm_watch_new(d->loop, d->cfg.models_dir, d->cfg.reload_delay_ms, on_change,
                                 on_rescan, d);

@@ -17,6 +17,7 @@
 #include "common/memfile.h"
 #include "daemon.h"
 #include "frigate.h"
+#include "lease.h"
 
 #define N_BUCKETS 16
 #define N_STATUS (DM_REQ_SEQUENCE + 1)
@@ -302,6 +303,30 @@ static int put_gauge(dm_entry *e, void *arg)
     return 0;
 }
 
+/* Each version's bytes: the file's (mapped: page cache the kernel shares and can drop; private:
+ * a copy in edged's own memory) and what was prepared from it (anonymous). */
+static int put_memory(dm_entry *e, void *arg)
+{
+    const bool prepared = *(const bool *)((void **)arg)[1];
+    FILE *f = ((void **)arg)[0];
+    dm_version *vs[DM_MAX_VERSIONS];
+    const size_t n = dm_entry_versions(e, vs, DM_MAX_VERSIONS);
+    for (size_t i = 0; i < n; i++) {
+        const char *why;
+        const bool mapped = dm_version_file(vs[i], &why);
+        fprintf(f, "%s{model=\"",
+                prepared ? "edged_model_prepared_bytes" : "edged_model_file_bytes");
+        put_label(f, dm_entry_name(e));
+        fprintf(f, "\",version=\"%lld\"", (long long)vs[i]->version);
+        if (!prepared)
+            fprintf(f, ",backing=\"%s\"", mapped ? "mapped" : "private");
+        fprintf(f, "} %zu\n",
+                prepared ? edge_model_prepared_bytes(vs[i]->model)
+                         : edge_model_file_bytes(vs[i]->model));
+    }
+    return 0;
+}
+
 static void put_one(FILE *f, const char *name, const char *type, const char *help, uint64_t v)
 {
     put_head(f, name, type, help);
@@ -440,6 +465,26 @@ char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)
                  "Versions loaded (at start, by hot reload, on request) and loads that failed "
                  "(the version serving before stays).");
         dm_registry_foreach(r, put_loads, f);
+        bool prepared = false;
+        void *ma[2] = {f, &prepared};
+        put_head(f, "edged_model_file_bytes", "gauge",
+                 "Bytes of the version's model file: backing mapped (the file's pages: page "
+                 "cache, shared, the kernel can drop them) or private (a copy in edged's memory).");
+        dm_registry_foreach(r, put_memory, ma);
+        prepared = true;
+        put_head(f, "edged_model_prepared_bytes", "gauge",
+                 "Bytes edged prepared from the version's file (packed weights, multipliers): "
+                 "anonymous memory.");
+        dm_registry_foreach(r, put_memory, ma);
+        size_t held;
+        unsigned long broken;
+        dm_leases_counts(&held, &broken);
+        put_one(f, "edged_file_leases", "gauge",
+                "Model files edged holds a read lease on (the versions mapping them).", held);
+        put_one(f, "edged_file_lease_breaks_total", "counter",
+                "Leases another process broke by opening a model file for writing (the versions "
+                "then served from a private copy until the reload).",
+                broken);
     }
     if (m->mqtt) {
         const dm_mqtt_stats q = dm_mqtt_stats_get(m->mqtt);

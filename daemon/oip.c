@@ -547,6 +547,19 @@ static int index_cb(dm_entry *e, void *arg)
             json_object_set_new(o, "last_error", json_string(why));
         if (o && dm_entry_loading(e)) /* a reload in flight; this version serves meanwhile */
             json_object_set_new(o, "loading", json_true());
+        /* edged: where the version's bytes live (docs/operations.md, "Memory") */
+        const char *note;
+        const edge_model *m = vs[i]->model;
+        if (o && dm_version_file(vs[i], &note))
+            json_object_set_new(o, "file", json_string("mapped"));
+        else if (o)
+            json_object_update_new(o,
+                                   json_pack("{s:s, s:s}", "file", "private", "file_note", note));
+        if (o)
+            json_object_update_new(
+                o, json_pack("{s:I, s:I, s:I}", "file_bytes", (json_int_t)edge_model_file_bytes(m),
+                             "prepared_bytes", (json_int_t)edge_model_prepared_bytes(m),
+                             "arena_bytes", (json_int_t)edge_model_arena_bytes(m)));
         json_array_append_new(a->list, o);
     }
     if (n == 0 && !a->ready_only)

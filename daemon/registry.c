@@ -51,6 +51,7 @@ void dm_version_unref(dm_version *v)
     if (!v || atomic_fetch_sub_explicit(&v->refs, 1, memory_order_acq_rel) != 1)
         return;
     dm_profile_free(v);
+    dm_lease_drop(((reg_version *)v)->lease);
     edge_model_unref(v->model);
     free(v->name);
     free(v->path);
@@ -230,6 +231,22 @@ void dm_registry_set_backends(dm_registry *r, dm_backends *bs)
 void dm_registry_set_loop(dm_registry *r, uv_loop_t *loop)
 {
     r->loop = loop;
+}
+
+void dm_registry_use_leases(dm_registry *r, bool on)
+{
+    r->leases = on;
+}
+
+int dm_version_file(const dm_version *v, const char **why)
+{
+    const reg_version *rv = (const reg_version *)v;
+    if (edge_model_file_backed(v->model)) {
+        *why = "";
+        return 1;
+    }
+    *why = rv->why[0] ? rv->why : "a writer opened the file while it served";
+    return 0;
 }
 
 void dm_registry_close(dm_registry *r)

@@ -18,6 +18,7 @@
 #include "common/cleanup.h"
 #include "daemon.h"
 #include "labelmap.h"
+#include "lease.h"
 #include "modelconf.h"
 #include "modellabels.h"
 
@@ -32,6 +33,8 @@ typedef struct reg_version {
     ino_t ino;
     off_t size;
     struct timespec mtime;
+    dm_lease *lease; /* the file's read lease while the model maps it (lease.c), or NULL */
+    char why[160];   /* loaded as a private copy: why the file was not leased */
 } reg_version;
 
 typedef struct load_job load_job; /* registry_load.c */
@@ -51,6 +54,7 @@ typedef struct reg_entry {
     waiter *waiters;
     dm_model_conf conf;
     edge_labels labels; /* NAME/labels.txt or model.conf's labels (empty: none) */
+    bool copy_logged;   /* a version served from a private copy was logged */
 } reg_entry;
 
 struct dm_registry {
@@ -59,6 +63,7 @@ struct dm_registry {
     void *retire_arg;
     dm_backends *backends; /* NULL: the CPU only */
     uv_loop_t *loop;       /* NULL: loads run inline */
+    bool leases;           /* map model files under read leases (lease.c); else private copies */
     size_t jobs;           /* loads in flight */
     bool closing;
     dm_byname entries; /* reg_entry, sorted by name */

@@ -9,6 +9,7 @@
  * Does not own: finding files (registry_scan.c) or the entries and their
  * version lists (registry.c). */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "registry_impl.h"
 
@@ -115,6 +117,8 @@ typedef struct load_item {
     char *path;
     struct stat st;
     edge_model *model; /* the job's result */
+    dm_lease *lease;   /* the file's read lease, held for MODEL (NULL: a private copy) */
+    char why[160];     /* a private copy: why the file could not be leased */
     char err[1200];
 } load_item;
 
@@ -202,6 +206,31 @@ static void log_partitions(const load_job *j, const load_item *it)
            (long long)it->version, line);
 }
 
+/* IT's file as a model: mapped under a read lease (lease.c) when the registry uses leases and
+ * the file can be leased, else read into a private copy (IT->why says why). 0 or libedge's
+ * error. */
+static int open_item(const load_job *j, load_item *it, edge_error *err)
+{
+    const int fd = open(it->path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return edge_model_open(it->path, &j->opt, &it->model, err); /* its error, in its words */
+    struct stat st;
+    if (fstat(fd, &st) == 0)
+        it->st = st; /* what was opened, if the name moved on since the scan */
+    edge_model_options opt = j->opt;
+    if (!j->r->leases)
+        snprintf(it->why, sizeof it->why, "file leases are off");
+    const bool leased = j->r->leases && dm_lease_take(fd, it->why, sizeof it->why) == 0;
+    opt.private_copy = !leased;
+    const int rc = edge_model_open_fd(fd, it->path, &opt, &it->model, err);
+    if (rc == 0 && leased) {
+        it->lease = dm_lease_hold(fd, it->model); /* takes FD */
+        return 0;
+    }
+    close(fd); /* and its lease with it */
+    return rc;
+}
+
 /* Thread pool (or inline): open, verify, plan, prepare and warm up each item.
  * A load is a burst of CPU (person_detect ~3 ms, MobileNetV2 ~45 ms) that at
  * the workers' priority takes a CPU from them and shows in the serving
@@ -220,7 +249,7 @@ static void job_work_items(load_job *j)
             it->model = NULL;
             continue;
         }
-        const int rc = edge_model_open(it->path, &j->opt, &it->model, &err);
+        const int rc = open_item(j, it, &err);
         if (rc) {
             const char *msg = err.message[0] ? err.message : edge_strerror(rc);
             if (strstr(msg, it->path)) /* libedge's messages usually name the file */
@@ -259,6 +288,8 @@ static void job_work_items(load_job *j)
                      err.message[0] ? err.message : "cannot create an interpreter");
             edge_model_unref(it->model);
             it->model = NULL;
+            dm_lease_drop(it->lease);
+            it->lease = NULL;
         }
         edge_interp_free(in);
     }
@@ -283,6 +314,7 @@ static void job_free(load_job *j)
     for (size_t i = 0; i < j->n_items; i++) {
         free(j->items[i].path);
         edge_model_unref(j->items[i].model);
+        dm_lease_drop(j->items[i].lease);
     }
     free(j->items);
     free(j);
@@ -351,6 +383,8 @@ static void job_done(uv_work_t *w, int status)
                      (long long)it->version, it->path, why);
             edge_model_unref(it->model);
             it->model = NULL;
+            dm_lease_drop(it->lease);
+            it->lease = NULL;
         }
         if (!it->model) {
             failed++;
@@ -360,6 +394,18 @@ static void job_done(uv_work_t *w, int status)
             continue;
         }
         reg_version *v = version_new(e, it->version, it->path, &it->st, it->model);
+        if (v) {
+            v->lease = it->lease;
+            it->lease = NULL;
+            snprintf(v->why, sizeof v->why, "%s", it->why);
+            if (!edge_model_file_backed(v->pub.model) && !e->copy_logged) {
+                e->copy_logged = true; /* once per model */
+                dm_log(DM_LOG_WARN,
+                       "model %s: version %lld serves from a private copy of its file (%s): "
+                       "memory the kernel cannot share or drop; see docs/operations.md",
+                       e->pub.name, (long long)it->version, it->why);
+            }
+        }
         if (!v) {
             failed++;
             set_error(r, &e->pub, "version %lld (%s): out of memory", (long long)it->version,

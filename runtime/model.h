@@ -166,8 +166,9 @@ struct edge_model {
     /* the file */
     const uint8_t *base;
     size_t size;
-    bool mapped;    /* munmap base on free */
-    bool heap_copy; /* free base on free (private_copy) */
+    bool mapped;          /* munmap base on free */
+    atomic_bool detached; /* mapped, but the pages are a private copy now (detach_file) */
+    bool heap_copy;       /* free base on free (private_copy) */
     fb_ctx fb;
     edge_model_options opt;
     char *description;

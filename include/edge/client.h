@@ -235,6 +235,8 @@ typedef struct edge_client_model_entry {
     char *policy;         /* the model's version policy ("all", "latest 2", ...) */
     char *last_error;     /* the last load of this model that failed, if any */
     int loading;          /* a (re)load of the model is in flight */
+    char *file;           /* "mapped" (the file's pages, shared) or "private" (a copy) */
+    char *file_note;      /* a private copy: why the file is not mapped */
 } edge_client_model_entry;
 
 typedef struct edge_client_index {

@@ -191,6 +191,18 @@ typedef struct edge_backend_note {
  * On failure *out is untouched and err (if given) says what and where. */
 EDGE_API int edge_model_open(const char *path, const edge_model_options *opt, edge_model **out,
                              edge_error *err);
+/* Same from FD, open for reading (PATH names it in errors); FD stays the caller's, and the
+ * model's mapping (or copy) does not need it after this returns. */
+EDGE_API int edge_model_open_fd(int fd, const char *path, const edge_model_options *opt,
+                                edge_model **out, edge_error *err);
+/* A model mapping its file (no private_copy): its bytes become private memory at the same
+ * addresses, with the same contents, while interpreters may be running it; a write to the file
+ * afterwards changes nothing the model uses, a truncation cannot fault it. For a server that
+ * holds a read lease and is told that a writer is waiting. 0 (also when there is nothing to
+ * do), or EDGE_ENOMEM / EDGE_EIO with ERR (the model keeps using the file). */
+EDGE_API int edge_model_detach_file(edge_model *m, edge_error *err);
+/* 1 when M's bytes are the file's pages (mapped, not detached: page cache, shared), else 0. */
+EDGE_API int edge_model_file_backed(const edge_model *m);
 /* Same over a caller's buffer, which must outlive the model and not change. */
 EDGE_API int edge_model_open_buffer(const void *data, size_t size, const edge_model_options *opt,
                                     edge_model **out, edge_error *err);

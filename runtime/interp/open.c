@@ -1,7 +1,8 @@
 /* runtime/interp/open.c - edge_model_open: the steps from a file to a runnable model, in order.
  *
- * Owns: edge_model_open / edge_model_open_buffer / edge_model_ref / edge_model_unref, the
- * model's bytes (a shared read-only mapping or a private heap copy), the load limits' defaults,
+ * Owns: edge_model_open / _open_fd / _open_buffer / _ref / _unref, the model's bytes (a shared
+ * read-only mapping or a private heap copy; edge_model_detach_file turns the first into private
+ * pages where it is), the load limits' defaults,
  * and the order of the load steps: parse and graph (core, runtime/), decode of every node's
  * options (ops/), the back ends' claims, prepare, partitions (this layer), the arena plan (core).
  * It lives in the interpreter layer because it calls every layer below; the core layer never
@@ -247,10 +248,18 @@ int edge_model_open(const char *path, const edge_model_options *opt, edge_model 
 {
     if (!path || !out)
         return edge__seterr(err, EDGE_EINVAL, "edge_model_open: NULL argument");
-    const size_t max_file = opt && opt->max_file_bytes ? opt->max_file_bytes : DEFAULT_MAX_FILE;
     _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return edge__seterr(err, EDGE_EIO, "%s: cannot open: %s", path, strerror(errno));
+    return edge_model_open_fd(fd, path, opt, out, err); /* the mapping outlives FD */
+}
+
+int edge_model_open_fd(int fd, const char *path, const edge_model_options *opt, edge_model **out,
+                       edge_error *err)
+{
+    if (fd < 0 || !path || !out)
+        return edge__seterr(err, EDGE_EINVAL, "edge_model_open_fd: bad argument");
+    const size_t max_file = opt && opt->max_file_bytes ? opt->max_file_bytes : DEFAULT_MAX_FILE;
     struct stat st;
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
         return edge__seterr(err, EDGE_EIO, "%s: not a regular file", path);
@@ -266,11 +275,56 @@ int edge_model_open(const char *path, const edge_model_options *opt, edge_model 
     int rc = model_bytes(m, fd, path, (size_t)st.st_size, opt && opt->private_copy, err);
     if (rc)
         return rc;
-    close(edge_take_fd(fd)); /* the mapping or the copy holds the bytes now */
     rc = model_finish(edge_take_ptr(m), opt, out, err); /* frees the model on failure */
     if (rc)
         prefix_path(err, path);
     return rc;
+}
+
+/* Pages of a mapping of LEN bytes. */
+static size_t page_round(size_t len)
+{
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    return (len + page - 1) / page * page;
+}
+
+int edge_model_detach_file(edge_model *m, edge_error *err)
+{
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER; /* two callers: one copy */
+    if (!m)
+        return edge__seterr(err, EDGE_EINVAL, "edge_model_detach_file: NULL model");
+    pthread_mutex_lock(&mu);
+    int rc = 0;
+    if (m->mapped && !atomic_load(&m->detached)) {
+        /* The bytes into anonymous pages, which then replace the file's pages at the same
+         * addresses in one step (mremap under the kernel's mmap lock: a reader that faults
+         * meanwhile waits and then sees the copy): every pointer into the model stays
+         * valid and sees the same bytes throughout. */
+        const size_t len = page_round(m->size);
+        void *copy = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (copy == MAP_FAILED) {
+            rc = edge__seterr(err, EDGE_ENOMEM, "no memory for a private copy of %zu bytes",
+                              m->size);
+        } else {
+            memcpy(copy, m->base, m->size);
+            if (mprotect(copy, len, PROT_READ) ||
+                mremap(copy, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)m->base) ==
+                    MAP_FAILED) {
+                rc = edge__seterr(err, EDGE_EIO, "cannot put the private copy in place: %s",
+                                  strerror(errno));
+                munmap(copy, len);
+            } else {
+                atomic_store(&m->detached, true);
+            }
+        }
+    }
+    pthread_mutex_unlock(&mu);
+    return rc;
+}
+
+int edge_model_file_backed(const edge_model *m)
+{
+    return m && m->mapped && !atomic_load(&((edge_model *)m)->detached);
 }
 
 edge_model *edge_model_ref(edge_model *m)

@@ -11,7 +11,11 @@
  *   - a model folder with model.conf "version_policy = latest 2": a version
  *     folder added is served next to the previous one, a third retires the first;
  *   - a slow model deleted while requests wait in its queue: every request is
- *     answered (200, or 503 "unloaded"), and the daemon keeps serving.
+ *     answered (200, or 503 "unloaded"), and the daemon keeps serving;
+ *   - a model file of another user, mapped under a read lease, written in place and
+ *     truncated by that user while requests run (no request fails, the lease breaks are
+ *     counted, the new contents are mapped again), and edged without CAP_LEASE serving a
+ *     private copy of it (the index says why, the log says it once).
  * Nothing here asserts on timing: every wait polls for a condition with a
  * generous deadline (a slow, loaded 2-CPU machine, sanitizer builds).
  * Does not own the fixture (daemon_fixture.c: repository, config, start, stop). */
@@ -30,7 +34,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -359,6 +365,8 @@ static char which(const versions *v, const uint8_t *out, size_t len)
     return '?';
 }
 
+static versions V; /* static: the client threads read it until teardown joins them */
+
 /* ------------------------------------------------------------ client threads */
 
 typedef struct churn {
@@ -461,6 +469,22 @@ static void churn_check(void)
     }
 }
 
+/* CHURN_THREADS client threads asking MODEL for version A's or B's answer (V), the last one
+ * in JSON. */
+static void churn_start(const char *model)
+{
+    CH = calloc(1, sizeof *CH);
+    assert_non_null(CH);
+    CH->v = &V;
+    CH->model = model;
+    pthread_mutex_init(&CH->mu, NULL);
+    for (int i = 0; i < CHURN_THREADS; i++) {
+        CT[i] = (churn_thread){.c = CH, .id = i, .json = i == CHURN_THREADS - 1};
+        assert_int_equal(pthread_create(&CT[i].th, NULL, churn_main, &CT[i]), 0);
+        CT[i].started = true;
+    }
+}
+
 /* Wait until the threads have answered at least N requests in all. */
 static void churn_wait_done(long n, const char *what)
 {
@@ -539,8 +563,6 @@ static void wait_serving(edge_client *c, const versions *v, const char *name, ch
 
 /* ------------------------------------------------------------ test 1 */
 
-static versions V; /* static: the client threads read it until teardown joins them */
-
 enum { K_VALID, K_CORRUPT, K_TRUNC };
 
 static void test_reload_under_load(void **state)
@@ -555,16 +577,7 @@ static void test_reload_under_load(void **state)
     assert_int_equal(dfx_start(&F, NULL), 0);
     edge_client *c = client_new(60000);
 
-    CH = calloc(1, sizeof *CH);
-    assert_non_null(CH);
-    CH->v = &V;
-    CH->model = name;
-    pthread_mutex_init(&CH->mu, NULL);
-    for (int i = 0; i < CHURN_THREADS; i++) {
-        CT[i] = (churn_thread){.c = CH, .id = i, .json = i == CHURN_THREADS - 1};
-        assert_int_equal(pthread_create(&CT[i].th, NULL, churn_main, &CT[i]), 0);
-        CT[i].started = true;
-    }
+    churn_start(name);
 
     /* Warm-up: requests on every connection and a few reloads (both ways of
      * writing, one failure), so that the loader's threads, the workers'
@@ -694,8 +707,8 @@ static void test_reload_under_load(void **state)
             printf("# %s\n", l);
     free(metrics);
 
-    /* Memory: every replacement read the file into private memory (nothing of
-     * the repository is mapped) and the versions replaced were freed. RSS may
+    /* Memory: every replacement mapped its file (one mapping per version
+     * served, under a read lease) and the versions replaced were freed. RSS may
      * still move a little: malloc keeps freed memory in its per-thread arenas
      * (workers, the loader's thread pool, the loop), the heap fragments, and
      * request buffers come and go; 8 MiB is far above that and far below what
@@ -1013,6 +1026,160 @@ static void test_delete_with_queued(void **state)
     assert_int_equal(dfx_stop(&F, SIGTERM), 0);
 }
 
+/* ------------------------------------------------------------ test 4: leases */
+
+/* NAME's "file" ("mapped" or "private") and "file_note" in the repository index. */
+static void index_file(edge_client *c, const char *name, char *file, size_t flen, char *note,
+                       size_t nlen)
+{
+    char *body;
+    assert_int_equal(http(c, "POST", "/v2/repository/index", &body), 200);
+    json_t *list = json_loads(body, 0, NULL);
+    file[0] = note[0] = 0;
+    size_t i;
+    json_t *o;
+    json_array_foreach(list, i, o)
+    {
+        const char *n = json_string_value(json_object_get(o, "name"));
+        const char *f = json_string_value(json_object_get(o, "file"));
+        const char *w = json_string_value(json_object_get(o, "file_note"));
+        if (n && !strcmp(n, name)) {
+            snprintf(file, flen, "%s", f ? f : "");
+            snprintf(note, nlen, "%s", w ? w : "");
+        }
+    }
+    json_decref(list);
+    free(body);
+}
+
+/* The value of the /metrics sample line that starts with SAMPLE (-1: none). */
+static long metric(edge_client *c, const char *sample)
+{
+    char *text = NULL;
+    size_t len = 0;
+    assert_int_equal(edge_client_metrics(c, &text, &len), 0);
+    long v = -1;
+    for (char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL)
+        if (!strncmp(l, sample, strlen(sample)) && l[strlen(sample)] == ' ')
+            v = atol(l + strlen(sample) + 1);
+    free(text);
+    return v;
+}
+
+/* In a child process as user nobody: PATH truncated, then (LEN > 0) DATA written in place,
+ * as an editor or `cp` over the file does. Only async-signal-safe calls in the child (the
+ * client threads run). Returns the child's exit status (0: written). */
+static int write_as_nobody(const char *path, const uint8_t *data, size_t len)
+{
+    const pid_t p = fork();
+    if (p == 0) {
+        if (setgroups(0, NULL) || setgid(65534) || setuid(65534))
+            _exit(3);
+        const int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+        if (fd < 0)
+            _exit(4);
+        while (len) {
+            const ssize_t n = write(fd, data, len);
+            if (n <= 0)
+                _exit(5);
+            data += n;
+            len -= (size_t)n;
+        }
+        _exit(close(fd) ? 6 : 0);
+    }
+    int status = -1;
+    assert_true(p > 0);
+    assert_int_equal(waitpid(p, &status, 0), p);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/* A model file of another user (nobody), mapped by edged under a read lease, written in place
+ * and truncated by that user while requests run: every request is answered by a valid version
+ * (no SIGBUS: the version leaves the file before the writer may proceed), the new contents load
+ * mapped again, the lease breaks are counted. Then edged without CAP_LEASE: it cannot lease a
+ * file it does not own, serves a private copy, says why in the index and once in the log. */
+static void test_lease_writers(void **state)
+{
+    (void)state;
+    if (geteuid() != 0)
+        skip(); /* files of another user need root */
+    static const char name[] = "leased";
+    versions_make(&V);
+    char path[512], file[32], note[256], err[600];
+    snprintf(path, sizeof path, "%s/%s.tflite", F.models, name);
+    write_chunked(path, V.a, V.size);
+    assert_int_equal(chown(path, 65534, 65534), 0);
+    assert_int_equal(chmod(F.dir, 0755), 0); /* nobody reaches the file */
+    /* the reference kernels read the weights where the file is mapped (the optimized ones
+     * would read their packed copy) */
+    assert_int_equal(dfx_start(&F, "[models]\nkernels = scalar\n"), 0);
+    edge_client *c = client_new(60000);
+    index_file(c, name, file, sizeof file, note, sizeof note);
+    assert_string_equal(file, "mapped");
+    assert_true(metric(c, "edged_file_leases") >= 2); /* the demo model's and this one's */
+    assert_int_equal(metric(c, "edged_file_lease_breaks_total"), 0);
+
+    churn_start(name);
+    churn_wait_done(200, "before the writers");
+    for (int round = 0; round < 3; round++) {
+        /* B written in place by the file's owner, who is not edged */
+        assert_int_equal(write_as_nobody(path, V.b, V.size), 0);
+        churn_wait_done(atomic_load(&CH->done) + 50, "after B was written in place");
+        wait_serving(c, &V, name, 'B', 30000, "B written in place by another user");
+        /* truncated to nothing while requests run: that file fails, B keeps serving */
+        assert_int_equal(write_as_nobody(path, NULL, 0), 0);
+        err[0] = 0;
+        for (const uint64_t t0 = now_ms(); !err[0]; sleep_us(2000)) {
+            model_last_error(c, name, err, sizeof err);
+            churn_check();
+            if (!err[0] && now_ms() - t0 > 30000)
+                fail_msg("a file truncated to nothing set no last_error in 30 s");
+        }
+        churn_wait_done(atomic_load(&CH->done) + 50, "after the truncation");
+        assert_int_equal(serving(c, &V, name, "after the truncation"), 'B');
+        assert_int_equal(write_as_nobody(path, V.a, V.size), 0);
+        wait_serving(c, &V, name, 'A', 30000, "A written in place by another user");
+    }
+    churn_wait_done(atomic_load(&CH->done) + 200, "after the writers");
+    churn_stop();
+    churn_check();
+    index_file(c, name, file, sizeof file, note, sizeof note);
+    assert_string_equal(file, "mapped"); /* the new contents are mapped (and leased) again */
+    const long breaks = metric(c, "edged_file_lease_breaks_total");
+    printf("# %ld requests answered while user nobody wrote and truncated the file 9 times; "
+           "%ld lease breaks\n",
+           atomic_load(&CH->done), breaks);
+    assert_true(breaks >= 3);
+    edge_client_free(c);
+    assert_int_equal(dfx_stop(&F, SIGTERM), 0);
+
+    /* without CAP_LEASE, a file edged does not own is a private copy, said once */
+    const char *w = getenv("EDGED_WRAPPER");
+    char *saved = w ? strdup(w) : NULL, wrapper[1024];
+    snprintf(wrapper, sizeof wrapper, "setpriv --bounding-set=-lease %s", saved ? saved : "");
+    setenv("EDGED_WRAPPER", wrapper, 1);
+    F.log_to_file = true;
+    const int started = dfx_start(&F, "[log]\nlevel = info\n[models]\nkernels = scalar\n");
+    if (saved)
+        setenv("EDGED_WRAPPER", saved, 1);
+    else
+        unsetenv("EDGED_WRAPPER");
+    free(saved);
+    assert_int_equal(started, 0);
+    c = client_new(60000);
+    index_file(c, name, file, sizeof file, note, sizeof note);
+    assert_string_equal(file, "private");
+    if (!strstr(note, "CAP_LEASE"))
+        fail_msg("the index's file_note does not say why: '%s'", note);
+    assert_int_equal(write_as_nobody(path, V.b, V.size), 0); /* no lease: no wait */
+    wait_serving(c, &V, name, 'B', 30000, "B written with edged holding no lease");
+    assert_int_equal(dfx_log_count(&F, "leased: version 1 serves from a private copy"), 1);
+    assert_int_equal(dfx_log_count(&F, "serves from a private copy"), 1); /* once per model */
+    edge_client_free(c);
+    assert_int_equal(dfx_stop(&F, SIGTERM), 0);
+    versions_free(&V);
+}
+
 /* ------------------------------------------------------------ fixture */
 
 static int setup(void **state)
@@ -1049,6 +1216,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reload_under_load, setup, teardown),
         cmocka_unit_test_setup_teardown(test_latest_two, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_with_queued, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lease_writers, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,206 @@
+/* daemon/lease.c - read leases on the model files edged serves from their mapping (see
+ * lease.h).
+ *
+ * A read lease makes the kernel stop any other process that opens the file for writing (or
+ * truncates it) and signal the holder; the writer proceeds when the holder releases the lease,
+ * or after /proc/sys/fs/lease-break-time (45 s) if it never does. The signal is process-wide
+ * and says nothing edged can act on inside a handler, so the handler writes a byte to a pipe,
+ * and the loop thread then asks every held lease whether it is being broken (F_GETLEASE reads
+ * F_UNLCK for a lease whose break is pending): each such model is detached from its file, then
+ * its lease released. A break that lands between dm_lease_take and dm_lease_hold is found by
+ * the hold itself. */
+#include "lease.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+#define LEASE_SIGNAL (SIGRTMIN + 4)
+
+struct dm_lease {
+    int fd;        /* -1 once released (broken) */
+    edge_model *m; /* a reference while the lease is held */
+    dm_lease *prev, *next;
+};
+
+static struct {
+    pthread_mutex_t mu;
+    int pipe[2];
+    bool ready, polling;
+    uv_poll_t poll;
+    dm_lease *head;
+    size_t held;
+    unsigned long broken;
+} L = {.mu = PTHREAD_MUTEX_INITIALIZER, .pipe = {-1, -1}};
+
+static void on_signal(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig, (void)si, (void)uc;
+    const int saved = errno;
+    if (write(L.pipe[1], "l", 1) < 0) { /* full: a scan is due anyway */
+    }
+    errno = saved;
+}
+
+int dm_leases_init(void)
+{
+    if (L.ready)
+        return 0;
+    if (pipe2(L.pipe, O_CLOEXEC | O_NONBLOCK))
+        return -1;
+    struct sigaction sa = {.sa_sigaction = on_signal, .sa_flags = SA_SIGINFO | SA_RESTART};
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(LEASE_SIGNAL, &sa, NULL)) {
+        close(L.pipe[0]), close(L.pipe[1]);
+        L.pipe[0] = L.pipe[1] = -1;
+        return -1;
+    }
+    L.ready = true;
+    return 0;
+}
+
+/* L locked: if a writer waits on LE's file, LE's model leaves the file and the lease goes. */
+static void check_locked(dm_lease *le)
+{
+    if (le->fd < 0 || fcntl(le->fd, F_GETLEASE) == F_RDLCK)
+        return;
+    edge_error e = {0};
+    if (edge_model_detach_file(le->m, &e)) {
+        /* keep the lease: the writer waits (the kernel's lease-break-time at most), and the
+         * next signal tries again */
+        dm_log(DM_LOG_ERROR,
+               "a model file is opened for writing, but its version cannot leave it: %s; the "
+               "writer waits until the lease times out",
+               e.message);
+        return;
+    }
+    fcntl(le->fd, F_SETLEASE, F_UNLCK);
+    close(le->fd);
+    le->fd = -1;
+    L.held--;
+    L.broken++;
+}
+
+static void scan(void)
+{
+    char buf[64];
+    while (read(L.pipe[0], buf, sizeof buf) > 0) {
+    }
+    pthread_mutex_lock(&L.mu);
+    size_t before = L.held;
+    for (dm_lease *le = L.head; le; le = le->next)
+        check_locked(le);
+    before -= L.held;
+    pthread_mutex_unlock(&L.mu);
+    if (before)
+        dm_log(DM_LOG_INFO,
+               "%zu model file%s opened for writing: the version%s using %s serve%s from a "
+               "private copy now; the new contents load as a reload",
+               before, before == 1 ? " was" : "s were", before == 1 ? "" : "s",
+               before == 1 ? "it" : "them", before == 1 ? "s" : "");
+}
+
+static void on_readable(uv_poll_t *p, int status, int events)
+{
+    (void)p, (void)status, (void)events;
+    scan();
+}
+
+int dm_leases_attach(uv_loop_t *loop)
+{
+    if (!L.ready || L.polling)
+        return L.ready ? 0 : -1;
+    if (uv_poll_init(loop, &L.poll, L.pipe[0]) || uv_poll_start(&L.poll, UV_READABLE, on_readable))
+        return -1;
+    uv_unref((uv_handle_t *)&L.poll); /* it does not keep the loop running */
+    L.polling = true;
+    scan(); /* breaks that came before */
+    return 0;
+}
+
+void dm_leases_detach(void)
+{
+    if (!L.polling)
+        return;
+    L.polling = false;
+    uv_poll_stop(&L.poll);
+    uv_close((uv_handle_t *)&L.poll, NULL);
+}
+
+int dm_lease_take(int fd, char *why, size_t len)
+{
+    if (!L.ready) {
+        snprintf(why, len, "edged could not set up file leases");
+        return ENOSYS;
+    }
+    if (fcntl(fd, F_SETSIG, LEASE_SIGNAL) == 0 && fcntl(fd, F_SETLEASE, F_RDLCK) == 0)
+        return 0;
+    const int e = errno;
+    switch (e) {
+    case EAGAIN: snprintf(why, len, "the file is open for writing, so it cannot be leased"); break;
+    case EACCES:
+    case EPERM:
+        snprintf(why, len, "edged does not own the file and has no CAP_LEASE to lease it");
+        break;
+    case EINVAL: snprintf(why, len, "its filesystem has no file leases"); break;
+    default: snprintf(why, len, "the file cannot be leased: %s", strerror(e)); break;
+    }
+    return e;
+}
+
+dm_lease *dm_lease_hold(int fd, edge_model *m)
+{
+    dm_lease *le = calloc(1, sizeof *le);
+    if (!le) {
+        edge_model_detach_file(m, NULL);
+        close(fd);
+        return NULL;
+    }
+    le->fd = fd;
+    le->m = edge_model_ref(m);
+    pthread_mutex_lock(&L.mu);
+    le->next = L.head;
+    if (L.head)
+        L.head->prev = le;
+    L.head = le;
+    L.held++;
+    check_locked(le); /* a writer that came since the lease was taken */
+    pthread_mutex_unlock(&L.mu);
+    return le;
+}
+
+void dm_lease_drop(dm_lease *le)
+{
+    if (!le)
+        return;
+    pthread_mutex_lock(&L.mu);
+    if (le->prev)
+        le->prev->next = le->next;
+    else
+        L.head = le->next;
+    if (le->next)
+        le->next->prev = le->prev;
+    if (le->fd >= 0) {
+        close(le->fd); /* releases the lease */
+        L.held--;
+    }
+    pthread_mutex_unlock(&L.mu);
+    edge_model_unref(le->m);
+    free(le);
+}
+
+void dm_leases_counts(size_t *held, unsigned long *broken)
+{
+    pthread_mutex_lock(&L.mu);
+    *held = L.held;
+    *broken = L.broken;
+    pthread_mutex_unlock(&L.mu);
+}

@@ -12,6 +12,7 @@
  *      private memory beyond the arenas and prepared data (target <= 4 MiB).
  * It starts its own edged instances on a temporary socket.
  * Usage: bench-daemon EDGED_BIN UDS_PINGPONG_BIN [SHARED_DIR] */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
@@ -233,6 +234,50 @@ static long smaps_kb(pid_t pid, const char *field)
     return kb;
 }
 
+/* Over PID's mappings of model files (*.tflite): Rss and Pss in KiB (Pss splits each page among
+ * the processes that map it). */
+static void smaps_models(pid_t pid, long *rss, long *pss)
+{
+    char path[64], line[4096];
+    snprintf(path, sizeof path, "/proc/%d/smaps", (int)pid);
+    FILE *f = fopen(path, "r");
+    bool model = false;
+    *rss = *pss = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        const char *dash = strchr(line, '-'), *space = strchr(line, ' ');
+        if (isxdigit((unsigned char)line[0]) && dash && space && dash < space)
+            model = strstr(line, ".tflite\n") != NULL; /* a mapping's header line */
+        else if (model && !strncmp(line, "Rss:", 4))
+            *rss += atol(line + 4);
+        else if (model && !strncmp(line, "Pss:", 4))
+            *pss += atol(line + 4);
+    }
+    if (f)
+        fclose(f);
+}
+
+/* Every model of the repository run NRUN times on client C (each worker makes its
+ * interpreter). */
+static void run_every_model(edge_client *c, int nrun)
+{
+    edge_client_index *idx = NULL;
+    edge_client_repository_index(c, &idx);
+    for (size_t i = 0; idx && i < idx->n; i++) {
+        model_in mi;
+        if (model_input(c, idx->models[i].name, &mi))
+            continue;
+        for (int k = 0; k < nrun; k++)
+            edge_client_send_infer(c, idx->models[i].name, NULL, &mi.t, 1);
+        for (int k = 0; k < nrun; k++) {
+            edge_client_result *r = NULL;
+            edge_client_recv_infer(c, &r);
+            edge_client_result_free(r);
+        }
+        free(mi.data);
+    }
+    edge_client_index_free(idx);
+}
+
 static void setup_repo(void)
 {
     snprintf(dir, sizeof dir, "/tmp/edged-bench-XXXXXX");
@@ -371,21 +416,8 @@ int main(int argc, char **argv)
         if (idx->models[i].file && !strcmp(idx->models[i].file, "private") && !stat(path, &st))
             copied += (size_t)st.st_size;
     }
-    for (size_t i = 0; idx && i < idx->n; i++) {
-        model_in mi;
-        if (model_input(c, idx->models[i].name, &mi))
-            continue;
-        for (int k = 0; k < 2 * workers; k++) {
-            edge_client_send_infer(c, idx->models[i].name, NULL, &mi.t, 1);
-        }
-        for (int k = 0; k < 2 * workers; k++) {
-            edge_client_result *r = NULL;
-            edge_client_recv_infer(c, &r);
-            edge_client_result_free(r);
-        }
-        free(mi.data);
-    }
     edge_client_index_free(idx);
+    run_every_model(c, 2 * workers);
     size_t arenas, prepared;
     size_t files;
     plan_bytes(&arenas, &prepared, &files);
@@ -408,6 +440,31 @@ int main(int argc, char **argv)
     printf("   anonymous beyond the arenas alone %.0f KiB (issue 20's target <= 4096 KiB: the "
            "prepared %zu KiB must leave anonymous memory for that, into a mapped cache)\n",
            beyond_arenas, prepared / 1024);
+    /* a second edged on the same repository: the model files' pages are the same page cache */
+    long rss_a, pss_a, rss_b, pss_b, rss_1, pss_1;
+    smaps_models(edged_pid, &rss_1, &pss_1);
+    char conf2[200], sock2[160];
+    snprintf(sock2, sizeof sock2, "%s/second.sock", dir);
+    snprintf(conf2, sizeof conf2, "%s/second.conf", dir);
+    bench_write_text(conf2,
+                     "[server]\nsocket = %s\n[models]\nrepository = %s\n[scheduler]\n"
+                     "workers = %d\n[log]\nlevel = warn\n[dbus]\nbus = none\n",
+                     sock2, models, workers);
+    pid_t second = bench_edged_start(edged_bin, conf2, sock2, NULL);
+    edge_client *c2 = NULL;
+    if (second > 0 && edge_client_new(sock2, NULL, &c2) == 0) {
+        run_every_model(c2, 2 * workers);
+        smaps_models(edged_pid, &rss_a, &pss_a);
+        smaps_models(second, &rss_b, &pss_b);
+        printf("   two edged processes on the same repository: model file pages resident %ld + "
+               "%ld KiB, proportional (Pss) %ld + %ld KiB = %.2f of resident (0.50: every page "
+               "shared; one process alone: Rss %ld, Pss %ld KiB)\n",
+               rss_a, rss_b, pss_a, pss_b,
+               rss_a + rss_b > 0 ? (double)(pss_a + pss_b) / (double)(rss_a + rss_b) : 0, rss_1,
+               pss_1);
+    }
+    edge_client_free(c2);
+    bench_edged_stop(&second);
     edge_client_free(c);
     stop_edged();
     free(hello.data);

@@ -282,14 +282,18 @@ static void print_human(const char *path, const edge_model *m, const be_set *bs)
     edgectl_inspect_graphs_human(m);
     printf("work per inference: %.4g multiply-accumulates\n", (double)edge_model_macs(m));
     printf("memory:\n");
-    printf("  arena bytes     %zu (activations and scratch, per interpreter)\n",
-           edge_model_arena_bytes(m));
-    printf("  weight bytes    %zu (used in place from the mapped file)\n",
+    printf("  file bytes      %zu (%s)\n", edge_model_file_bytes(m),
+           edge_model_file_backed(m) ? "mapped read-only: page cache, shared with every process "
+                                       "mapping the file, dropped and read again by the kernel"
+                                     : "a private copy: anonymous");
+    printf("  weight bytes    %zu (of the file: constant tensors, used in place)\n",
            edge_model_weight_bytes(m));
-    printf("  prepared bytes  %zu (per model version, shared by interpreters)\n",
+    printf("  prepared bytes  %zu (anonymous: per model version, shared by interpreters)\n",
            edge_model_prepared_bytes(m));
     printf("  packed bytes    %zu (of the prepared bytes: weights packed for the kernels)\n",
            edge_model_packed_bytes(m));
+    printf("  arena bytes     %zu (anonymous: activations and scratch, per interpreter)\n",
+           edge_model_arena_bytes(m));
     printf("kernels: level %s (this CPU's best: %s; EDGE_ISA or --isa choose a lower one)\n",
            edge_isa_name(edge_model_isa(m)), edge_isa_name(edge_isa_best()));
     printf("  %s\n", edge_model_kernels(m));
@@ -411,11 +415,12 @@ static void print_json(const char *path, const edge_model *m, const be_set *bs)
     printf("]");
     edgectl_inspect_graphs_json(m);
     json_backends(bs, m);
-    printf(",\"macs\":%llu,\"arena_bytes\":%zu,\"weight_bytes\":%zu,\"prepared_bytes\":%zu,"
-           "\"packed_bytes\":%zu,\"isa\":\"%s\",\"cpu_isa\":\"%s\"}\n",
-           (unsigned long long)edge_model_macs(m), edge_model_arena_bytes(m),
-           edge_model_weight_bytes(m), edge_model_prepared_bytes(m), edge_model_packed_bytes(m),
-           edge_isa_name(edge_model_isa(m)), edge_isa_name(edge_isa_best()));
+    printf(",\"macs\":%llu,\"file_mapped\":%s,\"arena_bytes\":%zu,\"weight_bytes\":%zu,"
+           "\"prepared_bytes\":%zu,\"packed_bytes\":%zu,\"isa\":\"%s\",\"cpu_isa\":\"%s\"}\n",
+           (unsigned long long)edge_model_macs(m), edge_model_file_backed(m) ? "true" : "false",
+           edge_model_arena_bytes(m), edge_model_weight_bytes(m), edge_model_prepared_bytes(m),
+           edge_model_packed_bytes(m), edge_isa_name(edge_model_isa(m)),
+           edge_isa_name(edge_isa_best()));
 }
 
 #define INSPECT_USAGE                                                                              \

@@ -44,6 +44,10 @@ static void usage(FILE *f)
                "                                  time each node over N invokes\n"
                "  detect IMAGE --model FILE.tflite [--type yolov8|yolov5|yolox|ssd] [--labels F]\n"
                "                                  objects in a JPEG or PNG, in its pixels\n"
+               "  cache ls|prune [--dir DIR] [--max-bytes N]\n"
+               "                                  the packed-weight cache's files (default\n"
+               "                                  /var/cache/edged); prune: the least recently\n"
+               "                                  used go until N bytes are left (0: all)\n"
                "\n"
                "Exit codes: 0 success, 1 the model was refused, the run failed or the daemon\n"
                "            answered with an error, 2 bad command line, 3 a file could not be\n"
@@ -93,6 +97,8 @@ int main(int argc, char **argv)
         return edgectl_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "detect"))
         return edgectl_detect(argc - 1, argv + 1);
+    if (!strcmp(cmd, "cache"))
+        return edgectl_cache(argc - 1, argv + 1);
     static const struct {
         const char *name;
         int (*fn)(int, char **);

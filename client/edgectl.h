@@ -20,6 +20,7 @@ enum {
 };
 
 int edgectl_inspect(int argc, char **argv);
+int edgectl_cache(int argc, char **argv); /* cmd_cache.c */
 int edgectl_run(int argc, char **argv);
 int edgectl_detect(int argc, char **argv);
 

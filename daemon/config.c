@@ -112,6 +112,18 @@ const opt dm_config_options[] = {
      "(numeric versions; the newest is the default). Names: 1 to 64 characters of A-Z a-z 0-9 "
      "_ . -",
      NULL},
+    {"models", "cache_dir", NULL, OPT_STRING, FIELD(cache_dir), 0, 255, "auto", false,
+     "Where the weights each model's kernels use are kept once packed: one file per model, "
+     "kernel level and thread count, written at the first load and then mapped, so that a "
+     "restart or a reload of an unchanged model packs nothing and the packed weights are page "
+     "cache rather than edged's own memory. Every file is checked when opened (a stale, "
+     "truncated or corrupt one is rebuilt). auto: systemd's cache directory ($CACHE_DIRECTORY: "
+     "/var/cache/edged for the unit), else none; empty: none.",
+     NULL},
+    {"models", "cache_max_bytes", NULL, OPT_BYTES, FIELD(cache_max_bytes), 0, 1 * TIB, "1G", false,
+     "Most bytes of packed-weight cache files kept in cache_dir; past it the least recently "
+     "used files go (a model using one keeps its mapping; its next load packs again).",
+     NULL},
     {"models", "max_arena_bytes", NULL, OPT_BYTES, FIELD(max_arena_bytes), 4 * KIB, 1 * TIB, "512M",
      false,
      "Largest activation arena of one interpreter (each worker has one per model version); a "

@@ -112,6 +112,8 @@ typedef struct dm_config {
     uint32_t sequence_idle_ms; /* an idle sequence expires after this */
     uint32_t drain_timeout_ms; /* [server] bound on the SIGTERM drain */
     uint64_t max_arena_bytes;  /* [models] per interpreter */
+    char cache_dir[256];       /* [models] packed-weight cache: "auto", a folder, "" = none */
+    uint64_t cache_max_bytes;  /* [models] bound on the cache's files */
     int kernel_isa;            /* [models] kernels: an edge_isa (EDGE_ISA_AUTO = best) */
     uint32_t intra_op_threads; /* [models] threads of one inference */
     uint32_t watch;            /* [models] 1: reload changed models (inotify) */

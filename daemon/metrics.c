@@ -320,9 +320,16 @@ static int put_memory(dm_entry *e, void *arg)
         fprintf(f, "\",version=\"%lld\"", (long long)vs[i]->version);
         if (!prepared)
             fprintf(f, ",backing=\"%s\"", mapped ? "mapped" : "private");
+        const edge_model *m = vs[i]->model;
         fprintf(f, "} %zu\n",
-                prepared ? edge_model_prepared_bytes(vs[i]->model)
-                         : edge_model_file_bytes(vs[i]->model));
+                prepared ? edge_model_prepared_bytes(m) - edge_model_cached_bytes(m)
+                         : edge_model_file_bytes(m));
+        if (prepared) { /* what of it is mapped from the packed-weight cache */
+            fprintf(f, "edged_model_cached_bytes{model=\"");
+            put_label(f, dm_entry_name(e));
+            fprintf(f, "\",version=\"%lld\"} %zu\n", (long long)vs[i]->version,
+                    edge_model_cached_bytes(m));
+        }
     }
     return 0;
 }
@@ -473,8 +480,9 @@ char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)
         dm_registry_foreach(r, put_memory, ma);
         prepared = true;
         put_head(f, "edged_model_prepared_bytes", "gauge",
-                 "Bytes edged prepared from the version's file (packed weights, multipliers): "
-                 "anonymous memory.");
+                 "Bytes edged prepared from the version's file (packed weights, multipliers) in "
+                 "its own (anonymous) memory; edged_model_cached_bytes: packed weights mapped "
+                 "from the packed-weight cache instead (page cache).");
         dm_registry_foreach(r, put_memory, ma);
         size_t held;
         unsigned long broken;

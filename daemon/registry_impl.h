@@ -64,7 +64,9 @@ struct dm_registry {
     dm_backends *backends; /* NULL: the CPU only */
     uv_loop_t *loop;       /* NULL: loads run inline */
     bool leases;           /* map model files under read leases (lease.c); else private copies */
-    size_t jobs;           /* loads in flight */
+    edge_pack_cache pack;  /* the packed-weight cache (pack.dir NULL: none) */
+    char pack_dir[256];
+    size_t jobs; /* loads in flight */
     bool closing;
     dm_byname entries; /* reg_entry, sorted by name */
     size_t oom;        /* syncs that ran out of memory (a scan counts them as failed) */
@@ -122,5 +124,11 @@ void reg_disk_scan_clear(disk_scan *s);
 /* Look at NAME on disk and bring it in line. CB, if given, runs on the loop
  * thread once the model is settled (possibly before this returns). */
 void reg_model_sync(dm_registry *r, const char *name, bool explicit_load, dm_load_cb cb, void *arg);
+
+/* The packed-weight cache of [models] cache_dir (registry.c): set up with the registry (none
+ * when the folder is not there or not writable, said once), and held to cache_max_bytes after
+ * a load wrote a file. */
+void reg_pack_setup(dm_registry *r);
+void reg_pack_prune(dm_registry *r);
 
 #endif

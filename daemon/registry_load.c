@@ -48,17 +48,32 @@ static void set_error(const dm_registry *r, dm_entry *e, const char *fmt, ...)
     reg_emit(r, e->name, DM_MODEL_LOAD_FAILED, -1, e->last_error);
 }
 
+/* How V's packed weights came, for the log. */
+static const char *pack_words(const edge_model *m)
+{
+    static const char *const words[] = {"", ", from the cache", ", now cached", ", cached again",
+                                        ", not cached"};
+    const int st = edge_model_pack_cache(m, NULL, NULL);
+    return st >= 0 && st <= EDGE_PACK_UNWRITTEN ? words[st] : "";
+}
+
 static void log_loaded(const dm_version *v, uint64_t us)
 {
     const edge_model *m = v->model;
     dm_log(DM_LOG_INFO,
            "model %s version %lld: loaded %s in %.1f ms (%zu operators, %zu inputs, %zu outputs; "
            "arena %zu bytes per worker, weights %zu bytes, prepared data %zu bytes of which %zu "
-           "packed; kernels %s)",
+           "packed%s; kernels %s)",
            v->name, (long long)v->version, v->path, (double)us / 1000.0, edge_model_node_count(m),
            edge_model_input_count(m), edge_model_output_count(m), edge_model_arena_bytes(m),
            edge_model_weight_bytes(m), edge_model_prepared_bytes(m), edge_model_packed_bytes(m),
-           edge_model_kernels(m));
+           pack_words(m), edge_model_kernels(m));
+    const char *why;
+    const int st = edge_model_pack_cache(m, NULL, &why);
+    if (st == EDGE_PACK_REBUILT || st == EDGE_PACK_UNWRITTEN)
+        dm_log(st == EDGE_PACK_REBUILT ? DM_LOG_INFO : DM_LOG_WARN,
+               "model %s version %lld: packed-weight cache file %s: %s", v->name,
+               (long long)v->version, st == EDGE_PACK_REBUILT ? "rebuilt" : "not written", why);
 }
 
 /* A version of E from model M (taken on success), loaded from PATH. */
@@ -118,6 +133,7 @@ typedef struct load_item {
     struct stat st;
     edge_model *model; /* the job's result */
     dm_lease *lease;   /* the file's read lease, held for MODEL (NULL: a private copy) */
+    bool packed_new;   /* its load wrote a packed-weight cache file */
     char why[160];     /* a private copy: why the file could not be leased */
     char err[1200];
 } load_item;
@@ -261,6 +277,8 @@ static void job_work_items(load_job *j)
             continue;
         }
         log_partitions(j, it);
+        const int ps = edge_model_pack_cache(it->model, NULL, NULL);
+        it->packed_new = ps == EDGE_PACK_WRITTEN || ps == EDGE_PACK_REBUILT;
         /* Warm-up (loads while serving): one inference on zero inputs, so
          * that the first request does not pay for first touches, and a model
          * that cannot run is found here rather than by a client. The first
@@ -429,6 +447,11 @@ static void job_done(uv_work_t *w, int status)
     e->pub.loaded = e->pub.n_versions > 0;
     if (retired)
         reg_retired_from(r, &e->pub, false);
+    bool wrote = false;
+    for (size_t i = 0; i < j->n_items; i++)
+        wrote |= j->items[i].packed_new;
+    if (wrote) /* the cache's bound: the least recently used files go */
+        reg_pack_prune(r);
     job_free(j);
     if (e->resync) {
         e->resync = false;
@@ -533,6 +556,7 @@ static void job_options(dm_registry *r, reg_entry *e, load_job *j)
                                   .isa = (edge_isa)r->cfg.kernel_isa,
                                   .threads = r->cfg.intra_op_threads,
                                   .private_copy = 1,
+                                  .pack_cache = r->pack.dir ? &r->pack : NULL,
                                   .name = e->pub.name};
     const char *spec = e->conf.backend[0] ? e->conf.backend : r->cfg.backend_default;
     if (r->backends && dm_backends_select(r->backends, spec, j->bes, &j->opt.n_backends,

@@ -80,6 +80,7 @@ typedef struct edge_node {
     uint64_t macs;         /* work per invoke: multiply-accumulates or comparable steps */
     void *packed;          /* weights packed for the model's kernels (64-byte aligned), or NULL */
     size_t packed_bytes;
+    bool packed_mapped; /* PACKED is in the model's packed-weight cache mapping (not freed) */
     const char *kernel; /* name of the optimized kernel eval uses, NULL: the reference */
     /* a PAD folded into the convolution reading it (runtime/interp/fold_pad.c) */
     int32_t
@@ -211,7 +212,40 @@ struct edge_model {
     int32_t n_parts;
     edge_be_note_rec *notes; /* prepare failures that left nodes on the CPU */
     size_t n_notes;
+    /* the packed-weight cache (interp/pack_cache.c): the file's mapping while the model lives */
+    struct edge_pack_map *pmap;
+    int pack_state;        /* EDGE_PACK_* (edge/runtime.h) */
+    char *pack_path;       /* the cache file's path, or NULL */
+    uint8_t pack_hash[32]; /* the caller's hash of the model's bytes */
+    char pack_why[200];    /* why the file was rebuilt or not written */
 };
+
+/* A packed-weight cache file mapped for a model: the blob each node's packed weights are. */
+typedef struct edge_pack_entry {
+    int32_t subgraph, file_index; /* the node */
+    uint64_t offset, bytes;       /* its blob in the file (64-byte aligned) */
+} edge_pack_entry;
+
+typedef struct edge_pack_map {
+    uint8_t *base; /* the mapping (private: prepare rewrites blob headers in place) */
+    size_t size;
+    const edge_pack_entry *entries;
+    uint32_t n;
+    bool filling; /* during a prepare that reads the blobs (a hit); false once prepared */
+} edge_pack_map;
+
+/* Node N's cached blob of BYTES while M's prepare reads a cache, else NULL (its packing must
+ * run). */
+static inline void *edge__pack_find(const edge_model *m, const edge_node *n, size_t bytes)
+{
+    const edge_pack_map *pm = m->pmap;
+    if (!pm || !pm->filling)
+        return NULL;
+    for (uint32_t i = 0; i < pm->n; i++)
+        if (pm->entries[i].subgraph == n->subgraph && pm->entries[i].file_index == n->file_index)
+            return pm->entries[i].bytes == bytes ? pm->base + pm->entries[i].offset : NULL;
+    return NULL;
+}
 
 /* The data of every zero-element constant (never read: there is nothing to read). */
 extern const uint8_t edge__no_data[];

@@ -14,6 +14,7 @@ pkgs=(build-essential meson ninja-build pkg-config libopenblas-dev libuv1-dev li
       libjpeg62-turbo-dev libpng-dev  # camera frames (vision/image.c)
       libzip-dev  # labels inside model files (vision/modellabels.c)
       libzmq3-dev  # Frigate's ZMQ detector endpoint (daemon/frigate.c)
+      libxxhash-dev  # the packed-weight cache's keys and checksums (daemon/registry_load.c)
       libcairo2-dev  # edgectl detect --draw (client/draw.c)
       libvulkan-dev spirv-tools glslang-tools)  # the Vulkan back end: loader, spirv-as, glslang
 if [[ "${1:-}" == "--test" || "${1:-}" == "--cross" ]]; then

@@ -173,6 +173,9 @@ const struct edge_kernels *edge_op_kernels(const edge_prep *p);
  * the model's packed bytes; freed with the model. KERNEL names the kernel
  * they are packed for (edgectl inspect shows it). NULL and a message on failure. */
 void *edge_op_alloc_packed(edge_prep *p, edge_node *n, size_t bytes, const char *kernel);
+/* N's packed blob came from the packed-weight cache with its weights in place: the op writes
+ * its header fields again but skips the packing. */
+bool edge_op_packed_done(const edge_node *n);
 
 /* Allocate N's prepared data (zeroed) of BYTES, recorded for accounting. */
 void *edge_op_alloc(edge_prep *p, edge_node *n, size_t bytes);

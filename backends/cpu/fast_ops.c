@@ -127,8 +127,9 @@ static int gemm_setup(edge_prep *p, edge_node *n, fast_hdr **out, size_t rows, s
     h->n = ch;
     h->kdepth = depth;
     h->kc = kc;
-    edge_qs8_gemm_pack(ch, depth, k->gemm.nr, k->gemm.kr, w, bias, mult, shift, input_offset,
-                       k->gemm.a_bias, (uint8_t *)h + h->data_off);
+    if (!edge_op_packed_done(n))
+        edge_qs8_gemm_pack(ch, depth, k->gemm.nr, k->gemm.kr, w, bias, mult, shift, input_offset,
+                           k->gemm.a_bias, (uint8_t *)h + h->data_off);
     h->pad_off = h->data_off + wbytes;
     *out = h;
     return 1;
@@ -649,8 +650,9 @@ int edge_fast_dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
     h->zp_in = (int8_t)(-k->input_offset);
     uint8_t *zero = (uint8_t *)h + h->data_off;
     memset(zero, (uint8_t)h->zp_in, zbytes);
-    edge_qs8_dw_pack(ch, taps, kt->dw.cr, const_data(p, n, 1), bias ? bias->data : NULL, k->mult,
-                     k->shift, k->input_offset, zero + zbytes);
+    if (!edge_op_packed_done(n))
+        edge_qs8_dw_pack(ch, taps, kt->dw.cr, const_data(p, n, 1), bias ? bias->data : NULL,
+                         k->mult, k->shift, k->input_offset, zero + zbytes);
     row_tasks(h, (size_t)k->batches * (size_t)k->out_h, p->m->threads);
     h->dw_w_off = zbytes;
     return 1;
@@ -715,7 +717,8 @@ static int dconv_setup_as(edge_prep *p, edge_node *n, const edge_conv_params *k,
     if (!h)
         return EDGE_ENOMEM;
     const edge_tensor *bias = edge_op_input(p, n, 2);
-    if (edge_qs8_dconv_pack(k, kt->dconv.cr, kt->dconv.kr, w, bias ? bias->data : NULL, k->mult,
+    if (!edge_op_packed_done(n) &&
+        edge_qs8_dconv_pack(k, kt->dconv.cr, kt->dconv.kr, w, bias ? bias->data : NULL, k->mult,
                             k->shift, k->input_offset, u8 ? kt->dconv_u8.a_bias : kt->dconv.a_bias,
                             (uint8_t *)h + h->data_off))
         return edge_op_fail(p, EDGE_ENOMEM, "cannot allocate the direct convolution's weights");

@@ -76,6 +76,21 @@ typedef struct u8_gemm {
 
 #define U8_HDR ((sizeof(u8_gemm) + 63) & ~(size_t)63)
 
+/* W's uint8 weights as int8 (w ^ 0x80: the int8 kernels' form), malloc'd; NULL with P's
+ * error when out of memory. */
+static int8_t *flip_weights(edge_prep *p, const edge_tensor *w)
+{
+    int8_t *flipped = malloc(w->count);
+    if (!flipped) {
+        edge_op_fail(p, EDGE_ENOMEM, "cannot allocate %zu bytes", w->count);
+        return NULL;
+    }
+    const uint8_t *wu = w->data;
+    for (size_t i = 0; i < w->count; i++)
+        flipped[i] = (int8_t)(wu[i] ^ 0x80);
+    return flipped;
+}
+
 /* Pack N (weights [out_c][kdepth] uint8 with zero point zw = -K->filter_offset) for the
  * table's uint8 GEMM: 1, 0 when it has none or the node is too large, EDGE_ENOMEM. */
 static int rows_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
@@ -91,20 +106,17 @@ static int rows_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
     const size_t wbytes = edge_qs8_gemm_packed_bytes(ch, depth, nr, kr);
     if (!wbytes || kc > ((size_t)1 << 24) || wbytes > SIZE_MAX - U8_HDR)
         return 0;
-    int8_t *flipped = malloc(w->count);
-    if (!flipped)
-        return edge_op_fail(p, EDGE_ENOMEM, "cannot allocate %zu bytes", w->count);
     u8_gemm *h = edge_op_alloc_packed(p, n, U8_HDR + wbytes, kt->gemm_u8.name);
-    if (!h) {
-        free(flipped);
+    if (!h)
         return EDGE_ENOMEM;
+    if (!edge_op_packed_done(n)) {
+        int8_t *flipped = flip_weights(p, w);
+        if (!flipped)
+            return EDGE_ENOMEM;
+        edge_qs8_gemm_pack(ch, depth, nr, kr, flipped, bias ? bias->data : NULL, k->mult, k->shift,
+                           k->input_offset + 128, 128, (uint8_t *)h + U8_HDR);
+        free(flipped);
     }
-    const uint8_t *wu = w->data;
-    for (size_t i = 0; i < w->count; i++)
-        flipped[i] = (int8_t)(wu[i] ^ 0x80);
-    edge_qs8_gemm_pack(ch, depth, nr, kr, flipped, bias ? bias->data : NULL, k->mult, k->shift,
-                       k->input_offset + 128, 128, (uint8_t *)h + U8_HDR);
-    free(flipped);
     h->k = kt;
     h->g = *k;
     h->o = (edge_qs8_out){k->output_offset, k->act_min, k->act_max};
@@ -137,12 +149,9 @@ static int dconv_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
     const edge_tensor *w = edge_op_input(p, n, 1), *bias = edge_op_input(p, n, 2);
     if (!kt || !kt->dconv_u8.fn || !w->data || (bias && !bias->data))
         return 0;
-    int8_t *flipped = malloc(w->count);
+    int8_t *flipped = flip_weights(p, w);
     if (!flipped)
-        return edge_op_fail(p, EDGE_ENOMEM, "cannot allocate %zu bytes", w->count);
-    const uint8_t *wu = w->data;
-    for (size_t i = 0; i < w->count; i++)
-        flipped[i] = (int8_t)(wu[i] ^ 0x80);
+        return EDGE_ENOMEM;
     const int rc = edge_fast_dconv_u8_prepare(p, n, k, flipped);
     free(flipped);
     return rc;
@@ -179,8 +188,9 @@ static int dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
     u8_dw *h = edge_op_alloc_packed(p, n, DW_HDR + wbytes, kt->dw_u8.name);
     if (!h)
         return EDGE_ENOMEM;
-    edge_qs8_dw_u8_pack(ch, taps, w->data, -k->filter_offset, -k->input_offset,
-                        bias ? bias->data : NULL, (uint8_t *)h + DW_HDR);
+    if (!edge_op_packed_done(n))
+        edge_qs8_dw_u8_pack(ch, taps, w->data, -k->filter_offset, -k->input_offset,
+                            bias ? bias->data : NULL, (uint8_t *)h + DW_HDR);
     h->k = kt;
     h->g = *k;
     h->o = (edge_qs8_out){k->output_offset, k->act_min, k->act_max};

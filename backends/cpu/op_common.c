@@ -414,6 +414,14 @@ void *edge_op_alloc_packed(edge_prep *p, edge_node *n, size_t bytes, const char 
         edge_op_fail(p, EDGE_EINVAL, "packed weights allocated twice");
         return NULL;
     }
+    void *cached = bytes ? edge__pack_find(p->m, n, bytes) : NULL;
+    if (cached) { /* the packing was done once and kept: the op skips it (edge_op_packed_done) */
+        n->packed = cached;
+        n->packed_bytes = bytes;
+        n->packed_mapped = true;
+        n->kernel = kernel;
+        return cached;
+    }
     if (!bytes || posix_memalign(&d, 64, bytes)) {
         edge_op_fail(p, EDGE_ENOMEM, "cannot allocate %zu bytes of packed weights", bytes);
         return NULL;
@@ -423,6 +431,11 @@ void *edge_op_alloc_packed(edge_prep *p, edge_node *n, size_t bytes, const char 
     n->packed_bytes = bytes;
     n->kernel = kernel;
     return d;
+}
+
+bool edge_op_packed_done(const edge_node *n)
+{
+    return n->packed_mapped;
 }
 
 void *edge_op_alloc(edge_prep *p, edge_node *n, size_t bytes)

@@ -73,6 +73,44 @@ EDGE_API edge_isa edge_isa_effective(edge_isa want);
 /* A sentence about an EDGE_ISA value that was ignored, or NULL. */
 EDGE_API const char *edge_isa_env_warning(void);
 
+/* A directory of packed-weight cache files: the weights a model's kernels use, packed once and
+ * then mapped (shared page cache) by every later open of the same model bytes at the same
+ * kernel level and thread count. HASH is the caller's hash of up to 256 bits (a fast one with
+ * at least 128, such as XXH3-128, or BLAKE2b): it names a model's file and checks the cache's
+ * contents on every open, against a changed model or a damaged file. */
+typedef struct edge_pack_cache {
+    const char *dir; /* existing and writable (a cache that cannot be written is only read) */
+    void (*hash)(const void *data, size_t len, unsigned char out[32], void *arg);
+    void *arg;
+} edge_pack_cache;
+
+/* What the packed-weight cache did for a model (edge_model_pack_cache). */
+enum {
+    EDGE_PACK_NONE = 0,      /* no cache asked for, or nothing of the model is packed */
+    EDGE_PACK_HIT = 1,       /* every packed weight came from a valid cache file: nothing packed */
+    EDGE_PACK_WRITTEN = 2,   /* no cache file yet: packed, written, and now mapped */
+    EDGE_PACK_REBUILT = 3,   /* the file was stale, truncated or corrupt: packed and replaced */
+    EDGE_PACK_UNWRITTEN = 4, /* packed, but the file could not be written (the log's why) */
+};
+
+/* One file of a packed-weight cache directory. */
+typedef struct edge_pack_cache_entry {
+    const char *name; /* the file's name in the directory */
+    uint64_t bytes;
+    int64_t last_used; /* seconds since the epoch: written, or last opened by a model */
+    char isa[32];      /* the kernel level it holds weights for ("" for a file not of this form) */
+    unsigned threads;
+    int current; /* 1: this libedge's packing format (others are never used, only pruned) */
+} edge_pack_cache_entry;
+typedef void (*edge_pack_cache_entry_fn)(const edge_pack_cache_entry *e, void *arg);
+/* DIR's cache files, the most recently used first: 0, or -1 with errno. */
+EDGE_API int edge_pack_cache_list(const char *dir, edge_pack_cache_entry_fn fn, void *arg);
+/* Removes DIR's least recently used cache files until at most MAX_BYTES are left (0: all);
+ * what is left and how many went into *KEPT, *REMOVED (may be NULL). A model using a removed
+ * file keeps it mapped; the next open packs again. 0, or -1 with errno. */
+EDGE_API int edge_pack_cache_prune(const char *dir, uint64_t max_bytes, uint64_t *kept,
+                                   size_t *removed);
+
 /* Limits applied while opening a model; zero fields take the defaults. */
 typedef struct edge_model_options {
     size_t max_file_bytes;  /* default 1 GiB */
@@ -103,6 +141,8 @@ typedef struct edge_model_options {
      * between them); past it the invoke fails with EDGE_ELIMIT (edge_interp_error names the
      * node and the limit) and the interpreter stays usable. */
     uint64_t max_while_iterations;
+    /* NULL: pack in memory on every open. Otherwise the cache's files (see edge_pack_cache). */
+    const edge_pack_cache *pack_cache;
 } edge_model_options;
 
 /* One tensor as the model declares it. Pointers stay valid while the model lives. */
@@ -201,6 +241,11 @@ EDGE_API int edge_model_open_fd(int fd, const char *path, const edge_model_optio
  * holds a read lease and is told that a writer is waiting. 0 (also when there is nothing to
  * do), or EDGE_ENOMEM / EDGE_EIO with ERR (the model keeps using the file). */
 EDGE_API int edge_model_detach_file(edge_model *m, edge_error *err);
+/* What the packed-weight cache did for M (EDGE_PACK_*), and its file's path (NULL: none); WHY
+ * (may be NULL) gets why a file was rebuilt or not written ("" otherwise). */
+EDGE_API int edge_model_pack_cache(const edge_model *m, const char **path, const char **why);
+/* Of the packed bytes, those mapped from the cache file (page cache, not anonymous memory). */
+EDGE_API size_t edge_model_cached_bytes(const edge_model *m);
 /* 1 when M's bytes are the file's pages (mapped, not detached: page cache, shared), else 0. */
 EDGE_API int edge_model_file_backed(const edge_model *m);
 /* Same over a caller's buffer, which must outlive the model and not change. */

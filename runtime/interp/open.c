@@ -34,7 +34,8 @@ static void node_free(edge_node *n)
     free((void *)n->in);
     free((void *)n->out);
     free(n->data);
-    free(n->packed);
+    if (!n->packed_mapped)
+        free(n->packed);
     free(n->custom_code);
     free(n->custom_options);
     free(n->cpu_error);
@@ -78,6 +79,7 @@ static void model_free(edge_model *m)
         node_free(&m->nodes[i]);
     free(m->tensors);
     free(m->nodes);
+    edge__pack_cache_free(m); /* after the nodes, whose packed weights may be in it */
     free(m->description);
     free(m->kernels_desc);
     if (m->mapped)
@@ -151,9 +153,11 @@ static int model_finish(edge_model *take, const edge_model_options *opt, edge_mo
         edge__partition_claim, edge__model_prepare, edge__partition_build, edge__plan_arena,
     };
     int rc = 0;
+    edge__pack_cache_open(m); /* packed weights from a valid cache file: the ops skip packing */
     for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
         if ((rc = steps[i](m, err)))
             return rc;
+    edge__pack_cache_close(m);
     for (int32_t i = 0; i < m->n_all_tensors; i++)
         if (m->tensors[i].data)
             m->weight_bytes += m->tensors[i].bytes;

@@ -26,5 +26,11 @@ int edge__prepare_node(edge_model *m, edge_node *n, edge_error *err);
 int edge__partition_claim(edge_model *m, edge_error *err);
 int edge__partition_build(edge_model *m, edge_error *err);
 void edge__partition_free(edge_model *m);
+/* pack_cache.c: before the prepares, M's packed-weight cache file opened, checked and mapped
+ * (edge__pack_find hands its blobs to the ops); after a successful load, the file written when
+ * this load packed anything; the mapping freed with M (after its nodes). */
+void edge__pack_cache_open(edge_model *m);
+void edge__pack_cache_close(edge_model *m);
+void edge__pack_cache_free(edge_model *m);
 
 #endif

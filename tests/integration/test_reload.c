@@ -15,10 +15,13 @@
  *   - a model file of another user, mapped under a read lease, written in place and
  *     truncated by that user while requests run (no request fails, the lease breaks are
  *     counted, the new contents are mapped again), and edged without CAP_LEASE serving a
- *     private copy of it (the index says why, the log says it once).
+ *     private copy of it (the index says why, the log says it once);
+ *   - the packed-weight cache ($CACHE_DIRECTORY): written at the first start, used by a
+ *     restart and by a reload of the same bytes, rebuilt when damaged, pruned to its bound.
  * Nothing here asserts on timing: every wait polls for a condition with a
  * generous deadline (a slow, loaded 2-CPU machine, sanitizer builds).
  * Does not own the fixture (daemon_fixture.c: repository, config, start, stop). */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -1180,6 +1183,104 @@ static void test_lease_writers(void **state)
     versions_free(&V);
 }
 
+/* ------------------------------------------------------------ test 5: packed-weight cache */
+
+/* The digits model's answer through edged (the drawing of 3), against version A's. */
+static void expect_digits(edge_client *c, const char *what)
+{
+    if (serving(c, &V, "digits", what) != 'A')
+        fail_msg("%s: the digits model does not answer as its file does", what);
+}
+
+/* CACHE's one file into PATH (fails when it has not exactly one). */
+static void cache_file(const char *cache, char *path, size_t len)
+{
+    DIR *d = opendir(cache);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (strstr(e->d_name, ".pack") && e->d_name[0] != '.') {
+            snprintf(path, len, "%s/%s", cache, e->d_name);
+            n++;
+        }
+    closedir(d);
+    assert_int_equal(n, 1);
+}
+
+/* edged with $CACHE_DIRECTORY (as under systemd): the first start packs and writes the cache
+ * file, a restart packs nothing (the log says where the weights came from, /metrics counts them
+ * as cached bytes, not edged's own), a damaged file is rebuilt and never trusted, a file renamed
+ * into place with the same bytes reloads from the cache, and cache_max_bytes prunes. The
+ * answers are the model's own throughout. */
+static void test_pack_cache(void **state)
+{
+    (void)state;
+    versions_make(&V); /* A is the demo digits model's bytes */
+    char cache[160], env[200], pack[512], path[512], tmp[512];
+    snprintf(cache, sizeof cache, "%s/cache", F.dir);
+    assert_int_equal(mkdir(cache, 0755), 0);
+    snprintf(env, sizeof env, "CACHE_DIRECTORY=%s", cache);
+    F.env[0] = env;
+    F.log_to_file = true;
+    static const char ini[] = "[log]\nlevel = info\n";
+    assert_int_equal(dfx_start(&F, ini), 0);
+    edge_client *c = client_new(60000);
+    expect_digits(c, "first start");
+    assert_true(dfx_log_wait(&F, "model digits version 1: loaded", 1, 10000));
+    assert_int_equal(dfx_log_count(&F, "packed, now cached"), 1);
+    cache_file(cache, pack, sizeof pack);
+    assert_true(metric(c, "edged_model_cached_bytes{model=\"digits\",version=\"1\"}") > 0);
+    edge_client_free(c);
+    assert_int_equal(dfx_stop(&F, SIGTERM), 0);
+
+    /* a restart: from the cache */
+    assert_int_equal(dfx_start(&F, ini), 0);
+    c = client_new(60000);
+    expect_digits(c, "restart");
+    assert_int_equal(dfx_log_count(&F, "packed, from the cache"), 1);
+    edge_client_free(c);
+    assert_int_equal(dfx_stop(&F, SIGTERM), 0);
+
+    /* a damaged file: rebuilt, and the answers stay the model's */
+    const int fd = open(pack, O_RDWR);
+    assert_true(fd >= 0);
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    uint8_t b;
+    assert_int_equal(pread(fd, &b, 1, st.st_size - 64), 1);
+    b ^= 0xff;
+    assert_int_equal(pwrite(fd, &b, 1, st.st_size - 64), 1);
+    close(fd);
+    assert_int_equal(dfx_start(&F, ini), 0);
+    c = client_new(60000);
+    expect_digits(c, "after the cache file was damaged");
+    assert_int_equal(dfx_log_count(&F, "packed-weight cache file rebuilt: its contents do not "
+                                       "match their checksum"),
+                     1);
+
+    /* the same bytes renamed into place (a new file: a reload): nothing packed */
+    snprintf(path, sizeof path, "%s/digits.tflite", F.models);
+    snprintf(tmp, sizeof tmp, "%s/.digits.tmp", F.models);
+    write_renamed(tmp, path, V.a, V.size);
+    assert_true(dfx_log_wait(&F, "model digits version 1: loaded", 4, 30000));
+    assert_int_equal(dfx_log_count(&F, "packed, from the cache"), 2);
+    expect_digits(c, "after the reload");
+    edge_client_free(c);
+    assert_int_equal(dfx_stop(&F, SIGTERM), 0);
+
+    /* a bound of 1 byte: the file written goes at once (the model keeps its mapping) */
+    assert_int_equal(unlink(pack), 0);
+    assert_int_equal(dfx_start(&F, "[log]\nlevel = info\n[models]\ncache_max_bytes = 1\n"), 0);
+    c = client_new(60000);
+    expect_digits(c, "with cache_max_bytes = 1");
+    assert_true(dfx_log_wait(&F, "least recently used file removed", 1, 10000));
+    edge_client_free(c);
+    assert_int_equal(dfx_stop(&F, SIGTERM), 0);
+    F.env[0] = NULL;
+    versions_free(&V);
+}
+
 /* ------------------------------------------------------------ fixture */
 
 static int setup(void **state)
@@ -1217,6 +1318,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_latest_two, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_with_queued, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lease_writers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pack_cache, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

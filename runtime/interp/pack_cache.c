@@ -1,0 +1,451 @@
+/* runtime/interp/pack_cache.c - the packed-weight cache: weights packed once, then mapped.
+ *
+ * Owns: the cache file of a model (edge_model_options.pack_cache): its name (the caller's hash
+ * of the model bytes, the kernel level, the thread count, the format), its checks on open
+ * (magic, format, level, threads, the model's size and hash, the file's size, every blob inside
+ * it and 64-byte aligned, the hash of everything after the header: a stale, truncated or
+ * corrupt file is rebuilt, never trusted), the mapping the nodes' packed weights then are
+ * (edge__pack_find: the ops skip their packing), and the file's writing after a prepare that
+ * packed (temp file + rename; the model's blobs then move into the new file's mapping, so the
+ * packed weights are page cache rather than anonymous memory either way).
+ * Does not own: what a blob holds (the ops that pack, backends/cpu), where the cache lives and
+ * how big it may grow (the caller: edged's [models] cache_dir). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "model.h"
+#include "steps.h"
+
+#define PACK_MAGIC "EDGEPAK"
+#define PACK_FORMAT 1u
+#define HDR_BYTES 128u
+
+/* The file: this header, the entries, then the blobs (the first page-aligned, the rest 64). */
+typedef struct pack_hdr {
+    char magic[8];
+    uint32_t format, isa, threads, n_entries;
+    uint64_t model_bytes;
+    uint8_t model_hash[32];
+    uint64_t file_bytes;
+    uint8_t checksum[32]; /* the caller's hash of bytes HDR_BYTES .. file_bytes */
+} pack_hdr;
+
+_Static_assert(sizeof(pack_hdr) <= HDR_BYTES, "the header fits its slot");
+
+static size_t align_up(size_t x, size_t a)
+{
+    return (x + a - 1) / a * a;
+}
+
+static void set_why(edge_model *m, int state, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void set_why(edge_model *m, int state, const char *fmt, ...)
+{
+    m->pack_state = state;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(m->pack_why, sizeof m->pack_why, fmt, ap);
+    va_end(ap);
+}
+
+/* Every node of M (each subgraph's): the loop over them. */
+#define FOR_NODES(m, n) for (edge_node *n = (m)->nodes; n < (m)->nodes + (m)->n_all_nodes; n++)
+
+/* The cache file's path for M into M->pack_path and the model's hash into HASH. */
+static int pack_name(edge_model *m, uint8_t hash[32])
+{
+    const edge_pack_cache *pc = m->opt.pack_cache;
+    pc->hash(m->base, m->size, hash, pc->arg);
+    char hex[33];
+    for (int i = 0; i < 16; i++)
+        snprintf(hex + 2 * i, 3, "%02x", hash[i]);
+    char path[4096];
+    const int n = snprintf(path, sizeof path, "%s/%s-%s-t%u-f%u.pack", pc->dir, hex,
+                           edge_isa_name(m->isa), m->threads, PACK_FORMAT);
+    if (n < 0 || (size_t)n >= sizeof path || !(m->pack_path = strdup(path)))
+        return -1;
+    return 0;
+}
+
+/* Whether the mapped file BASE (SIZE bytes) is M's cache; why not into WHY. */
+static bool pack_valid(edge_model *m, const uint8_t *base, size_t size, const uint8_t hash[32],
+                       char *why, size_t len)
+{
+    const edge_pack_cache *pc = m->opt.pack_cache;
+    pack_hdr h;
+    if (size < HDR_BYTES) {
+        snprintf(why, len, "%zu bytes is shorter than its header", size);
+        return false;
+    }
+    memcpy(&h, base, sizeof h);
+    if (memcmp(h.magic, PACK_MAGIC, 8) || h.format != PACK_FORMAT || h.isa != (uint32_t)m->isa ||
+        h.threads != m->threads || h.model_bytes != m->size || memcmp(h.model_hash, hash, 32)) {
+        snprintf(why, len, "its header is not this model's at this kernel level and format");
+        return false;
+    }
+    if (h.file_bytes != size) {
+        snprintf(why, len, "it is %zu bytes, its header says %" PRIu64 " (truncated?)", size,
+                 h.file_bytes);
+        return false;
+    }
+    const uint64_t table_end = HDR_BYTES + (uint64_t)h.n_entries * sizeof(edge_pack_entry);
+    if (table_end > size) { /* (64-bit: no overflow from a 32-bit count) */
+        snprintf(why, len, "its table of %" PRIu32 " blobs does not fit", h.n_entries);
+        return false;
+    }
+    const edge_pack_entry *e = (const edge_pack_entry *)(base + HDR_BYTES);
+    for (uint32_t i = 0; i < h.n_entries; i++)
+        if (e[i].offset % 64 || e[i].offset < table_end || e[i].bytes > size ||
+            e[i].offset > size - e[i].bytes) {
+            snprintf(why, len, "blob %" PRIu32 " lies outside the file", i);
+            return false;
+        }
+    uint8_t sum[32];
+    pc->hash(base + HDR_BYTES, size - HDR_BYTES, sum, pc->arg);
+    if (memcmp(sum, h.checksum, 32)) {
+        snprintf(why, len, "its contents do not match their checksum (corrupt)");
+        return false;
+    }
+    return true;
+}
+
+/* Maps PATH (private, writable: a prepare rewrites its blobs' headers in place) into *PM. */
+static int pack_map(const char *path, size_t *size, uint8_t **base)
+{
+    const int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    void *p = MAP_FAILED;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+        p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (p == MAP_FAILED)
+        return -1;
+    *base = p;
+    *size = (size_t)st.st_size;
+    return 0;
+}
+
+static int pmap_new(edge_model *m, uint8_t *base, size_t size)
+{
+    edge_pack_map *pm = calloc(1, sizeof *pm);
+    if (!pm) {
+        munmap(base, size);
+        return -1;
+    }
+    const pack_hdr *h = (const pack_hdr *)base;
+    *pm = (edge_pack_map){.base = base,
+                          .size = size,
+                          .entries = (const edge_pack_entry *)(base + HDR_BYTES),
+                          .n = h->n_entries};
+    m->pmap = pm;
+    return 0;
+}
+
+void edge__pack_cache_open(edge_model *m)
+{
+    uint8_t hash[32];
+    if (!m->opt.pack_cache || !m->opt.pack_cache->dir || !m->opt.pack_cache->hash)
+        return;
+    if (pack_name(m, hash)) {
+        set_why(m, EDGE_PACK_UNWRITTEN, "the cache file's name is too long");
+        return;
+    }
+    memcpy(m->pack_hash, hash, sizeof hash);
+    uint8_t *base;
+    size_t size;
+    if (pack_map(m->pack_path, &size, &base)) {
+        m->pack_state = errno == ENOENT ? EDGE_PACK_WRITTEN : EDGE_PACK_REBUILT;
+        if (errno != ENOENT)
+            set_why(m, EDGE_PACK_REBUILT, "it could not be mapped: %s", strerror(errno));
+        return;
+    }
+    char why[160];
+    if (!pack_valid(m, base, size, hash, why, sizeof why)) {
+        munmap(base, size);
+        set_why(m, EDGE_PACK_REBUILT, "%s", why);
+        return;
+    }
+    if (pmap_new(m, base, size) == 0) {
+        m->pmap->filling = true;
+        m->pack_state = EDGE_PACK_HIT;
+    }
+}
+
+/* Writes M's packed blobs as its cache file; 0, or -1 with M->pack_why. */
+static int pack_write(edge_model *m)
+{
+    const edge_pack_cache *pc = m->opt.pack_cache;
+    uint32_t n = 0;
+    FOR_NODES(m, nd)
+    {
+        n += nd->packed && nd->packed_bytes;
+    }
+    size_t off = align_up(HDR_BYTES + n * sizeof(edge_pack_entry), 4096);
+    const size_t first = off;
+    FOR_NODES(m, nd)
+    {
+        if (nd->packed && nd->packed_bytes)
+            off = align_up(off + nd->packed_bytes, 64);
+    }
+    uint8_t *buf = calloc(1, off);
+    if (!buf) {
+        set_why(m, EDGE_PACK_UNWRITTEN, "no memory to write the cache file");
+        return -1;
+    }
+    edge_pack_entry *e = (edge_pack_entry *)(buf + HDR_BYTES);
+    size_t at = first;
+    uint32_t i = 0;
+    FOR_NODES(m, nd)
+    {
+        if (!nd->packed || !nd->packed_bytes)
+            continue;
+        e[i] = (edge_pack_entry){nd->subgraph, nd->file_index, at, nd->packed_bytes};
+        memcpy(buf + at, nd->packed, nd->packed_bytes);
+        at = align_up(at + nd->packed_bytes, 64);
+        i++;
+    }
+    pack_hdr h = {.format = PACK_FORMAT,
+                  .isa = (uint32_t)m->isa,
+                  .threads = m->threads,
+                  .n_entries = n,
+                  .model_bytes = m->size,
+                  .file_bytes = off};
+    memcpy(h.magic, PACK_MAGIC, 8);
+    memcpy(h.model_hash, m->pack_hash, 32);
+    pc->hash(buf + HDR_BYTES, off - HDR_BYTES, h.checksum, pc->arg);
+    memcpy(buf, &h, sizeof h);
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s/.pack-XXXXXX", pc->dir);
+    const int fd = mkstemp(tmp);
+    int rc = fd < 0 ? -1 : 0;
+    for (size_t w = 0; rc == 0 && w < off;) {
+        const ssize_t k = write(fd, buf + w, off - w);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0)
+            rc = -1;
+        else
+            w += (size_t)k;
+    }
+    const int saved = errno;
+    free(buf);
+    if (fd >= 0 && (fchmod(fd, 0644) || close(fd)))
+        rc = -1;
+    if (rc == 0 && rename(tmp, m->pack_path))
+        rc = -1;
+    if (rc) {
+        if (fd >= 0)
+            unlink(tmp);
+        set_why(m, EDGE_PACK_UNWRITTEN, "it could not be written: %s",
+                strerror(saved ? saved : errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* The blobs packed in memory move into the cache file's mapping (same bytes). */
+static void pack_adopt(edge_model *m)
+{
+    uint8_t *base;
+    size_t size;
+    if (pack_map(m->pack_path, &size, &base) || pmap_new(m, base, size))
+        return; /* they stay in memory */
+    const edge_pack_map *pm = m->pmap;
+    FOR_NODES(m, nd)
+    {
+        if (!nd->packed || nd->packed_mapped)
+            continue;
+        for (uint32_t i = 0; i < pm->n; i++) {
+            const edge_pack_entry *e = &pm->entries[i];
+            if (e->subgraph == nd->subgraph && e->file_index == nd->file_index &&
+                e->bytes == nd->packed_bytes &&
+                !memcmp(pm->base + e->offset, nd->packed, e->bytes)) {
+                free(nd->packed);
+                nd->packed = pm->base + e->offset;
+                nd->packed_mapped = true;
+                break;
+            }
+        }
+    }
+}
+
+void edge__pack_cache_close(edge_model *m)
+{
+    if (!m->pack_path)
+        return;
+    size_t fresh = 0, mapped = 0;
+    FOR_NODES(m, nd)
+    {
+        if (nd->packed && nd->packed_mapped)
+            mapped++;
+        else if (nd->packed)
+            fresh++;
+    }
+    if (m->pmap)
+        m->pmap->filling = false;
+    if (fresh == 0 && mapped == 0) {
+        m->pack_state = EDGE_PACK_NONE; /* nothing of it is packed: no file */
+        return;
+    }
+    if (fresh == 0 && m->pack_state == EDGE_PACK_HIT) {
+        /* used: the oldest-first eviction of the caller sees it */
+        utimensat(AT_FDCWD, m->pack_path, NULL, 0);
+        return;
+    }
+    /* some or all were packed now: the file is (re)written from every blob */
+    if (m->pack_state == EDGE_PACK_HIT)
+        set_why(m, EDGE_PACK_REBUILT, "it lacked blobs this prepare packed");
+    if (pack_write(m))
+        return;
+    if (m->pmap && mapped) /* blobs of the old mapping stay valid: it is kept */
+        return;
+    if (m->pmap) {
+        munmap(m->pmap->base, m->pmap->size);
+        free(m->pmap);
+        m->pmap = NULL;
+    }
+    pack_adopt(m);
+}
+
+void edge__pack_cache_free(edge_model *m)
+{
+    if (m->pmap) {
+        munmap(m->pmap->base, m->pmap->size);
+        free(m->pmap);
+        m->pmap = NULL;
+    }
+    free(m->pack_path);
+    m->pack_path = NULL;
+}
+
+size_t edge_model_cached_bytes(const edge_model *m)
+{
+    size_t n = 0;
+    for (int32_t i = 0; m && i < m->n_all_nodes; i++)
+        if (m->nodes[i].packed && m->nodes[i].packed_mapped)
+            n += m->nodes[i].packed_bytes;
+    return n;
+}
+
+int edge_model_pack_cache(const edge_model *m, const char **path, const char **why)
+{
+    if (path)
+        *path = m->pack_path;
+    if (why)
+        *why = m->pack_why;
+    return m->pack_state;
+}
+
+/* ---------------------------------------------------------------- the directory */
+
+typedef struct pack_file {
+    char name[256];
+    uint64_t bytes;
+    struct timespec used;
+} pack_file;
+
+static int by_use(const void *a, const void *b)
+{
+    const pack_file *x = a, *y = b;
+    if (x->used.tv_sec != y->used.tv_sec)
+        return x->used.tv_sec < y->used.tv_sec ? -1 : 1;
+    return x->used.tv_nsec < y->used.tv_nsec ? -1 : x->used.tv_nsec > y->used.tv_nsec;
+}
+
+/* DIR's cache files, least recently used first (malloc'd, *N of them); NULL on failure. */
+static pack_file *pack_files(const char *dir, size_t *n)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return NULL;
+    size_t cap = 16, k = 0;
+    pack_file *v = malloc(cap * sizeof *v);
+    struct dirent *e;
+    while (v && (e = readdir(d))) {
+        const size_t len = strlen(e->d_name);
+        struct stat st;
+        if (len < 6 || len >= sizeof v->name || strcmp(e->d_name + len - 5, ".pack") ||
+            fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) || !S_ISREG(st.st_mode))
+            continue;
+        if (k == cap) {
+            pack_file *w = realloc(v, 2 * cap * sizeof *v);
+            if (!w) {
+                free(v);
+                v = NULL;
+                break;
+            }
+            v = w;
+            cap *= 2;
+        }
+        snprintf(v[k].name, sizeof v[k].name, "%s", e->d_name);
+        v[k].bytes = (uint64_t)st.st_size;
+        v[k].used = st.st_mtim;
+        k++;
+    }
+    closedir(d);
+    if (v)
+        qsort(v, k, sizeof *v, by_use);
+    *n = k;
+    return v;
+}
+
+int edge_pack_cache_list(const char *dir, edge_pack_cache_entry_fn fn, void *arg)
+{
+    size_t n;
+    pack_file *v = pack_files(dir, &n);
+    if (!v)
+        return -1;
+    for (size_t i = n; i-- > 0;) { /* the most recently used first */
+        edge_pack_cache_entry e = {
+            .name = v[i].name, .bytes = v[i].bytes, .last_used = (int64_t)v[i].used.tv_sec};
+        char isa[32];
+        unsigned threads, format;
+        if (sscanf(v[i].name, "%*32[0-9a-f]-%31[a-z0-9]-t%u-f%u.pack", isa, &threads, &format) ==
+            3) {
+            snprintf(e.isa, sizeof e.isa, "%s", isa);
+            e.threads = threads;
+            e.current = format == PACK_FORMAT;
+        }
+        fn(&e, arg);
+    }
+    free(v);
+    return 0;
+}
+
+int edge_pack_cache_prune(const char *dir, uint64_t max_bytes, uint64_t *kept, size_t *removed)
+{
+    size_t n;
+    pack_file *v = pack_files(dir, &n);
+    if (!v)
+        return -1;
+    uint64_t total = 0;
+    size_t gone = 0;
+    for (size_t i = 0; i < n; i++)
+        total += v[i].bytes;
+    for (size_t i = 0; i < n && total > max_bytes; i++) { /* the least recently used first */
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%s", dir, v[i].name);
+        if (unlink(path) == 0) { /* a model mapping it keeps its pages until it goes */
+            total -= v[i].bytes;
+            gone++;
+        }
+    }
+    free(v);
+    if (kept)
+        *kept = total;
+    if (removed)
+        *removed = gone;
+    return 0;
+}

@@ -1,0 +1,191 @@
+/* tests/unit/test_pack_cache.c - the packed-weight cache (runtime/interp/pack_cache.c).
+ *
+ * Owns: checks that a model opened with a cache directory packs and writes its file once
+ * (EDGE_PACK_WRITTEN), that the next open takes every packed weight from it (EDGE_PACK_HIT) and
+ * answers bit for bit as a model packed in memory, at every kernel level this CPU has; that a
+ * file per kernel level and thread count is kept; that a corrupt, truncated or foreign file is
+ * rebuilt (EDGE_PACK_REBUILT) and never trusted (the answers stay exact, the file is valid
+ * again afterwards); and that a directory that cannot be written leaves the model working
+ * (EDGE_PACK_UNWRITTEN). Models from ../shared/models: mobilenet_v2_int8_nchw (packed GEMMs
+ * and depthwise), person_detect, and mobilenet_v1_025_128_quant_u8 (the uint8 kernels'). The hash
+ * is a test's own (the daemon passes BLAKE2b). */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "edge/runtime.h"
+
+static char models[3][1024], dir[64];
+
+/* Four FNV-1a 64 lanes with different seeds: enough to tell test files apart. */
+static void test_hash(const void *data, size_t len, unsigned char out[32], void *arg)
+{
+    (void)arg;
+    const uint8_t *p = data;
+    for (int lane = 0; lane < 4; lane++) {
+        uint64_t h = 1469598103934665603ull ^ (uint64_t)(lane * 0x9e3779b97f4a7c15ull);
+        for (size_t i = 0; i < len; i++)
+            h = (h ^ p[i]) * 1099511628211ull;
+        memcpy(out + 8 * lane, &h, 8);
+    }
+}
+
+static const edge_pack_cache cache = {.dir = dir, .hash = test_hash};
+
+/* Opens model I at ISA with THREADS (CACHED: through the cache), runs it on a fixed input,
+ * puts its first output into OUT (*N bytes); returns the cache's state. */
+static int run(int i, edge_isa isa, unsigned threads, bool cached, uint8_t *out, size_t *n,
+               char *path, size_t plen)
+{
+    const edge_model_options opt = {
+        .isa = isa, .threads = threads, .pack_cache = cached ? &cache : NULL};
+    edge_model *m = NULL;
+    edge_interp *it = NULL;
+    edge_error e;
+    if (edge_model_open(models[i], &opt, &m, &e))
+        fail_msg("%s: %s", models[i], e.message);
+    assert_int_equal(edge_interp_new(m, &it, &e), 0);
+    size_t bytes;
+    uint8_t *in = edge_interp_input(it, 0, &bytes);
+    for (size_t k = 0; k < bytes; k++)
+        in[k] = (uint8_t)(k * 131u + 7u);
+    assert_int_equal(edge_interp_invoke(it), 0);
+    const uint8_t *o = edge_interp_output(it, 0, &bytes);
+    assert_true(bytes <= 4096);
+    memcpy(out, o, bytes);
+    *n = bytes;
+    const char *p, *why;
+    const int state = edge_model_pack_cache(m, &p, &why);
+    if (path)
+        snprintf(path, plen, "%s", p ? p : "");
+    if (state == EDGE_PACK_REBUILT || state == EDGE_PACK_UNWRITTEN)
+        printf("# %s: %s\n", state == EDGE_PACK_REBUILT ? "rebuilt" : "not written", why);
+    edge_interp_free(it);
+    edge_model_unref(m);
+    return state;
+}
+
+static void expect_same(int i, edge_isa isa, unsigned threads, int want_state, char *path)
+{
+    uint8_t ref[4096], got[4096];
+    size_t nr, ng;
+    run(i, isa, threads, false, ref, &nr, NULL, 0);
+    assert_int_equal(run(i, isa, threads, true, got, &ng, path, 1024), want_state);
+    assert_int_equal(ng, nr);
+    assert_memory_equal(got, ref, nr);
+}
+
+static void test_written_then_hit(void **state)
+{
+    (void)state;
+    static const edge_isa levels[] = {EDGE_ISA_AUTO, EDGE_ISA_AVX2, EDGE_ISA_NEON};
+    for (int i = 0; i < 3; i++)
+        for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++) {
+            if (levels[l] != EDGE_ISA_AUTO && edge_isa_effective(levels[l]) != levels[l])
+                continue; /* not on this CPU */
+            char path[1024];
+            expect_same(i, levels[l], 1, EDGE_PACK_WRITTEN, path);
+            assert_int_equal(access(path, R_OK), 0);
+            expect_same(i, levels[l], 1, EDGE_PACK_HIT, path);
+            expect_same(i, levels[l], 1, EDGE_PACK_HIT, path);
+        }
+    /* the reference kernels pack nothing: no file */
+    char p0[1024], p1[1024], p2[1024];
+    expect_same(1, EDGE_ISA_SCALAR, 1, EDGE_PACK_NONE, p0);
+    /* another thread count is another file */
+    expect_same(0, EDGE_ISA_AUTO, 1, EDGE_PACK_HIT, p1);
+    expect_same(0, EDGE_ISA_AUTO, 2, EDGE_PACK_WRITTEN, p2);
+    assert_string_not_equal(p1, p2);
+    expect_same(0, EDGE_ISA_AUTO, 2, EDGE_PACK_HIT, p2);
+}
+
+/* PATH's byte at OFF (from the end when negative) flipped. */
+static void flip(const char *path, long off)
+{
+    const int fd = open(path, O_RDWR);
+    assert_true(fd >= 0);
+    struct stat st;
+    assert_int_equal(fstat(fd, &st), 0);
+    const off_t at = off < 0 ? st.st_size + off : off;
+    uint8_t b;
+    assert_int_equal(pread(fd, &b, 1, at), 1);
+    b ^= 0x5a;
+    assert_int_equal(pwrite(fd, &b, 1, at), 1);
+    close(fd);
+}
+
+static void test_bad_files_rebuilt(void **state)
+{
+    (void)state;
+    char path[1024], other[1024];
+    expect_same(0, EDGE_ISA_AUTO, 1, EDGE_PACK_HIT, path); /* from the test before, or */
+    /* a byte of a blob (the checksum finds it) */
+    flip(path, -100);
+    expect_same(0, EDGE_ISA_AUTO, 1, EDGE_PACK_REBUILT, path);
+    expect_same(0, EDGE_ISA_AUTO, 1, EDGE_PACK_HIT, path);
+    /* a byte of the header */
+    flip(path, 9);
+    expect_same(0, EDGE_ISA_AUTO, 1, EDGE_PACK_REBUILT, path);
+    /* truncated */
+    assert_int_equal(truncate(path, 5000), 0);
+    expect_same(0, EDGE_ISA_AUTO, 1, EDGE_PACK_REBUILT, path);
+    assert_int_equal(truncate(path, 10), 0);
+    expect_same(0, EDGE_ISA_AUTO, 1, EDGE_PACK_REBUILT, path);
+    /* another model's file under this one's name */
+    expect_same(1, EDGE_ISA_AUTO, 1, EDGE_PACK_HIT, other);
+    assert_int_equal(rename(other, path), 0);
+    expect_same(0, EDGE_ISA_AUTO, 1, EDGE_PACK_REBUILT, path);
+    expect_same(0, EDGE_ISA_AUTO, 1, EDGE_PACK_HIT, path);
+    expect_same(1, EDGE_ISA_AUTO, 1, EDGE_PACK_WRITTEN, other);
+}
+
+static void test_unwritable(void **state)
+{
+    (void)state;
+    static const edge_pack_cache gone = {.dir = "/nonexistent/edge-pack-cache", .hash = test_hash};
+    const edge_model_options opt = {.pack_cache = &gone};
+    edge_model *m = NULL;
+    edge_error e;
+    assert_int_equal(edge_model_open(models[1], &opt, &m, &e), 0);
+    assert_int_equal(edge_model_pack_cache(m, NULL, NULL), EDGE_PACK_UNWRITTEN);
+    edge_model_unref(m);
+}
+
+int main(void)
+{
+    const char *shared = getenv("EDGE_SHARED_DIR");
+    static const char *const names[3] = {"mobilenet_v2_int8_nchw", "person_detect",
+                                         "mobilenet_v1_025_128_quant_u8"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(models[i], sizeof models[i], "%s/models/%s/model.tflite",
+                 shared ? shared : "../shared", names[i]);
+        if (access(models[i], R_OK)) {
+            printf("SKIP: %s is not there (EDGE_SHARED_DIR)\n", models[i]);
+            return 77;
+        }
+    }
+    snprintf(dir, sizeof dir, "/tmp/edge-test-pack-XXXXXX");
+    if (!mkdtemp(dir))
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_written_then_hit),
+        cmocka_unit_test(test_bad_files_rebuilt),
+        cmocka_unit_test(test_unwritable),
+    };
+    const int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd))
+        return 1;
+    return rc;
+}

@@ -28,6 +28,7 @@
  * untouched; the failure goes to the log (one line), last_error and the
  * failure counter. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -280,6 +281,9 @@ void reg_pack_setup(dm_registry *r)
 
 void reg_pack_prune(dm_registry *r)
 {
+    /* the load packed in the heap, then moved the blobs into the file's mapping: the freed
+     * heap goes back (edged's malloc keeps up to 64 MiB otherwise: memory.c) */
+    malloc_trim(0);
     uint64_t kept;
     size_t removed = 0;
     if (r->pack.dir &&

@@ -119,19 +119,23 @@ static bool pack_valid(edge_model *m, const uint8_t *base, size_t size, const ui
     return true;
 }
 
-/* Maps PATH (private, writable: a prepare rewrites its blobs' headers in place) into *PM. */
+/* Maps PATH (private, writable: a prepare rewrites its blobs' headers in place) into *BASE and
+ * *SIZE: 0, or an errno value (ENOENT: there is none; EINVAL: empty or not a regular file). */
 static int pack_map(const char *path, size_t *size, uint8_t **base)
 {
     const int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return -1;
+        return errno;
     struct stat st;
     void *p = MAP_FAILED;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+    int rc = EINVAL;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
         p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+        rc = p == MAP_FAILED ? errno : 0;
+    }
     close(fd);
-    if (p == MAP_FAILED)
-        return -1;
+    if (rc)
+        return rc;
     *base = p;
     *size = (size_t)st.st_size;
     return 0;
@@ -165,10 +169,14 @@ void edge__pack_cache_open(edge_model *m)
     memcpy(m->pack_hash, hash, sizeof hash);
     uint8_t *base;
     size_t size;
-    if (pack_map(m->pack_path, &size, &base)) {
-        m->pack_state = errno == ENOENT ? EDGE_PACK_WRITTEN : EDGE_PACK_REBUILT;
-        if (errno != ENOENT)
-            set_why(m, EDGE_PACK_REBUILT, "it could not be mapped: %s", strerror(errno));
+    const int rc = pack_map(m->pack_path, &size, &base);
+    if (rc == ENOENT) {
+        m->pack_state = EDGE_PACK_WRITTEN; /* written after the prepares */
+        return;
+    }
+    if (rc) {
+        set_why(m, EDGE_PACK_REBUILT, "it could not be mapped: %s",
+                rc == EINVAL ? "empty, or not a regular file" : strerror(rc));
         return;
     }
     char why[160];

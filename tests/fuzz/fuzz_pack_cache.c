@@ -33,8 +33,7 @@ static edge_pack_cache cache = {.dir = dir, .hash = hash};
 static void setup(void)
 {
     const char *m = getenv("EDGE_FUZZ_MODEL");
-    snprintf(model, sizeof model, "%s",
-             m ? m : "../shared/models/person_detect/model.tflite");
+    snprintf(model, sizeof model, "%s", m ? m : "../shared/models/person_detect/model.tflite");
     snprintf(dir, sizeof dir, "/tmp/edge-fuzz-pack-XXXXXX");
     if (!mkdtemp(dir))
         abort();

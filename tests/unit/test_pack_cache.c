@@ -91,8 +91,9 @@ static void test_written_then_hit(void **state)
     static const edge_isa levels[] = {EDGE_ISA_AUTO, EDGE_ISA_AVX2, EDGE_ISA_NEON};
     for (int i = 0; i < 3; i++)
         for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++) {
-            if (levels[l] != EDGE_ISA_AUTO && edge_isa_effective(levels[l]) != levels[l])
-                continue; /* not on this CPU */
+            if (levels[l] != EDGE_ISA_AUTO && (edge_isa_effective(levels[l]) != levels[l] ||
+                                               edge_isa_effective(EDGE_ISA_AUTO) == levels[l]))
+                continue; /* not on this CPU, or the level auto ran (valgrind hides AVX-512) */
             char path[1024];
             expect_same(i, levels[l], 1, EDGE_PACK_WRITTEN, path);
             assert_int_equal(access(path, R_OK), 0);
@@ -128,7 +129,10 @@ static void test_bad_files_rebuilt(void **state)
 {
     (void)state;
     char path[1024], other[1024];
-    expect_same(0, EDGE_ISA_AUTO, 1, EDGE_PACK_HIT, path); /* from the test before, or */
+    uint8_t out[4096];
+    size_t n;
+    run(0, EDGE_ISA_AUTO, 1, true, out, &n, path, sizeof path); /* the file is there */
+    expect_same(0, EDGE_ISA_AUTO, 1, EDGE_PACK_HIT, path);
     /* a byte of a blob (the checksum finds it) */
     flip(path, -100);
     expect_same(0, EDGE_ISA_AUTO, 1, EDGE_PACK_REBUILT, path);
@@ -142,6 +146,7 @@ static void test_bad_files_rebuilt(void **state)
     assert_int_equal(truncate(path, 10), 0);
     expect_same(0, EDGE_ISA_AUTO, 1, EDGE_PACK_REBUILT, path);
     /* another model's file under this one's name */
+    run(1, EDGE_ISA_AUTO, 1, true, out, &n, other, sizeof other);
     expect_same(1, EDGE_ISA_AUTO, 1, EDGE_PACK_HIT, other);
     assert_int_equal(rename(other, path), 0);
     expect_same(0, EDGE_ISA_AUTO, 1, EDGE_PACK_REBUILT, path);

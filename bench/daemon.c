@@ -234,8 +234,8 @@ static long smaps_kb(pid_t pid, const char *field)
     return kb;
 }
 
-/* Over PID's mappings of model files (*.tflite): Rss and Pss in KiB (Pss splits each page among
- * the processes that map it). */
+/* Over PID's mappings of model files (*.tflite) and packed-weight cache files (*.pack): Rss and
+ * Pss in KiB (Pss splits each page among the processes that map it). */
 static void smaps_models(pid_t pid, long *rss, long *pss)
 {
     char path[64], line[4096];
@@ -246,7 +246,7 @@ static void smaps_models(pid_t pid, long *rss, long *pss)
     while (f && fgets(line, sizeof line, f)) {
         const char *dash = strchr(line, '-'), *space = strchr(line, ' ');
         if (isxdigit((unsigned char)line[0]) && dash && space && dash < space)
-            model = strstr(line, ".tflite\n") != NULL; /* a mapping's header line */
+            model = strstr(line, ".tflite\n") || strstr(line, ".pack\n"); /* a mapping's header */
         else if (model && !strncmp(line, "Rss:", 4))
             *rss += atol(line + 4);
         else if (model && !strncmp(line, "Pss:", 4))
@@ -479,7 +479,8 @@ int main(int argc, char **argv)
         printf("   the second edged (its start found the cache warm): anonymous beyond the arenas "
                "%.0f KiB (target <= 4096)\n",
                anon_b);
-        printf("   two edged processes on the same repository: model file pages resident %ld + "
+        printf("   two edged processes on the same repository: model and cache file pages resident "
+               "%ld + "
                "%ld KiB, proportional (Pss) %ld + %ld KiB = %.2f of resident (0.50: every page "
                "shared; one process alone: Rss %ld, Pss %ld KiB)\n",
                rss_a, rss_b, pss_a, pss_b,

@@ -303,33 +303,33 @@ static int put_gauge(dm_entry *e, void *arg)
     return 0;
 }
 
-/* Each version's bytes: the file's (mapped: page cache the kernel shares and can drop; private:
- * a copy in edged's own memory) and what was prepared from it (anonymous). */
+/* One family of each version's bytes: the file's (mapped: page cache the kernel shares and can
+ * drop; private: a copy in edged's own memory), what was prepared from it in edged's own memory,
+ * and the packed weights mapped from the packed-weight cache. */
+typedef struct memory_ctx {
+    FILE *f;
+    enum { M_FILE, M_PREPARED, M_CACHED } kind;
+} memory_ctx;
+
 static int put_memory(dm_entry *e, void *arg)
 {
-    const bool prepared = *(const bool *)((void **)arg)[1];
-    FILE *f = ((void **)arg)[0];
+    static const char *const name[] = {"edged_model_file_bytes", "edged_model_prepared_bytes",
+                                       "edged_model_cached_bytes"};
+    const memory_ctx *c = arg;
     dm_version *vs[DM_MAX_VERSIONS];
     const size_t n = dm_entry_versions(e, vs, DM_MAX_VERSIONS);
     for (size_t i = 0; i < n; i++) {
-        const char *why;
-        const bool mapped = dm_version_file(vs[i], &why);
-        fprintf(f, "%s{model=\"",
-                prepared ? "edged_model_prepared_bytes" : "edged_model_file_bytes");
-        put_label(f, dm_entry_name(e));
-        fprintf(f, "\",version=\"%lld\"", (long long)vs[i]->version);
-        if (!prepared)
-            fprintf(f, ",backing=\"%s\"", mapped ? "mapped" : "private");
         const edge_model *m = vs[i]->model;
-        fprintf(f, "} %zu\n",
-                prepared ? edge_model_prepared_bytes(m) - edge_model_cached_bytes(m)
-                         : edge_model_file_bytes(m));
-        if (prepared) { /* what of it is mapped from the packed-weight cache */
-            fprintf(f, "edged_model_cached_bytes{model=\"");
-            put_label(f, dm_entry_name(e));
-            fprintf(f, "\",version=\"%lld\"} %zu\n", (long long)vs[i]->version,
-                    edge_model_cached_bytes(m));
-        }
+        fprintf(c->f, "%s{model=\"", name[c->kind]);
+        put_label(c->f, dm_entry_name(e));
+        fprintf(c->f, "\",version=\"%lld\"", (long long)vs[i]->version);
+        const char *why;
+        if (c->kind == M_FILE)
+            fprintf(c->f, ",backing=\"%s\"", dm_version_file(vs[i], &why) ? "mapped" : "private");
+        fprintf(c->f, "} %zu\n",
+                c->kind == M_FILE       ? edge_model_file_bytes(m)
+                : c->kind == M_PREPARED ? edge_model_prepared_bytes(m) - edge_model_cached_bytes(m)
+                                        : edge_model_cached_bytes(m));
     }
     return 0;
 }
@@ -472,18 +472,21 @@ char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)
                  "Versions loaded (at start, by hot reload, on request) and loads that failed "
                  "(the version serving before stays).");
         dm_registry_foreach(r, put_loads, f);
-        bool prepared = false;
-        void *ma[2] = {f, &prepared};
+        memory_ctx mc = {.f = f, .kind = M_FILE};
         put_head(f, "edged_model_file_bytes", "gauge",
                  "Bytes of the version's model file: backing mapped (the file's pages: page "
                  "cache, shared, the kernel can drop them) or private (a copy in edged's memory).");
-        dm_registry_foreach(r, put_memory, ma);
-        prepared = true;
+        dm_registry_foreach(r, put_memory, &mc);
+        mc.kind = M_PREPARED;
         put_head(f, "edged_model_prepared_bytes", "gauge",
                  "Bytes edged prepared from the version's file (packed weights, multipliers) in "
-                 "its own (anonymous) memory; edged_model_cached_bytes: packed weights mapped "
-                 "from the packed-weight cache instead (page cache).");
-        dm_registry_foreach(r, put_memory, ma);
+                 "its own (anonymous) memory.");
+        dm_registry_foreach(r, put_memory, &mc);
+        mc.kind = M_CACHED;
+        put_head(f, "edged_model_cached_bytes", "gauge",
+                 "Packed weights of the version mapped from the packed-weight cache ([models] "
+                 "cache_dir): page cache, not edged's own memory.");
+        dm_registry_foreach(r, put_memory, &mc);
         size_t held;
         unsigned long broken;
         dm_leases_counts(&held, &broken);

@@ -228,8 +228,10 @@ static void log_partitions(const load_job *j, const load_item *it)
 static int open_item(const load_job *j, load_item *it, edge_error *err)
 {
     const int fd = open(it->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return edge_model_open(it->path, &j->opt, &it->model, err); /* its error, in its words */
+    if (fd < 0) {
+        snprintf(err->message, sizeof err->message, "cannot open: %s", strerror(errno));
+        return err->code = EDGE_EIO;
+    }
     struct stat st;
     if (fstat(fd, &st) == 0)
         it->st = st; /* what was opened, if the name moved on since the scan */

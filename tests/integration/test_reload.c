@@ -1231,6 +1231,13 @@ static void test_pack_cache(void **state)
     assert_int_equal(dfx_log_count(&F, "packed, now cached"), 1);
     cache_file(cache, pack, sizeof pack);
     assert_true(metric(c, "edged_model_cached_bytes{model=\"digits\",version=\"1\"}") > 0);
+    char *text = NULL;
+    size_t tlen = 0;
+    assert_int_equal(edge_client_metrics(c, &text, &tlen), 0);
+    /* a family of its own, not interleaved with the prepared bytes (Prometheus' text format) */
+    assert_non_null(
+        strstr(text, "# TYPE edged_model_cached_bytes gauge\nedged_model_cached_bytes{"));
+    free(text);
     edge_client_free(c);
     assert_int_equal(dfx_stop(&F, SIGTERM), 0);
 

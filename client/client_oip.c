@@ -392,6 +392,17 @@ int edge_client_repository_index(edge_client *c, edge_client_index **out)
         m->loading = json_is_true(json_object_get(e, "loading"));
         m->file = dup_str(json_object_get(e, "file"));
         m->file_note = dup_str(json_object_get(e, "file_note"));
+        m->has_residency = json_is_boolean(json_object_get(e, "resident"));
+        m->resident = json_is_true(json_object_get(e, "resident"));
+        m->pinned = json_is_true(json_object_get(e, "pinned"));
+        m->evicted = json_is_true(json_object_get(e, "evicted"));
+        m->on_demand = json_is_true(json_object_get(e, "on_demand"));
+        m->mapped_bytes = json_integer_value(json_object_get(e, "mapped_bytes"));
+        m->private_bytes = json_integer_value(json_object_get(e, "private_bytes"));
+        m->arenas_bytes = json_integer_value(json_object_get(e, "arenas_bytes"));
+        m->last_use_ms = json_integer_value(json_object_get(e, "last_use_ms"));
+        m->loads = json_integer_value(json_object_get(e, "loads"));
+        m->evictions = json_integer_value(json_object_get(e, "evictions"));
         x->n++;
     }
     json_decref(j);

@@ -185,8 +185,9 @@ typedef struct model_row {
     const char *last_error;
     int64_t loaded_at_ms; /* the newest version's */
     bool loading;
-    const char *file;      /* "mapped" or "private" (any version private: private) */
-    const char *file_note; /* why a version is a private copy */
+    const char *file;                   /* "mapped" or "private" (any version private: private) */
+    const char *file_note;              /* why a version is a private copy */
+    const edge_client_model_entry *mem; /* its residency (NULL: the server did not say) */
 } model_row;
 
 static void append_list(char *buf, size_t cap, const char *item)
@@ -230,6 +231,8 @@ static size_t group_index(const edge_client_index *x, model_row *rows)
             rows[k].file = e->file;
         if (e->file_note && *e->file_note)
             rows[k].file_note = e->file_note;
+        if (e->has_residency)
+            rows[k].mem = e;
     }
     return n;
 }
@@ -252,6 +255,15 @@ static json_t *index_json(const edge_client_index *x, const model_row *rows, siz
             json_object_set_new(o, "file", json_string(rows[k].file));
         if (o && rows[k].file_note)
             json_object_set_new(o, "file_note", json_string(rows[k].file_note));
+        const edge_client_model_entry *m = rows[k].mem;
+        if (o && m)
+            json_object_update_new(
+                o, json_pack("{s:b, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I}", "resident",
+                             m->resident, "on_demand", m->on_demand, "pinned", m->pinned, "evicted",
+                             m->evicted, "mapped_bytes", (json_int_t)m->mapped_bytes,
+                             "private_bytes", (json_int_t)m->private_bytes, "arenas_bytes",
+                             (json_int_t)m->arenas_bytes, "last_use_ms", (json_int_t)m->last_use_ms,
+                             "loads", (json_int_t)m->loads, "evictions", (json_int_t)m->evictions));
         json_array_append_new(arr, o);
     }
     return arr;
@@ -275,8 +287,9 @@ int edgectl_models(int argc, char **argv)
     if (o.json) {
         print_json(index_json(x, rows, n));
     } else {
-        printf("%-24s %-10s %-12s %-19s %-10s %-8s %s\n", "MODEL", "VERSIONS", "STATE", "LOADED",
-               "POLICY", "FILE", "LAST ERROR");
+        printf("%-24s %-10s %-12s %-19s %-10s %-8s %-8s %8s %8s %8s %-8s %5s %5s %s\n", "MODEL",
+               "VERSIONS", "STATE", "LOADED", "POLICY", "FILE", "RESIDENT", "MAPPED", "PRIVATE",
+               "ARENAS", "USED", "LOADS", "EVICT", "LAST ERROR");
         for (size_t k = 0; k < n; k++) {
             char when[32] = "-";
             if (rows[k].loaded_at_ms) {
@@ -285,24 +298,45 @@ int edgectl_models(int argc, char **argv)
                 if (localtime_r(&t, &tm))
                     strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &tm);
             }
-            /* an unavailable model's reason is its last error */
-            const char *err = rows[k].last_error ? rows[k].last_error : rows[k].reason;
-            /* states in operators' words: READY (+LOADING while a reload runs),
-             * LOADING, FAILED (nothing serves: the reason says why), UNLOADED */
-            char state[80];
+            const edge_client_model_entry *m = rows[k].mem;
             const bool unavailable = !strcmp(rows[k].state, "UNAVAILABLE");
+            const bool lazy = m && m->on_demand && unavailable; /* the memory budget */
+            /* an unavailable model's reason is its last error */
+            const char *err = rows[k].last_error ? rows[k].last_error
+                              : lazy             ? "its next request loads it"
+                                                 : rows[k].reason;
+            /* states in operators' words: READY (+LOADING while a reload runs),
+             * LOADING, FAILED (nothing serves: the reason says why), UNLOADED, EVICTED and
+             * ON DEMAND (not resident under the memory budget) */
+            char state[80];
             snprintf(
                 state, sizeof state, "%s%s",
-                unavailable ? (rows[k].reason && !strcmp(rows[k].reason, "unloaded") ? "UNLOADED"
-                                                                                     : "FAILED")
+                lazy          ? (m->evicted ? "EVICTED" : "ON DEMAND")
+                : unavailable ? (rows[k].reason && !strcmp(rows[k].reason, "unloaded") ? "UNLOADED"
+                                                                                       : "FAILED")
                 : rows[k].state[0] ? rows[k].state
                                    : "-",
                 rows[k].loading && !unavailable && strcmp(rows[k].state, "LOADING") ? "+LOADING"
                                                                                     : "");
-            printf("%-24s %-10s %-12s %-19s %-10s %-8s %s\n", rows[k].name,
-                   rows[k].versions[0] ? rows[k].versions : "-", state, when,
+            char mapped[16] = "-", priv[16] = "-", arenas[16] = "-", used[16] = "-";
+            char loads[24] = "-", evict[24] = "-";
+            if (m) {
+                edgectl_bytes(m->mapped_bytes, mapped, sizeof mapped);
+                edgectl_bytes(m->private_bytes, priv, sizeof priv);
+                edgectl_bytes(m->arenas_bytes, arenas, sizeof arenas);
+                edgectl_ago(m->last_use_ms, used, sizeof used);
+                snprintf(loads, sizeof loads, "%lld", (long long)m->loads);
+                snprintf(evict, sizeof evict, "%lld", (long long)m->evictions);
+            }
+            printf("%-24s %-10s %-12s %-19s %-10s %-8s %-8s %8s %8s %8s %-8s %5s %5s %s\n",
+                   rows[k].name, rows[k].versions[0] ? rows[k].versions : "-", state, when,
                    rows[k].policy ? rows[k].policy : "-", rows[k].file ? rows[k].file : "-",
-                   err ? err : "");
+                   !m            ? "-"
+                   : m->pinned   ? "pinned"
+                   : m->resident ? "yes"
+                   : m->evicted  ? "evicted"
+                                 : "no",
+                   mapped, priv, arenas, used, loads, evict, err ? err : "");
         }
         for (size_t k = 0; k < n; k++) /* why the memory cannot be shared or dropped */
             if (rows[k].file_note)

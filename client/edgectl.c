@@ -6,6 +6,7 @@
  * libedgeclient (edgectl_daemon.h). */
 #include <stdint.h>
 #include <stdio.h>
+#include <time.h>
 #include <string.h>
 
 #include "edgectl.h"
@@ -52,6 +53,37 @@ static void usage(FILE *f)
                "Exit codes: 0 success, 1 the model was refused, the run failed or the daemon\n"
                "            answered with an error, 2 bad command line, 3 a file could not be\n"
                "            read or written, 4 the daemon is not running or unreachable.\n");
+}
+
+void edgectl_bytes(int64_t n, char *buf, size_t len)
+{
+    static const char unit[] = "KMGT";
+    if (n < 1024) {
+        snprintf(buf, len, "%lld", (long long)n);
+        return;
+    }
+    double v = (double)n / 1024;
+    int u = 0;
+    while (v >= 1024 && u < 3)
+        v /= 1024, u++;
+    snprintf(buf, len, v < 10 ? "%.1f%c" : "%.0f%c", v, unit[u]);
+}
+
+void edgectl_ago(int64_t when_ms, char *buf, size_t len)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    const int64_t s = ((int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000 - when_ms) / 1000;
+    if (!when_ms)
+        snprintf(buf, len, "-");
+    else if (s < 120)
+        snprintf(buf, len, "%llds", (long long)(s > 0 ? s : 0));
+    else if (s < 7200)
+        snprintf(buf, len, "%lldm", (long long)s / 60);
+    else if (s < 172800)
+        snprintf(buf, len, "%lldh", (long long)s / 3600);
+    else
+        snprintf(buf, len, "%lldd", (long long)s / 86400);
 }
 
 void edgectl_json_str(FILE *f, const char *s)

@@ -35,6 +35,10 @@ void edgectl_inspect_graphs_json(const edge_model *m);
 
 /* JSON string with escapes, quotes included. */
 void edgectl_json_str(FILE *f, const char *s);
+/* N bytes for people: "812K", "3.4M", "1.2G" (powers of 1024). */
+void edgectl_bytes(int64_t n, char *buf, size_t len);
+/* How long ago WHEN_MS (ms since the epoch) was: "4s", "12m", "3h", "2d"; "-" for 0. */
+void edgectl_ago(int64_t when_ms, char *buf, size_t len);
 /* "[1,96,96,1]" */
 void edgectl_print_shape(FILE *f, const int32_t *dims, int rank);
 

@@ -124,6 +124,16 @@ const opt dm_config_options[] = {
      "Most bytes of packed-weight cache files kept in cache_dir; past it the least recently "
      "used files go (a model using one keeps its mapping; its next load packs again).",
      NULL},
+    {"models", "memory_budget", NULL, OPT_BYTES, FIELD(memory_budget), 0, 1 * TIB, "0", false,
+     "Most bytes of edged's own memory the models may take together: each resident version's "
+     "private data (prepared weights not in the packed-weight cache, a private copy of its "
+     "file) plus its activation arena once per worker. Mapped model and cache files are page "
+     "cache, counted apart. With a budget, models load on their first request (those whose "
+     "model.conf says pin = yes at start, and are never evicted), and when a load needs room the "
+     "least recently used models are unloaded; a request for a model not resident waits for its "
+     "load within its deadline ([scheduler] default_timeout_ms) or is answered 503 with "
+     "Retry-After. 0: no budget, every model loads at start and stays.",
+     NULL},
     {"models", "max_arena_bytes", NULL, OPT_BYTES, FIELD(max_arena_bytes), 4 * KIB, 1 * TIB, "512M",
      false,
      "Largest activation arena of one interpreter (each worker has one per model version); a "

@@ -12,6 +12,7 @@
  *   registry.c      model repository: entries, versions, load/unload, listeners (registry_impl.h)
  *   registry_scan.c what is on disk: NAME.tflite and NAME/VERSION/model.tflite, the scan
  *   registry_load.c syncing a model with the disk: load jobs off the loop, swapping versions in
+ *   registry_budget.c the memory budget: what models are charged, evictions, waits for loads
  *   byname.c        records kept sorted by name (registry entries, metrics per model; byname.h)
  *   modelconf.c     NAME/model.conf: version policy, back end, pin_io (modelconf.h)
  *   watch.c         inotify on the repository, coalesced changes
@@ -114,6 +115,7 @@ typedef struct dm_config {
     uint64_t max_arena_bytes;  /* [models] per interpreter */
     char cache_dir[256];       /* [models] packed-weight cache: "auto", a folder, "" = none */
     uint64_t cache_max_bytes;  /* [models] bound on the cache's files */
+    uint64_t memory_budget;    /* [models] models' own bytes at most (0: none; registry.c) */
     int kernel_isa;            /* [models] kernels: an edge_isa (EDGE_ISA_AUTO = best) */
     uint32_t intra_op_threads; /* [models] threads of one inference */
     uint32_t watch;            /* [models] 1: reload changed models (inotify) */
@@ -305,6 +307,7 @@ void dm_registry_unlisten(dm_registry *r, dm_model_listener cb, void *arg);
 /* Models serving (with at least one version) and their versions. */
 typedef struct dm_census {
     size_t models, versions;
+    size_t on_demand; /* models not resident under the memory budget (not in MODELS) */
 } dm_census;
 dm_census dm_registry_census(dm_registry *r);
 /* Iterate names in sorted order; CB returns non-zero to stop. */
@@ -317,6 +320,8 @@ const char *dm_entry_last_error(const dm_entry *e);
 bool dm_entry_loading(const dm_entry *e); /* a load is in flight */
 /* Unloaded on request (it stays so until loaded again). */
 bool dm_entry_unloaded(const dm_entry *e);
+/* Not resident under the memory budget: its next request loads it (dm_registry_want). */
+bool dm_entry_lazy(const dm_entry *e);
 /* Serves nothing because every file it had left the repository. */
 bool dm_entry_gone(const dm_entry *e);
 /* model.conf as the last sync read it (modelconf.h; the defaults for NAME.tflite). */
@@ -327,6 +332,41 @@ const struct dm_model_conf *dm_entry_conf(const dm_entry *e);
 struct edge_labels;
 const struct edge_labels *dm_entry_labels(const dm_entry *e);
 #define DM_LABELS_MAX_BYTES (1024 * 1024) /* a labels file at most */
+
+/* The memory budget ([models] memory_budget; registry_budget.c). With one, models load on
+ * their first request (pinned ones at start) and the least recently used go when a load needs
+ * room. A front end that finds no version of a model asks dm_registry_want: 1, go on (resident,
+ * or not a model that loads on demand: dm_registry_get's error stands); 0, CB runs on the loop
+ * thread (possibly before this returns) once the load ended (RC 0: look again) or DEADLINE_NS
+ * (CLOCK_MONOTONIC, 0: none) passed (RC -1, ERR: answer 503 with Retry-After); -1, refused now
+ * (too many requests wait for loads, or stopping: ERR says; 503 with Retry-After). */
+int dm_registry_want(dm_registry *r, const char *name, uint64_t deadline_ns, dm_load_cb cb,
+                     void *arg, char *err, size_t len);
+/* dm_registry_get for the front ends that cannot wait (MQTT, D-Bus, Frigate): a model not
+ * resident starts loading, and the caller answers 503 with ERR (it says to try again). */
+dm_version *dm_registry_get_or_load(dm_registry *r, const char *name, int64_t v, char *err,
+                                    size_t len);
+/* Whether E may be evicted (request.c's): 0 idle, 1 requests queued (they still run on the
+ * evicted version: idle models go first), 2 never (live sequences keep state in it). */
+void dm_registry_set_busy(dm_registry *r, int (*busy)(dm_entry *e, void *arg), void *arg);
+typedef struct dm_budget {
+    uint64_t budget, used; /* bytes (budget 0: none); used: what the resident versions take */
+    unsigned interps;      /* arenas charged per version (one per worker) */
+} dm_budget;
+dm_budget dm_registry_budget(const dm_registry *r);
+/* One model's residency: what its versions take by kind, and its history. */
+typedef struct dm_residency {
+    bool resident;          /* serving versions */
+    bool lazy;              /* on disk, not resident: its next request loads it */
+    bool evicted;           /* lazy because the budget unloaded it */
+    bool pinned;            /* model.conf pin = yes */
+    uint64_t mapped_bytes;  /* its files' and packed-weight cache pages (page cache) */
+    uint64_t private_bytes; /* edged's own: prepared data, private copies (charged) */
+    uint64_t arena_bytes;   /* arenas, once per interpreter (charged) */
+    int64_t last_use_ms;    /* CLOCK_REALTIME of its last request or load; 0: never */
+    uint64_t loads, evictions;
+} dm_residency;
+void dm_entry_residency(const dm_registry *r, const dm_entry *e, dm_residency *out);
 
 /* Appends ITEM to the singly linked queue HEAD .. TAIL through ITEM's LINK field (the
  * arguments are lvalues, evaluated more than once). */
@@ -607,6 +647,8 @@ void dm_request_detach(dm_daemon *d);
 /* ---------------------------------------------------------------- memory.c */
 /* glibc's malloc settings for edged (at start, before any allocation). */
 void dm_memory_init(void);
+/* The same when [models] memory_budget is set: freed model memory goes back at once. */
+void dm_memory_budgeted(void);
 /* Freed heap goes back to the system a second from now (after a large request
  * body or MQTT payload: glibc keeps up to 64 MiB otherwise). Loop thread. */
 void dm_trim_soon(dm_daemon *d);

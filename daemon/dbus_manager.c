@@ -439,7 +439,8 @@ static int infer_call(sd_bus_message *m, dm_dbus *b, bool with_options, sd_bus_e
     if (rc < 0)
         return rc;
     char why[512];
-    _cleanup_(dm_version_unrefp) dm_version *v = dm_registry_get(d->reg, name, -1, why, sizeof why);
+    _cleanup_(dm_version_unrefp) dm_version *v =
+        dm_registry_get_or_load(d->reg, name, -1, why, sizeof why);
     if (!v)
         return sd_bus_error_setf(err, ERR_NO_SUCH_MODEL, "%s", why);
     const size_t n_in = edge_model_input_count(v->model);

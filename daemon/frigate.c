@@ -333,7 +333,7 @@ static void infer(fr_req *q, const json_t *hdr, const zmq_msg_t *tensor)
     }
     snprintf(q->model, sizeof q->model, "%s", f->d->cfg.frigate_model);
     char err[320];
-    dm_version *v = dm_registry_get(f->d->reg, q->model, -1, err, sizeof err);
+    dm_version *v = dm_registry_get_or_load(f->d->reg, q->model, -1, err, sizeof err);
     if (!v) {
         reply_error(q, "%s", err);
         return;

@@ -142,6 +142,11 @@ uint8_t *dm_http_take_body(dm_exchange *x, size_t *len)
     return b;
 }
 
+void dm_http_set_retry_after(dm_exchange *x, uint32_t seconds)
+{
+    x->retry_after = seconds;
+}
+
 bool dm_http_gone(const dm_exchange *x)
 {
     return x->c->closing;

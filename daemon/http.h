@@ -51,6 +51,8 @@ void dm_http_reply(dm_exchange *x, dm_http_response *r);
 /* A JSON {"error": MESSAGE} reply with STATUS. */
 void dm_http_error(dm_exchange *x, int status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The next reply of X carries Retry-After: SECONDS (a 503 for a model loading). */
+void dm_http_set_retry_after(dm_exchange *x, uint32_t seconds);
 /* The client went away: a reply would be dropped. */
 bool dm_http_gone(const dm_exchange *x);
 /* The inference R answers this exchange: cancelled (dm_sched_cancel) when the
@@ -67,5 +69,10 @@ char *dm_http_error_body(const char *msg, size_t *len);
 
 /* oip.c: route and answer one request (loop thread). */
 void dm_oip_handle(dm_daemon *d, dm_exchange *x);
+/* oip.c: X names model NAME, which has no version to serve: when it loads on demand (the memory
+ * budget), X waits for the load within [scheduler] default_timeout_ms and is handled again
+ * (dm_oip_handle) once it is in, or answered 503 with Retry-After; true then (X is answered, or
+ * will be). False: NAME does not load on demand (answer X with the lookup's error). */
+bool dm_oip_wait_model(dm_daemon *d, dm_exchange *x, const char *name);
 
 #endif

@@ -355,6 +355,8 @@ static int start(app *a)
         dm_log(DM_LOG_ERROR, "out of memory");
         return 1;
     }
+    if (d->cfg.memory_budget)
+        dm_memory_budgeted();
     /* Model files are mapped under read leases; without the lease service, private copies. */
     if (dm_leases_init() == 0)
         dm_registry_use_leases(d->reg, true);
@@ -411,9 +413,14 @@ static int start(app *a)
            edge_isa_name(edge_isa_effective((edge_isa)d->cfg.kernel_isa)),
            edge_isa_name((edge_isa)d->cfg.kernel_isa), edge_isa_name(edge_isa_best()),
            d->cfg.intra_op_threads);
+    char demand[96] = "";
+    if (d->cfg.memory_budget)
+        snprintf(demand, sizeof demand,
+                 " and %zu more on demand ([models] memory_budget %llu bytes)", c.on_demand,
+                 (unsigned long long)d->cfg.memory_budget);
     dm_log(DM_LOG_INFO,
-           "edged %s ready on %s: %zu models (%zu versions) from %s, %u workers, queue depth %u",
-           EDGED_VERSION, d->cfg.socket_path, c.models, c.versions, d->cfg.models_dir,
+           "edged %s ready on %s: %zu models (%zu versions)%s from %s, %u workers, queue depth %u",
+           EDGED_VERSION, d->cfg.socket_path, c.models, c.versions, demand, d->cfg.models_dir,
            d->cfg.workers ? d->cfg.workers : (unsigned)(cpus > 0 ? cpus : 1), d->cfg.queue_depth);
     dm_service_ready(d->service);
     uv_run(d->loop, UV_RUN_DEFAULT);

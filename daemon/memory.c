@@ -21,6 +21,15 @@ void dm_memory_init(void)
     mallopt(M_TRIM_THRESHOLD, 64 << 20);
 }
 
+void dm_memory_budgeted(void)
+{
+    /* Under [models] memory_budget models come and go by design, and what an evicted one took
+     * must leave edged: large blocks (packed weights, arenas) are mapped and unmapped on their
+     * own, and the heap keeps little of what was freed. */
+    mallopt(M_MMAP_THRESHOLD, 256 << 10);
+    mallopt(M_TRIM_THRESHOLD, 1 << 20);
+}
+
 static void on_trim(uv_timer_t *t)
 {
     (void)t;

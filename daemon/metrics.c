@@ -334,6 +334,50 @@ static int put_memory(dm_entry *e, void *arg)
     return 0;
 }
 
+/* One family of each model's residency under the memory budget (registry_budget.c). */
+typedef struct residency_ctx {
+    FILE *f;
+    dm_registry *r;
+    size_t kind; /* index into RESIDENCY */
+} residency_ctx;
+
+static const struct {
+    const char *name, *type, *help;
+} residency[] = {
+    {"edged_model_resident", "gauge",
+     "1 while the model has versions in memory; 0 when it is not resident ([models] "
+     "memory_budget: its next request loads it) or serves nothing."},
+    {"edged_model_mapped_bytes", "gauge",
+     "Bytes of the model's files and packed-weight cache files its versions map (page cache)."},
+    {"edged_model_private_bytes", "gauge",
+     "Bytes of edged's own memory the model's versions hold (prepared data, private copies); "
+     "charged to [models] memory_budget."},
+    {"edged_model_arenas_bytes", "gauge",
+     "Bytes of activation arenas the model's versions may hold, one per worker; charged to "
+     "[models] memory_budget."},
+    {"edged_model_last_use_timestamp_seconds", "gauge",
+     "When the model last had a request (or was loaded for one), seconds since the epoch "
+     "(with a memory budget; 0: never)."},
+    {"edged_model_evictions_total", "counter",
+     "Times the model was unloaded to stay within [models] memory_budget."},
+};
+
+static int put_residency(dm_entry *e, void *arg)
+{
+    const residency_ctx *c = arg;
+    dm_residency x;
+    dm_entry_residency(c->r, e, &x);
+    const uint64_t v[] = {x.resident, x.mapped_bytes, x.private_bytes, x.arena_bytes,
+                          0,          x.evictions};
+    fprintf(c->f, "%s{model=\"", residency[c->kind].name);
+    put_label(c->f, dm_entry_name(e));
+    if (c->kind == 4)
+        fprintf(c->f, "\"} %.3f\n", (double)x.last_use_ms / 1000.0);
+    else
+        fprintf(c->f, "\"} %llu\n", (unsigned long long)v[c->kind]);
+    return 0;
+}
+
 static void put_one(FILE *f, const char *name, const char *type, const char *help, uint64_t v)
 {
     put_head(f, name, type, help);
@@ -487,6 +531,20 @@ char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)
                  "Packed weights of the version mapped from the packed-weight cache ([models] "
                  "cache_dir): page cache, not edged's own memory.");
         dm_registry_foreach(r, put_memory, &mc);
+        residency_ctx rc = {.f = f, .r = r};
+        for (rc.kind = 0; rc.kind < sizeof residency / sizeof residency[0]; rc.kind++) {
+            put_head(f, residency[rc.kind].name, residency[rc.kind].type, residency[rc.kind].help);
+            dm_registry_foreach(r, put_residency, &rc);
+        }
+        const dm_budget b = dm_registry_budget(r);
+        put_one(f, "edged_memory_budget_bytes", "gauge",
+                "[models] memory_budget: bytes the models' private data and arenas may take "
+                "together (0: no budget).",
+                b.budget);
+        put_one(f, "edged_memory_budget_used_bytes", "gauge",
+                "Bytes the resident models' private data and arenas take (what the budget "
+                "counts).",
+                b.used);
         size_t held;
         unsigned long broken;
         dm_leases_counts(&held, &broken);

@@ -51,6 +51,7 @@ void dm_model_conf_default(dm_model_conf *c)
     c->latest_n = 0;
     c->n_specific = 0;
     c->pin_io = false;
+    c->pin = false;
     edge_vision_input_default(&c->input);
     c->detection.type = EDGE_HEAD_AUTO;
     c->detection.coords = EDGE_COORDS_AUTO;
@@ -395,6 +396,7 @@ static int parse_word(const char *v, const char *const *words, size_t n, int *ou
 enum {
     K_POLICY,
     K_PIN,
+    K_RESIDENT,
     K_BACKEND,
     K_LABELS, /* [model] */
     K_RESIZE,
@@ -416,6 +418,7 @@ static const struct {
 } keys[K_COUNT] = {
     [K_POLICY] = {"model", "version_policy"},
     [K_PIN] = {"model", "pin_io"},
+    [K_RESIDENT] = {"model", "pin"},
     [K_BACKEND] = {"model", "backend"},
     [K_LABELS] = {"model", "labels"},
     [K_RESIZE] = {"input", "resize"},
@@ -455,6 +458,7 @@ static int set_key(dm_model_conf *c, int k, const char *value, char *msg, size_t
     switch (k) {
     case K_POLICY: return parse_policy(value, c, msg, len);
     case K_PIN: return parse_bool(value, &c->pin_io, msg, len);
+    case K_RESIDENT: return parse_bool(value, &c->pin, msg, len);
     case K_BACKEND:
         if (dm_backend_spec_check(value, msg, len))
             return -1;
@@ -731,6 +735,8 @@ void dm_model_conf_describe(const dm_model_conf *c, char *buf, size_t len)
     }
     if (c->pin_io)
         put(buf, len, &used, ", pin_io");
+    if (c->pin)
+        put(buf, len, &used, ", pinned");
     if (c->backend[0])
         put(buf, len, &used, ", backend %s", c->backend);
 }

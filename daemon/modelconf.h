@@ -13,6 +13,7 @@
  *   [model]
  *   version_policy = all | latest [N] | specific V[, V...]
  *   pin_io = yes | no
+ *   pin = yes | no           (with [models] memory_budget: loaded at start, never evicted)
  *   backend = auto | cpu | NAME[, NAME...]   (default: edged.conf's [backends] default)
  *   labels = FILE            (in the model's folder; default labels.txt when there)
  *   [input]                  how a picture becomes the input (image requests)
@@ -52,6 +53,7 @@ typedef struct dm_model_conf {
     int64_t specific[DM_MODELCONF_MAX_SPECIFIC];
     size_t n_specific;
     bool pin_io;
+    bool pin;          /* resident whatever the memory budget: loaded at start, never evicted */
     char backend[256]; /* "auto", "cpu", "a, b", or "" ([backends] default) */
     char labels[256];  /* [model] labels: a file name in the model's folder, or "" */
     edge_vision_input input;

@@ -472,7 +472,7 @@ static dm_version *find_version(dm_mqtt *m, const char *model, const mq_meta *x,
         *status = 400;
         return NULL;
     }
-    dm_version *ver = dm_registry_get(m->d->reg, model, v, err, errlen);
+    dm_version *ver = dm_registry_get_or_load(m->d->reg, model, v, err, errlen);
     if (!ver) {
         const dm_entry *e = dm_registry_entry(m->d->reg, model);
         *status = e && e->n_versions == 0 ? 503 : 404;

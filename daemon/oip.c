@@ -98,6 +98,8 @@ static const char *idle_reason(const dm_entry *e)
     const char *why = dm_entry_last_error(e);
     if (why && why[0])
         return why;
+    if (dm_entry_lazy(e) && !dm_entry_loading(e))
+        return "not resident ([models] memory_budget): its next request loads it";
     return dm_entry_loading(e) ? "loading" : "unloaded";
 }
 
@@ -114,13 +116,53 @@ static int64_t parse_version(route *rt, const char *s)
     return v;
 }
 
+typedef struct model_wait {
+    dm_daemon *d;
+    dm_exchange *x;
+} model_wait;
+
+static void model_loaded(const char *name, int rc, const char *err, void *arg)
+{
+    model_wait *w = arg;
+    dm_daemon *d = w->d;
+    dm_exchange *x = w->x;
+    free(w);
+    if (rc == 0) {
+        dm_oip_handle(d, x); /* the version is there now: as if it had just arrived */
+        return;
+    }
+    dm_http_set_retry_after(x, 1);
+    dm_http_error(x, 503, "%s", err);
+}
+
+bool dm_oip_wait_model(dm_daemon *d, dm_exchange *x, const char *name)
+{
+    model_wait *w = malloc(sizeof *w);
+    char err[320] = "out of memory";
+    int rc = -1;
+    if (w) {
+        *w = (model_wait){.d = d, .x = x};
+        rc = dm_registry_want(d->reg, name, dm_request_deadline_ns(&d->cfg, -1), model_loaded, w,
+                              err, sizeof err);
+    }
+    if (rc == 0)
+        return true; /* MODEL_LOADED answers */
+    free(w);
+    if (rc > 0)
+        return false;
+    dm_http_set_retry_after(x, 1);
+    dm_http_error(x, 503, "%s", err);
+    return true;
+}
+
 /* Version V (< 0: newest) of NAME with a reference, or an error reply (404
- * unknown model or version, 503 not loaded) and NULL. */
+ * unknown model or version, 503 not loaded) and NULL. A model not resident under the memory
+ * budget: NULL, and the request is handled again once it is in (or answered 503). */
 static dm_version *get_version(route *rt, const char *name, int64_t v)
 {
     char err[320];
     dm_version *ver = dm_registry_get(rt->d->reg, name, v, err, sizeof err);
-    if (ver)
+    if (ver || dm_oip_wait_model(rt->d, rt->x, name))
         return ver;
     const dm_entry *e = find_entry(rt->d, name);
     dm_http_error(rt->x, e && e->n_versions == 0 ? 503 : 404, "%s", err);
@@ -458,8 +500,8 @@ typedef struct unready {
 static int unready_cb(dm_entry *e, void *arg)
 {
     unready *u = arg;
-    if (e->n_versions > 0 || dm_entry_unloaded(e) || dm_entry_gone(e))
-        return 0;
+    if (e->n_versions > 0 || dm_entry_unloaded(e) || dm_entry_gone(e) || dm_entry_lazy(e))
+        return 0; /* a model not resident under the memory budget is ready: it loads on demand */
     json_array_append_new(u->list, json_pack("{s:s, s:s, s:s}", "name", dm_entry_name(e), "state",
                                              idle_state(e), "reason", idle_reason(e)));
     if (u->at < sizeof u->names) {
@@ -525,7 +567,23 @@ static void metrics(route *rt)
 typedef struct index_arg {
     json_t *list;
     bool ready_only;
+    dm_registry *reg;
 } index_arg;
+
+/* edged: E's residency under the memory budget (docs/protocol.md, the repository index) */
+static void put_residency(json_t *o, const index_arg *a, const dm_entry *e)
+{
+    dm_residency x;
+    dm_entry_residency(a->reg, e, &x);
+    if (o)
+        json_object_update_new(
+            o, json_pack("{s:b, s:b, s:b, s:b, s:I, s:I, s:I, s:I, s:I, s:I}", "resident",
+                         x.resident, "on_demand", x.lazy, "pinned", x.pinned, "evicted", x.evicted,
+                         "mapped_bytes", (json_int_t)x.mapped_bytes, "private_bytes",
+                         (json_int_t)x.private_bytes, "arenas_bytes", (json_int_t)x.arena_bytes,
+                         "last_use_ms", (json_int_t)x.last_use_ms, "loads", (json_int_t)x.loads,
+                         "evictions", (json_int_t)x.evictions));
+}
 
 static int index_cb(dm_entry *e, void *arg)
 {
@@ -563,18 +621,22 @@ static int index_cb(dm_entry *e, void *arg)
                           (json_int_t)(edge_model_prepared_bytes(m) - edge_model_cached_bytes(m)),
                           "cached_bytes", (json_int_t)edge_model_cached_bytes(m), "arena_bytes",
                           (json_int_t)edge_model_arena_bytes(m)));
+        put_residency(o, a, e);
         json_array_append_new(a->list, o);
     }
-    if (n == 0 && !a->ready_only)
-        json_array_append_new(a->list, json_pack("{s:s, s:s, s:s}", "name", dm_entry_name(e),
-                                                 "state", idle_state(e), "reason", idle_reason(e)));
+    if (n == 0 && !a->ready_only) {
+        json_t *o = json_pack("{s:s, s:s, s:s}", "name", dm_entry_name(e), "state", idle_state(e),
+                              "reason", idle_reason(e));
+        put_residency(o, a, e);
+        json_array_append_new(a->list, o);
+    }
     return 0;
 }
 
 static void repository_index(route *rt)
 {
     const dm_http_request *q = dm_http_req(rt->x);
-    index_arg a = {.list = json_array()};
+    index_arg a = {.list = json_array(), .reg = rt->d->reg};
     if (q->body_len) {
         json_error_t je;
         json_t *o = json_loadb((const char *)q->body, q->body_len, 0, &je);

@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <xxhash.h>
@@ -199,6 +200,11 @@ dm_registry *dm_registry_new(const dm_config *c)
     dm_registry *r = calloc(1, sizeof *r);
     if (r) {
         r->cfg = *c;
+        r->budget = c->memory_budget;
+        const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        /* an arena per worker, and the loop thread's when it runs cheap requests itself */
+        r->interps = (c->workers ? c->workers : (unsigned)(cpus > 0 ? cpus : 1)) +
+                     (c->inline_max_us ? 1u : 0u);
         reg_pack_setup(r);
     }
     return r;
@@ -238,6 +244,8 @@ void dm_registry_set_backends(dm_registry *r, dm_backends *bs)
 void dm_registry_set_loop(dm_registry *r, uv_loop_t *loop)
 {
     r->loop = loop;
+    if (r->budget)
+        reg_budget_start(r);
 }
 
 void dm_registry_use_leases(dm_registry *r, bool on)
@@ -308,6 +316,10 @@ int dm_version_file(const dm_version *v, const char **why)
 void dm_registry_close(dm_registry *r)
 {
     r->closing = true;
+    reg_budget_stop(r);
+    /* whoever waits is answered now, while the front ends that wait are there to answer */
+    for (size_t i = 0; i < r->entries.n; i++)
+        reg_finish_waiters(r, reg_entry_at(r, i), 1);
 }
 
 static int census_entry(dm_entry *e, void *arg)
@@ -315,12 +327,13 @@ static int census_entry(dm_entry *e, void *arg)
     dm_census *c = arg;
     c->models += e->n_versions > 0;
     c->versions += e->n_versions;
+    c->on_demand += e->n_versions == 0 && ((reg_entry *)e)->lazy;
     return 0;
 }
 
 dm_census dm_registry_census(dm_registry *r)
 {
-    dm_census c = {0, 0};
+    dm_census c = {0, 0, 0};
     if (r)
         dm_registry_foreach(r, census_entry, &c);
     return c;
@@ -333,12 +346,25 @@ bool dm_registry_idle(const dm_registry *r)
 
 dm_version *dm_registry_get(dm_registry *r, const char *name, int64_t v, char *err, size_t len)
 {
-    const reg_entry *e = reg_entry_find(r, name);
+    reg_entry *e = reg_entry_find(r, name);
     if (!e) {
         snprintf(err, len, "unknown model '%s'", name);
         return NULL;
     }
     const dm_entry *p = &e->pub;
+    if (p->n_versions == 0 && e->lazy) {
+        snprintf(err, len,
+                 "model '%s' is not resident (%s to stay within [models] memory_budget); its "
+                 "load has started: try again shortly",
+                 name, e->evicted ? "evicted" : "not loaded yet");
+        return NULL;
+    }
+    if (r->budget) { /* the least recently used go first */
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME_COARSE, &now);
+        e->last_use_ns = dm_now_ns();
+        e->last_use_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    }
     if (p->n_versions == 0) {
         snprintf(err, len, "model '%s' is not loaded%s%s", name, p->last_error[0] ? ": " : "",
                  p->last_error);
@@ -368,17 +394,18 @@ void dm_registry_load(dm_registry *r, const char *name, dm_load_cb cb, void *arg
         cb(name, -1, err, arg);
         return;
     }
-    reg_model_sync(r, name, true, cb, arg);
+    reg_model_sync(r, name, SYNC_EXPLICIT, cb, arg, 0);
 }
 
 int dm_registry_unload(dm_registry *r, const char *name, char *err, size_t len)
 {
     reg_entry *e = reg_entry_find(r, name);
-    if (!e || e->pub.n_versions == 0) {
+    if (!e || (e->pub.n_versions == 0 && !e->lazy)) {
         snprintf(err, len, "model '%s' is not loaded", name);
         return -1;
     }
     dm_entry *p = &e->pub;
+    e->lazy = false; /* not loaded on demand either, until loaded explicitly */
     for (size_t i = 0; i < p->n_versions; i++) {
         reg_emit(r, name, DM_MODEL_UNLOADED, p->versions[i]->version, "unloaded on request");
         reg_version_retire(p->versions[i]);
@@ -449,6 +476,11 @@ const char *dm_entry_last_error(const dm_entry *e)
 bool dm_entry_loading(const dm_entry *e)
 {
     return ((const reg_entry *)e)->job != NULL;
+}
+
+bool dm_entry_lazy(const dm_entry *e)
+{
+    return ((const reg_entry *)e)->lazy;
 }
 
 bool dm_entry_unloaded(const dm_entry *e)

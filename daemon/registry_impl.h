@@ -39,10 +39,12 @@ typedef struct reg_version {
 
 typedef struct load_job load_job; /* registry_load.c */
 
-/* A caller of dm_registry_load waiting for the model to settle. */
+/* A caller of dm_registry_load (or of dm_registry_want: with a deadline) waiting for the model
+ * to settle. */
 typedef struct waiter {
     dm_load_cb cb;
     void *arg;
+    uint64_t deadline_ns; /* CLOCK_MONOTONIC; 0: none (dm_registry_load's) */
     struct waiter *next;
 } waiter;
 
@@ -55,6 +57,14 @@ typedef struct reg_entry {
     dm_model_conf conf;
     edge_labels labels; /* NAME/labels.txt or model.conf's labels (empty: none) */
     bool copy_logged;   /* a version served from a private copy was logged */
+    /* the memory budget (registry_budget.c) */
+    bool lazy;            /* on disk, not resident: its first request loads it */
+    bool evicted;         /* lazy because the budget unloaded it (else: not loaded yet) */
+    uint64_t est;         /* its charge when last resident, or its file's size before */
+    uint64_t reserved;    /* EST, reserved in the budget for the load in flight */
+    uint64_t last_use_ns; /* CLOCK_MONOTONIC of its last request (LRU) */
+    int64_t last_use_ms;  /* CLOCK_REALTIME of the same, for people; 0: never */
+    uint64_t evictions;
 } reg_entry;
 
 struct dm_registry {
@@ -70,6 +80,15 @@ struct dm_registry {
     bool closing;
     dm_byname entries; /* reg_entry, sorted by name */
     size_t oom;        /* syncs that ran out of memory (a scan counts them as failed) */
+    /* the memory budget (registry_budget.c) */
+    uint64_t budget;    /* [models] memory_budget (0: none) */
+    uint64_t reserved;  /* estimates of the loads in flight on demand */
+    unsigned interps;   /* interpreters (arenas) a version may have: one per worker */
+    size_t waiting;     /* waiters with a deadline, at most WAIT_MAX */
+    uv_timer_t *expiry; /* fires at the earliest waiter's deadline */
+    uint64_t armed_ns;  /* when it fires (0: stopped) */
+    int (*busy)(dm_entry *e, void *arg); /* dm_registry_set_busy */
+    void *busy_arg;
     struct {
         dm_model_listener cb;
         void *arg;
@@ -121,9 +140,34 @@ int reg_scan_model(dm_registry *r, const char *name, disk_scan *out);
 void reg_disk_scan_clear(disk_scan *s);
 
 /* ---------------------------------------------------------------- registry_load.c */
+typedef enum {
+    SYNC_AUTO,     /* a scan or the watcher: with a budget, a model not resident stays so */
+    SYNC_DEMAND,   /* a request wants it resident (not one unloaded on request) */
+    SYNC_EXPLICIT, /* dm_registry_load: also one unloaded on request */
+} reg_sync_mode;
 /* Look at NAME on disk and bring it in line. CB, if given, runs on the loop
- * thread once the model is settled (possibly before this returns). */
-void reg_model_sync(dm_registry *r, const char *name, bool explicit_load, dm_load_cb cb, void *arg);
+ * thread once the model is settled (possibly before this returns); DEADLINE_NS (0: none) is
+ * when it stops waiting (registry_budget.c answers it then). */
+void reg_model_sync(dm_registry *r, const char *name, reg_sync_mode mode, dm_load_cb cb, void *arg,
+                    uint64_t deadline_ns);
+/* Tell every waiter of E how the model stands now. */
+void reg_finish_waiters(dm_registry *r, reg_entry *e, int failed);
+
+/* ---------------------------------------------------------------- registry_budget.c */
+#define WAIT_MAX 4096 /* requests waiting for loads, across models */
+/* What E's versions are charged: private data, and arenas once per interpreter. */
+uint64_t reg_entry_charge(const dm_registry *r, const dm_entry *e);
+/* Unload least recently used models (not pinned, not KEEP, not loading or awaited) until the
+ * resident ones, the loads in flight and NEED fit the budget. */
+void reg_budget_make_room(dm_registry *r, const reg_entry *keep, uint64_t need);
+/* A load of E ended (E's reservation goes): hold the budget, keeping E. */
+void reg_budget_loaded(dm_registry *r, reg_entry *e);
+/* A waiter with DEADLINE_NS came: the expiry timer fires by then (0: at the earliest
+ * deadline of all, looked up). */
+void reg_budget_arm(dm_registry *r, uint64_t deadline_ns);
+/* The expiry timer: made once the registry has a loop; closed by dm_registry_close. */
+void reg_budget_start(dm_registry *r);
+void reg_budget_stop(dm_registry *r);
 
 /* The packed-weight cache of [models] cache_dir (registry.c): set up with the registry (none
  * when the folder is not there or not writable, said once), and held to cache_max_bytes after

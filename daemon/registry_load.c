@@ -57,10 +57,12 @@ static const char *pack_words(const edge_model *m)
     return st >= 0 && st <= EDGE_PACK_UNWRITTEN ? words[st] : "";
 }
 
-static void log_loaded(const dm_version *v, uint64_t us)
+/* LEVEL: a model loaded again after the memory budget evicted it logs at debug level (a
+ * repository larger than the budget may load models many times a second). */
+static void log_loaded(const dm_version *v, uint64_t us, dm_log_level level)
 {
     const edge_model *m = v->model;
-    dm_log(DM_LOG_INFO,
+    dm_log(level,
            "model %s version %lld: loaded %s in %.1f ms (%zu operators, %zu inputs, %zu outputs; "
            "arena %zu bytes per worker, weights %zu bytes, prepared data %zu bytes of which %zu "
            "packed%s; kernels %s)",
@@ -148,6 +150,7 @@ struct load_job {
     int64_t keep[DM_MAX_VERSIONS]; /* the versions the policy serves, newest first */
     size_t n_keep;
     uint64_t t0_ns;
+    bool demand;                   /* a request waits for it (the memory budget) */
     edge_be *bes[DM_MAX_BACKENDS]; /* the back ends model.conf allows (opt.backends) */
     char backend_err[320];         /* model.conf names a back end that is not loaded */
 };
@@ -315,16 +318,20 @@ static void job_work_items(load_job *j)
     }
 }
 
-/* In the thread pool: the pool's threads run only load jobs, so each moves
- * itself to SCHED_IDLE once, for good. (A job run inline, on the loop thread or
- * at the start, must not: it would leave the loop thread at SCHED_IDLE.) */
+/* In the thread pool: the pool's threads run only load jobs, at SCHED_IDLE: a reload must not
+ * take CPU from the workers. A load on demand is what a request waits for: it runs at the
+ * normal policy (the thread goes back to SCHED_IDLE for the next job that is not one). (A job
+ * run inline, on the loop thread or at the start, must not change the policy: it would leave
+ * the loop thread at SCHED_IDLE.) */
 static void job_work(uv_work_t *w)
 {
-    static _Thread_local bool idle_policy;
-    if (!idle_policy) {
-        idle_policy = true;
+    static _Thread_local int policy = -1;
+    const load_job *j = w->data;
+    const int want = j->demand ? SCHED_OTHER : SCHED_IDLE;
+    if (policy != want) {
+        policy = want;
         const struct sched_param sp = {0};
-        pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+        pthread_setschedparam(pthread_self(), want, &sp);
     }
     job_work_items(w->data);
 }
@@ -340,7 +347,7 @@ static void job_free(load_job *j)
     free(j);
 }
 
-static void add_waiter(reg_entry *e, dm_load_cb cb, void *arg)
+static void add_waiter(dm_registry *r, reg_entry *e, dm_load_cb cb, void *arg, uint64_t deadline_ns)
 {
     if (!cb)
         return;
@@ -349,26 +356,33 @@ static void add_waiter(reg_entry *e, dm_load_cb cb, void *arg)
         cb(e->pub.name, -1, "out of memory", arg);
         return;
     }
-    *w = (waiter){.cb = cb, .arg = arg};
+    *w = (waiter){.cb = cb, .arg = arg, .deadline_ns = deadline_ns};
     waiter **pp = &e->waiters;
     while (*pp)
         pp = &(*pp)->next;
     *pp = w;
+    if (deadline_ns) {
+        r->waiting++;
+        reg_budget_arm(r, deadline_ns);
+    }
 }
 
-/* Tell every waiter of E how the model stands now. */
-static void finish_waiters(dm_registry *r, reg_entry *e, int failed)
+void reg_finish_waiters(dm_registry *r, reg_entry *e, int failed)
 {
     waiter *w = e->waiters;
     e->waiters = NULL;
-    while (w) {
+    while (w) { /* (the expiry timer may fire for none of them now: it looks again then) */
         waiter *next = w->next;
+        if (w->deadline_ns)
+            r->waiting--;
         const bool ok = !failed && e->pub.n_versions > 0;
         char msg[2048];
         if (ok)
             msg[0] = 0;
         else if (e->pub.last_error[0])
             snprintf(msg, sizeof msg, "model '%s': %s", e->pub.name, e->pub.last_error);
+        else if (r->closing)
+            snprintf(msg, sizeof msg, "model '%s': the server is shutting down", e->pub.name);
         else
             not_found(r, e->pub.name, msg, sizeof msg);
         w->cb(e->pub.name, ok ? 0 : -1, msg, w->arg);
@@ -387,7 +401,9 @@ static void job_done(uv_work_t *w, int status)
     r->jobs--;
     if (r->closing || status != 0 || e->unloaded) { /* unloaded on request meanwhile */
         job_free(j);
-        finish_waiters(r, e, 1);
+        r->reserved -= e->reserved;
+        e->reserved = 0;
+        reg_finish_waiters(r, e, 1);
         return;
     }
     int failed = 0;
@@ -433,7 +449,8 @@ static void job_done(uv_work_t *w, int status)
             continue;
         }
         it->model = NULL; /* the version has it */
-        log_loaded(&v->pub, (dm_now_ns() - j->t0_ns) / 1000);
+        log_loaded(&v->pub, (dm_now_ns() - j->t0_ns) / 1000,
+                   e->evictions ? DM_LOG_DEBUG : DM_LOG_INFO);
         reg_entry_insert(r, &e->pub, &v->pub, &retired);
         e->pub.reloads_ok++;
     }
@@ -455,13 +472,14 @@ static void job_done(uv_work_t *w, int status)
     if (wrote) /* the cache's bound: the least recently used files go */
         reg_pack_prune(r);
     job_free(j);
+    reg_budget_loaded(r, e); /* the budget: others may go now */
     if (e->resync) {
         e->resync = false;
-        reg_model_sync(r, e->pub.name, false, NULL, NULL); /* the waiters wait for that one */
+        reg_model_sync(r, e->pub.name, SYNC_AUTO, NULL, NULL, 0); /* the waiters wait for it */
         if (e->job)
             return;
     }
-    finish_waiters(r, e, failed);
+    reg_finish_waiters(r, e, failed);
 }
 
 /* NAME's model.conf (defaults when absent or for NAME.tflite); -1 with E's
@@ -521,7 +539,7 @@ static void entry_gone(dm_registry *r, reg_entry *e)
     }
     e->pub.loaded = false;
     snprintf(e->pub.last_error, sizeof e->pub.last_error, NO_FILE_MSG " %s", r->cfg.models_dir);
-    finish_waiters(r, e, 1);
+    reg_finish_waiters(r, e, 1);
 }
 
 /* A job for what of D (N_ALL versions on disk) CONF serves and E does not
@@ -587,17 +605,18 @@ static void job_start(dm_registry *r, reg_entry *e, load_job *j)
 
 /* Look at NAME on disk and bring it in line (see above). CB, if given, runs
  * on the loop thread once the model is settled (possibly before this returns). */
-void reg_model_sync(dm_registry *r, const char *name, bool explicit_load, dm_load_cb cb, void *arg)
+void reg_model_sync(dm_registry *r, const char *name, reg_sync_mode mode, dm_load_cb cb, void *arg,
+                    uint64_t deadline_ns)
 {
     reg_entry *e = reg_entry_find(r, name);
-    if (e && e->unloaded && !explicit_load) { /* unloaded on request: left alone */
+    if (e && e->unloaded && mode != SYNC_EXPLICIT) { /* unloaded on request: left alone */
         if (cb)
             cb(name, -1, "unloaded on request; load it explicitly", arg);
         return;
     }
-    if (e && e->job) { /* one job at a time: again when it ends */
-        e->resync = true;
-        add_waiter(e, cb, arg);
+    if (e && e->job) { /* one job at a time: again when it ends (a load on demand: its end) */
+        e->resync |= mode != SYNC_DEMAND;
+        add_waiter(r, e, cb, arg, deadline_ns);
         return;
     }
     _cleanup_(reg_disk_scan_clear) disk_scan d = {0};
@@ -617,12 +636,12 @@ void reg_model_sync(dm_registry *r, const char *name, bool explicit_load, dm_loa
         }
         return;
     }
-    add_waiter(e, cb, arg);
+    add_waiter(r, e, cb, arg, deadline_ns);
     dm_model_conf conf;
     edge_labels labels;
     if (read_conf(r, e, &conf) != 0 ||
         read_labels(r, e, &conf, d.n ? d.v[0].path : NULL, &labels) != 0) {
-        finish_waiters(r, e, 1);
+        reg_finish_waiters(r, e, 1);
         return;
     }
     e->conf = conf;
@@ -631,14 +650,31 @@ void reg_model_sync(dm_registry *r, const char *name, bool explicit_load, dm_loa
     dm_model_conf_describe(&conf, e->pub.policy, sizeof e->pub.policy);
     e->unloaded = false;
     if (d.n == 0) { /* every file gone: unload */
+        e->lazy = false;
         entry_gone(r, e);
+        return;
+    }
+    const bool resident = e->pub.n_versions > 0;
+    if (r->budget && mode == SYNC_AUTO && !resident && !conf.pin) {
+        /* the budget: not resident, it loads on its first request */
+        if (!e->lazy || !e->est)
+            e->est = (uint64_t)d.v[0].st.st_size; /* until a load tells */
+        e->lazy = true;
+        e->pub.last_error[0] = '\0';
+        reg_finish_waiters(r, e, 1);
         return;
     }
     load_job *j = job_plan(e, &conf, &d);
     if (!j) {
         set_error(r, &e->pub, "out of memory");
-        finish_waiters(r, e, 1);
+        reg_finish_waiters(r, e, 1);
         return;
+    }
+    j->demand = mode == SYNC_DEMAND;
+    if (r->budget && !resident && j->n_items) { /* room for it first, its estimate held */
+        reg_budget_make_room(r, e, e->est);
+        e->reserved = e->est;
+        r->reserved += e->reserved;
     }
     job_start(r, e, j);
 }

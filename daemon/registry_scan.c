@@ -213,12 +213,12 @@ int dm_registry_scan(dm_registry *r)
         bool listed = false;
         for (size_t k = 0; k < n && !listed; k++)
             listed = strcmp(names[k], reg_entry_at(r, i)->pub.name) == 0;
-        if (!listed && reg_entry_at(r, i)->pub.n_versions > 0)
+        if (!listed && (reg_entry_at(r, i)->pub.n_versions > 0 || reg_entry_at(r, i)->lazy))
             dm_registry_sync(r, reg_entry_at(r, i)->pub.name);
     }
     for (size_t i = 0; i < n; i++) {
         const size_t oom = r->oom;
-        reg_model_sync(r, names[i], false, NULL, NULL);
+        reg_model_sync(r, names[i], SYNC_AUTO, NULL, NULL, 0);
         const reg_entry *e = reg_entry_find(r, names[i]);
         failed += !r->loop && ((e && e->pub.last_error[0]) || r->oom != oom);
         free(names[i]);
@@ -230,5 +230,5 @@ int dm_registry_scan(dm_registry *r)
 void dm_registry_sync(dm_registry *r, const char *name)
 {
     if (!r->closing && dm_model_name_valid(name, strlen(name)))
-        reg_model_sync(r, name, false, NULL, NULL);
+        reg_model_sync(r, name, SYNC_AUTO, NULL, NULL, 0);
 }

@@ -218,6 +218,15 @@ static void on_retire(dm_entry *e, bool emptied, void *arg)
     dm_oip_cache_retire(d->parse_cache, e);
 }
 
+/* The memory budget's question: may E go now (registry_budget.c)? */
+static int entry_busy(dm_entry *e, void *arg)
+{
+    const dm_daemon *d = arg;
+    if (d->seqs && dm_seqs_live(d->seqs, e))
+        return 2;
+    return d->sched && dm_sched_queue_depth(d->sched, e) ? 1 : 0;
+}
+
 void dm_request_attach(dm_daemon *d)
 {
     d->parse_cache = dm_oip_cache_new();
@@ -229,11 +238,13 @@ void dm_request_attach(dm_daemon *d)
     if (d->metrics)
         dm_metrics_set_seqs(d->metrics, d->seqs);
     dm_registry_on_retire(d->reg, on_retire, d);
+    dm_registry_set_busy(d->reg, entry_busy, d);
 }
 
 void dm_request_detach(dm_daemon *d)
 {
     dm_registry_on_retire(d->reg, NULL, NULL);
+    dm_registry_set_busy(d->reg, NULL, NULL);
     dm_oip_cache_free(d->parse_cache);
     d->parse_cache = NULL;
     /* With requests still out (a drain that timed out), the sequences' states stay for them

@@ -158,7 +158,7 @@ static dm_version *pick_model(dm_daemon *d, dm_exchange *x, const char *name, dm
     }
     char err[320];
     dm_version *v = dm_registry_get(d->reg, name, -1, err, sizeof err);
-    if (!v) {
+    if (!v && !dm_oip_wait_model(d, x, name)) {
         const dm_entry *e = dm_registry_entry(d->reg, name);
         api_error(x, e && e->n_versions == 0 ? 503 : 404, "%s", err);
     }
@@ -214,8 +214,10 @@ void dm_vision_api_handle(dm_daemon *d, dm_exchange *x)
         api_error(x, 405, "%s takes POST (multipart/form-data)", path);
         return;
     }
-    size_t len;
-    _cleanup_free_ uint8_t *body = dm_http_take_body(x, &len);
+    /* the body stays the exchange's until the model is there (a model loading on demand
+     * handles the exchange again) */
+    const uint8_t *body = req->body;
+    const size_t len = req->body_len;
     dm_part parts[MAX_PARTS];
     int n = 0;
     /* the list takes no form, but a key when one is set */
@@ -264,9 +266,11 @@ void dm_vision_api_handle(dm_daemon *d, dm_exchange *x)
     }
     *c = (api_call){.x = x, .task = task, .start_ns = start};
     const size_t ilen = img->len;
-    memmove(body, img->data, ilen); /* the picture to the front: the request takes the body */
+    size_t owned_len;
+    uint8_t *owned = dm_http_take_body(x, &owned_len); /* BODY: the request takes it */
+    memmove(owned, img->data, ilen);                   /* the picture to the front */
     dm_vreq_submit(d, &(dm_vreq_args){.v = v,
-                                      .image = edge_take_ptr(body),
+                                      .image = owned,
                                       .len = ilen,
                                       .task = task,
                                       .min_score = min_conf,

@@ -237,6 +237,16 @@ typedef struct edge_client_model_entry {
     int loading;          /* a (re)load of the model is in flight */
     char *file;           /* "mapped" (the file's pages, shared) or "private" (a copy) */
     char *file_note;      /* a private copy: why the file is not mapped */
+    /* the model's residency under edged's memory budget (the same on each of its entries;
+     * has_residency 0: the server did not say) */
+    int has_residency;
+    int resident, pinned, evicted;
+    int on_demand;         /* not resident: its next request loads it */
+    int64_t mapped_bytes;  /* its files' and packed-weight cache pages (page cache, shared) */
+    int64_t private_bytes; /* edged's own memory: prepared data, private copies */
+    int64_t arenas_bytes;  /* its activation arenas, once per worker */
+    int64_t last_use_ms;   /* its last request or load, ms since the epoch; 0: never */
+    int64_t loads, evictions;
 } edge_client_model_entry;
 
 typedef struct edge_client_index {

@@ -182,6 +182,14 @@ static void test_policy_forms(void **state)
     parse_ok("[model]\nversion_policy = latest 3\n[model]\npin_io = on\n", &c);
     assert_int_equal(c.latest_n, 3);
     assert_true(c.pin_io);
+    assert_false(c.pin);
+    /* pin (the memory budget) is its own key */
+    parse_ok("[model]\npin = yes\n", &c);
+    assert_true(c.pin);
+    assert_false(c.pin_io);
+    char line[128];
+    dm_model_conf_describe(&c, line, sizeof line);
+    assert_non_null(strstr(line, "pinned"));
 }
 
 static void test_pin_io(void **state)
@@ -262,6 +270,7 @@ static void test_bad_values(void **state)
                  "pin_io: \"maybe\": ", "expected yes or no (or true/false, on/off, 1/0)");
     expect_error("[model]\npin_io = yes please\n", 2, "pin_io: \"yes please\": ", "expected yes");
     expect_error("[model]\npin_io =\n", 2, "pin_io: \"\": ", "expected yes or no");
+    expect_error("[model]\npin = always\n", 2, "pin: \"always\": ", "expected yes or no");
     /* the first bad line wins; a good key before it changes nothing */
     expect_error("[model]\npin_io = yes\nversion_policy = latest 0\npin_io = nope\n", 3,
                  "version_policy", "N must be 1 to 16");
@@ -271,9 +280,9 @@ static void test_bad_structure(void **state)
 {
     (void)state;
     expect_error("[model]\nversion_policy = all\npinio = yes\n", 3, "unknown key \"pinio\"",
-                 "(keys: version_policy, pin_io, backend, labels)");
+                 "(keys: version_policy, pin_io, pin, backend, labels)");
     expect_error("[model]\nVersion_Policy = all\n", 2, "unknown key \"Version_Policy\"",
-                 "(keys: version_policy, pin_io, backend, labels)");
+                 "(keys: version_policy, pin_io, pin, backend, labels)");
     expect_error("[model]\n= all\n", 2, "unknown key \"\"", "(keys: ");
     expect_error("version_policy = all\n[model]\n", 1,
                  "version_policy: ", "outside a section; put it under [model]");
@@ -596,7 +605,7 @@ static void test_vision_sections(void **state)
     expect_error("[model]\nlabels = ..\n", 2, "labels", "a file name");
     expect_error("[model]\nlabels =\n", 2, "labels", "a file name");
     expect_error("[model]\nscore = 0.5\n", 2, "unknown key \"score\" in [model]",
-                 "(keys: version_policy, pin_io, backend, labels)");
+                 "(keys: version_policy, pin_io, pin, backend, labels)");
     expect_error("[input]\ntype = ssd\n", 2, "unknown key \"type\" in [input]",
                  "(keys: resize, pad, order, mean, std)");
     expect_error("score = 0.5\n", 1, "score: ", "put it under [detection]");

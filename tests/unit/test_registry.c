@@ -477,6 +477,124 @@ static void test_async(void **state)
     assert_int_equal(uv_loop_close(&loop), 0);
 }
 
+/* ---- the memory budget (registry_budget.c) ---- */
+
+/* A registry over a repository of a, b, c (lazy under a budget) and p (pinned), with BUDGET. */
+static dm_registry *budget_registry(fixture *f, uint64_t budget)
+{
+    dm_config c = f->cfg;
+    c.memory_budget = budget;
+    c.workers = 2;
+    dm_registry *r = dm_registry_new(&c);
+    assert_non_null(r);
+    assert_int_equal(dm_registry_scan(r), 0);
+    return r;
+}
+
+/* Ask for NAME as a front end does: 0 when it serves now (loaded inline, without a loop). */
+static int want(dm_registry *r, const char *name)
+{
+    async_done a = {0};
+    char err[256];
+    const int rc = dm_registry_want(r, name, 0, on_async_loaded, &a, err, sizeof err);
+    if (rc != 0)
+        return rc;
+    assert_int_equal(a.calls, 1); /* inline: answered before it returned */
+    return a.rc;
+}
+
+static void touch(dm_registry *r, const char *name)
+{
+    char err[256];
+    dm_version *v = dm_registry_get(r, name, -1, err, sizeof err);
+    assert_non_null(v);
+    dm_version_unref(v);
+}
+
+static dm_residency residency(dm_registry *r, const char *name)
+{
+    dm_residency x;
+    dm_entry *e = dm_registry_entry(r, name);
+    assert_non_null(e);
+    dm_entry_residency(r, e, &x);
+    return x;
+}
+
+static int busy_a_seq_c_queued(dm_entry *e, void *arg)
+{
+    (void)arg;
+    return !strcmp(dm_entry_name(e), "a") ? 2 : !strcmp(dm_entry_name(e), "c") ? 1 : 0;
+}
+
+static void test_budget(void **state)
+{
+    fixture *f = *state;
+    snprintf(f->cfg.models_dir, sizeof f->cfg.models_dir, "%s/budget", f->dir);
+    put_model(f, "budget/a.tflite");
+    put_model(f, "budget/b.tflite");
+    put_model(f, "budget/c.tflite");
+    put_model(f, "budget/d.tflite");
+    put_model(f, "budget/p/1/model.tflite");
+    static const char pin[] = "[model]\npin = yes\n";
+    put_file(f, "budget/p/model.conf", pin, sizeof pin - 1);
+    /* what one model is charged: its private data and two arenas */
+    dm_registry *r = budget_registry(f, 1ull << 40);
+    assert_int_equal(want(r, "a"), 0);
+    const dm_residency one = residency(r, "a");
+    assert_true(one.resident && one.private_bytes > 0 && one.arena_bytes > 0);
+    dm_registry_free(r);
+    const uint64_t charge = one.private_bytes + one.arena_bytes;
+
+    /* room for the pinned one and two more */
+    r = budget_registry(f, charge * 3 + charge / 2);
+    dm_census c = dm_registry_census(r);
+    assert_int_equal(c.models, 1); /* p, pinned: loaded at start */
+    assert_int_equal(c.on_demand, 4);
+    assert_true(residency(r, "p").pinned && residency(r, "p").resident);
+    char err[256];
+    assert_null(dm_registry_get(r, "a", -1, err, sizeof err));
+    assert_non_null(strstr(err, "memory_budget"));
+    assert_true(dm_entry_lazy(dm_registry_entry(r, "a")));
+    assert_int_equal(want(r, "a"), 0);
+    assert_int_equal(want(r, "a"), 1); /* resident: go on */
+    assert_int_equal(want(r, "b"), 0);
+    assert_int_equal(dm_registry_census(r).models, 3);
+    touch(r, "a"); /* b is the least recently used now */
+    assert_int_equal(want(r, "c"), 0);
+    assert_false(residency(r, "b").resident);
+    assert_true(residency(r, "b").evicted && residency(r, "b").lazy);
+    assert_int_equal(residency(r, "b").evictions, 1);
+    assert_int_equal(residency(r, "b").private_bytes, 0);
+    assert_true(residency(r, "a").resident && residency(r, "c").resident);
+    assert_true(dm_registry_budget(r).used <= charge * 3 + charge / 2);
+    assert_int_equal(residency(r, "p").evictions, 0);
+
+    /* a model in a sequence stays; one with requests queued goes after the idle ones */
+    dm_registry_set_busy(r, busy_a_seq_c_queued, NULL);
+    touch(r, "c");
+    assert_int_equal(want(r, "b"), 0); /* a is older, but in a sequence: c goes */
+    assert_true(residency(r, "a").resident);
+    assert_false(residency(r, "c").resident);
+    touch(r, "b");
+    assert_int_equal(want(r, "c"), 0); /* a: sequences; b: idle (c is busy, but loading) */
+    assert_false(residency(r, "b").resident);
+    touch(r, "c");
+    dm_registry_set_busy(r, busy_a_seq_c_queued, NULL);
+    assert_int_equal(want(r, "d"), 0); /* only c can go: queued requests do not keep it */
+    assert_false(residency(r, "c").resident);
+    assert_true(residency(r, "a").resident && residency(r, "d").resident);
+    dm_registry_set_busy(r, NULL, NULL);
+    assert_true(residency(r, "p").resident);
+    assert_int_equal(residency(r, "p").evictions, 0);
+
+    /* unloaded on request: not loaded on demand any more, until loaded explicitly */
+    assert_int_equal(dm_registry_unload(r, "b", err, sizeof err), 0);
+    assert_int_equal(want(r, "b"), 1);
+    assert_null(dm_registry_get(r, "b", -1, err, sizeof err));
+    assert_null(strstr(err, "memory_budget"));
+    dm_registry_free(r);
+}
+
 static void test_missing_repository(void **state)
 {
     (void)state;
@@ -501,6 +619,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pin_io_and_bad_reload, setup, teardown),
         cmocka_unit_test_setup_teardown(test_removed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_async, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_budget, setup, teardown),
         cmocka_unit_test(test_missing_repository),
     };
     return cmocka_run_group_tests_name("registry", tests, NULL, NULL);

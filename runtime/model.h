@@ -78,10 +78,17 @@ typedef struct edge_node {
     size_t scratch_bytes;  /* arena scratch needed while this node runs */
     size_t scratch_offset; /* where the plan puts it */
     uint64_t macs;         /* work per invoke: multiply-accumulates or comparable steps */
-    void *packed;          /* weights packed for the model's kernels (64-byte aligned), or NULL */
-    size_t packed_bytes;
-    bool packed_mapped; /* PACKED is in the model's packed-weight cache mapping (not freed) */
-    const char *kernel; /* name of the optimized kernel eval uses, NULL: the reference */
+    /* The fast path's state: PACKED, its header (this process's: kernel table and multiplier
+     * pointers; 64-byte aligned, freed with free()), and PACKED_DATA, the weights packed for
+     * the model's kernels (64-byte aligned; no pointers: the same bytes in every process, so
+     * the packed-weight cache keeps them and maps them read-only). Either may be NULL. */
+    void *packed;
+    size_t packed_hdr_bytes;
+    void *packed_data;
+    size_t packed_bytes; /* of PACKED_DATA */
+    bool packed_mapped;  /* PACKED_DATA is in the model's packed-weight cache mapping */
+    bool packed_own_map; /* PACKED_DATA is an anonymous mapping of its own (edge__packed_alloc) */
+    const char *kernel;  /* name of the optimized kernel eval uses, NULL: the reference */
     /* a PAD folded into the convolution reading it (runtime/interp/fold_pad.c) */
     int32_t
         fold_pad[4]; /* CONV_2D, DEPTHWISE_CONV_2D: input cells added top, bottom, left, right */
@@ -218,7 +225,24 @@ struct edge_model {
     char *pack_path;       /* the cache file's path, or NULL */
     uint8_t pack_hash[32]; /* the caller's hash of the model's bytes */
     char pack_why[200];    /* why the file was rebuilt or not written */
+    /* the nodes' fast-path headers (edge__hdr_alloc): in chunks of their own, not between the
+     * packed weights in the heap, so that packed weights moved into the cache's mapping leave
+     * whole pages free behind them */
+    struct edge_hdr_chunk *hdrs;
 };
+
+/* BYTES (64-byte aligned, zeroed) of a node's fast-path header, freed with M; NULL when out of
+ * memory (model_mem.c). */
+void *edge__hdr_alloc(edge_model *m, size_t bytes);
+/* N's packed data: BYTES, 64-byte aligned and zeroed, into N->packed_data (0, or EDGE_ENOMEM).
+ * A model that writes a packed-weight cache file moves its blobs into the file's mapping after
+ * the prepares: those of a page or more get mappings of their own, so that what they leave
+ * behind goes back whole instead of leaving holes in the heap. */
+int edge__packed_alloc(const edge_model *m, edge_node *n, size_t bytes);
+/* N's packed data goes (not when it is in the cache's mapping). */
+void edge__packed_free(edge_node *n);
+/* Every header of M goes. */
+void edge__hdr_free(edge_model *m);
 
 /* A packed-weight cache file mapped for a model: the blob each node's packed weights are. */
 typedef struct edge_pack_entry {
@@ -227,7 +251,7 @@ typedef struct edge_pack_entry {
 } edge_pack_entry;
 
 typedef struct edge_pack_map {
-    uint8_t *base; /* the mapping (private: prepare rewrites blob headers in place) */
+    uint8_t *base; /* the mapping (read-only: the blobs are packed data, without pointers) */
     size_t size;
     const edge_pack_entry *entries;
     uint32_t n;

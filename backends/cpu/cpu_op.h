@@ -169,12 +169,15 @@ int edge_op_const_scalar(edge_prep *p, const edge_tensor *t, const char *role, i
 size_t edge_op_const_ints(const edge_tensor *t, int64_t *v, size_t max);
 /* The kernel table the model version was prepared for (kernels/dispatch.h). */
 const struct edge_kernels *edge_op_kernels(const edge_prep *p);
-/* Allocate BYTES (64-byte aligned, zeroed) of N's packed weights, recorded in
- * the model's packed bytes; freed with the model. KERNEL names the kernel
- * they are packed for (edgectl inspect shows it). NULL and a message on failure. */
-void *edge_op_alloc_packed(edge_prep *p, edge_node *n, size_t bytes, const char *kernel);
-/* N's packed blob came from the packed-weight cache with its weights in place: the op writes
- * its header fields again but skips the packing. */
+/* N's fast path: HDR_BYTES of header (N->packed, returned; this process's state, pointers
+ * allowed) and DATA_BYTES of packed weights (N->packed_data; no pointers: bytes that depend
+ * only on the model, the kernel level and the thread count), both 64-byte aligned and zeroed,
+ * recorded in the model's prepared and packed bytes, freed with the model. KERNEL names the
+ * kernel they are packed for (edgectl inspect shows it). NULL and a message on failure. */
+void *edge_op_alloc_packed(edge_prep *p, edge_node *n, size_t hdr_bytes, size_t data_bytes,
+                           const char *kernel);
+/* N's packed data came from the packed-weight cache, mapped read-only: the op fills its header
+ * again but must not write the data (the packing, and anything else it puts there). */
 bool edge_op_packed_done(const edge_node *n);
 
 /* Allocate N's prepared data (zeroed) of BYTES, recorded for accounting. */

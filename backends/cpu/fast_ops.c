@@ -38,14 +38,16 @@ typedef struct fast_hdr {
     int8_t zp_in;   /* padding value of im2col rows */
     bool u8;        /* AVERAGE_POOL_2D, direct CONV_2D: legacy uint8 */
     int32_t b, kzx; /* uint8 direct CONV_2D: the window term (qs8.h) */
-    edge_conv_params g;
-    edge_qs8_add_params add;
-    edge_pool_params pool;
-    edge_reduce_params mean;
-    size_t data_off; /* packed weights / zero vector, from the header */
-    size_t dw_w_off; /* depthwise: packed weights, after the zero vector at data_off */
-    size_t pad_off;  /* indirect GEMM: in_c bytes of the padding value, from the header */
-    bool flip_in;    /* indirect GEMM: the input is flipped (x ^ 0x80) around the kernel */
+    union {         /* by kind: GEMM, DW, DCONV / ADD / AVGPOOL / MEAN */
+        edge_conv_params g;
+        edge_qs8_add_params add;
+        edge_pool_params pool;
+        edge_reduce_params mean;
+    };
+    void *const *data; /* the node's packed_data (the packed weights / zero vector) */
+    size_t dw_w_off;   /* depthwise: packed weights, after the zero vector, from the data */
+    size_t pad_off;    /* indirect GEMM: in_c bytes of the padding value, from the data */
+    bool flip_in;      /* indirect GEMM: the input is flipped (x ^ 0x80) around the kernel */
 } fast_hdr;
 
 #define HDR_BYTES ((sizeof(fast_hdr) + 63) & ~(size_t)63)
@@ -56,7 +58,7 @@ typedef struct fast_hdr {
 
 static const void *hdr_data(const fast_hdr *h)
 {
-    return (const uint8_t *)h + h->data_off;
+    return *h->data;
 }
 
 static size_t div_up(size_t a, size_t b)
@@ -79,9 +81,9 @@ static void row_tasks(fast_hdr *h, size_t rows, unsigned threads)
 static fast_hdr *alloc_hdr(edge_prep *p, edge_node *n, size_t data_bytes, const edge_kernels *kt,
                            enum fast_kind kind, const char *kernel)
 {
-    fast_hdr *h = edge_op_alloc_packed(p, n, HDR_BYTES + data_bytes, kernel);
+    fast_hdr *h = edge_op_alloc_packed(p, n, HDR_BYTES, data_bytes, kernel);
     if (h) {
-        h->data_off = HDR_BYTES;
+        h->data = &n->packed_data; /* (the cache may move it: pack_cache.c adopts blobs) */
         h->kind = kind;
         h->k = kt;
         /* every task of these writes whole output rows it can look up (fused_rows) */
@@ -129,8 +131,8 @@ static int gemm_setup(edge_prep *p, edge_node *n, fast_hdr **out, size_t rows, s
     h->kc = kc;
     if (!edge_op_packed_done(n))
         edge_qs8_gemm_pack(ch, depth, k->gemm.nr, k->gemm.kr, w, bias, mult, shift, input_offset,
-                           k->gemm.a_bias, (uint8_t *)h + h->data_off);
-    h->pad_off = h->data_off + wbytes;
+                           k->gemm.a_bias, n->packed_data);
+    h->pad_off = wbytes;
     *out = h;
     return 1;
 }
@@ -200,8 +202,9 @@ int edge_fast_conv_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k
     h->src = pointwise && h->kc == depth ? ROWS_DIRECT : indirect ? ROWS_INDIRECT : ROWS_IM2COL;
     if (indirect) { /* the padding cells' bytes, in the kernel's operand form (qs8.h) */
         h->flip_in = kt->gemm.a_bias == 128;
-        memset((uint8_t *)h + h->pad_off, (uint8_t)h->zp_in ^ (h->flip_in ? 0x80 : 0),
-               (size_t)k->in_c);
+        if (!edge_op_packed_done(n)) /* (with the packed weights: the same in every process) */
+            memset((uint8_t *)n->packed_data + h->pad_off,
+                   (uint8_t)h->zp_in ^ (h->flip_in ? 0x80 : 0), (size_t)k->in_c);
     }
     gemm_plan(p, n, h);
     return 1;
@@ -429,7 +432,7 @@ static void igemm_rows(const fast_hdr *h, const int8_t *in, size_t m0, size_t m1
     const edge_conv_params *g = &h->g;
     const size_t mr = h->k->gemm.mr, taps = (size_t)g->k_h * (size_t)g->k_w;
     const size_t c = (size_t)g->in_c, n = h->n;
-    const int8_t *pad = (const int8_t *)h + h->pad_off;
+    const int8_t *pad = (const int8_t *)hdr_data(h) + h->pad_off;
     const void *w = hdr_data(h);
     const int8_t *ptrs[IGEMM_MAX_MR * IGEMM_MAX_TAPS];
     ptrdiff_t off[IGEMM_MAX_TAPS];
@@ -639,7 +642,7 @@ int edge_fast_dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
     const size_t ch = (size_t)k->out_c, taps = (size_t)k->k_h * (size_t)k->k_w;
     const size_t wbytes = edge_qs8_dw_packed_bytes(ch, taps, kt->dw.cr);
     const size_t zbytes = div_up(ch, 64) * 64;
-    if (!wbytes || wbytes > SIZE_MAX - zbytes - HDR_BYTES)
+    if (!wbytes || wbytes > SIZE_MAX - zbytes)
         return 0;
     fast_hdr *h = alloc_hdr(p, n, zbytes + wbytes, kt, FAST_DW, kt->dw.name);
     if (!h)
@@ -648,11 +651,12 @@ int edge_fast_dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
     h->g = *k;
     h->o = (edge_qs8_out){k->output_offset, k->act_min, k->act_max};
     h->zp_in = (int8_t)(-k->input_offset);
-    uint8_t *zero = (uint8_t *)h + h->data_off;
-    memset(zero, (uint8_t)h->zp_in, zbytes);
-    if (!edge_op_packed_done(n))
+    uint8_t *zero = n->packed_data;
+    if (!edge_op_packed_done(n)) {
+        memset(zero, (uint8_t)h->zp_in, zbytes);
         edge_qs8_dw_pack(ch, taps, kt->dw.cr, const_data(p, n, 1), bias ? bias->data : NULL,
                          k->mult, k->shift, k->input_offset, zero + zbytes);
+    }
     row_tasks(h, (size_t)k->batches * (size_t)k->out_h, p->m->threads);
     h->dw_w_off = zbytes;
     return 1;
@@ -720,7 +724,7 @@ static int dconv_setup_as(edge_prep *p, edge_node *n, const edge_conv_params *k,
     if (!edge_op_packed_done(n) &&
         edge_qs8_dconv_pack(k, kt->dconv.cr, kt->dconv.kr, w, bias ? bias->data : NULL, k->mult,
                             k->shift, k->input_offset, u8 ? kt->dconv_u8.a_bias : kt->dconv.a_bias,
-                            (uint8_t *)h + h->data_off))
+                            n->packed_data))
         return edge_op_fail(p, EDGE_ENOMEM, "cannot allocate the direct convolution's weights");
     h->g = *k;
     h->o = (edge_qs8_out){k->output_offset, k->act_min, k->act_max};

@@ -104,9 +104,9 @@ static int rows_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
     const size_t depth = (size_t)k->k_h * (size_t)k->k_w * (size_t)k->in_c;
     const size_t kc = edge_qs8_gemm_kc(depth, kr);
     const size_t wbytes = edge_qs8_gemm_packed_bytes(ch, depth, nr, kr);
-    if (!wbytes || kc > ((size_t)1 << 24) || wbytes > SIZE_MAX - U8_HDR)
+    if (!wbytes || kc > ((size_t)1 << 24))
         return 0;
-    u8_gemm *h = edge_op_alloc_packed(p, n, U8_HDR + wbytes, kt->gemm_u8.name);
+    u8_gemm *h = edge_op_alloc_packed(p, n, U8_HDR, wbytes, kt->gemm_u8.name);
     if (!h)
         return EDGE_ENOMEM;
     if (!edge_op_packed_done(n)) {
@@ -114,7 +114,7 @@ static int rows_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
         if (!flipped)
             return EDGE_ENOMEM;
         edge_qs8_gemm_pack(ch, depth, nr, kr, flipped, bias ? bias->data : NULL, k->mult, k->shift,
-                           k->input_offset + 128, 128, (uint8_t *)h + U8_HDR);
+                           k->input_offset + 128, 128, n->packed_data);
         free(flipped);
     }
     h->k = kt;
@@ -183,14 +183,14 @@ static int dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
             return 0;
     const size_t ch = (size_t)k->out_c, taps = (size_t)k->k_h * (size_t)k->k_w;
     const size_t wbytes = edge_qs8_dw_u8_packed_bytes(ch, taps);
-    if (!wbytes || wbytes > SIZE_MAX - DW_HDR)
+    if (!wbytes)
         return 0;
-    u8_dw *h = edge_op_alloc_packed(p, n, DW_HDR + wbytes, kt->dw_u8.name);
+    u8_dw *h = edge_op_alloc_packed(p, n, DW_HDR, wbytes, kt->dw_u8.name);
     if (!h)
         return EDGE_ENOMEM;
     if (!edge_op_packed_done(n))
         edge_qs8_dw_u8_pack(ch, taps, w->data, -k->filter_offset, -k->input_offset,
-                            bias ? bias->data : NULL, (uint8_t *)h + DW_HDR);
+                            bias ? bias->data : NULL, n->packed_data);
     h->k = kt;
     h->g = *k;
     h->o = (edge_qs8_out){k->output_offset, k->act_min, k->act_max};
@@ -220,8 +220,7 @@ static void dw_eval(const edge_node *n, void *const *t, edge_exec *ex)
 {
     const u8_dw *h = n->packed;
     dw_job j = {h,
-                {&h->g, t[n->in[0]], (const uint8_t *)h + DW_HDR, t[n->out[0]], h->zx, h->mult,
-                 h->shift, h->o}};
+                {&h->g, t[n->in[0]], n->packed_data, t[n->out[0]], h->zx, h->mult, h->shift, h->o}};
     edge_exec_parallel(ex, h->n_tasks, dw_task, &j);
 }
 
@@ -318,7 +317,7 @@ static void rows_task(void *ctx, size_t task, unsigned thread)
     const size_t mr = h->k->gemm_u8.mr;
     uint8_t *buf = h->direct ? NULL : j->scratch + (size_t)thread * edge_op_scratch_stride(j->n);
     const size_t m0 = task * h->chunk, m1 = m0 + h->chunk < h->rows ? m0 + h->chunk : h->rows;
-    const void *w = (const uint8_t *)h + U8_HDR;
+    const void *w = j->n->packed_data;
     for (size_t m = m0; m < m1; m += mr) {
         const size_t rows = m1 - m < mr ? m1 - m : mr;
         const uint8_t *a = h->direct ? in + m * h->kdepth : buf;

@@ -407,30 +407,31 @@ const struct edge_kernels *edge_op_kernels(const edge_prep *p)
     return p->m->k;
 }
 
-void *edge_op_alloc_packed(edge_prep *p, edge_node *n, size_t bytes, const char *kernel)
+void *edge_op_alloc_packed(edge_prep *p, edge_node *n, size_t hdr_bytes, size_t data_bytes,
+                           const char *kernel)
 {
-    void *d = NULL;
+    void *h = NULL;
     if (n->packed) {
         edge_op_fail(p, EDGE_EINVAL, "packed weights allocated twice");
         return NULL;
     }
-    void *cached = bytes ? edge__pack_find(p->m, n, bytes) : NULL;
-    if (cached) { /* the packing was done once and kept: the op skips it (edge_op_packed_done) */
-        n->packed = cached;
-        n->packed_bytes = bytes;
-        n->packed_mapped = true;
-        n->kernel = kernel;
-        return cached;
-    }
-    if (!bytes || posix_memalign(&d, 64, bytes)) {
-        edge_op_fail(p, EDGE_ENOMEM, "cannot allocate %zu bytes of packed weights", bytes);
+    if (!hdr_bytes || !(h = edge__hdr_alloc(p->m, hdr_bytes))) {
+        edge_op_fail(p, EDGE_ENOMEM, "cannot allocate %zu bytes of packed weights", hdr_bytes);
         return NULL;
     }
-    memset(d, 0, bytes);
-    n->packed = d;
-    n->packed_bytes = bytes;
+    void *cached = data_bytes ? edge__pack_find(p->m, n, data_bytes) : NULL;
+    if (cached) { /* packed once and kept: the op skips the packing (edge_op_packed_done) */
+        n->packed_mapped = true;
+        n->packed_data = cached;
+        n->packed_bytes = data_bytes;
+    } else if (data_bytes && edge__packed_alloc(p->m, n, data_bytes)) {
+        edge_op_fail(p, EDGE_ENOMEM, "cannot allocate %zu bytes of packed weights", data_bytes);
+        return NULL;
+    }
+    n->packed = h;
+    n->packed_hdr_bytes = hdr_bytes;
     n->kernel = kernel;
-    return d;
+    return h;
 }
 
 bool edge_op_packed_done(const edge_node *n)

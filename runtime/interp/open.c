@@ -34,8 +34,7 @@ static void node_free(edge_node *n)
     free((void *)n->in);
     free((void *)n->out);
     free(n->data);
-    if (!n->packed_mapped)
-        free(n->packed);
+    edge__packed_free(n); /* (PACKED, the header, is the model's: edge__hdr_alloc) */
     free(n->custom_code);
     free(n->custom_options);
     free(n->cpu_error);
@@ -80,6 +79,7 @@ static void model_free(edge_model *m)
     free(m->tensors);
     free(m->nodes);
     edge__pack_cache_free(m); /* after the nodes, whose packed weights may be in it */
+    edge__hdr_free(m);
     free(m->description);
     free(m->kernels_desc);
     if (m->mapped)

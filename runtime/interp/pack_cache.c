@@ -26,7 +26,7 @@
 #include "steps.h"
 
 #define PACK_MAGIC "EDGEPAK"
-#define PACK_FORMAT 1u
+#define PACK_FORMAT 2u /* 2: blobs are the packed data alone, without the ops' headers */
 #define HDR_BYTES 128u
 
 /* The file: this header, the entries, then the blobs (the first page-aligned, the rest 64). */
@@ -119,7 +119,7 @@ static bool pack_valid(edge_model *m, const uint8_t *base, size_t size, const ui
     return true;
 }
 
-/* Maps PATH (private, writable: a prepare rewrites its blobs' headers in place) into *BASE and
+/* Maps PATH (read-only: the blobs are pointer-free packed data no op writes) into *BASE and
  * *SIZE: 0, or an errno value (ENOENT: there is none; EINVAL: empty or not a regular file). */
 static int pack_map(const char *path, size_t *size, uint8_t **base)
 {
@@ -130,7 +130,7 @@ static int pack_map(const char *path, size_t *size, uint8_t **base)
     void *p = MAP_FAILED;
     int rc = EINVAL;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-        p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+        p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
         rc = p == MAP_FAILED ? errno : 0;
     }
     close(fd);
@@ -198,13 +198,13 @@ static int pack_write(edge_model *m)
     uint32_t n = 0;
     FOR_NODES(m, nd)
     {
-        n += nd->packed && nd->packed_bytes;
+        n += nd->packed_data && nd->packed_bytes;
     }
     size_t off = align_up(HDR_BYTES + n * sizeof(edge_pack_entry), 4096);
     const size_t first = off;
     FOR_NODES(m, nd)
     {
-        if (nd->packed && nd->packed_bytes)
+        if (nd->packed_data && nd->packed_bytes)
             off = align_up(off + nd->packed_bytes, 64);
     }
     uint8_t *buf = calloc(1, off);
@@ -217,10 +217,10 @@ static int pack_write(edge_model *m)
     uint32_t i = 0;
     FOR_NODES(m, nd)
     {
-        if (!nd->packed || !nd->packed_bytes)
+        if (!nd->packed_data || !nd->packed_bytes)
             continue;
         e[i] = (edge_pack_entry){nd->subgraph, nd->file_index, at, nd->packed_bytes};
-        memcpy(buf + at, nd->packed, nd->packed_bytes);
+        memcpy(buf + at, nd->packed_data, nd->packed_bytes);
         at = align_up(at + nd->packed_bytes, 64);
         i++;
     }
@@ -273,15 +273,15 @@ static void pack_adopt(edge_model *m)
     const edge_pack_map *pm = m->pmap;
     FOR_NODES(m, nd)
     {
-        if (!nd->packed || nd->packed_mapped)
+        if (!nd->packed_data || nd->packed_mapped)
             continue;
         for (uint32_t i = 0; i < pm->n; i++) {
             const edge_pack_entry *e = &pm->entries[i];
             if (e->subgraph == nd->subgraph && e->file_index == nd->file_index &&
                 e->bytes == nd->packed_bytes &&
-                !memcmp(pm->base + e->offset, nd->packed, e->bytes)) {
-                free(nd->packed);
-                nd->packed = pm->base + e->offset;
+                !memcmp(pm->base + e->offset, nd->packed_data, e->bytes)) {
+                edge__packed_free(nd);
+                nd->packed_data = pm->base + e->offset;
                 nd->packed_mapped = true;
                 break;
             }
@@ -296,9 +296,9 @@ void edge__pack_cache_close(edge_model *m)
     size_t fresh = 0, mapped = 0;
     FOR_NODES(m, nd)
     {
-        if (nd->packed && nd->packed_mapped)
+        if (nd->packed_data && nd->packed_mapped)
             mapped++;
-        else if (nd->packed)
+        else if (nd->packed_data)
             fresh++;
     }
     if (m->pmap)
@@ -342,7 +342,7 @@ size_t edge_model_cached_bytes(const edge_model *m)
 {
     size_t n = 0;
     for (int32_t i = 0; m && i < m->n_all_nodes; i++)
-        if (m->nodes[i].packed && m->nodes[i].packed_mapped)
+        if (m->nodes[i].packed_data && m->nodes[i].packed_mapped)
             n += m->nodes[i].packed_bytes;
     return n;
 }

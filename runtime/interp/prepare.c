@@ -197,7 +197,7 @@ int edge__prepare_node(edge_model *m, edge_node *n, edge_error *err)
         return edge__seterr(err, rc, "node %d (%s v%d, %s): %s", (int)n->file_index, node_label(n),
                             (int)n->version, node_type(m, n), local.message);
     }
-    m->prepared_bytes += n->data_bytes + n->packed_bytes;
+    m->prepared_bytes += n->data_bytes + n->packed_hdr_bytes + n->packed_bytes;
     m->packed_bytes += n->packed_bytes;
     n->macs = node_macs(m, n);
     m->macs = add_sat(m->macs, n->macs);

@@ -430,6 +430,61 @@ static int read_options(sd_bus_message *m, dm_seq_params *seq, const char *name,
     return rc;
 }
 
+static int infer_call(sd_bus_message *m, dm_dbus *b, bool with_options, sd_bus_error *err);
+
+/* A call waiting for its model to load (the memory budget). */
+typedef struct infer_wait {
+    dm_dbus *b;
+    sd_bus_message *m;
+    bool with_options;
+} infer_wait;
+
+static void infer_waited(const char *name, int rc, const char *msg, void *arg)
+{
+    (void)name;
+    infer_wait *w = arg;
+    dm_dbus *b = w->b;
+    if (!b->freed && !b->lost) {
+        sd_bus_error err = SD_BUS_ERROR_NULL;
+        int r;
+        if (rc == 0) /* in now: the call again, from its first argument */
+            r = (r = sd_bus_message_rewind(w->m, 1)) < 0
+                    ? r
+                    : infer_call(w->m, b, w->with_options, &err);
+        else
+            r = sd_bus_error_setf(&err, ERR_UNAVAILABLE, "%s", msg);
+        if (r < 0)
+            sd_bus_reply_method_errno(w->m, r, &err);
+        sd_bus_error_free(&err);
+    }
+    sd_bus_message_unref(w->m);
+    free(w);
+    b->pending--;
+    bus_maybe_free(b);
+}
+
+/* NAME is not resident under the memory budget: the call waits for its load within the
+ * default deadline (1: answered later); 0: not a model that loads on demand; < 0: refused now
+ * (ERR set). */
+static int infer_wait_model(sd_bus_message *m, dm_dbus *b, bool with_options, const char *name,
+                            sd_bus_error *err)
+{
+    infer_wait *w = malloc(sizeof *w);
+    if (!w)
+        return -ENOMEM;
+    *w = (infer_wait){.b = b, .m = sd_bus_message_ref(m), .with_options = with_options};
+    b->pending++;
+    char why[320];
+    const int rc = dm_registry_want(b->d->reg, name, dm_request_deadline_ns(&b->d->cfg, -1),
+                                    infer_waited, w, why, sizeof why);
+    if (rc == 0)
+        return 1;
+    sd_bus_message_unref(w->m);
+    free(w);
+    b->pending--;
+    return rc > 0 ? 0 : sd_bus_error_setf(err, ERR_UNAVAILABLE, "%s", why);
+}
+
 /* Infer (WITH_OPTIONS false) and InferWithOptions. */
 static int infer_call(sd_bus_message *m, dm_dbus *b, bool with_options, sd_bus_error *err)
 {
@@ -439,8 +494,9 @@ static int infer_call(sd_bus_message *m, dm_dbus *b, bool with_options, sd_bus_e
     if (rc < 0)
         return rc;
     char why[512];
-    _cleanup_(dm_version_unrefp) dm_version *v =
-        dm_registry_get_or_load(d->reg, name, -1, why, sizeof why);
+    _cleanup_(dm_version_unrefp) dm_version *v = dm_registry_get(d->reg, name, -1, why, sizeof why);
+    if (!v && (rc = infer_wait_model(m, b, with_options, name, err)) != 0)
+        return rc;
     if (!v)
         return sd_bus_error_setf(err, ERR_NO_SUCH_MODEL, "%s", why);
     const size_t n_in = edge_model_input_count(v->model);

@@ -72,7 +72,9 @@ void dm_oip_handle(dm_daemon *d, dm_exchange *x);
 /* oip.c: X names model NAME, which has no version to serve: when it loads on demand (the memory
  * budget), X waits for the load within [scheduler] default_timeout_ms and is handled again
  * (dm_oip_handle) once it is in, or answered 503 with Retry-After; true then (X is answered, or
- * will be). False: NAME does not load on demand (answer X with the lookup's error). */
-bool dm_oip_wait_model(dm_daemon *d, dm_exchange *x, const char *name);
+ * will be). False: NAME does not load on demand (answer X with the lookup's error). FAIL, if
+ * given, words the 503 (Retry-After is set): the vision API's own error shape. */
+bool dm_oip_wait_model(dm_daemon *d, dm_exchange *x, const char *name,
+                       void (*fail)(dm_exchange *x, const char *msg));
 
 #endif

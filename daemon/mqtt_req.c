@@ -472,7 +472,7 @@ static dm_version *find_version(dm_mqtt *m, const char *model, const mq_meta *x,
         *status = 400;
         return NULL;
     }
-    dm_version *ver = dm_registry_get_or_load(m->d->reg, model, v, err, errlen);
+    dm_version *ver = dm_registry_get(m->d->reg, model, v, err, errlen);
     if (!ver) {
         const dm_entry *e = dm_registry_entry(m->d->reg, model);
         *status = e && e->n_versions == 0 ? 503 : 404;
@@ -666,6 +666,81 @@ static void serve_image(dm_mqtt *m, mq_req *q, dm_version *ver, uint8_t *body, s
                                          .ctx = im});
 }
 
+static void serve(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, const mq_meta *x);
+
+/* A request waiting for its model to load (the memory budget): what serve needs, copied. */
+typedef struct mq_wait {
+    dm_mqtt *m;
+    mq_req *q;
+    mq_meta x;
+    struct mosquitto_message msg; /* its topic and payload owned */
+} mq_wait;
+
+static void wait_free(mq_wait *w)
+{
+    meta_free(&w->x);
+    free(w->msg.topic);
+    free(w->msg.payload);
+    free(w);
+}
+
+static void wait_done(const char *name, int rc, const char *err, void *arg)
+{
+    (void)name;
+    mq_wait *w = arg;
+    if (rc == 0) { /* in now: served as if it had just come */
+        serve(w->m, w->q, &w->msg, &w->x);
+    } else {
+        reply_early(w->m, w->q, 503, err, &w->msg);
+        req_free(w->q);
+    }
+    wait_free(w);
+}
+
+static char *dup_or_null(const char *s, bool *oom)
+{
+    char *d = s ? strdup(s) : NULL;
+    *oom |= s && !d;
+    return d;
+}
+
+/* Q's model is not resident under the memory budget: Q waits for its load within the
+ * request's deadline (true: Q is taken, and answered), or not a model that loads on demand
+ * (false: the lookup's error stands). */
+static bool wait_model(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, const mq_meta *x)
+{
+    mq_wait *w = calloc(1, sizeof *w);
+    bool oom = !w;
+    if (w) {
+        *w = (mq_wait){.m = m, .q = q, .msg = *msg};
+        w->msg.topic = dup_or_null(msg->topic, &oom);
+        w->msg.payload = msg->payloadlen > 0 ? malloc((size_t)msg->payloadlen) : NULL;
+        oom |= msg->payloadlen > 0 && !w->msg.payload;
+        if (w->msg.payload)
+            memcpy(w->msg.payload, msg->payload, (size_t)msg->payloadlen);
+        w->x.response_topic = dup_or_null(x->response_topic, &oom);
+        w->x.ctype = dup_or_null(x->ctype, &oom);
+        w->x.version = dup_or_null(x->version, &oom);
+        w->x.hlen = dup_or_null(x->hlen, &oom);
+        for (int i = 0; i < 3; i++)
+            w->x.seq[i] = dup_or_null(x->seq[i], &oom);
+    }
+    char err[320] = "out of memory for a request waiting for its model to load";
+    const int rc =
+        oom ? -1
+            : dm_registry_want(m->d->reg, q->model, dm_request_deadline_ns(&m->d->cfg, -1),
+                               wait_done, w, err, sizeof err);
+    if (rc == 0)
+        return true; /* WAIT_DONE answers */
+    if (w)
+        wait_free(w);
+    if (rc > 0)
+        return false;
+    reply_early(m, q, 503, err, msg);
+    req_free(q);
+    return true;
+}
+
 static void serve(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, const mq_meta *x)
 {
     char err[768];
@@ -685,6 +760,8 @@ static void serve(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, co
         return;
     }
     dm_version *ver = find_version(m, q->model, x, &status, err, sizeof err);
+    if (!ver && status == 503 && wait_model(m, q, msg, x))
+        return;
     if (!ver) {
         reply_early(m, q, status, err, msg);
         req_free(q);

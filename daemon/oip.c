@@ -119,29 +119,41 @@ static int64_t parse_version(route *rt, const char *s)
 typedef struct model_wait {
     dm_daemon *d;
     dm_exchange *x;
+    void (*fail)(dm_exchange *x, const char *msg);
 } model_wait;
+
+/* A 503 for a model that did not load in time: try again (the load goes on). */
+static void wait_failed(dm_exchange *x, const char *msg,
+                        void (*fail)(dm_exchange *x, const char *msg))
+{
+    dm_http_set_retry_after(x, 1);
+    if (fail)
+        fail(x, msg);
+    else
+        dm_http_error(x, 503, "%s", msg);
+}
 
 static void model_loaded(const char *name, int rc, const char *err, void *arg)
 {
     model_wait *w = arg;
     dm_daemon *d = w->d;
     dm_exchange *x = w->x;
+    void (*fail)(dm_exchange *, const char *) = w->fail;
     free(w);
-    if (rc == 0) {
+    if (rc == 0)
         dm_oip_handle(d, x); /* the version is there now: as if it had just arrived */
-        return;
-    }
-    dm_http_set_retry_after(x, 1);
-    dm_http_error(x, 503, "%s", err);
+    else
+        wait_failed(x, err, fail);
 }
 
-bool dm_oip_wait_model(dm_daemon *d, dm_exchange *x, const char *name)
+bool dm_oip_wait_model(dm_daemon *d, dm_exchange *x, const char *name,
+                       void (*fail)(dm_exchange *x, const char *msg))
 {
     model_wait *w = malloc(sizeof *w);
     char err[320] = "out of memory";
     int rc = -1;
     if (w) {
-        *w = (model_wait){.d = d, .x = x};
+        *w = (model_wait){.d = d, .x = x, .fail = fail};
         rc = dm_registry_want(d->reg, name, dm_request_deadline_ns(&d->cfg, -1), model_loaded, w,
                               err, sizeof err);
     }
@@ -150,8 +162,7 @@ bool dm_oip_wait_model(dm_daemon *d, dm_exchange *x, const char *name)
     free(w);
     if (rc > 0)
         return false;
-    dm_http_set_retry_after(x, 1);
-    dm_http_error(x, 503, "%s", err);
+    wait_failed(x, err, fail);
     return true;
 }
 
@@ -162,7 +173,7 @@ static dm_version *get_version(route *rt, const char *name, int64_t v)
 {
     char err[320];
     dm_version *ver = dm_registry_get(rt->d->reg, name, v, err, sizeof err);
-    if (ver || dm_oip_wait_model(rt->d, rt->x, name))
+    if (ver || dm_oip_wait_model(rt->d, rt->x, name, NULL))
         return ver;
     const dm_entry *e = find_entry(rt->d, name);
     dm_http_error(rt->x, e && e->n_versions == 0 ? 503 : 404, "%s", err);

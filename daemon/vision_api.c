@@ -51,6 +51,12 @@ static void api_error(dm_exchange *x, int status, const char *fmt, ...)
     dm_http_reply_json(x, status, o);
 }
 
+/* A model that did not load within the request's deadline (the memory budget): 503. */
+static void wait_failed(dm_exchange *x, const char *msg)
+{
+    api_error(x, 503, "%s", msg);
+}
+
 /* Whether the LA bytes at A are the string B, in time independent of where they differ. */
 static bool same_secret(const uint8_t *a, size_t la, const char *b)
 {
@@ -158,7 +164,7 @@ static dm_version *pick_model(dm_daemon *d, dm_exchange *x, const char *name, dm
     }
     char err[320];
     dm_version *v = dm_registry_get(d->reg, name, -1, err, sizeof err);
-    if (!v && !dm_oip_wait_model(d, x, name)) {
+    if (!v && !dm_oip_wait_model(d, x, name, wait_failed)) {
         const dm_entry *e = dm_registry_entry(d->reg, name);
         api_error(x, e && e->n_versions == 0 ? 503 : 404, "%s", err);
     }

@@ -9,10 +9,12 @@
  * never passes the budget plus one model, nor edged's anonymous memory its start plus the
  * budget plus one model (and slack); the pinned models stay resident, never evicted. Also: a
  * deadline shorter than a load answers 503 with Retry-After and starts the load, so that a
- * retry is served; the repository index and edgectl models say what is resident.
+ * retry is served; an MQTT request waits for the load like an HTTP one; the repository index
+ * and edgectl models say what is resident.
  * Does not own: loading itself (test_reload), the scheduler (test_sched). */
 #include <pthread.h>
 #include <setjmp.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -26,6 +28,7 @@
 #include <cmocka.h>
 
 #include "daemon_fixture.h"
+#include "mqtt_fixture.h"
 #include "edge/ops.h"
 #include "edge/runtime.h"
 #include "tflite_schema.h"
@@ -204,7 +207,7 @@ static outcome infer(int i, double *secs)
 
 typedef struct watch {
     pthread_t thread;
-    volatile bool stop;
+    atomic_bool stop;
     double max_used, one_model;
     long rss0_kb, max_rss_kb;
     int pinned_bad; /* samples where a pinned model was not resident or had been evicted */
@@ -291,7 +294,7 @@ static void sample(watch *w)
 static void *watch_main(void *arg)
 {
     watch *w = arg;
-    while (!w->stop) {
+    while (!atomic_load(&w->stop)) {
         sample(w);
         usleep(50 * 1000);
     }
@@ -349,7 +352,7 @@ static void test_forty_models(void **state)
         ok += c[k].ok, retry += c[k].retry, wrong += c[k].wrong, late += c[k].late;
         worst = c[k].worst > worst ? c[k].worst : worst;
     }
-    w.stop = true;
+    atomic_store(&w.stop, true);
     pthread_join(w.thread, NULL);
     sample(&w);
     printf("# %.0f s, %d clients: %d answered, %d 503 + Retry-After, %d wrong, %d late (slowest "
@@ -426,23 +429,27 @@ static void test_index(void **state)
     assert_true(evicted_rows > 0);
 }
 
+/* A second edged G serving model I alone, started with INI. */
+static void start_one(dfx *g, int i, const char *ini)
+{
+    assert_int_equal(dfx_init(g, NULL), 0);
+    char path[300];
+    size_t size;
+    uint8_t *buf = build_model(i, &size);
+    assert_non_null(buf);
+    snprintf(path, sizeof path, "%s/m%02d.tflite", g->models, i);
+    assert_int_equal(tfw_save(path, buf, size), 0);
+    free(buf);
+    assert_int_equal(dfx_start(g, ini), 0);
+}
+
 /* A deadline shorter than a load: 503 with Retry-After, and the load goes on, so that a retry
  * is served. */
 static void test_short_deadline(void **state)
 {
     (void)state;
     dfx g;
-    assert_int_equal(dfx_init(&g, NULL), 0);
-    char path[300];
-    size_t size;
-    uint8_t *buf = build_model(7, &size);
-    assert_non_null(buf);
-    snprintf(path, sizeof path, "%s/m07.tflite", g.models);
-    assert_int_equal(tfw_save(path, buf, size), 0);
-    free(buf);
-    assert_int_equal(dfx_start(&g, "[scheduler]\ndefault_timeout_ms = 1\n[models]\n"
-                                   "memory_budget = 4M\n"),
-                     0);
+    start_one(&g, 7, "[scheduler]\ndefault_timeout_ms = 1\n[models]\nmemory_budget = 4M\n");
     dfx keep = F;
     F = g; /* infer() talks to F */
     double secs;
@@ -457,6 +464,43 @@ static void test_short_deadline(void **state)
            o == O_SERVED ? "served" : "never served");
     assert_int_equal(first, O_RETRY);
     assert_int_equal(o, O_SERVED);
+}
+
+/* MQTT and the budget: a request for a model on demand waits for its load and is answered by
+ * it (not 503). */
+static void test_mqtt_waits(void **state)
+{
+    (void)state;
+    mqb b;
+    assert_int_equal(mqb_start(&b, &(mqb_opts){0}), 0);
+    dfx g;
+    char ini[512];
+    snprintf(ini, sizeof ini,
+             "[scheduler]\ndefault_timeout_ms = 10000\n[mqtt]\nhost = 127.0.0.1\nport = %d\n"
+             "client_id = edged-budget\ntopic_prefix = edged/b\n[models]\nmemory_budget = 4M\n",
+             b.port);
+    start_one(&g, 9, ini);
+    mqc *c = mqc_new(&b, "t-budget", 4, true);
+    assert_non_null(c);
+    assert_int_equal(mqc_subscribe(c, "edged/b/result/#", 1), 0);
+    mqc_msg *m = NULL;
+    for (int tries = 0; !m && tries < 50; tries++) { /* until edged has subscribed */
+        assert_int_equal(mqc_publish(c, "edged/b/infer/m09", input, K, 1, false, NULL), 0);
+        m = mqc_wait_topic(c, "edged/b/result/m09", 200);
+    }
+    assert_non_null(m);
+    printf("# MQTT, m09 on demand: %.200s\n", (const char *)m->payload);
+    json_t *j = json_loads((const char *)m->payload, 0, NULL);
+    assert_non_null(j);
+    const json_t *data = json_object_get(json_array_get(json_object_get(j, "outputs"), 0), "data");
+    assert_int_equal(json_array_size(data), N);
+    for (size_t i = 0; i < N; i++) /* the int8 values themselves */
+        assert_int_equal((int)json_number_value(json_array_get(data, i)), (int8_t)expected[9][i]);
+    json_decref(j);
+    mqc_msg_free(m);
+    mqc_free(c);
+    dfx_cleanup(&g);
+    mqb_cleanup(&b);
 }
 
 static int setup(void **state)
@@ -486,6 +530,7 @@ int main(void)
         cmocka_unit_test(test_forty_models),
         cmocka_unit_test(test_index),
         cmocka_unit_test(test_short_deadline),
+        cmocka_unit_test(test_mqtt_waits),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

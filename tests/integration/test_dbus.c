@@ -942,14 +942,9 @@ static void test_infer_sequences(void **state)
     seq_stream_free(&st[1]);
 }
 
-static void test_infer(void **state)
+/* Infer through sd-bus on person_detect's reference input: its reference output. */
+static void infer_sdbus_person(const char *what)
 {
-    (void)state;
-    start_default();
-    infer_busctl("person_detect", 0, true);
-    for (int k = 0; k < 4; k++)
-        infer_busctl("hello_world_int8", k, true);
-    /* the same through sd-bus */
     char path[512];
     size_t in_len, want_len;
     snprintf(path, sizeof path, "%s/models/person_detect/input_0.bin", shared);
@@ -965,22 +960,44 @@ static void test_infer(void **state)
     assert_true(sd_bus_message_close_container(m) >= 0);
     const int r = sd_bus_call(C, m, 120 * 1000000ULL, &err, &rep);
     if (r < 0)
-        fail_msg("sd-bus Infer person_detect: %s: %s", err.name, err.message);
+        fail_msg("%s: sd-bus Infer person_detect: %s: %s", what, err.name, err.message);
     assert_true(sd_bus_message_enter_container(rep, 'a', "ay") >= 0);
     const void *got;
     size_t got_len;
     assert_true(sd_bus_message_read_array(rep, 'y', &got, &got_len) >= 0);
     const char *diff = dfx_output_diff(got, got_len, want, want_len, true);
     if (diff)
-        fail_msg("sd-bus Infer person_detect: %s", diff);
+        fail_msg("%s: sd-bus Infer person_detect: %s", what, diff);
     sd_bus_message_unref(m);
     sd_bus_message_unref(rep);
     free(in);
     free(want);
+}
+
+static void test_infer(void **state)
+{
+    (void)state;
+    start_default();
+    infer_busctl("person_detect", 0, true);
+    for (int k = 0; k < 4; k++)
+        infer_busctl("hello_world_int8", k, true);
+    /* the same through sd-bus */
+    infer_sdbus_person("test_infer");
     /* counted like the other requests */
     json_t *d, *root = get_prop(model_path("person_detect"), MIF, "RequestsTotal", &d);
     printf("# person_detect RequestsTotal after 2 D-Bus inferences: %lld\n", json_integer_value(d));
     json_decref(root);
+}
+
+/* With [models] memory_budget, person_detect loads on its first request: an Infer call waits
+ * for the load (the call is run again from its first argument) and gets the model's answer. */
+static void test_infer_on_demand(void **state)
+{
+    (void)state;
+    start(B.addr, "[models]\nmemory_budget = 64M\n", true);
+    infer_sdbus_person("on demand");
+    assert_int_equal(dfx_log_count(&F, "model person_detect version 1: loaded"), 1);
+    printf("# Infer on a model on demand: waited for its load, answered\n");
 }
 
 /* Busy and Timeout: one worker held by the stall hook (3 s), a queue of two, a
@@ -1490,6 +1507,7 @@ int main(void)
         CASE(test_list_models_and_objects),
         CASE(test_stats_and_properties),
         CASE(test_infer),
+        CASE(test_infer_on_demand),
         CASE(test_infer_sequences),
         CASE(test_infer_busy_and_timeout),
         CASE(test_unload_load_signals),

@@ -27,6 +27,8 @@ const char *bus_entry_state(dm_entry *e)
         return "ready";
     if (dm_entry_loading(e))
         return "loading";
+    if (dm_entry_lazy(e)) /* [models] memory_budget: its next request loads it */
+        return "on-demand";
     return dm_entry_last_error(e)[0] ? "failed" : "unloaded";
 }
 

@@ -995,6 +995,12 @@ static void test_infer_on_demand(void **state)
 {
     (void)state;
     start(B.addr, "[models]\nmemory_budget = 64M\n", true);
+    sdx_out o;
+    BUSCTL(&o, "call", SVC, OBJ, MGR, "ListModels");
+    expect_ok(&o, "ListModels under a budget");
+    if (!strstr(o.out, "\"person_detect\" -1 \"on-demand\""))
+        fail_msg("ListModels does not say person_detect is on demand: %s", o.out);
+    sdx_out_free(&o);
     infer_sdbus_person("on demand");
     assert_int_equal(dfx_log_count(&F, "model person_detect version 1: loaded"), 1);
     printf("# Infer on a model on demand: waited for its load, answered\n");

@@ -261,6 +261,7 @@ static int prepare_subgraph(edge_model *m, int32_t s, edge_error *err)
     m->prepared_bytes = v.prepared_bytes;
     m->packed_bytes = v.packed_bytes;
     m->macs = v.macs;
+    m->hdrs = v.hdrs; /* the fast-path headers its nodes took (edge__hdr_alloc) are M's */
     if (rc)
         edge__prefix_subgraph(err, m, s);
     return rc;

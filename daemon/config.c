@@ -247,6 +247,12 @@ const opt dm_config_options[] = {
      "QoS of the request subscriptions and of the replies. 1 (at least once) keeps requests "
      "that arrive while edged is away; 0 does not.",
      NULL},
+    {"mqtt", "stats_interval_s", NULL, OPT_UINT, FIELD(mqtt_stats_interval_s), 0, 86400, "60",
+     false,
+     "Every this many seconds (and on each connection) edged publishes its models' statistics, "
+     "retained, on PREFIX/stats: the JSON of GET /v2/models/stats (Triton's statistics "
+     "extension). 0: never.",
+     NULL},
     {"mqtt", "max_inflight", NULL, OPT_UINT, FIELD(mqtt_max_inflight), 1, 65535, "64", false,
      "Requests edged holds at once (received, not yet answered and acknowledged). At the limit "
      "it stops reading from the broker, which keeps the rest.",

@@ -31,6 +31,7 @@
  *   http_codec.c    Content-Encoding: gzip/deflate bodies, bounded inflate
  *   oip.c           Open Inference Protocol v2 routing and endpoints over http.c (jansson)
  *   oip_config.c    the model configuration extension's document
+ *   oip_stats.c     the statistics extension (per model version, as Triton)
  *   oip_infer.c     reading an inference request (JSON, binary extension, raw)
  *   oip_data.c      JSON "data" as tensor bytes
  *   oip_json.c      the bounded JSON scan before any DOM is built
@@ -140,6 +141,7 @@ typedef struct dm_config {
     char mqtt_shared_group[64];
     uint32_t mqtt_qos;
     uint32_t mqtt_max_inflight;
+    uint32_t mqtt_stats_interval_s; /* PREFIX/stats every this many seconds (0: never) */
     uint64_t mqtt_max_payload_bytes;
     uint32_t mqtt_keepalive_s;
     uint32_t mqtt_session_expiry_s;
@@ -433,6 +435,7 @@ typedef struct dm_request {
     dm_req_status status;
     char error[320]; /* DM_REQ_ERROR: what failed (a back end's device error), or "" */
     uint64_t t_admit_ns, t_start_ns, t_end_ns;
+    uint64_t t_inputs_ns, t_invoked_ns; /* a run: inputs copied in, the invoke ended (0: none) */
     void (*done)(struct dm_request *r);
     void *owner;
     /* the front end's work on the outputs, on the worker (dm_reply's POST); R->out is NULL */
@@ -551,6 +554,23 @@ void dm_metrics_set_frigate(dm_metrics *m, const struct dm_frigate *f);
 void dm_metrics_image(dm_metrics *m, const char *model, uint64_t ns);
 /* Requests answered (every status) and those not OK, of MODEL (NULL: all). */
 void dm_metrics_totals(dm_metrics *m, const char *model, uint64_t *total, uint64_t *failed);
+/* Triton's statistics of one model version (its statistics extension, oip_stats.c): counts and
+ * cumulative nanoseconds. SUCCESS and FAIL: requests answered OK / not OK, admission to
+ * answer; QUEUE: requests that ran, admission to start; COMPUTE_*: successful runs, inputs
+ * copied in, the invoke, outputs out. One inference per execution (edged does not batch). */
+typedef struct dm_dur {
+    uint64_t count, ns;
+} dm_dur;
+typedef struct dm_version_stats {
+    int64_t version;
+    int64_t last_inference_ms; /* CLOCK_REALTIME of its last request that ran; 0: none */
+    uint64_t inference_count, execution_count;
+    dm_dur success, fail, queue, compute_input, compute_infer, compute_output;
+} dm_version_stats;
+#define DM_STATS_VERSIONS 16 /* versions of a model kept (the lowest numbers go first) */
+/* MODEL's versions with statistics into OUT (at most DM_STATS_VERSIONS), newest first. */
+size_t dm_metrics_version_stats(const dm_metrics *m, const char *model,
+                                dm_version_stats out[DM_STATS_VERSIONS]);
 /* The MQTT front end whose figures /metrics shows (NULL: MQTT is off). */
 struct dm_mqtt;
 void dm_metrics_set_mqtt(dm_metrics *m, const struct dm_mqtt *q);

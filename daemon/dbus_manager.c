@@ -152,16 +152,26 @@ static int m_stats(sd_bus_message *m, void *ud, sd_bus_error *err)
     dm_metrics_totals(d->metrics, NULL, &total, &failed);
     const uint64_t up = (dm_now_ns() - d->started_ns) / 1000000000u;
     const dm_mqtt_stats q = d->mqtt ? dm_mqtt_stats_get(d->mqtt) : (dm_mqtt_stats){0};
+    /* the models' statistics as GET /v2/models/stats writes them (Triton's extension) */
+    char why[320];
+    int status;
+    json_t *st = dm_oip_stats(d, NULL, -1, &status, why, sizeof why);
+    char *model_stats = st ? json_dumps(st, JSON_COMPACT) : NULL;
+    json_decref(st);
+    if (!model_stats)
+        return -ENOMEM;
     sd_bus_message *reply = NULL;
     int rc = sd_bus_message_new_method_return(m, &reply);
     if (rc >= 0)
         rc = sd_bus_message_append(
-            reply, "a{sv}", 11, "requests_total", "t", total, "requests_failed", "t", failed,
-            "queue_depth", "u", bus_queue_total(b), "in_flight", "t",
-            (uint64_t)dm_sched_pending(d->sched), "models", "u", (uint32_t)c.models, "versions",
-            "u", (uint32_t)c.versions, "workers", "u", dm_sched_workers(d->sched), "uptime_s", "t",
-            up, "state", "s", dm_service_state_name(dm_service_get_state(d->service)),
-            "mqtt_enabled", "b", d->mqtt != NULL, "mqtt_connected", "b", (int)q.connected);
+            reply, "a{sv}", 12, "model_stats", "s", model_stats, "requests_total", "t", total,
+            "requests_failed", "t", failed, "queue_depth", "u", bus_queue_total(b), "in_flight",
+            "t", (uint64_t)dm_sched_pending(d->sched), "models", "u", (uint32_t)c.models,
+            "versions", "u", (uint32_t)c.versions, "workers", "u", dm_sched_workers(d->sched),
+            "uptime_s", "t", up, "state", "s",
+            dm_service_state_name(dm_service_get_state(d->service)), "mqtt_enabled", "b",
+            d->mqtt != NULL, "mqtt_connected", "b", (int)q.connected);
+    free(model_stats);
     return reply_send(reply, rc, false);
 }
 

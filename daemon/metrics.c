@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "byname.h"
 #include "common/memfile.h"
@@ -51,7 +52,9 @@ typedef struct model_stats {
     char *name; /* first (byname.h) */
     uint64_t requests[N_STATUS];
     hist queue, compute;
-    hist image; /* image requests: decoding and fitting the picture */
+    hist image;                             /* image requests: decoding and fitting the picture */
+    dm_version_stats vs[DM_STATS_VERSIONS]; /* Triton's, per version (n_vs of them) */
+    size_t n_vs;
 } model_stats;
 
 struct dm_metrics {
@@ -132,11 +135,67 @@ void dm_metrics_image(dm_metrics *m, const char *model, uint64_t ns)
         hist_add(&s->image, ns);
 }
 
+/* S's statistics of VERSION, made on first use (the lowest version number gives way). */
+static dm_version_stats *version_stats(model_stats *s, int64_t version)
+{
+    size_t low = 0;
+    for (size_t i = 0; i < s->n_vs; i++) {
+        if (s->vs[i].version == version)
+            return &s->vs[i];
+        if (s->vs[i].version < s->vs[low].version)
+            low = i;
+    }
+    const size_t at = s->n_vs < DM_STATS_VERSIONS ? s->n_vs++ : low;
+    s->vs[at] = (dm_version_stats){.version = version};
+    return &s->vs[at];
+}
+
+static void dur_add(dm_dur *d, uint64_t from, uint64_t to)
+{
+    d->count++;
+    d->ns += to > from ? to - from : 0;
+}
+
 void dm_metrics_record(dm_metrics *m, const dm_request *r)
 {
     const uint64_t queue = r->t_start_ns > r->t_admit_ns ? r->t_start_ns - r->t_admit_ns : 0;
     const uint64_t compute = r->t_end_ns > r->t_start_ns ? r->t_end_ns - r->t_start_ns : 0;
     dm_metrics_request(m, r->v->name, r->status, queue, compute);
+    model_stats *s = stats_find(m, r->v->name);
+    if (!s)
+        return;
+    dm_version_stats *v = version_stats(s, r->v->version);
+    const bool ok = r->status == DM_REQ_OK, ran = ok || r->t_inputs_ns;
+    dur_add(ok ? &v->success : &v->fail, r->t_admit_ns, r->t_end_ns);
+    if (ran) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        v->last_inference_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+        dur_add(&v->queue, r->t_admit_ns, r->t_start_ns);
+    }
+    if (ok) {
+        v->inference_count++;
+        v->execution_count++;
+        dur_add(&v->compute_input, r->t_start_ns, r->t_inputs_ns);
+        dur_add(&v->compute_infer, r->t_inputs_ns, r->t_invoked_ns);
+        dur_add(&v->compute_output, r->t_invoked_ns, r->t_end_ns);
+    }
+}
+
+size_t dm_metrics_version_stats(const dm_metrics *m, const char *model,
+                                dm_version_stats out[DM_STATS_VERSIONS])
+{
+    const model_stats *s = m ? stats_find(m, model) : NULL;
+    size_t n = 0;
+    for (size_t i = 0; s && i < s->n_vs; i++) { /* newest first */
+        size_t at = n++;
+        while (at > 0 && out[at - 1].version < s->vs[i].version) {
+            out[at] = out[at - 1];
+            at--;
+        }
+        out[at] = s->vs[i];
+    }
+    return n;
 }
 
 void dm_metrics_totals(dm_metrics *m, const char *model, uint64_t *total, uint64_t *failed)

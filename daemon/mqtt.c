@@ -22,6 +22,7 @@
 #include <mqtt_protocol.h>
 
 #include "mqtt_impl.h"
+#include "oip.h"
 
 #define MISC_INTERVAL_MS 1000
 #define MODELS_DELAY_MS 100 /* coalesce bursts of model events into one publish */
@@ -108,6 +109,27 @@ static void publish_models(dm_mqtt *m)
         publish_own(m, m->models_topic, json, len);
 }
 
+/* Triton's statistics of every model (GET /v2/models/stats), retained on PREFIX/stats. */
+static void publish_stats(dm_mqtt *m)
+{
+    char err[320];
+    int status;
+    json_t *j = m->d->cfg.mqtt_stats_interval_s
+                    ? dm_oip_stats(m->d, NULL, -1, &status, err, sizeof err)
+                    : NULL;
+    char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+    json_decref(j);
+    if (text)
+        publish_own(m, m->stats_topic, text, strlen(text));
+}
+
+static void on_stats_timer(uv_timer_t *t)
+{
+    dm_mqtt *m = t->data;
+    if (m->in.st == MQ_UP && !m->draining)
+        publish_stats(m);
+}
+
 static void subscribe(dm_mqtt *m, const char *topic)
 {
     const int rc =
@@ -150,6 +172,7 @@ void mq_on_up(mq_link *l, bool session_present)
         return;
     publish_own(m, m->status_topic, strdup("online"), 6);
     publish_models(m);
+    publish_stats(m);
 }
 
 void mq_on_lost(mq_link *l)
@@ -228,8 +251,8 @@ static void close_handles(dm_mqtt *m)
     m->handles_open = false;
     mq_link_close_handles(&m->in);
     mq_link_close_handles(&m->out);
-    uv_timer_t *timers[] = {&m->misc_timer, &m->models_timer, &m->close_timer};
-    for (size_t i = 0; i < 3; i++) {
+    uv_timer_t *timers[] = {&m->misc_timer, &m->models_timer, &m->close_timer, &m->stats_timer};
+    for (size_t i = 0; i < 4; i++) {
         m->closing_handles++;
         uv_close((uv_handle_t *)timers[i], handle_closed_cb);
     }
@@ -310,6 +333,7 @@ void dm_mqtt_drain(dm_mqtt *m, void (*cb)(void *arg), void *arg)
     m->drained_arg = arg;
     uv_timer_stop(&m->in.retry_timer);
     uv_timer_stop(&m->models_timer);
+    uv_timer_stop(&m->stats_timer);
     if (m->in.st == MQ_IDLE)
         m->in.leaving = true;
     mq_link_poll_update(&m->in);
@@ -366,6 +390,7 @@ static int setup_names(dm_mqtt *m)
     }
     snprintf(m->status_topic, sizeof m->status_topic, "%s/status", m->prefix);
     snprintf(m->models_topic, sizeof m->models_topic, "%s/models", m->prefix);
+    snprintf(m->stats_topic, sizeof m->stats_topic, "%s/stats", m->prefix);
     return 0;
 }
 
@@ -420,9 +445,14 @@ int dm_mqtt_start(dm_daemon *d, dm_mqtt **out)
     uv_timer_init(m->loop, &m->misc_timer);
     uv_timer_init(m->loop, &m->models_timer);
     uv_timer_init(m->loop, &m->close_timer);
-    m->misc_timer.data = m->models_timer.data = m->close_timer.data = m;
+    uv_timer_init(m->loop, &m->stats_timer);
+    m->misc_timer.data = m->models_timer.data = m->close_timer.data = m->stats_timer.data = m;
     uv_unref((uv_handle_t *)&m->misc_timer); /* never keeps the loop alive on its own */
     uv_unref((uv_handle_t *)&m->close_timer);
+    uv_unref((uv_handle_t *)&m->stats_timer);
+    const uint64_t stats_ms = (uint64_t)d->cfg.mqtt_stats_interval_s * 1000u;
+    if (stats_ms)
+        uv_timer_start(&m->stats_timer, on_stats_timer, stats_ms, stats_ms);
     m->handles_open = true;
     uv_timer_start(&m->misc_timer, on_misc, MISC_INTERVAL_MS, MISC_INTERVAL_MS);
     dm_registry_listen(d->reg, on_model_event, m);

@@ -103,11 +103,12 @@ struct dm_mqtt {
     char host[256];
     char prefix[128], fleet[128];
     char sub_own[MQ_TOPIC_MAX], sub_fleet[MQ_TOPIC_MAX]; /* the subscriptions */
-    char status_topic[MQ_TOPIC_MAX], models_topic[MQ_TOPIC_MAX];
+    char status_topic[MQ_TOPIC_MAX], models_topic[MQ_TOPIC_MAX], stats_topic[MQ_TOPIC_MAX];
     char password[512];
     uv_timer_t misc_timer;   /* every second: keep-alive (mosquitto_loop_misc) */
     uv_timer_t models_timer; /* republish the models list, coalesced */
     uv_timer_t close_timer;  /* bounds the wait for the broker's EOF when draining */
+    uv_timer_t stats_timer;  /* [mqtt] stats_interval_s: the statistics on PREFIX/stats */
     bool handles_open;
     unsigned closing_handles; /* closed, callback not yet run */
     bool free_pending;        /* dm_mqtt_free ran: M goes with the last handle */

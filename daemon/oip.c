@@ -799,6 +799,18 @@ static bool admin(route *rt)
 /* ---------------------------------------------------------------- routing */
 
 /* /v2/models/NAME[/versions/V][/ready|/config|/infer|/profile] */
+/* Triton's statistics extension (oip_stats.c). */
+static void model_stats(route *rt, const char *name, int64_t v)
+{
+    char err[320];
+    int status;
+    json_t *o = dm_oip_stats(rt->d, name, v, &status, err, sizeof err);
+    if (o)
+        dm_http_reply_json(rt->x, 200, o);
+    else
+        dm_http_error(rt->x, status, "%s", err);
+}
+
 static void route_model(route *rt)
 {
     const char *name = rt->seg[2];
@@ -822,6 +834,9 @@ static void route_model(route *rt)
     } else if (strcmp(tail, "infer") == 0) {
         if (want_method(rt, HTTP_POST))
             infer(rt, name, v);
+    } else if (strcmp(tail, "stats") == 0) {
+        if (want_method(rt, HTTP_GET))
+            model_stats(rt, name, v);
     } else if (strcmp(tail, "profile") == 0) {
         if (rt->method == HTTP_POST ? admin(rt) : want_method(rt, HTTP_GET))
             model_profile(rt, name, v);
@@ -845,6 +860,9 @@ static void route_request(route *rt)
     } else if (is(rt, 3, "v2", "health", "live") || is(rt, 3, "v2", "health", "ready")) {
         if (want_method(rt, HTTP_GET))
             health(rt, strcmp(rt->seg[2], "ready") == 0);
+    } else if (is(rt, 3, "v2", "models", "stats")) { /* (a model named "stats": .../stats) */
+        if (want_method(rt, HTTP_GET))
+            model_stats(rt, NULL, -1);
     } else if (rt->n >= 3 && is(rt, rt->n, "v2", "models", NULL)) {
         route_model(rt);
     } else if (is(rt, 3, "v2", "repository", "index")) {

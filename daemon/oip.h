@@ -57,6 +57,12 @@ const char *dm_oip_tensor_name(const edge_tensor_info *t, bool input, size_t i, 
 json_t *dm_oip_model_metadata(const char *name, const int64_t *versions, size_t n,
                               const edge_model *m);
 
+/* GET /v2/models[/NAME[/versions/V]]/stats (oip_stats.c): Triton's statistics extension for
+ * every model (NAME NULL), NAME's versions or version V (>= 0); NULL with *STATUS (404: unknown
+ * model or version; 500) and ERR. */
+json_t *dm_oip_stats(dm_daemon *d, const char *name, int64_t version, int *status, char *err,
+                     size_t len);
+
 /* GET .../config (oip_config.c): Triton's ModelConfig for version VER of NAME,
  * from what edged knows. NULL when out of memory. */
 json_t *dm_oip_model_config(const dm_daemon *d, const char *name, const dm_version *ver);

@@ -179,6 +179,7 @@ void sch_run_request(worker *w, dm_request *r)
         void *dst = edge_interp_input(it, i, &bytes);
         memcpy(dst, r->in[i], bytes);
     }
+    r->t_inputs_ns = dm_now_ns();
     /* A request is answered from the model's initial state: a stateful model (LSTM state
      * in variable tensors) must not carry what another request left in this worker's
      * interpreter. A sequence's request starts from the state its sequence's previous one
@@ -191,6 +192,7 @@ void sch_run_request(worker *w, dm_request *r)
     const int rc = edge_interp_invoke(it);
     if (profiled)
         dm_profile_after(r->v, it, rc == 0);
+    r->t_invoked_ns = dm_now_ns();
     if (rc)
         snprintf(r->error, sizeof r->error, "%s", edge_interp_error(it));
     else if (r->state)

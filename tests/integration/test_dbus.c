@@ -747,6 +747,24 @@ static void test_stats_and_properties(void **state)
     assert_true(STAT("workers") >= 1);
     assert_int_equal(STAT("queue_depth"), 0);
 #undef STAT
+    /* model_stats: GET /v2/models/stats's JSON (Triton's statistics extension) */
+    const json_t *ms = json_object_get(st, "model_stats");
+    if (!ms || strcmp(json_string_value(json_object_get(ms, "type")), "s"))
+        fail_msg("GetStats: no model_stats string");
+    json_t *tri = json_loads(json_string_value(json_object_get(ms, "data")), 0, NULL);
+    const json_t *list = json_object_get(tri, "model_stats");
+    assert_true(json_array_size(list) >= n);
+    json_int_t ok = 0;
+    size_t at;
+    const json_t *e;
+    json_array_foreach(list, at, e)
+    {
+        const json_t *is = json_object_get(e, "inference_stats");
+        assert_non_null(json_object_get(e, "name"));
+        ok += json_integer_value(json_object_get(json_object_get(is, "success"), "count"));
+    }
+    assert_true(ok >= 3);
+    json_decref(tri);
     json_decref(root);
     /* Version: edged --version */
     char *argv[] = {getenv("EDGED_BIN"), "--version", NULL};

@@ -5,7 +5,8 @@
  * allowed and the Allow header of 405 replies; percent-decoded path segments; the strict
  * /v2/health/ready; the model configuration extension (GET .../config); "reason" in every
  *     repository index entry; load parameters refused by name; Triton's raw
- *     binary request (Inference-Header-Content-Length: 0).
+ *     binary request (Inference-Header-Content-Length: 0); the statistics extension (its JSON
+ *     field by field, its counts, /metrics agreeing).
  * Does not own: the fixture (daemon_fixture.c), the other endpoints' behaviour
  * (test_daemon.c), HTTP framing and content codings as http.c decides them
  * (test_http_framing.c). */
@@ -20,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -562,6 +564,161 @@ static void test_raw_binary(void **state)
     expect_raw_refused("two", 4, "one input");
 }
 
+/* ---------------------------------------------------------------- statistics */
+
+/* Whether O is {"count": N, "ns": T} and nothing else; *COUNT and *NS get them. */
+static void expect_dur(const json_t *o, const char *what, json_int_t *count, json_int_t *ns)
+{
+    if (!json_is_object(o) || json_object_size(o) != 2 ||
+        !json_is_integer(json_object_get(o, "count")) || !json_is_integer(json_object_get(o, "ns")))
+        fail_msg("%s is not {\"count\", \"ns\"}: %s", what, dumped(o));
+    *count = json_integer_value(json_object_get(o, "count"));
+    *ns = json_integer_value(json_object_get(o, "ns"));
+}
+
+typedef struct tstats {
+    json_int_t last, inferences, executions, count[8], ns[8];
+} tstats;
+
+static const char *const stat_keys[8] = {"success",       "fail",          "queue",
+                                         "compute_input", "compute_infer", "compute_output",
+                                         "cache_hit",     "cache_miss"};
+
+/* One entry of model_stats, field by field as Triton writes it, into *T. */
+static void expect_entry(const json_t *e, const char *name, const char *version, tstats *t)
+{
+    static const char *const keys[] = {"name",
+                                       "version",
+                                       "last_inference",
+                                       "inference_count",
+                                       "execution_count",
+                                       "inference_stats",
+                                       "batch_stats",
+                                       "memory_usage"};
+    if (!json_is_object(e) || json_object_size(e) != 8)
+        fail_msg("a model_stats entry: %s", dumped(e));
+    for (size_t i = 0; i < 8; i++)
+        if (!json_object_get(e, keys[i]))
+            fail_msg("no %s in %s", keys[i], dumped(e));
+    assert_string_equal(json_string_value(json_object_get(e, "name")), name);
+    assert_string_equal(json_string_value(json_object_get(e, "version")), version);
+    t->last = json_integer_value(json_object_get(e, "last_inference"));
+    t->inferences = json_integer_value(json_object_get(e, "inference_count"));
+    t->executions = json_integer_value(json_object_get(e, "execution_count"));
+    const json_t *is = json_object_get(e, "inference_stats");
+    assert_int_equal(json_object_size(is), 8);
+    for (int k = 0; k < 8; k++)
+        expect_dur(json_object_get(is, stat_keys[k]), stat_keys[k], &t->count[k], &t->ns[k]);
+    const json_t *b = json_object_get(e, "batch_stats");
+    assert_true(json_is_array(b));
+    if (t->executions) { /* one batch size, 1: the same compute figures */
+        assert_int_equal(json_array_size(b), 1);
+        const json_t *b1 = json_array_get(b, 0);
+        assert_int_equal(json_object_size(b1), 4);
+        assert_int_equal(json_integer_value(json_object_get(b1, "batch_size")), 1);
+        for (int k = 3; k < 6; k++) {
+            json_int_t c, ns;
+            expect_dur(json_object_get(b1, stat_keys[k]), stat_keys[k], &c, &ns);
+            assert_int_equal(c, t->count[k]);
+            assert_int_equal(ns, t->ns[k]);
+        }
+    }
+    const json_t *mu = json_object_get(e, "memory_usage");
+    assert_true(json_is_array(mu));
+    const json_t *m0 = json_array_get(mu, 0);
+    assert_string_equal(json_string_value(json_object_get(m0, "type")), "CPU");
+    assert_true(json_integer_value(json_object_get(m0, "byte_size")) > 0);
+}
+
+static tstats model_stats_of(const char *model)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/v2/models/%s/stats", model);
+    json_t *j = get_json(path, 200);
+    assert_int_equal(json_object_size(j), 1);
+    const json_t *list = json_object_get(j, "model_stats");
+    assert_int_equal(json_array_size(list), 1);
+    tstats t;
+    expect_entry(json_array_get(list, 0), model, "1", &t);
+    json_decref(j);
+    return t;
+}
+
+/* The sample NAME{model="MODEL"...} of /metrics as text (after the label set), or -1. */
+static double metric_of(const char *text, const char *name, const char *labels)
+{
+    char key[256];
+    snprintf(key, sizeof key, "\n%s{%s} ", name, labels);
+    const char *p = strstr(text, key);
+    return p ? strtod(p + strlen(key), NULL) : -1;
+}
+
+/* Triton's statistics extension: the shape field by field, the counts, and /metrics agrees. */
+static void test_statistics(void **state)
+{
+    (void)state;
+    const int8_t five = 5;
+    const tstats a = model_stats_of("hello_world_int8");
+    for (int i = 0; i < 5; i++) /* each: a raw binary request and a JSON one */
+        expect_raw_binary("hello_world_int8", &five, 1);
+    const tstats b = model_stats_of("hello_world_int8");
+    printf("# hello_world_int8 stats: %lld successes, queue %lld ns, infer %lld ns\n",
+           (long long)b.count[0], (long long)b.ns[2], (long long)b.ns[4]);
+    assert_int_equal(b.count[0] - a.count[0], 10); /* success */
+    assert_int_equal(b.count[1], a.count[1]);      /* fail */
+    for (int k = 2; k < 6; k++)                    /* queue, compute_* */
+        assert_int_equal(b.count[k] - a.count[k], 10);
+    for (int k = 0; k < 6; k++)
+        assert_true(b.ns[k] >= a.ns[k]);
+    assert_true(b.ns[0] - a.ns[0] >= b.ns[4] - a.ns[4]); /* a request takes its inference */
+    assert_int_equal(b.count[6] + b.count[7], 0);        /* no response cache */
+    assert_int_equal(b.inferences - a.inferences, 10);
+    assert_int_equal(b.executions - a.executions, 10);
+    const long long now_ms = (long long)time(NULL) * 1000;
+    assert_true(b.last > now_ms - 60000 && b.last <= now_ms + 1000);
+    /* /metrics says the same */
+    char *text = NULL;
+    assert_int_equal(dfx_curl(&F, "GET", "/metrics", NULL, NULL, &text, NULL, NULL), 200);
+    const tstats c = model_stats_of("hello_world_int8");
+    const char *lb = "model=\"hello_world_int8\"";
+    assert_int_equal((json_int_t)metric_of(text, "edged_requests_total",
+                                           "model=\"hello_world_int8\",status=\"ok\""),
+                     c.count[0]);
+    assert_int_equal((json_int_t)metric_of(text, "edged_request_queue_seconds_count", lb),
+                     c.count[2]);
+    assert_int_equal((json_int_t)metric_of(text, "edged_request_compute_seconds_count", lb),
+                     c.count[3]);
+    const double compute_s = metric_of(text, "edged_request_compute_seconds_sum", lb);
+    const double stats_s = (double)(c.ns[3] + c.ns[4] + c.ns[5]) / 1e9;
+    const double queue_s = metric_of(text, "edged_request_queue_seconds_sum", lb);
+    printf("# /metrics compute %.9f s, stats %.9f s; queue %.9f s, stats %.9f s\n", compute_s,
+           stats_s, queue_s, (double)c.ns[2] / 1e9);
+    assert_true(compute_s > 0 && compute_s < stats_s + 1e-8 && compute_s > stats_s - 1e-8);
+    assert_true(queue_s < (double)c.ns[2] / 1e9 + 1e-8 && queue_s > (double)c.ns[2] / 1e9 - 1e-8);
+    free(text);
+    /* every model; one version; the errors */
+    json_t *all = get_json("/v2/models/stats", 200);
+    size_t i, n_hello = 0;
+    json_t *e;
+    json_array_foreach(json_object_get(all, "model_stats"), i, e)
+    {
+        tstats t;
+        const char *name = json_string_value(json_object_get(e, "name"));
+        assert_non_null(name);
+        expect_entry(e, name, json_string_value(json_object_get(e, "version")), &t);
+        n_hello += strcmp(name, "hello_world_int8") == 0;
+    }
+    assert_true(json_array_size(json_object_get(all, "model_stats")) >= 5);
+    assert_int_equal(n_hello, 1);
+    json_decref(all);
+    json_t *one = get_json("/v2/models/hello_world_int8/versions/1/stats", 200);
+    assert_int_equal(json_array_size(json_object_get(one, "model_stats")), 1);
+    json_decref(one);
+    json_decref(get_json("/v2/models/hello_world_int8/versions/9/stats", 404));
+    json_decref(get_json("/v2/models/nosuch/stats", 404));
+    expect_405("POST", "/v2/models/stats", "GET, HEAD");
+}
+
 /* ================================================================ setup */
 
 /* A model with two inputs (an ADD of two tensors), for the raw binary request. */
@@ -624,7 +781,7 @@ int main(void)
         cmocka_unit_test(test_head),         cmocka_unit_test(test_percent_decoding),
         cmocka_unit_test(test_ready_strict), cmocka_unit_test(test_model_config),
         cmocka_unit_test(test_index_reason), cmocka_unit_test(test_load_parameters),
-        cmocka_unit_test(test_raw_binary),
+        cmocka_unit_test(test_raw_binary),   cmocka_unit_test(test_statistics),
     };
     return cmocka_run_group_tests_name("oip", oip, setup, teardown);
 }

@@ -1398,6 +1398,35 @@ static void test_sequences(void **state)
 
 /* ------------------------------------------------------------ setup */
 
+/* PREFIX/stats: the models' statistics (GET /v2/models/stats's JSON), retained. */
+static void test_stats_topic(void **state)
+{
+    (void)state;
+    mqc *c = mqc_new(&B, "t-stats", 5, true);
+    assert_non_null(c);
+    assert_int_equal(mqc_subscribe(c, "edged/t1/stats", 1), 0);
+    mqc_msg *m = mqc_wait_topic(c, "edged/t1/stats", WAIT_MS);
+    if (!m)
+        fail_msg("nothing retained on edged/t1/stats");
+    assert_true(m->retain);
+    json_t *j = json_loads((const char *)m->payload, 0, NULL);
+    assert_non_null(j);
+    const json_t *list = json_object_get(j, "model_stats");
+    size_t i, hello = 0;
+    const json_t *e;
+    json_array_foreach(list, i, e)
+    {
+        assert_non_null(json_object_get(json_object_get(e, "inference_stats"), "success"));
+        hello += strcmp(json_string_value(json_object_get(e, "name")), "hello") == 0;
+    }
+    printf("# edged/t1/stats (retained): %zu model versions, %zu of hello\n", json_array_size(list),
+           hello);
+    assert_true(hello >= 1);
+    json_decref(j);
+    mqc_msg_free(m);
+    mqc_free(c);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -1441,6 +1470,7 @@ int main(void)
         cmocka_unit_test(test_edged_restart_session), cmocka_unit_test(test_flow_control),
         cmocka_unit_test(test_tls_and_auth),          cmocka_unit_test(test_tls_client_cert),
         cmocka_unit_test(test_v311_fallback),         cmocka_unit_test(test_sequences),
+        cmocka_unit_test(test_stats_topic),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

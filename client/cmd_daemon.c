@@ -397,6 +397,40 @@ static int status_fetch(edge_client *c, status_info *s)
     return rc;
 }
 
+/* The devices of /metrics (edged_device_temperature_celsius, edged_device_throttled) as JSON:
+ * [{"device", "temperature_celsius" (or null), "throttled" (or null)}], in order of appearance. */
+static json_t *devices_json(const char *metrics)
+{
+    static const char *const fam[2] = {"\nedged_device_temperature_celsius{device=\"",
+                                       "\nedged_device_throttled{device=\""};
+    json_t *list = json_array();
+    for (int f = 0; metrics && list && f < 2; f++)
+        for (const char *p = metrics; (p = strstr(p, fam[f]));) {
+            p += strlen(fam[f]);
+            const char *q = strstr(p, "\"} ");
+            if (!q || q - p > 200)
+                break;
+            char name[208];
+            snprintf(name, sizeof name, "%.*s", (int)(q - p), p);
+            const double v = strtod(q + 3, NULL);
+            json_t *d = NULL;
+            size_t i;
+            json_t *e;
+            json_array_foreach(
+                list, i, e) if (!strcmp(json_string_value(json_object_get(e, "device")), name)) d =
+                e;
+            if (!d) {
+                d = json_pack("{s:s, s:n, s:n}", "device", name, "temperature_celsius",
+                              "throttled");
+                json_array_append_new(list, d);
+            }
+            if (d)
+                json_object_set_new(d, f ? "throttled" : "temperature_celsius",
+                                    f ? json_boolean(v != 0) : json_real(v));
+        }
+    return list;
+}
+
 static void status_print_json(edge_client *c, const status_info *s, const model_row *rows, size_t n)
 {
     json_t *ext = json_array();
@@ -408,10 +442,10 @@ static void status_print_json(edge_client *c, const status_info *s, const model_
         json_object_set_new(json_array_get(models, k), "queue_depth",
                             q < 0 ? json_null() : json_integer(q));
     }
-    print_json(json_pack("{s:s, s:b, s:b, s:{s:o, s:o, s:o}, s:o}", "socket",
+    print_json(json_pack("{s:s, s:b, s:b, s:{s:o, s:o, s:o}, s:o, s:o}", "socket",
                          edge_client_socket_path(c), "live", s->live, "ready", s->ready, "server",
                          "name", jstr(s->server->name), "version", jstr(s->server->version),
-                         "extensions", ext, "models", models));
+                         "extensions", ext, "models", models, "devices", devices_json(s->metrics)));
 }
 
 static void status_print_text(edge_client *c, const status_info *s, const model_row *rows, size_t n)
@@ -430,6 +464,24 @@ static void status_print_text(edge_client *c, const status_info *s, const model_
         printf("%-24s %-12s %-12s %s\n", rows[k].name, rows[k].versions[0] ? rows[k].versions : "-",
                rows[k].state[0] ? rows[k].state : "-", qs);
     }
+    json_t *devs = devices_json(s->metrics);
+    if (json_array_size(devs))
+        printf("\n%-24s %-12s %s\n", "DEVICE", "TEMPERATURE", "THROTTLED");
+    size_t i;
+    json_t *d;
+    json_array_foreach(devs, i, d)
+    {
+        const json_t *t = json_object_get(d, "temperature_celsius");
+        const json_t *th = json_object_get(d, "throttled");
+        char temp[32] = "-";
+        if (json_is_real(t))
+            snprintf(temp, sizeof temp, "%.1f C", json_real_value(t));
+        printf("%-24s %-12s %s\n", json_string_value(json_object_get(d, "device")), temp,
+               json_is_null(th)   ? "-"
+               : json_is_true(th) ? "yes"
+                                  : "no");
+    }
+    json_decref(devs);
 }
 
 int edgectl_status(int argc, char **argv)

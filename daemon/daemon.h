@@ -32,6 +32,7 @@
  *   oip.c           Open Inference Protocol v2 routing and endpoints over http.c (jansson)
  *   oip_config.c    the model configuration extension's document
  *   oip_stats.c     the statistics extension (per model version, as Triton)
+ *   health.c        the device's temperatures and throttling (sysfs)
  *   oip_infer.c     reading an inference request (JSON, binary extension, raw)
  *   oip_data.c      JSON "data" as tensor bytes
  *   oip_json.c      the bounded JSON scan before any DOM is built
@@ -537,6 +538,25 @@ void dm_seqs_dispatch(dm_seqs *s, dm_request *r, void (*submit)(dm_request *r));
  * their waiting requests come back as a chain (linked by seq_next) for the caller to fail. */
 dm_request *dm_seqs_retire(dm_seqs *s, dm_entry *e);
 size_t dm_seqs_live(const dm_seqs *s, const dm_entry *e); /* NULL: all models */
+
+/* ---------------------------------------------------------------- health.c */
+/* One device's health, as sysfs tells it. */
+typedef struct dm_device {
+    char name[80];           /* a thermal zone's type ("cpu-thermal", "x86_pkg_temp"), "cpufreq",
+                              * "raspberrypi" (the firmware's flags), "edgetpu/apex_0" */
+    char kind[16];           /* thermal, cpu, board, tpu */
+    double temp_c;           /* NAN: none */
+    double trip_c;           /* the critical (thermal) or highest (TPU) trip point; NAN: none */
+    int throttled;           /* 1, 0, or -1: not known */
+    double cur_mhz, max_mhz; /* cpufreq: the fastest CPU's frequency now, the hardware's top */
+    char why[128];           /* what throttles it, for people ("" when not) */
+} dm_device;
+#define DM_DEVICES_MAX 32
+/* The devices under ROOT ("" or NULL: this system; tests: a fake tree) into OUT (up to MAX),
+ * in a fixed order; how many. */
+size_t dm_health_read(const char *root, dm_device *out, size_t max);
+/* The root edged reads: $EDGED_SYSFS_ROOT (tests), else "". */
+const char *dm_health_root(void);
 
 /* ---------------------------------------------------------------- metrics.c */
 typedef struct dm_metrics dm_metrics;

@@ -8,6 +8,7 @@
  * Does not own: when a request counts (the front end calls dm_metrics_request
  * once per answered inference, BUSY and DRAINING included).
  * Threads: loop thread only. */
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -437,6 +438,31 @@ static int put_residency(dm_entry *e, void *arg)
     return 0;
 }
 
+/* The device's temperatures and throttling (health.c). */
+static void put_health(FILE *f)
+{
+    dm_device dev[DM_DEVICES_MAX];
+    const size_t n = dm_health_read(dm_health_root(), dev, DM_DEVICES_MAX);
+    put_head(f, "edged_device_temperature_celsius", "gauge",
+             "Temperature of each thermal zone and accelerator, from sysfs.");
+    for (size_t i = 0; i < n; i++)
+        if (!isnan(dev[i].temp_c)) {
+            fprintf(f, "edged_device_temperature_celsius{device=\"");
+            put_label(f, dev[i].name);
+            fprintf(f, "\"} %.3f\n", dev[i].temp_c);
+        }
+    put_head(f, "edged_device_throttled", "gauge",
+             "1 while the device runs below its full speed: CPUs whose maximum frequency is "
+             "capped, the Raspberry Pi firmware's throttled flags, an Edge TPU past its first "
+             "trip point.");
+    for (size_t i = 0; i < n; i++)
+        if (dev[i].throttled >= 0) {
+            fprintf(f, "edged_device_throttled{device=\"");
+            put_label(f, dev[i].name);
+            fprintf(f, "\"} %d\n", dev[i].throttled);
+        }
+}
+
 static void put_one(FILE *f, const char *name, const char *type, const char *help, uint64_t v)
 {
     put_head(f, name, type, help);
@@ -595,6 +621,7 @@ char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)
             put_head(f, residency[rc.kind].name, residency[rc.kind].type, residency[rc.kind].help);
             dm_registry_foreach(r, put_residency, &rc);
         }
+        put_health(f);
         const dm_budget b = dm_registry_budget(r);
         put_one(f, "edged_memory_budget_bytes", "gauge",
                 "[models] memory_budget: bytes the models' private data and arenas may take "

@@ -63,6 +63,10 @@ json_t *dm_oip_model_metadata(const char *name, const int64_t *versions, size_t 
 json_t *dm_oip_stats(dm_daemon *d, const char *name, int64_t version, int *status, char *err,
                      size_t len);
 
+/* The device's health as JSON (oip_stats.c): [{name, kind, temperature_celsius,
+ * critical_celsius, throttled, mhz, max_mhz, why}]. */
+json_t *dm_oip_devices(void);
+
 /* GET .../config (oip_config.c): Triton's ModelConfig for version VER of NAME,
  * from what edged knows. NULL when out of memory. */
 json_t *dm_oip_model_config(const dm_daemon *d, const char *name, const dm_version *ver);

@@ -5,8 +5,9 @@
  * inference_stats with success, fail, queue, compute_input, compute_infer, compute_output,
  * cache_hit and cache_miss as {count, ns}, batch_stats for the one batch size edged runs, and
  * memory_usage), from the figures metrics.c keeps per version; which versions are listed (those
- * serving, and those with statistics). Does not own: counting (metrics.c), routing (oip.c).
- * Loop thread. */
+ * serving, and those with statistics); and beside it, edged's "devices" (health.c). Does not own:
+ * counting (metrics.c), routing (oip.c). Loop thread. */
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -86,6 +87,33 @@ static size_t add_model(const dm_daemon *d, dm_entry *e, int64_t version, json_t
     return added;
 }
 
+static json_t *num_or_null(double v)
+{
+    return isnan(v) ? json_null() : json_real(v);
+}
+
+/* edged: the device's health next to the figures it explains (health.c). */
+json_t *dm_oip_devices(void)
+{
+    dm_device dev[DM_DEVICES_MAX];
+    const size_t n = dm_health_read(dm_health_root(), dev, DM_DEVICES_MAX);
+    json_t *list = json_array();
+    for (size_t i = 0; list && i < n; i++) {
+        const dm_device *d = &dev[i];
+        json_t *o = json_pack("{s:s, s:s, s:o, s:o, s:o}", "name", d->name, "kind", d->kind,
+                              "temperature_celsius", num_or_null(d->temp_c), "critical_celsius",
+                              num_or_null(d->trip_c), "throttled",
+                              d->throttled < 0 ? json_null() : json_boolean(d->throttled));
+        if (o && d->max_mhz > 0)
+            json_object_update_new(
+                o, json_pack("{s:f, s:f}", "mhz", d->cur_mhz, "max_mhz", d->max_mhz));
+        if (o && d->why[0])
+            json_object_set_new(o, "why", json_string(d->why));
+        json_array_append_new(list, o);
+    }
+    return list;
+}
+
 typedef struct all_ctx {
     const dm_daemon *d;
     json_t *list;
@@ -129,5 +157,6 @@ json_t *dm_oip_stats(dm_daemon *d, const char *name, int64_t version, int *statu
         json_decref(list);
         return NULL;
     }
-    return json_pack("{s:o}", "model_stats", list);
+    /* Triton's document, and edged's device health beside it */
+    return json_pack("{s:o, s:o}", "model_stats", list, "devices", dm_oip_devices());
 }

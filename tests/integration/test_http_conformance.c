@@ -11,6 +11,7 @@
  * (test_daemon.c), HTTP framing and content codings as http.c decides them
  * (test_http_framing.c). */
 #include <jansson.h>
+#include <math.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -635,7 +636,8 @@ static tstats model_stats_of(const char *model)
     char path[128];
     snprintf(path, sizeof path, "/v2/models/%s/stats", model);
     json_t *j = get_json(path, 200);
-    assert_int_equal(json_object_size(j), 1);
+    assert_int_equal(json_object_size(j), 2); /* Triton's model_stats, edged's devices */
+    assert_true(json_is_array(json_object_get(j, "devices")));
     const json_t *list = json_object_get(j, "model_stats");
     assert_int_equal(json_array_size(list), 1);
     tstats t;
@@ -691,6 +693,12 @@ static void test_statistics(void **state)
     const double compute_s = metric_of(text, "edged_request_compute_seconds_sum", lb);
     const double stats_s = (double)(c.ns[3] + c.ns[4] + c.ns[5]) / 1e9;
     const double queue_s = metric_of(text, "edged_request_queue_seconds_sum", lb);
+    /* the device's health beside them (a fake sysfs: EDGED_SYSFS_ROOT), as /metrics says it */
+    assert_true(fabs(metric_of(text, "edged_device_temperature_celsius", "device=\"cpu-thermal\"") -
+                     48.312) < 1e-9);
+    assert_int_equal(metric_of(text, "edged_device_throttled", "device=\"edgetpu/apex_0\""), 1);
+    assert_int_equal(metric_of(text, "edged_device_throttled", "device=\"raspberrypi\""), 1);
+    assert_int_equal(metric_of(text, "edged_device_throttled", "device=\"cpu-thermal\""), -1);
     printf("# /metrics compute %.9f s, stats %.9f s; queue %.9f s, stats %.9f s\n", compute_s,
            stats_s, queue_s, (double)c.ns[2] / 1e9);
     assert_true(compute_s > 0 && compute_s < stats_s + 1e-8 && compute_s > stats_s - 1e-8);
@@ -709,6 +717,29 @@ static void test_statistics(void **state)
         n_hello += strcmp(name, "hello_world_int8") == 0;
     }
     assert_true(json_array_size(json_object_get(all, "model_stats")) >= 5);
+    const json_t *devs = json_object_get(all, "devices");
+    assert_int_equal(json_array_size(devs), 5);
+    const json_t *cpu = json_array_get(devs, 0), *pi = json_array_get(devs, 3);
+    assert_string_equal(json_string_value(json_object_get(cpu, "name")), "cpu-thermal");
+    assert_true(fabs(json_real_value(json_object_get(cpu, "temperature_celsius")) - 48.312) < 1e-9);
+    assert_true(json_is_null(json_object_get(cpu, "throttled")));
+    assert_string_equal(json_string_value(json_object_get(pi, "name")), "raspberrypi");
+    assert_true(json_is_true(json_object_get(pi, "throttled")));
+    assert_string_equal(json_string_value(json_object_get(pi, "why")), "under-voltage, throttled");
+    /* edgectl status shows them */
+    char cmd[512], line[256];
+    snprintf(cmd, sizeof cmd, "%s status --socket %s", EDGECTL, F.sock);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    int seen = 0;
+    while (fgets(line, sizeof line, p)) {
+        seen += !strncmp(line, "cpu-thermal", 11) && strstr(line, " 48.3 C ") != NULL;
+        seen += !strncmp(line, "edgetpu/apex_0", 14) && strstr(line, " 86.0 C ") &&
+                strstr(line, " yes");
+        seen += !strncmp(line, "raspberrypi", 11) && strstr(line, " - ") && strstr(line, " yes");
+    }
+    pclose(p);
+    assert_int_equal(seen, 3);
     assert_int_equal(n_hello, 1);
     json_decref(all);
     json_t *one = get_json("/v2/models/hello_world_int8/versions/1/stats", 200);
@@ -753,6 +784,13 @@ static int setup(void **state)
     if (dfx_init(&F, shared))
         return -1;
     write_two_input_model();
+    /* a fake sysfs for the device health beside the statistics */
+    static char root[160], env[200];
+    snprintf(root, sizeof root, "%s/sysfs", F.dir);
+    snprintf(env, sizeof env, "EDGED_SYSFS_ROOT=%s", root);
+    if (edge_test_fake_sysfs(root))
+        return -1;
+    F.env[0] = env;
     F.log_to_file = true;
     return dfx_start(&F, "[scheduler]\nqueue_depth = 7\ndefault_timeout_ms = 30000\n");
 }

@@ -235,3 +235,52 @@ void edge_test_tensor_shape(struct edge_tensor *t, int type, int rank, const int
     t->bytes = t->count * edge_dtype_size(type);
     t->name = (char *)"";
 }
+
+/* ROOT/REL holding TEXT, its folders made: 0, or -1. */
+static int put_text(const char *root, const char *rel, const char *text)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    for (char *p = path + strlen(root) + 1; (p = strchr(p, '/')); p++) {
+        *p = 0;
+        mkdir(path, 0755);
+        *p = '/';
+    }
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    const int rc = fputs(text, f) < 0 ? -1 : 0;
+    return fclose(f) || rc ? -1 : 0;
+}
+
+int edge_test_fake_sysfs(const char *root)
+{
+    mkdir(root, 0755);
+    static const char *const files[][2] = {
+        {"sys/class/thermal/thermal_zone0/type", "cpu-thermal\n"},
+        {"sys/class/thermal/thermal_zone0/temp", "48312\n"},
+        {"sys/class/thermal/thermal_zone0/trip_point_0_type", "passive\n"},
+        {"sys/class/thermal/thermal_zone0/trip_point_0_temp", "75000\n"},
+        {"sys/class/thermal/thermal_zone0/trip_point_1_type", "critical\n"},
+        {"sys/class/thermal/thermal_zone0/trip_point_1_temp", "90000\n"},
+        {"sys/class/thermal/thermal_zone1/type", "broken\n"},
+        {"sys/class/thermal/thermal_zone10/type", "gpu-thermal\n"},
+        {"sys/class/thermal/thermal_zone10/temp", "41000\n"},
+        {"sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq", "600000\n"},
+        {"sys/devices/system/cpu/cpu0/cpufreq/scaling_max_freq", "1000000\n"},
+        {"sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq", "1500000\n"},
+        {"sys/devices/system/cpu/cpu1/cpufreq/scaling_cur_freq", "600000\n"},
+        {"sys/devices/system/cpu/cpu1/cpufreq/scaling_max_freq", "1500000\n"},
+        {"sys/devices/system/cpu/cpu1/cpufreq/cpuinfo_max_freq", "1500000\n"},
+        {"sys/devices/system/cpu/cpufreq/policy0/x", "not a CPU\n"},
+        {"sys/devices/platform/soc/soc:firmware/get_throttled", "0x50005\n"},
+        {"sys/class/apex/apex_0/temp", "86000\n"},
+        {"sys/class/apex/apex_0/trip_point0_temp", "85000\n"},
+        {"sys/class/apex/apex_0/trip_point1_temp", "90000\n"},
+        {"sys/class/apex/apex_0/trip_point2_temp", "95000\n"},
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        if (put_text(root, files[i][0], files[i][1]))
+            return -1;
+    return 0;
+}

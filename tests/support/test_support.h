@@ -24,6 +24,12 @@ void edge_test_tensor_shape(struct edge_tensor *t, int type, int rank, const int
 /* $EDGE_SHARED_DIR/SUB if it is a directory; otherwise prints a visible
  * "SKIP: ..." line saying why and returns NULL. Result is malloc'd. */
 char *edge_test_shared_path(const char *sub);
+/* A fake sysfs under ROOT for daemon/health.c: thermal_zone0 "cpu-thermal" at 48.312 C
+ * (critical 90 C), thermal_zone1 without a temperature, thermal_zone10 "gpu-thermal" at 41 C,
+ * cpu0 and cpu1 at 600 MHz with their maximum capped at 1000 of 1500 MHz, the Raspberry Pi
+ * firmware's flags 0x50005 (under-voltage and throttled now), and an Edge TPU apex_0 at 86 C
+ * past its first trip point (85, 90, 95 C). 0, or -1. */
+int edge_test_fake_sysfs(const char *root);
 
 /* Whole file into a malloc'd buffer (NULL if unreadable); *len gets its size. */
 void *edge_test_read_file(const char *path, size_t *len);

@@ -14,45 +14,52 @@
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: edgectl COMMAND [ARGS]\n"
-               "\n"
-               "Daemon commands (talk to edged over its Unix socket):\n"
-               "  infer MODEL --input F [--input F ...] [--format json|raw|npy] [--output F]\n"
-               "        [--top K [--labels F]] [--version V] [--priority high|normal]\n"
-               "        [--timeout-us N]           one inference; inputs as raw bytes, JSON\n"
-               "                                  values (quantized for you) or .npy\n"
-               "  models                          models: versions, state, when loaded, version\n"
-               "                                  policy, the last load that failed\n"
-               "  status                          health, server, models and queue depths\n"
-               "  load MODEL | unload MODEL       load or unload a model\n"
-               "  reload [MODEL]                  read MODEL (or every model) from the\n"
-               "                                  repository again\n"
-               "  bench MODEL [-n N] [-c CONNS] [-d DEPTH] [--input F]\n"
-               "                                  latency percentiles and throughput\n"
-               "  profile MODEL [--version V] [--start | --stop] [--reset]\n"
-               "                                  the daemon's per-node profile of a model\n"
-               "                                  version (start/stop/reset: administrators)\n"
-               "  Each takes --socket PATH (default $" EDGE_CLIENT_SOCKET_ENV
-               " or " EDGE_CLIENT_DEFAULT_SOCKET ")\n"
-               "  and --json (output for scripts).\n"
-               "\n"
-               "Offline commands (no daemon needed):\n"
-               "  inspect FILE.tflite [--json] [--backend SPEC]  operators, tensors, memory plan, "
-               "partition\n"
-               "  run FILE.tflite --input F [--input F ...] [--output F] [--format json|raw]\n"
-               "                                  run the model once on raw input bytes\n"
-               "  run FILE.tflite --profile [--runs N] [--input F ...]\n"
-               "                                  time each node over N invokes\n"
-               "  detect IMAGE --model FILE.tflite [--type yolov8|yolov5|yolox|ssd] [--labels F]\n"
-               "                                  objects in a JPEG or PNG, in its pixels\n"
-               "  cache ls|prune [--dir DIR] [--max-bytes N]\n"
-               "                                  the packed-weight cache's files (default\n"
-               "                                  /var/cache/edged); prune: the least recently\n"
-               "                                  used go until N bytes are left (0: all)\n"
-               "\n"
-               "Exit codes: 0 success, 1 the model was refused, the run failed or the daemon\n"
-               "            answered with an error, 2 bad command line, 3 a file could not be\n"
-               "            read or written, 4 the daemon is not running or unreachable.\n");
+    fprintf(f,
+            "usage: edgectl COMMAND [ARGS]\n"
+            "\n"
+            "Daemon commands (talk to edged over its Unix socket):\n"
+            "  infer MODEL --input F [--input F ...] [--format json|raw|npy] [--output F]\n"
+            "        [--top K [--labels F]] [--version V] [--priority high|normal]\n"
+            "        [--timeout-us N]           one inference; inputs as raw bytes, JSON\n"
+            "                                  values (quantized for you) or .npy\n"
+            "  models                          models: versions, state, when loaded, version\n"
+            "                                  policy, the last load that failed\n"
+            "  status                          health, server, models and queue depths\n"
+            "  load MODEL | unload MODEL       load or unload a model\n"
+            "  reload [MODEL]                  read MODEL (or every model) from the\n"
+            "                                  repository again\n"
+            "  bench MODEL [-n N] [-c CONNS] [-d DEPTH] [--input F]\n"
+            "                                  latency percentiles and throughput\n"
+            "  profile MODEL [--version V] [--start | --stop] [--reset]\n"
+            "                                  the daemon's per-node profile of a model\n"
+            "                                  version (start/stop/reset: administrators)\n"
+            "  Each takes --socket PATH (default $" EDGE_CLIENT_SOCKET_ENV
+            " or " EDGE_CLIENT_DEFAULT_SOCKET ")\n"
+            "  and --json (output for scripts).\n"
+            "\n"
+            "Offline commands (no daemon needed):\n"
+            "  inspect FILE.tflite [--json] [--backend SPEC]  operators, tensors, memory plan, "
+            "partition\n"
+            "  run FILE.tflite --input F [--input F ...] [--output F] [--format json|raw]\n"
+            "                                  run the model once on raw input bytes\n"
+            "  run FILE.tflite --profile [--runs N] [--input F ...]\n"
+            "                                  time each node over N invokes\n"
+            "  detect IMAGE --model FILE.tflite [--type yolov8|yolov5|yolox|ssd] [--labels F]\n"
+            "                                  objects in a JPEG or PNG, in its pixels\n"
+            "  cache ls|prune [--dir DIR] [--max-bytes N]\n"
+            "                                  the packed-weight cache's files (default\n"
+            "                                  /var/cache/edged); prune: the least recently\n"
+            "                                  used go until N bytes are left (0: all)\n"
+            "  keygen STEM                     an Ed25519 key pair: STEM.key (secret),\n"
+            "                                  STEM.pub (for /etc/edged/trusted-keys.d)\n"
+            "  sign FILE.tflite --key STEM.key [--digest]\n"
+            "                                  FILE.tflite.sig (and .sha256) for [models] verify\n"
+            "  verify FILE.tflite [--key STEM.pub | --keys DIR | --digest]\n"
+            "                                  check it as edged will\n"
+            "\n"
+            "Exit codes: 0 success, 1 the model was refused, the run failed or the daemon\n"
+            "            answered with an error, 2 bad command line, 3 a file could not be\n"
+            "            read or written, 4 the daemon is not running or unreachable.\n");
 }
 
 void edgectl_bytes(int64_t n, char *buf, size_t len)
@@ -131,6 +138,8 @@ int main(int argc, char **argv)
         return edgectl_detect(argc - 1, argv + 1);
     if (!strcmp(cmd, "cache"))
         return edgectl_cache(argc - 1, argv + 1);
+    if (!strcmp(cmd, "keygen") || !strcmp(cmd, "sign") || !strcmp(cmd, "verify"))
+        return edgectl_sign(argc - 1, argv + 1);
     static const struct {
         const char *name;
         int (*fn)(int, char **);

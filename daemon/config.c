@@ -134,6 +134,19 @@ const opt dm_config_options[] = {
      "load within its deadline ([scheduler] default_timeout_ms) or is answered 503 with "
      "Retry-After. 0: no budget, every model loads at start and stays.",
      NULL},
+    {"models", "verify", NULL, OPT_CHOICE, FIELD(model_verify), 4, 9, "none", false,
+     "Check each model file before it serves: none; digest (MODEL.sha256 next to it, as "
+     "sha256sum writes it, names its SHA-256); signature (MODEL.sig, a detached Ed25519 "
+     "signature over the file, by a key of trusted_keys: edgectl keygen, edgectl sign). A file "
+     "that fails is refused like a corrupt one (the version serving before stays; last_error "
+     "says why).",
+     "none|digest|signature"},
+    {"models", "trusted_keys", NULL, OPT_PATH, FIELD(trusted_keys), 1, 255,
+     "/etc/edged/trusted-keys.d", false,
+     "The folder of the public keys verify = signature trusts: NAME.pub files (edgectl "
+     "keygen), each owned by root or edged's user and writable by nobody else, in a folder "
+     "others cannot write; a key that is not is ignored (and named in the error).",
+     NULL},
     {"models", "max_arena_bytes", NULL, OPT_BYTES, FIELD(max_arena_bytes), 4 * KIB, 1 * TIB, "512M",
      false,
      "Largest activation arena of one interpreter (each worker has one per model version); a "

@@ -118,6 +118,8 @@ typedef struct dm_config {
     char cache_dir[256];       /* [models] packed-weight cache: "auto", a folder, "" = none */
     uint64_t cache_max_bytes;  /* [models] bound on the cache's files */
     uint64_t memory_budget;    /* [models] models' own bytes at most (0: none; registry.c) */
+    char model_verify[10];     /* [models] verify: "none" | "digest" | "signature" */
+    char trusted_keys[256];    /* [models] the folder of the public keys verify trusts */
     int kernel_isa;            /* [models] kernels: an edge_isa (EDGE_ISA_AUTO = best) */
     uint32_t intra_op_threads; /* [models] threads of one inference */
     uint32_t watch;            /* [models] 1: reload changed models (inotify) */

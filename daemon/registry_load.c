@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/modelsig.h"
 #include "registry_impl.h"
 
 static atomic_uint_fast64_t next_uid = 1;
@@ -133,10 +134,11 @@ typedef struct load_item {
     int64_t version;
     char *path;
     struct stat st;
-    edge_model *model; /* the job's result */
-    dm_lease *lease;   /* the file's read lease, held for MODEL (NULL: a private copy) */
-    bool packed_new;   /* its load wrote a packed-weight cache file */
-    char why[160];     /* a private copy: why the file could not be leased */
+    edge_model *model;  /* the job's result */
+    dm_lease *lease;    /* the file's read lease, held for MODEL (NULL: a private copy) */
+    bool packed_new;    /* its load wrote a packed-weight cache file */
+    char verified[240]; /* [models] verify: how it was ("" when not asked) */
+    char why[160];      /* a private copy: why the file could not be leased */
     char err[1200];
 } load_item;
 
@@ -225,6 +227,33 @@ static void log_partitions(const load_job *j, const load_item *it)
            (long long)it->version, line);
 }
 
+/* [models] verify: IT's bytes as the model uses them (what serves is what was checked) against
+ * their digest or signature; 0, or -1 with ERR. Before the warm-up: an unverified model never
+ * runs. */
+static int verify_item(const load_job *j, load_item *it, edge_error *err)
+{
+    const dm_config *c = &j->r->cfg;
+    const void *data = edge_model_file_data(it->model);
+    const size_t len = edge_model_file_bytes(it->model);
+    char why[900], key[256] = "";
+    int rc = 0;
+    if (!strcmp(c->model_verify, "digest"))
+        rc = edge_sig_check_digest(it->path, data, len, why, sizeof why);
+    else if (!strcmp(c->model_verify, "signature"))
+        rc = edge_sig_check_signature(it->path, data, len, c->trusted_keys, geteuid(), key,
+                                      sizeof key, why, sizeof why);
+    if (rc == 0) {
+        if (key[0])
+            snprintf(it->verified, sizeof it->verified, "signed by %.200s", key);
+        else if (!strcmp(c->model_verify, "digest"))
+            snprintf(it->verified, sizeof it->verified, "its SHA-256 matches");
+        return 0;
+    }
+    snprintf(err->message, sizeof err->message, "not verified ([models] verify = %s): %.400s",
+             c->model_verify, why);
+    return err->code = EDGE_EINVAL;
+}
+
 /* IT's file as a model: mapped under a read lease (lease.c) when the registry uses leases and
  * the file can be leased, else read into a private copy (IT->why says why). 0 or libedge's
  * error. */
@@ -243,7 +272,11 @@ static int open_item(const load_job *j, load_item *it, edge_error *err)
         snprintf(it->why, sizeof it->why, "file leases are off");
     const bool leased = j->r->leases && dm_lease_take(fd, it->why, sizeof it->why) == 0;
     opt.private_copy = !leased;
-    const int rc = edge_model_open_fd(fd, it->path, &opt, &it->model, err);
+    int rc = edge_model_open_fd(fd, it->path, &opt, &it->model, err);
+    if (rc == 0 && strcmp(j->r->cfg.model_verify, "none") && (rc = verify_item(j, it, err))) {
+        edge_model_unref(it->model);
+        it->model = NULL;
+    }
     if (rc == 0 && leased) {
         it->lease = dm_lease_hold(fd, it->model); /* takes FD */
         return 0;
@@ -451,6 +484,9 @@ static void job_done(uv_work_t *w, int status)
         it->model = NULL; /* the version has it */
         log_loaded(&v->pub, (dm_now_ns() - j->t0_ns) / 1000,
                    e->evictions ? DM_LOG_DEBUG : DM_LOG_INFO);
+        if (it->verified[0])
+            dm_log(e->evictions ? DM_LOG_DEBUG : DM_LOG_INFO, "model %s version %lld: verified: %s",
+                   e->pub.name, (long long)it->version, it->verified);
         reg_entry_insert(r, &e->pub, &v->pub, &retired);
         e->pub.reloads_ok++;
     }

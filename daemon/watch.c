@@ -5,7 +5,8 @@
  * written in place is complete), a watch on the repository folder, on every
  * model folder NAME/ and on every version folder NAME/VERSION/, and turning
  * events into "model NAME changed": a file closed after writing or renamed
- * into place (NAME.tflite, NAME/VERSION/model.tflite, NAME/model.conf), a
+ * into place (NAME.tflite, NAME/VERSION/model.tflite and their .sig and .sha256 sidecars,
+ * NAME/model.conf), a
  * symbolic link made, a file or folder deleted or renamed away, a folder
  * made or renamed in (watched from then on). Files being written are not
  * looked at until they are closed. Events are collected for reload_delay_ms
@@ -165,6 +166,18 @@ static bool file_done(uint32_t mask, bool link)
            ((mask & IN_CREATE) && link);
 }
 
+/* NAME's length without a ".sig" or ".sha256" suffix ([models] verify's sidecars: their model
+ * is checked again when they change). */
+static size_t sidecar_stem(const char *name)
+{
+    const size_t n = strlen(name);
+    if (n > 4 && !strcmp(name + n - 4, ".sig"))
+        return n - 4;
+    if (n > 7 && !strcmp(name + n - 7, ".sha256"))
+        return n - 7;
+    return n;
+}
+
 static void on_event(dm_watch *w, const struct inotify_event *ev)
 {
     if (ev->mask & IN_Q_OVERFLOW) {
@@ -192,14 +205,14 @@ static void on_event(dm_watch *w, const struct inotify_event *ev)
     snprintf(version, sizeof version, "%s", e->version);
     switch (kind) {
     case W_REPO: {
-        const size_t n = strlen(name);
+        const size_t n = dir ? strlen(name) : sidecar_stem(name); /* NAME.tflite.sig: NAME's */
         if (dir) {
             if (!dm_model_name_valid(name, n))
                 return;
             if (ev->mask & (IN_CREATE | IN_MOVED_TO))
                 add_model(w, name);
             mark(w, name);
-        } else if (n > 7 && strcmp(name + n - 7, ".tflite") == 0 &&
+        } else if (n > 7 && strncmp(name + n - 7, ".tflite", 7) == 0 &&
                    dm_model_name_valid(name, n - 7) &&
                    file_done(ev->mask, is_link(w, NULL, NULL, name))) {
             char m[NAME_LEN + 1];
@@ -222,7 +235,7 @@ static void on_event(dm_watch *w, const struct inotify_event *ev)
         return;
     case W_VERSION:
         if ((ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) ||
-            (!dir && strcmp(name, "model.tflite") == 0 &&
+            (!dir && sidecar_stem(name) == 12 && strncmp(name, "model.tflite", 12) == 0 &&
              file_done(ev->mask, (ev->mask & IN_CREATE) && is_link(w, model, version, name))))
             mark(w, model);
         return;

@@ -70,6 +70,11 @@ size_t edge_model_file_bytes(const edge_model *m)
 {
     return m ? m->size : 0;
 }
+
+const void *edge_model_file_data(const edge_model *m)
+{
+    return m ? m->base : NULL;
+}
 const char *edge_model_description(const edge_model *m)
 {
     return m ? m->description : "";

@@ -15,6 +15,7 @@ pkgs=(build-essential meson ninja-build pkg-config libopenblas-dev libuv1-dev li
       libzip-dev  # labels inside model files (vision/modellabels.c)
       libzmq3-dev  # Frigate's ZMQ detector endpoint (daemon/frigate.c)
       libxxhash-dev  # the packed-weight cache's keys and checksums (daemon/registry_load.c)
+      libsodium-dev  # model digests and Ed25519 signatures (common/modelsig.c)
       libcairo2-dev  # edgectl detect --draw (client/draw.c)
       libvulkan-dev spirv-tools glslang-tools)  # the Vulkan back end: loader, spirv-as, glslang
 if [[ "${1:-}" == "--test" || "${1:-}" == "--cross" ]]; then

@@ -279,6 +279,9 @@ EDGE_API size_t edge_model_weight_bytes(const edge_model *m);
 /* Bytes allocated once per model version for prepared data (multipliers, packed weights). */
 EDGE_API size_t edge_model_prepared_bytes(const edge_model *m);
 EDGE_API size_t edge_model_file_bytes(const edge_model *m);
+/* The model file's bytes as the model uses them (its mapping or private copy; valid while M
+ * lives): what a digest or signature check must read. */
+EDGE_API const void *edge_model_file_data(const edge_model *m);
 /* Of the prepared bytes, those holding weights packed for the kernels. */
 EDGE_API size_t edge_model_packed_bytes(const edge_model *m);
 /* The kernel level the model runs with, and a one-line description of the

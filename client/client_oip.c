@@ -412,7 +412,7 @@ int edge_client_repository_index(edge_client *c, edge_client_index **out)
     return 0;
 }
 
-static int repo_action(edge_client *c, const char *name, const char *action)
+static int repo_action_body(edge_client *c, const char *name, const char *action, const char *body)
 {
     if (!c || !name || !*name)
         return EDGE_CLIENT_EINVAL;
@@ -424,10 +424,62 @@ static int repo_action(edge_client *c, const char *name, const char *action)
     o = escape_into(o, name);
     sprintf(o, "/%s", action);
     json_t *j;
-    int rc = call_json(c, "POST", path, "{}", &j);
+    int rc = call_json(c, "POST", path, body, &j);
     if (!rc)
         json_decref(j);
     free(path);
+    return rc;
+}
+
+static int repo_action(edge_client *c, const char *name, const char *action)
+{
+    return repo_action_body(c, name, action, "{}");
+}
+
+/* LEN bytes of DATA in base64 (malloc'd), or NULL. */
+static char *base64(const uint8_t *data, size_t len)
+{
+    static const char t[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *out = malloc((len + 2) / 3 * 4 + 1), *o = out;
+    for (size_t i = 0; out && i < len; i += 3) {
+        const uint32_t v = (uint32_t)data[i] << 16 |
+                           (i + 1 < len ? (uint32_t)data[i + 1] << 8 : 0) |
+                           (i + 2 < len ? data[i + 2] : 0);
+        *o++ = t[v >> 18];
+        *o++ = t[(v >> 12) & 63];
+        *o++ = i + 1 < len ? t[(v >> 6) & 63] : '=';
+        *o++ = i + 2 < len ? t[v & 63] : '=';
+    }
+    if (out)
+        *o = 0;
+    return out;
+}
+
+int edge_client_push(edge_client *c, const char *name, const char *version,
+                     const edge_client_file *files, size_t n, const char *sha256)
+{
+    if (!c || !name || !*name || !version || !files || !n)
+        return EDGE_CLIENT_EINVAL;
+    json_t *p = json_object();
+    for (size_t i = 0; p && i < n; i++) {
+        char key[256];
+        snprintf(key, sizeof key, "file:%s/%s", version, files[i].name);
+        char *b = base64(files[i].data, files[i].len);
+        if (!b || json_object_set_new(p, key, json_string(b))) {
+            json_decref(p);
+            p = NULL;
+        }
+        free(b);
+    }
+    if (p && sha256)
+        json_object_set_new(p, "sha256", json_string(sha256));
+    json_t *o = p ? json_pack("{s:o}", "parameters", p) : NULL;
+    char *body = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!body)
+        return client_fail(c, EDGE_CLIENT_ENOMEM, "push of %s: out of memory", name);
+    const int rc = repo_action_body(c, name, "load", body);
+    free(body);
     return rc;
 }
 

@@ -6,7 +6,8 @@
  *   edgectl keygen STEM                       STEM.key (secret, 0600) and STEM.pub
  *   edgectl sign MODEL --key STEM.key [--digest]   MODEL.sig (and MODEL.sha256)
  *   edgectl verify MODEL [--key STEM.pub | --keys DIR | --digest]
- * Exit codes: 0 done or verified, 1 not verified or refused, 2 usage, 3 a file. */
+ *   edgectl push NAME MODEL [--version V]     MODEL (and its sidecars) into edged, loaded
+ * Exit codes: 0 done or verified, 1 not verified or refused, 2 usage, 3 a file, 4 no daemon. */
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 
 #include "common/modelsig.h"
 #include "edgectl.h"
+#include "edgectl_daemon.h"
 
 #define DEFAULT_KEYS "/etc/edged/trusted-keys.d"
 
@@ -98,4 +100,88 @@ int edgectl_sign(int argc, char **argv)
         return EDGECTL_EFAIL;
     }
     return EDGECTL_OK;
+}
+
+/* ---------------------------------------------------------------- push */
+
+/* edgectl push NAME FILE [--version V]: FILE (and FILE.sig, FILE.sha256 when they are there)
+ * as version V of NAME (default: one past the newest version edged knows of NAME). */
+int edgectl_push(int argc, char **argv)
+{
+    static const char push_usage[] =
+        "usage: edgectl push MODEL FILE.tflite [--version V] [--json] [--socket PATH]\n"
+        "  sends FILE (and FILE.sig, FILE.sha256 when present) as version V of MODEL\n"
+        "  (default: one past its newest); edged checks it, verifies it as [models] verify\n"
+        "  says, and loads it; a file that fails never replaces what serves\n";
+    edgectl_common o = {0};
+    const char *pos[2] = {NULL, NULL}, *version = NULL;
+    size_t n_pos = 0;
+    for (int i = 1; i < argc; i++) {
+        const int r = edgectl_common_opt(&o, argc, argv, &i);
+        if (r == 1)
+            continue;
+        if (r == 0 && !strcmp(argv[i], "--version") && i + 1 < argc) {
+            version = argv[++i];
+            continue;
+        }
+        if (r == 0 && argv[i][0] != '-' && n_pos < 2) {
+            pos[n_pos++] = argv[i];
+            continue;
+        }
+        fputs(push_usage, stderr);
+        return EDGECTL_EUSAGE;
+    }
+    if (n_pos != 2) {
+        fputs(push_usage, stderr);
+        return EDGECTL_EUSAGE;
+    }
+    const char *name = pos[0], *file = pos[1];
+    edge_client_file files[3];
+    size_t n = 0;
+    static const char *const sides[3] = {"", ".sig", ".sha256"};
+    static const char *const names[3] = {"model.tflite", "model.tflite.sig", "model.tflite.sha256"};
+    uint8_t *data[3] = {NULL, NULL, NULL};
+    int rc = EDGECTL_OK;
+    for (int k = 0; k < 3 && rc == EDGECTL_OK; k++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s%s", file, sides[k]);
+        if (k && access(path, F_OK))
+            continue; /* no sidecar */
+        size_t len;
+        if (!(data[k] = edgectl_read_file(path, &len, k ? "a sidecar" : "the model")))
+            rc = EDGECTL_EIO;
+        else
+            files[n++] = (edge_client_file){names[k], data[k], len};
+    }
+    char hex[65], vbuf[24];
+    edge_client *c = NULL;
+    if (rc == EDGECTL_OK && (rc = edgectl_open(&o, &c)) == EDGECTL_OK && !version) {
+        edge_client_index *x = NULL; /* one past the newest version edged knows */
+        long long top = 0;
+        if (edge_client_repository_index(c, &x) == 0)
+            for (size_t i = 0; i < x->n; i++)
+                if (!strcmp(x->models[i].name, name) && x->models[i].version &&
+                    atoll(x->models[i].version) > top)
+                    top = atoll(x->models[i].version);
+        edge_client_index_free(x);
+        snprintf(vbuf, sizeof vbuf, "%lld", top + 1);
+        version = vbuf;
+    }
+    if (rc == EDGECTL_OK) {
+        edge_sig_sha256_hex(files[0].data, files[0].len, hex);
+        const int prc = edge_client_push(c, name, version, files, n, hex);
+        if (prc) {
+            rc = edgectl_client_fail(c, prc);
+        } else if (o.json) {
+            printf("{\"model\":\"%s\",\"version\":\"%s\",\"sha256\":\"%s\",\"pushed\":true}\n",
+                   name, version, hex);
+        } else {
+            printf("%s version %s: pushed and loaded (sha256 %s%s)\n", name, version, hex,
+                   n > 1 ? ", with its sidecars" : "");
+        }
+    }
+    edge_client_free(c);
+    for (int k = 0; k < 3; k++)
+        free(data[k]);
+    return rc;
 }

@@ -28,6 +28,9 @@ static void usage(FILE *f)
             "  load MODEL | unload MODEL       load or unload a model\n"
             "  reload [MODEL]                  read MODEL (or every model) from the\n"
             "                                  repository again\n"
+            "  push MODEL FILE.tflite [--version V]\n"
+            "                                  a new version (and its .sig, .sha256), checked\n"
+            "                                  and loaded by edged (administrators)\n"
             "  bench MODEL [-n N] [-c CONNS] [-d DEPTH] [--input F]\n"
             "                                  latency percentiles and throughput\n"
             "  profile MODEL [--version V] [--start | --stop] [--reset]\n"
@@ -146,7 +149,7 @@ int main(int argc, char **argv)
     } daemon_cmds[] = {
         {"infer", edgectl_infer}, {"models", edgectl_models},   {"status", edgectl_status},
         {"load", edgectl_load},   {"unload", edgectl_unload},   {"reload", edgectl_reload},
-        {"bench", edgectl_bench}, {"profile", edgectl_profile},
+        {"bench", edgectl_bench}, {"profile", edgectl_profile}, {"push", edgectl_push},
     };
     for (size_t i = 0; i < sizeof daemon_cmds / sizeof daemon_cmds[0]; i++)
         if (!strcmp(cmd, daemon_cmds[i].name))

@@ -22,6 +22,7 @@ int edgectl_reload(int argc, char **argv);
 int edgectl_unload(int argc, char **argv);
 int edgectl_bench(int argc, char **argv);
 int edgectl_profile(int argc, char **argv); /* cmd_profile.c */
+int edgectl_push(int argc, char **argv);    /* cmd_sign.c */
 
 /* Options every daemon command takes. */
 typedef struct edgectl_common {

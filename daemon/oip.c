@@ -696,8 +696,14 @@ static bool append_name(char *msg, size_t cap, size_t *at, const char *key)
     return true;
 }
 
-/* A 400 naming every parameter of P (an object with at least one): edged
- * takes none ("config", "file:..." and the rest alike). */
+/* A push's parameters (push.c): "file:..." and "sha256". */
+static bool push_parameter(const char *key)
+{
+    return !strncmp(key, "file:", 5) || !strcmp(key, "sha256");
+}
+
+/* A 400 naming every parameter of P that edged does not take ("config" and the rest: it
+ * loads the model's files and model.conf from the repository, or the files pushed). */
 static void load_unknown_parameters(route *rt, const char *name, const json_t *p)
 {
     char list[1024] = "";
@@ -706,25 +712,30 @@ static void load_unknown_parameters(route *rt, const char *name, const json_t *p
     const char *key;
     const json_t *val;
     json_t *keys = json_array();
+    size_t n = 0;
     json_object_foreach((json_t *)p, key, val)
     {
         (void)val;
+        if (push_parameter(key))
+            continue;
+        n++;
         json_array_append_new(keys, json_string(key));
         cut = cut || !append_name(list, sizeof list, &at, key);
     }
     char msg[1400];
-    const size_t n = json_object_size(p);
     snprintf(msg, sizeof msg,
-             "load of model '%s': unknown parameter%s %s%s (edged takes no load parameters: it "
-             "loads the model's files and model.conf from the repository; send an empty body or "
-             "{})",
+             "load of model '%s': unknown parameter%s %s%s (edged loads the model's files and "
+             "model.conf from the repository, or pushes the files given as "
+             "\"file:VERSION/model.tflite\" (with .sig and .sha256) and \"sha256\"; send an "
+             "empty body or {} to load)",
              name, n == 1 ? "" : "s", list, cut ? " ..." : "");
     dm_http_reply_json(rt->x, 400,
                        json_pack("{s:s, s:o}", "error", msg, "unknown_parameters", keys));
 }
 
-/* The load request's body: empty, or a JSON object whose "parameters" (if
- * any) is an empty object. Otherwise a 400 reply and false. */
+/* The load request's body: empty, or a JSON object whose "parameters" (if any) is an empty
+ * object (true), or a push's files (push.c: started, answered later; false). Otherwise a 400
+ * reply and false. */
 static bool load_body_ok(route *rt, const char *name)
 {
     const dm_http_request *q = dm_http_req(rt->x);
@@ -744,11 +755,26 @@ static bool load_body_ok(route *rt, const char *name)
         return false;
     }
     const json_t *p = json_object_get(o, "parameters");
-    bool ok = !p || (json_is_object(p) && json_object_size(p) == 0);
-    if (p && !json_is_object(p))
+    bool ok = !p || (json_is_object(p) && json_object_size(p) == 0), push = false;
+    const char *key;
+    const json_t *val;
+    size_t unknown = 0;
+    json_object_foreach((json_t *)(json_is_object(p) ? p : NULL), key, val)
+    {
+        (void)val;
+        push |= push_parameter(key);
+        unknown += !push_parameter(key);
+    }
+    if (p && !json_is_object(p)) {
         dm_http_error(rt->x, 400, "load of model '%s': \"parameters\" must be a JSON object", name);
-    else if (!ok)
+    } else if (unknown) {
         load_unknown_parameters(rt, name, p);
+    } else if (push) {
+        char err[600];
+        const int st = dm_push_start(rt->d, rt->x, name, p, err, sizeof err);
+        if (st)
+            dm_http_error(rt->x, st, "push of model '%s': %s", name, err);
+    }
     json_decref(o);
     return ok;
 }

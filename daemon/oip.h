@@ -63,6 +63,13 @@ json_t *dm_oip_model_metadata(const char *name, const int64_t *versions, size_t 
 json_t *dm_oip_stats(dm_daemon *d, const char *name, int64_t version, int *status, char *err,
                      size_t len);
 
+/* POST /v2/repository/models/NAME/load with "file:VERSION/..." parameters (push.c): the files
+ * (PARAMS: the load's parameters, only file: and sha256 ones) are checked, staged, opened and
+ * verified in the pool, moved into NAME/VERSION/ and loaded; X is answered then (0). Or an HTTP
+ * status with ERR, X not answered. */
+int dm_push_start(dm_daemon *d, dm_exchange *x, const char *name, const json_t *params, char *err,
+                  size_t elen);
+
 /* The device's health as JSON (oip_stats.c): [{name, kind, temperature_celsius,
  * critical_celsius, throttled, mhz, max_mhz, why}]. */
 json_t *dm_oip_devices(void);

@@ -264,6 +264,17 @@ EDGE_CLIENT_API int edge_client_rescan(edge_client *c);
  * answers the load's error if the new files fail) and .../unload */
 EDGE_CLIENT_API int edge_client_load(edge_client *c, const char *name);
 EDGE_CLIENT_API int edge_client_unload(edge_client *c, const char *name);
+/* A file of a model's version folder, for edge_client_push. */
+typedef struct edge_client_file {
+    const char *name; /* "model.tflite", "model.tflite.sig", "model.tflite.sha256" */
+    const void *data;
+    size_t len;
+} edge_client_file;
+/* POST /v2/repository/models/NAME/load with the N FILES as "file:VERSION/NAME" parameters (and
+ * "sha256", the model file's digest, when not NULL): edged checks, stages, verifies and loads
+ * them; 0 once the version serves. */
+EDGE_CLIENT_API int edge_client_push(edge_client *c, const char *name, const char *version,
+                                     const edge_client_file *files, size_t n, const char *sha256);
 /* edged's per-node profile of a model version: GET /v2/models/NAME[/versions/VERSION]/profile
  * (CONTROL NULL) or, with CONTROL (a JSON object such as {"profiling":true}, {"reset":true}),
  * POST to change it first (administrators only). The reply's JSON text (the profile: see

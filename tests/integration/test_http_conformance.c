@@ -445,10 +445,25 @@ static void test_load_parameters(void **state)
     (void)state;
     static const char *const config[] = {"config", NULL};
     expect_load("{\"parameters\":{\"config\":\"{\\\"max_batch_size\\\":8}\"}}", 400, config);
-    static const char *const all[] = {"config", "file:1/model.tflite", "colour", NULL};
+    static const char *const all[] = {"config", "colour",
+                                      "\"unknown_parameters\":[\"config\",\"colour\"]", NULL};
     expect_load("{\"parameters\":{\"config\":\"{}\",\"file:1/model.tflite\":\"AAAA\","
                 "\"colour\":\"blue\"}}",
                 400, all);
+    /* a push (file:VERSION/NAME): checked before anything is written */
+    expect_load("{\"parameters\":{\"file:1/model.tflite\":\"AAAA\"}}", 400,
+                (const char *const[]){"is not a model edged can serve", NULL});
+    expect_load("{\"parameters\":{\"file:x/model.tflite\":\"AAAA\"}}", 400,
+                (const char *const[]){"VERSION a number", NULL});
+    expect_load("{\"parameters\":{\"file:1/notes.txt\":\"AAAA\"}}", 400,
+                (const char *const[]){"file:VERSION/model.tflite", NULL});
+    expect_load("{\"parameters\":{\"file:1/model.tflite\":\"!!\"}}", 400,
+                (const char *const[]){"is not base64", NULL});
+    expect_load("{\"parameters\":{\"file:1/model.tflite\":\"AAAA\",\"sha256\":"
+                "\"0000000000000000000000000000000000000000000000000000000000000000\"}}",
+                400, (const char *const[]){"not the sha256 parameter's", NULL});
+    expect_load("{\"parameters\":{\"file:1/model.tflite.sig\":\"AAAA\"}}", 400,
+                (const char *const[]){"needs file:VERSION/model.tflite", NULL});
     static const char *const object[] = {"JSON object", NULL};
     expect_load("[1,2]", 400, object);
     expect_load("\"load\"", 400, object);

@@ -4,7 +4,9 @@
  * sign); a signed model serves; a new file signed by a key edged does not trust, or not signed
  * at all, is refused like a corrupt one (the version serving before keeps answering, last_error
  * says why); signing it with a trusted key later (the .sig changing) loads it; a trusted key
- * made writable by others is not trusted any more. Does not own: the formats and checks
+ * made writable by others is not trusted any more; edgectl push of a signed file loads it as
+ * the next version, of an unsigned or wrongly signed one never touches the repository. Does
+ * not own: the formats and checks
  * themselves (tests/unit/test_modelsig.c). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -117,6 +119,47 @@ static void test_signed_models(void **state)
     assert_true(dfx_alive(&F, &status));
 }
 
+/* edgectl push: a signed file becomes the next version and serves; an unsigned one, or one
+ * signed by another key, never enters the repository, and what served still does. */
+static void test_push(void **state)
+{
+    (void)state;
+    char err[1024], path[512];
+    sh("cp %s/models/person_detect/model.tflite %s/p.tflite && %s sign %s/p.tflite --key "
+       "%s/ops.key --digest >/dev/null",
+       shared, F.dir, EDGECTL, F.dir, F.dir);
+    sh("%s push pushed %s/p.tflite --socket %s >/dev/null", EDGECTL, F.dir, F.sock);
+    assert_int_equal(index_of("pushed", err, sizeof err), 1);
+    assert_true(answers_as_person_detect("pushed"));
+    snprintf(path, sizeof path, "%s/pushed/1/model.tflite.sig", F.models);
+    assert_int_equal(access(path, R_OK), 0); /* the sidecars came along */
+    /* unsigned: refused, no version 2, version 1 serves */
+    char cmd[1024];
+    sh("cp %s/models/tiny_vww_mobilenet/model.tflite %s/q.tflite", shared, F.dir);
+    snprintf(cmd, sizeof cmd, "%s push pushed %s/q.tflite --socket %s 2>%s/push.err", EDGECTL,
+             F.dir, F.sock, F.dir);
+    assert_int_not_equal(system(cmd), 0);
+    snprintf(path, sizeof path, "%s/push.err", F.dir);
+    char *msg = dfx_slurp(path, NULL);
+    printf("# unsigned push: %s", msg ? msg : "");
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "not verified ([models] verify = signature)"));
+    free(msg);
+    snprintf(path, sizeof path, "%s/pushed/2", F.models);
+    assert_int_not_equal(access(path, F_OK), 0);
+    /* signed by a key edged does not trust: the same */
+    sh("%s sign %s/q.tflite --key %s/other.key >/dev/null", EDGECTL, F.dir, F.dir);
+    assert_int_not_equal(system(cmd), 0);
+    assert_int_not_equal(access(path, F_OK), 0);
+    assert_true(answers_as_person_detect("pushed"));
+    /* the next good one is version 2 */
+    sh("%s sign %s/q.tflite --key %s/ops.key >/dev/null && %s push pushed %s/q.tflite "
+       "--socket %s >/dev/null",
+       EDGECTL, F.dir, F.dir, EDGECTL, F.dir, F.sock);
+    assert_int_equal(access(path, F_OK), 0);
+    assert_false(answers_as_person_detect("pushed")); /* version 2 answers by default */
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -150,6 +193,7 @@ int main(void)
 {
     if (!(shared = dfx_shared_or_skip()))
         return 77;
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_signed_models)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_signed_models),
+                                       cmocka_unit_test(test_push)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,293 @@
+/* daemon/push.c - model push: the repository extension's load with file content.
+ *
+ * Owns: a load request's "file:VERSION/NAME" parameters (Triton's repository extension: the
+ * base64 of a file of the model's version folder; edged takes model.tflite, and its
+ * model.tflite.sig and model.tflite.sha256 for [models] verify) and "sha256" (the model
+ * file's digest, checked before anything is written), decoding them, and, in libuv's thread
+ * pool, staging them in a hidden folder of the model (NAME/.push-XXXXXX, which the watcher and
+ * the scan ignore), opening the staged model with libedge and checking it as [models] verify
+ * asks, and only then renaming the files into NAME/VERSION/ (sidecars first, the model last),
+ * after which the registry loads it as any new file and the request is answered with how that
+ * ended. A file that does not open or verify never enters the repository: what serves stays.
+ * Does not own: routing, admin checks and the load without files (oip.c), loading (registry).
+ * Threads: the loop thread, and the staging in the pool (it touches only its job). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "common/modelsig.h"
+#include "oip.h"
+
+enum { F_MODEL, F_SIG, F_SHA, N_FILES };
+static const char *const file_names[N_FILES] = {"model.tflite", "model.tflite.sig",
+                                                "model.tflite.sha256"};
+
+typedef struct push_job {
+    uv_work_t work;
+    dm_daemon *d;
+    dm_exchange *x;
+    char name[72];
+    char version[24];
+    uint8_t *data[N_FILES];
+    size_t len[N_FILES];
+    char sha256[65]; /* the "sha256" parameter, or "" */
+    int rc;          /* the pool's outcome: 0, or an HTTP status */
+    char err[1024];
+} push_job;
+
+static void job_free(push_job *j)
+{
+    for (int i = 0; i < N_FILES; i++)
+        free(j->data[i]);
+    free(j);
+}
+
+/* Writes LEN bytes of DATA to PATH (new, 0644, synced): 0, or -1 with errno. */
+static int write_file(const char *path, const uint8_t *data, size_t len)
+{
+    const int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0)
+        return -1;
+    size_t off = 0;
+    while (off < len) {
+        const ssize_t w = write(fd, data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            break;
+        off += (size_t)w;
+    }
+    const int saved = errno;
+    const bool ok = off == len && fsync(fd) == 0;
+    close(fd);
+    errno = ok ? 0 : saved ? saved : EIO;
+    return ok ? 0 : -1;
+}
+
+static void remove_staging(const char *stage)
+{
+    char path[4400];
+    for (int i = 0; i < N_FILES; i++) {
+        snprintf(path, sizeof path, "%s/%s", stage, file_names[i]);
+        unlink(path);
+    }
+    rmdir(stage);
+}
+
+/* The pool: stage, open, verify, then into NAME/VERSION/. */
+static void push_work(uv_work_t *w)
+{
+    push_job *j = w->data;
+    const dm_config *c = &j->d->cfg;
+    char dir[4200], stage[4300], vdir[4300], path[4400], dst[4400], why[900];
+    snprintf(dir, sizeof dir, "%s/%s", c->models_dir, j->name);
+    if (mkdir(dir, 0755) && errno != EEXIST) {
+        snprintf(j->err, sizeof j->err, "cannot create %.300s: %s", dir, strerror(errno));
+        j->rc = 500;
+        return;
+    }
+    snprintf(stage, sizeof stage, "%s/.push-XXXXXX", dir);
+    if (!mkdtemp(stage)) {
+        snprintf(j->err, sizeof j->err, "cannot write in %.300s: %s", dir, strerror(errno));
+        j->rc = 500;
+        return;
+    }
+    for (int i = 0; i < N_FILES; i++) {
+        snprintf(path, sizeof path, "%s/%s", stage, file_names[i]);
+        if (j->data[i] && write_file(path, j->data[i], j->len[i])) {
+            snprintf(j->err, sizeof j->err, "cannot write %.300s: %s", path, strerror(errno));
+            remove_staging(stage);
+            j->rc = 500;
+            return;
+        }
+    }
+    /* it must open, and verify as the registry will check it */
+    snprintf(path, sizeof path, "%s/%s", stage, file_names[F_MODEL]);
+    edge_model *m = NULL;
+    edge_error e = {0};
+    int rc = edge_model_open(path, &(edge_model_options){.private_copy = 1}, &m, &e);
+    if (rc)
+        snprintf(j->err, sizeof j->err, "the pushed file is not a model edged can serve: %s",
+                 e.message[0] ? e.message : edge_strerror(rc));
+    else if (!strcmp(c->model_verify, "digest") &&
+             edge_sig_check_digest(path, edge_model_file_data(m), edge_model_file_bytes(m), why,
+                                   sizeof why))
+        rc = -1;
+    else if (!strcmp(c->model_verify, "signature")) {
+        char key[256];
+        rc = edge_sig_check_signature(path, edge_model_file_data(m), edge_model_file_bytes(m),
+                                      c->trusted_keys, geteuid(), key, sizeof key, why, sizeof why);
+    }
+    if (rc && m)
+        snprintf(j->err, sizeof j->err, "not verified ([models] verify = %s): %.600s",
+                 c->model_verify, why);
+    edge_model_unref(m);
+    if (rc) {
+        remove_staging(stage);
+        j->rc = 400;
+        return;
+    }
+    snprintf(vdir, sizeof vdir, "%s/%s", dir, j->version);
+    if (mkdir(vdir, 0755) && errno != EEXIST) {
+        snprintf(j->err, sizeof j->err, "cannot create %.300s: %s", vdir, strerror(errno));
+        remove_staging(stage);
+        j->rc = 500;
+        return;
+    }
+    for (int i = N_FILES - 1; i >= 0; i--) { /* the sidecars first: the model comes checked */
+        snprintf(path, sizeof path, "%s/%s", stage, file_names[i]);
+        snprintf(dst, sizeof dst, "%s/%s", vdir, file_names[i]);
+        if (!j->data[i])
+            continue;
+        if (rename(path, dst)) {
+            snprintf(j->err, sizeof j->err, "cannot move %.300s into place: %s", dst,
+                     strerror(errno));
+            remove_staging(stage);
+            j->rc = 500;
+            return;
+        }
+    }
+    remove_staging(stage);
+    j->rc = 0;
+}
+
+static void pushed_loaded(const char *name, int rc, const char *err, void *arg)
+{
+    push_job *j = arg;
+    if (rc == 0) {
+        dm_log(DM_LOG_INFO, "model %s version %s: pushed (%zu bytes) and loaded", name, j->version,
+               j->len[F_MODEL]);
+        dm_http_reply_json(j->x, 200, json_object());
+    } else {
+        dm_http_error(j->x, 400, "model '%s' version %s was pushed but does not load: %s", name,
+                      j->version, err);
+    }
+    job_free(j);
+}
+
+static void push_done(uv_work_t *w, int status)
+{
+    push_job *j = w->data;
+    if (status || j->rc) {
+        if (status)
+            snprintf(j->err, sizeof j->err, "the push was cancelled: %s", uv_strerror(status));
+        dm_log(DM_LOG_WARN, "model %s: a push of version %s was refused: %s", j->name, j->version,
+               j->err);
+        dm_http_error(j->x, status ? 503 : j->rc, "push of model '%s' version %s: %s", j->name,
+                      j->version, j->err);
+        job_free(j);
+        return;
+    }
+    dm_registry_load(j->d->reg, j->name, pushed_loaded, j);
+}
+
+/* The base64 VAL of parameter KEY into *OUT (*LEN bytes): 0, or -1 with ERR. */
+static int decode(const char *key, const json_t *val, uint8_t **out, size_t *len, char *err,
+                  size_t elen)
+{
+    const char *b64 = json_string_value(val);
+    const size_t n = b64 ? strlen(b64) : 0;
+    *out = NULL;
+    if (!b64 || !n) {
+        snprintf(err, elen, "parameter '%s' must be a non-empty base64 string", key);
+        return -1;
+    }
+    uint8_t *buf = malloc(n / 4 * 3 + 3);
+    size_t got = 0;
+    if (!buf || sodium_base642bin(buf, n / 4 * 3 + 3, b64, n, " \r\n", &got, NULL,
+                                  sodium_base64_VARIANT_ORIGINAL) != 0) {
+        free(buf);
+        snprintf(err, elen, buf ? "parameter '%s' is not base64" : "out of memory decoding '%s'",
+                 key);
+        return -1;
+    }
+    *out = buf;
+    *len = got;
+    return 0;
+}
+
+int dm_push_start(dm_daemon *d, dm_exchange *x, const char *name, const json_t *params, char *err,
+                  size_t elen)
+{
+    push_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        snprintf(err, elen, "out of memory");
+        return 500;
+    }
+    *j = (push_job){.d = d, .x = x};
+    snprintf(j->name, sizeof j->name, "%s", name);
+    const char *key;
+    const json_t *val;
+    int status = 0;
+    json_object_foreach((json_t *)params, key, val)
+    {
+        if (status)
+            break;
+        if (!strcmp(key, "sha256")) {
+            const char *h = json_string_value(val);
+            if (!h || strlen(h) != 64 || strspn(h, "0123456789abcdefABCDEF") != 64) {
+                snprintf(err, elen, "parameter 'sha256' must be 64 hex digits");
+                status = 400;
+            } else {
+                snprintf(j->sha256, sizeof j->sha256, "%s", h);
+            }
+            continue;
+        }
+        /* file:VERSION/NAME */
+        const char *slash = strchr(key + 5, '/');
+        char version[24];
+        const size_t vl = slash ? (size_t)(slash - (key + 5)) : 0;
+        snprintf(version, sizeof version, "%.*s", (int)(vl < sizeof version ? vl : 0), key + 5);
+        int f = -1;
+        for (int i = 0; slash && i < N_FILES; i++)
+            if (!strcmp(slash + 1, file_names[i]))
+                f = i;
+        if (!vl || vl >= sizeof version || !dm_version_name_valid(version) || f < 0) {
+            snprintf(err, elen,
+                     "parameter '%.200s': edged takes file:VERSION/model.tflite (and its .sig "
+                     "and .sha256), VERSION a number",
+                     key);
+            status = 400;
+        } else if (j->version[0] && strcmp(j->version, version)) {
+            snprintf(err, elen, "the files of one load go into one version folder (%s, %s)",
+                     j->version, version);
+            status = 400;
+        } else if (j->data[f]) {
+            snprintf(err, elen, "parameter '%.200s' given twice", key);
+            status = 400;
+        } else {
+            snprintf(j->version, sizeof j->version, "%s", version);
+            if (decode(key, val, &j->data[f], &j->len[f], err, elen))
+                status = 400;
+        }
+    }
+    if (!status && !j->data[F_MODEL]) {
+        snprintf(err, elen, "a push needs file:VERSION/model.tflite");
+        status = 400;
+    }
+    if (!status && j->sha256[0]) {
+        char have[65];
+        edge_sig_sha256_hex(j->data[F_MODEL], j->len[F_MODEL], have);
+        if (strcasecmp(have, j->sha256)) {
+            snprintf(err, elen, "the model file's SHA-256 is %s, not the sha256 parameter's %s",
+                     have, j->sha256);
+            status = 400;
+        }
+    }
+    if (!status) {
+        j->work.data = j;
+        if (uv_queue_work(d->loop, &j->work, push_work, push_done) == 0)
+            return 0;
+        snprintf(err, elen, "cannot queue the push");
+        status = 503;
+    }
+    job_free(j);
+    return status;
+}

@@ -216,6 +216,13 @@ static int decode(const char *key, const json_t *val, uint8_t **out, size_t *len
 int dm_push_start(dm_daemon *d, dm_exchange *x, const char *name, const json_t *params, char *err,
                   size_t elen)
 {
+    if (!dm_model_name_valid(name, strlen(name))) { /* it becomes a folder: no "..", no "/" */
+        snprintf(err, elen,
+                 "invalid model name '%.80s': 1 to 64 characters of A-Z a-z 0-9 _ . -, not "
+                 "starting with '.'",
+                 name);
+        return 400;
+    }
     push_job *j = calloc(1, sizeof *j);
     if (!j) {
         snprintf(err, elen, "out of memory");

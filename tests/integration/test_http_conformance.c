@@ -464,6 +464,14 @@ static void test_load_parameters(void **state)
                 400, (const char *const[]){"not the sha256 parameter's", NULL});
     expect_load("{\"parameters\":{\"file:1/model.tflite.sig\":\"AAAA\"}}", 400,
                 (const char *const[]){"needs file:VERSION/model.tflite", NULL});
+    /* a name that would leave the repository is refused before anything is written */
+    char *out = NULL;
+    assert_int_equal(admin_post("/v2/repository/models/%2E%2E/load",
+                                "{\"parameters\":{\"file:1/model.tflite\":\"AAAA\"}}", &out),
+                     400);
+    assert_non_null(out);
+    assert_non_null(strstr(out, "invalid model name '..'"));
+    free(out);
     static const char *const object[] = {"JSON object", NULL};
     expect_load("[1,2]", 400, object);
     expect_load("\"load\"", 400, object);

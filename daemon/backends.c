@@ -89,11 +89,18 @@ static void load_one(dm_backends *bs, const dm_config *c, const char *file)
         dm_log(DM_LOG_WARN, "%s: not loaded: at most %d back ends", path, DM_MAX_BACKENDS);
         return;
     }
-    edge_be_option opts[DM_MAX_BACKEND_OPTS];
+    edge_be_option opts[DM_MAX_BACKEND_OPTS + 1];
     size_t n_opts = 0;
+    bool clock_set = false;
     for (size_t i = 0; i < c->n_backend_opts; i++)
-        if (!strcmp(c->backend_opts[i].backend, name))
+        if (!strcmp(c->backend_opts[i].backend, name)) {
             opts[n_opts++] = (edge_be_option){c->backend_opts[i].key, c->backend_opts[i].value};
+            clock_set |= !strcmp(c->backend_opts[i].key, "performance");
+        }
+    /* [power] profile sets the Edge TPU's clock unless its section does */
+    const char *clock = dm_power_edgetpu_clock(c);
+    if (!strcmp(name, "edgetpu") && !clock_set && clock)
+        opts[n_opts++] = (edge_be_option){"performance", clock};
     snprintf(log_names[bs->n], sizeof log_names[0], "%s", name);
     const edge_be_host host = {EDGE_BACKEND_ABI_VERSION, sizeof(edge_be_host), host_log,
                                log_names[bs->n]};

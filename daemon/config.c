@@ -355,6 +355,22 @@ const opt dm_config_options[] = {
      "restarts a daemon whose workers hang. Set it above the longest inference of your models. "
      "0: workers are not checked.",
      NULL},
+    {"power", "profile", NULL, OPT_CHOICE, FIELD(power_profile), 3, 11, "balanced", false,
+     "What edged trades for latency. performance: a worker woken ahead of a large request "
+     "spins for it (on 4 CPUs or more), intra-op threads spin between operators, an Edge TPU "
+     "runs at its highest clock. balanced: the same, but the Edge TPU's clock is libedgetpu's "
+     "default. low: nothing spins (every wait sleeps; a request may pay a wakeup or two, tens "
+     "of microseconds each) and an Edge TPU runs at its lowest clock. [backend.edgetpu] "
+     "performance, when set, wins. In every profile an idle edged sleeps: no timer runs "
+     "without work, but the watchdog's and MQTT's keep-alive. See docs/operations.md, Run on "
+     "battery.",
+     "performance|balanced|low"},
+    {"power", "exit_idle_s", NULL, OPT_UINT, FIELD(exit_idle_s), 0, 86400, "0", false,
+     "With socket activation (edged.socket), exit after this many seconds without a "
+     "connection, a request, a load or a live sequence; systemd starts edged again at the next "
+     "connection. Ignored (with a warning) when edged bound its own sockets or serves MQTT, "
+     "Frigate or [vision] listen, which nothing would start again. 0: never exit.",
+     NULL},
     {"log", "level", "log-level", OPT_LEVEL, FIELD(log_level), 0, 0, "info", true,
      "error, warn, info or debug. At info edged logs start, stop, reloads, model loads and "
      "every problem; nothing per request.",
@@ -363,8 +379,9 @@ const opt dm_config_options[] = {
 
 const size_t dm_config_n_options = sizeof dm_config_options / sizeof dm_config_options[0];
 
-const char *const dm_config_sections[] = {"server",   "models",  "scheduler", "mqtt",   "dbus",
-                                          "backends", "systemd", "log",       "vision", "frigate"};
+const char *const dm_config_sections[] = {"server", "models",   "scheduler", "mqtt",
+                                          "dbus",   "backends", "systemd",   "power",
+                                          "log",    "vision",   "frigate"};
 const size_t dm_config_n_sections = sizeof dm_config_sections / sizeof dm_config_sections[0];
 
 /* ------------------------------------------------------------ the table */
@@ -488,11 +505,13 @@ static void check_section_line(load_ctx *x, const char *s)
     char name[64];
     snprintf(name, sizeof name, "%.*s", (int)(n < sizeof name ? n : sizeof name - 1), b);
     if (!known_section(name)) {
-        char what[80];
+        char what[80], list[256] = "";
         snprintf(what, sizeof what, "[%s]", name);
-        load_fail(x, what,
-                  "unknown section (sections: server, models, scheduler, mqtt, dbus, backends, "
-                  "backend.NAME, systemd, log)");
+        for (size_t i = 0, used = 0; i < dm_config_n_sections && used < sizeof list; i++)
+            used += (size_t)snprintf(
+                list + used, sizeof list - used, "%s, %s", dm_config_sections[i],
+                !strcmp(dm_config_sections[i], "backends") ? "backend.NAME, " : "");
+        load_fail(x, what, "unknown section (sections: %.*s)", (int)strlen(list) - 2, list);
     }
 }
 

@@ -48,6 +48,7 @@
  *   dbus_manager.c  its Manager interface: properties, methods, Infer
  *   dbus_model.c    its model objects and their properties
  *   service.c       systemd: sd_notify, watchdog, socket activation
+ *   power.c         [power]: the profile (what spins), the exit when idle
  * Threads: the loop thread owns every fd and every module's state except what
  * sched.c hands to workers (a request, read-only model version, the worker's
  * own interpreters) and a version's profile (profile.c: its own mutex). Only sched.c touches the
@@ -159,6 +160,8 @@ typedef struct dm_config {
     dm_backend_opt backend_opts[DM_MAX_BACKEND_OPTS];
     size_t n_backend_opts;
     uint32_t stuck_worker_ms; /* [systemd] watchdog: longest inference before pings stop */
+    char power_profile[12];   /* [power] profile: "performance" | "balanced" | "low" */
+    uint32_t exit_idle_s;     /* [power] with socket activation, exit when idle this long */
     int log_level;            /* [log] level */
 } dm_config;
 
@@ -638,6 +641,7 @@ typedef struct dm_daemon {
     uv_timer_t trim;                            /* memory.c */
     struct dm_oip_cache *parse_cache;           /* oip_cache.c (request.c makes it); NULL: none */
     dm_seqs *seqs;                              /* seq.c (request.c makes it) */
+    struct dm_power *power;                     /* power.c: NULL unless exiting when idle */
 } dm_daemon;
 
 /* ---------------------------------------------------------------- request.c */
@@ -705,6 +709,7 @@ typedef struct dm_http_stats {
     uint64_t connections, reserved; /* open now (reserved: administrators over the limit) */
     uint64_t buffered, buffered_peak, buffered_max; /* bytes, against max_buffered_bytes */
     uint64_t evicted, refused; /* connections closed to make room; refused at a limit */
+    uint64_t accepted;         /* connections accepted since the start */
 } dm_http_stats;
 dm_http_stats dm_server_stats(const dm_server *s);
 /* Stop accepting; close idle connections; answered ones close after their reply. */
@@ -740,7 +745,10 @@ typedef struct dm_service dm_service;
 int dm_service_listen_fds(int *unix_fd, int *tcp_fd);
 /* Starts the watchdog when systemd asked for one (WATCHDOG_USEC). */
 dm_service *dm_service_new(dm_daemon *d);
-void dm_service_ready(dm_service *sv);     /* READY=1, STATUS= updates from now on */
+void dm_service_ready(dm_service *sv); /* READY=1, STATUS= updates from now on */
+/* A request arrived (dm_request_submit): the once-a-second housekeeping (STATUS=, the back
+ * ends' health, the D-Bus counters) runs again if it had stopped for an idle daemon. */
+void dm_service_activity(dm_service *sv);
 void dm_service_reloading(dm_service *sv); /* RELOADING=1 + MONOTONIC_USEC */
 /* The rescan has started: READY=1 once the registry is idle. */
 void dm_service_reload_started(dm_service *sv);
@@ -757,6 +765,27 @@ void dm_service_free(dm_service *sv); /* its handles close on the loop's next tu
 typedef struct dm_dbus dm_dbus;
 dm_dbus *dm_dbus_start(dm_daemon *d);
 void dm_dbus_state_changed(dm_dbus *b); /* the State property changed */
+/* The QueueDepth and RequestsTotal change signals, when they changed (service.c's tick, at
+ * most once a second). NULL is fine. */
+void dm_dbus_tick(dm_dbus *b);
 void dm_dbus_free(dm_dbus *b);
+
+/* ---------------------------------------------------------------- power.c */
+/* [power] profile = low. */
+bool dm_power_low(const dm_config *c);
+/* Applies [power] profile to what spins (the scheduler's prewake, intra-op threads); after
+ * dm_sched_new. */
+void dm_power_apply(dm_daemon *d);
+/* The Edge TPU's clock ([backend.edgetpu] performance) for the profile when the section sets
+ * none: "max", "low", or NULL (libedgetpu's default). */
+const char *dm_power_edgetpu_clock(const dm_config *c);
+/* With [power] exit_idle_s and socket activation (UNIX_PASSED: systemd passed the Unix
+ * socket; TCP_PASSED: and the TCP one), calls STOP(ARG, "idle") once the daemon has been idle
+ * that long. NULL when off or when nothing would start edged again (logged). After every
+ * front end has started. */
+typedef struct dm_power dm_power;
+dm_power *dm_power_start(dm_daemon *d, bool unix_passed, bool tcp_passed,
+                         void (*stop)(void *arg, const char *why), void *arg);
+void dm_power_free(dm_power *p); /* NULL is fine */
 
 #endif

@@ -29,7 +29,6 @@
 #include "dbus_impl.h"
 
 #define BUS_NAME "org.edged.Edged1"
-#define COUNTERS_MS 1000 /* QueueDepth and RequestsTotal change signals, at most this often */
 
 void bus_maybe_free(dm_dbus *b)
 {
@@ -73,7 +72,6 @@ static void on_lost(dm_dbus *b, int rc)
     b->lost = true;
     close_poll(b);
     uv_timer_stop(&b->timer);
-    uv_timer_stop(&b->counters);
     uv_prepare_stop(&b->prepare);
     sd_bus_close_unref(b->bus); /* messages still referenced keep it allocated */
     b->bus = NULL;
@@ -210,10 +208,9 @@ static void emit_changes(dm_dbus *b)
     b->n_dirty = 0;
 }
 
-static void on_counters(uv_timer_t *t)
+void dm_dbus_tick(dm_dbus *b)
 {
-    dm_dbus *b = t->data;
-    if (b->lost)
+    if (!b || b->lost || b->freed || !b->bus)
         return;
     const uint64_t total = bus_requests_total(b);
     const uint32_t queue = bus_queue_total(b);
@@ -315,7 +312,6 @@ static int bus_connect(dm_dbus *b)
     b->timer_at = UINT64_MAX;
     b->lost = false;
     uv_prepare_start(&b->prepare, on_prepare);
-    uv_timer_start(&b->counters, on_counters, COUNTERS_MS, COUNTERS_MS);
     return 0;
 }
 
@@ -338,8 +334,8 @@ static void on_retry(uv_timer_t *t)
 /* Close B's timers and prepare handle; B goes when the last has closed. */
 static void close_handles(dm_dbus *b)
 {
-    uv_handle_t *hs[] = {(uv_handle_t *)&b->timer, (uv_handle_t *)&b->counters,
-                         (uv_handle_t *)&b->retry, (uv_handle_t *)&b->prepare};
+    uv_handle_t *hs[] = {(uv_handle_t *)&b->timer, (uv_handle_t *)&b->retry,
+                         (uv_handle_t *)&b->prepare};
     for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++) {
         b->open_handles++;
         uv_close(hs[i], on_handle_closed);
@@ -355,13 +351,11 @@ dm_dbus *dm_dbus_start(dm_daemon *d)
         return NULL;
     b->d = d;
     uv_timer_init(d->loop, &b->timer);
-    uv_timer_init(d->loop, &b->counters);
     uv_timer_init(d->loop, &b->retry);
     uv_prepare_init(d->loop, &b->prepare);
-    b->timer.data = b->counters.data = b->retry.data = b->prepare.data = b;
+    b->timer.data = b->retry.data = b->prepare.data = b;
     /* the bus keeps nothing alive: the loop ends when the daemon is done */
     uv_unref((uv_handle_t *)&b->timer);
-    uv_unref((uv_handle_t *)&b->counters);
     uv_unref((uv_handle_t *)&b->retry);
     uv_unref((uv_handle_t *)&b->prepare);
     const int rc = bus_connect(b);

@@ -24,7 +24,7 @@ struct dm_dbus {
     sd_bus *bus;     /* NULL while the connection is lost */
     char where[300]; /* which bus, for messages */
     uv_poll_t *poll; /* on this connection's fd (a new one per connection) */
-    uv_timer_t timer, counters, retry;
+    uv_timer_t timer, retry;
     uv_prepare_t prepare;
     int events;        /* the uv_poll's events now, -1 = not started */
     uint64_t timer_at; /* the sd-bus deadline the timer is set for (µs), UINT64_MAX = none */

@@ -125,6 +125,7 @@ struct dm_server {
     uv_tcp_t vision_listener; /* when has_vision ([vision] listen) */
     uv_check_t turn;          /* after each loop turn's I/O: resume deferred accepts */
     uint32_t accepted;        /* connections accepted in this turn */
+    uint64_t accepted_total;  /* and since the start */
     uv_stream_t *deferred[3]; /* listeners with a connection left pending */
     int refs;                 /* owner + listener handles + the turn handle + connections */
     bool has_tcp;

@@ -181,6 +181,7 @@ static void on_turn(uv_check_t *t)
         s->deferred[i] = NULL;
         if (l && s->accepting && !uv_is_closing((uv_handle_t *)l)) {
             s->accepted++;
+            s->accepted_total++;
             if (!dm_conn_accept(s, l)) {
                 s->deferred[i] = l; /* out of memory: try again next turn */
                 pending = true;
@@ -377,7 +378,8 @@ dm_http_stats dm_server_stats(const dm_server *s)
                            .buffered_peak = s->buffered_peak,
                            .buffered_max = s->d->cfg.max_buffered_bytes,
                            .evicted = s->evicted,
-                           .refused = s->refused};
+                           .refused = s->refused,
+                           .accepted = s->accepted_total};
 }
 
 bool dm_server_accepting(const dm_server *s)

@@ -214,18 +214,14 @@ static const char *signal_name(int signum)
     return signum == SIGTERM ? "SIGTERM" : signum == SIGINT ? "SIGINT" : "signal";
 }
 
-static void on_stop(uv_signal_t *h, int signum)
+/* The drain, for a signal or (power.c) an idle daemon: WHY names it. */
+static void begin_stop(void *arg, const char *why)
 {
-    app *a = h->data;
-    if (a->stopping) {
-        dm_log(DM_LOG_WARN, "second %s: exiting now with %zu requests in flight",
-               signal_name(signum), dm_sched_pending(a->d.sched));
-        _exit(1);
-    }
+    app *a = arg;
     a->stopping = true;
     dm_service_stopping(a->d.service);
-    dm_log(DM_LOG_INFO, "%s: stopping; answering %zu admitted requests first (at most %u ms)",
-           signal_name(signum), dm_sched_pending(a->d.sched), a->d.cfg.drain_timeout_ms);
+    dm_log(DM_LOG_INFO, "%s: stopping; answering %zu admitted requests first (at most %u ms)", why,
+           dm_sched_pending(a->d.sched), a->d.cfg.drain_timeout_ms);
     if (a->d.server)
         dm_server_stop_accepting(a->d.server);
     dm_frigate_stop(a->d.frigate); /* what it took is still answered */
@@ -234,6 +230,17 @@ static void on_stop(uv_signal_t *h, int signum)
     if (a->d.mqtt) /* stops reading requests; answers those taken, then leaves the broker */
         dm_mqtt_drain(a->d.mqtt, on_part_drained, a);
     dm_sched_drain(a->d.sched, on_part_drained, a);
+}
+
+static void on_stop(uv_signal_t *h, int signum)
+{
+    app *a = h->data;
+    if (a->stopping) {
+        dm_log(DM_LOG_WARN, "second %s: exiting now with %zu requests in flight",
+               signal_name(signum), dm_sched_pending(a->d.sched));
+        _exit(1);
+    }
+    begin_stop(a, signal_name(signum));
 }
 
 /* SIGHUP, and Reload() over D-Bus: re-read the configuration (keeping what
@@ -324,6 +331,8 @@ static void shut_down(app *a)
     d->dbus = NULL;
     dm_service_free(d->service);
     d->service = NULL;
+    dm_power_free(d->power);
+    d->power = NULL;
     dm_leases_detach(); /* leases still held go with their versions below */
     uv_walk(d->loop, walk_close, NULL);
     uv_run(d->loop, UV_RUN_DEFAULT);
@@ -371,8 +380,10 @@ static int start(app *a)
         return 1;
     }
     d->sched = dm_sched_new(d->loop, d->cfg.workers, d->cfg.queue_depth);
-    if (d->sched)
+    if (d->sched) {
         dm_sched_set_inline(d->sched, d->cfg.inline_max_us);
+        dm_power_apply(d);
+    }
     d->metrics = dm_metrics_new();
     if (d->metrics)
         dm_metrics_set_backends(d->metrics, d->backends);
@@ -403,6 +414,7 @@ static int start(app *a)
     if (dm_frigate_start(d, &d->frigate) != 0)
         return 1;               /* logged */
     d->dbus = dm_dbus_start(d); /* NULL (logged) when off or unreachable */
+    d->power = dm_power_start(d, unix_fd >= 0, tcp_fd >= 0, begin_stop, a);
     const dm_census c = dm_registry_census(d->reg);
     const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     if (edge_isa_env_warning())

@@ -24,7 +24,8 @@
 #include "mqtt_impl.h"
 #include "oip.h"
 
-#define MISC_INTERVAL_MS 1000
+#define MISC_MIN_MS 1000
+#define MISC_MAX_MS 10000
 #define MODELS_DELAY_MS 100 /* coalesce bursts of model events into one publish */
 #define CLOSE_WAIT_MS 2000  /* drain: how long to wait for the broker's EOF */
 
@@ -454,7 +455,11 @@ int dm_mqtt_start(dm_daemon *d, dm_mqtt **out)
     if (stats_ms)
         uv_timer_start(&m->stats_timer, on_stats_timer, stats_ms, stats_ms);
     m->handles_open = true;
-    uv_timer_start(&m->misc_timer, on_misc, MISC_INTERVAL_MS, MISC_INTERVAL_MS);
+    /* libmosquitto's keep-alive (PINGREQ, a silent broker) needs no finer clock than an eighth
+     * of the interval: an idle daemon wakes for it every few seconds, not every second */
+    uint64_t misc_ms = (uint64_t)d->cfg.mqtt_keepalive_s * 1000u / 8u;
+    misc_ms = misc_ms < MISC_MIN_MS ? MISC_MIN_MS : misc_ms > MISC_MAX_MS ? MISC_MAX_MS : misc_ms;
+    uv_timer_start(&m->misc_timer, on_misc, misc_ms, misc_ms);
     dm_registry_listen(d->reg, on_model_event, m);
     if (d->metrics)
         dm_metrics_set_mqtt(d->metrics, m);

@@ -170,6 +170,7 @@ static void refuse_no_memory(dm_daemon *d, const dm_request_args *a)
 
 void dm_request_submit(dm_daemon *d, const dm_request_args *a)
 {
+    dm_service_activity(d->service); /* the housekeeping tick, stopped while idle */
     job *j = job_new(a);
     if (!j) {
         refuse_no_memory(d, a);

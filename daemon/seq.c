@@ -46,6 +46,9 @@ struct dm_seqs {
     bool dispatching;
 };
 
+static void on_tick(uv_timer_t *t);
+static uint64_t tick_ms(const dm_seqs *s);
+
 /* ---------------------------------------------------------------- parameters */
 
 int dm_seq_set_id(dm_seq_params *p, const char *s, size_t n, const char *where, char *err,
@@ -232,6 +235,8 @@ static seq *start(dm_seqs *s, seq_model *sm, seq *q, dm_request *r, const char *
         n->next = sm->head;
         sm->head = n;
         sm->live++;
+        if (!uv_is_active((uv_handle_t *)s->timer)) /* the tick runs while sequences exist */
+            uv_timer_start(s->timer, on_tick, tick_ms(s), tick_ms(s));
     } else if (q->gone) {
         sm->tombs--;
         sm->live++;
@@ -383,18 +388,31 @@ static void expire_model(dm_seqs *s, seq_model *sm, uint64_t now)
     }
 }
 
+/* The tick's period: a quarter of sequence_idle_ms (a reload may change it), within [10 ms,
+ * 1 s]. */
+static uint64_t tick_ms(const dm_seqs *s)
+{
+    const uint64_t ms = s->cfg->sequence_idle_ms / 4;
+    return ms < 10 ? 10 : ms > 1000 ? 1000 : ms;
+}
+
 static void on_tick(uv_timer_t *t)
 {
     dm_seqs *s = t->data;
     const uint64_t now = dm_now_ns();
+    bool any = false;
     for (size_t i = 0; i < s->models.n; i++)
-        if (s->models.at[i])
-            expire_model(s, s->models.at[i], now);
-    /* a reload may have changed sequence_idle_ms: a quarter of it, within [10 ms, 1 s] */
-    uint64_t ms = s->cfg->sequence_idle_ms / 4;
-    ms = ms < 10 ? 10 : ms > 1000 ? 1000 : ms;
-    if (uv_timer_get_repeat(t) != ms)
-        uv_timer_set_repeat(t, ms);
+        if (s->models.at[i]) {
+            seq_model *sm = s->models.at[i];
+            expire_model(s, sm, now);
+            any |= sm->head != NULL;
+        }
+    if (!any) { /* nothing to expire: an idle daemon does not wake for sequences */
+        uv_timer_stop(t);
+        return;
+    }
+    if (uv_timer_get_repeat(t) != tick_ms(s))
+        uv_timer_set_repeat(t, tick_ms(s));
 }
 
 dm_seqs *dm_seqs_new(uv_loop_t *loop, const dm_config *c)
@@ -409,8 +427,7 @@ dm_seqs *dm_seqs_new(uv_loop_t *loop, const dm_config *c)
     s->timer = t;
     uv_timer_init(loop, t);
     t->data = s;
-    uv_timer_start(t, on_tick, 10, 10);
-    uv_unref((uv_handle_t *)t);
+    uv_unref((uv_handle_t *)t); /* started by the first sequence (start) */
     return s;
 }
 

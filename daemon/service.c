@@ -5,7 +5,9 @@
  * the service manager about it (READY=1 once models are in and the listeners
  * open; RELOADING=1 with MONOTONIC_USEC on SIGHUP and READY=1 when the rescan's
  * loads have settled; STOPPING=1 on SIGTERM), the one-line STATUS= summary
- * (sent at most once a second, when it changed), the watchdog (WATCHDOG=1 from
+ * (sent at most once a second, when it changed; the tick that sends it, which also
+ * watches the back ends and sends the D-Bus counters, stops while the daemon is idle and
+ * starts again with the next request), the watchdog (WATCHDOG=1 from
  * a loop timer, so a ping proves the loop turns, and only while no worker has
  * been on one inference longer than [systemd] stuck_worker_ms), and taking the
  * listening sockets systemd passes (sd_listen_fds).
@@ -33,6 +35,7 @@ struct dm_service {
     uv_timer_t status_timer, watchdog_timer, reload_timer;
     uint64_t watchdog_usec; /* 0: no watchdog */
     bool stuck;             /* pings withheld */
+    bool ticking;           /* status_timer runs (it stops while nothing happens) */
     char last_status[256];
     uint64_t last_total, last_ns; /* for the request rate */
     double rate;
@@ -150,7 +153,37 @@ static void on_status_timer(uv_timer_t *t)
 {
     dm_service *sv = t->data;
     dm_backends_watch(sv->d->backends); /* logs a back end that turned unhealthy, once */
+    dm_dbus_tick(sv->d->dbus);
+    const uint64_t before = sv->last_total;
     send_status(sv, NULL);
+    /* Nothing answered since the last tick (the rate just sent is 0), nothing queued or
+     * running, no state to report: stop until the next request (dm_service_activity). A back
+     * end turns unhealthy only while it runs requests, so nothing is missed meanwhile. */
+    const bool quiet = sv->last_total == before && sv->state == DM_SERVICE_READY && !sv->stuck &&
+                       (!sv->d->sched || dm_sched_pending(sv->d->sched) == 0);
+    if (quiet) {
+        uv_timer_stop(t);
+        sv->ticking = false;
+    }
+}
+
+static void start_ticking(dm_service *sv)
+{
+    if (sv->ticking || uv_is_closing((uv_handle_t *)&sv->status_timer))
+        return;
+    sv->ticking = true;
+    uv_timer_start(&sv->status_timer, on_status_timer, STATUS_INTERVAL_MS, STATUS_INTERVAL_MS);
+}
+
+void dm_service_activity(dm_service *sv)
+{
+    if (!sv || sv->ticking || sv->state == DM_SERVICE_STARTING)
+        return;
+    /* the rate over the coming second, not since the tick that stopped */
+    uint64_t failed;
+    dm_metrics_totals(sv->d->metrics, NULL, &sv->last_total, &failed);
+    sv->last_ns = dm_now_ns();
+    start_ticking(sv);
 }
 
 static void set_state(dm_service *sv, dm_service_state st)
@@ -199,6 +232,7 @@ dm_service *dm_service_new(dm_daemon *d)
         return NULL;
     sv->d = d;
     uv_timer_init(d->loop, &sv->status_timer);
+    uv_unref((uv_handle_t *)&sv->status_timer);
     uv_timer_init(d->loop, &sv->watchdog_timer);
     uv_timer_init(d->loop, &sv->reload_timer);
     sv->status_timer.data = sv->watchdog_timer.data = sv->reload_timer.data = sv;
@@ -221,10 +255,7 @@ void dm_service_ready(dm_service *sv)
 {
     set_state(sv, DM_SERVICE_READY);
     send_status(sv, "READY=1\n");
-    if (!uv_is_active((uv_handle_t *)&sv->status_timer)) {
-        uv_timer_start(&sv->status_timer, on_status_timer, STATUS_INTERVAL_MS, STATUS_INTERVAL_MS);
-        uv_unref((uv_handle_t *)&sv->status_timer);
-    }
+    start_ticking(sv);
 }
 
 static void on_reload_poll(uv_timer_t *t)

@@ -50,7 +50,13 @@ struct edge_exec {
     size_t n_tasks;
 };
 
-#define EXEC_SPIN 2000 /* pause loops (tens of microseconds) before sleeping */
+#define EXEC_SPIN 2000                   /* pause loops (tens of microseconds) before sleeping */
+static atomic_int exec_spin = EXEC_SPIN; /* edge_set_thread_spin */
+
+void edge_set_thread_spin(int on)
+{
+    atomic_store_explicit(&exec_spin, on ? EXEC_SPIN : 0, memory_order_relaxed);
+}
 
 static inline void cpu_relax(void)
 {
@@ -84,8 +90,9 @@ static void *helper_main(void *arg)
     for (;;) {
         uint_fast64_t g;
         int spin = 0;
+        const int spins = atomic_load_explicit(&exec_spin, memory_order_relaxed);
         while ((g = atomic_load_explicit(&x->gen, memory_order_acquire)) == seen &&
-               !atomic_load_explicit(&x->quit, memory_order_relaxed) && spin++ < EXEC_SPIN)
+               !atomic_load_explicit(&x->quit, memory_order_relaxed) && spin++ < spins)
             cpu_relax();
         if (g == seen) {
             pthread_mutex_lock(&x->mu);
@@ -131,7 +138,8 @@ void edge_exec_parallel(edge_exec *x, size_t n_tasks, edge_task_fn fn, void *ctx
     pthread_cond_broadcast(&x->go);
     pthread_mutex_unlock(&x->mu);
     run_tasks(x, 0);
-    for (int spin = 0; atomic_load_explicit(&x->running, memory_order_acquire) && spin < EXEC_SPIN;
+    const int spins = atomic_load_explicit(&exec_spin, memory_order_relaxed);
+    for (int spin = 0; atomic_load_explicit(&x->running, memory_order_acquire) && spin < spins;
          spin++)
         cpu_relax();
     if (atomic_load_explicit(&x->running, memory_order_acquire)) {

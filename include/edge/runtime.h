@@ -73,6 +73,12 @@ EDGE_API edge_isa edge_isa_effective(edge_isa want);
 /* A sentence about an EDGE_ISA value that was ignored, or NULL. */
 EDGE_API const char *edge_isa_env_warning(void);
 
+/* Threads of one inference (edge_model_options.threads above 1) spin for tens of microseconds
+ * between operators before they sleep, which saves a wakeup per operator (the default, ON
+ * nonzero); 0: every wait sleeps at once (less CPU and power, slower inferences). For the
+ * whole process, any thread. */
+EDGE_API void edge_set_thread_spin(int on);
+
 /* A directory of packed-weight cache files: the weights a model's kernels use, packed once and
  * then mapped (shared page cache) by every later open of the same model bytes at the same
  * kernel level and thread count. HASH is the caller's hash of up to 256 bits (a fast one with

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <sys/un.h>
 #include <dirent.h>
 #include <unistd.h>
@@ -572,6 +573,85 @@ static void test_socket_activation(void **state)
                passed);
 }
 
+/* Wait up to TIMEOUT_MS for edged to exit on its own: its exit status, or -1 (still running). */
+static int wait_exit(int timeout_ms)
+{
+    const int64_t end = sdx_now_us() + (int64_t)timeout_ms * 1000;
+    while (sdx_now_us() < end) {
+        int status = 0;
+        const pid_t p = waitpid(F.pid, &status, WNOHANG);
+        if (p == F.pid) {
+            F.pid = -1;
+            return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        usleep(20000);
+    }
+    return -1;
+}
+
+/* [power] exit_idle_s with socket activation: edged exits (status 0, STOPPING=1) once idle
+ * that long, never while a connection is open; a connection that arrives after it left waits
+ * in the socket systemd keeps (here the test's) and the next edged answers it. Without
+ * activation the option is ignored, saying why. */
+static void test_exit_idle(void **state)
+{
+    (void)state;
+    char passed[128];
+    snprintf(passed, sizeof passed, "%s/activated.sock", F.dir);
+    extra_fds[0] = listen_unix(passed);
+    F.listen_fds[0] = extra_fds[0];
+    F.n_listen_fds = 1;
+    snprintf(F.sock, sizeof F.sock, "%s", passed);
+    const char *conf = "[power]\nprofile = low\nexit_idle_s = 2\n";
+    start(conf, NULL, NULL);
+    wait_ready_msg(0, 30000);
+    assert_true(dfx_log_wait(&F, "exiting after 2 s idle", 1, 5000));
+    assert_int_equal(infer_unix(SMALL_MODEL), 200);
+    /* an open connection is activity, however quiet */
+    const int hold = dfx_connect(&F);
+    assert_true(hold >= 0);
+    const int early = wait_exit(4000);
+    if (early >= 0)
+        fail_msg("edged exited (%d) with a connection open; log:\n%s", early, sdx_log_tail(F.log));
+    const int64_t t0 = sdx_now_us();
+    close(hold);
+    const int rc = wait_exit(30000);
+    const double after = (double)(sdx_now_us() - t0) / 1e6;
+    printf("# edged exited %d, %.1f s after the last connection closed (exit_idle_s = 2)\n", rc,
+           after);
+    if (rc != 0)
+        fail_msg("edged did not exit 0 when idle (%d); log:\n%s", rc, sdx_log_tail(F.log));
+    assert_true(after >= 1.9);
+    assert_true(dfx_log_count(&F, "exit_idle_s): exiting") == 1);
+    sdn_poll(&N, 200, false);
+    assert_true(sdn_count(&N, 0, "STOPPING=1") >= 1);
+    /* a client arrives while no edged runs: the kernel queues it on the kept socket */
+    const int waiting = dfx_connect(&F);
+    assert_true(waiting >= 0);
+    const char req[] = "GET /v2/health/live HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    assert_int_equal(write(waiting, req, sizeof req - 1), (ssize_t)(sizeof req - 1));
+    start(conf, NULL, NULL); /* as systemd would, on that connection */
+    char buf[512] = "";
+    size_t got = 0;
+    for (ssize_t n;
+         got < sizeof buf - 1 && (n = read(waiting, buf + got, sizeof buf - 1 - got)) > 0;)
+        got += (size_t)n;
+    close(waiting);
+    if (!strstr(buf, "HTTP/1.1 200"))
+        fail_msg("the connection queued while edged was away got: '%s'", buf);
+    assert_int_equal(dfx_stop(&F, SIGTERM), 0);
+    /* without activation nothing would start edged again: it stays */
+    close(extra_fds[0]);
+    extra_fds[0] = -1;
+    F.n_listen_fds = 0;
+    start(conf, NULL, NULL);
+    assert_true(
+        dfx_log_wait(&F, "exit_idle_s = 2 ignored: edged was not started by its socket", 1, 5000));
+    const int stayed = wait_exit(3500);
+    if (stayed >= 0)
+        fail_msg("edged exited (%d) without socket activation", stayed);
+}
+
 /* [server] tcp without socket activation: edged binds it itself. */
 static void test_tcp_config(void **state)
 {
@@ -633,7 +713,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         CASE(test_ready_after_load),  CASE(test_status_updates), CASE(test_sighup),
         CASE(test_sigterm),           CASE(test_watchdog),       CASE(test_watchdog_other_pid),
-        CASE(test_socket_activation), CASE(test_tcp_config),
+        CASE(test_socket_activation), CASE(test_tcp_config),     CASE(test_exit_idle),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

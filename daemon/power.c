@@ -1,0 +1,144 @@
+/* daemon/power.c - [power]: the profile, and the exit of an idle socket-activated daemon.
+ *
+ * Owns: what [power] profile changes in the other parts (the scheduler's prewake spin, the
+ * intra-op threads' spin between operators, the clock option the Edge TPU back end gets when
+ * its section sets none), and with socket activation the exit after [power] exit_idle_s
+ * without activity: no connection open or accepted, no request admitted, queued or running,
+ * no load, no live sequence. systemd keeps listening on the sockets and starts edged again at
+ * the next connection. Loop thread only.
+ * Does not own: the housekeeping tick that stops while idle (service.c), the stop itself
+ * (main.c: the same drain as SIGTERM). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+
+struct dm_power {
+    dm_daemon *d;
+    uv_timer_t *timer;
+    void (*stop)(void *arg, const char *why);
+    void *arg;
+    uint64_t total, accepted; /* the counters at the last check */
+    uint64_t quiet_since_ns;  /* when the last activity was seen */
+};
+
+bool dm_power_low(const dm_config *c)
+{
+    return strcmp(c->power_profile, "low") == 0;
+}
+
+void dm_power_apply(dm_daemon *d)
+{
+    const bool low = dm_power_low(&d->cfg);
+    /* Spinning buys a few hundred microseconds a request with a CPU kept busy: not on low. */
+    if (low && d->sched)
+        dm_sched_set_prewake(d->sched, false);
+    edge_set_thread_spin(!low);
+}
+
+const char *dm_power_edgetpu_clock(const dm_config *c)
+{
+    if (strcmp(c->power_profile, "performance") == 0)
+        return "max";
+    return dm_power_low(c) ? "low" : NULL;
+}
+
+/* Anything in flight, or anything since the last check (whatever ran and ended between
+ * two checks moves the counters). */
+static bool active(dm_power *p)
+{
+    dm_daemon *d = p->d;
+    uint64_t total = 0, failed = 0;
+    dm_metrics_totals(d->metrics, NULL, &total, &failed);
+    const dm_http_stats h = d->server ? dm_server_stats(d->server) : (dm_http_stats){0};
+    const bool moved = total != p->total || h.accepted != p->accepted;
+    p->total = total;
+    p->accepted = h.accepted;
+    return moved || h.connections > 0 || (d->sched && dm_sched_pending(d->sched) > 0) ||
+           !dm_registry_idle(d->reg) || dm_seqs_live(d->seqs, NULL) > 0 ||
+           dm_service_get_state(d->service) != DM_SERVICE_READY;
+}
+
+static void on_check(uv_timer_t *t)
+{
+    dm_power *p = t->data;
+    const uint64_t now = dm_now_ns();
+    if (active(p)) {
+        p->quiet_since_ns = now;
+        return;
+    }
+    if (now - p->quiet_since_ns < (uint64_t)p->d->cfg.exit_idle_s * 1000000000u)
+        return;
+    uv_timer_stop(t);
+    dm_log(DM_LOG_INFO,
+           "idle for %u s ([power] exit_idle_s): exiting; systemd starts edged again at the "
+           "next connection",
+           p->d->cfg.exit_idle_s);
+    p->stop(p->arg, "idle");
+}
+
+/* Why nothing would start edged again after an exit, or NULL. */
+static const char *no_restart(const dm_daemon *d, bool unix_passed, bool tcp_passed)
+{
+    if (!unix_passed)
+        return "edged was not started by its socket (edged.socket)";
+    if (d->cfg.tcp_listen[0] && !tcp_passed)
+        return "edged binds [server] tcp itself (list it in edged.socket instead)";
+    if (d->mqtt)
+        return "MQTT requests would go unanswered";
+    if (d->frigate)
+        return "Frigate's detector would find nobody on [frigate] endpoint";
+    if (d->cfg.vision_listen[0])
+        return "[vision] listen would close";
+    return NULL;
+}
+
+dm_power *dm_power_start(dm_daemon *d, bool unix_passed, bool tcp_passed,
+                         void (*stop)(void *arg, const char *why), void *arg)
+{
+    if (!d->cfg.exit_idle_s)
+        return NULL;
+    const char *why = no_restart(d, unix_passed, tcp_passed);
+    if (why) {
+        dm_log(DM_LOG_WARN, "[power] exit_idle_s = %u ignored: %s", d->cfg.exit_idle_s, why);
+        return NULL;
+    }
+    dm_power *p = calloc(1, sizeof *p);
+    uv_timer_t *t = calloc(1, sizeof *t);
+    if (!p || !t) {
+        free(p), free(t);
+        dm_log(DM_LOG_WARN, "[power] exit_idle_s ignored: out of memory");
+        return NULL;
+    }
+    p->d = d;
+    p->timer = t;
+    p->stop = stop;
+    p->arg = arg;
+    p->quiet_since_ns = dm_now_ns();
+    (void)active(p); /* the counters' starting point */
+    uv_timer_init(d->loop, t);
+    t->data = p;
+    /* a check every quarter of the interval, at most once a second: the exit comes between
+     * exit_idle_s and 1.25 times that after the last activity */
+    uint64_t every_ms = (uint64_t)d->cfg.exit_idle_s * 250u;
+    every_ms = every_ms < 1000 ? 1000 : every_ms;
+    uv_timer_start(t, on_check, every_ms, every_ms);
+    uv_unref((uv_handle_t *)t);
+    dm_log(DM_LOG_INFO, "exiting after %u s idle ([power] exit_idle_s)%s", d->cfg.exit_idle_s,
+           d->dbus ? "; the D-Bus name goes with it until the next connection" : "");
+    return p;
+}
+
+static void close_free(uv_handle_t *h)
+{
+    free(h);
+}
+
+void dm_power_free(dm_power *p)
+{
+    if (!p)
+        return;
+    if (!uv_is_closing((uv_handle_t *)p->timer))
+        uv_close((uv_handle_t *)p->timer, close_free);
+    free(p);
+}

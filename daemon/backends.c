@@ -91,16 +91,20 @@ static void load_one(dm_backends *bs, const dm_config *c, const char *file)
     }
     edge_be_option opts[DM_MAX_BACKEND_OPTS + 1];
     size_t n_opts = 0;
-    bool clock_set = false;
+    bool clock_set = false, release_set = false;
     for (size_t i = 0; i < c->n_backend_opts; i++)
         if (!strcmp(c->backend_opts[i].backend, name)) {
             opts[n_opts++] = (edge_be_option){c->backend_opts[i].key, c->backend_opts[i].value};
             clock_set |= !strcmp(c->backend_opts[i].key, "performance");
+            release_set |= !strcmp(c->backend_opts[i].key, "idle_release");
         }
-    /* [power] profile sets the Edge TPU's clock unless its section does */
+    /* [power] profile sets the Edge TPU's clock and whether the Vulkan device stays open
+     * without a model, unless their sections do */
     const char *clock = dm_power_edgetpu_clock(c);
     if (!strcmp(name, "edgetpu") && !clock_set && clock)
         opts[n_opts++] = (edge_be_option){"performance", clock};
+    else if (!strcmp(name, "vulkan") && !release_set && dm_power_low(c))
+        opts[n_opts++] = (edge_be_option){"idle_release", "yes"};
     snprintf(log_names[bs->n], sizeof log_names[0], "%s", name);
     const edge_be_host host = {EDGE_BACKEND_ABI_VERSION, sizeof(edge_be_host), host_log,
                                log_names[bs->n]};

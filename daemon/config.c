@@ -360,8 +360,9 @@ const opt dm_config_options[] = {
      "spins for it (on 4 CPUs or more), intra-op threads spin between operators, an Edge TPU "
      "runs at its highest clock. balanced: the same, but the Edge TPU's clock is libedgetpu's "
      "default. low: nothing spins (every wait sleeps; a request may pay a wakeup or two, tens "
-     "of microseconds each) and an Edge TPU runs at its lowest clock. [backend.edgetpu] "
-     "performance, when set, wins. In every profile an idle edged sleeps: no timer runs "
+     "of microseconds each), an Edge TPU runs at its lowest clock and the Vulkan device is "
+     "closed while no model uses it ([backend.vulkan] idle_release = yes). Options set in a "
+     "[backend.NAME] section win. In every profile an idle edged sleeps: no timer runs "
      "without work, but the watchdog's and MQTT's keep-alive. See docs/operations.md, Run on "
      "battery.",
      "performance|balanced|low"},

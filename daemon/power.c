@@ -1,8 +1,8 @@
 /* daemon/power.c - [power]: the profile, and the exit of an idle socket-activated daemon.
  *
  * Owns: what [power] profile changes in the other parts (the scheduler's prewake spin, the
- * intra-op threads' spin between operators, the clock option the Edge TPU back end gets when
- * its section sets none), and with socket activation the exit after [power] exit_idle_s
+ * intra-op threads' spin between operators, the options the Edge TPU and Vulkan back ends get
+ * when their sections set none: backends.c asks), and with socket activation the exit after [power] exit_idle_s
  * without activity: no connection open or accepted, no request admitted, queued or running,
  * no load, no live sequence. systemd keeps listening on the sockets and starts edged again at
  * the next connection. Loop thread only.

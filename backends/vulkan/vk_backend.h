@@ -89,6 +89,7 @@ typedef struct vk_state {
     vk_memory memory;
     uint32_t timeout_ms;
     bool test_ops;
+    bool idle_release; /* the logical device exists only while partitions do */
     /* devices */
     VkInstance instance;
     uint32_t n_phys;
@@ -111,6 +112,9 @@ typedef struct vk_state {
     VkPipeline pipes[VK_K_COUNT]; /* created at the first prepare that needs them */
     VkCommandPool upload_pool;    /* prepare's one-off copies (prepare is serialized) */
     atomic_bool lost;             /* VK_ERROR_DEVICE_LOST seen: every invoke fails */
+    pthread_mutex_t dev_lock;     /* idle_release: creating and destroying the device */
+    bool dev_lock_init;
+    unsigned users; /* idle_release: partitions prepared (vk_device_get, vk_device_put) */
 } vk_state;
 
 /* What vk_ops.c derives for one node. */
@@ -142,6 +146,10 @@ int vk_devices_find(vk_state *s, char *err, size_t errlen);
 int vk_device_open(vk_state *s, char *err, size_t errlen);
 /* Everything vk_devices_find and vk_device_open made, in reverse. */
 void vk_device_close(vk_state *s);
+/* A partition's hold on the logical device: with idle_release the first creates it and the
+ * last put destroys it (pipelines, layouts, pools); without, nothing. Any thread. */
+int vk_device_get(vk_state *s, char *err, size_t errlen);
+void vk_device_put(vk_state *s);
 /* A storage buffer of SIZE bytes in host-visible (HOST) or device-local memory. */
 int vk_buffer_new(vk_state *s, VkDeviceSize size, bool host, vk_buffer *out, char *err,
                   size_t errlen);

@@ -423,12 +423,17 @@ int vk_device_open(vk_state *s, char *err, size_t errlen)
     if (pthread_mutex_init(&s->queue_lock, NULL) != 0)
         return vk_fail(err, errlen, "cannot create the queue mutex");
     s->queue_lock_init = true;
+    if (pthread_mutex_init(&s->dev_lock, NULL) != 0)
+        return vk_fail(err, errlen, "cannot create the device mutex");
+    s->dev_lock_init = true;
+    if (s->idle_release) /* vk_device_get creates it */
+        return 0;
     if ((rc = create_logical(s, err, errlen)))
         return rc;
     return create_layouts(s, err, errlen);
 }
 
-void vk_device_close(vk_state *s)
+static void destroy_logical(vk_state *s)
 {
     if (s->dev) {
         vkDeviceWaitIdle(s->dev);
@@ -444,6 +449,53 @@ void vk_device_close(vk_state *s)
         vkDestroyDevice(s->dev, NULL);
         s->dev = VK_NULL_HANDLE;
     }
+    memset(s->pipes, 0, sizeof s->pipes);
+    s->upload_pool = VK_NULL_HANDLE;
+    s->layout = VK_NULL_HANDLE;
+    s->set_layout = VK_NULL_HANDLE;
+    s->queue = VK_NULL_HANDLE;
+}
+
+int vk_device_get(vk_state *s, char *err, size_t errlen)
+{
+    if (!s->idle_release)
+        return 0;
+    pthread_mutex_lock(&s->dev_lock);
+    int rc = 0;
+    if (!s->dev) {
+        rc = create_logical(s, err, errlen);
+        if (!rc)
+            rc = create_layouts(s, err, errlen);
+        if (rc)
+            destroy_logical(s);
+        else
+            vk_log(s, EDGE_BE_LOG_INFO, "vulkan: device %d opened: a model uses it", s->selected);
+    }
+    if (!rc)
+        s->users++;
+    pthread_mutex_unlock(&s->dev_lock);
+    return rc;
+}
+
+void vk_device_put(vk_state *s)
+{
+    if (!s->idle_release)
+        return;
+    pthread_mutex_lock(&s->dev_lock);
+    if (s->users && --s->users == 0 && s->dev) {
+        destroy_logical(s);
+        vk_log(s, EDGE_BE_LOG_INFO, "vulkan: device %d closed: no model uses it (idle_release)",
+               s->selected);
+    }
+    pthread_mutex_unlock(&s->dev_lock);
+}
+
+void vk_device_close(vk_state *s)
+{
+    destroy_logical(s);
+    if (s->dev_lock_init)
+        pthread_mutex_destroy(&s->dev_lock);
+    s->dev_lock_init = false;
     if (s->instance)
         vkDestroyInstance(s->instance, NULL);
     s->instance = VK_NULL_HANDLE;

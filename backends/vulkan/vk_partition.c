@@ -47,6 +47,7 @@ typedef struct vk_pnode {
 
 typedef struct vk_part {
     vk_state *s;
+    bool holds_device; /* a vk_device_get to put back */
     int32_t first, n_nodes;
     vk_pnode *nodes;
     int32_t n_slots;
@@ -263,7 +264,7 @@ static int check_partition(const edge_be_partition *p, char *err, size_t errlen)
 
 int vk_prepare(vk_state *s, const edge_be_partition *p, void **out, char *err, size_t errlen)
 {
-    if (check_partition(p, err, errlen))
+    if (check_partition(p, err, errlen) || vk_device_get(s, err, errlen))
         return -1;
     const edge_be_graph *g = p->graph;
     vk_part *pt = calloc(1, sizeof *pt);
@@ -271,9 +272,12 @@ int vk_prepare(vk_state *s, const edge_be_partition *p, void **out, char *err, s
     int rc = -1;
     if (!pt || !map) {
         vk_fail(err, errlen, "out of memory");
+        if (!pt)
+            vk_device_put(s);
         goto done;
     }
     pt->s = s;
+    pt->holds_device = true;
     pt->first = p->first;
     pt->n_nodes = p->count;
     pt->n_in = p->n_inputs;
@@ -327,6 +331,8 @@ void vk_release(void *part)
     free(pt->slots);
     free(pt->in_slot);
     free(pt->out_slot);
+    if (pt->holds_device)
+        vk_device_put(pt->s);
     free(pt);
 }
 

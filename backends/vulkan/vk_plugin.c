@@ -105,15 +105,25 @@ static int opt_timeout(vk_state *s, const char *v)
     return 0;
 }
 
-static int opt_test_ops(vk_state *s, const char *v)
+static int parse_bool(const char *v, bool *out)
 {
     if (strcmp(v, "yes") == 0 || strcmp(v, "true") == 0 || strcmp(v, "1") == 0)
-        s->test_ops = true;
+        *out = true;
     else if (strcmp(v, "no") == 0 || strcmp(v, "false") == 0 || strcmp(v, "0") == 0)
-        s->test_ops = false;
+        *out = false;
     else
         return -1;
     return 0;
+}
+
+static int opt_test_ops(vk_state *s, const char *v)
+{
+    return parse_bool(v, &s->test_ops);
+}
+
+static int opt_idle_release(vk_state *s, const char *v)
+{
+    return parse_bool(v, &s->idle_release);
 }
 
 typedef struct vk_option {
@@ -128,6 +138,7 @@ static const vk_option options[] = {
     {"memory", opt_memory, "auto, unified or staging"},
     {"timeout_ms", opt_timeout, "milliseconds, 1 to 3600000"},
     {"test_ops", opt_test_ops, "yes or no"},
+    {"idle_release", opt_idle_release, "yes or no"},
 };
 
 static int parse_options(vk_state *s, const edge_be_option *opts, size_t n, char *err,
@@ -143,7 +154,7 @@ static int parse_options(vk_state *s, const edge_be_option *opts, size_t n, char
         if (!o)
             return vk_fail(err, errlen,
                            "unknown option '%s' (known: path, device, memory, timeout_ms, "
-                           "test_ops)",
+                           "test_ops, idle_release)",
                            key);
         if (o->set(s, value))
             return vk_fail(err, errlen, "option '%s': bad value '%s' (expected %s)", key, value,
@@ -214,10 +225,11 @@ static int vk_init(const edge_be_host *host, const edge_be_option *opts, size_t 
     const vk_phys *ph = &s->phys[s->selected];
     const uint32_t api = ph->props.apiVersion;
     vk_log(s, EDGE_BE_LOG_INFO,
-           "vulkan: device %d: %s (%s, %s, Vulkan %u.%u.%u), path %s%s, %s memory", s->selected,
+           "vulkan: device %d: %s (%s, %s, Vulkan %u.%u.%u), path %s%s, %s memory%s", s->selected,
            ph->props.deviceName, type_name(ph->props.deviceType), ph->driver,
            VK_API_VERSION_MAJOR(api), VK_API_VERSION_MINOR(api), VK_API_VERSION_PATCH(api),
-           path_name(s->path), path_note(s, ph), s->unified ? "unified" : "staged");
+           path_name(s->path), path_note(s, ph), s->unified ? "unified" : "staged",
+           s->idle_release ? "; opened while a model uses it (idle_release)" : "");
     *state = s;
     return 0;
 }

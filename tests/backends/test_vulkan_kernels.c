@@ -1224,6 +1224,56 @@ static void test_options(void **st)
     be->shutdown(state);
 }
 
+/* idle_release = yes ([power] profile = low): no logical device until a partition is prepared,
+ * none again once the last is released, and a device opened again computes the same. */
+static void test_idle_release(void **st)
+{
+    (void)st;
+    const edge_be_host host = {EDGE_BACKEND_ABI_VERSION, sizeof host, capture_log, NULL};
+    const edge_be_option o[1] = {{"idle_release", "yes"}};
+    void *state = NULL;
+    char err[512] = "";
+    logged[0] = 0;
+    if (be->init(&host, o, 1, &state, err, sizeof err))
+        fail_msg("init idle_release=yes: %s", err);
+    assert_non_null(strstr(logged, "opened while a model uses it"));
+    expect_init_fails("idle_release", "sometimes");
+    vt_graph g = {0};
+    snprintf(g.what, sizeof g.what, "idle_release ");
+    const int32_t dims[4] = {1, 9, 7, 5};
+    const int32_t x = vt_act(&g, 4, dims, 0.03f, -5);
+    add_conv_case(&g, false, x, true);
+    vt_reference(&g);
+    vt_run r;
+    vt_describe(&g, &r);
+    for (int round = 0; round < 2; round++) {
+        void *part = NULL, *part2 = NULL, *inst = NULL;
+        logged[0] = 0;
+        if (be->prepare(state, &r.part, &part, err, sizeof err))
+            fail_msg("prepare (round %d): %s", round, err);
+        printf("# round %d: %s\n", round, logged);
+        assert_non_null(strstr(logged, "opened: a model uses it"));
+        /* a second partition shares the open device */
+        logged[0] = 0;
+        if (be->prepare(state, &r.part, &part2, err, sizeof err))
+            fail_msg("second prepare: %s", err);
+        assert_int_equal(logged[0], 0);
+        if (be->instance_new(part, &inst, err, sizeof err) ||
+            be->invoke(inst, r.in_ptr, r.out_ptr, err, sizeof err))
+            fail_msg("invoke (round %d): %s", round, err);
+        vt_compare(&g, &r);
+        be->instance_free(inst);
+        be->release(part);
+        assert_int_equal(logged[0], 0); /* part2 still holds it */
+        be->release(part2);
+        printf("# round %d: %s\n", round, logged);
+        assert_non_null(strstr(logged, "closed: no model uses it"));
+    }
+    vt_run_free(&r);
+    vt_free(&g);
+    be->shutdown(state);
+}
+
 /* ---- main ---- */
 
 static bool vulkan_device_exists(char *why, size_t len)
@@ -1316,7 +1366,8 @@ int main(void)
     const char *filter = getenv("EDGE_VK_TESTS"); /* e.g. "test_conv" (cmocka's filter) */
     if (filter && *filter)
         cmocka_set_test_filter(filter);
-    const struct CMUnitTest plugin[] = {cmocka_unit_test(test_options)};
+    const struct CMUnitTest plugin[] = {cmocka_unit_test(test_options),
+                                        cmocka_unit_test(test_idle_release)};
     int failed = cmocka_run_group_tests_name("plugin", plugin, NULL, NULL);
     failed += cmocka_run_group_tests_name("path=dot", per_path, setup_dot, teardown);
     failed += cmocka_run_group_tests_name("path=fallback", per_path, setup_fallback, teardown);

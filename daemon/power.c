@@ -2,10 +2,10 @@
  *
  * Owns: what [power] profile changes in the other parts (the scheduler's prewake spin, the
  * intra-op threads' spin between operators, the options the Edge TPU and Vulkan back ends get
- * when their sections set none: backends.c asks), and with socket activation the exit after [power] exit_idle_s
- * without activity: no connection open or accepted, no request admitted, queued or running,
- * no load, no live sequence. systemd keeps listening on the sockets and starts edged again at
- * the next connection. Loop thread only.
+ * when their sections set none: backends.c asks), and with socket activation the exit after
+ * [power] exit_idle_s without activity: no connection open or accepted, no request admitted,
+ * queued or running, no load, no live sequence. systemd keeps listening on the sockets and
+ * starts edged again at the next connection. Loop thread only.
  * Does not own: the housekeeping tick that stops while idle (service.c), the stop itself
  * (main.c: the same drain as SIGTERM). */
 #include <stdlib.h>

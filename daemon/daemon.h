@@ -33,6 +33,7 @@
  *   oip_config.c    the model configuration extension's document
  *   oip_stats.c     the statistics extension (per model version, as Triton)
  *   health.c        the device's temperatures and throttling (sysfs)
+ *   status_page.c   GET /: the status page (status_page.html, embedded at build time)
  *   push.c          model push: a load with file content, staged, checked, moved in
  *   oip_infer.c     reading an inference request (JSON, binary extension, raw)
  *   oip_data.c      JSON "data" as tensor bytes

@@ -183,8 +183,9 @@ static void build_head(dm_exchange *x, const dm_http_response *r)
                         : x->http10    ? "Connection: keep-alive\r\n"
                                        : "";
     const char *why = reason(r->status);
-    const size_t need =
-        240 + strlen(why) + strlen(ctype) + strlen(hconn) + (r->allow ? strlen(r->allow) + 16 : 0);
+    const size_t need = 240 + strlen(why) + strlen(ctype) + strlen(hconn) +
+                        (r->allow ? strlen(r->allow) + 16 : 0) +
+                        (r->headers ? strlen(r->headers) : 0);
     x->head_len = 0;
     if (need > sizeof x->head || r->status < 100 || r->status > 999)
         return; /* the caller closes the connection */
@@ -208,6 +209,8 @@ static void build_head(dm_exchange *x, const dm_http_response *r)
         o = put_str(o, r->allow);
         o = put_str(o, "\r\n");
     }
+    if (r->headers)
+        o = put_str(o, r->headers);
     if (x->gzipped)
         o = put_str(o, "Content-Encoding: gzip\r\n");
     if (x->gzip_ok || x->gzipped)

@@ -37,6 +37,7 @@ typedef struct dm_http_response {
     int status;
     const char *content_type; /* NULL: application/json */
     const char *allow;        /* Allow header (405), or NULL */
+    const char *headers;      /* more header lines, each ending in \r\n (static text), or NULL */
     int64_t header_len;       /* Inference-Header-Content-Length, or -1 */
     char *body;               /* malloc'd; the exchange takes it (NULL when len is 0) */
     size_t len;

@@ -44,7 +44,7 @@ struct dm_exchange {
     uint64_t charged;     /* bytes of the server's budget this exchange holds */
     dm_request *inflight;
     uv_write_t wr;
-    char head[512];
+    char head[768]; /* the status page's security headers take 300 bytes */
     size_t head_len;
     char *body;
     size_t len;

@@ -8,7 +8,8 @@
  * admit to the scheduler, answer from the completion: result, or 429/503/504
  * as the scheduler decides), the model repository extension (index, load,
  * unload; admin only), the per-node profile of a version (edged: GET, and
- * POST to turn it on or off or clear it, admin only; profile.c), GET /metrics; the HTTP status and
+ * POST to turn it on or off or clear it, admin only; profile.c), GET /metrics, GET / (the status
+ * page: status_page.c); the HTTP status and
  * message of every error (400 bad path or parameters, 404 unknown model/version/path, 405 wrong
  * method, 503 not loaded, not ready or draining, ...).
  * Does not own: request validation and response encoding (oip_infer.c), HTTP
@@ -1015,6 +1016,11 @@ void dm_oip_handle(dm_daemon *d, dm_exchange *x)
     }
     route rt = {.d = d, .x = x, .method = dm_http_req(x)->method};
     const char *path = dm_http_req(x)->path;
+    if (strcmp(path, "/") == 0) { /* the status page (status_page.c) */
+        if (want_method(&rt, HTTP_GET))
+            dm_status_page(x);
+        return;
+    }
     char *copy = path[0] == '/' ? strdup(path + 1) : NULL;
     if (!copy) {
         dm_http_error(x, path[0] == '/' ? 500 : 404, "no such endpoint: %s", path);

@@ -74,6 +74,9 @@ int dm_push_start(dm_daemon *d, dm_exchange *x, const char *name, const json_t *
  * critical_celsius, throttled, mhz, max_mhz, why}]. */
 json_t *dm_oip_devices(void);
 
+/* GET / and HEAD / (status_page.c): the status page, HTML with its security headers. */
+void dm_status_page(dm_exchange *x);
+
 /* GET .../config (oip_config.c): Triton's ModelConfig for version VER of NAME,
  * from what edged knows. NULL when out of memory. */
 json_t *dm_oip_model_config(const dm_daemon *d, const char *name, const dm_version *ver);

@@ -27,6 +27,8 @@ if [[ "${1:-}" == "--test" || "${1:-}" == "--cross" ]]; then
     pkgs+=(mesa-vulkan-drivers)
     # the Frigate ZMQ test's client: Debian's pyzmq, as Frigate itself uses it
     pkgs+=(python3 python3-zmq)
+    # the status page's browser test (tests/browser): headless Chromium and its WebDriver
+    pkgs+=(chromium chromium-driver)
 fi
 if [[ "${1:-}" == "--deb" ]]; then
     pkgs+=(debhelper dpkg-dev fakeroot lintian systemd libxml2-utils man-db)

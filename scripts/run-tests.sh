@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
 scripts/install-mqttjs.sh          # MQTT.js, the third-party client of the MQTT tests
 export EDGED_REQUIRE_MQTTJS=1      # so that its test fails rather than skips without it
+export EDGED_REQUIRE_BROWSER=1     # the status page's test: chromium is installed above
 if [[ -d build ]]; then
     meson configure build -Dtests=enabled -Dwerror=true >/dev/null   # e.g. after run-demo.sh
 else

@@ -6,7 +6,8 @@
  * /v2/health/ready; the model configuration extension (GET .../config); "reason" in every
  *     repository index entry; load parameters refused by name; Triton's raw
  *     binary request (Inference-Header-Content-Length: 0); the statistics extension (its JSON
- *     field by field, its counts, /metrics agreeing).
+ *     field by field, its counts, /metrics agreeing); GET / (the status page: its headers,
+ *     a self-contained page).
  * Does not own: the fixture (daemon_fixture.c), the other endpoints' behaviour
  * (test_daemon.c), HTTP framing and content codings as http.c decides them
  * (test_http_framing.c). */
@@ -202,6 +203,48 @@ static void test_head(void **state)
     expect_405("PUT", "/metrics", "GET, HEAD");
     expect_405("GET", "/v2/models/digits/infer", "POST");
     expect_405("HEAD", "/v2/repository/index", "POST");
+}
+
+/* GET / is the status page (daemon/status_page.c): HTML that loads nothing from elsewhere and
+ * whose headers forbid it to; HEAD as GET; other methods 405. */
+static void test_status_page(void **state)
+{
+    (void)state;
+    reply r = request("GET", "/");
+    expect_status(&r, 200, "GET /");
+    assert_string_equal(header(&r, "Content-Type"), "text/html; charset=utf-8");
+    assert_string_equal(header(&r, "Cache-Control"), "no-cache");
+    assert_string_equal(header(&r, "X-Content-Type-Options"), "nosniff");
+    char csp[256];
+    assert_non_null(header(&r, "Content-Security-Policy"));
+    snprintf(csp, sizeof csp, "%s", header(&r, "Content-Security-Policy"));
+    static const char *const policy[] = {"default-src 'none'", "script-src 'unsafe-inline'",
+                                         "style-src 'unsafe-inline'", "connect-src 'self'",
+                                         "img-src blob: data:"};
+    for (size_t i = 0; i < sizeof policy / sizeof policy[0]; i++)
+        if (!strstr(csp, policy[i]))
+            fail_msg("GET /: the Content-Security-Policy '%s' lacks %s", csp, policy[i]);
+    assert_int_equal((size_t)atol(header(&r, "Content-Length")), r.body_len);
+    /* the page itself, whole, and self-contained: no URL of another site, no external asset */
+    static const char *const has[] = {"<!doctype html>",    "<title>edged status</title>",
+                                      "window.edgedStatus", "/v2/models/stats",
+                                      "/metrics",           "</html>"};
+    for (size_t i = 0; i < sizeof has / sizeof has[0]; i++)
+        if (!memmem(r.body, r.body_len, has[i], strlen(has[i])))
+            fail_msg("GET /: the page has no '%s'", has[i]);
+    static const char *const never[] = {"http://", "https://", "//cdn",    "<script src",
+                                        "<link",   "@import",  "innerHTML"};
+    for (size_t i = 0; i < sizeof never / sizeof never[0]; i++)
+        if (memmem(r.body, r.body_len, never[i], strlen(never[i])))
+            fail_msg("GET /: the page has '%s'", never[i]);
+    printf("# GET /: %zu bytes of HTML, CSP %s\n", r.body_len, csp);
+    reply_free(&r);
+    reply q = request("GET", "/?interval=500"); /* the page's own parameter: the same page */
+    expect_status(&q, 200, "GET /?interval=500");
+    reply_free(&q);
+    expect_head_like_get("/", true);
+    expect_405("POST", "/", "GET, HEAD");
+    expect_405("DELETE", "/", "GET, HEAD");
 }
 
 static void test_percent_decoding(void **state)
@@ -843,6 +886,7 @@ int main(void)
         cmocka_unit_test(test_ready_strict), cmocka_unit_test(test_model_config),
         cmocka_unit_test(test_index_reason), cmocka_unit_test(test_load_parameters),
         cmocka_unit_test(test_raw_binary),   cmocka_unit_test(test_statistics),
+        cmocka_unit_test(test_status_page),
     };
     return cmocka_run_group_tests_name("oip", oip, setup, teardown);
 }

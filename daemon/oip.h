@@ -71,8 +71,9 @@ int dm_push_start(dm_daemon *d, dm_exchange *x, const char *name, const json_t *
                   size_t elen);
 
 /* The device's health as JSON (oip_stats.c): [{name, kind, temperature_celsius,
- * critical_celsius, throttled, mhz, max_mhz, why}]. */
-json_t *dm_oip_devices(void);
+ * critical_celsius, throttled, mhz, max_mhz, why}], then each back end of BS (kind "backend":
+ * available, healthy, device, failures, cpu_fallbacks, why). */
+json_t *dm_oip_devices(const dm_backends *bs);
 
 /* GET / and HEAD / (status_page.c): the status page, HTML with its security headers. */
 void dm_status_page(dm_exchange *x);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "edge/backend.h"
 #include "oip.h"
 
 static json_t *dur(const dm_dur *d)
@@ -92,8 +93,37 @@ static json_t *num_or_null(double v)
     return isnan(v) ? json_null() : json_real(v);
 }
 
-/* edged: the device's health next to the figures it explains (health.c). */
-json_t *dm_oip_devices(void)
+/* Each back end: available, healthy, the device it runs on, its device errors. */
+static void add_backends(json_t *list, const dm_backends *bs)
+{
+    for (size_t i = 0; list && i < dm_backends_count(bs); i++) {
+        edge_be *b = dm_backends_get(bs, i);
+        edge_be_stats st;
+        edge_be_get_stats(b, &st);
+        const char *device = "";
+        edge_be_device dev;
+        for (int k = 0; k < edge_be_device_count(b); k++)
+            if (edge_be_device_info(b, k, &dev) == 0 && dev.selected)
+                device = dev.name;
+        const bool ok = edge_be_available(b) && edge_be_healthy(b);
+        json_t *o = json_pack("{s:s, s:s, s:n, s:n, s:n, s:b, s:b, s:s, s:I, s:I}", "name",
+                              edge_be_name(b), "kind", "backend", "temperature_celsius",
+                              "critical_celsius", "throttled", "available", edge_be_available(b),
+                              "healthy", ok, "device", device, "failures", (json_int_t)st.failures,
+                              "cpu_fallbacks", (json_int_t)st.cpu_fallbacks);
+        if (o && !edge_be_available(b))
+            json_object_set_new(o, "why", json_string(edge_be_why(b)));
+        else if (o && !ok)
+            json_object_set_new(o, "why",
+                                json_string("unhealthy after device errors in a row "
+                                            "([backends] fail_limit); its partitions "
+                                            "run on the CPU until a reload"));
+        json_array_append_new(list, o);
+    }
+}
+
+/* edged: the device's health next to the figures it explains (health.c), and the back ends'. */
+json_t *dm_oip_devices(const dm_backends *bs)
 {
     dm_device dev[DM_DEVICES_MAX];
     const size_t n = dm_health_read(dm_health_root(), dev, DM_DEVICES_MAX);
@@ -111,6 +141,7 @@ json_t *dm_oip_devices(void)
             json_object_set_new(o, "why", json_string(d->why));
         json_array_append_new(list, o);
     }
+    add_backends(list, bs);
     return list;
 }
 
@@ -158,5 +189,5 @@ json_t *dm_oip_stats(dm_daemon *d, const char *name, int64_t version, int *statu
         return NULL;
     }
     /* Triton's document, and edged's device health beside it */
-    return json_pack("{s:o, s:o}", "model_stats", list, "devices", dm_oip_devices());
+    return json_pack("{s:o, s:o}", "model_stats", list, "devices", dm_oip_devices(d->backends));
 }

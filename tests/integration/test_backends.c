@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "daemon_fixture.h"
 #include "test_support.h"
@@ -87,6 +88,43 @@ static char *metrics(void)
     return body;
 }
 
+/* The statistics document's entry for back end NAME (kind "backend" in "devices"), checked
+ * against what the test expects: AVAILABLE, HEALTHY, FAILURES, FALLBACKS, and WHY in its why
+ * (NULL: no why). */
+static void expect_backend_entry(const char *name, bool available, bool healthy,
+                                 json_int_t failures, json_int_t fallbacks, const char *why)
+{
+    char *body = NULL;
+    assert_int_equal(dfx_curl(&F, "GET", "/v2/models/stats", NULL, NULL, &body, NULL, NULL), 200);
+    json_t *doc = json_loads(body, 0, NULL);
+    assert_non_null(doc);
+    json_t *found = NULL, *d;
+    size_t i;
+    json_array_foreach(json_object_get(doc, "devices"), i, d)
+    {
+        if (!strcmp(json_string_value(json_object_get(d, "kind")), "backend") &&
+            !strcmp(json_string_value(json_object_get(d, "name")), name))
+            found = d;
+    }
+    if (!found)
+        fail_msg("no devices entry of kind backend named %s: %s", name, body);
+    char *text = json_dumps(found, JSON_COMPACT);
+    printf("# devices: %s\n", text ? text : "");
+    free(text);
+    assert_true(json_is_null(json_object_get(found, "temperature_celsius")));
+    assert_int_equal(json_is_true(json_object_get(found, "available")), available);
+    assert_int_equal(json_is_true(json_object_get(found, "healthy")), healthy);
+    assert_int_equal(json_integer_value(json_object_get(found, "failures")), failures);
+    assert_int_equal(json_integer_value(json_object_get(found, "cpu_fallbacks")), fallbacks);
+    assert_true(json_is_string(json_object_get(found, "device")));
+    const char *w = json_string_value(json_object_get(found, "why"));
+    if (why ? !w || !strstr(w, why) : w != NULL)
+        fail_msg("backend %s: why is '%s', expected %s%s", name, w ? w : "(none)",
+                 why ? "one naming " : "none", why ? why : "");
+    json_decref(doc);
+    free(body);
+}
+
 static void test_refused_plugins_logged(void **state)
 {
     (void)state;
@@ -102,6 +140,7 @@ static void test_refused_plugins_logged(void **state)
     assert_non_null(strstr(m, "edged_backend_partitions{backend=\"testfail\"} 2"));
     assert_non_null(strstr(m, "edged_backend_nodes{backend=\"testfail\"} 6"));
     free(m);
+    expect_backend_entry("testfail", true, true, 0, 0, NULL);
 }
 
 static void test_invoke_failure(void **state)
@@ -135,6 +174,7 @@ static void test_invoke_failure(void **state)
     assert_non_null(strstr(m, "edged_backend_failures_total{backend=\"testfail\"} 3"));
     assert_non_null(strstr(m, "edged_backend_cpu_fallbacks_total{backend=\"testfail\"} 3"));
     free(m);
+    expect_backend_entry("testfail", true, false, 3, 3, "fail_limit");
     sleep(2); /* the unhealthy line is logged once */
     assert_int_equal(dfx_log_count(&F, "back end testfail is unhealthy"), 1);
     /* A reload makes it healthy: the device is tried (and fails) again. */
@@ -179,6 +219,7 @@ static void test_init_failure(void **state)
     assert_non_null(strstr(m, "available=\"0\"} 1"));
     assert_non_null(strstr(m, "edged_backend_healthy{backend=\"testfail\"} 0"));
     free(m);
+    expect_backend_entry("testfail", false, false, 0, 0, "test device /dev/testfail0 is missing");
 }
 
 static void test_unknown_backend(void **state)

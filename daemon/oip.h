@@ -63,6 +63,20 @@ json_t *dm_oip_model_metadata(const char *name, const int64_t *versions, size_t 
 json_t *dm_oip_stats(dm_daemon *d, const char *name, int64_t version, int *status, char *err,
                      size_t len);
 
+/* A push's parameters, decoded (push.c): the files of file:VERSION/model.tflite[.sig|.sha256]
+ * (data[0] the model, [1] its signature, [2] its digest; NULL when absent), their VERSION, and
+ * the "sha256" parameter ("" when absent), checked against the model file. */
+#define DM_PUSH_FILES 3
+typedef struct dm_push_files {
+    char version[24];
+    char sha256[65];
+    uint8_t *data[DM_PUSH_FILES];
+    size_t len[DM_PUSH_FILES];
+} dm_push_files;
+/* PARAMS (a JSON object of "file:..." and "sha256" members) into *OUT: 0, or 400 with the
+ * reason in ERR (and nothing to free). No side effect: the fuzz harness calls it on anything. */
+int dm_push_parse(const json_t *params, dm_push_files *out, char *err, size_t elen);
+void dm_push_files_free(dm_push_files *f);
 /* POST /v2/repository/models/NAME/load with "file:VERSION/..." parameters (push.c): the files
  * (PARAMS: the load's parameters, only file: and sha256 ones) are checked, staged, opened and
  * verified in the pool, moved into NAME/VERSION/ and loaded; X is answered then (0). Or an HTTP

@@ -25,7 +25,7 @@
 #include "common/modelsig.h"
 #include "oip.h"
 
-enum { F_MODEL, F_SIG, F_SHA, N_FILES };
+enum { F_MODEL, F_SIG, F_SHA, N_FILES = DM_PUSH_FILES };
 static const char *const file_names[N_FILES] = {"model.tflite", "model.tflite.sig",
                                                 "model.tflite.sha256"};
 
@@ -34,18 +34,22 @@ typedef struct push_job {
     dm_daemon *d;
     dm_exchange *x;
     char name[72];
-    char version[24];
-    uint8_t *data[N_FILES];
-    size_t len[N_FILES];
-    char sha256[65]; /* the "sha256" parameter, or "" */
+    dm_push_files f; /* the decoded parameters */
     int rc;          /* the pool's outcome: 0, or an HTTP status */
     char err[1024];
 } push_job;
 
+void dm_push_files_free(dm_push_files *f)
+{
+    for (int i = 0; i < DM_PUSH_FILES; i++) {
+        free(f->data[i]);
+        f->data[i] = NULL;
+    }
+}
+
 static void job_free(push_job *j)
 {
-    for (int i = 0; i < N_FILES; i++)
-        free(j->data[i]);
+    dm_push_files_free(&j->f);
     free(j);
 }
 
@@ -101,7 +105,7 @@ static void push_work(uv_work_t *w)
     }
     for (int i = 0; i < N_FILES; i++) {
         snprintf(path, sizeof path, "%s/%s", stage, file_names[i]);
-        if (j->data[i] && write_file(path, j->data[i], j->len[i])) {
+        if (j->f.data[i] && write_file(path, j->f.data[i], j->f.len[i])) {
             snprintf(j->err, sizeof j->err, "cannot write %.300s: %s", path, strerror(errno));
             remove_staging(stage);
             j->rc = 500;
@@ -134,7 +138,7 @@ static void push_work(uv_work_t *w)
         j->rc = 400;
         return;
     }
-    snprintf(vdir, sizeof vdir, "%s/%s", dir, j->version);
+    snprintf(vdir, sizeof vdir, "%s/%s", dir, j->f.version);
     if (mkdir(vdir, 0755) && errno != EEXIST) {
         snprintf(j->err, sizeof j->err, "cannot create %.300s: %s", vdir, strerror(errno));
         remove_staging(stage);
@@ -144,7 +148,7 @@ static void push_work(uv_work_t *w)
     for (int i = N_FILES - 1; i >= 0; i--) { /* the sidecars first: the model comes checked */
         snprintf(path, sizeof path, "%s/%s", stage, file_names[i]);
         snprintf(dst, sizeof dst, "%s/%s", vdir, file_names[i]);
-        if (!j->data[i])
+        if (!j->f.data[i])
             continue;
         if (rename(path, dst)) {
             snprintf(j->err, sizeof j->err, "cannot move %.300s into place: %s", dst,
@@ -162,12 +166,12 @@ static void pushed_loaded(const char *name, int rc, const char *err, void *arg)
 {
     push_job *j = arg;
     if (rc == 0) {
-        dm_log(DM_LOG_INFO, "model %s version %s: pushed (%zu bytes) and loaded", name, j->version,
-               j->len[F_MODEL]);
+        dm_log(DM_LOG_INFO, "model %s version %s: pushed (%zu bytes) and loaded", name,
+               j->f.version, j->f.len[F_MODEL]);
         dm_http_reply_json(j->x, 200, json_object());
     } else {
         dm_http_error(j->x, 400, "model '%s' version %s was pushed but does not load: %s", name,
-                      j->version, err);
+                      j->f.version, err);
     }
     job_free(j);
 }
@@ -178,10 +182,10 @@ static void push_done(uv_work_t *w, int status)
     if (status || j->rc) {
         if (status)
             snprintf(j->err, sizeof j->err, "the push was cancelled: %s", uv_strerror(status));
-        dm_log(DM_LOG_WARN, "model %s: a push of version %s was refused: %s", j->name, j->version,
+        dm_log(DM_LOG_WARN, "model %s: a push of version %s was refused: %s", j->name, j->f.version,
                j->err);
         dm_http_error(j->x, status ? 503 : j->rc, "push of model '%s' version %s: %s", j->name,
-                      j->version, j->err);
+                      j->f.version, j->err);
         job_free(j);
         return;
     }
@@ -213,6 +217,76 @@ static int decode(const char *key, const json_t *val, uint8_t **out, size_t *len
     return 0;
 }
 
+int dm_push_parse(const json_t *params, dm_push_files *out, char *err, size_t elen)
+{
+    *out = (dm_push_files){0};
+    const char *key;
+    const json_t *val;
+    int status = json_is_object(params) ? 0 : 400;
+    if (status)
+        snprintf(err, elen, "\"parameters\" must be an object");
+    json_object_foreach((json_t *)params, key, val)
+    {
+        if (status)
+            break;
+        if (!strcmp(key, "sha256")) {
+            const char *h = json_string_value(val);
+            if (!h || strlen(h) != 64 || strspn(h, "0123456789abcdefABCDEF") != 64) {
+                snprintf(err, elen, "parameter 'sha256' must be 64 hex digits");
+                status = 400;
+            } else {
+                snprintf(out->sha256, sizeof out->sha256, "%s", h);
+            }
+            continue;
+        }
+        /* file:VERSION/NAME */
+        const bool file = !strncmp(key, "file:", 5);
+        const char *slash = file ? strchr(key + 5, '/') : NULL;
+        char version[24];
+        const size_t vl = slash ? (size_t)(slash - (key + 5)) : 0;
+        snprintf(version, sizeof version, "%.*s", (int)(vl < sizeof version ? vl : 0),
+                 file ? key + 5 : "");
+        int f = -1;
+        for (int i = 0; slash && i < N_FILES; i++)
+            if (!strcmp(slash + 1, file_names[i]))
+                f = i;
+        if (!vl || vl >= sizeof version || !dm_version_name_valid(version) || f < 0) {
+            snprintf(err, elen,
+                     "parameter '%.200s': edged takes file:VERSION/model.tflite (and its .sig "
+                     "and .sha256), VERSION a number",
+                     key);
+            status = 400;
+        } else if (out->version[0] && strcmp(out->version, version)) {
+            snprintf(err, elen, "the files of one load go into one version folder (%s, %s)",
+                     out->version, version);
+            status = 400;
+        } else if (out->data[f]) {
+            snprintf(err, elen, "parameter '%.200s' given twice", key);
+            status = 400;
+        } else {
+            snprintf(out->version, sizeof out->version, "%s", version);
+            if (decode(key, val, &out->data[f], &out->len[f], err, elen))
+                status = 400;
+        }
+    }
+    if (!status && !out->data[F_MODEL]) {
+        snprintf(err, elen, "a push needs file:VERSION/model.tflite");
+        status = 400;
+    }
+    if (!status && out->sha256[0]) {
+        char have[65];
+        edge_sig_sha256_hex(out->data[F_MODEL], out->len[F_MODEL], have);
+        if (strcasecmp(have, out->sha256)) {
+            snprintf(err, elen, "the model file's SHA-256 is %s, not the sha256 parameter's %s",
+                     have, out->sha256);
+            status = 400;
+        }
+    }
+    if (status)
+        dm_push_files_free(out);
+    return status;
+}
+
 int dm_push_start(dm_daemon *d, dm_exchange *x, const char *name, const json_t *params, char *err,
                   size_t elen)
 {
@@ -230,64 +304,7 @@ int dm_push_start(dm_daemon *d, dm_exchange *x, const char *name, const json_t *
     }
     *j = (push_job){.d = d, .x = x};
     snprintf(j->name, sizeof j->name, "%s", name);
-    const char *key;
-    const json_t *val;
-    int status = 0;
-    json_object_foreach((json_t *)params, key, val)
-    {
-        if (status)
-            break;
-        if (!strcmp(key, "sha256")) {
-            const char *h = json_string_value(val);
-            if (!h || strlen(h) != 64 || strspn(h, "0123456789abcdefABCDEF") != 64) {
-                snprintf(err, elen, "parameter 'sha256' must be 64 hex digits");
-                status = 400;
-            } else {
-                snprintf(j->sha256, sizeof j->sha256, "%s", h);
-            }
-            continue;
-        }
-        /* file:VERSION/NAME */
-        const char *slash = strchr(key + 5, '/');
-        char version[24];
-        const size_t vl = slash ? (size_t)(slash - (key + 5)) : 0;
-        snprintf(version, sizeof version, "%.*s", (int)(vl < sizeof version ? vl : 0), key + 5);
-        int f = -1;
-        for (int i = 0; slash && i < N_FILES; i++)
-            if (!strcmp(slash + 1, file_names[i]))
-                f = i;
-        if (!vl || vl >= sizeof version || !dm_version_name_valid(version) || f < 0) {
-            snprintf(err, elen,
-                     "parameter '%.200s': edged takes file:VERSION/model.tflite (and its .sig "
-                     "and .sha256), VERSION a number",
-                     key);
-            status = 400;
-        } else if (j->version[0] && strcmp(j->version, version)) {
-            snprintf(err, elen, "the files of one load go into one version folder (%s, %s)",
-                     j->version, version);
-            status = 400;
-        } else if (j->data[f]) {
-            snprintf(err, elen, "parameter '%.200s' given twice", key);
-            status = 400;
-        } else {
-            snprintf(j->version, sizeof j->version, "%s", version);
-            if (decode(key, val, &j->data[f], &j->len[f], err, elen))
-                status = 400;
-        }
-    }
-    if (!status && !j->data[F_MODEL]) {
-        snprintf(err, elen, "a push needs file:VERSION/model.tflite");
-        status = 400;
-    }
-    if (!status && j->sha256[0]) {
-        char have[65];
-        edge_sig_sha256_hex(j->data[F_MODEL], j->len[F_MODEL], have);
-        if (strcasecmp(have, j->sha256)) {
-            snprintf(err, elen, "the model file's SHA-256 is %s, not the sha256 parameter's %s",
-                     have, j->sha256);
-            status = 400;
-        }
-    }
+    int status = dm_push_parse(params, &j->f, err, elen);
     if (!status) {
         j->work.data = j;
         if (uv_queue_work(d->loop, &j->work, push_work, push_done) == 0)

@@ -176,7 +176,9 @@ static char *put_u64(char *o, uint64_t v)
 }
 
 /* The status line and headers (no printf: this runs once per reply). */
-static void build_head(dm_exchange *x, const dm_http_response *r)
+/* The head of R into x->head: false when it does not fit or the status is not one (a bug of
+ * the handler: the caller answers 500 instead). */
+static bool build_head(dm_exchange *x, const dm_http_response *r)
 {
     const char *ctype = r->content_type ? r->content_type : "application/json";
     const char *hconn = !x->keep_alive ? "Connection: close\r\n"
@@ -188,7 +190,7 @@ static void build_head(dm_exchange *x, const dm_http_response *r)
                         (r->headers ? strlen(r->headers) : 0);
     x->head_len = 0;
     if (need > sizeof x->head || r->status < 100 || r->status > 999)
-        return; /* the caller closes the connection */
+        return false;
     char *o = x->head;
     o = put_str(o, "HTTP/1.1 ");
     o = put_u64(o, (uint64_t)r->status);
@@ -223,6 +225,7 @@ static void build_head(dm_exchange *x, const dm_http_response *r)
     o = put_str(o, hconn);
     o = put_str(o, "\r\n");
     x->head_len = (size_t)(o - x->head);
+    return true;
 }
 
 void dm_http_reply(dm_exchange *x, dm_http_response *r)
@@ -252,7 +255,21 @@ void dm_http_reply(dm_exchange *x, dm_http_response *r)
     dm_budget_put(c->s, x->charged);
     x->charged = x->len;
     dm_budget_force(c->s, x->charged);
-    build_head(x, r);
+    if (!build_head(x, r)) {
+        dm_log(DM_LOG_ERROR,
+               "http: the reply to %s %s (status %d) has a head over %zu bytes or a bad status: "
+               "answering 500 and closing",
+               http_method_str(x->req.method), x->req.path ? x->req.path : "?", r->status,
+               sizeof x->head);
+        free(x->body);
+        x->body = NULL;
+        x->len = 0;
+        x->gzipped = false;
+        x->retry_after = 0;
+        x->keep_alive = false;
+        const dm_http_response fallback = {.status = 500, .header_len = -1};
+        build_head(x, &fallback); /* fits: nothing of R's */
+    }
     if (x->req.method == HTTP_HEAD) { /* the head says how long the body would be */
         free(x->body);
         x->body = NULL;

@@ -274,7 +274,14 @@ static void *worker_main(void *arg)
             }
             continue;
         }
+        /* a version retired since this worker last looked (a reload, an eviction): drop its
+         * interpreters now, not when the worker next runs out of work, which a busy one may
+         * not do for long while each holds a retired version's memory */
+        const bool sweep = w->sweep_seen != s->sweep_gen;
+        w->sweep_seen = s->sweep_gen;
         pthread_mutex_unlock(&s->mu);
+        if (sweep)
+            sch_cache_sweep(w);
         sch_run_request(w, r);
         pthread_mutex_lock(&s->mu);
         push_done_locked(s, r);

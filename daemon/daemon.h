@@ -700,6 +700,8 @@ void dm_memory_budgeted(void);
 /* Freed heap goes back to the system a second from now (after a large request
  * body or MQTT payload: glibc keeps up to 64 MiB otherwise). Loop thread. */
 void dm_trim_soon(dm_daemon *d);
+/* LEN bytes of DATA to FD, then fsync (push.c; Frigate's upload too): 0, or -1 with errno. */
+int dm_write_synced(int fd, const void *data, size_t len);
 
 /* Listen on cfg.socket_path (or UNIX_FD >= 0, from systemd) and, when TCP_FD
  * >= 0 or [server] tcp is set, on TCP too; serve the Open Inference Protocol.

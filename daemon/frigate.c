@@ -193,16 +193,7 @@ static int save_model(const char *dir, const void *data, size_t len, char *vdir,
         snprintf(err, errlen, "cannot write in %.300s: %s", dir, strerror(errno));
         return -1;
     }
-    size_t off = 0;
-    while (off < len) {
-        const ssize_t w = write(fd, (const char *)data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            break;
-        off += (size_t)w;
-    }
-    const bool ok = off == len && fchmod(fd, 0644) == 0 && fsync(fd) == 0;
+    const bool ok = fchmod(fd, 0644) == 0 && dm_write_synced(fd, data, len) == 0;
     const int saved = errno;
     close(fd);
     snprintf(vdir, vlen, "%s/%ld", dir, next_version(dir));

@@ -53,26 +53,34 @@ static void job_free(push_job *j)
     free(j);
 }
 
+int dm_write_synced(int fd, const void *data, size_t len)
+{
+    size_t off = 0;
+    while (off < len) {
+        const ssize_t w = write(fd, (const char *)data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    return fsync(fd);
+}
+
 /* Writes LEN bytes of DATA to PATH (new, 0644, synced): 0, or -1 with errno. */
 static int write_file(const char *path, const uint8_t *data, size_t len)
 {
     const int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0)
         return -1;
-    size_t off = 0;
-    while (off < len) {
-        const ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            break;
-        off += (size_t)w;
-    }
+    const int rc = dm_write_synced(fd, data, len);
     const int saved = errno;
-    const bool ok = off == len && fsync(fd) == 0;
     close(fd);
-    errno = ok ? 0 : saved ? saved : EIO;
-    return ok ? 0 : -1;
+    errno = saved;
+    return rc;
 }
 
 static void remove_staging(const char *stage)

@@ -31,6 +31,9 @@
 #include "daemon_fixture.h"
 #include "test_support.h"
 
+#ifndef EDGETPU_DIR
+#error EDGETPU_DIR must name the build folder of the Edge TPU plugin and its fake library
+#endif
 #ifndef PLUGIN_DIR
 #error PLUGIN_DIR must name the folder of the test plugins
 #endif
@@ -297,6 +300,47 @@ static int setup_case(void **state)
     return 0;
 }
 
+/* [power] profile sets the Edge TPU's clock unless [backend.edgetpu] performance does: the
+ * real plugin on the fake libedgetpu (both in EDGETPU_DIR), its start line read from the log. */
+static void test_power_profile_edgetpu(void **state)
+{
+    (void)state;
+    char plugin[512];
+    snprintf(plugin, sizeof plugin, "%s/edge-edgetpu.so", EDGETPU_DIR);
+    if (access(plugin, R_OK) != 0) {
+        printf("# %s is not built (-Dedgetpu=disabled): skipped\n", plugin);
+        skip();
+    }
+    static const struct {
+        const char *profile, *option, *want;
+    } cases[] = {
+        {"low", NULL, "performance Low;"},
+        {"performance", NULL, "performance Max;"},
+        {"balanced", NULL, "performance default;"},
+        {"low", "medium", "performance Medium;"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char extra[1024], opt[64] = "";
+        if (cases[i].option)
+            snprintf(opt, sizeof opt, "performance = %s\n", cases[i].option);
+        snprintf(extra, sizeof extra,
+                 "[backends]\ndir = %s\ndefault = cpu\n[backend.edgetpu]\nlibrary = "
+                 "%s/libedgetpu.so.1\n%s[power]\nprofile = %s\n[server]\n",
+                 EDGETPU_DIR, EDGETPU_DIR, opt, cases[i].profile);
+        if (dfx_start(&F, extra) != 0)
+            fail_msg("edged did not start with profile %s", cases[i].profile);
+        if (!dfx_log_wait(&F, cases[i].want, 1, 5000)) {
+            char *log = dfx_slurp(F.log, NULL);
+            fail_msg("profile %s, performance %s: no '%s' in the log:\n%s", cases[i].profile,
+                     cases[i].option ? cases[i].option : "(unset)", cases[i].want, log ? log : "");
+        }
+        printf("# [power] profile = %s, [backend.edgetpu] performance %s: %s\n", cases[i].profile,
+               cases[i].option ? cases[i].option : "unset", cases[i].want);
+        assert_int_equal(dfx_stop(&F, SIGTERM), 0);
+        truncate(F.log, 0);
+    }
+}
+
 /* edged must exit 0 (under valgrind, an error makes it exit 9). */
 static int teardown_case(void **state)
 {
@@ -322,7 +366,7 @@ int main(void)
         CASE(test_refused_plugins_logged), CASE(test_invoke_failure),
         CASE(test_prepare_failure),        CASE(test_init_failure),
         CASE(test_unknown_backend),        CASE(test_bad_backend_section),
-        CASE(test_edgectl_inspect),
+        CASE(test_edgectl_inspect),        CASE(test_power_profile_edgetpu),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

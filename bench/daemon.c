@@ -44,10 +44,13 @@ static int start_edged(int workers)
 {
     char conf[160];
     snprintf(conf, sizeof conf, "%s/edged.conf", dir);
+    /* BENCH_POWER_PROFILE: [power] profile of the edged measured (bench/README.md) */
+    const char *profile = getenv("BENCH_POWER_PROFILE");
     if (bench_write_text(conf,
                          "[server]\nsocket = %s\n[models]\nrepository = %s\n[scheduler]\n"
-                         "workers = %d\nqueue_depth = 256\n[log]\nlevel = warn\n",
-                         sock, models, workers))
+                         "workers = %d\nqueue_depth = 256\n[log]\nlevel = warn\n[power]\n"
+                         "profile = %s\n",
+                         sock, models, workers, profile && *profile ? profile : "balanced"))
         return -1;
     edged_pid = bench_edged_start(edged_bin, conf, sock, NULL);
     return edged_pid > 0 ? 0 : -1;

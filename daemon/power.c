@@ -19,7 +19,7 @@ struct dm_power {
     void (*stop)(void *arg, const char *why);
     void *arg;
     uint64_t total, accepted; /* the counters at the last check */
-    uint64_t quiet_since_ns;  /* when the last activity was seen */
+    uint64_t quiet_since_ns;  /* the first check that saw nothing, 0 while active */
 };
 
 bool dm_power_low(const dm_config *c)
@@ -64,9 +64,12 @@ static void on_check(uv_timer_t *t)
     dm_power *p = t->data;
     const uint64_t now = dm_now_ns();
     if (active(p)) {
-        p->quiet_since_ns = now;
+        p->quiet_since_ns = 0;
         return;
     }
+    /* counted from the first quiet check, which comes after the last activity: never early */
+    if (!p->quiet_since_ns)
+        p->quiet_since_ns = now;
     if (now - p->quiet_since_ns < (uint64_t)p->d->cfg.exit_idle_s * 1000000000u)
         return;
     uv_timer_stop(t);
@@ -114,12 +117,11 @@ dm_power *dm_power_start(dm_daemon *d, bool unix_passed, bool tcp_passed,
     p->timer = t;
     p->stop = stop;
     p->arg = arg;
-    p->quiet_since_ns = dm_now_ns();
     (void)active(p); /* the counters' starting point */
     uv_timer_init(d->loop, t);
     t->data = p;
     /* a check every quarter of the interval, at most once a second: the exit comes between
-     * exit_idle_s and 1.25 times that after the last activity */
+     * exit_idle_s and that plus one check (1.25 times it, or 1 s more) after the last activity */
     uint64_t every_ms = (uint64_t)d->cfg.exit_idle_s * 250u;
     every_ms = every_ms < 1000 ? 1000 : every_ms;
     uv_timer_start(t, on_check, every_ms, every_ms);

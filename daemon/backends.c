@@ -89,22 +89,21 @@ static void load_one(dm_backends *bs, const dm_config *c, const char *file)
         dm_log(DM_LOG_WARN, "%s: not loaded: at most %d back ends", path, DM_MAX_BACKENDS);
         return;
     }
-    edge_be_option opts[DM_MAX_BACKEND_OPTS + 1];
+    edge_be_option opts[DM_MAX_BACKEND_OPTS + DM_POWER_MAX_OPTS];
     size_t n_opts = 0;
-    bool clock_set = false, release_set = false;
     for (size_t i = 0; i < c->n_backend_opts; i++)
-        if (!strcmp(c->backend_opts[i].backend, name)) {
+        if (!strcmp(c->backend_opts[i].backend, name))
             opts[n_opts++] = (edge_be_option){c->backend_opts[i].key, c->backend_opts[i].value};
-            clock_set |= !strcmp(c->backend_opts[i].key, "performance");
-            release_set |= !strcmp(c->backend_opts[i].key, "idle_release");
-        }
-    /* [power] profile sets the Edge TPU's clock and whether the Vulkan device stays open
-     * without a model, unless their sections do */
-    const char *clock = dm_power_edgetpu_clock(c);
-    if (!strcmp(name, "edgetpu") && !clock_set && clock)
-        opts[n_opts++] = (edge_be_option){"performance", clock};
-    else if (!strcmp(name, "vulkan") && !release_set && dm_power_low(c))
-        opts[n_opts++] = (edge_be_option){"idle_release", "yes"};
+    /* then what [power] profile asks of this back end, where its section says nothing */
+    edge_be_option power[DM_POWER_MAX_OPTS];
+    const size_t n_power = dm_power_backend_options(c, name, power);
+    for (size_t k = 0; k < n_power; k++) {
+        bool set = false;
+        for (size_t i = 0; i < n_opts && !set; i++)
+            set = !strcmp(opts[i].key, power[k].key);
+        if (!set)
+            opts[n_opts++] = power[k];
+    }
     snprintf(log_names[bs->n], sizeof log_names[0], "%s", name);
     const edge_be_host host = {EDGE_BACKEND_ABI_VERSION, sizeof(edge_be_host), host_log,
                                log_names[bs->n]};

@@ -779,9 +779,12 @@ bool dm_power_low(const dm_config *c);
 /* Applies [power] profile to what spins (the scheduler's prewake, intra-op threads); after
  * dm_sched_new. */
 void dm_power_apply(dm_daemon *d);
-/* The Edge TPU's clock ([backend.edgetpu] performance) for the profile when the section sets
- * none: "max", "low", or NULL (libedgetpu's default). */
-const char *dm_power_edgetpu_clock(const dm_config *c);
+/* The options [power] profile gives back end BACKEND (the Edge TPU's clock, the Vulkan device's
+ * idle_release) into OUT: their count. backends.c adds each one its [backend.NAME] section
+ * does not set. */
+#define DM_POWER_MAX_OPTS 4
+size_t dm_power_backend_options(const dm_config *c, const char *backend,
+                                edge_be_option out[DM_POWER_MAX_OPTS]);
 /* With [power] exit_idle_s and socket activation (UNIX_PASSED: systemd passed the Unix
  * socket; TCP_PASSED: and the TCP one), calls STOP(ARG, "idle") once the daemon has been idle
  * that long. NULL when off or when nothing would start edged again (logged). After every

@@ -36,11 +36,26 @@ void dm_power_apply(dm_daemon *d)
     edge_set_thread_spin(!low);
 }
 
-const char *dm_power_edgetpu_clock(const dm_config *c)
+/* What each profile asks of a back end: an option and its value per profile (NULL: the
+ * back end's own default). */
+static const struct {
+    const char *backend, *key;
+    const char *value[3]; /* performance, balanced, low */
+} backend_defaults[] = {
+    {"edgetpu", "performance", {"max", NULL, "low"}}, /* the Edge TPU's clock */
+    {"vulkan", "idle_release", {NULL, NULL, "yes"}},  /* no device while no model uses it */
+};
+
+size_t dm_power_backend_options(const dm_config *c, const char *backend,
+                                edge_be_option out[DM_POWER_MAX_OPTS])
 {
-    if (strcmp(c->power_profile, "performance") == 0)
-        return "max";
-    return dm_power_low(c) ? "low" : NULL;
+    const int p = !strcmp(c->power_profile, "performance") ? 0 : dm_power_low(c) ? 2 : 1;
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof backend_defaults / sizeof backend_defaults[0]; i++)
+        if (!strcmp(backend_defaults[i].backend, backend) && backend_defaults[i].value[p] &&
+            n < DM_POWER_MAX_OPTS)
+            out[n++] = (edge_be_option){backend_defaults[i].key, backend_defaults[i].value[p]};
+    return n;
 }
 
 /* Anything in flight, or anything since the last check (whatever ran and ended between

@@ -31,6 +31,9 @@
 #include "daemon_fixture.h"
 #include "test_support.h"
 
+#ifndef VULKAN_DIR
+#error VULKAN_DIR must name the build folder of the Vulkan plugin
+#endif
 #ifndef EDGETPU_DIR
 #error EDGETPU_DIR must name the build folder of the Edge TPU plugin and its fake library
 #endif
@@ -341,6 +344,45 @@ static void test_power_profile_edgetpu(void **state)
     }
 }
 
+/* Under [power] profile = low the Vulkan plugin gets idle_release = yes (no device while no
+ * model uses it), unless [backend.vulkan] says otherwise; read from its start line. */
+static void test_power_profile_vulkan(void **state)
+{
+    (void)state;
+    char plugin[512];
+    snprintf(plugin, sizeof plugin, "%s/edge-vulkan.so", VULKAN_DIR);
+    if (access(plugin, R_OK) != 0) {
+        printf("# %s is not built (-Dvulkan=disabled): skipped\n", plugin);
+        skip();
+    }
+    if (dfx_under_wrapper("the Vulkan driver under valgrind"))
+        skip();
+    static const struct {
+        const char *profile, *option;
+        bool released;
+    } cases[] = {{"low", NULL, true}, {"balanced", NULL, false}, {"low", "no", false}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char extra[1024], opt[64] = "";
+        if (cases[i].option)
+            snprintf(opt, sizeof opt, "[backend.vulkan]\nidle_release = %s\n", cases[i].option);
+        snprintf(extra, sizeof extra,
+                 "[backends]\ndir = %s\ndefault = cpu\n%s[power]\nprofile = %s\n[server]\n",
+                 VULKAN_DIR, opt, cases[i].profile);
+        if (dfx_start(&F, extra) != 0)
+            fail_msg("edged did not start with profile %s", cases[i].profile);
+        if (!dfx_log_wait(&F, "vulkan: device ", 1, 10000)) {
+            printf("# no Vulkan device here: skipped\n");
+            skip();
+        }
+        const bool released = dfx_log_count(&F, "opened while a model uses it (idle_release)") == 1;
+        printf("# [power] profile = %s, idle_release %s: %s\n", cases[i].profile,
+               cases[i].option ? cases[i].option : "unset", released ? "released" : "kept open");
+        assert_int_equal(released, cases[i].released);
+        assert_int_equal(dfx_stop(&F, SIGTERM), 0);
+        truncate(F.log, 0);
+    }
+}
+
 /* edged must exit 0 (under valgrind, an error makes it exit 9). */
 static int teardown_case(void **state)
 {
@@ -367,6 +409,7 @@ int main(void)
         CASE(test_prepare_failure),        CASE(test_init_failure),
         CASE(test_unknown_backend),        CASE(test_bad_backend_section),
         CASE(test_edgectl_inspect),        CASE(test_power_profile_edgetpu),
+        CASE(test_power_profile_vulkan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

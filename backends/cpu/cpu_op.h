@@ -16,6 +16,10 @@
  *            (arena or constant), scratch is this node's arena scratch: one
  *            slice of edge_op_scratch_stride(n) bytes per thread of x, which
  *            the op may spread its work over with edge_exec_parallel (runtime/exec.h).
+ *   check:   optional; runs before eval on every invoke, for what only an operand computed at
+ *            run time can tell (TRANSPOSE_CONV's output shape against the planned output). Reads
+ *            its tensors, allocates nothing; returns 0, or an error code with WHY filled (the
+ *            interpreter prefixes node and operator and fails the invoke).
  * Does not own: the kernels' arithmetic (kernels/ref, kernels/<isa>). */
 #ifndef EDGE_CPU_OP_H
 #define EDGE_CPU_OP_H
@@ -36,6 +40,7 @@ typedef struct edge_prep {
 
 typedef int (*edge_prepare_fn)(edge_prep *p, edge_node *n);
 typedef void (*edge_eval_fn)(const edge_node *n, void *const *t, void *scratch, edge_exec *x);
+typedef int (*edge_check_fn)(const edge_node *n, void *const *t, char *why, size_t len);
 
 /* Bytes between two threads' scratch slices of node N. */
 static inline size_t edge_op_scratch_stride(const edge_node *n)
@@ -48,6 +53,7 @@ typedef struct edge_op {
     int32_t max_version; /* highest OperatorCode.version this implementation handles */
     edge_prepare_fn prepare;
     edge_eval_fn eval;
+    edge_check_fn check; /* NULL for operators whose prepare validated everything */
 } edge_op;
 
 /* Defines edge_op_NAME: builtin operator EDGE_OP_NAME up to VERSION, run by PREP and EVAL. */

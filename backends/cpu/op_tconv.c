@@ -15,6 +15,9 @@
  * Also MediaPipe's custom Convolution2DTransposeBias (float32 only; operands 0 input,
  * 1 weights, 2 bias; padding and strides from its raw options; output shape from
  * ops/derive_vision.c): the same data and eval, each sum starting at the bias. */
+#include <stdio.h>
+#include <string.h>
+
 #include "dispatch.h"
 #include "op_conv.h"
 #include "fast_int16.h"
@@ -33,6 +36,7 @@ typedef struct tconv_data {
     edge_dtype type;
     int input, weights, bias; /* operand slots: TRANSPOSE_CONV's or Convolution2DTransposeBias's */
     bool bias_first;          /* Convolution2DTransposeBias: sums start at the bias */
+    bool shape_at_run;        /* the output shape operand is computed at run time */
     edge_f32_tconv_fn f32;    /* float32 on the level's vector kernel, or NULL: the reference */
     edge_conv_params k;
     const int64_t *bias16; /* 16x8 with an int16 bias: it widened (in q), else NULL */
@@ -222,6 +226,7 @@ static int tconv_prepare(edge_prep *p, edge_node *n)
     d->input = TCONV_INPUT;
     d->weights = TCONV_WEIGHTS;
     d->bias = TCONV_BIAS;
+    d->shape_at_run = !edge_op_input(p, n, TCONV_SHAPE)->data;
     d->k = k;
     if (type == EDGE_FLOAT32) {
         if ((rc = edge_op_act_range_f(p, n->params.window.activation, &d->k.act_min_f,
@@ -301,11 +306,30 @@ static void tconv_eval(const edge_node *n, void *const *t, void *scratch, edge_e
     }
 }
 
+/* An output shape computed at run time must be the planned output's (tconv_shape_values). */
+static int tconv_check(const edge_node *n, void *const *t, char *why, size_t len)
+{
+    const tconv_data *d = n->data;
+    if (!d->shape_at_run)
+        return 0;
+    const int32_t *v = t[n->in[TCONV_SHAPE]];
+    const int32_t want[4] = {d->k.batches, d->k.out_h, d->k.out_w, d->k.out_c};
+    if (!memcmp(v, want, sizeof want))
+        return 0;
+    snprintf(why, len,
+             "output_shape [%d,%d,%d,%d] given at run time is not the model's output "
+             "[%d,%d,%d,%d], which edged planned at load",
+             (int)v[0], (int)v[1], (int)v[2], (int)v[3], (int)want[0], (int)want[1], (int)want[2],
+             (int)want[3]);
+    return EDGE_ESHAPE;
+}
+
 const edge_op edge_op_TRANSPOSE_CONV = {
     .code = EDGE_OP_TRANSPOSE_CONV,
     .max_version = 5,
     .prepare = tconv_prepare,
     .eval = tconv_eval,
+    .check = tconv_check,
 };
 
 /* ---- vision custom operators: MediaPipe's Convolution2DTransposeBias ---- */

@@ -154,7 +154,8 @@ static const edge_optype rows[] = {
     /* space family */
     {B(TRANSPOSE_CONV), Q8F | S16,
      "int16: 16x8 with int8 weights and an int64 (or constant int16) bias; uint8: per tensor; "
-     "no hybrid"},
+     "no hybrid; an output shape computed at run time must be the model's output (checked at "
+     "each invoke)"},
     {B(DEPTH_TO_SPACE), ANY, ""},
     {B(SPACE_TO_DEPTH), ANY, ""},
     {B(BATCH_TO_SPACE_ND), ANY, ""},

@@ -305,6 +305,14 @@ static int run_call_once(edge_interp *it, const edge_node *n, int depth)
     return rc;
 }
 
+/* Node I's run-time check (its operator's, edge_op.check) failed: it->error says which node. */
+static int check_failed(edge_interp *it, int32_t i, int rc, const char *why)
+{
+    snprintf(it->error, sizeof it->error, "node %d (%s): %s", (int)i,
+             edge_op_name(it->m->nodes[i].code), why);
+    return rc;
+}
+
 /* Model node I of subgraph S (whose tensor pointers are T) on the CPU; the subgraphs it calls
  * run here too (the depth is bounded at load). */
 static inline int run_node(edge_interp *it, int32_t s, int32_t i, void *const *t, int depth)
@@ -314,8 +322,16 @@ static inline int run_node(edge_interp *it, int32_t s, int32_t i, void *const *t
     case EDGE_OP_IF: return run_if(it, n, s, depth);
     case EDGE_OP_WHILE: return run_while(it, n, s, depth);
     case EDGE_OP_CALL_ONCE: return run_call_once(it, n, depth);
-    default: n->op->eval(n, t, it->scratch[i], it->x); return 0;
+    default: break;
     }
+    if (__builtin_expect(n->op->check != NULL, 0)) {
+        char why[EDGE_ERROR_MESSAGE_MAX - 64];
+        const int rc = n->op->check(n, t, why, sizeof why);
+        if (rc)
+            return check_failed(it, i, rc, why);
+    }
+    n->op->eval(n, t, it->scratch[i], it->x);
+    return 0;
 }
 
 /* run_nodes while profiling: each node timed on its own (profile.c keeps the records). */
@@ -334,7 +350,8 @@ static int run_nodes_profiled(edge_interp *it, int32_t s, int32_t first, int32_t
 }
 
 /* Nodes FIRST.. (COUNT of them, model node indices) of subgraph S on the CPU. Fails only when
- * a WHILE runs past its limit (it->error says which). Profiling off costs this one test. */
+ * a WHILE runs past its limit or a node's run-time check refuses its operands (it->error says
+ * which). Profiling off costs this one test. */
 static int run_nodes(edge_interp *it, int32_t s, int32_t first, int32_t count, int depth)
 {
     const edge_model *m = it->m;

@@ -14,10 +14,11 @@
  *     TensorFlow Lite's by its best detection instead of element by element, DeepLab's mask by
  *     the share of pixels with TFLite's class and MoveNet by its confident keypoints (why:
  *     above ZOO_MASK_AGREEMENT).
- * One line per model: PASS, FAIL (why), or XFAIL for the models the coverage issue has still to
- * bring (listed below with the reason; each must still load and run, only its answer is in
- * doubt); an XFAIL model that passes fails the run, so the list
- * only shrinks. Exits 77 (SKIP) when ../shared/zoo is absent. */
+ *   - TFLite Micro's own golden (expected_0.bin) byte for byte, where the folder has one.
+ * One line per model: PASS, FAIL (why), or XFAIL for the models listed below with the reason:
+ * those that run but whose answer is in doubt, and those edged refuses at load today (each must
+ * still be refused with the listed reason). An XFAIL model that passes fails the run, so the
+ * lists only shrink. Exits 77 (SKIP) when ../shared/zoo is absent. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -28,22 +29,29 @@
 #include "edge/runtime.h"
 #include "test_support.h"
 
-/* Models that do not run yet, and why: each entry is work of issue 17 (coverage). */
+/* Models that run but whose answer is in doubt, and why: each must still load and run. */
 static const struct {
     const char *name, *why;
 } xfails[] = {
-    {"tflm_seanet_transpose_conv0",
-     "TRANSPOSE_CONV runs (TFLite Micro's reference), but expected_litert_0.bin is no reference: "
-     "LiteRT.js's int16 TRANSPOSE_CONV returns the same 2304 values for a zero and a random "
-     "input, and this one came from an invoke that failed on output_shape [8,2,7,1]; on TFLite "
-     "Micro's own input (output_shape [1,3,12,64]) edged equals its golden "
-     "(transpose_conv0_golden_int16.csv, TensorFlow Lite's reference kernels) in all 2304 "
-     "values, checked by hand: that input and golden are requested for ../shared"},
     {"tiny_kws_dscnn_fp32",
      "a hybrid model (int8 CONV_2D weights), not float: TensorFlow Lite's own builtin kernels "
      "(tfjs-tflite, whose XNNPACK leaves the hybrid convolutions to them) agree with edged within "
      "8.8e-7 relative, but expected_litert_0.bin is LiteRT.js's XNNPACK, which quantizes the "
      "input per pixel its own way (3.4e-2 apart); README's 1e-4 cannot hold against that file"},
+};
+
+/* Models edged refuses at load today, the refusal they must still get (a part of its message),
+ * and the issue that brings them: a refused model that loads, or is refused for another reason,
+ * fails the run, so that this list only shrinks and says the truth. */
+static const struct {
+    const char *name, *refusal, *why;
+} refused[] = {
+    {"mp_face_detection_full_range_sparse", "is sparse, which is not supported",
+     "sparse constant tensors (SparsityParameters) and DENSIFY: issue 48"},
+    {"coral_bodypix_mnv1_075_512_decoder", "(PosenetDecoderOp v1, UINT8): has 4 inputs",
+     "BodyPix's 4-input PosenetDecoderOp: issue 48"},
+    {"tflm_keyword_scrambled", "(SOFTMAX v2, INT8): output (tensor 51) has type INT16",
+     "int8 SOFTMAX with an int16 output: issue 48"},
 };
 
 /* Models whose integer outputs zoo/README.md holds within 1 step of TFLite's, element by element
@@ -503,6 +511,28 @@ static bool reset_restores(const zoo_run *r, char *why, size_t len)
     return state_check(r, false, why, len);
 }
 
+/* TRANSPOSE_CONV's output_shape operand is an input of this model: one that does not fit the
+ * input ([8,2,7,1], batch 8 for an input of batch 1) fails the invoke, as TensorFlow Lite fails
+ * it, and the next invoke with TFLite Micro's own input answers its golden again. */
+static bool refuses_bad_output_shape(const zoo_run *r, char *why, size_t len)
+{
+    const int32_t bad[4] = {8, 2, 7, 1};
+    size_t bytes;
+    void *shape = edge_interp_input(r->it, 0, &bytes);
+    if (bytes != sizeof bad)
+        return failf(why, len, "input 0 has %zu bytes, expected an int32 output_shape[4]", bytes);
+    memcpy(shape, bad, sizeof bad);
+    if (!edge_interp_invoke(r->it))
+        return failf(why, len, "output_shape [8,2,7,1] was not refused");
+    if (!strstr(edge_interp_error(r->it), "output_shape [8,2,7,1]"))
+        return failf(why, len, "refused without naming the shape: %s", edge_interp_error(r->it));
+    if (!load_inputs(r, why, len))
+        return false;
+    if (edge_interp_invoke(r->it))
+        return failf(why, len, "invoke after the refusal: %s", edge_interp_error(r->it));
+    return true;
+}
+
 static const struct {
     const char *name;
     answer_fn answer;
@@ -539,6 +569,8 @@ static const struct {
      * way, not as TFLite's reference hybrid kernels (which edged matches: tiny_kws_dscnn_fp32's
      * note), so the scores themselves drift apart (0.106 at most here) */
     {"yamnet_a", top1_as_tflite, "top-1 as TFLite's", true},
+    {"tflm_seanet_transpose_conv0", refuses_bad_output_shape,
+     "output_shape [8,2,7,1] refused, the next invoke served", false},
 };
 
 /* labels.txt's lines into R (none when the folder has no labels). */
@@ -644,6 +676,39 @@ static bool matches_reference(const zoo_run *r, const uint8_t *want, size_t len,
     return true;
 }
 
+/* The outputs against expected_0.bin where the folder has one: TFLite Micro's own golden,
+ * computed by TensorFlow Lite's reference kernels, so equal byte for byte (TFLite Micro's test
+ * accepts 1 step; edged's kernels are those reference kernels). CHECKS gets what held. */
+static bool golden_equal(const zoo_run *r, char *why, size_t len, char *checks, size_t clen)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s/expected_0.bin", r->dir, r->name);
+    size_t glen, at = 0;
+    uint8_t *gold = edge_test_read_file(path, &glen);
+    if (!gold)
+        return true;
+    bool ok = true;
+    for (size_t o = 0; ok && o < edge_model_output_count(r->m); o++) {
+        size_t bytes;
+        const uint8_t *got = edge_interp_output(r->it, o, &bytes);
+        if (at + bytes > glen)
+            ok = failf(why, len, "expected_0.bin has %zu bytes, fewer than the outputs", glen);
+        else if (memcmp(got, gold + at, bytes))
+            ok = failf(why, len, "output %zu differs from TFLite Micro's golden (expected_0.bin)",
+                       o);
+        at += bytes;
+    }
+    if (ok && at != glen)
+        ok = failf(why, len, "expected_0.bin has %zu bytes, the outputs %zu", glen, at);
+    free(gold);
+    if (ok) {
+        const size_t used = strlen(checks);
+        snprintf(checks + used, clen - used, "%sequals TFLite Micro's golden (%zu bytes)",
+                 used ? "; " : "", glen);
+    }
+    return ok;
+}
+
 /* Runs one model folder; fills WHY and returns false on any failure. CHECKS gets what held. */
 static bool run_model(const char *dir, const char *name, char *why, size_t len, char *checks,
                       size_t clen, bool *ran)
@@ -684,6 +749,8 @@ static bool run_model(const char *dir, const char *name, char *why, size_t len, 
             goto out;
         snprintf(checks, clen, "matches TFLite");
     }
+    if (!golden_equal(&r, why, len, checks, clen))
+        goto out;
     for (size_t i = 0; i < sizeof answers / sizeof *answers; i++) {
         if (strcmp(answers[i].name, name))
             continue;
@@ -704,13 +771,35 @@ out:
     return ok;
 }
 
+/* For a model of the refused list: prints its line and returns 0 when it was refused as listed,
+ * 1 when it ran or was refused otherwise (a failure); -1 for a model not on the list. */
+static int check_refused(const char *name, bool ok, bool ran, const char *why)
+{
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
+        if (strcmp(refused[i].name, name))
+            continue;
+        if (ok || ran) {
+            printf("zoo: %-34s FAIL  runs now: remove it from the refused list\n", name);
+            return 1;
+        }
+        if (!strstr(why, refused[i].refusal)) {
+            printf("zoo: %-34s FAIL  refused otherwise than listed (\"%s\"): %s\n", name,
+                   refused[i].refusal, why);
+            return 1;
+        }
+        printf("zoo: %-34s XFAIL refused (%s): %s\n", name, refused[i].why, why);
+        return 0;
+    }
+    return -1;
+}
+
 int main(void)
 {
     char *dir = edge_test_shared_path("zoo");
     if (!dir)
         return EDGE_TEST_SKIP;
     char **names = edge_test_list_dirs(dir, getenv("EDGE_ZOO_FILTER"));
-    int failures = 0, n = 0, passed = 0;
+    int failures = 0, n = 0, passed = 0, refused_n = 0;
     for (char **p = names; p && *p; p++) {
         if (!strcmp(*p, "images"))
             continue;
@@ -722,7 +811,11 @@ int main(void)
         char why[1024] = "", checks[512] = "";
         bool ran = false;
         const bool ok = run_model(dir, *p, why, sizeof why, checks, sizeof checks, &ran);
-        if (ok && !xfail) {
+        const int refusal = check_refused(*p, ok, ran, why);
+        if (refusal >= 0) {
+            failures += refusal;
+            refused_n += !refusal;
+        } else if (ok && !xfail) {
             printf("zoo: %-34s PASS  %s\n", *p, checks);
             passed++;
         } else if (ok) {
@@ -739,8 +832,8 @@ int main(void)
             failures++;
         }
     }
-    printf("zoo: %d models, %d pass, %d expected to fail (issue 17), %d failures\n", n, passed,
-           n - passed - failures, failures);
+    printf("zoo: %d models, %d pass, %d expected to fail, %d refused as expected, %d failures\n", n,
+           passed, n - passed - failures - refused_n, refused_n, failures);
     edge_test_free_list(names);
     free(dir);
     return failures ? 1 : 0;

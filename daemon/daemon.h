@@ -588,11 +588,20 @@ void dm_metrics_totals(dm_metrics *m, const char *model, uint64_t *total, uint64
 typedef struct dm_dur {
     uint64_t count, ns;
 } dm_dur;
+/* Triton's response statistics of one response index (edged answers each request with one
+ * response: index 0). COMPUTE_INFER and COMPUTE_OUTPUT: responses computed (the request ran),
+ * the invoke and the outputs out; SUCCESS and FAIL: those responses by outcome, the sum of
+ * both; EMPTY: responses without outputs (none in edged); CANCEL: requests cancelled (edged
+ * frees them at once: no cleanup time, ns 0). */
+typedef struct dm_response_stats {
+    dm_dur compute_infer, compute_output, success, fail, empty, cancel;
+} dm_response_stats;
 typedef struct dm_version_stats {
     int64_t version;
     int64_t last_inference_ms; /* CLOCK_REALTIME of its last request that ran; 0: none */
     uint64_t inference_count, execution_count;
     dm_dur success, fail, queue, compute_input, compute_infer, compute_output;
+    dm_response_stats response; /* response_stats["0"] */
 } dm_version_stats;
 #define DM_STATS_VERSIONS 16 /* versions of a model kept (the lowest numbers go first) */
 /* MODEL's versions with statistics into OUT (at most DM_STATS_VERSIONS), newest first. */

@@ -157,6 +157,19 @@ static void dur_add(dm_dur *d, uint64_t from, uint64_t to)
     d->ns += to > from ? to - from : 0;
 }
 
+/* R's one response into Triton's response statistics of its version. */
+static void response_add(dm_response_stats *rs, const dm_request *r, bool ran)
+{
+    if (r->status == DM_REQ_CANCELLED)
+        rs->cancel.count++; /* nothing to clean up after: ns stays 0 */
+    if (!ran)
+        return; /* refused or dropped before it ran: no response was computed */
+    const uint64_t invoked = r->t_invoked_ns ? r->t_invoked_ns : r->t_end_ns; /* failed in it */
+    dur_add(&rs->compute_infer, r->t_inputs_ns, invoked);
+    dur_add(&rs->compute_output, invoked, r->t_end_ns);
+    dur_add(r->status == DM_REQ_OK ? &rs->success : &rs->fail, r->t_inputs_ns, r->t_end_ns);
+}
+
 void dm_metrics_record(dm_metrics *m, const dm_request *r)
 {
     const uint64_t queue = r->t_start_ns > r->t_admit_ns ? r->t_start_ns - r->t_admit_ns : 0;
@@ -174,6 +187,7 @@ void dm_metrics_record(dm_metrics *m, const dm_request *r)
         v->last_inference_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
         dur_add(&v->queue, r->t_admit_ns, r->t_start_ns);
     }
+    response_add(&v->response, r, ran);
     if (ok) {
         v->inference_count++;
         v->execution_count++;

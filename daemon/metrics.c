@@ -84,6 +84,7 @@ struct dm_metrics {
     const dm_backends *backends;
     const dm_server *server;
     const dm_seqs *seqs;
+    const dm_dbus *dbus;
 };
 
 dm_metrics *dm_metrics_new(void)
@@ -273,6 +274,11 @@ void dm_metrics_set_mqtt(dm_metrics *m, const dm_mqtt *q)
 void dm_metrics_set_seqs(dm_metrics *m, const dm_seqs *s)
 {
     m->seqs = s;
+}
+
+void dm_metrics_set_dbus(dm_metrics *m, const dm_dbus *b)
+{
+    m->dbus = b;
 }
 
 void dm_metrics_set_backends(dm_metrics *m, const dm_backends *bs)
@@ -613,6 +619,34 @@ static void put_backends(FILE *f, const dm_backends *bs)
                        offsetof(edge_be_stats, nodes));
 }
 
+/* The D-Bus name's state (dbus.c): one sample per state, 1 for the current one. */
+static void put_dbus(FILE *f, const dm_dbus *b)
+{
+    static const char *const states[] = {"off", "requesting", "owned", "retrying", "disconnected"};
+    dm_dbus_name n;
+    dm_dbus_name_get(b, &n);
+    put_one(f, "edged_dbus_name_owned", "gauge",
+            "1 while edged owns org.edged.Edged1 on its bus (the D-Bus API is reachable).",
+            n.state == DM_DBUS_OWNED);
+    put_head(f, "edged_dbus_name_state", "gauge",
+             "The D-Bus name's state, 1 for the current one: off ([dbus] bus = none, or no bus "
+             "at the start), requesting, owned, retrying (refused; asked again with back-off up "
+             "to every 60 s), disconnected (reconnecting to the bus).");
+    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
+        fprintf(f, "edged_dbus_name_state{state=\"%s\"} %d\n", states[i], (int)n.state == (int)i);
+    put_head(f, "edged_dbus_name_since_timestamp_seconds", "gauge",
+             "When the name was owned, or first refused while retrying, seconds since the epoch "
+             "(0: neither).");
+    fprintf(f, "edged_dbus_name_since_timestamp_seconds %.3f\n", (double)n.since_ms / 1000.0);
+    put_head(f, "edged_dbus_name_error_info", "gauge",
+             "While retrying: the bus's answer to the last request for the name.");
+    if (n.state == DM_DBUS_RETRYING) {
+        fputs("edged_dbus_name_error_info{error=\"", f);
+        put_label(f, n.error);
+        fputs("\"} 1\n", f);
+    }
+}
+
 static void put_http(FILE *f, const dm_http_stats *h)
 {
     put_one(f, "edged_http_connections", "gauge", "Open HTTP connections (Unix socket and TCP).",
@@ -718,6 +752,7 @@ char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)
     }
     if (dm_backends_count(m->backends))
         put_backends(f, m->backends);
+    put_dbus(f, m->dbus);
     if (m->server) {
         const dm_http_stats h = dm_server_stats(m->server);
         put_http(f, &h);

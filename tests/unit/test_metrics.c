@@ -4,7 +4,8 @@
  * gives, through histogram_quantile's interpolation, a p50 within 10% of the true median for
  * known latency distributions from 25 us to 20 s, YOLOv8n's 465 ms among them (the old
  * buckets showed 750 ms); that the bucket edges are the same on every render and ascend; that
- * an observation on an edge counts in that edge's bucket (le is inclusive). Does not own the page's own interpolation
+ * an observation on an edge counts in that edge's bucket (le is inclusive); and that the
+ * D-Bus name's state says off without a bus. Does not own the page's own interpolation
  * (tests/browser/test_status_page.py runs it in Chromium). */
 #include <math.h>
 #include <setjmp.h>
@@ -165,6 +166,9 @@ static void test_edges(void **state)
     assert_true(a.le[at] == 0.5);
     assert_true(a.cum[at] == 1 && a.cum[at - 1] == 0);
     assert_true(b.cum[at] == 1 && b.cum[at + 1] == 2);
+    /* no bus: the D-Bus name is off */
+    assert_non_null(strstr(one, "\nedged_dbus_name_owned 0\n"));
+    assert_non_null(strstr(one, "\nedged_dbus_name_state{state=\"off\"} 1\n"));
     free(one);
     free(two);
     dm_metrics_free(m);

@@ -5,7 +5,7 @@
  * statistics per version (inference_stats, response_stats), and the text exposition
  * format 0.0.4 of GET /metrics: # HELP and # TYPE lines, then one sample a
  * line. Gauges (queue depth, loaded versions) are read from the scheduler and
- * the registry at render time.
+ * the registry at render time, the D-Bus name's state from dbus.c.
  * Does not own: when a request counts (the front end calls dm_metrics_request
  * once per answered inference, BUSY and DRAINING included).
  * Threads: loop thread only. */

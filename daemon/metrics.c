@@ -328,8 +328,13 @@ static void put_le(FILE *f, uint64_t ns)
     fprintf(f, "%llu%s%s", (unsigned long long)(ns / 1000000000ull), n ? "." : "", frac);
 }
 
+/* H's buckets, sum and count; nothing before its first observation (92 samples a series: a
+ * model without image requests would carry a histogram of zeros; the series appear with their
+ * first observation, as client libraries' labelled histograms do). */
 static void put_hist(FILE *f, const char *name, const char *model, const hist *h)
 {
+    if (!h->count)
+        return;
     uint64_t cum = 0;
     for (size_t b = 0; b <= N_BUCKETS; b++) {
         cum += h->bucket[b];

@@ -793,15 +793,17 @@ typedef enum {
     DM_DBUS_REQUESTING,
     DM_DBUS_OWNED,
     DM_DBUS_RETRYING,
-    DM_DBUS_DISCONNECTED
+    DM_DBUS_DISCONNECTED,
+    DM_DBUS_N_STATES
 } dm_dbus_name_state;
+/* "off", "requesting", "owned", "retrying", "disconnected". */
+const char *dm_dbus_name_state_str(dm_dbus_name_state s);
 typedef struct dm_dbus_name {
     dm_dbus_name_state state;
-    const char *state_name; /* off, requesting, owned, retrying, disconnected */
-    int64_t since_ms;       /* CLOCK_REALTIME: retrying since its first refusal, or owned since */
-    uint32_t attempts;      /* requests for the name on this connection */
-    uint32_t retry_ms;      /* retrying: the delay before the next request */
-    char error[256];        /* retrying: why the bus refused the last request */
+    int64_t since_ms;  /* CLOCK_REALTIME: retrying since its first refusal, or owned since */
+    uint32_t attempts; /* requests for the name on this connection */
+    uint32_t retry_ms; /* retrying: the delay before the next request */
+    char error[256];   /* retrying: why the bus refused the last request */
 } dm_dbus_name;
 /* B's name state into OUT (B NULL: off). */
 void dm_dbus_name_get(const dm_dbus *b, dm_dbus_name *out);

@@ -327,13 +327,18 @@ static int on_name(sd_bus_message *m, void *ud, sd_bus_error *err)
     return 0;
 }
 
+const char *dm_dbus_name_state_str(dm_dbus_name_state s)
+{
+    static const char *const names[DM_DBUS_N_STATES] = {[DM_DBUS_OFF] = "off",
+                                                        [DM_DBUS_REQUESTING] = "requesting",
+                                                        [DM_DBUS_OWNED] = "owned",
+                                                        [DM_DBUS_RETRYING] = "retrying",
+                                                        [DM_DBUS_DISCONNECTED] = "disconnected"};
+    return (unsigned)s < DM_DBUS_N_STATES ? names[s] : "unknown";
+}
+
 void dm_dbus_name_get(const dm_dbus *b, dm_dbus_name *out)
 {
-    static const char *const names[] = {[DM_DBUS_OFF] = "off",
-                                        [DM_DBUS_REQUESTING] = "requesting",
-                                        [DM_DBUS_OWNED] = "owned",
-                                        [DM_DBUS_RETRYING] = "retrying",
-                                        [DM_DBUS_DISCONNECTED] = "disconnected"};
     *out = (dm_dbus_name){.state = DM_DBUS_OFF};
     if (b && !b->freed) {
         out->state = b->name_state;
@@ -343,7 +348,6 @@ void dm_dbus_name_get(const dm_dbus *b, dm_dbus_name *out)
         if (b->name_state == DM_DBUS_RETRYING)
             snprintf(out->error, sizeof out->error, "%s", b->name_error);
     }
-    out->state_name = names[out->state];
 }
 
 static int open_bus(dm_dbus *b, const char *which)

@@ -627,7 +627,6 @@ static void put_backends(FILE *f, const dm_backends *bs)
 /* The D-Bus name's state (dbus.c): one sample per state, 1 for the current one. */
 static void put_dbus(FILE *f, const dm_dbus *b)
 {
-    static const char *const states[] = {"off", "requesting", "owned", "retrying", "disconnected"};
     dm_dbus_name n;
     dm_dbus_name_get(b, &n);
     put_one(f, "edged_dbus_name_owned", "gauge",
@@ -637,8 +636,9 @@ static void put_dbus(FILE *f, const dm_dbus *b)
              "The D-Bus name's state, 1 for the current one: off ([dbus] bus = none, or no bus "
              "at the start), requesting, owned, retrying (refused; asked again with back-off up "
              "to every 60 s), disconnected (reconnecting to the bus).");
-    for (size_t i = 0; i < sizeof states / sizeof states[0]; i++)
-        fprintf(f, "edged_dbus_name_state{state=\"%s\"} %d\n", states[i], (int)n.state == (int)i);
+    for (int i = 0; i < DM_DBUS_N_STATES; i++)
+        fprintf(f, "edged_dbus_name_state{state=\"%s\"} %d\n",
+                dm_dbus_name_state_str((dm_dbus_name_state)i), (int)n.state == i);
     put_head(f, "edged_dbus_name_since_timestamp_seconds", "gauge",
              "When the name was owned, or first refused while retrying, seconds since the epoch "
              "(0: neither).");

@@ -362,10 +362,9 @@ static void test_model_config(void **state)
         listed || strcmp(json_string_value(ext), "model_configuration") == 0;
     assert_true(listed);
     /* every extension edged implements, Triton's names, each once */
-    static const char *const want[] = {"binary_tensor_data", "classification",
-                                       "model_repository",   "schedule_policy",
-                                       "parameters",         "model_configuration",
-                                       "sequence",           "statistics"};
+    static const char *const want[] = {
+        "binary_tensor_data", "classification",      "model_repository", "schedule_policy",
+        "parameters",         "model_configuration", "sequence",         "statistics"};
     const json_t *exts = json_object_get(srv, "extensions");
     printf("# extensions: %s\n", dumped(exts));
     assert_int_equal(json_array_size(exts), sizeof want / sizeof want[0]);
@@ -782,9 +781,9 @@ static void test_statistics(void **state)
            "(%lld ns)\n",
            (long long)b.rcount[0], (long long)b.rns[0], (long long)b.rcount[2],
            (long long)b.rns[2]);
-    assert_int_equal(b.rcount[0] - a.rcount[0], 10); /* compute_infer */
-    assert_int_equal(b.rcount[1] - a.rcount[1], 10); /* compute_output */
-    assert_int_equal(b.rcount[2] - a.rcount[2], 10); /* success */
+    assert_int_equal(b.rcount[0] - a.rcount[0], 10);              /* compute_infer */
+    assert_int_equal(b.rcount[1] - a.rcount[1], 10);              /* compute_output */
+    assert_int_equal(b.rcount[2] - a.rcount[2], 10);              /* success */
     assert_int_equal(b.rcount[3] + b.rcount[4] + b.rcount[5], 0); /* fail, empty, cancel */
     assert_int_equal(b.rns[0] - a.rns[0], b.ns[4] - a.ns[4]);
     assert_int_equal(b.rns[1] - a.rns[1], b.ns[5] - a.ns[5]);

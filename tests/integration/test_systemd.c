@@ -595,12 +595,13 @@ static int wait_exit(int timeout_ms)
  * activation the option is ignored, saying why.
  * The bounds: STOPPING=1 (the decision, read as it arrives) comes no earlier than exit_idle_s
  * after the last request (a health check, after a held connection closed) and no later than
- * 1.25 times it. 4 s: checks once a second,
- * a quarter of it. The lower bound is exact (edged saw the close after the test made it; only
- * libuv's loop clock, whole milliseconds, can make its count 1 ms short). The upper bound gets
- * 0.5 s for a loaded machine: a descheduled edged runs its check late, and the test reads the
- * notification late; neither is edged's arithmetic. */
-#define IDLE_S 4
+ * 1.25 times it. 8 s: checks every 2 s, a quarter of it; the request falls mid-way between
+ * two checks, so edged decides about 9 s after it, where counting from the first quiet check
+ * (the old arithmetic) decided 11 s after it. The lower bound is exact (edged saw the request
+ * after the test made it; only libuv's loop clock, whole milliseconds, can make its count 1 ms
+ * short). The upper bound gets 0.5 s for a loaded machine: a descheduled edged runs its check
+ * late, and the test reads the notification late; neither is edged's arithmetic. */
+#define IDLE_S 8
 static void test_exit_idle(void **state)
 {
     (void)state;
@@ -610,10 +611,10 @@ static void test_exit_idle(void **state)
     F.listen_fds[0] = extra_fds[0];
     F.n_listen_fds = 1;
     snprintf(F.sock, sizeof F.sock, "%s", passed);
-    const char *conf = "[power]\nprofile = low\nexit_idle_s = 4\n";
+    const char *conf = "[power]\nprofile = low\nexit_idle_s = 8\n";
     start(conf, NULL, NULL);
     wait_ready_msg(0, 30000);
-    assert_true(dfx_log_wait(&F, "exiting after 4 s idle", 1, 5000));
+    assert_true(dfx_log_wait(&F, "exiting after 8 s idle", 1, 5000));
     assert_int_equal(infer_unix(SMALL_MODEL), 200);
     /* an open connection is activity, however quiet */
     const int hold = dfx_connect(&F);
@@ -625,9 +626,10 @@ static void test_exit_idle(void **state)
     close(hold);
     /* the last activity: a request that is no inference, on a connection of its own (it
      * moves no request counter, only the connections accepted), once a check has seen the
-     * held one closed (two check intervals later): idle counted from that check would exit
+     * held one closed (two and a half check intervals later: the request then falls mid-way
+     * between two checks, away from both bounds): idle counted from that check would exit
      * too early */
-    sleep(2);
+    usleep(IDLE_S * 250000 * 5 / 2);
     assert_int_equal(dfx_curl(&F, "GET", "/v2/health/live", NULL, NULL, NULL, NULL, NULL), 200);
     const int64_t t0 = sdx_now_us();
     const long stopping = sdn_wait(&N, from, "STOPPING=1", 30000);
@@ -667,7 +669,7 @@ static void test_exit_idle(void **state)
     F.n_listen_fds = 0;
     start(conf, NULL, NULL);
     assert_true(
-        dfx_log_wait(&F, "exit_idle_s = 4 ignored: edged was not started by its socket", 1, 5000));
+        dfx_log_wait(&F, "exit_idle_s = 8 ignored: edged was not started by its socket", 1, 5000));
     const int stayed = wait_exit(IDLE_S * 1250 + 1000);
     if (stayed >= 0)
         fail_msg("edged exited (%d) without socket activation", stayed);

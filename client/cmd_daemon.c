@@ -431,6 +431,70 @@ static json_t *devices_json(const char *metrics)
     return list;
 }
 
+/* The value of the sample that starts with KEY (a whole line's start: "name{labels} ") in
+ * the Prometheus text, as a string up to the end of its line; NULL if absent. */
+static const char *sample_after(const char *metrics, const char *key)
+{
+    const size_t k = strlen(key);
+    for (const char *p = metrics; p && (p = strstr(p, key)); p += k)
+        if (p == metrics || p[-1] == '\n')
+            return p + k;
+    return NULL;
+}
+
+/* A Prometheus label value starting at P (after its opening quote), unescaped (\\, \", \n),
+ * as a JSON string; null without one. */
+static json_t *label_value(const char *p)
+{
+    char out[512];
+    size_t n = 0;
+    for (; p && *p && *p != '"' && *p != '\n' && n < sizeof out - 1; p++) {
+        if (*p == '\\' && p[1])
+            p++, out[n++] = *p == 'n' ? '\n' : *p;
+        else
+            out[n++] = *p;
+    }
+    return p && *p == '"' ? json_stringn(out, n) : json_null();
+}
+
+/* The D-Bus name's state from /metrics (edged_dbus_name_*): {"state", "since" (seconds since
+ * the epoch, or null), "error" (while retrying, or null)}; null when edged does not say. */
+static json_t *dbus_json(const char *metrics)
+{
+    static const char *const states[] = {"off", "requesting", "owned", "retrying", "disconnected"};
+    const char *state = NULL;
+    for (size_t i = 0; metrics && i < sizeof states / sizeof states[0]; i++) {
+        char key[80];
+        snprintf(key, sizeof key, "edged_dbus_name_state{state=\"%s\"} ", states[i]);
+        const char *v = sample_after(metrics, key);
+        if (v && strtod(v, NULL) == 1)
+            state = states[i];
+    }
+    if (!state)
+        return json_null();
+    const char *since = sample_after(metrics, "edged_dbus_name_since_timestamp_seconds ");
+    const double t = since ? strtod(since, NULL) : 0;
+    const char *err = sample_after(metrics, "edged_dbus_name_error_info{error=\"");
+    return json_pack("{s:s, s:o, s:o}", "state", state, "since", t > 0 ? json_real(t) : json_null(),
+                     "error", label_value(err));
+}
+
+/* "owned since 23:01:02", "retrying since 23:01:02: the error", "off", or "unknown". */
+static void dbus_print(const json_t *dbus)
+{
+    const char *state = json_string_value(json_object_get(dbus, "state"));
+    const json_t *since = json_object_get(dbus, "since");
+    char when[32] = "";
+    if (json_is_real(since)) {
+        const time_t t = (time_t)json_real_value(since);
+        struct tm tm;
+        strftime(when, sizeof when, " since %Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
+    }
+    const char *err = json_string_value(json_object_get(dbus, "error"));
+    printf("D-Bus API: %s%s%s%s\n", state ? state : "unknown (no edged_dbus_name_state)", when,
+           err ? ": " : "", err ? err : "");
+}
+
 static void status_print_json(edge_client *c, const status_info *s, const model_row *rows, size_t n)
 {
     json_t *ext = json_array();
@@ -442,10 +506,11 @@ static void status_print_json(edge_client *c, const status_info *s, const model_
         json_object_set_new(json_array_get(models, k), "queue_depth",
                             q < 0 ? json_null() : json_integer(q));
     }
-    print_json(json_pack("{s:s, s:b, s:b, s:{s:o, s:o, s:o}, s:o, s:o}", "socket",
+    print_json(json_pack("{s:s, s:b, s:b, s:{s:o, s:o, s:o}, s:o, s:o, s:o}", "socket",
                          edge_client_socket_path(c), "live", s->live, "ready", s->ready, "server",
                          "name", jstr(s->server->name), "version", jstr(s->server->version),
-                         "extensions", ext, "models", models, "devices", devices_json(s->metrics)));
+                         "extensions", ext, "models", models, "devices", devices_json(s->metrics),
+                         "dbus", dbus_json(s->metrics)));
 }
 
 static void status_print_text(edge_client *c, const status_info *s, const model_row *rows, size_t n)
@@ -456,7 +521,11 @@ static void status_print_text(edge_client *c, const status_info *s, const model_
     printf("extensions:");
     for (size_t i = 0; i < s->server->n_extensions; i++)
         printf(" %s", s->server->extensions[i]);
-    printf("\n\n%-24s %-12s %-12s %s\n", "MODEL", "VERSIONS", "STATE", "QUEUE");
+    printf("\n");
+    json_t *dbus = dbus_json(s->metrics);
+    dbus_print(dbus);
+    json_decref(dbus);
+    printf("\n%-24s %-12s %-12s %s\n", "MODEL", "VERSIONS", "STATE", "QUEUE");
     for (size_t k = 0; k < n; k++) {
         long long q = s->metrics ? queue_depth(s->metrics, rows[k].name) : -1;
         char qs[24];

@@ -368,9 +368,10 @@ const opt dm_config_options[] = {
      "performance|balanced|low"},
     {"power", "exit_idle_s", NULL, OPT_UINT, FIELD(exit_idle_s), 0, 86400, "0", false,
      "With socket activation (edged.socket), exit after this many seconds without a "
-     "connection, a request, a load or a live sequence; systemd starts edged again at the next "
-     "connection. Ignored (with a warning) when edged bound its own sockets or serves MQTT, "
-     "Frigate or [vision] listen, which nothing would start again. 0: never exit.",
+     "connection, a request, a load or a live sequence (at most 1.25 times it after the last "
+     "one; 1 s more below 4 s); systemd starts edged again at the next connection. Ignored "
+     "(with a warning) when edged bound its own sockets or serves MQTT, Frigate or [vision] "
+     "listen, which nothing would start again. 0: never exit.",
      NULL},
     {"log", "level", "log-level", OPT_LEVEL, FIELD(log_level), 0, 0, "info", true,
      "error, warn, info or debug. At info edged logs start, stop, reloads, model loads and "

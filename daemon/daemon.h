@@ -588,11 +588,20 @@ void dm_metrics_totals(dm_metrics *m, const char *model, uint64_t *total, uint64
 typedef struct dm_dur {
     uint64_t count, ns;
 } dm_dur;
+/* Triton's response statistics of one response index (edged answers each request with one
+ * response: index 0). COMPUTE_INFER and COMPUTE_OUTPUT: responses computed (the request ran),
+ * the invoke and the outputs out; SUCCESS and FAIL: those responses by outcome, the sum of
+ * both; EMPTY: responses without outputs (none in edged); CANCEL: requests cancelled (edged
+ * frees them at once: no cleanup time, ns 0). */
+typedef struct dm_response_stats {
+    dm_dur compute_infer, compute_output, success, fail, empty, cancel;
+} dm_response_stats;
 typedef struct dm_version_stats {
     int64_t version;
     int64_t last_inference_ms; /* CLOCK_REALTIME of its last request that ran; 0: none */
     uint64_t inference_count, execution_count;
     dm_dur success, fail, queue, compute_input, compute_infer, compute_output;
+    dm_response_stats response; /* response_stats["0"] */
 } dm_version_stats;
 #define DM_STATS_VERSIONS 16 /* versions of a model kept (the lowest numbers go first) */
 /* MODEL's versions with statistics into OUT (at most DM_STATS_VERSIONS), newest first. */
@@ -601,6 +610,9 @@ size_t dm_metrics_version_stats(const dm_metrics *m, const char *model,
 /* The MQTT front end whose figures /metrics shows (NULL: MQTT is off). */
 struct dm_mqtt;
 void dm_metrics_set_mqtt(dm_metrics *m, const struct dm_mqtt *q);
+/* The D-Bus connection whose name state /metrics shows (NULL: off). */
+struct dm_dbus;
+void dm_metrics_set_dbus(dm_metrics *m, const struct dm_dbus *b);
 /* Live sequences per model (S outlives M's use; NULL: none). */
 void dm_metrics_set_seqs(dm_metrics *m, const dm_seqs *s);
 /* Per back end: health, invocations, failures, CPU fallbacks, time (BS outlives M's use). */
@@ -772,6 +784,29 @@ void dm_dbus_state_changed(dm_dbus *b); /* the State property changed */
  * most once a second). NULL is fine. */
 void dm_dbus_tick(dm_dbus *b);
 void dm_dbus_free(dm_dbus *b);
+/* The name org.edged.Edged1: owned; requested (the bus's answer awaited); refused and asked
+ * again with back-off (the bus policy does not let edged own it yet, or another process holds
+ * it); the connection lost (reconnecting); off (no D-Bus API: [dbus] bus = none, or no bus at
+ * the start). */
+typedef enum {
+    DM_DBUS_OFF,
+    DM_DBUS_REQUESTING,
+    DM_DBUS_OWNED,
+    DM_DBUS_RETRYING,
+    DM_DBUS_DISCONNECTED,
+    DM_DBUS_N_STATES
+} dm_dbus_name_state;
+/* "off", "requesting", "owned", "retrying", "disconnected". */
+const char *dm_dbus_name_state_str(dm_dbus_name_state s);
+typedef struct dm_dbus_name {
+    dm_dbus_name_state state;
+    int64_t since_ms;  /* CLOCK_REALTIME: retrying since its first refusal, or owned since */
+    uint32_t attempts; /* requests for the name on this connection */
+    uint32_t retry_ms; /* retrying: the delay before the next request */
+    char error[256];   /* retrying: why the bus refused the last request */
+} dm_dbus_name;
+/* B's name state into OUT (B NULL: off). */
+void dm_dbus_name_get(const dm_dbus *b, dm_dbus_name *out);
 
 /* ---------------------------------------------------------------- power.c */
 /* [power] profile = low. */

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <systemd/sd-bus.h>
 
@@ -42,6 +43,8 @@ void bus_maybe_free(dm_dbus *b)
 
 #define RETRY_MIN_MS 1000
 #define RETRY_MAX_MS 30000
+#define NAME_RETRY_MIN_MS 1000
+#define NAME_RETRY_MAX_MS 60000
 
 static void on_poll_closed(uv_handle_t *h)
 {
@@ -72,6 +75,8 @@ static void on_lost(dm_dbus *b, int rc)
     b->lost = true;
     close_poll(b);
     uv_timer_stop(&b->timer);
+    uv_timer_stop(&b->name_timer);
+    b->name_state = DM_DBUS_DISCONNECTED;
     uv_prepare_stop(&b->prepare);
     sd_bus_close_unref(b->bus); /* messages still referenced keep it allocated */
     b->bus = NULL;
@@ -238,23 +243,111 @@ static void on_state(void *arg)
 
 /* ---------------------------------------------------------------- start and stop */
 
-static int on_name(sd_bus_message *m, void *ud, sd_bus_error *err)
+static int64_t realtime_ms(void)
 {
-    dm_dbus *b = ud;
-    const sd_bus_error *e = sd_bus_message_get_error(m);
-    uint32_t r = 0;
-    if (e) {
+    struct timespec t;
+    clock_gettime(CLOCK_REALTIME, &t);
+    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+static int on_name(sd_bus_message *m, void *ud, sd_bus_error *err);
+
+/* Ask the bus for the name; on_name gets the answer. */
+static int request_name(dm_dbus *b)
+{
+    b->name_attempts++;
+    if (b->name_state != DM_DBUS_RETRYING)
+        b->name_state = DM_DBUS_REQUESTING;
+    return sd_bus_request_name_async(b->bus, NULL, BUS_NAME, 0, on_name, b);
+}
+
+static void on_name_timer(uv_timer_t *t)
+{
+    dm_dbus *b = t->data;
+    if (b->lost || b->freed || !b->bus)
+        return;
+    const int rc = request_name(b);
+    if (rc < 0)
+        on_lost(b, rc);
+}
+
+/* The bus refused the name (WHY): ask again after the back-off. The first refusal is
+ * logged; the next ones only at debug level. */
+static void name_refused(dm_dbus *b, const char *why)
+{
+    if (b->name_state != DM_DBUS_RETRYING) {
         dm_log(DM_LOG_WARN,
                "dbus: cannot own the name %s on %s: %s (is the D-Bus policy "
-               "/usr/share/dbus-1/system.d/%s.conf installed?); the D-Bus API is unreachable",
-               BUS_NAME, b->where, e->message ? e->message : e->name, BUS_NAME);
-    } else if (sd_bus_message_read(m, "u", &r) >= 0 && r != 1 && r != 4) {
-        dm_log(DM_LOG_WARN, "dbus: the name %s is taken on %s (another edged?); %s", BUS_NAME,
-               b->where, "the D-Bus API is unreachable");
+               "/usr/share/dbus-1/system.d/%s.conf installed, and has dbus reloaded it?); "
+               "asking again every %u s up to every %u s until it is owned (the socket and "
+               "MQTT keep serving)",
+               BUS_NAME, b->where, why, BUS_NAME, NAME_RETRY_MIN_MS / 1000,
+               NAME_RETRY_MAX_MS / 1000);
+        b->name_state = DM_DBUS_RETRYING;
+        b->name_since_ms = realtime_ms();
+        b->name_retry_ms = NAME_RETRY_MIN_MS;
     } else {
-        dm_log(DM_LOG_INFO, "dbus: serving %s on %s", BUS_NAME, b->where);
+        b->name_retry_ms =
+            b->name_retry_ms * 2 > NAME_RETRY_MAX_MS ? NAME_RETRY_MAX_MS : b->name_retry_ms * 2;
+        dm_log(DM_LOG_DEBUG, "dbus: the name %s is still refused (%s); next request in %u ms",
+               BUS_NAME, why, b->name_retry_ms);
     }
+    snprintf(b->name_error, sizeof b->name_error, "%s", why);
+    uv_timer_start(&b->name_timer, on_name_timer, b->name_retry_ms, 0);
+}
+
+static void name_owned(dm_dbus *b)
+{
+    if (b->name_state == DM_DBUS_RETRYING)
+        dm_log(DM_LOG_INFO, "dbus: serving %s on %s (owned at request %u, after %.1f s refused)",
+               BUS_NAME, b->where, b->name_attempts,
+               (double)(realtime_ms() - b->name_since_ms) / 1000.0);
+    else
+        dm_log(DM_LOG_INFO, "dbus: serving %s on %s", BUS_NAME, b->where);
+    b->name_state = DM_DBUS_OWNED;
+    b->name_since_ms = realtime_ms();
+    b->name_error[0] = 0;
+    uv_timer_stop(&b->name_timer);
+}
+
+static int on_name(sd_bus_message *m, void *ud, sd_bus_error *err)
+{
+    (void)err;
+    dm_dbus *b = ud;
+    if (b->lost || b->freed)
+        return 0; /* an answer on a connection already dropped */
+    const sd_bus_error *e = sd_bus_message_get_error(m);
+    uint32_t r = 0;
+    if (e)
+        name_refused(b, e->message ? e->message : e->name);
+    else if (sd_bus_message_read(m, "u", &r) >= 0 && r != 1 && r != 4)
+        name_refused(b, "another process owns it (another edged?)");
+    else
+        name_owned(b);
     return 0;
+}
+
+const char *dm_dbus_name_state_str(dm_dbus_name_state s)
+{
+    static const char *const names[DM_DBUS_N_STATES] = {[DM_DBUS_OFF] = "off",
+                                                        [DM_DBUS_REQUESTING] = "requesting",
+                                                        [DM_DBUS_OWNED] = "owned",
+                                                        [DM_DBUS_RETRYING] = "retrying",
+                                                        [DM_DBUS_DISCONNECTED] = "disconnected"};
+    return (unsigned)s < DM_DBUS_N_STATES ? names[s] : "unknown";
+}
+
+void dm_dbus_name_get(const dm_dbus *b, dm_dbus_name *out)
+{
+    *out = (dm_dbus_name){.state = DM_DBUS_OFF};
+    if (b && !b->freed) {
+        out->state = b->name_state;
+        out->since_ms = b->name_since_ms;
+        out->attempts = b->name_attempts;
+        out->retry_ms = b->name_state == DM_DBUS_RETRYING ? b->name_retry_ms : 0;
+        if (b->name_state == DM_DBUS_RETRYING)
+            snprintf(out->error, sizeof out->error, "%s", b->name_error);
+    }
 }
 
 static int open_bus(dm_dbus *b, const char *which)
@@ -296,8 +389,12 @@ static int bus_connect(dm_dbus *b)
                                         bus_model_find, b);
     if (rc >= 0)
         rc = sd_bus_add_node_enumerator(b->bus, NULL, MODEL_PREFIX, bus_model_enum, b);
-    if (rc >= 0)
-        rc = sd_bus_request_name_async(b->bus, NULL, BUS_NAME, 0, on_name, b);
+    if (rc >= 0) {
+        b->name_attempts = 0;
+        uv_timer_stop(&b->name_timer);
+        b->name_state = DM_DBUS_REQUESTING; /* a new connection: the first request again */
+        rc = request_name(b);
+    }
     if (rc >= 0 && !(b->poll = calloc(1, sizeof *b->poll)))
         rc = -ENOMEM;
     if (rc < 0) {
@@ -335,7 +432,7 @@ static void on_retry(uv_timer_t *t)
 static void close_handles(dm_dbus *b)
 {
     uv_handle_t *hs[] = {(uv_handle_t *)&b->timer, (uv_handle_t *)&b->retry,
-                         (uv_handle_t *)&b->prepare};
+                         (uv_handle_t *)&b->name_timer, (uv_handle_t *)&b->prepare};
     for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++) {
         b->open_handles++;
         uv_close(hs[i], on_handle_closed);
@@ -352,11 +449,13 @@ dm_dbus *dm_dbus_start(dm_daemon *d)
     b->d = d;
     uv_timer_init(d->loop, &b->timer);
     uv_timer_init(d->loop, &b->retry);
+    uv_timer_init(d->loop, &b->name_timer);
     uv_prepare_init(d->loop, &b->prepare);
-    b->timer.data = b->retry.data = b->prepare.data = b;
+    b->timer.data = b->retry.data = b->name_timer.data = b->prepare.data = b;
     /* the bus keeps nothing alive: the loop ends when the daemon is done */
     uv_unref((uv_handle_t *)&b->timer);
     uv_unref((uv_handle_t *)&b->retry);
+    uv_unref((uv_handle_t *)&b->name_timer);
     uv_unref((uv_handle_t *)&b->prepare);
     const int rc = bus_connect(b);
     if (rc < 0) {

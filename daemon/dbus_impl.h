@@ -25,13 +25,20 @@ struct dm_dbus {
     char where[300]; /* which bus, for messages */
     uv_poll_t *poll; /* on this connection's fd (a new one per connection) */
     uv_timer_t timer, retry;
+    uv_timer_t name_timer; /* armed only while the name is refused: the next request */
     uv_prepare_t prepare;
     int events;        /* the uv_poll's events now, -1 = not started */
     uint64_t timer_at; /* the sd-bus deadline the timer is set for (µs), UINT64_MAX = none */
     bool lost, freed;
     uint32_t retry_ms; /* the next reconnection delay */
-    int open_handles;  /* handles not yet closed after dm_dbus_free */
-    int pending;       /* loads and inferences that will still call back */
+    /* the name: requested on each connection, asked again with back-off while refused */
+    dm_dbus_name_state name_state;
+    uint32_t name_retry_ms; /* the next delay while refused */
+    uint32_t name_attempts; /* requests sent on this connection */
+    int64_t name_since_ms;  /* CLOCK_REALTIME of the first refusal, or of owning it */
+    char name_error[256];   /* the last refusal */
+    int open_handles;       /* handles not yet closed after dm_dbus_free */
+    int pending;            /* loads and inferences that will still call back */
     uint64_t last_total;
     uint32_t last_queue;
     /* property changes due, emitted before the loop sleeps (the registry's

@@ -181,8 +181,9 @@ static void on_turn(uv_check_t *t)
         s->deferred[i] = NULL;
         if (l && s->accepting && !uv_is_closing((uv_handle_t *)l)) {
             s->accepted++;
-            s->accepted_total++;
-            if (!dm_conn_accept(s, l)) {
+            if (dm_conn_accept(s, l)) {
+                s->accepted_total++;
+            } else {
                 s->deferred[i] = l; /* out of memory: try again next turn */
                 pending = true;
             }
@@ -214,7 +215,9 @@ static void on_connection(uv_stream_t *listener, int status)
     s->accepted++;
     if (!uv_is_active((uv_handle_t *)&s->turn))
         uv_check_start(&s->turn, on_turn); /* resets the count after this turn */
-    if (!dm_conn_accept(s, listener))
+    if (dm_conn_accept(s, listener))
+        s->accepted_total++; /* what [power] exit_idle_s sees as a connection since its check */
+    else
         defer(s, listener);
 }
 

@@ -327,6 +327,7 @@ static void shut_down(app *a)
     d->sched = NULL;
     dm_seqs_free(d->seqs); /* when dm_request_detach left them to the requests still out */
     d->seqs = NULL;
+    dm_metrics_set_dbus(d->metrics, NULL);
     dm_dbus_free(d->dbus); /* after the scheduler; loads still waited on end in the run below */
     d->dbus = NULL;
     dm_service_free(d->service);
@@ -414,6 +415,7 @@ static int start(app *a)
     if (dm_frigate_start(d, &d->frigate) != 0)
         return 1;               /* logged */
     d->dbus = dm_dbus_start(d); /* NULL (logged) when off or unreachable */
+    dm_metrics_set_dbus(d->metrics, d->dbus);
     d->power = dm_power_start(d, unix_fd >= 0, tcp_fd >= 0, begin_stop, a);
     const dm_census c = dm_registry_census(d->reg);
     const long cpus = sysconf(_SC_NPROCESSORS_ONLN);

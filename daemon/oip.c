@@ -494,10 +494,10 @@ static void infer(route *rt, const char *name, int64_t v)
 static void server_metadata(route *rt)
 {
     dm_http_reply_json(rt->x, 200,
-                       json_pack("{s:s, s:s, s:[s,s,s,s,s,s]}", "name", "edged", "version",
+                       json_pack("{s:s, s:s, s:[s,s,s,s,s,s,s,s]}", "name", "edged", "version",
                                  EDGED_VERSION, "extensions", "binary_tensor_data",
-                                 "model_repository", "schedule_policy", "parameters",
-                                 "model_configuration", "sequence"));
+                                 "classification", "model_repository", "schedule_policy",
+                                 "parameters", "model_configuration", "sequence", "statistics"));
 }
 
 typedef struct unready {

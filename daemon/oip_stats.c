@@ -3,7 +3,8 @@
  * Owns: the JSON of the statistics extension as Triton writes it ({"model_stats": [...]}, per
  * model version: name, version, last_inference, inference_count, execution_count,
  * inference_stats with success, fail, queue, compute_input, compute_infer, compute_output,
- * cache_hit and cache_miss as {count, ns}, batch_stats for the one batch size edged runs, and
+ * cache_hit and cache_miss as {count, ns}, response_stats keyed by response index ("0": edged
+ * answers each request with one response), batch_stats for the one batch size edged runs, and
  * memory_usage), from the figures metrics.c keeps per version; which versions are listed (those
  * serving, and those with statistics); and beside it, edged's "devices" (health.c). Does not own:
  * counting (metrics.c), routing (oip.c). Loop thread. */
@@ -17,6 +18,21 @@
 static json_t *dur(const dm_dur *d)
 {
     return json_pack("{s:I, s:I}", "count", (json_int_t)d->count, "ns", (json_int_t)d->ns);
+}
+
+/* Triton's response_stats: {"0": {...}} for edged's one response per request, {} before the
+ * first. */
+static json_t *response_json(const dm_response_stats *r)
+{
+    json_t *o = json_object();
+    if (o && r->compute_infer.count + r->cancel.count)
+        json_object_set_new(o, "0",
+                            json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "compute_infer",
+                                      dur(&r->compute_infer), "compute_output",
+                                      dur(&r->compute_output), "success", dur(&r->success), "fail",
+                                      dur(&r->fail), "empty_response", dur(&r->empty), "cancel",
+                                      dur(&r->cancel)));
+    return o;
 }
 
 /* One entry of model_stats: S's figures (zeros for a version without requests) of E. */
@@ -39,14 +55,14 @@ static json_t *version_json(const dm_registry *r, const dm_entry *e, const dm_ve
         json_array_append_new(mem, json_pack("{s:s, s:i, s:I}", "type", "CPU", "id", 0, "byte_size",
                                              (json_int_t)(x.private_bytes + x.arena_bytes)));
     return json_pack(
-        "{s:s, s:s, s:I, s:I, s:I, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}, s:o, s:o}", "name",
-        e->name, "version", v, "last_inference", (json_int_t)s->last_inference_ms,
+        "{s:s, s:s, s:I, s:I, s:I, s:{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}, s:o, s:o, s:o}",
+        "name", e->name, "version", v, "last_inference", (json_int_t)s->last_inference_ms,
         "inference_count", (json_int_t)s->inference_count, "execution_count",
         (json_int_t)s->execution_count, "inference_stats", "success", dur(&s->success), "fail",
         dur(&s->fail), "queue", dur(&s->queue), "compute_input", dur(&s->compute_input),
         "compute_infer", dur(&s->compute_infer), "compute_output", dur(&s->compute_output),
-        "cache_hit", dur(&none), "cache_miss", dur(&none), "batch_stats", batch, "memory_usage",
-        mem);
+        "cache_hit", dur(&none), "cache_miss", dur(&none), "response_stats",
+        response_json(&s->response), "batch_stats", batch, "memory_usage", mem);
 }
 
 /* E's versions (VERSION only, when >= 0) into LIST: those serving and those with statistics,

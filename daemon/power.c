@@ -19,7 +19,8 @@ struct dm_power {
     void (*stop)(void *arg, const char *why);
     void *arg;
     uint64_t total, accepted; /* the counters at the last check */
-    uint64_t quiet_since_ns;  /* the first check that saw nothing, 0 while active */
+    uint64_t active_ms;       /* loop time of the last activity, as the checks saw it */
+    bool was_ongoing;         /* the last check saw something in flight */
 };
 
 bool dm_power_low(const dm_config *c)
@@ -58,9 +59,12 @@ size_t dm_power_backend_options(const dm_config *c, const char *backend,
     return n;
 }
 
-/* Anything in flight, or anything since the last check (whatever ran and ended between
- * two checks moves the counters). */
-static bool active(dm_power *p)
+typedef enum { QUIET, MOVED, ONGOING } activity;
+
+/* ONGOING: anything in flight now (a connection open, a request pending, a load, a live
+ * sequence, a reload); MOVED: something began and ended since the last check (whatever ran
+ * moves the counters); else QUIET. */
+static activity check_activity(dm_power *p)
 {
     dm_daemon *d = p->d;
     uint64_t total = 0, failed = 0;
@@ -69,23 +73,33 @@ static bool active(dm_power *p)
     const bool moved = total != p->total || h.accepted != p->accepted;
     p->total = total;
     p->accepted = h.accepted;
-    return moved || h.connections > 0 || (d->sched && dm_sched_pending(d->sched) > 0) ||
-           !dm_registry_idle(d->reg) || dm_seqs_live(d->seqs, NULL) > 0 ||
-           dm_service_get_state(d->service) != DM_SERVICE_READY;
+    if (h.connections > 0 || (d->sched && dm_sched_pending(d->sched) > 0) ||
+        !dm_registry_idle(d->reg) || dm_seqs_live(d->seqs, NULL) > 0 ||
+        dm_service_get_state(d->service) != DM_SERVICE_READY)
+        return ONGOING;
+    return moved ? MOVED : QUIET;
 }
 
+/* The idle time counts from the last activity, as closely as the checks tell it: what moved
+ * the counters happened before this check (on this loop, before its turn began), and what
+ * was in flight at the last check ended before this one. Either way this check's time is at
+ * or after the activity (never early) and less than one check interval after it (so the
+ * exit comes at most that late: 1.25 times exit_idle_s). Counting from the first quiet check
+ * instead waited one interval more after a request that had ended between two checks.
+ * Loop time, not dm_now_ns(): the timer fires when the loop time has reached its due time, so
+ * the fourth check after an active one always finds exit_idle_s elapsed (a clock read inside
+ * the callback could come up short by the time the turn took, and wait one check more). */
 static void on_check(uv_timer_t *t)
 {
     dm_power *p = t->data;
-    const uint64_t now = dm_now_ns();
-    if (active(p)) {
-        p->quiet_since_ns = 0;
+    const uint64_t now = uv_now(t->loop);
+    const activity a = check_activity(p);
+    if (a != QUIET || p->was_ongoing)
+        p->active_ms = now;
+    p->was_ongoing = a == ONGOING;
+    if (a != QUIET)
         return;
-    }
-    /* counted from the first quiet check, which comes after the last activity: never early */
-    if (!p->quiet_since_ns)
-        p->quiet_since_ns = now;
-    if (now - p->quiet_since_ns < (uint64_t)p->d->cfg.exit_idle_s * 1000000000u)
+    if (now - p->active_ms < (uint64_t)p->d->cfg.exit_idle_s * 1000u)
         return;
     uv_timer_stop(t);
     dm_log(DM_LOG_INFO,
@@ -132,11 +146,14 @@ dm_power *dm_power_start(dm_daemon *d, bool unix_passed, bool tcp_passed,
     p->timer = t;
     p->stop = stop;
     p->arg = arg;
-    (void)active(p); /* the counters' starting point */
+    (void)check_activity(p); /* the counters' starting point */
     uv_timer_init(d->loop, t);
     t->data = p;
+    uv_update_time(d->loop); /* the start may have taken a while since the loop's last turn */
+    p->active_ms = uv_now(d->loop);
     /* a check every quarter of the interval, at most once a second: the exit comes between
-     * exit_idle_s and that plus one check (1.25 times it, or 1 s more) after the last activity */
+     * exit_idle_s and that plus one check (1.25 times it, or 1 s more below 4 s) after the
+     * last activity */
     uint64_t every_ms = (uint64_t)d->cfg.exit_idle_s * 250u;
     every_ms = every_ms < 1000 ? 1000 : every_ms;
     uv_timer_start(t, on_check, every_ms, every_ms);

@@ -7,8 +7,12 @@ the shared hello_world and person_detect models, plus a broken file; chromedrive
 free port and spoken to with the W3C WebDriver protocol (standard library only, no selenium).
 It checks that the page loads without a script error, names every model with its state, that
 its throughput and latency plots get new points once requests run (window.edgedStatus, and the
-canvas pixels), that the picture box draws the classifier's classes and the detector's boxes,
-and keeps a screenshot (argv[1], default ./status_page.png).
+canvas pixels), that a model asked once per polling interval still gets a drawn latency point
+and its exact mean compute time beside the percentiles, that the header says how many models
+serve ("4 of 5 models serving" with the broken one) and the D-Bus API's state, that the page's
+percentile of a known latency distribution over edged's real bucket edges is within 10% of
+the truth, that the picture box draws the classifier's classes and the detector's boxes, and
+keeps a screenshot (argv[1], default ./status_page.png).
 Does not own the page's headers and method handling (tests/integration/test_http_conformance.c).
 
 Exit status: 0 pass, 1 fail, 77 skip (no chromium or chromedriver, unless
@@ -144,6 +148,18 @@ class Edged:
             if st != 200:
                 raise Failed("hello infer: %d %s" % (st, out[:300]))
 
+    def infer_person(self):
+        """One request to person_detect (a 96x96x1 int8 picture of zeros)."""
+        meta = json.loads(http("GET", self.base + "/v2/models/person_detect")[1])["inputs"][0]
+        n = 1
+        for d in meta["shape"]:
+            n *= d
+        body = {"inputs": [{"name": meta["name"], "datatype": meta["datatype"],
+                            "shape": meta["shape"], "data": [0] * n}]}
+        st, out = http("POST", self.base + "/v2/models/person_detect/infer", body)
+        if st != 200:
+            raise Failed("person_detect infer: %d %s" % (st, out[:300]))
+
     def stop(self):
         return stop_process(self.proc, self.log, 30)
 
@@ -221,6 +237,100 @@ for (let i = 0; i < d.length; i += 4) if (d[i] < 250 || d[i + 1] < 250 || d[i + 
 return n;"""
 
 
+# How many pixels of a plot, below its legend (the top 16 CSS pixels), have one of the colours
+# arguments[1] ([[r, g, b], ...], within 40 each).
+COLOURED = """const c = document.querySelector(arguments[0]);
+if (!c || !c.width) return -1;
+const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+const top = Math.ceil(16 * (window.devicePixelRatio || 1)) * c.width * 4;
+let n = 0;
+for (let i = top; i < d.length; i += 4)
+  if (arguments[1].some((w) => Math.abs(d[i] - w[0]) < 40 && Math.abs(d[i + 1] - w[1]) < 40 &&
+      Math.abs(d[i + 2] - w[2]) < 40)) n++;
+return n;"""
+# COLORS.p50, p95, p99 and mean in the page
+LATENCY_RGB = [[0x16, 0xa3, 0x4a], [0xea, 0x8a, 0x00], [0xdc, 0x26, 0x26], [0x7c, 0x3a, 0xed]]
+
+
+def check_header(br):
+    """The header: how many models serve (not a bare "not ready" for one broken model), and
+    the D-Bus API's state (off: this edged runs with [dbus] bus = none)."""
+    text = wait_for("the header's count", lambda: (lambda t: t if "of" in t else None)(
+        br.js("return document.getElementById('ready').textContent")), 20)
+    dbus = br.js("return document.getElementById('dbus').textContent")
+    print("# header: %r, %r" % (text, dbus))
+    if text != "4 of 5 models serving":
+        raise Failed("the header says %r, expected '4 of 5 models serving' (broken fails)" % text)
+    if dbus != "D-Bus API: off":
+        raise Failed("the header's D-Bus state is %r, expected 'D-Bus API: off'" % dbus)
+
+
+def check_sparse_model(ed, br):
+    """person_detect asked once every three polling intervals: each request's interval is a
+    lone point between empty ones, drawn (a dot), with its exact mean beside the percentiles."""
+    # the page's real polling period (a loaded machine stretches it): requests 3 periods apart
+    polls = lambda: br.js("return window.edgedStatus.polls")
+    p0, t0 = polls(), time.monotonic()
+    time.sleep(2.0)
+    period = max(INTERVAL_MS / 1000.0, (time.monotonic() - t0) / max(1, polls() - p0))
+    for _ in range(4):
+        ed.infer_person()
+        time.sleep(3 * period)
+    m = wait_for("person_detect's lone latency points", lambda: (lambda m: m if m and sum(
+        1 for p in m["history"] if p["p50"] is not None) >= 3 else None)(br.js(
+            "return window.edgedStatus.models.person_detect")), 20)
+    pts = [p for p in m["history"] if p["p50"] is not None]
+    hist = m["history"]
+    alone = sum(1 for i, p in enumerate(hist) if p["p50"] is not None and
+                (i == 0 or hist[i - 1]["p50"] is None) and
+                (i + 1 == len(hist) or hist[i + 1]["p50"] is None))
+    ink = br.js(COLOURED, '#plots .card[data-model="person_detect"] canvas.latency', LATENCY_RGB)
+    print("# person_detect: %d points with latency (%d alone), %d drawn, %d pixels of them, "
+          "last p50 %.3f ms, mean %s ms" % (len(pts), alone, m["drawn"]["latency"], ink,
+                                           pts[-1]["p50"], pts[-1]["mean"]))
+    if alone < 1:
+        raise Failed("no interval with person_detect's request stood alone: %r" % hist[-12:])
+    if m["drawn"]["latency"] < 3 * len(pts):  # p50, p95, p99 at least, each point
+        raise Failed("person_detect: %d latency points drawn for %d measured" %
+                     (m["drawn"]["latency"], len(pts)))
+    if ink < 12:  # at least a lone point's dot (4x4 CSS pixels); lines between none
+        raise Failed("person_detect's latency plot shows no point (%d pixels)" % ink)
+    if any(p["mean"] is None or p["mean"] <= 0 for p in pts):
+        raise Failed("an interval with a request has no mean compute time: %r" % pts)
+    cell = br.js("return document.querySelector('#models tr[data-model=\"person_detect\"] "
+                 "td.mean').textContent")
+    if abs(float(cell) - pts[-1]["mean"]) > 0.006 * pts[-1]["mean"]:  # 3 significant digits
+        raise Failed("the mean cell says %r, the last interval's mean is %.6f ms" %
+                     (cell, pts[-1]["mean"]))
+
+
+def check_quantile(ed, br):
+    """The page's p50 over edged's real bucket edges (hello's compute histogram on /metrics)
+    for a known distribution (465 ms, YOLOv8n's, 3% spread; 25 us; 3.1 ms): within 10%."""
+    text = http("GET", ed.base + "/metrics")[1].decode()
+    key = 'edged_request_compute_seconds_bucket{model="hello",le="'
+    edges = []
+    for line in text.splitlines():
+        if line.startswith(key):
+            le = line[len(key):].split('"')[0]
+            edges.append(float("inf") if le == "+Inf" else float(le))
+    if len(edges) < 60:
+        raise Failed("hello's compute histogram has %d buckets" % len(edges))
+    import random
+    rnd = random.Random(7)
+    for mean in (0.465, 25e-6, 0.0031):
+        xs = sorted(rnd.gauss(mean, 0.03 * mean) for _ in range(2001))
+        truth = xs[1000]
+        cum = [[le if le != float("inf") else "Infinity", sum(1 for x in xs if x <= le)]
+               for le in edges]
+        got = br.js("const b = arguments[0].map(([le, c]) => [le === 'Infinity' ? Infinity : le, c]);"
+                    "return window.edgedStatus.quantile(0.5, b, null);", cum)
+        print("# page p50 of %g s +-3%%: %.6g s (true %.6g s, %.1f%% off)" %
+              (mean, got, truth, 100 * abs(got - truth) / truth))
+        if abs(got - truth) > 0.10 * truth:
+            raise Failed("the page's p50 %.6g s is not within 10%% of %.6g s" % (got, truth))
+
+
 def check_page(ed, br, shot):
     t0 = time.monotonic()
     br.cmd("POST", "/goog/cdp/execute",
@@ -267,6 +377,9 @@ def check_page(ed, br, shot):
         ink = br.js(INKED, sel + kind)
         if ink < 200:
             raise Failed("hello's %s plot is blank (%d inked pixels)" % (kind, ink))
+    check_header(br)
+    check_sparse_model(ed, br)
+    check_quantile(ed, br)
     # the picture box: the classifier's classes, then the detector's boxes
     for model, photo, kind in (("birds", ed.bird, "classification"),
                                ("ssd", ed.photo, "detection")):

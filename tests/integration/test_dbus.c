@@ -9,8 +9,10 @@
  * answers from a stalled worker, EDGED_TEST_STALL), unload/load/reload
  * with their signals, a corrupt model file (ModelLoadFailed, LoadFailed), bad
  * arguments of every kind each answered with a specific D-Bus error while the
- * service keeps serving, Reload() rescanning the repository, and edged
- * without a reachable bus (still serving HTTP) or with bus = none.
+ * service keeps serving, Reload() rescanning the repository, edged
+ * without a reachable bus (still serving HTTP) or with bus = none, and the
+ * name refused by the bus's policy until a reload allows it (owned then;
+ * /metrics and edgectl status say which).
  * The bus lives for the group; every case starts its own edged. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE /* strcasestr */
@@ -1450,6 +1452,126 @@ static void test_bus_none(void **state)
     assert_int_equal(dfx_stop(&F, SIGTERM), 0);
 }
 
+/* The bus's configuration file, with (DENY) or without a rule that refuses the name to
+ * everyone. */
+static bool name_denied;
+static void set_name_policy(bool deny)
+{
+    char conf[128];
+    snprintf(conf, sizeof conf, "%s/bus.conf", B.dir);
+    char *text = sdx_slurp(conf, NULL);
+    assert_non_null(text);
+    static const char rule[] = "    <deny own=\"" SVC "\"/>\n";
+    char *at = strstr(text, rule);
+    FILE *f = fopen(conf, "w");
+    assert_non_null(f);
+    if (deny && !at) {
+        char *end = strstr(text, "  </policy>");
+        assert_non_null(end);
+        fprintf(f, "%.*s%s%s", (int)(end - text), text, rule, end);
+    } else if (!deny && at) {
+        fprintf(f, "%.*s%s", (int)(at - text), text, at + strlen(rule));
+    } else {
+        fputs(text, f);
+    }
+    fclose(f);
+    free(text);
+    name_denied = deny;
+}
+
+/* The value of /metrics' sample starting with KEY, or -1. */
+static double metric(const char *key)
+{
+    char *body = NULL;
+    if (dfx_curl(&F, "GET", "/metrics", NULL, NULL, &body, NULL, NULL) != 200) {
+        free(body);
+        return -1;
+    }
+    char line[160];
+    snprintf(line, sizeof line, "\n%s", key); /* a sample, not its # HELP */
+    const char *at = strstr(body, line);
+    const double v = at ? strtod(at + strlen(line), NULL) : -1;
+    free(body);
+    return v;
+}
+
+/* edgectl status's line about the D-Bus API (its first line starting "D-Bus API: "), in a
+ * static buffer; "" when it printed none. */
+static const char *edgectl_dbus_line(void)
+{
+    static char line[512];
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s status --socket %s", EDGECTL, F.sock);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char got[512] = "";
+    while (fgets(line, sizeof line, p))
+        if (!strncmp(line, "D-Bus API: ", 11) && !got[0])
+            snprintf(got, sizeof got, "%s", line);
+    pclose(p);
+    snprintf(line, sizeof line, "%s", got);
+    return line;
+}
+
+/* At a first install edged starts before dbus has reloaded its policy: the bus refuses the
+ * name. edged says so once, shows "retrying" with the bus's error in /metrics (edgectl status
+ * and the status page read it there), and asks again with back-off (1 s doubling to 60 s);
+ * once the policy allows it (here: the file rewritten and dbus-daemon's SIGHUP, which reloads
+ * it) edged owns the name within one back-off step, says so once, and answers busctl.
+ * The bound is the back-off's ceiling (60 s) plus slack for a loaded machine: edged's next
+ * request comes at most one step after the reload, and the steps so far are 1, 2, 4 s. */
+static void test_name_retry(void **state)
+{
+    (void)state;
+    set_name_policy(true);
+    sd_bus_error err = SD_BUS_ERROR_NULL; /* the bus applies it before it answers */
+    assert_true(sd_bus_call_method(C, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                                   "org.freedesktop.DBus", "ReloadConfig", &err, NULL, "") >= 0);
+    sd_bus_error_free(&err);
+    start(B.path_addr, NULL, false);
+    if (!dfx_log_wait(&F, "cannot own the name " SVC, 1, 30000))
+        fail_msg("edged did not say the name was refused; log:\n%s", sdx_log_tail(F.log));
+    assert_int_equal(http_infer_small(), 200); /* HTTP serves meanwhile */
+    assert_true(metric("edged_dbus_name_state{state=\"retrying\"} ") == 1);
+    assert_true(metric("edged_dbus_name_owned ") == 0);
+    char *body = NULL;
+    assert_int_equal(dfx_curl(&F, "GET", "/metrics", NULL, NULL, &body, NULL, NULL), 200);
+    if (!strstr(body, "edged_dbus_name_error_info{error=\""))
+        fail_msg("/metrics does not say why the name is refused:\n%s", body);
+    free(body);
+    const char *said = edgectl_dbus_line();
+    printf("# edgectl status while refused: %s", said);
+    if (strncmp(said, "D-Bus API: retrying since ", 26) || !strstr(said, "not allowed to own") ||
+        strchr(said, '\\')) /* the bus's words, unescaped */
+        fail_msg("edgectl status says '%s' while the bus refuses the name", said);
+    sleep(4); /* a few refused requests: 1 s, then 2 s later */
+    assert_int_not_equal(name_owner_pid(), F.pid);
+    set_name_policy(false);
+    const int64_t t0 = sdx_now_us();
+    assert_int_equal(kill(B.pid, SIGHUP), 0); /* dbus-daemon reloads its configuration */
+    while (name_owner_pid() != F.pid && sdx_now_us() - t0 < 90 * 1000000LL)
+        usleep(50000);
+    const double took = (double)(sdx_now_us() - t0) / 1e6;
+    printf("# edged owned %s %.1f s after the bus reloaded a policy allowing it\n", SVC, took);
+    if (name_owner_pid() != F.pid)
+        fail_msg("edged did not own %s within 90 s of the reload; log:\n%s", SVC,
+                 sdx_log_tail(F.log));
+    sdx_out o;
+    BUSCTL(&o, "call", SVC, OBJ, MGR, "ListModels");
+    expect_ok(&o, "ListModels once the name is owned");
+    sdx_out_free(&o);
+    assert_true(metric("edged_dbus_name_state{state=\"owned\"} ") == 1);
+    said = edgectl_dbus_line();
+    printf("# edgectl status once owned: %s", said);
+    if (strncmp(said, "D-Bus API: owned since ", 23))
+        fail_msg("edgectl status says '%s' once the name is owned", said);
+    assert_true(metric("edged_dbus_name_owned ") == 1);
+    assert_int_equal(dfx_log_count(&F, "cannot own the name"), 1);
+    assert_int_equal(dfx_log_count(&F, "dbus: serving " SVC), 1);
+    assert_int_equal(dfx_log_count(&F, "owned at request"), 1);
+    assert_int_equal(dfx_stop(&F, SIGTERM), 0);
+}
+
 /* ---------------------------------------------------------------- fixture */
 
 /* Our own client connection C to the bus B. */
@@ -1507,7 +1629,11 @@ static int setup_case(void **state)
 static int teardown_case(void **state)
 {
     (void)state;
-    sdx_reap_all(); /* monitors, busctl */
+    sdx_reap_all();    /* monitors, busctl */
+    if (name_denied) { /* a failed test_name_retry: the next cases own the name again */
+        set_name_policy(false);
+        kill(B.pid, SIGHUP);
+    }
     const int rc = sdx_stop_checked(&F);
     dfx_cleanup(&F);
     return rc;
@@ -1540,6 +1666,7 @@ int main(void)
         CASE(test_reload),
         CASE(test_bus_unreachable),
         CASE(test_bus_none),
+        CASE(test_name_retry),
         CASE(test_bus_restart),
     };
     return cmocka_run_group_tests(tests, setup_group, teardown_group);

@@ -361,6 +361,15 @@ static void test_model_config(void **state)
     json_array_foreach(json_object_get(srv, "extensions"), i, ext) listed =
         listed || strcmp(json_string_value(ext), "model_configuration") == 0;
     assert_true(listed);
+    /* every extension edged implements, Triton's names, each once */
+    static const char *const want[] = {
+        "binary_tensor_data", "classification",      "model_repository", "schedule_policy",
+        "parameters",         "model_configuration", "sequence",         "statistics"};
+    const json_t *exts = json_object_get(srv, "extensions");
+    printf("# extensions: %s\n", dumped(exts));
+    assert_int_equal(json_array_size(exts), sizeof want / sizeof want[0]);
+    for (size_t k = 0; k < sizeof want / sizeof want[0]; k++)
+        assert_string_equal(json_string_value(json_array_get(exts, k)), want[k]);
     json_decref(srv);
 
     json_t *c = get_json("/v2/models/digits/config", 200);
@@ -645,7 +654,29 @@ static void expect_dur(const json_t *o, const char *what, json_int_t *count, jso
 
 typedef struct tstats {
     json_int_t last, inferences, executions, count[8], ns[8];
+    json_int_t rcount[6], rns[6]; /* response_stats["0"], all 0 before the first response */
 } tstats;
+
+static const char *const response_keys[6] = {"compute_infer", "compute_output", "success",
+                                             "fail",          "empty_response", "cancel"};
+
+/* response_stats, Triton's map from response index to figures: {} before the first request
+ * ran, then {"0": {...}} (one response per request) into *T. */
+static void expect_response_stats(const json_t *r, tstats *t)
+{
+    memset(t->rcount, 0, sizeof t->rcount);
+    memset(t->rns, 0, sizeof t->rns);
+    if (!json_is_object(r) || json_object_size(r) > 1 ||
+        (json_object_size(r) == 1 && !json_object_get(r, "0")))
+        fail_msg("response_stats is not {} or {\"0\": ...}: %s", dumped(r));
+    const json_t *r0 = json_object_get(r, "0");
+    if (!r0)
+        return;
+    assert_int_equal(json_object_size(r0), 6);
+    for (int k = 0; k < 6; k++)
+        expect_dur(json_object_get(r0, response_keys[k]), response_keys[k], &t->rcount[k],
+                   &t->rns[k]);
+}
 
 static const char *const stat_keys[8] = {"success",       "fail",          "queue",
                                          "compute_input", "compute_infer", "compute_output",
@@ -660,11 +691,12 @@ static void expect_entry(const json_t *e, const char *name, const char *version,
                                        "inference_count",
                                        "execution_count",
                                        "inference_stats",
+                                       "response_stats",
                                        "batch_stats",
                                        "memory_usage"};
-    if (!json_is_object(e) || json_object_size(e) != 8)
+    if (!json_is_object(e) || json_object_size(e) != 9)
         fail_msg("a model_stats entry: %s", dumped(e));
-    for (size_t i = 0; i < 8; i++)
+    for (size_t i = 0; i < 9; i++)
         if (!json_object_get(e, keys[i]))
             fail_msg("no %s in %s", keys[i], dumped(e));
     assert_string_equal(json_string_value(json_object_get(e, "name")), name);
@@ -676,6 +708,7 @@ static void expect_entry(const json_t *e, const char *name, const char *version,
     assert_int_equal(json_object_size(is), 8);
     for (int k = 0; k < 8; k++)
         expect_dur(json_object_get(is, stat_keys[k]), stat_keys[k], &t->count[k], &t->ns[k]);
+    expect_response_stats(json_object_get(e, "response_stats"), t);
     const json_t *b = json_object_get(e, "batch_stats");
     assert_true(json_is_array(b));
     if (t->executions) { /* one batch size, 1: the same compute figures */
@@ -742,6 +775,19 @@ static void test_statistics(void **state)
     assert_int_equal(b.count[6] + b.count[7], 0);        /* no response cache */
     assert_int_equal(b.inferences - a.inferences, 10);
     assert_int_equal(b.executions - a.executions, 10);
+    /* response_stats["0"]: each request's one response, computed and successful; its infer
+     * and output times are inference_stats' compute_infer and compute_output */
+    printf("# hello_world_int8 response_stats[\"0\"]: %lld computed (%lld ns), %lld successes "
+           "(%lld ns)\n",
+           (long long)b.rcount[0], (long long)b.rns[0], (long long)b.rcount[2],
+           (long long)b.rns[2]);
+    assert_int_equal(b.rcount[0] - a.rcount[0], 10);              /* compute_infer */
+    assert_int_equal(b.rcount[1] - a.rcount[1], 10);              /* compute_output */
+    assert_int_equal(b.rcount[2] - a.rcount[2], 10);              /* success */
+    assert_int_equal(b.rcount[3] + b.rcount[4] + b.rcount[5], 0); /* fail, empty, cancel */
+    assert_int_equal(b.rns[0] - a.rns[0], b.ns[4] - a.ns[4]);
+    assert_int_equal(b.rns[1] - a.rns[1], b.ns[5] - a.ns[5]);
+    assert_int_equal(b.rns[2] - a.rns[2], (b.rns[0] - a.rns[0]) + (b.rns[1] - a.rns[1]));
     const long long now_ms = (long long)time(NULL) * 1000;
     assert_true(b.last > now_ms - 60000 && b.last <= now_ms + 1000);
     /* /metrics says the same */

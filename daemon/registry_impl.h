@@ -76,7 +76,7 @@ struct dm_registry {
     bool leases;           /* map model files under read leases (lease.c); else private copies */
     edge_pack_cache pack;  /* the packed-weight cache (pack.dir NULL: none) */
     char pack_dir[256];
-    unsigned char pack_key[32]; /* its hash's key (registry_pack.c) */
+    unsigned char pack_key[32]; /* its MAC's key (registry_pack.c) */
     size_t jobs; /* loads in flight */
     bool closing;
     dm_byname entries; /* reg_entry, sorted by name */

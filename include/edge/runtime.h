@@ -81,21 +81,23 @@ EDGE_API void edge_set_thread_spin(int on);
 
 /* A directory of packed-weight cache files: the weights a model's kernels use, packed once and
  * then mapped (shared page cache) by every later open of the same model bytes at the same
- * kernel level and thread count. HASH is the caller's hash of up to 256 bits: it names a
- * model's file, and its value over the file's header and the hash of its blobs is checked on
- * every open. A keyed strong hash (BLAKE2b with a secret key, as edged uses) makes a file
- * nobody but the key's holder could have written; an unkeyed one (XXH3-128) only finds a
- * changed model or a damaged file. A file not owned by the process's effective user, or
- * writable by its group or others, or a symbolic link, is never used (EDGE_PACK_REFUSED).
- * PROTECT (NULL: none) is called with a cache file open read-only before it is mapped: 0 when
- * nobody can truncate or write it while it is mapped without the caller hearing of it first
- * (edged: a read lease; edge_model_pack_fd, edge_model_detach_pack), else the file is read
- * into private memory instead of mapped. */
+ * kernel level and thread count. HASH is the caller's hash of the model's bytes (up to 256
+ * bits, at least 128: XXH3-128, BLAKE2b): it names a model's file and binds the file to those
+ * bytes. MAC (NULL: HASH) is the caller's checksum of the file: its value over the file's
+ * header and MAC of its blobs is checked on every open. A keyed one (edged: SipHash-2-4 with
+ * a secret key, 128 bits) makes a file nobody but the key's holder could have written; an
+ * unkeyed one only finds a changed model or a damaged file. A file not owned by the process's
+ * effective user, or writable by its group or others, or a symbolic link, is never used
+ * (EDGE_PACK_REFUSED). PROTECT (NULL: none) is called with a cache file open read-only before
+ * it is mapped: 0 when nobody can truncate or write it while it is mapped without the caller
+ * hearing of it first (edged: a read lease; edge_model_pack_fd, edge_model_detach_pack), else
+ * the file is read into private memory instead of mapped. */
 typedef struct edge_pack_cache {
     const char *dir; /* existing and writable (a cache that cannot be written is only read) */
     void (*hash)(const void *data, size_t len, unsigned char out[32], void *arg);
     void *arg;
     int (*protect)(int fd, void *arg);
+    void (*mac)(const void *data, size_t len, unsigned char out[32], void *arg);
 } edge_pack_cache;
 
 /* What the packed-weight cache did for a model (edge_model_pack_cache). */

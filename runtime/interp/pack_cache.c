@@ -4,7 +4,7 @@
  * of the model bytes, the kernel level, the thread count, the format), its checks on open
  * (a regular file, not a link, owned by the effective user and written by nobody else: else
  * refused; magic, format, level, threads, the model's size and hash, the file's size, every
- * blob inside it and 64-byte aligned, the caller's hash of the header and of everything after
+ * blob inside it and 64-byte aligned, the caller's MAC of the header and of everything after
  * it: a stale, truncated, corrupt or forged file is rebuilt, never trusted), the mapping the
  * nodes' packed weights then are (edge__pack_find: the ops skip their packing) or its private
  * copy when the caller cannot protect the file (edge_pack_cache.protect), detaching the
@@ -41,7 +41,7 @@ typedef struct pack_hdr {
     uint64_t model_bytes;
     uint8_t model_hash[32];
     uint64_t file_bytes;
-    uint8_t checksum[32]; /* pack_sum: the caller's hash of the header and of the rest */
+    uint8_t checksum[32]; /* pack_sum: the caller's MAC of the header and of the rest */
 } pack_hdr;
 
 _Static_assert(sizeof(pack_hdr) <= HDR_BYTES, "the header fits its slot");
@@ -83,17 +83,18 @@ static int pack_name(edge_model *m, uint8_t hash[32])
 }
 
 /* The checksum of header H (its own field read as zeros) and of BODY (LEN bytes) into OUT:
- * the caller's hash of (the header, the caller's hash of BODY). With a keyed hash, nobody
+ * the caller's MAC of (the header, the caller's MAC of BODY). With a keyed MAC, nobody
  * without the key makes a header and blobs that pass, nor moves a header to other blobs. */
 static void pack_sum(const edge_pack_cache *pc, const pack_hdr *h, const uint8_t *body, size_t len,
                      uint8_t out[32])
 {
+    void (*mac)(const void *, size_t, unsigned char[32], void *) = pc->mac ? pc->mac : pc->hash;
     uint8_t buf[HDR_BYTES + 32] = {0};
     pack_hdr z = *h;
     memset(z.checksum, 0, sizeof z.checksum);
     memcpy(buf, &z, sizeof z);
-    pc->hash(body, len, buf + HDR_BYTES, pc->arg);
-    pc->hash(buf, sizeof buf, out, pc->arg);
+    mac(body, len, buf + HDR_BYTES, pc->arg);
+    mac(buf, sizeof buf, out, pc->arg);
 }
 
 /* Whether the mapped file BASE (SIZE bytes) is M's cache: 0, or EDGE_PACK_REBUILT (stale,

@@ -1,5 +1,5 @@
-/* daemon/lease.c - read leases on the model files edged serves from their mapping (see
- * lease.h).
+/* daemon/lease.c - read leases on the model files and packed-weight cache files edged serves
+ * from their mapping (see lease.h).
  *
  * A read lease makes the kernel stop any other process that opens the file for writing (or
  * truncates it) and signal the holder; the writer proceeds when the holder releases the lease,

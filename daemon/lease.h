@@ -1,4 +1,5 @@
-/* daemon/lease.h - read leases on the model files edged serves from their mapping.
+/* daemon/lease.h - read leases on the files edged serves from their mapping: model files and
+ * packed-weight cache files.
  *
  * Owns: the process's lease service: a read lease (F_SETLEASE F_RDLCK) on each model file and
  * each packed-weight cache file a version maps, the signal the kernel sends when another process

@@ -4,10 +4,12 @@
  * dm_registry_free), the versions each serves (newest first, reference
  * counted), model and version names, explicit load and unload, listeners and
  * the retire hook, and the accessors of daemon.h's registry section.
- * The registry is three files (registry_impl.h is what they share): this one;
+ * The registry is these files (registry_impl.h is what they share): this one;
  * registry_scan.c (what is on disk: the repository's models and each model's
  * versions); registry_load.c (syncing a model with the disk: load jobs off
- * the loop thread, swapping versions in, load errors).
+ * the loop thread, swapping versions in, load errors); registry_budget.c (the
+ * memory budget); registry_pack.c (the packed-weight cache: its folder, key
+ * and bound).
  * Layouts (DESIGN.md §3): REPO/NAME.tflite, served as version 1, and
  * REPO/NAME/VERSION/model.tflite with numeric VERSION folders; each model's
  * NAME/model.conf gives its version policy and pin_io (modelconf.c).

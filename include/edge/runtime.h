@@ -269,7 +269,8 @@ EDGE_API int edge_model_pack_fd(const edge_model *m);
  * private memory at the same addresses while interpreters may be running them. 0 (also when
  * there is nothing to do), or EDGE_ENOMEM / EDGE_EIO with ERR. */
 EDGE_API int edge_model_detach_pack(edge_model *m, edge_error *err);
-/* Of the packed bytes, those mapped from the cache file (page cache, not anonymous memory). */
+/* Of the packed bytes, those mapped from the cache file (page cache, not anonymous memory; 0
+ * once they are a private copy: the file unprotected, or detached). */
 EDGE_API size_t edge_model_cached_bytes(const edge_model *m);
 /* 1 when M's bytes are the file's pages (mapped, not detached: page cache, shared), else 0. */
 EDGE_API int edge_model_file_backed(const edge_model *m);

@@ -33,6 +33,7 @@
 #define PACK_MAGIC "EDGEPAK"
 #define PACK_FORMAT 3u /* 3: the checksum covers the header too (2: blobs without headers) */
 #define HDR_BYTES 128u
+#define PACK_FD_COPY (-2) /* edge_pack_map.fd of a private copy */
 
 /* The file: this header, the entries, then the blobs (the first page-aligned, the rest 64). */
 typedef struct pack_hdr {
@@ -176,7 +177,8 @@ static int pack_copy(int fd, size_t size, uint8_t **base)
 }
 
 /* Maps PC's file PATH (read-only: the blobs are pointer-free packed data no op writes) into
- * *BASE and *SIZE, its protected descriptor into *FD (-1: a private copy, PC->protect refused):
+ * *BASE and *SIZE, its protected descriptor into *FD (-1: mapped unprotected, no PC->protect;
+ * PACK_FD_COPY: a private copy, PC->protect refused):
  * 0, or an errno value (ENOENT: there is none; EINVAL: empty or not a regular file; EPERM: not
  * trusted, WHY says why). */
 static int pack_map(const edge_pack_cache *pc, const char *path, size_t *size, uint8_t **base,
@@ -203,7 +205,7 @@ static int pack_map(const edge_pack_cache *pc, const char *path, size_t *size, u
         close(fd);
     if (rc)
         return rc;
-    *fdp = mapped && pc->protect ? fd : -1;
+    *fdp = !mapped ? PACK_FD_COPY : pc->protect ? fd : -1;
     *size = (size_t)st.st_size;
     return 0;
 }
@@ -447,6 +449,9 @@ int edge_model_detach_pack(edge_model *m, edge_error *err)
 size_t edge_model_cached_bytes(const edge_model *m)
 {
     size_t n = 0;
+    const edge_pack_map *pm = m ? m->pmap : NULL;
+    if (pm && (pm->fd == PACK_FD_COPY || atomic_load(&((edge_pack_map *)pm)->detached)))
+        return 0; /* private memory, not the file's pages */
     for (int32_t i = 0; m && i < m->n_all_nodes; i++)
         if (m->nodes[i].packed_data && m->nodes[i].packed_mapped)
             n += m->nodes[i].packed_bytes;

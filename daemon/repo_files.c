@@ -25,7 +25,9 @@ static int64_t version_of(const char *name)
 int64_t dm_repo_next_version(const char *dir)
 {
     DIR *dp = opendir(dir);
-    int64_t max = 0;
+    char flat[4200];
+    snprintf(flat, sizeof flat, "%s.tflite", dir); /* REPO/NAME.tflite serves as version 1 */
+    int64_t max = access(flat, F_OK) == 0 ? 1 : 0;
     for (struct dirent *de; dp && (de = readdir(dp));) {
         const int64_t v = version_of(de->d_name);
         if (v > max && v < VERSION_MAX)

@@ -16,7 +16,8 @@
 
 #define DM_STAGING_PREFIX ".staging-"
 
-/* One past the newest numeric version folder of the model folder DIR (1: none, or no DIR). */
+/* One past the newest numeric version folder of the model folder DIR, DIR.tflite (the model as
+ * one file) counting as version 1; 1 when there is neither. */
 int64_t dm_repo_next_version(const char *dir);
 /* Creates the version folder DIR/V for the next V on disk (another writer's folder made
  * meanwhile: the one after it) into VDIR (LEN bytes): V, or -1 with errno. DIR must exist. */

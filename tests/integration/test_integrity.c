@@ -290,6 +290,11 @@ static void test_push_next_version(void **state)
     assert_null(strstr(out, "pushed and loaded"));
     assert_non_null(strstr(out, "ps version 4: pushed"));
     assert_non_null(strstr(out, "not loaded: its version policy"));
+    /* a model that is one file (m.tflite, version 1): the push is version 2 */
+    assert_int_equal(push("m", vww, out, sizeof out) == 0 ? 0 : 1, 0);
+    snprintf(path, sizeof path, "%s/m/2/model.tflite", F.models);
+    assert_int_equal(access(path, F_OK), 0);
+    assert_non_null(strstr(out, "m version 2: pushed and loaded"));
     assert_int_equal(dfx_stop(&F, SIGTERM), 0);
 }
 

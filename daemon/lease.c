@@ -181,8 +181,8 @@ dm_lease *dm_lease_hold(int fd, edge_model *m)
     if (!le) {
         if (fd >= 0)
             edge_model_detach_file(m, NULL), close(fd);
-        if (pf >= 0)
-            edge_model_detach_pack(m, NULL);
+        if (pf >= 0 && edge_model_detach_pack(m, NULL) == 0)
+            fcntl(pf, F_SETLEASE, F_UNLCK); /* nobody would answer its break */
         if (pack_fd >= 0)
             close(pack_fd);
         return NULL;

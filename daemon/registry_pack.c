@@ -110,7 +110,7 @@ static int key_load(dm_registry *r, const char *dir, char *why, size_t len)
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), err = errno;
     struct stat st;
     if (fd < 0 || fstat(fd, &st)) {
-        snprintf(why, len, "its key %s: %s", path, strerror(err));
+        snprintf(why, len, "its key %s: %s", path, strerror(fd < 0 ? err : errno));
     } else if (!S_ISREG(st.st_mode) || st.st_size != (off_t)sizeof r->pack_key) {
         snprintf(why, len,
                  "its key %s is not a file of %zu bytes (remove it: edged makes a new "

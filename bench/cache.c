@@ -60,7 +60,6 @@ static void mac(const void *data, size_t len, unsigned char out[32], void *arg)
 }
 
 /* The cache as edged uses it; UNKEYED: XXH3-128 for the checksum too (before issue 43). */
-static edge_pack_cache pc_of(bool unkeyed);
 static edge_pack_cache pc_of(bool unkeyed)
 {
     return (edge_pack_cache){.dir = cache, .hash = hash, .mac = unkeyed ? NULL : mac};

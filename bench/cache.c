@@ -9,7 +9,9 @@
  *   2. edged's start with both models in its repository and $CACHE_DIRECTORY set (as the unit
  *      sets it), three starts on an empty cache and three on the cache they leave: each model's
  *      load as edged logs it ("loaded ... in X ms"), medians.
- * The cache's hash is XXH3-128 (libxxhash), as edged's.
+ *   3. What checking a cache file costs at each map (issue 43): the warm open with the MAC
+ *      edged uses (SipHash-2-4 keyed with the cache's secret, over the whole file) against
+ *      keyed BLAKE2b and the unkeyed XXH3-128 of before, and the file's size.
  * Usage: bench-cache EDGED_BIN [SHARED_DIR] */
 #include <errno.h>
 #include <limits.h>
@@ -20,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <xxhash.h>
 
 #include "common.h"
@@ -29,6 +32,11 @@
 #define RUNS 15
 #define STARTS 3
 
+static char dir[64], cache[128];
+static unsigned char key[32];
+static bool blake; /* the check's MAC: BLAKE2b instead of SipHash-2-4 */
+
+/* As edged's: XXH3-128 of the model (twice). */
 static void hash(const void *data, size_t len, unsigned char out[32], void *arg)
 {
     (void)arg;
@@ -38,7 +46,24 @@ static void hash(const void *data, size_t len, unsigned char out[32], void *arg)
     memcpy(out + 16, c.digest, 16);
 }
 
-static char dir[64], cache[128];
+/* As edged's: SipHash-2-4 (128 bits, twice) keyed with the cache's secret; or keyed BLAKE2b
+ * (BLAKE), the comparison. */
+static void mac(const void *data, size_t len, unsigned char out[32], void *arg)
+{
+    (void)arg;
+    if (blake) {
+        crypto_generichash(out, 32, data, len, key, sizeof key);
+        return;
+    }
+    crypto_shorthash_siphashx24(out, data, len, key);
+    memcpy(out + 16, out, 16);
+}
+
+/* The cache as edged uses it; UNKEYED: XXH3-128 for the checksum too (before issue 43). */
+static edge_pack_cache pc_of(bool unkeyed)
+{
+    return (edge_pack_cache){.dir = cache, .hash = hash, .mac = unkeyed ? NULL : mac};
+}
 
 static void empty_cache(void)
 {
@@ -46,9 +71,11 @@ static void empty_cache(void)
 }
 
 /* Median ms of RUNS opens of PATH (CACHE: through the cache; COLD: its file removed first). */
+static bool unkeyed; /* the checksum with XXH3-128, as before issue 43 */
+
 static double open_ms(const char *path, bool use_cache, bool cold, int *state)
 {
-    const edge_pack_cache pc = {.dir = cache, .hash = hash};
+    const edge_pack_cache pc = pc_of(unkeyed);
     const edge_model_options opt = {.pack_cache = use_cache ? &pc : NULL};
     double t[RUNS];
     for (int i = 0; i < RUNS; i++) {
@@ -82,6 +109,47 @@ static double logged_ms(const char *log, const char *model)
     return ms;
 }
 
+/* A warm open of PATH (median ms) with the checksum as WHICH says (0: XXH3-128, 1: SipHash,
+ * 2: BLAKE2b), the cache file written by the same first. */
+static double warm_ms(const char *path, int which)
+{
+    int st;
+    unkeyed = which == 0;
+    blake = which == 2;
+    empty_cache();
+    open_ms(path, true, false, &st); /* writes it */
+    const double ms = open_ms(path, true, false, &st);
+    unkeyed = blake = false;
+    return ms;
+}
+
+/* 3.: the warm open with the keyed checksum (SipHash, and BLAKE2b to compare) against
+ * XXH3-128, and the cache file's size. */
+static void check_cost(const char *const names[2], const char paths[2][PATH_MAX + 64])
+{
+    printf("the check of a cache file at each map (warm open, median of %d):\n", RUNS);
+    for (int i = 0; i < 2; i++) {
+        const double x = warm_ms(paths[i], 0), sip = warm_ms(paths[i], 1);
+        const double b = warm_ms(paths[i], 2);
+        warm_ms(paths[i], 1);
+        edge_model *m = NULL;
+        edge_error e;
+        const edge_pack_cache pc = pc_of(false);
+        const edge_model_options opt = {.pack_cache = &pc};
+        struct stat fs = {0};
+        const char *pack = NULL;
+        if (edge_model_open(paths[i], &opt, &m, &e) == 0)
+            edge_model_pack_cache(m, &pack, NULL);
+        if (pack)
+            stat(pack, &fs);
+        edge_model_unref(m);
+        printf("  %-12s cache file %.1f MiB: %.2f ms with keyed SipHash-2-4 (edged), %.2f ms with "
+               "keyed BLAKE2b, %.2f ms with unkeyed XXH3-128: the keyed check costs %.2f ms a "
+               "map\n",
+               names[i], fs.st_size / 1048576.0, sip, b, x, sip - x);
+    }
+}
+
 static int cmp(const void *a, const void *b)
 {
     return bench_cmp_double(a, b);
@@ -99,6 +167,9 @@ int main(int argc, char **argv)
         return 1;
     }
     static const char *const names[2] = {"mobilenet_v2", "yolov8n"};
+    if (sodium_init() < 0)
+        return 1;
+    randombytes_buf(key, sizeof key);
     char paths[2][PATH_MAX + 64];
     snprintf(paths[0], sizeof paths[0], "%s/models/mobilenet_v2_int8_nchw/model.tflite", shared);
     snprintf(paths[1], sizeof paths[1], "%s/zoo/yolov8n_int8/model.tflite", shared);
@@ -130,6 +201,7 @@ int main(int argc, char **argv)
     }
     printf("target: a warm cache's load at least 5x faster than a cold one's: %s\n",
            met ? "met" : "MISS");
+    check_cost(names, paths);
 
     /* edged's start, cold and warm */
     char models[128], conf[160], sock[128], log[160], link[PATH_MAX + 200], env[200];

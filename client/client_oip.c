@@ -412,7 +412,9 @@ int edge_client_repository_index(edge_client *c, edge_client_index **out)
     return 0;
 }
 
-static int repo_action_body(edge_client *c, const char *name, const char *action, const char *body)
+/* POST /v2/repository/models/NAME/ACTION with BODY; the reply's JSON into *OUT (NULL: dropped). */
+static int repo_action_body(edge_client *c, const char *name, const char *action, const char *body,
+                            json_t **out)
 {
     if (!c || !name || !*name)
         return EDGE_CLIENT_EINVAL;
@@ -425,7 +427,9 @@ static int repo_action_body(edge_client *c, const char *name, const char *action
     sprintf(o, "/%s", action);
     json_t *j;
     int rc = call_json(c, "POST", path, body, &j);
-    if (!rc)
+    if (!rc && out)
+        *out = j;
+    else if (!rc)
         json_decref(j);
     free(path);
     return rc;
@@ -433,7 +437,21 @@ static int repo_action_body(edge_client *c, const char *name, const char *action
 
 static int repo_action(edge_client *c, const char *name, const char *action)
 {
-    return repo_action_body(c, name, action, "{}");
+    return repo_action_body(c, name, action, "{}", NULL);
+}
+
+/* The push's reply J (taken) into OUT (may be NULL). */
+static void pushed_from(json_t *j, const char *version, edge_client_pushed *out)
+{
+    if (out) {
+        const char *v = json_string_value(json_object_get(j, "version"));
+        const char *why = json_string_value(json_object_get(j, "reason"));
+        const json_t *loaded = json_object_get(j, "loaded");
+        snprintf(out->version, sizeof out->version, "%s", v ? v : version ? version : "");
+        out->loaded = loaded ? json_is_true(loaded) : 1; /* an older edged: it served */
+        snprintf(out->reason, sizeof out->reason, "%s", why ? why : "");
+    }
+    json_decref(j);
 }
 
 /* LEN bytes of DATA in base64 (malloc'd), or NULL. */
@@ -456,14 +474,18 @@ static char *base64(const uint8_t *data, size_t len)
 }
 
 int edge_client_push(edge_client *c, const char *name, const char *version,
-                     const edge_client_file *files, size_t n, const char *sha256)
+                     const edge_client_file *files, size_t n, const char *sha256,
+                     edge_client_pushed *out)
 {
-    if (!c || !name || !*name || !version || !files || !n)
+    if (!c || !name || !*name || !files || !n)
         return EDGE_CLIENT_EINVAL;
     json_t *p = json_object();
     for (size_t i = 0; p && i < n; i++) {
         char key[256];
-        snprintf(key, sizeof key, "file:%s/%s", version, files[i].name);
+        if (version)
+            snprintf(key, sizeof key, "file:%s/%s", version, files[i].name);
+        else
+            snprintf(key, sizeof key, "file:%s", files[i].name); /* the next version */
         char *b = base64(files[i].data, files[i].len);
         if (!b || json_object_set_new(p, key, json_string(b))) {
             json_decref(p);
@@ -478,8 +500,11 @@ int edge_client_push(edge_client *c, const char *name, const char *version,
     json_decref(o);
     if (!body)
         return client_fail(c, EDGE_CLIENT_ENOMEM, "push of %s: out of memory", name);
-    const int rc = repo_action_body(c, name, "load", body);
+    json_t *reply = NULL;
+    const int rc = repo_action_body(c, name, "load", body, &reply);
     free(body);
+    if (!rc)
+        pushed_from(reply, version, out);
     return rc;
 }
 

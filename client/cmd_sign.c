@@ -8,18 +8,24 @@
  *   edgectl verify MODEL [--key STEM.pub | --keys DIR | --digest]
  *   edgectl push NAME MODEL [--version V]     MODEL (and its sidecars) into edged, loaded
  * Exit codes: 0 done or verified, 1 not verified or refused, 2 usage, 3 a file, 4 no daemon. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <jansson.h>
 
 #include "common/modelsig.h"
 #include "edgectl.h"
 #include "edgectl_daemon.h"
 
 #define DEFAULT_KEYS "/etc/edged/trusted-keys.d"
+#define PUSH_MAX (1ull << 30) /* libedge's default max_file_bytes: the largest model edged opens \
+                               */
 
 static const char usage_text[] =
     "edgectl keygen STEM                         write STEM.key (secret) and STEM.pub\n"
@@ -104,15 +110,59 @@ int edgectl_sign(int argc, char **argv)
 
 /* ---------------------------------------------------------------- push */
 
+/* PATH for a push: a regular file of at most PUSH_MAX bytes (edged opens no larger model), or
+ * -1 after saying why; before a byte of it is read (/dev/zero is refused at once). */
+static int push_file_ok(const char *path)
+{
+    struct stat st;
+    if (stat(path, &st)) {
+        fprintf(stderr, "edgectl push: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        fprintf(stderr, "edgectl push: %s is not a regular file\n", path);
+        return -1;
+    }
+    if ((uint64_t)st.st_size > PUSH_MAX) {
+        fprintf(stderr, "edgectl push: %s is %lld bytes; edged opens models of at most %llu\n",
+                path, (long long)st.st_size, (unsigned long long)PUSH_MAX);
+        return -1;
+    }
+    return 0;
+}
+
+/* What push P of NAME became, as text or JSON (O). */
+static void print_pushed(const edgectl_common *o, const char *name, const edge_client_pushed *p,
+                         const char *hex, bool sidecars)
+{
+    if (o->json) {
+        json_t *j = json_pack("{s:s, s:s, s:s, s:b, s:b}", "model", name, "version", p->version,
+                              "sha256", hex, "pushed", 1, "loaded", p->loaded);
+        if (j && !p->loaded)
+            json_object_set_new(j, "reason", json_string(p->reason));
+        char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
+        printf("%s\n", text ? text : "{}");
+        free(text);
+        json_decref(j);
+    } else if (p->loaded) {
+        printf("%s version %s: pushed and loaded (sha256 %s%s)\n", name, p->version, hex,
+               sidecars ? ", with its sidecars" : "");
+    } else {
+        printf("%s version %s: pushed (sha256 %s%s), not loaded: %s\n", name, p->version, hex,
+               sidecars ? ", with its sidecars" : "", p->reason);
+    }
+}
+
 /* edgectl push NAME FILE [--version V]: FILE (and FILE.sig, FILE.sha256 when they are there)
- * as version V of NAME (default: one past the newest version edged knows of NAME). */
+ * as version V of NAME (default: edged takes one past the newest version on its disk). */
 int edgectl_push(int argc, char **argv)
 {
     static const char push_usage[] =
         "usage: edgectl push MODEL FILE.tflite [--version V] [--json] [--socket PATH]\n"
         "  sends FILE (and FILE.sig, FILE.sha256 when present) as version V of MODEL\n"
-        "  (default: one past its newest); edged checks it, verifies it as [models] verify\n"
-        "  says, and loads it; a file that fails never replaces what serves\n";
+        "  (default: one past the newest version in edged's repository); edged checks it,\n"
+        "  verifies it as [models] verify says, and loads it; a file that fails never\n"
+        "  replaces what serves\n";
     edgectl_common o = {0};
     const char *pos[2] = {NULL, NULL}, *version = NULL;
     size_t n_pos = 0;
@@ -148,37 +198,25 @@ int edgectl_push(int argc, char **argv)
         if (k && access(path, F_OK))
             continue; /* no sidecar */
         size_t len;
-        if (!(data[k] = edgectl_read_file(path, &len, k ? "a sidecar" : "the model")))
+        if (push_file_ok(path))
+            rc = EDGECTL_EIO;
+        else if (!(data[k] = edgectl_read_file(path, &len, k ? "a sidecar" : "the model")))
             rc = EDGECTL_EIO;
         else
             files[n++] = (edge_client_file){names[k], data[k], len};
     }
-    char hex[65], vbuf[24];
+    char hex[65];
     edge_client *c = NULL;
-    if (rc == EDGECTL_OK && (rc = edgectl_open(&o, &c)) == EDGECTL_OK && !version) {
-        edge_client_index *x = NULL; /* one past the newest version edged knows */
-        long long top = 0;
-        if (edge_client_repository_index(c, &x) == 0)
-            for (size_t i = 0; i < x->n; i++)
-                if (!strcmp(x->models[i].name, name) && x->models[i].version &&
-                    atoll(x->models[i].version) > top)
-                    top = atoll(x->models[i].version);
-        edge_client_index_free(x);
-        snprintf(vbuf, sizeof vbuf, "%lld", top + 1);
-        version = vbuf;
-    }
+    if (rc == EDGECTL_OK)
+        rc = edgectl_open(&o, &c);
     if (rc == EDGECTL_OK) {
         edge_sig_sha256_hex(files[0].data, files[0].len, hex);
-        const int prc = edge_client_push(c, name, version, files, n, hex);
-        if (prc) {
+        edge_client_pushed p = {0};
+        const int prc = edge_client_push(c, name, version, files, n, hex, &p);
+        if (prc)
             rc = edgectl_client_fail(c, prc);
-        } else if (o.json) {
-            printf("{\"model\":\"%s\",\"version\":\"%s\",\"sha256\":\"%s\",\"pushed\":true}\n",
-                   name, version, hex);
-        } else {
-            printf("%s version %s: pushed and loaded (sha256 %s%s)\n", name, version, hex,
-                   n > 1 ? ", with its sidecars" : "");
-        }
+        else
+            print_pushed(&o, name, &p, hex, n > 1);
     }
     edge_client_free(c);
     for (int k = 0; k < 3; k++)

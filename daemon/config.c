@@ -348,6 +348,16 @@ const opt dm_config_options[] = {
      "repository (temp file + rename, then loaded and verified like any new file). Anyone who "
      "can reach the endpoint can then replace that model.",
      "no|yes"},
+    {"frigate", "max_versions", NULL, OPT_UINT, FIELD(frigate_max_versions), 1, 100000, "5", true,
+     "After an upload loaded, the oldest version folders of [frigate] model beyond this many are "
+     "removed (never the newest, nor the one that answers requests without a version).",
+     NULL},
+    {"frigate", "max_versions_bytes", NULL, OPT_BYTES, FIELD(frigate_max_versions_bytes), 0,
+     1 * TIB, "256M", true,
+     "After an upload loaded, the oldest version folders of [frigate] model are removed until "
+     "their files take at most this many bytes (never the newest, nor the one that answers "
+     "requests without a version). 0: no bound in bytes.",
+     NULL},
     {"systemd", "stuck_worker_ms", NULL, OPT_UINT, FIELD(stuck_worker_ms), 0, 86400000, "60000",
      true,
      "Under a systemd watchdog (WatchdogSec=), edged pings it only while its loop turns and no "

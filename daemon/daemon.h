@@ -107,12 +107,14 @@ typedef struct dm_config {
     char vision_scene_model[256];
     char frigate_endpoint[256]; /* [frigate] endpoint: "" = off */
     char frigate_model[256];
-    char frigate_allow_upload[4]; /* "no" | "yes" */
-    char models_dir[256];         /* [models] repository */
-    uint32_t workers;             /* [scheduler] workers, 0 = one per online CPU */
-    uint32_t queue_depth;         /* [scheduler] per model */
-    uint32_t default_timeout_ms;  /* [scheduler] 0 = none */
-    uint32_t inline_max_us;       /* [scheduler] run cheaper requests on the loop thread */
+    char frigate_allow_upload[4];        /* "no" | "yes" */
+    uint32_t frigate_max_versions;       /* [frigate] bound on the model's version folders */
+    uint64_t frigate_max_versions_bytes; /* and on their bytes (0: none) */
+    char models_dir[256];                /* [models] repository */
+    uint32_t workers;                    /* [scheduler] workers, 0 = one per online CPU */
+    uint32_t queue_depth;                /* [scheduler] per model */
+    uint32_t default_timeout_ms;         /* [scheduler] 0 = none */
+    uint32_t inline_max_us;              /* [scheduler] run cheaper requests on the loop thread */
     /* [scheduler] sequences (seq.c) */
     uint32_t max_sequences;    /* live sequences per model */
     uint32_t sequence_idle_ms; /* an idle sequence expires after this */

@@ -3,9 +3,10 @@
  * Owns: the ROUTER socket and its place in the loop (ZMQ_FD is edge-triggered: after every
  * receive and send the socket's ZMQ_EVENTS are read again until no message waits), the
  * envelope of a REQ peer ([identity, empty, frames...]), the three messages and their replies,
- * the model upload's file (temp file + fsync + rename into the next version folder, on the
- * thread pool), and the object's lifetime (requests in flight keep it after dm_frigate_free;
- * their late replies are dropped). */
+ * the model upload's file (a staged temp file + fsync + rename into the next version folder on
+ * disk, on the thread pool; then the oldest versions beyond [frigate] max_versions and
+ * max_versions_bytes go), and the object's lifetime (requests in flight keep it after
+ * dm_frigate_free; their late replies are dropped). */
 #include "frigate.h"
 
 #include <dirent.h>
@@ -22,6 +23,7 @@
 #include <zmq.h>
 
 #include "json_dump.h"
+#include "repo_files.h"
 #include "vision_req.h"
 
 #define MAX_FRAMES 4       /* identity, delimiter, header, payload */
@@ -160,23 +162,6 @@ static void handshake(fr_req *q, const json_t *hdr)
                             "model_loaded", loaded));
 }
 
-/* The newest version folder of DIR plus one (1 when it has none). */
-static long next_version(const char *dir)
-{
-    DIR *dp = opendir(dir);
-    long max = 0;
-    struct dirent *de;
-    while (dp && (de = readdir(dp))) {
-        char *end;
-        const long v = strtol(de->d_name, &end, 10);
-        if (!*end && end != de->d_name && v > max && v < 999999999)
-            max = v;
-    }
-    if (dp)
-        closedir(dp);
-    return max + 1;
-}
-
 /* DATA (LEN bytes) as DIR/V/model.tflite for the next V, by a temp file renamed into place;
  * V's folder into VDIR (VLEN bytes). 0, or -1 with ERR. */
 static int save_model(const char *dir, const void *data, size_t len, char *vdir, size_t vlen,
@@ -187,7 +172,7 @@ static int save_model(const char *dir, const void *data, size_t len, char *vdir,
         return -1;
     }
     char tmp[4200], dst[4400];
-    snprintf(tmp, sizeof tmp, "%s/.upload-XXXXXX", dir);
+    snprintf(tmp, sizeof tmp, "%s/" DM_STAGING_PREFIX "upload-XXXXXX", dir);
     const int fd = mkstemp(tmp);
     if (fd < 0) {
         snprintf(err, errlen, "cannot write in %.300s: %s", dir, strerror(errno));
@@ -196,19 +181,45 @@ static int save_model(const char *dir, const void *data, size_t len, char *vdir,
     const bool ok = fchmod(fd, 0644) == 0 && dm_write_synced(fd, data, len) == 0;
     const int saved = errno;
     close(fd);
-    snprintf(vdir, vlen, "%s/%ld", dir, next_version(dir));
-    snprintf(dst, sizeof dst, "%s/model.tflite", vdir);
-    if (!ok || (mkdir(vdir, 0755) && errno != EEXIST) || rename(tmp, dst)) {
+    const bool claimed = ok && dm_repo_claim_version(dir, vdir, vlen) > 0;
+    snprintf(dst, sizeof dst, "%s/model.tflite", claimed ? vdir : dir);
+    if (!claimed || rename(tmp, dst)) {
         snprintf(err, errlen, "cannot write %.300s: %s", dst, strerror(ok ? errno : saved));
         unlink(tmp);
+        if (claimed)
+            rmdir(vdir);
         return -1;
     }
     return 0;
 }
 
+/* After an upload of model NAME loaded: its oldest version folders beyond [frigate]
+ * max_versions and max_versions_bytes removed; never the newest, nor the version requests
+ * without a version get (the newest serving: under `specific 1`, version 1). */
+static void bound_versions(dm_frigate *f, const char *name, const char *dir)
+{
+    const dm_config *c = &f->d->cfg;
+    const dm_entry *e = dm_registry_entry(f->d->reg, name);
+    const int64_t keep = e && e->n_versions ? e->versions[0]->version : 0;
+    size_t removed = 0;
+    uint64_t freed = 0;
+    if (dm_repo_bound_versions(dir, c->frigate_max_versions, c->frigate_max_versions_bytes, &keep,
+                               keep ? 1 : 0, &removed, &freed) ||
+        !removed)
+        return;
+    dm_log(DM_LOG_INFO,
+           "frigate: %zu old version%s of model %s removed (%llu bytes) to stay within [frigate] "
+           "max_versions = %u and max_versions_bytes = %llu",
+           removed, removed == 1 ? "" : "s", name, (unsigned long long)freed,
+           c->frigate_max_versions, (unsigned long long)c->frigate_max_versions_bytes);
+    dm_registry_sync(f->d->reg, name);
+}
+
 static void uploaded(const char *name, int rc, const char *err, void *arg)
 {
     fr_req *q = arg;
+    if (rc == 0)
+        bound_versions(q->f, name, q->dir);
     if (rc) { /* it never served: the repository is left as it was */
         char path[4400];
         snprintf(path, sizeof path, "%s/model.tflite", q->saved);

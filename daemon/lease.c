@@ -1,5 +1,5 @@
-/* daemon/lease.c - read leases on the model files edged serves from their mapping (see
- * lease.h).
+/* daemon/lease.c - read leases on the model files and packed-weight cache files edged serves
+ * from their mapping (see lease.h).
  *
  * A read lease makes the kernel stop any other process that opens the file for writing (or
  * truncates it) and signal the holder; the writer proceeds when the holder releases the lease,
@@ -26,8 +26,9 @@
 #define LEASE_SIGNAL (SIGRTMIN + 4)
 
 struct dm_lease {
-    int fd;        /* -1 once released (broken) */
-    edge_model *m; /* a reference while the lease is held */
+    int fd;        /* the model file; -1 once released (broken), or none (a private copy) */
+    int pack_fd;   /* its packed-weight cache file (a dup of the model's), the same */
+    edge_model *m; /* a reference while a lease is held */
     dm_lease *prev, *next;
 };
 
@@ -39,6 +40,7 @@ static struct {
     dm_lease *head;
     size_t held;
     unsigned long broken;
+    size_t broken_now[2]; /* model files, cache files: since the last scan, for its log line */
 } L = {.mu = PTHREAD_MUTEX_INITIALIZER, .pipe = {-1, -1}};
 
 static void on_signal(int sig, siginfo_t *si, void *uc)
@@ -67,26 +69,34 @@ int dm_leases_init(void)
     return 0;
 }
 
-/* L locked: if a writer waits on LE's file, LE's model leaves the file and the lease goes. */
-static void check_locked(dm_lease *le)
+/* L locked: if a writer waits on *FD (LE's model file, or its cache file when PACK), LE's model
+ * leaves that file and the lease goes. */
+static void check_fd_locked(dm_lease *le, int *fd, bool pack)
 {
-    if (le->fd < 0 || fcntl(le->fd, F_GETLEASE) == F_RDLCK)
+    if (*fd < 0 || fcntl(*fd, F_GETLEASE) == F_RDLCK)
         return;
     edge_error e = {0};
-    if (edge_model_detach_file(le->m, &e)) {
+    if (pack ? edge_model_detach_pack(le->m, &e) : edge_model_detach_file(le->m, &e)) {
         /* keep the lease: the writer waits (the kernel's lease-break-time at most), and the
          * next signal tries again */
         dm_log(DM_LOG_ERROR,
-               "a model file is opened for writing, but its version cannot leave it: %s; the "
+               "a %s file is opened for writing, but its version cannot leave it: %s; the "
                "writer waits until the lease times out",
-               e.message);
+               pack ? "packed-weight cache" : "model", e.message);
         return;
     }
-    fcntl(le->fd, F_SETLEASE, F_UNLCK);
-    close(le->fd);
-    le->fd = -1;
+    fcntl(*fd, F_SETLEASE, F_UNLCK);
+    close(*fd);
+    *fd = -1;
     L.held--;
     L.broken++;
+    L.broken_now[pack]++;
+}
+
+static void check_locked(dm_lease *le)
+{
+    check_fd_locked(le, &le->fd, false);
+    check_fd_locked(le, &le->pack_fd, true);
 }
 
 static void scan(void)
@@ -95,17 +105,24 @@ static void scan(void)
     while (read(L.pipe[0], buf, sizeof buf) > 0) {
     }
     pthread_mutex_lock(&L.mu);
-    size_t before = L.held;
     for (dm_lease *le = L.head; le; le = le->next)
         check_locked(le);
-    before -= L.held;
+    const size_t files = L.broken_now[0], packs = L.broken_now[1];
+    L.broken_now[0] = L.broken_now[1] = 0;
     pthread_mutex_unlock(&L.mu);
-    if (before)
+    if (files)
         dm_log(DM_LOG_INFO,
                "%zu model file%s opened for writing: the version%s using %s serve%s from a "
                "private copy now; the new contents load as a reload",
-               before, before == 1 ? " was" : "s were", before == 1 ? "" : "s",
-               before == 1 ? "it" : "them", before == 1 ? "s" : "");
+               files, files == 1 ? " was" : "s were", files == 1 ? "" : "s",
+               files == 1 ? "it" : "them", files == 1 ? "s" : "");
+    if (packs)
+        dm_log(DM_LOG_WARN,
+               "%zu packed-weight cache file%s opened for writing or truncated: the version%s "
+               "using %s keep%s serving from a private copy of %s packed weights; the next load "
+               "packs again",
+               packs, packs == 1 ? " was" : "s were", packs == 1 ? "" : "s",
+               packs == 1 ? "it" : "them", packs == 1 ? "s" : "", packs == 1 ? "its" : "their");
 }
 
 static void on_readable(uv_poll_t *p, int status, int events)
@@ -158,20 +175,27 @@ int dm_lease_take(int fd, char *why, size_t len)
 
 dm_lease *dm_lease_hold(int fd, edge_model *m)
 {
-    dm_lease *le = calloc(1, sizeof *le);
+    const int pf = edge_model_pack_fd(m);
+    const int pack_fd = pf >= 0 ? fcntl(pf, F_DUPFD_CLOEXEC, 0) : -1;
+    dm_lease *le = fd >= 0 || pack_fd >= 0 ? calloc(1, sizeof *le) : NULL;
     if (!le) {
-        edge_model_detach_file(m, NULL);
-        close(fd);
+        if (fd >= 0)
+            edge_model_detach_file(m, NULL), close(fd);
+        if (pf >= 0 && edge_model_detach_pack(m, NULL) == 0)
+            fcntl(pf, F_SETLEASE, F_UNLCK); /* nobody would answer its break */
+        if (pack_fd >= 0)
+            close(pack_fd);
         return NULL;
     }
     le->fd = fd;
+    le->pack_fd = pack_fd;
     le->m = edge_model_ref(m);
     pthread_mutex_lock(&L.mu);
     le->next = L.head;
     if (L.head)
         L.head->prev = le;
     L.head = le;
-    L.held++;
+    L.held += (fd >= 0) + (pack_fd >= 0);
     check_locked(le); /* a writer that came since the lease was taken */
     pthread_mutex_unlock(&L.mu);
     return le;
@@ -190,6 +214,11 @@ void dm_lease_drop(dm_lease *le)
         le->next->prev = le->prev;
     if (le->fd >= 0) {
         close(le->fd); /* releases the lease */
+        L.held--;
+    }
+    if (le->pack_fd >= 0) { /* (the model's own descriptor goes with the model) */
+        fcntl(le->pack_fd, F_SETLEASE, F_UNLCK);
+        close(le->pack_fd);
         L.held--;
     }
     pthread_mutex_unlock(&L.mu);

@@ -23,6 +23,7 @@
 #include "daemon.h"
 #include "frigate.h"
 #include "lease.h"
+#include "repo_files.h"
 
 #ifndef EDGED_VERSION
 #define EDGED_VERSION "unknown"
@@ -375,6 +376,7 @@ static int start(app *a)
                "cannot set up file leases (%s): every model is read into a "
                "private copy",
                strerror(errno));
+    dm_repo_sweep_staging(d->cfg.models_dir); /* what a push or upload killed midway left */
     const int scanned = dm_registry_scan(d->reg);
     if (scanned < 0) {
         dm_log(DM_LOG_ERROR, "set [models] repository in %s or pass --models DIR", d->config_path);

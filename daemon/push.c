@@ -2,13 +2,17 @@
  *
  * Owns: a load request's "file:VERSION/NAME" parameters (Triton's repository extension: the
  * base64 of a file of the model's version folder; edged takes model.tflite, and its
- * model.tflite.sig and model.tflite.sha256 for [models] verify) and "sha256" (the model
- * file's digest, checked before anything is written), decoding them, and, in libuv's thread
- * pool, staging them in a hidden folder of the model (NAME/.push-XXXXXX, which the watcher and
- * the scan ignore), opening the staged model with libedge and checking it as [models] verify
- * asks, and only then renaming the files into NAME/VERSION/ (sidecars first, the model last),
- * after which the registry loads it as any new file and the request is answered with how that
- * ended. A file that does not open or verify never enters the repository: what serves stays.
+ * model.tflite.sig and model.tflite.sha256 for [models] verify; "file:NAME" without a version
+ * folder: the next version on disk) and "sha256" (the model file's digest, checked before
+ * anything is written), decoding them, and, in libuv's thread pool, staging them in a hidden
+ * folder of the model (NAME/.staging-push-XXXXXX, which the watcher and the scan ignore and
+ * the next start removes if edged is killed meanwhile: repo_files.c), opening the staged model
+ * with libedge and checking it as [models] verify asks, and only then renaming the files into
+ * NAME/VERSION/ (sidecars first, the model last; the next version is one past the newest
+ * folder on disk, never what is resident), after which the registry loads it as any new file
+ * and the request is answered with the version and whether it serves (the memory budget or a
+ * version policy may keep it on disk unloaded). A file that does not open or verify never
+ * enters the repository: what serves stays.
  * Does not own: routing, admin checks and the load without files (oip.c), loading (registry).
  * Threads: the loop thread, and the staging in the pool (it touches only its job). */
 #include <dirent.h>
@@ -24,6 +28,7 @@
 
 #include "common/modelsig.h"
 #include "oip.h"
+#include "repo_files.h"
 
 enum { F_MODEL, F_SIG, F_SHA, N_FILES = DM_PUSH_FILES };
 static const char *const file_names[N_FILES] = {"model.tflite", "model.tflite.sig",
@@ -93,6 +98,26 @@ static void remove_staging(const char *stage)
     rmdir(stage);
 }
 
+/* J's version folder under the model folder DIR into VDIR: J's version, or the next on disk
+ * (claimed: made now, J's version then says which). 0, or -1 with J->err. */
+static int claim_version(push_job *j, const char *dir, char *vdir, size_t len)
+{
+    if (j->f.version[0]) { /* an explicit version: its files are replaced */
+        snprintf(vdir, len, "%s/%s", dir, j->f.version);
+        if (mkdir(vdir, 0755) == 0 || errno == EEXIST)
+            return 0;
+    } else {
+        const int64_t v = dm_repo_claim_version(dir, vdir, len);
+        if (v > 0) {
+            snprintf(j->f.version, sizeof j->f.version, "%lld", (long long)v);
+            return 0;
+        }
+    }
+    snprintf(j->err, sizeof j->err, "cannot create a version folder in %.300s: %s", dir,
+             strerror(errno));
+    return -1;
+}
+
 /* The pool: stage, open, verify, then into NAME/VERSION/. */
 static void push_work(uv_work_t *w)
 {
@@ -105,7 +130,7 @@ static void push_work(uv_work_t *w)
         j->rc = 500;
         return;
     }
-    snprintf(stage, sizeof stage, "%s/.push-XXXXXX", dir);
+    snprintf(stage, sizeof stage, "%s/" DM_STAGING_PREFIX "push-XXXXXX", dir);
     if (!mkdtemp(stage)) {
         snprintf(j->err, sizeof j->err, "cannot write in %.300s: %s", dir, strerror(errno));
         j->rc = 500;
@@ -146,9 +171,7 @@ static void push_work(uv_work_t *w)
         j->rc = 400;
         return;
     }
-    snprintf(vdir, sizeof vdir, "%s/%s", dir, j->f.version);
-    if (mkdir(vdir, 0755) && errno != EEXIST) {
-        snprintf(j->err, sizeof j->err, "cannot create %.300s: %s", vdir, strerror(errno));
+    if (claim_version(j, dir, vdir, sizeof vdir)) {
         remove_staging(stage);
         j->rc = 500;
         return;
@@ -170,13 +193,39 @@ static void push_work(uv_work_t *w)
     j->rc = 0;
 }
 
+/* Whether the entry NAME serves VERSION now; why not into WHY. */
+static bool serves(dm_daemon *d, const char *name, const char *version, char *why, size_t len)
+{
+    const dm_entry *e = dm_registry_entry(d->reg, name);
+    const int64_t v = strtoll(version, NULL, 10);
+    for (size_t i = 0; e && i < e->n_versions; i++)
+        if (e->versions[i]->version == v)
+            return true;
+    if (e && e->last_error[0])
+        snprintf(why, len, "%s", e->last_error);
+    else if (e && e->policy[0])
+        snprintf(why, len, "its version policy (%s) does not serve it", e->policy);
+    else
+        snprintf(why, len, "the model is not resident (the memory budget loads it on demand)");
+    return false;
+}
+
 static void pushed_loaded(const char *name, int rc, const char *err, void *arg)
 {
     push_job *j = arg;
+    char why[600];
     if (rc == 0) {
-        dm_log(DM_LOG_INFO, "model %s version %s: pushed (%zu bytes) and loaded", name,
-               j->f.version, j->f.len[F_MODEL]);
-        dm_http_reply_json(j->x, 200, json_object());
+        const bool loaded = serves(j->d, name, j->f.version, why, sizeof why);
+        if (loaded)
+            dm_log(DM_LOG_INFO, "model %s version %s: pushed (%zu bytes) and loaded", name,
+                   j->f.version, j->f.len[F_MODEL]);
+        else
+            dm_log(DM_LOG_INFO, "model %s version %s: pushed (%zu bytes), not serving: %s", name,
+                   j->f.version, j->f.len[F_MODEL], why);
+        dm_http_reply_json(j->x, 200,
+                           loaded ? json_pack("{s:s, s:b}", "version", j->f.version, "loaded", 1)
+                                  : json_pack("{s:s, s:b, s:s}", "version", j->f.version, "loaded",
+                                              0, "reason", why));
     } else {
         dm_http_error(j->x, 400, "model '%s' version %s was pushed but does not load: %s", name,
                       j->f.version, err);
@@ -190,10 +239,10 @@ static void push_done(uv_work_t *w, int status)
     if (status || j->rc) {
         if (status)
             snprintf(j->err, sizeof j->err, "the push was cancelled: %s", uv_strerror(status));
-        dm_log(DM_LOG_WARN, "model %s: a push of version %s was refused: %s", j->name, j->f.version,
-               j->err);
+        dm_log(DM_LOG_WARN, "model %s: a push of version %s was refused: %s", j->name,
+               j->f.version[0] ? j->f.version : "(next)", j->err);
         dm_http_error(j->x, status ? 503 : j->rc, "push of model '%s' version %s: %s", j->name,
-                      j->f.version, j->err);
+                      j->f.version[0] ? j->f.version : "(next)", j->err);
         job_free(j);
         return;
     }
@@ -247,26 +296,28 @@ int dm_push_parse(const json_t *params, dm_push_files *out, char *err, size_t el
             }
             continue;
         }
-        /* file:VERSION/NAME */
+        /* file:VERSION/NAME, or file:NAME (the next version) */
         const bool file = !strncmp(key, "file:", 5);
         const char *slash = file ? strchr(key + 5, '/') : NULL;
+        const char *fname = slash ? slash + 1 : file ? key + 5 : "";
         char version[24];
         const size_t vl = slash ? (size_t)(slash - (key + 5)) : 0;
         snprintf(version, sizeof version, "%.*s", (int)(vl < sizeof version ? vl : 0),
                  file ? key + 5 : "");
         int f = -1;
-        for (int i = 0; slash && i < N_FILES; i++)
-            if (!strcmp(slash + 1, file_names[i]))
+        for (int i = 0; file && i < N_FILES; i++)
+            if (!strcmp(fname, file_names[i]))
                 f = i;
-        if (!vl || vl >= sizeof version || !dm_version_name_valid(version) || f < 0) {
+        if ((slash && (!vl || vl >= sizeof version || !dm_version_name_valid(version))) || f < 0) {
             snprintf(err, elen,
                      "parameter '%.200s': edged takes file:VERSION/model.tflite (and its .sig "
-                     "and .sha256), VERSION a number",
+                     "and .sha256), VERSION a number, or file:model.tflite for the next version",
                      key);
             status = 400;
-        } else if (out->version[0] && strcmp(out->version, version)) {
+        } else if ((out->data[F_MODEL] || out->data[F_SIG] || out->data[F_SHA]) &&
+                   strcmp(out->version, version)) {
             snprintf(err, elen, "the files of one load go into one version folder (%s, %s)",
-                     out->version, version);
+                     out->version[0] ? out->version : "next", version[0] ? version : "next");
             status = 400;
         } else if (out->data[f]) {
             snprintf(err, elen, "parameter '%.200s' given twice", key);

@@ -4,10 +4,12 @@
  * dm_registry_free), the versions each serves (newest first, reference
  * counted), model and version names, explicit load and unload, listeners and
  * the retire hook, and the accessors of daemon.h's registry section.
- * The registry is three files (registry_impl.h is what they share): this one;
+ * The registry is these files (registry_impl.h is what they share): this one;
  * registry_scan.c (what is on disk: the repository's models and each model's
  * versions); registry_load.c (syncing a model with the disk: load jobs off
- * the loop thread, swapping versions in, load errors).
+ * the loop thread, swapping versions in, load errors); registry_budget.c (the
+ * memory budget); registry_pack.c (the packed-weight cache: its folder, key
+ * and bound).
  * Layouts (DESIGN.md §3): REPO/NAME.tflite, served as version 1, and
  * REPO/NAME/VERSION/model.tflite with numeric VERSION folders; each model's
  * NAME/model.conf gives its version policy and pin_io (modelconf.c).
@@ -28,14 +30,11 @@
  * untouched; the failure goes to the log (one line), last_error and the
  * failure counter. */
 #include <errno.h>
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <xxhash.h>
 
 #include "profile.h"
 #include "registry_impl.h"
@@ -251,55 +250,6 @@ void dm_registry_set_loop(dm_registry *r, uv_loop_t *loop)
 void dm_registry_use_leases(dm_registry *r, bool on)
 {
     r->leases = on;
-}
-
-/* XXH3's 128 bits (twice: the cache's field is 256 bits wide): the packed-weight cache's model
- * key and checksum. Not a guard against someone who can write the cache folder (who could write
- * a matching checksum as well), but against a changed model and a damaged file. */
-static void pack_hash(const void *data, size_t len, unsigned char out[32], void *arg)
-{
-    (void)arg;
-    XXH128_canonical_t c;
-    XXH128_canonicalFromHash(&c, XXH3_128bits(data, len));
-    memcpy(out, c.digest, 16);
-    memcpy(out + 16, c.digest, 16);
-}
-
-void reg_pack_setup(dm_registry *r)
-{
-    const char *dir = r->cfg.cache_dir;
-    if (!strcmp(dir, "auto")) {
-        const char *env = getenv("CACHE_DIRECTORY"); /* systemd's CacheDirectory= (":"-joined) */
-        dir = env ? env : "";
-    }
-    const size_t n = strcspn(dir, ":");
-    if (!n || n >= sizeof r->pack_dir)
-        return;
-    memcpy(r->pack_dir, dir, n);
-    r->pack_dir[n] = 0;
-    if (access(r->pack_dir, W_OK | X_OK)) {
-        dm_log(DM_LOG_WARN, "[models] cache_dir %s: %s; packed weights are not cached", r->pack_dir,
-               strerror(errno));
-        return;
-    }
-    r->pack = (edge_pack_cache){.dir = r->pack_dir, .hash = pack_hash};
-    dm_log(DM_LOG_INFO, "packed weights are cached in %s (at most %llu bytes)", r->pack_dir,
-           (unsigned long long)r->cfg.cache_max_bytes);
-}
-
-void reg_pack_prune(dm_registry *r)
-{
-    /* the load packed in the heap, then moved the blobs into the file's mapping: the freed
-     * heap goes back (edged's malloc keeps up to 64 MiB otherwise: memory.c) */
-    malloc_trim(0);
-    uint64_t kept;
-    size_t removed = 0;
-    if (r->pack.dir &&
-        edge_pack_cache_prune(r->pack.dir, r->cfg.cache_max_bytes, &kept, &removed) == 0 && removed)
-        dm_log(DM_LOG_INFO,
-               "packed-weight cache: %zu least recently used file%s removed to stay under [models] "
-               "cache_max_bytes (%llu bytes kept)",
-               removed, removed == 1 ? "" : "s", (unsigned long long)kept);
 }
 
 int dm_version_file(const dm_version *v, const char **why)

@@ -76,6 +76,7 @@ struct dm_registry {
     bool leases;           /* map model files under read leases (lease.c); else private copies */
     edge_pack_cache pack;  /* the packed-weight cache (pack.dir NULL: none) */
     char pack_dir[256];
+    unsigned char pack_key[32]; /* its MAC's key (registry_pack.c) */
     size_t jobs; /* loads in flight */
     bool closing;
     dm_byname entries; /* reg_entry, sorted by name */
@@ -169,9 +170,9 @@ void reg_budget_arm(dm_registry *r, uint64_t deadline_ns);
 void reg_budget_start(dm_registry *r);
 void reg_budget_stop(dm_registry *r);
 
-/* The packed-weight cache of [models] cache_dir (registry.c): set up with the registry (none
- * when the folder is not there or not writable, said once), and held to cache_max_bytes after
- * a load wrote a file. */
+/* The packed-weight cache of [models] cache_dir (registry_pack.c): set up with the registry
+ * (none when the folder is not there, not writable, or writable by others than edged, said
+ * once), and held to cache_max_bytes after a load wrote a file. */
 void reg_pack_setup(dm_registry *r);
 void reg_pack_prune(dm_registry *r);
 

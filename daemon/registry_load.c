@@ -52,10 +52,10 @@ static void set_error(const dm_registry *r, dm_entry *e, const char *fmt, ...)
 /* How V's packed weights came, for the log. */
 static const char *pack_words(const edge_model *m)
 {
-    static const char *const words[] = {"", ", from the cache", ", now cached", ", cached again",
-                                        ", not cached"};
+    static const char *const words[] = {
+        "", ", from the cache", ", now cached", ", cached again", ", not cached", ", cached again"};
     const int st = edge_model_pack_cache(m, NULL, NULL);
-    return st >= 0 && st <= EDGE_PACK_UNWRITTEN ? words[st] : "";
+    return st >= 0 && st <= EDGE_PACK_REFUSED ? words[st] : "";
 }
 
 /* LEVEL: a model loaded again after the memory budget evicted it logs at debug level (a
@@ -77,6 +77,11 @@ static void log_loaded(const dm_version *v, uint64_t us, dm_log_level level)
         dm_log(st == EDGE_PACK_REBUILT ? DM_LOG_INFO : DM_LOG_WARN,
                "model %s version %lld: packed-weight cache file %s: %s", v->name,
                (long long)v->version, st == EDGE_PACK_REBUILT ? "rebuilt" : "not written", why);
+    else if (st == EDGE_PACK_REFUSED)
+        dm_log(DM_LOG_WARN,
+               "model %s version %lld: packed-weight cache file refused: %s; its weights were "
+               "packed again and the file replaced",
+               v->name, (long long)v->version, why);
 }
 
 /* A version of E from model M (taken on success), loaded from PATH. */
@@ -277,10 +282,11 @@ static int open_item(const load_job *j, load_item *it, edge_error *err)
         edge_model_unref(it->model);
         it->model = NULL;
     }
-    if (rc == 0 && leased) {
-        it->lease = dm_lease_hold(fd, it->model); /* takes FD */
+    /* the model file's lease, and its cache file's (taken when libedge opened it) */
+    if (rc == 0 && (leased || edge_model_pack_fd(it->model) >= 0))
+        it->lease = dm_lease_hold(leased ? fd : -1, it->model); /* takes FD when leased */
+    if (rc == 0 && leased)
         return 0;
-    }
     close(fd); /* and its lease with it */
     return rc;
 }
@@ -316,7 +322,8 @@ static void job_work_items(load_job *j)
         }
         log_partitions(j, it);
         const int ps = edge_model_pack_cache(it->model, NULL, NULL);
-        it->packed_new = ps == EDGE_PACK_WRITTEN || ps == EDGE_PACK_REBUILT;
+        it->packed_new =
+            ps == EDGE_PACK_WRITTEN || ps == EDGE_PACK_REBUILT || ps == EDGE_PACK_REFUSED;
         /* Warm-up (loads while serving): one inference on zero inputs, so
          * that the first request does not pay for first touches, and a model
          * that cannot run is found here rather than by a client. The first

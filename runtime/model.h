@@ -256,6 +256,8 @@ typedef struct edge_pack_map {
     const edge_pack_entry *entries;
     uint32_t n;
     bool filling; /* during a prepare that reads the blobs (a hit); false once prepared */
+    int fd;       /* the file, protected (edge_pack_cache.protect); -1: unprotected; -2: a copy */
+    atomic_bool detached; /* edge_model_detach_pack made the mapping private memory */
 } edge_pack_map;
 
 /* Node N's cached blob of BYTES while M's prepare reads a cache, else NULL (its packing must

@@ -270,11 +270,22 @@ typedef struct edge_client_file {
     const void *data;
     size_t len;
 } edge_client_file;
-/* POST /v2/repository/models/NAME/load with the N FILES as "file:VERSION/NAME" parameters (and
- * "sha256", the model file's digest, when not NULL): edged checks, stages, verifies and loads
- * them; 0 once the version serves. */
+/* What a push became: the version (the one asked for, or the next one on edged's disk), and
+ * whether it serves now (the memory budget or the model's version policy may keep it on disk
+ * unloaded: REASON says so). */
+typedef struct edge_client_pushed {
+    char version[24];
+    int loaded;
+    char reason[512]; /* "" when it serves */
+} edge_client_pushed;
+/* POST /v2/repository/models/NAME/load with the N FILES as "file:VERSION/NAME" parameters
+ * (VERSION NULL: "file:NAME", edged takes one past the newest version folder on its disk) and
+ * "sha256" (the model file's digest, when not NULL): edged checks, stages, verifies and loads
+ * them; 0 once they are in the repository and the load settled, with what became of them in
+ * *OUT (may be NULL). */
 EDGE_CLIENT_API int edge_client_push(edge_client *c, const char *name, const char *version,
-                                     const edge_client_file *files, size_t n, const char *sha256);
+                                     const edge_client_file *files, size_t n, const char *sha256,
+                                     edge_client_pushed *out);
 /* edged's per-node profile of a model version: GET /v2/models/NAME[/versions/VERSION]/profile
  * (CONTROL NULL) or, with CONTROL (a JSON object such as {"profiling":true}, {"reset":true}),
  * POST to change it first (administrators only). The reply's JSON text (the profile: see

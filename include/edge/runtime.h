@@ -81,13 +81,23 @@ EDGE_API void edge_set_thread_spin(int on);
 
 /* A directory of packed-weight cache files: the weights a model's kernels use, packed once and
  * then mapped (shared page cache) by every later open of the same model bytes at the same
- * kernel level and thread count. HASH is the caller's hash of up to 256 bits (a fast one with
- * at least 128, such as XXH3-128, or BLAKE2b): it names a model's file and checks the cache's
- * contents on every open, against a changed model or a damaged file. */
+ * kernel level and thread count. HASH is the caller's hash of the model's bytes (up to 256
+ * bits, at least 128: XXH3-128, BLAKE2b): it names a model's file and binds the file to those
+ * bytes. MAC (NULL: HASH) is the caller's checksum of the file: its value over the file's
+ * header and MAC of its blobs is checked on every open. A keyed one (edged: SipHash-2-4 with
+ * a secret key, 128 bits) makes a file nobody but the key's holder could have written; an
+ * unkeyed one only finds a changed model or a damaged file. A file not owned by the process's
+ * effective user, or writable by its group or others, or a symbolic link, is never used
+ * (EDGE_PACK_REFUSED). PROTECT (NULL: none) is called with a cache file open read-only before
+ * it is mapped: 0 when nobody can truncate or write it while it is mapped without the caller
+ * hearing of it first (edged: a read lease; edge_model_pack_fd, edge_model_detach_pack), else
+ * the file is read into private memory instead of mapped. */
 typedef struct edge_pack_cache {
     const char *dir; /* existing and writable (a cache that cannot be written is only read) */
     void (*hash)(const void *data, size_t len, unsigned char out[32], void *arg);
     void *arg;
+    int (*protect)(int fd, void *arg);
+    void (*mac)(const void *data, size_t len, unsigned char out[32], void *arg);
 } edge_pack_cache;
 
 /* What the packed-weight cache did for a model (edge_model_pack_cache). */
@@ -97,6 +107,8 @@ enum {
     EDGE_PACK_WRITTEN = 2,   /* no cache file yet: packed, written, and now mapped */
     EDGE_PACK_REBUILT = 3,   /* the file was stale, truncated or corrupt: packed and replaced */
     EDGE_PACK_UNWRITTEN = 4, /* packed, but the file could not be written (the log's why) */
+    EDGE_PACK_REFUSED = 5,   /* the file was not trusted (its owner, mode or keyed hash):
+                              * packed and replaced */
 };
 
 /* One file of a packed-weight cache directory. */
@@ -248,9 +260,17 @@ EDGE_API int edge_model_open_fd(int fd, const char *path, const edge_model_optio
  * do), or EDGE_ENOMEM / EDGE_EIO with ERR (the model keeps using the file). */
 EDGE_API int edge_model_detach_file(edge_model *m, edge_error *err);
 /* What the packed-weight cache did for M (EDGE_PACK_*), and its file's path (NULL: none); WHY
- * (may be NULL) gets why a file was rebuilt or not written ("" otherwise). */
+ * (may be NULL) gets why a file was rebuilt, refused or not written ("" otherwise). */
 EDGE_API int edge_model_pack_cache(const edge_model *m, const char **path, const char **why);
-/* Of the packed bytes, those mapped from the cache file (page cache, not anonymous memory). */
+/* The cache file M maps, open read-only and accepted by the cache's PROTECT (the model owns
+ * it; a caller keeps it with dup), or -1: none, a private copy, or detached. */
+EDGE_API int edge_model_pack_fd(const edge_model *m);
+/* As edge_model_detach_file for M's mapping of its cache file: the packed weights become
+ * private memory at the same addresses while interpreters may be running them. 0 (also when
+ * there is nothing to do), or EDGE_ENOMEM / EDGE_EIO with ERR. */
+EDGE_API int edge_model_detach_pack(edge_model *m, edge_error *err);
+/* Of the packed bytes, those mapped from the cache file (page cache, not anonymous memory; 0
+ * once they are a private copy: the file unprotected, or detached). */
 EDGE_API size_t edge_model_cached_bytes(const edge_model *m);
 /* 1 when M's bytes are the file's pages (mapped, not detached: page cache, shared), else 0. */
 EDGE_API int edge_model_file_backed(const edge_model *m);

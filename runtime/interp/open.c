@@ -292,6 +292,27 @@ static size_t page_round(size_t len)
     return (len + page - 1) / page * page;
 }
 
+int edge__privatize(const void *base, size_t size, edge_error *err)
+{
+    /* The bytes into anonymous pages, which then replace the file's pages at the same
+     * addresses in one step (mremap under the kernel's mmap lock: a reader that faults
+     * meanwhile waits and then sees the copy): every pointer into the mapping stays valid and
+     * sees the same bytes throughout. */
+    const size_t len = page_round(size);
+    void *copy = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (copy == MAP_FAILED)
+        return edge__seterr(err, EDGE_ENOMEM, "no memory for a private copy of %zu bytes", size);
+    memcpy(copy, base, size);
+    if (mprotect(copy, len, PROT_READ) ||
+        mremap(copy, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)base) == MAP_FAILED) {
+        const int rc = edge__seterr(err, EDGE_EIO, "cannot put the private copy in place: %s",
+                                    strerror(errno));
+        munmap(copy, len);
+        return rc;
+    }
+    return 0;
+}
+
 int edge_model_detach_file(edge_model *m, edge_error *err)
 {
     static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER; /* two callers: one copy */
@@ -299,29 +320,9 @@ int edge_model_detach_file(edge_model *m, edge_error *err)
         return edge__seterr(err, EDGE_EINVAL, "edge_model_detach_file: NULL model");
     pthread_mutex_lock(&mu);
     int rc = 0;
-    if (m->mapped && !atomic_load(&m->detached)) {
-        /* The bytes into anonymous pages, which then replace the file's pages at the same
-         * addresses in one step (mremap under the kernel's mmap lock: a reader that faults
-         * meanwhile waits and then sees the copy): every pointer into the model stays
-         * valid and sees the same bytes throughout. */
-        const size_t len = page_round(m->size);
-        void *copy = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (copy == MAP_FAILED) {
-            rc = edge__seterr(err, EDGE_ENOMEM, "no memory for a private copy of %zu bytes",
-                              m->size);
-        } else {
-            memcpy(copy, m->base, m->size);
-            if (mprotect(copy, len, PROT_READ) ||
-                mremap(copy, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, (void *)m->base) ==
-                    MAP_FAILED) {
-                rc = edge__seterr(err, EDGE_EIO, "cannot put the private copy in place: %s",
-                                  strerror(errno));
-                munmap(copy, len);
-            } else {
-                atomic_store(&m->detached, true);
-            }
-        }
-    }
+    if (m->mapped && !atomic_load(&m->detached) &&
+        (rc = edge__privatize(m->base, m->size, err)) == 0)
+        atomic_store(&m->detached, true);
     pthread_mutex_unlock(&mu);
     return rc;
 }

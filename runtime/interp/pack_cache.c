@@ -2,18 +2,23 @@
  *
  * Owns: the cache file of a model (edge_model_options.pack_cache): its name (the caller's hash
  * of the model bytes, the kernel level, the thread count, the format), its checks on open
- * (magic, format, level, threads, the model's size and hash, the file's size, every blob inside
- * it and 64-byte aligned, the hash of everything after the header: a stale, truncated or
- * corrupt file is rebuilt, never trusted), the mapping the nodes' packed weights then are
- * (edge__pack_find: the ops skip their packing), and the file's writing after a prepare that
- * packed (temp file + rename; the model's blobs then move into the new file's mapping, so the
- * packed weights are page cache rather than anonymous memory either way).
- * Does not own: what a blob holds (the ops that pack, backends/cpu), where the cache lives and
- * how big it may grow (the caller: edged's [models] cache_dir). */
+ * (a regular file, not a link, owned by the effective user and written by nobody else: else
+ * refused; magic, format, level, threads, the model's size and hash, the file's size, every
+ * blob inside it and 64-byte aligned, the caller's MAC of the header and of everything after
+ * it: a stale, truncated, corrupt or forged file is rebuilt, never trusted), the mapping the
+ * nodes' packed weights then are (edge__pack_find: the ops skip their packing) or its private
+ * copy when the caller cannot protect the file (edge_pack_cache.protect), detaching the
+ * mapping (edge_model_detach_pack), and the file's writing after a prepare that packed (temp
+ * file + rename; the model's blobs then move into the new file's mapping, so the packed
+ * weights are page cache rather than anonymous memory either way).
+ * Does not own: what a blob holds (the ops that pack, backends/cpu), where the cache lives, the
+ * folder's trust, the key and how big the cache may grow (the caller: edged's [models]
+ * cache_dir, daemon/registry.c). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,8 +31,9 @@
 #include "steps.h"
 
 #define PACK_MAGIC "EDGEPAK"
-#define PACK_FORMAT 2u /* 2: blobs are the packed data alone, without the ops' headers */
+#define PACK_FORMAT 3u /* 3: the checksum covers the header too (2: blobs without headers) */
 #define HDR_BYTES 128u
+#define PACK_FD_COPY (-2) /* edge_pack_map.fd of a private copy */
 
 /* The file: this header, the entries, then the blobs (the first page-aligned, the rest 64). */
 typedef struct pack_hdr {
@@ -36,7 +42,7 @@ typedef struct pack_hdr {
     uint64_t model_bytes;
     uint8_t model_hash[32];
     uint64_t file_bytes;
-    uint8_t checksum[32]; /* the caller's hash of bytes HDR_BYTES .. file_bytes */
+    uint8_t checksum[32]; /* pack_sum: the caller's MAC of the header and of the rest */
 } pack_hdr;
 
 _Static_assert(sizeof(pack_hdr) <= HDR_BYTES, "the header fits its slot");
@@ -77,82 +83,158 @@ static int pack_name(edge_model *m, uint8_t hash[32])
     return 0;
 }
 
-/* Whether the mapped file BASE (SIZE bytes) is M's cache; why not into WHY. */
-static bool pack_valid(edge_model *m, const uint8_t *base, size_t size, const uint8_t hash[32],
-                       char *why, size_t len)
+/* The checksum of header H (its own field read as zeros) and of BODY (LEN bytes) into OUT:
+ * the caller's MAC of (the header, the caller's MAC of BODY). With a keyed MAC, nobody
+ * without the key makes a header and blobs that pass, nor moves a header to other blobs. */
+static void pack_sum(const edge_pack_cache *pc, const pack_hdr *h, const uint8_t *body, size_t len,
+                     uint8_t out[32])
+{
+    void (*mac)(const void *, size_t, unsigned char[32], void *) = pc->mac ? pc->mac : pc->hash;
+    uint8_t buf[HDR_BYTES + 32] = {0};
+    pack_hdr z = *h;
+    memset(z.checksum, 0, sizeof z.checksum);
+    memcpy(buf, &z, sizeof z);
+    mac(body, len, buf + HDR_BYTES, pc->arg);
+    mac(buf, sizeof buf, out, pc->arg);
+}
+
+/* Whether the mapped file BASE (SIZE bytes) is M's cache: 0, or EDGE_PACK_REBUILT (stale,
+ * truncated) or EDGE_PACK_REFUSED (its checksum: corrupt or forged) with why into WHY. */
+static int pack_valid(edge_model *m, const uint8_t *base, size_t size, const uint8_t hash[32],
+                      char *why, size_t len)
 {
     const edge_pack_cache *pc = m->opt.pack_cache;
     pack_hdr h;
     if (size < HDR_BYTES) {
         snprintf(why, len, "%zu bytes is shorter than its header", size);
-        return false;
+        return EDGE_PACK_REBUILT;
     }
     memcpy(&h, base, sizeof h);
     if (memcmp(h.magic, PACK_MAGIC, 8) || h.format != PACK_FORMAT || h.isa != (uint32_t)m->isa ||
         h.threads != m->threads || h.model_bytes != m->size || memcmp(h.model_hash, hash, 32)) {
         snprintf(why, len, "its header is not this model's at this kernel level and format");
-        return false;
+        return EDGE_PACK_REBUILT;
     }
     if (h.file_bytes != size) {
         snprintf(why, len, "it is %zu bytes, its header says %" PRIu64 " (truncated?)", size,
                  h.file_bytes);
-        return false;
+        return EDGE_PACK_REBUILT;
     }
     const uint64_t table_end = HDR_BYTES + (uint64_t)h.n_entries * sizeof(edge_pack_entry);
     if (table_end > size) { /* (64-bit: no overflow from a 32-bit count) */
         snprintf(why, len, "its table of %" PRIu32 " blobs does not fit", h.n_entries);
-        return false;
+        return EDGE_PACK_REBUILT;
     }
     const edge_pack_entry *e = (const edge_pack_entry *)(base + HDR_BYTES);
     for (uint32_t i = 0; i < h.n_entries; i++)
         if (e[i].offset % 64 || e[i].offset < table_end || e[i].bytes > size ||
             e[i].offset > size - e[i].bytes) {
             snprintf(why, len, "blob %" PRIu32 " lies outside the file", i);
-            return false;
+            return EDGE_PACK_REBUILT;
         }
     uint8_t sum[32];
-    pc->hash(base + HDR_BYTES, size - HDR_BYTES, sum, pc->arg);
+    pack_sum(pc, &h, base + HDR_BYTES, size - HDR_BYTES, sum);
     if (memcmp(sum, h.checksum, 32)) {
-        snprintf(why, len, "its contents do not match their checksum (corrupt)");
-        return false;
+        snprintf(why, len,
+                 "its contents do not match their checksum (corrupt, or not written "
+                 "by this server)");
+        return EDGE_PACK_REFUSED;
     }
+    return 0;
+}
+
+/* A cache file FD (of ST) that someone other than the effective user could have written:
+ * why into WHY. */
+static bool untrusted(const struct stat *st, char *why, size_t len)
+{
+    if (st->st_uid == geteuid() && !(st->st_mode & (S_IWGRP | S_IWOTH)))
+        return false;
+    snprintf(why, len, "owned by uid %u with mode %03o, but only uid %u may write it",
+             (unsigned)st->st_uid, (unsigned)(st->st_mode & 07777), (unsigned)geteuid());
     return true;
 }
 
-/* Maps PATH (read-only: the blobs are pointer-free packed data no op writes) into *BASE and
- * *SIZE: 0, or an errno value (ENOENT: there is none; EINVAL: empty or not a regular file). */
-static int pack_map(const char *path, size_t *size, uint8_t **base)
+/* FD's SIZE bytes into an anonymous mapping at *BASE: 0, or an errno value. */
+static int pack_copy(int fd, size_t size, uint8_t **base)
 {
-    const int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    uint8_t *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
         return errno;
-    struct stat st;
-    void *p = MAP_FAILED;
-    int rc = EINVAL;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
-        p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-        rc = p == MAP_FAILED ? errno : 0;
+    for (size_t at = 0; at < size;) {
+        const ssize_t n = pread(fd, p + at, size - at, (off_t)at);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            const int rc = n < 0 ? errno : EINVAL; /* shorter than it was (truncated) */
+            munmap(p, size);
+            return rc;
+        }
+        at += (size_t)n;
     }
-    close(fd);
+    mprotect(p, size, PROT_READ);
+    *base = p;
+    return 0;
+}
+
+/* Maps PC's file PATH (read-only: the blobs are pointer-free packed data no op writes) into
+ * *BASE and *SIZE, its protected descriptor into *FD (-1: mapped unprotected, no PC->protect;
+ * PACK_FD_COPY: a private copy, PC->protect refused):
+ * 0, or an errno value (ENOENT: there is none; EINVAL: empty or not a regular file; EPERM: not
+ * trusted, WHY says why). */
+static int pack_map(const edge_pack_cache *pc, const char *path, size_t *size, uint8_t **base,
+                    int *fdp, char *why, size_t len)
+{
+    const int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0 && errno == ELOOP)
+        snprintf(why, len, "it is a symbolic link");
+    if (fd < 0)
+        return errno == ELOOP ? EPERM : errno;
+    struct stat st;
+    int rc = EINVAL;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+        rc = untrusted(&st, why, len) ? EPERM : 0;
+    const bool mapped = rc == 0 && (!pc->protect || pc->protect(fd, pc->arg) == 0);
+    if (rc == 0 && mapped) {
+        void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+        rc = p == MAP_FAILED ? errno : 0;
+        *base = p;
+    } else if (rc == 0) {
+        rc = pack_copy(fd, (size_t)st.st_size, base);
+    }
+    if (rc || !mapped || !pc->protect)
+        close(fd);
     if (rc)
         return rc;
-    *base = p;
+    *fdp = !mapped ? PACK_FD_COPY : pc->protect ? fd : -1;
     *size = (size_t)st.st_size;
     return 0;
 }
 
-static int pmap_new(edge_model *m, uint8_t *base, size_t size)
+static void pmap_free(edge_pack_map *pm)
+{
+    if (!pm)
+        return;
+    munmap(pm->base, pm->size);
+    if (pm->fd >= 0)
+        close(pm->fd); /* (and the caller's protection with it, unless it kept a dup) */
+    free(pm);
+}
+
+static int pmap_new(edge_model *m, uint8_t *base, size_t size, int fd)
 {
     edge_pack_map *pm = calloc(1, sizeof *pm);
     if (!pm) {
         munmap(base, size);
+        if (fd >= 0)
+            close(fd);
         return -1;
     }
     const pack_hdr *h = (const pack_hdr *)base;
     *pm = (edge_pack_map){.base = base,
                           .size = size,
                           .entries = (const edge_pack_entry *)(base + HDR_BYTES),
-                          .n = h->n_entries};
+                          .n = h->n_entries,
+                          .fd = fd};
     m->pmap = pm;
     return 0;
 }
@@ -169,9 +251,15 @@ void edge__pack_cache_open(edge_model *m)
     memcpy(m->pack_hash, hash, sizeof hash);
     uint8_t *base;
     size_t size;
-    const int rc = pack_map(m->pack_path, &size, &base);
+    int fd;
+    char why[160] = "";
+    const int rc = pack_map(m->opt.pack_cache, m->pack_path, &size, &base, &fd, why, sizeof why);
     if (rc == ENOENT) {
         m->pack_state = EDGE_PACK_WRITTEN; /* written after the prepares */
+        return;
+    }
+    if (rc == EPERM) {
+        set_why(m, EDGE_PACK_REFUSED, "%s", why);
         return;
     }
     if (rc) {
@@ -179,13 +267,15 @@ void edge__pack_cache_open(edge_model *m)
                 rc == EINVAL ? "empty, or not a regular file" : strerror(rc));
         return;
     }
-    char why[160];
-    if (!pack_valid(m, base, size, hash, why, sizeof why)) {
+    const int bad = pack_valid(m, base, size, hash, why, sizeof why);
+    if (bad) {
         munmap(base, size);
-        set_why(m, EDGE_PACK_REBUILT, "%s", why);
+        if (fd >= 0)
+            close(fd);
+        set_why(m, bad, "%s", why);
         return;
     }
-    if (pmap_new(m, base, size) == 0) {
+    if (pmap_new(m, base, size, fd) == 0) {
         m->pmap->filling = true;
         m->pack_state = EDGE_PACK_HIT;
     }
@@ -232,7 +322,7 @@ static int pack_write(edge_model *m)
                   .file_bytes = off};
     memcpy(h.magic, PACK_MAGIC, 8);
     memcpy(h.model_hash, m->pack_hash, 32);
-    pc->hash(buf + HDR_BYTES, off - HDR_BYTES, h.checksum, pc->arg);
+    pack_sum(pc, &h, buf + HDR_BYTES, off - HDR_BYTES, h.checksum);
     memcpy(buf, &h, sizeof h);
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s/.pack-XXXXXX", pc->dir);
@@ -268,7 +358,10 @@ static void pack_adopt(edge_model *m)
 {
     uint8_t *base;
     size_t size;
-    if (pack_map(m->pack_path, &size, &base) || pmap_new(m, base, size))
+    int fd;
+    char why[160];
+    if (pack_map(m->opt.pack_cache, m->pack_path, &size, &base, &fd, why, sizeof why) ||
+        pmap_new(m, base, size, fd))
         return; /* they stay in memory */
     const edge_pack_map *pm = m->pmap;
     FOR_NODES(m, nd)
@@ -319,28 +412,46 @@ void edge__pack_cache_close(edge_model *m)
         return;
     if (m->pmap && mapped) /* blobs of the old mapping stay valid: it is kept */
         return;
-    if (m->pmap) {
-        munmap(m->pmap->base, m->pmap->size);
-        free(m->pmap);
-        m->pmap = NULL;
-    }
+    pmap_free(m->pmap);
+    m->pmap = NULL;
     pack_adopt(m);
 }
 
 void edge__pack_cache_free(edge_model *m)
 {
-    if (m->pmap) {
-        munmap(m->pmap->base, m->pmap->size);
-        free(m->pmap);
-        m->pmap = NULL;
-    }
+    pmap_free(m->pmap);
+    m->pmap = NULL;
     free(m->pack_path);
     m->pack_path = NULL;
+}
+
+int edge_model_pack_fd(const edge_model *m)
+{
+    const edge_pack_map *pm = m ? m->pmap : NULL;
+    return pm && !atomic_load(&((edge_pack_map *)pm)->detached) ? pm->fd : -1;
+}
+
+int edge_model_detach_pack(edge_model *m, edge_error *err)
+{
+    static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER; /* two callers: one copy */
+    if (!m)
+        return edge__seterr(err, EDGE_EINVAL, "edge_model_detach_pack: NULL model");
+    pthread_mutex_lock(&mu);
+    edge_pack_map *pm = m->pmap;
+    int rc = 0;
+    if (pm && pm->fd >= 0 && !atomic_load(&pm->detached) &&
+        (rc = edge__privatize(pm->base, pm->size, err)) == 0)
+        atomic_store(&pm->detached, true);
+    pthread_mutex_unlock(&mu);
+    return rc;
 }
 
 size_t edge_model_cached_bytes(const edge_model *m)
 {
     size_t n = 0;
+    const edge_pack_map *pm = m ? m->pmap : NULL;
+    if (pm && (pm->fd == PACK_FD_COPY || atomic_load(&((edge_pack_map *)pm)->detached)))
+        return 0; /* private memory, not the file's pages */
     for (int32_t i = 0; m && i < m->n_all_nodes; i++)
         if (m->nodes[i].packed_data && m->nodes[i].packed_mapped)
             n += m->nodes[i].packed_bytes;

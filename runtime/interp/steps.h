@@ -32,5 +32,8 @@ void edge__partition_free(edge_model *m);
 void edge__pack_cache_open(edge_model *m);
 void edge__pack_cache_close(edge_model *m);
 void edge__pack_cache_free(edge_model *m);
+/* open.c: the SIZE bytes mapped at BASE become private memory at the same addresses, same
+ * contents, while others may read them (edge_model_detach_file, edge_model_detach_pack). */
+int edge__privatize(const void *base, size_t size, edge_error *err);
 
 #endif

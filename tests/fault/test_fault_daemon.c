@@ -7,7 +7,7 @@
  * inference of the digits demo, the same as the first after a reload, a
  * binary-extension inference of person_detect
  * (when the shared models are there), model metadata, a reload through the
- * repository extension, /metrics - it takes the
+ * repository extension, a push of a file through it, /metrics - it takes the
  * clean reply, then for N = 1, 2, ... fails edged's Nth allocation (on any of
  * its threads) while the request is served, until a request makes no
  * allocation N. After each such request edged must still run, its reply must
@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sodium.h>
 
 #include "daemon_fixture.h"
 #include "digits.h"
@@ -304,6 +305,32 @@ static void test_repository_load(void **state)
     free(unload.bytes);
 }
 
+/* A push (the repository extension with a file's content: edged stages, opens and moves it
+ * into the repository in the pool, loads it and answers which version it became), to version 1
+ * each time: every run replaces the same file. */
+static void test_push(void **state)
+{
+    (void)state;
+    char path[256];
+    snprintf(path, sizeof path, "%s/demo/digits.tflite", F.dir);
+    size_t len;
+    char *model = dfx_slurp(path, &len);
+    assert_non_null(model);
+    const size_t blen = sodium_base64_ENCODED_LEN(len, sodium_base64_VARIANT_ORIGINAL);
+    char *b64 = malloc(blen), *body = malloc(blen + 128);
+    assert_non_null(b64);
+    assert_non_null(body);
+    sodium_bin2base64(b64, blen, (const unsigned char *)model, len, sodium_base64_VARIANT_ORIGINAL);
+    const int n =
+        snprintf(body, blen + 128, "{\"parameters\":{\"file:1/model.tflite\":\"%s\"}}", b64);
+    request rq = post("push", "/v2/repository/models/pf/load", body, (size_t)n, -1);
+    walk_request(&rq);
+    free(rq.bytes);
+    free(body);
+    free(b64);
+    free(model);
+}
+
 static void test_metrics(void **state)
 {
     (void)state;
@@ -380,9 +407,13 @@ int main(void)
         return 77;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_infer_json),      cmocka_unit_test(test_infer_cold),
-        cmocka_unit_test(test_infer_binary),    cmocka_unit_test(test_metadata),
-        cmocka_unit_test(test_repository_load), cmocka_unit_test(test_metrics),
+        cmocka_unit_test(test_infer_json),
+        cmocka_unit_test(test_infer_cold),
+        cmocka_unit_test(test_infer_binary),
+        cmocka_unit_test(test_metadata),
+        cmocka_unit_test(test_repository_load),
+        cmocka_unit_test(test_push),
+        cmocka_unit_test(test_metrics),
         cmocka_unit_test(test_stop_clean), /* last: edged's exit status */
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -3,7 +3,8 @@
  * Owns: one fuzz target: the input bytes become the cache file of a model
  * ($EDGE_FUZZ_MODEL, person_detect by default) and the model is opened through the cache:
  * whatever the file holds, the open must succeed (a file that is not exactly a valid cache is
- * rebuilt, EDGE_PACK_REBUILT, or used when it is one, EDGE_PACK_HIT), never read outside the
+ * rebuilt, EDGE_PACK_REBUILT, or refused for its checksum, EDGE_PACK_REFUSED, or used when it
+ * is one, EDGE_PACK_HIT), never read outside the
  * file, never crash. The checks before the checksum (header, sizes, the blob table) are what a
  * mutated file reaches. The seed is the model's own valid cache file, which the harness writes
  * at its first run. Built with clang only (tests/meson.build); tests/fuzz/run-fuzz.sh runs it. */
@@ -60,7 +61,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (edge_model_open(model, &opt, &m, &e))
         abort(); /* a bad cache file never makes the model fail */
     const int st = edge_model_pack_cache(m, NULL, NULL);
-    if (st != EDGE_PACK_HIT && st != EDGE_PACK_REBUILT)
+    if (st != EDGE_PACK_HIT && st != EDGE_PACK_REBUILT && st != EDGE_PACK_REFUSED)
         abort();
     edge_interp *it = NULL;
     if (edge_interp_new(m, &it, &e) || edge_interp_invoke(it))

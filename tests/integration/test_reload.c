@@ -1262,7 +1262,7 @@ static void test_pack_cache(void **state)
     assert_int_equal(dfx_start(&F, ini), 0);
     c = client_new(60000);
     expect_digits(c, "after the cache file was damaged");
-    assert_int_equal(dfx_log_count(&F, "packed-weight cache file rebuilt: its contents do not "
+    assert_int_equal(dfx_log_count(&F, "packed-weight cache file refused: its contents do not "
                                        "match their checksum"),
                      1);
 

@@ -3,9 +3,10 @@
  * Owns: checks that a model opened with a cache directory packs and writes its file once
  * (EDGE_PACK_WRITTEN), that the next open takes every packed weight from it (EDGE_PACK_HIT) and
  * answers bit for bit as a model packed in memory, at every kernel level this CPU has; that a
- * file per kernel level and thread count is kept; that a corrupt, truncated or foreign file is
- * rebuilt (EDGE_PACK_REBUILT) and never trusted (the answers stay exact, the file is valid
- * again afterwards); and that a directory that cannot be written leaves the model working
+ * file per kernel level and thread count is kept; that a truncated or foreign file is rebuilt
+ * (EDGE_PACK_REBUILT), a corrupt one, one writable by others or a symbolic link refused
+ * (EDGE_PACK_REFUSED), and none trusted (the answers stay exact, the file is valid again
+ * afterwards); and that a directory that cannot be written leaves the model working
  * (EDGE_PACK_UNWRITTEN). Models from ../shared/models: mobilenet_v2_int8_nchw (packed GEMMs
  * and depthwise), person_detect, and mobilenet_v1_025_128_quant_u8 (the uint8 kernels'). The hash
  * is a test's own (the daemon passes BLAKE2b). */
@@ -68,8 +69,8 @@ static int run(int i, edge_isa isa, unsigned threads, bool cached, uint8_t *out,
     const int state = edge_model_pack_cache(m, &p, &why);
     if (path)
         snprintf(path, plen, "%s", p ? p : "");
-    if (state == EDGE_PACK_REBUILT || state == EDGE_PACK_UNWRITTEN)
-        printf("# %s: %s\n", state == EDGE_PACK_REBUILT ? "rebuilt" : "not written", why);
+    if (state == EDGE_PACK_REBUILT || state == EDGE_PACK_UNWRITTEN || state == EDGE_PACK_REFUSED)
+        printf("# %s: %s\n", state == EDGE_PACK_UNWRITTEN ? "not written" : "rebuilt", why);
     edge_interp_free(it);
     edge_model_unref(m);
     return state;
@@ -133,10 +134,20 @@ static void test_bad_files_rebuilt(void **state)
     size_t n;
     run(0, EDGE_ISA_AUTO, 1, true, out, &n, path, sizeof path); /* the file is there */
     expect_same(0, EDGE_ISA_AUTO, 1, EDGE_PACK_HIT, path);
-    /* a byte of a blob (the checksum finds it) */
+    /* a byte of a blob (the checksum finds it: corrupt or forged, refused) */
     flip(path, -100);
-    expect_same(0, EDGE_ISA_AUTO, 1, EDGE_PACK_REBUILT, path);
+    expect_same(0, EDGE_ISA_AUTO, 1, EDGE_PACK_REFUSED, path);
     expect_same(0, EDGE_ISA_AUTO, 1, EDGE_PACK_HIT, path);
+    /* writable by others, or a symbolic link: refused before it is read, and replaced */
+    assert_int_equal(chmod(path, 0666), 0);
+    expect_same(0, EDGE_ISA_AUTO, 1, EDGE_PACK_REFUSED, path);
+    expect_same(0, EDGE_ISA_AUTO, 1, EDGE_PACK_HIT, path);
+    run(1, EDGE_ISA_AUTO, 1, true, out, &n, other, sizeof other);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(symlink(other, path), 0);
+    expect_same(0, EDGE_ISA_AUTO, 1, EDGE_PACK_REFUSED, path);
+    expect_same(0, EDGE_ISA_AUTO, 1, EDGE_PACK_HIT, path);
+    assert_int_equal(unlink(other), 0);
     /* a byte of the header */
     flip(path, 9);
     expect_same(0, EDGE_ISA_AUTO, 1, EDGE_PACK_REBUILT, path);

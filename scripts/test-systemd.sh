@@ -311,7 +311,7 @@ service_checks install
 echo "     installed: $((added / 1024)) MiB ($added KiB Installed-Size of what apt added); first answer $(secs $((t_answer - t_install))) s after apt-get install started"
 largest=$(ct dpkg-query -W -f '${Installed-Size} ${Package}\n' | sort -k 2 |
     join -1 2 -2 1 -v 1 - "$run/pkgs.before" | sort -k 2 -rn | head -n 6 |
-    awk '{printf "%s%s %.1f MiB", NR > 1 ? ", " : "", $1, $2 / 1024}')
+    awk '{printf "%s%s %.1f MiB", (NR > 1 ? ", " : ""), $1, $2 / 1024}')
 echo "     the largest packages apt added: $largest"
 pulled=$(ct dpkg-query -W -f '${db:Status-Abbrev} ${Package}\n' libvulkan1 mesa-vulkan-drivers 'libllvm*' python3 2>/dev/null |
     awk '$1 == "ii" {print $2}' | tr '\n' ' ')

@@ -14,7 +14,7 @@
 # with debootstrap, copies it fresh for each scenario, boots it with `systemd-nspawn -b
 # --register=no --keep-unit` (no systemd on the host) and runs commands in it with `nsenter -t
 # <its PID 1> -a`. The model is person_detect from the shared test data (EDGE_SHARED_DIR,
-# default ../shared beside the source tree), copied into the container's
+# else build/'s -Dshared_dir, else ../shared beside the source tree), copied into the container's
 # /var/lib/edged/models at run time. Checks, one line each (PASS|FAIL name: detail):
 #   - after `apt-get install ./edged_*.deb`: edged.service and edged.socket active, no failed
 #     unit, the D-Bus name owned, a request over /run/edged/edged.sock answered (the output
@@ -49,12 +49,19 @@ while (($#)); do
     --dist) dist=$2; shift ;;
     --cache) cache=$2; shift ;;
     --keep) keep=1 ;;
-    -h | --help) sed -n '2,40s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,41s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "test-systemd.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
     shift
 done
-shared=${EDGE_SHARED_DIR:-$src/../shared}
+# the shared test data: EDGE_SHARED_DIR, else the build's -Dshared_dir, else ../shared
+shared=${EDGE_SHARED_DIR:-}
+if [[ -z $shared && -f $src/build/meson-info/intro-buildoptions.json ]]; then
+    shared=$(python3 -c 'import json, sys
+print(next((o["value"] for o in json.load(open(sys.argv[1])) if o["name"] == "shared_dir"), ""))' \
+        "$src/build/meson-info/intro-buildoptions.json" 2>/dev/null)
+fi
+shared=${shared:-$src/../shared}
 model_dir=$shared/models/person_detect
 t_start=$(date +%s)
 

@@ -75,7 +75,10 @@ void dm_log_set_level(dm_log_level l);
 dm_log_level dm_log_get_level(void);
 /* "error", "warn", "info", "debug" -> level; -1 if unknown. */
 int dm_log_parse_level(const char *s);
-/* One line to stderr with a "<N>" syslog prefix journald understands. Thread safe. */
+/* Forget where stderr goes, so that the next message looks again (tests). */
+void dm_log_reset(void);
+/* One line to stderr with a "<N>" syslog prefix journald understands, and the
+ * name "edged: " unless stderr is the journal's stream (JOURNAL_STREAM). Thread safe. */
 void dm_log(dm_log_level l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---------------------------------------------------------------- config.c */

@@ -3,8 +3,10 @@
  * Owns: the process-wide log level and the line format. Each message becomes
  * exactly one line written with a single write(2): "<N>edged: text" where <N>
  * is the sd-daemon(3) priority prefix journald turns into the PRIORITY field
- * (3 error, 4 warning, 6 info, 7 debug). On a terminal the prefix is spelled
- * out instead ("edged: warning: text"). Newlines and other control characters
+ * (3 error, 4 warning, 6 info, 7 debug). When stderr is the journal's stream
+ * (JOURNAL_STREAM names its device and inode, systemd.exec(5)) the name goes:
+ * "<N>text", since journald prints "edged[PID]:" itself. On a terminal the
+ * prefix is spelled out instead ("edged: warning: text"). Newlines and other control characters
  * inside a message become spaces, so a message can never forge another line.
  * Thread safe: workers may log (rarely: a failure to build an interpreter).
  * Does not own: deciding what is worth a line (callers log once, where a
@@ -14,7 +16,9 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -22,7 +26,9 @@
 #define LOG_LINE_MAX 2048
 
 static atomic_int log_level = DM_LOG_INFO;
-static atomic_int log_tty = -1; /* stderr is a terminal: 1, not: 0, not known yet: -1 */
+/* Where stderr goes, found at the first message (dm_log_reset forgets it). */
+enum { SINK_UNKNOWN = -1, SINK_OTHER, SINK_TTY, SINK_JOURNAL };
+static atomic_int log_sink = SINK_UNKNOWN;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const struct {
@@ -61,6 +67,40 @@ int dm_log_parse_level(const char *s)
     return -1;
 }
 
+/* stderr is the stream systemd connected to journald: JOURNAL_STREAM is
+ * "DEVICE:INODE" of that stream (sd_journal_stream_fd(3)), and a child that
+ * inherited the variable but had stderr redirected does not match it. */
+static bool stderr_is_journal(void)
+{
+    const char *e = getenv("JOURNAL_STREAM");
+    if (!e || !*e)
+        return false;
+    char *end;
+    errno = 0;
+    const unsigned long long dev = strtoull(e, &end, 10);
+    if (errno || end == e || *end != ':')
+        return false;
+    const char *ino_s = end + 1;
+    const unsigned long long ino = strtoull(ino_s, &end, 10);
+    if (errno || end == ino_s || *end)
+        return false;
+    struct stat st;
+    return fstat(STDERR_FILENO, &st) == 0 && (unsigned long long)st.st_dev == dev &&
+           (unsigned long long)st.st_ino == ino;
+}
+
+static int detect_sink(void)
+{
+    if (isatty(STDERR_FILENO) == 1)
+        return SINK_TTY;
+    return stderr_is_journal() ? SINK_JOURNAL : SINK_OTHER;
+}
+
+void dm_log_reset(void)
+{
+    atomic_store(&log_sink, SINK_UNKNOWN);
+}
+
 /* Control characters (a newline in a file name, an error text) become spaces. */
 static void flatten(char *s, size_t n)
 {
@@ -90,14 +130,14 @@ void dm_log(dm_log_level l, const char *fmt, ...)
         l = DM_LOG_ERROR;
     const int saved = errno; /* callers may log between a failure and reading errno */
     char line[LOG_LINE_MAX];
-    int t = atomic_load(&log_tty);
-    if (t < 0) {
-        t = isatty(STDERR_FILENO) == 1;
-        atomic_store(&log_tty, t);
+    int sink = atomic_load(&log_sink);
+    if (sink == SINK_UNKNOWN) {
+        sink = detect_sink();
+        atomic_store(&log_sink, sink);
     }
-    const bool tty = t == 1;
-    int head = snprintf(line, sizeof line, "%sedged: %s", tty ? "" : levels[l].prefix,
-                        tty ? levels[l].tty_word : "");
+    const bool tty = sink == SINK_TTY;
+    int head = snprintf(line, sizeof line, "%s%s%s", tty ? "" : levels[l].prefix,
+                        sink == SINK_JOURNAL ? "" : "edged: ", tty ? levels[l].tty_word : "");
     if (head < 0)
         head = 0;
     va_list ap;

@@ -17,7 +17,11 @@
 #    (systemd 252 fails when exposure x 10 > threshold: a unit scoring 1.5
 #    passes --threshold=15 and fails --threshold=14), so 2.0 is --threshold=20;
 #    --max-exposure changes it (in tenths).
-# Exits 0 when both pass, 1 otherwise.
+# 3. edged.service wants edged.socket and is ordered after it, so that starting the
+#    service (the postinst, `systemctl enable --now edged`) starts the socket first: a
+#    socket started after its service is refused ("Socket service edged.service already
+#    active") and socket activation stays off.
+# Exits 0 when all pass, 1 otherwise.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 installed=0
@@ -26,7 +30,7 @@ while (($#)); do
     case $1 in
     --installed) installed=1 ;;
     --max-exposure) threshold=$2; shift ;;
-    -h | --help) sed -n '2,21s/^# \{0,1\}//p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,25s/^# \{0,1\}//p' "$0"; exit 0 ;;
     *) echo "check-units.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -81,5 +85,16 @@ if ((rc != 0)) || [[ -z $level ]]; then
 else
     grep '^✗' <<<"$out" | sed 's/  */ /g; s/^/     /' || true
     echo "ok   security: exposure $level (at most $((threshold / 10)).$((threshold % 10)) allowed)"
+fi
+# ---- 3. the service pulls the socket in before itself
+unit_list() { # unit_list KEY: the values of KEY= in $service, one a line
+    sed -n "s/^$1=//p" "$service" | tr ' ' '\n'
+}
+if unit_list Wants | grep -qx edged.socket && unit_list After | grep -qx edged.socket; then
+    echo "ok   order: edged.service has Wants=edged.socket and After=edged.socket"
+else
+    echo "FAIL order: edged.service needs Wants=edged.socket and After=edged.socket (else the socket" \
+        "started after the service is refused and socket activation stays off)" >&2
+    fail=1
 fi
 exit "$fail"

@@ -5,6 +5,8 @@
 #   scripts/install-deps.sh --deb    also what building and checking the Debian package takes
 #   scripts/install-deps.sh --cross  also the ARM cross compilers, qemu-user and the arm64 and
 #                                    armhf libraries the engine's cross-built tests link
+#   scripts/install-deps.sh --systemd  also what the real-systemd test (scripts/test-systemd.sh)
+#                                    takes: debootstrap and systemd-nspawn
 # Runs apt-get as root, through sudo when not root. Skips apt-get entirely when
 # every package is already installed, so it is cheap to run again.
 set -euo pipefail
@@ -32,6 +34,11 @@ if [[ "${1:-}" == "--test" || "${1:-}" == "--cross" ]]; then
 fi
 if [[ "${1:-}" == "--deb" ]]; then
     pkgs+=(debhelper dpkg-dev fakeroot lintian systemd libxml2-utils man-db)
+fi
+if [[ "${1:-}" == "--systemd" ]]; then
+    # a Debian 12 root (debootstrap) booted with systemd-nspawn (systemd-container), entered
+    # with nsenter (util-linux)
+    pkgs+=(debootstrap systemd-container util-linux dpkg-dev)
 fi
 foreign=()
 if [[ "${1:-}" == "--cross" ]]; then

@@ -3,8 +3,10 @@
 #
 #   scripts/test-deb.sh [DIR]        (DIR: where build-deb.sh put it, default ./dist)
 #
-# Needs root (or sudo). Installs DIR/edged_*.deb with apt-get (which pulls in
-# its dependencies), checks that the files are where the package says
+# Needs root (or sudo). Installs DIR/edged_*.deb and DIR/edged-vulkan_*.deb
+# (the Vulkan back end's own package) with apt-get (which pulls in their
+# dependencies), checks that edged alone needs no Vulkan loader, that the files
+# are where the packages say
 # (explicit package paths: a `meson install` may have put other copies in
 # /usr/local), that edged and edgectl run, that the user edged exists and the
 # units pass scripts/check-units.sh against the installed files, then purges
@@ -24,6 +26,12 @@ debs=("$dir"/edged_*.deb)
     exit 1
 }
 deb=$(cd "$(dirname "${debs[0]}")" && pwd)/$(basename "${debs[0]}")
+vdebs=("$dir"/edged-vulkan_*.deb)
+((${#vdebs[@]} == 1)) || {
+    echo "test-deb.sh: expected one edged-vulkan_*.deb in $dir, found ${#vdebs[@]}" >&2
+    exit 1
+}
+vdeb=$(cd "$(dirname "${vdebs[0]}")" && pwd)/$(basename "${vdebs[0]}")
 
 if dpkg -s edged >/dev/null 2>&1; then
     echo "test-deb.sh: edged is already installed as a package; not touching it" >&2
@@ -41,8 +49,8 @@ for d in /var/lib/edged /run/edged; do [[ -e $d ]] || new_dirs+=("$d"); done
 
 cleanup() {
     if dpkg -s edged >/dev/null 2>&1; then
-        echo "test-deb.sh: purging edged"
-        $sudo apt-get purge -y edged >/dev/null
+        echo "test-deb.sh: purging edged and edged-vulkan"
+        $sudo apt-get purge -y edged edged-vulkan >/dev/null
     fi
     for d in "${new_dirs[@]}"; do
         [[ -d $d/models ]] && { $sudo rmdir "$d/models" 2>/dev/null || true; }
@@ -65,8 +73,11 @@ check() { # check DESCRIPTION COMMAND...
     fi
 }
 
-echo "test-deb.sh: installing $deb"
-$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y "$deb"
+check "edged does not depend on the Vulkan loader or Mesa (edged-vulkan does)" sh -c \
+    "! dpkg-deb -f '$deb' Depends Recommends | grep -Eq 'libvulkan|mesa' &&
+       dpkg-deb -f '$vdeb' Depends | grep -q libvulkan1"
+echo "test-deb.sh: installing $deb and $vdeb"
+$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y "$deb" "$vdeb"
 
 # /lib is a symlink to /usr/lib on Debian 12 (merged /usr): both name one file.
 for f in /usr/sbin/edged /usr/bin/edgectl \
@@ -81,10 +92,12 @@ check "dpkg -L lists the units" sh -c 'dpkg -L edged | grep -qx /lib/systemd/sys
 check "/etc/edged/edged.conf is a conffile" sh -c 'dpkg-query -W -f="\${Conffiles}" edged | grep -q " /etc/edged/edged.conf "'
 check "no shared library, header or .pc in the package (back-end plugins apart)" sh -c \
     '! dpkg -L edged | grep -v "^/usr/lib/[^/]*/edged/backends/edge-[a-z0-9_-]*\.so$" | grep -E "\.so(\.[0-9]+)*$|/include/|\.pc$"'
-for b in vulkan edgetpu; do
-    check "back-end plugin edge-$b.so in /usr/lib/<arch>/edged/backends" \
-        sh -c "dpkg -L edged | grep -q '^/usr/lib/[^/]*/edged/backends/edge-$b\.so\$'"
+for pb in edged:edgetpu edged-vulkan:vulkan; do
+    p=${pb%%:*} b=${pb#*:}
+    check "back-end plugin edge-$b.so in /usr/lib/<arch>/edged/backends (package $p)" \
+        sh -c "dpkg -L $p | grep -q '^/usr/lib/[^/]*/edged/backends/edge-$b\.so\$'"
 done
+check "edge-vulkan.so is not in package edged" sh -c "! dpkg -L edged | grep -q 'edge-vulkan\.so'"
 # edgectl finds the plugins in the default folder: naming one loads it (the empty "model"
 # is refused afterwards, by the loader, not by the plugin lookup)
 for b in vulkan edgetpu; do

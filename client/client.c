@@ -105,6 +105,7 @@ static void pending_free(client_pending *p)
     free(p->desc);
     free(p->head);
     free(p->body_own);
+    free(p->own);
     free(p->body);
     memset(p, 0, sizeof *p);
 }
@@ -535,17 +536,20 @@ static int ensure_conn(edge_client *c)
 
 int client_submit(edge_client *c, int kind, const char *method, const char *path,
                   const edge_client_header *hdrs, size_t n_hdrs, const struct iovec *body,
-                  int n_body, bool copy)
+                  int n_body, bool copy, void *own)
 {
     client_clear_err(c);
     int rc = check_request(c, method, path, hdrs, n_hdrs);
-    if (rc)
-        return rc;
-    if ((rc = ensure_conn(c)) != 0)
-        return c->pend_n ? conn_fail(c, rc) : rc;
+    if (!rc && (rc = ensure_conn(c)) != 0 && c->pend_n)
+        rc = conn_fail(c, rc);
     client_pending p;
-    if ((rc = make_pending(c, &p, kind, method, path, hdrs, n_hdrs, body, n_body, copy)) != 0)
+    if (!rc)
+        rc = make_pending(c, &p, kind, method, path, hdrs, n_hdrs, body, n_body, copy);
+    if (rc) {
+        free(own);
         return rc;
+    }
+    p.own = own;
     p.replies_before = c->conn_replies;
     if (pend_push(c, &p)) {
         pending_free(&p);
@@ -633,7 +637,7 @@ int edge_client_send(edge_client *c, const edge_client_request *req)
         return EDGE_CLIENT_EINVAL;
     struct iovec b = {(void *)req->body, req->body ? req->body_len : 0};
     return client_submit(c, PEND_RAW, req->method, req->path, req->headers, req->n_headers, &b, 1,
-                         true);
+                         true, NULL);
 }
 
 int edge_client_recv(edge_client *c, edge_client_response **out)
@@ -663,7 +667,7 @@ int edge_client_request_send_recv(edge_client *c, const edge_client_request *req
         return rc;
     struct iovec b = {(void *)req->body, req->body ? req->body_len : 0};
     rc = client_submit(c, PEND_RAW, req->method, req->path, req->headers, req->n_headers, &b, 1,
-                       false);
+                       false, NULL);
     return rc ? rc : client_read_reply(c, -1, out, NULL);
 }
 
@@ -675,6 +679,6 @@ int client_roundtrip(edge_client *c, const char *method, const char *path, const
         return rc;
     edge_client_header h = {"Content-Type", ctype};
     struct iovec b = {(void *)body, body ? len : 0};
-    rc = client_submit(c, PEND_RAW, method, path, &h, ctype ? 1 : 0, &b, 1, false);
+    rc = client_submit(c, PEND_RAW, method, path, &h, ctype ? 1 : 0, &b, 1, false, NULL);
     return rc ? rc : client_read_reply(c, -1, out, NULL);
 }

@@ -28,6 +28,7 @@ typedef struct client_pending {
     char *head; /* request line and headers (owned) */
     size_t head_len;
     uint8_t *body_own;  /* owned copy of the body (pipelined sends), or NULL */
+    void *own;          /* a buffer the body points into, owned (client_submit's OWN) */
     struct iovec *body; /* body segments: into body_own or the caller's memory */
     int n_body;
     uint64_t gen;            /* connection generation it was written on */
@@ -85,10 +86,12 @@ int client_parse_eof(edge_client *c);
 
 /* Queue a request: write it now. COPY: keep an owned copy of the body (the
  * caller's memory may go away before the reply); otherwise BODY must stay
- * valid until the reply is read. */
+ * valid until the reply is read: the request may be written again on a new
+ * connection until then (resend_all). OWN (or NULL): a buffer BODY points
+ * into that the request takes, freed with it (at once when this fails). */
 int client_submit(edge_client *c, int kind, const char *method, const char *path,
                   const edge_client_header *hdrs, size_t n_hdrs, const struct iovec *body,
-                  int n_body, bool copy);
+                  int n_body, bool copy, void *own);
 /* Read the next reply; KIND (or -1: any) must match the oldest pending request.
  * DESC (optional) gets that request's description (owned by the caller). */
 int client_read_reply(edge_client *c, int kind, edge_client_response **out, char **desc);

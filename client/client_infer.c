@@ -333,7 +333,12 @@ static int infer_send(edge_client *c, const char *model, const edge_client_infer
         int nb = 1;
         for (size_t i = 0; !o->json && i < n; i++)
             iov[nb++] = (struct iovec){(void *)in[i].data, in[i].bytes};
-        rc = client_submit(c, PEND_INFER, "POST", path, h, o->json ? 1 : 2, iov, nb, copy);
+        /* Without COPY the request points into TEXT until its reply is read
+         * (it may be written again on a new connection): it takes TEXT. */
+        rc = client_submit(c, PEND_INFER, "POST", path, h, o->json ? 1 : 2, iov, nb, copy,
+                           copy ? NULL : text);
+        if (!copy)
+            text = NULL;
     }
     free(iov);
     free(text);

@@ -140,9 +140,9 @@ int edge_client_health(edge_client *c, bool *live, bool *ready)
     if (c->pend_n)
         return client_fail(c, EDGE_CLIENT_ESTATE, "health: %zu pipelined replies unread",
                            c->pend_n);
-    int rc = client_submit(c, PEND_RAW, "GET", "/v2/health/live", NULL, 0, NULL, 0, false);
+    int rc = client_submit(c, PEND_RAW, "GET", "/v2/health/live", NULL, 0, NULL, 0, false, NULL);
     if (!rc)
-        rc = client_submit(c, PEND_RAW, "GET", "/v2/health/ready", NULL, 0, NULL, 0, false);
+        rc = client_submit(c, PEND_RAW, "GET", "/v2/health/ready", NULL, 0, NULL, 0, false, NULL);
     edge_client_response *a = NULL, *b = NULL;
     if (!rc)
         rc = client_read_reply(c, -1, &a, NULL);

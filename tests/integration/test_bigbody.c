@@ -7,7 +7,13 @@
  * valid multi-megabyte request (a shared uint8 model, its reference input as
  * padded JSON) returns the reference outputs; a client that leaves while its
  * large body is parsed leaves edged serving (the reply is dropped, nothing
- * hangs). Raw AF_UNIX sockets, so the order of replies is seen as it happens. */
+ * hangs); a binary-extension request (JSON header, then the tensor's bytes)
+ * split at every boundary that matters to edged's reads (the end of the
+ * headers, the JSON/binary boundary, 4096-byte marks, the last
+ * DIRECT_READ_MIN bytes), each piece read by edged before the next is written,
+ * and whole requests queued in the backlog while edged is stopped: the same
+ * reply every time. Raw AF_UNIX sockets, so the order of replies is seen as it
+ * happens. */
 #include <errno.h>
 #include <jansson.h>
 #include <poll.h>
@@ -19,8 +25,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/sockios.h>
 
 #include <cmocka.h>
 
@@ -153,6 +162,19 @@ static void test_health_while_parsing(void **state)
     close(small);
 }
 
+/* MODEL's reference input and output (input_0.bin, expected_0.bin of the shared models). */
+static void reference_io(const char *model, uint8_t **in, size_t *in_len, uint8_t **want,
+                         size_t *want_len)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/models/%s/input_0.bin", shared, model);
+    *in = edge_test_read_file(path, in_len);
+    snprintf(path, sizeof path, "%s/models/%s/expected_0.bin", shared, model);
+    *want = edge_test_read_file(path, want_len);
+    assert_non_null(*in);
+    assert_non_null(*want);
+}
+
 /* The reference input of MODEL (uint8 [1,128,128,3]) as JSON padded to a few MB. */
 static char *padded_request(const uint8_t *in, size_t n, size_t *len)
 {
@@ -176,12 +198,8 @@ static void test_big_valid_request(void **state)
     const char *model = "mobilenet_v1_025_128_quant_u8";
     char path[512];
     size_t in_len, want_len, len;
-    snprintf(path, sizeof path, "%s/models/%s/input_0.bin", shared, model);
-    uint8_t *in = edge_test_read_file(path, &in_len);
-    snprintf(path, sizeof path, "%s/models/%s/expected_0.bin", shared, model);
-    uint8_t *want = edge_test_read_file(path, &want_len);
-    assert_non_null(in);
-    assert_non_null(want);
+    uint8_t *in, *want;
+    reference_io(model, &in, &in_len, &want, &want_len);
     assert_int_equal(in_len, 128 * 128 * 3);
     char *body = padded_request(in, in_len, &len);
     const double t0 = now_ms();
@@ -220,6 +238,169 @@ static void test_big_valid_request(void **state)
     free(want);
 }
 
+/* ---------------------------------------------------------------- split requests */
+
+#define PD_BYTES 9216 /* person_detect's input: INT8 [1,96,96,1] */
+
+/* A binary-extension infer request of person_detect (its reference input
+ * after a JSON header of *HL bytes), "Connection: close"; *HEAD_LEN: the
+ * request line and headers. */
+static char *binary_request(const uint8_t *in, size_t *len, size_t *head_len, size_t *hl)
+{
+    static const char json[] =
+        "{\"id\":\"split\",\"inputs\":[{\"name\":\"input\",\"datatype\":\"INT8\","
+        "\"shape\":[1,96,96,1],\"parameters\":{\"binary_data_size\":9216}}],\"outputs\":[{"
+        "\"name\":\"MobilenetV1/Predictions/Reshape_1\",\"parameters\":{\"binary_data\":true}}]}";
+    char head[512];
+    *hl = sizeof json - 1;
+    const int n = snprintf(head, sizeof head,
+                           "POST /v2/models/person_detect/infer HTTP/1.1\r\nHost: x\r\n"
+                           "Content-Type: application/octet-stream\r\n"
+                           "Inference-Header-Content-Length: %zu\r\nConnection: close\r\n"
+                           "Content-Length: %zu\r\n\r\n",
+                           *hl, *hl + PD_BYTES);
+    *head_len = (size_t)n;
+    *len = *head_len + *hl + PD_BYTES;
+    char *r = malloc(*len);
+    memcpy(r, head, *head_len);
+    memcpy(r + *head_len, json, *hl);
+    memcpy(r + *head_len + *hl, in, PD_BYTES);
+    return r;
+}
+
+/* Until edged has read everything written on FD (SIOCOUTQ: bytes the peer has
+ * not read yet), so that the next write is a read of its own. */
+static void wait_consumed(int fd)
+{
+    const double end = now_ms() + 20000;
+    int queued = 1;
+    while (ioctl(fd, SIOCOUTQ, &queued) == 0 && queued > 0 && now_ms() < end)
+        usleep(200);
+    if (queued != 0)
+        fail_msg("edged did not read %d queued bytes within 20 s", queued);
+}
+
+/* The whole reply on FD until edged closes it (within 20 s); its length in *LEN. */
+static char *reply_until_close(int fd, size_t *len)
+{
+    size_t cap = 1 << 16, n = 0;
+    char *buf = malloc(cap + 1);
+    const double end = now_ms() + 20000;
+    while (now_ms() < end) {
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 100) <= 0)
+            continue;
+        if (n == cap)
+            buf = realloc(buf, (cap *= 2) + 1);
+        const ssize_t got = read(fd, buf + n, cap - n);
+        if (got <= 0)
+            break;
+        n += (size_t)got;
+    }
+    buf[n] = 0;
+    *len = n;
+    return buf;
+}
+
+/* The reply's body (after the headers), checked: 200, and the binary output
+ * (the body's last 2 bytes) is the reference output WANT. */
+static const char *check_reply(const char *what, const char *r, size_t len, const uint8_t *want)
+{
+    const char *b = strstr(r, "\r\n\r\n");
+    if (strncmp(r, "HTTP/1.1 200", 12) != 0 || !b || (size_t)(b + 4 - r) + 2 > len ||
+        memcmp(r + len - 2, want, 2) != 0)
+        fail_msg("%s: %.400s", what, r);
+    return b + 4;
+}
+
+static void test_binary_request_splits(void **state)
+{
+    (void)state;
+    size_t in_len, want_len, len, head_len, hl;
+    uint8_t *in, *want;
+    reference_io("person_detect", &in, &in_len, &want, &want_len);
+    assert_int_equal(in_len, PD_BYTES);
+    assert_int_equal(want_len, 2);
+    char *req = binary_request(in, &len, &head_len, &hl);
+    const size_t body = head_len, bin = head_len + hl;
+    /* cut points (offsets into the request, 0 ends a list) */
+    size_t cuts[64][3] = {{0}};
+    size_t n = 0;
+    for (int d = -4; d <= 4; d++) {
+        cuts[n++][0] = body + (size_t)d;       /* the end of the headers */
+        cuts[n++][0] = bin + (size_t)d;        /* the JSON header / tensor boundary */
+        cuts[n++][0] = len - 4096 + (size_t)d; /* DIRECT_READ_MIN bytes left */
+    }
+    for (int d = -1; d <= 1; d++) {
+        cuts[n++][0] = body + 4096 + (size_t)d; /* 4096-byte marks of the body */
+        cuts[n++][0] = body + 8192 + (size_t)d;
+        cuts[n++][0] = 4096 + (size_t)d; /* and of the request */
+    }
+    cuts[n][0] = 1, cuts[n++][1] = len - 1;
+    cuts[n][0] = body, cuts[n++][1] = bin;
+    cuts[n][0] = body + 1, cuts[n++][1] = bin + 1;
+    cuts[n][0] = body - 1, cuts[n++][1] = len - 4096;
+    cuts[n][0] = bin, cuts[n++][1] = bin + 4096;
+    cuts[n][0] = body + 10, cuts[n][1] = bin - 1, cuts[n++][2] = bin + 4097;
+    assert_true(n <= sizeof cuts / sizeof cuts[0]);
+    /* the whole request at once: the reply every split must give */
+    const int fd0 = dfx_connect(&F);
+    assert_true(fd0 >= 0);
+    send_all(fd0, req, len);
+    size_t whole_len;
+    char *whole = reply_until_close(fd0, &whole_len);
+    close(fd0);
+    const char *whole_body = check_reply("the whole request", whole, whole_len, want);
+    for (size_t k = 0; k < n; k++) {
+        const int fd = dfx_connect(&F);
+        assert_true(fd >= 0);
+        size_t at = 0;
+        for (int c = 0; c < 3 && cuts[k][c]; c++) {
+            send_all(fd, req + at, cuts[k][c] - at);
+            wait_consumed(fd);
+            at = cuts[k][c];
+        }
+        send_all(fd, req + at, len - at);
+        size_t rl;
+        char *r = reply_until_close(fd, &rl);
+        close(fd);
+        char what[96];
+        snprintf(what, sizeof what, "cut at %zu %zu %zu (headers %zu, JSON %zu, total %zu)",
+                 cuts[k][0], cuts[k][1], cuts[k][2], head_len, hl, len);
+        const char *b = check_reply(what, r, rl, want);
+        if (rl - (size_t)(b - r) != whole_len - (size_t)(whole_body - whole) ||
+            memcmp(b, whole_body, rl - (size_t)(b - r)) != 0)
+            fail_msg("%s: the reply differs from the whole request's: %.400s", what, r);
+        free(r);
+    }
+    /* requests written whole (in three writes) while edged is stopped: they
+     * wait in the listener's backlog, then arrive at once */
+    enum { QUEUED = 8 };
+    int fds[QUEUED];
+    assert_int_equal(kill(F.pid, SIGSTOP), 0);
+    for (int q = 0; q < QUEUED; q++) {
+        fds[q] = dfx_connect(&F);
+        assert_true(fds[q] >= 0);
+        const size_t a = q % 2 ? body : bin - (size_t)q, b = bin + 4096 + (size_t)q;
+        send_all(fds[q], req, a);
+        send_all(fds[q], req + a, b - a);
+        send_all(fds[q], req + b, len - b);
+    }
+    assert_int_equal(kill(F.pid, SIGCONT), 0);
+    for (int q = 0; q < QUEUED; q++) {
+        size_t rl;
+        char *r = reply_until_close(fds[q], &rl);
+        close(fds[q]);
+        check_reply("a request queued while edged was stopped", r, rl, want);
+        free(r);
+    }
+    printf("# %zu split binary requests and %d queued ones: the same reply\n", n, QUEUED);
+    free(whole);
+    free(req);
+    free(in);
+    free(want);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -243,6 +424,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_health_while_parsing),
         cmocka_unit_test(test_big_valid_request),
+        cmocka_unit_test(test_binary_request_splits),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

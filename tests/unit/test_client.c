@@ -1146,6 +1146,68 @@ static void test_client_reconnect_idle(void **state)
     assert_int_equal(f.n_reqs, 4);
 }
 
+/* edgectl infer during a restart: the metadata GET is answered, then the
+ * daemon (draining) closes the idle connection with the binary inference
+ * request unread. edge_client_infer sends it again on a new connection: the
+ * same bytes, JSON header included (the client once freed the header before
+ * the reply, and the resend carried freed memory: "invalid JSON at line 1
+ * column 0: unable to decode byte 0xc6"). */
+static void test_client_infer_resent_intact(void **state)
+{
+    (void)state;
+    static const char hdr[] = "{\"model_name\":\"m\",\"model_version\":\"1\",\"outputs\":["
+                              "{\"name\":\"y\",\"datatype\":\"INT8\",\"shape\":[2],"
+                              "\"parameters\":{\"binary_data_size\":2}}]}";
+    uint8_t body[sizeof hdr - 1 + 2];
+    memcpy(body, hdr, sizeof hdr - 1);
+    body[sizeof hdr - 1] = 0xc6, body[sizeof hdr] = 0x11;
+    char extra[96];
+    snprintf(extra, sizeof extra, "Inference-Header-Content-Length: %zu\r\n", sizeof hdr - 1);
+    size_t len;
+    char *reply = http_reply(200, extra, body, sizeof body, &len);
+    const step script[] = {
+        {ACCEPT, 0, 0}, {READ, 0, 1},  W(OK_EMPTY),
+        {READ, 0, 2},   {CLOSE, 0, 0}, /* the request is read, nothing answered */
+        {ACCEPT, 0, 0}, {READ, 0, 3},  {WRITE, reply, len}};
+    fake f;
+    RUN(&f, script);
+    edge_client *c = client_for(&f, 0, 0);
+    edge_client_response *resp = NULL;
+    edge_client_request rq = {.method = "GET", .path = "/v2/models/m"};
+    assert_int_equal(edge_client_request_send_recv(c, &rq, &resp), 0);
+    edge_client_response_free(resp);
+    uint8_t in0[64];
+    for (size_t i = 0; i < sizeof in0; i++)
+        in0[i] = (uint8_t)(0xc6 + i);
+    edge_client_tensor in = {
+        .name = "x", .datatype = "UINT8", .rank = 1, .shape = {64}, .data = in0, .bytes = 64};
+    const char *outs[1] = {"y"};
+    edge_client_infer_options o = {.outputs = outs, .n_outputs = 1};
+    edge_client_result *r = NULL;
+    const int rc = edge_client_infer(c, "m", &o, &in, 1, &r);
+    if (rc)
+        print_error("edge_client_infer: %s\n", edge_client_errmsg(c));
+    assert_int_equal(rc, 0);
+    assert_int_equal(r->n_outputs, 1);
+    assert_int_equal(((const uint8_t *)r->outputs[0].data)[1], 0x11);
+    edge_client_result_free(r);
+    edge_client_free(c);
+    fake_stop(&f);
+    free(reply);
+    assert_false(f.failed);
+    assert_int_equal(f.accepts, 2);
+    const fake_req *first = &f.reqs[1], *again = &f.reqs[2];
+    assert_string_equal(again->url, "/v2/models/m/infer");
+    assert_string_equal(again->ihcl, first->ihcl);
+    const size_t hl = (size_t)atoi(first->ihcl);
+    assert_int_equal(first->body_len, hl + sizeof in0);
+    assert_int_equal(again->body_len, first->body_len);
+    assert_memory_equal(again->body, first->body, first->body_len);
+    json_t *j = json_loadb((const char *)again->body, hl, 0, NULL);
+    assert_non_null(j);
+    json_decref(j);
+}
+
 /* A fresh connection closed before the reply is an error, not a retry. */
 static void test_client_closed_mid_reply(void **state)
 {
@@ -1378,6 +1440,7 @@ int main(void)
         cmocka_unit_test(test_client_infer_bad_input),
         cmocka_unit_test(test_client_infer_pipelined),
         cmocka_unit_test(test_client_reconnect_idle),
+        cmocka_unit_test(test_client_infer_resent_intact),
         cmocka_unit_test(test_client_closed_mid_reply),
         cmocka_unit_test(test_client_connection_close_pipelined),
         cmocka_unit_test(test_client_malformed_reply),

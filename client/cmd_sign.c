@@ -24,8 +24,9 @@
 #include "edgectl_daemon.h"
 
 #define DEFAULT_KEYS "/etc/edged/trusted-keys.d"
-#define PUSH_MAX (1ull << 30) /* libedge's default max_file_bytes: the largest model edged opens \
-                               */
+#define PUSH_MAX                                                                    \
+    (1ull << 30) /* libedge's default max_file_bytes: the largest model edged opens \
+                  */
 
 static const char usage_text[] =
     "edgectl keygen STEM                         write STEM.key (secret) and STEM.pub\n"

@@ -77,7 +77,7 @@ struct dm_registry {
     edge_pack_cache pack;  /* the packed-weight cache (pack.dir NULL: none) */
     char pack_dir[256];
     unsigned char pack_key[32]; /* its MAC's key (registry_pack.c) */
-    size_t jobs; /* loads in flight */
+    size_t jobs;                /* loads in flight */
     bool closing;
     dm_byname entries; /* reg_entry, sorted by name */
     size_t oom;        /* syncs that ran out of memory (a scan counts them as failed) */

@@ -28,8 +28,8 @@ int64_t dm_repo_claim_version(const char *dir, char *vdir, size_t len);
 size_t dm_repo_sweep_staging(const char *repo);
 /* The oldest version folders of model folder DIR removed until at most MAX_COUNT are left
  * and their files take at most MAX_BYTES (0: no bound of that kind); never the newest, nor
- * the versions in KEEP (N_KEEP of them: the one requests without a version get). How many went into *REMOVED and the
- * bytes into *FREED. 0, or -1 with errno (DIR unreadable). */
+ * the versions in KEEP (N_KEEP of them: the one requests without a version get). How many went into
+ * *REMOVED and the bytes into *FREED. 0, or -1 with errno (DIR unreadable). */
 int dm_repo_bound_versions(const char *dir, unsigned max_count, uint64_t max_bytes,
                            const int64_t *keep, size_t n_keep, size_t *removed, uint64_t *freed);
 

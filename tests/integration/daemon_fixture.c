@@ -237,6 +237,17 @@ void dfx_cleanup(dfx *f)
     }
 }
 
+void dfx_sh(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    if (system(cmd) != 0)
+        fail_msg("failed: %s", cmd);
+}
+
 char *dfx_slurp(const char *path, size_t *len)
 {
     FILE *in = fopen(path, "rb");

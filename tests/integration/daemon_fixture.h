@@ -65,6 +65,8 @@ int dfx_wait_ready(dfx *f, int timeout_ms);
 int dfx_log_count(const dfx *f, const char *needle);
 /* Wait up to TIMEOUT_MS for NEEDLE to occur at least N times in the log. */
 bool dfx_log_wait(const dfx *f, const char *needle, int n, int timeout_ms);
+/* Run the shell command FMT... (system(3)); fails the test when it does not exit 0. */
+void dfx_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A whole file (NUL-terminated, malloc'd; *LEN bytes when LEN), or NULL. */
 char *dfx_slurp(const char *path, size_t *len);
 /* The start of an integration test's main: the shared folder (EDGE_SHARED_DIR),

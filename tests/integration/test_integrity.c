@@ -43,19 +43,6 @@ static dfx F;
 static const char *shared;
 static char cache[160], cache_env[200];
 
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void sh(const char *fmt, ...)
-{
-    char cmd[4096];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    if (system(cmd) != 0)
-        fail_msg("failed: %s", cmd);
-}
-
 /* M's answer to person_detect's input 0 equals person_detect's expected output. */
 static bool answers_right(const char *m)
 {
@@ -187,7 +174,7 @@ static void test_cache_truncated(void **state)
 {
     (void)state;
     char pack[512], out[512], cmd[2048];
-    sh("rm -f %s/*.pack", cache); /* a cache file of its own: written, then mapped */
+    dfx_sh("rm -f %s/*.pack", cache); /* a cache file of its own: written, then mapped */
     const int before = dfx_log_count(&F, "model m version 1: loaded");
     start(before + 1);
     assert_int_equal(dfx_stop(&F, SIGTERM), 0);
@@ -241,10 +228,10 @@ static void test_cache_truncated(void **state)
 static void make_versions(const char *name, const char *src, const int *versions, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        sh("mkdir -p %s/%s/%d && cp %s/models/%s/model.tflite %s/%s/%d/ && cp "
-           "%s/%s/%d/model.tflite %s/%s/%d/model.tflite.orig",
-           F.models, name, versions[i], shared, src, F.models, name, versions[i], F.models, name,
-           versions[i], F.models, name, versions[i]);
+        dfx_sh("mkdir -p %s/%s/%d && cp %s/models/%s/model.tflite %s/%s/%d/ && cp "
+               "%s/%s/%d/model.tflite %s/%s/%d/model.tflite.orig",
+               F.models, name, versions[i], shared, src, F.models, name, versions[i], F.models,
+               name, versions[i], F.models, name, versions[i]);
 }
 
 /* NAME/V/model.tflite is still the file it was made with. */
@@ -280,8 +267,8 @@ static void test_push_next_version(void **state)
     static const int v3[] = {1, 2, 3};
     make_versions("pb", "person_detect", v3, 3);
     make_versions("ps", "person_detect", v3, 3);
-    sh("printf '[model]\nversion_policy = specific 1\n' >%s/ps/model.conf", F.models);
-    sh("cp %s/models/tiny_vww_mobilenet/model.tflite %s/vww.tflite", shared, F.dir);
+    dfx_sh("printf '[model]\nversion_policy = specific 1\n' >%s/ps/model.conf", F.models);
+    dfx_sh("cp %s/models/tiny_vww_mobilenet/model.tflite %s/vww.tflite", shared, F.dir);
     F.env[0] = NULL;
     assert_int_equal(dfx_start(&F, "[log]\nlevel = info\n[models]\nmemory_budget = 1K\n"), 0);
     char out[2048], path[512], vww[256];
@@ -321,7 +308,7 @@ static void test_push_size_checks(void **state)
     assert_int_not_equal(push("pz", "/dev/zero", out, sizeof out), 0);
     assert_non_null(strstr(out, "/dev/zero is not a regular file"));
     snprintf(big, sizeof big, "%s/big.tflite", F.dir);
-    sh("truncate -s 2G %s", big); /* sparse: nothing of it is on disk */
+    dfx_sh("truncate -s 2G %s", big); /* sparse: nothing of it is on disk */
     assert_int_not_equal(push("pz", big, out, sizeof out), 0);
     assert_non_null(strstr(out, "edged opens models of at most"));
     unlink(big);
@@ -333,11 +320,12 @@ static void test_push_size_checks(void **state)
 static void test_staged_swept(void **state)
 {
     (void)state;
-    sh("mkdir -p %s/sw/1 %s/sw/.staging-push-abc123 && cp %s/models/person_detect/model.tflite "
-       "%s/sw/1/ && head -c 100000 /dev/urandom >%s/sw/.staging-push-abc123/model.tflite && head "
-       "-c 5000 /dev/urandom >%s/sw/.staging-upload-Xy12Zq && head -c 10 /dev/urandom "
-       ">%s/.staging-push-top",
-       F.models, F.models, shared, F.models, F.models, F.models, F.models);
+    dfx_sh(
+        "mkdir -p %s/sw/1 %s/sw/.staging-push-abc123 && cp %s/models/person_detect/model.tflite "
+        "%s/sw/1/ && head -c 100000 /dev/urandom >%s/sw/.staging-push-abc123/model.tflite && head "
+        "-c 5000 /dev/urandom >%s/sw/.staging-upload-Xy12Zq && head -c 10 /dev/urandom "
+        ">%s/.staging-push-top",
+        F.models, F.models, shared, F.models, F.models, F.models, F.models);
     assert_int_equal(dfx_start(&F, "[log]\nlevel = info\n"), 0);
     assert_true(dfx_log_wait(&F, "removed 3 staged files (105010 bytes)", 1, 10000));
     char path[512];

@@ -25,19 +25,6 @@
 static dfx F;
 static const char *shared;
 
-static void sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static void sh(const char *fmt, ...)
-{
-    char cmd[2048];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    if (system(cmd) != 0)
-        fail_msg("failed: %s", cmd);
-}
-
 /* The repository index entry of model M: its last_error ("" when none) into ERR; 1 when a
  * version serves. */
 static int index_of(const char *m, char *err, size_t len)
@@ -100,34 +87,34 @@ static void test_signed_models(void **state)
     assert_true(answers_as_person_detect("m"));
     assert_true(dfx_log_wait(&F, "model m version 1: verified: signed by ops.pub", 1, 5000));
     /* a new file signed by a key edged does not trust: refused, the old version serves */
-    sh("cp %s/models/tiny_vww_mobilenet/model.tflite %s/m.new && %s sign %s/m.new --key "
-       "%s/other.key >/dev/null && mv %s/m.new.sig %s/m.tflite.sig && mv %s/m.new %s/m.tflite",
-       shared, F.dir, EDGECTL, F.dir, F.dir, F.dir, F.models, F.dir, F.models);
+    dfx_sh("cp %s/models/tiny_vww_mobilenet/model.tflite %s/m.new && %s sign %s/m.new --key "
+           "%s/other.key >/dev/null && mv %s/m.new.sig %s/m.tflite.sig && mv %s/m.new %s/m.tflite",
+           shared, F.dir, EDGECTL, F.dir, F.dir, F.dir, F.models, F.dir, F.models);
     assert_true(dfx_log_wait(&F, "no trusted key verifies it", 1, 10000));
     assert_int_equal(index_of("m", err, sizeof err), 1);
     printf("# signed by another key: %s\n", err);
     assert_non_null(strstr(err, "not verified ([models] verify = signature)"));
     assert_true(answers_as_person_detect("m")); /* the version before */
     /* signed by the trusted key now: its .sig changes, and it loads */
-    sh("%s sign %s/m.tflite --key %s/ops.key >/dev/null", EDGECTL, F.models, F.dir);
+    dfx_sh("%s sign %s/m.tflite --key %s/ops.key >/dev/null", EDGECTL, F.models, F.dir);
     assert_true(dfx_log_wait(&F, "model m version 1: verified: signed by ops.pub", 2, 10000));
     assert_int_equal(index_of("m", err, sizeof err), 1);
     assert_string_equal(err, "");
     assert_true(serves_vww("m")); /* tiny_vww answers now */
     /* no signature at all */
-    sh("rm %s/m.tflite.sig && cp %s/models/person_detect/model.tflite %s/m.new && mv %s/m.new "
-       "%s/m.tflite",
-       F.models, shared, F.dir, F.dir, F.models);
+    dfx_sh("rm %s/m.tflite.sig && cp %s/models/person_detect/model.tflite %s/m.new && mv %s/m.new "
+           "%s/m.tflite",
+           F.models, shared, F.dir, F.dir, F.models);
     assert_true(dfx_log_wait(&F, "m.tflite.sig: missing", 1, 10000));
     assert_int_equal(index_of("m", err, sizeof err), 1);
     assert_true(serves_vww("m")); /* still tiny_vww */
     /* the trusted key writable by others is not trusted */
-    sh("chmod 666 %s/keys/ops.pub && %s sign %s/m.tflite --key %s/ops.key >/dev/null", F.dir,
-       EDGECTL, F.models, F.dir);
+    dfx_sh("chmod 666 %s/keys/ops.pub && %s sign %s/m.tflite --key %s/ops.key >/dev/null", F.dir,
+           EDGECTL, F.models, F.dir);
     assert_true(dfx_log_wait(&F, "not trusted for their owner or permissions: ops.pub", 1, 10000));
     assert_true(serves_vww("m"));
-    sh("chmod 644 %s/keys/ops.pub && %s sign %s/m.tflite --key %s/ops.key >/dev/null", F.dir,
-       EDGECTL, F.models, F.dir);
+    dfx_sh("chmod 644 %s/keys/ops.pub && %s sign %s/m.tflite --key %s/ops.key >/dev/null", F.dir,
+           EDGECTL, F.models, F.dir);
     assert_true(dfx_log_wait(&F, "model m version 1: verified: signed by ops.pub", 3, 10000));
     assert_true(answers_as_person_detect("m"));
     int status;
@@ -140,17 +127,17 @@ static void test_push(void **state)
 {
     (void)state;
     char err[1024], path[512];
-    sh("cp %s/models/person_detect/model.tflite %s/p.tflite && %s sign %s/p.tflite --key "
-       "%s/ops.key --digest >/dev/null",
-       shared, F.dir, EDGECTL, F.dir, F.dir);
-    sh("%s push pushed %s/p.tflite --socket %s >/dev/null", EDGECTL, F.dir, F.sock);
+    dfx_sh("cp %s/models/person_detect/model.tflite %s/p.tflite && %s sign %s/p.tflite --key "
+           "%s/ops.key --digest >/dev/null",
+           shared, F.dir, EDGECTL, F.dir, F.dir);
+    dfx_sh("%s push pushed %s/p.tflite --socket %s >/dev/null", EDGECTL, F.dir, F.sock);
     assert_int_equal(index_of("pushed", err, sizeof err), 1);
     assert_true(answers_as_person_detect("pushed"));
     snprintf(path, sizeof path, "%s/pushed/1/model.tflite.sig", F.models);
     assert_int_equal(access(path, R_OK), 0); /* the sidecars came along */
     /* unsigned: refused, no version 2, version 1 serves */
     char cmd[1024];
-    sh("cp %s/models/tiny_vww_mobilenet/model.tflite %s/q.tflite", shared, F.dir);
+    dfx_sh("cp %s/models/tiny_vww_mobilenet/model.tflite %s/q.tflite", shared, F.dir);
     snprintf(cmd, sizeof cmd, "%s push pushed %s/q.tflite --socket %s 2>%s/push.err", EDGECTL,
              F.dir, F.sock, F.dir);
     assert_int_not_equal(system(cmd), 0);
@@ -163,14 +150,14 @@ static void test_push(void **state)
     snprintf(path, sizeof path, "%s/pushed/2", F.models);
     assert_int_not_equal(access(path, F_OK), 0);
     /* signed by a key edged does not trust: the same */
-    sh("%s sign %s/q.tflite --key %s/other.key >/dev/null", EDGECTL, F.dir, F.dir);
+    dfx_sh("%s sign %s/q.tflite --key %s/other.key >/dev/null", EDGECTL, F.dir, F.dir);
     assert_int_not_equal(system(cmd), 0);
     assert_int_not_equal(access(path, F_OK), 0);
     assert_true(answers_as_person_detect("pushed"));
     /* the next good one is version 2 */
-    sh("%s sign %s/q.tflite --key %s/ops.key >/dev/null && %s push pushed %s/q.tflite "
-       "--socket %s >/dev/null",
-       EDGECTL, F.dir, F.dir, EDGECTL, F.dir, F.sock);
+    dfx_sh("%s sign %s/q.tflite --key %s/ops.key >/dev/null && %s push pushed %s/q.tflite "
+           "--socket %s >/dev/null",
+           EDGECTL, F.dir, F.dir, EDGECTL, F.dir, F.sock);
     assert_int_equal(access(path, F_OK), 0);
     assert_true(serves_vww("pushed")); /* version 2 answers by default */
 }

@@ -23,9 +23,9 @@
 #include <unistd.h>
 
 #include <sodium.h>
-#include <xxhash.h>
 
 #include "common.h"
+#include "packsum.h"
 #include "edge/runtime.h"
 #include "edged_proc.h"
 
@@ -36,16 +36,6 @@ static char dir[64], cache[128];
 static unsigned char key[32];
 static bool blake; /* the check's MAC: BLAKE2b instead of SipHash-2-4 */
 
-/* As edged's: XXH3-128 of the model (twice). */
-static void hash(const void *data, size_t len, unsigned char out[32], void *arg)
-{
-    (void)arg;
-    XXH128_canonical_t c;
-    XXH128_canonicalFromHash(&c, XXH3_128bits(data, len));
-    memcpy(out, c.digest, 16);
-    memcpy(out + 16, c.digest, 16);
-}
-
 /* As edged's: SipHash-2-4 (128 bits, twice) keyed with the cache's secret; or keyed BLAKE2b
  * (BLAKE), the comparison. */
 static void mac(const void *data, size_t len, unsigned char out[32], void *arg)
@@ -55,14 +45,13 @@ static void mac(const void *data, size_t len, unsigned char out[32], void *arg)
         crypto_generichash(out, 32, data, len, key, sizeof key);
         return;
     }
-    crypto_shorthash_siphashx24(out, data, len, key);
-    memcpy(out + 16, out, 16);
+    edge_packsum_mac(data, len, out, key);
 }
 
 /* The cache as edged uses it; UNKEYED: XXH3-128 for the checksum too (before issue 43). */
 static edge_pack_cache pc_of(bool unkeyed)
 {
-    return (edge_pack_cache){.dir = cache, .hash = hash, .mac = unkeyed ? NULL : mac};
+    return (edge_pack_cache){.dir = cache, .hash = edge_packsum_model, .mac = unkeyed ? NULL : mac};
 }
 
 static void empty_cache(void)

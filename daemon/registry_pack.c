@@ -3,9 +3,9 @@
  * Owns: [models] cache_dir as libedge's edge_pack_cache (runtime/interp/pack_cache.c): the
  * folder's trust (owned by edged's effective user, written by nobody else: else no cache, said
  * once), the cache's secret key (32 random bytes in the folder's .edged-key, mode 0600, made
- * at the first start), the hash libedge names files with (XXH3-128 of the model) and the MAC it
- * checks them with (SipHash-2-4 keyed with the secret: a file passes only if a holder of the
- * key wrote it, for these model bytes), the protection of a cache file while a model maps it (a
+ * at the first start), libedge's hash and checksum callbacks (common/packsum.c: XXH3-128 of the
+ * model, SipHash-2-4 keyed with the secret: a file passes only if a holder of the key wrote it,
+ * for these model bytes), the protection of a cache file while a model maps it (a
  * read lease, lease.c; else libedge reads a private copy), and pruning to cache_max_bytes after a
  * load wrote a file. Does not own: the file's format and checks (libedge), the leases' service
  * (lease.c). */
@@ -19,40 +19,20 @@
 #include <unistd.h>
 
 #include <sodium.h>
-#include <xxhash.h>
 
+#include "common/packsum.h"
 #include "registry_impl.h"
 
 #define KEY_NAME ".edged-key"
 
-/* XXH3-128 (twice: the field is 256 bits wide): the model's bytes, which name its cache file
- * and bind the file to them. Not keyed, and needs not be: a model whose bytes collide with a
- * verified model's is itself refused by [models] verify before it serves, and without verify
- * whoever writes the model file decides the answers anyway. Fast: the whole model is read at
- * every load. */
-static void pack_hash(const void *data, size_t len, unsigned char out[32], void *arg)
-{
-    (void)arg;
-    XXH128_canonical_t c;
-    XXH128_canonicalFromHash(&c, XXH3_128bits(data, len));
-    memcpy(out, c.digest, 16);
-    memcpy(out + 16, c.digest, 16);
-}
-
-/* SipHash-2-4 with 128-bit output, keyed with the cache's secret (ARG: the registry; twice):
- * the file's checksum, over its blobs and then its header. A pseudorandom function: without
- * the key nobody makes a checksum that passes (a guess passes once in 2^128). It reads the
- * whole file at every map, at about 1.5 GB/s: YOLOv8n's warm open (a 3.8 MiB file) takes
- * 2.8 ms with it, 1.5 ms with the unkeyed XXH3 of before, 5.3 ms with keyed BLAKE2b
- * (bench-cache). */
-_Static_assert(crypto_shorthash_siphashx24_KEYBYTES <= sizeof((dm_registry *)0)->pack_key,
+/* The cache file's checksum (packsum.h), keyed with the cache's secret (ARG: the registry). */
+_Static_assert(EDGE_PACKSUM_KEY_BYTES <= sizeof((dm_registry *)0)->pack_key,
                "the key file holds SipHash's key");
 
 static void pack_mac(const void *data, size_t len, unsigned char out[32], void *arg)
 {
     const dm_registry *r = arg;
-    crypto_shorthash_siphashx24(out, data, len, r->pack_key);
-    memcpy(out + 16, out, 16);
+    edge_packsum_mac(data, len, out, r->pack_key);
 }
 
 /* A cache file libedge is about to map: under a read lease (0), or -1 and libedge reads a
@@ -164,8 +144,11 @@ void reg_pack_setup(dm_registry *r)
                why[0] ? why : "libsodium could not start");
         return;
     }
-    r->pack = (edge_pack_cache){
-        .dir = r->pack_dir, .hash = pack_hash, .arg = r, .protect = pack_protect, .mac = pack_mac};
+    r->pack = (edge_pack_cache){.dir = r->pack_dir,
+                                .hash = edge_packsum_model,
+                                .arg = r,
+                                .protect = pack_protect,
+                                .mac = pack_mac};
     dm_log(DM_LOG_INFO, "packed weights are cached in %s (at most %llu bytes)", r->pack_dir,
            (unsigned long long)r->cfg.cache_max_bytes);
 }

@@ -477,15 +477,11 @@ static void test_yolov8_dfl(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_iou),
-        cmocka_unit_test(test_nms),
-        cmocka_unit_test(test_threshold_q),
-        cmocka_unit_test(test_yolov8_float),   cmocka_unit_test(test_best_kept),
-        cmocka_unit_test(test_yolov8_int8),
-        cmocka_unit_test(test_yolov5),
-        cmocka_unit_test(test_yolox),
-        cmocka_unit_test(test_zoo_heads),
-        cmocka_unit_test(test_yolov8_8bit_blocks),
+        cmocka_unit_test(test_iou),         cmocka_unit_test(test_nms),
+        cmocka_unit_test(test_threshold_q), cmocka_unit_test(test_yolov8_float),
+        cmocka_unit_test(test_best_kept),   cmocka_unit_test(test_yolov8_int8),
+        cmocka_unit_test(test_yolov5),      cmocka_unit_test(test_yolox),
+        cmocka_unit_test(test_zoo_heads),   cmocka_unit_test(test_yolov8_8bit_blocks),
         cmocka_unit_test(test_yolov8_dfl),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

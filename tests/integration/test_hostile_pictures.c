@@ -14,7 +14,8 @@
  * 32 MiB of where it was; (2) clients that send a big picture and leave at once: their decodes
  * are dropped (the log says so at debug level), and a good client is answered after them; (3) a
  * zero-byte picture over OIP says "the picture is empty (0 bytes)", min_confidence "0.5\0junk"
- * is refused, an OIP picture past its deadline names the model once; (4) the numbered labelmap
+ * is refused, cat_720p.jpg at min_confidence 0 answers the cat first (0.97; not the first 4096
+ * anchors' best), an OIP picture past its deadline names the model once; (4) the numbered labelmap
  * is read ("person", not "0  person"), and replacing labels.txt (a rename into place) changes
  * the labels without touching model.conf. Under sanitizers the RSS checks are skipped. Every
  * wait is for a condition, with generous bounds: nothing here depends on the machine's speed. */
@@ -472,6 +473,21 @@ static void test_edges(void **state)
     assert_non_null(strstr(out, "min_confidence"));
     free(out);
     free(f);
+    /* min_confidence 0 (point 5): every anchor a candidate; the best one, the cat, answers */
+    char cat_path[2048];
+    snprintf(cat_path, sizeof cat_path, "%s/images/cat_720p.jpg", zoo);
+    size_t cat_len = 0;
+    uint8_t *cat = edge_test_read_file(cat_path, &cat_len);
+    assert_non_null(cat);
+    f = form(cat, cat_len, "0", 1, &n);
+    assert_int_equal(post("/v1/vision/detection", "multipart/form-data; boundary=" BOUNDARY, f,
+                          n, false, &out),
+                     200);
+    printf("# cat_720p.jpg at min_confidence 0: %.120s\n", out);
+    assert_non_null(strstr(out, "\"predictions\":[{\"label\":\"cat\",\"confidence\":0.9"));
+    free(out);
+    free(f);
+    free(cat);
     /* past its deadline (1 us): the model named once */
     char *b64 = NULL;
     {

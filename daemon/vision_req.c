@@ -183,10 +183,7 @@ static void post(dm_request *r, const void *const *outs, void *ctx)
     j->n_found = edge_vision_topk(&t, outs[0], j->a.top_k, j->top);
 }
 
-/* ERROR (request.c's message) without its leading "model 'NAME': " (or "model 'NAME' "
- * before "version N: ..."): the front ends name the model themselves (the deadline's message
- * said "model 'ssd': model 'ssd': ..."; issue 44). */
-static const char *unnamed(const char *error, const char *name)
+const char *dm_vreq_unnamed(const char *error, const char *name)
 {
     char head[300]; /* model names are at most 64 characters (dm_model_name_valid) */
     const int n = snprintf(head, sizeof head, "model '%s'", name);
@@ -209,7 +206,7 @@ static void answer(dm_request *r, const char *error, void *ctx)
                           .infer_us = (uv_hrtime() - j->admitted_ns) / 1000};
     if (error) {
         res.status = dm_oip_status_http(r->status);
-        res.error = unnamed(error, r->v->name);
+        res.error = dm_vreq_unnamed(error, r->v->name);
     } else if (j->a.task == DM_VREQ_DETECT) {
         res.dets = j->dets;
         res.n_dets = j->n_found;

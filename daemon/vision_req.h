@@ -79,6 +79,12 @@ typedef struct dm_vreq_args {
     void *ctx;
 } dm_vreq_args;
 
+/* ERROR (request.c's message for model NAME) without its leading "model 'NAME': " (or
+ * "model 'NAME' " before "version N: ..."): dm_vreq_result's error, which the front ends prefix
+ * with the model's name themselves (the deadline's message said "model 'ssd': model 'ssd':
+ * ..."; issue 44). A pointer into ERROR; ERROR itself when it names no model NAME. */
+const char *dm_vreq_unnamed(const char *error, const char *name);
+
 /* Start the request A describes; A->done says how it ended. */
 void dm_vreq_submit(dm_daemon *d, const dm_vreq_args *a);
 

@@ -99,7 +99,8 @@ const opt dm_config_options[] = {
      "40000000", true,
      "Largest picture an image request may carry, in pixels (width x height), judged from the "
      "file's header before any pixel is decoded (decoding bombs); a larger one is refused with "
-     "413. Each image being decoded takes 3 bytes a pixel.",
+     "413. Each image being decoded takes at most 3 bytes a pixel of this limit, a progressive "
+     "JPEG's coefficients counted (a larger decode is refused with 413), two at most at once.",
      NULL},
     {"server", "drain_timeout_ms", NULL, OPT_UINT, FIELD(drain_timeout_ms), 0, 3600000, "10000",
      true,

@@ -157,6 +157,11 @@ void dm_http_set_inflight(dm_exchange *x, dm_request *r)
     x->inflight = r;
 }
 
+void dm_http_set_cancel_flag(dm_exchange *x, atomic_bool *flag)
+{
+    x->cancel_flag = flag;
+}
+
 static char *put_str(char *o, const char *s)
 {
     const size_t n = strlen(s);
@@ -232,6 +237,7 @@ void dm_http_reply(dm_exchange *x, dm_http_response *r)
 {
     conn *c = x->c;
     x->inflight = NULL;
+    x->cancel_flag = NULL;
     if (c->closing || x->state != X_PENDING) {
         free(r->body);
         if (c->closing)
@@ -710,6 +716,8 @@ void dm_conn_close(conn *c)
      * completes later and finds the connection gone. */
     for (dm_exchange *x = c->xhead, *next; x; x = next) {
         next = x->next;
+        if (x->state == X_PENDING && x->cancel_flag)
+            atomic_store(x->cancel_flag, true); /* a picture's decode stops */
         if (x->state == X_PENDING && x->inflight)
             dm_sched_cancel(s->d->sched, x->inflight);
         else if (x->state == X_READY)

@@ -43,6 +43,7 @@ struct dm_exchange {
     uint32_t retry_after; /* seconds, for a Retry-After header (0: none) */
     uint64_t charged;     /* bytes of the server's budget this exchange holds */
     dm_request *inflight;
+    atomic_bool *cancel_flag; /* dm_http_set_cancel_flag: set when the client goes */
     uv_write_t wr;
     char head[768]; /* the status page's security headers take 300 bytes */
     size_t head_len;

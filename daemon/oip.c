@@ -407,6 +407,7 @@ static void infer_offload(route *rt, dm_version *ver_ref, uint8_t *body_in, size
 typedef struct image_call {
     dm_exchange *x;
     dm_oip_image q;
+    atomic_bool gone; /* the client left: the picture's decode stops (dm_http_set_cancel_flag) */
 } image_call;
 
 static void image_admitted(dm_request *r, void *ctx)
@@ -419,6 +420,7 @@ static void image_done(const dm_vreq_result *res, void *ctx)
 {
     _cleanup_free_ image_call *c = ctx;
     dm_http_set_inflight(c->x, NULL);
+    dm_http_set_cancel_flag(c->x, NULL);
     dm_http_response resp = {.status = 200, .header_len = -1};
     if (dm_http_gone(c->x))
         dm_http_reply(c->x, &(dm_http_response){.status = 503, .header_len = -1});
@@ -448,6 +450,8 @@ static void infer_image(route *rt, dm_version *ver_ref, uint8_t *body_in, size_t
     }
     body = NULL; /* the request's image now */
     c->x = rt->x;
+    atomic_init(&c->gone, false);
+    dm_http_set_cancel_flag(c->x, &c->gone);
     const dm_oip_image *q = &c->q;
     dm_vreq_submit(rt->d, &(dm_vreq_args){.v = edge_take_ptr(ver),
                                           .image = q->image,
@@ -457,6 +461,7 @@ static void infer_image(route *rt, dm_version *ver_ref, uint8_t *body_in, size_t
                                           .top_k = q->classify,
                                           .priority = q->priority,
                                           .timeout_us = q->timeout_us,
+                                          .cancel = &c->gone,
                                           .admitted = image_admitted,
                                           .done = image_done,
                                           .ctx = edge_take_ptr(c)});

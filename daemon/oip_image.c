@@ -125,6 +125,10 @@ static int parse_picture(const json_t *in, uint8_t *body, size_t len, size_t jso
     const json_t *data = json_object_get(in, "data");
     if (size) {
         const json_int_t n = json_integer_value(size);
+        if (binary && json_is_integer(size) && n == 0 && len == json_len)
+            return dm_oip_fail(err, errlen, 400,
+                               "the picture is empty (0 bytes): the image input's "
+                               "binary_data_size is 0 and no bytes follow the JSON header");
         if (!binary || !json_is_integer(size) || n < 1 || (uint64_t)n != len - json_len)
             return dm_oip_fail(err, errlen, 400,
                                "the image's binary_data_size must be the %zu bytes after the "
@@ -138,6 +142,10 @@ static int parse_picture(const json_t *in, uint8_t *body, size_t len, size_t jso
                                        : 0;
         if (pre == n_img - 4)
             b += 4, n_img -= 4;
+        else if (n_img == 4 && pre == 0)
+            return dm_oip_fail(err, errlen, 400,
+                               "the picture is empty (0 bytes): the image input's BYTES element "
+                               "has the length prefix 0");
         memmove(body, b, n_img);
         q->len = n_img;
         return 0;
@@ -148,6 +156,9 @@ static int parse_picture(const json_t *in, uint8_t *body, size_t len, size_t jso
                            "the image input needs \"data\": [one base64 string] or "
                            "parameters.binary_data_size");
     const size_t tl = json_string_length(json_array_get(data, 0));
+    if (tl == 0)
+        return dm_oip_fail(err, errlen, 400,
+                           "the picture is empty (0 bytes): the image input's \"data\" is [\"\"]");
     if (tl / 4 * 3 > len) /* cannot happen: the text is inside the body */
         return dm_oip_fail(err, errlen, 400, "the image's base64 text is too long");
     const long n = base64_decode(text, tl, body);

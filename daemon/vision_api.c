@@ -26,6 +26,7 @@ typedef struct api_call {
     dm_exchange *x;
     dm_vreq_task task;
     uint64_t start_ns;
+    atomic_bool gone; /* the client left: the picture's decode stops (dm_http_set_cancel_flag) */
 } api_call;
 
 bool dm_vision_api_wanted(const dm_http_request *req)
@@ -106,12 +107,13 @@ static void call_done(const dm_vreq_result *res, void *ctx)
 {
     _cleanup_free_ api_call *c = ctx;
     dm_http_set_inflight(c->x, NULL);
+    dm_http_set_cancel_flag(c->x, NULL);
     if (dm_http_gone(c->x)) {
         dm_http_reply(c->x, &(dm_http_response){.status = 503, .header_len = -1});
         return;
     }
     if (res->status != 200) {
-        api_error(c->x, res->status, "%s", res->error);
+        api_error(c->x, res->status, "model '%s': %s", res->model ? res->model : "?", res->error);
         return;
     }
     const int64_t process_ms = (int64_t)((uv_hrtime() - c->start_ns) / 1000000);
@@ -250,8 +252,14 @@ void dm_vision_api_handle(dm_daemon *d, dm_exchange *x)
         snprintf(text, sizeof text, "%.*s", (int)(mc->len < 31 ? mc->len : 31),
                  (const char *)mc->data);
         min_conf = strtof(text, &end);
-        if (end == text || *end || mc->len > 31 || !(min_conf >= 0.0f && min_conf <= 1.0f)) {
-            api_error(x, 400, "min_confidence '%s' is not a number from 0 to 1", text);
+        /* the whole field: a NUL inside ("0.5\0junk") would end TEXT early */
+        const bool nul = memchr(mc->data, 0, mc->len) != NULL;
+        if (nul || end == text || *end || mc->len > 31 || !(min_conf >= 0.0f && min_conf <= 1.0f)) {
+            for (char *c = text; c < text + sizeof text && *c; c++)
+                if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+                    *c = '?';
+            api_error(x, 400, "min_confidence '%s%s' is not a number from 0 to 1%s", text,
+                      mc->len > 31 ? "..." : "", nul ? " (the field holds a NUL byte)" : "");
             return;
         }
     }
@@ -271,6 +279,8 @@ void dm_vision_api_handle(dm_daemon *d, dm_exchange *x)
         return;
     }
     *c = (api_call){.x = x, .task = task, .start_ns = start};
+    atomic_init(&c->gone, false);
+    dm_http_set_cancel_flag(x, &c->gone);
     const size_t ilen = img->len;
     size_t owned_len;
     uint8_t *owned = dm_http_take_body(x, &owned_len); /* BODY: the request takes it */
@@ -283,6 +293,7 @@ void dm_vision_api_handle(dm_daemon *d, dm_exchange *x)
                                       .top_k = 1,
                                       .priority = DM_PRIO_NORMAL,
                                       .timeout_us = -1,
+                                      .cancel = &c->gone,
                                       .admitted = call_admitted,
                                       .done = call_done,
                                       .ctx = c});

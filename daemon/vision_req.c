@@ -1,8 +1,9 @@
 /* daemon/vision_req.c - one image request: a JPEG or PNG in, objects or classes out (see
  * vision_req.h).
  *
- * Owns: the job that carries a picture through the decode (a pool thread: decode with the
- * pixel budget, fit and convert into a buffer of the model's input, free the picture), the
+ * Owns: the job that carries a picture through the decode (a pool thread: decode within the
+ * pixel and memory budget, the deadline and the front end's cancel flag, fit and convert into a
+ * buffer of the model's input, free the picture and give big ones' memory back), the
  * admission (request.c), the head's objects or the top classes (on the worker, from the
  * interpreter's outputs: request.c's POST), and the answer (loop thread: the front end's
  * callback). The job snapshots model.conf's [input] and [detection] when
@@ -10,6 +11,8 @@
 #include "vision_req.h"
 
 #include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +27,10 @@ typedef struct vjob {
     edge_vision_input input;
     struct dm_detection_conf det;
     edge_head_kind kind;
-    uint64_t max_pixels;
-    uint8_t *in;      /* the model's input, filled by the decode */
-    bool in_borrowed; /* IN is the caller's frame, converted in place (not freed here) */
+    edge_image_limits lim; /* pixels, memory, deadline, the front end's cancel flag */
+    bool dropped;          /* the decode stopped: the client went away */
+    uint8_t *in;           /* the model's input, filled by the decode */
+    bool in_borrowed;      /* IN is the caller's frame, converted in place (not freed here) */
     edge_image_xform xf;
     uint32_t width, height;
     uint64_t decode_ns; /* decoding and fitting the picture (edged_image_prepare_seconds) */
@@ -105,13 +109,25 @@ static void decode(dm_parse_job *pj)
     const bool raw = j->a.raw_width > 0;
     edge_image im = {j->a.raw_width, j->a.raw_height, pj->body};
     const int rc =
-        raw ? 0 : edge_image_decode(pj->body, pj->len, j->max_pixels, &im, pj->err, sizeof pj->err);
+        raw ? 0
+            : edge_image_decode_limited(pj->body, pj->len, &j->lim, &im, pj->err, sizeof pj->err);
     if (!raw)
         free(pj->body);
     if (!raw || !j->a.borrowed)
         pj->body = NULL; /* freed, or IM's now */
     if (rc) {
-        pj->status = rc == -2 ? 413 : 400;
+        pj->status = rc == EDGE_IMAGE_TOO_BIG     ? 413
+                     : rc == EDGE_IMAGE_CANCELLED ? 503
+                     : rc == EDGE_IMAGE_LATE      ? 504
+                                                  : 400;
+        j->dropped = rc == EDGE_IMAGE_CANCELLED;
+        if (rc == EDGE_IMAGE_LATE)
+            snprintf(pj->err, sizeof pj->err,
+                     "the picture's decode did not end within the request's deadline (at most "
+                     "%d ms: [scheduler] default_timeout_ms, or the request's timeout)",
+                     DM_VREQ_DECODE_MAX_MS);
+        if (rc != EDGE_IMAGE_BAD)
+            malloc_trim(0); /* stopped midway: what libjpeg held goes back (see below) */
         return;
     }
     edge_tensor_info in;
@@ -131,8 +147,14 @@ static void decode(dm_parse_job *pj)
         pj->status = 200;
     }
     free(scratch);
+    const uint64_t picture_bytes = (uint64_t)im.width * im.height * 3;
     if (!raw || !j->a.borrowed)
         edge_image_free(&im);
+    /* glibc keeps freed blocks under its (dynamic) mmap threshold, up to 32 MiB each, in the
+     * pool thread's arena: a big picture's pixels and libjpeg's arrays would stay resident
+     * (issue 44: 215 MB after six pictures). Given back after each big decode. */
+    if (!raw && picture_bytes >= DM_VREQ_TRIM_BYTES)
+        malloc_trim(0);
     j->decode_ns = uv_hrtime() - t0;
 }
 
@@ -161,6 +183,18 @@ static void post(dm_request *r, const void *const *outs, void *ctx)
     j->n_found = edge_vision_topk(&t, outs[0], j->a.top_k, j->top);
 }
 
+const char *dm_vreq_unnamed(const char *error, const char *name)
+{
+    char head[300]; /* model names are at most 64 characters (dm_model_name_valid) */
+    const int n = snprintf(head, sizeof head, "model '%s'", name);
+    if (n <= 0 || (size_t)n >= sizeof head || strncmp(error, head, (size_t)n))
+        return error;
+    const char *rest = error + n;
+    if (!strncmp(rest, ": ", 2))
+        return rest + 2;
+    return *rest == ' ' ? rest + 1 : error;
+}
+
 /* The loop thread: the request ended. */
 static void answer(dm_request *r, const char *error, void *ctx)
 {
@@ -172,7 +206,7 @@ static void answer(dm_request *r, const char *error, void *ctx)
                           .infer_us = (uv_hrtime() - j->admitted_ns) / 1000};
     if (error) {
         res.status = dm_oip_status_http(r->status);
-        res.error = error;
+        res.error = dm_vreq_unnamed(error, r->v->name);
     } else if (j->a.task == DM_VREQ_DETECT) {
         res.dets = j->dets;
         res.n_dets = j->n_found;
@@ -196,6 +230,9 @@ static const dm_reply vreq_reply = {.admitted = admitted, .answer = answer, .pos
 static void decoded(dm_parse_job *pj)
 {
     vjob *j = (vjob *)pj;
+    if (j->dropped)
+        dm_log(DM_LOG_DEBUG, "model %s: a picture's decode stopped: its client went away",
+               pj->v->name);
     if (pj->status != 200) {
         fail(j, pj->status, pj->err);
         return;
@@ -238,8 +275,20 @@ static bool raw_in_place(vjob *j)
     return true;
 }
 
+/* glibc raises its mmap threshold to the size of each mmapped block freed (up to 32 MiB), so
+ * that after a first big picture the next ones' pixels and libjpeg's arrays come from the pool
+ * threads' arenas, whose top is never given back (malloc_trim releases free blocks in the bins,
+ * not an arena's top): edged stayed at 215 MB after six pictures (issue 44). A fixed threshold
+ * makes every block of DM_VREQ_MMAP_BYTES or more its own mapping, returned when freed. */
+static void malloc_policy(void)
+{
+    mallopt(M_MMAP_THRESHOLD, DM_VREQ_MMAP_BYTES);
+}
+
 void dm_vreq_submit(dm_daemon *d, const dm_vreq_args *a)
 {
+    static pthread_once_t policy = PTHREAD_ONCE_INIT;
+    pthread_once(&policy, malloc_policy);
     vjob *j = calloc(1, sizeof *j);
     if (!j) {
         if (!a->borrowed)
@@ -252,7 +301,11 @@ void dm_vreq_submit(dm_daemon *d, const dm_vreq_args *a)
         .job = {.v = a->v, .body = a->image, .len = a->len, .parse = decode, .done = decoded},
         .d = d,
         .a = *a,
-        .max_pixels = d->cfg.max_image_pixels};
+        .lim = {.max_pixels = d->cfg.max_image_pixels, .cancel = a->cancel}};
+    /* the decode ends by the request's deadline, and within DM_VREQ_DECODE_MAX_MS anyway */
+    const uint64_t cap = dm_now_ns() + (uint64_t)DM_VREQ_DECODE_MAX_MS * 1000000u;
+    const uint64_t deadline = dm_request_deadline_ns(&d->cfg, a->timeout_us);
+    j->lim.deadline_ns = deadline && deadline < cap ? deadline : cap;
     if (j->a.task == DM_VREQ_CLASSIFY && (j->a.top_k < 1 || j->a.top_k > DM_VREQ_TOP_MAX))
         j->a.top_k = j->a.top_k < 1 ? 1 : DM_VREQ_TOP_MAX;
     if (j->a.task == DM_VREQ_DETECT)
@@ -273,6 +326,10 @@ void dm_vreq_submit(dm_daemon *d, const dm_vreq_args *a)
         (a->task == DM_VREQ_DETECT &&
          edge_vision_head(a->v->model, j->det.type, &j->kind, err, sizeof err))) {
         fail(j, 400, err);
+        return;
+    }
+    if (!a->raw_width && a->len == 0) {
+        fail(j, 400, "the picture is empty (0 bytes)");
         return;
     }
     if (a->raw_width && (uint64_t)a->raw_width * a->raw_height * 3 != a->len) {

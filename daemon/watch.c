@@ -6,7 +6,7 @@
  * model folder NAME/ and on every version folder NAME/VERSION/, and turning
  * events into "model NAME changed": a file closed after writing or renamed
  * into place (NAME.tflite, NAME/VERSION/model.tflite and their .sig and .sha256 sidecars,
- * NAME/model.conf), a
+ * NAME/model.conf and the labels next to it: any file in NAME/ but temporaries), a
  * symbolic link made, a file or folder deleted or renamed away, a folder
  * made or renamed in (watched from then on). Files being written are not
  * looked at until they are closed. Events are collected for reload_delay_ms
@@ -178,6 +178,24 @@ static size_t sidecar_stem(const char *name)
     return n;
 }
 
+/* A file in a model's folder NAME/ whose change can matter: model.conf and the labels
+ * (labels.txt, or whatever file model.conf's labels names: any file there is taken, as the
+ * watcher does not read model.conf), not an editor's or downloader's temporary (hidden,
+ * NAME~, .swp, .tmp, .part): those reach their real name by a rename, which is seen. */
+static bool model_file(const char *name)
+{
+    static const char *const temp[] = {"~", ".swp", ".tmp", ".part"};
+    const size_t n = strlen(name);
+    if (!n || name[0] == '.')
+        return false;
+    for (size_t i = 0; i < sizeof temp / sizeof *temp; i++) {
+        const size_t k = strlen(temp[i]);
+        if (n >= k && !strcmp(name + n - k, temp[i]))
+            return false;
+    }
+    return true;
+}
+
 static void on_event(dm_watch *w, const struct inotify_event *ev)
 {
     if (ev->mask & IN_Q_OVERFLOW) {
@@ -228,8 +246,7 @@ static void on_event(dm_watch *w, const struct inotify_event *ev)
             if (ev->mask & (IN_CREATE | IN_MOVED_TO))
                 add_version(w, model, name);
             mark(w, model);
-        } else if (!dir && strcmp(name, "model.conf") == 0 &&
-                   file_done(ev->mask, is_link(w, model, NULL, name))) {
+        } else if (!dir && model_file(name) && file_done(ev->mask, is_link(w, model, NULL, name))) {
             mark(w, model);
         }
         return;

@@ -5,6 +5,8 @@
  * by class row, each row's block contiguous, the best raw score and class per anchor kept on
  * the stack. Raw scores are compared as raw values (dequantization is increasing in them), so
  * thresholds and maxima cost no conversion; only a candidate's box and score are dequantized.
+ * More candidates than the caller's room: the best-scoring ones are kept (a min-heap over the
+ * caller's array), never the first in anchor order (issue 44: min_confidence 0 lost the cat).
  * Does not own: detect.h's contract. */
 #include "detect.h"
 
@@ -89,17 +91,58 @@ size_t edge_nms(edge_detection *dets, size_t n, const edge_detect_params *p)
     return kept;
 }
 
-/* OUT[*N] (while *N < CAP): class CLS with SCORE, its box from H's cx, cy, w, h at raw
- * elements AT, AT + STEP, AT + 2 STEP, AT + 3 STEP. */
+/* The best CAP candidates: OUT[0..*N) fills in scan order; once full it is made a min-heap by
+ * score (the worst kept at OUT[0]) and a better candidate replaces the worst. No allocation,
+ * O(log CAP) a replacement, nothing at all while there is room. */
+static void sift_down(edge_detection *out, size_t n, size_t i)
+{
+    const edge_detection d = out[i];
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && out[c + 1].score < out[c].score)
+            c++;
+        if (!(out[c].score < d.score))
+            break;
+        out[i] = out[c];
+        i = c;
+    }
+    out[i] = d;
+}
+
+/* Whether a candidate of SCORE would be kept (OUT, *N of CAP). */
+static bool worth(const edge_detection *out, size_t n, size_t cap, float score)
+{
+    return n < cap || (cap > 0 && score > out[0].score);
+}
+
+/* D kept among the best CAP (worth() said so). */
+static void keep(edge_detection *out, size_t *n, size_t cap, edge_detection d)
+{
+    if (*n < cap) {
+        out[(*n)++] = d;
+        if (*n == cap) /* full: the heap, built once */
+            for (size_t i = cap / 2; i-- > 0;)
+                sift_down(out, cap, i);
+        return;
+    }
+    out[0] = d;
+    sift_down(out, cap, 0);
+}
+
+/* Class CLS with SCORE among OUT's best CAP, its box from H's cx, cy, w, h at raw elements AT,
+ * AT + STEP, AT + 2 STEP, AT + 3 STEP. */
 static void emit(const edge_head *h, size_t at, size_t step, float score, int32_t cls,
                  edge_detection *out, size_t *n, size_t cap)
 {
-    if (*n == cap)
+    if (!worth(out, *n, cap, score))
         return;
     const float cx = deq(h, raw_at(h, at)), cy = deq(h, raw_at(h, at + step));
     const float w = deq(h, raw_at(h, at + 2 * step)), hh = deq(h, raw_at(h, at + 3 * step));
-    out[(*n)++] =
-        (edge_detection){cx - 0.5f * w, cy - 0.5f * hh, cx + 0.5f * w, cy + 0.5f * hh, score, cls};
+    keep(
+        out, n, cap,
+        (edge_detection){cx - 0.5f * w, cy - 0.5f * hh, cx + 0.5f * w, cy + 0.5f * hh, score, cls});
 }
 
 /* An 8-bit head's best raw score and its class (the first of equal ones) for the DECODE_BLOCK
@@ -246,15 +289,16 @@ static size_t decode_obj(const edge_head *h, size_t classes, size_t anchors, con
         passed++;
         if (!g) {
             emit(h, at, 1, score, cls, out, &n, cap);
-        } else if (n < cap) {
+        } else if (worth(out, n, cap, score)) {
             float gx = 0.0f, gy = 0.0f, s = 0.0f;
             yolox_cell(g, a, &gx, &gy, &s);
             const float cx = (deq(h, raw_at(h, at)) + gx) * s;
             const float cy = (deq(h, raw_at(h, at + 1)) + gy) * s;
             const float w = expf(deq(h, raw_at(h, at + 2))) * s;
             const float hh = expf(deq(h, raw_at(h, at + 3))) * s;
-            out[n++] = (edge_detection){cx - 0.5f * w,  cy - 0.5f * hh, cx + 0.5f * w,
-                                        cy + 0.5f * hh, score,          cls};
+            keep(out, &n, cap,
+                 (edge_detection){cx - 0.5f * w, cy - 0.5f * hh, cx + 0.5f * w, cy + 0.5f * hh,
+                                  score, cls});
         }
     }
     if (seen)
@@ -309,16 +353,16 @@ static float dfl_side(const edge_head *h, size_t anchors, size_t a, int k)
 static void dfl_emit(void *ctx, size_t a, float best, int32_t c)
 {
     dfl_ctx *x = ctx;
-    if (x->n >= x->cap)
+    const float score = 1.0f / (1.0f + expf(-deq(x->h, best)));
+    if (!worth(x->out, x->n, x->cap, score))
         return;
     float gx = 0.0f, gy = 0.0f, s = 0.0f;
     yolox_cell(&x->g, a, &gx, &gy, &s);
     const float ax = gx + 0.5f, ay = gy + 0.5f; /* the cell's centre, in cells */
     const float l = dfl_side(x->h, x->anchors, a, 0), t = dfl_side(x->h, x->anchors, a, 1);
     const float r = dfl_side(x->h, x->anchors, a, 2), b = dfl_side(x->h, x->anchors, a, 3);
-    const float score = 1.0f / (1.0f + expf(-deq(x->h, best)));
-    x->out[x->n++] =
-        (edge_detection){(ax - l) * s, (ay - t) * s, (ax + r) * s, (ay + b) * s, score, c};
+    keep(x->out, &x->n, x->cap,
+         (edge_detection){(ax - l) * s, (ay - t) * s, (ax + r) * s, (ay + b) * s, score, c});
 }
 
 size_t edge_decode_yolov8_dfl(const edge_head *h, size_t classes, size_t anchors, uint32_t in_w,

@@ -58,7 +58,7 @@ size_t edge_nms(edge_detection *dets, size_t n, const edge_detect_params *p);
 /* YOLOv8-style head [1, 4 + CLASSES, ANCHORS], attribute-major: row 0..3 the boxes' cx, cy, w,
  * h, rows 4.. the class scores (already through the sigmoid; no objectness). Each anchor whose
  * best class score reaches score_threshold becomes a detection of that class; at most CAP are
- * written to OUT (the best-scoring ones are not preferred: give room, NMS comes after).
+ * written to OUT: the CAP best-scoring ones when more pass (in no particular order; NMS sorts).
  * Returns the count written; *SEEN (may be NULL) gets how many passed the threshold. */
 size_t edge_decode_yolov8(const edge_head *h, size_t classes, size_t anchors,
                           const edge_detect_params *p, edge_detection *out, size_t cap,

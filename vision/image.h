@@ -2,8 +2,10 @@
  * input, with the transform that maps model coordinates back to the image.
  *
  * Owns: decoding JPEG (libjpeg-turbo) and PNG (libpng) bytes into 8-bit RGB, refusing a file
- * whose header declares more than a pixel budget before any pixel memory is taken (decoding
- * bombs); fitting the image into a model input of W x H (stretch, letterbox with a pad value,
+ * whose header declares more than a pixel or memory budget before any pixel memory is taken
+ * (decoding bombs, progressive JPEGs' whole-picture coefficients), a JPEG of too many scans (scan
+ * bombs) before decoding, and a decode past its deadline or cancelled; a JPEG's EXIF orientation;
+ * fitting the image into a model input of W x H (stretch, letterbox with a pad value,
  * or scale the shorter side and crop the centre) by bilinear sampling; writing those pixels in
  * the input tensor's type; and the affine transform between model-input and image pixels.
  * Errors say what is wrong and where (the library's own message for a corrupt stream).
@@ -11,6 +13,8 @@
 #ifndef EDGE_VISION_IMAGE_H
 #define EDGE_VISION_IMAGE_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,11 +26,45 @@ typedef struct edge_image {
     uint8_t *rgb;
 } edge_image;
 
+/* What one decode may take (edge_image_decode_limited). */
+typedef struct edge_image_limits {
+    uint64_t max_pixels; /* width x height at most, judged from the header */
+    /* the decode's memory at most: the RGB pixels (3 bytes a pixel) plus what libjpeg holds for
+     * the whole picture, a progressive (or multi-scan) JPEG's coefficients (2 bytes a
+     * coefficient, 64 a block: 3 bytes a pixel at 4:2:0, 6 at 4:4:4); judged from the header,
+     * before any pixel memory is taken, and enforced on libjpeg (max_memory_to_use). 0: 3 x
+     * max_pixels (EDGE_IMAGE_BYTES_PER_PIXEL) */
+    uint64_t max_bytes;
+    uint32_t max_scans;        /* a JPEG's scans at most (0: EDGE_IMAGE_MAX_SCANS) */
+    uint64_t deadline_ns;      /* CLOCK_MONOTONIC time the decode must end by (0: none) */
+    const atomic_bool *cancel; /* when it turns true the decode stops (may be NULL) */
+} edge_image_limits;
+
+#define EDGE_IMAGE_BYTES_PER_PIXEL 3 /* max_bytes by default: max_pixels x this */
+/* Scans a JPEG may have: libjpeg's simple progression writes 10, encoders that optimize their
+ * scans a few dozen; a "scan bomb" repeats thousands, each one a pass over the whole picture. */
+#define EDGE_IMAGE_MAX_SCANS 100
+
+enum {
+    EDGE_IMAGE_BAD = -1,       /* not a picture, corrupt, unsupported */
+    EDGE_IMAGE_TOO_BIG = -2,   /* over max_pixels or max_bytes */
+    EDGE_IMAGE_CANCELLED = -3, /* *cancel turned true */
+    EDGE_IMAGE_LATE = -4,      /* the deadline passed */
+};
+
 /* Decodes LEN bytes of a JPEG or PNG (told apart by their signatures; grayscale, palette and
  * alpha images come out as RGB, 16-bit PNG channels as their high bytes, CMYK JPEGs are
- * refused) into *OUT. A picture of more than MAX_PIXELS pixels (or an empty one) is refused
- * from its header. Returns 0, -2 for a picture over the budget, or -1 for anything else wrong,
- * with a message in ERR (*OUT untouched). */
+ * refused) into *OUT within LIM. A JPEG's EXIF orientation (APP1 Exif, tag 0x0112) is applied:
+ * *OUT is the picture as it is meant to be seen (a phone's portrait photo stored sideways comes
+ * out upright, WIDTH and HEIGHT swapped for the orientations 5 to 8). A JPEG of more than
+ * LIM->max_scans scans is refused from its markers, before any decoding. The limits of time and
+ * cancellation are checked while libjpeg works (its progress monitor); a PNG is checked before
+ * it decodes only. Returns 0 or one of the EDGE_IMAGE_* codes, with a message in ERR (*OUT
+ * untouched). */
+int edge_image_decode_limited(const void *bytes, size_t len, const edge_image_limits *lim,
+                              edge_image *out, char *err, size_t errlen);
+
+/* edge_image_decode_limited with only MAX_PIXELS (and its default memory bound) set. */
 int edge_image_decode(const void *bytes, size_t len, uint64_t max_pixels, edge_image *out,
                       char *err, size_t errlen);
 

@@ -1,7 +1,9 @@
 /* vision/labelmap.c - class labels of a model (see labelmap.h).
  *
  * Owns: one copy of the text with the lines cut in place, the index of line starts, the
- * UTF-8 check (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF). */
+ * UTF-8 check (RFC 3629: no overlongs, no surrogates, nothing above U+10FFFF), the numbered
+ * forms ("N label", "N  label", "N:label") as Frigate's load_labels and pycoral's
+ * read_label_file read them. */
 #include "labelmap.h"
 
 #include <stdbool.h>
@@ -39,6 +41,48 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
+/* Spaces and tabs (and a CR left inside a line) are trimmed from a label's ends. */
+static bool is_blank(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+/* S with its ends' blanks cut (in place). */
+static char *trim(char *s)
+{
+    while (is_blank(*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && is_blank(s[n - 1]))
+        s[--n] = 0;
+    return s;
+}
+
+/* A numbered line "N label", "N  label", "N:label" (pycoral's [:\s]+ between them): 1 with
+ * *INDEX and *LABEL (the rest, trimmed), else 0 (plain, or an index over EDGE_LABELS_INDEX_MAX:
+ * -1). */
+static int numbered(char *line, size_t *index, char **label)
+{
+    char *p = line;
+    while (is_blank(*p))
+        p++;
+    size_t i = 0, digits = 0;
+    for (; *p >= '0' && *p <= '9'; p++, digits++)
+        if (i <= EDGE_LABELS_INDEX_MAX)
+            i = i * 10 + (size_t)(*p - '0');
+    if (!digits || !(*p == ':' || is_blank(*p)))
+        return 0;
+    while (*p == ':' || is_blank(*p))
+        p++;
+    if (!*p)
+        return 0; /* "12" or "12:" alone: a plain label */
+    if (i > EDGE_LABELS_INDEX_MAX)
+        return -1;
+    *index = i;
+    *label = trim(p);
+    return 1;
+}
+
 int edge_labels_parse(const char *text, size_t len, edge_labels *out)
 {
     edge_labels l = {0};
@@ -46,8 +90,9 @@ int edge_labels_parse(const char *text, size_t len, edge_labels *out)
     for (size_t i = 0; i < len; i++)
         lines += text[i] == '\n';
     l.text = malloc(len + 1);
-    l.v = calloc(lines, sizeof *l.v);
-    if (!l.text || !l.v) {
+    char **line = calloc(lines, sizeof *line);
+    if (!l.text || !line) {
+        free(line);
         edge_labels_free(&l);
         return -1;
     }
@@ -65,23 +110,61 @@ int edge_labels_parse(const char *text, size_t len, edge_labels *out)
                 i += k;
         }
     }
+    size_t n_lines = 0;
     char *p = l.text, *end = l.text + len;
     while (p < end) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
         char *stop = nl ? nl : end;
-        if (stop > p && stop[-1] == '\r')
-            stop[-1] = 0;
         *stop = 0;
-        l.v[l.n++] = p;
+        line[n_lines++] = p;
         if (!nl)
             break;
         p = nl + 1;
     }
-    if (l.n && (!strcmp(l.v[0], "???") || !strcasecmp(l.v[0], "background"))) {
-        l.offset = 1;
-        memmove(l.v, l.v + 1, (l.n - 1) * sizeof *l.v);
-        l.n--;
+    /* numbered when the first line that is not empty is (Frigate's load_labels decides on the
+     * first line; pycoral's read_label_file line by line: a line that is not numbered takes its
+     * row number, as pycoral does) */
+    size_t first = 0;
+    while (first < n_lines && !*trim(line[first]))
+        first++;
+    size_t idx;
+    char *lab;
+    const bool by_number = first < n_lines && numbered(line[first], &idx, &lab) == 1;
+    size_t n = n_lines;
+    if (by_number) {
+        n = 0;
+        for (size_t i = 0; i < n_lines; i++) {
+            const int rc = numbered(line[i], &idx, &lab);
+            const size_t at = rc == 1 ? idx : i;
+            if (rc >= 0 && *trim(line[i]) && at + 1 > n)
+                n = at + 1;
+        }
     }
+    l.v = calloc(n ? n : 1, sizeof *l.v);
+    if (!l.v) {
+        free(line);
+        edge_labels_free(&l);
+        return -1;
+    }
+    if (by_number) {
+        for (size_t i = 0; i < n_lines; i++) {
+            const int rc = numbered(line[i], &idx, &lab);
+            if (rc == 1)
+                l.v[idx] = lab; /* a repeated index: the last one, as a dict update */
+            else if (rc == 0 && *(lab = trim(line[i])))
+                l.v[i] = lab;
+        }
+        l.n = n;
+    } else {
+        for (size_t i = 0; i < n_lines; i++)
+            l.v[l.n++] = trim(line[i]);
+        if (l.n && (!strcmp(l.v[0], "???") || !strcasecmp(l.v[0], "background"))) {
+            l.offset = 1;
+            memmove(l.v, l.v + 1, (l.n - 1) * sizeof *l.v);
+            l.n--;
+        }
+    }
+    free(line);
     *out = l;
     return 0;
 }

@@ -82,7 +82,7 @@ int edge_vision_head(const edge_model *m, edge_head_kind want, edge_head_kind *k
 /* The objects in M's outputs OUTS (each its tensor's bytes, in the model's order) of a head of
  * KIND (edge_vision_head's): decoded with P's threshold (in the quantized domain), NMS by P,
  * boxes mapped back by XF into the picture of IMG_W x IMG_H and clamped to it, best first.
- * CAP candidates at most before NMS. Returns the count in DETS. */
+ * CAP candidates at most before NMS (the best-scoring ones). Returns the count in DETS. */
 size_t edge_vision_detect(const edge_model *m, edge_head_kind kind, const void *const *outs,
                           const edge_detect_params *p, edge_coords coords,
                           const edge_image_xform *xf, uint32_t img_w, uint32_t img_h,

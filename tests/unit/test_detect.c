@@ -136,9 +136,42 @@ static void test_yolov8_float(void **state)
     assert_float_equal(out[1].score, 0.3f, 0.0);
     assert_int_equal(out[2].cls, 0);
     assert_float_equal(out[2].score, 0.6f, 0.0);
-    /* room for one: the first written, all counted */
+    /* room for fewer than pass: the best ones kept, never the first in anchor order (issue
+     * 44), all counted */
     assert_int_equal(edge_decode_yolov8(&h, C, A, &defaults, out, 1, &seen), 1);
     assert_int_equal(seen, 3);
+    assert_float_equal(out[0].score, 0.9f, 0.0);
+    assert_int_equal(edge_decode_yolov8(&h, C, A, &defaults, out, 2, &seen), 2);
+    const float lo = fminf(out[0].score, out[1].score), hi = fmaxf(out[0].score, out[1].score);
+    assert_float_equal(lo, 0.6f, 0.0);
+    assert_float_equal(hi, 0.9f, 0.0);
+}
+
+/* The best CAP of many candidates in every decoder: scores rising along the anchors, so the
+ * first in anchor order are the worst. */
+static void test_best_kept(void **state)
+{
+    (void)state;
+    enum { A = 300, C = 1, CAP = 7 };
+    static float v8[(4 + C) * A], v5[A * (5 + C)];
+    for (int a = 0; a < A; a++) {
+        for (int k = 0; k < 4; k++)
+            v8[k * A + a] = 0.5f, v5[a * (5 + C) + k] = 0.5f;
+        v8[4 * A + a] = 0.3f + 0.6f * (float)a / A;
+        v5[a * (5 + C) + 4] = 1.0f;
+        v5[a * (5 + C) + 5] = 0.3f + 0.6f * (float)a / A;
+    }
+    edge_detection out[CAP];
+    const edge_head h8 = {v8, EDGE_FLOAT32, 0.0f, 0}, h5 = {v5, EDGE_FLOAT32, 0.0f, 0};
+    for (int which = 0; which < 2; which++) {
+        size_t seen = 0;
+        const size_t n = which ? edge_decode_yolov5(&h5, C, A, &defaults, out, CAP, &seen)
+                               : edge_decode_yolov8(&h8, C, A, &defaults, out, CAP, &seen);
+        assert_int_equal(n, CAP);
+        assert_int_equal(seen, A);
+        for (size_t i = 0; i < n; i++) /* the 7 best: anchors 293..299 */
+            assert_true(out[i].score >= 0.3f + 0.6f * (float)(A - CAP) / A - 1e-6f);
+    }
 }
 
 /* int8: a best score exactly at the threshold is kept, one step below dropped. */
@@ -444,15 +477,11 @@ static void test_yolov8_dfl(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_iou),
-        cmocka_unit_test(test_nms),
-        cmocka_unit_test(test_threshold_q),
-        cmocka_unit_test(test_yolov8_float),
-        cmocka_unit_test(test_yolov8_int8),
-        cmocka_unit_test(test_yolov5),
-        cmocka_unit_test(test_yolox),
-        cmocka_unit_test(test_zoo_heads),
-        cmocka_unit_test(test_yolov8_8bit_blocks),
+        cmocka_unit_test(test_iou),         cmocka_unit_test(test_nms),
+        cmocka_unit_test(test_threshold_q), cmocka_unit_test(test_yolov8_float),
+        cmocka_unit_test(test_best_kept),   cmocka_unit_test(test_yolov8_int8),
+        cmocka_unit_test(test_yolov5),      cmocka_unit_test(test_yolox),
+        cmocka_unit_test(test_zoo_heads),   cmocka_unit_test(test_yolov8_8bit_blocks),
         cmocka_unit_test(test_yolov8_dfl),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

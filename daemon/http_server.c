@@ -157,39 +157,43 @@ static int remove_stale(const char *path)
     return 0;
 }
 
-/* Connections accepted per loop turn: libuv accepts until the backlog is
- * empty, and a client that connects faster than edged reads would starve every
- * read (and every close) of the loop. Past the batch the connection stays
- * pending: libuv stops polling the listener until the next turn accepts it. */
-#define ACCEPT_BATCH 64
+/* Connections accepted per loop turn on each listener. libuv accepts until
+ * the backlog is empty; a client that connects faster than edged reads would
+ * starve every read (and every close) of the loop, so past the batch the
+ * connection stays pending (libuv stops polling that listener) until the next
+ * turn. The batch is large: a full backlog makes a good client's connect fail
+ * (EAGAIN on a non-blocking Unix socket), so edged accepts as fast as the
+ * loop closes junk, and each listener has its own count so that a flood on
+ * one does not delay accepting on another. */
+#define ACCEPT_BATCH 1024
 
-static void defer(dm_server *s, uv_stream_t *listener)
+static int listener_index(const dm_server *s, const uv_stream_t *listener)
 {
-    const int i = listener == (uv_stream_t *)&s->listener       ? 0
-                  : listener == (uv_stream_t *)&s->tcp_listener ? 1
-                                                                : 2;
-    s->deferred[i] = listener;
+    return listener == (const uv_stream_t *)&s->listener       ? DM_L_UNIX
+           : listener == (const uv_stream_t *)&s->tcp_listener ? DM_L_TCP
+                                                               : DM_L_VISION;
 }
 
 static void on_turn(uv_check_t *t)
 {
     dm_server *s = t->data;
-    s->accepted = 0;
-    bool pending = false;
-    for (int i = 0; i < 3; i++) {
+    bool busy = false;
+    s->turn_seq++;
+    for (int i = 0; i < DM_N_LISTENERS; i++) {
+        busy |= s->accepted[i] > 0;
+        s->accepted[i] = 0;
         uv_stream_t *l = s->deferred[i];
         s->deferred[i] = NULL;
         if (l && s->accepting && !uv_is_closing((uv_handle_t *)l)) {
-            s->accepted++;
-            if (dm_conn_accept(s, l)) {
+            s->accepted[i]++;
+            busy = true;
+            if (dm_conn_accept(s, l))
                 s->accepted_total++;
-            } else {
+            else
                 s->deferred[i] = l; /* out of memory: try again next turn */
-                pending = true;
-            }
         }
     }
-    if (!pending && s->accepted == 0)
+    if (!busy)
         uv_check_stop(&s->turn); /* nothing to reset until the next accept */
 }
 
@@ -208,17 +212,20 @@ static void on_connection(uv_stream_t *listener, int status)
         }
         return;
     }
-    if (s->accepted >= ACCEPT_BATCH) {
-        defer(s, listener);
+    const int i = listener_index(s, listener);
+    if (!uv_is_active((uv_handle_t *)&s->turn)) {
+        s->turn_seq += 2; /* the connections from before the quiet spell had their reads */
+        uv_check_start(&s->turn, on_turn); /* resets the counts after this turn */
+    }
+    if (s->accepted[i] >= ACCEPT_BATCH) {
+        s->deferred[i] = listener;
         return;
     }
-    s->accepted++;
-    if (!uv_is_active((uv_handle_t *)&s->turn))
-        uv_check_start(&s->turn, on_turn); /* resets the count after this turn */
+    s->accepted[i]++;
     if (dm_conn_accept(s, listener))
         s->accepted_total++; /* what [power] exit_idle_s sees as a connection since its check */
     else
-        defer(s, listener);
+        s->deferred[i] = listener;
 }
 
 static void on_listener_closed(uv_handle_t *h)
@@ -375,7 +382,10 @@ int dm_server_start(dm_daemon *d, int unix_fd, int tcp_fd)
 
 dm_http_stats dm_server_stats(const dm_server *s)
 {
-    return (dm_http_stats){.connections = s->n_conns + s->n_reserved,
+    size_t n = s->n_reserved;
+    for (int i = 0; i < DM_N_LISTENERS; i++)
+        n += s->n_conns[i];
+    return (dm_http_stats){.connections = n,
                            .reserved = s->n_reserved,
                            .buffered = s->buffered,
                            .buffered_peak = s->buffered_peak,

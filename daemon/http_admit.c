@@ -110,7 +110,12 @@ static void uid_drop(dm_server *s, uid_t uid)
 /* ---------------------------------------------------------------- admission */
 
 /* What closing C to make room costs, cheapest first; EVICT_NEVER: it may not be. */
-enum { EVICT_LINGERING, EVICT_IDLE, EVICT_INCOMPLETE, EVICT_NEVER };
+enum { EVICT_LINGERING, EVICT_IDLE, EVICT_INCOMPLETE, EVICT_FRESH, EVICT_NEVER };
+
+static bool fresh(const conn *c)
+{
+    return c->accept_turn + 2 > c->s->turn_seq;
+}
 
 static int evict_class(const conn *c)
 {
@@ -123,9 +128,10 @@ static int evict_class(const conn *c)
     if (c->proven && !c->in_msg && !c->stop_parsing)
         return EVICT_IDLE; /* keep-alive between requests */
     /* One accepted in this turn or the last has not had a read of its own yet (a burst of
-     * connections larger than the limit would close its first ones unheard): kept. */
-    if (c->accept_turn + 2 > c->s->turn_seq)
-        return EVICT_NEVER;
+     * connections larger than the limit would close its first ones unheard): kept, and the
+     * next accept waits (dm_admit_wait). */
+    if (fresh(c))
+        return EVICT_FRESH;
     return EVICT_INCOMPLETE;
 }
 
@@ -134,20 +140,36 @@ static int evict_class(const conn *c)
  * idle keep-alive connection closes silently (a client may close an idle
  * keep-alive connection at any time, RFC 9112 9.6); one still sending a
  * request is answered 503 first. */
-static bool evict_one(dm_server *s, int l, bool by_uid, uid_t uid)
+/* The cheapest class among listener L's connections (of UID when BY_UID), and
+ * the oldest connection of it in *BEST. */
+static int cheapest(dm_server *s, int l, bool by_uid, uid_t uid, conn **best)
 {
-    conn *best = NULL;
     int best_class = EVICT_NEVER;
+    *best = NULL;
     for (conn *c = s->conns_tail; c && best_class != EVICT_LINGERING; c = c->prev) {
         if (c->listener != l || (by_uid && (!c->uid_counted || c->cred.uid != uid)))
             continue;
         const int k = evict_class(c);
         if (k < best_class) {
-            best = c;
+            *best = c;
             best_class = k;
         }
     }
-    if (!best)
+    return best_class;
+}
+
+bool dm_admit_wait(dm_server *s, int l)
+{
+    conn *c;
+    return s->n_conns[l] >= s->d->cfg.max_connections &&
+           cheapest(s, l, false, 0, &c) == EVICT_FRESH;
+}
+
+static bool evict_one(dm_server *s, int l, bool by_uid, uid_t uid)
+{
+    conn *best;
+    const int best_class = cheapest(s, l, by_uid, uid, &best);
+    if (best_class >= EVICT_FRESH)
         return false;
     s->evicted++;
     if (best_class != EVICT_INCOMPLETE) {

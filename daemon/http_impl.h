@@ -134,7 +134,8 @@ struct dm_server {
     uint64_t accepted_total;           /* and since the start */
     uint64_t turn_seq;                 /* loop turns with accepts (a quiet spell counts as two) */
     uv_stream_t *deferred[DM_N_LISTENERS]; /* listeners with a connection left pending */
-    int refs; /* owner + listener handles + the turn handle + connections */
+    uv_idle_t spin; /* runs while an accept is deferred: the next turn comes at once */
+    int refs;       /* owner + listener handles + the turn handle + connections */
     bool has_tcp;
     bool has_vision;
     char tcp_name[64];
@@ -211,6 +212,9 @@ void dm_conns_unlink(dm_server *s, conn *c);
  * false: refused, with the reason in WHY (the caller closes C). */
 bool dm_admit(dm_server *s, conn *c, char *why, size_t len);
 void dm_admit_release(dm_server *s, conn *c); /* C closes */
+/* Listener L is full and only connections accepted in this turn or the last
+ * (not read yet) could make room: accepting should wait a turn. */
+bool dm_admit_wait(dm_server *s, int l);
 
 /* http_codec.c */
 /* Content-Encoding VALUE: a DM_CODING_*, or -1 when edged cannot decode it. */

@@ -174,10 +174,32 @@ static int listener_index(const dm_server *s, const uv_stream_t *listener)
                                                                : DM_L_VISION;
 }
 
+/* Accept one pending connection of listener I, or leave it pending (deferred
+ * to the next turn) when its slots are taken by connections that have not
+ * been read yet: they are closed or make room within a turn or two, and the
+ * newcomer waits in the backlog meanwhile instead of being refused. */
+static void accept_one(dm_server *s, int i, uv_stream_t *listener)
+{
+    if (s->accepted[i] >= ACCEPT_BATCH || dm_admit_wait(s, i)) {
+        s->deferred[i] = listener;
+        return;
+    }
+    s->accepted[i]++;
+    if (dm_conn_accept(s, listener))
+        s->accepted_total++; /* what [power] exit_idle_s sees as a connection since its check */
+    else
+        s->deferred[i] = listener; /* out of memory: try again next turn */
+}
+
+static void on_spin(uv_idle_t *h)
+{
+    (void)h; /* keeps the loop turning (no wait in poll) while an accept is deferred */
+}
+
 static void on_turn(uv_check_t *t)
 {
     dm_server *s = t->data;
-    bool busy = false;
+    bool busy = false, waiting = false;
     s->turn_seq++;
     for (int i = 0; i < DM_N_LISTENERS; i++) {
         busy |= s->accepted[i] > 0;
@@ -185,14 +207,15 @@ static void on_turn(uv_check_t *t)
         uv_stream_t *l = s->deferred[i];
         s->deferred[i] = NULL;
         if (l && s->accepting && !uv_is_closing((uv_handle_t *)l)) {
-            s->accepted[i]++;
             busy = true;
-            if (dm_conn_accept(s, l))
-                s->accepted_total++;
-            else
-                s->deferred[i] = l; /* out of memory: try again next turn */
+            accept_one(s, i, l);
+            waiting |= s->deferred[i] != NULL;
         }
     }
+    if (waiting)
+        uv_idle_start(&s->spin, on_spin);
+    else
+        uv_idle_stop(&s->spin);
     if (!busy)
         uv_check_stop(&s->turn); /* nothing to reset until the next accept */
 }
@@ -212,20 +235,11 @@ static void on_connection(uv_stream_t *listener, int status)
         }
         return;
     }
-    const int i = listener_index(s, listener);
     if (!uv_is_active((uv_handle_t *)&s->turn)) {
         s->turn_seq += 2; /* the connections from before the quiet spell had their reads */
         uv_check_start(&s->turn, on_turn); /* resets the counts after this turn */
     }
-    if (s->accepted[i] >= ACCEPT_BATCH) {
-        s->deferred[i] = listener;
-        return;
-    }
-    s->accepted[i]++;
-    if (dm_conn_accept(s, listener))
-        s->accepted_total++; /* what [power] exit_idle_s sees as a connection since its check */
-    else
-        s->deferred[i] = listener;
+    accept_one(s, listener_index(s, listener), listener);
 }
 
 static void on_listener_closed(uv_handle_t *h)
@@ -327,6 +341,7 @@ static int start_vision(dm_server *s)
 static void close_listeners(dm_server *s)
 {
     uv_close((uv_handle_t *)&s->turn, on_turn_closed);
+    uv_close((uv_handle_t *)&s->spin, on_turn_closed);
     uv_close((uv_handle_t *)&s->listener, on_listener_closed);
     if (s->has_tcp)
         uv_close((uv_handle_t *)&s->tcp_listener, on_listener_closed);
@@ -340,7 +355,7 @@ int dm_server_start(dm_daemon *d, int unix_fd, int tcp_fd)
     if (!s)
         return -ENOMEM;
     s->d = d;
-    s->refs = 3; /* owner + Unix listener + the turn handle */
+    s->refs = 4; /* owner + Unix listener + the turn and spin handles */
     int rc = uv_pipe_init(d->loop, &s->listener, 0);
     if (rc) {
         free(s);
@@ -349,6 +364,9 @@ int dm_server_start(dm_daemon *d, int unix_fd, int tcp_fd)
     uv_check_init(d->loop, &s->turn);
     s->turn.data = s;
     uv_unref((uv_handle_t *)&s->turn);
+    uv_idle_init(d->loop, &s->spin);
+    s->spin.data = s;
+    uv_unref((uv_handle_t *)&s->spin);
     s->listener.data = s;
     if (unix_fd >= 0) {
         snprintf(s->path, sizeof s->path, "fd %d", unix_fd);

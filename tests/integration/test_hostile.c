@@ -5,14 +5,20 @@
  * runs a good client (a new connection per binary infer request of digits, every few ms)
  * alone for a moment, then next to an attack driven by one thread over many non-blocking
  * sockets: (1) churn with garbage, (2) slowloris, (3) slow 60 MiB uploads, (4) clients that
- * pipeline requests and never read the replies, (5) thousands of idle connections. Each case
+ * pipeline requests and never read the replies, (5) thousands of idle connections; and at the
+ * default max_connections (issue 44): (6) a garbage flood whose clients never read their 400
+ * nor hang up, (7) 1,000 idle keep-alive connections (these two functional: every good request
+ * answered, a failed connect counted, whatever the latency). Each case
  * asserts that no good request failed, that the good client's p99 stays within 10x its quiet
  * p99 (a 2 ms floor), that edged's RSS stays within 64 MiB of where it started during the case
  * (case 3: under max_buffered_bytes + 64 MiB) and comes back within 64 MiB after it, that edged
  * still answers, and that it exits 0 on SIGTERM (LeakSanitizer's verdict in the ASan build).
  * Each case is bounded in time (about 15 s; 30 s at most) and stops every process and socket
  * it started. Under AddressSanitizer RSS and latency say nothing (the quarantine, the
- * slowdown): those checks are skipped there, saying so, and the counts are smaller. */
+ * slowdown): those checks are skipped there, saying so, and the counts are smaller.
+ * Then the DeepStack port ([vision] listen): its own connection slots (holding all of them
+ * leaves the Unix socket's alone), refusals made before routing (431, 413, 400) in the
+ * DeepStack shape, and [vision] api_key_exempt for clients that send no key. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>

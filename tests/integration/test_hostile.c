@@ -7,18 +7,19 @@
  * sockets: (1) churn with garbage, (2) slowloris, (3) slow 60 MiB uploads, (4) clients that
  * pipeline requests and never read the replies, (5) thousands of idle connections; and at the
  * default max_connections (issue 44): (6) a garbage flood whose clients never read their 400
- * nor hang up, (7) 1,000 idle keep-alive connections (these two functional: every good request
- * answered, a failed connect counted, whatever the latency). Each case
- * asserts that no good request failed, that the good client's p99 stays within 10x its quiet
- * p99 (a 2 ms floor), that edged's RSS stays within 64 MiB of where it started during the case
- * (case 3: under max_buffered_bytes + 64 MiB) and comes back within 64 MiB after it, that edged
- * still answers, and that it exits 0 on SIGTERM (LeakSanitizer's verdict in the ASan build).
- * Each case is bounded in time (about 15 s; 30 s at most) and stops every process and socket
- * it started. Under AddressSanitizer RSS and latency say nothing (the quarantine, the
- * slowdown): those checks are skipped there, saying so, and the counts are smaller.
- * Then the DeepStack port ([vision] listen): its own connection slots (holding all of them
- * leaves the Unix socket's alone), refusals made before routing (431, 413, 400) in the
- * DeepStack shape, and [vision] api_key_exempt for clients that send no key. */
+ * nor hang up, (7) 1,000 idle keep-alive connections. Each case asserts that no good request
+ * failed (a failed connect, a refusal, or no answer within 60 s), that edged's RSS stays
+ * within 64 MiB of where it started during the case (case 3: under max_buffered_bytes + 64 MiB) and
+ * comes back within 64 MiB after it, that edged still answers, and that it exits 0 on SIGTERM
+ * (LeakSanitizer's verdict in the ASan build). Each case is bounded in time (about 15 s; 30 s at
+ * most) and stops every process and socket it started. Under AddressSanitizer RSS and latency say
+ * nothing (the quarantine, the slowdown): those checks are skipped there, saying so, and the counts
+ * are smaller. The good client's latency (p99 under attack within 10x its quiet p99, a 2 ms floor;
+ * cases 1-5) is printed, and asserted only with EDGED_HOSTILE_LATENCY=1 on a quiet machine: the
+ * suite must pass with a CPU hog on every core. Then the DeepStack port ([vision] listen): its own
+ * connection slots (holding all of them leaves the Unix socket's alone), refusals made before
+ * routing (431, 413, 400) in the DeepStack shape, and [vision] api_key_exempt for clients that send
+ * no key. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -58,7 +59,7 @@
 #define P99_FLOOR_MS 2.0
 #define P99_FACTOR 10.0
 #define GOOD_TIMEOUT_MS (DFX_UNDER_ASAN ? 15000 : 5000)
-#define GOOD_PATIENT_MS 60000 /* the functional cases' bound on one good request */
+#define GOOD_PATIENT_MS 60000 /* one good request's bound when latency is not asserted */
 #define ECHO_BYTES (1u << 20) /* the echo model's input and output */
 #define SLOW_BODY_BYTES (60ull << 20)
 
@@ -760,6 +761,16 @@ static bool old_config(void)
     return old && old[0] == '1';
 }
 
+/* EDGED_HOSTILE_LATENCY=1 (by hand, on a quiet machine) also asserts the latency bounds: the
+ * good client's p99 under attack within P99_FACTOR of its quiet p99, and max_good_ms. By
+ * default they are printed, not asserted: a functional test asserts behaviour, never a speed,
+ * and the suite must pass with a CPU hog on every core (issue 44). */
+static bool latency_checked(void)
+{
+    const char *v = getenv("EDGED_HOSTILE_LATENCY");
+    return v && v[0] == '1';
+}
+
 /* Raise the soft limit on open files to the hard one; the case skips (saying why) when that
  * is below what it needs. */
 static void need_fds(const hcase *hc)
@@ -845,8 +856,10 @@ static void run_case(const hcase *hc, result *r)
     if (good_once(GOOD_TIMEOUT_MS, why, sizeof why) != 0)
         fail_msg("%s: the first good request failed: %s", hc->name, why);
     static good g;
-    /* a functional case waits as long as it takes (a busy machine, a full backlog) */
-    good_start(&g, hc->good_interval_ms, hc->any_latency ? GOOD_PATIENT_MS : GOOD_TIMEOUT_MS);
+    /* without latency bounds a good request waits as long as it takes (a busy machine, a full
+     * backlog): it fails only when it is refused or never answered */
+    const bool timed = latency_checked() && !hc->any_latency;
+    good_start(&g, hc->good_interval_ms, timed ? GOOD_TIMEOUT_MS : GOOD_PATIENT_MS);
     sleep_ms(QUIET_MS);
     r->rss0 = dfx_rss_kb(&F);
     r->rss_max = r->rss0;
@@ -941,11 +954,15 @@ static void check_case(const hcase *hc, const result *r)
         return;
     }
     const double q = r->q_p99 > P99_FLOOR_MS ? r->q_p99 : P99_FLOOR_MS;
-    if (!hc->any_latency && r->a_p99 > P99_FACTOR * q)
+    if (hc->any_latency || !latency_checked())
+        printf("# %s: latency not asserted (%s)\n", hc->name,
+               hc->any_latency ? "a functional case"
+                               : "EDGED_HOSTILE_LATENCY=1 asserts it, on a quiet machine");
+    else if (r->a_p99 > P99_FACTOR * q)
         fail_msg("%s: the good client's p99 under attack is %.2f ms, over %.0fx its quiet p99 "
                  "(%.2f ms, at least %.0f)",
                  hc->name, r->a_p99, P99_FACTOR, r->q_p99, P99_FLOOR_MS);
-    if (!hc->any_latency && hc->max_good_ms && r->a_max > hc->max_good_ms)
+    if (!hc->any_latency && latency_checked() && hc->max_good_ms && r->a_max > hc->max_good_ms)
         fail_msg("%s: a good request took %.0f ms (at most %d)", hc->name, r->a_max,
                  hc->max_good_ms);
     const long cap = hc->rss_cap_kb ? hc->rss_cap_kb : r->rss0 + RSS_SLACK_KB;

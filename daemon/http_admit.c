@@ -135,11 +135,6 @@ static int evict_class(const conn *c)
     return EVICT_INCOMPLETE;
 }
 
-/* Close the cheapest connection of listener L (of UID when BY_UID) to make
- * room, the oldest of its class; false if none may be closed. A lingering or
- * idle keep-alive connection closes silently (a client may close an idle
- * keep-alive connection at any time, RFC 9112 9.6); one still sending a
- * request is answered 503 first. */
 /* The cheapest class among listener L's connections (of UID when BY_UID), and
  * the oldest connection of it in *BEST. */
 static int cheapest(dm_server *s, int l, bool by_uid, uid_t uid, conn **best)
@@ -165,6 +160,11 @@ bool dm_admit_wait(dm_server *s, int l)
            cheapest(s, l, false, 0, &c) == EVICT_FRESH;
 }
 
+/* Close the cheapest connection of listener L (of UID when BY_UID) to make
+ * room, the oldest of its class; false if none may be closed. A lingering or
+ * idle keep-alive connection closes silently (a client may close an idle
+ * keep-alive connection at any time, RFC 9112 9.6); one still sending a
+ * request is answered 503 first. */
 static bool evict_one(dm_server *s, int l, bool by_uid, uid_t uid)
 {
     conn *best;

@@ -167,25 +167,83 @@ size_t edge_client_pending(const edge_client *c)
     return c ? c->pend_n : 0;
 }
 
-static int do_connect(edge_client *c)
+static uint64_t now_ms(void);
+
+#define CONNECT_BACKOFF_MAX_MS 100 /* longest pause between two connect attempts */
+
+/* One connect to SA within WAIT_MS (< 0: no limit): the fd, or -1 with errno.
+ * A daemon whose listen backlog is full (a flood, a burst of clients) makes a
+ * Unix-socket connect wait for room, or fail with EAGAIN once SO_SNDTIMEO
+ * passes; the wait is bounded by the client's timeout. */
+static int connect_once(const struct sockaddr_un *sa, int64_t wait_ms)
 {
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
-        return client_fail(c, EDGE_CLIENT_ECONNECT, "cannot create a socket for %s: %s", c->path,
-                           strerror(errno));
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
-    memcpy(sa.sun_path, c->path, strlen(c->path) + 1);
+        return -1;
+    if (wait_ms >= 0) {
+        const int64_t w = wait_ms > 0 ? wait_ms : 1; /* 0 would mean no limit */
+        const struct timeval tv = {.tv_sec = w / 1000, .tv_usec = (w % 1000) * 1000};
+        (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    }
     int rc;
     do
-        rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+        rc = connect(fd, (const struct sockaddr *)sa, sizeof *sa);
     while (rc < 0 && errno == EINTR);
+    if (rc < 0) {
+        const int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    const struct timeval none = {0};
+    (void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &none, sizeof none); /* sends: MSG_DONTWAIT */
+    return fd;
+}
+
+/* Connect within the timeout: a full backlog (EAGAIN) is tried again with
+ * back-off (1, 2, 4 ... CONNECT_BACKOFF_MAX_MS) until the timeout passes. A
+ * socket nobody listens on (ECONNREFUSED) or no socket (ENOENT) fails at once:
+ * the daemon is not running, and waiting for it is the caller's choice. */
+static int do_connect(edge_client *c)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    memcpy(sa.sun_path, c->path, strlen(c->path) + 1);
+    const uint64_t start = now_ms();
+    int fd, tries = 0, e = 0;
+    uint64_t pause = 1;
+    for (;;) {
+        const int64_t left =
+            c->timeout_ms < 0 ? -1 : (int64_t)c->timeout_ms - (int64_t)(now_ms() - start);
+        fd = connect_once(&sa, left < 0 && c->timeout_ms >= 0 ? 0 : left);
+        tries++;
+        if (fd >= 0)
+            break;
+        e = errno;
+        const int64_t after =
+            c->timeout_ms < 0 ? 1 : (int64_t)c->timeout_ms - (int64_t)(now_ms() - start);
+        if ((e != EAGAIN && e != EWOULDBLOCK) || after <= 0)
+            break;
+        const uint64_t nap = pause < (uint64_t)after || c->timeout_ms < 0 ? pause : (uint64_t)after;
+        struct timespec ts = {.tv_sec = (time_t)(nap / 1000),
+                              .tv_nsec = (long)(nap % 1000) * 1000000L};
+        nanosleep(&ts, NULL);
+        pause = pause * 2 > CONNECT_BACKOFF_MAX_MS ? CONNECT_BACKOFF_MAX_MS : pause * 2;
+    }
     /* Blocking, so that waiting for a reply is one recv (SO_RCVTIMEO bounds
      * it); every send and speculative read passes MSG_DONTWAIT instead. */
     const struct timeval tv = {.tv_sec = c->timeout_ms > 0 ? c->timeout_ms / 1000 : 0,
                                .tv_usec = c->timeout_ms > 0 ? (c->timeout_ms % 1000) * 1000 : 0};
-    if (rc < 0 || setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0) {
-        int e = errno;
+    if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0) {
+        e = errno;
         close(fd);
+        fd = -1;
+    }
+    if (fd < 0) {
+        if (e == EAGAIN || e == EWOULDBLOCK)
+            return client_fail(c, EDGE_CLIENT_ECONNECT,
+                               "cannot connect to %s: its listen backlog stayed full for %d ms "
+                               "(%d tries; the daemon is overloaded or not accepting)",
+                               c->path, c->timeout_ms, tries);
         return client_fail(c, EDGE_CLIENT_ECONNECT, "cannot connect to %s: %s", c->path,
                            strerror(e));
     }

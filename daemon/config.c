@@ -46,16 +46,19 @@ const opt dm_config_options[] = {
      "may also call the D-Bus methods that change things.",
      NULL},
     {"server", "max_connections", NULL, OPT_UINT, FIELD(max_connections), 1, 65536, "256", true,
-     "Connections served at once. When a new one arrives at the limit, the oldest connection "
-     "that has not completed a request (one sending nothing, or still sending its headers or "
-     "body) is closed to make room; only when every connection is busy with a request is the "
-     "newcomer answered 503.",
+     "Connections served at once on each listener (the Unix socket, [server] tcp and [vision] "
+     "listen each have this many, so that a LAN-facing port cannot starve the local socket). "
+     "When a new one arrives at the limit, a connection of that listener is closed to make "
+     "room: one lingering after its last reply, else the oldest idle keep-alive one (between "
+     "requests), else the oldest that has not completed a request (sending nothing, or still "
+     "sending its headers or body, answered 503); only when every connection is busy with a "
+     "request is the newcomer answered 503.",
      NULL},
     {"server", "max_connections_per_uid", NULL, OPT_UINT, FIELD(max_connections_per_uid), 0, 65536,
      "0", true,
      "Connections one local user (the peer's uid on the Unix socket, SO_PEERCRED) may hold at "
-     "once, so that one user cannot starve another; at the limit that user's oldest connection "
-     "without a completed request makes room, as for max_connections. 0: no limit below "
+     "once, so that one user cannot starve another; at the limit one of that user's "
+     "connections makes room, chosen as for max_connections. 0: no limit below "
      "max_connections.",
      NULL},
     {"server", "reserved_connections", NULL, OPT_UINT, FIELD(reserved_connections), 0, 1024, "8",
@@ -323,7 +326,16 @@ const opt dm_config_options[] = {
      NULL},
     {"vision", "api_key", NULL, OPT_STRING, FIELD(vision_api_key), 0, 255, "", true,
      "When set, a vision API request must carry this api_key form field (as DeepStack's "
-     "clients send it); otherwise it is refused with 401. Empty: no key.",
+     "clients send it); otherwise it is refused with 401. Empty: no key. CodeProject.AI's "
+     "clients (Blue Iris, its demo, Agent DVR) send no key: leave it empty for them, or list "
+     "the endpoints they use in api_key_exempt.",
+     NULL},
+    {"vision", "api_key_exempt", NULL, OPT_STRING, FIELD(vision_api_key_exempt), 0, 255, "", true,
+     "Endpoints served without api_key even when it is set, separated by spaces or commas: "
+     "detection, scene, custom/list, custom/MODEL or custom/* (the part after /v1/vision/; the "
+     "whole path is accepted too), for clients that send no key (CodeProject.AI's) next to ones "
+     "that do (DeepStack's, Home Assistant's deepstack_object). Empty: every endpoint needs the "
+     "key.",
      NULL},
     {"vision", "detection_model", NULL, OPT_STRING, FIELD(vision_detection_model), 0, 255, "", true,
      "The model that answers POST /v1/vision/detection. Empty: the only detection model of the "

@@ -106,6 +106,7 @@ typedef struct dm_config {
     uint32_t max_image_pixels;   /* [server] a picture's pixels at most */
     char vision_listen[64];      /* [vision] listen: HOST:PORT, "" = none */
     char vision_api_key[256];
+    char vision_api_key_exempt[256]; /* [vision] api_key_exempt: endpoints served without it */
     char vision_detection_model[256];
     char vision_scene_model[256];
     char frigate_endpoint[256]; /* [frigate] endpoint: "" = off */

@@ -84,6 +84,21 @@ char *dm_http_error_body(const char *msg, size_t *len)
     return s;
 }
 
+/* The error body for C: on [vision] listen the DeepStack / CodeProject.AI
+ * shape {"success":false,"error":MSG,"code":STATUS} (docs/protocol.md), as
+ * vision_api.c answers there; elsewhere {"error":MSG}. */
+static char *conn_error_body(const conn *c, int status, const char *msg, size_t *len)
+{
+    if (!c->vision)
+        return dm_http_error_body(msg, len);
+    json_t *o = json_pack("{s:b, s:s, s:i}", "success", 0, "error", msg, "code", status);
+    char *s = dm_json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (s)
+        *len = strlen(s);
+    return s;
+}
+
 /* ---------------------------------------------------------------- exchanges */
 
 static void x_unlink(dm_exchange *x)
@@ -152,14 +167,16 @@ bool dm_http_gone(const dm_exchange *x)
     return x->c->closing;
 }
 
+void dm_http_set_cancel_flag(dm_exchange *x, atomic_bool *flag)
+{
+    x->cancel = flag;
+    if (flag && x->c->closing)
+        atomic_store(flag, true);
+}
+
 void dm_http_set_inflight(dm_exchange *x, dm_request *r)
 {
     x->inflight = r;
-}
-
-void dm_http_set_cancel_flag(dm_exchange *x, atomic_bool *flag)
-{
-    x->cancel_flag = flag;
 }
 
 static char *put_str(char *o, const char *s)
@@ -237,7 +254,7 @@ void dm_http_reply(dm_exchange *x, dm_http_response *r)
 {
     conn *c = x->c;
     x->inflight = NULL;
-    x->cancel_flag = NULL;
+    x->cancel = NULL;
     if (c->closing || x->state != X_PENDING) {
         free(r->body);
         if (c->closing)
@@ -293,7 +310,7 @@ void dm_http_error(dm_exchange *x, int status, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     dm_http_response r = {.status = status, .header_len = -1};
-    r.body = dm_http_error_body(msg, &r.len);
+    r.body = conn_error_body(x->c, status, msg, &r.len);
     dm_http_reply(x, &r);
 }
 
@@ -716,8 +733,8 @@ void dm_conn_close(conn *c)
      * completes later and finds the connection gone. */
     for (dm_exchange *x = c->xhead, *next; x; x = next) {
         next = x->next;
-        if (x->state == X_PENDING && x->cancel_flag)
-            atomic_store(x->cancel_flag, true); /* a picture's decode stops */
+        if (x->cancel)
+            atomic_store(x->cancel, true);
         if (x->state == X_PENDING && x->inflight)
             dm_sched_cancel(s->d->sched, x->inflight);
         else if (x->state == X_READY)
@@ -738,7 +755,7 @@ static void peer_credentials(conn *c)
 void dm_conn_refuse(conn *c, const char *msg)
 {
     size_t bl = 0;
-    char *body = dm_http_error_body(msg, &bl), text[640];
+    char *body = conn_error_body(c, 503, msg, &bl), text[640];
     const int n = snprintf(text, sizeof text,
                            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
                            "Content-Length: %zu\r\nRetry-After: 1\r\nConnection: close\r\n\r\n%s",
@@ -767,6 +784,8 @@ bool dm_conn_accept(dm_server *s, uv_stream_t *listener)
     c->io.handle.data = c->timer.data = c;
     c->tcp = listener->type == UV_TCP;
     c->vision = listener == (uv_stream_t *)&s->vision_listener;
+    c->listener = c->vision ? DM_L_VISION : c->tcp ? DM_L_TCP : DM_L_UNIX;
+    c->accept_turn = s->turn_seq;
     if (c->tcp)
         uv_tcp_init(s->d->loop, &c->io.tcp);
     else

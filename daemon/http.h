@@ -57,6 +57,15 @@ void dm_http_error(dm_exchange *x, int status, const char *fmt, ...)
 void dm_http_set_retry_after(dm_exchange *x, uint32_t seconds);
 /* The client went away: a reply would be dropped. */
 bool dm_http_gone(const dm_exchange *x);
+/* When X's client goes away (EOF, a reset or a hang-up on its socket, seen
+ * while X is being processed), http.c stores true into *FLAG (once, on the
+ * loop thread): work done for X on another thread (a picture's decode) polls
+ * it to stop early. *FLAG must stay valid until dm_http_reply(X) or
+ * dm_http_set_cancel_flag(X, NULL), which end the watch. Set when the client
+ * has already gone. The socket is read while a request is processed, so the
+ * EOF is seen at once, except while reading is paused by back-pressure (32
+ * pipelined requests, or replies the client does not read). */
+void dm_http_set_cancel_flag(dm_exchange *x, atomic_bool *flag);
 /* The inference R answers this exchange: cancelled (dm_sched_cancel) when the
  * client goes away. NULL when it completed. */
 void dm_http_set_inflight(dm_exchange *x, dm_request *r);

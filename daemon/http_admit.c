@@ -3,12 +3,16 @@
  * Owns: the server's memory budget ([server] max_buffered_bytes: bytes of
  * request headers, bodies and stashed input being read, and replies waiting
  * to be written, across every connection), the list of connections in accept
- * order, and admission: max_connections, max_connections_per_uid (by the
- * peer's uid on the Unix socket) and reserved_connections (administrators
- * beyond the limit). At a limit the oldest connection that has not completed
- * a request (it sent nothing yet, or is still sending headers or a body, and
- * has no reply due) is closed to make room, as nginx and Envoy do; only when
- * every connection is busy with a request is the newcomer refused.
+ * order, and admission: max_connections (on each listener: the Unix socket,
+ * [server] tcp and [vision] listen have their own slots, so a LAN-facing port
+ * cannot starve the local socket), max_connections_per_uid (by the peer's uid
+ * on the Unix socket) and reserved_connections (administrators beyond the
+ * limit). At a limit a connection of the same listener makes room, cheapest
+ * first: one lingering after its last reply, then one idle between keep-alive
+ * requests, then one that has not completed a request (it sent nothing yet,
+ * or is still sending headers or a body), oldest first, as nginx and Envoy
+ * do; only when every connection is busy with a request is the newcomer
+ * refused.
  * Does not own: reading and writing (http.c), the listeners and the admin
  * check (http_server.c). */
 #include <stdio.h>
@@ -105,35 +109,93 @@ static void uid_drop(dm_server *s, uid_t uid)
 
 /* ---------------------------------------------------------------- admission */
 
-/* C may be closed to make room: it has no reply due and no complete request
- * in progress (it sent nothing yet, or is still sending one). */
-static bool evictable(const conn *c)
+/* What closing C to make room costs, cheapest first; EVICT_NEVER: it may not be. */
+enum { EVICT_LINGERING, EVICT_IDLE, EVICT_INCOMPLETE, EVICT_FRESH, EVICT_NEVER };
+
+static bool fresh(const conn *c)
 {
-    return !c->closing && !c->lingering && !c->reserved && !c->xhead && (!c->proven || c->in_msg);
+    return c->accept_turn + 2 > c->s->turn_seq;
 }
 
-/* Close the oldest evictable connection (of UID when BY_UID); false if none. */
-static bool evict_oldest(dm_server *s, bool by_uid, uid_t uid)
+static int evict_class(const conn *c)
 {
-    for (conn *c = s->conns_tail; c; c = c->prev) {
-        if (!c->counted || !evictable(c) || (by_uid && (!c->uid_counted || c->cred.uid != uid)))
+    if (c->closing || c->reserved || !c->counted)
+        return EVICT_NEVER;
+    if (c->lingering) /* answered: waiting only for the client's EOF */
+        return EVICT_LINGERING;
+    if (c->xhead) /* a request being answered */
+        return EVICT_NEVER;
+    if (c->proven && !c->in_msg && !c->stop_parsing)
+        return EVICT_IDLE; /* keep-alive between requests */
+    /* One accepted in this turn or the last has not had a read of its own yet (a burst of
+     * connections larger than the limit would close its first ones unheard): kept, and the
+     * next accept waits (dm_admit_wait). */
+    if (fresh(c))
+        return EVICT_FRESH;
+    return EVICT_INCOMPLETE;
+}
+
+/* The cheapest class among listener L's connections (of UID when BY_UID), and
+ * the oldest connection of it in *BEST. */
+static int cheapest(dm_server *s, int l, bool by_uid, uid_t uid, conn **best)
+{
+    int best_class = EVICT_NEVER;
+    *best = NULL;
+    for (conn *c = s->conns_tail; c && best_class != EVICT_LINGERING; c = c->prev) {
+        if (c->listener != l || (by_uid && (!c->uid_counted || c->cred.uid != uid)))
             continue;
-        s->evicted++;
-        dm_log(DM_LOG_DEBUG, "http: closing an idle or incomplete connection to make room");
-        dm_conn_refuse(c, "the connection was closed to make room for others: send the request "
-                          "promptly once connected");
-        return true;
+        const int k = evict_class(c);
+        if (k < best_class) {
+            *best = c;
+            best_class = k;
+        }
     }
-    return false;
+    return best_class;
+}
+
+bool dm_admit_wait(dm_server *s, int l)
+{
+    conn *c;
+    return s->n_conns[l] >= s->d->cfg.max_connections &&
+           cheapest(s, l, false, 0, &c) == EVICT_FRESH;
+}
+
+/* Close the cheapest connection of listener L (of UID when BY_UID) to make
+ * room, the oldest of its class; false if none may be closed. A lingering or
+ * idle keep-alive connection closes silently (a client may close an idle
+ * keep-alive connection at any time, RFC 9112 9.6); one still sending a
+ * request is answered 503 first. */
+static bool evict_one(dm_server *s, int l, bool by_uid, uid_t uid)
+{
+    conn *best;
+    const int best_class = cheapest(s, l, by_uid, uid, &best);
+    if (best_class >= EVICT_FRESH)
+        return false;
+    s->evicted++;
+    if (best_class != EVICT_INCOMPLETE) {
+        dm_log(DM_LOG_DEBUG, "http: closing an idle connection to make room");
+        dm_conn_close(best);
+    } else {
+        dm_log(DM_LOG_DEBUG, "http: closing an incomplete connection to make room");
+        dm_conn_refuse(best, "the connection was closed to make room for others: send the "
+                             "request promptly once connected");
+    }
+    return true;
+}
+
+static const char *listener_name(int l)
+{
+    return l == DM_L_UNIX ? "the Unix socket" : l == DM_L_TCP ? "[server] tcp" : "[vision] listen";
 }
 
 bool dm_admit(dm_server *s, conn *c, char *why, size_t len)
 {
     const dm_config *cfg = &s->d->cfg;
+    const int l = c->listener;
     const bool by_uid = !c->tcp && c->peer_known && cfg->max_connections_per_uid > 0;
     if (by_uid) {
         const struct dm_uid_count *u = uid_slot(s, c->cred.uid, false);
-        if (u && u->n >= cfg->max_connections_per_uid && !evict_oldest(s, true, c->cred.uid)) {
+        if (u && u->n >= cfg->max_connections_per_uid && !evict_one(s, l, true, c->cred.uid)) {
             snprintf(why, len,
                      "too many connections from uid %u (the limit is %u); try again later",
                      (unsigned)c->cred.uid, cfg->max_connections_per_uid);
@@ -141,7 +203,7 @@ bool dm_admit(dm_server *s, conn *c, char *why, size_t len)
             return false;
         }
     }
-    if (s->n_conns >= cfg->max_connections && !evict_oldest(s, false, 0)) {
+    if (s->n_conns[l] >= cfg->max_connections && !evict_one(s, l, false, 0)) {
         char no[8];
         if (s->n_reserved < cfg->reserved_connections &&
             dm_conn_peer_is_admin(c, cfg->admin_group, no, sizeof no)) {
@@ -149,8 +211,10 @@ bool dm_admit(dm_server *s, conn *c, char *why, size_t len)
             s->n_reserved++;
             return true;
         }
-        snprintf(why, len, "too many connections (the limit is %u); try again later",
-                 cfg->max_connections);
+        snprintf(why, len,
+                 "too many connections on %s (the limit is %u, each busy with a request); try "
+                 "again later",
+                 listener_name(l), cfg->max_connections);
         s->refused++;
         return false;
     }
@@ -165,14 +229,14 @@ bool dm_admit(dm_server *s, conn *c, char *why, size_t len)
         c->uid_counted = true;
     }
     c->counted = true;
-    s->n_conns++;
+    s->n_conns[l]++;
     return true;
 }
 
 void dm_admit_release(dm_server *s, conn *c)
 {
     if (c->counted)
-        s->n_conns--;
+        s->n_conns[c->listener]--;
     if (c->reserved)
         s->n_reserved--;
     if (c->uid_counted)

@@ -28,6 +28,9 @@ enum { DM_CODING_IDENTITY, DM_CODING_GZIP, DM_CODING_DEFLATE };
 
 typedef struct dm_conn conn;
 
+/* The listeners, each with its own connection slots (max_connections each). */
+enum { DM_L_UNIX, DM_L_TCP, DM_L_VISION, DM_N_LISTENERS };
+
 typedef enum { X_PENDING, X_READY, X_WRITING } x_state;
 
 struct dm_exchange {
@@ -43,7 +46,7 @@ struct dm_exchange {
     uint32_t retry_after; /* seconds, for a Retry-After header (0: none) */
     uint64_t charged;     /* bytes of the server's budget this exchange holds */
     dm_request *inflight;
-    atomic_bool *cancel_flag; /* dm_http_set_cancel_flag: set when the client goes */
+    atomic_bool *cancel; /* set when the client goes (dm_http_set_cancel_flag) */
     uv_write_t wr;
     char head[768]; /* the status page's security headers take 300 bytes */
     size_t head_len;
@@ -62,16 +65,18 @@ struct dm_conn {
         uv_tcp_t tcp;   /* from the TCP listener ([server] tcp) */
     } io;
     bool tcp;
-    bool vision; /* from [vision] listen: only the vision API is served */
+    bool vision;  /* from [vision] listen: only the vision API is served */
+    int listener; /* DM_L_*: whose slots it takes */
     uv_timer_t timer;
     uv_shutdown_t shut;
     http_parser parser;
     int refs; /* open handles + exchanges */
     conn *prev, *next;
-    bool counted;     /* counts against max_connections */
-    bool uid_counted; /* counts against max_connections_per_uid */
-    bool reserved;    /* one of the reserved_connections (an administrator's) */
-    bool proven;      /* has sent a complete request */
+    bool counted;         /* counts against max_connections */
+    bool uid_counted;     /* counts against max_connections_per_uid */
+    bool reserved;        /* one of the reserved_connections (an administrator's) */
+    bool proven;          /* has sent a complete request */
+    uint64_t accept_turn; /* dm_server.turn_seq when accepted */
     bool peer_known;
     struct ucred cred;
     /* reading */
@@ -122,23 +127,25 @@ struct dm_conn {
 struct dm_server {
     dm_daemon *d;
     uv_pipe_t listener;
-    uv_tcp_t tcp_listener;    /* when has_tcp */
-    uv_tcp_t vision_listener; /* when has_vision ([vision] listen) */
-    uv_check_t turn;          /* after each loop turn's I/O: resume deferred accepts */
-    uint32_t accepted;        /* connections accepted in this turn */
-    uint64_t accepted_total;  /* and since the start */
-    uv_stream_t *deferred[3]; /* listeners with a connection left pending */
-    int refs;                 /* owner + listener handles + the turn handle + connections */
+    uv_tcp_t tcp_listener;             /* when has_tcp */
+    uv_tcp_t vision_listener;          /* when has_vision ([vision] listen) */
+    uv_check_t turn;                   /* after each loop turn's I/O: deferred accepts */
+    uint32_t accepted[DM_N_LISTENERS]; /* connections accepted in this turn, by listener */
+    uint64_t accepted_total;           /* and since the start */
+    uint64_t turn_seq;                 /* loop turns with accepts (a quiet spell counts as two) */
+    uv_stream_t *deferred[DM_N_LISTENERS]; /* listeners with a connection left pending */
+    uv_idle_t spin; /* runs while an accept is deferred: the next turn comes at once */
+    int refs;       /* owner + listener handles + the turn handle + connections */
     bool has_tcp;
     bool has_vision;
     char tcp_name[64];
     bool accepting;
     bool unlink_path;
-    size_t n_conns;    /* counted connections */
-    size_t n_reserved; /* reserved ones (administrators beyond max_connections) */
-    conn *conns;       /* newest first */
-    conn *conns_tail;  /* oldest */
-    uint64_t buffered; /* bytes charged against max_buffered_bytes */
+    size_t n_conns[DM_N_LISTENERS]; /* counted connections, by listener */
+    size_t n_reserved;              /* reserved ones (administrators beyond max_connections) */
+    conn *conns;                    /* newest first */
+    conn *conns_tail;               /* oldest */
+    uint64_t buffered;              /* bytes charged against max_buffered_bytes */
     uint64_t buffered_peak;
     uint64_t evicted, refused; /* connections closed to make room, refused */
     int decoding;              /* compressed bodies being decoded off the loop */
@@ -198,11 +205,16 @@ void dm_budget_put(dm_server *s, uint64_t n);
 bool dm_budget_over(const dm_server *s);
 void dm_conns_link(dm_server *s, conn *c);
 void dm_conns_unlink(dm_server *s, conn *c);
-/* Admit the accepted C (its credentials known): counts it, closing the oldest
- * connection without a complete request to make room when a limit is reached.
+/* Admit the accepted C (its credentials known): counts it against its
+ * listener's slots, closing a connection of that listener to make room when a
+ * limit is reached (the oldest lingering one, else the oldest idle keep-alive
+ * one, else the oldest without a complete request).
  * false: refused, with the reason in WHY (the caller closes C). */
 bool dm_admit(dm_server *s, conn *c, char *why, size_t len);
 void dm_admit_release(dm_server *s, conn *c); /* C closes */
+/* Listener L is full and only connections accepted in this turn or the last
+ * (not read yet) could make room: accepting should wait a turn. */
+bool dm_admit_wait(dm_server *s, int l);
 
 /* http_codec.c */
 /* Content-Encoding VALUE: a DM_CODING_*, or -1 when edged cannot decode it. */

@@ -157,39 +157,66 @@ static int remove_stale(const char *path)
     return 0;
 }
 
-/* Connections accepted per loop turn: libuv accepts until the backlog is
- * empty, and a client that connects faster than edged reads would starve every
- * read (and every close) of the loop. Past the batch the connection stays
- * pending: libuv stops polling the listener until the next turn accepts it. */
-#define ACCEPT_BATCH 64
+/* Connections accepted per loop turn on each listener. libuv accepts until
+ * the backlog is empty; a client that connects faster than edged reads would
+ * starve every read (and every close) of the loop, so past the batch the
+ * connection stays pending (libuv stops polling that listener) until the next
+ * turn. The batch is large: a full backlog makes a good client's connect fail
+ * (EAGAIN on a non-blocking Unix socket), so edged accepts as fast as the
+ * loop closes junk, and each listener has its own count so that a flood on
+ * one does not delay accepting on another. */
+#define ACCEPT_BATCH 1024
 
-static void defer(dm_server *s, uv_stream_t *listener)
+static int listener_index(const dm_server *s, const uv_stream_t *listener)
 {
-    const int i = listener == (uv_stream_t *)&s->listener       ? 0
-                  : listener == (uv_stream_t *)&s->tcp_listener ? 1
-                                                                : 2;
-    s->deferred[i] = listener;
+    return listener == (const uv_stream_t *)&s->listener       ? DM_L_UNIX
+           : listener == (const uv_stream_t *)&s->tcp_listener ? DM_L_TCP
+                                                               : DM_L_VISION;
+}
+
+/* Accept one pending connection of listener I, or leave it pending (deferred
+ * to the next turn) when its slots are taken by connections that have not
+ * been read yet: they are closed or make room within a turn or two, and the
+ * newcomer waits in the backlog meanwhile instead of being refused. */
+static void accept_one(dm_server *s, int i, uv_stream_t *listener)
+{
+    if (s->accepted[i] >= ACCEPT_BATCH || dm_admit_wait(s, i)) {
+        s->deferred[i] = listener;
+        return;
+    }
+    s->accepted[i]++;
+    if (dm_conn_accept(s, listener))
+        s->accepted_total++; /* what [power] exit_idle_s sees as a connection since its check */
+    else
+        s->deferred[i] = listener; /* out of memory: try again next turn */
+}
+
+static void on_spin(uv_idle_t *h)
+{
+    (void)h; /* keeps the loop turning (no wait in poll) while an accept is deferred */
 }
 
 static void on_turn(uv_check_t *t)
 {
     dm_server *s = t->data;
-    s->accepted = 0;
-    bool pending = false;
-    for (int i = 0; i < 3; i++) {
+    bool busy = false, waiting = false;
+    s->turn_seq++;
+    for (int i = 0; i < DM_N_LISTENERS; i++) {
+        busy |= s->accepted[i] > 0;
+        s->accepted[i] = 0;
         uv_stream_t *l = s->deferred[i];
         s->deferred[i] = NULL;
         if (l && s->accepting && !uv_is_closing((uv_handle_t *)l)) {
-            s->accepted++;
-            if (dm_conn_accept(s, l)) {
-                s->accepted_total++;
-            } else {
-                s->deferred[i] = l; /* out of memory: try again next turn */
-                pending = true;
-            }
+            busy = true;
+            accept_one(s, i, l);
+            waiting |= s->deferred[i] != NULL;
         }
     }
-    if (!pending && s->accepted == 0)
+    if (waiting)
+        uv_idle_start(&s->spin, on_spin);
+    else
+        uv_idle_stop(&s->spin);
+    if (!busy)
         uv_check_stop(&s->turn); /* nothing to reset until the next accept */
 }
 
@@ -208,17 +235,11 @@ static void on_connection(uv_stream_t *listener, int status)
         }
         return;
     }
-    if (s->accepted >= ACCEPT_BATCH) {
-        defer(s, listener);
-        return;
+    if (!uv_is_active((uv_handle_t *)&s->turn)) {
+        s->turn_seq += 2; /* the connections from before the quiet spell had their reads */
+        uv_check_start(&s->turn, on_turn); /* resets the counts after this turn */
     }
-    s->accepted++;
-    if (!uv_is_active((uv_handle_t *)&s->turn))
-        uv_check_start(&s->turn, on_turn); /* resets the count after this turn */
-    if (dm_conn_accept(s, listener))
-        s->accepted_total++; /* what [power] exit_idle_s sees as a connection since its check */
-    else
-        defer(s, listener);
+    accept_one(s, listener_index(s, listener), listener);
 }
 
 static void on_listener_closed(uv_handle_t *h)
@@ -320,6 +341,7 @@ static int start_vision(dm_server *s)
 static void close_listeners(dm_server *s)
 {
     uv_close((uv_handle_t *)&s->turn, on_turn_closed);
+    uv_close((uv_handle_t *)&s->spin, on_turn_closed);
     uv_close((uv_handle_t *)&s->listener, on_listener_closed);
     if (s->has_tcp)
         uv_close((uv_handle_t *)&s->tcp_listener, on_listener_closed);
@@ -333,7 +355,7 @@ int dm_server_start(dm_daemon *d, int unix_fd, int tcp_fd)
     if (!s)
         return -ENOMEM;
     s->d = d;
-    s->refs = 3; /* owner + Unix listener + the turn handle */
+    s->refs = 4; /* owner + Unix listener + the turn and spin handles */
     int rc = uv_pipe_init(d->loop, &s->listener, 0);
     if (rc) {
         free(s);
@@ -342,6 +364,9 @@ int dm_server_start(dm_daemon *d, int unix_fd, int tcp_fd)
     uv_check_init(d->loop, &s->turn);
     s->turn.data = s;
     uv_unref((uv_handle_t *)&s->turn);
+    uv_idle_init(d->loop, &s->spin);
+    s->spin.data = s;
+    uv_unref((uv_handle_t *)&s->spin);
     s->listener.data = s;
     if (unix_fd >= 0) {
         snprintf(s->path, sizeof s->path, "fd %d", unix_fd);
@@ -375,7 +400,10 @@ int dm_server_start(dm_daemon *d, int unix_fd, int tcp_fd)
 
 dm_http_stats dm_server_stats(const dm_server *s)
 {
-    return (dm_http_stats){.connections = s->n_conns + s->n_reserved,
+    size_t n = s->n_reserved;
+    for (int i = 0; i < DM_N_LISTENERS; i++)
+        n += s->n_conns[i];
+    return (dm_http_stats){.connections = n,
                            .reserved = s->n_reserved,
                            .buffered = s->buffered,
                            .buffered_peak = s->buffered_peak,

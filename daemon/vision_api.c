@@ -68,6 +68,23 @@ static bool same_secret(const uint8_t *a, size_t la, const char *b)
     return diff == 0;
 }
 
+/* REST (the path after /v1/vision/) is listed in [vision] api_key_exempt. */
+static bool key_exempt(const char *list, const char *rest)
+{
+    for (const char *p = list; *p;) {
+        p += strspn(p, " ,\t");
+        size_t n = strcspn(p, " ,\t");
+        const char *w = p;
+        p += n;
+        if (n >= sizeof PREFIX - 1 && !strncmp(w, PREFIX, sizeof PREFIX - 1))
+            w += sizeof PREFIX - 1, n -= sizeof PREFIX - 1;
+        if (n && ((strlen(rest) == n && !strncmp(w, rest, n)) ||
+                  (n == 8 && !strncmp(w, "custom/*", 8) && !strncmp(rest, "custom/", 7))))
+            return true;
+    }
+    return false;
+}
+
 typedef struct detectors {
     json_t *names; /* or NULL */
     const char *only;
@@ -229,9 +246,11 @@ void dm_vision_api_handle(dm_daemon *d, dm_exchange *x)
     dm_part parts[MAX_PARTS];
     int n = 0;
     /* the list takes no form, but a key when one is set */
-    if ((!list || d->cfg.vision_api_key[0]) && (n = read_form(x, body, len, parts)) < 0)
+    const bool need_key =
+        d->cfg.vision_api_key[0] && !key_exempt(d->cfg.vision_api_key_exempt, rest);
+    if ((!list || need_key) && (n = read_form(x, body, len, parts)) < 0)
         return;
-    if (d->cfg.vision_api_key[0]) {
+    if (need_key) {
         const dm_part *key = dm_multipart_find(parts, (size_t)n, "api_key");
         if (!key || !same_secret(key->data, key->len, d->cfg.vision_api_key)) {
             api_error(x, 401, key ? "incorrect api_key" : "an api_key field is required");

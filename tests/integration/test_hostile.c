@@ -5,14 +5,21 @@
  * runs a good client (a new connection per binary infer request of digits, every few ms)
  * alone for a moment, then next to an attack driven by one thread over many non-blocking
  * sockets: (1) churn with garbage, (2) slowloris, (3) slow 60 MiB uploads, (4) clients that
- * pipeline requests and never read the replies, (5) thousands of idle connections. Each case
- * asserts that no good request failed, that the good client's p99 stays within 10x its quiet
- * p99 (a 2 ms floor), that edged's RSS stays within 64 MiB of where it started during the case
- * (case 3: under max_buffered_bytes + 64 MiB) and comes back within 64 MiB after it, that edged
- * still answers, and that it exits 0 on SIGTERM (LeakSanitizer's verdict in the ASan build).
- * Each case is bounded in time (about 15 s; 30 s at most) and stops every process and socket
- * it started. Under AddressSanitizer RSS and latency say nothing (the quarantine, the
- * slowdown): those checks are skipped there, saying so, and the counts are smaller. */
+ * pipeline requests and never read the replies, (5) thousands of idle connections; and at the
+ * default max_connections (issue 44): (6) a garbage flood whose clients never read their 400
+ * nor hang up, (7) 1,000 idle keep-alive connections. Each case asserts that no good request
+ * failed (a failed connect, a refusal, or no answer within 60 s), that edged's RSS stays
+ * within 64 MiB of where it started during the case (case 3: under max_buffered_bytes + 64 MiB) and
+ * comes back within 64 MiB after it, that edged still answers, and that it exits 0 on SIGTERM
+ * (LeakSanitizer's verdict in the ASan build). Each case is bounded in time (about 15 s; 30 s at
+ * most) and stops every process and socket it started. Under AddressSanitizer RSS and latency say
+ * nothing (the quarantine, the slowdown): those checks are skipped there, saying so, and the counts
+ * are smaller. The good client's latency (p99 under attack within 10x its quiet p99, a 2 ms floor;
+ * cases 1-5) is printed, and asserted only with EDGED_HOSTILE_LATENCY=1 on a quiet machine: the
+ * suite must pass with a CPU hog on every core. Then the DeepStack port ([vision] listen): its own
+ * connection slots (holding all of them leaves the Unix socket's alone), refusals made before
+ * routing (431, 413, 400) in the DeepStack shape, and [vision] api_key_exempt for clients that send
+ * no key. */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -30,6 +37,8 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,6 +59,7 @@
 #define P99_FLOOR_MS 2.0
 #define P99_FACTOR 10.0
 #define GOOD_TIMEOUT_MS (DFX_UNDER_ASAN ? 15000 : 5000)
+#define GOOD_PATIENT_MS 60000 /* one good request's bound when latency is not asserted */
 #define ECHO_BYTES (1u << 20) /* the echo model's input and output */
 #define SLOW_BODY_BYTES (60ull << 20)
 
@@ -367,6 +377,7 @@ typedef struct good {
     atomic_bool stop;
     atomic_int phase; /* 0: quiet, 1: under attack */
     int interval_ms;  /* from one request's start to the next */
+    int timeout_ms;   /* each request's */
     pthread_mutex_t mu;
     double *lat[2]; /* milliseconds, per phase */
     size_t n[2], cap;
@@ -380,7 +391,7 @@ static void *good_main(void *arg)
     while (!atomic_load(&g->stop)) {
         const int64_t t0 = now_us();
         char why[200] = "";
-        const int rc = good_once(GOOD_TIMEOUT_MS, why, sizeof why);
+        const int rc = good_once(g->timeout_ms, why, sizeof why);
         const double ms = (double)(now_us() - t0) / 1000.0;
         const int ph = atomic_load(&g->phase);
         pthread_mutex_lock(&g->mu);
@@ -434,6 +445,7 @@ typedef struct slot {
     int gap_ms;
     size_t budget;      /* bytes this tick may still send */
     bool repeat;        /* send HEAD again and again (pipelining) and never read */
+    bool deaf;          /* never read what edged sends (closes when edged hangs up) */
     int after;          /* once everything is sent */
     int read_ms;        /* AFTER_READ: how long to wait for the reply and the close */
     int reconnect_ms;   /* after a close: connect again this much later */
@@ -594,7 +606,7 @@ static void *attack_main(void *arg)
                 wake = now; /* its next connection */
                 continue;
             }
-            short ev = s->repeat ? 0 : POLLIN; /* a client that never reads */
+            short ev = s->repeat || s->deaf ? 0 : POLLIN; /* a client that never reads */
             if (slot_sending(s)) {
                 if (!s->gap_ms || s->budget)
                     ev |= POLLOUT;
@@ -684,6 +696,26 @@ static void arm_never_read(attack *a, slot *s)
                 .reconnect_ms = 100};
 }
 
+/* The flood of issue 44: garbage as fast as the sockets allow. Most clients send 300 random
+ * bytes and never read the 400 nor close (edged lingers after its reply, for the client's
+ * EOF); one in eleven connects, sends its garbage and hangs up at once. */
+static void arm_junk_flood(attack *a, slot *s)
+{
+    const uint64_t r = rng_next(&a->rng);
+    const bool churner = (s - a->s) % 11 == 0;
+    *s = (slot){.fd = -1,
+                .head = &randoms[r % N_RANDOM],
+                .deaf = !churner,
+                .after = churner ? AFTER_CLOSE : AFTER_HOLD};
+}
+
+/* Keep-alive clients that made one request, read the reply, and then sit idle. */
+static void arm_keepalive(attack *a, slot *s)
+{
+    (void)a;
+    *s = (slot){.fd = -1, .head = &pipe_small, .after = AFTER_HOLD, .reconnect_ms = 500};
+}
+
 static void arm_idle(attack *a, slot *s)
 {
     (void)a;
@@ -704,6 +736,7 @@ typedef struct hcase {
     int max_good_ms;   /* every good request within this (0: no bound but the p99's) */
     long min_connects; /* the attack must have made this many connections */
     int min_open;      /* ... and held this many open at once */
+    bool any_latency;  /* a functional case: every good request answered, whatever it took */
 } hcase;
 
 typedef struct result {
@@ -728,6 +761,16 @@ static bool old_config(void)
     return old && old[0] == '1';
 }
 
+/* EDGED_HOSTILE_LATENCY=1 (by hand, on a quiet machine) also asserts the latency bounds: the
+ * good client's p99 under attack within P99_FACTOR of its quiet p99, and max_good_ms. By
+ * default they are printed, not asserted: a functional test asserts behaviour, never a speed,
+ * and the suite must pass with a CPU hog on every core (issue 44). */
+static bool latency_checked(void)
+{
+    const char *v = getenv("EDGED_HOSTILE_LATENCY");
+    return v && v[0] == '1';
+}
+
 /* Raise the soft limit on open files to the hard one; the case skips (saying why) when that
  * is below what it needs. */
 static void need_fds(const hcase *hc)
@@ -746,10 +789,11 @@ static void need_fds(const hcase *hc)
     }
 }
 
-static void good_start(good *g, int interval_ms)
+static void good_start(good *g, int interval_ms, int timeout_ms)
 {
     memset(g, 0, sizeof *g);
     g->interval_ms = interval_ms;
+    g->timeout_ms = timeout_ms;
     g->cap = 200000;
     g->lat[0] = malloc(g->cap * sizeof(double));
     g->lat[1] = malloc(g->cap * sizeof(double));
@@ -812,7 +856,10 @@ static void run_case(const hcase *hc, result *r)
     if (good_once(GOOD_TIMEOUT_MS, why, sizeof why) != 0)
         fail_msg("%s: the first good request failed: %s", hc->name, why);
     static good g;
-    good_start(&g, hc->good_interval_ms);
+    /* without latency bounds a good request waits as long as it takes (a busy machine, a full
+     * backlog): it fails only when it is refused or never answered */
+    const bool timed = latency_checked() && !hc->any_latency;
+    good_start(&g, hc->good_interval_ms, timed ? GOOD_TIMEOUT_MS : GOOD_PATIENT_MS);
     sleep_ms(QUIET_MS);
     r->rss0 = dfx_rss_kb(&F);
     r->rss_max = r->rss0;
@@ -907,11 +954,15 @@ static void check_case(const hcase *hc, const result *r)
         return;
     }
     const double q = r->q_p99 > P99_FLOOR_MS ? r->q_p99 : P99_FLOOR_MS;
-    if (r->a_p99 > P99_FACTOR * q)
+    if (hc->any_latency || !latency_checked())
+        printf("# %s: latency not asserted (%s)\n", hc->name,
+               hc->any_latency ? "a functional case"
+                               : "EDGED_HOSTILE_LATENCY=1 asserts it, on a quiet machine");
+    else if (r->a_p99 > P99_FACTOR * q)
         fail_msg("%s: the good client's p99 under attack is %.2f ms, over %.0fx its quiet p99 "
                  "(%.2f ms, at least %.0f)",
                  hc->name, r->a_p99, P99_FACTOR, r->q_p99, P99_FLOOR_MS);
-    if (hc->max_good_ms && r->a_max > hc->max_good_ms)
+    if (!hc->any_latency && latency_checked() && hc->max_good_ms && r->a_max > hc->max_good_ms)
         fail_msg("%s: a good request took %.0f ms (at most %d)", hc->name, r->a_max,
                  hc->max_good_ms);
     const long cap = hc->rss_cap_kb ? hc->rss_cap_kb : r->rss0 + RSS_SLACK_KB;
@@ -1032,6 +1083,301 @@ static void test_idle_thousands(void **state)
     run_and_check(&hc);
 }
 
+/* Issue 44's flood: local clients connecting as fast as they can and sending garbage, most
+ * of them never reading the 400 nor hanging up, at the default max_connections (256) and no
+ * reserved slots. More of them than slots: the ones lingering after their 400 make room
+ * (before issue 44 they held every slot and the good client got 503). A functional case:
+ * every good request answered (a failed connect counts), whatever it took. */
+static void test_junk_flood(void **state)
+{
+    (void)state;
+    static char conf[256];
+    snprintf(conf, sizeof conf, "reserved_connections = 0\n" BUFFERED_SMALL "%s",
+             old_config() ? "" : NEW_SMALL);
+    const int n = DFX_UNDER_ASAN ? 300 : 352; /* 256 slots, and fewer than twice as many */
+    const hcase hc = {.name = "garbage flood at the default limits",
+                      .conf = conf,
+                      .n_slots = n,
+                      .arm = arm_junk_flood,
+                      .attack_ms = 10000,
+                      .good_interval_ms = 5,
+                      .min_connects = 2 * n,
+                      .min_open = 257,
+                      .any_latency = true};
+    run_and_check(&hc);
+}
+
+/* 1,000 keep-alive clients that made one request each and sit idle, at the default
+ * max_connections (256) and no reserved slots: the oldest idle one makes room for the good
+ * client (before issue 44 they were never closed, and every other client got 503). */
+static void test_idle_keepalives(void **state)
+{
+    (void)state;
+    static char conf[256];
+    snprintf(conf, sizeof conf, "reserved_connections = 0\n" BUFFERED_SMALL "%s",
+             old_config() ? "" : NEW_SMALL);
+    const int n = DFX_UNDER_ASAN ? 500 : 1000;
+    const hcase hc = {.name = "idle keep-alive connections at the default limits",
+                      .conf = conf,
+                      .n_slots = n,
+                      .arm = arm_keepalive,
+                      .attack_ms = 8000,
+                      .good_interval_ms = 5,
+                      .min_connects = n,
+                      .min_open = 257,
+                      .any_latency = true};
+    run_and_check(&hc);
+}
+
+/* ------------------------------------------------------------ the DeepStack port */
+
+/* A free TCP port on 127.0.0.1 (bound, read, closed). */
+static int free_port(void)
+{
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    assert_true(fd >= 0);
+    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+static int tcp_connect(int port)
+{
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET,
+                            .sin_port = htons((uint16_t)port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    assert_true(fd >= 0);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0)
+        fail_msg("connect to 127.0.0.1:%d: %s", port, strerror(errno));
+    return fd;
+}
+
+/* Send REQ (LEN bytes) on FD and read one reply into OUT (NUL-terminated): its status, or -1
+ * (with what came in OUT) when no whole reply arrives within 10 s. */
+static int exchange(int fd, const char *req, size_t len, char *out, size_t cap)
+{
+    for (size_t sent = 0; sent < len;) {
+        const ssize_t w = send(fd, req + sent, len - sent, MSG_NOSIGNAL);
+        if (w <= 0)
+            break; /* edged may answer (431, 413) before reading it all */
+        sent += (size_t)w;
+    }
+    size_t n = 0;
+    out[0] = 0;
+    const int64_t end = now_ms() + 10000;
+    for (;;) {
+        const char *h = strstr(out, "\r\n\r\n");
+        const char *cl = h ? strcasestr(out, "\r\nContent-Length:") : NULL;
+        if (h && cl && n >= (size_t)(h + 4 - out) + strtoul(cl + 17, NULL, 10))
+            return atoi(out + 9);
+        const int64_t left = end - now_ms();
+        if (left <= 0 || n + 1 >= cap ||
+            poll(&(struct pollfd){.fd = fd, .events = POLLIN}, 1, (int)left) != 1)
+            return -1;
+        const ssize_t r = read(fd, out + n, cap - 1 - n);
+        if (r <= 0)
+            return -1;
+        n += (size_t)r;
+        out[n] = 0;
+    }
+}
+
+static const char *reply_body(const char *reply)
+{
+    const char *b = strstr(reply, "\r\n\r\n");
+    return b ? b + 4 : "";
+}
+
+/* edged closed FD (EOF within 5 s, after any reply bytes). */
+static bool closed_by_edged(int fd)
+{
+    char tmp[4096];
+    while (poll(&(struct pollfd){.fd = fd, .events = POLLIN}, 1, 5000) == 1)
+        if (read(fd, tmp, sizeof tmp) <= 0)
+            return true;
+    return false;
+}
+
+/* FD is open: nothing to read, no EOF. */
+static bool still_open(int fd)
+{
+    return poll(&(struct pollfd){.fd = fd, .events = POLLIN}, 1, 0) == 0;
+}
+
+static const char LIST_REQ[] =
+    "POST /v1/vision/custom/list HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
+
+/* Each listener has its own slots: idle keep-alive clients holding every slot of the
+ * DeepStack port ([vision] listen, LAN-facing in the docs) leave the Unix socket's alone
+ * (before issue 44 the Unix-socket client got 503), and a newcomer on that port closes its
+ * oldest idle one, not one of the Unix socket's. */
+static void test_listener_slots(void **state)
+{
+    (void)state;
+    if (dfx_under_wrapper("listener slots"))
+        skip();
+    enum { SLOTS = 16 };
+    const int port = free_port();
+    char conf[256], out[8192];
+    snprintf(conf, sizeof conf,
+             "max_connections = %d\nreserved_connections = 0\n[vision]\nlisten = 127.0.0.1:%d\n",
+             SLOTS, port);
+    if (dfx_start(&F, conf) != 0)
+        fail_msg("edged did not start (config: %s; log %s)", conf, F.log);
+    int held[SLOTS];
+    for (int i = 0; i < SLOTS; i++) {
+        held[i] = tcp_connect(port);
+        const int st = exchange(held[i], LIST_REQ, sizeof LIST_REQ - 1, out, sizeof out);
+        if (st != 200)
+            fail_msg("DeepStack port client %d: status %d: %.200s", i, st, out);
+    }
+    char why[200];
+    good_ref_len = 0;
+    if (good_once(GOOD_TIMEOUT_MS, why, sizeof why) != 0)
+        fail_msg("with every slot of the DeepStack port held, the Unix socket's client: %s", why);
+    for (int i = 0; i < SLOTS; i++)
+        if (!still_open(held[i]))
+            fail_msg("DeepStack port client %d was closed for the Unix socket's", i);
+    /* a newcomer on the DeepStack port: its oldest idle connection makes room */
+    const int late = tcp_connect(port);
+    const int st = exchange(late, LIST_REQ, sizeof LIST_REQ - 1, out, sizeof out);
+    if (st != 200)
+        fail_msg("a newcomer on the full DeepStack port: status %d: %.200s", st, out);
+    assert_true(closed_by_edged(held[0]));
+    for (int i = 1; i < SLOTS; i++)
+        assert_true(still_open(held[i]));
+    close(late);
+    for (int i = 0; i < SLOTS; i++)
+        close(held[i]);
+    assert_int_equal(dfx_stop(&F, SIGTERM), 0);
+}
+
+/* Refusals made before routing on the DeepStack port come in its shape,
+ * {"success":false,"error":...,"code":STATUS} (docs/protocol.md); the Unix socket's stay
+ * {"error":...}. */
+static void test_deepstack_refusals(void **state)
+{
+    (void)state;
+    if (dfx_under_wrapper("DeepStack refusals"))
+        skip();
+    const int port = free_port();
+    char conf[256], out[8192];
+    snprintf(conf, sizeof conf, "max_body_bytes = 1M\n[vision]\nlisten = 127.0.0.1:%d\n", port);
+    if (dfx_start(&F, conf) != 0)
+        fail_msg("edged did not start (config: %s; log %s)", conf, F.log);
+    static char big_head[24000];
+    const int hl = snprintf(big_head, sizeof big_head,
+                            "POST /v1/vision/detection HTTP/1.1\r\nHost: x\r\nX-Big: ");
+    memset(big_head + hl, 'a', sizeof big_head - (size_t)hl - 5);
+    memcpy(big_head + sizeof big_head - 5, "\r\n\r\n", 5);
+    static const char too_big[] =
+        "POST /v1/vision/detection HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; "
+        "boundary=z\r\nContent-Length: 2000000\r\n\r\n";
+    static const char junk[] = "\x16\x03\x01 not HTTP at all\r\n\r\n";
+    const struct {
+        const char *what, *req;
+        size_t len;
+        int status;
+    } cases[] = {
+        {"headers over max_header_bytes", big_head, sizeof big_head - 1, 431},
+        {"a body over max_body_bytes", too_big, sizeof too_big - 1, 413},
+        {"garbage", junk, sizeof junk - 1, 400},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const int fd = tcp_connect(port);
+        const int st = exchange(fd, cases[i].req, cases[i].len, out, sizeof out);
+        close(fd);
+        char want[64];
+        snprintf(want, sizeof want, "\"code\":%d", cases[i].status);
+        const char *b = reply_body(out);
+        if (st != cases[i].status || strncmp(b, "{\"success\":false,\"error\":\"", 26) != 0 ||
+            !strstr(b, want))
+            fail_msg("DeepStack port, %s: expected %d {\"success\":false,\"error\":...,%s}, got "
+                     "%d: %.300s",
+                     cases[i].what, cases[i].status, want, st, out);
+        printf("# DeepStack port, %s: %d %s\n", cases[i].what, st, b);
+    }
+    /* the Unix socket keeps the Open Inference Protocol's shape */
+    const int fd = unix_socket(false);
+    assert_true(fd >= 0);
+    assert_int_equal(unix_connect(fd), 0);
+    const int st = exchange(fd, too_big, sizeof too_big - 1, out, sizeof out);
+    close(fd);
+    if (st != 413 || strncmp(reply_body(out), "{\"error\":\"", 10) != 0)
+        fail_msg("the Unix socket, a body over max_body_bytes: %d %.300s", st, out);
+    assert_int_equal(dfx_stop(&F, SIGTERM), 0);
+}
+
+/* A multipart/form-data request to PATH with the fields of FORM ("name=value" lines, NULL:
+ * none). */
+static buf form_request(const char *path, const char *const *form)
+{
+    char body[1024];
+    size_t n = 0;
+    for (const char *const *f = form; f && *f; f++) {
+        const char *eq = strchr(*f, '=');
+        n += (size_t)snprintf(body + n, sizeof body - n,
+                              "--zz\r\nContent-Disposition: form-data; name=\"%.*s\"\r\n\r\n%s\r\n",
+                              (int)(eq - *f), *f, eq + 1);
+    }
+    n += (size_t)snprintf(body + n, sizeof body - n, "--zz--\r\n");
+    return buf_printf("POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; "
+                      "boundary=zz\r\nContent-Length: %zu\r\n\r\n%s",
+                      path, n, body);
+}
+
+/* [vision] api_key with api_key_exempt: a CodeProject.AI-style client that sends no key is
+ * served on the listed endpoints; a DeepStack / Home Assistant client sending the key is
+ * served everywhere; without the key elsewhere: 401. */
+static void test_api_key_exempt(void **state)
+{
+    (void)state;
+    if (dfx_under_wrapper("api_key_exempt"))
+        skip();
+    const int port = free_port();
+    char conf[256], out[8192];
+    snprintf(conf, sizeof conf,
+             "[vision]\nlisten = 127.0.0.1:%d\napi_key = k3y\napi_key_exempt = custom/list\n",
+             port);
+    if (dfx_start(&F, conf) != 0)
+        fail_msg("edged did not start (config: %s; log %s)", conf, F.log);
+    static const char *const no_key[] = {"min_confidence=0.5", NULL};
+    static const char *const with_key[] = {"api_key=k3y", "min_confidence=0.5", NULL};
+    static const char *const wrong_key[] = {"api_key=nope", NULL};
+    const struct {
+        const char *what, *path;
+        const char *const *form;
+        int status;
+        const char *needle;
+    } cases[] = {
+        {"the list without a key (exempt)", "/v1/vision/custom/list", NULL, 200,
+         "\"success\":true"},
+        {"the list with the key", "/v1/vision/custom/list", with_key, 200, "\"success\":true"},
+        {"the list with a wrong key (exempt: not checked)", "/v1/vision/custom/list", wrong_key,
+         200, "\"success\":true"},
+        {"detection without a key", "/v1/vision/detection", no_key, 401,
+         "an api_key field is required"},
+        {"detection with a wrong key", "/v1/vision/detection", wrong_key, 401, "incorrect api_key"},
+        /* past the key: the form has no picture */
+        {"detection with the key", "/v1/vision/detection", with_key, 400, "no image field"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        buf req = form_request(cases[i].path, cases[i].form);
+        const int fd = tcp_connect(port);
+        const int st = exchange(fd, req.data, req.len, out, sizeof out);
+        close(fd);
+        free(req.data);
+        if (st != cases[i].status || !strstr(reply_body(out), cases[i].needle))
+            fail_msg("%s: expected %d with '%s', got %d: %.300s", cases[i].what, cases[i].status,
+                     cases[i].needle, st, out);
+    }
+    assert_int_equal(dfx_stop(&F, SIGTERM), 0);
+}
+
 static int case_teardown(void **state)
 {
     (void)state;
@@ -1082,6 +1428,11 @@ int main(void)
         cmocka_unit_test_teardown(test_slow_uploads, case_teardown),
         cmocka_unit_test_teardown(test_never_reads, case_teardown),
         cmocka_unit_test_teardown(test_idle_thousands, case_teardown),
+        cmocka_unit_test_teardown(test_junk_flood, case_teardown),
+        cmocka_unit_test_teardown(test_idle_keepalives, case_teardown),
+        cmocka_unit_test_teardown(test_listener_slots, case_teardown),
+        cmocka_unit_test_teardown(test_deepstack_refusals, case_teardown),
+        cmocka_unit_test_teardown(test_api_key_exempt, case_teardown),
     };
     const char *only = getenv("EDGED_HOSTILE_CASE"); /* one case, by hand: test_slowloris */
     if (only && only[0])

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -760,6 +761,95 @@ static void test_client_connect_fail(void **state)
     assert_int_equal(edge_client_new(longp, NULL, &c), EDGE_CLIENT_EINVAL);
 }
 
+/* A listening Unix socket at PATH whose backlog is full (nothing accepts): its fd; the
+ * connections that fill it in CONNS (*N of them). */
+static int full_backlog(char *path, size_t len, int *conns, int *n)
+{
+    snprintf(path, len, "/tmp/edge-client-backlog-%d.sock", (int)getpid());
+    unlink(path);
+    const int l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    assert_true(l >= 0);
+    assert_int_equal(bind(l, (struct sockaddr *)&sa, sizeof sa), 0);
+    assert_int_equal(listen(l, 0), 0);
+    for (*n = 0; *n < 64; (*n)++) {
+        conns[*n] = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        assert_true(conns[*n] >= 0);
+        if (connect(conns[*n], (struct sockaddr *)&sa, sizeof sa) != 0) {
+            assert_int_equal(errno, EAGAIN); /* full */
+            close(conns[*n]);
+            return l;
+        }
+    }
+    fail_msg("the backlog of %s never filled", path);
+    return -1;
+}
+
+typedef struct connect_job {
+    edge_client *c;
+    int rc;
+    atomic_bool done;
+} connect_job;
+
+static void *connect_main(void *arg)
+{
+    connect_job *j = arg;
+    j->rc = edge_client_connect(j->c);
+    atomic_store(&j->done, true);
+    return NULL;
+}
+
+/* Wait up to MS for J to finish: false if it did not. */
+static bool job_wait(connect_job *j, int ms)
+{
+    for (int i = 0; i < ms / 10 && !atomic_load(&j->done); i++)
+        usleep(10000);
+    return atomic_load(&j->done);
+}
+
+/* A daemon whose listen backlog is full (a flood): the connect waits for room within the
+ * client's timeout, and succeeds once the daemon accepts; if it never does, it fails when
+ * the timeout passes, saying why (before issue 44 it hung for ever, whatever the timeout). */
+static void test_client_connect_backlog(void **state)
+{
+    (void)state;
+    char path[108];
+    int conns[64], n;
+    const int l = full_backlog(path, sizeof path, conns, &n);
+    edge_client *c = NULL;
+    edge_client_options o = {.timeout_ms = 800};
+    assert_int_equal(edge_client_new(path, &o, &c), 0);
+    static connect_job j;
+    j = (connect_job){.c = c};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, connect_main, &j), 0);
+    if (!job_wait(&j, 30000))
+        fail_msg("edge_client_connect with a 800 ms timeout did not return within 30 s");
+    pthread_join(th, NULL);
+    assert_int_equal(j.rc, EDGE_CLIENT_ECONNECT);
+    assert_non_null(strstr(edge_client_errmsg(c), "listen backlog stayed full"));
+    /* room comes (the daemon accepts) while the client waits: it connects */
+    edge_client_free(c);
+    o.timeout_ms = 20000;
+    assert_int_equal(edge_client_new(path, &o, &c), 0);
+    j = (connect_job){.c = c};
+    assert_int_equal(pthread_create(&th, NULL, connect_main, &j), 0);
+    usleep(100000);
+    const int a = accept(l, NULL, NULL); /* one place in the backlog */
+    assert_true(a >= 0);
+    if (!job_wait(&j, 30000))
+        fail_msg("edge_client_connect did not return within 30 s once there was room");
+    pthread_join(th, NULL);
+    assert_int_equal(j.rc, 0);
+    edge_client_free(c);
+    close(a);
+    for (int i = 0; i < n; i++)
+        close(conns[i]);
+    close(l);
+    unlink(path);
+}
+
 static void test_client_health_pipelined(void **state)
 {
     (void)state;
@@ -1430,6 +1520,7 @@ int main(void)
         cmocka_unit_test(test_values_json_errors),
         cmocka_unit_test(test_values_floats),
         cmocka_unit_test(test_client_connect_fail),
+        cmocka_unit_test(test_client_connect_backlog),
         cmocka_unit_test(test_client_health_pipelined),
         cmocka_unit_test(test_client_pipelined_one_write),
         cmocka_unit_test(test_client_metadata_split),

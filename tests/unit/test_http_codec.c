@@ -4,12 +4,16 @@
  * (lists, q values, case, unknown codings), inflating gzip, zlib-wrapped and raw
  * deflate bodies, the size limit applied to the decoded size (a small body that
  * decodes to far more than the limit is refused early), truncated, corrupt and trailing-garbage
- * bodies, and gzip replies that decode back to what was sent. */
+ * bodies, and gzip replies that decode back to what was sent; and a client that leaves while
+ * its request is processed: the exchange's cancel flag (dm_http_set_cancel_flag) is set when
+ * the connection sees the EOF (http.c, issue 44: a picture's decode stops). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
+#include <unistd.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -185,13 +189,143 @@ static void test_gzip_reply(void **state)
     free(plain);
 }
 
+/* ---------------------------------------------------------------- a client that leaves */
+
+typedef struct leave_env {
+    uv_loop_t loop;
+    dm_daemon *d;
+    dm_server *s;
+    uv_pipe_t listener;
+    char path[108];
+} leave_env;
+
+static void on_test_connection(uv_stream_t *l, int status)
+{
+    leave_env *e = l->data;
+    assert_int_equal(status, 0);
+    assert_true(dm_conn_accept(e->s, l));
+}
+
+/* Run the loop until COND(E) or 5 s. */
+static bool run_until(leave_env *e, bool (*cond)(leave_env *e, void *arg), void *arg)
+{
+    for (int i = 0; i < 500; i++) {
+        uv_run(&e->loop, UV_RUN_NOWAIT);
+        if (cond(e, arg))
+            return true;
+        usleep(10000);
+    }
+    return false;
+}
+
+static bool has_conn(leave_env *e, void *arg)
+{
+    (void)arg;
+    return e->s->conns != NULL;
+}
+
+static bool flag_set(leave_env *e, void *arg)
+{
+    (void)e;
+    return atomic_load((atomic_bool *)arg);
+}
+
+static int client_connect(const char *path)
+{
+    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
+    assert_true(fd >= 0);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+    return fd;
+}
+
+static void on_listener_closed(uv_handle_t *h)
+{
+    (void)h;
+}
+
+static void test_client_leaves(void **state)
+{
+    (void)state;
+    leave_env *e = calloc(1, sizeof *e);
+    assert_non_null(e);
+    assert_int_equal(uv_loop_init(&e->loop), 0);
+    e->d = calloc(1, sizeof *e->d);
+    e->s = calloc(1, sizeof *e->s);
+    assert_true(e->d && e->s);
+    dm_config_defaults(&e->d->cfg);
+    e->d->loop = &e->loop;
+    e->s->d = e->d;
+    e->s->refs = 1; /* the test's */
+    e->s->turn_seq = 2;
+    snprintf(e->path, sizeof e->path, "/tmp/edged-leave-%d.sock", (int)getpid());
+    unlink(e->path);
+    assert_int_equal(uv_pipe_init(&e->loop, &e->listener, 0), 0);
+    e->listener.data = e;
+    assert_int_equal(uv_pipe_bind(&e->listener, e->path), 0);
+    assert_int_equal(uv_listen((uv_stream_t *)&e->listener, 16, on_test_connection), 0);
+
+    /* a client with a request being processed (an exchange waiting for its reply) */
+    const int fd = client_connect(e->path);
+    assert_true(run_until(e, has_conn, NULL));
+    conn *c = e->s->conns;
+    dm_exchange *x = dm_x_new(c);
+    assert_non_null(x);
+    static atomic_bool gone;
+    atomic_store(&gone, false);
+    dm_http_set_cancel_flag(x, &gone);
+    for (int i = 0; i < 20; i++) /* it stays: nothing happened */
+        uv_run(&e->loop, UV_RUN_NOWAIT);
+    assert_false(atomic_load(&gone));
+    assert_false(dm_http_gone(x));
+    /* it leaves: the EOF sets the flag */
+    close(fd);
+    assert_true(run_until(e, flag_set, &gone));
+    assert_true(dm_http_gone(x));
+    /* a flag given once the client is gone is set at once */
+    static atomic_bool late;
+    atomic_store(&late, false);
+    dm_http_set_cancel_flag(x, &late);
+    assert_true(atomic_load(&late));
+    dm_http_response r = {.status = 200, .header_len = -1};
+    dm_http_reply(x, &r); /* dropped, the exchange freed */
+
+    /* a reply ends the watch: a client leaving after it sets nothing */
+    const int fd2 = client_connect(e->path);
+    assert_true(run_until(e, has_conn, NULL));
+    c = e->s->conns;
+    x = dm_x_new(c);
+    static atomic_bool after;
+    atomic_store(&after, false);
+    dm_http_set_cancel_flag(x, &after);
+    dm_http_error(x, 404, "no such thing");
+    char buf[512];
+    assert_true(read(fd2, buf, sizeof buf) > 0);
+    close(fd2);
+    for (int i = 0; i < 50 && e->s->conns; i++) {
+        uv_run(&e->loop, UV_RUN_NOWAIT);
+        usleep(10000);
+    }
+    assert_null(e->s->conns);
+    assert_false(atomic_load(&after));
+
+    uv_close((uv_handle_t *)&e->listener, on_listener_closed);
+    uv_run(&e->loop, UV_RUN_DEFAULT);
+    dm_server_unref(e->s); /* the last reference: freed */
+    assert_int_equal(uv_loop_close(&e->loop), 0);
+    unlink(e->path);
+    free(e->d);
+    free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_content_coding), cmocka_unit_test(test_accept_encoding),
         cmocka_unit_test(test_inflate_gzip),   cmocka_unit_test(test_inflate_deflate_zlib_and_raw),
         cmocka_unit_test(test_inflate_bomb),   cmocka_unit_test(test_inflate_garbage),
-        cmocka_unit_test(test_gzip_reply),
+        cmocka_unit_test(test_gzip_reply),     cmocka_unit_test(test_client_leaves),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

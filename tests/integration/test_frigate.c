@@ -415,6 +415,56 @@ static void test_wire(void **state)
     dfx_stop(&f, SIGTERM);
 }
 
+/* A free TCP port on 127.0.0.1 (bound, read, closed). */
+static int free_port(void)
+{
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) ||
+        getsockname(fd, (struct sockaddr *)&a, &len))
+        return -1;
+    close(fd);
+    return ntohs(a.sin_port);
+}
+
+/* Frigate's deepstack detector with the documented api_timeout (1.0 s) and [vision]
+ * max_predictions = 20: the frames are answered; and with the cap at 3 on the kite photo
+ * (6 predictions of 0.4 or more), at most 3 come back, the most confident, so that Frigate's
+ * 20 rows can never overflow. */
+static void test_deepstack(void **state)
+{
+    (void)state;
+    if (!zoo[0]) {
+        skip();
+        return;
+    }
+    const int port = free_port();
+    const bool slow = DFX_SANITIZED || (getenv("EDGED_WRAPPER") && *getenv("EDGED_WRAPPER"));
+    char ini[512];
+    snprintf(ini, sizeof ini,
+             "model = yolo\n[vision]\nlisten = 127.0.0.1:%d\napi_key = k\ndetection_model = "
+             "ssd\nmax_predictions = 20\n",
+             port);
+    start(ini);
+    assert_int_equal(client(NULL,
+                            "deepstack port=%d jpeg=%s/images/cat_720p.jpg api_key=k "
+                            "api_timeout=%s attempts=10",
+                            port, zoo, slow ? "60" : "1.0"),
+                     0);
+    dfx_stop(&f, SIGTERM);
+    snprintf(ini, sizeof ini,
+             "model = yolo\n[vision]\nlisten = 127.0.0.1:%d\napi_key = k\ndetection_model = "
+             "yolo\nmax_predictions = 3\n",
+             port);
+    start(ini);
+    assert_int_equal(client(NULL,
+                            "deepstack port=%d jpeg=%s/images/kite_and_cold.jpg api_key=k "
+                            "api_timeout=60 want=3 max=3",
+                            port, zoo),
+                     0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -424,6 +474,7 @@ int main(void)
         cmocka_unit_test_teardown(test_socket_access, stop_edged),
         cmocka_unit_test_teardown(test_deadline, stop_edged),
         cmocka_unit_test_teardown(test_wire, stop_edged),
+        cmocka_unit_test_teardown(test_deepstack, stop_edged),
         cmocka_unit_test_teardown(test_outage, stop_edged),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -13,7 +13,9 @@
  * away longer than its 30 s handshake; the raw messages (garbage, uploads); Frigate's deepstack
  * detector with the documented api_timeout and [vision] max_predictions. No assertion is about
  * speed: where Frigate's timeout matters the test sets a generous one on both sides (the docs'
- * 200 ms default is a speed figure, bench-frigate measures it). Visible SKIP without the zoo. */
+ * 200 ms default is a speed figure, bench-frigate measures it). Each test checks edged's exit
+ * status at its stop (under EDGED_WRAPPER=valgrind, an error it found). Visible SKIP without
+ * the zoo. */
 #include <arpa/inet.h>
 #include <grp.h>
 #include <netinet/in.h>
@@ -213,7 +215,7 @@ static void test_documented(void **state)
                          0);
     assert_int_equal(client(NULL, "no_path"), 0);
     assert_int_equal(metric("edged_frigate_errors_total"), 0);
-    dfx_stop(&f, SIGTERM);
+    assert_int_equal(dfx_stop(&f, SIGTERM), 0);
 }
 
 /* A model.path whose file name is no edged model (the docs' old yolov8n_full_integer_quant):
@@ -233,7 +235,7 @@ static void test_refused(void **state)
                      0);
     assert_true(metric("edged_frigate_refused_total") >= 1);
     assert_true(dfx_log_count(&f, "model_name 'yolov8n_full_integer_quant.tflite' refused") >= 1);
-    dfx_stop(&f, SIGTERM);
+    assert_int_equal(dfx_stop(&f, SIGTERM), 0);
 }
 
 /* Two Frigate detectors naming ssd and yolo: each socket's frames go to the model it named
@@ -271,7 +273,7 @@ static void test_two_models(void **state)
                             "class2=33 timeout_ms=%d",
                             ssd_frame, ssd_kite, yolo_frame, PATIENT_MS),
                      0);
-    dfx_stop(&f, SIGTERM);
+    assert_int_equal(dfx_stop(&f, SIGTERM), 0);
 }
 
 /* A stale socket file at PATH, as a crashed server leaves it. */
@@ -337,7 +339,7 @@ static void test_deadline(void **state)
     const long expired = metric("edged_frigate_expired_total");
     printf("    expired: %ld of 4\n", expired);
     assert_true(expired >= 1);
-    dfx_stop(&f, SIGTERM);
+    assert_int_equal(dfx_stop(&f, SIGTERM), 0);
 }
 
 /* Whether PATH exists within TIMEOUT_MS; false at once when ORELSE (not NULL) appears first. */
@@ -401,7 +403,7 @@ static void test_outage(void **state)
     assert_non_null(text);
     assert_non_null(strstr(text, "all Frigate checks passed"));
     free(text);
-    dfx_stop(&f, SIGTERM);
+    assert_int_equal(dfx_stop(&f, SIGTERM), 0);
 }
 
 /* The raw messages: garbage gets an error and the endpoint serves on; uploads. */
@@ -420,7 +422,7 @@ static void test_wire(void **state)
                      0);
     assert_int_equal(metric("edged_frigate_uploads_total"), 2);
     assert_true(metric("edged_frigate_errors_total") >= 7);
-    dfx_stop(&f, SIGTERM);
+    assert_int_equal(dfx_stop(&f, SIGTERM), 0);
 }
 
 /* A free TCP port on 127.0.0.1 (bound, read, closed). */
@@ -460,7 +462,7 @@ static void test_deepstack(void **state)
                             "api_timeout=%s attempts=10",
                             port, zoo, slow ? "60" : "1.0"),
                      0);
-    dfx_stop(&f, SIGTERM);
+    assert_int_equal(dfx_stop(&f, SIGTERM), 0);
     snprintf(ini, sizeof ini,
              "model = yolo\n[vision]\nlisten = 127.0.0.1:%d\napi_key = k\ndetection_model = "
              "yolo\nmax_predictions = 3\n",
@@ -471,6 +473,7 @@ static void test_deepstack(void **state)
                             "api_timeout=60 want=3 max=3",
                             port, zoo),
                      0);
+    assert_int_equal(dfx_stop(&f, SIGTERM), 0);
 }
 
 int main(void)

@@ -154,9 +154,7 @@ class FrigateZmq:
             return zeros()
 
 
-def deepstack(url_host, url_port, path, jpeg, api_key="", api_timeout=0.1,
-              labels=("person", "bicycle", "car", "motorcycle", "airplane", "bus", "train",
-                      "car", "boat", "traffic light")):
+def deepstack(url_host, url_port, path, jpeg, api_key="", api_timeout=0.1):
     """Frigate's DeepStack.detect_raw on an already encoded JPEG: 20 rows (IndexError past 20)."""
     boundary = uuid.uuid4().hex
     body = (("--%s\r\nContent-Disposition: form-data; name=\"api_key\"\r\n\r\n%s\r\n"
@@ -172,9 +170,8 @@ def deepstack(url_host, url_port, path, jpeg, api_key="", api_timeout=0.1,
     for i, d in enumerate(j["predictions"]):
         if d["confidence"] < 0.4:
             break
-        label = d["label"]  # Frigate maps it through its labelmap; unknown labels stop it
-        if label.lower() == "truck":
-            label = "car"
+        # Frigate maps the label through its labelmap (an unknown one stops the loop); the class
+        # does not matter here
         rows[i] = [0, float(d["confidence"]), 0, 0, 0, 0]  # IndexError at i == 20, as Frigate's
     return rows, j
 

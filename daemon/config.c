@@ -345,15 +345,40 @@ const opt dm_config_options[] = {
      "The classifier that answers POST /v1/vision/scene (its top class). Empty: the endpoint "
      "answers 404.",
      NULL},
+    {"vision", "max_predictions", NULL, OPT_UINT, FIELD(vision_max_predictions), 0, 100000, "0",
+     true,
+     "At most this many predictions in a detection answer, the most confident first (they are "
+     "always sorted by confidence). Frigate's deepstack detector needs 20: it writes the "
+     "predictions into 20 rows and fails (IndexError) on a 21st with confidence 0.4 or more. "
+     "0: every prediction the model's [detection] settings keep.",
+     NULL},
     {"frigate", "endpoint", NULL, OPT_STRING, FIELD(frigate_endpoint), 0, 255, "", false,
      "Serve Frigate's ZMQ detector (detectors: {type: zmq, endpoint: ...}) on this ZMQ "
      "endpoint: ipc:///run/edged/frigate.sock (the folder must exist and Frigate must be able "
      "to open the socket) or tcp://127.0.0.1:5555. Empty: off.",
      NULL},
+    {"frigate", "socket_mode", NULL, OPT_MODE, FIELD(frigate_socket_mode), 0, 0777, "0660", false,
+     "Permissions of an ipc:// endpoint's socket file, in octal (set at start whatever the "
+     "umask: the unit's UMask=0077 would give 0700). Frigate's user needs write permission to "
+     "connect.",
+     NULL},
+    {"frigate", "socket_group", NULL, OPT_STRING, FIELD(frigate_socket_group), 0, 63, "", false,
+     "Group of an ipc:// endpoint's socket file (a name): with socket_mode 0660, the members of "
+     "this group (Frigate's user) may connect. Empty: edged's own group.",
+     NULL},
     {"frigate", "model", NULL, OPT_STRING, FIELD(frigate_model), 0, 255, "", true,
-     "The detection model that answers Frigate's frames (uint8 [1, H, W, 3] at the model's input "
-     "size). Its model.conf [detection] says how its outputs are read; Frigate's model_type "
-     "ssd or yolox is used when that says auto.",
+     "The detection model that answers frames of a Frigate that named no model served here in "
+     "its handshake (frames after a handshake go to the model it named: Frigate's model.path "
+     "file name without its extension). Its outputs and model.conf [detection] say how they "
+     "are read (Frigate's model_type yolox only tells a YOLOX head from a YOLOv5 one, which look "
+     "alike). Empty: frames need a handshake.",
+     NULL},
+    {"frigate", "request_timeout_ms", NULL, OPT_UINT, FIELD(frigate_request_timeout_ms), 1, 600000,
+     "200", true,
+     "Frigate's request_timeout_ms (its default: 200). A frame whose inference has not started "
+     "this long after it arrived is dropped without being computed (Frigate has given up on "
+     "it); an inference that started is finished, and Frigate takes its answer only if it "
+     "comes within its own timeout. Set both to the same value.",
      NULL},
     {"frigate", "allow_model_upload", NULL, OPT_CHOICE, FIELD(frigate_allow_upload), 2, 3, "no",
      true,

@@ -109,11 +109,15 @@ typedef struct dm_config {
     char vision_api_key_exempt[256]; /* [vision] api_key_exempt: endpoints served without it */
     char vision_detection_model[256];
     char vision_scene_model[256];
-    char frigate_endpoint[256]; /* [frigate] endpoint: "" = off */
+    uint32_t vision_max_predictions; /* [vision] predictions in an answer at most (0: all) */
+    char frigate_endpoint[256];      /* [frigate] endpoint: "" = off */
     char frigate_model[256];
     char frigate_allow_upload[4];        /* "no" | "yes" */
     uint32_t frigate_max_versions;       /* [frigate] bound on the model's version folders */
     uint64_t frigate_max_versions_bytes; /* and on their bytes (0: none) */
+    uint32_t frigate_request_timeout_ms; /* a frame not started by then is dropped */
+    uint32_t frigate_socket_mode;        /* [frigate] socket_mode of an ipc:// socket file */
+    char frigate_socket_group[64];       /* and its group ("" = edged's) */
     char models_dir[256];                /* [models] repository */
     uint32_t workers;                    /* [scheduler] workers, 0 = one per online CPU */
     uint32_t queue_depth;                /* [scheduler] per model */

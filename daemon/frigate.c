@@ -5,18 +5,24 @@
  * envelope of a REQ peer ([identity, empty, frames...]), the three messages and their replies,
  * the model upload's file (a staged temp file + fsync + rename into the next version folder on
  * disk, on the thread pool; then the oldest versions beyond [frigate] max_versions and
- * max_versions_bytes go), and the object's lifetime (requests in flight keep it after
- * dm_frigate_free; their late replies are dropped). */
+ * max_versions_bytes go), the peers' models (a handshake routes that REQ socket's frames to
+ * the model it named; a bounded table, the least recently used peer forgotten first), an
+ * ipc:// socket file's mode, group and removal (a stale one from a crash replaced at start),
+ * and the object's lifetime (requests in flight keep it after dm_frigate_free; their late
+ * replies are dropped). */
 #include "frigate.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -26,11 +32,19 @@
 #include "repo_files.h"
 #include "vision_req.h"
 
-#define MAX_FRAMES 4       /* identity, delimiter, header, payload */
-#define IDENT_MAX 256      /* ZMQ routing ids are at most 255 bytes */
-#define HEADER_MAX 4096    /* a JSON header frame */
-#define LINGER_MS 200      /* unsent replies at close: Frigate's own request timeout */
-#define DEADLINE_US 200000 /* an inference must start within Frigate's timeout */
+#define MAX_FRAMES 4        /* identity, delimiter, header, payload */
+#define IDENT_MAX 256       /* ZMQ routing ids are at most 255 bytes */
+#define HEADER_MAX 4096     /* a JSON header frame */
+#define LINGER_MS 200       /* unsent replies at close: Frigate's own request timeout */
+#define WARN_EVERY_MS 10000 /* a warning about frames of unknown peers, at most this often */
+
+/* A REQ socket that made a handshake, and the model it named. */
+typedef struct fr_peer {
+    uint8_t ident[IDENT_MAX];
+    size_t ident_len; /* 0: a free slot */
+    char model[256];
+    uint64_t used; /* f->tick when it last sent */
+} fr_peer;
 
 struct dm_frigate {
     dm_daemon *d;
@@ -39,6 +53,9 @@ struct dm_frigate {
     bool polling, in_process, closing;
     size_t inflight;
     dm_frigate_stats st;
+    char path[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* an ipc:// socket file, or "" */
+    fr_peer peers[DM_FRIGATE_PEERS];
+    uint64_t tick, warned_ms;
 };
 
 /* One peer's request being answered. */
@@ -86,6 +103,16 @@ static void reply(fr_req *q, const void *data, size_t len)
     release(f);
 }
 
+/* Q taken back without an answer (its peer times out and, being Frigate, handshakes again). */
+static void discard(fr_req *q)
+{
+    dm_frigate *f = q->f;
+    if (q->has_frame)
+        zmq_msg_close(&q->frame);
+    free(q);
+    release(f);
+}
+
 static void reply_json(fr_req *q, json_t *o)
 {
     char *text = o ? dm_json_dumps(o, JSON_COMPACT) : NULL;
@@ -129,8 +156,13 @@ void dm_frigate_rows(const edge_detection *dets, size_t n, uint32_t w, uint32_t 
 static void detected(const dm_vreq_result *res, void *ctx)
 {
     fr_req *q = ctx;
+    if (res->status == 504) /* not started within [frigate] request_timeout_ms */
+        q->f->st.expired++;
     if (res->status != 200) {
-        reply_error(q, "model '%s': %s", res->model ? res->model : q->model, res->error);
+        if (!strncmp(res->error, "model '", 7))
+            reply_error(q, "%s", res->error);
+        else
+            reply_error(q, "model '%s': %s", q->model, res->error);
         return;
     }
     float rows[DM_FRIGATE_ROWS * 6];
@@ -138,28 +170,83 @@ static void detected(const dm_vreq_result *res, void *ctx)
     reply(q, rows, sizeof rows);
 }
 
-/* The model a name of Frigate's means: NAME, or NAME without its extension. */
+/* The peer of Q in the table, or NULL. */
+static fr_peer *peer_of(dm_frigate *f, const fr_req *q)
+{
+    for (size_t i = 0; i < DM_FRIGATE_PEERS; i++) {
+        fr_peer *p = &f->peers[i];
+        if (q->ident_len && p->ident_len == q->ident_len &&
+            !memcmp(p->ident, q->ident, q->ident_len))
+            return p;
+    }
+    return NULL;
+}
+
+/* Q's peer sends its frames to MODEL from now on (its slot, a free one, or the least recently
+ * used peer's: Frigate makes a new socket, and a handshake, after each timeout). */
+static void remember(dm_frigate *f, const fr_req *q, const char *model)
+{
+    fr_peer *p = peer_of(f, q);
+    for (size_t i = 0; !p && i < DM_FRIGATE_PEERS; i++)
+        if (!f->peers[i].ident_len)
+            p = &f->peers[i];
+    if (!p) {
+        p = &f->peers[0];
+        for (size_t i = 1; i < DM_FRIGATE_PEERS; i++)
+            if (f->peers[i].used < p->used)
+                p = &f->peers[i];
+    }
+    memcpy(p->ident, q->ident, q->ident_len);
+    p->ident_len = q->ident_len;
+    snprintf(p->model, sizeof p->model, "%s", model);
+    p->used = ++f->tick;
+}
+
+/* The model Frigate's model_name NAME (the file name of its model.path) means, into OUT: the
+ * name without its extension ("yolo.tflite": yolo), or the whole name. Its entry, or NULL. */
 static dm_entry *find_model(dm_frigate *f, const char *name, char *out, size_t len)
 {
     snprintf(out, len, "%s", name);
-    dm_entry *e = dm_registry_entry(f->d->reg, out);
     char *dot = strrchr(out, '.');
-    if (!e && dot && dot != out) {
+    if (dot && dot != out) {
         *dot = 0;
-        e = dm_registry_entry(f->d->reg, out);
+        dm_entry *e = dm_registry_entry(f->d->reg, out);
+        if (e && !dm_entry_gone(e))
+            return e;
+        snprintf(out, len, "%s", name);
     }
-    return e;
+    dm_entry *e = dm_registry_entry(f->d->reg, out);
+    return e && !dm_entry_gone(e) ? e : NULL;
 }
 
-/* {"model_request":true,"model_name":N}: whether edged has and serves N. */
+/* {"model_request":true,"model_name":N}: whether edged serves N; when it does, this peer's
+ * frames go to N. A model edged does not serve is refused by name (and Frigate, which then
+ * offers the file, gets the upload's refusal unless N is [frigate] model). */
 static void handshake(fr_req *q, const json_t *hdr)
 {
+    dm_frigate *f = q->f;
     const char *name = json_string_value(json_object_get(hdr, "model_name"));
     char model[256];
-    const dm_entry *e = name ? find_model(q->f, name, model, sizeof model) : NULL;
-    const bool loaded = e && e->n_versions > 0;
-    reply_json(q, json_pack("{s:b, s:b}", "model_available", loaded || (e && !dm_entry_gone(e)),
-                            "model_loaded", loaded));
+    const dm_entry *e = name && name[0] ? find_model(f, name, model, sizeof model) : NULL;
+    if (!e) {
+        char msg[512], stem[256];
+        snprintf(stem, sizeof stem, "%s", name ? name : "");
+        char *dot = strrchr(stem, '.');
+        if (dot && dot != stem)
+            *dot = 0;
+        snprintf(msg, sizeof msg,
+                 "edged serves no model '%.100s': name Frigate's model.path after an edged model "
+                 "(model.path: /config/MODEL.tflite for the model MODEL)",
+                 stem[0] ? stem : "(none)");
+        f->st.refused++;
+        dm_log(DM_LOG_WARN, "frigate: a handshake for model_name '%.200s' refused: %s",
+               name ? name : "(none)", msg);
+        reply_json(
+            q, json_pack("{s:b, s:b, s:s}", "model_available", 0, "model_loaded", 0, "error", msg));
+        return;
+    }
+    remember(f, q, model);
+    reply_json(q, json_pack("{s:b, s:b}", "model_available", 1, "model_loaded", e->n_versions > 0));
 }
 
 /* DATA (LEN bytes) as DIR/V/model.tflite for the next V, by a temp file renamed into place;
@@ -229,6 +316,8 @@ static void uploaded(const char *name, int rc, const char *err, void *arg)
                name, err);
         dm_registry_sync(q->f->d->reg, name);
     }
+    if (rc == 0 && q->f->sock)
+        remember(q->f, q, name); /* Frigate's next frames are for the model it sent */
     reply_json(q, json_pack("{s:b, s:b}", "model_saved", 1, "model_loaded", rc == 0));
 }
 
@@ -329,39 +418,54 @@ static void infer(fr_req *q, const json_t *hdr, const zmq_msg_t *tensor)
                     (unsigned long long)dims[1] * (unsigned long long)dims[2] * 3);
         return;
     }
-    if (!f->d->cfg.frigate_model[0]) {
-        reply_error(q, "no model: set [frigate] model");
+    fr_peer *p = peer_of(f, q);
+    if (p)
+        p->used = ++f->tick;
+    const char *model = p ? p->model : f->d->cfg.frigate_model;
+    if (!model[0]) {
+        /* no reply: Frigate's plugin times out, makes a new socket and handshakes again */
+        const uint64_t now = uv_now(f->d->loop);
+        if (!f->warned_ms || now - f->warned_ms >= WARN_EVERY_MS) {
+            f->warned_ms = now;
+            dm_log(DM_LOG_WARN, "frigate: frames from a peer that made no handshake here (edged "
+                                "restarted?) and [frigate] model is empty: left unanswered so "
+                                "that Frigate times out and handshakes again");
+        }
+        f->st.unrouted++;
+        discard(q);
         return;
     }
-    snprintf(q->model, sizeof q->model, "%s", f->d->cfg.frigate_model);
+    snprintf(q->model, sizeof q->model, "%s", model);
     char err[320];
     dm_version *v = dm_registry_get_or_load(f->d->reg, q->model, -1, err, sizeof err);
     if (!v) {
         reply_error(q, "%s", err);
         return;
     }
+    edge_head_kind want = EDGE_HEAD_AUTO, kind;
+    if (mt && !strcmp(mt, "yolox") &&
+        !edge_vision_head(v->model, EDGE_HEAD_YOLOX, &kind, err, sizeof err))
+        want = EDGE_HEAD_YOLOX; /* the outputs fit YOLOX's grids: a shape YOLOv5's is too */
     zmq_msg_init(&q->frame);
     zmq_msg_move(&q->frame, (zmq_msg_t *)tensor); /* no copy: the request reads it there */
     q->has_frame = true;
     q->w = (uint32_t)dims[2];
     q->h = (uint32_t)dims[1];
     f->st.requests++;
-    dm_vreq_submit(f->d, &(dm_vreq_args){.v = v,
-                                         .image = zmq_msg_data(&q->frame),
-                                         .len = len,
-                                         .raw_width = q->w,
-                                         .raw_height = q->h,
-                                         .borrowed = true,
-                                         .head = !mt                    ? EDGE_HEAD_AUTO
-                                                 : !strcmp(mt, "ssd")   ? EDGE_HEAD_SSD
-                                                 : !strcmp(mt, "yolox") ? EDGE_HEAD_YOLOX
-                                                                        : EDGE_HEAD_AUTO,
-                                         .task = DM_VREQ_DETECT,
-                                         .min_score = -1.0f,
-                                         .priority = DM_PRIO_NORMAL,
-                                         .timeout_us = DEADLINE_US,
-                                         .done = detected,
-                                         .ctx = q});
+    dm_vreq_submit(
+        f->d, &(dm_vreq_args){.v = v,
+                              .image = zmq_msg_data(&q->frame),
+                              .len = len,
+                              .raw_width = q->w,
+                              .raw_height = q->h,
+                              .borrowed = true,
+                              .head = want,
+                              .task = DM_VREQ_DETECT,
+                              .min_score = -1.0f,
+                              .priority = DM_PRIO_NORMAL,
+                              .timeout_us = (int64_t)f->d->cfg.frigate_request_timeout_ms * 1000,
+                              .done = detected,
+                              .ctx = q});
 }
 
 /* One message of FRAMES (N of them; the first the peer's id). */
@@ -450,6 +554,100 @@ static void on_poll(uv_poll_t *p, int status, int events)
     process(p->data);
 }
 
+/* An ipc:// endpoint's socket file before the bind: a stale one (a crash left it) removed, one
+ * another process serves refused. 0, or -1 (logged). */
+static int clear_stale(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st))
+        return 0;
+    if (!S_ISSOCK(st.st_mode)) {
+        dm_log(DM_LOG_ERROR, "frigate: [frigate] endpoint: %s exists and is not a socket", path);
+        return -1;
+    }
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const bool live = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    if (fd >= 0)
+        close(fd);
+    if (live) {
+        dm_log(DM_LOG_ERROR, "frigate: [frigate] endpoint: another process serves %s", path);
+        return -1;
+    }
+    if (unlink(path) && errno != ENOENT) {
+        dm_log(DM_LOG_ERROR, "frigate: cannot remove the stale socket %s: %s", path,
+               strerror(errno));
+        return -1;
+    }
+    dm_log(DM_LOG_INFO, "frigate: removed the stale socket %s (an earlier run left it)", path);
+    return 0;
+}
+
+/* The bound ipc:// socket file's [frigate] socket_mode and socket_group. 0, or -1 (logged). */
+static int own_socket(const dm_config *c, const char *path)
+{
+    if (chmod(path, c->frigate_socket_mode)) {
+        dm_log(DM_LOG_ERROR, "frigate: chmod %o %s: %s", c->frigate_socket_mode, path,
+               strerror(errno));
+        return -1;
+    }
+    if (!c->frigate_socket_group[0])
+        return 0;
+    char buf[16384];
+    struct group gr, *res = NULL;
+    if (getgrnam_r(c->frigate_socket_group, &gr, buf, sizeof buf, &res) || !res) {
+        dm_log(DM_LOG_ERROR, "frigate: [frigate] socket_group: no group '%s'",
+               c->frigate_socket_group);
+        return -1;
+    }
+    if (chown(path, (uid_t)-1, gr.gr_gid)) {
+        dm_log(DM_LOG_ERROR, "frigate: chgrp %s %s: %s", c->frigate_socket_group, path,
+               strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* ENDPOINT's socket file into PATH (LEN bytes): "" unless a path-named ipc:// endpoint. */
+static void ipc_path(const char *endpoint, char *path, size_t len)
+{
+    path[0] = 0;
+    if (!strncmp(endpoint, "ipc://", 6) && endpoint[6] && endpoint[6] != '@' &&
+        strcmp(endpoint + 6, "*"))
+        snprintf(path, len, "%s", endpoint + 6);
+}
+
+/* F's socket bound to ENDPOINT and polled by the loop. 0, or -1 (logged). */
+static int open_socket(dm_frigate *f, const char *ep)
+{
+    const dm_config *c = &f->d->cfg;
+    f->ctx = zmq_ctx_new();
+    f->sock = f->ctx ? zmq_socket(f->ctx, ZMQ_ROUTER) : NULL;
+    const int64_t max = (int64_t)c->max_body_bytes;
+    const int linger = LINGER_MS;
+    char path[sizeof f->path];
+    ipc_path(ep, path, sizeof path);
+    if (path[0] && clear_stale(path))
+        return -1;
+    if (!f->sock || zmq_setsockopt(f->sock, ZMQ_MAXMSGSIZE, &max, sizeof max) ||
+        zmq_setsockopt(f->sock, ZMQ_LINGER, &linger, sizeof linger) || zmq_bind(f->sock, ep)) {
+        dm_log(DM_LOG_ERROR, "frigate: cannot bind [frigate] endpoint %s: %s", ep,
+               zmq_strerror(zmq_errno()));
+        return -1;
+    }
+    snprintf(f->path, sizeof f->path, "%s", path); /* bound: removed at stop */
+    if (path[0] && own_socket(c, path))
+        return -1;
+    int fd = -1;
+    size_t fl = sizeof fd;
+    if (zmq_getsockopt(f->sock, ZMQ_FD, &fd, &fl) || uv_poll_init(f->d->loop, &f->poll, fd)) {
+        dm_log(DM_LOG_ERROR, "frigate: [frigate] endpoint %s: cannot poll its socket", ep);
+        return -1;
+    }
+    return 0;
+}
+
 int dm_frigate_start(dm_daemon *d, dm_frigate **out)
 {
     *out = NULL;
@@ -460,29 +658,24 @@ int dm_frigate_start(dm_daemon *d, dm_frigate **out)
     if (!f)
         return -1;
     f->d = d;
-    f->ctx = zmq_ctx_new();
-    f->sock = f->ctx ? zmq_socket(f->ctx, ZMQ_ROUTER) : NULL;
-    const int64_t max = (int64_t)d->cfg.max_body_bytes;
-    const int linger = LINGER_MS;
-    int fd = -1;
-    size_t fl = sizeof fd;
-    if (!f->sock || zmq_setsockopt(f->sock, ZMQ_MAXMSGSIZE, &max, sizeof max) ||
-        zmq_setsockopt(f->sock, ZMQ_LINGER, &linger, sizeof linger) || zmq_bind(f->sock, ep) ||
-        zmq_getsockopt(f->sock, ZMQ_FD, &fd, &fl) || uv_poll_init(d->loop, &f->poll, fd)) {
-        dm_log(DM_LOG_ERROR, "frigate: cannot bind [frigate] endpoint %s: %s", ep,
-               zmq_strerror(zmq_errno()));
+    if (open_socket(f, ep)) {
         if (f->sock)
             zmq_close(f->sock);
         if (f->ctx)
             zmq_ctx_term(f->ctx);
+        if (f->path[0])
+            unlink(f->path);
         free(f);
         return -1;
     }
     f->poll.data = f;
     f->polling = true;
     uv_poll_start(&f->poll, UV_READABLE, on_poll);
-    dm_log(DM_LOG_INFO, "frigate: ZMQ detector endpoint on %s (model %s)", ep,
-           d->cfg.frigate_model[0] ? d->cfg.frigate_model : "(none: set [frigate] model)");
+    dm_log(DM_LOG_INFO,
+           "frigate: ZMQ detector endpoint on %s (frames of a peer without a handshake: %s; a "
+           "frame not started within %u ms is dropped)",
+           ep, d->cfg.frigate_model[0] ? d->cfg.frigate_model : "none, [frigate] model is empty",
+           d->cfg.frigate_request_timeout_ms);
     *out = f;
     if (d->metrics)
         dm_metrics_set_frigate(d->metrics, f);
@@ -517,6 +710,8 @@ void dm_frigate_free(dm_frigate *f)
     f->sock = NULL;
     zmq_ctx_term(f->ctx); /* waits LINGER_MS at most for replies still queued */
     f->ctx = NULL;
+    if (f->path[0] && unlink(f->path) && errno != ENOENT)
+        dm_log(DM_LOG_WARN, "frigate: cannot remove %s: %s", f->path, strerror(errno));
     uv_close((uv_handle_t *)&f->poll, on_poll_closed);
 }
 

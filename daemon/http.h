@@ -69,10 +69,6 @@ void dm_http_set_cancel_flag(dm_exchange *x, atomic_bool *flag);
 /* The inference R answers this exchange: cancelled (dm_sched_cancel) when the
  * client goes away. NULL when it completed. */
 void dm_http_set_inflight(dm_exchange *x, dm_request *r);
-/* FLAG is set (atomic store, loop thread) when the client of X goes away while X waits for its
- * reply: work for X off the loop thread polls it and stops (a picture's decode: vision_req.c).
- * It must stay valid until dm_http_reply, or until it is forgotten (NULL). Issue 44. */
-void dm_http_set_cancel_flag(dm_exchange *x, atomic_bool *flag);
 /* The peer (SO_PEERCRED) is root or in GROUP ("" = root only); otherwise false
  * with the reason in WHY. */
 bool dm_http_peer_is_admin(const dm_exchange *x, const char *group, char *why, size_t len);

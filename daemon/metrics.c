@@ -755,6 +755,16 @@ char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)
                 "Frigate ZMQ requests refused because 64 were being answered already.", q.busy);
         put_one(f, "edged_frigate_uploads_total", "counter", "Models Frigate uploaded and saved.",
                 q.uploads);
+        put_one(f, "edged_frigate_expired_total", "counter",
+                "Frigate frames dropped without being computed: not started within [frigate] "
+                "request_timeout_ms of their arrival.",
+                q.expired);
+        put_one(f, "edged_frigate_refused_total", "counter",
+                "Frigate handshakes naming a model edged does not serve.", q.refused);
+        put_one(f, "edged_frigate_unrouted_total", "counter",
+                "Frigate frames left unanswered: their socket made no handshake here and "
+                "[frigate] model is empty.",
+                q.unrouted);
     }
     if (dm_backends_count(m->backends))
         put_backends(f, m->backends);

@@ -27,6 +27,7 @@ typedef struct api_call {
     dm_vreq_task task;
     uint64_t start_ns;
     atomic_bool gone; /* the client left: the picture's decode stops (dm_http_set_cancel_flag) */
+    size_t max_preds; /* [vision] max_predictions (0: all) */
 } api_call;
 
 bool dm_vision_api_wanted(const dm_http_request *req)
@@ -146,8 +147,10 @@ static void call_done(const dm_vreq_result *res, void *ctx)
         dm_http_reply_json(c->x, 200, o);
         return;
     }
+    /* best first (NMS sorts them); [vision] max_predictions cuts the tail */
+    const size_t n = c->max_preds && c->max_preds < res->n_dets ? c->max_preds : res->n_dets;
     json_t *preds = json_array();
-    for (size_t i = 0; preds && i < res->n_dets; i++) {
+    for (size_t i = 0; preds && i < n; i++) {
         const edge_detection *d = &res->dets[i];
         json_array_append_new(preds, json_pack("{s:s, s:f, s:i, s:i, s:i, s:i}", "label",
                                                label_of(res, d->cls, idx, sizeof idx), "confidence",
@@ -156,7 +159,7 @@ static void call_done(const dm_vreq_result *res, void *ctx)
                                                (int)lroundf(d->x1), "y_max", (int)lroundf(d->y1)));
     }
     o = preds ? json_pack("{s:b, s:o, s:I, s:I, s:I}", "success", 1, "predictions", preds, "count",
-                          (json_int_t)res->n_dets, "inferenceMs", (json_int_t)infer_ms, "processMs",
+                          (json_int_t)n, "inferenceMs", (json_int_t)infer_ms, "processMs",
                           (json_int_t)process_ms)
               : NULL;
     dm_http_reply_json(c->x, 200, o);
@@ -297,7 +300,8 @@ void dm_vision_api_handle(dm_daemon *d, dm_exchange *x)
         api_error(x, 500, "out of memory");
         return;
     }
-    *c = (api_call){.x = x, .task = task, .start_ns = start};
+    *c = (api_call){
+        .x = x, .task = task, .start_ns = start, .max_preds = d->cfg.vision_max_predictions};
     atomic_init(&c->gone, false);
     dm_http_set_cancel_flag(x, &c->gone);
     const size_t ilen = img->len;

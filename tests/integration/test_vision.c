@@ -14,8 +14,7 @@
  * its sunflower), a JPEG as a BYTES input (binary with the element's length prefix, and base64
  * JSON) with parameters.detections or an output's classification, and their refusals.
  * `edgectl detect --model NAME --draw` and `edgectl infer --image --top` against the daemon.
- * Frigate's ZMQ detector through frigate_client.py (Debian's pyzmq, Frigate's messages). Visible
- * SKIP without ../shared/zoo. */
+ * (Frigate's detectors: test_frigate.c.) Visible SKIP without ../shared/zoo. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <setjmp.h>
@@ -114,10 +113,9 @@ static int setup(void **state)
     char extra[1280];
     snprintf(extra, sizeof extra,
              "max_image_pixels = 2000000\n[vision]\nlisten = 127.0.0.1:%d\napi_key = " KEY
-             "\ndetection_model = yolo\nscene_model = birds\n[frigate]\nendpoint = "
-             "ipc://%s/frigate.sock\nmodel = yolo\nallow_model_upload = yes\n[mqtt]\nhost = "
+             "\ndetection_model = yolo\nscene_model = birds\n[mqtt]\nhost = "
              "127.0.0.1\nport = %d\ntopic_prefix = edged/v\n",
-             port, f.dir, B.port);
+             port, B.port);
     return dfx_start(&f, extra);
 }
 
@@ -623,61 +621,6 @@ static void test_oip(void **state)
     }
 }
 
-/* Frigate's ZMQ detector: tests/integration/frigate_client.py speaks it with Debian's pyzmq, on
- * the kite photo letterboxed into the model's 640x640 uint8 input as Frigate would send it. */
-static void test_frigate(void **state)
-{
-    (void)state;
-    if (!zoo[0]) {
-        skip();
-        return;
-    }
-    char path[1024], tensor[512], cmd[4096];
-    snprintf(path, sizeof path, "%s/images/kite_and_cold.jpg", zoo);
-    size_t len;
-    char *jpg = dfx_slurp(path, &len);
-    assert_non_null(jpg);
-    edge_image im;
-    char err[256];
-    assert_int_equal(edge_image_decode(jpg, len, 40000000, &im, err, sizeof err), 0);
-    free(jpg);
-    static uint8_t px[640 * 640 * 3];
-    edge_image_xform xf;
-    edge_image_fit(&im, EDGE_FIT_LETTERBOX, 114, 640, 640, px, &xf);
-    edge_image_free(&im);
-    snprintf(tensor, sizeof tensor, "%s/frame.bin", f.dir);
-    FILE *w = fopen(tensor, "wb");
-    fwrite(px, 1, sizeof px, w);
-    fclose(w);
-    /* the kite as the DeepStack API found it in the photo (test_detection), in the frame */
-    const float kite[4] = {(597 * xf.sx + xf.ox) / 640, (80 * xf.sy + xf.oy) / 640,
-                           (671 * xf.sx + xf.ox) / 640, (154 * xf.sy + xf.oy) / 640};
-    /* Frigate's 200 ms, unless edged runs under valgrind or a sanitizer (an inference of
-     * YOLOv8n then takes seconds) */
-    const bool slow = DFX_SANITIZED || (getenv("EDGED_WRAPPER") && *getenv("EDGED_WRAPPER"));
-    const int timeout = slow ? 60000 : 200;
-    snprintf(cmd, sizeof cmd,
-             "/usr/bin/python3 %s ipc://%s/frigate.sock %d %s 640 640 %s/yolov8n_int8/model.tflite "
-             "%.4f %.4f %.4f %.4f 2>&1",
-             FRIGATE_CLIENT, f.dir, timeout, tensor, zoo, kite[0], kite[1], kite[2], kite[3]);
-    char out[16384];
-    const int st = sh(cmd, out, sizeof out);
-    printf("%s", out);
-    assert_int_equal(st, 0);
-    assert_non_null(strstr(out, "all Frigate checks passed"));
-    /* its counters in /metrics: the frames, the garbage and refused upload, the one saved */
-    char *metrics = NULL;
-    assert_int_equal(dfx_curl(&f, "GET", "/metrics", NULL, NULL, &metrics, NULL, NULL), 200);
-    const char *req = strstr(metrics, "\nedged_frigate_requests_total ");
-    const char *errs = strstr(metrics, "\nedged_frigate_errors_total ");
-    const char *ups = strstr(metrics, "\nedged_frigate_uploads_total ");
-    assert_true(req && errs && ups);
-    assert_true(atoi(req + strlen("\nedged_frigate_requests_total ")) >= 6);
-    assert_true(atoi(errs + strlen("\nedged_frigate_errors_total ")) >= 7);
-    assert_int_equal(atoi(ups + strlen("\nedged_frigate_uploads_total ")), 2);
-    free(metrics);
-}
-
 /* edgectl detect against the daemon's model by name, with --draw. */
 static void test_edgectl(void **state)
 {
@@ -795,7 +738,6 @@ int main(void)
         cmocka_unit_test(test_oip),
         cmocka_unit_test(test_edgectl),
         cmocka_unit_test(test_mqtt_pictures),
-        cmocka_unit_test(test_frigate),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

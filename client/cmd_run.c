@@ -4,7 +4,8 @@
  * libedge, and printing the outputs: JSON with dequantized values (default),
  * raw bytes, or the top-K classes of output 0 with optional labels; or, with
  * --profile, RUNS profiled invokes after PROFILE_WARMUP and the per-node
- * profile table (profile_report.c) instead of the outputs. */
+ * profile table (profile_report.c) instead of the outputs; each to standard
+ * output, or to the --output file. */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -39,6 +40,7 @@ static int usage(void)
                     "                   [--format json|raw] [--top K [--labels FILE]]\n"
                     "       edgectl run FILE.tflite --profile [--runs N] [--input F ...]\n"
                     "  --input F    raw bytes of input tensor N (in order); '-' reads stdin\n"
+                    "  --output F   write what would go to standard output to F\n"
                     "  --format     json: outputs with dequantized values (default)\n"
                     "               raw: the output tensors' bytes, concatenated\n"
                     "  --top K      the K highest scores of output 0, with labels if given\n"
@@ -183,24 +185,33 @@ static int print_top(const edge_model *m, const edge_interp *it, const run_args 
     return edgectl_print_top(elem_count(&c.t), top_score, &c, a->top, a->labels, false);
 }
 
-static int write_raw(const edge_model *m, const edge_interp *it, const char *path)
+static void write_raw(const edge_model *m, const edge_interp *it)
 {
-    FILE *f = path ? fopen(path, "wb") : stdout;
-    if (!f) {
-        fprintf(stderr, "edgectl: cannot write %s: %s\n", path, strerror(errno));
-        return EDGECTL_EIO;
-    }
-    int rc = EDGECTL_OK;
     for (size_t o = 0; o < edge_model_output_count(m); o++) {
         size_t n;
         const void *data = edge_interp_output(it, o, &n);
-        if (fwrite(data, 1, n, f) != n)
-            rc = EDGECTL_EIO;
+        fwrite(data, 1, n, stdout);
     }
-    if ((f != stdout ? fclose(f) : fflush(f)) != 0)
-        rc = EDGECTL_EIO;
-    if (rc)
-        fprintf(stderr, "edgectl: writing the output failed\n");
+}
+
+/* --output PATH (when given) becomes standard output, for every format: opened only once
+ * there is something to write, so a failed run leaves no file. */
+static int open_output(const char *path)
+{
+    if (!path || freopen(path, "wb", stdout))
+        return EDGECTL_OK;
+    fprintf(stderr, "edgectl: cannot write %s: %s\n", path, strerror(errno));
+    return EDGECTL_EIO;
+}
+
+/* What was written reached standard output (or the --output file) whole. */
+static int close_output(const char *path, int rc)
+{
+    const bool failed = fflush(stdout) != 0 || ferror(stdout);
+    if (failed && !rc) {
+        fprintf(stderr, "edgectl: writing %s failed\n", path ? path : "the output");
+        return EDGECTL_EIO;
+    }
     return rc;
 }
 
@@ -263,17 +274,19 @@ int edgectl_run(int argc, char **argv)
         rc = read_input(a.inputs[i], dst, n, (size_t)i);
     }
     if (!rc && a.profile) {
-        rc = run_profile(it, &a);
+        if (!(rc = open_output(a.output)))
+            rc = close_output(a.output, run_profile(it, &a));
     } else if (!rc && edge_interp_invoke(it) != 0) {
         fprintf(stderr, "edgectl: invoke failed: %s\n", edge_interp_error(it));
         rc = EDGECTL_EFAIL;
-    } else if (!rc) {
+    } else if (!rc && !(rc = open_output(a.output))) {
         if (!strcmp(a.format, "raw"))
-            rc = write_raw(m, it, a.output);
+            write_raw(m, it);
         else if (!strcmp(a.format, "top"))
             rc = print_top(m, it, &a);
         else
             print_json(m, it);
+        rc = close_output(a.output, rc);
     }
     edge_interp_free(it);
     edge_model_unref(m);

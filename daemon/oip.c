@@ -1040,6 +1040,12 @@ void dm_oip_handle(dm_daemon *d, dm_exchange *x)
         route_request(&rt);
     else if (rc == 400)
         dm_http_error(x, 400, "bad request target %s: %s", shown, why);
+    else if (shown == path && strlen(path) > 1 && path[strlen(path) - 1] == '/')
+        /* Triton matches its paths exactly, "/v2/" included: say which one was meant */
+        dm_http_error(x, 404,
+                      "no such endpoint: %s (paths are matched exactly, as Triton does: "
+                      "no trailing '/'; try %.*s)",
+                      path, (int)strlen(path) - 1, path);
     else
         dm_http_error(x, 404, "no such endpoint: %s", shown);
     free(copy);

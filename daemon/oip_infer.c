@@ -86,24 +86,57 @@ typedef struct parse_ctx {
     size_t bin_used;      /* consumed by the inputs so far */
     bool all_binary;      /* parameters.binary_data_output */
     const dm_jscan *scan; /* the fast "data" arrays, NULL when none */
+    dm_jbig seq_id;       /* $.parameters.sequence_id past int64 (read as 0 in the DOM) */
     const uint8_t *text;  /* the JSON text they are in */
     char *err;
     size_t errlen;
 } parse_ctx;
 
-/* parameters.sequence_id (an unsigned integer or a string; 0 and "" mean none),
- * sequence_start and sequence_end (booleans), as Triton's sequence extension. */
+/* parameters.sequence_id as an integer past int64 (C->seq_id; the DOM holds 0
+ * for it): an id up to 2^64-1, as Triton's uint64 ids. */
+static int big_sequence_id(parse_ctx *c, dm_seq_params *q)
+{
+    const dm_jbig *b = &c->seq_id;
+    const int shown = b->len > 30 ? 30 : (int)b->len;
+    const char *more = b->len > 30 ? "..." : "";
+    if (b->negative)
+        return dm_oip_fail(c->err, c->errlen, 400,
+                           "parameters.sequence_id must be an unsigned integer or a string (got "
+                           "%.*s%s)",
+                           shown, (const char *)c->text + b->at, more);
+    if (b->too_big)
+        return dm_oip_fail(c->err, c->errlen, 400,
+                           "parameters.sequence_id %.*s%s is larger than 2^64-1 "
+                           "(18446744073709551615), the largest integer id; send a larger id as "
+                           "a string",
+                           shown, (const char *)c->text + b->at, more);
+    dm_seq_set_id_num(q, b->value);
+    return 0;
+}
+
+/* parameters.sequence_id (an unsigned integer up to 2^64-1 or a string; 0 and ""
+ * mean none), sequence_start and sequence_end (booleans), as Triton's sequence
+ * extension. */
 static int parse_sequence(parse_ctx *c, const json_t *p)
 {
     dm_seq_params *q = &c->inf->seq;
     const json_t *v = json_object_get(p, "sequence_id");
-    if (json_is_integer(v) && json_integer_value(v) >= 0)
+    if (json_is_integer(v) && c->seq_id.len && json_integer_value(v) == 0) {
+        const int rc = big_sequence_id(c, q);
+        if (rc)
+            return rc;
+    } else if (json_is_integer(v) && json_integer_value(v) >= 0)
         dm_seq_set_id_num(q, (uint64_t)json_integer_value(v));
     else if (json_is_string(v)) {
         if (dm_seq_set_id(q, json_string_value(v), json_string_length(v), "parameters.sequence_id",
                           c->err, c->errlen))
             return 400; /* C->err says why */
-    } else if (v)
+    } else if (json_is_integer(v))
+        return dm_oip_fail(c->err, c->errlen, 400,
+                           "parameters.sequence_id must be an unsigned integer or a string (got "
+                           "%" JSON_INTEGER_FORMAT ")",
+                           json_integer_value(v));
+    else if (v)
         return dm_oip_fail(c->err, c->errlen, 400,
                            "parameters.sequence_id must be an unsigned integer or a string");
     static const char *const flag[2] = {"sequence_start", "sequence_end"};
@@ -673,12 +706,12 @@ static int load_json(parse_ctx *c, const uint8_t *text, size_t len, dm_jscan *s,
     if (s->slow && values > DOM_VALUES_MAX)
         return too_large_to_load(c, text, len, s);
     json_error_t je;
-    *root = s->slow ? json_loadb((const char *)text, len, JSON_REJECT_DUPLICATES, &je)
-                    : dm_jscan_load(s, text, len, JSON_REJECT_DUPLICATES, &je);
+    *root = dm_jscan_load(s, text, len, JSON_REJECT_DUPLICATES, &je);
     if (!*root)
         return dm_oip_fail(c->err, c->errlen, 400, "invalid JSON at line %d column %d: %s", je.line,
                            je.column, je.text);
     c->scan = s->slow ? NULL : s;
+    c->seq_id = s->seq_id;
     c->text = text;
     return 0;
 }
@@ -781,8 +814,7 @@ char *dm_oip_request_id(const uint8_t *body, size_t len)
     json_t *root = NULL;
     json_error_t je;
     if (values <= DOM_VALUES_MAX && s.n.str_bytes <= STRING_BYTES_MAX)
-        root = s.slow ? json_loadb((const char *)body, len, 0, &je)
-                      : dm_jscan_load(&s, body, len, 0, &je);
+        root = dm_jscan_load(&s, body, len, 0, &je);
     dm_jscan_free(&s);
     const char *id = json_string_value(json_object_get(root, "id"));
     char *copy = id ? strdup(id) : NULL;

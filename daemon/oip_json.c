@@ -3,10 +3,12 @@
  * Owns: the scan that counts a request's values before any DOM exists (for
  * the 413 bound), finds the "data" arrays of $.inputs[*] in the fast form
  * (numbers, true, false, null and arrays, nothing else) and checks them as
- * jansson would (grammar, integer and real overflow); the load of the rest of
- * the document by jansson, where each such array reads as "[]" padded with
- * the same newlines and columns, so that every error message, line and column
- * is jansson's own on the whole text; the walk of a span's elements (numbers
+ * jansson would (grammar, integer and real overflow); $.parameters.sequence_id
+ * as an integer literal past int64 (jansson refuses those: "too big integer");
+ * the load of the rest of the document by jansson, where each such array reads
+ * as "[]" padded with the same newlines and columns and that literal as "0"
+ * padded with spaces, so that every error message, line and column is
+ * jansson's own on the whole text; the walk of a span's elements (numbers
  * converted as jansson converts them: strtoll, strtod).
  * The scan is lenient: it never stops at a syntax error (jansson reports
  * those); its counts bound what jansson may build from the text.
@@ -23,7 +25,7 @@
  * fails anyway: oip_infer.c refuses more than 32). */
 #define FAST_MAX_DEPTH 64
 
-enum { K_NONE, K_OTHER, K_INPUTS, K_DATA };
+enum { K_NONE, K_OTHER, K_INPUTS, K_DATA, K_PARAMS, K_SEQ_ID };
 
 static bool is_ws(uint8_t c)
 {
@@ -214,6 +216,7 @@ typedef struct scanner {
     size_t elem;    /* index in "inputs" */
     int pend;       /* K_*: the key whose ':' came last, its value not yet begun */
     int data_depth; /* > 0: inside a "data" array not in the fast form */
+    bool params;    /* inside the object $.parameters (depth 2) */
 } scanner;
 
 static int add_span(dm_jscan *s, size_t at, size_t end, size_t elem)
@@ -272,6 +275,8 @@ static int open_container(scanner *sc, uint8_t c)
         sc->s->n.data_arrays++;
     else
         sc->s->n.other++;
+    if (d == 1 && sc->path == 1 && c == '{' && pend == K_PARAMS)
+        sc->params = true;
     if (d == 0 && c == '{')
         sc->path = 1;
     else if (d == 1 && sc->path == 1 && c == '[' && pend == K_INPUTS)
@@ -292,6 +297,8 @@ static void close_container(scanner *sc)
         sc->depth--;
         if (sc->path > sc->depth)
             sc->path = sc->depth;
+        if (sc->depth < 2)
+            sc->params = false;
     }
     sc->i++;
 }
@@ -329,14 +336,49 @@ static void string_token(scanner *sc)
         sc->pend = K_INPUTS;
     else if (!escaped && sc->depth == 3 && sc->path == 3 && n == 4 && memcmp(k, "data", 4) == 0)
         sc->pend = K_DATA;
+    else if (!escaped && sc->depth == 1 && sc->path == 1 && n == 10 &&
+             memcmp(k, "parameters", 10) == 0)
+        sc->pend = K_PARAMS;
+    else if (!escaped && sc->depth == 2 && sc->params && n == 11 &&
+             memcmp(k, "sequence_id", 11) == 0)
+        sc->pend = K_SEQ_ID;
     else
         sc->pend = K_OTHER;
     sc->i = j + 1; /* past the ':': the value comes next */
 }
 
+/* The token [AT, END) as $.parameters.sequence_id: recorded in S->seq_id when
+ * it is an integer in JSON's grammar that jansson's int64 cannot hold. */
+static void sequence_id_token(dm_jscan *s, const uint8_t *p, size_t at, size_t end)
+{
+    const bool neg = p[at] == '-';
+    const size_t d = at + neg, n = end - d;
+    if (n == 0 || digits(p, d, end) != n || (p[d] == '0' && n > 1) || n < 19)
+        return; /* not an integer literal, or one that fits (below 10^18) */
+    char buf[24];
+    const bool long_one = end - at >= sizeof buf;
+    if (!long_one) {
+        memcpy(buf, p + at, end - at);
+        buf[end - at] = 0;
+        errno = 0;
+        (void)strtoll(buf, NULL, 10);
+        if (errno != ERANGE)
+            return; /* jansson holds it */
+    }
+    dm_jbig b = {.at = at, .len = end - at, .negative = neg};
+    if (!neg) {
+        errno = 0;
+        b.value = long_one ? 0 : strtoull(buf, NULL, 10);
+        b.too_big = long_one || errno == ERANGE;
+    }
+    s->seq_id = b; /* the last one, as jansson keeps the last of a duplicated key */
+}
+
 /* Numbers, literals, anything else up to the next delimiter: one value. */
 static void scalar_token(scanner *sc)
 {
+    const size_t at = sc->i;
+    const bool seq_id = sc->pend == K_SEQ_ID;
     while (sc->i < sc->len) {
         const uint8_t c = sc->p[sc->i];
         if (is_ws(c) || c == '{' || c == '}' || c == '[' || c == ']' || c == ':' || c == ',' ||
@@ -344,6 +386,8 @@ static void scalar_token(scanner *sc)
             break;
         sc->i++;
     }
+    if (seq_id)
+        sequence_id_token(sc->s, sc->p, at, sc->i);
     sc->pend = K_NONE;
     count_value(sc);
 }
@@ -404,14 +448,17 @@ const dm_jspan *dm_jscan_span(const dm_jscan *s, size_t elem)
 /* ---------------------------------------------------------------- loading the rest */
 
 /* The text as jansson reads it: spans replaced by '[', their newlines, the
- * spaces that keep the next token's column (EXACT; else none), ']'. */
+ * spaces that keep the next token's column (EXACT; else none), ']'; the
+ * sequence id past int64 by '0' and spaces. */
 typedef struct feed {
     const dm_jscan *s;
     const uint8_t *p;
     size_t len;
     bool exact;
-    size_t at;   /* next text byte to copy */
-    size_t span; /* next span */
+    size_t n_spans; /* the spans replaced: S's, or none */
+    bool big;       /* S->seq_id is still ahead */
+    size_t at;      /* next text byte to copy */
+    size_t span;    /* next span */
     /* the replacement being written */
     bool in_repl;
     int stage; /* 0 '[', 1 newlines, 2 spaces, 3 ']' */
@@ -474,8 +521,11 @@ static size_t feed_cb(void *buffer, size_t buflen, void *data)
             w += repl_write(f, out + w, buflen - w);
             continue;
         }
-        const dm_jspan *sp = f->span < f->s->n_spans ? &f->s->spans[f->span] : NULL;
-        const size_t stop = sp ? sp->at : f->len;
+        const dm_jspan *sp = f->span < f->n_spans ? &f->s->spans[f->span] : NULL;
+        const dm_jbig *b = &f->s->seq_id;
+        size_t stop = sp ? sp->at : f->len;
+        if (f->big && b->at < stop)
+            stop = b->at; /* (never inside a span: it is in $.parameters) */
         if (f->at < stop) {
             size_t n = stop - f->at;
             if (n > buflen - w)
@@ -483,6 +533,12 @@ static size_t feed_cb(void *buffer, size_t buflen, void *data)
             memcpy(out + w, f->p + f->at, n);
             f->at += n;
             w += n;
+            continue;
+        }
+        if (f->big && f->at == b->at) { /* same length, so columns stay */
+            for (; w < buflen && f->at < b->at + b->len; f->at++)
+                out[w++] = f->at == b->at ? '0' : ' ';
+            f->big = f->at < b->at + b->len;
             continue;
         }
         if (!sp)
@@ -497,15 +553,21 @@ static size_t feed_cb(void *buffer, size_t buflen, void *data)
 static json_t *load_fed(const dm_jscan *s, const uint8_t *text, size_t len, bool exact,
                         size_t flags, json_error_t *je)
 {
-    feed f = {.s = s, .p = text, .len = len, .exact = exact};
+    feed f = {.s = s,
+              .p = text,
+              .len = len,
+              .exact = exact,
+              .n_spans = s->slow ? 0 : s->n_spans,
+              .big = s->seq_id.len > 0};
     return json_load_callback(feed_cb, &f, flags, je);
 }
 
 json_t *dm_jscan_load(const dm_jscan *s, const uint8_t *text, size_t len, size_t flags,
                       json_error_t *je)
 {
-    if (s->n_spans == 0)
-        return json_loadb((const char *)text, len, flags, je);
+    if (s->slow || s->n_spans == 0)
+        return s->seq_id.len ? load_fed(s, text, len, true, flags, je)
+                             : json_loadb((const char *)text, len, flags, je);
     /* compact first; only an error needs the columns after a span exactly */
     json_t *root = load_fed(s, text, len, false, flags, je);
     return root ? root : load_fed(s, text, len, true, flags, je);

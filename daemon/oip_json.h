@@ -34,8 +34,19 @@ typedef struct dm_jcount {
     size_t str_bytes;   /* bytes of every string and key */
 } dm_jcount;
 
+/* $.parameters.sequence_id written as an integer literal outside jansson's
+ * int64 (an unsigned id of 2^63 or more, as Triton's uint64 ids may be): the
+ * text [at, at + len), which dm_jscan_load reads as "0" and spaces. */
+typedef struct dm_jbig {
+    size_t at, len; /* len 0: none */
+    uint64_t value; /* its value, when it is at most UINT64_MAX */
+    bool negative;  /* below INT64_MIN */
+    bool too_big;   /* past UINT64_MAX */
+} dm_jbig;
+
 typedef struct dm_jscan {
     dm_jcount n;
+    dm_jbig seq_id;  /* $.parameters.sequence_id past int64 */
     dm_jspan *spans; /* in text order */
     size_t n_spans, cap;
     bool slow;      /* a "data" array not in the fast form ... */
@@ -48,7 +59,8 @@ void dm_jscan_free(dm_jscan *s);
 /* The span of the input at index ELEM of "inputs", or NULL. */
 const dm_jspan *dm_jscan_span(const dm_jscan *s, size_t elem);
 /* TEXT parsed by jansson (with FLAGS) with every span of S read as an empty
- * array; NULL with *JE set exactly as json_loadb on TEXT would. */
+ * array (none when S->slow) and S->seq_id read as 0; NULL with *JE set exactly
+ * as json_loadb on TEXT would. */
 json_t *dm_jscan_load(const dm_jscan *s, const uint8_t *text, size_t len, size_t flags,
                       json_error_t *je);
 /* The line and column (jansson's count) of offset AT in TEXT. */

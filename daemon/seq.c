@@ -4,8 +4,10 @@
  * its sequences: each live one's copy of the model's state (edge_interp_state_bytes, allocated
  * when it starts), the one request of it running and those waiting behind it (arrival order,
  * one at a time), the [scheduler] max_sequences bound (429 past it), expiry after
- * [scheduler] sequence_idle_ms idle (a loop timer), and tombstones that tell the next request
- * of an expired sequence, or of one a reload ended, what happened to it.
+ * [scheduler] sequence_idle_ms idle (a loop timer, running while sequences live), and
+ * tombstones that tell the next request of an expired sequence, or of one a reload ended, what
+ * happened to it: for SEQ_TOMB_NS after it happened, at most max_sequences of them per model
+ * (the oldest forgotten first); then the id is unknown.
  * Does not own: running a request (sched_worker.c loads and saves R->state), admission to the
  * queues (request.c submits what this hands back). Loop thread only. */
 #include <inttypes.h>
@@ -17,6 +19,9 @@
 
 /* What a tombstone remembers. */
 enum { SEQ_LIVE = 0, SEQ_EXPIRED, SEQ_RETIRED };
+
+/* How long a tombstone says "expired" or "ended by a reload" (docs/protocol.md, Sequences). */
+#define SEQ_TOMB_NS (3600ull * 1000000000ull)
 
 typedef struct seq {
     struct seq *next;
@@ -113,11 +118,24 @@ static seq_model *model_for(dm_seqs *s, const dm_entry *e)
     return sm;
 }
 
-static seq *find(const seq_model *sm, const char *id)
+static void unlink_seq(seq_model *sm, seq *q);
+
+/* A tombstone past SEQ_TOMB_NS, none of whose requests runs still: forgotten. */
+static bool tomb_old(const seq *q, uint64_t now)
+{
+    return q->gone && !q->cur && now - q->last_ns >= SEQ_TOMB_NS;
+}
+
+/* Sequence ID of SM, live or a tombstone; one too old is forgotten here. */
+static seq *find(seq_model *sm, const char *id)
 {
     for (seq *q = sm ? sm->head : NULL; q; q = q->next)
-        if (strcmp(q->id, id) == 0)
-            return q;
+        if (strcmp(q->id, id) == 0) {
+            if (!tomb_old(q, dm_now_ns()))
+                return q;
+            unlink_seq(sm, q);
+            return NULL;
+        }
     return NULL;
 }
 
@@ -135,9 +153,8 @@ static void unlink_seq(seq_model *sm, seq *q)
     free(q);
 }
 
-/* Q, live, becomes a tombstone saying WHY; the oldest idle tombstone goes past
- * max_sequences of them. */
-static void bury(dm_seqs *s, seq_model *sm, seq *q, int why)
+/* Q, live, becomes a tombstone saying WHY (the caller trims them after its walk). */
+static void bury(seq_model *sm, seq *q, int why)
 {
     free(q->state);
     q->state = NULL;
@@ -145,6 +162,11 @@ static void bury(dm_seqs *s, seq_model *sm, seq *q, int why)
     q->last_ns = dm_now_ns();
     sm->live--;
     sm->tombs++;
+}
+
+/* The oldest tombstones, none of whose requests runs, go past max_sequences of them. */
+static void trim_tombs(const dm_seqs *s, seq_model *sm)
+{
     while (sm->tombs > s->cfg->max_sequences) {
         seq *oldest = NULL;
         for (seq *t = sm->head; t; t = t->next)
@@ -235,12 +257,12 @@ static seq *start(dm_seqs *s, seq_model *sm, seq *q, dm_request *r, const char *
         n->next = sm->head;
         sm->head = n;
         sm->live++;
-        if (!uv_is_active((uv_handle_t *)s->timer)) /* the tick runs while sequences exist */
-            uv_timer_start(s->timer, on_tick, tick_ms(s), tick_ms(s));
     } else if (q->gone) {
         sm->tombs--;
         sm->live++;
     }
+    if (!uv_is_active((uv_handle_t *)s->timer)) /* the tick runs while sequences live */
+        uv_timer_start(s->timer, on_tick, tick_ms(s), tick_ms(s));
     n->gone = SEQ_LIVE;
     n->state = state;
     n->uid = r->v->uid;
@@ -367,9 +389,11 @@ dm_request *dm_seqs_retire(dm_seqs *s, dm_entry *e)
         uint8_t *keep = q->cur ? q->state : NULL; /* the running request still writes it */
         if (keep)
             q->state = NULL;
-        bury(s, sm, q, SEQ_RETIRED);
+        bury(sm, q, SEQ_RETIRED);
         q->state = keep; /* dm_seqs_done frees it */
     }
+    if (sm)
+        trim_tombs(s, sm);
     return chain;
 }
 
@@ -379,13 +403,13 @@ static void expire_model(dm_seqs *s, seq_model *sm, uint64_t now)
     seq *q = sm->head;
     while (q) {
         seq *next = q->next;
-        const bool idle_long = !q->cur && !q->waiting && now - q->last_ns >= idle;
-        if (idle_long && q->gone)
+        if (tomb_old(q, now))
             unlink_seq(sm, q);
-        else if (idle_long)
-            bury(s, sm, q, SEQ_EXPIRED);
+        else if (!q->gone && !q->cur && !q->waiting && now - q->last_ns >= idle)
+            bury(sm, q, SEQ_EXPIRED);
         q = next;
     }
+    trim_tombs(s, sm);
 }
 
 /* The tick's period: a quarter of sequence_idle_ms (a reload may change it), within [10 ms,
@@ -405,9 +429,10 @@ static void on_tick(uv_timer_t *t)
         if (s->models.at[i]) {
             seq_model *sm = s->models.at[i];
             expire_model(s, sm, now);
-            any |= sm->head != NULL;
+            any |= sm->live > 0;
         }
-    if (!any) { /* nothing to expire: an idle daemon does not wake for sequences */
+    if (!any) { /* nothing to expire (tombstones are forgotten by find and bury, and bounded):
+                 * an idle daemon does not wake for sequences */
         uv_timer_stop(t);
         return;
     }

@@ -31,6 +31,8 @@ if [[ "${1:-}" == "--test" || "${1:-}" == "--cross" ]]; then
     pkgs+=(python3 python3-zmq)
     # the status page's browser test (tests/browser): headless Chromium and its WebDriver
     pkgs+=(chromium chromium-driver)
+    # the integration suite once more under a CPU hog on every core (scripts/test-under-load.sh)
+    pkgs+=(stress-ng)
 fi
 if [[ "${1:-}" == "--deb" ]]; then
     pkgs+=(debhelper dpkg-dev fakeroot lintian systemd libxml2-utils man-db)

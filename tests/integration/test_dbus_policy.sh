@@ -71,7 +71,8 @@ chmod 644 "$dir/bus.conf"
 dbus-daemon --config-file="$dir/bus.conf" --nofork --nopidfile --print-address=1 \
     >"$dir/address" 2>"$dir/bus.log" &
 pids+=($!)
-for _ in $(seq 100); do [[ -s "$dir/address" ]] && break; sleep 0.05; done
+# wait for conditions, up to a minute (a loaded machine), not a fixed time
+for _ in $(seq 1200); do [[ -s "$dir/address" ]] && break; sleep 0.05; done
 addr="unix:path=$dir/bus"
 [[ -S "$dir/bus" ]] || { echo "FAIL dbus-daemon did not start: $(cat "$dir/bus.log")"; exit 1; }
 
@@ -81,7 +82,7 @@ printf '[dbus]\nbus = %s\n' "$addr" >"$dir/edged.conf"
 $EDGED --config "$dir/edged.conf" --socket "$dir/edged.sock" --models "$dir/models" -w 1 \
     >"$dir/edged.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 200); do grep -q "dbus: serving" "$dir/edged.log" && break; sleep 0.05; done
+for _ in $(seq 1200); do grep -q "dbus: serving" "$dir/edged.log" && break; sleep 0.05; done
 grep -q "dbus: serving" "$dir/edged.log" || { echo "FAIL edged did not take the name:"; cat "$dir/edged.log"; exit 1; }
 
 M=(org.edged.Edged1 /org/edged/Edged1 org.edged.Edged1.Manager)

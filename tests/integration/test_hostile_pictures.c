@@ -480,9 +480,9 @@ static void test_edges(void **state)
     uint8_t *cat = edge_test_read_file(cat_path, &cat_len);
     assert_non_null(cat);
     f = form(cat, cat_len, "0", 1, &n);
-    assert_int_equal(post("/v1/vision/detection", "multipart/form-data; boundary=" BOUNDARY, f,
-                          n, false, &out),
-                     200);
+    assert_int_equal(
+        post("/v1/vision/detection", "multipart/form-data; boundary=" BOUNDARY, f, n, false, &out),
+        200);
     printf("# cat_720p.jpg at min_confidence 0: %.120s\n", out);
     assert_non_null(strstr(out, "\"predictions\":[{\"label\":\"cat\",\"confidence\":0.9"));
     free(out);

@@ -366,9 +366,17 @@ static void test_outage(void **state)
         return;
     }
     /* Frigate's own timeout (200 ms) on both sides, with the SSD (it needs no speed: the
-     * client retries until a frame is answered); under valgrind or a sanitizer 60 s */
-    const bool slow = DFX_SANITIZED || (getenv("EDGED_WRAPPER") && *getenv("EDGED_WRAPPER"));
-    const int timeout = slow ? PATIENT_MS : 200;
+     * client retries until a frame is answered). Under valgrind or a sanitizer the client's
+     * timeouts would have to be 60 s, which is no longer the scenario Frigate sees (a 200 ms
+     * frame, then a 30 s handshake, while edged is away): there the case says it skipped, and
+     * why; it runs in the plain build and under the CPU hog (scripts/test-under-load.sh). */
+    if (DFX_SANITIZED || (getenv("EDGED_WRAPPER") && *getenv("EDGED_WRAPPER"))) {
+        printf("SKIP test_outage: under valgrind or a sanitizer Frigate's 200 ms cannot be "
+               "kept; the 35 s outage runs in the plain build and under the CPU hog\n");
+        skip();
+        return;
+    }
+    const int timeout = 200;
     char ini[128];
     snprintf(ini, sizeof ini, "model = yolo\nrequest_timeout_ms = %d\n", timeout);
     start(ini);

@@ -1,9 +1,11 @@
 /* tests/integration/daemon_fixture.c - see daemon_fixture.h. */
 #include "daemon_fixture.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -399,6 +401,31 @@ const char *dfx_shared_or_skip(void)
         return NULL; /* it said why */
     free(models);
     return getenv("EDGE_SHARED_DIR");
+}
+
+bool dfx_zoo_or_skip(char *zoo, size_t len)
+{
+    const char *shared = dfx_shared_or_skip();
+    snprintf(zoo, len, "%s/zoo", shared ? shared : "");
+    struct stat st;
+    if (!shared || stat(zoo, &st)) {
+        printf("# SKIP: no %s\n", zoo);
+        zoo[0] = 0;
+        return false;
+    }
+    return true;
+}
+
+int dfx_free_port(void)
+{
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof a;
+    const bool ok = fd >= 0 && !bind(fd, (struct sockaddr *)&a, sizeof a) &&
+                    !getsockname(fd, (struct sockaddr *)&a, &len);
+    if (fd >= 0)
+        close(fd);
+    return ok ? ntohs(a.sin_port) : -1;
 }
 
 long dfx_rss_kb(const dfx *f)

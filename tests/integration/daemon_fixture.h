@@ -72,6 +72,11 @@ char *dfx_slurp(const char *path, size_t *len);
 /* The start of an integration test's main: the shared folder (EDGE_SHARED_DIR),
  * or NULL after printing why the test skips (no $EDGED_BIN, no shared models). */
 const char *dfx_shared_or_skip(void);
+/* The zoo (EDGE_SHARED_DIR/zoo) into ZOO (LEN bytes): false, ZOO empty, after
+ * printing why the camera tests skip (no shared folder or no zoo in it). */
+bool dfx_zoo_or_skip(char *zoo, size_t len);
+/* A free TCP port on 127.0.0.1 (bound, read, closed); -1 on failure. */
+int dfx_free_port(void);
 /* Whether edged runs under $EDGED_WRAPPER (valgrind ...): then prints why WHAT
  * (a timing-dependent case) is skipped; the caller calls cmocka's skip(). */
 bool dfx_under_wrapper(const char *what);

@@ -99,14 +99,8 @@ static void write_frame(const char *path, uint32_t w, uint32_t h, edge_fit fit,
 static int setup(void **state)
 {
     (void)state;
-    const char *shared = dfx_shared_or_skip();
-    snprintf(zoo, sizeof zoo, "%s/zoo", shared ? shared : "");
-    struct stat st;
-    if (!shared || stat(zoo, &st)) {
-        printf("# SKIP: no %s\n", zoo);
-        zoo[0] = 0;
+    if (!dfx_zoo_or_skip(zoo, sizeof zoo))
         return 0;
-    }
     if (dfx_init(&f, NULL))
         return -1;
     f.log_to_file = true;
@@ -433,19 +427,6 @@ static void test_wire(void **state)
     assert_int_equal(dfx_stop(&f, SIGTERM), 0);
 }
 
-/* A free TCP port on 127.0.0.1 (bound, read, closed). */
-static int free_port(void)
-{
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) ||
-        getsockname(fd, (struct sockaddr *)&a, &len))
-        return -1;
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 /* Frigate's deepstack detector with the documented api_timeout (1.0 s) and [vision]
  * max_predictions = 20: the frames are answered; and with the cap at 3 on the kite photo
  * (6 predictions of 0.4 or more), at most 3 come back, the most confident, so that Frigate's
@@ -457,7 +438,7 @@ static void test_deepstack(void **state)
         skip();
         return;
     }
-    const int port = free_port();
+    const int port = dfx_free_port();
     const bool slow = DFX_SANITIZED || (getenv("EDGED_WRAPPER") && *getenv("EDGED_WRAPPER"));
     char ini[512];
     snprintf(ini, sizeof ini,

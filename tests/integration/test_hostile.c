@@ -1131,19 +1131,6 @@ static void test_idle_keepalives(void **state)
 
 /* ------------------------------------------------------------ the DeepStack port */
 
-/* A free TCP port on 127.0.0.1 (bound, read, closed). */
-static int free_port(void)
-{
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    assert_true(fd >= 0);
-    assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 static int tcp_connect(int port)
 {
     const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -1221,7 +1208,7 @@ static void test_listener_slots(void **state)
     if (dfx_under_wrapper("listener slots"))
         skip();
     enum { SLOTS = 16 };
-    const int port = free_port();
+    const int port = dfx_free_port();
     char conf[256], out[8192];
     snprintf(conf, sizeof conf,
              "max_connections = %d\nreserved_connections = 0\n[vision]\nlisten = 127.0.0.1:%d\n",
@@ -1264,7 +1251,7 @@ static void test_deepstack_refusals(void **state)
     (void)state;
     if (dfx_under_wrapper("DeepStack refusals"))
         skip();
-    const int port = free_port();
+    const int port = dfx_free_port();
     char conf[256], out[8192];
     snprintf(conf, sizeof conf, "max_body_bytes = 1M\n[vision]\nlisten = 127.0.0.1:%d\n", port);
     if (dfx_start(&F, conf) != 0)
@@ -1338,7 +1325,7 @@ static void test_api_key_exempt(void **state)
     (void)state;
     if (dfx_under_wrapper("api_key_exempt"))
         skip();
-    const int port = free_port();
+    const int port = dfx_free_port();
     char conf[256], out[8192];
     snprintf(conf, sizeof conf,
              "[vision]\nlisten = 127.0.0.1:%d\napi_key = k3y\napi_key_exempt = custom/list\n",

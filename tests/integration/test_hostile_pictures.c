@@ -224,14 +224,8 @@ static char *labelmap(const char *first)
 static int setup(void **state)
 {
     (void)state;
-    const char *shared = dfx_shared_or_skip();
-    snprintf(zoo, sizeof zoo, "%s/zoo", shared ? shared : "");
-    struct stat st;
-    if (!shared || stat(zoo, &st)) {
-        printf("# SKIP: no %s\n", zoo);
-        zoo[0] = 0;
+    if (!dfx_zoo_or_skip(zoo, sizeof zoo))
         return 0;
-    }
     if (dfx_init(&F, NULL))
         return -1;
     F.log_to_file = true;

@@ -45,19 +45,6 @@ static mqb B; /* the broker of the MQTT picture test */
 static char zoo[512];
 static int port;
 
-/* A free TCP port on 127.0.0.1 (bound, read, closed). */
-static int free_port(void)
-{
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) ||
-        getsockname(fd, (struct sockaddr *)&a, &len))
-        return -1;
-    close(fd);
-    return ntohs(a.sin_port);
-}
-
 /* MODEL of the zoo as NAME/1/model.tflite with its labels.txt (unless LABELS is false: then
  * those the model file carries serve) and CONF as model.conf. */
 static void add_model(const char *name, const char *model, const char *conf, bool labels)
@@ -86,14 +73,8 @@ static void add_model(const char *name, const char *model, const char *conf, boo
 static int setup(void **state)
 {
     (void)state;
-    const char *shared = dfx_shared_or_skip();
-    snprintf(zoo, sizeof zoo, "%s/zoo", shared ? shared : "");
-    struct stat st;
-    if (!shared || stat(zoo, &st)) {
-        printf("# SKIP: no %s\n", zoo);
-        zoo[0] = 0;
+    if (!dfx_zoo_or_skip(zoo, sizeof zoo))
         return 0;
-    }
     if (dfx_init(&f, NULL))
         return -1;
     add_model("yolo", "yolov8n_int8", NULL, true);
@@ -103,11 +84,11 @@ static int setup(void **state)
     add_model("flowers", "efficientnet_lite0_u8", NULL, false);
     /* a gray image model of the shared models */
     char target[1024], link[1024];
-    snprintf(target, sizeof target, "%s/models/person_detect/model.tflite", shared);
+    snprintf(target, sizeof target, "%s/../models/person_detect/model.tflite", zoo);
     snprintf(link, sizeof link, "%s/person_detect.tflite", f.models);
     if (symlink(target, link))
         return -1;
-    port = free_port();
+    port = dfx_free_port();
     if (mqb_start(&B, NULL))
         return -1;
     char extra[1280];

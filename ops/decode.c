@@ -2,12 +2,17 @@
  *
  * Owns: the option tables' field slots and TensorFlow Lite's defaults for every
  * operator libedge decodes, and the option-only checks (table type, malformed
- * fields, known padding and activation values). Operators without options, or
- * that no back end knows, decode to zeros. Does not own any tensor check. */
+ * fields, known padding and activation values). Which table each operator reads, and the
+ * decoder (edge__opt_*) that reads its fields, come from the operator's row in ops/optable.def
+ * (OPTIONS: OPT(Table, decoder)); the decoders of the tables known so far are here (a new
+ * operator's decoder may live beside its derivations: decode.h declares every one from the
+ * table). Operators without options, or that no back end knows, decode to zeros. Does not own
+ * any tensor check. */
 #include <string.h>
 
 #include "decode.h"
 #include "flexbuf.h"
+#include "optable.def"
 #include "seterr.h"
 #include "tflite_schema.h"
 
@@ -16,9 +21,14 @@ enum { CONV_PADDING, CONV_STRIDE_W, CONV_STRIDE_H, CONV_ACT, CONV_DIL_W, CONV_DI
 enum { DW_PADDING, DW_STRIDE_W, DW_STRIDE_H, DW_DEPTH_MULT, DW_ACT, DW_DIL_W, DW_DIL_H };
 enum { POOL_PADDING, POOL_STRIDE_W, POOL_STRIDE_H, POOL_FILTER_W, POOL_FILTER_H, POOL_ACT };
 enum { FC_ACT, FC_WEIGHTS_FORMAT, FC_KEEP_NUM_DIMS, FC_ASYMMETRIC_INPUTS };
-enum { ARITH_ACT = 0 };           /* AddOptions, SubOptions, MulOptions */
+enum { ARITH_ACT = 0 };           /* Add, Sub, Mul, Div and L2Norm options */
 enum { CONCAT_AXIS, CONCAT_ACT }; /* ConcatenationOptions */
-enum { SOFTMAX_BETA = 0, LEAKY_ALPHA = 0, REDUCER_KEEP_DIMS = 0, ARGMAX_OUTPUT_TYPE = 0 };
+enum {
+    SOFTMAX_BETA = 0,
+    LEAKY_ALPHA = 0,
+    REDUCER_KEEP_DIMS = 0,
+    ARGMAX_OUTPUT_TYPE = 0
+}; /* and ArgMin */
 enum { RESHAPE_NEW_SHAPE = 0, SQUEEZE_DIMS = 0 };
 enum { SS_BEGIN, SS_END, SS_ELLIPSIS, SS_NEW_AXIS, SS_SHRINK, SS_OFFSET };
 enum { BILINEAR_ALIGN_CORNERS = 2, BILINEAR_HALF_PIXEL = 3 };
@@ -28,94 +38,21 @@ enum { SPLIT_NUM_SPLITS = 0 };           /* SplitOptions, SplitVOptions */
 enum { PACK_COUNT, PACK_AXIS };          /* PackOptions values_count, UnpackOptions num */
 enum { GATHER_AXIS, GATHER_BATCH_DIMS }; /* GatherOptions */
 /* reduce, fill and math family */
-enum { DIV_ACT = 0, SHAPE_OUT_TYPE = 0 }; /* DivOptions, ShapeOptions */
+enum { SHAPE_OUT_TYPE = 0 }; /* ShapeOptions */
 /* unary family */
 enum { GELU_APPROXIMATE = 0 }; /* GeluOptions */
 /* lstm family: UnidirectionalSequenceLSTMOptions */
 enum { LSTM_ACT, LSTM_CELL_CLIP, LSTM_PROJ_CLIP, LSTM_TIME_MAJOR, LSTM_ASYM, LSTM_DIAGONAL };
 /* comparison family */
-enum { ARGMIN_OUTPUT_TYPE = 0 };           /* ArgMinOptions */
 enum { CUMSUM_EXCLUSIVE, CUMSUM_REVERSE }; /* CumsumOptions */
 /* space family */
 enum { TCONV_PADDING, TCONV_STRIDE_W, TCONV_STRIDE_H, TCONV_ACT }; /* TransposeConvOptions */
-enum { BLOCK_SIZE = 0, MIRROR_MODE = 0, L2NORM_ACT = 0 };          /* *SpaceOptions, MirrorPad */
+enum { BLOCK_SIZE = 0, MIRROR_MODE = 0 }; /* *SpaceOptions, MirrorPadOptions */
 /* batch matmul and svdf family: BatchMatMulOptions, SVDFOptions */
 enum { BMM_ADJ_X, BMM_ADJ_Y, BMM_ASYM };
 enum { SVDF_RANK, SVDF_ACT, SVDF_ASYM };
 /* control flow and resource variables family: IfOptions, WhileOptions, CallOnceOptions */
 enum { CALL_FIRST = 0, CALL_SECOND = 1 };
-
-/* The options table type operator CODE reads, TFL_OPT_NONE when it has none we decode. */
-static uint8_t options_type_of(int32_t code, const char **name)
-{
-    static const struct {
-        int32_t code;
-        uint8_t type;
-        const char *name;
-    } map[] = {
-        {EDGE_OP_CONV_2D, TFL_OPT_Conv2DOptions, "Conv2DOptions"},
-        {EDGE_OP_DEPTHWISE_CONV_2D, TFL_OPT_DepthwiseConv2DOptions, "DepthwiseConv2DOptions"},
-        {EDGE_OP_AVERAGE_POOL_2D, TFL_OPT_Pool2DOptions, "Pool2DOptions"},
-        {EDGE_OP_MAX_POOL_2D, TFL_OPT_Pool2DOptions, "Pool2DOptions"},
-        {EDGE_OP_FULLY_CONNECTED, TFL_OPT_FullyConnectedOptions, "FullyConnectedOptions"},
-        {EDGE_OP_ADD, TFL_OPT_AddOptions, "AddOptions"},
-        {EDGE_OP_SUB, TFL_OPT_SubOptions, "SubOptions"},
-        {EDGE_OP_MUL, TFL_OPT_MulOptions, "MulOptions"},
-        {EDGE_OP_CONCATENATION, TFL_OPT_ConcatenationOptions, "ConcatenationOptions"},
-        {EDGE_OP_SOFTMAX, TFL_OPT_SoftmaxOptions, "SoftmaxOptions"},
-        {EDGE_OP_LEAKY_RELU, TFL_OPT_LeakyReluOptions, "LeakyReluOptions"},
-        {EDGE_OP_MEAN, TFL_OPT_ReducerOptions, "ReducerOptions"},
-        {EDGE_OP_RESHAPE, TFL_OPT_ReshapeOptions, "ReshapeOptions"},
-        {EDGE_OP_SQUEEZE, TFL_OPT_SqueezeOptions, "SqueezeOptions"},
-        {EDGE_OP_STRIDED_SLICE, TFL_OPT_StridedSliceOptions, "StridedSliceOptions"},
-        {EDGE_OP_RESIZE_BILINEAR, TFL_OPT_ResizeBilinearOptions, "ResizeBilinearOptions"},
-        {EDGE_OP_RESIZE_NEAREST_NEIGHBOR, TFL_OPT_ResizeNearestNeighborOptions,
-         "ResizeNearestNeighborOptions"},
-        {EDGE_OP_ARG_MAX, TFL_OPT_ArgMaxOptions, "ArgMaxOptions"},
-        /* split, gather, pack and cast family */
-        {EDGE_OP_SPLIT, TFL_OPT_SplitOptions, "SplitOptions"},
-        {EDGE_OP_SPLIT_V, TFL_OPT_SplitVOptions, "SplitVOptions"},
-        {EDGE_OP_PACK, TFL_OPT_PackOptions, "PackOptions"},
-        {EDGE_OP_UNPACK, TFL_OPT_UnpackOptions, "UnpackOptions"},
-        {EDGE_OP_GATHER, TFL_OPT_GatherOptions, "GatherOptions"},
-        /* reduce, fill and math family */
-        {EDGE_OP_SUM, TFL_OPT_ReducerOptions, "ReducerOptions"},
-        {EDGE_OP_REDUCE_PROD, TFL_OPT_ReducerOptions, "ReducerOptions"},
-        {EDGE_OP_REDUCE_MAX, TFL_OPT_ReducerOptions, "ReducerOptions"},
-        {EDGE_OP_REDUCE_MIN, TFL_OPT_ReducerOptions, "ReducerOptions"},
-        {EDGE_OP_DIV, TFL_OPT_DivOptions, "DivOptions"},
-        {EDGE_OP_SHAPE, TFL_OPT_ShapeOptions, "ShapeOptions"},
-        /* unary family */
-        {EDGE_OP_GELU, TFL_OPT_GeluOptions, "GeluOptions"},
-        /* lstm family */
-        {EDGE_OP_UNIDIRECTIONAL_SEQUENCE_LSTM, TFL_OPT_UnidirectionalSequenceLSTMOptions,
-         "UnidirectionalSequenceLSTMOptions"},
-        /* comparison family */
-        {EDGE_OP_ARG_MIN, TFL_OPT_ArgMinOptions, "ArgMinOptions"},
-        {EDGE_OP_CUMSUM, TFL_OPT_CumsumOptions, "CumsumOptions"},
-        /* space family */
-        {EDGE_OP_TRANSPOSE_CONV, TFL_OPT_TransposeConvOptions, "TransposeConvOptions"},
-        {EDGE_OP_DEPTH_TO_SPACE, TFL_OPT_DepthToSpaceOptions, "DepthToSpaceOptions"},
-        {EDGE_OP_SPACE_TO_DEPTH, TFL_OPT_SpaceToDepthOptions, "SpaceToDepthOptions"},
-        {EDGE_OP_MIRROR_PAD, TFL_OPT_MirrorPadOptions, "MirrorPadOptions"},
-        {EDGE_OP_L2_POOL_2D, TFL_OPT_Pool2DOptions, "Pool2DOptions"},
-        {EDGE_OP_L2_NORMALIZATION, TFL_OPT_L2NormOptions, "L2NormOptions"},
-        /* batch matmul and svdf family */
-        {EDGE_OP_BATCH_MATMUL, TFL_OPT_BatchMatMulOptions, "BatchMatMulOptions"},
-        {EDGE_OP_SVDF, TFL_OPT_SVDFOptions, "SVDFOptions"},
-        /* control flow and resource variables family */
-        {EDGE_OP_IF, TFL_OPT_IfOptions, "IfOptions"},
-        {EDGE_OP_WHILE, TFL_OPT_WhileOptions, "WhileOptions"},
-        {EDGE_OP_CALL_ONCE, TFL_OPT_CallOnceOptions, "CallOnceOptions"},
-    };
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (map[i].code == code) {
-            *name = map[i].name;
-            return map[i].type;
-        }
-    *name = NULL;
-    return TFL_OPT_NONE;
-}
 
 static edge_dim_list dim_list(const fb_table *o, unsigned field)
 {
@@ -153,150 +90,243 @@ static void decode_window(int32_t code, const fb_table *o, edge_window_options *
     }
 }
 
-static void decode_fields(int32_t code, const fb_table *o, edge_op_params *p)
+/* ---- the decoders the OPTIONS column of ops/optable.def names (decode.h declares them) ---- */
+
+void edge__opt_conv(const fb_table *o, edge_op_params *p)
 {
-    switch (code) {
-    case EDGE_OP_CONV_2D:
-    case EDGE_OP_DEPTHWISE_CONV_2D:
-    case EDGE_OP_AVERAGE_POOL_2D:
-    case EDGE_OP_MAX_POOL_2D: decode_window(code, o, &p->window); return;
-    case EDGE_OP_FULLY_CONNECTED:
-        p->fc.activation = fb_i8(o, FC_ACT, EDGE_ACT_NONE);
-        p->fc.weights_format = fb_i8(o, FC_WEIGHTS_FORMAT, 0);
-        p->fc.keep_num_dims = fb_bool(o, FC_KEEP_NUM_DIMS, false);
-        /* hybrid (float input, int8 weights) */
-        p->fc.asymmetric_inputs = fb_bool(o, FC_ASYMMETRIC_INPUTS, false);
-        return;
-    case EDGE_OP_ADD:
-    case EDGE_OP_SUB:
-    case EDGE_OP_MUL: p->activation = fb_i8(o, ARITH_ACT, EDGE_ACT_NONE); return;
-    case EDGE_OP_CONCATENATION:
-        p->concat.axis = fb_i32(o, CONCAT_AXIS, 0);
-        p->concat.activation = fb_i8(o, CONCAT_ACT, EDGE_ACT_NONE);
-        return;
-    case EDGE_OP_SOFTMAX: p->beta = fb_f32(o, SOFTMAX_BETA, 0.0f); return;
-    case EDGE_OP_LEAKY_RELU: p->alpha = fb_f32(o, LEAKY_ALPHA, 0.0f); return;
-    case EDGE_OP_MEAN: p->keep_dims = fb_bool(o, REDUCER_KEEP_DIMS, false); return;
-    case EDGE_OP_RESHAPE: p->dims = dim_list(o, RESHAPE_NEW_SHAPE); return;
-    case EDGE_OP_SQUEEZE: p->dims = dim_list(o, SQUEEZE_DIMS); return;
-    case EDGE_OP_STRIDED_SLICE:
-        p->slice.begin_mask = (uint32_t)fb_i32(o, SS_BEGIN, 0);
-        p->slice.end_mask = (uint32_t)fb_i32(o, SS_END, 0);
-        p->slice.ellipsis_mask = (uint32_t)fb_i32(o, SS_ELLIPSIS, 0);
-        p->slice.new_axis_mask = (uint32_t)fb_i32(o, SS_NEW_AXIS, 0);
-        p->slice.shrink_mask = (uint32_t)fb_i32(o, SS_SHRINK, 0);
-        p->slice.offset = fb_bool(o, SS_OFFSET, false);
-        return;
-    case EDGE_OP_RESIZE_BILINEAR:
-        p->resize.align_corners = fb_bool(o, BILINEAR_ALIGN_CORNERS, false);
-        p->resize.half_pixel_centers = fb_bool(o, BILINEAR_HALF_PIXEL, false);
-        return;
-    case EDGE_OP_RESIZE_NEAREST_NEIGHBOR:
-        p->resize.align_corners = fb_bool(o, NEAREST_ALIGN_CORNERS, false);
-        p->resize.half_pixel_centers = fb_bool(o, NEAREST_HALF_PIXEL, false);
-        return;
-    case EDGE_OP_ARG_MAX:
-        p->argmax.has_output_type = fb_has(o, ARGMAX_OUTPUT_TYPE);
-        p->argmax.output_type = fb_i8(o, ARGMAX_OUTPUT_TYPE, EDGE_INT64);
-        return;
-    /* split, gather, pack and cast family */
-    case EDGE_OP_SPLIT:
-    case EDGE_OP_SPLIT_V: p->num_splits = fb_i32(o, SPLIT_NUM_SPLITS, 0); return;
-    case EDGE_OP_PACK:
-    case EDGE_OP_UNPACK:
-        p->pack.count = fb_i32(o, PACK_COUNT, 0);
-        p->pack.axis = fb_i32(o, PACK_AXIS, 0);
-        return;
-    case EDGE_OP_GATHER:
-        p->gather.axis = fb_i32(o, GATHER_AXIS, 0);
-        p->gather.batch_dims = fb_i32(o, GATHER_BATCH_DIMS, 0);
-        return;
-    /* reduce, fill and math family */
-    case EDGE_OP_SUM:
-    case EDGE_OP_REDUCE_PROD:
-    case EDGE_OP_REDUCE_MAX:
-    case EDGE_OP_REDUCE_MIN: p->keep_dims = fb_bool(o, REDUCER_KEEP_DIMS, false); return;
-    case EDGE_OP_DIV: p->activation = fb_i8(o, DIV_ACT, EDGE_ACT_NONE); return;
-    case EDGE_OP_SHAPE:
-        p->shape.has_out_type = fb_has(o, SHAPE_OUT_TYPE);
-        p->shape.out_type = fb_i8(o, SHAPE_OUT_TYPE, EDGE_INT32);
-        return;
-    /* unary family */
-    case EDGE_OP_GELU: p->approximate = fb_bool(o, GELU_APPROXIMATE, false); return;
-    /* lstm family */
-    case EDGE_OP_UNIDIRECTIONAL_SEQUENCE_LSTM:
-        p->lstm.activation = fb_i8(o, LSTM_ACT, EDGE_ACT_NONE);
-        p->lstm.cell_clip = fb_f32(o, LSTM_CELL_CLIP, 0.0f);
-        p->lstm.proj_clip = fb_f32(o, LSTM_PROJ_CLIP, 0.0f);
-        p->lstm.time_major = fb_bool(o, LSTM_TIME_MAJOR, false);
-        p->lstm.asymmetric_inputs = fb_bool(o, LSTM_ASYM, false);
-        p->lstm.diagonal_recurrent = fb_bool(o, LSTM_DIAGONAL, false);
-        return;
-    /* comparison family */
-    case EDGE_OP_ARG_MIN:
-        p->argmax.has_output_type = fb_has(o, ARGMIN_OUTPUT_TYPE);
-        p->argmax.output_type = fb_i8(o, ARGMIN_OUTPUT_TYPE, EDGE_INT64);
-        return;
-    case EDGE_OP_CUMSUM:
-        p->cumsum.exclusive = fb_bool(o, CUMSUM_EXCLUSIVE, false);
-        p->cumsum.reverse = fb_bool(o, CUMSUM_REVERSE, false);
-        return;
-    /* space family */
-    case EDGE_OP_TRANSPOSE_CONV:
-        p->window.padding = fb_i8(o, TCONV_PADDING, EDGE_PAD_SAME);
-        p->window.stride_w = fb_i32(o, TCONV_STRIDE_W, 0);
-        p->window.stride_h = fb_i32(o, TCONV_STRIDE_H, 0);
-        p->window.dilation_w = p->window.dilation_h = 1;
-        p->window.activation = fb_i8(o, TCONV_ACT, EDGE_ACT_NONE);
-        return;
-    case EDGE_OP_L2_POOL_2D: decode_window(code, o, &p->window); return;
-    case EDGE_OP_DEPTH_TO_SPACE:
-    case EDGE_OP_SPACE_TO_DEPTH: p->block_size = fb_i32(o, BLOCK_SIZE, 0); return;
-    case EDGE_OP_MIRROR_PAD: p->mirror_mode = fb_i8(o, MIRROR_MODE, EDGE_MIRROR_REFLECT); return;
-    case EDGE_OP_L2_NORMALIZATION: p->activation = fb_i8(o, L2NORM_ACT, EDGE_ACT_NONE); return;
-    /* batch matmul and svdf family */
-    case EDGE_OP_BATCH_MATMUL:
-        p->bmm.adj_x = fb_bool(o, BMM_ADJ_X, false);
-        p->bmm.adj_y = fb_bool(o, BMM_ADJ_Y, false);
-        p->bmm.asymmetric_inputs = fb_bool(o, BMM_ASYM, false);
-        return;
-    case EDGE_OP_SVDF:
-        p->svdf.rank = fb_i32(o, SVDF_RANK, 0);
-        p->svdf.activation = fb_i8(o, SVDF_ACT, EDGE_ACT_NONE);
-        p->svdf.asymmetric_inputs = fb_bool(o, SVDF_ASYM, false);
-        return;
-    /* control flow and resource variables family */
-    case EDGE_OP_IF:
-    case EDGE_OP_WHILE:
-        p->call.subgraph[0] = fb_i32(o, CALL_FIRST, 0);
-        p->call.subgraph[1] = fb_i32(o, CALL_SECOND, 0);
-        p->call.count = 2;
-        return;
-    case EDGE_OP_CALL_ONCE:
-        p->call.subgraph[0] = fb_i32(o, CALL_FIRST, 0);
-        p->call.count = 1;
-        return;
-    default: return;
-    }
+    decode_window(EDGE_OP_CONV_2D, o, &p->window);
+}
+
+void edge__opt_dwconv(const fb_table *o, edge_op_params *p)
+{
+    decode_window(EDGE_OP_DEPTHWISE_CONV_2D, o, &p->window);
+}
+
+/* AVERAGE_POOL_2D, MAX_POOL_2D, L2_POOL_2D */
+void edge__opt_pool(const fb_table *o, edge_op_params *p)
+{
+    decode_window(EDGE_OP_MAX_POOL_2D, o, &p->window);
+}
+
+void edge__opt_fc(const fb_table *o, edge_op_params *p)
+{
+    p->fc.activation = fb_i8(o, FC_ACT, EDGE_ACT_NONE);
+    p->fc.weights_format = fb_i8(o, FC_WEIGHTS_FORMAT, 0);
+    p->fc.keep_num_dims = fb_bool(o, FC_KEEP_NUM_DIMS, false);
+    /* hybrid (float input, int8 weights) */
+    p->fc.asymmetric_inputs = fb_bool(o, FC_ASYMMETRIC_INPUTS, false);
+}
+
+/* A fused activation alone in slot 0: Add/Sub/Mul/Div options, L2NormOptions. */
+void edge__opt_activation(const fb_table *o, edge_op_params *p)
+{
+    p->activation = fb_i8(o, ARITH_ACT, EDGE_ACT_NONE);
+}
+
+void edge__opt_concat(const fb_table *o, edge_op_params *p)
+{
+    p->concat.axis = fb_i32(o, CONCAT_AXIS, 0);
+    p->concat.activation = fb_i8(o, CONCAT_ACT, EDGE_ACT_NONE);
+}
+
+void edge__opt_softmax(const fb_table *o, edge_op_params *p)
+{
+    p->beta = fb_f32(o, SOFTMAX_BETA, 0.0f);
+}
+
+void edge__opt_leaky(const fb_table *o, edge_op_params *p)
+{
+    p->alpha = fb_f32(o, LEAKY_ALPHA, 0.0f);
+}
+
+/* ReducerOptions: MEAN, SUM, REDUCE_PROD, REDUCE_MAX, REDUCE_MIN */
+void edge__opt_reducer(const fb_table *o, edge_op_params *p)
+{
+    p->keep_dims = fb_bool(o, REDUCER_KEEP_DIMS, false);
+}
+
+void edge__opt_reshape(const fb_table *o, edge_op_params *p)
+{
+    p->dims = dim_list(o, RESHAPE_NEW_SHAPE);
+}
+
+void edge__opt_squeeze(const fb_table *o, edge_op_params *p)
+{
+    p->dims = dim_list(o, SQUEEZE_DIMS);
+}
+
+void edge__opt_strided_slice(const fb_table *o, edge_op_params *p)
+{
+    p->slice.begin_mask = (uint32_t)fb_i32(o, SS_BEGIN, 0);
+    p->slice.end_mask = (uint32_t)fb_i32(o, SS_END, 0);
+    p->slice.ellipsis_mask = (uint32_t)fb_i32(o, SS_ELLIPSIS, 0);
+    p->slice.new_axis_mask = (uint32_t)fb_i32(o, SS_NEW_AXIS, 0);
+    p->slice.shrink_mask = (uint32_t)fb_i32(o, SS_SHRINK, 0);
+    p->slice.offset = fb_bool(o, SS_OFFSET, false);
+}
+
+void edge__opt_bilinear(const fb_table *o, edge_op_params *p)
+{
+    p->resize.align_corners = fb_bool(o, BILINEAR_ALIGN_CORNERS, false);
+    p->resize.half_pixel_centers = fb_bool(o, BILINEAR_HALF_PIXEL, false);
+}
+
+void edge__opt_nearest(const fb_table *o, edge_op_params *p)
+{
+    p->resize.align_corners = fb_bool(o, NEAREST_ALIGN_CORNERS, false);
+    p->resize.half_pixel_centers = fb_bool(o, NEAREST_HALF_PIXEL, false);
+}
+
+/* ArgMaxOptions, ArgMinOptions (comparison family): the output type in slot 0 */
+void edge__opt_arg(const fb_table *o, edge_op_params *p)
+{
+    p->argmax.has_output_type = fb_has(o, ARGMAX_OUTPUT_TYPE);
+    p->argmax.output_type = fb_i8(o, ARGMAX_OUTPUT_TYPE, EDGE_INT64);
+}
+
+/* split, gather, pack and cast family */
+void edge__opt_split(const fb_table *o, edge_op_params *p)
+{
+    p->num_splits = fb_i32(o, SPLIT_NUM_SPLITS, 0);
+}
+
+void edge__opt_pack(const fb_table *o, edge_op_params *p)
+{
+    p->pack.count = fb_i32(o, PACK_COUNT, 0);
+    p->pack.axis = fb_i32(o, PACK_AXIS, 0);
+}
+
+void edge__opt_gather(const fb_table *o, edge_op_params *p)
+{
+    p->gather.axis = fb_i32(o, GATHER_AXIS, 0);
+    p->gather.batch_dims = fb_i32(o, GATHER_BATCH_DIMS, 0);
+}
+
+/* reduce, fill and math family */
+void edge__opt_shape(const fb_table *o, edge_op_params *p)
+{
+    p->shape.has_out_type = fb_has(o, SHAPE_OUT_TYPE);
+    p->shape.out_type = fb_i8(o, SHAPE_OUT_TYPE, EDGE_INT32);
+}
+
+/* unary family */
+void edge__opt_gelu(const fb_table *o, edge_op_params *p)
+{
+    p->approximate = fb_bool(o, GELU_APPROXIMATE, false);
+}
+
+/* lstm family */
+void edge__opt_lstm(const fb_table *o, edge_op_params *p)
+{
+    p->lstm.activation = fb_i8(o, LSTM_ACT, EDGE_ACT_NONE);
+    p->lstm.cell_clip = fb_f32(o, LSTM_CELL_CLIP, 0.0f);
+    p->lstm.proj_clip = fb_f32(o, LSTM_PROJ_CLIP, 0.0f);
+    p->lstm.time_major = fb_bool(o, LSTM_TIME_MAJOR, false);
+    p->lstm.asymmetric_inputs = fb_bool(o, LSTM_ASYM, false);
+    p->lstm.diagonal_recurrent = fb_bool(o, LSTM_DIAGONAL, false);
+}
+
+/* comparison family */
+void edge__opt_cumsum(const fb_table *o, edge_op_params *p)
+{
+    p->cumsum.exclusive = fb_bool(o, CUMSUM_EXCLUSIVE, false);
+    p->cumsum.reverse = fb_bool(o, CUMSUM_REVERSE, false);
+}
+
+/* space family */
+void edge__opt_tconv(const fb_table *o, edge_op_params *p)
+{
+    p->window.padding = fb_i8(o, TCONV_PADDING, EDGE_PAD_SAME);
+    p->window.stride_w = fb_i32(o, TCONV_STRIDE_W, 0);
+    p->window.stride_h = fb_i32(o, TCONV_STRIDE_H, 0);
+    p->window.dilation_w = p->window.dilation_h = 1;
+    p->window.activation = fb_i8(o, TCONV_ACT, EDGE_ACT_NONE);
+}
+
+/* DepthToSpaceOptions, SpaceToDepthOptions */
+void edge__opt_block(const fb_table *o, edge_op_params *p)
+{
+    p->block_size = fb_i32(o, BLOCK_SIZE, 0);
+}
+
+void edge__opt_mirror(const fb_table *o, edge_op_params *p)
+{
+    p->mirror_mode = fb_i8(o, MIRROR_MODE, EDGE_MIRROR_REFLECT);
+}
+
+/* batch matmul and svdf family */
+void edge__opt_bmm(const fb_table *o, edge_op_params *p)
+{
+    p->bmm.adj_x = fb_bool(o, BMM_ADJ_X, false);
+    p->bmm.adj_y = fb_bool(o, BMM_ADJ_Y, false);
+    p->bmm.asymmetric_inputs = fb_bool(o, BMM_ASYM, false);
+}
+
+void edge__opt_svdf(const fb_table *o, edge_op_params *p)
+{
+    p->svdf.rank = fb_i32(o, SVDF_RANK, 0);
+    p->svdf.activation = fb_i8(o, SVDF_ACT, EDGE_ACT_NONE);
+    p->svdf.asymmetric_inputs = fb_bool(o, SVDF_ASYM, false);
+}
+
+/* control flow and resource variables family: IfOptions, WhileOptions (two subgraphs) */
+void edge__opt_call2(const fb_table *o, edge_op_params *p)
+{
+    p->call.subgraph[0] = fb_i32(o, CALL_FIRST, 0);
+    p->call.subgraph[1] = fb_i32(o, CALL_SECOND, 0);
+    p->call.count = 2;
+}
+
+/* CallOnceOptions */
+void edge__opt_call1(const fb_table *o, edge_op_params *p)
+{
+    p->call.subgraph[0] = fb_i32(o, CALL_FIRST, 0);
+    p->call.count = 1;
+}
+
+/* ---- the options of each builtin operator: its row of ops/optable.def ---- */
+
+typedef struct options_row {
+    int32_t code;
+    uint8_t type;     /* TFL_OPT_*; TFL_OPT_NONE when the operator reads no options */
+    const char *name; /* the table's name, for messages */
+    edge_options_decoder decode;
+} options_row;
+
+/* OPT(Table, decoder) reads TFL_OPT_Table with DECODER; NONE reads nothing. */
+#define OPT(table, fn) TFL_OPT_##table, #table, fn
+#define NONE TFL_OPT_NONE, NULL, NULL
+#define OPTIONS_ROW(name, version, options, ...) {EDGE_OP_##name, options},
+static const options_row options_rows[] = {EDGE_OPTABLE_BUILTIN(OPTIONS_ROW)};
+#undef OPTIONS_ROW
+#undef OPT
+#undef NONE
+
+/* Operator CODE's row; NULL for an operator no back end knows (it decodes to zeros). */
+static const options_row *options_of(int32_t code)
+{
+    for (size_t i = 0; i < sizeof options_rows / sizeof options_rows[0]; i++)
+        if (options_rows[i].code == code)
+            return &options_rows[i];
+    return NULL;
 }
 
 int edge_op_decode(int32_t code, uint8_t options_type, fb_table opt, edge_op_params *out,
                    edge_error *err)
 {
     memset(out, 0, sizeof *out);
-    const char *name;
-    const uint8_t want = options_type_of(code, &name);
-    if (want == TFL_OPT_NONE)
+    const options_row *r = options_of(code);
+    if (!r || r->type == TFL_OPT_NONE)
         return 0;
-    if (fb_present(opt) && options_type != want)
+    if (fb_present(opt) && options_type != r->type)
         return edge__seterr(err, EDGE_EFORMAT, "builtin options have type %u, expected %u (%s)",
-                            (unsigned)options_type, (unsigned)want, name);
+                            (unsigned)options_type, (unsigned)r->type, r->name);
     if (!fb_present(opt))
         opt = (fb_table){0};
     const bool was_failed = opt.c && opt.c->failed;
-    decode_fields(code, &opt, out);
+    r->decode(&opt, out);
     if (opt.c && opt.c->failed && !was_failed)
-        return edge__seterr(err, EDGE_EFORMAT, "malformed model file: %s: %s at byte %zu", name,
+        return edge__seterr(err, EDGE_EFORMAT, "malformed model file: %s: %s at byte %zu", r->name,
                             opt.c->why ? opt.c->why : "bad data", opt.c->at);
     return 0;
 }
@@ -401,17 +431,26 @@ static int decode_tconv_bias_raw(const uint8_t *opt, size_t len, edge_op_params 
     return 0;
 }
 
-/* Custom operators by custom_code: options as a FlexBuffer map (MAP) or raw bytes (RAW). */
+/* Custom operators by custom_code (ops/optable.def's OPTIONS): options as a FlexBuffer map
+ * (FLEX: MAP) or raw bytes (RAW); SIGNAL and NONE rows have neither (the signal operators are
+ * decoded by name before this table is searched). */
+#define FLEX(fn) fn, NULL
+#define RAW(fn) NULL, fn
+#define SIGNAL NULL, NULL
+#define NONE NULL, NULL
 static const struct {
     const char *name;
     int (*map)(const edge_flex_map *m, edge_op_params *out, edge_error *err);
     int (*raw)(const uint8_t *opt, size_t len, edge_op_params *out, edge_error *err);
 } custom_decoders[] = {
-    {"TFLite_Detection_PostProcess", decode_detection_map, NULL},
-    /* vision custom operators */
-    {"PosenetDecoderOp", decode_posenet_map, NULL},
-    {"Convolution2DTransposeBias", NULL, decode_tconv_bias_raw},
+#define EDGE_CUSTOM_OPTIONS_ROW(sym, custom, version, options, ...) {custom, options},
+    EDGE_OPTABLE_CUSTOM(EDGE_CUSTOM_OPTIONS_ROW)
+#undef EDGE_CUSTOM_OPTIONS_ROW
 };
+#undef FLEX
+#undef RAW
+#undef SIGNAL
+#undef NONE
 
 int edge_op_decode_custom(const char *name, const uint8_t *opt, size_t len, edge_op_params *out,
                           edge_error *err)
@@ -425,6 +464,8 @@ int edge_op_decode_custom(const char *name, const uint8_t *opt, size_t len, edge
             continue;
         if (custom_decoders[i].raw)
             return custom_decoders[i].raw(opt, len, out, err);
+        if (!custom_decoders[i].map)
+            return 0;
         edge_flex_map m;
         int rc = edge_flex_root_map(opt, len, &m, err);
         return rc ? rc : custom_decoders[i].map(&m, out, err);

@@ -16,6 +16,20 @@
 
 #include "edge/ops.h"
 #include "fb.h"
+#include "optable.def"
+
+/* Reads the fields of one builtin options table O (absent fields: TensorFlow Lite's defaults)
+ * into *P; a malformed field marks O's cursor failed (edge_op_decode reports it). */
+typedef void (*edge_options_decoder)(const fb_table *o, edge_op_params *p);
+
+/* Every decoder the OPTIONS column of ops/optable.def names (OPT(Table, decoder)). */
+#define OPT(table, fn) void fn(const fb_table *o, edge_op_params *p);
+#define NONE
+#define EDGE_DECLARE_DECODER(name, version, options, ...) options
+EDGE_OPTABLE_BUILTIN(EDGE_DECLARE_DECODER)
+#undef EDGE_DECLARE_DECODER
+#undef OPT
+#undef NONE
 
 /* Decode OPT (absent: every field takes its default) of an operator CODE whose
  * table has type OPTIONS_TYPE into *OUT (zeroed first). 0, or EDGE_EFORMAT /

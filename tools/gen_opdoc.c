@@ -1,9 +1,10 @@
 /* tools/gen_opdoc.c - writes docs/operators.md from the operator table (a build step and a test).
  *
  * Owns: the Markdown list of every operator the CPU runs, builtin and custom, each with its
- * highest version (the registry, backends/cpu/registry.c), its data input, the types that
- * input takes and the table's notes (backends/cpu/optypes.c), sorted by name. Fails when a
- * registered operator has no row, so the list cannot leave one out.
+ * highest version (the registry, backends/cpu/registry.c), its options and fast paths (the
+ * operator table, ops/optable.def), its data input, the types that input takes and the
+ * table's notes (backends/cpu/optypes.c, expanded from the same rows), sorted by name. Fails
+ * when a registered operator has no row, so the list cannot leave one out.
  * usage: gen-opdoc OUTPUT          write the list
  *        gen-opdoc --check FILE    exit 1 when FILE is not what the table generates now
  *                                  (the meson test `opdoc` keeps the checked-in copy true) */
@@ -13,6 +14,7 @@
 
 #include "edge/ops.h"
 #include "edge/runtime.h"
+#include "optable.def"
 #include "optypes.h"
 
 /* The checked-in copy is small; a larger FILE is not the list. */
@@ -22,7 +24,55 @@ typedef struct doc_op {
     const char *name;
     const edge_op *op;
     const edge_optype *row;
+    const char *options; /* the options table, or how a custom operator's are read */
+    int options_len;
+    const char *fast; /* the fast paths, or "none" */
 } doc_op;
+
+/* The OPTIONS and FAST columns of ops/optable.def by name (custom_code for a custom row). */
+static const struct {
+    const char *name, *options, *fast;
+} table_cols[] = {
+#define DOC_BUILTIN(name, version, options, derive, data, types, fast, ...) {#name, #options, fast},
+#define DOC_CUSTOM(sym, custom, version, options, derive, data, types, fast, ...) \
+    {custom, #options, fast},
+    /* clang-format off */
+    EDGE_OPTABLE_BUILTIN(DOC_BUILTIN)
+    EDGE_OPTABLE_CUSTOM(DOC_CUSTOM)
+/* clang-format on */
+#undef DOC_BUILTIN
+#undef DOC_CUSTOM
+};
+
+/* How the table's OPTIONS column COL reads in the document: its *LEN first bytes. */
+static const char *options_text(const char *col, int *len)
+{
+    const char *text = col, *comma = strchr(col, ',');
+    if (!strcmp(col, "NONE"))
+        text = "none";
+    else if (!strncmp(col, "FLEX(", 5) || !strcmp(col, "SIGNAL"))
+        text = "FlexBuffer map";
+    else if (!strncmp(col, "RAW(", 4))
+        text = "raw bytes";
+    else if (!strncmp(col, "OPT(", 4) && comma) { /* OPT(Table, decoder): Table */
+        *len = (int)(comma - col - 4);
+        return col + 4;
+    }
+    *len = (int)strlen(text);
+    return text;
+}
+
+/* Sets OP's options and fast path from its table row; false when it has none. */
+static bool table_row(doc_op *op)
+{
+    for (size_t i = 0; i < sizeof table_cols / sizeof table_cols[0]; i++)
+        if (!strcmp(table_cols[i].name, op->name)) {
+            op->options = options_text(table_cols[i].options, &op->options_len);
+            op->fast = strcmp(table_cols[i].fast, "none") ? table_cols[i].fast : "";
+            return true;
+        }
+    return false;
+}
 
 static int by_name(const void *a, const void *b)
 {
@@ -41,12 +91,13 @@ static int collect(bool custom, doc_op *ops, int max)
             continue;
         const char *name = cc ? cc : edge_op_name(op->code);
         const edge_optype *row = edge_optype_find(op->code, cc);
-        if (!row || !name || n == max) {
-            fprintf(stderr, "gen-opdoc: operator %s has no row in backends/cpu/optypes.c\n",
+        doc_op d = {name, op, row, NULL, 0, NULL};
+        if (!row || !name || n == max || !table_row(&d)) {
+            fprintf(stderr, "gen-opdoc: operator %s has no row in ops/optable.def\n",
                     name ? name : "UNKNOWN");
             return -1;
         }
-        ops[n++] = (doc_op){name, op, row};
+        ops[n++] = d;
     }
     qsort(ops, (size_t)n, sizeof ops[0], by_name);
     return n;
@@ -54,13 +105,14 @@ static int collect(bool custom, doc_op *ops, int max)
 
 static void table(FILE *f, const doc_op *ops, int n)
 {
-    fputs("| operator | max version | data input | types | notes |\n", f);
-    fputs("|---|---|---|---|---|\n", f);
+    fputs("| operator | max version | options | data input | types | fast path | notes |\n", f);
+    fputs("|---|---|---|---|---|---|---|\n", f);
     for (int i = 0; i < n; i++) {
         char types[160];
         edge_optype_list(ops[i].row->types, types, sizeof types);
-        fprintf(f, "| %s | %d | %d | %s | %s |\n", ops[i].name, (int)ops[i].op->max_version,
-                edge_op_data_input(ops[i].op->code), types, ops[i].row->notes);
+        fprintf(f, "| %s | %d | %.*s | %d | %s | %s | %s |\n", ops[i].name,
+                (int)ops[i].op->max_version, ops[i].options_len, ops[i].options,
+                edge_op_data_input(ops[i].op->code), types, ops[i].fast, ops[i].row->notes);
     }
 }
 
@@ -76,17 +128,21 @@ static char *render(size_t *len)
     if (!f)
         return NULL;
     fputs("# Operators\n\n"
-          "<!-- Generated by tools/gen_opdoc.c from backends/cpu/optypes.c and "
-          "backends/cpu/registry.c: do not edit.\n"
+          "<!-- Generated by tools/gen_opdoc.c from the operator table ops/optable.def "
+          "(through backends/cpu/optypes.c and backends/cpu/registry.c): do not edit.\n"
           "     Regenerate with `build/tools/gen-opdoc docs/operators.md`; the test `opdoc` "
           "fails while it differs. -->\n\n",
           f);
     fprintf(f,
             "The CPU runs %d builtin operators and %d custom operator%s. For each: the highest "
-            "operator version (`OperatorCode.version`) it accepts, the input that carries its "
+            "operator version (`OperatorCode.version`) it accepts, the options table it reads, "
+            "the input that carries its "
             "data (the tensor it computes on: FILL's value, SPLIT's input after the axis, "
             "TRANSPOSE_CONV's input after the output shape and weights), the types that input "
-            "may have, and the special cases. A node on any other type is refused at load, "
+            "may have, the optimized paths its prepare may choose (backends/cpu/fast_ops.h's "
+            "edge_fast_*, fast_u8.h's edge_u8_*, fast_int16.h), and the special cases. Adding "
+            "an operator: docs/architecture.md, \"Add an operator\". A node on any other type is "
+            "refused at load, "
             "naming it: `node 3: operator GATHER v2 on FLOAT16 is not supported (it takes "
             "FLOAT32, INT8, ...)`. Each operator still checks its other operands (weights, "
             "bias, indices, quantization) when the model loads.\n\n",

@@ -597,141 +597,19 @@ typedef struct og_entry {
     og_gen_fn gen;
 } og_entry;
 
-/* The CPU back end's operators (backends/cpu/registry.c), in its order. */
+/* The CPU back end's operators (ops/optable.def's GEN column), in the registry's order:
+ * the builtin ones by name, then the custom ones by custom_code (code CUSTOM). */
 static const og_entry entries[] = {
-    {"ADD", EDGE_OP_ADD, og_gen_add},
-    {"SUB", EDGE_OP_SUB, og_gen_sub},
-    {"MUL", EDGE_OP_MUL, og_gen_mul},
-    {"MAXIMUM", EDGE_OP_MAXIMUM, og_gen_maximum},
-    {"MINIMUM", EDGE_OP_MINIMUM, og_gen_minimum},
-    {"CONV_2D", EDGE_OP_CONV_2D, og_gen_conv_2d},
-    {"DEPTHWISE_CONV_2D", EDGE_OP_DEPTHWISE_CONV_2D, og_gen_depthwise_conv_2d},
-    {"FULLY_CONNECTED", EDGE_OP_FULLY_CONNECTED, og_gen_fully_connected},
-    {"AVERAGE_POOL_2D", EDGE_OP_AVERAGE_POOL_2D, og_gen_average_pool_2d},
-    {"MAX_POOL_2D", EDGE_OP_MAX_POOL_2D, og_gen_max_pool_2d},
-    {"MEAN", EDGE_OP_MEAN, og_gen_mean},
-    {"SOFTMAX", EDGE_OP_SOFTMAX, og_gen_softmax},
-    {"LOGISTIC", EDGE_OP_LOGISTIC, og_gen_logistic},
-    {"TANH", EDGE_OP_TANH, og_gen_tanh},
-    {"RELU", EDGE_OP_RELU, og_gen_relu},
-    {"RELU6", EDGE_OP_RELU6, og_gen_relu6},
-    {"LEAKY_RELU", EDGE_OP_LEAKY_RELU, og_gen_leaky_relu},
-    {"HARD_SWISH", EDGE_OP_HARD_SWISH, og_gen_hard_swish},
-    {"QUANTIZE", EDGE_OP_QUANTIZE, og_gen_quantize},
-    {"DEQUANTIZE", EDGE_OP_DEQUANTIZE, og_gen_dequantize},
-    {"RESHAPE", EDGE_OP_RESHAPE, og_gen_reshape},
-    {"SQUEEZE", EDGE_OP_SQUEEZE, og_gen_squeeze},
-    {"EXPAND_DIMS", EDGE_OP_EXPAND_DIMS, og_gen_expand_dims},
-    {"PAD", EDGE_OP_PAD, og_gen_pad},
-    {"PADV2", EDGE_OP_PADV2, og_gen_padv2},
-    {"CONCATENATION", EDGE_OP_CONCATENATION, og_gen_concatenation},
-    {"TRANSPOSE", EDGE_OP_TRANSPOSE, og_gen_transpose},
-    {"STRIDED_SLICE", EDGE_OP_STRIDED_SLICE, og_gen_strided_slice},
-    {"RESIZE_NEAREST_NEIGHBOR", EDGE_OP_RESIZE_NEAREST_NEIGHBOR, og_gen_resize_nearest_neighbor},
-    {"RESIZE_BILINEAR", EDGE_OP_RESIZE_BILINEAR, og_gen_resize_bilinear},
-    {"ARG_MAX", EDGE_OP_ARG_MAX, og_gen_arg_max},
-    /* split, gather, pack and cast family (CAST: opgen_more.c) */
-    {"SPLIT", EDGE_OP_SPLIT, og_gen_split},
-    {"SPLIT_V", EDGE_OP_SPLIT_V, og_gen_split_v},
-    {"PACK", EDGE_OP_PACK, og_gen_pack},
-    {"UNPACK", EDGE_OP_UNPACK, og_gen_unpack},
-    {"GATHER", EDGE_OP_GATHER, og_gen_gather},
-    {"GATHER_ND", EDGE_OP_GATHER_ND, og_gen_gather_nd},
-    /* reduce, fill and math family (FILL, SUM, REDUCE_PROD, ...: opgen_more.c) */
-    {"REDUCE_MAX", EDGE_OP_REDUCE_MAX, og_gen_reduce_max},
-    {"REDUCE_MIN", EDGE_OP_REDUCE_MIN, og_gen_reduce_min},
-    {"RSQRT", EDGE_OP_RSQRT, og_gen_rsqrt},
-    /* unary family (CEIL, FLOOR, ROUND, SQUARE, LOG, SIN, COS: float32 in both models) */
-    {"ABS", EDGE_OP_ABS, og_gen_abs},
-    {"NEG", EDGE_OP_NEG, og_gen_neg},
-    {"EXP", EDGE_OP_EXP, og_gen_exp},
-    {"ELU", EDGE_OP_ELU, og_gen_elu},
-    {"GELU", EDGE_OP_GELU, og_gen_gelu},
-    {"RELU_N1_TO_1", EDGE_OP_RELU_N1_TO_1, og_gen_relu_n1_to_1},
-    {"RELU_0_TO_1", EDGE_OP_RELU_0_TO_1, og_gen_relu_0_to_1},
-    {"PRELU", EDGE_OP_PRELU, og_gen_prelu},
-    {"CEIL", EDGE_OP_CEIL, og_gen_ceil},
-    {"FLOOR", EDGE_OP_FLOOR, og_gen_floor},
-    {"ROUND", EDGE_OP_ROUND, og_gen_round},
-    {"SQUARE", EDGE_OP_SQUARE, og_gen_square},
-    {"LOG", EDGE_OP_LOG, og_gen_log},
-    {"SIN", EDGE_OP_SIN, og_gen_sin},
-    {"COS", EDGE_OP_COS, og_gen_cos},
-    /* lstm family */
-    {"UNIDIRECTIONAL_SEQUENCE_LSTM", EDGE_OP_UNIDIRECTIONAL_SEQUENCE_LSTM,
-     og_gen_unidirectional_sequence_lstm},
-    /* comparison family */
-    {"EQUAL", EDGE_OP_EQUAL, og_gen_equal},
-    {"NOT_EQUAL", EDGE_OP_NOT_EQUAL, og_gen_not_equal},
-    {"GREATER", EDGE_OP_GREATER, og_gen_greater},
-    {"GREATER_EQUAL", EDGE_OP_GREATER_EQUAL, og_gen_greater_equal},
-    {"LESS", EDGE_OP_LESS, og_gen_less},
-    {"LESS_EQUAL", EDGE_OP_LESS_EQUAL, og_gen_less_equal},
-    {"LOGICAL_AND", EDGE_OP_LOGICAL_AND, og_gen_logical_and},
-    {"LOGICAL_OR", EDGE_OP_LOGICAL_OR, og_gen_logical_or},
-    {"LOGICAL_NOT", EDGE_OP_LOGICAL_NOT, og_gen_logical_not},
-    {"SELECT", EDGE_OP_SELECT, og_gen_select},
-    {"SELECT_V2", EDGE_OP_SELECT_V2, og_gen_select_v2},
-    {"SQUARED_DIFFERENCE", EDGE_OP_SQUARED_DIFFERENCE, og_gen_squared_difference},
-    {"ADD_N", EDGE_OP_ADD_N, og_gen_add_n},
-    {"ARG_MIN", EDGE_OP_ARG_MIN, og_gen_arg_min},
-    {"BROADCAST_TO", EDGE_OP_BROADCAST_TO, og_gen_broadcast_to},
-    {"BROADCAST_ARGS", EDGE_OP_BROADCAST_ARGS, og_gen_broadcast_args},
-    {"CUMSUM", EDGE_OP_CUMSUM, og_gen_cumsum},
-    {"EMBEDDING_LOOKUP", EDGE_OP_EMBEDDING_LOOKUP, og_gen_embedding_lookup},
-    {"TOPK_V2", EDGE_OP_TOPK_V2, og_gen_topk_v2},
-    /* issue 17's type gaps: int8 LOG_SOFTMAX and DIV */
-    {"LOG_SOFTMAX", EDGE_OP_LOG_SOFTMAX, og_gen_log_softmax},
-    {"DIV", EDGE_OP_DIV, og_gen_div},
-    /* space family (L2_POOL_2D: opgen_more.c) */
-    {"TRANSPOSE_CONV", EDGE_OP_TRANSPOSE_CONV, og_gen_transpose_conv},
-    {"DEPTH_TO_SPACE", EDGE_OP_DEPTH_TO_SPACE, og_gen_depth_to_space},
-    {"SPACE_TO_DEPTH", EDGE_OP_SPACE_TO_DEPTH, og_gen_space_to_depth},
-    {"BATCH_TO_SPACE_ND", EDGE_OP_BATCH_TO_SPACE_ND, og_gen_batch_to_space_nd},
-    {"SPACE_TO_BATCH_ND", EDGE_OP_SPACE_TO_BATCH_ND, og_gen_space_to_batch_nd},
-    {"MIRROR_PAD", EDGE_OP_MIRROR_PAD, og_gen_mirror_pad},
-    /* batch matmul and svdf family */
-    {"BATCH_MATMUL", EDGE_OP_BATCH_MATMUL, og_gen_batch_matmul},
-    {"SVDF", EDGE_OP_SVDF, og_gen_svdf},
-    /* slice family */
-    {"SLICE", EDGE_OP_SLICE, og_gen_slice},
-    /* control flow and resource variables family */
-    {"IF", EDGE_OP_IF, og_gen_if},
-    {"WHILE", EDGE_OP_WHILE, og_gen_while},
-    {"CALL_ONCE", EDGE_OP_CALL_ONCE, og_gen_call_once},
-    {"VAR_HANDLE", EDGE_OP_VAR_HANDLE, og_gen_var_handle},
-    {"READ_VARIABLE", EDGE_OP_READ_VARIABLE, og_gen_read_variable},
-    {"ASSIGN_VARIABLE", EDGE_OP_ASSIGN_VARIABLE, og_gen_assign_variable},
-    /* the builtin operators generated last (opgen_more.c) */
-    {"CAST", EDGE_OP_CAST, og_gen_cast},
-    {"FILL", EDGE_OP_FILL, og_gen_fill},
-    {"SHAPE", EDGE_OP_SHAPE, og_gen_shape},
-    {"ZEROS_LIKE", EDGE_OP_ZEROS_LIKE, og_gen_zeros_like},
-    {"FLOOR_DIV", EDGE_OP_FLOOR_DIV, og_gen_floor_div},
-    {"FLOOR_MOD", EDGE_OP_FLOOR_MOD, og_gen_floor_mod},
-    {"L2_NORMALIZATION", EDGE_OP_L2_NORMALIZATION, og_gen_l2_normalization},
-    {"L2_POOL_2D", EDGE_OP_L2_POOL_2D, og_gen_l2_pool_2d},
-    {"REDUCE_PROD", EDGE_OP_REDUCE_PROD, og_gen_reduce_prod},
-    {"SQRT", EDGE_OP_SQRT, og_gen_sqrt},
-    {"SUM", EDGE_OP_SUM, og_gen_sum},
-    /* audio family: RFFT2D, COMPLEX_ABS and TFLite Micro's signal operators (custom: the name is
-     * the custom_code; no float32 twin, the generator's own result in opgen_case.expected) */
-    {"RFFT2D", EDGE_OP_RFFT2D, og_gen_rfft2d},
-    {"COMPLEX_ABS", EDGE_OP_COMPLEX_ABS, og_gen_complex_abs},
-    {"SignalWindow", EDGE_OP_CUSTOM, og_gen_signal_window},
-    {"SignalFftAutoScale", EDGE_OP_CUSTOM, og_gen_signal_fft_auto_scale},
-    {"SignalRfft", EDGE_OP_CUSTOM, og_gen_signal_rfft},
-    {"SignalIrfft", EDGE_OP_CUSTOM, og_gen_signal_irfft},
-    {"SignalEnergy", EDGE_OP_CUSTOM, og_gen_signal_energy},
-    {"SignalFilterBank", EDGE_OP_CUSTOM, og_gen_signal_filter_bank},
-    {"SignalFilterBankSquareRoot", EDGE_OP_CUSTOM, og_gen_signal_filter_bank_sqrt},
-    {"SignalFilterBankSpectralSubtraction", EDGE_OP_CUSTOM, og_gen_signal_spectral_subtraction},
-    {"SignalPCAN", EDGE_OP_CUSTOM, og_gen_signal_pcan},
-    {"SignalFilterBankLog", EDGE_OP_CUSTOM, og_gen_signal_filter_bank_log},
-    /* vision custom operators (code CUSTOM, name the custom_code) */
-    {"TFLite_Detection_PostProcess", EDGE_OP_CUSTOM, og_gen_detection_postprocess},
-    {"Convolution2DTransposeBias", EDGE_OP_CUSTOM, og_gen_tconv_bias},
-    {"PosenetDecoderOp", EDGE_OP_CUSTOM, og_gen_posenet_decoder},
+#define OG_BUILTIN_ENTRY(name, version, options, derive, data, types, fast, gen, ...) \
+    {#name, EDGE_OP_##name, gen},
+#define OG_CUSTOM_ENTRY(sym, custom, version, options, derive, data, types, fast, gen, ...) \
+    {custom, EDGE_OP_CUSTOM, gen},
+    /* clang-format off */
+    EDGE_OPTABLE_BUILTIN(OG_BUILTIN_ENTRY)
+    EDGE_OPTABLE_CUSTOM(OG_CUSTOM_ENTRY)
+/* clang-format on */
+#undef OG_BUILTIN_ENTRY
+#undef OG_CUSTOM_ENTRY
 };
 
 #define N_ENTRIES (sizeof entries / sizeof entries[0])

@@ -15,6 +15,7 @@
 
 #include "edge/runtime.h"
 #include "opgen.h"
+#include "optable.def"
 #include "runtime/tflite_schema.h"
 #include "tflite_writer.h"
 
@@ -213,143 +214,21 @@ typedef int (*og_gen_fn)(og_pair *p);
         return fn(p, __VA_ARGS__); \
     }
 
-/* opgen_conv.c */
-/* slice family (opgen_slice.c) */
-int og_gen_slice(og_pair *p);
-/* issue 17's type gaps (opgen_gaps.c) */
-int og_gen_log_softmax(og_pair *p);
-int og_gen_div(og_pair *p);
-int og_gen_conv_2d(og_pair *p);
-int og_gen_depthwise_conv_2d(og_pair *p);
-int og_gen_fully_connected(og_pair *p);
-int og_gen_average_pool_2d(og_pair *p);
-int og_gen_max_pool_2d(og_pair *p);
-int og_gen_mean(og_pair *p);
 /* opgen_elementwise.c */
-int og_gen_add(og_pair *p);
-int og_gen_sub(og_pair *p);
-int og_gen_mul(og_pair *p);
-int og_gen_maximum(og_pair *p);
-int og_gen_minimum(og_pair *p);
-int og_gen_softmax(og_pair *p);
-int og_gen_logistic(og_pair *p);
-int og_gen_tanh(og_pair *p);
-int og_gen_relu(og_pair *p);
-int og_gen_relu6(og_pair *p);
-int og_gen_leaky_relu(og_pair *p);
-int og_gen_hard_swish(og_pair *p);
-int og_gen_quantize(og_pair *p);
-int og_gen_dequantize(og_pair *p);
 /* The single-input operator CODE (q model version VERSION_Q, options OPT) from a random
  * shape quantized with QI to one quantized with QO, agreeing within TOL_STEPS. */
 int og_unary(og_pair *p, int32_t code, int32_t version_q, const tfw_options *opt, og_quant qi,
              og_quant qo, float tol_steps);
-/* opgen_shape.c */
-int og_gen_reshape(og_pair *p);
-int og_gen_squeeze(og_pair *p);
-int og_gen_expand_dims(og_pair *p);
-int og_gen_pad(og_pair *p);
-int og_gen_padv2(og_pair *p);
-int og_gen_concatenation(og_pair *p);
-int og_gen_transpose(og_pair *p);
-int og_gen_strided_slice(og_pair *p);
-int og_gen_resize_nearest_neighbor(og_pair *p);
-int og_gen_resize_bilinear(og_pair *p);
-int og_gen_arg_max(og_pair *p);
-/* opgen_gather.c: split, gather, pack and cast family */
-int og_gen_split(og_pair *p);
-int og_gen_split_v(og_pair *p);
-int og_gen_pack(og_pair *p);
-int og_gen_unpack(og_pair *p);
-int og_gen_gather(og_pair *p);
-int og_gen_gather_nd(og_pair *p);
-/* opgen_reduce.c: reduce, fill and math family */
-int og_gen_reduce_max(og_pair *p);
-int og_gen_reduce_min(og_pair *p);
-int og_gen_rsqrt(og_pair *p);
-/* opgen_unary.c: unary family (CEIL..COS: float32 in both models) */
-int og_gen_abs(og_pair *p);
-int og_gen_neg(og_pair *p);
-int og_gen_exp(og_pair *p);
-int og_gen_elu(og_pair *p);
-int og_gen_gelu(og_pair *p);
-int og_gen_relu_n1_to_1(og_pair *p);
-int og_gen_relu_0_to_1(og_pair *p);
-int og_gen_prelu(og_pair *p);
-int og_gen_ceil(og_pair *p);
-int og_gen_floor(og_pair *p);
-int og_gen_round(og_pair *p);
-int og_gen_square(og_pair *p);
-int og_gen_log(og_pair *p);
-int og_gen_sin(og_pair *p);
-int og_gen_cos(og_pair *p);
-/* lstm family (opgen_lstm.c) */
-int og_gen_unidirectional_sequence_lstm(og_pair *p);
-/* opgen_compare.c: comparison family (ARG_MIN: opgen_shape.c) */
-int og_gen_arg_min(og_pair *p);
-int og_gen_equal(og_pair *p);
-int og_gen_not_equal(og_pair *p);
-int og_gen_greater(og_pair *p);
-int og_gen_greater_equal(og_pair *p);
-int og_gen_less(og_pair *p);
-int og_gen_less_equal(og_pair *p);
-int og_gen_logical_and(og_pair *p);
-int og_gen_logical_or(og_pair *p);
-int og_gen_logical_not(og_pair *p);
-int og_gen_select(og_pair *p);
-int og_gen_select_v2(og_pair *p);
-int og_gen_squared_difference(og_pair *p);
-int og_gen_add_n(og_pair *p);
-int og_gen_cumsum(og_pair *p);
-int og_gen_broadcast_to(og_pair *p);
-int og_gen_broadcast_args(og_pair *p);
-int og_gen_embedding_lookup(og_pair *p);
-int og_gen_topk_v2(og_pair *p);
-/* opgen_space.c and (TRANSPOSE_CONV) opgen_conv.c: space family */
-int og_gen_transpose_conv(og_pair *p);
-int og_gen_depth_to_space(og_pair *p);
-int og_gen_space_to_depth(og_pair *p);
-int og_gen_batch_to_space_nd(og_pair *p);
-int og_gen_space_to_batch_nd(og_pair *p);
-int og_gen_mirror_pad(og_pair *p);
-/* opgen_signal.c: audio family (RFFT2D, COMPLEX_ABS, TFLite Micro's signal operators) */
-int og_gen_rfft2d(og_pair *p);
-int og_gen_complex_abs(og_pair *p);
-int og_gen_signal_window(og_pair *p);
-int og_gen_signal_fft_auto_scale(og_pair *p);
-int og_gen_signal_rfft(og_pair *p);
-int og_gen_signal_irfft(og_pair *p);
-int og_gen_signal_energy(og_pair *p);
-int og_gen_signal_filter_bank(og_pair *p);
-int og_gen_signal_filter_bank_sqrt(og_pair *p);
-int og_gen_signal_spectral_subtraction(og_pair *p);
-int og_gen_signal_pcan(og_pair *p);
-int og_gen_signal_filter_bank_log(og_pair *p);
-/* opgen_bmm.c: batch matmul and svdf family */
-int og_gen_batch_matmul(og_pair *p);
-int og_gen_svdf(og_pair *p);
-/* opgen_control.c: control flow and resource variables family */
-int og_gen_if(og_pair *p);
-int og_gen_while(og_pair *p);
-int og_gen_call_once(og_pair *p);
-int og_gen_var_handle(og_pair *p);
-int og_gen_read_variable(og_pair *p);
-int og_gen_assign_variable(og_pair *p);
-/* opgen_more.c: the builtin operators generated last (issue 17's generated coverage) */
-int og_gen_cast(og_pair *p);
-int og_gen_fill(og_pair *p);
-int og_gen_shape(og_pair *p);
-int og_gen_zeros_like(og_pair *p);
-int og_gen_floor_div(og_pair *p);
-int og_gen_floor_mod(og_pair *p);
-int og_gen_l2_normalization(og_pair *p);
-int og_gen_l2_pool_2d(og_pair *p);
-int og_gen_reduce_prod(og_pair *p);
-int og_gen_sqrt(og_pair *p);
-int og_gen_sum(og_pair *p);
-/* opgen_vision.c: vision custom operators */
-int og_gen_detection_postprocess(og_pair *p);
-int og_gen_tconv_bias(og_pair *p);
-int og_gen_posenet_decoder(og_pair *p);
+
+/* Every generator (og_gen_<name>, defined in the opgen_*.c of its family), declared from the
+ * GEN column of the operator table (ops/optable.def), which also lists them (tools/opgen.c). */
+#define OG_DECLARE_BUILTIN(name, version, options, derive, data, types, fast, gen, ...) \
+    int gen(og_pair *p);
+#define OG_DECLARE_CUSTOM(sym, custom, version, options, derive, data, types, fast, gen, ...) \
+    int gen(og_pair *p);
+EDGE_OPTABLE_BUILTIN(OG_DECLARE_BUILTIN)
+EDGE_OPTABLE_CUSTOM(OG_DECLARE_CUSTOM)
+#undef OG_DECLARE_BUILTIN
+#undef OG_DECLARE_CUSTOM
 
 #endif

@@ -374,7 +374,7 @@ static int decode_detection(const edge_flex_map *m, edge_detection_options *d, e
     return rc;
 }
 
-static int decode_detection_map(const edge_flex_map *m, edge_op_params *out, edge_error *err)
+int edge__flex_detection(const edge_flex_map *m, edge_op_params *out, edge_error *err)
 {
     return decode_detection(m, &out->detection, err);
 }
@@ -383,7 +383,7 @@ static int decode_detection_map(const edge_flex_map *m, edge_op_params *out, edg
 
 /* PosenetDecoderOp (posenet_decoder_op.cc's Init): an absent key reads as 0, as Coral's
  * flexbuffers lookups give; the ranges are edge_posenet_check's. */
-static int decode_posenet_map(const edge_flex_map *m, edge_op_params *out, edge_error *err)
+int edge__flex_posenet(const edge_flex_map *m, edge_op_params *out, edge_error *err)
 {
     edge_posenet_options *o = &out->posenet;
     bool present = false;
@@ -409,8 +409,7 @@ static int32_t raw_i32(const uint8_t *b)
 /* Convolution2DTransposeBias: MediaPipe reads its options as a TfLiteTransposeConvParams
  * struct, not a FlexBuffer: little-endian int32 padding (1 SAME, 2 VALID), stride_width,
  * stride_height; later fields of newer TFLite headers (activation...) are not read. */
-static int decode_tconv_bias_raw(const uint8_t *opt, size_t len, edge_op_params *out,
-                                 edge_error *err)
+int edge__raw_tconv_bias(const uint8_t *opt, size_t len, edge_op_params *out, edge_error *err)
 {
     enum { RAW_BYTES = 12 };
     if (!opt || len < RAW_BYTES)

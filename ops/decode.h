@@ -16,6 +16,7 @@
 
 #include "edge/ops.h"
 #include "fb.h"
+#include "flexbuf.h"
 #include "optable.def"
 
 /* Reads the fields of one builtin options table O (absent fields: TensorFlow Lite's defaults)
@@ -29,6 +30,17 @@ typedef void (*edge_options_decoder)(const fb_table *o, edge_op_params *p);
 EDGE_OPTABLE_BUILTIN(EDGE_DECLARE_DECODER)
 #undef EDGE_DECLARE_DECODER
 #undef OPT
+
+/* The custom operators' decoders (FLEX(fn): a FlexBuffer map, RAW(fn): raw bytes). */
+#define FLEX(fn) int fn(const edge_flex_map *m, edge_op_params *out, edge_error *err);
+#define RAW(fn) int fn(const uint8_t *opt, size_t len, edge_op_params *out, edge_error *err);
+#define SIGNAL
+#define EDGE_DECLARE_CUSTOM_DECODER(sym, custom, version, options, ...) options
+EDGE_OPTABLE_CUSTOM(EDGE_DECLARE_CUSTOM_DECODER)
+#undef EDGE_DECLARE_CUSTOM_DECODER
+#undef FLEX
+#undef RAW
+#undef SIGNAL
 #undef NONE
 
 /* Decode OPT (absent: every field takes its default) of an operator CODE whose

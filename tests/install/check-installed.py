@@ -9,7 +9,8 @@ tags), then
   - compiles use_ops.c with the compiler and pkg-config's --cflags --libs for edge only
     (no include folder of the source tree), runs it against the installed libedge.so,
     and it calls a few of ops.h's functions and checks their results.
-Usage: check-installed.py MESON BUILD_DIR PREFIX LIBDIR CC NM SOURCE(use_ops.c)
+Usage: check-installed.py MESON BUILD_DIR PREFIX LIBDIR CC NM SOURCE(use_ops.c) SANITIZE
+       (SANITIZE: the build's b_sanitize; use_ops builds with it, as libedge.so was)
 Does not own what is installed (meson.build) or the functions (ops/)."""
 import os
 import re
@@ -37,10 +38,11 @@ def declared(header):
 
 
 def main(argv):
-    if len(argv) != 7:
+    if len(argv) != 8:
         print(__doc__)
         return 2
-    meson, build, prefix, libdir, cc, nm, source = argv
+    meson, build, prefix, libdir, cc, nm, source, sanitize = argv
+    sanitize = [] if sanitize in ("", "none") else [f"-fsanitize={sanitize}"]
     tmp = tempfile.mkdtemp(prefix="edge-install-")
     try:
         run([meson, "install", "-C", build, "--no-rebuild", "--quiet", "--destdir", tmp,
@@ -69,7 +71,8 @@ def main(argv):
                      "edge"], env=env).split()
         exe = os.path.join(tmp, "use_ops")
         try:
-            run([cc, "-std=gnu11", "-Wall", "-Wextra", "-Werror", source, "-o", exe] + flags)
+            run([cc, "-std=gnu11", "-Wall", "-Wextra", "-Werror", *sanitize, source, "-o", exe]
+                + flags)
         except RuntimeError as e:
             print(f"FAIL: a program using the installed edge/ops.h does not build:\n{e}")
             return 1

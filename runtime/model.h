@@ -214,22 +214,9 @@ struct edge_model {
     char pack_why[200];         /* why the file was rebuilt or not written */
     /* the nodes' fast-path headers (edge__hdr_alloc): in chunks of their own, not between the
      * packed weights in the heap, so that packed weights moved into the cache's mapping leave
-     * whole pages free behind them */
+     * whole pages free behind them (backends/cpu/cpu_state.c) */
     struct edge_hdr_chunk *hdrs;
 };
-
-/* BYTES (64-byte aligned, zeroed) of a node's fast-path header, freed with M; NULL when out of
- * memory (model_mem.c). */
-void *edge__hdr_alloc(edge_model *m, size_t bytes);
-/* N's packed data: BYTES, 64-byte aligned and zeroed, into N->packed_data (0, or EDGE_ENOMEM).
- * A model that writes a packed-weight cache file moves its blobs into the file's mapping after
- * the prepares: those of a page or more get mappings of their own, so that what they leave
- * behind goes back whole instead of leaving holes in the heap. */
-int edge__packed_alloc(const edge_model *m, edge_node *n, size_t bytes);
-/* N's packed data goes (not when it is in the cache's mapping). */
-void edge__packed_free(edge_node *n);
-/* Every header of M goes. */
-void edge__hdr_free(edge_model *m);
 
 /* The data of every zero-element constant (never read: there is nothing to read). */
 extern const uint8_t edge__no_data[];

@@ -1,9 +1,12 @@
-/* backends/cpu/cpu_state.h - the CPU back end's state of a model beyond its nodes (internal).
+/* backends/cpu/cpu_state.h - the CPU back end's state of a model beyond the model (internal).
  *
- * Owns: the packed-weight cache mapping as the CPU's prepares read it (edge_pack_map, one
- * edge_pack_entry per node's blob) and edge__pack_find, which hands a prepare its node's blob.
+ * Owns: where the nodes' fast-path state lives (cpu_state.c: their headers, in per-model
+ * chunks, and their packed weights; the CPU's prepares allocate, the interpreter frees), and
+ * the packed-weight cache mapping as the CPU's prepares read it (edge_pack_map, one
+ * edge_pack_entry per node's blob) with edge__pack_find, which hands a prepare its node's blob.
  * runtime/interp/pack_cache.c maps and writes the file into the model's pmap (runtime/model.h
- * points at it through its struct tag); op_common.c's packing reads it.
+ * points at it, and at the header chunks, through their struct tags); op_common.c's packing
+ * reads it.
  * Does not own the cache file's format or policy (runtime/interp/pack_cache.c), or the nodes'
  * own fast-path state (edge_node in runtime/model.h). */
 #ifndef EDGE_CPU_STATE_H
@@ -44,5 +47,18 @@ static inline void *edge__pack_find(const edge_model *m, const edge_node *n, siz
             return pm->entries[i].bytes == bytes ? pm->base + pm->entries[i].offset : NULL;
     return NULL;
 }
+
+/* BYTES (64-byte aligned, zeroed) of a node's fast-path header, freed with M; NULL when out of
+ * memory (cpu_state.c). */
+void *edge__hdr_alloc(edge_model *m, size_t bytes);
+/* N's packed data: BYTES, 64-byte aligned and zeroed, into N->packed_data (0, or EDGE_ENOMEM).
+ * A model that writes a packed-weight cache file moves its blobs into the file's mapping after
+ * the prepares: those of a page or more get mappings of their own, so that what they leave
+ * behind goes back whole instead of leaving holes in the heap. */
+int edge__packed_alloc(const edge_model *m, edge_node *n, size_t bytes);
+/* N's packed data goes (not when it is in the cache's mapping). */
+void edge__packed_free(edge_node *n);
+/* Every header of M goes. */
+void edge__hdr_free(edge_model *m);
 
 #endif

@@ -4,8 +4,12 @@
  * their shapes, quantization and constant data (pointers into the mapping),
  * nodes in execution order with their prepared per-version data, and the arena
  * plan. Immutable once edge_model_open returns, so any number of interpreters
- * on any threads may read it. Does not own the file format (model_load.c) or
- * operator semantics (backends/cpu). */
+ * on any threads may read it. Does not own the file format (model_load.c),
+ * operator semantics (backends/cpu), the CPU back end's state (the packed-weight
+ * cache mapping its prepares read: backends/cpu/cpu_state.h), the partitions
+ * (runtime/interp/plugin_state.h) or an interpreter's state
+ * (runtime/interp/interp_impl.h); the model points at those through their
+ * struct tags. */
 #ifndef EDGE_MODEL_H
 #define EDGE_MODEL_H
 
@@ -118,23 +122,6 @@ typedef struct edge_node {
     char *cpu_error; /* claimed nodes the CPU could not prepare: why (owned) */
 } edge_node;
 
-/* A run of consecutive nodes one back end (or the CPU) executes. */
-typedef struct edge_part {
-    struct edge_be *be; /* NULL: the CPU */
-    int32_t first, count;
-    int32_t n_in, n_out;
-    int32_t *in, *out; /* boundary tensors (back-end partitions) */
-    void *handle;      /* the back end's prepared partition */
-    bool cpu_fallback; /* every node is prepared for the CPU too */
-    edge_be_partition desc;
-} edge_part;
-
-typedef struct edge_be_note_rec {
-    struct edge_be *be;
-    int32_t first, count;
-    char *message;
-} edge_be_note_rec;
-
 /* One subgraph of the file. Subgraph 0 is the model's main graph: its tensors and nodes are
  * m->tensors[0, m->n_tensors) and m->nodes[0, m->n_nodes), as with one subgraph. The others are
  * bodies IF, WHILE and CALL_ONCE call: their tensors and nodes follow, each subgraph in its own
@@ -215,63 +202,21 @@ struct edge_model {
     edge_be_tensor *be_tensors; /* what back ends see of the model */
     edge_be_node *be_nodes;
     edge_be_graph be_graph;
-    edge_part *parts; /* in execution order, covering every node */
+    struct edge_part *parts; /* in execution order, covering every node (plugin_state.h) */
     int32_t n_parts;
-    edge_be_note_rec *notes; /* prepare failures that left nodes on the CPU */
+    struct edge_be_note_rec *notes; /* prepare failures that left nodes on the CPU */
     size_t n_notes;
     /* the packed-weight cache (interp/pack_cache.c): the file's mapping while the model lives */
-    struct edge_pack_map *pmap;
-    int pack_state;        /* EDGE_PACK_* (edge/runtime.h) */
-    char *pack_path;       /* the cache file's path, or NULL */
-    uint8_t pack_hash[32]; /* the caller's hash of the model's bytes */
-    char pack_why[200];    /* why the file was rebuilt or not written */
+    struct edge_pack_map *pmap; /* backends/cpu/cpu_state.h */
+    int pack_state;             /* EDGE_PACK_* (edge/runtime.h) */
+    char *pack_path;            /* the cache file's path, or NULL */
+    uint8_t pack_hash[32];      /* the caller's hash of the model's bytes */
+    char pack_why[200];         /* why the file was rebuilt or not written */
     /* the nodes' fast-path headers (edge__hdr_alloc): in chunks of their own, not between the
      * packed weights in the heap, so that packed weights moved into the cache's mapping leave
-     * whole pages free behind them */
+     * whole pages free behind them (backends/cpu/cpu_state.c) */
     struct edge_hdr_chunk *hdrs;
 };
-
-/* BYTES (64-byte aligned, zeroed) of a node's fast-path header, freed with M; NULL when out of
- * memory (model_mem.c). */
-void *edge__hdr_alloc(edge_model *m, size_t bytes);
-/* N's packed data: BYTES, 64-byte aligned and zeroed, into N->packed_data (0, or EDGE_ENOMEM).
- * A model that writes a packed-weight cache file moves its blobs into the file's mapping after
- * the prepares: those of a page or more get mappings of their own, so that what they leave
- * behind goes back whole instead of leaving holes in the heap. */
-int edge__packed_alloc(const edge_model *m, edge_node *n, size_t bytes);
-/* N's packed data goes (not when it is in the cache's mapping). */
-void edge__packed_free(edge_node *n);
-/* Every header of M goes. */
-void edge__hdr_free(edge_model *m);
-
-/* A packed-weight cache file mapped for a model: the blob each node's packed weights are. */
-typedef struct edge_pack_entry {
-    int32_t subgraph, file_index; /* the node */
-    uint64_t offset, bytes;       /* its blob in the file (64-byte aligned) */
-} edge_pack_entry;
-
-typedef struct edge_pack_map {
-    uint8_t *base; /* the mapping (read-only: the blobs are packed data, without pointers) */
-    size_t size;
-    const edge_pack_entry *entries;
-    uint32_t n;
-    bool filling; /* during a prepare that reads the blobs (a hit); false once prepared */
-    int fd;       /* the file, protected (edge_pack_cache.protect); -1: unprotected; -2: a copy */
-    atomic_bool detached; /* edge_model_detach_pack made the mapping private memory */
-} edge_pack_map;
-
-/* Node N's cached blob of BYTES while M's prepare reads a cache, else NULL (its packing must
- * run). */
-static inline void *edge__pack_find(const edge_model *m, const edge_node *n, size_t bytes)
-{
-    const edge_pack_map *pm = m->pmap;
-    if (!pm || !pm->filling)
-        return NULL;
-    for (uint32_t i = 0; i < pm->n; i++)
-        if (pm->entries[i].subgraph == n->subgraph && pm->entries[i].file_index == n->file_index)
-            return pm->entries[i].bytes == bytes ? pm->base + pm->entries[i].offset : NULL;
-    return NULL;
-}
 
 /* The data of every zero-element constant (never read: there is nothing to read). */
 extern const uint8_t edge__no_data[];

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "cpu_op.h"
+#include "cpu_state.h"
 #include "edge/ops.h"
 
 int edge_op_fail(edge_prep *p, int code, const char *fmt, ...)

@@ -54,8 +54,12 @@
 extern "C" {
 #endif
 
-/* Bumped on every incompatible change; a plugin built for another value is refused. */
-#define EDGE_BACKEND_ABI_VERSION 3u /* 3: edge_op_params grew (detection post-processing) */
+/* Bumped on every incompatible change; a plugin built for another value is refused.
+ * 3: edge_op_params grew (detection post-processing).
+ * 4: edge_op_params grew (the audio family's options): edge_be_node 112 -> 136 bytes on LP64.
+ * The layout of each version is written down at the end of this header: a struct that
+ * crosses the boundary and changes size without a new version fails the build there. */
+#define EDGE_BACKEND_ABI_VERSION 4u
 /* The one symbol a plugin exports: const edge_backend *edge_backend_entry(uint32_t host_abi). */
 #define EDGE_BACKEND_ENTRY_SYMBOL "edge_backend_entry"
 
@@ -170,6 +174,38 @@ typedef struct edge_backend {
 } edge_backend;
 
 typedef const edge_backend *(*edge_backend_entry_fn)(uint32_t host_abi_version);
+
+/* ---- the layout of this ABI version ----
+ * Every struct a plugin and the host share, with the sizes (and the offsets a
+ * reader depends on) of EDGE_BACKEND_ABI_VERSION on LP64 (x86_64, aarch64) and
+ * ILP32 (armhf). A change here means a change of the ABI: bump the version and
+ * write the new figures, so that plugins built before it are refused, not
+ * misread (version 3 kept its number while edge_be_node grew by 24 bytes). */
+#if defined(__cplusplus)
+#define EDGE_BE_ABI_ASSERT(cond, what) static_assert(cond, what)
+#else
+#define EDGE_BE_ABI_ASSERT(cond, what) _Static_assert(cond, what)
+#endif
+#define EDGE_BE_ABI_LAYOUT(expr, lp64, ilp32)                                                   \
+    EDGE_BE_ABI_ASSERT(EDGE_BACKEND_ABI_VERSION == 4u &&                                        \
+                           (expr) == (sizeof(void *) == 8 ? (size_t)(lp64) : (size_t)(ilp32)),  \
+                       #expr " is not what back-end ABI version 4 says: a struct crossing the " \
+                             "plugin boundary changed, so bump EDGE_BACKEND_ABI_VERSION and "   \
+                             "write its layout here (edge/backend.h)")
+EDGE_BE_ABI_LAYOUT(sizeof(edge_op_params), 68, 68);
+EDGE_BE_ABI_LAYOUT(sizeof(edge_be_tensor), 88, 64);
+EDGE_BE_ABI_LAYOUT(offsetof(edge_be_tensor, scales), 56, 48);
+EDGE_BE_ABI_LAYOUT(sizeof(edge_be_node), 136, 116);
+EDGE_BE_ABI_LAYOUT(offsetof(edge_be_node, params), 64, 44);
+EDGE_BE_ABI_LAYOUT(offsetof(edge_be_node, cpu_supported), 132, 112);
+EDGE_BE_ABI_LAYOUT(sizeof(edge_be_graph), 64, 36);
+EDGE_BE_ABI_LAYOUT(sizeof(edge_be_partition), 40, 28);
+EDGE_BE_ABI_LAYOUT(sizeof(edge_be_host), 24, 16);
+EDGE_BE_ABI_LAYOUT(sizeof(edge_be_option), 16, 8);
+EDGE_BE_ABI_LAYOUT(sizeof(edge_be_device), 264, 264);
+EDGE_BE_ABI_LAYOUT(sizeof(edge_backend), 112, 60);
+EDGE_BE_ABI_LAYOUT(offsetof(edge_backend, init), 32, 20);
+EDGE_BE_ABI_LAYOUT(offsetof(edge_backend, release), 104, 56);
 
 /* ---- the host side (libedge): loaded back ends ---- */
 

@@ -15,9 +15,11 @@
  * returns 0, or a negative edge_errno code with a message in ERR (which may be
  * NULL) that names what is wrong (the caller adds where).
  *
- * For plugins: edged's own libedge symbols are hidden, so a plugin links the
- * functions statically: in-tree plugins link the build's edge_ops and
- * edge_kernels libraries (backends/vulkan/meson.build); neither is installed yet.
+ * Every function declared here is exported from libedge.so (the visibility pragma
+ * below), for programs linking the installed library. edged links libedge statically
+ * and exports nothing to the plugins it loads, so a plugin links the functions
+ * statically: in-tree plugins link the build's edge_ops and edge_kernels libraries
+ * and keep them to themselves (backends/vulkan/meson.build: --exclude-libs).
  * Does not own: reading the file (runtime/), tensors' validation or kernels. */
 #ifndef EDGE_OPS_H
 #define EDGE_OPS_H
@@ -31,6 +33,12 @@
 
 #ifdef __cplusplus
 extern "C" {
+#endif
+
+/* Exported from libedge.so, as EDGE_API marks runtime.h's functions (the library builds with
+ * -fvisibility=hidden). */
+#if defined(__GNUC__)
+#pragma GCC visibility push(default)
 #endif
 
 /* TensorFlow Lite's BuiltinOperator values that code refers to (runtime/opnames.c
@@ -847,6 +855,10 @@ int edge_reduce_prod_scaling(float in_scale, float out_scale, int32_t count, int
 #define EDGE_LUT16_SIZE 513
 void edge_lut16_populate(float in_scale, int32_t in_zp, float out_scale, int32_t out_zp,
                          float (*fn)(float), int16_t lut[EDGE_LUT16_SIZE]);
+
+#if defined(__GNUC__)
+#pragma GCC visibility pop
+#endif
 
 #ifdef __cplusplus
 }

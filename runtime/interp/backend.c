@@ -63,11 +63,14 @@ static int check_vtable(const edge_backend *vt, const char *where, edge_error *e
         return edge__seterr(err, EDGE_EUNSUPPORTED,
                             "%s: the back end refused this host's ABI version %u", where,
                             EDGE_BACKEND_ABI_VERSION);
+    /* Nothing else of VT is read before this: another version may lay it out differently. */
     if (vt->abi_version != EDGE_BACKEND_ABI_VERSION)
         return edge__seterr(err, EDGE_EUNSUPPORTED,
-                            "%s: back-end ABI version %u, but edged speaks version %u (rebuild "
-                            "the plugin against this edged's edge/backend.h)",
-                            where, vt->abi_version, EDGE_BACKEND_ABI_VERSION);
+                            "%s: back-end ABI version %u, but edged speaks version %u (the plugin "
+                            "is %s than this edged: rebuild it against this edged's "
+                            "edge/backend.h)",
+                            where, vt->abi_version, EDGE_BACKEND_ABI_VERSION,
+                            vt->abi_version < EDGE_BACKEND_ABI_VERSION ? "older" : "newer");
     if (vt->struct_size < sizeof(edge_backend))
         return edge__seterr(err, EDGE_EUNSUPPORTED,
                             "%s: back-end vtable of %u bytes is smaller than the %zu bytes of ABI "

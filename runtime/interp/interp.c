@@ -24,6 +24,7 @@
 #include "exec.h"
 #include "interp_impl.h"
 #include "model.h"
+#include "plugin_state.h"
 
 /* Each back-end partition's instance and boundary pointers. An instance the
  * back end cannot make leaves the partition to the CPU in this interpreter

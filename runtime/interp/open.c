@@ -21,6 +21,7 @@
 
 #include "cleanup.h"
 #include "dispatch.h"
+#include "cpu_state.h"
 #include "model.h"
 #include "steps.h"
 

@@ -27,6 +27,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cpu_state.h"
 #include "model.h"
 #include "steps.h"
 

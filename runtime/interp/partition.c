@@ -19,6 +19,7 @@
 #include "backend_impl.h"
 #include "cpu_op.h"
 #include "model.h"
+#include "plugin_state.h"
 #include "steps.h"
 
 /* The CPU has an implementation of N's operator at N's version. */

@@ -14,6 +14,7 @@
 
 #include "cpu_op.h"
 #include "decode.h"
+#include "cpu_state.h"
 #include "model.h"
 #include "optypes.h"
 #include "steps.h"

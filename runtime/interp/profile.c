@@ -14,6 +14,7 @@
 #include "edge/runtime.h"
 #include "interp_impl.h"
 #include "model.h"
+#include "plugin_state.h"
 
 /* One node's sums, and its last PROF_SAMPLES run times (a ring, for the median). */
 #define PROF_SAMPLES EDGE_PROFILE_SAMPLES

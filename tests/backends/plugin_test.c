@@ -10,12 +10,19 @@
  *   PLUGIN_OLD_ABI  edge-oldabi.so: abi_version 1 (before edge/ops.h's params).
  *   PLUGIN_NO_FN    edge-nofn.so: the vtable lacks invoke.
  *   PLUGIN_NO_ENTRY edge-noentry.so: no edge_backend_entry symbol at all.
+ *   PLUGIN_ABI3     edge-abi3.so: the well-formed back end built against ABI version 3's
+ *                   header (tests/backends/abi3/backend.h: 112-byte nodes), as a plugin
+ *                   built before the audio family was; an edged of ABI 4 must refuse it.
  * Does not own the tests (test_backends.c, tests/integration/test_backends.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#ifdef PLUGIN_ABI3
+#include "abi3/backend.h"
+#else
 #include "edge/backend.h"
+#endif
 
 #define EXPORT __attribute__((visibility("default")))
 

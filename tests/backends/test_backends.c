@@ -274,8 +274,10 @@ static void test_abi_refused(void **state)
         const char *file, *needle;
         int code;
     } cases[] = {
-        {"edge-oldabi.so", "back-end ABI version 1, but edged speaks version 3", EDGE_EUNSUPPORTED},
-        {"edge-badabi.so", "back-end ABI version 999, but edged speaks version 3",
+        {"edge-oldabi.so", "back-end ABI version 1, but edged speaks version 4", EDGE_EUNSUPPORTED},
+        {"edge-badabi.so",
+         "back-end ABI version 999, but edged speaks version 4 (the plugin is newer than this "
+         "edged",
          EDGE_EUNSUPPORTED},
         {"edge-noentry.so", "no symbol edge_backend_entry", EDGE_EUNSUPPORTED},
         {"edge-nofn.so", "back end 'testfail' lacks the function(s) invoke", EDGE_EUNSUPPORTED},
@@ -292,6 +294,26 @@ static void test_abi_refused(void **state)
         if (!strstr(err.message, cases[i].file))
             fail_msg("%s: message '%s' does not name the file", cases[i].file, err.message);
     }
+}
+
+/* A complete plugin built against the previous ABI's header (abi3/backend.h: edge_be_node of
+ * 112 bytes, the version edged 2d994be still called 3 with nodes of 136) is refused before any
+ * of it runs, saying which version it is and that it is the older one. */
+static void test_abi3_plugin_refused(void **state)
+{
+    (void)state;
+    int rc;
+    edge_error err = {0};
+    edge_be *b = load_plugin("edge-abi3.so", NULL, 0, &rc, &err);
+    if (b)
+        fail_msg("edge-abi3.so (built against back-end ABI 3) was accepted by ABI %u",
+                 EDGE_BACKEND_ABI_VERSION);
+    assert_int_equal(rc, EDGE_EUNSUPPORTED);
+    const char *want[] = {"edge-abi3.so", "back-end ABI version 3, but edged speaks version 4",
+                          "the plugin is older than this edged", "rebuild it"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(err.message, want[i]))
+            fail_msg("message '%s' lacks '%s'", err.message, want[i]);
 }
 
 static void test_init_fails(void **state)
@@ -637,10 +659,11 @@ int main(void)
         }
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_abi_refused),   cmocka_unit_test(test_init_fails),
-        cmocka_unit_test(test_prepare_fails), cmocka_unit_test(test_instance_fails),
-        cmocka_unit_test(test_invoke_fails),  cmocka_unit_test(test_select),
-        cmocka_unit_test(test_alt_models),    cmocka_unit_test(test_alt_ops),
+        cmocka_unit_test(test_abi_refused),    cmocka_unit_test(test_abi3_plugin_refused),
+        cmocka_unit_test(test_init_fails),     cmocka_unit_test(test_prepare_fails),
+        cmocka_unit_test(test_instance_fails), cmocka_unit_test(test_invoke_fails),
+        cmocka_unit_test(test_select),         cmocka_unit_test(test_alt_models),
+        cmocka_unit_test(test_alt_ops),
     };
     const int rc = cmocka_run_group_tests(tests, NULL, NULL);
     edge_be_unref(alt_be[0]);

@@ -1,14 +1,15 @@
-/* runtime/model_mem.c - where a model's fast-path state lives.
+/* backends/cpu/cpu_state.c - where a model's fast-path state lives.
  *
  * Owns: the nodes' fast-path headers (small per-model chunks, edge__hdr_alloc) and their packed
  * data (edge__packed_alloc: the heap, or an anonymous mapping of its own for a blob of a page or
- * more that will move into a packed-weight cache file), and freeing both. In the core layer:
- * the CPU back end allocates, the interpreter frees. Does not own: what goes in them (the ops,
- * backends/cpu), the cache file (interp/pack_cache.c). */
+ * more that will move into a packed-weight cache file), and freeing both. The CPU back end
+ * allocates, the interpreter frees. Does not own: what goes in them (the ops), the cache file
+ * (runtime/interp/pack_cache.c). */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
+#include "cpu_state.h"
 #include "edge/error.h"
 #include "model.h"
 

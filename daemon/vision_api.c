@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "common/cleanup.h"
+#include "frontend.h"
 #include "multipart.h"
 #include "oip.h"
 #include "vision_req.h"
@@ -321,3 +322,35 @@ void dm_vision_api_handle(dm_daemon *d, dm_exchange *x)
                                       .done = call_done,
                                       .ctx = c});
 }
+
+/* ------------------------------------------------------------ the front-end contract
+ * The DeepStack port: a listener of the HTTP server (http_server.c) whose connections take
+ * the routes above; the server stops and frees it with its own. */
+
+static int fe_start(dm_daemon *d, const dm_listen_fds *fds, void **state)
+{
+    if (!d->cfg.vision_listen[0])
+        return 0;
+    if (dm_server_listen_vision(d) != 0)
+        return -1; /* logged */
+    *state = d;
+    return 0;
+}
+
+static void fe_status(const void *state, dm_frontend_status *out)
+{
+    out->enabled = out->connected = true;
+}
+
+static const char *fe_idle_veto(const dm_daemon *d, const void *state)
+{
+    return state ? "[vision] listen would close" : NULL;
+}
+
+const dm_frontend dm_frontend_vision = {
+    .name = "vision",
+    .section = "vision",
+    .start = fe_start, /* no stop or free: the listener goes with the server's */
+    .status = fe_status,
+    .idle_veto = fe_idle_veto,
+};

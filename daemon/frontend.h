@@ -89,8 +89,6 @@ const char *dm_frontends_idle_veto(const dm_daemon *d);
 /* The notes of those that are on, concatenated ("" when none); static storage. */
 const char *dm_frontends_idle_notes(const dm_daemon *d);
 void dm_frontends_tick(dm_daemon *d);
-/* NAME's state (NULL: off, or not built), for the code that needs one front end. */
-void *dm_frontends_state(const dm_daemon *d, const char *name);
 
 /* metrics.c's writers, for the front ends' metrics hooks. */
 void dm_metrics_put_one(FILE *f, const char *name, const char *type, const char *help, uint64_t v);

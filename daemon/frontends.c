@@ -180,11 +180,3 @@ void dm_frontends_tick(dm_daemon *d)
         if (d->fe[i] && dm_frontends[i]->tick)
             dm_frontends[i]->tick(d->fe[i]);
 }
-
-void *dm_frontends_state(const dm_daemon *d, const char *name)
-{
-    for (size_t i = 0; i < dm_n_frontends; i++)
-        if (!strcmp(dm_frontends[i]->name, name))
-            return d->fe[i];
-    return NULL;
-}

@@ -15,7 +15,7 @@ for pair in mqtt:libmosquitto frigate:libzmq vision:libjpeg vision:libpng; do
     *" $feature "*) want=yes ;;
     *) want=no ;;
     esac
-    if echo "$needed" | grep -q "^$lib\."; then have=yes; else have=no; fi
+    if echo "$needed" | grep -q "^$lib[0-9]*\."; then have=yes; else have=no; fi
     echo "# $feature built: $want; $lib linked: $have"
     if [ "$want" = no ] && [ "$have" = yes ]; then
         echo "FAIL: edged links $lib although the build left $feature out" >&2

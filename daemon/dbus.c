@@ -9,7 +9,8 @@
  * uv_poll on the bus fd, a uv_timer for sd-bus's timeouts, and a uv_prepare
  * that re-arms both before the loop sleeps (so a message queued anywhere in
  * the turn is sent), reconnection, and turning the registry's events into
- * signals and property changes. docs/protocol.md ("D-Bus") lists every member.
+ * signals and property changes, the name's state on /metrics, its front-end contract
+ * (dm_frontend_dbus, frontend.h). docs/protocol.md ("D-Bus") lists every member.
  * The interfaces' members are dbus_manager.c's (org.edged.Edged1.Manager)
  * and dbus_model.c's (org.edged.Edged1.Model); dbus_impl.h is what the three
  * files share.

@@ -9,7 +9,8 @@
  * the model it named; a bounded table, the least recently used peer forgotten first), an
  * ipc:// socket file's mode, group and removal (a stale one from a crash replaced at start),
  * and the object's lifetime (requests in flight keep it after dm_frigate_free; their late
- * replies are dropped). */
+ * replies are dropped), its /metrics lines and front-end contract (dm_frontend_frigate,
+ * frontend.h). */
 #include "frigate.h"
 
 #include <dirent.h>
@@ -763,11 +764,6 @@ static void fe_metrics(const void *state, FILE *f)
                        q.unrouted);
 }
 
-static void fe_status(const void *state, dm_frontend_status *out)
-{
-    out->enabled = out->connected = true;
-}
-
 static const char *fe_idle_veto(const dm_daemon *d, const void *state)
 {
     return state ? "Frigate's detector would find nobody on [frigate] endpoint" : NULL;
@@ -780,6 +776,5 @@ const dm_frontend dm_frontend_frigate = {
     .stop = fe_stop,
     .free = fe_free,
     .metrics = fe_metrics,
-    .status = fe_status,
     .idle_veto = fe_idle_veto,
 };

@@ -5,7 +5,9 @@
  * ([server] tcp), inherited listening fds (socket activation), accepting,
  * stopping (drain) and freeing the server, and the admin check: SO_PEERCRED's
  * uid 0, or the configured admin group as the peer's primary group, a
- * supplementary group (SO_PEERGROUPS) or a listed member; never over TCP.
+ * supplementary group (SO_PEERGROUPS) or a listed member; never over TCP; the [vision] listen
+ * listener (dm_server_listen_vision); the HTTP front end's contract and /metrics lines
+ * (dm_frontend_http, frontend.h).
  * Does not own: connections (http.c), admission and the memory budget
  * (http_admit.c). */
 #include <errno.h>
@@ -397,9 +399,7 @@ int dm_server_start(dm_daemon *d, int unix_fd, int tcp_fd)
 
 int dm_server_listen_vision(dm_daemon *d)
 {
-    dm_server *s = d->server;
-    const int rc = s && s->accepting ? start_vision(s) : -EINVAL;
-    return rc;
+    return d->server && d->server->accepting ? start_vision(d->server) : -EINVAL;
 }
 
 dm_http_stats dm_server_stats(const dm_server *s)
@@ -498,12 +498,6 @@ static void fe_metrics(const void *state, FILE *f)
         "Connections refused with 503 at max_connections or max_connections_per_uid.", h->refused);
 }
 
-static void fe_status(const void *state, dm_frontend_status *out)
-{
-    const dm_daemon *d = state;
-    out->enabled = out->connected = d->server != NULL;
-}
-
 const dm_frontend dm_frontend_http = {
     .name = "http",
     .section = "server",
@@ -511,5 +505,4 @@ const dm_frontend dm_frontend_http = {
     .stop = fe_stop,
     .free = fe_free,
     .metrics = fe_metrics,
-    .status = fe_status,
 };

@@ -9,7 +9,8 @@
  * acknowledged stay under [mqtt] max_inflight); the keep-alive timer; the
  * drain on stop (answer what was read, publish offline, shut the request
  * connection for writing and read it to the broker's EOF, so that nothing read
- * is lost and nothing unread leaves the broker); the counters /metrics shows.
+ * is lost and nothing unread leaves the broker); the counters /metrics shows; its front-end
+ * contract (dm_frontend_mqtt, frontend.h).
  * Does not own: a connection's mechanics (mqtt_link.c), what a request says and
  * how it is answered (mqtt_req.c). */
 #include <errno.h>

@@ -2,7 +2,8 @@
  *
  * Owns: routing of /v1/vision/, the form fields (multipart.c parses the body), the api_key
  * check (constant time), choosing the model, and the replies. The picture moves to the start
- * of the request body, which the image request then owns: no copy. */
+ * of the request body, which the image request then owns: no copy. The DeepStack port's
+ * front-end contract (dm_frontend_vision, frontend.h). */
 #include "vision_api.h"
 
 #include <math.h>
@@ -337,11 +338,6 @@ static int fe_start(dm_daemon *d, const dm_listen_fds *fds, void **state)
     return 0;
 }
 
-static void fe_status(const void *state, dm_frontend_status *out)
-{
-    out->enabled = out->connected = true;
-}
-
 static const char *fe_idle_veto(const dm_daemon *d, const void *state)
 {
     return state ? "[vision] listen would close" : NULL;
@@ -351,6 +347,5 @@ const dm_frontend dm_frontend_vision = {
     .name = "vision",
     .section = "vision",
     .start = fe_start, /* no stop or free: the listener goes with the server's */
-    .status = fe_status,
     .idle_veto = fe_idle_veto,
 };

@@ -584,9 +584,6 @@ void dm_metrics_request(dm_metrics *m, const char *model, dm_req_status st, uint
                         uint64_t compute_ns);
 /* The same for an answered request R (its model, status and timestamps). */
 void dm_metrics_record(dm_metrics *m, const dm_request *r);
-/* The Frigate endpoint whose counters /metrics shows (NULL: none). */
-struct dm_frigate;
-void dm_metrics_set_frigate(dm_metrics *m, const struct dm_frigate *f);
 /* An image request of MODEL prepared its picture in NS (vision_req.c). */
 void dm_metrics_image(dm_metrics *m, const char *model, uint64_t ns);
 /* Requests answered (every status) and those not OK, of MODEL (NULL: all). */
@@ -617,17 +614,10 @@ typedef struct dm_version_stats {
 /* MODEL's versions with statistics into OUT (at most DM_STATS_VERSIONS), newest first. */
 size_t dm_metrics_version_stats(const dm_metrics *m, const char *model,
                                 dm_version_stats out[DM_STATS_VERSIONS]);
-/* The MQTT front end whose figures /metrics shows (NULL: MQTT is off). */
-struct dm_mqtt;
-void dm_metrics_set_mqtt(dm_metrics *m, const struct dm_mqtt *q);
-/* The D-Bus connection whose name state /metrics shows (NULL: off). */
-struct dm_dbus;
-void dm_metrics_set_dbus(dm_metrics *m, const struct dm_dbus *b);
 /* Live sequences per model (S outlives M's use; NULL: none). */
 void dm_metrics_set_seqs(dm_metrics *m, const dm_seqs *s);
 /* Per back end: health, invocations, failures, CPU fallbacks, time (BS outlives M's use). */
 void dm_metrics_set_backends(dm_metrics *m, const dm_backends *bs);
-void dm_metrics_set_server(dm_metrics *m, const dm_server *s);
 /* Prometheus text exposition into a malloc'd string (*len bytes). */
 char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len);
 
@@ -645,6 +635,7 @@ typedef struct dm_mqtt_stats {
 } dm_mqtt_stats;
 
 /* ---------------------------------------------------------------- http.c + oip.c */
+#define DM_FRONTENDS_MAX 8 /* front ends a build can register (frontends.c) */
 typedef struct dm_daemon {
     uv_loop_t *loop;
     dm_config cfg;
@@ -654,11 +645,9 @@ typedef struct dm_daemon {
     dm_metrics *metrics;
     dm_server *server;
     dm_watch *watch;
-    dm_mqtt *mqtt;              /* NULL when [mqtt] host is empty */
-    struct dm_frigate *frigate; /* NULL when [frigate] endpoint is empty */
+    void *fe[DM_FRONTENDS_MAX]; /* frontend.h: each front end's state (NULL: off), table order */
     dm_backends *backends;
     struct dm_service *service;
-    struct dm_dbus *dbus;                       /* NULL when D-Bus is off or unreachable */
     const char *(*reload)(struct dm_daemon *d); /* main.c: what SIGHUP does; NULL or why not */
     uint64_t started_ns;                        /* dm_now_ns() at start */
     uv_timer_t trim;                            /* memory.c */
@@ -729,6 +718,8 @@ int dm_write_synced(int fd, const void *data, size_t len);
  * >= 0 or [server] tcp is set, on TCP too; serve the Open Inference Protocol.
  * Returns 0 or -errno with a logged reason. */
 int dm_server_start(dm_daemon *d, int unix_fd, int tcp_fd);
+/* Also listen on [vision] listen (the DeepStack port, vision_api.c): 0 or an error (logged). */
+int dm_server_listen_vision(dm_daemon *d);
 /* The HTTP server's counters, for /metrics. */
 typedef struct dm_http_stats {
     uint64_t connections, reserved; /* open now (reserved: administrators over the limit) */

@@ -9,7 +9,8 @@
  * uv_poll on the bus fd, a uv_timer for sd-bus's timeouts, and a uv_prepare
  * that re-arms both before the loop sleeps (so a message queued anywhere in
  * the turn is sent), reconnection, and turning the registry's events into
- * signals and property changes. docs/protocol.md ("D-Bus") lists every member.
+ * signals and property changes, the name's state on /metrics, its front-end contract
+ * (dm_frontend_dbus, frontend.h). docs/protocol.md ("D-Bus") lists every member.
  * The interfaces' members are dbus_manager.c's (org.edged.Edged1.Manager)
  * and dbus_model.c's (org.edged.Edged1.Model); dbus_impl.h is what the three
  * files share.
@@ -28,6 +29,7 @@
 #include <systemd/sd-bus.h>
 
 #include "dbus_impl.h"
+#include "frontend.h"
 
 #define BUS_NAME "org.edged.Edged1"
 
@@ -495,3 +497,73 @@ void dm_dbus_free(dm_dbus *b)
     close_poll(b);
     close_handles(b);
 }
+
+/* ------------------------------------------------------------ the front-end contract */
+
+static int fe_start(dm_daemon *d, const dm_listen_fds *fds, void **state)
+{
+    *state = dm_dbus_start(d); /* NULL (logged) when off or unreachable */
+    return 0;
+}
+
+static void fe_free(void *state)
+{
+    dm_dbus_free(state); /* loads still waited on end in main.c's last loop run */
+}
+
+/* The D-Bus name's state: one sample per state, 1 for the current one ("off" when B is NULL). */
+static void fe_metrics(const void *state, FILE *f)
+{
+    const dm_dbus *b = state;
+    dm_dbus_name n;
+    dm_dbus_name_get(b, &n);
+    dm_metrics_put_one(
+        f, "edged_dbus_name_owned", "gauge",
+        "1 while edged owns org.edged.Edged1 on its bus (the D-Bus API is reachable).",
+        n.state == DM_DBUS_OWNED);
+    dm_metrics_put_head(
+        f, "edged_dbus_name_state", "gauge",
+        "The D-Bus name's state, 1 for the current one: off ([dbus] bus = none, or no bus "
+        "at the start), requesting, owned, retrying (refused; asked again with back-off up "
+        "to every 60 s), disconnected (reconnecting to the bus).");
+    for (int i = 0; i < DM_DBUS_N_STATES; i++)
+        fprintf(f, "edged_dbus_name_state{state=\"%s\"} %d\n",
+                dm_dbus_name_state_str((dm_dbus_name_state)i), (int)n.state == i);
+    dm_metrics_put_head(
+        f, "edged_dbus_name_since_timestamp_seconds", "gauge",
+        "When the name was owned, or first refused while retrying, seconds since the epoch "
+        "(0: neither).");
+    fprintf(f, "edged_dbus_name_since_timestamp_seconds %.3f\n", (double)n.since_ms / 1000.0);
+    dm_metrics_put_head(f, "edged_dbus_name_error_info", "gauge",
+                        "While retrying: the bus's answer to the last request for the name.");
+    if (n.state == DM_DBUS_RETRYING) {
+        fputs("edged_dbus_name_error_info{error=\"", f);
+        dm_metrics_put_label(f, n.error);
+        fputs("\"} 1\n", f);
+    }
+}
+
+static void fe_status(const void *state, dm_frontend_status *out)
+{
+    dm_dbus_name n;
+    dm_dbus_name_get(state, &n);
+    out->enabled = true;
+    out->connected = n.state == DM_DBUS_OWNED;
+}
+
+static void fe_tick(void *state)
+{
+    dm_dbus_tick(state);
+}
+
+const dm_frontend dm_frontend_dbus = {
+    .name = "dbus",
+    .section = "dbus",
+    .start = fe_start,
+    .free = fe_free,
+    .free_late = true, /* after the scheduler: every D-Bus inference has been answered */
+    .metrics = fe_metrics,
+    .status = fe_status,
+    .idle_note = "; the D-Bus name goes with it until the next connection",
+    .tick = fe_tick,
+};

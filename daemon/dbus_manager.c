@@ -17,6 +17,7 @@
 #include <systemd/sd-bus.h>
 
 #include "dbus_impl.h"
+#include "frontend.h"
 #include "oip.h"
 
 #define ERR_NO_SUCH_MODEL "org.edged.Edged1.Error.NoSuchModel"
@@ -151,7 +152,7 @@ static int m_stats(sd_bus_message *m, void *ud, sd_bus_error *err)
     uint64_t total, failed;
     dm_metrics_totals(d->metrics, NULL, &total, &failed);
     const uint64_t up = (dm_now_ns() - d->started_ns) / 1000000000u;
-    const dm_mqtt_stats q = d->mqtt ? dm_mqtt_stats_get(d->mqtt) : (dm_mqtt_stats){0};
+    const dm_frontend_status q = dm_frontends_status(d, "mqtt");
     /* the models' statistics as GET /v2/models/stats writes them (Triton's extension) */
     char why[320];
     int status;
@@ -170,7 +171,7 @@ static int m_stats(sd_bus_message *m, void *ud, sd_bus_error *err)
             "versions", "u", (uint32_t)c.versions, "workers", "u", dm_sched_workers(d->sched),
             "uptime_s", "t", up, "state", "s",
             dm_service_state_name(dm_service_get_state(d->service)), "mqtt_enabled", "b",
-            d->mqtt != NULL, "mqtt_connected", "b", (int)q.connected);
+            (int)q.enabled, "mqtt_connected", "b", (int)q.connected);
     free(model_stats);
     return reply_send(reply, rc, false);
 }

@@ -9,7 +9,8 @@
  * the model it named; a bounded table, the least recently used peer forgotten first), an
  * ipc:// socket file's mode, group and removal (a stale one from a crash replaced at start),
  * and the object's lifetime (requests in flight keep it after dm_frigate_free; their late
- * replies are dropped). */
+ * replies are dropped), its /metrics lines and front-end contract (dm_frontend_frigate,
+ * frontend.h). */
 #include "frigate.h"
 
 #include <dirent.h>
@@ -28,6 +29,7 @@
 #include <jansson.h>
 #include <zmq.h>
 
+#include "frontend.h"
 #include "json_dump.h"
 #include "repo_files.h"
 #include "vision_req.h"
@@ -677,8 +679,6 @@ int dm_frigate_start(dm_daemon *d, dm_frigate **out)
            ep, d->cfg.frigate_model[0] ? d->cfg.frigate_model : "none, [frigate] model is empty",
            d->cfg.frigate_request_timeout_ms);
     *out = f;
-    if (d->metrics)
-        dm_metrics_set_frigate(d->metrics, f);
     process(f); /* a peer may have connected and sent already */
     return 0;
 }
@@ -703,8 +703,6 @@ void dm_frigate_free(dm_frigate *f)
 {
     if (!f)
         return;
-    if (f->d->metrics)
-        dm_metrics_set_frigate(f->d->metrics, NULL);
     dm_frigate_stop(f);
     zmq_close(f->sock);
     f->sock = NULL;
@@ -719,3 +717,64 @@ dm_frigate_stats dm_frigate_stats_get(const dm_frigate *f)
 {
     return f ? f->st : (dm_frigate_stats){0};
 }
+
+/* ------------------------------------------------------------ the front-end contract */
+
+static int fe_start(dm_daemon *d, const dm_listen_fds *fds, void **state)
+{
+    return dm_frigate_start(d, (dm_frigate **)state);
+}
+
+static void fe_stop(void *state)
+{
+    dm_frigate_stop(state); /* what it took is still answered */
+}
+
+static void fe_free(void *state)
+{
+    dm_frigate_free(state);
+}
+
+static void fe_metrics(const void *state, FILE *f)
+{
+    if (!state)
+        return;
+    const dm_frigate_stats q = dm_frigate_stats_get(state);
+    dm_metrics_put_one(f, "edged_frigate_requests_total", "counter",
+                       "Frames Frigate's ZMQ detector sent for detection.", q.requests);
+    dm_metrics_put_one(f, "edged_frigate_errors_total", "counter",
+                       "Frigate ZMQ messages answered with an error (bad frames, refused uploads, "
+                       "failed inferences).",
+                       q.errors);
+    dm_metrics_put_one(f, "edged_frigate_busy_total", "counter",
+                       "Frigate ZMQ requests refused because 64 were being answered already.",
+                       q.busy);
+    dm_metrics_put_one(f, "edged_frigate_uploads_total", "counter",
+                       "Models Frigate uploaded and saved.", q.uploads);
+    dm_metrics_put_one(
+        f, "edged_frigate_expired_total", "counter",
+        "Frigate frames dropped without being computed: not started within [frigate] "
+        "request_timeout_ms of their arrival.",
+        q.expired);
+    dm_metrics_put_one(f, "edged_frigate_refused_total", "counter",
+                       "Frigate handshakes naming a model edged does not serve.", q.refused);
+    dm_metrics_put_one(f, "edged_frigate_unrouted_total", "counter",
+                       "Frigate frames left unanswered: their socket made no handshake here and "
+                       "[frigate] model is empty.",
+                       q.unrouted);
+}
+
+static const char *fe_idle_veto(const dm_daemon *d, const void *state)
+{
+    return state ? "Frigate's detector would find nobody on [frigate] endpoint" : NULL;
+}
+
+const dm_frontend dm_frontend_frigate = {
+    .name = "frigate",
+    .section = "frigate",
+    .start = fe_start,
+    .stop = fe_stop,
+    .free = fe_free,
+    .metrics = fe_metrics,
+    .idle_veto = fe_idle_veto,
+};

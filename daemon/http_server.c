@@ -5,7 +5,9 @@
  * ([server] tcp), inherited listening fds (socket activation), accepting,
  * stopping (drain) and freeing the server, and the admin check: SO_PEERCRED's
  * uid 0, or the configured admin group as the peer's primary group, a
- * supplementary group (SO_PEERGROUPS) or a listed member; never over TCP.
+ * supplementary group (SO_PEERGROUPS) or a listed member; never over TCP; the [vision] listen
+ * listener (dm_server_listen_vision); the HTTP front end's contract and /metrics lines
+ * (dm_frontend_http, frontend.h).
  * Does not own: connections (http.c), admission and the memory budget
  * (http_admit.c). */
 #include <errno.h>
@@ -17,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "frontend.h"
 #include "http_impl.h"
 
 void dm_server_unref(dm_server *s)
@@ -382,8 +385,6 @@ int dm_server_start(dm_daemon *d, int unix_fd, int tcp_fd)
         dm_log(DM_LOG_INFO, "http: listening on %s", s->path);
     if (!rc && (tcp_fd >= 0 || d->cfg.tcp_listen[0]))
         rc = start_tcp(s, tcp_fd);
-    if (!rc && d->cfg.vision_listen[0])
-        rc = start_vision(s);
     if (rc) {
         if (s->unlink_path)
             unlink(s->path);
@@ -393,9 +394,12 @@ int dm_server_start(dm_daemon *d, int unix_fd, int tcp_fd)
     }
     s->accepting = true;
     d->server = s;
-    if (d->metrics)
-        dm_metrics_set_server(d->metrics, s);
     return 0;
+}
+
+int dm_server_listen_vision(dm_daemon *d)
+{
+    return d->server && d->server->accepting ? start_vision(d->server) : -EINVAL;
 }
 
 dm_http_stats dm_server_stats(const dm_server *s)
@@ -441,7 +445,64 @@ void dm_server_free(dm_server *s)
         dm_conn_close(s->conns);
     if (s->d->server == s)
         s->d->server = NULL;
-    if (s->d->metrics)
-        dm_metrics_set_server(s->d->metrics, NULL);
     dm_server_unref(s);
 }
+
+/* ------------------------------------------------------------ the front-end contract
+ * Its state is the daemon: the server lives in d->server (the OIP code answers through it, and
+ * main.c closes it early when the drain outlives drain_timeout_ms). */
+
+static int fe_start(dm_daemon *d, const dm_listen_fds *fds, void **state)
+{
+    if (dm_server_start(d, fds->unix_fd, fds->tcp_fd) < 0)
+        return -1; /* the server logged why */
+    *state = d;
+    return 0;
+}
+
+static void fe_stop(void *state)
+{
+    dm_daemon *d = state;
+    if (d->server)
+        dm_server_stop_accepting(d->server);
+}
+
+static void fe_free(void *state)
+{
+    dm_daemon *d = state;
+    dm_server_free(d->server);
+}
+
+static void fe_metrics(const void *state, FILE *f)
+{
+    const dm_daemon *d = state;
+    if (!d || !d->server)
+        return;
+    const dm_http_stats s = dm_server_stats(d->server), *h = &s;
+    dm_metrics_put_one(f, "edged_http_connections", "gauge",
+                       "Open HTTP connections (Unix socket and TCP).", h->connections);
+    dm_metrics_put_one(f, "edged_http_reserved_connections", "gauge",
+                       "Of those, administrators' connections beyond max_connections.",
+                       h->reserved);
+    dm_metrics_put_one(f, "edged_http_buffered_bytes", "gauge",
+                       "Request and reply bytes held for HTTP connections now.", h->buffered);
+    dm_metrics_put_one(f, "edged_http_buffered_bytes_peak", "gauge", "The most ever held at once.",
+                       h->buffered_peak);
+    dm_metrics_put_one(f, "edged_http_buffered_bytes_limit", "gauge",
+                       "[server] max_buffered_bytes.", h->buffered_max);
+    dm_metrics_put_one(f, "edged_http_evicted_connections_total", "counter",
+                       "Connections without a complete request closed to make room for a new one.",
+                       h->evicted);
+    dm_metrics_put_one(
+        f, "edged_http_refused_connections_total", "counter",
+        "Connections refused with 503 at max_connections or max_connections_per_uid.", h->refused);
+}
+
+const dm_frontend dm_frontend_http = {
+    .name = "http",
+    .section = "server",
+    .start = fe_start,
+    .stop = fe_stop,
+    .free = fe_free,
+    .metrics = fe_metrics,
+};

@@ -1,8 +1,8 @@
 /* daemon/main.c - edged: start, signals, the loop, stop.
  *
  * Owns: the command line, putting the modules together in order (config,
- * registry scan, scheduler, metrics, server, MQTT), the signals (SIGTERM/SIGINT:
- * stop accepting, drain the scheduler and MQTT, exit 0, or 1 when the drain outlives
+ * registry scan, scheduler, metrics, the front ends: frontends.c), the signals (SIGTERM/SIGINT:
+ * stop the front ends, drain them and the scheduler, exit 0, or 1 when the drain outlives
  * drain_timeout_ms; a second one exits at once; SIGHUP: re-read the config,
  * keep what needs a restart, rescan the repository; Reload over D-Bus does
  * the same), the order of the service notifications (service.c), and the
@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "daemon.h"
-#include "frigate.h"
+#include "frontend.h"
 #include "lease.h"
 #include "repo_files.h"
 
@@ -48,7 +48,7 @@ typedef struct app {
     uv_signal_t sig_term, sig_int, sig_hup;
     uv_timer_t drain_timer;
     bool stopping, drained;
-    int drains; /* parts still draining: the scheduler, MQTT */
+    int drains; /* parts still draining: the scheduler, front ends (MQTT) */
     char reload_err[1100];
 } app;
 
@@ -84,6 +84,17 @@ static void usage(FILE *f)
         "socket), and the D-Bus API org.edged.Edged1 ([dbus] bus). See edged(8).\n"
         "Exit status: 0 after a clean stop, 1 on a failure while running, 2 on a bad\n"
         "command line or configuration.\n");
+}
+
+#ifndef EDGED_BACKENDS_BUILT /* meson: the back-end plugins built beside edged */
+#define EDGED_BACKENDS_BUILT ""
+#endif
+
+/* The version, then what this build has (meson's -Dmqtt, -Ddbus, ... features). */
+static void print_version(void)
+{
+    printf("edged %s\nfront ends: %s\nback ends: cpu%s%s\n", EDGED_VERSION, dm_frontends_built(),
+           EDGED_BACKENDS_BUILT[0] ? " " : "", EDGED_BACKENDS_BUILT);
 }
 
 /* Defaults, then the file, then the command line. */
@@ -140,7 +151,7 @@ static int parse_args(app *a, int argc, char **argv, bool *print_config)
                 a->config_required = true;
                 continue;
             case OPT_PRINT_CONFIG: *print_config = true; continue;
-            case 'V': printf("edged %s\n", EDGED_VERSION); return 0;
+            case 'V': print_version(); return 0;
             case 'h': usage(stdout); return 0;
             default: fprintf(stderr, "see edged --help\n"); return 2;
             }
@@ -179,7 +190,7 @@ static void on_drained(void *arg)
     uv_unref((uv_handle_t *)&a->drain_timer);
 }
 
-/* One part (the scheduler, MQTT) has drained. */
+/* One part (the scheduler, a front end) has drained. */
 static void on_part_drained(void *arg)
 {
     app *a = arg;
@@ -191,13 +202,8 @@ static void on_drain_timeout(uv_timer_t *t)
 {
     app *a = t->data;
     if (!a->drained) {
-        const dm_mqtt_stats q = a->d.mqtt ? dm_mqtt_stats_get(a->d.mqtt) : (dm_mqtt_stats){0};
-        char mq[160] = "";
-        if (q.in_progress || q.unacked)
-            snprintf(mq, sizeof mq,
-                     " (MQTT: %llu requests unanswered, %llu replies the broker has not "
-                     "acknowledged)",
-                     (unsigned long long)q.in_progress, (unsigned long long)q.unacked);
+        char mq[320] = "";
+        dm_frontends_drain_left(&a->d, mq, sizeof mq);
         dm_log(DM_LOG_ERROR,
                "drain timed out after %u ms with %zu requests still in flight%s; exiting",
                a->d.cfg.drain_timeout_ms, dm_sched_pending(a->d.sched), mq);
@@ -223,13 +229,10 @@ static void begin_stop(void *arg, const char *why)
     dm_service_stopping(a->d.service);
     dm_log(DM_LOG_INFO, "%s: stopping; answering %zu admitted requests first (at most %u ms)", why,
            dm_sched_pending(a->d.sched), a->d.cfg.drain_timeout_ms);
-    if (a->d.server)
-        dm_server_stop_accepting(a->d.server);
-    dm_frigate_stop(a->d.frigate); /* what it took is still answered */
+    dm_frontends_stop(&a->d); /* no new work; what they took is still answered */
     uv_timer_start(&a->drain_timer, on_drain_timeout, a->d.cfg.drain_timeout_ms, 0);
-    a->drains = 1 + (a->d.mqtt != NULL);
-    if (a->d.mqtt) /* stops reading requests; answers those taken, then leaves the broker */
-        dm_mqtt_drain(a->d.mqtt, on_part_drained, a);
+    a->drains = 1 + dm_frontends_draining(&a->d); /* a drain may end before the next starts */
+    dm_frontends_drain(&a->d, on_part_drained, a);
     dm_sched_drain(a->d.sched, on_part_drained, a);
 }
 
@@ -317,20 +320,14 @@ static void shut_down(app *a)
     dm_registry_close(d->reg); /* loads still running are dropped when they end */
     dm_watch_free(d->watch);
     d->watch = NULL;
-    dm_mqtt_free(d->mqtt); /* its handles close in the loop run below */
-    d->mqtt = NULL;
-    dm_server_free(d->server);
-    d->server = NULL;
-    dm_frigate_free(d->frigate);
-    d->frigate = NULL;
+    dm_frontends_free(d, false); /* their handles close in the loop run below */
     dm_request_detach(d);
     dm_sched_free(d->sched); /* every D-Bus inference has been answered */
     d->sched = NULL;
     dm_seqs_free(d->seqs); /* when dm_request_detach left them to the requests still out */
     d->seqs = NULL;
-    dm_metrics_set_dbus(d->metrics, NULL);
-    dm_dbus_free(d->dbus); /* after the scheduler; loads still waited on end in the run below */
-    d->dbus = NULL;
+    dm_metrics_set_frontends(d->metrics, NULL);
+    dm_frontends_free(d, true); /* D-Bus: after the scheduler */
     dm_service_free(d->service);
     d->service = NULL;
     dm_power_free(d->power);
@@ -388,8 +385,10 @@ static int start(app *a)
         dm_power_apply(d);
     }
     d->metrics = dm_metrics_new();
-    if (d->metrics)
+    if (d->metrics) {
         dm_metrics_set_backends(d->metrics, d->backends);
+        dm_metrics_set_frontends(d->metrics, d);
+    }
     if (!d->sched || !d->metrics) {
         dm_log(DM_LOG_ERROR, "cannot start the scheduler (out of memory or threads)");
         return 1;
@@ -407,18 +406,13 @@ static int start(app *a)
         dm_log(DM_LOG_ERROR, "cannot install the signal handlers");
         return 1;
     }
-    int unix_fd, tcp_fd;
-    if (dm_service_listen_fds(&unix_fd, &tcp_fd) != 0)
+    dm_listen_fds fds;
+    if (dm_service_listen_fds(&fds.unix_fd, &fds.tcp_fd) != 0)
         return 1; /* logged */
-    if (dm_server_start(d, unix_fd, tcp_fd) < 0)
-        return 1; /* the server logged why */
-    if (dm_mqtt_start(d, &d->mqtt) != 0)
+    dm_frontends_check_config(&d->cfg);
+    if (dm_frontends_start(d, &fds) != 0)
         return 1; /* logged */
-    if (dm_frigate_start(d, &d->frigate) != 0)
-        return 1;               /* logged */
-    d->dbus = dm_dbus_start(d); /* NULL (logged) when off or unreachable */
-    dm_metrics_set_dbus(d->metrics, d->dbus);
-    d->power = dm_power_start(d, unix_fd >= 0, tcp_fd >= 0, begin_stop, a);
+    d->power = dm_power_start(d, fds.unix_fd >= 0, fds.tcp_fd >= 0, begin_stop, a);
     const dm_census c = dm_registry_census(d->reg);
     const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     if (edge_isa_env_warning())

@@ -5,7 +5,7 @@
  * statistics per version (inference_stats, response_stats), and the text exposition
  * format 0.0.4 of GET /metrics: # HELP and # TYPE lines, then one sample a
  * line. Gauges (queue depth, loaded versions) are read from the scheduler and
- * the registry at render time, the D-Bus name's state from dbus.c.
+ * the registry at render time; each front end writes its own lines (frontend.h).
  * Does not own: when a request counts (the front end calls dm_metrics_request
  * once per answered inference, BUSY and DRAINING included).
  * Threads: loop thread only. */
@@ -19,7 +19,7 @@
 #include "byname.h"
 #include "common/memfile.h"
 #include "daemon.h"
-#include "frigate.h"
+#include "frontend.h"
 #include "lease.h"
 
 /* The latency histograms' bucket edges: one ladder for every model and every series, fixed
@@ -80,12 +80,9 @@ typedef struct model_stats {
 struct dm_metrics {
     dm_byname stats;        /* model_stats by model name */
     uint64_t total, failed; /* over every model */
-    const dm_mqtt *mqtt;
-    const struct dm_frigate *frigate;
     const dm_backends *backends;
-    const dm_server *server;
     const dm_seqs *seqs;
-    const dm_dbus *dbus;
+    const dm_daemon *d; /* its front ends' lines (frontend.h) */
 };
 
 dm_metrics *dm_metrics_new(void)
@@ -262,24 +259,9 @@ void dm_metrics_totals(dm_metrics *m, const char *model, uint64_t *total, uint64
     *failed = *total - ms->requests[DM_REQ_OK];
 }
 
-void dm_metrics_set_frigate(dm_metrics *m, const struct dm_frigate *f)
-{
-    m->frigate = f;
-}
-
-void dm_metrics_set_mqtt(dm_metrics *m, const dm_mqtt *q)
-{
-    m->mqtt = q;
-}
-
 void dm_metrics_set_seqs(dm_metrics *m, const dm_seqs *s)
 {
     m->seqs = s;
-}
-
-void dm_metrics_set_dbus(dm_metrics *m, const dm_dbus *b)
-{
-    m->dbus = b;
 }
 
 void dm_metrics_set_backends(dm_metrics *m, const dm_backends *bs)
@@ -287,9 +269,9 @@ void dm_metrics_set_backends(dm_metrics *m, const dm_backends *bs)
     m->backends = bs;
 }
 
-void dm_metrics_set_server(dm_metrics *m, const dm_server *s)
+void dm_metrics_set_frontends(dm_metrics *m, const dm_daemon *d)
 {
-    m->server = s;
+    m->d = d;
 }
 
 /* ------------------------------------------------------------ rendering */
@@ -539,31 +521,19 @@ static void put_one(FILE *f, const char *name, const char *type, const char *hel
     fprintf(f, "%s %llu\n", name, (unsigned long long)v);
 }
 
-static void put_mqtt(FILE *f, const dm_mqtt_stats *q)
+void dm_metrics_put_one(FILE *f, const char *name, const char *type, const char *help, uint64_t v)
 {
-    put_one(f, "edged_mqtt_connected", "gauge", "1 while edged is connected to its MQTT broker.",
-            q->connected);
-    put_one(f, "edged_mqtt_connects_total", "counter",
-            "Connections to the MQTT broker accepted (the first and every reconnection).",
-            q->connects);
-    put_one(f, "edged_mqtt_connect_failures_total", "counter",
-            "Connection attempts that failed or were refused by the broker.", q->connect_failures);
-    put_one(f, "edged_mqtt_connection_losses_total", "counter",
-            "Established connections that were lost.", q->losses);
-    put_one(f, "edged_mqtt_requests_total", "counter", "Requests received over MQTT.", q->received);
-    put_one(f, "edged_mqtt_replies_total", "counter",
-            "Replies published over MQTT (results and errors).", q->replies);
-    put_one(f, "edged_mqtt_error_replies_total", "counter",
-            "Replies that were errors (bad payloads, unknown models, full queues, ...).",
-            q->error_replies);
-    put_one(f, "edged_mqtt_inflight", "gauge", "MQTT requests received and not yet answered.",
-            q->in_progress);
-    put_one(f, "edged_mqtt_inflight_max", "gauge",
-            "The most MQTT requests edged has held at once (bounded by [mqtt] max_inflight plus "
-            "the rest of one read from the broker).",
-            q->in_progress_max);
-    put_one(f, "edged_mqtt_replies_unacked", "gauge",
-            "Replies (QoS 1 or 2) the broker has not acknowledged yet.", q->unacked);
+    put_one(f, name, type, help, v);
+}
+
+void dm_metrics_put_head(FILE *f, const char *name, const char *type, const char *help)
+{
+    put_head(f, name, type, help);
+}
+
+void dm_metrics_put_label(FILE *f, const char *s)
+{
+    put_label(f, s);
 }
 
 /* One family over every back end: NAME{backend="..."} value. */
@@ -623,54 +593,6 @@ static void put_backends(FILE *f, const dm_backends *bs)
                        offsetof(edge_be_stats, partitions));
     put_backend_family(f, bs, "edged_backend_nodes", "gauge", "Nodes in those partitions.",
                        offsetof(edge_be_stats, nodes));
-}
-
-/* The D-Bus name's state (dbus.c): one sample per state, 1 for the current one. */
-static void put_dbus(FILE *f, const dm_dbus *b)
-{
-    dm_dbus_name n;
-    dm_dbus_name_get(b, &n);
-    put_one(f, "edged_dbus_name_owned", "gauge",
-            "1 while edged owns org.edged.Edged1 on its bus (the D-Bus API is reachable).",
-            n.state == DM_DBUS_OWNED);
-    put_head(f, "edged_dbus_name_state", "gauge",
-             "The D-Bus name's state, 1 for the current one: off ([dbus] bus = none, or no bus "
-             "at the start), requesting, owned, retrying (refused; asked again with back-off up "
-             "to every 60 s), disconnected (reconnecting to the bus).");
-    for (int i = 0; i < DM_DBUS_N_STATES; i++)
-        fprintf(f, "edged_dbus_name_state{state=\"%s\"} %d\n",
-                dm_dbus_name_state_str((dm_dbus_name_state)i), (int)n.state == i);
-    put_head(f, "edged_dbus_name_since_timestamp_seconds", "gauge",
-             "When the name was owned, or first refused while retrying, seconds since the epoch "
-             "(0: neither).");
-    fprintf(f, "edged_dbus_name_since_timestamp_seconds %.3f\n", (double)n.since_ms / 1000.0);
-    put_head(f, "edged_dbus_name_error_info", "gauge",
-             "While retrying: the bus's answer to the last request for the name.");
-    if (n.state == DM_DBUS_RETRYING) {
-        fputs("edged_dbus_name_error_info{error=\"", f);
-        put_label(f, n.error);
-        fputs("\"} 1\n", f);
-    }
-}
-
-static void put_http(FILE *f, const dm_http_stats *h)
-{
-    put_one(f, "edged_http_connections", "gauge", "Open HTTP connections (Unix socket and TCP).",
-            h->connections);
-    put_one(f, "edged_http_reserved_connections", "gauge",
-            "Of those, administrators' connections beyond max_connections.", h->reserved);
-    put_one(f, "edged_http_buffered_bytes", "gauge",
-            "Request and reply bytes held for HTTP connections now.", h->buffered);
-    put_one(f, "edged_http_buffered_bytes_peak", "gauge", "The most ever held at once.",
-            h->buffered_peak);
-    put_one(f, "edged_http_buffered_bytes_limit", "gauge", "[server] max_buffered_bytes.",
-            h->buffered_max);
-    put_one(f, "edged_http_evicted_connections_total", "counter",
-            "Connections without a complete request closed to make room for a new one.",
-            h->evicted);
-    put_one(f, "edged_http_refused_connections_total", "counter",
-            "Connections refused with 503 at max_connections or max_connections_per_uid.",
-            h->refused);
 }
 
 char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)
@@ -739,39 +661,9 @@ char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)
                 "then served from a private copy until the reload).",
                 broken);
     }
-    if (m->mqtt) {
-        const dm_mqtt_stats q = dm_mqtt_stats_get(m->mqtt);
-        put_mqtt(f, &q);
-    }
-    if (m->frigate) {
-        const dm_frigate_stats q = dm_frigate_stats_get(m->frigate);
-        put_one(f, "edged_frigate_requests_total", "counter",
-                "Frames Frigate's ZMQ detector sent for detection.", q.requests);
-        put_one(f, "edged_frigate_errors_total", "counter",
-                "Frigate ZMQ messages answered with an error (bad frames, refused uploads, "
-                "failed inferences).",
-                q.errors);
-        put_one(f, "edged_frigate_busy_total", "counter",
-                "Frigate ZMQ requests refused because 64 were being answered already.", q.busy);
-        put_one(f, "edged_frigate_uploads_total", "counter", "Models Frigate uploaded and saved.",
-                q.uploads);
-        put_one(f, "edged_frigate_expired_total", "counter",
-                "Frigate frames dropped without being computed: not started within [frigate] "
-                "request_timeout_ms of their arrival.",
-                q.expired);
-        put_one(f, "edged_frigate_refused_total", "counter",
-                "Frigate handshakes naming a model edged does not serve.", q.refused);
-        put_one(f, "edged_frigate_unrouted_total", "counter",
-                "Frigate frames left unanswered: their socket made no handshake here and "
-                "[frigate] model is empty.",
-                q.unrouted);
-    }
     if (dm_backends_count(m->backends))
         put_backends(f, m->backends);
-    put_dbus(f, m->dbus);
-    if (m->server) {
-        const dm_http_stats h = dm_server_stats(m->server);
-        put_http(f, &h);
-    }
+    static const dm_daemon none; /* no daemon: every front end off (D-Bus's name "off") */
+    dm_frontends_metrics(m->d ? m->d : &none, f);
     return edge_memfile_close(f, &buf, &size, len);
 }

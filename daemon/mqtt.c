@@ -9,7 +9,8 @@
  * acknowledged stay under [mqtt] max_inflight); the keep-alive timer; the
  * drain on stop (answer what was read, publish offline, shut the request
  * connection for writing and read it to the broker's EOF, so that nothing read
- * is lost and nothing unread leaves the broker); the counters /metrics shows.
+ * is lost and nothing unread leaves the broker); the counters /metrics shows; its front-end
+ * contract (dm_frontend_mqtt, frontend.h).
  * Does not own: a connection's mechanics (mqtt_link.c), what a request says and
  * how it is answered (mqtt_req.c). */
 #include <errno.h>
@@ -21,6 +22,7 @@
 
 #include <mqtt_protocol.h>
 
+#include "frontend.h"
 #include "mqtt_impl.h"
 #include "oip.h"
 
@@ -461,8 +463,6 @@ int dm_mqtt_start(dm_daemon *d, dm_mqtt **out)
     misc_ms = misc_ms < MISC_MIN_MS ? MISC_MIN_MS : misc_ms > MISC_MAX_MS ? MISC_MAX_MS : misc_ms;
     uv_timer_start(&m->misc_timer, on_misc, misc_ms, misc_ms);
     dm_registry_listen(d->reg, on_model_event, m);
-    if (d->metrics)
-        dm_metrics_set_mqtt(d->metrics, m);
     dm_log(DM_LOG_INFO, "mqtt: connecting to %s:%u as %s (%s%s)", m->host, d->cfg.mqtt_port,
            m->in.client_id, m->proto_auto ? "MQTT v5, or 3.1.1" : mq_proto_name(m->proto),
            d->cfg.mqtt_tls ? ", TLS" : "");
@@ -484,8 +484,6 @@ void dm_mqtt_free(dm_mqtt *m)
 {
     if (!m || m->free_pending)
         return;
-    if (m->d->metrics)
-        dm_metrics_set_mqtt(m->d->metrics, NULL);
     dm_registry_unlisten(m->d->reg, on_model_event, m);
     if (m->stats.in_progress)
         dm_log(DM_LOG_WARN, "mqtt: %" PRIu64 " requests were never answered", m->stats.in_progress);
@@ -495,3 +493,86 @@ void dm_mqtt_free(dm_mqtt *m)
     if (m->closing_handles == 0)
         really_free(m);
 }
+
+/* ------------------------------------------------------------ the front-end contract */
+
+static int fe_start(dm_daemon *d, const dm_listen_fds *fds, void **state)
+{
+    return dm_mqtt_start(d, (dm_mqtt **)state);
+}
+
+static void fe_drain(void *state, void (*done)(void *arg), void *arg)
+{
+    dm_mqtt_drain(state, done, arg);
+}
+
+static void fe_drain_left(const void *state, char *buf, size_t len)
+{
+    const dm_mqtt_stats q = dm_mqtt_stats_get(state);
+    if (q.in_progress || q.unacked)
+        snprintf(buf, len,
+                 " (MQTT: %llu requests unanswered, %llu replies the broker has not "
+                 "acknowledged)",
+                 (unsigned long long)q.in_progress, (unsigned long long)q.unacked);
+}
+
+static void fe_free(void *state)
+{
+    dm_mqtt_free(state);
+}
+
+static void fe_metrics(const void *state, FILE *f)
+{
+    if (!state)
+        return;
+    const dm_mqtt_stats s = dm_mqtt_stats_get(state), *q = &s;
+    dm_metrics_put_one(f, "edged_mqtt_connected", "gauge",
+                       "1 while edged is connected to its MQTT broker.", q->connected);
+    dm_metrics_put_one(
+        f, "edged_mqtt_connects_total", "counter",
+        "Connections to the MQTT broker accepted (the first and every reconnection).", q->connects);
+    dm_metrics_put_one(f, "edged_mqtt_connect_failures_total", "counter",
+                       "Connection attempts that failed or were refused by the broker.",
+                       q->connect_failures);
+    dm_metrics_put_one(f, "edged_mqtt_connection_losses_total", "counter",
+                       "Established connections that were lost.", q->losses);
+    dm_metrics_put_one(f, "edged_mqtt_requests_total", "counter", "Requests received over MQTT.",
+                       q->received);
+    dm_metrics_put_one(f, "edged_mqtt_replies_total", "counter",
+                       "Replies published over MQTT (results and errors).", q->replies);
+    dm_metrics_put_one(f, "edged_mqtt_error_replies_total", "counter",
+                       "Replies that were errors (bad payloads, unknown models, full queues, ...).",
+                       q->error_replies);
+    dm_metrics_put_one(f, "edged_mqtt_inflight", "gauge",
+                       "MQTT requests received and not yet answered.", q->in_progress);
+    dm_metrics_put_one(
+        f, "edged_mqtt_inflight_max", "gauge",
+        "The most MQTT requests edged has held at once (bounded by [mqtt] max_inflight plus "
+        "the rest of one read from the broker).",
+        q->in_progress_max);
+    dm_metrics_put_one(f, "edged_mqtt_replies_unacked", "gauge",
+                       "Replies (QoS 1 or 2) the broker has not acknowledged yet.", q->unacked);
+}
+
+static void fe_status(const void *state, dm_frontend_status *out)
+{
+    out->enabled = true;
+    out->connected = dm_mqtt_stats_get(state).connected;
+}
+
+static const char *fe_idle_veto(const dm_daemon *d, const void *state)
+{
+    return state ? "MQTT requests would go unanswered" : NULL;
+}
+
+const dm_frontend dm_frontend_mqtt = {
+    .name = "mqtt",
+    .section = "mqtt",
+    .start = fe_start,
+    .drain = fe_drain, /* stops reading requests; answers those taken, then leaves the broker */
+    .drain_left = fe_drain_left,
+    .free = fe_free, /* its handles close in main.c's last loop run */
+    .metrics = fe_metrics,
+    .status = fe_status,
+    .idle_veto = fe_idle_veto,
+};

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "frontend.h"
 
 struct dm_power {
     dm_daemon *d;
@@ -116,13 +117,7 @@ static const char *no_restart(const dm_daemon *d, bool unix_passed, bool tcp_pas
         return "edged was not started by its socket (edged.socket)";
     if (d->cfg.tcp_listen[0] && !tcp_passed)
         return "edged binds [server] tcp itself (list it in edged.socket instead)";
-    if (d->mqtt)
-        return "MQTT requests would go unanswered";
-    if (d->frigate)
-        return "Frigate's detector would find nobody on [frigate] endpoint";
-    if (d->cfg.vision_listen[0])
-        return "[vision] listen would close";
-    return NULL;
+    return dm_frontends_idle_veto(d); /* MQTT, Frigate, the DeepStack port */
 }
 
 dm_power *dm_power_start(dm_daemon *d, bool unix_passed, bool tcp_passed,
@@ -159,7 +154,7 @@ dm_power *dm_power_start(dm_daemon *d, bool unix_passed, bool tcp_passed,
     uv_timer_start(t, on_check, every_ms, every_ms);
     uv_unref((uv_handle_t *)t);
     dm_log(DM_LOG_INFO, "exiting after %u s idle ([power] exit_idle_s)%s", d->cfg.exit_idle_s,
-           d->dbus ? "; the D-Bus name goes with it until the next connection" : "");
+           dm_frontends_idle_notes(d));
     return p;
 }
 

@@ -25,6 +25,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "daemon.h"
+#include "frontend.h"
 
 #define STATUS_INTERVAL_MS 1000
 #define RELOAD_POLL_MS 50
@@ -153,7 +154,7 @@ static void on_status_timer(uv_timer_t *t)
 {
     dm_service *sv = t->data;
     dm_backends_watch(sv->d->backends); /* logs a back end that turned unhealthy, once */
-    dm_dbus_tick(sv->d->dbus);
+    dm_frontends_tick(sv->d);           /* D-Bus: the counters' change signals */
     const uint64_t before = sv->last_total;
     send_status(sv, NULL);
     /* Nothing answered since the last tick (the rate just sent is 0), nothing queued or

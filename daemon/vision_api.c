@@ -2,7 +2,8 @@
  *
  * Owns: routing of /v1/vision/, the form fields (multipart.c parses the body), the api_key
  * check (constant time), choosing the model, and the replies. The picture moves to the start
- * of the request body, which the image request then owns: no copy. */
+ * of the request body, which the image request then owns: no copy. The DeepStack port's
+ * front-end contract (dm_frontend_vision, frontend.h). */
 #include "vision_api.h"
 
 #include <math.h>
@@ -15,6 +16,7 @@
 #include <jansson.h>
 
 #include "common/cleanup.h"
+#include "frontend.h"
 #include "multipart.h"
 #include "oip.h"
 #include "vision_req.h"
@@ -321,3 +323,29 @@ void dm_vision_api_handle(dm_daemon *d, dm_exchange *x)
                                       .done = call_done,
                                       .ctx = c});
 }
+
+/* ------------------------------------------------------------ the front-end contract
+ * The DeepStack port: a listener of the HTTP server (http_server.c) whose connections take
+ * the routes above; the server stops and frees it with its own. */
+
+static int fe_start(dm_daemon *d, const dm_listen_fds *fds, void **state)
+{
+    if (!d->cfg.vision_listen[0])
+        return 0;
+    if (dm_server_listen_vision(d) != 0)
+        return -1; /* logged */
+    *state = d;
+    return 0;
+}
+
+static const char *fe_idle_veto(const dm_daemon *d, const void *state)
+{
+    return state ? "[vision] listen would close" : NULL;
+}
+
+const dm_frontend dm_frontend_vision = {
+    .name = "vision",
+    .section = "vision",
+    .start = fe_start, /* no stop or free: the listener goes with the server's */
+    .idle_veto = fe_idle_veto,
+};

@@ -20,9 +20,11 @@
 #include <string.h>
 #include <time.h>
 
+#ifndef EDGE_IMAGE_NO_DECODERS /* meson -Dvision=disabled: no libjpeg, no libpng */
 #include <jpeglib.h>
 #include <jerror.h>
 #include <png.h>
+#endif
 
 static int fail(char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -37,6 +39,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
     return -1;
 }
 
+#ifndef EDGE_IMAGE_NO_DECODERS
 /* 0, or -1 when a W x H picture of KIND is empty, -2 when it is over MAX pixels (said in
  * ERR). */
 static int over_budget(const char *kind, uint64_t w, uint64_t h, uint64_t max, char *err,
@@ -53,6 +56,8 @@ static int over_budget(const char *kind, uint64_t w, uint64_t h, uint64_t max, c
     return 0;
 }
 
+#endif
+
 /* ---- JPEG ---- */
 
 static uint64_t mono_ns(void)
@@ -62,6 +67,7 @@ static uint64_t mono_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+#ifndef EDGE_IMAGE_NO_DECODERS
 typedef enum { STOP_NONE, STOP_SCANS, STOP_CANCEL, STOP_LATE } jpeg_stop;
 
 typedef struct jpeg_fail {
@@ -392,6 +398,8 @@ static int decode_png(const uint8_t *bytes, size_t len, const edge_image_limits 
     return 0;
 }
 
+#endif
+
 int edge_image_decode_limited(const void *bytes, size_t len, const edge_image_limits *lim,
                               edge_image *out, char *err, size_t errlen)
 {
@@ -407,10 +415,18 @@ int edge_image_decode_limited(const void *bytes, size_t len, const edge_image_li
         fail(err, errlen, "the deadline passed before the picture could be decoded");
         return EDGE_IMAGE_LATE;
     }
+#ifdef EDGE_IMAGE_NO_DECODERS
+    if ((len >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff) ||
+        (len >= 8 && !memcmp(b, png_sig, 8)))
+        return fail(err, errlen,
+                    "this build decodes no pictures (built with -Dvision=disabled: no JPEG or PNG "
+                    "decoder); send the model's input tensor instead");
+#else
     if (len >= 3 && b[0] == 0xff && b[1] == 0xd8 && b[2] == 0xff)
         return decode_jpeg(b, len, lim, out, err, errlen);
     if (len >= 8 && !memcmp(b, png_sig, 8))
         return decode_png(b, len, lim, out, err, errlen);
+#endif
     return fail(err, errlen, "not a JPEG or PNG image (%zu bytes; first bytes %02x %02x %02x)", len,
                 len > 0 ? b[0] : 0, len > 1 ? b[1] : 0, len > 2 ? b[2] : 0);
 }

@@ -774,8 +774,8 @@ static void test_stats_and_properties(void **state)
     char *ver = get_prop_string(OBJ, MGR, "Version");
     printf("# Version \"%s\"; edged --version: %s", ver, o.out);
     char want[128];
-    snprintf(want, sizeof want, "edged %s\n", ver);
-    assert_string_equal(o.out, want);
+    snprintf(want, sizeof want, "edged %s\n", ver); /* then the features built */
+    assert_true(strncmp(o.out, want, strlen(want)) == 0);
     free(ver);
     sdx_out_free(&o);
     char *s = get_prop_string(OBJ, MGR, "State");

@@ -7,6 +7,7 @@
  *   config_render.c edged.conf and edged.conf(5) rendered from the option table
  *   gen_confman.c   build tool (not in edged): writes edged.conf(5) with config_render.c
  *   log.c           leveled logging to stderr (journald), one line per problem
+ *   clock.c         dm_now_ns: the daemon's one clock
  *   memory.c        glibc malloc settings, returning freed heap to the system
  *   backends.c      back-end plugins loaded at start, selection, health
  *   registry.c      model repository: entries, versions, load/unload, listeners (registry_impl.h)
@@ -17,7 +18,9 @@
  *   modelconf.c     NAME/model.conf: version policy, back end, pin_io (modelconf.h)
  *   watch.c         inotify on the repository, coalesced changes
  *   table.c         side tables: per-model state of other modules, by dm_entry.id
- *   request.c       the one admission path: request, outputs, deadline, metrics, answer
+ *   request.c       the one admission path: request, outputs, deadline, metrics, answer;
+ *                   model resolution and the wait for an on-demand load (request.h)
+ *   request_params.c the one parser of priority, timeout and sequence parameters (request.h)
  *   sched.c         bounded per-model queues, priorities, deadlines, fairness, completions
  *                   back to the loop through an eventfd, the drain (sched_impl.h)
  *   sched_worker.c  worker threads, their interpreter caches, running a request
@@ -80,6 +83,10 @@ void dm_log_reset(void);
 /* One line to stderr with a "<N>" syslog prefix journald understands, and the
  * name "edged: " unless stderr is the journal's stream (JOURNAL_STREAM). Thread safe. */
 void dm_log(dm_log_level l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---------------------------------------------------------------- clock.c */
+/* CLOCK_MONOTONIC in nanoseconds: every deadline and timestamp of the daemon. Any thread. */
+uint64_t dm_now_ns(void);
 
 /* ---------------------------------------------------------------- config.c */
 #define DM_MAX_BACKEND_OPTS 64
@@ -355,17 +362,14 @@ const struct edge_labels *dm_entry_labels(const dm_entry *e);
 
 /* The memory budget ([models] memory_budget; registry_budget.c). With one, models load on
  * their first request (pinned ones at start) and the least recently used go when a load needs
- * room. A front end that finds no version of a model asks dm_registry_want: 1, go on (resident,
+ * room. A front end that finds no version of a model (request.c's dm_request_resolve and
+ * dm_request_wait: every front end's) asks dm_registry_want: 1, go on (resident,
  * or not a model that loads on demand: dm_registry_get's error stands); 0, CB runs on the loop
  * thread (possibly before this returns) once the load ended (RC 0: look again) or DEADLINE_NS
  * (CLOCK_MONOTONIC, 0: none) passed (RC -1, ERR: answer 503 with Retry-After); -1, refused now
  * (too many requests wait for loads, or stopping: ERR says; 503 with Retry-After). */
 int dm_registry_want(dm_registry *r, const char *name, uint64_t deadline_ns, dm_load_cb cb,
                      void *arg, char *err, size_t len);
-/* dm_registry_get for the front ends that cannot wait (MQTT, D-Bus, Frigate): a model not
- * resident starts loading, and the caller answers 503 with ERR (it says to try again). */
-dm_version *dm_registry_get_or_load(dm_registry *r, const char *name, int64_t v, char *err,
-                                    size_t len);
 /* Whether E may be evicted (request.c's): 0 idle, 1 requests queued (they still run on the
  * evicted version: idle models go first), 2 never (live sequences keep state in it). */
 void dm_registry_set_busy(dm_registry *r, int (*busy)(dm_entry *e, void *arg), void *arg);
@@ -473,7 +477,6 @@ typedef struct dm_request {
 
 typedef struct dm_sched dm_sched;
 
-uint64_t dm_now_ns(void);
 /* WORKERS 0: one per online CPU. The scheduler keeps LOOP alive while any
  * admitted request has not completed (or a drain callback is pending). */
 dm_sched *dm_sched_new(uv_loop_t *loop, unsigned workers, uint32_t queue_depth);
@@ -722,7 +725,8 @@ void dm_memory_budgeted(void);
 /* Freed heap goes back to the system a second from now (after a large request
  * body or MQTT payload: glibc keeps up to 64 MiB otherwise). Loop thread. */
 void dm_trim_soon(dm_daemon *d);
-/* LEN bytes of DATA to FD, then fsync (push.c; Frigate's upload too): 0, or -1 with errno. */
+/* LEN bytes of DATA to FD, then fsync (repo_files.c: a push, Frigate's upload, the cache's
+ * key): 0, or -1 with errno. */
 int dm_write_synced(int fd, const void *data, size_t len);
 
 /* Listen on cfg.socket_path (or UNIX_FD >= 0, from systemd) and, when TCP_FD

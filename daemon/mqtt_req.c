@@ -27,6 +27,7 @@
 #include "json_dump.h"
 #include "mqtt_impl.h"
 #include "oip.h"
+#include "request.h"
 #include "vision_req.h"
 
 /* One request from its arrival to its reply. */
@@ -462,9 +463,10 @@ static int decode(dm_version *v, const mq_meta *x, uint8_t *body, size_t len, bo
     return 400;
 }
 
-/* Version V of MODEL (V < 0: the newest), or an error status and message. */
+/* Version V of MODEL (V < 0: the newest), or an error status and message (503 with *ON_DEMAND:
+ * the model loads on demand, the request may wait for it). */
 static dm_version *find_version(dm_mqtt *m, const char *model, const mq_meta *x, int *status,
-                                char *err, size_t errlen)
+                                bool *on_demand, char *err, size_t errlen)
 {
     int64_t v = -1;
     if (x->version && (v = parse_count(x->version)) < 0) {
@@ -472,11 +474,11 @@ static dm_version *find_version(dm_mqtt *m, const char *model, const mq_meta *x,
         *status = 400;
         return NULL;
     }
-    dm_version *ver = dm_registry_get(m->d->reg, model, v, err, errlen);
-    if (!ver) {
-        const dm_entry *e = dm_registry_entry(m->d->reg, model);
-        *status = e && e->n_versions == 0 ? 503 : 404;
-    }
+    dm_resolve how;
+    dm_version *ver = dm_request_resolve(m->d, model, v, &how, err, errlen);
+    *on_demand = how == DM_RESOLVE_ON_DEMAND;
+    if (!ver)
+        *status = how == DM_RESOLVE_UNKNOWN ? 404 : 503;
     return ver;
 }
 
@@ -579,23 +581,20 @@ static bool offload(dm_mqtt *m, mq_req *q, const mq_meta *x, dm_version *ver, ui
  * with the reason in ERR. */
 static int read_sequence(mq_req *q, const mq_meta *x, char *err, size_t len)
 {
+    static const dm_param_src src = {"user property ", "user properties"};
     if (!x->seq[0] && !x->seq[1] && !x->seq[2])
         return 0;
     q->has_seq = true;
-    const char *id = x->seq[0] ? x->seq[0] : "";
-    if (dm_seq_set_id(&q->seq, id, strlen(id), "user property sequence_id", err, len))
-        return -1;
-    for (int i = 1; i < 3; i++) {
-        const char *v = x->seq[i];
-        const bool yes = v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
-        if (v && !yes && strcmp(v, "false") != 0 && strcmp(v, "0") != 0) {
-            snprintf(err, len, "user property %s '%.40s' is not true, false, 1 or 0", seq_props[i],
-                     v);
+    dm_req_params rp;
+    dm_req_params_init(&rp);
+    for (int i = 0; i < 3; i++) {
+        const char *v = i == 0 && !x->seq[0] ? "" : x->seq[i];
+        const dm_param pv = {.kind = DM_PARAM_TEXT, .s = v, .len = v ? strlen(v) : 0};
+        if (v && dm_req_param(&rp, seq_props[i], &pv, &src, err, len) < 0)
             return -1;
-        }
-        *(i == 1 ? &q->seq.start : &q->seq.end) = yes;
     }
-    return dm_seq_check(&q->seq, "user properties", err, len);
+    q->seq = rp.seq;
+    return dm_req_params_check(&rp, &src, err, len);
 }
 
 /* Validate and admit one request; every failure is answered. */
@@ -705,9 +704,8 @@ static char *dup_or_null(const char *s, bool *oom)
 }
 
 /* Q's model is not resident under the memory budget: Q waits for its load within the
- * request's deadline (true: Q is taken, and answered), or not a model that loads on demand
- * (false: the lookup's error stands). */
-static bool wait_model(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, const mq_meta *x)
+ * default deadline (request.c); Q is taken, and answered. */
+static void wait_model(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, const mq_meta *x)
 {
     mq_wait *w = calloc(1, sizeof *w);
     bool oom = !w;
@@ -725,20 +723,17 @@ static bool wait_model(dm_mqtt *m, mq_req *q, const struct mosquitto_message *ms
         for (int i = 0; i < 3; i++)
             w->x.seq[i] = dup_or_null(x->seq[i], &oom);
     }
-    char err[320] = "out of memory for a request waiting for its model to load";
-    const int rc =
-        oom ? -1
-            : dm_registry_want(m->d->reg, q->model, dm_request_deadline_ns(&m->d->cfg, -1),
-                               wait_done, w, err, sizeof err);
-    if (rc == 0)
-        return true; /* WAIT_DONE answers */
+    if (oom && w) {
+        wait_free(w);
+        w = NULL;
+    }
+    char err[320];
+    if (dm_request_wait(m->d, q->model, -1, w ? wait_done : NULL, w, err, sizeof err) == 0)
+        return; /* WAIT_DONE answers */
     if (w)
         wait_free(w);
-    if (rc > 0)
-        return false;
     reply_early(m, q, 503, err, msg);
     req_free(q);
-    return true;
 }
 
 static void serve(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, const mq_meta *x)
@@ -759,9 +754,12 @@ static void serve(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, co
         req_free(q);
         return;
     }
-    dm_version *ver = find_version(m, q->model, x, &status, err, sizeof err);
-    if (!ver && status == 503 && wait_model(m, q, msg, x))
+    bool on_demand = false;
+    dm_version *ver = find_version(m, q->model, x, &status, &on_demand, err, sizeof err);
+    if (!ver && on_demand) {
+        wait_model(m, q, msg, x);
         return;
+    }
     if (!ver) {
         reply_early(m, q, status, err, msg);
         req_free(q);

@@ -26,7 +26,9 @@
 #include "json_dump.h"
 #include "modelconf.h"
 #include "oip.h"
+#include "oip_routes.h"
 #include "profile.h"
+#include "request.h"
 #include "vision_api.h"
 #include "vision_req.h"
 
@@ -120,51 +122,55 @@ static int64_t parse_version(route *rt, const char *s)
 typedef struct model_wait {
     dm_daemon *d;
     dm_exchange *x;
-    void (*fail)(dm_exchange *x, const char *msg);
+    void (*fail)(dm_exchange *x, int status, const char *msg);
 } model_wait;
 
-/* A 503 for a model that did not load in time: try again (the load goes on). */
-static void wait_failed(dm_exchange *x, const char *msg,
-                        void (*fail)(dm_exchange *x, const char *msg))
+/* STATUS and MSG for X, in the front end's shape (FAIL) or OIP's; a 503 says to try again. */
+static void resolve_failed(dm_exchange *x, int status, const char *msg,
+                           void (*fail)(dm_exchange *x, int status, const char *msg), bool retry)
 {
-    dm_http_set_retry_after(x, 1);
+    if (retry)
+        dm_http_set_retry_after(x, 1);
     if (fail)
-        fail(x, msg);
+        fail(x, status, msg);
     else
-        dm_http_error(x, 503, "%s", msg);
+        dm_http_error(x, status, "%s", msg);
 }
 
 static void model_loaded(const char *name, int rc, const char *err, void *arg)
 {
+    (void)name;
     model_wait *w = arg;
     dm_daemon *d = w->d;
     dm_exchange *x = w->x;
-    void (*fail)(dm_exchange *, const char *) = w->fail;
+    void (*fail)(dm_exchange *, int, const char *) = w->fail;
     free(w);
     if (rc == 0)
         dm_oip_handle(d, x); /* the version is there now: as if it had just arrived */
     else
-        wait_failed(x, err, fail);
+        resolve_failed(x, 503, err, fail, true);
 }
 
-bool dm_oip_wait_model(dm_daemon *d, dm_exchange *x, const char *name,
-                       void (*fail)(dm_exchange *x, const char *msg))
+dm_version *dm_oip_resolve(dm_daemon *d, dm_exchange *x, const char *name, int64_t v,
+                           void (*fail)(dm_exchange *x, int status, const char *msg))
 {
-    model_wait *w = malloc(sizeof *w);
-    char err[320] = "out of memory";
-    int rc = -1;
-    if (w) {
-        *w = (model_wait){.d = d, .x = x, .fail = fail};
-        rc = dm_registry_want(d->reg, name, dm_request_deadline_ns(&d->cfg, -1), model_loaded, w,
-                              err, sizeof err);
+    char err[320];
+    dm_resolve how;
+    dm_version *ver = dm_request_resolve(d, name, v, &how, err, sizeof err);
+    if (how == DM_RESOLVED)
+        return ver;
+    if (how != DM_RESOLVE_ON_DEMAND) {
+        resolve_failed(x, how == DM_RESOLVE_UNKNOWN ? 404 : 503, err, fail, false);
+        return NULL;
     }
-    if (rc == 0)
-        return true; /* MODEL_LOADED answers */
+    model_wait *w = malloc(sizeof *w);
+    if (w)
+        *w = (model_wait){.d = d, .x = x, .fail = fail};
+    if (dm_request_wait(d, name, -1, w ? model_loaded : NULL, w, err, sizeof err) == 0)
+        return NULL; /* MODEL_LOADED answers */
     free(w);
-    if (rc > 0)
-        return false;
-    wait_failed(x, err, fail);
-    return true;
+    resolve_failed(x, 503, err, fail, true);
+    return NULL;
 }
 
 /* Version V (< 0: newest) of NAME with a reference, or an error reply (404
@@ -172,13 +178,7 @@ bool dm_oip_wait_model(dm_daemon *d, dm_exchange *x, const char *name,
  * budget: NULL, and the request is handled again once it is in (or answered 503). */
 static dm_version *get_version(route *rt, const char *name, int64_t v)
 {
-    char err[320];
-    dm_version *ver = dm_registry_get(rt->d->reg, name, v, err, sizeof err);
-    if (ver || dm_oip_wait_model(rt->d, rt->x, name, NULL))
-        return ver;
-    const dm_entry *e = find_entry(rt->d, name);
-    dm_http_error(rt->x, e && e->n_versions == 0 ? 503 : 404, "%s", err);
-    return NULL;
+    return dm_oip_resolve(rt->d, rt->x, name, v, NULL);
 }
 
 static void model_metadata(route *rt, const char *name, int64_t v)
@@ -287,7 +287,8 @@ static void model_profile(route *rt, const char *name, int64_t v)
         return;
     if (reset)
         dm_profile_clear(ver);
-    json_t *doc = set && dm_profile_set(ver, on) != 0 ? NULL : dm_profile_json(ver);
+    json_t *doc =
+        set && dm_profile_set(ver, on) != 0 ? NULL : dm_profile_json(ver, dm_oip_type_name);
     dm_version_unref(ver);
     if (!doc) {
         dm_http_error(rt->x, 500, "model '%s': out of memory for its profile", name);

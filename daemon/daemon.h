@@ -1,58 +1,10 @@
-/* daemon/daemon.h - the edged daemon's internal interfaces (one header, read first).
+/* daemon/daemon.h - the edged daemon's internal interfaces (the shared header).
  *
- * Owns: the contracts between the daemon's modules:
- *   main.c          start, signals (drain on SIGTERM/SIGINT, reload on SIGHUP), the loop
- *   config.c        one table of options (types, bounds, defaults), INI via inih, CLI overrides
- *   config_values.c each option type's syntax: parse, format, range (from config.c)
- *   config_render.c edged.conf and edged.conf(5) rendered from the option table
- *   gen_confman.c   build tool (not in edged): writes edged.conf(5) with config_render.c
- *   log.c           leveled logging to stderr (journald), one line per problem
- *   clock.c         dm_now_ns: the daemon's one clock
- *   memory.c        glibc malloc settings, returning freed heap to the system
- *   backends.c      back-end plugins loaded at start, selection, health
- *   registry.c      model repository: entries, versions, load/unload, listeners (registry_impl.h)
- *   registry_scan.c what is on disk: NAME.tflite and NAME/VERSION/model.tflite, the scan
- *   registry_load.c syncing a model with the disk: load jobs off the loop, swapping versions in
- *   registry_budget.c the memory budget: what models are charged, evictions, waits for loads
- *   byname.c        records kept sorted by name (registry entries, metrics per model; byname.h)
- *   modelconf.c     NAME/model.conf: version policy, back end, pin_io (modelconf.h)
- *   watch.c         inotify on the repository, coalesced changes
- *   table.c         side tables: per-model state of other modules, by dm_entry.id
- *   request.c       the one admission path: request, outputs, deadline, metrics, answer;
- *                   model resolution and the wait for an on-demand load (request.h)
- *   request_params.c the one parser of priority, timeout and sequence parameters (request.h)
- *   sched.c         bounded per-model queues, priorities, deadlines, fairness, completions
- *                   back to the loop through an eventfd, the drain (sched_impl.h)
- *   sched_worker.c  worker threads, their interpreter caches, running a request
- *   profile.c       a version's per-node profile on request: workers' records summed (profile.h)
- *   seq.c           sequences of a stateful model: their states, order, limits, expiry
- *   metrics.c       counters and histograms, Prometheus text
- *   http.c          Unix-socket HTTP/1.1 connections (http-parser), limits, keep-alive, pipelining
- *   http_parse.c    request parsing (http-parser callbacks): limits, body, decoding, hand-off
- *   http_server.c   listeners (Unix, TCP), accept, connection limits
- *   http_admit.c    admission of connections and bodies against the buffer budget
- *   http_codec.c    Content-Encoding: gzip/deflate bodies, bounded inflate
- *   oip.c           Open Inference Protocol v2 routing and endpoints over http.c (jansson)
- *   oip_config.c    the model configuration extension's document
- *   oip_stats.c     the statistics extension (per model version, as Triton)
- *   health.c        the device's temperatures and throttling (sysfs)
- *   status_page.c   GET /: the status page (status_page.html, embedded at build time)
- *   push.c          model push: a load with file content, staged, checked, moved in
- *   oip_infer.c     reading an inference request (JSON, binary extension, raw)
- *   oip_data.c      JSON "data" as tensor bytes
- *   oip_json.c      the bounded JSON scan before any DOM is built
- *   oip_encode.c    datatypes, metadata, the inference response
- *   oip_cache.c     the parse cache (last all-binary header per model version)
- *   oip_offload.c   parsing large requests on libuv's thread pool
- *   json_dump.c     JSON replies serialized through common/memfile (a failed write fails)
- *   mqtt.c          the MQTT front end: two connections, flow control, status, drain
- *   mqtt_link.c     one broker connection: libmosquitto driven by the loop
- *   mqtt_req.c      MQTT requests and their replies
- *   dbus.c          the management API on D-Bus (sd-bus): connection, signals (dbus_impl.h)
- *   dbus_manager.c  its Manager interface: properties, methods, Infer
- *   dbus_model.c    its model objects and their properties
- *   service.c       systemd: sd_notify, watchdog, socket activation
- *   power.c         [power]: the profile (what spins), the exit when idle
+ * Owns: the contracts most of the daemon's modules share: the config, the registry, the
+ * scheduler, the request, the front ends' lifecycles. Which files make up the daemon and the
+ * layer of each: daemon/layers.txt (the layer check reads it); what a file owns: its opening
+ * comment; the map: docs/architecture.md. A module few others use has its own header
+ * (request.h, request_params.h, oip.h, http.h, vision_req.h, ...).
  * Threads: the loop thread owns every fd and every module's state except what
  * sched.c hands to workers (a request, read-only model version, the worker's
  * own interpreters) and a version's profile (profile.c: its own mutex). Only sched.c touches the

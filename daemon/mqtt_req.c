@@ -488,17 +488,16 @@ static dm_version *find_version(dm_mqtt *m, const char *model, const mq_meta *x,
 static void admit(dm_mqtt *m, mq_req *q, dm_version *ver, int status, dm_infer *inf, uint8_t *body,
                   char *id, bool raw_rt, const char *err)
 {
-    char msg[900];
+    _cleanup_free_ char *id_owned = id;
     if (status != 200) {
+        _cleanup_free_ uint8_t *body_owned = body;
+        _cleanup_(dm_version_unrefp) dm_version *ver_owned = ver;
+        _cleanup_(req_freep) mq_req *q_owned = q;
+        char msg[900];
         snprintf(msg, sizeof msg, "model '%s': %s", q->model, err);
         reply_error(m, q, status, msg, id);
-        free(id);
-        free(body);
-        dm_version_unref(ver);
-        req_free(q);
         return;
     }
-    free(id);
     q->raw_reply = raw_rt && m->proto == MQTT_PROTOCOL_V5;
     if (q->has_seq)
         inf->seq = q->seq;
@@ -640,10 +639,10 @@ static void serve_image(dm_mqtt *m, mq_req *q, dm_version *ver, uint8_t *body, s
     const bool detect = dm_vreq_check(ver, DM_VREQ_DETECT, err, sizeof err) == 0;
     mq_image *im = calloc(1, sizeof *im);
     if (!im) {
-        free(body);
-        dm_version_unref(ver);
+        _cleanup_free_ uint8_t *body_owned = body;
+        _cleanup_(dm_version_unrefp) dm_version *ver_owned = ver;
+        _cleanup_(req_freep) mq_req *q_owned = q;
         reply_error(m, q, 500, "out of memory", NULL);
-        req_free(q);
         return;
     }
     im->q = q;

@@ -7,10 +7,9 @@
  * properties sequence_id, sequence_start, sequence_end), admitting it to the
  * scheduler, and answering it exactly once: to the v5 response topic with the
  * correlation data, else to PREFIX/result/MODEL; a result, or an error with
- * the HTTP endpoint's status code (docs/protocol.md, MQTT). Which response
- * topics are refused (invalid, '$', under PREFIX or FLEET but for .../result/),
- * the request's id on errors found before its JSON is read, and the error sent
- * in place of a reply the broker refused. Also the retained models list.
+ * the HTTP endpoint's status code (docs/protocol.md, MQTT; the replies themselves:
+ * mqtt_reply.c). Which response topics are refused (invalid, '$', under PREFIX or FLEET but
+ * for .../result/), the request's id on errors found before its JSON is read.
  * Does not own: the connection and the in-flight count (mqtt.c), parsing and
  * encoding the protocol's JSON (oip_infer.c), the queues (sched.c). */
 #include <errno.h>
@@ -25,24 +24,10 @@
 #include "common/cleanup.h"
 #include "common/jsonw.h"
 #include "json_dump.h"
-#include "mqtt_impl.h"
+#include "mqtt_req.h"
 #include "oip.h"
 #include "request.h"
 #include "vision_req.h"
-
-/* One request from its arrival to its reply. */
-typedef struct mq_req {
-    dm_mqtt *m;
-    dm_infer *inf;  /* once admitted */
-    char *topic;    /* where the reply goes */
-    char *fallback; /* the default result topic when TOPIC is the requester's, or NULL */
-    uint8_t *corr;
-    uint16_t corr_len;
-    bool raw_reply; /* raw tensor bytes back (a raw request with a response topic) */
-    bool has_seq;   /* user properties gave the sequence: they win over the JSON's */
-    dm_seq_params seq;
-    char model[72];
-} mq_req;
 
 /* What a PUBLISH carries besides its payload (v5 properties). */
 typedef struct mq_meta {
@@ -64,150 +49,6 @@ static void meta_free(mq_meta *x)
     free(x->version);
     free(x->hlen);
 }
-
-static void req_free(mq_req *q)
-{
-    free(q->topic);
-    free(q->fallback);
-    free(q->corr);
-    free(q);
-}
-EDGE_DEFINE_CLEANUP(mq_req, req_free)
-
-/* ------------------------------------------------------------ replies */
-
-static mq_out *out_new(const mq_req *q, bool error)
-{
-    mq_out *o = calloc(1, sizeof *o);
-    if (!o)
-        return NULL;
-    o->reply = true;
-    o->error = error;
-    o->version = o->header_len = -1;
-    o->topic = strdup(q->topic);
-    o->fallback = q->fallback ? strdup(q->fallback) : NULL;
-    if (q->corr && (o->corr = malloc(q->corr_len)))
-        memcpy(o->corr, q->corr, q->corr_len);
-    o->corr_len = q->corr ? q->corr_len : 0;
-    if (!o->topic || (q->fallback && !o->fallback) || (q->corr && !o->corr)) {
-        mq_out_free(o);
-        return NULL;
-    }
-    return o;
-}
-
-/* No reply can be sent (no memory, nowhere to send it): the request ends. */
-static void reply_lost(dm_mqtt *m, const mq_req *q, const char *what)
-{
-    dm_log(DM_LOG_ERROR, "mqtt: a request for '%s' cannot be answered: %s", q->model, what);
-    mq_request_end(m);
-}
-
-/* {"error": MSG, "status": STATUS, "model_name": MODEL, "id": ID} */
-static void reply_error(dm_mqtt *m, const mq_req *q, int status, const char *msg, const char *id)
-{
-    mq_out *o = out_new(q, true);
-    const size_t cap = 96 + JW_STR_MAX(strlen(msg)) + JW_STR_MAX(strlen(q->model)) +
-                       (id ? JW_STR_MAX(strlen(id)) : 0);
-    char *body = o ? malloc(cap) : NULL;
-    if (!body) {
-        mq_out_free(o);
-        reply_lost(m, q, "out of memory");
-        return;
-    }
-    jw w = {.p = body, .cap = cap};
-    jw_lit(&w, "{\"error\":");
-    jw_str(&w, msg);
-    jw_lit(&w, ",\"status\":");
-    jw_int(&w, status);
-    if (q->model[0]) {
-        jw_lit(&w, ",\"model_name\":");
-        jw_str(&w, q->model);
-    }
-    if (id) {
-        jw_lit(&w, ",\"id\":");
-        jw_str(&w, id);
-    }
-    jw_lit(&w, "}");
-    if (w.overflow) { /* the bound above is wrong: a bug, never the client's doing */
-        free(body);
-        mq_out_free(o);
-        reply_lost(m, q, "the error reply did not fit its bound");
-        return;
-    }
-    o->payload = (uint8_t *)body;
-    o->len = w.len;
-    o->ctype = "application/json";
-    o->status = status;
-    dm_log(DM_LOG_DEBUG, "mqtt: %d for a request on %s: %s", status, q->topic, msg);
-    mq_publish(m, o);
-}
-
-/* The outputs OUT of INF one after another (raw tensor bytes). */
-static uint8_t *raw_outputs(const dm_infer *inf, uint8_t *const *out, size_t *len)
-{
-    size_t total = 0;
-    edge_tensor_info t;
-    for (size_t i = 0; i < inf->n_out; i++)
-        if (edge_model_output_info(inf->m, i, &t) == 0)
-            total += t.bytes;
-    uint8_t *p = malloc(total ? total : 1);
-    if (!p)
-        return NULL;
-    size_t at = 0;
-    for (size_t i = 0; i < inf->n_out; i++)
-        if (edge_model_output_info(inf->m, i, &t) == 0) {
-            memcpy(p + at, out[i], t.bytes);
-            at += t.bytes;
-        }
-    *len = total;
-    return p;
-}
-
-static void reply_result(dm_mqtt *m, const mq_req *q, const dm_infer *inf, const dm_request *r)
-{
-    const dm_version *v = r->v;
-    mq_out *o = out_new(q, false);
-    if (!o) {
-        reply_lost(m, q, "out of memory");
-        return;
-    }
-    o->status = 200;
-    o->version = v->version;
-    if (q->raw_reply) {
-        o->payload = raw_outputs(inf, r->out, &o->len);
-        o->ctype = "application/octet-stream";
-    } else {
-        dm_http_response e = {.header_len = -1};
-        if (dm_oip_encode_infer(inf, r->out, v->name, v->version, dm_entry_labels(v->entry), &e) ==
-            0) {
-            o->payload = (uint8_t *)e.body;
-            o->len = e.len;
-            o->header_len = e.header_len;
-            o->ctype = e.header_len >= 0 ? "application/octet-stream" : "application/json";
-        }
-    }
-    if (!o->payload) {
-        mq_out_free(o);
-        reply_error(m, q, 500, "out of memory encoding the response", inf->id);
-        return;
-    }
-    mq_publish(m, o);
-}
-
-/* How the request of Q (CTX) ended: its result or ERROR, published (loop thread). */
-static void on_answer(dm_request *r, const char *error, void *ctx)
-{
-    mq_req *q = ctx;
-    if (error)
-        reply_error(q->m, q, dm_oip_status_http(r->status), error, q->inf->id);
-    else
-        reply_result(q->m, q, q->inf, r);
-    dm_infer_free(q->inf);
-    req_free(q);
-}
-
-static const dm_reply mq_reply = {.answer = on_answer};
 
 /* ------------------------------------------------------------ requests */
 
@@ -400,7 +241,7 @@ static void reply_early(dm_mqtt *m, const mq_req *q, int status, const char *msg
                         const struct mosquitto_message *pub)
 {
     char *id = scan_id(pub->payload, pub->payloadlen > 0 ? (size_t)pub->payloadlen : 0);
-    reply_error(m, q, status, msg, id);
+    mq_reply_error(m, q, status, msg, id);
     free(id);
 }
 
@@ -492,17 +333,17 @@ static void admit(dm_mqtt *m, mq_req *q, dm_version *ver, int status, dm_infer *
     if (status != 200) {
         _cleanup_free_ uint8_t *body_owned = body;
         _cleanup_(dm_version_unrefp) dm_version *ver_owned = ver;
-        _cleanup_(req_freep) mq_req *q_owned = q;
+        _cleanup_(mq_req_freep) mq_req *q_owned = q;
         char msg[900];
         snprintf(msg, sizeof msg, "model '%s': %s", q->model, err);
-        reply_error(m, q, status, msg, id);
+        mq_reply_error(m, q, status, msg, id);
         return;
     }
     q->raw_reply = raw_rt && m->proto == MQTT_PROTOCOL_V5;
     if (q->has_seq)
         inf->seq = q->seq;
     q->inf = inf;
-    dm_infer_submit(m->d, ver, inf, &mq_reply, q);
+    dm_infer_submit(m->d, ver, inf, &mq_infer_reply, q);
 }
 
 /* A large payload decoded off the loop thread (oip_offload.c). */
@@ -615,10 +456,10 @@ static void image_done(const dm_vreq_result *res, void *ctx)
     if (res->status != 200) {
         char msg[900];
         snprintf(msg, sizeof msg, "model '%s': %s", q->model, res->error);
-        reply_error(m, q, res->status, msg, NULL);
-    } else if (dm_oip_encode_image(&im->shape, res, &e) != 0 || !(o = out_new(q, false))) {
+        mq_reply_error(m, q, res->status, msg, NULL);
+    } else if (dm_oip_encode_image(&im->shape, res, &e) != 0 || !(o = mq_out_new(q, false))) {
         free(e.body);
-        reply_error(m, q, 500, "out of memory encoding the response", NULL);
+        mq_reply_error(m, q, 500, "out of memory encoding the response", NULL);
     } else {
         o->status = 200;
         o->version = res->version;
@@ -628,7 +469,7 @@ static void image_done(const dm_vreq_result *res, void *ctx)
         mq_publish(m, o);
     }
     free(im);
-    req_free(q);
+    mq_req_free(q);
 }
 
 /* A JPEG or PNG payload (BODY, LEN bytes, taken) for VER (taken): the objects of a detection
@@ -641,8 +482,8 @@ static void serve_image(dm_mqtt *m, mq_req *q, dm_version *ver, uint8_t *body, s
     if (!im) {
         _cleanup_free_ uint8_t *body_owned = body;
         _cleanup_(dm_version_unrefp) dm_version *ver_owned = ver;
-        _cleanup_(req_freep) mq_req *q_owned = q;
-        reply_error(m, q, 500, "out of memory", NULL);
+        _cleanup_(mq_req_freep) mq_req *q_owned = q;
+        mq_reply_error(m, q, 500, "out of memory", NULL);
         return;
     }
     im->q = q;
@@ -690,7 +531,7 @@ static void wait_done(const char *name, int rc, const char *err, void *arg)
         serve(w->m, w->q, &w->msg, &w->x);
     } else {
         reply_early(w->m, w->q, 503, err, &w->msg);
-        req_free(w->q);
+        mq_req_free(w->q);
     }
     wait_free(w);
 }
@@ -732,7 +573,7 @@ static void wait_model(dm_mqtt *m, mq_req *q, const struct mosquitto_message *ms
     if (w)
         wait_free(w);
     reply_early(m, q, 503, err, msg);
-    req_free(q);
+    mq_req_free(q);
 }
 
 static void serve(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, const mq_meta *x)
@@ -745,12 +586,12 @@ static void serve(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, co
                  "(%" PRIu64 ")",
                  msg->payloadlen, m->d->cfg.mqtt_max_payload_bytes);
         reply_early(m, q, 413, err, msg);
-        req_free(q);
+        mq_req_free(q);
         return;
     }
     if (read_sequence(q, x, err, sizeof err)) {
         reply_early(m, q, 400, err, msg);
-        req_free(q);
+        mq_req_free(q);
         return;
     }
     bool on_demand = false;
@@ -761,7 +602,7 @@ static void serve(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, co
     }
     if (!ver) {
         reply_early(m, q, status, err, msg);
-        req_free(q);
+        mq_req_free(q);
         return;
     }
     const size_t len = (size_t)msg->payloadlen;
@@ -795,7 +636,7 @@ void mq_on_message(dm_mqtt *m, const struct mosquitto_message *msg, const mosqui
     m->stats.in_progress++;
     if (m->stats.in_progress > m->stats.in_progress_max)
         m->stats.in_progress_max = m->stats.in_progress;
-    _cleanup_(req_freep) mq_req *q = calloc(1, sizeof *q);
+    _cleanup_(mq_req_freep) mq_req *q = calloc(1, sizeof *q);
     _cleanup_(meta_free) mq_meta x = {0};
     if (!q) {
         dm_log(DM_LOG_ERROR, "mqtt: out of memory for a request on %s; it is lost", msg->topic);
@@ -815,10 +656,10 @@ void mq_on_message(dm_mqtt *m, const struct mosquitto_message *msg, const mosqui
     const char *refusal = NULL;
     char why[MQ_TOPIC_MAX + 128];
     if (reply_topic(m, q, &x, base, base_len, q->model, &refusal, why, sizeof why) != 0) {
-        reply_lost(m, q, "out of memory");
+        mq_reply_lost(m, q, "out of memory");
     } else if (!model[0] && (!x.response_topic || refusal)) {
-        reply_lost(m, q,
-                   "it came on a topic edged does not serve, without a response topic it can use");
+        mq_reply_lost(
+            m, q, "it came on a topic edged does not serve, without a response topic it can use");
     } else if (refusal) {
         char err[1536];
         snprintf(err, sizeof err, "the response topic '%.1024s' %s", x.response_topic, refusal);
@@ -837,83 +678,4 @@ void mq_on_message(dm_mqtt *m, const struct mosquitto_message *msg, const mosqui
     } else {
         serve(m, edge_take_ptr(q), msg, &x);
     }
-}
-
-void mq_reply_refused(dm_mqtt *m, const mq_out *o, int reason)
-{
-    char msg[MQ_RESPONSE_TOPIC_MAX + 160];
-    snprintf(msg, sizeof msg, "the broker refused the reply on the response topic '%s': %s",
-             o->topic, mosquitto_reason_string(reason));
-    const int status = reason == MQTT_RC_NOT_AUTHORIZED ? 403 : 502;
-    const size_t cap = 32 + JW_STR_MAX(strlen(msg));
-    mq_out *e = calloc(1, sizeof *e);
-    char *body = e ? malloc(cap) : NULL;
-    if (e) {
-        e->topic = strdup(o->fallback);
-        e->corr = o->corr ? malloc(o->corr_len) : NULL;
-    }
-    if (!body || !e->topic || (o->corr && !e->corr) || !m->handles_open) {
-        dm_log(DM_LOG_ERROR, "mqtt: the refusal of a reply on %s cannot be reported: %s", o->topic,
-               m->handles_open ? "out of memory" : "edged stopped");
-        free(body);
-        mq_out_free(e);
-        return;
-    }
-    if (o->corr)
-        memcpy(e->corr, o->corr, o->corr_len);
-    e->corr_len = o->corr ? o->corr_len : 0;
-    jw w = {.p = body, .cap = cap};
-    jw_lit(&w, "{\"error\":");
-    jw_str(&w, msg);
-    jw_lit(&w, ",\"status\":");
-    jw_int(&w, status);
-    jw_lit(&w, "}");
-    e->payload = (uint8_t *)body;
-    e->len = w.len;
-    e->error = true;
-    e->ctype = "application/json";
-    e->status = status;
-    e->version = e->header_len = -1;
-    /* not a reply (its request has ended already), and without a fallback of its own */
-    mq_link_publish(&m->out, e);
-}
-
-/* ------------------------------------------------------------ the models list */
-
-static int model_json(dm_entry *e, void *arg)
-{
-    json_t *list = arg;
-    dm_version *vs[DM_MAX_VERSIONS];
-    const size_t n = dm_entry_versions(e, vs, DM_MAX_VERSIONS);
-    json_t *versions = json_array();
-    char vb[24];
-    for (size_t i = 0; versions && i < n; i++) {
-        snprintf(vb, sizeof vb, "%" PRId64, vs[i]->version);
-        json_array_append_new(versions, json_string(vb));
-    }
-    const bool loading = dm_entry_loading(e);
-    json_t *o =
-        json_pack("{s:s, s:o, s:s}", "name", dm_entry_name(e), "versions", versions, "state",
-                  n         ? "READY"
-                  : loading ? "LOADING"
-                            : "UNAVAILABLE");
-    const char *why = dm_entry_last_error(e);
-    if (o && why && why[0])
-        json_object_set_new(o, "last_error", json_string(why));
-    if (o)
-        json_array_append_new(list, o);
-    return 0;
-}
-
-char *mq_models_json(dm_mqtt *m, size_t *len)
-{
-    json_t *list = json_array();
-    if (!list)
-        return NULL;
-    dm_registry_foreach(m->d->reg, model_json, list);
-    char *s = dm_json_dumps(list, JSON_COMPACT);
-    json_decref(list);
-    if (s)
-        *len = strlen(s);
-    return s;
 }

@@ -3,8 +3,9 @@
  * Owns: turning one PUBLISH into an inference (the model from the topic
  * PREFIX/infer/MODEL or FLEET/infer/MODEL, the version from the v5 user
  * property "version", the payload as an Open Inference Protocol JSON body, raw
- * tensor bytes, or a JSON header plus binary data; the sequence from the user
- * properties sequence_id, sequence_start, sequence_end), admitting it to the
+ * tensor bytes, or a JSON header plus binary data; the sequence, priority and timeout from
+ * the user properties sequence_id, sequence_start, sequence_end, priority, timeout, read by the
+ * request layer's parser and winning over a JSON payload's), admitting it to the
  * scheduler, and answering it exactly once: to the v5 response topic with the
  * correlation data, else to PREFIX/result/MODEL; a result, or an error with
  * the HTTP endpoint's status code (docs/protocol.md, MQTT; the replies themselves:
@@ -33,17 +34,19 @@
 typedef struct mq_meta {
     char *response_topic;
     char *ctype;
-    char *version; /* user property "version" */
-    char *hlen;    /* user property "inference-header-content-length" */
-    char *seq[3];  /* user properties sequence_id, sequence_start, sequence_end */
+    char *version;   /* user property "version" */
+    char *hlen;      /* user property "inference-header-content-length" */
+    char *params[5]; /* user properties sequence_id, sequence_start, sequence_end, priority,
+                      * timeout */
 } mq_meta;
 
-static const char *const seq_props[3] = {"sequence_id", "sequence_start", "sequence_end"};
+static const char *const param_props[5] = {"sequence_id", "sequence_start", "sequence_end",
+                                           "priority", "timeout"};
 
 static void meta_free(mq_meta *x)
 {
-    for (int i = 0; i < 3; i++)
-        free(x->seq[i]);
+    for (int i = 0; i < 5; i++)
+        free(x->params[i]);
     free(x->response_topic);
     free(x->ctype);
     free(x->version);
@@ -86,9 +89,9 @@ static void read_meta(const mosquitto_property *props, mq_req *q, mq_meta *x)
         char **slot = strcmp(k, "version") == 0                           ? &x->version
                       : strcmp(k, "inference-header-content-length") == 0 ? &x->hlen
                                                                           : NULL;
-        for (int i = 0; i < 3 && !slot; i++)
-            if (strcmp(k, seq_props[i]) == 0)
-                slot = &x->seq[i];
+        for (int i = 0; i < 5 && !slot; i++)
+            if (strcmp(k, param_props[i]) == 0)
+                slot = &x->params[i];
         if (slot && !*slot) {
             *slot = v;
             v = NULL;
@@ -342,6 +345,10 @@ static void admit(dm_mqtt *m, mq_req *q, dm_version *ver, int status, dm_infer *
     q->raw_reply = raw_rt && m->proto == MQTT_PROTOCOL_V5;
     if (q->has_seq)
         inf->seq = q->seq;
+    if (q->has_priority)
+        inf->priority = q->priority;
+    if (q->has_timeout)
+        inf->timeout_us = q->timeout_us;
     q->inf = inf;
     dm_infer_submit(m->d, ver, inf, &mq_infer_reply, q);
 }
@@ -417,24 +424,26 @@ static bool offload(dm_mqtt *m, mq_req *q, const mq_meta *x, dm_version *ver, ui
     return true;
 }
 
-/* The user properties sequence_id, sequence_start and sequence_end of X into Q: 0, or -1
- * with the reason in ERR. */
-static int read_sequence(mq_req *q, const mq_meta *x, char *err, size_t len)
+/* The user properties sequence_id, sequence_start, sequence_end, priority and timeout of X into
+ * Q (the request layer's parser): 0, or -1 with the reason in ERR. */
+static int read_params(mq_req *q, const mq_meta *x, char *err, size_t len)
 {
     static const dm_param_src src = {"user property ", "user properties"};
-    if (!x->seq[0] && !x->seq[1] && !x->seq[2])
-        return 0;
-    q->has_seq = true;
     dm_req_params rp;
     dm_req_params_init(&rp);
-    for (int i = 0; i < 3; i++) {
-        const char *v = i == 0 && !x->seq[0] ? "" : x->seq[i];
+    q->has_seq = x->params[0] || x->params[1] || x->params[2];
+    for (int i = 0; i < 5; i++) {
+        const char *v = i == 0 && q->has_seq && !x->params[0] ? "" : x->params[i];
         const dm_param pv = {.kind = DM_PARAM_TEXT, .s = v, .len = v ? strlen(v) : 0};
-        if (v && dm_req_param(&rp, seq_props[i], &pv, &src, err, len) < 0)
+        if (v && dm_req_param(&rp, param_props[i], &pv, &src, err, len) < 0)
             return -1;
     }
     q->seq = rp.seq;
-    return dm_req_params_check(&rp, &src, err, len);
+    q->has_priority = x->params[3] != NULL;
+    q->priority = rp.priority;
+    q->has_timeout = x->params[4] != NULL;
+    q->timeout_us = rp.timeout_us;
+    return q->has_seq ? dm_req_params_check(&rp, &src, err, len) : 0;
 }
 
 /* Validate and admit one request; every failure is answered. */
@@ -499,8 +508,8 @@ static void serve_image(dm_mqtt *m, mq_req *q, dm_version *ver, uint8_t *body, s
                                          .task = detect ? DM_VREQ_DETECT : DM_VREQ_CLASSIFY,
                                          .min_score = -1.0f,
                                          .top_k = 5,
-                                         .priority = DM_PRIO_NORMAL,
-                                         .timeout_us = -1,
+                                         .priority = q->has_priority ? q->priority : DM_PRIO_NORMAL,
+                                         .timeout_us = q->has_timeout ? q->timeout_us : -1,
                                          .done = image_done,
                                          .ctx = im});
 }
@@ -560,8 +569,8 @@ static void wait_model(dm_mqtt *m, mq_req *q, const struct mosquitto_message *ms
         w->x.ctype = dup_or_null(x->ctype, &oom);
         w->x.version = dup_or_null(x->version, &oom);
         w->x.hlen = dup_or_null(x->hlen, &oom);
-        for (int i = 0; i < 3; i++)
-            w->x.seq[i] = dup_or_null(x->seq[i], &oom);
+        for (int i = 0; i < 5; i++)
+            w->x.params[i] = dup_or_null(x->params[i], &oom);
     }
     if (oom && w) {
         wait_free(w);
@@ -589,7 +598,7 @@ static void serve(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, co
         mq_req_free(q);
         return;
     }
-    if (read_sequence(q, x, err, sizeof err)) {
+    if (read_params(q, x, err, sizeof err)) {
         reply_early(m, q, 400, err, msg);
         mq_req_free(q);
         return;

@@ -25,6 +25,9 @@ typedef struct mq_req {
     bool raw_reply; /* raw tensor bytes back (a raw request with a response topic) */
     bool has_seq;   /* user properties gave the sequence: they win over the JSON's */
     dm_seq_params seq;
+    bool has_priority, has_timeout; /* user properties priority, timeout: they win too */
+    int priority;                   /* DM_PRIO_* */
+    int64_t timeout_us;
     char model[72];
 } mq_req;
 

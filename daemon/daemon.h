@@ -1,55 +1,10 @@
-/* daemon/daemon.h - the edged daemon's internal interfaces (one header, read first).
+/* daemon/daemon.h - the edged daemon's internal interfaces (the shared header).
  *
- * Owns: the contracts between the daemon's modules:
- *   main.c          start, signals (drain on SIGTERM/SIGINT, reload on SIGHUP), the loop
- *   config.c        one table of options (types, bounds, defaults), INI via inih, CLI overrides
- *   config_values.c each option type's syntax: parse, format, range (from config.c)
- *   config_render.c edged.conf and edged.conf(5) rendered from the option table
- *   gen_confman.c   build tool (not in edged): writes edged.conf(5) with config_render.c
- *   log.c           leveled logging to stderr (journald), one line per problem
- *   memory.c        glibc malloc settings, returning freed heap to the system
- *   backends.c      back-end plugins loaded at start, selection, health
- *   registry.c      model repository: entries, versions, load/unload, listeners (registry_impl.h)
- *   registry_scan.c what is on disk: NAME.tflite and NAME/VERSION/model.tflite, the scan
- *   registry_load.c syncing a model with the disk: load jobs off the loop, swapping versions in
- *   registry_budget.c the memory budget: what models are charged, evictions, waits for loads
- *   byname.c        records kept sorted by name (registry entries, metrics per model; byname.h)
- *   modelconf.c     NAME/model.conf: version policy, back end, pin_io (modelconf.h)
- *   watch.c         inotify on the repository, coalesced changes
- *   table.c         side tables: per-model state of other modules, by dm_entry.id
- *   request.c       the one admission path: request, outputs, deadline, metrics, answer
- *   sched.c         bounded per-model queues, priorities, deadlines, fairness, completions
- *                   back to the loop through an eventfd, the drain (sched_impl.h)
- *   sched_worker.c  worker threads, their interpreter caches, running a request
- *   profile.c       a version's per-node profile on request: workers' records summed (profile.h)
- *   seq.c           sequences of a stateful model: their states, order, limits, expiry
- *   metrics.c       counters and histograms, Prometheus text
- *   http.c          Unix-socket HTTP/1.1 connections (http-parser), limits, keep-alive, pipelining
- *   http_parse.c    request parsing (http-parser callbacks): limits, body, decoding, hand-off
- *   http_server.c   listeners (Unix, TCP), accept, connection limits
- *   http_admit.c    admission of connections and bodies against the buffer budget
- *   http_codec.c    Content-Encoding: gzip/deflate bodies, bounded inflate
- *   oip.c           Open Inference Protocol v2 routing and endpoints over http.c (jansson)
- *   oip_config.c    the model configuration extension's document
- *   oip_stats.c     the statistics extension (per model version, as Triton)
- *   health.c        the device's temperatures and throttling (sysfs)
- *   status_page.c   GET /: the status page (status_page.html, embedded at build time)
- *   push.c          model push: a load with file content, staged, checked, moved in
- *   oip_infer.c     reading an inference request (JSON, binary extension, raw)
- *   oip_data.c      JSON "data" as tensor bytes
- *   oip_json.c      the bounded JSON scan before any DOM is built
- *   oip_encode.c    datatypes, metadata, the inference response
- *   oip_cache.c     the parse cache (last all-binary header per model version)
- *   oip_offload.c   parsing large requests on libuv's thread pool
- *   json_dump.c     JSON replies serialized through common/memfile (a failed write fails)
- *   mqtt.c          the MQTT front end: two connections, flow control, status, drain
- *   mqtt_link.c     one broker connection: libmosquitto driven by the loop
- *   mqtt_req.c      MQTT requests and their replies
- *   dbus.c          the management API on D-Bus (sd-bus): connection, signals (dbus_impl.h)
- *   dbus_manager.c  its Manager interface: properties, methods, Infer
- *   dbus_model.c    its model objects and their properties
- *   service.c       systemd: sd_notify, watchdog, socket activation
- *   power.c         [power]: the profile (what spins), the exit when idle
+ * Owns: the contracts most of the daemon's modules share: the config, the registry, the
+ * scheduler, the request, the front ends' lifecycles. Which files make up the daemon and the
+ * layer of each: daemon/layers.txt (the layer check reads it); what a file owns: its opening
+ * comment; the map: docs/architecture.md. A module few others use has its own header
+ * (request.h, request_params.h, oip.h, http.h, vision_req.h, ...).
  * Threads: the loop thread owns every fd and every module's state except what
  * sched.c hands to workers (a request, read-only model version, the worker's
  * own interpreters) and a version's profile (profile.c: its own mutex). Only sched.c touches the
@@ -80,6 +35,10 @@ void dm_log_reset(void);
 /* One line to stderr with a "<N>" syslog prefix journald understands, and the
  * name "edged: " unless stderr is the journal's stream (JOURNAL_STREAM). Thread safe. */
 void dm_log(dm_log_level l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---------------------------------------------------------------- clock.c */
+/* CLOCK_MONOTONIC in nanoseconds: every deadline and timestamp of the daemon. Any thread. */
+uint64_t dm_now_ns(void);
 
 /* ---------------------------------------------------------------- config.c */
 #define DM_MAX_BACKEND_OPTS 64
@@ -355,17 +314,14 @@ const struct edge_labels *dm_entry_labels(const dm_entry *e);
 
 /* The memory budget ([models] memory_budget; registry_budget.c). With one, models load on
  * their first request (pinned ones at start) and the least recently used go when a load needs
- * room. A front end that finds no version of a model asks dm_registry_want: 1, go on (resident,
+ * room. A front end that finds no version of a model (request.c's dm_request_resolve and
+ * dm_request_wait: every front end's) asks dm_registry_want: 1, go on (resident,
  * or not a model that loads on demand: dm_registry_get's error stands); 0, CB runs on the loop
  * thread (possibly before this returns) once the load ended (RC 0: look again) or DEADLINE_NS
  * (CLOCK_MONOTONIC, 0: none) passed (RC -1, ERR: answer 503 with Retry-After); -1, refused now
  * (too many requests wait for loads, or stopping: ERR says; 503 with Retry-After). */
 int dm_registry_want(dm_registry *r, const char *name, uint64_t deadline_ns, dm_load_cb cb,
                      void *arg, char *err, size_t len);
-/* dm_registry_get for the front ends that cannot wait (MQTT, D-Bus, Frigate): a model not
- * resident starts loading, and the caller answers 503 with ERR (it says to try again). */
-dm_version *dm_registry_get_or_load(dm_registry *r, const char *name, int64_t v, char *err,
-                                    size_t len);
 /* Whether E may be evicted (request.c's): 0 idle, 1 requests queued (they still run on the
  * evicted version: idle models go first), 2 never (live sequences keep state in it). */
 void dm_registry_set_busy(dm_registry *r, int (*busy)(dm_entry *e, void *arg), void *arg);
@@ -473,7 +429,6 @@ typedef struct dm_request {
 
 typedef struct dm_sched dm_sched;
 
-uint64_t dm_now_ns(void);
 /* WORKERS 0: one per online CPU. The scheduler keeps LOOP alive while any
  * admitted request has not completed (or a drain callback is pending). */
 dm_sched *dm_sched_new(uv_loop_t *loop, unsigned workers, uint32_t queue_depth);
@@ -711,7 +666,8 @@ void dm_memory_budgeted(void);
 /* Freed heap goes back to the system a second from now (after a large request
  * body or MQTT payload: glibc keeps up to 64 MiB otherwise). Loop thread. */
 void dm_trim_soon(dm_daemon *d);
-/* LEN bytes of DATA to FD, then fsync (push.c; Frigate's upload too): 0, or -1 with errno. */
+/* LEN bytes of DATA to FD, then fsync (repo_files.c: a push, Frigate's upload, the cache's
+ * key): 0, or -1 with errno. */
 int dm_write_synced(int fd, const void *data, size_t len);
 
 /* Listen on cfg.socket_path (or UNIX_FD >= 0, from systemd) and, when TCP_FD

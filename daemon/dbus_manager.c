@@ -3,7 +3,8 @@
  * Owns: the interface org.edged.Edged1.Manager: its properties (Version,
  * State, Models, QueueDepth, RequestsTotal) and methods (ListModels,
  * LoadModel, UnloadModel, ReloadModel, Reload, GetStats, Infer,
- * InferWithOptions and its options: a sequence's parameters), checking
+ * InferWithOptions and its options: priority, timeout, a sequence's parameters, read
+ * by the request layer's parser, request.h), checking
  * their arguments and answering them, possibly later (a load's callback, an
  * inference's reply), and the D-Bus errors they answer with.
  * Does not own: the connection and signals (dbus.c), the model objects
@@ -19,6 +20,7 @@
 #include "dbus_impl.h"
 #include "frontend.h"
 #include "oip.h"
+#include "request.h"
 
 #define ERR_NO_SUCH_MODEL "org.edged.Edged1.Error.NoSuchModel"
 #define ERR_LOAD_FAILED "org.edged.Edged1.Error.LoadFailed"
@@ -375,51 +377,52 @@ static int read_inputs(sd_bus_message *m, const edge_model *model, const char *n
     return sd_bus_message_exit_container(m);
 }
 
-/* Option KEY of InferWithOptions, whose variant of signature TYPE is next in M, into SEQ. */
-static int read_option(sd_bus_message *m, const char *key, const char *type, dm_seq_params *seq,
+static const dm_param_src options_src = {"option ", "options"};
+
+/* Option KEY of InferWithOptions, whose variant of signature TYPE is next in M, into RP (the
+ * request layer's parser: priority, timeout, sequence_id, sequence_start, sequence_end). */
+static int read_option(sd_bus_message *m, const char *key, const char *type, dm_req_params *rp,
                        const char *name, sd_bus_error *err)
 {
-    char why[256];
-    if (strcmp(key, "sequence_start") == 0 || strcmp(key, "sequence_end") == 0) {
-        int yes = 0;
-        if (strcmp(type, "b") != 0)
-            return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
-                                     "model '%s': option %s must be a boolean (b), not '%s'", name,
-                                     key, type);
-        const int rc = sd_bus_message_read(m, "v", "b", &yes);
-        *(key[9] == 's' ? &seq->start : &seq->end) = yes;
-        return rc;
-    }
-    if (strcmp(key, "sequence_id") != 0)
+    if (!dm_req_param_known(key))
         return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
-                                 "model '%s': unknown option '%.64s' (sequence_id, sequence_start, "
-                                 "sequence_end)",
+                                 "model '%s': unknown option '%.64s' (priority, timeout, "
+                                 "sequence_id, sequence_start, sequence_end)",
                                  name, key);
-    if (strcmp(type, "t") == 0 || strcmp(type, "u") == 0) {
+    dm_param pv = {.kind = DM_PARAM_OTHER, .type = type};
+    int rc = 0;
+    if (!strcmp(type, "b")) {
+        int yes = 0;
+        rc = sd_bus_message_read(m, "v", "b", &yes);
+        pv = (dm_param){.kind = DM_PARAM_BOOL, .b = yes};
+    } else if (!strcmp(type, "t") || !strcmp(type, "u")) {
         uint64_t t = 0;
         uint32_t u = 0;
-        const int rc = type[0] == 't' ? sd_bus_message_read(m, "v", "t", &t)
-                                      : sd_bus_message_read(m, "v", "u", &u);
-        dm_seq_set_id_num(seq, type[0] == 't' ? t : u);
-        return rc;
-    }
-    if (strcmp(type, "s") == 0) {
+        rc = type[0] == 't' ? sd_bus_message_read(m, "v", "t", &t)
+                            : sd_bus_message_read(m, "v", "u", &u);
+        pv = (dm_param){.kind = DM_PARAM_INT, .u = type[0] == 't' ? t : u};
+    } else if (!strcmp(type, "x") || !strcmp(type, "i")) {
+        int64_t x = 0;
+        int32_t i = 0;
+        rc = type[0] == 'x' ? sd_bus_message_read(m, "v", "x", &x)
+                            : sd_bus_message_read(m, "v", "i", &i);
+        const int64_t n = type[0] == 'x' ? x : i;
+        pv = (dm_param){.kind = DM_PARAM_INT, .neg = n < 0, .i = n, .u = n < 0 ? 0 : (uint64_t)n};
+    } else if (!strcmp(type, "s")) {
         const char *str = NULL;
-        const int rc = sd_bus_message_read(m, "v", "s", &str);
-        if (rc < 0)
-            return rc;
-        if (dm_seq_set_id(seq, str, strlen(str), "option sequence_id", why, sizeof why))
-            return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS, "model '%s': %s", name, why);
-        return rc;
+        rc = sd_bus_message_read(m, "v", "s", &str);
+        pv = (dm_param){.kind = DM_PARAM_STRING, .s = str, .len = str ? strlen(str) : 0};
+    } else {
+        rc = sd_bus_message_skip(m, "v");
     }
-    return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
-                             "model '%s': option sequence_id must be an unsigned integer (t, u) or "
-                             "a string (s), not '%s'",
-                             name, type);
+    char why[256];
+    if (rc >= 0 && dm_req_param(rp, key, &pv, &options_src, why, sizeof why) < 0)
+        return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS, "model '%s': %s", name, why);
+    return rc;
 }
 
-/* InferWithOptions' a{sv} options into SEQ. */
-static int read_options(sd_bus_message *m, dm_seq_params *seq, const char *name, sd_bus_error *err)
+/* InferWithOptions' a{sv} options into RP. */
+static int read_options(sd_bus_message *m, dm_req_params *rp, const char *name, sd_bus_error *err)
 {
     int rc = sd_bus_message_enter_container(m, 'a', "{sv}");
     while (rc >= 0 && (rc = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
@@ -429,14 +432,14 @@ static int read_options(sd_bus_message *m, dm_seq_params *seq, const char *name,
         if (rc >= 0)
             rc = sd_bus_message_peek_type(m, &t, &type);
         if (rc >= 0)
-            rc = read_option(m, key, type ? type : "", seq, name, err);
+            rc = read_option(m, key, type ? type : "", rp, name, err);
         if (rc >= 0)
             rc = sd_bus_message_exit_container(m);
     }
     if (rc >= 0)
         rc = sd_bus_message_exit_container(m);
     char why[256];
-    if (rc >= 0 && dm_seq_check(seq, "options", why, sizeof why))
+    if (rc >= 0 && dm_req_params_check(rp, &options_src, why, sizeof why))
         return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS, "model '%s': %s", name, why);
     return rc;
 }
@@ -475,25 +478,24 @@ static void infer_waited(const char *name, int rc, const char *msg, void *arg)
 }
 
 /* NAME is not resident under the memory budget: the call waits for its load within the
- * default deadline (1: answered later); 0: not a model that loads on demand; < 0: refused now
- * (ERR set). */
+ * default deadline (request.c; 1: answered later); < 0: refused now (ERR set). */
 static int infer_wait_model(sd_bus_message *m, dm_dbus *b, bool with_options, const char *name,
                             sd_bus_error *err)
 {
     infer_wait *w = malloc(sizeof *w);
-    if (!w)
-        return -ENOMEM;
-    *w = (infer_wait){.b = b, .m = sd_bus_message_ref(m), .with_options = with_options};
-    b->pending++;
+    if (w) {
+        *w = (infer_wait){.b = b, .m = sd_bus_message_ref(m), .with_options = with_options};
+        b->pending++;
+    }
     char why[320];
-    const int rc = dm_registry_want(b->d->reg, name, dm_request_deadline_ns(&b->d->cfg, -1),
-                                    infer_waited, w, why, sizeof why);
-    if (rc == 0)
+    if (dm_request_wait(b->d, name, -1, w ? infer_waited : NULL, w, why, sizeof why) == 0)
         return 1;
-    sd_bus_message_unref(w->m);
-    free(w);
-    b->pending--;
-    return rc > 0 ? 0 : sd_bus_error_setf(err, ERR_UNAVAILABLE, "%s", why);
+    if (w) {
+        sd_bus_message_unref(w->m);
+        free(w);
+        b->pending--;
+    }
+    return sd_bus_error_setf(err, ERR_UNAVAILABLE, "%s", why);
 }
 
 /* Infer (WITH_OPTIONS false) and InferWithOptions. */
@@ -505,9 +507,11 @@ static int infer_call(sd_bus_message *m, dm_dbus *b, bool with_options, sd_bus_e
     if (rc < 0)
         return rc;
     char why[512];
-    _cleanup_(dm_version_unrefp) dm_version *v = dm_registry_get(d->reg, name, -1, why, sizeof why);
-    if (!v && (rc = infer_wait_model(m, b, with_options, name, err)) != 0)
-        return rc;
+    dm_resolve how;
+    _cleanup_(dm_version_unrefp) dm_version *v =
+        dm_request_resolve(d, name, -1, &how, why, sizeof why);
+    if (how == DM_RESOLVE_ON_DEMAND)
+        return infer_wait_model(m, b, with_options, name, err);
     if (!v)
         return sd_bus_error_setf(err, ERR_NO_SUCH_MODEL, "%s", why);
     const size_t n_in = edge_model_input_count(v->model);
@@ -518,20 +522,21 @@ static int infer_call(sd_bus_message *m, dm_dbus *b, bool with_options, sd_bus_e
     inf->m = sd_bus_message_ref(m);
     b->pending++;
     rc = read_inputs(m, v->model, name, inf->in, n_in, err);
-    dm_seq_params seq = {0};
+    dm_req_params rp;
+    dm_req_params_init(&rp);
     if (rc >= 0 && with_options)
-        rc = read_options(m, &seq, name, err);
+        rc = read_options(m, &rp, name, err);
     if (rc < 0) {
         infer_free(inf);
         return rc;
     }
     dm_request_submit(d, &(dm_request_args){.v = edge_take_ptr(v),
                                             .in = (uint8_t *const *)inf->in,
-                                            .priority = DM_PRIO_NORMAL,
-                                            .timeout_us = -1,
+                                            .priority = rp.priority,
+                                            .timeout_us = rp.timeout_us,
                                             .reply = &infer_reply,
                                             .ctx = inf,
-                                            .seq = &seq});
+                                            .seq = &rp.seq});
     return 1; /* answered from infer_answer */
 }
 

@@ -32,6 +32,7 @@
 #include "frontend.h"
 #include "json_dump.h"
 #include "repo_files.h"
+#include "request.h"
 #include "vision_req.h"
 
 #define MAX_FRAMES 4        /* identity, delimiter, header, payload */
@@ -67,6 +68,7 @@ typedef struct fr_req {
     size_t ident_len;
     bool delimited; /* a REQ peer: an empty frame between the id and the message */
     uint32_t w, h;
+    bool yolox; /* the header's model_type: yolox */
     char model[256];
     zmq_msg_t frame; /* an inference: the pixels, read where ZMQ received them; an upload:
                       * the file */
@@ -248,7 +250,10 @@ static void handshake(fr_req *q, const json_t *hdr)
         return;
     }
     remember(f, q, model);
-    reply_json(q, json_pack("{s:b, s:b}", "model_available", 1, "model_loaded", e->n_versions > 0));
+    /* a model not resident under the memory budget counts as loaded: the first frame waits
+     * for its load (infer_model) */
+    const bool loaded = e->n_versions > 0 || (dm_entry_lazy(e) && !dm_entry_unloaded(e));
+    reply_json(q, json_pack("{s:b, s:b}", "model_available", 1, "model_loaded", loaded));
 }
 
 /* DATA (LEN bytes) as DIR/V/model.tflite for the next V, by a temp file renamed into place;
@@ -391,6 +396,54 @@ static void upload(fr_req *q, const json_t *hdr, zmq_msg_t *file)
         saved_work(&q->work, rc);
 }
 
+static void infer_model(fr_req *q);
+
+/* Q's model loaded on demand (request.c's wait), or did not in time. */
+static void model_loaded(const char *name, int rc, const char *err, void *arg)
+{
+    (void)name;
+    fr_req *q = arg;
+    if (rc == 0)
+        infer_model(q);
+    else
+        reply_error(q, "%s", err);
+}
+
+/* Q's frame (in Q->frame) to its model, Q->model: a model not resident under the memory
+ * budget is waited for within [frigate] request_timeout_ms (as every front end's request). */
+static void infer_model(fr_req *q)
+{
+    dm_frigate *f = q->f;
+    const int64_t timeout_us = (int64_t)f->d->cfg.frigate_request_timeout_ms * 1000;
+    char err[320];
+    dm_resolve how;
+    dm_version *v = dm_request_resolve(f->d, q->model, -1, &how, err, sizeof err);
+    if (how == DM_RESOLVE_ON_DEMAND) {
+        if (dm_request_wait(f->d, q->model, timeout_us, model_loaded, q, err, sizeof err) == 0)
+            return; /* MODEL_LOADED goes on */
+    }
+    if (!v) {
+        reply_error(q, "%s", err);
+        return;
+    }
+    edge_head_kind want = EDGE_HEAD_AUTO, kind;
+    if (q->yolox && !edge_vision_head(v->model, EDGE_HEAD_YOLOX, &kind, err, sizeof err))
+        want = EDGE_HEAD_YOLOX; /* the outputs fit YOLOX's grids: a shape YOLOv5's is too */
+    dm_vreq_submit(f->d, &(dm_vreq_args){.v = v,
+                                         .image = zmq_msg_data(&q->frame),
+                                         .len = zmq_msg_size(&q->frame),
+                                         .raw_width = q->w,
+                                         .raw_height = q->h,
+                                         .borrowed = true,
+                                         .head = want,
+                                         .task = DM_VREQ_DETECT,
+                                         .min_score = -1.0f,
+                                         .priority = DM_PRIO_NORMAL,
+                                         .timeout_us = timeout_us,
+                                         .done = detected,
+                                         .ctx = q});
+}
+
 /* [{"shape":[1,H,W,3],"dtype":"uint8","model_type":T}, PIXELS]: detections. */
 static void infer(fr_req *q, const json_t *hdr, const zmq_msg_t *tensor)
 {
@@ -438,36 +491,14 @@ static void infer(fr_req *q, const json_t *hdr, const zmq_msg_t *tensor)
         return;
     }
     snprintf(q->model, sizeof q->model, "%s", model);
-    char err[320];
-    dm_version *v = dm_registry_get_or_load(f->d->reg, q->model, -1, err, sizeof err);
-    if (!v) {
-        reply_error(q, "%s", err);
-        return;
-    }
-    edge_head_kind want = EDGE_HEAD_AUTO, kind;
-    if (mt && !strcmp(mt, "yolox") &&
-        !edge_vision_head(v->model, EDGE_HEAD_YOLOX, &kind, err, sizeof err))
-        want = EDGE_HEAD_YOLOX; /* the outputs fit YOLOX's grids: a shape YOLOv5's is too */
     zmq_msg_init(&q->frame);
     zmq_msg_move(&q->frame, (zmq_msg_t *)tensor); /* no copy: the request reads it there */
     q->has_frame = true;
     q->w = (uint32_t)dims[2];
     q->h = (uint32_t)dims[1];
+    q->yolox = mt && !strcmp(mt, "yolox");
     f->st.requests++;
-    dm_vreq_submit(
-        f->d, &(dm_vreq_args){.v = v,
-                              .image = zmq_msg_data(&q->frame),
-                              .len = len,
-                              .raw_width = q->w,
-                              .raw_height = q->h,
-                              .borrowed = true,
-                              .head = want,
-                              .task = DM_VREQ_DETECT,
-                              .min_score = -1.0f,
-                              .priority = DM_PRIO_NORMAL,
-                              .timeout_us = (int64_t)f->d->cfg.frigate_request_timeout_ms * 1000,
-                              .done = detected,
-                              .ctx = q});
+    infer_model(q);
 }
 
 /* One message of FRAMES (N of them; the first the peer's id). */

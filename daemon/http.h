@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "daemon.h"
+#include "response.h"
 
 typedef struct dm_exchange dm_exchange;
 
@@ -33,16 +34,6 @@ typedef struct dm_http_request {
     char content_type[DM_HTTP_CTYPE_MAX + 1];
     bool vision_only; /* it came to the [vision] listen address */
 } dm_http_request;
-
-typedef struct dm_http_response {
-    int status;
-    const char *content_type; /* NULL: application/json */
-    const char *allow;        /* Allow header (405), or NULL */
-    const char *headers;      /* more header lines, each ending in \r\n (static text), or NULL */
-    int64_t header_len;       /* Inference-Header-Content-Length, or -1 */
-    char *body;               /* malloc'd; the exchange takes it (NULL when len is 0) */
-    size_t len;
-} dm_http_response;
 
 /* The parsed request (valid until dm_http_reply). */
 const dm_http_request *dm_http_req(const dm_exchange *x);
@@ -80,12 +71,4 @@ char *dm_http_error_body(const char *msg, size_t *len);
 
 /* oip.c: route and answer one request (loop thread). */
 void dm_oip_handle(dm_daemon *d, dm_exchange *x);
-/* oip.c: X names model NAME, which has no version to serve: when it loads on demand (the memory
- * budget), X waits for the load within [scheduler] default_timeout_ms and is handled again
- * (dm_oip_handle) once it is in, or answered 503 with Retry-After; true then (X is answered, or
- * will be). False: NAME does not load on demand (answer X with the lookup's error). FAIL, if
- * given, words the 503 (Retry-After is set): the vision API's own error shape. */
-bool dm_oip_wait_model(dm_daemon *d, dm_exchange *x, const char *name,
-                       void (*fail)(dm_exchange *x, const char *msg));
-
 #endif

@@ -3,14 +3,14 @@
  * Owns: turning one PUBLISH into an inference (the model from the topic
  * PREFIX/infer/MODEL or FLEET/infer/MODEL, the version from the v5 user
  * property "version", the payload as an Open Inference Protocol JSON body, raw
- * tensor bytes, or a JSON header plus binary data; the sequence from the user
- * properties sequence_id, sequence_start, sequence_end), admitting it to the
+ * tensor bytes, or a JSON header plus binary data; the sequence, priority and timeout from
+ * the user properties sequence_id, sequence_start, sequence_end, priority, timeout, read by the
+ * request layer's parser and winning over a JSON payload's), admitting it to the
  * scheduler, and answering it exactly once: to the v5 response topic with the
  * correlation data, else to PREFIX/result/MODEL; a result, or an error with
- * the HTTP endpoint's status code (docs/protocol.md, MQTT). Which response
- * topics are refused (invalid, '$', under PREFIX or FLEET but for .../result/),
- * the request's id on errors found before its JSON is read, and the error sent
- * in place of a reply the broker refused. Also the retained models list.
+ * the HTTP endpoint's status code (docs/protocol.md, MQTT; the replies themselves:
+ * mqtt_reply.c). Which response topics are refused (invalid, '$', under PREFIX or FLEET but
+ * for .../result/), the request's id on errors found before its JSON is read.
  * Does not own: the connection and the in-flight count (mqtt.c), parsing and
  * encoding the protocol's JSON (oip_infer.c), the queues (sched.c). */
 #include <errno.h>
@@ -25,188 +25,33 @@
 #include "common/cleanup.h"
 #include "common/jsonw.h"
 #include "json_dump.h"
-#include "mqtt_impl.h"
+#include "mqtt_req.h"
 #include "oip.h"
+#include "request.h"
 #include "vision_req.h"
-
-/* One request from its arrival to its reply. */
-typedef struct mq_req {
-    dm_mqtt *m;
-    dm_infer *inf;  /* once admitted */
-    char *topic;    /* where the reply goes */
-    char *fallback; /* the default result topic when TOPIC is the requester's, or NULL */
-    uint8_t *corr;
-    uint16_t corr_len;
-    bool raw_reply; /* raw tensor bytes back (a raw request with a response topic) */
-    bool has_seq;   /* user properties gave the sequence: they win over the JSON's */
-    dm_seq_params seq;
-    char model[72];
-} mq_req;
 
 /* What a PUBLISH carries besides its payload (v5 properties). */
 typedef struct mq_meta {
     char *response_topic;
     char *ctype;
-    char *version; /* user property "version" */
-    char *hlen;    /* user property "inference-header-content-length" */
-    char *seq[3];  /* user properties sequence_id, sequence_start, sequence_end */
+    char *version;   /* user property "version" */
+    char *hlen;      /* user property "inference-header-content-length" */
+    char *params[5]; /* user properties sequence_id, sequence_start, sequence_end, priority,
+                      * timeout */
 } mq_meta;
 
-static const char *const seq_props[3] = {"sequence_id", "sequence_start", "sequence_end"};
+static const char *const param_props[5] = {"sequence_id", "sequence_start", "sequence_end",
+                                           "priority", "timeout"};
 
 static void meta_free(mq_meta *x)
 {
-    for (int i = 0; i < 3; i++)
-        free(x->seq[i]);
+    for (int i = 0; i < 5; i++)
+        free(x->params[i]);
     free(x->response_topic);
     free(x->ctype);
     free(x->version);
     free(x->hlen);
 }
-
-static void req_free(mq_req *q)
-{
-    free(q->topic);
-    free(q->fallback);
-    free(q->corr);
-    free(q);
-}
-EDGE_DEFINE_CLEANUP(mq_req, req_free)
-
-/* ------------------------------------------------------------ replies */
-
-static mq_out *out_new(const mq_req *q, bool error)
-{
-    mq_out *o = calloc(1, sizeof *o);
-    if (!o)
-        return NULL;
-    o->reply = true;
-    o->error = error;
-    o->version = o->header_len = -1;
-    o->topic = strdup(q->topic);
-    o->fallback = q->fallback ? strdup(q->fallback) : NULL;
-    if (q->corr && (o->corr = malloc(q->corr_len)))
-        memcpy(o->corr, q->corr, q->corr_len);
-    o->corr_len = q->corr ? q->corr_len : 0;
-    if (!o->topic || (q->fallback && !o->fallback) || (q->corr && !o->corr)) {
-        mq_out_free(o);
-        return NULL;
-    }
-    return o;
-}
-
-/* No reply can be sent (no memory, nowhere to send it): the request ends. */
-static void reply_lost(dm_mqtt *m, const mq_req *q, const char *what)
-{
-    dm_log(DM_LOG_ERROR, "mqtt: a request for '%s' cannot be answered: %s", q->model, what);
-    mq_request_end(m);
-}
-
-/* {"error": MSG, "status": STATUS, "model_name": MODEL, "id": ID} */
-static void reply_error(dm_mqtt *m, const mq_req *q, int status, const char *msg, const char *id)
-{
-    mq_out *o = out_new(q, true);
-    const size_t cap = 96 + JW_STR_MAX(strlen(msg)) + JW_STR_MAX(strlen(q->model)) +
-                       (id ? JW_STR_MAX(strlen(id)) : 0);
-    char *body = o ? malloc(cap) : NULL;
-    if (!body) {
-        mq_out_free(o);
-        reply_lost(m, q, "out of memory");
-        return;
-    }
-    jw w = {.p = body, .cap = cap};
-    jw_lit(&w, "{\"error\":");
-    jw_str(&w, msg);
-    jw_lit(&w, ",\"status\":");
-    jw_int(&w, status);
-    if (q->model[0]) {
-        jw_lit(&w, ",\"model_name\":");
-        jw_str(&w, q->model);
-    }
-    if (id) {
-        jw_lit(&w, ",\"id\":");
-        jw_str(&w, id);
-    }
-    jw_lit(&w, "}");
-    if (w.overflow) { /* the bound above is wrong: a bug, never the client's doing */
-        free(body);
-        mq_out_free(o);
-        reply_lost(m, q, "the error reply did not fit its bound");
-        return;
-    }
-    o->payload = (uint8_t *)body;
-    o->len = w.len;
-    o->ctype = "application/json";
-    o->status = status;
-    dm_log(DM_LOG_DEBUG, "mqtt: %d for a request on %s: %s", status, q->topic, msg);
-    mq_publish(m, o);
-}
-
-/* The outputs OUT of INF one after another (raw tensor bytes). */
-static uint8_t *raw_outputs(const dm_infer *inf, uint8_t *const *out, size_t *len)
-{
-    size_t total = 0;
-    edge_tensor_info t;
-    for (size_t i = 0; i < inf->n_out; i++)
-        if (edge_model_output_info(inf->m, i, &t) == 0)
-            total += t.bytes;
-    uint8_t *p = malloc(total ? total : 1);
-    if (!p)
-        return NULL;
-    size_t at = 0;
-    for (size_t i = 0; i < inf->n_out; i++)
-        if (edge_model_output_info(inf->m, i, &t) == 0) {
-            memcpy(p + at, out[i], t.bytes);
-            at += t.bytes;
-        }
-    *len = total;
-    return p;
-}
-
-static void reply_result(dm_mqtt *m, const mq_req *q, const dm_infer *inf, const dm_request *r)
-{
-    const dm_version *v = r->v;
-    mq_out *o = out_new(q, false);
-    if (!o) {
-        reply_lost(m, q, "out of memory");
-        return;
-    }
-    o->status = 200;
-    o->version = v->version;
-    if (q->raw_reply) {
-        o->payload = raw_outputs(inf, r->out, &o->len);
-        o->ctype = "application/octet-stream";
-    } else {
-        dm_http_response e = {.header_len = -1};
-        if (dm_oip_encode_infer(inf, r->out, v->name, v->version, dm_entry_labels(v->entry), &e) ==
-            0) {
-            o->payload = (uint8_t *)e.body;
-            o->len = e.len;
-            o->header_len = e.header_len;
-            o->ctype = e.header_len >= 0 ? "application/octet-stream" : "application/json";
-        }
-    }
-    if (!o->payload) {
-        mq_out_free(o);
-        reply_error(m, q, 500, "out of memory encoding the response", inf->id);
-        return;
-    }
-    mq_publish(m, o);
-}
-
-/* How the request of Q (CTX) ended: its result or ERROR, published (loop thread). */
-static void on_answer(dm_request *r, const char *error, void *ctx)
-{
-    mq_req *q = ctx;
-    if (error)
-        reply_error(q->m, q, dm_oip_status_http(r->status), error, q->inf->id);
-    else
-        reply_result(q->m, q, q->inf, r);
-    dm_infer_free(q->inf);
-    req_free(q);
-}
-
-static const dm_reply mq_reply = {.answer = on_answer};
 
 /* ------------------------------------------------------------ requests */
 
@@ -244,9 +89,9 @@ static void read_meta(const mosquitto_property *props, mq_req *q, mq_meta *x)
         char **slot = strcmp(k, "version") == 0                           ? &x->version
                       : strcmp(k, "inference-header-content-length") == 0 ? &x->hlen
                                                                           : NULL;
-        for (int i = 0; i < 3 && !slot; i++)
-            if (strcmp(k, seq_props[i]) == 0)
-                slot = &x->seq[i];
+        for (int i = 0; i < 5 && !slot; i++)
+            if (strcmp(k, param_props[i]) == 0)
+                slot = &x->params[i];
         if (slot && !*slot) {
             *slot = v;
             v = NULL;
@@ -399,7 +244,7 @@ static void reply_early(dm_mqtt *m, const mq_req *q, int status, const char *msg
                         const struct mosquitto_message *pub)
 {
     char *id = scan_id(pub->payload, pub->payloadlen > 0 ? (size_t)pub->payloadlen : 0);
-    reply_error(m, q, status, msg, id);
+    mq_reply_error(m, q, status, msg, id);
     free(id);
 }
 
@@ -462,9 +307,10 @@ static int decode(dm_version *v, const mq_meta *x, uint8_t *body, size_t len, bo
     return 400;
 }
 
-/* Version V of MODEL (V < 0: the newest), or an error status and message. */
+/* Version V of MODEL (V < 0: the newest), or an error status and message (503 with *ON_DEMAND:
+ * the model loads on demand, the request may wait for it). */
 static dm_version *find_version(dm_mqtt *m, const char *model, const mq_meta *x, int *status,
-                                char *err, size_t errlen)
+                                bool *on_demand, char *err, size_t errlen)
 {
     int64_t v = -1;
     if (x->version && (v = parse_count(x->version)) < 0) {
@@ -472,11 +318,11 @@ static dm_version *find_version(dm_mqtt *m, const char *model, const mq_meta *x,
         *status = 400;
         return NULL;
     }
-    dm_version *ver = dm_registry_get(m->d->reg, model, v, err, errlen);
-    if (!ver) {
-        const dm_entry *e = dm_registry_entry(m->d->reg, model);
-        *status = e && e->n_versions == 0 ? 503 : 404;
-    }
+    dm_resolve how;
+    dm_version *ver = dm_request_resolve(m->d, model, v, &how, err, errlen);
+    *on_demand = how == DM_RESOLVE_ON_DEMAND;
+    if (!ver)
+        *status = how == DM_RESOLVE_UNKNOWN ? 404 : 503;
     return ver;
 }
 
@@ -486,22 +332,25 @@ static dm_version *find_version(dm_mqtt *m, const char *model, const mq_meta *x,
 static void admit(dm_mqtt *m, mq_req *q, dm_version *ver, int status, dm_infer *inf, uint8_t *body,
                   char *id, bool raw_rt, const char *err)
 {
-    char msg[900];
+    _cleanup_free_ char *id_owned = id;
     if (status != 200) {
+        _cleanup_free_ uint8_t *body_owned = body;
+        _cleanup_(dm_version_unrefp) dm_version *ver_owned = ver;
+        _cleanup_(mq_req_freep) mq_req *q_owned = q;
+        char msg[900];
         snprintf(msg, sizeof msg, "model '%s': %s", q->model, err);
-        reply_error(m, q, status, msg, id);
-        free(id);
-        free(body);
-        dm_version_unref(ver);
-        req_free(q);
+        mq_reply_error(m, q, status, msg, id);
         return;
     }
-    free(id);
     q->raw_reply = raw_rt && m->proto == MQTT_PROTOCOL_V5;
     if (q->has_seq)
         inf->seq = q->seq;
+    if (q->has_priority)
+        inf->priority = q->priority;
+    if (q->has_timeout)
+        inf->timeout_us = q->timeout_us;
     q->inf = inf;
-    dm_infer_submit(m->d, ver, inf, &mq_reply, q);
+    dm_infer_submit(m->d, ver, inf, &mq_infer_reply, q);
 }
 
 /* A large payload decoded off the loop thread (oip_offload.c). */
@@ -575,27 +424,26 @@ static bool offload(dm_mqtt *m, mq_req *q, const mq_meta *x, dm_version *ver, ui
     return true;
 }
 
-/* The user properties sequence_id, sequence_start and sequence_end of X into Q: 0, or -1
- * with the reason in ERR. */
-static int read_sequence(mq_req *q, const mq_meta *x, char *err, size_t len)
+/* The user properties sequence_id, sequence_start, sequence_end, priority and timeout of X into
+ * Q (the request layer's parser): 0, or -1 with the reason in ERR. */
+static int read_params(mq_req *q, const mq_meta *x, char *err, size_t len)
 {
-    if (!x->seq[0] && !x->seq[1] && !x->seq[2])
-        return 0;
-    q->has_seq = true;
-    const char *id = x->seq[0] ? x->seq[0] : "";
-    if (dm_seq_set_id(&q->seq, id, strlen(id), "user property sequence_id", err, len))
-        return -1;
-    for (int i = 1; i < 3; i++) {
-        const char *v = x->seq[i];
-        const bool yes = v && (strcmp(v, "true") == 0 || strcmp(v, "1") == 0);
-        if (v && !yes && strcmp(v, "false") != 0 && strcmp(v, "0") != 0) {
-            snprintf(err, len, "user property %s '%.40s' is not true, false, 1 or 0", seq_props[i],
-                     v);
+    static const dm_param_src src = {"user property ", "user properties"};
+    dm_req_params rp;
+    dm_req_params_init(&rp);
+    q->has_seq = x->params[0] || x->params[1] || x->params[2];
+    for (int i = 0; i < 5; i++) {
+        const char *v = i == 0 && q->has_seq && !x->params[0] ? "" : x->params[i];
+        const dm_param pv = {.kind = DM_PARAM_TEXT, .s = v, .len = v ? strlen(v) : 0};
+        if (v && dm_req_param(&rp, param_props[i], &pv, &src, err, len) < 0)
             return -1;
-        }
-        *(i == 1 ? &q->seq.start : &q->seq.end) = yes;
     }
-    return dm_seq_check(&q->seq, "user properties", err, len);
+    q->seq = rp.seq;
+    q->has_priority = x->params[3] != NULL;
+    q->priority = rp.priority;
+    q->has_timeout = x->params[4] != NULL;
+    q->timeout_us = rp.timeout_us;
+    return q->has_seq ? dm_req_params_check(&rp, &src, err, len) : 0;
 }
 
 /* Validate and admit one request; every failure is answered. */
@@ -617,10 +465,10 @@ static void image_done(const dm_vreq_result *res, void *ctx)
     if (res->status != 200) {
         char msg[900];
         snprintf(msg, sizeof msg, "model '%s': %s", q->model, res->error);
-        reply_error(m, q, res->status, msg, NULL);
-    } else if (dm_oip_encode_image(&im->shape, res, &e) != 0 || !(o = out_new(q, false))) {
+        mq_reply_error(m, q, res->status, msg, NULL);
+    } else if (dm_oip_encode_image(&im->shape, res, &e) != 0 || !(o = mq_out_new(q, false))) {
         free(e.body);
-        reply_error(m, q, 500, "out of memory encoding the response", NULL);
+        mq_reply_error(m, q, 500, "out of memory encoding the response", NULL);
     } else {
         o->status = 200;
         o->version = res->version;
@@ -630,7 +478,7 @@ static void image_done(const dm_vreq_result *res, void *ctx)
         mq_publish(m, o);
     }
     free(im);
-    req_free(q);
+    mq_req_free(q);
 }
 
 /* A JPEG or PNG payload (BODY, LEN bytes, taken) for VER (taken): the objects of a detection
@@ -641,10 +489,10 @@ static void serve_image(dm_mqtt *m, mq_req *q, dm_version *ver, uint8_t *body, s
     const bool detect = dm_vreq_check(ver, DM_VREQ_DETECT, err, sizeof err) == 0;
     mq_image *im = calloc(1, sizeof *im);
     if (!im) {
-        free(body);
-        dm_version_unref(ver);
-        reply_error(m, q, 500, "out of memory", NULL);
-        req_free(q);
+        _cleanup_free_ uint8_t *body_owned = body;
+        _cleanup_(dm_version_unrefp) dm_version *ver_owned = ver;
+        _cleanup_(mq_req_freep) mq_req *q_owned = q;
+        mq_reply_error(m, q, 500, "out of memory", NULL);
         return;
     }
     im->q = q;
@@ -660,8 +508,8 @@ static void serve_image(dm_mqtt *m, mq_req *q, dm_version *ver, uint8_t *body, s
                                          .task = detect ? DM_VREQ_DETECT : DM_VREQ_CLASSIFY,
                                          .min_score = -1.0f,
                                          .top_k = 5,
-                                         .priority = DM_PRIO_NORMAL,
-                                         .timeout_us = -1,
+                                         .priority = q->has_priority ? q->priority : DM_PRIO_NORMAL,
+                                         .timeout_us = q->has_timeout ? q->timeout_us : -1,
                                          .done = image_done,
                                          .ctx = im});
 }
@@ -692,7 +540,7 @@ static void wait_done(const char *name, int rc, const char *err, void *arg)
         serve(w->m, w->q, &w->msg, &w->x);
     } else {
         reply_early(w->m, w->q, 503, err, &w->msg);
-        req_free(w->q);
+        mq_req_free(w->q);
     }
     wait_free(w);
 }
@@ -705,9 +553,8 @@ static char *dup_or_null(const char *s, bool *oom)
 }
 
 /* Q's model is not resident under the memory budget: Q waits for its load within the
- * request's deadline (true: Q is taken, and answered), or not a model that loads on demand
- * (false: the lookup's error stands). */
-static bool wait_model(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, const mq_meta *x)
+ * default deadline (request.c); Q is taken, and answered. */
+static void wait_model(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, const mq_meta *x)
 {
     mq_wait *w = calloc(1, sizeof *w);
     bool oom = !w;
@@ -722,23 +569,20 @@ static bool wait_model(dm_mqtt *m, mq_req *q, const struct mosquitto_message *ms
         w->x.ctype = dup_or_null(x->ctype, &oom);
         w->x.version = dup_or_null(x->version, &oom);
         w->x.hlen = dup_or_null(x->hlen, &oom);
-        for (int i = 0; i < 3; i++)
-            w->x.seq[i] = dup_or_null(x->seq[i], &oom);
+        for (int i = 0; i < 5; i++)
+            w->x.params[i] = dup_or_null(x->params[i], &oom);
     }
-    char err[320] = "out of memory for a request waiting for its model to load";
-    const int rc =
-        oom ? -1
-            : dm_registry_want(m->d->reg, q->model, dm_request_deadline_ns(&m->d->cfg, -1),
-                               wait_done, w, err, sizeof err);
-    if (rc == 0)
-        return true; /* WAIT_DONE answers */
+    if (oom && w) {
+        wait_free(w);
+        w = NULL;
+    }
+    char err[320];
+    if (dm_request_wait(m->d, q->model, -1, w ? wait_done : NULL, w, err, sizeof err) == 0)
+        return; /* WAIT_DONE answers */
     if (w)
         wait_free(w);
-    if (rc > 0)
-        return false;
     reply_early(m, q, 503, err, msg);
-    req_free(q);
-    return true;
+    mq_req_free(q);
 }
 
 static void serve(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, const mq_meta *x)
@@ -751,20 +595,23 @@ static void serve(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, co
                  "(%" PRIu64 ")",
                  msg->payloadlen, m->d->cfg.mqtt_max_payload_bytes);
         reply_early(m, q, 413, err, msg);
-        req_free(q);
+        mq_req_free(q);
         return;
     }
-    if (read_sequence(q, x, err, sizeof err)) {
+    if (read_params(q, x, err, sizeof err)) {
         reply_early(m, q, 400, err, msg);
-        req_free(q);
+        mq_req_free(q);
         return;
     }
-    dm_version *ver = find_version(m, q->model, x, &status, err, sizeof err);
-    if (!ver && status == 503 && wait_model(m, q, msg, x))
+    bool on_demand = false;
+    dm_version *ver = find_version(m, q->model, x, &status, &on_demand, err, sizeof err);
+    if (!ver && on_demand) {
+        wait_model(m, q, msg, x);
         return;
+    }
     if (!ver) {
         reply_early(m, q, status, err, msg);
-        req_free(q);
+        mq_req_free(q);
         return;
     }
     const size_t len = (size_t)msg->payloadlen;
@@ -798,7 +645,7 @@ void mq_on_message(dm_mqtt *m, const struct mosquitto_message *msg, const mosqui
     m->stats.in_progress++;
     if (m->stats.in_progress > m->stats.in_progress_max)
         m->stats.in_progress_max = m->stats.in_progress;
-    _cleanup_(req_freep) mq_req *q = calloc(1, sizeof *q);
+    _cleanup_(mq_req_freep) mq_req *q = calloc(1, sizeof *q);
     _cleanup_(meta_free) mq_meta x = {0};
     if (!q) {
         dm_log(DM_LOG_ERROR, "mqtt: out of memory for a request on %s; it is lost", msg->topic);
@@ -818,10 +665,10 @@ void mq_on_message(dm_mqtt *m, const struct mosquitto_message *msg, const mosqui
     const char *refusal = NULL;
     char why[MQ_TOPIC_MAX + 128];
     if (reply_topic(m, q, &x, base, base_len, q->model, &refusal, why, sizeof why) != 0) {
-        reply_lost(m, q, "out of memory");
+        mq_reply_lost(m, q, "out of memory");
     } else if (!model[0] && (!x.response_topic || refusal)) {
-        reply_lost(m, q,
-                   "it came on a topic edged does not serve, without a response topic it can use");
+        mq_reply_lost(
+            m, q, "it came on a topic edged does not serve, without a response topic it can use");
     } else if (refusal) {
         char err[1536];
         snprintf(err, sizeof err, "the response topic '%.1024s' %s", x.response_topic, refusal);
@@ -840,83 +687,4 @@ void mq_on_message(dm_mqtt *m, const struct mosquitto_message *msg, const mosqui
     } else {
         serve(m, edge_take_ptr(q), msg, &x);
     }
-}
-
-void mq_reply_refused(dm_mqtt *m, const mq_out *o, int reason)
-{
-    char msg[MQ_RESPONSE_TOPIC_MAX + 160];
-    snprintf(msg, sizeof msg, "the broker refused the reply on the response topic '%s': %s",
-             o->topic, mosquitto_reason_string(reason));
-    const int status = reason == MQTT_RC_NOT_AUTHORIZED ? 403 : 502;
-    const size_t cap = 32 + JW_STR_MAX(strlen(msg));
-    mq_out *e = calloc(1, sizeof *e);
-    char *body = e ? malloc(cap) : NULL;
-    if (e) {
-        e->topic = strdup(o->fallback);
-        e->corr = o->corr ? malloc(o->corr_len) : NULL;
-    }
-    if (!body || !e->topic || (o->corr && !e->corr) || !m->handles_open) {
-        dm_log(DM_LOG_ERROR, "mqtt: the refusal of a reply on %s cannot be reported: %s", o->topic,
-               m->handles_open ? "out of memory" : "edged stopped");
-        free(body);
-        mq_out_free(e);
-        return;
-    }
-    if (o->corr)
-        memcpy(e->corr, o->corr, o->corr_len);
-    e->corr_len = o->corr ? o->corr_len : 0;
-    jw w = {.p = body, .cap = cap};
-    jw_lit(&w, "{\"error\":");
-    jw_str(&w, msg);
-    jw_lit(&w, ",\"status\":");
-    jw_int(&w, status);
-    jw_lit(&w, "}");
-    e->payload = (uint8_t *)body;
-    e->len = w.len;
-    e->error = true;
-    e->ctype = "application/json";
-    e->status = status;
-    e->version = e->header_len = -1;
-    /* not a reply (its request has ended already), and without a fallback of its own */
-    mq_link_publish(&m->out, e);
-}
-
-/* ------------------------------------------------------------ the models list */
-
-static int model_json(dm_entry *e, void *arg)
-{
-    json_t *list = arg;
-    dm_version *vs[DM_MAX_VERSIONS];
-    const size_t n = dm_entry_versions(e, vs, DM_MAX_VERSIONS);
-    json_t *versions = json_array();
-    char vb[24];
-    for (size_t i = 0; versions && i < n; i++) {
-        snprintf(vb, sizeof vb, "%" PRId64, vs[i]->version);
-        json_array_append_new(versions, json_string(vb));
-    }
-    const bool loading = dm_entry_loading(e);
-    json_t *o =
-        json_pack("{s:s, s:o, s:s}", "name", dm_entry_name(e), "versions", versions, "state",
-                  n         ? "READY"
-                  : loading ? "LOADING"
-                            : "UNAVAILABLE");
-    const char *why = dm_entry_last_error(e);
-    if (o && why && why[0])
-        json_object_set_new(o, "last_error", json_string(why));
-    if (o)
-        json_array_append_new(list, o);
-    return 0;
-}
-
-char *mq_models_json(dm_mqtt *m, size_t *len)
-{
-    json_t *list = json_array();
-    if (!list)
-        return NULL;
-    dm_registry_foreach(m->d->reg, model_json, list);
-    char *s = dm_json_dumps(list, JSON_COMPACT);
-    json_decref(list);
-    if (s)
-        *len = strlen(s);
-    return s;
 }

@@ -15,7 +15,7 @@
 #include <jansson.h>
 
 #include "daemon.h"
-#include "http.h"
+#include "response.h"
 
 /* How a model output is returned: skipped, JSON data, binary data, or (Triton's classification
  * extension) its best classes as BYTES "score:index:label" strings. */
@@ -77,20 +77,11 @@ typedef struct dm_push_files {
  * reason in ERR (and nothing to free). No side effect: the fuzz harness calls it on anything. */
 int dm_push_parse(const json_t *params, dm_push_files *out, char *err, size_t elen);
 void dm_push_files_free(dm_push_files *f);
-/* POST /v2/repository/models/NAME/load with "file:VERSION/..." parameters (push.c): the files
- * (PARAMS: the load's parameters, only file: and sha256 ones) are checked, staged, opened and
- * verified in the pool, moved into NAME/VERSION/ and loaded; X is answered then (0). Or an HTTP
- * status with ERR, X not answered. */
-int dm_push_start(dm_daemon *d, dm_exchange *x, const char *name, const json_t *params, char *err,
-                  size_t elen);
 
 /* The device's health as JSON (oip_stats.c): [{name, kind, temperature_celsius,
  * critical_celsius, throttled, mhz, max_mhz, why}], then each back end of BS (kind "backend":
  * available, healthy, device, failures, cpu_fallbacks, why). */
 json_t *dm_oip_devices(const dm_backends *bs);
-
-/* GET / and HEAD / (status_page.c): the status page, HTML with its security headers. */
-void dm_status_page(dm_exchange *x);
 
 /* GET .../config (oip_config.c): Triton's ModelConfig for version VER of NAME,
  * from what edged knows. NULL when out of memory. */
@@ -131,9 +122,14 @@ static inline void dm_infer_submit(dm_daemon *d, dm_version *v, const dm_infer *
                                             .seq = &inf->seq});
 }
 /* A request's "parameters" object P: priority (1 = high) and timeout (microseconds) into
- * *PRIORITY and *TIMEOUT_US when given. 0, or 400 with the reason in ERR. */
+ * *PRIORITY and *TIMEOUT_US when given (the request layer's parser, request.h). 0, or 400 with
+ * the reason in ERR. */
 int dm_oip_parse_sched_params(const json_t *p, int *priority, int64_t *timeout_us, char *err,
                               size_t errlen);
+
+/* JSON value V as the request layer's dm_param (request.h): what the parser reads. */
+struct dm_param;
+void dm_oip_json_param(const json_t *v, struct dm_param *out);
 
 /* ---- image requests (oip_image.c): a BYTES input holding a JPEG or PNG for a model whose one
  * input is an RGB image, answered with detections or classes (vision_req.c). */
@@ -164,8 +160,6 @@ int dm_oip_encode_image(const dm_oip_image *q, const struct dm_vreq_result *res,
                         dm_http_response *r);
 void dm_oip_image_free(dm_oip_image *q);
 
-/* Reply STATUS with the JSON O (taken; NULL: a 500 for want of memory). */
-void dm_http_reply_json(dm_exchange *x, int status, json_t *o);
 /* The HTTP status for a scheduler outcome. */
 int dm_oip_status_http(dm_req_status st);
 /* A request of raw tensor bytes for model M, which has one input: BODY (LEN

@@ -88,7 +88,9 @@ static json_t *tensor_json(const edge_tensor_info *t, bool input, size_t i)
 json_t *dm_oip_model_metadata(const char *name, const int64_t *versions, size_t n,
                               const edge_model *m)
 {
-    json_t *vs = json_array(), *ins = json_array(), *outs = json_array();
+    _cleanup_(json_decrefp) json_t *vs = json_array();
+    _cleanup_(json_decrefp) json_t *ins = json_array();
+    _cleanup_(json_decrefp) json_t *outs = json_array();
     bool ok = vs && ins && outs; /* an append that fails is out of memory: NULL, not less */
     char buf[24];
     for (size_t i = 0; ok && i < n; i++) {
@@ -102,14 +104,12 @@ json_t *dm_oip_model_metadata(const char *name, const int64_t *versions, size_t 
     for (size_t i = 0; ok && i < edge_model_output_count(m); i++)
         if (edge_model_output_info(m, i, &t) == 0)
             ok = json_array_append_new(outs, tensor_json(&t, false, i)) == 0;
-    if (!ok) {
-        json_decref(vs);
-        json_decref(ins);
-        json_decref(outs);
+    if (!ok)
         return NULL;
-    }
-    return json_pack("{s:s, s:o, s:s, s:o, s:o}", "name", name, "versions", vs, "platform",
-                     "tflite", "inputs", ins, "outputs", outs);
+    /* "o" takes the references, also when the pack fails */
+    return json_pack("{s:s, s:o, s:s, s:o, s:o}", "name", name, "versions", edge_take_ptr(vs),
+                     "platform", "tflite", "inputs", edge_take_ptr(ins), "outputs",
+                     edge_take_ptr(outs));
 }
 
 /* ---------------------------------------------------------------- encode */

@@ -21,6 +21,7 @@
 #include "common/jsonw.h"
 #include "oip.h"
 #include "oip_json.h"
+#include "request_params.h"
 
 #define MAX_DATA_DEPTH DM_OIP_MAX_DATA_DEPTH
 /* Requested shapes longer than this are refused before comparing. */
@@ -92,9 +93,38 @@ typedef struct parse_ctx {
     size_t errlen;
 } parse_ctx;
 
+static const dm_param_src json_src = {"parameters.", "parameters"};
+
+void dm_oip_json_param(const json_t *v, dm_param *out)
+{
+    *out = (dm_param){.kind = DM_PARAM_OTHER};
+    if (json_is_integer(v)) {
+        const json_int_t n = json_integer_value(v);
+        *out = (dm_param){.kind = DM_PARAM_INT, .neg = n < 0, .i = n, .u = n < 0 ? 0 : (uint64_t)n};
+    } else if (json_is_boolean(v)) {
+        *out = (dm_param){.kind = DM_PARAM_BOOL, .b = json_is_true(v)};
+    } else if (json_is_string(v)) {
+        *out = (dm_param){
+            .kind = DM_PARAM_STRING, .s = json_string_value(v), .len = json_string_length(v)};
+    }
+}
+
+/* KEY of the parameters object P, when there, through the request layer's parser into RP:
+ * 0, or 400 with ERR. */
+static int json_req_param(const json_t *p, const char *key, dm_req_params *rp, char *err,
+                          size_t errlen)
+{
+    const json_t *v = json_object_get(p, key);
+    dm_param pv;
+    if (!v)
+        return 0;
+    dm_oip_json_param(v, &pv);
+    return dm_req_param(rp, key, &pv, &json_src, err, errlen) < 0 ? 400 : 0;
+}
+
 /* parameters.sequence_id as an integer past int64 (C->seq_id; the DOM holds 0
- * for it): an id up to 2^64-1, as Triton's uint64 ids. */
-static int big_sequence_id(parse_ctx *c, dm_seq_params *q)
+ * for it): an id up to 2^64-1, as Triton's uint64 ids, into *PV. */
+static int big_sequence_id(parse_ctx *c, dm_param *pv)
 {
     const dm_jbig *b = &c->seq_id;
     const int shown = b->len > 30 ? 30 : (int)b->len;
@@ -110,65 +140,48 @@ static int big_sequence_id(parse_ctx *c, dm_seq_params *q)
                            "(18446744073709551615), the largest integer id; send a larger id as "
                            "a string",
                            shown, (const char *)c->text + b->at, more);
-    dm_seq_set_id_num(q, b->value);
+    *pv = (dm_param){.kind = DM_PARAM_INT, .u = b->value};
     return 0;
 }
 
 /* parameters.sequence_id (an unsigned integer up to 2^64-1 or a string; 0 and ""
  * mean none), sequence_start and sequence_end (booleans), as Triton's sequence
- * extension. */
+ * extension: the request layer's parser (request_params.c). */
 static int parse_sequence(parse_ctx *c, const json_t *p)
 {
-    dm_seq_params *q = &c->inf->seq;
+    dm_req_params rp;
+    dm_req_params_init(&rp);
     const json_t *v = json_object_get(p, "sequence_id");
     if (json_is_integer(v) && c->seq_id.len && json_integer_value(v) == 0) {
-        const int rc = big_sequence_id(c, q);
+        dm_param pv;
+        int rc = big_sequence_id(c, &pv);
+        if (!rc && dm_req_param(&rp, "sequence_id", &pv, &json_src, c->err, c->errlen) < 0)
+            rc = 400;
         if (rc)
             return rc;
-    } else if (json_is_integer(v) && json_integer_value(v) >= 0)
-        dm_seq_set_id_num(q, (uint64_t)json_integer_value(v));
-    else if (json_is_string(v)) {
-        if (dm_seq_set_id(q, json_string_value(v), json_string_length(v), "parameters.sequence_id",
-                          c->err, c->errlen))
-            return 400; /* C->err says why */
-    } else if (json_is_integer(v))
-        return dm_oip_fail(c->err, c->errlen, 400,
-                           "parameters.sequence_id must be an unsigned integer or a string (got "
-                           "%" JSON_INTEGER_FORMAT ")",
-                           json_integer_value(v));
-    else if (v)
-        return dm_oip_fail(c->err, c->errlen, 400,
-                           "parameters.sequence_id must be an unsigned integer or a string");
-    static const char *const flag[2] = {"sequence_start", "sequence_end"};
-    for (int i = 0; i < 2; i++) {
-        v = json_object_get(p, flag[i]);
-        if (v && !json_is_boolean(v))
-            return dm_oip_fail(c->err, c->errlen, 400, "parameters.%s must be a boolean", flag[i]);
-        *(i ? &q->end : &q->start) = json_is_true(v);
-    }
-    if (dm_seq_check(q, "parameters", c->err, c->errlen))
+    } else if (json_req_param(p, "sequence_id", &rp, c->err, c->errlen)) {
         return 400;
+    }
+    if (json_req_param(p, "sequence_start", &rp, c->err, c->errlen) ||
+        json_req_param(p, "sequence_end", &rp, c->err, c->errlen) ||
+        dm_req_params_check(&rp, &json_src, c->err, c->errlen))
+        return 400;
+    c->inf->seq = rp.seq;
     return 0;
 }
 
 int dm_oip_parse_sched_params(const json_t *p, int *priority, int64_t *timeout_us, char *err,
                               size_t errlen)
 {
-    const json_t *v = json_object_get(p, "priority");
-    if (v) {
-        if (!json_is_integer(v) || json_integer_value(v) < 0)
-            return dm_oip_fail(err, errlen, 400,
-                               "parameters.priority must be a non-negative integer (1 = high, 0 or "
-                               "2 and above = normal)");
-        *priority = json_integer_value(v) == 1 ? DM_PRIO_HIGH : DM_PRIO_NORMAL;
-    }
-    v = json_object_get(p, "timeout");
-    if (v) {
-        if (!json_is_integer(v) || json_integer_value(v) < 0)
-            return dm_oip_fail(err, errlen, 400,
-                               "parameters.timeout must be a non-negative integer (microseconds)");
-        *timeout_us = json_integer_value(v);
-    }
+    dm_req_params rp;
+    dm_req_params_init(&rp);
+    rp.priority = *priority;
+    rp.timeout_us = *timeout_us;
+    if (json_req_param(p, "priority", &rp, err, errlen) ||
+        json_req_param(p, "timeout", &rp, err, errlen))
+        return 400;
+    *priority = rp.priority;
+    *timeout_us = rp.timeout_us;
     return 0;
 }
 

@@ -12,7 +12,6 @@
 #include <time.h>
 
 #include "common/profile_sum.h"
-#include "oip.h"
 #include "profile.h"
 
 #define SAMPLES EDGE_PROFILE_SAMPLES
@@ -168,12 +167,13 @@ static double share(uint64_t part, uint64_t whole)
     return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
-static json_t *node_json(const edge_node_profile *e, uint64_t node_ns)
+static json_t *node_json(const edge_node_profile *e, uint64_t node_ns,
+                         const char *(*type_name)(int type))
 {
     json_t *shape = json_array();
     for (int d = 0; d < e->rank; d++)
         json_array_append_new(shape, json_integer(e->dims[d]));
-    const char *dt = e->rank || e->type ? dm_oip_type_name(e->type) : NULL;
+    const char *dt = e->rank || e->type ? type_name(e->type) : NULL;
     json_t *o = json_pack(
         "{s:i, s:i, s:s, s:s?, s:s, s:s, s:s?, s:o, s:I, s:I, s:I, s:I, s:I, s:i, s:f}", "subgraph",
         (int)e->subgraph, "node", (int)e->node, "operator", e->op_name, "custom_code",
@@ -201,7 +201,7 @@ static long copy_ran(const struct dm_profile *p, edge_node_profile **out)
     return k;
 }
 
-json_t *dm_profile_json(dm_version *v)
+json_t *dm_profile_json(dm_version *v, const char *(*type_name)(int type))
 {
     struct dm_profile *p = get(v);
     edge_node_profile *e = NULL;
@@ -233,7 +233,7 @@ json_t *dm_profile_json(dm_version *v)
     const size_t nt = edge_profile_totals(e, (size_t)n, t);
     json_t *nodes = json_array(), *ops = json_array();
     for (long i = 0; i < n; i++)
-        json_array_append_new(nodes, node_json(&e[i], node_ns));
+        json_array_append_new(nodes, node_json(&e[i], node_ns, type_name));
     for (size_t i = 0; i < nt; i++)
         json_array_append_new(ops, json_pack("{s:s, s:i, s:I, s:f}", "operator", t[i].name, "nodes",
                                              t[i].nodes, "self_ns", (json_int_t)t[i].self_ns,

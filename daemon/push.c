@@ -28,6 +28,7 @@
 
 #include "common/modelsig.h"
 #include "oip.h"
+#include "oip_routes.h"
 #include "repo_files.h"
 
 enum { F_MODEL, F_SIG, F_SHA, N_FILES = DM_PUSH_FILES };
@@ -56,23 +57,6 @@ static void job_free(push_job *j)
 {
     dm_push_files_free(&j->f);
     free(j);
-}
-
-int dm_write_synced(int fd, const void *data, size_t len)
-{
-    size_t off = 0;
-    while (off < len) {
-        const ssize_t w = write(fd, (const char *)data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            if (w == 0)
-                errno = EIO;
-            return -1;
-        }
-        off += (size_t)w;
-    }
-    return fsync(fd);
 }
 
 /* Writes LEN bytes of DATA to PATH (new, 0644, synced): 0, or -1 with errno. */

@@ -237,16 +237,6 @@ int dm_registry_want(dm_registry *r, const char *name, uint64_t deadline_ns, dm_
     return 0;
 }
 
-dm_version *dm_registry_get_or_load(dm_registry *r, const char *name, int64_t v, char *err,
-                                    size_t len)
-{
-    dm_version *ver = dm_registry_get(r, name, v, err, len);
-    char ignored[8];
-    if (!ver) /* a model not resident: its load starts now, for the next try */
-        (void)dm_registry_want(r, name, 0, NULL, NULL, ignored, sizeof ignored);
-    return ver;
-}
-
 dm_budget dm_registry_budget(const dm_registry *r)
 {
     return (dm_budget){.budget = r->budget, .used = budget_used(r), .interps = r->interps};

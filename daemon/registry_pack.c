@@ -58,7 +58,7 @@ static bool trusted(const struct stat *st, mode_t mask, const char *what, char *
     return false;
 }
 
-/* A new key as DIR/KEY_NAME (0600, written whole before it has its name): 0, or an errno. */
+/* A new key as DIR/KEY_NAME (0600, written whole before it has its name): 0, or -errno. */
 static int key_make(const char *dir)
 {
     char tmp[300], path[300];
@@ -67,14 +67,14 @@ static int key_make(const char *dir)
     snprintf(path, sizeof path, "%s/" KEY_NAME, dir);
     const int fd = mkstemp(tmp);
     if (fd < 0)
-        return errno;
+        return -errno;
     randombytes_buf(key, sizeof key);
-    int rc = fchmod(fd, 0600) || dm_write_synced(fd, key, sizeof key) ? errno : 0;
+    int rc = fchmod(fd, 0600) || dm_write_synced(fd, key, sizeof key) ? -errno : 0;
     sodium_memzero(key, sizeof key);
     if (close(fd) && !rc)
-        rc = errno;
+        rc = -errno;
     if (!rc && link(tmp, path) && errno != EEXIST) /* EEXIST: another start made one */
-        rc = errno;
+        rc = -errno;
     unlink(tmp);
     return rc;
 }
@@ -86,7 +86,7 @@ static int key_load(dm_registry *r, const char *dir, char *why, size_t len)
     snprintf(path, sizeof path, "%s/" KEY_NAME, dir);
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     int err = errno;
-    if (fd < 0 && err == ENOENT && !(err = key_make(dir)))
+    if (fd < 0 && err == ENOENT && !(err = -key_make(dir)))
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), err = errno;
     struct stat st;
     if (fd < 0 || fstat(fd, &st)) {

@@ -1,7 +1,8 @@
 /* daemon/repo_files.c - files edged itself writes into the model repository (repo_files.h).
  *
  * Owns: staged names and their sweep at the start, the next version on disk and its claim,
- * the bound on a model's version folders. Does not own: what is written (push.c, frigate.c). */
+ * the bound on a model's version folders, writing a file and syncing it (dm_write_synced).
+ * Does not own: what is written (push.c, frigate.c). */
 #include "repo_files.h"
 
 #include <dirent.h>
@@ -196,4 +197,21 @@ int dm_repo_bound_versions(const char *dir, unsigned max_count, uint64_t max_byt
     *removed = gone;
     *freed = bytes;
     return 0;
+}
+
+int dm_write_synced(int fd, const void *data, size_t len)
+{
+    size_t off = 0;
+    while (off < len) {
+        const ssize_t w = write(fd, (const char *)data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = EIO;
+            return -1;
+        }
+        off += (size_t)w;
+    }
+    return fsync(fd);
 }

@@ -10,7 +10,8 @@
  * waits for the sequence's running request (submitted when that one ends), or
  * is refused. Also the wiring of the request side to the registry: when
  * versions leave a model, its queued requests fail (sched.c), its sequences
- * end (seq.c) and the parse cache drops them (oip_cache.c).
+ * end (seq.c) and the parse cache drops them (oip_cache.c). Model resolution for every front
+ * end, with the wait for an on-demand load (request.h).
  * Does not own: parsing or encoding a protocol (oip_infer.c, the front ends),
  * the queues (sched.c). Loop thread only. */
 #include <inttypes.h>
@@ -20,6 +21,7 @@
 
 #include "daemon.h"
 #include "oip.h"
+#include "request.h"
 
 /* One admitted request with everything it owns. */
 typedef struct job {
@@ -195,6 +197,47 @@ void dm_request_submit(dm_daemon *d, const dm_request_args *a)
     else if (sa == DM_SEQ_RUN)
         submit_now(r);
     /* DM_SEQ_WAIT: submitted when the sequence's running request ends */
+}
+
+/* ---------------------------------------------------------------- models */
+
+dm_version *dm_request_resolve(dm_daemon *d, const char *name, int64_t v, dm_resolve *how,
+                               char *err, size_t len)
+{
+    dm_version *ver = dm_registry_get(d->reg, name, v, err, len);
+    *how = DM_RESOLVED;
+    if (ver)
+        return ver;
+    const dm_entry *e = dm_registry_entry(d->reg, name);
+    if (e && e->n_versions == 0 && dm_entry_lazy(e) && !dm_entry_unloaded(e))
+        *how = DM_RESOLVE_ON_DEMAND;
+    else
+        *how = e && e->n_versions == 0 ? DM_RESOLVE_NOT_LOADED : DM_RESOLVE_UNKNOWN;
+    return NULL;
+}
+
+int dm_request_wait(dm_daemon *d, const char *name, int64_t timeout_us, dm_load_cb cb, void *arg,
+                    char *err, size_t len)
+{
+    if (!cb) { /* no memory to wait: the load starts for the next try */
+        char ignored[8];
+        (void)dm_registry_want(d->reg, name, 0, NULL, NULL, ignored, sizeof ignored);
+        snprintf(err, len,
+                 "model '%s' is not resident and there is no memory for a request to wait for its "
+                 "load; try again shortly",
+                 name);
+        return -1;
+    }
+    char why[320] = "";
+    const int rc = dm_registry_want(d->reg, name, dm_request_deadline_ns(&d->cfg, timeout_us), cb,
+                                    arg, why, sizeof why);
+    if (rc == 0)
+        return 0; /* CB answers (ARG may be gone already) */
+    if (rc > 0)   /* not after dm_request_resolve's DM_RESOLVE_ON_DEMAND on the same turn */
+        snprintf(err, len, "model '%s' changed while the request looked for it; try again", name);
+    else
+        snprintf(err, len, "%s", why);
+    return -1;
 }
 
 /* ---------------------------------------------------------------- the registry's side */

@@ -35,13 +35,6 @@
 
 #include "sched_impl.h"
 
-uint64_t dm_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* ------------------------------------------------------------ queues (under mu) */
 
 static void ring_push(dm_sched *s, dm_queue *q)

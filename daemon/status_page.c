@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "oip.h"
+#include "oip_routes.h"
 
 /* scripts/embed-file.py's output (daemon/meson.build) */
 extern const unsigned char dm_status_page_html[];

@@ -19,6 +19,8 @@
 #include "frontend.h"
 #include "multipart.h"
 #include "oip.h"
+#include "oip_routes.h"
+#include "request.h"
 #include "vision_req.h"
 
 #define PREFIX "/v1/vision/"
@@ -55,10 +57,10 @@ static void api_error(dm_exchange *x, int status, const char *fmt, ...)
     dm_http_reply_json(x, status, o);
 }
 
-/* A model that did not load within the request's deadline (the memory budget): 503. */
-static void wait_failed(dm_exchange *x, const char *msg)
+/* The model is unknown (404), not loaded or not loaded in time (503): in the API's shape. */
+static void resolve_failed(dm_exchange *x, int status, const char *msg)
 {
-    api_error(x, 503, "%s", msg);
+    api_error(x, status, "%s", msg);
 }
 
 /* Whether the LA bytes at A are the string B, in time independent of where they differ. */
@@ -186,13 +188,27 @@ static dm_version *pick_model(dm_daemon *d, dm_exchange *x, const char *name, dm
         }
         name = dt.only;
     }
-    char err[320];
-    dm_version *v = dm_registry_get(d->reg, name, -1, err, sizeof err);
-    if (!v && !dm_oip_wait_model(d, x, name, wait_failed)) {
-        const dm_entry *e = dm_registry_entry(d->reg, name);
-        api_error(x, e && e->n_versions == 0 ? 503 : 404, "%s", err);
+    return dm_oip_resolve(d, x, name, -1, resolve_failed);
+}
+
+/* The form fields priority and timeout (edged's, optional) into RP, through the request
+ * layer's parser: 0, or -1 when answered (400). */
+static int read_params(dm_exchange *x, const dm_part *parts, size_t n, dm_req_params *rp)
+{
+    static const dm_param_src src = {"form field ", "form fields"};
+    static const char *const keys[] = {"priority", "timeout"};
+    dm_req_params_init(rp);
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const dm_part *f = dm_multipart_find(parts, n, keys[i]);
+        const dm_param pv = {
+            .kind = DM_PARAM_TEXT, .s = f ? (const char *)f->data : NULL, .len = f ? f->len : 0};
+        char err[256];
+        if (f && dm_req_param(rp, keys[i], &pv, &src, err, sizeof err) < 0) {
+            api_error(x, 400, "%s", err);
+            return -1;
+        }
     }
-    return v;
+    return 0;
 }
 
 /* The form of X's body into PARTS: their count, or -1 when answered. */
@@ -287,6 +303,9 @@ void dm_vision_api_handle(dm_daemon *d, dm_exchange *x)
             return;
         }
     }
+    dm_req_params rp;
+    if (read_params(x, parts, (size_t)n, &rp))
+        return;
     const dm_part *img = dm_multipart_find(parts, (size_t)n, "image");
     if (!img || img->len == 0) {
         api_error(x, 400, "%s (send the picture as the form file field image)",
@@ -316,8 +335,8 @@ void dm_vision_api_handle(dm_daemon *d, dm_exchange *x)
                                       .task = task,
                                       .min_score = min_conf,
                                       .top_k = 1,
-                                      .priority = DM_PRIO_NORMAL,
-                                      .timeout_us = -1,
+                                      .priority = rp.priority,
+                                      .timeout_us = rp.timeout_us,
                                       .cancel = &c->gone,
                                       .admitted = call_admitted,
                                       .done = call_done,

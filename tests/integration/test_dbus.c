@@ -887,8 +887,14 @@ static int infer_options(const char *name, const uint8_t *in, size_t len, char i
         assert_true(sd_bus_message_append(m, "{sv}", "sequence_id", "d", 1.5) >= 0);
     assert_true(sd_bus_message_append(m, "{sv}", "sequence_start", "b", start) >= 0);
     assert_true(sd_bus_message_append(m, "{sv}", "sequence_end", "b", end) >= 0);
-    if (extra_key)
+    const char *eq = extra_key ? strchr(extra_key, '=') : NULL;
+    if (eq) { /* "KEY=N": KEY as u N */
+        char key[32];
+        snprintf(key, sizeof key, "%.*s", (int)(eq - extra_key), extra_key);
+        assert_true(sd_bus_message_append(m, "{sv}", key, "u", (uint32_t)atoi(eq + 1)) >= 0);
+    } else if (extra_key) {
         assert_true(sd_bus_message_append(m, "{sv}", extra_key, "b", 1) >= 0);
+    }
     assert_true(sd_bus_message_close_container(m) >= 0);
     const int r = sd_bus_call(C, m, 120 * 1000000ULL, err, &rep);
     sd_bus_message_unref(m);
@@ -904,7 +910,8 @@ static int infer_options(const char *name, const uint8_t *in, size_t len, char i
 }
 
 /* Two interleaved sequences of the zoo's LSTM through InferWithOptions: every frame answers
- * what one in-process interpreter answers invoke after invoke; wrong options are InvalidArgs. */
+ * what one in-process interpreter answers invoke after invoke; priority and timeout
+ * options taken; wrong options are InvalidArgs. */
 static void test_infer_sequences(void **state)
 {
     (void)state;
@@ -936,6 +943,20 @@ static void test_infer_sequences(void **state)
             free(got);
         }
     printf("# two interleaved sequences of %d frames through InferWithOptions as in process\n", N);
+    /* priority and timeout (the request layer's parser, as HTTP's parameters): a new sequence
+     * at high priority answers its first frame as in process */
+    static const char *const opts[2] = {"priority=1", "timeout=60000000"};
+    for (int i = 0; i < 2; i++) {
+        sd_bus_error err = SD_BUS_ERROR_NULL;
+        uint8_t *got = NULL;
+        size_t got_len = 0;
+        if (infer_options("lstm", st[0].frames[0], len, 't', i ? "778" : "777", true, true, opts[i],
+                          &got, &got_len, &err) < 0)
+            fail_msg("InferWithOptions with %s: %s: %s", opts[i], err.name, err.message);
+        assert_int_equal(got_len, out_len);
+        assert_memory_equal(got, st[0].want[0], out_len);
+        free(got);
+    }
     static const struct {
         char type;
         const char *id, *extra, *needle;
@@ -944,7 +965,9 @@ static void test_infer_sequences(void **state)
         {'t', "12345", NULL, "unknown", false}, /* it ended */
         {'d', "1", NULL, "sequence_id must be an unsigned integer", true},
         {'s', "a\"b", NULL, "printable ASCII", true},
-        {'t', "9", "priority", "unknown option 'priority'", true},
+        {'t', "9", "colour", "unknown option 'colour'", true},
+        {'t', "9", "priority", "option priority must be a non-negative integer", true},
+        {'t', "9", "timeout", "option timeout must be a non-negative integer", true},
         {'t', "0", NULL, "needs a sequence_id", true},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

@@ -11,7 +11,8 @@
  * after a stop and a stale one replaced at start; frames that waited past [frigate]
  * request_timeout_ms dropped without being computed; Frigate detecting again after edged was
  * away longer than its 30 s handshake; the raw messages (garbage, uploads); Frigate's deepstack
- * detector with the documented api_timeout and [vision] max_predictions. No assertion is about
+ * detector with the documented api_timeout and [vision] max_predictions; under [models]
+ * memory_budget, the first frame waiting for its model's load and answered. No assertion is about
  * speed: where Frigate's timeout matters the test sets a generous one on both sides (the docs'
  * 200 ms default is a speed figure, bench-frigate measures it). Each test checks edged's exit
  * status at its stop (under EDGED_WRAPPER=valgrind, an error it found). Visible SKIP without
@@ -270,6 +271,32 @@ static void test_two_models(void **state)
     assert_int_equal(dfx_stop(&f, SIGTERM), 0);
 }
 
+/* Under [models] memory_budget the model loads on its first request: Frigate's first frame
+ * waits for that load (within request_timeout_ms, as every front end's request) and is
+ * answered with the kite, where it was answered with an error at once before (request.c's
+ * one wait). */
+static void test_on_demand(void **state)
+{
+    (void)state;
+    if (!zoo[0]) {
+        skip();
+        return;
+    }
+    start("model = yolo\nrequest_timeout_ms = 60000\n[models]\nmemory_budget = 1G\n");
+    char *idx = NULL;
+    assert_int_equal(dfx_curl(&f, "POST", "/v2/repository/index", NULL, NULL, &idx, NULL, NULL),
+                     200);
+    assert_non_null(strstr(idx, "\"on_demand\":true")); /* not resident: the frame loads it */
+    free(idx);
+    assert_int_equal(client(NULL,
+                            "documented model_path=/config/yolo.tflite model_type=yologeneric "
+                            "timeout_ms=%d tensor=%s height=640 width=640 want_class=33",
+                            PATIENT_MS, yolo_frame),
+                     0);
+    assert_int_equal(metric("edged_frigate_errors_total"), 0);
+    assert_int_equal(dfx_stop(&f, SIGTERM), 0);
+}
+
 /* A stale socket file at PATH, as a crashed server leaves it. */
 static void stale_socket(const char *path)
 {
@@ -471,6 +498,7 @@ int main(void)
         cmocka_unit_test_teardown(test_documented, stop_edged),
         cmocka_unit_test_teardown(test_refused, stop_edged),
         cmocka_unit_test_teardown(test_two_models, stop_edged),
+        cmocka_unit_test_teardown(test_on_demand, stop_edged),
         cmocka_unit_test_teardown(test_socket_access, stop_edged),
         cmocka_unit_test_teardown(test_deadline, stop_edged),
         cmocka_unit_test_teardown(test_wire, stop_edged),

@@ -1358,7 +1358,8 @@ static void seq_frame(mqc *c, const char *id, int k, int n, const uint8_t *in, s
 }
 
 /* Two interleaved sequences of the zoo's LSTM over MQTT user properties: each frame answers
- * what one in-process interpreter answers invoke after invoke; bad properties get 400. */
+ * what one in-process interpreter answers invoke after invoke; bad properties get 400; the
+ * priority and timeout user properties are taken (a bad one is a 400). */
 static void test_sequences(void **state)
 {
     (void)state;
@@ -1391,6 +1392,28 @@ static void test_sequences(void **state)
     p = raw_props("test/seq", "seq-bad-id");
     p.user_key[0] = "sequence_id", p.user_val[0] = "two words";
     expect_error(c, "edged/t1/infer/lstm", st[0].frames[0], len, &p, 400, "printable ASCII");
+    /* priority and timeout user properties: the request layer's parser, as HTTP's parameters */
+    p = raw_props("test/seq", "prio-bad");
+    p.user_key[0] = "priority", p.user_val[0] = "high";
+    expect_error(c, "edged/t1/infer/lstm", st[0].frames[0], len, &p, 400,
+                 "user property priority must be a non-negative integer");
+    p = raw_props("test/seq", "timeout-bad");
+    p.user_key[0] = "timeout", p.user_val[0] = "-5";
+    expect_error(c, "edged/t1/infer/lstm", st[0].frames[0], len, &p, 400,
+                 "user property timeout must be a non-negative integer");
+    p = raw_props("test/seq", "prio-ok");
+    p.user_key[0] = "sequence_id", p.user_val[0] = "prio-seq";
+    p.user_key[1] = "sequence_start", p.user_val[1] = "1";
+    p.user_key[2] = "priority", p.user_val[2] = "1";
+    p.user_key[3] = "timeout", p.user_val[3] = "600000000";
+    assert_int_equal(mqc_publish(c, "edged/t1/infer/lstm", st[0].frames[0], len, 1, false, &p), 0);
+    mqc_msg *ok = mqc_wait_corr(c, "prio-ok", 7, WAIT_MS);
+    if (!ok || strcmp(ok->status, "200") != 0)
+        fail_msg("priority 1, timeout: %s %.300s", ok ? ok->status : "no reply",
+                 ok ? (const char *)ok->payload : "");
+    assert_int_equal(ok->len, st[0].out_len);
+    assert_memory_equal(ok->payload, st[0].want[0], st[0].out_len);
+    mqc_msg_free(ok);
     mqc_free(c);
     seq_stream_free(&st[0]);
     seq_stream_free(&st[1]);

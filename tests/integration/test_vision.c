@@ -9,7 +9,8 @@
  * on the Unix socket; every refusal in DeepStack's form ({"success":false,"error"}) with edged
  * serving on: a missing or wrong key, not an image, a truncated JPEG, a picture over
  * [server] max_image_pixels (from its header), a cut multipart body, a model that cannot
- * detect, an unknown model, GET, other paths on the vision listener. The Open Inference
+ * detect, an unknown model, GET, other paths on the vision listener, a priority or timeout
+ * field that is not a non-negative integer (edged's fields, taken as OIP's). The Open Inference
  * Protocol: Triton's classification extension on a tensor request (the zoo's flower model on
  * its sunflower), a JPEG as a BYTES input (binary with the element's length prefix, and base64
  * JSON) with parameters.detections or an output's classification, and their refusals.
@@ -244,9 +245,11 @@ static void test_detection(void **state)
     }
     json_decref(want);
     json_decref(o);
-    /* the SSD by name: person and kite at 0.5, inside the photo */
+    /* the SSD by name: person and kite at 0.5, inside the photo (at high priority, with a
+     * generous timeout: edged's fields) */
     snprintf(args, sizeof args,
-             "-F image=@%s/images/kite_and_cold.jpg -F api_key=" KEY " -F min_confidence=0.5 %s",
+             "-F image=@%s/images/kite_and_cold.jpg -F api_key=" KEY " -F min_confidence=0.5 "
+             "-F priority=1 -F timeout=600000000 %s",
              zoo, url("/v1/vision/custom/ssd"));
     assert_int_equal(call(false, args, &o), 200);
     preds = check_detection(o, 0.5, 1352, 900);
@@ -413,6 +416,13 @@ static void test_refusals(void **state)
     snprintf(args, sizeof args,
              "-F image=@%s/images/owl.jpg -F api_key=" KEY " -F min_confidence=high %s", zoo, det);
     refused(false, args, 400, "min_confidence 'high' is not a number from 0 to 1");
+    /* edged's priority and timeout fields: the request layer's parser, as OIP's parameters */
+    snprintf(args, sizeof args,
+             "-F image=@%s/images/owl.jpg -F api_key=" KEY " -F priority=high %s", zoo, det);
+    refused(false, args, 400, "form field priority must be a non-negative integer");
+    snprintf(args, sizeof args, "-F image=@%s/images/owl.jpg -F api_key=" KEY " -F timeout=-1 %s",
+             zoo, det);
+    refused(false, args, 400, "form field timeout must be a non-negative integer");
     snprintf(args, sizeof args, "-F api_key=" KEY " %s", det);
     refused(false, args, 400, "no image field in the form");
     snprintf(file, sizeof file, "%s/cut.form", f.dir);

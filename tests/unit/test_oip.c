@@ -22,6 +22,7 @@
 #include "edge/runtime.h"
 #include "common/jsonw.h"
 #include "labelmap.h"
+#include "http.h"
 #include "oip.h"
 #include "runtime/tflite_schema.h"
 #include "tflite_writer.h"

@@ -3,7 +3,7 @@
  * Owns: appending JSON tokens (escaped strings, integers, float32 reals) to a
  * caller's buffer of known capacity, and the bounds that size that buffer.
  * Serialization only: every JSON edged and libedgeclient read goes through
- * jansson. Used by the daemon's inference response (daemon/oip_infer.c) and
+ * jansson. Used by the daemon's inference response (daemon/codec_infer.c) and
  * libedgeclient's binary request header (client/client_infer.c).
  * Why not jansson there: building a jansson tree and dumping it cost ~10 us
  * per response, a third of the daemon's time per small request

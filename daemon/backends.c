@@ -7,7 +7,9 @@
  * cpu | NAME[, NAME...]", and noticing back ends that turn unhealthy (logged
  * once; a reload marks them healthy again). A plugin that fails to load never
  * stops edged: its models run on the CPU, or fail to load saying why when
- * only that back end can run them.
+ * only that back end can run them; what [power] profile asks of a back end whose
+ * section sets nothing (dm_power_backend_options, dm_power_low: here, below power.c,
+ * because the registry layer loads the back ends).
  * Does not own: partitioning or running partitions (libedge). */
 #include <dirent.h>
 #include <errno.h>
@@ -77,6 +79,33 @@ static void describe(edge_be *b)
     dm_log(DM_LOG_INFO, "back end %s (%s): priority %d, %d device%s: %s", edge_be_name(b),
            edge_be_path(b), (int)edge_be_priority(b), n, n == 1 ? "" : "s",
            devs[0] ? devs : "none");
+}
+
+bool dm_power_low(const dm_config *c)
+{
+    return strcmp(c->power_profile, "low") == 0;
+}
+
+/* What each profile asks of a back end: an option and its value per profile (NULL: the
+ * back end's own default). */
+static const struct {
+    const char *backend, *key;
+    const char *value[3]; /* performance, balanced, low */
+} backend_defaults[] = {
+    {"edgetpu", "performance", {"max", NULL, "low"}}, /* the Edge TPU's clock */
+    {"vulkan", "idle_release", {NULL, NULL, "yes"}},  /* no device while no model uses it */
+};
+
+size_t dm_power_backend_options(const dm_config *c, const char *backend,
+                                edge_be_option out[DM_POWER_MAX_OPTS])
+{
+    const int p = !strcmp(c->power_profile, "performance") ? 0 : dm_power_low(c) ? 2 : 1;
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof backend_defaults / sizeof backend_defaults[0]; i++)
+        if (!strcmp(backend_defaults[i].backend, backend) && backend_defaults[i].value[p] &&
+            n < DM_POWER_MAX_OPTS)
+            out[n++] = (edge_be_option){backend_defaults[i].key, backend_defaults[i].value[p]};
+    return n;
 }
 
 static void load_one(dm_backends *bs, const dm_config *c, const char *file)

@@ -4,7 +4,7 @@
  * scheduler, the request, the front ends' lifecycles. Which files make up the daemon and the
  * layer of each: daemon/layers.txt (the layer check reads it); what a file owns: its opening
  * comment; the map: docs/architecture.md. A module few others use has its own header
- * (request.h, request_params.h, oip.h, http.h, vision_req.h, ...).
+ * (request.h, request_params.h, codec.h, http.h, vision_req.h, ...).
  * Threads: the loop thread owns every fd and every module's state except what
  * sched.c hands to workers (a request, read-only model version, the worker's
  * own interpreters) and a version's profile (profile.c: its own mutex). Only sched.c touches the
@@ -543,7 +543,7 @@ void dm_metrics_record(dm_metrics *m, const dm_request *r);
 void dm_metrics_image(dm_metrics *m, const char *model, uint64_t ns);
 /* Requests answered (every status) and those not OK, of MODEL (NULL: all). */
 void dm_metrics_totals(dm_metrics *m, const char *model, uint64_t *total, uint64_t *failed);
-/* Triton's statistics of one model version (its statistics extension, oip_stats.c): counts and
+/* Triton's statistics of one model version (its statistics extension, codec_stats.c): counts and
  * cumulative nanoseconds. SUCCESS and FAIL: requests answered OK / not OK, admission to
  * answer; QUEUE: requests that ran, admission to start; COMPUTE_*: successful runs, inputs
  * copied in, the invoke, outputs out. One inference per execution (edged does not batch). */
@@ -591,6 +591,9 @@ typedef struct dm_mqtt_stats {
 
 /* ---------------------------------------------------------------- http.c + oip.c */
 #define DM_FRONTENDS_MAX 8 /* front ends a build can register (frontends.c) */
+struct dm_exchange; /* http.h */
+struct dm_frontend; /* frontend.h */
+
 typedef struct dm_daemon {
     uv_loop_t *loop;
     dm_config cfg;
@@ -601,12 +604,19 @@ typedef struct dm_daemon {
     dm_server *server;
     dm_watch *watch;
     void *fe[DM_FRONTENDS_MAX]; /* frontend.h: each front end's state (NULL: off), table order */
+    /* The front ends' table (frontends.c, set by dm_frontends_start; NULL before): the calls
+     * on all of them (frontend.c) read it here, so that they sit below the front ends. */
+    const struct dm_frontend *const *frontends;
+    size_t n_frontends;
+    /* The HTTP server's handler of a parsed request (main.c sets the OIP router, oip.c): the
+     * transport calls up through it. */
+    void (*http_handle)(struct dm_daemon *d, struct dm_exchange *x);
     dm_backends *backends;
     struct dm_service *service;
     const char *(*reload)(struct dm_daemon *d); /* main.c: what SIGHUP does; NULL or why not */
     uint64_t started_ns;                        /* dm_now_ns() at start */
     uv_timer_t trim;                            /* memory.c */
-    struct dm_oip_cache *parse_cache;           /* oip_cache.c (request.c makes it); NULL: none */
+    struct dm_codec_cache *parse_cache;         /* codec_cache.c (request.c makes it); NULL: none */
     dm_seqs *seqs;                              /* seq.c (request.c makes it) */
     struct dm_power *power;                     /* power.c: NULL unless exiting when idle */
 } dm_daemon;

@@ -19,7 +19,7 @@
 
 #include "dbus_impl.h"
 #include "frontend.h"
-#include "oip.h"
+#include "codec.h"
 #include "request.h"
 
 #define ERR_NO_SUCH_MODEL "org.edged.Edged1.Error.NoSuchModel"
@@ -158,7 +158,7 @@ static int m_stats(sd_bus_message *m, void *ud, sd_bus_error *err)
     /* the models' statistics as GET /v2/models/stats writes them (Triton's extension) */
     char why[320];
     int status;
-    json_t *st = dm_oip_stats(d, NULL, -1, &status, why, sizeof why);
+    json_t *st = dm_codec_stats(d, NULL, -1, &status, why, sizeof why);
     char *model_stats = st ? json_dumps(st, JSON_COMPACT) : NULL;
     json_decref(st);
     if (!model_stats)
@@ -360,7 +360,7 @@ static int read_inputs(sd_bus_message *m, const edge_model *model, const char *n
             edge_model_input_info(model, n, &t);
             if (len != t.bytes) {
                 char what[200];
-                dm_oip_describe_input(model, n, what, sizeof what);
+                dm_codec_describe_input(model, n, what, sizeof what);
                 return sd_bus_error_setf(err, SD_BUS_ERROR_INVALID_ARGS,
                                          "model '%s': input %zu has %zu bytes; %s needs exactly "
                                          "%zu",

@@ -13,7 +13,7 @@
 #include <systemd/sd-bus.h>
 
 #include "dbus_impl.h"
-#include "oip.h"
+#include "codec.h"
 
 char *bus_model_path(const char *name)
 {
@@ -169,10 +169,10 @@ MODEL_GETTER(mp_tensors)
         if (rc >= 0) {
             /* the names and types the HTTP metadata gives */
             char nb[32];
-            const char *dt = dm_oip_datatype(t.type);
-            rc =
-                sd_bus_message_append(reply, "ss", dm_oip_tensor_name(&t, inputs, i, nb, sizeof nb),
-                                      dt ? dt : edge_dtype_name(t.type));
+            const char *dt = dm_codec_datatype(t.type);
+            rc = sd_bus_message_append(reply, "ss",
+                                       dm_codec_tensor_name(&t, inputs, i, nb, sizeof nb),
+                                       dt ? dt : edge_dtype_name(t.type));
         }
         if (rc >= 0)
             rc = sd_bus_message_open_container(reply, 'a', "x");

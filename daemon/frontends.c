@@ -1,15 +1,17 @@
-/* daemon/frontends.c - the registration table of the front ends, and the calls on all of them.
+/* daemon/frontends.c - the registration table of the front ends.
  *
  * Owns: which front ends this build has (one line each, guarded by its meson feature), their
- * start order (the HTTP server first: the DeepStack port is one of its listeners), the stop,
- * drain, free, /metrics, status, idle-veto and tick calls over all of them, and the warning
- * for a config section whose front end the build left out.
- * Does not own: any front end's work (frontend.h names their files), the order of the other
- * parts of the daemon (main.c). Loop thread only. */
+ * start order (the HTTP server first: the DeepStack port is one of its listeners), the start
+ * (which hands the table to the daemon, d->frontends), and the warning for a config section
+ * whose front end the build left out. In the main layer: it names every front end.
+ * Does not own: any front end's work (frontend.h names their files), the calls on all of them
+ * after the start (frontend.c, which reads d->frontends), the order of the other parts of the
+ * daemon (main.c). Loop thread only. */
 #include <stdio.h>
 #include <string.h>
 
 #include "frontend.h"
+#include "http.h"
 
 /* Each front end's contract, at the end of its own file. */
 extern const dm_frontend dm_frontend_http, dm_frontend_vision, dm_frontend_mqtt,
@@ -89,94 +91,11 @@ void dm_frontends_check_config(const dm_config *c)
 
 int dm_frontends_start(dm_daemon *d, const dm_listen_fds *fds)
 {
+    d->frontends = dm_frontends;
+    d->n_frontends = dm_n_frontends;
+    d->http_handle = dm_oip_handle; /* the OIP router (oip.c) answers the HTTP server */
     for (size_t i = 0; i < dm_n_frontends; i++)
         if (dm_frontends[i]->start(d, fds, &d->fe[i]) != 0)
             return -1; /* logged */
     return 0;
-}
-
-void dm_frontends_stop(dm_daemon *d)
-{
-    for (size_t i = 0; i < dm_n_frontends; i++)
-        if (d->fe[i] && dm_frontends[i]->stop)
-            dm_frontends[i]->stop(d->fe[i]);
-}
-
-int dm_frontends_draining(const dm_daemon *d)
-{
-    int n = 0;
-    for (size_t i = 0; i < dm_n_frontends; i++)
-        n += d->fe[i] && dm_frontends[i]->drain;
-    return n;
-}
-
-void dm_frontends_drain(dm_daemon *d, void (*done)(void *arg), void *arg)
-{
-    for (size_t i = 0; i < dm_n_frontends; i++)
-        if (d->fe[i] && dm_frontends[i]->drain)
-            dm_frontends[i]->drain(d->fe[i], done, arg);
-}
-
-void dm_frontends_drain_left(const dm_daemon *d, char *buf, size_t len)
-{
-    for (size_t i = 0; i < dm_n_frontends; i++) {
-        const size_t at = strlen(buf);
-        if (d->fe[i] && dm_frontends[i]->drain_left && at < len)
-            dm_frontends[i]->drain_left(d->fe[i], buf + at, len - at);
-    }
-}
-
-void dm_frontends_free(dm_daemon *d, bool late)
-{
-    for (size_t i = dm_n_frontends; i-- > 0;)
-        if (d->fe[i] && dm_frontends[i]->free_late == late) {
-            if (dm_frontends[i]->free)
-                dm_frontends[i]->free(d->fe[i]);
-            d->fe[i] = NULL;
-        }
-}
-
-void dm_frontends_metrics(const dm_daemon *d, FILE *f)
-{
-    for (size_t i = 0; i < dm_n_frontends; i++)
-        if (dm_frontends[i]->metrics)
-            dm_frontends[i]->metrics(d->fe[i], f);
-}
-
-dm_frontend_status dm_frontends_status(const dm_daemon *d, const char *name)
-{
-    dm_frontend_status st = {0};
-    for (size_t i = 0; i < dm_n_frontends; i++)
-        if (!strcmp(dm_frontends[i]->name, name) && d->fe[i] && dm_frontends[i]->status)
-            dm_frontends[i]->status(d->fe[i], &st);
-    return st;
-}
-
-const char *dm_frontends_idle_veto(const dm_daemon *d)
-{
-    for (size_t i = 0; i < dm_n_frontends; i++) {
-        const char *why =
-            dm_frontends[i]->idle_veto ? dm_frontends[i]->idle_veto(d, d->fe[i]) : NULL;
-        if (why)
-            return why;
-    }
-    return NULL;
-}
-
-const char *dm_frontends_idle_notes(const dm_daemon *d)
-{
-    static char notes[256];
-    notes[0] = '\0';
-    for (size_t i = 0; i < dm_n_frontends; i++)
-        if (d->fe[i] && dm_frontends[i]->idle_note)
-            snprintf(notes + strlen(notes), sizeof notes - strlen(notes), "%s",
-                     dm_frontends[i]->idle_note);
-    return notes;
-}
-
-void dm_frontends_tick(dm_daemon *d)
-{
-    for (size_t i = 0; i < dm_n_frontends; i++)
-        if (d->fe[i] && dm_frontends[i]->tick)
-            dm_frontends[i]->tick(d->fe[i]);
 }

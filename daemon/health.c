@@ -9,7 +9,7 @@
  * and trip points (/sys/class/apex/apex_N: temp, trip_point0_temp ...), into one record per
  * device. What is not there is left out (a VM has no thermal zone). No global state; any
  * thread; small bounded reads only.
- * Does not own: where the figures go (metrics.c, oip_stats.c, edgectl status through them). */
+ * Does not own: where the figures go (metrics.c, codec_stats.c, edgectl status through them). */
 #include <dirent.h>
 #include <math.h>
 #include <stdio.h>

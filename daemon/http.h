@@ -1,12 +1,11 @@
 /* daemon/http.h - one HTTP request/response exchange, between http.c and oip.c.
  *
  * Owns: the contract of an exchange: http.c parses a request on a connection,
- * hands it to dm_oip_handle (loop thread), and sends the reply given to
- * dm_http_reply, strictly in request order on that connection. The reply may
- * come later (inference): the exchange stays valid until dm_http_reply is
- * called, even when its client has gone away (dm_http_gone says so; the reply
- * is then dropped). Exactly one dm_http_reply per exchange.
- * Does not own: routing and the protocol's JSON (oip.c), scheduling (sched.c). */
+ * hands it to d->http_handle (loop thread: the OIP router, dm_oip_handle), and sends the reply
+ * given to dm_http_reply, strictly in request order on that connection. The reply may come later
+ * (inference): the exchange stays valid until dm_http_reply is called, even when its client has
+ * gone away (dm_http_gone says so; the reply is then dropped). Exactly one dm_http_reply per
+ * exchange. Does not own: routing and the protocol's JSON (oip.c), scheduling (sched.c). */
 #ifndef EDGED_HTTP_H
 #define EDGED_HTTP_H
 
@@ -69,6 +68,6 @@ bool dm_server_accepting(const dm_server *s);
 /* A {"error": MSG} JSON document (malloc'd, *len bytes); NULL when out of memory. */
 char *dm_http_error_body(const char *msg, size_t *len);
 
-/* oip.c: route and answer one request (loop thread). */
+/* oip.c: route and answer one request (loop thread); frontends.c makes it d->http_handle. */
 void dm_oip_handle(dm_daemon *d, dm_exchange *x);
 #endif

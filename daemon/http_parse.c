@@ -437,7 +437,7 @@ static void decode_done(uv_work_t *w, int status)
         free(j->out);
         dm_x_free(x);
     } else if (decode_finish(j)) {
-        dm_oip_handle(c->s->d, x);
+        c->s->d->http_handle(c->s->d, x);
     }
     free(j);
 }
@@ -466,7 +466,7 @@ static void decode_then_handle(conn *c, dm_exchange *x)
     decode_job j = init;
     decode(&j);
     if (decode_finish(&j))
-        dm_oip_handle(s->d, x);
+        s->d->http_handle(s->d, x);
 }
 
 static int on_message_complete(http_parser *p)
@@ -506,7 +506,7 @@ static int on_message_complete(http_parser *p)
     if (!x->keep_alive)
         c->stop_parsing = true;
     if (c->coding == DM_CODING_IDENTITY || !x->req.body_len)
-        dm_oip_handle(c->s->d, x); /* may reply (and write) at once */
+        c->s->d->http_handle(c->s->d, x); /* may reply (and write) at once */
     else
         decode_then_handle(c, x);
     if (c->closing || c->stop_parsing || dm_conn_backpressure(c))

@@ -663,7 +663,7 @@ char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)
     }
     if (dm_backends_count(m->backends))
         put_backends(f, m->backends);
-    static const dm_daemon none; /* no daemon: every front end off (D-Bus's name "off") */
+    static const dm_daemon none; /* no daemon (before the start): no front end's lines */
     dm_frontends_metrics(m->d ? m->d : &none, f);
     return edge_memfile_close(f, &buf, &size, len);
 }

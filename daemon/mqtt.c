@@ -24,7 +24,7 @@
 
 #include "frontend.h"
 #include "mqtt_impl.h"
-#include "oip.h"
+#include "codec.h"
 
 #define MISC_MIN_MS 1000
 #define MISC_MAX_MS 10000
@@ -118,7 +118,7 @@ static void publish_stats(dm_mqtt *m)
     char err[320];
     int status;
     json_t *j = m->d->cfg.mqtt_stats_interval_s
-                    ? dm_oip_stats(m->d, NULL, -1, &status, err, sizeof err)
+                    ? dm_codec_stats(m->d, NULL, -1, &status, err, sizeof err)
                     : NULL;
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
     json_decref(j);

@@ -15,7 +15,7 @@
  * Threads: everything here belongs to the loop thread, except a link's
  * mosquitto handle while its connect thread runs (state MQ_CONNECTING), when
  * the loop leaves it alone.
- * Does not own: the protocol's JSON (oip_infer.c), the queues (sched.c). */
+ * Does not own: the protocol's JSON (codec_infer.c), the queues (sched.c). */
 #ifndef EDGED_MQTT_IMPL_H
 #define EDGED_MQTT_IMPL_H
 

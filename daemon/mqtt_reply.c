@@ -5,7 +5,7 @@
  * response topic), or an error with the HTTP endpoint's status code (docs/protocol.md, MQTT);
  * the error sent in place of a reply the broker refused; the retained models list.
  * Does not own: reading a request (mqtt_req.c), publishing (mqtt.c), encoding the protocol
- * (oip_encode.c). */
+ * (codec_encode.c). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -133,8 +133,8 @@ static void reply_result(dm_mqtt *m, const mq_req *q, const dm_infer *inf, const
         o->ctype = "application/octet-stream";
     } else {
         dm_http_response e = {.header_len = -1};
-        if (dm_oip_encode_infer(inf, r->out, v->name, v->version, dm_entry_labels(v->entry), &e) ==
-            0) {
+        if (dm_codec_encode_infer(inf, r->out, v->name, v->version, dm_entry_labels(v->entry),
+                                  &e) == 0) {
             o->payload = (uint8_t *)e.body;
             o->len = e.len;
             o->header_len = e.header_len;
@@ -154,7 +154,7 @@ static void on_answer(dm_request *r, const char *error, void *ctx)
 {
     mq_req *q = ctx;
     if (error)
-        mq_reply_error(q->m, q, dm_oip_status_http(r->status), error, q->inf->id);
+        mq_reply_error(q->m, q, dm_codec_status_http(r->status), error, q->inf->id);
     else
         reply_result(q->m, q, q->inf, r);
     dm_infer_free(q->inf);

@@ -12,7 +12,7 @@
  * mqtt_reply.c). Which response topics are refused (invalid, '$', under PREFIX or FLEET but
  * for .../result/), the request's id on errors found before its JSON is read.
  * Does not own: the connection and the in-flight count (mqtt.c), parsing and
- * encoding the protocol's JSON (oip_infer.c), the queues (sched.c). */
+ * encoding the protocol's JSON (codec_infer.c), the queues (sched.c). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -26,7 +26,7 @@
 #include "common/jsonw.h"
 #include "json_dump.h"
 #include "mqtt_req.h"
-#include "oip.h"
+#include "codec.h"
 #include "request.h"
 #include "vision_req.h"
 
@@ -252,7 +252,7 @@ static void reply_early(dm_mqtt *m, const mq_req *q, int status, const char *msg
  * with the message in ERR (BODY then stays the caller's). CACHE: the parse
  * cache (loop thread only), or NULL. */
 static int decode(dm_version *v, const mq_meta *x, uint8_t *body, size_t len, bool *raw,
-                  dm_infer **inf, char *err, size_t errlen, dm_oip_cache *cache)
+                  dm_infer **inf, char *err, size_t errlen, dm_codec_cache *cache)
 {
     const edge_model *mod = v->model;
     *raw = false;
@@ -265,11 +265,11 @@ static int decode(dm_version *v, const mq_meta *x, uint8_t *body, size_t len, bo
                      x->hlen);
             return 400;
         }
-        return dm_oip_parse_cached(cache, v, body, len, h, inf, err, errlen);
+        return dm_codec_parse_cached(cache, v, body, len, h, inf, err, errlen);
     }
     if (x->ctype && is_ctype(x->ctype, "application/octet-stream")) {
         *raw = true;
-        return dm_oip_raw_infer(mod, body, len, inf, err, errlen);
+        return dm_codec_raw_infer(mod, body, len, inf, err, errlen);
     }
     if (x->ctype && !is_ctype(x->ctype, "application/json")) {
         snprintf(err, errlen,
@@ -282,18 +282,18 @@ static int decode(dm_version *v, const mq_meta *x, uint8_t *body, size_t len, bo
     const bool raw_size = edge_model_input_count(mod) == 1 &&
                           edge_model_input_info(mod, 0, &t) == 0 && t.bytes == len;
     if (x->ctype || looks_like_json(body, len)) {
-        const int st = dm_oip_parse_infer(mod, body, len, -1, inf, err, errlen);
+        const int st = dm_codec_parse_infer(mod, body, len, -1, inf, err, errlen);
         if (st == 200 || x->ctype || !raw_size)
             return st;
         /* not JSON after all, and the input's size: raw bytes */
     }
     if (raw_size) {
         *raw = true;
-        return dm_oip_raw_infer(mod, body, len, inf, err, errlen);
+        return dm_codec_raw_infer(mod, body, len, inf, err, errlen);
     }
     char what[192];
     if (edge_model_input_count(mod) == 1) {
-        dm_oip_describe_input(mod, 0, what, sizeof what);
+        dm_codec_describe_input(mod, 0, what, sizeof what);
         snprintf(err, errlen,
                  "the payload (%zu bytes) is neither a JSON request nor raw tensor bytes: %s "
                  "takes exactly %zu bytes",
@@ -353,7 +353,7 @@ static void admit(dm_mqtt *m, mq_req *q, dm_version *ver, int status, dm_infer *
     dm_infer_submit(m->d, ver, inf, &mq_infer_reply, q);
 }
 
-/* A large payload decoded off the loop thread (oip_offload.c). */
+/* A large payload decoded off the loop thread (codec_offload.c). */
 typedef struct mq_parse {
     dm_parse_job job; /* first: the job is the mq_parse */
     dm_mqtt *m;
@@ -368,7 +368,7 @@ static void parse_work(dm_parse_job *j)
     mq_parse *p = (mq_parse *)j;
     j->status = decode(j->v, &p->x, j->body, j->len, &p->raw, &j->inf, j->err, sizeof j->err, NULL);
     if (j->status != 200 && looks_like_json(j->body, j->len))
-        p->id = dm_oip_request_id(j->body, j->len);
+        p->id = dm_codec_request_id(j->body, j->len);
 }
 
 static void parse_done(dm_parse_job *j)
@@ -395,7 +395,7 @@ static size_t json_part(const mq_meta *x, size_t len)
 static bool offload(dm_mqtt *m, mq_req *q, const mq_meta *x, dm_version *ver, uint8_t *body,
                     size_t len, bool raw_rt)
 {
-    if (!dm_oip_offload_wanted(json_part(x, len), -1))
+    if (!dm_codec_offload_wanted(json_part(x, len), -1))
         return false;
     mq_parse *p = calloc(1, sizeof *p);
     if (p) {
@@ -411,12 +411,12 @@ static bool offload(dm_mqtt *m, mq_req *q, const mq_meta *x, dm_version *ver, ui
                         .x = {.ctype = x->ctype ? strdup(x->ctype) : NULL,
                               .hlen = x->hlen ? strdup(x->hlen) : NULL}};
         if ((!x->ctype || p->x.ctype) && (!x->hlen || p->x.hlen) &&
-            dm_oip_offload(m->loop, &p->job) == 0)
+            dm_codec_offload(m->loop, &p->job) == 0)
             return true;
     }
     char err[160];
     snprintf(err, sizeof err, "%zu large requests are being parsed already; try again later",
-             dm_oip_offload_pending());
+             dm_codec_offload_pending());
     admit(m, q, ver, p ? 429 : 500, NULL, body, NULL, false, p ? err : "out of memory");
     if (p)
         meta_free(&p->x);
@@ -452,7 +452,7 @@ static int read_params(mq_req *q, const mq_meta *x, char *err, size_t len)
 /* A picture request's state: the request and what the reply encodes. */
 typedef struct mq_image {
     mq_req *q;
-    dm_oip_image shape; /* detections, or the classification of output 0 (oip_image.c) */
+    dm_codec_image shape; /* detections, or the classification of output 0 (codec_image.c) */
 } mq_image;
 
 static void image_done(const dm_vreq_result *res, void *ctx)
@@ -466,7 +466,7 @@ static void image_done(const dm_vreq_result *res, void *ctx)
         char msg[900];
         snprintf(msg, sizeof msg, "model '%s': %s", q->model, res->error);
         mq_reply_error(m, q, res->status, msg, NULL);
-    } else if (dm_oip_encode_image(&im->shape, res, &e) != 0 || !(o = mq_out_new(q, false))) {
+    } else if (dm_codec_encode_image(&im->shape, res, &e) != 0 || !(o = mq_out_new(q, false))) {
         free(e.body);
         mq_reply_error(m, q, 500, "out of memory encoding the response", NULL);
     } else {
@@ -496,12 +496,12 @@ static void serve_image(dm_mqtt *m, mq_req *q, dm_version *ver, uint8_t *body, s
         return;
     }
     im->q = q;
-    im->shape = (dm_oip_image){.detections = detect, .classify = detect ? 0 : 5};
+    im->shape = (dm_codec_image){.detections = detect, .classify = detect ? 0 : 5};
     edge_tensor_info t;
     char buf[32];
     if (!detect && edge_model_output_info(ver->model, 0, &t) == 0)
         snprintf(im->shape.out_name, sizeof im->shape.out_name, "%s",
-                 dm_oip_tensor_name(&t, false, 0, buf, sizeof buf));
+                 dm_codec_tensor_name(&t, false, 0, buf, sizeof buf));
     dm_vreq_submit(m->d, &(dm_vreq_args){.v = ver,
                                          .image = body,
                                          .len = len,
@@ -635,7 +635,7 @@ static void serve(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, co
         snprintf(err, sizeof err, "out of memory for %zu bytes", len);
     }
     char *id =
-        status != 200 && body && looks_like_json(body, len) ? dm_oip_request_id(body, len) : NULL;
+        status != 200 && body && looks_like_json(body, len) ? dm_codec_request_id(body, len) : NULL;
     admit(m, q, ver, status, inf, status == 200 ? NULL : body, id, raw && raw_rt, err);
 }
 

@@ -12,7 +12,7 @@
 
 #include "common/cleanup.h"
 #include "mqtt_impl.h"
-#include "oip.h"
+#include "codec.h"
 
 /* One request from its arrival to its reply. */
 typedef struct mq_req {

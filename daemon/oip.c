@@ -7,7 +7,7 @@
  * inference (oip_inference.c), the server and the repository extension (oip_server.c); the
  * 400 of a bad path and the 404 of an unknown one.
  * Does not own: the endpoints' answers (those files), request validation and response encoding
- * (oip_infer.c), HTTP framing (http.c). */
+ * (codec_infer.c), HTTP framing (http.c). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>

@@ -1,11 +1,11 @@
 /* daemon/oip_inference.c - the OIP inference endpoint (oip.c routes to it).
  *
  * Owns: POST /v2/models/NAME[/versions/V]/infer: JSON, the binary tensor extension, Triton's
- * raw binary request and pictures (a BYTES input holding a JPEG or PNG: oip_image.c,
- * vision_req.c); large bodies parsed on the thread pool (oip_offload.c); admission to the
+ * raw binary request and pictures (a BYTES input holding a JPEG or PNG: codec_image.c,
+ * vision_req.c); large bodies parsed on the thread pool (codec_offload.c); admission to the
  * scheduler (request.c) and the answer from the completion: result, or 429/503/504 as the
  * scheduler decides.
- * Does not own: routing (oip.c), validation and encoding (oip_infer.c, oip_encode.c). */
+ * Does not own: routing (oip.c), validation and encoding (codec_infer.c, codec_encode.c). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -35,9 +35,9 @@ static void infer_answer(dm_request *r, const char *error, void *ctx)
     if (dm_http_gone(x))
         dm_http_reply(x, &(dm_http_response){.status = 503, .header_len = -1});
     else if (error)
-        dm_http_error(x, dm_oip_status_http(r->status), "%s", error);
-    else if (dm_oip_encode_infer(inf, r->out, r->v->name, r->v->version,
-                                 dm_entry_labels(r->v->entry), &resp) != 0)
+        dm_http_error(x, dm_codec_status_http(r->status), "%s", error);
+    else if (dm_codec_encode_infer(inf, r->out, r->v->name, r->v->version,
+                                   dm_entry_labels(r->v->entry), &resp) != 0)
         dm_http_error(x, 500, "model '%s': out of memory encoding the response", r->v->name);
     else
         dm_http_reply(x, &resp);
@@ -61,10 +61,10 @@ static int parse_request(route *rt, dm_version *ver, uint8_t *body, size_t len, 
 {
     const int64_t header_len = dm_http_req(rt->x)->header_len;
     if (header_len != 0)
-        return dm_oip_parse_cached(rt->d->parse_cache, ver, body, len, header_len, out, err,
-                                   errlen);
+        return dm_codec_parse_cached(rt->d->parse_cache, ver, body, len, header_len, out, err,
+                                     errlen);
     char why[400];
-    const int status = dm_oip_raw_infer(ver->model, body, len, out, why, sizeof why);
+    const int status = dm_codec_raw_infer(ver->model, body, len, out, why, sizeof why);
     if (status != 200) {
         snprintf(err, errlen, "raw binary request (Inference-Header-Content-Length: 0): %s", why);
         return status;
@@ -121,19 +121,19 @@ static void infer_offload(route *rt, dm_version *ver_ref, uint8_t *body_in, size
         .job = {.v = ver, .body = body, .len = len, .header_len = hlen, .done = infer_parsed},
         .d = rt->d,
         .x = rt->x};
-    if (dm_oip_offload(rt->d->loop, &ij->job) == 0) {
+    if (dm_codec_offload(rt->d->loop, &ij->job) == 0) {
         ij = NULL, body = NULL, ver = NULL; /* the job has them */
         return;
     }
     dm_http_error(rt->x, 429,
                   "model '%s': %zu large requests are being parsed already; try again later",
-                  ver->name, dm_oip_offload_pending());
+                  ver->name, dm_codec_offload_pending());
 }
 
 /* An image request: the picture decoded and run (vision_req.c), then detections or classes. */
 typedef struct image_call {
     dm_exchange *x;
-    dm_oip_image q;
+    dm_codec_image q;
     atomic_bool gone; /* the client left: the picture's decode stops (dm_http_set_cancel_flag) */
 } image_call;
 
@@ -153,7 +153,7 @@ static void image_done(const dm_vreq_result *res, void *ctx)
         dm_http_reply(c->x, &(dm_http_response){.status = 503, .header_len = -1});
     else if (res->status != 200)
         dm_http_error(c->x, res->status, "model '%s': %s", res->model, res->error);
-    else if (dm_oip_encode_image(&c->q, res, &resp) != 0)
+    else if (dm_codec_encode_image(&c->q, res, &resp) != 0)
         dm_http_error(c->x, 500, "model '%s': out of memory encoding the response", res->model);
     else
         dm_http_reply(c->x, &resp);
@@ -170,7 +170,7 @@ static void infer_image(route *rt, dm_version *ver_ref, uint8_t *body_in, size_t
         dm_http_error(rt->x, 500, "model '%s': out of memory", ver->name);
         return;
     }
-    const int st = dm_oip_parse_image(ver->model, body, len, hlen, &c->q, err, sizeof err);
+    const int st = dm_codec_parse_image(ver->model, body, len, hlen, &c->q, err, sizeof err);
     if (st != 200) {
         dm_http_error(rt->x, st, "model '%s': %s", ver->name, err);
         return;
@@ -179,7 +179,7 @@ static void infer_image(route *rt, dm_version *ver_ref, uint8_t *body_in, size_t
     c->x = rt->x;
     atomic_init(&c->gone, false);
     dm_http_set_cancel_flag(c->x, &c->gone);
-    const dm_oip_image *q = &c->q;
+    const dm_codec_image *q = &c->q;
     dm_vreq_submit(rt->d, &(dm_vreq_args){.v = edge_take_ptr(ver),
                                           .image = q->image,
                                           .len = q->len,
@@ -202,11 +202,11 @@ void dm_oipr_infer(route *rt, const char *name, int64_t v)
     size_t len;
     _cleanup_free_ uint8_t *body = dm_http_take_body(rt->x, &len);
     const int64_t hlen = dm_http_req(rt->x)->header_len;
-    if (dm_oip_is_image(ver->model, body, len, hlen)) {
+    if (dm_codec_is_image(ver->model, body, len, hlen)) {
         infer_image(rt, edge_take_ptr(ver), edge_take_ptr(body), len, hlen);
         return;
     }
-    if (dm_oip_offload_wanted(len, hlen)) {
+    if (dm_codec_offload_wanted(len, hlen)) {
         infer_offload(rt, edge_take_ptr(ver), edge_take_ptr(body), len, hlen);
         return;
     }

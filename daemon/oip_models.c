@@ -1,12 +1,12 @@
 /* daemon/oip_models.c - the OIP model endpoints (oip.c routes to them).
  *
  * Owns: /v2/models/NAME[/versions/V]: metadata, ready, the model configuration extension
- * (its document: oip_config.c), the per-node profile of a version (edged: GET, and POST to
+ * (its document: codec_config.c), the per-node profile of a version (edged: GET, and POST to
  * turn it on or off or clear it, admin only; profile.c), the statistics extension
- * (oip_stats.c); a version's lookup for an exchange, with the wait for an on-demand load
+ * (codec_stats.c); a version's lookup for an exchange, with the wait for an on-demand load
  * (request.c's resolution): 404 unknown model or version, 503 not loaded.
- * Does not own: routing (oip.c), the documents' content (oip_encode.c, oip_config.c,
- * oip_stats.c, profile.c). */
+ * Does not own: routing (oip.c), the documents' content (codec_encode.c, codec_config.c,
+ * codec_stats.c, profile.c). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -126,7 +126,7 @@ void dm_oipr_model_metadata(route *rt, const char *name, int64_t v)
         for (size_t i = 0; i < k; i++)
             nums[n++] = all[i]->version;
     }
-    json_t *md = dm_oip_model_metadata(name, nums, n, ver->model);
+    json_t *md = dm_codec_model_metadata(name, nums, n, ver->model);
     const dm_entry *e = dm_oipr_entry(rt->d, name);
     const char *why = e ? dm_entry_last_error(e) : NULL;
     if (md && why && why[0]) /* edged: the last load that failed (the version above serves) */
@@ -152,7 +152,7 @@ void dm_oipr_model_config(route *rt, const char *name, int64_t v)
     dm_version *ver = dm_oipr_version(rt, name, v);
     if (!ver)
         return;
-    json_t *cfg = dm_oip_model_config(rt->d, name, ver);
+    json_t *cfg = dm_codec_model_config(rt->d, name, ver);
     dm_version_unref(ver);
     if (!cfg) {
         dm_http_error(rt->x, 500, "model '%s': out of memory describing its configuration", name);
@@ -217,7 +217,7 @@ void dm_oipr_model_profile(route *rt, const char *name, int64_t v)
     if (reset)
         dm_profile_clear(ver);
     json_t *doc =
-        set && dm_profile_set(ver, on) != 0 ? NULL : dm_profile_json(ver, dm_oip_type_name);
+        set && dm_profile_set(ver, on) != 0 ? NULL : dm_profile_json(ver, dm_codec_type_name);
     dm_version_unref(ver);
     if (!doc) {
         dm_http_error(rt->x, 500, "model '%s': out of memory for its profile", name);
@@ -226,12 +226,12 @@ void dm_oipr_model_profile(route *rt, const char *name, int64_t v)
     dm_http_reply_json(rt->x, 200, doc);
 }
 
-/* Triton's statistics extension (oip_stats.c). */
+/* Triton's statistics extension (codec_stats.c). */
 void dm_oipr_model_stats(route *rt, const char *name, int64_t v)
 {
     char err[320];
     int status;
-    json_t *o = dm_oip_stats(rt->d, name, v, &status, err, sizeof err);
+    json_t *o = dm_codec_stats(rt->d, name, v, &status, err, sizeof err);
     if (o)
         dm_http_reply_json(rt->x, 200, o);
     else

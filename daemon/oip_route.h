@@ -3,7 +3,7 @@
  *
  * Owns: one routed request (the exchange, its method and decoded path segments) and what the
  * endpoints share: the method check, model lookups, the admin check, and each endpoint's entry.
- * Internal to the OIP front end. Does not own: the codecs (oip.h), HTTP (http.h). */
+ * Internal to the OIP front end. Does not own: the codecs (codec.h), HTTP (http.h). */
 #ifndef EDGED_OIP_ROUTE_H
 #define EDGED_OIP_ROUTE_H
 

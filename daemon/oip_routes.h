@@ -1,17 +1,17 @@
 /* daemon/oip_routes.h - what the HTTP front end's routes share (oip.c and the endpoints it
  * hands requests to: push.c, status_page.c, vision_api.c).
  *
- * Owns: the declarations that take an exchange (http.h) and speak the protocol (oip.h): model
+ * Owns: the declarations that take an exchange (http.h) and speak the protocol (codec.h): model
  * resolution for an exchange (with the wait for an on-demand load), JSON replies, a push, the
  * status page. In the frontends layer (daemon/layers.txt), above the codecs and transport.
- * Does not own: the codecs (oip.h), the exchange (http.h). */
+ * Does not own: the codecs (codec.h), the exchange (http.h). */
 #ifndef EDGED_OIP_ROUTES_H
 #define EDGED_OIP_ROUTES_H
 
 #include <jansson.h>
 
 #include "http.h"
-#include "oip.h"
+#include "codec.h"
 
 /* oip.c: version V (< 0: the newest) of model NAME for X, with a reference (request.c's
  * resolution); NULL when X is answered (404 unknown, 503 not loaded, or not loaded in time

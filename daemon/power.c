@@ -1,8 +1,8 @@
 /* daemon/power.c - [power]: the profile, and the exit of an idle socket-activated daemon.
  *
  * Owns: what [power] profile changes in the other parts (the scheduler's prewake spin, the
- * intra-op threads' spin between operators, the options the Edge TPU and Vulkan back ends get
- * when their sections set none: backends.c asks), and with socket activation the exit after
+ * intra-op threads' spin between operators; the options the Edge TPU and Vulkan back ends get
+ * when their sections set none are backends.c's), and with socket activation the exit after
  * [power] exit_idle_s without activity: no connection open or accepted, no request admitted,
  * queued or running, no load, no live sequence. systemd keeps listening on the sockets and
  * starts edged again at the next connection. Loop thread only.
@@ -24,11 +24,6 @@ struct dm_power {
     bool was_ongoing;         /* the last check saw something in flight */
 };
 
-bool dm_power_low(const dm_config *c)
-{
-    return strcmp(c->power_profile, "low") == 0;
-}
-
 void dm_power_apply(dm_daemon *d)
 {
     const bool low = dm_power_low(&d->cfg);
@@ -36,28 +31,6 @@ void dm_power_apply(dm_daemon *d)
     if (low && d->sched)
         dm_sched_set_prewake(d->sched, false);
     edge_set_thread_spin(!low);
-}
-
-/* What each profile asks of a back end: an option and its value per profile (NULL: the
- * back end's own default). */
-static const struct {
-    const char *backend, *key;
-    const char *value[3]; /* performance, balanced, low */
-} backend_defaults[] = {
-    {"edgetpu", "performance", {"max", NULL, "low"}}, /* the Edge TPU's clock */
-    {"vulkan", "idle_release", {NULL, NULL, "yes"}},  /* no device while no model uses it */
-};
-
-size_t dm_power_backend_options(const dm_config *c, const char *backend,
-                                edge_be_option out[DM_POWER_MAX_OPTS])
-{
-    const int p = !strcmp(c->power_profile, "performance") ? 0 : dm_power_low(c) ? 2 : 1;
-    size_t n = 0;
-    for (size_t i = 0; i < sizeof backend_defaults / sizeof backend_defaults[0]; i++)
-        if (!strcmp(backend_defaults[i].backend, backend) && backend_defaults[i].value[p] &&
-            n < DM_POWER_MAX_OPTS)
-            out[n++] = (edge_be_option){backend_defaults[i].key, backend_defaults[i].value[p]};
-    return n;
 }
 
 typedef enum { QUIET, MOVED, ONGOING } activity;

@@ -27,7 +27,7 @@
 #include <sodium.h>
 
 #include "common/modelsig.h"
-#include "oip.h"
+#include "codec.h"
 #include "oip_routes.h"
 #include "repo_files.h"
 

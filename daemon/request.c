@@ -10,9 +10,9 @@
  * waits for the sequence's running request (submitted when that one ends), or
  * is refused. Also the wiring of the request side to the registry: when
  * versions leave a model, its queued requests fail (sched.c), its sequences
- * end (seq.c) and the parse cache drops them (oip_cache.c). Model resolution for every front
+ * end (seq.c) and the parse cache drops them (codec_cache.c). Model resolution for every front
  * end, with the wait for an on-demand load (request.h).
- * Does not own: parsing or encoding a protocol (oip_infer.c, the front ends),
+ * Does not own: parsing or encoding a protocol (codec_infer.c, the front ends),
  * the queues (sched.c). Loop thread only. */
 #include <inttypes.h>
 #include <stdio.h>
@@ -20,7 +20,7 @@
 #include <string.h>
 
 #include "daemon.h"
-#include "oip.h"
+#include "codec.h"
 #include "request.h"
 
 /* One admitted request with everything it owns. */
@@ -259,7 +259,7 @@ static void on_retire(dm_entry *e, bool emptied, void *arg)
         dm_sched_flush_entry(d->sched, e);
     else if (d->sched)
         dm_sched_sweep(d->sched);
-    dm_oip_cache_retire(d->parse_cache, e);
+    dm_codec_cache_retire(d->parse_cache, e);
 }
 
 /* The memory budget's question: may E go now (registry_budget.c)? */
@@ -273,7 +273,7 @@ static int entry_busy(dm_entry *e, void *arg)
 
 void dm_request_attach(dm_daemon *d)
 {
-    d->parse_cache = dm_oip_cache_new();
+    d->parse_cache = dm_codec_cache_new();
     if (!d->parse_cache)
         dm_log(DM_LOG_WARN, "out of memory for the parse cache; every request is parsed in full");
     d->seqs = dm_seqs_new(d->loop, &d->cfg);
@@ -289,7 +289,7 @@ void dm_request_detach(dm_daemon *d)
 {
     dm_registry_on_retire(d->reg, NULL, NULL);
     dm_registry_set_busy(d->reg, NULL, NULL);
-    dm_oip_cache_free(d->parse_cache);
+    dm_codec_cache_free(d->parse_cache);
     d->parse_cache = NULL;
     /* With requests still out (a drain that timed out), the sequences' states stay for them
      * and their successors until dm_sched_free has answered them all (main.c frees them). */

@@ -5,7 +5,7 @@
  * resident under the memory budget waits for its load, within the request's deadline: one
  * wait for HTTP/OIP, the vision routes, MQTT, D-Bus and Frigate); with request_params.h, the
  * one parser of priority, timeout and sequence parameters.
- * Does not own: a protocol's decoding (the front ends, oip_infer.c), the admission itself
+ * Does not own: a protocol's decoding (the front ends, codec_infer.c), the admission itself
  * (dm_request_submit, daemon.h), the load (registry_budget.c). Loop thread. */
 #ifndef EDGED_REQUEST_H
 #define EDGED_REQUEST_H

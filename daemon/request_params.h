@@ -5,7 +5,7 @@
  * Owns: their rules and words. A front end hands each value it read as a dm_param (its own
  * decoding: JSON, a D-Bus variant, an MQTT user property, a form field) and gets the same rules
  * and the same messages back whatever the protocol.
- * Does not own: a protocol's decoding (the front ends, oip_infer.c), model resolution
+ * Does not own: a protocol's decoding (the front ends, codec_infer.c), model resolution
  * (request.h). Pure: any thread. In the protocol layer (daemon/layers.txt), below request.c. */
 #ifndef EDGED_REQUEST_PARAMS_H
 #define EDGED_REQUEST_PARAMS_H

@@ -2,7 +2,7 @@
  * transports send it.
  *
  * Owns: dm_http_response: status, content type, extra headers, the binary extension's header
- * length, and the body (malloc'd). The encoders (oip_encode.c, oip_image.c, json_dump) fill
+ * length, and the body (malloc'd). The encoders (codec_encode.c, codec_image.c, json_dump) fill
  * it in the protocol layer; http.c sends it as HTTP, mqtt_req.c as an MQTT reply.
  * Does not own: sending it (http.c, mqtt_req.c). */
 #ifndef EDGED_RESPONSE_H

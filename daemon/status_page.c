@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "oip.h"
+#include "codec.h"
 #include "oip_routes.h"
 
 /* scripts/embed-file.py's output (daemon/meson.build) */

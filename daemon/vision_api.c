@@ -18,7 +18,7 @@
 #include "common/cleanup.h"
 #include "frontend.h"
 #include "multipart.h"
-#include "oip.h"
+#include "codec.h"
 #include "oip_routes.h"
 #include "request.h"
 #include "vision_req.h"

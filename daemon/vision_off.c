@@ -7,7 +7,7 @@
 
 #include <jansson.h>
 
-#include "oip.h"
+#include "codec.h"
 #include "vision_api.h"
 
 #define PREFIX "/v1/vision/"

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #include "modelconf.h"
-#include "oip.h"
+#include "codec.h"
 
 typedef struct vjob {
     dm_parse_job job; /* first: the parse job is the vjob */
@@ -205,7 +205,7 @@ static void answer(dm_request *r, const char *error, void *ctx)
                           .labels = dm_entry_labels(r->v->entry),
                           .infer_us = (uv_hrtime() - j->admitted_ns) / 1000};
     if (error) {
-        res.status = dm_oip_status_http(r->status);
+        res.status = dm_codec_status_http(r->status);
         res.error = dm_vreq_unnamed(error, r->v->name);
     } else if (j->a.task == DM_VREQ_DETECT) {
         res.dets = j->dets;
@@ -343,10 +343,10 @@ void dm_vreq_submit(dm_daemon *d, const dm_vreq_args *a)
         decoded(&j->job);
         return;
     }
-    if (dm_oip_offload(d->loop, &j->job) != 0) {
+    if (dm_codec_offload(d->loop, &j->job) != 0) {
         snprintf(err, sizeof err,
                  "%zu requests are being decoded or parsed already; try again later",
-                 dm_oip_offload_pending());
+                 dm_codec_offload_pending());
         fail(j, 429, err);
     }
 }

@@ -2,7 +2,7 @@
  *
  * Owns: the path every front end that takes a camera frame shares (the DeepStack API, OIP
  * image inputs): decoding the picture and fitting it into the model's input off the loop
- * thread (through the bounded parse offload of oip_offload.c, refusing pictures over
+ * thread (through the bounded parse offload of codec_offload.c, refusing pictures over
  * [server] max_image_pixels from their header), the one admission path (request.c: queue
  * limits, deadlines, metrics, cancellation), then on the worker that ran it the detection
  * head (model.conf [detection]: kind, thresholds in the quantized domain, NMS) or the top

@@ -12,7 +12,7 @@
  * legacy uint8 MobileNet; one as a private copy); the daemon's config load and
  * render (daemon/config.c); a repository scan with dm_registry_get
  * (daemon/registry.c); the OIP request parser and encoder on JSON and
- * binary-extension requests (daemon/oip_infer.c); the HTTP content codings
+ * binary-extension requests (daemon/codec_infer.c); the HTTP content codings
  * (daemon/http_codec.c). Each prints how many injection points it walked.
  * EDGE_FAULT_MAX_RUNS (default 1500) bounds the runs per scenario: past it,
  * every Kth allocation fails (the stride is printed). EDGE_FAULT_VERBOSE=1
@@ -37,7 +37,7 @@
 #include "fault_alloc.h"
 #include "http.h"
 #include "http_impl.h"
-#include "oip.h"
+#include "codec.h"
 #include "test_support.h"
 #include "tflite_writer.h"
 
@@ -389,7 +389,7 @@ static int parse_encode(const void *body, size_t len, int64_t header_len)
     copy[len] = '\0';
     dm_infer *inf = NULL;
     char err[512] = "";
-    const int st = dm_oip_parse_infer(g_digits, copy, len, header_len, &inf, err, sizeof err);
+    const int st = dm_codec_parse_infer(g_digits, copy, len, header_len, &inf, err, sizeof err);
     if (st != 200) {
         free(copy);
         return clean_error("oip parse", err);
@@ -408,7 +408,7 @@ static int parse_encode(const void *body, size_t len, int64_t header_len)
     }
     dm_http_response resp = {0};
     if (!rc)
-        rc = dm_oip_encode_infer(inf, out, "digits", 1, NULL, &resp);
+        rc = dm_codec_encode_infer(inf, out, "digits", 1, NULL, &resp);
     for (size_t i = 0; i < 8; i++)
         free(out[i]);
     if (rc == 0)
@@ -424,7 +424,7 @@ static int run_request(void *arg)
     int rc = parse_encode(g_json_req, strlen(g_json_req), -1);
     if (!rc)
         rc = parse_encode(g_bin_req, g_bin_len, g_bin_header);
-    char *id = dm_oip_request_id((const uint8_t *)g_json_req, strlen(g_json_req));
+    char *id = dm_codec_request_id((const uint8_t *)g_json_req, strlen(g_json_req));
     if (!rc && !id)
         rc = 1; /* NULL also means "no memory" */
     if (!rc)

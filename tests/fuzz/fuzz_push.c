@@ -13,7 +13,7 @@
 #include <jansson.h>
 
 #include "common/modelsig.h"
-#include "oip.h"
+#include "codec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

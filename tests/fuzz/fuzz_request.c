@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "oip.h"
+#include "codec.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -49,8 +49,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     dm_infer *inf = NULL;
     char err[512];
     const int st = form == 2
-                       ? dm_oip_raw_infer(model, body, len, &inf, err, sizeof err)
-                       : dm_oip_parse_infer(model, body, len, header_len, &inf, err, sizeof err);
+                       ? dm_codec_raw_infer(model, body, len, &inf, err, sizeof err)
+                       : dm_codec_parse_infer(model, body, len, header_len, &inf, err, sizeof err);
     if (st != 200) {
         if (!err[0])
             __builtin_trap(); /* every refusal says why */
@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             __builtin_trap();
     }
     dm_http_response r = {.header_len = -1};
-    if (!out || dm_oip_encode_infer(inf, out, "hello", 1, NULL, &r) != 0)
+    if (!out || dm_codec_encode_infer(inf, out, "hello", 1, NULL, &r) != 0)
         __builtin_trap(); /* the encoder's bound is wrong */
     free(r.body);
     for (size_t i = 0; i < inf->n_out; i++)

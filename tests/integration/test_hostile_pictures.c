@@ -43,7 +43,7 @@
 #include "test_support.h"
 
 #define MAX_PIXELS 16000000ull /* [server] max_image_pixels of this edged */
-#define DECODES 2              /* pictures decoding at once (DM_OIP_OFFLOAD_RUNNING) */
+#define DECODES 2              /* pictures decoding at once (DM_CODEC_OFFLOAD_RUNNING) */
 #define HWM_SLACK_KB (48L * 1024)
 #define RSS_BACK_KB (32L * 1024)
 #define REPLY_MS 180000 /* a reply's bound: a loaded machine, never a speed check */

@@ -121,11 +121,14 @@ static void test_left_out_warns(void **state)
     assert_int_equal(strstr(log, "(-Ddbus=disabled)") != NULL, !EDGED_HAVE_DBUS);
 }
 
-/* Nothing started: no veto, no note, no status; /metrics has D-Bus's "off" (when built). */
+/* The table handed over (as dm_frontends_start does) and nothing started: no veto, no note, no
+ * status; /metrics has D-Bus's "off" (when built). */
 static void test_all_off(void **state)
 {
     (void)state;
     static dm_daemon d;
+    d.frontends = dm_frontends;
+    d.n_frontends = dm_n_frontends;
     assert_null(dm_frontends_idle_veto(&d));
     assert_string_equal(dm_frontends_idle_notes(&d), "");
     const dm_frontend_status st = dm_frontends_status(&d, "mqtt");

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "daemon.h"
+#include "frontend.h"
 
 #define MAX_EDGES 256
 #define N_SAMPLES 2001
@@ -143,6 +144,11 @@ static void test_edges(void **state)
 {
     (void)state;
     dm_metrics *m = dm_metrics_new();
+    /* a daemon whose front ends' table is handed over (frontends.c) and none started */
+    static dm_daemon d;
+    d.frontends = dm_frontends;
+    d.n_frontends = dm_n_frontends;
+    dm_metrics_set_frontends(m, &d);
     dm_metrics_request(m, "edge", DM_REQ_OK, 0, 500000000); /* 0.5 s: an edge */
     size_t len;
     char *one = dm_metrics_render(m, NULL, NULL, &len);

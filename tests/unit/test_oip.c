@@ -1,4 +1,4 @@
-/* tests/unit/test_oip.c - the Open Inference Protocol's pure parts (daemon/oip_infer.c).
+/* tests/unit/test_oip.c - the Open Inference Protocol's pure parts (daemon/codec_infer.c).
  *
  * Owns: checks, without sockets or a scheduler, of the inference request
  * parser and validator on crafted requests against a model built with the
@@ -23,7 +23,7 @@
 #include "common/jsonw.h"
 #include "labelmap.h"
 #include "http.h"
-#include "oip.h"
+#include "codec.h"
 #include "runtime/tflite_schema.h"
 #include "tflite_writer.h"
 
@@ -135,7 +135,7 @@ static result parse_hl(const char *text, size_t len, int64_t header_len)
     uint8_t *body = malloc(len + 1);
     memcpy(body, text, len);
     body[len] = 0;
-    r.status = dm_oip_parse_infer(g_model, body, len, header_len, &r.inf, r.err, sizeof r.err);
+    r.status = dm_codec_parse_infer(g_model, body, len, header_len, &r.inf, r.err, sizeof r.err);
     if (r.status != 200)
         free(body);
     return r;
@@ -507,7 +507,7 @@ static int cache_parse(void **cache, void (**cfree)(void *), const char *b, size
     uint8_t *body = malloc(len + 1);
     memcpy(body, b, len);
     body[len] = 0;
-    const int st = dm_oip_parse_infer_cached(g_model, cache, cfree, body, len, hl, inf, err, 512);
+    const int st = dm_codec_parse_infer_cached(g_model, cache, cfree, body, len, hl, inf, err, 512);
     if (st != 200)
         free(body);
     return st;
@@ -603,8 +603,8 @@ static void test_json_unsigned(void **state)
     assert_false(w.overflow);
     buf[w.len] = 0;
     assert_string_equal(buf, "18446744073709551615,0,-7");
-    assert_string_equal(dm_oip_datatype(EDGE_UINT32), "UINT32");
-    assert_string_equal(dm_oip_datatype(EDGE_UINT64), "UINT64");
+    assert_string_equal(dm_codec_datatype(EDGE_UINT32), "UINT32");
+    assert_string_equal(dm_codec_datatype(EDGE_UINT64), "UINT64");
 }
 
 static void test_json_writer(void **state)
@@ -804,7 +804,7 @@ static void test_encode_json(void **state)
     assert_int_equal(r.status, 200);
     fill_outputs();
     dm_http_response resp = {0};
-    assert_int_equal(dm_oip_encode_infer(r.inf, g_out, "m", 3, NULL, &resp), 0);
+    assert_int_equal(dm_codec_encode_infer(r.inf, g_out, "m", 3, NULL, &resp), 0);
     assert_int_equal(resp.status, 200);
     assert_true(resp.header_len == -1);
     json_error_t je;
@@ -853,7 +853,7 @@ static void test_encode_classification(void **state)
     edge_labels labels;
     assert_int_equal(edge_labels_parse("c0\nc1\nc2\nthree: 3\n", 19, &labels), 0);
     dm_http_response resp = {0};
-    assert_int_equal(dm_oip_encode_infer(r.inf, g_out, "m", 1, &labels, &resp), 0);
+    assert_int_equal(dm_codec_encode_infer(r.inf, g_out, "m", 1, &labels, &resp), 0);
     assert_true(resp.header_len == -1); /* classification is JSON, binary_data or not */
     json_t *o = json_loadb(resp.body, resp.len, 0, NULL);
     assert_non_null(o);
@@ -873,7 +873,7 @@ static void test_encode_classification(void **state)
     json_decref(o);
     free(resp.body);
     /* without labels: "score:index" */
-    assert_int_equal(dm_oip_encode_infer(r.inf, g_out, "m", 1, NULL, &resp), 0);
+    assert_int_equal(dm_codec_encode_infer(r.inf, g_out, "m", 1, NULL, &resp), 0);
     assert_non_null(strstr(resp.body, "\"3.000000:3\""));
     free(resp.body);
     dm_infer_free(r.inf);
@@ -908,7 +908,7 @@ static void test_encode_binary(void **state)
     assert_int_equal(r.status, 200);
     fill_outputs();
     dm_http_response resp = {0};
-    assert_int_equal(dm_oip_encode_infer(r.inf, g_out, "m", 1, NULL, &resp), 0);
+    assert_int_equal(dm_codec_encode_infer(r.inf, g_out, "m", 1, NULL, &resp), 0);
     assert_true(resp.header_len > 0);
     const size_t jl = (size_t)resp.header_len;
     assert_int_equal(resp.len, jl + 6 + 16);
@@ -933,7 +933,7 @@ static void test_encode_binary(void **state)
 static void test_metadata(void **state)
 {
     const int64_t versions[2] = {3, 1};
-    json_t *o = dm_oip_model_metadata("demo", versions, 2, g_model);
+    json_t *o = dm_codec_model_metadata("demo", versions, 2, g_model);
     assert_non_null(o);
     assert_string_equal(json_string_value(json_object_get(o, "name")), "demo");
     assert_string_equal(json_string_value(json_object_get(o, "platform")), "tflite");
@@ -965,19 +965,19 @@ static void test_metadata(void **state)
 
 static void test_status_and_names(void **state)
 {
-    assert_int_equal(dm_oip_status_http(DM_REQ_OK), 200);
-    assert_int_equal(dm_oip_status_http(DM_REQ_BUSY), 429);
-    assert_int_equal(dm_oip_status_http(DM_REQ_TIMEOUT), 504);
-    assert_int_equal(dm_oip_status_http(DM_REQ_UNLOADED), 503);
-    assert_int_equal(dm_oip_status_http(DM_REQ_DRAINING), 503);
-    assert_int_equal(dm_oip_status_http(DM_REQ_ERROR), 500);
-    assert_string_equal(dm_oip_datatype(EDGE_FLOAT32), "FP32");
-    assert_string_equal(dm_oip_datatype(EDGE_UINT8), "UINT8");
-    assert_null(dm_oip_datatype(EDGE_COMPLEX64));
+    assert_int_equal(dm_codec_status_http(DM_REQ_OK), 200);
+    assert_int_equal(dm_codec_status_http(DM_REQ_BUSY), 429);
+    assert_int_equal(dm_codec_status_http(DM_REQ_TIMEOUT), 504);
+    assert_int_equal(dm_codec_status_http(DM_REQ_UNLOADED), 503);
+    assert_int_equal(dm_codec_status_http(DM_REQ_DRAINING), 503);
+    assert_int_equal(dm_codec_status_http(DM_REQ_ERROR), 500);
+    assert_string_equal(dm_codec_datatype(EDGE_FLOAT32), "FP32");
+    assert_string_equal(dm_codec_datatype(EDGE_UINT8), "UINT8");
+    assert_null(dm_codec_datatype(EDGE_COMPLEX64));
     char buf[32];
     edge_tensor_info t = {.name = ""};
-    assert_string_equal(dm_oip_tensor_name(&t, true, 2, buf, sizeof buf), "input_2");
-    assert_string_equal(dm_oip_tensor_name(&t, false, 0, buf, sizeof buf), "output_0");
+    assert_string_equal(dm_codec_tensor_name(&t, true, 2, buf, sizeof buf), "input_2");
+    assert_string_equal(dm_codec_tensor_name(&t, false, 0, buf, sizeof buf), "output_0");
     size_t len = 0;
     char *e = dm_http_error_body("input \"x\": bad", &len);
     assert_string_equal(e, "{\"error\":\"input \\\"x\\\": bad\"}");

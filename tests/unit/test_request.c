@@ -1,5 +1,5 @@
 /* tests/unit/test_request.c - daemon/request.c (the one admission path) and
- * daemon/oip_cache.c (the parse cache), with a real registry, scheduler and loop.
+ * daemon/codec_cache.c (the parse cache), with a real registry, scheduler and loop.
  *
  * Owns: checks that dm_request_submit answers through the reply interface
  * exactly once however a request ends: admitted and run (the outputs are the
@@ -32,7 +32,7 @@
 
 #include "daemon.h"
 #include "digits.h"
-#include "oip.h"
+#include "codec.h"
 #include "tflite_writer.h"
 
 #define STALL_MS 400 /* how long an inference of "held" holds the worker */
@@ -430,7 +430,7 @@ static void test_deadline_ns(void **state)
     assert_true(at > dm_now_ns());
 }
 
-/* ------------------------------------------------------------ oip_cache.c */
+/* ------------------------------------------------------------ codec_cache.c */
 
 static size_t json_allocs;
 
@@ -461,7 +461,7 @@ static uint8_t *binary_request(const char *id, int digit, size_t *len, int64_t *
 
 /* Parse a request (ID, DIGIT) for V through cache C; true when it was a hit
  * (no JSON parsed). The parsed input must be the image. */
-static bool parse(dm_oip_cache *c, const dm_version *v, const char *id, int digit)
+static bool parse(dm_codec_cache *c, const dm_version *v, const char *id, int digit)
 {
     size_t len;
     int64_t hlen;
@@ -469,7 +469,7 @@ static bool parse(dm_oip_cache *c, const dm_version *v, const char *id, int digi
     dm_infer *inf = NULL;
     char err[512];
     json_allocs = 0;
-    const int rc = dm_oip_parse_cached(c, v, body, len, hlen, &inf, err, sizeof err);
+    const int rc = dm_codec_parse_cached(c, v, body, len, hlen, &inf, err, sizeof err);
     if (rc != 200)
         fail_msg("parse: %d %s", rc, err);
     const bool hit = json_allocs == 0;
@@ -536,7 +536,7 @@ static void test_cache_bound(void **state)
     (void)state;
     fixture *f = fixture_new(4);
     dm_request_detach(&f->d); /* no retire hook: only the bound drops slots */
-    dm_oip_cache *c = dm_oip_cache_new();
+    dm_codec_cache *c = dm_codec_cache_new();
     assert_non_null(c);
     enum { N = DM_MAX_VERSIONS + 1 };
     dm_version *v[N];
@@ -557,7 +557,7 @@ static void test_cache_bound(void **state)
     assert_true(parse(c, v[N - 1], "a", 5));
     for (int i = 0; i < N; i++)
         dm_version_unref(v[i]);
-    dm_oip_cache_free(c);
+    dm_codec_cache_free(c);
     dm_request_attach(&f->d); /* fixture_free detaches */
     fixture_free(f);
 }

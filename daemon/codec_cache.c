@@ -1,15 +1,15 @@
-/* daemon/oip_cache.c - the parse cache: a side table of parsed request headers.
+/* daemon/codec_cache.c - the parse cache: a side table of parsed request headers.
  *
  * Owns: per model (keyed by its entry's id), one slot per version (keyed by
  * the version's uid, unique in the process) holding the last all-binary
- * header dm_oip_parse_infer_cached parsed for it; dropping the slots of
- * versions that left their model (dm_oip_cache_retire, from request.c) and,
+ * header dm_codec_parse_infer_cached parsed for it; dropping the slots of
+ * versions that left their model (dm_codec_cache_retire, from request.c) and,
  * when a model has more versions than slots, the oldest version's slot. The
  * registry knows nothing of it.
- * Does not own: what a slot holds (oip_infer.c). Loop thread only. */
+ * Does not own: what a slot holds (codec_infer.c). Loop thread only. */
 #include <stdlib.h>
 
-#include "oip.h"
+#include "codec.h"
 
 typedef struct slot {
     uint64_t uid; /* 0: free */
@@ -21,7 +21,7 @@ typedef struct model_slots {
     slot s[DM_MAX_VERSIONS];
 } model_slots;
 
-struct dm_oip_cache {
+struct dm_codec_cache {
     dm_table models; /* model_slots * by dm_entry.id; NULL until a version parses */
 };
 
@@ -32,9 +32,9 @@ static void slot_clear(slot *s)
     *s = (slot){0};
 }
 
-dm_oip_cache *dm_oip_cache_new(void)
+dm_codec_cache *dm_codec_cache_new(void)
 {
-    return calloc(1, sizeof(dm_oip_cache));
+    return calloc(1, sizeof(dm_codec_cache));
 }
 
 static void slots_free(void *p)
@@ -45,7 +45,7 @@ static void slots_free(void *p)
     free(ms);
 }
 
-void dm_oip_cache_free(dm_oip_cache *c)
+void dm_codec_cache_free(dm_codec_cache *c)
 {
     if (!c)
         return;
@@ -54,7 +54,7 @@ void dm_oip_cache_free(dm_oip_cache *c)
 }
 
 /* The slots of entry ID, created on first use; NULL without memory. */
-static model_slots *slots_of(dm_oip_cache *c, size_t id)
+static model_slots *slots_of(dm_codec_cache *c, size_t id)
 {
     void **at = dm_table_slot(&c->models, id);
     if (at && !*at)
@@ -78,18 +78,18 @@ static slot *slot_for(model_slots *ms, uint64_t uid)
     return pick;
 }
 
-int dm_oip_parse_cached(dm_oip_cache *c, const dm_version *v, uint8_t *body, size_t len,
-                        int64_t header_len, dm_infer **out, char *err, size_t errlen)
+int dm_codec_parse_cached(dm_codec_cache *c, const dm_version *v, uint8_t *body, size_t len,
+                          int64_t header_len, dm_infer **out, char *err, size_t errlen)
 {
     model_slots *ms = c && v->entry ? slots_of(c, v->entry->id) : NULL;
     if (!ms)
-        return dm_oip_parse_infer(v->model, body, len, header_len, out, err, errlen);
+        return dm_codec_parse_infer(v->model, body, len, header_len, out, err, errlen);
     slot *s = slot_for(ms, v->uid);
-    return dm_oip_parse_infer_cached(v->model, &s->parsed, &s->free_parsed, body, len, header_len,
-                                     out, err, errlen);
+    return dm_codec_parse_infer_cached(v->model, &s->parsed, &s->free_parsed, body, len, header_len,
+                                       out, err, errlen);
 }
 
-void dm_oip_cache_retire(dm_oip_cache *c, dm_entry *e)
+void dm_codec_cache_retire(dm_codec_cache *c, dm_entry *e)
 {
     model_slots *ms = c ? dm_table_get(&c->models, e->id) : NULL;
     if (!ms)

@@ -1,13 +1,13 @@
-/* daemon/oip_data.c - an inference request's JSON "data" as tensor bytes.
+/* daemon/codec_data.c - an inference request's JSON "data" as tensor bytes.
  *
  * Owns: converting one input's "data" (flat or nested arrays, from jansson's
- * DOM or straight from the text for the fast form of oip_json.c) to the
+ * DOM or straight from the text for the fast form of codec_json.c) to the
  * model's element type, with range checks and a message naming the input, the
  * element and what was wrong; counting the elements against the shape; and
- * the small message helpers the parser files share (dm_oip_fail,
- * dm_oip_fmt_dims).
+ * the small message helpers the parser files share (dm_codec_fail,
+ * dm_codec_fmt_dims).
  * Does not own: which inputs a request gives and where their bytes are
- * (oip_infer.c), the text scan (oip_json.c). Pure functions, any thread. */
+ * (codec_infer.c), the text scan (codec_json.c). Pure functions, any thread. */
 #include <float.h>
 #include <inttypes.h>
 #include <math.h>
@@ -15,13 +15,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "oip.h"
-#include "oip_json.h"
+#include "codec.h"
+#include "codec_json.h"
 
 /* Nesting of "data" arrays beyond this is refused. */
-#define MAX_DATA_DEPTH DM_OIP_MAX_DATA_DEPTH
+#define MAX_DATA_DEPTH DM_CODEC_MAX_DATA_DEPTH
 
-int dm_oip_fail(char *err, size_t len, int status, const char *fmt, ...)
+int dm_codec_fail(char *err, size_t len, int status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -30,7 +30,7 @@ int dm_oip_fail(char *err, size_t len, int status, const char *fmt, ...)
     return status;
 }
 
-void dm_oip_fmt_dims(char *buf, size_t len, const int32_t *d, int rank)
+void dm_codec_fmt_dims(char *buf, size_t len, const int32_t *d, int rank)
 {
     size_t at = (size_t)snprintf(buf, len, "[");
     for (int k = 0; k < rank && at < len; k++)
@@ -85,13 +85,14 @@ static const char *json_kind(json_type t)
 static int put_int(fill_ctx *f, const elem *v, long long lo, long long hi, size_t size)
 {
     if (v->type != JSON_INTEGER)
-        return dm_oip_fail(f->err, f->errlen, 400, "input '%s': data[%zu] is %s; %s needs integers",
-                           f->name, f->n, json_kind(v->type), dm_oip_type_name(f->type));
+        return dm_codec_fail(f->err, f->errlen, 400,
+                             "input '%s': data[%zu] is %s; %s needs integers", f->name, f->n,
+                             json_kind(v->type), dm_codec_type_name(f->type));
     const long long x = v->i;
     if (x < lo || x > hi)
-        return dm_oip_fail(f->err, f->errlen, 400,
-                           "input '%s': data[%zu] = %lld is out of range for %s [%lld, %lld]",
-                           f->name, f->n, x, dm_oip_type_name(f->type), lo, hi);
+        return dm_codec_fail(f->err, f->errlen, 400,
+                             "input '%s': data[%zu] = %lld is out of range for %s [%lld, %lld]",
+                             f->name, f->n, x, dm_codec_type_name(f->type), lo, hi);
     uint8_t *d = f->dst + f->n * size;
     switch (size) {
     case 1: *d = (uint8_t)x; break;
@@ -105,14 +106,15 @@ static int put_int(fill_ctx *f, const elem *v, long long lo, long long hi, size_
 static int put_real(fill_ctx *f, const elem *v, double max)
 {
     if (v->type != JSON_INTEGER && v->type != JSON_REAL)
-        return dm_oip_fail(f->err, f->errlen, 400, "input '%s': data[%zu] is %s; %s needs numbers",
-                           f->name, f->n, json_kind(v->type), dm_oip_type_name(f->type));
+        return dm_codec_fail(f->err, f->errlen, 400,
+                             "input '%s': data[%zu] is %s; %s needs numbers", f->name, f->n,
+                             json_kind(v->type), dm_codec_type_name(f->type));
     const double x = v->type == JSON_INTEGER ? (double)v->i : v->r; /* json_number_value */
     if (!(fabs(x) <= max))
-        return dm_oip_fail(
+        return dm_codec_fail(
             f->err, f->errlen, 400,
             "input '%s': data[%zu] = %g is out of range for %s (magnitude at most %g)", f->name,
-            f->n, x, dm_oip_type_name(f->type), max);
+            f->n, x, dm_codec_type_name(f->type), max);
     memcpy(f->dst + f->n * sizeof(float), &(float){(float)x}, sizeof(float));
     return 0;
 }
@@ -130,16 +132,16 @@ static int put_elem(fill_ctx *f, const elem *v)
     case EDGE_FLOAT32: return put_real(f, v, FLT_MAX);
     case EDGE_BOOL:
         if (v->type != JSON_TRUE && v->type != JSON_FALSE)
-            return dm_oip_fail(f->err, f->errlen, 400,
-                               "input '%s': data[%zu] is %s; BOOL needs true or "
-                               "false",
-                               f->name, f->n, json_kind(v->type));
+            return dm_codec_fail(f->err, f->errlen, 400,
+                                 "input '%s': data[%zu] is %s; BOOL needs true or "
+                                 "false",
+                                 f->name, f->n, json_kind(v->type));
         f->dst[f->n] = v->type == JSON_TRUE ? 1 : 0;
         return 0;
     default:
-        return dm_oip_fail(f->err, f->errlen, 400,
-                           "input '%s': datatype %s cannot be given as JSON", f->name,
-                           dm_oip_type_name(f->type));
+        return dm_codec_fail(f->err, f->errlen, 400,
+                             "input '%s': datatype %s cannot be given as JSON", f->name,
+                             dm_codec_type_name(f->type));
     }
 }
 
@@ -153,8 +155,8 @@ static int put_next(fill_ctx *f, const elem *v)
 
 static int too_deep(const fill_ctx *f)
 {
-    return dm_oip_fail(f->err, f->errlen, 400, "input '%s': data nests deeper than %d arrays",
-                       f->name, MAX_DATA_DEPTH);
+    return dm_codec_fail(f->err, f->errlen, 400, "input '%s': data nests deeper than %d arrays",
+                         f->name, MAX_DATA_DEPTH);
 }
 
 /* Elements of V in row-major order (nested arrays flattened). Counts past WANT
@@ -204,28 +206,28 @@ static int fill_span(fill_ctx *f, const uint8_t *text, const dm_jspan *sp)
     }
 }
 
-int dm_oip_fill_input(const edge_model *m, size_t i, const json_t *data, const dm_jspan *span,
-                      const uint8_t *text, uint8_t *dst, char *err, size_t errlen)
+int dm_codec_fill_input(const edge_model *m, size_t i, const json_t *data, const dm_jspan *span,
+                        const uint8_t *text, uint8_t *dst, char *err, size_t errlen)
 {
     char buf[32], dims[96];
     edge_tensor_info t;
     if (edge_model_input_info(m, i, &t) != 0)
-        return dm_oip_fail(err, errlen, 500, "input %zu: no tensor info", i);
+        return dm_codec_fail(err, errlen, 500, "input %zu: no tensor info", i);
     const size_t esize = edge_dtype_size(t.type);
     fill_ctx f = {.type = t.type,
                   .dst = dst,
                   .want = esize ? t.bytes / esize : 0,
-                  .name = dm_oip_tensor_name(&t, true, i, buf, sizeof buf),
+                  .name = dm_codec_tensor_name(&t, true, i, buf, sizeof buf),
                   .err = err,
                   .errlen = errlen};
     int rc = span ? fill_span(&f, text, span) : fill(&f, data, 0);
     if (rc)
         return rc;
     if (f.n != f.want) {
-        dm_oip_fmt_dims(dims, sizeof dims, t.dims, t.rank);
-        return dm_oip_fail(err, errlen, 400,
-                           "input '%s': data has %zu elements but shape %s needs %zu", f.name, f.n,
-                           dims, f.want);
+        dm_codec_fmt_dims(dims, sizeof dims, t.dims, t.rank);
+        return dm_codec_fail(err, errlen, 400,
+                             "input '%s': data has %zu elements but shape %s needs %zu", f.name,
+                             f.n, dims, f.want);
     }
     return 0;
 }

@@ -1,4 +1,4 @@
-/* daemon/oip_config.c - the model configuration extension of the Open Inference Protocol.
+/* daemon/codec_config.c - the model configuration extension of the Open Inference Protocol.
  *
  * Owns: GET /v2/models/M[/versions/V]/config's document: Triton's ModelConfig
  * (model_config.proto, as Triton prints it in JSON: enums by name, integers as
@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "modelconf.h"
-#include "oip.h"
+#include "codec.h"
 
 /* ---------------------------------------------------------------- model configuration
  *
@@ -55,7 +55,7 @@ static json_t *config_tensors(const edge_model *m, bool input)
         for (int k = 0; dims && k < t.rank; k++)
             json_array_append_new(dims, json_integer(t.dims[k]));
         char buf[32];
-        const char *name = dm_oip_tensor_name(&t, input, i, buf, sizeof buf);
+        const char *name = dm_codec_tensor_name(&t, input, i, buf, sizeof buf);
         json_array_append_new(a, input ? json_pack("{s:s, s:s, s:s, s:o}", "name", name,
                                                    "data_type", config_datatype(t.type), "format",
                                                    "FORMAT_NONE", "dims", dims)
@@ -146,7 +146,7 @@ static json_t *config_sequences(const dm_config *cfg)
                      (json_int_t)cfg->max_sequences);
 }
 
-json_t *dm_oip_model_config(const dm_daemon *d, const char *name, const dm_version *ver)
+json_t *dm_codec_model_config(const dm_daemon *d, const char *name, const dm_version *ver)
 {
     const dm_model_conf *c = dm_entry_conf(ver->entry);
     char backends[256];

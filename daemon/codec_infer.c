@@ -1,4 +1,4 @@
-/* daemon/oip_infer.c - reading an inference request of the Open Inference Protocol v2.
+/* daemon/codec_infer.c - reading an inference request of the Open Inference Protocol v2.
  *
  * Owns: parsing and validating an inference request against a model (JSON
  * data, flat or nested, and the binary tensor extension: a JSON header of
@@ -7,7 +7,7 @@
  * built, the request object (dm_infer), the last all-binary header per slot
  * of the parse cache, and the request's "id" for error replies. Pure
  * functions: no sockets, no scheduler, tested by tests/unit/test_oip.c.
- * Does not own: converting "data" (oip_data.c), the response (oip_encode.c),
+ * Does not own: converting "data" (codec_data.c), the response (codec_encode.c),
  * routing (oip.c), HTTP framing (http.c). */
 #include <errno.h>
 #include <float.h>
@@ -19,11 +19,11 @@
 #include <string.h>
 
 #include "common/jsonw.h"
-#include "oip.h"
-#include "oip_json.h"
+#include "codec.h"
+#include "codec_json.h"
 #include "request_params.h"
 
-#define MAX_DATA_DEPTH DM_OIP_MAX_DATA_DEPTH
+#define MAX_DATA_DEPTH DM_CODEC_MAX_DATA_DEPTH
 /* Requested shapes longer than this are refused before comparing. */
 #define MAX_REQ_RANK 16
 
@@ -72,7 +72,7 @@ void dm_infer_free(dm_infer *inf)
 /* One request input, matched to model input slot. */
 typedef struct in_slot {
     const json_t *data;   /* JSON data, or NULL for binary */
-    const dm_jspan *span; /* ... read from the text instead (oip_json.c) */
+    const dm_jspan *span; /* ... read from the text instead (codec_json.c) */
     size_t bin_off;       /* offset of its binary bytes in the body */
     bool given;
 } in_slot;
@@ -95,7 +95,7 @@ typedef struct parse_ctx {
 
 static const dm_param_src json_src = {"parameters.", "parameters"};
 
-void dm_oip_json_param(const json_t *v, dm_param *out)
+void dm_codec_json_param(const json_t *v, dm_param *out)
 {
     *out = (dm_param){.kind = DM_PARAM_OTHER};
     if (json_is_integer(v)) {
@@ -118,7 +118,7 @@ static int json_req_param(const json_t *p, const char *key, dm_req_params *rp, c
     dm_param pv;
     if (!v)
         return 0;
-    dm_oip_json_param(v, &pv);
+    dm_codec_json_param(v, &pv);
     return dm_req_param(rp, key, &pv, &json_src, err, errlen) < 0 ? 400 : 0;
 }
 
@@ -130,16 +130,16 @@ static int big_sequence_id(parse_ctx *c, dm_param *pv)
     const int shown = b->len > 30 ? 30 : (int)b->len;
     const char *more = b->len > 30 ? "..." : "";
     if (b->negative)
-        return dm_oip_fail(c->err, c->errlen, 400,
-                           "parameters.sequence_id must be an unsigned integer or a string (got "
-                           "%.*s%s)",
-                           shown, (const char *)c->text + b->at, more);
+        return dm_codec_fail(c->err, c->errlen, 400,
+                             "parameters.sequence_id must be an unsigned integer or a string (got "
+                             "%.*s%s)",
+                             shown, (const char *)c->text + b->at, more);
     if (b->too_big)
-        return dm_oip_fail(c->err, c->errlen, 400,
-                           "parameters.sequence_id %.*s%s is larger than 2^64-1 "
-                           "(18446744073709551615), the largest integer id; send a larger id as "
-                           "a string",
-                           shown, (const char *)c->text + b->at, more);
+        return dm_codec_fail(c->err, c->errlen, 400,
+                             "parameters.sequence_id %.*s%s is larger than 2^64-1 "
+                             "(18446744073709551615), the largest integer id; send a larger id as "
+                             "a string",
+                             shown, (const char *)c->text + b->at, more);
     *pv = (dm_param){.kind = DM_PARAM_INT, .u = b->value};
     return 0;
 }
@@ -170,8 +170,8 @@ static int parse_sequence(parse_ctx *c, const json_t *p)
     return 0;
 }
 
-int dm_oip_parse_sched_params(const json_t *p, int *priority, int64_t *timeout_us, char *err,
-                              size_t errlen)
+int dm_codec_parse_sched_params(const json_t *p, int *priority, int64_t *timeout_us, char *err,
+                                size_t errlen)
 {
     dm_req_params rp;
     dm_req_params_init(&rp);
@@ -192,17 +192,17 @@ static int parse_params(parse_ctx *c, const json_t *root)
     if (!p)
         return 0;
     if (!json_is_object(p))
-        return dm_oip_fail(c->err, c->errlen, 400, "request 'parameters' must be an object");
+        return dm_codec_fail(c->err, c->errlen, 400, "request 'parameters' must be an object");
     int rc =
-        dm_oip_parse_sched_params(p, &c->inf->priority, &c->inf->timeout_us, c->err, c->errlen);
+        dm_codec_parse_sched_params(p, &c->inf->priority, &c->inf->timeout_us, c->err, c->errlen);
     if (rc)
         return rc;
     const json_t *v;
     v = json_object_get(p, "binary_data_output");
     if (v) {
         if (!json_is_boolean(v))
-            return dm_oip_fail(c->err, c->errlen, 400,
-                               "parameters.binary_data_output must be a boolean");
+            return dm_codec_fail(c->err, c->errlen, 400,
+                                 "parameters.binary_data_output must be a boolean");
         c->all_binary = json_is_true(v);
     }
     return parse_sequence(c, p);
@@ -216,7 +216,7 @@ static long find_input(parse_ctx *c, const char *name)
     long first = -1;
     for (size_t i = 0; i < c->inf->n_in; i++) {
         if (edge_model_input_info(c->m, i, &t) != 0 ||
-            strcmp(dm_oip_tensor_name(&t, true, i, buf, sizeof buf), name) != 0)
+            strcmp(dm_codec_tensor_name(&t, true, i, buf, sizeof buf), name) != 0)
             continue;
         if (!c->slots[i].given)
             return (long)i;
@@ -235,7 +235,7 @@ static void input_names(const edge_model *m, char *buf, size_t len)
     for (size_t i = 0; i < edge_model_input_count(m) && at < len; i++)
         if (edge_model_input_info(m, i, &t) == 0)
             at += (size_t)snprintf(buf + at, len - at, "%s'%s'", i ? ", " : "",
-                                   dm_oip_tensor_name(&t, true, i, nb, sizeof nb));
+                                   dm_codec_tensor_name(&t, true, i, nb, sizeof nb));
 }
 
 /* The request's "shape" equals the model's. */
@@ -243,30 +243,30 @@ static int check_shape(parse_ctx *c, const char *name, const json_t *shape,
                        const edge_tensor_info *t)
 {
     if (!json_is_array(shape))
-        return dm_oip_fail(c->err, c->errlen, 400,
-                           "input '%s': 'shape' must be an array of integers", name);
+        return dm_codec_fail(c->err, c->errlen, 400,
+                             "input '%s': 'shape' must be an array of integers", name);
     const size_t rank = json_array_size(shape);
     bool same = rank == (size_t)t->rank;
     for (size_t k = 0; k < rank; k++) {
         const json_t *d = json_array_get(shape, k);
         if (!json_is_integer(d) || json_integer_value(d) < 0)
-            return dm_oip_fail(c->err, c->errlen, 400,
-                               "input '%s': shape[%zu] must be a non-negative integer", name, k);
+            return dm_codec_fail(c->err, c->errlen, 400,
+                                 "input '%s': shape[%zu] must be a non-negative integer", name, k);
         if (same && json_integer_value(d) != t->dims[k])
             same = false;
     }
     if (same)
         return 0;
     char want[96], got[160];
-    dm_oip_fmt_dims(want, sizeof want, t->dims, t->rank);
+    dm_codec_fmt_dims(want, sizeof want, t->dims, t->rank);
     size_t at = (size_t)snprintf(got, sizeof got, "[");
     for (size_t k = 0; k < rank && k < MAX_REQ_RANK && at < sizeof got; k++)
         at += (size_t)snprintf(got + at, sizeof got - at, "%s%" JSON_INTEGER_FORMAT, k ? "," : "",
                                json_integer_value(json_array_get(shape, k)));
     if (at < sizeof got)
         snprintf(got + at, sizeof got - at, rank > MAX_REQ_RANK ? ",...]" : "]");
-    return dm_oip_fail(c->err, c->errlen, 400, "input '%s': shape %s does not match the model's %s",
-                       name, got, want);
+    return dm_codec_fail(c->err, c->errlen, 400,
+                         "input '%s': shape %s does not match the model's %s", name, got, want);
 }
 
 /* "parameters": {"binary_data_size": N} of one input; *size = -1 when absent. */
@@ -277,14 +277,14 @@ static int binary_size(parse_ctx *c, const char *name, const json_t *in, int64_t
     if (!p)
         return 0;
     if (!json_is_object(p))
-        return dm_oip_fail(c->err, c->errlen, 400, "input '%s': 'parameters' must be an object",
-                           name);
+        return dm_codec_fail(c->err, c->errlen, 400, "input '%s': 'parameters' must be an object",
+                             name);
     const json_t *v = json_object_get(p, "binary_data_size");
     if (!v)
         return 0;
     if (!json_is_integer(v) || json_integer_value(v) < 0)
-        return dm_oip_fail(c->err, c->errlen, 400,
-                           "input '%s': binary_data_size must be a non-negative integer", name);
+        return dm_codec_fail(c->err, c->errlen, 400,
+                             "input '%s': binary_data_size must be a non-negative integer", name);
     *size = json_integer_value(v);
     return 0;
 }
@@ -299,31 +299,32 @@ static int input_source(parse_ctx *c, const char *name, const json_t *in, size_t
         return rc;
     const json_t *data = json_object_get(in, "data");
     if (bsize >= 0 && data)
-        return dm_oip_fail(c->err, c->errlen, 400,
-                           "input '%s': both 'data' and binary_data_size are given; use one", name);
+        return dm_codec_fail(c->err, c->errlen, 400,
+                             "input '%s': both 'data' and binary_data_size are given; use one",
+                             name);
     if (bsize < 0) {
         if (!data)
-            return dm_oip_fail(c->err, c->errlen, 400,
-                               "input '%s': no 'data' and no binary_data_size parameter", name);
+            return dm_codec_fail(c->err, c->errlen, 400,
+                                 "input '%s': no 'data' and no binary_data_size parameter", name);
         c->slots[i].data = data;
         return 0;
     }
     if (!c->binary_body)
-        return dm_oip_fail(c->err, c->errlen, 400,
-                           "input '%s': binary_data_size given but the request has no "
-                           "Inference-Header-Content-Length header",
-                           name);
+        return dm_codec_fail(c->err, c->errlen, 400,
+                             "input '%s': binary_data_size given but the request has no "
+                             "Inference-Header-Content-Length header",
+                             name);
     if ((uint64_t)bsize != t->bytes) {
         char dims[96];
-        dm_oip_fmt_dims(dims, sizeof dims, t->dims, t->rank);
-        return dm_oip_fail(c->err, c->errlen, 400,
-                           "input '%s': binary_data_size is %" PRId64
-                           " but shape %s of %s needs %zu "
-                           "bytes",
-                           name, bsize, dims, dm_oip_type_name(t->type), t->bytes);
+        dm_codec_fmt_dims(dims, sizeof dims, t->dims, t->rank);
+        return dm_codec_fail(c->err, c->errlen, 400,
+                             "input '%s': binary_data_size is %" PRId64
+                             " but shape %s of %s needs %zu "
+                             "bytes",
+                             name, bsize, dims, dm_codec_type_name(t->type), t->bytes);
     }
     if (t->bytes > c->bin_len - c->bin_used)
-        return dm_oip_fail(
+        return dm_codec_fail(
             c->err, c->errlen, 400,
             "input '%s': binary data ends after %zu bytes; this input needs %zu more", name,
             c->bin_len, t->bytes - (c->bin_len - c->bin_used));
@@ -335,32 +336,33 @@ static int input_source(parse_ctx *c, const char *name, const json_t *in, size_t
 static int parse_input(parse_ctx *c, const json_t *in, size_t k)
 {
     if (!json_is_object(in))
-        return dm_oip_fail(c->err, c->errlen, 400, "inputs[%zu] must be an object", k);
+        return dm_codec_fail(c->err, c->errlen, 400, "inputs[%zu] must be an object", k);
     const char *name = json_string_value(json_object_get(in, "name"));
     if (!name)
-        return dm_oip_fail(c->err, c->errlen, 400, "inputs[%zu]: 'name' must be a string", k);
+        return dm_codec_fail(c->err, c->errlen, 400, "inputs[%zu]: 'name' must be a string", k);
     const long i = find_input(c, name);
     if (i == -1) {
         char names[256];
         input_names(c->m, names, sizeof names);
-        return dm_oip_fail(c->err, c->errlen, 400, "unknown input '%s' (the model's inputs: %s)",
-                           name, names);
+        return dm_codec_fail(c->err, c->errlen, 400, "unknown input '%s' (the model's inputs: %s)",
+                             name, names);
     }
     if (i < -1)
-        return dm_oip_fail(c->err, c->errlen, 400, "input '%s' is given twice", name);
+        return dm_codec_fail(c->err, c->errlen, 400, "input '%s' is given twice", name);
     edge_tensor_info t;
     if (edge_model_input_info(c->m, (size_t)i, &t) != 0)
-        return dm_oip_fail(c->err, c->errlen, 500, "input '%s': no tensor info", name);
+        return dm_codec_fail(c->err, c->errlen, 500, "input '%s': no tensor info", name);
     const char *dt = json_string_value(json_object_get(in, "datatype"));
     if (!dt)
-        return dm_oip_fail(c->err, c->errlen, 400, "input '%s': 'datatype' must be a string", name);
-    if (strcmp(dt, dm_oip_type_name(t.type)) != 0)
-        return dm_oip_fail(c->err, c->errlen, 400,
-                           "input '%s': datatype %s does not match the model's %s", name, dt,
-                           dm_oip_type_name(t.type));
+        return dm_codec_fail(c->err, c->errlen, 400, "input '%s': 'datatype' must be a string",
+                             name);
+    if (strcmp(dt, dm_codec_type_name(t.type)) != 0)
+        return dm_codec_fail(c->err, c->errlen, 400,
+                             "input '%s': datatype %s does not match the model's %s", name, dt,
+                             dm_codec_type_name(t.type));
     if (edge_dtype_size(t.type) == 0)
-        return dm_oip_fail(c->err, c->errlen, 400, "input '%s': datatype %s is not supported", name,
-                           dm_oip_type_name(t.type));
+        return dm_codec_fail(c->err, c->errlen, 400, "input '%s': datatype %s is not supported",
+                             name, dm_codec_type_name(t.type));
     int rc = check_shape(c, name, json_object_get(in, "shape"), &t);
     if (rc)
         return rc;
@@ -376,7 +378,7 @@ static int parse_inputs(parse_ctx *c, const json_t *root)
 {
     const json_t *ins = json_object_get(root, "inputs");
     if (!json_is_array(ins))
-        return dm_oip_fail(c->err, c->errlen, 400, "the request needs an 'inputs' array");
+        return dm_codec_fail(c->err, c->errlen, 400, "the request needs an 'inputs' array");
     for (size_t k = 0; k < json_array_size(ins); k++) {
         int rc = parse_input(c, json_array_get(ins, k), k);
         if (rc)
@@ -386,13 +388,13 @@ static int parse_inputs(parse_ctx *c, const json_t *root)
     edge_tensor_info t;
     for (size_t i = 0; i < c->inf->n_in; i++)
         if (!c->slots[i].given && edge_model_input_info(c->m, i, &t) == 0)
-            return dm_oip_fail(c->err, c->errlen, 400, "input '%s' is missing",
-                               dm_oip_tensor_name(&t, true, i, buf, sizeof buf));
+            return dm_codec_fail(c->err, c->errlen, 400, "input '%s' is missing",
+                                 dm_codec_tensor_name(&t, true, i, buf, sizeof buf));
     if (c->binary_body && c->bin_used != c->bin_len)
-        return dm_oip_fail(c->err, c->errlen, 400,
-                           "%zu bytes of binary data follow the JSON header but the inputs' "
-                           "binary_data_size add up to %zu",
-                           c->bin_len, c->bin_used);
+        return dm_codec_fail(c->err, c->errlen, 400,
+                             "%zu bytes of binary data follow the JSON header but the inputs' "
+                             "binary_data_size add up to %zu",
+                             c->bin_len, c->bin_used);
     return 0;
 }
 
@@ -403,7 +405,7 @@ static long find_output(const edge_model *m, const char *name)
     edge_tensor_info t;
     for (size_t i = 0; i < edge_model_output_count(m); i++)
         if (edge_model_output_info(m, i, &t) == 0 &&
-            strcmp(dm_oip_tensor_name(&t, false, i, buf, sizeof buf), name) == 0)
+            strcmp(dm_codec_tensor_name(&t, false, i, buf, sizeof buf), name) == 0)
             return (long)i;
     return -1;
 }
@@ -411,42 +413,43 @@ static long find_output(const edge_model *m, const char *name)
 static int parse_output(parse_ctx *c, const json_t *o, size_t k)
 {
     if (!json_is_object(o))
-        return dm_oip_fail(c->err, c->errlen, 400, "outputs[%zu] must be an object", k);
+        return dm_codec_fail(c->err, c->errlen, 400, "outputs[%zu] must be an object", k);
     const char *name = json_string_value(json_object_get(o, "name"));
     if (!name)
-        return dm_oip_fail(c->err, c->errlen, 400, "outputs[%zu]: 'name' must be a string", k);
+        return dm_codec_fail(c->err, c->errlen, 400, "outputs[%zu]: 'name' must be a string", k);
     const long i = find_output(c->m, name);
     if (i < 0)
-        return dm_oip_fail(c->err, c->errlen, 400, "unknown output '%s'", name);
+        return dm_codec_fail(c->err, c->errlen, 400, "unknown output '%s'", name);
     if (c->inf->mode[i] != DM_OUT_SKIP)
-        return dm_oip_fail(c->err, c->errlen, 400, "output '%s' is asked for twice", name);
+        return dm_codec_fail(c->err, c->errlen, 400, "output '%s' is asked for twice", name);
     bool binary = c->all_binary;
     const json_t *p = json_object_get(o, "parameters");
     if (p && !json_is_object(p))
-        return dm_oip_fail(c->err, c->errlen, 400, "output '%s': 'parameters' must be an object",
-                           name);
+        return dm_codec_fail(c->err, c->errlen, 400, "output '%s': 'parameters' must be an object",
+                             name);
     const json_t *b = p ? json_object_get(p, "binary_data") : NULL;
     if (b && !json_is_boolean(b))
-        return dm_oip_fail(c->err, c->errlen, 400, "output '%s': binary_data must be a boolean",
-                           name);
+        return dm_codec_fail(c->err, c->errlen, 400, "output '%s': binary_data must be a boolean",
+                             name);
     if (b)
         binary = json_is_true(b);
     c->inf->mode[i] = binary ? DM_OUT_BINARY : DM_OUT_JSON;
     const json_t *cls = p ? json_object_get(p, "classification") : NULL;
     if (cls) { /* Triton's classification extension: the K best as "score:index:label" */
         if (!json_is_integer(cls) || json_integer_value(cls) < 1 ||
-            json_integer_value(cls) > DM_OIP_CLASS_MAX)
-            return dm_oip_fail(c->err, c->errlen, 400,
-                               "output '%s': classification must be an integer from 1 to %d", name,
-                               DM_OIP_CLASS_MAX);
+            json_integer_value(cls) > DM_CODEC_CLASS_MAX)
+            return dm_codec_fail(c->err, c->errlen, 400,
+                                 "output '%s': classification must be an integer from 1 to %d",
+                                 name, DM_CODEC_CLASS_MAX);
         edge_tensor_info t;
         edge_model_output_info(c->m, (size_t)i, &t);
         if (t.type != EDGE_FLOAT32 && t.type != EDGE_INT8 && t.type != EDGE_UINT8 &&
             t.type != EDGE_INT16)
-            return dm_oip_fail(c->err, c->errlen, 400,
-                               "output '%s' is %s: classification takes FP32, INT8, UINT8 or INT16 "
-                               "scores",
-                               name, dm_oip_type_name(t.type));
+            return dm_codec_fail(
+                c->err, c->errlen, 400,
+                "output '%s' is %s: classification takes FP32, INT8, UINT8 or INT16 "
+                "scores",
+                name, dm_codec_type_name(t.type));
         c->inf->mode[i] = DM_OUT_CLASS;
         c->inf->classify[i] = (uint32_t)json_integer_value(cls);
     }
@@ -458,7 +461,7 @@ static int parse_outputs(parse_ctx *c, const json_t *root)
 {
     const json_t *outs = json_object_get(root, "outputs");
     if (outs && !json_is_array(outs))
-        return dm_oip_fail(c->err, c->errlen, 400, "'outputs' must be an array");
+        return dm_codec_fail(c->err, c->errlen, 400, "'outputs' must be an array");
     if (!outs || json_array_size(outs) == 0) { /* none named: all of them */
         for (size_t i = 0; i < c->inf->n_out; i++) {
             c->inf->mode[i] = c->all_binary ? DM_OUT_BINARY : DM_OUT_JSON;
@@ -476,8 +479,8 @@ static int parse_outputs(parse_ctx *c, const json_t *root)
 
 static int fill_input(parse_ctx *c, size_t i, uint8_t *dst)
 {
-    return dm_oip_fill_input(c->m, i, c->slots[i].data, c->slots[i].span, c->text, dst, c->err,
-                             c->errlen);
+    return dm_codec_fill_input(c->m, i, c->slots[i].data, c->slots[i].span, c->text, dst, c->err,
+                               c->errlen);
 }
 
 /* One block for the JSON inputs; points IN at their buffers (binary inputs
@@ -494,7 +497,8 @@ static int fill_buffers(parse_ctx *c, uint8_t *body)
             json = true;
         }
     if (json && !(inf->data = malloc(total ? total : 1)))
-        return dm_oip_fail(c->err, c->errlen, 500, "out of memory for %zu bytes of tensors", total);
+        return dm_codec_fail(c->err, c->errlen, 500, "out of memory for %zu bytes of tensors",
+                             total);
     size_t at = 0;
     for (size_t i = 0; i < inf->n_in; i++) {
         if (!c->slots[i].data) {
@@ -600,7 +604,7 @@ static int parsed_request(const parsed *p, parse_ctx *c, uint8_t *body)
     memcpy(inf->order, p->order, p->n_out * sizeof(size_t));
     memcpy(inf->mode, p->mode, p->n_out);
     if (p->id && !(inf->id = strdup(p->id)))
-        return dm_oip_fail(c->err, c->errlen, 500, "out of memory");
+        return dm_codec_fail(c->err, c->errlen, 500, "out of memory");
     for (size_t i = 0; i < p->n_in; i++)
         c->slots[i] = (in_slot){.bin_off = p->bin_off[i], .given = true};
     return fill_buffers(c, body);
@@ -614,7 +618,7 @@ static int parsed_request(const parsed *p, parse_ctx *c, uint8_t *body)
  * per element (plus the nesting refused with its own message); everything else (names, shapes,
  * parameters, outputs) a small fixed amount. A larger request is refused with 413. "data" arrays of
  * numbers, true, false and null are then read straight from the text into the
- * input buffers (oip_json.c); anything else in them (a string, an object, a
+ * input buffers (codec_json.c); anything else in them (a string, an object, a
  * syntax error) is loaded whole by jansson, up to DOM_VALUES_MAX values. */
 
 #define OTHER_VALUES_BASE 1024     /* values and keys besides "data" ... */
@@ -664,25 +668,25 @@ static int check_bounds(parse_ctx *c, const dm_jscan *s)
 {
     const bounds b = model_bounds(c->m);
     if (s->n.data_values > b.elems)
-        return dm_oip_fail(
+        return dm_codec_fail(
             c->err, c->errlen, 413,
             "the request's 'data' arrays hold %zu values, more than the %zu elements of "
             "the model's inputs",
             s->n.data_values, b.elems);
     if (s->n.data_arrays > b.arrays)
-        return dm_oip_fail(
+        return dm_codec_fail(
             c->err, c->errlen, 413,
             "the request's 'data' arrays nest %zu arrays, more than the %zu the model's "
             "input shapes allow",
             s->n.data_arrays, b.arrays);
     if (s->n.other > b.other)
-        return dm_oip_fail(
+        return dm_codec_fail(
             c->err, c->errlen, 413,
             "the request holds %zu JSON values and keys besides its 'data' arrays, more "
             "than the %zu allowed",
             s->n.other, b.other);
     if (s->n.str_bytes > b.str)
-        return dm_oip_fail(
+        return dm_codec_fail(
             c->err, c->errlen, 413,
             "the request's strings and keys take %zu bytes, more than the %zu allowed",
             s->n.str_bytes, b.str);
@@ -699,7 +703,7 @@ static int too_large_to_load(parse_ctx *c, const uint8_t *text, size_t len, cons
     for (size_t i = s->slow_at; i < len && n + 1 < sizeof what; i++)
         what[n++] = text[i] >= 0x20 && text[i] < 0x7f && text[i] != '\'' ? (char)text[i] : '?';
     what[n] = 0;
-    return dm_oip_fail(
+    return dm_codec_fail(
         c->err, c->errlen, 400,
         "'data' holds something other than numbers, true, false, null and arrays at line "
         "%d column %d ('%s'); a request of more than %d JSON values must hold only those",
@@ -711,7 +715,8 @@ static int too_large_to_load(parse_ctx *c, const uint8_t *text, size_t len, cons
 static int load_json(parse_ctx *c, const uint8_t *text, size_t len, dm_jscan *s, json_t **root)
 {
     if (dm_jscan_run(s, text, len) != 0)
-        return dm_oip_fail(c->err, c->errlen, 500, "out of memory scanning %zu bytes of JSON", len);
+        return dm_codec_fail(c->err, c->errlen, 500, "out of memory scanning %zu bytes of JSON",
+                             len);
     int rc = check_bounds(c, s);
     if (rc)
         return rc;
@@ -721,8 +726,8 @@ static int load_json(parse_ctx *c, const uint8_t *text, size_t len, dm_jscan *s,
     json_error_t je;
     *root = dm_jscan_load(s, text, len, JSON_REJECT_DUPLICATES, &je);
     if (!*root)
-        return dm_oip_fail(c->err, c->errlen, 400, "invalid JSON at line %d column %d: %s", je.line,
-                           je.column, je.text);
+        return dm_codec_fail(c->err, c->errlen, 400, "invalid JSON at line %d column %d: %s",
+                             je.line, je.column, je.text);
     c->scan = s->slow ? NULL : s;
     c->seq_id = s->seq_id;
     c->text = text;
@@ -735,9 +740,9 @@ static int parse_root(parse_ctx *c, const json_t *root, uint8_t *body)
 {
     const json_t *id = json_object_get(root, "id");
     if (id && !json_is_string(id))
-        return dm_oip_fail(c->err, c->errlen, 400, "request 'id' must be a string");
+        return dm_codec_fail(c->err, c->errlen, 400, "request 'id' must be a string");
     if (id && !(c->inf->id = strdup(json_string_value(id))))
-        return dm_oip_fail(c->err, c->errlen, 500, "out of memory");
+        return dm_codec_fail(c->err, c->errlen, 500, "out of memory");
     int rc = parse_params(c, root);
     if (!rc)
         rc = parse_inputs(c, root);
@@ -748,15 +753,15 @@ static int parse_root(parse_ctx *c, const json_t *root, uint8_t *body)
     return rc;
 }
 
-int dm_oip_parse_infer(const edge_model *m, uint8_t *body, size_t len, int64_t header_len,
-                       dm_infer **out, char *err, size_t errlen)
+int dm_codec_parse_infer(const edge_model *m, uint8_t *body, size_t len, int64_t header_len,
+                         dm_infer **out, char *err, size_t errlen)
 {
-    return dm_oip_parse_infer_cached(m, NULL, NULL, body, len, header_len, out, err, errlen);
+    return dm_codec_parse_infer_cached(m, NULL, NULL, body, len, header_len, out, err, errlen);
 }
 
-int dm_oip_parse_infer_cached(const edge_model *m, void **cache, void (**cache_free)(void *),
-                              uint8_t *body, size_t len, int64_t header_len, dm_infer **out,
-                              char *err, size_t errlen)
+int dm_codec_parse_infer_cached(const edge_model *m, void **cache, void (**cache_free)(void *),
+                                uint8_t *body, size_t len, int64_t header_len, dm_infer **out,
+                                char *err, size_t errlen)
 {
     parse_ctx c = {.m = m, .err = err, .errlen = errlen};
     const bool hit = cache && parsed_match(*cache, m, body, len, header_len);
@@ -766,34 +771,34 @@ int dm_oip_parse_infer_cached(const edge_model *m, void **cache, void (**cache_f
     if (!hit) {
         size_t jlen = len;
         if (header_len == -2)
-            return dm_oip_fail(err, errlen, 400,
-                               "Inference-Header-Content-Length is not a decimal number");
+            return dm_codec_fail(err, errlen, 400,
+                                 "Inference-Header-Content-Length is not a decimal number");
         if (header_len >= 0) {
             if ((uint64_t)header_len > len)
-                return dm_oip_fail(err, errlen, 400,
-                                   "Inference-Header-Content-Length %" PRId64
-                                   " exceeds the body's %zu bytes",
-                                   header_len, len);
+                return dm_codec_fail(err, errlen, 400,
+                                     "Inference-Header-Content-Length %" PRId64
+                                     " exceeds the body's %zu bytes",
+                                     header_len, len);
             jlen = (size_t)header_len;
             c.binary_body = true;
             c.bin_at = jlen;
             c.bin_len = len - jlen;
         }
         if (jlen == 0)
-            return dm_oip_fail(err, errlen, 400, "the request has no JSON body");
+            return dm_codec_fail(err, errlen, 400, "the request has no JSON body");
         rc = load_json(&c, body, jlen, &scan, &root);
         if (rc)
             goto out;
         rc = 400;
         if (!json_is_object(root)) {
-            dm_oip_fail(err, errlen, 400, "the request body must be a JSON object");
+            dm_codec_fail(err, errlen, 400, "the request body must be a JSON object");
             goto out;
         }
     }
     c.inf = infer_new(m);
     c.slots = calloc(edge_model_input_count(m) + 1, sizeof *c.slots);
     if (!c.inf || !c.slots) {
-        rc = dm_oip_fail(err, errlen, 500, "out of memory");
+        rc = dm_codec_fail(err, errlen, 500, "out of memory");
         goto out;
     }
     rc = hit ? parsed_request(*cache, &c, body) : parse_root(&c, root, body);
@@ -818,7 +823,7 @@ out:
     return 200;
 }
 
-char *dm_oip_request_id(const uint8_t *body, size_t len)
+char *dm_codec_request_id(const uint8_t *body, size_t len)
 {
     dm_jscan s;
     if (dm_jscan_run(&s, body, len) != 0)
@@ -837,7 +842,7 @@ char *dm_oip_request_id(const uint8_t *body, size_t len)
 
 /* ---------------------------------------------------------------- raw tensor requests */
 
-void dm_oip_describe_input(const edge_model *m, size_t i, char *buf, size_t len)
+void dm_codec_describe_input(const edge_model *m, size_t i, char *buf, size_t len)
 {
     char nb[32], dims[96];
     edge_tensor_info t;
@@ -845,36 +850,36 @@ void dm_oip_describe_input(const edge_model *m, size_t i, char *buf, size_t len)
         snprintf(buf, len, "input %zu", i);
         return;
     }
-    dm_oip_fmt_dims(dims, sizeof dims, t.dims, t.rank);
+    dm_codec_fmt_dims(dims, sizeof dims, t.dims, t.rank);
     snprintf(buf, len, "input '%s' (%s %s, %zu bytes)",
-             dm_oip_tensor_name(&t, true, i, nb, sizeof nb), dm_oip_type_name(t.type), dims,
+             dm_codec_tensor_name(&t, true, i, nb, sizeof nb), dm_codec_type_name(t.type), dims,
              t.bytes);
 }
 
-int dm_oip_raw_infer(const edge_model *m, uint8_t *body, size_t len, dm_infer **out, char *err,
-                     size_t errlen)
+int dm_codec_raw_infer(const edge_model *m, uint8_t *body, size_t len, dm_infer **out, char *err,
+                       size_t errlen)
 {
     char what[192];
     const size_t n_in = edge_model_input_count(m);
     if (n_in != 1)
-        return dm_oip_fail(
+        return dm_codec_fail(
             err, errlen, 400,
             "raw tensor bytes need a model with one input; this one has %zu (send the "
             "JSON request instead)",
             n_in);
     edge_tensor_info t;
     if (edge_model_input_info(m, 0, &t) != 0)
-        return dm_oip_fail(err, errlen, 500, "input 0: no tensor info");
+        return dm_codec_fail(err, errlen, 500, "input 0: no tensor info");
     if (len != t.bytes) {
-        dm_oip_describe_input(m, 0, what, sizeof what);
-        return dm_oip_fail(err, errlen, 400,
-                           "%zu bytes of raw tensor data, but %s needs exactly %zu", len, what,
-                           t.bytes);
+        dm_codec_describe_input(m, 0, what, sizeof what);
+        return dm_codec_fail(err, errlen, 400,
+                             "%zu bytes of raw tensor data, but %s needs exactly %zu", len, what,
+                             t.bytes);
     }
     in_slot slot = {.given = true};
     parse_ctx c = {.m = m, .err = err, .errlen = errlen, .slots = &slot, .inf = infer_new(m)};
     if (!c.inf)
-        return dm_oip_fail(err, errlen, 500, "out of memory");
+        return dm_codec_fail(err, errlen, 500, "out of memory");
     for (size_t i = 0; i < c.inf->n_out; i++) {
         c.inf->mode[i] = DM_OUT_JSON;
         c.inf->order[c.inf->n_order++] = i;

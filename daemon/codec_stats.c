@@ -1,4 +1,4 @@
-/* daemon/oip_stats.c - Triton's statistics extension: GET /v2/models[/NAME[/versions/V]]/stats.
+/* daemon/codec_stats.c - Triton's statistics extension: GET /v2/models[/NAME[/versions/V]]/stats.
  *
  * Owns: the JSON of the statistics extension as Triton writes it ({"model_stats": [...]}, per
  * model version: name, version, last_inference, inference_count, execution_count,
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "edge/backend.h"
-#include "oip.h"
+#include "codec.h"
 
 static json_t *dur(const dm_dur *d)
 {
@@ -139,7 +139,7 @@ static void add_backends(json_t *list, const dm_backends *bs)
 }
 
 /* edged: the device's health next to the figures it explains (health.c), and the back ends'. */
-json_t *dm_oip_devices(const dm_backends *bs)
+json_t *dm_codec_devices(const dm_backends *bs)
 {
     dm_device dev[DM_DEVICES_MAX];
     const size_t n = dm_health_read(dm_health_root(), dev, DM_DEVICES_MAX);
@@ -173,8 +173,8 @@ static int add_all(dm_entry *e, void *arg)
     return 0;
 }
 
-json_t *dm_oip_stats(dm_daemon *d, const char *name, int64_t version, int *status, char *err,
-                     size_t len)
+json_t *dm_codec_stats(dm_daemon *d, const char *name, int64_t version, int *status, char *err,
+                       size_t len)
 {
     json_t *list = json_array();
     *status = 200;
@@ -205,5 +205,5 @@ json_t *dm_oip_stats(dm_daemon *d, const char *name, int64_t version, int *statu
         return NULL;
     }
     /* Triton's document, and edged's device health beside it */
-    return json_pack("{s:o, s:o}", "model_stats", list, "devices", dm_oip_devices(d->backends));
+    return json_pack("{s:o, s:o}", "model_stats", list, "devices", dm_codec_devices(d->backends));
 }

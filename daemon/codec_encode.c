@@ -1,4 +1,4 @@
-/* daemon/oip_encode.c - what edged writes in the Open Inference Protocol v2.
+/* daemon/codec_encode.c - what edged writes in the Open Inference Protocol v2.
  *
  * Owns: KServe datatype names, tensor names for the protocol, model metadata
  * JSON, the inference response (JSON data, or the binary tensor extension: a
@@ -6,7 +6,7 @@
  * output's bytes in the order asked for) and the HTTP status of a scheduler
  * outcome. Pure functions: no sockets, no scheduler, tested by
  * tests/unit/test_oip.c.
- * Does not own: reading requests (oip_infer.c), routing (oip.c). */
+ * Does not own: reading requests (codec_infer.c), routing (oip.c). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,14 +15,14 @@
 
 #include "common/jsonw.h"
 #include "labelmap.h"
-#include "oip.h"
+#include "codec.h"
 #include "pipeline.h"
 
 #define LABEL_MAX 200 /* a label's characters in a classification string */
 
 /* ---------------------------------------------------------------- datatypes */
 
-const char *dm_oip_datatype(int type)
+const char *dm_codec_datatype(int type)
 {
     switch (type) {
     case EDGE_FLOAT32: return "FP32";
@@ -41,14 +41,14 @@ const char *dm_oip_datatype(int type)
     }
 }
 
-const char *dm_oip_type_name(int type)
+const char *dm_codec_type_name(int type)
 {
-    const char *s = dm_oip_datatype(type);
+    const char *s = dm_codec_datatype(type);
     return s ? s : edge_dtype_name(type);
 }
 
-const char *dm_oip_tensor_name(const edge_tensor_info *t, bool input, size_t i, char *buf,
-                               size_t len)
+const char *dm_codec_tensor_name(const edge_tensor_info *t, bool input, size_t i, char *buf,
+                                 size_t len)
 {
     if (t->name && t->name[0])
         return t->name;
@@ -73,8 +73,8 @@ static json_t *tensor_json(const edge_tensor_info *t, bool input, size_t i)
 {
     char buf[32];
     json_t *o =
-        json_pack("{s:s, s:s, s:o}", "name", dm_oip_tensor_name(t, input, i, buf, sizeof buf),
-                  "datatype", dm_oip_type_name(t->type), "shape", shape_json(t));
+        json_pack("{s:s, s:s, s:o}", "name", dm_codec_tensor_name(t, input, i, buf, sizeof buf),
+                  "datatype", dm_codec_type_name(t->type), "shape", shape_json(t));
     if (o && t->quant_count == 1 &&
         json_object_set_new(o, "parameters",
                             json_pack("{s:f, s:i}", "scale", (double)t->scale, "zero_point",
@@ -85,8 +85,8 @@ static json_t *tensor_json(const edge_tensor_info *t, bool input, size_t i)
     return o;
 }
 
-json_t *dm_oip_model_metadata(const char *name, const int64_t *versions, size_t n,
-                              const edge_model *m)
+json_t *dm_codec_model_metadata(const char *name, const int64_t *versions, size_t n,
+                                const edge_model *m)
 {
     _cleanup_(json_decrefp) json_t *vs = json_array();
     _cleanup_(json_decrefp) json_t *ins = json_array();
@@ -178,7 +178,7 @@ static size_t encode_bound(const dm_infer *inf, const char *model, const edge_la
         edge_tensor_info t;
         if (edge_model_output_info(inf->m, i, &t) != 0)
             continue;
-        const char *name = dm_oip_tensor_name(&t, false, i, buf, sizeof buf);
+        const char *name = dm_codec_tensor_name(&t, false, i, buf, sizeof buf);
         n += 128 + JW_STR_MAX(strlen(name)) + (size_t)t.rank * JW_NUM_MAX;
         if (inf->mode[i] == DM_OUT_BINARY)
             *bin += t.bytes;
@@ -228,13 +228,13 @@ static void encode_output(jw *w, const dm_infer *inf, const uint8_t *out, size_t
         return;
     }
     jw_lit(w, "{\"name\":");
-    jw_str(w, dm_oip_tensor_name(&t, false, i, buf, sizeof buf));
+    jw_str(w, dm_codec_tensor_name(&t, false, i, buf, sizeof buf));
     if (inf->mode[i] == DM_OUT_CLASS) {
         encode_classes(w, &t, out, inf->classify[i], labels);
         return;
     }
     jw_lit(w, ",\"datatype\":");
-    jw_str(w, dm_oip_type_name(t.type));
+    jw_str(w, dm_codec_type_name(t.type));
     jw_lit(w, ",\"shape\":[");
     for (int d = 0; d < t.rank; d++) {
         if (d)
@@ -257,8 +257,8 @@ static void encode_output(jw *w, const dm_infer *inf, const uint8_t *out, size_t
     jw_lit(w, "]}");
 }
 
-int dm_oip_encode_infer(const dm_infer *inf, uint8_t *const *out, const char *model,
-                        int64_t version, const edge_labels *labels, dm_http_response *r)
+int dm_codec_encode_infer(const dm_infer *inf, uint8_t *const *out, const char *model,
+                          int64_t version, const edge_labels *labels, dm_http_response *r)
 {
     size_t bin = 0;
     const size_t cap = encode_bound(inf, model, labels, &bin);
@@ -305,7 +305,7 @@ int dm_oip_encode_infer(const dm_infer *inf, uint8_t *const *out, const char *mo
     return 0;
 }
 
-int dm_oip_status_http(dm_req_status st)
+int dm_codec_status_http(dm_req_status st)
 {
     switch (st) {
     case DM_REQ_OK: return 200;

@@ -1,16 +1,16 @@
-/* daemon/oip_json.h - the bounded JSON front of the inference request parser (oip_json.c).
+/* daemon/codec_json.h - the bounded JSON front of the inference request parser (codec_json.c).
  *
  * Owns: one pass over a request's JSON text, before any DOM is built, that
  * counts what the text holds (values in and out of the "data" arrays of
- * "inputs", arrays in them, string bytes) so that oip_infer.c can refuse a
+ * "inputs", arrays in them, string bytes) so that codec_infer.c can refuse a
  * request larger than the model accepts (413); finds every "data" array of
  * $.inputs[*] that holds only numbers, true, false, null and arrays (the fast
  * form); loads the rest of the document with jansson with those arrays left
  * out (error messages, lines and columns as for the whole text); and walks a
  * fast array's elements straight from the text (no DOM).
- * Does not own: what the values mean (oip_infer.c). */
-#ifndef EDGED_OIP_JSON_H
-#define EDGED_OIP_JSON_H
+ * Does not own: what the values mean (codec_infer.c). */
+#ifndef EDGED_CODEC_JSON_H
+#define EDGED_CODEC_JSON_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -87,18 +87,18 @@ typedef struct dm_jiter {
 void dm_jiter_init(dm_jiter *it, const uint8_t *text, const dm_jspan *sp);
 dm_jev dm_jiter_next(dm_jiter *it);
 
-/* ---- oip_data.c: "data" as tensor bytes, and the parser files' message helpers */
+/* ---- codec_data.c: "data" as tensor bytes, and the parser files' message helpers */
 /* Nesting of "data" arrays beyond this is refused. */
-#define DM_OIP_MAX_DATA_DEPTH 32
+#define DM_CODEC_MAX_DATA_DEPTH 32
 /* Input I of M from its "data": the DOM node DATA, or (SPAN not NULL) the fast
  * array SPAN of TEXT, converted into DST (the input's bytes). 0, or 400 (500
  * for a model without tensor info) with the message in ERR. */
-int dm_oip_fill_input(const edge_model *m, size_t i, const json_t *data, const dm_jspan *span,
-                      const uint8_t *text, uint8_t *dst, char *err, size_t errlen);
+int dm_codec_fill_input(const edge_model *m, size_t i, const json_t *data, const dm_jspan *span,
+                        const uint8_t *text, uint8_t *dst, char *err, size_t errlen);
 /* FMT into ERR; returns STATUS. */
-int dm_oip_fail(char *err, size_t len, int status, const char *fmt, ...)
+int dm_codec_fail(char *err, size_t len, int status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 /* "[1,96,96,1]" */
-void dm_oip_fmt_dims(char *buf, size_t len, const int32_t *d, int rank);
+void dm_codec_fmt_dims(char *buf, size_t len, const int32_t *d, int rank);
 
 #endif

@@ -1,4 +1,4 @@
-/* daemon/oip_json.c - the bounded JSON front of the inference request parser.
+/* daemon/codec_json.c - the bounded JSON front of the inference request parser.
  *
  * Owns: the scan that counts a request's values before any DOM exists (for
  * the 413 bound), finds the "data" arrays of $.inputs[*] in the fast form
@@ -12,17 +12,17 @@
  * converted as jansson converts them: strtoll, strtod).
  * The scan is lenient: it never stops at a syntax error (jansson reports
  * those); its counts bound what jansson may build from the text.
- * Does not own: what the values mean, limits and messages (oip_infer.c). */
+ * Does not own: what the values mean, limits and messages (codec_infer.c). */
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "oip_json.h"
+#include "codec_json.h"
 
 /* Nesting that the fast form takes; deeper arrays go to jansson (the request
- * fails anyway: oip_infer.c refuses more than 32). */
+ * fails anyway: codec_infer.c refuses more than 32). */
 #define FAST_MAX_DEPTH 64
 
 enum { K_NONE, K_OTHER, K_INPUTS, K_DATA, K_PARAMS, K_SEQ_ID };

@@ -446,6 +446,16 @@ void *edge_op_alloc(edge_prep *p, edge_node *n, size_t bytes)
         edge_op_fail(p, EDGE_EINVAL, "prepared data allocated twice");
         return NULL;
     }
+    /* A shape in the file sizes some prepared data (DETECTION_POSTPROCESS's anchors): the
+     * model's memory limit bounds it as it bounds the arena, before calloc touches it. */
+    const size_t limit = p->m ? p->m->opt.max_arena_bytes : 0;
+    if (limit && bytes > limit) {
+        edge_op_fail(p, EDGE_ELIMIT,
+                     "its prepared data (%zu bytes) is over the model's memory limit "
+                     "(max_arena_bytes %zu)",
+                     bytes, limit);
+        return NULL;
+    }
     void *d = calloc(1, bytes ? bytes : 1);
     if (!d) {
         edge_op_fail(p, EDGE_ENOMEM, "cannot allocate %zu bytes of prepared data", bytes);

@@ -192,6 +192,9 @@ int edge__prepare_node(edge_model *m, edge_node *n, edge_error *err)
     edge_error local = {0};
     edge_prep p = {.m = m, .err = &local};
     rc = op->prepare(&p, n);
+    if (rc &&
+        local.code) /* what the prepare said (edge_op_alloc's ELIMIT where it returned ENOMEM) */
+        rc = local.code;
     if (rc) {
         if (!local.message[0])
             snprintf(local.message, sizeof local.message, "%s", edge_strerror(rc));

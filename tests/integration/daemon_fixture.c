@@ -179,7 +179,6 @@ int dfx_wait_ready(dfx *f, int timeout_ms)
             return -1;
         if (waitpid(f->pid, &status, WNOHANG) == f->pid) {
             f->pid = -1;
-            f->exit_status = status;
             return -1;
         }
         if (dfx_curl(f, "GET", "/v2/health/ready", NULL, NULL, NULL, NULL, NULL) == 200)

@@ -50,7 +50,6 @@ typedef struct dfx {
     const char *conf_socket;    /* [server] socket in the config, when not SOCK (which the
                                  * tests connect to: a socket passed by activation) */
     bool no_wait;               /* dfx_start returns once edged runs; see dfx_wait_ready */
-    int exit_status;            /* edged's wait status when dfx_wait_ready saw it exit */
 } dfx;
 
 /* Build the repository once per fixture (NULL shared dir: demo model only). */

@@ -37,7 +37,7 @@ typedef struct fault_ctl {
      * library) are neither counted nor failed - a library's own recovery is not the
      * scenario's (sd-bus dropping a message it could not read; libzmq and C++'s operator new
      * abort on any failure). Set while disarmed. */
-    char skip_lib[32];
+    char skip_lib[64];
 } fault_ctl;
 
 enum { FAULT_IO_WRITE = 1, FAULT_IO_FSYNC = 2, FAULT_IO_RENAME = 4 };

@@ -348,6 +348,7 @@ static void job_work_items(load_job *j)
             snprintf(err.message, sizeof err.message, "%s", edge_interp_error(in));
         }
         if (wrc != 0) {
+            it->no_memory = wrc == EDGE_ENOMEM;
             snprintf(it->err, sizeof it->err, "version %lld (%s): the warm-up run failed: %s",
                      (long long)it->version, it->path,
                      err.message[0] ? err.message : "cannot create an interpreter");

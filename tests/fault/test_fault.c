@@ -195,6 +195,35 @@ static void walk(const char *what, scenario_fn run, void *arg)
 
 /* ---- the model: open, prepare, interpreter, one invoke ---- */
 
+/* An interpreter of M (whose reference the call takes), its inputs from G (NULL: as they
+ * are), one invoke, its outputs digested; 0 or 1 (a clean error about WHAT). */
+static int run_interp(const char *what, edge_model *m, const opgen_model *g)
+{
+    edge_error err = {0};
+    edge_interp *it = NULL;
+    int rc = 0;
+    if (edge_interp_new(m, &it, &err))
+        rc = clean_error(what, err.message);
+    for (int i = 0; !rc && g && i < g->n_inputs; i++) {
+        size_t bytes = 0;
+        void *in = edge_interp_input(it, (size_t)i, &bytes);
+        if (!in || bytes != g->input_bytes[i])
+            fail_msg("%s: input %d has %zu bytes, the generator made %zu", what, i, bytes,
+                     g->input_bytes[i]);
+        memcpy(in, g->input[i], bytes);
+    }
+    if (!rc && edge_interp_invoke(it))
+        rc = clean_error(what, edge_interp_error(it));
+    for (size_t i = 0; !rc && i < edge_model_output_count(m); i++) {
+        size_t bytes = 0;
+        const void *out = edge_interp_output(it, i, &bytes);
+        digest(out, bytes);
+    }
+    edge_interp_free(it);
+    edge_model_unref(m);
+    return rc;
+}
+
 typedef struct model_case {
     char path[512];
     bool private_copy;
@@ -208,20 +237,7 @@ static int run_model(void *arg)
     edge_error err = {0};
     if (edge_model_open(mc->path, &opt, &m, &err))
         return clean_error(mc->path, err.message);
-    edge_interp *it = NULL;
-    int rc = 0;
-    if (edge_interp_new(m, &it, &err))
-        rc = clean_error(mc->path, err.message);
-    else if (edge_interp_invoke(it))
-        rc = clean_error(mc->path, edge_interp_error(it));
-    for (size_t i = 0; !rc && i < edge_model_output_count(m); i++) {
-        size_t bytes = 0;
-        const void *out = edge_interp_output(it, i, &bytes);
-        digest(out, bytes);
-    }
-    edge_interp_free(it);
-    edge_model_unref(m);
-    return rc;
+    return run_interp(mc->path, m, NULL);
 }
 
 static void walk_model(const char *name, bool private_copy)
@@ -284,28 +300,7 @@ static int run_op(void *arg)
     edge_error err = {0};
     if (edge_model_open_buffer(c->g->file, c->g->size, &opt, &m, &err))
         return clean_error(c->op, err.message);
-    edge_interp *it = NULL;
-    int rc = 0;
-    if (edge_interp_new(m, &it, &err))
-        rc = clean_error(c->op, err.message);
-    for (int i = 0; !rc && i < c->g->n_inputs; i++) {
-        size_t bytes = 0;
-        void *in = edge_interp_input(it, (size_t)i, &bytes);
-        if (!in || bytes != c->g->input_bytes[i])
-            fail_msg("%s: input %d has %zu bytes, the generator made %zu", c->op, i, bytes,
-                     c->g->input_bytes[i]);
-        memcpy(in, c->g->input[i], bytes);
-    }
-    if (!rc && edge_interp_invoke(it))
-        rc = clean_error(c->op, edge_interp_error(it));
-    for (size_t i = 0; !rc && i < edge_model_output_count(m); i++) {
-        size_t bytes = 0;
-        const void *out = edge_interp_output(it, i, &bytes);
-        digest(out, bytes);
-    }
-    edge_interp_free(it);
-    edge_model_unref(m);
-    return rc;
+    return run_interp(c->op, m, c->g);
 }
 
 /* Every operator the CPU implements: its generated int8 model (seed 1) and its float32 twin

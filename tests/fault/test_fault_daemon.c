@@ -19,15 +19,21 @@
  * request is served, until a request makes no allocation N. The push, the Frigate upload and the
  * cache's write are walked again with their Nth file write, fsync or rename failing (EIO) instead.
  * After each such request edged must still run, its reply must be an HTTP response or a closed
- * connection (within 10 s; over MQTT: a reply), and the same request must then get the clean reply
- * again. Start-up is walked too: edged started with its Nth allocation failing either serves (a
- * request is answered, and it stops with status 0) or exits with a non-zero status and a message,
- * never a crash or a hang. Each edged must stop with status 0 at the end: under ASan its
- * LeakSanitizer fails the exit when a failure leaked. It prints how many injection points each
- * scenario walked and which it sampled: EDGE_FAULT_MAX_RUNS bounds the runs of every scenario (as
- * in test_fault.c; default: each scenario's own bound, printed), EDGE_FAULT_START_RUNS the edged
- * starts (16). Without mosquitto or dbus-daemon the MQTT or D-Bus scenario skips, saying so, except
- * under CI=true (scripts/install-deps.sh installs both). */
+ * connection (within 10 s; over MQTT a reply, or a line in edged's log saying the request is
+ * lost; over D-Bus and Frigate an error that says why), and the same request must then get the
+ * clean reply again. Libraries that abort on an allocation failure by design (libzmq, C++'s
+ * operator new, libuv) or drop what they could not read (sd-bus) keep their own allocations
+ * (fault_ctl.skip_lib; the scenario says so). Start-up is walked too: edged started with its Nth
+ * allocation failing either serves (a request is answered, and it stops with status 0) or exits
+ * with a non-zero status and a message, never a crash or a hang. Each edged must stop with status 0
+ * at the end: under ASan its LeakSanitizer fails the exit when a failure leaked. It prints how many
+ * injection points each scenario walked and which it sampled: EDGE_FAULT_MAX_RUNS bounds the runs
+ * of every scenario (as in test_fault.c; default: each scenario's own bound, printed),
+ * EDGE_FAULT_START_RUNS the edged starts (16, 1..8 then a stride). EDGE_FAULT_FILTER=test_x runs
+ * one scenario (cmocka's filter); EDGE_FAULT_TRACE=1 puts the stack of each injected failure in
+ * edged's log, and a failure prints the end of that log. Without mosquitto or dbus-daemon the MQTT
+ * or D-Bus scenario skips, saying so, except under CI=true (scripts/install-deps.sh installs both).
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>

@@ -159,8 +159,10 @@ static void load_one(dm_backends *bs, const dm_config *c, const char *file)
 dm_backends *dm_backends_load(const dm_config *c)
 {
     dm_backends *bs = calloc(1, sizeof *bs);
-    if (!bs)
+    if (!bs) {
+        dm_log(DM_LOG_ERROR, "out of memory for the back ends; models run on the CPU");
         return NULL;
+    }
     snprintf(bs->dir, sizeof bs->dir, "%s", c->backend_dir[0] ? c->backend_dir : EDGED_BACKEND_DIR);
     DIR *d = opendir(bs->dir);
     if (!d) {

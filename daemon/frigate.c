@@ -501,12 +501,26 @@ static void infer(fr_req *q, const json_t *hdr, const zmq_msg_t *tensor)
     infer_model(q);
 }
 
+/* No memory for a request: its peer still gets an answer (a REQ socket waits for one, and
+ * Frigate's detector would stall until its timeout). */
+static void reply_no_memory(dm_frigate *f, zmq_msg_t *frames, size_t n)
+{
+    static const char body[] = "{\"error\":\"out of memory\"}";
+    const int flags = ZMQ_SNDMORE | ZMQ_DONTWAIT;
+    f->st.errors++;
+    if (zmq_send(f->sock, zmq_msg_data(&frames[0]), zmq_msg_size(&frames[0]), flags) >= 0 &&
+        (n < 2 || zmq_msg_size(&frames[1]) != 0 || zmq_send(f->sock, "", 0, flags) >= 0))
+        zmq_send(f->sock, body, sizeof body - 1, ZMQ_DONTWAIT);
+}
+
 /* One message of FRAMES (N of them; the first the peer's id). */
 static void handle(dm_frigate *f, zmq_msg_t *frames, size_t n, bool cut)
 {
     fr_req *q = calloc(1, sizeof *q);
-    if (!q)
-        return; /* the peer times out */
+    if (!q) {
+        reply_no_memory(f, frames, n);
+        return;
+    }
     q->f = f;
     f->inflight++;
     q->ident_len = zmq_msg_size(&frames[0]) < IDENT_MAX ? zmq_msg_size(&frames[0]) : IDENT_MAX;

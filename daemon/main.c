@@ -484,6 +484,11 @@ int main(int argc, char **argv)
     if (access(a.d.config_path, F_OK) != 0)
         dm_log(DM_LOG_INFO, "no %s: using the defaults and the command line", a.d.config_path);
     a.d.reg = dm_registry_new(&a.d.cfg);
+    if (!a.d.reg) { /* shut_down needs one */
+        dm_log(DM_LOG_ERROR, "out of memory for the model registry");
+        uv_loop_close(&loop);
+        return 1;
+    }
     a.d.backends = dm_backends_load(&a.d.cfg);
     if (a.d.reg)
         dm_registry_set_backends(a.d.reg, a.d.backends);

@@ -273,7 +273,8 @@ void mq_link_misc(mq_link *l)
 
 /* ------------------------------------------------------------ publishing */
 
-static mosquitto_property *out_props(const mq_out *o)
+/* O's properties into *OUT; a libmosquitto error (out of memory) leaves none. */
+static int out_props(const mq_out *o, mosquitto_property **out)
 {
     mosquitto_property *p = NULL;
     char num[24];
@@ -297,16 +298,20 @@ static mosquitto_property *out_props(const mq_out *o)
     }
     if (rc)
         mosquitto_property_free_all(&p);
-    return p;
+    *out = p;
+    return rc;
 }
 
+/* Without its properties (out of memory) a reply is not sent: its client could not match it. */
 static int publish_raw(mq_link *l, mq_out *o, int *mid)
 {
-    mosquitto_property *props = l->m->proto == MQTT_PROTOCOL_V5 ? out_props(o) : NULL;
-    const int rc = o->len > INT32_MAX
-                       ? MOSQ_ERR_PAYLOAD_SIZE
-                       : mosquitto_publish_v5(l->mosq, mid, o->topic, (int)o->len, o->payload,
-                                              (int)l->m->d->cfg.mqtt_qos, o->retain, props);
+    mosquitto_property *props = NULL;
+    int rc = l->m->proto == MQTT_PROTOCOL_V5 ? out_props(o, &props) : MOSQ_ERR_SUCCESS;
+    if (!rc)
+        rc = o->len > INT32_MAX
+                 ? MOSQ_ERR_PAYLOAD_SIZE
+                 : mosquitto_publish_v5(l->mosq, mid, o->topic, (int)o->len, o->payload,
+                                        (int)l->m->d->cfg.mqtt_qos, o->retain, props);
     mosquitto_property_free_all(&props);
     return rc;
 }

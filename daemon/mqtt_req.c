@@ -71,20 +71,30 @@ static const char *topic_model(const dm_mqtt *m, const char *topic, const char *
     return NULL;
 }
 
-static void read_meta(const mosquitto_property *props, mq_req *q, mq_meta *x)
+/* The request's properties into Q and X; false when one is there but could not be copied (out
+ * of memory: libmosquitto's readers then answer NULL, as for an absent one). */
+static bool read_meta(const mosquitto_property *props, mq_req *q, mq_meta *x)
 {
     void *corr = NULL;
     uint16_t corr_len = 0;
-    mosquitto_property_read_string(props, MQTT_PROP_RESPONSE_TOPIC, &x->response_topic, false);
-    mosquitto_property_read_string(props, MQTT_PROP_CONTENT_TYPE, &x->ctype, false);
+    bool ok = true;
+    if (!mosquitto_property_read_string(props, MQTT_PROP_RESPONSE_TOPIC, &x->response_topic, false))
+        ok &= !mosquitto_property_read_string(props, MQTT_PROP_RESPONSE_TOPIC, NULL, false);
+    if (!mosquitto_property_read_string(props, MQTT_PROP_CONTENT_TYPE, &x->ctype, false))
+        ok &= !mosquitto_property_read_string(props, MQTT_PROP_CONTENT_TYPE, NULL, false);
     if (mosquitto_property_read_binary(props, MQTT_PROP_CORRELATION_DATA, &corr, &corr_len,
                                        false)) {
         q->corr = corr;
         q->corr_len = corr_len;
+    } else {
+        ok &= !mosquitto_property_read_binary(props, MQTT_PROP_CORRELATION_DATA, NULL, NULL, false);
     }
     char *k = NULL, *v = NULL;
     const mosquitto_property *p =
         mosquitto_property_read_string_pair(props, MQTT_PROP_USER_PROPERTY, &k, &v, false);
+    if (!p)
+        ok &=
+            !mosquitto_property_read_string_pair(props, MQTT_PROP_USER_PROPERTY, NULL, NULL, false);
     while (p) {
         char **slot = strcmp(k, "version") == 0                           ? &x->version
                       : strcmp(k, "inference-header-content-length") == 0 ? &x->hlen
@@ -99,8 +109,13 @@ static void read_meta(const mosquitto_property *props, mq_req *q, mq_meta *x)
         free(k);
         free(v);
         k = v = NULL;
-        p = mosquitto_property_read_string_pair(p, MQTT_PROP_USER_PROPERTY, &k, &v, true);
+        const mosquitto_property *prev = p;
+        p = mosquitto_property_read_string_pair(prev, MQTT_PROP_USER_PROPERTY, &k, &v, true);
+        if (!p)
+            ok &= !mosquitto_property_read_string_pair(prev, MQTT_PROP_USER_PROPERTY, NULL, NULL,
+                                                       true);
     }
+    return ok;
 }
 
 /* Whether T is PREFIX or under it (a whole level: "a/b" is not under "a/bc"). */
@@ -653,7 +668,7 @@ void mq_on_message(dm_mqtt *m, const struct mosquitto_message *msg, const mosqui
         return;
     }
     q->m = m;
-    read_meta(props, q, &x);
+    const bool meta_ok = read_meta(props, q, &x);
     const char *base = NULL;
     size_t base_len = 0;
     const char *model = topic_model(m, msg->topic, &base, &base_len);
@@ -664,7 +679,9 @@ void mq_on_message(dm_mqtt *m, const struct mosquitto_message *msg, const mosqui
     snprintf(q->model, sizeof q->model, "%.64s", model);
     const char *refusal = NULL;
     char why[MQ_TOPIC_MAX + 128];
-    if (reply_topic(m, q, &x, base, base_len, q->model, &refusal, why, sizeof why) != 0) {
+    if (!meta_ok) { /* its response topic may be among them: no reply to a wrong topic */
+        mq_reply_lost(m, q, "out of memory for its properties");
+    } else if (reply_topic(m, q, &x, base, base_len, q->model, &refusal, why, sizeof why) != 0) {
         mq_reply_lost(m, q, "out of memory");
     } else if (!model[0] && (!x.response_topic || refusal)) {
         mq_reply_lost(

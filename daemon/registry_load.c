@@ -142,6 +142,7 @@ typedef struct load_item {
     edge_model *model;  /* the job's result */
     dm_lease *lease;    /* the file's read lease, held for MODEL (NULL: a private copy) */
     bool packed_new;    /* its load wrote a packed-weight cache file */
+    bool no_memory;     /* it failed for want of memory (transient) */
     char verified[240]; /* [models] verify: how it was ("" when not asked) */
     char why[160];      /* a private copy: why the file could not be leased */
     char err[1200];
@@ -310,6 +311,7 @@ static void job_work_items(load_job *j)
             continue;
         }
         const int rc = open_item(j, it, &err);
+        it->no_memory = rc == EDGE_ENOMEM;
         if (rc) {
             const char *msg = err.message[0] ? err.message : edge_strerror(rc);
             if (strstr(msg, it->path)) /* libedge's messages usually name the file */
@@ -346,6 +348,7 @@ static void job_work_items(load_job *j)
             snprintf(err.message, sizeof err.message, "%s", edge_interp_error(in));
         }
         if (wrc != 0) {
+            it->no_memory = wrc == EDGE_ENOMEM;
             snprintf(it->err, sizeof it->err, "version %lld (%s): the warm-up run failed: %s",
                      (long long)it->version, it->path,
                      err.message[0] ? err.message : "cannot create an interpreter");
@@ -447,7 +450,7 @@ static void job_done(uv_work_t *w, int status)
         return;
     }
     int failed = 0;
-    bool retired = false;
+    bool retired = false, no_memory = false;
     char first_err[sizeof e->pub.last_error] = "";
     for (size_t i = 0; i < j->n_items; i++) {
         load_item *it = &j->items[i];
@@ -464,6 +467,7 @@ static void job_done(uv_work_t *w, int status)
         }
         if (!it->model) {
             failed++;
+            no_memory |= it->no_memory;
             set_error(r, &e->pub, "%s", it->err);
             if (!first_err[0])
                 snprintf(first_err, sizeof first_err, "%s", e->pub.last_error);
@@ -484,6 +488,7 @@ static void job_done(uv_work_t *w, int status)
         }
         if (!v) {
             failed++;
+            no_memory = true;
             set_error(r, &e->pub, "version %lld (%s): out of memory", (long long)it->version,
                       it->path);
             continue;
@@ -516,6 +521,8 @@ static void job_done(uv_work_t *w, int status)
         reg_pack_prune(r);
     job_free(j);
     reg_budget_loaded(r, e); /* the budget: others may go now */
+    if (r->budget && e->pub.n_versions == 0 && no_memory)
+        e->lazy = true; /* out of memory is not the file's fault: the next request tries again */
     if (e->resync) {
         e->resync = false;
         reg_model_sync(r, e->pub.name, SYNC_AUTO, NULL, NULL, 0); /* the waiters wait for it */

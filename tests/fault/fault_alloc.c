@@ -1,8 +1,8 @@
 /* tests/fault/fault_alloc.c - the allocator interposer of the fault suite (see fault_alloc.h).
  *
  * Owns: malloc, calloc, realloc, reallocarray, free, memalign, aligned_alloc,
- * posix_memalign, strdup and strndup for the program that links it (or the
- * process that preloads it): each forwards to the next definition found with
+ * posix_memalign, strdup and strndup, and write, fsync, fdatasync and rename, for the program that
+ * links it (or the process that preloads it): each forwards to the next definition found with
  * dlsym(RTLD_NEXT) - glibc's, or AddressSanitizer's, so that ASan still sees
  * and checks every block - unless it is the allocation the armed control says
  * to fail. strdup and strndup are defined here because ASan's own versions
@@ -19,8 +19,12 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/types.h>
 #include <unistd.h>
+#include <unwind.h>
 
 /* Visible to the shared libraries (the build hides symbols by default). */
 #define FAULT_API __attribute__((visibility("default")))
@@ -35,12 +39,17 @@ static fault_ctl *ctl = &own_ctl; /* or the mapped file of EDGE_FAULT_CTL */
 static __thread int armed_here __attribute__((tls_model("initial-exec")));
 static __thread int resolving __attribute__((tls_model("initial-exec")));
 
+static Dl_info self; /* this file's object (fault_init) */
 static void *(*next_malloc)(size_t);
 static void *(*next_calloc)(size_t, size_t);
 static void *(*next_realloc)(void *, size_t);
 static void (*next_free)(void *);
 static void *(*next_memalign)(size_t, size_t);
 static int (*next_posix_memalign)(void **, size_t, size_t);
+static ssize_t (*next_write)(int, const void *, size_t);
+static int (*next_fsync)(int);
+static int (*next_fdatasync)(int);
+static int (*next_rename)(const char *, const char *);
 
 /* What dlsym allocates while the next functions are looked up. */
 static _Alignas(64) unsigned char boot[16384];
@@ -70,11 +79,64 @@ static void resolve(void)
     next_free = (void (*)(void *))dlsym(RTLD_NEXT, "free");
     next_memalign = (void *(*)(size_t, size_t))dlsym(RTLD_NEXT, "memalign");
     next_posix_memalign = (int (*)(void **, size_t, size_t))dlsym(RTLD_NEXT, "posix_memalign");
+    next_write = (ssize_t(*)(int, const void *, size_t))dlsym(RTLD_NEXT, "write");
+    next_fsync = (int (*)(int))dlsym(RTLD_NEXT, "fsync");
+    next_fdatasync = (int (*)(int))dlsym(RTLD_NEXT, "fdatasync");
+    next_rename = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
     void *m = dlsym(RTLD_NEXT, "malloc");
     resolving = 0;
-    if (!m || !next_calloc || !next_realloc || !next_free || !next_memalign || !next_posix_memalign)
+    if (!m || !next_calloc || !next_realloc || !next_free || !next_memalign ||
+        !next_posix_memalign || !next_write || !next_fsync || !next_fdatasync || !next_rename)
         abort();
     next_malloc = (void *(*)(size_t))m;
+}
+
+/* Whether FILE's name contains one of the ':'-separated names of LIST. */
+static bool lib_listed(const char *list, const char *file)
+{
+    for (const char *p = list; *p;) {
+        const char *end = strchr(p, ':');
+        const size_t n = end ? (size_t)(end - p) : strlen(p);
+        for (const char *f = file; n && (f = strchr(f, *p)); f++)
+            if (!strncmp(f, p, n))
+                return true;
+        p += n + (end != NULL);
+    }
+    return false;
+}
+
+typedef struct unwound {
+    void *pc[12];
+    int n;
+} unwound;
+
+static _Unwind_Reason_Code unwind_one(struct _Unwind_Context *ctx, void *arg)
+{
+    unwound *u = arg;
+    u->pc[u->n++] = (void *)_Unwind_GetIP(ctx);
+    return u->n < 12 ? _URC_NO_REASON : _URC_END_OF_STACK;
+}
+
+/* Whether the code that allocates - the first frame outside this file and the C library
+ * (strdup, asprintf, ...) - is the library the control skips (libgcc's unwinder, which does
+ * not allocate, unlike glibc's backtrace on its first call). */
+static bool skipped(const fault_ctl *c)
+{
+    if (!c->skip_lib[0])
+        return false;
+    unwound u = {.n = 0};
+    _Unwind_Backtrace(unwind_one, &u);
+    void **frames = u.pc;
+    const int n = u.n;
+    for (int i = 1; i < n; i++) {
+        Dl_info info;
+        if (!dladdr(frames[i], &info) || !info.dli_fname)
+            return false;
+        if (info.dli_fbase == self.dli_fbase || strstr(info.dli_fname, "/libc.so"))
+            continue;
+        return lib_listed(c->skip_lib, info.dli_fname);
+    }
+    return false;
 }
 
 /* Whether this allocation is the one to fail. */
@@ -82,7 +144,7 @@ static bool fail_now(void)
 {
     fault_ctl *c = ctl;
     const int mode = atomic_load_explicit(&c->mode, memory_order_acquire);
-    if (mode == FAULT_OFF || resolving || (mode == FAULT_THREAD && !armed_here))
+    if (mode == FAULT_OFF || resolving || (mode == FAULT_THREAD && !armed_here) || skipped(c))
         return false;
     const long n = atomic_fetch_add_explicit(&c->seen, 1, memory_order_relaxed) + 1;
     if (n != atomic_load_explicit(&c->nth, memory_order_relaxed))
@@ -194,6 +256,77 @@ FAULT_API char *strndup(const char *s, size_t max)
     return d;
 }
 
+/* Whether this file operation (of kind OP) is the one to fail. */
+static bool io_fail_now(int op)
+{
+    fault_ctl *c = ctl;
+    if (!(atomic_load_explicit(&c->io_ops, memory_order_acquire) & op))
+        return false;
+    const long n = atomic_fetch_add_explicit(&c->io_seen, 1, memory_order_relaxed) + 1;
+    if (n != atomic_load_explicit(&c->io_nth, memory_order_relaxed))
+        return false;
+    atomic_fetch_add_explicit(&c->io_injected, 1, memory_order_relaxed);
+    if (atomic_load_explicit(&c->trace, memory_order_relaxed) && __sanitizer_print_stack_trace)
+        __sanitizer_print_stack_trace();
+    errno = EIO;
+    return true;
+}
+
+static bool regular_file(int fd)
+{
+    struct stat st;
+    return fd > STDERR_FILENO && fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+FAULT_API ssize_t write(int fd, const void *buf, size_t n)
+{
+    resolve();
+    if (atomic_load_explicit(&ctl->io_ops, memory_order_relaxed) && regular_file(fd) &&
+        io_fail_now(FAULT_IO_WRITE))
+        return -1;
+    return next_write(fd, buf, n);
+}
+
+FAULT_API int fsync(int fd)
+{
+    resolve();
+    return io_fail_now(FAULT_IO_FSYNC) ? -1 : next_fsync(fd);
+}
+
+FAULT_API int fdatasync(int fd)
+{
+    resolve();
+    return io_fail_now(FAULT_IO_FSYNC) ? -1 : next_fdatasync(fd);
+}
+
+FAULT_API int rename(const char *from, const char *to)
+{
+    resolve();
+    return io_fail_now(FAULT_IO_RENAME) ? -1 : next_rename(from, to);
+}
+
+FAULT_API void fault_arm_io(fault_ctl *c, int ops, long nth)
+{
+    if (!c)
+        c = ctl;
+    atomic_store_explicit(&c->io_ops, 0, memory_order_release);
+    atomic_store_explicit(&c->io_seen, 0, memory_order_relaxed);
+    atomic_store_explicit(&c->io_injected, 0, memory_order_relaxed);
+    atomic_store_explicit(&c->io_nth, nth, memory_order_relaxed);
+    atomic_store_explicit(&c->io_ops, ops, memory_order_release);
+}
+
+FAULT_API fault_result fault_disarm_io(fault_ctl *c)
+{
+    if (!c)
+        c = ctl;
+    atomic_store_explicit(&c->io_ops, 0, memory_order_release);
+    return (fault_result){
+        .seen = atomic_load_explicit(&c->io_seen, memory_order_relaxed),
+        .injected = atomic_load_explicit(&c->io_injected, memory_order_relaxed) > 0,
+    };
+}
+
 FAULT_API void fault_arm(fault_ctl *c, long nth, int mode)
 {
     if (!c)
@@ -242,9 +375,32 @@ FAULT_API fault_ctl *fault_ctl_map(const char *path)
     return map_ctl(path, O_CREAT | O_TRUNC);
 }
 
+FAULT_API fault_sample fault_sample_plan(long seen, long limit)
+{
+    if (limit < 2 || seen <= limit)
+        return (fault_sample){.seen = seen, .head = seen, .stride = 1};
+    const long head = limit / 2;
+    const long rest = limit - head;
+    return (fault_sample){.seen = seen, .head = head, .stride = (seen - head + rest - 1) / rest};
+}
+
+FAULT_API long fault_sample_next(const fault_sample *s, long n)
+{
+    return n < s->head ? n + 1 : n + s->stride;
+}
+
+FAULT_API void fault_sample_describe(const fault_sample *s, char *buf, size_t size)
+{
+    if (s->stride <= 1)
+        snprintf(buf, size, "all %ld", s->seen);
+    else
+        snprintf(buf, size, "1..%ld, then every %ldth, of %ld", s->head, s->stride, s->seen);
+}
+
 /* Preloaded: the control is the file EDGE_FAULT_CTL names. */
 __attribute__((constructor)) static void fault_init(void)
 {
+    dladdr((void *)fault_init, &self);
     const char *path = getenv("EDGE_FAULT_CTL");
     fault_ctl *c = path && *path ? map_ctl(path, 0) : NULL;
     if (c)

@@ -9,14 +9,17 @@
  * (LeakSanitizer checks after each scenario). The scenarios: edge_model_open,
  * edge_interp_new and a first invoke of shared models (the smallest conv,
  * micro_speech; a residual one, tiny_ic_resnet8; the person detector; the
- * legacy uint8 MobileNet; one as a private copy); the daemon's config load and
+ * legacy uint8 MobileNet; one as a private copy); every operator's prepare: the model
+ * tools/opgen generates for each operator the CPU implements, and its float32 twin, opened,
+ * prepared and invoked (EDGE_FAULT_OP_RUNS bounds the runs per model, 120; EDGE_FAULT_OP=NAME
+ * walks one operator); the daemon's config load and
  * render (daemon/config.c); a repository scan with dm_registry_get
  * (daemon/registry.c); the OIP request parser and encoder on JSON and
  * binary-extension requests (daemon/codec_infer.c); the HTTP content codings
  * (daemon/http_codec.c). Each prints how many injection points it walked.
  * EDGE_FAULT_MAX_RUNS (default 1500) bounds the runs per scenario: past it,
- * every Kth allocation fails (the stride is printed). EDGE_FAULT_VERBOSE=1
- * prints the stack of each failure a run survived (sanitizer builds). The
+ * every allocation up to half the bound fails, then every Kth (the sample is printed).
+ * EDGE_FAULT_VERBOSE=1 prints the stack of each failure a run survived (sanitizer builds). The
  * daemon end to end is test_fault_daemon.c. */
 #include <limits.h>
 #include <setjmp.h>
@@ -38,6 +41,7 @@
 #include "http.h"
 #include "http_impl.h"
 #include "codec.h"
+#include "opgen.h"
 #include "test_support.h"
 #include "tflite_writer.h"
 
@@ -69,6 +73,7 @@ static long max_runs(void)
     return n > 0 ? n : 1500;
 }
 
+static long g_runs;           /* a scenario's own bound on its runs (0: max_runs()) */
 static char g_last_err[1024]; /* the message of the last failed run */
 /* What a successful run produced (a hash of its results): a run that succeeds
  * although an allocation failed must produce the same as the clean run. */
@@ -130,10 +135,9 @@ static void walk(const char *what, scenario_fn run, void *arg)
         quiet(false);
         fail_msg("%s: fails with no allocation failing (%s)", what, g_last_err);
     }
-    const long limit = max_runs();
-    const long stride = base.seen > limit ? (base.seen + limit - 1) / limit : 1;
+    const fault_sample smp = fault_sample_plan(base.seen, g_runs ? g_runs : max_runs());
     long points = 0, errors = 0;
-    for (long n = 1;; n += stride) {
+    for (long n = 1;; n = fault_sample_next(&smp, n)) {
         g_digest = 14695981039346656037ull;
         fault_arm(NULL, n, FAULT_THREAD);
         rc = run(arg);
@@ -181,16 +185,44 @@ static void walk(const char *what, scenario_fn run, void *arg)
         fail_msg("%s: LeakSanitizer found leaks after %ld injected failures (report above)", what,
                  points);
 #endif
-    char how[64] = "";
-    if (stride > 1)
-        snprintf(how, sizeof how, " (every %ldth of %ld)", stride, base.seen);
-    printf("# %s: %ld injection points%s, all clean (%ld errors, %ld tolerated)\n", what, points,
+    char how[128];
+    fault_sample_describe(&smp, how, sizeof how);
+    printf("# %s: %ld injection points (%s), all clean (%ld errors, %ld tolerated)\n", what, points,
            how, errors, points - errors);
     fflush(stdout);
     assert_true(points > 0);
 }
 
 /* ---- the model: open, prepare, interpreter, one invoke ---- */
+
+/* An interpreter of M (whose reference the call takes), its inputs from G (NULL: as they
+ * are), one invoke, its outputs digested; 0 or 1 (a clean error about WHAT). */
+static int run_interp(const char *what, edge_model *m, const opgen_model *g)
+{
+    edge_error err = {0};
+    edge_interp *it = NULL;
+    int rc = 0;
+    if (edge_interp_new(m, &it, &err))
+        rc = clean_error(what, err.message);
+    for (int i = 0; !rc && g && i < g->n_inputs; i++) {
+        size_t bytes = 0;
+        void *in = edge_interp_input(it, (size_t)i, &bytes);
+        if (!in || bytes != g->input_bytes[i])
+            fail_msg("%s: input %d has %zu bytes, the generator made %zu", what, i, bytes,
+                     g->input_bytes[i]);
+        memcpy(in, g->input[i], bytes);
+    }
+    if (!rc && edge_interp_invoke(it))
+        rc = clean_error(what, edge_interp_error(it));
+    for (size_t i = 0; !rc && i < edge_model_output_count(m); i++) {
+        size_t bytes = 0;
+        const void *out = edge_interp_output(it, i, &bytes);
+        digest(out, bytes);
+    }
+    edge_interp_free(it);
+    edge_model_unref(m);
+    return rc;
+}
 
 typedef struct model_case {
     char path[512];
@@ -205,20 +237,7 @@ static int run_model(void *arg)
     edge_error err = {0};
     if (edge_model_open(mc->path, &opt, &m, &err))
         return clean_error(mc->path, err.message);
-    edge_interp *it = NULL;
-    int rc = 0;
-    if (edge_interp_new(m, &it, &err))
-        rc = clean_error(mc->path, err.message);
-    else if (edge_interp_invoke(it))
-        rc = clean_error(mc->path, edge_interp_error(it));
-    for (size_t i = 0; !rc && i < edge_model_output_count(m); i++) {
-        size_t bytes = 0;
-        const void *out = edge_interp_output(it, i, &bytes);
-        digest(out, bytes);
-    }
-    edge_interp_free(it);
-    edge_model_unref(m);
-    return rc;
+    return run_interp(mc->path, m, NULL);
 }
 
 static void walk_model(const char *name, bool private_copy)
@@ -264,6 +283,57 @@ static void test_model_private_copy(void **state)
 {
     (void)state;
     walk_model("hello_world_int8", true);
+}
+
+/* ---- every operator's prepare: the generated models (tools/opgen) ---- */
+
+typedef struct op_case {
+    const char *op;
+    const opgen_model *g; /* the int8 model or its float32 twin */
+} op_case;
+
+static int run_op(void *arg)
+{
+    const op_case *c = arg;
+    const edge_model_options opt = {.threads = 1};
+    edge_model *m = NULL;
+    edge_error err = {0};
+    if (edge_model_open_buffer(c->g->file, c->g->size, &opt, &m, &err))
+        return clean_error(c->op, err.message);
+    return run_interp(c->op, m, c->g);
+}
+
+/* Every operator the CPU implements: its generated int8 model (seed 1) and its float32 twin
+ * opened, prepared and invoked once, with each allocation failing in turn. EDGE_FAULT_OP_RUNS
+ * (default 120) bounds the runs per operator. */
+static void test_ops(void **state)
+{
+    (void)state;
+    const char *s = getenv("EDGE_FAULT_OP_RUNS");
+    g_runs = s && strtol(s, NULL, 10) > 0 ? strtol(s, NULL, 10) : 120;
+    const char *only = getenv("EDGE_FAULT_OP");
+    size_t walked = 0;
+    for (size_t i = 0; i < opgen_op_count(); i++) {
+        const char *name = opgen_op_name(i);
+        if (only && strcmp(only, name) != 0)
+            continue;
+        opgen_case c;
+        const int rc = opgen_make(name, 1, &c);
+        if (rc != 0)
+            fail_msg("opgen_make(%s) failed (%d)", name, rc);
+        char what[96];
+        snprintf(what, sizeof what, "prepare %s", name);
+        walk(what, run_op, &(op_case){name, &c.q});
+        if (c.f.file) {
+            snprintf(what, sizeof what, "prepare %s (float32 twin)", name);
+            walk(what, run_op, &(op_case){name, &c.f});
+        }
+        opgen_case_free(&c);
+        walked++;
+    }
+    g_runs = 0;
+    printf("# operators: %zu of %zu walked\n", walked, opgen_op_count());
+    assert_true(walked > 0);
 }
 
 /* ---- the daemon's configuration ---- */
@@ -519,11 +589,14 @@ int main(void)
         cmocka_unit_test(test_model_person_detect),
         cmocka_unit_test(test_model_mobilenet_u8),
         cmocka_unit_test(test_model_private_copy),
+        cmocka_unit_test(test_ops),
         cmocka_unit_test(test_config),
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_request),
         cmocka_unit_test(test_http_codec),
     };
+    if (getenv("EDGE_FAULT_FILTER")) /* e.g. "test_mqtt" (cmocka's pattern) */
+        cmocka_set_test_filter(getenv("EDGE_FAULT_FILTER"));
     const int failed = cmocka_run_group_tests(tests, NULL, NULL);
     char cmd[128];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_dir);

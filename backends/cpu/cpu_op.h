@@ -32,6 +32,7 @@
 #include "edge/ops.h"
 #include "exec.h"
 #include "model.h"
+#include "optable.def"
 
 typedef struct edge_prep {
     edge_model *m;
@@ -56,13 +57,24 @@ typedef struct edge_op {
     edge_check_fn check; /* NULL for operators whose prepare validated everything */
 } edge_op;
 
-/* Defines edge_op_NAME: builtin operator EDGE_OP_NAME up to VERSION, run by PREP and EVAL. */
-#define EDGE_CPU_OP(NAME, PREP, EVAL, VERSION) \
-    const edge_op edge_op_##NAME = {           \
-        .code = EDGE_OP_##NAME,                \
-        .max_version = VERSION,                \
-        .prepare = PREP,                       \
-        .eval = EVAL,                          \
+/* EDGE_OPVER_<NAME> (builtin) and EDGE_OPVER_<SYM> (custom): the highest version each
+ * implementation accepts, as the operator table (ops/optable.def) says it, once. */
+enum {
+#define EDGE_OPVER_BUILTIN(NAME, VERSION, ...) EDGE_OPVER_##NAME = VERSION,
+#define EDGE_OPVER_CUSTOM(SYM, TEXT, VERSION, ...) EDGE_OPVER_##SYM = VERSION,
+    EDGE_OPTABLE_BUILTIN(EDGE_OPVER_BUILTIN) EDGE_OPTABLE_CUSTOM(EDGE_OPVER_CUSTOM)
+#undef EDGE_OPVER_BUILTIN
+#undef EDGE_OPVER_CUSTOM
+};
+
+/* Defines edge_op_NAME: builtin operator EDGE_OP_NAME up to the table's version, run by PREP
+ * and EVAL. */
+#define EDGE_CPU_OP(NAME, PREP, EVAL)     \
+    const edge_op edge_op_##NAME = {      \
+        .code = EDGE_OP_##NAME,           \
+        .max_version = EDGE_OPVER_##NAME, \
+        .prepare = PREP,                  \
+        .eval = EVAL,                     \
     };
 
 /* The position of CODE in CODES[0..COUNT) (0 when absent): a prepare shared by several builtin

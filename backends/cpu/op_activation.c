@@ -442,50 +442,52 @@ EDGE_ACT_PREPARE(relu_0_to_1_prepare, ACT_RELU_0_TO_1)
 
 const edge_op edge_op_LOGISTIC = {
     .code = EDGE_OP_LOGISTIC,
-    .max_version = 3,
+    .max_version = EDGE_OPVER_LOGISTIC,
     .prepare = logistic_prepare,
     .eval = act_eval,
 };
 const edge_op edge_op_TANH = {
     .code = EDGE_OP_TANH,
-    .max_version = 3,
+    .max_version = EDGE_OPVER_TANH,
     .prepare = tanh_prepare,
     .eval = act_eval,
 };
 const edge_op edge_op_RELU = {
     .code = EDGE_OP_RELU,
-    .max_version = 3,
+    .max_version = EDGE_OPVER_RELU,
     .prepare = relu_prepare,
     .eval = act_eval,
 };
 const edge_op edge_op_RELU6 = {
     .code = EDGE_OP_RELU6,
-    .max_version = 3,
+    .max_version = EDGE_OPVER_RELU6,
     .prepare = relu6_prepare,
     .eval = act_eval,
 };
 const edge_op edge_op_LEAKY_RELU = {
     .code = EDGE_OP_LEAKY_RELU,
-    .max_version = 2,
+    .max_version = EDGE_OPVER_LEAKY_RELU,
     .prepare = leaky_relu_prepare,
     .eval = act_eval,
 };
 const edge_op edge_op_HARD_SWISH = {
     .code = EDGE_OP_HARD_SWISH,
-    .max_version = 1,
+    .max_version = EDGE_OPVER_HARD_SWISH,
     .prepare = hard_swish_prepare,
     .eval = act_eval,
 };
 /* unary family */
 const edge_op edge_op_ELU = {
-    .code = EDGE_OP_ELU, .max_version = 1, .prepare = elu_prepare, .eval = act_eval};
-const edge_op edge_op_GELU = {
-    .code = EDGE_OP_GELU, .max_version = 2, .prepare = gelu_prepare, .eval = act_eval};
+    .code = EDGE_OP_ELU, .max_version = EDGE_OPVER_ELU, .prepare = elu_prepare, .eval = act_eval};
+const edge_op edge_op_GELU = {.code = EDGE_OP_GELU,
+                              .max_version = EDGE_OPVER_GELU,
+                              .prepare = gelu_prepare,
+                              .eval = act_eval};
 const edge_op edge_op_RELU_N1_TO_1 = {.code = EDGE_OP_RELU_N1_TO_1,
-                                      .max_version = 1,
+                                      .max_version = EDGE_OPVER_RELU_N1_TO_1,
                                       .prepare = relu_n1_to_1_prepare,
                                       .eval = act_eval};
 const edge_op edge_op_RELU_0_TO_1 = {.code = EDGE_OP_RELU_0_TO_1,
-                                     .max_version = 1,
+                                     .max_version = EDGE_OPVER_RELU_0_TO_1,
                                      .prepare = relu_0_to_1_prepare,
                                      .eval = act_eval};

@@ -291,13 +291,13 @@ static void argmax_eval(const edge_node *n, void *const *t, void *scratch, edge_
 
 const edge_op edge_op_ARG_MAX = {
     .code = EDGE_OP_ARG_MAX,
-    .max_version = 3,
+    .max_version = EDGE_OPVER_ARG_MAX,
     .prepare = argmax_prepare,
     .eval = argmax_eval,
 };
 const edge_op edge_op_ARG_MIN = {
     .code = EDGE_OP_ARG_MIN,
-    .max_version = 3,
+    .max_version = EDGE_OPVER_ARG_MIN,
     .prepare = argmax_prepare,
     .eval = argmax_eval,
 };

@@ -637,8 +637,8 @@ static void binary_eval(const edge_node *n, void *const *t, void *scratch, edge_
         eval_f32(d, a, b, o);
 }
 
-EDGE_CPU_OP(ADD, binary_prepare, binary_eval, 5)
-EDGE_CPU_OP(SUB, binary_prepare, binary_eval, 5)
-EDGE_CPU_OP(MUL, binary_prepare, binary_eval, 7)
-EDGE_CPU_OP(MAXIMUM, binary_prepare, binary_eval, 4)
-EDGE_CPU_OP(MINIMUM, binary_prepare, binary_eval, 4)
+EDGE_CPU_OP(ADD, binary_prepare, binary_eval)
+EDGE_CPU_OP(SUB, binary_prepare, binary_eval)
+EDGE_CPU_OP(MUL, binary_prepare, binary_eval)
+EDGE_CPU_OP(MAXIMUM, binary_prepare, binary_eval)
+EDGE_CPU_OP(MINIMUM, binary_prepare, binary_eval)

@@ -130,4 +130,4 @@ static void bmm_eval(const edge_node *n, void *const *t, void *scratch, edge_exe
 }
 
 /* 1 float32, 2 int8, 3 int16, 4 hybrid with asymmetric inputs (op_version.cc). */
-EDGE_CPU_OP(BATCH_MATMUL, bmm_prepare, bmm_eval, 4)
+EDGE_CPU_OP(BATCH_MATMUL, bmm_prepare, bmm_eval)

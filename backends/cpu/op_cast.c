@@ -136,7 +136,8 @@ static void cast_eval(const edge_node *n, void *const *t, void *scratch, edge_ex
 
 const edge_op edge_op_CAST = {
     .code = EDGE_OP_CAST,
-    .max_version = 3, /* 4 and up are uint16, uint32, float16, float64, int4, bfloat16 */
+    .max_version =
+        EDGE_OPVER_CAST, /* 4 and up are uint16, uint32, float16, float64, int4, bfloat16 */
     .prepare = cast_prepare,
     .eval = cast_eval,
 };

@@ -182,7 +182,7 @@ static void concat_eval(const edge_node *n, void *const *t, void *scratch, edge_
 
 const edge_op edge_op_CONCATENATION = {
     .code = EDGE_OP_CONCATENATION,
-    .max_version = 4,
+    .max_version = EDGE_OPVER_CONCATENATION,
     .prepare = concat_prepare,
     .eval = concat_eval,
 };

@@ -153,6 +153,6 @@ static void eval_call(const edge_node *n, void *const *t, void *scratch, edge_ex
     (void)x;
 }
 
-EDGE_CPU_OP(IF, prepare_if, eval_call, 1)
-EDGE_CPU_OP(WHILE, prepare_while, eval_call, 1)
-EDGE_CPU_OP(CALL_ONCE, prepare_call_once, eval_call, 1)
+EDGE_CPU_OP(IF, prepare_if, eval_call)
+EDGE_CPU_OP(WHILE, prepare_while, eval_call)
+EDGE_CPU_OP(CALL_ONCE, prepare_call_once, eval_call)

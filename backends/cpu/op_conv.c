@@ -493,7 +493,7 @@ static void conv_eval(const edge_node *n, void *const *t, void *scratch, edge_ex
 
 const edge_op edge_op_CONV_2D = {
     .code = EDGE_OP_CONV_2D,
-    .max_version = 5, /* 4: 16x8, 5: hybrid per-channel */
+    .max_version = EDGE_OPVER_CONV_2D, /* 4: 16x8, 5: hybrid per-channel */
     .prepare = conv_prepare,
     .eval = conv_eval,
 };

@@ -230,7 +230,7 @@ static void detect_eval(const edge_node *n, void *const *t, void *scratch, edge_
 
 const edge_op edge_op_DETECTION_POSTPROCESS = {
     .code = EDGE_OP_CUSTOM,
-    .max_version = 1,
+    .max_version = EDGE_OPVER_DETECTION_POSTPROCESS,
     .prepare = detect_prepare,
     .eval = detect_eval,
 };

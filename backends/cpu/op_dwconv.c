@@ -103,7 +103,7 @@ static void dw_eval(const edge_node *n, void *const *t, void *scratch, edge_exec
 
 const edge_op edge_op_DEPTHWISE_CONV_2D = {
     .code = EDGE_OP_DEPTHWISE_CONV_2D,
-    .max_version = 6, /* 4: hybrid, 5: 16x8, 6: hybrid per-channel */
+    .max_version = EDGE_OPVER_DEPTHWISE_CONV_2D, /* 4: hybrid, 5: 16x8, 6: hybrid per-channel */
     .prepare = dw_prepare,
     .eval = dw_eval,
 };

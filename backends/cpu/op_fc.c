@@ -159,7 +159,7 @@ const edge_op edge_op_FULLY_CONNECTED = {
     .code = EDGE_OP_FULLY_CONNECTED,
     /* 9: hybrid with asymmetric inputs, 12: hybrid per channel (both run). The versions in
      * between name what the checks refuse by type: 7 and 11 int16, 8 sparse weights, 10 int4. */
-    .max_version = 12,
+    .max_version = EDGE_OPVER_FULLY_CONNECTED,
     .prepare = fc_prepare,
     .eval = fc_eval,
 };

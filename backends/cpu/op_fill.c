@@ -157,6 +157,6 @@ static void zeros_like_eval(const edge_node *n, void *const *t, void *scratch, e
     memset(t[n->out[0]], 0, *(const size_t *)n->data);
 }
 
-EDGE_CPU_OP(SHAPE, shape_prepare, shape_eval, 1)
-EDGE_CPU_OP(FILL, fill_prepare, fill_eval, 4)
-EDGE_CPU_OP(ZEROS_LIKE, zeros_like_prepare, zeros_like_eval, 1)
+EDGE_CPU_OP(SHAPE, shape_prepare, shape_eval)
+EDGE_CPU_OP(FILL, fill_prepare, fill_eval)
+EDGE_CPU_OP(ZEROS_LIKE, zeros_like_prepare, zeros_like_eval)

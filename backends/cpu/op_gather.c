@@ -144,14 +144,14 @@ static void gather_nd_eval(const edge_node *n, void *const *t, void *scratch, ed
 
 const edge_op edge_op_GATHER = {
     .code = EDGE_OP_GATHER,
-    .max_version = 6,
+    .max_version = EDGE_OPVER_GATHER,
     .prepare = gather_prepare,
     .eval = gather_eval,
 };
 
 const edge_op edge_op_GATHER_ND = {
     .code = EDGE_OP_GATHER_ND,
-    .max_version = 5,
+    .max_version = EDGE_OPVER_GATHER_ND,
     .prepare = gather_nd_prepare,
     .eval = gather_nd_eval,
 };

@@ -72,7 +72,7 @@ static void l2norm_eval(const edge_node *n, void *const *t, void *scratch, edge_
 
 const edge_op edge_op_L2_NORMALIZATION = {
     .code = EDGE_OP_L2_NORMALIZATION,
-    .max_version = 2,
+    .max_version = EDGE_OPVER_L2_NORMALIZATION,
     .prepare = l2norm_prepare,
     .eval = l2norm_eval,
 };

@@ -307,9 +307,9 @@ static void topk_eval(const edge_node *n, void *const *t, void *scratch, edge_ex
     edge_ref_topk(n->data, t[n->in[0]], t[n->out[0]], t[n->out[1]]);
 }
 
-EDGE_CPU_OP(ADD_N, addn_prepare, addn_eval, 2)
-EDGE_CPU_OP(CUMSUM, cumsum_prepare, cumsum_eval, 1)
-EDGE_CPU_OP(BROADCAST_TO, bto_prepare, bto_eval, 3)
-EDGE_CPU_OP(BROADCAST_ARGS, bargs_prepare, bargs_eval, 1)
-EDGE_CPU_OP(EMBEDDING_LOOKUP, lookup_prepare, lookup_eval, 3)
-EDGE_CPU_OP(TOPK_V2, topk_prepare, topk_eval, 3)
+EDGE_CPU_OP(ADD_N, addn_prepare, addn_eval)
+EDGE_CPU_OP(CUMSUM, cumsum_prepare, cumsum_eval)
+EDGE_CPU_OP(BROADCAST_TO, bto_prepare, bto_eval)
+EDGE_CPU_OP(BROADCAST_ARGS, bargs_prepare, bargs_eval)
+EDGE_CPU_OP(EMBEDDING_LOOKUP, lookup_prepare, lookup_eval)
+EDGE_CPU_OP(TOPK_V2, topk_prepare, topk_eval)

@@ -357,7 +357,7 @@ static void lstm_eval(const edge_node *n, void *const *t, void *scratch, edge_ex
 
 const edge_op edge_op_UNIDIRECTIONAL_SEQUENCE_LSTM = {
     .code = EDGE_OP_UNIDIRECTIONAL_SEQUENCE_LSTM,
-    .max_version = 4,
+    .max_version = EDGE_OPVER_UNIDIRECTIONAL_SEQUENCE_LSTM,
     .prepare = lstm_prepare,
     .eval = lstm_eval,
 };

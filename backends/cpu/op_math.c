@@ -117,6 +117,6 @@ static void binary_math_eval(const edge_node *n, void *const *t, void *scratch, 
         d->f32(&d->k, t[n->in[0]], t[n->in[1]], t[n->out[0]]);
 }
 
-EDGE_CPU_OP(DIV, binary_math_prepare, binary_math_eval, 2)
-EDGE_CPU_OP(FLOOR_DIV, binary_math_prepare, binary_math_eval, 3)
-EDGE_CPU_OP(FLOOR_MOD, binary_math_prepare, binary_math_eval, 2)
+EDGE_CPU_OP(DIV, binary_math_prepare, binary_math_eval)
+EDGE_CPU_OP(FLOOR_DIV, binary_math_prepare, binary_math_eval)
+EDGE_CPU_OP(FLOOR_MOD, binary_math_prepare, binary_math_eval)

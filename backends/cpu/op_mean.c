@@ -184,7 +184,7 @@ static void mean_eval(const edge_node *n, void *const *t, void *scratch, edge_ex
 
 const edge_op edge_op_MEAN = {
     .code = EDGE_OP_MEAN,
-    .max_version = 2,
+    .max_version = EDGE_OPVER_MEAN,
     .prepare = mean_prepare,
     .eval = mean_eval,
 };

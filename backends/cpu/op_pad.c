@@ -106,14 +106,14 @@ static void pad_eval(const edge_node *n, void *const *t, void *scratch, edge_exe
 
 const edge_op edge_op_PAD = {
     .code = EDGE_OP_PAD,
-    .max_version = 4,
+    .max_version = EDGE_OPVER_PAD,
     .prepare = pad_prepare,
     .eval = pad_eval,
 };
 
 const edge_op edge_op_PADV2 = {
     .code = EDGE_OP_PADV2,
-    .max_version = 4,
+    .max_version = EDGE_OPVER_PADV2,
     .prepare = pad_prepare,
     .eval = pad_eval,
 };

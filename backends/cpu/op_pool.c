@@ -245,14 +245,14 @@ static void pool_eval(const edge_node *n, void *const *t, void *scratch, edge_ex
 
 const edge_op edge_op_AVERAGE_POOL_2D = {
     .code = EDGE_OP_AVERAGE_POOL_2D,
-    .max_version = 2,
+    .max_version = EDGE_OPVER_AVERAGE_POOL_2D,
     .prepare = pool_prepare,
     .eval = pool_eval,
 };
 
 const edge_op edge_op_MAX_POOL_2D = {
     .code = EDGE_OP_MAX_POOL_2D,
-    .max_version = 2,
+    .max_version = EDGE_OPVER_MAX_POOL_2D,
     .prepare = pool_prepare,
     .eval = pool_eval,
 };
@@ -260,7 +260,7 @@ const edge_op edge_op_MAX_POOL_2D = {
 /* space family */
 const edge_op edge_op_L2_POOL_2D = {
     .code = EDGE_OP_L2_POOL_2D,
-    .max_version = 1,
+    .max_version = EDGE_OPVER_L2_POOL_2D,
     .prepare = pool_prepare,
     .eval = pool_eval,
 };

@@ -137,7 +137,7 @@ static void posenet_eval(const edge_node *n, void *const *t, void *scratch, edge
 
 const edge_op edge_op_POSENET_DECODER = {
     .code = EDGE_OP_CUSTOM,
-    .max_version = 1,
+    .max_version = EDGE_OPVER_POSENET_DECODER,
     .prepare = posenet_prepare,
     .eval = posenet_eval,
 };

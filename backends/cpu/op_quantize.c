@@ -286,13 +286,13 @@ static void quant_eval(const edge_node *n, void *const *t, void *scratch, edge_e
 
 const edge_op edge_op_QUANTIZE = {
     .code = EDGE_OP_QUANTIZE,
-    .max_version = 4,
+    .max_version = EDGE_OPVER_QUANTIZE,
     .prepare = quantize_prepare,
     .eval = quant_eval,
 };
 const edge_op edge_op_DEQUANTIZE = {
     .code = EDGE_OP_DEQUANTIZE,
-    .max_version = 6,
+    .max_version = EDGE_OPVER_DEQUANTIZE,
     .prepare = dequantize_prepare,
     .eval = quant_eval,
 };

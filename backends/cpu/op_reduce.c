@@ -158,10 +158,16 @@ static void min_eval(const edge_node *n, void *const *t, void *scratch, edge_exe
 }
 
 const edge_op edge_op_SUM = {
-    .code = EDGE_OP_SUM, .max_version = 2, .prepare = sum_prepare, .eval = sum_eval};
-const edge_op edge_op_REDUCE_PROD = {
-    .code = EDGE_OP_REDUCE_PROD, .max_version = 2, .prepare = prod_prepare, .eval = prod_eval};
-const edge_op edge_op_REDUCE_MAX = {
-    .code = EDGE_OP_REDUCE_MAX, .max_version = 3, .prepare = maxmin_prepare, .eval = max_eval};
-const edge_op edge_op_REDUCE_MIN = {
-    .code = EDGE_OP_REDUCE_MIN, .max_version = 3, .prepare = maxmin_prepare, .eval = min_eval};
+    .code = EDGE_OP_SUM, .max_version = EDGE_OPVER_SUM, .prepare = sum_prepare, .eval = sum_eval};
+const edge_op edge_op_REDUCE_PROD = {.code = EDGE_OP_REDUCE_PROD,
+                                     .max_version = EDGE_OPVER_REDUCE_PROD,
+                                     .prepare = prod_prepare,
+                                     .eval = prod_eval};
+const edge_op edge_op_REDUCE_MAX = {.code = EDGE_OP_REDUCE_MAX,
+                                    .max_version = EDGE_OPVER_REDUCE_MAX,
+                                    .prepare = maxmin_prepare,
+                                    .eval = max_eval};
+const edge_op edge_op_REDUCE_MIN = {.code = EDGE_OP_REDUCE_MIN,
+                                    .max_version = EDGE_OPVER_REDUCE_MIN,
+                                    .prepare = maxmin_prepare,
+                                    .eval = min_eval};

@@ -223,5 +223,5 @@ static void resize_eval(const edge_node *n, void *const *t, void *scratch, edge_
     }
 }
 
-EDGE_CPU_OP(RESIZE_NEAREST_NEIGHBOR, resize_prepare, resize_eval, 4)
-EDGE_CPU_OP(RESIZE_BILINEAR, resize_prepare, resize_eval, 4)
+EDGE_CPU_OP(RESIZE_NEAREST_NEIGHBOR, resize_prepare, resize_eval)
+EDGE_CPU_OP(RESIZE_BILINEAR, resize_prepare, resize_eval)

@@ -75,6 +75,6 @@ static void eval_assign(const edge_node *n, void *const *t, void *scratch, edge_
         memcpy(t[n->in[0]], t[n->in[1]], bytes);
 }
 
-EDGE_CPU_OP(VAR_HANDLE, prepare_var_handle, eval_var_handle, 1)
-EDGE_CPU_OP(READ_VARIABLE, prepare_read, eval_read, 1)
-EDGE_CPU_OP(ASSIGN_VARIABLE, prepare_assign, eval_assign, 1)
+EDGE_CPU_OP(VAR_HANDLE, prepare_var_handle, eval_var_handle)
+EDGE_CPU_OP(READ_VARIABLE, prepare_read, eval_read)
+EDGE_CPU_OP(ASSIGN_VARIABLE, prepare_assign, eval_assign)

@@ -159,5 +159,5 @@ static void complex_abs_eval(const edge_node *n, void *const *t, void *scratch, 
     edge_ref_complex_abs(d->count, t[n->in[0]], t[n->out[0]]);
 }
 
-EDGE_CPU_OP(RFFT2D, rfft2d_prepare, rfft2d_eval, 1)
-EDGE_CPU_OP(COMPLEX_ABS, complex_abs_prepare, complex_abs_eval, 1)
+EDGE_CPU_OP(RFFT2D, rfft2d_prepare, rfft2d_eval)
+EDGE_CPU_OP(COMPLEX_ABS, complex_abs_prepare, complex_abs_eval)

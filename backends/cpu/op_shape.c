@@ -98,21 +98,21 @@ static void eval_copy(const edge_node *n, void *const *t, void *scratch, edge_ex
 
 const edge_op edge_op_RESHAPE = {
     .code = EDGE_OP_RESHAPE,
-    .max_version = 2,
+    .max_version = EDGE_OPVER_RESHAPE,
     .prepare = copy_prepare,
     .eval = eval_copy,
 };
 
 const edge_op edge_op_SQUEEZE = {
     .code = EDGE_OP_SQUEEZE,
-    .max_version = 2,
+    .max_version = EDGE_OPVER_SQUEEZE,
     .prepare = copy_prepare,
     .eval = eval_copy,
 };
 
 const edge_op edge_op_EXPAND_DIMS = {
     .code = EDGE_OP_EXPAND_DIMS,
-    .max_version = 2,
+    .max_version = EDGE_OPVER_EXPAND_DIMS,
     .prepare = copy_prepare,
     .eval = eval_copy,
 };

@@ -476,7 +476,7 @@ static void log_eval(const edge_node *n, void *const *t, void *scratch, edge_exe
 
 #define SIGNAL_OP(NAME, PREP, EVAL)  \
     const edge_op edge_op_##NAME = { \
-        .code = EDGE_OP_CUSTOM, .max_version = 1, .prepare = PREP, .eval = EVAL};
+        .code = EDGE_OP_CUSTOM, .max_version = EDGE_OPVER_##NAME, .prepare = PREP, .eval = EVAL};
 
 SIGNAL_OP(SIGNAL_WINDOW, window_prepare, window_eval)
 SIGNAL_OP(SIGNAL_FFT_AUTO_SCALE, auto_scale_prepare, auto_scale_eval)

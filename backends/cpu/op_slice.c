@@ -225,14 +225,14 @@ static void slice_eval(const edge_node *n, void *const *t, void *scratch, edge_e
 
 const edge_op edge_op_STRIDED_SLICE = {
     .code = EDGE_OP_STRIDED_SLICE,
-    .max_version = 8,
+    .max_version = EDGE_OPVER_STRIDED_SLICE,
     .prepare = slice_prepare,
     .eval = slice_eval,
 };
 
 const edge_op edge_op_SLICE = {
     .code = EDGE_OP_SLICE,
-    .max_version = 6,
+    .max_version = EDGE_OPVER_SLICE,
     .prepare = slice1_prepare,
     .eval = slice_eval,
 };

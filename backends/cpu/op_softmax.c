@@ -171,7 +171,7 @@ static void softmax_eval(const edge_node *n, void *const *t, void *scratch, edge
     edge_exec_parallel(ex, d->n_tasks, softmax_task, &j);
 }
 
-EDGE_CPU_OP(SOFTMAX, softmax_prepare, softmax_eval, 3)
+EDGE_CPU_OP(SOFTMAX, softmax_prepare, softmax_eval)
 
 /* ---- LOG_SOFTMAX ---- */
 
@@ -213,4 +213,4 @@ static void log_softmax_f32(const edge_log_softmax_params *k, const float *in, f
 SOFTMAX_EVAL(log_softmax_eval, log_softmax_data, edge_ref_log_softmax_s8, edge_ref_log_softmax_u8,
              log_softmax_f32)
 
-EDGE_CPU_OP(LOG_SOFTMAX, log_softmax_prepare, log_softmax_eval, 2)
+EDGE_CPU_OP(LOG_SOFTMAX, log_softmax_prepare, log_softmax_eval)

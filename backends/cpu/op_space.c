@@ -186,8 +186,8 @@ static void mirror_pad_eval(const edge_node *n, void *const *t, void *scratch, e
     edge_ref_mirror_pad(&d->pad, d->offset, d->esize, t[n->in[0]], t[n->out[0]]);
 }
 
-EDGE_CPU_OP(DEPTH_TO_SPACE, depth_space_prepare, depth_to_space_eval, 2)
-EDGE_CPU_OP(SPACE_TO_DEPTH, depth_space_prepare, space_to_depth_eval, 2)
-EDGE_CPU_OP(BATCH_TO_SPACE_ND, batch_space_prepare, batch_to_space_eval, 4)
-EDGE_CPU_OP(SPACE_TO_BATCH_ND, batch_space_prepare, space_to_batch_eval, 4)
-EDGE_CPU_OP(MIRROR_PAD, mirror_pad_prepare, mirror_pad_eval, 3)
+EDGE_CPU_OP(DEPTH_TO_SPACE, depth_space_prepare, depth_to_space_eval)
+EDGE_CPU_OP(SPACE_TO_DEPTH, depth_space_prepare, space_to_depth_eval)
+EDGE_CPU_OP(BATCH_TO_SPACE_ND, batch_space_prepare, batch_to_space_eval)
+EDGE_CPU_OP(SPACE_TO_BATCH_ND, batch_space_prepare, space_to_batch_eval)
+EDGE_CPU_OP(MIRROR_PAD, mirror_pad_prepare, mirror_pad_eval)

@@ -221,28 +221,28 @@ static void pack_eval(const edge_node *n, void *const *t, void *scratch, edge_ex
 
 const edge_op edge_op_SPLIT = {
     .code = EDGE_OP_SPLIT,
-    .max_version = 4,
+    .max_version = EDGE_OPVER_SPLIT,
     .prepare = split_prepare,
     .eval = split_eval,
 };
 
 const edge_op edge_op_SPLIT_V = {
     .code = EDGE_OP_SPLIT_V,
-    .max_version = 3,
+    .max_version = EDGE_OPVER_SPLIT_V,
     .prepare = split_prepare,
     .eval = split_eval,
 };
 
 const edge_op edge_op_UNPACK = {
     .code = EDGE_OP_UNPACK,
-    .max_version = 4,
+    .max_version = EDGE_OPVER_UNPACK,
     .prepare = split_prepare,
     .eval = split_eval,
 };
 
 const edge_op edge_op_PACK = {
     .code = EDGE_OP_PACK,
-    .max_version = 4,
+    .max_version = EDGE_OPVER_PACK,
     .prepare = pack_prepare,
     .eval = pack_eval,
 };

@@ -183,4 +183,4 @@ static void svdf_eval(const edge_node *n, void *const *t, void *scratch, edge_ex
 }
 
 /* 1 float32, 2 hybrid, 3 int8, 4 hybrid with asymmetric inputs (op_version.cc). */
-EDGE_CPU_OP(SVDF, svdf_prepare, svdf_eval, 4)
+EDGE_CPU_OP(SVDF, svdf_prepare, svdf_eval)

@@ -326,7 +326,7 @@ static int tconv_check(const edge_node *n, void *const *t, char *why, size_t len
 
 const edge_op edge_op_TRANSPOSE_CONV = {
     .code = EDGE_OP_TRANSPOSE_CONV,
-    .max_version = 5,
+    .max_version = EDGE_OPVER_TRANSPOSE_CONV,
     .prepare = tconv_prepare,
     .eval = tconv_eval,
     .check = tconv_check,
@@ -384,7 +384,7 @@ static int tcb_prepare(edge_prep *p, edge_node *n)
 
 const edge_op edge_op_TCONV_BIAS = {
     .code = EDGE_OP_CUSTOM,
-    .max_version = 1,
+    .max_version = EDGE_OPVER_TCONV_BIAS,
     .prepare = tcb_prepare,
     .eval = tconv_eval,
 };

@@ -57,7 +57,7 @@ static void transpose_eval(const edge_node *n, void *const *t, void *scratch, ed
 
 const edge_op edge_op_TRANSPOSE = {
     .code = EDGE_OP_TRANSPOSE,
-    .max_version = 6,
+    .max_version = EDGE_OPVER_TRANSPOSE,
     .prepare = transpose_prepare,
     .eval = transpose_eval,
 };

@@ -355,5 +355,7 @@ EDGE_UNARY_OP(RSQRT, 3)
 
 #undef EDGE_UNARY_OP
 
-const edge_op edge_op_PRELU = {
-    .code = EDGE_OP_PRELU, .max_version = 1, .prepare = prelu_prepare, .eval = prelu_eval};
+const edge_op edge_op_PRELU = {.code = EDGE_OP_PRELU,
+                               .max_version = EDGE_OPVER_PRELU,
+                               .prepare = prelu_prepare,
+                               .eval = prelu_eval};

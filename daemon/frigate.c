@@ -12,6 +12,10 @@
  * replies are dropped), its /metrics lines and front-end contract (dm_frontend_frigate,
  * frontend.h). */
 #include "frigate.h"
+#include "log.h"
+#include "mem.h"
+#include "registry.h"
+#include "scheduler.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -10,6 +10,7 @@
  * its lease released. A break that lands between dm_lease_take and dm_lease_hold is found by
  * the hold itself. */
 #include "lease.h"
+#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,8 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#include "daemon.h"
 
 #define LEASE_SIGNAL (SIGRTMIN + 4)
 

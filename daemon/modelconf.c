@@ -29,7 +29,7 @@
 
 #include <ini.h>
 
-#include "daemon.h"
+#include "backends.h"
 #include "modelconf.h"
 
 #define MAX_FILE_BYTES (64 * 1024)

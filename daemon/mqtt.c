@@ -22,9 +22,12 @@
 
 #include <mqtt_protocol.h>
 
-#include "frontend.h"
-#include "mqtt_impl.h"
 #include "codec.h"
+#include "frontend.h"
+#include "log.h"
+#include "mqtt.h"
+#include "mqtt_impl.h"
+#include "registry.h"
 
 #define MISC_MIN_MS 1000
 #define MISC_MAX_MS 10000

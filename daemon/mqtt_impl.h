@@ -26,6 +26,7 @@
 #include <mosquitto.h>
 
 #include "daemon.h"
+#include "mqtt.h"
 
 /* Longest topic edged builds: a 127-byte prefix, "/result/", a 64-byte model
  * name; response topics from requesters may be longer (MQ_RESPONSE_TOPIC_MAX). */

@@ -18,7 +18,12 @@
 #include "common/cleanup.h"
 #include "common/jsonw.h"
 #include "json_dump.h"
+#include "log.h"
+#include "mqtt.h"
 #include "mqtt_req.h"
+#include "registry.h"
+#include "request.h"
+#include "scheduler.h"
 
 void mq_req_free(mq_req *q)
 {

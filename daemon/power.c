@@ -11,8 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends.h"
 #include "daemon.h"
 #include "frontend.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "power.h"
+#include "registry.h"
+#include "scheduler.h"
+#include "seq.h"
+#include "service.h"
 
 struct dm_power {
     dm_daemon *d;

@@ -13,6 +13,7 @@
 
 #include "common/profile_sum.h"
 #include "profile.h"
+#include "registry.h"
 
 #define SAMPLES EDGE_PROFILE_SAMPLES
 

@@ -22,6 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "log.h"
+#include "registry.h"
 #include "registry_impl.h"
 
 uint64_t reg_entry_charge(const dm_registry *r, const dm_entry *e)

@@ -20,7 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backends.h"
+#include "clock.h"
 #include "common/modelsig.h"
+#include "log.h"
+#include "registry.h"
 #include "registry_impl.h"
 
 static atomic_uint_fast64_t next_uid = 1;

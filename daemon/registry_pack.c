@@ -21,6 +21,9 @@
 #include <sodium.h>
 
 #include "common/packsum.h"
+#include "log.h"
+#include "mem.h"
+#include "registry.h"
 #include "registry_impl.h"
 
 #define KEY_NAME ".edged-key"

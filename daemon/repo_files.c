@@ -3,6 +3,9 @@
  * Owns: staged names and their sweep at the start, the next version on disk and its claim,
  * the bound on a model's version folders, writing a file and syncing it (dm_write_synced).
  * Does not own: what is written (push.c, frigate.c). */
+#include "log.h"
+#include "mem.h"
+#include "registry.h"
 #include "repo_files.h"
 
 #include <dirent.h>
@@ -12,8 +15,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-#include "daemon.h"
 
 #define VERSION_MAX 999999999999999999LL /* 18 digits: dm_version_name_valid */
 

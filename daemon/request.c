@@ -19,9 +19,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon.h"
+#include "clock.h"
 #include "codec.h"
+#include "daemon.h"
+#include "log.h"
+#include "metrics.h"
+#include "registry.h"
 #include "request.h"
+#include "scheduler.h"
+#include "seq.h"
+#include "service.h"
 
 /* One admitted request with everything it owns. */
 typedef struct job {

@@ -33,7 +33,11 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 
+#include "clock.h"
+#include "registry.h"
+#include "scheduler.h"
 #include "sched_impl.h"
+#include "table.h"
 
 /* ------------------------------------------------------------ queues (under mu) */
 

@@ -15,7 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "daemon.h"
+#include "registry.h"
+#include "scheduler.h"
+#include "seq.h"
+#include "table.h"
 
 /* What a tombstone remembers. */
 enum { SEQ_LIVE = 0, SEQ_EXPIRED, SEQ_RETIRED };

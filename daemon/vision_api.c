@@ -4,6 +4,9 @@
  * check (constant time), choosing the model, and the replies. The picture moves to the start
  * of the request body, which the image request then owns: no copy. The DeepStack port's
  * front-end contract (dm_frontend_vision, frontend.h). */
+#include "http.h"
+#include "registry.h"
+#include "scheduler.h"
 #include "vision_api.h"
 
 #include <math.h>

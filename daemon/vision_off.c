@@ -8,6 +8,7 @@
 #include <jansson.h>
 
 #include "codec.h"
+#include "http.h"
 #include "vision_api.h"
 
 #define PREFIX "/v1/vision/"

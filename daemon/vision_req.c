@@ -8,6 +8,12 @@
  * interpreter's outputs: request.c's POST), and the answer (loop thread: the front end's
  * callback). The job snapshots model.conf's [input] and [detection] when
  * it starts, so a reload of model.conf meanwhile does not mix two recipes in one request. */
+#include "clock.h"
+#include "log.h"
+#include "metrics.h"
+#include "registry.h"
+#include "request.h"
+#include "scheduler.h"
 #include "vision_req.h"
 
 #include <errno.h>

@@ -24,7 +24,9 @@
 #include <unistd.h>
 #include <dirent.h>
 
-#include "daemon.h"
+#include "log.h"
+#include "registry.h"
+#include "watch.h"
 
 #define DIR_MASK                                                                             \
     (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_DELETE_SELF | \

@@ -38,6 +38,7 @@
 #include "http.h"
 #include "http_impl.h"
 #include "codec.h"
+#include "registry.h"
 #include "test_support.h"
 #include "tflite_writer.h"
 

@@ -23,6 +23,7 @@
 #include <cmocka.h>
 
 #include "daemon.h"
+#include "registry.h"
 #include "registry_sync.h"
 #include "opgen.h"
 #include "digits.h"

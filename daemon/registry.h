@@ -143,11 +143,12 @@ const struct edge_labels *dm_entry_labels(const dm_entry *e);
 /* The memory budget ([models] memory_budget; registry_budget.c). With one, models load on
  * their first request (pinned ones at start) and the least recently used go when a load needs
  * room. A front end that finds no version of a model (request.c's dm_request_resolve and
- * dm_request_wait: every front end's) asks dm_registry_want: 1, go on (resident,
- * or not a model that loads on demand: dm_registry_get's error stands); 0, CB runs on the loop
- * thread (possibly before this returns) once the load ended (RC 0: look again) or DEADLINE_NS
- * (CLOCK_MONOTONIC, 0: none) passed (RC -1, ERR: answer 503 with Retry-After); -1, refused now
- * (too many requests wait for loads, or stopping: ERR says; 503 with Retry-After). */
+ * dm_request_wait: every front end's) asks dm_registry_want: 0, CB runs on the loop thread
+ * (possibly before this returns) once the load ended (RC 0: look again) or DEADLINE_NS
+ * (CLOCK_MONOTONIC, 0: none) passed (RC -1, ERR: answer 503 with Retry-After); -1 with ERR,
+ * refused now: NAME is not a model that waits for a load (resident, unloaded on request, not
+ * known: it changed since the caller looked), too many requests wait for loads, or stopping
+ * (503 with Retry-After). */
 int dm_registry_want(dm_registry *r, const char *name, uint64_t deadline_ns, dm_load_cb cb,
                      void *arg, char *err, size_t len);
 /* Whether E may be evicted (request.c's): 0 idle, 1 requests queued (they still run on the

@@ -10,6 +10,7 @@
  * version; that unload drops the versions while a holder keeps using its
  * own, survives a rescan, and load brings the model back.
  * The models are the demo digit classifier (tools/digits.c). */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +24,7 @@
 #include <cmocka.h>
 
 #include "daemon.h"
+#include "lease.h"
 #include "registry.h"
 #include "registry_sync.h"
 #include "opgen.h"
@@ -611,6 +613,18 @@ static void test_missing_repository(void **state)
     dm_registry_free(r);
 }
 
+/* Without dm_leases_init a lease is refused as every daemon failure is: -1 and why. */
+static void test_lease_refused(void **state)
+{
+    (void)state;
+    char why[128] = "";
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(dm_lease_take(fd, why, sizeof why), -1);
+    assert_string_equal(why, "edged could not set up file leases");
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -625,6 +639,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_async, setup, teardown),
         cmocka_unit_test_setup_teardown(test_budget, setup, teardown),
         cmocka_unit_test(test_missing_repository),
+        cmocka_unit_test(test_lease_refused),
     };
     return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
 }

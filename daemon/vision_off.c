@@ -9,6 +9,7 @@
 
 #include "codec.h"
 #include "http.h"
+#include "oip_routes.h"
 #include "vision_api.h"
 
 #define PREFIX "/v1/vision/"

@@ -10,7 +10,6 @@
  * its lease released. A break that lands between dm_lease_take and dm_lease_hold is found by
  * the hold itself. */
 #include "lease.h"
-#include "log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#include "log.h"
 
 #define LEASE_SIGNAL (SIGRTMIN + 4)
 

@@ -3,9 +3,6 @@
  * Owns: staged names and their sweep at the start, the next version on disk and its claim,
  * the bound on a model's version folders, writing a file and syncing it (dm_write_synced).
  * Does not own: what is written (push.c, frigate.c). */
-#include "log.h"
-#include "mem.h"
-#include "registry.h"
 #include "repo_files.h"
 
 #include <dirent.h>
@@ -15,6 +12,10 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "log.h"
+#include "mem.h"
+#include "registry.h"
 
 #define VERSION_MAX 999999999999999999LL /* 18 digits: dm_version_name_valid */
 

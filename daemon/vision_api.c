@@ -4,9 +4,6 @@
  * check (constant time), choosing the model, and the replies. The picture moves to the start
  * of the request body, which the image request then owns: no copy. The DeepStack port's
  * front-end contract (dm_frontend_vision, frontend.h). */
-#include "http.h"
-#include "registry.h"
-#include "scheduler.h"
 #include "vision_api.h"
 
 #include <math.h>
@@ -18,12 +15,15 @@
 #include <http_parser.h>
 #include <jansson.h>
 
+#include "codec.h"
 #include "common/cleanup.h"
 #include "frontend.h"
+#include "http.h"
 #include "multipart.h"
-#include "codec.h"
 #include "oip_routes.h"
+#include "registry.h"
 #include "request.h"
+#include "scheduler.h"
 #include "vision_req.h"
 
 #define PREFIX "/v1/vision/"

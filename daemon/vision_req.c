@@ -8,12 +8,6 @@
  * interpreter's outputs: request.c's POST), and the answer (loop thread: the front end's
  * callback). The job snapshots model.conf's [input] and [detection] when
  * it starts, so a reload of model.conf meanwhile does not mix two recipes in one request. */
-#include "clock.h"
-#include "log.h"
-#include "metrics.h"
-#include "registry.h"
-#include "request.h"
-#include "scheduler.h"
 #include "vision_req.h"
 
 #include <errno.h>
@@ -23,8 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modelconf.h"
+#include "clock.h"
 #include "codec.h"
+#include "log.h"
+#include "metrics.h"
+#include "modelconf.h"
+#include "registry.h"
+#include "request.h"
+#include "scheduler.h"
 
 typedef struct vjob {
     dm_parse_job job; /* first: the parse job is the vjob */

@@ -17,8 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backends.h"
 #include "daemon.h"
 #include "edge/backend.h"
+#include "log.h"
 
 #ifndef EDGED_BACKEND_DIR
 #define EDGED_BACKEND_DIR "/usr/lib/edged/backends"

@@ -5,7 +5,7 @@
  * Does not own: timers (libuv's, on the loop). Any thread. */
 #include <time.h>
 
-#include "daemon.h"
+#include "clock.h"
 
 uint64_t dm_now_ns(void)
 {

@@ -14,8 +14,12 @@
 
 #include <jansson.h>
 
+#include "backends.h"
 #include "daemon.h"
+#include "registry.h"
 #include "response.h"
+#include "scheduler.h"
+#include "seq.h"
 
 /* How a model output is returned: skipped, JSON data, binary data, or (Triton's classification
  * extension) its best classes as BYTES "score:index:label" strings. */
@@ -107,20 +111,6 @@ int dm_codec_encode_infer(const dm_infer *inf, uint8_t *const *out, const char *
                           int64_t version, const struct edge_labels *labels, dm_http_response *r);
 /* Frees INF with its buffers. NULL is fine. */
 void dm_infer_free(dm_infer *inf);
-/* Hand INF, parsed for V (the request takes that reference), to the one
- * admission path (request.c) with its inputs, priority and timeout; REPLY
- * answers it with CTX (INF stays the caller's until then). */
-static inline void dm_infer_submit(dm_daemon *d, dm_version *v, const dm_infer *inf,
-                                   const dm_reply *reply, void *ctx)
-{
-    dm_request_submit(d, &(dm_request_args){.v = v,
-                                            .in = inf->in,
-                                            .priority = inf->priority,
-                                            .timeout_us = inf->timeout_us,
-                                            .reply = reply,
-                                            .ctx = ctx,
-                                            .seq = &inf->seq});
-}
 /* A request's "parameters" object P: priority (1 = high) and timeout (microseconds) into
  * *PRIORITY and *TIMEOUT_US when given (the request layer's parser, request.h). 0, or 400 with
  * the reason in ERR. */

@@ -10,6 +10,8 @@
 #include <stdlib.h>
 
 #include "codec.h"
+#include "registry.h"
+#include "table.h"
 
 typedef struct slot {
     uint64_t uid; /* 0: free */

@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "modelconf.h"
 #include "codec.h"
+#include "modelconf.h"
+#include "registry.h"
+#include "scheduler.h"
 
 /* ---------------------------------------------------------------- model configuration
  *

@@ -13,10 +13,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec.h"
 #include "common/jsonw.h"
 #include "labelmap.h"
-#include "codec.h"
 #include "pipeline.h"
+#include "scheduler.h"
 
 #define LABEL_MAX 200 /* a label's characters in a classification string */
 

@@ -13,9 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_dump.h"
 #include "codec.h"
 #include "codec_json.h"
+#include "json_dump.h"
+#include "scheduler.h"
 #include "vision_req.h"
 
 #define SCAN_MAX 65536 /* header bytes looked at for "BYTES" */

@@ -18,10 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "common/jsonw.h"
 #include "codec.h"
 #include "codec_json.h"
+#include "common/jsonw.h"
 #include "request_params.h"
+#include "scheduler.h"
+#include "seq.h"
 
 #define MAX_DATA_DEPTH DM_CODEC_MAX_DATA_DEPTH
 /* Requested shapes longer than this are refused before comparing. */

@@ -12,6 +12,7 @@
 #include <errno.h>
 
 #include "codec.h"
+#include "table.h"
 
 /* Loop thread only: one daemon per process. */
 static struct {

@@ -12,8 +12,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "edge/backend.h"
+#include "backends.h"
 #include "codec.h"
+#include "edge/backend.h"
+#include "health.h"
+#include "metrics.h"
+#include "registry.h"
 
 static json_t *dur(const dm_dur *d)
 {

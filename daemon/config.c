@@ -21,6 +21,7 @@
 #include <ini.h>
 
 #include "config_impl.h"
+#include "log.h"
 
 /* Longest path bind(2) accepts in sockaddr_un.sun_path (108 bytes with the NUL). */
 #define SOCKET_PATH_MAX 107

@@ -16,7 +16,9 @@
 
 #include <arpa/inet.h>
 
+#include "backends.h"
 #include "config_impl.h"
+#include "log.h"
 
 static uint64_t get_uint(const opt *o, const dm_config *c)
 {

@@ -28,8 +28,13 @@
 
 #include <systemd/sd-bus.h>
 
+#include "clock.h"
+#include "dbus.h"
 #include "dbus_impl.h"
 #include "frontend.h"
+#include "log.h"
+#include "registry.h"
+#include "service.h"
 
 #define BUS_NAME "org.edged.Edged1"
 

@@ -13,6 +13,8 @@
 #include <systemd/sd-bus.h>
 
 #include "daemon.h"
+#include "dbus.h"
+#include "registry.h"
 
 #define MANAGER_PATH "/org/edged/Edged1"
 #define MANAGER_IFACE "org.edged.Edged1.Manager"

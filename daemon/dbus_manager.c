@@ -17,10 +17,16 @@
 
 #include <systemd/sd-bus.h>
 
+#include "clock.h"
+#include "codec.h"
+#include "dbus.h"
 #include "dbus_impl.h"
 #include "frontend.h"
-#include "codec.h"
+#include "metrics.h"
+#include "registry.h"
 #include "request.h"
+#include "scheduler.h"
+#include "service.h"
 
 #define ERR_NO_SUCH_MODEL "org.edged.Edged1.Error.NoSuchModel"
 #define ERR_LOAD_FAILED "org.edged.Edged1.Error.LoadFailed"

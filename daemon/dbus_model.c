@@ -12,8 +12,12 @@
 
 #include <systemd/sd-bus.h>
 
-#include "dbus_impl.h"
 #include "codec.h"
+#include "dbus.h"
+#include "dbus_impl.h"
+#include "metrics.h"
+#include "registry.h"
+#include "scheduler.h"
 
 char *bus_model_path(const char *name)
 {

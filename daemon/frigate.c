@@ -29,10 +29,15 @@
 #include <jansson.h>
 #include <zmq.h>
 
+#include "common/cleanup.h"
 #include "frontend.h"
 #include "json_dump.h"
+#include "log.h"
+#include "mem.h"
+#include "registry.h"
 #include "repo_files.h"
 #include "request.h"
+#include "scheduler.h"
 #include "vision_req.h"
 
 #define MAX_FRAMES 4        /* identity, delimiter, header, payload */
@@ -695,26 +700,31 @@ static int open_socket(dm_frigate *f, const char *ep)
     return 0;
 }
 
+/* F, with what open_socket made before it failed (a start that did not finish). */
+static void frigate_discard(dm_frigate *f)
+{
+    if (f->sock)
+        zmq_close(f->sock);
+    if (f->ctx)
+        zmq_ctx_term(f->ctx);
+    if (f->path[0])
+        unlink(f->path);
+    free(f);
+}
+EDGE_DEFINE_CLEANUP(dm_frigate, frigate_discard)
+
 int dm_frigate_start(dm_daemon *d, dm_frigate **out)
 {
     *out = NULL;
     const char *ep = d->cfg.frigate_endpoint;
     if (!ep[0])
         return 0;
-    dm_frigate *f = calloc(1, sizeof *f);
+    _cleanup_(frigate_discardp) dm_frigate *f = calloc(1, sizeof *f);
     if (!f)
         return -1;
     f->d = d;
-    if (open_socket(f, ep)) {
-        if (f->sock)
-            zmq_close(f->sock);
-        if (f->ctx)
-            zmq_ctx_term(f->ctx);
-        if (f->path[0])
-            unlink(f->path);
-        free(f);
+    if (open_socket(f, ep))
         return -1;
-    }
     f->poll.data = f;
     f->polling = true;
     uv_poll_start(&f->poll, UV_READABLE, on_poll);
@@ -723,8 +733,8 @@ int dm_frigate_start(dm_daemon *d, dm_frigate **out)
            "frame not started within %u ms is dropped)",
            ep, d->cfg.frigate_model[0] ? d->cfg.frigate_model : "none, [frigate] model is empty",
            d->cfg.frigate_request_timeout_ms);
-    *out = f;
-    process(f); /* a peer may have connected and sent already */
+    *out = edge_take_ptr(f);
+    process(*out); /* a peer may have connected and sent already */
     return 0;
 }
 

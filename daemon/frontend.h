@@ -17,6 +17,7 @@
 #include <stdio.h>
 
 #include "daemon.h"
+#include "metrics.h"
 
 /* The listening sockets systemd passed (service.c), or -1: the HTTP front end's. */
 typedef struct dm_listen_fds {

@@ -12,6 +12,7 @@
 
 #include "frontend.h"
 #include "http.h"
+#include "log.h"
 
 /* Each front end's contract, at the end of its own file. */
 extern const dm_frontend dm_frontend_http, dm_frontend_vision, dm_frontend_mqtt,

@@ -12,11 +12,12 @@
  * Does not own: where the figures go (metrics.c, codec_stats.c, edgectl status through them). */
 #include <dirent.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon.h"
+#include "health.h"
 
 /* The first line of ROOT/REL (at most LEN - 1 bytes, newline cut) into BUF: 0, or -1. */
 static int read_line(const char *root, const char *rel, char *buf, size_t len)

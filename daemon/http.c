@@ -22,8 +22,12 @@
 
 #include <jansson.h>
 
+#include "http.h"
 #include "http_impl.h"
 #include "json_dump.h"
+#include "log.h"
+#include "scheduler.h"
+#include "table.h"
 
 #define MAX_PIPELINE 32            /* exchanges per connection before reading pauses */
 #define MAX_WRITE_QUEUE (8u << 20) /* bytes queued for writing before reading pauses */

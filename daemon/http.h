@@ -16,6 +16,7 @@
 
 #include "daemon.h"
 #include "response.h"
+#include "scheduler.h"
 
 typedef struct dm_exchange dm_exchange;
 
@@ -70,4 +71,23 @@ char *dm_http_error_body(const char *msg, size_t *len);
 
 /* oip.c: route and answer one request (loop thread); frontends.c makes it d->http_handle. */
 void dm_oip_handle(dm_daemon *d, dm_exchange *x);
+/* ---------------------------------------------------------------- the server (http_server.c) */
+/* Listen on cfg.socket_path (or UNIX_FD >= 0, from systemd) and, when TCP_FD
+ * >= 0 or [server] tcp is set, on TCP too; serve the Open Inference Protocol.
+ * Returns 0 or -errno with a logged reason. */
+int dm_server_start(dm_daemon *d, int unix_fd, int tcp_fd);
+/* Also listen on [vision] listen (the DeepStack port, vision_api.c): 0 or an error (logged). */
+int dm_server_listen_vision(dm_daemon *d);
+/* The HTTP server's counters, for /metrics. */
+typedef struct dm_http_stats {
+    uint64_t connections, reserved; /* open now (reserved: administrators over the limit) */
+    uint64_t buffered, buffered_peak, buffered_max; /* bytes, against max_buffered_bytes */
+    uint64_t evicted, refused; /* connections closed to make room; refused at a limit */
+    uint64_t accepted;         /* connections accepted since the start */
+} dm_http_stats;
+dm_http_stats dm_server_stats(const dm_server *s);
+/* Stop accepting; close idle connections; answered ones close after their reply. */
+void dm_server_stop_accepting(dm_server *s);
+void dm_server_free(dm_server *s);
+
 #endif

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 
 #include "http_impl.h"
+#include "log.h"
+#include "mem.h"
 
 /* ---------------------------------------------------------------- the budget */
 

@@ -13,6 +13,7 @@
 #include <http_parser.h>
 
 #include "http.h"
+#include "scheduler.h"
 
 #define FIELD_MAX 40         /* longest header name we look at */
 #define VALUE_MAX 128        /* longest header value we keep */

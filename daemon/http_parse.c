@@ -21,7 +21,10 @@
 #include <string.h>
 #include <strings.h>
 
+#include "http.h"
 #include "http_impl.h"
+#include "log.h"
+#include "scheduler.h"
 
 static int cb_fail(conn *c, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 

@@ -20,7 +20,9 @@
 #include <unistd.h>
 
 #include "frontend.h"
+#include "http.h"
 #include "http_impl.h"
+#include "log.h"
 
 void dm_server_unref(dm_server *s)
 {

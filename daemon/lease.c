@@ -21,7 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "log.h"
 
 #define LEASE_SIGNAL (SIGRTMIN + 4)
 
@@ -156,7 +156,7 @@ int dm_lease_take(int fd, char *why, size_t len)
 {
     if (!L.ready) {
         snprintf(why, len, "edged could not set up file leases");
-        return ENOSYS;
+        return -1;
     }
     if (fcntl(fd, F_SETSIG, LEASE_SIGNAL) == 0 && fcntl(fd, F_SETLEASE, F_RDLCK) == 0)
         return 0;
@@ -170,7 +170,7 @@ int dm_lease_take(int fd, char *why, size_t len)
     case EINVAL: snprintf(why, len, "its filesystem has no file leases"); break;
     default: snprintf(why, len, "the file cannot be leased: %s", strerror(e)); break;
     }
-    return e;
+    return -1;
 }
 
 dm_lease *dm_lease_hold(int fd, edge_model *m)

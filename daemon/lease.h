@@ -33,7 +33,7 @@ int dm_leases_attach(uv_loop_t *loop);
  * a writer then waits for the kernel's lease-break-time. */
 void dm_leases_detach(void);
 
-/* A read lease on FD (open read-only): 0, or an errno with WHY (a sentence for the log and
+/* A read lease on FD (open read-only): 0, or -1 with WHY (a sentence for the log and
  * `edgectl models`: why the model is a private copy). */
 int dm_lease_take(int fd, char *why, size_t len);
 /* FD (leased by dm_lease_take; -1: none, M is a private copy) now backs M, and so does M's

@@ -20,10 +20,23 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "backends.h"
+#include "clock.h"
 #include "daemon.h"
 #include "frontend.h"
+#include "http.h"
 #include "lease.h"
+#include "log.h"
+#include "mem.h"
+#include "metrics.h"
+#include "power.h"
+#include "registry.h"
 #include "repo_files.h"
+#include "request.h"
+#include "scheduler.h"
+#include "seq.h"
+#include "service.h"
+#include "watch.h"
 
 #ifndef EDGED_VERSION
 #define EDGED_VERSION "unknown"

@@ -8,6 +8,7 @@
 #include <malloc.h>
 
 #include "daemon.h"
+#include "mem.h"
 
 #define TRIM_DELAY_MS 1000
 

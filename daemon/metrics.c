@@ -16,11 +16,17 @@
 #include <string.h>
 #include <time.h>
 
+#include "backends.h"
 #include "byname.h"
 #include "common/memfile.h"
 #include "daemon.h"
 #include "frontend.h"
+#include "health.h"
 #include "lease.h"
+#include "metrics.h"
+#include "registry.h"
+#include "scheduler.h"
+#include "seq.h"
 
 /* The latency histograms' bucket edges: one ladder for every model and every series, fixed
  * for the life of the process (a series whose edges changed would break rate() and

@@ -29,7 +29,8 @@
 
 #include <ini.h>
 
-#include "daemon.h"
+#include "common/cleanup.h"
+#include "backends.h"
 #include "modelconf.h"
 
 #define MAX_FILE_BYTES (64 * 1024)
@@ -599,7 +600,7 @@ int dm_text_file_read(const char *path, size_t max, char **out, size_t *len, cha
                       size_t errlen)
 {
     /* O_NONBLOCK: a FIFO must not hang the open; a regular file ignores it */
-    const int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) {
         const int e = errno;
         snprintf(err, errlen, "%s: cannot read: %s", path, strerror(e));
@@ -608,24 +609,20 @@ int dm_text_file_read(const char *path, size_t max, char **out, size_t *len, cha
     struct stat st;
     if (fstat(fd, &st) != 0) {
         snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
-        close(fd);
         return -1;
     }
     if (!S_ISREG(st.st_mode)) {
         snprintf(err, errlen, "%s: not a regular file", path);
-        close(fd);
         return -1;
     }
     if ((uint64_t)st.st_size > max) {
         snprintf(err, errlen, "%s: too large (%lld bytes; at most %zu)", path,
                  (long long)st.st_size, max);
-        close(fd);
         return -1;
     }
-    char *buf = malloc(max + 2);
+    _cleanup_free_ char *buf = malloc(max + 2);
     if (!buf) {
         snprintf(err, errlen, "%s: out of memory", path);
-        close(fd);
         return -1;
     }
     size_t used = 0;
@@ -635,18 +632,14 @@ int dm_text_file_read(const char *path, size_t max, char **out, size_t *len, cha
             continue;
         if (got < 0) {
             snprintf(err, errlen, "%s: read error: %s", path, strerror(errno));
-            free(buf);
-            close(fd);
             return -1;
         }
         if (got == 0)
             break;
         used += (size_t)got;
     }
-    close(fd);
     if (used > max) {
         snprintf(err, errlen, "%s: too large (over %zu bytes)", path, max);
-        free(buf);
         return -1;
     }
     buf[used] = '\0';
@@ -656,10 +649,9 @@ int dm_text_file_read(const char *path, size_t max, char **out, size_t *len, cha
         for (const char *p = buf; p < nul; p++)
             line += *p == '\n';
         snprintf(err, errlen, "%s:%d: a NUL byte; this is not a text file", path, line);
-        free(buf);
         return -1;
     }
-    *out = buf;
+    *out = edge_take_ptr(buf);
     *len = used;
     return 0;
 }

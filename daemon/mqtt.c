@@ -22,9 +22,13 @@
 
 #include <mqtt_protocol.h>
 
-#include "frontend.h"
-#include "mqtt_impl.h"
+#include "common/cleanup.h"
 #include "codec.h"
+#include "frontend.h"
+#include "log.h"
+#include "mqtt.h"
+#include "mqtt_impl.h"
+#include "registry.h"
 
 #define MISC_MIN_MS 1000
 #define MISC_MAX_MS 10000
@@ -91,17 +95,15 @@ void mq_publish(dm_mqtt *m, mq_out *o)
 
 static void publish_own(dm_mqtt *m, const char *topic, char *payload, size_t len)
 {
-    mq_out *o = calloc(1, sizeof *o);
-    if (!o || !payload || !(o->topic = strdup(topic))) {
-        free(o);
-        free(payload);
+    _cleanup_free_ char *owned = payload;
+    _cleanup_free_ mq_out *o = calloc(1, sizeof *o);
+    if (!o || !owned || !(o->topic = strdup(topic)))
         return;
-    }
-    o->payload = (uint8_t *)payload;
+    o->payload = (uint8_t *)edge_take_ptr(owned);
     o->len = len;
     o->retain = true;
     o->version = o->header_len = -1;
-    mq_publish(m, o);
+    mq_publish(m, edge_take_ptr(o));
 }
 
 static void publish_models(dm_mqtt *m)

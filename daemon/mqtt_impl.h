@@ -25,7 +25,9 @@
 
 #include <mosquitto.h>
 
+#include "common/cleanup.h"
 #include "daemon.h"
+#include "mqtt.h"
 
 /* Longest topic edged builds: a 127-byte prefix, "/result/", a 64-byte model
  * name; response topics from requesters may be longer (MQ_RESPONSE_TOPIC_MAX). */
@@ -142,6 +144,7 @@ uint64_t mq_packet_max(const dm_config *c);
  * request's stay in in_progress. */
 void mq_publish(dm_mqtt *m, mq_out *o);
 void mq_out_free(mq_out *o);
+EDGE_DEFINE_CLEANUP(mq_out, mq_out_free)
 /* A request left in_progress without a reply (nothing could be sent). */
 void mq_request_end(dm_mqtt *m);
 /* Flow control: whether the request connection reads now. */

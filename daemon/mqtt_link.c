@@ -22,7 +22,11 @@
 
 #include <mqtt_protocol.h>
 
+#include "log.h"
+#include "mem.h"
+#include "mqtt.h"
 #include "mqtt_impl.h"
+#include "table.h"
 
 #define JOIN_WAIT_S 2     /* closing: how long to wait for a connect thread */
 #define PUMP_READS_MAX 64 /* reads per wake-up before the loop serves others */

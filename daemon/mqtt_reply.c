@@ -18,7 +18,12 @@
 #include "common/cleanup.h"
 #include "common/jsonw.h"
 #include "json_dump.h"
+#include "log.h"
+#include "mqtt.h"
 #include "mqtt_req.h"
+#include "registry.h"
+#include "request.h"
+#include "scheduler.h"
 
 void mq_req_free(mq_req *q)
 {
@@ -170,8 +175,8 @@ void mq_reply_refused(dm_mqtt *m, const mq_out *o, int reason)
              o->topic, mosquitto_reason_string(reason));
     const int status = reason == MQTT_RC_NOT_AUTHORIZED ? 403 : 502;
     const size_t cap = 32 + JW_STR_MAX(strlen(msg));
-    mq_out *e = calloc(1, sizeof *e);
-    char *body = e ? malloc(cap) : NULL;
+    _cleanup_(mq_out_freep) mq_out *e = calloc(1, sizeof *e);
+    _cleanup_free_ char *body = e ? malloc(cap) : NULL;
     if (e) {
         e->topic = strdup(o->fallback);
         e->corr = o->corr ? malloc(o->corr_len) : NULL;
@@ -179,8 +184,6 @@ void mq_reply_refused(dm_mqtt *m, const mq_out *o, int reason)
     if (!body || !e->topic || (o->corr && !e->corr) || !m->handles_open) {
         dm_log(DM_LOG_ERROR, "mqtt: the refusal of a reply on %s cannot be reported: %s", o->topic,
                m->handles_open ? "out of memory" : "edged stopped");
-        free(body);
-        mq_out_free(e);
         return;
     }
     if (o->corr)
@@ -192,14 +195,14 @@ void mq_reply_refused(dm_mqtt *m, const mq_out *o, int reason)
     jw_lit(&w, ",\"status\":");
     jw_int(&w, status);
     jw_lit(&w, "}");
-    e->payload = (uint8_t *)body;
+    e->payload = (uint8_t *)edge_take_ptr(body);
     e->len = w.len;
     e->error = true;
     e->ctype = "application/json";
     e->status = status;
     e->version = e->header_len = -1;
     /* not a reply (its request has ended already), and without a fallback of its own */
-    mq_link_publish(&m->out, e);
+    mq_link_publish(&m->out, edge_take_ptr(e));
 }
 
 /* ------------------------------------------------------------ the models list */

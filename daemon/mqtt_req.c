@@ -22,12 +22,16 @@
 #include <jansson.h>
 #include <mqtt_protocol.h>
 
+#include "codec.h"
 #include "common/cleanup.h"
 #include "common/jsonw.h"
 #include "json_dump.h"
+#include "log.h"
+#include "mqtt.h"
 #include "mqtt_req.h"
-#include "codec.h"
+#include "registry.h"
 #include "request.h"
+#include "scheduler.h"
 #include "vision_req.h"
 
 /* What a PUBLISH carries besides its payload (v5 properties). */

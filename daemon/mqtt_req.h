@@ -10,9 +10,12 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "common/cleanup.h"
-#include "mqtt_impl.h"
 #include "codec.h"
+#include "common/cleanup.h"
+#include "mqtt.h"
+#include "mqtt_impl.h"
+#include "request.h"
+#include "seq.h"
 
 /* One request from its arrival to its reply. */
 typedef struct mq_req {

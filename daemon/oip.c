@@ -17,6 +17,7 @@
 #include <http_parser.h>
 
 #include "common/cleanup.h"
+#include "http.h"
 #include "json_dump.h"
 #include "modelconf.h"
 #include "oip_route.h"

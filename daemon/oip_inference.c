@@ -15,11 +15,14 @@
 #include <http_parser.h>
 
 #include "common/cleanup.h"
+#include "http.h"
 #include "json_dump.h"
 #include "modelconf.h"
 #include "oip_route.h"
 #include "profile.h"
+#include "registry.h"
 #include "request.h"
+#include "scheduler.h"
 #include "vision_api.h"
 #include "vision_req.h"
 

@@ -10,7 +10,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "http.h"
 #include "oip_routes.h"
+#include "registry.h"
 
 #ifndef EDGED_VERSION
 #define EDGED_VERSION "unknown"

@@ -10,8 +10,9 @@
 
 #include <jansson.h>
 
-#include "http.h"
 #include "codec.h"
+#include "http.h"
+#include "registry.h"
 
 /* oip.c: version V (< 0: the newest) of model NAME for X, with a reference (request.c's
  * resolution); NULL when X is answered (404 unknown, 503 not loaded, or not loaded in time

@@ -11,8 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cleanup.h"
+#include "backends.h"
 #include "daemon.h"
 #include "frontend.h"
+#include "http.h"
+#include "log.h"
+#include "metrics.h"
+#include "power.h"
+#include "registry.h"
+#include "scheduler.h"
+#include "seq.h"
+#include "service.h"
 
 struct dm_power {
     dm_daemon *d;
@@ -103,20 +113,19 @@ dm_power *dm_power_start(dm_daemon *d, bool unix_passed, bool tcp_passed,
         dm_log(DM_LOG_WARN, "[power] exit_idle_s = %u ignored: %s", d->cfg.exit_idle_s, why);
         return NULL;
     }
-    dm_power *p = calloc(1, sizeof *p);
-    uv_timer_t *t = calloc(1, sizeof *t);
+    _cleanup_free_ dm_power *p = calloc(1, sizeof *p);
+    _cleanup_free_ uv_timer_t *t = calloc(1, sizeof *t);
     if (!p || !t) {
-        free(p), free(t);
         dm_log(DM_LOG_WARN, "[power] exit_idle_s ignored: out of memory");
         return NULL;
     }
+    uv_timer_t *timer = p->timer = edge_take_ptr(t);
     p->d = d;
-    p->timer = t;
     p->stop = stop;
     p->arg = arg;
     (void)check_activity(p); /* the counters' starting point */
-    uv_timer_init(d->loop, t);
-    t->data = p;
+    uv_timer_init(d->loop, timer);
+    timer->data = p;
     uv_update_time(d->loop); /* the start may have taken a while since the loop's last turn */
     p->active_ms = uv_now(d->loop);
     /* a check every quarter of the interval, at most once a second: the exit comes between
@@ -124,11 +133,11 @@ dm_power *dm_power_start(dm_daemon *d, bool unix_passed, bool tcp_passed,
      * last activity */
     uint64_t every_ms = (uint64_t)d->cfg.exit_idle_s * 250u;
     every_ms = every_ms < 1000 ? 1000 : every_ms;
-    uv_timer_start(t, on_check, every_ms, every_ms);
-    uv_unref((uv_handle_t *)t);
+    uv_timer_start(timer, on_check, every_ms, every_ms);
+    uv_unref((uv_handle_t *)timer);
     dm_log(DM_LOG_INFO, "exiting after %u s idle ([power] exit_idle_s)%s", d->cfg.exit_idle_s,
            dm_frontends_idle_notes(d));
-    return p;
+    return edge_take_ptr(p);
 }
 
 static void close_free(uv_handle_t *h)

@@ -11,8 +11,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/cleanup.h"
 #include "common/profile_sum.h"
 #include "profile.h"
+#include "registry.h"
 
 #define SAMPLES EDGE_PROFILE_SAMPLES
 
@@ -204,7 +206,7 @@ static long copy_ran(const struct dm_profile *p, edge_node_profile **out)
 json_t *dm_profile_json(dm_version *v, const char *(*type_name)(int type))
 {
     struct dm_profile *p = get(v);
-    edge_node_profile *e = NULL;
+    _cleanup_free_ edge_node_profile *e = NULL;
     long n = 0;
     bool on = false;
     int64_t since = 0;
@@ -221,11 +223,9 @@ json_t *dm_profile_json(dm_version *v, const char *(*type_name)(int type))
         if (n < 0)
             return NULL;
     }
-    edge_profile_total *t = calloc((size_t)n + 1, sizeof *t);
-    if (!t) {
-        free(e);
+    _cleanup_free_ edge_profile_total *t = calloc((size_t)n + 1, sizeof *t);
+    if (!t)
         return NULL;
-    }
     edge_profile_sort(e, (size_t)n);
     uint64_t node_ns = 0;
     for (long i = 0; i < n; i++)
@@ -245,7 +245,5 @@ json_t *dm_profile_json(dm_version *v, const char *(*type_name)(int type))
                           (json_int_t)invokes, "invoke_ns", (json_int_t)invoke_ns, "node_ns",
                           (json_int_t)node_ns, "unrecorded", (json_int_t)dropped, "nodes", nodes,
                           "operators", ops);
-    free(t);
-    free(e);
     return o;
 }

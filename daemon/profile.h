@@ -15,7 +15,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "daemon.h"
+#include "registry.h"
 
 /* Turn V's profile on or off; turning it on from off clears it. 0, or -1 (no memory). */
 int dm_profile_set(dm_version *v, bool on);

@@ -26,9 +26,13 @@
 
 #include <sodium.h>
 
-#include "common/modelsig.h"
 #include "codec.h"
+#include "common/modelsig.h"
+#include "http.h"
+#include "log.h"
+#include "mem.h"
 #include "oip_routes.h"
+#include "registry.h"
 #include "repo_files.h"
 
 enum { F_MODEL, F_SIG, F_SHA, N_FILES = DM_PUSH_FILES };

@@ -3,7 +3,7 @@
  * Owns: the entries (one per model name, kept sorted, alive until
  * dm_registry_free), the versions each serves (newest first, reference
  * counted), model and version names, explicit load and unload, listeners and
- * the retire hook, and the accessors of daemon.h's registry section.
+ * the retire hook, and the accessors registry.h declares.
  * The registry is these files (registry_impl.h is what they share): this one;
  * registry_scan.c (what is on disk: the repository's models and each model's
  * versions); registry_load.c (syncing a model with the disk: load jobs off
@@ -36,7 +36,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backends.h"
+#include "clock.h"
+#include "log.h"
 #include "profile.h"
+#include "registry.h"
 #include "registry_impl.h"
 
 #define NAME_MAX_LEN 64

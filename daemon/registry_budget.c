@@ -22,6 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "log.h"
+#include "registry.h"
 #include "registry_impl.h"
 
 uint64_t reg_entry_charge(const dm_registry *r, const dm_entry *e)
@@ -220,8 +223,11 @@ int dm_registry_want(dm_registry *r, const char *name, uint64_t deadline_ns, dm_
                      void *arg, char *err, size_t len)
 {
     reg_entry *e = reg_entry_find(r, name);
-    if (!e || !e->lazy || e->pub.n_versions > 0 || e->unloaded)
-        return 1;
+    if (!e || !e->lazy || e->pub.n_versions > 0 || e->unloaded) {
+        /* not after dm_request_resolve's DM_RESOLVE_ON_DEMAND on the same turn */
+        snprintf(err, len, "model '%s' changed while the request looked for it; try again", name);
+        return -1;
+    }
     if (r->closing) {
         snprintf(err, len, "the server is shutting down");
         return -1;

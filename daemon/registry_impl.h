@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "backends.h"
 #include "byname.h"
 #include "common/cleanup.h"
 #include "daemon.h"
@@ -21,6 +22,7 @@
 #include "lease.h"
 #include "modelconf.h"
 #include "modellabels.h"
+#include "registry.h"
 
 #define SCAN_MAX (4 * DM_MAX_VERSIONS) /* versions looked at on disk (the policy picks) */
 /* last_error of a model whose files all left the repository (dm_entry_gone) */

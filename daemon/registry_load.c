@@ -20,7 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backends.h"
+#include "clock.h"
 #include "common/modelsig.h"
+#include "log.h"
+#include "registry.h"
 #include "registry_impl.h"
 
 static atomic_uint_fast64_t next_uid = 1;
@@ -88,20 +92,19 @@ static void log_loaded(const dm_version *v, uint64_t us, dm_log_level level)
 static reg_version *version_new(reg_entry *e, int64_t version, const char *path,
                                 const struct stat *st, edge_model *m)
 {
-    reg_version *v = calloc(1, sizeof *v);
-    char *name = strdup(e->pub.name), *p = strdup(path);
-    if (!v || !name || !p) {
-        free(v), free(name), free(p);
+    _cleanup_free_ reg_version *v = calloc(1, sizeof *v);
+    _cleanup_free_ char *name = strdup(e->pub.name);
+    _cleanup_free_ char *p = strdup(path);
+    if (!v || !name || !p)
         return NULL;
-    }
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     atomic_init(&v->pub.refs, 1);
     atomic_init(&v->pub.retired, false);
     v->pub.uid = atomic_fetch_add(&next_uid, 1);
-    v->pub.name = name;
+    v->pub.name = edge_take_ptr(name);
     v->pub.version = version;
-    v->pub.path = p;
+    v->pub.path = edge_take_ptr(p);
     v->pub.model = m;
     v->pub.entry = &e->pub;
     v->pub.loaded_at_ms = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
@@ -109,7 +112,7 @@ static reg_version *version_new(reg_entry *e, int64_t version, const char *path,
     v->ino = st->st_ino;
     v->size = st->st_size;
     v->mtime = st->st_mtim;
-    return v;
+    return edge_take_ptr(v);
 }
 
 /* Where NAME was looked for, for a message. */

@@ -20,7 +20,11 @@
 
 #include <sodium.h>
 
+#include "common/cleanup.h"
 #include "common/packsum.h"
+#include "log.h"
+#include "mem.h"
+#include "registry.h"
 #include "registry_impl.h"
 
 #define KEY_NAME ".edged-key"
@@ -84,7 +88,7 @@ static int key_load(dm_registry *r, const char *dir, char *why, size_t len)
 {
     char path[300];
     snprintf(path, sizeof path, "%s/" KEY_NAME, dir);
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
     int err = errno;
     if (fd < 0 && err == ENOENT && !(err = -key_make(dir)))
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), err = errno;
@@ -98,13 +102,10 @@ static int key_load(dm_registry *r, const char *dir, char *why, size_t len)
                  path, sizeof r->pack_key);
     } else if (trusted(&st, 077, "its key " KEY_NAME, why, len) &&
                read(fd, r->pack_key, sizeof r->pack_key) == (ssize_t)sizeof r->pack_key) {
-        close(fd);
         return 0;
     } else if (!why[0]) {
         snprintf(why, len, "its key %s cannot be read", path);
     }
-    if (fd >= 0)
-        close(fd);
     return -1;
 }
 

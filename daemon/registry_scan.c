@@ -14,6 +14,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "log.h"
+#include "registry.h"
 #include "registry_impl.h"
 
 static bool parse_version(const char *s, int64_t *out)

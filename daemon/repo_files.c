@@ -13,7 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "daemon.h"
+#include "log.h"
+#include "mem.h"
+#include "registry.h"
 
 #define VERSION_MAX 999999999999999999LL /* 18 digits: dm_version_name_valid */
 

@@ -19,9 +19,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon.h"
+#include "clock.h"
 #include "codec.h"
+#include "daemon.h"
+#include "log.h"
+#include "metrics.h"
+#include "registry.h"
 #include "request.h"
+#include "scheduler.h"
+#include "seq.h"
+#include "service.h"
 
 /* One admitted request with everything it owns. */
 typedef struct job {
@@ -228,16 +235,9 @@ int dm_request_wait(dm_daemon *d, const char *name, int64_t timeout_us, dm_load_
                  name);
         return -1;
     }
-    char why[320] = "";
-    const int rc = dm_registry_want(d->reg, name, dm_request_deadline_ns(&d->cfg, timeout_us), cb,
-                                    arg, why, sizeof why);
-    if (rc == 0)
-        return 0; /* CB answers (ARG may be gone already) */
-    if (rc > 0)   /* not after dm_request_resolve's DM_RESOLVE_ON_DEMAND on the same turn */
-        snprintf(err, len, "model '%s' changed while the request looked for it; try again", name);
-    else
-        snprintf(err, len, "%s", why);
-    return -1;
+    /* 0: CB answers (ARG may be gone already); -1: refused, ERR says why */
+    return dm_registry_want(d->reg, name, dm_request_deadline_ns(&d->cfg, timeout_us), cb, arg, err,
+                            len);
 }
 
 /* ---------------------------------------------------------------- the registry's side */

@@ -14,6 +14,8 @@
 #include <string.h>
 
 #include "request_params.h"
+#include "scheduler.h"
+#include "seq.h"
 
 static const char *const known[] = {"priority", "timeout", "sequence_id", "sequence_start",
                                     "sequence_end"};

@@ -14,7 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "daemon.h"
+#include "seq.h"
 
 /* A request's scheduling parameters, as parsed. */
 typedef struct dm_req_params {

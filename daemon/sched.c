@@ -33,7 +33,12 @@
 #include <unistd.h>
 #include <sys/eventfd.h>
 
+#include "common/cleanup.h"
+#include "clock.h"
+#include "registry.h"
+#include "scheduler.h"
 #include "sched_impl.h"
+#include "table.h"
 
 /* ------------------------------------------------------------ queues (under mu) */
 
@@ -291,25 +296,21 @@ static void close_wake(uv_handle_t *h)
 
 dm_sched *dm_sched_new(uv_loop_t *loop, unsigned workers, uint32_t queue_depth)
 {
-    dm_sched *s = calloc(1, sizeof *s);
-    uv_poll_t *wake = calloc(1, sizeof *wake);
-    uv_timer_t *expire = calloc(1, sizeof *expire);
-    const int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (!s || !wake || !expire || fd < 0 || uv_poll_init(loop, wake, fd) != 0) {
-        if (fd >= 0)
-            close(fd);
-        free(s), free(wake), free(expire);
+    _cleanup_free_ dm_sched *s = calloc(1, sizeof *s);
+    _cleanup_free_ uv_poll_t *wake = calloc(1, sizeof *wake);
+    _cleanup_free_ uv_timer_t *expire = calloc(1, sizeof *expire);
+    _cleanup_close_ int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (!s || !wake || !expire || fd < 0 || uv_poll_init(loop, wake, fd) != 0)
         return NULL;
-    }
-    s->wake_fd = fd;
+    s->wake_fd = edge_take_fd(fd);
     sch_test_stall_init();
     uv_poll_start(wake, UV_READABLE, on_wake);
     uv_timer_init(loop, expire);
     uv_unref((uv_handle_t *)expire); /* the wake handle keeps the loop alive */
     wake->data = expire->data = s;
     s->loop = loop;
-    s->wake = wake;
-    s->expire = expire;
+    s->wake = edge_take_ptr(wake);
+    s->expire = edge_take_ptr(expire);
     s->depth = queue_depth ? queue_depth : 1;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->work, NULL);
@@ -323,10 +324,10 @@ dm_sched *dm_sched_new(uv_loop_t *loop, unsigned workers, uint32_t queue_depth)
         s->loopw.cap_cache = 0; /* grows on first use */
     update_ref(s);
     if (sch_workers_start(s, workers) != 0) {
-        dm_sched_free(s);
+        dm_sched_free(edge_take_ptr(s));
         return NULL;
     }
-    return s;
+    return edge_take_ptr(s);
 }
 
 /* E's queue, created on its first request; NULL without memory. */

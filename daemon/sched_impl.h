@@ -14,7 +14,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "daemon.h"
+#include "registry.h"
+#include "scheduler.h"
+#include "table.h"
 
 /* A version's smoothed compute time (loop thread). */
 typedef struct cost {

@@ -20,8 +20,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "log.h"
 #include "profile.h"
+#include "registry.h"
+#include "scheduler.h"
 #include "sched_impl.h"
+#include "table.h"
 
 #define CACHE_MAX 256 /* interpreters per worker before the least recently used goes */
 #define WORKERS_MAX 1024

@@ -15,7 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/cleanup.h"
+#include "clock.h"
 #include "daemon.h"
+#include "registry.h"
+#include "scheduler.h"
+#include "seq.h"
+#include "table.h"
 
 /* What a tombstone remembers. */
 enum { SEQ_LIVE = 0, SEQ_EXPIRED, SEQ_RETIRED };
@@ -442,18 +448,16 @@ static void on_tick(uv_timer_t *t)
 
 dm_seqs *dm_seqs_new(uv_loop_t *loop, const dm_config *c)
 {
-    dm_seqs *s = calloc(1, sizeof *s);
-    uv_timer_t *t = calloc(1, sizeof *t);
-    if (!s || !t) {
-        free(s), free(t);
+    _cleanup_free_ dm_seqs *s = calloc(1, sizeof *s);
+    _cleanup_free_ uv_timer_t *t = calloc(1, sizeof *t);
+    if (!s || !t)
         return NULL;
-    }
     s->cfg = c;
-    s->timer = t;
     uv_timer_init(loop, t);
     t->data = s;
     uv_unref((uv_handle_t *)t); /* started by the first sequence (start) */
-    return s;
+    s->timer = edge_take_ptr(t);
+    return edge_take_ptr(s);
 }
 
 static void close_free(uv_handle_t *h)

@@ -24,8 +24,15 @@
 
 #include <systemd/sd-daemon.h>
 
+#include "backends.h"
+#include "clock.h"
 #include "daemon.h"
 #include "frontend.h"
+#include "log.h"
+#include "metrics.h"
+#include "registry.h"
+#include "scheduler.h"
+#include "service.h"
 
 #define STATUS_INTERVAL_MS 1000
 #define RELOAD_POLL_MS 50

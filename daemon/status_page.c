@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "codec.h"
+#include "http.h"
 #include "oip_routes.h"
 
 /* scripts/embed-file.py's output (daemon/meson.build) */

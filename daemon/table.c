@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon.h"
+#include "table.h"
 
 void **dm_table_slot(dm_table *t, size_t id)
 {

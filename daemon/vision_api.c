@@ -15,12 +15,15 @@
 #include <http_parser.h>
 #include <jansson.h>
 
+#include "codec.h"
 #include "common/cleanup.h"
 #include "frontend.h"
+#include "http.h"
 #include "multipart.h"
-#include "codec.h"
 #include "oip_routes.h"
+#include "registry.h"
 #include "request.h"
+#include "scheduler.h"
 #include "vision_req.h"
 
 #define PREFIX "/v1/vision/"

@@ -8,6 +8,8 @@
 #include <jansson.h>
 
 #include "codec.h"
+#include "http.h"
+#include "oip_routes.h"
 #include "vision_api.h"
 
 #define PREFIX "/v1/vision/"

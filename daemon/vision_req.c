@@ -17,8 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "modelconf.h"
+#include "clock.h"
 #include "codec.h"
+#include "log.h"
+#include "metrics.h"
+#include "modelconf.h"
+#include "registry.h"
+#include "request.h"
+#include "scheduler.h"
 
 typedef struct vjob {
     dm_parse_job job; /* first: the parse job is the vjob */

@@ -22,6 +22,8 @@
 #include "daemon.h"
 #include "labelmap.h"
 #include "pipeline.h"
+#include "registry.h"
+#include "scheduler.h"
 
 typedef enum { DM_VREQ_DETECT, DM_VREQ_CLASSIFY } dm_vreq_task;
 

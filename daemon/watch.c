@@ -24,7 +24,10 @@
 #include <unistd.h>
 #include <dirent.h>
 
-#include "daemon.h"
+#include "common/cleanup.h"
+#include "log.h"
+#include "registry.h"
+#include "watch.h"
 
 #define DIR_MASK                                                                             \
     (IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM | IN_CREATE | IN_DELETE | IN_DELETE_SELF | \
@@ -303,7 +306,7 @@ static void close_free(uv_handle_t *h)
 dm_watch *dm_watch_new(uv_loop_t *loop, const char *repo, uint32_t delay_ms, dm_watch_cb cb,
                        void (*rescan)(void *arg), void *arg)
 {
-    dm_watch *w = calloc(1, sizeof *w);
+    _cleanup_free_ dm_watch *w = calloc(1, sizeof *w);
     if (!w)
         return NULL;
     w->loop = loop;
@@ -312,21 +315,20 @@ dm_watch *dm_watch_new(uv_loop_t *loop, const char *repo, uint32_t delay_ms, dm_
     w->rescan = rescan;
     w->arg = arg;
     snprintf(w->repo, sizeof w->repo, "%s", repo);
-    w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-    w->poll = calloc(1, sizeof *w->poll);
-    w->timer = calloc(1, sizeof *w->timer);
-    if (w->fd < 0 || !w->poll || !w->timer || uv_poll_init(loop, w->poll, w->fd) != 0) {
+    _cleanup_close_ int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    const int e = errno;
+    _cleanup_free_ uv_poll_t *poll_h = calloc(1, sizeof *poll_h);
+    _cleanup_free_ uv_timer_t *timer = calloc(1, sizeof *timer);
+    if (fd < 0 || !poll_h || !timer || uv_poll_init(loop, poll_h, fd) != 0) {
         dm_log(DM_LOG_ERROR,
                "watch %s: cannot start (%s); models reload at SIGHUP or edgectl "
                "reload only",
-               repo, w->fd < 0 ? strerror(errno) : "out of memory");
-        if (w->fd >= 0)
-            close(w->fd);
-        free(w->poll);
-        free(w->timer);
-        free(w);
+               repo, fd < 0 ? strerror(e) : "out of memory");
         return NULL;
     }
+    w->fd = edge_take_fd(fd);
+    w->poll = edge_take_ptr(poll_h);
+    w->timer = edge_take_ptr(timer);
     uv_timer_init(loop, w->timer);
     w->poll->data = w->timer->data = w;
     uv_poll_start(w->poll, UV_READABLE, on_readable);
@@ -350,7 +352,7 @@ dm_watch *dm_watch_new(uv_loop_t *loop, const char *repo, uint32_t delay_ms, dm_
            "watching %s for model changes (%zu folders; changes apply %u ms after "
            "the last one)",
            repo, w->n_w, delay_ms);
-    return w;
+    return edge_take_ptr(w);
 }
 
 void dm_watch_free(dm_watch *w)

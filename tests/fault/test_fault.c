@@ -42,6 +42,7 @@
 #include "http_impl.h"
 #include "codec.h"
 #include "opgen.h"
+#include "registry.h"
 #include "test_support.h"
 #include "tflite_writer.h"
 

@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "daemon.h"
+#include "registry.h"
 
 typedef struct load_res {
     int rc;

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "daemon.h"
+#include "log.h"
 #include "test_support.h"
 
 #ifndef EDGED_SOURCE_ROOT

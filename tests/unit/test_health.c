@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "daemon.h"
+#include "health.h"
 #include "test_support.h"
 
 static char root[64];

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <zlib.h>
 
+#include "http.h"
 #include "zsqueeze.h"
 
 #include "http_impl.h"

@@ -18,7 +18,7 @@
 
 #include <cmocka.h>
 
-#include "daemon.h"
+#include "log.h"
 
 static int saved_stderr = -1;
 static FILE *sink;

@@ -20,6 +20,8 @@
 
 #include "daemon.h"
 #include "frontend.h"
+#include "metrics.h"
+#include "scheduler.h"
 
 #define MAX_EDGES 256
 #define N_SAMPLES 2001

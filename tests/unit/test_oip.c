@@ -19,12 +19,13 @@
 
 #include <cmocka.h>
 
-#include "edge/runtime.h"
-#include "common/jsonw.h"
-#include "labelmap.h"
-#include "http.h"
 #include "codec.h"
+#include "common/jsonw.h"
+#include "edge/runtime.h"
+#include "http.h"
+#include "labelmap.h"
 #include "runtime/tflite_schema.h"
+#include "scheduler.h"
 #include "tflite_writer.h"
 
 /* The model's inputs (and outputs NAME_o, same type, flattened shape). */

@@ -10,6 +10,7 @@
  * version; that unload drops the versions while a holder keeps using its
  * own, survives a rescan, and load brings the model back.
  * The models are the demo digit classifier (tools/digits.c). */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +24,8 @@
 #include <cmocka.h>
 
 #include "daemon.h"
+#include "lease.h"
+#include "registry.h"
 #include "registry_sync.h"
 #include "opgen.h"
 #include "digits.h"
@@ -491,14 +494,17 @@ static dm_registry *budget_registry(fixture *f, uint64_t budget)
     return r;
 }
 
-/* Ask for NAME as a front end does: 0 when it serves now (loaded inline, without a loop). */
+/* Ask for NAME as a front end does: 0 when it serves now (loaded inline, without a loop), 1 when
+ * refused because it needs no load (resident: dm_registry_want says -1 and why). */
 static int want(dm_registry *r, const char *name)
 {
     async_done a = {0};
     char err[256];
-    const int rc = dm_registry_want(r, name, 0, on_async_loaded, &a, err, sizeof err);
-    if (rc != 0)
-        return rc;
+    if (dm_registry_want(r, name, 0, on_async_loaded, &a, err, sizeof err) != 0) {
+        assert_non_null(strstr(err, "changed while the request looked for it"));
+        assert_int_equal(a.calls, 0);
+        return 1;
+    }
     assert_int_equal(a.calls, 1); /* inline: answered before it returned */
     return a.rc;
 }
@@ -607,6 +613,18 @@ static void test_missing_repository(void **state)
     dm_registry_free(r);
 }
 
+/* Without dm_leases_init a lease is refused as every daemon failure is: -1 and why. */
+static void test_lease_refused(void **state)
+{
+    (void)state;
+    char why[128] = "";
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    assert_true(fd >= 0);
+    assert_int_equal(dm_lease_take(fd, why, sizeof why), -1);
+    assert_string_equal(why, "edged could not set up file leases");
+    close(fd);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -621,6 +639,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_async, setup, teardown),
         cmocka_unit_test_setup_teardown(test_budget, setup, teardown),
         cmocka_unit_test(test_missing_repository),
+        cmocka_unit_test(test_lease_refused),
     };
     return cmocka_run_group_tests_name("registry", tests, NULL, NULL);
 }

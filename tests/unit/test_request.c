@@ -30,9 +30,15 @@
 #include <cmocka.h>
 #include <jansson.h>
 
+#include "clock.h"
+#include "codec.h"
 #include "daemon.h"
 #include "digits.h"
-#include "codec.h"
+#include "log.h"
+#include "metrics.h"
+#include "registry.h"
+#include "request.h"
+#include "scheduler.h"
 #include "tflite_writer.h"
 
 #define STALL_MS 400 /* how long an inference of "held" holds the worker */

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "request_params.h"
+#include "scheduler.h"
 
 static const dm_param_src json_src = {"parameters.", "parameters"};
 static const dm_param_src text_src = {"user property ", "user properties"};

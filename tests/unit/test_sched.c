@@ -23,10 +23,14 @@
 
 #include <cmocka.h>
 
+#include "clock.h"
 #include "daemon.h"
-#include "registry_sync.h"
 #include "digits.h"
+#include "registry.h"
+#include "registry_sync.h"
+#include "request.h"
 #include "runtime/tflite_schema.h"
+#include "scheduler.h"
 #include "tflite_writer.h"
 
 #define MAX_REQS 4096

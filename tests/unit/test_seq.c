@@ -22,6 +22,10 @@
 
 #include "daemon.h"
 #include "integration/seq_stream.h"
+#include "registry.h"
+#include "request.h"
+#include "scheduler.h"
+#include "seq.h"
 #include "test_support.h"
 #include "tflite_writer.h"
 

@@ -229,41 +229,6 @@ static const opt dm_config_options[] = {
      "its partitions on the CPU (where the CPU can run them), without a restart. A reload "
      "(SIGHUP) marks the back ends healthy again.",
      NULL},
-    {"vision", "listen", NULL, OPT_ADDR, FIELD(vision_listen), 0, 63, "", false,
-     "Serve the DeepStack / CodeProject.AI vision API (POST /v1/vision/detection, "
-     "/v1/vision/custom/MODEL, /v1/vision/custom/list, /v1/vision/scene) on this TCP address, "
-     "such as 127.0.0.1:32168 (CodeProject.AI's port) or 127.0.0.1:5000 (DeepStack's), for Home "
-     "Assistant, Blue Iris, Frigate's deepstack detector. Only those endpoints are served there. "
-     "Empty: none (the endpoints are still served on the Unix socket and [server] tcp).",
-     NULL},
-    {"vision", "api_key", NULL, OPT_STRING, FIELD(vision_api_key), 0, 255, "", true,
-     "When set, a vision API request must carry this api_key form field (as DeepStack's "
-     "clients send it); otherwise it is refused with 401. Empty: no key. CodeProject.AI's "
-     "clients (Blue Iris, its demo, Agent DVR) send no key: leave it empty for them, or list "
-     "the endpoints they use in api_key_exempt.",
-     NULL},
-    {"vision", "api_key_exempt", NULL, OPT_STRING, FIELD(vision_api_key_exempt), 0, 255, "", true,
-     "Endpoints served without api_key even when it is set, separated by spaces or commas: "
-     "detection, scene, custom/list, custom/MODEL or custom/* (the part after /v1/vision/; the "
-     "whole path is accepted too), for clients that send no key (CodeProject.AI's) next to ones "
-     "that do (DeepStack's, Home Assistant's deepstack_object). Empty: every endpoint needs the "
-     "key.",
-     NULL},
-    {"vision", "detection_model", NULL, OPT_STRING, FIELD(vision_detection_model), 0, 255, "", true,
-     "The model that answers POST /v1/vision/detection. Empty: the only detection model of the "
-     "repository when there is exactly one (a model whose outputs are an SSD's or a YOLO head).",
-     NULL},
-    {"vision", "scene_model", NULL, OPT_STRING, FIELD(vision_scene_model), 0, 255, "", true,
-     "The classifier that answers POST /v1/vision/scene (its top class). Empty: the endpoint "
-     "answers 404.",
-     NULL},
-    {"vision", "max_predictions", NULL, OPT_UINT, FIELD(vision_max_predictions), 0, 100000, "0",
-     true,
-     "At most this many predictions in a detection answer, the most confident first (they are "
-     "always sorted by confidence). Frigate's deepstack detector needs 20: it writes the "
-     "predictions into 20 rows and fails (IndexError) on a 21st with confidence 0.4 or more. "
-     "0: every prediction the model's [detection] settings keep.",
-     NULL},
     {"systemd", "stuck_worker_ms", NULL, OPT_UINT, FIELD(stuck_worker_ms), 0, 86400000, "60000",
      true,
      "Under a systemd watchdog (WatchdogSec=), edged pings it only while its loop turns and no "
@@ -310,12 +275,12 @@ static const struct {
      "device = usb:0), passed to the plugin as they are; the plugin refuses keys it does not "
      "know, and is then unavailable (see docs/backends.md)."},
     {"systemd", "The service manager: the watchdog."},
-    /* The next three lines are one section off, as edged.conf(5) has said since [power]
-     * came in; kept so that the man page stays byte-identical (fix: 45-cfg's note). */
+    /* The next two lines (and [vision]'s, vision_api.c) are one section off, as
+     * edged.conf(5) has said since [power] came in; kept so that the man page stays
+     * byte-identical (fix: 45-cfg's note). */
     {"power", "Logging."},
     {"log", "The camera APIs: the DeepStack / CodeProject.AI vision API for Home Assistant, "
             "Blue Iris and Frigate (see docs/protocol.md)."},
-    {"vision", "Frigate's ZMQ detector endpoint (see docs/protocol.md)."},
 };
 #define N_CORE_SECTIONS (sizeof core_sections / sizeof core_sections[0])
 #define N_SECTIONS (N_CORE_SECTIONS + DM_CONFIG_SECTIONS_MAX)

@@ -80,17 +80,11 @@ typedef struct dm_config {
     uint64_t max_body_bytes;
     uint64_t max_buffered_bytes; /* HTTP bytes buffered across connections */
     uint32_t max_image_pixels;   /* [server] a picture's pixels at most */
-    char vision_listen[64];      /* [vision] listen: HOST:PORT, "" = none */
-    char vision_api_key[256];
-    char vision_api_key_exempt[256]; /* [vision] api_key_exempt: endpoints served without it */
-    char vision_detection_model[256];
-    char vision_scene_model[256];
-    uint32_t vision_max_predictions; /* [vision] predictions in an answer at most (0: all) */
-    char models_dir[256];            /* [models] repository */
-    uint32_t workers;                /* [scheduler] workers, 0 = one per online CPU */
-    uint32_t queue_depth;            /* [scheduler] per model */
-    uint32_t default_timeout_ms;     /* [scheduler] 0 = none */
-    uint32_t inline_max_us;          /* [scheduler] run cheaper requests on the loop thread */
+    char models_dir[256];        /* [models] repository */
+    uint32_t workers;            /* [scheduler] workers, 0 = one per online CPU */
+    uint32_t queue_depth;        /* [scheduler] per model */
+    uint32_t default_timeout_ms; /* [scheduler] 0 = none */
+    uint32_t inline_max_us;      /* [scheduler] run cheaper requests on the loop thread */
     /* [scheduler] sequences (seq.c) */
     uint32_t max_sequences;    /* live sequences per model */
     uint32_t sequence_idle_ms; /* an idle sequence expires after this */

@@ -40,7 +40,7 @@ _Static_assert(sizeof dm_frontends / sizeof dm_frontends[0] <= DM_FRONTENDS_MAX,
 
 /* A front end the build can leave out: the key of its section that turns it on, the values
  * of that key that leave it off ("|system|none|"), and the stand-in that takes its section in
- * a build without it (NULL: the section is in the core table). */
+ * a build without it. */
 typedef struct left_out {
     const char *name, *option, *section, *key, *off_values;
     bool built;
@@ -59,6 +59,13 @@ typedef struct left_out {
                                          .size = 256,                             \
                                          .ignore_unknown = true}
 
+#if !EDGED_HAVE_VISION
+STAND_IN(vision_stand_in, "vision", "listen", "log", "",
+         "Ignored: this edged was built without the vision API (-Dvision=disabled).");
+#define VISION_STAND_IN &vision_stand_in
+#else
+#define VISION_STAND_IN NULL
+#endif
 #if !EDGED_HAVE_MQTT
 STAND_IN(mqtt_stand_in, "mqtt", "host", "scheduler", "",
          "Ignored: this edged was built without MQTT (-Dmqtt=disabled).");
@@ -82,7 +89,7 @@ STAND_IN(frigate_stand_in, "frigate", "endpoint", "vision", "",
 #endif
 
 static const left_out optional[] = {
-    {"vision", "-Dvision", "vision", "listen", "||", EDGED_HAVE_VISION, NULL},
+    {"vision", "-Dvision", "vision", "listen", "||", EDGED_HAVE_VISION, VISION_STAND_IN},
     {"mqtt", "-Dmqtt", "mqtt", "host", "||", EDGED_HAVE_MQTT, MQTT_STAND_IN},
     {"frigate", "-Dfrigate", "frigate", "endpoint", "||", EDGED_HAVE_FRIGATE, FRIGATE_STAND_IN},
     /* "system" is the default: only an explicit bus */

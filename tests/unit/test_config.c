@@ -392,7 +392,7 @@ static void test_sections(void **state)
     expect_error("[demo]\nnope = 1\n", 2, "[demo] nope:",
                  "unknown key (keys in [demo]: "
                  "greeting, port)");
-    expect_error("[nosuch]\n", 1, "[nosuch]:", ", log, demo, vision)");
+    expect_error("[nosuch]\n", 1, "[nosuch]:", ", power, log, demo)");
     expect_error("port = 3\n", 1, "port:", "option outside a section; it belongs under [demo]");
     /* the command line, by its name and as section.key; a reload applies the live one */
     dm_config next = c;
@@ -409,7 +409,7 @@ static void test_sections(void **state)
     assert_non_null(text);
     const char *at = strstr(text, "\n[demo]\n");
     assert_non_null(at);
-    assert_true(at > strstr(text, "\n[log]\n") && at < strstr(text, "\n[vision]\n"));
+    assert_true(at > strstr(text, "\n[log]\n"));
     assert_non_null(strstr(at, "\ngreeting = hi\n"));
     free(text);
     text = dm_config_render_man(&len);

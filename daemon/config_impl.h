@@ -1,8 +1,9 @@
 /* daemon/config_impl.h - what the three files of the configuration share.
  *
- * Owns: the option table's row type and the table itself (defined in
- * config.c), and the value functions of config_values.c that config.c and
- * config_render.c call. Does not own the public API (daemon.h). */
+ * Owns: the option table's row type (the core table in config.c, each front end's rows in
+ * its own file, handed over in a dm_config_section), the walk over all of them, and the
+ * value functions of config_values.c that config.c and config_render.c call.
+ * Does not own the public API (daemon.h). */
 #ifndef EDGED_CONFIG_IMPL_H
 #define EDGED_CONFIG_IMPL_H
 
@@ -32,7 +33,7 @@ typedef struct opt {
     const char *key;
     const char *cli; /* dm_config_set / command-line name, or NULL */
     opt_type type;
-    size_t off, size;  /* the dm_config field */
+    size_t off, size;  /* the field: in dm_config (the core table), in its section's struct */
     uint64_t min, max; /* value range; length range for strings */
     const char *def;   /* the default, in the file's syntax */
     bool live;         /* a SIGHUP applies a new value */
@@ -45,17 +46,21 @@ typedef struct opt {
 #define GIB (1024ull * MIB)
 #define TIB (1024ull * GIB)
 
-/* config.c: the table, in file order, and its sections, in file order. */
-extern const opt dm_config_options[];
-extern const size_t dm_config_n_options;
-extern const char *const dm_config_sections[];
-extern const size_t dm_config_n_sections;
+/* config.c: every option (the core table and the sections dm_config_use_sections was
+ * given), in file order; I past the end: NULL. */
+const opt *dm_config_entry(size_t i);
+/* Where entry I's offset counts from in C: C itself, or its section's storage. */
+const void *dm_config_base(const dm_config *c, size_t i);
+/* Section S's name and its line in the man page, in file order (NULL past the end). */
+const char *dm_config_section_name(size_t s);
+const char *dm_config_section_help(size_t s);
 
 /* config_values.c */
-/* Parse VALUE (the file's syntax) into O's field of C; -1 with what is wrong in MSG. */
-int dm_opt_parse(const opt *o, const char *value, dm_config *c, char *msg, size_t len);
-/* O's value in C as the file would say it. */
-void dm_opt_format(const opt *o, const dm_config *c, char *buf, size_t len);
+/* Parse VALUE (the file's syntax) into O's field at BASE (dm_config_base); -1 with what is
+ * wrong in MSG. */
+int dm_opt_parse(const opt *o, const char *value, void *base, char *msg, size_t len);
+/* O's value at BASE as the file would say it. */
+void dm_opt_format(const opt *o, const void *base, char *buf, size_t len);
 /* The values O accepts, in words (BRIEF: for the INI file's comment). */
 void dm_opt_describe(const opt *o, bool brief, char *buf, size_t len);
 

@@ -46,11 +46,12 @@ static void put_wrapped(FILE *f, const char *help)
     }
 }
 
-static void put_option(FILE *f, const opt *o, const dm_config *c, const dm_config *defaults)
+static void put_option(FILE *f, size_t i, const dm_config *c, const dm_config *defaults)
 {
+    const opt *o = dm_config_entry(i);
     char value[300], def[300], range[128];
-    dm_opt_format(o, c, value, sizeof value);
-    dm_opt_format(o, defaults, def, sizeof def);
+    dm_opt_format(o, dm_config_base(c, i), value, sizeof value);
+    dm_opt_format(o, dm_config_base(defaults, i), def, sizeof def);
     dm_opt_describe(o, true, range, sizeof range);
     fputc('\n', f);
     put_wrapped(f, o->help);
@@ -78,12 +79,13 @@ static char *render(void (*write)(FILE *f, const dm_config *c, const dm_config *
 static void write_ini(FILE *f, const dm_config *c, const dm_config *defaults)
 {
     fputs(file_head, f);
-    for (size_t s = 0; s < dm_config_n_sections; s++) {
-        fprintf(f, "\n[%s]\n", dm_config_sections[s]);
-        for (size_t i = 0; i < dm_config_n_options; i++)
-            if (strcmp(dm_config_options[i].section, dm_config_sections[s]) == 0)
-                put_option(f, &dm_config_options[i], c, defaults);
-        if (strcmp(dm_config_sections[s], "backends") == 0)
+    const char *sec;
+    for (size_t s = 0; (sec = dm_config_section_name(s)) != NULL; s++) {
+        fprintf(f, "\n[%s]\n", sec);
+        for (size_t i = 0; dm_config_entry(i); i++)
+            if (strcmp(dm_config_entry(i)->section, sec) == 0)
+                put_option(f, i, c, defaults);
+        if (strcmp(sec, "backends") == 0)
             fputs("\n# Each plugin's options go in [backend.NAME], passed to it as they are:\n"
                   "# [backend.edgetpu]\n# device = usb:0\n# performance = high\n"
                   "# [backend.vulkan]\n# device = 0\n",
@@ -117,23 +119,6 @@ static void put_roff(FILE *f, const char *s)
     }
 }
 
-static const char *const section_help[] = {
-    "The HTTP server: the Unix socket, an optional TCP listener, limits and the stop.",
-    "The model repository and how models are loaded and run.",
-    "The worker threads and the queues.",
-    "The MQTT front end (off unless host is set).",
-    "The management API on D\\-Bus.",
-    "Accelerator back ends (plugins). Each plugin's own options go in a section named after "
-    "it, \\fB[backend.\\fP\\fINAME\\fP\\fB]\\fP (for example \\fB[backend.edgetpu]\\fP "
-    "device = usb:0), passed to the plugin as they are; the plugin refuses keys it does not "
-    "know, and is then unavailable (see docs/backends.md).",
-    "The service manager: the watchdog.",
-    "Logging.",
-    "The camera APIs: the DeepStack / CodeProject.AI vision API for Home Assistant, Blue Iris "
-    "and Frigate (see docs/protocol.md).",
-    "Frigate's ZMQ detector endpoint (see docs/protocol.md).",
-};
-
 static void write_man(FILE *f, const dm_config *c, const dm_config *defaults)
 {
     (void)c;
@@ -154,16 +139,17 @@ static void write_man(FILE *f, const dm_config *c, const dm_config *defaults)
           "\\fBedged \\-\\-config /dev/null \\-\\-print\\-config\\fP prints every option "
           "with its default as a commented file.\n",
           f);
-    for (size_t s = 0; s < dm_config_n_sections; s++) {
-        fprintf(f, ".SH [%s]\n", dm_config_sections[s]);
-        if (s < sizeof section_help / sizeof section_help[0])
-            fprintf(f, "%s\n", section_help[s]);
-        for (size_t i = 0; i < dm_config_n_options; i++) {
-            const opt *o = &dm_config_options[i];
-            if (strcmp(o->section, dm_config_sections[s]) != 0)
+    const char *sec;
+    for (size_t s = 0; (sec = dm_config_section_name(s)) != NULL; s++) {
+        fprintf(f, ".SH [%s]\n", sec);
+        if (dm_config_section_help(s))
+            fprintf(f, "%s\n", dm_config_section_help(s));
+        const opt *o;
+        for (size_t i = 0; (o = dm_config_entry(i)) != NULL; i++) {
+            if (strcmp(o->section, sec) != 0)
                 continue;
             char def[300], range[160];
-            dm_opt_format(o, defaults, def, sizeof def);
+            dm_opt_format(o, dm_config_base(defaults, i), def, sizeof def);
             dm_opt_describe(o, false, range, sizeof range);
             fputs(".TP\n.B ", f);
             put_roff(f, o->key);

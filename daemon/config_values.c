@@ -20,7 +20,7 @@
 #include "config_impl.h"
 #include "log.h"
 
-static uint64_t get_uint(const opt *o, const dm_config *c)
+static uint64_t get_uint(const opt *o, const void *c)
 {
     const char *p = (const char *)c + o->off;
     if (o->size == sizeof(uint64_t)) {
@@ -33,7 +33,7 @@ static uint64_t get_uint(const opt *o, const dm_config *c)
     return v;
 }
 
-static void set_uint(const opt *o, dm_config *c, uint64_t v)
+static void set_uint(const opt *o, void *c, uint64_t v)
 {
     char *p = (char *)c + o->off;
     if (o->size == sizeof(uint64_t)) {
@@ -42,6 +42,19 @@ static void set_uint(const opt *o, dm_config *c, uint64_t v)
         const uint32_t w = (uint32_t)v; /* the bounds keep V in range */
         memcpy(p, &w, sizeof w);
     }
+}
+
+/* An int field (OPT_ISA, OPT_LEVEL). */
+static int get_int(const opt *o, const void *c)
+{
+    int v;
+    memcpy(&v, (const char *)c + o->off, sizeof v);
+    return v;
+}
+
+static void set_int(const opt *o, void *c, int v)
+{
+    memcpy((char *)c + o->off, &v, sizeof v);
 }
 
 /* A size as the file would say it: the largest suffix that is exact. */
@@ -59,7 +72,7 @@ static void format_bytes(uint64_t v, char *buf, size_t len)
     snprintf(buf, len, "%llu", (unsigned long long)v);
 }
 
-void dm_opt_format(const opt *o, const dm_config *c, char *buf, size_t len)
+void dm_opt_format(const opt *o, const void *c, char *buf, size_t len)
 {
     const char *p = (const char *)c + o->off;
     switch (o->type) {
@@ -73,10 +86,10 @@ void dm_opt_format(const opt *o, const dm_config *c, char *buf, size_t len)
     case OPT_UINT: snprintf(buf, len, "%llu", (unsigned long long)get_uint(o, c)); break;
     case OPT_BYTES: format_bytes(get_uint(o, c), buf, len); break;
     case OPT_MODE: snprintf(buf, len, "%04llo", (unsigned long long)get_uint(o, c)); break;
-    case OPT_ISA: snprintf(buf, len, "%s", edge_isa_name((edge_isa)c->kernel_isa)); break;
+    case OPT_ISA: snprintf(buf, len, "%s", edge_isa_name((edge_isa)get_int(o, c))); break;
     case OPT_LEVEL: {
         static const char *const names[] = {"error", "warn", "info", "debug"};
-        const int l = c->log_level;
+        const int l = get_int(o, c);
         snprintf(buf, len, "%s", l >= 0 && l <= DM_LOG_DEBUG ? names[l] : "?");
         break;
     }
@@ -188,7 +201,7 @@ static int parse_number(const opt *o, const char *value, uint64_t *out, char *ms
     return 0;
 }
 
-static int parse_string(const opt *o, const char *value, dm_config *c, char *msg, size_t len)
+static int parse_string(const opt *o, const char *value, void *c, char *msg, size_t len)
 {
     size_t n = strlen(value);
     if (n >= 2 && value[0] == '"' && value[n - 1] == '"') { /* "quoted" */
@@ -285,7 +298,7 @@ int dm_parse_addr(const char *v, struct sockaddr_storage *sa, char *msg, size_t 
 }
 
 /* Set option O of C from VALUE, or return -1 with MSG (what is wrong, no location). */
-int dm_opt_parse(const opt *o, const char *value, dm_config *c, char *msg, size_t len)
+int dm_opt_parse(const opt *o, const char *value, void *c, char *msg, size_t len)
 {
     switch (o->type) {
     case OPT_STRING:
@@ -330,7 +343,7 @@ int dm_opt_parse(const opt *o, const char *value, dm_config *c, char *msg, size_
             snprintf(msg, len, "%.200s", e.message);
             return -1;
         }
-        c->kernel_isa = (int)isa;
+        set_int(o, c, (int)isa);
         return 0;
     }
     case OPT_LEVEL: {
@@ -340,7 +353,7 @@ int dm_opt_parse(const opt *o, const char *value, dm_config *c, char *msg, size_
                      value);
             return -1;
         }
-        c->log_level = l;
+        set_int(o, c, l);
         return 0;
     }
     case OPT_UINT:

@@ -34,6 +34,23 @@ typedef struct dm_backend_opt {
     char value[256];
 } dm_backend_opt;
 
+#define DM_CONFIG_SECTIONS_MAX 8     /* front ends' own config sections */
+#define DM_CONFIG_SECTION_BYTES 3072 /* the storage of each: its struct at most this big */
+
+/* A config section a front end owns ("[mqtt]"): its rows (config_impl.h's opt, offsets into
+ * its own struct) and that struct's size, handed to config.c by dm_config_use_sections. */
+struct opt;
+typedef struct dm_config_section {
+    const char *name;  /* "mqtt" */
+    const char *after; /* the section it follows in the file and the man page */
+    const char *help;  /* the man page's line about it (roff) */
+    const struct opt *opts;
+    size_t n_opts;
+    size_t size;         /* sizeof its struct, at most DM_CONFIG_SECTION_BYTES */
+    bool ignore_unknown; /* keys it has no row for are accepted and ignored (a build without
+                          * its front end: frontends.c) */
+} dm_config_section;
+
 typedef struct dm_config {
     char socket_path[256]; /* [server] socket */
     uint32_t socket_mode;  /* [server] socket_mode (octal in the file) */
@@ -49,25 +66,11 @@ typedef struct dm_config {
     uint64_t max_body_bytes;
     uint64_t max_buffered_bytes; /* HTTP bytes buffered across connections */
     uint32_t max_image_pixels;   /* [server] a picture's pixels at most */
-    char vision_listen[64];      /* [vision] listen: HOST:PORT, "" = none */
-    char vision_api_key[256];
-    char vision_api_key_exempt[256]; /* [vision] api_key_exempt: endpoints served without it */
-    char vision_detection_model[256];
-    char vision_scene_model[256];
-    uint32_t vision_max_predictions; /* [vision] predictions in an answer at most (0: all) */
-    char frigate_endpoint[256];      /* [frigate] endpoint: "" = off */
-    char frigate_model[256];
-    char frigate_allow_upload[4];        /* "no" | "yes" */
-    uint32_t frigate_max_versions;       /* [frigate] bound on the model's version folders */
-    uint64_t frigate_max_versions_bytes; /* and on their bytes (0: none) */
-    uint32_t frigate_request_timeout_ms; /* a frame not started by then is dropped */
-    uint32_t frigate_socket_mode;        /* [frigate] socket_mode of an ipc:// socket file */
-    char frigate_socket_group[64];       /* and its group ("" = edged's) */
-    char models_dir[256];                /* [models] repository */
-    uint32_t workers;                    /* [scheduler] workers, 0 = one per online CPU */
-    uint32_t queue_depth;                /* [scheduler] per model */
-    uint32_t default_timeout_ms;         /* [scheduler] 0 = none */
-    uint32_t inline_max_us;              /* [scheduler] run cheaper requests on the loop thread */
+    char models_dir[256];        /* [models] repository */
+    uint32_t workers;            /* [scheduler] workers, 0 = one per online CPU */
+    uint32_t queue_depth;        /* [scheduler] per model */
+    uint32_t default_timeout_ms; /* [scheduler] 0 = none */
+    uint32_t inline_max_us;      /* [scheduler] run cheaper requests on the loop thread */
     /* [scheduler] sequences (seq.c) */
     uint32_t max_sequences;    /* live sequences per model */
     uint32_t sequence_idle_ms; /* an idle sequence expires after this */
@@ -84,31 +87,6 @@ typedef struct dm_config {
     uint32_t reload_delay_ms;  /* [models] quiet time before a change is applied */
     /* [models] WHILE iterations of one inference (all WHILE operators together) */
     uint32_t max_while_iterations;
-    /* [mqtt] (mqtt.c): MQTT is off when mqtt_host is empty */
-    char mqtt_host[256];
-    uint32_t mqtt_port;
-    char mqtt_protocol[8]; /* auto, 5, 3.1.1 */
-    char mqtt_client_id[128];
-    char mqtt_username[128];
-    char mqtt_password_file[256];
-    uint32_t mqtt_tls;
-    char mqtt_tls_ca_file[256];
-    char mqtt_tls_ca_path[256];
-    char mqtt_tls_cert_file[256];
-    char mqtt_tls_key_file[256];
-    uint32_t mqtt_tls_verify;
-    char mqtt_topic_prefix[128];
-    char mqtt_fleet_prefix[128];
-    char mqtt_shared_group[64];
-    uint32_t mqtt_qos;
-    uint32_t mqtt_max_inflight;
-    uint32_t mqtt_stats_interval_s; /* PREFIX/stats every this many seconds (0: never) */
-    uint64_t mqtt_max_payload_bytes;
-    uint32_t mqtt_keepalive_s;
-    uint32_t mqtt_session_expiry_s;
-    uint32_t mqtt_reconnect_min_ms;
-    uint32_t mqtt_reconnect_max_ms;
-    char dbus_bus[256];          /* [dbus] bus: system, user, none or an address */
     char backend_dir[256];       /* [backends] dir: plugins ("" = the installed folder) */
     char backend_default[256];   /* [backends] default: auto, cpu or names */
     uint32_t backend_fail_limit; /* [backends] fail_limit: device errors in a row */
@@ -119,8 +97,19 @@ typedef struct dm_config {
     char power_profile[12];   /* [power] profile: "performance" | "balanced" | "low" */
     uint32_t exit_idle_s;     /* [power] with socket activation, exit when idle this long */
     int log_level;            /* [log] level */
+    /* Each front end's own section (dm_config_use_sections, in that order): its struct, which
+     * its file defines, at the start of the slot. Fixed storage, so that a dm_config stays a
+     * value (copied, compared on reload). */
+    _Alignas(max_align_t) unsigned char sections[DM_CONFIG_SECTIONS_MAX][DM_CONFIG_SECTION_BYTES];
 } dm_config;
 
+/* The front ends' sections (before any other dm_config_* call; frontends.c): 0, or -1 when
+ * they do not fit (more than DM_CONFIG_SECTIONS_MAX, a struct too big, a name taken). */
+int dm_config_use_sections(const dm_config_section *const *s, size_t n);
+/* S's struct in C (its defaults, its file values), or NULL when S was not handed over. */
+const void *dm_config_section_get(const dm_config *c, const dm_config_section *s);
+/* "[SECTION] KEY"'s value in C as the file would say it, into BUF; -1 when there is none. */
+int dm_config_get(const dm_config *c, const char *section, const char *key, char *buf, size_t len);
 /* Defaults from the option table. */
 void dm_config_defaults(dm_config *c);
 /* Read an INI file over C. Unknown section/key or bad value: returns -1 with

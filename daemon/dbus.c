@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,11 +31,19 @@
 
 #include "clock.h"
 #include "dbus.h"
+#include "config_impl.h"
 #include "dbus_impl.h"
 #include "frontend.h"
 #include "log.h"
 #include "registry.h"
 #include "service.h"
+
+/* [dbus] (its row: dbus_options, at the end). */
+typedef struct dbus_config {
+    char bus[256]; /* system, user, none or an address */
+} dbus_config;
+
+static const dbus_config *dbus_cfg(const dm_daemon *d);
 
 #define BUS_NAME "org.edged.Edged1"
 
@@ -384,7 +393,7 @@ static int open_bus(dm_dbus *b, const char *which)
 /* Connect, publish the objects, ask for the name and watch the fd. */
 static int bus_connect(dm_dbus *b)
 {
-    int rc = open_bus(b, b->d->cfg.dbus_bus);
+    int rc = open_bus(b, dbus_cfg(b->d)->bus);
     const int fd = rc >= 0 ? sd_bus_get_fd(b->bus) : -1;
     if (rc >= 0 && fd < 0)
         rc = fd;
@@ -448,7 +457,7 @@ static void close_handles(dm_dbus *b)
 
 dm_dbus *dm_dbus_start(dm_daemon *d)
 {
-    if (strcmp(d->cfg.dbus_bus, "none") == 0)
+    if (strcmp(dbus_cfg(d)->bus, "none") == 0)
         return NULL;
     dm_dbus *b = calloc(1, sizeof *b);
     if (!b)
@@ -469,7 +478,7 @@ dm_dbus *dm_dbus_start(dm_daemon *d)
         /* No bus at the start (a container, no system bus): serve without, once. */
         dm_log(DM_LOG_WARN,
                "dbus: cannot connect to %s: %s ([dbus] bus = %s); serving without the D-Bus API",
-               b->where, strerror(-rc), d->cfg.dbus_bus);
+               b->where, strerror(-rc), dbus_cfg(d)->bus);
         b->freed = true;
         close_handles(b);
         return NULL;
@@ -561,9 +570,38 @@ static void fe_tick(void *state)
     dm_dbus_tick(state);
 }
 
+/* ------------------------------------------------------------ [dbus] */
+
+#define FIELD(f) offsetof(dbus_config, f), sizeof(((dbus_config *)0)->f)
+
+static const opt dbus_options[] = {
+    {"dbus", "bus", NULL, OPT_BUS, FIELD(bus), 1, 255, "system", false,
+     "D-Bus bus to offer the management API (org.edged.Edged1) on: system, user (the session "
+     "bus of $DBUS_SESSION_BUS_ADDRESS), none, or a D-Bus address such as "
+     "unix:path=/run/test/bus. When the bus cannot be reached edged logs a warning and serves "
+     "without D-Bus.",
+     NULL},
+};
+#undef FIELD
+
+static const dm_config_section dbus_section = {
+    .name = "dbus",
+    .after = "mqtt",
+    .help = "The management API on D\\-Bus.",
+    .opts = dbus_options,
+    .n_opts = sizeof dbus_options / sizeof dbus_options[0],
+    .size = sizeof(dbus_config),
+};
+
+static const dbus_config *dbus_cfg(const dm_daemon *d)
+{
+    return dm_config_section_get(&d->cfg, &dbus_section);
+}
+
 const dm_frontend dm_frontend_dbus = {
     .name = "dbus",
     .section = "dbus",
+    .config = &dbus_section,
     .start = fe_start,
     .free = fe_free,
     .free_late = true, /* after the scheduler: every D-Bus inference has been answered */

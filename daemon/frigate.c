@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,7 @@
 #include <zmq.h>
 
 #include "common/cleanup.h"
+#include "config_impl.h"
 #include "frontend.h"
 #include "json_dump.h"
 #include "log.h"
@@ -39,6 +41,20 @@
 #include "request.h"
 #include "scheduler.h"
 #include "vision_req.h"
+
+/* [frigate] (its rows: frigate_options, at the end): off when endpoint is empty. */
+typedef struct frigate_config {
+    char endpoint[256];
+    char model[256];
+    char allow_upload[4];        /* "no" | "yes" */
+    uint32_t max_versions;       /* bound on the model's version folders */
+    uint64_t max_versions_bytes; /* and on their bytes (0: none) */
+    uint32_t request_timeout_ms; /* a frame not started by then is dropped */
+    uint32_t socket_mode;        /* socket_mode of an ipc:// socket file */
+    char socket_group[64];       /* and its group ("" = edged's) */
+} frigate_config;
+
+static const frigate_config *frigate_cfg(const dm_daemon *d);
 
 #define MAX_FRAMES 4        /* identity, delimiter, header, payload */
 #define IDENT_MAX 256       /* ZMQ routing ids are at most 255 bytes */
@@ -297,20 +313,20 @@ static int save_model(const char *dir, const void *data, size_t len, char *vdir,
  * without a version get (the newest serving: under `specific 1`, version 1). */
 static void bound_versions(dm_frigate *f, const char *name, const char *dir)
 {
-    const dm_config *c = &f->d->cfg;
+    const frigate_config *c = frigate_cfg(f->d);
     const dm_entry *e = dm_registry_entry(f->d->reg, name);
     const int64_t keep = e && e->n_versions ? e->versions[0]->version : 0;
     size_t removed = 0;
     uint64_t freed = 0;
-    if (dm_repo_bound_versions(dir, c->frigate_max_versions, c->frigate_max_versions_bytes, &keep,
-                               keep ? 1 : 0, &removed, &freed) ||
+    if (dm_repo_bound_versions(dir, c->max_versions, c->max_versions_bytes, &keep, keep ? 1 : 0,
+                               &removed, &freed) ||
         !removed)
         return;
     dm_log(DM_LOG_INFO,
            "frigate: %zu old version%s of model %s removed (%llu bytes) to stay within [frigate] "
            "max_versions = %u and max_versions_bytes = %llu",
-           removed, removed == 1 ? "" : "s", name, (unsigned long long)freed,
-           c->frigate_max_versions, (unsigned long long)c->frigate_max_versions_bytes);
+           removed, removed == 1 ? "" : "s", name, (unsigned long long)freed, c->max_versions,
+           (unsigned long long)c->max_versions_bytes);
     dm_registry_sync(f->d->reg, name);
 }
 
@@ -378,13 +394,13 @@ static void upload(fr_req *q, const json_t *hdr, zmq_msg_t *file)
     char *dot = strrchr(model, '.');
     if (dot && dot != model && !strcmp(dot, ".tflite"))
         *dot = 0;
-    if (strcmp(f->d->cfg.frigate_allow_upload, "yes")) {
+    if (strcmp(frigate_cfg(f->d)->allow_upload, "yes")) {
         f->st.errors++;
         reply_json(q, json_pack("{s:b, s:b, s:s}", "model_saved", 0, "model_loaded", 0, "error",
                                 "model upload is off ([frigate] allow_model_upload = no)"));
         return;
     }
-    if (strcmp(model, f->d->cfg.frigate_model)) {
+    if (strcmp(model, frigate_cfg(f->d)->model)) {
         f->st.errors++;
         reply_json(q, json_pack("{s:b, s:b, s:s}", "model_saved", 0, "model_loaded", 0, "error",
                                 "only [frigate] model may be uploaded"));
@@ -419,7 +435,7 @@ static void model_loaded(const char *name, int rc, const char *err, void *arg)
 static void infer_model(fr_req *q)
 {
     dm_frigate *f = q->f;
-    const int64_t timeout_us = (int64_t)f->d->cfg.frigate_request_timeout_ms * 1000;
+    const int64_t timeout_us = (int64_t)frigate_cfg(f->d)->request_timeout_ms * 1000;
     char err[320];
     dm_resolve how;
     dm_version *v = dm_request_resolve(f->d, q->model, -1, &how, err, sizeof err);
@@ -481,7 +497,7 @@ static void infer(fr_req *q, const json_t *hdr, const zmq_msg_t *tensor)
     fr_peer *p = peer_of(f, q);
     if (p)
         p->used = ++f->tick;
-    const char *model = p ? p->model : f->d->cfg.frigate_model;
+    const char *model = p ? p->model : frigate_cfg(f->d)->model;
     if (!model[0]) {
         /* no reply: Frigate's plugin times out, makes a new socket and handshakes again */
         const uint64_t now = uv_now(f->d->loop);
@@ -637,25 +653,22 @@ static int clear_stale(const char *path)
 }
 
 /* The bound ipc:// socket file's [frigate] socket_mode and socket_group. 0, or -1 (logged). */
-static int own_socket(const dm_config *c, const char *path)
+static int own_socket(const frigate_config *c, const char *path)
 {
-    if (chmod(path, c->frigate_socket_mode)) {
-        dm_log(DM_LOG_ERROR, "frigate: chmod %o %s: %s", c->frigate_socket_mode, path,
-               strerror(errno));
+    if (chmod(path, c->socket_mode)) {
+        dm_log(DM_LOG_ERROR, "frigate: chmod %o %s: %s", c->socket_mode, path, strerror(errno));
         return -1;
     }
-    if (!c->frigate_socket_group[0])
+    if (!c->socket_group[0])
         return 0;
     char buf[16384];
     struct group gr, *res = NULL;
-    if (getgrnam_r(c->frigate_socket_group, &gr, buf, sizeof buf, &res) || !res) {
-        dm_log(DM_LOG_ERROR, "frigate: [frigate] socket_group: no group '%s'",
-               c->frigate_socket_group);
+    if (getgrnam_r(c->socket_group, &gr, buf, sizeof buf, &res) || !res) {
+        dm_log(DM_LOG_ERROR, "frigate: [frigate] socket_group: no group '%s'", c->socket_group);
         return -1;
     }
     if (chown(path, (uid_t)-1, gr.gr_gid)) {
-        dm_log(DM_LOG_ERROR, "frigate: chgrp %s %s: %s", c->frigate_socket_group, path,
-               strerror(errno));
+        dm_log(DM_LOG_ERROR, "frigate: chgrp %s %s: %s", c->socket_group, path, strerror(errno));
         return -1;
     }
     return 0;
@@ -673,10 +686,10 @@ static void ipc_path(const char *endpoint, char *path, size_t len)
 /* F's socket bound to ENDPOINT and polled by the loop. 0, or -1 (logged). */
 static int open_socket(dm_frigate *f, const char *ep)
 {
-    const dm_config *c = &f->d->cfg;
+    const frigate_config *c = frigate_cfg(f->d);
     f->ctx = zmq_ctx_new();
     f->sock = f->ctx ? zmq_socket(f->ctx, ZMQ_ROUTER) : NULL;
-    const int64_t max = (int64_t)c->max_body_bytes;
+    const int64_t max = (int64_t)f->d->cfg.max_body_bytes;
     const int linger = LINGER_MS;
     char path[sizeof f->path];
     ipc_path(ep, path, sizeof path);
@@ -716,7 +729,7 @@ EDGE_DEFINE_CLEANUP(dm_frigate, frigate_discard)
 int dm_frigate_start(dm_daemon *d, dm_frigate **out)
 {
     *out = NULL;
-    const char *ep = d->cfg.frigate_endpoint;
+    const char *ep = frigate_cfg(d)->endpoint;
     if (!ep[0])
         return 0;
     _cleanup_(frigate_discardp) dm_frigate *f = calloc(1, sizeof *f);
@@ -731,8 +744,8 @@ int dm_frigate_start(dm_daemon *d, dm_frigate **out)
     dm_log(DM_LOG_INFO,
            "frigate: ZMQ detector endpoint on %s (frames of a peer without a handshake: %s; a "
            "frame not started within %u ms is dropped)",
-           ep, d->cfg.frigate_model[0] ? d->cfg.frigate_model : "none, [frigate] model is empty",
-           d->cfg.frigate_request_timeout_ms);
+           ep, frigate_cfg(d)->model[0] ? frigate_cfg(d)->model : "none, [frigate] model is empty",
+           frigate_cfg(d)->request_timeout_ms);
     *out = edge_take_ptr(f);
     process(*out); /* a peer may have connected and sent already */
     return 0;
@@ -824,9 +837,74 @@ static const char *fe_idle_veto(const dm_daemon *d, const void *state)
     return state ? "Frigate's detector would find nobody on [frigate] endpoint" : NULL;
 }
 
+/* ------------------------------------------------------------ [frigate] */
+
+#define FIELD(f) offsetof(frigate_config, f), sizeof(((frigate_config *)0)->f)
+
+static const opt frigate_options[] = {
+    {"frigate", "endpoint", NULL, OPT_STRING, FIELD(endpoint), 0, 255, "", false,
+     "Serve Frigate's ZMQ detector (detectors: {type: zmq, endpoint: ...}) on this ZMQ "
+     "endpoint: ipc:///run/edged/frigate.sock (the folder must exist and Frigate must be able "
+     "to open the socket) or tcp://127.0.0.1:5555. Empty: off.",
+     NULL},
+    {"frigate", "socket_mode", NULL, OPT_MODE, FIELD(socket_mode), 0, 0777, "0660", false,
+     "Permissions of an ipc:// endpoint's socket file, in octal (set at start whatever the "
+     "umask: the unit's UMask=0077 would give 0700). Frigate's user needs write permission to "
+     "connect.",
+     NULL},
+    {"frigate", "socket_group", NULL, OPT_STRING, FIELD(socket_group), 0, 63, "", false,
+     "Group of an ipc:// endpoint's socket file (a name): with socket_mode 0660, the members of "
+     "this group (Frigate's user) may connect. Empty: edged's own group.",
+     NULL},
+    {"frigate", "model", NULL, OPT_STRING, FIELD(model), 0, 255, "", true,
+     "The detection model that answers frames of a Frigate that named no model served here in "
+     "its handshake (frames after a handshake go to the model it named: Frigate's model.path "
+     "file name without its extension). Its outputs and model.conf [detection] say how they "
+     "are read (Frigate's model_type yolox only tells a YOLOX head from a YOLOv5 one, which look "
+     "alike). Empty: frames need a handshake.",
+     NULL},
+    {"frigate", "request_timeout_ms", NULL, OPT_UINT, FIELD(request_timeout_ms), 1, 600000, "200",
+     true,
+     "Frigate's request_timeout_ms (its default: 200). A frame whose inference has not started "
+     "this long after it arrived is dropped without being computed (Frigate has given up on "
+     "it); an inference that started is finished, and Frigate takes its answer only if it "
+     "comes within its own timeout. Set both to the same value.",
+     NULL},
+    {"frigate", "allow_model_upload", NULL, OPT_CHOICE, FIELD(allow_upload), 2, 3, "no", true,
+     "yes: a model Frigate sends (model_data) becomes a new version of [frigate] model in the "
+     "repository (temp file + rename, then loaded and verified like any new file). Anyone who "
+     "can reach the endpoint can then replace that model.",
+     "no|yes"},
+    {"frigate", "max_versions", NULL, OPT_UINT, FIELD(max_versions), 1, 100000, "5", true,
+     "After an upload loaded, the oldest version folders of [frigate] model beyond this many are "
+     "removed (never the newest, nor the one that answers requests without a version).",
+     NULL},
+    {"frigate", "max_versions_bytes", NULL, OPT_BYTES, FIELD(max_versions_bytes), 0, 1 * TIB,
+     "256M", true,
+     "After an upload loaded, the oldest version folders of [frigate] model are removed until "
+     "their files take at most this many bytes (never the newest, nor the one that answers "
+     "requests without a version). 0: no bound in bytes.",
+     NULL},
+};
+#undef FIELD
+
+static const dm_config_section frigate_section = {
+    .name = "frigate",
+    .after = "vision",
+    .opts = frigate_options,
+    .n_opts = sizeof frigate_options / sizeof frigate_options[0],
+    .size = sizeof(frigate_config),
+};
+
+static const frigate_config *frigate_cfg(const dm_daemon *d)
+{
+    return dm_config_section_get(&d->cfg, &frigate_section);
+}
+
 const dm_frontend dm_frontend_frigate = {
     .name = "frigate",
     .section = "frigate",
+    .config = &frigate_section,
     .start = fe_start,
     .stop = fe_stop,
     .free = fe_free,

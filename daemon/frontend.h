@@ -33,6 +33,9 @@ typedef struct dm_frontend_status {
 typedef struct dm_frontend {
     const char *name;    /* "mqtt": edged --version's feature list, the warnings below */
     const char *section; /* its config section ("mqtt") */
+    /* Optional. That section's rows and struct, when the front end owns them (the core
+     * table has [server] and [vision]); frontends.c hands them to config.c. */
+    const dm_config_section *config;
     /* Start when the configuration asks for it: 0 with *STATE set, or left NULL when it is
      * off; -1 when it cannot work (logged; edged exits 1). In table order. */
     int (*start)(dm_daemon *d, const dm_listen_fds *fds, void **state);
@@ -68,6 +71,9 @@ extern const size_t dm_n_frontends;
 
 /* "http vision mqtt ...": the front ends built in, for edged --version. */
 const char *dm_frontends_built(void);
+/* Hand the front ends' config sections to config.c (before the configuration is read; a
+ * front end the build left out has a stand-in that takes its section and ignores it). */
+void dm_frontends_config(void);
 /* Warn about each config section that asks for a front end this build left out. */
 void dm_frontends_check_config(const dm_config *c);
 /* Start every front end in table order: 0, or -1 (logged) at the first that cannot work. */

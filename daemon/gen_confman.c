@@ -1,9 +1,11 @@
-/* daemon/gen_confman.c - writes edged.conf(5) from the option table (a build step).
+/* daemon/gen_confman.c - writes edged.conf(5) from the option table and the front ends'
+ * sections (a build step).
  * usage: gen-confman OUTPUT */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "daemon.h"
+#include "frontend.h"
 
 int main(int argc, char **argv)
 {
@@ -11,6 +13,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: gen-confman OUTPUT\n");
         return 2;
     }
+    dm_frontends_config(); /* the front ends' sections, as edged has them */
     size_t len = 0;
     char *text = dm_config_render_man(&len);
     FILE *f = text ? fopen(argv[1], "w") : NULL;

@@ -130,6 +130,7 @@ struct dm_server {
     uv_pipe_t listener;
     uv_tcp_t tcp_listener;             /* when has_tcp */
     uv_tcp_t vision_listener;          /* when has_vision ([vision] listen) */
+    char vision_addr[64];              /* its address */
     uv_check_t turn;                   /* after each loop turn's I/O: deferred accepts */
     uint32_t accepted[DM_N_LISTENERS]; /* connections accepted in this turn, by listener */
     uint64_t accepted_total;           /* and since the start */

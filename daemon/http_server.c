@@ -232,7 +232,7 @@ static void on_connection(uv_stream_t *listener, int status)
         const uint64_t now = uv_now(s->d->loop);
         if (now - s->last_emfile_log >= 10000) {
             dm_log(DM_LOG_WARN, "http: %s: cannot accept a connection: %s",
-                   listener == (uv_stream_t *)&s->vision_listener ? s->d->cfg.vision_listen
+                   listener == (uv_stream_t *)&s->vision_listener ? s->vision_addr
                    : listener->type == UV_TCP                     ? s->tcp_name
                                                                   : s->path,
                    uv_strerror(status));
@@ -327,7 +327,8 @@ static int start_vision(dm_server *s)
     s->refs++;
     struct sockaddr_storage sa;
     char msg[256];
-    const char *addr = s->d->cfg.vision_listen;
+    const char *addr = s->vision_addr; /* [vision] listen (vision_api.c's section) */
+    dm_config_get(&s->d->cfg, "vision", "listen", s->vision_addr, sizeof s->vision_addr);
     if (dm_parse_addr(addr, &sa, msg, sizeof msg) != 0) {
         dm_log(DM_LOG_ERROR, "http: [vision] listen: %s", msg);
         rc = UV_EINVAL;

@@ -468,6 +468,7 @@ static void raise_nofile(void)
 int main(int argc, char **argv)
 {
     dm_memory_init();
+    dm_frontends_config(); /* their sections, before the command line and the file */
     static app a;
     bool print_config = false;
     const int rc = parse_args(&a, argc, argv, &print_config);

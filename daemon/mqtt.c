@@ -14,6 +14,7 @@
  * Does not own: a connection's mechanics (mqtt_link.c), what a request says and
  * how it is answered (mqtt_req.c). */
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,9 @@
 #include <mqtt_protocol.h>
 
 #include "common/cleanup.h"
+#include "config_impl.h"
+#include "frontend.h"
+#include "mqtt_impl.h"
 #include "codec.h"
 #include "frontend.h"
 #include "log.h"
@@ -54,7 +58,7 @@ bool mq_may_read(const dm_mqtt *m)
         return true; /* CONNACK, the TLS handshake */
     if (m->draining || m->in.st != MQ_UP)
         return false;
-    return m->stats.in_progress + m->out.unacked < m->d->cfg.mqtt_max_inflight;
+    return m->stats.in_progress + m->out.unacked < dm_mqtt_cfg(m->d)->max_inflight;
 }
 
 /* The request connection may read again: read what waits now (TLS may hold
@@ -119,7 +123,7 @@ static void publish_stats(dm_mqtt *m)
 {
     char err[320];
     int status;
-    json_t *j = m->d->cfg.mqtt_stats_interval_s
+    json_t *j = dm_mqtt_cfg(m->d)->stats_interval_s
                     ? dm_codec_stats(m->d, NULL, -1, &status, err, sizeof err)
                     : NULL;
     char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
@@ -138,7 +142,7 @@ static void on_stats_timer(uv_timer_t *t)
 static void subscribe(dm_mqtt *m, const char *topic)
 {
     const int rc =
-        mosquitto_subscribe_v5(m->in.mosq, NULL, topic, (int)m->d->cfg.mqtt_qos, 0, NULL);
+        mosquitto_subscribe_v5(m->in.mosq, NULL, topic, (int)dm_mqtt_cfg(m->d)->qos, 0, NULL);
     if (rc)
         dm_log(DM_LOG_ERROR, "mqtt: cannot subscribe to %s: %s", topic, mosquitto_strerror(rc));
 }
@@ -146,29 +150,29 @@ static void subscribe(dm_mqtt *m, const char *topic)
 void mq_on_up(mq_link *l, bool session_present)
 {
     dm_mqtt *m = l->m;
-    const dm_config *c = &m->d->cfg;
+    const dm_mqtt_config *c = dm_mqtt_cfg(m->d);
     if (!l->requests) {
-        dm_log(DM_LOG_INFO, "mqtt: replies: connected to %s:%u as %s", m->host, c->mqtt_port,
+        dm_log(DM_LOG_INFO, "mqtt: replies: connected to %s:%u as %s", m->host, c->port,
                l->client_id);
         return;
     }
     m->stats.connects++;
     dm_log(DM_LOG_INFO,
            "mqtt: connected to %s:%u as %s (%s%s, %s session); requests on %s%s%s, status on %s",
-           m->host, c->mqtt_port, l->client_id, mq_proto_name(m->proto), c->mqtt_tls ? ", TLS" : "",
+           m->host, c->port, l->client_id, mq_proto_name(m->proto), c->tls ? ", TLS" : "",
            session_present ? "resumed" : "new", m->sub_own, m->sub_fleet[0] ? " and " : "",
            m->sub_fleet, m->status_topic);
     if (m->proto == MQTT_PROTOCOL_V5)
         dm_log(DM_LOG_DEBUG,
                "mqtt: requests over %" PRIu64 " bytes are answered 413; the broker drops those "
                "over %" PRIu64 " (the Maximum Packet Size edged announced)",
-               c->mqtt_max_payload_bytes, mq_packet_max(c));
+               c->max_payload_bytes, mq_packet_max(c));
     else if (!m->said_311_size)
         dm_log(DM_LOG_INFO,
                "mqtt: MQTT 3.1.1 cannot tell the broker a maximum packet size: edged reads "
                "every request whole (over %" PRIu64 " bytes it answers 413); the broker's own "
                "limit (mosquitto: max_packet_size) bounds them",
-               c->mqtt_max_payload_bytes);
+               c->max_payload_bytes);
     m->said_311_size = m->said_311_size || m->proto != MQTT_PROTOCOL_V5;
     subscribe(m, m->sub_own);
     if (m->sub_fleet[0])
@@ -271,7 +275,7 @@ static void drained(dm_mqtt *m)
                m->out.unacked);
     close_handles(m);
     dm_log(DM_LOG_INFO, "mqtt: left %s:%u; requests published from now on wait in session %s",
-           m->host, m->d->cfg.mqtt_port, m->in.client_id);
+           m->host, dm_mqtt_cfg(m->d)->port, m->in.client_id);
     void (*cb)(void *) = m->drained_cb;
     m->drained_cb = NULL;
     if (cb)
@@ -367,30 +371,30 @@ static int read_password(dm_mqtt *m, const char *path)
 
 static int setup_names(dm_mqtt *m)
 {
-    const dm_config *c = &m->d->cfg;
+    const dm_mqtt_config *c = dm_mqtt_cfg(m->d);
     char host[65] = "localhost";
     if (gethostname(host, sizeof host - 1) != 0 || !host[0])
         snprintf(host, sizeof host, "localhost");
     host[strcspn(host, "+#/")] = '\0'; /* not a topic level otherwise */
-    snprintf(m->host, sizeof m->host, "%s", c->mqtt_host);
-    if (c->mqtt_client_id[0])
-        snprintf(m->in.client_id, sizeof m->in.client_id, "%s", c->mqtt_client_id);
+    snprintf(m->host, sizeof m->host, "%s", c->host);
+    if (c->client_id[0])
+        snprintf(m->in.client_id, sizeof m->in.client_id, "%s", c->client_id);
     else
         snprintf(m->in.client_id, sizeof m->in.client_id, "edged-%s", host);
     snprintf(m->out.client_id, sizeof m->out.client_id, "%.150s-replies", m->in.client_id);
-    if (c->mqtt_topic_prefix[0])
-        snprintf(m->prefix, sizeof m->prefix, "%s", c->mqtt_topic_prefix);
+    if (c->topic_prefix[0])
+        snprintf(m->prefix, sizeof m->prefix, "%s", c->topic_prefix);
     else
         snprintf(m->prefix, sizeof m->prefix, "edged/%s", host);
-    snprintf(m->fleet, sizeof m->fleet, "%s", c->mqtt_fleet_prefix);
+    snprintf(m->fleet, sizeof m->fleet, "%s", c->fleet_prefix);
     snprintf(m->sub_own, sizeof m->sub_own, "%s/infer/+", m->prefix);
-    if (c->mqtt_shared_group[0]) {
-        if (strpbrk(c->mqtt_shared_group, "+#/")) {
+    if (c->shared_group[0]) {
+        if (strpbrk(c->shared_group, "+#/")) {
             dm_log(DM_LOG_ERROR, "mqtt: [mqtt] shared_group '%s' must not hold + # or /",
-                   c->mqtt_shared_group);
+                   c->shared_group);
             return -1;
         }
-        snprintf(m->sub_fleet, sizeof m->sub_fleet, "$share/%s/%s/infer/+", c->mqtt_shared_group,
+        snprintf(m->sub_fleet, sizeof m->sub_fleet, "$share/%s/%s/infer/+", c->shared_group,
                  m->fleet);
     }
     snprintf(m->status_topic, sizeof m->status_topic, "%s/status", m->prefix);
@@ -420,7 +424,7 @@ void mq_handle_closed(dm_mqtt *m)
 int dm_mqtt_start(dm_daemon *d, dm_mqtt **out)
 {
     *out = NULL;
-    if (!d->cfg.mqtt_host[0])
+    if (!dm_mqtt_cfg(d)->host[0])
         return 0;
     dm_mqtt *m = calloc(1, sizeof *m);
     if (!m) {
@@ -429,11 +433,13 @@ int dm_mqtt_start(dm_daemon *d, dm_mqtt **out)
     }
     m->d = d;
     m->loop = d->loop;
-    m->proto_auto = strcmp(d->cfg.mqtt_protocol, "auto") == 0;
-    m->proto = strcmp(d->cfg.mqtt_protocol, "3.1.1") == 0 ? MQTT_PROTOCOL_V311 : MQTT_PROTOCOL_V5;
+    m->proto_auto = strcmp(dm_mqtt_cfg(d)->protocol, "auto") == 0;
+    m->proto =
+        strcmp(dm_mqtt_cfg(d)->protocol, "3.1.1") == 0 ? MQTT_PROTOCOL_V311 : MQTT_PROTOCOL_V5;
     mosquitto_lib_init();
     if (setup_names(m) != 0 ||
-        (d->cfg.mqtt_password_file[0] && read_password(m, d->cfg.mqtt_password_file) != 0) ||
+        (dm_mqtt_cfg(d)->password_file[0] &&
+         read_password(m, dm_mqtt_cfg(d)->password_file) != 0) ||
         mq_link_init(&m->in, m, true) != 0 || mq_link_init(&m->out, m, false) != 0) {
         mq_link_destroy(&m->in); /* no uv handle exists yet */
         mq_link_destroy(&m->out);
@@ -444,7 +450,7 @@ int dm_mqtt_start(dm_daemon *d, dm_mqtt **out)
     }
     mq_link_start_handles(&m->in);
     mq_link_start_handles(&m->out);
-    if (!d->cfg.mqtt_tls_verify && d->cfg.mqtt_tls)
+    if (!dm_mqtt_cfg(d)->tls_verify && dm_mqtt_cfg(d)->tls)
         dm_log(DM_LOG_WARN, "mqtt: [mqtt] tls_verify = 0: the broker's certificate is not "
                             "checked; anyone on the path can pose as the broker");
     uv_timer_init(m->loop, &m->misc_timer);
@@ -455,19 +461,19 @@ int dm_mqtt_start(dm_daemon *d, dm_mqtt **out)
     uv_unref((uv_handle_t *)&m->misc_timer); /* never keeps the loop alive on its own */
     uv_unref((uv_handle_t *)&m->close_timer);
     uv_unref((uv_handle_t *)&m->stats_timer);
-    const uint64_t stats_ms = (uint64_t)d->cfg.mqtt_stats_interval_s * 1000u;
+    const uint64_t stats_ms = (uint64_t)dm_mqtt_cfg(d)->stats_interval_s * 1000u;
     if (stats_ms)
         uv_timer_start(&m->stats_timer, on_stats_timer, stats_ms, stats_ms);
     m->handles_open = true;
     /* libmosquitto's keep-alive (PINGREQ, a silent broker) needs no finer clock than an eighth
      * of the interval: an idle daemon wakes for it every few seconds, not every second */
-    uint64_t misc_ms = (uint64_t)d->cfg.mqtt_keepalive_s * 1000u / 8u;
+    uint64_t misc_ms = (uint64_t)dm_mqtt_cfg(d)->keepalive_s * 1000u / 8u;
     misc_ms = misc_ms < MISC_MIN_MS ? MISC_MIN_MS : misc_ms > MISC_MAX_MS ? MISC_MAX_MS : misc_ms;
     uv_timer_start(&m->misc_timer, on_misc, misc_ms, misc_ms);
     dm_registry_listen(d->reg, on_model_event, m);
-    dm_log(DM_LOG_INFO, "mqtt: connecting to %s:%u as %s (%s%s)", m->host, d->cfg.mqtt_port,
+    dm_log(DM_LOG_INFO, "mqtt: connecting to %s:%u as %s (%s%s)", m->host, dm_mqtt_cfg(d)->port,
            m->in.client_id, m->proto_auto ? "MQTT v5, or 3.1.1" : mq_proto_name(m->proto),
-           d->cfg.mqtt_tls ? ", TLS" : "");
+           dm_mqtt_cfg(d)->tls ? ", TLS" : "");
     mq_link_connect(&m->in);
     mq_link_connect(&m->out);
     *out = m;
@@ -567,9 +573,111 @@ static const char *fe_idle_veto(const dm_daemon *d, const void *state)
     return state ? "MQTT requests would go unanswered" : NULL;
 }
 
+/* ------------------------------------------------------------ [mqtt] */
+
+#define FIELD(f) offsetof(dm_mqtt_config, f), sizeof(((dm_mqtt_config *)0)->f)
+
+static const opt mqtt_options[] = {
+    {"mqtt", "host", "mqtt-host", OPT_STRING, FIELD(host), 0, 255, "", false,
+     "MQTT broker to take inference requests from (a host name or address). Empty: MQTT is off. "
+     "See docs/protocol.md (MQTT) for the topics and payloads.",
+     NULL},
+    {"mqtt", "port", "mqtt-port", OPT_UINT, FIELD(port), 1, 65535, "1883", false,
+     "The broker's port (8883 is the usual one for TLS).", NULL},
+    {"mqtt", "protocol", NULL, OPT_CHOICE, FIELD(protocol), 1, 7, "auto", false,
+     "MQTT version edged speaks to the broker: auto (v5, and 3.1.1 when the broker refuses v5), "
+     "5 or 3.1.1. Requesters may use either.",
+     "auto|5|3.1.1"},
+    {"mqtt", "client_id", NULL, OPT_STRING, FIELD(client_id), 0, 127, "", false,
+     "Client identifier; it names edged's persistent session at the broker, so it must be "
+     "stable and unique per daemon. Empty: edged-HOSTNAME.",
+     NULL},
+    {"mqtt", "username", NULL, OPT_STRING, FIELD(username), 0, 127, "", false,
+     "User name for the broker. Empty: connect without one.", NULL},
+    {"mqtt", "password_file", NULL, OPT_PATH, FIELD(password_file), 0, 255, "", false,
+     "File holding the broker password (its first line). Keep it readable by edged only.", NULL},
+    {"mqtt", "tls", NULL, OPT_UINT, FIELD(tls), 0, 1, "0", false,
+     "1: connect with TLS. The broker's certificate is checked against tls_ca_file or "
+     "tls_ca_path, or the system's certificate authorities when both are empty.",
+     NULL},
+    {"mqtt", "tls_ca_file", NULL, OPT_PATH, FIELD(tls_ca_file), 0, 255, "", false,
+     "PEM file of the certificate authorities that sign the broker's certificate.", NULL},
+    {"mqtt", "tls_ca_path", NULL, OPT_PATH, FIELD(tls_ca_path), 0, 255, "", false,
+     "Folder of certificate authority files (hashed, as c_rehash makes it).", NULL},
+    {"mqtt", "tls_cert_file", NULL, OPT_PATH, FIELD(tls_cert_file), 0, 255, "", false,
+     "PEM client certificate, for brokers that require one (with tls_key_file).", NULL},
+    {"mqtt", "tls_key_file", NULL, OPT_PATH, FIELD(tls_key_file), 0, 255, "", false,
+     "PEM private key of the client certificate (unencrypted).", NULL},
+    {"mqtt", "tls_verify", NULL, OPT_UINT, FIELD(tls_verify), 0, 1, "1", false,
+     "1: refuse a broker whose certificate does not chain to the authorities above or does "
+     "not name the host. 0: encrypt without checking who answers (logged as a warning; for "
+     "testing only).",
+     NULL},
+    {"mqtt", "topic_prefix", NULL, OPT_TOPIC, FIELD(topic_prefix), 0, 127, "", false,
+     "Topics of this daemon: requests on PREFIX/infer/MODEL, replies without a response topic "
+     "on PREFIX/result/MODEL, PREFIX/status and PREFIX/models. Empty: edged/HOSTNAME.",
+     NULL},
+    {"mqtt", "fleet_prefix", NULL, OPT_TOPIC, FIELD(fleet_prefix), 1, 127, "edged/fleet", false,
+     "Topics shared by a fleet of daemons: requests on FLEET/infer/MODEL, replies on "
+     "FLEET/result/MODEL. Used with shared_group.",
+     NULL},
+    {"mqtt", "shared_group", NULL, OPT_STRING, FIELD(shared_group), 0, 63, "", false,
+     "Join the shared subscription $share/GROUP/FLEET/infer/+: the broker hands each fleet "
+     "request to one daemon of the group. Empty: no fleet requests.",
+     NULL},
+    {"mqtt", "qos", NULL, OPT_UINT, FIELD(qos), 0, 2, "1", false,
+     "QoS of the request subscriptions and of the replies. 1 (at least once) keeps requests "
+     "that arrive while edged is away; 0 does not.",
+     NULL},
+    {"mqtt", "stats_interval_s", NULL, OPT_UINT, FIELD(stats_interval_s), 0, 86400, "60", false,
+     "Every this many seconds (and on each connection) edged publishes its models' statistics, "
+     "retained, on PREFIX/stats: the JSON of GET /v2/models/stats (Triton's statistics "
+     "extension). 0: never.",
+     NULL},
+    {"mqtt", "max_inflight", NULL, OPT_UINT, FIELD(max_inflight), 1, 65535, "64", false,
+     "Requests edged holds at once (received, not yet answered and acknowledged). At the limit "
+     "it stops reading from the broker, which keeps the rest.",
+     NULL},
+    {"mqtt", "max_payload_bytes", NULL, OPT_BYTES, FIELD(max_payload_bytes), 1 * KIB, 256 * MIB - 1,
+     "16M", false,
+     "Largest request payload; a larger one gets an error reply (413). MQTT v5 brokers are "
+     "told not to send packets over twice this plus 64 KiB; they drop larger ones without a "
+     "reply (docs/protocol.md, MQTT size limits).",
+     NULL},
+    {"mqtt", "keepalive_s", NULL, OPT_UINT, FIELD(keepalive_s), 5, 65535, "30", false,
+     "Keep-alive interval (seconds): a broker silent for 1.5 times this is taken as gone.", NULL},
+    {"mqtt", "session_expiry_s", NULL, OPT_UINT, FIELD(session_expiry_s), 0, 4294967295u, "86400",
+     false,
+     "How long (seconds) the broker keeps edged's session, and the requests for it, while edged "
+     "is away (MQTT v5; 3.1.1 brokers keep it until they are told otherwise).",
+     NULL},
+    {"mqtt", "reconnect_min_ms", NULL, OPT_UINT, FIELD(reconnect_min_ms), 10, 3600000, "500", false,
+     "First delay before reconnecting to the broker; it doubles on every failure, with random "
+     "jitter, up to reconnect_max_ms.",
+     NULL},
+    {"mqtt", "reconnect_max_ms", NULL, OPT_UINT, FIELD(reconnect_max_ms), 10, 3600000, "30000",
+     false, "Longest delay between two connection attempts.", NULL},
+};
+#undef FIELD
+
+static const dm_config_section mqtt_section = {
+    .name = "mqtt",
+    .after = "scheduler",
+    .help = "The MQTT front end (off unless host is set).",
+    .opts = mqtt_options,
+    .n_opts = sizeof mqtt_options / sizeof mqtt_options[0],
+    .size = sizeof(dm_mqtt_config),
+};
+
+const dm_mqtt_config *dm_mqtt_cfg(const dm_daemon *d)
+{
+    return dm_config_section_get(&d->cfg, &mqtt_section);
+}
+
 const dm_frontend dm_frontend_mqtt = {
     .name = "mqtt",
     .section = "mqtt",
+    .config = &mqtt_section,
     .start = fe_start,
     .drain = fe_drain, /* stops reading requests; answers those taken, then leaves the broker */
     .drain_left = fe_drain_left,

@@ -32,6 +32,36 @@
 /* Longest topic edged builds: a 127-byte prefix, "/result/", a 64-byte model
  * name; response topics from requesters may be longer (MQ_RESPONSE_TOPIC_MAX). */
 #define MQ_TOPIC_MAX 256
+
+/* [mqtt] (its rows: mqtt.c's section): MQTT is off when host is empty. */
+typedef struct dm_mqtt_config {
+    char host[256];
+    uint32_t port;
+    char protocol[8]; /* auto, 5, 3.1.1 */
+    char client_id[128];
+    char username[128];
+    char password_file[256];
+    uint32_t tls;
+    char tls_ca_file[256];
+    char tls_ca_path[256];
+    char tls_cert_file[256];
+    char tls_key_file[256];
+    uint32_t tls_verify;
+    char topic_prefix[128];
+    char fleet_prefix[128];
+    char shared_group[64];
+    uint32_t qos;
+    uint32_t max_inflight;
+    uint32_t stats_interval_s; /* PREFIX/stats every this many seconds (0: never) */
+    uint64_t max_payload_bytes;
+    uint32_t keepalive_s;
+    uint32_t session_expiry_s;
+    uint32_t reconnect_min_ms;
+    uint32_t reconnect_max_ms;
+} dm_mqtt_config;
+
+/* D's [mqtt] section (mqtt.c). */
+const dm_mqtt_config *dm_mqtt_cfg(const dm_daemon *d);
 #define MQ_RESPONSE_TOPIC_MAX 1024
 
 typedef enum {
@@ -136,7 +166,7 @@ void mq_link_close_handles(mq_link *l);
 void mq_link_destroy(mq_link *l); /* after the handles closed */
 const char *mq_proto_name(int proto);
 /* The v5 Maximum Packet Size of the request connection: the broker drops larger requests. */
-uint64_t mq_packet_max(const dm_config *c);
+uint64_t mq_packet_max(const dm_mqtt_config *c);
 
 /* ---- mqtt.c: the front end, called by the links */
 /* Publish O (taken): replies on the reply connection, the rest on the request

@@ -167,12 +167,12 @@ static void on_retry(uv_timer_t *t)
  * (jitter: a fleet that lost its broker does not come back in one burst). */
 static void schedule_retry(mq_link *l)
 {
-    const dm_config *c = &l->m->d->cfg;
+    const dm_mqtt_config *c = dm_mqtt_cfg(l->m->d);
     const uint32_t b = l->backoff_ms;
     const uint32_t delay = b / 2 + rnd() % (b / 2 + 1);
-    l->backoff_ms = b >= c->mqtt_reconnect_max_ms / 2 ? c->mqtt_reconnect_max_ms : b * 2;
+    l->backoff_ms = b >= c->reconnect_max_ms / 2 ? c->reconnect_max_ms : b * 2;
     dm_log(DM_LOG_INFO, "mqtt: %s: next attempt to reach %s:%u in %.1f s", l->what, l->m->host,
-           c->mqtt_port, delay / 1000.0);
+           c->port, delay / 1000.0);
     uv_timer_start(&l->retry_timer, on_retry, delay, 0);
 }
 
@@ -193,13 +193,13 @@ static void conn_lost(mq_link *l, int rc)
         dm_log(DM_LOG_WARN,
                "mqtt: %s: lost the connection to %s:%u: %s; %llu requests in progress, %llu "
                "replies not yet acknowledged (they go out when it is back)",
-               l->what, m->host, m->d->cfg.mqtt_port, why(reason, err),
+               l->what, m->host, dm_mqtt_cfg(m->d)->port, why(reason, err),
                (unsigned long long)m->stats.in_progress, (unsigned long long)m->out.unacked);
     } else if (!l->refused) {
         if (l->requests)
             m->stats.connect_failures++;
         dm_log(DM_LOG_WARN, "mqtt: %s: cannot connect to %s:%u: %s", l->what, m->host,
-               m->d->cfg.mqtt_port, why(reason, err));
+               dm_mqtt_cfg(m->d)->port, why(reason, err));
     }
     l->lost_rc = 0;
     l->refused = false;
@@ -315,7 +315,7 @@ static int publish_raw(mq_link *l, mq_out *o, int *mid)
         rc = o->len > INT32_MAX
                  ? MOSQ_ERR_PAYLOAD_SIZE
                  : mosquitto_publish_v5(l->mosq, mid, o->topic, (int)o->len, o->payload,
-                                        (int)l->m->d->cfg.mqtt_qos, o->retain, props);
+                                        (int)dm_mqtt_cfg(l->m->d)->qos, o->retain, props);
     mosquitto_property_free_all(&props);
     return rc;
 }
@@ -342,7 +342,7 @@ static int publish_refusal(mq_link *l, mq_out *o, int rc, int *mid)
  * the broker took it), else the caller frees it. */
 static bool do_publish(mq_link *l, mq_out *o)
 {
-    const int qos = (int)l->m->d->cfg.mqtt_qos;
+    const int qos = (int)dm_mqtt_cfg(l->m->d)->qos;
     int mid = 0;
     int rc = publish_raw(l, o, &mid);
     if (o->reply && (rc == MOSQ_ERR_OVERSIZE_PACKET || rc == MOSQ_ERR_PAYLOAD_SIZE)) {
@@ -418,11 +418,11 @@ static void on_connect(struct mosquitto *mosq, void *arg, int rc, int flags,
     (void)mosq, (void)props;
     mq_link *l = arg;
     dm_mqtt *m = l->m;
-    const dm_config *c = &m->d->cfg;
+    const dm_mqtt_config *c = dm_mqtt_cfg(m->d);
     l->events++;
     if (rc == 0) {
         l->st = MQ_UP;
-        l->backoff_ms = c->mqtt_reconnect_min_ms;
+        l->backoff_ms = c->reconnect_min_ms;
         mq_on_up(l, flags & 1);
         return;
     }
@@ -432,9 +432,9 @@ static void on_connect(struct mosquitto *mosq, void *arg, int rc, int flags,
     if (rc == MQTT_RC_UNSUPPORTED_PROTOCOL_VERSION && m->proto_auto) {
         if (m->proto == MQTT_PROTOCOL_V5)
             dm_log(DM_LOG_WARN, "mqtt: %s:%u does not speak MQTT v5; falling back to 3.1.1",
-                   m->host, c->mqtt_port);
+                   m->host, c->port);
         m->proto = MQTT_PROTOCOL_V311;
-        l->backoff_ms = c->mqtt_reconnect_min_ms;
+        l->backoff_ms = c->reconnect_min_ms;
         return;
     }
     const bool v5 = m->proto == MQTT_PROTOCOL_V5;
@@ -442,7 +442,7 @@ static void on_connect(struct mosquitto *mosq, void *arg, int rc, int flags,
     const bool auth = rc == MQTT_RC_BAD_USERNAME_OR_PASSWORD || rc == MQTT_RC_NOT_AUTHORIZED ||
                       (!v5 && (rc == 4 || rc == 5));
     dm_log(DM_LOG_ERROR, "mqtt: %s: %s:%u refused the connection: %s%s%s%s", l->what, m->host,
-           c->mqtt_port, reason, auth ? " (user '" : "", auth ? c->mqtt_username : "",
+           c->port, reason, auth ? " (user '" : "", auth ? c->username : "",
            auth ? "'; check [mqtt] username and password_file)" : "");
 }
 
@@ -524,11 +524,11 @@ static void on_mosq_log(struct mosquitto *mosq, void *arg, int level, const char
 static void *conn_main(void *arg)
 {
     mq_link *l = arg;
-    const dm_config *c = &l->m->d->cfg;
+    const dm_mqtt_config *c = dm_mqtt_cfg(l->m->d);
     pthread_mutex_lock(&connect_serial);
     errno = 0;
-    l->conn_rc = mosquitto_connect_bind_v5(l->mosq, l->m->host, (int)c->mqtt_port,
-                                           (int)c->mqtt_keepalive_s, NULL, l->conn_props);
+    l->conn_rc = mosquitto_connect_bind_v5(l->mosq, l->m->host, (int)c->port, (int)c->keepalive_s,
+                                           NULL, l->conn_props);
     l->conn_errno = errno;
     pthread_mutex_unlock(&connect_serial);
     pthread_mutex_lock(&conn_lock);
@@ -566,15 +566,15 @@ static void on_connected(uv_async_t *h)
  * its payload once: an oversize request costs at most twice this while it is
  * answered, one at a time on the request connection); brokers drop larger
  * ones (docs/protocol.md, MQTT, has the figures). */
-uint64_t mq_packet_max(const dm_config *c)
+uint64_t mq_packet_max(const dm_mqtt_config *c)
 {
-    const uint64_t max = 2 * c->mqtt_max_payload_bytes + PACKET_HEADROOM;
+    const uint64_t max = 2 * c->max_payload_bytes + PACKET_HEADROOM;
     return max > MQTT_PACKET_MAX ? MQTT_PACKET_MAX : max;
 }
 
 static int connect_props(mq_link *l)
 {
-    const dm_config *c = &l->m->d->cfg;
+    const dm_mqtt_config *c = dm_mqtt_cfg(l->m->d);
     mosquitto_property_free_all(&l->conn_props);
     if (!l->requests || l->m->proto != MQTT_PROTOCOL_V5)
         return 0;
@@ -582,9 +582,9 @@ static int connect_props(mq_link *l)
     /* The session outlives the connection; the broker sends at most
      * max_inflight requests unacknowledged, none larger than MAX. */
     return mosquitto_property_add_int32(&l->conn_props, MQTT_PROP_SESSION_EXPIRY_INTERVAL,
-                                        c->mqtt_session_expiry_s) ||
+                                        c->session_expiry_s) ||
            mosquitto_property_add_int16(&l->conn_props, MQTT_PROP_RECEIVE_MAXIMUM,
-                                        (uint16_t)c->mqtt_max_inflight) ||
+                                        (uint16_t)c->max_inflight) ||
            mosquitto_property_add_int32(&l->conn_props, MQTT_PROP_MAXIMUM_PACKET_SIZE,
                                         (uint32_t)max);
 }
@@ -615,13 +615,13 @@ void mq_link_connect(mq_link *l)
 
 static int setup_tls(mq_link *l)
 {
-    const dm_config *c = &l->m->d->cfg;
-    if (!c->mqtt_tls)
+    const dm_mqtt_config *c = dm_mqtt_cfg(l->m->d);
+    if (!c->tls)
         return 0;
-    const char *cafile = c->mqtt_tls_ca_file[0] ? c->mqtt_tls_ca_file : NULL;
-    const char *capath = c->mqtt_tls_ca_path[0] ? c->mqtt_tls_ca_path : NULL;
-    const char *cert = c->mqtt_tls_cert_file[0] ? c->mqtt_tls_cert_file : NULL;
-    const char *key = c->mqtt_tls_key_file[0] ? c->mqtt_tls_key_file : NULL;
+    const char *cafile = c->tls_ca_file[0] ? c->tls_ca_file : NULL;
+    const char *capath = c->tls_ca_path[0] ? c->tls_ca_path : NULL;
+    const char *cert = c->tls_cert_file[0] ? c->tls_cert_file : NULL;
+    const char *key = c->tls_key_file[0] ? c->tls_key_file : NULL;
     if (!cert != !key) {
         dm_log(DM_LOG_ERROR, "mqtt: [mqtt] tls_cert_file and tls_key_file go together");
         return -1;
@@ -637,9 +637,9 @@ static int setup_tls(mq_link *l)
                cert ? cert : "-", key ? key : "-");
         return -1;
     }
-    rc = mosquitto_tls_opts_set(l->mosq, c->mqtt_tls_verify ? 1 : 0, NULL, NULL);
+    rc = mosquitto_tls_opts_set(l->mosq, c->tls_verify ? 1 : 0, NULL, NULL);
     if (!rc)
-        rc = mosquitto_tls_insecure_set(l->mosq, !c->mqtt_tls_verify);
+        rc = mosquitto_tls_insecure_set(l->mosq, !c->tls_verify);
     if (rc) {
         dm_log(DM_LOG_ERROR, "mqtt: TLS options: %s", mosquitto_strerror(rc));
         return -1;
@@ -649,12 +649,12 @@ static int setup_tls(mq_link *l)
 
 int mq_link_init(mq_link *l, dm_mqtt *m, bool requests)
 {
-    const dm_config *c = &m->d->cfg;
+    const dm_mqtt_config *c = dm_mqtt_cfg(m->d);
     l->m = m;
     l->requests = requests;
     l->what = requests ? "requests" : "replies";
     l->poll_fd = -1;
-    l->backoff_ms = c->mqtt_reconnect_min_ms;
+    l->backoff_ms = c->reconnect_min_ms;
     /* The request connection keeps a session (its subscriptions and the
      * requests for it); the reply connection needs none. */
     l->mosq = mosquitto_new(l->client_id, !requests, l);
@@ -670,9 +670,9 @@ int mq_link_init(mq_link *l, dm_mqtt *m, bool requests)
     mosquitto_message_v5_callback_set(l->mosq, on_message);
     mosquitto_log_callback_set(l->mosq, on_mosq_log);
     int rc = requests ? mosquitto_will_set(l->mosq, m->status_topic, 7, "offline", 1, true) : 0;
-    if (!rc && (c->mqtt_username[0] || c->mqtt_password_file[0]))
-        rc = mosquitto_username_pw_set(l->mosq, c->mqtt_username[0] ? c->mqtt_username : NULL,
-                                       c->mqtt_password_file[0] ? m->password : NULL);
+    if (!rc && (c->username[0] || c->password_file[0]))
+        rc = mosquitto_username_pw_set(l->mosq, c->username[0] ? c->username : NULL,
+                                       c->password_file[0] ? m->password : NULL);
     if (rc) {
         dm_log(DM_LOG_ERROR, "mqtt: setting up the client: %s", mosquitto_strerror(rc));
         return -1;

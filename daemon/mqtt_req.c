@@ -608,11 +608,11 @@ static void serve(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, co
 {
     char err[768];
     int status = 400;
-    if ((uint64_t)msg->payloadlen > m->d->cfg.mqtt_max_payload_bytes) {
+    if ((uint64_t)msg->payloadlen > dm_mqtt_cfg(m->d)->max_payload_bytes) {
         snprintf(err, sizeof err,
                  "the payload (%d bytes) is larger than [mqtt] max_payload_bytes "
                  "(%" PRIu64 ")",
-                 msg->payloadlen, m->d->cfg.mqtt_max_payload_bytes);
+                 msg->payloadlen, dm_mqtt_cfg(m->d)->max_payload_bytes);
         reply_early(m, q, 413, err, msg);
         mq_req_free(q);
         return;
@@ -694,12 +694,12 @@ void mq_on_message(dm_mqtt *m, const struct mosquitto_message *msg, const mosqui
         char err[1536];
         snprintf(err, sizeof err, "the response topic '%.1024s' %s", x.response_topic, refusal);
         reply_early(m, q, 400, err, msg);
-    } else if (m->stats.in_progress > 2 * (uint64_t)m->d->cfg.mqtt_max_inflight) {
+    } else if (m->stats.in_progress > 2 * (uint64_t)dm_mqtt_cfg(m->d)->max_inflight) {
         /* flow control keeps below this; a burst from the broker past it is refused */
         char err[256];
         snprintf(err, sizeof err,
                  "edged holds twice [mqtt] max_inflight (%u) requests already; try again later",
-                 m->d->cfg.mqtt_max_inflight);
+                 dm_mqtt_cfg(m->d)->max_inflight);
         reply_early(m, q, 429, err, msg);
     } else if (!dm_model_name_valid(model, strlen(model))) { /* q->model may be cut */
         char err[256];

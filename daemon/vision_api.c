@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 
 #include "codec.h"
 #include "common/cleanup.h"
+#include "config_impl.h"
 #include "frontend.h"
 #include "http.h"
 #include "multipart.h"
@@ -25,6 +27,18 @@
 #include "request.h"
 #include "scheduler.h"
 #include "vision_req.h"
+
+/* [vision] (its rows: vision_options, at the end). */
+typedef struct vision_config {
+    char listen[64]; /* HOST:PORT, "" = none */
+    char api_key[256];
+    char api_key_exempt[256]; /* endpoints served without it */
+    char detection_model[256];
+    char scene_model[256];
+    uint32_t max_predictions; /* predictions in an answer at most (0: all) */
+} vision_config;
+
+static const vision_config *vision_cfg(const dm_daemon *d);
 
 #define PREFIX "/v1/vision/"
 #define MAX_PARTS 16
@@ -245,9 +259,9 @@ void dm_vision_api_handle(dm_daemon *d, dm_exchange *x)
     const char *name = NULL;
     bool list = false;
     if (rest && !strcmp(rest, "detection"))
-        name = d->cfg.vision_detection_model;
+        name = vision_cfg(d)->detection_model;
     else if (rest && !strcmp(rest, "scene"))
-        name = d->cfg.vision_scene_model, task = DM_VREQ_CLASSIFY;
+        name = vision_cfg(d)->scene_model, task = DM_VREQ_CLASSIFY;
     else if (rest && !strcmp(rest, "custom/list"))
         list = true;
     else if (rest && !strncmp(rest, "custom/", 7) && rest[7] && !strchr(rest + 7, '/'))
@@ -271,12 +285,12 @@ void dm_vision_api_handle(dm_daemon *d, dm_exchange *x)
     int n = 0;
     /* the list takes no form, but a key when one is set */
     const bool need_key =
-        d->cfg.vision_api_key[0] && !key_exempt(d->cfg.vision_api_key_exempt, rest);
+        vision_cfg(d)->api_key[0] && !key_exempt(vision_cfg(d)->api_key_exempt, rest);
     if ((!list || need_key) && (n = read_form(x, body, len, parts)) < 0)
         return;
     if (need_key) {
         const dm_part *key = dm_multipart_find(parts, (size_t)n, "api_key");
-        if (!key || !same_secret(key->data, key->len, d->cfg.vision_api_key)) {
+        if (!key || !same_secret(key->data, key->len, vision_cfg(d)->api_key)) {
             api_error(x, 401, key ? "incorrect api_key" : "an api_key field is required");
             return;
         }
@@ -325,7 +339,7 @@ void dm_vision_api_handle(dm_daemon *d, dm_exchange *x)
         return;
     }
     *c = (api_call){
-        .x = x, .task = task, .start_ns = start, .max_preds = d->cfg.vision_max_predictions};
+        .x = x, .task = task, .start_ns = start, .max_preds = vision_cfg(d)->max_predictions};
     atomic_init(&c->gone, false);
     dm_http_set_cancel_flag(x, &c->gone);
     const size_t ilen = img->len;
@@ -352,7 +366,7 @@ void dm_vision_api_handle(dm_daemon *d, dm_exchange *x)
 
 static int fe_start(dm_daemon *d, const dm_listen_fds *fds, void **state)
 {
-    if (!d->cfg.vision_listen[0])
+    if (!vision_cfg(d)->listen[0])
         return 0;
     if (dm_server_listen_vision(d) != 0)
         return -1; /* logged */
@@ -365,9 +379,67 @@ static const char *fe_idle_veto(const dm_daemon *d, const void *state)
     return state ? "[vision] listen would close" : NULL;
 }
 
+/* ------------------------------------------------------------ [vision] */
+
+#define FIELD(f) offsetof(vision_config, f), sizeof(((vision_config *)0)->f)
+
+static const opt vision_options[] = {
+    {"vision", "listen", NULL, OPT_ADDR, FIELD(listen), 0, 63, "", false,
+     "Serve the DeepStack / CodeProject.AI vision API (POST /v1/vision/detection, "
+     "/v1/vision/custom/MODEL, /v1/vision/custom/list, /v1/vision/scene) on this TCP address, "
+     "such as 127.0.0.1:32168 (CodeProject.AI's port) or 127.0.0.1:5000 (DeepStack's), for Home "
+     "Assistant, Blue Iris, Frigate's deepstack detector. Only those endpoints are served there. "
+     "Empty: none (the endpoints are still served on the Unix socket and [server] tcp).",
+     NULL},
+    {"vision", "api_key", NULL, OPT_STRING, FIELD(api_key), 0, 255, "", true,
+     "When set, a vision API request must carry this api_key form field (as DeepStack's "
+     "clients send it); otherwise it is refused with 401. Empty: no key. CodeProject.AI's "
+     "clients (Blue Iris, its demo, Agent DVR) send no key: leave it empty for them, or list "
+     "the endpoints they use in api_key_exempt.",
+     NULL},
+    {"vision", "api_key_exempt", NULL, OPT_STRING, FIELD(api_key_exempt), 0, 255, "", true,
+     "Endpoints served without api_key even when it is set, separated by spaces or commas: "
+     "detection, scene, custom/list, custom/MODEL or custom/* (the part after /v1/vision/; the "
+     "whole path is accepted too), for clients that send no key (CodeProject.AI's) next to ones "
+     "that do (DeepStack's, Home Assistant's deepstack_object). Empty: every endpoint needs the "
+     "key.",
+     NULL},
+    {"vision", "detection_model", NULL, OPT_STRING, FIELD(detection_model), 0, 255, "", true,
+     "The model that answers POST /v1/vision/detection. Empty: the only detection model of the "
+     "repository when there is exactly one (a model whose outputs are an SSD's or a YOLO head).",
+     NULL},
+    {"vision", "scene_model", NULL, OPT_STRING, FIELD(scene_model), 0, 255, "", true,
+     "The classifier that answers POST /v1/vision/scene (its top class). Empty: the endpoint "
+     "answers 404.",
+     NULL},
+    {"vision", "max_predictions", NULL, OPT_UINT, FIELD(max_predictions), 0, 100000, "0", true,
+     "At most this many predictions in a detection answer, the most confident first (they are "
+     "always sorted by confidence). Frigate's deepstack detector needs 20: it writes the "
+     "predictions into 20 rows and fails (IndexError) on a 21st with confidence 0.4 or more. "
+     "0: every prediction the model's [detection] settings keep.",
+     NULL},
+};
+#undef FIELD
+
+static const dm_config_section vision_section = {
+    .name = "vision",
+    .after = "log",
+    /* one section off, as edged.conf(5) has said since [power] came in (config.c) */
+    .help = "Frigate's ZMQ detector endpoint (see docs/protocol.md).",
+    .opts = vision_options,
+    .n_opts = sizeof vision_options / sizeof vision_options[0],
+    .size = sizeof(vision_config),
+};
+
+static const vision_config *vision_cfg(const dm_daemon *d)
+{
+    return dm_config_section_get(&d->cfg, &vision_section);
+}
+
 const dm_frontend dm_frontend_vision = {
     .name = "vision",
     .section = "vision",
+    .config = &vision_section,
     .start = fe_start, /* no stop or free: the listener goes with the server's */
     .idle_veto = fe_idle_veto,
 };

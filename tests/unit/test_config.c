@@ -6,7 +6,10 @@
  * the configuration untouched; that good values of every type (sizes with
  * suffixes, octal modes, quoted strings, indented lines, ';' comments) are
  * read; command-line overrides; that conf/edged.conf is exactly the rendering
- * of the defaults, parses, and names every option; and what a reload applies. */
+ * of the defaults, parses, and names every option; and what a reload applies. A section a
+ * front end owns (dm_config_use_sections: its rows, offsets into its own struct) is read,
+ * set, rendered, reloaded and refused exactly as the core table's are; a section that does
+ * not fit is refused. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,8 +21,10 @@
 
 #include <cmocka.h>
 
+#include "config_impl.h"
 #include "daemon.h"
 #include "log.h"
+#include "frontend.h"
 #include "test_support.h"
 
 #ifndef EDGED_SOURCE_ROOT
@@ -120,8 +125,10 @@ static void test_bad_values(void **state)
                  "[server] tcp:", "the port must be a number from 1 to 65535");
     expect_error("[server]\ntcp = ::1:80\n", 2, "[server] tcp:", "not a numeric IPv4 address");
     expect_error("[server]\ntcp = [::1:80\n", 2, "[server] tcp:", "goes in brackets");
+#if EDGED_HAVE_DBUS
     expect_error("[dbus]\nbus = session\n", 2,
                  "[dbus] bus:", "'session' is not system, user, none or a D-Bus address");
+#endif
     expect_error("[systemd]\nstuck_worker_ms = -5\n", 2,
                  "[systemd] stuck_worker_ms:", "not a number");
     dm_config ok;
@@ -131,7 +138,9 @@ static void test_bad_values(void **state)
                                &ok, err, sizeof err, NULL),
                      0);
     assert_string_equal(ok.tcp_listen, "[::1]:8080");
-    assert_string_equal(ok.dbus_bus, "unix:path=/tmp/b");
+    char bus[300];
+    assert_int_equal(dm_config_get(&ok, "dbus", "bus", bus, sizeof bus), 0);
+    assert_string_equal(bus, "unix:path=/tmp/b");
     assert_int_equal(ok.stuck_worker_ms, 0);
     char text[400];
     snprintf(text, sizeof text, "[server]\nsocket = /%0120d\n", 0);
@@ -260,7 +269,11 @@ static void test_example_file(void **state)
     size_t rlen = 0;
     char *rendered = dm_config_render(&defaults, &rlen);
     assert_non_null(rendered);
-    if (rlen != len || memcmp(rendered, text, len) != 0)
+    /* a build without a front end renders its stand-in section only (frontends.c) */
+    const bool every_section = EDGED_HAVE_MQTT && EDGED_HAVE_DBUS && EDGED_HAVE_FRIGATE;
+    if (!every_section)
+        printf("# a front end is left out: conf/edged.conf is not this build's rendering\n");
+    else if (rlen != len || memcmp(rendered, text, len) != 0)
         fail_msg("%s differs from the option table's rendering; regenerate it with "
                  "edged --config /dev/null --print-config > conf/edged.conf",
                  path);
@@ -271,6 +284,7 @@ static void test_example_file(void **state)
     const char *sections[64], *keys[64];
     bool live[64];
     const size_t n = table_keys(sections, keys, live, 64);
+    (void)every_section;
     assert_true(n >= 14);
     for (size_t i = 0; i < n; i++) {
         char line[128];
@@ -342,14 +356,88 @@ static void test_reload(void **state)
     dm_log_set_level(DM_LOG_INFO);
 }
 
+/* [demo]: a front end's own section, as a front end's file declares it. */
+typedef struct demo_config {
+    char greeting[32];
+    uint32_t port;
+} demo_config;
+
+#define DEMO(f) offsetof(demo_config, f), sizeof(((demo_config *)0)->f)
+static const opt demo_rows[] = {
+    {"demo", "greeting", "demo-greeting", OPT_STRING, DEMO(greeting), 1, 31, "hello", true,
+     "What it says.", NULL},
+    {"demo", "port", NULL, OPT_UINT, DEMO(port), 1, 65535, "7", false, "Its port.", NULL},
+};
+static const dm_config_section demo = {.name = "demo",
+                                       .after = "log",
+                                       .help = "The demo front end.",
+                                       .opts = demo_rows,
+                                       .n_opts = 2,
+                                       .size = sizeof(demo_config)};
+
+static void test_sections(void **state)
+{
+    (void)state;
+    const dm_config_section *s[] = {&demo};
+    assert_int_equal(dm_config_use_sections(s, 1), 0);
+    dm_config c;
+    char err[1024];
+    assert_int_equal(load_text("[demo]\nport = 80\n", &c, err, sizeof err, NULL), 0);
+    const demo_config *dc = dm_config_section_get(&c, &demo);
+    assert_non_null(dc);
+    assert_string_equal(dc->greeting, "hello"); /* its default */
+    assert_int_equal(dc->port, 80);
+    assert_int_equal(c.log_level, DM_LOG_INFO); /* the core table is untouched */
+    expect_error("[demo]\nport = 0\n", 2,
+                 "[demo] port:", "0 is out of range; expected an integer from 1 to 65535");
+    expect_error("[demo]\nnope = 1\n", 2, "[demo] nope:",
+                 "unknown key (keys in [demo]: "
+                 "greeting, port)");
+    expect_error("[nosuch]\n", 1, "[nosuch]:", ", power, log, demo)");
+    expect_error("port = 3\n", 1, "port:", "option outside a section; it belongs under [demo]");
+    /* the command line, by its name and as section.key; a reload applies the live one */
+    dm_config next = c;
+    assert_int_equal(dm_config_set(&next, "demo-greeting", "hi", err, sizeof err), 0);
+    assert_int_equal(dm_config_set(&next, "demo.port", "81", err, sizeof err), 0);
+    assert_int_equal(dm_config_set(&next, "demo.port", "0", err, sizeof err), -1);
+    assert_string_equal(err, "--demo.port: 0 is out of range; expected an integer from 1 to 65535");
+    assert_int_equal(dm_config_reload(&c, &next), 2);
+    assert_string_equal(dc->greeting, "hi"); /* live */
+    assert_int_equal(dc->port, 80);          /* takes a restart */
+    /* rendered after [log], with its rows */
+    size_t len = 0;
+    char *text = dm_config_render(&c, &len);
+    assert_non_null(text);
+    const char *at = strstr(text, "\n[demo]\n");
+    assert_non_null(at);
+    assert_true(at > strstr(text, "\n[log]\n"));
+    assert_non_null(strstr(at, "\ngreeting = hi\n"));
+    free(text);
+    text = dm_config_render_man(&len);
+    assert_non_null(strstr(text, ".SH [demo]\nThe demo front end.\n.TP\n.B greeting\n"));
+    free(text);
+    /* what does not fit is refused, and the sections handed before stay */
+    static const dm_config_section big = {
+        .name = "big", .after = "log", .size = DM_CONFIG_SECTION_BYTES + 1};
+    static const dm_config_section twin = {.name = "server", .after = "log"};
+    static const dm_config_section lost = {.name = "lost", .after = "nowhere"};
+    const dm_config_section *bad[][1] = {{&big}, {&twin}, {&lost}};
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(dm_config_use_sections(bad[i], 1), -1);
+    assert_non_null(dm_config_section_get(&c, &demo));
+    dm_frontends_config(); /* back to this build's */
+    dm_log_set_level(DM_LOG_INFO);
+}
+
 int main(void)
 {
+    dm_frontends_config();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),      cmocka_unit_test(test_bad_values),
         cmocka_unit_test(test_bad_structure), cmocka_unit_test(test_good_file),
         cmocka_unit_test(test_missing_file),  cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_example_file),  cmocka_unit_test(test_render_round_trip),
-        cmocka_unit_test(test_reload),
+        cmocka_unit_test(test_reload),        cmocka_unit_test(test_sections),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }

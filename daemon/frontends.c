@@ -1,9 +1,9 @@
 /* daemon/frontends.c - the registration table of the front ends.
  *
- * Owns: which front ends this build has (one line each, guarded by its meson feature), their
- * start order (the HTTP server first: the DeepStack port is one of its listeners), the start
- * (which hands the table to the daemon, d->frontends), and the warning for a config section
- * whose front end the build left out. In the main layer: it names every front end.
+ * Owns: the table of the front ends this build has (daemon/meson.build's list of them, in
+ * start order, arrives as DM_FRONTENDS_BUILT), the start (which hands the table to the
+ * daemon, d->frontends), and the stand-in section and warning for a front end the build can
+ * leave out. In the main layer: it names every front end.
  * Does not own: any front end's work (frontend.h names their files), the calls on all of them
  * after the start (frontend.c, which reads d->frontends), the order of the other parts of the
  * daemon (main.c). Loop thread only. */
@@ -16,24 +16,16 @@
 #include "http.h"
 #include "log.h"
 
-/* Each front end's contract, at the end of its own file. */
-extern const dm_frontend dm_frontend_http, dm_frontend_vision, dm_frontend_mqtt,
-    dm_frontend_frigate, dm_frontend_dbus;
+/* Each front end's contract, at the end of its own file; the ones this build has, in start
+ * order, are daemon/meson.build's list (DM_FRONTENDS_BUILT: X(http) X(vision) ...). */
+#define X(name) extern const dm_frontend dm_frontend_##name;
+DM_FRONTENDS_BUILT
+#undef X
 
 const dm_frontend *const dm_frontends[] = {
-    &dm_frontend_http,
-#if EDGED_HAVE_VISION
-    &dm_frontend_vision,
-#endif
-#if EDGED_HAVE_MQTT
-    &dm_frontend_mqtt,
-#endif
-#if EDGED_HAVE_FRIGATE
-    &dm_frontend_frigate,
-#endif
-#if EDGED_HAVE_DBUS
-    &dm_frontend_dbus,
-#endif
+#define X(name) &dm_frontend_##name,
+    DM_FRONTENDS_BUILT
+#undef X
 };
 const size_t dm_n_frontends = sizeof dm_frontends / sizeof dm_frontends[0];
 _Static_assert(sizeof dm_frontends / sizeof dm_frontends[0] <= DM_FRONTENDS_MAX,

@@ -28,10 +28,8 @@
 #include "frontend.h"
 #include "mqtt_impl.h"
 #include "codec.h"
-#include "frontend.h"
 #include "log.h"
 #include "mqtt.h"
-#include "mqtt_impl.h"
 #include "registry.h"
 
 #define MISC_MIN_MS 1000

@@ -132,6 +132,13 @@ def read_daemon_layers(root):
                 f = f[len("daemon/"):] if f.startswith("daemon/") else f
                 if not f:
                     continue
+                if f == "*":  # every daemon file no line lists (a new front end's) is here
+                    if "*" in layers:
+                        bad.append(f"daemon/layers.txt:{no}: '*' is in layer {layers['*'][1]} "
+                                   f"already")
+                    else:
+                        layers["*"] = (len(seen) - 1, name)
+                    continue
                 if f in layers:
                     bad.append(f"daemon/layers.txt:{no}: {f} is in layer {layers[f][1]} already")
                 elif not os.path.isfile(os.path.join(root, "daemon", f)):
@@ -142,12 +149,13 @@ def read_daemon_layers(root):
 
 
 def daemon_layer(layers, name):
-    """(position, layer) of daemon file NAME: listed, or its .c's / .h's, or None."""
+    """(position, layer) of daemon file NAME: listed, or its .c's / .h's, else the layer whose
+    line holds '*' (the default), or None."""
     if name in layers:
         return layers[name]
     stem, ext = os.path.splitext(name)
     twin = stem + (".c" if ext == ".h" else ".h")
-    return layers.get(twin)
+    return layers.get(twin, layers.get("*"))
 
 
 def check_daemon_layers(root, layers):
@@ -296,13 +304,18 @@ def self_test_daemon_layers():
         os.makedirs(d)
         files = {
             "layers.txt": "# lowest first\nregistry: registry.c\nrequest: request.c req.h\n"
-                          "transport: http.c\n",
+                          "transport: http.c *\n",
             "registry.c": '#include "req.h"\n',  # registry -> request: up
             "registry.h": "",
             "req.h": '#include "registry.h"\n',  # request -> registry: down
             "request.c": '#include "req.h"\n#include "registry.h"\n',
             "http.c": '#include "req.h"\n',
             "main.c": '#include "http.c"\n',
+            # listed nowhere: in the '*' layer (transport), so it may include down, and the
+            # request layer including it goes up
+            "newfe.h": "",
+            "newfe.c": '#include "newfe.h"\n#include "req.h"\n',
+            "request_up.c": '#include "newfe.h"\n',
         }
         for name, text in files.items():
             with open(os.path.join(d, name), "w", encoding="utf-8") as fh:
@@ -313,6 +326,16 @@ def self_test_daemon_layers():
             print(f"self-test: daemon/layers.txt: expected exactly '{want[0]}', got {found}")
             return False
         print("self-test: daemon/layers.txt back edge reported: " + found[0])
+        # the default layer: request_up.c, listed nowhere, is in it too; list it in request
+        with open(os.path.join(d, "layers.txt"), "w", encoding="utf-8") as fh:
+            fh.write("registry: registry.c\nrequest: request.c req.h request_up.c\n"
+                     "transport: http.c *\n")
+        found = check_daemon_layers(tmp, read_daemon_layers(tmp))
+        want2 = "daemon/request_up.c:1: request includes newfe.h of the transport layer above it"
+        if len(found) != 2 or not any(p.startswith(want2) for p in found):
+            print(f"self-test: daemon/layers.txt '*': expected '{want2}', got {found}")
+            return False
+        print("self-test: a file no line lists is in the '*' layer: " + want2)
         return True
     finally:
         shutil.rmtree(tmp)

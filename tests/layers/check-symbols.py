@@ -123,14 +123,19 @@ def read_layers(path):
     return layers
 
 
-def daemon_tables(layers, members):
+def daemon_tables(layers, members, folder=None):
     """[(layer, defined, undefined)] lowest first, from MEMBERS {object name: (def, undef)};
-    objects in no layer form a group below the first."""
+    an object of a daemon/ source file no line lists is in the layer whose line holds '*'
+    (FOLDER: daemon/); any other (common/'s, generated ones) in a group below the first."""
     where = {f: i for i, (_, files) in enumerate(layers) for f in files}
+    default = where.pop("*", None)  # the layer of every file no line lists
     groups = [("(objects in no layer)", set(), set())] + [(n, set(), set()) for n, _ in layers]
     for member, (d, u) in members.items():
         source = member[:-2] if member.endswith(".o") else member
-        g = groups[where[source] + 1] if source in where else groups[0]
+        at = where.get(source)
+        if at is None and folder and os.path.isfile(os.path.join(folder, source)):
+            at = default  # a daemon source file (not common/'s, not a generated one)
+        g = groups[at + 1] if at is not None else groups[0]
         g[1].update(d)
         g[2].update(u)
     return [(f"daemon layer {n}" if i else n, d, u) for i, (n, d, u) in enumerate(groups)]
@@ -223,7 +228,8 @@ def main(argv):
         layers_txt, archive = o["daemon"]
         if os.path.isfile(layers_txt):
             problems += calls_up(daemon_tables(read_layers(layers_txt),
-                                               symbols_by_member(nm, archive)))
+                                               symbols_by_member(nm, archive),
+                                               os.path.dirname(layers_txt)))
         else:
             print(f"note: no {layers_txt}: the daemon's own layers are not checked")
     for p in problems:

@@ -2,10 +2,11 @@
  *
  * Owns: the row of every operator the CPU registry (registry.c) runs, builtin and custom: the
  * types its data input (edge_op_data_input) may have, as its prepare accepts them, and a short
- * note per special case (the TYPES and NOTES columns of the operator table, ops/optable.def). The runtime refuses a node whose data input's type is not in its row
- * (edge_optype_check, called by runtime/interp/prepare.c) with one uniform message, and
- * tools/gen_opdoc.c writes docs/operators.md from the table. Does not own the operators'
- * validation (each prepare still checks every operand). */
+ * note per special case (the TYPES and NOTES columns of the operator table, ops/optable.def). The
+ * runtime refuses a node whose data input's type is not in its row (edge_optype_check, called by
+ * runtime/interp/prepare.c) with one uniform message, and tools/gen_opdoc.c writes
+ * docs/operators.md from the table. Does not own the operators' validation (each prepare still
+ * checks every operand). */
 #ifndef EDGE_CPU_OPTYPES_H
 #define EDGE_CPU_OPTYPES_H
 

@@ -38,6 +38,7 @@
 #include "digits.h"
 #include "edge/runtime.h"
 #include "fault_alloc.h"
+#include "frontend.h"
 #include "http.h"
 #include "http_impl.h"
 #include "codec.h"
@@ -379,6 +380,7 @@ static int run_config(void *arg)
 static void test_config(void **state)
 {
     (void)state;
+    dm_frontends_config(); /* the front ends' sections ([mqtt] ...), as edged hands them over */
     snprintf(g_conf_good, sizeof g_conf_good, "%s/good.conf", g_dir);
     snprintf(g_conf_bad, sizeof g_conf_bad, "%s/bad.conf", g_dir);
     assert_int_equal(tfw_save(g_conf_good, config_text, sizeof config_text - 1), 0);

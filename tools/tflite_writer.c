@@ -11,6 +11,8 @@
 #include <string.h>
 
 #include "edge/error.h"
+#include "tflite_schema.h"
+#include "edge/ops.h"
 #include "tflite_writer_impl.h"
 
 /* ---------------------------------------------------------------- options */
@@ -511,4 +513,30 @@ int32_t tfw_add_subgraph(tfw_writer *w, const char *name)
     w->n_tensors = w->cap_tensors = w->n_ops = w->cap_ops = 0;
     w->n_in = w->n_out = 0;
     return w->n_done;
+}
+
+int tfw_fc_int8(const int8_t *w, int32_t n, int32_t k, uint8_t **out, size_t *size)
+{
+    tfw_writer *tw = tfw_new();
+    if (!tw)
+        return EDGE_ENOMEM;
+    const int32_t in_dims[2] = {1, k}, w_dims[2] = {n, k}, out_dims[2] = {1, n};
+    const int32_t x = tfw_add_q(tw, EDGE_INT8, "input", 2, in_dims, 0.02f, 0);
+    const tfw_tensor_desc wd = {.type = EDGE_INT8,
+                                .rank = 2,
+                                .dims = w_dims,
+                                .name = "weights",
+                                .q_count = 1,
+                                .scale = 0.01f};
+    const int32_t wt = tfw_add_const(tw, &wd, w, (size_t)n * (size_t)k);
+    const int32_t y = tfw_add_q(tw, EDGE_INT8, "output", 2, out_dims, 0.5f, 0);
+    const int32_t op = tfw_add_opcode(tw, EDGE_OP_FULLY_CONNECTED, 1);
+    tfw_options o;
+    tfw_opt_init(&o, TFL_OPT_FullyConnectedOptions);
+    const int32_t ins[3] = {x, wt, -1};
+    tfw_add_operator(tw, op, ins, 3, &y, 1, &o);
+    tfw_set_io(tw, &x, 1, &y, 1);
+    const int rc = tfw_finish(tw, out, size);
+    tfw_free(tw);
+    return rc;
 }

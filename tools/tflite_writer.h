@@ -128,6 +128,10 @@ int tfw_finish(tfw_writer *w, uint8_t **out, size_t *size);
 int tfw_write_file(tfw_writer *w, const char *path);
 /* Write SIZE bytes to PATH (helper for tools and tests). */
 int tfw_save(const char *path, const void *data, size_t size);
+/* A one-operator model for tests of weights and memory: input [1, K] int8 (scale 0.02) ->
+ * FULLY_CONNECTED with the constant weights W [N, K] int8 (scale 0.01, no bias) -> [1, N] int8
+ * (scale 0.5), serialised into a malloc'd buffer (*out, *size). 0 or a negative code. */
+int tfw_fc_int8(const int8_t *w, int32_t n, int32_t k, uint8_t **out, size_t *size);
 
 /* ---- escape hatch for tests that craft broken files ---- */
 

@@ -926,27 +926,9 @@ static void write_fc(const char *path, int seed)
     static int8_t w[N * K];
     for (size_t k = 0; k < sizeof w; k++)
         w[k] = (int8_t)((k * 2654435761u + (unsigned)seed * 40503u) >> 13);
-    tfw_writer *tw = tfw_new();
-    const int32_t in_dims[2] = {1, K}, w_dims[2] = {N, K}, out_dims[2] = {1, N};
-    const int32_t x = tfw_add_q(tw, EDGE_INT8, "input", 2, in_dims, 0.02f, 0);
-    const tfw_tensor_desc wd = {.type = EDGE_INT8,
-                                .rank = 2,
-                                .dims = w_dims,
-                                .name = "weights",
-                                .q_count = 1,
-                                .scale = 0.01f};
-    const int32_t wt = tfw_add_const(tw, &wd, w, sizeof w);
-    const int32_t y = tfw_add_q(tw, EDGE_INT8, "output", 2, out_dims, 0.5f, 0);
-    const int32_t op = tfw_add_opcode(tw, EDGE_OP_FULLY_CONNECTED, 1);
-    tfw_options o;
-    tfw_opt_init(&o, TFL_OPT_FullyConnectedOptions);
-    const int32_t ins[3] = {x, wt, -1};
-    tfw_add_operator(tw, op, ins, 3, &y, 1, &o);
-    tfw_set_io(tw, &x, 1, &y, 1);
     uint8_t *buf = NULL;
     size_t size = 0;
-    assert_int_equal(tfw_finish(tw, &buf, &size), 0);
-    tfw_free(tw);
+    assert_int_equal(tfw_fc_int8(w, N, K, &buf, &size), 0);
     assert_int_equal(tfw_save(path, buf, size), 0);
     free(buf);
 }

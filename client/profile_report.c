@@ -5,7 +5,9 @@
  * the nodes by their own time, then the per-operator-type totals (common/profile_sum.c). Shares are
  * of the summed own time of the nodes (a node's time without the subgraphs it calls), so IF, WHILE
  * and their bodies count once; the header gives the invoke's whole time beside it (the rest is the
- * interpreter's own). */
+ * interpreter's own). Work: GOPS = 2 x multiply-accumulates (edge_node_profile.macs) / own time,
+ * per node and per type, and %peak against the int8 peak libedge measures on this machine at
+ * the model's kernel level (edge_isa_peak_gops), named in the header. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,37 +45,76 @@ static double pct(uint64_t part, uint64_t whole)
     return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
-static void print_nodes(FILE *f, const edge_node_profile *e, size_t n, uint64_t invokes,
-                        uint64_t sum_ns)
+/* " GOPS %peak" of MAC_RUNS multiply-accumulates in NS ("-" where there is no work or peak). */
+static void work_text(double mac_runs, uint64_t ns, double peak, char *buf, size_t size)
 {
-    fprintf(f, "%-8s %-24s %-34s %-18s %6s %10s %10s %10s %7s\n", "node", "operator", "kernel",
-            "shape", "runs", "median_us", "mean_us", "us/invoke", "share%");
+    const double g = edge_profile_gops(mac_runs, ns);
+    char pk[16] = "-";
+    if (g > 0.0 && peak > 0.0)
+        snprintf(pk, sizeof pk, "%.1f", 100.0 * g / peak);
+    if (g > 0.0)
+        snprintf(buf, size, " %8.2f %6s", g, pk);
+    else
+        snprintf(buf, size, " %8s %6s", "-", "-");
+}
+
+static void print_nodes(FILE *f, const edge_node_profile *e, size_t n, uint64_t invokes,
+                        uint64_t sum_ns, double peak)
+{
+    fprintf(f, "%-8s %-24s %-34s %-18s %6s %10s %10s %10s %7s %8s %6s\n", "node", "operator",
+            "kernel", "shape", "runs", "median_us", "mean_us", "us/invoke", "share%", "GOPS",
+            "%peak");
     for (size_t i = 0; i < n; i++) {
         const edge_node_profile *p = &e[i];
-        char node[24], shape[96];
+        char node[24], shape[96], work[48];
         snprintf(node, sizeof node, p->subgraph ? "%d:%d" : "%d",
                  p->subgraph ? p->subgraph : p->node, p->node);
         shape_text(p, shape, sizeof shape);
         const char *kernel = strcmp(p->backend, "cpu") ? p->backend : p->kernel;
-        fprintf(f, "%-8s %-24s %-34s %-18s %6llu %10.2f %10.2f %10.2f %7.2f\n", node,
+        work_text((double)p->macs * (double)p->count, p->self_ns, peak, work, sizeof work);
+        fprintf(f, "%-8s %-24s %-34s %-18s %6llu %10.2f %10.2f %10.2f %7.2f%s\n", node,
                 edge_profile_type_name(p), kernel, shape, (unsigned long long)p->count,
                 (double)p->median_ns / 1e3, (double)p->total_ns / 1e3 / (double)p->count,
-                (double)p->self_ns / 1e3 / (double)invokes, pct(p->self_ns, sum_ns));
+                (double)p->self_ns / 1e3 / (double)invokes, pct(p->self_ns, sum_ns), work);
     }
 }
 
 static void print_types(FILE *f, const edge_profile_total *t, size_t nt, uint64_t invokes,
-                        uint64_t sum_ns)
+                        uint64_t sum_ns, double peak)
 {
-    fprintf(f, "# totals per operator type\n%-24s %6s %10s %7s\n", "operator", "nodes", "us/invoke",
-            "share%");
-    for (size_t i = 0; i < nt; i++)
-        fprintf(f, "%-24s %6d %10.2f %7.2f\n", t[i].name, t[i].nodes,
-                (double)t[i].self_ns / 1e3 / (double)invokes, pct(t[i].self_ns, sum_ns));
+    fprintf(f, "# totals per operator type\n%-24s %6s %10s %7s %8s %6s\n", "operator", "nodes",
+            "us/invoke", "share%", "GOPS", "%peak");
+    for (size_t i = 0; i < nt; i++) {
+        char work[48];
+        work_text(t[i].mac_runs, t[i].self_ns, peak, work, sizeof work);
+        fprintf(f, "%-24s %6d %10.2f %7.2f%s\n", t[i].name, t[i].nodes,
+                (double)t[i].self_ns / 1e3 / (double)invokes, pct(t[i].self_ns, sum_ns), work);
+    }
+}
+
+/* The header's second line: the level and its peak (ISA 0: unknown, no peak); returns it. */
+static double print_peak(FILE *f, edge_isa isa)
+{
+    const double peak = isa ? edge_isa_peak_gops(isa) : 0.0;
+    if (peak > 0.0)
+        fprintf(f,
+                "# kernel level %s, int8 peak %.1f GOPS (measured by libedge on this machine, one "
+                "core); GOPS = 2 x MACs / own time, %%peak = GOPS / peak\n",
+                edge_isa_name(isa), peak);
+    else
+        fprintf(f, "# kernel level %s, no int8 peak measured; GOPS = 2 x MACs / own time\n",
+                isa ? edge_isa_name(isa) : "unknown");
+    return peak;
 }
 
 int edge_profile_print(FILE *f, edge_node_profile *e, size_t n, uint64_t invokes,
                        uint64_t invoke_ns)
+{
+    return edge_profile_print_at(f, e, n, invokes, invoke_ns, (edge_isa)0);
+}
+
+int edge_profile_print_at(FILE *f, edge_node_profile *e, size_t n, uint64_t invokes,
+                          uint64_t invoke_ns, edge_isa isa)
 {
     if (!invokes)
         return EDGE_EINVAL;
@@ -91,8 +132,9 @@ int edge_profile_print(FILE *f, edge_node_profile *e, size_t n, uint64_t invokes
             (unsigned long long)invokes, (double)invoke_ns / 1e3 / (double)invokes,
             (double)sum_ns / 1e3 / (double)invokes,
             (double)(invoke_ns > sum_ns ? invoke_ns - sum_ns : 0) / 1e3 / (double)invokes, n);
-    print_nodes(f, e, n, invokes, sum_ns);
-    print_types(f, t, nt, invokes, sum_ns);
+    const double peak = print_peak(f, isa);
+    print_nodes(f, e, n, invokes, sum_ns, peak);
+    print_types(f, t, nt, invokes, sum_ns, peak);
     free(t);
     return 0;
 }
@@ -107,7 +149,8 @@ int edge_profile_report(FILE *f, const edge_interp *it)
     const long n = ran_entries(it, &e);
     if (n < 0)
         return EDGE_ENOMEM;
-    const int rc = edge_profile_print(f, e, (size_t)n, invokes, invoke_ns);
+    const int rc = edge_profile_print_at(f, e, (size_t)n, invokes, invoke_ns,
+                                         edge_model_isa(edge_interp_model(it)));
     free(e);
     return rc;
 }

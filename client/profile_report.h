@@ -12,13 +12,18 @@
 
 /* Print IT's profile to F: a header line (invokes, mean us per invoke), a table of every node
  * that ran (node, operator, kernel, output shape, runs, median and mean us per run, us per
- * invoke, share of the summed node time), sorted by time, then one line per operator type
- * (nodes, us per invoke, share). Returns 0, or EDGE_EINVAL when IT has no profile or nothing was
- * profiled, EDGE_ENOMEM when the table cannot be sorted. */
+ * invoke, share of the summed node time, GOPS and %peak), sorted by time, then one line per
+ * operator type (nodes, us per invoke, share, GOPS, %peak); the header names the model's kernel
+ * level and its int8 peak (edge_isa_peak_gops, measured on this machine). Returns 0, or EDGE_EINVAL
+ * when IT has no profile or nothing was profiled, EDGE_ENOMEM when the table cannot be sorted. */
 int edge_profile_report(FILE *f, const edge_interp *it);
 /* The same table from entries E[0, N) (they are sorted in place) of INVOKES invokes that took
- * INVOKE_NS in all: what edgectl profile prints from the daemon's aggregate. */
+ * INVOKE_NS in all: what edgectl profile prints from the daemon's aggregate (no level: no
+ * %peak). */
 int edge_profile_print(FILE *f, edge_node_profile *e, size_t n, uint64_t invokes,
                        uint64_t invoke_ns);
+/* The same with %peak against level ISA's peak (0: unknown level, no %peak). */
+int edge_profile_print_at(FILE *f, edge_node_profile *e, size_t n, uint64_t invokes,
+                          uint64_t invoke_ns, edge_isa isa);
 
 #endif

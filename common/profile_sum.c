@@ -62,8 +62,14 @@ size_t edge_profile_totals(const edge_node_profile *e, size_t n, edge_profile_to
             t[nt++] = (edge_profile_total){.name = name};
         t[j].nodes++;
         t[j].self_ns += e[i].self_ns;
+        t[j].mac_runs += (double)e[i].macs * (double)e[i].count;
     }
     if (nt > 1)
         qsort(t, nt, sizeof *t, total_desc);
     return nt;
+}
+
+double edge_profile_gops(double mac_runs, uint64_t ns)
+{
+    return ns ? 2.0 * mac_runs / (double)ns : 0.0;
 }

@@ -1,7 +1,8 @@
 /* common/profile_sum.h - ordering a per-node profile, its totals per operator type, a median.
  *
  * Owns: the one ordering of profile entries (own time, longest first), the per-operator-type
- * totals (a CUSTOM node counts under its custom code) that edgectl run --profile, bench-models
+ * totals (a CUSTOM node counts under its custom code; their time and multiply-accumulates) that
+ * edgectl run --profile, bench-models
  * --profile (client/profile_report.c) and the daemon's profile endpoint (daemon/profile.c)
  * show, and the median of a node's recent run times (libedge's records and the daemon's
  * aggregate). Compiled into libedge (internal: not in the public API), which all of them link
@@ -19,6 +20,7 @@ typedef struct edge_profile_total {
     const char *name; /* the operator (or custom code), borrowed from the entries */
     int nodes;
     uint64_t self_ns;
+    double mac_runs; /* the sum of macs x count (edge_node_profile.macs): work done in self_ns */
 } edge_profile_total;
 
 /* The name a node's totals go under: its custom code, else its operator. */
@@ -30,6 +32,8 @@ void edge_profile_sort(edge_node_profile *e, size_t n);
 size_t edge_profile_totals(const edge_node_profile *e, size_t n, edge_profile_total *t);
 /* The median of the first N (at most EDGE_PROFILE_SAMPLES) of V (0 when N is 0); V unchanged. */
 #define EDGE_PROFILE_SAMPLES 64
+/* GOPS of MAC_RUNS multiply-accumulates in NS nanoseconds (2 operations each); 0 when NS is 0. */
+double edge_profile_gops(double mac_runs, uint64_t ns);
 uint64_t edge_profile_median(const uint32_t *v, size_t n);
 
 #endif

@@ -72,6 +72,13 @@ EDGE_API edge_isa edge_isa_default(void);
 EDGE_API edge_isa edge_isa_effective(edge_isa want);
 /* A sentence about an EDGE_ISA value that was ignored, or NULL. */
 EDGE_API const char *edge_isa_env_warning(void);
+/* This machine's int8 peak at level ISA in GOPS (2 operations per multiply-accumulate, one
+ * core): the instruction that level's int8 kernels are built on (avx512vnni: vpdpbusd zmm; avx2:
+ * vpmaddubsw ymm; neondot: sdot; neon: smlal; scalar: a 32-bit multiply-add) timed in a loop of
+ * independent accumulators, measured the first time a level is asked for (a few ms) and kept
+ * for the process. EDGE_ISA_AUTO: the default level's. 0 when the CPU or this build has no such
+ * level, or it is not measured (armv7 NEON). */
+EDGE_API double edge_isa_peak_gops(edge_isa isa);
 
 /* Threads of one inference (edge_model_options.threads above 1) spin for tens of microseconds
  * between operators before they sleep, which saves a wakeup per operator (the default, ON
@@ -381,6 +388,10 @@ typedef struct edge_node_profile {
     /* Back-end partitions time as a whole: the time the back end took is the partition's first
      * node's (span = the partition's node count); its other nodes have span 0. CPU nodes: 1. */
     int32_t span;
+    /* Multiply-accumulates per run (output elements times the weights each reads) of CONV_2D,
+     * DEPTHWISE_CONV_2D and FULLY_CONNECTED, 0 for other operators; a back-end partition's
+     * first entry: its nodes' sum. GOPS = 2 x macs x count / self_ns. */
+    uint64_t macs;
 } edge_node_profile;
 
 /* Turn the profile on (nonzero) or off. Turning it on clears the records and, the first time,

@@ -145,34 +145,41 @@ static uint64_t tensor_count(const edge_model *m, const int32_t *idx, int32_t n)
     return c;
 }
 
-/* Work of one prepared node: for the weight operators, output elements times the
- * weights each output reads (filter elements per output channel); for pools,
- * output elements times the window; otherwise every element in and out once. */
+uint64_t edge__weight_macs(const edge_tensor *ts, const edge_node *n)
+{
+    if (n->code != EDGE_OP_CONV_2D && n->code != EDGE_OP_DEPTHWISE_CONV_2D &&
+        n->code != EDGE_OP_FULLY_CONNECTED)
+        return 0;
+    const edge_tensor *w = n->n_in > 1 && n->in[1] >= 0 ? &ts[n->in[1]] : NULL;
+    if (!w || w->rank < 1 || n->n_out < 1 || n->out[0] < 0)
+        return 0;
+    const int axis = n->code == EDGE_OP_DEPTHWISE_CONV_2D ? w->rank - 1 : 0;
+    const uint64_t per = w->dims[axis] > 0 ? w->count / (uint64_t)w->dims[axis] : 1;
+    return mul_sat(ts[n->out[0]].count, per);
+}
+
+/* Work of one prepared node: for the weight operators, every element in once plus their
+ * multiply-accumulates (edge__weight_macs); for pools, output elements times the window;
+ * otherwise every element in and out once. */
 static uint64_t node_macs(const edge_model *m, const edge_node *n)
 {
     const uint64_t in = tensor_count(m, n->in, n->n_in);
     const uint64_t out = tensor_count(m, n->out, n->n_out);
-    const edge_tensor *w = n->n_in > 1 && n->in[1] >= 0 ? &m->tensors[n->in[1]] : NULL;
-    uint64_t per = 1;
     switch (n->code) {
     case EDGE_OP_CONV_2D:
     case EDGE_OP_DEPTHWISE_CONV_2D:
     case EDGE_OP_FULLY_CONNECTED: {
-        if (!w || w->rank < 1)
-            break;
-        const int axis = n->code == EDGE_OP_DEPTHWISE_CONV_2D ? w->rank - 1 : 0;
-        per = w->dims[axis] > 0 ? w->count / (uint64_t)w->dims[axis] : 1;
-        break;
+        const uint64_t macs = edge__weight_macs(m->tensors, n);
+        return add_sat(in, macs ? macs : out);
     }
     case EDGE_OP_AVERAGE_POOL_2D:
     case EDGE_OP_MAX_POOL_2D: {
         const int32_t fw = n->params.window.filter_w, fh = n->params.window.filter_h;
-        per = mul_sat(fw > 0 ? (uint64_t)fw : 1, fh > 0 ? (uint64_t)fh : 1);
-        break;
+        return add_sat(in,
+                       mul_sat(out, mul_sat(fw > 0 ? (uint64_t)fw : 1, fh > 0 ? (uint64_t)fh : 1)));
     }
     default: return add_sat(in, out);
     }
-    return add_sat(in, mul_sat(out, per));
 }
 
 int edge__prepare_node(edge_model *m, edge_node *n, edge_error *err)

@@ -4,7 +4,8 @@
  * allocated the first time it is turned on, never by invoke), the hooks interp.c calls around
  * each node while it is on (CLOCK_MONOTONIC before and after; a node's time minus that of the
  * nodes it called through IF, WHILE or CALL_ONCE is its own), a back-end partition's time, the
- * invokes' totals, and reading the records (edge_interp_profile). Does not own running nodes
+ * invokes' totals, and reading the records (edge_interp_profile, with each entry's
+ * multiply-accumulates per run: a partition's, its nodes' sum). Does not own running nodes
  * (interp.c), the node names (views.c) or printing a profile (the callers: edgectl, bench). */
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "interp_impl.h"
 #include "model.h"
 #include "plugin_state.h"
+#include "steps.h"
 
 /* One node's sums, and its last PROF_SAMPLES run times (a ring, for the median). */
 #define PROF_SAMPLES EDGE_PROFILE_SAMPLES
@@ -141,6 +143,15 @@ static int32_t span_of(const edge_model *m, const edge_node *n, int32_t i)
     return m->parts[n->part].first == i ? m->parts[n->part].count : 0;
 }
 
+/* Multiply-accumulates per run of the SPAN nodes from model node I (edge__weight_macs). */
+static uint64_t span_macs(const edge_model *m, const edge_tensor *ts, int32_t i, int32_t span)
+{
+    uint64_t macs = 0;
+    for (int32_t k = i; k < i + span; k++)
+        macs += edge__weight_macs(ts, &m->nodes[k]);
+    return macs;
+}
+
 int edge_interp_profile(const edge_interp *it, size_t i, edge_node_profile *out)
 {
     if (!it || !out || i >= edge_interp_profile_count(it))
@@ -167,6 +178,7 @@ int edge_interp_profile(const edge_interp *it, size_t i, edge_node_profile *out)
         .median_ns = median_ns(r),
         .span = span_of(m, n, (int32_t)i),
     };
+    o.macs = span_macs(m, ts, (int32_t)i, o.span);
     if (n->n_out > 0 && n->out[0] >= 0) {
         const edge_tensor *t = &ts[n->out[0]];
         o.type = t->type;

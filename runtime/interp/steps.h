@@ -21,6 +21,10 @@ int edge__subgraphs_build(edge_model *m, edge_error *err);
 int32_t edge__node_callee(const edge_node *n, int k);
 /* Prepare one node for the CPU (prepare.c). */
 int edge__prepare_node(edge_model *m, edge_node *n, edge_error *err);
+/* prepare.c: the multiply-accumulates one run of N does when it is CONV_2D, DEPTHWISE_CONV_2D or
+ * FULLY_CONNECTED (output elements times the weights each reads; TS: its subgraph's tensors),
+ * else 0 (the per-node GOPS of the profile, runtime/interp/profile.c). */
+uint64_t edge__weight_macs(const edge_tensor *ts, const edge_node *n);
 /* partition.c: the back ends' view and claims (before prepare), then the
  * partitions and the back ends' prepare (after it); free releases both. */
 int edge__partition_claim(edge_model *m, edge_error *err);

@@ -73,6 +73,8 @@ static void expect_same(const char *args)
         assert_memory_equal(file, plain, plain_len);
     } else {
         assert_non_null(strstr(file, "kernel level"));
+        assert_non_null(strstr(file, "GOPS")); /* the work columns and the level's peak */
+        assert_non_null(strstr(file, "%peak"));
     }
     free(plain);
     free(quiet);

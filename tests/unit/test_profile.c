@@ -4,7 +4,9 @@
  * the names edge_model_node_info gives, counts equal to the profiled invokes, times above zero,
  * nothing recorded while off, reset clears) and on a WHILE model (its body and condition
  * counted per round in their subgraphs, the WHILE's own time without them), the table
- * client/profile_report.c prints (header, per-type totals), and, when the build has edgectl,
+ * client/profile_report.c prints (header, per-type totals, the GOPS and %peak columns: 2 x MACs /
+ * own time, against edge_isa_peak_gops), each entry's multiply-accumulates (person_detect's first
+ * convolution, 0 for operators without weights), and, when the build has edgectl,
  * `edgectl run --profile`'s output. Never asserts on how long anything took. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -165,6 +167,9 @@ static void check_table(const char *text, const char *invokes)
     assert_non_null(strstr(text, "node     operator"));
     assert_non_null(strstr(text, "median_us"));
     assert_non_null(strstr(text, "share%"));
+    assert_non_null(strstr(text, "GOPS"));
+    assert_non_null(strstr(text, "%peak"));
+    assert_non_null(strstr(text, "# kernel level "));
     const char *totals = strstr(text, "# totals per operator type\n");
     assert_non_null(totals);
     assert_non_null(strstr(totals, "CONV_2D"));
@@ -220,6 +225,136 @@ static void test_edgectl(void **state)
 #endif
 }
 
+/* person_detect's entries carry their multiply-accumulates: its first node (a depthwise 3x3 stride
+ * 2, 96x96x1 -> 48x48x8, depth multiplier 8) 48 x 48 x 8 x 9 per run, every weight operator some,
+ * the others none. */
+static void test_macs(void **state)
+{
+    (void)state;
+    edge_model *m;
+    edge_interp *it;
+    char *path;
+    open_shared("models/person_detect", &m, &it, &path);
+    assert_int_equal(edge_interp_set_profiling(it, 1), 0);
+    invoke_n(it, 1);
+    uint64_t sum = 0;
+    for (size_t i = 0; i < edge_interp_profile_count(it); i++) {
+        edge_node_profile p;
+        assert_int_equal(edge_interp_profile(it, i, &p), 0);
+        const int weights = !strcmp(p.op_name, "CONV_2D") ||
+                            !strcmp(p.op_name, "DEPTHWISE_CONV_2D") ||
+                            !strcmp(p.op_name, "FULLY_CONNECTED");
+        if (i == 0) {
+            assert_string_equal(p.op_name, "DEPTHWISE_CONV_2D");
+            assert_int_equal(p.macs, 48 * 48 * 8 * 9);
+        }
+        assert_true(weights ? p.macs > 0 : p.macs == 0);
+        sum += p.macs;
+    }
+    assert_true(sum <= edge_model_macs(m)); /* which also counts every element in once */
+    edge_interp_free(it);
+    edge_model_unref(m);
+    free(path);
+}
+
+/* The peak is measured for the scalar level and every level up to the CPU's best, kept for the
+ * process (the same figure twice), and 0 for a level above the CPU's. */
+static void test_peak(void **state)
+{
+    (void)state;
+    const edge_isa best = edge_isa_best();
+    for (int isa = EDGE_ISA_SCALAR; isa <= EDGE_ISA_NEONDOT; isa++) {
+        edge_isa parsed;
+        if (edge_isa_parse(edge_isa_name((edge_isa)isa), &parsed, NULL) != 0)
+            continue; /* not a level of this architecture */
+        const double g = edge_isa_peak_gops((edge_isa)isa);
+        print_message("%s: int8 peak %.1f GOPS\n", edge_isa_name((edge_isa)isa), g);
+        assert_true(g == edge_isa_peak_gops((edge_isa)isa));
+#if defined(__arm__)
+        if (isa != EDGE_ISA_SCALAR)
+            continue; /* armv7 NEON: not measured */
+#endif
+        assert_true((edge_isa)isa <= best ? g > 0.0 : g == 0.0);
+    }
+    assert_true(edge_isa_peak_gops(EDGE_ISA_AUTO) == edge_isa_peak_gops(edge_isa_default()));
+}
+
+/* The line of TEXT starting with PREFIX (NUL-terminated copy in LINE). */
+static void line_of(const char *text, const char *prefix, char *line, size_t size)
+{
+    const char *l = strstr(text, prefix);
+    assert_non_null(l);
+    const char *end = strchr(l, '\n');
+    snprintf(line, size, "%.*s", (int)(end ? end - l : (long)strlen(l)), l);
+}
+
+/* The GOPS column is 2 x MACs x runs / own time, %peak that against the level's peak, per node
+ * and per operator type; "-" where a node has no multiply-accumulates. */
+static void test_gops_column(void **state)
+{
+    (void)state;
+    edge_node_profile e[3] = {
+        {.op_name = "CONV_2D",
+         .kernel = "k",
+         .backend = "cpu",
+         .count = 4,
+         .node = 0,
+         .self_ns = 2000000,
+         .total_ns = 2000000,
+         .macs = 3000000,
+         .span = 1},
+        {.op_name = "CONV_2D",
+         .kernel = "k",
+         .backend = "cpu",
+         .count = 4,
+         .node = 1,
+         .self_ns = 1000000,
+         .total_ns = 1000000,
+         .macs = 1000000,
+         .span = 1},
+        {.op_name = "SOFTMAX",
+         .kernel = "k",
+         .backend = "cpu",
+         .count = 4,
+         .node = 2,
+         .self_ns = 500000,
+         .total_ns = 500000,
+         .span = 1},
+    };
+    char *text = NULL, line[512], want[64];
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_non_null(f);
+    assert_int_equal(edge_profile_print_at(f, e, 3, 4, 4000000, EDGE_ISA_SCALAR), 0);
+    fclose(f);
+    print_message("%s", text);
+    const double peak = edge_isa_peak_gops(EDGE_ISA_SCALAR);
+    snprintf(want, sizeof want, "int8 peak %.1f GOPS", peak);
+    assert_non_null(strstr(text, want));
+    assert_non_null(strstr(text, "# kernel level scalar"));
+    /* node 0: 2 x 3e6 x 4 / 2e6 ns = 12 GOPS */
+    line_of(text, "0        CONV_2D", line, sizeof line);
+    snprintf(want, sizeof want, " 12.00 %6.1f", 100.0 * 12.0 / peak);
+    assert_non_null(strstr(line, want));
+    line_of(text, "1        CONV_2D", line, sizeof line);
+    snprintf(want, sizeof want, " 8.00 %6.1f", 100.0 * 8.0 / peak);
+    assert_non_null(strstr(line, want));
+    line_of(text, "2        SOFTMAX", line, sizeof line);
+    assert_non_null(strstr(line, "        -      -"));
+    /* CONV_2D's total: 2 x 16e6 / 3e6 ns */
+    line_of(strstr(text, "# totals"), "CONV_2D ", line, sizeof line);
+    snprintf(want, sizeof want, " %8.2f %6.1f", 32.0 / 3.0, 100.0 * 32.0 / 3.0 / peak);
+    assert_non_null(strstr(line, want));
+    free(text);
+    /* no level (the daemon's aggregate): GOPS, no %peak */
+    f = open_memstream(&text, &len);
+    assert_int_equal(edge_profile_print(f, e, 3, 4, 4000000), 0);
+    fclose(f);
+    line_of(text, "0        CONV_2D", line, sizeof line);
+    assert_non_null(strstr(line, " 12.00      -"));
+    free(text);
+}
+
 /* A model whose float16 weights' DEQUANTIZE nodes are folded away at load (the zoo's MediaPipe
  * hand landmark model): their entries answer EDGE_ENOTFOUND, never a stale node, every other
  * entry ran once, and the report prints (it crashed on the folded slots). */
@@ -258,9 +393,15 @@ static void test_folded_nodes(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_off_by_default),  cmocka_unit_test(test_counts_and_order),
-        cmocka_unit_test(test_while_subgraphs), cmocka_unit_test(test_report),
-        cmocka_unit_test(test_edgectl),         cmocka_unit_test(test_folded_nodes),
+        cmocka_unit_test(test_off_by_default),
+        cmocka_unit_test(test_counts_and_order),
+        cmocka_unit_test(test_while_subgraphs),
+        cmocka_unit_test(test_report),
+        cmocka_unit_test(test_edgectl),
+        cmocka_unit_test(test_folded_nodes),
+        cmocka_unit_test(test_macs),
+        cmocka_unit_test(test_peak),
+        cmocka_unit_test(test_gops_column),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

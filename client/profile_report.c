@@ -5,9 +5,10 @@
  * the nodes by their own time, then the per-operator-type totals (common/profile_sum.c). Shares are
  * of the summed own time of the nodes (a node's time without the subgraphs it calls), so IF, WHILE
  * and their bodies count once; the header gives the invoke's whole time beside it (the rest is the
- * interpreter's own). Work: GOPS = 2 x multiply-accumulates (edge_node_profile.macs) / own time,
- * per node and per type, and %peak against the int8 peak libedge measures on this machine at
- * the model's kernel level (edge_isa_peak_gops), named in the header. */
+ * interpreter's own). Work: GOPS = 2 x multiply-accumulates (edge_node_profile.macs) / median run
+ * time (robust on a busy CPU, where a preempted run inflates the mean), per node and per type, and
+ * %peak against the int8 peak libedge measures on this machine at the model's kernel level
+ * (edge_isa_peak_gops), named in the header. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,10 +46,10 @@ static double pct(uint64_t part, uint64_t whole)
     return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
-/* " GOPS %peak" of MAC_RUNS multiply-accumulates in NS ("-" where there is no work or peak). */
-static void work_text(double mac_runs, uint64_t ns, double peak, char *buf, size_t size)
+/* " GOPS %peak" of MACS multiply-accumulates in NS ("-" where there is no work or peak). */
+static void work_text(uint64_t macs, uint64_t ns, double peak, char *buf, size_t size)
 {
-    const double g = edge_profile_gops(mac_runs, ns);
+    const double g = edge_profile_gops(macs, ns);
     char pk[16] = "-";
     if (g > 0.0 && peak > 0.0)
         snprintf(pk, sizeof pk, "%.1f", 100.0 * g / peak);
@@ -71,7 +72,7 @@ static void print_nodes(FILE *f, const edge_node_profile *e, size_t n, uint64_t 
                  p->subgraph ? p->subgraph : p->node, p->node);
         shape_text(p, shape, sizeof shape);
         const char *kernel = strcmp(p->backend, "cpu") ? p->backend : p->kernel;
-        work_text((double)p->macs * (double)p->count, p->self_ns, peak, work, sizeof work);
+        work_text(p->macs, p->median_ns, peak, work, sizeof work);
         fprintf(f, "%-8s %-24s %-34s %-18s %6llu %10.2f %10.2f %10.2f %7.2f%s\n", node,
                 edge_profile_type_name(p), kernel, shape, (unsigned long long)p->count,
                 (double)p->median_ns / 1e3, (double)p->total_ns / 1e3 / (double)p->count,
@@ -86,7 +87,7 @@ static void print_types(FILE *f, const edge_profile_total *t, size_t nt, uint64_
             "us/invoke", "share%", "GOPS", "%peak");
     for (size_t i = 0; i < nt; i++) {
         char work[48];
-        work_text(t[i].mac_runs, t[i].self_ns, peak, work, sizeof work);
+        work_text(t[i].macs, t[i].median_ns, peak, work, sizeof work);
         fprintf(f, "%-24s %6d %10.2f %7.2f%s\n", t[i].name, t[i].nodes,
                 (double)t[i].self_ns / 1e3 / (double)invokes, pct(t[i].self_ns, sum_ns), work);
     }
@@ -99,10 +100,10 @@ static double print_peak(FILE *f, edge_isa isa)
     if (peak > 0.0)
         fprintf(f,
                 "# kernel level %s, int8 peak %.1f GOPS (measured by libedge on this machine, one "
-                "core); GOPS = 2 x MACs / own time, %%peak = GOPS / peak\n",
+                "core); GOPS = 2 x MACs / median run time, %%peak = GOPS / peak\n",
                 edge_isa_name(isa), peak);
     else
-        fprintf(f, "# kernel level %s, no int8 peak measured; GOPS = 2 x MACs / own time\n",
+        fprintf(f, "# kernel level %s, no int8 peak measured; GOPS = 2 x MACs / median run time\n",
                 isa ? edge_isa_name(isa) : "unknown");
     return peak;
 }

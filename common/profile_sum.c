@@ -62,14 +62,17 @@ size_t edge_profile_totals(const edge_node_profile *e, size_t n, edge_profile_to
             t[nt++] = (edge_profile_total){.name = name};
         t[j].nodes++;
         t[j].self_ns += e[i].self_ns;
-        t[j].mac_runs += (double)e[i].macs * (double)e[i].count;
+        if (e[i].macs) {
+            t[j].macs += e[i].macs;
+            t[j].median_ns += e[i].median_ns;
+        }
     }
     if (nt > 1)
         qsort(t, nt, sizeof *t, total_desc);
     return nt;
 }
 
-double edge_profile_gops(double mac_runs, uint64_t ns)
+double edge_profile_gops(uint64_t macs, uint64_t ns)
 {
-    return ns ? 2.0 * mac_runs / (double)ns : 0.0;
+    return ns ? 2.0 * (double)macs / (double)ns : 0.0;
 }

@@ -20,7 +20,8 @@ typedef struct edge_profile_total {
     const char *name; /* the operator (or custom code), borrowed from the entries */
     int nodes;
     uint64_t self_ns;
-    double mac_runs; /* the sum of macs x count (edge_node_profile.macs): work done in self_ns */
+    uint64_t macs;      /* the summed multiply-accumulates per run of its nodes that have them */
+    uint64_t median_ns; /* those nodes' summed median run times: GOPS = 2 x macs / median_ns */
 } edge_profile_total;
 
 /* The name a node's totals go under: its custom code, else its operator. */
@@ -32,8 +33,8 @@ void edge_profile_sort(edge_node_profile *e, size_t n);
 size_t edge_profile_totals(const edge_node_profile *e, size_t n, edge_profile_total *t);
 /* The median of the first N (at most EDGE_PROFILE_SAMPLES) of V (0 when N is 0); V unchanged. */
 #define EDGE_PROFILE_SAMPLES 64
-/* GOPS of MAC_RUNS multiply-accumulates in NS nanoseconds (2 operations each); 0 when NS is 0. */
-double edge_profile_gops(double mac_runs, uint64_t ns);
+/* GOPS of MACS multiply-accumulates in NS nanoseconds (2 operations each); 0 when NS is 0. */
+double edge_profile_gops(uint64_t macs, uint64_t ns);
 uint64_t edge_profile_median(const uint32_t *v, size_t n);
 
 #endif

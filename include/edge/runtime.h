@@ -390,7 +390,7 @@ typedef struct edge_node_profile {
     int32_t span;
     /* Multiply-accumulates per run (output elements times the weights each reads) of CONV_2D,
      * DEPTHWISE_CONV_2D and FULLY_CONNECTED, 0 for other operators; a back-end partition's
-     * first entry: its nodes' sum. GOPS = 2 x macs x count / self_ns. */
+     * first entry: its nodes' sum. GOPS = 2 x macs / median_ns. */
     uint64_t macs;
 } edge_node_profile;
 

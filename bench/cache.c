@@ -146,8 +146,12 @@ static int cmp(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
+    edge_isa level;
+    if (bench_kernels_arg(&argc, argv, &level)) /* --kernels LEVEL, anywhere */
+        return 2;
+    bench_kernels_print("edged");
     if (argc < 2) {
-        fprintf(stderr, "usage: bench-cache EDGED_BIN [SHARED_DIR]\n");
+        fprintf(stderr, "usage: bench-cache EDGED_BIN [SHARED_DIR] [--kernels LEVEL]\n");
         return 2;
     }
     static char shared[PATH_MAX];

@@ -1,6 +1,7 @@
 /* bench/common.c - what the model and kernel benchmarks share.
  *
- * Owns: timing invocations, the kernel levels to loop over, and running the
+ * Owns: timing invocations, the kernel levels to loop over, the --kernels option every
+ * benchmark takes (bench_kernels_arg), and running the
  * anchor programs (fork and exec, output captured through a pipe, no shell)
  * and reading their figures from the lines they print.
  * Does not own: what is measured or printed (kernels.c, models.c). */
@@ -103,6 +104,53 @@ int bench_levels(edge_isa *out)
             out[n++] = all[i];
     }
     return n;
+}
+
+/* ---- --kernels ---- */
+
+static edge_isa kernels_isa; /* --kernels: EDGE_ISA_AUTO when absent */
+
+int bench_kernels_arg(int *argc, char **argv, edge_isa *isa)
+{
+    *isa = EDGE_ISA_AUTO;
+    int w = 1;
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--kernels") && strcmp(a, "--level")) {
+            argv[w++] = argv[i];
+            continue;
+        }
+        edge_error err = {0};
+        if (i + 1 >= *argc || edge_isa_parse(argv[i + 1], isa, &err)) {
+            fprintf(stderr, "%s: %s\n", a, i + 1 < *argc ? err.message : "needs a level");
+            return -1;
+        }
+        if (*isa != EDGE_ISA_AUTO && *isa > edge_isa_best()) {
+            fprintf(stderr, "%s %s: this CPU runs at most %s\n", a, argv[i + 1],
+                    edge_isa_name(edge_isa_best()));
+            return -1;
+        }
+        i++;
+    }
+    argv[w] = NULL;
+    *argc = w;
+    kernels_isa = *isa;
+    if (*isa != EDGE_ISA_AUTO)
+        setenv("EDGE_ISA", edge_isa_name(*isa), 1);
+    return 0;
+}
+
+const char *bench_kernels_level(void)
+{
+    return kernels_isa != EDGE_ISA_AUTO ? edge_isa_name(kernels_isa) : "";
+}
+
+void bench_kernels_print(const char *who)
+{
+    printf("# kernel level: %s runs at %s (%s; CPU best %s)\n", who,
+           edge_isa_name(edge_isa_effective(kernels_isa)),
+           kernels_isa != EDGE_ISA_AUTO ? "--kernels" : "default, --kernels LEVEL to choose",
+           edge_isa_name(edge_isa_best()));
 }
 
 /* ---- anchors ---- */
@@ -239,6 +287,18 @@ double bench_xnn_chain_us(const bench_anchor *a)
 {
     const char *k = a->out ? strstr(a->out, "end-to-end chain ") : NULL;
     return k ? atof(k + strlen("end-to-end chain ")) : 0.0;
+}
+
+double bench_xnn_person_chain_us(const bench_anchor *a)
+{
+    const char *l = find_line(a, "person_detect-shape chain");
+    const char *end = l ? strchr(l, '\n') : NULL, *k = l ? strstr(l, "end-to-end ") : NULL;
+    if (!k || (end && k > end))
+        return 0.0;
+    k += strlen("end-to-end ");
+    if (!strncmp(k, "chain ", 6))
+        k += 6;
+    return atof(k);
 }
 
 double bench_peak_gops(const bench_anchor *a, const char *label)

@@ -45,6 +45,20 @@ double bench_metric_value(const char *text, const char *name, const char *model)
  * (at most 4). Returns the count. */
 int bench_levels(edge_isa *out);
 
+/* ---- --kernels LEVEL: every benchmark at a chosen kernel level ---- */
+
+/* Take "--kernels LEVEL" (or its alias "--level LEVEL") out of ARGV, wherever it is (*ARGC
+ * lowered, the other arguments kept in order), into *ISA (EDGE_ISA_AUTO when absent). A level
+ * this build or CPU cannot run is an error: -1, the reason on stderr. When given, EDGE_ISA is
+ * set to it in the environment, so libedge in this process and every edged it starts run at
+ * that level (bench_edged_start also passes edged --kernels LEVEL). Call before any model opens. */
+int bench_kernels_arg(int *argc, char **argv, edge_isa *isa);
+/* The level asked for (EDGE_ISA_AUTO: none), "" when none: what bench_edged_start passes. */
+const char *bench_kernels_level(void);
+/* Print "# kernel level L (...)" naming the level libedge and edged run at, the level asked for
+ * and the CPU's best, with WHO ("edged", "libedge") said. */
+void bench_kernels_print(const char *who);
+
 /* ---- anchors ---- */
 
 typedef struct bench_anchor {
@@ -63,6 +77,10 @@ void bench_anchor_free(bench_anchor *a);
 double bench_xnn_case_us(const bench_anchor *a, const char *tag);
 /* xnnbench: the MobileNetV1-0.25 96x96 "end-to-end chain" microseconds; 0 if absent. */
 double bench_xnn_chain_us(const bench_anchor *a);
+/* The person_detect-shaped (MobileNetV1-0.25 96x96x1 -> 2) chain's microseconds, from a line
+ * starting "person_detect-shape chain" that holds "end-to-end N us" (or "end-to-end chain N
+ * us"), as bench/anchor_xnnup.c prints it; 0 if absent. */
+double bench_xnn_person_chain_us(const bench_anchor *a);
 /* peak: the median figure of the line starting with LABEL; 0 if absent. */
 double bench_peak_gops(const bench_anchor *a, const char *label);
 

@@ -332,8 +332,13 @@ static void plan_bytes(size_t *arenas, size_t *prepared, size_t *files)
 
 int main(int argc, char **argv)
 {
+    edge_isa level;
+    if (bench_kernels_arg(&argc, argv, &level)) /* --kernels LEVEL, anywhere */
+        return 2;
+    bench_kernels_print("edged");
     if (argc < 3) {
-        fprintf(stderr, "usage: %s EDGED_BIN UDS_PINGPONG_BIN [SHARED_DIR]\n", argv[0]);
+        fprintf(stderr, "usage: %s EDGED_BIN UDS_PINGPONG_BIN [SHARED_DIR] [--kernels LEVEL]\n",
+                argv[0]);
         return 2;
     }
     edged_bin = argv[1];

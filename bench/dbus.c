@@ -213,7 +213,11 @@ static int start_edged(const char *edged_bin, const char *addr, const char *shar
         dup2(fd, 1);
         dup2(fd, 2);
         setenv("NOTIFY_SOCKET", notify, 1);
-        execl(edged_bin, "edged", "--config", conf, (char *)NULL);
+        const char *level = bench_kernels_level(); /* --kernels */
+        if (level[0])
+            execl(edged_bin, "edged", "--config", conf, "--kernels", level, (char *)NULL);
+        else
+            execl(edged_bin, "edged", "--config", conf, (char *)NULL);
         _exit(127);
     }
     char msg[512];
@@ -335,9 +339,13 @@ static int expected_output(const char *shared)
 
 int main(int argc, char **argv)
 {
+    edge_isa level;
+    if (bench_kernels_arg(&argc, argv, &level)) /* --kernels LEVEL, anywhere */
+        return 2;
+    bench_kernels_print("edged");
     if (argc < 2 || strcmp(argv[1], "--help") == 0) {
-        fprintf(stderr,
-                "usage: bench-dbus EDGED_BIN [SHARED_DIR] [--iters N] [--rounds R] [--keep]\n");
+        fprintf(stderr, "usage: bench-dbus EDGED_BIN [SHARED_DIR] [--iters N] [--rounds R] "
+                        "[--keep] [--kernels LEVEL]\n");
         return 2;
     }
     const char *edged_bin = argv[1], *shared = "../shared";

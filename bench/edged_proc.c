@@ -1,4 +1,5 @@
-/* bench/edged_proc.c - an edged process for the daemon benchmarks (edged_proc.h). */
+/* bench/edged_proc.c - an edged process for the daemon benchmarks (edged_proc.h); edged runs
+ * at the benchmark's --kernels level (bench_kernels_arg) when it was given one. */
 #include "edged_proc.h"
 
 #include <arpa/inet.h>
@@ -14,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common.h"
 #include "edge/client.h"
 
 pid_t bench_edged_start(const char *edged_bin, const char *conf, const char *sock, const char *log)
@@ -30,7 +32,11 @@ pid_t bench_edged_start(const char *edged_bin, const char *conf, const char *soc
             dup2(fd, 1);
             close(fd);
         }
-        execl(edged_bin, "edged", "--config", conf, (char *)NULL);
+        const char *level = bench_kernels_level();
+        if (level[0])
+            execl(edged_bin, "edged", "--config", conf, "--kernels", level, (char *)NULL);
+        else
+            execl(edged_bin, "edged", "--config", conf, (char *)NULL);
         _exit(127);
     }
     edge_client *c = NULL;

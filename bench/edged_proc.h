@@ -11,9 +11,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Start EDGED_BIN --config CONF (stdout and stderr to LOG, or inherited when
- * NULL) and wait up to 60 s for /v2/health/ready on SOCK. The pid, or -1 (the
- * child is stopped if it started but never became ready). */
+/* Start EDGED_BIN --config CONF [--kernels LEVEL, when the benchmark's --kernels gave one] (stdout
+ * and stderr to LOG, or inherited when NULL) and wait up to 60 s for /v2/health/ready on SOCK. The
+ * pid, or -1 (the child is stopped if it started but never became ready). */
 pid_t bench_edged_start(const char *edged_bin, const char *conf, const char *sock, const char *log);
 /* edged's warning and error lines in LOG ("<3>", "<4>"): prints the first few
  * and their count under LABEL; returns the count. */

@@ -171,8 +171,13 @@ static void run_round(pid_t pid, int flooders, double seconds, bool library, con
 
 int main(int argc, char **argv)
 {
+    edge_isa level;
+    if (bench_kernels_arg(&argc, argv, &level)) /* --kernels LEVEL, anywhere */
+        return 2;
+    bench_kernels_print("edged");
     if (argc < 2) {
-        fprintf(stderr, "usage: bench-flood EDGED [--seconds N] [--flooders K]\n");
+        fprintf(stderr,
+                "usage: bench-flood EDGED [--seconds N] [--flooders K] [--kernels LEVEL]\n");
         return 2;
     }
     double seconds = 10;

@@ -150,8 +150,13 @@ static void report(const char *label, series *s, double alone_us)
 
 int main(int argc, char **argv)
 {
+    edge_isa level;
+    if (bench_kernels_arg(&argc, argv, &level)) /* --kernels LEVEL, anywhere */
+        return 2;
+    bench_kernels_print("edged");
     if (argc < 2) {
-        fprintf(stderr, "usage: bench-frigate EDGED_BIN [SHARED_DIR] [--n N] [--timeout-ms MS]\n");
+        fprintf(stderr, "usage: bench-frigate EDGED_BIN [SHARED_DIR] [--n N] [--timeout-ms MS] "
+                        "[--kernels LEVEL]\n");
         return 2;
     }
     const char *bin = argv[1], *shared = "../shared";

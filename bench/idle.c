@@ -212,8 +212,12 @@ static void measure(row *r, pid_t edged, pid_t broker, int seconds, const char *
 
 int main(int argc, char **argv)
 {
+    edge_isa level;
+    if (bench_kernels_arg(&argc, argv, &level)) /* --kernels LEVEL, anywhere */
+        return 2;
+    bench_kernels_print("edged");
     if (argc < 2) {
-        fprintf(stderr, "usage: bench-idle EDGED [--seconds N] [--shared DIR]\n");
+        fprintf(stderr, "usage: bench-idle EDGED [--seconds N] [--shared DIR] [--kernels LEVEL]\n");
         return 2;
     }
     const char *edged = argv[1], *shared = "../shared";

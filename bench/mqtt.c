@@ -810,7 +810,7 @@ static void usage(FILE *f, const char *argv0)
 {
     fprintf(f,
             "usage: %s EDGED_BIN ANCHOR_MQTT_RTT [SHARED_DIR] [--iters N] [--rounds R]\n"
-            "       [--seconds S] [--window W] [--layouts 1|2] [--keep]\n"
+            "       [--seconds S] [--window W] [--layouts 1|2] [--keep] [--kernels LEVEL]\n"
             "  EDGED_BIN        build/daemon/edged\n"
             "  ANCHOR_MQTT_RTT  build/bench/anchor-mqtt-rtt (missing: edged's figures, no ratios)\n"
             "  SHARED_DIR       ../shared (models/hello_world_int8, models/person_detect)\n"
@@ -820,6 +820,7 @@ static void usage(FILE *f, const char *argv0)
             "  --seconds S      each throughput phase, edged and direct alike (3)\n"
             "  --window W       person_detect requests outstanding, at most 64 (32)\n"
             "  --layouts N      1: the split layout only; 2: also the shared one (2)\n"
+            "  --kernels LEVEL  edged's int8 kernel level (scalar, avx2, ...; default: the best)\n"
             "  --keep           keep the temporary folder (logs, configs, each round trip in\n"
             "                   rt-LAYOUT-qosN.txt: round, index, microseconds)\n",
             argv0);
@@ -1055,6 +1056,10 @@ static void section_throughput(const opts *o, pid_t edged_pid, client *tp, const
 
 int main(int argc, char **argv)
 {
+    edge_isa level;
+    if (bench_kernels_arg(&argc, argv, &level)) /* --kernels LEVEL, anywhere */
+        return 2;
+    bench_kernels_print("edged");
     opts o;
     const char *pos[3] = {0};
     if (parse_args(argc, argv, &o, pos) != 0) {

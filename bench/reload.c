@@ -579,8 +579,12 @@ static const char *loadavg(char *buf, size_t len)
 
 int main(int argc, char **argv)
 {
+    edge_isa level;
+    if (bench_kernels_arg(&argc, argv, &level)) /* --kernels LEVEL, anywhere */
+        return 2;
+    bench_kernels_print("edged");
     if (argc < 2) {
-        fprintf(stderr, "usage: %s EDGED_BIN [SHARED_DIR]\n", argv[0]);
+        fprintf(stderr, "usage: %s EDGED_BIN [SHARED_DIR] [--kernels LEVEL]\n", argv[0]);
         return 2;
     }
     edged_bin = argv[1];

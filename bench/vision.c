@@ -374,6 +374,10 @@ static unsigned char *make_jpeg(const edge_image *im, unsigned long *len)
 
 int main(int argc, char **argv)
 {
+    edge_isa level;
+    if (bench_kernels_arg(&argc, argv, &level)) /* --kernels LEVEL, anywhere */
+        return 2;
+    bench_kernels_print("edged and libedge (in-process)");
     const char *edged_bin = argc > 1 ? argv[1] : NULL, *shared = "../shared";
     int n = 40;
     for (int i = 2; i < argc; i++) {
@@ -383,7 +387,7 @@ int main(int argc, char **argv)
             shared = argv[i];
     }
     if (!edged_bin || n < 1) {
-        fprintf(stderr, "usage: bench-vision EDGED_BIN [SHARED_DIR] [--n N]\n");
+        fprintf(stderr, "usage: bench-vision EDGED_BIN [SHARED_DIR] [--n N] [--kernels LEVEL]\n");
         return 2;
     }
     /* the repository links to the model: the link needs an absolute target */

@@ -382,6 +382,8 @@ int main(int argc, char **argv)
     default_plugin(plugin, sizeof plugin);
     const char *path = "auto", *device = "auto";
     int n_chain = 16, runs = 2000;
+    const char *kernels =
+        NULL; /* --kernels: accepted as every benchmark does; no CPU kernel runs */
     for (int i = 1; i + 1 < argc; i += 2) {
         if (strcmp(argv[i], "--plugin") == 0)
             snprintf(plugin, sizeof plugin, "%s", argv[i + 1]);
@@ -389,16 +391,21 @@ int main(int argc, char **argv)
             path = argv[i + 1];
         else if (strcmp(argv[i], "--device") == 0)
             device = argv[i + 1];
+        else if (strcmp(argv[i], "--kernels") == 0 || strcmp(argv[i], "--level") == 0)
+            kernels = argv[i + 1];
         else if (strcmp(argv[i], "--chain") == 0)
             n_chain = atoi(argv[i + 1]);
         else if (strcmp(argv[i], "--runs") == 0)
             runs = atoi(argv[i + 1]);
         else {
             fprintf(stderr, "usage: bench-vulkan [--plugin PATH] [--path auto|dot|fallback] "
-                            "[--device N] [--chain N] [--runs N]\n");
+                            "[--device N] [--chain N] [--runs N] [--kernels LEVEL]\n");
             return 2;
         }
     }
+    printf("# kernel level: %s%s (bench-vulkan times the Vulkan back end's shaders; no CPU "
+           "int8 kernel runs, so no level applies)\n",
+           kernels ? "--kernels " : "not applicable", kernels ? kernels : "");
     if (n_chain < 2 || n_chain > MAX_CHAIN || runs < 10) {
         fprintf(stderr, "bench-vulkan: --chain 2..%d, --runs >= 10\n", MAX_CHAIN);
         return 2;

@@ -2,15 +2,17 @@
  *
  * Owns: a short loop per level of the one instruction that level's int8 kernels are built on,
  * with enough independent accumulators to cover its latency (as ../shared/anchors/peak.c):
- * avx512vnni vpdpbusd on zmm (64 MACs), avx2 vpmaddubsw + vpmaddwd + vpaddd on ymm (32 MACs per
+ * avx512vnni vpdpbusd on zmm (64 MACs), avxvnni vpdpbusd on ymm (32 MACs; VEX, or EVEX where only
+ * AVX-512 VNNI is there), avx2 vpmaddubsw + vpmaddwd + vpaddd on ymm (32 MACs per
  * group), aarch64 neondot sdot (16 MACs), neon smlal 8x8->16 (8 MACs), scalar a 32-bit multiply-add
  * (1 MAC); timing it (a calibrated repetition of about 0.3 ms, the fastest of 5: a few ms per
  * level) and keeping the figure for the process (edge_peak_gops). Each loop is compiled for its
- * level by a target attribute and only run where edge_isa_cpu_best() says the CPU has it.
+ * level by a target attribute and only run where the CPU has its instructions.
  * Does not own choosing a level (dispatch.c) nor what the figure is compared with (the profile
  * report, bench). armv7 NEON: not measured (0). */
 #include <stdatomic.h>
 #include <stdint.h>
+#include <string.h>
 #include <time.h>
 
 #include "dispatch.h"
@@ -84,6 +86,38 @@ __attribute__((target("avx512f,avx512bw,avx512vnni"))) static uint64_t loop_avx5
     volatile int sink = _mm512_reduce_add_epi32(t);
     (void)sink;
     return n * 12 * 64;
+}
+
+/* vpdpbusd on ymm (32 MACs), the avxvnni level's instruction: VEX-encoded where the CPU has
+ * AVX-VNNI, else the AVX-512 VL EVEX twin the level runs there. */
+#define VNNI256_LOOP(name, target_attr, dp)                                                        \
+    __attribute__((target(target_attr))) static uint64_t name(uint64_t n, int8_t s)                \
+    {                                                                                              \
+        const __m256i a = _mm256_set1_epi8(s), b = _mm256_set1_epi8((char)(s + 1));                \
+        __m256i c0 = _mm256_setzero_si256(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, \
+                c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;                                     \
+        for (uint64_t i = 0; i < n; i++) {                                                         \
+            EACH12(dp);                                                                            \
+            BAR12("x");                                                                            \
+        }                                                                                          \
+        __m256i t = _mm256_add_epi32(_mm256_add_epi32(c0, c1), _mm256_add_epi32(c2, c3));          \
+        t = _mm256_add_epi32(                                                                      \
+            t, _mm256_add_epi32(_mm256_add_epi32(c4, c5), _mm256_add_epi32(c6, c7)));              \
+        t = _mm256_add_epi32(                                                                      \
+            t, _mm256_add_epi32(_mm256_add_epi32(c8, c9), _mm256_add_epi32(c10, c11)));            \
+        volatile int sink = _mm256_extract_epi32(t, 0);                                            \
+        (void)sink;                                                                                \
+        return n * 12 * 32;                                                                        \
+    }
+#define DP_VEX(c) c = _mm256_dpbusd_avx_epi32(c, a, b)
+#define DP_EVEX(c) c = _mm256_dpbusd_epi32(c, a, b)
+VNNI256_LOOP(loop_avxvnni_vex, "avx2,avxvnni", DP_VEX)
+VNNI256_LOOP(loop_avxvnni_evex, "avx512f,avx512vl,avx512vnni", DP_EVEX)
+
+static int has_avx512vnni(void)
+{
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
 }
 
 /* Six groups of vpmaddubsw (u8 x s8 pairs to s16), vpmaddwd by ones, vpaddd: 32 MACs each, each
@@ -161,19 +195,26 @@ static uint64_t loop_scalar8(uint64_t n, int8_t s)
     return loop_scalar(n, s);
 }
 
-/* The loop of level ISA this build and CPU run, or NULL. */
+/* The loop of level ISA this build and CPU run, or NULL. x86-64 asks the CPU itself (libgcc's
+ * __builtin_cpu_supports, which checks the OS saves the registers too), so that the check does
+ * not depend on the order of the level values; "avxvnni" is matched by name. */
 static peak_loop loop_for(edge_isa isa)
 {
     if (isa == EDGE_ISA_SCALAR)
         return loop_scalar8;
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    if (isa == EDGE_ISA_AVX2)
+        return __builtin_cpu_supports("avx2") ? loop_avx2 : NULL;
+    if (isa == EDGE_ISA_AVX512VNNI)
+        return has_avx512vnni() ? loop_avx512vnni : NULL;
+    if (!strcmp(edge__isa_name(isa), "avxvnni"))
+        return __builtin_cpu_supports("avxvnni") ? loop_avxvnni_vex
+               : has_avx512vnni()                ? loop_avxvnni_evex
+                                                 : NULL;
+#elif defined(__aarch64__)
     if (isa > edge_isa_cpu_best())
         return NULL;
-#if defined(__x86_64__)
-    if (isa == EDGE_ISA_AVX2)
-        return loop_avx2;
-    if (isa == EDGE_ISA_AVX512VNNI)
-        return loop_avx512vnni;
-#elif defined(__aarch64__)
     if (isa == EDGE_ISA_NEON)
         return loop_neon;
     if (isa == EDGE_ISA_NEONDOT)

@@ -463,6 +463,10 @@ static int parse_args(int argc, char **argv, cli *c)
         }
         c->first += 2;
     }
+    if (c->n_levels && c->isa != EDGE_ISA_AUTO) { /* EDGE_ISA would cap every level */
+        fprintf(stderr, "--levels all and --kernels exclude each other\n");
+        return -1;
+    }
     return 0;
 }
 

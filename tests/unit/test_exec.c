@@ -1,0 +1,109 @@
+/* tests/unit/test_exec.c - the thread team of runtime/exec.c when its helpers do not run.
+ *
+ * Owns: checking, without timing, that a team whose helpers are held off their CPU (the
+ * edge__exec_stall hook: every helper stops just before it joins a job, as one the scheduler
+ * left off its core) still completes every parallel loop on the caller alone, each task run
+ * exactly once; that the team then runs solo (edge_exec_stats says so) and, once its helpers
+ * are let go, takes them back. The old team (the caller waited for every helper to leave the
+ * job) hung here. Speed is bench/threads.c's. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "runtime/exec.h"
+
+#define TASKS 48
+
+typedef struct job {
+    atomic_uint seen[TASKS];
+    atomic_uint threads; /* bit t: thread t ran a task */
+} job;
+
+static void task(void *ctx, size_t i, unsigned thread)
+{
+    job *j = ctx;
+    atomic_fetch_add(&j->seen[i], 1);
+    atomic_fetch_or(&j->threads, 1u << thread);
+}
+
+/* Run one loop of TASKS on X: every task exactly once; returns which threads ran tasks. */
+static unsigned run_once(edge_exec *x)
+{
+    job j = {0};
+    edge_exec_parallel(x, TASKS, task, &j);
+    for (int i = 0; i < TASKS; i++)
+        assert_int_equal(atomic_load(&j.seen[i]), 1);
+    return atomic_load(&j.threads);
+}
+
+static void test_stalled_helpers(void **state)
+{
+    (void)state;
+    edge_exec *x = edge__exec_new(3);
+    assert_non_null(x);
+    edge__exec_stall(1);
+    for (int k = 0; k < 300; k++)
+        assert_int_equal(run_once(x), 1u); /* the caller alone, and it returns */
+    edge_exec_counts c;
+    edge_exec_stats(x, &c);
+    assert_true(c.spells >= 1); /* the helpers missed jobs: the team went solo */
+    assert_true(c.solo >= 1);
+    edge__exec_stall(0);
+    /* let go, the helpers come back after the solo spell (tens of ms); at most about 10 s */
+    unsigned ran = 1;
+    const struct timespec pause = {0, 1000000};
+    for (int k = 0; k < 10000 && ran == 1u; k++) {
+        ran |= run_once(x);
+        nanosleep(&pause, NULL);
+    }
+    assert_int_not_equal(ran, 1u);
+    edge__exec_free(x);
+}
+
+/* A team stalled and freed: its helpers, held, still end when let go (no hang at exit). */
+static void test_stalled_free(void **state)
+{
+    (void)state;
+    edge_exec *x = edge__exec_new(2);
+    assert_non_null(x);
+    edge__exec_stall(1);
+    for (int k = 0; k < 20; k++)
+        assert_int_equal(run_once(x), 1u);
+    edge__exec_stall(0);
+    edge__exec_free(x);
+    x = edge__exec_new(2); /* the parked one, working */
+    assert_non_null(x);
+    (void)run_once(x);
+    edge__exec_free(x);
+}
+
+/* Many loops of few tasks, helpers free: each task still runs exactly once (a helper joining
+ * as the caller closes the job, or late for it, must neither run a task twice nor miss one). */
+static void test_many_loops(void **state)
+{
+    (void)state;
+    edge_exec *x = edge__exec_new(3);
+    assert_non_null(x);
+    for (unsigned k = 0; k < 3000; k++) {
+        job j = {0};
+        const size_t n = 2 + k % (TASKS - 1);
+        edge_exec_parallel(x, n, task, &j);
+        for (size_t i = 0; i < TASKS; i++)
+            assert_int_equal(atomic_load(&j.seen[i]), i < n);
+    }
+    edge__exec_free(x);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stalled_helpers),
+        cmocka_unit_test(test_stalled_free),
+        cmocka_unit_test(test_many_loops),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

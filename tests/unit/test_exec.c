@@ -88,7 +88,7 @@ static void test_many_loops(void **state)
     (void)state;
     edge_exec *x = edge__exec_new(3);
     assert_non_null(x);
-    for (unsigned k = 0; k < 3000; k++) {
+    for (unsigned k = 0; k < 1000; k++) {
         job j = {0};
         const size_t n = 2 + k % (TASKS - 1);
         edge_exec_parallel(x, n, task, &j);

@@ -4,17 +4,23 @@
  * edge__exec_stall hook: every helper stops just before it joins a job, as one the scheduler
  * left off its core) still completes every parallel loop on the caller alone, each task run
  * exactly once; that the team then runs solo (edge_exec_stats says so) and, once its helpers
- * are let go, takes them back. The old team (the caller waited for every helper to leave the
+ * are let go, takes them back; and what EDGE_THREADS_AUTO chooses for a small and a larger
+ * shared model. The old team (the caller waited for every helper to leave the
  * job) hung here. Speed is bench/threads.c's. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include <sched.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 #include <cmocka.h>
 
+#include "edge/runtime.h"
 #include "runtime/exec.h"
+#include "test_support.h"
 
 #define TASKS 48
 
@@ -98,12 +104,50 @@ static void test_many_loops(void **state)
     edge__exec_free(x);
 }
 
+/* MODEL (a shared model's folder) opened with EDGE_THREADS_AUTO: its threads, its interpreter's
+ * team, and one inference. */
+static unsigned auto_threads(const char *dir, const char *model)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s/model.tflite", dir, model);
+    edge_model_options opt = {.threads = EDGE_THREADS_AUTO};
+    edge_model *m = NULL;
+    edge_interp *it = NULL;
+    edge_error err;
+    assert_int_equal(edge_model_open(path, &opt, &m, &err), 0);
+    assert_int_equal(edge_interp_new(m, &it, &err), 0);
+    assert_int_equal(edge_interp_invoke(it), 0);
+    edge_thread_stats st;
+    edge_interp_thread_stats(it, &st);
+    const unsigned threads = edge_model_threads(m);
+    assert_int_equal(st.threads, threads);
+    edge_interp_free(it);
+    edge_model_unref(m);
+    return threads;
+}
+
+static void test_auto(void **state)
+{
+    (void)state;
+    char *dir = edge_test_shared_path("models");
+    if (!dir)
+        skip();
+    cpu_set_t set;
+    assert_int_equal(sched_getaffinity(0, sizeof set, &set), 0);
+    const unsigned cpus = (unsigned)CPU_COUNT(&set);
+    assert_int_equal(auto_threads(dir, "hello_world_int8"), 1); /* a few hundred MACs */
+    assert_int_equal(auto_threads(dir, "person_detect"),
+                     cpus < 4 ? cpus : 4); /* millions of MACs */
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stalled_helpers),
         cmocka_unit_test(test_stalled_free),
         cmocka_unit_test(test_many_loops),
+        cmocka_unit_test(test_auto),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

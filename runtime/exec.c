@@ -74,10 +74,12 @@ struct edge_exec {
     edge_task_fn fn;
     void *ctx;
     /* the caller's alone (no atomics needed but for the counters others read) */
-    unsigned miss;       /* fraction of recent jobs no helper joined, 1/65536ths */
-    unsigned tried;      /* parallel jobs since the last try of the helpers */
-    uint64_t solo_until; /* CLOCK_MONOTONIC ns: when to try the helpers again */
-    uint64_t solo_ns;    /* how long the next solo spell lasts */
+    unsigned miss;        /* fraction of recent jobs no helper joined, 1/65536ths */
+    unsigned tried;       /* parallel jobs since the last try of the helpers */
+    uint64_t solo_until;  /* CLOCK_MONOTONIC ns: when to try the helpers again */
+    uint64_t solo_ns;     /* how long the next solo spell lasts */
+    uint64_t grace_until; /* helpers being woken from sleep: misses until then do not count */
+    bool waking;          /* the last job found helpers asleep */
     atomic_uint_fast64_t n_parallel, n_solo, n_spells; /* edge_exec_stats */
 };
 
@@ -92,6 +94,8 @@ static atomic_int exec_spin = EXEC_SPIN; /* edge_set_thread_spin */
 #define SOLO_MAX_NS 1000000000ull
 #define TRY_GOOD 256    /* parallel jobs after which a try counts as a success */
 #define STALL_NS 50000u /* a wait this much longer than the caller's own work: a stalled helper */
+#define GRACE_NS \
+    500000u /* for helpers woken from sleep to come (a try's first jobs, an invoke's) */
 
 void edge_set_thread_spin(int on)
 {
@@ -254,13 +258,15 @@ static void close_job(edge_exec *x)
 }
 
 /* After a parallel job: JOINED helpers came, the caller ran its tasks for RUN ns and waited
- * WAIT ns for the helpers inside. A job no helper joined counts as a miss; a wait past half
+ * WAIT ns for the helpers inside. A job no helper joined counts as a miss (but for GRACE_NS
+ * after helpers found asleep were woken: a wakeup takes tens of microseconds even on an idle
+ * CPU, a tiny operator less, and a try of the helpers must not fail on it); a wait past half
  * the caller's own work (plus STALL_NS) as a stall: a helper preempted inside a task, worth
  * STALL misses. Go solo when the recent misses pass MISS_SOLO. */
 static void score(edge_exec *x, unsigned joined, uint64_t run, uint64_t wait, uint64_t now)
 {
     x->miss -= x->miss / 16;
-    if (!joined)
+    if (!joined && now >= x->grace_until)
         x->miss += MISS_ONE / 16;
     if (wait > run / 2 + STALL_NS)
         x->miss += MISS_STALL;
@@ -307,9 +313,13 @@ void edge_exec_parallel(edge_exec *x, size_t n_tasks, edge_task_fn fn, void *ctx
     /* no helper is inside (the last job was closed and emptied): open the next generation */
     const unsigned s = atomic_load_explicit(&x->job, memory_order_relaxed);
     atomic_store(&x->job, ((s & JOB_GEN_MASK) + JOB_GEN) | JOB_OPEN);
-    if (atomic_load(&x->sleepers))
+    const bool asleep = atomic_load(&x->sleepers) != 0;
+    if (asleep)
         word_wake(&x->job, INT_MAX);
     const uint64_t t0 = now_ns();
+    if (asleep && !x->waking) /* asleep since the last job: give them the time to wake */
+        x->grace_until = t0 + GRACE_NS;
+    x->waking = asleep;
     run_tasks(x, 0);
     const uint64_t t1 = now_ns();
     close_job(x);
@@ -415,6 +425,7 @@ edge_exec *edge__exec_new(unsigned n)
     pthread_mutex_unlock(&parked_mu);
     if (x) { /* as new: its last interpreter's luck with its helpers says nothing of this one's */
         x->miss = 0;
+        x->waking = false;
         x->solo_ns = SOLO_MIN_NS;
         atomic_store_explicit(&x->solo, false, memory_order_relaxed);
         atomic_store_explicit(&x->n_parallel, 0, memory_order_relaxed);

@@ -170,10 +170,14 @@ static const opt dm_config_options[] = {
      "neon, neondot on ARM. The environment variable EDGE_ISA caps it too. The log names the "
      "kernels each model uses.",
      NULL},
-    {"models", "intra_op_threads", NULL, OPT_UINT, FIELD(intra_op_threads), 1, 64, "1", false,
+    {"models", "intra_op_threads", NULL, OPT_AUTO, FIELD(intra_op_threads), 1, 64, "1", false,
      "Threads one inference runs on (convolutions split their rows or channels). Workers "
      "times this should not exceed the CPUs: raise it for few large requests (one big model, "
-     "low latency), keep 1 for many small ones.",
+     "low latency), keep 1 for many small ones. auto: per model, the CPUs edged may run on (at "
+     "most 4) for a model of 2 million multiply-accumulates or more, 1 for a smaller one (the "
+     "load log says which). Whatever the count, an inference whose helper threads keep "
+     "missing their turn (their CPUs busy with other programs) runs on its worker alone for a "
+     "while (20 ms to 1 s) before it tries them again, so threads never make it slower.",
      NULL},
     {"models", "watch", NULL, OPT_UINT, FIELD(watch), 0, 1, "1", false,
      "1: watch the repository (inotify) and reload a model when its file is closed after "

@@ -17,6 +17,7 @@ typedef enum {
     OPT_STRING,   /* free text (bounds: length) */
     OPT_PATH,     /* a file system path (bounds: length) */
     OPT_UINT,     /* decimal integer */
+    OPT_AUTO,     /* decimal integer (from MIN, at least 1), or auto stored as 0 */
     OPT_BYTES,    /* decimal integer with an optional K, M, G or T suffix (powers of 1024) */
     OPT_MODE,     /* octal file mode */
     OPT_LEVEL,    /* log level name */

@@ -84,6 +84,12 @@ void dm_opt_format(const opt *o, const void *c, char *buf, size_t len)
     case OPT_BACKENDS:
     case OPT_TOPIC: snprintf(buf, len, "%s", p); break;
     case OPT_UINT: snprintf(buf, len, "%llu", (unsigned long long)get_uint(o, c)); break;
+    case OPT_AUTO:
+        if (get_uint(o, c))
+            snprintf(buf, len, "%llu", (unsigned long long)get_uint(o, c));
+        else
+            snprintf(buf, len, "auto");
+        break;
     case OPT_BYTES: format_bytes(get_uint(o, c), buf, len); break;
     case OPT_MODE: snprintf(buf, len, "%04llo", (unsigned long long)get_uint(o, c)); break;
     case OPT_ISA: snprintf(buf, len, "%s", edge_isa_name((edge_isa)get_int(o, c))); break;
@@ -126,6 +132,10 @@ void dm_opt_describe(const opt *o, bool brief, char *buf, size_t len)
     }
     case OPT_UINT:
         snprintf(buf, len, "an integer from %llu to %llu", (unsigned long long)o->min,
+                 (unsigned long long)o->max);
+        break;
+    case OPT_AUTO:
+        snprintf(buf, len, "auto or an integer from %llu to %llu", (unsigned long long)o->min,
                  (unsigned long long)o->max);
         break;
     case OPT_BYTES:
@@ -357,10 +367,12 @@ int dm_opt_parse(const opt *o, const char *value, void *c, char *msg, size_t len
         return 0;
     }
     case OPT_UINT:
+    case OPT_AUTO:
     case OPT_BYTES:
     case OPT_MODE: {
-        uint64_t v;
-        if (parse_number(o, value, &v, msg, len))
+        uint64_t v = 0;
+        if ((o->type != OPT_AUTO || strcmp(value, "auto") != 0) &&
+            parse_number(o, value, &v, msg, len))
             return -1;
         set_uint(o, c, v);
         return 0;

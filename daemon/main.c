@@ -430,12 +430,14 @@ static int start(app *a)
     const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     if (edge_isa_env_warning())
         dm_log(DM_LOG_WARN, "%s", edge_isa_env_warning());
+    char threads[16] = "auto (per model)";
+    if (d->cfg.intra_op_threads)
+        snprintf(threads, sizeof threads, "%u", d->cfg.intra_op_threads);
     dm_log(DM_LOG_INFO,
-           "int8 kernels: level %s (asked %s; this CPU's best %s); %u intra-op thread(s) per "
+           "int8 kernels: level %s (asked %s; this CPU's best %s); %s intra-op thread(s) per "
            "inference",
            edge_isa_name(edge_isa_effective((edge_isa)d->cfg.kernel_isa)),
-           edge_isa_name((edge_isa)d->cfg.kernel_isa), edge_isa_name(edge_isa_best()),
-           d->cfg.intra_op_threads);
+           edge_isa_name((edge_isa)d->cfg.kernel_isa), edge_isa_name(edge_isa_best()), threads);
     char demand[96] = "";
     if (d->cfg.memory_budget)
         snprintf(demand, sizeof demand,

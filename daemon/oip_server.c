@@ -164,11 +164,12 @@ static int index_cb(dm_entry *e, void *arg)
         if (o)
             json_object_update_new(
                 o,
-                json_pack("{s:I, s:I, s:I, s:I}", "file_bytes",
+                json_pack("{s:I, s:I, s:I, s:I, s:I}", "file_bytes",
                           (json_int_t)edge_model_file_bytes(m), "prepared_bytes",
                           (json_int_t)(edge_model_prepared_bytes(m) - edge_model_cached_bytes(m)),
                           "cached_bytes", (json_int_t)edge_model_cached_bytes(m), "arena_bytes",
-                          (json_int_t)edge_model_arena_bytes(m)));
+                          (json_int_t)edge_model_arena_bytes(m), "intra_op_threads",
+                          (json_int_t)edge_model_threads(m)));
         put_residency(o, a, e);
         json_array_append_new(a->list, o);
     }

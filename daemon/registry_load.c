@@ -70,11 +70,12 @@ static void log_loaded(const dm_version *v, uint64_t us, dm_log_level level)
     dm_log(level,
            "model %s version %lld: loaded %s in %.1f ms (%zu operators, %zu inputs, %zu outputs; "
            "arena %zu bytes per worker, weights %zu bytes, prepared data %zu bytes of which %zu "
-           "packed%s; kernels %s)",
+           "packed%s; kernels %s; %u intra-op thread(s), %.1f MMACs)",
            v->name, (long long)v->version, v->path, (double)us / 1000.0, edge_model_node_count(m),
            edge_model_input_count(m), edge_model_output_count(m), edge_model_arena_bytes(m),
            edge_model_weight_bytes(m), edge_model_prepared_bytes(m), edge_model_packed_bytes(m),
-           pack_words(m), edge_model_kernels(m));
+           pack_words(m), edge_model_kernels(m), edge_model_threads(m),
+           (double)edge_model_macs(m) / 1e6);
     const char *why;
     const int st = edge_model_pack_cache(m, NULL, &why);
     if (st == EDGE_PACK_REBUILT || st == EDGE_PACK_UNWRITTEN)
@@ -627,7 +628,8 @@ static void job_options(dm_registry *r, reg_entry *e, load_job *j)
     j->opt = (edge_model_options){.max_arena_bytes = (size_t)r->cfg.max_arena_bytes,
                                   .max_while_iterations = r->cfg.max_while_iterations,
                                   .isa = (edge_isa)r->cfg.kernel_isa,
-                                  .threads = r->cfg.intra_op_threads,
+                                  .threads = r->cfg.intra_op_threads ? r->cfg.intra_op_threads
+                                                                     : EDGE_THREADS_AUTO, /* auto */
                                   .private_copy = 1,
                                   .pack_cache = r->pack.dir ? &r->pack : NULL,
                                   .name = e->pub.name};

@@ -17,6 +17,15 @@ typedef void (*edge_task_fn)(void *ctx, size_t task, unsigned thread);
 void edge_exec_parallel(edge_exec *x, size_t n_tasks, edge_task_fn fn, void *ctx);
 unsigned edge_exec_threads(const edge_exec *x);
 
+/* What a team did: loops run in parallel, loops run on the caller alone although the team has
+ * helpers (a solo spell: the helpers kept missing jobs or stalled inside one, their CPU taken),
+ * spells begun, and whether one is on now. Zeros for NULL. */
+typedef struct edge_exec_counts {
+    unsigned long long parallel, solo, spells;
+    int solo_now;
+} edge_exec_counts;
+void edge_exec_stats(const edge_exec *x, edge_exec_counts *out);
+
 /* FN(CTX, first, count) over the elements [0, N), cut into one run per thread of at least MIN
  * elements (run starts at multiples of ALIGN, a power of two): the whole range on the caller's
  * thread when X has one thread or N < 2 * MIN. The streaming operators' split (table lookups,
@@ -29,6 +38,12 @@ void edge_exec_ranges(edge_exec *x, size_t n, size_t min, size_t align, edge_ran
  * reused), or NULL when memory or a thread cannot be had. Free with edge__exec_free (NULL is
  * fine), which parks a few teams for reuse (exec.c) and ends the others. */
 edge_exec *edge__exec_new(unsigned n);
+/* edge_model_options.threads = EDGE_THREADS_AUTO: the CPUs this process may run on, 1 to 4. */
+unsigned edge__exec_auto_threads(void);
 void edge__exec_free(edge_exec *x);
+
+/* Test hook: nonzero holds every helper of every team just before it joins a job, as if the
+ * scheduler had left it off its CPU; 0 lets them go. Loops must still complete (on the caller). */
+void edge__exec_stall(int on);
 
 #endif

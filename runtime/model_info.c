@@ -66,6 +66,16 @@ uint64_t edge_model_macs(const edge_model *m)
     return m ? m->macs : 0;
 }
 
+unsigned edge_model_threads(const edge_model *m)
+{
+    if (!m)
+        return 1;
+    if (m->opt.threads == EDGE_THREADS_AUTO && m->macs < EDGE_THREADS_AUTO_MACS)
+        return 1; /* too little work to gain from a team (the splits made for m->threads run
+                   * one after the other on the caller) */
+    return m->threads;
+}
+
 size_t edge_model_file_bytes(const edge_model *m)
 {
     return m ? m->size : 0;

@@ -66,13 +66,15 @@ static size_t div_up(size_t a, size_t b)
     return (a + b - 1) / b;
 }
 
-/* ROWS output rows in tasks for THREADS threads: about four per thread for balance, and
+/* ROWS output rows in tasks for THREADS threads: about two per thread for balance, and
  * one call for a single thread (a kernel call sets up per-block constants, such as the
- * depthwise weight quads: several per node are pure overhead on 6x6 and 3x3 layers). */
+ * depthwise weight quads: several per node are pure overhead on 6x6 and 3x3 layers, and a
+ * team running solo on a busy CPU, runtime/exec.c, pays them all: four per thread cost it 6%
+ * of person_detect, two 4%). */
 static void row_tasks(fast_hdr *h, size_t rows, unsigned threads)
 {
     h->rows = rows;
-    h->chunk = threads > 1 ? div_up(rows, (size_t)threads * 4) : rows;
+    h->chunk = threads > 1 ? div_up(rows, (size_t)threads * 2) : rows;
     h->n_tasks = div_up(rows, h->chunk);
 }
 

@@ -81,9 +81,12 @@ EDGE_API const char *edge_isa_env_warning(void);
 EDGE_API double edge_isa_peak_gops(edge_isa isa);
 
 /* Threads of one inference (edge_model_options.threads above 1) spin for tens of microseconds
- * between operators before they sleep, which saves a wakeup per operator (the default, ON
- * nonzero); 0: every wait sleeps at once (less CPU and power, slower inferences). For the
- * whole process, any thread. */
+ * between operators before they sleep (a futex), which saves a wakeup per operator (the
+ * default, ON nonzero); 0: every wait sleeps at once (less CPU and power, slower inferences).
+ * For the whole process, any thread. Whatever this says, a team whose helpers keep missing
+ * the operators' loops (their CPU busy with another process) runs on the calling thread alone
+ * for a while (tens of milliseconds to a second), its helpers asleep, then tries them again:
+ * edge_interp_thread_stats. */
 EDGE_API void edge_set_thread_spin(int on);
 
 /* A directory of packed-weight cache files: the weights a model's kernels use, packed once and
@@ -136,6 +139,10 @@ EDGE_API int edge_pack_cache_list(const char *dir, edge_pack_cache_entry_fn fn, 
 EDGE_API int edge_pack_cache_prune(const char *dir, uint64_t max_bytes, uint64_t *kept,
                                    size_t *removed);
 
+/* edge_model_options.threads: choose per model (see there). */
+#define EDGE_THREADS_AUTO 0xffffffffu
+#define EDGE_THREADS_AUTO_MACS 2000000u
+
 /* Limits applied while opening a model; zero fields take the defaults. */
 typedef struct edge_model_options {
     size_t max_file_bytes;  /* default 1 GiB */
@@ -147,7 +154,12 @@ typedef struct edge_model_options {
      * the lowest of this, the EDGE_ISA environment cap and the CPU's best. */
     edge_isa isa;
     /* Threads each interpreter of this model runs one inference on (default 1,
-     * at most 64): large convolutions split their rows or channels. */
+     * at most 64): large convolutions split their rows or channels. EDGE_THREADS_AUTO:
+     * the CPUs this process may run on (at most 4) for a model of at least
+     * EDGE_THREADS_AUTO_MACS multiply-accumulates, 1 thread for a smaller one (too little work
+     * to gain); edge_model_threads says which. Whatever the count, an interpreter's team runs
+     * on the calling thread alone while its helpers do not get their CPUs (see
+     * edge_set_thread_spin). */
     unsigned threads;
     /* Nonzero: read the file into private memory instead of mapping it shared.
      * A file rewritten in place (truncated, then written) then cannot change
@@ -323,6 +335,8 @@ EDGE_API edge_isa edge_model_isa(const edge_model *m);
 EDGE_API const char *edge_model_kernels(const edge_model *m);
 /* Work per inference, in multiply-accumulates (see edge_model_options.max_macs). */
 EDGE_API uint64_t edge_model_macs(const edge_model *m);
+/* The threads each interpreter of M runs one inference on (EDGE_THREADS_AUTO resolved). */
+EDGE_API unsigned edge_model_threads(const edge_model *m);
 EDGE_API const char *edge_model_description(const edge_model *m);
 
 /* Partitions in execution order (a model without back ends has one, "cpu"). */
@@ -335,6 +349,15 @@ EDGE_API int edge_model_backend_note(const edge_model *m, size_t i, edge_backend
 /* An interpreter holds a reference on its model. */
 EDGE_API int edge_interp_new(edge_model *m, edge_interp **out, edge_error *err);
 EDGE_API void edge_interp_free(edge_interp *it); /* NULL is fine */
+/* What IT's intra-op threads did since it was made: operator loops spread over its threads,
+ * loops it ran on the calling thread alone although it has helpers (a solo spell: they kept
+ * missing loops, their CPUs busy), spells begun, whether one is on now. */
+typedef struct edge_thread_stats {
+    unsigned threads; /* edge_model_threads */
+    unsigned long long parallel, solo, spells;
+    int solo_now;
+} edge_thread_stats;
+EDGE_API void edge_interp_thread_stats(const edge_interp *it, edge_thread_stats *out);
 EDGE_API edge_model *edge_interp_model(const edge_interp *it);
 /* Where to write input i before invoke; *bytes gets its size. NULL if i is out of range.
  * Write it before every invoke: the arena planner reuses an input's bytes for

@@ -129,9 +129,10 @@ int edge_interp_new(edge_model *m, edge_interp **out, edge_error *err)
     for (int32_t i = 0; i < m->n_all_nodes; i++)
         if (m->nodes[i].scratch_bytes)
             it->scratch[i] = it->arena + m->nodes[i].scratch_offset;
-    if (m->threads > 1 && !(it->x = edge__exec_new(m->threads))) {
+    const unsigned team = edge_model_threads(m);
+    if (team > 1 && !(it->x = edge__exec_new(team))) {
         edge_interp_free(it);
-        return edge__seterr(err, EDGE_ENOMEM, "cannot start %u intra-op threads", m->threads);
+        return edge__seterr(err, EDGE_ENOMEM, "cannot start %u intra-op threads", team);
     }
     it->m = edge_model_ref(m);
     edge_interp_reset_state(it);
@@ -142,6 +143,17 @@ int edge_interp_new(edge_model *m, edge_interp **out, edge_error *err)
     }
     *out = it;
     return 0;
+}
+
+void edge_interp_thread_stats(const edge_interp *it, edge_thread_stats *out)
+{
+    edge_exec_counts c;
+    edge_exec_stats(it ? it->x : NULL, &c);
+    *out = (edge_thread_stats){.threads = it ? edge_exec_threads(it->x) : 1,
+                               .parallel = c.parallel,
+                               .solo = c.solo,
+                               .spells = c.spells,
+                               .solo_now = c.solo_now};
 }
 
 void edge_interp_free(edge_interp *it)

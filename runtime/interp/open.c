@@ -21,6 +21,7 @@
 
 #include "cleanup.h"
 #include "dispatch.h"
+#include "exec.h"
 #include "cpu_state.h"
 #include "model.h"
 #include "steps.h"
@@ -118,7 +119,9 @@ static int model_finish(edge_model *take, const edge_model_options *opt, edge_mo
         m->opt.max_file_bytes = DEFAULT_MAX_FILE;
     if (!m->opt.max_while_iterations)
         m->opt.max_while_iterations = DEFAULT_MAX_WHILE;
-    m->threads = m->opt.threads ? m->opt.threads : 1;
+    m->threads = m->opt.threads == EDGE_THREADS_AUTO ? edge__exec_auto_threads()
+                 : m->opt.threads                    ? m->opt.threads
+                                                     : 1;
     if (m->threads > EDGE_MAX_THREADS)
         return edge__seterr(err, EDGE_EINVAL, "%u intra-op threads asked for; at most %d",
                             m->opt.threads, EDGE_MAX_THREADS);

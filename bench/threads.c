@@ -1,0 +1,292 @@
+/* bench/threads.c - intra-op threads, quiet and with every other CPU busy (issue 46).
+ *
+ * Owns: the threads benchmark: person_detect and mobilenet_v2_int8_nchw (../shared/models) and
+ * yolov8n_int8 (../shared/zoo), each opened three times in this process (1 thread, 2 threads,
+ * EDGE_THREADS_AUTO), timed in alternating rounds in two conditions: quiet, and contended (a
+ * thread spinning on every CPU this process may use but the caller's, pinned there, as a user's
+ * ffmpeg would; the caller is pinned to the first CPU once the interpreters' helpers exist).
+ * Each block invokes one interpreter for --min-seconds after --settle seconds untimed (so a
+ * team left solo by the condition before has had the time to try its helpers again, as in a
+ * real change of load) and keeps the MEAN microseconds per inference (a rare stall of a few
+ * milliseconds shows in a mean, not in a median); the figure of a configuration is the median
+ * of its rounds. The anchor is the 1-thread run of the same process, same condition, same
+ * rounds: ratio = 1-thread us / N-thread us (above 1: threads faster). Targets (issue 46):
+ * contended 2 threads >= 0.95x, quiet >= 1.8x, met or MISS each. It also prints what the teams
+ * did (edge_interp_thread_stats: loops in parallel, loops run solo, solo spells).
+ * Does not own: the team (runtime/exec.c). Usage:
+ * bench-threads [--min-seconds S] [--settle S] [--rounds N] [--kernels LEVEL | --level LEVEL]
+ *               [MODEL_NAME ...]   (names among the three; EDGE_SHARED_DIR, default ../shared) */
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "edge/runtime.h"
+
+#define QUIET_TARGET 1.8
+#define BUSY_TARGET 0.95
+#define MAX_ROUNDS 31
+#define CONFIGS 3 /* 1 thread, 2 threads, auto */
+
+static const unsigned config_threads[CONFIGS] = {1, 2, EDGE_THREADS_AUTO};
+static const char *const config_name[CONFIGS] = {"1 thread", "2 threads", "auto"};
+
+typedef struct cli {
+    double min_s, settle_s;
+    int rounds;
+    edge_isa isa;
+    int first; /* argv index of the first model name */
+} cli;
+
+/* ---- the busy loops ---- */
+
+typedef struct spinner {
+    pthread_t tid;
+    int cpu;
+} spinner;
+
+static atomic_bool spin_stop;
+static spinner spinners[CPU_SETSIZE];
+static int n_spinners;
+
+static void *spin_main(void *arg)
+{
+    const spinner *s = arg;
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(s->cpu, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+    volatile unsigned long n = 0;
+    while (!atomic_load_explicit(&spin_stop, memory_order_relaxed))
+        n++;
+    return NULL;
+}
+
+/* A spinning thread pinned on every CPU of MINE but CALLER. */
+static void busy_start(const cpu_set_t *mine, int caller)
+{
+    atomic_store(&spin_stop, false);
+    n_spinners = 0;
+    for (int c = 0; c < CPU_SETSIZE; c++) {
+        if (!CPU_ISSET(c, mine) || c == caller)
+            continue;
+        spinners[n_spinners].cpu = c;
+        if (pthread_create(&spinners[n_spinners].tid, NULL, spin_main, &spinners[n_spinners]) == 0)
+            n_spinners++;
+    }
+}
+
+static void busy_stop(void)
+{
+    atomic_store(&spin_stop, true);
+    for (int i = 0; i < n_spinners; i++)
+        pthread_join(spinners[i].tid, NULL);
+    n_spinners = 0;
+}
+
+/* ---- timing ---- */
+
+/* Mean microseconds per inference of IT over MIN_S seconds (at least 5 invokes), after SETTLE_S
+ * seconds of untimed ones; 0 when an invoke fails. */
+static double mean_us(edge_interp *it, double settle_s, double min_s)
+{
+    const double s0 = bench_now_us();
+    do {
+        if (edge_interp_invoke(it))
+            return 0.0;
+    } while (bench_now_us() - s0 < settle_s * 1e6);
+    const double t0 = bench_now_us();
+    size_t runs = 0;
+    double t;
+    do {
+        if (edge_interp_invoke(it))
+            return 0.0;
+        runs++;
+        t = bench_now_us() - t0;
+    } while (runs < 5 || t < min_s * 1e6);
+    return t / (double)runs;
+}
+
+static void fill_input(edge_interp *it, const char *dir)
+{
+    size_t n;
+    unsigned char *in = edge_interp_input(it, 0, &n);
+    char path[4096 + 32];
+    snprintf(path, sizeof path, "%s/input_0.bin", dir);
+    FILE *f = fopen(path, "rb");
+    const size_t got = f ? fread(in, 1, n, f) : 0;
+    if (f)
+        fclose(f);
+    for (size_t i = got; i < n; i++)
+        in[i] = (unsigned char)(i * 131 + 7);
+}
+
+/* ---- one model ---- */
+
+static int bench_model(const char *name, const char *dir, const cli *c, const cpu_set_t *mine,
+                       int caller)
+{
+    char path[4096 + 32];
+    snprintf(path, sizeof path, "%s/model.tflite", dir);
+    if (access(path, R_OK) != 0) {
+        printf("%-24s absent (%s)\n", name, path);
+        return 0;
+    }
+    edge_model *m[CONFIGS] = {0};
+    edge_interp *it[CONFIGS] = {0};
+    int failed = 0;
+    sched_setaffinity(0, sizeof *mine, mine); /* helpers start unpinned */
+    for (int k = 0; k < CONFIGS && !failed; k++) {
+        edge_model_options opt = {.isa = c->isa, .threads = config_threads[k]};
+        edge_error err = {0};
+        if (edge_model_open(path, &opt, &m[k], &err) || edge_interp_new(m[k], &it[k], &err)) {
+            printf("%-24s %s refused: %s\n", name, config_name[k], err.message);
+            failed = 1;
+        } else {
+            fill_input(it[k], dir);
+        }
+    }
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(caller, &one);
+    sched_setaffinity(0, sizeof one, &one); /* the caller: its own CPU */
+    double us[2][CONFIGS][MAX_ROUNDS];
+    edge_thread_stats st[2][CONFIGS];
+    memset(st, 0, sizeof st);
+    for (int r = 0; r < c->rounds && !failed; r++)
+        for (int busy = 0; busy < 2 && !failed; busy++) {
+            if (busy)
+                busy_start(mine, caller);
+            for (int k = 0; k < CONFIGS && !failed; k++) {
+                edge_thread_stats a, b;
+                edge_interp_thread_stats(it[k], &a);
+                us[busy][k][r] = mean_us(it[k], c->settle_s, c->min_s);
+                edge_interp_thread_stats(it[k], &b);
+                st[busy][k].threads = b.threads;
+                st[busy][k].parallel += b.parallel - a.parallel;
+                st[busy][k].solo += b.solo - a.solo;
+                st[busy][k].spells += b.spells - a.spells;
+                failed = us[busy][k][r] <= 0.0;
+            }
+            if (busy)
+                busy_stop();
+        }
+    if (!failed) {
+        static const char *const cond[2] = {"quiet", "contended"};
+        for (int busy = 0; busy < 2; busy++) {
+            double med[CONFIGS];
+            for (int k = 0; k < CONFIGS; k++) {
+                qsort(us[busy][k], (size_t)c->rounds, sizeof us[busy][k][0], bench_cmp_double);
+                med[k] = us[busy][k][c->rounds / 2];
+            }
+            const double target = busy ? BUSY_TARGET : QUIET_TARGET;
+            for (int k = 1; k < CONFIGS; k++) {
+                const double ratio = med[0] / med[k];
+                printf("%-24s %-9s %-9s %9.1f us (%u thr) vs 1 thread %9.1f us: %.2fx", name,
+                       cond[busy], config_name[k], med[k], st[busy][k].threads, med[0], ratio);
+                if (k == 1)
+                    printf("  target >= %.2fx: %s", target, ratio >= target ? "met" : "MISS");
+                printf("  [loops %llu parallel, %llu solo; %llu spells]\n", st[busy][k].parallel,
+                       st[busy][k].solo, st[busy][k].spells);
+            }
+        }
+    }
+    for (int k = 0; k < CONFIGS; k++) {
+        edge_interp_free(it[k]);
+        edge_model_unref(m[k]);
+    }
+    sched_setaffinity(0, sizeof *mine, mine);
+    return failed;
+}
+
+static int parse(int argc, char **argv, cli *c)
+{
+    *c = (cli){.min_s = 0.5, .settle_s = 0.3, .rounds = 5, .isa = EDGE_ISA_AUTO};
+    int i = 1;
+    for (; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        edge_error err;
+        if (!strcmp(a, "--min-seconds") && v) {
+            c->min_s = atof(v);
+        } else if (!strcmp(a, "--settle") && v) {
+            c->settle_s = atof(v);
+        } else if (!strcmp(a, "--rounds") && v) {
+            c->rounds = atoi(v);
+            if (c->rounds < 1 || c->rounds > MAX_ROUNDS) {
+                fprintf(stderr, "--rounds: 1 to %d\n", MAX_ROUNDS);
+                return -1;
+            }
+        } else if ((!strcmp(a, "--kernels") || !strcmp(a, "--level")) && v) {
+            if (edge_isa_parse(v, &c->isa, &err)) {
+                fprintf(stderr, "%s: %s\n", a, err.message);
+                return -1;
+            }
+        } else if (a[0] == '-') {
+            fprintf(stderr,
+                    "usage: %s [--min-seconds S] [--settle S] [--rounds N] [--kernels LEVEL] "
+                    "[person_detect|mobilenet_v2_int8_nchw|yolov8n_int8 ...]\n",
+                    argv[0]);
+            return -1;
+        } else {
+            break;
+        }
+        i++;
+    }
+    c->first = i;
+    return 0;
+}
+
+static int wanted(const cli *c, int argc, char **argv, const char *name)
+{
+    if (c->first >= argc)
+        return 1;
+    for (int i = c->first; i < argc; i++)
+        if (!strcmp(argv[i], name))
+            return 1;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    cli c;
+    if (parse(argc, argv, &c))
+        return 2;
+    const char *shared = getenv("EDGE_SHARED_DIR") ? getenv("EDGE_SHARED_DIR") : "../shared";
+    cpu_set_t mine;
+    if (sched_getaffinity(0, sizeof mine, &mine) != 0) {
+        perror("sched_getaffinity");
+        return 1;
+    }
+    int caller = 0;
+    while (caller < CPU_SETSIZE && !CPU_ISSET(caller, &mine))
+        caller++;
+    const int cpus = CPU_COUNT(&mine);
+    printf("# bench-threads: kernel level %s; %d CPUs; contended = a spinning thread pinned on "
+           "each of the %d CPUs but the caller's (CPU %d); mean us per inference, median of %d "
+           "alternating rounds (%.2f s each after %.2f s settling); anchor: the 1-thread run of "
+           "this process; auto = EDGE_THREADS_AUTO\n",
+           edge_isa_name(c.isa ? edge_isa_effective(c.isa) : edge_isa_default()), cpus, cpus - 1,
+           caller, c.rounds, c.min_s, c.settle_s);
+    if (cpus < 2) {
+        printf("SKIP: one CPU, no second thread to measure\n");
+        return 0;
+    }
+    static const struct {
+        const char *name, *sub;
+    } models[] = {
+        {"person_detect", "models"}, {"mobilenet_v2_int8_nchw", "models"}, {"yolov8n_int8", "zoo"}};
+    int failures = 0;
+    for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) {
+        if (!wanted(&c, argc, argv, models[i].name))
+            continue;
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s/%s/%s", shared, models[i].sub, models[i].name);
+        failures += bench_model(models[i].name, dir, &c, &mine, caller);
+    }
+    return failures ? 1 : 0;
+}

@@ -1,0 +1,154 @@
+/* tests/unit/test_exec.c - the thread team of runtime/exec.c when its helpers do not run.
+ *
+ * Owns: checking, without timing, that a team whose helpers are held off their CPU (the
+ * edge__exec_stall hook: every helper stops just before it joins a job, as one the scheduler
+ * left off its core) still completes every parallel loop on the caller alone, each task run
+ * exactly once; that the team then runs solo (edge_exec_stats says so) and, once its helpers
+ * are let go, takes them back; and what EDGE_THREADS_AUTO chooses for a small and a larger
+ * shared model. The old team (the caller waited for every helper to leave the
+ * job) hung here. Speed is bench/threads.c's. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "edge/runtime.h"
+#include "runtime/exec.h"
+#include "test_support.h"
+
+#define TASKS 48
+
+typedef struct job {
+    atomic_uint seen[TASKS];
+    atomic_uint threads; /* bit t: thread t ran a task */
+} job;
+
+static void task(void *ctx, size_t i, unsigned thread)
+{
+    job *j = ctx;
+    atomic_fetch_add(&j->seen[i], 1);
+    atomic_fetch_or(&j->threads, 1u << thread);
+}
+
+/* Run one loop of TASKS on X: every task exactly once; returns which threads ran tasks. */
+static unsigned run_once(edge_exec *x)
+{
+    job j = {0};
+    edge_exec_parallel(x, TASKS, task, &j);
+    for (int i = 0; i < TASKS; i++)
+        assert_int_equal(atomic_load(&j.seen[i]), 1);
+    return atomic_load(&j.threads);
+}
+
+static void test_stalled_helpers(void **state)
+{
+    (void)state;
+    edge_exec *x = edge__exec_new(3);
+    assert_non_null(x);
+    edge__exec_stall(1);
+    edge_exec_counts c = {0};
+    for (int k = 0; k < 300 || (k < 1000000 && !c.solo); k++) {
+        assert_int_equal(run_once(x), 1u); /* the caller alone, and it returns */
+        edge_exec_stats(x, &c);
+    }
+    assert_true(c.spells >= 1); /* the helpers missed jobs: the team went solo */
+    assert_true(c.solo >= 1);
+    edge__exec_stall(0);
+    /* let go, the helpers come back after the solo spell (tens of ms); at most about 10 s */
+    unsigned ran = 1;
+    const struct timespec pause = {0, 1000000};
+    for (int k = 0; k < 10000 && ran == 1u; k++) {
+        ran |= run_once(x);
+        nanosleep(&pause, NULL);
+    }
+    assert_int_not_equal(ran, 1u);
+    edge__exec_free(x);
+}
+
+/* A team stalled and freed: its helpers, held, still end when let go (no hang at exit). */
+static void test_stalled_free(void **state)
+{
+    (void)state;
+    edge_exec *x = edge__exec_new(2);
+    assert_non_null(x);
+    edge__exec_stall(1);
+    for (int k = 0; k < 20; k++)
+        assert_int_equal(run_once(x), 1u);
+    edge__exec_stall(0);
+    edge__exec_free(x);
+    x = edge__exec_new(2); /* the parked one, working */
+    assert_non_null(x);
+    (void)run_once(x);
+    edge__exec_free(x);
+}
+
+/* Many loops of few tasks, helpers free: each task still runs exactly once (a helper joining
+ * as the caller closes the job, or late for it, must neither run a task twice nor miss one). */
+static void test_many_loops(void **state)
+{
+    (void)state;
+    edge_exec *x = edge__exec_new(3);
+    assert_non_null(x);
+    for (unsigned k = 0; k < 1000; k++) {
+        job j = {0};
+        const size_t n = 2 + k % (TASKS - 1);
+        edge_exec_parallel(x, n, task, &j);
+        for (size_t i = 0; i < TASKS; i++)
+            assert_int_equal(atomic_load(&j.seen[i]), i < n);
+    }
+    edge__exec_free(x);
+}
+
+/* MODEL (a shared model's folder) opened with EDGE_THREADS_AUTO: its threads, its interpreter's
+ * team, and one inference. */
+static unsigned auto_threads(const char *dir, const char *model)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s/model.tflite", dir, model);
+    edge_model_options opt = {.threads = EDGE_THREADS_AUTO};
+    edge_model *m = NULL;
+    edge_interp *it = NULL;
+    edge_error err;
+    assert_int_equal(edge_model_open(path, &opt, &m, &err), 0);
+    assert_int_equal(edge_interp_new(m, &it, &err), 0);
+    assert_int_equal(edge_interp_invoke(it), 0);
+    edge_thread_stats st;
+    edge_interp_thread_stats(it, &st);
+    const unsigned threads = edge_model_threads(m);
+    assert_int_equal(st.threads, threads);
+    edge_interp_free(it);
+    edge_model_unref(m);
+    return threads;
+}
+
+static void test_auto(void **state)
+{
+    (void)state;
+    char *dir = edge_test_shared_path("models");
+    if (!dir)
+        skip();
+    cpu_set_t set;
+    assert_int_equal(sched_getaffinity(0, sizeof set, &set), 0);
+    const unsigned cpus = (unsigned)CPU_COUNT(&set);
+    assert_int_equal(auto_threads(dir, "hello_world_int8"), 1); /* a few hundred MACs */
+    assert_int_equal(auto_threads(dir, "person_detect"),
+                     cpus < 4 ? cpus : 4); /* millions of MACs */
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_stalled_helpers),
+        cmocka_unit_test(test_stalled_free),
+        cmocka_unit_test(test_many_loops),
+        cmocka_unit_test(test_auto),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

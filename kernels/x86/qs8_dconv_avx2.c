@@ -60,17 +60,17 @@ static inline __attribute__((always_inline)) void fill_rows(const edge_conv_para
                 d[i] = z;
             continue;
         }
-        const int8_t *src = in_b + (int64_t)iy * row_bytes + x0; /* byte x0 + i at src + i */
+        const int8_t *src = in_b + (int64_t)iy * row_bytes; /* byte x0 + i at src[x0 + i] */
         int64_t i = 0;
         for (; i < a; i++)
             d[i] = z;
         for (; i + 16 <= e; i += 16) {
-            const __m128i v = _mm_loadu_si128((const __m128i *)(src + i));
+            const __m128i v = _mm_loadu_si128((const __m128i *)(src + x0 + i));
             _mm256_storeu_si256((__m256i *)(d + i),
                                 u8 ? _mm256_cvtepu8_epi16(v) : _mm256_cvtepi8_epi16(v));
         }
         for (; i < e; i++)
-            d[i] = u8 ? (int16_t)(uint8_t)src[i] : (int16_t)src[i];
+            d[i] = u8 ? (int16_t)(uint8_t)src[x0 + i] : (int16_t)src[x0 + i];
         for (; i < (int64_t)span; i++)
             d[i] = z;
     }

@@ -631,8 +631,11 @@ static int dconv_case(const edge_kernels *K, int round, bool u8)
         p.k_h = p.k_w = rnd_in(0, 1) ? 3 : 6;
         p.stride_h = p.stride_w = rnd_in(1, 2);
         p.out_c = 8 * rnd_in(1, 3);
-        p.in_w = round % 20 == 7 ? rnd_in(300, 700) : rnd_in(30, 100) | 1;
-        p.in_h = rnd_in(p.k_h, 12);
+        const bool wide = round % 40 == 7;
+        p.in_w = wide ? rnd_in(460, 560) : rnd_in(17, 60) | 1;
+        if (wide) /* 3 channels 6x6 stride 2: more pixels than one chunk */
+            p.in_c = 3, p.k_h = p.k_w = 6, p.out_c = 8, p.stride_h = p.stride_w = 2;
+        p.in_h = p.k_h + rnd_in(0, wide ? 1 : 4);
     }
     p.pad_h = rnd_in(0, p.k_h - 1);
     p.pad_w = rnd_in(0, p.k_w - 1);

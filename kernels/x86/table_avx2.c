@@ -19,6 +19,7 @@ const edge_kernels edge_kernels_avx2 = {
     .dw_u8 = {edge_qs8_dw_u8_16c__avx2, "qs8_dw_u8_16c__avx2"},
     .dconv = {edge_qs8_dconv_8c2__avx2, "qs8_dconv_8c2__avx2", EDGE_DCONV_AVX2_CR,
               EDGE_DCONV_AVX2_KR, EDGE_DCONV_AVX2_A_BIAS},
+    .dconv_u8 = {edge_qs8_dconv_u8_8c2__avx2, "qs8_dconv_u8_8c2__avx2", 0},
     .add = {edge_qs8_add__avx2, "qs8_add__avx2"},
     .binary = {edge_qs8_add_bin__avx2, edge_qs8_sub_bin__avx2, edge_qs8_mul_bin__avx2,
                edge_qs8_max_bin__avx2, edge_qs8_min_bin__avx2, edge_qs8_sqd_bin__avx2,

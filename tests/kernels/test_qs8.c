@@ -624,6 +624,19 @@ static int dconv_case(const edge_kernels *K, int round, bool u8)
         p.k_h = p.k_w = rnd_in(0, 2) ? 3 : rnd_in(1, 7);
         p.in_w = rnd_in(30, 100);
     }
+    if (round % 10 == 7) { /* person_detect's, YOLO's and MobileNet's: 1 or 3 channels, 3x3 or
+                            * 6x6, stride 1 or 2, into 8, 16 or 24; rows of odd widths, and
+                            * now and then wider than the avx2 kernel's row chunk */
+        p.in_c = rnd_in(0, 1) ? 1 : 3;
+        p.k_h = p.k_w = rnd_in(0, 1) ? 3 : 6;
+        p.stride_h = p.stride_w = rnd_in(1, 2);
+        p.out_c = 8 * rnd_in(1, 3);
+        const bool wide = round % 40 == 7;
+        p.in_w = wide ? rnd_in(460, 560) : rnd_in(17, 60) | 1;
+        if (wide) /* 3 channels 6x6 stride 2: more pixels than one chunk */
+            p.in_c = 3, p.k_h = p.k_w = 6, p.out_c = 8, p.stride_h = p.stride_w = 2;
+        p.in_h = p.k_h + rnd_in(0, wide ? 1 : 4);
+    }
     p.pad_h = rnd_in(0, p.k_h - 1);
     p.pad_w = rnd_in(0, p.k_w - 1);
     const int32_t th = p.in_h + p.pad_h + rnd_in(0, p.k_h - 1) - p.k_h;

@@ -15,6 +15,7 @@
 #include "arm/qs8_arm.h"
 
 #define CR EDGE_DCONV_NEON_CR
+#define NP 1
 
 /* The high-half multiply: one instruction on aarch64 (smull2); on armv7 the high half of a
  * q register is a d register already. */
@@ -24,23 +25,24 @@
 #define MULL_HIGH_S8(x, w) vmull_s8(vget_high_s8(x), vget_high_s8(w))
 #endif
 
-/* acc[0..3] += each word, in all four lanes, times channels 0-1, 2-3, 4-5, 6-7 (pairs of
- * products per lane). */
+/* acc[0][0..3] += each word, in all four lanes, times channels 0-1, 2-3, 4-5, 6-7 (pairs of
+ * products per lane); one pixel a step (NP 1). */
 static inline __attribute__((always_inline)) void
-dconv_kloop(int32x4_t acc[4], const int8_t *xb, size_t groups, const int8_t *w, bool u8)
+dconv_kloop(int32x4_t acc[NP][4], const int8_t xb[NP][EDGE_QS8_DCONV_MAX_K], size_t groups,
+            const int8_t *w, bool u8)
 {
     for (size_t g = 0; g < groups; g++, w += 4 * CR) {
         uint32_t word;
-        memcpy(&word, xb + 4 * g, 4);
+        memcpy(&word, xb[0] + 4 * g, 4);
         if (u8)
             word ^= 0x80808080u;
         const int8x16_t x = vreinterpretq_s8_u32(vdupq_n_u32(word));
         const int8x16_t w03 = vld1q_s8(w), w47 = vld1q_s8(w + 16);
         const int8x8_t xl = vget_low_s8(x);
-        acc[0] = vpadalq_s16(acc[0], vmull_s8(xl, vget_low_s8(w03)));
-        acc[1] = vpadalq_s16(acc[1], MULL_HIGH_S8(x, w03));
-        acc[2] = vpadalq_s16(acc[2], vmull_s8(xl, vget_low_s8(w47)));
-        acc[3] = vpadalq_s16(acc[3], MULL_HIGH_S8(x, w47));
+        acc[0][0] = vpadalq_s16(acc[0][0], vmull_s8(xl, vget_low_s8(w03)));
+        acc[0][1] = vpadalq_s16(acc[0][1], MULL_HIGH_S8(x, w03));
+        acc[0][2] = vpadalq_s16(acc[0][2], vmull_s8(xl, vget_low_s8(w47)));
+        acc[0][3] = vpadalq_s16(acc[0][3], MULL_HIGH_S8(x, w47));
     }
 }
 

@@ -16,28 +16,40 @@
 #include "arm/qs8_arm.h"
 
 #define CR EDGE_DCONV_NEON_CR
+#define NP 4
 
-/* Two words (8 bytes) a step, each taken by lane: acc[0], acc[1] += the first word times
- * channels 0-3, 4-7; acc[2], acc[3] the second's (four independent chains). An odd last word
- * goes in alone. */
+/* Four pixels (rows of XB) a step, so that each weight load feeds four sdot; two words
+ * (8 bytes of each row) a step, each taken by lane: acc[i][0], acc[i][1] += row i's first
+ * word times channels 0-3, 4-7; acc[i][2], acc[i][3] its second's. An odd last word goes in
+ * alone. */
 static inline __attribute__((always_inline)) void
-dconv_kloop(int32x4_t acc[4], const int8_t *xb, size_t groups, const int8_t *w, bool u8)
+dconv_kloop(int32x4_t acc[NP][4], const int8_t xb[NP][EDGE_QS8_DCONV_MAX_K], size_t groups,
+            const int8_t *w, bool u8)
 {
     const int8x8_t flip = vdup_n_s8(u8 ? (int8_t)0x80 : 0);
     size_t g = 0;
     for (; g + 2 <= groups; g += 2, w += 8 * CR) {
-        const int8x8_t x = veor_s8(vld1_s8(xb + 4 * g), flip);
-        acc[0] = vdotq_lane_s32(acc[0], vld1q_s8(w), x, 0);
-        acc[1] = vdotq_lane_s32(acc[1], vld1q_s8(w + 16), x, 0);
-        acc[2] = vdotq_lane_s32(acc[2], vld1q_s8(w + 32), x, 1);
-        acc[3] = vdotq_lane_s32(acc[3], vld1q_s8(w + 48), x, 1);
+        const int8x16_t w0 = vld1q_s8(w), w1 = vld1q_s8(w + 16);
+        const int8x16_t w2 = vld1q_s8(w + 32), w3 = vld1q_s8(w + 48);
+#pragma GCC unroll 4
+        for (size_t i = 0; i < NP; i++) {
+            const int8x8_t x = veor_s8(vld1_s8(xb[i] + 4 * g), flip);
+            acc[i][0] = vdotq_lane_s32(acc[i][0], w0, x, 0);
+            acc[i][1] = vdotq_lane_s32(acc[i][1], w1, x, 0);
+            acc[i][2] = vdotq_lane_s32(acc[i][2], w2, x, 1);
+            acc[i][3] = vdotq_lane_s32(acc[i][3], w3, x, 1);
+        }
     }
     if (g < groups) {
-        uint32_t word;
-        memcpy(&word, xb + 4 * g, 4);
-        const int8x8_t x = veor_s8(vreinterpret_s8_u32(vdup_n_u32(word)), flip);
-        acc[0] = vdotq_lane_s32(acc[0], vld1q_s8(w), x, 0);
-        acc[1] = vdotq_lane_s32(acc[1], vld1q_s8(w + 16), x, 0);
+        const int8x16_t w0 = vld1q_s8(w), w1 = vld1q_s8(w + 16);
+#pragma GCC unroll 4
+        for (size_t i = 0; i < NP; i++) {
+            uint32_t word;
+            memcpy(&word, xb[i] + 4 * g, 4);
+            const int8x8_t x = veor_s8(vreinterpret_s8_u32(vdup_n_u32(word)), flip);
+            acc[i][0] = vdotq_lane_s32(acc[i][0], w0, x, 0);
+            acc[i][1] = vdotq_lane_s32(acc[i][1], w1, x, 0);
+        }
     }
 }
 

@@ -86,6 +86,10 @@ void edge_qs8_gemm_4x16c4__neondot(size_t mr, size_t nc, size_t kc, const int8_t
 void edge_qs8_igemm_4x16c4__neondot(size_t mr, size_t nc, size_t taps, size_t tc,
                                     const int8_t *const *ptrs, const void *w, int8_t *c,
                                     size_t c_stride, const edge_qs8_out *o);
+/* Direct CONV_2D of 1 to 4 input channels by sdot, the neon kernel's packing and fields
+ * (qs8_dconv_neondot.c); the legacy uint8 one likewise. */
+void edge_qs8_dconv_8c4__neondot(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1);
+void edge_qs8_dconv_u8_8c4__neondot(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1);
 /* Legacy uint8 (qs8.h's edge_qs8_gemm_u8_fn): udot against W + 128, uint8 output. */
 void edge_qs8_gemm_u8_4x16c4__neondot(size_t mr, size_t nc, size_t kc, const uint8_t *a,
                                       size_t a_stride, const void *w, int32_t b, int32_t kzx,

@@ -136,9 +136,13 @@ EDGE_INLINE void dw3x3_edge_pixel(const dw_ctx *g, const int8_t *const rows[3], 
 }
 
 /* Columns [col_lo, col_hi) of a 3x3 row (non-empty): no checks. A padding row
- * (rows[ky] NULL) reads the zero vector at every tap. */
+ * (rows[ky] NULL) reads the zero vector at every tap. The 9 weight vectors are read from the
+ * block (WP, in L1) at every pixel: held in registers beside the 12 of the requantization,
+ * gcc spilled them and reloaded 16 halves a pixel from the stack (llvm-mca-14 a pixel, with
+ * requant_neon.h's ssra: A57 model 57 -> 55 cycles, A55 139 -> 132, A53 187 -> 162;
+ * docs/arm-kernels.md). The empty asm hides WP's value so the loads stay in the loop. */
 EDGE_INLINE void dw3x3_inside(const dw_ctx *g, const int8_t *const rows[3], size_t c0,
-                              const int8x16_t w[9], const dw_hdr *k, int8_t *o, size_t cn)
+                              const int8_t *wp, const dw_hdr *k, int8_t *o, size_t cn)
 {
     const int8_t *base[3];
     size_t step[3], cs[3];
@@ -158,6 +162,12 @@ EDGE_INLINE void dw3x3_inside(const dw_ctx *g, const int8_t *const rows[3], size
             r[0], r[0] + cs[0], r[0] + 2 * cs[0], r[1], r[1] + cs[1], r[1] + 2 * cs[1],
             r[2], r[2] + cs[2], r[2] + 2 * cs[2],
         };
+        const int8_t *wq = wp;
+        __asm__("" : "+r"(wq));
+        int8x16_t w[9];
+#pragma GCC unroll 9
+        for (size_t t = 0; t < 9; t++)
+            w[t] = vld1q_s8(wq + t * CR);
         dw3x3_pixel(x, w, k, o, cn, &g->out);
     }
 }
@@ -179,7 +189,7 @@ EDGE_INLINE void dw3x3_block(const dw_ctx *gp, const int8_t *const rows[3], int8
     for (; ox < g.col_lo; ox++, o += g.ch)
         dw3x3_edge_pixel(&g, rows, ox, c0, w, &k, o, cn);
     if (g.col_lo < g.col_hi) {
-        dw3x3_inside(&g, rows, c0, w, &k, o, cn);
+        dw3x3_inside(&g, rows, c0, wp, &k, o, cn);
         o += (size_t)(g.col_hi - g.col_lo) * g.ch;
         ox = g.col_hi;
     }

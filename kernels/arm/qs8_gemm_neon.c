@@ -2,9 +2,9 @@
  *
  * Owns: edge_qs8_gemm_4x4c8__neon (contract: qs8.h, GEMM). For Cortex-A53/A72
  * class cores without the dot-product extension.
- * Inner step, per row m and group of 8 k: the 8 int8 of A (loaded once into
- * both halves of a q register) times 8 int8 of each of 4 channels with
- * smull / smull2 into int16x8 (every product of two int8 fits in int16,
+ * Inner step, per row m and group of 8 k: the 8 int8 of A (a d register) times
+ * 8 int8 of each of 4 channels (four d registers, loaded once for the 4 rows) with
+ * smull into int16x8 (every product of two int8 fits in int16,
  * including -128 * -128 = 16384), then sadalp adds neighbouring products into
  * the int32x4 accumulator of (m, channel). Nothing is summed in int16, so the
  * kernel is exact for any weights (a vmlal_s8 pair of two -128 * -128 products
@@ -12,7 +12,7 @@
  * with addp, which also lays the 4 channels of a row out as one int32x4 for
  * the requantization (requant_neon.h). a_bias 0: A is read as signed.
  * Legacy uint8 (edge_qs8_gemm_u8_4x4c8__neon, qs8.h's uint8 GEMM, the same body with U8):
- * umull / umull2 of the uint8 A by W ^ 0x80 = W + 128 as unsigned bytes and uadalp, which
+ * umull of the uint8 A by W ^ 0x80 = W + 128 as unsigned bytes and uadalp, which
  * adds 128 * sum_k A[m][k] to row m; the row's addend (the contract's b * (sum A - kzx),
  * less that) takes it off. Output narrowed unsigned and clamped in the uint8 domain.
  * Does not own packing (pack.c) or the table entry (table_neon.c). */
@@ -29,39 +29,24 @@
 
 #define EDGE_INLINE static inline __attribute__((always_inline))
 
-/* Eight int8 of an A row in both halves of a q register (ld1r {v.2d}). */
-EDGE_INLINE int8x16_t load_a8_dup(const int8_t *p)
+/* acc[j] += A(8) . W_j(8) for the 4 channels of one k group: smull into int16 (every product
+ * of two int8 fits), sadalp into int32. */
+EDGE_INLINE void mac_row(int32x4_t acc[NR], int8x8_t a, const int8x8_t w[NR])
 {
-    uint64_t v;
-    memcpy(&v, p, sizeof v);
-    return vreinterpretq_s8_u64(vdupq_n_u64(v));
-}
-
-/* acc[j] += A(8) . W_j(8) for the 4 channels of one k group (w01: channels 0-1). */
-EDGE_INLINE void mac_row(int32x4_t acc[NR], int8x16_t av, int8x16_t w01, int8x16_t w23)
-{
-    acc[0] = vpadalq_s16(acc[0], vmull_s8(vget_low_s8(av), vget_low_s8(w01)));
-    acc[1] = vpadalq_s16(acc[1], vmull_high_s8(av, w01));
-    acc[2] = vpadalq_s16(acc[2], vmull_s8(vget_low_s8(av), vget_low_s8(w23)));
-    acc[3] = vpadalq_s16(acc[3], vmull_high_s8(av, w23));
-}
-
-/* The same for uint8 A and weights flipped to unsigned (W + 128): umull / umull2 (every
- * product of two uint8 fits in uint16) and uadalp, wrapping mod 2^32. */
-EDGE_INLINE void mac_row_u8(int32x4_t acc[NR], int8x16_t av, int8x16_t w01, int8x16_t w23)
-{
-    const uint8x16_t a = vreinterpretq_u8_s8(av), x80 = vdupq_n_u8(0x80);
-    const uint8x16_t u01 = veorq_u8(vreinterpretq_u8_s8(w01), x80);
-    const uint8x16_t u23 = veorq_u8(vreinterpretq_u8_s8(w23), x80);
-    uint32x4_t r[NR] = {vreinterpretq_u32_s32(acc[0]), vreinterpretq_u32_s32(acc[1]),
-                        vreinterpretq_u32_s32(acc[2]), vreinterpretq_u32_s32(acc[3])};
-    r[0] = vpadalq_u16(r[0], vmull_u8(vget_low_u8(a), vget_low_u8(u01)));
-    r[1] = vpadalq_u16(r[1], vmull_high_u8(a, u01));
-    r[2] = vpadalq_u16(r[2], vmull_u8(vget_low_u8(a), vget_low_u8(u23)));
-    r[3] = vpadalq_u16(r[3], vmull_high_u8(a, u23));
 #pragma GCC unroll 4
     for (int j = 0; j < NR; j++)
-        acc[j] = vreinterpretq_s32_u32(r[j]);
+        acc[j] = vpadalq_s16(acc[j], vmull_s8(a, w[j]));
+}
+
+/* The same for uint8 A and weights flipped to unsigned (W + 128): umull (every product of
+ * two uint8 fits in uint16) and uadalp, wrapping mod 2^32. */
+EDGE_INLINE void mac_row_u8(int32x4_t acc[NR], int8x8_t a, const int8x8_t w[NR])
+{
+#pragma GCC unroll 4
+    for (int j = 0; j < NR; j++)
+        acc[j] = vreinterpretq_s32_u32(
+            vpadalq_u16(vreinterpretq_u32_s32(acc[j]),
+                        vmull_u8(vreinterpret_u8_s8(a), vreinterpret_u8_s8(w[j]))));
 }
 
 /* Requantize the M x 4 tile and write its first N columns to C. */
@@ -101,13 +86,16 @@ EDGE_INLINE const int8_t *kloop(bool U8, size_t M, int32x4_t acc[MR][NR],
                                 const int8_t *const ap[MR], const int8_t *wp, size_t kn)
 {
     for (size_t k = 0; k < kn; k += KR, wp += NR * KR) {
-        const int8x16_t w01 = vld1q_s8(wp), w23 = vld1q_s8(wp + 16);
+        int8x8_t w[NR];
+#pragma GCC unroll 4
+        for (size_t j = 0; j < NR; j++)
+            w[j] = U8 ? veor_s8(vld1_s8(wp + 8 * j), vdup_n_s8((int8_t)0x80)) : vld1_s8(wp + 8 * j);
 #pragma GCC unroll 4
         for (size_t m = 0; m < M; m++) {
             if (U8)
-                mac_row_u8(acc[m], load_a8_dup(ap[m] + k), w01, w23);
+                mac_row_u8(acc[m], vld1_s8(ap[m] + k), w);
             else
-                mac_row(acc[m], load_a8_dup(ap[m] + k), w01, w23);
+                mac_row(acc[m], vld1_s8(ap[m] + k), w);
         }
     }
     return wp;

@@ -14,8 +14,8 @@
  *                  them away from zero. Subtracting 1 from a negative v first
  *                  turns "half up" into "half down" for it, the fixup TFLite's
  *                  NEON code applies: (v & -e) >> 31 is -1 exactly when v < 0 and
- *                  e > 0. The add saturates; it only matters for v = INT32_MIN,
- *                  where both forms round to the same -2^(31-e).
+ *                  e > 0. The add is one ssra and does not saturate: v is a
+ *                  vqrdmulhq_s32 result, never INT32_MIN (its least is -2^31 + 1).
  *   - zero point:  added in int32 with wrap-around (as edge_wrap_add32), then
  *                  two saturating narrowings (monotonic, and [lo, hi] lies in
  *                  [-128, 127]) and the clamp give edge_clamp32 exactly.
@@ -63,11 +63,12 @@ static inline edge_neon_out edge_neon_out_make(const edge_qs8_out *o)
     return v;
 }
 
-/* gemmlowp RoundingDivideByPOT(v, -neg_e) per lane, neg_e in [-31, 0]. */
+/* gemmlowp RoundingDivideByPOT(v, -neg_e) per lane, neg_e in [-31, 0], for V > INT32_MIN
+ * (see the top): the fix-up goes in with one ssra (v + (t >> 31)) rather than sshr + sqadd,
+ * one vector instruction less per 4 lanes of every ARM requantization. */
 static inline int32x4_t edge_neon_rdbpot(int32x4_t v, int32x4_t neg_e)
 {
-    const int32x4_t fixup = vshrq_n_s32(vandq_s32(v, neg_e), 31);
-    return vrshlq_s32(vqaddq_s32(v, fixup), neg_e);
+    return vrshlq_s32(vsraq_n_s32(v, vandq_s32(v, neg_e), 31), neg_e);
 }
 
 /* edge_mbqm_lt1: rdbpot(srdhm(x, mult), -shift) with neg_e = shift <= 0. */

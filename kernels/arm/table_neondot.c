@@ -2,11 +2,11 @@
  *
  * Owns: which micro-kernel of this level serves each operation, with its tile
  * sizes. Level neondot is aarch64 with the dot-product extension: its own
- * GEMM (sdot); depthwise, add and sums have no dot-product shape and reuse
- * level neon's kernels. On 32-bit ARM the level does not exist (dispatch.c
- * never returns this table there), but the symbol is defined, all NULL, so
- * dispatch.c links. A NULL entry sends that operation to the reference kernels.
- * Does not own the kernels (the other files of this folder). */
+ * GEMM and first-layer direct conv (sdot); depthwise, add and sums have no
+ * dot-product shape and reuse level neon's kernels. On 32-bit ARM the level does not exist
+ * (dispatch.c never returns this table there), but the symbol is defined, all NULL, so dispatch.c
+ * links. A NULL entry sends that operation to the reference kernels. Does not own the kernels (the
+ * other files of this folder). */
 #include "arm/lut_arm.h"
 #include "arm/qs8_arm.h"
 #include "dispatch.h"
@@ -22,8 +22,8 @@ const edge_kernels edge_kernels_neondot = {
                 EDGE_GEMM_NEONDOT_MR, EDGE_GEMM_NEONDOT_NR, EDGE_GEMM_NEONDOT_KR},
     .dw = {edge_qs8_dw_16c__neon, "qs8_dw_16c__neon", EDGE_DW_NEON_CR},
     .dw_u8 = {edge_qs8_dw_u8_16c__neon, "qs8_dw_u8_16c__neon"},
-    .dconv = {edge_qs8_dconv_8c4__neon, "qs8_dconv_8c4__neon", EDGE_DCONV_NEON_CR, 4, 0},
-    .dconv_u8 = {edge_qs8_dconv_u8_8c4__neon, "qs8_dconv_u8_8c4__neon", -128},
+    .dconv = {edge_qs8_dconv_8c4__neondot, "qs8_dconv_8c4__neondot", EDGE_DCONV_NEON_CR, 4, 0},
+    .dconv_u8 = {edge_qs8_dconv_u8_8c4__neondot, "qs8_dconv_u8_8c4__neondot", -128},
     .add = {edge_qs8_add_16__neon, "qs8_add_16__neon"},
     .binary = {edge_qs8_add_bin__neon, edge_qs8_sub_bin__neon, edge_qs8_mul_bin__neon,
                edge_qs8_max_bin__neon, edge_qs8_min_bin__neon, edge_qs8_sqd_bin__neon,

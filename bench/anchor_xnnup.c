@@ -12,9 +12,11 @@
  * Does not own: XNNPACK (built from its snapshot outside the project, /work/xnn; meson's
  * -Dxnnpack_upstream=PREFIX links this program against it), edged's side (kernels.c, models.c).
  *
- * Usage: anchor-xnnup [qs8] [--case TAG]... [--no-chain]
+ * Usage: anchor-xnnup [qs8] [--case TAG]... [--no-chain] [--reps]
  *   qs8: per-tensor int8 conv weights instead of per-channel (xnnbench's "qs8");
- *   --case TAG: only that case (repeatable, "e1u" or "(e1u)"); --no-chain: no chains. */
+ *   --case TAG: only that case (repeatable, "e1u" or "(e1u)"); --no-chain: no chains;
+ *   --reps: xnnbench's statistic (median of 11 long repetitions) instead of the benches' (the
+ *   median of runs timed one by one), to compare with Debian's XNNPACK in xnnbench. */
 #include <pthreadpool.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -205,13 +207,42 @@ static void unbuild(built *b)
     free(b->ws);
 }
 
-#define REPS 11
+#define MIN_RUNS 10
+#define MAX_RUNS 200000
 
-/* Median seconds of one pass over OPS: each of REPS repetitions runs the chain enough times
- * to last about TARGET_S (calibrated first). */
-static double time_ops(const built *ops, int n, double target_s)
+/* Median seconds of one pass over OPS, each pass timed on its own (after two warm-up passes),
+ * at least MIN_RUNS passes and MIN_S seconds: bench-kernels' and bench-models' statistic for
+ * edged, so a loaded machine's descheduling weighs the same on both sides. */
+static double time_ops_reps(const built *ops, int n, double target_s);
+static bool xnnbench_timing; /* --reps: xnnbench's statistic instead */
+
+static double time_ops(const built *ops, int n, double min_s)
 {
-    double t0 = now();
+    if (xnnbench_timing)
+        return time_ops_reps(ops, n, min_s * 0.4);
+    static double t[MAX_RUNS];
+    for (int w = 0; w < 2; w++)
+        for (int i = 0; i < n; i++)
+            CHECK(xnn_run_operator(ops[i].op, NULL));
+    size_t runs = 0;
+    const double start = now();
+    while (runs < MAX_RUNS && (runs < MIN_RUNS || now() - start < min_s)) {
+        const double t0 = now();
+        for (int i = 0; i < n; i++)
+            xnn_run_operator(ops[i].op, NULL);
+        t[runs++] = now() - t0;
+    }
+    qsort(t, runs, sizeof t[0], cmpd);
+    return t[runs / 2];
+}
+
+/* xnnbench's statistic, to set this program against Debian's XNNPACK (anchor-xnnbench): the
+ * median of 11 repetitions, each running OPS for about TARGET_S seconds (calibrated first).
+ * On a loaded machine each repetition includes the time the process waits for a CPU. */
+static double time_ops_reps(const built *ops, int n, double target_s)
+{
+    enum { REPS = 11 };
+    double t0 = now(), t[REPS];
     int it = 0;
     do {
         for (int i = 0; i < n; i++)
@@ -219,7 +250,6 @@ static double time_ops(const built *ops, int n, double target_s)
         it++;
     } while (now() - t0 < 0.05);
     const int inner = (int)(it * (target_s / (now() - t0))) + 1;
-    double t[REPS];
     for (int r = 0; r < REPS; r++) {
         const double s = now();
         for (int k = 0; k < inner; k++)
@@ -278,7 +308,7 @@ static void run_case(const layer *L0, bool per_tensor)
     void *in = rnd_bytes(in_elems(&L), u8 ? 0 : -128, u8 ? 255 : 127);
     void *out = rnd_bytes(out_elems(&L), 0, 0);
     built b = build(&L, in, out);
-    const double t = time_ops(&b, 1, 0.2);
+    const double t = time_ops(&b, 1, 0.5);
     char name[64];
     snprintf(name, sizeof name, "%s %s", L.tag, L.name);
     printf("%-36s %12.3f %10.2f %10.1f\n", name, b.macs / 1e6, t * 1e6, 2 * b.macs / t / 1e9);
@@ -367,7 +397,7 @@ static void chain_per_layer(const chain *ch, const built *ops, double *sum)
 {
     for (int i = 0; i < ch->n; i++) {
         const layer *L = &ch->l[i];
-        const double t = time_ops(&ops[i], 1, 0.03);
+        const double t = time_ops(&ops[i], 1, 0.05);
         char sh[64];
         *sum += t;
         snprintf(sh, sizeof sh, "%dx%dx%d->%d k%d s%d", L->h, L->w, L->cin,
@@ -391,7 +421,7 @@ static void run_chains(bool per_tensor)
     printf("\n# MobileNetV1-0.25 96x96x3 -> 1001 (%d ops)\n%-4s %-8s %-22s %10s %9s %8s\n", ch.n,
            "#", "kind", "shape", "kMAC", "us", "GOPS");
     chain_per_layer(&ch, ops, &sum);
-    double t = time_ops(ops, ch.n, 0.3);
+    double t = time_ops(ops, ch.n, 1.0);
     printf("MobileNetV1-0.25-96 total: %.2f MMAC, end-to-end chain %.1f us (%.1f GOPS); sum of "
            "per-layer medians %.1f us\n",
            macs / 1e6, t * 1e6, 2 * macs / t / 1e9, sum * 1e6);
@@ -400,7 +430,7 @@ static void run_chains(bool per_tensor)
 
     chain_make(&ch, 96, 1, 2, per_tensor);
     macs = chain_build(&ch, ops);
-    t = time_ops(ops, ch.n, 0.3);
+    t = time_ops(ops, ch.n, 1.0);
     printf(
         "person_detect-shape chain: MobileNetV1-0.25 96x96x1 -> 2, %.2f MMAC, end-to-end %.1f us "
         "(%.1f GOPS)\n",
@@ -432,19 +462,23 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "qs8"))
             per_tensor = true;
+        else if (!strcmp(argv[i], "--reps"))
+            xnnbench_timing = true;
         else if (!strcmp(argv[i], "--no-chain"))
             chains = false;
         else if (!strcmp(argv[i], "--case") && i + 1 < argc && n_only < 64)
             only[n_only++] = argv[++i];
         else {
-            fprintf(stderr, "usage: %s [qs8] [--case TAG]... [--no-chain]\n", argv[0]);
+            fprintf(stderr, "usage: %s [qs8] [--case TAG]... [--no-chain] [--reps]\n", argv[0]);
             return 2;
         }
     }
     CHECK(xnn_initialize(NULL));
     printf("# upstream XNNPACK (operator API), single thread, %s int8 conv weights, uint8 per "
-           "tensor; median of %d reps\n",
-           per_tensor ? "QS8 per-tensor" : "QC8 per-channel", REPS);
+           "tensor; %s\n",
+           per_tensor ? "QS8 per-tensor" : "QC8 per-channel",
+           xnnbench_timing ? "median of 11 reps (xnnbench's timing)"
+                           : "median us of runs timed one by one (>= 10 runs)");
     printf("%-36s %12s %10s %10s\n", "op", "MMAC", "us", "GOPS");
     for (size_t i = 0; i < N_CASES; i++)
         if (wanted(cases[i].tag, only, n_only))

@@ -90,6 +90,10 @@ INLINE void mac_taps(bool full, __m256i acc[2], const uint8_t *const *ptr, const
 
 void edge_qs8_dw_u8_16c__avx2(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1)
 {
+    if (edge_dw_8c_fits_avx2(a->p, true)) { /* two pixels per vector: qs8_dw_8c_avx2.c */
+        edge_qs8_dw_u8_8c__avx2(a, row0, row1);
+        return;
+    }
     const edge_conv_params *p = a->p;
     const edge_qs8_dw_u8_parts d = edge_qs8_dw_u8_parts_of(a);
     const size_t c = (size_t)p->in_c, cp = d.cp, taps = d.taps;

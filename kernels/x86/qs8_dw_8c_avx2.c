@@ -1,5 +1,6 @@
 /* kernels/x86/qs8_dw_8c_avx2.c - the 3x3 depthwise convolution of level avx2 on 8-channel
- * slices: int8 layers of exactly 8 channels, legacy uint8 layers of any multiple of 8.
+ * slices: int8 layers of exactly 8 channels, legacy uint8 layers of 8 or of any multiple of 8
+ * with output rows of 8 or more pixels.
  *
  * Owns: edge_dw_8c_fits_avx2 (which layers), edge_qs8_dw_8c__avx2 (int8; contract: qs8.h,
  * DEPTHWISE_CONV_2D, packed blocks of EDGE_DW_AVX2_CR) and edge_qs8_dw_u8_8c__avx2 (legacy
@@ -73,8 +74,11 @@ typedef struct rows3 {
 
 bool edge_dw_8c_fits_avx2(const edge_conv_params *p, bool u8)
 {
-    return (u8 ? p->in_c % CH == 0 : p->in_c == CH) && p->k_h == 3 && p->k_w == 3 &&
-           p->dil_w == 1 && (p->stride_w == 1 || p->stride_w == 2);
+    /* uint8 wider than 8 channels: only rows of 8 or more pixels (at 4x4x256 the per-row
+     * set-up loses to the 16-channel kernel's per-pixel walk, at 8x8x128 they tie) */
+    const bool ch = p->in_c == CH || (u8 && p->in_c % CH == 0 && p->out_w >= 8);
+    return ch && p->k_h == 3 && p->k_w == 3 && p->dil_w == 1 &&
+           (p->stride_w == 1 || p->stride_w == 2);
 }
 
 INLINE p16 pairs(__m256i a, __m256i b)

@@ -76,7 +76,8 @@ bool edge_dw_8c_fits_avx2(const edge_conv_params *p, bool u8)
 {
     /* uint8 wider than 8 channels: only rows of 8 or more pixels (at 4x4x256 the per-row
      * set-up loses to the 16-channel kernel's per-pixel walk, at 8x8x128 they tie) */
-    const bool ch = p->in_c == CH || (u8 && p->in_c % CH == 0 && p->out_w >= 8);
+    const bool ch =
+        p->in_c == CH || (u8 && (p->in_c % 16 == 0 || (p->in_c % CH == 0 && p->out_w >= 8)));
     return ch && p->k_h == 3 && p->k_w == 3 && p->dil_w == 1 &&
            (p->stride_w == 1 || p->stride_w == 2);
 }
@@ -170,14 +171,21 @@ INLINE void dot3(p16 *acc, const col3 *x, const col3 *w)
 }
 
 /* Two pixels (TWO) or one to DST. */
-INLINE void store2(const dw8 *k, const p16 *acc, uint8_t *dst, bool two, bool u8)
+/* The 16 output bytes of ACC: lane 0's 8 channels, then lane 1's. */
+INLINE __m128i out16(const dw8 *k, const p16 *acc, bool u8)
 {
     const __m256i lo = _mm256_add_epi32(edge_mbqm_prep_avx2(acc->lo, &k->rq[0]), k->zp);
     const __m256i hi = _mm256_add_epi32(edge_mbqm_prep_avx2(acc->hi, &k->rq[1]), k->zp);
-    const __m256i w = _mm256_packs_epi32(lo, hi); /* lane l: pixel l's 8 channels */
+    const __m256i w = _mm256_packs_epi32(lo, hi); /* lane l: its 8 channels in order */
     const __m128i a = _mm256_castsi256_si128(w), b = _mm256_extracti128_si256(w, 1);
-    const __m128i y = u8 ? _mm_min_epu8(_mm_max_epu8(_mm_packus_epi16(a, b), k->lo8), k->hi8)
-                         : _mm_min_epi8(_mm_max_epi8(_mm_packs_epi16(a, b), k->lo8), k->hi8);
+    return u8 ? _mm_min_epu8(_mm_max_epu8(_mm_packus_epi16(a, b), k->lo8), k->hi8)
+              : _mm_min_epi8(_mm_max_epi8(_mm_packs_epi16(a, b), k->lo8), k->hi8);
+}
+
+/* Two pixels (TWO) or one to DST. */
+INLINE void store2(const dw8 *k, const p16 *acc, uint8_t *dst, bool two, bool u8)
+{
+    const __m128i y = out16(k, acc, u8);
     if (two && k->ch == CH) {
         _mm_storeu_si128((__m128i *)dst, y);
     } else {
@@ -245,6 +253,76 @@ void edge_qs8_dw_8c__avx2(const edge_qs8_dw_args *a, int32_t row0, int32_t row1)
     rows8(&k, row0, row1, false);
 }
 
+/* ---- uint8, 16-channel slices: one pixel per vector ----
+ * Lane l holds channels 8l .. 8l + 7 of one pixel (16 straight bytes), so the column pairs
+ * need no lane moves: at stride 1 each new input column serves three outputs, at stride 2
+ * 1.5 (as qs8_dw_avx2.c's 3x3 path). The unpacks put channels (0-3, 8-11) in lo and
+ * (4-7, 12-15) in hi; the biasx is permuted the same way and the packs restore the order. */
+
+/* Input column C of the three rows, 16 channels; outside the row: the zxrow. */
+INLINE col3 col16(const dw8 *k, const rows3 *r, int32_t c)
+{
+    __m256i x[3];
+#pragma GCC unroll 4
+    for (int j = 0; j < 3; j++) {
+        const uint8_t *q =
+            (uint32_t)c < (uint32_t)k->p->in_w ? r->p[j] + (size_t)c * r->step[j] : k->zero;
+        x[j] = _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)q));
+    }
+    const col3 q = {pairs(x[0], x[1]), pairs(x[2], x[2])};
+    return q;
+}
+
+INLINE void row16(const dw8 *k, const rows3 *r, uint8_t *out, int32_t s)
+{
+    const int32_t ow = k->p->out_w, pad = k->p->pad_w;
+    col3 x0 = col16(k, r, -pad), x1 = x0;
+    if (s == 1)
+        x1 = col16(k, r, 1 - pad);
+    for (int32_t ox = 0; ox < ow; ox++) {
+        const int32_t ix = ox * s - pad;
+        if (s != 1)
+            x1 = col16(k, r, ix + 1);
+        const col3 x2 = col16(k, r, ix + 2);
+        p16 acc = k->bias;
+        dot3(&acc, &x0, &k->w[0]);
+        dot3(&acc, &x1, &k->w[1]);
+        dot3(&acc, &x2, &k->w[2]);
+        _mm_storeu_si128((__m128i *)(out + (size_t)ox * k->ch), out16(k, &acc, true));
+        if (s == 1) {
+            x0 = x1;
+            x1 = x2;
+        } else {
+            x0 = x2;
+        }
+    }
+}
+
+static void u8_slices16(dw8 *k, const edge_qs8_dw_u8_args *a, const edge_qs8_dw_u8_parts *d,
+                        int32_t row0, int32_t row1)
+{
+    for (size_t c0 = 0; c0 < k->ch; c0 += 16) {
+        __m256i w[9];
+        for (size_t t = 0; t < 9; t++)
+            w[t] = _mm256_loadu_si256((const __m256i *)(d->v + t * d->cp + c0));
+        wpairs(k, w);
+        const __m256i n0 = _mm256_loadu_si256((const __m256i *)(d->biasx + c0));
+        const __m256i n1 = _mm256_loadu_si256((const __m256i *)(d->biasx + c0 + 8));
+        k->bias.lo = _mm256_permute2x128_si256(n0, n1, 0x20);
+        k->bias.hi = _mm256_permute2x128_si256(n0, n1, 0x31);
+        k->in = a->in + c0;
+        k->out = a->out + c0;
+        for (int32_t row = row0; row < row1; row++) {
+            const rows3 r = rows_at(k, row);
+            uint8_t *out = k->out + (size_t)row * (size_t)k->p->out_w * k->ch;
+            if (k->p->stride_w == 1)
+                row16(k, &r, out, 1);
+            else
+                row16(k, &r, out, 2);
+        }
+    }
+}
+
 void edge_qs8_dw_u8_8c__avx2(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1)
 {
     assert(a->p->depth_mult == 1 && a->p->in_c == a->p->out_c);
@@ -259,6 +337,10 @@ void edge_qs8_dw_u8_8c__avx2(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t
              .hi8 = _mm_set1_epi8((char)a->o.hi)};
     k.rq[0] = edge_rq_prep_avx2(_mm256_set1_epi32(a->mult), _mm256_set1_epi32(a->shift));
     k.rq[1] = k.rq[0];
+    if (ch % 16 == 0) {
+        u8_slices16(&k, a, &d, row0, row1);
+        return;
+    }
     for (size_t c0 = 0; c0 < ch; c0 += CH) { /* 8-channel slices */
         __m256i w[9];
         for (size_t t = 0; t < 9; t++)

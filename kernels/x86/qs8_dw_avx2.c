@@ -2,7 +2,8 @@
  *
  * Owns: edge_qs8_dw_16c__avx2 (contract: qs8.h, DEPTHWISE_CONV_2D): output rows
  * [row0, row1) of the whole op, any window, stride, dilation and padding,
- * channels in packed blocks of 16.
+ * channels in packed blocks of 16. Layers of exactly 8 channels with a 3x3 window at width
+ * stride 1 or 2 go to qs8_dw_8c_avx2.c (two pixels per vector).
  *
  * Arithmetic. Inputs and weights are sign-extended to int16 (vpmovsxbw) and
  * vpmaddwd multiplies int16 pairs and adds each pair into an int32 lane: a

@@ -2,7 +2,8 @@
  *
  * Owns: edge_qs8_dw_16c__avx2 (contract: qs8.h, DEPTHWISE_CONV_2D): output rows
  * [row0, row1) of the whole op, any window, stride, dilation and padding,
- * channels in packed blocks of 16.
+ * channels in packed blocks of 16. Layers of exactly 8 channels with a 3x3 window at width
+ * stride 1 or 2 go to qs8_dw_8c_avx2.c (two pixels per vector).
  *
  * Arithmetic. Inputs and weights are sign-extended to int16 (vpmovsxbw) and
  * vpmaddwd multiplies int16 pairs and adds each pair into an int32 lane: a
@@ -452,6 +453,10 @@ static void blk_gen(const dw_ctx *c, const uint8_t *blk, size_t c0, size_t n, in
 void edge_qs8_dw_16c__avx2(const edge_qs8_dw_args *a, int32_t row0, int32_t row1)
 {
     EDGE_QS8_DW_CONTRACT(a, row0, row1);
+    if (edge_dw_8c_fits_avx2(a->p, false)) { /* two pixels per vector: qs8_dw_8c_avx2.c */
+        edge_qs8_dw_8c__avx2(a, row0, row1);
+        return;
+    }
     const edge_conv_params *p = a->p;
     const size_t ch = (size_t)p->in_c, taps = (size_t)p->k_h * (size_t)p->k_w;
     const dw_ctx c = {p,

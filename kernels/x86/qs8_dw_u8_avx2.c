@@ -2,10 +2,11 @@
  *
  * Owns: edge_qs8_dw_u8_16c__avx2 (contract: qs8.h, "DEPTHWISE_CONV_2D of legacy uint8"; spec
  * edge_qs8_dw_u8__c), any window, stride, dilation and padding, depth multiplier 1, 16
- * channels a step, as kernels/arm/qs8_dw_u8_neon.c does it. Arithmetic: the packed biasx
- * (bias - zx * sum v) with every tap read, a tap outside the input pointed at the packed zxrow
- * (cp bytes of zx), so sum_t x * v over all taps equals the specification's sum over the
- * inside taps of (x - zx) * v. Two taps at a time: their x (0..255) and v (int16 in
+ * channels a step, as kernels/arm/qs8_dw_u8_neon.c does it. 3x3 layers at width stride 1 or 2
+ * of 8 channels, or of a multiple of 8 with rows of 8+ pixels, go to qs8_dw_8c_avx2.c. Arithmetic:
+ * the packed biasx (bias - zx * sum v) with every tap read, a tap outside the input pointed at the
+ * packed zxrow (cp bytes of zx), so sum_t x * v over all taps equals the specification's sum over
+ * the inside taps of (x - zx) * v. Two taps at a time: their x (0..255) and v (int16 in
  * [-255, 255]) interleaved as int16 pairs, one vpmaddwd per 8 channels gives x1 v1 + x2 v2
  * (at most 2 x 255 x 255, exact), accumulated with int32 wrap-around as edge_wrap_add32 does;
  * an odd last tap pairs with zero. The interleave works within 128-bit lanes, so the two
@@ -90,6 +91,10 @@ INLINE void mac_taps(bool full, __m256i acc[2], const uint8_t *const *ptr, const
 
 void edge_qs8_dw_u8_16c__avx2(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1)
 {
+    if (edge_dw_8c_fits_avx2(a->p, true)) { /* two pixels per vector: qs8_dw_8c_avx2.c */
+        edge_qs8_dw_u8_8c__avx2(a, row0, row1);
+        return;
+    }
     const edge_conv_params *p = a->p;
     const edge_qs8_dw_u8_parts d = edge_qs8_dw_u8_parts_of(a);
     const size_t c = (size_t)p->in_c, cp = d.cp, taps = d.taps;

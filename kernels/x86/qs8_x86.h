@@ -99,6 +99,12 @@ void edge_qs8_dconv_8c2__avx2(const edge_qs8_dconv_args *a, int32_t row0, int32_
 void edge_qs8_dconv_u8_8c2__avx2(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1);
 /* qs8_dw_avx2.c */
 void edge_qs8_dw_16c__avx2(const edge_qs8_dw_args *a, int32_t row0, int32_t row1);
+/* 3x3, width stride 1 or 2, int8 of exactly 8 channels, uint8 of 8 or of a multiple of 8 with
+ * rows of 8+ pixels: two pixels of 8 channels per vector, qs8_dw_8c_avx2.c (the 16-channel
+ * kernels hand these layers over when edge_dw_8c_fits_avx2). */
+bool edge_dw_8c_fits_avx2(const edge_conv_params *p, bool u8);
+void edge_qs8_dw_8c__avx2(const edge_qs8_dw_args *a, int32_t row0, int32_t row1);
+void edge_qs8_dw_u8_8c__avx2(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1);
 /* qs8_eltwise_avx2.c */
 void edge_qs8_add__avx2(size_t n, const int8_t *a, const int8_t *b, int8_t *out,
                         const edge_qs8_add_params *p);

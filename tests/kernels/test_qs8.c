@@ -331,10 +331,13 @@ static void test_gemm(void **state)
 static void rnd_dw_geometry_k(edge_conv_params *p, int round, int32_t kh, int32_t kw)
 {
     p->batches = rnd_in(1, round % 9 == 0 ? 3 : 1);
-    /* a sixth over one 64-channel block, a sixth 8 or 16 channels (several output pixels per
-     * vector in the avx512vnni kernel: the first layers of MobileNet-0.25 models) */
+    /* a sixth over one 64-channel block, a sixth 8 or 16 channels and a sixth mostly 8 to
+     * 32 in steps of 8, else under 16 (several output pixels per vector in the avx512vnni and
+     * avx2 kernels: the first layers of MobileNet-0.25 models and person_detect; the avx2
+     * uint8 kernel's 8- and 16-channel slices) */
     p->in_c = p->out_c = round % 6 == 0   ? rnd_in(68, 200)
                          : round % 6 == 3 ? 8 * rnd_in(1, 2)
+                         : round % 6 == 5 ? (rnd_in(0, 3) == 0 ? rnd_in(1, 15) : 8 * rnd_in(1, 4))
                                           : rnd_in(1, 67);
     p->depth_mult = 1;
     const int shape = rnd_in(0, 4);

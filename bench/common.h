@@ -41,7 +41,8 @@ double bench_metric_value(const char *text, const char *name, const char *model)
 
 /* ---- kernel levels ---- */
 
-/* The levels of this build's architecture up to edge_isa_best(), lowest first
+/* The levels of this build's architecture this CPU runs (edge_isa_effective of the
+ * level is the level: up to edge_isa_best() and the EDGE_ISA cap), lowest first
  * (at most 4). Returns the count. */
 int bench_levels(edge_isa *out);
 

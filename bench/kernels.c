@@ -437,9 +437,9 @@ static int pick_levels(const char *name, edge_isa *levels)
         fprintf(stderr, "--level: %s\n", err.message);
         return -1;
     }
-    if (levels[0] > edge_isa_best()) {
-        fprintf(stderr, "--level %s: this CPU's best level is %s\n", name,
-                edge_isa_name(edge_isa_best()));
+    if (edge_isa_effective(levels[0]) != levels[0]) { /* above the CPU's best or EDGE_ISA */
+        fprintf(stderr, "--level %s: this CPU's best level is %s (EDGE_ISA caps it to %s)\n", name,
+                edge_isa_name(edge_isa_best()), edge_isa_name(edge_isa_default()));
         return -1;
     }
     return 1;

@@ -21,6 +21,8 @@
 #include "x86/qs8_avxvnni.h"
 
 #define BUF_BYTES 8192 /* row words of a run of pixels */
+#define GEMM_ROWS EDGE_AVXVNNI_FN(edge_qs8_gemm_rows_6x16c4)
+#define GEMM_ROWS_U8 EDGE_AVXVNNI_FN(edge_qs8_gemm_rows_u8)
 
 static_assert(EDGE_DCONV_AVXVNNI_CR == EDGE_GEMM_AVXVNNI_NR, "dconv packs the GEMM's blocks");
 static_assert(EDGE_DCONV_AVXVNNI_KR == EDGE_GEMM_AVXVNNI_KR, "dconv packs the GEMM's blocks");
@@ -48,10 +50,10 @@ static void dconv(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1, bool
             }
             int8_t *c = out + (size_t)ox0 * oc;
             if (u8)
-                EDGE_AVXVNNI_FN(edge_qs8_gemm_rows_u8)
-                (n, oc, kc, (const uint8_t *)buf, a->w, a->b, a->kzx, (uint8_t *)c, &a->o);
+                GEMM_ROWS_U8(n, oc, kc, (const uint8_t *)buf, a->w, a->b, a->kzx, (uint8_t *)c,
+                             &a->o);
             else
-                EDGE_AVXVNNI_FN(edge_qs8_gemm_rows_6x16c4)(n, oc, kc, buf, kc, a->w, c, oc, &a->o);
+                GEMM_ROWS(n, oc, kc, buf, kc, a->w, c, oc, &a->o);
         }
     }
 }

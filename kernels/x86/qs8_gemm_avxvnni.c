@@ -35,6 +35,7 @@
 #define NR EDGE_GEMM_AVXVNNI_NR
 #define NRV (NR / 8)     /* ymm per row of the tile */
 #define XBUF_BYTES 16384 /* flipped rows (or chunks of them) */
+#define GEMM_U8 EDGE_AVXVNNI_FN(edge_qs8_gemm_u8_6x16c4)
 
 #define INLINE static inline __attribute__((always_inline))
 #define UNROLL _Pragma("GCC unroll 16")
@@ -420,6 +421,5 @@ void EDGE_AVXVNNI_FN(edge_qs8_gemm_rows_u8)(size_t m, size_t nc, size_t kc, cons
                                             const edge_qs8_out *o)
 {
     for (size_t m0 = 0; m0 < m; m0 += MR)
-        EDGE_AVXVNNI_FN(edge_qs8_gemm_u8_6x16c4)
-        (m - m0 < MR ? m - m0 : MR, nc, kc, a + m0 * kc, kc, w, b, kzx, c + m0 * nc, nc, o);
+        GEMM_U8(m - m0 < MR ? m - m0 : MR, nc, kc, a + m0 * kc, kc, w, b, kzx, c + m0 * nc, nc, o);
 }

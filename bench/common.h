@@ -68,6 +68,7 @@ double bench_xnn_chain_us(const bench_anchor *a);
 double bench_peak_gops(const bench_anchor *a, const char *label);
 
 #define BENCH_PEAK_VNNI "VPDPBUSD zmm"
+#define BENCH_PEAK_VNNI256 "VPDPBUSD ymm" /* level avxvnni's instruction */
 #define BENCH_PEAK_AVX2 "AVX2 vpmaddubsw"
 
 #endif

@@ -15,6 +15,9 @@
  * 5x5, strides and dilations 1 and 2, every padding, batches > 1, zero points
  * at -128 and 127, multipliers and shifts at their extremes, int32 bias
  * extremes (wrapping). A level the CPU lacks is skipped with a visible line.
+ * Level avxvnni: its VEX table where the CPU has AVX-VNNI, else its EVEX twin (AVX512-VNNI +
+ * VL; the skipped encoding is printed), only the entries it does not share with avx2, at a
+ * quarter of the default cases.
  * Also that each GEMM kernel asserts its row-count contract (1 <= mr <= MR).
  * EDGE_TEST_SEED and EDGE_TEST_ROUNDS change the seed and the case count. */
 #include <setjmp.h>

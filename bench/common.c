@@ -94,13 +94,13 @@ int bench_time_invokes(edge_interp *it, double min_s, size_t min_runs, bench_tim
 
 int bench_levels(edge_isa *out)
 {
-    static const edge_isa all[] = {EDGE_ISA_SCALAR, EDGE_ISA_AVX2, EDGE_ISA_AVX512VNNI,
-                                   EDGE_ISA_NEON, EDGE_ISA_NEONDOT};
-    const edge_isa best = edge_isa_best();
+    static const edge_isa all[] = {EDGE_ISA_SCALAR,     EDGE_ISA_AVX2, EDGE_ISA_AVXVNNI,
+                                   EDGE_ISA_AVX512VNNI, EDGE_ISA_NEON, EDGE_ISA_NEONDOT};
     int n = 0;
     for (size_t i = 0; i < sizeof all / sizeof all[0] && n < 4; i++) {
-        edge_isa parsed;
-        if (all[i] <= best && edge_isa_parse(edge_isa_name(all[i]), &parsed, NULL) == 0)
+        edge_isa parsed; /* a level of this build the CPU runs (and EDGE_ISA allows) */
+        if (edge_isa_parse(edge_isa_name(all[i]), &parsed, NULL) == 0 &&
+            edge_isa_effective(all[i]) == all[i])
             out[n++] = all[i];
     }
     return n;

@@ -41,7 +41,8 @@ double bench_metric_value(const char *text, const char *name, const char *model)
 
 /* ---- kernel levels ---- */
 
-/* The levels of this build's architecture up to edge_isa_best(), lowest first
+/* The levels of this build's architecture this CPU runs (edge_isa_effective of the
+ * level is the level: up to edge_isa_best() and the EDGE_ISA cap), lowest first
  * (at most 4). Returns the count. */
 int bench_levels(edge_isa *out);
 
@@ -85,6 +86,7 @@ double bench_xnn_person_chain_us(const bench_anchor *a);
 double bench_peak_gops(const bench_anchor *a, const char *label);
 
 #define BENCH_PEAK_VNNI "VPDPBUSD zmm"
+#define BENCH_PEAK_VNNI256 "VPDPBUSD ymm" /* level avxvnni's instruction */
 #define BENCH_PEAK_AVX2 "AVX2 vpmaddubsw"
 
 #endif

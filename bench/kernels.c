@@ -307,7 +307,7 @@ static int run_level(const uint8_t *file, size_t size, edge_isa want, const benc
 
 typedef struct anchors {
     bench_anchor xnn, peak;
-    double vnni_gops, avx2_gops;
+    double vnni_gops, vnni256_gops, avx2_gops;
     bool per_case; /* the XNNPACK anchor is anchor-xnnup: it can run one case at a time */
 } anchors;
 
@@ -316,6 +316,8 @@ static double level_peak(const anchors *a, edge_isa isa)
 {
     if (isa == EDGE_ISA_AVX2)
         return a->avx2_gops;
+    if (isa == EDGE_ISA_AVXVNNI)
+        return a->vnni256_gops;
     if (isa == EDGE_ISA_AVX512VNNI || isa == EDGE_ISA_SCALAR)
         return a->vnni_gops > 0.0 ? a->vnni_gops : a->avx2_gops;
     return 0.0;
@@ -521,10 +523,12 @@ static void run_peak(anchors *a, const char *path)
     if (bench_anchor_run(&a->peak, NULL))
         printf("# int8 peak anchor did not run: %s (no %%peak)\n", a->peak.problem);
     a->vnni_gops = bench_peak_gops(&a->peak, BENCH_PEAK_VNNI);
+    a->vnni256_gops = bench_peak_gops(&a->peak, BENCH_PEAK_VNNI256);
     a->avx2_gops = bench_peak_gops(&a->peak, BENCH_PEAK_AVX2);
     if (a->vnni_gops > 0.0 || a->avx2_gops > 0.0)
-        printf("# int8 peak (anchor-peak, same run): AVX-512 VNNI %.1f GOPS, AVX2 %.1f GOPS\n",
-               a->vnni_gops, a->avx2_gops);
+        printf("# int8 peak (anchor-peak, same run): AVX-512 VNNI %.1f GOPS, VNNI ymm %.1f GOPS, "
+               "AVX2 %.1f GOPS\n",
+               a->vnni_gops, a->vnni256_gops, a->avx2_gops);
 #else
     printf("# no int8 peak anchor for this architecture (no %%peak)\n");
 #endif
@@ -616,9 +620,9 @@ static int pick_levels(const char *name, edge_isa *levels)
         fprintf(stderr, "--kernels: %s\n", err.message);
         return -1;
     }
-    if (levels[0] > edge_isa_best()) {
-        fprintf(stderr, "--kernels %s: this CPU's best level is %s\n", name,
-                edge_isa_name(edge_isa_best()));
+    if (edge_isa_effective(levels[0]) != levels[0]) { /* above the CPU's best or EDGE_ISA */
+        fprintf(stderr, "--kernels %s: this CPU's best level is %s (EDGE_ISA caps it to %s)\n",
+                name, edge_isa_name(edge_isa_best()), edge_isa_name(edge_isa_default()));
         return -1;
     }
     return 1;

@@ -166,9 +166,10 @@ static const opt dm_config_options[] = {
      NULL},
     {"models", "kernels", "kernels", OPT_ISA, FIELD(kernel_isa), 0, 0, "auto", false,
      "Instruction-set level of the int8 kernels: auto (the best this CPU runs), or a lower one "
-     "to rule out a kernel problem: scalar (the reference kernels), avx2, avx512vnni on x86-64; "
-     "neon, neondot on ARM. The environment variable EDGE_ISA caps it too. The log names the "
-     "kernels each model uses.",
+     "to rule out a kernel problem: scalar (the reference kernels), avx2, avxvnni, avx512vnni "
+     "on x86-64 (lowest first; avxvnni on a CPU with AVX-512 VNNI but no AVX-VNNI runs the "
+     "same kernels EVEX-encoded); neon, neondot on ARM. The environment variable EDGE_ISA caps "
+     "it too. The log names the kernels each model uses.",
      NULL},
     {"models", "intra_op_threads", NULL, OPT_AUTO, FIELD(intra_op_threads), 1, 64, "1", false,
      "Threads one inference runs on (convolutions split their rows or channels). Workers "

@@ -149,7 +149,9 @@ void dm_opt_describe(const opt *o, bool brief, char *buf, size_t len)
                  (unsigned long long)o->max);
         break;
     case OPT_LEVEL: snprintf(buf, len, "error, warn, info or debug"); break;
-    case OPT_ISA: snprintf(buf, len, "auto, scalar, avx2, avx512vnni, neon or neondot"); break;
+    case OPT_ISA:
+        snprintf(buf, len, "auto, scalar, avx2, avxvnni, avx512vnni, neon or neondot");
+        break;
     }
 }
 

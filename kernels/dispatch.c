@@ -3,9 +3,14 @@
  * Owns: reading the CPU's features once (cpuid + xgetbv on x86-64: AVX2 needs
  * the OS to save YMM state, AVX-512 the opmask/ZMM state too; getauxval on
  * ARM: HWCAP_ASIMD / HWCAP_ASIMDDP on aarch64, HWCAP_NEON on 32-bit ARM), the
- * EDGE_ISA cap, level names (edge__isa_name/_parse; the public edge_isa_*
+ * EDGE_ISA cap, the order of the levels (edge__isa_rank: the enum's values are
+ * not it), level names (edge__isa_name/_parse; the public edge_isa_*
  * wrappers are runtime/isa.c), and which table each level uses. The tables
  * themselves live beside their kernels (x86/table_*.c, arm/table_*.c).
+ * Level avxvnni has two tables of the same kernels: vpdpbusd VEX-encoded (the
+ * AVX-VNNI CPUs: cpuid 7.1 EAX bit 4) and EVEX-encoded (AVX512-VNNI + VL, for
+ * a CPU with AVX-512 VNNI but no AVX-VNNI, e.g. Zen 4, Ice Lake: a cap to
+ * avxvnni there runs the algorithm N100 runs, with the other encoding).
  * Does not own the kernels or what an op does with a table (backends/cpu). */
 #include "dispatch.h"
 
@@ -25,6 +30,8 @@
 /* Per-level tables, defined by the level's own table file. */
 extern const edge_kernels edge_kernels_avx2;
 extern const edge_kernels edge_kernels_avx512vnni;
+extern const edge_kernels edge_kernels_avxvnni;
+extern const edge_kernels edge_kernels_avxvnni_evex;
 extern const edge_kernels edge_kernels_neon;
 extern const edge_kernels edge_kernels_neondot;
 
@@ -35,6 +42,7 @@ static const edge_isa arch_levels[] = {
     EDGE_ISA_SCALAR,
 #if defined(__x86_64__)
     EDGE_ISA_AVX2,
+    EDGE_ISA_AVXVNNI,
     EDGE_ISA_AVX512VNNI,
 #elif defined(__aarch64__)
     EDGE_ISA_NEON,
@@ -53,6 +61,16 @@ static bool level_of_arch(edge_isa isa)
     return false;
 }
 
+int edge__isa_rank(edge_isa isa)
+{
+    if (isa == EDGE_ISA_AUTO)
+        return 0;
+    for (size_t i = 0; i < N_LEVELS; i++)
+        if (arch_levels[i] == isa)
+            return (int)i + 1;
+    return -1;
+}
+
 const edge_kernels *edge_kernels_for(edge_isa isa)
 {
     if (!level_of_arch(isa))
@@ -60,6 +78,9 @@ const edge_kernels *edge_kernels_for(edge_isa isa)
     switch (isa) {
 #if defined(__x86_64__)
     case EDGE_ISA_AVX2: return &edge_kernels_avx2;
+    case EDGE_ISA_AVXVNNI:
+        return edge__avxvnni_encoding() == EDGE_AVXVNNI_ENC_EVEX ? &edge_kernels_avxvnni_evex
+                                                                 : &edge_kernels_avxvnni;
     case EDGE_ISA_AVX512VNNI: return &edge_kernels_avx512vnni;
 #elif defined(__aarch64__)
     case EDGE_ISA_NEON: return &edge_kernels_neon;
@@ -72,6 +93,8 @@ const edge_kernels *edge_kernels_for(edge_isa isa)
 }
 
 /* ---- CPU features, read once ---- */
+
+static edge_avxvnni_enc avxvnni_enc; /* set by detect() */
 
 #if defined(__x86_64__)
 static edge_isa detect(void)
@@ -94,8 +117,20 @@ static edge_isa detect(void)
     const bool avx512f = b & (1u << 16), avx512bw = b & (1u << 30), avx512vl = b & (1u << 31);
     const bool avx512dq = b & (1u << 17), avx512cd = b & (1u << 28);
     const bool vnni = c & (1u << 11);
+    unsigned sub1 = 0;
+    if (a >= 1) { /* leaf 7's EAX: its last subleaf */
+        unsigned b1, c1, d1;
+        __cpuid_count(7, 1, sub1, b1, c1, d1);
+    }
+    const bool avxvnni = sub1 & (1u << 4);
+    if (avx2 && fma && avxvnni)
+        avxvnni_enc = EDGE_AVXVNNI_ENC_VEX;
+    else if (zmm_os && avx2 && fma && avx512f && avx512vl && vnni)
+        avxvnni_enc = EDGE_AVXVNNI_ENC_EVEX;
     if (zmm_os && avx2 && avx512f && avx512bw && avx512vl && avx512dq && avx512cd && vnni)
         return EDGE_ISA_AVX512VNNI;
+    if (avx2 && fma && avxvnni)
+        return EDGE_ISA_AVXVNNI;
     if (avx2 && fma)
         return EDGE_ISA_AVX2;
     return EDGE_ISA_SCALAR;
@@ -159,6 +194,12 @@ edge_isa edge_isa_cpu_best(void)
     return feat.best;
 }
 
+edge_avxvnni_enc edge__avxvnni_encoding(void)
+{
+    pthread_once(&feat_once, feat_init);
+    return avxvnni_enc;
+}
+
 const char *edge_isa_env_problem(void)
 {
     pthread_once(&feat_once, feat_init);
@@ -169,9 +210,9 @@ edge_isa edge_isa_resolve(edge_isa want)
 {
     pthread_once(&feat_once, feat_init);
     edge_isa isa = feat.best;
-    if (feat.cap != EDGE_ISA_AUTO && feat.cap < isa)
+    if (feat.cap != EDGE_ISA_AUTO && edge__isa_rank(feat.cap) < edge__isa_rank(isa))
         isa = feat.cap;
-    if (want != EDGE_ISA_AUTO && want < isa)
+    if (want != EDGE_ISA_AUTO && edge__isa_rank(want) < edge__isa_rank(isa))
         isa = want;
     return level_of_arch(isa) ? isa : EDGE_ISA_SCALAR;
 }
@@ -197,6 +238,7 @@ const char *edge__isa_name(edge_isa isa)
     case EDGE_ISA_SCALAR: return "scalar";
     case EDGE_ISA_AVX2: return "avx2";
     case EDGE_ISA_AVX512VNNI: return "avx512vnni";
+    case EDGE_ISA_AVXVNNI: return "avxvnni";
     case EDGE_ISA_NEON: return "neon";
     case EDGE_ISA_NEONDOT: return "neondot";
     }
@@ -205,8 +247,9 @@ const char *edge__isa_name(edge_isa isa)
 
 int edge__isa_parse(const char *name, edge_isa *isa, edge_error *err)
 {
-    static const edge_isa all[] = {EDGE_ISA_AUTO,       EDGE_ISA_SCALAR, EDGE_ISA_AVX2,
-                                   EDGE_ISA_AVX512VNNI, EDGE_ISA_NEON,   EDGE_ISA_NEONDOT};
+    static const edge_isa all[] = {EDGE_ISA_AUTO,    EDGE_ISA_SCALAR,     EDGE_ISA_AVX2,
+                                   EDGE_ISA_AVXVNNI, EDGE_ISA_AVX512VNNI, EDGE_ISA_NEON,
+                                   EDGE_ISA_NEONDOT};
     for (size_t i = 0; name && i < sizeof all / sizeof all[0]; i++) {
         if (strcmp(name, edge__isa_name(all[i])) != 0)
             continue;

@@ -133,6 +133,21 @@ typedef struct edge_kernels {
  * build has no kernel), NULL when ISA is not a level of this architecture. */
 const edge_kernels *edge_kernels_for(edge_isa isa);
 
+/* The order of the levels of this architecture: 0 for EDGE_ISA_AUTO, 1 for
+ * scalar, up to the highest; -1 for a level of another architecture. Compare
+ * levels with this, never by their enum values (avxvnni came last). */
+int edge__isa_rank(edge_isa isa);
+
+/* Which encoding of vpdpbusd level avxvnni's table uses on this CPU: VEX (AVX-VNNI),
+ * EVEX (AVX512-VNNI + VL, no AVX-VNNI: the same ymm kernels), or none (the level's
+ * table would fault; the CPU's best is below it). */
+typedef enum edge_avxvnni_enc {
+    EDGE_AVXVNNI_ENC_NONE = 0,
+    EDGE_AVXVNNI_ENC_VEX,
+    EDGE_AVXVNNI_ENC_EVEX,
+} edge_avxvnni_enc;
+edge_avxvnni_enc edge__avxvnni_encoding(void);
+
 /* The best level this CPU runs (read once), before any cap. */
 edge_isa edge_isa_cpu_best(void);
 

@@ -47,19 +47,25 @@ EDGE_API const char *edge_op_name(int builtin_code);
 typedef struct edge_model edge_model;
 typedef struct edge_interp edge_interp;
 
-/* Instruction-set levels of the int8 kernels. Within one architecture a
- * higher value is a higher level; EDGE_ISA_AUTO (0) asks for the best the CPU
- * has. On 32-bit ARM, EDGE_ISA_NEON is armv7 NEON. */
+/* Instruction-set levels of the int8 kernels. EDGE_ISA_AUTO (0) asks for the
+ * best the CPU has. On 32-bit ARM, EDGE_ISA_NEON is armv7 NEON. The values are
+ * stable, not an order: x86-64's levels, lowest first, are scalar, avx2,
+ * avxvnni, avx512vnni (EDGE_ISA_AVXVNNI came after the others and took the next
+ * free value), and a level caps another by that order (edge_isa_effective).
+ * avxvnni on a CPU with AVX-512 VNNI but no AVX-VNNI (Ice Lake, Zen 4) runs the
+ * same 256-bit kernels with vpdpbusd's EVEX encoding (never chosen by itself
+ * there: that CPU's best is avx512vnni). */
 typedef enum edge_isa {
     EDGE_ISA_AUTO = 0,
     EDGE_ISA_SCALAR = 1,     /* the reference kernels, everywhere */
     EDGE_ISA_AVX2 = 2,       /* x86-64 AVX2 */
     EDGE_ISA_AVX512VNNI = 3, /* x86-64 AVX-512 (F, BW, VL) with VNNI */
+    EDGE_ISA_AVXVNNI = 4,    /* x86-64 AVX2 with AVX-VNNI (VEX vpdpbusd on ymm): N100, Zen 5 */
     EDGE_ISA_NEON = 12,      /* aarch64 NEON (Cortex-A53/A72), armv7 NEON */
     EDGE_ISA_NEONDOT = 13,   /* aarch64 NEON with the dot-product extension */
 } edge_isa;
 
-/* "scalar", "avx2", "avx512vnni", "neon", "neondot"; "auto" for EDGE_ISA_AUTO. */
+/* "scalar", "avx2", "avxvnni", "avx512vnni", "neon", "neondot"; "auto" for EDGE_ISA_AUTO. */
 EDGE_API const char *edge_isa_name(edge_isa isa);
 /* Parse NAME (as above) into *ISA; EDGE_EINVAL when it is not a level of this
  * build's architecture (the message in ERR lists the valid ones). */

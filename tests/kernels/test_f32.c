@@ -552,7 +552,7 @@ static int level_tables(const edge_kernels **out)
         const edge_kernels *k = edge_kernels_for(all[i]);
         if (!k)
             continue;
-        if (all[i] > edge_isa_cpu_best()) {
+        if (edge__isa_rank(all[i]) > edge__isa_rank(edge_isa_cpu_best())) {
             printf("# SKIP level %s: this CPU lacks it\n", k->name);
             continue;
         }

@@ -37,7 +37,7 @@ static int dot_tables(const edge_kernels **out)
         const edge_kernels *k = edge_kernels_for(all[i]);
         if (!k || !k->s16.dot)
             continue;
-        if (all[i] > edge_isa_cpu_best()) {
+        if (edge__isa_rank(all[i]) > edge__isa_rank(edge_isa_cpu_best())) {
             printf("# SKIP level %s: this CPU lacks it\n", k->name);
             continue;
         }

@@ -15,6 +15,9 @@
  * 5x5, strides and dilations 1 and 2, every padding, batches > 1, zero points
  * at -128 and 127, multipliers and shifts at their extremes, int32 bias
  * extremes (wrapping). A level the CPU lacks is skipped with a visible line.
+ * Level avxvnni: its VEX table where the CPU has AVX-VNNI, else its EVEX twin (AVX512-VNNI +
+ * VL; the skipped encoding is printed), only the entries it does not share with avx2, at a
+ * quarter of the default cases.
  * Also that each GEMM kernel asserts its row-count contract (1 <= mr <= MR).
  * EDGE_TEST_SEED and EDGE_TEST_ROUNDS change the seed and the case count. */
 #include <setjmp.h>
@@ -67,10 +70,15 @@ static int32_t rnd_in(int32_t lo, int32_t hi)
     return lo + (int32_t)(rnd() % (uint32_t)(hi - lo + 1));
 }
 
+/* Set by FOR_LEVELS: 4 at a level that shares most entries with a lower one (avxvnni: its own
+ * kernels are the avx512vnni algorithm on ymm), which runs a quarter of the default cases
+ * (CI time: at half, test_qs8 took 0.8 s more of its ~4 s). */
+static int rounds_div = 1;
+
 static int rounds(int dflt)
 {
     const char *s = getenv("EDGE_TEST_ROUNDS");
-    return s && atoi(s) > 0 ? atoi(s) : dflt;
+    return s && atoi(s) > 0 ? atoi(s) : (dflt + rounds_div - 1) / rounds_div;
 }
 
 /* int8 data: mostly uniform, sometimes pinned to the extremes. */
@@ -125,40 +133,67 @@ static void rnd_range(int32_t *lo, int32_t *hi)
 typedef struct level {
     const edge_kernels *k;
     const char *why_skip;
+    const edge_kernels *shares; /* a lower level whose entries K reuses (tested there) */
 } level;
+
+/* Level avxvnni's table on this CPU, saying once which encoding runs (or why none). */
+static level avxvnni_level(const edge_kernels *k)
+{
+    static bool said;
+    const edge_avxvnni_enc enc = edge__avxvnni_encoding();
+    if (!said && enc != EDGE_AVXVNNI_ENC_VEX)
+        printf("# SKIP level avxvnni, VEX encoding: this CPU lacks AVX-VNNI (cpuid 7.1 EAX bit "
+               "4)%s\n",
+               enc == EDGE_AVXVNNI_ENC_EVEX
+                   ? "; testing the same kernels EVEX-encoded (AVX512-VNNI + VL) instead"
+                   : "");
+    said = true;
+    if (enc == EDGE_AVXVNNI_ENC_NONE)
+        return (level){k, "this CPU has neither AVX-VNNI nor AVX512-VNNI + VL", NULL};
+    return (level){k, NULL, edge_kernels_for(EDGE_ISA_AVX2)};
+}
 
 static level level_at(int i)
 {
-    static const edge_isa all[] = {EDGE_ISA_AVX2, EDGE_ISA_AVX512VNNI, EDGE_ISA_NEON,
-                                   EDGE_ISA_NEONDOT};
+    static const edge_isa all[] = {EDGE_ISA_AVX2, EDGE_ISA_AVXVNNI, EDGE_ISA_AVX512VNNI,
+                                   EDGE_ISA_NEON, EDGE_ISA_NEONDOT};
     if (i == 0)
-        return (level){&edge_kernels_c, NULL};
+        return (level){&edge_kernels_c, NULL, NULL};
     const edge_isa isa = all[i - 1];
     const edge_kernels *k = edge_kernels_for(isa);
     if (!k)
-        return (level){NULL, "not this architecture"};
-    if (isa > edge_isa_cpu_best())
-        return (level){k, "this CPU lacks it"};
-    return (level){k, NULL};
+        return (level){NULL, "not this architecture", NULL};
+    if (isa == EDGE_ISA_AVXVNNI)
+        return avxvnni_level(k);
+    if (edge__isa_rank(isa) > edge__isa_rank(edge_isa_cpu_best()))
+        return (level){k, "this CPU lacks it", NULL};
+    return (level){k, NULL, NULL};
 }
-#define N_LEVELS 5
+#define N_LEVELS 6
 
 /* Calls FN for each level that has a kernel for the op (HAS), printing skips. */
-#define FOR_LEVELS(HAS, ...)                                                                \
-    for (int li = 0; li < N_LEVELS; li++) {                                                 \
-        const level lv = level_at(li);                                                      \
-        if (!lv.k)                                                                          \
-            continue;                                                                       \
-        if (lv.why_skip) {                                                                  \
-            printf("# SKIP level %s: %s\n", lv.k->name, lv.why_skip);                       \
-            continue;                                                                       \
-        }                                                                                   \
-        const edge_kernels *K = lv.k;                                                       \
-        if (!(HAS)) {                                                                       \
-            printf("# level %s: no kernel for this op (the reference runs it)\n", K->name); \
-            continue;                                                                       \
-        }                                                                                   \
-        __VA_ARGS__                                                                         \
+#define FOR_LEVELS(HAS, ...)                                                                    \
+    for (int li = 0; li < N_LEVELS; li++) {                                                     \
+        const level lv = level_at(li);                                                          \
+        rounds_div = lv.shares ? 4 : 1;                                                         \
+        if (!lv.k)                                                                              \
+            continue;                                                                           \
+        if (lv.why_skip) {                                                                      \
+            printf("# SKIP level %s: %s\n", lv.k->name, lv.why_skip);                           \
+            continue;                                                                           \
+        }                                                                                       \
+        const edge_kernels *K = lv.shares;                                                      \
+        const uintptr_t lower = K ? (uintptr_t)(HAS) : 0;                                       \
+        K = lv.k;                                                                               \
+        if (!(HAS)) {                                                                           \
+            printf("# level %s: no kernel for this op (the reference runs it)\n", K->name);     \
+            continue;                                                                           \
+        }                                                                                       \
+        if (lower == (uintptr_t)(HAS)) {                                                        \
+            printf("# level %s: level %s's kernel (tested there)\n", K->name, lv.shares->name); \
+            continue;                                                                           \
+        }                                                                                       \
+        __VA_ARGS__                                                                             \
     }
 
 /* ---- legacy uint8 GEMM (per-row addend) ---- */
@@ -1205,14 +1240,16 @@ static void test_softmax(void **state)
         assert_int_equal(bad, 0);
     })
     /* the vector kernels' reciprocals of 16 rows at once (each level's SCALES) */
+    const int best = edge__isa_rank(edge_isa_cpu_best());
+    (void)best;
 #if defined(__x86_64__)
-    if (edge_isa_cpu_best() >= EDGE_ISA_AVX2)
+    if (best >= edge__isa_rank(EDGE_ISA_AVX2))
         assert_int_equal(scales_cases(edge_softmax_scales__avx2, "edge_softmax_scales__avx2"), 0);
-    if (edge_isa_cpu_best() >= EDGE_ISA_AVX512VNNI)
+    if (best >= edge__isa_rank(EDGE_ISA_AVX512VNNI))
         assert_int_equal(scales_cases(edge_softmax_scales__avx512, "edge_softmax_scales__avx512"),
                          0);
 #elif defined(__aarch64__) || defined(__arm__)
-    if (edge_isa_cpu_best() >= EDGE_ISA_NEON)
+    if (best >= edge__isa_rank(EDGE_ISA_NEON))
         assert_int_equal(scales_cases(edge_softmax_scales__neon, "edge_softmax_scales__neon"), 0);
 #endif
 }
@@ -1316,7 +1353,8 @@ static void test_lut8(void **state)
     (void)state;
     FOR_LEVELS(K->lut8.fn, { assert_int_equal(lut8_cases(K->lut8.fn, K->lut8.name), 0); })
 #if defined(__x86_64__)
-    if (edge_isa_cpu_best() >= EDGE_ISA_AVX512VNNI) { /* both paths of the avx512vnni entry */
+    if (edge__isa_rank(edge_isa_cpu_best()) >=
+        edge__isa_rank(EDGE_ISA_AVX512VNNI)) { /* both paths of the avx512vnni entry */
         assert_int_equal(lut8_cases(edge_lut8__avx2, "lut8__avx2 (avx512vnni without VBMI)"), 0);
         if (edge_lut8_has_vbmi())
             assert_int_equal(lut8_cases(edge_lut8__avx512vbmi, "lut8__avx512vbmi"), 0);
@@ -1336,13 +1374,38 @@ static void test_dispatch(void **state)
            edge_isa_name(edge_isa_resolve(EDGE_ISA_AUTO)));
     assert_non_null(edge_kernels_for(best));
     assert_int_equal(edge_isa_resolve(EDGE_ISA_SCALAR), EDGE_ISA_SCALAR);
-    assert_true(edge_isa_resolve(EDGE_ISA_AUTO) <= best);
+    assert_true(edge__isa_rank(edge_isa_resolve(EDGE_ISA_AUTO)) <= edge__isa_rank(best));
     edge_isa isa;
     edge_error err;
     assert_int_equal(edge_isa_parse("scalar", &isa, &err), 0);
     assert_int_equal(isa, EDGE_ISA_SCALAR);
     assert_int_not_equal(edge_isa_parse("sse9", &isa, &err), 0);
     assert_non_null(strstr(err.message, "sse9"));
+#if defined(__x86_64__)
+    /* avxvnni lies between avx2 and avx512vnni (its enum value does not say so) */
+    assert_non_null(strstr(err.message, "avx2, avxvnni, avx512vnni"));
+    assert_int_equal(edge_isa_parse("avxvnni", &isa, &err), 0);
+    assert_int_equal(isa, EDGE_ISA_AVXVNNI);
+    assert_true(edge__isa_rank(EDGE_ISA_AVX2) < edge__isa_rank(EDGE_ISA_AVXVNNI));
+    assert_true(edge__isa_rank(EDGE_ISA_AVXVNNI) < edge__isa_rank(EDGE_ISA_AVX512VNNI));
+    const edge_kernels *vnni = edge_kernels_for(EDGE_ISA_AVXVNNI);
+    const edge_avxvnni_enc enc = edge__avxvnni_encoding();
+    printf("# avxvnni: vpdpbusd %s (%s)\n",
+           enc == EDGE_AVXVNNI_ENC_VEX    ? "VEX"
+           : enc == EDGE_AVXVNNI_ENC_EVEX ? "EVEX: no AVX-VNNI, AVX512-VNNI + VL"
+                                          : "neither (the level never runs here)",
+           vnni->gemm.name);
+    assert_int_equal(strstr(vnni->gemm.name, "_evex") != NULL, enc == EDGE_AVXVNNI_ENC_EVEX);
+    if (edge__isa_rank(best) >= edge__isa_rank(EDGE_ISA_AVXVNNI)) {
+        assert_true(enc != EDGE_AVXVNNI_ENC_NONE);
+        /* a cap to avxvnni holds on an avx512vnni CPU, and avx2 caps avxvnni */
+        if (!getenv("EDGE_ISA"))
+            assert_int_equal(edge_isa_resolve(EDGE_ISA_AVXVNNI), EDGE_ISA_AVXVNNI);
+        assert_int_equal(edge_isa_resolve(EDGE_ISA_AVX2), EDGE_ISA_AVX2);
+    } else {
+        assert_int_equal(edge__isa_rank(edge_isa_resolve(EDGE_ISA_AVXVNNI)), edge__isa_rank(best));
+    }
+#endif
     /* What the environment asks the dispatch to pick must be what it picked. */
     const char *want = getenv("EDGE_TEST_EXPECT_ISA");
     if (want) {

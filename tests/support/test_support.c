@@ -209,7 +209,7 @@ bool edge_test_kconfig_runs(const edge_test_kconfig *k, bool *cpu_lacks)
         return true;
     if (!edge_kernels_for(k->opt.isa))
         return false;
-    *cpu_lacks = k->opt.isa > edge_isa_cpu_best();
+    *cpu_lacks = edge__isa_rank(k->opt.isa) > edge__isa_rank(edge_isa_cpu_best());
     return !*cpu_lacks;
 }
 

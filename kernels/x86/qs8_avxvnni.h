@@ -1,14 +1,12 @@
 /* kernels/x86/qs8_avxvnni.h - the kernels of level avxvnni, in both encodings.
  *
- * Owns: the declarations of the avxvnni kernels (qs8_gemm_avxvnni.c,
- * qs8_dconv_avxvnni.c), their tile sizes, and the one macro that picks
- * vpdpbusd's encoding. Every avxvnni source is compiled twice (meson.build):
- * with -mavxvnni, vpdpbusd VEX-encoded on ymm (symbols and names __avxvnni:
- * Alder Lake-N, Raptor Lake, Zen 5), and with EDGE_AVXVNNI_EVEX defined and
- * -mavx512vnni -mavx512vl, the same instruction EVEX-encoded on ymm (symbols and
- * names __avxvnni_evex), so that a CPU with AVX-512 VNNI but no AVX-VNNI
- * (Zen 4, Ice Lake) runs and tests the same algorithm. dispatch.c picks the
- * table. Does not own the kernels of other levels the tables reuse (qs8_x86.h). */
+ * Owns: the declarations of the avxvnni kernels (qs8_gemm_avxvnni.c), their tile sizes, and the one
+ * macro that picks vpdpbusd's encoding. Every avxvnni source is compiled twice (meson.build): with
+ * -mavxvnni, vpdpbusd VEX-encoded on ymm (symbols and names __avxvnni: Alder Lake-N, Raptor Lake,
+ * Zen 5), and with EDGE_AVXVNNI_EVEX defined and -mavx512vnni -mavx512vl, the same instruction
+ * EVEX-encoded on ymm (symbols and names __avxvnni_evex), so that a CPU with AVX-512 VNNI but no
+ * AVX-VNNI (Zen 4, Ice Lake) runs and tests the same algorithm. dispatch.c picks the table. Does
+ * not own the kernels of other levels the tables reuse (qs8_x86.h). */
 #ifndef EDGE_X86_QS8_AVXVNNI_H
 #define EDGE_X86_QS8_AVXVNNI_H
 
@@ -23,10 +21,6 @@
 #define EDGE_GEMM_AVXVNNI_NR 16
 #define EDGE_GEMM_AVXVNNI_KR 4
 #define EDGE_GEMM_AVXVNNI_A_BIAS 128
-/* The direct CONV_2D of 1 to 4 input channels (the table's dconv cr, kr, a_bias). */
-#define EDGE_DCONV_AVXVNNI_CR EDGE_GEMM_AVXVNNI_NR
-#define EDGE_DCONV_AVXVNNI_KR 4
-#define EDGE_DCONV_AVXVNNI_A_BIAS 128
 
 #ifdef EDGE_AVXVNNI_EVEX
 #define EDGE_AVXVNNI_FN(name) name##__avxvnni_evex
@@ -62,8 +56,5 @@ void EDGE_AVXVNNI_FN(edge_qs8_gemm_u8_6x16c4)(size_t mr, size_t nc, size_t kc, c
 void EDGE_AVXVNNI_FN(edge_qs8_gemm_rows_u8)(size_t m, size_t nc, size_t kc, const uint8_t *a,
                                             const void *w, int32_t b, int32_t kzx, uint8_t *c,
                                             const edge_qs8_out *o);
-void EDGE_AVXVNNI_FN(edge_qs8_dconv_16c4)(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1);
-void EDGE_AVXVNNI_FN(edge_qs8_dconv_u8_16c4)(const edge_qs8_dconv_args *a, int32_t row0,
-                                             int32_t row1);
 
 #endif

@@ -23,6 +23,7 @@
  * buffer so exactly nc bytes are written.
  * Requantization: requant_avx2.h, with per-channel constants prepared once per
  * block. Does not own packing (pack.c) or the table entry (table_avx2.c). */
+#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -50,6 +51,8 @@ typedef struct gemm_ctx {
     const uint8_t *w;
     int8_t *c;
     size_t c_stride;
+    const int8_t *const *ptrs; /* indirect: row m's tap t at ptrs[m * taps + t] (else NULL) */
+    size_t taps, tc;
     int16_t *buf; /* widened rows: row r at buf + r * cs */
     size_t cs;    /* elements of a row in buf: kc when whole */
     bool whole;   /* buf holds the whole rows (widened once per call) */
@@ -66,14 +69,50 @@ INLINE void widen(bool u8, int16_t *dst, const int8_t *src, size_t n)
         _mm256_storeu_si256((__m256i *)(dst + i),
                             u8 ? _mm256_cvtepu8_epi16(b) : _mm256_cvtepi8_epi16(b));
     }
+    if (i + 8 <= n) {
+        const __m128i b = _mm_loadl_epi64((const __m128i *)(src + i));
+        _mm_storeu_si128((__m128i *)(dst + i), u8 ? _mm_cvtepu8_epi16(b) : _mm_cvtepi8_epi16(b));
+        i += 8;
+    }
     for (; i < n; i++)
         dst[i] = u8 ? (int16_t)(uint8_t)src[i] : src[i];
+}
+
+/* Whole taps T0 .. T0 + NT of pointers P, TC bytes each, widened one after the other to DST
+ * (TC a constant when inlined for the common channel counts). */
+INLINE void widen_whole_taps(int16_t *dst, const int8_t *const *p, size_t nt, size_t tc)
+{
+    for (size_t t = 0; t < nt; t++, dst += tc)
+        widen(false, dst, p[t], tc);
+}
+
+/* Bytes [k0, k0 + n) of indirect row R (its taps one after the other), widened to DST. */
+static void widen_taps(const gemm_ctx *g, size_t r, int16_t *dst, size_t k0, size_t n)
+{
+    const int8_t *const *p = g->ptrs + r * g->taps;
+    if (k0 == 0 && n == g->kc) { /* the whole row (every call whose rows fit the buffer) */
+        switch (g->tc) {
+        case 16: widen_whole_taps(dst, p, g->taps, 16); return;
+        case 32: widen_whole_taps(dst, p, g->taps, 32); return;
+        default: widen_whole_taps(dst, p, g->taps, g->tc); return;
+        }
+    }
+    for (size_t t = k0 / g->tc, off = k0 % g->tc; n; t++, off = 0) {
+        const size_t len = g->tc - off < n ? g->tc - off : n;
+        widen(false, dst, p[t] + off, len);
+        dst += len;
+        n -= len;
+    }
 }
 
 /* Bytes [k0, k0 + n) of every row, widened, into the buffer. */
 INLINE void widen_rows(const gemm_ctx *g, size_t k0, size_t n)
 {
     for (size_t r = 0; r < g->mr; r++) {
+        if (g->ptrs) {
+            widen_taps(g, r, g->buf + r * g->cs, k0, n);
+            continue;
+        }
         if (g->u8)
             widen(true, g->buf + r * g->cs, g->a + r * g->a_stride + k0, n);
         else
@@ -281,7 +320,7 @@ static void set_rows(gemm_ctx *g, int16_t *buf)
  * BUF. */
 static gemm_ctx make_ctx(size_t mr, size_t nc, size_t kc, const void *a, size_t a_stride,
                          const void *w, void *c, size_t c_stride, const edge_qs8_out *o,
-                         const int32_t *row, int16_t *buf)
+                         const int32_t *row, const int8_t *const *ptrs, size_t tc, int16_t *buf)
 {
     gemm_ctx g = {
         .mr = mr,
@@ -289,6 +328,9 @@ static gemm_ctx make_ctx(size_t mr, size_t nc, size_t kc, const void *a, size_t 
         .kc = kc,
         .u8 = row != NULL,
         .row = row,
+        .ptrs = ptrs,
+        .taps = ptrs ? kc / tc : 0,
+        .tc = tc,
         .a = a,
         .a_stride = a_stride,
         .w = w,
@@ -307,7 +349,18 @@ void edge_qs8_gemm_6x16c2__avx2(size_t mr, size_t nc, size_t kc, const int8_t *a
 {
     EDGE_QS8_GEMM_CONTRACT(mr, nc, kc, MR, EDGE_GEMM_AVX2_KR);
     _Alignas(32) int16_t buf[XBUF_ELEMS];
-    const gemm_ctx g = make_ctx(mr, nc, kc, a, a_stride, w, c, c_stride, o, NULL, buf);
+    const gemm_ctx g = make_ctx(mr, nc, kc, a, a_stride, w, c, c_stride, o, NULL, NULL, 0, buf);
+    gemm_mr_s8(&g);
+}
+
+void edge_qs8_igemm_6x16c2__avx2(size_t mr, size_t nc, size_t taps, size_t tc,
+                                 const int8_t *const *ptrs, const void *w, int8_t *c,
+                                 size_t c_stride, const edge_qs8_out *o)
+{
+    EDGE_QS8_GEMM_CONTRACT(mr, nc, tc, MR, EDGE_GEMM_AVX2_KR);
+    assert(taps >= 1);
+    _Alignas(32) int16_t buf[XBUF_ELEMS];
+    const gemm_ctx g = make_ctx(mr, nc, taps * tc, NULL, 0, w, c, c_stride, o, NULL, ptrs, tc, buf);
     gemm_mr_s8(&g);
 }
 
@@ -335,6 +388,6 @@ void edge_qs8_gemm_u8_6x16c2__avx2(size_t mr, size_t nc, size_t kc, const uint8_
     int32_t row[MR];
     for (size_t m = 0; m < mr; m++)
         row[m] = row_term(a + m * a_stride, kc, b, kzx);
-    const gemm_ctx g = make_ctx(mr, nc, kc, a, a_stride, w, c, c_stride, o, row, buf);
+    const gemm_ctx g = make_ctx(mr, nc, kc, a, a_stride, w, c, c_stride, o, row, NULL, 0, buf);
     gemm_mr_u8(&g);
 }

@@ -38,6 +38,9 @@
 #define NR EDGE_GEMM_AVX2_NR
 #define NRV (NR / 8)    /* ymm per row of the tile */
 #define XBUF_ELEMS 8192 /* int16 elements of widened rows (or chunks of them) */
+#ifndef PF_BYTES
+#define PF_BYTES 1024 /* one-row kernel: weights prefetched this far ahead */
+#endif
 
 #define INLINE static inline __attribute__((always_inline))
 #define UNROLL _Pragma("GCC unroll 16")
@@ -155,6 +158,47 @@ INLINE void kloop(int rows, int nv, __m256i acc[MR][NRV], const int16_t *a, size
     }
 }
 
+/* One row (FULLY_CONNECTED at batch 1: the weights stream once, from L3 or memory) over
+ * two blocks of channels at once, their weights BYTES apart: each broadcast serves four ymm,
+ * a cache line of each block's weights (two k pairs) a step with the next lines prefetched
+ * PF_BYTES ahead, and the two pairs into separate accumulators. */
+INLINE void kloop1x2(__m256i acc[2][MR][NRV], const int16_t *a, const int8_t *wp, size_t bytes,
+                     size_t kn)
+{
+    __m256i odd[2][NRV];
+    UNROLL
+    for (int b = 0; b < 2; b++)
+        UNROLL
+    for (int j = 0; j < NRV; j++)
+        odd[b][j] = _mm256_setzero_si256();
+    size_t k = 0;
+    for (; k + 4 <= kn; k += 4, wp += 4 * NR) {
+        const __m256i a0 = bcast_pair(a + k), a1 = bcast_pair(a + k + 2);
+        UNROLL
+        for (int b = 0; b < 2; b++) {
+            const int8_t *w = wp + (size_t)b * bytes;
+            _mm_prefetch((const char *)(w + PF_BYTES), _MM_HINT_T0);
+            UNROLL
+            for (int j = 0; j < NRV; j++) {
+                const __m256i w0 =
+                    _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 16 * j)));
+                const __m256i w1 =
+                    _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 2 * NR + 16 * j)));
+                acc[b][0][j] = _mm256_add_epi32(acc[b][0][j], _mm256_madd_epi16(a0, w0));
+                odd[b][j] = _mm256_add_epi32(odd[b][j], _mm256_madd_epi16(a1, w1));
+            }
+        }
+    }
+    UNROLL
+    for (int b = 0; b < 2; b++) {
+        if (k < kn)
+            kloop(1, NRV, acc[b], a + k, 0, wp + (size_t)b * bytes, kn - k);
+        UNROLL
+        for (int j = 0; j < NRV; j++)
+            acc[b][0][j] = _mm256_add_epi32(acc[b][0][j], odd[b][j]);
+    }
+}
+
 INLINE void accumulate(int rows, int nv, __m256i acc[MR][NRV], const int8_t *wp, const gemm_ctx *g)
 {
     for (size_t k0 = 0; k0 < g->kc; k0 += g->cs) {
@@ -250,12 +294,36 @@ INLINE void block(bool u8, int rows, int nv, const uint8_t *blk, size_t n0, cons
     store_rows(u8, rows, nv, acc, blk, n0, g);
 }
 
-/* Every block for ROWS rows; the last one with only the ymm it needs. */
+/* Channels n0 .. n0 + 2 * NR of blocks BLK and BLK + BYTES for one row (kloop1x2). */
+INLINE void block_pair1(bool u8, const uint8_t *blk, size_t bytes, size_t n0, const gemm_ctx *g)
+{
+    __m256i acc[2][MR][NRV];
+    UNROLL
+    for (int b = 0; b < 2; b++) {
+        load_bias(NRV, acc[b][0], blk + (size_t)b * bytes);
+        UNROLL
+        for (int j = 0; u8 && j < NRV; j++)
+            acc[b][0][j] = _mm256_add_epi32(acc[b][0][j], _mm256_set1_epi32(g->row[0]));
+    }
+    for (size_t k0 = 0; k0 < g->kc; k0 += g->cs) {
+        const size_t kn = g->kc - k0 < g->cs ? g->kc - k0 : g->cs;
+        if (!g->whole)
+            widen_rows(g, k0, kn);
+        kloop1x2(acc, g->buf, (const int8_t *)(blk + 12 * NR) + k0 * NR, bytes, kn);
+    }
+    store_rows(u8, 1, NRV, acc[0], blk, n0, g);
+    store_rows(u8, 1, NRV, acc[1], blk + bytes, n0 + NR, g);
+}
+
+/* Every block for ROWS rows (one row: two blocks at a time); the last one with only the ymm
+ * it needs. */
 INLINE void gemm_rows(bool u8, int rows, const gemm_ctx *g)
 {
     const size_t bytes = edge_qs8_gemm_block_bytes(NR, g->kc);
     const uint8_t *blk = g->w;
     size_t n0 = 0;
+    for (; rows == 1 && n0 + 2 * NR <= g->nc; n0 += 2 * NR, blk += 2 * bytes)
+        block_pair1(u8, blk, bytes, n0, g);
     for (; n0 + NR <= g->nc; n0 += NR, blk += bytes)
         block(u8, rows, NRV, blk, n0, g);
     switch ((g->nc - n0 + 7) / 8) { /* at most NRV */

@@ -1,7 +1,8 @@
 /* kernels/x86/qs8_gemm_avx2.c - the int8 and legacy uint8 GEMM micro-kernels of level avx2.
  *
  * Owns: edge_qs8_gemm_6x16c2__avx2 (the qs8.h GEMM contract; executable spec:
- * edge_qs8_gemm_4x8c4__c) and edge_qs8_gemm_u8_6x16c2__avx2 (qs8.h's legacy uint8 GEMM,
+ * edge_qs8_gemm_4x8c4__c), edge_qs8_igemm_6x16c2__avx2 (qs8.h's indirect GEMM, spec
+ * edge_qs8_igemm_4x8c4__c) and edge_qs8_gemm_u8_6x16c2__avx2 (qs8.h's legacy uint8 GEMM,
  * spec edge_qs8_gemm_u8_4x8c4__c), one body instantiated twice (U8). Tile: up to MR rows of
  * A by NR output channels, one ymm of 8 int32 accumulators per row and 8 channels, k in
  * pairs. uint8 (U8): A is zero-extended rather than sign-extended (0..255 times an int8
@@ -18,6 +19,10 @@
  * each k pair with a plain load); rows too long for the buffer are widened in
  * chunks, again for every block. The weights (c2 layout: 8 channels x 2 k per
  * 16 bytes) are widened by vpmovsxbw straight from memory, once for all rows.
+ * Indirect: the same, each row's taps widened one after the other from its pointers (the
+ * input as it is: a_bias 0); the rest of the body does not know the difference.
+ * One row (FULLY_CONNECTED at batch 1): two blocks of channels at a time, so a broadcast
+ * serves four ymm, with each block's weights prefetched ahead (block_pair1).
  * Channel tails: the last block runs with as many ymm per row as it has
  * channels (8 at a time); the store of a partial row goes through a small
  * buffer so exactly nc bytes are written.
@@ -159,44 +164,33 @@ INLINE void kloop(int rows, int nv, __m256i acc[MR][NRV], const int16_t *a, size
 }
 
 /* One row (FULLY_CONNECTED at batch 1: the weights stream once, from L3 or memory) over
- * two blocks of channels at once, their weights BYTES apart: each broadcast serves four ymm,
- * a cache line of each block's weights (two k pairs) a step with the next lines prefetched
- * PF_BYTES ahead, and the two pairs into separate accumulators. */
+ * two blocks of channels at once, their weights BYTES apart: each broadcast serves four ymm
+ * (four accumulator chains: no more, or gcc spills), a cache line of each block's weights
+ * (two k pairs) a step with the next lines prefetched PF_BYTES ahead. */
 INLINE void kloop1x2(__m256i acc[2][MR][NRV], const int16_t *a, const int8_t *wp, size_t bytes,
                      size_t kn)
 {
-    __m256i odd[2][NRV];
-    UNROLL
-    for (int b = 0; b < 2; b++)
-        UNROLL
-    for (int j = 0; j < NRV; j++)
-        odd[b][j] = _mm256_setzero_si256();
     size_t k = 0;
     for (; k + 4 <= kn; k += 4, wp += 4 * NR) {
-        const __m256i a0 = bcast_pair(a + k), a1 = bcast_pair(a + k + 2);
+        _mm_prefetch((const char *)(wp + PF_BYTES), _MM_HINT_T0);
+        _mm_prefetch((const char *)(wp + bytes + PF_BYTES), _MM_HINT_T0);
         UNROLL
-        for (int b = 0; b < 2; b++) {
-            const int8_t *w = wp + (size_t)b * bytes;
-            _mm_prefetch((const char *)(w + PF_BYTES), _MM_HINT_T0);
+        for (int h = 0; h < 2; h++) {
+            const __m256i av = bcast_pair(a + k + 2 * h);
             UNROLL
+            for (int b = 0; b < 2; b++)
+                UNROLL
             for (int j = 0; j < NRV; j++) {
-                const __m256i w0 =
-                    _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 16 * j)));
-                const __m256i w1 =
-                    _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 2 * NR + 16 * j)));
-                acc[b][0][j] = _mm256_add_epi32(acc[b][0][j], _mm256_madd_epi16(a0, w0));
-                odd[b][j] = _mm256_add_epi32(odd[b][j], _mm256_madd_epi16(a1, w1));
+                const int8_t *w = wp + (size_t)b * bytes + 2 * NR * h + 16 * j;
+                const __m256i wv = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w));
+                acc[b][0][j] = _mm256_add_epi32(acc[b][0][j], _mm256_madd_epi16(av, wv));
             }
         }
     }
     UNROLL
-    for (int b = 0; b < 2; b++) {
+    for (int b = 0; b < 2; b++)
         if (k < kn)
             kloop(1, NRV, acc[b], a + k, 0, wp + (size_t)b * bytes, kn - k);
-        UNROLL
-        for (int j = 0; j < NRV; j++)
-            acc[b][0][j] = _mm256_add_epi32(acc[b][0][j], odd[b][j]);
-    }
 }
 
 INLINE void accumulate(int rows, int nv, __m256i acc[MR][NRV], const int8_t *wp, const gemm_ctx *g)

@@ -22,7 +22,7 @@
  * Indirect: the same, each row's taps widened one after the other from its pointers (the
  * input as it is: a_bias 0); the rest of the body does not know the difference.
  * One row (FULLY_CONNECTED at batch 1): two blocks of channels at a time, so a broadcast
- * serves four ymm, with each block's weights prefetched ahead (block_pair1).
+ * serves four ymm (block_pair1).
  * Channel tails: the last block runs with as many ymm per row as it has
  * channels (8 at a time); the store of a partial row goes through a small
  * buffer so exactly nc bytes are written.
@@ -43,9 +43,6 @@
 #define NR EDGE_GEMM_AVX2_NR
 #define NRV (NR / 8)    /* ymm per row of the tile */
 #define XBUF_ELEMS 8192 /* int16 elements of widened rows (or chunks of them) */
-#ifndef PF_BYTES
-#define PF_BYTES 1024 /* one-row kernel: weights prefetched this far ahead */
-#endif
 
 #define INLINE static inline __attribute__((always_inline))
 #define UNROLL _Pragma("GCC unroll 16")
@@ -166,14 +163,13 @@ INLINE void kloop(int rows, int nv, __m256i acc[MR][NRV], const int16_t *a, size
 /* One row (FULLY_CONNECTED at batch 1: the weights stream once, from L3 or memory) over
  * two blocks of channels at once, their weights BYTES apart: each broadcast serves four ymm
  * (four accumulator chains: no more, or gcc spills), a cache line of each block's weights
- * (two k pairs) a step with the next lines prefetched PF_BYTES ahead. */
+ * (two k pairs) a step. (Software prefetching 256 B to 4 KB ahead and four blocks at once
+ * measured the same: the stream is the limit.) */
 INLINE void kloop1x2(__m256i acc[2][MR][NRV], const int16_t *a, const int8_t *wp, size_t bytes,
                      size_t kn)
 {
     size_t k = 0;
     for (; k + 4 <= kn; k += 4, wp += 4 * NR) {
-        _mm_prefetch((const char *)(wp + PF_BYTES), _MM_HINT_T0);
-        _mm_prefetch((const char *)(wp + bytes + PF_BYTES), _MM_HINT_T0);
         UNROLL
         for (int h = 0; h < 2; h++) {
             const __m256i av = bcast_pair(a + k + 2 * h);

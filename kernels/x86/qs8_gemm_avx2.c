@@ -1,7 +1,8 @@
 /* kernels/x86/qs8_gemm_avx2.c - the int8 and legacy uint8 GEMM micro-kernels of level avx2.
  *
  * Owns: edge_qs8_gemm_6x16c2__avx2 (the qs8.h GEMM contract; executable spec:
- * edge_qs8_gemm_4x8c4__c) and edge_qs8_gemm_u8_6x16c2__avx2 (qs8.h's legacy uint8 GEMM,
+ * edge_qs8_gemm_4x8c4__c), edge_qs8_igemm_6x16c2__avx2 (qs8.h's indirect GEMM, spec
+ * edge_qs8_igemm_4x8c4__c) and edge_qs8_gemm_u8_6x16c2__avx2 (qs8.h's legacy uint8 GEMM,
  * spec edge_qs8_gemm_u8_4x8c4__c), one body instantiated twice (U8). Tile: up to MR rows of
  * A by NR output channels, one ymm of 8 int32 accumulators per row and 8 channels, k in
  * pairs. uint8 (U8): A is zero-extended rather than sign-extended (0..255 times an int8
@@ -18,11 +19,16 @@
  * each k pair with a plain load); rows too long for the buffer are widened in
  * chunks, again for every block. The weights (c2 layout: 8 channels x 2 k per
  * 16 bytes) are widened by vpmovsxbw straight from memory, once for all rows.
+ * Indirect: the same, each row's taps widened one after the other from its pointers (the
+ * input as it is: a_bias 0); the rest of the body does not know the difference.
+ * One row (FULLY_CONNECTED at batch 1): two blocks of channels at a time, so a broadcast
+ * serves four ymm (block_pair1).
  * Channel tails: the last block runs with as many ymm per row as it has
  * channels (8 at a time); the store of a partial row goes through a small
  * buffer so exactly nc bytes are written.
  * Requantization: requant_avx2.h, with per-channel constants prepared once per
  * block. Does not own packing (pack.c) or the table entry (table_avx2.c). */
+#include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -50,6 +56,8 @@ typedef struct gemm_ctx {
     const uint8_t *w;
     int8_t *c;
     size_t c_stride;
+    const int8_t *const *ptrs; /* indirect: row m's tap t at ptrs[m * taps + t] (else NULL) */
+    size_t taps, tc;
     int16_t *buf; /* widened rows: row r at buf + r * cs */
     size_t cs;    /* elements of a row in buf: kc when whole */
     bool whole;   /* buf holds the whole rows (widened once per call) */
@@ -66,14 +74,50 @@ INLINE void widen(bool u8, int16_t *dst, const int8_t *src, size_t n)
         _mm256_storeu_si256((__m256i *)(dst + i),
                             u8 ? _mm256_cvtepu8_epi16(b) : _mm256_cvtepi8_epi16(b));
     }
+    if (i + 8 <= n) {
+        const __m128i b = _mm_loadl_epi64((const __m128i *)(src + i));
+        _mm_storeu_si128((__m128i *)(dst + i), u8 ? _mm_cvtepu8_epi16(b) : _mm_cvtepi8_epi16(b));
+        i += 8;
+    }
     for (; i < n; i++)
         dst[i] = u8 ? (int16_t)(uint8_t)src[i] : src[i];
+}
+
+/* Whole taps T0 .. T0 + NT of pointers P, TC bytes each, widened one after the other to DST
+ * (TC a constant when inlined for the common channel counts). */
+INLINE void widen_whole_taps(int16_t *dst, const int8_t *const *p, size_t nt, size_t tc)
+{
+    for (size_t t = 0; t < nt; t++, dst += tc)
+        widen(false, dst, p[t], tc);
+}
+
+/* Bytes [k0, k0 + n) of indirect row R (its taps one after the other), widened to DST. */
+static void widen_taps(const gemm_ctx *g, size_t r, int16_t *dst, size_t k0, size_t n)
+{
+    const int8_t *const *p = g->ptrs + r * g->taps;
+    if (k0 == 0 && n == g->kc) { /* the whole row (every call whose rows fit the buffer) */
+        switch (g->tc) {
+        case 16: widen_whole_taps(dst, p, g->taps, 16); return;
+        case 32: widen_whole_taps(dst, p, g->taps, 32); return;
+        default: widen_whole_taps(dst, p, g->taps, g->tc); return;
+        }
+    }
+    for (size_t t = k0 / g->tc, off = k0 % g->tc; n; t++, off = 0) {
+        const size_t len = g->tc - off < n ? g->tc - off : n;
+        widen(false, dst, p[t] + off, len);
+        dst += len;
+        n -= len;
+    }
 }
 
 /* Bytes [k0, k0 + n) of every row, widened, into the buffer. */
 INLINE void widen_rows(const gemm_ctx *g, size_t k0, size_t n)
 {
     for (size_t r = 0; r < g->mr; r++) {
+        if (g->ptrs) {
+            widen_taps(g, r, g->buf + r * g->cs, k0, n);
+            continue;
+        }
         if (g->u8)
             widen(true, g->buf + r * g->cs, g->a + r * g->a_stride + k0, n);
         else
@@ -114,6 +158,35 @@ INLINE void kloop(int rows, int nv, __m256i acc[MR][NRV], const int16_t *a, size
                 acc[r][j] = _mm256_add_epi32(acc[r][j], _mm256_madd_epi16(av, wv[j]));
         }
     }
+}
+
+/* One row (FULLY_CONNECTED at batch 1: the weights stream once, from L3 or memory) over
+ * two blocks of channels at once, their weights BYTES apart: each broadcast serves four ymm
+ * (four accumulator chains: no more, or gcc spills), a cache line of each block's weights
+ * (two k pairs) a step. (Software prefetching 256 B to 4 KB ahead and four blocks at once
+ * measured the same: the stream is the limit.) */
+INLINE void kloop1x2(__m256i acc[2][MR][NRV], const int16_t *a, const int8_t *wp, size_t bytes,
+                     size_t kn)
+{
+    size_t k = 0;
+    for (; k + 4 <= kn; k += 4, wp += 4 * NR) {
+        UNROLL
+        for (int h = 0; h < 2; h++) {
+            const __m256i av = bcast_pair(a + k + 2 * h);
+            UNROLL
+            for (int b = 0; b < 2; b++)
+                UNROLL
+            for (int j = 0; j < NRV; j++) {
+                const int8_t *w = wp + (size_t)b * bytes + 2 * NR * h + 16 * j;
+                const __m256i wv = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w));
+                acc[b][0][j] = _mm256_add_epi32(acc[b][0][j], _mm256_madd_epi16(av, wv));
+            }
+        }
+    }
+    UNROLL
+    for (int b = 0; b < 2; b++)
+        if (k < kn)
+            kloop(1, NRV, acc[b], a + k, 0, wp + (size_t)b * bytes, kn - k);
 }
 
 INLINE void accumulate(int rows, int nv, __m256i acc[MR][NRV], const int8_t *wp, const gemm_ctx *g)
@@ -211,12 +284,36 @@ INLINE void block(bool u8, int rows, int nv, const uint8_t *blk, size_t n0, cons
     store_rows(u8, rows, nv, acc, blk, n0, g);
 }
 
-/* Every block for ROWS rows; the last one with only the ymm it needs. */
+/* Channels n0 .. n0 + 2 * NR of blocks BLK and BLK + BYTES for one row (kloop1x2). */
+INLINE void block_pair1(bool u8, const uint8_t *blk, size_t bytes, size_t n0, const gemm_ctx *g)
+{
+    __m256i acc[2][MR][NRV];
+    UNROLL
+    for (int b = 0; b < 2; b++) {
+        load_bias(NRV, acc[b][0], blk + (size_t)b * bytes);
+        UNROLL
+        for (int j = 0; u8 && j < NRV; j++)
+            acc[b][0][j] = _mm256_add_epi32(acc[b][0][j], _mm256_set1_epi32(g->row[0]));
+    }
+    for (size_t k0 = 0; k0 < g->kc; k0 += g->cs) {
+        const size_t kn = g->kc - k0 < g->cs ? g->kc - k0 : g->cs;
+        if (!g->whole)
+            widen_rows(g, k0, kn);
+        kloop1x2(acc, g->buf, (const int8_t *)(blk + 12 * NR) + k0 * NR, bytes, kn);
+    }
+    store_rows(u8, 1, NRV, acc[0], blk, n0, g);
+    store_rows(u8, 1, NRV, acc[1], blk + bytes, n0 + NR, g);
+}
+
+/* Every block for ROWS rows (one row: two blocks at a time); the last one with only the ymm
+ * it needs. */
 INLINE void gemm_rows(bool u8, int rows, const gemm_ctx *g)
 {
     const size_t bytes = edge_qs8_gemm_block_bytes(NR, g->kc);
     const uint8_t *blk = g->w;
     size_t n0 = 0;
+    for (; rows == 1 && n0 + 2 * NR <= g->nc; n0 += 2 * NR, blk += 2 * bytes)
+        block_pair1(u8, blk, bytes, n0, g);
     for (; n0 + NR <= g->nc; n0 += NR, blk += bytes)
         block(u8, rows, NRV, blk, n0, g);
     switch ((g->nc - n0 + 7) / 8) { /* at most NRV */
@@ -281,7 +378,7 @@ static void set_rows(gemm_ctx *g, int16_t *buf)
  * BUF. */
 static gemm_ctx make_ctx(size_t mr, size_t nc, size_t kc, const void *a, size_t a_stride,
                          const void *w, void *c, size_t c_stride, const edge_qs8_out *o,
-                         const int32_t *row, int16_t *buf)
+                         const int32_t *row, const int8_t *const *ptrs, size_t tc, int16_t *buf)
 {
     gemm_ctx g = {
         .mr = mr,
@@ -289,6 +386,9 @@ static gemm_ctx make_ctx(size_t mr, size_t nc, size_t kc, const void *a, size_t 
         .kc = kc,
         .u8 = row != NULL,
         .row = row,
+        .ptrs = ptrs,
+        .taps = ptrs ? kc / tc : 0,
+        .tc = tc,
         .a = a,
         .a_stride = a_stride,
         .w = w,
@@ -307,7 +407,18 @@ void edge_qs8_gemm_6x16c2__avx2(size_t mr, size_t nc, size_t kc, const int8_t *a
 {
     EDGE_QS8_GEMM_CONTRACT(mr, nc, kc, MR, EDGE_GEMM_AVX2_KR);
     _Alignas(32) int16_t buf[XBUF_ELEMS];
-    const gemm_ctx g = make_ctx(mr, nc, kc, a, a_stride, w, c, c_stride, o, NULL, buf);
+    const gemm_ctx g = make_ctx(mr, nc, kc, a, a_stride, w, c, c_stride, o, NULL, NULL, 0, buf);
+    gemm_mr_s8(&g);
+}
+
+void edge_qs8_igemm_6x16c2__avx2(size_t mr, size_t nc, size_t taps, size_t tc,
+                                 const int8_t *const *ptrs, const void *w, int8_t *c,
+                                 size_t c_stride, const edge_qs8_out *o)
+{
+    EDGE_QS8_GEMM_CONTRACT(mr, nc, tc, MR, EDGE_GEMM_AVX2_KR);
+    assert(taps >= 1);
+    _Alignas(32) int16_t buf[XBUF_ELEMS];
+    const gemm_ctx g = make_ctx(mr, nc, taps * tc, NULL, 0, w, c, c_stride, o, NULL, ptrs, tc, buf);
     gemm_mr_s8(&g);
 }
 
@@ -335,6 +446,6 @@ void edge_qs8_gemm_u8_6x16c2__avx2(size_t mr, size_t nc, size_t kc, const uint8_
     int32_t row[MR];
     for (size_t m = 0; m < mr; m++)
         row[m] = row_term(a + m * a_stride, kc, b, kzx);
-    const gemm_ctx g = make_ctx(mr, nc, kc, a, a_stride, w, c, c_stride, o, row, buf);
+    const gemm_ctx g = make_ctx(mr, nc, kc, a, a_stride, w, c, c_stride, o, row, NULL, 0, buf);
     gemm_mr_u8(&g);
 }

@@ -93,9 +93,12 @@ static atomic_int exec_spin = EXEC_SPIN; /* edge_set_thread_spin */
 #define SOLO_MIN_NS 20000000ull   /* 20 ms */
 #define SOLO_MAX_NS 1000000000ull
 #define TRY_GOOD 256    /* parallel jobs after which a try counts as a success */
-#define STALL_NS 50000u /* a wait this much longer than the caller's own work: a stalled helper */
+#define STALL_NS 10000u /* a wait this much longer than the caller's own work: a stalled helper */
 #define GRACE_NS \
     500000u /* for helpers woken from sleep to come (a try's first jobs, an invoke's) */
+/* A job the caller finished in less than this without a helper says nothing: a helper on its
+ * CPU, spinning, joins within a microsecond, and a small operator's job can be over before. */
+#define MISS_MIN_RUN_NS 2000u
 
 void edge_set_thread_spin(int on)
 {
@@ -258,7 +261,8 @@ static void close_job(edge_exec *x)
 }
 
 /* After a parallel job: JOINED helpers came, the caller ran its tasks for RUN ns and waited
- * WAIT ns for the helpers inside. A job no helper joined counts as a miss (but for GRACE_NS
+ * WAIT ns for the helpers inside. A job of MISS_MIN_RUN_NS or more no helper joined counts as a
+ * miss (but for GRACE_NS
  * after helpers found asleep were woken: a wakeup takes tens of microseconds even on an idle
  * CPU, a tiny operator less, and a try of the helpers must not fail on it); a wait past half
  * the caller's own work (plus STALL_NS) as a stall: a helper preempted inside a task, worth
@@ -266,7 +270,7 @@ static void close_job(edge_exec *x)
 static void score(edge_exec *x, unsigned joined, uint64_t run, uint64_t wait, uint64_t now)
 {
     x->miss -= x->miss / 16;
-    if (!joined && now >= x->grace_until)
+    if (!joined && run >= MISS_MIN_RUN_NS && now >= x->grace_until)
         x->miss += MISS_ONE / 16;
     if (wait > run / 2 + STALL_NS)
         x->miss += MISS_STALL;

@@ -12,7 +12,6 @@
  * report, bench). armv7 NEON: not measured (0). */
 #include <stdatomic.h>
 #include <stdint.h>
-#include <string.h>
 #include <time.h>
 
 #include "dispatch.h"
@@ -197,7 +196,8 @@ static uint64_t loop_scalar8(uint64_t n, int8_t s)
 
 /* The loop of level ISA this build and CPU run, or NULL. x86-64 asks the CPU itself (libgcc's
  * __builtin_cpu_supports, which checks the OS saves the registers too), so that the check does
- * not depend on the order of the level values; "avxvnni" is matched by name. */
+ * not depend on the order of the level values; avxvnni asks dispatch.c which encoding its table
+ * uses (clang 14's __builtin_cpu_supports knows no "avxvnni"). */
 static peak_loop loop_for(edge_isa isa)
 {
     if (isa == EDGE_ISA_SCALAR)
@@ -208,10 +208,10 @@ static peak_loop loop_for(edge_isa isa)
         return __builtin_cpu_supports("avx2") ? loop_avx2 : NULL;
     if (isa == EDGE_ISA_AVX512VNNI)
         return has_avx512vnni() ? loop_avx512vnni : NULL;
-    if (!strcmp(edge__isa_name(isa), "avxvnni"))
-        return __builtin_cpu_supports("avxvnni") ? loop_avxvnni_vex
-               : has_avx512vnni()                ? loop_avxvnni_evex
-                                                 : NULL;
+    if (isa == EDGE_ISA_AVXVNNI) /* the encoding the level's table uses (dispatch.c's cpuid) */
+        return edge__avxvnni_encoding() == EDGE_AVXVNNI_ENC_VEX    ? loop_avxvnni_vex
+               : edge__avxvnni_encoding() == EDGE_AVXVNNI_ENC_EVEX ? loop_avxvnni_evex
+                                                                   : NULL;
 #elif defined(__aarch64__)
     if (isa > edge_isa_cpu_best())
         return NULL;

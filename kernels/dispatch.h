@@ -35,6 +35,12 @@ typedef struct edge_kernels {
          * the kernel, one call's setup for all of them); NULL: callers call fn per mr rows */
         edge_qs8_gemm_fn rows;
     } gemm;
+    struct { /* one-row GEMM (FULLY_CONNECTED at batch 1): gemm's contract at mr 1 over weights
+              * packed with its own nr, kr and a_bias; NULL: gemm serves one row too */
+        edge_qs8_gemm_fn fn;
+        const char *name;
+        uint8_t nr, kr, a_bias;
+    } gemv;
     struct { /* indirect GEMM (qs8.h): gemm's mr, nr, kr, a_bias and packing */
         edge_qs8_igemm_fn fn;
         const char *name;

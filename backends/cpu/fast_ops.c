@@ -48,6 +48,7 @@ typedef struct fast_hdr {
     size_t dw_w_off;   /* depthwise: packed weights, after the zero vector, from the data */
     size_t pad_off;    /* indirect GEMM: in_c bytes of the padding value, from the data */
     bool flip_in;      /* indirect GEMM: the input is flipped (x ^ 0x80) around the kernel */
+    bool gemv;         /* one row (batch-1 FULLY_CONNECTED) on the table's gemv and its packing */
 } fast_hdr;
 
 #define HDR_BYTES ((sizeof(fast_hdr) + 63) & ~(size_t)63)
@@ -96,11 +97,22 @@ static fast_hdr *alloc_hdr(edge_prep *p, edge_node *n, size_t data_bytes, const 
 
 /* ---- GEMM: CONV_2D and FULLY_CONNECTED ---- */
 
+/* The tile of the kernel serving H's rows: the gemm's, or 1 row by gemv's nr. */
+static size_t tile_mr(const fast_hdr *h)
+{
+    return h->gemv ? 1 : h->k->gemm.mr;
+}
+
+static size_t tile_nr(const fast_hdr *h)
+{
+    return h->gemv ? h->k->gemv.nr : h->k->gemm.nr;
+}
+
 /* Task split: rows in multiples of mr, or channels in multiples of nr when
  * there are too few rows to keep every thread busy. */
 static void gemm_split(fast_hdr *h, unsigned threads, size_t scratch_rows_cap)
 {
-    const size_t mr = h->k->gemm.mr, nr = h->k->gemm.nr;
+    const size_t mr = tile_mr(h), nr = tile_nr(h);
     if (threads > 1 && h->src == ROWS_DIRECT && h->rows < 2 * mr * threads && h->n >= 2 * nr) {
         h->split_n = true;
         h->chunk = div_up(div_up(h->n, threads), nr) * nr;
@@ -114,14 +126,18 @@ static void gemm_split(fast_hdr *h, unsigned threads, size_t scratch_rows_cap)
     h->n_tasks = div_up(h->rows, h->chunk);
 }
 
-/* EXTRA bytes of the node's own after the packed weights (h->pad_off points at them). */
-static int gemm_setup(edge_prep *p, edge_node *n, fast_hdr **out, size_t rows, size_t ch,
-                      size_t depth, const int8_t *w, const int32_t *bias, const int32_t *mult,
-                      const int32_t *shift, int32_t input_offset, size_t extra, const char *name)
+/* EXTRA bytes of the node's own after the packed weights (h->pad_off points at them); packed
+ * for the table's gemv (one row) when GEMV, else for its gemm. */
+static int gemm_setup_as(edge_prep *p, edge_node *n, fast_hdr **out, size_t rows, size_t ch,
+                         size_t depth, const int8_t *w, const int32_t *bias, const int32_t *mult,
+                         const int32_t *shift, int32_t input_offset, size_t extra, const char *name,
+                         bool gemv)
 {
     const edge_kernels *k = edge_op_kernels(p);
-    const size_t kc = edge_qs8_gemm_kc(depth, k->gemm.kr);
-    const size_t wbytes = edge_qs8_gemm_packed_bytes(ch, depth, k->gemm.nr, k->gemm.kr);
+    const size_t nr = gemv ? k->gemv.nr : k->gemm.nr, kr = gemv ? k->gemv.kr : k->gemm.kr;
+    const int32_t a_bias = gemv ? k->gemv.a_bias : k->gemm.a_bias;
+    const size_t kc = edge_qs8_gemm_kc(depth, kr);
+    const size_t wbytes = edge_qs8_gemm_packed_bytes(ch, depth, nr, kr);
     if (!wbytes || kc > ((size_t)1 << 24) || extra > SIZE_MAX - wbytes)
         return 0; /* too large for the fast path's arithmetic: the reference runs it */
     fast_hdr *h = alloc_hdr(p, n, wbytes + extra, k, FAST_GEMM, name);
@@ -131,18 +147,27 @@ static int gemm_setup(edge_prep *p, edge_node *n, fast_hdr **out, size_t rows, s
     h->n = ch;
     h->kdepth = depth;
     h->kc = kc;
+    h->gemv = gemv;
     if (!edge_op_packed_done(n))
-        edge_qs8_gemm_pack(ch, depth, k->gemm.nr, k->gemm.kr, w, bias, mult, shift, input_offset,
-                           k->gemm.a_bias, n->packed_data);
+        edge_qs8_gemm_pack(ch, depth, nr, kr, w, bias, mult, shift, input_offset, a_bias,
+                           n->packed_data);
     h->pad_off = wbytes;
     *out = h;
     return 1;
 }
 
+static int gemm_setup(edge_prep *p, edge_node *n, fast_hdr **out, size_t rows, size_t ch,
+                      size_t depth, const int8_t *w, const int32_t *bias, const int32_t *mult,
+                      const int32_t *shift, int32_t input_offset, size_t extra, const char *name)
+{
+    return gemm_setup_as(p, n, out, rows, ch, depth, w, bias, mult, shift, input_offset, extra,
+                         name, false);
+}
+
 /* Rows per im2col chunk: about IM2COL_TARGET_BYTES of scratch, a multiple of mr. */
 static size_t im2col_rows(const fast_hdr *h)
 {
-    const size_t mr = h->k->gemm.mr;
+    const size_t mr = tile_mr(h);
     size_t r = IM2COL_TARGET_BYTES / h->kc / mr * mr;
     return r < mr ? mr : r;
 }
@@ -218,10 +243,11 @@ int edge_fast_fc_prepare(edge_prep *p, edge_node *n, const edge_fc_params *k)
     if (!kt->gemm.fn || k->filter_offset != 0 || !weights_constant(p, n))
         return 0;
     const edge_tensor *bias = edge_op_input(p, n, 2);
+    const bool gemv = k->batches == 1 && kt->gemv.fn; /* one row: the weights used once */
     fast_hdr *h = NULL;
-    int rc = gemm_setup(p, n, &h, (size_t)k->batches, (size_t)k->units, (size_t)k->depth,
-                        const_data(p, n, 1), bias ? bias->data : NULL, k->mult, k->shift,
-                        k->input_offset, 0, kt->gemm.name);
+    int rc = gemm_setup_as(p, n, &h, (size_t)k->batches, (size_t)k->units, (size_t)k->depth,
+                           const_data(p, n, 1), bias ? bias->data : NULL, k->mult, k->shift,
+                           k->input_offset, 0, gemv ? kt->gemv.name : kt->gemm.name, gemv);
     if (rc <= 0)
         return rc;
     h->o = (edge_qs8_out){k->output_offset, k->act_min, k->act_max};
@@ -359,6 +385,11 @@ typedef struct gemm_job {
 static void gemm_block(const fast_hdr *h, const void *w, size_t nc, const int8_t *a,
                        size_t a_stride, size_t rows, int8_t *c)
 {
+    if (h->gemv) {
+        for (size_t m = 0; m < rows; m++)
+            h->k->gemv.fn(1, nc, h->kc, a + m * a_stride, a_stride, w, c + m * h->n, h->n, &h->o);
+        return;
+    }
     if (h->k->gemm.rows) {
         h->k->gemm.rows(rows, nc, h->kc, a, a_stride, w, c, h->n, &h->o);
         return;
@@ -494,8 +525,8 @@ static void gemm_task(void *ctx, size_t task, unsigned thread)
     const fast_hdr *h = j->h;
     if (h->split_n) {
         const size_t n0 = task * h->chunk, nc = h->n - n0 < h->chunk ? h->n - n0 : h->chunk;
-        const size_t block = edge_qs8_gemm_block_bytes(h->k->gemm.nr, h->kc);
-        const uint8_t *w = (const uint8_t *)hdr_data(h) + n0 / h->k->gemm.nr * block;
+        const size_t block = edge_qs8_gemm_block_bytes(tile_nr(h), h->kc);
+        const uint8_t *w = (const uint8_t *)hdr_data(h) + n0 / tile_nr(h) * block;
         gemm_block(h, w, nc, j->in, h->a_stride, h->rows, j->out + n0);
         for (size_t m = 0; j->lut && m < h->rows; m++)
             fused_rows(j->lut, j->out + m * h->n + n0, nc);
@@ -503,7 +534,7 @@ static void gemm_task(void *ctx, size_t task, unsigned thread)
     }
     const size_t m0 = task * h->chunk, m1 = m0 + h->chunk < h->rows ? m0 + h->chunk : h->rows;
     /* with a fused table, blocks of rows looked up while they are in L1 */
-    const size_t mr = h->k->gemm.mr, block = j->lut ? lut_block_rows(h->n, mr) : m1 - m0;
+    const size_t mr = tile_mr(h), block = j->lut ? lut_block_rows(h->n, mr) : m1 - m0;
     for (size_t a = m0; a < m1; a += block) {
         const size_t b = m1 - a < block ? m1 : a + block;
         if (h->src == ROWS_DIRECT)

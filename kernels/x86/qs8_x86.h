@@ -31,6 +31,10 @@
 #define EDGE_GEMM_AVX2_KR 2
 #define EDGE_GEMM_AVX2_A_BIAS 0
 #define EDGE_DW_AVX2_CR 16
+/* The one-row GEMM of level avx2 (the table's gemv: nr, kr, a_bias). */
+#define EDGE_GEMV_AVX2_NR 8
+#define EDGE_GEMV_AVX2_KR 4
+#define EDGE_GEMV_AVX2_A_BIAS 128
 
 /* The direct CONV_2D of 1 to 4 input channels (the table's dconv.cr, kr, a_bias). */
 #define EDGE_DCONV_AVX512VNNI_CR 16
@@ -53,6 +57,10 @@ void edge_qs8_gemm_rows_8x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, cons
 void edge_qs8_igemm_8x48c4__avx512vnni(size_t mr, size_t nc, size_t taps, size_t tc,
                                        const int8_t *const *ptrs, const void *w, int8_t *c,
                                        size_t c_stride, const edge_qs8_out *o);
+/* The GEMM contract at mr 1 (FULLY_CONNECTED at batch 1; dispatch.h's gemv): weights kept
+ * int8 against nibbles of x ^ 0x80 (qs8_gemv_avx2.c). */
+void edge_qs8_gemv_1x8c4__avx2(size_t mr, size_t nc, size_t kc, const int8_t *a, size_t a_stride,
+                               const void *w, int8_t *c, size_t c_stride, const edge_qs8_out *o);
 /* legacy uint8 (qs8.h's edge_qs8_gemm_u8_fn): qs8_gemm_avx2.c, the same body as the int8 one
  * (tile EDGE_GEMM_AVX2_*), and qs8_gemm_avx512vnni.c, likewise. */
 void edge_qs8_gemm_u8_6x16c2__avx2(size_t mr, size_t nc, size_t kc, const uint8_t *a,

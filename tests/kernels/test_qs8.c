@@ -289,13 +289,36 @@ static void test_gemm_u8(void **state)
 
 /* ---- GEMM ---- */
 
-static int gemm_case(const edge_kernels *K, int round)
+/* Rows of 127 against channels of -128 or 127 (alternately), each bias -sum (x + zx) * w so
+ * the exact sums are 0 and a kernel's wrapped partial sum shows in the output. */
+static void extreme_sums(const edge_fc_params *p, int8_t *x, int8_t *w, int32_t *bias,
+                         int32_t *shift, bool *has_bias)
 {
-    const size_t mr = K->gemm.mr;
-    const size_t m = (size_t)rnd_in(1, (int32_t)(3 * mr + 1));
+    const size_t m = (size_t)p->batches, k = (size_t)p->depth, n = (size_t)p->units;
+    memset(x, 127, m * k);
+    for (size_t c = 0; c < n; c++) {
+        memset(w + c * k, c % 2 ? 127 : -128, k);
+        bias[c] = -(int32_t)((uint32_t)(127 + p->input_offset) * (uint32_t)(c % 2 ? 127 : -128) *
+                             (uint32_t)k);
+        shift[c] = rnd_in(-8, -2);
+    }
+    *has_bias = true;
+}
+
+/* One GEMM through the table's gemm entry, or through its gemv (one row, its own packing)
+ * when GEMV: depths past the gemv's stack chunk now and then. */
+static int gemm_case(const edge_kernels *K, int round, bool gemv)
+{
+    const size_t mr = gemv ? 1 : K->gemm.mr, nr = gemv ? K->gemv.nr : K->gemm.nr;
+    const size_t kr = gemv ? K->gemv.kr : K->gemm.kr;
+    const int32_t a_bias = gemv ? K->gemv.a_bias : K->gemm.a_bias;
+    const edge_qs8_gemm_fn fn = gemv ? K->gemv.fn : K->gemm.fn;
+    const size_t m = gemv ? 1 : (size_t)rnd_in(1, (int32_t)(3 * mr + 1));
     const size_t n = (size_t)(round % 7 == 0 ? rnd_in(100, 300) : rnd_in(1, 67));
-    const size_t k = (size_t)(round % 5 == 0 ? rnd_in(200, 1100) : rnd_in(1, 80));
-    const size_t kc = edge_qs8_gemm_kc(k, K->gemm.kr);
+    const size_t k = (size_t)(gemv && round % 23 == 1 ? rnd_in(4090, 9000)
+                              : round % 5 == 0        ? rnd_in(200, 1100)
+                                                      : rnd_in(1, 80));
+    const size_t kc = edge_qs8_gemm_kc(k, kr);
     const size_t a_stride = kc + (size_t)(rnd() % 3) * 4;
     int8_t *x = malloc(m * k), *w = malloc(n * k), *a = calloc(m, a_stride);
     int8_t *got = malloc(m * n + 16), *want = malloc(m * n);
@@ -305,7 +328,7 @@ static int gemm_case(const edge_kernels *K, int round)
     for (size_t i = 0; i < n; i++)
         bias[i] = rnd_bias();
     rnd_requant(mult, shift, n);
-    const bool has_bias = rnd_in(0, 4) != 0;
+    bool has_bias = rnd_in(0, 4) != 0;
     edge_fc_params p = {.batches = (int32_t)m,
                         .depth = (int32_t)k,
                         .units = (int32_t)n,
@@ -313,6 +336,8 @@ static int gemm_case(const edge_kernels *K, int round)
                         .output_offset = rnd_zp(),
                         .mult = mult,
                         .shift = shift};
+    if (round % 6 == 3) /* the largest partial sums a kernel keeps, the total cancelled */
+        extreme_sums(&p, x, w, bias, shift, &has_bias);
     rnd_range(&p.act_min, &p.act_max);
     edge_ref_fc_s8(&p, x, w, has_bias ? bias : NULL, want);
     for (size_t i = 0; i < m; i++) {
@@ -320,19 +345,17 @@ static int gemm_case(const edge_kernels *K, int round)
         for (size_t j = k; j < a_stride; j++) /* bytes past K: anything */
             a[i * a_stride + j] = (int8_t)rnd();
     }
-    void *packed = aligned_alloc(
-        64, (edge_qs8_gemm_packed_bytes(n, k, K->gemm.nr, K->gemm.kr) + 63) / 64 * 64);
-    edge_qs8_gemm_pack(n, k, K->gemm.nr, K->gemm.kr, w, has_bias ? bias : NULL, mult, shift,
-                       p.input_offset, K->gemm.a_bias, packed);
+    void *packed = aligned_alloc(64, (edge_qs8_gemm_packed_bytes(n, k, nr, kr) + 63) / 64 * 64);
+    edge_qs8_gemm_pack(n, k, nr, kr, w, has_bias ? bias : NULL, mult, shift, p.input_offset, a_bias,
+                       packed);
     const edge_qs8_out o = {p.output_offset, p.act_min, p.act_max};
     memset(got, 0x5a, m * n + 16);
     for (size_t i = 0; i < m; i += mr)
-        K->gemm.fn(m - i < mr ? m - i : mr, n, kc, a + i * a_stride, a_stride, packed, got + i * n,
-                   n, &o);
+        fn(m - i < mr ? m - i : mr, n, kc, a + i * a_stride, a_stride, packed, got + i * n, n, &o);
     int bad = memcmp(got, want, m * n) != 0;
     for (size_t i = m * n; i < m * n + 16; i++)
-        bad |= got[i] != 0x5a; /* nothing written past the last row */
-    if (K->gemm.rows) {        /* every row in one call */
+        bad |= got[i] != 0x5a;   /* nothing written past the last row */
+    if (K->gemm.rows && !gemv) { /* every row in one call */
         memset(got, 0x5a, m * n + 16);
         K->gemm.rows(m, n, kc, a, a_stride, packed, got, n, &o);
         bad |= memcmp(got, want, m * n) != 0;
@@ -341,8 +364,8 @@ static int gemm_case(const edge_kernels *K, int round)
     }
     if (bad)
         print_error("%s: gemm m=%zu n=%zu k=%zu io=%d oz=%d [%d,%d] differs from the reference\n",
-                    K->gemm.name, m, n, k, (int)p.input_offset, (int)p.output_offset,
-                    (int)p.act_min, (int)p.act_max);
+                    gemv ? K->gemv.name : K->gemm.name, m, n, k, (int)p.input_offset,
+                    (int)p.output_offset, (int)p.act_min, (int)p.act_max);
     free(x), free(w), free(a), free(got), free(want), free(bias), free(mult), free(shift);
     free(packed);
     return bad;
@@ -354,8 +377,21 @@ static void test_gemm(void **state)
     FOR_LEVELS(K->gemm.fn, {
         int bad = 0, n = rounds(400);
         for (int r = 0; r < n; r++)
-            bad += gemm_case(K, r);
+            bad += gemm_case(K, r, false);
         printf("# %s: %d gemm cases, %d differ\n", K->gemm.name, n, bad);
+        assert_int_equal(bad, 0);
+    })
+}
+
+/* The one-row GEMM (FULLY_CONNECTED at batch 1) where a level has its own. */
+static void test_gemv(void **state)
+{
+    (void)state;
+    FOR_LEVELS(K->gemv.fn, {
+        int bad = 0, n = rounds(200);
+        for (int r = 0; r < n; r++)
+            bad += gemm_case(K, r, true);
+        printf("# %s: %d one-row gemm cases, %d differ\n", K->gemv.name, n, bad);
         assert_int_equal(bad, 0);
     })
 }
@@ -1464,15 +1500,15 @@ int main(void)
     if (!rng_state)
         rng_state = 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dispatch), cmocka_unit_test(test_gemm),
-        cmocka_unit_test(test_dwconv),   cmocka_unit_test(test_add),
-        cmocka_unit_test(test_binary),   cmocka_unit_test(test_q16_eltwise),
-        cmocka_unit_test(test_sum_rows), cmocka_unit_test(test_gemm_contract),
-        cmocka_unit_test(test_gemm_u8),  cmocka_unit_test(test_dw_u8),
-        cmocka_unit_test(test_max_rows), cmocka_unit_test(test_lut8),
-        cmocka_unit_test(test_dconv),    cmocka_unit_test(test_dconv_u8),
-        cmocka_unit_test(test_igemm),    cmocka_unit_test(test_softmax),
-        cmocka_unit_test(test_argmax8),
+        cmocka_unit_test(test_dispatch),      cmocka_unit_test(test_gemm),
+        cmocka_unit_test(test_gemv),          cmocka_unit_test(test_dwconv),
+        cmocka_unit_test(test_add),           cmocka_unit_test(test_binary),
+        cmocka_unit_test(test_q16_eltwise),   cmocka_unit_test(test_sum_rows),
+        cmocka_unit_test(test_gemm_contract), cmocka_unit_test(test_gemm_u8),
+        cmocka_unit_test(test_dw_u8),         cmocka_unit_test(test_max_rows),
+        cmocka_unit_test(test_lut8),          cmocka_unit_test(test_dconv),
+        cmocka_unit_test(test_dconv_u8),      cmocka_unit_test(test_igemm),
+        cmocka_unit_test(test_softmax),       cmocka_unit_test(test_argmax8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -388,7 +388,7 @@ static void test_gemv(void **state)
 {
     (void)state;
     FOR_LEVELS(K->gemv.fn, {
-        int bad = 0, n = rounds(200);
+        int bad = 0, n = rounds(120);
         for (int r = 0; r < n; r++)
             bad += gemm_case(K, r, true);
         printf("# %s: %d one-row gemm cases, %d differ\n", K->gemv.name, n, bad);

@@ -32,7 +32,9 @@
 #include "steps.h"
 
 #define PACK_MAGIC "EDGEPAK"
-#define PACK_FORMAT 3u /* 3: the checksum covers the header too (2: blobs without headers) */
+/* 4: batch-1 FULLY_CONNECTED packed for avx2's gemv (8 channels x 4 k, for some shapes the
+ * same size as the GEMM's 16 x 2); 3: the checksum covers the header too (2: no headers) */
+#define PACK_FORMAT 4u
 #define HDR_BYTES 128u
 #define PACK_FD_COPY (-2) /* edge_pack_map.fd of a private copy */
 

@@ -62,12 +62,13 @@ typedef struct helper_arg {
     unsigned thread;
 } helper_arg;
 
-/* What the caller may ask of a helper, on its own cache line (written by the helper only). */
+/* What the caller may ask of a helper, on its own cache line (written by the helper but for
+ * probe, which the caller sets only during a long wait). */
 typedef struct helper_slot {
     _Alignas(64) atomic_uint_fast64_t beat; /* CLOCK_MONOTONIC ns of its last spin (heartbeat) */
     atomic_uint inside;                     /* 1 while it runs tasks of a job */
-    atomic_uint_fast64_t out_cpu,
-        out_wall; /* its CPU time and the time when it left a probed job */
+    atomic_bool probe;                      /* note out_cpu and out_wall when leaving this job */
+    atomic_uint_fast64_t out_cpu, out_wall; /* its CPU time and the time then */
 } helper_slot;
 
 struct edge_exec {
@@ -75,11 +76,13 @@ struct edge_exec {
     helper_arg args[EDGE_MAX_THREADS];
     unsigned started;
     pthread_t tid[EDGE_MAX_THREADS];
-    _Alignas(64) atomic_uint job; /* generation | JOB_OPEN | helpers inside */
+    /* one cache line, so that a helper seeing a job open has what it runs (fn, ctx) with it */
+    _Alignas(64) atomic_uint job; /* generation | JOB_OPEN | helpers joined | helpers inside */
     atomic_uint sleepers;         /* helpers in (or about to enter) a futex wait on job */
     atomic_bool quit;
-    atomic_bool solo;              /* the caller runs the loops alone for now (helpers sleep) */
-    atomic_bool probe;             /* helpers leaving this job note their CPU time (out_cpu) */
+    atomic_bool solo; /* the caller runs the loops alone for now (helpers sleep) */
+    edge_task_fn fn;
+    void *ctx;
     _Alignas(64) atomic_uint done; /* bumped when the last helper leaves a closed job */
     atomic_uint caller_sleeps;     /* the caller is in (or about to enter) a wait on done */
     /* the current job's ranges: thread t runs [cur[t], end[t]), cur advanced atomically */
@@ -87,8 +90,6 @@ struct edge_exec {
         _Alignas(64) atomic_size_t cur;
         size_t end;
     } range[EDGE_MAX_THREADS];
-    edge_task_fn fn;
-    void *ctx;
     helper_slot slot[EDGE_MAX_THREADS];
     clockid_t clock[EDGE_MAX_THREADS]; /* the helpers' CPU clocks (pthread_getcpuclockid) */
     bool has_clock;                    /* every helper's clock was had */
@@ -186,13 +187,16 @@ void edge__exec_stall(int on)
  * cursor only grows, and an index at or past its range's end is dropped). */
 static void run_tasks(edge_exec *x, unsigned thread)
 {
-    for (unsigned k = 0; k < x->n; k++) {
-        const unsigned t = (thread + k) % x->n;
+    const edge_task_fn fn = x->fn; /* read once: the job's line changes hands as it closes */
+    void *const ctx = x->ctx;
+    const unsigned n = x->n;
+    for (unsigned k = 0; k < n; k++) {
+        const unsigned t = (thread + k) % n;
         for (;;) {
             const size_t i = atomic_fetch_add_explicit(&x->range[t].cur, 1, memory_order_relaxed);
             if (i >= x->range[t].end)
                 break;
-            x->fn(x->ctx, i, thread);
+            fn(ctx, i, thread);
         }
     }
 }
@@ -265,7 +269,7 @@ static void *helper_main(void *arg)
         atomic_store_explicit(&slot->inside, 1, memory_order_relaxed);
         run_tasks(x, thread);
         atomic_store_explicit(&slot->inside, 0, memory_order_relaxed);
-        if (atomic_load(&x->probe)) { /* the caller is judging a long wait: say what we got */
+        if (atomic_load(&slot->probe)) { /* the caller is judging a long wait: say what we got */
             atomic_store_explicit(&slot->out_cpu, cpu_ns(CLOCK_THREAD_CPUTIME_ID),
                                   memory_order_relaxed);
             atomic_store_explicit(&slot->out_wall, now_ns(), memory_order_relaxed);
@@ -297,9 +301,10 @@ static void probe_start(edge_exec *x, probe *p)
 {
     if (!x->has_clock)
         return;
-    for (unsigned t = 1; t < x->n; t++)
+    for (unsigned t = 1; t < x->n; t++) {
         atomic_store_explicit(&x->slot[t].out_wall, 0, memory_order_relaxed);
-    atomic_store(&x->probe, true);
+        atomic_store(&x->slot[t].probe, true);
+    }
     p->wall = now_ns();
     for (unsigned t = 1; t < x->n; t++)
         if (atomic_load(&x->slot[t].inside)) {
@@ -314,8 +319,8 @@ static void probe_start(edge_exec *x, probe *p)
  * noting its time (it was leaving as the probe began) stayed no longer. */
 static bool probe_stalled(edge_exec *x, const probe *p)
 {
-    atomic_store_explicit(&x->probe, false, memory_order_relaxed);
     for (unsigned t = 1; t < x->n; t++) {
+        atomic_store_explicit(&x->slot[t].probe, false, memory_order_relaxed);
         if (!(p->inside >> t & 1))
             continue;
         const uint64_t wall = atomic_load_explicit(&x->slot[t].out_wall, memory_order_relaxed);

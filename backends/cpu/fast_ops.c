@@ -66,22 +66,15 @@ static size_t div_up(size_t a, size_t b)
     return (a + b - 1) / b;
 }
 
-/* A node of fewer multiply-adds than this runs as one task: it takes about 2 us at avx512vnni
- * (6x6x128 and 3x3 depthwise layers), and handing half of it to another core costs as much as
- * it saves (a cache line takes about 400 ns one way between this Zen 4 VM's two vCPUs; a
- * parallel loop, runtime/exec.c, costs 0.4-0.7 us more than half its work). */
-#define SPLIT_MIN_MACS 65536u
-
-/* ROWS output rows of ROW_MACS multiply-adds each in tasks for THREADS threads: about two per
- * thread for balance, and one call for a single thread or a small node (a kernel call sets up
- * per-block constants, such as the depthwise weight quads: several per node are pure overhead
- * on 6x6 and 3x3 layers, and a team running solo on a busy CPU, runtime/exec.c, pays them all:
- * four per thread cost it 6% of person_detect, two 4%). */
-static void row_tasks(fast_hdr *h, size_t rows, size_t row_macs, unsigned threads)
+/* ROWS output rows in tasks for THREADS threads: about two per thread for balance, and
+ * one call for a single thread (a kernel call sets up per-block constants, such as the
+ * depthwise weight quads: several per node are pure overhead on 6x6 and 3x3 layers, and a
+ * team running solo on a busy CPU, runtime/exec.c, pays them all: four per thread cost it 6%
+ * of person_detect, two 4%). */
+static void row_tasks(fast_hdr *h, size_t rows, unsigned threads)
 {
     h->rows = rows;
-    const bool split = threads > 1 && rows * row_macs >= SPLIT_MIN_MACS;
-    h->chunk = split ? div_up(rows, (size_t)threads * 2) : rows;
+    h->chunk = threads > 1 ? div_up(rows, (size_t)threads * 2) : rows;
     h->n_tasks = div_up(rows, h->chunk);
 }
 
@@ -666,8 +659,7 @@ int edge_fast_dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
         edge_qs8_dw_pack(ch, taps, kt->dw.cr, const_data(p, n, 1), bias ? bias->data : NULL,
                          k->mult, k->shift, k->input_offset, zero + zbytes);
     }
-    row_tasks(h, (size_t)k->batches * (size_t)k->out_h, (size_t)k->out_w * ch * taps,
-              p->m->threads);
+    row_tasks(h, (size_t)k->batches * (size_t)k->out_h, p->m->threads);
     h->dw_w_off = zbytes;
     return 1;
 }
@@ -745,10 +737,7 @@ static int dconv_setup_as(edge_prep *p, edge_node *n, const edge_conv_params *k,
         h->b = 128 + k->filter_offset;
         h->kzx = (int32_t)((uint32_t)cells * (uint8_t)h->zp_in);
     }
-    row_tasks(h, (size_t)k->batches * (size_t)k->out_h,
-              (size_t)k->out_w * (size_t)k->out_c * (size_t)k->k_h * (size_t)k->k_w *
-                  (size_t)k->in_c,
-              p->m->threads);
+    row_tasks(h, (size_t)k->batches * (size_t)k->out_h, p->m->threads);
     return 1;
 }
 

@@ -116,9 +116,8 @@ static atomic_int exec_spin = EXEC_SPIN; /* edge_set_thread_spin */
 #define TRY_GOOD 256    /* parallel jobs after which a try counts as a success */
 #define STALL_NS 10000u /* a wait this much past half the caller's own work: probe the helpers */
 #define JUDGE_NS 5000u  /* a helper inside at least this long after a probe is judged */
-#define BEAT_PAUSES                                                               \
-    16 /* pauses between heartbeats (and between clock reads of a waiting caller) \
-        */
+/* pauses between heartbeats (and between clock reads of a waiting caller) */
+#define BEAT_PAUSES 16
 #define GRACE_NS \
     500000u /* for helpers woken from sleep to come (a try's first jobs, an invoke's) */
 /* A job the caller finished in less than this without a helper says nothing: a helper on its
@@ -292,23 +291,27 @@ unsigned edge_exec_threads(const edge_exec *x)
  * (bit t: helper t), the clocks, and when. */
 typedef struct probe {
     uint64_t inside, wall;
+    bool timed; /* a CPU clock could not be read: judge by the wait alone */
     uint64_t cpu[EDGE_MAX_THREADS];
 } probe;
 
 /* Read the CPU clock of each helper inside the job (a system call each: only once a wait is
- * long) and ask the helpers to note theirs when they leave. */
+ * long) and ask the helpers to note theirs when they leave. Where a clock cannot be read
+ * (P->timed), the wait is judged by its length alone, as before the clocks. */
 static void probe_start(edge_exec *x, probe *p)
 {
-    if (!x->has_clock)
+    p->wall = now_ns();
+    p->timed = !x->has_clock;
+    if (p->timed)
         return;
     for (unsigned t = 1; t < x->n; t++) {
         atomic_store_explicit(&x->slot[t].out_wall, 0, memory_order_relaxed);
         atomic_store(&x->slot[t].probe, true);
     }
-    p->wall = now_ns();
     for (unsigned t = 1; t < x->n; t++)
         if (atomic_load(&x->slot[t].inside)) {
             p->cpu[t] = cpu_ns(x->clock[t]);
+            p->timed |= !p->cpu[t];
             p->inside |= 1ull << t;
         }
 }
@@ -364,7 +367,10 @@ static bool close_job(edge_exec *x, uint64_t t1, uint64_t run, unsigned *joined)
 out:
     if (!p.wall)
         return false;
-    const bool stalled = probe_stalled(x, &p) && now_ns() >= long_wait;
+    bool stalled = probe_stalled(x, &p); /* (also clears the probe flags) */
+    if (!p.inside && !p.timed)
+        return false; /* they had left as the probe began */
+    stalled = (stalled || p.timed) && now_ns() >= long_wait;
     atomic_fetch_add_explicit(stalled ? &x->n_stall : &x->n_slow, 1, memory_order_relaxed);
     return stalled;
 }

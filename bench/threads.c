@@ -13,9 +13,11 @@
  * run of the same process, same condition, same rounds: ratio = 1-thread us / N-thread us (above 1:
  * threads faster). Targets (issue 46): contended 2 threads >= 0.95x, quiet >= 1.8x, met or MISS
  * each. It also prints what the teams did (edge_interp_thread_stats: loops in parallel, loops run
- * solo, solo spells). Does not own: the team (runtime/exec.c). Usage: bench-threads [--min-seconds
- * S] [--settle S] [--rounds N] [--kernels LEVEL | --level LEVEL] [MODEL_NAME ...]   (names among
- * the three; EDGE_SHARED_DIR, default ../shared) */
+ * solo, solo spells) and, before each model, the synchronisation floor: a cache line's round trip
+ * between the caller's CPU and the next, and an empty parallel loop of a team of 2. Does not own:
+ * the team (runtime/exec.c). Usage: bench-threads [--min-seconds S] [--settle S] [--rounds N]
+ * [--kernels LEVEL | --level LEVEL] [MODEL_NAME ...]   (names among the three; EDGE_SHARED_DIR,
+ * default ../shared) */
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -27,6 +29,7 @@
 
 #include "common.h"
 #include "edge/runtime.h"
+#include "runtime/exec.h"
 
 #define QUIET_TARGET 1.8
 #define BUSY_TARGET 0.95
@@ -87,6 +90,102 @@ static void busy_stop(void)
     for (int i = 0; i < n_spinners; i++)
         pthread_join(spinners[i].tid, NULL);
     n_spinners = 0;
+}
+
+/* ---- the synchronisation floor ---- */
+
+/* A parallel loop hands work to another CPU and waits for its end: at least one round trip of a
+ * cache line between the two CPUs, whatever the team does. Both are measured before each model
+ * (minimum of blocks), so that a run says what a model of many small nodes can gain: person_detect
+ * runs about 20 parallel nodes of 1-8 us at avx512vnni. On a 2-vCPU VM the round trip is not a
+ * constant: 53 ns to 3.5 us on this Zen 4 VM (issue 46), as the host places the vCPUs. */
+#define PP_TRIPS 20000
+
+static _Alignas(64) atomic_uint pp_word;
+
+static void pin_self(int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+}
+
+static void *pp_main(void *arg)
+{
+    pin_self(*(const int *)arg);
+    for (unsigned i = 0; i < 5u * PP_TRIPS; i++) {
+        while (atomic_load_explicit(&pp_word, memory_order_acquire) != 2 * i + 1)
+            ;
+        atomic_store_explicit(&pp_word, 2 * i + 2, memory_order_release);
+    }
+    return NULL;
+}
+
+/* Nanoseconds of a cache line's round trip between CPUs A (this thread, pinned) and B. */
+static double round_trip_ns(int a, int b)
+{
+    pthread_t tid;
+    atomic_store(&pp_word, 0);
+    pin_self(a);
+    if (pthread_create(&tid, NULL, pp_main, &b))
+        return 0.0;
+    double best = 1e30;
+    for (unsigned blk = 0, i = 0; blk < 5; blk++) {
+        const double t0 = bench_now_us();
+        for (unsigned k = 0; k < PP_TRIPS; k++, i++) {
+            atomic_store_explicit(&pp_word, 2 * i + 1, memory_order_release);
+            while (atomic_load_explicit(&pp_word, memory_order_acquire) != 2 * i + 2)
+                ;
+        }
+        const double ns = (bench_now_us() - t0) * 1e3 / PP_TRIPS;
+        best = ns < best ? ns : best;
+    }
+    pthread_join(tid, NULL);
+    return best;
+}
+
+static void empty_task(void *ctx, size_t task, unsigned thread)
+{
+    (void)ctx, (void)task, (void)thread;
+}
+
+/* Nanoseconds of an empty parallel loop of 2 tasks on a team of 2 (minimum of blocks), and how
+ * many of its loops ran in parallel (*PAR) or solo (*SOLO). */
+static double empty_loop_ns(unsigned long long *par, unsigned long long *solo)
+{
+    edge_exec *x = edge__exec_new(2);
+    if (!x)
+        return 0.0;
+    double best = 1e30;
+    for (int blk = 0; blk < 20; blk++) {
+        const double t0 = bench_now_us();
+        for (int k = 0; k < 2000; k++)
+            edge_exec_parallel(x, 2, empty_task, NULL);
+        const double ns = (bench_now_us() - t0) * 1e3 / 2000;
+        best = blk && ns < best ? ns : best; /* the first block warms up */
+    }
+    edge_exec_counts c;
+    edge_exec_stats(x, &c);
+    *par = c.parallel;
+    *solo = c.solo;
+    edge__exec_free(x);
+    return best;
+}
+
+static void print_floor(const cpu_set_t *mine, int caller)
+{
+    int other = caller + 1;
+    while (other < CPU_SETSIZE && !CPU_ISSET(other, mine))
+        other++;
+    const double rt = round_trip_ns(caller, other);
+    sched_setaffinity(0, sizeof *mine, mine);
+    unsigned long long par = 0, solo = 0;
+    const double loop = empty_loop_ns(&par, &solo);
+    printf("# floor: a cache line's round trip between CPUs %d and %d %.0f ns; an empty parallel "
+           "loop (team of 2, 2 tasks) %.0f ns [%llu parallel, %llu solo]: a model of N parallel "
+           "nodes pays at least N times that beyond half its work\n",
+           caller, other, rt, loop, par, solo);
 }
 
 /* ---- timing ---- */
@@ -286,6 +385,7 @@ int main(int argc, char **argv)
             continue;
         char dir[4096];
         snprintf(dir, sizeof dir, "%s/%s/%s", shared, models[i].sub, models[i].name);
+        print_floor(&mine, caller); /* before each model: a VM's vCPUs move on the host */
         failures += bench_model(models[i].name, dir, &c, &mine, caller);
     }
     return failures ? 1 : 0;

@@ -16,11 +16,16 @@
  * Waits spin briefly (the operators of one invoke follow each other closely), then sleep on a
  * futex; no mutex, condition variable or barrier.
  *
- * Adaptive: the caller scores each job (did a helper join? how long did it wait for one inside
- * a task?). When the helpers keep arriving late or stall inside a task (their CPU is taken by
- * another process), the team goes solo: the caller runs the loops alone, wakes nobody, and the
- * helpers sleep; it tries its helpers again after a while (SOLO_MIN_NS, doubling while the tries
- * fail, at most SOLO_MAX_NS). So 2 threads are not slower than 1 on a busy CPU.
+ * Adaptive: the caller scores each job by what it can observe of its helpers' CPUs, not by
+ * timing alone. A job no helper joined is a miss only when no helper's heart beat during it (a
+ * spinning helper stamps the time on its own cache line every BEAT_PAUSES pauses: one that
+ * stamped was on its CPU). A long wait for a helper inside a task is a stall only when that
+ * helper's CPU clock (pthread_getcpuclockid, read on long waits only) moved for less than half
+ * the wait: a helper that ran was given more work, it was not preempted. When misses and stalls
+ * pile up (another process has the helpers' CPU), the team goes solo: the caller runs the loops
+ * alone, wakes nobody, and the helpers sleep; it tries its helpers again after a while
+ * (SOLO_MIN_NS, doubling while the tries fail, at most SOLO_MAX_NS). So 2 threads are not
+ * slower than 1 on a busy CPU, and a quiet one does not go solo on a slow or unlucky job.
  * Allocates nothing per loop. It is in the core layer so that back ends (below the
  * interpreter) can use it.
  * Does not own: what a task computes (backends/cpu), when an interpreter makes a team and of
@@ -41,12 +46,15 @@
 #include "exec.h"
 #include "model.h"
 
-/* The job word: helpers inside (bits 0-7), open (bit 8), generation (bits 9-31; it wraps,
- * which is harmless: a generation only stops a helper from joining one job twice, and joining
- * a job whose cursors are exhausted runs nothing). */
+/* The job word: helpers inside (bits 0-7), open (bit 8), helpers that joined (bits 9-16: the
+ * caller reads it as it closes the job, with no other shared counter to bump), generation (bits
+ * 17-31; it wraps, which is harmless: a generation only stops a helper from joining one job
+ * twice, and joining a job whose cursors are exhausted runs nothing). */
 #define JOB_INSIDE 0xffu
 #define JOB_OPEN 0x100u
-#define JOB_GEN 0x200u
+#define JOB_JOINED 0x200u
+#define JOB_JOINED_SHIFT 9
+#define JOB_GEN 0x20000u
 #define JOB_GEN_MASK (~(JOB_GEN - 1))
 
 typedef struct helper_arg {
@@ -54,25 +62,37 @@ typedef struct helper_arg {
     unsigned thread;
 } helper_arg;
 
+/* What the caller may ask of a helper, on its own cache line (written by the helper but for
+ * probe, which the caller sets only during a long wait). */
+typedef struct helper_slot {
+    _Alignas(64) atomic_uint_fast64_t beat; /* CLOCK_MONOTONIC ns of its last spin (heartbeat) */
+    atomic_uint inside;                     /* 1 while it runs tasks of a job */
+    atomic_bool probe;                      /* note out_cpu and out_wall when leaving this job */
+    atomic_uint_fast64_t out_cpu, out_wall; /* its CPU time and the time then */
+} helper_slot;
+
 struct edge_exec {
     unsigned n; /* threads, the caller included */
     helper_arg args[EDGE_MAX_THREADS];
     unsigned started;
     pthread_t tid[EDGE_MAX_THREADS];
-    _Alignas(64) atomic_uint job; /* generation | JOB_OPEN | helpers inside */
+    /* one cache line, so that a helper seeing a job open has what it runs (fn, ctx) with it */
+    _Alignas(64) atomic_uint job; /* generation | JOB_OPEN | helpers joined | helpers inside */
     atomic_uint sleepers;         /* helpers in (or about to enter) a futex wait on job */
     atomic_bool quit;
-    atomic_bool solo;              /* the caller runs the loops alone for now (helpers sleep) */
+    atomic_bool solo; /* the caller runs the loops alone for now (helpers sleep) */
+    edge_task_fn fn;
+    void *ctx;
     _Alignas(64) atomic_uint done; /* bumped when the last helper leaves a closed job */
     atomic_uint caller_sleeps;     /* the caller is in (or about to enter) a wait on done */
-    atomic_uint joined;            /* helpers that joined the current job */
     /* the current job's ranges: thread t runs [cur[t], end[t]), cur advanced atomically */
     struct {
         _Alignas(64) atomic_size_t cur;
         size_t end;
     } range[EDGE_MAX_THREADS];
-    edge_task_fn fn;
-    void *ctx;
+    helper_slot slot[EDGE_MAX_THREADS];
+    clockid_t clock[EDGE_MAX_THREADS]; /* the helpers' CPU clocks (pthread_getcpuclockid) */
+    bool has_clock;                    /* every helper's clock was had */
     /* the caller's alone (no atomics needed but for the counters others read) */
     unsigned miss;        /* fraction of recent jobs no helper joined, 1/65536ths */
     unsigned tried;       /* parallel jobs since the last try of the helpers */
@@ -80,7 +100,8 @@ struct edge_exec {
     uint64_t solo_ns;     /* how long the next solo spell lasts */
     uint64_t grace_until; /* helpers being woken from sleep: misses until then do not count */
     bool waking;          /* the last job found helpers asleep */
-    atomic_uint_fast64_t n_parallel, n_solo, n_spells; /* edge_exec_stats */
+    atomic_uint_fast64_t n_parallel, n_solo, n_spells;    /* edge_exec_stats */
+    atomic_uint_fast64_t n_miss, n_late, n_stall, n_slow; /* the judgments behind the spells */
 };
 
 #define EXEC_SPIN 2000                   /* pause loops (tens of microseconds) before sleeping */
@@ -93,7 +114,10 @@ static atomic_int exec_spin = EXEC_SPIN; /* edge_set_thread_spin */
 #define SOLO_MIN_NS 20000000ull   /* 20 ms */
 #define SOLO_MAX_NS 1000000000ull
 #define TRY_GOOD 256    /* parallel jobs after which a try counts as a success */
-#define STALL_NS 10000u /* a wait this much longer than the caller's own work: a stalled helper */
+#define STALL_NS 10000u /* a wait this much past half the caller's own work: probe the helpers */
+#define JUDGE_NS 5000u  /* a helper inside at least this long after a probe is judged */
+/* pauses between heartbeats (and between clock reads of a waiting caller) */
+#define BEAT_PAUSES 16
 #define GRACE_NS \
     500000u /* for helpers woken from sleep to come (a try's first jobs, an invoke's) */
 /* A job the caller finished in less than this without a helper says nothing: a helper on its
@@ -114,11 +138,17 @@ static inline void cpu_relax(void)
 #endif
 }
 
-static uint64_t now_ns(void)
+static uint64_t cpu_ns(clockid_t clock)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if (clock_gettime(clock, &ts))
+        return 0;
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t now_ns(void)
+{
+    return cpu_ns(CLOCK_MONOTONIC);
 }
 
 /* Sleep while *WORD is VALUE (or until woken, or spuriously); wake up to N sleepers of WORD. */
@@ -141,8 +171,8 @@ static void word_wake(atomic_uint *word, int n)
 #endif
 }
 
-/* Test hook (edge__exec_stall): nonzero holds every helper before it joins a job, as a helper
- * the scheduler left off its CPU. */
+/* Test hook (edge__exec_stall): nonzero holds every helper before it joins a job, asleep (its
+ * heart does not beat), as a helper the scheduler left off its CPU. */
 static atomic_uint exec_stall;
 
 void edge__exec_stall(int on)
@@ -156,13 +186,16 @@ void edge__exec_stall(int on)
  * cursor only grows, and an index at or past its range's end is dropped). */
 static void run_tasks(edge_exec *x, unsigned thread)
 {
-    for (unsigned k = 0; k < x->n; k++) {
-        const unsigned t = (thread + k) % x->n;
+    const edge_task_fn fn = x->fn; /* read once: the job's line changes hands as it closes */
+    void *const ctx = x->ctx;
+    const unsigned n = x->n;
+    for (unsigned k = 0; k < n; k++) {
+        const unsigned t = (thread + k) % n;
         for (;;) {
             const size_t i = atomic_fetch_add_explicit(&x->range[t].cur, 1, memory_order_relaxed);
             if (i >= x->range[t].end)
                 break;
-            x->fn(x->ctx, i, thread);
+            fn(ctx, i, thread);
         }
     }
 }
@@ -173,20 +206,24 @@ static bool joinable(unsigned s, unsigned seen)
 }
 
 /* The job word once it holds an open job other than SEEN, or quit: spin while the team is not
- * solo, then sleep on the word (the caller wakes the sleepers when it opens a job). */
-static unsigned wait_job(edge_exec *x, unsigned seen)
+ * solo (beating the heart of SLOT every BEAT_PAUSES pauses: the caller reads it to tell a helper
+ * on its CPU from one that is not), then sleep on the word (the caller wakes the sleepers when
+ * it opens a job). */
+static unsigned wait_job(edge_exec *x, helper_slot *slot, unsigned seen)
 {
-    unsigned s;
-    const int spins = atomic_load_explicit(&x->solo, memory_order_relaxed)
-                          ? 0
-                          : atomic_load_explicit(&exec_spin, memory_order_relaxed);
-    for (int spin = 0; spin < spins; spin++) {
-        s = atomic_load_explicit(&x->job, memory_order_acquire);
-        if (joinable(s, seen) || atomic_load_explicit(&x->quit, memory_order_relaxed))
-            return s;
-        cpu_relax();
-    }
     for (;;) {
+        unsigned s;
+        const int spins = atomic_load_explicit(&x->solo, memory_order_relaxed)
+                              ? 0
+                              : atomic_load_explicit(&exec_spin, memory_order_relaxed);
+        for (int spin = 0; spin < spins; spin++) {
+            if (spin % BEAT_PAUSES == 0)
+                atomic_store_explicit(&slot->beat, now_ns(), memory_order_relaxed);
+            s = atomic_load_explicit(&x->job, memory_order_acquire);
+            if (joinable(s, seen) || atomic_load_explicit(&x->quit, memory_order_relaxed))
+                return s;
+            cpu_relax();
+        }
         atomic_fetch_add(&x->sleepers, 1);
         s = atomic_load(&x->job);
         if (joinable(s, seen) || atomic_load(&x->quit)) {
@@ -195,6 +232,10 @@ static unsigned wait_job(edge_exec *x, unsigned seen)
         }
         word_wait(&x->job, s);
         atomic_fetch_sub(&x->sleepers, 1);
+        /* woken (a job opened): spin again, it may be over already and the next one near; a
+         * helper that went back to sleep here caught a job only when its wakeup was faster than
+         * the job, so a try of the helpers after a solo spell failed on person_detect's small
+         * operators even on an idle machine */
     }
 }
 
@@ -202,7 +243,7 @@ static unsigned wait_job(edge_exec *x, unsigned seen)
 static bool join(edge_exec *x, unsigned s, unsigned *seen)
 {
     while (joinable(s, *seen)) {
-        if (atomic_compare_exchange_weak(&x->job, &s, s + 1)) {
+        if (atomic_compare_exchange_weak(&x->job, &s, s + 1 + JOB_JOINED)) {
             *seen = s & JOB_GEN_MASK;
             return true;
         }
@@ -214,17 +255,24 @@ static void *helper_main(void *arg)
 {
     edge_exec *x = ((helper_arg *)arg)->x;
     const unsigned thread = ((helper_arg *)arg)->thread;
+    helper_slot *slot = &x->slot[thread];
     unsigned seen = 0;
     for (;;) {
-        unsigned s = wait_job(x, seen);
+        unsigned s = wait_job(x, slot, seen);
         if (atomic_load_explicit(&x->quit, memory_order_relaxed))
             return NULL;
         while (atomic_load(&exec_stall))
             word_wait(&exec_stall, 1);
         if (!join(x, atomic_load(&x->job), &seen))
             continue; /* closed before we came: wait for the next one */
-        atomic_fetch_add_explicit(&x->joined, 1, memory_order_relaxed);
+        atomic_store_explicit(&slot->inside, 1, memory_order_relaxed);
         run_tasks(x, thread);
+        atomic_store_explicit(&slot->inside, 0, memory_order_relaxed);
+        if (atomic_load(&slot->probe)) { /* the caller is judging a long wait: say what we got */
+            atomic_store_explicit(&slot->out_cpu, cpu_ns(CLOCK_THREAD_CPUTIME_ID),
+                                  memory_order_relaxed);
+            atomic_store_explicit(&slot->out_wall, now_ns(), memory_order_relaxed);
+        }
         s = atomic_fetch_sub(&x->job, 1);
         if ((s & JOB_INSIDE) == 1 && !(s & JOB_OPEN)) { /* the last one out of a closed job */
             atomic_fetch_add(&x->done, 1);
@@ -239,17 +287,75 @@ unsigned edge_exec_threads(const edge_exec *x)
     return x ? x->n : 1;
 }
 
-/* Close the current job and wait for the helpers inside it (each finishing its task). */
-static void close_job(edge_exec *x)
+/* A long wait's probe: which helpers were inside the job when the caller read their CPU clocks
+ * (bit t: helper t), the clocks, and when. */
+typedef struct probe {
+    uint64_t inside, wall;
+    bool timed; /* a CPU clock could not be read: judge by the wait alone */
+    uint64_t cpu[EDGE_MAX_THREADS];
+} probe;
+
+/* Read the CPU clock of each helper inside the job (a system call each: only once a wait is
+ * long) and ask the helpers to note theirs when they leave. Where a clock cannot be read
+ * (P->timed), the wait is judged by its length alone, as before the clocks. */
+static void probe_start(edge_exec *x, probe *p)
 {
-    if (!(atomic_fetch_and(&x->job, ~JOB_OPEN) & JOB_INSIDE))
+    p->wall = now_ns();
+    p->timed = !x->has_clock;
+    if (p->timed)
         return;
+    for (unsigned t = 1; t < x->n; t++) {
+        atomic_store_explicit(&x->slot[t].out_wall, 0, memory_order_relaxed);
+        atomic_store(&x->slot[t].probe, true);
+    }
+    for (unsigned t = 1; t < x->n; t++)
+        if (atomic_load(&x->slot[t].inside)) {
+            p->cpu[t] = cpu_ns(x->clock[t]);
+            p->timed |= !p->cpu[t];
+            p->inside |= 1ull << t;
+        }
+}
+
+/* After the helpers P found inside have left: did one of them run for less than half the time
+ * it stayed inside after the probe (past JUDGE_NS)? That one was off its CPU (a stall); one that
+ * ran was merely given more work than the caller (slow, not stalled). A helper that left without
+ * noting its time (it was leaving as the probe began) stayed no longer. */
+static bool probe_stalled(edge_exec *x, const probe *p)
+{
+    for (unsigned t = 1; t < x->n; t++) {
+        atomic_store_explicit(&x->slot[t].probe, false, memory_order_relaxed);
+        if (!(p->inside >> t & 1))
+            continue;
+        const uint64_t wall = atomic_load_explicit(&x->slot[t].out_wall, memory_order_relaxed);
+        const uint64_t cpu = atomic_load_explicit(&x->slot[t].out_cpu, memory_order_relaxed);
+        if (wall > p->wall + JUDGE_NS && cpu - p->cpu[t] < (wall - p->wall) / 2)
+            return true;
+    }
+    return false;
+}
+
+/* Close the current job (*JOINED: how many helpers joined it) and wait for the helpers inside
+ * it (each finishing its task); the caller's own work ended at T1 after RUN ns. Spin, then sleep. A
+ * wait past RUN / 2 + STALL_NS (or one that is going to sleep) is probed: true when a helper inside
+ * was off its CPU. */
+static bool close_job(edge_exec *x, uint64_t t1, uint64_t run, unsigned *joined)
+{
+    const unsigned s = atomic_fetch_and(&x->job, ~JOB_OPEN);
+    *joined = (s >> JOB_JOINED_SHIFT) & JOB_INSIDE;
+    if (!(s & JOB_INSIDE))
+        return false;
+    probe p = {.inside = 0};
+    const uint64_t long_wait = t1 + run / 2 + STALL_NS;
     const int spins = atomic_load_explicit(&exec_spin, memory_order_relaxed);
     for (int spin = 0; spin < spins; spin++) {
         if (!(atomic_load_explicit(&x->job, memory_order_acquire) & JOB_INSIDE))
-            return;
+            goto out;
+        if (spin % BEAT_PAUSES == 0 && !p.wall && now_ns() >= long_wait)
+            probe_start(x, &p);
         cpu_relax();
     }
+    if (!p.wall)
+        probe_start(x, &p);
     for (;;) {
         atomic_store(&x->caller_sleeps, 1);
         const unsigned d = atomic_load(&x->done);
@@ -258,21 +364,44 @@ static void close_job(edge_exec *x)
         word_wait(&x->done, d);
     }
     atomic_store(&x->caller_sleeps, 0);
+out:
+    if (!p.wall)
+        return false;
+    bool stalled = probe_stalled(x, &p); /* (also clears the probe flags) */
+    if (!p.inside && !p.timed)
+        return false; /* they had left as the probe began */
+    stalled = (stalled || p.timed) && now_ns() >= long_wait;
+    atomic_fetch_add_explicit(stalled ? &x->n_stall : &x->n_slow, 1, memory_order_relaxed);
+    return stalled;
 }
 
-/* After a parallel job: JOINED helpers came, the caller ran its tasks for RUN ns and waited
- * WAIT ns for the helpers inside. A job of MISS_MIN_RUN_NS or more no helper joined counts as a
- * miss (but for GRACE_NS
- * after helpers found asleep were woken: a wakeup takes tens of microseconds even on an idle
- * CPU, a tiny operator less, and a try of the helpers must not fail on it); a wait past half
- * the caller's own work (plus STALL_NS) as a stall: a helper preempted inside a task, worth
- * STALL misses. Go solo when the recent misses pass MISS_SOLO. */
-static void score(edge_exec *x, unsigned joined, uint64_t run, uint64_t wait, uint64_t now)
+/* Did a helper's heart beat (it spun, on its CPU) at or after T? */
+static bool beat_since(edge_exec *x, uint64_t t)
+{
+    for (unsigned k = 1; k < x->n; k++)
+        if (atomic_load_explicit(&x->slot[k].beat, memory_order_relaxed) >= t)
+            return true;
+    return false;
+}
+
+/* After a parallel job opened at T0: JOINED helpers came, the caller ran its tasks for RUN ns
+ * and a helper inside was off its CPU for most of a long wait (STALLED). A job of
+ * MISS_MIN_RUN_NS or more that no helper joined counts as a miss when no helper's heart beat
+ * since T0 (none was spinning on its CPU), but for GRACE_NS after helpers found asleep were
+ * woken: a wakeup takes tens of microseconds even on an idle CPU, a tiny operator less, and a
+ * try of the helpers must not fail on it. A stall is worth MISS_STALL. Go solo when the recent
+ * misses pass MISS_SOLO. */
+static void score(edge_exec *x, unsigned joined, uint64_t t0, uint64_t run, bool stalled,
+                  uint64_t now)
 {
     x->miss -= x->miss / 16;
-    if (!joined && run >= MISS_MIN_RUN_NS && now >= x->grace_until)
-        x->miss += MISS_ONE / 16;
-    if (wait > run / 2 + STALL_NS)
+    if (!joined && run >= MISS_MIN_RUN_NS && now >= x->grace_until) {
+        const bool late = beat_since(x, t0);
+        atomic_fetch_add_explicit(late ? &x->n_late : &x->n_miss, 1, memory_order_relaxed);
+        if (!late)
+            x->miss += MISS_ONE / 16;
+    }
+    if (stalled)
         x->miss += MISS_STALL;
     x->tried++;
     if (x->miss < MISS_SOLO)
@@ -313,7 +442,6 @@ void edge_exec_parallel(edge_exec *x, size_t n_tasks, edge_task_fn fn, void *ctx
         atomic_store_explicit(&x->range[t].cur, n_tasks * t / x->n, memory_order_relaxed);
         x->range[t].end = n_tasks * (t + 1) / x->n;
     }
-    atomic_store_explicit(&x->joined, 0, memory_order_relaxed);
     /* no helper is inside (the last job was closed and emptied): open the next generation */
     const unsigned s = atomic_load_explicit(&x->job, memory_order_relaxed);
     atomic_store(&x->job, ((s & JOB_GEN_MASK) + JOB_GEN) | JOB_OPEN);
@@ -326,10 +454,10 @@ void edge_exec_parallel(edge_exec *x, size_t n_tasks, edge_task_fn fn, void *ctx
     x->waking = asleep;
     run_tasks(x, 0);
     const uint64_t t1 = now_ns();
-    close_job(x);
-    const uint64_t t2 = now_ns();
+    unsigned joined;
+    const bool stalled = close_job(x, t1, t1 - t0, &joined);
     atomic_fetch_add_explicit(&x->n_parallel, 1, memory_order_relaxed);
-    score(x, atomic_load_explicit(&x->joined, memory_order_relaxed), t1 - t0, t2 - t1, t2);
+    score(x, joined, t0, t1 - t0, stalled, stalled ? now_ns() : t1);
 }
 
 void edge_exec_stats(const edge_exec *x, edge_exec_counts *out)
@@ -341,6 +469,10 @@ void edge_exec_stats(const edge_exec *x, edge_exec_counts *out)
     out->solo = atomic_load_explicit(&x->n_solo, memory_order_relaxed);
     out->spells = atomic_load_explicit(&x->n_spells, memory_order_relaxed);
     out->solo_now = atomic_load_explicit(&x->solo, memory_order_relaxed);
+    out->misses = atomic_load_explicit(&x->n_miss, memory_order_relaxed);
+    out->late = atomic_load_explicit(&x->n_late, memory_order_relaxed);
+    out->stalls = atomic_load_explicit(&x->n_stall, memory_order_relaxed);
+    out->slow = atomic_load_explicit(&x->n_slow, memory_order_relaxed);
 }
 
 typedef struct ranges_job {
@@ -435,6 +567,10 @@ edge_exec *edge__exec_new(unsigned n)
         atomic_store_explicit(&x->n_parallel, 0, memory_order_relaxed);
         atomic_store_explicit(&x->n_solo, 0, memory_order_relaxed);
         atomic_store_explicit(&x->n_spells, 0, memory_order_relaxed);
+        atomic_store_explicit(&x->n_miss, 0, memory_order_relaxed);
+        atomic_store_explicit(&x->n_late, 0, memory_order_relaxed);
+        atomic_store_explicit(&x->n_stall, 0, memory_order_relaxed);
+        atomic_store_explicit(&x->n_slow, 0, memory_order_relaxed);
         return x;
     }
     x = calloc(1, sizeof *x);
@@ -452,6 +588,11 @@ edge_exec *edge__exec_new(unsigned n)
         team_free(x);
         return NULL;
     }
+    /* its helpers are starting: jobs they miss meanwhile say nothing of the load */
+    x->grace_until = now_ns() + GRACE_NS;
+    x->has_clock = true;
+    for (unsigned i = 1; i < n; i++)
+        x->has_clock &= pthread_getcpuclockid(x->tid[i - 1], &x->clock[i]) == 0;
     return x;
 }
 

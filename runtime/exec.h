@@ -19,10 +19,14 @@ unsigned edge_exec_threads(const edge_exec *x);
 
 /* What a team did: loops run in parallel, loops run on the caller alone although the team has
  * helpers (a solo spell: the helpers kept missing jobs or stalled inside one, their CPU taken),
- * spells begun, and whether one is on now. Zeros for NULL. */
+ * spells begun, and whether one is on now; and the judgments behind the spells: jobs no helper
+ * joined while none was on its CPU (misses) or while one was spinning (late: no miss), long
+ * waits for a helper inside a job that was off its CPU (stalls) or running (slow: no stall).
+ * Zeros for NULL. */
 typedef struct edge_exec_counts {
     unsigned long long parallel, solo, spells;
     int solo_now;
+    unsigned long long misses, late, stalls, slow;
 } edge_exec_counts;
 void edge_exec_stats(const edge_exec *x, edge_exec_counts *out);
 

@@ -3,10 +3,11 @@
  * Owns: checking, without timing, that a team whose helpers are held off their CPU (the
  * edge__exec_stall hook: every helper stops just before it joins a job, as one the scheduler
  * left off its core) still completes every parallel loop on the caller alone, each task run
- * exactly once; that the team then runs solo (edge_exec_stats says so) and, once its helpers
- * are let go, takes them back; and what EDGE_THREADS_AUTO chooses for a small and a larger
- * shared model. The old team (the caller waited for every helper to leave the
- * job) hung here. Speed is bench/threads.c's. */
+ * exactly once; that the team then runs solo (edge_exec_stats says so: misses, the helpers'
+ * hearts not beating) and, once its helpers are let go, takes them back; that a helper asleep
+ * inside a task (off its CPU, its CPU clock still) counts as a stall and sends the team solo; and
+ * what EDGE_THREADS_AUTO chooses for a small and a larger shared model. The old team (the caller
+ * waited for every helper to leave the job) hung here. Speed is bench/threads.c's. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -63,6 +64,7 @@ static void test_stalled_helpers(void **state)
     }
     assert_true(c.spells >= 1); /* the helpers missed jobs: the team went solo */
     assert_true(c.solo >= 1);
+    assert_true(c.misses >= 1); /* held asleep, their hearts did not beat: misses, not late */
     edge__exec_stall(0);
     /* let go, the helpers come back after the solo spell (tens of ms); at most about 10 s */
     unsigned ran = 1;
@@ -72,6 +74,42 @@ static void test_stalled_helpers(void **state)
         nanosleep(&pause, NULL);
     }
     assert_int_not_equal(ran, 1u);
+    edge__exec_free(x);
+}
+
+/* A task that a helper runs off its CPU: it sleeps 2 ms (the caller, which ran the other tasks,
+ * waits for it; each task still exactly once). */
+static void sleepy_task(void *ctx, size_t i, unsigned thread)
+{
+    if (thread) {
+        const struct timespec pause = {0, 2000000};
+        nanosleep(&pause, NULL);
+    }
+    task(ctx, i, thread);
+}
+
+/* A helper descheduled inside a task (it did not get its CPU during the caller's long wait: its
+ * CPU clock, read by the caller, did not move) is a stall: the team goes solo. A helper merely
+ * slow (running) is not; that is bench/threads.c's to show, as it depends on the machine's load. */
+static void test_stalled_inside(void **state)
+{
+    (void)state;
+    edge_exec *x = edge__exec_new(2);
+    assert_non_null(x);
+    edge_exec_counts c = {0};
+    /* on a loaded machine the helper may not join at all (misses, solo spells): go on, past the
+     * spells, until it has stalled inside twice; at most about 10 s */
+    const struct timespec pause = {0, 1000000};
+    for (int k = 0; k < 5000 && (c.stalls < 2 || !c.spells); k++) {
+        job j = {0};
+        edge_exec_parallel(x, TASKS, sleepy_task, &j);
+        for (int i = 0; i < TASKS; i++)
+            assert_int_equal(atomic_load(&j.seen[i]), 1);
+        edge_exec_stats(x, &c);
+        nanosleep(&pause, NULL);
+    }
+    assert_true(c.stalls >= 2);
+    assert_true(c.spells >= 1);
     edge__exec_free(x);
 }
 
@@ -150,6 +188,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_stalled_helpers),
+        cmocka_unit_test(test_stalled_inside),
         cmocka_unit_test(test_stalled_free),
         cmocka_unit_test(test_many_loops),
         cmocka_unit_test(test_auto),

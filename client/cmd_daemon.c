@@ -350,32 +350,64 @@ int edgectl_models(int argc, char **argv)
 
 /* ---------------------------------------------------------------- status */
 
-/* Sum of every sample of a metric whose name ends in "queue_depth" with
- * label model="NAME" in the Prometheus text; -1 if there is none. */
-static long long queue_depth(const char *metrics, const char *name)
+/* Sum of every sample of a metric whose name ends in SUFFIX with label model="NAME" (and
+ * label EXTRA, like mode="solo", when not NULL) in the Prometheus text; -1 if there is none. */
+static long long model_sum(const char *metrics, const char *suffix, const char *name,
+                           const char *extra)
 {
     long long sum = -1;
     char want[300];
     snprintf(want, sizeof want, "model=\"%s\"", name);
+    const size_t sl = strlen(suffix);
     for (const char *line = metrics; line && *line;) {
         const char *eol = strchr(line, '\n');
         size_t len = eol ? (size_t)(eol - line) : strlen(line);
         const char *brace = memchr(line, '{', len);
-        if (line[0] != '#' && brace && brace - line >= 11 &&
-            !memcmp(brace - 11, "queue_depth", 11)) {
+        if (line[0] != '#' && brace && (size_t)(brace - line) >= sl &&
+            !memcmp(brace - sl, suffix, sl)) {
             const char *close = memchr(brace, '}', len - (size_t)(brace - line));
             char labels[512];
             size_t ll = close ? (size_t)(close - brace) : 0;
             if (close && ll < sizeof labels) {
                 memcpy(labels, brace, ll);
                 labels[ll] = 0;
-                if (strstr(labels, want))
+                if (strstr(labels, want) && (!extra || strstr(labels, extra)))
                     sum = (sum < 0 ? 0 : sum) + strtoll(close + 1, NULL, 10);
             }
         }
         line = eol ? eol + 1 : NULL;
     }
     return sum;
+}
+
+static long long queue_depth(const char *metrics, const char *name)
+{
+    return model_sum(metrics, "queue_depth", name, NULL);
+}
+
+/* What MODEL's intra-op teams did, from /metrics (edged_intra_op_*): parallel and solo loops,
+ * solo spells begun, interpreters in a spell now; false when edged does not say. */
+typedef struct team_counts {
+    long long parallel, solo, spells, solo_now;
+} team_counts;
+
+static bool team_of(const char *metrics, const char *model, team_counts *t)
+{
+    t->parallel = model_sum(metrics, "edged_intra_op_loops_total", model, "mode=\"parallel\"");
+    t->solo = model_sum(metrics, "edged_intra_op_loops_total", model, "mode=\"solo\"");
+    t->spells = model_sum(metrics, "edged_intra_op_solo_spells_total", model, NULL);
+    t->solo_now = model_sum(metrics, "edged_intra_op_solo", model, NULL);
+    return metrics && t->parallel >= 0 && t->solo >= 0 && t->spells >= 0 && t->solo_now >= 0;
+}
+
+static json_t *team_json(const char *metrics, const char *model)
+{
+    team_counts t;
+    if (!team_of(metrics, model, &t))
+        return json_null();
+    return json_pack("{s:I, s:I, s:I, s:I}", "parallel_loops", (json_int_t)t.parallel, "solo_loops",
+                     (json_int_t)t.solo, "solo_spells", (json_int_t)t.spells, "solo_now",
+                     (json_int_t)t.solo_now);
 }
 
 typedef struct status_info {
@@ -505,6 +537,8 @@ static void status_print_json(edge_client *c, const status_info *s, const model_
         long long q = s->metrics ? queue_depth(s->metrics, rows[k].name) : -1;
         json_object_set_new(json_array_get(models, k), "queue_depth",
                             q < 0 ? json_null() : json_integer(q));
+        json_object_set_new(json_array_get(models, k), "intra_op",
+                            team_json(s->metrics, rows[k].name));
     }
     print_json(json_pack("{s:s, s:b, s:b, s:{s:o, s:o, s:o}, s:o, s:o, s:o}", "socket",
                          edge_client_socket_path(c), "live", s->live, "ready", s->ready, "server",
@@ -525,13 +559,24 @@ static void status_print_text(edge_client *c, const status_info *s, const model_
     json_t *dbus = dbus_json(s->metrics);
     dbus_print(dbus);
     json_decref(dbus);
-    printf("\n%-24s %-12s %-12s %s\n", "MODEL", "VERSIONS", "STATE", "QUEUE");
+    /* the intra-op teams: loops on all their threads, loops alone in solo spells (the other
+     * cores busy), spells begun, workers in one now */
+    printf("\n%-24s %-12s %-12s %5s %12s %12s %7s %8s\n", "MODEL", "VERSIONS", "STATE", "QUEUE",
+           "PARALLEL", "SOLO", "SPELLS", "SOLO NOW");
     for (size_t k = 0; k < n; k++) {
         long long q = s->metrics ? queue_depth(s->metrics, rows[k].name) : -1;
-        char qs[24];
+        char qs[24], par[24] = "-", solo[24] = "-", spells[24] = "-", now[24] = "-";
         snprintf(qs, sizeof qs, q < 0 ? "-" : "%lld", q);
-        printf("%-24s %-12s %-12s %s\n", rows[k].name, rows[k].versions[0] ? rows[k].versions : "-",
-               rows[k].state[0] ? rows[k].state : "-", qs);
+        team_counts t;
+        if (team_of(s->metrics, rows[k].name, &t)) {
+            snprintf(par, sizeof par, "%lld", t.parallel);
+            snprintf(solo, sizeof solo, "%lld", t.solo);
+            snprintf(spells, sizeof spells, "%lld", t.spells);
+            snprintf(now, sizeof now, "%lld", t.solo_now);
+        }
+        printf("%-24s %-12s %-12s %5s %12s %12s %7s %8s\n", rows[k].name,
+               rows[k].versions[0] ? rows[k].versions : "-", rows[k].state[0] ? rows[k].state : "-",
+               qs, par, solo, spells, now);
     }
     json_t *devs = devices_json(s->metrics);
     if (json_array_size(devs))

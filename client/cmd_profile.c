@@ -3,7 +3,8 @@
  * Owns: the command line (--start, --stop, --reset, --version, and the common options), the
  * control sent (POST .../profile) or the read (GET), and printing the reply: --json as it
  * came, else a status line and the table edgectl run --profile prints (profile_report.c), from
- * the reply's nodes turned back into edge_node_profile entries. */
+ * the reply's nodes turned back into edge_node_profile entries (their MACs too) and the daemon's
+ * kernel level and measured peak: GOPS and %peak as edgectl run --profile shows them. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,7 @@ static void node_entry(const json_t *j, edge_node_profile *e)
     e->self_ns = u64(j, "self_ns");
     e->min_ns = u64(j, "min_ns");
     e->median_ns = u64(j, "median_ns");
+    e->macs = u64(j, "macs");
     e->span = (int32_t)json_integer_value(json_object_get(j, "span"));
 }
 
@@ -87,7 +89,12 @@ static int print_text(const json_t *doc)
     }
     for (size_t i = 0; i < n; i++)
         node_entry(json_array_get(nodes, i), &e[i]);
-    const int rc = edge_profile_print(stdout, e, n, invokes, u64(doc, "invoke_ns"));
+    /* the level the daemon runs and the peak it measured (null before a recorded invoke) */
+    const int rc = edge_profile_print(stdout, e, n, invokes, u64(doc, "invoke_ns"),
+                                      json_string_value(json_object_get(doc, "kernels")),
+                                      json_is_number(json_object_get(doc, "peak_gops"))
+                                          ? json_number_value(json_object_get(doc, "peak_gops"))
+                                          : 0.0);
     free(e);
     return rc ? EDGECTL_EIO : EDGECTL_OK;
 }

@@ -93,29 +93,28 @@ static void print_types(FILE *f, const edge_profile_total *t, size_t nt, uint64_
     }
 }
 
-/* The header's second line: the level and its peak (ISA 0: unknown, no peak); returns it. */
-static double print_peak(FILE *f, edge_isa isa)
+/* The header's second line: the level and its peak (0: none). */
+static void print_peak(FILE *f, const char *level, double peak)
 {
-    const double peak = isa ? edge_isa_peak_gops(isa) : 0.0;
     if (peak > 0.0)
         fprintf(f,
                 "# kernel level %s, int8 peak %.1f GOPS (measured by libedge on this machine, one "
                 "core); GOPS = 2 x MACs / median run time, %%peak = GOPS / peak\n",
-                edge_isa_name(isa), peak);
+                level ? level : "unknown", peak);
     else
         fprintf(f, "# kernel level %s, no int8 peak measured; GOPS = 2 x MACs / median run time\n",
-                isa ? edge_isa_name(isa) : "unknown");
-    return peak;
-}
-
-int edge_profile_print(FILE *f, edge_node_profile *e, size_t n, uint64_t invokes,
-                       uint64_t invoke_ns)
-{
-    return edge_profile_print_at(f, e, n, invokes, invoke_ns, (edge_isa)0);
+                level ? level : "unknown");
 }
 
 int edge_profile_print_at(FILE *f, edge_node_profile *e, size_t n, uint64_t invokes,
                           uint64_t invoke_ns, edge_isa isa)
+{
+    return edge_profile_print(f, e, n, invokes, invoke_ns, isa ? edge_isa_name(isa) : NULL,
+                              isa ? edge_isa_peak_gops(isa) : 0.0);
+}
+
+int edge_profile_print(FILE *f, edge_node_profile *e, size_t n, uint64_t invokes,
+                       uint64_t invoke_ns, const char *level, double peak)
 {
     if (!invokes)
         return EDGE_EINVAL;
@@ -133,7 +132,7 @@ int edge_profile_print_at(FILE *f, edge_node_profile *e, size_t n, uint64_t invo
             (unsigned long long)invokes, (double)invoke_ns / 1e3 / (double)invokes,
             (double)sum_ns / 1e3 / (double)invokes,
             (double)(invoke_ns > sum_ns ? invoke_ns - sum_ns : 0) / 1e3 / (double)invokes, n);
-    const double peak = print_peak(f, isa);
+    print_peak(f, level, peak);
     print_nodes(f, e, n, invokes, sum_ns, peak);
     print_types(f, t, nt, invokes, sum_ns, peak);
     free(t);

@@ -18,11 +18,13 @@
  * when IT has no profile or nothing was profiled, EDGE_ENOMEM when the table cannot be sorted. */
 int edge_profile_report(FILE *f, const edge_interp *it);
 /* The same table from entries E[0, N) (they are sorted in place) of INVOKES invokes that took
- * INVOKE_NS in all: what edgectl profile prints from the daemon's aggregate (no level: no
- * %peak). */
+ * INVOKE_NS in all, at kernel level LEVEL (its name; NULL: unknown) whose int8 peak is PEAK GOPS
+ * (0: none, no %peak): what edgectl profile prints from the daemon's aggregate, with the level
+ * and peak the daemon measured. */
 int edge_profile_print(FILE *f, edge_node_profile *e, size_t n, uint64_t invokes,
-                       uint64_t invoke_ns);
-/* The same with %peak against level ISA's peak (0: unknown level, no %peak). */
+                       uint64_t invoke_ns, const char *level, double peak);
+/* The same at level ISA with its peak measured here (edge_isa_peak_gops; 0: unknown level, no
+ * %peak). */
 int edge_profile_print_at(FILE *f, edge_node_profile *e, size_t n, uint64_t invokes,
                           uint64_t invoke_ns, edge_isa isa);
 

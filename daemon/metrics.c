@@ -4,11 +4,10 @@
  * histograms (one fixed ladder of buckets, 10.8 us to 64 s in 19% steps), Triton's
  * statistics per version (inference_stats, response_stats), and the text exposition
  * format 0.0.4 of GET /metrics: # HELP and # TYPE lines, then one sample a
- * line. Gauges (queue depth, loaded versions) are read from the scheduler and
- * the registry at render time; each front end writes its own lines (frontend.h).
- * Does not own: when a request counts (the front end calls dm_metrics_request
- * once per answered inference, BUSY and DRAINING included).
- * Threads: loop thread only. */
+ * line. Gauges (queue depth, loaded versions) and the intra-op teams' counts (dm_team_stats)
+ * are read from the scheduler and the registry at render time; each front end writes its own lines
+ * (frontend.h). Does not own: when a request counts (the front end calls dm_metrics_request once
+ * per answered inference, BUSY and DRAINING included). Threads: loop thread only. */
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -421,6 +420,52 @@ static int put_gauge(dm_entry *e, void *arg)
     return 0;
 }
 
+/* The intra-op teams' counts of each model (registry.h, dm_team_stats): one family a call. */
+typedef struct team_ctx {
+    FILE *f;
+    enum { T_LOOPS, T_SPELLS, T_SOLO_NOW } kind;
+} team_ctx;
+
+static const struct {
+    const char *name, *type, *help;
+} team_family[] = {
+    [T_LOOPS] = {"edged_intra_op_loops_total", "counter",
+                 "Operator loops the model's inferences split over their intra-op threads "
+                 "([models] intra_op_threads above 1): mode parallel ran on the team, mode solo on "
+                 "the calling thread alone during a solo spell (the other threads kept missing "
+                 "loops: their CPUs were busy)."},
+    [T_SPELLS] = {"edged_intra_op_solo_spells_total", "counter",
+                  "Solo spells the model's intra-op teams began: each runs the loops on one "
+                  "thread for 20 ms to 1 s, then tries the other threads again."},
+    [T_SOLO_NOW] = {"edged_intra_op_solo", "gauge",
+                    "Interpreters of the model (one per worker) whose team was in a solo spell "
+                    "when their last inference ended."},
+};
+
+static int put_team(dm_entry *e, void *arg)
+{
+    const team_ctx *c = arg;
+    const dm_team_stats *t = &e->team;
+    if (c->kind == T_LOOPS) {
+        for (int solo = 0; solo <= 1; solo++) {
+            fputs("edged_intra_op_loops_total{model=\"", c->f);
+            put_label(c->f, dm_entry_name(e));
+            fprintf(c->f, "\",mode=\"%s\"} %llu\n", solo ? "solo" : "parallel",
+                    (unsigned long long)atomic_load_explicit(solo ? &t->solo : &t->parallel,
+                                                             memory_order_relaxed));
+        }
+        return 0;
+    }
+    fprintf(c->f, "%s{model=\"", team_family[c->kind].name);
+    put_label(c->f, dm_entry_name(e));
+    if (c->kind == T_SPELLS)
+        fprintf(c->f, "\"} %llu\n",
+                (unsigned long long)atomic_load_explicit(&t->spells, memory_order_relaxed));
+    else
+        fprintf(c->f, "\"} %d\n", atomic_load_explicit(&t->solo_now, memory_order_relaxed));
+    return 0;
+}
+
 /* One family of each version's bytes: the file's (mapped: page cache the kernel shares and can
  * drop; private: a copy in edged's own memory), what was prepared from it in edged's own memory,
  * and the packed weights mapped from the packed-weight cache. */
@@ -627,6 +672,12 @@ char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)
                  "Versions loaded (at start, by hot reload, on request) and loads that failed "
                  "(the version serving before stays).");
         dm_registry_foreach(r, put_loads, f);
+        team_ctx tc = {.f = f};
+        for (tc.kind = T_LOOPS; tc.kind <= T_SOLO_NOW; tc.kind++) {
+            put_head(f, team_family[tc.kind].name, team_family[tc.kind].type,
+                     team_family[tc.kind].help);
+            dm_registry_foreach(r, put_team, &tc);
+        }
         memory_ctx mc = {.f = f, .kind = M_FILE};
         put_head(f, "edged_model_file_bytes", "gauge",
                  "Bytes of the version's model file: backing mapped (the file's pages: page "

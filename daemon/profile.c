@@ -3,7 +3,10 @@
  * A worker's interpreter records one invoke (edge_interp_set_profiling), the worker adds those
  * records to the version's aggregate under its mutex and clears them: the aggregate is the sum
  * over every worker and invoke since profiling was turned on or cleared. A node's median is of
- * its last SAMPLES invokes (each invoke's time per run: a WHILE body's runs averaged). */
+ * its last SAMPLES invokes (each invoke's time per run: a WHILE body's runs averaged). The
+ * document carries each node's multiply-accumulates (libedge's edge_node_profile.macs) and the
+ * version's kernel level with its int8 peak (edge_isa_peak_gops), which the first recorded
+ * invoke measures on its worker (a few ms, once per level and process), never the loop thread. */
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -29,9 +32,11 @@ struct dm_profile {
     atomic_bool on;
     int64_t since_ms; /* CLOCK_REALTIME of the last turn on or clear */
     uint64_t invokes, invoke_ns;
-    size_t n;         /* the interpreter's entries; 0 until the first fold */
-    agg_node *nodes;  /* allocated by the first fold */
-    uint64_t dropped; /* invokes not added: no memory for NODES */
+    size_t n;               /* the interpreter's entries; 0 until the first fold */
+    agg_node *nodes;        /* allocated by the first fold */
+    uint64_t dropped;       /* invokes not added: no memory for NODES */
+    atomic_bool peak_known; /* PEAK_GOPS is set (a worker measured it) */
+    double peak_gops;       /* under MU: the model's level's int8 peak (0: none measured) */
 };
 
 static int64_t now_ms(void)
@@ -124,6 +129,18 @@ static void fold_node(struct dm_profile *p, size_t i, const edge_node_profile *e
     a->last[a->folds++ % SAMPLES] = per_run < UINT32_MAX ? (uint32_t)per_run : UINT32_MAX;
 }
 
+/* The first recorded invoke measures the level's peak (outside P->mu: a few ms). */
+static void measure_peak(struct dm_profile *p, const dm_version *v)
+{
+    if (atomic_load_explicit(&p->peak_known, memory_order_acquire))
+        return;
+    const double peak = edge_isa_peak_gops(edge_model_isa(v->model));
+    pthread_mutex_lock(&p->mu);
+    p->peak_gops = peak;
+    atomic_store_explicit(&p->peak_known, true, memory_order_release);
+    pthread_mutex_unlock(&p->mu);
+}
+
 void dm_profile_after(dm_version *v, edge_interp *it, bool ok)
 {
     struct dm_profile *p = get(v);
@@ -131,6 +148,7 @@ void dm_profile_after(dm_version *v, edge_interp *it, bool ok)
         edge_interp_profile_reset(it);
         return;
     }
+    measure_peak(p, v);
     uint64_t invoke_ns = 0;
     const uint64_t invokes = edge_interp_profile_invokes(it, &invoke_ns);
     const size_t n = edge_interp_profile_count(it);
@@ -169,6 +187,13 @@ static double share(uint64_t part, uint64_t whole)
     return whole ? 100.0 * (double)part / (double)whole : 0.0;
 }
 
+/* 2 x MACS / NS in GOPS, or null where there is no work (no MACs, no time). */
+static json_t *gops_json(uint64_t macs, uint64_t ns)
+{
+    const double g = edge_profile_gops(macs, ns);
+    return macs && g > 0.0 ? json_real(g) : json_null();
+}
+
 static json_t *node_json(const edge_node_profile *e, uint64_t node_ns,
                          const char *(*type_name)(int type))
 {
@@ -184,6 +209,8 @@ static json_t *node_json(const edge_node_profile *e, uint64_t node_ns,
         (json_int_t)e->count, "total_ns", (json_int_t)e->total_ns, "self_ns",
         (json_int_t)e->self_ns, "min_ns", (json_int_t)e->min_ns, "median_ns",
         (json_int_t)e->median_ns, "span", (int)e->span, "share", share(e->self_ns, node_ns));
+    json_object_update_new(o, json_pack("{s:I, s:o}", "macs", (json_int_t)e->macs, "gops",
+                                        gops_json(e->macs, e->median_ns)));
     return o;
 }
 
@@ -211,6 +238,7 @@ json_t *dm_profile_json(dm_version *v, const char *(*type_name)(int type))
     bool on = false;
     int64_t since = 0;
     uint64_t invokes = 0, invoke_ns = 0, dropped = 0;
+    double peak = 0.0;
     if (p) {
         pthread_mutex_lock(&p->mu);
         n = copy_ran(p, &e);
@@ -219,6 +247,7 @@ json_t *dm_profile_json(dm_version *v, const char *(*type_name)(int type))
         invokes = p->invokes;
         invoke_ns = p->invoke_ns;
         dropped = p->dropped;
+        peak = p->peak_gops;
         pthread_mutex_unlock(&p->mu);
         if (n < 0)
             return NULL;
@@ -235,15 +264,19 @@ json_t *dm_profile_json(dm_version *v, const char *(*type_name)(int type))
     for (long i = 0; i < n; i++)
         json_array_append_new(nodes, node_json(&e[i], node_ns, type_name));
     for (size_t i = 0; i < nt; i++)
-        json_array_append_new(ops, json_pack("{s:s, s:i, s:I, s:f}", "operator", t[i].name, "nodes",
-                                             t[i].nodes, "self_ns", (json_int_t)t[i].self_ns,
-                                             "share", share(t[i].self_ns, node_ns)));
+        json_array_append_new(
+            ops,
+            json_pack("{s:s, s:i, s:I, s:f, s:I, s:o}", "operator", t[i].name, "nodes", t[i].nodes,
+                      "self_ns", (json_int_t)t[i].self_ns, "share", share(t[i].self_ns, node_ns),
+                      "macs", (json_int_t)t[i].macs, "gops", gops_json(t[i].macs, t[i].median_ns)));
     char ver[24];
     snprintf(ver, sizeof ver, "%" PRId64, v->version);
-    json_t *o = json_pack("{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "model", v->name,
-                          "version", ver, "profiling", on, "since_ms", (json_int_t)since, "invokes",
-                          (json_int_t)invokes, "invoke_ns", (json_int_t)invoke_ns, "node_ns",
-                          (json_int_t)node_ns, "unrecorded", (json_int_t)dropped, "nodes", nodes,
-                          "operators", ops);
+    const edge_isa isa = edge_model_isa(v->model);
+    json_t *o = json_pack(
+        "{s:s, s:s, s:b, s:I, s:I, s:I, s:I, s:I, s:s, s:o, s:o, s:o}", "model", v->name, "version",
+        ver, "profiling", on, "since_ms", (json_int_t)since, "invokes", (json_int_t)invokes,
+        "invoke_ns", (json_int_t)invoke_ns, "node_ns", (json_int_t)node_ns, "unrecorded",
+        (json_int_t)dropped, "kernels", edge_isa_name(isa), "peak_gops",
+        peak > 0.0 ? json_real(peak) : json_null(), "nodes", nodes, "operators", ops);
     return o;
 }

@@ -22,8 +22,10 @@ int dm_profile_set(dm_version *v, bool on);
 /* Clear V's records (a version never profiled has none). */
 void dm_profile_clear(dm_version *v);
 /* V's profile as JSON (NULL: no memory): model, version, profiling, since_ms, invokes,
- * invoke_ns, node_ns, nodes[], operators[]. TYPE_NAME names a node's datatype (the protocol's
- * name: oip.c passes dm_codec_type_name; profile.c is below the protocol layer). */
+ * invoke_ns, node_ns, unrecorded, kernels (V's level), peak_gops (its int8 peak, null until a
+ * recorded invoke measured it), nodes[] (each with its macs and gops), operators[]. TYPE_NAME names
+ * a node's datatype (the protocol's name: oip.c passes dm_codec_type_name; profile.c is below the
+ * protocol layer). */
 json_t *dm_profile_json(dm_version *v, const char *(*type_name)(int type));
 
 /* Workers, around each invoke of V on IT (sched_worker.c): before, turn IT's recording on or

@@ -44,6 +44,15 @@ EDGE_DEFINE_CLEANUP(dm_version, dm_version_unref)
  * model (the scheduler's queue, the parse cache) lives in their own side
  * tables, indexed by ID. */
 #define DM_MAX_VERSIONS 16
+/* What the intra-op teams of a model's interpreters did (edge_interp_thread_stats), summed over
+ * every worker, the loop thread and every version since edged started: each adds its
+ * interpreter's change after an inference (sched_worker.c); /metrics and the status read it. */
+typedef struct dm_team_stats {
+    _Atomic uint64_t parallel; /* operator loops spread over the team's threads */
+    _Atomic uint64_t solo;     /* loops the calling thread ran alone in a solo spell */
+    _Atomic uint64_t spells;   /* solo spells begun (the helpers kept missing loops) */
+    atomic_int solo_now; /* interpreters whose team was in a spell at the end of its last run */
+} dm_team_stats;
 typedef struct dm_entry {
     char *name;
     size_t id; /* 0, 1, ... in the order the registry met the models (never reused) */
@@ -54,6 +63,7 @@ typedef struct dm_entry {
     char last_error[512];
     char policy[64];                     /* model.conf's version policy, described */
     uint64_t reloads_ok, reloads_failed; /* versions loaded, and loads that failed */
+    dm_team_stats team;                  /* any thread */
 } dm_entry;
 typedef struct dm_registry dm_registry;
 

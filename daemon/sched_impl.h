@@ -37,6 +37,7 @@ typedef struct cache_slot {
     dm_version *v; /* a reference */
     edge_interp *it;
     uint64_t used;
+    edge_thread_stats team; /* IT's counts already added to its entry's dm_team_stats */
 } cache_slot;
 
 typedef struct worker {

@@ -7,7 +7,8 @@
  * version per worker, created on first use, least recently used evicted,
  * retired versions swept), running one request (deadline and cancellation
  * checked at its start, inputs in, invoke (recording the version's profile
- * when it is on: profile.c), outputs out), and the
+ * when it is on: profile.c), outputs out, the intra-op team's counts added to the model's
+ * (registry.h, dm_team_stats)), and the
  * EDGED_TEST_STALL test hook.
  * Does not own: the queues, completions on the loop thread, deadlines
  * (sched.c). A worker touches shared state only under S->mu; its cache is its
@@ -33,8 +34,24 @@
 
 /* ------------------------------------------------------------ workers */
 
+/* Add what C's team did since the last call to its model's counters (after an inference). */
+static void team_fold(cache_slot *c)
+{
+    edge_thread_stats now;
+    edge_interp_thread_stats(c->it, &now);
+    dm_team_stats *t = &c->v->entry->team;
+    atomic_fetch_add_explicit(&t->parallel, now.parallel - c->team.parallel, memory_order_relaxed);
+    atomic_fetch_add_explicit(&t->solo, now.solo - c->team.solo, memory_order_relaxed);
+    atomic_fetch_add_explicit(&t->spells, now.spells - c->team.spells, memory_order_relaxed);
+    if ((now.solo_now != 0) != (c->team.solo_now != 0))
+        atomic_fetch_add_explicit(&t->solo_now, now.solo_now ? 1 : -1, memory_order_relaxed);
+    c->team = now;
+}
+
 static void slot_drop(cache_slot *c)
 {
+    if (c->team.solo_now) /* its interpreter goes: no longer in a spell */
+        atomic_fetch_sub_explicit(&c->v->entry->team.solo_now, 1, memory_order_relaxed);
     edge_interp_free(c->it);
     dm_version_unref(c->v);
     c->it = NULL;
@@ -93,14 +110,14 @@ static cache_slot *cache_slot_new(worker *w)
     return &w->cache[w->n_cache++];
 }
 
-/* W's interpreter for V, created on first use (the only allocation on this
+/* W's interpreter for V (its cache slot), created on first use (the only allocation on this
  * path). NULL, logged, when it cannot be created. */
-static edge_interp *cache_get(worker *w, dm_version *v)
+static cache_slot *cache_get(worker *w, dm_version *v)
 {
     for (size_t i = 0; i < w->n_cache; i++)
         if (w->cache[i].v->uid == v->uid) {
             w->cache[i].used = ++w->tick;
-            return w->cache[i].it;
+            return &w->cache[i];
         }
     char who[32];
     if (w->index == UINT32_MAX)
@@ -123,7 +140,8 @@ static edge_interp *cache_get(worker *w, dm_version *v)
         return NULL;
     }
     *c = (cache_slot){.v = dm_version_ref(v), .it = it, .used = ++w->tick};
-    return it;
+    edge_interp_thread_stats(it, &c->team); /* zero counts; nothing ran yet */
+    return c;
 }
 
 /* A test-only hook (EDGED_TEST_STALL=MODEL:MS, read once at start): a worker
@@ -167,7 +185,8 @@ void sch_run_request(worker *w, dm_request *r)
         r->status = DM_REQ_CANCELLED;
         return;
     }
-    edge_interp *it = cache_get(w, r->v);
+    cache_slot *slot = cache_get(w, r->v);
+    edge_interp *it = slot ? slot->it : NULL;
     if (!it) {
         r->status = DM_REQ_ERROR;
         r->t_end_ns = dm_now_ns();
@@ -198,6 +217,7 @@ void sch_run_request(worker *w, dm_request *r)
     if (profiled)
         dm_profile_after(r->v, it, rc == 0);
     r->t_invoked_ns = dm_now_ns();
+    team_fold(slot);
     if (rc)
         snprintf(r->error, sizeof r->error, "%s", edge_interp_error(it));
     else if (r->state)

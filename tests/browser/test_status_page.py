@@ -123,7 +123,7 @@ class Edged:
         conf = os.path.join(tmp, "edged.conf")
         with open(conf, "w") as f:
             f.write("[dbus]\nbus = none\n[server]\nsocket = %s\ntcp = 127.0.0.1:%d\n"
-                    "[models]\nrepository = %s\n" % (self.sock, self.port, models))
+                    "[models]\nrepository = %s\nintra_op_threads = 2\n" % (self.sock, self.port, models))
         self.log = open(os.path.join(tmp, "edged.log"), "w")
         self.proc = subprocess.Popen([binary, "--config", conf], stdout=self.log,
                                      stderr=subprocess.STDOUT)
@@ -302,6 +302,28 @@ def check_sparse_model(ed, br):
     if abs(float(cell) - pts[-1]["mean"]) > 0.006 * pts[-1]["mean"]:  # 3 significant digits
         raise Failed("the mean cell says %r, the last interval's mean is %.6f ms" %
                      (cell, pts[-1]["mean"]))
+    # its intra-op team (intra_op_threads = 2): the share of loops run solo, as /metrics says
+    def team():
+        text = http("GET", ed.base + "/metrics")[1].decode()
+        got = {}
+        for key, name in (('edged_intra_op_loops_total{model="person_detect",mode="parallel"} ',
+                           "parallel"),
+                          ('edged_intra_op_loops_total{model="person_detect",mode="solo"} ', "solo"),
+                          ('edged_intra_op_solo_spells_total{model="person_detect"} ', "spells"),
+                          ('edged_intra_op_solo{model="person_detect"} ', "now")):
+            for line in text.splitlines():
+                if line.startswith(key):
+                    got[name] = int(line[len(key):])
+        if len(got) != 4 or got["parallel"] + got["solo"] == 0:
+            raise Failed("person_detect's intra-op counters on /metrics: %r" % got)
+        loops = got["parallel"] + got["solo"]
+        want = "%.1f%% (%d spell%s, %d now)" % (100.0 * got["solo"] / loops, got["spells"],
+                                                "" if got["spells"] == 1 else "s", got["now"])
+        cell = br.js("return document.querySelector('#models tr[data-model=\"person_detect\"] "
+                     "td.team').textContent")
+        return (want, cell) if cell == want else None
+    want, cell = wait_for("person_detect's solo-loops cell as /metrics says", team, 10)
+    print("# person_detect's solo loops: %s" % cell)
 
 
 def check_quantile(ed, br):

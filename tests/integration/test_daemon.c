@@ -10,9 +10,12 @@
  * that disconnects mid-request), each answered with an error or a close while
  * other clients keep being served; the scheduler's busy and timeout answers;
  * a stateful (LSTM) model answering every request from its initial state;
- * a version's per-node profile turned on, read (JSON and edgectl profile), cleared, off;
+ * a version's per-node profile turned on, read (JSON and edgectl profile), cleared, off, with
+ * each node's MACs, GOPS and the level's peak; the intra-op teams' counts on /metrics and in
+ * edgectl status;
  * and the drain on SIGTERM with requests in flight. */
 #include <jansson.h>
+#include <math.h>
 #include <sched.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -630,7 +633,8 @@ static void test_connection_limit(void **state)
     for (int i = 0; i < 3; i++)
         close(fds[i]);
     usleep(200000);
-    assert_int_equal(restart(""), 0); /* without the stall */
+    /* without the stall; two intra-op threads for the profile and team tests below */
+    assert_int_equal(restart("[models]\nintra_op_threads = 2\n"), 0);
     good_request_still_served();
 }
 
@@ -777,10 +781,27 @@ static json_int_t jint(const json_t *o, const char *key)
     return json_integer_value(v);
 }
 
+/* What libedge says of person_detect (the daemon runs it at the same level, EDGE_ISA and
+ * [models] kernels being the defaults): its node count, the multiply-accumulates of its
+ * first node (execution order), its kernel level. */
+typedef struct model_facts {
+    size_t nodes;
+    uint64_t first_macs;
+    edge_isa isa;
+} model_facts;
+
 /* DOC is the profile of person_detect's version 1 after INVOKES profiled requests: every node
- * of the model ran INVOKES times, sorted by own time, the sums and shares agree. */
-static void check_profile(const json_t *doc, json_int_t invokes, size_t model_nodes)
+ * of the model ran INVOKES times, sorted by own time, the sums and shares agree; the first
+ * node's MACs are libedge's, GOPS is 2 x MACs / median, the level and its peak are given. */
+static void check_profile(const json_t *doc, json_int_t invokes, const model_facts *mf)
 {
+    const size_t model_nodes = mf->nodes;
+    assert_string_equal(json_string_value(json_object_get(doc, "kernels")), edge_isa_name(mf->isa));
+    const json_t *peak = json_object_get(doc, "peak_gops");
+    if (invokes && edge_isa_peak_gops(mf->isa) > 0.0)
+        assert_true(json_is_real(peak) && json_real_value(peak) > 0.0);
+    else
+        assert_true(json_is_null(peak) || json_is_real(peak));
     assert_string_equal(json_string_value(json_object_get(doc, "model")), "person_detect");
     assert_string_equal(json_string_value(json_object_get(doc, "version")), "1");
     assert_int_equal(jint(doc, "invokes"), invokes);
@@ -805,6 +826,16 @@ static void check_profile(const json_t *doc, json_int_t invokes, size_t model_no
         assert_true(strlen(json_string_value(json_object_get(n, "kernel"))) > 0);
         assert_string_equal(json_string_value(json_object_get(n, "backend")), "cpu");
         assert_true(json_array_size(json_object_get(n, "shape")) >= 2);
+        const json_int_t macs = jint(n, "macs");
+        const json_t *gops = json_object_get(n, "gops");
+        if (node == 0)
+            assert_int_equal(macs, (json_int_t)mf->first_macs);
+        if (macs)
+            assert_true(json_is_real(gops) &&
+                        fabs(json_real_value(gops) -
+                             2.0 * (double)macs / (double)jint(n, "median_ns")) < 1e-6);
+        else
+            assert_true(json_is_null(gops));
         prev = self;
         sum += self;
         share += json_real_value(json_object_get(n, "share"));
@@ -828,8 +859,16 @@ static void test_profile(void **state)
     char file[512];
     snprintf(file, sizeof file, "%s/models/person_detect/model.tflite", shared);
     edge_model *m = NULL;
+    edge_interp *it = NULL;
     assert_int_equal(edge_model_open(file, NULL, &m, NULL), 0);
-    const size_t model_nodes = edge_model_node_count(m);
+    assert_int_equal(edge_interp_new(m, &it, NULL), 0);
+    assert_int_equal(edge_interp_set_profiling(it, 1), 0);
+    assert_int_equal(edge_interp_invoke(it), 0);
+    edge_node_profile first;
+    assert_int_equal(edge_interp_profile(it, 0, &first), 0);
+    const model_facts mf = {edge_model_node_count(m), first.macs, edge_model_isa(m)};
+    assert_true(mf.first_macs > 0); /* a convolution */
+    edge_interp_free(it);
     edge_model_unref(m);
     static uint8_t in[96 * 96];
     uint8_t *out;
@@ -841,20 +880,20 @@ static void test_profile(void **state)
     assert_int_equal(infer_binary("person_detect", in, sizeof in, NULL, &out, &n), 200);
     free(out);
     doc = get_json(path, 200);
-    check_profile(doc, 0, model_nodes);
+    check_profile(doc, 0, &mf);
     json_decref(doc);
     /* on: every request on every worker is added */
     doc = profile_post(path, "{\"profiling\": true}", 200);
     assert_true(json_is_true(json_object_get(doc, "profiling")));
     assert_true(jint(doc, "since_ms") > 0);
-    check_profile(doc, 0, model_nodes);
+    check_profile(doc, 0, &mf);
     json_decref(doc);
     for (int i = 0; i < 5; i++) {
         assert_int_equal(infer_binary("person_detect", in, sizeof in, NULL, &out, &n), 200);
         free(out);
     }
     doc = get_json("/v2/models/person_detect/versions/1/profile", 200);
-    check_profile(doc, 5, model_nodes);
+    check_profile(doc, 5, &mf);
     json_decref(doc);
     /* edgectl profile prints it as edgectl run --profile does */
     char cmd[600], *text;
@@ -866,22 +905,31 @@ static void test_profile(void **state)
     if (!strstr(text, "profiling on") || !strstr(text, "# profile: 5 invokes") ||
         !strstr(text, "DEPTHWISE_CONV_2D") || !strstr(text, "# totals per operator type"))
         fail_msg("edgectl profile printed:\n%s", text);
+    /* with the daemon's level and peak, and GOPS and %peak for the convolutions */
+    char want[128];
+    snprintf(want, sizeof want, "# kernel level %s, int8 peak ", edge_isa_name(mf.isa));
+    const char *conv = strstr(text, "# totals per operator type");
+    conv = conv ? strstr(conv, "\nCONV_2D ") : NULL;
+    const char *eol = conv ? strchr(conv + 1, '\n') : NULL;
+    if ((edge_isa_peak_gops(mf.isa) > 0.0 && !strstr(text, want)) || !conv || !eol ||
+        memchr(conv, '-', (size_t)(eol - conv)))
+        fail_msg("edgectl profile printed no level, peak or GOPS:\n%s", text);
     free(text);
     /* reset clears, off stops recording and keeps what it has */
     doc = profile_post(path, "{\"reset\": true}", 200);
     assert_true(json_is_true(json_object_get(doc, "profiling")));
-    check_profile(doc, 0, model_nodes);
+    check_profile(doc, 0, &mf);
     json_decref(doc);
     assert_int_equal(infer_binary("person_detect", in, sizeof in, NULL, &out, &n), 200);
     free(out);
     doc = profile_post(path, "{\"profiling\": false}", 200);
-    check_profile(doc, 1, model_nodes);
+    check_profile(doc, 1, &mf);
     json_decref(doc);
     assert_int_equal(infer_binary("person_detect", in, sizeof in, NULL, &out, &n), 200);
     free(out);
     doc = get_json(path, 200);
     assert_false(json_is_true(json_object_get(doc, "profiling")));
-    check_profile(doc, 1, model_nodes);
+    check_profile(doc, 1, &mf);
     json_decref(doc);
     /* bad requests say what is wrong */
     expect_json_error("profile: not JSON", path, "{nope", 400, "must be a JSON object");
@@ -897,6 +945,122 @@ static void test_profile(void **state)
                       "{\"profiling\": true}", 404, "version 9");
     assert_int_equal(dfx_curl(&F, "PUT", path, NULL, NULL, NULL, NULL, NULL), 405);
     good_request_still_served();
+}
+
+/* ---- the intra-op teams' counts (/metrics edged_intra_op_*, edgectl status) ---- */
+
+/* The value of the /metrics sample starting with KEY (a line's start), or -1. */
+static long long metric_value(const char *metrics, const char *key)
+{
+    for (const char *p = metrics; (p = strstr(p, key)); p++)
+        if (p == metrics || p[-1] == '\n')
+            return strtoll(p + strlen(key), NULL, 10);
+    return -1;
+}
+
+/* The intra-op threads the daemon runs person_detect on (its repository index). */
+static unsigned daemon_threads(const char *model)
+{
+    char *idx = NULL;
+    assert_int_equal(dfx_curl(&F, "POST", "/v2/repository/index", NULL, NULL, &idx, NULL, NULL),
+                     200);
+    json_t *list = json_loads(idx, 0, NULL), *e;
+    free(idx);
+    size_t i;
+    json_int_t threads = 0;
+    json_array_foreach(list, i,
+                       e) if (!strcmp(json_string_value(json_object_get(e, "name")), model))
+        threads = json_integer_value(json_object_get(e, "intra_op_threads"));
+    json_decref(list);
+    assert_true(threads > 0);
+    return (unsigned)threads;
+}
+
+/* person_detect's requests ran on two intra-op threads (test_connection_limit's restart; one
+ * when that test is skipped under a wrapper): its team's loops, parallel and solo, are
+ * libedge's loops per inference on as many threads times the requests answered (none on one
+ * thread); a solo loop means a spell began, and no more interpreters are in a spell than
+ * spells began. edgectl status (text and --json) shows the same counts. */
+static void test_intra_op_counters(void **state)
+{
+    (void)state;
+    const unsigned threads = daemon_threads("person_detect");
+    const char *wrapper = getenv("EDGED_WRAPPER");
+    if (threads != 2 && !(wrapper && wrapper[0]))
+        fail_msg("person_detect runs on %u intra-op threads, not test_connection_limit's 2",
+                 threads);
+    if (threads != 2) /* that test is skipped under valgrind */
+        printf("# edged under a wrapper: person_detect on %u thread(s), its counts stay 0\n",
+               threads);
+    char file[512];
+    snprintf(file, sizeof file, "%s/models/person_detect/model.tflite", shared);
+    edge_model *m = NULL;
+    edge_interp *it = NULL;
+    const edge_model_options mo = {.threads = threads};
+    assert_int_equal(edge_model_open(file, &mo, &m, NULL), 0);
+    assert_int_equal(edge_interp_new(m, &it, NULL), 0);
+    assert_int_equal(edge_interp_invoke(it), 0);
+    edge_thread_stats one;
+    edge_interp_thread_stats(it, &one);
+    const long long per_invoke = (long long)(one.parallel + one.solo);
+    edge_interp_free(it);
+    edge_model_unref(m);
+    assert_int_equal(one.threads, threads);
+    assert_true(threads == 1 ? per_invoke == 0 : per_invoke > 0);
+    char *mx = NULL;
+    assert_int_equal(dfx_curl(&F, "GET", "/metrics", NULL, NULL, &mx, NULL, NULL), 200);
+    const long long ok =
+        metric_value(mx, "edged_requests_total{model=\"person_detect\",status=\"ok\"} ");
+    const long long par =
+        metric_value(mx, "edged_intra_op_loops_total{model=\"person_detect\",mode=\"parallel\"} ");
+    const long long solo =
+        metric_value(mx, "edged_intra_op_loops_total{model=\"person_detect\",mode=\"solo\"} ");
+    const long long spells =
+        metric_value(mx, "edged_intra_op_solo_spells_total{model=\"person_detect\"} ");
+    const long long now = metric_value(mx, "edged_intra_op_solo{model=\"person_detect\"} ");
+    printf("# person_detect on %u threads: %lld loops an inference, %lld requests: %lld "
+           "parallel, %lld solo, %lld spells, %lld in one now\n",
+           threads, per_invoke, ok, par, solo, spells, now);
+    assert_true(strstr(mx, "# TYPE edged_intra_op_loops_total counter\n") &&
+                strstr(mx, "# TYPE edged_intra_op_solo_spells_total counter\n") &&
+                strstr(mx, "# TYPE edged_intra_op_solo gauge\n"));
+    free(mx);
+    assert_true(ok > 0 && par >= 0 && solo >= 0 && spells >= 0 && now >= 0);
+    assert_int_equal(par + solo, per_invoke * ok);
+    assert_true(solo == 0 || spells > 0);
+    assert_true(now <= spells);
+    /* edgectl status --json: the same counts under the model's intra_op */
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "%s status --json --socket %s > %s/status.json", EDGECTL, F.sock,
+             F.dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(file, sizeof file, "%s/status.json", F.dir);
+    json_t *st = json_load_file(file, 0, NULL), *team = NULL;
+    assert_non_null(st);
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(st, "models"), i,
+                       e) if (!strcmp(json_string_value(json_object_get(e, "name")),
+                                      "person_detect")) team = json_object_get(e, "intra_op");
+    assert_non_null(team);
+    assert_int_equal(json_integer_value(json_object_get(team, "parallel_loops")), par);
+    assert_int_equal(json_integer_value(json_object_get(team, "solo_loops")), solo);
+    assert_int_equal(json_integer_value(json_object_get(team, "solo_spells")), spells);
+    assert_true(json_is_integer(json_object_get(team, "solo_now")));
+    json_decref(st);
+    /* and its table */
+    snprintf(cmd, sizeof cmd, "%s status --socket %s > %s/status.txt", EDGECTL, F.sock, F.dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(file, sizeof file, "%s/status.txt", F.dir);
+    char *text = dfx_slurp(file, NULL), want[160];
+    assert_non_null(text);
+    snprintf(want, sizeof want, " %12lld %12lld %7lld ", par, solo, spells);
+    const char *row = strstr(text, "\nperson_detect ");
+    const char *eol = row ? strchr(row + 1, '\n') : NULL;
+    if (!strstr(text, "PARALLEL         SOLO  SPELLS SOLO NOW") || !row || !eol ||
+        !strstr(row, want) || strstr(row, want) > eol)
+        fail_msg("edgectl status printed (wanted '%s' on person_detect's row):\n%s", want, text);
+    free(text);
 }
 
 static int setup(void **state)
@@ -938,6 +1102,7 @@ int main(void)
         cmocka_unit_test(test_connection_limit),
         cmocka_unit_test(test_stateful_model_per_request),
         cmocka_unit_test(test_profile),
+        cmocka_unit_test(test_intra_op_counters),
         cmocka_unit_test(test_drain_on_sigterm),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -345,10 +345,19 @@ static void test_gops_column(void **state)
     snprintf(want, sizeof want, " %8.2f %6.1f", 32.0 / 3.0, 100.0 * 32.0 / 3.0 / peak);
     assert_non_null(strstr(line, want));
     free(text);
-    /* no level (the daemon's aggregate): GOPS, no %peak */
+    /* the daemon's aggregate: its level and the peak it measured (edgectl profile) */
     f = open_memstream(&text, &len);
-    assert_int_equal(edge_profile_print(f, e, 3, 4, 4000000), 0);
+    assert_int_equal(edge_profile_print(f, e, 3, 4, 4000000, "avx2", 48.0), 0);
     fclose(f);
+    assert_non_null(strstr(text, "# kernel level avx2, int8 peak 48.0 GOPS"));
+    line_of(text, "0        CONV_2D", line, sizeof line);
+    assert_non_null(strstr(line, " 12.00   25.0"));
+    free(text);
+    /* no peak: GOPS, no %peak */
+    f = open_memstream(&text, &len);
+    assert_int_equal(edge_profile_print(f, e, 3, 4, 4000000, NULL, 0.0), 0);
+    fclose(f);
+    assert_non_null(strstr(text, "# kernel level unknown, no int8 peak"));
     line_of(text, "0        CONV_2D", line, sizeof line);
     assert_non_null(strstr(line, " 12.00      -"));
     free(text);

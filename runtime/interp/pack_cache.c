@@ -32,7 +32,14 @@
 #include "steps.h"
 
 #define PACK_MAGIC "EDGEPAK"
-#define PACK_FORMAT 3u /* 3: the checksum covers the header too (2: blobs without headers) */
+/* 3: the checksum covers the header too (2: blobs without headers); 4 on ARM: the packed
+ * blocks may carry the neon kernels' pairing flag (kernels/arm/qs8_arm.h), which an older
+ * build would read as a shift */
+#if defined(__aarch64__) || defined(__arm__)
+#define PACK_FORMAT 4u
+#else
+#define PACK_FORMAT 3u
+#endif
 #define HDR_BYTES 128u
 #define PACK_FD_COPY (-2) /* edge_pack_map.fd of a private copy */
 

@@ -9,6 +9,9 @@
 
 #include "qs8.h"
 #include "ref/requant.h"
+#if defined(__aarch64__) || defined(__arm__)
+#include "arm/qs8_arm.h" /* the neon kernels' pairing flag */
+#endif
 
 static size_t blocks_of(size_t n, size_t nr)
 {
@@ -63,6 +66,10 @@ void edge_qs8_gemm_pack(size_t n, size_t k, size_t nr, size_t kr, const int8_t *
                 wp[(i / kr) * nr * kr + j * kr + i % kr] = row[i];
         }
         put_header(out, nr, n0, n, bias2, mult, shift);
+#if defined(__aarch64__)
+        if (nr == EDGE_GEMM_NEON_NR && kr == EDGE_GEMM_NEON_KR && a_bias == 0)
+            edge_neon_block_mark(out, nr, nr * kc);
+#endif
     }
 }
 
@@ -94,6 +101,10 @@ void edge_qs8_dw_pack(size_t c, size_t taps, size_t cr, const int8_t *w, const i
             bias2[j] = edge_wrap_add32(bias ? bias[c0 + j] : 0, edge_wrap_mul32(input_offset, sum));
         }
         put_header(out, cr, c0, c, bias2, mult, shift);
+#if defined(__aarch64__) || defined(__arm__)
+        if (cr == EDGE_DW_NEON_CR)
+            edge_neon_block_mark(out, cr, cr * taps);
+#endif
     }
 }
 

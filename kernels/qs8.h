@@ -57,6 +57,8 @@ typedef struct edge_qs8_out {
  *     int8  w[kc / kr][nr][kr]      (w[k/kr][n][k%kr] = W[n][k])
  * with kc = K rounded up to a multiple of kr; entries past K or past N are 0
  * (and mult 0 past N). Block size: edge_qs8_gemm_block_bytes(nr, kc).
+ * In ARM builds a block for the neon GEMM (nr 4, kr 8, a_bias 0) may carry the pairing flag
+ * on shift[0] (kernels/arm/qs8_arm.h).
  * A: row m starts at a + m * a_stride and the kernel may read kc bytes of it
  * (bytes past K multiply zero weights; the caller makes them readable).
  * C: row m at c + m * c_stride; exactly nc bytes of each row are written.
@@ -183,7 +185,8 @@ static inline edge_qs8_dw_u8_parts edge_qs8_dw_u8_parts_of(const edge_qs8_dw_u8_
  * Packed weights (edge_qs8_dw_pack): ceil(C / cr) blocks of cr channels, each
  *     int32 bias'[cr]; int32 mult[cr]; int32 shift[cr];
  *     int8  w[kh * kw][cr]          (zeros past C)
- * Block size: edge_qs8_dw_block_bytes(cr, kh * kw).
+ * Block size: edge_qs8_dw_block_bytes(cr, kh * kw). In ARM builds a block of 16 channels
+ * may carry the neon pairing flag on shift[0] (kernels/arm/qs8_arm.h).
  * The kernel computes output rows [row0, row1) of the flattened
  * batches * out_h rows, every column and channel; p gives the geometry
  * (p->in_c == p->out_c, p->depth_mult == 1; the requantization fields of p

@@ -9,6 +9,8 @@
 #define EDGE_ARM_QS8_ARM_H
 
 #include <assert.h>
+#include <stdbool.h>
+#include <string.h>
 #include "qs8.h"
 
 /* Tile sizes (the table's mr, nr, kr; cr of the depthwise kernel). */
@@ -23,6 +25,51 @@
 #define EDGE_GEMM_ARMV7NEON_KR 8
 #define EDGE_DW_NEON_CR 16
 #define EDGE_DCONV_NEON_CR 8 /* the direct conv (kr 4, a_bias 0) */
+
+/* The pairing flag of a packed block (qs8.h's GEMM and depthwise layouts: int32 bias'[nr],
+ * mult[nr], shift[nr], then the weights). Two int8 products summed in int16 (smull + smlal)
+ * overflow only when both are -128 * -128; with no -128 among the weights the pair is exact
+ * (|sum| <= 2 * 128 * 127 = 32512). edge_qs8_gemm_pack (blocks for the aarch64 neon GEMM: nr
+ * 4, kr 8, a_bias 0) and edge_qs8_dw_pack (blocks of 16 channels, on ARM) mark a block whose
+ * weights hold no -128 by adding EDGE_NEON_PAIR_FLAG to its first shift word (shifts lie in
+ * [-31, 30], so a word above 255 is flagged); the neon kernels take it off again and sum two
+ * k groups (GEMM) or two taps (3x3 depthwise) in int16. A TFLite model's int8 weights lie in
+ * [-127, 127], so nearly every block is flagged. */
+#define EDGE_NEON_PAIR_FLAG 512
+
+/* Flag BLOCK (NR channels, WBYTES bytes of weights after the header) when no weight is -128. */
+static inline void edge_neon_block_mark(void *block, size_t nr, size_t wbytes)
+{
+    const int8_t *w = (const int8_t *)block + 3 * nr * sizeof(int32_t);
+    for (size_t i = 0; i < wbytes; i++)
+        if (w[i] == -128)
+            return;
+    uint8_t *shift0 = (uint8_t *)block + 2 * nr * sizeof(int32_t);
+    int32_t s;
+    memcpy(&s, shift0, sizeof s);
+    s += EDGE_NEON_PAIR_FLAG;
+    memcpy(shift0, &s, sizeof s);
+}
+
+/* The first shift word of BLOCK as packed (with the flag, if any). */
+static inline int32_t edge_neon_block_word(const void *block, size_t nr)
+{
+    int32_t s;
+    memcpy(&s, (const uint8_t *)block + 2 * nr * sizeof(int32_t), sizeof s);
+    return s;
+}
+
+static inline bool edge_neon_block_flagged(const void *block, size_t nr)
+{
+    return edge_neon_block_word(block, nr) > 255;
+}
+
+/* The first channel's shift, without the flag. */
+static inline int32_t edge_neon_block_shift0(const void *block, size_t nr)
+{
+    const int32_t s = edge_neon_block_word(block, nr);
+    return s > 255 ? s - EDGE_NEON_PAIR_FLAG : s;
+}
 
 /* The int8, indirect and legacy uint8 entry points of an aarch64 GEMM file (qs8.h's GEMM,
  * indirect GEMM and uint8 GEMM contracts), which defines MR, KR and gemm_rows(bool U8, size_t M,

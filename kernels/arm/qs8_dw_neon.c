@@ -29,9 +29,11 @@
  * on armv7 the high half of a q register is a d register already. */
 #if defined(__aarch64__)
 #define MULL_HIGH_S8(x, w) vmull_high_s8(x, w)
+#define MLAL_HIGH_S8(acc, x, w) vmlal_high_s8(acc, x, w)
 #define ADDW_HIGH_S16(acc, v) vaddw_high_s16(acc, v)
 #else
 #define MULL_HIGH_S8(x, w) vmull_s8(vget_high_s8(x), vget_high_s8(w))
+#define MLAL_HIGH_S8(acc, x, w) vmlal_s8(acc, vget_high_s8(x), vget_high_s8(w))
 #define ADDW_HIGH_S16(acc, v) vaddw_s16(acc, vget_high_s16(v))
 #endif
 
@@ -46,7 +48,8 @@ typedef struct dw_ctx {
     edge_neon_out out;
 } dw_ctx;
 
-/* One channel block's header, in registers: bias'[16], mult[16], shift[16] (qs8.h). */
+/* One channel block's header, in registers: bias'[16], mult[16], shift[16] (qs8.h; the
+ * first shift without qs8_arm.h's pairing flag). */
 typedef struct dw_hdr {
     int32x4_t bias[4];
     edge_neon_rq rq[4];
@@ -59,7 +62,10 @@ EDGE_INLINE dw_hdr hdr_load(const uint8_t *blk)
 #pragma GCC unroll 4
     for (size_t q = 0; q < 4; q++) {
         k.bias[q] = vld1q_s32(h + 4 * q);
-        k.rq[q] = edge_neon_rq_load(h + CR + 4 * q, h + 2 * CR + 4 * q);
+        int32x4_t shift = vld1q_s32(h + 2 * CR + 4 * q);
+        if (q == 0)
+            shift = vsetq_lane_s32(edge_neon_block_shift0(blk, CR), shift, 0);
+        k.rq[q] = edge_neon_rq_make(vld1q_s32(h + CR + 4 * q), shift);
     }
     return k;
 }
@@ -79,6 +85,21 @@ EDGE_INLINE void mac16(int32x4_t acc[4], int8x16_t x, int8x16_t w)
 {
     const int16x8_t lo = vmull_s8(vget_low_s8(x), vget_low_s8(w));
     const int16x8_t hi = MULL_HIGH_S8(x, w);
+    acc[0] = vaddw_s16(acc[0], vget_low_s16(lo));
+    acc[1] = ADDW_HIGH_S16(acc[1], lo);
+    acc[2] = vaddw_s16(acc[2], vget_low_s16(hi));
+    acc[3] = ADDW_HIGH_S16(acc[3], hi);
+}
+
+/* acc += x0 * w0 + x1 * w1, the two products summed in int16 first (smull, smlal): exact
+ * when neither weight is -128 (|sum| <= 2 * 128 * 127), 6 vector instructions for two taps
+ * rather than 12. */
+EDGE_INLINE void mac16_pair(int32x4_t acc[4], int8x16_t x0, int8x16_t w0, int8x16_t x1,
+                            int8x16_t w1)
+{
+    const int16x8_t lo =
+        vmlal_s8(vmull_s8(vget_low_s8(x0), vget_low_s8(w0)), vget_low_s8(x1), vget_low_s8(w1));
+    const int16x8_t hi = MLAL_HIGH_S8(MULL_HIGH_S8(x0, w0), x1, w1);
     acc[0] = vaddw_s16(acc[0], vget_low_s16(lo));
     acc[1] = ADDW_HIGH_S16(acc[1], lo);
     acc[2] = vaddw_s16(acc[2], vget_low_s16(hi));
@@ -107,21 +128,29 @@ static inline const int8_t *tap_row(const dw_ctx *g, const int8_t *in_b, int32_t
 
 /* ---- 3x3 windows ---- */
 
-/* One output pixel: the 9 taps at X[] (row-major) times the block's weights. */
-EDGE_INLINE void dw3x3_pixel(const int8_t *const x[9], const int8x16_t w[9], const dw_hdr *k,
-                             int8_t *o, size_t cn, const edge_neon_out *out)
+/* One output pixel: the 9 taps at X[] (row-major) times the block's weights; PAIR: taps two
+ * at a time (a flagged block). */
+EDGE_INLINE void dw3x3_pixel(bool pair, const int8_t *const x[9], const int8x16_t w[9],
+                             const dw_hdr *k, int8_t *o, size_t cn, const edge_neon_out *out)
 {
     int32x4_t acc[4] = {k->bias[0], k->bias[1], k->bias[2], k->bias[3]};
+    if (pair) {
+#pragma GCC unroll 4
+        for (size_t t = 0; t < 8; t += 2)
+            mac16_pair(acc, load16(x[t], cn), w[t], load16(x[t + 1], cn), w[t + 1]);
+        mac16(acc, load16(x[8], cn), w[8]);
+    } else {
 #pragma GCC unroll 9
-    for (size_t t = 0; t < 9; t++)
-        mac16(acc, load16(x[t], cn), w[t]);
+        for (size_t t = 0; t < 9; t++)
+            mac16(acc, load16(x[t], cn), w[t]);
+    }
     acc_store(o, acc, k, cn, out);
 }
 
 /* Column OX next to the left or right edge: each tap checked. */
-EDGE_INLINE void dw3x3_edge_pixel(const dw_ctx *g, const int8_t *const rows[3], int32_t ox,
-                                  size_t c0, const int8x16_t w[9], const dw_hdr *k, int8_t *o,
-                                  size_t cn)
+EDGE_INLINE void dw3x3_edge_pixel(bool pair, const dw_ctx *g, const int8_t *const rows[3],
+                                  int32_t ox, size_t c0, const int8x16_t w[9], const dw_hdr *k,
+                                  int8_t *o, size_t cn)
 {
     const int8_t *x[9];
 #pragma GCC unroll 3
@@ -132,7 +161,7 @@ EDGE_INLINE void dw3x3_edge_pixel(const dw_ctx *g, const int8_t *const rows[3], 
         for (size_t ky = 0; ky < 3; ky++)
             x[ky * 3 + kx] = rows[ky] && ok ? rows[ky] + (size_t)ix * g->ch + c0 : g->zero + c0;
     }
-    dw3x3_pixel(x, w, k, o, cn, &g->out);
+    dw3x3_pixel(pair, x, w, k, o, cn, &g->out);
 }
 
 /* Columns [col_lo, col_hi) of a 3x3 row (non-empty): no checks. A padding row
@@ -141,7 +170,7 @@ EDGE_INLINE void dw3x3_edge_pixel(const dw_ctx *g, const int8_t *const rows[3], 
  * gcc spilled them and reloaded 16 halves a pixel from the stack (llvm-mca-14 a pixel, with
  * requant_neon.h's ssra: A57 model 57 -> 55 cycles, A55 139 -> 132, A53 187 -> 162;
  * docs/arm-kernels.md). The empty asm hides WP's value so the loads stay in the loop. */
-EDGE_INLINE void dw3x3_inside(const dw_ctx *g, const int8_t *const rows[3], size_t c0,
+EDGE_INLINE void dw3x3_inside(bool pair, const dw_ctx *g, const int8_t *const rows[3], size_t c0,
                               const int8_t *wp, const dw_hdr *k, int8_t *o, size_t cn)
 {
     const int8_t *base[3];
@@ -168,14 +197,15 @@ EDGE_INLINE void dw3x3_inside(const dw_ctx *g, const int8_t *const rows[3], size
 #pragma GCC unroll 9
         for (size_t t = 0; t < 9; t++)
             w[t] = vld1q_s8(wq + t * CR);
-        dw3x3_pixel(x, w, k, o, cn, &g->out);
+        dw3x3_pixel(pair, x, w, k, o, cn, &g->out);
     }
 }
 
 /* One output row of one channel block (CN channels at C0), 3x3 window: the
- * weights stay in registers; the inside columns step three pointers. */
-EDGE_INLINE void dw3x3_block(const dw_ctx *gp, const int8_t *const rows[3], int8_t *out_row,
-                             const uint8_t *blk, size_t c0, size_t cn)
+ * weights stay in registers; the inside columns step three pointers. PAIR: the block is
+ * flagged (no -128 weight: qs8_arm.h), a constant here. */
+EDGE_INLINE void dw3x3_block(bool pair, const dw_ctx *gp, const int8_t *const rows[3],
+                             int8_t *out_row, const uint8_t *blk, size_t c0, size_t cn)
 {
     const dw_ctx g = *gp;
     const dw_hdr k = hdr_load(blk);
@@ -187,14 +217,14 @@ EDGE_INLINE void dw3x3_block(const dw_ctx *gp, const int8_t *const rows[3], int8
     int8_t *o = out_row + c0;
     int32_t ox = 0;
     for (; ox < g.col_lo; ox++, o += g.ch)
-        dw3x3_edge_pixel(&g, rows, ox, c0, w, &k, o, cn);
+        dw3x3_edge_pixel(pair, &g, rows, ox, c0, w, &k, o, cn);
     if (g.col_lo < g.col_hi) {
-        dw3x3_inside(&g, rows, c0, wp, &k, o, cn);
+        dw3x3_inside(pair, &g, rows, c0, wp, &k, o, cn);
         o += (size_t)(g.col_hi - g.col_lo) * g.ch;
         ox = g.col_hi;
     }
     for (; ox < g.out_w; ox++, o += g.ch)
-        dw3x3_edge_pixel(&g, rows, ox, c0, w, &k, o, cn);
+        dw3x3_edge_pixel(pair, &g, rows, ox, c0, w, &k, o, cn);
 }
 
 /* ---- any window ---- */
@@ -266,10 +296,13 @@ static void dw_row(const dw_ctx *g, const int8_t *in_b, int32_t oy, int8_t *out_
             rows[ky] = tap_row(g, in_b, oy, ky);
     for (size_t c0 = 0; c0 < g->ch; c0 += CR, w += block) {
         const size_t cn = g->ch - c0 < CR ? g->ch - c0 : CR;
-        if (k3x3 && cn == CR)
-            dw3x3_block(g, rows, out_row, w, c0, CR);
+        const bool pair = edge_neon_block_flagged(w, CR); /* qs8_arm.h */
+        if (k3x3 && cn == CR && pair)
+            dw3x3_block(true, g, rows, out_row, w, c0, CR);
+        else if (k3x3 && cn == CR)
+            dw3x3_block(false, g, rows, out_row, w, c0, CR);
         else if (k3x3)
-            dw3x3_block(g, rows, out_row, w, c0, cn);
+            dw3x3_block(false, g, rows, out_row, w, c0, cn);
         else if (cn == CR)
             dw_any_block(g, in_b, oy, out_row, w, c0, CR);
         else

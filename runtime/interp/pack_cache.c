@@ -33,7 +33,9 @@
 
 #define PACK_MAGIC "EDGEPAK"
 /* 4: batch-1 FULLY_CONNECTED packed for avx2's gemv (8 channels x 4 k, for some shapes the
- * same size as the GEMM's 16 x 2); 3: the checksum covers the header too (2: no headers) */
+ * same size as the GEMM's 16 x 2), and on ARM the packed blocks may carry the neon kernels'
+ * pairing flag (kernels/arm/qs8_arm.h), which an older build would read as a shift; 3: the
+ * checksum covers the header too (2: blobs without headers) */
 #define PACK_FORMAT 4u
 #define HDR_BYTES 128u
 #define PACK_FD_COPY (-2) /* edge_pack_map.fd of a private copy */

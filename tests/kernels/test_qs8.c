@@ -89,6 +89,22 @@ static void fill_s8(int8_t *p, size_t n)
         p[i] = mode == 0 ? (int8_t)(rnd() & 1 ? 127 : -128) : (int8_t)rnd_in(-128, 127);
 }
 
+/* GEMM and depthwise weights: a third as fill_s8 (-128 likely in every block), a third in
+ * TFLite's int8 weight range [-127, 127] (so the neon GEMM and depthwise pair every block:
+ * qs8_arm.h's flag), a third in that range with a few -128 (flagged and unflagged blocks in
+ * one call). */
+static void fill_w8(int8_t *p, size_t n)
+{
+    const int mode = rnd_in(0, 2);
+    fill_s8(p, n);
+    if (mode == 0)
+        return;
+    for (size_t i = 0; i < n; i++)
+        p[i] = p[i] == -128 ? -127 : p[i];
+    for (int i = mode == 2 ? rnd_in(1, 3) : 0; i > 0; i--)
+        p[(size_t)rnd() % n] = -128;
+}
+
 static int32_t rnd_zp(void)
 {
     const int r = rnd_in(0, 5);
@@ -324,7 +340,7 @@ static int gemm_case(const edge_kernels *K, int round, bool gemv)
     int8_t *got = malloc(m * n + 16), *want = malloc(m * n);
     int32_t *bias = malloc(n * 4), *mult = malloc(n * 4), *shift = malloc(n * 4);
     fill_s8(x, m * k);
-    fill_s8(w, n * k);
+    fill_w8(w, n * k);
     for (size_t i = 0; i < n; i++)
         bias[i] = rnd_bias();
     rnd_requant(mult, shift, n);
@@ -445,7 +461,7 @@ static int dw_case(const edge_kernels *K, int round)
     int8_t *x = malloc(in_n), *w = malloc(taps * c), *got = malloc(out_n), *want = malloc(out_n);
     int32_t *bias = malloc(c * 4), *mult = malloc(c * 4), *shift = malloc(c * 4);
     fill_s8(x, in_n);
-    fill_s8(w, taps * c);
+    fill_w8(w, taps * c);
     for (size_t i = 0; i < c; i++)
         bias[i] = rnd_bias();
     rnd_requant(mult, shift, c);
@@ -606,7 +622,7 @@ static int igemm_case(const edge_kernels *K, int round)
     int8_t *got = malloc(rows * n + 16), *want = malloc(rows * n), *pad = malloc(c);
     int32_t *bias = malloc(n * 4), *mult = malloc(n * 4), *shift = malloc(n * 4);
     fill_s8(x, in_n);
-    fill_s8(w, n * depth);
+    fill_w8(w, n * depth);
     for (size_t i = 0; i < n; i++)
         bias[i] = rnd_bias();
     rnd_requant(mult, shift, n);

@@ -14,6 +14,7 @@ const edge_kernels edge_kernels_avx2 = {
     .gemm = {edge_qs8_gemm_6x16c2__avx2, "qs8_gemm_6x16c2__avx2", EDGE_GEMM_AVX2_MR,
              EDGE_GEMM_AVX2_NR, EDGE_GEMM_AVX2_KR, EDGE_GEMM_AVX2_A_BIAS, NULL},
     .igemm = {edge_qs8_igemm_6x16c2__avx2, "qs8_igemm_6x16c2__avx2"},
+    .wino = {edge_qs8_wino_6x16__avx2, "qs8_wino_6x16__avx2"},
     .gemm_u8 = {edge_qs8_gemm_u8_6x16c2__avx2, "qs8_gemm_u8_6x16c2__avx2", EDGE_GEMM_AVX2_MR,
                 EDGE_GEMM_AVX2_NR, EDGE_GEMM_AVX2_KR},
     .dw = {edge_qs8_dw_16c__avx2, "qs8_dw_16c__avx2", EDGE_DW_AVX2_CR},

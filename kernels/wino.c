@@ -4,6 +4,7 @@
  * Does not own: the layout's definition or the kernels (wino.h, x86/qs8_wino_avx2.c). */
 #include "wino.h"
 
+#include <stdint.h>
 #include <string.h>
 
 static size_t blocks(size_t out_c)
@@ -15,9 +16,10 @@ size_t edge_qs8_wino_packed_bytes(size_t in_c, size_t out_c)
 {
     if (in_c < 1 || in_c > EDGE_WINO_MAX_IN_C || out_c < 1 || out_c > ((size_t)1 << 24))
         return 0;
-    const size_t kp = (in_c + 1) / 2, nb = blocks(out_c);
-    return nb * 16 * kp * EDGE_WINO_NR * 2 * sizeof(int16_t) +
-           3 * nb * EDGE_WINO_NR * sizeof(int32_t);
+    const uint64_t kp = (in_c + 1) / 2, nb = blocks(out_c); /* (64-bit: 32-bit size_t) */
+    const uint64_t bytes =
+        nb * 16 * kp * EDGE_WINO_NR * 2 * sizeof(int16_t) + 3 * nb * EDGE_WINO_NR * sizeof(int32_t);
+    return bytes > SIZE_MAX ? 0 : (size_t)bytes;
 }
 
 /* U = G' g G'^T of one 3x3 kernel G (row-major), G' = [[2,0,0],[1,1,1],[1,-1,1],[0,0,2]]. */

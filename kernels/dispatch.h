@@ -20,6 +20,7 @@
 #include "dot16.h"
 #include "f32.h"
 #include "qs8.h"
+#include "wino.h"
 
 /* A table of kernels for one instruction-set level. A NULL entry means "use
  * the reference kernel" for that operation. */
@@ -45,6 +46,10 @@ typedef struct edge_kernels {
         edge_qs8_igemm_fn fn;
         const char *name;
     } igemm;
+    struct { /* exact integer Winograd F(2x2, 3x3) CONV_2D (wino.h); NULL: none */
+        edge_qs8_wino_fn fn;
+        const char *name;
+    } wino;
     struct { /* legacy uint8 GEMM (qs8.h), a_bias 128 */
         edge_qs8_gemm_u8_fn fn;
         const char *name;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "qs8.h"
+#include "wino.h"
 
 /* Tile sizes and input bias (the table's mr, nr, kr, a_bias; cr of the depthwise kernels). */
 #define EDGE_GEMM_AVX512VNNI_MR 8
@@ -109,6 +110,9 @@ void edge_qs8_igemm_6x16c2__avx2(size_t mr, size_t nc, size_t taps, size_t tc,
 void edge_qs8_dconv_8c2__avx2(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1);
 /* legacy uint8 (qs8.h's dconv_u8, a_bias 0): the same code, the window term in the weights. */
 void edge_qs8_dconv_u8_8c2__avx2(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1);
+/* exact integer Winograd F(2x2, 3x3), 6 tiles x 16 channels (wino.h): qs8_wino_avx2.c. */
+void edge_qs8_wino_6x16__avx2(const edge_qs8_wino_args *a, size_t trow0, size_t trow1,
+                              void *scratch);
 /* qs8_dw_avx2.c */
 void edge_qs8_dw_16c__avx2(const edge_qs8_dw_args *a, int32_t row0, int32_t row1);
 /* 3x3, width stride 1 or 2, int8 of exactly 8 channels, uint8 of 8 or of a multiple of 8 with

@@ -16,6 +16,7 @@ const edge_kernels edge_kernels_avx2 = {
     .igemm = {edge_qs8_igemm_6x16c2__avx2, "qs8_igemm_6x16c2__avx2"},
     .gemv = {edge_qs8_gemv_1x8c4__avx2, "qs8_gemv_1x8c4__avx2", EDGE_GEMV_AVX2_NR,
              EDGE_GEMV_AVX2_KR, EDGE_GEMV_AVX2_A_BIAS},
+    .wino = {edge_qs8_wino_6x16__avx2, "qs8_wino_6x16__avx2"},
     .gemm_u8 = {edge_qs8_gemm_u8_6x16c2__avx2, "qs8_gemm_u8_6x16c2__avx2", EDGE_GEMM_AVX2_MR,
                 EDGE_GEMM_AVX2_NR, EDGE_GEMM_AVX2_KR},
     .dw = {edge_qs8_dw_16c__avx2, "qs8_dw_16c__avx2", EDGE_DW_AVX2_CR},

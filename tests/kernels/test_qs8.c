@@ -18,6 +18,7 @@
  * Level avxvnni: its VEX table where the CPU has AVX-VNNI, else its EVEX twin (AVX512-VNNI +
  * VL; the skipped encoding is printed), only the entries it does not share with avx2, at a
  * quarter of the default cases.
+ * The exact integer Winograd F(2x2, 3x3) against edge_ref_conv_s8, up to the largest sum it allows.
  * Also that each GEMM kernel asserts its row-count contract (1 <= mr <= MR).
  * EDGE_TEST_SEED and EDGE_TEST_ROUNDS change the seed and the case count. */
 #include <setjmp.h>
@@ -48,6 +49,7 @@
 #include "ref/softmax.h"
 #include "ref/transform.h"
 #include "ref/unary.h"
+#include "wino.h"
 #if defined(__x86_64__)
 #include "x86/lut_x86.h"
 #include "x86/qs8_x86.h"
@@ -685,6 +687,87 @@ static void test_igemm(void **state)
         for (int r = 0; r < n; r++)
             bad += igemm_case(K, r);
         printf("# %s: %d indirect conv cases, %d differ\n", K->igemm.name, n, bad);
+        assert_int_equal(bad, 0);
+    })
+}
+
+/* ---- exact integer Winograd F(2x2, 3x3) ---- */
+
+/* One 3x3 stride-1 convolution through the table's wino as fast_ops.c drives it (wino.c's
+ * packing, scratch of garbage, random tile-row ranges) against edge_ref_conv_s8: channel
+ * tails (odd, under 16), SAME / VALID / uneven padding, odd output sizes (partial tiles),
+ * batches, and at ROUND % 50 == 1 the largest sum the contract allows (in_c 3640, every weight
+ * and input -128: 9 * 3640 * 2^14 per output). */
+static int wino_case(const edge_kernels *K, int round)
+{
+    edge_conv_params p = {0};
+    const bool big = round % 50 == 1;
+    p.batches = round % 7 == 0 ? 2 : 1;
+    p.in_c = big ? EDGE_WINO_MAX_IN_C : round % 4 == 0 ? rnd_in(17, 70) : rnd_in(1, 24);
+    p.out_c = big ? rnd_in(1, 20) : round % 6 == 0 ? rnd_in(33, 70) : rnd_in(1, 32);
+    p.k_h = p.k_w = 3;
+    p.stride_h = p.stride_w = p.dil_h = p.dil_w = p.depth_mult = 1;
+    p.in_h = big ? rnd_in(1, 4) : rnd_in(1, 11);
+    p.in_w = big ? rnd_in(1, 4) : rnd_in(1, round % 3 == 0 ? 37 : 11);
+    p.pad_h = rnd_in(0, 2);
+    p.pad_w = rnd_in(0, 2);
+    const int32_t th = p.in_h + p.pad_h + rnd_in(0, 2) - 3,
+                  tw = p.in_w + p.pad_w + rnd_in(0, 2) - 3;
+    p.out_h = th < 0 ? 1 : th + 1;
+    p.out_w = tw < 0 ? 1 : tw + 1;
+    const size_t c = (size_t)p.in_c, n = (size_t)p.out_c, wn = n * 9 * c;
+    const size_t in_n = (size_t)p.batches * (size_t)p.in_h * (size_t)p.in_w * c;
+    const size_t out_n = (size_t)p.batches * (size_t)p.out_h * (size_t)p.out_w * n;
+    int8_t *x = malloc(in_n), *w = malloc(wn), *got = malloc(out_n + 16), *want = malloc(out_n);
+    int32_t *bias = malloc(n * 4), *mult = malloc(n * 4), *shift = malloc(n * 4);
+    fill_s8(x, in_n);
+    fill_s8(w, wn);
+    if (big)
+        memset(x, 0x80, in_n), memset(w, 0x80, wn);
+    for (size_t i = 0; i < n; i++)
+        bias[i] = rnd_bias();
+    const bool has_bias = rnd_in(0, 4) != 0;
+    rnd_requant(mult, shift, n);
+    p.mult = mult;
+    p.shift = shift;
+    p.input_offset = big ? 128 : -rnd_zp();
+    p.output_offset = rnd_zp();
+    rnd_range(&p.act_min, &p.act_max);
+    edge_ref_conv_s8(&p, x, w, has_bias ? bias : NULL, want);
+    const size_t bytes = edge_qs8_wino_packed_bytes(c, n), sb = edge_qs8_wino_scratch_bytes(c);
+    assert_true(bytes > 0);
+    void *packed = aligned_alloc(64, (bytes + 63) / 64 * 64), *scratch = aligned_alloc(64, sb);
+    memset(scratch, 0xa5, sb);
+    edge_qs8_wino_pack(c, n, w, has_bias ? bias : NULL, mult, shift, p.input_offset, packed);
+    memset(got, 0x5a, out_n + 16);
+    const edge_qs8_wino_args a = {
+        &p, x, packed, got, (int8_t)-p.input_offset, {p.output_offset, p.act_min, p.act_max}};
+    const size_t rows = edge_qs8_wino_tile_rows(&p);
+    for (size_t r0 = 0; r0 < rows;) { /* random tile-row ranges, as threads cut them */
+        const size_t r1 = r0 + (size_t)rnd_in(1, (int32_t)(rows - r0));
+        K->wino.fn(&a, r0, r1, scratch);
+        r0 = r1;
+    }
+    int bad = memcmp(got, want, out_n) != 0;
+    for (size_t i = out_n; i < out_n + 16; i++)
+        bad |= got[i] != 0x5a;
+    if (bad)
+        print_error("%s: wino %dx%dx%d->%d pad %d,%d out %dx%d b%d differs\n", K->wino.name,
+                    (int)p.in_h, (int)p.in_w, (int)c, (int)n, (int)p.pad_h, (int)p.pad_w,
+                    (int)p.out_h, (int)p.out_w, (int)p.batches);
+    free(x), free(w), free(got), free(want), free(bias), free(mult), free(shift);
+    free(packed), free(scratch);
+    return bad;
+}
+
+static void test_wino(void **state)
+{
+    (void)state;
+    FOR_LEVELS(K->wino.fn, {
+        int bad = 0, n = rounds(200);
+        for (int r = 0; r < n; r++)
+            bad += wino_case(K, r);
+        printf("# %s: %d Winograd conv cases, %d differ\n", K->wino.name, n, bad);
         assert_int_equal(bad, 0);
     })
 }
@@ -1524,7 +1607,8 @@ int main(void)
         cmocka_unit_test(test_dw_u8),         cmocka_unit_test(test_max_rows),
         cmocka_unit_test(test_lut8),          cmocka_unit_test(test_dconv),
         cmocka_unit_test(test_dconv_u8),      cmocka_unit_test(test_igemm),
-        cmocka_unit_test(test_softmax),       cmocka_unit_test(test_argmax8),
+        cmocka_unit_test(test_wino),          cmocka_unit_test(test_softmax),
+        cmocka_unit_test(test_argmax8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

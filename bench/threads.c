@@ -307,7 +307,7 @@ static int parse(int argc, char **argv, cli *c)
 {
     *c = (cli){.min_s = 0.5, .settle_s = 1.2, .rounds = 5, .isa = EDGE_ISA_AUTO};
     int i = 1;
-    for (; i < argc; i++) {
+    for (; i < argc; i += 2) { /* every option takes a value */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         edge_error err;
         if (!strcmp(a, "--min-seconds") && v) {
@@ -334,7 +334,6 @@ static int parse(int argc, char **argv, cli *c)
         } else {
             break;
         }
-        i++;
     }
     c->first = i;
     return 0;

@@ -14,7 +14,9 @@
  * threads faster). Targets (issue 46): contended 2 threads >= 0.95x, quiet >= 1.8x, met or MISS
  * each. It also prints what the teams did (edge_interp_thread_stats: loops in parallel, loops run
  * solo, solo spells) and, before each model, the synchronisation floor: a cache line's round trip
- * between the caller's CPU and the next, and an empty parallel loop of a team of 2. Does not own:
+ * between the caller's CPU and the next, and an empty parallel loop of a team of 2; and, in the
+ * quiet rounds, the machine's ceiling: two independent 1-thread inferences at once, one per CPU,
+ * against one alone (what two CPUs give the model with no synchronisation). Does not own:
  * the team (runtime/exec.c). Usage: bench-threads [--min-seconds S] [--settle S] [--rounds N]
  * [--kernels LEVEL | --level LEVEL] [MODEL_NAME ...]   (names among the three; EDGE_SHARED_DIR,
  * default ../shared) */
@@ -173,11 +175,18 @@ static double empty_loop_ns(unsigned long long *par, unsigned long long *solo)
     return best;
 }
 
-static void print_floor(const cpu_set_t *mine, int caller)
+/* The first CPU of MINE after CALLER. */
+static int next_cpu(const cpu_set_t *mine, int caller)
 {
     int other = caller + 1;
     while (other < CPU_SETSIZE && !CPU_ISSET(other, mine))
         other++;
+    return other;
+}
+
+static void print_floor(const cpu_set_t *mine, int caller)
+{
+    const int other = next_cpu(mine, caller);
     const double rt = round_trip_ns(caller, other);
     sched_setaffinity(0, sizeof *mine, mine);
     unsigned long long par = 0, solo = 0;
@@ -211,6 +220,41 @@ static double mean_us(edge_interp *it, double settle_s, double min_s)
     return t / (double)runs;
 }
 
+/* ---- the machine's own ceiling ---- */
+
+/* A second 1-thread interpreter run on another CPU while the caller runs its own: two independent
+ * inferences at once. Their summed throughput over one alone is what two CPUs of this machine
+ * give this model with no synchronisation at all (a VM's two vCPUs may share a core, L2 or
+ * memory bandwidth on the host): the ceiling the 2-thread ratio stands under. */
+typedef struct {
+    edge_interp *it;
+    const cli *c;
+    int cpu;
+    double us;
+} partner;
+
+static void *partner_main(void *arg)
+{
+    partner *p = arg;
+    pin_self(p->cpu);
+    p->us = mean_us(p->it, p->c->settle_s, p->c->min_s);
+    return NULL;
+}
+
+/* Throughput of IT (1 thread, on the caller's CPU) and PAIR (on OTHER) at once, over ALONE_US,
+ * IT's mean alone in the same round; 0 when a run fails. */
+static double pair_ratio(edge_interp *it, edge_interp *pair, const cli *c, int other,
+                         double alone_us)
+{
+    partner p = {.it = pair, .c = c, .cpu = other};
+    pthread_t tid;
+    if (pthread_create(&tid, NULL, partner_main, &p) != 0)
+        return 0.0;
+    const double us = mean_us(it, c->settle_s, c->min_s);
+    pthread_join(tid, NULL);
+    return us > 0.0 && p.us > 0.0 ? alone_us * (1.0 / us + 1.0 / p.us) : 0.0;
+}
+
 static void fill_input(edge_interp *it, const char *dir)
 {
     size_t n;
@@ -237,7 +281,7 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
         return 0;
     }
     edge_model *m[CONFIGS] = {0};
-    edge_interp *it[CONFIGS] = {0};
+    edge_interp *it[CONFIGS] = {0}, *pair = NULL;
     int failed = 0;
     sched_setaffinity(0, sizeof *mine, mine); /* helpers start unpinned */
     for (int k = 0; k < CONFIGS && !failed; k++) {
@@ -250,6 +294,17 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
             fill_input(it[k], dir);
         }
     }
+    if (!failed) {
+        edge_error err = {0};
+        if (edge_interp_new(m[0], &pair, &err)) {
+            printf("%-24s second 1-thread interpreter refused: %s\n", name, err.message);
+            failed = 1;
+        } else {
+            fill_input(pair, dir);
+        }
+    }
+    const int other = next_cpu(mine, caller);
+    double ceiling[MAX_ROUNDS];
     cpu_set_t one;
     CPU_ZERO(&one);
     CPU_SET(caller, &one);
@@ -274,6 +329,8 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
             }
             if (busy)
                 busy_stop();
+            else if (!failed)
+                failed = (ceiling[r] = pair_ratio(it[0], pair, c, other, us[0][0][r])) <= 0.0;
         }
     if (!failed) {
         static const char *const cond[2] = {"quiet", "contended"};
@@ -293,8 +350,17 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
                 printf("  [loops %llu parallel, %llu solo; %llu spells]\n", st[busy][k].parallel,
                        st[busy][k].solo, st[busy][k].spells);
             }
+            if (!busy) {
+                qsort(ceiling, (size_t)c->rounds, sizeof ceiling[0], bench_cmp_double);
+                const double ceil = ceiling[c->rounds / 2];
+                printf(
+                    "%-24s quiet     ceiling   two 1-thread inferences at once (CPUs %d and %d): "
+                    "%.2fx the throughput of one; 2 threads reached %.0f%% of it\n",
+                    name, caller, other, ceil, 100.0 * med[0] / med[1] / ceil);
+            }
         }
     }
+    edge_interp_free(pair);
     for (int k = 0; k < CONFIGS; k++) {
         edge_interp_free(it[k]);
         edge_model_unref(m[k]);

@@ -325,6 +325,7 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
                 st[busy][k].parallel += b.parallel - a.parallel;
                 st[busy][k].solo += b.solo - a.solo;
                 st[busy][k].spells += b.spells - a.spells;
+                st[busy][k].alone += b.alone - a.alone;
                 failed = us[busy][k][r] <= 0.0;
             }
             if (busy)
@@ -347,8 +348,9 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
                        cond[busy], config_name[k], med[k], st[busy][k].threads, med[0], ratio);
                 if (k == 1)
                     printf("  target >= %.2fx: %s", target, ratio >= target ? "met" : "MISS");
-                printf("  [loops %llu parallel, %llu solo; %llu spells]\n", st[busy][k].parallel,
-                       st[busy][k].solo, st[busy][k].spells);
+                printf("  [loops %llu parallel, %llu solo, %llu alone (node times); %llu spells]\n",
+                       st[busy][k].parallel, st[busy][k].solo, st[busy][k].alone,
+                       st[busy][k].spells);
             }
             if (!busy) {
                 qsort(ceiling, (size_t)c->rounds, sizeof ceiling[0], bench_cmp_double);

@@ -386,9 +386,10 @@ static long long queue_depth(const char *metrics, const char *name)
 }
 
 /* What MODEL's intra-op teams did, from /metrics (edged_intra_op_*): parallel and solo loops,
- * solo spells begun, interpreters in a spell now; false when edged does not say. */
+ * solo spells begun, interpreters in a spell now, loops alone by their operator's times (-1
+ * from an edged before them); false when edged does not say. */
 typedef struct team_counts {
-    long long parallel, solo, spells, solo_now;
+    long long parallel, solo, spells, solo_now, alone;
 } team_counts;
 
 static bool team_of(const char *metrics, const char *model, team_counts *t)
@@ -397,6 +398,7 @@ static bool team_of(const char *metrics, const char *model, team_counts *t)
     t->solo = model_sum(metrics, "edged_intra_op_loops_total", model, "mode=\"solo\"");
     t->spells = model_sum(metrics, "edged_intra_op_solo_spells_total", model, NULL);
     t->solo_now = model_sum(metrics, "edged_intra_op_solo", model, NULL);
+    t->alone = model_sum(metrics, "edged_intra_op_loops_total", model, "mode=\"alone\"");
     return metrics && t->parallel >= 0 && t->solo >= 0 && t->spells >= 0 && t->solo_now >= 0;
 }
 
@@ -405,9 +407,9 @@ static json_t *team_json(const char *metrics, const char *model)
     team_counts t;
     if (!team_of(metrics, model, &t))
         return json_null();
-    return json_pack("{s:I, s:I, s:I, s:I}", "parallel_loops", (json_int_t)t.parallel, "solo_loops",
-                     (json_int_t)t.solo, "solo_spells", (json_int_t)t.spells, "solo_now",
-                     (json_int_t)t.solo_now);
+    return json_pack("{s:I, s:I, s:I, s:I, s:I}", "parallel_loops", (json_int_t)t.parallel,
+                     "solo_loops", (json_int_t)t.solo, "solo_spells", (json_int_t)t.spells,
+                     "solo_now", (json_int_t)t.solo_now, "alone_loops", (json_int_t)t.alone);
 }
 
 typedef struct status_info {
@@ -560,12 +562,13 @@ static void status_print_text(edge_client *c, const status_info *s, const model_
     dbus_print(dbus);
     json_decref(dbus);
     /* the intra-op teams: loops on all their threads, loops alone in solo spells (the other
-     * cores busy), spells begun, workers in one now */
-    printf("\n%-24s %-12s %-12s %5s %12s %12s %7s %8s\n", "MODEL", "VERSIONS", "STATE", "QUEUE",
-           "PARALLEL", "SOLO", "SPELLS", "SOLO NOW");
+     * cores busy), spells begun, workers in one now, loops alone by their operator's times */
+    printf("\n%-24s %-12s %-12s %5s %12s %12s %7s %8s %12s\n", "MODEL", "VERSIONS", "STATE",
+           "QUEUE", "PARALLEL", "SOLO", "SPELLS", "SOLO NOW", "ALONE");
     for (size_t k = 0; k < n; k++) {
         long long q = s->metrics ? queue_depth(s->metrics, rows[k].name) : -1;
-        char qs[24], par[24] = "-", solo[24] = "-", spells[24] = "-", now[24] = "-";
+        char qs[24], par[24] = "-", solo[24] = "-", spells[24] = "-", now[24] = "-",
+                     alone[24] = "-";
         snprintf(qs, sizeof qs, q < 0 ? "-" : "%lld", q);
         team_counts t;
         if (team_of(s->metrics, rows[k].name, &t)) {
@@ -573,10 +576,12 @@ static void status_print_text(edge_client *c, const status_info *s, const model_
             snprintf(solo, sizeof solo, "%lld", t.solo);
             snprintf(spells, sizeof spells, "%lld", t.spells);
             snprintf(now, sizeof now, "%lld", t.solo_now);
+            if (t.alone >= 0)
+                snprintf(alone, sizeof alone, "%lld", t.alone);
         }
-        printf("%-24s %-12s %-12s %5s %12s %12s %7s %8s\n", rows[k].name,
+        printf("%-24s %-12s %-12s %5s %12s %12s %7s %8s %12s\n", rows[k].name,
                rows[k].versions[0] ? rows[k].versions : "-", rows[k].state[0] ? rows[k].state : "-",
-               qs, par, solo, spells, now);
+               qs, par, solo, spells, now, alone);
     }
     json_t *devs = devices_json(s->metrics);
     if (json_array_size(devs))

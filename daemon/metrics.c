@@ -433,7 +433,9 @@ static const struct {
                  "Operator loops the model's inferences split over their intra-op threads "
                  "([models] intra_op_threads above 1): mode parallel ran on the team, mode solo on "
                  "the calling thread alone during a solo spell (the other threads kept missing "
-                 "loops: their CPUs were busy)."},
+                 "loops: their CPUs were busy), mode alone on the calling thread because its "
+                 "operator was measured faster so (a hand-off between CPUs costs more than it "
+                 "gains)."},
     [T_SPELLS] = {"edged_intra_op_solo_spells_total", "counter",
                   "Solo spells the model's intra-op teams began: each runs the loops on one "
                   "thread for 20 ms to 1 s, then tries the other threads again."},
@@ -447,12 +449,13 @@ static int put_team(dm_entry *e, void *arg)
     const team_ctx *c = arg;
     const dm_team_stats *t = &e->team;
     if (c->kind == T_LOOPS) {
-        for (int solo = 0; solo <= 1; solo++) {
+        static const char *const mode[] = {"parallel", "solo", "alone"};
+        const _Atomic uint64_t *const n[] = {&t->parallel, &t->solo, &t->alone};
+        for (int k = 0; k < 3; k++) {
             fputs("edged_intra_op_loops_total{model=\"", c->f);
             put_label(c->f, dm_entry_name(e));
-            fprintf(c->f, "\",mode=\"%s\"} %llu\n", solo ? "solo" : "parallel",
-                    (unsigned long long)atomic_load_explicit(solo ? &t->solo : &t->parallel,
-                                                             memory_order_relaxed));
+            fprintf(c->f, "\",mode=\"%s\"} %llu\n", mode[k],
+                    (unsigned long long)atomic_load_explicit(n[k], memory_order_relaxed));
         }
         return 0;
     }

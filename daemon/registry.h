@@ -51,6 +51,7 @@ typedef struct dm_team_stats {
     _Atomic uint64_t parallel; /* operator loops spread over the team's threads */
     _Atomic uint64_t solo;     /* loops the calling thread ran alone in a solo spell */
     _Atomic uint64_t spells;   /* solo spells begun (the helpers kept missing loops) */
+    _Atomic uint64_t alone;    /* loops run alone because their node was measured faster so */
     atomic_int solo_now; /* interpreters whose team was in a spell at the end of its last run */
 } dm_team_stats;
 typedef struct dm_entry {

@@ -26,6 +26,12 @@
  * alone, wakes nobody, and the helpers sleep; it tries its helpers again after a while
  * (SOLO_MIN_NS, doubling while the tries fail, at most SOLO_MAX_NS). So 2 threads are not
  * slower than 1 on a busy CPU, and a quiet one does not go solo on a slow or unlucky job.
+ * Per node (edge_exec_node_begin/end, the interpreter's calls around each node): a running mean
+ * of the node's time with its helpers and alone; a node faster alone runs its loops alone
+ * (n_alone), and a few invokes in EXPLORE_EVERY run every node one way to keep both times
+ * current. The load rules above judge whether the helpers get their CPUs; this one whether
+ * handing a node's rows to another CPU pays, which on a VM changes with where the host puts the
+ * vCPUs (a round trip of 60 to 400 ns measured on one 2-vCPU machine).
  * Allocates nothing per loop. It is in the core layer so that back ends (below the
  * interpreter) can use it.
  * Does not own: what a task computes (backends/cpu), when an interpreter makes a team and of
@@ -37,6 +43,9 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <time.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
 #if defined(__linux__)
 #include <linux/futex.h>
 #include <sys/syscall.h>
@@ -100,7 +109,14 @@ struct edge_exec {
     uint64_t solo_ns;     /* how long the next solo spell lasts */
     uint64_t grace_until; /* helpers being woken from sleep: misses until then do not count */
     bool waking;          /* the last job found helpers asleep */
-    atomic_uint_fast64_t n_parallel, n_solo, n_spells;    /* edge_exec_stats */
+    /* per-node timing (edge_exec_node_begin/end), the caller's alone */
+    uint32_t invokes;    /* edge_exec_invoke calls: which invokes explore */
+    uint8_t explore;     /* this invoke: 0 each node's faster way, EXPLORE_PAR, EXPLORE_SOLO */
+    bool node_solo;      /* the current node's loops run on the caller alone */
+    bool node_par;       /* one of them ran in parallel */
+    unsigned node_loops; /* loops of the current node (of 2 tasks or more) */
+    uint64_t node_t0;    /* when it began (ticks) */
+    atomic_uint_fast64_t n_parallel, n_solo, n_spells, n_alone; /* edge_exec_stats */
     atomic_uint_fast64_t n_miss, n_late, n_stall, n_slow; /* the judgments behind the spells */
 };
 
@@ -120,6 +136,16 @@ static atomic_int exec_spin = EXEC_SPIN; /* edge_set_thread_spin */
 #define BEAT_PAUSES 16
 #define GRACE_NS \
     500000u /* for helpers woken from sleep to come (a try's first jobs, an invoke's) */
+/* Per-node timing: every EXPLORE_EVERY invokes, one runs every node's loops in parallel and,
+ * half way, one runs them all on the caller, so each node has both times, kept as running means
+ * (a new time weighs 1 / 2^NODE_SHIFT, and counts at most twice the mean: a preempted run does
+ * not flip the choice). In the other invokes a node whose loops took less time alone runs them
+ * alone. */
+#define EXPLORE_EVERY 32u
+#define EXPLORE_PAR 1
+#define EXPLORE_SOLO 2
+#define NODE_SHIFT 2
+
 /* A job the caller finished in less than this without a helper says nothing: a helper on its
  * CPU, spinning, joins within a microsecond, and a small operator's job can be over before. */
 #define MISS_MIN_RUN_NS 2000u
@@ -429,13 +455,17 @@ static bool solo_now(edge_exec *x)
 
 void edge_exec_parallel(edge_exec *x, size_t n_tasks, edge_task_fn fn, void *ctx)
 {
-    if (!x || x->n < 2 || n_tasks < 2 || solo_now(x)) {
+    if (x && n_tasks > 1)
+        x->node_loops++;
+    if (!x || x->n < 2 || n_tasks < 2 || x->node_solo || solo_now(x)) {
         if (x && x->n > 1 && n_tasks > 1)
-            atomic_fetch_add_explicit(&x->n_solo, 1, memory_order_relaxed);
+            atomic_fetch_add_explicit(x->node_solo ? &x->n_alone : &x->n_solo, 1,
+                                      memory_order_relaxed);
         for (size_t i = 0; i < n_tasks; i++)
             fn(ctx, i, 0);
         return;
     }
+    x->node_par = true;
     x->fn = fn;
     x->ctx = ctx;
     for (unsigned t = 0; t < x->n; t++) {
@@ -468,11 +498,66 @@ void edge_exec_stats(const edge_exec *x, edge_exec_counts *out)
     out->parallel = atomic_load_explicit(&x->n_parallel, memory_order_relaxed);
     out->solo = atomic_load_explicit(&x->n_solo, memory_order_relaxed);
     out->spells = atomic_load_explicit(&x->n_spells, memory_order_relaxed);
+    out->alone = atomic_load_explicit(&x->n_alone, memory_order_relaxed);
     out->solo_now = atomic_load_explicit(&x->solo, memory_order_relaxed);
     out->misses = atomic_load_explicit(&x->n_miss, memory_order_relaxed);
     out->late = atomic_load_explicit(&x->n_late, memory_order_relaxed);
     out->stalls = atomic_load_explicit(&x->n_stall, memory_order_relaxed);
     out->slow = atomic_load_explicit(&x->n_slow, memory_order_relaxed);
+}
+
+/* A clock for node times: the time-stamp counter where there is one (a few ns to read; only
+ * ratios of one node's times are used), else CLOCK_MONOTONIC. */
+static inline uint64_t node_ticks(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    return __rdtsc();
+#else
+    return now_ns();
+#endif
+}
+
+void edge_exec_invoke(edge_exec *x)
+{
+    if (!x || x->n < 2)
+        return;
+    const uint32_t k = x->invokes++ % EXPLORE_EVERY;
+    x->explore = k == 0 ? EXPLORE_PAR : k == 1 || k == EXPLORE_EVERY / 2 ? EXPLORE_SOLO : 0;
+}
+
+void edge_exec_node_begin(edge_exec *x, edge_exec_node *nd)
+{
+    if (!x || x->n < 2)
+        return;
+    x->node_loops = 0;
+    x->node_par = false;
+    if (x->explore)
+        x->node_solo = x->explore == EXPLORE_SOLO;
+    else
+        x->node_solo = nd->solo && nd->par && nd->solo < nd->par;
+    x->node_t0 = node_ticks();
+}
+
+/* Keep T in the running mean *V (the first time sets it). */
+static void node_mean(uint64_t *v, uint64_t t)
+{
+    if (!*v) {
+        *v = t ? t : 1;
+        return;
+    }
+    if (t > 2 * *v)
+        t = 2 * *v;
+    *v = t >= *v ? *v + ((t - *v) >> NODE_SHIFT) : *v - ((*v - t) >> NODE_SHIFT);
+}
+
+void edge_exec_node_end(edge_exec *x, edge_exec_node *nd)
+{
+    if (!x || x->n < 2)
+        return;
+    const uint64_t t = node_ticks() - x->node_t0;
+    x->node_solo = false;
+    if (x->node_loops)
+        node_mean(x->node_par ? &nd->par : &nd->solo, t);
 }
 
 typedef struct ranges_job {
@@ -567,6 +652,9 @@ edge_exec *edge__exec_new(unsigned n)
         atomic_store_explicit(&x->n_parallel, 0, memory_order_relaxed);
         atomic_store_explicit(&x->n_solo, 0, memory_order_relaxed);
         atomic_store_explicit(&x->n_spells, 0, memory_order_relaxed);
+        atomic_store_explicit(&x->n_alone, 0, memory_order_relaxed);
+        x->invokes = 0;
+        x->explore = 0;
         atomic_store_explicit(&x->n_miss, 0, memory_order_relaxed);
         atomic_store_explicit(&x->n_late, 0, memory_order_relaxed);
         atomic_store_explicit(&x->n_stall, 0, memory_order_relaxed);

@@ -5,6 +5,7 @@
 #define EDGE_EXEC_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* An interpreter's threads for one invoke. */
 typedef struct edge_exec edge_exec;
@@ -25,10 +26,26 @@ unsigned edge_exec_threads(const edge_exec *x);
  * Zeros for NULL. */
 typedef struct edge_exec_counts {
     unsigned long long parallel, solo, spells;
+    unsigned long long alone; /* loops run on the caller because their node was measured faster
+                               * alone (or an invoke measured it alone): not solo */
     int solo_now;
     unsigned long long misses, late, stalls, slow;
 } edge_exec_counts;
 void edge_exec_stats(const edge_exec *x, edge_exec_counts *out);
+
+/* Per-node timing: the interpreter calls edge_exec_invoke as an invoke begins, and
+ * edge_exec_node_begin / edge_exec_node_end around each node's work with that node's record
+ * (zeroed at first). Between them the node's loops run in parallel or on the caller alone,
+ * whichever the record says took less time; a few invokes in EXPLORE_EVERY (exec.c) run every
+ * node one way, to keep both times current. So a node whose parallel loops lose (a small one on
+ * a machine where a hand-off between CPUs is slow) runs alone, and one that gains keeps its
+ * helpers. Allocates nothing; X NULL or of one thread: nothing. The caller's thread only. */
+typedef struct edge_exec_node {
+    uint64_t par, solo; /* running mean of its time with parallel loops, and alone (0: none yet) */
+} edge_exec_node;
+void edge_exec_invoke(edge_exec *x);
+void edge_exec_node_begin(edge_exec *x, edge_exec_node *nd);
+void edge_exec_node_end(edge_exec *x, edge_exec_node *nd);
 
 /* FN(CTX, first, count) over the elements [0, N), cut into one run per thread of at least MIN
  * elements (run starts at multiples of ALIGN, a power of two): the whole range on the caller's

@@ -357,11 +357,14 @@ EDGE_API int edge_interp_new(edge_model *m, edge_interp **out, edge_error *err);
 EDGE_API void edge_interp_free(edge_interp *it); /* NULL is fine */
 /* What IT's intra-op threads did since it was made: operator loops spread over its threads,
  * loops it ran on the calling thread alone although it has helpers (a solo spell: they kept
- * missing loops, their CPUs busy), spells begun, whether one is on now. */
+ * missing loops, their CPUs busy), spells begun, whether one is on now; and loops run alone
+ * because their node was measured faster so (a hand-off between CPUs costing more than it gains:
+ * small operators, CPUs far apart; a few invokes also measure each node alone). */
 typedef struct edge_thread_stats {
     unsigned threads; /* edge_model_threads */
     unsigned long long parallel, solo, spells;
     int solo_now;
+    unsigned long long alone;
 } edge_thread_stats;
 EDGE_API void edge_interp_thread_stats(const edge_interp *it, edge_thread_stats *out);
 EDGE_API edge_model *edge_interp_model(const edge_interp *it);

@@ -130,6 +130,10 @@ int edge_interp_new(edge_model *m, edge_interp **out, edge_error *err)
         if (m->nodes[i].scratch_bytes)
             it->scratch[i] = it->arena + m->nodes[i].scratch_offset;
     const unsigned team = edge_model_threads(m);
+    if (team > 1 && !(it->xnode = calloc((size_t)m->n_all_nodes + 1, sizeof *it->xnode))) {
+        edge_interp_free(it);
+        return edge__seterr(err, EDGE_ENOMEM, "cannot allocate the threads' node records");
+    }
     if (team > 1 && !(it->x = edge__exec_new(team))) {
         edge_interp_free(it);
         return edge__seterr(err, EDGE_ENOMEM, "cannot start %u intra-op threads", team);
@@ -153,7 +157,8 @@ void edge_interp_thread_stats(const edge_interp *it, edge_thread_stats *out)
                                .parallel = c.parallel,
                                .solo = c.solo,
                                .spells = c.spells,
-                               .solo_now = c.solo_now};
+                               .solo_now = c.solo_now,
+                               .alone = c.alone};
 }
 
 void edge_interp_free(edge_interp *it)
@@ -163,6 +168,7 @@ void edge_interp_free(edge_interp *it)
     if (it->m)
         runs_free(it);
     edge__exec_free(it->x);
+    free(it->xnode);
     edge__prof_free(it->prof);
     free(it->arena);
     free(it->vars);
@@ -343,7 +349,13 @@ static inline int run_node(edge_interp *it, int32_t s, int32_t i, void *const *t
         if (rc)
             return check_failed(it, i, rc, why);
     }
+    if (!it->x) {
+        n->op->eval(n, t, it->scratch[i], NULL);
+        return 0;
+    }
+    edge_exec_node_begin(it->x, &it->xnode[i]);
     n->op->eval(n, t, it->scratch[i], it->x);
+    edge_exec_node_end(it->x, &it->xnode[i]);
     return 0;
 }
 
@@ -441,6 +453,7 @@ int edge_interp_invoke(edge_interp *it)
         return EDGE_EINVAL;
     it->error[0] = 0;
     it->while_left = it->m->opt.max_while_iterations;
+    edge_exec_invoke(it->x);
     if (__builtin_expect(!it->prof_on, 1))
         return run_parts(it);
     const uint64_t t0 = edge__prof_now();

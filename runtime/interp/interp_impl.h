@@ -30,6 +30,7 @@ struct edge_interp {
     void **t;       /* data pointer of each tensor */
     void **scratch; /* scratch pointer of each node (execution order) */
     edge_exec *x;   /* NULL with one thread */
+    edge_exec_node *xnode; /* with X: each node's timing record (exec.h) */
     part_run *runs; /* one per partition (CPU partitions: zeroed) */
     char error[EDGE_ERROR_MESSAGE_MAX];
     uint64_t while_left;    /* WHILE iterations this invoke may still run (max_while_iterations) */

@@ -977,10 +977,10 @@ static unsigned daemon_threads(const char *model)
 }
 
 /* person_detect's requests ran on two intra-op threads (test_connection_limit's restart; one
- * when that test is skipped under a wrapper): its team's loops, parallel and solo, are
- * libedge's loops per inference on as many threads times the requests answered (none on one
- * thread); a solo loop means a spell began, and no more interpreters are in a spell than
- * spells began. edgectl status (text and --json) shows the same counts. */
+ * when that test is skipped under a wrapper): its team's loops, parallel, solo and alone (by
+ * their node's times), are libedge's loops per inference on as many threads times the requests
+ * answered (none on one thread); a solo loop means a spell began, and no more interpreters are
+ * in a spell than spells began. edgectl status (text and --json) shows the same counts. */
 static void test_intra_op_counters(void **state)
 {
     (void)state;
@@ -1002,7 +1002,7 @@ static void test_intra_op_counters(void **state)
     assert_int_equal(edge_interp_invoke(it), 0);
     edge_thread_stats one;
     edge_interp_thread_stats(it, &one);
-    const long long per_invoke = (long long)(one.parallel + one.solo);
+    const long long per_invoke = (long long)(one.parallel + one.solo + one.alone);
     edge_interp_free(it);
     edge_model_unref(m);
     assert_int_equal(one.threads, threads);
@@ -1015,18 +1015,20 @@ static void test_intra_op_counters(void **state)
         metric_value(mx, "edged_intra_op_loops_total{model=\"person_detect\",mode=\"parallel\"} ");
     const long long solo =
         metric_value(mx, "edged_intra_op_loops_total{model=\"person_detect\",mode=\"solo\"} ");
+    const long long alone =
+        metric_value(mx, "edged_intra_op_loops_total{model=\"person_detect\",mode=\"alone\"} ");
     const long long spells =
         metric_value(mx, "edged_intra_op_solo_spells_total{model=\"person_detect\"} ");
     const long long now = metric_value(mx, "edged_intra_op_solo{model=\"person_detect\"} ");
     printf("# person_detect on %u threads: %lld loops an inference, %lld requests: %lld "
-           "parallel, %lld solo, %lld spells, %lld in one now\n",
-           threads, per_invoke, ok, par, solo, spells, now);
+           "parallel, %lld solo, %lld alone, %lld spells, %lld in one now\n",
+           threads, per_invoke, ok, par, solo, alone, spells, now);
     assert_true(strstr(mx, "# TYPE edged_intra_op_loops_total counter\n") &&
                 strstr(mx, "# TYPE edged_intra_op_solo_spells_total counter\n") &&
                 strstr(mx, "# TYPE edged_intra_op_solo gauge\n"));
     free(mx);
-    assert_true(ok > 0 && par >= 0 && solo >= 0 && spells >= 0 && now >= 0);
-    assert_int_equal(par + solo, per_invoke * ok);
+    assert_true(ok > 0 && par >= 0 && solo >= 0 && alone >= 0 && spells >= 0 && now >= 0);
+    assert_int_equal(par + solo + alone, per_invoke * ok);
     assert_true(solo == 0 || spells > 0);
     assert_true(now <= spells);
     /* edgectl status --json: the same counts under the model's intra_op */
@@ -1046,18 +1048,20 @@ static void test_intra_op_counters(void **state)
     assert_int_equal(json_integer_value(json_object_get(team, "parallel_loops")), par);
     assert_int_equal(json_integer_value(json_object_get(team, "solo_loops")), solo);
     assert_int_equal(json_integer_value(json_object_get(team, "solo_spells")), spells);
+    assert_int_equal(json_integer_value(json_object_get(team, "alone_loops")), alone);
     assert_true(json_is_integer(json_object_get(team, "solo_now")));
     json_decref(st);
     /* and its table */
     snprintf(cmd, sizeof cmd, "%s status --socket %s > %s/status.txt", EDGECTL, F.sock, F.dir);
     assert_int_equal(system(cmd), 0);
     snprintf(file, sizeof file, "%s/status.txt", F.dir);
-    char *text = dfx_slurp(file, NULL), want[160];
+    char *text = dfx_slurp(file, NULL), want[200];
     assert_non_null(text);
-    snprintf(want, sizeof want, " %12lld %12lld %7lld ", par, solo, spells);
+    snprintf(want, sizeof want, " %12lld %12lld %7lld %8lld %12lld\n", par, solo, spells, now,
+             alone);
     const char *row = strstr(text, "\nperson_detect ");
     const char *eol = row ? strchr(row + 1, '\n') : NULL;
-    if (!strstr(text, "PARALLEL         SOLO  SPELLS SOLO NOW") || !row || !eol ||
+    if (!strstr(text, "PARALLEL         SOLO  SPELLS SOLO NOW        ALONE") || !row || !eol ||
         !strstr(row, want) || strstr(row, want) > eol)
         fail_msg("edgectl status printed (wanted '%s' on person_detect's row):\n%s", want, text);
     free(text);

@@ -6,8 +6,10 @@
  * exactly once; that the team then runs solo (edge_exec_stats says so: misses, the helpers'
  * hearts not beating) and, once its helpers are let go, takes them back; that a helper asleep
  * inside a task (off its CPU, its CPU clock still) counts as a stall and sends the team solo; and
- * what EDGE_THREADS_AUTO chooses for a small and a larger shared model. The old team (the caller
- * waited for every helper to leave the job) hung here. Speed is bench/threads.c's. */
+ * what EDGE_THREADS_AUTO chooses for a small and a larger shared model; and the per-node choice
+ * between parallel loops and the caller alone (edge_exec_node_begin/end) from a node's times. The
+ * old team (the caller waited for every helper to leave the job) hung here. Speed is
+ * bench/threads.c's. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -147,6 +149,64 @@ static void test_many_loops(void **state)
     edge__exec_free(x);
 }
 
+/* One node's loop between edge_exec_node_begin and _end: the loops it added to the alone count
+ * (*ALONE) and to the parallel and solo counts (*SHARED), every task run once. */
+static void node_once(edge_exec *x, edge_exec_node *nd, unsigned long long *alone,
+                      unsigned long long *shared)
+{
+    edge_exec_counts a, b;
+    edge_exec_stats(x, &a);
+    edge_exec_node_begin(x, nd);
+    run_once(x);
+    edge_exec_node_end(x, nd);
+    edge_exec_stats(x, &b);
+    *alone = b.alone - a.alone;
+    *shared = b.parallel - a.parallel + b.solo - a.solo;
+}
+
+/* The per-node choice, without timing: a node whose record says it ran faster alone runs its
+ * loops on the caller (counted alone, not solo: no spell), one faster in parallel opens its
+ * loops to the helpers (parallel, or solo if the load rule says so, never alone); the explore
+ * invokes run every node one way whatever its record (the first of EXPLORE_EVERY in parallel,
+ * the second alone), and a node's end records its time in the way it ran. */
+static void test_node_times(void **state)
+{
+    (void)state;
+    edge_exec *x = edge__exec_new(2);
+    assert_non_null(x);
+    edge_exec_node fast_alone = {.par = 1000000, .solo = 10};
+    edge_exec_node fast_par = {.par = 10, .solo = 1000000};
+    unsigned long long alone, shared;
+    edge_exec_invoke(x); /* the first: every node with its helpers */
+    node_once(x, &fast_alone, &alone, &shared);
+    assert_int_equal(alone, 0);
+    assert_int_equal(shared, 1);
+    assert_true(fast_alone.par < 1000000); /* its time went into the parallel mean */
+    edge_exec_invoke(x);                   /* the second: every node alone */
+    node_once(x, &fast_par, &alone, &shared);
+    assert_int_equal(alone, 1);
+    assert_int_equal(shared, 0);
+    assert_true(fast_par.solo < 1000000);
+    for (int k = 0; k < 8; k++) { /* then each node its faster way */
+        edge_exec_invoke(x);
+        fast_alone = (edge_exec_node){.par = 1000000, .solo = 10};
+        fast_par = (edge_exec_node){.par = 10, .solo = 1000000};
+        node_once(x, &fast_alone, &alone, &shared);
+        assert_int_equal(alone, 1);
+        assert_int_equal(shared, 0);
+        assert_int_equal(fast_alone.par, 1000000);
+        node_once(x, &fast_par, &alone, &shared);
+        assert_int_equal(alone, 0);
+        assert_int_equal(shared, 1); /* (with its helpers, or solo if the load rule said so) */
+    }
+    /* a node with one time only runs with its helpers (the default) */
+    edge_exec_invoke(x);
+    edge_exec_node fresh = {0};
+    node_once(x, &fresh, &alone, &shared);
+    assert_int_equal(alone, 0);
+    edge__exec_free(x);
+}
+
 /* MODEL (a shared model's folder) opened with EDGE_THREADS_AUTO: its threads, its interpreter's
  * team, and one inference. */
 static unsigned auto_threads(const char *dir, const char *model)
@@ -187,11 +247,9 @@ static void test_auto(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_stalled_helpers),
-        cmocka_unit_test(test_stalled_inside),
-        cmocka_unit_test(test_stalled_free),
-        cmocka_unit_test(test_many_loops),
-        cmocka_unit_test(test_auto),
+        cmocka_unit_test(test_stalled_helpers), cmocka_unit_test(test_stalled_inside),
+        cmocka_unit_test(test_stalled_free),    cmocka_unit_test(test_many_loops),
+        cmocka_unit_test(test_node_times),      cmocka_unit_test(test_auto),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -122,9 +122,12 @@ static void test_quantize(void **state)
     /* (v * 256 + 333) / 666 - 128, clamped (ESPHome's micro_wake_word.cpp) */
     assert_int_equal(mww_quantize(0), -128);
     assert_int_equal(mww_quantize(1), -128);
-    assert_int_equal(mww_quantize(2), -127); /* 845 / 666 = 1 */
-    assert_int_equal(mww_quantize(332), 0);  /* 85325 / 666 = 128.1 */
-    assert_int_equal(mww_quantize(331), -1); /* 85069 / 666 = 127.7 */
+    assert_int_equal(mww_quantize(2), -127);  /* 845 / 666 = 1 */
+    assert_int_equal(mww_quantize(56), -106); /* 14669 / 666 = 22.03 (667: 21) */
+    assert_int_equal(mww_quantize(113), -85); /* 29261 / 666 = 43.94 (665: 44) */
+    assert_int_equal(mww_quantize(173), -62); /* 44621 / 666 = 66.998 (+334: 67) */
+    assert_int_equal(mww_quantize(332), 0);   /* 85325 / 666 = 128.1 */
+    assert_int_equal(mww_quantize(331), -1);  /* 85069 / 666 = 127.7 */
     assert_int_equal(mww_quantize(663), 127);
     assert_int_equal(mww_quantize(670), 127); /* 171853 / 666 = 258 -> clamped */
     assert_int_equal(mww_quantize(65535), 127);

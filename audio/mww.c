@@ -41,7 +41,8 @@ struct mww_stream {
     int out_signed;  /* int8 output (raw + 128) instead of uint8 */
 };
 
-static int fail(edge_error *err, int code, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(edge_error *err, int code, const char *fmt,
+                                                      ...)
 {
     if (err) {
         va_list ap;

@@ -151,8 +151,8 @@ typedef struct edge_resource {
     size_t var_offset;
 } edge_resource;
 
-/* TensorType RESOURCE: the handle VAR_HANDLE writes (no bytes of its own). */
-#define EDGE_TYPE_RESOURCE 20
+/* TensorType RESOURCE (schema.fbs: 13): the handle VAR_HANDLE writes (no bytes of its own). */
+#define EDGE_TYPE_RESOURCE 13
 
 struct edge_kernels;
 

@@ -46,7 +46,7 @@ function fbReader(buf) {
 // (n = 512 + 160 * (frames - 1) and up to 159 more): TFLite's ResizeInputTensor done in the file
 // (vector lengths unchanged). The output is written too because LiteRT.js sizes the buffers it
 // hands back from the file; the operators re-derive every other shape when the model is prepared.
-function resizeMelspec(orig, n) {
+export function resizeMelspec(orig, n) {
   const buf = Buffer.from(orig);
   const fb = fbReader(buf);
   const sg = fb.tables(fb.root, 2)[0];

@@ -21,7 +21,7 @@
 
 #include <cmocka.h>
 
-#include "audio/wake.h"
+#include "wake.h"
 #include "test_support.h"
 
 typedef struct wav {

@@ -8,7 +8,8 @@
  * conversion on its own (exact passthrough, split independence, refusals); names and phrases
  * (wake_set_find). Visible SKIP without ../shared/voice.
  * `test_wake --scores OWW_DIR WAV` prints every openWakeWord classifier's score per 80 ms chunk
- * ("chunk model score"), for tests/voice/oww_oracle.mjs (the LiteRT.js comparison). */
+ * ("chunk model score") and every chunk's embedding ("E chunk v0 .. v95"), for
+ * tests/voice/oww_oracle.mjs (the LiteRT.js comparison). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdatomic.h>
@@ -21,6 +22,7 @@
 
 #include <cmocka.h>
 
+#include "oww.h"
 #include "wake.h"
 #include "test_support.h"
 
@@ -509,6 +511,40 @@ static void print_score(void *arg, size_t model, uint64_t at_ms, float score)
            wake_set_model((const wake_set *)arg, model)->name, (double)score);
 }
 
+/* Every chunk's embedding ("E chunk v0 ... v95") through audio/oww.c directly. */
+static int print_embeddings(const char *dir, const wav *w)
+{
+    char mel[4096], emb[4096];
+    oww_features *f;
+    oww_stream *s;
+    edge_error err = {0};
+    snprintf(mel, sizeof mel, "%s/melspectrogram.tflite", dir);
+    snprintf(emb, sizeof emb, "%s/embedding_model.tflite", dir);
+    if (oww_features_open(mel, emb, 1, &f, &err) || oww_stream_new(f, &s, &err)) {
+        fprintf(stderr, "%s\n", err.message);
+        return 1;
+    }
+    for (size_t i = 0; i < w->n;) {
+        size_t used;
+        int rc = oww_stream_push(s, w->pcm + i, w->n - i, &used, &err);
+        i += used;
+        if (rc < 0) {
+            fprintf(stderr, "%s\n", err.message);
+            return 1;
+        }
+        if (rc == 0)
+            continue;
+        const float *e = oww_stream_embedding(s);
+        printf("E %llu", (unsigned long long)(oww_stream_chunks(s) - 1));
+        for (size_t j = 0; j < OWW_EMBED; j++)
+            printf(" %.9g", (double)e[j]);
+        printf("\n");
+    }
+    oww_stream_free(s);
+    oww_features_free(f);
+    return 0;
+}
+
 static int print_scores(const char *dir, const char *path)
 {
     wake_set *s;
@@ -529,8 +565,9 @@ static int print_scores(const char *dir, const char *path)
     }
     wake_stream_free(st);
     wake_set_free(s);
+    int rc = print_embeddings(dir, &w);
     free(w.pcm);
-    return 0;
+    return rc;
 }
 
 int main(int argc, char **argv)

@@ -71,8 +71,8 @@ struct wy_conn {
     /* the audio session */
     bool streaming, refused, warned_no_start, detected;
     wake_convert cv;
-    wake_stream *st;  /* made by the first job of a session (its interpreters) */
-    bool reset_next;  /* the next job resets it first */
+    wake_stream *st;      /* made by the first job of a session (its interpreters) */
+    bool reset_next;      /* the next job resets it first */
     int16_t *pend, *work; /* WY_PEND_CAP samples each: converted audio waiting, being scored */
     size_t pend_n, work_n;
     /* the job */
@@ -170,10 +170,10 @@ static json_t *program(const wake_set *set, wake_engine e)
         json_t *langs = json_array();
         for (const char *const *l = m->languages; langs && *l; l++)
             json_array_append_new(langs, json_string(*l));
-        json_array_append_new(
-            models, json_pack("{s:s, s:s, s:s, s:o, s:b, s:o, s:n}", "name", m->name,
-                              "description", m->phrase, "phrase", m->phrase, "attribution",
-                              attribution(e), "installed", 1, "languages", langs, "version"));
+        json_array_append_new(models, json_pack("{s:s, s:s, s:s, s:o, s:b, s:o, s:n}", "name",
+                                                m->name, "description", m->phrase, "phrase",
+                                                m->phrase, "attribution", attribution(e),
+                                                "installed", 1, "languages", langs, "version"));
     }
     if (!json_array_size(models)) {
         json_decref(models);
@@ -197,8 +197,8 @@ static void on_describe(wy_conn *c)
             json_array_append_new(wake, p);
     }
     send_event(c, "info",
-               json_pack("{s:[], s:[], s:[], s:[], s:o}", "asr", "tts", "handle", "intent",
-                         "wake", wake ? wake : json_array()));
+               json_pack("{s:[], s:[], s:[], s:[], s:o}", "asr", "tts", "handle", "intent", "wake",
+                         wake ? wake : json_array()));
 }
 
 /* ------------------------------------------------------------ detect */
@@ -218,7 +218,8 @@ static void on_detect(wy_conn *c, const json_t *data)
         const int m = json_is_string(n) ? wake_set_find(c->s->set, json_string_value(n)) : -1;
         if (m < 0 || wake_set_model(c->s->set, (size_t)m)->vad) {
             dm_log(DM_LOG_INFO, "wyoming: detect names %s%s%s, which edged does not have: ignored",
-                   json_is_string(n) ? "\"" : "", json_is_string(n) ? json_string_value(n) : "a non-string",
+                   json_is_string(n) ? "\"" : "",
+                   json_is_string(n) ? json_string_value(n) : "a non-string",
                    json_is_string(n) ? "\"" : "");
             continue;
         }
@@ -335,8 +336,8 @@ static int audio_format(wy_conn *c, const char *what, const json_t *data, uint32
                  *ch = json_object_get(data, "channels");
     if (!json_is_integer(r) || !json_is_integer(w) || !json_is_integer(ch) ||
         json_integer_value(r) <= 0 || json_integer_value(r) > 1000000 ||
-        json_integer_value(w) <= 0 || json_integer_value(w) > 16 ||
-        json_integer_value(ch) <= 0 || json_integer_value(ch) > 64) {
+        json_integer_value(w) <= 0 || json_integer_value(w) > 16 || json_integer_value(ch) <= 0 ||
+        json_integer_value(ch) > 64) {
         send_error(c, "bad-audio",
                    "%s: its data must give \"rate\", \"width\" and \"channels\" as positive "
                    "integers (16000, 2, 1)",
@@ -350,8 +351,7 @@ static int audio_format(wy_conn *c, const char *what, const json_t *data, uint32
 }
 
 /* The session's converter for RATE/WIDTH/CHANNELS (kept when they are the same). */
-static int converter(wy_conn *c, const char *what, uint32_t rate, unsigned width,
-                     unsigned channels)
+static int converter(wy_conn *c, const char *what, uint32_t rate, unsigned width, unsigned channels)
 {
     if (c->cv.rate == rate && c->cv.width == width && c->cv.channels == channels)
         return 0;
@@ -511,8 +511,7 @@ static int on_event(void *arg, const wy_event *ev)
         on_describe(c);
     } else if (!strcmp(t, "ping")) {
         const json_t *text = json_object_get(ev->data, "text");
-        send_event(c, "pong",
-                   json_is_string(text) ? json_pack("{s:O}", "text", text) : NULL);
+        send_event(c, "pong", json_is_string(text) ? json_pack("{s:O}", "text", text) : NULL);
     } else {
         dm_log(DM_LOG_DEBUG, "wyoming: event %s ignored (not a wake-word event)", t);
     }
@@ -769,9 +768,8 @@ int wy_server_start(uv_loop_t *loop, const wy_options *o, wy_server **out)
         return -1;
     s->loop = loop;
     s->o = *o;
-    const wake_set_options wo = {.threads = 1,
-                                 .oww_threshold = o->threshold,
-                                 .refractory_ms = o->refractory_ms};
+    const wake_set_options wo = {
+        .threads = 1, .oww_threshold = o->threshold, .refractory_ms = o->refractory_ms};
     edge_error err = {0};
     if (wake_set_open(o->models, &wo, wake_log, NULL, &s->set, &err)) {
         dm_log(DM_LOG_ERROR, "wyoming: [wyoming] models: %s", err.message);
@@ -782,7 +780,8 @@ int wy_server_start(uv_loop_t *loop, const wy_options *o, wy_server **out)
     for (size_t i = 0; i < wake_set_count(s->set); i++)
         s->st.models += !wake_set_model(s->set, i)->vad;
     if (s->st.models == 0)
-        dm_log(DM_LOG_WARN, "wyoming: no wake word in %s ([wyoming] models): nothing can be detected",
+        dm_log(DM_LOG_WARN,
+               "wyoming: no wake word in %s ([wyoming] models): nothing can be detected",
                o->models);
     if ((o->tcp[0] && listen_tcp(s)) || (o->socket[0] && listen_unix(s))) {
         s->freeing = true;
@@ -793,9 +792,9 @@ int wy_server_start(uv_loop_t *loop, const wy_options *o, wy_server **out)
             uv_close((uv_handle_t *)&s->pipe, on_listener_closed);
         return -1; /* freed once the loop closed the listeners */
     }
-    dm_log(DM_LOG_INFO, "wyoming: %llu wake words of %s on %s%s%s", (unsigned long long)s->st.models,
-           o->models, s->has_tcp ? s->tcp_name : "", s->has_tcp && s->has_pipe ? " and " : "",
-           s->has_pipe ? s->path : "");
+    dm_log(DM_LOG_INFO, "wyoming: %llu wake words of %s on %s%s%s",
+           (unsigned long long)s->st.models, o->models, s->has_tcp ? s->tcp_name : "",
+           s->has_tcp && s->has_pipe ? " and " : "", s->has_pipe ? s->path : "");
     *out = s;
     return 0;
 }

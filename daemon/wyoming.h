@@ -17,12 +17,14 @@
 
 #include "audio/wake.h"
 
-#define WY_READ_BUF 16384   /* bytes read at once per connection */
-#define WY_PEND_CAP 65536   /* samples (16 kHz) waiting per stream: an audio-chunk that would
-                             * convert to more is refused; more waiting pauses the reading */
-#define WY_OUT_MAX 262144   /* bytes of events written but not yet taken by a client: past it the
-                             * client is not reading and is dropped */
-#define WY_DETECT_MAX 16    /* models a detect may name */
+#define WY_READ_BUF 16384 /* bytes read at once per connection */
+#define WY_PEND_CAP                                                         \
+    65536 /* samples (16 kHz) waiting per stream: an audio-chunk that would \
+           * convert to more is refused; more waiting pauses the reading */
+#define WY_OUT_MAX                                                                             \
+    262144               /* bytes of events written but not yet taken by a client: past it the \
+                          * client is not reading and is dropped */
+#define WY_DETECT_MAX 16 /* models a detect may name */
 
 typedef struct wy_options {
     const char *tcp;      /* "HOST[:PORT]" (port 10400 when absent), or "" */
@@ -35,14 +37,14 @@ typedef struct wy_options {
 } wy_options;
 
 typedef struct wy_stats {
-    uint64_t connections, streams;           /* now */
-    uint64_t connections_total, refused;     /* accepted; turned away at max_connections */
-    uint64_t streams_total, streams_busy;    /* audio-starts served; refused at max_streams */
-    uint64_t detections, not_detected;       /* events sent */
-    uint64_t errors;                         /* error events sent */
-    uint64_t dropped;                        /* clients dropped for not reading */
-    uint64_t samples;                        /* 16 kHz samples scored */
-    uint64_t models;                         /* wake words served */
+    uint64_t connections, streams;        /* now */
+    uint64_t connections_total, refused;  /* accepted; turned away at max_connections */
+    uint64_t streams_total, streams_busy; /* audio-starts served; refused at max_streams */
+    uint64_t detections, not_detected;    /* events sent */
+    uint64_t errors;                      /* error events sent */
+    uint64_t dropped;                     /* clients dropped for not reading */
+    uint64_t samples;                     /* 16 kHz samples scored */
+    uint64_t models;                      /* wake words served */
 } wy_stats;
 
 typedef struct wy_server wy_server;

@@ -97,8 +97,7 @@ static void fe_metrics(const void *state, FILE *f)
                        "Wyoming streams that ended without a detection (not-detected events).",
                        q.not_detected);
     dm_metrics_put_one(f, "edged_wyoming_errors_total", "counter",
-                       "Wyoming error events sent (malformed events, bad audio, busy).",
-                       q.errors);
+                       "Wyoming error events sent (malformed events, bad audio, busy).", q.errors);
     dm_metrics_put_one(f, "edged_wyoming_dropped_total", "counter",
                        "Wyoming clients dropped because they did not read the events edged sent.",
                        q.dropped);
@@ -133,8 +132,7 @@ static const opt wyoming_options[] = {
      NULL},
     {"wyoming", "socket_mode", NULL, OPT_MODE, FIELD(socket_mode), 0, 0777, "0660", false,
      "Permissions of [wyoming] socket, in octal (set at start whatever the umask).", NULL},
-    {"wyoming", "models", NULL, OPT_PATH, FIELD(models), 1, 255, "/var/lib/edged/wakewords",
-     false,
+    {"wyoming", "models", NULL, OPT_PATH, FIELD(models), 1, 255, "/var/lib/edged/wakewords", false,
      "The wake-word folder: openWakeWord classifiers (NAME.tflite beside its feature models "
      "melspectrogram.tflite and embedding_model.tflite) and microWakeWord models (NAME.json and "
      "the .tflite it names). Read at start; each is offered to Wyoming clients by its file "
@@ -148,8 +146,7 @@ static const opt wyoming_options[] = {
      "After a detection, the same wake word stays quiet this long in that stream (milliseconds "
      "of audio), so that one utterance is one detection.",
      NULL},
-    {"wyoming", "max_connections", NULL, OPT_UINT, FIELD(max_connections), 1, 100000, "64",
-     false,
+    {"wyoming", "max_connections", NULL, OPT_UINT, FIELD(max_connections), 1, 100000, "64", false,
      "Wyoming connections served at once; a client beyond them gets an error event (busy) and "
      "is closed.",
      NULL},

@@ -63,8 +63,9 @@ static int parse_header(wy_parser *p, wy_error *err)
     json_error_t je;
     json_t *h = json_loadb(p->line, p->line_len, JSON_REJECT_DUPLICATES, &je);
     if (!h)
-        return (int)fail(err, "bad-header", "event %llu: the header line is not JSON: %s at column %d",
-                         ev, je.text, je.column);
+        return (int)fail(err, "bad-header",
+                         "event %llu: the header line is not JSON: %s at column %d", ev, je.text,
+                         je.column);
     int rc = -1;
     const json_t *type = json_object_get(h, "type");
     const json_t *data = json_object_get(h, "data");
@@ -99,8 +100,8 @@ static int merge_data(wy_parser *p, wy_error *err)
         json_decref(d);
         return (int)fail(err, "bad-data",
                          "event %llu (%s): its %zu bytes of data are not a JSON object%s%s",
-                         (unsigned long long)p->events + 1, p->ev.type, p->data_len,
-                         d ? "" : ": ", d ? "" : je.text);
+                         (unsigned long long)p->events + 1, p->ev.type, p->data_len, d ? "" : ": ",
+                         d ? "" : je.text);
     }
     json_object_update(p->ev.data, d);
     json_decref(d);
@@ -168,7 +169,8 @@ long wy_parse(wy_parser *p, const uint8_t *buf, size_t n,
             if (!nl)
                 break;
             i++; /* the '\n' */
-            while (p->line_len && (p->line[p->line_len - 1] == '\r' || p->line[p->line_len - 1] == ' '))
+            while (p->line_len &&
+                   (p->line[p->line_len - 1] == '\r' || p->line[p->line_len - 1] == ' '))
                 p->line_len--;
             if (p->line_len == 0)
                 continue; /* a blank line: nothing */

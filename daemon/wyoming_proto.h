@@ -19,11 +19,11 @@
 
 #include <jansson.h>
 
-#define WY_HEADER_MAX 8192      /* a header line, '\n' included */
-#define WY_DATA_MAX 16384       /* data_length */
-#define WY_PAYLOAD_MAX 65536    /* payload_length: 2 s of 16 kHz 16-bit mono */
-#define WY_TYPE_MAX 64          /* an event type's length */
-#define WY_VERSION "1.7.0"      /* the protocol version our events carry */
+#define WY_HEADER_MAX 8192   /* a header line, '\n' included */
+#define WY_DATA_MAX 16384    /* data_length */
+#define WY_PAYLOAD_MAX 65536 /* payload_length: 2 s of 16 kHz 16-bit mono */
+#define WY_TYPE_MAX 64       /* an event type's length */
+#define WY_VERSION "1.7.0"   /* the protocol version our events carry */
 
 typedef struct wy_event {
     char type[WY_TYPE_MAX];

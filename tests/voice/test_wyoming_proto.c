@@ -58,7 +58,8 @@ static int free_port(void)
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     socklen_t l = sizeof a;
-    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) || getsockname(fd, (struct sockaddr *)&a, &l))
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) ||
+        getsockname(fd, (struct sockaddr *)&a, &l))
         return -1;
     close(fd);
     return ntohs(a.sin_port);
@@ -331,6 +332,13 @@ static void test_detect(void **state)
     a = audio(1.0, 0, -1, &n);
     stream(c, a, n);
     json_decref(expect(c, "not-detected"));
+    /* each audio-start starts the stream's time and refractory period again */
+    free(a);
+    a = audio(1.0, 12345, 4000, &n);
+    stream(c, a, n);
+    d = expect(c, "detection");
+    assert_int_equal(json_integer_value(json_object_get(d, "timestamp")), 250);
+    json_decref(d);
     /* okay_nabu was not asked for: not detected */
     free(a);
     a = audio(1.0, 23456, 100, &n);
@@ -358,7 +366,7 @@ static void test_detect(void **state)
     free(a);
     cl_close(c);
     server_stop();
-    assert_int_equal(final_stats.detections, 2);
+    assert_int_equal(final_stats.detections, 3);
     assert_int_equal(final_stats.not_detected, 2);
     assert_int_equal(final_stats.streams, 0);
 }
@@ -409,9 +417,9 @@ static void test_malformed(void **state)
     } cases[] = {
         {"this is not json\n", "bad-header"},
         {"[1,2,3]\n", "bad-header"},
-        {"{\"data\":{}}\n", "bad-header"},                             /* no type */
-        {"{\"type\":\"describe\",\"data\":[1]}\n", "bad-header"},      /* data not an object */
-        {"{\"type\":\"x\",\"data_length\":-5}\n", "bad-header"},       /* a negative length */
+        {"{\"data\":{}}\n", "bad-header"},                              /* no type */
+        {"{\"type\":\"describe\",\"data\":[1]}\n", "bad-header"},       /* data not an object */
+        {"{\"type\":\"x\",\"data_length\":-5}\n", "bad-header"},        /* a negative length */
         {"{\"type\":\"x\",\"payload_length\":\"12\"}\n", "bad-header"}, /* not an integer */
         {"{\"type\":\"x\",\"payload_length\":1000000000000}\n", "too-large"}, /* huge payload */
         {"{\"type\":\"x\",\"data_length\":99999999}\n", "too-large"},
@@ -565,8 +573,8 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN); /* as edged: a peer that went away is an EPIPE */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_describe),     cmocka_unit_test(test_detect),
-        cmocka_unit_test(test_satellites),   cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_describe),         cmocka_unit_test(test_detect),
+        cmocka_unit_test(test_satellites),       cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_many_connections), cmocka_unit_test(test_never_reads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

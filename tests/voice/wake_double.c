@@ -113,8 +113,8 @@ void wake_stream_reset(wake_stream *st)
     memset(st->fired, 0, sizeof st->fired);
 }
 
-int wake_stream_feed(wake_stream *st, const int16_t *pcm, size_t n, wake_detection *out,
-                     size_t max, size_t *n_out, edge_error *err)
+int wake_stream_feed(wake_stream *st, const int16_t *pcm, size_t n, wake_detection *out, size_t max,
+                     size_t *n_out, edge_error *err)
 {
     (void)err;
     *n_out = 0;
@@ -142,9 +142,8 @@ int wake_convert_init(wake_convert *c, uint32_t rate, unsigned width, unsigned c
 {
     if (rate < 8000 || rate > 192000 || (width != 1 && width != 2 && width != 4) || channels < 1 ||
         channels > 8) {
-        seterr(err, EDGE_EINVAL,
-                       "audio of %u Hz, %u bytes, %u channels is not supported", rate, width,
-                       channels);
+        seterr(err, EDGE_EINVAL, "audio of %u Hz, %u bytes, %u channels is not supported", rate,
+               width, channels);
         return -1;
     }
     *c = (wake_convert){.rate = rate, .width = width, .channels = channels};
@@ -158,7 +157,8 @@ static int32_t sample(const uint8_t *p, unsigned width)
     if (width == 2)
         return (int16_t)(p[0] | p[1] << 8);
     return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-                     (uint32_t)p[3] << 24) >> 16;
+                     (uint32_t)p[3] << 24) >>
+           16;
 }
 
 int wake_convert_run(wake_convert *c, const uint8_t *in, size_t bytes, int16_t *out, size_t max,

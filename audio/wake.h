@@ -103,5 +103,7 @@ int wake_convert_init(wake_convert *c, uint32_t rate, unsigned width, unsigned c
  * most MAX samples; *N_OUT written). Allocates nothing. */
 int wake_convert_run(wake_convert *c, const uint8_t *in, size_t bytes, int16_t *out, size_t max,
                      size_t *n_out, edge_error *err);
+/* The most samples wake_convert_run can write for BYTES bytes of input (size OUT with it). */
+size_t wake_convert_max_out(const wake_convert *c, size_t bytes);
 
 #endif

@@ -438,7 +438,7 @@ static int on_audio_chunk(wy_conn *c, const wy_event *ev)
                    ev->payload_len, channels, width);
         return WY_GO;
     }
-    const size_t most = (size_t)((uint64_t)(ev->payload_len / frame) * WAKE_RATE / rate) + 2;
+    const size_t most = wake_convert_max_out(&c->cv, ev->payload_len);
     if (most > WY_PEND_CAP) {
         send_error(c, "too-large",
                    "audio-chunk: %zu bytes are more than %d samples at 16 kHz: send shorter "

@@ -182,3 +182,8 @@ int wake_convert_run(wake_convert *c, const uint8_t *in, size_t bytes, int16_t *
     c->pos -= (double)frames;
     return 0;
 }
+
+size_t wake_convert_max_out(const wake_convert *c, size_t bytes)
+{
+    return (size_t)((double)(bytes / (c->width * c->channels)) * WAKE_RATE / c->rate) + 2;
+}

@@ -6,7 +6,8 @@
  * model once with the name asked; snowboy.wav not detected by any; 10 satellites streaming in
  * real time at once, each detected once); then, on the same edged, a header that is not JSON
  * over the Unix socket (an error event, the close, edged still serving) and the
- * edged_wyoming_* lines of /metrics. A visible SKIP without the shared voice folder. */
+ * edged_wyoming_* lines of /metrics and `edgectl status`'s Wyoming line. A visible SKIP without the
+ * shared voice folder. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -101,6 +102,18 @@ static void test_wyoming(void **state)
     assert_non_null(strstr(body, "\nedged_wyoming_errors_total 2\n"));
     assert_non_null(strstr(body, "\nedged_wyoming_streams 0\n"));
     free(body);
+
+    /* edgectl status says it */
+    char cmd[512], line[512];
+    snprintf(cmd, sizeof cmd, "%s status --socket %s 2>&1", EDGECTL, f.sock);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    bool said = false;
+    while (fgets(line, sizeof line, p))
+        said |= !strncmp(line, "Wyoming: ", 9) && strstr(line, " wake words, 0 connections, 0 "
+                                                               "streams, ") != NULL;
+    assert_int_equal(pclose(p), 0);
+    assert_true(said);
 
     assert_int_equal(dfx_stop(&f, SIGTERM), 0);
     assert_int_equal(access(wsock, F_OK), -1); /* the socket file went */

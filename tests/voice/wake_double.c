@@ -14,6 +14,8 @@
 #include "audio/wake.h"
 
 static void seterr(edge_error *e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void seterr(edge_error *e, int code, const char *fmt, ...)
 {
     if (!e)
         return;

@@ -6,8 +6,9 @@
  * model once with the name asked; snowboy.wav not detected by any; 10 satellites streaming in
  * real time at once, each detected once); then, on the same edged, a header that is not JSON
  * over the Unix socket (an error event, the close, edged still serving) and the
- * edged_wyoming_* lines of /metrics and `edgectl status`'s Wyoming line. A visible SKIP without the
- * shared voice folder. */
+ * edged_wyoming_* lines of /metrics and `edgectl status`'s Wyoming line; then hostile clients
+ * on it: 300 connections held past max_connections, a client that never reads. A visible SKIP
+ * without the shared voice folder. */
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -59,6 +60,81 @@ static const char *unix_exchange(const char *path, const char *bytes)
     buf[n] = 0;
     close(fd);
     return buf;
+}
+
+static int unix_connect(const char *path)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", path);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    struct timeval tv = {.tv_sec = 30};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    return fd;
+}
+
+/* The value of the /metrics line NAME. */
+static long metric(const char *name)
+{
+    char *body = NULL, key[128];
+    assert_int_equal(dfx_curl(&f, "GET", "/metrics", NULL, NULL, &body, NULL, NULL), 200);
+    snprintf(key, sizeof key, "\n%s ", name);
+    const char *v = body ? strstr(body, key) : NULL;
+    assert_non_null(v);
+    const long n = atol(v + strlen(key));
+    free(body);
+    return n;
+}
+
+/* Hostile clients on the real edged: 300 connections held at once past max_connections 64 (the
+ * others turned away with an error, the first still served, and new ones again once they
+ * left), and a client that asks for 20 MB of events and never reads them (dropped; edged's
+ * memory does not follow). */
+static void hostile(const char *wsock)
+{
+    enum { HELD = 300 };
+    static int fds[HELD];
+    for (int i = 0; i < HELD; i++)
+        fds[i] = unix_connect(wsock);
+    const char *describe = "{\"type\":\"describe\"}\n";
+    /* a describe, then a line that is not JSON: edged answers, then closes */
+    const char *describe_close = "{\"type\":\"describe\"}\nbye\n";
+    assert_true(send(fds[0], describe, strlen(describe), MSG_NOSIGNAL) > 0);
+    char buf[8192];
+    assert_true(recv(fds[0], buf, sizeof buf, 0) > 0); /* info */
+    size_t n = 0;
+    for (ssize_t r; (r = recv(fds[HELD - 1], buf + n, sizeof buf - 1 - n, 0)) > 0;)
+        n += (size_t)r;
+    buf[n] = 0;
+    assert_non_null(strstr(buf, "\"code\":\"busy\"")); /* and then the close */
+    for (int i = 0; i < HELD; i++)
+        close(fds[i]);
+    assert_true(metric("edged_wyoming_connections_refused_total") >= HELD - 64);
+    bool served = false;
+    for (int i = 0; i < 500 && !served; i++) {
+        served = strstr(unix_exchange(wsock, describe_close), "\"type\":\"info\"") != NULL;
+        if (!served)
+            usleep(10000); /* edged has not seen all of them leave yet */
+    }
+    assert_true(served);
+
+    const long rss0 = dfx_rss_kb(&f);
+    int fd = unix_connect(wsock);
+    int small = 4096;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    for (int i = 0; i < 20000; i++)
+        if (send(fd, describe, strlen(describe), MSG_NOSIGNAL) <= 0)
+            break; /* edged dropped it */
+    const long rss1 = dfx_rss_kb(&f);
+    printf("# a client that never reads: edged's RSS %ld -> %ld KiB\n", rss0, rss1);
+    if (!DFX_SANITIZED)
+        assert_true(rss1 - rss0 < 32 * 1024);
+    while (recv(fd, buf, sizeof buf, 0) > 0)
+        ;
+    close(fd);
+    assert_int_equal(metric("edged_wyoming_dropped_total"), 1);
+    assert_true(strstr(unix_exchange(wsock, describe_close), "\"type\":\"info\"") != NULL);
 }
 
 static void test_wyoming(void **state)
@@ -114,6 +190,8 @@ static void test_wyoming(void **state)
                                                                "streams, ") != NULL;
     assert_int_equal(pclose(p), 0);
     assert_true(said);
+
+    hostile(wsock);
 
     assert_int_equal(dfx_stop(&f, SIGTERM), 0);
     assert_int_equal(access(wsock, F_OK), -1); /* the socket file went */

@@ -78,6 +78,7 @@ int wake_convert_run(wake_convert *c, const uint8_t *in, size_t bytes, int16_t *
 {
     size_t frame = (size_t)c->width * c->channels;
     size_t n = bytes / frame, k = 0;
+    const int64_t one = WAKE_RATE; /* an input sample in phase units */
     *n_out = 0;
     if (bytes % frame)
         return fail(err, EDGE_EINVAL,
@@ -86,27 +87,25 @@ int wake_convert_run(wake_convert *c, const uint8_t *in, size_t bytes, int16_t *
                     bytes, frame, c->channels, c->width);
     if (n == 0)
         return 0;
-    double step = (double)c->rate / WAKE_RATE;
-    /* output instants at c->pos (input sample units, -1 is c->last) while the sample after
-     * floor(pos) is in this call */
-    while (c->pos < (double)n - 1.0 || (c->rate == WAKE_RATE && c->pos < (double)n)) {
-        double fl = c->pos < 0 ? -1.0 : (double)(size_t)c->pos;
-        if (c->pos < 0 && !c->have_last) {
-            c->pos = 0;
-            continue;
-        }
-        double frac = c->pos - fl;
-        int32_t a = fl < 0 ? c->last : mono_at(c, in, (size_t)fl);
+    /* output instants at c->phase while the input samples around it are known: the one at or
+     * before it (-1: c->last) and, unless it falls on a sample, the one after */
+    for (;;) {
+        int64_t idx = c->phase >= 0 ? c->phase / one : -1;
+        int64_t frac = c->phase - idx * one;
+        if (idx >= (int64_t)n || (frac && idx + 1 >= (int64_t)n))
+            break;
+        int32_t a = idx < 0 ? c->last : mono_at(c, in, (size_t)idx);
         double v = a;
-        if (frac > 0)
-            v += frac * (mono_at(c, in, (size_t)(fl + 1)) - a);
+        if (frac)
+            v += (double)frac * (mono_at(c, in, (size_t)(idx + 1)) - a) / (double)one;
         if (k == max)
             return fail(err, EDGE_ELIMIT,
                         "converted audio does not fit the %zu samples given for it", max);
         out[k++] = clamp16(v);
-        c->pos += step;
+        c->phase += c->rate;
     }
-    c->pos -= (double)n;
+    c->phase -= (int64_t)n * one;
+    c->pos = (double)c->phase / (double)one;
     c->last = mono_at(c, in, n - 1);
     c->have_last = true;
     *n_out = k;

@@ -91,9 +91,11 @@ uint64_t wake_stream_samples(const wake_stream *st);
 typedef struct wake_convert {
     uint32_t rate;
     unsigned width, channels;
-    double pos;      /* fractional read position carried between calls */
+    double pos;      /* fractional read position carried between calls (phase / 16000) */
     int32_t last;    /* last mono sample of the previous call */
     bool have_last;
+    int64_t phase;   /* the read position exactly, in 1/16000 of an input sample (-1 sample:
+                        LAST): integer steps of RATE, so any split gives the same samples */
 } wake_convert;
 /* -1 with ERR when RATE/WIDTH/CHANNELS are unsupported (rate 8000..192000, width 1/2/4,
  * channels 1..8). */

@@ -278,6 +278,13 @@ static void job_done(uv_work_t *req, int status)
     wy_server *s = c->s;
     c->busy = false;
     s->jobs--;
+    /* the drain's callback, taken first: conn_free may free S (when freeing, there is none) */
+    void (*done)(void *) = NULL;
+    void *done_arg = s->drain_arg;
+    if (s->jobs == 0 && s->drain_done) {
+        done = s->drain_done;
+        s->drain_done = NULL;
+    }
     if (c->closed) {
         conn_free(c);
     } else if (status || c->job_rc) {
@@ -300,11 +307,8 @@ static void job_done(uv_work_t *req, int status)
         else
             conn_resume(c);
     }
-    if (s->jobs == 0 && s->drain_done) {
-        void (*done)(void *) = s->drain_done;
-        s->drain_done = NULL;
-        done(s->drain_arg);
-    }
+    if (done)
+        done(done_arg);
 }
 
 /* Score the audio waiting (loop thread; C not busy). */

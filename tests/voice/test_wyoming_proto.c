@@ -569,13 +569,43 @@ static void test_never_reads(void **state)
     assert_int_equal(final_stats.dropped, 1);
 }
 
+/* The server freed while streams are being scored (edged stopping under satellites): what is
+ * in flight finishes, nothing is used after it is freed (ASan), the socket file goes. */
+static void test_free_while_streaming(void **state)
+{
+    (void)state;
+    server_start(64, 16);
+    enum { N = 6 };
+    cl *c[N];
+    size_t n;
+    int16_t *a = audio(4.0, 12345, 60000, &n);
+    for (size_t k = 100; k < n; k += 16000)
+        a[k] = 777; /* each job sleeps: they are running when the server goes */
+    for (int i = 0; i < N; i++) {
+        c[i] = cl_open(i % 2);
+        cl_send(c[i], "audio-start", "{\"rate\":16000,\"width\":2,\"channels\":1}", NULL, 0);
+        for (size_t k = 0; k < n; k += 16000)
+            cl_send(c[i], "audio-chunk", "{\"rate\":16000,\"width\":2,\"channels\":1}", a + k,
+                    16000 * 2);
+    }
+    usleep(20000); /* the first jobs started */
+    server_stop();
+    for (int i = 0; i < N; i++)
+        cl_close(c[i]);
+    free(a);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN); /* as edged: a peer that went away is an EPIPE */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_describe),         cmocka_unit_test(test_detect),
-        cmocka_unit_test(test_satellites),       cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_many_connections), cmocka_unit_test(test_never_reads),
+        cmocka_unit_test(test_describe),
+        cmocka_unit_test(test_detect),
+        cmocka_unit_test(test_satellites),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_many_connections),
+        cmocka_unit_test(test_never_reads),
+        cmocka_unit_test(test_free_while_streaming),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -122,7 +122,8 @@ static const char *fe_idle_veto(const dm_daemon *d, const void *state)
 static const opt wyoming_options[] = {
     {"wyoming", "listen", NULL, OPT_STRING, FIELD(listen), 0, 63, "", false,
      "Serve wake words to Home Assistant's Wyoming integration and its satellites on this TCP "
-     "address: HOST or HOST:PORT (port 10400 when absent, the Wyoming wake-word servers' "
+     "address: a numeric HOST or HOST:PORT ([V6]:PORT; port 10400 when absent, the Wyoming "
+     "wake-word servers' "
      "port): 0.0.0.0 for the LAN, 127.0.0.1 for this machine. Wyoming has no authentication: "
      "anyone who reaches the port may stream audio. Empty (and socket empty): off.",
      NULL},

@@ -529,6 +529,42 @@ static void dbus_print(const json_t *dbus)
            err ? ": " : "", err ? err : "");
 }
 
+/* The Wyoming server's figures from /metrics (edged_wyoming_*): {"models", "connections",
+ * "streams", "detections", "errors", "dropped"}; null when it is off. */
+static json_t *wyoming_json(const char *metrics)
+{
+    static const char *const keys[] = {"models",     "connections", "streams",
+                                       "detections", "errors",      "dropped"};
+    static const char *const names[] = {"models",           "connections",  "streams",
+                                        "detections_total", "errors_total", "dropped_total"};
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < sizeof keys / sizeof keys[0]; i++) {
+        char key[80];
+        snprintf(key, sizeof key, "edged_wyoming_%s ", names[i]);
+        const char *v = sample_after(metrics, key);
+        if (!v) {
+            json_decref(o);
+            return json_null();
+        }
+        json_object_set_new(o, keys[i], json_integer((json_int_t)strtod(v, NULL)));
+    }
+    return o ? o : json_null();
+}
+
+/* "Wyoming: 6 wake words, 2 connections, 1 stream, 14 detections, 0 errors, 0 dropped", or
+ * nothing when it is off. */
+static void wyoming_print(const json_t *w)
+{
+    if (!json_is_object(w))
+        return;
+#define WV(k) (long long)json_integer_value(json_object_get(w, k))
+    printf("Wyoming: %lld wake words, %lld connections, %lld streams, %lld detections, %lld "
+           "errors, %lld dropped\n",
+           WV("models"), WV("connections"), WV("streams"), WV("detections"), WV("errors"),
+           WV("dropped"));
+#undef WV
+}
+
 static void status_print_json(edge_client *c, const status_info *s, const model_row *rows, size_t n)
 {
     json_t *ext = json_array();
@@ -542,11 +578,11 @@ static void status_print_json(edge_client *c, const status_info *s, const model_
         json_object_set_new(json_array_get(models, k), "intra_op",
                             team_json(s->metrics, rows[k].name));
     }
-    print_json(json_pack("{s:s, s:b, s:b, s:{s:o, s:o, s:o}, s:o, s:o, s:o}", "socket",
+    print_json(json_pack("{s:s, s:b, s:b, s:{s:o, s:o, s:o}, s:o, s:o, s:o, s:o}", "socket",
                          edge_client_socket_path(c), "live", s->live, "ready", s->ready, "server",
                          "name", jstr(s->server->name), "version", jstr(s->server->version),
                          "extensions", ext, "models", models, "devices", devices_json(s->metrics),
-                         "dbus", dbus_json(s->metrics)));
+                         "dbus", dbus_json(s->metrics), "wyoming", wyoming_json(s->metrics)));
 }
 
 static void status_print_text(edge_client *c, const status_info *s, const model_row *rows, size_t n)
@@ -561,6 +597,9 @@ static void status_print_text(edge_client *c, const status_info *s, const model_
     json_t *dbus = dbus_json(s->metrics);
     dbus_print(dbus);
     json_decref(dbus);
+    json_t *wy = wyoming_json(s->metrics);
+    wyoming_print(wy);
+    json_decref(wy);
     /* the intra-op teams: loops on all their threads, loops alone in solo spells (the other
      * cores busy), spells begun, workers in one now, loops alone by their operator's times */
     printf("\n%-24s %-12s %-12s %5s %12s %12s %7s %8s %12s\n", "MODEL", "VERSIONS", "STATE",

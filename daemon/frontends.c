@@ -80,6 +80,13 @@ STAND_IN(frigate_stand_in, "frigate", "endpoint", "vision", "",
 #else
 #define FRIGATE_STAND_IN NULL
 #endif
+#if !EDGED_HAVE_WYOMING
+STAND_IN(wyoming_stand_in, "wyoming", "listen", "frigate", "",
+         "Ignored: this edged was built without the Wyoming server (-Dwyoming=disabled).");
+#define WYOMING_STAND_IN &wyoming_stand_in
+#else
+#define WYOMING_STAND_IN NULL
+#endif
 
 static const left_out optional[] = {
     {"vision", "-Dvision", "vision", "listen", "||", EDGED_HAVE_VISION, VISION_STAND_IN},
@@ -87,6 +94,7 @@ static const left_out optional[] = {
     {"frigate", "-Dfrigate", "frigate", "endpoint", "||", EDGED_HAVE_FRIGATE, FRIGATE_STAND_IN},
     /* "system" is the default: only an explicit bus */
     {"dbus", "-Ddbus", "dbus", "bus", "|system|none|", EDGED_HAVE_DBUS, DBUS_STAND_IN},
+    {"wyoming", "-Dwyoming", "wyoming", "listen", "||", EDGED_HAVE_WYOMING, WYOMING_STAND_IN},
 };
 
 void dm_frontends_config(void)

@@ -70,7 +70,8 @@ static void test_features(void **state)
     } f[] = {{"vision", EDGED_HAVE_VISION},
              {"mqtt", EDGED_HAVE_MQTT},
              {"frigate", EDGED_HAVE_FRIGATE},
-             {"dbus", EDGED_HAVE_DBUS}};
+             {"dbus", EDGED_HAVE_DBUS},
+             {"wyoming", EDGED_HAVE_WYOMING}};
     const char *built = dm_frontends_built();
     printf("# front ends built: %s\n", built);
     assert_non_null(strstr(built, "http"));
@@ -112,6 +113,7 @@ static void test_left_out_warns(void **state)
                      0);
     assert_int_equal(dm_config_set(&c, "vision.listen", "127.0.0.1:5000", err, sizeof err), 0);
     assert_int_equal(dm_config_set(&c, "dbus.bus", "user", err, sizeof err), 0);
+    assert_int_equal(dm_config_set(&c, "wyoming.listen", "0.0.0.0", err, sizeof err), 0);
     check_config_log(&c, log, sizeof log);
     if (log[0])
         printf("# %s", log);
@@ -121,6 +123,7 @@ static void test_left_out_warns(void **state)
     assert_int_equal(strstr(log, "(-Dfrigate=disabled)") != NULL, !EDGED_HAVE_FRIGATE);
     assert_int_equal(strstr(log, "(-Dvision=disabled)") != NULL, !EDGED_HAVE_VISION);
     assert_int_equal(strstr(log, "(-Ddbus=disabled)") != NULL, !EDGED_HAVE_DBUS);
+    assert_int_equal(strstr(log, "(-Dwyoming=disabled)") != NULL, !EDGED_HAVE_WYOMING);
 }
 
 /* The table handed over (as dm_frontends_start does) and nothing started: no veto, no note, no

@@ -1,0 +1,186 @@
+/* daemon/wyoming_fe.c - [wyoming] and the Wyoming server's place among the front ends.
+ *
+ * Owns: the [wyoming] section (its rows: wyoming_options, at the end), the front-end contract
+ * (dm_frontend_wyoming, frontend.h): start when [wyoming] listen or socket is set, the stop,
+ * the drain (the streams being scored), the free, the /metrics lines and the status fields.
+ * Does not own: the server (wyoming.c). */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "config_impl.h"
+#include "frontend.h"
+#include "log.h"
+#include "wyoming.h"
+
+/* [wyoming]: off while listen and socket are both empty. */
+typedef struct wyoming_config {
+    char listen[64];
+    char socket[108];
+    uint32_t socket_mode;
+    char models[256];
+    char threshold[16];
+    uint32_t refractory_ms;
+    uint32_t max_connections, max_streams;
+} wyoming_config;
+
+static const wyoming_config *wyoming_cfg(const dm_daemon *d);
+
+static int fe_start(dm_daemon *d, const dm_listen_fds *fds, void **state)
+{
+    (void)fds;
+    const wyoming_config *c = wyoming_cfg(d);
+    if (!c->listen[0] && !c->socket[0])
+        return 0;
+    char *end = NULL;
+    const float threshold = strtof(c->threshold, &end);
+    if (!end || *end || !(threshold > 0 && threshold < 1)) {
+        dm_log(DM_LOG_ERROR, "wyoming: [wyoming] threshold %s is not a number between 0 and 1",
+               c->threshold);
+        return -1;
+    }
+    const wy_options o = {.tcp = c->listen,
+                          .socket = c->socket,
+                          .socket_mode = c->socket_mode,
+                          .models = c->models,
+                          .threshold = threshold,
+                          .refractory_ms = c->refractory_ms,
+                          .max_connections = c->max_connections,
+                          .max_streams = c->max_streams};
+    return wy_server_start(d->loop, &o, (wy_server **)state);
+}
+
+static void fe_stop(void *state)
+{
+    wy_server_stop(state);
+}
+
+static void fe_drain(void *state, void (*done)(void *arg), void *arg)
+{
+    wy_server_drain(state, done, arg);
+}
+
+static void fe_free(void *state)
+{
+    wy_server_free(state);
+}
+
+static void fe_metrics(const void *state, FILE *f)
+{
+    if (!state)
+        return;
+    const wy_stats q = wy_server_stats(state);
+    dm_metrics_put_one(f, "edged_wyoming_models", "gauge",
+                       "Wake words the Wyoming server offers ([wyoming] models).", q.models);
+    dm_metrics_put_one(f, "edged_wyoming_connections", "gauge",
+                       "Wyoming clients (satellites, Home Assistant) connected now.",
+                       q.connections);
+    dm_metrics_put_one(f, "edged_wyoming_connections_total", "counter",
+                       "Wyoming connections accepted.", q.connections_total);
+    dm_metrics_put_one(f, "edged_wyoming_connections_refused_total", "counter",
+                       "Wyoming connections turned away: [wyoming] max_connections were open.",
+                       q.refused);
+    dm_metrics_put_one(f, "edged_wyoming_streams", "gauge",
+                       "Wyoming audio streams being scored now (between audio-start and "
+                       "audio-stop).",
+                       q.streams);
+    dm_metrics_put_one(f, "edged_wyoming_streams_total", "counter",
+                       "Wyoming audio streams started (audio-start).", q.streams_total);
+    dm_metrics_put_one(f, "edged_wyoming_streams_refused_total", "counter",
+                       "Wyoming audio streams refused: [wyoming] max_streams were being scored.",
+                       q.streams_busy);
+    dm_metrics_put_one(f, "edged_wyoming_audio_seconds_total", "counter",
+                       "Seconds of audio the Wyoming streams scored.", q.samples / 16000);
+    dm_metrics_put_one(f, "edged_wyoming_detections_total", "counter",
+                       "Wake words detected (detection events sent).", q.detections);
+    dm_metrics_put_one(f, "edged_wyoming_not_detected_total", "counter",
+                       "Wyoming streams that ended without a detection (not-detected events).",
+                       q.not_detected);
+    dm_metrics_put_one(f, "edged_wyoming_errors_total", "counter",
+                       "Wyoming error events sent (malformed events, bad audio, busy).", q.errors);
+    dm_metrics_put_one(f, "edged_wyoming_dropped_total", "counter",
+                       "Wyoming clients dropped because they did not read the events edged sent.",
+                       q.dropped);
+}
+
+static void fe_status(const void *state, dm_frontend_status *out)
+{
+    out->enabled = true;
+    out->connected = wy_server_stats(state).connections > 0;
+}
+
+static const char *fe_idle_veto(const dm_daemon *d, const void *state)
+{
+    (void)d;
+    return state ? "Wyoming satellites would find nobody on [wyoming] listen" : NULL;
+}
+
+/* ------------------------------------------------------------ [wyoming] */
+
+#define FIELD(f) offsetof(wyoming_config, f), sizeof(((wyoming_config *)0)->f)
+
+static const opt wyoming_options[] = {
+    {"wyoming", "listen", NULL, OPT_STRING, FIELD(listen), 0, 63, "", false,
+     "Serve wake words to Home Assistant's Wyoming integration and its satellites on this TCP "
+     "address: a numeric HOST or HOST:PORT ([V6]:PORT; port 10400 when absent, the Wyoming "
+     "wake-word servers' "
+     "port): 0.0.0.0 for the LAN, 127.0.0.1 for this machine. Wyoming has no authentication: "
+     "anyone who reaches the port may stream audio. Empty (and socket empty): off.",
+     NULL},
+    {"wyoming", "socket", NULL, OPT_PATH, FIELD(socket), 0, 107, "", false,
+     "Serve Wyoming on this Unix socket too (or only), e.g. /run/edged/wyoming.sock, for a "
+     "client on this machine. Empty: none.",
+     NULL},
+    {"wyoming", "socket_mode", NULL, OPT_MODE, FIELD(socket_mode), 0, 0777, "0660", false,
+     "Permissions of [wyoming] socket, in octal (set at start whatever the umask).", NULL},
+    {"wyoming", "models", NULL, OPT_PATH, FIELD(models), 1, 255, "/var/lib/edged/wakewords", false,
+     "The wake-word folder: openWakeWord classifiers (NAME.tflite beside its feature models "
+     "melspectrogram.tflite and embedding_model.tflite) and microWakeWord models (NAME.json and "
+     "the .tflite it names). Read at start; each is offered to Wyoming clients by its file "
+     "name.",
+     NULL},
+    {"wyoming", "threshold", NULL, OPT_STRING, FIELD(threshold), 1, 15, "0.5", false,
+     "openWakeWord's detection threshold (0 to 1; openWakeWord's and wyoming-openwakeword's "
+     "default: 0.5). microWakeWord models use the probability_cutoff of their JSON.",
+     NULL},
+    {"wyoming", "refractory_ms", NULL, OPT_UINT, FIELD(refractory_ms), 1, 60000, "2000", false,
+     "After a detection, the same wake word stays quiet this long in that stream (milliseconds "
+     "of audio), so that one utterance is one detection.",
+     NULL},
+    {"wyoming", "max_connections", NULL, OPT_UINT, FIELD(max_connections), 1, 100000, "64", false,
+     "Wyoming connections served at once; a client beyond them gets an error event (busy) and "
+     "is closed.",
+     NULL},
+    {"wyoming", "max_streams", NULL, OPT_UINT, FIELD(max_streams), 1, 4096, "16", false,
+     "Audio streams scored at once (satellites between audio-start and audio-stop): each has "
+     "its interpreters and 256 KiB of audio buffers. Beyond them an audio-start gets an error "
+     "event (busy) and its audio is ignored.",
+     NULL},
+};
+#undef FIELD
+
+static const dm_config_section wyoming_section = {
+    .name = "wyoming",
+    .after = "frigate",
+    .opts = wyoming_options,
+    .n_opts = sizeof wyoming_options / sizeof wyoming_options[0],
+    .size = sizeof(wyoming_config),
+};
+
+static const wyoming_config *wyoming_cfg(const dm_daemon *d)
+{
+    return dm_config_section_get(&d->cfg, &wyoming_section);
+}
+
+const dm_frontend dm_frontend_wyoming = {
+    .name = "wyoming",
+    .section = "wyoming",
+    .config = &wyoming_section,
+    .start = fe_start,
+    .stop = fe_stop,
+    .drain = fe_drain,
+    .free = fe_free,
+    .metrics = fe_metrics,
+    .status = fe_status,
+    .idle_veto = fe_idle_veto,
+};

@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
 scripts/install-mqttjs.sh          # MQTT.js, the third-party client of the MQTT tests
+EDGE_ORACLE_DIR=$(scripts/install-oracle.sh) # LiteRT.js: TensorFlow Lite for wake_oracle
+export EDGE_ORACLE_DIR EDGED_REQUIRE_ORACLE=1 # so that wake_oracle fails rather than skips
 export EDGED_REQUIRE_MQTTJS=1      # so that its test fails rather than skips without it
 export EDGED_REQUIRE_BROWSER=1     # the status page's test: chromium is installed above
 if [[ -d build ]]; then

@@ -168,9 +168,11 @@ export async function owwScores(p, pcm, withEmbeddings = false) {
 function oracleDir() {
   const d = process.env.EDGE_ORACLE_DIR;
   if (!d || !fs.existsSync(path.join(d, 'node_modules', '@litertjs', 'core'))) {
-    console.log('SKIP: EDGE_ORACLE_DIR does not name a set-up copy of ../shared/oracle ' +
-      '(cp -r ../shared/oracle/. DIR && DIR/setup.sh), so LiteRT.js cannot be run');
-    process.exit(77);
+    const required = process.env.EDGED_REQUIRE_ORACLE === '1';
+    console.log((required ? 'FAIL' : 'SKIP') +
+      ': EDGE_ORACLE_DIR does not name a set-up copy of ../shared/oracle ' +
+      '(scripts/install-oracle.sh makes one), so LiteRT.js cannot be run');
+    process.exit(required ? 1 : 77);
   }
   return d;
 }

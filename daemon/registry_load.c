@@ -29,6 +29,11 @@
 
 static atomic_uint_fast64_t next_uid = 1;
 
+uint64_t reg_next_uid(void)
+{
+    return atomic_fetch_add(&next_uid, 1);
+}
+
 static bool same_file(const reg_version *v, const struct stat *st)
 {
     return v->dev == st->st_dev && v->ino == st->st_ino && v->size == st->st_size &&
@@ -102,7 +107,7 @@ static reg_version *version_new(reg_entry *e, int64_t version, const char *path,
     clock_gettime(CLOCK_REALTIME, &now);
     atomic_init(&v->pub.refs, 1);
     atomic_init(&v->pub.retired, false);
-    v->pub.uid = atomic_fetch_add(&next_uid, 1);
+    v->pub.uid = reg_next_uid();
     v->pub.name = edge_take_ptr(name);
     v->pub.version = version;
     v->pub.path = edge_take_ptr(p);

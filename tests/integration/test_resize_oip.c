@@ -4,8 +4,9 @@
  * embedding model, input [-1, 76, 32, 1], with batch 2) answered with the resized output
  * ([2, 1, 1, 96]), each row equal to the batch-1 request's answer; a dimension the model fixes
  * refused with 400 naming the input, the dimension and the model's value; more shapes than the
- * variant cache holds (DM_MAX_VARIANTS) all answered; the daemon alive after. Does not own the
- * resizing (tests/voice/test_resize.c). */
+ * variant cache holds (DM_MAX_VARIANTS) all answered; `edgectl infer --shape` sending batch 2
+ * and getting the batched answer; the daemon alive after. Does not own the resizing
+ * (tests/voice/test_resize.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -101,9 +102,35 @@ static void test_resized_requests(void **state)
     assert_int_equal(request(2, 76, &again), 200);
     assert_string_equal(again, two);
     free(one);
-    free(two);
     free(bad);
     free(again);
+    /* edgectl infer --shape: raw float32 in, raw out (2 x 96 floats, the batched answer) */
+    char in[256], out[256];
+    snprintf(in, sizeof in, "%s/in.bin", F.dir);
+    snprintf(out, sizeof out, "%s/out.bin", F.dir);
+    FILE *fp = fopen(in, "wb");
+    assert_non_null(fp);
+    for (int i = 0; i < 2 * ROW; i++) {
+        const float x = (float)((double)((i % ROW * 7919) % 1000) / 100.0 - 3.0);
+        fwrite(&x, sizeof x, 1, fp);
+    }
+    fclose(fp);
+    dfx_sh("'%s' infer emb --socket '%s' --shape 2,76,32,1 --input '%s' --format raw --output '%s'",
+           EDGECTL, F.sock, in, out);
+    size_t n = 0;
+    float *y = (float *)dfx_slurp(out, &n);
+    assert_non_null(y);
+    assert_int_equal(n, 2 * 96 * sizeof(float));
+    json_t *d = output0(two, &b2);
+    for (size_t k = 0; k < 192; k++) {
+        const double w = json_number_value(json_array_get(d, k));
+        if (!(y[k] - w <= 1e-5 * (1 + (w < 0 ? -w : w)) &&
+              w - y[k] <= 1e-5 * (1 + (w < 0 ? -w : w))))
+            fail_msg("edgectl element %zu: %g, the JSON answer %g", k, y[k], w);
+    }
+    json_decref(d);
+    free(y);
+    free(two);
     int status = 0;
     assert_true(dfx_alive(&F, &status));
 }

@@ -16,6 +16,8 @@
 #include "registry.h"
 #include "registry_impl.h"
 
+#define VARIANT_MAX_INPUTS 16 /* a model with more: the inputs not asked for keep the file's */
+
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t tick;
 
@@ -75,6 +77,25 @@ int dm_version_resized(dm_version *v, const edge_input_shape *shapes, size_t n, 
             return 0;
         }
     pthread_mutex_unlock(&mu);
+    /* every input: the request's shape, else the version's own (which model.conf's input_shape
+     * may have set: edge_model_resized starts from the file's shapes) */
+    edge_input_shape all[VARIANT_MAX_INPUTS];
+    const size_t n_in = edge_model_input_count(v->model);
+    if (n_in <= VARIANT_MAX_INPUTS) {
+        for (size_t i = 0; i < n_in; i++) {
+            edge_tensor_info t;
+            all[i] = (edge_input_shape){.input = (int)i};
+            if (edge_model_input_info(v->model, i, &t) == 0) {
+                all[i].n_dims = t.rank;
+                memcpy(all[i].dims, t.dims, sizeof all[i].dims);
+            }
+            for (size_t k = 0; k < n; k++)
+                if (shapes[k].input == (int)i)
+                    all[i] = shapes[k];
+        }
+        shapes = all;
+        n = n_in;
+    }
     edge_model *m = NULL;
     edge_error e = {0};
     int rc = edge_model_resized(v->model, shapes, n, &m, &e);

@@ -19,6 +19,7 @@
 #include <jansson.h>
 
 #include "daemon_fixture.h"
+#include "mel_expected.h"
 
 #define ROW (76 * 32)
 static dfx F;
@@ -135,12 +136,67 @@ static void test_resized_requests(void **state)
     assert_true(dfx_alive(&F, &status));
 }
 
+/* As tests/voice/test_resize.c's mel_samples (what mel_expected.h was computed on). */
+static void mel_request(int samples, const char *file)
+{
+    FILE *fp = fopen(file, "w");
+    assert_non_null(fp);
+    fprintf(fp,
+            "{\"inputs\":[{\"name\":\"serving_default_input:0\",\"shape\":[1,%d],"
+            "\"datatype\":\"FP32\",\"data\":[",
+            samples);
+    uint32_t s = 12345;
+    for (int i = 0; i < samples; i++) {
+        s = (s * 1103515245u + 12345u) & 0x7fffffffu;
+        fprintf(fp, "%s%d", i ? "," : "",
+                (i % 37) * 8000 / 36 - 4000 + (int)((s >> 16) % 1001) - 500);
+    }
+    fputs("]}]}", fp);
+    fclose(fp);
+}
+
+static void test_melspectrogram(void **state)
+{
+    (void)state;
+    const struct {
+        int samples, frames;
+        const float *want;
+    } cases[] = {{1760, 8, mel_expected_1760}, {1280, 5, mel_expected_1280}};
+    for (size_t c = 0; c < 2; c++) {
+        char file[256], *body = NULL;
+        snprintf(file, sizeof file, "%s/mel.json", F.dir);
+        mel_request(cases[c].samples, file);
+        const int st = dfx_curl(&F, "POST", "/v2/models/mel/infer", file,
+                                "-H 'Content-Type: application/json'", &body, NULL, NULL);
+        if (st != 200)
+            fail_msg("[1, %d]: %d %s", cases[c].samples, st, body ? body : "");
+        json_t *root = json_loads(body, 0, NULL);
+        assert_non_null(root);
+        json_t *o = json_array_get(json_object_get(root, "outputs"), 0);
+        assert_int_equal(json_integer_value(json_array_get(json_object_get(o, "shape"), 2)),
+                         cases[c].frames);
+        json_t *d = json_object_get(o, "data");
+        assert_int_equal(json_array_size(d), (size_t)cases[c].frames * 32);
+        for (size_t k = 0; k < json_array_size(d); k++) {
+            const double w = cases[c].want[k], g = json_number_value(json_array_get(d, k));
+            if (!(g - w <= 1e-4 * w && w - g <= 1e-4 * w)) /* values 40-90: 1e-4 of each */
+                fail_msg("[1, %d] element %zu: %g, TensorFlow Lite %g", cases[c].samples, k, g, w);
+        }
+        json_decref(root);
+        free(body);
+    }
+}
+
 static int setup(void **state)
 {
     (void)state;
     if (dfx_init(&F, NULL))
         return -1;
     dfx_sh("cp '%s/voice/openwakeword/embedding_model.tflite' '%s/emb.tflite'", shared, F.models);
+    dfx_sh("mkdir -p '%s/mel/1' && cp '%s/voice/openwakeword/melspectrogram.tflite' "
+           "'%s/mel/1/model.tflite'"
+           " && printf '[model]\\ninput_shape = 1,1280\\n' > '%s/mel/model.conf'",
+           F.models, shared, F.models, F.models);
     return dfx_start(&F, NULL);
 }
 
@@ -155,6 +211,7 @@ int main(void)
 {
     if (!(shared = dfx_shared_or_skip()))
         return 77;
-    const struct CMUnitTest tests[] = {cmocka_unit_test(test_resized_requests)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_resized_requests),
+                                       cmocka_unit_test(test_melspectrogram)};
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "edge/runtime.h"
 #include "edgectl.h"
 #include "edgectl_daemon.h"
 #include "labels.h"
@@ -36,6 +37,8 @@ typedef struct infer_args {
     int priority;
     uint64_t timeout_us;
     bool wire_json;
+    edge_input_shape shapes[MAX_INPUTS]; /* --shape: inputs sent resized */
+    int n_shapes;
 } infer_args;
 
 static int usage(void)
@@ -45,6 +48,7 @@ static int usage(void)
             "                     [--format json|raw|npy] [--output F] [--top K [--labels F]]\n"
             "                     [--priority high|normal] [--timeout-us N]\n"
             "                     [--input-format raw|json|npy] [--wire binary|json]\n"
+            "                     [--shape [I:]D0,D1,...]\n"
             "                     [--socket PATH] [--json]\n"
             "       edgectl infer MODEL --image PHOTO [--top K] [--labels F] [--version V]\n"
             "                     [--socket PATH] [--json]\n"
@@ -55,6 +59,8 @@ static int usage(void)
             "                bytes concatenated; npy: one .npy per output (--output NAME.npy,\n"
             "                NAME_<i>.npy when there are several)\n"
             "  --top K       the K highest scores of output 0, with labels if given\n"
+            "  --shape S     input I (default: the next) sent with shape D0,D1,... where the\n"
+            "                model's shape signature allows it (the daemon resizes it)\n"
             "  --image PHOTO a JPEG or PNG ('-': stdin) the daemon fits into the model's input;\n"
             "                prints the K best classes of output 0 (default 5) with the\n"
             "                daemon's labels (--labels F: this file's instead)\n");
@@ -75,6 +81,11 @@ static int parse_value_opt(void *ctx, const char *arg, const char *val)
         a->inputs[a->n_inputs++] = val;
     } else if (!strcmp(arg, "--version")) {
         a->version = val;
+    } else if (!strcmp(arg, "--shape")) {
+        if (a->n_shapes == MAX_INPUTS ||
+            edgectl_parse_shape(val, a->n_shapes, &a->shapes[a->n_shapes]))
+            return -1;
+        a->n_shapes++;
     } else if (!strcmp(arg, "--input-format") && one_of(val, "raw", "json", "npy")) {
         a->input_format = val;
     } else if (!strcmp(arg, "--format") && one_of(val, "raw", "json", "npy")) {
@@ -375,10 +386,38 @@ static int run_image(edge_client *c, const infer_args *a, const edge_client_mode
     return rc;
 }
 
+/* M's metadata with the inputs --shape names in their new shapes (a copy, in *COPY and
+ * INS), or -1 after a message for an input M lacks. */
+static int resized_meta(const infer_args *a, const edge_client_model_meta *m,
+                        edge_client_model_meta *copy, edge_client_tensor_meta *ins)
+{
+    *copy = *m;
+    memcpy(ins, m->inputs, m->n_inputs * sizeof *ins);
+    copy->inputs = ins;
+    for (int k = 0; k < a->n_shapes; k++) {
+        const edge_input_shape *s = &a->shapes[k];
+        if ((size_t)s->input >= m->n_inputs || s->n_dims > EDGE_CLIENT_MAX_DIMS) {
+            fprintf(stderr, "edgectl: --shape for input %d: model %s has %zu inputs\n", s->input,
+                    m->name, m->n_inputs);
+            return -1;
+        }
+        ins[s->input].rank = s->n_dims;
+        for (int d = 0; d < s->n_dims; d++)
+            ins[s->input].shape[d] = s->dims[d];
+    }
+    return 0;
+}
+
 static int run_infer_cb(edge_client *c, const edge_client_model_meta *m, void *ctx)
 {
     const infer_args *a = ctx;
-    return a->image ? run_image(c, a, m) : run_infer(c, ctx, m);
+    if (a->image || !a->n_shapes || m->n_inputs > MAX_INPUTS)
+        return a->image ? run_image(c, a, m) : run_infer(c, ctx, m);
+    edge_client_model_meta copy;
+    edge_client_tensor_meta ins[MAX_INPUTS];
+    if (resized_meta(a, m, &copy, ins))
+        return EDGECTL_EUSAGE;
+    return run_infer(c, a, &copy);
 }
 
 int edgectl_infer(int argc, char **argv)

@@ -5,7 +5,8 @@
  * raw bytes, or the top-K classes of output 0 with optional labels; or, with
  * --profile, RUNS profiled invokes after PROFILE_WARMUP and the per-node
  * profile table (profile_report.c) instead of the outputs; each to standard
- * output, or to the --output file. */
+ * output, or to the --output file. --shape resizes an input whose shape_signature allows it
+ * (edge_model_options.input_shapes; the text form is edgectl_parse_shape's). */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -32,6 +33,8 @@ typedef struct run_args {
     int top;
     bool profile;
     int runs; /* --profile's invokes */
+    edge_input_shape shapes[MAX_INPUTS];
+    int n_shapes;
 } run_args;
 
 static int usage(void)
@@ -40,6 +43,8 @@ static int usage(void)
                     "                   [--format json|raw] [--top K [--labels FILE]]\n"
                     "       edgectl run FILE.tflite --profile [--runs N] [--input F ...]\n"
                     "  --input F    raw bytes of input tensor N (in order); '-' reads stdin\n"
+                    "  --shape [I:]D0,D1,...  input I (default: the next) resized, where its\n"
+                    "               shape signature has -1 (e.g. --shape 1,1280)\n"
                     "  --output F   write what would go to standard output to F\n"
                     "  --format     json: outputs with dequantized values (default)\n"
                     "               raw: the output tensors' bytes, concatenated\n"
@@ -62,6 +67,12 @@ static int parse_args(int argc, char **argv, run_args *a)
             if (a->n_inputs == MAX_INPUTS)
                 return usage();
             a->inputs[a->n_inputs++] = val;
+            i++;
+        } else if (!strcmp(arg, "--shape") && val) {
+            if (a->n_shapes == MAX_INPUTS ||
+                edgectl_parse_shape(val, a->n_shapes, &a->shapes[a->n_shapes]))
+                return usage();
+            a->n_shapes++;
             i++;
         } else if (!strcmp(arg, "--output") && val) {
             a->output = val;
@@ -94,6 +105,33 @@ static int parse_args(int argc, char **argv, run_args *a)
         }
     }
     return a->model ? 0 : usage();
+}
+
+int edgectl_parse_shape(const char *text, int next, edge_input_shape *out)
+{
+    memset(out, 0, sizeof *out);
+    out->input = next;
+    const char *p = text, *colon = strchr(text, ':');
+    char *end;
+    if (colon) {
+        const long i = strtol(text, &end, 10);
+        if (end != colon || i < 0 || i >= MAX_INPUTS)
+            return -1;
+        out->input = (int)i;
+        p = colon + 1;
+    }
+    for (;;) {
+        errno = 0;
+        const long d = strtol(p, &end, 10);
+        if (end == p || errno || d < 1 || d > EDGE_MAX_RESIZE_DIM || out->n_dims == EDGE_MAX_DIMS)
+            return -1;
+        out->dims[out->n_dims++] = (int32_t)d;
+        if (!*end)
+            return 0;
+        if (*end != ',' && *end != 'x')
+            return -1;
+        p = end + 1;
+    }
 }
 
 /* Fill DST (exactly N bytes) from PATH or stdin. */
@@ -253,7 +291,8 @@ int edgectl_run(int argc, char **argv)
     edge_model *m = NULL;
     edge_interp *it = NULL;
     edge_error err = {0};
-    if ((rc = edge_model_open(a.model, NULL, &m, &err)) != 0) {
+    const edge_model_options opt = {.input_shapes = a.shapes, .n_input_shapes = (size_t)a.n_shapes};
+    if ((rc = edge_model_open(a.model, &opt, &m, &err)) != 0) {
         fprintf(stderr, "edgectl: %s\n", err.message);
         return rc == EDGE_EIO ? EDGECTL_EIO : EDGECTL_EFAIL;
     }

@@ -24,6 +24,10 @@ int edgectl_cache(int argc, char **argv); /* cmd_cache.c */
 /* keygen, sign and verify (cmd_sign.c): ARGV[0] says which. */
 int edgectl_sign(int argc, char **argv);
 int edgectl_run(int argc, char **argv);
+/* `--shape [I:]D0,D1,...` (also D0xD1...): input I (default NEXT) given dims D (each 1 to
+ * EDGE_MAX_RESIZE_DIM, at most EDGE_MAX_DIMS) into *OUT. 0, or -1 for text not of that form. */
+struct edge_input_shape;
+int edgectl_parse_shape(const char *text, int next, struct edge_input_shape *out);
 int edgectl_detect(int argc, char **argv);
 
 /* The whole of PATH (or stdin for "-"), at most 1 GiB, malloc'd; NULL with a message naming

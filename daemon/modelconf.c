@@ -399,7 +399,8 @@ enum {
     K_PIN,
     K_RESIDENT,
     K_BACKEND,
-    K_LABELS, /* [model] */
+    K_LABELS,
+    K_SHAPE, /* [model] */
     K_RESIZE,
     K_PAD,
     K_ORDER,
@@ -422,6 +423,7 @@ static const struct {
     [K_RESIDENT] = {"model", "pin"},
     [K_BACKEND] = {"model", "backend"},
     [K_LABELS] = {"model", "labels"},
+    [K_SHAPE] = {"model", "input_shape"},
     [K_RESIZE] = {"input", "resize"},
     [K_PAD] = {"input", "pad"},
     [K_ORDER] = {"input", "order"},
@@ -445,6 +447,79 @@ static void keys_of(const char *section, char *buf, size_t len)
             put(buf, len, &used, "%s%s", used ? ", " : "", keys[k].key);
 }
 
+/* "[I:]D0,D1,..." (I default NEXT) into *S; 0, or -1 with MSG. */
+static int parse_one_shape(const char *text, int next, edge_input_shape *s, char *msg, size_t len)
+{
+    *s = (edge_input_shape){.input = next};
+    const char *p = text;
+    char *end;
+    while (*p == ' ')
+        p++;
+    const char *colon = strchr(p, ':');
+    if (colon) {
+        const long i = strtol(p, &end, 10);
+        if (end != colon || i < 0 || i >= 64) {
+            snprintf(msg, len, "'%s': the input before ':' must be 0 to 63", text);
+            return -1;
+        }
+        s->input = (int)i;
+        p = colon + 1;
+    }
+    for (;;) {
+        errno = 0;
+        const long d = strtol(p, &end, 10);
+        if (end == p || errno || d < 1 || d > EDGE_MAX_RESIZE_DIM || s->n_dims == EDGE_MAX_DIMS) {
+            snprintf(msg, len,
+                     "'%s': dimensions 1 to %d separated by ',' (at most %d), e.g. 1,1280", text,
+                     EDGE_MAX_RESIZE_DIM, EDGE_MAX_DIMS);
+            return -1;
+        }
+        s->dims[s->n_dims++] = (int32_t)d;
+        while (*end == ' ')
+            end++;
+        if (!*end)
+            return 0;
+        if (*end != ',') {
+            snprintf(msg, len, "'%s': dimensions separated by ','", text);
+            return -1;
+        }
+        p = end + 1;
+    }
+}
+
+/* input_shape: shapes separated by ';'. */
+static int parse_shapes(const char *value, dm_model_conf *c, char *msg, size_t len)
+{
+    char buf[512];
+    if (strlen(value) >= sizeof buf) {
+        snprintf(msg, len, "longer than %zu characters", sizeof buf - 1);
+        return -1;
+    }
+    snprintf(buf, sizeof buf, "%s", value);
+    c->n_input_shapes = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ";", &save); t; t = strtok_r(NULL, ";", &save)) {
+        if (c->n_input_shapes == DM_MODELCONF_MAX_SHAPES) {
+            snprintf(msg, len, "at most %d shapes", DM_MODELCONF_MAX_SHAPES);
+            return -1;
+        }
+        edge_input_shape *s = &c->input_shapes[c->n_input_shapes];
+        if (parse_one_shape(t, (int)c->n_input_shapes, s, msg, len))
+            return -1;
+        for (size_t k = 0; k < c->n_input_shapes; k++)
+            if (c->input_shapes[k].input == s->input) {
+                snprintf(msg, len, "input %d is given two shapes", s->input);
+                return -1;
+            }
+        c->n_input_shapes++;
+    }
+    if (!c->n_input_shapes) {
+        snprintf(msg, len, "no shape given");
+        return -1;
+    }
+    return 0;
+}
+
 static int set_key(dm_model_conf *c, int k, const char *value, char *msg, size_t len)
 {
     static const char *const resize[] = {"letterbox", "stretch", "crop", "fit-shortest"};
@@ -460,6 +535,7 @@ static int set_key(dm_model_conf *c, int k, const char *value, char *msg, size_t
     case K_POLICY: return parse_policy(value, c, msg, len);
     case K_PIN: return parse_bool(value, &c->pin_io, msg, len);
     case K_RESIDENT: return parse_bool(value, &c->pin, msg, len);
+    case K_SHAPE: return parse_shapes(value, c, msg, len);
     case K_BACKEND:
         if (dm_backend_spec_check(value, msg, len))
             return -1;

@@ -16,6 +16,8 @@
  *   pin = yes | no           (with [models] memory_budget: loaded at start, never evicted)
  *   backend = auto | cpu | NAME[, NAME...]   (default: edged.conf's [backends] default)
  *   labels = FILE            (in the model's folder; default labels.txt when there)
+ *   input_shape = [I:]D0,D1,...[; [I:]D0,D1,...]   inputs opened resized where the model's
+ *                            shape signature allows it (ResizeInputTensor; I default 0, 1, ...)
  *   [input]                  how a picture becomes the input (image requests)
  *   resize = letterbox | stretch | crop | fit-shortest   (crop = fit-shortest: the shorter
  *                            side scaled to the input's, the centre kept; default letterbox)
@@ -39,10 +41,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "edge/runtime.h"
 #include "pipeline.h"
 
 #define DM_MODELCONF_MAX_SPECIFIC 16
-#define DM_DETECTIONS_MAX 1000 /* [detection] max at most */
+#define DM_DETECTIONS_MAX 1000    /* [detection] max at most */
+#define DM_MODELCONF_MAX_SHAPES 8 /* [model] input_shape: inputs given a shape */
 
 typedef enum { DM_POLICY_ALL = 0, DM_POLICY_LATEST, DM_POLICY_SPECIFIC } dm_policy_kind;
 
@@ -56,6 +60,9 @@ typedef struct dm_model_conf {
     bool pin;          /* resident whatever the memory budget: loaded at start, never evicted */
     char backend[256]; /* "auto", "cpu", "a, b", or "" ([backends] default) */
     char labels[256];  /* [model] labels: a file name in the model's folder, or "" */
+    /* [model] input_shape: the inputs every version is opened with (edge_input_shape) */
+    edge_input_shape input_shapes[DM_MODELCONF_MAX_SHAPES];
+    size_t n_input_shapes;
     edge_vision_input input;
     struct dm_detection_conf {
         edge_head_kind type;

@@ -13,7 +13,10 @@
 #include <string.h>
 
 #include <http_parser.h>
+#include <jansson.h>
 
+#include "codec.h"
+#include "codec_json.h"
 #include "common/cleanup.h"
 #include "http.h"
 #include "json_dump.h"
@@ -91,6 +94,86 @@ typedef struct infer_job {
     dm_exchange *x;
 } infer_job;
 
+#define MAX_RESIZED 16          /* inputs one request may resize */
+#define RESIZE_DOM_VALUES 65536 /* the request's JSON values besides "data", read for shapes */
+#define RESIZE_DOM_BYTES 65536  /* and its strings' bytes */
+
+/* Input I of M is called NAME in requests (its tensor name, or the codec's name for it). */
+static long input_named(const edge_model *m, const char *name)
+{
+    char nb[32];
+    edge_tensor_info t;
+    for (size_t i = 0; i < edge_model_input_count(m); i++)
+        if (edge_model_input_info(m, i, &t) == 0 &&
+            (!strcmp(t.name, name) ||
+             !strcmp(dm_codec_tensor_name(&t, true, i, nb, sizeof nb), name)))
+            return (long)i;
+    return -1;
+}
+
+/* The request's shape for one input, when it differs from the model's and could be resized
+ * (integers, at most EDGE_MAX_DIMS of them): into *S; else false (the codec judges it). */
+static bool shape_asked(const edge_model *m, long i, const json_t *shape, edge_input_shape *s)
+{
+    edge_tensor_info t;
+    const size_t rank = json_array_size(shape);
+    if (!json_is_array(shape) || rank > EDGE_MAX_DIMS || edge_model_input_info(m, (size_t)i, &t))
+        return false;
+    bool differs = rank != (size_t)t.rank;
+    *s = (edge_input_shape){.input = (int)i, .n_dims = (int)rank};
+    for (size_t k = 0; k < rank; k++) {
+        const json_t *d = json_array_get(shape, k);
+        if (!json_is_integer(d) || json_integer_value(d) < INT32_MIN ||
+            json_integer_value(d) > INT32_MAX)
+            return false;
+        s->dims[k] = (int32_t)json_integer_value(d);
+        differs = differs || s->dims[k] != t.dims[k];
+    }
+    return differs;
+}
+
+/* A request (JSON header of HLEN bytes at BODY, or all JSON: -1) whose input shapes differ from
+ * VER's model: *VER becomes the variant with those inputs resized (dm_version_resized; the
+ * reference replaces VER's). 200 (also when nothing differs or the header is not readable: the
+ * codec says why), or 400 with ERR when the model fixes a dimension asked to change. */
+static int resolve_shapes(dm_version **ver, const uint8_t *body, size_t len, int64_t hlen,
+                          char *err, size_t errlen)
+{
+    if (hlen < -1 || (hlen >= 0 && (uint64_t)hlen > len))
+        return 200;
+    /* the JSON without its "data" arrays (read as []), as dm_codec_request_id reads it: a DOM
+     * of bounded size whatever the body holds */
+    const size_t n_text = hlen >= 0 ? (size_t)hlen : len;
+    dm_jscan scan;
+    if (dm_jscan_run(&scan, body, n_text) != 0)
+        return 200;
+    json_t *root = NULL;
+    json_error_t je;
+    const size_t values = scan.n.other + (scan.slow ? scan.n.data_values + scan.n.data_arrays : 0);
+    if (values <= RESIZE_DOM_VALUES && scan.n.str_bytes <= RESIZE_DOM_BYTES)
+        root = dm_jscan_load(&scan, body, n_text, 0, &je);
+    dm_jscan_free(&scan);
+    const json_t *ins = json_object_get(root, "inputs");
+    edge_input_shape shapes[MAX_RESIZED];
+    size_t n = 0;
+    for (size_t k = 0; k < json_array_size(ins) && n < MAX_RESIZED; k++) {
+        const json_t *in = json_array_get(ins, k);
+        const char *name = json_string_value(json_object_get(in, "name"));
+        const long i = name ? input_named((*ver)->model, name) : -1;
+        if (i >= 0 && shape_asked((*ver)->model, i, json_object_get(in, "shape"), &shapes[n]))
+            n++;
+    }
+    json_decref(root);
+    if (!n)
+        return 200;
+    dm_version *v = NULL;
+    if (dm_version_resized(*ver, shapes, n, &v, err, errlen))
+        return 400;
+    dm_version_unref(*ver);
+    *ver = v;
+    return 200;
+}
+
 /* The parse ended (loop thread): admit, or answer the error; the client may
  * have gone meanwhile (the reply is dropped), the server may be draining (the
  * scheduler refuses: 503). */
@@ -109,6 +192,15 @@ static void infer_parsed(dm_parse_job *j)
     }
 }
 
+/* Worker thread: the request's resized inputs (VER becomes their variant), then its parse. */
+static void offload_parse(dm_parse_job *j)
+{
+    j->status = resolve_shapes(&j->v, j->body, j->len, j->header_len, j->err, sizeof j->err);
+    if (j->status == 200)
+        j->status = dm_codec_parse_infer(j->v->model, j->body, j->len, j->header_len, &j->inf,
+                                         j->err, sizeof j->err);
+}
+
 /* Parse BODY (LEN bytes, taken) for VER (a reference, taken) off the loop thread. */
 static void infer_offload(route *rt, dm_version *ver_ref, uint8_t *body_in, size_t len,
                           int64_t hlen)
@@ -120,10 +212,14 @@ static void infer_offload(route *rt, dm_version *ver_ref, uint8_t *body_in, size
         dm_http_error(rt->x, 500, "model '%s': out of memory", ver->name);
         return;
     }
-    *ij = (infer_job){
-        .job = {.v = ver, .body = body, .len = len, .header_len = hlen, .done = infer_parsed},
-        .d = rt->d,
-        .x = rt->x};
+    *ij = (infer_job){.job = {.v = ver,
+                              .body = body,
+                              .len = len,
+                              .header_len = hlen,
+                              .parse = offload_parse,
+                              .done = infer_parsed},
+                      .d = rt->d,
+                      .x = rt->x};
     if (dm_codec_offload(rt->d->loop, &ij->job) == 0) {
         ij = NULL, body = NULL, ver = NULL; /* the job has them */
         return;
@@ -215,7 +311,13 @@ void dm_oipr_infer(route *rt, const char *name, int64_t v)
     }
     dm_infer *inf = NULL;
     char err[512];
-    const int status = parse_request(rt, ver, body, len, &inf, err, sizeof err);
+    /* resized inputs (not for Triton's raw binary form, which has no shapes) */
+    int status = hlen != 0 ? resolve_shapes(&ver, body, len, hlen, err, sizeof err) : 200;
+    if (status != 200) {
+        dm_http_error(rt->x, status, "model '%s': %s", name, err);
+        return;
+    }
+    status = parse_request(rt, ver, body, len, &inf, err, sizeof err);
     if (status != 200) {
         dm_http_error(rt->x, status, "model '%s': %s", name, err);
         return;

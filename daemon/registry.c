@@ -60,6 +60,7 @@ void dm_version_unref(dm_version *v)
     if (!v || atomic_fetch_sub_explicit(&v->refs, 1, memory_order_acq_rel) != 1)
         return;
     dm_profile_free(v);
+    reg_variants_free((reg_version *)v);
     dm_lease_drop(((reg_version *)v)->lease);
     edge_model_unref(v->model);
     free(v->name);

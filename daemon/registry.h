@@ -34,6 +34,15 @@ typedef struct dm_version {
     _Atomic(struct dm_profile *) profile;
 } dm_version;
 
+/* Variants of one version kept for requests with resized inputs (registry_variant.c). */
+#define DM_MAX_VARIANTS 4
+/* Version V with the N input shapes SHAPES (edge_model_resized: where the model's shape
+ * signature allows it), a new reference in *OUT: one of V's DM_MAX_VARIANTS variants (the least
+ * recently used one is dropped for a new one), a version of its own (its own uid: workers keep
+ * an interpreter for it) of V's entry, name and number. 0, or libedge's code with the reason
+ * (the input, the dimension, the model's value) in ERR. Any thread. */
+int dm_version_resized(dm_version *v, const edge_input_shape *shapes, size_t n, dm_version **out,
+                       char *err, size_t errlen);
 dm_version *dm_version_ref(dm_version *v);
 void dm_version_unref(dm_version *v); /* last ref: edge_model_unref */
 /* _cleanup_(dm_version_unrefp) dm_version *v: the reference goes with the scope. */

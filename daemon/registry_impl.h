@@ -37,7 +37,14 @@ typedef struct reg_version {
     struct timespec mtime;
     dm_lease *lease; /* the file's read lease while the model maps it (lease.c), or NULL */
     char why[160];   /* loaded as a private copy: why the file was not leased */
+    /* its variants with resized inputs (registry_variant.c; references), NULL: free slots */
+    dm_version *variants[DM_MAX_VARIANTS];
+    uint64_t variant_used[DM_MAX_VARIANTS]; /* least recently used goes first */
 } reg_version;
+/* registry_load.c: a version's uid, unique in this process. */
+uint64_t reg_next_uid(void);
+/* registry_variant.c: V's variants released (the last reference to V going). */
+void reg_variants_free(reg_version *v);
 
 typedef struct load_job load_job; /* registry_load.c */
 

@@ -29,6 +29,11 @@
 
 static atomic_uint_fast64_t next_uid = 1;
 
+uint64_t reg_next_uid(void)
+{
+    return atomic_fetch_add(&next_uid, 1);
+}
+
 static bool same_file(const reg_version *v, const struct stat *st)
 {
     return v->dev == st->st_dev && v->ino == st->st_ino && v->size == st->st_size &&
@@ -102,7 +107,7 @@ static reg_version *version_new(reg_entry *e, int64_t version, const char *path,
     clock_gettime(CLOCK_REALTIME, &now);
     atomic_init(&v->pub.refs, 1);
     atomic_init(&v->pub.retired, false);
-    v->pub.uid = atomic_fetch_add(&next_uid, 1);
+    v->pub.uid = reg_next_uid();
     v->pub.name = edge_take_ptr(name);
     v->pub.version = version;
     v->pub.path = edge_take_ptr(p);
@@ -164,7 +169,8 @@ struct load_job {
     uint64_t t0_ns;
     bool demand;                   /* a request waits for it (the memory budget) */
     edge_be *bes[DM_MAX_BACKENDS]; /* the back ends model.conf allows (opt.backends) */
-    char backend_err[320];         /* model.conf names a back end that is not loaded */
+    edge_input_shape shapes[DM_MODELCONF_MAX_SHAPES]; /* model.conf's input_shape (opt's) */
+    char backend_err[320]; /* model.conf names a back end that is not loaded */
 };
 
 /* Same inputs and outputs (names, types, shapes): what pin_io asks of a new version. */
@@ -633,6 +639,10 @@ static void job_options(dm_registry *r, reg_entry *e, load_job *j)
                                   .private_copy = 1,
                                   .pack_cache = r->pack.dir ? &r->pack : NULL,
                                   .name = e->pub.name};
+    memcpy(j->shapes, e->conf.input_shapes, sizeof j->shapes); /* the job's: a reload may
+                                                                * replace the conf */
+    j->opt.input_shapes = j->shapes;
+    j->opt.n_input_shapes = e->conf.n_input_shapes;
     const char *spec = e->conf.backend[0] ? e->conf.backend : r->cfg.backend_default;
     if (r->backends && dm_backends_select(r->backends, spec, j->bes, &j->opt.n_backends,
                                           j->backend_err, sizeof j->backend_err) == 0)

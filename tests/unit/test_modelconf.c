@@ -238,6 +238,32 @@ static void test_backend(void **state)
     expect_error("[model]\nbackend = cpu\nbackend = auto\n", 3, "backend", "set twice");
 }
 
+/* [model] input_shape (issue 47): the inputs every version opens resized. */
+static void test_input_shape(void **state)
+{
+    (void)state;
+    dm_model_conf c;
+    parse_ok("[model]\ninput_shape = 1,1280\n", &c);
+    assert_int_equal(c.n_input_shapes, 1);
+    assert_int_equal(c.input_shapes[0].input, 0);
+    assert_int_equal(c.input_shapes[0].n_dims, 2);
+    assert_int_equal(c.input_shapes[0].dims[1], 1280);
+    parse_ok("[model]\ninput_shape = 1:2, 76 ,32,1; 0:4\n", &c);
+    assert_int_equal(c.n_input_shapes, 2);
+    assert_int_equal(c.input_shapes[0].input, 1);
+    assert_int_equal(c.input_shapes[0].n_dims, 4);
+    assert_int_equal(c.input_shapes[0].dims[1], 76);
+    assert_int_equal(c.input_shapes[1].input, 0);
+    assert_int_equal(c.input_shapes[1].dims[0], 4);
+    expect_error("[model]\ninput_shape = 1,0\n", 2, "input_shape", "dimensions 1 to 16777216");
+    expect_error("[model]\ninput_shape = 1,x\n", 2, "input_shape", "dimensions 1 to");
+    expect_error("[model]\ninput_shape = ;\n", 2, "input_shape", "no shape given");
+    expect_error("[model]\ninput_shape = 0:1;0:2\n", 2, "input_shape",
+                 "input 0 is given two shapes");
+    expect_error("[model]\ninput_shape = 99:1\n", 2, "input_shape", "must be 0 to 63");
+    expect_error("[model]\ninput_shape = 1 2\n", 2, "input_shape", "separated by ','");
+}
+
 static void test_bad_values(void **state)
 {
     (void)state;
@@ -280,9 +306,9 @@ static void test_bad_structure(void **state)
 {
     (void)state;
     expect_error("[model]\nversion_policy = all\npinio = yes\n", 3, "unknown key \"pinio\"",
-                 "(keys: version_policy, pin_io, pin, backend, labels)");
+                 "(keys: version_policy, pin_io, pin, backend, labels, input_shape)");
     expect_error("[model]\nVersion_Policy = all\n", 2, "unknown key \"Version_Policy\"",
-                 "(keys: version_policy, pin_io, pin, backend, labels)");
+                 "(keys: version_policy, pin_io, pin, backend, labels, input_shape)");
     expect_error("[model]\n= all\n", 2, "unknown key \"\"", "(keys: ");
     expect_error("version_policy = all\n[model]\n", 1,
                  "version_policy: ", "outside a section; put it under [model]");
@@ -605,7 +631,7 @@ static void test_vision_sections(void **state)
     expect_error("[model]\nlabels = ..\n", 2, "labels", "a file name");
     expect_error("[model]\nlabels =\n", 2, "labels", "a file name");
     expect_error("[model]\nscore = 0.5\n", 2, "unknown key \"score\" in [model]",
-                 "(keys: version_policy, pin_io, pin, backend, labels)");
+                 "(keys: version_policy, pin_io, pin, backend, labels, input_shape)");
     expect_error("[input]\ntype = ssd\n", 2, "unknown key \"type\" in [input]",
                  "(keys: resize, pad, order, mean, std)");
     expect_error("score = 0.5\n", 1, "score: ", "put it under [detection]");
@@ -618,7 +644,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),        cmocka_unit_test(test_policy_forms),
         cmocka_unit_test(test_pin_io),          cmocka_unit_test(test_backend),
-        cmocka_unit_test(test_bad_values),      cmocka_unit_test(test_bad_structure),
+        cmocka_unit_test(test_bad_values),
+        cmocka_unit_test(test_input_shape),      cmocka_unit_test(test_bad_structure),
         cmocka_unit_test(test_parse_args),      cmocka_unit_test(test_load),
         cmocka_unit_test(test_select),          cmocka_unit_test(test_describe),
         cmocka_unit_test(test_vision_sections),

@@ -132,6 +132,20 @@ static bool shape_asked(const edge_model *m, long i, const json_t *shape, edge_i
     return differs;
 }
 
+/* Whether an input of M may be resized (a -1 in its shape signature): only then is a request's
+ * JSON read for shapes, so that other models' requests are parsed once, as before. */
+static bool model_resizable(const edge_model *m)
+{
+    int32_t dims[EDGE_MAX_DIMS];
+    for (size_t i = 0; i < edge_model_input_count(m); i++) {
+        const int rank = edge_model_input_signature(m, i, dims);
+        for (int k = 0; k < rank; k++)
+            if (dims[k] < 0)
+                return true;
+    }
+    return false;
+}
+
 /* A request (JSON header of HLEN bytes at BODY, or all JSON: -1) whose input shapes differ from
  * VER's model: *VER becomes the variant with those inputs resized (dm_version_resized; the
  * reference replaces VER's). 200 (also when nothing differs or the header is not readable: the
@@ -139,7 +153,7 @@ static bool shape_asked(const edge_model *m, long i, const json_t *shape, edge_i
 static int resolve_shapes(dm_version **ver, const uint8_t *body, size_t len, int64_t hlen,
                           char *err, size_t errlen)
 {
-    if (hlen < -1 || (hlen >= 0 && (uint64_t)hlen > len))
+    if (hlen < -1 || (hlen >= 0 && (uint64_t)hlen > len) || !model_resizable((*ver)->model))
         return 200;
     /* the JSON without its "data" arrays (read as []), as dm_codec_request_id reads it: a DOM
      * of bounded size whatever the body holds */

@@ -17,7 +17,8 @@ areas listed in PROGRAMS only:
     backends/vulkan   api, kernels, ops   (the plugin links edge_ops, edge_kernels)
     backends/edgetpu  api                 (links nothing of libedge)
     vision            api
-    daemon            api, vision         (never runtime/, runtime/interp/, backends/cpu/)
+    audio             api                 (wake words, issue 47)
+    daemon            api, vision, audio  (never runtime/, runtime/interp/, backends/cpu/)
     client            api, vision
 
 Every `#include "..."` of every .c/.h file under those folders is resolved the
@@ -61,10 +62,12 @@ PROGRAMS = {
                         {"api", "kernels", "ops"}),
     "backends/edgetpu": (["include"], {"api"}),
     "vision": (EDGE_INC, {"api"}),
-    "daemon": (EDGE_INC + ["vision"], {"api", "vision"}),
+    "audio": (["include", "common"], {"api"}),
+    "daemon": (EDGE_INC + ["vision", "audio"], {"api", "vision", "audio"}),
     "client": (EDGE_INC + ["vision"], {"api", "vision"}),
 }
-TOPS = ("include", "common", "kernels", "runtime", "ops", "backends", "vision", "daemon", "client")
+TOPS = ("include", "common", "kernels", "runtime", "ops", "backends", "vision", "audio", "daemon",
+        "client")
 # headers the build generates beside a component's sources
 GENERATED = {"backends/vulkan": {"vk_shaders.h"}}
 # programs over edged_core, not in it: they may include any of the daemon's layers
@@ -85,7 +88,7 @@ def area_of(rel):
         return "ops"
     if parts[0] == "backends" and len(parts) > 2:
         return "backends" if parts[1] == "cpu" else "backends/" + parts[1]
-    if parts[0] in ("vision", "daemon", "client") and len(parts) > 1:
+    if parts[0] in ("vision", "audio", "daemon", "client") and len(parts) > 1:
         return parts[0]
     return None
 

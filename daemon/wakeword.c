@@ -531,7 +531,8 @@ bool dm_wakeword_infer(dm_daemon *d, dm_exchange *x, const char *name, int64_t v
     }
     if (!j->pcm) {
         dm_http_error(x, 503, "model '%s': out of memory", name);
-        q->ending = q->ending || !q->st;
+        if (!q->st) /* nothing to continue from */
+            seq_free(m, q);
         job_free(j);
         return true;
     }
@@ -543,6 +544,8 @@ bool dm_wakeword_infer(dm_daemon *d, dm_exchange *x, const char *name, int64_t v
         s->pending--;
         q->busy = false;
         dm_http_error(x, 503, "model '%s': cannot queue the work", name);
+        if (!q->st)
+            seq_free(m, q);
         job_free(j);
     }
     return true;

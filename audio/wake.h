@@ -91,9 +91,11 @@ uint64_t wake_stream_samples(const wake_stream *st);
 typedef struct wake_convert {
     uint32_t rate;
     unsigned width, channels;
-    double pos;      /* fractional read position carried between calls */
+    double pos;      /* fractional read position carried between calls (phase / 16000) */
     int32_t last;    /* last mono sample of the previous call */
     bool have_last;
+    int64_t phase;   /* the read position exactly, in 1/16000 of an input sample (-1 sample:
+                        LAST): integer steps of RATE, so any split gives the same samples */
 } wake_convert;
 /* -1 with ERR when RATE/WIDTH/CHANNELS are unsupported (rate 8000..192000, width 1/2/4,
  * channels 1..8). */
@@ -103,5 +105,7 @@ int wake_convert_init(wake_convert *c, uint32_t rate, unsigned width, unsigned c
  * most MAX samples; *N_OUT written). Allocates nothing. */
 int wake_convert_run(wake_convert *c, const uint8_t *in, size_t bytes, int16_t *out, size_t max,
                      size_t *n_out, edge_error *err);
+/* The most samples wake_convert_run can write for BYTES bytes of input (size OUT with it). */
+size_t wake_convert_max_out(const wake_convert *c, size_t bytes);
 
 #endif

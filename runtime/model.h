@@ -60,6 +60,13 @@ typedef struct edge_tensor {
      * resource variable `resource`'s storage in the interpreter's variable block */
     bool is_resource;
     int32_t resource;
+    /* the file's shape_signature (-1: a dimension ResizeInputTensor may change); the file's
+     * shape where it has none (sig_rank is rank then) */
+    int sig_rank;
+    int32_t sig[EDGE_MAX_DIMS];
+    /* a resized model's derived tensor (runtime/resize.c): its shape is not known until the
+     * operator writing it states it in its prepare (edge__settle_shape) */
+    bool shape_free;
 } edge_tensor;
 
 struct edge_op;
@@ -151,8 +158,8 @@ typedef struct edge_resource {
     size_t var_offset;
 } edge_resource;
 
-/* TensorType RESOURCE: the handle VAR_HANDLE writes (no bytes of its own). */
-#define EDGE_TYPE_RESOURCE 20
+/* TensorType RESOURCE (schema.fbs: 13): the handle VAR_HANDLE writes (no bytes of its own). */
+#define EDGE_TYPE_RESOURCE 13
 
 struct edge_kernels;
 
@@ -216,6 +223,9 @@ struct edge_model {
      * packed weights in the heap, so that packed weights moved into the cache's mapping leave
      * whole pages free behind them (backends/cpu/cpu_state.c) */
     struct edge_hdr_chunk *hdrs;
+    /* a resized variant (edge_model_resized): the model whose bytes it reads (a reference) */
+    struct edge_model *parent;
+    bool resized; /* some input was given a shape: derived tensors were shape_free */
 };
 
 /* The data of every zero-element constant (never read: there is nothing to read). */
@@ -250,6 +260,12 @@ void edge__prefix_subgraph(edge_error *err, const edge_model *m, int32_t s);
 /* fold.c: DEQUANTIZE nodes of float16 constants become float32 constants (graph.c runs it). */
 int edge__graph_fold(edge_model *m, edge_error *err);
 int edge__plan_arena(edge_model *m, edge_error *err); /* planner.c */
+/* resize.c: the options' input shapes onto subgraph 0's inputs (checked against their
+ * shape_signature), and every tensor an operator of subgraph 0 writes made shape_free (after
+ * edge__graph_build, before the prepares). Nothing to do without input shapes. */
+int edge__resize_inputs(edge_model *m, edge_error *err);
+/* resize.c: shape_free tensor T takes shape DIMS (RANK): false when its size overflows. */
+bool edge__settle_shape(edge_tensor *t, int rank, const int32_t *dims);
 /* "level avx512vnni: CONV_2D x12 qs8_gemm_..., ..." (malloc'd; model_info.c). */
 char *edge__kernels_describe(const edge_model *m);
 

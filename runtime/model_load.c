@@ -248,12 +248,25 @@ static int make_variable(parse_ctx *pc, int32_t ti, edge_tensor *t)
     return 0;
 }
 
+/* T's shape_signature (what ResizeInputTensor may change: -1), when the file has one of T's
+ * rank; else its shape (nothing changes). Other values than -1 and the shape's own are taken
+ * as the shape's: only -1 frees a dimension. */
+static void parse_signature(const fb_vec sig, edge_tensor *t)
+{
+    t->sig_rank = t->rank;
+    for (int i = 0; i < t->rank; i++) {
+        const int32_t v = sig.len == (uint32_t)t->rank ? fb_vec_i32(&sig, (uint32_t)i) : 0;
+        t->sig[i] = v == -1 ? -1 : t->dims[i];
+    }
+}
+
 static int parse_tensor(parse_ctx *pc, int32_t ti, const fb_table *tt)
 {
     edge_model *m = pc->m;
     edge_tensor *t = &pc->t0[ti];
     t->producer = t->first_use = t->last_use = -1;
     fb_vec shape = fb_vec_get(tt, TFL_TENSOR_SHAPE, 4);
+    const fb_vec sig = fb_vec_get(tt, TFL_TENSOR_SHAPE_SIGNATURE, 4);
     const int type = fb_i8(tt, TFL_TENSOR_TYPE, 0);
     const uint32_t bi = fb_u32(tt, TFL_TENSOR_BUFFER, 0);
     uint32_t name_len = 0;
@@ -284,6 +297,7 @@ static int parse_tensor(parse_ctx *pc, int32_t ti, const fb_table *tt)
                                 "malformed model file: tensor %d (%s) has dimension %d = %d",
                                 (int)ti, t->name, i, (int)t->dims[i]);
     }
+    parse_signature(sig, t);
     const size_t esize = edge_dtype_size(t->type);
     if (!edge__shape_bytes(t->dims, t->rank, esize ? esize : 1, &t->count, &t->bytes))
         return edge__seterr(pc->err, EDGE_ELIMIT,

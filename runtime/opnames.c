@@ -196,14 +196,17 @@ static const struct {
     [EDGE_FLOAT64] = {"FLOAT64", 0},
     [EDGE_UINT64] = {"UINT64", 8},
     [EDGE_UINT32] = {"UINT32", 4},
-    /* control flow and resource variables family: a VAR_HANDLE's handle (no bytes) */
-    [20] = {"RESOURCE", 0},
+    /* schema.fbs: COMPLEX128 = 11, RESOURCE = 13, VARIANT = 14. RESOURCE is a VAR_HANDLE's
+     * handle (no bytes of its own; EDGE_TYPE_RESOURCE, runtime/model.h); VARIANT has no bytes
+     * the runtime can hold. */
+    [13] = {"RESOURCE", 0},
+    [14] = {"VARIANT", 0},
 };
 
 const char *edge_dtype_name(int type)
 {
     if (type < 0 || (size_t)type >= sizeof dtypes / sizeof dtypes[0] || !dtypes[type].name)
-        return "UNKNOWN_TYPE"; /* also the gaps: COMPLEX128, VARIANT */
+        return "UNKNOWN_TYPE"; /* also the gap: COMPLEX128 */
     return dtypes[type].name;
 }
 

@@ -25,7 +25,7 @@
 #include "opgen_impl.h"
 
 /* TensorType RESOURCE (schema.fbs): a VAR_HANDLE's output, the same in both models. */
-#define OG_RESOURCE 20
+#define OG_RESOURCE 13
 
 static int32_t fail(og_pair *p, int32_t rc)
 {

@@ -180,6 +180,9 @@ size_t edge_op_dims_product(const int32_t *dims, int from, int to)
 
 bool edge_op_has_dims(const edge_tensor *t, int rank, const int32_t *dims)
 {
+    if (t->shape_free) /* a resized model's tensor (runtime/resize.c): the shape stated is its own
+                        */
+        return edge__settle_shape((edge_tensor *)t, rank, dims);
     bool same = t->rank == rank;
     for (int i = 0; same && i < rank; i++)
         same = t->dims[i] == dims[i];
@@ -189,7 +192,8 @@ bool edge_op_has_dims(const edge_tensor *t, int rank, const int32_t *dims)
 int edge_op_check_same_shape(edge_prep *p, const edge_tensor *a, const char *ra,
                              const edge_tensor *b, const char *rb)
 {
-    if (!edge_op_has_dims(b, a->rank, a->dims)) {
+    const bool a_free = a->shape_free && !b->shape_free; /* the one without a shape takes it */
+    if (a_free ? !edge_op_has_dims(a, b->rank, b->dims) : !edge_op_has_dims(b, a->rank, a->dims)) {
         char sa[96], sb[96];
         edge_op_shape_text(a->dims, a->rank, sa, sizeof sa);
         edge_op_shape_text(b->dims, b->rank, sb, sizeof sb);

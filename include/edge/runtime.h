@@ -149,6 +149,18 @@ EDGE_API int edge_pack_cache_prune(const char *dir, uint64_t max_bytes, uint64_t
 #define EDGE_THREADS_AUTO 0xffffffffu
 #define EDGE_THREADS_AUTO_MACS 2000000u
 
+/* A concrete shape for input INPUT (its position in subgraph 0's inputs), as TensorFlow Lite's
+ * ResizeInputTensor gives one: each dimension must equal the file's, except where the tensor's
+ * shape_signature says -1 (there any value from 1 to EDGE_MAX_RESIZE_DIM). */
+typedef struct edge_input_shape {
+    int input;
+    int n_dims;
+    int32_t dims[EDGE_MAX_DIMS];
+} edge_input_shape;
+
+/* The largest value a resized dimension may take (the arena limit bounds the product). */
+#define EDGE_MAX_RESIZE_DIM (1 << 24)
+
 /* Limits applied while opening a model; zero fields take the defaults. */
 typedef struct edge_model_options {
     size_t max_file_bytes;  /* default 1 GiB */
@@ -186,6 +198,15 @@ typedef struct edge_model_options {
     uint64_t max_while_iterations;
     /* NULL: pack in memory on every open. Otherwise the cache's files (see edge_pack_cache). */
     const edge_pack_cache *pack_cache;
+    /* Inputs given a concrete shape (edge_input_shape; each input at most once), as
+     * ResizeInputTensor then AllocateTensors: every other tensor's shape is derived again from
+     * them by the operators and the arena is planned for them. A dimension the model fixes (its
+     * shape_signature is not -1 there, or it has none), a rank that differs, a value out of
+     * [1, EDGE_MAX_RESIZE_DIM] or an operator that cannot derive its output's shape is refused
+     * (EDGE_ESHAPE; the message names the input and the dimension); the size limits above
+     * apply to the result. Read during the open only. */
+    const edge_input_shape *input_shapes;
+    size_t n_input_shapes;
 } edge_model_options;
 
 /* One tensor as the model declares it. Pointers stay valid while the model lives. */
@@ -304,6 +325,15 @@ EDGE_API int edge_model_open_buffer(const void *data, size_t size, const edge_mo
                                     edge_model **out, edge_error *err);
 EDGE_API edge_model *edge_model_ref(edge_model *m);
 EDGE_API void edge_model_unref(edge_model *m); /* NULL is fine */
+/* A variant of open model M with the N input shapes SHAPES (edge_model_options.input_shapes
+ * over the inputs' file shapes, not M's), opened from M's bytes with M's options (M's back ends,
+ * no packed-weight cache: its weights are packed in memory). The variant holds a reference on
+ * M; it is a model of its own (edge_model_unref). 0, or the error of edge_model_open. */
+EDGE_API int edge_model_resized(edge_model *m, const edge_input_shape *shapes, size_t n,
+                                edge_model **out, edge_error *err);
+/* Input I's shape_signature (the file's, -1 where a dimension may be resized) into DIMS, its rank
+ * returned; without one in the file, the file's shape (nothing resizable). -1 for a bad I. */
+EDGE_API int edge_model_input_signature(const edge_model *m, size_t i, int32_t dims[EDGE_MAX_DIMS]);
 
 EDGE_API size_t edge_model_input_count(const edge_model *m);
 EDGE_API size_t edge_model_output_count(const edge_model *m);

@@ -88,6 +88,7 @@ static void model_free(edge_model *m)
         munmap((void *)m->base, m->size);
     if (m->heap_copy)
         free((void *)m->base);
+    edge_model_unref(m->parent); /* a resized variant reads its parent's bytes */
     free(m);
 }
 
@@ -149,12 +150,14 @@ static int model_finish(edge_model *take, const edge_model_options *opt, edge_mo
     m->opt.n_backends = m->n_bes;
     if (!(m->name = strdup(opt && opt->name ? opt->name : "")))
         return edge__seterr(err, EDGE_ENOMEM, "out of memory");
-    /* The load, in order: the file, the graph, the options, the called subgraphs and the
+    /* The load, in order: the file, the graph, the input shapes given (resize.c), the
+     * options, the called subgraphs and the
      * resource variables, the back ends' claims, the CPU operators' prepare, the partitions,
      * the arena. */
     static int (*const steps[])(edge_model *, edge_error *) = {
-        edge__model_parse,     edge__graph_build,   edge__model_decode,    edge__subgraphs_build,
-        edge__partition_claim, edge__model_prepare, edge__partition_build, edge__plan_arena,
+        edge__model_parse,   edge__graph_build,     edge__resize_inputs,
+        edge__model_decode,  edge__subgraphs_build, edge__partition_claim,
+        edge__model_prepare, edge__partition_build, edge__plan_arena,
     };
     int rc = 0;
     edge__pack_cache_open(m); /* packed weights from a valid cache file: the ops skip packing */
@@ -334,6 +337,36 @@ int edge_model_detach_file(edge_model *m, edge_error *err)
 int edge_model_file_backed(const edge_model *m)
 {
     return m && m->mapped && !atomic_load(&((edge_model *)m)->detached);
+}
+
+int edge_model_resized(edge_model *m, const edge_input_shape *shapes, size_t n, edge_model **out,
+                       edge_error *err)
+{
+    if (!m || !out || (n && !shapes))
+        return edge__seterr(err, EDGE_EINVAL, "edge_model_resized: NULL argument");
+    edge_model *v = calloc(1, sizeof *v);
+    if (!v)
+        return edge__seterr(err, EDGE_ENOMEM, "out of memory");
+    v->base = m->base; /* M's bytes (mapped or a copy): the variant holds M while it lives */
+    v->size = m->size;
+    v->parent = edge_model_ref(m);
+    edge_model_options o = m->opt;
+    o.backends = m->bes;
+    o.n_backends = m->n_bes;
+    o.name = m->name;
+    o.pack_cache = NULL;
+    o.input_shapes = shapes;
+    o.n_input_shapes = n;
+    return model_finish(v, &o, out, err); /* frees V (and its reference) on failure */
+}
+
+int edge_model_input_signature(const edge_model *m, size_t i, int32_t dims[EDGE_MAX_DIMS])
+{
+    if (!m || !dims || i >= (size_t)m->n_inputs)
+        return -1;
+    const edge_tensor *t = &m->tensors[m->inputs[i]];
+    memcpy(dims, t->sig, (size_t)t->sig_rank * sizeof *dims);
+    return t->sig_rank;
 }
 
 edge_model *edge_model_ref(edge_model *m)

@@ -291,6 +291,30 @@ static int prepare_subgraphs(edge_model *m, edge_error *err)
     return 0;
 }
 
+/* A resized model: every output of node N (subgraph 0) has the shape its operator derived
+ * (edge__settle_shape), and the back ends' view says so; else the operator cannot be resized. */
+static int check_settled(edge_model *m, const edge_node *n, edge_error *err)
+{
+    for (int32_t k = 0; k < n->n_out; k++) {
+        if (n->out[k] < 0)
+            continue;
+        const edge_tensor *t = &m->tensors[n->out[k]];
+        if (t->shape_free)
+            return edge__seterr(err, EDGE_ESHAPE,
+                                "node %d (%s): output %d (tensor %d, %s) gets no shape from the "
+                                "resized inputs: %s does not derive its output's shape again",
+                                (int)n->file_index, node_label(n), (int)k, (int)n->out[k], t->name,
+                                node_label(n));
+        edge_be_tensor *v = m->be_tensors ? &m->be_tensors[n->out[k]] : NULL;
+        if (v) {
+            v->rank = t->rank;
+            memcpy(v->dims, t->dims, sizeof v->dims);
+            v->bytes = t->bytes;
+        }
+    }
+    return 0;
+}
+
 int edge__model_prepare(edge_model *m, edge_error *err)
 {
     /* Name an unsupported operator first: it is the most useful message. Nodes a
@@ -313,6 +337,8 @@ int edge__model_prepare(edge_model *m, edge_error *err)
                 *err = local;
             return rc;
         }
+        if (m->resized && (rc = check_settled(m, n, err)))
+            return rc;
         if (rc) { /* claimed: the back end runs it, without a CPU fallback */
             if (!(n->cpu_error = strdup(local.message)))
                 return edge__seterr(err, EDGE_ENOMEM, "out of memory");

@@ -19,7 +19,7 @@
 #include "tools/tflite_writer.h"
 
 /* TensorType RESOURCE and the option tables' BuiltinOptions values (schema.fbs). */
-enum { SG_RESOURCE = 20, SG_OPT_IF = 92, SG_OPT_WHILE = 93, SG_OPT_CALL_ONCE = 103 };
+enum { SG_RESOURCE = 13, SG_OPT_IF = 92, SG_OPT_WHILE = 93, SG_OPT_CALL_ONCE = 103 };
 enum { SG_OPT_VAR_HANDLE = 111 };
 
 /* One fault of a builder (all zero: the well-formed model). */

@@ -207,7 +207,7 @@ static void print_row(const char *who, const char *level, double per_s, const ch
 
 static int run_engine(const char *voice, const engine *e, const cli *c, const char *tmp)
 {
-    char dir[4096], wav[4096], script[4096], minbuf[32];
+    char dir[2048], wav[4096], script[4096], minbuf[32];
     snprintf(wav, sizeof wav, "%s/wav/%s.wav", voice, e->wav);
     size_t n = 0;
     int16_t *pcm = wav_read(wav, &n);
@@ -294,7 +294,7 @@ int main(int argc, char **argv)
         }
     }
     const char *shared = getenv("EDGE_SHARED_DIR") ? getenv("EDGE_SHARED_DIR") : "../shared";
-    char voice[4096], tmp[] = "/tmp/bench-wake-XXXXXX";
+    char voice[1024], tmp[] = "/tmp/bench-wake-XXXXXX";
     snprintf(voice, sizeof voice, "%s/voice", shared);
     if (!mkdtemp(tmp)) {
         perror("mkdtemp");

@@ -90,7 +90,7 @@ typedef struct wk_job {
     wake_detection det[WK_DETECTIONS_MAX];
     size_t n_det;
     int rc;
-    char err[320];
+    char err[600]; /* an edge_error's message and our words */
 } wk_job;
 
 /* ---------------------------------------------------------------- the state */

@@ -132,6 +132,17 @@ static void seq_free(wk_model *m, wk_seq *q)
     free(q);
 }
 
+/* M's sequences idle for [scheduler] sequence_idle_ms go. */
+static void expire(const wk_state *s, wk_model *m)
+{
+    const uint64_t now = dm_now_ns(), idle = (uint64_t)s->d->cfg.sequence_idle_ms * 1000000u;
+    for (wk_seq *q = m->seqs, *next; q; q = next) {
+        next = q->next;
+        if (!q->busy && now - q->last_ns >= idle)
+            seq_free(m, q);
+    }
+}
+
 /* ---------------------------------------------------------------- the request */
 
 /* The samples of the one input of ROOT: JSON data (INT16) or BIN/BIN_LEN (the binary tensor
@@ -436,6 +447,7 @@ static wk_seq *admit(wk_state *s, wk_model *m, dm_exchange *x, const dm_seq_para
             return NULL;
         }
         snprintf(q->id, sizeof q->id, "%s", p->id);
+        q->last_ns = dm_now_ns();
         q->next = m->seqs;
         m->seqs = q;
         m->live++;
@@ -462,6 +474,7 @@ bool dm_wakeword_infer(dm_daemon *d, dm_exchange *x, const char *name, int64_t v
         dm_http_error(x, 404, "model '%s' (a wakeword model) has version 1 only", name);
         return true;
     }
+    expire(s, m);
     const dm_http_request *req = dm_http_req(x);
     const int64_t hlen = req->header_len;
     const size_t blen = req->body_len;
@@ -697,17 +710,13 @@ static void fe_free(void *state)
     free(s);
 }
 
-/* Once a second: idle sequences expire. */
+/* Once a second (service.c's tick, while requests are answered), and before each chunk: idle
+ * sequences expire. */
 static void fe_tick(void *state)
 {
     wk_state *s = state;
-    const uint64_t now = dm_now_ns(), idle = (uint64_t)s->d->cfg.sequence_idle_ms * 1000000u;
     for (size_t i = 0; i < s->n; i++)
-        for (wk_seq *q = s->m[i].seqs, *next; q; q = next) {
-            next = q->next;
-            if (!q->busy && now - q->last_ns >= idle)
-                seq_free(&s->m[i], q);
-        }
+        expire(s, &s->m[i]);
 }
 
 static void fe_metrics(const void *state, FILE *f)

@@ -6,7 +6,8 @@
  * detection for alexa_v0.1; snowboy.wav (binary BYTES chunks of PCM) gives none; a chunk at
  * 8 kHz (parameters.rate) is converted; bad chunks (an odd byte count, another datatype, no
  * sequence, an unknown sequence, a sample out of range) get 400s saying what is wrong; past
- * [scheduler] max_sequences a start gets 429; the metadata and /metrics show the model. No case
+ * [scheduler] max_sequences a start gets 429; a sequence idle past sequence_idle_ms is unknown
+ * (a second edged with a short idle time); the metadata and /metrics show the model. No case
  * depends on the machine's speed. Skips without ../shared/voice. */
 #include <jansson.h>
 #include <setjmp.h>
@@ -28,8 +29,9 @@
 #define IDLE_MS 600000 /* no sequence expires during a run, however slow */
 #define CHUNK 4000     /* samples a request (250 ms) */
 
-static dfx F;
+static dfx F, G; /* G: sequence_idle_ms SHORT_IDLE_MS */
 static char voice[512];
+#define SHORT_IDLE_MS 200
 
 /* The 16-bit mono PCM of WAV NAME (its "data" chunk), malloc'd; *N samples. */
 static int16_t *wav_read(const char *name, size_t *n)
@@ -72,10 +74,12 @@ static json_t *params(const char *id, bool start, bool end, int rate)
 
 /* POST BODY (N bytes; HLEN >= 0: the binary extension's JSON length) to the wake model:
  * the status, the answer in *OUT (parsed, or NULL) and its text in *TEXT (or NULL). */
+static dfx *D = &F; /* the edged requests go to */
+
 static int post(const void *body, size_t n, long hlen, json_t **out, char **text)
 {
     char file[300], extra[128] = "";
-    snprintf(file, sizeof file, "%s/chunk.bin", F.dir);
+    snprintf(file, sizeof file, "%s/chunk.bin", D->dir);
     FILE *f = fopen(file, "wb");
     assert_non_null(f);
     assert_int_equal(fwrite(body, 1, n, f), n);
@@ -86,7 +90,7 @@ static int post(const void *body, size_t n, long hlen, json_t **out, char **text
                  "application/octet-stream'",
                  hlen);
     char *b = NULL;
-    const int st = dfx_curl(&F, "POST", "/v2/models/wake/infer", file, extra, &b, NULL, NULL);
+    const int st = dfx_curl(D, "POST", "/v2/models/wake/infer", file, extra, &b, NULL, NULL);
     if (out)
         *out = b ? json_loads(b, 0, NULL) : NULL;
     if (text)
@@ -289,6 +293,22 @@ static void test_limit(void **state)
     assert_int_equal(post_json("lim-x", pcm, 16, false, true, 0, NULL, NULL), 200);
 }
 
+/* A sequence idle longer than sequence_idle_ms is gone: its next chunk is the 400 "is unknown"
+ * (checked before each chunk, so no timing is assumed beyond the wait's lower bound). */
+static void test_idle_expiry(void **state)
+{
+    (void)state;
+    int16_t pcm[16] = {0};
+    char *text = NULL;
+    D = &G;
+    assert_int_equal(post_json("idle-1", pcm, 16, true, false, 0, NULL, NULL), 200);
+    assert_int_equal(post_json("idle-1", pcm, 16, false, false, 0, NULL, NULL), 200);
+    usleep(3 * SHORT_IDLE_MS * 1000);
+    const int st = post_json("idle-1", pcm, 16, false, false, 0, NULL, &text);
+    D = &F;
+    expect_400(st, text, "is unknown");
+}
+
 static void test_metadata_metrics(void **state)
 {
     (void)state;
@@ -304,13 +324,13 @@ static void test_metadata_metrics(void **state)
     free(body);
 }
 
-static int setup(void **state)
+/* X's repository gets the wake folder. */
+static int make_repo(dfx *x)
 {
-    (void)state;
-    if (dfx_init(&F, NULL))
+    if (dfx_init(x, NULL))
         return -1;
     char dir[300], path[400];
-    snprintf(dir, sizeof dir, "%s/wake", F.models);
+    snprintf(dir, sizeof dir, "%s/wake", x->models);
     if (mkdir(dir, 0755))
         return -1;
     static const char *const files[] = {"melspectrogram.tflite", "embedding_model.tflite",
@@ -328,17 +348,33 @@ static int setup(void **state)
         return -1;
     fputs("[model]\nkind = wakeword\n[wakeword]\nthreshold = 0.5\n", c);
     fclose(c);
+    return 0;
+}
+
+static int start_both(void)
+{
     char extra[256];
     snprintf(extra, sizeof extra, "[scheduler]\nmax_sequences = %d\nsequence_idle_ms = %d\n",
              MAX_SEQ, IDLE_MS);
-    return dfx_start(&F, extra);
+    if (dfx_start(&F, extra))
+        return -1;
+    snprintf(extra, sizeof extra, "[scheduler]\nsequence_idle_ms = %d\n", SHORT_IDLE_MS);
+    return dfx_start(&G, extra);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return make_repo(&F) || make_repo(&G) || start_both() ? -1 : 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
     dfx_stop(&F, 15);
+    dfx_stop(&G, 15);
     dfx_cleanup(&F);
+    dfx_cleanup(&G);
     return 0;
 }
 
@@ -353,9 +389,13 @@ int main(void)
         return EDGE_TEST_SKIP;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_alexa_detected), cmocka_unit_test(test_snowboy_none),
-        cmocka_unit_test(test_rate),           cmocka_unit_test(test_bad_chunks),
-        cmocka_unit_test(test_limit),          cmocka_unit_test(test_metadata_metrics),
+        cmocka_unit_test(test_alexa_detected),
+        cmocka_unit_test(test_snowboy_none),
+        cmocka_unit_test(test_rate),
+        cmocka_unit_test(test_bad_chunks),
+        cmocka_unit_test(test_limit),
+        cmocka_unit_test(test_idle_expiry),
+        cmocka_unit_test(test_metadata_metrics),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -65,7 +65,8 @@ struct wake_stream {
     oww_stream *oww; /* NULL: no openWakeWord model */
 #ifdef WAKE_HAVE_MWW
     mfe_state *mfe; /* NULL: no microWakeWord model */
-    uint16_t features[64];
+    uint16_t features[MWW_CHANNELS];
+    uint64_t mfe_frames; /* front-end frames since the start */
 #endif
     wake_score_fn score;
     void *score_arg;
@@ -422,6 +423,7 @@ void wake_stream_reset(wake_stream *st)
 #ifdef WAKE_HAVE_MWW
     if (st->mfe)
         mfe_reset(st->mfe);
+    st->mfe_frames = 0;
 #endif
     for (size_t i = 0; i < st->n; i++) {
 #ifdef WAKE_HAVE_MWW
@@ -440,12 +442,12 @@ uint64_t wake_stream_samples(const wake_stream *st)
 
 /* SCORE of model M at AT_MS: reported, then a detection when above the threshold and past the
  * refractory period. */
-static void judge(wake_stream *st, stream_model *m, uint64_t at_ms, float score,
+static void judge(wake_stream *st, stream_model *m, uint64_t at_ms, float score, bool may_fire,
                   wake_detection *out, size_t max, size_t *n_out)
 {
     if (st->score)
         st->score(st->score_arg, m->index, at_ms, score);
-    if (!(score > m->e->info.threshold) || at_ms < m->quiet_until_ms)
+    if (!may_fire || !(score > m->e->info.threshold) || at_ms < m->quiet_until_ms)
         return;
     m->quiet_until_ms = at_ms + st->set->o.refractory_ms;
     if (*n_out < max)
@@ -473,7 +475,7 @@ static int feed_oww(wake_stream *st, const int16_t *pcm, size_t n, wake_detectio
                 continue;
             if (oww_scorer_run(m->sc, st->oww, &score, err))
                 return -1;
-            judge(st, m, at_ms, score, out, max, n_out);
+            judge(st, m, at_ms, score, true, out, max, n_out);
         }
     }
     return 0;
@@ -495,6 +497,7 @@ static int feed_mww(wake_stream *st, const int16_t *pcm, size_t n, wake_detectio
             continue;
         }
         uint64_t at_ms = (base + done) * 1000 / WAKE_RATE;
+        bool may_fire = ++st->mfe_frames > MWW_MIN_FRAMES; /* ESPHome's rule after a reset */
         for (size_t i = 0; i < st->n; i++) {
             stream_model *m = &st->m[i];
             float prob, mean;
@@ -504,7 +507,7 @@ static int feed_mww(wake_stream *st, const int16_t *pcm, size_t n, wake_detectio
             if (rc < 0)
                 return -1;
             if (rc > 0)
-                judge(st, m, at_ms, mean, out, max, n_out);
+                judge(st, m, at_ms, mean, may_fire, out, max, n_out);
         }
     }
     return 0;

@@ -17,7 +17,7 @@ areas listed in PROGRAMS only:
     backends/vulkan   api, kernels, ops   (the plugin links edge_ops, edge_kernels)
     backends/edgetpu  api                 (links nothing of libedge)
     vision            api
-    audio             api                 (wake words, issue 47)
+    audio             api
     daemon            api, vision, audio  (never runtime/, runtime/interp/, backends/cpu/)
     client            api, vision
 
@@ -62,7 +62,7 @@ PROGRAMS = {
                         {"api", "kernels", "ops"}),
     "backends/edgetpu": (["include"], {"api"}),
     "vision": (EDGE_INC, {"api"}),
-    "audio": (["include", "common"], {"api"}),
+    "audio": (EDGE_INC, {"api"}),
     "daemon": (EDGE_INC + ["vision", "audio"], {"api", "vision", "audio"}),
     "client": (EDGE_INC + ["vision"], {"api", "vision"}),
 }

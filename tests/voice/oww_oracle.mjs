@@ -16,9 +16,10 @@
 //   const s = p.stream(); for each 1280-sample Int16Array chunk: s.chunk(pcm) -> {name: score}
 // Command line:
 //   node oww_oracle.mjs --scores OWW_DIR WAV [MODEL...]       prints "chunk model score" lines
-//   node oww_oracle.mjs --compare PROGRAM OWW_DIR WAV... [--tol 1e-4]
+//   node oww_oracle.mjs --compare PROGRAM OWW_DIR WAV... [--tol 1e-4] [--emb-tol 1e-5]
 //       runs `PROGRAM --scores OWW_DIR WAV` (edged's pipeline, same output) and compares every
-//       score of every openWakeWord classifier in OWW_DIR; exit 0 when all are within TOL.
+//       score of every openWakeWord classifier in OWW_DIR (within TOL) and every chunk's
+//       embedding (within EMB_TOL of its largest element); exit 0 when all are.
 // The oracle folder is $EDGE_ORACLE_DIR (a copy of ../shared/oracle after its setup.sh); without
 // it (or without its node_modules) the comparison exits 77 (meson: skipped) saying so.
 import fs from 'node:fs';
@@ -154,9 +155,13 @@ export async function owwOpen(oracleDir, owwDir, names = []) {
 }
 
 // Every chunk's scores for the 16 kHz mono samples PCM (whole chunks only, as openWakeWord).
-export async function owwScores(p, pcm) {
+// (WITH_EMBEDDINGS: rows of {scores, embedding} instead.)
+export async function owwScores(p, pcm, withEmbeddings = false) {
   const s = p.stream(), rows = [];
-  for (let i = 0; i + CHUNK <= pcm.length; i += CHUNK) rows.push((await s.chunk(pcm.subarray(i, i + CHUNK))).scores);
+  for (let i = 0; i + CHUNK <= pcm.length; i += CHUNK) {
+    const r = await s.chunk(pcm.subarray(i, i + CHUNK));
+    rows.push(withEmbeddings ? r : r.scores);
+  }
   return rows;
 }
 
@@ -170,13 +175,15 @@ function oracleDir() {
   return d;
 }
 
+// edged's lines: "chunk model score" and "E chunk v0 .. v95".
 function parseLines(text) {
-  const m = new Map();
+  const m = new Map(), emb = new Map();
   for (const line of text.split('\n')) {
     const f = line.trim().split(/\s+/);
     if (f.length === 3 && /^\d+$/.test(f[0])) m.set(`${f[0]} ${f[1]}`, +f[2]);
+    if (f[0] === 'E' && f.length === 2 + EMBED) emb.set(+f[1], f.slice(2).map(Number));
   }
-  return m;
+  return {scores: m, emb};
 }
 
 async function main(argv) {
@@ -187,33 +194,47 @@ async function main(argv) {
     return 0;
   }
   if (argv[0] === '--compare') {
-    let tol = 1e-4;
+    let tol = 1e-4, embTol = 1e-5;
     const rest = [];
-    for (let i = 1; i < argv.length; i++) { if (argv[i] === '--tol') tol = +argv[++i]; else rest.push(argv[i]); }
+    for (let i = 1; i < argv.length; i++) {
+      if (argv[i] === '--tol') tol = +argv[++i];
+      else if (argv[i] === '--emb-tol') embTol = +argv[++i];
+      else rest.push(argv[i]);
+    }
     const [prog, owwDir, ...wavs] = rest;
     const p = await owwOpen(oracleDir(), owwDir);
     let worst = 0, bad = 0, n = 0;
     for (const wav of wavs) {
       const r = spawnSync(prog, ['--scores', owwDir, wav], {encoding: 'utf8', maxBuffer: 1 << 26});
       if (r.status !== 0) { console.log(`FAIL: ${prog} --scores ${wav}: exit ${r.status}\n${r.stdout}${r.stderr}`); return 1; }
-      const ours = parseLines(r.stdout);
-      const rows = await owwScores(p, readWav(wav));
+      const {scores: ours, emb} = parseLines(r.stdout);
+      const rows = await owwScores(p, readWav(wav), true);
       rows.forEach((row, i) => {
         for (const name of p.names) {
-          const key = `${i} ${name}`, want = row[name], got = ours.get(key);
+          const key = `${i} ${name}`, want = row.scores[name], got = ours.get(key);
           n++;
           const d = got === undefined ? Infinity : Math.abs(got - want);
           worst = Math.max(worst, d);
           if (!(d <= tol)) { bad++; if (bad <= 10) console.log(`${path.basename(wav)} chunk ${i} ${name}: edged ${got} LiteRT.js ${want} (|d| ${d})`); }
         }
       });
+      // the embeddings (what the scores rest on; a score near 0 or 1 hides small feature errors):
+      // within EMB_TOL (1e-5; they agree to about 1.3e-6) of the chunk's largest magnitude
+      let worstEmb = 0;
+      rows.forEach((row, i) => {
+        const got = emb.get(i), scale = Math.max(1, ...row.embedding.map(Math.abs));
+        const d = got ? Math.max(...row.embedding.map((v, j) => Math.abs(got[j] - v))) / scale : Infinity;
+        worstEmb = Math.max(worstEmb, d);
+        if (!(d <= embTol)) { bad++; if (bad <= 10) console.log(`${path.basename(wav)} chunk ${i} embedding: relative difference ${d}`); }
+      });
+      console.log(`${path.basename(wav)}: embeddings within ${worstEmb.toExponential(3)} of the largest element`);
       const keys = [...ours.keys()].filter((k) => +k.split(' ')[0] >= rows.length);
       if (keys.length) { bad++; console.log(`${path.basename(wav)}: edged reports ${keys.length} scores past the ${rows.length} chunks`); }
-      const maxes = p.names.map((nm) => `${nm} ${Math.max(...rows.map((r) => r[nm])).toFixed(4)}`);
+      const maxes = p.names.map((nm) => `${nm} ${Math.max(...rows.map((r) => r.scores[nm])).toFixed(4)}`);
       console.log(`${path.basename(wav)}: ${rows.length} chunks; LiteRT.js max scores: ${maxes.join(', ')}`);
     }
-    console.log(`${n} scores compared, largest difference ${worst.toExponential(3)} (tolerance ${tol})`);
-    if (bad) { console.log(`FAIL: ${bad} scores differ by more than ${tol}`); return 1; }
+    console.log(`${n} scores compared, largest difference ${worst.toExponential(3)} (tolerance ${tol}; embeddings ${embTol})`);
+    if (bad) { console.log(`FAIL: ${bad} scores or embeddings differ by more than their tolerance`); return 1; }
     return 0;
   }
   console.error('usage: oww_oracle.mjs --scores OWW_DIR WAV [MODEL...] | --compare PROGRAM OWW_DIR WAV... [--tol T]');

@@ -6,9 +6,11 @@
  * per-frame score identical whatever the split of the audio (1, 1024, 4000 samples); audio at
  * 48 kHz stereo 32-bit and at 22.05 kHz 8-bit through wake_convert -> the same detection;
  * conversion on its own (exact passthrough, split independence, refusals); names and phrases
- * (wake_set_find). Visible SKIP without ../shared/voice.
+ * (wake_set_find); both engines in one set over ../shared/voice (okay_nabu.wav -> okay_nabu once,
+ * snowboy.wav nothing, the VAD model kept out). Visible SKIP without ../shared/voice.
  * `test_wake --scores OWW_DIR WAV` prints every openWakeWord classifier's score per 80 ms chunk
- * ("chunk model score"), for tests/voice/oww_oracle.mjs (the LiteRT.js comparison). */
+ * ("chunk model score") and every chunk's embedding ("E chunk v0 .. v95"), for
+ * tests/voice/oww_oracle.mjs (the LiteRT.js comparison). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdatomic.h>
@@ -21,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "oww.h"
 #include "wake.h"
 #include "test_support.h"
 
@@ -405,6 +408,52 @@ static void test_names(void **state)
     assert_non_null(strstr(err.message, "/nonexistent/wakewords"));
 }
 
+/* Both engines in one set (../shared/voice and its subfolders): okay_nabu.wav gives one
+ * detection, microWakeWord's okay_nabu (after ESPHome's first 74 frames); snowboy.wav none from
+ * any model; the VAD model is listed but not in a default stream; a stream over chosen models
+ * reports those only. */
+static void test_both_engines(void **state)
+{
+    (void)state;
+    wake_set *both;
+    edge_error err = {0};
+    if (wake_set_open(voice_dir, NULL, NULL, NULL, &both, &err))
+        fail_msg("%s", err.message);
+    int nabu = wake_set_find(both, "okay_nabu"), vad = wake_set_find(both, "vad");
+    if (nabu < 0) {
+        wake_set_free(both);
+        printf("SKIP: no microWakeWord engine in this build\n");
+        skip();
+        return;
+    }
+    assert_int_equal(wake_set_model(both, (size_t)nabu)->engine, WAKE_MWW);
+    assert_true(vad >= 0 && wake_set_model(both, (size_t)vad)->vad);
+    assert_int_equal(wake_set_find(both, "okay nabu"), nabu);
+    assert_true(wake_set_find(both, "alexa_v0.1") >= 0);
+    wake_set *saved = set;
+    set = both;
+    wav w = load("okay_nabu");
+    wake_detection d[16];
+    score_log *scores = calloc(1, sizeof *scores);
+    assert_non_null(scores);
+    size_t n = detect(w.pcm, w.n, 1024, d, 16, scores);
+    for (size_t i = 0; i < n; i++)
+        printf("# okay_nabu.wav: %s at %llu ms\n", wake_set_model(both, d[i].model)->name,
+               (unsigned long long)d[i].at_ms);
+    assert_int_equal(n, 1);
+    assert_int_equal(d[0].model, (size_t)nabu);
+    assert_true(d[0].at_ms > 740);
+    for (size_t i = 0; i < scores->n && i < 4096; i++)
+        assert_true(scores->e[i].model != (size_t)vad);
+    free(w.pcm);
+    w = load("snowboy");
+    assert_int_equal(detect(w.pcm, w.n, 1024, d, 16, NULL), 0);
+    free(w.pcm);
+    set = saved;
+    free(scores);
+    wake_set_free(both);
+}
+
 /* wake_stream_feed allocates nothing: malloc and friends interposed (forwarding to glibc's) and
  * counted while a stream is fed (as tests/unit/test_noalloc.c; skipped under AddressSanitizer,
  * which owns the allocator). */
@@ -509,6 +558,40 @@ static void print_score(void *arg, size_t model, uint64_t at_ms, float score)
            wake_set_model((const wake_set *)arg, model)->name, (double)score);
 }
 
+/* Every chunk's embedding ("E chunk v0 ... v95") through audio/oww.c directly. */
+static int print_embeddings(const char *dir, const wav *w)
+{
+    char mel[4096], emb[4096];
+    oww_features *f;
+    oww_stream *s;
+    edge_error err = {0};
+    snprintf(mel, sizeof mel, "%s/melspectrogram.tflite", dir);
+    snprintf(emb, sizeof emb, "%s/embedding_model.tflite", dir);
+    if (oww_features_open(mel, emb, 1, &f, &err) || oww_stream_new(f, &s, &err)) {
+        fprintf(stderr, "%s\n", err.message);
+        return 1;
+    }
+    for (size_t i = 0; i < w->n;) {
+        size_t used;
+        int rc = oww_stream_push(s, w->pcm + i, w->n - i, &used, &err);
+        i += used;
+        if (rc < 0) {
+            fprintf(stderr, "%s\n", err.message);
+            return 1;
+        }
+        if (rc == 0)
+            continue;
+        const float *e = oww_stream_embedding(s);
+        printf("E %llu", (unsigned long long)(oww_stream_chunks(s) - 1));
+        for (size_t j = 0; j < OWW_EMBED; j++)
+            printf(" %.9g", (double)e[j]);
+        printf("\n");
+    }
+    oww_stream_free(s);
+    oww_features_free(f);
+    return 0;
+}
+
 static int print_scores(const char *dir, const char *path)
 {
     wake_set *s;
@@ -529,8 +612,9 @@ static int print_scores(const char *dir, const char *path)
     }
     wake_stream_free(st);
     wake_set_free(s);
+    int rc = print_embeddings(dir, &w);
     free(w.pcm);
-    return 0;
+    return rc;
 }
 
 int main(int argc, char **argv)
@@ -552,7 +636,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_computer),     cmocka_unit_test(test_snowboy),
         cmocka_unit_test(test_refractory),   cmocka_unit_test(test_split),
         cmocka_unit_test(test_convert),      cmocka_unit_test(test_convert_detect),
-        cmocka_unit_test(test_feed_noalloc),
+        cmocka_unit_test(test_feed_noalloc), cmocka_unit_test(test_both_engines),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     wake_set_free(set);

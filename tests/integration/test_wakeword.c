@@ -1,9 +1,10 @@
 /* tests/integration/test_wakeword.c - the model kind `wakeword` over the OIP's sequences.
  *
  * Owns: the checks of a real edged serving a repository folder whose model.conf says
- * kind = wakeword (openWakeWord's feature models and its alexa classifier from
- * ../shared/voice): alexa.wav streamed in a sequence in chunks (JSON INT16 samples) gives one
- * detection for alexa_v0.1; snowboy.wav (binary BYTES chunks of PCM) gives none; a chunk at
+ * kind = wakeword (openWakeWord's feature models and its alexa classifier, microWakeWord's
+ * okay_nabu, from ../shared/voice): alexa.wav streamed in a sequence in chunks (JSON INT16
+ * samples) gives one detection, for alexa_v0.1; okay_nabu.wav (binary BYTES chunks of PCM) one,
+ * for okay_nabu; snowboy.wav none; a chunk at
  * 8 kHz (parameters.rate) is converted; bad chunks (an odd byte count, another datatype, no
  * sequence, an unknown sequence, a sample out of range) get 400s saying what is wrong; past
  * [scheduler] max_sequences a start gets 429; a sequence idle past sequence_idle_ms is unknown
@@ -151,13 +152,17 @@ static json_t *output(json_t *r, const char *name)
     return NULL;
 }
 
+/* The wake words of the folder (make_repo), by name. */
+static const char *const words[] = {"alexa_v0.1", "okay_nabu"};
+#define N_WORDS (sizeof words / sizeof words[0])
+
 /* Stream PCM[0..N) in chunks as sequence ID (BINARY: BYTES chunks, else JSON): the
- * detections of each wake word, counted into HITS (by output index), and the highest score
- * of the first word into *TOP. */
+ * detections of each wake word of WORDS counted into HITS, its highest score into TOP. */
 static void stream(const char *id, const int16_t *pcm, size_t n, bool binary, int *hits,
                    double *top)
 {
-    *top = 0;
+    for (size_t w = 0; w < N_WORDS; w++)
+        hits[w] = 0, top[w] = 0;
     for (size_t at = 0; at < n; at += CHUNK) {
         const size_t k = n - at < CHUNK ? n - at : CHUNK;
         const bool start = at == 0, end = at + k >= n;
@@ -167,14 +172,18 @@ static void stream(const char *id, const int16_t *pcm, size_t n, bool binary, in
                               : post_json(id, pcm + at, k, start, end, 0, &r, &text);
         if (st != 200)
             fail_msg("chunk at %zu: %d %s", at, st, text ? text : "");
-        json_t *words = output(r, "words"), *det = output(r, "detected"),
+        json_t *names = output(r, "words"), *det = output(r, "detected"),
                *score = output(r, "scores");
-        assert_int_equal(json_array_size(words), 1);
-        assert_string_equal(json_string_value(json_array_get(words, 0)), "alexa_v0.1");
-        for (size_t i = 0; i < json_array_size(det); i++)
-            hits[i] += json_is_true(json_array_get(det, i));
-        if (json_real_value(json_array_get(score, 0)) > *top)
-            *top = json_real_value(json_array_get(score, 0));
+        assert_int_equal(json_array_size(names), N_WORDS);
+        for (size_t i = 0; i < N_WORDS; i++) {
+            size_t w = 0;
+            while (w < N_WORDS && strcmp(words[w], json_string_value(json_array_get(names, i))))
+                w++;
+            assert_true(w < N_WORDS);
+            hits[w] += json_is_true(json_array_get(det, i));
+            if (json_real_value(json_array_get(score, i)) > top[w])
+                top[w] = json_real_value(json_array_get(score, i));
+        }
         assert_int_equal(
             json_integer_value(json_object_get(json_object_get(r, "parameters"), "samples")),
             at + k);
@@ -183,30 +192,40 @@ static void stream(const char *id, const int16_t *pcm, size_t n, bool binary, in
     }
 }
 
+/* WAV streamed (BINARY: BYTES chunks) detects the word of index WANT once (-1: none), and no
+ * other. */
+static void expect_words(const char *wav, bool binary, int want)
+{
+    size_t n;
+    int16_t *pcm = wav_read(wav, &n);
+    int hits[N_WORDS];
+    double top[N_WORDS];
+    stream(wav, pcm, n, binary, hits, top);
+    for (size_t w = 0; w < N_WORDS; w++) {
+        if (hits[w] != ((int)w == want))
+            fail_msg("%s: %s detected %d times (top score %.3f)", wav, words[w], hits[w], top[w]);
+        if ((int)w == want)
+            assert_true(top[w] > 0.5);
+    }
+    free(pcm);
+}
+
 static void test_alexa_detected(void **state)
 {
     (void)state;
-    size_t n;
-    int16_t *pcm = wav_read("alexa", &n);
-    int hits[1] = {0};
-    double top;
-    stream("alexa-1", pcm, n, false, hits, &top);
-    assert_int_equal(hits[0], 1);
-    assert_true(top >= 0.5);
-    free(pcm);
+    expect_words("alexa", false, 0);
+}
+
+static void test_okay_nabu_detected(void **state)
+{
+    (void)state;
+    expect_words("okay_nabu", true, 1);
 }
 
 static void test_snowboy_none(void **state)
 {
     (void)state;
-    size_t n;
-    int16_t *pcm = wav_read("snowboy", &n);
-    int hits[1] = {0};
-    double top;
-    stream("snowboy-1", pcm, n, true, hits, &top);
-    assert_int_equal(hits[0], 0);
-    assert_true(top < 0.5);
-    free(pcm);
+    expect_words("snowboy", true, -1);
 }
 
 /* 8 kHz audio with parameters.rate: converted, twice the samples at 16 kHz. */
@@ -319,7 +338,7 @@ static void test_metadata_metrics(void **state)
     json_decref(m);
     char *body = NULL;
     assert_int_equal(dfx_curl(&F, "GET", "/metrics", NULL, NULL, &body, NULL, NULL), 200);
-    assert_non_null(strstr(body, "edged_wakeword_detections_total{model=\"wake\"} 1\n"));
+    assert_non_null(strstr(body, "edged_wakeword_detections_total{model=\"wake\"} 2\n"));
     assert_non_null(strstr(body, "edged_wakeword_sequences{model=\"wake\"} 0\n"));
     free(body);
 }
@@ -333,12 +352,14 @@ static int make_repo(dfx *x)
     snprintf(dir, sizeof dir, "%s/wake", x->models);
     if (mkdir(dir, 0755))
         return -1;
-    static const char *const files[] = {"melspectrogram.tflite", "embedding_model.tflite",
-                                        "alexa_v0.1.tflite"};
+    static const char *const files[] = {
+        "openwakeword/melspectrogram.tflite", "openwakeword/embedding_model.tflite",
+        "openwakeword/alexa_v0.1.tflite", "microwakeword/okay_nabu.json",
+        "microwakeword/okay_nabu.tflite"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char target[800];
-        snprintf(target, sizeof target, "%s/openwakeword/%s", voice, files[i]);
-        snprintf(path, sizeof path, "%s/%s", dir, files[i]);
+        snprintf(target, sizeof target, "%s/%s", voice, files[i]);
+        snprintf(path, sizeof path, "%s/%s", dir, strchr(files[i], '/') + 1);
         if (symlink(target, path))
             return -1;
     }
@@ -389,13 +410,10 @@ int main(void)
         return EDGE_TEST_SKIP;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_alexa_detected),
-        cmocka_unit_test(test_snowboy_none),
-        cmocka_unit_test(test_rate),
-        cmocka_unit_test(test_bad_chunks),
-        cmocka_unit_test(test_limit),
-        cmocka_unit_test(test_idle_expiry),
-        cmocka_unit_test(test_metadata_metrics),
+        cmocka_unit_test(test_alexa_detected), cmocka_unit_test(test_okay_nabu_detected),
+        cmocka_unit_test(test_snowboy_none),   cmocka_unit_test(test_rate),
+        cmocka_unit_test(test_bad_chunks),     cmocka_unit_test(test_limit),
+        cmocka_unit_test(test_idle_expiry),    cmocka_unit_test(test_metadata_metrics),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

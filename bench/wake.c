@@ -54,6 +54,7 @@ static const engine engines[] = {
 };
 
 typedef struct cli {
+    edge_isa isa; /* --kernels (EDGE_ISA_AUTO: the default) */
     double min_s;
     const char *litert, *only;
 } cli;
@@ -156,20 +157,21 @@ static int mww_features(const int16_t *pcm, size_t n, const char *path, double m
     if (mfe_new(&c, WAKE_RATE, &s, &err))
         return -1;
     const int ch = mfe_channels(s);
-    FILE *f = fopen(path, "wb");
+    const size_t max = (n / 160 + 1) * (size_t)ch; /* a frame every 10 ms at most */
+    int8_t *q = malloc(max);
+    size_t nq = 0;
     uint16_t out[64];
     double audio = 0;
     const double t0 = cpu_s();
-    for (int pass = 0; f && (pass == 0 || cpu_s() - t0 < min_s / 4 || audio < MIN_AUDIO_S);
+    for (int pass = 0; q && (pass == 0 || cpu_s() - t0 < min_s / 4 || audio < MIN_AUDIO_S);
          pass++) {
         mfe_reset(s);
         for (size_t at = 0; at < n;) {
             size_t used = 0;
             if (mfe_process(s, pcm + at, n - at, &used, out) == 1 && pass == 0)
-                for (int i = 0; i < ch; i++) {
-                    int32_t v = ((int32_t)out[i] * 256 + 333) / 666 - 128;
-                    int8_t q = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
-                    fwrite(&q, 1, 1, f);
+                for (int i = 0; i < ch && nq < max; i++) {
+                    const int32_t v = ((int32_t)out[i] * 256 + 333) / 666 - 128;
+                    q[nq++] = (int8_t)(v < -128 ? -128 : v > 127 ? 127 : v);
                 }
             at += used ? used : n - at;
         }
@@ -177,7 +179,12 @@ static int mww_features(const int16_t *pcm, size_t n, const char *path, double m
     }
     *per_s = (cpu_s() - t0) / audio;
     mfe_free(s);
-    return f && fclose(f) == 0 ? 0 : -1;
+    FILE *f = q ? fopen(path, "wb") : NULL;
+    const int rc = f && fwrite(q, 1, nq, f) == nq ? 0 : -1;
+    if (f && fclose(f))
+        return -1;
+    free(q);
+    return rc;
 }
 
 /* The anchor: LiteRT.js's CPU seconds per second of audio (0 with the reason printed). */
@@ -224,7 +231,7 @@ static int run_engine(const char *voice, const engine *e, const cli *c, const ch
     char note[160];
     snprintf(note, sizeof note, "detections in the first pass: %zu", hits);
     if (!rc)
-        print_row("edged", edge_isa_name(edge_isa_effective(EDGE_ISA_AUTO)), edged, note);
+        print_row("edged", edge_isa_name(edge_isa_effective(c->isa)), edged, note);
     double anchor = 0, fe = 0;
     if (c->litert) {
         snprintf(script, sizeof script, "%s/wake_litert.mjs", BENCH_SRC_DIR);
@@ -273,7 +280,7 @@ int main(int argc, char **argv)
     edge_isa isa;
     if (bench_kernels_arg(&argc, argv, &isa))
         return 2;
-    cli c = {.min_s = 3.0};
+    cli c = {.isa = isa, .min_s = 3.0};
     for (int i = 1; i < argc; i++) {
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(argv[i], "--min-seconds") && v) {

@@ -10,7 +10,8 @@
  * pool at sequence_start, at most [scheduler] max_sequences live per model, one request at a
  * time, ended by sequence_end or after [scheduler] sequence_idle_ms idle), running each chunk
  * on libuv's thread pool, the answer, and its /metrics lines. A front end in the table
- * (frontends.c) for its start, drain, free, metrics and tick; it has no config section.
+ * (frontends.c) for its start, drain, free, metrics and tick; it has no config section of its
+ * own (its table row names [models], whose repository holds the folders).
  * Does not own: the engines (audio/wake.c, oww.c, mww.c), routing (oip.c: oip_inference.c and
  * oip_models.c ask here first), the parameters' rules (request_params.c), model.conf's syntax
  * (modelconf.c). Loop thread, but for the work items (which touch their sequence only). */
@@ -750,7 +751,7 @@ static void fe_metrics(const void *state, FILE *f)
 
 const dm_frontend dm_frontend_wakeword = {
     .name = "wakeword",
-    .section = NULL,
+    .section = "models", /* no section of its own: [models] repository holds its folders */
     .start = fe_start,
     .drain = fe_drain,
     .free = fe_free,

@@ -4,7 +4,7 @@
  * kind = wakeword (openWakeWord's feature models and its alexa classifier, microWakeWord's
  * okay_nabu, from ../shared/voice): alexa.wav streamed in a sequence in chunks (JSON INT16
  * samples) gives one detection, for alexa_v0.1; okay_nabu.wav (binary BYTES chunks of PCM) one,
- * for okay_nabu; snowboy.wav none; a chunk at
+ * for okay_nabu; snowboy.wav none; sequence_start on a live sequence restarts it; a chunk at
  * 8 kHz (parameters.rate) is converted; bad chunks (an odd byte count, another datatype, no
  * sequence, an unknown sequence, a sample out of range) get 400s saying what is wrong; past
  * [scheduler] max_sequences a start gets 429; a sequence idle past sequence_idle_ms is unknown
@@ -158,14 +158,14 @@ static const char *const words[] = {"alexa_v0.1", "okay_nabu"};
 
 /* Stream PCM[0..N) in chunks as sequence ID (BINARY: BYTES chunks, else JSON): the
  * detections of each wake word of WORDS counted into HITS, its highest score into TOP. */
-static void stream(const char *id, const int16_t *pcm, size_t n, bool binary, int *hits,
+static void stream(const char *id, const int16_t *pcm, size_t n, bool binary, bool close, int *hits,
                    double *top)
 {
     for (size_t w = 0; w < N_WORDS; w++)
         hits[w] = 0, top[w] = 0;
     for (size_t at = 0; at < n; at += CHUNK) {
         const size_t k = n - at < CHUNK ? n - at : CHUNK;
-        const bool start = at == 0, end = at + k >= n;
+        const bool start = at == 0, end = close && at + k >= n;
         json_t *r = NULL;
         char *text = NULL;
         const int st = binary ? post_bytes(id, pcm + at, k * 2, start, end, &r, &text)
@@ -200,7 +200,7 @@ static void expect_words(const char *wav, bool binary, int want)
     int16_t *pcm = wav_read(wav, &n);
     int hits[N_WORDS];
     double top[N_WORDS];
-    stream(wav, pcm, n, binary, hits, top);
+    stream(wav, pcm, n, binary, true, hits, top);
     for (size_t w = 0; w < N_WORDS; w++) {
         if (hits[w] != ((int)w == want))
             fail_msg("%s: %s detected %d times (top score %.3f)", wav, words[w], hits[w], top[w]);
@@ -220,6 +220,25 @@ static void test_okay_nabu_detected(void **state)
 {
     (void)state;
     expect_words("okay_nabu", true, 1);
+}
+
+/* sequence_start on a live sequence restarts it: its samples count from 0 again, and alexa.wav
+ * is detected as on a new one. */
+static void test_restart(void **state)
+{
+    (void)state;
+    size_t n;
+    int16_t *pcm = wav_read("alexa", &n);
+    int hits[N_WORDS];
+    double top[N_WORDS];
+    int16_t *quiet = calloc(n / 2, sizeof *quiet);
+    assert_non_null(quiet);
+    stream("again", quiet, n / 2, false, false, hits, top); /* left open */
+    free(quiet);
+    stream("again", pcm, n, false, true, hits, top);
+    assert_int_equal(hits[0], 1);
+    assert_int_equal(hits[1], 0);
+    free(pcm);
 }
 
 static void test_snowboy_none(void **state)
@@ -338,7 +357,7 @@ static void test_metadata_metrics(void **state)
     json_decref(m);
     char *body = NULL;
     assert_int_equal(dfx_curl(&F, "GET", "/metrics", NULL, NULL, &body, NULL, NULL), 200);
-    assert_non_null(strstr(body, "edged_wakeword_detections_total{model=\"wake\"} 2\n"));
+    assert_non_null(strstr(body, "edged_wakeword_detections_total{model=\"wake\"} 3\n"));
     assert_non_null(strstr(body, "edged_wakeword_sequences{model=\"wake\"} 0\n"));
     free(body);
 }
@@ -410,10 +429,15 @@ int main(void)
         return EDGE_TEST_SKIP;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_alexa_detected), cmocka_unit_test(test_okay_nabu_detected),
-        cmocka_unit_test(test_snowboy_none),   cmocka_unit_test(test_rate),
-        cmocka_unit_test(test_bad_chunks),     cmocka_unit_test(test_limit),
-        cmocka_unit_test(test_idle_expiry),    cmocka_unit_test(test_metadata_metrics),
+        cmocka_unit_test(test_alexa_detected),
+        cmocka_unit_test(test_okay_nabu_detected),
+        cmocka_unit_test(test_restart),
+        cmocka_unit_test(test_snowboy_none),
+        cmocka_unit_test(test_rate),
+        cmocka_unit_test(test_bad_chunks),
+        cmocka_unit_test(test_limit),
+        cmocka_unit_test(test_idle_expiry),
+        cmocka_unit_test(test_metadata_metrics),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -288,8 +288,9 @@ static void test_bad_structure(void **state)
                  "version_policy: ", "outside a section; put it under [model]");
     expect_error("# x\npin_io = yes\n", 2, "pin_io: ", "outside a section");
     expect_error("colour = blue\n", 1, "unknown key \"colour\"", "outside a section");
-    expect_error("[model]\n\n[models]\nversion_policy = all\n", 3, "\"[models]\"",
-                 "unknown section \"[models]\" (sections: [model], [input], [detection], [wakeword])");
+    expect_error(
+        "[model]\n\n[models]\nversion_policy = all\n", 3, "\"[models]\"",
+        "unknown section \"[models]\" (sections: [model], [input], [detection], [wakeword])");
     expect_error("[Model]\n", 1, "\"[Model]\"", "unknown section");
     expect_error("[]\n", 1, "\"[]\"", "unknown section");
     expect_error("[model\nversion_policy = all\n", 1, "\"[model\"", "closing ']'");

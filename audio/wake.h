@@ -76,7 +76,11 @@ int wake_stream_new(const wake_set *s, const size_t *models, size_t n, wake_scor
 void wake_stream_free(wake_stream *st);
 /* Back to the stream's start (states, buffers, time, refractory). */
 void wake_stream_reset(wake_stream *st);
-/* Feed N samples of 16 kHz 16-bit mono (any N, any split: the result does not depend on how the
+/* A model detects when its score is above its threshold (oww: the classifier's score, the first 5
+ * chunks' reported as 0 as openWakeWord does; mww: the mean of its window, never in the first 74
+ * front-end frames after a reset, as ESPHome) and it did not detect in the last refractory_ms of
+ * audio.
+ * Feed N samples of 16 kHz 16-bit mono (any N, any split: the result does not depend on how the
  * audio is cut). Detections found are written to OUT (at most MAX; *N_OUT says how many; one
  * utterance gives one detection per model thanks to the refractory period). -1 with ERR when an
  * inference fails. Allocates nothing. */

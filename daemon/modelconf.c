@@ -38,7 +38,7 @@
 #define VERSION_DIGITS_MAX 18 /* as registry.c's version folders: 1 to 999999999999999999 */
 #define VERSION_MAX_TEXT "999999999999999999"
 
-#define K_SEEN 16 /* keys (the enum below) */
+#define K_SEEN 19 /* keys (the enum below) */
 
 #define COMMENT_HINT " (a comment goes on its own line, or after ';')"
 
@@ -270,11 +270,13 @@ static void check_section_line(parse_ctx *x, const char *s)
     size_t n = (size_t)(close - b);
     while (n && is_blank(b[n - 1]))
         n--;
-    static const char *const sections[] = {"model", "input", "detection"};
+    static const char *const sections[] = {"model", "input", "detection", "wakeword"};
     for (size_t i = 0; i < sizeof sections / sizeof *sections; i++)
         if (n == strlen(sections[i]) && !strncmp(b, sections[i], n))
             return;
-    parse_fail(x, "unknown section \"[%.*s]\" (sections: [model], [input], [detection])",
+    parse_fail(x,
+               "unknown section \"[%.*s]\" (sections: [model], [input], [detection], "
+               "[wakeword])",
                (int)(n > 64 ? 64 : n), b);
 }
 
@@ -401,6 +403,7 @@ enum {
     K_BACKEND,
     K_LABELS,
     K_SHAPE, /* [model] */
+    K_KIND, /* [model] */
     K_RESIZE,
     K_PAD,
     K_ORDER,
@@ -412,6 +415,8 @@ enum {
     K_MAX,
     K_AGNOSTIC,
     K_COORDS, /* [detection] */
+    K_WAKE_THRESHOLD,
+    K_WAKE_REFRACTORY, /* [wakeword] */
     K_COUNT
 };
 
@@ -424,6 +429,7 @@ static const struct {
     [K_BACKEND] = {"model", "backend"},
     [K_LABELS] = {"model", "labels"},
     [K_SHAPE] = {"model", "input_shape"},
+    [K_KIND] = {"model", "kind"},
     [K_RESIZE] = {"input", "resize"},
     [K_PAD] = {"input", "pad"},
     [K_ORDER] = {"input", "order"},
@@ -435,7 +441,10 @@ static const struct {
     [K_MAX] = {"detection", "max"},
     [K_AGNOSTIC] = {"detection", "agnostic"},
     [K_COORDS] = {"detection", "coords"},
+    [K_WAKE_THRESHOLD] = {"wakeword", "threshold"},
+    [K_WAKE_REFRACTORY] = {"wakeword", "refractory_ms"},
 };
+_Static_assert(K_COUNT <= K_SEEN, "raise K_SEEN");
 
 /* The keys of SECTION, for messages. */
 static void keys_of(const char *section, char *buf, size_t len)
@@ -529,6 +538,7 @@ static int set_key(dm_model_conf *c, int k, const char *value, char *msg, size_t
     static const char *const coords[] = {"auto", "normalized", "pixels"};
     static const char *const types[] = {"auto",  "ssd",        "yolov8", "yolov5",
                                         "yolox", "yolov8-dfl", "none"};
+    static const char *const kinds[] = {"model", "wakeword"};
     int w;
     double d;
     switch (k) {
@@ -602,6 +612,23 @@ static int set_key(dm_model_conf *c, int k, const char *value, char *msg, size_t
             return -1;
         c->detection.coords = (edge_coords)w;
         return 0;
+    case K_KIND:
+        if (parse_word(value, kinds, 2, &w, msg, len))
+            return -1;
+        c->kind = w ? DM_KIND_WAKEWORD : DM_KIND_MODEL;
+        return 0;
+    case K_WAKE_THRESHOLD:
+        if (parse_real(value, 0.01, 1, &d, msg, len))
+            return -1;
+        c->wake.threshold = (float)d;
+        return 0;
+    case K_WAKE_REFRACTORY:
+        if (parse_real(value, 100, 60000, &d, msg, len) || d != (double)(uint32_t)d) {
+            snprintf(msg, len, "expected a whole number of milliseconds from 100 to 60000");
+            return -1;
+        }
+        c->wake.refractory_ms = (uint32_t)d;
+        return 0;
     default: return -1;
     }
 }
@@ -621,7 +648,7 @@ static int on_value(void *user, const char *section, const char *key, const char
         else
             parse_fail(x,
                        "unknown key \"%s\" outside a section (sections: [model], [input], "
-                       "[detection])",
+                       "[detection], [wakeword])",
                        key);
         return 0;
     }

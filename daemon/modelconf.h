@@ -18,6 +18,8 @@
  *   labels = FILE            (in the model's folder; default labels.txt when there)
  *   input_shape = [I:]D0,D1,...[; [I:]D0,D1,...]   inputs opened resized where the model's
  *                            shape signature allows it (ResizeInputTensor; I default 0, 1, ...)
+ *   kind = model | wakeword  (wakeword: the folder holds wake-word models, not versions:
+ *                            daemon/wakeword.c serves it; default model)
  *   [input]                  how a picture becomes the input (image requests)
  *   resize = letterbox | stretch | crop | fit-shortest   (crop = fit-shortest: the shorter
  *                            side scaled to the input's, the centre kept; default letterbox)
@@ -31,6 +33,10 @@
  *                            outputs; YOLOX and raw DFL heads must be named)
  *   score = 0..1 (0.25)   iou = 0..1 (0.45)   max = 1..1000 (100)   agnostic = yes | no
  *   coords = auto | normalized | pixels   (a YOLO head's boxes; default: guessed)
+ *   [wakeword]               a kind = wakeword folder's detections
+ *   threshold = 0.01..1      (openWakeWord's models; default 0.5; microWakeWord's come from
+ *                            their JSON)
+ *   refractory_ms = 100..60000 (after a detection the model stays quiet; default 2000)
  * An unknown section or key, a key in the wrong section, a key set twice, a bad value or a
  * syntax error stops the parse. An empty or missing file gives the defaults
  * (all, pin_io off). No global state: safe from any thread. */
@@ -49,8 +55,10 @@
 #define DM_MODELCONF_MAX_SHAPES 8 /* [model] input_shape: inputs given a shape */
 
 typedef enum { DM_POLICY_ALL = 0, DM_POLICY_LATEST, DM_POLICY_SPECIFIC } dm_policy_kind;
+typedef enum { DM_KIND_MODEL = 0, DM_KIND_WAKEWORD } dm_model_kind;
 
 typedef struct dm_model_conf {
+    dm_model_kind kind; /* [model] kind */
     dm_policy_kind policy;
     uint32_t latest_n; /* DM_POLICY_LATEST: how many of the newest */
     /* DM_POLICY_SPECIFIC: the listed versions, sorted descending, no duplicates */
@@ -69,6 +77,10 @@ typedef struct dm_model_conf {
         edge_coords coords;
         edge_detect_params p;
     } detection;
+    struct dm_wake_conf {
+        float threshold;        /* 0: the default (0.5) */
+        uint32_t refractory_ms; /* 0: the default (2000) */
+    } wake;
 } dm_model_conf;
 
 void dm_model_conf_default(dm_model_conf *c);

@@ -5,7 +5,8 @@
  * vision_req.c); large bodies parsed on the thread pool (codec_offload.c); admission to the
  * scheduler (request.c) and the answer from the completion: result, or 429/503/504 as the
  * scheduler decides.
- * Does not own: routing (oip.c), validation and encoding (codec_infer.c, codec_encode.c). */
+ * Does not own: routing (oip.c), validation and encoding (codec_infer.c, codec_encode.c), the
+ * wakeword models (wakeword.c answers their requests). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -28,6 +29,7 @@
 #include "scheduler.h"
 #include "vision_api.h"
 #include "vision_req.h"
+#include "wakeword.h"
 
 /* ---------------------------------------------------------------- inference */
 
@@ -309,6 +311,8 @@ static void infer_image(route *rt, dm_version *ver_ref, uint8_t *body_in, size_t
 
 void dm_oipr_infer(route *rt, const char *name, int64_t v)
 {
+    if (dm_wakeword_infer(rt->d, rt->x, name, v)) /* the kind = wakeword folders */
+        return;
     _cleanup_(dm_version_unrefp) dm_version *ver = dm_oipr_version(rt, name, v);
     if (!ver)
         return;

@@ -25,6 +25,7 @@
 #include "request.h"
 #include "vision_api.h"
 #include "vision_req.h"
+#include "wakeword.h"
 
 /* ---------------------------------------------------------------- models */
 
@@ -114,6 +115,8 @@ dm_version *dm_oipr_version(route *rt, const char *name, int64_t v)
 
 void dm_oipr_model_metadata(route *rt, const char *name, int64_t v)
 {
+    if (dm_wakeword_metadata(rt->d, rt->x, name, v)) /* a kind = wakeword folder */
+        return;
     dm_version *ver = dm_oipr_version(rt, name, v);
     if (!ver)
         return;

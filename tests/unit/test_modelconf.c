@@ -306,16 +306,17 @@ static void test_bad_structure(void **state)
 {
     (void)state;
     expect_error("[model]\nversion_policy = all\npinio = yes\n", 3, "unknown key \"pinio\"",
-                 "(keys: version_policy, pin_io, pin, backend, labels, input_shape)");
+                 "(keys: version_policy, pin_io, pin, backend, labels, input_shape, kind)");
     expect_error("[model]\nVersion_Policy = all\n", 2, "unknown key \"Version_Policy\"",
-                 "(keys: version_policy, pin_io, pin, backend, labels, input_shape)");
+                 "(keys: version_policy, pin_io, pin, backend, labels, input_shape, kind)");
     expect_error("[model]\n= all\n", 2, "unknown key \"\"", "(keys: ");
     expect_error("version_policy = all\n[model]\n", 1,
                  "version_policy: ", "outside a section; put it under [model]");
     expect_error("# x\npin_io = yes\n", 2, "pin_io: ", "outside a section");
     expect_error("colour = blue\n", 1, "unknown key \"colour\"", "outside a section");
-    expect_error("[model]\n\n[models]\nversion_policy = all\n", 3, "\"[models]\"",
-                 "unknown section \"[models]\" (sections: [model], [input], [detection])");
+    expect_error(
+        "[model]\n\n[models]\nversion_policy = all\n", 3, "\"[models]\"",
+        "unknown section \"[models]\" (sections: [model], [input], [detection], [wakeword])");
     expect_error("[Model]\n", 1, "\"[Model]\"", "unknown section");
     expect_error("[]\n", 1, "\"[]\"", "unknown section");
     expect_error("[model\nversion_policy = all\n", 1, "\"[model\"", "closing ']'");
@@ -572,6 +573,31 @@ static void test_describe(void **state)
 }
 
 /* [model] labels, [input] and [detection]: values, defaults, keys in the wrong section. */
+/* [model] kind and the [wakeword] section (issue 47: daemon/wakeword.c serves those folders). */
+static void test_wakeword_kind(void **state)
+{
+    (void)state;
+    dm_model_conf c;
+    parse_ok("", &c);
+    assert_int_equal(c.kind, DM_KIND_MODEL);
+    assert_float_equal(c.wake.threshold, 0.0f, 0.0f);
+    assert_int_equal(c.wake.refractory_ms, 0);
+    parse_ok("[model]\nkind = wakeword\n[wakeword]\nthreshold = 0.6\nrefractory_ms = 1500\n", &c);
+    assert_int_equal(c.kind, DM_KIND_WAKEWORD);
+    assert_float_equal(c.wake.threshold, 0.6f, 1e-7f);
+    assert_int_equal(c.wake.refractory_ms, 1500);
+    parse_ok("[model]\nkind = model\n", &c);
+    assert_int_equal(c.kind, DM_KIND_MODEL);
+    expect_error("[model]\nkind = hotword\n", 2, "kind: \"hotword\"", "model wakeword");
+    expect_error("[wakeword]\nthreshold = 0\n", 2, "threshold", "from 0.01 to 1");
+    expect_error("[wakeword]\nthreshold = 1.5\n", 2, "threshold", "from 0.01 to 1");
+    expect_error("[wakeword]\nrefractory_ms = 50\n", 2, "refractory_ms", "from 100 to 60000");
+    expect_error("[wakeword]\nrefractory_ms = 150.5\n", 2, "refractory_ms", "whole number");
+    expect_error("[wakeword]\nkind = wakeword\n", 2, "unknown key \"kind\" in [wakeword]",
+                 "threshold, refractory_ms");
+    expect_error("[hotword]\n", 1, "unknown section", "[wakeword]");
+}
+
 static void test_vision_sections(void **state)
 {
     (void)state;
@@ -631,7 +657,7 @@ static void test_vision_sections(void **state)
     expect_error("[model]\nlabels = ..\n", 2, "labels", "a file name");
     expect_error("[model]\nlabels =\n", 2, "labels", "a file name");
     expect_error("[model]\nscore = 0.5\n", 2, "unknown key \"score\" in [model]",
-                 "(keys: version_policy, pin_io, pin, backend, labels, input_shape)");
+                 "(keys: version_policy, pin_io, pin, backend, labels, input_shape, kind)");
     expect_error("[input]\ntype = ssd\n", 2, "unknown key \"type\" in [input]",
                  "(keys: resize, pad, order, mean, std)");
     expect_error("score = 0.5\n", 1, "score: ", "put it under [detection]");
@@ -648,7 +674,7 @@ int main(void)
         cmocka_unit_test(test_input_shape),      cmocka_unit_test(test_bad_structure),
         cmocka_unit_test(test_parse_args),      cmocka_unit_test(test_load),
         cmocka_unit_test(test_select),          cmocka_unit_test(test_describe),
-        cmocka_unit_test(test_vision_sections),
+        cmocka_unit_test(test_vision_sections), cmocka_unit_test(test_wakeword_kind),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,7 +38,7 @@
 #define VERSION_DIGITS_MAX 18 /* as registry.c's version folders: 1 to 999999999999999999 */
 #define VERSION_MAX_TEXT "999999999999999999"
 
-#define K_SEEN 19 /* keys (the enum below) */
+#define K_SEEN 20 /* keys (the enum below) */
 
 #define COMMENT_HINT " (a comment goes on its own line, or after ';')"
 

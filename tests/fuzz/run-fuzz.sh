@@ -6,7 +6,8 @@
 # tests/fuzz/requests, and the HTTP content codings (gzip, deflate, the header values) for a
 # quarter as long, the custom operators' FlexBuffer options (tests/fuzz/flexbuf seeds) for
 # a quarter as long, and camera frames (JPEG and PNG decoding and fitting, tests/fuzz/images
-# seeds) for a quarter as long, multipart/form-data (tests/fuzz/forms seeds) for an eighth as
+# seeds) for a quarter as long, multipart/form-data (tests/fuzz/forms seeds) and the Wyoming event
+# reader (tests/fuzz/wyoming seeds) for an eighth as
 # long, a model push's parameters (tests/fuzz/push seeds) for an eighth, and the packed-weight cache file's checks (seeded with a valid file) for an eighth. A crash leaves its input in build-fuzz/artifacts/ and fails the script.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -15,7 +16,7 @@ shared=${EDGE_SHARED_DIR:-../shared}
 [[ -d build-fuzz ]] || CC=clang meson setup build-fuzz -Db_sanitize=address,undefined \
     -Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link >/dev/null
 ninja -C build-fuzz tests/fuzz_model tests/fuzz_request tests/fuzz_http_codec tests/fuzz_flexbuf \
-    tests/fuzz_image tests/fuzz_multipart tests/fuzz_pack_cache tests/fuzz_push >/dev/null
+    tests/fuzz_image tests/fuzz_multipart tests/fuzz_pack_cache tests/fuzz_push tests/fuzz_wyoming >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p build-fuzz/artifacts
@@ -34,7 +35,7 @@ fuzz() {
     fi
 }
 
-mkdir -p "$work"/fuzz_{model,request,http_codec,flexbuf,image,multipart,pack_cache,push}
+mkdir -p "$work"/fuzz_{model,request,http_codec,flexbuf,image,multipart,pack_cache,push,wyoming}
 for d in "$shared"/models/*/ "$shared"/ops/*/; do
     [[ -f "$d/model.tflite" ]] && cp "$d/model.tflite" "$work/fuzz_model/$(basename "$d").tflite"
 done
@@ -60,6 +61,9 @@ fuzz fuzz_multipart $((secs / 8)) 8192 "the multipart/form-data parser"
 
 cp tests/fuzz/push/* "$work/fuzz_push/"
 fuzz fuzz_push $((secs / 8)) 8192 "a model push's parameters"
+
+cp tests/fuzz/wyoming/* "$work/fuzz_wyoming/"
+fuzz fuzz_wyoming $((secs / 8)) 16384 "the Wyoming event reader"
 
 # the seed: person_detect's own cache file, as libedge writes it (the harness's hash)
 EDGE_FUZZ_MODEL="$shared/models/person_detect/model.tflite" build-fuzz/tests/fuzz_pack_cache -runs=1 \

@@ -111,7 +111,9 @@ struct edge_exec {
     bool waking;          /* the last job found helpers asleep */
     /* per-node timing (edge_exec_node_begin/end), the caller's alone */
     uint32_t invokes;    /* edge_exec_invoke calls: which invokes explore */
-    uint8_t explore;     /* this invoke: 0 each node's faster way, EXPLORE_PAR, EXPLORE_SOLO */
+    uint8_t explore;     /* this invoke: 0 each node's faster way, EXPLORE_PAR, EXPLORE_SOLO,
+                          * EXPLORE_WARM (in parallel, not recorded) */
+    uint64_t spell_at;   /* CLOCK_MONOTONIC ns when the last solo spell began */
     bool node_solo;      /* the current node's loops run on the caller alone */
     bool node_par;       /* one of them ran in parallel */
     unsigned node_loops; /* loops of the current node (of 2 tasks or more) */
@@ -136,14 +138,20 @@ static atomic_int exec_spin = EXEC_SPIN; /* edge_set_thread_spin */
 #define BEAT_PAUSES 16
 #define GRACE_NS \
     500000u /* for helpers woken from sleep to come (a try's first jobs, an invoke's) */
-/* Per-node timing: every EXPLORE_EVERY invokes, one runs every node's loops in parallel and,
- * half way, one runs them all on the caller, so each node has both times, kept as running means
+/* Per-node timing: every EXPLORE_EVERY invokes, two run every node's loops in parallel (the first
+ * wakes the helpers) and two run them all on the caller, so each node has both times from
+ * invokes that ran every node the same way, kept as running means
  * (a new time weighs 1 / 2^NODE_SHIFT, and counts at most twice the mean: a preempted run does
  * not flip the choice). In the other invokes a node whose loops took less time alone runs them
  * alone. */
-#define EXPLORE_EVERY 32u
+#define EXPLORE_EVERY 128u
 #define EXPLORE_PAR 1
 #define EXPLORE_SOLO 2
+#define EXPLORE_WARM 3
+/* No invoke explores in parallel this long after a solo spell began: the helpers' CPUs were
+ * busy then, and a node's parallel time would say so, not what parallel costs on a quiet
+ * machine (and a helper preempted inside a task holds the invoke up). */
+#define EXPLORE_QUIET_NS 1000000000ull
 #define NODE_SHIFT 2
 
 /* A job the caller finished in less than this without a helper says nothing: a helper on its
@@ -438,6 +446,7 @@ static void score(edge_exec *x, unsigned joined, uint64_t t0, uint64_t run, bool
     x->solo_ns = x->solo_ns * 2 > SOLO_MAX_NS ? SOLO_MAX_NS : x->solo_ns * 2;
     atomic_store_explicit(&x->solo, true, memory_order_relaxed);
     atomic_fetch_add_explicit(&x->n_spells, 1, memory_order_relaxed);
+    x->spell_at = now;
 }
 
 /* True when this loop runs on the caller alone (solo spell not over). */
@@ -522,7 +531,15 @@ void edge_exec_invoke(edge_exec *x)
     if (!x || x->n < 2)
         return;
     const uint32_t k = x->invokes++ % EXPLORE_EVERY;
-    x->explore = k == 0 ? EXPLORE_PAR : k == 1 || k == EXPLORE_EVERY / 2 ? EXPLORE_SOLO : 0;
+    /* in parallel twice, the first to wake the helpers (asleep if every node ran alone: a wakeup
+     * takes longer than a small model's whole invoke), the second recorded; then alone */
+    x->explore = k == 0                             ? EXPLORE_WARM
+                 : k == 1                           ? EXPLORE_PAR
+                 : k == 2 || k == EXPLORE_EVERY / 2 ? EXPLORE_SOLO
+                                                    : 0;
+    if ((x->explore == EXPLORE_WARM || x->explore == EXPLORE_PAR) && x->spell_at &&
+        now_ns() - x->spell_at < EXPLORE_QUIET_NS)
+        x->explore = 0;
 }
 
 void edge_exec_node_begin(edge_exec *x, edge_exec_node *nd)
@@ -556,7 +573,10 @@ void edge_exec_node_end(edge_exec *x, edge_exec_node *nd)
         return;
     const uint64_t t = node_ticks() - x->node_t0;
     x->node_solo = false;
-    if (x->node_loops)
+    /* only the explore invokes' times: in the others a node after nodes that ran alone finds
+     * the helpers asleep (a wakeup costs more than a small node), and recording that would
+     * send it alone too, and the next one after it */
+    if (x->node_loops && (x->explore == EXPLORE_PAR || x->explore == EXPLORE_SOLO))
         node_mean(x->node_par ? &nd->par : &nd->solo, t);
 }
 
@@ -655,6 +675,7 @@ edge_exec *edge__exec_new(unsigned n)
         atomic_store_explicit(&x->n_alone, 0, memory_order_relaxed);
         x->invokes = 0;
         x->explore = 0;
+        x->spell_at = 0;
         atomic_store_explicit(&x->n_miss, 0, memory_order_relaxed);
         atomic_store_explicit(&x->n_late, 0, memory_order_relaxed);
         atomic_store_explicit(&x->n_stall, 0, memory_order_relaxed);

@@ -167,8 +167,9 @@ static void node_once(edge_exec *x, edge_exec_node *nd, unsigned long long *alon
 /* The per-node choice, without timing: a node whose record says it ran faster alone runs its
  * loops on the caller (counted alone, not solo: no spell), one faster in parallel opens its
  * loops to the helpers (parallel, or solo if the load rule says so, never alone); the explore
- * invokes run every node one way whatever its record (the first of EXPLORE_EVERY in parallel,
- * the second alone), and a node's end records its time in the way it ran. */
+ * invokes run every node one way whatever its record (the first two of EXPLORE_EVERY in
+ * parallel, the first of them to wake the helpers and not recorded, the third alone), and a
+ * node's end records its time in the way it ran. */
 static void test_node_times(void **state)
 {
     (void)state;
@@ -177,12 +178,17 @@ static void test_node_times(void **state)
     edge_exec_node fast_alone = {.par = 1000000, .solo = 10};
     edge_exec_node fast_par = {.par = 10, .solo = 1000000};
     unsigned long long alone, shared;
-    edge_exec_invoke(x); /* the first: every node with its helpers */
+    edge_exec_invoke(x); /* the first: every node with its helpers, to wake them (not recorded) */
+    node_once(x, &fast_alone, &alone, &shared);
+    assert_int_equal(alone, 0);
+    assert_int_equal(shared, 1);
+    assert_int_equal(fast_alone.par, 1000000);
+    edge_exec_invoke(x); /* the second: with its helpers, recorded */
     node_once(x, &fast_alone, &alone, &shared);
     assert_int_equal(alone, 0);
     assert_int_equal(shared, 1);
     assert_true(fast_alone.par < 1000000); /* its time went into the parallel mean */
-    edge_exec_invoke(x);                   /* the second: every node alone */
+    edge_exec_invoke(x);                   /* the third: every node alone */
     node_once(x, &fast_par, &alone, &shared);
     assert_int_equal(alone, 1);
     assert_int_equal(shared, 0);

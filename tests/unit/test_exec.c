@@ -170,40 +170,61 @@ static void node_once(edge_exec *x, edge_exec_node *nd, unsigned long long *alon
  * invokes run every node one way whatever its record (the first two of EXPLORE_EVERY in
  * parallel, the first of them to wake the helpers and not recorded, the third alone), and a
  * node's end records its time in the way it ran. */
+/* Solo spells X began since it was made: a parallel explore waits a second after one. */
+static unsigned long long spells_of(const edge_exec *x)
+{
+    edge_exec_counts c;
+    edge_exec_stats(x, &c);
+    return c.spells;
+}
+
+/* A node's time far above any real one (ticks), so that a recorded time always lowers it. */
+#define SLOW (1ull << 50)
+
 static void test_node_times(void **state)
 {
     (void)state;
     edge_exec *x = edge__exec_new(2);
     assert_non_null(x);
-    edge_exec_node fast_alone = {.par = 1000000, .solo = 10};
-    edge_exec_node fast_par = {.par = 10, .solo = 1000000};
+    edge_exec_node fast_alone = {.par = SLOW, .solo = 10};
+    edge_exec_node fast_par = {.par = 10, .solo = SLOW};
     unsigned long long alone, shared;
-    edge_exec_invoke(x); /* the first: every node with its helpers, to wake them (not recorded) */
+    /* the first two invokes run every node with its helpers (the first, to wake them, not
+     * recorded), unless a solo spell began meanwhile (a loaded machine, valgrind: the helpers
+     * kept missing): then they are ordinary invokes, and only what holds either way is checked */
+    bool quiet = spells_of(x) == 0;
+    edge_exec_invoke(x);
     node_once(x, &fast_alone, &alone, &shared);
-    assert_int_equal(alone, 0);
-    assert_int_equal(shared, 1);
-    assert_int_equal(fast_alone.par, 1000000);
+    if (quiet) {
+        assert_int_equal(alone, 0);
+        assert_int_equal(shared, 1);
+    }
+    assert_int_equal(fast_alone.par, SLOW); /* never recorded */
+    quiet = spells_of(x) == 0;
     edge_exec_invoke(x); /* the second: with its helpers, recorded */
     node_once(x, &fast_alone, &alone, &shared);
-    assert_int_equal(alone, 0);
-    assert_int_equal(shared, 1);
-    assert_true(fast_alone.par < 1000000); /* its time went into the parallel mean */
-    edge_exec_invoke(x);                   /* the third: every node alone */
+    if (quiet) {
+        assert_int_equal(alone, 0);
+        assert_int_equal(shared, 1);
+        assert_true(fast_alone.par < SLOW); /* its time went into the parallel mean */
+    }
+    edge_exec_invoke(x); /* the third: every node alone, whatever the load */
     node_once(x, &fast_par, &alone, &shared);
     assert_int_equal(alone, 1);
     assert_int_equal(shared, 0);
-    assert_true(fast_par.solo < 1000000);
+    assert_true(fast_par.solo < SLOW);
     for (int k = 0; k < 8; k++) { /* then each node its faster way */
         edge_exec_invoke(x);
-        fast_alone = (edge_exec_node){.par = 1000000, .solo = 10};
-        fast_par = (edge_exec_node){.par = 10, .solo = 1000000};
+        fast_alone = (edge_exec_node){.par = SLOW, .solo = 10};
+        fast_par = (edge_exec_node){.par = 10, .solo = SLOW};
         node_once(x, &fast_alone, &alone, &shared);
         assert_int_equal(alone, 1);
         assert_int_equal(shared, 0);
-        assert_int_equal(fast_alone.par, 1000000);
+        assert_int_equal(fast_alone.par, SLOW);
         node_once(x, &fast_par, &alone, &shared);
         assert_int_equal(alone, 0);
         assert_int_equal(shared, 1); /* (with its helpers, or solo if the load rule said so) */
+        assert_int_equal(fast_par.solo, SLOW); /* ordinary invokes record nothing */
     }
     /* a node with one time only runs with its helpers (the default) */
     edge_exec_invoke(x);

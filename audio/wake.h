@@ -25,20 +25,20 @@ typedef enum { WAKE_OWW = 1, WAKE_MWW = 2 } wake_engine;
 /* One wake word of a set, as Wyoming's `info` lists it. */
 typedef struct wake_model_info {
     char name[WAKE_NAME_MAX]; /* file stem: "alexa_v0.1", "okay_nabu", "computer_v2" */
-    char phrase[128];         /* "alexa", "okay nabu" (from the JSON, else the name made readable) */
+    char phrase[128]; /* "alexa", "okay nabu" (from the JSON, else the name made readable) */
     const char *const *languages; /* NULL-terminated ("en"); never NULL */
     wake_engine engine;
-    float threshold;   /* detection threshold (oww default 0.5; mww: probability_cutoff) */
-    unsigned window;   /* mww: sliding_window_size (frames averaged); oww: 1 */
-    bool vad;          /* microWakeWord's VAD model: never listed as a wake word */
+    float threshold; /* detection threshold (oww default 0.5; mww: probability_cutoff) */
+    unsigned window; /* mww: sliding_window_size (frames averaged); oww: 1 */
+    bool vad;        /* microWakeWord's VAD model: never listed as a wake word */
 } wake_model_info;
 
 typedef struct wake_set wake_set;
 typedef struct wake_stream wake_stream;
 
 typedef struct wake_set_options {
-    unsigned threads;  /* intra-op threads per interpreter (0: 1) */
-    float oww_threshold; /* 0: 0.5 */
+    unsigned threads;       /* intra-op threads per interpreter (0: 1) */
+    float oww_threshold;    /* 0: 0.5 */
     uint32_t refractory_ms; /* after a detection, the same model stays quiet this long (0: 2000) */
 } wake_set_options;
 
@@ -84,8 +84,8 @@ void wake_stream_reset(wake_stream *st);
  * audio is cut). Detections found are written to OUT (at most MAX; *N_OUT says how many; one
  * utterance gives one detection per model thanks to the refractory period). -1 with ERR when an
  * inference fails. Allocates nothing. */
-int wake_stream_feed(wake_stream *st, const int16_t *pcm, size_t n, wake_detection *out,
-                     size_t max, size_t *n_out, edge_error *err);
+int wake_stream_feed(wake_stream *st, const int16_t *pcm, size_t n, wake_detection *out, size_t max,
+                     size_t *n_out, edge_error *err);
 /* Samples fed since the start. */
 uint64_t wake_stream_samples(const wake_stream *st);
 
@@ -95,11 +95,11 @@ uint64_t wake_stream_samples(const wake_stream *st);
 typedef struct wake_convert {
     uint32_t rate;
     unsigned width, channels;
-    double pos;      /* fractional read position carried between calls (phase / 16000) */
-    int32_t last;    /* last mono sample of the previous call */
+    double pos;   /* fractional read position carried between calls (phase / 16000) */
+    int32_t last; /* last mono sample of the previous call */
     bool have_last;
-    int64_t phase;   /* the read position exactly, in 1/16000 of an input sample (-1 sample:
-                        LAST): integer steps of RATE, so any split gives the same samples */
+    int64_t phase; /* the read position exactly, in 1/16000 of an input sample (-1 sample:
+                      LAST): integer steps of RATE, so any split gives the same samples */
 } wake_convert;
 /* -1 with ERR when RATE/WIDTH/CHANNELS are unsupported (rate 8000..192000, width 1/2/4,
  * channels 1..8). */

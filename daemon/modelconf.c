@@ -403,7 +403,7 @@ enum {
     K_BACKEND,
     K_LABELS,
     K_SHAPE, /* [model] */
-    K_KIND, /* [model] */
+    K_KIND,  /* [model] */
     K_RESIZE,
     K_PAD,
     K_ORDER,

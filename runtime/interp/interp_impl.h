@@ -26,12 +26,12 @@ struct edge_prof; /* profile.c */
 struct edge_interp {
     edge_model *m;
     uint8_t *arena;
-    uint8_t *vars;  /* the variable tensors (state kept between invokes; m->var_bytes) */
-    void **t;       /* data pointer of each tensor */
-    void **scratch; /* scratch pointer of each node (execution order) */
-    edge_exec *x;   /* NULL with one thread */
+    uint8_t *vars;         /* the variable tensors (state kept between invokes; m->var_bytes) */
+    void **t;              /* data pointer of each tensor */
+    void **scratch;        /* scratch pointer of each node (execution order) */
+    edge_exec *x;          /* NULL with one thread */
     edge_exec_node *xnode; /* with X: each node's timing record (exec.h) */
-    part_run *runs; /* one per partition (CPU partitions: zeroed) */
+    part_run *runs;        /* one per partition (CPU partitions: zeroed) */
     char error[EDGE_ERROR_MESSAGE_MAX];
     uint64_t while_left;    /* WHILE iterations this invoke may still run (max_while_iterations) */
     bool prof_on;           /* profiling: the one test invoke makes when it is off */

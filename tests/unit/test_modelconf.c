@@ -668,13 +668,13 @@ static void test_vision_sections(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_defaults),        cmocka_unit_test(test_policy_forms),
-        cmocka_unit_test(test_pin_io),          cmocka_unit_test(test_backend),
-        cmocka_unit_test(test_bad_values),
-        cmocka_unit_test(test_input_shape),      cmocka_unit_test(test_bad_structure),
-        cmocka_unit_test(test_parse_args),      cmocka_unit_test(test_load),
-        cmocka_unit_test(test_select),          cmocka_unit_test(test_describe),
-        cmocka_unit_test(test_vision_sections), cmocka_unit_test(test_wakeword_kind),
+        cmocka_unit_test(test_defaults),      cmocka_unit_test(test_policy_forms),
+        cmocka_unit_test(test_pin_io),        cmocka_unit_test(test_backend),
+        cmocka_unit_test(test_bad_values),    cmocka_unit_test(test_input_shape),
+        cmocka_unit_test(test_bad_structure), cmocka_unit_test(test_parse_args),
+        cmocka_unit_test(test_load),          cmocka_unit_test(test_select),
+        cmocka_unit_test(test_describe),      cmocka_unit_test(test_vision_sections),
+        cmocka_unit_test(test_wakeword_kind),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -7,7 +7,10 @@
  * libuv's thread pool (one per connection at a time, so a connection's audio is scored in
  * order; the loop thread never runs an inference), the back-pressure (a connection whose
  * audio waits is not read until it is scored) and the bound on what a client that does not
- * read can make edged hold (WY_OUT_MAX, then the connection is dropped).
+ * read can make edged hold (WY_OUT_MAX, then the connection is dropped), the idle timeout (a
+ * connection that sends nothing for idle_timeout_ms is closed, one timer for all, running only
+ * while a connection is open) and making room at max_connections (the connection silent
+ * longest, not holding a stream, is closed for the newcomer).
  * Does not own: the framing (wyoming_proto.c), the wake words (audio/wake.h), [wyoming]
  * (wyoming_fe.c). */
 #include "wyoming.h"
@@ -41,7 +44,10 @@ struct wy_server {
     char tcp_name[80], path[108];
     uv_tcp_t tcp;
     uv_pipe_t pipe;
+    uv_timer_t idle_timer; /* runs while a connection is open and idle_timeout_ms is set */
     bool has_tcp, has_pipe, stopped, freeing;
+    bool full_logged; /* "max_connections reached" said since the server was last not full */
+    uint32_t open;    /* connections not closing (st.connections counts those closing too) */
     unsigned handles; /* listeners and connections not yet closed */
     wake_set *set;
     wy_conn *conns;
@@ -64,6 +70,7 @@ struct wy_conn {
     uint8_t in[WY_READ_BUF]; /* bytes read and not parsed yet (the parser paused) */
     size_t in_len, in_off;
     bool paused, closing, closed;
+    uint64_t last_active; /* uv_now when it last sent a byte (or a job of its ended) */
     /* detect: the models and the names they answer to ("alexa" for alexa_v0.1) */
     size_t models[WY_DETECT_MAX];
     char names[WY_DETECT_MAX][WAKE_NAME_MAX];
@@ -560,6 +567,8 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
         return;
     }
     c->in_len += (size_t)n;
+    if (n > 0)
+        c->last_active = uv_now(c->s->loop); /* any event counts: ping, audio, describe */
     parse_input(c);
     if (c->paused && !c->closing)
         uv_read_stop(&c->io.stream);
@@ -568,6 +577,7 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 /* The stream became idle (or a job ended): parse what was left, then read again. */
 static void conn_resume(wy_conn *c)
 {
+    c->last_active = uv_now(c->s->loop); /* its silence counts from the end of its job */
     if (!c->paused || c->closing)
         return;
     parse_input(c);
@@ -608,6 +618,7 @@ static void conn_close(wy_conn *c)
     if (c->closing)
         return;
     c->closing = true;
+    c->s->open--;
     uv_read_stop(&c->io.stream);
     uv_close(&c->io.handle, on_conn_closed);
 }
@@ -618,6 +629,102 @@ static void on_refused_closed(uv_handle_t *h)
     wy_server *s = c->s;
     free(c);
     release_handle(s);
+}
+
+/* C sent nothing for a while and holds no stream: a client may go, edged may close it. */
+static bool silent(const wy_conn *c)
+{
+    return !c->closing && !c->busy && !c->paused && !c->pend;
+}
+
+/* At max_connections: close the connection silent longest that holds no stream (a satellite
+ * between two sessions reconnects; a client that connected and said nothing is the usual
+ * one), with an error event saying why. False when every connection holds a stream. */
+static bool make_room(wy_server *s)
+{
+    wy_conn *best = NULL;
+    for (wy_conn *c = s->conns; c; c = c->next)
+        if (silent(c) && (!best || c->last_active <= best->last_active))
+            best = c; /* the list is newest first: of equals, the one that came first */
+    if (!best)
+        return false;
+    s->st.idle_closed++;
+    dm_log(DM_LOG_DEBUG, "wyoming: closing the connection silent longest to make room");
+    send_error(best, "evicted",
+               "edged serves at most %u Wyoming connections ([wyoming] max_connections) and "
+               "closed this one, silent longest, for a new client: connect again",
+               s->o.max_connections);
+    conn_close(best);
+    return true;
+}
+
+/* Turn C away: an error event (busy) if the socket takes it at once, then the close. */
+static void refuse(wy_server *s, wy_conn *c)
+{
+    s->st.refused++;
+    if (!s->full_logged)
+        dm_log(DM_LOG_WARN,
+               "wyoming: %u connections are open, each holding an audio stream ([wyoming] "
+               "max_connections): new clients are turned away (busy) until one ends",
+               s->o.max_connections);
+    s->full_logged = true;
+    char msg[200];
+    size_t len = 0;
+    snprintf(msg, sizeof msg,
+             "edged serves at most %u Wyoming connections ([wyoming] max_connections), each "
+             "streaming audio now: try again later",
+             s->o.max_connections);
+    json_t *d = json_pack("{s:s, s:s}", "text", msg, "code", "busy");
+    uint8_t *b = wy_event_bytes("error", d, NULL, 0, &len);
+    json_decref(d);
+    if (b) {
+        uv_buf_t ub = uv_buf_init((char *)b, (unsigned)len);
+        uv_try_write(&c->io.stream, &ub, 1); /* best effort: it is closed anyway */
+        free(b);
+    }
+    uv_close(&c->io.handle, on_refused_closed);
+}
+
+static void on_idle_timer(uv_timer_t *t);
+
+/* The idle timer runs while a connection is open (an idle edged runs no timer). */
+static void idle_timer_arm(wy_server *s)
+{
+    if (s->o.idle_timeout_ms && !s->freeing && !uv_is_active((uv_handle_t *)&s->idle_timer))
+        uv_timer_start(&s->idle_timer, on_idle_timer, s->o.idle_timeout_ms, 0);
+}
+
+/* Close the connections silent for idle_timeout_ms; wake again at the next one due (at most
+ * once a second, or once per timeout when it is shorter). */
+static void on_idle_timer(uv_timer_t *t)
+{
+    wy_server *s = t->data;
+    const uint64_t now = uv_now(s->loop), idle = s->o.idle_timeout_ms;
+    uint64_t next = UINT64_MAX;
+    for (wy_conn *c = s->conns; c; c = c->next) {
+        if (c->closing)
+            continue;
+        if (c->busy || c->paused) /* its audio is being scored: not silent */
+            c->last_active = now;
+        if (c->last_active + idle > now) {
+            next = c->last_active + idle < next ? c->last_active + idle : next;
+            continue;
+        }
+        s->st.idle_closed++;
+        dm_log(DM_LOG_INFO,
+               "wyoming: a client sent nothing for %llu ms ([wyoming] "
+               "idle_timeout_ms): closed",
+               (unsigned long long)(now - c->last_active));
+        send_error(c, "idle-timeout",
+                   "no event for %u ms ([wyoming] idle_timeout_ms): edged closes the connection; "
+                   "connect again (or send ping events while silent)",
+                   s->o.idle_timeout_ms);
+        conn_close(c);
+    }
+    if (next == UINT64_MAX || s->freeing)
+        return; /* no connection left: armed again by the next one */
+    const uint64_t floor = idle < 1000 ? idle : 1000;
+    uv_timer_start(&s->idle_timer, on_idle_timer, next - now > floor ? next - now : floor, 0);
 }
 
 static void on_connection(uv_stream_t *listener, int status)
@@ -636,24 +743,15 @@ static void on_connection(uv_stream_t *listener, int status)
         uv_pipe_init(s->loop, &c->io.pipe, 0);
     c->io.handle.data = c;
     s->handles++;
-    if (uv_accept(listener, &c->io.stream) != 0 || s->st.connections >= s->o.max_connections ||
-        wy_parser_init(&c->parser) != 0) {
-        if (s->st.connections >= s->o.max_connections) {
-            s->st.refused++;
-            char msg[200];
-            size_t len = 0;
-            snprintf(msg, sizeof msg,
-                     "edged serves at most %u Wyoming connections ([wyoming] max_connections)",
-                     s->o.max_connections);
-            json_t *d = json_pack("{s:s, s:s}", "text", msg, "code", "busy");
-            uint8_t *b = wy_event_bytes("error", d, NULL, 0, &len);
-            json_decref(d);
-            if (b) {
-                uv_buf_t ub = uv_buf_init((char *)b, (unsigned)len);
-                uv_try_write(&c->io.stream, &ub, 1); /* best effort: it is closed anyway */
-                free(b);
-            }
-        }
+    if (uv_accept(listener, &c->io.stream) != 0) {
+        uv_close(&c->io.handle, on_refused_closed);
+        return;
+    }
+    if (s->open >= s->o.max_connections && !make_room(s)) {
+        refuse(s, c);
+        return;
+    }
+    if (wy_parser_init(&c->parser) != 0) {
         wy_parser_free(&c->parser);
         uv_close(&c->io.handle, on_refused_closed);
         return;
@@ -664,8 +762,13 @@ static void on_connection(uv_stream_t *listener, int status)
     if (s->conns)
         s->conns->prev = c;
     s->conns = c;
+    c->last_active = uv_now(s->loop);
+    s->open++;
     s->st.connections++;
     s->st.connections_total++;
+    if (s->open < s->o.max_connections)
+        s->full_logged = false;
+    idle_timer_arm(s);
     uv_read_start(&c->io.stream, on_alloc, on_read);
 }
 
@@ -780,6 +883,9 @@ int wy_server_start(uv_loop_t *loop, const wy_options *o, wy_server **out)
         free(s);
         return -1;
     }
+    uv_timer_init(loop, &s->idle_timer);
+    s->idle_timer.data = s;
+    s->handles++;
     s->st.models = 0;
     for (size_t i = 0; i < wake_set_count(s->set); i++)
         s->st.models += !wake_set_model(s->set, i)->vad;
@@ -790,6 +896,7 @@ int wy_server_start(uv_loop_t *loop, const wy_options *o, wy_server **out)
     if ((o->tcp[0] && listen_tcp(s)) || (o->socket[0] && listen_unix(s))) {
         s->freeing = true;
         s->stopped = true;
+        uv_close((uv_handle_t *)&s->idle_timer, on_listener_closed);
         if (s->has_tcp)
             uv_close((uv_handle_t *)&s->tcp, on_listener_closed);
         if (s->has_pipe)
@@ -835,6 +942,7 @@ void wy_server_free(wy_server *s)
     s->freeing = true;
     s->drain_done = NULL;
     s->handles++; /* held across the closes below */
+    uv_close((uv_handle_t *)&s->idle_timer, on_listener_closed);
     for (wy_conn *c = s->conns, *next; c; c = next) {
         next = c->next;
         conn_close(c);

@@ -34,6 +34,7 @@ typedef struct wy_options {
     float threshold;      /* openWakeWord's (0: 0.5) */
     uint32_t refractory_ms;
     uint32_t max_connections, max_streams;
+    uint32_t idle_timeout_ms; /* a connection silent this long is closed (0: never) */
 } wy_options;
 
 typedef struct wy_stats {
@@ -43,6 +44,7 @@ typedef struct wy_stats {
     uint64_t detections, not_detected;    /* events sent */
     uint64_t errors;                      /* error events sent */
     uint64_t dropped;                     /* clients dropped for not reading */
+    uint64_t idle_closed;                 /* closed silent: past idle_timeout_ms, or to make room */
     uint64_t samples;                     /* 16 kHz samples scored */
     uint64_t models;                      /* wake words served */
 } wy_stats;

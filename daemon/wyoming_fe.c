@@ -22,6 +22,7 @@ typedef struct wyoming_config {
     char threshold[16];
     uint32_t refractory_ms;
     uint32_t max_connections, max_streams;
+    uint32_t idle_timeout_ms;
 } wyoming_config;
 
 static const wyoming_config *wyoming_cfg(const dm_daemon *d);
@@ -46,7 +47,8 @@ static int fe_start(dm_daemon *d, const dm_listen_fds *fds, void **state)
                           .threshold = threshold,
                           .refractory_ms = c->refractory_ms,
                           .max_connections = c->max_connections,
-                          .max_streams = c->max_streams};
+                          .max_streams = c->max_streams,
+                          .idle_timeout_ms = c->idle_timeout_ms};
     return wy_server_start(d->loop, &o, (wy_server **)state);
 }
 
@@ -101,6 +103,10 @@ static void fe_metrics(const void *state, FILE *f)
     dm_metrics_put_one(f, "edged_wyoming_dropped_total", "counter",
                        "Wyoming clients dropped because they did not read the events edged sent.",
                        q.dropped);
+    dm_metrics_put_one(f, "edged_wyoming_idle_closed_total", "counter",
+                       "Wyoming connections closed silent: for [wyoming] idle_timeout_ms, or the "
+                       "one silent longest to make room at [wyoming] max_connections.",
+                       q.idle_closed);
 }
 
 static void fe_status(const void *state, dm_frontend_status *out)
@@ -148,13 +154,23 @@ static const opt wyoming_options[] = {
      "of audio), so that one utterance is one detection.",
      NULL},
     {"wyoming", "max_connections", NULL, OPT_UINT, FIELD(max_connections), 1, 100000, "64", false,
-     "Wyoming connections served at once; a client beyond them gets an error event (busy) and "
-     "is closed.",
+     "Wyoming connections served at once. When a new client arrives at the limit, the "
+     "connection silent longest that is not streaming audio is closed to make room (it gets "
+     "an error event, evicted); only when every connection holds an audio stream is the "
+     "newcomer turned away with an error event (busy) and closed.",
      NULL},
     {"wyoming", "max_streams", NULL, OPT_UINT, FIELD(max_streams), 1, 4096, "16", false,
      "Audio streams scored at once (satellites between audio-start and audio-stop): each has "
      "its interpreters and 256 KiB of audio buffers. Beyond them an audio-start gets an error "
      "event (busy) and its audio is ignored.",
+     NULL},
+    {"wyoming", "idle_timeout_ms", NULL, OPT_UINT, FIELD(idle_timeout_ms), 0, 86400000, "300000",
+     false,
+     "A connection that sends nothing (no event: audio, ping, describe) for this long "
+     "(milliseconds) gets an error event (idle-timeout) and is closed, so that silent clients "
+     "do not hold max_connections. Satellites stream audio without pause while they listen "
+     "and reconnect when closed; 5 minutes covers a conversation between two wake words. 0: "
+     "never.",
      NULL},
 };
 #undef FIELD

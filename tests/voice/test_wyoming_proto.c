@@ -8,8 +8,10 @@
  * name asked, once: refractory) or not-detected; other rates/widths/channels; ping -> pong;
  * unknown events ignored; 10 satellites at once; and the hostile cases: a header that is not
  * JSON, data_length / payload_length that lie, a huge payload, a header line without end,
- * audio-chunk without audio-start, thousands of connections past max_connections (others still
- * served), a client that never reads (dropped, bounded). */
+ * audio-chunk without audio-start, thousands of connections past max_connections (the silent
+ * longest closed for each newcomer, the streaming ones kept; a newcomer turned away only when
+ * all stream), the idle timeout (ping keeps a connection), a client that never reads (dropped,
+ * bounded). */
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -38,6 +40,7 @@ static wy_server *srv;
 static wy_stats final_stats;
 static char sock_path[108];
 static int tcp_port;
+static uint32_t idle_ms; /* [wyoming] idle_timeout_ms of the next server_start (0: none) */
 
 static void on_stop(uv_async_t *a)
 {
@@ -78,7 +81,8 @@ static void server_start(uint32_t max_connections, uint32_t max_streams)
                           .threshold = 0.5f,
                           .refractory_ms = 2000,
                           .max_connections = max_connections,
-                          .max_streams = max_streams};
+                          .max_streams = max_streams,
+                          .idle_timeout_ms = idle_ms};
     assert_int_equal(uv_loop_init(&loop), 0);
     assert_int_equal(uv_async_init(&loop, &stop_async, on_stop), 0);
     assert_int_equal(wy_server_start(&loop, &o, &srv), 0);
@@ -224,7 +228,10 @@ static json_t *expect(cl *c, const char *want)
     json_t *d = NULL;
     const char *t = cl_event(c, &d);
     if (!t || strcmp(t, want))
-        fail_msg("expected %s, got %s", want, t ? t : "the close");
+        fail_msg("expected %s, got %s %s", want, t ? t : "the close",
+                 d && json_is_string(json_object_get(d, "text"))
+                     ? json_string_value(json_object_get(d, "text"))
+                     : "");
     return d;
 }
 
@@ -485,12 +492,14 @@ static void test_malformed(void **state)
     server_stop();
 }
 
-/* Thousands of connections past max_connections: each turned away with an error event (busy),
- * the ones admitted still served; streams past max_streams refused with busy. */
+/* Thousands of connections past max_connections: each newcomer served, the connection silent
+ * longest closed for it (error evicted), never one holding a stream; streams past max_streams
+ * refused with busy; when every connection holds a stream, a newcomer is turned away (busy). */
 static void test_many_connections(void **state)
 {
     (void)state;
     enum { MAX = 16, CHURN = 2000 };
+    const char *fmt = "{\"rate\":16000,\"width\":2,\"channels\":1}";
     server_start(MAX, 2);
     cl *held[MAX];
     for (int i = 0; i < MAX; i++) {
@@ -498,43 +507,122 @@ static void test_many_connections(void **state)
         cl_send(held[i], "ping", NULL, NULL, 0);
         json_decref(expect(held[i], "pong")); /* admitted before the next */
     }
+    /* max_streams 2: two satellites stream, the third's audio-start is refused */
+    for (int i = 0; i < 3; i++) {
+        cl_send(held[i], "audio-start", fmt, NULL, 0);
+        cl_send(held[i], "describe", NULL, NULL, 0);
+        if (i == 2)
+            expect_error(held[2], "busy");
+        json_decref(expect(held[i], "info"));
+    }
     for (int i = 0; i < CHURN; i++) {
+        if (i % 100 == 0) { /* edged accepted those before (they arrived before the pong) */
+            cl_send(held[0], "ping", NULL, NULL, 0);
+            json_decref(expect(held[0], "pong"));
+        }
         cl *c = cl_open(i % 2);
-        if (i % 100 == 0) { /* most are not even read: the server must not care */
-            expect_error(c, "busy");
-            expect_closed(c);
+        if (i % 100 == 0) { /* the newest is served; most are not even read */
+            cl_send(c, "describe", NULL, NULL, 0);
+            json_decref(expect(c, "info"));
         }
         cl_close(c);
     }
-    for (int i = 0; i < MAX; i++) {
+    /* the silent ones were closed for room, each told why */
+    for (int i = 2; i < MAX; i++) {
+        expect_error(held[i], "evicted");
+        expect_closed(held[i]);
+        cl_close(held[i]);
+    }
+    /* the two streaming were kept */
+    size_t n;
+    int16_t *a = audio(0.5, 0, -1, &n);
+    for (int i = 0; i < 2; i++) {
+        cl_send(held[i], "audio-chunk", fmt, a, n * 2);
+        cl_send(held[i], "audio-stop", NULL, NULL, 0);
+        json_decref(expect(held[i], "not-detected"));
+    }
+    free(a);
+    for (int i = 0; i < 2; i++)
+        cl_close(held[i]);
+    server_stop();
+    assert_true(final_stats.idle_closed >= MAX - 2); /* at least the held ones */
+    assert_int_equal(final_stats.refused, 0);
+    assert_int_equal(final_stats.streams_busy, 1);
+
+    /* every connection holds a stream: the newcomer is turned away, the others go on */
+    server_start(2, 2);
+    for (int i = 0; i < 2; i++) {
+        held[i] = cl_open(i);
+        cl_send(held[i], "audio-start", fmt, NULL, 0);
         cl_send(held[i], "describe", NULL, NULL, 0);
         json_decref(expect(held[i], "info"));
     }
-    /* max_streams 2: the third satellite's audio-start is refused */
-    for (int i = 0; i < 3; i++)
-        cl_send(held[i], "audio-start", "{\"rate\":16000,\"width\":2,\"channels\":1}", NULL, 0);
-    cl_send(held[2], "describe", NULL, NULL, 0);
-    expect_error(held[2], "busy");
-    json_decref(expect(held[2], "info"));
-    for (int i = 0; i < MAX; i++)
+    cl *c = cl_open(false);
+    expect_error(c, "busy");
+    expect_closed(c);
+    cl_close(c);
+    /* one stream ends: that connection, silent now, makes room for the next newcomer */
+    cl_send(held[0], "audio-stop", NULL, NULL, 0);
+    json_decref(expect(held[0], "not-detected"));
+    c = cl_open(true);
+    cl_send(c, "describe", NULL, NULL, 0);
+    json_decref(expect(c, "info"));
+    expect_error(held[0], "evicted");
+    expect_closed(held[0]);
+    cl_send(held[1], "audio-stop", NULL, NULL, 0);
+    json_decref(expect(held[1], "not-detected"));
+    cl_close(c);
+    for (int i = 0; i < 2; i++)
         cl_close(held[i]);
-    /* once they left (the server sees it soon), new clients are served again */
-    bool served = false;
-    for (int i = 0; i < 500 && !served; i++) {
-        cl *c = cl_open(false);
-        cl_send(c, "describe", NULL, NULL, 0);
-        json_t *d = NULL;
-        const char *t = cl_event(c, &d);
-        served = t && !strcmp(t, "info");
-        json_decref(d);
-        cl_close(c);
-        if (!served)
-            usleep(10000);
-    }
-    assert_true(served);
     server_stop();
-    assert_true(final_stats.refused >= CHURN);
-    assert_int_equal(final_stats.streams_busy, 1);
+    assert_int_equal(final_stats.refused, 1);
+    assert_int_equal(final_stats.idle_closed, 1);
+}
+
+/* A connection that sends nothing for idle_timeout_ms is told so and closed, a silent stream
+ * too (its slot among max_streams goes), one that asked for events and never read them too
+ * (what edged held for it freed: ASan); one that sends ping events is kept. */
+static void test_idle_timeout(void **state)
+{
+    (void)state;
+    idle_ms = 600;
+    server_start(64, 16);
+    cl *quiet = cl_open(false), *streamer = cl_open(true), *pinger = cl_open(false);
+    cl_send(streamer, "audio-start", "{\"rate\":16000,\"width\":2,\"channels\":1}", NULL, 0);
+    cl *hog = cl_open(false);
+    int small = 4096;
+    setsockopt(hog->fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    for (int i = 0; i < 200; i++)
+        cl_send(hog, "describe", NULL, NULL, 0);
+    for (int i = 0; i < 60; i++) { /* 1.8 s: three timeouts; a ping every 30 ms keeps it */
+        cl_send(pinger, "ping", "{\"text\":\"x\"}", NULL, 0);
+        json_decref(expect(pinger, "pong"));
+        usleep(30000);
+    }
+    expect_error(quiet, "idle-timeout");
+    expect_closed(quiet);
+    expect_error(streamer, "idle-timeout");
+    expect_closed(streamer);
+    cl_send(pinger, "describe", NULL, NULL, 0);
+    json_decref(expect(pinger, "info"));
+    const char *t;
+    int infos = 0;
+    while ((t = cl_event(hog, NULL)) && !strcmp(t, "info"))
+        infos++;
+    assert_true(infos > 0 && infos <= 200); /* what the kernel held, then the error (when
+                                                * it fitted) and the close */
+    if (t) {
+        assert_string_equal(t, "error");
+        expect_closed(hog);
+    }
+    cl_close(hog);
+    cl_close(quiet);
+    cl_close(streamer);
+    cl_close(pinger);
+    server_stop();
+    idle_ms = 0;
+    assert_int_equal(final_stats.idle_closed, 3);
+    assert_int_equal(final_stats.streams, 0);
 }
 
 /* A client that sends and never reads: edged holds at most WY_OUT_MAX of its answers, then
@@ -599,13 +687,10 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN); /* as edged: a peer that went away is an EPIPE */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_describe),
-        cmocka_unit_test(test_detect),
-        cmocka_unit_test(test_satellites),
-        cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_many_connections),
-        cmocka_unit_test(test_never_reads),
-        cmocka_unit_test(test_free_while_streaming),
+        cmocka_unit_test(test_describe),         cmocka_unit_test(test_detect),
+        cmocka_unit_test(test_satellites),       cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_many_connections), cmocka_unit_test(test_idle_timeout),
+        cmocka_unit_test(test_never_reads),      cmocka_unit_test(test_free_while_streaming),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

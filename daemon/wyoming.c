@@ -601,6 +601,8 @@ static void conn_free(wy_conn *c)
     if (c->next)
         c->next->prev = c->prev;
     s->st.connections--;
+    if (!s->conns && !s->freeing)
+        uv_timer_stop(&s->idle_timer); /* no connection: no timer (an idle edged sleeps) */
     free(c);
     release_handle(s);
 }
@@ -690,7 +692,7 @@ static void on_idle_timer(uv_timer_t *t);
 /* The idle timer runs while a connection is open (an idle edged runs no timer). */
 static void idle_timer_arm(wy_server *s)
 {
-    if (s->o.idle_timeout_ms && !s->freeing && !uv_is_active((uv_handle_t *)&s->idle_timer))
+    if (s->o.idle_timeout_ms && !s->stopped && !uv_is_active((uv_handle_t *)&s->idle_timer))
         uv_timer_start(&s->idle_timer, on_idle_timer, s->o.idle_timeout_ms, 0);
 }
 
@@ -721,7 +723,7 @@ static void on_idle_timer(uv_timer_t *t)
                    s->o.idle_timeout_ms);
         conn_close(c);
     }
-    if (next == UINT64_MAX || s->freeing)
+    if (next == UINT64_MAX || s->stopped)
         return; /* no connection left: armed again by the next one */
     const uint64_t floor = idle < 1000 ? idle : 1000;
     uv_timer_start(&s->idle_timer, on_idle_timer, next - now > floor ? next - now : floor, 0);
@@ -884,6 +886,7 @@ int wy_server_start(uv_loop_t *loop, const wy_options *o, wy_server **out)
         return -1;
     }
     uv_timer_init(loop, &s->idle_timer);
+    uv_unref((uv_handle_t *)&s->idle_timer); /* it never keeps the loop (edged's stop) alive */
     s->idle_timer.data = s;
     s->handles++;
     s->st.models = 0;
@@ -915,6 +918,7 @@ void wy_server_stop(wy_server *s)
     if (!s || s->stopped)
         return;
     s->stopped = true;
+    uv_timer_stop(&s->idle_timer);
     if (s->has_tcp)
         uv_close((uv_handle_t *)&s->tcp, on_listener_closed);
     if (s->has_pipe)

@@ -3,28 +3,17 @@
 # the tests that compare edged with it (tests/voice/oww_oracle.mjs: the wake_oracle test).
 # Copies ../shared/oracle (or $EDGE_SHARED_DIR/oracle) into tests/voice/oracle (ignored by git)
 # and runs its setup.sh there (npm install + its dtype patch) unless that was done already;
-# installs nodejs and npm from Debian when missing. Prints the folder for EDGE_ORACLE_DIR.
+# installs nodejs and npm from Debian when missing (lib-node.sh). Prints the folder for
+# EDGE_ORACLE_DIR.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 shared=${EDGE_SHARED_DIR:-$root/../shared}
 dir="$root/tests/voice/oracle"
 
-missing=()
-command -v node >/dev/null || missing+=(nodejs)
-command -v npm >/dev/null || missing+=(npm)
-if [[ ${#missing[@]} -gt 0 ]]; then
-    as_root=()
-    if [[ $(id -u) -ne 0 ]]; then
-        command -v sudo >/dev/null ||
-            { echo "install-oracle: run as root or install sudo" >&2; exit 1; }
-        as_root=(sudo)
-    fi
-    echo "install-oracle: installing ${missing[*]}" >&2
-    "${as_root[@]}" apt-get update -qq
-    "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive \
-        apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+# shellcheck source=lib-node.sh
+source "$root/scripts/lib-node.sh"
+need_node install-oracle
 
 core="$dir/node_modules/@litertjs/core"
 if [[ -f "$core/package.json" ]] && grep -q 'ORACLE PATCH' "$core/dist/index.js" &&

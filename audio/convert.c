@@ -5,36 +5,24 @@
  * around each output instant (output j at input position j * rate / 16000), the position and the
  * last sample carried across calls so the split of the input does not matter. Does not own:
  * where the audio comes from (the front ends). */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "wake.h"
-
-static int fail(edge_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(edge_error *err, int code, const char *fmt, ...)
-{
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        err->code = code;
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
+#include "wake_util.h"
 
 int wake_convert_init(wake_convert *c, uint32_t rate, unsigned width, unsigned channels,
                       edge_error *err)
 {
     if (rate < 8000 || rate > 192000)
-        return fail(err, EDGE_EINVAL, "audio rate %u Hz is not supported (8000 to 192000)",
-                    (unsigned)rate);
+        return wake_fail(err, EDGE_EINVAL, "audio rate %u Hz is not supported (8000 to 192000)",
+                         (unsigned)rate);
     if (width != 1 && width != 2 && width != 4)
-        return fail(err, EDGE_EINVAL, "audio width %u bytes is not supported (1, 2 or 4)", width);
+        return wake_fail(err, EDGE_EINVAL, "audio width %u bytes is not supported (1, 2 or 4)",
+                         width);
     if (channels < 1 || channels > 8)
-        return fail(err, EDGE_EINVAL, "audio with %u channels is not supported (1 to 8)", channels);
+        return wake_fail(err, EDGE_EINVAL, "audio with %u channels is not supported (1 to 8)",
+                         channels);
     memset(c, 0, sizeof *c);
     c->rate = rate;
     c->width = width;
@@ -81,10 +69,11 @@ int wake_convert_run(wake_convert *c, const uint8_t *in, size_t bytes, int16_t *
     const int64_t one = WAKE_RATE; /* an input sample in phase units */
     *n_out = 0;
     if (bytes % frame)
-        return fail(err, EDGE_EINVAL,
-                    "audio chunk of %zu bytes is not whole frames of %zu bytes (%u channels of "
-                    "%u bytes)",
-                    bytes, frame, c->channels, c->width);
+        return wake_fail(
+            err, EDGE_EINVAL,
+            "audio chunk of %zu bytes is not whole frames of %zu bytes (%u channels of "
+            "%u bytes)",
+            bytes, frame, c->channels, c->width);
     if (n == 0)
         return 0;
     /* output instants at c->phase while the input samples around it are known: the one at or
@@ -99,8 +88,8 @@ int wake_convert_run(wake_convert *c, const uint8_t *in, size_t bytes, int16_t *
         if (frac)
             v += (double)frac * (mono_at(c, in, (size_t)(idx + 1)) - a) / (double)one;
         if (k == max)
-            return fail(err, EDGE_ELIMIT,
-                        "converted audio does not fit the %zu samples given for it", max);
+            return wake_fail(err, EDGE_ELIMIT,
+                             "converted audio does not fit the %zu samples given for it", max);
         out[k++] = clamp16(v);
         c->phase += c->rate;
     }

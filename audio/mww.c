@@ -10,7 +10,6 @@
 
 #include <jansson.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include <sys/stat.h>
 
 #include <edge/runtime.h>
+#include "wake_util.h"
 
 #define JSON_MAX_BYTES (64 * 1024)
 #define MAX_LANGS 8
@@ -40,19 +40,6 @@ struct mww_stream {
     uint8_t *recent; /* window raw probabilities */
     int out_signed;  /* int8 output (raw + 128) instead of uint8 */
 };
-
-__attribute__((format(printf, 3, 4))) static int fail(edge_error *err, int code, const char *fmt,
-                                                      ...)
-{
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        err->code = code;
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 int8_t mww_quantize(uint16_t v)
 {
@@ -78,18 +65,18 @@ static json_t *load_json(const char *path, edge_error *err)
 {
     struct stat st;
     if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
-        return fail(err, EDGE_EIO, "%s: cannot read the file", path), NULL;
+        return wake_fail(err, EDGE_EIO, "%s: cannot read the file", path), NULL;
     if (st.st_size > JSON_MAX_BYTES)
-        return fail(err, EDGE_ELIMIT, "%s: %lld bytes, above the %d a model's JSON may have", path,
-                    (long long)st.st_size, JSON_MAX_BYTES),
+        return wake_fail(err, EDGE_ELIMIT, "%s: %lld bytes, above the %d a model's JSON may have",
+                         path, (long long)st.st_size, JSON_MAX_BYTES),
                NULL;
     json_error_t je;
     json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
     if (!j)
-        return fail(err, EDGE_EFORMAT, "%s:%d: %s", path, je.line, je.text), NULL;
+        return wake_fail(err, EDGE_EFORMAT, "%s:%d: %s", path, je.line, je.text), NULL;
     if (!json_is_object(j)) {
         json_decref(j);
-        return fail(err, EDGE_EFORMAT, "%s: not a JSON object", path), NULL;
+        return wake_fail(err, EDGE_EFORMAT, "%s: not a JSON object", path), NULL;
     }
     return j;
 }
@@ -100,26 +87,27 @@ static int read_fields(const char *path, json_t *j, mww_model *m, const char **m
 {
     const char *type = json_string_value(json_object_get(j, "type"));
     if (!type || strcmp(type, "micro") != 0)
-        return fail(err, EDGE_EFORMAT, "%s: \"type\" is not \"micro\" (not a microWakeWord model)",
-                    path);
+        return wake_fail(err, EDGE_EFORMAT,
+                         "%s: \"type\" is not \"micro\" (not a microWakeWord model)", path);
     *model = json_string_value(json_object_get(j, "model"));
     if (!*model || !**model || strchr(*model, '/') || strcmp(*model, "..") == 0)
-        return fail(err, EDGE_EFORMAT, "%s: \"model\" is not a file name beside the JSON", path);
+        return wake_fail(err, EDGE_EFORMAT, "%s: \"model\" is not a file name beside the JSON",
+                         path);
     json_t *micro = json_object_get(j, "micro");
     json_t *cut = json_object_get(micro, "probability_cutoff");
     json_t *win = json_object_get(micro, "sliding_window_size");
     json_t *step = json_object_get(micro, "feature_step_size");
     if (!json_is_number(cut) || !(json_number_value(cut) > 0 && json_number_value(cut) < 1))
-        return fail(err, EDGE_EFORMAT, "%s: micro.probability_cutoff missing or not in (0, 1)",
-                    path);
+        return wake_fail(err, EDGE_EFORMAT, "%s: micro.probability_cutoff missing or not in (0, 1)",
+                         path);
     if (!json_is_integer(win) || json_integer_value(win) < 1 ||
         json_integer_value(win) > MWW_MAX_WINDOW)
-        return fail(err, EDGE_EFORMAT, "%s: micro.sliding_window_size missing or not in 1..%d",
-                    path, MWW_MAX_WINDOW);
+        return wake_fail(err, EDGE_EFORMAT, "%s: micro.sliding_window_size missing or not in 1..%d",
+                         path, MWW_MAX_WINDOW);
     if (!json_is_integer(step) || json_integer_value(step) != MWW_STEP_MS)
-        return fail(err, EDGE_EUNSUPPORTED,
-                    "%s: micro.feature_step_size missing or not %d (the front end's step, ms)",
-                    path, MWW_STEP_MS);
+        return wake_fail(err, EDGE_EUNSUPPORTED,
+                         "%s: micro.feature_step_size missing or not %d (the front end's step, ms)",
+                         path, MWW_STEP_MS);
     wake_model_info *in = &m->info;
     stem_of(path, in->name, sizeof in->name);
     const char *phrase = json_string_value(json_object_get(j, "wake_word"));
@@ -152,16 +140,16 @@ static int check_model(const char *path, mww_model *m, edge_error *err)
     if (edge_model_input_count(m->model) != 1 || edge_model_output_count(m->model) != 1 ||
         edge_model_input_info(m->model, 0, &in) != 0 ||
         edge_model_output_info(m->model, 0, &out) != 0)
-        return fail(err, EDGE_ESHAPE, "%s: not one input and one output", path);
+        return wake_fail(err, EDGE_ESHAPE, "%s: not one input and one output", path);
     if (in.type != EDGE_INT8 || in.rank != 3 || in.dims[0] != 1 || in.dims[1] < 1 ||
         in.dims[1] > 64 || in.dims[2] != MWW_CHANNELS)
-        return fail(err, EDGE_ESHAPE, "%s: input is not int8 [1, 1..64, %d] features", path,
-                    MWW_CHANNELS);
+        return wake_fail(err, EDGE_ESHAPE, "%s: input is not int8 [1, 1..64, %d] features", path,
+                         MWW_CHANNELS);
     size_t n = 1;
     for (int d = 0; d < out.rank; d++)
         n *= (size_t)(out.dims[d] > 0 ? out.dims[d] : 0);
     if ((out.type != EDGE_UINT8 && out.type != EDGE_INT8) || n != 1)
-        return fail(err, EDGE_ESHAPE, "%s: output is not one uint8 probability", path);
+        return wake_fail(err, EDGE_ESHAPE, "%s: output is not one uint8 probability", path);
     m->step = (unsigned)in.dims[1];
     return 0;
 }
@@ -178,7 +166,7 @@ static int read_json(const char *json_path, mww_model *m, char *path, size_t cap
         const char *slash = strrchr(json_path, '/');
         const int dir = slash ? (int)(slash - json_path + 1) : 0;
         if (snprintf(path, cap, "%.*s%s", dir, json_path, file) >= (int)cap)
-            rc = fail(err, EDGE_ELIMIT, "%s: the model's path is too long", json_path);
+            rc = wake_fail(err, EDGE_ELIMIT, "%s: the model's path is too long", json_path);
     }
     json_decref(j);
     return rc;
@@ -190,18 +178,17 @@ int mww_model_open(const char *json_path, unsigned threads, mww_model **out, wak
     *out = NULL;
     mww_model *m = calloc(1, sizeof *m);
     if (!m)
-        return fail(err, EDGE_ENOMEM, "%s: out of memory", json_path);
+        return wake_fail(err, EDGE_ENOMEM, "%s: out of memory", json_path);
     char path[PATH_MAX];
     if (read_json(json_path, m, path, sizeof path, err) != 0) {
         free(m);
         return -1;
     }
-    edge_model_options o = {.threads = threads ? threads : 1, .name = m->info.name};
     edge_error e = {0};
-    if (edge_model_open(path, &o, &m->model, &e) != 0) {
+    if (wake_model_open(path, m->info.name, threads, 0, &m->model, &e) != 0) {
         free(m);
-        return fail(err, e.code ? e.code : EDGE_EFORMAT, "%s: its model %s: %s", json_path,
-                    strrchr(path, '/') ? strrchr(path, '/') + 1 : path, e.message);
+        return wake_fail(err, e.code ? e.code : EDGE_EFORMAT, "%s: its model %s: %s", json_path,
+                         strrchr(path, '/') ? strrchr(path, '/') + 1 : path, e.message);
     }
     if (check_model(json_path, m, err) != 0) {
         mww_model_free(m);
@@ -236,13 +223,13 @@ int mww_stream_new(const mww_model *m, mww_stream **out, edge_error *err)
     *out = NULL;
     mww_stream *s = calloc(1, sizeof *s);
     if (!s)
-        return fail(err, EDGE_ENOMEM, "%s: out of memory for a stream", m->info.name);
+        return wake_fail(err, EDGE_ENOMEM, "%s: out of memory for a stream", m->info.name);
     s->m = m;
     s->frames = calloc((size_t)m->step * MWW_CHANNELS, 1);
     s->recent = calloc(m->info.window, 1);
     if (!s->frames || !s->recent) {
         mww_stream_free(s);
-        return fail(err, EDGE_ENOMEM, "%s: out of memory for a stream", m->info.name);
+        return wake_fail(err, EDGE_ENOMEM, "%s: out of memory for a stream", m->info.name);
     }
     if (edge_interp_new(m->model, &s->it, err) != 0) {
         mww_stream_free(s);
@@ -286,8 +273,8 @@ int mww_stream_frame(mww_stream *s, const uint16_t *features, float *prob, float
     void *in = edge_interp_input(s->it, 0, &bytes);
     memcpy(in, s->frames, (size_t)s->m->step * MWW_CHANNELS);
     if (edge_interp_invoke(s->it) != 0)
-        return fail(err, EDGE_ESTATE, "%s: invoke failed: %s", s->m->info.name,
-                    edge_interp_error(s->it));
+        return wake_fail(err, EDGE_ESTATE, "%s: invoke failed: %s", s->m->info.name,
+                         edge_interp_error(s->it));
     const uint8_t *o = edge_interp_output(s->it, 0, &bytes);
     const uint8_t raw = s->out_signed ? (uint8_t)((int8_t)o[0] + 128) : o[0];
     s->sum += (uint32_t)raw - s->recent[s->idx];

@@ -7,13 +7,13 @@
  * (libedge), detection (audio/wake.c). */
 #include "oww.h"
 
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <edge/runtime.h>
+#include "wake_util.h"
 
 #define MEL_FIRST 1280u                    /* the first chunk has no context */
 #define MEL_FULL (OWW_CHUNK + OWW_CONTEXT) /* 1760 */
@@ -47,34 +47,6 @@ struct oww_scorer {
     edge_interp *it;
 };
 
-static int fail(edge_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(edge_error *err, int code, const char *fmt, ...)
-{
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        err->code = code;
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
-/* Open PATH with input 0 resized to [1, SAMPLES] when SAMPLES is not 0. */
-static int open_model(const char *path, unsigned threads, int32_t samples, edge_model **out,
-                      edge_error *err)
-{
-    edge_model_options o = {0};
-    edge_input_shape shape = {.input = 0, .n_dims = 2, .dims = {1, samples}};
-    o.threads = threads ? threads : 1;
-    if (samples) {
-        o.input_shapes = &shape;
-        o.n_input_shapes = 1;
-    }
-    return edge_model_open(path, &o, out, err) ? -1 : 0;
-}
-
 /* Input I / output I of M is float32 of EXPECT elements (0: any multiple of PER). */
 static int check_tensor(const edge_model *m, bool input, size_t expect, size_t per,
                         const char *path, size_t *elems, edge_error *err)
@@ -83,12 +55,12 @@ static int check_tensor(const edge_model *m, bool input, size_t expect, size_t p
     int rc = input ? edge_model_input_info(m, 0, &ti) : edge_model_output_info(m, 0, &ti);
     const char *what = input ? "input" : "output";
     if (rc != 0)
-        return fail(err, EDGE_ESHAPE, "%s: the model has no %s", path, what);
+        return wake_fail(err, EDGE_ESHAPE, "%s: the model has no %s", path, what);
     size_t n = ti.bytes / 4;
     if (ti.type != EDGE_FLOAT32 || (expect && n != expect) || (!expect && (n == 0 || n % per)))
-        return fail(err, EDGE_ESHAPE,
-                    "%s: %s 0 is not the float32 tensor openWakeWord expects (%zu bytes)", path,
-                    what, ti.bytes);
+        return wake_fail(err, EDGE_ESHAPE,
+                         "%s: %s 0 is not the float32 tensor openWakeWord expects (%zu bytes)",
+                         path, what, ti.bytes);
     if (elems)
         *elems = n;
     return 0;
@@ -97,7 +69,8 @@ static int check_tensor(const edge_model *m, bool input, size_t expect, size_t p
 static int run(edge_interp *it, const char *what, edge_error *err)
 {
     if (edge_interp_invoke(it) != 0)
-        return fail(err, EDGE_ESTATE, "openWakeWord %s model: %s", what, edge_interp_error(it));
+        return wake_fail(err, EDGE_ESTATE, "openWakeWord %s model: %s", what,
+                         edge_interp_error(it));
     return 0;
 }
 
@@ -139,7 +112,7 @@ static int silence_embedding(oww_features *f, edge_error *err)
     edge_interp *im = NULL, *ie = NULL;
     int rc = -1;
     if (!mel) {
-        fail(err, EDGE_ENOMEM, "openWakeWord: no memory for the silence embedding");
+        wake_fail(err, EDGE_ENOMEM, "openWakeWord: no memory for the silence embedding");
         goto out;
     }
     if (edge_interp_new(f->mel_full, &im, err) || edge_interp_new(f->embed, &ie, err))
@@ -162,10 +135,10 @@ int oww_features_open(const char *melspec_path, const char *embedding_path, unsi
     oww_features *f = calloc(1, sizeof *f);
     size_t n;
     if (!f)
-        return fail(err, EDGE_ENOMEM, "openWakeWord: no memory for the feature models");
-    if (open_model(melspec_path, threads, MEL_FIRST, &f->mel_first, err) ||
-        open_model(melspec_path, threads, MEL_FULL, &f->mel_full, err) ||
-        open_model(embedding_path, threads, 0, &f->embed, err))
+        return wake_fail(err, EDGE_ENOMEM, "openWakeWord: no memory for the feature models");
+    if (wake_model_open(melspec_path, NULL, threads, MEL_FIRST, &f->mel_first, err) ||
+        wake_model_open(melspec_path, NULL, threads, MEL_FULL, &f->mel_full, err) ||
+        wake_model_open(embedding_path, NULL, threads, 0, &f->embed, err))
         goto fail;
     if (check_tensor(f->mel_first, true, MEL_FIRST, 0, melspec_path, NULL, err) ||
         check_tensor(f->mel_full, true, MEL_FULL, 0, melspec_path, NULL, err) ||
@@ -176,9 +149,9 @@ int oww_features_open(const char *melspec_path, const char *embedding_path, unsi
         goto fail;
     f->frames_full = n / OWW_MELS;
     if (f->frames_full != 8 || f->frames_first > 8) {
-        fail(err, EDGE_ESHAPE,
-             "%s: gives %zu mel frames for 1760 samples and %zu for 1280, not 8 and at most 8",
-             melspec_path, f->frames_full, f->frames_first);
+        wake_fail(err, EDGE_ESHAPE,
+                  "%s: gives %zu mel frames for 1760 samples and %zu for 1280, not 8 and at most 8",
+                  melspec_path, f->frames_full, f->frames_first);
         goto fail;
     }
     if (check_tensor(f->embed, true, OWW_WINDOW * OWW_MELS, 0, embedding_path, NULL, err) ||
@@ -207,16 +180,16 @@ int oww_classifier_open(const char *path, unsigned threads, oww_classifier **out
     oww_classifier *c = calloc(1, sizeof *c);
     edge_tensor_info ti;
     if (!c)
-        return fail(err, EDGE_ENOMEM, "%s: no memory", path);
-    if (open_model(path, threads, 0, &c->m, err))
+        return wake_fail(err, EDGE_ENOMEM, "%s: no memory", path);
+    if (wake_model_open(path, NULL, threads, 0, &c->m, err))
         goto fail;
     if (edge_model_input_info(c->m, 0, &ti) || ti.type != EDGE_FLOAT32 || ti.rank != 3 ||
         ti.dims[0] != 1 || ti.dims[2] != OWW_EMBED || ti.dims[1] < 1 ||
         ti.dims[1] > OWW_MAX_FRAMES) {
-        fail(err, EDGE_ESHAPE,
-             "%s: input 0 is not float32 [1, N, 96] embeddings (N 1..%d): not an openWakeWord "
-             "classifier",
-             path, OWW_MAX_FRAMES);
+        wake_fail(err, EDGE_ESHAPE,
+                  "%s: input 0 is not float32 [1, N, 96] embeddings (N 1..%d): not an openWakeWord "
+                  "classifier",
+                  path, OWW_MAX_FRAMES);
         goto fail;
     }
     c->frames = (unsigned)ti.dims[1];
@@ -246,7 +219,7 @@ int oww_stream_new(const oww_features *f, oww_stream **out, edge_error *err)
 {
     oww_stream *s = calloc(1, sizeof *s);
     if (!s)
-        return fail(err, EDGE_ENOMEM, "openWakeWord: no memory for a stream");
+        return wake_fail(err, EDGE_ENOMEM, "openWakeWord: no memory for a stream");
     s->f = f;
     if (edge_interp_new(f->mel_first, &s->mel_first, err) ||
         edge_interp_new(f->mel_full, &s->mel_full, err) ||
@@ -333,7 +306,7 @@ int oww_scorer_new(const oww_classifier *c, oww_scorer **out, edge_error *err)
 {
     oww_scorer *sc = calloc(1, sizeof *sc);
     if (!sc)
-        return fail(err, EDGE_ENOMEM, "openWakeWord: no memory for a classifier");
+        return wake_fail(err, EDGE_ENOMEM, "openWakeWord: no memory for a classifier");
     sc->c = c;
     if (edge_interp_new(c->m, &sc->it, err)) {
         free(sc);

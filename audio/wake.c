@@ -23,6 +23,7 @@
 #include "microfrontend.h"
 #include "mww.h"
 #endif
+#include "wake_util.h"
 
 #define OWW_MEL_FILE "melspectrogram.tflite"
 #define OWW_EMB_FILE "embedding_model.tflite"
@@ -72,20 +73,6 @@ struct wake_stream {
     void *score_arg;
     uint64_t samples;
 };
-
-static int fail(edge_error *err, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int fail(edge_error *err, int code, const char *fmt, ...)
-{
-    if (err) {
-        va_list ap;
-        va_start(ap, fmt);
-        err->code = code;
-        vsnprintf(err->message, sizeof err->message, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
 
 static void logf_(const wake_set *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void logf_(const wake_set *s, const char *fmt, ...)
@@ -245,8 +232,8 @@ static int scan(wake_set *s, const char *dir, int depth, edge_error *err)
     struct dirent **ents;
     int n = scandir(dir, &ents, NULL, by_name);
     if (n < 0)
-        return fail(err, EDGE_EIO, "wake words: cannot read the folder %s: %s", dir,
-                    strerror(errno));
+        return wake_fail(err, EDGE_EIO, "wake words: cannot read the folder %s: %s", dir,
+                         strerror(errno));
     open_features(s, dir);
     for (int i = 0; i < n; i++) {
         const char *f = ents[i]->d_name;
@@ -279,7 +266,7 @@ int wake_set_open(const char *dir, const wake_set_options *o, wake_log_fn log, v
 {
     wake_set *s = calloc(1, sizeof *s);
     if (!s)
-        return fail(err, EDGE_ENOMEM, "wake words: no memory");
+        return wake_fail(err, EDGE_ENOMEM, "wake words: no memory");
     if (o)
         s->o = *o;
     if (s->o.oww_threshold <= 0.0f)
@@ -359,7 +346,7 @@ static int stream_model_new(wake_stream *st, stream_model *m, edge_error *err)
     }
     return mww_stream_new(m->e->mww, &m->ms, err);
 #else
-    return fail(err, EDGE_EUNSUPPORTED, "wake words: no microWakeWord engine");
+    return wake_fail(err, EDGE_EUNSUPPORTED, "wake words: no microWakeWord engine");
 #endif
 }
 
@@ -373,7 +360,7 @@ int wake_stream_new(const wake_set *s, const size_t *models, size_t n, wake_scor
             count += !s->e[i].info.vad;
     if (!st || !(st->m = calloc(count ? count : 1, sizeof *st->m))) {
         free(st);
-        return fail(err, EDGE_ENOMEM, "wake words: no memory for a stream");
+        return wake_fail(err, EDGE_ENOMEM, "wake words: no memory for a stream");
     }
     st->set = s;
     st->score = score;
@@ -382,8 +369,8 @@ int wake_stream_new(const wake_set *s, const size_t *models, size_t n, wake_scor
         size_t idx = n ? models[i] : i;
         if (n && idx >= s->n) {
             wake_stream_free(st);
-            return fail(err, EDGE_EINVAL, "wake words: model %zu is not in the set (%zu models)",
-                        idx, s->n);
+            return wake_fail(err, EDGE_EINVAL,
+                             "wake words: model %zu is not in the set (%zu models)", idx, s->n);
         }
         if (!n && s->e[idx].info.vad)
             continue;

@@ -11,7 +11,8 @@
 # advertised only with yes). With avahi-browse (a real avahi client) on the same bus:
 #   - the service appears with its name and port;
 #   - a name already taken (avahi-publish) makes edged take avahi's next name ("NAME #2");
-#   - avahi-daemon restarted: edged registers it again;
+#   - avahi-daemon restarted: edged registers it again; the bus restarted: edged reconnects
+#     and registers it again;
 #   - edged stopped: the service is gone;
 #   - zeroconf = yes without avahi-daemon: a warning, the server still answers describe;
 #     zeroconf = auto on a loopback address: not advertised (one info line), still serving.
@@ -67,10 +68,14 @@ cat >"$dir/bus.conf" <<EOF
   </policy>
 </busconfig>
 EOF
-dbus-daemon --config-file="$dir/bus.conf" --nofork --nopidfile --print-address=1 \
-    >"$dir/address" 2>"$dir/bus.log" &
-pid[bus]=$!
-wait_for 60 test -S "$dir/bus" || { echo "FAIL dbus-daemon did not start: $(cat "$dir/bus.log")"; exit 1; }
+start_bus() {
+    rm -f "$dir/bus"
+    dbus-daemon --config-file="$dir/bus.conf" --nofork --nopidfile --print-address=1 \
+        >"$dir/address" 2>"$dir/bus.log" &
+    pid[bus]=$!
+    wait_for 60 test -S "$dir/bus" || { echo "FAIL dbus-daemon did not start: $(cat "$dir/bus.log")"; exit 1; }
+}
+start_bus
 export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$dir/bus"
 
 cat >"$dir/avahi.conf" <<EOF
@@ -127,7 +132,7 @@ start_edged() {
     "$EDGED" --config "$dir/edged$n_edged.conf" --socket "$dir/edged$n_edged.sock" \
         --models "$dir/models" -w 1 >"$log" 2>&1 &
     pid[edged]=$!
-    wait_for 60 grep -q "wyoming: .* wake words of" "$log" ||
+    wait_for 60 grep -qs "wyoming: .* wake words of" "$log" ||
         { echo "FAIL edged did not start:"; cat "$log"; exit 1; }
 }
 name="edged zc $$"
@@ -164,6 +169,19 @@ else
     bad "not registered again after avahi-daemon's restart: $(browse | tr '\n' ' ')"; cat "$log"
 fi
 describe "$port" && ok "the server answers describe" || bad "no info for describe"
+
+# the system bus itself restarts (avahi-daemon with it): edged reconnects and registers again
+stop avahi
+stop bus
+start_bus
+start_avahi
+reconnected() { grep -A1000 "bus connection failed" "$log" | grep -q "connected to the system bus"; }
+if wait_for 60 reconnected &&
+    wait_for 30 has_service "$(esc "$name");$port"; then
+    ok "after the bus restarted: reconnected, \"$name\" advertised again"
+else
+    bad "not advertised again after the bus restarted: $(browse | tr '\n' ' ')"; cat "$log"
+fi
 
 # edged stops: the service goes
 stop edged

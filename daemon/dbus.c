@@ -5,10 +5,8 @@
  * (interface org.edged.Edged1.Manager: methods, properties with
  * PropertiesChanged, the signals ModelLoaded / ModelUnloaded /
  * ModelLoadFailed) and one object per model under /org/edged/Edged1/model/
- * (interface org.edged.Edged1.Model), and driving sd-bus from libuv: a
- * uv_poll on the bus fd, a uv_timer for sd-bus's timeouts, and a uv_prepare
- * that re-arms both before the loop sleeps (so a message queued anywhere in
- * the turn is sent), reconnection, and turning the registry's events into
+ * (interface org.edged.Edged1.Model), reconnection (busloop.c drives each
+ * connection from libuv's loop), and turning the registry's events into
  * signals and property changes, the name's state on /metrics, its front-end contract
  * (dm_frontend_dbus, frontend.h). docs/protocol.md ("D-Bus") lists every member.
  * The interfaces' members are dbus_manager.c's (org.edged.Edged1.Manager)
@@ -20,7 +18,6 @@
  * (main.c, d->reload). Loop thread only. */
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,21 +59,10 @@ void bus_maybe_free(dm_dbus *b)
 #define NAME_RETRY_MIN_MS 1000
 #define NAME_RETRY_MAX_MS 60000
 
-static void on_poll_closed(uv_handle_t *h)
+static void close_loop(dm_dbus *b)
 {
-    dm_dbus *b = h->data;
-    free(h);
-    b->open_handles--;
-    bus_maybe_free(b);
-}
-
-static void close_poll(dm_dbus *b)
-{
-    if (!b->poll)
-        return;
-    b->open_handles++;
-    uv_close((uv_handle_t *)b->poll, on_poll_closed);
-    b->poll = NULL;
+    dm_busloop_free(b->bl);
+    b->bl = NULL;
 }
 
 static void on_retry(uv_timer_t *t);
@@ -89,11 +75,9 @@ static void on_lost(dm_dbus *b, int rc)
     if (b->lost)
         return;
     b->lost = true;
-    close_poll(b);
-    uv_timer_stop(&b->timer);
+    close_loop(b);
     uv_timer_stop(&b->name_timer);
     b->name_state = DM_DBUS_DISCONNECTED;
-    uv_prepare_stop(&b->prepare);
     sd_bus_close_unref(b->bus); /* messages still referenced keep it allocated */
     b->bus = NULL;
     if (b->freed)
@@ -106,65 +90,20 @@ static void on_lost(dm_dbus *b, int rc)
     uv_timer_start(&b->retry, on_retry, b->retry_ms, 0);
 }
 
-static void process(dm_dbus *b)
-{
-    for (int i = 0; i < 256 && !b->lost && b->bus; i++) { /* a flood does not starve the loop */
-        const int rc = sd_bus_process(b->bus, NULL);
-        if (rc < 0)
-            on_lost(b, rc);
-        if (rc <= 0)
-            return;
-    }
-}
-
-static void on_poll(uv_poll_t *h, int status, int events)
-{
-    (void)status, (void)events;
-    process(h->data);
-}
-
-static void on_timer(uv_timer_t *t)
-{
-    dm_dbus *b = t->data;
-    b->timer_at = UINT64_MAX; /* spent: on_prepare sets it again if sd-bus still waits */
-    process(b);
-}
-
 static void emit_changes(dm_dbus *b);
 
-/* Before the loop sleeps: send the property changes due, and wait for what
- * sd-bus waits for. */
-static void on_prepare(uv_prepare_t *p)
+static void on_bus_lost(void *arg, int rc)
 {
-    dm_dbus *b = p->data;
-    if (b->lost)
-        return;
-    emit_changes(b);
-    const int ev = sd_bus_get_events(b->bus);
-    if (ev < 0) {
-        on_lost(b, ev);
-        return;
-    }
-    const int want = (ev & POLLIN ? UV_READABLE : 0) | (ev & POLLOUT ? UV_WRITABLE : 0);
-    if (want != b->events) {
-        uv_poll_start(b->poll, want, on_poll);
-        b->events = want;
-    }
-    /* This runs every loop turn: touch the timer only when sd-bus's deadline changed
-     * (it changes per method call sent or reply awaited, not per HTTP request). */
-    uint64_t at = UINT64_MAX; /* 0: process now */
-    if (sd_bus_get_timeout(b->bus, &at) < 0)
-        at = UINT64_MAX;
-    if (at == b->timer_at && at != 0)
-        return;
-    b->timer_at = at;
-    if (at == UINT64_MAX) {
-        uv_timer_stop(&b->timer);
-        return;
-    }
-    const uint64_t now = dm_now_ns() / 1000;
-    const uint64_t ms = at > now ? (at - now + 999) / 1000 : 0;
-    uv_timer_start(&b->timer, on_timer, ms, 0);
+    on_lost(arg, rc);
+}
+
+/* Before the loop sleeps: send the property changes due (the glue then waits for what sd-bus
+ * waits for). */
+static void before_sleep(void *arg)
+{
+    dm_dbus *b = arg;
+    if (!b->lost)
+        emit_changes(b);
 }
 
 /* ---------------------------------------------------------------- changes */
@@ -394,9 +333,6 @@ static int open_bus(dm_dbus *b, const char *which)
 static int bus_connect(dm_dbus *b)
 {
     int rc = open_bus(b, dbus_cfg(b->d)->bus);
-    const int fd = rc >= 0 ? sd_bus_get_fd(b->bus) : -1;
-    if (rc >= 0 && fd < 0)
-        rc = fd;
     if (rc >= 0)
         rc = sd_bus_add_object_vtable(b->bus, NULL, MANAGER_PATH, MANAGER_IFACE, bus_manager_vtable,
                                       b);
@@ -411,20 +347,14 @@ static int bus_connect(dm_dbus *b)
         b->name_state = DM_DBUS_REQUESTING; /* a new connection: the first request again */
         rc = request_name(b);
     }
-    if (rc >= 0 && !(b->poll = calloc(1, sizeof *b->poll)))
-        rc = -ENOMEM;
+    if (rc >= 0)
+        b->bl = dm_busloop_new(b->d->loop, b->bus, on_bus_lost, before_sleep, b, &rc);
     if (rc < 0) {
         sd_bus_flush_close_unref(b->bus);
         b->bus = NULL;
         return rc;
     }
-    uv_poll_init(b->d->loop, b->poll, fd);
-    b->poll->data = b;
-    uv_unref((uv_handle_t *)b->poll); /* the bus keeps nothing alive */
-    b->events = -1;
-    b->timer_at = UINT64_MAX;
     b->lost = false;
-    uv_prepare_start(&b->prepare, on_prepare);
     return 0;
 }
 
@@ -444,11 +374,10 @@ static void on_retry(uv_timer_t *t)
     uv_timer_start(&b->retry, on_retry, b->retry_ms, 0);
 }
 
-/* Close B's timers and prepare handle; B goes when the last has closed. */
+/* Close B's timers; B goes when the last has closed. */
 static void close_handles(dm_dbus *b)
 {
-    uv_handle_t *hs[] = {(uv_handle_t *)&b->timer, (uv_handle_t *)&b->retry,
-                         (uv_handle_t *)&b->name_timer, (uv_handle_t *)&b->prepare};
+    uv_handle_t *hs[] = {(uv_handle_t *)&b->retry, (uv_handle_t *)&b->name_timer};
     for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++) {
         b->open_handles++;
         uv_close(hs[i], on_handle_closed);
@@ -463,16 +392,12 @@ dm_dbus *dm_dbus_start(dm_daemon *d)
     if (!b)
         return NULL;
     b->d = d;
-    uv_timer_init(d->loop, &b->timer);
     uv_timer_init(d->loop, &b->retry);
     uv_timer_init(d->loop, &b->name_timer);
-    uv_prepare_init(d->loop, &b->prepare);
-    b->timer.data = b->retry.data = b->name_timer.data = b->prepare.data = b;
+    b->retry.data = b->name_timer.data = b;
     /* the bus keeps nothing alive: the loop ends when the daemon is done */
-    uv_unref((uv_handle_t *)&b->timer);
     uv_unref((uv_handle_t *)&b->retry);
     uv_unref((uv_handle_t *)&b->name_timer);
-    uv_unref((uv_handle_t *)&b->prepare);
     const int rc = bus_connect(b);
     if (rc < 0) {
         /* No bus at the start (a container, no system bus): serve without, once. */
@@ -508,7 +433,7 @@ void dm_dbus_free(dm_dbus *b)
         dm_service_on_state(b->d->service, NULL, NULL);
     if (b->bus) /* say goodbye: queued replies and the name's release go out now */
         sd_bus_flush(b->bus);
-    close_poll(b);
+    close_loop(b);
     close_handles(b);
 }
 

@@ -12,6 +12,7 @@
 
 #include <systemd/sd-bus.h>
 
+#include "busloop.h"
 #include "daemon.h"
 #include "dbus.h"
 #include "registry.h"
@@ -25,12 +26,9 @@ struct dm_dbus {
     dm_daemon *d;
     sd_bus *bus;     /* NULL while the connection is lost */
     char where[300]; /* which bus, for messages */
-    uv_poll_t *poll; /* on this connection's fd (a new one per connection) */
-    uv_timer_t timer, retry;
+    dm_busloop *bl;  /* this connection in the loop (a new one per connection) */
+    uv_timer_t retry;
     uv_timer_t name_timer; /* armed only while the name is refused: the next request */
-    uv_prepare_t prepare;
-    int events;        /* the uv_poll's events now, -1 = not started */
-    uint64_t timer_at; /* the sd-bus deadline the timer is set for (µs), UINT64_MAX = none */
     bool lost, freed;
     uint32_t retry_ms; /* the next reconnection delay */
     /* the name: requested on each connection, asked again with back-off while refused */

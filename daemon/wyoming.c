@@ -958,3 +958,11 @@ wy_stats wy_server_stats(const wy_server *s)
 {
     return s ? s->st : (wy_stats){0};
 }
+
+int wy_server_tcp_addr(const wy_server *s, struct sockaddr_storage *out)
+{
+    int len = sizeof *out;
+    if (!s || !s->has_tcp || s->stopped)
+        return -1;
+    return uv_tcp_getsockname(&s->tcp, (struct sockaddr *)out, &len) == 0 ? 0 : -1;
+}

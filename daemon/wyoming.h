@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <uv.h>
 
@@ -60,5 +61,8 @@ void wy_server_drain(wy_server *s, void (*done)(void *arg), void *arg);
 /* Close everything; the object goes once its handles closed and its jobs returned. */
 void wy_server_free(wy_server *s);
 wy_stats wy_server_stats(const wy_server *s);
+/* The TCP listener's bound address (its port when [wyoming] listen gave none or 0): 0, or -1
+ * without a TCP listener (or once stopped). */
+int wy_server_tcp_addr(const wy_server *s, struct sockaddr_storage *out);
 
 #endif

@@ -2,16 +2,21 @@
  *
  * Owns: the [wyoming] section (its rows: wyoming_options, at the end), the front-end contract
  * (dm_frontend_wyoming, frontend.h): start when [wyoming] listen or socket is set, the stop,
- * the drain (the streams being scored), the free, the /metrics lines and the status fields.
- * Does not own: the server (wyoming.c). */
+ * the drain (the streams being scored), the free, the /metrics lines and the status fields,
+ * and advertising the TCP listener over zeroconf ([wyoming] zeroconf: when and where).
+ * Does not own: the server (wyoming.c), talking to avahi-daemon (zeroconf.c). */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include <netinet/in.h>
 
 #include "config_impl.h"
 #include "frontend.h"
 #include "log.h"
 #include "wyoming.h"
+#include "zeroconf.h"
 
 /* [wyoming]: off while listen and socket are both empty. */
 typedef struct wyoming_config {
@@ -23,9 +28,54 @@ typedef struct wyoming_config {
     uint32_t refractory_ms;
     uint32_t max_connections, max_streams;
     uint32_t idle_timeout_ms;
+    char zeroconf[8];       /* auto, yes or no */
+    char zeroconf_name[64]; /* "" = "edged on HOST" */
 } wyoming_config;
 
+/* The front end's state: the server and its advertisement. */
+typedef struct wyoming_fe {
+    wy_server *srv;
+#if EDGED_HAVE_DBUS
+    dm_zeroconf *zc;
+#endif
+} wyoming_fe;
+
 static const wyoming_config *wyoming_cfg(const dm_daemon *d);
+
+#if EDGED_HAVE_DBUS
+/* Advertise F's TCP listener as _wyoming._tcp unless [wyoming] zeroconf says no, or it
+ * listens on a loopback address (then only with yes: nobody else can reach it). */
+static void advertise(uv_loop_t *loop, wyoming_fe *f, const wyoming_config *c, dm_zc_mode mode)
+{
+    struct sockaddr_storage sa;
+    if (mode == DM_ZC_NO || wy_server_tcp_addr(f->srv, &sa) != 0)
+        return;
+    dm_zc_options o = {.mode = mode,
+                       .type = "_wyoming._tcp",
+                       .name = c->zeroconf_name,
+                       .what = "wyoming",
+                       .key = "[wyoming] zeroconf",
+                       .port = ntohs(sa.ss_family == AF_INET
+                                         ? ((struct sockaddr_in *)&sa)->sin_port
+                                         : ((struct sockaddr_in6 *)&sa)->sin6_port)};
+    char msg[128];
+    const int scope = dm_zc_scope((struct sockaddr *)&sa, &o.ifindex, &o.proto, msg, sizeof msg);
+    if (scope < 0) {
+        dm_log(DM_LOG_WARN, "wyoming: not advertised over zeroconf: [wyoming] listen %s: %s",
+               c->listen, msg);
+        return;
+    }
+    if (scope == 1 && mode == DM_ZC_AUTO) {
+        dm_log(DM_LOG_INFO,
+               "wyoming: [wyoming] listen %s is a loopback address: not advertised over zeroconf "
+               "(only this machine could connect; [wyoming] zeroconf = yes advertises it on the "
+               "loopback interface anyway)",
+               c->listen);
+        return;
+    }
+    f->zc = dm_zeroconf_start(loop, &o);
+}
+#endif
 
 static int fe_start(dm_daemon *d, const dm_listen_fds *fds, void **state)
 {
@@ -49,29 +99,57 @@ static int fe_start(dm_daemon *d, const dm_listen_fds *fds, void **state)
                           .max_connections = c->max_connections,
                           .max_streams = c->max_streams,
                           .idle_timeout_ms = c->idle_timeout_ms};
-    return wy_server_start(d->loop, &o, (wy_server **)state);
+    wyoming_fe *f = calloc(1, sizeof *f);
+    if (!f || wy_server_start(d->loop, &o, &f->srv) != 0) {
+        free(f);
+        return -1;
+    }
+    const dm_zc_mode mode = strcmp(c->zeroconf, "yes") == 0  ? DM_ZC_YES
+                            : strcmp(c->zeroconf, "no") == 0 ? DM_ZC_NO
+                                                             : DM_ZC_AUTO;
+#if EDGED_HAVE_DBUS
+    advertise(d->loop, f, c, mode);
+#else
+    if (mode == DM_ZC_YES && c->listen[0])
+        dm_log(DM_LOG_WARN, "wyoming: [wyoming] zeroconf = yes, but this edged was built without "
+                            "sd-bus (-Ddbus): not advertised");
+#endif
+    *state = f;
+    return 0;
 }
 
 static void fe_stop(void *state)
 {
-    wy_server_stop(state);
+    wyoming_fe *f = state;
+#if EDGED_HAVE_DBUS
+    dm_zeroconf_free(f->zc); /* no longer listening: no longer advertised */
+    f->zc = NULL;
+#endif
+    wy_server_stop(f->srv);
 }
 
 static void fe_drain(void *state, void (*done)(void *arg), void *arg)
 {
-    wy_server_drain(state, done, arg);
+    wy_server_drain(((wyoming_fe *)state)->srv, done, arg);
 }
 
 static void fe_free(void *state)
 {
-    wy_server_free(state);
+    wyoming_fe *f = state;
+    if (!f)
+        return;
+#if EDGED_HAVE_DBUS
+    dm_zeroconf_free(f->zc);
+#endif
+    wy_server_free(f->srv);
+    free(f);
 }
 
 static void fe_metrics(const void *state, FILE *f)
 {
     if (!state)
         return;
-    const wy_stats q = wy_server_stats(state);
+    const wy_stats q = wy_server_stats(((const wyoming_fe *)state)->srv);
     dm_metrics_put_one(f, "edged_wyoming_models", "gauge",
                        "Wake words the Wyoming server offers ([wyoming] models).", q.models);
     dm_metrics_put_one(f, "edged_wyoming_connections", "gauge",
@@ -112,7 +190,7 @@ static void fe_metrics(const void *state, FILE *f)
 static void fe_status(const void *state, dm_frontend_status *out)
 {
     out->enabled = true;
-    out->connected = wy_server_stats(state).connections > 0;
+    out->connected = wy_server_stats(((const wyoming_fe *)state)->srv).connections > 0;
 }
 
 static const char *fe_idle_veto(const dm_daemon *d, const void *state)
@@ -171,6 +249,19 @@ static const opt wyoming_options[] = {
      "do not hold max_connections. Satellites stream audio without pause while they listen "
      "and reconnect when closed; 5 minutes covers a conversation between two wake words. 0: "
      "never.",
+     NULL},
+    {"wyoming", "zeroconf", NULL, OPT_CHOICE, FIELD(zeroconf), 2, 4, "auto", false,
+     "Advertise the listen address over zeroconf (mDNS/DNS-SD) as a _wyoming._tcp service, so "
+     "that Home Assistant discovers it, through avahi-daemon on the system D-Bus: auto "
+     "(advertise while avahi-daemon is there; one info line when it is not), yes (the same, "
+     "with warnings when it cannot, and a loopback listen address is advertised on the "
+     "loopback interface), no. auto skips a loopback listen address (only this machine could "
+     "connect). The Unix socket is never advertised. A failure never stops the server.",
+     "auto|yes|no"},
+    {"wyoming", "zeroconf_name", NULL, OPT_STRING, FIELD(zeroconf_name), 0, 63, "", false,
+     "The zeroconf service's name (what a browser lists; Home Assistant shows the name from "
+     "the server's info). On a collision avahi's next name is taken (\"NAME #2\"). Empty: "
+     "\"edged on HOST\" (this machine's host name).",
      NULL},
 };
 #undef FIELD

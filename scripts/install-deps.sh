@@ -25,6 +25,9 @@ if [[ "${1:-}" == "--test" || "${1:-}" == "--cross" ]]; then
     pkgs+=(libcmocka-dev valgrind clang mosquitto mosquitto-clients openssl)
     # the service tests: a private dbus-daemon, busctl and systemd-analyze (no systemd PID 1 needed)
     pkgs+=(dbus-daemon systemd)
+    # [wyoming] zeroconf's test (tests/voice/test_zeroconf.sh): avahi-daemon on a private bus,
+    # avahi-browse and avahi-publish as its clients
+    pkgs+=(avahi-daemon avahi-utils)
     # the Vulkan back end's tests: Mesa's lavapipe (a CPU Vulkan driver)
     pkgs+=(mesa-vulkan-drivers)
     # the Frigate ZMQ test's client: Debian's pyzmq, as Frigate itself uses it

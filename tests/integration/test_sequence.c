@@ -442,27 +442,12 @@ static void test_hostile_parameters(void **state)
 {
     (void)state;
     static const char *const ids[] = {
-        "-1",
-        "1e30",
-        "18446744073709551615",
-        "18446744073709551616",
-        "\"\"",
-        "0",
-        "null",
-        "[]",
-        "{}",
-        "true",
-        "\"\\u0000\"",
-        "\"\\u00e9\"",
-        "\"a\\\"b\"",
-        "1",
-        "2",
-        "3",
-        "4",
-        "\"x\"",
+        "-1", "1e30", "18446744073709551615", "18446744073709551616", "\"\"", "0", "null", "[]",
+        "{}", "true", "\"\\u0000\"", "\"\\u00e9\"", "\"a\\\"b\"", "1", "2", "3", "4", "\"x\"",
         "\"y\"",
-        "\"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
-        "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz\""};
+        /* one long id: the two literals are one string */
+        ("\"zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz"
+         "zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz\"")};
     static const char *const flags[] = {"true", "false", "1", "\"true\"", "null", "{}"};
     const size_t n_ids = sizeof ids / sizeof ids[0], n_flags = sizeof flags / sizeof flags[0];
     pid_t kids[4];

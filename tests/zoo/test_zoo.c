@@ -84,7 +84,7 @@ struct zoo_run {
     size_t want_len;
 };
 
-static bool failf(char *why, size_t len, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static bool failf(char *why, size_t len, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

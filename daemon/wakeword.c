@@ -581,9 +581,10 @@ bool dm_wakeword_submit(dm_daemon *d, const char *name, int64_t version, const d
                   .start = rp.seq.start,
                   .end = rp.seq.end};
     j->id = json_incref(json_object_get(root, "id"));
-    j->seq_id = json_incref(json_object_get(json_object_get(root, "parameters"), "sequence_id"));
-    if (!j->seq_id) /* given outside the JSON (MQTT): echoed as a string */
-        j->seq_id = json_string(rp.seq.id);
+    /* the id as sent: the JSON's, or (MQTT's user properties, which win) a string */
+    j->seq_id =
+        c->seq ? json_string(rp.seq.id)
+               : json_incref(json_object_get(json_object_get(root, "parameters"), "sequence_id"));
     json_decref(root);
     if (q->convert) {
         j->raw = raw;

@@ -6,7 +6,8 @@
  * InferWithOptions and its options: priority, timeout, a sequence's parameters, read
  * by the request layer's parser, request.h), checking
  * their arguments and answering them, possibly later (a load's callback, an
- * inference's reply), and the D-Bus errors they answer with.
+ * inference's reply), and the D-Bus errors they answer with (Infer of a wakeword model,
+ * wakeword.h: NotSupported, naming the kind).
  * Does not own: the connection and signals (dbus.c), the model objects
  * (dbus_model.c), loading (registry.c), admission (request.c). Loop thread
  * only. */
@@ -27,6 +28,7 @@
 #include "request.h"
 #include "scheduler.h"
 #include "service.h"
+#include "wakeword.h"
 
 #define ERR_NO_SUCH_MODEL "org.edged.Edged1.Error.NoSuchModel"
 #define ERR_LOAD_FAILED "org.edged.Edged1.Error.LoadFailed"
@@ -518,6 +520,12 @@ static int infer_call(sd_bus_message *m, dm_dbus *b, bool with_options, sd_bus_e
         dm_request_resolve(d, name, -1, &how, why, sizeof why);
     if (how == DM_RESOLVE_ON_DEMAND)
         return infer_wait_model(m, b, with_options, name, err);
+    if (!v && dm_wakeword_is(d, name)) /* its chunks belong to a sequence: not a one-shot call */
+        return sd_bus_error_setf(err, SD_BUS_ERROR_NOT_SUPPORTED,
+                                 "model '%s' is of kind wakeword: it takes audio chunks in a "
+                                 "sequence over the OIP (POST /v2/models/%s/infer) or MQTT, not "
+                                 "through D-Bus",
+                                 name, name);
     if (!v)
         return sd_bus_error_setf(err, ERR_NO_SUCH_MODEL, "%s", why);
     const size_t n_in = edge_model_input_count(v->model);

@@ -10,7 +10,9 @@
  * correlation data, else to PREFIX/result/MODEL; a result, or an error with
  * the HTTP endpoint's status code (docs/protocol.md, MQTT; the replies themselves:
  * mqtt_reply.c). Which response topics are refused (invalid, '$', under PREFIX or FLEET but
- * for .../result/), the request's id on errors found before its JSON is read.
+ * for .../result/), the request's id on errors found before its JSON is read. A wakeword
+ * model's chunks (a JSON request, a JSON header plus binary data, or raw 16 kHz PCM) go to
+ * wakeword.c's dm_wakeword_submit, the OIP route's own function.
  * Does not own: the connection and the in-flight count (mqtt.c), parsing and
  * encoding the protocol's JSON (codec_infer.c), the queues (sched.c). */
 #include <errno.h>
@@ -33,6 +35,7 @@
 #include "request.h"
 #include "scheduler.h"
 #include "vision_req.h"
+#include "wakeword.h"
 
 /* What a PUBLISH carries besides its payload (v5 properties). */
 typedef struct mq_meta {
@@ -533,6 +536,110 @@ static void serve_image(dm_mqtt *m, mq_req *q, dm_version *ver, uint8_t *body, s
                                          .ctx = im});
 }
 
+/* ------------------------------------------------------------ wake words */
+
+/* A wakeword model's chunk on its way (wakeword.c answers it). */
+typedef struct mq_wake {
+    mq_req *q;
+    char *id; /* the request's "id", for an error */
+} mq_wake;
+
+static void wake_done(void *ctx, int status, char *body, const char *msg)
+{
+    mq_wake *w = ctx;
+    mq_req *q = w->q;
+    mq_out *o = NULL;
+    if (status != 200) {
+        mq_reply_error(q->m, q, status, msg, w->id);
+    } else if (!(o = mq_out_new(q, false))) {
+        free(body);
+        mq_reply_error(q->m, q, 500, "out of memory encoding the response", w->id);
+    } else {
+        o->status = 200;
+        o->version = 1;
+        o->payload = (uint8_t *)body;
+        o->len = strlen(body);
+        o->ctype = "application/json";
+        mq_publish(q->m, o);
+    }
+    free(w->id);
+    free(w);
+    mq_req_free(q);
+}
+
+/* Why payload X cannot be a wakeword model's chunk (into ERR), or NULL; *JSON_LEN: how much
+ * of it is JSON (0: raw 16-bit PCM at 16 kHz), *BINARY: binary data follows the JSON. */
+static const char *wake_payload(const mq_meta *x, const uint8_t *p, size_t len, size_t *json_len,
+                                bool *binary, char *err, size_t errlen)
+{
+    *binary = false;
+    if (x->hlen) {
+        const int64_t h = parse_count(x->hlen);
+        if (h < 0 || (uint64_t)h > len) {
+            snprintf(err, errlen,
+                     "user property inference-header-content-length '%.40s' must be a decimal "
+                     "number of bytes within the payload (%zu)",
+                     x->hlen, len);
+            return err;
+        }
+        *json_len = (size_t)h;
+        *binary = true;
+        return NULL;
+    }
+    if (x->ctype && !is_ctype(x->ctype, "application/json") &&
+        !is_ctype(x->ctype, "application/octet-stream")) {
+        snprintf(err, errlen,
+                 "content type '%.80s' is not served for a wakeword model (application/json, or "
+                 "application/octet-stream: 16-bit little-endian PCM at 16 kHz)",
+                 x->ctype);
+        return err;
+    }
+    const bool raw =
+        x->ctype ? is_ctype(x->ctype, "application/octet-stream") : !looks_like_json(p, len);
+    *json_len = raw ? 0 : len;
+    return NULL;
+}
+
+/* Q's model is a wakeword model: its chunk goes to wakeword.c, as an OIP request's does; true
+ * when it was one (Q taken and answered). */
+static bool serve_wakeword(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg,
+                           const mq_meta *x)
+{
+    if (!dm_wakeword_is(m->d, q->model))
+        return false;
+    static const uint8_t none[1];
+    const size_t len = (size_t)msg->payloadlen;
+    const uint8_t *p = len ? msg->payload : none;
+    char err[320];
+    const char *why = NULL;
+    size_t json_len = 0;
+    bool binary = false;
+    int64_t v = -1;
+    if (x->version && (v = parse_count(x->version)) < 0)
+        why = "the user property version is not a version number";
+    if (!why)
+        why = wake_payload(x, p, len, &json_len, &binary, err, sizeof err);
+    mq_wake *w = why ? NULL : calloc(1, sizeof *w);
+    if (!w) {
+        char msg_err[480];
+        snprintf(msg_err, sizeof msg_err, "model '%s': %s", q->model, why ? why : "out of memory");
+        reply_early(m, q, why ? 400 : 500, msg_err, msg);
+        mq_req_free(q);
+        return true;
+    }
+    *w = (mq_wake){.q = q, .id = json_len ? scan_id(p, json_len) : NULL};
+    dm_wakeword_submit(m->d, q->model, v,
+                       &(dm_wakeword_chunk){.json = json_len ? p : NULL,
+                                            .json_len = json_len,
+                                            .bin = p + json_len,
+                                            .bin_len = len - json_len,
+                                            .binary = binary,
+                                            .seq = q->has_seq ? &q->seq : NULL,
+                                            .done = wake_done,
+                                            .ctx = w});
+    return true;
+}
+
 static void serve(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, const mq_meta *x);
 
 /* A request waiting for its model to load (the memory budget): what serve needs, copied. */
@@ -622,6 +729,8 @@ static void serve(dm_mqtt *m, mq_req *q, const struct mosquitto_message *msg, co
         mq_req_free(q);
         return;
     }
+    if (serve_wakeword(m, q, msg, x))
+        return;
     bool on_demand = false;
     dm_version *ver = find_version(m, q->model, x, &status, &on_demand, err, sizeof err);
     if (!ver && on_demand) {

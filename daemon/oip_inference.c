@@ -85,6 +85,13 @@ static int parse_request(route *rt, dm_version *ver, uint8_t *body, size_t len, 
 /* Admit INF (parsed for VER, whose reference the request takes) for exchange X. */
 static void infer_admit(dm_daemon *d, dm_exchange *x, dm_version *ver, dm_infer *inf)
 {
+    char err[512];
+    if (dm_registry_variant_fit(d->reg, ver, err, sizeof err)) { /* the memory budget */
+        dm_http_error(x, 503, "model '%s': %s", ver->name, err);
+        dm_infer_free(inf);
+        dm_version_unref(ver);
+        return;
+    }
     inf->owner = x;
     dm_infer_submit(d, ver, inf, &infer_reply, inf);
 }

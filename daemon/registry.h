@@ -43,6 +43,11 @@ typedef struct dm_version {
  * (the input, the dimension, the model's value) in ERR. Any thread. */
 int dm_version_resized(dm_version *v, const edge_input_shape *shapes, size_t n, dm_version **out,
                        char *err, size_t errlen);
+/* A variant V (dm_version_resized) before its first request is admitted: with [models]
+ * memory_budget, least recently used models are evicted for it as for a load; 0 when it fits
+ * (or is not a new variant, or there is no budget), -1 with the reason in ERR when it cannot
+ * (it is then dropped from its version's variants). Loop thread. */
+int dm_registry_variant_fit(dm_registry *r, dm_version *v, char *err, size_t len);
 dm_version *dm_version_ref(dm_version *v);
 void dm_version_unref(dm_version *v); /* last ref: edge_model_unref */
 /* _cleanup_(dm_version_unrefp) dm_version *v: the reference goes with the scope. */

@@ -7,7 +7,9 @@
  * with live sequences; idle ones before busy ones), the unload itself (an eviction: the model
  * stays known and lazy, its next request loads it again), the requests waiting for a model to
  * load on demand (dm_registry_want: bounded, each with its deadline, answered when the load
- * ends or the deadline passes), and the per-model figures (dm_entry_residency).
+ * ends or the deadline passes), the per-model figures (dm_entry_residency: a version's variants
+ * with resized inputs count with it), and taking a new variant in (dm_registry_variant_fit:
+ * other models are evicted for it as for a load; refused when it still does not fit).
  * Does not own: loading (registry_load.c), which models are on disk (registry_scan.c).
  *
  * Why evict whole models: the budget is about memory the kernel cannot take back (anonymous
@@ -265,5 +267,40 @@ void dm_entry_residency(const dm_registry *r, const dm_entry *p, dm_residency *o
         out->private_bytes += edge_model_prepared_bytes(m) - edge_model_cached_bytes(m) +
                               (mapped ? 0 : edge_model_file_bytes(m));
         out->arena_bytes += (uint64_t)edge_model_arena_bytes(m) * r->interps;
+        uint64_t vpriv = 0, varena = 0; /* its variants: their packs and arenas */
+        reg_variants_charge((const reg_version *)p->versions[i], &vpriv, &varena);
+        out->private_bytes += vpriv;
+        out->arena_bytes += varena * r->interps;
     }
+}
+
+int dm_registry_variant_fit(dm_registry *r, dm_version *v, char *err, size_t len)
+{
+    reg_version *rv = (reg_version *)v;
+    if (!r->budget || !rv->variant || rv->budgeted)
+        return 0;
+    reg_entry *e = (reg_entry *)v->entry;
+    reg_budget_make_room(r, e, 0); /* the variant counts already: others go for it */
+    const uint64_t used = budget_used(r);
+    if (used + r->reserved <= r->budget) {
+        rv->budgeted = true;
+        return 0;
+    }
+    for (size_t i = 0; i < e->pub.n_versions; i++)
+        if (reg_variant_drop((reg_version *)e->pub.versions[i], v))
+            break;
+    const edge_model *m = v->model;
+    char c[32], u[32], b[32];
+    fmt_bytes(edge_model_prepared_bytes(m) - edge_model_cached_bytes(m) +
+                  (uint64_t)edge_model_arena_bytes(m) * r->interps,
+              c, sizeof c);
+    fmt_bytes(budget_used(r), u, sizeof u);
+    fmt_bytes(r->budget, b, sizeof b);
+    snprintf(err, len,
+             "its inputs resized need a variant of the model taking %s (its own packed weights "
+             "and arenas), and [models] memory_budget (%s) cannot hold it: the models that "
+             "cannot be evicted (this one, pinned, loading or in sequences) take %s; send the "
+             "model's own shapes, or raise the budget",
+             c, b, u);
+    return -1;
 }

@@ -40,11 +40,18 @@ typedef struct reg_version {
     /* its variants with resized inputs (registry_variant.c; references), NULL: free slots */
     dm_version *variants[DM_MAX_VARIANTS];
     uint64_t variant_used[DM_MAX_VARIANTS]; /* least recently used goes first */
+    bool variant;  /* it is one of those variants (set before anyone else sees it) */
+    bool budgeted; /* a variant the memory budget has taken in (loop thread) */
 } reg_version;
 /* registry_load.c: a version's uid, unique in this process. */
 uint64_t reg_next_uid(void);
 /* registry_variant.c: V's variants released (the last reference to V going). */
 void reg_variants_free(reg_version *v);
+/* What V's variants take: their private bytes (their own packed weights: a variant packs the
+ * weights again, without the cache) into *PRIV, one arena of each into *ARENA (added). */
+void reg_variants_charge(const reg_version *v, uint64_t *priv, uint64_t *arena);
+/* VAR leaves V's variants (its references keep it): true when it was one of them. */
+bool reg_variant_drop(reg_version *v, const dm_version *var);
 
 typedef struct load_job load_job; /* registry_load.c */
 

@@ -4,7 +4,8 @@
  * shape signature allows (TensorFlow Lite's ResizeInputTensor), a version of its own whose model
  * is edge_model_resized of the version's, kept in the version's small LRU of DM_MAX_VARIANTS
  * (one mutex for all: variants are made rarely, looked up once per such request) and released
- * with the version. A variant has its own uid (the workers cache an interpreter per uid, so only
+ * with the version; what they take (reg_variants_charge: the budget counts it) and dropping one
+ * the budget refuses. A variant has its own uid (the workers cache an interpreter per uid, so only
  * a variant's first request on a worker allocates) and shares the version's entry, name and
  * number (its requests queue with the model's). Does not own the checks of a shape (libedge:
  * runtime/resize.c) or reading shapes from a request (the front ends). */
@@ -61,6 +62,7 @@ static reg_version *variant_new(const dm_version *v, edge_model *m)
     r->pub.model = m;
     r->pub.entry = v->entry;
     r->pub.loaded_at_ms = v->loaded_at_ms;
+    r->variant = true;
     return r;
 }
 
@@ -123,6 +125,35 @@ int dm_version_resized(dm_version *v, const edge_input_shape *shapes, size_t n, 
     dm_version_unref(old); /* requests and workers holding it keep it */
     *out = &nv->pub;
     return 0;
+}
+
+void reg_variants_charge(const reg_version *v, uint64_t *priv, uint64_t *arena)
+{
+    pthread_mutex_lock(&mu);
+    for (size_t i = 0; i < DM_MAX_VARIANTS; i++) {
+        const edge_model *m = v->variants[i] ? v->variants[i]->model : NULL;
+        if (!m)
+            continue;
+        /* the file's bytes are the model's (the variant holds it); its preparation is its own */
+        *priv += edge_model_prepared_bytes(m) - edge_model_cached_bytes(m);
+        *arena += edge_model_arena_bytes(m);
+    }
+    pthread_mutex_unlock(&mu);
+}
+
+bool reg_variant_drop(reg_version *v, const dm_version *var)
+{
+    dm_version *gone = NULL;
+    pthread_mutex_lock(&mu);
+    for (size_t i = 0; i < DM_MAX_VARIANTS && !gone; i++)
+        if (v->variants[i] == var) {
+            gone = v->variants[i];
+            v->variants[i] = NULL;
+            v->variant_used[i] = 0;
+        }
+    pthread_mutex_unlock(&mu);
+    dm_version_unref(gone); /* not the last reference: the caller holds one */
+    return gone != NULL;
 }
 
 void reg_variants_free(reg_version *v)

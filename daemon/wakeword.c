@@ -1,22 +1,25 @@
 /* daemon/wakeword.c - the model kind `wakeword`: a folder of the model repository whose
  * model.conf says `kind = wakeword` holds openWakeWord and microWakeWord models (audio/wake.h),
- * and OIP requests stream audio to it in a sequence (Triton's sequence extension) and get each
- * wake word's score and detection back (issue 47, Deliver 5).
+ * and OIP requests (and MQTT's, mqtt_req.c, through the same dm_wakeword_submit) stream audio
+ * to it in a sequence (Triton's sequence extension) and get each wake word's score and detection
+ * back (issue 47, Deliver 5).
  *
  * Owns: finding those folders at start (the registry skips them: they have no version
  * folders), opening each one's wake_set, the request's syntax (one input of INT16 samples or
- * one BYTES element of 16-bit PCM, JSON or the binary tensor extension; parameters.rate
- * optional; sequence_id required), its sequences (one wake_stream each, made on the thread
- * pool at sequence_start, at most [scheduler] max_sequences live per model, one request at a
- * time, ended by sequence_end or after [scheduler] sequence_idle_ms idle), running each chunk
- * on libuv's thread pool, the answer, and its /metrics lines. A front end in the table
- * (frontends.c) for its start, drain, free, metrics and tick; it has no config section of its
+ * one BYTES element of 16-bit PCM, JSON or the binary tensor extension, or raw 16 kHz PCM
+ * without JSON; parameters.rate optional; sequence_id required), its sequences (one wake_stream
+ * each, made on the thread pool at sequence_start, at most [scheduler] max_sequences live per
+ * model, one request at a time, ended by sequence_end or after [scheduler] sequence_idle_ms idle),
+ * running each chunk on libuv's thread pool, the answer, and its /metrics lines. A front end in the
+ * table (frontends.c) for its start, drain, free, metrics and tick; it has no config section of its
  * own (its table row names [models], whose repository holds the folders).
  * Does not own: the engines (audio/wake.c, oww.c, mww.c), routing (oip.c: oip_inference.c and
- * oip_models.c ask here first), the parameters' rules (request_params.c), model.conf's syntax
- * (modelconf.c). Loop thread, but for the work items (which touch their sequence only). */
+ * oip_models.c ask here first; mqtt_req.c), the answer's transport (the chunk's done callback), the
+ * parameters' rules (request_params.c), model.conf's syntax (modelconf.c). Loop thread, but for the
+ * work items (which touch their sequence only). */
 #include <dirent.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,7 +82,8 @@ typedef struct wk_job {
     wk_state *s;
     wk_model *m;
     wk_seq *q;
-    dm_exchange *x;
+    void (*done)(void *ctx, int status, char *body, const char *msg); /* the chunk's */
+    void *ctx;
     bool start, end;
     json_t *id;     /* the request's "id", echoed */
     json_t *seq_id; /* parameters.sequence_id as sent, echoed */
@@ -146,12 +150,32 @@ static void expire(const wk_state *s, wk_model *m)
 
 /* ---------------------------------------------------------------- the request */
 
-/* The samples of the one input of ROOT: JSON data (INT16) or BIN/BIN_LEN (the binary tensor
- * extension: INT16 little-endian, or one BYTES element: a 4-byte length, then 16-bit PCM).
- * 0 with *RAW (malloc'd) and *BYTES, or 400 with ERR. */
+/* BIN_LEN bytes of 16-bit PCM at BIN (WHERE: what holds them) into *RAW (malloc'd), *BYTES:
+ * 0, or 400/503 with ERR. */
+static int copy_pcm(const uint8_t *bin, size_t bin_len, uint8_t **raw, size_t *bytes,
+                    const char *where, char *err, size_t len)
+{
+    if (bin_len % 2) {
+        snprintf(err, len, "%s: 16-bit PCM has an even number of bytes, got %zu", where, bin_len);
+        return 400;
+    }
+    if (!(*raw = malloc(bin_len ? bin_len : 1))) {
+        snprintf(err, len, "out of memory for %zu bytes of audio", bin_len);
+        return 503;
+    }
+    memcpy(*raw, bin, bin_len);
+    *bytes = bin_len;
+    return 0;
+}
+
+/* The samples of the one input of ROOT (NULL: BIN is raw PCM): JSON data (INT16) or BIN/BIN_LEN
+ * (the binary tensor extension: INT16 little-endian, or one BYTES element: a 4-byte length, then
+ * 16-bit PCM). 0 with *RAW (malloc'd) and *BYTES, or 400 with ERR. */
 static int read_audio(const json_t *root, const uint8_t *bin, size_t bin_len, bool binary,
                       uint8_t **raw, size_t *bytes, char *err, size_t len)
 {
+    if (!root) /* raw PCM: as the binary data of an INT16 input */
+        return copy_pcm(bin, bin_len, raw, bytes, "the payload", err, len);
     const json_t *inputs = json_object_get(root, "inputs");
     if (!json_is_array(inputs) || json_array_size(inputs) != 1) {
         snprintf(err, len, "inputs must be an array of one input (the audio), got %s",
@@ -193,18 +217,7 @@ static int read_audio(const json_t *root, const uint8_t *bin, size_t bin_len, bo
             bin += 4;
             bin_len -= 4;
         }
-        if (bin_len % 2) {
-            snprintf(err, len, "inputs[0]: 16-bit PCM has an even number of bytes, got %zu",
-                     bin_len);
-            return 400;
-        }
-        if (!(*raw = malloc(bin_len ? bin_len : 1))) {
-            snprintf(err, len, "out of memory for %zu bytes of audio", bin_len);
-            return 503;
-        }
-        memcpy(*raw, bin, bin_len);
-        *bytes = bin_len;
-        return 0;
+        return copy_pcm(bin, bin_len, raw, bytes, "inputs[0]", err, len);
     }
     if (is_bytes) {
         snprintf(err, len,
@@ -242,8 +255,10 @@ static int read_audio(const json_t *root, const uint8_t *bin, size_t bin_len, bo
     return 0;
 }
 
-/* parameters: the sequence's (through the request layer's rules) and rate. */
-static int read_params(const json_t *root, dm_req_params *rp, uint32_t *rate, char *err, size_t len)
+/* parameters: the sequence's (through the request layer's rules; SEQ, when given, wins) and
+ * rate. ROOT may be NULL (raw PCM: 16 kHz). */
+static int read_params(const json_t *root, const dm_seq_params *seq, dm_req_params *rp,
+                       uint32_t *rate, char *err, size_t len)
 {
     dm_req_params_init(rp);
     *rate = WAKE_RATE;
@@ -270,15 +285,33 @@ static int read_params(const json_t *root, dm_req_params *rp, uint32_t *rate, ch
             *rate = (uint32_t)json_integer_value(v);
         }
     }
+    if (seq)
+        rp->seq = *seq;
     if (dm_req_params_check(rp, &json_src, err, len))
         return 400;
     if (!rp->seq.id[0]) {
         snprintf(err, len,
-                 "a wakeword model takes audio in a sequence: parameters.sequence_id (and "
-                 "sequence_start on its first chunk, sequence_end on its last)");
+                 "a wakeword model takes audio in a sequence: %s (and sequence_start on its "
+                 "first chunk, sequence_end on its last)",
+                 root ? "parameters.sequence_id" : "the user property sequence_id");
         return 400;
     }
     return 0;
+}
+
+/* The chunk's error answer: STATUS, "model 'NAME': " and FMT. */
+static void fail(void (*done)(void *, int, char *, const char *), void *ctx, int status,
+                 const char *name, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void fail(void (*done)(void *, int, char *, const char *), void *ctx, int status,
+                 const char *name, const char *fmt, ...)
+{
+    char msg[1024];
+    int n = snprintf(msg, sizeof msg, "model '%s': ", name);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
+    va_end(ap);
+    done(ctx, status, NULL, msg);
 }
 
 /* ---------------------------------------------------------------- the work */
@@ -382,10 +415,10 @@ static void job_done(uv_work_t *w, int status)
     j->m->detections += j->n_det;
     if (status || j->rc) {
         if (j->rc == -2)
-            dm_http_error(j->x, 400, "model '%s': %s", j->m->name, j->err);
+            fail(j->done, j->ctx, 400, j->m->name, "%s", j->err);
         else
-            dm_http_error(j->x, 500, "model '%s': %s", j->m->name,
-                          status ? "the work was cancelled" : j->err);
+            fail(j->done, j->ctx, 500, j->m->name, "%s",
+                 status ? "the work was cancelled" : j->err);
         if (!q->st || j->rc == -1)
             q->ending = true; /* nothing to continue from */
     } else {
@@ -393,11 +426,9 @@ static void job_done(uv_work_t *w, int status)
         char *text = r ? dm_json_dumps(r, JSON_COMPACT) : NULL;
         json_decref(r);
         if (!text)
-            dm_http_error(j->x, 503, "model '%s': out of memory for the answer", j->m->name);
+            fail(j->done, j->ctx, 503, j->m->name, "out of memory for the answer");
         else
-            dm_http_reply(j->x,
-                          &(dm_http_response){
-                              .status = 200, .header_len = -1, .body = text, .len = strlen(text)});
+            j->done(j->ctx, 200, text, NULL);
     }
     if (q->ending)
         seq_free(j->m, q);
@@ -412,39 +443,39 @@ static void job_done(uv_work_t *w, int status)
 /* ---------------------------------------------------------------- admission */
 
 /* The sequence P names for a chunk: made or restarted at sequence_start. NULL: answered. */
-static wk_seq *admit(wk_state *s, wk_model *m, dm_exchange *x, const dm_seq_params *p,
+static wk_seq *admit(wk_state *s, wk_model *m, const dm_wakeword_chunk *x, const dm_seq_params *p,
                      uint32_t rate)
 {
     wk_seq *q = find_seq(m, p->id);
     if (q && q->busy) {
         m->refused++;
-        dm_http_error(x, 429,
-                      "model '%s': sequence '%s' has a chunk in flight; send its chunks one at a "
-                      "time (wait for each answer)",
-                      m->name, p->id);
+        fail(x->done, x->ctx, 429, m->name,
+             "sequence '%s' has a chunk in flight; send its chunks one at a "
+             "time (wait for each answer)",
+             p->id);
         return NULL;
     }
     if (!p->start && !q) {
         m->refused++;
-        dm_http_error(x, 400,
-                      "model '%s': sequence '%s' is unknown: it was never started, it ended "
-                      "(sequence_end), or it expired (idle longer than [scheduler] "
-                      "sequence_idle_ms = %" PRIu32 " ms); start it with sequence_start",
-                      m->name, p->id, s->d->cfg.sequence_idle_ms);
+        fail(x->done, x->ctx, 400, m->name,
+             "sequence '%s' is unknown: it was never started, it ended "
+             "(sequence_end), or it expired (idle longer than [scheduler] "
+             "sequence_idle_ms = %" PRIu32 " ms); start it with sequence_start",
+             p->id, s->d->cfg.sequence_idle_ms);
         return NULL;
     }
     if (!q) {
         if (m->live >= s->d->cfg.max_sequences) {
             m->refused++;
-            dm_http_error(x, 429,
-                          "model '%s' has %zu live sequences, the limit ([scheduler] "
-                          "max_sequences = %" PRIu32 "); end one (sequence_end) or let one "
-                          "expire (sequence_idle_ms = %" PRIu32 " ms)",
-                          m->name, m->live, s->d->cfg.max_sequences, s->d->cfg.sequence_idle_ms);
+            fail(x->done, x->ctx, 429, m->name,
+                 "%zu live sequences already, the limit ([scheduler] "
+                 "max_sequences = %" PRIu32 "); end one (sequence_end) or let one "
+                 "expire (sequence_idle_ms = %" PRIu32 " ms)",
+                 m->live, s->d->cfg.max_sequences, s->d->cfg.sequence_idle_ms);
             return NULL;
         }
         if (!(q = calloc(1, sizeof *q))) {
-            dm_http_error(x, 503, "model '%s': out of memory for a sequence", m->name);
+            fail(x->done, x->ctx, 503, m->name, "out of memory for a sequence");
             return NULL;
         }
         snprintf(q->id, sizeof q->id, "%s", p->id);
@@ -457,7 +488,7 @@ static wk_seq *admit(wk_state *s, wk_model *m, dm_exchange *x, const dm_seq_para
         edge_error e = {0};
         q->convert = rate != WAKE_RATE;
         if (q->convert && wake_convert_init(&q->conv, rate, 2, 1, &e)) {
-            dm_http_error(x, 400, "model '%s': parameters.rate: %s", m->name, e.message);
+            fail(x->done, x->ctx, 400, m->name, "parameters.rate: %s", e.message);
             seq_free(m, q);
             return NULL;
         }
@@ -465,75 +496,95 @@ static wk_seq *admit(wk_state *s, wk_model *m, dm_exchange *x, const dm_seq_para
     return q;
 }
 
-bool dm_wakeword_infer(dm_daemon *d, dm_exchange *x, const char *name, int64_t version)
+bool dm_wakeword_is(dm_daemon *d, const char *name)
+{
+    return find_model(d, name) != NULL;
+}
+
+/* Chunk C's JSON, parameters and audio: 0 with *ROOT (NULL for raw PCM), RP, RATE, *RAW and
+ * BYTES, or an HTTP status with ERR (nothing held). */
+static int read_chunk(const wk_model *m, const dm_wakeword_chunk *c, json_t **root,
+                      dm_req_params *rp, uint32_t *rate, uint8_t **raw, size_t *bytes, char *err,
+                      size_t len)
+{
+    *root = NULL;
+    if (c->json) {
+        json_error_t je;
+        *root = json_loadb((const char *)c->json, c->json_len, 0, &je);
+        if (!json_is_object(*root)) {
+            json_decref(*root);
+            *root = NULL;
+            snprintf(err, len, "the request is not a JSON object (line %d: %s)", je.line, je.text);
+            return 400;
+        }
+    }
+    int st = read_params(*root, c->seq, rp, rate, err, len);
+    if (!st)
+        st = read_audio(*root, c->bin, c->bin_len, c->binary, raw, bytes, err, len);
+    const wk_seq *q = st ? NULL : find_seq((wk_model *)m, rp->seq.id);
+    if (!st && !rp->seq.start && q && q->convert != (*rate != WAKE_RATE))
+        st = 400, snprintf(err, len, "parameters.rate changed within the sequence");
+    const size_t out_max = *bytes / 2 * (size_t)WAKE_RATE / *rate + 2;
+    if (!st && out_max > WK_SAMPLES_MAX)
+        st = 400, snprintf(err, len,
+                           "a chunk of %zu samples at %" PRIu32 " Hz is over %d s; send "
+                           "shorter chunks",
+                           *bytes / 2, *rate, WK_SAMPLES_MAX / WAKE_RATE);
+    if (st) {
+        free(*raw);
+        *raw = NULL;
+        json_decref(*root);
+        *root = NULL;
+    }
+    return st;
+}
+
+bool dm_wakeword_submit(dm_daemon *d, const char *name, int64_t version, const dm_wakeword_chunk *c)
 {
     wk_model *m = find_model(d, name);
     if (!m)
         return false;
     wk_state *s = state_of(d);
     if (version > 1) {
-        dm_http_error(x, 404, "model '%s' (a wakeword model) has version 1 only", name);
+        fail(c->done, c->ctx, 404, name, "a wakeword model has version 1 only");
         return true;
     }
     expire(s, m);
-    const dm_http_request *req = dm_http_req(x);
-    const int64_t hlen = req->header_len;
-    const size_t blen = req->body_len;
-    if (hlen < -1 || (hlen >= 0 && (uint64_t)hlen > blen)) {
-        dm_http_error(x, 400,
-                      "model '%s': Inference-Header-Content-Length must be a decimal number of "
-                      "bytes within the body (%zu)",
-                      name, blen);
-        return true;
-    }
-    const size_t jlen = hlen >= 0 ? (size_t)hlen : blen;
-    json_error_t je;
-    json_t *root = json_loadb((const char *)req->body, jlen, 0, &je);
-    if (!json_is_object(root)) {
-        json_decref(root);
-        dm_http_error(x, 400, "model '%s': the request is not a JSON object (line %d: %s)", name,
-                      je.line, je.text);
-        return true;
-    }
     char err[400];
     dm_req_params rp;
     uint32_t rate;
     uint8_t *raw = NULL;
     size_t bytes = 0;
-    int st = read_params(root, &rp, &rate, err, sizeof err);
-    if (!st)
-        st = read_audio(root, req->body + jlen, blen - jlen, hlen >= 0, &raw, &bytes, err,
-                        sizeof err);
-    if (!st && !rp.seq.start && find_seq(m, rp.seq.id) &&
-        find_seq(m, rp.seq.id)->convert != (rate != WAKE_RATE))
-        st = 400, snprintf(err, sizeof err, "parameters.rate changed within the sequence");
-    const size_t out_max = bytes / 2 * (size_t)WAKE_RATE / rate + 2;
-    if (!st && out_max > WK_SAMPLES_MAX)
-        st = 400, snprintf(err, sizeof err,
-                           "a chunk of %zu samples at %" PRIu32 " Hz is over %d s; send "
-                           "shorter chunks",
-                           bytes / 2, rate, WK_SAMPLES_MAX / WAKE_RATE);
+    json_t *root = NULL;
+    const int st = read_chunk(m, c, &root, &rp, &rate, &raw, &bytes, err, sizeof err);
     if (st) {
-        free(raw);
-        json_decref(root);
         if (st == 400)
             m->refused++;
-        dm_http_error(x, st, "model '%s': %s", name, err);
+        fail(c->done, c->ctx, st, name, "%s", err);
         return true;
     }
     wk_job *j = calloc(1, sizeof *j);
-    wk_seq *q = j ? admit(s, m, x, &rp.seq, rate) : NULL;
+    wk_seq *q = j ? admit(s, m, c, &rp.seq, rate) : NULL;
     if (!q) {
         if (!j)
-            dm_http_error(x, 503, "model '%s': out of memory", name);
+            fail(c->done, c->ctx, 503, name, "out of memory");
         free(j);
         free(raw);
         json_decref(root);
         return true;
     }
-    *j = (wk_job){.s = s, .m = m, .q = q, .x = x, .start = rp.seq.start, .end = rp.seq.end};
+    *j = (wk_job){.s = s,
+                  .m = m,
+                  .q = q,
+                  .done = c->done,
+                  .ctx = c->ctx,
+                  .start = rp.seq.start,
+                  .end = rp.seq.end};
     j->id = json_incref(json_object_get(root, "id"));
-    j->seq_id = json_incref(json_object_get(json_object_get(root, "parameters"), "sequence_id"));
+    /* the id as sent: the JSON's, or (MQTT's user properties, which win) a string */
+    j->seq_id =
+        c->seq ? json_string(rp.seq.id)
+               : json_incref(json_object_get(json_object_get(root, "parameters"), "sequence_id"));
     json_decref(root);
     if (q->convert) {
         j->raw = raw;
@@ -544,7 +595,7 @@ bool dm_wakeword_infer(dm_daemon *d, dm_exchange *x, const char *name, int64_t v
         j->n = bytes / 2;
     }
     if (!j->pcm) {
-        dm_http_error(x, 503, "model '%s': out of memory", name);
+        fail(c->done, c->ctx, 503, name, "out of memory");
         if (!q->st) /* nothing to continue from */
             seq_free(m, q);
         job_free(j);
@@ -557,12 +608,48 @@ bool dm_wakeword_infer(dm_daemon *d, dm_exchange *x, const char *name, int64_t v
     if (uv_queue_work(d->loop, &j->work, job_run, job_done)) {
         s->pending--;
         q->busy = false;
-        dm_http_error(x, 503, "model '%s': cannot queue the work", name);
+        fail(c->done, c->ctx, 503, name, "cannot queue the work");
         if (!q->st)
             seq_free(m, q);
         job_free(j);
     }
     return true;
+}
+
+/* An OIP request's answer (the chunk's done). */
+static void http_done(void *ctx, int status, char *body, const char *msg)
+{
+    dm_exchange *x = ctx;
+    if (status != 200)
+        dm_http_error(x, status, "%s", msg);
+    else
+        dm_http_reply(x, &(dm_http_response){
+                             .status = 200, .header_len = -1, .body = body, .len = strlen(body)});
+}
+
+bool dm_wakeword_infer(dm_daemon *d, dm_exchange *x, const char *name, int64_t version)
+{
+    if (!find_model(d, name))
+        return false;
+    const dm_http_request *req = dm_http_req(x);
+    const int64_t hlen = req->header_len;
+    const size_t blen = req->body_len;
+    if (hlen < -1 || (hlen >= 0 && (uint64_t)hlen > blen)) {
+        dm_http_error(x, 400,
+                      "model '%s': Inference-Header-Content-Length must be a decimal number of "
+                      "bytes within the body (%zu)",
+                      name, blen);
+        return true;
+    }
+    const size_t jlen = hlen >= 0 ? (size_t)hlen : blen;
+    return dm_wakeword_submit(d, name, version,
+                              &(dm_wakeword_chunk){.json = req->body,
+                                                   .json_len = jlen,
+                                                   .bin = req->body + jlen,
+                                                   .bin_len = blen - jlen,
+                                                   .binary = hlen >= 0,
+                                                   .done = http_done,
+                                                   .ctx = x});
 }
 
 bool dm_wakeword_metadata(dm_daemon *d, dm_exchange *x, const char *name, int64_t version)

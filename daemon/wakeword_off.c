@@ -15,3 +15,15 @@ bool dm_wakeword_metadata(dm_daemon *d, dm_exchange *x, const char *name, int64_
     (void)d, (void)x, (void)name, (void)version;
     return false;
 }
+
+bool dm_wakeword_is(dm_daemon *d, const char *name)
+{
+    (void)d, (void)name;
+    return false;
+}
+
+bool dm_wakeword_submit(dm_daemon *d, const char *name, int64_t version, const dm_wakeword_chunk *c)
+{
+    (void)d, (void)name, (void)version, (void)c;
+    return false;
+}

@@ -10,7 +10,10 @@
  * budget plus one model (and slack); the pinned models stay resident, never evicted. Also: a
  * deadline shorter than a load answers 503 with Retry-After and starts the load, so that a
  * retry is served; an MQTT request waits for the load like an HTTP one; the repository index
- * and edgectl models say what is resident.
+ * and edgectl models say what is resident. Variants with resized inputs (openWakeWord's
+ * embedding model from ../shared at batch 8 and 64) count with their model: its private bytes
+ * and arenas grow by theirs; under a budget a variant evicts the least recently used model as a
+ * load does, and one that cannot fit is refused with 503 naming the budget.
  * Does not own: loading itself (test_reload), the scheduler (test_sched). */
 #include <pthread.h>
 #include <setjmp.h>
@@ -43,6 +46,7 @@
 #define CLIENTS 4
 
 static dfx F;
+static const char *shared;
 static int8_t input[K];
 static uint8_t expected[N_MODELS][N];
 
@@ -487,6 +491,145 @@ static void test_mqtt_waits(void **state)
     mqb_cleanup(&b);
 }
 
+/* ------------------------------------------------------------ variants */
+
+#define EMB_ROW (76 * 32) /* the embedding model's input [B, 76, 32, 1] */
+
+/* POST a batch of BATCH zero rows to emb over the binary tensor extension: the status, the
+ * reply's start in MSG. */
+static int emb_request(int batch, char *msg, size_t msg_len)
+{
+    const size_t bytes = (size_t)batch * EMB_ROW * 4;
+    char head[512];
+    const int hl =
+        snprintf(head, sizeof head,
+                 "{\"inputs\":[{\"name\":\"serving_default_input_1:0\",\"shape\":[%d,76,"
+                 "32,1],\"datatype\":\"FP32\",\"parameters\":{\"binary_data_size\":%zu}}]}",
+                 batch, bytes);
+    char *req = calloc(1, 1024 + (size_t)hl + bytes);
+    assert_non_null(req);
+    const int rl = snprintf(req, 1024 + (size_t)hl,
+                            "POST /v2/models/emb/infer HTTP/1.1\r\nHost: edged\r\nConnection: "
+                            "close\r\nContent-Type: application/octet-stream\r\n"
+                            "Inference-Header-Content-Length: %d\r\nContent-Length: %zu\r\n\r\n%s",
+                            hl, (size_t)hl + bytes, head);
+    char *out = NULL;
+    bool closed;
+    const ssize_t got = dfx_raw(&F, req, (size_t)rl + bytes, 120000, &out, &closed);
+    free(req);
+    int st = -1;
+    if (got > 12 && !strncmp(out, "HTTP/1.1 ", 9))
+        st = atoi(out + 9);
+    const char *body = out ? strstr(out, "\r\n\r\n") : NULL;
+    snprintf(msg, msg_len, "%.*s", body ? 400 : 0, body ? body + 4 : "");
+    free(out);
+    return st;
+}
+
+/* Model NAME's charge in the budget now (private bytes + arenas), from /metrics; the budget's
+ * count into *USED when not NULL. */
+static double charge_of(const char *name, double *used)
+{
+    char *m = get_metrics();
+    assert_non_null(m);
+    char key[128];
+    snprintf(key, sizeof key, "edged_model_private_bytes{model=\"%s\"}", name);
+    const double priv = metric(m, key);
+    snprintf(key, sizeof key, "edged_model_arenas_bytes{model=\"%s\"}", name);
+    const double arenas = metric(m, key);
+    if (used)
+        *used = metric(m, "edged_memory_budget_used_bytes");
+    free(m);
+    return priv >= 0 && arenas >= 0 ? priv + arenas : -1;
+}
+
+static double evictions_of(const char *name)
+{
+    char *m = get_metrics(), key[128];
+    assert_non_null(m);
+    snprintf(key, sizeof key, "edged_model_evictions_total{model=\"%s\"}", name);
+    const double v = metric(m, key);
+    free(m);
+    return v;
+}
+
+static void test_variants(void **state)
+{
+    (void)state;
+    dfx keep = F, g;
+    char msg[512];
+    char emb_path[600];
+    snprintf(emb_path, sizeof emb_path, "%s/voice/openwakeword/embedding_model.tflite", shared);
+    if (access(emb_path, R_OK) != 0) {
+        printf("# %s is absent: no variant checks\n", emb_path);
+        skip();
+    }
+    /* without a budget: what emb, its batch-8 variant and m05 take */
+    assert_int_equal(dfx_init(&g, NULL), 0);
+    dfx_sh("cp '%s/voice/openwakeword/embedding_model.tflite' '%s/emb.tflite'", shared, g.models);
+    size_t size;
+    uint8_t *buf = build_model(5, &size);
+    char path[300];
+    snprintf(path, sizeof path, "%s/m05.tflite", g.models);
+    assert_int_equal(tfw_save(path, buf, size), 0);
+    assert_int_equal(dfx_start(&g, NULL), 0);
+    F = g;
+    double secs;
+    assert_int_equal(infer(5, &secs), O_SERVED);
+    assert_int_equal(emb_request(1, msg, sizeof msg), 200);
+    const double m05 = charge_of("m05", NULL), emb1 = charge_of("emb", NULL);
+    assert_int_equal(emb_request(8, msg, sizeof msg), 200);
+    const double emb8 = charge_of("emb", NULL);
+    F = keep;
+    dfx_cleanup(&g);
+    printf("# m05 takes %.0f KiB; emb %.0f KiB, with its batch-8 variant %.0f KiB\n", m05 / 1024,
+           emb1 / 1024, emb8 / 1024);
+    assert_true(m05 > 0 && emb1 > 0);
+    assert_true(emb8 > emb1 + 1024); /* the variant's own packed weights and arenas count */
+
+    /* a budget that holds emb with that variant, not m05 beside them: the variant evicts m05 */
+    const double budget = emb8 + m05 / 2;
+    assert_true(emb1 + m05 < budget); /* both fit before the variant */
+    char ini[256];
+    snprintf(ini, sizeof ini,
+             "[scheduler]\ndefault_timeout_ms = 60000\n[models]\nmemory_budget = %.0f\n", budget);
+    assert_int_equal(dfx_init(&g, NULL), 0);
+    dfx_sh("cp '%s/voice/openwakeword/embedding_model.tflite' '%s/emb.tflite'", shared, g.models);
+    snprintf(path, sizeof path, "%s/m05.tflite", g.models);
+    assert_int_equal(tfw_save(path, buf, size), 0);
+    free(buf);
+    assert_int_equal(dfx_start(&g, ini), 0);
+    F = g;
+    assert_int_equal(infer(5, &secs), O_SERVED);
+    assert_int_equal(emb_request(1, msg, sizeof msg), 200);
+    assert_true(evictions_of("m05") == 0);
+    int st = emb_request(8, msg, sizeof msg);
+    if (st != 200)
+        fail_msg("batch 8 under the budget: %d %s", st, msg);
+    double used;
+    const double with8 = charge_of("emb", &used);
+    const double ev = evictions_of("m05");
+    /* too large for the budget whatever goes: refused, naming the budget */
+    const int st64 = emb_request(64, msg, sizeof msg);
+    char msg64[512];
+    snprintf(msg64, sizeof msg64, "%s", msg);
+    const int again = emb_request(1, msg, sizeof msg);
+    int status;
+    const bool alive = dfx_alive(&g, &status);
+    F = keep;
+    dfx_cleanup(&g);
+    printf("# budget %.0f KiB: batch 8 evicted m05 %.0f times, emb takes %.0f KiB, used %.0f "
+           "KiB; batch 64: %d %s\n",
+           budget / 1024, ev, with8 / 1024, used / 1024, st64, msg64);
+    assert_true(ev == 1);
+    assert_true(with8 == emb8);
+    assert_true(used <= budget);
+    assert_int_equal(st64, 503);
+    assert_non_null(strstr(msg64, "memory_budget"));
+    assert_int_equal(again, 200);
+    assert_true(alive);
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -508,13 +651,12 @@ static int teardown(void **state)
 
 int main(void)
 {
-    if (!dfx_shared_or_skip())
+    if (!(shared = dfx_shared_or_skip()))
         return 77;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_forty_models),
-        cmocka_unit_test(test_index),
-        cmocka_unit_test(test_short_deadline),
-        cmocka_unit_test(test_mqtt_waits),
+        cmocka_unit_test(test_forty_models),   cmocka_unit_test(test_index),
+        cmocka_unit_test(test_short_deadline), cmocka_unit_test(test_mqtt_waits),
+        cmocka_unit_test(test_variants),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -6,7 +6,8 @@
  * PropertiesChanged) and with sd-bus where the exact error name matters: the
  * manager's methods, properties and signals, one object per model with its
  * properties, Infer bit-exact with the reference outputs (and Busy and Timeout
- * answers from a stalled worker, EDGED_TEST_STALL), unload/load/reload
+ * answers from a stalled worker, EDGED_TEST_STALL; Infer of a wakeword model refused, naming
+ * the kind), unload/load/reload
  * with their signals, a corrupt model file (ModelLoadFailed, LoadFailed), bad
  * arguments of every kind each answered with a specific D-Bus error while the
  * service keeps serving, Reload() rescanning the repository, edged
@@ -1049,6 +1050,31 @@ static void test_infer_on_demand(void **state)
     printf("# Infer on a model on demand: waited for its load, answered\n");
 }
 
+/* A model of kind wakeword (a folder of ../shared/voice's openWakeWord files) is not served
+ * over D-Bus: Infer is refused with NotSupported naming the kind and the routes that serve it. */
+static void test_infer_wakeword(void **state)
+{
+    (void)state;
+    char voice[600];
+    snprintf(voice, sizeof voice, "%s/voice/openwakeword", shared);
+    if (!HAVE_WAKEWORD || access(voice, R_OK) != 0) {
+        printf("# no wakeword front end or no %s: skipped\n", voice);
+        skip();
+    }
+    dfx_sh("mkdir '%s/wake' && printf '[model]\\nkind = wakeword\\n' > '%s/wake/model.conf'",
+           F.models, F.models);
+    static const char *const files[] = {"melspectrogram", "embedding_model", "alexa_v0.1"};
+    for (size_t i = 0; i < 3; i++)
+        dfx_sh("ln -s '%s/%s.tflite' '%s/wake/%s.tflite'", voice, files[i], F.models, files[i]);
+    start_default();
+    sdx_out o;
+    BUSCTL(&o, "call", SVC, OBJ, MGR, "Infer", "saay", "wake", "1", "2", "0", "0");
+    if (o.status == 0 || !o.err || !strstr(o.err, "kind wakeword") || !strstr(o.err, "MQTT"))
+        fail_msg("Infer of a wakeword model: exit %d, %s", o.status, o.err ? o.err : "");
+    printf("# Infer wake: %s", o.err);
+    sdx_out_free(&o);
+}
+
 /* Busy and Timeout: one worker held by the stall hook (3 s), a queue of two, a
  * default deadline of 1 s; five Infer calls at once. Whether or not the worker
  * has taken the first call when the others arrive, one runs (ok), at least one
@@ -1681,6 +1707,7 @@ int main(void)
         CASE(test_stats_and_properties),
         CASE(test_infer),
         CASE(test_infer_on_demand),
+        CASE(test_infer_wakeword),
         CASE(test_infer_sequences),
         CASE(test_infer_busy_and_timeout),
         CASE(test_unload_load_signals),

@@ -8,8 +8,13 @@
  * 8 kHz (parameters.rate) is converted; bad chunks (an odd byte count, another datatype, no
  * sequence, an unknown sequence, a sample out of range) get 400s saying what is wrong; past
  * [scheduler] max_sequences a start gets 429; a sequence idle past sequence_idle_ms is unknown
- * (a second edged with a short idle time); the metadata and /metrics show the model. No case
- * depends on the machine's speed. Skips without ../shared/voice. */
+ * (a second edged with a short idle time); the metadata and /metrics show the model. Over MQTT
+ * (WK_MQTT: built with the MQTT front end; a mosquitto broker on 127.0.0.1): a sensor streams
+ * alexa.wav as raw PCM payloads in one sequence (user properties) and gets one detection, for
+ * alexa_v0.1; snowboy.wav (JSON payloads, the sequence in their parameters) none; an odd byte
+ * count, another datatype, a chunk of a sequence never started and one without a sequence get
+ * error replies saying so, and edged serves on. No case depends on the machine's speed. Skips
+ * without ../shared/voice. */
 #include <jansson.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,6 +30,9 @@
 
 #include "daemon_fixture.h"
 #include "test_support.h"
+#ifdef WK_MQTT
+#include "mqtt_fixture.h"
+#endif
 
 #define MAX_SEQ 3
 #define IDLE_MS 600000 /* no sequence expires during a run, however slow */
@@ -362,6 +370,140 @@ static void test_metadata_metrics(void **state)
     free(body);
 }
 
+#ifdef WK_MQTT
+static mqb B;             /* F's broker */
+static mqc *C;            /* the sensor */
+#define MQ_WAIT_MS 120000 /* a reply on a loaded machine (ASan, valgrind), not a timing check */
+
+/* Publish chunk PAYLOAD (LEN bytes, CTYPE) to the wake model; ID (NULL: no user properties)
+ * with START and END as user properties. The reply (its correlation data matched), parsed. */
+static json_t *mq_chunk(const void *payload, size_t len, const char *ctype, const char *id,
+                        bool start, bool end)
+{
+    static unsigned serial;
+    char corr[32];
+    const int cl = snprintf(corr, sizeof corr, "c%u", ++serial);
+    mqc_props pr = {.corr = corr, .corr_len = (size_t)cl, .content_type = ctype};
+    size_t k = 0;
+    if (id) {
+        pr.user_key[k] = "sequence_id", pr.user_val[k++] = id;
+        if (start)
+            pr.user_key[k] = "sequence_start", pr.user_val[k++] = "true";
+        if (end)
+            pr.user_key[k] = "sequence_end", pr.user_val[k++] = "true";
+    }
+    assert_int_equal(mqc_publish(C, "edged/w/infer/wake", payload, len, 1, false, &pr), 0);
+    mqc_msg *m = mqc_wait_corr(C, corr, (size_t)cl, MQ_WAIT_MS);
+    if (!m)
+        fail_msg("no reply to chunk %s", corr);
+    json_t *r = json_loads((const char *)m->payload, 0, NULL);
+    if (!r)
+        fail_msg("the reply is not JSON: %.300s", (const char *)m->payload);
+    mqc_msg_free(m);
+    return r;
+}
+
+/* An error reply with STATUS whose message holds NEEDLE. */
+static void expect_error(json_t *r, int status, const char *needle)
+{
+    const char *e = json_string_value(json_object_get(r, "error"));
+    if (json_integer_value(json_object_get(r, "status")) != status || !e || !strstr(e, needle))
+        fail_msg("want %d with \"%s\", got %s", status, needle, json_dumps(r, JSON_COMPACT));
+    json_decref(r);
+}
+
+/* Stream WAV over MQTT as sequence ID (JSON: INT16 JSON payloads with the sequence in their
+ * parameters, else raw PCM with user properties): the detections of each word into HITS. */
+static void mq_stream(const char *wav, const char *id, bool json, int *hits)
+{
+    size_t n;
+    int16_t *pcm = wav_read(wav, &n);
+    for (size_t w = 0; w < N_WORDS; w++)
+        hits[w] = 0;
+    for (size_t at = 0; at < n; at += CHUNK) {
+        const size_t k = n - at < CHUNK ? n - at : CHUNK;
+        const bool start = at == 0, end = at + k >= n;
+        json_t *r;
+        if (json) {
+            json_t *data = json_array();
+            for (size_t i = 0; i < k; i++)
+                json_array_append_new(data, json_integer(pcm[at + i]));
+            json_t *req = json_pack("{s:o, s:[{s:s, s:s, s:[i, I], s:o}]}", "parameters",
+                                    params(id, start, end, 0), "inputs", "name", "audio",
+                                    "datatype", "INT16", "shape", 1, (json_int_t)k, "data", data);
+            char *text = json_dumps(req, JSON_COMPACT);
+            json_decref(req);
+            r = mq_chunk(text, strlen(text), NULL, NULL, false, false);
+            free(text);
+        } else {
+            r = mq_chunk(pcm + at, k * 2, "application/octet-stream", id, start, end);
+        }
+        if (!json_object_get(r, "outputs"))
+            fail_msg("%s chunk at %zu: %s", wav, at, json_dumps(r, JSON_COMPACT));
+        json_t *names = output(r, "words"), *det = output(r, "detected");
+        for (size_t i = 0; i < json_array_size(names); i++)
+            for (size_t w = 0; w < N_WORDS; w++)
+                if (!strcmp(words[w], json_string_value(json_array_get(names, i))))
+                    hits[w] += json_is_true(json_array_get(det, i));
+        assert_string_equal(
+            json_string_value(json_object_get(json_object_get(r, "parameters"), "sequence_id")),
+            id);
+        json_decref(r);
+    }
+    free(pcm);
+}
+
+static void test_mqtt_sensor(void **state)
+{
+    (void)state;
+    int16_t pcm[16] = {0};
+    /* a chunk without a sequence, until edged has subscribed (its first replies) */
+    mqc_msg *m = NULL;
+    for (int tries = 0; !m && tries < 100; tries++) {
+        assert_int_equal(mqc_publish(C, "edged/w/infer/wake", pcm, sizeof pcm, 1, false, NULL), 0);
+        m = mqc_wait_topic(C, "edged/w/result/wake", 500);
+    }
+    assert_non_null(m);
+    json_t *r = json_loads((const char *)m->payload, 0, NULL);
+    mqc_msg_free(m);
+    expect_error(r, 400, "user property sequence_id");
+    mqc_clear(C); /* the other tries' replies */
+    int hits[N_WORDS];
+    mq_stream("alexa", "mq-alexa", false, hits);
+    assert_int_equal(hits[0], 1);
+    assert_int_equal(hits[1], 0);
+    mq_stream("snowboy", "mq-snowboy", true, hits);
+    assert_int_equal(hits[0], 0);
+    assert_int_equal(hits[1], 0);
+}
+
+static void test_mqtt_bad_chunks(void **state)
+{
+    (void)state;
+    int16_t pcm[16] = {0};
+    /* an odd byte count of raw PCM */
+    expect_error(mq_chunk(pcm, 7, "application/octet-stream", "mq-bad-1", true, false), 400,
+                 "even number of bytes");
+    /* another datatype */
+    const char *fp = "{\"parameters\":{\"sequence_id\":\"mq-bad-2\",\"sequence_start\":true},"
+                     "\"inputs\":[{\"name\":\"audio\",\"datatype\":\"FP32\",\"shape\":[1,2],"
+                     "\"data\":[0.5,0.25]}]}";
+    expect_error(mq_chunk(fp, strlen(fp), "application/json", NULL, false, false), 400,
+                 "datatype must be INT16");
+    /* a chunk of a sequence never started */
+    expect_error(mq_chunk(pcm, sizeof pcm, NULL, "mq-never", false, false), 400, "is unknown");
+    /* a picture's content type */
+    expect_error(mq_chunk(pcm, sizeof pcm, "image/jpeg", "mq-bad-3", true, false), 400,
+                 "not served for a wakeword model");
+    /* edged serves on: a sequence of one chunk */
+    json_t *r = mq_chunk(pcm, sizeof pcm, NULL, "mq-after", true, true);
+    assert_non_null(json_object_get(r, "outputs"));
+    json_decref(r);
+    int status;
+    assert_true(dfx_alive(&F, &status));
+}
+#endif
+
 /* X's repository gets the wake folder. */
 static int make_repo(dfx *x)
 {
@@ -393,11 +535,25 @@ static int make_repo(dfx *x)
 
 static int start_both(void)
 {
-    char extra[256];
-    snprintf(extra, sizeof extra, "[scheduler]\nmax_sequences = %d\nsequence_idle_ms = %d\n",
-             MAX_SEQ, IDLE_MS);
+    char extra[512];
+    int n = snprintf(extra, sizeof extra,
+                     "[scheduler]\nmax_sequences = %d\nsequence_idle_ms = %d\n", MAX_SEQ, IDLE_MS);
+#ifdef WK_MQTT
+    if (mqb_start(&B, &(mqb_opts){0}))
+        return -1;
+    snprintf(extra + n, sizeof extra - (size_t)n,
+             "[mqtt]\nhost = 127.0.0.1\nport = %d\nclient_id = edged-wake\ntopic_prefix = "
+             "edged/w\n",
+             B.port);
+#else
+    (void)n;
+#endif
     if (dfx_start(&F, extra))
         return -1;
+#ifdef WK_MQTT
+    if (!(C = mqc_new(&B, "sensor", 5, true)) || mqc_subscribe(C, "edged/w/result/#", 1))
+        return -1;
+#endif
     snprintf(extra, sizeof extra, "[scheduler]\nsequence_idle_ms = %d\n", SHORT_IDLE_MS);
     return dfx_start(&G, extra);
 }
@@ -415,6 +571,11 @@ static int teardown(void **state)
     dfx_stop(&G, 15);
     dfx_cleanup(&F);
     dfx_cleanup(&G);
+#ifdef WK_MQTT
+    if (C)
+        mqc_free(C);
+    mqb_cleanup(&B);
+#endif
     return 0;
 }
 
@@ -438,6 +599,10 @@ int main(void)
         cmocka_unit_test(test_limit),
         cmocka_unit_test(test_idle_expiry),
         cmocka_unit_test(test_metadata_metrics),
+#ifdef WK_MQTT /* after the metrics' count of detections */
+        cmocka_unit_test(test_mqtt_sensor),
+        cmocka_unit_test(test_mqtt_bad_chunks),
+#endif
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -9,7 +9,8 @@
  * one BYTES element of 16-bit PCM, JSON or the binary tensor extension, or raw 16 kHz PCM
  * without JSON; parameters.rate optional; sequence_id required), its sequences (one wake_stream
  * each, made on the thread pool at sequence_start, at most [scheduler] max_sequences live per
- * model, one request at a time, ended by sequence_end or after [scheduler] sequence_idle_ms idle),
+ * model, one chunk at a time with at most 16 waiting behind it in arrival order, ended by
+ * sequence_end or after [scheduler] sequence_idle_ms idle),
  * running each chunk on libuv's thread pool, the answer, and its /metrics lines. A front end in the
  * table (frontends.c) for its start, drain, free, metrics and tick; it has no config section of its
  * own (its table row names [models], whose repository holds the folders).
@@ -43,6 +44,7 @@
 #define WK_MODELS_MAX 16                /* kind = wakeword folders served */
 #define WK_SAMPLES_MAX (WAKE_RATE * 10) /* one chunk at most: 10 s at 16 kHz (after conversion) */
 #define WK_DETECTIONS_MAX 16 /* per chunk (one per wake word with the refractory period) */
+#define WK_WAIT_MAX 16       /* chunks waiting behind a sequence's running one (or queue_depth) */
 
 static const dm_param_src json_src = {"parameters.", "parameters"};
 
@@ -54,9 +56,11 @@ typedef struct wk_seq {
     wake_convert conv;
     bool convert; /* rate other than 16 kHz */
     bool busy;    /* a work item runs on it */
-    bool ending;  /* sequence_end came: freed once answered */
+    bool ending;  /* sequence_end came: no chunk after it; freed once its chunks are answered */
     uint64_t last_ns;
-    struct wk_job *cur; /* the work item running on it (the scores go there) */
+    struct wk_job *cur;                   /* the work item running on it (the scores go there) */
+    struct wk_job *wait_head, *wait_tail; /* admitted behind it, in arrival order */
+    size_t waiting;
 } wk_seq;
 
 typedef struct wk_model {
@@ -79,6 +83,7 @@ typedef struct wk_state {
 /* One chunk's work. */
 typedef struct wk_job {
     uv_work_t work;
+    struct wk_job *next; /* waiting behind its sequence's running chunk */
     wk_state *s;
     wk_model *m;
     wk_seq *q;
@@ -403,13 +408,64 @@ static void job_free(wk_job *j)
     free(j);
 }
 
-/* Back on the loop thread: answer, and end the sequence when it asked. */
+static void job_done(uv_work_t *w, int status);
+
+/* One work item fewer: the drain's callback once none is left. */
+static void job_gone(wk_state *s)
+{
+    if (--s->pending == 0 && s->drained) {
+        void (*cb)(void *) = s->drained;
+        s->drained = NULL;
+        cb(s->drained_arg);
+    }
+}
+
+/* Run J (counted in pending, its sequence busy) on the thread pool: 0, or -1 (J answered 503
+ * and freed, pending not counting it). */
+static int job_queue(wk_job *j)
+{
+    j->work.data = j;
+    if (!uv_queue_work(j->s->d->loop, &j->work, job_run, job_done))
+        return 0;
+    fail(j->done, j->ctx, 503, j->m->name, "cannot queue the work");
+    wk_state *s = j->s;
+    job_free(j);
+    job_gone(s);
+    return -1;
+}
+
+/* Q's next waiting chunk runs, or, with none, Q is idle (and freed when it ended). FAILED: the
+ * chunk before failed with nothing to continue from (MSG): the waiting ones are answered so. */
+static void seq_next(wk_model *m, wk_seq *q, bool failed, const char *msg)
+{
+    while (q->wait_head) {
+        wk_job *j = q->wait_head;
+        q->wait_head = j->next;
+        if (!q->wait_head)
+            q->wait_tail = NULL;
+        q->waiting--;
+        if (!failed && job_queue(j) == 0)
+            return; /* busy still */
+        if (failed) {
+            fail(j->done, j->ctx, 500, m->name,
+                 "sequence '%s' ended: an earlier chunk failed (%s); start it again", q->id, msg);
+            wk_state *s = j->s;
+            job_free(j);
+            job_gone(s);
+        }
+    }
+    q->busy = false;
+    if (q->ending || failed)
+        seq_free(m, q);
+}
+
+/* Back on the loop thread: answer, then the sequence's next chunk, or its end. */
 static void job_done(uv_work_t *w, int status)
 {
     wk_job *j = w->data;
     wk_state *s = j->s;
     wk_seq *q = j->q;
-    q->busy = false;
+    bool failed = false;
     q->last_ns = dm_now_ns();
     j->m->chunks++;
     j->m->detections += j->n_det;
@@ -419,8 +475,7 @@ static void job_done(uv_work_t *w, int status)
         else
             fail(j->done, j->ctx, 500, j->m->name, "%s",
                  status ? "the work was cancelled" : j->err);
-        if (!q->st || j->rc == -1)
-            q->ending = true; /* nothing to continue from */
+        failed = !q->st || j->rc == -1; /* nothing to continue from */
     } else {
         json_t *r = answer_json(j);
         char *text = r ? dm_json_dumps(r, JSON_COMPACT) : NULL;
@@ -430,14 +485,12 @@ static void job_done(uv_work_t *w, int status)
         else
             j->done(j->ctx, 200, text, NULL);
     }
-    if (q->ending)
-        seq_free(j->m, q);
+    wk_model *m = j->m;
+    char msg[sizeof j->err];
+    snprintf(msg, sizeof msg, "%s", status ? "the work was cancelled" : j->err);
     job_free(j);
-    if (--s->pending == 0 && s->drained) {
-        void (*cb)(void *) = s->drained;
-        s->drained = NULL;
-        cb(s->drained_arg);
-    }
+    seq_next(m, q, failed, msg);
+    job_gone(s);
 }
 
 /* ---------------------------------------------------------------- admission */
@@ -447,15 +500,25 @@ static wk_seq *admit(wk_state *s, wk_model *m, const dm_wakeword_chunk *x, const
                      uint32_t rate)
 {
     wk_seq *q = find_seq(m, p->id);
-    if (q && q->busy) {
+    if (q && q->busy && p->start) {
         m->refused++;
-        fail(x->done, x->ctx, 429, m->name,
-             "sequence '%s' has a chunk in flight; send its chunks one at a "
-             "time (wait for each answer)",
+        fail(x->done, x->ctx, 400, m->name,
+             "sequence '%s' has a chunk in flight: sequence_start restarts an idle sequence "
+             "only (wait for its answers, or use a new id)",
              p->id);
         return NULL;
     }
-    if (!p->start && !q) {
+    const size_t wait_max =
+        s->d->cfg.queue_depth < WK_WAIT_MAX ? s->d->cfg.queue_depth : WK_WAIT_MAX;
+    if (q && q->busy && !q->ending && q->waiting >= wait_max) {
+        m->refused++;
+        fail(x->done, x->ctx, 429, m->name,
+             "sequence '%s' has %zu chunks waiting behind the one running (at most %zu: "
+             "[scheduler] queue_depth, 16 at most); try again later",
+             p->id, q->waiting, wait_max);
+        return NULL;
+    }
+    if (!p->start && (!q || q->ending)) {
         m->refused++;
         fail(x->done, x->ctx, 400, m->name,
              "sequence '%s' is unknown: it was never started, it ended "
@@ -596,23 +659,25 @@ bool dm_wakeword_submit(dm_daemon *d, const char *name, int64_t version, const d
     }
     if (!j->pcm) {
         fail(c->done, c->ctx, 503, name, "out of memory");
-        if (!q->st) /* nothing to continue from */
+        if (!q->st && !q->busy) /* nothing to continue from */
             seq_free(m, q);
         job_free(j);
         return true;
     }
-    q->busy = true;
     q->ending = rp.seq.end;
-    j->work.data = j;
     s->pending++;
-    if (uv_queue_work(d->loop, &j->work, job_run, job_done)) {
-        s->pending--;
-        q->busy = false;
-        fail(c->done, c->ctx, 503, name, "cannot queue the work");
-        if (!q->st)
-            seq_free(m, q);
-        job_free(j);
+    if (q->busy) { /* it waits its turn: arrival order, one at a time */
+        if (q->wait_tail)
+            q->wait_tail->next = j;
+        else
+            q->wait_head = j;
+        q->wait_tail = j;
+        q->waiting++;
+        return true;
     }
+    q->busy = true;
+    if (job_queue(j))
+        seq_next(m, q, !q->st, "cannot queue the work");
     return true;
 }
 

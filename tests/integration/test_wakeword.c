@@ -502,6 +502,91 @@ static void test_mqtt_bad_chunks(void **state)
     int status;
     assert_true(dfx_alive(&F, &status));
 }
+/* Publish chunk PAYLOAD (LEN bytes of raw PCM) of sequence ID without waiting: its
+ * correlation data is "pN" for N = SERIAL. */
+static void mq_send(unsigned serial, const void *payload, size_t len, const char *id, bool start,
+                    bool end)
+{
+    char corr[32];
+    const int cl = snprintf(corr, sizeof corr, "p%u", serial);
+    mqc_props pr = {.corr = corr, .corr_len = (size_t)cl};
+    size_t k = 0;
+    pr.user_key[k] = "sequence_id", pr.user_val[k++] = id;
+    if (start)
+        pr.user_key[k] = "sequence_start", pr.user_val[k++] = "true";
+    if (end)
+        pr.user_key[k] = "sequence_end", pr.user_val[k++] = "true";
+    assert_int_equal(mqc_publish(C, "edged/w/infer/wake", payload, len, 1, false, &pr), 0);
+}
+
+static json_t *mq_reply(unsigned serial)
+{
+    char corr[32];
+    const int cl = snprintf(corr, sizeof corr, "p%u", serial);
+    mqc_msg *m = mqc_wait_corr(C, corr, (size_t)cl, MQ_WAIT_MS);
+    if (!m)
+        fail_msg("no reply to chunk %s", corr);
+    json_t *r = json_loads((const char *)m->payload, 0, NULL);
+    if (!r)
+        fail_msg("the reply is not JSON: %.300s", (const char *)m->payload);
+    mqc_msg_free(m);
+    return r;
+}
+
+/* A sensor that does not wait for answers: the chunks sent while one of their sequence runs wait
+ * behind it and run in arrival order, at most 16 ([scheduler] queue_depth is 64 here); past that,
+ * 429; a sequence_start then is a 400. The first chunk is 9 s of audio: it runs hundreds of
+ * milliseconds where the 40 tiny ones behind it arrive in about one, so they find it running. */
+#define PIPE_N 40
+static void test_mqtt_pipelined(void **state)
+{
+    (void)state;
+    static int16_t big[16000 * 9], tiny[160];
+    for (size_t i = 0; i < sizeof big / sizeof big[0]; i++)
+        big[i] = (int16_t)((i * 7919) % 2001 - 1000);
+    mq_send(1000, big, sizeof big, "mq-pipe", true, false);
+    mq_send(1001, tiny, sizeof tiny, "mq-pipe", true, false); /* a restart while it runs */
+    for (unsigned k = 0; k < PIPE_N; k++)
+        mq_send(1002 + k, tiny, sizeof tiny, "mq-pipe", false, k + 1 == PIPE_N);
+    json_t *r = mq_reply(1000);
+    if (!json_object_get(r, "outputs"))
+        fail_msg("the first chunk: %s", json_dumps(r, JSON_COMPACT));
+    json_int_t samples =
+        json_integer_value(json_object_get(json_object_get(r, "parameters"), "samples"));
+    assert_int_equal(samples, 144000);
+    json_decref(r);
+    expect_error(mq_reply(1001), 400, "has a chunk in flight");
+    int ok = 0, busy = 0;
+    for (unsigned k = 0; k < PIPE_N; k++) {
+        r = mq_reply(1002 + k);
+        if (json_object_get(r, "outputs")) {
+            /* in arrival order: each answered chunk follows the ones answered before it */
+            const json_int_t now =
+                json_integer_value(json_object_get(json_object_get(r, "parameters"), "samples"));
+            if (now != samples + 160)
+                fail_msg("chunk %u: %lld samples after %lld: not in arrival order", k,
+                         (long long)now, (long long)samples);
+            samples = now;
+            ok++;
+            json_decref(r);
+        } else {
+            expect_error(r, 429, "chunks waiting");
+            busy++;
+        }
+    }
+    print_message("pipelined: %d answered in order, %d refused (429)\n", ok, busy);
+    assert_true(ok >= 16);
+    assert_true(busy >= 1);
+    /* the sequence goes on where the answered chunks left it; sequence_end ends it */
+    if (busy) {
+        r = mq_chunk(tiny, sizeof tiny, NULL, "mq-pipe", false, true);
+        assert_int_equal(
+            json_integer_value(json_object_get(json_object_get(r, "parameters"), "samples")),
+            samples + 160);
+        json_decref(r);
+    }
+    expect_error(mq_chunk(tiny, sizeof tiny, NULL, "mq-pipe", false, false), 400, "is unknown");
+}
 #endif
 
 /* X's repository gets the wake folder. */
@@ -602,6 +687,7 @@ int main(void)
 #ifdef WK_MQTT /* after the metrics' count of detections */
         cmocka_unit_test(test_mqtt_sensor),
         cmocka_unit_test(test_mqtt_bad_chunks),
+        cmocka_unit_test(test_mqtt_pipelined),
 #endif
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -29,8 +29,9 @@ mkdir -p build-fuzz/artifacts
 # (the environment passes through); a crash leaves its input in build-fuzz/artifacts/ and
 # fails the script.
 fuzz() {
-    echo "fuzzing $4 for $2s over $(ls "$work/$1" | wc -l) seed files"
-    build-fuzz/tests/"$1" -max_total_time="$2" -max_len="$3" -timeout=10 -rss_limit_mb=4096 \
+    local secs=$(($2 < 1 ? 1 : $2)) # libFuzzer's 0 is "forever"
+    echo "fuzzing $4 for ${secs}s over $(ls "$work/$1" | wc -l) seed files"
+    build-fuzz/tests/"$1" -max_total_time="$secs" -max_len="$3" -timeout=10 -rss_limit_mb=4096 \
         -print_final_stats=1 -artifact_prefix=build-fuzz/artifacts/ "$work/$1" 2>&1 |
         grep -E "^(Done|stat::number_of_executed_units|stat::new_units|==[0-9]+==ERROR|SUMMARY|artifact)" || true
     if ls build-fuzz/artifacts/* >/dev/null 2>&1; then

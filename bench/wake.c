@@ -16,6 +16,7 @@
  * figures print without ratios. Usage:
  * bench-wake [--min-seconds S] [--kernels LEVEL] [--litert ORACLE_DIR] [--engine oww|mww]
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,9 +98,12 @@ static int make_set_dir(const char *voice, const engine *e, const char *tmp, cha
     snprintf(dir, len, "%s/%s", tmp, e->tag);
     if (mkdir(dir, 0700))
         return -1;
+    char abs[PATH_MAX];
+    if (!realpath(voice, abs)) /* the links live in TMP: a relative ../shared would dangle */
+        return -1;
     for (size_t i = 0; i < 4 && e->files[i]; i++) {
-        char from[4096], to[4200];
-        snprintf(from, sizeof from, "%s/%s/%s", voice, e->folder, e->files[i]);
+        char from[4096 + PATH_MAX], to[4200];
+        snprintf(from, sizeof from, "%s/%s/%s", abs, e->folder, e->files[i]);
         snprintf(to, sizeof to, "%s/%s", dir, e->files[i]);
         if (symlink(from, to))
             return -1;

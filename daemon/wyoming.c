@@ -2,8 +2,9 @@
  *
  * Owns: the listeners (TCP, Unix), the connections (a bounded number; each with its parser,
  * its chosen wake words, its stream of audio and the events it is owed), what each event
- * does (describe -> info, detect, audio-start/chunk/stop -> detection / not-detected, ping ->
- * pong, anything else ignored as the reference servers do), the jobs that feed the streams on
+ * does (describe -> info, detect, audio-start/chunk/stop -> detection / not-detected, a chunk
+ * without audio-start beginning a session as wyoming-satellite streams, ping -> pong, anything
+ * else ignored as the reference servers do), the jobs that feed the streams on
  * libuv's thread pool (one per connection at a time, so a connection's audio is scored in
  * order; the loop thread never runs an inference), the back-pressure (a connection whose
  * audio waits is not read until it is scored) and the bound on what a client that does not
@@ -76,7 +77,8 @@ struct wy_conn {
     char names[WY_DETECT_MAX][WAKE_NAME_MAX];
     size_t n_models;
     /* the audio session */
-    bool streaming, refused, warned_no_start, detected;
+    bool streaming, refused, detected;
+    bool implicit; /* the stream began with an audio-chunk (no audio-start: wyoming-satellite) */
     wake_convert cv;
     wake_stream *st;      /* made by the first job of a session (its interpreters) */
     bool reset_next;      /* the next job resets it first */
@@ -380,20 +382,21 @@ static bool idle(const wy_conn *c)
     return !c->busy && c->pend_n == 0;
 }
 
-static int on_audio_start(wy_conn *c, const json_t *data)
+/* A session begins (WHAT: the event that began it, its DATA giving the format). */
+static int on_audio_start(wy_conn *c, const char *what, const json_t *data)
 {
     if (!idle(c))
         return WY_PAUSE; /* the previous session's audio first */
     wy_server *s = c->s;
     c->streaming = true;
+    c->implicit = false;
     c->refused = false;
     c->detected = false;
-    c->warned_no_start = false;
     uint32_t rate;
     unsigned width, channels;
     memset(&c->cv, 0, sizeof c->cv);
-    if (audio_format(c, "audio-start", data, &rate, &width, &channels) ||
-        converter(c, "audio-start", rate, width, channels)) {
+    if (audio_format(c, what, data, &rate, &width, &channels) ||
+        converter(c, what, rate, width, channels)) {
         c->refused = true;
         return WY_GO;
     }
@@ -426,12 +429,13 @@ static int on_audio_start(wy_conn *c, const json_t *data)
 static int on_audio_chunk(wy_conn *c, const wy_event *ev)
 {
     if (!c->streaming) {
-        if (!c->warned_no_start)
-            send_error(c, "no-audio-start",
-                       "audio-chunk before audio-start: send audio-start (rate, width, channels) "
-                       "first; this audio is ignored");
-        c->warned_no_start = true;
-        return WY_GO;
+        /* wyoming-satellite sends its wake service detect, then audio-chunks without an
+         * audio-start: the chunk's own format begins the session (ended by audio-stop or the
+         * next detect) */
+        const int rc = on_audio_start(c, "audio-chunk", ev->data);
+        if (rc != WY_GO)
+            return rc;
+        c->implicit = true;
     }
     if (c->refused || !ev->payload_len)
         return WY_GO;
@@ -511,12 +515,19 @@ static int on_event(void *arg, const wy_event *ev)
     if (!strcmp(t, "audio-chunk"))
         return on_audio_chunk(c, ev);
     if (!strcmp(t, "audio-start"))
-        return on_audio_start(c, ev->data);
+        return on_audio_start(c, "audio-start", ev->data);
     if (!strcmp(t, "audio-stop"))
         return on_audio_stop(c);
     if (!strcmp(t, "detect")) {
         if (!idle(c))
             return WY_PAUSE;
+        if (c->streaming && c->implicit) {
+            /* a satellite asks again after its pipeline ran: a new session (time and
+             * refractory period from 0), which its next audio-chunk begins */
+            c->streaming = false;
+            c->detected = false;
+            end_stream(c);
+        }
         on_detect(c, ev->data);
     } else if (!strcmp(t, "describe")) {
         on_describe(c);

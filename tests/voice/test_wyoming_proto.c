@@ -378,6 +378,38 @@ static void test_detect(void **state)
     assert_int_equal(final_stats.streams, 0);
 }
 
+/* What wyoming-satellite sends its wake service: detect, then audio-chunks without audio-start
+ * or audio-stop; after a detection its pipeline runs (no audio to the wake service), then detect
+ * again and more chunks. Each detect begins a new session: its time and refractory period from
+ * 0, so a wake word said right after the pipeline is detected. */
+static void test_satellite_flow(void **state)
+{
+    (void)state;
+    server_start(64, 16);
+    cl *c = cl_open(true);
+    size_t n;
+    for (int round = 0; round < 3; round++) {
+        int16_t *a = audio(1.5, 12345, round == 0 ? 16000 : 4000, &n);
+        cl_send(c, "detect", "{\"names\":[\"alexa\"]}", NULL, 0);
+        for (size_t i = 0; i < n; i += 1024) {
+            const size_t k = n - i < 1024 ? n - i : 1024;
+            cl_send(c, "audio-chunk", "{\"rate\":16000,\"width\":2,\"channels\":1}", a + i, k * 2);
+        }
+        json_t *d = expect(c, "detection");
+        assert_string_equal(json_string_value(json_object_get(d, "name")), "alexa");
+        assert_int_equal(json_integer_value(json_object_get(d, "timestamp")),
+                         round == 0 ? 1000 : 250);
+        json_decref(d);
+        free(a);
+    }
+    cl_send(c, "describe", NULL, NULL, 0); /* no other event came */
+    json_decref(expect(c, "info"));
+    cl_close(c);
+    server_stop();
+    assert_int_equal(final_stats.detections, 3);
+    assert_int_equal(final_stats.streams_total, 3); /* one session a detect */
+}
+
 /* 10 satellites stream at once, interleaved chunk by chunk: each detected once, with its own
  * timestamp (per-connection state). */
 static void test_satellites(void **state)
@@ -463,14 +495,21 @@ static void test_malformed(void **state)
     json_decref(expect(o, "info"));
     cl_close(o);
     cl_close(c);
-    /* audio without audio-start: an error, once, and the connection goes on */
+    /* audio without audio-start begins a session in the chunk's format (as wyoming-satellite
+     * sends it); one without a format is bad-audio and its session's audio is ignored */
     c = cl_open(false);
     int16_t pcm[1024] = {0};
+    cl_send(c, "audio-chunk", "{\"rate\":16000}", pcm, sizeof pcm);
+    expect_error(c, "bad-audio");
+    cl_send(c, "audio-chunk", "{\"rate\":16000,\"width\":2,\"channels\":1}", pcm, sizeof pcm);
+    cl_send(c, "audio-stop", NULL, NULL, 0);
+    json_decref(expect(c, "not-detected"));
     for (int k = 0; k < 3; k++)
         cl_send(c, "audio-chunk", "{\"rate\":16000,\"width\":2,\"channels\":1}", pcm, sizeof pcm);
     cl_send(c, "describe", NULL, NULL, 0);
-    expect_error(c, "no-audio-start");
     json_decref(expect(c, "info"));
+    cl_send(c, "audio-stop", NULL, NULL, 0);
+    json_decref(expect(c, "not-detected"));
     /* bad audio formats and partial frames: errors, the connection goes on */
     cl_send(c, "audio-start", "{\"rate\":16000,\"width\":3,\"channels\":1}", NULL, 0);
     expect_error(c, "bad-audio");
@@ -610,7 +649,7 @@ static void test_idle_timeout(void **state)
     while ((t = cl_event(hog, NULL)) && !strcmp(t, "info"))
         infos++;
     assert_true(infos > 0 && infos <= 200); /* what the kernel held, then the error (when
-                                                * it fitted) and the close */
+                                             * it fitted) and the close */
     if (t) {
         assert_string_equal(t, "error");
         expect_closed(hog);
@@ -687,10 +726,15 @@ int main(void)
 {
     signal(SIGPIPE, SIG_IGN); /* as edged: a peer that went away is an EPIPE */
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_describe),         cmocka_unit_test(test_detect),
-        cmocka_unit_test(test_satellites),       cmocka_unit_test(test_malformed),
-        cmocka_unit_test(test_many_connections), cmocka_unit_test(test_idle_timeout),
-        cmocka_unit_test(test_never_reads),      cmocka_unit_test(test_free_while_streaming),
+        cmocka_unit_test(test_describe),
+        cmocka_unit_test(test_detect),
+        cmocka_unit_test(test_satellite_flow),
+        cmocka_unit_test(test_satellites),
+        cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_many_connections),
+        cmocka_unit_test(test_idle_timeout),
+        cmocka_unit_test(test_never_reads),
+        cmocka_unit_test(test_free_while_streaming),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,13 +5,15 @@
  * runs, the bytes of its int8 twin (the same values stored one a byte) at the scalar level, for
  * FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D and BATCH_MATMUL with int8 activations (weights
  * per channel; BATCH_MATMUL per tensor) and with float32 activations (hybrid); that
- * EMBEDDING_LOOKUP of an INT4 table writes value * scale of each row (computed here); and that
+ * EMBEDDING_LOOKUP of an INT4 table writes value * scale of each row (computed here); that
+ * DEQUANTIZE of an INT4 constant gives its int8 twin's floats, (v - zero point) * scale; and that
  * the loader refuses an INT4 buffer of the wrong size, an INT4 tensor read by an operator that
  * takes no INT4, and an INT4 table looked up into int8, each with a clear message. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -411,6 +413,66 @@ static void test_embedding_lookup(void **state)
     }
 }
 
+/* x [n] float32 + DEQUANTIZE(c [n], INT4 or int8 with scale 0.37 and zero point ZP) -> out. */
+static uint8_t *dequant_model(const int8_t *vals, int32_t n, int32_t zp, bool as_int4, size_t *size)
+{
+    tfw_writer *w = tfw_new();
+    assert_non_null(w);
+    const int32_t d[1] = {n};
+    tfw_tensor_desc x = {.type = EDGE_FLOAT32, .rank = 1, .dims = d, .name = "x"};
+    tfw_tensor_desc ct = {.type = as_int4 ? INT4_TYPE : EDGE_INT8,
+                          .rank = 1,
+                          .dims = d,
+                          .name = "c",
+                          .q_count = 1,
+                          .scale = 0.37f,
+                          .zero_point = zp};
+    const int32_t xi = tfw_add_tensor(w, &x), oi = tfw_add_tensor(w, &x);
+    x.name = "deq";
+    const int32_t di = tfw_add_tensor(w, &x);
+    size_t bytes = (size_t)n;
+    uint8_t *p = as_int4 ? pack4(vals, (size_t)n, 9, &bytes) : NULL;
+    const int32_t ci = tfw_add_const(w, &ct, p ? (const void *)p : vals, bytes);
+    free(p);
+    tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_DEQUANTIZE, 2), &ci, 1, &di, 1, NULL);
+    const int32_t ins[2] = {xi, di};
+    tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_ADD, 1), ins, 2, &oi, 1, NULL);
+    tfw_set_io(w, &xi, 1, &oi, 1);
+    uint8_t *buf = NULL;
+    assert_int_equal(tfw_finish(w, &buf, size), 0);
+    tfw_free(w);
+    return buf;
+}
+
+/* DEQUANTIZE of an INT4 constant: the bytes of its int8 twin, and (v - zp) * scale. */
+static void test_dequantize(void **state)
+{
+    (void)state;
+    enum { N = 31 };
+    int8_t vals[N];
+    float x[N];
+    for (int i = 0; i < N; i++) {
+        vals[i] = (int8_t)(i < 16 ? i - 8 : rnd_in(-8, 7));
+        x[i] = (float)rnd_in(-100, 100) / 64.0f;
+    }
+    const int32_t zp = rnd_in(-3, 3);
+    size_t s4 = 0, s8 = 0, n4 = 0, n8 = 0;
+    uint8_t *m4 = dequant_model(vals, N, zp, true, &s4),
+            *m8 = dequant_model(vals, N, zp, false, &s8);
+    float *got = (float *)run(m4, s4, EDGE_ISA_AUTO, x, sizeof x, &n4);
+    float *want = (float *)run(m8, s8, EDGE_ISA_SCALAR, x, sizeof x, &n8);
+    assert_int_equal(n4, sizeof x);
+    assert_memory_equal(got, want, sizeof x);
+    for (int i = 0; i < N; i++)
+        if (fabsf(got[i] - (x[i] + (float)(vals[i] - zp) * 0.37f)) > 1e-5f)
+            fail_msg("element %d: %g, expected %g", i, (double)got[i],
+                     (double)(x[i] + (float)(vals[i] - zp) * 0.37f));
+    free(got);
+    free(want);
+    free(m4);
+    free(m8);
+}
+
 /* Opening BUF fails, with a message holding WHAT. */
 static void expect_refused(const uint8_t *buf, size_t size, const char *what)
 {
@@ -465,10 +527,10 @@ int main(void)
 {
     test_rng_seed();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_fc),      cmocka_unit_test(test_conv),
-        cmocka_unit_test(test_dw),      cmocka_unit_test(test_bmm),
-        cmocka_unit_test(test_hybrid),  cmocka_unit_test(test_embedding_lookup),
-        cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_fc),         cmocka_unit_test(test_conv),
+        cmocka_unit_test(test_dw),         cmocka_unit_test(test_bmm),
+        cmocka_unit_test(test_hybrid),     cmocka_unit_test(test_embedding_lookup),
+        cmocka_unit_test(test_dequantize), cmocka_unit_test(test_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

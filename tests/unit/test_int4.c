@@ -483,6 +483,7 @@ static void expect_refused(const uint8_t *buf, size_t size, const char *what)
         edge_model_unref(m);
         fail_msg("opened; expected a refusal naming \"%s\"", what);
     }
+    printf("  refused: %s\n", err.message);
     if (!strstr(err.message, what))
         fail_msg("refused with \"%s\"; expected it to name \"%s\"", err.message, what);
 }
@@ -520,6 +521,23 @@ static void test_refused(void **state)
     assert_int_equal(tfw_finish(w, &m, &size), 0);
     tfw_free(w);
     expect_refused(m, size, "node 0 (ADD) input 1 is tensor 2 (b) of type INT4");
+    free(m);
+    /* INT4 weights without data (a graph input): FULLY_CONNECTED refuses their type */
+    w = tfw_new();
+    assert_non_null(w);
+    const int32_t d2[2] = {2, 3};
+    tfw_tensor_desc x = {
+        .type = EDGE_INT8, .rank = 2, .dims = d2, .name = "x", .q_count = 1, .scale = 1.0f};
+    tfw_tensor_desc wt = x;
+    wt.type = INT4_TYPE, wt.name = "w";
+    const int32_t xi = tfw_add_tensor(w, &x), wi = tfw_add_tensor(w, &wt);
+    const int32_t yi = tfw_add_tensor(w, &x);
+    const int32_t fin[2] = {xi, wi}, gin[2] = {xi, wi};
+    tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_FULLY_CONNECTED, 1), fin, 2, &yi, 1, NULL);
+    tfw_set_io(w, gin, 2, &yi, 1);
+    assert_int_equal(tfw_finish(w, &m, &size), 0);
+    tfw_free(w);
+    expect_refused(m, size, "INT4");
     free(m);
 }
 

@@ -38,7 +38,9 @@ typedef struct edge_tensor {
     size_t bytes;     /* count * element size (checked) */
     const void *data; /* constant data: in the mapping, or an aligned copy; NULL otherwise
                        * (a zero-element constant points at edge__no_data) */
-    bool data_owned;  /* data is a copy (the file's bytes were misaligned) */
+    bool data_owned;  /* data is a copy (the file's bytes were misaligned, or unpacked) */
+    bool int4;        /* the file stores it as INT4 (two values a byte, low nibble first):
+                       * type is EDGE_INT8 and data its values unpacked at load (model_load.c) */
     char *name;       /* owned, never NULL */
     edge_quant q;
     /* graph facts */
@@ -160,6 +162,8 @@ typedef struct edge_resource {
 
 /* TensorType RESOURCE (schema.fbs: 13): the handle VAR_HANDLE writes (no bytes of its own). */
 #define EDGE_TYPE_RESOURCE 13
+/* TensorType INT4 (schema.fbs: 17): constant weights only, unpacked to int8 at load. */
+#define EDGE_TYPE_INT4 17
 
 struct edge_kernels;
 

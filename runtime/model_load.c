@@ -8,7 +8,9 @@
  * known, shapes non-negative with products that do not overflow, buffers exactly as long as their
  * tensors and inside the file (also when stored after the flatbuffer via offset/size), quantization
  * consistent. Weights stay in the mapping; only a constant whose bytes are
- * misaligned for its type is copied (once per model version).
+ * misaligned for its type is copied (once per model version), and an INT4 constant (two values a
+ * byte) is unpacked into an int8 copy, read only by the operators TensorFlow Lite reads INT4
+ * with.
  * Does not own: opening and mapping the file and the order of the load steps
  * (interp/open.c), execution order (graph.c), operator checks (interp/prepare.c),
  * the arena (planner.c). */
@@ -191,6 +193,34 @@ static int parse_quant(parse_ctx *pc, int32_t ti, edge_tensor *t, const fb_table
     return 0;
 }
 
+/* INT4 constant T (count values, two a byte, low nibble first, each sign-extended; the last
+ * byte's high nibble is padding when count is odd) from buffer B: unpacked once into an owned
+ * int8 copy, so every kernel reading int8 weights reads it (TensorFlow Lite's kernels unpack the
+ * same way: tensor_utils::UnpackDenseInt4IntoInt8). */
+static int unpack_int4(parse_ctx *pc, int32_t ti, edge_tensor *t, uint32_t bi, const buffer_ref *b)
+{
+    const size_t need = t->count / 2 + t->count % 2;
+    if (b->len != need)
+        return edge__seterr(pc->err, EDGE_EFORMAT,
+                            "malformed model file: INT4 tensor %d (%s) of %zu values needs %zu "
+                            "bytes (two values a byte) but buffer %u holds %zu",
+                            (int)ti, t->name, t->count, need, bi, b->len);
+    int8_t *v = NULL;
+    if (posix_memalign((void **)&v, 64, t->count ? t->count : 1))
+        return edge__seterr(pc->err, EDGE_ENOMEM, "out of memory unpacking INT4 tensor %d",
+                            (int)ti);
+    for (size_t i = 0; i < t->count; i++) {
+        const uint8_t nib = (uint8_t)(i % 2 ? b->data[i / 2] >> 4 : b->data[i / 2] & 15);
+        v[i] = (int8_t)(nib >= 8 ? (int)nib - 16 : (int)nib);
+    }
+    t->type = EDGE_INT8;
+    t->int4 = true;
+    t->bytes = t->count;
+    t->data = v;
+    t->data_owned = true;
+    return 0;
+}
+
 /* Constant data for tensor T from buffer BI (0 or an empty buffer: no data). */
 static int attach_buffer(parse_ctx *pc, int32_t ti, edge_tensor *t, uint32_t bi)
 {
@@ -202,6 +232,8 @@ static int attach_buffer(parse_ctx *pc, int32_t ti, edge_tensor *t, uint32_t bi)
     const buffer_ref *b = &pc->buffers[bi];
     if (bi == 0 || b->len == 0)
         return 0;
+    if (t->type == (edge_dtype)EDGE_TYPE_INT4)
+        return unpack_int4(pc, ti, t, bi, b);
     const size_t esize = edge_dtype_size(t->type);
     if (esize == 0)
         return edge__seterr(pc->err, EDGE_EUNSUPPORTED,
@@ -311,6 +343,11 @@ static int parse_tensor(parse_ctx *pc, int32_t ti, const fb_table *tt)
     int rc = fb_present(q) ? parse_quant(pc, ti, t, &q) : 0;
     if (rc)
         return rc;
+    if (variable && t->type == (edge_dtype)EDGE_TYPE_INT4)
+        return edge__seterr(pc->err, EDGE_EUNSUPPORTED,
+                            "tensor %d (%s) is a variable tensor of type INT4, which is not "
+                            "supported (INT4 holds constant weights only)",
+                            (int)ti, t->name);
     rc = attach_buffer(pc, ti, t, bi);
     return rc || !variable ? rc : make_variable(pc, ti, t);
 }
@@ -406,6 +443,48 @@ static int parse_operator(parse_ctx *pc, int32_t oi, const fb_table *ot)
     return rc;
 }
 
+/* An INT4 tensor (unpacked to int8 at load) may be read only where TensorFlow Lite's kernels
+ * take INT4: the weights of FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D and BATCH_MATMUL (input
+ * 1), EMBEDDING_LOOKUP's table (input 1), DEQUANTIZE's input. Anywhere else it is refused, not
+ * read as the int8 it became. */
+static bool int4_reader(int32_t code, int32_t input)
+{
+    switch (code) {
+    case EDGE_OP_FULLY_CONNECTED:
+    case EDGE_OP_CONV_2D:
+    case EDGE_OP_DEPTHWISE_CONV_2D:
+    case EDGE_OP_BATCH_MATMUL:
+    case EDGE_OP_EMBEDDING_LOOKUP: return input == 1;
+    case EDGE_OP_DEQUANTIZE: return input == 0;
+    default: return false;
+    }
+}
+
+static int check_int4_reads(parse_ctx *pc, int32_t oi)
+{
+    const edge_node *n = &pc->n0[oi];
+    for (int32_t i = 0; i < n->n_in; i++) {
+        const int32_t x = n->in[i];
+        if (x < 0 || !(pc->t0[x].type == (edge_dtype)EDGE_TYPE_INT4 || pc->t0[x].int4) ||
+            int4_reader(n->code, i))
+            continue;
+        const char *op = edge_op_name(n->code);
+        return edge__seterr(pc->err, EDGE_EUNSUPPORTED,
+                            "node %d (%s) input %d is tensor %d (%s) of type INT4, which only "
+                            "the weights of FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D, "
+                            "BATCH_MATMUL and EMBEDDING_LOOKUP's table (input 1) and "
+                            "DEQUANTIZE's input take",
+                            (int)oi, op ? op : "CUSTOM", (int)i, (int)x, pc->t0[x].name);
+    }
+    for (int32_t i = 0; i < n->n_out; i++)
+        if (pc->t0[n->out[i]].type == (edge_dtype)EDGE_TYPE_INT4 || pc->t0[n->out[i]].int4)
+            return edge__seterr(pc->err, EDGE_EUNSUPPORTED,
+                                "node %d output %d is tensor %d (%s) of type INT4; INT4 holds "
+                                "constant weights only",
+                                (int)oi, (int)i, (int)n->out[i], pc->t0[n->out[i]].name);
+    return 0;
+}
+
 /* Subgraph S's vectors, and its name (owned copy into SG). */
 typedef struct sg_vecs {
     fb_vec tensors, ops, ins, outs;
@@ -452,6 +531,8 @@ static int parse_subgraph(parse_ctx *pc, const sg_vecs *v, edge_subgraph *sg)
     for (int32_t i = 0; !rc && i < sg->n_nodes; i++) {
         fb_table ot = fb_vec_table(&v->ops, (uint32_t)i);
         rc = parse_operator(pc, i, &ot);
+        if (!rc)
+            rc = check_int4_reads(pc, i);
         pc->refs += rc ? 0 : (size_t)pc->n0[i].n_in + (size_t)pc->n0[i].n_out;
         if (!rc && pc->refs > EDGE_MAX_NODE_REFS)
             rc = edge__seterr(pc->err, EDGE_ELIMIT,

@@ -201,6 +201,7 @@ static const struct {
      * the runtime can hold. */
     [13] = {"RESOURCE", 0},
     [14] = {"VARIANT", 0},
+    [17] = {"INT4", 0}, /* two values a byte: model_load.c unpacks constants to int8 */
 };
 
 const char *edge_dtype_name(int type)

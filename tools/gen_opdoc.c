@@ -151,7 +151,11 @@ static char *render(size_t *len)
           "are 16x8 quantization (zero point 0, int8 weights). FLOAT16 is storage only: "
           "DEQUANTIZE reads it, and a float16 constant behind a DEQUANTIZE (MediaPipe's "
           "weights) is dequantized once at load. \"Hybrid\" is a float32 operator with int8 "
-          "weights (dynamic-range quantization).\n\n"
+          "weights (dynamic-range quantization). INT4 (two values a byte, low nibble first) "
+          "is storage only too, for constant weights: the loader unpacks it to int8, so the "
+          "weights of FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D and BATCH_MATMUL (int8 and "
+          "hybrid), EMBEDDING_LOOKUP's table (float32 output) and DEQUANTIZE's input may be "
+          "INT4; any other reader of an INT4 tensor is refused.\n\n"
           "## Builtin operators\n\n",
           f);
     table(f, builtin, nb);

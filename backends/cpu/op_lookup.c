@@ -6,8 +6,8 @@
  * a constant or declared shape; BROADCAST_ARGS on int32/int64 shape vectors;
  * EMBEDDING_LOOKUP of int32 ids into a float32, int8 or uint8 table, int8 and uint8 rows
  * dequantized when the output is float32 (hybrid, zero point 0: TensorFlow Lite's EvalHybrid
- * reads a uint8 table's bytes as int8); TOPK_V2 on
- * float32, int8, uint8, int16, int32, int64 with a constant k), the shapes
+ * reads a uint8 table's bytes as int8; an INT4 table, unpacked to int8 at load, only so); TOPK_V2
+ * on float32, int8, uint8, int16, int32, int64 with a constant k), the shapes
  * edge/ops.h derives against the declared outputs, and the int8 multipliers of
  * ops/derive_compare.c. Does not own the arithmetic (kernels/ref/compare.c). */
 #include "op_compare.h"
@@ -236,6 +236,10 @@ static int lookup_types(edge_prep *p, const edge_tensor *ids, const edge_tensor 
         return rc;
     if (table->type != EDGE_FLOAT32 && out->type == EDGE_FLOAT32) /* hybrid */
         return lookup_hybrid(p, table, k);
+    if (table->int4) /* TFLite's EvalHybrid alone reads an INT4 table: it writes float32 */
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "an INT4 table is looked up into float32 only; the output is %s",
+                            edge_dtype_name(out->type));
     if ((rc = edge_op_check_type(p, out, "output", table->type)))
         return rc;
     return table->q.count ? edge_op_check_quant_as_output(p, table, "table (input 1)", out) : 0;

@@ -420,6 +420,23 @@ static void test_buffers(void **state)
     model_with_k_bytes(&c, EDGE_STRING, 4, 0);
     robust_expect_refused("constant of type STRING", c.buf, c.n, EDGE_EUNSUPPORTED, "STRING", NULL);
     crafted_free(&c);
+    /* INT4 (TensorType 17): 4 values two a byte need 2 bytes; ADD takes no INT4 */
+    model_with_k_bytes(&c, 17, 1, 0);
+    robust_expect_refused("INT4 buffer too short", c.buf, c.n, EDGE_EFORMAT,
+                          "INT4 tensor 1 (k) of 4 values needs 2 bytes", "buffer 1 holds 1");
+    crafted_free(&c);
+    model_with_k_bytes(&c, 17, 4, 0);
+    robust_expect_refused("INT4 buffer too long", c.buf, c.n, EDGE_EFORMAT,
+                          "INT4 tensor 1 (k) of 4 values needs 2 bytes", "buffer 1 holds 4");
+    crafted_free(&c);
+    model_with_k_bytes(&c, 17, 2, 0);
+    robust_expect_refused("INT4 constant read by ADD", c.buf, c.n, EDGE_EUNSUPPORTED,
+                          "node 0 (ADD) input 1 is tensor 1 (k) of type INT4", NULL);
+    crafted_free(&c);
+    model_with_k(&c, 17, 2, 0, true);
+    robust_expect_refused("INT4 variable tensor", c.buf, c.n, EDGE_EUNSUPPORTED,
+                          "variable tensor of type INT4", NULL);
+    crafted_free(&c);
 
     model_with_k_bytes(&c, EDGE_INT8, 4, 0);
     const size_t data = where(&c, TFW_AT_BUFFER_DATA, 1) + 4;

@@ -10,10 +10,12 @@ tags), then
     (no include folder of the source tree), runs it against the installed libedge.so,
     and it calls a few of ops.h's functions and checks their results.
 Usage: check-installed.py MESON BUILD_DIR PREFIX LIBDIR CC NM SOURCE(use_ops.c) SANITIZE
+(CC: the compiler command, words split as a shell does: "ccache cc" where meson found ccache)
        (SANITIZE: the build's b_sanitize; use_ops builds with it, as libedge.so was)
 Does not own what is installed (meson.build) or the functions (ops/)."""
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -71,7 +73,7 @@ def main(argv):
                      "edge"], env=env).split()
         exe = os.path.join(tmp, "use_ops")
         try:
-            run([cc, "-std=gnu11", "-Wall", "-Wextra", "-Werror", *sanitize, source, "-o", exe]
+            run([*shlex.split(cc), "-std=gnu11", "-Wall", "-Wextra", "-Werror", *sanitize, source, "-o", exe]
                 + flags)
         except RuntimeError as e:
             print(f"FAIL: a program using the installed edge/ops.h does not build:\n{e}")

@@ -168,8 +168,10 @@ static int read_orders(sctx *c, const fb_table *sp)
     for (int j = 0; j < c->k; j++) {
         const int32_t d = fb_vec_i32(&bm, (uint32_t)j);
         if (d < 0 || d >= c->n || (j && d <= s->block_map[j - 1]))
-            return bad(c, "block_map[%d] = %d is not a dimension after block_map[%d]", j, (int)d,
-                       j - 1);
+            return bad(c,
+                       "block_map[%d] = %d: block_map must hold dimensions (0..%d) in "
+                       "increasing order",
+                       j, (int)d, c->n - 1);
         s->block_map[j] = d;
     }
     return 0;
@@ -333,7 +335,7 @@ static int densify(sctx *c, const fb_table *sp, const uint8_t *values, size_t le
     if (!rc && c->m->fb.failed)
         rc = fb_bad(c, "dim_metadata");
     if (!rc && dims.len != (uint32_t)c->levels)
-        rc = bad(c, "dim_metadata has %u entries, expected %d (one a traversal_order entry)",
+        rc = bad(c, "dim_metadata has %u entries, expected %d (one per traversal_order entry)",
                  dims.len, c->levels);
     for (int j = 0; !rc && j < c->k; j++)
         rc = read_block(c, &dims, j);

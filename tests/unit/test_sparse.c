@@ -245,10 +245,12 @@ static blob fc_model(bool q8, wmode mode, const void *wdata, const void *bias,
     const int32_t b = tfw_add_const(w, &bdesc, bias, 16 * 4);
     const int32_t y = q8 ? tfw_add_q(w, EDGE_INT8, "y", 2, yd, 0.25f, -2)
                          : tfw_add_tensor(w, &(tfw_tensor_desc){.type = t, .rank = 2, .dims = yd});
+    /* TFLite's versions: 8 for sparse weights read directly, 4 for int8, 1 for float */
+    const int32_t fc_version = mode == W_DIRECT ? 8 : q8 ? 4 : 1;
     tfw_options o;
     tfw_opt_init(&o, TFL_OPT_FullyConnectedOptions);
     const int32_t in[3] = {x, wt, b};
-    tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_FULLY_CONNECTED, q8 ? 4 : 1), in, 3, &y, 1, &o);
+    tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_FULLY_CONNECTED, fc_version), in, 3, &y, 1, &o);
     tfw_set_io(w, &x, 1, &y, 1);
     blob out = {0};
     assert_int_equal(tfw_finish(w, &out.p, &out.n), 0);

@@ -9,7 +9,9 @@
  * and variable at once; a DENSIFY whose output does not match. Each must be refused with a
  * message naming the field. Then mutation: random bytes of small valid sparse models (every
  * index vector type, blocks, DENSIFY) changed, each file refused with a message or loaded and
- * run (under ASan: never a crash). Does not own the valid formats (tests/unit/test_sparse.c). */
+ * run (under ASan: never a crash); EDGE_FUZZ_SPARSE_SEEDS=DIR also writes those models there
+ * (tests/fuzz/sparse: the libFuzzer harness's seeds, run-fuzz.sh). Does not own the valid formats
+ * (tests/unit/test_sparse.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -332,6 +334,12 @@ static void test_sparse_mutations(void **state)
         uint8_t *buf = build(&d, &n);
         char what[48];
         snprintf(what, sizeof what, "a sparse model (index type %u)", t);
+        const char *seeds = getenv("EDGE_FUZZ_SPARSE_SEEDS"); /* the libFuzzer seeds' folder */
+        if (seeds) {
+            char path[4096];
+            snprintf(path, sizeof path, "%s/sparse_index_type%u.tflite", seeds, t);
+            assert_int_equal(tfw_save(path, buf, n), 0);
+        }
         mutate(what, buf, n, 0x5a17u + t, cases);
         free(buf);
     }

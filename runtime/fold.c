@@ -59,20 +59,23 @@ static int densify_refuse(const edge_node *n, const char *what, edge_error *err)
                         (int)n->version, what);
 }
 
-/* Nodes other than N reading tensor TI, or TI a graph output. */
-static bool read_elsewhere(const edge_model *m, const edge_node *n, int32_t ti)
+/* READERS[t]: the nodes reading tensor t, plus 1 when it is a graph output, counted once before
+ * any node is folded (folded nodes' lists are freed as the fold goes). NULL when out of memory. */
+static uint32_t *count_readers(const edge_model *m)
 {
+    uint32_t *r = calloc((size_t)m->n_tensors + 1, sizeof *r);
+    if (!r)
+        return NULL;
     for (int32_t i = 0; i < m->n_outputs; i++)
-        if (m->outputs[i] == ti)
-            return true;
+        r[m->outputs[i]]++;
     for (int32_t i = 0; i < m->n_nodes; i++)
-        for (int32_t j = 0; &m->nodes[i] != n && j < m->nodes[i].n_in; j++)
-            if (m->nodes[i].in[j] == ti)
-                return true;
-    return false;
+        for (int32_t j = 0; j < m->nodes[i].n_in; j++)
+            if (m->nodes[i].in[j] >= 0)
+                r[m->nodes[i].in[j]]++;
+    return r;
 }
 
-static int fold_densify(edge_model *m, const edge_node *n, edge_error *err)
+static int fold_densify(edge_model *m, const edge_node *n, const uint32_t *readers, edge_error *err)
 {
     char why[200];
     if (n->version < 1 || n->version > DENSIFY_MAX_VERSION)
@@ -98,7 +101,7 @@ static int fold_densify(edge_model *m, const edge_node *n, edge_error *err)
         return densify_refuse(n, why, err);
     }
     out->data = in->data;
-    if (!read_elsewhere(m, n, n->in[0])) { /* move: counted and freed once */
+    if (readers[n->in[0]] == 1) { /* DENSIFY alone reads it: move, counted and freed once */
         out->data_owned = in->data_owned;
         out->sparsity = in->sparsity;
         in->data = NULL;
@@ -124,9 +127,10 @@ static int fold_dequantize(edge_model *m, const edge_node *n, edge_error *err)
     return 0;
 }
 
-static int fold_one(edge_model *m, const edge_node *n, edge_error *err)
+static int fold_one(edge_model *m, const edge_node *n, const uint32_t *readers, edge_error *err)
 {
-    return n->code == EDGE_OP_DENSIFY ? fold_densify(m, n, err) : fold_dequantize(m, n, err);
+    return n->code == EDGE_OP_DENSIFY ? fold_densify(m, n, readers, err)
+                                      : fold_dequantize(m, n, err);
 }
 
 static void node_free(edge_node *n)
@@ -141,10 +145,14 @@ int edge__graph_fold(edge_model *m, edge_error *err)
 {
     int32_t kept = 0;
     int rc = 0;
+    uint32_t *readers = NULL;
+    for (int32_t i = 0; !readers && i < m->n_nodes; i++)
+        if (m->nodes[i].code == EDGE_OP_DENSIFY && !(readers = count_readers(m)))
+            return edge__seterr(err, EDGE_ENOMEM, "out of memory");
     for (int32_t i = 0; i < m->n_nodes; i++) {
         edge_node *n = &m->nodes[i];
         if (!rc && (n->code == EDGE_OP_DENSIFY || foldable(m, n))) {
-            rc = fold_one(m, n, err);
+            rc = fold_one(m, n, readers, err);
             if (!rc) {
                 node_free(n);
                 continue;
@@ -157,5 +165,6 @@ int edge__graph_fold(edge_model *m, edge_error *err)
     for (int32_t i = kept; i < m->n_nodes; i++)
         memset(&m->nodes[i], 0, sizeof m->nodes[i]);
     m->n_nodes = kept;
+    free(readers);
     return rc;
 }

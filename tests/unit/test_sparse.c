@@ -320,6 +320,14 @@ static blob conv_model(wmode mode, const float *wdata, const uint16_t *whalf,
     assert_non_null(w);
     const int32_t x =
         tfw_add_tensor(w, &(tfw_tensor_desc){.type = EDGE_FLOAT32, .rank = 4, .dims = xd});
+    /* a float16 bias behind a DEQUANTIZE folded before the DENSIFY (the fold must not read
+     * the folded node's freed lists: under valgrind/ASan) */
+    static const int32_t bdims[1] = {6};
+    static const uint16_t bh[6] = {0x3c00, 0xc000, 0, 0x3800, 0x4200, 0xb800};
+    const tfw_tensor_desc bhd = {.type = EDGE_FLOAT16, .rank = 1, .dims = bdims, .name = "b16"};
+    const tfw_tensor_desc bfd = {.type = EDGE_FLOAT32, .rank = 1, .dims = bdims, .name = "b"};
+    const int32_t b16 = tfw_add_const(w, &bhd, bh, sizeof bh), bias = tfw_add_tensor(w, &bfd);
+    tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_DEQUANTIZE, 3), &b16, 1, &bias, 1, NULL);
     const tfw_tensor_desc wd = {.type = EDGE_FLOAT32, .rank = 4, .dims = wdims, .name = "w"};
     const int32_t wt = mode == W_F16_DENSIFY ? add_weights(w, mode, &wd, whalf, 2, spec)
                                              : add_weights(w, mode, &wd, wdata, 4, spec);
@@ -330,7 +338,7 @@ static blob conv_model(wmode mode, const float *wdata, const uint16_t *whalf,
     tfw_opt_i8(&o, 0, 1); /* VALID */
     tfw_opt_i32(&o, 1, 1);
     tfw_opt_i32(&o, 2, 1);
-    const int32_t in[3] = {x, wt, -1};
+    const int32_t in[3] = {x, wt, bias};
     tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_CONV_2D, 1), in, 3, &y, 1, &o);
     tfw_set_io(w, &x, 1, &y, 1);
     blob out = {0};

@@ -10,8 +10,15 @@
  * exactly (another type, shape or arity, or an output that is already a
  * constant or a graph input) is left for the graph checks and the operator's
  * prepare to judge.
- * Does not own the conversion (kernels/ref/quantize.c) or the dataflow checks
- * (graph.c). */
+ * Also DENSIFY (TensorFlow Lite requires its input to be a constant sparse tensor, which the
+ * loader already densified: runtime/sparse.c): its output becomes a constant holding that dense
+ * data (moved, with the sparsity description, when nothing else reads the input; shared
+ * otherwise), and the node leaves the graph, before the DEQUANTIZE reading it (file order).
+ * A DENSIFY that does not fit (an input that is not a sparse constant, another output type or
+ * shape) is refused here with the reason: no back end runs DENSIFY.
+ * Does not own the conversion (kernels/ref/quantize.c), densifying (sparse.c) or the dataflow
+ * checks (graph.c). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,7 +50,68 @@ static bool foldable(const edge_model *m, const edge_node *n)
            !memcmp(in->dims, out->dims, (size_t)in->rank * sizeof in->dims[0]);
 }
 
-static int fold_one(edge_model *m, const edge_node *n, edge_error *err)
+/* The highest DENSIFY version TensorFlow Lite has. */
+#define DENSIFY_MAX_VERSION 1
+
+static int densify_refuse(const edge_node *n, const char *what, edge_error *err)
+{
+    return edge__seterr(err, EDGE_EFORMAT, "node %d (DENSIFY v%d): %s", (int)n->file_index,
+                        (int)n->version, what);
+}
+
+/* READERS[t]: the nodes reading tensor t, plus 1 when it is a graph output, counted once before
+ * any node is folded (folded nodes' lists are freed as the fold goes). NULL when out of memory. */
+static uint32_t *count_readers(const edge_model *m)
+{
+    uint32_t *r = calloc((size_t)m->n_tensors + 1, sizeof *r);
+    if (!r)
+        return NULL;
+    for (int32_t i = 0; i < m->n_outputs; i++)
+        r[m->outputs[i]]++;
+    for (int32_t i = 0; i < m->n_nodes; i++)
+        for (int32_t j = 0; j < m->nodes[i].n_in; j++)
+            if (m->nodes[i].in[j] >= 0)
+                r[m->nodes[i].in[j]]++;
+    return r;
+}
+
+static int fold_densify(edge_model *m, const edge_node *n, const uint32_t *readers, edge_error *err)
+{
+    char why[200];
+    if (n->version < 1 || n->version > DENSIFY_MAX_VERSION)
+        return densify_refuse(n, "this version is not supported (at most 1)", err);
+    if (n->n_in != 1 || n->n_out != 1 || n->in[0] < 0)
+        return densify_refuse(n, "expected 1 input and 1 output", err);
+    edge_tensor *in = &m->tensors[n->in[0]];
+    edge_tensor *out = &m->tensors[n->out[0]];
+    if (!in->sparsity || !in->data) {
+        snprintf(why, sizeof why,
+                 "its input (tensor %d, %s) is not a sparse constant; TensorFlow Lite densifies "
+                 "only constant sparse tensors",
+                 (int)n->in[0], in->name);
+        return densify_refuse(n, why, err);
+    }
+    if (out->type != in->type || out->rank != in->rank ||
+        memcmp(out->dims, in->dims, (size_t)in->rank * sizeof in->dims[0]) || out->data ||
+        out->variable || is_graph_input(m, n->out[0])) {
+        snprintf(why, sizeof why,
+                 "its output (tensor %d, %s) is not a tensor of its input's type %s and shape "
+                 "written by it alone",
+                 (int)n->out[0], out->name, edge_dtype_name(in->type));
+        return densify_refuse(n, why, err);
+    }
+    out->data = in->data;
+    if (readers[n->in[0]] == 1) { /* DENSIFY alone reads it: move, counted and freed once */
+        out->data_owned = in->data_owned;
+        out->sparsity = in->sparsity;
+        in->data = NULL;
+        in->data_owned = false;
+        in->sparsity = NULL;
+    }
+    return 0;
+}
+
+static int fold_dequantize(edge_model *m, const edge_node *n, edge_error *err)
 {
     const edge_tensor *in = &m->tensors[n->in[0]];
     edge_tensor *out = &m->tensors[n->out[0]];
@@ -59,6 +127,12 @@ static int fold_one(edge_model *m, const edge_node *n, edge_error *err)
     return 0;
 }
 
+static int fold_one(edge_model *m, const edge_node *n, const uint32_t *readers, edge_error *err)
+{
+    return n->code == EDGE_OP_DENSIFY ? fold_densify(m, n, readers, err)
+                                      : fold_dequantize(m, n, err);
+}
+
 static void node_free(edge_node *n)
 {
     free((void *)n->in);
@@ -71,10 +145,14 @@ int edge__graph_fold(edge_model *m, edge_error *err)
 {
     int32_t kept = 0;
     int rc = 0;
+    uint32_t *readers = NULL;
+    for (int32_t i = 0; !readers && i < m->n_nodes; i++)
+        if (m->nodes[i].code == EDGE_OP_DENSIFY && !(readers = count_readers(m)))
+            return edge__seterr(err, EDGE_ENOMEM, "out of memory");
     for (int32_t i = 0; i < m->n_nodes; i++) {
         edge_node *n = &m->nodes[i];
-        if (!rc && foldable(m, n)) {
-            rc = fold_one(m, n, err);
+        if (!rc && (n->code == EDGE_OP_DENSIFY || foldable(m, n))) {
+            rc = fold_one(m, n, readers, err);
             if (!rc) {
                 node_free(n);
                 continue;
@@ -87,5 +165,6 @@ int edge__graph_fold(edge_model *m, edge_error *err)
     for (int32_t i = kept; i < m->n_nodes; i++)
         memset(&m->nodes[i], 0, sizeof m->nodes[i]);
     m->n_nodes = kept;
+    free(readers);
     return rc;
 }

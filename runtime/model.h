@@ -30,6 +30,20 @@ typedef struct edge_quant {
     int32_t *zero_point; /* count entries (owned copy) */
 } edge_quant;
 
+/* A sparse constant's verified SparsityParameters (runtime/sparse.c), kept for later code (sparse
+ * kernels) after the loader densified it into the tensor's data. Levels are the file's
+ * dim_metadata entries in storage order: the first n_dims traverse the tensor's dimensions
+ * (traversal_order[l] is the dimension), the n_blocks after them the block dimensions, in order. */
+typedef struct edge_sparsity {
+    int32_t n_dims, n_blocks, n_levels;
+    int32_t traversal_order[2 * EDGE_MAX_DIMS];
+    int32_t block_map[EDGE_MAX_DIMS];  /* the dimension each block dimension splits */
+    int32_t block_size[EDGE_MAX_DIMS]; /* its extent (divides that dimension) */
+    uint8_t format[2 * EDGE_MAX_DIMS]; /* TFL_DIM_DENSE or TFL_DIM_SPARSE_CSR, per level */
+    int32_t extent[2 * EDGE_MAX_DIMS]; /* each level's dense size */
+    size_t n_values;                   /* values the file stores (the dense count - pruned) */
+} edge_sparsity;
+
 typedef struct edge_tensor {
     edge_dtype type;
     int rank;
@@ -38,7 +52,7 @@ typedef struct edge_tensor {
     size_t bytes;     /* count * element size (checked) */
     const void *data; /* constant data: in the mapping, or an aligned copy; NULL otherwise
                        * (a zero-element constant points at edge__no_data) */
-    bool data_owned;  /* data is a copy (the file's bytes were misaligned, or unpacked) */
+    bool data_owned;  /* data is a copy (the file's bytes were misaligned, unpacked, or densified) */
     bool int4;        /* the file stores it as INT4 (two values a byte, low nibble first):
                        * type is EDGE_INT8 and data its values unpacked at load (model_load.c) */
     char *name;       /* owned, never NULL */
@@ -69,6 +83,9 @@ typedef struct edge_tensor {
     /* a resized model's derived tensor (runtime/resize.c): its shape is not known until the
      * operator writing it states it in its prepare (edge__settle_shape) */
     bool shape_free;
+    /* a sparse constant (sparse.c): its verified SparsityParameters (owned); data is its dense
+     * form. NULL: dense */
+    edge_sparsity *sparsity;
 } edge_tensor;
 
 struct edge_op;
@@ -198,6 +215,7 @@ struct edge_model {
      * the CALL_ONCE flags, all of the interpreter's state that outlives an invoke */
     size_t var_bytes;
     size_t weight_bytes;
+    size_t sparse_bytes; /* dense forms of its sparse constants (sparse.c; part of weight_bytes) */
     size_t prepared_bytes;
     uint64_t macs; /* sum over nodes (saturating) */
     /* kernels */
@@ -261,7 +279,13 @@ int edge__graph_order(edge_model *m, edge_error *err);
 void edge__subgraph_view(const edge_model *m, int32_t s, edge_model *view);
 /* graph.c: ERR's message (ERR may be NULL) prefixed with "subgraph S (NAME): ". */
 void edge__prefix_subgraph(edge_error *err, const edge_model *m, int32_t s);
-/* fold.c: DEQUANTIZE nodes of float16 constants become float32 constants (graph.c runs it). */
+/* sparse.c: tensor TI (T, its shape and type parsed) is sparse with the SparsityParameters SP
+ * and the stored values VALUES (LEN bytes, the file's buffer): verify every field and set
+ * T->data to an owned dense copy and T->sparsity. */
+int edge__sparse_load(edge_model *m, int32_t ti, edge_tensor *t, const fb_table *sp,
+                      const uint8_t *values, size_t len, edge_error *err);
+/* fold.c: DEQUANTIZE nodes of float16 constants become float32 constants, DENSIFY nodes their
+ * (densified) sparse input (graph.c runs it). */
 int edge__graph_fold(edge_model *m, edge_error *err);
 int edge__plan_arena(edge_model *m, edge_error *err); /* planner.c */
 /* resize.c: the options' input shapes onto subgraph 0's inputs (checked against their

@@ -3,7 +3,8 @@
  * Owns: edge__model_parse, the parse of the TFLite schema (Model, OperatorCode, Buffer, every
  * SubGraph (at most EDGE_MAX_SUBGRAPHS; subgraph 0 is the main graph, the others follow it in
  * the model's tensor and node tables, model.h edge_subgraph), Tensor, QuantizationParameters,
- * Operator) into runtime/model.h structs. Every offset, vtable,
+ * Operator) into runtime/model.h structs; a sparse tensor's SparsityParameters go to sparse.c,
+ * which densifies it. Every offset, vtable,
  * vector and string is checked by fb.c; here we check what the values mean: indices in range, types
  * known, shapes non-negative with products that do not overflow, buffers exactly as long as their
  * tensors and inside the file (also when stored after the flatbuffer via offset/size), quantization
@@ -258,6 +259,25 @@ static int attach_buffer(parse_ctx *pc, int32_t ti, edge_tensor *t, uint32_t bi)
     return 0;
 }
 
+/* Tensor T is sparse (SP: its SparsityParameters): buffer BI holds its stored values, which
+ * sparse.c verifies and densifies into an owned copy. */
+static int attach_sparse(parse_ctx *pc, int32_t ti, edge_tensor *t, uint32_t bi, const fb_table *sp,
+                         bool variable)
+{
+    if (variable)
+        return edge__seterr(pc->err, EDGE_EFORMAT,
+                            "malformed model file: tensor %d (%s) is both sparse and a variable "
+                            "tensor",
+                            (int)ti, t->name);
+    if (bi >= pc->n_buffers)
+        return edge__seterr(pc->err, EDGE_EFORMAT,
+                            "malformed model file: tensor %d (%s) uses buffer %u but the file has "
+                            "%u buffers",
+                            (int)ti, t->name, bi, pc->n_buffers);
+    const buffer_ref *b = &pc->buffers[bi];
+    return edge__sparse_load(pc->m, ti, t, sp, bi ? b->data : NULL, bi ? b->len : 0, pc->err);
+}
+
 /* Tensor TI is a variable tensor: the constant data attach_buffer found (if any) becomes its
  * initial value (a copy: interpreters reset to it), and it is no constant. */
 static int make_variable(parse_ctx *pc, int32_t ti, edge_tensor *t)
@@ -305,7 +325,7 @@ static int parse_tensor(parse_ctx *pc, int32_t ti, const fb_table *tt)
     const char *name = fb_str_get(tt, TFL_TENSOR_NAME, &name_len);
     fb_table q = fb_table_get(tt, TFL_TENSOR_QUANTIZATION);
     const bool variable = fb_bool(tt, TFL_TENSOR_IS_VARIABLE, false);
-    const bool sparse = fb_has(tt, TFL_TENSOR_SPARSITY);
+    fb_table sp = fb_table_get(tt, TFL_TENSOR_SPARSITY);
     if (m->fb.failed || !fb_present(*tt)) {
         char what[48];
         snprintf(what, sizeof what, "tensor %d", (int)ti);
@@ -337,9 +357,6 @@ static int parse_tensor(parse_ctx *pc, int32_t ti, const fb_table *tt)
                             t->name);
     if (!esize)
         t->bytes = 0; /* unusable type: any use is rejected later */
-    if (sparse)
-        return edge__seterr(pc->err, EDGE_EUNSUPPORTED,
-                            "tensor %d (%s) is sparse, which is not supported", (int)ti, t->name);
     int rc = fb_present(q) ? parse_quant(pc, ti, t, &q) : 0;
     if (rc)
         return rc;
@@ -348,7 +365,8 @@ static int parse_tensor(parse_ctx *pc, int32_t ti, const fb_table *tt)
                             "tensor %d (%s) is a variable tensor of type INT4, which is not "
                             "supported (INT4 holds constant weights only)",
                             (int)ti, t->name);
-    rc = attach_buffer(pc, ti, t, bi);
+    rc =
+        fb_present(sp) ? attach_sparse(pc, ti, t, bi, &sp, variable) : attach_buffer(pc, ti, t, bi);
     return rc || !variable ? rc : make_variable(pc, ti, t);
 }
 

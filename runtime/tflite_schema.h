@@ -73,6 +73,24 @@ enum {
     TFL_OP_BUILTIN_OPTIONS_2_TYPE = 11,
     TFL_OP_BUILTIN_OPTIONS_2 = 12
 };
+/* table SparsityParameters */
+enum {
+    TFL_SPARSITY_TRAVERSAL_ORDER = 0,
+    TFL_SPARSITY_BLOCK_MAP = 1,
+    TFL_SPARSITY_DIM_METADATA = 2
+};
+/* table DimensionMetadata; enum DimensionType; union SparseIndexVector (its tables Int32Vector,
+ * Uint16Vector and Uint8Vector each hold one vector, `values`, in slot 0) */
+enum {
+    TFL_DIM_FORMAT = 0,
+    TFL_DIM_DENSE_SIZE = 1,
+    TFL_DIM_SEGMENTS_TYPE = 2,
+    TFL_DIM_SEGMENTS = 3,
+    TFL_DIM_INDICES_TYPE = 4,
+    TFL_DIM_INDICES = 5
+};
+enum { TFL_DIM_DENSE = 0, TFL_DIM_SPARSE_CSR = 1 };
+enum { TFL_SIV_NONE = 0, TFL_SIV_INT32 = 1, TFL_SIV_UINT16 = 2, TFL_SIV_UINT8 = 3 };
 /* table Buffer */
 enum { TFL_BUFFER_DATA = 0, TFL_BUFFER_OFFSET = 1, TFL_BUFFER_SIZE = 2 };
 /* table Metadata */

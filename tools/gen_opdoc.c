@@ -161,6 +161,24 @@ static char *render(size_t *len)
     table(f, builtin, nb);
     fputs("\n## Custom operators (by `custom_code`)\n\n", f);
     table(f, custom, nc);
+    fputs("\n## Sparse tensors and DENSIFY (at load)\n\n"
+          "A constant tensor of any type above (FLOAT32, FLOAT16, INT8, UINT8, INT16, INT32, "
+          "...) may be sparse: TensorFlow Lite's `SparsityParameters` (pruned weights), with a "
+          "`traversal_order`, a `block_map` (1x4, 1x16 or any blocks dividing their dimensions) "
+          "and DENSE or SPARSE_CSR `dim_metadata` whose segments and indices are Int32Vector, "
+          "Uint16Vector or Uint8Vector. The loader verifies every field (runtime/sparse.c: the "
+          "order a permutation with the block dimensions last and in order, block levels DENSE, "
+          "segments from 0 to the index count and non-decreasing, indices in range and strictly "
+          "increasing within a segment, the values exactly as many as the format stores, the "
+          "dense forms of a model together under its file size limit) and densifies the tensor "
+          "once, as TensorFlow Lite's FormatConverter does; every operator then reads the dense "
+          "constant, whether the file puts a DENSIFY before it or not (TFLite's converter marks "
+          "FULLY_CONNECTED weights sparse without one). DENSIFY (version 1) is folded at load: "
+          "its input must be a sparse constant, as TensorFlow Lite requires, and its output "
+          "becomes that dense constant, so no invoke does work for it. A malformed sparse "
+          "tensor is refused naming the tensor and the field: `tensor 14 (w) sparsity: "
+          "dim_metadata[1].array_indices[3] = 9 is out of range [0, 7]`.\n",
+          f);
     if (fclose(f) != 0) {
         free(text);
         return NULL;

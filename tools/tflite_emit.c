@@ -9,7 +9,9 @@
  * bytes so a malloc'd or mmap'd copy keeps every alignment. Also the escape
  * hatch (tfw_where, tfw_field_at, tfw_poke_u32). Custom operators: the
  * OperatorCode's custom_code string and the Operator's custom_options bytes
- * follow their table like every other vector. Does not own reading files
+ * follow their table like every other vector; a sparse tensor's SparsityParameters (its
+ * DimensionMetadata tables, each index vector a table of its own) follow its table too.
+ * Does not own reading files
  * back (runtime/fb.c) or the description API (tflite_writer.c). */
 #include "tflite_writer.h"
 
@@ -326,6 +328,59 @@ static void emit_quant(emit *e, int32_t ti, size_t ref)
                TFW_AT_QUANT_ZERO_POINT, ti);
 }
 
+/* A SparseIndexVector table (Int32Vector, Uint16Vector or Uint8Vector by TYPE) holding V. */
+static void emit_siv(emit *e, size_t ref, uint8_t type, const int32_t *v, int32_t n)
+{
+    tdesc d = {0};
+    t_ref(&d, 0);
+    e_link(&e->b, ref, t_emit(&e->b, &d));
+    const size_t esz = type == TFL_SIV_UINT8 ? 1 : type == TFL_SIV_UINT16 ? 2 : 4;
+    const size_t at = v_start(&e->b, (size_t)n, esz, 4);
+    for (int32_t i = 0; i < n && !e->b.err; i++)
+        e_le(&e->b, (uint32_t)v[i], esz);
+    e_link(&e->b, t_pos(&d, 0), at);
+}
+
+static void emit_dim(emit *e, const tfw_dim *dm, size_t ref)
+{
+    tdesc d = {0};
+    t_i8(&d, TFL_DIM_FORMAT, dm->format);
+    t_i32(&d, TFL_DIM_DENSE_SIZE, dm->dense_size);
+    if (dm->seg_type) {
+        t_i8(&d, TFL_DIM_SEGMENTS_TYPE, dm->seg_type);
+        t_ref(&d, TFL_DIM_SEGMENTS);
+    }
+    if (dm->idx_type) {
+        t_i8(&d, TFL_DIM_INDICES_TYPE, dm->idx_type);
+        t_ref(&d, TFL_DIM_INDICES);
+    }
+    e_link(&e->b, ref, t_emit(&e->b, &d));
+    if (dm->seg_type)
+        emit_siv(e, t_pos(&d, TFL_DIM_SEGMENTS), dm->seg_type, dm->segments, dm->n_segments);
+    if (dm->idx_type)
+        emit_siv(e, t_pos(&d, TFL_DIM_INDICES), dm->idx_type, dm->indices, dm->n_indices);
+}
+
+static void emit_sparsity(emit *e, int32_t ti, size_t ref)
+{
+    const tfw_sparsity *sp = e->sg->tensors[ti].sparsity;
+    tdesc d = {0};
+    t_ref(&d, TFL_SPARSITY_TRAVERSAL_ORDER);
+    if (sp->n_block)
+        t_ref(&d, TFL_SPARSITY_BLOCK_MAP);
+    t_ref(&d, TFL_SPARSITY_DIM_METADATA);
+    link_place(e, ref, t_emit(&e->b, &d), TFW_AT_SPARSITY, ti);
+    e_link(&e->b, t_pos(&d, TFL_SPARSITY_TRAVERSAL_ORDER),
+           v_i32(&e->b, sp->traversal_order, (size_t)sp->n_order));
+    if (sp->n_block)
+        e_link(&e->b, t_pos(&d, TFL_SPARSITY_BLOCK_MAP),
+               v_i32(&e->b, sp->block_map, (size_t)sp->n_block));
+    const size_t vd = v_refs(&e->b, (size_t)sp->n_dims);
+    e_link(&e->b, t_pos(&d, TFL_SPARSITY_DIM_METADATA), vd);
+    for (int32_t i = 0; i < sp->n_dims && !e->b.err; i++)
+        emit_dim(e, &sp->dims[i], vd + 4 + 4 * (size_t)i);
+}
+
 static void emit_tensor(emit *e, int32_t ti, size_t ref)
 {
     const wtensor *t = &e->sg->tensors[ti];
@@ -339,6 +394,8 @@ static void emit_tensor(emit *e, int32_t ti, size_t ref)
         t_ref(&d, TFL_TENSOR_QUANTIZATION);
     if (t->is_variable)
         t_i8(&d, TFL_TENSOR_IS_VARIABLE, 1);
+    if (t->sparsity)
+        t_ref(&d, TFL_TENSOR_SPARSITY);
     link_place(e, ref, t_emit(&e->b, &d), TFW_AT_TENSOR, ti);
     link_place(e, t_pos(&d, TFL_TENSOR_SHAPE), v_i32(&e->b, t->dims, (size_t)t->rank),
                TFW_AT_TENSOR_SHAPE, ti);
@@ -346,6 +403,8 @@ static void emit_tensor(emit *e, int32_t ti, size_t ref)
         link_place(e, t_pos(&d, TFL_TENSOR_NAME), e_string(&e->b, t->name), TFW_AT_TENSOR_NAME, ti);
     if (t->q_count)
         emit_quant(e, ti, t_pos(&d, TFL_TENSOR_QUANTIZATION));
+    if (t->sparsity)
+        emit_sparsity(e, ti, t_pos(&d, TFL_TENSOR_SPARSITY));
 }
 
 static void emit_options(emit *e, int32_t oi, size_t ref)

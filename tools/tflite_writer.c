@@ -212,6 +212,7 @@ static void free_graph(wtensor *tensors, int32_t n_tensors, woperator *ops, int3
         free(tensors[i].name);
         free(tensors[i].scales);
         free(tensors[i].zero_points);
+        tfw_sparsity_free(tensors[i].sparsity);
     }
     for (int32_t i = 0; i < n_ops; i++)
         free_operator(&ops[i]);
@@ -330,6 +331,8 @@ int32_t tfw_add_tensor(tfw_writer *w, const tfw_tensor_desc *t)
         return tfw__fail(w, EDGE_ENOMEM);
     if (copy_quant(w, t, dst))
         return w->err;
+    if (t->sparsity && !(dst->sparsity = tfw__sparsity_dup(t->sparsity)))
+        return tfw__fail(w, EDGE_ENOMEM);
     return w->n_tensors - 1;
 }
 

@@ -24,6 +24,48 @@
 
 typedef struct tfw_writer tfw_writer;
 
+/* A sparse tensor's SparsityParameters (schema.fbs), written as given (tests may write broken
+ * ones). One dim_metadata entry: */
+typedef struct tfw_dim {
+    int format;         /* DimensionType: 0 DENSE, 1 SPARSE_CSR */
+    int32_t dense_size; /* DENSE levels */
+    /* SPARSE_CSR levels: SparseIndexVector types (1 Int32Vector, 2 Uint16Vector, 3 Uint8Vector;
+     * 0 writes neither the vector nor its type) and values (truncated to the type) */
+    uint8_t seg_type, idx_type;
+    const int32_t *segments, *indices;
+    int32_t n_segments, n_indices;
+} tfw_dim;
+
+typedef struct tfw_sparsity {
+    const int32_t *traversal_order;
+    int32_t n_order;
+    const int32_t *block_map; /* n_block entries (0: no block_map vector) */
+    int32_t n_block;
+    const tfw_dim *dims; /* dim_metadata, n_dims entries */
+    int32_t n_dims;
+} tfw_sparsity;
+
+/* How tfw_sparsify compresses a dense tensor of rank R: levels are the R dimensions in
+ * TRAVERSAL_ORDER (NULL: 0..R-1, then the block dimensions R..R+N_BLOCK-1), then the block
+ * dimensions; each level DENSE (0) or SPARSE_CSR (1) as FORMAT says (R + N_BLOCK entries;
+ * NULL: the last original level CSR, the others DENSE), its CSR arrays of INDEX_TYPE
+ * (per level, 1..3; NULL: Int32Vector). */
+typedef struct tfw_sparse_spec {
+    const int32_t *traversal_order;
+    int32_t n_block;
+    const int32_t *block_map, *block_size; /* n_block entries */
+    const uint8_t *format;
+    const uint8_t *index_type;
+} tfw_sparse_spec;
+
+/* DENSE (the product of DIMS elements of ESIZE bytes) in TFLite's sparse format (as
+ * FormatConverter::DenseToSparse writes it: all-zero-byte values and blocks are left out of
+ * CSR levels): *OUT (free with tfw_sparsity_free) and the stored values (*VALUES, malloc'd,
+ * *VBYTES bytes). 0 or a negative code. */
+int tfw_sparsify(const void *dense, size_t esize, int rank, const int32_t *dims,
+                 const tfw_sparse_spec *spec, tfw_sparsity **out, void **values, size_t *vbytes);
+void tfw_sparsity_free(tfw_sparsity *s); /* NULL is fine */
+
 /* A tensor to add. Arrays are copied by tfw_add_tensor. */
 typedef struct tfw_tensor_desc {
     int type;            /* TensorType (edge_dtype values) */
@@ -39,8 +81,9 @@ typedef struct tfw_tensor_desc {
     int32_t zero_point;
     const float *scales;
     const int32_t *zero_points;
-    int32_t q_axis;   /* quantized_dimension (written when q_count > 1 or nonzero) */
-    bool is_variable; /* written only when true (state such as an LSTM's) */
+    int32_t q_axis;               /* quantized_dimension (written when q_count > 1 or nonzero) */
+    bool is_variable;             /* written only when true (state such as an LSTM's) */
+    const tfw_sparsity *sparsity; /* NULL: dense; else written (copied) as the tensor's */
 } tfw_tensor_desc;
 
 #define TFW_MAX_RANK 16
@@ -159,6 +202,7 @@ typedef enum tfw_place {
     TFW_AT_OPTIONS,          /* builtin options table of operator INDEX */
     TFW_AT_OPCODE_CUSTOM,    /* length field of opcode INDEX's custom_code string */
     TFW_AT_CUSTOM_OPTIONS,   /* length field of operator INDEX's custom_options */
+    TFW_AT_SPARSITY,         /* SparsityParameters table of tensor INDEX */
 } tfw_place;
 
 /* Byte offset of PLACE (for INDEX; subgraph 0's objects only) in the file the last tfw_finish

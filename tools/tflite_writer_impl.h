@@ -36,6 +36,7 @@ typedef struct wtensor {
     float *scales;
     int64_t *zero_points;
     bool is_variable;
+    tfw_sparsity *sparsity; /* owned deep copy (tfw__sparsity_dup), or NULL */
 } wtensor;
 
 typedef struct wopcode {
@@ -100,5 +101,8 @@ int tfw__fail(tfw_writer *w, int code);
 /* ARR with room for one more than N elements of ESIZE (grown by doubling), or
  * NULL with the writer failed. */
 void *tfw__grow(tfw_writer *w, void *arr, int32_t *cap, int32_t n, size_t esize);
+
+/* A deep copy of S (tflite_sparse.c); NULL when out of memory. */
+tfw_sparsity *tfw__sparsity_dup(const tfw_sparsity *s);
 
 #endif

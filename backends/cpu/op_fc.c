@@ -8,7 +8,7 @@
  * weights; packed: int8 fast_ops.h, uint8 fast_u8.h). Supports int8, legacy uint8, float32 and
  * hybrid with the DEFAULT
  * weights format; refuses shuffled weights, int16, int4.
- * Sparse weights never reach here (the loader refuses sparse tensors).
+ * Sparse weights reach here densified (the loader's runtime/sparse.c).
  * Does not own the arithmetic (kernels/ref/fc.c). */
 #include "fast_ops.h"
 #include "fast_u8.h"
@@ -158,7 +158,8 @@ static void fc_eval(const edge_node *n, void *const *t, void *scratch, edge_exec
 const edge_op edge_op_FULLY_CONNECTED = {
     .code = EDGE_OP_FULLY_CONNECTED,
     /* 9: hybrid with asymmetric inputs, 12: hybrid per channel (both run). The versions in
-     * between name what the checks refuse by type: 7 and 11 int16, 8 sparse weights, 10 int4. */
+     * between name what the checks refuse by type: 7 and 11 int16, 10 int4; 8 (sparse weights)
+     * runs on the densified weights. */
     .max_version = EDGE_OPVER_FULLY_CONNECTED,
     .prepare = fc_prepare,
     .eval = fc_eval,

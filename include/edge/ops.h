@@ -134,6 +134,7 @@ enum {
     EDGE_OP_SQUARED_DIFFERENCE = 99,
     EDGE_OP_ADD_N = 106,
     EDGE_OP_SELECT_V2 = 123,
+    EDGE_OP_DENSIFY = 124, /* folded at load (runtime/fold.c): never reaches a back end */
     EDGE_OP_CUMSUM = 128,
     EDGE_OP_BROADCAST_TO = 130,
     EDGE_OP_BROADCAST_ARGS = 145,

@@ -73,6 +73,7 @@ static void model_free(edge_model *m)
         free(t->q.scale);
         free(t->q.zero_point);
         free(t->init);
+        free(t->sparsity);
         if (t->data_owned)
             free((void *)t->data);
     }

@@ -53,6 +53,8 @@ const struct CMUnitTest *robust_vision_tests(size_t *n);
 const struct CMUnitTest *robust_signal_tests(size_t *n);
 /* control flow and resource variables family (robust_subgraphs.c) */
 const struct CMUnitTest *robust_subgraph_tests(size_t *n);
+/* sparse tensors and DENSIFY (robust_sparse.c) */
+const struct CMUnitTest *robust_sparse_tests(size_t *n);
 void robust_test_bad_scales(void **state);
 
 #endif

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/fuzz/run-fuzz.sh [SECONDS] - build the libFuzzer harnesses with clang (library
 # instrumented, ASan+UBSan) and fuzz the model loader and interpreter for SECONDS
-# (default 60), seeded with every shared model and operator vector, then the
+# (default 60), seeded with every shared model and operator vector (and tests/fuzz/sparse's
+# sparse models), then the
 # inference request parser (HTTP bodies, MQTT payloads) for half as long, seeded with
 # tests/fuzz/requests, and the HTTP content codings (gzip, deflate, the header values) for a
 # quarter as long, the custom operators' FlexBuffer options (tests/fuzz/flexbuf seeds) for
@@ -44,6 +45,7 @@ mkdir -p "$work"/fuzz_{model,request,http_codec,flexbuf,image,multipart,pack_cac
 for d in "$shared"/models/*/ "$shared"/ops/*/; do
     [[ -f "$d/model.tflite" ]] && cp "$d/model.tflite" "$work/fuzz_model/$(basename "$d").tflite"
 done
+cp tests/fuzz/sparse/* "$work/fuzz_model/" # sparse tensors and DENSIFY (robust_sparse.c writes them)
 fuzz fuzz_model "$secs" 400000 "the model loader"
 
 cp tests/fuzz/requests/* "$work/fuzz_request/"

@@ -17,7 +17,8 @@
  * alone, EDGE_FUZZ_VERBOSE=1 prints every case; a crash under a sanitizer
  * prints the case and saves the mutated file (EDGE_FUZZ_CRASH_DIR, default
  * /tmp). EDGE_FUZZ_CRAFTED_ONLY=1 skips the data-driven parts.
- * The crafted files live in robust_crafted.c and robust_scales.c, the resource
+ * The crafted files live in robust_crafted.c and robust_scales.c (sparse tensors:
+ * robust_sparse.c), the resource
  * bounds in robust_limits.c. Does not own the libFuzzer harness (fuzz_model.c). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -642,6 +643,9 @@ int main(void)
     size_t n_subgraphs;
     const struct CMUnitTest *subgraphs = robust_subgraph_tests(&n_subgraphs);
     failed += _cmocka_run_group_tests("subgraphs", subgraphs, n_subgraphs, NULL, NULL);
+    size_t n_sparse; /* sparse tensors and DENSIFY */
+    const struct CMUnitTest *sparse = robust_sparse_tests(&n_sparse);
+    failed += _cmocka_run_group_tests("crafted_sparse", sparse, n_sparse, NULL, NULL);
     if (!getenv("EDGE_FUZZ_CRAFTED_ONLY"))
         failed += cmocka_run_group_tests_name("models", data_tests, load_models, free_models);
     printf("robustness: total %.1f s\n", fz_now() - t0);

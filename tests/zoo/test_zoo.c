@@ -46,8 +46,6 @@ static const struct {
 static const struct {
     const char *name, *refusal, *why;
 } refused[] = {
-    {"mp_face_detection_full_range_sparse", "is sparse, which is not supported",
-     "sparse constant tensors (SparsityParameters) and DENSIFY: issue 48"},
     {"coral_bodypix_mnv1_075_512_decoder", "(PosenetDecoderOp v1, UINT8): has 4 inputs",
      "BodyPix's 4-input PosenetDecoderOp: issue 48"},
     {"tflm_keyword_scrambled", "(SOFTMAX v2, INT8): output (tensor 51) has type INT16",

@@ -308,9 +308,12 @@ static int plan_node(qz_ctx *c, size_t i, edge_error *err)
     case QK_WEIGHTED: {
         const int32_t w = ni.n_inputs > 1 ? ni.inputs[1] : -1;
         const int32_t b = ni.n_inputs > 2 ? ni.inputs[2] : -1;
-        if (w < 0 || !c->t[w].info.is_constant || c->t[w].info.type != EDGE_FLOAT32)
+        const edge_tensor_info *wi = w >= 0 ? &c->t[w].info : NULL;
+        if (!wi || !wi->is_constant ||
+            !(wi->type == EDGE_FLOAT32 || (wi->type == EDGE_INT8 && wi->quant_count >= 1)))
             return edge__seterr(err, EDGE_EUNSUPPORTED,
-                                "node %zu (%s): its weights (input 1) are not a FLOAT32 constant",
+                                "node %zu (%s): its weights (input 1) are not a FLOAT32 constant "
+                                "(nor a hybrid model's quantized INT8 one)",
                                 i, ni.op_name);
         if (b >= 0 && (!c->t[b].info.is_constant || c->t[b].info.type != EDGE_FLOAT32))
             return edge__seterr(err, EDGE_EUNSUPPORTED,
@@ -363,13 +366,45 @@ static int plan_node(qz_ctx *c, size_t i, edge_error *err)
 
 /* ------------------------------------------------------------------ writing */
 
+/* Weights tensor T's values as float: its data (float32), or a hybrid model's int8 weights
+ * dequantized ((q - zero point) x scale, per tensor or per channel) into *OWNED (malloc'd; the
+ * caller frees it). *N gets the count; NULL when out of memory. */
+static const float *weight_values(qz_ctx *c, int32_t t, size_t *n, float **owned)
+{
+    const edge_tensor_info *ti = &c->t[t].info;
+    size_t bytes = 0;
+    const void *v = edge_model_tensor_data(c->m, (size_t)t, &bytes);
+    *owned = NULL;
+    if (ti->type == EDGE_FLOAT32) {
+        *n = bytes / sizeof(float);
+        return v;
+    }
+    *n = bytes;
+    float *f = malloc((bytes ? bytes : 1) * sizeof *f);
+    if (!f)
+        return NULL;
+    size_t inner = 1;
+    for (int d = ti->quant_axis + 1; ti->quant_count > 1 && d < ti->rank; d++)
+        inner *= (size_t)ti->dims[d];
+    for (size_t k = 0; k < bytes; k++) {
+        const size_t ch = ti->quant_count > 1 ? (k / inner) % (size_t)ti->quant_count : 0;
+        const float scale = ti->scales ? ti->scales[ch] : ti->scale;
+        const int32_t zp = ti->zero_points ? ti->zero_points[ch] : ti->zero_point;
+        f[k] = (float)(((const int8_t *)v)[k] - zp) * scale;
+    }
+    *owned = f;
+    return f;
+}
+
 /* Weights tensor T's per-channel scales (max |w| / 127 along its axis) into SC. */
-static void weight_scales(qz_ctx *c, int32_t t, float *sc)
+static int weight_scales(qz_ctx *c, int32_t t, float *sc)
 {
     const qz_tensor *q = &c->t[t];
-    size_t bytes = 0;
-    const float *v = edge_model_tensor_data(c->m, (size_t)t, &bytes);
-    const size_t n = bytes / sizeof(float);
+    size_t n = 0;
+    float *owned = NULL;
+    const float *v = weight_values(c, t, &n, &owned);
+    if (!v)
+        return EDGE_ENOMEM;
     const int32_t ch = q->info.dims[q->axis];
     size_t inner = 1;
     for (int d = q->axis + 1; d < q->info.rank; d++)
@@ -383,21 +418,27 @@ static void weight_scales(qz_ctx *c, int32_t t, float *sc)
     }
     for (int32_t k = 0; k < ch; k++)
         sc[k] = sc[k] > 0.0f ? sc[k] / 127.0f : 1.0f;
+    free(owned);
+    return 0;
 }
 
 static int32_t add_weights(qz_ctx *c, tfw_writer *w, int32_t t, const float *sc)
 {
     const qz_tensor *q = &c->t[t];
-    size_t bytes = 0;
-    const float *v = edge_model_tensor_data(c->m, (size_t)t, &bytes);
-    const size_t n = bytes / sizeof(float);
+    size_t n = 0;
+    float *owned = NULL;
+    const float *v = weight_values(c, t, &n, &owned);
+    if (!v)
+        return EDGE_ENOMEM;
     const int32_t ch = q->info.dims[q->axis];
     size_t inner = 1;
     for (int d = q->axis + 1; d < q->info.rank; d++)
         inner *= (size_t)q->info.dims[d];
     int8_t *qv = malloc(n ? n : 1);
-    if (!qv)
+    if (!qv) {
+        free(owned);
         return EDGE_ENOMEM;
+    }
     for (size_t k = 0; k < n; k++) {
         const long r = lroundf(v[k] / sc[(k / inner) % (size_t)ch]);
         qv[k] = (int8_t)(r < -127 ? -127 : r > 127 ? 127 : r);
@@ -411,6 +452,7 @@ static int32_t add_weights(qz_ctx *c, tfw_writer *w, int32_t t, const float *sc)
                                .q_axis = q->axis};
     const int32_t id = tfw_add_const(w, &d, qv, n);
     free(qv);
+    free(owned);
     return id;
 }
 
@@ -515,7 +557,10 @@ static int write_into(qz_ctx *c, tfw_writer *w, const char *output, qz_report *r
     for (size_t t = 0; t < c->nt; t++)
         if (c->t[t].role == QR_WEIGHT) {
             c->t[t].wsc_at = used;
-            weight_scales(c, (int32_t)t, wsc + used);
+            if (weight_scales(c, (int32_t)t, wsc + used)) {
+                free(wsc);
+                return edge__seterr(err, EDGE_ENOMEM, "out of memory");
+            }
             used += (size_t)c->t[t].info.dims[c->t[t].axis];
         }
     int rc = 0;

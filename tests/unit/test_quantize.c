@@ -313,6 +313,127 @@ static void test_litert(void **state)
     }
 }
 
+/* Element K of constant tensor T of M as a real number (float32, or int8 dequantized). */
+static double real_value(edge_model *m, int32_t t, size_t k)
+{
+    edge_tensor_info ti;
+    edge_model_tensor_info(m, (size_t)t, &ti);
+    const void *v = edge_model_tensor_data(m, (size_t)t, NULL);
+    if (ti.type == EDGE_FLOAT32)
+        return ((const float *)v)[k];
+    size_t inner = 1;
+    for (int d = ti.quant_axis + 1; d < ti.rank; d++)
+        inner *= (size_t)ti.dims[d];
+    const size_t c = ti.quant_count > 1 ? (k / inner) % (size_t)ti.quant_count : 0;
+    const double scale = ti.scales ? ti.scales[c] : ti.scale;
+    const int32_t zp = ti.zero_points ? ti.zero_points[c] : ti.zero_point;
+    return (((const int8_t *)v)[k] - zp) * scale;
+}
+
+/* Weights tensor T of the written model Q within half a step of the original's values. */
+static void weights_close(edge_model *orig, edge_model *q, int32_t t)
+{
+    edge_tensor_info ti;
+    edge_model_tensor_info(q, (size_t)t, &ti);
+    size_t inner = 1;
+    for (int d = ti.quant_axis + 1; d < ti.rank; d++)
+        inner *= (size_t)ti.dims[d];
+    for (size_t k = 0; k < ti.bytes; k++) {
+        const double step = ti.scales[(k / inner) % (size_t)ti.quant_count];
+        const double d = fabs(real_value(q, t, k) - real_value(orig, t, k));
+        if (d > step * 0.5 * 1.0001 + 1e-9)
+            fail_msg("tensor %d element %zu: %g from the original (step %g)", (int)t, k, d, step);
+    }
+}
+
+/* MLPerf Tiny's keyword spotter: hybrid weights (int8 CONV_2D filters dequantized, then
+ * quantized per channel again) and DEPTHWISE_CONV_2D's per-channel weights along axis 3. The
+ * calibration and test inputs are copies of the zoo's sample, shifted in time, scaled and
+ * noisy (generated: each file apart). */
+static void test_kws(void **state)
+{
+    (void)state;
+    char path[700], kcal[128], out[128], a[1400];
+    snprintf(path, sizeof path, "%s/tiny_kws_dscnn_fp32/input_0.bin", zoo);
+    size_t n = 0;
+    float *base = edge_test_read_file(path, &n);
+    assert_non_null(base);
+    assert_int_equal(n, 490 * sizeof(float));
+    snprintf(kcal, sizeof kcal, "%s/kcal", dir);
+    assert_int_equal(mkdir(kcal, 0700), 0);
+    float in[N_TEST + 8][490];
+    for (int k = 0; k < N_TEST + 8; k++) {
+        const int shift = (int)(rnd() % 11) - 5;
+        const float gain = 0.7f + 0.6f * (float)(rnd() % 1000) / 1000.0f;
+        for (int t = 0; t < 49; t++)
+            for (int f = 0; f < 10; f++) {
+                const int tt = t + shift < 0 ? 0 : t + shift > 48 ? 48 : t + shift;
+                const float noise = ((float)(rnd() % 2001) - 1000.0f) / 1000.0f * 0.05f;
+                in[k][t * 10 + f] = base[tt * 10 + f] * gain + noise;
+            }
+        if (k < 8) {
+            snprintf(path, sizeof path, "%s/s%02d.bin", kcal, k);
+            assert_int_equal(save(path, in[k], sizeof in[k]), 0);
+        }
+    }
+    snprintf(out, sizeof out, "%s/kws8.tflite", dir);
+    snprintf(a, sizeof a, "'%s/tiny_kws_dscnn_fp32/model.tflite' --calibrate '%s' --output '%s'",
+             zoo, kcal, out);
+    assert_int_equal(quantize(a), 0);
+    edge_model *m = NULL, *orig = NULL;
+    assert_int_equal(edge_model_open(out, NULL, &m, NULL), 0);
+    snprintf(path, sizeof path, "%s/tiny_kws_dscnn_fp32/model.tflite", zoo);
+    assert_int_equal(edge_model_open(path, NULL, &orig, NULL), 0);
+    int dws = 0;
+    for (size_t i = 0; i < edge_model_node_count(m); i++) {
+        edge_node_info nd;
+        edge_model_node_info(m, i, &nd);
+        if (nd.builtin_code != EDGE_OP_DEPTHWISE_CONV_2D && nd.builtin_code != EDGE_OP_CONV_2D)
+            continue;
+        edge_tensor_info x, w, b;
+        edge_model_tensor_info(m, (size_t)nd.inputs[0], &x);
+        edge_model_tensor_info(m, (size_t)nd.inputs[1], &w);
+        edge_model_tensor_info(m, (size_t)nd.inputs[2], &b);
+        const int axis = nd.builtin_code == EDGE_OP_DEPTHWISE_CONV_2D ? 3 : 0;
+        dws += axis == 3;
+        assert_int_equal(w.type, EDGE_INT8);
+        assert_int_equal(w.quant_axis, axis);
+        assert_int_equal(w.quant_count, w.dims[axis]);
+        assert_int_equal(b.quant_count, w.dims[axis]);
+        for (int c = 0; c < w.quant_count; c++)
+            assert_true(b.scales[c] == x.scale * w.scales[c]);
+        weights_close(orig, m, nd.inputs[1]);
+    }
+    assert_int_equal(dws, 4);
+    edge_model_unref(m);
+    edge_model_unref(orig);
+    /* top-1 of the float and the int8 model on the 16 inputs not calibrated on */
+    int same = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        static int top[N_TEST];
+        edge_model *mm = NULL;
+        snprintf(path, sizeof path, "%s/tiny_kws_dscnn_fp32/model.tflite", zoo);
+        assert_int_equal(edge_model_open(pass ? out : path, NULL, &mm, NULL), 0);
+        edge_interp *it = NULL;
+        assert_int_equal(edge_interp_new(mm, &it, NULL), 0);
+        for (int k = 0; k < N_TEST; k++) {
+            size_t bytes = 0;
+            memcpy(edge_interp_input(it, 0, &bytes), in[8 + k], sizeof in[k]);
+            assert_int_equal(edge_interp_invoke(it), 0);
+            const int t = argmax_f(edge_interp_output(it, 0, &bytes), 12);
+            if (pass)
+                same += t == top[k];
+            else
+                top[k] = t;
+        }
+        edge_interp_free(it);
+        edge_model_unref(mm);
+    }
+    printf("tiny_kws_dscnn_fp32: top-1 agreement with the float model %d/%d\n", same, N_TEST);
+    assert_int_equal(same, N_TEST);
+    free(base);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -417,7 +538,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_minmax),  cmocka_unit_test(test_percentile_mse),
         cmocka_unit_test(test_io_int8), cmocka_unit_test(test_litert),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_kws),     cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

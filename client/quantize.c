@@ -294,13 +294,19 @@ static int plan_node(qz_ctx *c, size_t i, edge_error *err)
                             "AVERAGE_POOL_2D, MAX_POOL_2D, RESHAPE, SOFTMAX, LOGISTIC, TANH, "
                             "RELU, RELU6)",
                             i, ni.op_name, (int)ni.version);
-    const int32_t out = ni.outputs[0], in0 = ni.inputs[0];
-    if (ni.n_outputs != 1 || c->t[out].info.type != EDGE_FLOAT32 || in0 < 0 ||
-        c->t[in0].info.type != EDGE_FLOAT32)
+    if (ni.n_outputs != 1 || ni.n_inputs < 1 || ni.inputs[0] < 0)
         return edge__seterr(err, EDGE_EUNSUPPORTED,
-                            "node %zu (%s): input 0 and its one output must be FLOAT32 (tensor %d "
-                            "is %s): not a float model",
-                            i, ni.op_name, (int)out, edge_dtype_name(c->t[out].info.type));
+                            "node %zu (%s): has %d outputs and %d inputs, expected one output and "
+                            "an input 0",
+                            i, ni.op_name, (int)ni.n_outputs, (int)ni.n_inputs);
+    const int32_t out = ni.outputs[0], in0 = ni.inputs[0];
+    if (c->t[out].info.type != EDGE_FLOAT32 || c->t[in0].info.type != EDGE_FLOAT32) {
+        const int32_t bad = c->t[out].info.type != EDGE_FLOAT32 ? out : in0;
+        return edge__seterr(err, EDGE_EUNSUPPORTED,
+                            "node %zu (%s): input 0 and its output must be FLOAT32 (tensor %d is "
+                            "%s): not a float model",
+                            i, ni.op_name, (int)bad, edge_dtype_name(c->t[bad].info.type));
+    }
     if (c->t[out].info.is_constant || c->t[out].info.is_variable)
         return edge__seterr(err, EDGE_EUNSUPPORTED, "node %zu (%s): output %d is not an activation",
                             i, ni.op_name, (int)out);
@@ -321,6 +327,11 @@ static int plan_node(qz_ctx *c, size_t i, edge_error *err)
                                 ni.op_name);
         act_param(c, in0);
         const int32_t axis = ni.builtin_code == EDGE_OP_DEPTHWISE_CONV_2D ? 3 : 0;
+        if (axis >= wi->rank || wi->dims[axis] < 1)
+            return edge__seterr(err, EDGE_EUNSUPPORTED,
+                                "node %zu (%s): its weights (tensor %d) have no channel "
+                                "dimension %d",
+                                i, ni.op_name, (int)w, (int)axis);
         if ((c->t[w].role == QR_WEIGHT && c->t[w].axis != axis) ||
             (b >= 0 && c->t[b].role == QR_BIAS && c->t[b].in_of_bias != in0))
             return edge__seterr(err, EDGE_EUNSUPPORTED,

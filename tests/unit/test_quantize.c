@@ -9,8 +9,9 @@
  * ../shared/zoo/images centre-cropped to 32x32, 10 other copies of the sample): all of them with
  * every --method, and with --io int8 (the inputs quantized by the test); that LiteRT.js
  * (../shared/oracle set up in $EDGE_ORACLE_DIR, with node) runs the written model to the same
- * argmax as edged on 3 of them (a visible SKIP of that part without it); and that bad arguments
- * and a model that is not float get clear errors.
+ * argmax as edged on 3 of them (a visible SKIP of that part without it); the keyword spotter
+ * tiny_kws_dscnn_fp32 (hybrid int8 filters, depthwise convolutions) quantized likewise; and that
+ * bad arguments, a model that is not float and an operator it cannot quantize get clear errors.
  * Does not own: the int8 kernels (tests/ops), the float model's values (tests/zoo). */
 #include <math.h>
 #include <setjmp.h>
@@ -465,6 +466,17 @@ static void test_errors(void **state)
         assert_int_equal(quantize(a), 1);
         expect_err("is not a float model: input 0");
         free(pd);
+    }
+    /* a float model with an operator it does not quantize yet: the node and operator named */
+    char *pc = edge_test_shared_path("zoo/pose_classifier");
+    if (pc) {
+        char in[128];
+        snprintf(in, sizeof in, "%s/pc.bin", dir);
+        assert_int_equal(save(in, sample_in, 51 * sizeof(float)), 0);
+        snprintf(a, sizeof a, "'%s/model.tflite' --calibrate '%s' --output '%s/x'", pc, in, dir);
+        assert_int_equal(quantize(a), 1);
+        expect_err("node 0 (SHAPE v1): edgectl quantize cannot quantize this operator");
+        free(pc);
     }
     char x[128];
     snprintf(x, sizeof x, "%s/x", dir);

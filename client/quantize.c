@@ -91,6 +91,7 @@ static qz_kind op_kind(int32_t code)
     case EDGE_OP_LOGISTIC:
     case EDGE_OP_TANH: return QK_FIXED;
     case EDGE_OP_ADD:
+    case EDGE_OP_MEAN:
     case EDGE_OP_RELU:
     case EDGE_OP_RELU6: return QK_ACT;
     default: return QK_NONE;
@@ -290,9 +291,9 @@ static int plan_node(qz_ctx *c, size_t i, edge_error *err)
     if (kind == QK_NONE)
         return edge__seterr(err, EDGE_EUNSUPPORTED,
                             "node %zu (%s v%d): edgectl quantize cannot quantize this operator "
-                            "(it handles CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, "
-                            "AVERAGE_POOL_2D, MAX_POOL_2D, RESHAPE, SOFTMAX, LOGISTIC, TANH, "
-                            "RELU, RELU6)",
+                            "(it handles CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, MEAN, "
+                            "AVERAGE_POOL_2D, MAX_POOL_2D, RESHAPE, SOFTMAX, LOGISTIC, "
+                            "TANH, RELU, RELU6)",
                             i, ni.op_name, (int)ni.version);
     if (ni.n_outputs != 1 || ni.n_inputs < 1 || ni.inputs[0] < 0)
         return edge__seterr(err, EDGE_EUNSUPPORTED,
@@ -363,6 +364,10 @@ static int plan_node(qz_ctx *c, size_t i, edge_error *err)
     default:
         for (int32_t k = 0; k < ni.n_inputs; k++) {
             const int32_t t = ni.inputs[k];
+            if (t >= 0 && c->t[t].info.type != EDGE_FLOAT32 && c->t[t].info.is_constant) {
+                c->t[t].role = QR_COPY; /* MEAN's axes */
+                continue;
+            }
             if (t >= 0 && c->t[t].info.type != EDGE_FLOAT32)
                 return edge__seterr(err, EDGE_EUNSUPPORTED,
                                     "node %zu (%s): input %d (tensor %d) is %s, expected FLOAT32",

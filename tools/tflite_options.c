@@ -60,6 +60,10 @@ int tfw_opt_from_params(tfw_options *o, int32_t code, const struct edge_op_param
         if (p->dims.present && p->dims.len <= EDGE_MAX_DIMS)
             tfw_opt_vec_i32(o, 0, p->dims.v, (int32_t)p->dims.len);
         return 0;
+    case EDGE_OP_MEAN:
+        tfw_opt_init(o, TFL_OPT_ReducerOptions);
+        tfw_opt_bool(o, 0, p->keep_dims);
+        return 0;
     case EDGE_OP_LOGISTIC:
     case EDGE_OP_TANH:
     case EDGE_OP_RELU:

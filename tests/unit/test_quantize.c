@@ -10,7 +10,8 @@
  * every --method, and with --io int8 (the inputs quantized by the test); that LiteRT.js
  * (../shared/oracle set up in $EDGE_ORACLE_DIR, with node) runs the written model to the same
  * argmax as edged on 3 of them (a visible SKIP of that part without it); the keyword spotter
- * tiny_kws_dscnn_fp32 (hybrid int8 filters, depthwise convolutions) quantized likewise; and that
+ * tiny_kws_dscnn_fp32 (hybrid int8 filters, depthwise convolutions) quantized likewise, and
+ * MediaPipe's hand landmark model (MEAN, several outputs) within a few pixels; and that
  * bad arguments, a model that is not float and an operator it cannot quantize get clear errors.
  * Does not own: the int8 kernels (tests/ops), the float model's values (tests/zoo). */
 #include <math.h>
@@ -435,6 +436,81 @@ static void test_kws(void **state)
     free(base);
 }
 
+/* MediaPipe's float hand landmark model (MEAN, MAX_POOL_2D, four outputs): calibrated on the
+ * zoo's photos stretched to 224x224, its landmarks on 3 of them centre-cropped (not calibrated
+ * on) within MAX_LANDMARK_PX of the float model's on average (the photos hold no hand: the
+ * model answers anyway, and the comparison is of the two models). */
+#define HAND 224
+#define MAX_LANDMARK_PX 5.0
+static int hand_photo(const char *name, edge_fit fit, float *out)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/images/%s", zoo, name);
+    size_t len = 0;
+    void *bytes = edge_test_read_file(path, &len);
+    if (!bytes)
+        return -1;
+    edge_image im = {0};
+    char err[256];
+    const int rc = edge_image_decode(bytes, len, 1u << 24, &im, err, sizeof err);
+    free(bytes);
+    if (rc)
+        return -1;
+    static uint8_t px[HAND * HAND * 3];
+    edge_image_fit(&im, fit, 0, HAND, HAND, px, NULL);
+    edge_image_free(&im);
+    return edge_image_to_tensor(px, sizeof px, EDGE_FLOAT32, out);
+}
+
+static void landmarks(const char *path, const float *in, size_t bytes, float *out)
+{
+    edge_model *m = NULL;
+    assert_int_equal(edge_model_open(path, NULL, &m, NULL), 0);
+    edge_interp *it = NULL;
+    assert_int_equal(edge_interp_new(m, &it, NULL), 0);
+    size_t n = 0;
+    memcpy(edge_interp_input(it, 0, &n), in, bytes);
+    assert_int_equal(n, bytes);
+    assert_int_equal(edge_interp_invoke(it), 0);
+    memcpy(out, edge_interp_output(it, 0, &n), 63 * sizeof(float));
+    assert_int_equal(n, 63 * sizeof(float));
+    edge_interp_free(it);
+    edge_model_unref(m);
+}
+
+static void test_hand(void **state)
+{
+    (void)state;
+    static const char *const photos[] = {"cat_720p.jpg", "kite_and_cold.jpg", "owl.jpg",
+                                         "parrot.jpg", "pets.jpg"};
+    static float in[HAND * HAND * 3];
+    char hcal[128], path[700], out[128], a[1400];
+    snprintf(hcal, sizeof hcal, "%s/hcal", dir);
+    assert_int_equal(mkdir(hcal, 0700), 0);
+    for (int k = 0; k < 5; k++) {
+        assert_int_equal(hand_photo(photos[k], EDGE_FIT_STRETCH, in), 0);
+        snprintf(path, sizeof path, "%s/s%d.bin", hcal, k);
+        assert_int_equal(save(path, in, sizeof in), 0);
+    }
+    char fm[700];
+    snprintf(fm, sizeof fm, "%s/mp_hand_landmark_lite/model.tflite", zoo);
+    snprintf(out, sizeof out, "%s/hand8.tflite", dir);
+    snprintf(a, sizeof a, "'%s' --calibrate '%s' --output '%s'", fm, hcal, out);
+    assert_int_equal(quantize(a), 0);
+    double sum = 0.0;
+    for (int k = 0; k < 3; k++) {
+        float lf[63], lq[63];
+        assert_int_equal(hand_photo(photos[k], EDGE_FIT_CROP, in), 0);
+        landmarks(fm, in, sizeof in, lf);
+        landmarks(out, in, sizeof in, lq);
+        for (int i = 0; i < 63; i++)
+            sum += fabs((double)lf[i] - lq[i]);
+    }
+    printf("mp_hand_landmark_lite: landmarks %.2f px from the float model's on average\n",
+           sum / (3 * 63));
+    assert_true(sum / (3 * 63) <= MAX_LANDMARK_PX);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -550,7 +626,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_minmax),  cmocka_unit_test(test_percentile_mse),
         cmocka_unit_test(test_io_int8), cmocka_unit_test(test_litert),
-        cmocka_unit_test(test_kws),     cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_kws),     cmocka_unit_test(test_hand),
+        cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

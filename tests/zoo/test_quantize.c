@@ -1,4 +1,4 @@
-/* tests/unit/test_quantize.c - `edgectl quantize` on the zoo's tiny_resnet8_fp32 (issue 48).
+/* tests/zoo/test_quantize.c - `edgectl quantize` on the zoo's tiny_resnet8_fp32 (issue 48).
  *
  * Owns: the checks that the int8 model edgectl quantize writes from the float MLPerf Tiny
  * ResNet-8 (calibrated on 8 shifted, flipped, dimmed copies of its sample input) loads in

@@ -25,7 +25,10 @@
 #include "tflite_writer.h"
 
 #define QZ_BINS 2048
-#define QZ_MAX_CODE 256 /* builtin codes the opcode table maps (every operator written) */
+#define QZ_MAX_CODE 256
+#define QZ_MAX_CONCAT                                                                        \
+    64 /* a CONCATENATION's inputs */ /* builtin codes the opcode table maps (every operator \
+                                         written) */
 
 /* What an operator does with quantization parameters. */
 typedef enum qz_kind {
@@ -34,6 +37,7 @@ typedef enum qz_kind {
     QK_SAME,     /* output shares input 0's parameters */
     QK_FIXED,    /* output at TFLite's fixed scale */
     QK_ACT,      /* every input and the output from statistics */
+    QK_CONCAT,   /* output from statistics, inputs requantized to it where they differ */
 } qz_kind;
 
 typedef struct qz_stat {
@@ -85,11 +89,13 @@ static qz_kind op_kind(int32_t code)
     case EDGE_OP_DEPTHWISE_CONV_2D:
     case EDGE_OP_FULLY_CONNECTED: return QK_WEIGHTED;
     case EDGE_OP_RESHAPE:
+    case EDGE_OP_PAD:
     case EDGE_OP_MAX_POOL_2D:
     case EDGE_OP_AVERAGE_POOL_2D: return QK_SAME;
     case EDGE_OP_SOFTMAX:
     case EDGE_OP_LOGISTIC:
     case EDGE_OP_TANH: return QK_FIXED;
+    case EDGE_OP_CONCATENATION: return QK_CONCAT;
     case EDGE_OP_ADD:
     case EDGE_OP_MEAN:
     case EDGE_OP_RELU:
@@ -292,8 +298,8 @@ static int plan_node(qz_ctx *c, size_t i, edge_error *err)
         return edge__seterr(err, EDGE_EUNSUPPORTED,
                             "node %zu (%s v%d): edgectl quantize cannot quantize this operator "
                             "(it handles CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, MEAN, "
-                            "AVERAGE_POOL_2D, MAX_POOL_2D, RESHAPE, SOFTMAX, LOGISTIC, "
-                            "TANH, RELU, RELU6)",
+                            "CONCATENATION, AVERAGE_POOL_2D, MAX_POOL_2D, PAD, RESHAPE, "
+                            "SOFTMAX, LOGISTIC, TANH, RELU, RELU6)",
                             i, ni.op_name, (int)ni.version);
     if (ni.n_outputs != 1 || ni.n_inputs < 1 || ni.inputs[0] < 0)
         return edge__seterr(err, EDGE_EUNSUPPORTED,
@@ -558,6 +564,29 @@ static int32_t opcode(tfw_writer *w, int32_t *codes, int32_t code)
     return codes[code];
 }
 
+/* CONCATENATION node NI's inputs into IN: TFLite's int8 kernel needs each at the output's scale
+ * and zero point (operator_property.cc: restrict_same_input_output_scale), so an input whose
+ * calibrated parameters differ goes through a QUANTIZE (int8 to int8, requantize) into a new
+ * tensor at the output's parameters, written before the node. */
+static void concat_inputs(qz_ctx *c, tfw_writer *w, int32_t *codes, const edge_node_info *ni,
+                          int32_t *in, qz_report *rep)
+{
+    const qz_param *po = &c->t[ni->outputs[0]].qp;
+    for (int32_t k = 0; k < ni->n_inputs; k++) {
+        const int32_t t = ni->inputs[k];
+        in[k] = t;
+        const qz_param *pi = &c->t[t].qp;
+        if (pi->scale == po->scale && pi->zp == po->zp)
+            continue;
+        char name[256];
+        snprintf(name, sizeof name, "%.200s/requantized", c->t[t].info.name);
+        in[k] =
+            tfw_add_q(w, EDGE_INT8, name, c->t[t].info.rank, c->t[t].info.dims, po->scale, po->zp);
+        tfw_add_operator(w, opcode(w, codes, EDGE_OP_QUANTIZE), &t, 1, &in[k], 1, NULL);
+        rep->n_nodes++;
+    }
+}
+
 static int write_into(qz_ctx *c, tfw_writer *w, const char *output, qz_report *rep, edge_error *err)
 {
     tfw_set_description(w, "edgectl quantize: int8 post-training quantization");
@@ -633,8 +662,16 @@ static int write_into(qz_ctx *c, tfw_writer *w, const char *output, qz_report *r
         if (tfw_opt_from_params(&o, ni.builtin_code, &p))
             return edge__seterr(err, EDGE_EUNSUPPORTED, "node %zu (%s): cannot write its options",
                                 i, ni.op_name);
-        tfw_add_operator(w, opcode(w, codes, ni.builtin_code), ni.inputs, ni.n_inputs, ni.outputs,
-                         ni.n_outputs, &o);
+        int32_t in[QZ_MAX_CONCAT];
+        if (ni.builtin_code == EDGE_OP_CONCATENATION) {
+            if (ni.n_inputs > QZ_MAX_CONCAT)
+                return edge__seterr(err, EDGE_ELIMIT, "node %zu (%s): more than %d inputs", i,
+                                    ni.op_name, QZ_MAX_CONCAT);
+            concat_inputs(c, w, codes, &ni, in, rep);
+        }
+        tfw_add_operator(w, opcode(w, codes, ni.builtin_code),
+                         ni.builtin_code == EDGE_OP_CONCATENATION ? in : ni.inputs, ni.n_inputs,
+                         ni.outputs, ni.n_outputs, &o);
         rep->n_nodes++;
     }
     for (size_t k = 0; k < n_out; k++) {

@@ -64,6 +64,12 @@ int tfw_opt_from_params(tfw_options *o, int32_t code, const struct edge_op_param
         tfw_opt_init(o, TFL_OPT_ReducerOptions);
         tfw_opt_bool(o, 0, p->keep_dims);
         return 0;
+    case EDGE_OP_CONCATENATION:
+        tfw_opt_init(o, TFL_OPT_ConcatenationOptions);
+        tfw_opt_i32(o, 0, p->concat.axis);
+        tfw_opt_i8(o, 1, (int8_t)p->concat.activation);
+        return 0;
+    case EDGE_OP_PAD: tfw_opt_init(o, TFL_OPT_PadOptions); return 0;
     case EDGE_OP_LOGISTIC:
     case EDGE_OP_TANH:
     case EDGE_OP_RELU:

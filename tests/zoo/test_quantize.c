@@ -11,7 +11,8 @@
  * (../shared/oracle set up in $EDGE_ORACLE_DIR, with node) runs the written model to the same
  * argmax as edged on 3 of them (a visible SKIP of that part without it); the keyword spotter
  * tiny_kws_dscnn_fp32 (hybrid int8 filters, depthwise convolutions) quantized likewise, and
- * MediaPipe's hand landmark model (MEAN, several outputs) within a few pixels; and that
+ * MediaPipe's hand landmark model (MEAN, several outputs) within a few pixels, MediaPipe's
+ * short-range face detector (PAD, CONCATENATION) finding the zoo sample's face; and that
  * bad arguments, a model that is not float and an operator it cannot quantize get clear errors.
  * Does not own: the int8 kernels (tests/ops), the float model's values (tests/zoo). */
 #include <math.h>
@@ -46,6 +47,8 @@ static float sample_in[IN_ELEMS]; /* the zoo's input_0.bin (its pixels in [-1, 1
 static float sample_px[IN_ELEMS]; /* the same in 0..255 */
 static float test_in[N_TEST][IN_ELEMS];
 static int n_test;
+static const char *const photos[] = {"cat_720p.jpg", "kite_and_cold.jpg", "owl.jpg", "parrot.jpg",
+                                     "pets.jpg"}; /* ../shared/zoo/images */
 
 static uint32_t rng_state = 12345u;
 static uint32_t rnd(void)
@@ -84,8 +87,8 @@ static int save(const char *path, const void *p, size_t n)
     return fclose(f) == 0 && w == n ? 0 : -1;
 }
 
-/* A photo of the zoo fitted to 32x32 by FIT, 0..255 (as MLPerf Tiny's ResNet-8 takes them). */
-static int photo(const char *name, edge_fit fit, float *out)
+/* A photo of the zoo fitted to SIDE x SIDE by FIT, each byte v as v x MUL + ADD. */
+static int photo(const char *name, edge_fit fit, uint32_t side, float mul, float add, float *out)
 {
     char path[700];
     snprintf(path, sizeof path, "%s/images/%s", zoo, name);
@@ -99,11 +102,16 @@ static int photo(const char *name, edge_fit fit, float *out)
     free(bytes);
     if (rc)
         return -1;
-    uint8_t px[IN_ELEMS];
-    edge_image_fit(&im, fit, 0, 32, 32, px, NULL);
+    uint8_t *px = malloc((size_t)side * side * 3);
+    if (!px) {
+        edge_image_free(&im);
+        return -1;
+    }
+    edge_image_fit(&im, fit, 0, side, side, px, NULL);
     edge_image_free(&im);
-    for (int i = 0; i < IN_ELEMS; i++)
-        out[i] = px[i];
+    for (size_t i = 0; i < (size_t)side * side * 3; i++)
+        out[i] = px[i] * mul + add;
+    free(px);
     return 0;
 }
 
@@ -442,38 +450,25 @@ static void test_kws(void **state)
  * model answers anyway, and the comparison is of the two models). */
 #define HAND 224
 #define MAX_LANDMARK_PX 5.0
-static int hand_photo(const char *name, edge_fit fit, float *out)
-{
-    char path[700];
-    snprintf(path, sizeof path, "%s/images/%s", zoo, name);
-    size_t len = 0;
-    void *bytes = edge_test_read_file(path, &len);
-    if (!bytes)
-        return -1;
-    edge_image im = {0};
-    char err[256];
-    const int rc = edge_image_decode(bytes, len, 1u << 24, &im, err, sizeof err);
-    free(bytes);
-    if (rc)
-        return -1;
-    static uint8_t px[HAND * HAND * 3];
-    edge_image_fit(&im, fit, 0, HAND, HAND, px, NULL);
-    edge_image_free(&im);
-    return edge_image_to_tensor(px, sizeof px, EDGE_FLOAT32, out);
-}
-
-static void landmarks(const char *path, const float *in, size_t bytes, float *out)
+/* Output 0 (N floats) and, when OUT1 is not NULL, output 1 (N1 floats) of the model at PATH
+ * on the float input IN. */
+static void outputs(const char *path, const float *in, size_t bytes, float *out, size_t n,
+                    float *out1, size_t n1)
 {
     edge_model *m = NULL;
     assert_int_equal(edge_model_open(path, NULL, &m, NULL), 0);
     edge_interp *it = NULL;
     assert_int_equal(edge_interp_new(m, &it, NULL), 0);
-    size_t n = 0;
-    memcpy(edge_interp_input(it, 0, &n), in, bytes);
-    assert_int_equal(n, bytes);
+    size_t got = 0;
+    memcpy(edge_interp_input(it, 0, &got), in, bytes);
+    assert_int_equal(got, bytes);
     assert_int_equal(edge_interp_invoke(it), 0);
-    memcpy(out, edge_interp_output(it, 0, &n), 63 * sizeof(float));
-    assert_int_equal(n, 63 * sizeof(float));
+    memcpy(out, edge_interp_output(it, 0, &got), n * sizeof(float));
+    assert_int_equal(got, n * sizeof(float));
+    if (out1) {
+        memcpy(out1, edge_interp_output(it, 1, &got), n1 * sizeof(float));
+        assert_int_equal(got, n1 * sizeof(float));
+    }
     edge_interp_free(it);
     edge_model_unref(m);
 }
@@ -481,14 +476,12 @@ static void landmarks(const char *path, const float *in, size_t bytes, float *ou
 static void test_hand(void **state)
 {
     (void)state;
-    static const char *const photos[] = {"cat_720p.jpg", "kite_and_cold.jpg", "owl.jpg",
-                                         "parrot.jpg", "pets.jpg"};
     static float in[HAND * HAND * 3];
     char hcal[128], path[700], out[128], a[1400];
     snprintf(hcal, sizeof hcal, "%s/hcal", dir);
     assert_int_equal(mkdir(hcal, 0700), 0);
     for (int k = 0; k < 5; k++) {
-        assert_int_equal(hand_photo(photos[k], EDGE_FIT_STRETCH, in), 0);
+        assert_int_equal(photo(photos[k], EDGE_FIT_STRETCH, HAND, 1.0f / 255.0f, 0.0f, in), 0);
         snprintf(path, sizeof path, "%s/s%d.bin", hcal, k);
         assert_int_equal(save(path, in, sizeof in), 0);
     }
@@ -500,15 +493,104 @@ static void test_hand(void **state)
     double sum = 0.0;
     for (int k = 0; k < 3; k++) {
         float lf[63], lq[63];
-        assert_int_equal(hand_photo(photos[k], EDGE_FIT_CROP, in), 0);
-        landmarks(fm, in, sizeof in, lf);
-        landmarks(out, in, sizeof in, lq);
+        assert_int_equal(photo(photos[k], EDGE_FIT_CROP, HAND, 1.0f / 255.0f, 0.0f, in), 0);
+        outputs(fm, in, sizeof in, lf, 63, NULL, 0);
+        outputs(out, in, sizeof in, lq, 63, NULL, 0);
         for (int i = 0; i < 63; i++)
             sum += fabs((double)lf[i] - lq[i]);
     }
     printf("mp_hand_landmark_lite: landmarks %.2f px from the float model's on average\n",
            sum / (3 * 63));
     assert_true(sum / (3 * 63) <= MAX_LANDMARK_PX);
+}
+
+/* MediaPipe's float short-range face detector (PAD, CONCATENATION of differently calibrated
+ * inputs, two outputs): calibrated on the zoo's photos stretched to 128x128 in [-1, 1] and 4
+ * mirrored, shifted, dimmed copies of the zoo's sample (photos without a face alone leave the
+ * face logits outside the calibrated ranges); on the sample itself (Grace Hopper, not in the
+ * calibration set) the float model's best anchor is a face to both (logit > 0), the int8
+ * model's best is one to the float model (anchors of one face score alike, and the int8 steps
+ * may reorder them), its box within MAX_BOX_PX; every CONCATENATION reads inputs at
+ * its output's parameters (requantized where calibration differed), as TFLite's kernel needs. */
+#define FACE 128
+#define ANCHORS 896
+#define MAX_BOX_PX 6.0
+static int best_anchor(const float *scores)
+{
+    return argmax_f(scores, ANCHORS);
+}
+
+static void test_face(void **state)
+{
+    (void)state;
+    static float in[FACE * FACE * 3], rf[ANCHORS * 16], rq[ANCHORS * 16];
+    static float cf[ANCHORS], cq[ANCHORS];
+    char fcal[128], path[700], out[128], a[1400];
+    snprintf(fcal, sizeof fcal, "%s/fcal", dir);
+    assert_int_equal(mkdir(fcal, 0700), 0);
+    for (int k = 0; k < 5; k++) {
+        assert_int_equal(photo(photos[k], EDGE_FIT_STRETCH, FACE, 1.0f / 127.5f, -1.0f, in), 0);
+        snprintf(path, sizeof path, "%s/s%d.bin", fcal, k);
+        assert_int_equal(save(path, in, sizeof in), 0);
+    }
+    snprintf(path, sizeof path, "%s/mp_face_detection_short_range/input_0.bin", zoo);
+    size_t n = 0;
+    float *sample = edge_test_read_file(path, &n);
+    assert_non_null(sample);
+    assert_int_equal(n, sizeof in);
+    for (int k = 0; k < 4; k++) { /* and copies of the sample: mirrored, shifted, dimmed */
+        for (int y = 0; y < FACE; y++)
+            for (int x = 0; x < FACE; x++) {
+                int xx = (k & 1 ? FACE - 1 - x : x) + (k & 2 ? 9 : -5), yy = y + (k & 2 ? -7 : 6);
+                xx = xx < 0 ? 0 : xx >= FACE ? FACE - 1 : xx;
+                yy = yy < 0 ? 0 : yy >= FACE ? FACE - 1 : yy;
+                for (int c = 0; c < 3; c++)
+                    in[(y * FACE + x) * 3 + c] =
+                        sample[(yy * FACE + xx) * 3 + c] * (k < 2 ? 0.8f : 0.95f);
+            }
+        snprintf(path, sizeof path, "%s/v%d.bin", fcal, k);
+        assert_int_equal(save(path, in, sizeof in), 0);
+    }
+    char fm[700];
+    snprintf(fm, sizeof fm, "%s/mp_face_detection_short_range/model.tflite", zoo);
+    snprintf(out, sizeof out, "%s/face8.tflite", dir);
+    snprintf(a, sizeof a, "'%s' --calibrate '%s' --output '%s'", fm, fcal, out);
+    assert_int_equal(quantize(a), 0);
+    edge_model *m = NULL;
+    assert_int_equal(edge_model_open(out, NULL, &m, NULL), 0);
+    int concats = 0;
+    for (size_t i = 0; i < edge_model_node_count(m); i++) {
+        edge_node_info nd;
+        edge_model_node_info(m, i, &nd);
+        if (nd.builtin_code != EDGE_OP_CONCATENATION)
+            continue;
+        concats++;
+        edge_tensor_info o, x;
+        edge_model_tensor_info(m, (size_t)nd.outputs[0], &o);
+        for (int k = 0; k < nd.n_inputs; k++) {
+            edge_model_tensor_info(m, (size_t)nd.inputs[k], &x);
+            assert_true(x.scale == o.scale);
+            assert_int_equal(x.zero_point, o.zero_point);
+        }
+    }
+    assert_int_equal(concats, 2);
+    edge_model_unref(m);
+    outputs(fm, sample, n, rf, ANCHORS * 16, cf, ANCHORS);
+    outputs(out, sample, n, rq, ANCHORS * 16, cq, ANCHORS);
+    free(sample);
+    const int bf = best_anchor(cf), bq = best_anchor(cq);
+    double box = 0.0;
+    for (int j = 0; j < 16; j++)
+        box = fmax(box, fabs((double)rf[bf * 16 + j] - rq[bf * 16 + j]));
+    printf("mp_face_detection_short_range: best anchor float %d (logit %.2f), int8 %d (logit "
+           "%.2f), its box and keypoints within %.2f px\n",
+           bf, (double)cf[bf], bq, (double)cq[bq], box);
+    printf("int8 logit at the float's best anchor %.2f, float logit at the int8's %.2f\n",
+           (double)cq[bf], (double)cf[bq]);
+    /* neighbouring anchors of one face score alike; the int8 output's steps can reorder them */
+    assert_true(cf[bf] > 0.0f && cq[bf] > 0.0f); /* the face, found by both */
+    assert_true(cf[bq] > 0.0f);                  /* the int8 model's best is a face to the float */
+    assert_true(box <= MAX_BOX_PX);
 }
 
 static void test_errors(void **state)
@@ -584,14 +666,12 @@ static int setup(void **state)
     snprintf(path, sizeof path, "%s/cal", dir);
     if (mkdir(path, 0700))
         return -1;
-    static const char *const photos[] = {"cat_720p.jpg", "kite_and_cold.jpg", "owl.jpg",
-                                         "parrot.jpg", "pets.jpg"};
     const int n_photos = (int)(sizeof photos / sizeof photos[0]);
     for (int k = 0; k < N_CAL + n_photos; k++) { /* the calibration set */
         float v[IN_ELEMS];
         if (k < N_CAL)
             random_variant(v);
-        else if (photo(photos[k - N_CAL], EDGE_FIT_STRETCH, v))
+        else if (photo(photos[k - N_CAL], EDGE_FIT_STRETCH, 32, 1.0f, 0.0f, v))
             continue;
         snprintf(path, sizeof path, "%s/cal/s%02d.bin", dir, k);
         if (save(path, v, sizeof v))
@@ -600,7 +680,7 @@ static int setup(void **state)
     /* the test set: none of it calibrated on (the photos centre-cropped, not stretched) */
     memcpy(test_in[n_test++], sample_in, sizeof sample_in);
     for (int i = 0; i < n_photos; i++)
-        if (photo(photos[i], EDGE_FIT_CROP, test_in[n_test]) == 0)
+        if (photo(photos[i], EDGE_FIT_CROP, 32, 1.0f, 0.0f, test_in[n_test]) == 0)
             n_test++;
     while (n_test < N_TEST)
         random_variant(test_in[n_test++]);
@@ -627,7 +707,7 @@ int main(void)
         cmocka_unit_test(test_minmax),  cmocka_unit_test(test_percentile_mse),
         cmocka_unit_test(test_io_int8), cmocka_unit_test(test_litert),
         cmocka_unit_test(test_kws),     cmocka_unit_test(test_hand),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_face),    cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

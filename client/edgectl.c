@@ -50,6 +50,10 @@ static void usage(FILE *f)
             "                                  time each node over N invokes\n"
             "  detect IMAGE --model FILE.tflite [--type yolov8|yolov5|yolox|ssd] [--labels F]\n"
             "                                  objects in a JPEG or PNG, in its pixels\n"
+            "  quantize FILE.tflite --calibrate FILE_OR_DIR [...] --output OUT.tflite\n"
+            "      [--io float|int8] [--method minmax|percentile|mse]\n"
+            "                                  an int8 model from a float32 one, calibrated\n"
+            "                                  on raw input samples\n"
             "  cache ls|prune [--dir DIR] [--max-bytes N]\n"
             "                                  the packed-weight cache's files (default\n"
             "                                  /var/cache/edged); prune: the least recently\n"
@@ -142,6 +146,8 @@ int main(int argc, char **argv)
         return edgectl_detect(argc - 1, argv + 1);
     if (!strcmp(cmd, "cache"))
         return edgectl_cache(argc - 1, argv + 1);
+    if (!strcmp(cmd, "quantize"))
+        return edgectl_quantize_cmd(argc - 1, argv + 1);
     if (!strcmp(cmd, "keygen") || !strcmp(cmd, "sign") || !strcmp(cmd, "verify"))
         return edgectl_sign(argc - 1, argv + 1);
     static const struct {

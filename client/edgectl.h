@@ -20,7 +20,8 @@ enum {
 };
 
 int edgectl_inspect(int argc, char **argv);
-int edgectl_cache(int argc, char **argv); /* cmd_cache.c */
+int edgectl_cache(int argc, char **argv);        /* cmd_cache.c */
+int edgectl_quantize_cmd(int argc, char **argv); /* cmd_quantize.c */
 /* keygen, sign and verify (cmd_sign.c): ARGV[0] says which. */
 int edgectl_sign(int argc, char **argv);
 int edgectl_run(int argc, char **argv);

@@ -122,6 +122,13 @@ void tfw_opt_vec_i32(tfw_options *o, unsigned slot, const int32_t *v, int32_t n)
 /* A string field (VarHandleOptions container, shared_name); S is copied by tfw_add_operator. */
 void tfw_opt_str(tfw_options *o, unsigned slot, const char *s);
 
+struct edge_op_params; /* edge/ops.h */
+/* Builtin options of operator CODE from the loader's decoded form P (tflite_options.c: CONV_2D,
+ * DEPTHWISE_CONV_2D, the 2-D pools, FULLY_CONNECTED, ADD, SOFTMAX, RESHAPE, MEAN, CONCATENATION,
+ * PAD, and the operators without options: LOGISTIC, TANH, RELU, RELU6, QUANTIZE, DEQUANTIZE). 0, or
+ * EDGE_EUNSUPPORTED for another operator. */
+int tfw_opt_from_params(tfw_options *o, int32_t code, const struct edge_op_params *p);
+
 /* A new writer holding buffer 0 (the empty sentinel); NULL when out of memory. */
 tfw_writer *tfw_new(void);
 void tfw_free(tfw_writer *w); /* NULL is fine */

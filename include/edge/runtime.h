@@ -350,6 +350,13 @@ EDGE_API int edge_model_subgraph_info(const edge_model *m, size_t i, edge_subgra
 /* The custom operators of every subgraph (called or not), by custom_code: distinct names in
  * subgraph order, then node order; NULL past the last. */
 EDGE_API const char *edge_model_custom_op(const edge_model *m, size_t i);
+/* Constant tensor I's bytes (the weights as the file gives them, after the load's folds), *BYTES
+ * their size; NULL for a tensor that is not constant or out of range. Valid while M lives. */
+EDGE_API const void *edge_model_tensor_data(const edge_model *m, size_t i, size_t *bytes);
+/* Node I's builtin options as the loader decoded them (edge/ops.h's edge_op_params, written
+ * into OUT, which must have room for that struct): what a tool rewriting the model (edgectl
+ * quantize) writes back. 0, or EDGE_EINVAL when I is out of range. */
+EDGE_API int edge_model_node_params(const edge_model *m, size_t i, void *out, size_t out_size);
 /* The variables of each interpreter: every variable tensor, then every resource variable. */
 EDGE_API size_t edge_model_variable_count(const edge_model *m);
 EDGE_API int edge_model_variable_info(const edge_model *m, size_t i, edge_variable_info *out);
@@ -409,6 +416,17 @@ EDGE_API const void *edge_interp_output(const edge_interp *it, size_t i, size_t 
  * with EDGE_EDEVICE. edge_interp_error then says which node, back end or partition and what
  * happened; the interpreter stays usable. */
 EDGE_API int edge_interp_invoke(edge_interp *it);
+/* Watch subgraph 0's nodes run (calibration, layer dumps): with FN set, each invoke calls
+ * FN(ARG, NODE) on the calling thread after node NODE (edge_model_node_info's index) of
+ * subgraph 0 ran on the CPU, while its outputs are still in the arena (read them with
+ * edge_interp_tensor); nodes in a back end's partition are not reported. NULL turns it off
+ * (then invoke tests one more flag). */
+typedef void (*edge_node_watch_fn)(void *arg, size_t node);
+EDGE_API void edge_interp_watch(edge_interp *it, edge_node_watch_fn fn, void *arg);
+/* Where subgraph 0's tensor I lives in IT now (arena, variable block or constant data), *BYTES
+ * its size; NULL when out of range or without storage. An arena tensor holds its value only
+ * between the node writing it and its last reader (the planner reuses the bytes). */
+EDGE_API const void *edge_interp_tensor(const edge_interp *it, size_t i, size_t *bytes);
 /* The message of the last failed invoke ("" after a success). */
 EDGE_API const char *edge_interp_error(const edge_interp *it);
 /* Restore the model's state (its variable tensors, e.g. an LSTM's hidden and cell state, and

@@ -359,17 +359,22 @@ static inline int run_node(edge_interp *it, int32_t s, int32_t i, void *const *t
     return 0;
 }
 
-/* run_nodes while profiling: each node timed on its own (profile.c keeps the records). */
+/* run_nodes while profiling or watched: each node timed on its own (profile.c keeps the
+ * records), the watcher (edge_interp_watch) called after each node of subgraph 0. */
 static int run_nodes_profiled(edge_interp *it, int32_t s, int32_t first, int32_t count,
                               void *const *t, int depth)
 {
     for (int32_t i = first; i < first + count; i++) {
         edge_prof_mark mk;
-        edge__prof_begin(it->prof, &mk);
+        if (it->prof_on)
+            edge__prof_begin(it->prof, &mk);
         const int rc = run_node(it, s, i, t, depth);
-        edge__prof_end(it->prof, i, &mk);
+        if (it->prof_on)
+            edge__prof_end(it->prof, i, &mk);
         if (rc)
             return rc;
+        if (it->watch && s == 0)
+            it->watch(it->watch_arg, (size_t)i);
     }
     return 0;
 }
@@ -381,7 +386,7 @@ static int run_nodes(edge_interp *it, int32_t s, int32_t first, int32_t count, i
 {
     const edge_model *m = it->m;
     void *const *t = it->t + (m->subgraphs ? m->subgraphs[s].first_tensor : 0);
-    if (__builtin_expect(it->prof_on, 0))
+    if (__builtin_expect(it->prof_on || it->watch, 0))
         return run_nodes_profiled(it, s, first, count, t, depth);
     for (int32_t i = first; i < first + count; i++) {
         const int rc = run_node(it, s, i, t, depth);
@@ -465,4 +470,21 @@ int edge_interp_invoke(edge_interp *it)
 const char *edge_interp_error(const edge_interp *it)
 {
     return it ? it->error : "";
+}
+
+void edge_interp_watch(edge_interp *it, edge_node_watch_fn fn, void *arg)
+{
+    if (!it)
+        return;
+    it->watch = fn;
+    it->watch_arg = arg;
+}
+
+const void *edge_interp_tensor(const edge_interp *it, size_t i, size_t *bytes)
+{
+    if (!it || i >= (size_t)it->m->n_tensors)
+        return NULL;
+    if (bytes)
+        *bytes = it->m->tensors[i].bytes;
+    return it->t[i];
 }

@@ -36,6 +36,8 @@ struct edge_interp {
     uint64_t while_left;    /* WHILE iterations this invoke may still run (max_while_iterations) */
     bool prof_on;           /* profiling: the one test invoke makes when it is off */
     struct edge_prof *prof; /* allocated when profiling is first turned on, else NULL */
+    edge_node_watch_fn watch; /* edge_interp_watch: called after each subgraph-0 node */
+    void *watch_arg;
 };
 
 /* A node's start, while profiling: the clock and its caller's time in callees so far. */

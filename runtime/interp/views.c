@@ -5,6 +5,8 @@
  * interpreter layer because the back end of a node is known only once
  * partition.c has bound it; the core's views are runtime/model_info.c. */
 #include "edge/runtime.h"
+
+#include <string.h>
 #include "interp_impl.h"
 #include "model.h"
 
@@ -44,5 +46,22 @@ int edge_model_node_info(const edge_model *m, size_t i, edge_node_info *out)
     out->custom_code = n->custom_code;
     out->partition = n->part;
     out->backend = edge__node_backend(m, n);
+    return 0;
+}
+
+const void *edge_model_tensor_data(const edge_model *m, size_t i, size_t *bytes)
+{
+    if (!m || i >= (size_t)m->n_tensors || !m->tensors[i].data || m->tensors[i].variable)
+        return NULL;
+    if (bytes)
+        *bytes = m->tensors[i].bytes;
+    return m->tensors[i].data;
+}
+
+int edge_model_node_params(const edge_model *m, size_t i, void *out, size_t out_size)
+{
+    if (!m || !out || i >= (size_t)m->n_nodes || out_size < sizeof(edge_op_params))
+        return EDGE_EINVAL;
+    memcpy(out, &m->nodes[i].params, sizeof(edge_op_params));
     return 0;
 }

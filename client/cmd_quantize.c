@@ -1,0 +1,212 @@
+/* client/cmd_quantize.c - `edgectl quantize MODEL --calibrate FILE_OR_DIR ... --output OUT`.
+ *
+ * Owns: the command line, the calibration samples (raw .bin files, each holding every input's
+ * bytes in subgraph 0's order, named one by one or found in a folder: its *.bin files sorted by
+ * name), and the report. Does not own: calibrating and writing the int8 model (quantize.c).
+ * Pictures fitted as a model.conf says are not read yet: a folder without .bin files is refused
+ * saying so. */
+#include <dirent.h>
+#include <stdbool.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "edge/runtime.h"
+#include "edgectl.h"
+#include "quantize.h"
+
+#define QZ_MAX_FILES 4096
+
+typedef struct files {
+    char **path;
+    size_t n;
+} files;
+
+static int usage(void)
+{
+    fprintf(
+        stderr,
+        "usage: edgectl quantize MODEL.tflite --calibrate FILE_OR_DIR [--calibrate ...]\n"
+        "                        --output OUT.tflite [--io float|int8]\n"
+        "                        [--method minmax|percentile|mse]\n"
+        "  --calibrate  a raw .bin sample (every input's bytes, in order) or a folder of them\n"
+        "  --io         float (default): float32 inputs and outputs (QUANTIZE/DEQUANTIZE\n"
+        "               added), a drop-in replacement; int8: int8 inputs and outputs\n"
+        "  --method     how each activation's range is chosen from the calibration values:\n"
+        "               minmax (default), percentile (99.99%% kept), mse (least squared error)\n");
+    return EDGECTL_EUSAGE;
+}
+
+static int add_file(files *f, const char *path)
+{
+    if (f->n >= QZ_MAX_FILES) {
+        fprintf(stderr, "edgectl: more than %d calibration files\n", QZ_MAX_FILES);
+        return EDGECTL_EUSAGE;
+    }
+    char **p = realloc(f->path, (f->n + 1) * sizeof *p);
+    if (!p || !(p[f->n] = strdup(path))) {
+        free(p ? p : f->path);
+        f->path = NULL;
+        return EDGECTL_EFAIL;
+    }
+    f->path = p;
+    f->n++;
+    return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* PATH: a file, or a folder whose *.bin files are added in name order. */
+static int add_source(files *f, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st)) {
+        fprintf(stderr, "edgectl: --calibrate %s: %s\n", path, strerror(errno));
+        return EDGECTL_EIO;
+    }
+    if (!S_ISDIR(st.st_mode))
+        return add_file(f, path);
+    DIR *d = opendir(path);
+    if (!d) {
+        fprintf(stderr, "edgectl: --calibrate %s: %s\n", path, strerror(errno));
+        return EDGECTL_EIO;
+    }
+    const size_t first = f->n;
+    int rc = 0;
+    for (struct dirent *e; !rc && (e = readdir(d));) {
+        const size_t len = strlen(e->d_name);
+        if (len < 5 || strcmp(e->d_name + len - 4, ".bin"))
+            continue;
+        char full[4096];
+        if (snprintf(full, sizeof full, "%s/%s", path, e->d_name) >= (int)sizeof full)
+            continue;
+        rc = add_file(f, full);
+    }
+    closedir(d);
+    if (!rc && f->n == first) {
+        fprintf(stderr,
+                "edgectl: --calibrate %s: the folder has no .bin files (pictures are not read "
+                "yet: give raw input tensors)\n",
+                path);
+        return EDGECTL_EUSAGE;
+    }
+    qsort(f->path + first, f->n - first, sizeof *f->path, by_name);
+    return rc;
+}
+
+/* qz_sample_fn: bytes [OFFSET, OFFSET + BYTES) of file K, which must hold TOTAL. */
+static int sample(void *arg, size_t k, size_t offset, size_t total, uint8_t *dst, size_t bytes,
+                  edge_error *err)
+{
+    const files *f = arg;
+    FILE *fp = fopen(f->path[k], "rb");
+    if (!fp) {
+        snprintf(err->message, sizeof err->message, "calibration file %s: %s", f->path[k],
+                 strerror(errno));
+        return err->code = EDGE_EIO;
+    }
+    int rc = 0;
+    long size = fseek(fp, 0, SEEK_END) ? -1 : ftell(fp);
+    if (size < 0 || (size_t)size != total) {
+        snprintf(err->message, sizeof err->message,
+                 "calibration file %s has %ld bytes, the model's inputs take %zu (raw tensors, "
+                 "every input in order)",
+                 f->path[k], size, total);
+        rc = EDGE_EINVAL;
+    } else if (fseek(fp, (long)offset, SEEK_SET) || fread(dst, 1, bytes, fp) != bytes) {
+        snprintf(err->message, sizeof err->message, "calibration file %s: cannot read it",
+                 f->path[k]);
+        rc = EDGE_EIO;
+    }
+    fclose(fp);
+    return err->code = rc;
+}
+
+static void files_free(files *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        free(f->path[i]);
+    free(f->path);
+}
+
+static const char *method_name(qz_method m)
+{
+    return m == QZ_PERCENTILE ? "percentile" : m == QZ_MSE ? "mse" : "minmax";
+}
+
+int edgectl_quantize_cmd(int argc, char **argv)
+{
+    const char *model = NULL, *output = NULL;
+    qz_options o = {.method = QZ_MINMAX, .percentile = 99.99f};
+    files f = {0};
+    int rc = 0;
+    for (int i = 1; i < argc && !rc; i++) {
+        const char *a = argv[i];
+        const bool has_value = i + 1 < argc;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            files_free(&f);
+            usage();
+            return EDGECTL_OK;
+        } else if (!strcmp(a, "--calibrate") && has_value) {
+            rc = add_source(&f, argv[++i]);
+        } else if (!strcmp(a, "--output") && has_value) {
+            output = argv[++i];
+        } else if (!strcmp(a, "--io") && has_value) {
+            const char *v = argv[++i];
+            if (!strcmp(v, "int8"))
+                o.io_int8 = 1;
+            else if (strcmp(v, "float")) {
+                fprintf(stderr, "edgectl: --io %s: expected float or int8\n", v);
+                rc = EDGECTL_EUSAGE;
+            }
+        } else if (!strcmp(a, "--method") && has_value) {
+            const char *v = argv[++i];
+            if (!strcmp(v, "minmax"))
+                o.method = QZ_MINMAX;
+            else if (!strcmp(v, "percentile"))
+                o.method = QZ_PERCENTILE;
+            else if (!strcmp(v, "mse"))
+                o.method = QZ_MSE;
+            else {
+                fprintf(stderr, "edgectl: --method %s: expected minmax, percentile or mse\n", v);
+                rc = EDGECTL_EUSAGE;
+            }
+        } else if (a[0] == '-' || model) {
+            fprintf(stderr, "edgectl: quantize: unexpected argument '%s'%s\n", a,
+                    a[0] == '-' && !has_value ? " (missing its value?)" : "");
+            rc = usage();
+        } else {
+            model = a;
+        }
+    }
+    if (!rc && (!model || !output || !f.n)) {
+        fprintf(stderr, "edgectl: quantize needs MODEL, --calibrate and --output\n");
+        rc = usage();
+    }
+    if (rc) {
+        files_free(&f);
+        return rc;
+    }
+    o.n_samples = f.n;
+    o.sample = sample;
+    o.arg = &f;
+    edge_error err = {0};
+    qz_report rep;
+    const int qrc = qz_quantize(model, output, &o, &rep, &err);
+    files_free(&f);
+    if (qrc) {
+        fprintf(stderr, "edgectl: quantize: %s\n",
+                err.message[0] ? err.message : edge_strerror(qrc));
+        return qrc == EDGE_EIO ? EDGECTL_EIO : EDGECTL_EFAIL;
+    }
+    printf("%s: int8 model written (%zu bytes): %d nodes, %d weight tensors per channel, "
+           "%zu calibration samples, method %s, %s inputs and outputs\n",
+           output, rep.out_bytes, rep.n_nodes, rep.n_weights, o.n_samples, method_name(o.method),
+           o.io_int8 ? "int8" : "float32");
+    return EDGECTL_OK;
+}

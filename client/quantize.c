@@ -1,0 +1,806 @@
+/* client/quantize.c - post-training int8 quantization of a float32 model (edgectl quantize).
+ *
+ * Owns: calibration (float invokes with every subgraph-0 node's outputs watched through
+ * edge_interp_watch: a min/max pass, then for --method percentile or mse a 2048-bin histogram
+ * pass over each tensor's range), the quantization parameters TensorFlow Lite's converter gives
+ * (lite/tools/optimize/operator_property.cc, quantize_model.cc): per-channel symmetric int8
+ * weights of CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED, int32 biases at input scale x weight
+ * scale, per-tensor asymmetric int8 activations, SOFTMAX and LOGISTIC at 1/256 (zero point
+ * -128), TANH at 1/128 (0), RESHAPE and the 2-D pools sharing their input's, and writing the
+ * int8 model with tools/tflite_writer.h (QUANTIZE / DEQUANTIZE at the model's inputs and
+ * outputs unless io_int8).
+ * Does not own: the calibration inputs' files (cmd_quantize.c), reading the model (libedge),
+ * the options' slots (tools/tflite_options.c). An operator outside the list above is refused
+ * naming the node and operator (nothing is left float: a later round may). */
+#include "quantize.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/seterr.h"
+#include "edge/ops.h"
+#include "tflite_writer.h"
+
+#define QZ_BINS 2048
+#define QZ_MAX_CODE 256
+#define QZ_MAX_CONCAT                                                                        \
+    64 /* a CONCATENATION's inputs */ /* builtin codes the opcode table maps (every operator \
+                                         written) */
+
+/* What an operator does with quantization parameters. */
+typedef enum qz_kind {
+    QK_NONE,     /* not quantizable (yet) */
+    QK_WEIGHTED, /* input, per-channel weights, int32 bias; output from its statistics */
+    QK_SAME,     /* output shares input 0's parameters */
+    QK_FIXED,    /* output at TFLite's fixed scale */
+    QK_ACT,      /* every input and the output from statistics */
+    QK_CONCAT,   /* output from statistics, inputs requantized to it where they differ */
+} qz_kind;
+
+typedef struct qz_stat {
+    float lo, hi;
+    bool seen;
+    uint64_t total;
+    uint32_t *hist; /* QZ_BINS over [lo, hi], pass 2 only */
+} qz_stat;
+
+typedef struct qz_param {
+    float scale;
+    int32_t zp;
+    bool set;
+} qz_param;
+
+/* What each tensor becomes in the written model. */
+typedef enum qz_role {
+    QR_ACT,     /* an activation: int8 with its parameters */
+    QR_WEIGHT,  /* per-channel int8 constant along axis */
+    QR_BIAS,    /* int32 constant, scale input x weight, per channel */
+    QR_CONST_Q, /* a float constant read as an activation: int8 per tensor */
+    QR_COPY,    /* a constant of another type (RESHAPE's shape): as it is */
+} qz_role;
+
+typedef struct qz_tensor {
+    edge_tensor_info info;
+    qz_stat st;
+    qz_param qp;
+    qz_role role;
+    int32_t axis;       /* QR_WEIGHT */
+    int32_t w_of_bias;  /* QR_BIAS: the weights' tensor */
+    int32_t in_of_bias; /* QR_BIAS: the input activation's tensor */
+    size_t wsc_at;      /* QR_WEIGHT: where its channels' scales start (write_into) */
+} qz_tensor;
+
+typedef struct qz_ctx {
+    edge_model *m;
+    edge_interp *it;
+    size_t nt, nn;
+    qz_tensor *t;
+    int pass; /* 1: min/max, 2: histograms */
+    const qz_options *o;
+} qz_ctx;
+
+static qz_kind op_kind(int32_t code)
+{
+    switch (code) {
+    case EDGE_OP_CONV_2D:
+    case EDGE_OP_DEPTHWISE_CONV_2D:
+    case EDGE_OP_FULLY_CONNECTED: return QK_WEIGHTED;
+    case EDGE_OP_RESHAPE:
+    case EDGE_OP_PAD:
+    case EDGE_OP_MAX_POOL_2D:
+    case EDGE_OP_AVERAGE_POOL_2D: return QK_SAME;
+    case EDGE_OP_SOFTMAX:
+    case EDGE_OP_LOGISTIC:
+    case EDGE_OP_TANH: return QK_FIXED;
+    case EDGE_OP_CONCATENATION: return QK_CONCAT;
+    case EDGE_OP_ADD:
+    case EDGE_OP_MEAN:
+    case EDGE_OP_RELU:
+    case EDGE_OP_RELU6: return QK_ACT;
+    default: return QK_NONE;
+    }
+}
+
+/* The version TFLite's converter writes for the int8 form of CODE. */
+static int32_t op_version(int32_t code)
+{
+    switch (code) {
+    case EDGE_OP_CONV_2D:
+    case EDGE_OP_DEPTHWISE_CONV_2D: return 3;
+    case EDGE_OP_FULLY_CONNECTED: return 4;
+    case EDGE_OP_RESHAPE:
+    case EDGE_OP_QUANTIZE: return 1;
+    default: return 2;
+    }
+}
+
+/* ------------------------------------------------------------------ statistics */
+
+static void stat_add(qz_stat *s, int pass, const float *v, size_t n)
+{
+    if (pass == 1) {
+        for (size_t i = 0; i < n; i++) {
+            if (!isfinite(v[i]))
+                continue;
+            if (!s->seen) {
+                s->lo = s->hi = v[i];
+                s->seen = true;
+            }
+            s->lo = v[i] < s->lo ? v[i] : s->lo;
+            s->hi = v[i] > s->hi ? v[i] : s->hi;
+        }
+        return;
+    }
+    if (!s->hist || !(s->hi > s->lo))
+        return;
+    const double w = ((double)s->hi - s->lo) / QZ_BINS;
+    for (size_t i = 0; i < n; i++) {
+        if (!isfinite(v[i]))
+            continue;
+        double b = ((double)v[i] - s->lo) / w;
+        const int k = b < 0 ? 0 : b >= QZ_BINS ? QZ_BINS - 1 : (int)b;
+        s->hist[k]++;
+        s->total++;
+    }
+}
+
+static void watch_tensor(qz_ctx *c, int32_t t)
+{
+    if (t < 0 || (size_t)t >= c->nt || c->t[t].info.type != EDGE_FLOAT32 ||
+        c->t[t].info.is_constant)
+        return;
+    size_t bytes = 0;
+    const void *p = edge_interp_tensor(c->it, (size_t)t, &bytes);
+    if (p)
+        stat_add(&c->t[t].st, c->pass, p, bytes / sizeof(float));
+}
+
+static void on_node(void *arg, size_t node)
+{
+    qz_ctx *c = arg;
+    edge_node_info ni;
+    if (edge_model_node_info(c->m, node, &ni))
+        return;
+    for (int32_t k = 0; k < ni.n_outputs; k++)
+        watch_tensor(c, ni.outputs[k]);
+}
+
+/* One pass of float invokes over every calibration sample. */
+static int calib_pass(qz_ctx *c, edge_error *err)
+{
+    const size_t n_in = edge_model_input_count(c->m);
+    edge_subgraph_info sg;
+    edge_model_subgraph_info(c->m, 0, &sg);
+    size_t total = 0;
+    for (size_t i = 0; i < n_in; i++)
+        total += c->t[sg.inputs[i]].info.bytes;
+    for (size_t k = 0; k < c->o->n_samples; k++) {
+        size_t offset = 0;
+        for (size_t i = 0; i < n_in; i++) {
+            size_t b = 0;
+            uint8_t *dst = edge_interp_input(c->it, i, &b);
+            if (!dst)
+                return edge__seterr(err, EDGE_EINVAL, "input %zu has no storage", i);
+            const int rc = c->o->sample(c->o->arg, k, offset, total, dst, b, err);
+            if (rc)
+                return rc;
+            offset += b;
+            stat_add(&c->t[sg.inputs[i]].st, c->pass, (const float *)dst, b / sizeof(float));
+        }
+        if (edge_interp_invoke(c->it))
+            return edge__seterr(err, EDGE_EINVAL, "calibration sample %zu: %s", k,
+                                edge_interp_error(c->it));
+    }
+    return 0;
+}
+
+/* --------------------------------------------------------------- range choice */
+
+/* Squared error, per value, of quantizing S's histogram into 256 steps over [lo, hi]. */
+static double clip_error(const qz_stat *s, double lo, double hi)
+{
+    const double w = ((double)s->hi - s->lo) / QZ_BINS, step = (hi - lo) / 255.0;
+    double e = 0.0;
+    for (int k = 0; k < QZ_BINS; k++) {
+        if (!s->hist[k])
+            continue;
+        const double v = s->lo + (k + 0.5) * w;
+        const double d = v < lo ? lo - v : v > hi ? v - hi : 0.0;
+        e += (double)s->hist[k] * (d > 0 ? d * d : step * step / 12.0);
+    }
+    return e;
+}
+
+static void choose_range(const qz_stat *s, const qz_options *o, float *lo, float *hi)
+{
+    *lo = s->seen ? s->lo : 0.0f;
+    *hi = s->seen ? s->hi : 0.0f;
+    if (o->method == QZ_MINMAX || !s->hist || !s->total)
+        return;
+    const double w = ((double)s->hi - s->lo) / QZ_BINS;
+    if (o->method == QZ_PERCENTILE) {
+        const double tail = (1.0 - o->percentile / 100.0) / 2.0 * (double)s->total;
+        double cum = 0.0;
+        int a = 0, b = QZ_BINS - 1;
+        while (a < QZ_BINS - 1 && (cum += s->hist[a]) <= tail)
+            a++;
+        cum = 0.0;
+        while (b > a && (cum += s->hist[b]) <= tail)
+            b--;
+        *lo = (float)(s->lo + a * w);
+        *hi = (float)(s->lo + (b + 1) * w);
+        return;
+    }
+    double best = clip_error(s, s->lo, s->hi);
+    for (int k = 1; k < 64; k++) { /* the range shrunk towards zero by up to 3/4 */
+        const double f = 1.0 - 0.75 * k / 64.0;
+        const double e = clip_error(s, s->lo * f, s->hi * f);
+        if (e < best) {
+            best = e;
+            *lo = (float)(s->lo * f);
+            *hi = (float)(s->hi * f);
+        }
+    }
+}
+
+/* TFLite's asymmetric int8 parameters for [lo, hi] (widened to hold 0). */
+static qz_param affine(float lo, float hi)
+{
+    lo = lo < 0.0f ? lo : 0.0f;
+    hi = hi > 0.0f ? hi : 0.0f;
+    qz_param p = {.scale = (hi - lo) / 255.0f, .set = true};
+    if (!(p.scale > 0.0f))
+        p.scale = 1.0f / 255.0f; /* a tensor that was always zero */
+    const double zp = -128.0 - (double)lo / p.scale;
+    p.zp = zp < -128.0 ? -128 : zp > 127.0 ? 127 : (int32_t)lround(zp);
+    return p;
+}
+
+static int act_param(qz_ctx *c, int32_t t)
+{
+    qz_tensor *q = &c->t[t];
+    if (q->qp.set)
+        return 0;
+    float lo, hi;
+    if (q->info.is_constant) {
+        size_t bytes = 0;
+        const float *v = edge_model_tensor_data(c->m, (size_t)t, &bytes);
+        qz_stat s = {0};
+        stat_add(&s, 1, v, v ? bytes / sizeof(float) : 0);
+        lo = s.lo;
+        hi = s.hi;
+        q->role = QR_CONST_Q;
+    } else {
+        choose_range(&q->st, c->o, &lo, &hi);
+    }
+    q->qp = affine(lo, hi);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ the plan */
+
+static const char *tname(const qz_ctx *c, int32_t t)
+{
+    return c->t[t].info.name[0] ? c->t[t].info.name : "(no name)";
+}
+
+/* Check node I and give its tensors their roles and parameters (execution order, so its
+ * inputs have theirs). */
+static int plan_node(qz_ctx *c, size_t i, edge_error *err)
+{
+    edge_node_info ni;
+    edge_model_node_info(c->m, i, &ni);
+    const qz_kind kind = op_kind(ni.builtin_code);
+    if (kind == QK_NONE)
+        return edge__seterr(err, EDGE_EUNSUPPORTED,
+                            "node %zu (%s v%d): edgectl quantize cannot quantize this operator "
+                            "(it handles CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, MEAN, "
+                            "CONCATENATION, AVERAGE_POOL_2D, MAX_POOL_2D, PAD, RESHAPE, "
+                            "SOFTMAX, LOGISTIC, TANH, RELU, RELU6)",
+                            i, ni.op_name, (int)ni.version);
+    if (ni.n_outputs != 1 || ni.n_inputs < 1 || ni.inputs[0] < 0)
+        return edge__seterr(err, EDGE_EUNSUPPORTED,
+                            "node %zu (%s): has %d outputs and %d inputs, expected one output and "
+                            "an input 0",
+                            i, ni.op_name, (int)ni.n_outputs, (int)ni.n_inputs);
+    const int32_t out = ni.outputs[0], in0 = ni.inputs[0];
+    if (c->t[out].info.type != EDGE_FLOAT32 || c->t[in0].info.type != EDGE_FLOAT32) {
+        const int32_t bad = c->t[out].info.type != EDGE_FLOAT32 ? out : in0;
+        return edge__seterr(err, EDGE_EUNSUPPORTED,
+                            "node %zu (%s): input 0 and its output must be FLOAT32 (tensor %d is "
+                            "%s): not a float model",
+                            i, ni.op_name, (int)bad, edge_dtype_name(c->t[bad].info.type));
+    }
+    if (c->t[out].info.is_constant || c->t[out].info.is_variable)
+        return edge__seterr(err, EDGE_EUNSUPPORTED, "node %zu (%s): output %d is not an activation",
+                            i, ni.op_name, (int)out);
+    switch (kind) {
+    case QK_WEIGHTED: {
+        const int32_t w = ni.n_inputs > 1 ? ni.inputs[1] : -1;
+        const int32_t b = ni.n_inputs > 2 ? ni.inputs[2] : -1;
+        const edge_tensor_info *wi = w >= 0 ? &c->t[w].info : NULL;
+        if (!wi || !wi->is_constant ||
+            !(wi->type == EDGE_FLOAT32 || (wi->type == EDGE_INT8 && wi->quant_count >= 1)))
+            return edge__seterr(err, EDGE_EUNSUPPORTED,
+                                "node %zu (%s): its weights (input 1) are not a FLOAT32 constant "
+                                "(nor a hybrid model's quantized INT8 one)",
+                                i, ni.op_name);
+        if (b >= 0 && (!c->t[b].info.is_constant || c->t[b].info.type != EDGE_FLOAT32))
+            return edge__seterr(err, EDGE_EUNSUPPORTED,
+                                "node %zu (%s): its bias (input 2) is not a FLOAT32 constant", i,
+                                ni.op_name);
+        act_param(c, in0);
+        const int32_t axis = ni.builtin_code == EDGE_OP_DEPTHWISE_CONV_2D ? 3 : 0;
+        if (axis >= wi->rank || wi->dims[axis] < 1)
+            return edge__seterr(err, EDGE_EUNSUPPORTED,
+                                "node %zu (%s): its weights (tensor %d) have no channel "
+                                "dimension %d",
+                                i, ni.op_name, (int)w, (int)axis);
+        if ((c->t[w].role == QR_WEIGHT && c->t[w].axis != axis) ||
+            (b >= 0 && c->t[b].role == QR_BIAS && c->t[b].in_of_bias != in0))
+            return edge__seterr(err, EDGE_EUNSUPPORTED,
+                                "node %zu (%s): its weights or bias are shared with another "
+                                "node that quantizes them differently",
+                                i, ni.op_name);
+        c->t[w].role = QR_WEIGHT;
+        c->t[w].axis = axis;
+        if (b >= 0) {
+            c->t[b].role = QR_BIAS;
+            c->t[b].w_of_bias = w;
+            c->t[b].in_of_bias = in0;
+        }
+        return act_param(c, out);
+    }
+    case QK_SAME:
+        act_param(c, in0);
+        c->t[out].qp = c->t[in0].qp;
+        for (int32_t k = 1; k < ni.n_inputs; k++)
+            if (ni.inputs[k] >= 0)
+                c->t[ni.inputs[k]].role = QR_COPY; /* RESHAPE's shape */
+        return 0;
+    case QK_FIXED:
+        act_param(c, in0);
+        c->t[out].qp = ni.builtin_code == EDGE_OP_TANH
+                           ? (qz_param){.scale = 1.0f / 128.0f, .zp = 0, .set = true}
+                           : (qz_param){.scale = 1.0f / 256.0f, .zp = -128, .set = true};
+        return 0;
+    default:
+        for (int32_t k = 0; k < ni.n_inputs; k++) {
+            const int32_t t = ni.inputs[k];
+            if (t >= 0 && c->t[t].info.type != EDGE_FLOAT32 && c->t[t].info.is_constant) {
+                c->t[t].role = QR_COPY; /* MEAN's axes */
+                continue;
+            }
+            if (t >= 0 && c->t[t].info.type != EDGE_FLOAT32)
+                return edge__seterr(err, EDGE_EUNSUPPORTED,
+                                    "node %zu (%s): input %d (tensor %d) is %s, expected FLOAT32",
+                                    i, ni.op_name, (int)k, (int)t,
+                                    edge_dtype_name(c->t[t].info.type));
+            if (t >= 0)
+                act_param(c, t);
+        }
+        return act_param(c, out);
+    }
+}
+
+/* ------------------------------------------------------------------ writing */
+
+/* Weights tensor T's values as float: its data (float32), or a hybrid model's int8 weights
+ * dequantized ((q - zero point) x scale, per tensor or per channel) into *OWNED (malloc'd; the
+ * caller frees it). *N gets the count; NULL when out of memory. */
+static const float *weight_values(qz_ctx *c, int32_t t, size_t *n, float **owned)
+{
+    const edge_tensor_info *ti = &c->t[t].info;
+    size_t bytes = 0;
+    const void *v = edge_model_tensor_data(c->m, (size_t)t, &bytes);
+    *owned = NULL;
+    if (ti->type == EDGE_FLOAT32) {
+        *n = bytes / sizeof(float);
+        return v;
+    }
+    *n = bytes;
+    float *f = malloc((bytes ? bytes : 1) * sizeof *f);
+    if (!f)
+        return NULL;
+    size_t inner = 1;
+    for (int d = ti->quant_axis + 1; ti->quant_count > 1 && d < ti->rank; d++)
+        inner *= (size_t)ti->dims[d];
+    for (size_t k = 0; k < bytes; k++) {
+        const size_t ch = ti->quant_count > 1 ? (k / inner) % (size_t)ti->quant_count : 0;
+        const float scale = ti->scales ? ti->scales[ch] : ti->scale;
+        const int32_t zp = ti->zero_points ? ti->zero_points[ch] : ti->zero_point;
+        f[k] = (float)(((const int8_t *)v)[k] - zp) * scale;
+    }
+    *owned = f;
+    return f;
+}
+
+/* Weights tensor T's per-channel scales (max |w| / 127 along its axis) into SC. */
+static int weight_scales(qz_ctx *c, int32_t t, float *sc)
+{
+    const qz_tensor *q = &c->t[t];
+    size_t n = 0;
+    float *owned = NULL;
+    const float *v = weight_values(c, t, &n, &owned);
+    if (!v)
+        return EDGE_ENOMEM;
+    const int32_t ch = q->info.dims[q->axis];
+    size_t inner = 1;
+    for (int d = q->axis + 1; d < q->info.rank; d++)
+        inner *= (size_t)q->info.dims[d];
+    for (int32_t k = 0; k < ch; k++)
+        sc[k] = 0.0f;
+    for (size_t k = 0; k < n; k++) {
+        const size_t cidx = (k / inner) % (size_t)ch;
+        const float a = fabsf(v[k]);
+        sc[cidx] = a > sc[cidx] ? a : sc[cidx];
+    }
+    for (int32_t k = 0; k < ch; k++)
+        sc[k] = sc[k] > 0.0f ? sc[k] / 127.0f : 1.0f;
+    free(owned);
+    return 0;
+}
+
+static int32_t add_weights(qz_ctx *c, tfw_writer *w, int32_t t, const float *sc)
+{
+    const qz_tensor *q = &c->t[t];
+    size_t n = 0;
+    float *owned = NULL;
+    const float *v = weight_values(c, t, &n, &owned);
+    if (!v)
+        return EDGE_ENOMEM;
+    const int32_t ch = q->info.dims[q->axis];
+    size_t inner = 1;
+    for (int d = q->axis + 1; d < q->info.rank; d++)
+        inner *= (size_t)q->info.dims[d];
+    int8_t *qv = malloc(n ? n : 1);
+    if (!qv) {
+        free(owned);
+        return EDGE_ENOMEM;
+    }
+    for (size_t k = 0; k < n; k++) {
+        const long r = lroundf(v[k] / sc[(k / inner) % (size_t)ch]);
+        qv[k] = (int8_t)(r < -127 ? -127 : r > 127 ? 127 : r);
+    }
+    const tfw_tensor_desc d = {.type = EDGE_INT8,
+                               .rank = q->info.rank,
+                               .dims = q->info.dims,
+                               .name = q->info.name,
+                               .q_count = ch,
+                               .scales = sc,
+                               .q_axis = q->axis};
+    const int32_t id = tfw_add_const(w, &d, qv, n);
+    free(qv);
+    free(owned);
+    return id;
+}
+
+static int32_t add_bias(qz_ctx *c, tfw_writer *w, int32_t t, const float *wscales)
+{
+    const qz_tensor *q = &c->t[t];
+    size_t bytes = 0;
+    const float *v = edge_model_tensor_data(c->m, (size_t)t, &bytes);
+    const size_t n = bytes / sizeof(float);
+    const int32_t ch = c->t[q->w_of_bias].info.dims[c->t[q->w_of_bias].axis];
+    if ((size_t)ch != n && ch != 1)
+        return EDGE_EUNSUPPORTED;
+    const float in_scale = c->t[q->in_of_bias].qp.scale;
+    int32_t *qv = malloc((n ? n : 1) * sizeof *qv);
+    float *sc = malloc((n ? n : 1) * sizeof *sc);
+    if (!qv || !sc) {
+        free(qv);
+        free(sc);
+        return EDGE_ENOMEM;
+    }
+    for (size_t k = 0; k < n; k++) {
+        sc[k] = in_scale * wscales[ch == 1 ? 0 : k];
+        const double r = nearbyint((double)v[k] / sc[k]);
+        qv[k] = r < -2147483647.0 ? -2147483647 : r > 2147483647.0 ? 2147483647 : (int32_t)r;
+    }
+    const tfw_tensor_desc d = {.type = EDGE_INT32,
+                               .rank = q->info.rank,
+                               .dims = q->info.dims,
+                               .name = q->info.name,
+                               .q_count = (int32_t)n,
+                               .scales = sc};
+    const int32_t id = tfw_add_const(w, &d, qv, n * sizeof *qv);
+    free(qv);
+    free(sc);
+    return id;
+}
+
+static int32_t add_act(qz_ctx *c, tfw_writer *w, int32_t t)
+{
+    const qz_tensor *q = &c->t[t];
+    if (!q->qp.set) /* nothing reads or writes it in subgraph 0: as it was */
+        return tfw_add_tensor(w, &(tfw_tensor_desc){.type = q->info.type,
+                                                    .rank = q->info.rank,
+                                                    .dims = q->info.dims,
+                                                    .name = q->info.name});
+    if (q->role != QR_CONST_Q)
+        return tfw_add_q(w, EDGE_INT8, q->info.name, q->info.rank, q->info.dims, q->qp.scale,
+                         q->qp.zp);
+    size_t bytes = 0;
+    const float *v = edge_model_tensor_data(c->m, (size_t)t, &bytes);
+    const size_t n = bytes / sizeof(float);
+    int8_t *qv = malloc(n ? n : 1);
+    if (!qv)
+        return EDGE_ENOMEM;
+    for (size_t k = 0; k < n; k++) {
+        const long r = lroundf(v[k] / q->qp.scale) + q->qp.zp;
+        qv[k] = (int8_t)(r < -128 ? -128 : r > 127 ? 127 : r);
+    }
+    const tfw_tensor_desc d = {.type = EDGE_INT8,
+                               .rank = q->info.rank,
+                               .dims = q->info.dims,
+                               .name = q->info.name,
+                               .q_count = 1,
+                               .scale = q->qp.scale,
+                               .zero_point = q->qp.zp};
+    const int32_t id = tfw_add_const(w, &d, qv, n);
+    free(qv);
+    return id;
+}
+
+static int32_t add_copy(qz_ctx *c, tfw_writer *w, int32_t t)
+{
+    const qz_tensor *q = &c->t[t];
+    size_t bytes = 0;
+    const void *v = edge_model_tensor_data(c->m, (size_t)t, &bytes);
+    const tfw_tensor_desc d = {
+        .type = q->info.type, .rank = q->info.rank, .dims = q->info.dims, .name = q->info.name};
+    return v ? tfw_add_const(w, &d, v, bytes) : tfw_add_tensor(w, &d);
+}
+
+static int32_t opcode(tfw_writer *w, int32_t *codes, int32_t code)
+{
+    if (code < 0 || code >= QZ_MAX_CODE)
+        return EDGE_EUNSUPPORTED;
+    if (codes[code] < 0)
+        codes[code] = tfw_add_opcode(w, code, op_version(code));
+    return codes[code];
+}
+
+/* CONCATENATION node NI's inputs into IN: TFLite's int8 kernel needs each at the output's scale
+ * and zero point (operator_property.cc: restrict_same_input_output_scale), so an input whose
+ * calibrated parameters differ goes through a QUANTIZE (int8 to int8, requantize) into a new
+ * tensor at the output's parameters, written before the node. */
+static void concat_inputs(qz_ctx *c, tfw_writer *w, int32_t *codes, const edge_node_info *ni,
+                          int32_t *in, qz_report *rep)
+{
+    const qz_param *po = &c->t[ni->outputs[0]].qp;
+    for (int32_t k = 0; k < ni->n_inputs; k++) {
+        const int32_t t = ni->inputs[k];
+        in[k] = t;
+        const qz_param *pi = &c->t[t].qp;
+        if (pi->scale == po->scale && pi->zp == po->zp)
+            continue;
+        char name[256];
+        snprintf(name, sizeof name, "%.200s/requantized", c->t[t].info.name);
+        in[k] =
+            tfw_add_q(w, EDGE_INT8, name, c->t[t].info.rank, c->t[t].info.dims, po->scale, po->zp);
+        tfw_add_operator(w, opcode(w, codes, EDGE_OP_QUANTIZE), &t, 1, &in[k], 1, NULL);
+        rep->n_nodes++;
+    }
+}
+
+static int write_into(qz_ctx *c, tfw_writer *w, const char *output, qz_report *rep, edge_error *err)
+{
+    tfw_set_description(w, "edgectl quantize: int8 post-training quantization");
+    /* per-channel weight scales of every weights tensor, in tensor order */
+    size_t cap = 0;
+    for (size_t t = 0; t < c->nt; t++)
+        if (c->t[t].role == QR_WEIGHT)
+            cap += (size_t)c->t[t].info.dims[c->t[t].axis];
+    float *wsc = calloc(cap ? cap : 1, sizeof *wsc);
+    if (!wsc)
+        return edge__seterr(err, EDGE_ENOMEM, "out of memory");
+    size_t used = 0;
+    for (size_t t = 0; t < c->nt; t++)
+        if (c->t[t].role == QR_WEIGHT) {
+            c->t[t].wsc_at = used;
+            if (weight_scales(c, (int32_t)t, wsc + used)) {
+                free(wsc);
+                return edge__seterr(err, EDGE_ENOMEM, "out of memory");
+            }
+            used += (size_t)c->t[t].info.dims[c->t[t].axis];
+        }
+    int rc = 0;
+    for (size_t t = 0; t < c->nt && !rc; t++) {
+        const qz_tensor *q = &c->t[t];
+        int32_t id;
+        if (q->role == QR_WEIGHT) {
+            id = add_weights(c, w, (int32_t)t, wsc + q->wsc_at);
+            rep->n_weights++;
+        } else if (q->role == QR_BIAS) {
+            id = add_bias(c, w, (int32_t)t, wsc + c->t[q->w_of_bias].wsc_at);
+        } else if (q->role == QR_COPY) {
+            id = add_copy(c, w, (int32_t)t);
+        } else {
+            id = add_act(c, w, (int32_t)t);
+        }
+        if (id < 0)
+            rc = edge__seterr(err, id, "tensor %zu (%s): cannot write it (%s)", t,
+                              tname(c, (int32_t)t), edge_strerror(id));
+        else if ((size_t)id != t)
+            rc = edge__seterr(err, EDGE_ESHAPE, "tensor %zu was written as %d", t, (int)id);
+    }
+    free(wsc);
+    if (rc)
+        return rc;
+    int32_t codes[QZ_MAX_CODE];
+    for (int k = 0; k < QZ_MAX_CODE; k++)
+        codes[k] = -1;
+    const size_t n_in = edge_model_input_count(c->m), n_out = edge_model_output_count(c->m);
+    int32_t ins[16], outs[16];
+    if (n_in > 16 || n_out > 16)
+        return edge__seterr(err, EDGE_ELIMIT, "more than 16 inputs or outputs");
+    edge_subgraph_info sg;
+    edge_model_subgraph_info(c->m, 0, &sg);
+    for (size_t k = 0; k < n_in; k++) {
+        const int32_t t = sg.inputs[k];
+        ins[k] = t;
+        if (c->o->io_int8)
+            continue;
+        const qz_tensor *q = &c->t[t];
+        ins[k] = tfw_add_tensor(w, &(tfw_tensor_desc){.type = EDGE_FLOAT32,
+                                                      .rank = q->info.rank,
+                                                      .dims = q->info.dims,
+                                                      .name = q->info.name});
+        tfw_add_operator(w, opcode(w, codes, EDGE_OP_QUANTIZE), &ins[k], 1, &t, 1, NULL);
+        rep->n_nodes++;
+    }
+    for (size_t i = 0; i < c->nn; i++) {
+        edge_node_info ni;
+        edge_model_node_info(c->m, i, &ni);
+        edge_op_params p;
+        edge_model_node_params(c->m, i, &p, sizeof p);
+        tfw_options o;
+        if (tfw_opt_from_params(&o, ni.builtin_code, &p))
+            return edge__seterr(err, EDGE_EUNSUPPORTED, "node %zu (%s): cannot write its options",
+                                i, ni.op_name);
+        int32_t in[QZ_MAX_CONCAT];
+        if (ni.builtin_code == EDGE_OP_CONCATENATION) {
+            if (ni.n_inputs > QZ_MAX_CONCAT)
+                return edge__seterr(err, EDGE_ELIMIT, "node %zu (%s): more than %d inputs", i,
+                                    ni.op_name, QZ_MAX_CONCAT);
+            concat_inputs(c, w, codes, &ni, in, rep);
+        }
+        tfw_add_operator(w, opcode(w, codes, ni.builtin_code),
+                         ni.builtin_code == EDGE_OP_CONCATENATION ? in : ni.inputs, ni.n_inputs,
+                         ni.outputs, ni.n_outputs, &o);
+        rep->n_nodes++;
+    }
+    for (size_t k = 0; k < n_out; k++) {
+        const int32_t t = sg.outputs[k];
+        outs[k] = t;
+        if (c->o->io_int8)
+            continue;
+        const qz_tensor *q = &c->t[t];
+        outs[k] = tfw_add_tensor(w, &(tfw_tensor_desc){.type = EDGE_FLOAT32,
+                                                       .rank = q->info.rank,
+                                                       .dims = q->info.dims,
+                                                       .name = q->info.name});
+        tfw_add_operator(w, opcode(w, codes, EDGE_OP_DEQUANTIZE), &t, 1, &outs[k], 1, NULL);
+        rep->n_nodes++;
+    }
+    tfw_set_io(w, ins, (int)n_in, outs, (int)n_out);
+    uint8_t *bytes = NULL;
+    size_t size = 0;
+    if ((rc = tfw_finish(w, &bytes, &size)))
+        return edge__seterr(err, rc, "cannot serialise the int8 model: %s", edge_strerror(rc));
+    rc = tfw_save(output, bytes, size);
+    free(bytes);
+    if (rc)
+        return edge__seterr(err, EDGE_EIO, "%s: cannot write it", output);
+    rep->out_bytes = size;
+    return 0;
+}
+
+static int write_model(qz_ctx *c, const char *output, qz_report *rep, edge_error *err)
+{
+    tfw_writer *w = tfw_new();
+    if (!w)
+        return edge__seterr(err, EDGE_ENOMEM, "out of memory");
+    const int rc = write_into(c, w, output, rep, err);
+    tfw_free(w);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ driver */
+
+static void ctx_free(qz_ctx *c)
+{
+    for (size_t t = 0; c->t && t < c->nt; t++)
+        free(c->t[t].st.hist);
+    free(c->t);
+    edge_interp_free(c->it);
+    edge_model_unref(c->m);
+}
+
+static int check_float(qz_ctx *c, const char *model, edge_error *err)
+{
+    if (edge_model_subgraph_count(c->m) != 1)
+        return edge__seterr(err, EDGE_EUNSUPPORTED,
+                            "%s: has %zu subgraphs; edgectl quantize handles one", model,
+                            edge_model_subgraph_count(c->m));
+    for (size_t i = 0; i < edge_model_input_count(c->m); i++) {
+        edge_tensor_info ti;
+        edge_model_input_info(c->m, i, &ti);
+        if (ti.type != EDGE_FLOAT32)
+            return edge__seterr(err, EDGE_EUNSUPPORTED,
+                                "%s is not a float model: input %zu (%s) is %s, expected FLOAT32",
+                                model, i, ti.name, edge_dtype_name(ti.type));
+    }
+    for (size_t i = 0; i < edge_model_output_count(c->m); i++) {
+        edge_tensor_info ti;
+        edge_model_output_info(c->m, i, &ti);
+        if (ti.type != EDGE_FLOAT32)
+            return edge__seterr(err, EDGE_EUNSUPPORTED,
+                                "%s is not a float model: output %zu (%s) is %s, expected FLOAT32",
+                                model, i, ti.name, edge_dtype_name(ti.type));
+    }
+    return 0;
+}
+
+int qz_quantize(const char *model, const char *output, const qz_options *o, qz_report *rep,
+                edge_error *err)
+{
+    qz_ctx c = {.o = o, .pass = 1};
+    *rep = (qz_report){0};
+    if (!o->n_samples)
+        return edge__seterr(err, EDGE_EINVAL, "no calibration inputs");
+    int rc = edge_model_open(model, &(edge_model_options){.threads = 1}, &c.m, err);
+    if (rc)
+        return rc;
+    if ((rc = check_float(&c, model, err)) || (rc = edge_interp_new(c.m, &c.it, err)))
+        goto out;
+    c.nt = edge_model_tensor_count(c.m);
+    c.nn = edge_model_node_count(c.m);
+    c.t = calloc(c.nt ? c.nt : 1, sizeof *c.t);
+    if (!c.t) {
+        rc = edge__seterr(err, EDGE_ENOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t t = 0; t < c.nt; t++)
+        edge_model_tensor_info(c.m, t, &c.t[t].info);
+    for (size_t t = 0; t < c.nt; t++) {
+        if (c.t[t].info.is_variable) {
+            rc = edge__seterr(err, EDGE_EUNSUPPORTED,
+                              "tensor %zu (%s) is a variable: models with state are not handled", t,
+                              tname(&c, (int32_t)t));
+            goto out;
+        }
+    }
+    for (size_t i = 0; i < c.nn; i++) { /* before the calibration runs */
+        edge_node_info ni;
+        edge_model_node_info(c.m, i, &ni);
+        if (op_kind(ni.builtin_code) == QK_NONE) {
+            rc = plan_node(&c, i, err); /* its message */
+            goto out;
+        }
+    }
+    edge_interp_watch(c.it, on_node, &c);
+    if ((rc = calib_pass(&c, err)))
+        goto out;
+    if (o->method != QZ_MINMAX) {
+        for (size_t t = 0; t < c.nt; t++)
+            if (c.t[t].st.seen && !(c.t[t].st.hist = calloc(QZ_BINS, sizeof(uint32_t)))) {
+                rc = edge__seterr(err, EDGE_ENOMEM, "out of memory");
+                goto out;
+            }
+        c.pass = 2;
+        if ((rc = calib_pass(&c, err)))
+            goto out;
+    }
+    for (size_t i = 0; i < c.nn && !rc; i++)
+        rc = plan_node(&c, i, err);
+    if (!rc)
+        rc = write_model(&c, output, rep, err);
+out:
+    ctx_free(&c);
+    return rc;
+}

@@ -1,0 +1,45 @@
+/* client/quantize.h - post-training int8 quantization of a float32 model (edgectl quantize).
+ *
+ * Owns: the quantizer's contract: a float32 .tflite opened with libedge, float invokes on
+ * calibration inputs with every node's outputs watched (edge_interp_watch), each activation's
+ * range chosen from the statistics (min/max, a percentile, or the clip of least squared error),
+ * and an int8 model written with the project's .tflite writer (tools/tflite_writer.h).
+ * Does not own: finding or decoding the calibration inputs (cmd_quantize.c), reading the model
+ * (libedge), the file format (the writer). */
+#ifndef EDGECTL_QUANTIZE_H
+#define EDGECTL_QUANTIZE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "edge/runtime.h"
+
+typedef enum qz_method { QZ_MINMAX, QZ_PERCENTILE, QZ_MSE } qz_method;
+
+/* Calibration sample K's bytes [OFFSET, OFFSET + BYTES) into DST: one model input, where the
+ * sample holds every input's bytes in subgraph 0's order, TOTAL in all. 0 or a negative EDGE_E*
+ * code with ERR saying which file and why. */
+typedef int (*qz_sample_fn)(void *arg, size_t k, size_t offset, size_t total, uint8_t *dst,
+                            size_t bytes, edge_error *err);
+
+typedef struct qz_options {
+    qz_method method;
+    int io_int8;      /* 1: the written model's inputs and outputs are int8; 0: float32 */
+    size_t n_samples; /* calibration samples, read through SAMPLE(ARG, k, ...) */
+    qz_sample_fn sample;
+    void *arg;
+    float percentile; /* QZ_PERCENTILE: the share of values kept inside the range, e.g. 99.99 */
+} qz_options;
+
+/* What was done, for the report. */
+typedef struct qz_report {
+    int n_nodes, n_weights; /* nodes written (QUANTIZE/DEQUANTIZE included), weight tensors */
+    size_t out_bytes;       /* the written file's size */
+} qz_report;
+
+/* Quantize the float32 model at MODEL into an int8 model written to OUTPUT. 0, or a negative
+ * EDGE_E* code with ERR saying what (the node and operator, the tensor, the sample). */
+int qz_quantize(const char *model, const char *output, const qz_options *o, qz_report *rep,
+                edge_error *err);
+
+#endif

@@ -1,0 +1,713 @@
+/* tests/zoo/test_quantize.c - `edgectl quantize` on the zoo's tiny_resnet8_fp32 (issue 48).
+ *
+ * Owns: the checks that the int8 model edgectl quantize writes from the float MLPerf Tiny
+ * ResNet-8 (calibrated on 8 shifted, flipped, dimmed copies of its sample input) loads in
+ * libedge, is int8 where TensorFlow Lite's converter makes it so (per-channel int8 weights,
+ * int32 biases whose scale is exactly input scale x weight scale, SOFTMAX's output at 1/256 and
+ * -128, RESHAPE and the pool at their input's parameters) and agrees with the float model's
+ * top-1 on 16 inputs outside the calibration set (the zoo's sample, 5 photos of
+ * ../shared/zoo/images centre-cropped to 32x32, 10 other copies of the sample): all of them with
+ * every --method, and with --io int8 (the inputs quantized by the test); that LiteRT.js
+ * (../shared/oracle set up in $EDGE_ORACLE_DIR, with node) runs the written model to the same
+ * argmax as edged on 3 of them (a visible SKIP of that part without it); the keyword spotter
+ * tiny_kws_dscnn_fp32 (hybrid int8 filters, depthwise convolutions) quantized likewise, and
+ * MediaPipe's hand landmark model (MEAN, several outputs) within a few pixels, MediaPipe's
+ * short-range face detector (PAD, CONCATENATION) finding the zoo sample's face; and that
+ * bad arguments, a model that is not float and an operator it cannot quantize get clear errors.
+ * Does not own: the int8 kernels (tests/ops), the float model's values (tests/zoo). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "edge/ops.h"
+#include "edge/runtime.h"
+#include "test_support.h"
+#include "vision/image.h"
+
+#define N_CAL 8
+#define N_TEST 16
+#define IN_ELEMS (32 * 32 * 3)
+#define N_CLASSES 10
+/* An input where the float model's top probability leads the second by this much must keep its
+ * top-1 through int8; closer calls may flip by a quantization step (at most one of them). */
+#define MIN_MARGIN 0.1
+
+static char zoo[512], dir[64], fmodel[600];
+static float sample_in[IN_ELEMS]; /* the zoo's input_0.bin (its pixels in [-1, 1]) */
+static float sample_px[IN_ELEMS]; /* the same in 0..255 */
+static float test_in[N_TEST][IN_ELEMS];
+static int n_test;
+static const char *const photos[] = {"cat_720p.jpg", "kite_and_cold.jpg", "owl.jpg", "parrot.jpg",
+                                     "pets.jpg"}; /* ../shared/zoo/images */
+
+static uint32_t rng_state = 12345u;
+static uint32_t rnd(void)
+{
+    rng_state = rng_state * 1664525u + 1013904223u;
+    return rng_state >> 8;
+}
+
+/* The sample's pixels shifted by (DX, DY), mirrored when FLIP, scaled by GAIN (0..255). */
+static void variant(float *out, int dx, int dy, int flip, float gain)
+{
+    for (int y = 0; y < 32; y++)
+        for (int x = 0; x < 32; x++) {
+            int xx = (flip ? 31 - x : x) + dx, yy = y + dy;
+            xx = xx < 0 ? 0 : xx > 31 ? 31 : xx;
+            yy = yy < 0 ? 0 : yy > 31 ? 31 : yy;
+            for (int c = 0; c < 3; c++) {
+                const float v = sample_px[(yy * 32 + xx) * 3 + c] * gain;
+                out[(y * 32 + x) * 3 + c] = v > 255.0f ? 255.0f : v;
+            }
+        }
+}
+
+static void random_variant(float *out)
+{
+    variant(out, (int)(rnd() % 9) - 4, (int)(rnd() % 9) - 4, (int)(rnd() % 2),
+            0.6f + 0.6f * (float)(rnd() % 1000) / 1000.0f);
+}
+
+static int save(const char *path, const void *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        return -1;
+    const size_t w = fwrite(p, 1, n, f);
+    return fclose(f) == 0 && w == n ? 0 : -1;
+}
+
+/* A photo of the zoo fitted to SIDE x SIDE by FIT, each byte v as v x MUL + ADD. */
+static int photo(const char *name, edge_fit fit, uint32_t side, float mul, float add, float *out)
+{
+    char path[700];
+    snprintf(path, sizeof path, "%s/images/%s", zoo, name);
+    size_t len = 0;
+    void *bytes = edge_test_read_file(path, &len);
+    if (!bytes)
+        return -1;
+    edge_image im = {0};
+    char err[256];
+    const int rc = edge_image_decode(bytes, len, 1u << 24, &im, err, sizeof err);
+    free(bytes);
+    if (rc)
+        return -1;
+    uint8_t *px = malloc((size_t)side * side * 3);
+    if (!px) {
+        edge_image_free(&im);
+        return -1;
+    }
+    edge_image_fit(&im, fit, 0, side, side, px, NULL);
+    edge_image_free(&im);
+    for (size_t i = 0; i < (size_t)side * side * 3; i++)
+        out[i] = px[i] * mul + add;
+    free(px);
+    return 0;
+}
+
+/* `edgectl quantize ARGS` (stderr into DIR/err); its exit status. */
+static int quantize(const char *args)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "'%s' quantize %s > '%s/out' 2> '%s/err'", EDGECTL, args, dir, dir);
+    const int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128;
+}
+
+/* DIR/err holds TEXT. */
+static void expect_err(const char *text)
+{
+    char path[128];
+    snprintf(path, sizeof path, "%s/err", dir);
+    size_t n = 0;
+    char *raw = edge_test_read_file(path, &n);
+    assert_non_null(raw);
+    char *s = realloc(raw, n + 1);
+    s[n] = 0;
+    if (!strstr(s, text))
+        fail_msg("stderr '%s' does not say '%s'", s, text);
+    free(s);
+}
+
+static int argmax_f(const float *v, int n)
+{
+    int b = 0;
+    for (int i = 1; i < n; i++)
+        b = v[i] > v[b] ? i : b;
+    return b;
+}
+
+static int argmax_i8(const int8_t *v, int n)
+{
+    int b = 0;
+    for (int i = 1; i < n; i++)
+        b = v[i] > v[b] ? i : b;
+    return b;
+}
+
+/* Top-1 of PATH on every test input into TOP (int8 inputs quantized with the model's input
+ * parameters when the model's input is int8), and for a float output into MARGIN (may be NULL)
+ * how far the top probability is above the second. */
+static void top1(const char *path, int *top, float *margin)
+{
+    edge_model *m = NULL;
+    edge_error err = {0};
+    if (edge_model_open(path, NULL, &m, &err))
+        fail_msg("%s does not load: %s", path, err.message);
+    edge_interp *it = NULL;
+    assert_int_equal(edge_interp_new(m, &it, NULL), 0);
+    edge_tensor_info ti, to;
+    edge_model_input_info(m, 0, &ti);
+    edge_model_output_info(m, 0, &to);
+    for (int k = 0; k < n_test; k++) {
+        size_t bytes = 0;
+        void *in = edge_interp_input(it, 0, &bytes);
+        if (ti.type == EDGE_FLOAT32) {
+            assert_int_equal(bytes, sizeof test_in[k]);
+            memcpy(in, test_in[k], bytes);
+        } else {
+            assert_int_equal(ti.type, EDGE_INT8);
+            for (int i = 0; i < IN_ELEMS; i++) {
+                long q = lroundf(test_in[k][i] / ti.scale) + ti.zero_point;
+                ((int8_t *)in)[i] = (int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);
+            }
+        }
+        assert_int_equal(edge_interp_invoke(it), 0);
+        const void *out = edge_interp_output(it, 0, &bytes);
+        top[k] = to.type == EDGE_FLOAT32 ? argmax_f(out, N_CLASSES) : argmax_i8(out, N_CLASSES);
+        if (margin && to.type == EDGE_FLOAT32) {
+            const float *p = out;
+            float second = -1.0f;
+            for (int i = 0; i < N_CLASSES; i++)
+                second = i != top[k] && p[i] > second ? p[i] : second;
+            margin[k] = p[top[k]] - second;
+        }
+    }
+    edge_interp_free(it);
+    edge_model_unref(m);
+}
+
+/* The written model is int8 as TFLite's converter makes it. */
+static void check_params(const char *path, int io_int8)
+{
+    edge_model *m = NULL;
+    assert_int_equal(edge_model_open(path, NULL, &m, NULL), 0);
+    int convs = 0;
+    for (size_t i = 0; i < edge_model_node_count(m); i++) {
+        edge_node_info n;
+        edge_model_node_info(m, i, &n);
+        edge_tensor_info in, out, w, b;
+        edge_model_tensor_info(m, (size_t)n.inputs[0], &in);
+        edge_model_tensor_info(m, (size_t)n.outputs[0], &out);
+        if (n.builtin_code == EDGE_OP_QUANTIZE || n.builtin_code == EDGE_OP_DEQUANTIZE) {
+            assert_false(io_int8);
+            continue;
+        }
+        assert_int_equal(in.type, EDGE_INT8);
+        assert_int_equal(out.type, EDGE_INT8);
+        if (n.builtin_code == EDGE_OP_CONV_2D || n.builtin_code == EDGE_OP_FULLY_CONNECTED) {
+            convs++;
+            edge_model_tensor_info(m, (size_t)n.inputs[1], &w);
+            edge_model_tensor_info(m, (size_t)n.inputs[2], &b);
+            assert_int_equal(w.type, EDGE_INT8);
+            assert_int_equal(w.quant_count, w.dims[0]);
+            assert_int_equal(b.type, EDGE_INT32);
+            assert_int_equal(b.quant_count, w.dims[0]);
+            for (int c = 0; c < w.quant_count; c++) {
+                assert_int_equal(w.zero_points[c], 0);
+                assert_true(b.scales[c] == in.scale * w.scales[c]);
+            }
+        } else if (n.builtin_code == EDGE_OP_SOFTMAX) {
+            assert_true(out.scale == 1.0f / 256.0f);
+            assert_int_equal(out.zero_point, -128);
+        } else if (n.builtin_code == EDGE_OP_RESHAPE || n.builtin_code == EDGE_OP_AVERAGE_POOL_2D) {
+            assert_true(out.scale == in.scale);
+            assert_int_equal(out.zero_point, in.zero_point);
+        }
+    }
+    assert_int_equal(convs, 10);
+    edge_model_unref(m);
+}
+
+static void agree(const char *args, const char *out_name, int io_int8)
+{
+    char a[1400], out[128];
+    snprintf(out, sizeof out, "%s/%s", dir, out_name);
+    snprintf(a, sizeof a, "'%s' --calibrate '%s/cal' --output '%s' %s", fmodel, dir, out, args);
+    assert_int_equal(quantize(a), 0);
+    check_params(out, io_int8);
+    int tf[N_TEST], tq[N_TEST], same = 0, decided = 0, decided_same = 0;
+    float margin[N_TEST];
+    top1(fmodel, tf, margin);
+    top1(out, tq, NULL);
+    for (int k = 0; k < n_test; k++) {
+        same += tf[k] == tq[k];
+        if (tf[k] != tq[k])
+            printf("input %d: float top-1 %d (%.3f above the second), int8 %d\n", k, tf[k],
+                   (double)margin[k], tq[k]);
+        if (margin[k] >= MIN_MARGIN) {
+            decided++;
+            decided_same += tf[k] == tq[k];
+        }
+    }
+    printf("%s: top-1 agreement with the float model %d/%d (%d/%d where the float top-1 leads by "
+           ">= %.2f)\n",
+           args[0] ? args : "(defaults)", same, n_test, decided_same, decided, MIN_MARGIN);
+    assert_int_equal(decided_same, decided); /* every input the float model is sure of */
+    assert_true(same >= n_test - 1);
+    assert_true(decided >= n_test / 2);
+}
+
+static void test_minmax(void **state)
+{
+    (void)state;
+    agree("", "q_minmax.tflite", 0);
+}
+
+static void test_percentile_mse(void **state)
+{
+    (void)state;
+    agree("--method percentile", "q_pct.tflite", 0);
+    agree("--method mse", "q_mse.tflite", 0);
+}
+
+static void test_io_int8(void **state)
+{
+    (void)state;
+    agree("--io int8", "q_io8.tflite", 1);
+}
+
+/* LiteRT.js runs the written model to edged's argmax. */
+static void test_litert(void **state)
+{
+    (void)state;
+    const char *odir = getenv("EDGE_ORACLE_DIR");
+    char nm[600];
+    snprintf(nm, sizeof nm, "%s/node_modules", odir ? odir : "");
+    if (!odir || access(nm, F_OK) || system("node --version > /dev/null 2>&1")) {
+        printf("SKIP (part): LiteRT.js check needs node and $EDGE_ORACLE_DIR (a copy of "
+               "../shared/oracle after its setup.sh)\n");
+        return;
+    }
+    char qm[128];
+    snprintf(qm, sizeof qm, "%s/q_minmax.tflite", dir);
+    if (access(qm, F_OK))
+        agree("", "q_minmax.tflite", 0);
+    int tq[N_TEST];
+    top1(qm, tq, NULL);
+    for (int k = 0; k < 3; k++) {
+        char in[128], out[128], cmd[2048];
+        snprintf(in, sizeof in, "%s/test%02d.bin", dir, k);
+        snprintf(out, sizeof out, "%s/litert.bin", dir);
+        assert_int_equal(save(in, test_in[k], sizeof test_in[k]), 0);
+        snprintf(cmd, sizeof cmd, "node '%s/run_litert.mjs' '%s' '%s' '%s' > /dev/null 2>&1", odir,
+                 qm, in, out);
+        assert_int_equal(system(cmd), 0);
+        size_t n = 0;
+        float *v = edge_test_read_file(out, &n);
+        assert_non_null(v);
+        assert_int_equal(n, N_CLASSES * sizeof(float));
+        printf("input %d: edged argmax %d, LiteRT.js %d\n", k, tq[k], argmax_f(v, N_CLASSES));
+        assert_int_equal(argmax_f(v, N_CLASSES), tq[k]);
+        free(v);
+    }
+}
+
+/* Element K of constant tensor T of M as a real number (float32, or int8 dequantized). */
+static double real_value(edge_model *m, int32_t t, size_t k)
+{
+    edge_tensor_info ti;
+    edge_model_tensor_info(m, (size_t)t, &ti);
+    const void *v = edge_model_tensor_data(m, (size_t)t, NULL);
+    if (ti.type == EDGE_FLOAT32)
+        return ((const float *)v)[k];
+    size_t inner = 1;
+    for (int d = ti.quant_axis + 1; d < ti.rank; d++)
+        inner *= (size_t)ti.dims[d];
+    const size_t c = ti.quant_count > 1 ? (k / inner) % (size_t)ti.quant_count : 0;
+    const double scale = ti.scales ? ti.scales[c] : ti.scale;
+    const int32_t zp = ti.zero_points ? ti.zero_points[c] : ti.zero_point;
+    return (((const int8_t *)v)[k] - zp) * scale;
+}
+
+/* Weights tensor T of the written model Q within half a step of the original's values. */
+static void weights_close(edge_model *orig, edge_model *q, int32_t t)
+{
+    edge_tensor_info ti;
+    edge_model_tensor_info(q, (size_t)t, &ti);
+    size_t inner = 1;
+    for (int d = ti.quant_axis + 1; d < ti.rank; d++)
+        inner *= (size_t)ti.dims[d];
+    for (size_t k = 0; k < ti.bytes; k++) {
+        const double step = ti.scales[(k / inner) % (size_t)ti.quant_count];
+        const double d = fabs(real_value(q, t, k) - real_value(orig, t, k));
+        if (d > step * 0.5 * 1.0001 + 1e-9)
+            fail_msg("tensor %d element %zu: %g from the original (step %g)", (int)t, k, d, step);
+    }
+}
+
+/* MLPerf Tiny's keyword spotter: hybrid weights (int8 CONV_2D filters dequantized, then
+ * quantized per channel again) and DEPTHWISE_CONV_2D's per-channel weights along axis 3. The
+ * calibration and test inputs are copies of the zoo's sample, shifted in time, scaled and
+ * noisy (generated: each file apart). */
+static void test_kws(void **state)
+{
+    (void)state;
+    char path[700], kcal[128], out[128], a[1400];
+    snprintf(path, sizeof path, "%s/tiny_kws_dscnn_fp32/input_0.bin", zoo);
+    size_t n = 0;
+    float *base = edge_test_read_file(path, &n);
+    assert_non_null(base);
+    assert_int_equal(n, 490 * sizeof(float));
+    snprintf(kcal, sizeof kcal, "%s/kcal", dir);
+    assert_int_equal(mkdir(kcal, 0700), 0);
+    float in[N_TEST + 8][490];
+    for (int k = 0; k < N_TEST + 8; k++) {
+        const int shift = (int)(rnd() % 11) - 5;
+        const float gain = 0.7f + 0.6f * (float)(rnd() % 1000) / 1000.0f;
+        for (int t = 0; t < 49; t++)
+            for (int f = 0; f < 10; f++) {
+                const int tt = t + shift < 0 ? 0 : t + shift > 48 ? 48 : t + shift;
+                const float noise = ((float)(rnd() % 2001) - 1000.0f) / 1000.0f * 0.05f;
+                in[k][t * 10 + f] = base[tt * 10 + f] * gain + noise;
+            }
+        if (k < 8) {
+            snprintf(path, sizeof path, "%s/s%02d.bin", kcal, k);
+            assert_int_equal(save(path, in[k], sizeof in[k]), 0);
+        }
+    }
+    snprintf(out, sizeof out, "%s/kws8.tflite", dir);
+    snprintf(a, sizeof a, "'%s/tiny_kws_dscnn_fp32/model.tflite' --calibrate '%s' --output '%s'",
+             zoo, kcal, out);
+    assert_int_equal(quantize(a), 0);
+    edge_model *m = NULL, *orig = NULL;
+    assert_int_equal(edge_model_open(out, NULL, &m, NULL), 0);
+    snprintf(path, sizeof path, "%s/tiny_kws_dscnn_fp32/model.tflite", zoo);
+    assert_int_equal(edge_model_open(path, NULL, &orig, NULL), 0);
+    int dws = 0;
+    for (size_t i = 0; i < edge_model_node_count(m); i++) {
+        edge_node_info nd;
+        edge_model_node_info(m, i, &nd);
+        if (nd.builtin_code != EDGE_OP_DEPTHWISE_CONV_2D && nd.builtin_code != EDGE_OP_CONV_2D)
+            continue;
+        edge_tensor_info x, w, b;
+        edge_model_tensor_info(m, (size_t)nd.inputs[0], &x);
+        edge_model_tensor_info(m, (size_t)nd.inputs[1], &w);
+        edge_model_tensor_info(m, (size_t)nd.inputs[2], &b);
+        const int axis = nd.builtin_code == EDGE_OP_DEPTHWISE_CONV_2D ? 3 : 0;
+        dws += axis == 3;
+        assert_int_equal(w.type, EDGE_INT8);
+        assert_int_equal(w.quant_axis, axis);
+        assert_int_equal(w.quant_count, w.dims[axis]);
+        assert_int_equal(b.quant_count, w.dims[axis]);
+        for (int c = 0; c < w.quant_count; c++)
+            assert_true(b.scales[c] == x.scale * w.scales[c]);
+        weights_close(orig, m, nd.inputs[1]);
+    }
+    assert_int_equal(dws, 4);
+    edge_model_unref(m);
+    edge_model_unref(orig);
+    /* top-1 of the float and the int8 model on the 16 inputs not calibrated on */
+    int same = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        static int top[N_TEST];
+        edge_model *mm = NULL;
+        snprintf(path, sizeof path, "%s/tiny_kws_dscnn_fp32/model.tflite", zoo);
+        assert_int_equal(edge_model_open(pass ? out : path, NULL, &mm, NULL), 0);
+        edge_interp *it = NULL;
+        assert_int_equal(edge_interp_new(mm, &it, NULL), 0);
+        for (int k = 0; k < N_TEST; k++) {
+            size_t bytes = 0;
+            memcpy(edge_interp_input(it, 0, &bytes), in[8 + k], sizeof in[k]);
+            assert_int_equal(edge_interp_invoke(it), 0);
+            const int t = argmax_f(edge_interp_output(it, 0, &bytes), 12);
+            if (pass)
+                same += t == top[k];
+            else
+                top[k] = t;
+        }
+        edge_interp_free(it);
+        edge_model_unref(mm);
+    }
+    printf("tiny_kws_dscnn_fp32: top-1 agreement with the float model %d/%d\n", same, N_TEST);
+    assert_int_equal(same, N_TEST);
+    free(base);
+}
+
+/* MediaPipe's float hand landmark model (MEAN, MAX_POOL_2D, four outputs): calibrated on the
+ * zoo's photos stretched to 224x224, its landmarks on 3 of them centre-cropped (not calibrated
+ * on) within MAX_LANDMARK_PX of the float model's on average (the photos hold no hand: the
+ * model answers anyway, and the comparison is of the two models). */
+#define HAND 224
+#define MAX_LANDMARK_PX 5.0
+/* Output 0 (N floats) and, when OUT1 is not NULL, output 1 (N1 floats) of the model at PATH
+ * on the float input IN. */
+static void outputs(const char *path, const float *in, size_t bytes, float *out, size_t n,
+                    float *out1, size_t n1)
+{
+    edge_model *m = NULL;
+    assert_int_equal(edge_model_open(path, NULL, &m, NULL), 0);
+    edge_interp *it = NULL;
+    assert_int_equal(edge_interp_new(m, &it, NULL), 0);
+    size_t got = 0;
+    memcpy(edge_interp_input(it, 0, &got), in, bytes);
+    assert_int_equal(got, bytes);
+    assert_int_equal(edge_interp_invoke(it), 0);
+    memcpy(out, edge_interp_output(it, 0, &got), n * sizeof(float));
+    assert_int_equal(got, n * sizeof(float));
+    if (out1) {
+        memcpy(out1, edge_interp_output(it, 1, &got), n1 * sizeof(float));
+        assert_int_equal(got, n1 * sizeof(float));
+    }
+    edge_interp_free(it);
+    edge_model_unref(m);
+}
+
+static void test_hand(void **state)
+{
+    (void)state;
+    static float in[HAND * HAND * 3];
+    char hcal[128], path[700], out[128], a[1400];
+    snprintf(hcal, sizeof hcal, "%s/hcal", dir);
+    assert_int_equal(mkdir(hcal, 0700), 0);
+    for (int k = 0; k < 5; k++) {
+        assert_int_equal(photo(photos[k], EDGE_FIT_STRETCH, HAND, 1.0f / 255.0f, 0.0f, in), 0);
+        snprintf(path, sizeof path, "%s/s%d.bin", hcal, k);
+        assert_int_equal(save(path, in, sizeof in), 0);
+    }
+    char fm[700];
+    snprintf(fm, sizeof fm, "%s/mp_hand_landmark_lite/model.tflite", zoo);
+    snprintf(out, sizeof out, "%s/hand8.tflite", dir);
+    snprintf(a, sizeof a, "'%s' --calibrate '%s' --output '%s'", fm, hcal, out);
+    assert_int_equal(quantize(a), 0);
+    double sum = 0.0;
+    for (int k = 0; k < 3; k++) {
+        float lf[63], lq[63];
+        assert_int_equal(photo(photos[k], EDGE_FIT_CROP, HAND, 1.0f / 255.0f, 0.0f, in), 0);
+        outputs(fm, in, sizeof in, lf, 63, NULL, 0);
+        outputs(out, in, sizeof in, lq, 63, NULL, 0);
+        for (int i = 0; i < 63; i++)
+            sum += fabs((double)lf[i] - lq[i]);
+    }
+    printf("mp_hand_landmark_lite: landmarks %.2f px from the float model's on average\n",
+           sum / (3 * 63));
+    assert_true(sum / (3 * 63) <= MAX_LANDMARK_PX);
+}
+
+/* MediaPipe's float short-range face detector (PAD, CONCATENATION of differently calibrated
+ * inputs, two outputs): calibrated on the zoo's photos stretched to 128x128 in [-1, 1] and 4
+ * mirrored, shifted, dimmed copies of the zoo's sample (photos without a face alone leave the
+ * face logits outside the calibrated ranges); on the sample itself (Grace Hopper, not in the
+ * calibration set) the float model's best anchor is a face to both (logit > 0), the int8
+ * model's best is one to the float model (anchors of one face score alike, and the int8 steps
+ * may reorder them), its box within MAX_BOX_PX; every CONCATENATION reads inputs at
+ * its output's parameters (requantized where calibration differed), as TFLite's kernel needs. */
+#define FACE 128
+#define ANCHORS 896
+#define MAX_BOX_PX 6.0
+static int best_anchor(const float *scores)
+{
+    return argmax_f(scores, ANCHORS);
+}
+
+static void test_face(void **state)
+{
+    (void)state;
+    static float in[FACE * FACE * 3], rf[ANCHORS * 16], rq[ANCHORS * 16];
+    static float cf[ANCHORS], cq[ANCHORS];
+    char fcal[128], path[700], out[128], a[1400];
+    snprintf(fcal, sizeof fcal, "%s/fcal", dir);
+    assert_int_equal(mkdir(fcal, 0700), 0);
+    for (int k = 0; k < 5; k++) {
+        assert_int_equal(photo(photos[k], EDGE_FIT_STRETCH, FACE, 1.0f / 127.5f, -1.0f, in), 0);
+        snprintf(path, sizeof path, "%s/s%d.bin", fcal, k);
+        assert_int_equal(save(path, in, sizeof in), 0);
+    }
+    snprintf(path, sizeof path, "%s/mp_face_detection_short_range/input_0.bin", zoo);
+    size_t n = 0;
+    float *sample = edge_test_read_file(path, &n);
+    assert_non_null(sample);
+    assert_int_equal(n, sizeof in);
+    for (int k = 0; k < 4; k++) { /* and copies of the sample: mirrored, shifted, dimmed */
+        for (int y = 0; y < FACE; y++)
+            for (int x = 0; x < FACE; x++) {
+                int xx = (k & 1 ? FACE - 1 - x : x) + (k & 2 ? 9 : -5), yy = y + (k & 2 ? -7 : 6);
+                xx = xx < 0 ? 0 : xx >= FACE ? FACE - 1 : xx;
+                yy = yy < 0 ? 0 : yy >= FACE ? FACE - 1 : yy;
+                for (int c = 0; c < 3; c++)
+                    in[(y * FACE + x) * 3 + c] =
+                        sample[(yy * FACE + xx) * 3 + c] * (k < 2 ? 0.8f : 0.95f);
+            }
+        snprintf(path, sizeof path, "%s/v%d.bin", fcal, k);
+        assert_int_equal(save(path, in, sizeof in), 0);
+    }
+    char fm[700];
+    snprintf(fm, sizeof fm, "%s/mp_face_detection_short_range/model.tflite", zoo);
+    snprintf(out, sizeof out, "%s/face8.tflite", dir);
+    snprintf(a, sizeof a, "'%s' --calibrate '%s' --output '%s'", fm, fcal, out);
+    assert_int_equal(quantize(a), 0);
+    edge_model *m = NULL;
+    assert_int_equal(edge_model_open(out, NULL, &m, NULL), 0);
+    int concats = 0;
+    for (size_t i = 0; i < edge_model_node_count(m); i++) {
+        edge_node_info nd;
+        edge_model_node_info(m, i, &nd);
+        if (nd.builtin_code != EDGE_OP_CONCATENATION)
+            continue;
+        concats++;
+        edge_tensor_info o, x;
+        edge_model_tensor_info(m, (size_t)nd.outputs[0], &o);
+        for (int k = 0; k < nd.n_inputs; k++) {
+            edge_model_tensor_info(m, (size_t)nd.inputs[k], &x);
+            assert_true(x.scale == o.scale);
+            assert_int_equal(x.zero_point, o.zero_point);
+        }
+    }
+    assert_int_equal(concats, 2);
+    edge_model_unref(m);
+    outputs(fm, sample, n, rf, ANCHORS * 16, cf, ANCHORS);
+    outputs(out, sample, n, rq, ANCHORS * 16, cq, ANCHORS);
+    free(sample);
+    const int bf = best_anchor(cf), bq = best_anchor(cq);
+    double box = 0.0;
+    for (int j = 0; j < 16; j++)
+        box = fmax(box, fabs((double)rf[bf * 16 + j] - rq[bf * 16 + j]));
+    printf("mp_face_detection_short_range: best anchor float %d (logit %.2f), int8 %d (logit "
+           "%.2f), its box and keypoints within %.2f px\n",
+           bf, (double)cf[bf], bq, (double)cq[bq], box);
+    printf("int8 logit at the float's best anchor %.2f, float logit at the int8's %.2f\n",
+           (double)cq[bf], (double)cf[bq]);
+    /* neighbouring anchors of one face score alike; the int8 output's steps can reorder them */
+    assert_true(cf[bf] > 0.0f && cq[bf] > 0.0f); /* the face, found by both */
+    assert_true(cf[bq] > 0.0f);                  /* the int8 model's best is a face to the float */
+    assert_true(box <= MAX_BOX_PX);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    char a[1400];
+    snprintf(a, sizeof a, "'%s' --calibrate '%s/cal'", fmodel, dir);
+    assert_int_equal(quantize(a), 2);
+    expect_err("needs MODEL, --calibrate and --output");
+    snprintf(a, sizeof a, "'%s' --calibrate '%s/cal' --output '%s/x' --method best", fmodel, dir,
+             dir);
+    assert_int_equal(quantize(a), 2);
+    expect_err("--method best: expected minmax, percentile or mse");
+    snprintf(a, sizeof a, "'%s' --calibrate '%s/cal' --output '%s/x' --io uint8", fmodel, dir, dir);
+    assert_int_equal(quantize(a), 2);
+    expect_err("--io uint8");
+    snprintf(a, sizeof a, "'%s' --calibrate '%s/none' --output '%s/x'", fmodel, dir, dir);
+    assert_int_equal(quantize(a), 3);
+    expect_err("none: No such file");
+    /* a sample of the wrong size */
+    char bad[128];
+    snprintf(bad, sizeof bad, "%s/short.bin", dir);
+    assert_int_equal(save(bad, sample_in, 100), 0);
+    snprintf(a, sizeof a, "'%s' --calibrate '%s' --output '%s/x'", fmodel, bad, dir);
+    assert_int_equal(quantize(a), 1);
+    expect_err("short.bin has 100 bytes, the model's inputs take 12288");
+    /* a model that is already int8 */
+    char *pd = edge_test_shared_path("models/person_detect");
+    if (pd) {
+        snprintf(a, sizeof a, "'%s/model.tflite' --calibrate '%s' --output '%s/x'", pd, bad, dir);
+        assert_int_equal(quantize(a), 1);
+        expect_err("is not a float model: input 0");
+        free(pd);
+    }
+    /* a float model with an operator it does not quantize yet: the node and operator named */
+    char *pc = edge_test_shared_path("zoo/pose_classifier");
+    if (pc) {
+        char in[128];
+        snprintf(in, sizeof in, "%s/pc.bin", dir);
+        assert_int_equal(save(in, sample_in, 51 * sizeof(float)), 0);
+        snprintf(a, sizeof a, "'%s/model.tflite' --calibrate '%s' --output '%s/x'", pc, in, dir);
+        assert_int_equal(quantize(a), 1);
+        expect_err("node 0 (SHAPE v1): edgectl quantize cannot quantize this operator");
+        free(pc);
+    }
+    char x[128];
+    snprintf(x, sizeof x, "%s/x", dir);
+    assert_int_not_equal(access(x, F_OK), 0); /* nothing written */
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    char *z = edge_test_shared_path("zoo");
+    if (!z)
+        return -1;
+    snprintf(zoo, sizeof zoo, "%s", z);
+    free(z);
+    snprintf(fmodel, sizeof fmodel, "%s/tiny_resnet8_fp32/model.tflite", zoo);
+    char path[700];
+    snprintf(path, sizeof path, "%s/tiny_resnet8_fp32/input_0.bin", zoo);
+    size_t n = 0;
+    void *raw = edge_test_read_file(path, &n);
+    if (!raw || n != sizeof sample_in)
+        return -1;
+    memcpy(sample_in, raw, n);
+    free(raw);
+    for (int i = 0; i < IN_ELEMS; i++)
+        sample_px[i] = (sample_in[i] + 1.0f) * 127.5f;
+    snprintf(dir, sizeof dir, "/tmp/edgectl_quantize.XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(path, sizeof path, "%s/cal", dir);
+    if (mkdir(path, 0700))
+        return -1;
+    const int n_photos = (int)(sizeof photos / sizeof photos[0]);
+    for (int k = 0; k < N_CAL + n_photos; k++) { /* the calibration set */
+        float v[IN_ELEMS];
+        if (k < N_CAL)
+            random_variant(v);
+        else if (photo(photos[k - N_CAL], EDGE_FIT_STRETCH, 32, 1.0f, 0.0f, v))
+            continue;
+        snprintf(path, sizeof path, "%s/cal/s%02d.bin", dir, k);
+        if (save(path, v, sizeof v))
+            return -1;
+    }
+    /* the test set: none of it calibrated on (the photos centre-cropped, not stretched) */
+    memcpy(test_in[n_test++], sample_in, sizeof sample_in);
+    for (int i = 0; i < n_photos; i++)
+        if (photo(photos[i], EDGE_FIT_CROP, 32, 1.0f, 0.0f, test_in[n_test]) == 0)
+            n_test++;
+    while (n_test < N_TEST)
+        random_variant(test_in[n_test++]);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    char *z = edge_test_shared_path("zoo/tiny_resnet8_fp32");
+    if (!z) {
+        printf("SKIP: the shared zoo is absent (EDGE_SHARED_DIR)\n");
+        return EDGE_TEST_SKIP;
+    }
+    free(z);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_minmax),  cmocka_unit_test(test_percentile_mse),
+        cmocka_unit_test(test_io_int8), cmocka_unit_test(test_litert),
+        cmocka_unit_test(test_kws),     cmocka_unit_test(test_hand),
+        cmocka_unit_test(test_face),    cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,81 @@
+/* tools/tflite_options.c - builtin options written back from their decoded form.
+ *
+ * Owns: tfw_opt_from_params, the inverse of ops/decode.c for the operators a rewritten model
+ * (edgectl quantize) carries over: each field at its slot of schema.fbs's options table.
+ * Does not own: decoding (ops/decode.c), serialising (tflite_emit.c), choosing which operators
+ * a tool rewrites (its caller). */
+#include <stdint.h>
+
+#include "edge/error.h"
+#include "edge/ops.h"
+#include "runtime/tflite_schema.h"
+#include "tflite_writer.h"
+
+static void window(tfw_options *o, const edge_window_options *w, bool dw)
+{
+    tfw_opt_init(o, dw ? TFL_OPT_DepthwiseConv2DOptions : TFL_OPT_Conv2DOptions);
+    tfw_opt_i8(o, 0, (int8_t)w->padding);
+    tfw_opt_i32(o, 1, w->stride_w);
+    tfw_opt_i32(o, 2, w->stride_h);
+    if (dw)
+        tfw_opt_i32(o, 3, w->depth_multiplier);
+    tfw_opt_i8(o, dw ? 4 : 3, (int8_t)w->activation);
+    tfw_opt_i32(o, dw ? 5 : 4, w->dilation_w);
+    tfw_opt_i32(o, dw ? 6 : 5, w->dilation_h);
+}
+
+static void pool(tfw_options *o, const edge_window_options *w)
+{
+    tfw_opt_init(o, TFL_OPT_Pool2DOptions);
+    tfw_opt_i8(o, 0, (int8_t)w->padding);
+    tfw_opt_i32(o, 1, w->stride_w);
+    tfw_opt_i32(o, 2, w->stride_h);
+    tfw_opt_i32(o, 3, w->filter_w);
+    tfw_opt_i32(o, 4, w->filter_h);
+    tfw_opt_i8(o, 5, (int8_t)w->activation);
+}
+
+int tfw_opt_from_params(tfw_options *o, int32_t code, const struct edge_op_params *p)
+{
+    switch (code) {
+    case EDGE_OP_CONV_2D: window(o, &p->window, false); return 0;
+    case EDGE_OP_DEPTHWISE_CONV_2D: window(o, &p->window, true); return 0;
+    case EDGE_OP_AVERAGE_POOL_2D:
+    case EDGE_OP_MAX_POOL_2D: pool(o, &p->window); return 0;
+    case EDGE_OP_FULLY_CONNECTED:
+        tfw_opt_init(o, TFL_OPT_FullyConnectedOptions);
+        tfw_opt_i8(o, 0, (int8_t)p->fc.activation);
+        tfw_opt_bool(o, 2, p->fc.keep_num_dims);
+        return 0;
+    case EDGE_OP_ADD:
+        tfw_opt_init(o, TFL_OPT_AddOptions);
+        tfw_opt_i8(o, 0, (int8_t)p->activation);
+        return 0;
+    case EDGE_OP_SOFTMAX:
+        tfw_opt_init(o, TFL_OPT_SoftmaxOptions);
+        tfw_opt_f32(o, 0, p->beta);
+        return 0;
+    case EDGE_OP_RESHAPE:
+        tfw_opt_init(o, TFL_OPT_ReshapeOptions);
+        if (p->dims.present && p->dims.len <= EDGE_MAX_DIMS)
+            tfw_opt_vec_i32(o, 0, p->dims.v, (int32_t)p->dims.len);
+        return 0;
+    case EDGE_OP_MEAN:
+        tfw_opt_init(o, TFL_OPT_ReducerOptions);
+        tfw_opt_bool(o, 0, p->keep_dims);
+        return 0;
+    case EDGE_OP_CONCATENATION:
+        tfw_opt_init(o, TFL_OPT_ConcatenationOptions);
+        tfw_opt_i32(o, 0, p->concat.axis);
+        tfw_opt_i8(o, 1, (int8_t)p->concat.activation);
+        return 0;
+    case EDGE_OP_PAD: tfw_opt_init(o, TFL_OPT_PadOptions); return 0;
+    case EDGE_OP_LOGISTIC:
+    case EDGE_OP_TANH:
+    case EDGE_OP_RELU:
+    case EDGE_OP_RELU6:
+    case EDGE_OP_QUANTIZE:
+    case EDGE_OP_DEQUANTIZE: tfw_opt_init(o, 0); return 0;
+    default: return EDGE_EUNSUPPORTED;
+    }
+}

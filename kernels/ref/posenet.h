@@ -9,6 +9,11 @@
  * Coral's edge index as is: backward edge 16 is not shifted to the backward block); root
  * NMS, keypoint soft NMS and the instance rescoring; keypoints scaled by the stride. Equal
  * instance scores keep their decode order (Coral's std::sort leaves that unspecified).
+ * BodyPix's variant (a 4th input, the long-range offsets): DecodeInstanceMasks, each cell's
+ * 17 embeddings (the cell moved 3 times by its long offsets, clamped to the map, in pixels)
+ * matched to the pose whose keypoints are nearest (least sum of squared distances, the first
+ * on ties; pose 0 when there is none, as Coral's std::min_element on no poses reads), the
+ * cell's element of that pose's mask set to 1 at Coral's index (pose * W + y) * H + x.
  * Does not own: validating anything or dequantizing (backends/cpu/op_posenet.c); the kernel
  * trusts its parameters, never fails and never allocates (scratch of
  * edge_ref_posenet_scratch bytes). */
@@ -38,5 +43,13 @@ size_t edge_ref_posenet_scratch(const edge_ref_posenet_params *p);
 void edge_ref_posenet(const edge_ref_posenet_params *p, const float *scores, const float *shorts,
                       const float *mids, void *scratch, float *keypoints, float *keypoint_scores,
                       float *pose_scores, float *count);
+
+/* BodyPix's instance masks: LONGS [h, w, 34] (17 dy, then 17 dx, in cells) of H x W and the
+ * first N_POSES rows of KEYPOINTS (edge_ref_posenet's, in pixels) into MASKS (MASK_COUNT
+ * floats: zeroed, then 1 where a cell belongs to a pose). The caller guarantees every index
+ * (pose * W + y) * H + x for pose < max(N_POSES, 1) is below MASK_COUNT. */
+void edge_ref_posenet_masks(const edge_ref_posenet_params *p, int32_t height, int32_t width,
+                            const float *longs, const float *keypoints, size_t n_poses,
+                            float *masks, size_t mask_count);
 
 #endif

@@ -9,7 +9,8 @@
  * DequantizeTensor does (the offsets scaled by 1 / stride). The scratch (the float maps and
  * the decoder's) is sized here. BodyPix's variant (4 inputs, 5 outputs, as Coral's Prepare
  * allows): long offsets [1, H', W', 34] of uint8 or float32 (scaled by 1 / stride too) and a
- * fifth float32 output, the instance masks [1, D, 33, 33] (Coral's fixed shape, its masks
+ * fifth float32 output, the instance masks [1, D, 33, 33] (libcoral's DecodeInstanceMasks, and
+ * its pose decode: backward edge 16 shifted, posenet.h; Coral's fixed shape, its masks
  * written at (pose * W' + y) * H' + x: a map whose cells would land past that shape is refused,
  * and so is D = 0, where Coral still writes pose 0's mask); the masks are zeroed before they
  * are written (Coral zeroes only the first poses' cells). Does not own the decoder
@@ -139,6 +140,7 @@ static int posenet_prepare(edge_prep *p, edge_node *n)
         .stride = o->stride,
         .score_threshold = o->score_threshold,
         .nms_radius = o->nms_radius / (float)o->stride,
+        .libcoral_edges = bodypix, /* only libcoral (and coralmicro) decode BodyPix's masks */
     };
     if (bodypix) {
         const edge_tensor *l = edge_op_input(p, n, IN_LONGS);

@@ -177,8 +177,10 @@ static void backtrack(const edge_ref_posenet_params *p, const float *scores, con
             const int32_t child = edge_list[e][1];
             if (edge_list[e][0] != cur.id || decoded[child])
                 continue;
-            /* Coral shifts backward edges past the forward x block with "> kNumEdges" */
-            const int32_t mid_edge = e > EDGES ? e + EDGES : e;
+            /* edgetpu shifts backward edges past the forward x block with "> kNumEdges",
+             * libcoral with ">= kNumEdges" */
+            const bool backward = e > EDGES || (p->libcoral_edges && e == EDGES);
+            const int32_t mid_edge = backward ? e + EDGES : e;
             const point at = find_displaced(p, shorts, mids, cur.at, mid_edge, child);
             heap_push(&q, (keypoint){at, child, sample1(p, scores, KP, at, child)});
         }

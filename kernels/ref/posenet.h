@@ -6,7 +6,8 @@
  * log-odds, taken from a max-heap that pops equal scores in the order libstdc++'s
  * std::priority_queue does; each pose decoded from its root along the 16 forward and 16
  * backward edges (the mid-range offsets, then 5 refinements by the short-range ones, with
- * Coral's edge index as is: backward edge 16 is not shifted to the backward block); root
+ * Coral's edge index as is: backward edge 16 is not shifted to the backward block, unless
+ * libcoral_edges: libcoral's, BodyPix's decoder, shifts it); root
  * NMS, keypoint soft NMS and the instance rescoring; keypoints scaled by the stride. Equal
  * instance scores keep their decode order (Coral's std::sort leaves that unspecified).
  * BodyPix's variant (a 4th input, the long-range offsets): DecodeInstanceMasks, each cell's
@@ -20,6 +21,7 @@
 #ifndef EDGE_REF_POSENET_H
 #define EDGE_REF_POSENET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +33,9 @@ typedef struct edge_ref_posenet_params {
     int32_t stride;         /* >= 1: keypoints come out in pixels */
     float score_threshold;  /* a probability */
     float nms_radius;       /* in heatmap cells (Coral: its option / stride) */
+    /* libcoral's decode (the one with BodyPix's masks): backward edge 16 shifted to the
+     * backward block too (">= kNumEdges", where google-coral/edgetpu has "> kNumEdges") */
+    bool libcoral_edges;
 } edge_ref_posenet_params;
 
 /* Scratch bytes edge_ref_posenet needs (4-byte aligned). */

@@ -72,6 +72,7 @@ int edge_posenet_output_shape(const edge_posenet_options *o, int i, int32_t *dim
     dims[3] = 2;
     switch (i) {
     case 0: return 4;
+    case 4: /* BodyPix's instance masks: Coral's fixed 33 x 33 */ dims[2] = dims[3] = 33; return 4;
     case 1: return 3;
     case 2: return 2;
     default: return 1;

@@ -36,12 +36,17 @@ static void custom_in(og_pair *p, int model, const char *name, const int32_t *in
 }
 
 /* Four float32 outputs of ranks RANKS and dims DIMS (rows of 4), in both models. */
+static void float_outputs_n(og_pair *p, int n, const int *ranks, const int32_t (*dims)[4])
+{
+    int32_t t[5];
+    for (int i = 0; i < n; i++)
+        t[i] = og_tensor(p, EDGE_FLOAT32, EDGE_FLOAT32, ranks[i], dims[i], NULL);
+    og_set_outputs(p, t, n);
+}
+
 static void float_outputs(og_pair *p, const int *ranks, const int32_t (*dims)[4])
 {
-    int32_t t[4];
-    for (int i = 0; i < 4; i++)
-        t[i] = og_tensor(p, EDGE_FLOAT32, EDGE_FLOAT32, ranks[i], dims[i], NULL);
-    og_set_outputs(p, t, 4);
+    float_outputs_n(p, 4, ranks, dims);
 }
 
 /* ---- TFLite_Detection_PostProcess ---- */
@@ -172,8 +177,16 @@ int og_gen_posenet_decoder(og_pair *p)
                    qm = posenet_quant(r, stride * og_unif(r, 1.0, 6.0));
     const int32_t hd[4] = {1, h, w, POSE_KEYPOINTS}, sd[4] = {1, h, w, 2 * POSE_KEYPOINTS},
                   md[4] = {1, h, w, 4 * POSE_EDGES};
-    const int32_t in[3] = {posenet_map(p, hd, qh, quantized), posenet_map(p, sd, qs, quantized),
-                           posenet_map(p, md, qm, quantized)};
+    /* a third of the cases are BodyPix's: long offsets of their own map (at most 12 x 12, so
+     * Coral's [1, D, 33, 33] masks hold them) and the instance masks */
+    const bool bodypix = og_chance(r, 1.0 / 3.0);
+    const int32_t lh = og_int(r, 1, 12), lw = og_int(r, 1, 12);
+    const og_quant ql = posenet_quant(r, stride * og_unif(r, 0.5, 4.0));
+    const int32_t ld[4] = {1, lh, lw, 2 * POSE_KEYPOINTS};
+    int32_t in[4] = {posenet_map(p, hd, qh, quantized), posenet_map(p, sd, qs, quantized),
+                     posenet_map(p, md, qm, quantized), -1};
+    if (bodypix)
+        in[3] = posenet_map(p, ld, ql, quantized);
     const flex_entry opt[] = {
         {"_output_quantized", EDGE_FLEX_BOOL, 1}, {"max_detections", EDGE_FLEX_INT, max_det},
         {"nms_radius", EDGE_FLEX_FLOAT, radius},  {"score_threshold", EDGE_FLEX_FLOAT, thr},
@@ -181,18 +194,25 @@ int og_gen_posenet_decoder(og_pair *p)
     };
     flex_buf fb;
     flex_build(&fb, opt, sizeof opt / sizeof opt[0]);
-    const int ranks[4] = {4, 3, 2, 1};
-    const int32_t o_dims[4][4] = {
-        {1, max_det, POSE_KEYPOINTS, 2}, {1, max_det, POSE_KEYPOINTS}, {1, max_det}, {1}};
-    float_outputs(p, ranks, o_dims);
+    const int ranks[5] = {4, 3, 2, 1, 4};
+    const int32_t o_dims[5][4] = {{1, max_det, POSE_KEYPOINTS, 2},
+                                  {1, max_det, POSE_KEYPOINTS},
+                                  {1, max_det},
+                                  {1},
+                                  {1, max_det, 33, 33}};
+    float_outputs_n(p, bodypix ? 5 : 4, ranks, o_dims);
     for (int m = OG_Q; m <= OG_F; m++)
-        custom_in(p, m, "PosenetDecoderOp", in, 3, fb.b, fb.len);
+        custom_in(p, m, "PosenetDecoderOp", in, bodypix ? 4 : 3, fb.b, fb.len);
     p->tol_rel = 0.0f; /* the same real maps, scaled exactly: the same poses */
     og_desc(p, " maps=%dx%d stride=%d max_det=%d thr=%.4g radius=%.4g %s", (int)h, (int)w,
             (int)stride, (int)max_det, thr, radius, quantized ? "quantized" : "float32");
     og_desc_quant(p, "qheat", qh);
     og_desc_quant(p, "qshort", qs);
     og_desc_quant(p, "qmid", qm);
+    if (bodypix) {
+        og_desc(p, " bodypix longs=%dx%d", (int)lh, (int)lw);
+        og_desc_quant(p, "qlong", ql);
+    }
     return p->err;
 }
 

@@ -9,7 +9,9 @@
  *     QuantizeMultiplier);
  *   16x8 quantization (int16 zero points 0): QUANTIZE float32 -> int16 (AffineQuantize), int32 ->
  *     int16/int8, int16 -> int16/int8 and int8 -> int16 (Requantize as above), DEQUANTIZE
- *     int16 -> float32;
+ *     int16 -> float32; an int16 QUANTIZE input may have any zero point (Requantize subtracts
+ *     it; TFLite checks none): int8 SOFTMAX's int16 output (zero point -32768) requantized
+ *     to int8, as TFLite Micro's keyword benchmark does;
  *   DEQUANTIZE int8/uint8 -> float32: scale * (x - zero point) in float;
  *   DEQUANTIZE float16 -> float32: the exact value (a float16 constant's
  *     DEQUANTIZE never gets here: the loader folds it, runtime/fold.c).
@@ -21,6 +23,8 @@
  * reference's expression (one conversion, one multiply: the same float in any lane) as a
  * loop GCC vectorizes, both split over the threads.
  * Does not own the conversions (kernels/ref/quantize.c). */
+#include <math.h>
+
 #include "cpu_op.h"
 #include "dispatch.h"
 #include "lut8.h"
@@ -117,6 +121,22 @@ static int requant_params(edge_prep *p, const edge_tensor *in, const edge_tensor
     return 0;
 }
 
+/* A requantized input: one scale and zero point; an int16 one not only 16x8's (zero point 0):
+ * Requantize subtracts any zero point in range. */
+static int requant_input_quant(edge_prep *p, const edge_tensor *in)
+{
+    if (in->type != EDGE_INT16 || in->q.count != 1 || in->q.zero_point[0] == 0)
+        return edge_op_check_quant1(p, in, "input");
+    const float s = in->q.scale[0];
+    const int32_t z = in->q.zero_point[0];
+    if (!isfinite(s) || !(s > 0.0f) || z < INT16_MIN || z > INT16_MAX)
+        return edge_op_fail(p, EDGE_ERANGE,
+                            "input (tensor %d, INT16) has scale %g and zero point %d; the scale "
+                            "must be finite and positive, the zero point in INT16's range",
+                            edge_op_tensor_index(p, in), (double)s, (int)z);
+    return 0;
+}
+
 static int quantize_prepare(edge_prep *p, edge_node *n)
 {
     const edge_tensor *in, *out;
@@ -145,8 +165,7 @@ static int quantize_prepare(edge_prep *p, edge_node *n)
             d.fast = kt;
             n->kernel = kt->f32.eltwise_name;
         }
-    } else if ((rc = edge_op_check_quant1(p, in, "input")) ||
-               (rc = requant_params(p, in, out, &d.requant))) {
+    } else if ((rc = requant_input_quant(p, in)) || (rc = requant_params(p, in, out, &d.requant))) {
         return rc;
     }
     if (is_lut8(d.kind)) {

@@ -6,7 +6,15 @@
  * softmax_common.cc CalculateSoftmaxParams does: PreprocessSoftmaxScaling
  * (beta * input scale * 2^26, capped, as a multiplier greater than one) and
  * diff_min = -CalculateInputRadius(5, shift). The quantized output must be
- * scale 1/256 with zero point -128 (int8) or 0 (uint8), as TFLite requires.
+ * scale 1/256 with zero point -128 (int8) or 0 (uint8), as TFLite requires. An int8 input
+ * may also have an int16 output (TFLite Micro's keyword benchmark): zero point -32768, as
+ * TFLite Micro's CalculateSoftmaxParams requires, and scale 1/65536 within 0.1% of a step
+ * (TFLite's TF_LITE_ENSURE_NEAR tolerance for its softmax outputs; TFLite Micro leaves the scale
+ * unchecked, but reference_ops::Softmax<int8_t, int16_t> writes probabilities in steps of
+ * 1/65536, so a scale further off would be read wrongly: refused with its value; the keyword
+ * benchmark's is 1/65535). That variant runs
+ * on the reference at every level (no kernel table has it: one row per inference in the models
+ * that use it).
  * Also LOG_SOFTMAX: float32, int8 and uint8 over the last axis; the quantized output must be
  * scale 16/256 with zero point 127 (int8) or 255 (uint8), its multipliers
  * PreprocessLogSoftmaxScalingExp's (edge/ops.h). int8 / uint8 SOFTMAX looks
@@ -31,6 +39,7 @@
 typedef struct softmax_data {
     edge_softmax_params k;
     edge_dtype type;
+    bool s16_out; /* int8 input, int16 output: the reference */
     /* int8 / uint8 on a kernel (qs8.h softmax): by d = row maximum - value (as unsigned
      * keys), exp(-d) in Q0.31, 0 below diff_min */
     int32_t exp_tab[256];
@@ -76,15 +85,21 @@ static void softmax_task(void *ctx, size_t task, unsigned thread)
     d->fn(r1 - r0, depth, j->in + r0 * depth, j->out + r0 * depth, &kp);
 }
 
-/* The shared opening: one input of rank >= 1 (int8, uint8 or float32), the output of its type and
- * shape; the rows OUTER and the last axis's extent DEPTH the kernels run over. */
-static int softmax_io(edge_prep *p, const edge_node *n, const edge_tensor **in,
+/* The shared opening: one input of rank >= 1 (int8, uint8 or float32), the output of its type
+ * (or int16 for an int8 input when S16_OUT) and shape; the rows OUTER and the last axis's extent
+ * DEPTH the kernels run over. */
+static int softmax_io(edge_prep *p, const edge_node *n, bool s16_out, const edge_tensor **in,
                       const edge_tensor **out, size_t *outer, size_t *depth)
 {
     const uint32_t types =
         EDGE_DTYPE_BIT(EDGE_INT8) | EDGE_DTYPE_BIT(EDGE_UINT8) | EDGE_DTYPE_BIT(EDGE_FLOAT32);
-    int rc = edge_op_io_unary(p, n, types, in, out);
-    if (rc)
+    int rc = edge_op_io(p, n, 1, 1, 1, in, out);
+    if (rc || (rc = edge_op_check_dtype(p, *in, "input", types)))
+        return rc;
+    if (!(s16_out && (*in)->type == EDGE_INT8 && (*out)->type == EDGE_INT16) &&
+        (rc = edge_op_check_type(p, *out, "output", (*in)->type)))
+        return rc;
+    if ((rc = edge_op_check_same_shape(p, *in, "input", *out, "output")))
         return rc;
     if ((*in)->rank < 1)
         return edge_op_fail(p, EDGE_ESHAPE,
@@ -95,14 +110,38 @@ static int softmax_io(edge_prep *p, const edge_node *n, const edge_tensor **in,
     return 0;
 }
 
+/* An int16 output: zero point -32768, scale 1/65536 within TFLite's 0.1% of a step. */
+static int softmax_s16_quant(edge_prep *p, const edge_tensor *out)
+{
+    const double step = 1.0 / 65536.0, scale = out->q.scale[0];
+    if (out->q.zero_point[0] != -32768 || !(fabs(scale - step) <= 0.001 * step))
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "output (tensor %d, INT16) has scale %.9g and zero point %d; an int16 "
+                            "SOFTMAX output needs scale 1/65536 (within 0.1%%) and zero point "
+                            "-32768",
+                            edge_op_tensor_index(p, out), scale, (int)out->q.zero_point[0]);
+    return 0;
+}
+
 static int softmax_quant(edge_prep *p, const edge_tensor *in, const edge_tensor *out, float beta,
                          edge_softmax_params *k)
 {
-    int rc = edge_op_check_quant1_pair(p, in, "input", out, "output");
+    /* an int16 output is not 16x8 (zero point 0): its zero point is checked below */
+    int rc = out->type == EDGE_INT16 ? edge_op_check_quant1(p, in, "input")
+                                     : edge_op_check_quant1_pair(p, in, "input", out, "output");
     if (rc)
         return rc;
-    const int32_t zp = in->type == EDGE_INT8 ? -128 : 0;
-    if ((rc = edge_op_check_fixed_quant(p, out, "output", 1.0f / 256.0f, zp)))
+    if (out->type == EDGE_INT16 && out->q.count != 1)
+        return edge_op_fail(p, EDGE_EFORMAT,
+                            "output (tensor %d, INT16) has %d quantization parameters; SOFTMAX "
+                            "needs one scale and zero point (1/65536, -32768)",
+                            edge_op_tensor_index(p, out), (int)out->q.count);
+    if (out->type == EDGE_INT16)
+        rc = softmax_s16_quant(p, out);
+    else
+        rc = edge_op_check_fixed_quant(p, out, "output", 1.0f / 256.0f,
+                                       in->type == EDGE_INT8 ? -128 : 0);
+    if (rc)
         return rc;
     return edge_softmax_scaling(beta, in->q.scale[0], &k->in_mult, &k->in_shift, &k->diff_min,
                                 p->err);
@@ -113,7 +152,7 @@ static int softmax_prepare(edge_prep *p, edge_node *n)
     const edge_tensor *in, *out;
     const float beta = n->params.beta;
     softmax_data d = {.k = {.beta = beta}};
-    int rc = softmax_io(p, n, &in, &out, &d.k.outer, &d.k.depth);
+    int rc = softmax_io(p, n, true, &in, &out, &d.k.outer, &d.k.depth);
     if (rc)
         return rc;
     if (!isfinite(beta))
@@ -122,9 +161,10 @@ static int softmax_prepare(edge_prep *p, edge_node *n)
     if (in->type != EDGE_FLOAT32) {
         if ((rc = softmax_quant(p, in, out, beta, &d.k)))
             return rc;
+        d.s16_out = out->type == EDGE_INT16;
         /* the scalar level keeps the reference: test_generated's level check compares */
         const edge_kernels *kt = edge_op_kernels(p);
-        if (kt && kt->isa != EDGE_ISA_SCALAR && kt->softmax.fn && d.k.depth) {
+        if (kt && kt->isa != EDGE_ISA_SCALAR && kt->softmax.fn && d.k.depth && !d.s16_out) {
             softmax_tables(&d, p->m->threads);
             d.fn = kt->softmax.fn;
             n->kernel = kt->softmax.name;
@@ -162,7 +202,12 @@ static void softmax_eval(const edge_node *n, void *const *t, void *scratch, edge
     void *out = t[n->out[0]];
     if (!n->kernel) {
         switch (d->type) {
-        case EDGE_INT8: edge_ref_softmax_s8(&d->k, in, out); return;
+        case EDGE_INT8:
+            if (d->s16_out)
+                edge_ref_softmax_s8_s16(&d->k, in, out);
+            else
+                edge_ref_softmax_s8(&d->k, in, out);
+            return;
         case EDGE_UINT8: edge_ref_softmax_u8(&d->k, in, out); return;
         default: edge_ref_softmax_f32(&d->k, in, out); return;
         }
@@ -195,7 +240,7 @@ static int log_softmax_prepare(edge_prep *p, edge_node *n)
 {
     const edge_tensor *in, *out;
     log_softmax_data d = {0};
-    int rc = softmax_io(p, n, &in, &out, &d.k.outer, &d.k.depth);
+    int rc = softmax_io(p, n, false, &in, &out, &d.k.outer, &d.k.depth);
     if (rc)
         return rc;
     d.type = in->type;

@@ -612,7 +612,8 @@ int edge_tconv_bias_shape(const int32_t *in, const int32_t *filter, const edge_w
  * [0, EDGE_POSENET_MAX_DETECTIONS], finite score_threshold and nms_radius. */
 int edge_posenet_check(const edge_posenet_options *o, edge_error *err);
 /* The shape of output I (rank returned): keypoints [1, D, 17, 2], keypoint scores [1, D, 17],
- * pose scores [1, D], the count [1]; D = max_detections. */
+ * pose scores [1, D], the count [1]; with BodyPix's long offsets also the instance masks
+ * [1, D, 33, 33] (output 4); D = max_detections. */
 int edge_posenet_output_shape(const edge_posenet_options *o, int i, int32_t *dims);
 
 /* RESHAPE's shape, in TFLite's order of precedence: the 1-D shape operand

@@ -4,7 +4,8 @@
  * displacement along an edge, the backtracking decode of one pose, root candidates, root and
  * keypoint NMS, rescoring and the output; the max-heap that stands for std::priority_queue
  * (sift-up and hole-to-leaf sift-down as libstdc++'s push_heap / pop_heap, so equal scores pop
- * in the same order). Does not own: validation or dequantization (backends/cpu/op_posenet.c). */
+ * in the same order); BodyPix's instance masks from the long-range offsets. Does not own:
+ * validation or dequantization (backends/cpu/op_posenet.c). */
 #include "posenet.h"
 
 #include <math.h>
@@ -176,8 +177,10 @@ static void backtrack(const edge_ref_posenet_params *p, const float *scores, con
             const int32_t child = edge_list[e][1];
             if (edge_list[e][0] != cur.id || decoded[child])
                 continue;
-            /* Coral shifts backward edges past the forward x block with "> kNumEdges" */
-            const int32_t mid_edge = e > EDGES ? e + EDGES : e;
+            /* edgetpu shifts backward edges past the forward x block with "> kNumEdges",
+             * libcoral with ">= kNumEdges" */
+            const bool backward = e > EDGES || (p->libcoral_edges && e == EDGES);
+            const int32_t mid_edge = backward ? e + EDGES : e;
             const point at = find_displaced(p, shorts, mids, cur.at, mid_edge, child);
             heap_push(&q, (keypoint){at, child, sample1(p, scores, KP, at, child)});
         }
@@ -368,4 +371,55 @@ void edge_ref_posenet(const edge_ref_posenet_params *p, const float *scores, con
         pose_scores[out] = s.inst[src];
     }
     *count = (float)out;
+}
+
+enum { LONG_REFINE_STEPS = 2 }; /* DecodeInstanceMasks' refinement_steps */
+
+/* Cell (Y, X)'s embedding of keypoint K (Coral's GetEmbedding): moved by the long offsets
+ * LONG_REFINE_STEPS + 1 times, clamped to the map, then in pixels. */
+static point embedding(const edge_ref_posenet_params *lp, const float *longs, int32_t y, int32_t x,
+                       int32_t k)
+{
+    point at = {(float)y, (float)x};
+    for (int i = 0; i <= LONG_REFINE_STEPS; i++)
+        at = displace(lp, longs, 2 * KP, at, k, k + KP);
+    return (point){at.y * (float)lp->stride, at.x * (float)lp->stride};
+}
+
+/* The pose whose keypoints (KEYPOINTS, pixels) lie nearest to the embeddings E: the first
+ * least sum of squared distances (std::min_element), 0 when there is no pose. */
+static size_t nearest_pose(const point *e, const float *keypoints, size_t n_poses)
+{
+    size_t best = 0;
+    float best_d = 0.0f;
+    for (size_t i = 0; i < n_poses; i++) {
+        float d = 0.0f;
+        for (int k = 0; k < KP; k++) {
+            const float *kp = keypoints + (i * KP + (size_t)k) * 2;
+            d += squared_distance(e[k], (point){kp[0], kp[1]});
+        }
+        if (i == 0 || d < best_d) {
+            best = i;
+            best_d = d;
+        }
+    }
+    return best;
+}
+
+void edge_ref_posenet_masks(const edge_ref_posenet_params *p, int32_t height, int32_t width,
+                            const float *longs, const float *keypoints, size_t n_poses,
+                            float *masks, size_t mask_count)
+{
+    edge_ref_posenet_params lp = *p;
+    lp.height = height;
+    lp.width = width;
+    memset(masks, 0, mask_count * sizeof *masks);
+    for (int32_t y = 0; y < height; y++)
+        for (int32_t x = 0; x < width; x++) {
+            point e[KP];
+            for (int32_t k = 0; k < KP; k++)
+                e[k] = embedding(&lp, longs, y, x, k);
+            const size_t pose = nearest_pose(e, keypoints, n_poses);
+            masks[(pose * (size_t)width + (size_t)y) * (size_t)height + (size_t)x] = 1.0f;
+        }
 }

@@ -1,9 +1,9 @@
 /* kernels/ref/softmax.c - reference SOFTMAX (s8, u8, f32).
  *
  * Owns: the row loop of TFLite's reference_ops::Softmax, quantized (on
- * fixedpoint.h) and float. The quantized rows work on int32 copies of the
- * values, so int8 and uint8 share one implementation.
- * Does not own: parameter derivation or validation (backends/cpu/op_softmax.c). */
+ * fixedpoint.h; 8-bit outputs, and int16 from int8) and float. The quantized rows work on int32
+ * copies of the values, so int8 and uint8 share one implementation. Does not own: parameter
+ * derivation or validation (backends/cpu/op_softmax.c). */
 #include "softmax.h"
 
 #include <float.h>
@@ -23,12 +23,13 @@ static inline int32_t exp_of_diff(const edge_softmax_params *p, int32_t diff)
 }
 
 /* One quantized row. IN/OUT point at DEPTH values of either type; LOAD reads
- * element i as int32, STORE writes one. out_min/out_max: the output type's range. */
+ * element i as int32, STORE writes one. out_min/out_max: the output type's range, 2^OUT_BITS
+ * values. */
 typedef int32_t (*load_fn)(const void *in, size_t i);
 typedef void (*store_fn)(void *out, size_t i, int32_t v);
 
 static void softmax_row_q(const edge_softmax_params *p, const void *in, void *out, load_fn load,
-                          store_fn store, int32_t out_min, int32_t out_max)
+                          store_fn store, int out_bits, int32_t out_min, int32_t out_max)
 {
     const size_t depth = p->depth;
     int32_t max = out_min;
@@ -45,7 +46,7 @@ static void softmax_row_q(const edge_softmax_params *p, const void *in, void *ou
     }
     int32_t scale;
     int exponent;
-    edge_softmax_row_scale(sum, &scale, &exponent);
+    edge_softmax_row_scale_bits(sum, out_bits, &scale, &exponent);
     for (size_t c = 0; c < depth; c++) {
         const int32_t diff = load(in, c) - max;
         int32_t o = out_min;
@@ -84,17 +85,29 @@ static void store_u8(void *out, size_t i, int32_t v)
     ((uint8_t *)out)[i] = (uint8_t)v;
 }
 
+static void store_s16(void *out, size_t i, int32_t v)
+{
+    ((int16_t *)out)[i] = (int16_t)v;
+}
+
 void edge_ref_softmax_s8(const edge_softmax_params *p, const int8_t *in, int8_t *out)
 {
     for (size_t r = 0; r < p->outer; r++)
-        softmax_row_q(p, in + r * p->depth, out + r * p->depth, load_s8, store_s8, INT8_MIN,
+        softmax_row_q(p, in + r * p->depth, out + r * p->depth, load_s8, store_s8, 8, INT8_MIN,
                       INT8_MAX);
+}
+
+void edge_ref_softmax_s8_s16(const edge_softmax_params *p, const int8_t *in, int16_t *out)
+{
+    for (size_t r = 0; r < p->outer; r++)
+        softmax_row_q(p, in + r * p->depth, out + r * p->depth, load_s8, store_s16, 16, INT16_MIN,
+                      INT16_MAX);
 }
 
 void edge_ref_softmax_u8(const edge_softmax_params *p, const uint8_t *in, uint8_t *out)
 {
     for (size_t r = 0; r < p->outer; r++)
-        softmax_row_q(p, in + r * p->depth, out + r * p->depth, load_u8, store_u8, 0, UINT8_MAX);
+        softmax_row_q(p, in + r * p->depth, out + r * p->depth, load_u8, store_u8, 8, 0, UINT8_MAX);
 }
 
 void edge_ref_softmax_f32(const edge_softmax_params *p, const float *in, float *out)

@@ -9,6 +9,9 @@
  *          for int8, 0 for uint8). Where TFLite would abort or overflow (a row
  *          whose exponentials sum to 512 or more, so that every output rounds
  *          to its minimum) the outputs are the type's minimum;
+ *   s8 -> s16: the same template with an int16 output (scale 1/65536, zero point -32768), as
+ *          TFLite Micro's reference_ops::Softmax<int8_t, int16_t> (its only int8 -> int16
+ *          path) computes it: the rounding shift is 16 bits shorter;
  *   f32:   TFLite's reference float softmax with beta, its exponential ref/fexp.h's edge_fexp
  *          (steps the vector rows repeat; the row sum is added in element order everywhere).
  * Does not own: deriving the parameters (backends/cpu/op_softmax.c). */
@@ -44,7 +47,8 @@ static inline int32_t edge_softmax_term(int32_t e)
  * is rdbpot(srdhm(*SCALE, e), *EXPONENT) + the output minimum (clamped). Returns false when
  * every output of the row is the minimum: TFLite requires exponent <= 31 (sum < 2^28), and a
  * sum past int32 leaves it undefined. Then *EXPONENT is 32 and *SCALE 0. */
-static inline bool edge_softmax_row_scale(int64_t sum, int32_t *scale, int *exponent)
+static inline bool edge_softmax_row_scale_bits(int64_t sum, int out_bits, int32_t *scale,
+                                               int *exponent)
 {
     *scale = 0;
     *exponent = 32;
@@ -52,8 +56,14 @@ static inline bool edge_softmax_row_scale(int64_t sum, int32_t *scale, int *expo
         return false;
     int bits_over_unit = 0;
     *scale = edge_fp_reciprocal((int32_t)sum, 12, &bits_over_unit);
-    *exponent = bits_over_unit + 31 - 8;
+    *exponent = bits_over_unit + 31 - out_bits;
     return *exponent <= 31;
+}
+
+/* The same for an 8-bit output (int8 / uint8). */
+static inline bool edge_softmax_row_scale(int64_t sum, int32_t *scale, int *exponent)
+{
+    return edge_softmax_row_scale_bits(sum, 8, scale, exponent);
 }
 
 /* The exponentials of the 256 differences a quantized row can hold: TAB[d] = exp(-d * beta *
@@ -62,6 +72,8 @@ static inline bool edge_softmax_row_scale(int64_t sum, int32_t *scale, int *expo
 void edge_softmax_exp_table(const edge_softmax_params *p, int32_t tab[256]);
 
 void edge_ref_softmax_s8(const edge_softmax_params *p, const int8_t *in, int8_t *out);
+/* int8 input, int16 output (scale 1/65536, zero point -32768). */
+void edge_ref_softmax_s8_s16(const edge_softmax_params *p, const int8_t *in, int16_t *out);
 void edge_ref_softmax_u8(const edge_softmax_params *p, const uint8_t *in, uint8_t *out);
 void edge_ref_softmax_f32(const edge_softmax_params *p, const float *in, float *out);
 

@@ -4,7 +4,9 @@
  * Convolution2DTransposeBias (raw options: truncated, empty, an unknown padding, zero and huge
  * strides; weights of another depth, a declared output of another size) and Coral's
  * PosenetDecoderOp (FlexBuffer options: truncated, zero stride, huge and negative
- * max_detections; maps of other heights or channel counts, int8 maps, a missing input). Each
+ * max_detections; maps of other heights or channel counts, int8 maps, a missing input; BodyPix's
+ * 4-input variant: long offsets that would overrun Coral's 33 x 33 masks, 17 channels, no
+ * detections, a missing mask output). Each
  * must be refused with the expected code and a message naming the problem; a well-formed
  * control of each must load and run once (PosenetDecoderOp's on zero maps, where every cell is
  * a root candidate: the decoder's bounded queue at its largest). Does not own the other
@@ -99,7 +101,8 @@ static void test_tconv_bias(void **state)
 
 typedef struct posenet_case {
     int32_t heat_h, heat_c, shorts_h, mids_type;
-    int n_in;
+    int n_in, n_out;                /* 3 and 4, or BodyPix's 4 and 5 */
+    int32_t long_h, long_w, long_c; /* BodyPix's long offsets */
     int32_t max_det, stride;
     size_t len; /* of Coral's 165 bytes of options */
 } posenet_case;
@@ -111,31 +114,38 @@ static posenet_case posenet_default(void)
                           .shorts_h = 2,
                           .mids_type = EDGE_UINT8,
                           .n_in = 3,
+                          .n_out = 4,
+                          .long_h = 2,
+                          .long_w = 3,
+                          .long_c = 34,
                           .max_det = 20,
                           .stride = 16,
                           .len = POSENET_OPT_BYTES};
 }
 
-/* uint8 maps [1, H, 3, C] as graph inputs, the four float32 outputs without a shape (as
- * Coral's converter writes them). */
+/* uint8 maps [1, H, 3, C] as graph inputs (BodyPix's long offsets [1, H', W', C'] too), the
+ * float32 outputs without a shape (as Coral's converter writes them). */
 static tfw_writer *posenet_model(const posenet_case *c)
 {
     tfw_writer *w = tfw_new();
     assert_non_null(w);
     const int32_t dh[4] = {1, c->heat_h, 3, c->heat_c}, ds[4] = {1, c->shorts_h, 3, 34};
     const int32_t dm[4] = {1, 2, 3, 64};
-    int32_t in[3] = {robust_add_q(w, EDGE_UINT8, "heatmaps", 4, dh, 0.5f, 128),
+    const int32_t dl[4] = {1, c->long_h, c->long_w, c->long_c};
+    int32_t in[4] = {robust_add_q(w, EDGE_UINT8, "heatmaps", 4, dh, 0.5f, 128),
                      robust_add_q(w, EDGE_UINT8, "shorts", 4, ds, 0.5f, 128),
-                     robust_add_q(w, c->mids_type, "mids", 4, dm, 0.5f, 0)};
-    int32_t out[4];
-    static const char *const names[] = {"keypoints", "keypoint_scores", "pose_scores", "count"};
-    for (int i = 0; i < 4; i++)
+                     robust_add_q(w, c->mids_type, "mids", 4, dm, 0.5f, 0),
+                     robust_add_q(w, EDGE_UINT8, "longs", 4, dl, 0.5f, 128)};
+    int32_t out[5];
+    static const char *const names[] = {"keypoints", "keypoint_scores", "pose_scores", "count",
+                                        "masks"};
+    for (int i = 0; i < c->n_out; i++)
         out[i] = robust_add_plain(w, EDGE_FLOAT32, names[i], 0, NULL);
     uint8_t opt[POSENET_OPT_BYTES];
     posenet_options(opt);
     posenet_options_set_int(opt, POSENET_OPT_MAX_DETECTIONS, c->max_det);
     posenet_options_set_int(opt, POSENET_OPT_STRIDE, c->stride);
-    custom_op(w, "PosenetDecoderOp", in, c->n_in, out, 4, opt, c->len, in, c->n_in);
+    custom_op(w, "PosenetDecoderOp", in, c->n_in, out, c->n_out, opt, c->len, in, c->n_in);
     return w;
 }
 
@@ -176,6 +186,24 @@ static void test_posenet(void **state)
     c = posenet_default();
     c.n_in = 2;
     expect_vision(posenet_model(&c), "posenet: two inputs", EDGE_EFORMAT, "has 2 inputs");
+    /* BodyPix's variant: long offsets and instance masks */
+    c = posenet_default();
+    c.n_in = 4;
+    c.n_out = 5;
+    expect_vision(posenet_model(&c), "bodypix: the control", 0, NULL);
+    c.long_h = c.long_w = 40;
+    expect_vision(posenet_model(&c), "bodypix: 40x40 long offsets", EDGE_ESHAPE, "overrun");
+    c = posenet_default();
+    c.n_in = 4;
+    c.n_out = 5;
+    c.long_c = 17;
+    expect_vision(posenet_model(&c), "bodypix: 17 long offsets", EDGE_ESHAPE, "long offsets");
+    c.long_c = 34;
+    c.max_det = 0;
+    expect_vision(posenet_model(&c), "bodypix: no detections", EDGE_ERANGE, "max_detections is 0");
+    c.max_det = 20;
+    c.n_out = 4;
+    expect_vision(posenet_model(&c), "bodypix: four outputs", EDGE_EFORMAT, "has 4 outputs");
 }
 
 static const struct CMUnitTest vision_tests[] = {

@@ -33,7 +33,7 @@ static bool bcast(edge_bcast *bc, const int32_t *a, int a_rank, const int32_t *b
 }
 
 extern const edge_op edge_op_ADD, edge_op_MUL, edge_op_MAXIMUM, edge_op_SOFTMAX, edge_op_LOGISTIC,
-    edge_op_TANH, edge_op_QUANTIZE;
+    edge_op_TANH, edge_op_QUANTIZE, edge_op_LOG_SOFTMAX;
 
 /* ---- fixed point ---- */
 
@@ -327,6 +327,56 @@ static void test_softmax_rows(void **state)
         assert_int_equal(bo[i], -128);
 }
 
+/* int8 in, int16 out (TFLite Micro's keyword benchmark): the same rows in steps of 1/65536 from
+ * -32768. n equal values: 65536/n (one alone: 65536, saturated at 32767); a gap of 16 steps:
+ * 0.73106 * 65536 = 47910.66 and 17625.34; a gap below diff_min: the minimum. 600 equal values
+ * sum past the 8-bit output's limit but not the 16-bit one's: 109.23 each. Against the tested
+ * int8 output on random rows: (s16 + 32768) / 256 within 0.51 of s8 + 128 (one product,
+ * rounded 8 bits later). */
+static void test_softmax_s16(void **state)
+{
+    (void)state;
+    const int8_t in[12] = {7, 7, 7, 7, -3, -3, -3, 42, 20, 4, -128, 127};
+    int16_t out[600];
+    edge_softmax_params p4 = softmax_params(1, 4), p3 = softmax_params(1, 3);
+    edge_softmax_params p1 = softmax_params(1, 1), p2 = softmax_params(2, 2);
+    edge_ref_softmax_s8_s16(&p4, in, out);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(out[i], 16384 - 32768);
+    edge_ref_softmax_s8_s16(&p3, in + 4, out);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(out[i], 21845 - 32768);
+    edge_ref_softmax_s8_s16(&p1, in + 7, out);
+    assert_int_equal(out[0], 32767);
+    edge_ref_softmax_s8_s16(&p2, in + 8, out);
+    assert_int_equal(out[0], 47911 - 32768);
+    assert_int_equal(out[1], 17625 - 32768);
+    assert_int_equal(out[2], -32768);
+    assert_int_equal(out[3], 32767);
+    int8_t big[600];
+    memset(big, 5, sizeof big);
+    edge_softmax_params pb = softmax_params(1, 600);
+    edge_ref_softmax_s8_s16(&pb, big, out);
+    for (int i = 0; i < 600; i++)
+        assert_int_equal(out[i], 109 - 32768);
+    uint32_t seed = 12345;
+    for (int round = 0; round < 200; round++) {
+        int8_t row[37], o8[37];
+        int16_t o16[37];
+        const size_t depth = 1 + (size_t)round % 37;
+        for (size_t i = 0; i < depth; i++) {
+            seed = seed * 1664525u + 1013904223u;
+            row[i] = (int8_t)(seed >> 24);
+        }
+        edge_softmax_params pr = softmax_params(1, depth);
+        edge_ref_softmax_s8(&pr, row, o8);
+        edge_ref_softmax_s8_s16(&pr, row, o16);
+        for (size_t i = 0; i < depth; i++)
+            if (fabs((o16[i] + 32768) / 256.0 - (o8[i] + 128)) > 0.51 && o8[i] != 127)
+                fail_msg("row %d element %zu: int16 %d, int8 %d", round, i, o16[i], o8[i]);
+    }
+}
+
 /* ---- activations ---- */
 
 /* LOGISTIC/TANH parameters for input scale 1/16 (Q4.27 multiplier 2^31 * 2^-4). */
@@ -592,6 +642,21 @@ static void test_glue_unary(void **state)
     free(tm.n.data);
     tiny_tensor(&tm, 1, EDGE_FLOAT32, 2, d2, 0.0f, 0);
     assert_int_equal(tiny_prepare(&tm, &edge_op_SOFTMAX, 1), EDGE_ESHAPE);
+    /* int8 -> int16: zero point -32768, scale 1/65536 within 0.1% (the keyword benchmark's
+     * 1/65535 passes: on to beta 0's ERANGE, the quantization checked first); 16x8's zero
+     * point 0 or 1/32768 do not; LOG_SOFTMAX keeps one type */
+    tiny_tensor(&tm, 0, EDGE_INT8, 2, d, 0.1f, 0);
+    tiny_tensor(&tm, 1, EDGE_INT16, 2, d, 1.0f / 65535.0f, -32768);
+    assert_int_equal(tiny_prepare(&tm, &edge_op_SOFTMAX, 1), EDGE_ERANGE);
+    tiny_tensor(&tm, 1, EDGE_INT16, 2, d, 1.0f / 65536.0f, 0);
+    assert_int_equal(tiny_prepare(&tm, &edge_op_SOFTMAX, 1), EDGE_EUNSUPPORTED);
+    assert_non_null(strstr(tm.err.message, "zero point -32768"));
+    tiny_tensor(&tm, 1, EDGE_INT16, 2, d, 1.0f / 32768.0f, -32768);
+    assert_int_equal(tiny_prepare(&tm, &edge_op_SOFTMAX, 1), EDGE_EUNSUPPORTED);
+    tiny_tensor(&tm, 1, EDGE_INT16, 2, d, 1.0f / 65536.0f, -32768);
+    assert_int_equal(tiny_prepare(&tm, &edge_op_LOG_SOFTMAX, 1), EDGE_EUNSUPPORTED);
+    tiny_tensor(&tm, 0, EDGE_UINT8, 2, d, 0.1f, 0); /* uint8 -> int16: not TFLite Micro's */
+    assert_int_equal(tiny_prepare(&tm, &edge_op_SOFTMAX, 1), EDGE_EUNSUPPORTED);
     /* LOGISTIC / TANH fixed output quantization */
     tiny_tensor(&tm, 0, EDGE_INT8, 2, d, 0.05f, 3);
     tiny_tensor(&tm, 1, EDGE_INT8, 2, d, 1.0f / 256.0f, -128);
@@ -608,6 +673,15 @@ static void test_glue_unary(void **state)
     tiny_tensor(&tm, 0, EDGE_INT8, 2, d, 0.05f, 3);
     tiny_tensor(&tm, 1, EDGE_FLOAT32, 2, d, 0.0f, 0);
     assert_int_equal(tiny_prepare(&tm, &edge_op_QUANTIZE, 1), EDGE_EUNSUPPORTED);
+    /* QUANTIZE int16 -> int8/int32 takes any int16 zero point (SOFTMAX's -32768), not one
+     * outside int16's range */
+    tiny_tensor(&tm, 0, EDGE_INT16, 2, d, 1.0f / 65536.0f, -32768);
+    tiny_tensor(&tm, 1, EDGE_INT8, 2, d, 1.0f / 256.0f, -128);
+    assert_int_equal(tiny_prepare(&tm, &edge_op_QUANTIZE, 1), 0);
+    free(tm.n.data);
+    tiny_tensor(&tm, 0, EDGE_INT16, 2, d, 1.0f / 65536.0f, 40000);
+    assert_int_equal(tiny_prepare(&tm, &edge_op_QUANTIZE, 1), EDGE_ERANGE);
+    assert_non_null(strstr(tm.err.message, "zero point 40000"));
 }
 
 int main(void)
@@ -622,6 +696,7 @@ int main(void)
         cmocka_unit_test(test_bcast_values),
         cmocka_unit_test(test_softmax_equal_inputs),
         cmocka_unit_test(test_softmax_rows),
+        cmocka_unit_test(test_softmax_s16),
         cmocka_unit_test(test_logistic_tanh),
         cmocka_unit_test(test_relu_family),
         cmocka_unit_test(test_hard_swish),

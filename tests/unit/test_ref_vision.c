@@ -128,6 +128,65 @@ static void test_backward_edge_16(void **state)
     free(m);
 }
 
+/* The same with libcoral's decode (BodyPix's): backward edge 16 is shifted and reads channels 32
+ * and 48 (dy +1, dx +1): the nose lands at (3, 3), clamped to the map's last row: (2, 3). */
+static void test_backward_edge_16_libcoral(void **state)
+{
+    (void)state;
+    maps *m = maps_new(3, 5, 1, 1, 1);
+    m->p.libcoral_edges = true;
+    *logit(m, 2, 2, 1) = 3;
+    *mid(m, 2, 2, 16) = -2;
+    *mid(m, 2, 2, 32) = 1;
+    *mid(m, 2, 2, 48) = 1;
+    decode(m);
+    assert_true(m->count == 1);
+    assert_keypoint(m, 0, 1, 2, 2);
+    assert_keypoint(m, 0, 0, 2, 3);
+    free(m);
+}
+
+/* ---------------------------------------------------------------- BodyPix's instance masks */
+
+enum { MASK_N = 3 * 4 * 4 + 5 };
+
+/* Masks of 4x4 cells, stride 2, pose 0's keypoints all at pixel (0, 0), pose 1's at (0, 4):
+ * with no long offsets a cell's embeddings sit at its own pixel (2y, 2x), so columns 0 and 1
+ * go to pose 0 (column 1 a tie: 4 = 4, the first pose wins) and 2, 3 to pose 1; cell (0, 3)'s
+ * long dx of -9 cells (every keypoint) clamps it to column 0 (pose 0). Row 3's long dx: +2 at
+ * column 0, +1 at 2, -3 at 3: Coral's 3 moves take cell (3, 0) to 2, 3, then 0 (pose 0; 2 or 4
+ * moves would end at 3 or 2: pose 1) and cell (3, 2) to 3, 0, 2 (pose 1; 2 moves: pose 0).
+ * Masks at Coral's (pose * 4 + y) * 4 + x, the rest 0. */
+static void test_instance_masks(void **state)
+{
+    (void)state;
+    float longs[4 * 4 * 2 * KP] = {0}, kp[2 * KP * 2] = {0}, masks[MASK_N];
+    for (int k = 0; k < KP; k++) {
+        kp[(KP + k) * 2 + 1] = 4;
+        longs[(0 * 4 + 3) * 2 * KP + KP + k] = -9;
+        longs[(3 * 4 + 0) * 2 * KP + KP + k] = 2;
+        longs[(3 * 4 + 2) * 2 * KP + KP + k] = 1;
+        longs[(3 * 4 + 3) * 2 * KP + KP + k] = -3;
+    }
+    const edge_ref_posenet_params p = {.height = 4, .width = 4, .max_detections = 3, .stride = 2};
+    memset(masks, 0x7f, sizeof masks);
+    edge_ref_posenet_masks(&p, 4, 4, longs, kp, 2, masks, MASK_N);
+    for (int i = 0; i < MASK_N; i++) {
+        const int pose = i / 16, y = i / 4 % 4, x = i % 4;
+        int owner = x < 2 ? 0 : 1;
+        if (y == 0 && x == 3)
+            owner = 0;
+        const float want = pose < 2 && owner == pose ? 1.0f : 0.0f;
+        if (masks[i] != want)
+            fail_msg("mask element %d (pose %d, cell %d, %d) is %g, expected %g", i, pose, y, x,
+                     (double)masks[i], (double)want);
+    }
+    /* no pose: Coral's min_element over nothing is pose 0, whose mask is every cell */
+    edge_ref_posenet_masks(&p, 4, 4, longs, kp, 0, masks, MASK_N);
+    for (int i = 0; i < MASK_N; i++)
+        assert_true(masks[i] == (i < 16 ? 1.0f : 0.0f));
+}
+
 /* Nose logits 2 at x 0 and 1 at x 6 of 1x7, stride 4: two poses beyond a 4-pixel radius, one
  * within 28 pixels (36 <= 49 cells squared), one when max_detections is 1. */
 static void test_root_nms_and_cut(void **state)
@@ -303,6 +362,73 @@ static void test_posenet_rejects(void **state)
     expect_posenet_refused(h, io, EDGE_ESHAPE, "pose scores");
 }
 
+/* BodyPix's node: 4 inputs (long offsets uint8 1x3x34, scale 0.5 zero point 0) and 5 outputs;
+ * the nose at x 0 as in test_posenet_op. */
+typedef struct bodypix_io {
+    posenet_io pose;
+    uint8_t longs[40 * 40 * 2 * KP];
+    float masks[2 * 33 * 33];
+} bodypix_io;
+
+static bodypix_io bodypix_buffers;
+
+static harness *bodypix_node(bodypix_io *io)
+{
+    harness *h = posenet_node(&io->pose);
+    memset(io->longs, 0, sizeof io->longs);
+    h->m.n_tensors = 9;
+    tensor(h, 7, EDGE_UINT8, 4, (const int32_t[]){1, 1, 3, 2 * KP}, io->longs, false);
+    tensor(h, 8, EDGE_FLOAT32, 0, NULL, io->masks, false);
+    io_n(h, 4, (const int32_t[]){0, 1, 2, 7}, 5, (const int32_t[]){3, 4, 5, 6, 8});
+    return h;
+}
+
+/* One pose: every cell of the 1x3 long-offset map is pose 0's (mask elements 0..2 at (0 * 3 + 0)
+ * * 1 + x), the rest of the [1, 2, 33, 33] masks 0. */
+static void test_bodypix_op(void **state)
+{
+    (void)state;
+    bodypix_io *io = &bodypix_buffers;
+    harness *h = bodypix_node(io);
+    io->pose.heat[0] = 24;
+    memset(io->masks, 0x7f, sizeof io->masks);
+    assert_int_equal(run_posenet(h, &io->pose, sizeof io->pose.opt), 0);
+    assert_int_equal(h->t[8].rank, 4);
+    assert_int_equal(h->t[8].bytes, 2 * 33 * 33 * 4);
+    assert_true(io->pose.count == 1);
+    for (int i = 0; i < 2 * 33 * 33; i++)
+        assert_true(io->masks[i] == (i < 3 ? 1.0f : 0.0f));
+    harness_free(h);
+}
+
+static void test_bodypix_rejects(void **state)
+{
+    (void)state;
+    bodypix_io *io = &bodypix_buffers;
+    harness *h = bodypix_node(io); /* 4 inputs want 5 outputs */
+    io_n(h, 4, (const int32_t[]){0, 1, 2, 7}, 4, (const int32_t[]){3, 4, 5, 6});
+    assert_int_not_equal(run_posenet(h, &io->pose, sizeof io->pose.opt), 0);
+    harness_free(h);
+    h = bodypix_node(io); /* 17 long-offset channels */
+    tensor(h, 7, EDGE_UINT8, 4, (const int32_t[]){1, 1, 3, KP}, io->longs, false);
+    expect_posenet_refused(h, &io->pose, EDGE_ESHAPE, "long offsets");
+    h = bodypix_node(io);
+    tensor(h, 7, EDGE_INT8, 4, (const int32_t[]){1, 1, 3, 2 * KP}, io->longs, false);
+    expect_posenet_refused(h, &io->pose, EDGE_EUNSUPPORTED, "long offsets");
+    h = bodypix_node(io);
+    tensor(h, 7, EDGE_UINT8, 3, (const int32_t[]){1, 3, 2 * KP}, io->longs, false);
+    expect_posenet_refused(h, &io->pose, EDGE_ESHAPE, "long offsets");
+    h = bodypix_node(io); /* a 40x40 map overruns Coral's [1, 2, 33, 33] masks */
+    tensor(h, 7, EDGE_UINT8, 4, (const int32_t[]){1, 40, 40, 2 * KP}, io->longs, false);
+    expect_posenet_refused(h, &io->pose, EDGE_ESHAPE, "overrun");
+    h = bodypix_node(io); /* no rows: Coral would still write pose 0's mask */
+    posenet_options_set_int(io->pose.opt, POSENET_OPT_MAX_DETECTIONS, 0);
+    expect_posenet_refused(h, &io->pose, EDGE_ERANGE, "max_detections is 0");
+    h = bodypix_node(io); /* a declared mask output of another shape */
+    tensor(h, 8, EDGE_FLOAT32, 4, (const int32_t[]){1, 2, 32, 32}, io->masks, false);
+    expect_posenet_refused(h, &io->pose, EDGE_ESHAPE, "instance masks");
+}
+
 /* Every truncation is refused with a message; every one-byte mutation decodes or is refused,
  * and what prepares runs (ASan sees any read outside the buffers). */
 static void test_posenet_hostile_options(void **state)
@@ -452,12 +578,16 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_pose),
         cmocka_unit_test(test_backward_edge_16),
+        cmocka_unit_test(test_backward_edge_16_libcoral),
+        cmocka_unit_test(test_instance_masks),
         cmocka_unit_test(test_root_nms_and_cut),
         cmocka_unit_test(test_soft_nms),
         cmocka_unit_test(test_equal_roots),
         cmocka_unit_test(test_posenet_options),
         cmocka_unit_test(test_posenet_op),
         cmocka_unit_test(test_posenet_rejects),
+        cmocka_unit_test(test_bodypix_op),
+        cmocka_unit_test(test_bodypix_rejects),
         cmocka_unit_test(test_posenet_hostile_options),
         cmocka_unit_test(test_tcb_valid_same),
         cmocka_unit_test(test_tcb_bias_first),

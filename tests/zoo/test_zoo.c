@@ -16,9 +16,9 @@
  *     above ZOO_MASK_AGREEMENT).
  *   - TFLite Micro's own golden (expected_0.bin) byte for byte, where the folder has one.
  * One line per model: PASS, FAIL (why), or XFAIL for the models listed below with the reason:
- * those that run but whose answer is in doubt, and those edged refuses at load today (each must
- * still be refused with the listed reason). An XFAIL model that passes fails the run, so the
- * lists only shrink. Exits 77 (SKIP) when ../shared/zoo is absent. */
+ * those that run but whose answer is in doubt (every model of the zoo loads and runs: issue 48
+ * brought the last three it refused). An XFAIL model that passes fails the run, so the list only
+ * shrinks. Exits 77 (SKIP) when ../shared/zoo is absent. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -38,18 +38,6 @@ static const struct {
      "(tfjs-tflite, whose XNNPACK leaves the hybrid convolutions to them) agree with edged within "
      "8.8e-7 relative, but expected_litert_0.bin is LiteRT.js's XNNPACK, which quantizes the "
      "input per pixel its own way (3.4e-2 apart); README's 1e-4 cannot hold against that file"},
-};
-
-/* Models edged refuses at load today, the refusal they must still get (a part of its message),
- * and the issue that brings them: a refused model that loads, or is refused for another reason,
- * fails the run, so that this list only shrinks and says the truth. */
-static const struct {
-    const char *name, *refusal, *why;
-} refused[] = {
-    {"coral_bodypix_mnv1_075_512_decoder", "(PosenetDecoderOp v1, UINT8): has 4 inputs",
-     "BodyPix's 4-input PosenetDecoderOp: issue 48"},
-    {"tflm_keyword_scrambled", "(SOFTMAX v2, INT8): output (tensor 51) has type INT16",
-     "int8 SOFTMAX with an int16 output: issue 48"},
 };
 
 /* Models whose integer outputs zoo/README.md holds within 1 step of TFLite's, element by element
@@ -425,11 +413,11 @@ static bool person_mask(const zoo_run *r, char *why, size_t len)
  * the input, keypoint scores [1, D, 17], pose scores [1, D], count [1]) on grace_hopper.bmp:
  * a pose scoring 0.25 or more whose nose (keypoint 0) and eyes (1, 2) score 0.5 or more, the
  * nose in the upper half of the image and the eyes above the shoulders (5, 6). */
-static bool hopper_pose(const zoo_run *r, char *why, size_t len)
+static bool hopper_pose_of(const zoo_run *r, size_t outputs, char *why, size_t len)
 {
     edge_tensor_info in;
     edge_model_input_info(r->m, 0, &in);
-    if (edge_model_output_count(r->m) != 4 || out_count(r, 0) != 34 * out_count(r, 2) ||
+    if (edge_model_output_count(r->m) != outputs || out_count(r, 0) != 34 * out_count(r, 2) ||
         out_count(r, 1) != 17 * out_count(r, 2) || out_count(r, 3) != 1 || in.rank != 4)
         return failf(why, len, "the outputs are not PoseNet's keypoints, scores, poses, count");
     const double count = out_value(r, 3, 0), score = count >= 1 ? out_value(r, 2, 0) : 0;
@@ -447,6 +435,50 @@ static bool hopper_pose(const zoo_run *r, char *why, size_t len)
                      "pose 0: nose (%.1f, %.1f), nose and eye scores down to %.3f, eyes at y "
                      "%.1f, shoulders at y %.1f",
                      nose_y, nose_x, low, eyes, shoulders);
+    return true;
+}
+
+static bool hopper_pose(const zoo_run *r, char *why, size_t len)
+{
+    return hopper_pose_of(r, 4, why, len);
+}
+
+/* Coral's BodyPix with its PosenetDecoderOp (PoseNet's outputs, then the instance masks
+ * [1, D, 33, 33], the person segmentation [1, 33, 33, 1] and part heatmaps) on
+ * grace_hopper.bmp: Hopper's pose as above; as Coral's DecodeInstanceMasks writes them, every
+ * cell (y, x) of the 33 x 33 long-offset map is 1 in exactly one mask of the first
+ * max(count, 1) at (pose * 33 + y) * 33 + x, every other element 0; the segmentation says
+ * person (logit > 0) at the centre and not at the top-right corner (the sky). */
+static bool hopper_bodypix(const zoo_run *r, char *why, size_t len)
+{
+    enum { SIDE = 33, CELLS = SIDE * SIDE };
+    if (!hopper_pose_of(r, 7, why, len))
+        return false;
+    const size_t rows = out_count(r, 2), poses = (size_t)out_value(r, 3, 0);
+    if (out_count(r, 4) != rows * CELLS || out_count(r, 5) != CELLS)
+        return failf(why, len, "the masks are not [1, %zu, 33, 33] and a 33 x 33 segmentation",
+                     rows);
+    size_t ones = 0;
+    for (size_t i = 0; i < rows * CELLS; i++) {
+        const double v = out_value(r, 4, i);
+        if (v != 0.0 && (v != 1.0 || i >= (poses ? poses : 1) * CELLS))
+            return failf(why, len, "mask element %zu is %g", i, v);
+        ones += v == 1.0;
+    }
+    for (size_t c = 0; c < CELLS; c++) {
+        size_t owners = 0;
+        for (size_t p = 0; p < (poses ? poses : 1); p++)
+            owners += out_value(r, 4, p * CELLS + c) == 1.0;
+        if (owners != 1)
+            return failf(why, len, "cell %zu is in %zu masks", c, owners);
+    }
+    const double centre = out_value(r, 5, SIDE / 2 * SIDE + SIDE / 2);
+    const double sky = out_value(r, 5, SIDE - 1);
+    if (ones != CELLS || !(centre > 0) || !(sky < 0))
+        return failf(why, len,
+                     "%zu mask cells; segmentation logit %.2f at the centre, %.2f top "
+                     "right",
+                     ones, centre, sky);
     return true;
 }
 
@@ -531,6 +563,19 @@ static bool refuses_bad_output_shape(const zoo_run *r, char *why, size_t len)
     return true;
 }
 
+/* TFLite Micro's keyword benchmark (SVDF state; its int8 SOFTMAX writes int16, requantized to
+ * the int32 output): the probabilities sum to 1 within two int16 steps, and a reset restores
+ * the first answer. */
+static bool keyword_softmax(const zoo_run *r, char *why, size_t len)
+{
+    double sum = 0;
+    for (size_t i = 0; i < out_count(r, 0); i++)
+        sum += out_value(r, 0, i);
+    if (fabs(sum - 1.0) > 2.0 / 32767)
+        return failf(why, len, "the probabilities sum to %.6f", sum);
+    return reset_restores(r, why, len);
+}
+
 static const struct {
     const char *name;
     answer_fn answer;
@@ -554,10 +599,13 @@ static const struct {
     {"tflm_mnist_lstm_int8", state_carried, "state carried, reset restores", false},
     {"tflm_micro_speech_lstm", reset_restores, "reset restores the first answer", false},
     {"tflm_dtln_noise_suppression", state_carried, "state carried, reset restores", false},
+    {"tflm_keyword_scrambled", keyword_softmax, "int16 softmax sums to 1, reset restores", false},
     /* vision custom operators */
     {"mp_selfie_segmentation", person_mask, "grace_hopper: a person mask, centre in it", false},
     {"posenet_mnv1_075_353x481_decoder", hopper_pose,
      "grace_hopper: a pose, nose in the upper half, eyes above the shoulders", false},
+    {"coral_bodypix_mnv1_075_512_decoder", hopper_bodypix,
+     "grace_hopper: Hopper's pose, every cell in one instance mask, a person segmented", false},
     /* audio family: LiteRT.js has no TFLite Micro signal operators (its 40 bytes are no
      * answer); the features are checked bit for bit against TFLite Micro's own test
      * (tests/unit/test_ref_signal.c), here the noise estimate's state */
@@ -769,35 +817,13 @@ out:
     return ok;
 }
 
-/* For a model of the refused list: prints its line and returns 0 when it was refused as listed,
- * 1 when it ran or was refused otherwise (a failure); -1 for a model not on the list. */
-static int check_refused(const char *name, bool ok, bool ran, const char *why)
-{
-    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++) {
-        if (strcmp(refused[i].name, name))
-            continue;
-        if (ok || ran) {
-            printf("zoo: %-34s FAIL  runs now: remove it from the refused list\n", name);
-            return 1;
-        }
-        if (!strstr(why, refused[i].refusal)) {
-            printf("zoo: %-34s FAIL  refused otherwise than listed (\"%s\"): %s\n", name,
-                   refused[i].refusal, why);
-            return 1;
-        }
-        printf("zoo: %-34s XFAIL refused (%s): %s\n", name, refused[i].why, why);
-        return 0;
-    }
-    return -1;
-}
-
 int main(void)
 {
     char *dir = edge_test_shared_path("zoo");
     if (!dir)
         return EDGE_TEST_SKIP;
     char **names = edge_test_list_dirs(dir, getenv("EDGE_ZOO_FILTER"));
-    int failures = 0, n = 0, passed = 0, refused_n = 0;
+    int failures = 0, n = 0, passed = 0;
     for (char **p = names; p && *p; p++) {
         if (!strcmp(*p, "images"))
             continue;
@@ -809,11 +835,7 @@ int main(void)
         char why[1024] = "", checks[512] = "";
         bool ran = false;
         const bool ok = run_model(dir, *p, why, sizeof why, checks, sizeof checks, &ran);
-        const int refusal = check_refused(*p, ok, ran, why);
-        if (refusal >= 0) {
-            failures += refusal;
-            refused_n += !refusal;
-        } else if (ok && !xfail) {
+        if (ok && !xfail) {
             printf("zoo: %-34s PASS  %s\n", *p, checks);
             passed++;
         } else if (ok) {
@@ -830,8 +852,8 @@ int main(void)
             failures++;
         }
     }
-    printf("zoo: %d models, %d pass, %d expected to fail, %d refused as expected, %d failures\n", n,
-           passed, n - passed - failures - refused_n, refused_n, failures);
+    printf("zoo: %d models, %d pass, %d expected to fail, %d failures\n", n, passed,
+           n - passed - failures, failures);
     edge_test_free_list(names);
     free(dir);
     return failures ? 1 : 0;

@@ -418,6 +418,15 @@ static const float *weight_values(qz_ctx *c, int32_t t, size_t *n, float **owned
     return f;
 }
 
+/* Elements between two steps of Q's channel axis (the product of the dimensions after it). */
+static size_t axis_inner(const qz_tensor *q)
+{
+    size_t inner = 1;
+    for (int d = q->axis + 1; d < q->info.rank; d++)
+        inner *= (size_t)q->info.dims[d];
+    return inner;
+}
+
 /* Weights tensor T's per-channel scales (max |w| / 127 along its axis) into SC. */
 static int weight_scales(qz_ctx *c, int32_t t, float *sc)
 {
@@ -428,9 +437,7 @@ static int weight_scales(qz_ctx *c, int32_t t, float *sc)
     if (!v)
         return EDGE_ENOMEM;
     const int32_t ch = q->info.dims[q->axis];
-    size_t inner = 1;
-    for (int d = q->axis + 1; d < q->info.rank; d++)
-        inner *= (size_t)q->info.dims[d];
+    const size_t inner = axis_inner(q);
     for (int32_t k = 0; k < ch; k++)
         sc[k] = 0.0f;
     for (size_t k = 0; k < n; k++) {
@@ -453,9 +460,7 @@ static int32_t add_weights(qz_ctx *c, tfw_writer *w, int32_t t, const float *sc)
     if (!v)
         return EDGE_ENOMEM;
     const int32_t ch = q->info.dims[q->axis];
-    size_t inner = 1;
-    for (int d = q->axis + 1; d < q->info.rank; d++)
-        inner *= (size_t)q->info.dims[d];
+    const size_t inner = axis_inner(q);
     int8_t *qv = malloc(n ? n : 1);
     if (!qv) {
         free(owned);

@@ -147,10 +147,17 @@ static bool top1_as_tflite(const zoo_run *r, char *why, size_t len)
         if (w > w_best)
             w_best = w, ref = i;
     }
-    if (best != ref)
-        return failf(why, len, "top-1 is class %zu (%.4f), TFLite's is class %zu (%.4f)", best,
-                     out_value(r, 0, best), ref, (double)w_best);
-    return true;
+    if (best == ref)
+        return true;
+    /* A near tie in TFLite's own answer (its score for our top-1 within 10% of its top-1) is
+     * decided by the float summation order: yamnet_a's seeded-noise input gives TFLite 0.1358 and
+     * 0.1256 for its top two, and the order OpenBLAS sums in (its kernel is chosen per CPU: a CPU
+     * Debian's 0.3.21 does not know, such as a Sapphire Rapids, gets the generic one) flips it. */
+    memcpy(&w, r->want + best * sizeof w, sizeof w);
+    if (w >= 0.9f * w_best)
+        return true;
+    return failf(why, len, "top-1 is class %zu (%.4f), TFLite's is class %zu (%.4f; %.4f for %zu)",
+                 best, out_value(r, 0, best), ref, (double)w_best, (double)w, best);
 }
 
 static bool sunflowers(const zoo_run *r, char *why, size_t len)
@@ -614,7 +621,7 @@ static const struct {
      * weights, float activations) are where LiteRT.js's XNNPACK quantizes activations its own
      * way, not as TFLite's reference hybrid kernels (which edged matches: tiny_kws_dscnn_fp32's
      * note), so the scores themselves drift apart (0.106 at most here) */
-    {"yamnet_a", top1_as_tflite, "top-1 as TFLite's", true},
+    {"yamnet_a", top1_as_tflite, "top-1 as TFLite's (or in its near tie)", true},
     {"tflm_seanet_transpose_conv0", refuses_bad_output_shape,
      "output_shape [8,2,7,1] refused, the next invoke served", false},
 };

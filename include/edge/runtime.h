@@ -85,6 +85,11 @@ EDGE_API const char *edge_isa_env_warning(void);
  * for the process. EDGE_ISA_AUTO: the default level's. 0 when the CPU or this build has no such
  * level, or it is not measured (armv7 NEON). */
 EDGE_API double edge_isa_peak_gops(edge_isa isa);
+/* The BLAS library behind the float32 convolutions and FULLY_CONNECTED, and its kernels, as a
+ * sentence: "OpenBLAS Haswell", or which kernels libedge asked it for where it picked generic
+ * ones for a CPU it does not know (runtime/blas.c). Sets OpenBLAS up first if no model was
+ * opened yet. */
+EDGE_API const char *edge_blas_core(void);
 
 /* Threads of one inference (edge_model_options.threads above 1) spin for tens of microseconds
  * between operators before they sleep (a futex), which saves a wakeup per operator (the

@@ -12,8 +12,11 @@
  * argmax as edged on 3 of them (a visible SKIP of that part without it); the keyword spotter
  * tiny_kws_dscnn_fp32 (hybrid int8 filters, depthwise convolutions) quantized likewise, and
  * MediaPipe's hand landmark model (MEAN, several outputs) within a few pixels, MediaPipe's
- * short-range face detector (PAD, CONCATENATION) finding the zoo sample's face; and that
- * bad arguments, a model that is not float and an operator it cannot quantize get clear errors.
+ * short-range face detector (PAD, CONCATENATION) finding the zoo sample's face; pictures as
+ * calibration inputs (a folder of JPEG and PNG files fitted by a model.conf's [input] or by
+ * --resize/--mean/--std) giving the models the test's own fitted .bin files give; and that
+ * bad arguments, a model that is not float, an operator it cannot quantize and a picture that
+ * cannot be decoded get clear errors.
  * Does not own: the int8 kernels (tests/ops), the float model's values (tests/zoo). */
 #include <math.h>
 #include <setjmp.h>
@@ -593,6 +596,135 @@ static void test_face(void **state)
     assert_true(box <= MAX_BOX_PX);
 }
 
+/* The largest relative difference between the scales of the quantized tensors of the models
+ * at A and B (the same graph); -1 when they differ in shape. */
+static double scale_diff(const char *a, const char *b)
+{
+    edge_model *ma = NULL, *mb = NULL;
+    assert_int_equal(edge_model_open(a, NULL, &ma, NULL), 0);
+    assert_int_equal(edge_model_open(b, NULL, &mb, NULL), 0);
+    double worst = edge_model_tensor_count(ma) == edge_model_tensor_count(mb) ? 0.0 : -1.0;
+    for (size_t i = 0; worst >= 0.0 && i < edge_model_tensor_count(ma); i++) {
+        edge_tensor_info x, y;
+        edge_model_tensor_info(ma, i, &x);
+        edge_model_tensor_info(mb, i, &y);
+        if (x.type != y.type || abs(x.zero_point - y.zero_point) > 1)
+            worst = -1.0;
+        else if (x.scale > 0.0f)
+            worst = fmax(worst, fabs((double)x.scale - y.scale) / x.scale);
+    }
+    edge_model_unref(ma);
+    edge_model_unref(mb);
+    return worst;
+}
+
+/* The scale of the int8 input the written model at PATH quantizes its float input 0 into. */
+static float input_scale(const char *path)
+{
+    edge_model *m = NULL;
+    assert_int_equal(edge_model_open(path, NULL, &m, NULL), 0);
+    edge_node_info nd;
+    edge_model_node_info(m, 0, &nd);
+    assert_int_equal(nd.builtin_code, EDGE_OP_QUANTIZE);
+    edge_tensor_info o;
+    edge_model_tensor_info(m, (size_t)nd.outputs[0], &o);
+    edge_model_unref(m);
+    return o.scale;
+}
+
+/* Pictures as calibration inputs: a folder of the 5 photos (and a text file, skipped) with a
+ * model.conf whose [input] says resize = stretch (its other sections skipped) calibrates the
+ * hand model as test_hand's .bin files of the same photos stretched to [0, 1] do (every scale
+ * within 0.1%: the fit's byte / 255 and the test's byte x (1 / 255) differ in the last bit);
+ * the face detector with --resize stretch --mean 127.5 --std 127.5 as the photos stretched to
+ * [-1, 1] do, its input scale twice the [0, 1] default's. A file that is not a picture, a bad
+ * [input] value and pictures for a model of a non-image input are refused naming them. */
+static void test_pictures(void **state)
+{
+    (void)state;
+    char pics[128], path[700], src[700], conf[128], a[1400], out[128], ref[128];
+    snprintf(pics, sizeof pics, "%s/pics", dir);
+    assert_int_equal(mkdir(pics, 0700), 0);
+    for (int k = 0; k < 5; k++) {
+        snprintf(src, sizeof src, "%s/images/%s", zoo, photos[k]);
+        snprintf(path, sizeof path, "%s/%s", pics, photos[k]);
+        assert_int_equal(symlink(src, path), 0);
+    }
+    snprintf(path, sizeof path, "%s/notes.txt", pics);
+    assert_int_equal(save(path, "not a picture", 13), 0);
+    snprintf(conf, sizeof conf, "%s/model.conf", dir);
+    const char *text = "[model]\nversion_policy = latest 2\n[input]\nresize = stretch\n"
+                       "[detection]\ntype = none\n";
+    assert_int_equal(save(conf, text, strlen(text)), 0);
+    char fm[700];
+    snprintf(fm, sizeof fm, "%s/mp_hand_landmark_lite/model.tflite", zoo);
+    snprintf(out, sizeof out, "%s/hand_pics.tflite", dir);
+    snprintf(ref, sizeof ref, "%s/hand8.tflite", dir); /* test_hand's */
+    snprintf(a, sizeof a, "'%s' --calibrate '%s' --conf '%s' --output '%s'", fm, pics, conf, out);
+    assert_int_equal(quantize(a), 0);
+    double d = scale_diff(out, ref);
+    printf("mp_hand_landmark_lite from pictures: scales within %.2g of the .bin-calibrated\n", d);
+    assert_true(d >= 0.0 && d <= 1e-3);
+    const float s01 = input_scale(out);
+
+    /* the face detector: [-1, 1] by --mean/--std, against .bin files of the same */
+    static float in[FACE * FACE * 3];
+    char fbin[128];
+    snprintf(fbin, sizeof fbin, "%s/fbin", dir);
+    assert_int_equal(mkdir(fbin, 0700), 0);
+    for (int k = 0; k < 5; k++) {
+        assert_int_equal(photo(photos[k], EDGE_FIT_STRETCH, FACE, 1.0f / 127.5f, -1.0f, in), 0);
+        snprintf(path, sizeof path, "%s/s%d.bin", fbin, k);
+        assert_int_equal(save(path, in, sizeof in), 0);
+    }
+    snprintf(fm, sizeof fm, "%s/mp_face_detection_short_range/model.tflite", zoo);
+    snprintf(ref, sizeof ref, "%s/face_bin.tflite", dir);
+    snprintf(a, sizeof a, "'%s' --calibrate '%s' --output '%s'", fm, fbin, ref);
+    assert_int_equal(quantize(a), 0);
+    snprintf(out, sizeof out, "%s/face_pics.tflite", dir);
+    snprintf(a, sizeof a,
+             "'%s' --calibrate '%s' --resize stretch --mean 127.5 --std 127.5 --output '%s'", fm,
+             pics, out);
+    assert_int_equal(quantize(a), 0);
+    d = scale_diff(out, ref);
+    printf(
+        "mp_face_detection_short_range from pictures: scales within %.2g of the .bin-calibrated\n",
+        d);
+    assert_true(d >= 0.0 && d <= 1e-3);
+    const float s11 = input_scale(out);
+    printf("input scales: [0, 1] %.6g, [-1, 1] %.6g\n", (double)s01, (double)s11);
+    assert_true(fabs(s01 - 1.0 / 255) < 1e-6 && fabs(s11 - 2.0 / 255) < 1e-6);
+
+    /* errors */
+    char bad[128];
+    snprintf(bad, sizeof bad, "%s/broken.png", dir);
+    assert_int_equal(save(bad, "\x89PNG\r\n\x1a\nbroken", 14), 0);
+    snprintf(a, sizeof a, "'%s' --calibrate '%s' --output '%s/x'", fm, bad, dir);
+    assert_int_equal(quantize(a), 1);
+    expect_err("calibration picture");
+    expect_err("broken.png");
+    snprintf(a, sizeof a, "'%s' --calibrate '%s' --std 0 --output '%s/x'", fm, pics, dir);
+    assert_int_equal(quantize(a), 2);
+    expect_err("--std 0: expected 1 or 3 positive numbers");
+    text = "[input]\nresize = squash\n";
+    assert_int_equal(save(conf, text, strlen(text)), 0);
+    snprintf(a, sizeof a, "'%s' --calibrate '%s' --conf '%s' --output '%s/x'", fm, pics, conf, dir);
+    assert_int_equal(quantize(a), 2);
+    expect_err("model.conf: [input] resize: \"squash\": expected one of: letterbox stretch");
+    snprintf(path, sizeof path, "%s/images/owl.jpg", zoo);
+    snprintf(a, sizeof a, "'%s' --calibrate '%s' --output '%s/x'", fmodel, path, dir);
+    assert_int_equal(quantize(a), 0); /* ResNet-8 takes a 32x32 picture */
+    char *pc = edge_test_shared_path("zoo/pose_classifier");
+    if (pc) { /* 51 keypoint values: not an image */
+        snprintf(a, sizeof a, "'%s/model.tflite' --calibrate '%s' --output '%s/x'", pc, path, dir);
+        assert_int_equal(quantize(a), 2);
+        expect_err("pose_classifier/model.tflite: the model's input 0 is not one image");
+        free(pc);
+    }
+    snprintf(path, sizeof path, "%s/x", dir);
+    unlink(path);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -707,7 +839,8 @@ int main(void)
         cmocka_unit_test(test_minmax),  cmocka_unit_test(test_percentile_mse),
         cmocka_unit_test(test_io_int8), cmocka_unit_test(test_litert),
         cmocka_unit_test(test_kws),     cmocka_unit_test(test_hand),
-        cmocka_unit_test(test_face),    cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_face),    cmocka_unit_test(test_pictures),
+        cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

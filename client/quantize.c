@@ -88,7 +88,14 @@ static qz_kind op_kind(int32_t code)
     case EDGE_OP_CONV_2D:
     case EDGE_OP_DEPTHWISE_CONV_2D:
     case EDGE_OP_FULLY_CONNECTED: return QK_WEIGHTED;
+    /* TFLite's restrict_same_input_output_scale (operator_property.cc): the output at the
+     * input's parameters */
     case EDGE_OP_RESHAPE:
+    case EDGE_OP_SQUEEZE:
+    case EDGE_OP_TRANSPOSE:
+    case EDGE_OP_STRIDED_SLICE:
+    case EDGE_OP_RESIZE_BILINEAR:
+    case EDGE_OP_RESIZE_NEAREST_NEIGHBOR:
     case EDGE_OP_PAD:
     case EDGE_OP_MAX_POOL_2D:
     case EDGE_OP_AVERAGE_POOL_2D: return QK_SAME;
@@ -96,8 +103,15 @@ static qz_kind op_kind(int32_t code)
     case EDGE_OP_LOGISTIC:
     case EDGE_OP_TANH: return QK_FIXED;
     case EDGE_OP_CONCATENATION: return QK_CONCAT;
+    /* their own calibrated output (a float constant input, MUL's factor or PRELU's alpha, is
+     * quantized per tensor from its values) */
     case EDGE_OP_ADD:
+    case EDGE_OP_SUB:
+    case EDGE_OP_MUL:
     case EDGE_OP_MEAN:
+    case EDGE_OP_HARD_SWISH:
+    case EDGE_OP_LEAKY_RELU:
+    case EDGE_OP_PRELU:
     case EDGE_OP_RELU:
     case EDGE_OP_RELU6: return QK_ACT;
     default: return QK_NONE;
@@ -112,6 +126,9 @@ static int32_t op_version(int32_t code)
     case EDGE_OP_DEPTHWISE_CONV_2D: return 3;
     case EDGE_OP_FULLY_CONNECTED: return 4;
     case EDGE_OP_RESHAPE:
+    case EDGE_OP_SQUEEZE:
+    case EDGE_OP_HARD_SWISH:
+    case EDGE_OP_PRELU:
     case EDGE_OP_QUANTIZE: return 1;
     default: return 2;
     }
@@ -297,9 +314,11 @@ static int plan_node(qz_ctx *c, size_t i, edge_error *err)
     if (kind == QK_NONE)
         return edge__seterr(err, EDGE_EUNSUPPORTED,
                             "node %zu (%s v%d): edgectl quantize cannot quantize this operator "
-                            "(it handles CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, MEAN, "
-                            "CONCATENATION, AVERAGE_POOL_2D, MAX_POOL_2D, PAD, RESHAPE, "
-                            "SOFTMAX, LOGISTIC, TANH, RELU, RELU6)",
+                            "(it handles CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, SUB, "
+                            "MUL, MEAN, CONCATENATION, AVERAGE_POOL_2D, MAX_POOL_2D, PAD, "
+                            "RESHAPE, SQUEEZE, TRANSPOSE, STRIDED_SLICE, RESIZE_BILINEAR, "
+                            "RESIZE_NEAREST_NEIGHBOR, SOFTMAX, LOGISTIC, TANH, RELU, RELU6, "
+                            "HARD_SWISH, LEAKY_RELU, PRELU)",
                             i, ni.op_name, (int)ni.version);
     if (ni.n_outputs != 1 || ni.n_inputs < 1 || ni.inputs[0] < 0)
         return edge__seterr(err, EDGE_EUNSUPPORTED,

@@ -34,7 +34,9 @@
 
 #include "edge/ops.h"
 #include "edge/runtime.h"
+#include "runtime/tflite_schema.h"
 #include "test_support.h"
+#include "tools/tflite_writer.h"
 #include "vision/image.h"
 
 #define N_CAL 8
@@ -507,6 +509,266 @@ static void test_hand(void **state)
     assert_true(sum / (3 * 63) <= MAX_LANDMARK_PX);
 }
 
+/* LiteRT.js (when $EDGE_ORACLE_DIR is set up) runs the model at PATH on the float input IN
+ * (BYTES) to edged's argmax of its N float outputs, each within a quantization step or two. */
+static void litert_same(const char *path, const float *in, size_t bytes, int n)
+{
+    const char *odir = getenv("EDGE_ORACLE_DIR");
+    char nm[600];
+    snprintf(nm, sizeof nm, "%s/node_modules", odir ? odir : "");
+    if (!odir || access(nm, F_OK) || system("node --version > /dev/null 2>&1")) {
+        printf("SKIP (part): LiteRT.js check needs node and $EDGE_ORACLE_DIR\n");
+        return;
+    }
+    char ip[128], op[128], cmd[2048];
+    snprintf(ip, sizeof ip, "%s/lt_in.bin", dir);
+    snprintf(op, sizeof op, "%s/lt_out.bin", dir);
+    assert_int_equal(save(ip, in, bytes), 0);
+    snprintf(cmd, sizeof cmd, "node '%s/run_litert.mjs' '%s' '%s' '%s' > /dev/null 2>&1", odir,
+             path, ip, op);
+    assert_int_equal(system(cmd), 0);
+    size_t got = 0;
+    float *v = edge_test_read_file(op, &got);
+    assert_non_null(v);
+    assert_int_equal(got, (size_t)n * sizeof(float));
+    float e[256];
+    assert_true(n <= 256);
+    outputs(path, in, bytes, e, (size_t)n, NULL, 0);
+    double d = 0.0;
+    for (int i = 0; i < n; i++)
+        d = fmax(d, fabs((double)v[i] - e[i]));
+    printf("%s: LiteRT.js argmax %d, edged %d, outputs within %.4g\n", path, argmax_f(v, n),
+           argmax_f(e, n), d);
+    assert_int_equal(argmax_f(v, n), argmax_f(e, n));
+    assert_true(d <= 0.02);
+    free(v);
+}
+
+/* A float model of the operators a MobileNet v2 / EfficientNet-Lite / MediaPipe graph adds
+ * (written with the project's writer): x [1, 8, 8, 3] -> CONV_2D 3x3 (8) -> HARD_SWISH -> MUL
+ * by a constant [8] -> SUB (the conv's output) -> LEAKY_RELU 0.1 -> PRELU (alpha [1, 1, 8]) ->
+ * RESIZE_BILINEAR 16x16 -> MAX_POOL_2D 2x2 -> RESIZE_NEAREST_NEIGHBOR 4x4 -> TRANSPOSE
+ * (0, 3, 1, 2) -> STRIDED_SLICE [1, 8, 4, 2] -> RESHAPE [1, 1, 1, 64] -> SQUEEZE (1, 2) -> FC 10
+ * -> SOFTMAX. */
+#define OPS_IN (8 * 8 * 3)
+#define OPS_OUT 10
+static const int32_t ops_list[] = {EDGE_OP_CONV_2D,
+                                   EDGE_OP_HARD_SWISH,
+                                   EDGE_OP_MUL,
+                                   EDGE_OP_SUB,
+                                   EDGE_OP_LEAKY_RELU,
+                                   EDGE_OP_PRELU,
+                                   EDGE_OP_RESIZE_BILINEAR,
+                                   EDGE_OP_MAX_POOL_2D,
+                                   EDGE_OP_RESIZE_NEAREST_NEIGHBOR,
+                                   EDGE_OP_TRANSPOSE,
+                                   EDGE_OP_STRIDED_SLICE,
+                                   EDGE_OP_RESHAPE,
+                                   EDGE_OP_SQUEEZE,
+                                   EDGE_OP_FULLY_CONNECTED,
+                                   EDGE_OP_SOFTMAX};
+#define OPS_N (int)(sizeof ops_list / sizeof ops_list[0])
+
+static float frand(float lo, float hi)
+{
+    return lo + (hi - lo) * (float)(rnd() % 10000) / 10000.0f;
+}
+
+static int32_t ftensor(tfw_writer *w, const char *name, int rank, const int32_t *dims)
+{
+    return tfw_add_tensor(
+        w, &(tfw_tensor_desc){.type = EDGE_FLOAT32, .rank = rank, .dims = dims, .name = name});
+}
+
+static int32_t fconst(tfw_writer *w, const char *name, int rank, const int32_t *dims, size_t n,
+                      float lo, float hi)
+{
+    float v[640];
+    assert_true(n <= 640);
+    for (size_t i = 0; i < n; i++)
+        v[i] = frand(lo, hi);
+    return tfw_add_const(
+        w, &(tfw_tensor_desc){.type = EDGE_FLOAT32, .rank = rank, .dims = dims, .name = name}, v,
+        n * sizeof(float));
+}
+
+static int32_t iconst(tfw_writer *w, const char *name, int n, const int32_t *v)
+{
+    const int32_t d[1] = {n};
+    return tfw_add_const(w,
+                         &(tfw_tensor_desc){.type = EDGE_INT32, .rank = 1, .dims = d, .name = name},
+                         v, (size_t)n * sizeof(int32_t));
+}
+
+static void ops_model(const char *path)
+{
+    tfw_writer *w = tfw_new();
+    assert_non_null(w);
+    static const int32_t d8[] = {1, 8, 8, 8}, d16[] = {1, 16, 16, 8}, d4[] = {1, 4, 4, 8},
+                         dt[] = {1, 8, 4, 4}, ds[] = {1, 8, 4, 2}, dr[] = {1, 1, 1, 64},
+                         dq[] = {1, 64}, dout[] = {1, OPS_OUT}, dx[] = {1, 8, 8, 3},
+                         dw[] = {8, 3, 3, 3}, dfc[] = {OPS_OUT, 64}, d8v[] = {8}, dal[] = {1, 1, 8},
+                         d10[] = {OPS_OUT};
+    const int32_t x = ftensor(w, "x", 4, dx);
+    const int32_t cw = fconst(w, "conv/w", 4, dw, 216, -0.5f, 0.5f);
+    const int32_t cb = fconst(w, "conv/b", 1, d8v, 8, -0.2f, 0.2f);
+    const int32_t mc = fconst(w, "mul/c", 1, d8v, 8, 0.5f, 2.0f);
+    const int32_t al = fconst(w, "prelu/alpha", 3, dal, 8, 0.05f, 0.4f);
+    const int32_t fw = fconst(w, "fc/w", 2, dfc, 640, -0.6f, 0.6f);
+    const int32_t fb = fconst(w, "fc/b", 1, d10, OPS_OUT, -0.1f, 0.1f);
+    const int32_t sz16 = iconst(w, "size16", 2, (const int32_t[]){16, 16});
+    const int32_t sz4 = iconst(w, "size4", 2, (const int32_t[]){4, 4});
+    const int32_t perm = iconst(w, "perm", 4, (const int32_t[]){0, 3, 1, 2});
+    const int32_t beg = iconst(w, "begin", 4, (const int32_t[]){0, 0, 0, 1});
+    const int32_t end = iconst(w, "end", 4, (const int32_t[]){1, 8, 4, 3});
+    const int32_t str = iconst(w, "strides", 4, (const int32_t[]){1, 1, 1, 1});
+    const int32_t shp = iconst(w, "shape", 4, dr);
+    int32_t t[OPS_N];
+    const char *names[OPS_N] = {"conv",  "hswish",  "mul",     "sub",  "leaky",
+                                "prelu", "up",      "pool",    "down", "transpose",
+                                "slice", "reshape", "squeeze", "fc",   "softmax"};
+    const int32_t *dims[OPS_N] = {d8, d8, d8, d8, d8, d8, d16, d8, d4, dt, ds, dr, dq, dout, dout};
+    const int ranks[OPS_N] = {4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 2, 2, 2};
+    for (int i = 0; i < OPS_N; i++)
+        t[i] = ftensor(w, names[i], ranks[i], dims[i]);
+    tfw_options o[OPS_N];
+    for (int i = 0; i < OPS_N; i++)
+        tfw_opt_init(&o[i], 0);
+    tfw_opt_init(&o[0], TFL_OPT_Conv2DOptions);
+    tfw_opt_i8(&o[0], 0, 0); /* SAME */
+    tfw_opt_i32(&o[0], 1, 1);
+    tfw_opt_i32(&o[0], 2, 1);
+    tfw_opt_init(&o[2], TFL_OPT_MulOptions);
+    tfw_opt_init(&o[3], TFL_OPT_SubOptions);
+    tfw_opt_init(&o[4], TFL_OPT_LeakyReluOptions);
+    tfw_opt_f32(&o[4], 0, 0.1f);
+    tfw_opt_init(&o[6], TFL_OPT_ResizeBilinearOptions);
+    tfw_opt_bool(&o[6], 3, true); /* half_pixel_centers */
+    tfw_opt_init(&o[7], TFL_OPT_Pool2DOptions);
+    tfw_opt_i8(&o[7], 0, 1); /* VALID */
+    for (unsigned s = 1; s <= 4; s++)
+        tfw_opt_i32(&o[7], s, 2);
+    tfw_opt_init(&o[8], TFL_OPT_ResizeNearestNeighborOptions);
+    tfw_opt_init(&o[9], TFL_OPT_TransposeOptions);
+    tfw_opt_init(&o[10], TFL_OPT_StridedSliceOptions);
+    tfw_opt_init(&o[11], TFL_OPT_ReshapeOptions);
+    tfw_opt_vec_i32(&o[11], 0, dr, 4);
+    tfw_opt_init(&o[12], TFL_OPT_SqueezeOptions);
+    tfw_opt_vec_i32(&o[12], 0, (const int32_t[]){1, 2}, 2);
+    tfw_opt_init(&o[13], TFL_OPT_FullyConnectedOptions);
+    tfw_opt_init(&o[14], TFL_OPT_SoftmaxOptions);
+    tfw_opt_f32(&o[14], 0, 1.0f);
+    const int32_t ins[OPS_N][4] = {{x, cw, cb},
+                                   {t[0]},
+                                   {t[1], mc},
+                                   {t[2], t[0]},
+                                   {t[3]},
+                                   {t[4], al},
+                                   {t[5], sz16},
+                                   {t[6]},
+                                   {t[7], sz4},
+                                   {t[8], perm},
+                                   {t[9], beg, end, str},
+                                   {t[10], shp},
+                                   {t[11]},
+                                   {t[12], fw, fb},
+                                   {t[13]}};
+    const int n_in[OPS_N] = {3, 1, 2, 2, 1, 2, 2, 1, 2, 2, 4, 2, 1, 3, 1};
+    for (int i = 0; i < OPS_N; i++)
+        tfw_add_operator(w, tfw_add_opcode(w, ops_list[i], 1), ins[i], n_in[i], &t[i], 1, &o[i]);
+    tfw_set_io(w, &x, 1, &t[OPS_N - 1], 1);
+    assert_int_equal(tfw_write_file(w, path), 0);
+    tfw_free(w);
+}
+
+/* Every operator of ops_model quantized (each written with int8 inputs and output, as TFLite's
+ * converter does: RESIZE, the pool, TRANSPOSE, STRIDED_SLICE, RESHAPE and SQUEEZE at their
+ * input's parameters, the others calibrated: HARD_SWISH's output range starts at -0.375 at the
+ * lowest, not at its input's), and the int8 model's probabilities within
+ * OPS_TOL of the float model's on 8 inputs it was not calibrated on, the same top-1 where the
+ * float model leads by MIN_MARGIN; LiteRT.js gives edged's argmax on one of them. */
+#define OPS_TOL 0.06
+static void test_ops(void **state)
+{
+    (void)state;
+    char fm[128], out[128], cal[128], path[256], a[1400];
+    snprintf(fm, sizeof fm, "%s/ops.tflite", dir);
+    snprintf(out, sizeof out, "%s/ops8.tflite", dir);
+    snprintf(cal, sizeof cal, "%s/opscal", dir);
+    ops_model(fm);
+    assert_int_equal(mkdir(cal, 0700), 0);
+    static float in[24][OPS_IN];
+    for (int k = 0; k < 24; k++) {
+        for (int i = 0; i < OPS_IN; i++)
+            in[k][i] = frand(-1.0f, 1.0f);
+        if (k < 16) {
+            snprintf(path, sizeof path, "%s/s%02d.bin", cal, k);
+            assert_int_equal(save(path, in[k], sizeof in[k]), 0);
+        }
+    }
+    snprintf(a, sizeof a, "'%s' --calibrate '%s' --output '%s'", fm, cal, out);
+    assert_int_equal(quantize(a), 0);
+    edge_model *m = NULL;
+    assert_int_equal(edge_model_open(out, NULL, &m, NULL), 0);
+    int seen = 0;
+    for (size_t i = 0; i < edge_model_node_count(m); i++) {
+        edge_node_info nd;
+        edge_model_node_info(m, i, &nd);
+        if (nd.builtin_code == EDGE_OP_QUANTIZE || nd.builtin_code == EDGE_OP_DEQUANTIZE)
+            continue;
+        assert_int_equal(nd.builtin_code, ops_list[seen]);
+        seen++;
+        edge_tensor_info x, y;
+        edge_model_tensor_info(m, (size_t)nd.inputs[0], &x);
+        edge_model_tensor_info(m, (size_t)nd.outputs[0], &y);
+        assert_int_equal(x.type, EDGE_INT8);
+        assert_int_equal(y.type, EDGE_INT8);
+        switch (nd.builtin_code) {
+        case EDGE_OP_RESIZE_BILINEAR:
+        case EDGE_OP_RESIZE_NEAREST_NEIGHBOR:
+        case EDGE_OP_MAX_POOL_2D:
+        case EDGE_OP_TRANSPOSE:
+        case EDGE_OP_STRIDED_SLICE:
+        case EDGE_OP_RESHAPE:
+        case EDGE_OP_SQUEEZE:
+            assert_true(x.scale == y.scale && x.zero_point == y.zero_point);
+            break;
+        case EDGE_OP_HARD_SWISH: /* its own range, which starts at -0.375 at the lowest */
+            assert_true((-128 - y.zero_point) * (double)y.scale >= -0.375 - y.scale);
+            assert_true(x.scale != y.scale);
+            break;
+        default: break;
+        }
+    }
+    assert_int_equal(seen, OPS_N);
+    edge_model_unref(m);
+    double worst = 0.0;
+    int same = 0, decided = 0, decided_same = 0;
+    float pf[OPS_OUT], pq[OPS_OUT];
+    for (int k = 16; k < 24; k++) {
+        outputs(fm, in[k], sizeof in[k], pf, OPS_OUT, NULL, 0);
+        outputs(out, in[k], sizeof in[k], pq, OPS_OUT, NULL, 0);
+        for (int i = 0; i < OPS_OUT; i++)
+            worst = fmax(worst, fabs((double)pf[i] - pq[i]));
+        const int bf = argmax_f(pf, OPS_OUT), bq = argmax_f(pq, OPS_OUT);
+        float second = -1.0f;
+        for (int i = 0; i < OPS_OUT; i++)
+            if (i != bf && pf[i] > second)
+                second = pf[i];
+        same += bf == bq;
+        if (pf[bf] - second >= MIN_MARGIN) {
+            decided++;
+            decided_same += bf == bq;
+        }
+    }
+    printf("operators model: int8 probabilities within %.4f of the float model's, top-1 %d/8 "
+           "(%d/%d decided)\n",
+           worst, same, decided_same, decided);
+    assert_true(worst <= OPS_TOL);
+    assert_int_equal(decided_same, decided);
+    litert_same(out, in[16], sizeof in[16], OPS_OUT);
+}
+
 /* MediaPipe's float short-range face detector (PAD, CONCATENATION of differently calibrated
  * inputs, two outputs): calibrated on the zoo's photos stretched to 128x128 in [-1, 1] and 4
  * mirrored, shifted, dimmed copies of the zoo's sample (photos without a face alone leave the
@@ -840,7 +1102,7 @@ int main(void)
         cmocka_unit_test(test_io_int8), cmocka_unit_test(test_litert),
         cmocka_unit_test(test_kws),     cmocka_unit_test(test_hand),
         cmocka_unit_test(test_face),    cmocka_unit_test(test_pictures),
-        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_ops),     cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

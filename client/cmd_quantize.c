@@ -53,6 +53,7 @@ static int usage(void)
         "usage: edgectl quantize MODEL.tflite --calibrate FILE_OR_DIR [--calibrate ...]\n"
         "                        --output OUT.tflite [--io float|int8]\n"
         "                        [--method minmax|percentile|mse]\n"
+        "                        [--keep-float OP|NODE[,...]] [--allow-float]\n"
         "                        [--conf model.conf] [--resize letterbox|stretch|crop]\n"
         "                        [--order rgb|bgr] [--mean M[,M,M]] [--std S[,S,S]] [--pad "
         "0..255]\n"
@@ -65,7 +66,11 @@ static int usage(void)
         "  --io         float (default): float32 inputs and outputs (QUANTIZE/DEQUANTIZE\n"
         "               added), a drop-in replacement; int8: int8 inputs and outputs\n"
         "  --method     how each activation's range is chosen from the calibration values:\n"
-        "               minmax (default), percentile (99.99%% kept), mse (least squared error)\n");
+        "               minmax (default), percentile (99.99%% kept), mse (least squared error)\n"
+        "  --keep-float operators (by name, e.g. HARD_SWISH) or nodes (by index, as edgectl\n"
+        "               inspect counts them) left float: DEQUANTIZE before, QUANTIZE after\n"
+        "  --allow-float an operator it cannot quantize is left float likewise (without it:\n"
+        "               refused, naming the node)\n");
     return EDGECTL_EUSAGE;
 }
 
@@ -268,6 +273,10 @@ int edgectl_quantize_cmd(int argc, char **argv)
                    has_value && n_keys < 8) {
             keys[n_keys] = a + 2;
             values[n_keys++] = argv[++i];
+        } else if (!strcmp(a, "--keep-float") && has_value) {
+            o.keep_float = argv[++i];
+        } else if (!strcmp(a, "--allow-float")) {
+            o.allow_float = 1;
         } else if (!strcmp(a, "--output") && has_value) {
             output = argv[++i];
         } else if (!strcmp(a, "--io") && has_value) {
@@ -330,9 +339,9 @@ int edgectl_quantize_cmd(int argc, char **argv)
                 err.message[0] ? err.message : edge_strerror(qrc));
         return qrc == EDGE_EIO ? EDGECTL_EIO : EDGECTL_EFAIL;
     }
-    printf("%s: int8 model written (%zu bytes): %d nodes, %d weight tensors per channel, "
-           "%zu calibration samples, method %s, %s inputs and outputs\n",
-           output, rep.out_bytes, rep.n_nodes, rep.n_weights, o.n_samples, method_name(o.method),
-           o.io_int8 ? "int8" : "float32");
+    printf("%s: int8 model written (%zu bytes): %d nodes (%d left float), %d weight tensors per "
+           "channel, %zu calibration samples, method %s, %s inputs and outputs\n",
+           output, rep.out_bytes, rep.n_nodes, rep.n_float, rep.n_weights, o.n_samples,
+           method_name(o.method), o.io_int8 ? "int8" : "float32");
     return EDGECTL_OK;
 }

@@ -6,12 +6,14 @@
  * (lite/tools/optimize/operator_property.cc, quantize_model.cc): per-channel symmetric int8
  * weights of CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED, int32 biases at input scale x weight
  * scale, per-tensor asymmetric int8 activations, SOFTMAX and LOGISTIC at 1/256 (zero point
- * -128), TANH at 1/128 (0), RESHAPE and the 2-D pools sharing their input's, and writing the
- * int8 model with tools/tflite_writer.h (QUANTIZE / DEQUANTIZE at the model's inputs and
- * outputs unless io_int8).
+ * -128), TANH at 1/128 (0), RESHAPE, SQUEEZE, TRANSPOSE, STRIDED_SLICE, RESIZE_* and the 2-D
+ * pools sharing their input's, nodes left float (--keep-float, or --allow-float for an operator
+ * it cannot quantize: a DEQUANTIZE before, a QUANTIZE after, as the converter's float fallback),
+ * and writing the int8 model with tools/tflite_writer.h (QUANTIZE / DEQUANTIZE at the model's
+ * inputs and outputs unless io_int8).
  * Does not own: the calibration inputs' files (cmd_quantize.c), reading the model (libedge),
- * the options' slots (tools/tflite_options.c). An operator outside the list above is refused
- * naming the node and operator (nothing is left float: a later round may). */
+ * the options' slots (tools/tflite_options.c). Without --allow-float an operator outside the
+ * list is refused naming the node and operator. */
 #include "quantize.h"
 
 #include <math.h>
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/seterr.h"
 #include "edge/ops.h"
@@ -60,6 +63,8 @@ typedef enum qz_role {
     QR_BIAS,    /* int32 constant, scale input x weight, per channel */
     QR_CONST_Q, /* a float constant read as an activation: int8 per tensor */
     QR_COPY,    /* a constant of another type (RESHAPE's shape): as it is */
+    QR_FLOAT,   /* the output of a node left float: float32, with an int8 twin for the
+                 * quantized nodes that read it (its parameters from calibration) */
 } qz_role;
 
 typedef struct qz_tensor {
@@ -80,6 +85,12 @@ typedef struct qz_ctx {
     qz_tensor *t;
     int pass; /* 1: min/max, 2: histograms */
     const qz_options *o;
+    bool *keep;   /* per node: left float (--keep-float, or --allow-float for one it cannot
+                   * quantize) */
+    int32_t *tw;  /* per tensor, written: its twin in the other domain (the float copy of an
+                   * int8 activation a float node reads, the int8 copy of a float node's output
+                   * a quantized node reads), -1 before it is needed */
+    int32_t *fin; /* per tensor, written: the float graph input a quantized input came from */
 } qz_ctx;
 
 static qz_kind op_kind(int32_t code)
@@ -304,6 +315,39 @@ static const char *tname(const qz_ctx *c, int32_t t)
     return c->t[t].info.name[0] ? c->t[t].info.name : "(no name)";
 }
 
+/* Node I (NI), left float: its float activation inputs calibrated (they are int8 where a
+ * quantized node writes them: a DEQUANTIZE gives it their float copy), its constants copied as
+ * they are, its float outputs float (QR_FLOAT) and calibrated for the quantized nodes that read
+ * them (through a QUANTIZE). */
+static int plan_float(qz_ctx *c, size_t i, const edge_node_info *ni, edge_error *err)
+{
+    for (int32_t k = 0; k < ni->n_inputs; k++) {
+        const int32_t t = ni->inputs[k];
+        if (t < 0)
+            continue;
+        qz_tensor *q = &c->t[t];
+        if (q->info.is_constant) {
+            if (q->role != QR_ACT && q->role != QR_COPY)
+                return edge__seterr(err, EDGE_EUNSUPPORTED,
+                                    "node %zu (%s), left float: its input %d (tensor %d, %s) is "
+                                    "a constant a quantized node reads too",
+                                    i, ni->op_name, (int)k, (int)t, tname(c, t));
+            q->role = QR_COPY;
+        } else if (q->info.type == EDGE_FLOAT32 && q->role != QR_FLOAT) {
+            act_param(c, t);
+        }
+    }
+    for (int32_t k = 0; k < ni->n_outputs; k++) {
+        const int32_t t = ni->outputs[k];
+        if (t < 0)
+            continue;
+        if (c->t[t].info.type == EDGE_FLOAT32)
+            act_param(c, t);
+        c->t[t].role = c->t[t].info.type == EDGE_FLOAT32 ? QR_FLOAT : QR_COPY;
+    }
+    return 0;
+}
+
 /* Check node I and give its tensors their roles and parameters (execution order, so its
  * inputs have theirs). */
 static int plan_node(qz_ctx *c, size_t i, edge_error *err)
@@ -311,9 +355,14 @@ static int plan_node(qz_ctx *c, size_t i, edge_error *err)
     edge_node_info ni;
     edge_model_node_info(c->m, i, &ni);
     const qz_kind kind = op_kind(ni.builtin_code);
+    if (kind == QK_NONE && c->o->allow_float)
+        c->keep[i] = true;
+    if (c->keep[i])
+        return plan_float(c, i, &ni, err);
     if (kind == QK_NONE)
         return edge__seterr(err, EDGE_EUNSUPPORTED,
                             "node %zu (%s v%d): edgectl quantize cannot quantize this operator "
+                            "(--allow-float leaves such operators float) "
                             "(it handles CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, SUB, "
                             "MUL, MEAN, CONCATENATION, AVERAGE_POOL_2D, MAX_POOL_2D, PAD, "
                             "RESHAPE, SQUEEZE, TRANSPOSE, STRIDED_SLICE, RESIZE_BILINEAR, "
@@ -539,7 +588,7 @@ static int32_t add_bias(qz_ctx *c, tfw_writer *w, int32_t t, const float *wscale
 static int32_t add_act(qz_ctx *c, tfw_writer *w, int32_t t)
 {
     const qz_tensor *q = &c->t[t];
-    if (!q->qp.set) /* nothing reads or writes it in subgraph 0: as it was */
+    if (!q->qp.set || q->role == QR_FLOAT) /* float, or nothing reads or writes it: as it was */
         return tfw_add_tensor(w, &(tfw_tensor_desc){.type = q->info.type,
                                                     .rank = q->info.rank,
                                                     .dims = q->info.dims,
@@ -588,6 +637,42 @@ static int32_t opcode(tfw_writer *w, int32_t *codes, int32_t code)
     return codes[code];
 }
 
+/* Tensor T's twin in the other domain (c->tw): a float copy of int8 T through a DEQUANTIZE (the
+ * float graph input itself where T quantizes one), or an int8 copy of float T (QR_FLOAT)
+ * through a QUANTIZE at T's calibrated parameters; written before the node that needs it. */
+static int32_t twin(qz_ctx *c, tfw_writer *w, int32_t *codes, int32_t t, qz_report *rep)
+{
+    if (c->tw[t] >= 0)
+        return c->tw[t];
+    if (c->fin[t] >= 0)
+        return c->tw[t] = c->fin[t];
+    const qz_tensor *q = &c->t[t];
+    const bool to_int8 = q->role == QR_FLOAT;
+    char name[256];
+    snprintf(name, sizeof name, "%.200s/%s", q->info.name, to_int8 ? "quantized" : "dequantized");
+    const int32_t id =
+        to_int8 ? tfw_add_q(w, EDGE_INT8, name, q->info.rank, q->info.dims, q->qp.scale, q->qp.zp)
+                : tfw_add_tensor(w, &(tfw_tensor_desc){.type = EDGE_FLOAT32,
+                                                       .rank = q->info.rank,
+                                                       .dims = q->info.dims,
+                                                       .name = name});
+    tfw_add_operator(w, opcode(w, codes, to_int8 ? EDGE_OP_QUANTIZE : EDGE_OP_DEQUANTIZE), &t, 1,
+                     &id, 1, NULL);
+    rep->n_nodes++;
+    return c->tw[t] = id;
+}
+
+/* The opcode of a node left float: its own version (FCODES caches them apart from the int8
+ * forms' CODES). */
+static int32_t float_opcode(tfw_writer *w, int32_t *fcodes, int32_t code, int32_t version)
+{
+    if (code < 0 || code >= QZ_MAX_CODE)
+        return EDGE_EUNSUPPORTED;
+    if (fcodes[code] < 0)
+        fcodes[code] = tfw_add_opcode(w, code, version);
+    return fcodes[code];
+}
+
 /* CONCATENATION node NI's inputs into IN: TFLite's int8 kernel needs each at the output's scale
  * and zero point (operator_property.cc: restrict_same_input_output_scale), so an input whose
  * calibrated parameters differ goes through a QUANTIZE (int8 to int8, requantize) into a new
@@ -597,15 +682,14 @@ static void concat_inputs(qz_ctx *c, tfw_writer *w, int32_t *codes, const edge_n
 {
     const qz_param *po = &c->t[ni->outputs[0]].qp;
     for (int32_t k = 0; k < ni->n_inputs; k++) {
-        const int32_t t = ni->inputs[k];
-        in[k] = t;
-        const qz_param *pi = &c->t[t].qp;
+        const int32_t t = in[k]; /* the node's input, or its int8 twin */
+        const qz_param *pi = &c->t[ni->inputs[k]].qp;
         if (pi->scale == po->scale && pi->zp == po->zp)
             continue;
         char name[256];
-        snprintf(name, sizeof name, "%.200s/requantized", c->t[t].info.name);
-        in[k] =
-            tfw_add_q(w, EDGE_INT8, name, c->t[t].info.rank, c->t[t].info.dims, po->scale, po->zp);
+        const edge_tensor_info *ti = &c->t[ni->inputs[k]].info;
+        snprintf(name, sizeof name, "%.200s/requantized", ti->name);
+        in[k] = tfw_add_q(w, EDGE_INT8, name, ti->rank, ti->dims, po->scale, po->zp);
         tfw_add_operator(w, opcode(w, codes, EDGE_OP_QUANTIZE), &t, 1, &in[k], 1, NULL);
         rep->n_nodes++;
     }
@@ -655,9 +739,11 @@ static int write_into(qz_ctx *c, tfw_writer *w, const char *output, qz_report *r
     free(wsc);
     if (rc)
         return rc;
-    int32_t codes[QZ_MAX_CODE];
+    int32_t codes[QZ_MAX_CODE], fcodes[QZ_MAX_CODE];
     for (int k = 0; k < QZ_MAX_CODE; k++)
-        codes[k] = -1;
+        codes[k] = fcodes[k] = -1;
+    for (size_t t = 0; t < c->nt; t++)
+        c->tw[t] = c->fin[t] = -1;
     const size_t n_in = edge_model_input_count(c->m), n_out = edge_model_output_count(c->m);
     int32_t ins[16], outs[16];
     if (n_in > 16 || n_out > 16)
@@ -674,6 +760,9 @@ static int write_into(qz_ctx *c, tfw_writer *w, const char *output, qz_report *r
                                                       .rank = q->info.rank,
                                                       .dims = q->info.dims,
                                                       .name = q->info.name});
+        c->fin[t] = ins[k]; /* a float node reads it directly */
+        if (!c->t[t].qp.set)
+            continue; /* no quantized node reads it */
         tfw_add_operator(w, opcode(w, codes, EDGE_OP_QUANTIZE), &ins[k], 1, &t, 1, NULL);
         rep->n_nodes++;
     }
@@ -684,23 +773,40 @@ static int write_into(qz_ctx *c, tfw_writer *w, const char *output, qz_report *r
         edge_model_node_params(c->m, i, &p, sizeof p);
         tfw_options o;
         if (tfw_opt_from_params(&o, ni.builtin_code, &p))
-            return edge__seterr(err, EDGE_EUNSUPPORTED, "node %zu (%s): cannot write its options",
+            return edge__seterr(err, EDGE_EUNSUPPORTED,
+                                "node %zu (%s): cannot write its options (the writer does not "
+                                "know this operator's)",
                                 i, ni.op_name);
         int32_t in[QZ_MAX_CONCAT];
-        if (ni.builtin_code == EDGE_OP_CONCATENATION) {
-            if (ni.n_inputs > QZ_MAX_CONCAT)
-                return edge__seterr(err, EDGE_ELIMIT, "node %zu (%s): more than %d inputs", i,
-                                    ni.op_name, QZ_MAX_CONCAT);
-            concat_inputs(c, w, codes, &ni, in, rep);
+        if (ni.n_inputs > QZ_MAX_CONCAT)
+            return edge__seterr(err, EDGE_ELIMIT, "node %zu (%s): more than %d inputs", i,
+                                ni.op_name, QZ_MAX_CONCAT);
+        for (int32_t k = 0; k < ni.n_inputs; k++) {
+            const int32_t t = ni.inputs[k];
+            in[k] = t;
+            if (t < 0 || c->t[t].info.is_constant || c->t[t].info.type != EDGE_FLOAT32)
+                continue;
+            /* a float node reads float, a quantized one int8: the twin where T is the other */
+            if (c->keep[i] ? c->t[t].role != QR_FLOAT : c->t[t].role == QR_FLOAT)
+                in[k] = twin(c, w, codes, t, rep);
         }
-        tfw_add_operator(w, opcode(w, codes, ni.builtin_code),
-                         ni.builtin_code == EDGE_OP_CONCATENATION ? in : ni.inputs, ni.n_inputs,
-                         ni.outputs, ni.n_outputs, &o);
+        if (ni.builtin_code == EDGE_OP_CONCATENATION && !c->keep[i])
+            concat_inputs(c, w, codes, &ni, in, rep);
+        tfw_add_operator(w,
+                         c->keep[i] ? float_opcode(w, fcodes, ni.builtin_code, ni.version)
+                                    : opcode(w, codes, ni.builtin_code),
+                         in, ni.n_inputs, ni.outputs, ni.n_outputs, &o);
         rep->n_nodes++;
+        rep->n_float += c->keep[i];
     }
     for (size_t k = 0; k < n_out; k++) {
         const int32_t t = sg.outputs[k];
         outs[k] = t;
+        if (c->t[t].role == QR_FLOAT) { /* written float by a node left float */
+            if (c->o->io_int8)
+                outs[k] = twin(c, w, codes, t, rep);
+            continue;
+        }
         if (c->o->io_int8)
             continue;
         const qz_tensor *q = &c->t[t];
@@ -741,6 +847,9 @@ static void ctx_free(qz_ctx *c)
     for (size_t t = 0; c->t && t < c->nt; t++)
         free(c->t[t].st.hist);
     free(c->t);
+    free(c->keep);
+    free(c->tw);
+    free(c->fin);
     edge_interp_free(c->it);
     edge_model_unref(c->m);
 }
@@ -770,6 +879,47 @@ static int check_float(qz_ctx *c, const char *model, edge_error *err)
     return 0;
 }
 
+/* --keep-float LIST: operator names (every node of it) and node indices, comma-separated. */
+static int parse_keep(qz_ctx *c, const char *list, edge_error *err)
+{
+    const char *p = list;
+    while (*p) {
+        const size_t len = strcspn(p, ",");
+        char tok[64];
+        if (!len || len >= sizeof tok)
+            return edge__seterr(err, EDGE_EINVAL,
+                                "--keep-float %s: expected operator names or node indices "
+                                "separated by commas",
+                                list);
+        memcpy(tok, p, len);
+        tok[len] = 0;
+        p += len + (p[len] == ',');
+        char *end;
+        const unsigned long n = strtoul(tok, &end, 10);
+        if (!*end) {
+            if (n >= c->nn)
+                return edge__seterr(err, EDGE_EINVAL,
+                                    "--keep-float %s: node %s is not in the model (nodes 0 to "
+                                    "%zu)",
+                                    list, tok, c->nn - 1);
+            c->keep[n] = true;
+            continue;
+        }
+        bool found = false;
+        for (size_t i = 0; i < c->nn; i++) {
+            edge_node_info ni;
+            edge_model_node_info(c->m, i, &ni);
+            if (ni.op_name && !strcasecmp(ni.op_name, tok))
+                c->keep[i] = found = true;
+        }
+        if (!found)
+            return edge__seterr(err, EDGE_EINVAL,
+                                "--keep-float %s: no node of the model is a %s operator", list,
+                                tok);
+    }
+    return 0;
+}
+
 int qz_quantize(const char *model, const char *output, const qz_options *o, qz_report *rep,
                 edge_error *err)
 {
@@ -785,7 +935,10 @@ int qz_quantize(const char *model, const char *output, const qz_options *o, qz_r
     c.nt = edge_model_tensor_count(c.m);
     c.nn = edge_model_node_count(c.m);
     c.t = calloc(c.nt ? c.nt : 1, sizeof *c.t);
-    if (!c.t) {
+    c.keep = calloc(c.nn ? c.nn : 1, sizeof *c.keep);
+    c.tw = calloc(c.nt ? c.nt : 1, sizeof *c.tw);
+    c.fin = calloc(c.nt ? c.nt : 1, sizeof *c.fin);
+    if (!c.t || !c.keep || !c.tw || !c.fin) {
         rc = edge__seterr(err, EDGE_ENOMEM, "out of memory");
         goto out;
     }
@@ -799,10 +952,12 @@ int qz_quantize(const char *model, const char *output, const qz_options *o, qz_r
             goto out;
         }
     }
+    if (o->keep_float && (rc = parse_keep(&c, o->keep_float, err)))
+        goto out;
     for (size_t i = 0; i < c.nn; i++) { /* before the calibration runs */
         edge_node_info ni;
         edge_model_node_info(c.m, i, &ni);
-        if (op_kind(ni.builtin_code) == QK_NONE) {
+        if (op_kind(ni.builtin_code) == QK_NONE && !o->allow_float) {
             rc = plan_node(&c, i, err); /* its message */
             goto out;
         }

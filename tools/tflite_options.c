@@ -108,6 +108,19 @@ int tfw_opt_from_params(tfw_options *o, int32_t code, const struct edge_op_param
     case EDGE_OP_RELU:
     case EDGE_OP_RELU6:
     case EDGE_OP_PRELU:
+    case EDGE_OP_ABS: /* elementwise operators whose options tables have no fields */
+    case EDGE_OP_EXP:
+    case EDGE_OP_FLOOR:
+    case EDGE_OP_CEIL:
+    case EDGE_OP_SQRT:
+    case EDGE_OP_RSQRT:
+    case EDGE_OP_SIN:
+    case EDGE_OP_COS:
+    case EDGE_OP_NEG:
+    case EDGE_OP_SQUARE:
+    case EDGE_OP_LOG:
+    case EDGE_OP_MAXIMUM:
+    case EDGE_OP_MINIMUM:
     case EDGE_OP_QUANTIZE:
     case EDGE_OP_DEQUANTIZE: tfw_opt_init(o, 0); return 0;
     default: return EDGE_EUNSUPPORTED;

@@ -127,7 +127,8 @@ struct edge_op_params; /* edge/ops.h */
  * DEPTHWISE_CONV_2D, the 2-D pools, FULLY_CONNECTED, ADD, SUB, MUL, SOFTMAX, RESHAPE, SQUEEZE,
  * MEAN, CONCATENATION, PAD, LEAKY_RELU, STRIDED_SLICE, RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR,
  * TRANSPOSE, HARD_SWISH, and the operators without options: LOGISTIC, TANH, RELU, RELU6, PRELU,
- * QUANTIZE, DEQUANTIZE). 0, or
+ * ABS, EXP, FLOOR, CEIL, SQRT, RSQRT, SIN, COS, NEG, SQUARE, LOG, MAXIMUM, MINIMUM, QUANTIZE,
+ * DEQUANTIZE). 0, or
  * EDGE_EUNSUPPORTED for another operator. */
 int tfw_opt_from_params(tfw_options *o, int32_t code, const struct edge_op_params *p);
 

@@ -600,7 +600,8 @@ static int32_t iconst(tfw_writer *w, const char *name, int n, const int32_t *v)
                          v, (size_t)n * sizeof(int32_t));
 }
 
-static void ops_model(const char *path)
+/* ABS: node 4 (LEAKY_RELU) becomes ABS, an operator edgectl quantize does not quantize. */
+static void ops_model(const char *path, bool abs)
 {
     tfw_writer *w = tfw_new();
     assert_non_null(w);
@@ -640,8 +641,10 @@ static void ops_model(const char *path)
     tfw_opt_i32(&o[0], 2, 1);
     tfw_opt_init(&o[2], TFL_OPT_MulOptions);
     tfw_opt_init(&o[3], TFL_OPT_SubOptions);
-    tfw_opt_init(&o[4], TFL_OPT_LeakyReluOptions);
-    tfw_opt_f32(&o[4], 0, 0.1f);
+    if (!abs) {
+        tfw_opt_init(&o[4], TFL_OPT_LeakyReluOptions);
+        tfw_opt_f32(&o[4], 0, 0.1f);
+    }
     tfw_opt_init(&o[6], TFL_OPT_ResizeBilinearOptions);
     tfw_opt_bool(&o[6], 3, true); /* half_pixel_centers */
     tfw_opt_init(&o[7], TFL_OPT_Pool2DOptions);
@@ -675,10 +678,31 @@ static void ops_model(const char *path)
                                    {t[13]}};
     const int n_in[OPS_N] = {3, 1, 2, 2, 1, 2, 2, 1, 2, 2, 4, 2, 1, 3, 1};
     for (int i = 0; i < OPS_N; i++)
-        tfw_add_operator(w, tfw_add_opcode(w, ops_list[i], 1), ins[i], n_in[i], &t[i], 1, &o[i]);
+        tfw_add_operator(w, tfw_add_opcode(w, abs && i == 4 ? EDGE_OP_ABS : ops_list[i], 1), ins[i],
+                         n_in[i], &t[i], 1, &o[i]);
     tfw_set_io(w, &x, 1, &t[OPS_N - 1], 1);
     assert_int_equal(tfw_write_file(w, path), 0);
     tfw_free(w);
+}
+
+static float ops_in[24][OPS_IN]; /* 16 calibration inputs (in DIR/opscal), 8 test ones */
+static void ops_agree(const char *fm, const char *out);
+
+static void ops_inputs(void)
+{
+    char cal[128], path[256];
+    snprintf(cal, sizeof cal, "%s/opscal", dir);
+    if (!access(cal, F_OK))
+        return;
+    assert_int_equal(mkdir(cal, 0700), 0);
+    for (int k = 0; k < 24; k++) {
+        for (int i = 0; i < OPS_IN; i++)
+            ops_in[k][i] = frand(-1.0f, 1.0f);
+        if (k < 16) {
+            snprintf(path, sizeof path, "%s/s%02d.bin", cal, k);
+            assert_int_equal(save(path, ops_in[k], sizeof ops_in[k]), 0);
+        }
+    }
 }
 
 /* Every operator of ops_model quantized (each written with int8 inputs and output, as TFLite's
@@ -691,22 +715,12 @@ static void ops_model(const char *path)
 static void test_ops(void **state)
 {
     (void)state;
-    char fm[128], out[128], cal[128], path[256], a[1400];
+    char fm[128], out[128], a[1400];
     snprintf(fm, sizeof fm, "%s/ops.tflite", dir);
     snprintf(out, sizeof out, "%s/ops8.tflite", dir);
-    snprintf(cal, sizeof cal, "%s/opscal", dir);
-    ops_model(fm);
-    assert_int_equal(mkdir(cal, 0700), 0);
-    static float in[24][OPS_IN];
-    for (int k = 0; k < 24; k++) {
-        for (int i = 0; i < OPS_IN; i++)
-            in[k][i] = frand(-1.0f, 1.0f);
-        if (k < 16) {
-            snprintf(path, sizeof path, "%s/s%02d.bin", cal, k);
-            assert_int_equal(save(path, in[k], sizeof in[k]), 0);
-        }
-    }
-    snprintf(a, sizeof a, "'%s' --calibrate '%s' --output '%s'", fm, cal, out);
+    ops_model(fm, false);
+    ops_inputs();
+    snprintf(a, sizeof a, "'%s' --calibrate '%s/opscal' --output '%s'", fm, dir, out);
     assert_int_equal(quantize(a), 0);
     edge_model *m = NULL;
     assert_int_equal(edge_model_open(out, NULL, &m, NULL), 0);
@@ -742,6 +756,15 @@ static void test_ops(void **state)
     }
     assert_int_equal(seen, OPS_N);
     edge_model_unref(m);
+    ops_agree(fm, out);
+}
+
+/* The float model at FM and its quantized form at OUT agree on the 8 inputs not calibrated on
+ * (probabilities within OPS_TOL, the same top-1 where the float model is sure), and LiteRT.js
+ * runs OUT to edged's argmax. */
+static void ops_agree(const char *fm, const char *out)
+{
+    float(*in)[OPS_IN] = ops_in;
     double worst = 0.0;
     int same = 0, decided = 0, decided_same = 0;
     float pf[OPS_OUT], pq[OPS_OUT];
@@ -761,12 +784,89 @@ static void test_ops(void **state)
             decided_same += bf == bq;
         }
     }
-    printf("operators model: int8 probabilities within %.4f of the float model's, top-1 %d/8 "
-           "(%d/%d decided)\n",
+    printf("%s: probabilities within %.4f of the float model's, top-1 %d/8 (%d/%d decided)\n", out,
            worst, same, decided_same, decided);
     assert_true(worst <= OPS_TOL);
     assert_int_equal(decided_same, decided);
     litert_same(out, in[16], sizeof in[16], OPS_OUT);
+}
+
+/* The nodes of the model at PATH other than QUANTIZE and DEQUANTIZE that write FLOAT32 (left
+ * float) into CODES (at most 8), their count; *NQ and *NDQ get the QUANTIZE and DEQUANTIZE
+ * nodes. Every node left float reads its activations in FLOAT32. */
+static int float_nodes(const char *path, int32_t *codes, int *nq, int *ndq)
+{
+    edge_model *m = NULL;
+    assert_int_equal(edge_model_open(path, NULL, &m, NULL), 0);
+    int n = 0;
+    *nq = *ndq = 0;
+    for (size_t i = 0; i < edge_model_node_count(m); i++) {
+        edge_node_info nd;
+        edge_model_node_info(m, i, &nd);
+        *nq += nd.builtin_code == EDGE_OP_QUANTIZE;
+        *ndq += nd.builtin_code == EDGE_OP_DEQUANTIZE;
+        edge_tensor_info x, y;
+        edge_model_tensor_info(m, (size_t)nd.outputs[0], &y);
+        if (nd.builtin_code == EDGE_OP_QUANTIZE || nd.builtin_code == EDGE_OP_DEQUANTIZE ||
+            y.type != EDGE_FLOAT32)
+            continue;
+        for (int k = 0; k < nd.n_inputs; k++) {
+            edge_model_tensor_info(m, (size_t)nd.inputs[k], &x);
+            assert_true(x.type == EDGE_FLOAT32 || x.type == EDGE_INT32);
+        }
+        assert_true(n < 8);
+        codes[n++] = nd.builtin_code;
+    }
+    edge_model_unref(m);
+    return n;
+}
+
+/* Nodes left float: ABS (which it does not quantize) is refused naming it, and with
+ * --allow-float written float between a DEQUANTIZE and a QUANTIZE; --keep-float HARD_SWISH,5
+ * leaves HARD_SWISH and node 5 (PRELU) float likewise; both written models agree with the float
+ * ones and run in LiteRT.js (ops_agree). A bad --keep-float is refused naming it. */
+static void test_keep_float(void **state)
+{
+    (void)state;
+    char fm[128], out[128], a[1400];
+    int32_t codes[8];
+    int nq, ndq;
+    ops_inputs();
+    snprintf(fm, sizeof fm, "%s/ops_abs.tflite", dir);
+    snprintf(out, sizeof out, "%s/ops_abs8.tflite", dir);
+    ops_model(fm, true);
+    snprintf(a, sizeof a, "'%s' --calibrate '%s/opscal' --output '%s'", fm, dir, out);
+    assert_int_equal(quantize(a), 1);
+    expect_err("node 4 (ABS v1): edgectl quantize cannot quantize this operator (--allow-float");
+    snprintf(a, sizeof a, "'%s' --calibrate '%s/opscal' --allow-float --output '%s'", fm, dir, out);
+    assert_int_equal(quantize(a), 0);
+    assert_int_equal(float_nodes(out, codes, &nq, &ndq), 1);
+    assert_int_equal(codes[0], EDGE_OP_ABS);
+    assert_int_equal(nq, 2);  /* the input's, ABS's output */
+    assert_int_equal(ndq, 2); /* ABS's input, the output's */
+    ops_agree(fm, out);
+
+    snprintf(fm, sizeof fm, "%s/ops.tflite", dir);
+    ops_model(fm, false);
+    snprintf(out, sizeof out, "%s/ops_keep.tflite", dir);
+    snprintf(a, sizeof a, "'%s' --calibrate '%s/opscal' --keep-float hard_swish,5 --output '%s'",
+             fm, dir, out);
+    assert_int_equal(quantize(a), 0);
+    assert_int_equal(float_nodes(out, codes, &nq, &ndq), 2);
+    assert_int_equal(codes[0], EDGE_OP_HARD_SWISH);
+    assert_int_equal(codes[1], EDGE_OP_PRELU);
+    assert_int_equal(nq, 3);
+    assert_int_equal(ndq, 3);
+    ops_agree(fm, out);
+
+    snprintf(a, sizeof a, "'%s' --calibrate '%s/opscal' --keep-float 15 --output '%s/x'", fm, dir,
+             dir);
+    assert_int_equal(quantize(a), 1);
+    expect_err("--keep-float 15: node 15 is not in the model (nodes 0 to 14)");
+    snprintf(a, sizeof a, "'%s' --calibrate '%s/opscal' --keep-float MUL,GELU --output '%s/x'", fm,
+             dir, dir);
+    assert_int_equal(quantize(a), 1);
+    expect_err("--keep-float MUL,GELU: no node of the model is a GELU operator");
 }
 
 /* MediaPipe's float short-range face detector (PAD, CONCATENATION of differently calibrated
@@ -1102,7 +1202,8 @@ int main(void)
         cmocka_unit_test(test_io_int8), cmocka_unit_test(test_litert),
         cmocka_unit_test(test_kws),     cmocka_unit_test(test_hand),
         cmocka_unit_test(test_face),    cmocka_unit_test(test_pictures),
-        cmocka_unit_test(test_ops),     cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_ops),     cmocka_unit_test(test_keep_float),
+        cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

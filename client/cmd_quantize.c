@@ -54,6 +54,7 @@ static int usage(void)
         "                        --output OUT.tflite [--io float|int8]\n"
         "                        [--method minmax|percentile|mse]\n"
         "                        [--keep-float OP|NODE[,...]] [--allow-float]\n"
+        "                        [--weights int8|int4] [--prune SPARSITY [--dense]]\n"
         "                        [--conf model.conf] [--resize letterbox|stretch|crop]\n"
         "                        [--order rgb|bgr] [--mean M[,M,M]] [--std S[,S,S]] [--pad "
         "0..255]\n"
@@ -70,7 +71,13 @@ static int usage(void)
         "  --keep-float operators (by name, e.g. HARD_SWISH) or nodes (by index, as edgectl\n"
         "               inspect counts them) left float: DEQUANTIZE before, QUANTIZE after\n"
         "  --allow-float an operator it cannot quantize is left float likewise (without it:\n"
-        "               refused, naming the node)\n");
+        "               refused, naming the node)\n"
+        "  --weights    int8 (default) or int4: FC, CONV_2D and DEPTHWISE_CONV_2D weights in\n"
+        "               TFLite's INT4 (per channel, symmetric, two a byte)\n"
+        "  --prune      0 to 0.99: that share of each output channel's FC and CONV_2D weights\n"
+        "               set to 0 (smallest first), written sparse (with DENSIFY) where smaller\n"
+        "  --dense      pruned weights written dense with their zeros (for runtimes that do\n"
+        "               not densify int8 weights: LiteRT.js's XNNPACK refuses them)\n");
     return EDGECTL_EUSAGE;
 }
 
@@ -275,6 +282,24 @@ int edgectl_quantize_cmd(int argc, char **argv)
             values[n_keys++] = argv[++i];
         } else if (!strcmp(a, "--keep-float") && has_value) {
             o.keep_float = argv[++i];
+        } else if (!strcmp(a, "--weights") && has_value) {
+            const char *v = argv[++i];
+            o.weight_bits = !strcmp(v, "int4") ? 4 : !strcmp(v, "int8") ? 8 : 0;
+            if (!o.weight_bits) {
+                fprintf(stderr, "edgectl: --weights %s: expected int8 or int4\n", v);
+                rc = EDGECTL_EUSAGE;
+            }
+        } else if (!strcmp(a, "--prune") && has_value) {
+            const char *v = argv[++i];
+            char *end;
+            const double d = strtod(v, &end);
+            if (end == v || *end || !(d >= 0.0 && d <= 0.99)) {
+                fprintf(stderr, "edgectl: --prune %s: expected a share from 0 to 0.99\n", v);
+                rc = EDGECTL_EUSAGE;
+            }
+            o.prune = (float)d;
+        } else if (!strcmp(a, "--dense")) {
+            o.dense = 1;
         } else if (!strcmp(a, "--allow-float")) {
             o.allow_float = 1;
         } else if (!strcmp(a, "--output") && has_value) {
@@ -340,8 +365,9 @@ int edgectl_quantize_cmd(int argc, char **argv)
         return qrc == EDGE_EIO ? EDGECTL_EIO : EDGECTL_EFAIL;
     }
     printf("%s: int8 model written (%zu bytes): %d nodes (%d left float), %d weight tensors per "
-           "channel, %zu calibration samples, method %s, %s inputs and outputs\n",
-           output, rep.out_bytes, rep.n_nodes, rep.n_float, rep.n_weights, o.n_samples,
-           method_name(o.method), o.io_int8 ? "int8" : "float32");
+           "channel (%s, %d sparse), %zu calibration samples, method %s, %s inputs and outputs\n",
+           output, rep.out_bytes, rep.n_nodes, rep.n_float, rep.n_weights,
+           o.weight_bits == 4 ? "int4" : "int8", rep.n_sparse, o.n_samples, method_name(o.method),
+           o.io_int8 ? "int8" : "float32");
     return EDGECTL_OK;
 }

@@ -28,6 +28,7 @@
 #include "tflite_writer.h"
 
 #define QZ_BINS 2048
+#define QZ_TYPE_INT4 17 /* schema.fbs TensorType INT4: two values a byte, low nibble first */
 #define QZ_MAX_CODE 256
 #define QZ_MAX_CONCAT                                                                        \
     64 /* a CONCATENATION's inputs */ /* builtin codes the opcode table maps (every operator \
@@ -76,6 +77,11 @@ typedef struct qz_tensor {
     int32_t w_of_bias;  /* QR_BIAS: the weights' tensor */
     int32_t in_of_bias; /* QR_BIAS: the input activation's tensor */
     size_t wsc_at;      /* QR_WEIGHT: where its channels' scales start (write_into) */
+    /* QR_WEIGHT written sparse (pruned, where it saves bytes): its sparsity and stored values,
+     * a constant DENSIFY turns into the (then non-constant) weights tensor */
+    tfw_sparsity *sp;
+    void *sp_values;
+    size_t sp_bytes;
 } qz_tensor;
 
 typedef struct qz_ctx {
@@ -140,6 +146,7 @@ static int32_t op_version(int32_t code)
     case EDGE_OP_SQUEEZE:
     case EDGE_OP_HARD_SWISH:
     case EDGE_OP_PRELU:
+    case EDGE_OP_DENSIFY:
     case EDGE_OP_QUANTIZE: return 1;
     default: return 2;
     }
@@ -495,13 +502,60 @@ static size_t axis_inner(const qz_tensor *q)
     return inner;
 }
 
-/* Weights tensor T's per-channel scales (max |w| / 127 along its axis) into SC. */
+static int by_magnitude(const void *a, const void *b)
+{
+    const float x = fabsf(**(const float *const *)a), y = fabsf(**(const float *const *)b);
+    return x < y ? -1 : x > y;
+}
+
+/* Weights tensor T's values (weight_values), pruned when --prune asks and T is an FC's or a
+ * CONV_2D's (axis 0): in each output channel the smallest magnitudes set to 0, as many as the
+ * sparsity of the channel's count (rounded down). Always a copy in *OWNED when pruned. */
+static const float *final_weights(qz_ctx *c, int32_t t, size_t *n, float **owned)
+{
+    const float *v = weight_values(c, t, n, owned);
+    const qz_tensor *q = &c->t[t];
+    if (!v || !(c->o->prune > 0.0f) || q->axis != 0)
+        return v;
+    float *p = *owned;
+    if (!p) {
+        if (!(p = malloc((*n ? *n : 1) * sizeof *p)))
+            return NULL;
+        memcpy(p, v, *n * sizeof *p);
+        *owned = p;
+    }
+    const size_t inner = axis_inner(q);
+    const float **order = malloc((inner ? inner : 1) * sizeof *order);
+    if (!order) {
+        free(p);
+        *owned = NULL;
+        return NULL;
+    }
+    const size_t drop = (size_t)((double)c->o->prune * (double)inner);
+    for (size_t at = 0; at + inner <= *n; at += inner) {
+        for (size_t k = 0; k < inner; k++)
+            order[k] = p + at + k;
+        qsort(order, inner, sizeof *order, by_magnitude);
+        for (size_t k = 0; k < drop; k++)
+            *(float *)order[k] = 0.0f;
+    }
+    free(order);
+    return p;
+}
+
+/* The largest magnitude of the weights written: 127 (int8), 7 (int4, symmetric as TFLite's). */
+static int32_t weight_qmax(const qz_ctx *c)
+{
+    return c->o->weight_bits == 4 ? 7 : 127;
+}
+
+/* Weights tensor T's per-channel scales (max |w| / qmax along its axis) into SC. */
 static int weight_scales(qz_ctx *c, int32_t t, float *sc)
 {
     const qz_tensor *q = &c->t[t];
     size_t n = 0;
     float *owned = NULL;
-    const float *v = weight_values(c, t, &n, &owned);
+    const float *v = final_weights(c, t, &n, &owned);
     if (!v)
         return EDGE_ENOMEM;
     const int32_t ch = q->info.dims[q->axis];
@@ -513,21 +567,62 @@ static int weight_scales(qz_ctx *c, int32_t t, float *sc)
         const float a = fabsf(v[k]);
         sc[cidx] = a > sc[cidx] ? a : sc[cidx];
     }
+    const int32_t qmax = weight_qmax(c);
     for (int32_t k = 0; k < ch; k++)
-        sc[k] = sc[k] > 0.0f ? sc[k] / 127.0f : 1.0f;
+        sc[k] = sc[k] > 0.0f ? sc[k] / (float)qmax : 1.0f;
+    if (qmax == 7) /* 4 bits: each channel's clip of least squared error (max x 1.0 .. 0.5) */
+        for (int32_t k = 0; k < ch; k++) {
+            double best = -1.0;
+            const float full = sc[k];
+            for (int step = 0; step <= 10; step++) {
+                const float s = full * (1.0f - 0.05f * (float)step);
+                double e = 0.0;
+                for (size_t j = 0; j < n; j++) {
+                    if ((j / inner) % (size_t)ch != (size_t)k)
+                        continue;
+                    long r = lroundf(v[j] / s);
+                    r = r < -qmax ? -qmax : r > qmax ? qmax : r;
+                    e += ((double)v[j] - (double)r * s) * ((double)v[j] - (double)r * s);
+                }
+                if (best < 0.0 || e < best) {
+                    best = e;
+                    sc[k] = s;
+                }
+            }
+        }
     free(owned);
     return 0;
 }
 
+/* Pruned int8 weights QV (N) of T in TFLite's sparse format (the last dimension CSR, uint8,
+ * uint16 or int32 indices as the counts need) kept in T when that is smaller than N bytes. */
+static int try_sparse(qz_tensor *q, const int8_t *qv, size_t n)
+{
+    const size_t last = (size_t)q->info.dims[q->info.rank - 1];
+    size_t nnz = 0;
+    for (size_t k = 0; k < n; k++)
+        nnz += qv[k] != 0;
+    const uint8_t it = nnz <= 255 && last <= 256 ? 3 : nnz <= 65535 ? 2 : 1;
+    const size_t isz = it == 3 ? 1 : it == 2 ? 2 : 4;
+    if (nnz + (n / last + 1 + nnz) * isz >= n)
+        return 0; /* dense is smaller */
+    uint8_t types[TFW_MAX_RANK];
+    for (int l = 0; l < q->info.rank; l++)
+        types[l] = it;
+    const tfw_sparse_spec spec = {.index_type = types};
+    return tfw_sparsify(qv, 1, q->info.rank, q->info.dims, &spec, &q->sp, &q->sp_values,
+                        &q->sp_bytes);
+}
+
 static int32_t add_weights(qz_ctx *c, tfw_writer *w, int32_t t, const float *sc)
 {
-    const qz_tensor *q = &c->t[t];
+    qz_tensor *q = &c->t[t];
     size_t n = 0;
     float *owned = NULL;
-    const float *v = weight_values(c, t, &n, &owned);
+    const float *v = final_weights(c, t, &n, &owned);
     if (!v)
         return EDGE_ENOMEM;
-    const int32_t ch = q->info.dims[q->axis];
+    const int32_t ch = q->info.dims[q->axis], qmax = weight_qmax(c);
     const size_t inner = axis_inner(q);
     int8_t *qv = malloc(n ? n : 1);
     if (!qv) {
@@ -536,18 +631,34 @@ static int32_t add_weights(qz_ctx *c, tfw_writer *w, int32_t t, const float *sc)
     }
     for (size_t k = 0; k < n; k++) {
         const long r = lroundf(v[k] / sc[(k / inner) % (size_t)ch]);
-        qv[k] = (int8_t)(r < -127 ? -127 : r > 127 ? 127 : r);
+        qv[k] = (int8_t)(r < -qmax ? -qmax : r > qmax ? qmax : r);
     }
-    const tfw_tensor_desc d = {.type = EDGE_INT8,
-                               .rank = q->info.rank,
-                               .dims = q->info.dims,
-                               .name = q->info.name,
-                               .q_count = ch,
-                               .scales = sc,
-                               .q_axis = q->axis};
-    const int32_t id = tfw_add_const(w, &d, qv, n);
-    free(qv);
     free(owned);
+    tfw_tensor_desc d = {.type = EDGE_INT8,
+                         .rank = q->info.rank,
+                         .dims = q->info.dims,
+                         .name = q->info.name,
+                         .q_count = ch,
+                         .scales = sc,
+                         .q_axis = q->axis};
+    int32_t id;
+    if (qmax == 7) { /* one nibble stream: element k in byte k / 2, low nibble first */
+        d.type = QZ_TYPE_INT4;
+        uint8_t *packed = calloc((n + 1) / 2 ? (n + 1) / 2 : 1, 1);
+        if (!packed) {
+            free(qv);
+            return EDGE_ENOMEM;
+        }
+        for (size_t k = 0; k < n; k++)
+            packed[k / 2] |= (uint8_t)(((uint8_t)qv[k] & 0x0f) << (4 * (k & 1)));
+        id = tfw_add_const(w, &d, packed, (n + 1) / 2);
+        free(packed);
+    } else if (c->o->prune > 0.0f && !c->o->dense && try_sparse(q, qv, n) == 0 && q->sp) {
+        id = tfw_add_tensor(w, &d); /* DENSIFY writes it (write_into) */
+    } else {
+        id = tfw_add_const(w, &d, qv, n);
+    }
+    free(qv);
     return id;
 }
 
@@ -736,12 +847,33 @@ static int write_into(qz_ctx *c, tfw_writer *w, const char *output, qz_report *r
         else if ((size_t)id != t)
             rc = edge__seterr(err, EDGE_ESHAPE, "tensor %zu was written as %d", t, (int)id);
     }
-    free(wsc);
-    if (rc)
-        return rc;
     int32_t codes[QZ_MAX_CODE], fcodes[QZ_MAX_CODE];
     for (int k = 0; k < QZ_MAX_CODE; k++)
         codes[k] = fcodes[k] = -1;
+    for (size_t t = 0; t < c->nt && !rc; t++) { /* sparse weights: the constant and its DENSIFY */
+        qz_tensor *q = &c->t[t];
+        if (!q->sp)
+            continue;
+        char name[256];
+        snprintf(name, sizeof name, "%.200s/sparse", q->info.name);
+        const int32_t dense = (int32_t)t,
+                      sp = tfw_add_const(w,
+                                         &(tfw_tensor_desc){.type = EDGE_INT8,
+                                                            .rank = q->info.rank,
+                                                            .dims = q->info.dims,
+                                                            .name = name,
+                                                            .q_count = q->info.dims[q->axis],
+                                                            .scales = wsc + q->wsc_at,
+                                                            .q_axis = q->axis,
+                                                            .sparsity = q->sp},
+                                         q->sp_values, q->sp_bytes);
+        tfw_add_operator(w, opcode(w, codes, EDGE_OP_DENSIFY), &sp, 1, &dense, 1, NULL);
+        rep->n_nodes++;
+        rep->n_sparse++;
+    }
+    free(wsc);
+    if (rc)
+        return rc;
     for (size_t t = 0; t < c->nt; t++)
         c->tw[t] = c->fin[t] = -1;
     const size_t n_in = edge_model_input_count(c->m), n_out = edge_model_output_count(c->m);
@@ -844,8 +976,11 @@ static int write_model(qz_ctx *c, const char *output, qz_report *rep, edge_error
 
 static void ctx_free(qz_ctx *c)
 {
-    for (size_t t = 0; c->t && t < c->nt; t++)
+    for (size_t t = 0; c->t && t < c->nt; t++) {
         free(c->t[t].st.hist);
+        tfw_sparsity_free(c->t[t].sp);
+        free(c->t[t].sp_values);
+    }
     free(c->t);
     free(c->keep);
     free(c->tw);

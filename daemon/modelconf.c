@@ -16,7 +16,8 @@
  * than inih's buffer (inih would split them), strips indentation (so an
  * indented line is never taken as the continuation of the previous value) and
  * names the line of a bad section header or a line that is not "key = value".
- * No global state; inih's options are left as they are. */
+ * The [input] values are read by vision/inputconf.c (edge_vision_input_set), which
+ * edgectl quantize shares. No global state; inih's options are left as they are. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>

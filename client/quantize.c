@@ -110,6 +110,7 @@ static qz_kind op_kind(int32_t code)
     case EDGE_OP_RESHAPE:
     case EDGE_OP_SQUEEZE:
     case EDGE_OP_TRANSPOSE:
+    case EDGE_OP_DEPTH_TO_SPACE:
     case EDGE_OP_STRIDED_SLICE:
     case EDGE_OP_RESIZE_BILINEAR:
     case EDGE_OP_RESIZE_NEAREST_NEIGHBOR:
@@ -364,6 +365,14 @@ static int plan_node(qz_ctx *c, size_t i, edge_error *err)
     const qz_kind kind = op_kind(ni.builtin_code);
     if (kind == QK_NONE && c->o->allow_float)
         c->keep[i] = true;
+    bool float_io = false; /* a node of no float activation (shape arithmetic): as it is */
+    for (int32_t k = 0; k < ni.n_inputs; k++)
+        float_io |= ni.inputs[k] >= 0 && !c->t[ni.inputs[k]].info.is_constant &&
+                    c->t[ni.inputs[k]].info.type == EDGE_FLOAT32;
+    for (int32_t k = 0; k < ni.n_outputs; k++)
+        float_io |= ni.outputs[k] >= 0 && c->t[ni.outputs[k]].info.type == EDGE_FLOAT32;
+    if (!float_io)
+        c->keep[i] = true;
     if (c->keep[i])
         return plan_float(c, i, &ni, err);
     if (kind == QK_NONE)
@@ -373,8 +382,8 @@ static int plan_node(qz_ctx *c, size_t i, edge_error *err)
                             "(it handles CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, SUB, "
                             "MUL, MEAN, CONCATENATION, AVERAGE_POOL_2D, MAX_POOL_2D, PAD, "
                             "RESHAPE, SQUEEZE, TRANSPOSE, STRIDED_SLICE, RESIZE_BILINEAR, "
-                            "RESIZE_NEAREST_NEIGHBOR, SOFTMAX, LOGISTIC, TANH, RELU, RELU6, "
-                            "HARD_SWISH, LEAKY_RELU, PRELU)",
+                            "RESIZE_NEAREST_NEIGHBOR, DEPTH_TO_SPACE, SOFTMAX, LOGISTIC, TANH, "
+                            "RELU, RELU6, HARD_SWISH, LEAKY_RELU, PRELU)",
                             i, ni.op_name, (int)ni.version);
     if (ni.n_outputs != 1 || ni.n_inputs < 1 || ni.inputs[0] < 0)
         return edge__seterr(err, EDGE_EUNSUPPORTED,
@@ -929,7 +938,7 @@ static int write_into(qz_ctx *c, tfw_writer *w, const char *output, qz_report *r
                                     : opcode(w, codes, ni.builtin_code),
                          in, ni.n_inputs, ni.outputs, ni.n_outputs, &o);
         rep->n_nodes++;
-        rep->n_float += c->keep[i];
+        rep->n_float += c->keep[i] && c->t[ni.outputs[0]].info.type == EDGE_FLOAT32;
     }
     for (size_t k = 0; k < n_out; k++) {
         const int32_t t = sg.outputs[k];

@@ -83,6 +83,39 @@ int tfw_opt_from_params(tfw_options *o, int32_t code, const struct edge_op_param
         return 0;
     }
     case EDGE_OP_TRANSPOSE: tfw_opt_init(o, TFL_OPT_TransposeOptions); return 0;
+    case EDGE_OP_DEPTH_TO_SPACE:
+        tfw_opt_init(o, TFL_OPT_DepthToSpaceOptions);
+        tfw_opt_i32(o, 0, p->block_size);
+        return 0;
+    case EDGE_OP_DIV:
+        tfw_opt_init(o, TFL_OPT_DivOptions);
+        tfw_opt_i8(o, 0, (int8_t)p->activation);
+        return 0;
+    case EDGE_OP_SUM:
+    case EDGE_OP_REDUCE_PROD:
+    case EDGE_OP_REDUCE_MAX:
+    case EDGE_OP_REDUCE_MIN:
+        tfw_opt_init(o, TFL_OPT_ReducerOptions);
+        tfw_opt_bool(o, 0, p->keep_dims);
+        return 0;
+    case EDGE_OP_SHAPE:
+        tfw_opt_init(o, TFL_OPT_ShapeOptions);
+        if (p->shape.has_out_type)
+            tfw_opt_i8(o, 0, (int8_t)p->shape.out_type);
+        return 0;
+    case EDGE_OP_PACK:
+        tfw_opt_init(o, TFL_OPT_PackOptions);
+        tfw_opt_i32(o, 0, p->pack.count);
+        tfw_opt_i32(o, 1, p->pack.axis);
+        return 0;
+    case EDGE_OP_GATHER:
+        tfw_opt_init(o, TFL_OPT_GatherOptions);
+        tfw_opt_i32(o, 0, p->gather.axis);
+        tfw_opt_i32(o, 1, p->gather.batch_dims);
+        return 0;
+    case EDGE_OP_EXPAND_DIMS:
+    case EDGE_OP_FILL:
+    case EDGE_OP_FLOOR_DIV: tfw_opt_init(o, 0); return 0; /* options tables without fields */
     case EDGE_OP_HARD_SWISH: tfw_opt_init(o, TFL_OPT_HardSwishOptions); return 0;
     case EDGE_OP_SOFTMAX:
         tfw_opt_init(o, TFL_OPT_SoftmaxOptions);

@@ -792,7 +792,7 @@ static void ops_agree(const char *fm, const char *out)
 }
 
 /* The nodes of the model at PATH other than QUANTIZE and DEQUANTIZE that write FLOAT32 (left
- * float) into CODES (at most 8), their count; *NQ and *NDQ get the QUANTIZE and DEQUANTIZE
+ * float) into CODES (at most 32), their count; *NQ and *NDQ get the QUANTIZE and DEQUANTIZE
  * nodes. Every node left float reads its activations in FLOAT32. */
 static int float_nodes(const char *path, int32_t *codes, int *nq, int *ndq)
 {
@@ -814,7 +814,7 @@ static int float_nodes(const char *path, int32_t *codes, int *nq, int *ndq)
             edge_model_tensor_info(m, (size_t)nd.inputs[k], &x);
             assert_true(x.type == EDGE_FLOAT32 || x.type == EDGE_INT32);
         }
-        assert_true(n < 8);
+        assert_true(n < 32);
         codes[n++] = nd.builtin_code;
     }
     edge_model_unref(m);
@@ -824,12 +824,14 @@ static int float_nodes(const char *path, int32_t *codes, int *nq, int *ndq)
 /* Nodes left float: ABS (which it does not quantize) is refused naming it, and with
  * --allow-float written float between a DEQUANTIZE and a QUANTIZE; --keep-float HARD_SWISH,5
  * leaves HARD_SWISH and node 5 (PRELU) float likewise; both written models agree with the float
- * ones and run in LiteRT.js (ops_agree). A bad --keep-float is refused naming it. */
+ * ones and run in LiteRT.js (ops_agree). A bad --keep-float is refused naming it. The zoo's
+ * pose classifier (int32 shape arithmetic, GATHER, SUM, ...) with --allow-float gives the float
+ * model's class, in edged and LiteRT.js. */
 static void test_keep_float(void **state)
 {
     (void)state;
     char fm[128], out[128], a[1400];
-    int32_t codes[8];
+    int32_t codes[32];
     int nq, ndq;
     ops_inputs();
     snprintf(fm, sizeof fm, "%s/ops_abs.tflite", dir);
@@ -867,6 +869,35 @@ static void test_keep_float(void **state)
              dir, dir);
     assert_int_equal(quantize(a), 1);
     expect_err("--keep-float MUL,GELU: no node of the model is a GELU operator");
+
+    /* MoveNet's pose classifier: shape arithmetic on int32 (kept as it is), GATHER, SUM, SQRT,
+     * DIV, ... left float by --allow-float; the same class as the float model, in LiteRT.js too */
+    char *pc = edge_test_shared_path("zoo/pose_classifier");
+    if (!pc)
+        return;
+    char in[700];
+    snprintf(in, sizeof in, "%s/input_0.bin", pc);
+    snprintf(a, sizeof a,
+             "'%s/model.tflite' --calibrate '%s' --allow-float --output '%s/pc8.tflite'", pc, in,
+             dir);
+    assert_int_equal(quantize(a), 0);
+    size_t n = 0;
+    float *x = edge_test_read_file(in, &n);
+    assert_non_null(x);
+    assert_int_equal(n, 51 * sizeof(float));
+    float pf[4], pq[4];
+    snprintf(fm, sizeof fm, "%s/model.tflite", pc);
+    snprintf(out, sizeof out, "%s/pc8.tflite", dir);
+    outputs(fm, x, n, pf, 4, NULL, 0);
+    outputs(out, x, n, pq, 4, NULL, 0);
+    assert_true(float_nodes(out, codes, &nq, &ndq) > 0);
+    printf("pose_classifier --allow-float: float class %d (%.3f), int8 %d (%.3f)\n",
+           argmax_f(pf, 4), (double)pf[argmax_f(pf, 4)], argmax_f(pq, 4),
+           (double)pq[argmax_f(pq, 4)]);
+    assert_int_equal(argmax_f(pf, 4), argmax_f(pq, 4));
+    litert_same(out, x, n, 4, 0.02);
+    free(x);
+    free(pc);
 }
 
 /* The zeros of the FC and CONV_2D weights of the model at PATH: the least share of zeros in

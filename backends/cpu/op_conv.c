@@ -369,7 +369,7 @@ static void hybrid_eval(const edge_conv2d_kind *kind, const edge_conv2d_data *d,
     hybrid_job j = {
         kind, d, scratch, o->w, o->bias, NULL, 0, 0.0f, scratch, edge_op_scratch_stride(n), 0, 0};
     j.units = conv ? (size_t)k->out_h * (size_t)k->out_w : (size_t)k->out_h;
-    const size_t per = 4 * (size_t)edge_exec_threads(ex); /* tasks: 4 per thread */
+    const size_t per = 4 * (size_t)edge_exec_width(ex); /* tasks: 4 per thread */
     j.chunk = (j.units + per - 1) / per;
     if (conv) /* whole GEMMs of 64 pixels */
         j.chunk = (j.chunk + 63) & ~(size_t)63;

@@ -127,7 +127,7 @@ static void fc_hybrid_task(void *ctx, size_t task, unsigned thread)
 static void fc_hybrid_eval(const fc_data *d, const edge_conv_operands *o, void *scratch,
                            size_t stride, edge_exec *ex)
 {
-    const int32_t rows = d->k.batches, per = (int32_t)(2 * edge_exec_threads(ex));
+    const int32_t rows = d->k.batches, per = (int32_t)(2 * edge_exec_width(ex));
     int32_t chunk = (rows + per - 1) / per;
     chunk = (chunk + 63) / 64 * 64;
     fc_hybrid_job j = {d, o, scratch, stride, chunk};

@@ -407,6 +407,11 @@ typedef struct edge_thread_stats {
     unsigned long long parallel, solo, spells;
     int solo_now;
     unsigned long long alone;
+    /* invokes that ran every node alone because whole invokes were measured faster so than
+     * with the team (on a machine where a hand-off between CPUs costs more than a small model
+     * gains), and whether that is the choice now; the team is probed now and then */
+    unsigned long long alone_invokes;
+    int alone_mode;
 } edge_thread_stats;
 EDGE_API void edge_interp_thread_stats(const edge_interp *it, edge_thread_stats *out);
 EDGE_API edge_model *edge_interp_model(const edge_interp *it);

@@ -14,6 +14,7 @@
 #include "fast_u8.h"
 #include "hybrid_fast.h"
 #include "op_conv.h"
+#include "op_sparse.h"
 #include "ref/fc.h"
 
 enum { FC_WEIGHTS_DEFAULT = 0 };
@@ -85,7 +86,7 @@ static int fc_prepare(edge_prep *p, edge_node *n)
             return rc;
         if (d->type == EDGE_UINT8)
             rc = d->u8_path = edge_u8_fc_prepare(p, n, &d->k);
-        else if (d->type == EDGE_INT8)
+        else if (d->type == EDGE_INT8 && !(rc = edge_sparse_fc_prepare(p, n, &d->k)))
             rc = edge_fast_fc_prepare(p, n, &d->k);
         return rc < 0 ? EDGE_ENOMEM : 0;
     }
@@ -138,6 +139,8 @@ static void fc_eval(const edge_node *n, void *const *t, void *scratch, edge_exec
 {
     const fc_data *d = n->data;
     const edge_conv_operands o = edge_conv_operands_of(n, t);
+    if (edge_sparse_eval(n, t, scratch, ex))
+        return;
     if (n->packed && d->type == EDGE_UINT8)
         edge_u8_eval(d->u8_path, edge_fast_fc_eval, (size_t)d->k.batches * (size_t)d->k.depth,
                      (size_t)d->k.batches * (size_t)d->k.units, n, t, scratch, ex);

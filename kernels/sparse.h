@@ -14,10 +14,12 @@
  * accumulator modulo 2^32, and the output stage of ref/requant.h (EDGE_OUTPUT_STAGE).
  *
  * Packed data (no pointers; edge_qs8_sparse_packed_bytes):
- *     int32 bias'[N]; int32 mult[N]; int32 shift[N]; uint32 seg[N + 1];
+ *     int32 bias'[N]; int32 mult[N]; int32 shift[N]; int32 wsum[N]; uint32 seg[N + 1];
  *     uint16 group[stored] (padded to 4 bytes); int8 w[stored][4]
  * seg[n] .. seg[n + 1] are channel n's stored groups, in increasing group order; weights past
- * K in the last group are 0. K is at most 4 * 65536 (a group index fits 16 bits).
+ * K in the last group are 0; wsum[n] = sum_k W[n][k] (wrapping), for kernels that multiply
+ * x ^ 0x80 as unsigned (qs8.h's a_bias 128: they start from bias'[n] - 128 * wsum[n]).
+ * K is at most 4 * 65536 (a group index fits 16 bits).
  *
  * Does not own: choosing the sparse form over the dense kernels or threading
  * (backends/cpu/op_sparse.c). */
@@ -31,6 +33,10 @@
 #include "qs8.h"
 
 enum { EDGE_SPARSE_GROUP = 4, EDGE_SPARSE_TILE = 16, EDGE_SPARSE_MAX_GROUPS = 65536 };
+/* Rows a task should take together (a multiple of every kernel's tile), and the scratch a
+ * kernel call needs for depth rounded up to 4, KC (64-byte aligned). */
+#define EDGE_SPARSE_ROWS 64
+#define EDGE_SPARSE_SCRATCH(kc) ((size_t)EDGE_SPARSE_ROWS * (kc))
 
 /* The structure measured in constant weights W[N][K]. */
 typedef enum edge_sparse_format {
@@ -61,6 +67,7 @@ typedef struct edge_qs8_sparse_view {
     size_t n, k, kc; /* channels, depth, depth rounded up to 4 */
     const int32_t *bias, *mult, *shift;
     const uint32_t *seg;
+    const int32_t *wsum;
     const uint16_t *group;
     const int8_t *w;
     int32_t output_offset, act_min, act_max;
@@ -70,14 +77,16 @@ edge_qs8_sparse_view edge_qs8_sparse_view_of(const void *packed, size_t n, size_
                                              const edge_qs8_out *o);
 
 /* Rows [0, ROWS) of A (row m at a + m * a_stride, K bytes readable) into C (row m at
- * c + m * c_stride), channels [N0, N1) only. TILE: EDGE_SPARSE_TILE * kc bytes of scratch. */
+ * c + m * c_stride), channels [N0, N1) only. TILE: EDGE_SPARSE_SCRATCH(kc) bytes of scratch. */
 typedef void (*edge_qs8_sparse_fn)(const edge_qs8_sparse_view *v, size_t n0, size_t n1,
                                    const int8_t *a, size_t a_stride, size_t rows, int8_t *c,
                                    size_t c_stride, int8_t *tile);
 
-/* The kernel for level ISA (the portable C one where the level has none of its own), and its
- * level's name ("c", "avx2", "avx512vnni"). */
-edge_qs8_sparse_fn edge_qs8_sparse_kernel(edge_isa isa, const char **level);
+/* The kernel for level ISA (the portable C one where the level has none of its own), its
+ * level's name ("c", "avx2", "avx512vnni") and *PAYS, the density of stored groups (stored /
+ * groups) at or below which it beats the level's dense kernel on EDGE_SPARSE_ROWS rows or more
+ * (bench-sparse, bench/README.md); 0 where it never does. */
+edge_qs8_sparse_fn edge_qs8_sparse_kernel(edge_isa isa, const char **level, double *pays);
 
 /* The instantiations of kernels/generic/qs8_sparse_impl.h. */
 void edge_qs8_sparse_c(const edge_qs8_sparse_view *v, size_t n0, size_t n1, const int8_t *a,

@@ -2,13 +2,14 @@
  *
  * Owns: what op_sparse.h declares. A node runs sparse when its weights are constant int8
  * (filter zero point 0, a constant bias or none), its convolution is 1x1 with stride 1 and no
- * padding, and at most SPARSE_MAX_DENSITY of its groups of 4 weights are stored
- * (kernels/sparse.h measures it: pruned models stored dense, the usual case, count as much as
- * weights stored sparse, which the loader densified). The packed form is built once per model
- * version (edge_op_alloc_packed: counted with the packed weights, kept by the packed-weight
- * cache). Eval cuts the work into tasks for edge_exec_parallel: tiles of rows, or ranges of
- * channels when there are too few rows (batch-1 FULLY_CONNECTED).
- * Does not own the arithmetic (kernels/sparse.h) or the dense path (fast_ops.c). */
+ * padding, it has EDGE_SPARSE_ROWS rows or more, and few enough of its groups of 4 weights
+ * are stored for the level's sparse kernel to beat the dense one (edge_qs8_sparse_kernel's
+ * PAYS, measured by bench-sparse; kernels/sparse.h measures the weights: pruned models stored
+ * dense, the usual case, count as much as weights stored sparse, which the loader densified). The
+ * packed form is built once per model version (edge_op_alloc_packed: counted with the packed
+ * weights, kept by the packed-weight cache). Eval cuts the work into tasks for edge_exec_parallel:
+ * tiles of rows, or ranges of channels when there are too few rows (batch-1 FULLY_CONNECTED). Does
+ * not own the arithmetic (kernels/sparse.h) or the dense path (fast_ops.c). */
 #include "op_sparse.h"
 
 #include <stdlib.h>
@@ -17,8 +18,6 @@
 #include "dispatch.h"
 #include "sparse.h"
 
-/* Stored groups over all groups at or below which sparse pays (bench/bench_sparse.c). */
-#define SPARSE_MAX_DENSITY 0.5
 #define SPARSE_MAGIC 0x53505253u /* "SPRS": never a fast_hdr's first field (a small enum) */
 
 typedef struct sparse_hdr {
@@ -64,7 +63,7 @@ static size_t div_up(size_t a, size_t b)
 /* Tasks: tiles of rows for every thread when there are enough, else ranges of channels. */
 static void sparse_split(sparse_hdr *h, unsigned threads)
 {
-    const size_t tile = EDGE_SPARSE_TILE;
+    const size_t tile = EDGE_SPARSE_ROWS;
     if (threads > 1 && h->rows < 2 * tile * threads && h->n >= 2 * (size_t)threads) {
         h->split_n = true;
         h->chunk = div_up(h->n, 2 * (size_t)threads);
@@ -86,11 +85,14 @@ static int sparse_prepare(edge_prep *p, edge_node *n, enum sparse_op op, size_t 
         !depth || div_up(depth, EDGE_SPARSE_GROUP) > EDGE_SPARSE_MAX_GROUPS)
         return 0;
     const int8_t *w = wt->data;
-    const edge_sparse_measure m = edge_qs8_sparse_measure(w, ch, depth);
-    if (mode < 0 && (double)m.stored > SPARSE_MAX_DENSITY * (double)m.groups)
-        return 0;
     const char *level;
-    edge_qs8_sparse_fn fn = edge_qs8_sparse_kernel(edge_op_kernels(p)->isa, &level);
+    double pays = 0;
+    edge_qs8_sparse_fn fn = edge_qs8_sparse_kernel(edge_op_kernels(p)->isa, &level, &pays);
+    if (mode < 0 && (pays <= 0 || rows < EDGE_SPARSE_ROWS))
+        return 0;
+    const edge_sparse_measure m = edge_qs8_sparse_measure(w, ch, depth);
+    if (mode < 0 && (double)m.stored > pays * (double)m.groups)
+        return 0;
     sparse_hdr *h =
         edge_op_alloc_packed(p, n, sizeof *h, edge_qs8_sparse_packed_bytes(ch, m.stored),
                              kernel_name(op, level, m.format));
@@ -109,7 +111,7 @@ static int sparse_prepare(edge_prep *p, edge_node *n, enum sparse_op op, size_t 
         edge_qs8_sparse_pack(w, ch, depth, &m, bt ? bt->data : NULL, mult, shift, input_offset,
                              n->packed_data);
     sparse_split(h, p->m->threads);
-    n->scratch_bytes = EDGE_SPARSE_TILE * sizeof(int16_t) * ((depth + 3) & ~(size_t)3);
+    n->scratch_bytes = EDGE_SPARSE_SCRATCH((depth + 3) & ~(size_t)3);
     return 1;
 }
 

@@ -1,4 +1,146 @@
 /* kernels/x86/qs8_sparse_avx512vnni.c - the sparse int8 kernel (kernels/sparse.h) at level
- * avx512vnni. Owns: its instantiation; the code is kernels/generic/qs8_sparse_impl.h's. */
-#define SPARSE_SFX avx512vnni
-#include "generic/qs8_sparse_impl.h"
+ * avx512vnni.
+ *
+ * Owns: edge_qs8_sparse_avx512vnni. Rows go in tiles of 16, one row a lane: the tile's inputs
+ * are transposed once (a gather a group: xt[g] holds the 16 rows' bytes 4g .. 4g+3, as
+ * x ^ 0x80), then each stored group of a channel is one vpdpbusd of xt[g] with the group's 4
+ * weights broadcast, from bias' - 128 * wsum (qs8.h's a_bias 128). Sixteen channels'
+ * requantized rows (edge_mbqm_avx512, edge_out16_avx512: the dense kernels' output stage)
+ * are transposed in registers into 16 bytes a row and stored. One row (FULLY_CONNECTED at
+ * batch 1) takes the same path with its bytes broadcast. */
+#include <immintrin.h>
+#include <string.h>
+
+#include "ref/requant.h"
+#include "requant_avx512.h"
+#include "sparse.h"
+
+enum { LANES = 16, MAX_NV = 4 }; /* a tile: up to MAX_NV vectors of 16 rows */
+
+/* Rows [0, t) of A (t <= 64, stride a_stride) as XT: group g's vector q at xt[g * nv + q]
+ * holds rows 16q .. 16q+15 (bytes 4g .. 4g+3 each, x ^ 0x80; rows past t arbitrary). */
+static void load_tile(const edge_qs8_sparse_view *v, const int8_t *a, size_t a_stride, size_t t,
+                      size_t nv, __m512i *xt)
+{
+    const __m512i flip = _mm512_set1_epi32((int32_t)0x80808080u);
+    const size_t whole = v->k / 4, rest = v->k - 4 * whole;
+    if (t == 1) {
+        for (size_t g = 0; g < whole; g++) {
+            int32_t x;
+            memcpy(&x, a + 4 * g, 4);
+            xt[g] = _mm512_xor_si512(_mm512_set1_epi32(x), flip);
+        }
+    } else {
+        const __m512i idx = _mm512_mullo_epi32(
+            _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+            _mm512_set1_epi32((int32_t)a_stride));
+        for (size_t q = 0; q < nv; q++) {
+            const size_t left = t - q * LANES;
+            const __mmask16 rows = (__mmask16)(left >= LANES ? 0xFFFFu : (1u << left) - 1);
+            const int8_t *aq = a + q * LANES * a_stride;
+            for (size_t g = 0; g < whole; g++)
+                xt[g * nv + q] = _mm512_xor_si512(
+                    _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), rows, idx, aq + 4 * g, 1),
+                    flip);
+        }
+    }
+    if (rest) { /* the last group's bytes past K are 0 (their weights are 0): no read past K */
+        int32_t lane[MAX_NV * LANES] = {0};
+        for (size_t p = 0; p < t; p++)
+            memcpy(&lane[p], a + p * a_stride + 4 * whole, rest);
+        for (size_t q = 0; q < nv; q++)
+            xt[whole * nv + q] = _mm512_xor_si512(_mm512_loadu_si512(lane + q * LANES), flip);
+    }
+}
+
+/* R[c] (channel c's 16 rows) into R[p] (row p's 16 channels). */
+static inline void transpose16(__m128i *r)
+{
+    __m128i s1[16], s2[16], s3[16];
+    for (int i = 0; i < 8; i++) { /* channels 2i, 2i+1: rows 0..7, 8..15 */
+        s1[2 * i] = _mm_unpacklo_epi8(r[2 * i], r[2 * i + 1]);
+        s1[2 * i + 1] = _mm_unpackhi_epi8(r[2 * i], r[2 * i + 1]);
+    }
+    for (int q = 0; q < 4; q++) /* channels 4q..4q+3: rows h*8 + h2*4 .. +3 */
+        for (int h = 0; h < 2; h++) {
+            s2[q * 4 + h * 2] = _mm_unpacklo_epi16(s1[4 * q + h], s1[4 * q + 2 + h]);
+            s2[q * 4 + h * 2 + 1] = _mm_unpackhi_epi16(s1[4 * q + h], s1[4 * q + 2 + h]);
+        }
+    for (int o = 0; o < 2; o++) /* channels 8o..8o+7: rows 2 at a time */
+        for (int j = 0; j < 4; j++) {
+            s3[o * 8 + j * 2] = _mm_unpacklo_epi32(s2[8 * o + j], s2[8 * o + 4 + j]);
+            s3[o * 8 + j * 2 + 1] = _mm_unpackhi_epi32(s2[8 * o + j], s2[8 * o + 4 + j]);
+        }
+    for (int j = 0; j < 8; j++) { /* all 16 channels: row 2j, 2j+1 */
+        r[2 * j] = _mm_unpacklo_epi64(s3[j], s3[8 + j]);
+        r[2 * j + 1] = _mm_unpackhi_epi64(s3[j], s3[8 + j]);
+    }
+}
+
+/* Channels [n0, n1) of the T rows in XT (NV vectors a group) into C (row p at
+ * c + p * c_stride). Inlined per NV, so that the accumulators stay in registers. */
+static inline __attribute__((always_inline)) void
+tile_channels(const edge_qs8_sparse_view *v, size_t n0, size_t n1, const __m512i *xt, size_t t,
+              const size_t nv, int8_t *c, size_t c_stride)
+{
+    const __m512i zp = _mm512_set1_epi32(v->output_offset);
+    const __m512i lo = _mm512_set1_epi32(v->act_min), hi = _mm512_set1_epi32(v->act_max);
+    for (size_t n = n0; n < n1; n += 16) {
+        const size_t nb = n1 - n < 16 ? n1 - n : 16;
+        __m128i r[MAX_NV][16];
+        for (size_t j = 0; j < 16; j++) {
+            if (j >= nb) {
+                for (size_t q = 0; q < nv; q++)
+                    r[q][j] = _mm_setzero_si128();
+                continue;
+            }
+            const size_t ch = n + j;
+            __m512i acc[MAX_NV];
+#pragma GCC unroll 4
+            for (size_t q = 0; q < nv; q++)
+                acc[q] = _mm512_set1_epi32(
+                    edge_wrap_sub32(v->bias[ch], edge_wrap_mul32(128, v->wsum[ch])));
+            for (uint32_t b = v->seg[ch]; b < v->seg[ch + 1]; b++) {
+                int32_t w;
+                memcpy(&w, v->w + 4 * (size_t)b, 4);
+                const __m512i wb = _mm512_set1_epi32(w);
+                const __m512i *x = xt + (size_t)v->group[b] * nv;
+#pragma GCC unroll 4
+                for (size_t q = 0; q < nv; q++)
+                    acc[q] = _mm512_dpbusd_epi32(acc[q], x[q], wb);
+            }
+            const edge_rq_avx512 rq = edge_rq_prep_avx512(_mm512_set1_epi32(v->mult[ch]),
+                                                          _mm512_set1_epi32(v->shift[ch]));
+#pragma GCC unroll 4
+            for (size_t q = 0; q < nv; q++)
+                r[q][j] = edge_out16_avx512(edge_mbqm_prep_avx512(acc[q], &rq), zp, lo, hi);
+        }
+        const __mmask16 keep = (__mmask16)((1u << nb) - 1);
+        for (size_t q = 0; q < nv; q++) {
+            transpose16(r[q]);
+            for (size_t p = 0; p < LANES && q * LANES + p < t; p++)
+                _mm_mask_storeu_epi8(c + (q * LANES + p) * c_stride + n, keep, r[q][p]);
+        }
+    }
+}
+
+void edge_qs8_sparse_avx512vnni(const edge_qs8_sparse_view *v, size_t n0, size_t n1,
+                                const int8_t *a, size_t a_stride, size_t rows, int8_t *c,
+                                size_t c_stride, int8_t *tile)
+{
+    assert(n0 <= n1 && n1 <= v->n && v->kc % 4 == 0 && v->kc - v->k < 4);
+    assert(a_stride <= (size_t)INT32_MAX / 16 && (uintptr_t)tile % 64 == 0);
+    __m512i *xt = (__m512i *)(void *)tile; /* EDGE_SPARSE_SCRATCH(kc) bytes */
+    for (size_t m = 0; m < rows; m += MAX_NV * LANES) {
+        const size_t t = rows - m < MAX_NV * LANES ? rows - m : MAX_NV * LANES;
+        const size_t nv = (t + LANES - 1) / LANES;
+        load_tile(v, a + m * a_stride, a_stride, t, nv, xt);
+        int8_t *cm = c + m * c_stride;
+        switch (nv) {
+        case 1: tile_channels(v, n0, n1, xt, t, 1, cm, c_stride); break;
+        case 2: tile_channels(v, n0, n1, xt, t, 2, cm, c_stride); break;
+        case 3: tile_channels(v, n0, n1, xt, t, 3, cm, c_stride); break;
+        default: tile_channels(v, n0, n1, xt, t, 4, cm, c_stride); break;
+        }
+    }
+}

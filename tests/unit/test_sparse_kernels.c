@@ -70,7 +70,7 @@ static void check_kernels(const int8_t *w, size_t n, size_t k, size_t rows, cons
     edge_ref_fc_s8(&p, in, w, no_bias ? NULL : bias, want);
     const edge_sparse_measure m = edge_qs8_sparse_measure(w, n, k);
     void *packed = aligned_alloc(64, (edge_qs8_sparse_packed_bytes(n, m.stored) + 63) & ~63ul);
-    int8_t *tile = malloc(EDGE_SPARSE_TILE * 2 * ((k + 3) & ~(size_t)3));
+    int8_t *tile = aligned_alloc(64, EDGE_SPARSE_SCRATCH((k + 3) & ~(size_t)3));
     assert_true(packed && tile);
     edge_qs8_sparse_pack(w, n, k, &m, no_bias ? NULL : bias, mult, shift, p.input_offset, packed);
     const edge_qs8_out o = {p.output_offset, p.act_min, p.act_max};
@@ -79,7 +79,8 @@ static void check_kernels(const int8_t *w, size_t n, size_t k, size_t rows, cons
     const int nl = levels(lv);
     for (int l = 0; l < nl; l++) {
         const char *level = NULL;
-        const edge_qs8_sparse_fn fn = edge_qs8_sparse_kernel(lv[l], &level);
+        double pays = 0;
+        const edge_qs8_sparse_fn fn = edge_qs8_sparse_kernel(lv[l], &level, &pays);
         memset(got, 0x55, rows * n);
         fn(&v, 0, n, in, k, rows, got, n, tile);
         if (memcmp(got, want, rows * n))
@@ -121,7 +122,7 @@ static void test_kernels_equal_reference(void **state)
                 if (r == 1) /* channels with no weight at all */
                     for (int32_t c = 0; c < s.n; c += 3)
                         memset(w + (size_t)c * (size_t)s.k, 0, (size_t)s.k);
-                const size_t rows = r == 2 ? 1 : (size_t)rnd_in(1, 3 * EDGE_SPARSE_TILE + 3);
+                const size_t rows = r == 2 ? 1 : (size_t)rnd_in(1, 2 * EDGE_SPARSE_ROWS + 19);
                 char what[64];
                 snprintf(what, sizeof what, "%s at %.0f%%", edge_prune_pattern_name(s.pattern),
                          100 * s.sparsity);
@@ -244,33 +245,40 @@ static void test_models_sparse_equal_dense(void **state)
     printf("# %d model runs compared\n", compared);
 }
 
-/* Without EDGE_SPARSE the measured density decides: 90% in 1x4 blocks runs sparse, 30% dense. */
+/* Without EDGE_SPARSE the level and the measured density decide: at avx512vnni a 1x1 CONV_2D of
+ * 64 rows with 90% of its 1x4 blocks zero runs sparse; with 50% zero, or as a batch-1
+ * FULLY_CONNECTED, or at a level whose sparse kernel never pays (scalar), it runs dense. */
 static void test_default_choice(void **state)
 {
     (void)state;
-    for (int c = 0; c < 4; c++) {
-        const bool pruned = c < 2;
-        edge_prune_spec s = {.conv = c % 2,
+    const bool vnni = edge_isa_effective(EDGE_ISA_AVX512VNNI) == EDGE_ISA_AVX512VNNI;
+    for (int c = 0; c < 6; c++) {
+        const edge_isa isa = c < 4 ? EDGE_ISA_AVX512VNNI : EDGE_ISA_SCALAR;
+        if (isa == EDGE_ISA_AVX512VNNI && !vnni)
+            continue;
+        const bool conv = c != 2, pruned = c != 1;
+        edge_prune_spec s = {.conv = conv,
                              .batch = 1,
-                             .h = 3,
-                             .w = 3,
+                             .h = 8,
+                             .w = 8,
                              .k = 64,
                              .n = 16,
-                             .sparsity = pruned ? 0.9 : 0.3,
+                             .sparsity = pruned ? 0.9 : 0.5,
                              .pattern = EDGE_PRUNE_1X4,
                              .seed = 11};
+        const bool want = c == 0 || c == 3;
         uint8_t *buf = NULL;
         size_t size = 0;
         char err[160], ks[512];
         assert_int_equal(edge_prune_model(&s, &buf, &size, err, sizeof err), 0);
-        const size_t in_n = 64 * (s.conv ? 9 : 1), out_n = 16 * (s.conv ? 9 : 1);
-        int8_t in[64 * 9] = {0};
+        const size_t in_n = 64 * (conv ? 64 : 1), out_n = 16 * (conv ? 64 : 1);
+        static int8_t in[64 * 64];
         size_t got = 0;
-        free(run(buf, size, EDGE_ISA_AUTO, 1, NULL, in, in_n, &got, ks, sizeof ks));
+        free(run(buf, size, isa, 1, NULL, in, in_n, &got, ks, sizeof ks));
         assert_int_equal(got, out_n);
-        if (pruned !=
-            (strstr(ks, s.conv ? "qs8_conv1x1_sparse1x4__" : "qs8_fc_sparse1x4__") != NULL))
-            fail_msg("%s at %.0f%%: %s", s.conv ? "conv" : "fc", 100 * s.sparsity, ks);
+        if (want != (strstr(ks, "_sparse1x4__") != NULL))
+            fail_msg("case %d (%s at %.0f%%, %s): %s", c, conv ? "conv" : "fc", 100 * s.sparsity,
+                     edge_isa_name(isa), ks);
         free(buf);
     }
 }

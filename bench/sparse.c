@@ -29,12 +29,14 @@ static const layer layers[] = {
     {"conv1x1 14x14x256->256", true, 14, 256, 256}, {"conv1x1 7x7x512->512", true, 7, 512, 512},
 };
 
+static edge_isa level = EDGE_ISA_AUTO; /* --kernels */
+
 /* The minimum microseconds of model BUF with EDGE_SPARSE=MODE; its kernel into KERNEL. */
 static double time_model(const uint8_t *buf, size_t size, const char *mode, double secs,
                          char *kernel, size_t len)
 {
     setenv("EDGE_SPARSE", mode, 1);
-    edge_model_options o = {.threads = 1};
+    edge_model_options o = {.threads = 1, .isa = level};
     edge_model *m = NULL;
     edge_interp *it = NULL;
     edge_error err = {0};
@@ -63,6 +65,7 @@ int main(int argc, char **argv)
     edge_isa isa = EDGE_ISA_AUTO;
     if (bench_kernels_arg(&argc, argv, &isa))
         return 2;
+    level = isa;
     double secs = 0.3;
     const char *only = NULL;
     for (int i = 1; i < argc; i++) {

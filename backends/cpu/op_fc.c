@@ -8,7 +8,8 @@
  * weights; packed: int8 fast_ops.h, uint8 fast_u8.h). Supports int8, legacy uint8, float32 and
  * hybrid with the DEFAULT
  * weights format; refuses shuffled weights, int16, int4.
- * Sparse weights reach here densified (the loader's runtime/sparse.c).
+ * Sparse weights reach here densified (the loader's runtime/sparse.c); pruned int8 weights may
+ * run on the sparse kernels (op_sparse.h).
  * Does not own the arithmetic (kernels/ref/fc.c). */
 #include "fast_ops.h"
 #include "fast_u8.h"

@@ -88,7 +88,7 @@ typedef void (*edge_qs8_sparse_fn)(const edge_qs8_sparse_view *v, size_t n0, siz
  * (bench-sparse, bench/README.md); 0 where it never does. */
 edge_qs8_sparse_fn edge_qs8_sparse_kernel(edge_isa isa, const char **level, double *pays);
 
-/* The instantiations of kernels/generic/qs8_sparse_impl.h. */
+/* The kernels: kernels/generic/qs8_sparse_impl.h's portable C, kernels/x86/qs8_sparse_*.c. */
 void edge_qs8_sparse_c(const edge_qs8_sparse_view *v, size_t n0, size_t n1, const int8_t *a,
                        size_t a_stride, size_t rows, int8_t *c, size_t c_stride, int8_t *tile);
 void edge_qs8_sparse_avx2(const edge_qs8_sparse_view *v, size_t n0, size_t n1, const int8_t *a,

@@ -14,6 +14,7 @@
 #include "ref/requant.h"
 #include "requant_avx512.h"
 #include "sparse.h"
+#include "sparse_x86.h"
 
 enum { LANES = 16, MAX_NV = 4 }; /* a tile: up to MAX_NV vectors of 16 rows */
 
@@ -50,30 +51,6 @@ static void load_tile(const edge_qs8_sparse_view *v, const int8_t *a, size_t a_s
             memcpy(&lane[p], a + p * a_stride + 4 * whole, rest);
         for (size_t q = 0; q < nv; q++)
             xt[whole * nv + q] = _mm512_xor_si512(_mm512_loadu_si512(lane + q * LANES), flip);
-    }
-}
-
-/* R[c] (channel c's 16 rows) into R[p] (row p's 16 channels). */
-static inline void transpose16(__m128i *r)
-{
-    __m128i s1[16], s2[16], s3[16];
-    for (int i = 0; i < 8; i++) { /* channels 2i, 2i+1: rows 0..7, 8..15 */
-        s1[2 * i] = _mm_unpacklo_epi8(r[2 * i], r[2 * i + 1]);
-        s1[2 * i + 1] = _mm_unpackhi_epi8(r[2 * i], r[2 * i + 1]);
-    }
-    for (int q = 0; q < 4; q++) /* channels 4q..4q+3: rows h*8 + h2*4 .. +3 */
-        for (int h = 0; h < 2; h++) {
-            s2[q * 4 + h * 2] = _mm_unpacklo_epi16(s1[4 * q + h], s1[4 * q + 2 + h]);
-            s2[q * 4 + h * 2 + 1] = _mm_unpackhi_epi16(s1[4 * q + h], s1[4 * q + 2 + h]);
-        }
-    for (int o = 0; o < 2; o++) /* channels 8o..8o+7: rows 2 at a time */
-        for (int j = 0; j < 4; j++) {
-            s3[o * 8 + j * 2] = _mm_unpacklo_epi32(s2[8 * o + j], s2[8 * o + 4 + j]);
-            s3[o * 8 + j * 2 + 1] = _mm_unpackhi_epi32(s2[8 * o + j], s2[8 * o + 4 + j]);
-        }
-    for (int j = 0; j < 8; j++) { /* all 16 channels: row 2j, 2j+1 */
-        r[2 * j] = _mm_unpacklo_epi64(s3[j], s3[8 + j]);
-        r[2 * j + 1] = _mm_unpackhi_epi64(s3[j], s3[8 + j]);
     }
 }
 
@@ -117,7 +94,7 @@ tile_channels(const edge_qs8_sparse_view *v, size_t n0, size_t n1, const __m512i
         }
         const __mmask16 keep = (__mmask16)((1u << nb) - 1);
         for (size_t q = 0; q < nv; q++) {
-            transpose16(r[q]);
+            edge_sparse_transpose16(r[q]);
             for (size_t p = 0; p < LANES && q * LANES + p < t; p++)
                 _mm_mask_storeu_epi8(c + (q * LANES + p) * c_stride + n, keep, r[q][p]);
         }

@@ -107,13 +107,16 @@ void edge_qs8_sparse_pack(const int8_t *w, size_t n, size_t k, const edge_sparse
     seg[n] = s;
 }
 
-edge_qs8_sparse_fn edge_qs8_sparse_kernel(edge_isa isa, const char **level, double *pays)
+edge_qs8_sparse_fn edge_qs8_sparse_kernel(edge_isa isa, const char **level, double *pays,
+                                          double *pays_few)
 {
+    *pays_few = 0; /* batch-1 FC: 1024x1000 loses at 90% at every level (its weights are cached) */
     *pays = 0; /* the portable C body: 2-20x slower than the dense SIMD kernels (bench-sparse) */
 #if defined(__x86_64__)
     if (isa == EDGE_ISA_AVX512VNNI) {
         *level = "avx512vnni";
-        *pays = 0.22; /* 1x1 CONV_2D 28x28x128: 80% zero 1x4 blocks (20% stored) 1.1x */
+        *pays = 0.22;     /* 1x1 CONV_2D 28x28x128: 80% zero 1x4 blocks (20% stored) 1.1x */
+        *pays_few = 0.35; /* FC 2048x2048 batch 1: 1x4 70% zero 1.5x, unstructured 90% 1.3x */
         return edge_qs8_sparse_avx512vnni;
     }
     if (isa == EDGE_ISA_AVX2 || isa == EDGE_ISA_AVXVNNI) {

@@ -82,11 +82,16 @@ typedef void (*edge_qs8_sparse_fn)(const edge_qs8_sparse_view *v, size_t n0, siz
                                    const int8_t *a, size_t a_stride, size_t rows, int8_t *c,
                                    size_t c_stride, int8_t *tile);
 
+/* Weights of at least this many bytes (past the caches) may pay on fewer rows (PAYS_FEW). */
+#define EDGE_SPARSE_FEW_MIN_BYTES ((size_t)4 << 20)
+
 /* The kernel for level ISA (the portable C one where the level has none of its own), its
  * level's name ("c", "avx2", "avx512vnni") and *PAYS, the density of stored groups (stored /
- * groups) at or below which it beats the level's dense kernel on EDGE_SPARSE_ROWS rows or more
- * (bench-sparse, bench/README.md); 0 where it never does. */
-edge_qs8_sparse_fn edge_qs8_sparse_kernel(edge_isa isa, const char **level, double *pays);
+ * groups) at or below which it beats the level's dense kernel on EDGE_SPARSE_ROWS rows or more,
+ * and *PAYS_FEW the same on fewer rows (batch-1 FULLY_CONNECTED) for weights of at least
+ * EDGE_SPARSE_FEW_MIN_BYTES (bench-sparse, bench/README.md); 0 where it never does. */
+edge_qs8_sparse_fn edge_qs8_sparse_kernel(edge_isa isa, const char **level, double *pays,
+                                          double *pays_few);
 
 /* The kernels: kernels/generic/qs8_sparse_impl.h's portable C, kernels/x86/qs8_sparse_*.c. */
 void edge_qs8_sparse_c(const edge_qs8_sparse_view *v, size_t n0, size_t n1, const int8_t *a,

@@ -2,7 +2,8 @@
  *
  * Owns: what op_sparse.h declares. A node runs sparse when its weights are constant int8
  * (filter zero point 0, a constant bias or none), its convolution is 1x1 with stride 1 and no
- * padding, it has EDGE_SPARSE_ROWS rows or more, and few enough of its groups of 4 weights
+ * padding, it has EDGE_SPARSE_ROWS rows or more (or its weights are past the caches:
+ * EDGE_SPARSE_FEW_MIN_BYTES), and few enough of its groups of 4 weights
  * are stored for the level's sparse kernel to beat the dense one (edge_qs8_sparse_kernel's
  * PAYS, measured by bench-sparse; kernels/sparse.h measures the weights: pruned models stored
  * dense, the usual case, count as much as weights stored sparse, which the loader densified). The
@@ -86,9 +87,12 @@ static int sparse_prepare(edge_prep *p, edge_node *n, enum sparse_op op, size_t 
         return 0;
     const int8_t *w = wt->data;
     const char *level;
-    double pays = 0;
-    edge_qs8_sparse_fn fn = edge_qs8_sparse_kernel(edge_op_kernels(p)->isa, &level, &pays);
-    if (mode < 0 && (pays <= 0 || rows < EDGE_SPARSE_ROWS))
+    double pays = 0, pays_few = 0;
+    edge_qs8_sparse_fn fn =
+        edge_qs8_sparse_kernel(edge_op_kernels(p)->isa, &level, &pays, &pays_few);
+    if (rows < EDGE_SPARSE_ROWS) /* few rows: only weights past the caches */
+        pays = ch * depth >= EDGE_SPARSE_FEW_MIN_BYTES ? pays_few : 0;
+    if (mode < 0 && pays <= 0)
         return 0;
     const edge_sparse_measure m = edge_qs8_sparse_measure(w, ch, depth);
     if (mode < 0 && (double)m.stored > pays * (double)m.groups)

@@ -79,8 +79,8 @@ static void check_kernels(const int8_t *w, size_t n, size_t k, size_t rows, cons
     const int nl = levels(lv);
     for (int l = 0; l < nl; l++) {
         const char *level = NULL;
-        double pays = 0;
-        const edge_qs8_sparse_fn fn = edge_qs8_sparse_kernel(lv[l], &level, &pays);
+        double pays = 0, few = 0;
+        const edge_qs8_sparse_fn fn = edge_qs8_sparse_kernel(lv[l], &level, &pays, &few);
         memset(got, 0x55, rows * n);
         fn(&v, 0, n, in, k, rows, got, n, tile);
         if (memcmp(got, want, rows * n))

@@ -7,8 +7,8 @@
  * weights broadcast, from bias' - 128 * wsum (qs8.h's a_bias 128). Sixteen channels'
  * requantized rows (edge_mbqm_avx512, edge_out16_avx512: the dense kernels' output stage)
  * are transposed in registers into 16 bytes a row and stored. One row (FULLY_CONNECTED at
- * batch 1) and the last rows of a layer, when fewer than 16, take lanes over stored groups
- * instead (row_groups). */
+ * batch 1), and any call of fewer than 16 rows, take lanes over stored groups instead
+ * (row_groups). */
 #include <immintrin.h>
 #include <string.h>
 
@@ -139,15 +139,14 @@ void edge_qs8_sparse_avx512vnni(const edge_qs8_sparse_view *v, size_t n0, size_t
 {
     assert(n0 <= n1 && n1 <= v->n && v->kc % 4 == 0 && v->kc - v->k < 4);
     assert(a_stride <= (size_t)INT32_MAX / 16 && (uintptr_t)tile % 64 == 0);
+    if (rows < LANES) { /* a few rows (batch-1 FULLY_CONNECTED): lanes over stored groups */
+        for (size_t p = 0; p < rows; p++)
+            row_groups(v, n0, n1, a + p * a_stride, c + p * c_stride, (uint8_t *)tile);
+        return;
+    }
     __m512i *xt = (__m512i *)(void *)tile; /* EDGE_SPARSE_SCRATCH(kc) bytes */
     for (size_t m = 0; m < rows; m += MAX_NV * LANES) {
         const size_t t = rows - m < MAX_NV * LANES ? rows - m : MAX_NV * LANES;
-        if (t < LANES) { /* a few rows (batch-1 FULLY_CONNECTED): lanes over stored groups */
-            for (size_t p = 0; p < t; p++)
-                row_groups(v, n0, n1, a + (m + p) * a_stride, c + (m + p) * c_stride,
-                           (uint8_t *)tile);
-            break;
-        }
         const size_t nv = (t + LANES - 1) / LANES;
         load_tile(v, a + m * a_stride, a_stride, t, nv, xt);
         int8_t *cm = c + m * c_stride;

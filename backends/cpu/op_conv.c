@@ -21,6 +21,7 @@
 #include "fast_u8.h"
 #include "hybrid_fast.h"
 #include "op_conv.h"
+#include "op_sparse.h"
 #include "ref/conv.h"
 #include "ref/int16.h"
 
@@ -464,8 +465,11 @@ static int conv_prepare(edge_prep *p, edge_node *n)
     int rc = edge_conv2d_prepare(p, n, &conv_kind, &d);
     if (rc)
         return rc;
-    if (d->type == EDGE_INT8)
-        return edge_fast_conv_prepare(p, n, &d->k) < 0 ? EDGE_ENOMEM : 0;
+    if (d->type == EDGE_INT8) {
+        if (!(rc = edge_sparse_conv_prepare(p, n, &d->k)))
+            rc = edge_fast_conv_prepare(p, n, &d->k);
+        return rc < 0 ? EDGE_ENOMEM : 0;
+    }
     if (d->type == EDGE_UINT8) {
         d->u8_path = edge_u8_conv_prepare(p, n, &d->k, edge_fast_conv_prepare);
         return d->u8_path < 0 ? EDGE_ENOMEM : 0;
@@ -488,7 +492,8 @@ static int conv_prepare(edge_prep *p, edge_node *n)
 
 static void conv_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
-    edge_conv2d_eval(&conv_kind, n, t, scratch, ex);
+    if (!edge_sparse_eval(n, t, scratch, ex))
+        edge_conv2d_eval(&conv_kind, n, t, scratch, ex);
 }
 
 const edge_op edge_op_CONV_2D = {

@@ -8,12 +8,14 @@
  * weights; packed: int8 fast_ops.h, uint8 fast_u8.h). Supports int8, legacy uint8, float32 and
  * hybrid with the DEFAULT
  * weights format; refuses shuffled weights, int16, int4.
- * Sparse weights reach here densified (the loader's runtime/sparse.c).
+ * Sparse weights reach here densified (the loader's runtime/sparse.c); pruned int8 weights may
+ * run on the sparse kernels (op_sparse.h).
  * Does not own the arithmetic (kernels/ref/fc.c). */
 #include "fast_ops.h"
 #include "fast_u8.h"
 #include "hybrid_fast.h"
 #include "op_conv.h"
+#include "op_sparse.h"
 #include "ref/fc.h"
 
 enum { FC_WEIGHTS_DEFAULT = 0 };
@@ -85,7 +87,7 @@ static int fc_prepare(edge_prep *p, edge_node *n)
             return rc;
         if (d->type == EDGE_UINT8)
             rc = d->u8_path = edge_u8_fc_prepare(p, n, &d->k);
-        else if (d->type == EDGE_INT8)
+        else if (d->type == EDGE_INT8 && !(rc = edge_sparse_fc_prepare(p, n, &d->k)))
             rc = edge_fast_fc_prepare(p, n, &d->k);
         return rc < 0 ? EDGE_ENOMEM : 0;
     }
@@ -138,6 +140,8 @@ static void fc_eval(const edge_node *n, void *const *t, void *scratch, edge_exec
 {
     const fc_data *d = n->data;
     const edge_conv_operands o = edge_conv_operands_of(n, t);
+    if (edge_sparse_eval(n, t, scratch, ex))
+        return;
     if (n->packed && d->type == EDGE_UINT8)
         edge_u8_eval(d->u8_path, edge_fast_fc_eval, (size_t)d->k.batches * (size_t)d->k.depth,
                      (size_t)d->k.batches * (size_t)d->k.units, n, t, scratch, ex);

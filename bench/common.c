@@ -125,7 +125,13 @@ int bench_kernels_arg(int *argc, char **argv, edge_isa *isa)
             fprintf(stderr, "%s: %s\n", a, i + 1 < *argc ? err.message : "needs a level");
             return -1;
         }
-        if (*isa != EDGE_ISA_AUTO && *isa > edge_isa_best()) {
+        /* EDGE_ISA before libedge first reads it (it reads it once, when it first detects the
+         * CPU): set after, it reached the children only, and libedge inside the benchmark ran
+         * at the CPU's best */
+        if (*isa != EDGE_ISA_AUTO)
+            setenv("EDGE_ISA", edge_isa_name(*isa), 1);
+        /* levels are not ordered by value (avxvnni came last): ask libedge what it would run */
+        if (*isa != EDGE_ISA_AUTO && edge_isa_effective(*isa) != *isa) {
             fprintf(stderr, "%s %s: this CPU runs at most %s\n", a, argv[i + 1],
                     edge_isa_name(edge_isa_best()));
             return -1;
@@ -135,8 +141,6 @@ int bench_kernels_arg(int *argc, char **argv, edge_isa *isa)
     argv[w] = NULL;
     *argc = w;
     kernels_isa = *isa;
-    if (*isa != EDGE_ISA_AUTO)
-        setenv("EDGE_ISA", edge_isa_name(*isa), 1);
     return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "fast_u8.h"
 #include "hybrid_fast.h"
 #include "op_conv.h"
+#include "op_fc_int4.h"
 #include "ref/fc.h"
 
 enum { FC_WEIGHTS_DEFAULT = 0 };
@@ -22,6 +23,7 @@ typedef struct fc_data {
     edge_dtype type;
     bool hybrid;          /* float32 input, int8 weights */
     bool hybrid_fast;     /* hybrid on kernels/hybrid_fast.h (else the reference) */
+    bool int4;            /* int8 on INT4 weights read as nibbles (op_fc_int4.h) */
     int u8_path;          /* uint8 on a packed path (fast_u8.h) */
     edge_hybrid_params h; /* hybrid: the weights' scales and the input quantization */
     edge_fc_params k;
@@ -85,8 +87,8 @@ static int fc_prepare(edge_prep *p, edge_node *n)
             return rc;
         if (d->type == EDGE_UINT8)
             rc = d->u8_path = edge_u8_fc_prepare(p, n, &d->k);
-        else if (d->type == EDGE_INT8)
-            rc = edge_fast_fc_prepare(p, n, &d->k);
+        else if (d->type == EDGE_INT8 && !(d->int4 = (rc = edge_fc_int4_prepare(p, n, &d->k)) > 0))
+            rc = rc ? rc : edge_fast_fc_prepare(p, n, &d->k);
         return rc < 0 ? EDGE_ENOMEM : 0;
     }
     if ((rc = edge_op_act_range_f(p, act, &d->k.act_min_f, &d->k.act_max_f)))
@@ -138,7 +140,9 @@ static void fc_eval(const edge_node *n, void *const *t, void *scratch, edge_exec
 {
     const fc_data *d = n->data;
     const edge_conv_operands o = edge_conv_operands_of(n, t);
-    if (n->packed && d->type == EDGE_UINT8)
+    if (d->int4)
+        edge_fc_int4_eval(n, t, scratch, ex);
+    else if (n->packed && d->type == EDGE_UINT8)
         edge_u8_eval(d->u8_path, edge_fast_fc_eval, (size_t)d->k.batches * (size_t)d->k.depth,
                      (size_t)d->k.batches * (size_t)d->k.units, n, t, scratch, ex);
     else if (n->packed)

@@ -11,7 +11,7 @@
  * consistent. Weights stay in the mapping; only a constant whose bytes are
  * misaligned for its type is copied (once per model version), and an INT4 constant (two values a
  * byte) is unpacked into an int8 copy, read only by the operators TensorFlow Lite reads INT4
- * with.
+ * with (the copy is freed after prepare when every reader reads the nibbles: interp/prepare.c).
  * Does not own: opening and mapping the file and the order of the load steps
  * (interp/open.c), execution order (graph.c), operator checks (interp/prepare.c),
  * the arena (planner.c). */

@@ -7,7 +7,8 @@
  * kernels/ref/fc.h by type, kernels/ref/hybrid.h for float32 inputs with int8
  * weights; packed: int8 fast_ops.h, uint8 fast_u8.h). Supports int8, legacy uint8, float32 and
  * hybrid with the DEFAULT
- * weights format; refuses shuffled weights, int16, int4.
+ * weights format; refuses shuffled weights, int16. INT4 weights (unpacked to int8 at load):
+ * int8 runs on their nibbles (op_fc_int4.h, up to 8 rows), the other paths on the int8 copy.
  * Sparse weights reach here densified (the loader's runtime/sparse.c).
  * Does not own the arithmetic (kernels/ref/fc.c). */
 #include "fast_ops.h"

@@ -48,15 +48,15 @@ void edge_qs8_fc_int4_pack(size_t n, size_t depth, const uint8_t *w, const int32
             }
             const uint32_t b0 = bias ? (uint32_t)bias[n0 + c] : 0;
             hdr[c] = (int32_t)(b0 + (uint32_t)input_offset * sum);
-            hdr[NR + c] = mult[n0 + c];
-            hdr[2 * NR + c] = shift[n0 + c];
+            hdr[NR + c] = mult ? mult[n0 + c] : 0;
+            hdr[2 * NR + c] = shift ? shift[n0 + c] : 0;
         }
         memcpy(blk, hdr, sizeof hdr);
     }
 }
 
 void edge_qs8_fc_int4__c(size_t nc, size_t kc, const int8_t *x, const void *w, int8_t *c,
-                         const edge_qs8_out *o)
+                         int32_t *acc_out, const edge_qs8_out *o)
 {
     EDGE_QS8_FC_INT4_CONTRACT(nc, kc);
     uint32_t xsum = 0;
@@ -83,7 +83,9 @@ void edge_qs8_fc_int4__c(size_t nc, size_t kc, const int8_t *x, const void *w, i
             }
         }
         const size_t m = nc - n0 < NR ? nc - n0 : NR;
-        for (size_t j = 0; j < m; j++) {
+        for (size_t j = 0; acc_out && j < m; j++)
+            acc_out[n0 + j] = (int32_t)acc[j];
+        for (size_t j = 0; !acc_out && j < m; j++) {
             int32_t v = edge_mbqm((int32_t)acc[j], hdr[NR + j], hdr[2 * NR + j]) + o->zp;
             v = v < o->lo ? o->lo : v > o->hi ? o->hi : v;
             c[n0 + j] = (int8_t)v;

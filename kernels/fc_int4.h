@@ -34,9 +34,11 @@
 #define EDGE_FC_INT4_KR 8  /* k of a nibble group (two quads) */
 
 /* C[n] = requant_n(bias'[n] + sum_{k < kc} x[k] * u[n][k] - 8 * sum_k x[k]) for n < nc, from the
- * blocks at W (block 0 holds channel 0 of the call). 1 <= nc; kc a positive multiple of 8. */
+ * blocks at W (block 0 holds channel 0 of the call). 1 <= nc; kc a positive multiple of 8.
+ * With ACC not NULL the kernel writes the int32 sums themselves to ACC[n] instead (C and O
+ * unused): the hybrid path's (backends/cpu/op_fc_int4.c). */
 typedef void (*edge_qs8_fc_int4_fn)(size_t nc, size_t kc, const int8_t *x, const void *w, int8_t *c,
-                                    const edge_qs8_out *o);
+                                    int32_t *acc, const edge_qs8_out *o);
 
 #define EDGE_QS8_FC_INT4_CONTRACT(nc, kc)                               \
     do {                                                                \
@@ -59,14 +61,14 @@ size_t edge_fc_int4_packed_bytes(size_t n, size_t depth);
 
 /* Packs W, N rows of DEPTH 4-bit values as TFLite stores an INT4 tensor (one nibble stream over
  * the whole tensor, low nibble first: value i is nibble i % 2 of byte i / 2, so a row of odd
- * depth may start in the middle of a byte), with BIAS (NULL: 0), MULT, SHIFT and the input
- * offset, into OUT (edge_fc_int4_packed_bytes, zeroed by the caller). */
+ * depth may start in the middle of a byte), with BIAS (NULL: 0), MULT and SHIFT (NULL:
+ * 0) and the input offset, into OUT (edge_fc_int4_packed_bytes, zeroed by the caller). */
 void edge_qs8_fc_int4_pack(size_t n, size_t depth, const uint8_t *w, const int32_t *bias,
                            const int32_t *mult, const int32_t *shift, int32_t input_offset,
                            void *out);
 
 /* The portable kernel (every level, every architecture). */
 void edge_qs8_fc_int4__c(size_t nc, size_t kc, const int8_t *x, const void *w, int8_t *c,
-                         const edge_qs8_out *o);
+                         int32_t *acc, const edge_qs8_out *o);
 
 #endif

@@ -88,7 +88,8 @@ static int fc_prepare(edge_prep *p, edge_node *n)
             return rc;
         if (d->type == EDGE_UINT8)
             rc = d->u8_path = edge_u8_fc_prepare(p, n, &d->k);
-        else if (d->type == EDGE_INT8 && !(d->int4 = (rc = edge_fc_int4_prepare(p, n, &d->k)) > 0))
+        else if (d->type == EDGE_INT8 &&
+                 !(d->int4 = (rc = edge_fc_int4_prepare(p, n, &d->k, NULL)) > 0))
             rc = rc ? rc : edge_fast_fc_prepare(p, n, &d->k);
         return rc < 0 ? EDGE_ENOMEM : 0;
     }
@@ -105,8 +106,11 @@ static int fc_prepare(edge_prep *p, edge_node *n)
         n->kernel = "hybrid_sgemm_exact";
         d->hybrid_fast = true;
     }
-    return edge_conv_hybrid_weights(p, n, EDGE_HYBRID_FC, k.units, 0,
-                                    n->params.fc.asymmetric_inputs, &d->h);
+    if ((rc = edge_conv_hybrid_weights(p, n, EDGE_HYBRID_FC, k.units, 0,
+                                       n->params.fc.asymmetric_inputs, &d->h)))
+        return rc;
+    d->int4 = (rc = edge_fc_int4_prepare(p, n, &d->k, &d->h)) > 0; /* INT4 weights as nibbles */
+    return rc < 0 ? rc : 0;
 }
 
 typedef struct fc_hybrid_job {

@@ -33,12 +33,12 @@ static inline int32_t edge_fc_int4_xsum_avx2(const int8_t *x, size_t kc)
 }
 
 void edge_qs8_fc_int4__avx2(size_t nc, size_t kc, const int8_t *x, const void *w, int8_t *c,
-                            const edge_qs8_out *o);
+                            int32_t *acc, const edge_qs8_out *o);
 void edge_qs8_fc_int4__avxvnni(size_t nc, size_t kc, const int8_t *x, const void *w, int8_t *c,
-                               const edge_qs8_out *o);
+                               int32_t *acc, const edge_qs8_out *o);
 void edge_qs8_fc_int4__avxvnni_evex(size_t nc, size_t kc, const int8_t *x, const void *w, int8_t *c,
-                                    const edge_qs8_out *o);
+                                    int32_t *acc, const edge_qs8_out *o);
 void edge_qs8_fc_int4__avx512vnni(size_t nc, size_t kc, const int8_t *x, const void *w, int8_t *c,
-                                  const edge_qs8_out *o);
+                                  int32_t *acc, const edge_qs8_out *o);
 
 #endif

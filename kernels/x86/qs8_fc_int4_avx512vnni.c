@@ -23,7 +23,7 @@
 #define UNROLL _Pragma("GCC unroll 4")
 
 INLINE void pass(int nb, const uint8_t *blk, size_t bb, size_t kc, const int8_t *x, int32_t x8,
-                 int8_t *c, size_t m, const edge_qs8_out *o)
+                 int8_t *c, int32_t *accp, size_t m, const edge_qs8_out *o)
 {
     __m512i lo[NB], hi[NB];
     UNROLL
@@ -43,26 +43,29 @@ INLINE void pass(int nb, const uint8_t *blk, size_t bb, size_t kc, const int8_t 
             hi[j] = _mm512_dpbusd_epi32(hi[j], _mm512_and_si512(_mm512_srli_epi16(v, 4), m4), x1);
         }
     }
-    const __m512i zp = _mm512_set1_epi32(o->zp), vlo = _mm512_set1_epi32(o->lo),
-                  vhi = _mm512_set1_epi32(o->hi), corr = _mm512_set1_epi32(x8);
+    const __m512i corr = _mm512_set1_epi32(x8);
     UNROLL
     for (int j = 0; j < nb; j++) {
         const uint8_t *b = blk + (size_t)j * bb;
         __m512i acc = _mm512_add_epi32(_mm512_loadu_si512((const void *)b), lo[j]);
         acc = _mm512_sub_epi32(_mm512_add_epi32(acc, hi[j]), corr);
+        const size_t n = m > (size_t)j * NR ? m - (size_t)j * NR : 0;
+        const __mmask16 keep = n >= NR ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1);
+        if (accp) {
+            _mm512_mask_storeu_epi32(accp + (size_t)j * NR, keep, acc);
+            continue;
+        }
+        const __m512i zp = _mm512_set1_epi32(o->zp), vlo = _mm512_set1_epi32(o->lo),
+                      vhi = _mm512_set1_epi32(o->hi);
         const __m512i v = edge_mbqm_avx512(acc, _mm512_loadu_si512((const void *)(b + 4 * NR)),
                                            _mm512_loadu_si512((const void *)(b + 8 * NR)));
         const __m128i out = edge_out16_avx512(v, zp, vlo, vhi);
-        const size_t n = m > (size_t)j * NR ? m - (size_t)j * NR : 0;
-        if (n >= NR)
-            _mm_storeu_si128((__m128i *)(c + (size_t)j * NR), out);
-        else if (n)
-            _mm_mask_storeu_epi8(c + (size_t)j * NR, (__mmask16)((1u << n) - 1), out);
+        _mm_mask_storeu_epi8(c + (size_t)j * NR, keep, out);
     }
 }
 
 void edge_qs8_fc_int4__avx512vnni(size_t nc, size_t kc, const int8_t *x, const void *w, int8_t *c,
-                                  const edge_qs8_out *o)
+                                  int32_t *acc, const edge_qs8_out *o)
 {
     EDGE_QS8_FC_INT4_CONTRACT(nc, kc);
     const int32_t x8 = (int32_t)(8u * (uint32_t)edge_fc_int4_xsum_avx2(x, kc));
@@ -70,12 +73,12 @@ void edge_qs8_fc_int4__avx512vnni(size_t nc, size_t kc, const int8_t *x, const v
     const uint8_t *blk = w;
     size_t n0 = 0;
     for (; n0 + NR * NB <= nc; n0 += NR * NB, blk += NB * bb)
-        pass(NB, blk, bb, kc, x, x8, c + n0, NR * NB, o);
+        pass(NB, blk, bb, kc, x, x8, c + n0, acc ? acc + n0 : NULL, NR * NB, o);
     switch ((nc - n0 + NR - 1) / NR) {
     case 0: break;
-    case 1: pass(1, blk, bb, kc, x, x8, c + n0, nc - n0, o); break;
-    case 2: pass(2, blk, bb, kc, x, x8, c + n0, nc - n0, o); break;
-    case 3: pass(3, blk, bb, kc, x, x8, c + n0, nc - n0, o); break;
-    default: pass(NB, blk, bb, kc, x, x8, c + n0, nc - n0, o); break;
+    case 1: pass(1, blk, bb, kc, x, x8, c + n0, acc ? acc + n0 : NULL, nc - n0, o); break;
+    case 2: pass(2, blk, bb, kc, x, x8, c + n0, acc ? acc + n0 : NULL, nc - n0, o); break;
+    case 3: pass(3, blk, bb, kc, x, x8, c + n0, acc ? acc + n0 : NULL, nc - n0, o); break;
+    default: pass(NB, blk, bb, kc, x, x8, c + n0, acc ? acc + n0 : NULL, nc - n0, o); break;
     }
 }

@@ -86,7 +86,7 @@ INLINE void groups(int nb, __m256i acc[NV], const uint8_t *nib, size_t bb, const
 }
 
 INLINE void pass(int nb, const uint8_t *blk, size_t bb, size_t kc, const int8_t *x, int32_t x8,
-                 int8_t *c, size_t m, const edge_qs8_out *o)
+                 int8_t *c, int32_t *accp, size_t m, const edge_qs8_out *o)
 {
     __m256i acc[NV];
     UNROLL
@@ -100,7 +100,7 @@ INLINE void pass(int nb, const uint8_t *blk, size_t bb, size_t kc, const int8_t 
     for (size_t g = 0; g < ng; g += GH)
         groups(nb, acc, nib, bb, x, g, g + GH < ng ? g + GH : ng);
 #endif
-    const __m256i zp = _mm256_set1_epi32(o->zp), corr = _mm256_set1_epi32(x8);
+    const __m256i corr = _mm256_set1_epi32(x8);
     __m256i r[4];
     UNROLL
     for (int v = 0; v < 4; v++) {
@@ -111,11 +111,24 @@ INLINE void pass(int nb, const uint8_t *blk, size_t bb, size_t kc, const int8_t 
         const uint8_t *b = blk + (size_t)(v / 2) * bb + 32 * (size_t)(v % 2);
         __m256i a = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)b), acc[v]);
         a = _mm256_sub_epi32(a, corr);
+        if (accp) {
+            r[v] = a;
+            continue;
+        }
         r[v] = edge_mbqm_avx2(a, _mm256_loadu_si256((const __m256i *)(b + 4 * NR)),
                               _mm256_loadu_si256((const __m256i *)(b + 8 * NR)));
     }
-    const __m256i out = edge_out32_avx2(r[0], r[1], r[2], r[3], zp, _mm256_set1_epi8((char)o->lo),
-                                        _mm256_set1_epi8((char)o->hi));
+    if (accp) {
+        int32_t tmp[NR * NB];
+        UNROLL
+        for (int v = 0; v < 4; v++)
+            _mm256_storeu_si256((__m256i *)(tmp + 8 * v), r[v]);
+        memcpy(accp, tmp, (m < NR * NB ? m : NR * NB) * sizeof tmp[0]);
+        return;
+    }
+    const __m256i out =
+        edge_out32_avx2(r[0], r[1], r[2], r[3], _mm256_set1_epi32(o->zp),
+                        _mm256_set1_epi8((char)o->lo), _mm256_set1_epi8((char)o->hi));
     if (m >= NR * NB) {
         _mm256_storeu_si256((__m256i *)c, out);
     } else {
@@ -125,7 +138,8 @@ INLINE void pass(int nb, const uint8_t *blk, size_t bb, size_t kc, const int8_t 
     }
 }
 
-void FN(size_t nc, size_t kc, const int8_t *x, const void *w, int8_t *c, const edge_qs8_out *o)
+void FN(size_t nc, size_t kc, const int8_t *x, const void *w, int8_t *c, int32_t *acc,
+        const edge_qs8_out *o)
 {
     EDGE_QS8_FC_INT4_CONTRACT(nc, kc);
     const int32_t x8 = (int32_t)(8u * (uint32_t)edge_fc_int4_xsum_avx2(x, kc));
@@ -133,9 +147,9 @@ void FN(size_t nc, size_t kc, const int8_t *x, const void *w, int8_t *c, const e
     const uint8_t *blk = w;
     size_t n0 = 0;
     for (; n0 + NR * NB <= nc; n0 += NR * NB, blk += NB * bb)
-        pass(NB, blk, bb, kc, x, x8, c + n0, NR * NB, o);
+        pass(NB, blk, bb, kc, x, x8, c + n0, acc ? acc + n0 : NULL, NR * NB, o);
     if (nc - n0 > NR)
-        pass(2, blk, bb, kc, x, x8, c + n0, nc - n0, o);
+        pass(2, blk, bb, kc, x, x8, c + n0, acc ? acc + n0 : NULL, nc - n0, o);
     else if (n0 < nc)
-        pass(1, blk, bb, kc, x, x8, c + n0, nc - n0, o);
+        pass(1, blk, bb, kc, x, x8, c + n0, acc ? acc + n0 : NULL, nc - n0, o);
 }

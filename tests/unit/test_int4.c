@@ -9,13 +9,14 @@
  * DEQUANTIZE of an INT4 constant gives its int8 twin's floats, (v - zero point) * scale; and that
  * the loader refuses an INT4 buffer of the wrong size, an INT4 tensor read by an operator that
  * takes no INT4, and an INT4 table looked up into int8, each with a clear message.
- * int8 FULLY_CONNECTED (odd depths, so rows start mid-byte; per channel and per tensor; units
- * past the kernels' passes; a third of the cases at the largest partial sums, weights 7 and
- * inputs -128; one and two threads) must run on an fc_int4 kernel, and the model's weight bytes
- * must be the nibbles' (the int8 copy freed); the other operators keep the int8 copy.
- * Planted bugs this caught: nibble order, sign extension, padded rows at odd depths, the quads
- * swapped at avx512vnni and avxvnni, five int16 groups at avx2, a thread's block offset, the
- * int8 copy kept. */
+ * FULLY_CONNECTED, int8 and hybrid (odd depths, so rows start mid-byte; per channel and per
+ * tensor; hybrid symmetric and asymmetric inputs; units past the kernels' passes; a third of the
+ * int8 cases at the largest partial sums, weights 7 and inputs -128; one and two threads) must run
+ * on an fc_int4 kernel, and the model's weight bytes must be the nibbles' (the int8 copy freed);
+ * the other operators keep the int8 copy. Planted bugs this caught: nibble order, sign extension,
+ * padded rows at odd depths, the quads swapped at avx512vnni and avxvnni, five int16 groups at
+ * avx2, a thread's block offset, the int8 copy kept; hybrid: the zero-point term, the second
+ * block's sums at avx2, a task's scale offset, asymmetric inputs ignored. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -50,6 +51,7 @@ typedef struct i4_case {
     int32_t n_ch, axis; /* weight scales: count and axis (BATCH_MATMUL: 1) */
     bool per_tensor;    /* FULLY_CONNECTED: one weight scale (n_ch is then the bias count) */
     bool extreme;       /* weights 7 and inputs -128 (int8): the largest partial sums */
+    bool asym;          /* hybrid FULLY_CONNECTED: asymmetric_quantize_inputs */
     int8_t *w;
     size_t wn;
     float w_scale[128];
@@ -98,7 +100,8 @@ static void draw(i4_case *c, kind k, bool hybrid, bool extreme)
          * passes (64 channels at avx512vnni) at times */
         const int32_t kk = 2 * rnd_in(extreme ? 24 : 8, 40) + 1,
                       n = 2 * rnd_in(2, rnd_in(0, 2) ? 20 : 50) + 1;
-        c->per_tensor = !hybrid && rnd_in(0, 1);
+        c->per_tensor = rnd_in(0, 1);
+        c->asym = hybrid && rnd_in(0, 1);
         c->in_rank = 2, c->in_dims[0] = b, c->in_dims[1] = kk;
         c->w_rank = 2, c->w_dims[0] = n, c->w_dims[1] = kk;
         c->out_rank = 2, c->out_dims[0] = b, c->out_dims[1] = n;
@@ -160,6 +163,7 @@ static void conv_options(const i4_case *c, tfw_options *o)
     if (c->k == K_FC) {
         tfw_opt_init(o, TFL_OPT_FullyConnectedOptions);
         tfw_opt_i8(o, 0, (int8_t)c->act);
+        tfw_opt_bool(o, 3, c->asym); /* asymmetric_quantize_inputs */
     } else if (c->k == K_CONV) {
         tfw_opt_init(o, TFL_OPT_Conv2DOptions);
         tfw_opt_i8(o, 0, 1); /* VALID */
@@ -318,8 +322,8 @@ static void check_case(const i4_case *c)
     uint8_t *want = run(m8, s8, EDGE_ISA_SCALAR, in, in_bytes, &want_n);
     edge_isa lv[8];
     const int nl = levels(lv);
-    /* int8 FULLY_CONNECTED reads the nibbles (op_fc_int4.c): the model holds them alone */
-    const bool direct = c->k == K_FC && !c->hybrid;
+    /* FULLY_CONNECTED reads the nibbles (op_fc_int4.c): the model holds them alone */
+    const bool direct = c->k == K_FC;
     const size_t bias_bytes = c->has_bias ? (size_t)c->n_ch * sizeof(int32_t) : 0;
     const size_t want_w = (direct ? c->wn / 2 + c->wn % 2 : c->wn) + bias_bytes;
     for (int l = 0; l < nl; l++)

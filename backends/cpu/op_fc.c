@@ -8,7 +8,8 @@
  * weights; packed: int8 fast_ops.h, uint8 fast_u8.h). Supports int8, legacy uint8, float32 and
  * hybrid with the DEFAULT
  * weights format; refuses shuffled weights, int16. INT4 weights (unpacked to int8 at load):
- * int8 runs on their nibbles (op_fc_int4.h, up to 8 rows), the other paths on the int8 copy.
+ * int8 and hybrid run on their nibbles (op_fc_int4.h, up to 8 rows), the other paths on the
+ * int8 copy.
  * Sparse weights reach here densified (the loader's runtime/sparse.c).
  * Does not own the arithmetic (kernels/ref/fc.c). */
 #include "fast_ops.h"

@@ -303,11 +303,36 @@ static int levels(edge_isa *out)
     return n;
 }
 
+/* The weights (tensor 2 of BUF) as edge_model_tensor_info and _data show them: INT4 (type 17)
+ * and the file's nibbles PACKED when kept 4-bit (DIRECT), else int8 and the values W. */
+static void check_weights_view(const uint8_t *buf, size_t size, bool direct, const i4_case *c,
+                               const uint8_t *packed, size_t packed_bytes)
+{
+    edge_model *m = NULL;
+    assert_int_equal(edge_model_open_buffer(buf, size, NULL, &m, NULL), 0);
+    edge_tensor_info ti;
+    assert_int_equal(edge_model_tensor_info(m, 2, &ti), 0);
+    size_t n = 0;
+    const void *d = edge_model_tensor_data(m, 2, &n);
+    assert_non_null(d);
+    if (direct) {
+        assert_int_equal(ti.type, INT4_TYPE);
+        assert_int_equal(n, packed_bytes);
+        assert_memory_equal(d, packed, packed_bytes);
+    } else {
+        assert_int_equal(ti.type, EDGE_INT8);
+        assert_int_equal(n, c->wn);
+        assert_memory_equal(d, c->w, c->wn);
+    }
+    edge_model_unref(m);
+}
+
 static void check_case(const i4_case *c)
 {
     size_t s8 = 0, s4 = 0;
     uint8_t *m8 = build(c, false, 0, &s8);
-    uint8_t *m4 = build(c, true, (unsigned)rnd(), &s4);
+    const unsigned pad = (unsigned)rnd();
+    uint8_t *m4 = build(c, true, pad, &s4);
     const size_t n_in = (size_t)count_of(c->in_dims, c->in_rank);
     const size_t in_bytes = n_in * (c->hybrid ? sizeof(float) : 1);
     uint8_t *in = malloc(in_bytes);
@@ -346,6 +371,10 @@ static void check_case(const i4_case *c)
                          edge_isa_name(lv[l]), kern);
             free(got);
         }
+    size_t pb = 0;
+    uint8_t *packed = pack4(c->w, c->wn, pad, &pb);
+    check_weights_view(m4, s4, direct && c->in_dims[0] <= 8, c, packed, pb);
+    free(packed);
     free(want);
     free(in);
     free(m4);

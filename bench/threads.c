@@ -326,6 +326,7 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
                 st[busy][k].solo += b.solo - a.solo;
                 st[busy][k].spells += b.spells - a.spells;
                 st[busy][k].alone += b.alone - a.alone;
+                st[busy][k].alone_invokes += b.alone_invokes - a.alone_invokes;
                 failed = us[busy][k][r] <= 0.0;
             }
             if (busy)
@@ -348,9 +349,10 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
                        cond[busy], config_name[k], med[k], st[busy][k].threads, med[0], ratio);
                 if (k == 1)
                     printf("  target >= %.2fx: %s", target, ratio >= target ? "met" : "MISS");
-                printf("  [loops %llu parallel, %llu solo, %llu alone (node times); %llu spells]\n",
+                printf("  [loops %llu parallel, %llu solo, %llu alone (node times); %llu spells; "
+                       "%llu invokes alone]\n",
                        st[busy][k].parallel, st[busy][k].solo, st[busy][k].alone,
-                       st[busy][k].spells);
+                       st[busy][k].spells, st[busy][k].alone_invokes);
             }
             if (!busy) {
                 qsort(ceiling, (size_t)c->rounds, sizeof ceiling[0], bench_cmp_double);

@@ -1,28 +1,50 @@
 /* client/cmd_quantize.c - `edgectl quantize MODEL --calibrate FILE_OR_DIR ... --output OUT`.
  *
  * Owns: the command line, the calibration samples (raw .bin files, each holding every input's
- * bytes in subgraph 0's order, named one by one or found in a folder: its *.bin files sorted by
- * name), and the report. Does not own: calibrating and writing the int8 model (quantize.c).
- * Pictures fitted as a model.conf says are not read yet: a folder without .bin files is refused
- * saying so. */
+ * bytes in subgraph 0's order, or pictures for a model of one image input, fitted as a
+ * model.conf's [input] says or as --resize/--order/--mean/--std say; named one by one or found in
+ * a folder: its *.bin, *.jpg, *.jpeg and *.png files sorted by name), and the report.
+ * Does not own: calibrating and writing the int8 model (quantize.c), decoding and fitting a
+ * picture (vision/image.c, vision/pipeline.c), reading [input] (vision/inputconf.c). */
 #include <dirent.h>
 #include <stdbool.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "edge/runtime.h"
 #include "edgectl.h"
+#include "image.h"
+#include "inputconf.h"
+#include "pipeline.h"
 #include "quantize.h"
 
 #define QZ_MAX_FILES 4096
+#define QZ_MAX_PIXELS (64u << 20) /* a calibration picture's pixels at most */
 
 typedef struct files {
     char **path;
     size_t n;
+    /* pictures: the model's input 0 and how a picture becomes it */
+    edge_tensor_info in;
+    edge_vision_input fit;
+    uint8_t *scratch; /* in's W x H x 3 */
 } files;
+
+/* PATH ends in EXT (case-insensitive). */
+static bool ends_with(const char *path, const char *ext)
+{
+    const size_t n = strlen(path), e = strlen(ext);
+    return n > e && !strcasecmp(path + n - e, ext);
+}
+
+static bool is_picture(const char *path)
+{
+    return ends_with(path, ".jpg") || ends_with(path, ".jpeg") || ends_with(path, ".png");
+}
 
 static int usage(void)
 {
@@ -31,11 +53,31 @@ static int usage(void)
         "usage: edgectl quantize MODEL.tflite --calibrate FILE_OR_DIR [--calibrate ...]\n"
         "                        --output OUT.tflite [--io float|int8]\n"
         "                        [--method minmax|percentile|mse]\n"
-        "  --calibrate  a raw .bin sample (every input's bytes, in order) or a folder of them\n"
+        "                        [--keep-float OP|NODE[,...]] [--allow-float]\n"
+        "                        [--weights int8|int4] [--prune SPARSITY [--dense]]\n"
+        "                        [--conf model.conf] [--resize letterbox|stretch|crop]\n"
+        "                        [--order rgb|bgr] [--mean M[,M,M]] [--std S[,S,S]] [--pad "
+        "0..255]\n"
+        "  --calibrate  a raw .bin sample (every input's bytes, in order), a JPEG or PNG picture\n"
+        "               (a model of one image input), or a folder of them\n"
+        "  --conf       the model's model.conf: its [input] section fits the pictures\n"
+        "  --resize --order --mean --std --pad   [input]'s keys, over --conf's (without any:\n"
+        "               letterbox, RGB, float inputs byte / 255 in [0, 1]; --mean 127.5\n"
+        "               --std 127.5 gives [-1, 1])\n"
         "  --io         float (default): float32 inputs and outputs (QUANTIZE/DEQUANTIZE\n"
         "               added), a drop-in replacement; int8: int8 inputs and outputs\n"
         "  --method     how each activation's range is chosen from the calibration values:\n"
-        "               minmax (default), percentile (99.99%% kept), mse (least squared error)\n");
+        "               minmax (default), percentile (99.99%% kept), mse (least squared error)\n"
+        "  --keep-float operators (by name, e.g. HARD_SWISH) or nodes (by index, as edgectl\n"
+        "               inspect counts them) left float: DEQUANTIZE before, QUANTIZE after\n"
+        "  --allow-float an operator it cannot quantize is left float likewise (without it:\n"
+        "               refused, naming the node)\n"
+        "  --weights    int8 (default) or int4: FC, CONV_2D and DEPTHWISE_CONV_2D weights in\n"
+        "               TFLite's INT4 (per channel, symmetric, two a byte)\n"
+        "  --prune      0 to 0.99: that share of each output channel's FC and CONV_2D weights\n"
+        "               set to 0 (smallest first), written sparse (with DENSIFY) where smaller\n"
+        "  --dense      pruned weights written dense with their zeros (for runtimes that do\n"
+        "               not densify int8 weights: LiteRT.js's XNNPACK refuses them)\n");
     return EDGECTL_EUSAGE;
 }
 
@@ -80,7 +122,7 @@ static int add_source(files *f, const char *path)
     int rc = 0;
     for (struct dirent *e; !rc && (e = readdir(d));) {
         const size_t len = strlen(e->d_name);
-        if (len < 5 || strcmp(e->d_name + len - 4, ".bin"))
+        if (len < 5 || (strcmp(e->d_name + len - 4, ".bin") && !is_picture(e->d_name)))
             continue;
         char full[4096];
         if (snprintf(full, sizeof full, "%s/%s", path, e->d_name) >= (int)sizeof full)
@@ -90,8 +132,7 @@ static int add_source(files *f, const char *path)
     closedir(d);
     if (!rc && f->n == first) {
         fprintf(stderr,
-                "edgectl: --calibrate %s: the folder has no .bin files (pictures are not read "
-                "yet: give raw input tensors)\n",
+                "edgectl: --calibrate %s: the folder has no .bin, .jpg, .jpeg or .png files\n",
                 path);
         return EDGECTL_EUSAGE;
     }
@@ -99,11 +140,47 @@ static int add_source(files *f, const char *path)
     return rc;
 }
 
-/* qz_sample_fn: bytes [OFFSET, OFFSET + BYTES) of file K, which must hold TOTAL. */
+/* Picture K decoded and fitted into DST (input 0's BYTES). */
+static int picture(const files *f, size_t k, uint8_t *dst, size_t bytes, edge_error *err)
+{
+    FILE *fp = fopen(f->path[k], "rb");
+    long size = -1;
+    uint8_t *data = NULL;
+    if (fp && !fseek(fp, 0, SEEK_END) && (size = ftell(fp)) >= 0 && !fseek(fp, 0, SEEK_SET) &&
+        (data = malloc((size_t)size + 1)) && fread(data, 1, (size_t)size, fp) != (size_t)size)
+        size = -1;
+    const int open_errno = errno;
+    if (fp)
+        fclose(fp);
+    if (!fp || size < 0 || !data) {
+        snprintf(err->message, sizeof err->message, "calibration picture %s: %s", f->path[k],
+                 !fp ? strerror(open_errno) : "cannot read it");
+        free(data);
+        return err->code = EDGE_EIO;
+    }
+    edge_image im = {0};
+    char msg[200];
+    const int bad = edge_image_decode(data, (size_t)size, QZ_MAX_PIXELS, &im, msg, sizeof msg);
+    free(data);
+    if (bad) {
+        snprintf(err->message, sizeof err->message, "calibration picture %s: %s", f->path[k], msg);
+        return err->code = EDGE_EINVAL;
+    }
+    (void)bytes;
+    edge_image_xform xf;
+    edge_vision_fill(&f->in, &f->fit, &im, f->scratch, dst, &xf);
+    edge_image_free(&im);
+    return 0;
+}
+
+/* qz_sample_fn: bytes [OFFSET, OFFSET + BYTES) of file K, which must hold TOTAL; a picture
+ * fills input 0 (the only one, checked before). */
 static int sample(void *arg, size_t k, size_t offset, size_t total, uint8_t *dst, size_t bytes,
                   edge_error *err)
 {
     const files *f = arg;
+    if (is_picture(f->path[k]))
+        return picture(f, k, dst, bytes, err);
     FILE *fp = fopen(f->path[k], "rb");
     if (!fp) {
         snprintf(err->message, sizeof err->message, "calibration file %s: %s", f->path[k],
@@ -132,6 +209,43 @@ static void files_free(files *f)
     for (size_t i = 0; i < f->n; i++)
         free(f->path[i]);
     free(f->path);
+    free(f->scratch);
+}
+
+/* When F has pictures: MODEL must take one image, whose info and a scratch buffer F gets. */
+static int picture_input(files *f, const char *model)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < f->n; i++)
+        n += is_picture(f->path[i]);
+    if (!n)
+        return 0;
+    edge_model *m = NULL;
+    edge_error err = {0};
+    if (edge_model_open(model, NULL, &m, &err)) {
+        fprintf(stderr, "edgectl: quantize: %s: %s\n", model, err.message);
+        return EDGECTL_EFAIL;
+    }
+    uint32_t w = 0, h = 0;
+    char msg[256];
+    int rc = EDGECTL_OK;
+    if (edge_model_input_count(m) != 1) {
+        snprintf(msg, sizeof msg,
+                 "has %zu inputs: pictures calibrate a model of one image input "
+                 "(give raw .bin samples)",
+                 edge_model_input_count(m));
+        rc = EDGECTL_EUSAGE;
+    } else if (edge_vision_image_input(m, &w, &h, msg, sizeof msg)) {
+        rc = EDGECTL_EUSAGE;
+    } else {
+        edge_model_input_info(m, 0, &f->in);
+        if (!(f->scratch = malloc((size_t)w * h * 3)))
+            rc = EDGECTL_EFAIL;
+    }
+    edge_model_unref(m);
+    if (rc == EDGECTL_EUSAGE)
+        fprintf(stderr, "edgectl: quantize: %s: %s\n", model, msg);
+    return rc;
 }
 
 static const char *method_name(qz_method m)
@@ -144,6 +258,11 @@ int edgectl_quantize_cmd(int argc, char **argv)
     const char *model = NULL, *output = NULL;
     qz_options o = {.method = QZ_MINMAX, .percentile = 99.99f};
     files f = {0};
+    edge_vision_input_default(&f.fit);
+    const char *conf = NULL;
+    /* [input]'s keys given as options, applied over --conf's */
+    const char *keys[8], *values[8];
+    size_t n_keys = 0;
     int rc = 0;
     for (int i = 1; i < argc && !rc; i++) {
         const char *a = argv[i];
@@ -154,6 +273,35 @@ int edgectl_quantize_cmd(int argc, char **argv)
             return EDGECTL_OK;
         } else if (!strcmp(a, "--calibrate") && has_value) {
             rc = add_source(&f, argv[++i]);
+        } else if (!strcmp(a, "--conf") && has_value) {
+            conf = argv[++i];
+        } else if ((!strcmp(a, "--resize") || !strcmp(a, "--order") || !strcmp(a, "--mean") ||
+                    !strcmp(a, "--std") || !strcmp(a, "--pad")) &&
+                   has_value && n_keys < 8) {
+            keys[n_keys] = a + 2;
+            values[n_keys++] = argv[++i];
+        } else if (!strcmp(a, "--keep-float") && has_value) {
+            o.keep_float = argv[++i];
+        } else if (!strcmp(a, "--weights") && has_value) {
+            const char *v = argv[++i];
+            o.weight_bits = !strcmp(v, "int4") ? 4 : !strcmp(v, "int8") ? 8 : 0;
+            if (!o.weight_bits) {
+                fprintf(stderr, "edgectl: --weights %s: expected int8 or int4\n", v);
+                rc = EDGECTL_EUSAGE;
+            }
+        } else if (!strcmp(a, "--prune") && has_value) {
+            const char *v = argv[++i];
+            char *end;
+            const double d = strtod(v, &end);
+            if (end == v || *end || !(d >= 0.0 && d <= 0.99)) {
+                fprintf(stderr, "edgectl: --prune %s: expected a share from 0 to 0.99\n", v);
+                rc = EDGECTL_EUSAGE;
+            }
+            o.prune = (float)d;
+        } else if (!strcmp(a, "--dense")) {
+            o.dense = 1;
+        } else if (!strcmp(a, "--allow-float")) {
+            o.allow_float = 1;
         } else if (!strcmp(a, "--output") && has_value) {
             output = argv[++i];
         } else if (!strcmp(a, "--io") && has_value) {
@@ -188,6 +336,18 @@ int edgectl_quantize_cmd(int argc, char **argv)
         fprintf(stderr, "edgectl: quantize needs MODEL, --calibrate and --output\n");
         rc = usage();
     }
+    char msg[512];
+    if (!rc && conf && edge_vision_input_load(conf, &f.fit, msg, sizeof msg)) {
+        fprintf(stderr, "edgectl: quantize: --conf %s\n", msg);
+        rc = EDGECTL_EUSAGE;
+    }
+    for (size_t k = 0; k < n_keys && !rc; k++)
+        if (edge_vision_input_set(&f.fit, keys[k], values[k], msg, sizeof msg)) {
+            fprintf(stderr, "edgectl: quantize: --%s %s: %s\n", keys[k], values[k], msg);
+            rc = EDGECTL_EUSAGE;
+        }
+    if (!rc)
+        rc = picture_input(&f, model);
     if (rc) {
         files_free(&f);
         return rc;
@@ -204,9 +364,10 @@ int edgectl_quantize_cmd(int argc, char **argv)
                 err.message[0] ? err.message : edge_strerror(qrc));
         return qrc == EDGE_EIO ? EDGECTL_EIO : EDGECTL_EFAIL;
     }
-    printf("%s: int8 model written (%zu bytes): %d nodes, %d weight tensors per channel, "
-           "%zu calibration samples, method %s, %s inputs and outputs\n",
-           output, rep.out_bytes, rep.n_nodes, rep.n_weights, o.n_samples, method_name(o.method),
+    printf("%s: int8 model written (%zu bytes): %d nodes (%d left float), %d weight tensors per "
+           "channel (%s, %d sparse), %zu calibration samples, method %s, %s inputs and outputs\n",
+           output, rep.out_bytes, rep.n_nodes, rep.n_float, rep.n_weights,
+           o.weight_bits == 4 ? "int4" : "int8", rep.n_sparse, o.n_samples, method_name(o.method),
            o.io_int8 ? "int8" : "float32");
     return EDGECTL_OK;
 }

@@ -104,6 +104,7 @@ static void print_peak(FILE *f, const char *level, double peak)
     else
         fprintf(f, "# kernel level %s, no int8 peak measured; GOPS = 2 x MACs / median run time\n",
                 level ? level : "unknown");
+    fprintf(f, "# float32 GEMM: %s\n", edge_blas_core());
 }
 
 int edge_profile_print_at(FILE *f, edge_node_profile *e, size_t n, uint64_t invokes,

@@ -6,12 +6,14 @@
  * (lite/tools/optimize/operator_property.cc, quantize_model.cc): per-channel symmetric int8
  * weights of CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED, int32 biases at input scale x weight
  * scale, per-tensor asymmetric int8 activations, SOFTMAX and LOGISTIC at 1/256 (zero point
- * -128), TANH at 1/128 (0), RESHAPE and the 2-D pools sharing their input's, and writing the
- * int8 model with tools/tflite_writer.h (QUANTIZE / DEQUANTIZE at the model's inputs and
- * outputs unless io_int8).
+ * -128), TANH at 1/128 (0), RESHAPE, SQUEEZE, TRANSPOSE, STRIDED_SLICE, RESIZE_* and the 2-D
+ * pools sharing their input's, nodes left float (--keep-float, or --allow-float for an operator
+ * it cannot quantize: a DEQUANTIZE before, a QUANTIZE after, as the converter's float fallback),
+ * and writing the int8 model with tools/tflite_writer.h (QUANTIZE / DEQUANTIZE at the model's
+ * inputs and outputs unless io_int8).
  * Does not own: the calibration inputs' files (cmd_quantize.c), reading the model (libedge),
- * the options' slots (tools/tflite_options.c). An operator outside the list above is refused
- * naming the node and operator (nothing is left float: a later round may). */
+ * the options' slots (tools/tflite_options.c). Without --allow-float an operator outside the
+ * list is refused naming the node and operator. */
 #include "quantize.h"
 
 #include <math.h>
@@ -19,12 +21,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/seterr.h"
 #include "edge/ops.h"
 #include "tflite_writer.h"
 
 #define QZ_BINS 2048
+#define QZ_TYPE_INT4 17 /* schema.fbs TensorType INT4: two values a byte, low nibble first */
 #define QZ_MAX_CODE 256
 #define QZ_MAX_CONCAT                                                                        \
     64 /* a CONCATENATION's inputs */ /* builtin codes the opcode table maps (every operator \
@@ -60,6 +64,8 @@ typedef enum qz_role {
     QR_BIAS,    /* int32 constant, scale input x weight, per channel */
     QR_CONST_Q, /* a float constant read as an activation: int8 per tensor */
     QR_COPY,    /* a constant of another type (RESHAPE's shape): as it is */
+    QR_FLOAT,   /* the output of a node left float: float32, with an int8 twin for the
+                 * quantized nodes that read it (its parameters from calibration) */
 } qz_role;
 
 typedef struct qz_tensor {
@@ -71,6 +77,11 @@ typedef struct qz_tensor {
     int32_t w_of_bias;  /* QR_BIAS: the weights' tensor */
     int32_t in_of_bias; /* QR_BIAS: the input activation's tensor */
     size_t wsc_at;      /* QR_WEIGHT: where its channels' scales start (write_into) */
+    /* QR_WEIGHT written sparse (pruned, where it saves bytes): its sparsity and stored values,
+     * a constant DENSIFY turns into the (then non-constant) weights tensor */
+    tfw_sparsity *sp;
+    void *sp_values;
+    size_t sp_bytes;
 } qz_tensor;
 
 typedef struct qz_ctx {
@@ -80,6 +91,12 @@ typedef struct qz_ctx {
     qz_tensor *t;
     int pass; /* 1: min/max, 2: histograms */
     const qz_options *o;
+    bool *keep;   /* per node: left float (--keep-float, or --allow-float for one it cannot
+                   * quantize) */
+    int32_t *tw;  /* per tensor, written: its twin in the other domain (the float copy of an
+                   * int8 activation a float node reads, the int8 copy of a float node's output
+                   * a quantized node reads), -1 before it is needed */
+    int32_t *fin; /* per tensor, written: the float graph input a quantized input came from */
 } qz_ctx;
 
 static qz_kind op_kind(int32_t code)
@@ -88,7 +105,15 @@ static qz_kind op_kind(int32_t code)
     case EDGE_OP_CONV_2D:
     case EDGE_OP_DEPTHWISE_CONV_2D:
     case EDGE_OP_FULLY_CONNECTED: return QK_WEIGHTED;
+    /* TFLite's restrict_same_input_output_scale (operator_property.cc): the output at the
+     * input's parameters */
     case EDGE_OP_RESHAPE:
+    case EDGE_OP_SQUEEZE:
+    case EDGE_OP_TRANSPOSE:
+    case EDGE_OP_DEPTH_TO_SPACE:
+    case EDGE_OP_STRIDED_SLICE:
+    case EDGE_OP_RESIZE_BILINEAR:
+    case EDGE_OP_RESIZE_NEAREST_NEIGHBOR:
     case EDGE_OP_PAD:
     case EDGE_OP_MAX_POOL_2D:
     case EDGE_OP_AVERAGE_POOL_2D: return QK_SAME;
@@ -96,8 +121,15 @@ static qz_kind op_kind(int32_t code)
     case EDGE_OP_LOGISTIC:
     case EDGE_OP_TANH: return QK_FIXED;
     case EDGE_OP_CONCATENATION: return QK_CONCAT;
+    /* their own calibrated output (a float constant input, MUL's factor or PRELU's alpha, is
+     * quantized per tensor from its values) */
     case EDGE_OP_ADD:
+    case EDGE_OP_SUB:
+    case EDGE_OP_MUL:
     case EDGE_OP_MEAN:
+    case EDGE_OP_HARD_SWISH:
+    case EDGE_OP_LEAKY_RELU:
+    case EDGE_OP_PRELU:
     case EDGE_OP_RELU:
     case EDGE_OP_RELU6: return QK_ACT;
     default: return QK_NONE;
@@ -112,6 +144,10 @@ static int32_t op_version(int32_t code)
     case EDGE_OP_DEPTHWISE_CONV_2D: return 3;
     case EDGE_OP_FULLY_CONNECTED: return 4;
     case EDGE_OP_RESHAPE:
+    case EDGE_OP_SQUEEZE:
+    case EDGE_OP_HARD_SWISH:
+    case EDGE_OP_PRELU:
+    case EDGE_OP_DENSIFY:
     case EDGE_OP_QUANTIZE: return 1;
     default: return 2;
     }
@@ -287,6 +323,39 @@ static const char *tname(const qz_ctx *c, int32_t t)
     return c->t[t].info.name[0] ? c->t[t].info.name : "(no name)";
 }
 
+/* Node I (NI), left float: its float activation inputs calibrated (they are int8 where a
+ * quantized node writes them: a DEQUANTIZE gives it their float copy), its constants copied as
+ * they are, its float outputs float (QR_FLOAT) and calibrated for the quantized nodes that read
+ * them (through a QUANTIZE). */
+static int plan_float(qz_ctx *c, size_t i, const edge_node_info *ni, edge_error *err)
+{
+    for (int32_t k = 0; k < ni->n_inputs; k++) {
+        const int32_t t = ni->inputs[k];
+        if (t < 0)
+            continue;
+        qz_tensor *q = &c->t[t];
+        if (q->info.is_constant) {
+            if (q->role != QR_ACT && q->role != QR_COPY)
+                return edge__seterr(err, EDGE_EUNSUPPORTED,
+                                    "node %zu (%s), left float: its input %d (tensor %d, %s) is "
+                                    "a constant a quantized node reads too",
+                                    i, ni->op_name, (int)k, (int)t, tname(c, t));
+            q->role = QR_COPY;
+        } else if (q->info.type == EDGE_FLOAT32 && q->role != QR_FLOAT) {
+            act_param(c, t);
+        }
+    }
+    for (int32_t k = 0; k < ni->n_outputs; k++) {
+        const int32_t t = ni->outputs[k];
+        if (t < 0)
+            continue;
+        if (c->t[t].info.type == EDGE_FLOAT32)
+            act_param(c, t);
+        c->t[t].role = c->t[t].info.type == EDGE_FLOAT32 ? QR_FLOAT : QR_COPY;
+    }
+    return 0;
+}
+
 /* Check node I and give its tensors their roles and parameters (execution order, so its
  * inputs have theirs). */
 static int plan_node(qz_ctx *c, size_t i, edge_error *err)
@@ -294,12 +363,27 @@ static int plan_node(qz_ctx *c, size_t i, edge_error *err)
     edge_node_info ni;
     edge_model_node_info(c->m, i, &ni);
     const qz_kind kind = op_kind(ni.builtin_code);
+    if (kind == QK_NONE && c->o->allow_float)
+        c->keep[i] = true;
+    bool float_io = false; /* a node of no float activation (shape arithmetic): as it is */
+    for (int32_t k = 0; k < ni.n_inputs; k++)
+        float_io |= ni.inputs[k] >= 0 && !c->t[ni.inputs[k]].info.is_constant &&
+                    c->t[ni.inputs[k]].info.type == EDGE_FLOAT32;
+    for (int32_t k = 0; k < ni.n_outputs; k++)
+        float_io |= ni.outputs[k] >= 0 && c->t[ni.outputs[k]].info.type == EDGE_FLOAT32;
+    if (!float_io)
+        c->keep[i] = true;
+    if (c->keep[i])
+        return plan_float(c, i, &ni, err);
     if (kind == QK_NONE)
         return edge__seterr(err, EDGE_EUNSUPPORTED,
                             "node %zu (%s v%d): edgectl quantize cannot quantize this operator "
-                            "(it handles CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, MEAN, "
-                            "CONCATENATION, AVERAGE_POOL_2D, MAX_POOL_2D, PAD, RESHAPE, "
-                            "SOFTMAX, LOGISTIC, TANH, RELU, RELU6)",
+                            "(--allow-float leaves such operators float) "
+                            "(it handles CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, SUB, "
+                            "MUL, MEAN, CONCATENATION, AVERAGE_POOL_2D, MAX_POOL_2D, PAD, "
+                            "RESHAPE, SQUEEZE, TRANSPOSE, STRIDED_SLICE, RESIZE_BILINEAR, "
+                            "RESIZE_NEAREST_NEIGHBOR, DEPTH_TO_SPACE, SOFTMAX, LOGISTIC, TANH, "
+                            "RELU, RELU6, HARD_SWISH, LEAKY_RELU, PRELU)",
                             i, ni.op_name, (int)ni.version);
     if (ni.n_outputs != 1 || ni.n_inputs < 1 || ni.inputs[0] < 0)
         return edge__seterr(err, EDGE_EUNSUPPORTED,
@@ -427,13 +511,60 @@ static size_t axis_inner(const qz_tensor *q)
     return inner;
 }
 
-/* Weights tensor T's per-channel scales (max |w| / 127 along its axis) into SC. */
+static int by_magnitude(const void *a, const void *b)
+{
+    const float x = fabsf(**(const float *const *)a), y = fabsf(**(const float *const *)b);
+    return x < y ? -1 : x > y;
+}
+
+/* Weights tensor T's values (weight_values), pruned when --prune asks and T is an FC's or a
+ * CONV_2D's (axis 0): in each output channel the smallest magnitudes set to 0, as many as the
+ * sparsity of the channel's count (rounded down). Always a copy in *OWNED when pruned. */
+static const float *final_weights(qz_ctx *c, int32_t t, size_t *n, float **owned)
+{
+    const float *v = weight_values(c, t, n, owned);
+    const qz_tensor *q = &c->t[t];
+    if (!v || !(c->o->prune > 0.0f) || q->axis != 0)
+        return v;
+    float *p = *owned;
+    if (!p) {
+        if (!(p = malloc((*n ? *n : 1) * sizeof *p)))
+            return NULL;
+        memcpy(p, v, *n * sizeof *p);
+        *owned = p;
+    }
+    const size_t inner = axis_inner(q);
+    const float **order = malloc((inner ? inner : 1) * sizeof *order);
+    if (!order) {
+        free(p);
+        *owned = NULL;
+        return NULL;
+    }
+    const size_t drop = (size_t)((double)c->o->prune * (double)inner);
+    for (size_t at = 0; at + inner <= *n; at += inner) {
+        for (size_t k = 0; k < inner; k++)
+            order[k] = p + at + k;
+        qsort(order, inner, sizeof *order, by_magnitude);
+        for (size_t k = 0; k < drop; k++)
+            *(float *)order[k] = 0.0f;
+    }
+    free(order);
+    return p;
+}
+
+/* The largest magnitude of the weights written: 127 (int8), 7 (int4, symmetric as TFLite's). */
+static int32_t weight_qmax(const qz_ctx *c)
+{
+    return c->o->weight_bits == 4 ? 7 : 127;
+}
+
+/* Weights tensor T's per-channel scales (max |w| / qmax along its axis) into SC. */
 static int weight_scales(qz_ctx *c, int32_t t, float *sc)
 {
     const qz_tensor *q = &c->t[t];
     size_t n = 0;
     float *owned = NULL;
-    const float *v = weight_values(c, t, &n, &owned);
+    const float *v = final_weights(c, t, &n, &owned);
     if (!v)
         return EDGE_ENOMEM;
     const int32_t ch = q->info.dims[q->axis];
@@ -445,21 +576,62 @@ static int weight_scales(qz_ctx *c, int32_t t, float *sc)
         const float a = fabsf(v[k]);
         sc[cidx] = a > sc[cidx] ? a : sc[cidx];
     }
+    const int32_t qmax = weight_qmax(c);
     for (int32_t k = 0; k < ch; k++)
-        sc[k] = sc[k] > 0.0f ? sc[k] / 127.0f : 1.0f;
+        sc[k] = sc[k] > 0.0f ? sc[k] / (float)qmax : 1.0f;
+    if (qmax == 7) /* 4 bits: each channel's clip of least squared error (max x 1.0 .. 0.5) */
+        for (int32_t k = 0; k < ch; k++) {
+            double best = -1.0;
+            const float full = sc[k];
+            for (int step = 0; step <= 10; step++) {
+                const float s = full * (1.0f - 0.05f * (float)step);
+                double e = 0.0;
+                for (size_t j = 0; j < n; j++) {
+                    if ((j / inner) % (size_t)ch != (size_t)k)
+                        continue;
+                    long r = lroundf(v[j] / s);
+                    r = r < -qmax ? -qmax : r > qmax ? qmax : r;
+                    e += ((double)v[j] - (double)r * s) * ((double)v[j] - (double)r * s);
+                }
+                if (best < 0.0 || e < best) {
+                    best = e;
+                    sc[k] = s;
+                }
+            }
+        }
     free(owned);
     return 0;
 }
 
+/* Pruned int8 weights QV (N) of T in TFLite's sparse format (the last dimension CSR, uint8,
+ * uint16 or int32 indices as the counts need) kept in T when that is smaller than N bytes. */
+static int try_sparse(qz_tensor *q, const int8_t *qv, size_t n)
+{
+    const size_t last = (size_t)q->info.dims[q->info.rank - 1];
+    size_t nnz = 0;
+    for (size_t k = 0; k < n; k++)
+        nnz += qv[k] != 0;
+    const uint8_t it = nnz <= 255 && last <= 256 ? 3 : nnz <= 65535 ? 2 : 1;
+    const size_t isz = it == 3 ? 1 : it == 2 ? 2 : 4;
+    if (nnz + (n / last + 1 + nnz) * isz >= n)
+        return 0; /* dense is smaller */
+    uint8_t types[TFW_MAX_RANK];
+    for (int l = 0; l < q->info.rank; l++)
+        types[l] = it;
+    const tfw_sparse_spec spec = {.index_type = types};
+    return tfw_sparsify(qv, 1, q->info.rank, q->info.dims, &spec, &q->sp, &q->sp_values,
+                        &q->sp_bytes);
+}
+
 static int32_t add_weights(qz_ctx *c, tfw_writer *w, int32_t t, const float *sc)
 {
-    const qz_tensor *q = &c->t[t];
+    qz_tensor *q = &c->t[t];
     size_t n = 0;
     float *owned = NULL;
-    const float *v = weight_values(c, t, &n, &owned);
+    const float *v = final_weights(c, t, &n, &owned);
     if (!v)
         return EDGE_ENOMEM;
-    const int32_t ch = q->info.dims[q->axis];
+    const int32_t ch = q->info.dims[q->axis], qmax = weight_qmax(c);
     const size_t inner = axis_inner(q);
     int8_t *qv = malloc(n ? n : 1);
     if (!qv) {
@@ -468,18 +640,34 @@ static int32_t add_weights(qz_ctx *c, tfw_writer *w, int32_t t, const float *sc)
     }
     for (size_t k = 0; k < n; k++) {
         const long r = lroundf(v[k] / sc[(k / inner) % (size_t)ch]);
-        qv[k] = (int8_t)(r < -127 ? -127 : r > 127 ? 127 : r);
+        qv[k] = (int8_t)(r < -qmax ? -qmax : r > qmax ? qmax : r);
     }
-    const tfw_tensor_desc d = {.type = EDGE_INT8,
-                               .rank = q->info.rank,
-                               .dims = q->info.dims,
-                               .name = q->info.name,
-                               .q_count = ch,
-                               .scales = sc,
-                               .q_axis = q->axis};
-    const int32_t id = tfw_add_const(w, &d, qv, n);
-    free(qv);
     free(owned);
+    tfw_tensor_desc d = {.type = EDGE_INT8,
+                         .rank = q->info.rank,
+                         .dims = q->info.dims,
+                         .name = q->info.name,
+                         .q_count = ch,
+                         .scales = sc,
+                         .q_axis = q->axis};
+    int32_t id;
+    if (qmax == 7) { /* one nibble stream: element k in byte k / 2, low nibble first */
+        d.type = QZ_TYPE_INT4;
+        uint8_t *packed = calloc((n + 1) / 2 ? (n + 1) / 2 : 1, 1);
+        if (!packed) {
+            free(qv);
+            return EDGE_ENOMEM;
+        }
+        for (size_t k = 0; k < n; k++)
+            packed[k / 2] |= (uint8_t)(((uint8_t)qv[k] & 0x0f) << (4 * (k & 1)));
+        id = tfw_add_const(w, &d, packed, (n + 1) / 2);
+        free(packed);
+    } else if (c->o->prune > 0.0f && !c->o->dense && try_sparse(q, qv, n) == 0 && q->sp) {
+        id = tfw_add_tensor(w, &d); /* DENSIFY writes it (write_into) */
+    } else {
+        id = tfw_add_const(w, &d, qv, n);
+    }
+    free(qv);
     return id;
 }
 
@@ -520,7 +708,7 @@ static int32_t add_bias(qz_ctx *c, tfw_writer *w, int32_t t, const float *wscale
 static int32_t add_act(qz_ctx *c, tfw_writer *w, int32_t t)
 {
     const qz_tensor *q = &c->t[t];
-    if (!q->qp.set) /* nothing reads or writes it in subgraph 0: as it was */
+    if (!q->qp.set || q->role == QR_FLOAT) /* float, or nothing reads or writes it: as it was */
         return tfw_add_tensor(w, &(tfw_tensor_desc){.type = q->info.type,
                                                     .rank = q->info.rank,
                                                     .dims = q->info.dims,
@@ -569,6 +757,42 @@ static int32_t opcode(tfw_writer *w, int32_t *codes, int32_t code)
     return codes[code];
 }
 
+/* Tensor T's twin in the other domain (c->tw): a float copy of int8 T through a DEQUANTIZE (the
+ * float graph input itself where T quantizes one), or an int8 copy of float T (QR_FLOAT)
+ * through a QUANTIZE at T's calibrated parameters; written before the node that needs it. */
+static int32_t twin(qz_ctx *c, tfw_writer *w, int32_t *codes, int32_t t, qz_report *rep)
+{
+    if (c->tw[t] >= 0)
+        return c->tw[t];
+    if (c->fin[t] >= 0)
+        return c->tw[t] = c->fin[t];
+    const qz_tensor *q = &c->t[t];
+    const bool to_int8 = q->role == QR_FLOAT;
+    char name[256];
+    snprintf(name, sizeof name, "%.200s/%s", q->info.name, to_int8 ? "quantized" : "dequantized");
+    const int32_t id =
+        to_int8 ? tfw_add_q(w, EDGE_INT8, name, q->info.rank, q->info.dims, q->qp.scale, q->qp.zp)
+                : tfw_add_tensor(w, &(tfw_tensor_desc){.type = EDGE_FLOAT32,
+                                                       .rank = q->info.rank,
+                                                       .dims = q->info.dims,
+                                                       .name = name});
+    tfw_add_operator(w, opcode(w, codes, to_int8 ? EDGE_OP_QUANTIZE : EDGE_OP_DEQUANTIZE), &t, 1,
+                     &id, 1, NULL);
+    rep->n_nodes++;
+    return c->tw[t] = id;
+}
+
+/* The opcode of a node left float: its own version (FCODES caches them apart from the int8
+ * forms' CODES). */
+static int32_t float_opcode(tfw_writer *w, int32_t *fcodes, int32_t code, int32_t version)
+{
+    if (code < 0 || code >= QZ_MAX_CODE)
+        return EDGE_EUNSUPPORTED;
+    if (fcodes[code] < 0)
+        fcodes[code] = tfw_add_opcode(w, code, version);
+    return fcodes[code];
+}
+
 /* CONCATENATION node NI's inputs into IN: TFLite's int8 kernel needs each at the output's scale
  * and zero point (operator_property.cc: restrict_same_input_output_scale), so an input whose
  * calibrated parameters differ goes through a QUANTIZE (int8 to int8, requantize) into a new
@@ -578,15 +802,14 @@ static void concat_inputs(qz_ctx *c, tfw_writer *w, int32_t *codes, const edge_n
 {
     const qz_param *po = &c->t[ni->outputs[0]].qp;
     for (int32_t k = 0; k < ni->n_inputs; k++) {
-        const int32_t t = ni->inputs[k];
-        in[k] = t;
-        const qz_param *pi = &c->t[t].qp;
+        const int32_t t = in[k]; /* the node's input, or its int8 twin */
+        const qz_param *pi = &c->t[ni->inputs[k]].qp;
         if (pi->scale == po->scale && pi->zp == po->zp)
             continue;
         char name[256];
-        snprintf(name, sizeof name, "%.200s/requantized", c->t[t].info.name);
-        in[k] =
-            tfw_add_q(w, EDGE_INT8, name, c->t[t].info.rank, c->t[t].info.dims, po->scale, po->zp);
+        const edge_tensor_info *ti = &c->t[ni->inputs[k]].info;
+        snprintf(name, sizeof name, "%.200s/requantized", ti->name);
+        in[k] = tfw_add_q(w, EDGE_INT8, name, ti->rank, ti->dims, po->scale, po->zp);
         tfw_add_operator(w, opcode(w, codes, EDGE_OP_QUANTIZE), &t, 1, &in[k], 1, NULL);
         rep->n_nodes++;
     }
@@ -633,12 +856,35 @@ static int write_into(qz_ctx *c, tfw_writer *w, const char *output, qz_report *r
         else if ((size_t)id != t)
             rc = edge__seterr(err, EDGE_ESHAPE, "tensor %zu was written as %d", t, (int)id);
     }
+    int32_t codes[QZ_MAX_CODE], fcodes[QZ_MAX_CODE];
+    for (int k = 0; k < QZ_MAX_CODE; k++)
+        codes[k] = fcodes[k] = -1;
+    for (size_t t = 0; t < c->nt && !rc; t++) { /* sparse weights: the constant and its DENSIFY */
+        qz_tensor *q = &c->t[t];
+        if (!q->sp)
+            continue;
+        char name[256];
+        snprintf(name, sizeof name, "%.200s/sparse", q->info.name);
+        const int32_t dense = (int32_t)t,
+                      sp = tfw_add_const(w,
+                                         &(tfw_tensor_desc){.type = EDGE_INT8,
+                                                            .rank = q->info.rank,
+                                                            .dims = q->info.dims,
+                                                            .name = name,
+                                                            .q_count = q->info.dims[q->axis],
+                                                            .scales = wsc + q->wsc_at,
+                                                            .q_axis = q->axis,
+                                                            .sparsity = q->sp},
+                                         q->sp_values, q->sp_bytes);
+        tfw_add_operator(w, opcode(w, codes, EDGE_OP_DENSIFY), &sp, 1, &dense, 1, NULL);
+        rep->n_nodes++;
+        rep->n_sparse++;
+    }
     free(wsc);
     if (rc)
         return rc;
-    int32_t codes[QZ_MAX_CODE];
-    for (int k = 0; k < QZ_MAX_CODE; k++)
-        codes[k] = -1;
+    for (size_t t = 0; t < c->nt; t++)
+        c->tw[t] = c->fin[t] = -1;
     const size_t n_in = edge_model_input_count(c->m), n_out = edge_model_output_count(c->m);
     int32_t ins[16], outs[16];
     if (n_in > 16 || n_out > 16)
@@ -655,6 +901,9 @@ static int write_into(qz_ctx *c, tfw_writer *w, const char *output, qz_report *r
                                                       .rank = q->info.rank,
                                                       .dims = q->info.dims,
                                                       .name = q->info.name});
+        c->fin[t] = ins[k]; /* a float node reads it directly */
+        if (!c->t[t].qp.set)
+            continue; /* no quantized node reads it */
         tfw_add_operator(w, opcode(w, codes, EDGE_OP_QUANTIZE), &ins[k], 1, &t, 1, NULL);
         rep->n_nodes++;
     }
@@ -665,23 +914,40 @@ static int write_into(qz_ctx *c, tfw_writer *w, const char *output, qz_report *r
         edge_model_node_params(c->m, i, &p, sizeof p);
         tfw_options o;
         if (tfw_opt_from_params(&o, ni.builtin_code, &p))
-            return edge__seterr(err, EDGE_EUNSUPPORTED, "node %zu (%s): cannot write its options",
+            return edge__seterr(err, EDGE_EUNSUPPORTED,
+                                "node %zu (%s): cannot write its options (the writer does not "
+                                "know this operator's)",
                                 i, ni.op_name);
         int32_t in[QZ_MAX_CONCAT];
-        if (ni.builtin_code == EDGE_OP_CONCATENATION) {
-            if (ni.n_inputs > QZ_MAX_CONCAT)
-                return edge__seterr(err, EDGE_ELIMIT, "node %zu (%s): more than %d inputs", i,
-                                    ni.op_name, QZ_MAX_CONCAT);
-            concat_inputs(c, w, codes, &ni, in, rep);
+        if (ni.n_inputs > QZ_MAX_CONCAT)
+            return edge__seterr(err, EDGE_ELIMIT, "node %zu (%s): more than %d inputs", i,
+                                ni.op_name, QZ_MAX_CONCAT);
+        for (int32_t k = 0; k < ni.n_inputs; k++) {
+            const int32_t t = ni.inputs[k];
+            in[k] = t;
+            if (t < 0 || c->t[t].info.is_constant || c->t[t].info.type != EDGE_FLOAT32)
+                continue;
+            /* a float node reads float, a quantized one int8: the twin where T is the other */
+            if (c->keep[i] ? c->t[t].role != QR_FLOAT : c->t[t].role == QR_FLOAT)
+                in[k] = twin(c, w, codes, t, rep);
         }
-        tfw_add_operator(w, opcode(w, codes, ni.builtin_code),
-                         ni.builtin_code == EDGE_OP_CONCATENATION ? in : ni.inputs, ni.n_inputs,
-                         ni.outputs, ni.n_outputs, &o);
+        if (ni.builtin_code == EDGE_OP_CONCATENATION && !c->keep[i])
+            concat_inputs(c, w, codes, &ni, in, rep);
+        tfw_add_operator(w,
+                         c->keep[i] ? float_opcode(w, fcodes, ni.builtin_code, ni.version)
+                                    : opcode(w, codes, ni.builtin_code),
+                         in, ni.n_inputs, ni.outputs, ni.n_outputs, &o);
         rep->n_nodes++;
+        rep->n_float += c->keep[i] && c->t[ni.outputs[0]].info.type == EDGE_FLOAT32;
     }
     for (size_t k = 0; k < n_out; k++) {
         const int32_t t = sg.outputs[k];
         outs[k] = t;
+        if (c->t[t].role == QR_FLOAT) { /* written float by a node left float */
+            if (c->o->io_int8)
+                outs[k] = twin(c, w, codes, t, rep);
+            continue;
+        }
         if (c->o->io_int8)
             continue;
         const qz_tensor *q = &c->t[t];
@@ -719,9 +985,15 @@ static int write_model(qz_ctx *c, const char *output, qz_report *rep, edge_error
 
 static void ctx_free(qz_ctx *c)
 {
-    for (size_t t = 0; c->t && t < c->nt; t++)
+    for (size_t t = 0; c->t && t < c->nt; t++) {
         free(c->t[t].st.hist);
+        tfw_sparsity_free(c->t[t].sp);
+        free(c->t[t].sp_values);
+    }
     free(c->t);
+    free(c->keep);
+    free(c->tw);
+    free(c->fin);
     edge_interp_free(c->it);
     edge_model_unref(c->m);
 }
@@ -751,6 +1023,47 @@ static int check_float(qz_ctx *c, const char *model, edge_error *err)
     return 0;
 }
 
+/* --keep-float LIST: operator names (every node of it) and node indices, comma-separated. */
+static int parse_keep(qz_ctx *c, const char *list, edge_error *err)
+{
+    const char *p = list;
+    while (*p) {
+        const size_t len = strcspn(p, ",");
+        char tok[64];
+        if (!len || len >= sizeof tok)
+            return edge__seterr(err, EDGE_EINVAL,
+                                "--keep-float %s: expected operator names or node indices "
+                                "separated by commas",
+                                list);
+        memcpy(tok, p, len);
+        tok[len] = 0;
+        p += len + (p[len] == ',');
+        char *end;
+        const unsigned long n = strtoul(tok, &end, 10);
+        if (!*end) {
+            if (n >= c->nn)
+                return edge__seterr(err, EDGE_EINVAL,
+                                    "--keep-float %s: node %s is not in the model (nodes 0 to "
+                                    "%zu)",
+                                    list, tok, c->nn - 1);
+            c->keep[n] = true;
+            continue;
+        }
+        bool found = false;
+        for (size_t i = 0; i < c->nn; i++) {
+            edge_node_info ni;
+            edge_model_node_info(c->m, i, &ni);
+            if (ni.op_name && !strcasecmp(ni.op_name, tok))
+                c->keep[i] = found = true;
+        }
+        if (!found)
+            return edge__seterr(err, EDGE_EINVAL,
+                                "--keep-float %s: no node of the model is a %s operator", list,
+                                tok);
+    }
+    return 0;
+}
+
 int qz_quantize(const char *model, const char *output, const qz_options *o, qz_report *rep,
                 edge_error *err)
 {
@@ -766,7 +1079,10 @@ int qz_quantize(const char *model, const char *output, const qz_options *o, qz_r
     c.nt = edge_model_tensor_count(c.m);
     c.nn = edge_model_node_count(c.m);
     c.t = calloc(c.nt ? c.nt : 1, sizeof *c.t);
-    if (!c.t) {
+    c.keep = calloc(c.nn ? c.nn : 1, sizeof *c.keep);
+    c.tw = calloc(c.nt ? c.nt : 1, sizeof *c.tw);
+    c.fin = calloc(c.nt ? c.nt : 1, sizeof *c.fin);
+    if (!c.t || !c.keep || !c.tw || !c.fin) {
         rc = edge__seterr(err, EDGE_ENOMEM, "out of memory");
         goto out;
     }
@@ -780,10 +1096,12 @@ int qz_quantize(const char *model, const char *output, const qz_options *o, qz_r
             goto out;
         }
     }
+    if (o->keep_float && (rc = parse_keep(&c, o->keep_float, err)))
+        goto out;
     for (size_t i = 0; i < c.nn; i++) { /* before the calibration runs */
         edge_node_info ni;
         edge_model_node_info(c.m, i, &ni);
-        if (op_kind(ni.builtin_code) == QK_NONE) {
+        if (op_kind(ni.builtin_code) == QK_NONE && !o->allow_float) {
             rc = plan_node(&c, i, err); /* its message */
             goto out;
         }

@@ -29,11 +29,23 @@ typedef struct qz_options {
     qz_sample_fn sample;
     void *arg;
     float percentile; /* QZ_PERCENTILE: the share of values kept inside the range, e.g. 99.99 */
+    /* nodes left float: operator names and node indices, comma-separated (NULL: none) */
+    const char *keep_float;
+    /* 1: an operator it cannot quantize is left float (DEQUANTIZE before, QUANTIZE after, as
+     * TFLite's converter falls back); 0: refused naming it */
+    int allow_float;
+    int weight_bits; /* 8 (0 means 8), or 4: INT4 weights (per channel, symmetric, -7..7) */
+    /* 0, or the share of each output channel's FC and CONV_2D weights set to 0 (smallest
+     * magnitudes first), written sparse (a constant and its DENSIFY) where that is smaller */
+    float prune;
+    int dense; /* 1: pruned weights written dense with their zeros, never sparse */
 } qz_options;
 
 /* What was done, for the report. */
 typedef struct qz_report {
     int n_nodes, n_weights; /* nodes written (QUANTIZE/DEQUANTIZE included), weight tensors */
+    int n_float;            /* nodes left float */
+    int n_sparse;           /* weight tensors written sparse */
     size_t out_bytes;       /* the written file's size */
 } qz_report;
 

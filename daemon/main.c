@@ -438,6 +438,7 @@ static int start(app *a)
            "inference",
            edge_isa_name(edge_isa_effective((edge_isa)d->cfg.kernel_isa)),
            edge_isa_name((edge_isa)d->cfg.kernel_isa), edge_isa_name(edge_isa_best()), threads);
+    dm_log(DM_LOG_INFO, "float32 convolutions and FULLY_CONNECTED: %s", edge_blas_core());
     char demand[96] = "";
     if (d->cfg.memory_budget)
         snprintf(demand, sizeof demand,

@@ -16,7 +16,8 @@
  * than inih's buffer (inih would split them), strips indentation (so an
  * indented line is never taken as the continuation of the previous value) and
  * names the line of a bad section header or a line that is not "key = value".
- * No global state; inih's options are left as they are. */
+ * The [input] values are read by vision/inputconf.c (edge_vision_input_set), which
+ * edgectl quantize shares. No global state; inih's options are left as they are. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -31,6 +32,7 @@
 
 #include "common/cleanup.h"
 #include "backends.h"
+#include "inputconf.h"
 #include "modelconf.h"
 
 #define MAX_FILE_BYTES (64 * 1024)
@@ -330,72 +332,6 @@ static char *read_line(char *buf, int num, void *stream)
 
 /* ------------------------------------------------------------ the keys */
 
-/* A list of 1 or 3 numbers ("127.5" or "123.7, 116.3, 103.5"), each finite and, with
- * POSITIVE, above 0: into OUT[3] (one number stands for all three channels). */
-static int parse_triple(const char *v, bool positive, float *out, char *msg, size_t len)
-{
-    float f[3];
-    int n = 0;
-    const char *p = v;
-    for (;;) {
-        char *end;
-        errno = 0;
-        f[n] = strtof(skip_blanks(p), &end);
-        if (end == skip_blanks(p) || errno || !(f[n] > -1e30f && f[n] < 1e30f) ||
-            (positive && !(f[n] > 0.0f))) {
-            snprintf(msg, len, "expected 1 or 3 %snumbers separated by commas",
-                     positive ? "positive " : "");
-            return -1;
-        }
-        n++;
-        p = skip_blanks(end);
-        if (!*p)
-            break;
-        if (*p != ',' || n == 3) {
-            snprintf(msg, len, "expected 1 or 3 %snumbers separated by commas",
-                     positive ? "positive " : "");
-            return -1;
-        }
-        p++;
-    }
-    if (n == 2) {
-        snprintf(msg, len, "expected 1 or 3 numbers (one a channel, or one for all), not 2");
-        return -1;
-    }
-    for (int i = 0; i < 3; i++)
-        out[i] = f[n == 3 ? i : 0];
-    return 0;
-}
-
-/* A number from LO to HI (inclusive) into *OUT. */
-static int parse_real(const char *v, double lo, double hi, double *out, char *msg, size_t len)
-{
-    char *end;
-    errno = 0;
-    const double d = strtod(v, &end);
-    if (end == v || *skip_blanks(end) || errno || !(d >= lo && d <= hi)) {
-        snprintf(msg, len, "expected a number from %g to %g", lo, hi);
-        return -1;
-    }
-    *out = d;
-    return 0;
-}
-
-/* One word of WORDS (N of them), its index into *OUT. */
-static int parse_word(const char *v, const char *const *words, size_t n, int *out, char *msg,
-                      size_t len)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!strcmp(v, words[i])) {
-            *out = (int)i;
-            return 0;
-        }
-    size_t used = (size_t)snprintf(msg, len, "expected one of:");
-    for (size_t i = 0; i < n && used < len; i++)
-        used += (size_t)snprintf(msg + used, len - used, " %s", words[i]);
-    return -1;
-}
-
 enum {
     K_POLICY,
     K_PIN,
@@ -531,10 +467,6 @@ static int parse_shapes(const char *value, dm_model_conf *c, char *msg, size_t l
 
 static int set_key(dm_model_conf *c, int k, const char *value, char *msg, size_t len)
 {
-    static const char *const resize[] = {"letterbox", "stretch", "crop", "fit-shortest"};
-    static const edge_fit fits[] = {EDGE_FIT_LETTERBOX, EDGE_FIT_STRETCH, EDGE_FIT_CROP,
-                                    EDGE_FIT_CROP};
-    static const char *const order[] = {"rgb", "bgr"};
     static const char *const coords[] = {"auto", "normalized", "pixels"};
     static const char *const types[] = {"auto",  "ssd",        "yolov8", "yolov5",
                                         "yolox", "yolov8-dfl", "none"};
@@ -565,42 +497,24 @@ static int set_key(dm_model_conf *c, int k, const char *value, char *msg, size_t
         snprintf(c->labels, sizeof c->labels, "%s", value);
         return 0;
     case K_RESIZE:
-        if (parse_word(value, resize, 4, &w, msg, len))
-            return -1;
-        c->input.fit = fits[w];
-        return 0;
     case K_PAD:
-        if (parse_real(value, 0, 255, &d, msg, len))
-            return -1;
-        if (d != (double)(int)d) {
-            snprintf(msg, len, "expected a whole number from 0 to 255");
-            return -1;
-        }
-        c->input.pad = (uint8_t)d;
-        return 0;
     case K_ORDER:
-        if (parse_word(value, order, 2, &w, msg, len))
-            return -1;
-        c->input.bgr = w == 1;
-        return 0;
     case K_MEAN:
-    case K_STD:
-        c->input.normalize = true;
-        return parse_triple(value, k == K_STD, k == K_STD ? c->input.std : c->input.mean, msg, len);
+    case K_STD: return edge_vision_input_set(&c->input, keys[k].key, value, msg, len) ? -1 : 0;
     case K_TYPE:
-        if (parse_word(value, types, 7, &w, msg, len))
+        if (edge_conf_word(value, types, 7, &w, msg, len))
             return -1;
         edge_head_kind_parse(types[w], &c->detection.type);
         return 0;
     case K_SCORE:
     case K_IOU:
-        if (parse_real(value, 0, 1, &d, msg, len))
+        if (edge_conf_real(value, 0, 1, &d, msg, len))
             return -1;
         *(k == K_SCORE ? &c->detection.p.score_threshold : &c->detection.p.iou_threshold) =
             (float)d;
         return 0;
     case K_MAX:
-        if (parse_real(value, 1, DM_DETECTIONS_MAX, &d, msg, len) || d != (double)(int)d) {
+        if (edge_conf_real(value, 1, DM_DETECTIONS_MAX, &d, msg, len) || d != (double)(int)d) {
             snprintf(msg, len, "expected a whole number from 1 to %d", DM_DETECTIONS_MAX);
             return -1;
         }
@@ -608,22 +522,22 @@ static int set_key(dm_model_conf *c, int k, const char *value, char *msg, size_t
         return 0;
     case K_AGNOSTIC: return parse_bool(value, &c->detection.p.class_agnostic, msg, len);
     case K_COORDS:
-        if (parse_word(value, coords, 3, &w, msg, len))
+        if (edge_conf_word(value, coords, 3, &w, msg, len))
             return -1;
         c->detection.coords = (edge_coords)w;
         return 0;
     case K_KIND:
-        if (parse_word(value, kinds, 2, &w, msg, len))
+        if (edge_conf_word(value, kinds, 2, &w, msg, len))
             return -1;
         c->kind = w ? DM_KIND_WAKEWORD : DM_KIND_MODEL;
         return 0;
     case K_WAKE_THRESHOLD:
-        if (parse_real(value, 0.01, 1, &d, msg, len))
+        if (edge_conf_real(value, 0.01, 1, &d, msg, len))
             return -1;
         c->wake.threshold = (float)d;
         return 0;
     case K_WAKE_REFRACTORY:
-        if (parse_real(value, 100, 60000, &d, msg, len) || d != (double)(uint32_t)d) {
+        if (edge_conf_real(value, 100, 60000, &d, msg, len) || d != (double)(uint32_t)d) {
             snprintf(msg, len, "expected a whole number of milliseconds from 100 to 60000");
             return -1;
         }

@@ -118,8 +118,20 @@ struct edge_exec {
     bool node_par;       /* one of them ran in parallel */
     unsigned node_loops; /* loops of the current node (of 2 tasks or more) */
     uint64_t node_t0;    /* when it began (ticks) */
+    /* per-invoke timing (edge_exec_invoke / edge_exec_invoke_done), the caller's alone */
+    uint64_t inv_t0;      /* when this invoke began (ticks) */
+    uint64_t inv_team;    /* running mean of a whole invoke's time with the team (0: none) */
+    uint64_t inv_alone;   /* and with every node alone */
+    bool inv_solo;        /* every node of this invoke runs alone (alone mode, or explore) */
+    uint8_t inv_record;   /* what this invoke's time is recorded as: INV_TEAM, INV_ALONE */
+    bool alone_mode;      /* whole invokes run alone: they were measured faster than the team */
+    unsigned alone_count; /* invokes run in alone mode since the last probe of the team */
+    unsigned alone_every; /* how many before the next probe (INV_PROBE_MIN, doubling) */
+    uint8_t probe_left;   /* a probe of the team: 2 invokes, the first wakes the helpers */
     atomic_uint_fast64_t n_parallel, n_solo, n_spells, n_alone; /* edge_exec_stats */
     atomic_uint_fast64_t n_miss, n_late, n_stall, n_slow; /* the judgments behind the spells */
+    atomic_uint_fast64_t n_alone_invokes, n_probes;       /* alone mode: invokes, team probes */
+    atomic_bool alone_now;
 };
 
 #define EXEC_SPIN 2000                   /* pause loops (tens of microseconds) before sleeping */
@@ -153,6 +165,23 @@ static atomic_int exec_spin = EXEC_SPIN; /* edge_set_thread_spin */
  * machine (and a helper preempted inside a task holds the invoke up). */
 #define EXPLORE_QUIET_NS 1000000000ull
 #define NODE_SHIFT 2
+/* Per-invoke choice: a node's own time misses what its hand-off costs the next nodes (rows
+ * written by the other core are read from there: on a 2-vCPU VM with a 200 ns round trip,
+ * person_detect's team ran at 0.86x of one thread although each node it ran in parallel was
+ * measured faster so). So whole invokes are timed too: the team's (the invokes that choose per
+ * node) and those that run every node alone (the per-node exploration's, and alone mode's),
+ * as running means like the nodes'. When alone has been faster by INV_MARGIN, whole invokes run
+ * alone (alone mode, helpers asleep) and the team is probed every alone_every invokes (two
+ * invokes: the first wakes the helpers, the second is timed and replaces the team's mean, which
+ * dates from before alone mode); a probe that loses doubles the
+ * interval up to INV_PROBE_MAX, so a team that keeps losing (another program on its CPUs) costs
+ * little; one that wins ends alone mode. */
+#define INV_TEAM 1
+#define INV_ALONE 2
+#define INV_SHIFT 3
+#define INV_MARGIN 32 /* 1/32: ~3% */
+#define INV_PROBE_MIN 16u
+#define INV_PROBE_MAX 1024u
 
 /* A job the caller finished in less than this without a helper says nothing: a helper on its
  * CPU, spinning, joins within a microsecond, and a small operator's job can be over before. */
@@ -319,6 +348,11 @@ static void *helper_main(void *arg)
 unsigned edge_exec_threads(const edge_exec *x)
 {
     return x ? x->n : 1;
+}
+
+unsigned edge_exec_width(const edge_exec *x)
+{
+    return !x || x->node_solo ? 1 : x->n;
 }
 
 /* A long wait's probe: which helpers were inside the job when the caller read their CPU clocks
@@ -513,6 +547,9 @@ void edge_exec_stats(const edge_exec *x, edge_exec_counts *out)
     out->late = atomic_load_explicit(&x->n_late, memory_order_relaxed);
     out->stalls = atomic_load_explicit(&x->n_stall, memory_order_relaxed);
     out->slow = atomic_load_explicit(&x->n_slow, memory_order_relaxed);
+    out->alone_invokes = atomic_load_explicit(&x->n_alone_invokes, memory_order_relaxed);
+    out->probes = atomic_load_explicit(&x->n_probes, memory_order_relaxed);
+    out->alone_mode = atomic_load_explicit(&x->alone_now, memory_order_relaxed);
 }
 
 /* A clock for node times: the time-stamp counter where there is one (a few ns to read; only
@@ -530,6 +567,26 @@ void edge_exec_invoke(edge_exec *x)
 {
     if (!x || x->n < 2)
         return;
+    x->inv_t0 = node_ticks();
+    x->inv_solo = false;
+    x->inv_record = 0;
+    if (x->alone_mode && !x->probe_left && ++x->alone_count >= x->alone_every) {
+        x->alone_count = 0;
+        x->probe_left = 2;
+        atomic_fetch_add_explicit(&x->n_probes, 1, memory_order_relaxed);
+    }
+    if (x->alone_mode && !x->probe_left) { /* every node alone, recorded as such */
+        x->explore = 0;
+        x->inv_solo = true;
+        x->inv_record = INV_ALONE;
+        atomic_fetch_add_explicit(&x->n_alone_invokes, 1, memory_order_relaxed);
+        return;
+    }
+    if (x->probe_left) { /* the team, as it runs outside alone mode: the second one timed */
+        x->explore = --x->probe_left ? EXPLORE_WARM : 0;
+        x->inv_record = x->probe_left ? 0 : INV_TEAM;
+        return;
+    }
     const uint32_t k = x->invokes++ % EXPLORE_EVERY;
     /* in parallel twice, the first to wake the helpers (asleep if every node ran alone: a wakeup
      * takes longer than a small model's whole invoke), the second recorded; then alone */
@@ -540,6 +597,58 @@ void edge_exec_invoke(edge_exec *x)
     if ((x->explore == EXPLORE_WARM || x->explore == EXPLORE_PAR) && x->spell_at &&
         now_ns() - x->spell_at < EXPLORE_QUIET_NS)
         x->explore = 0;
+    x->inv_record = x->explore == EXPLORE_SOLO ? INV_ALONE : x->explore ? 0 : INV_TEAM;
+}
+
+/* Keep T in the running mean *V, weighing 1 / 2^SHIFT (the first time sets it; a time counts at
+ * most twice the mean: a preempted run does not flip a choice). */
+static void running_mean(uint64_t *v, uint64_t t, unsigned shift)
+{
+    if (!*v) {
+        *v = t ? t : 1;
+        return;
+    }
+    if (t > 2 * *v)
+        t = 2 * *v;
+    *v = t >= *v ? *v + ((t - *v) >> shift) : *v - ((*v - t) >> shift);
+}
+
+/* Test hook (edge__exec_invoke_ticks): nonzero, the time every invoke is recorded as. */
+static _Thread_local uint64_t (*invoke_ticks)(void *arg, bool alone);
+static _Thread_local void *invoke_ticks_arg;
+
+void edge__exec_invoke_ticks(uint64_t (*fn)(void *arg, bool alone), void *arg)
+{
+    invoke_ticks = fn;
+    invoke_ticks_arg = arg;
+}
+
+void edge_exec_invoke_done(edge_exec *x)
+{
+    if (!x || x->n < 2 || !x->inv_record)
+        return;
+    const uint64_t t = invoke_ticks ? invoke_ticks(invoke_ticks_arg, x->inv_record == INV_ALONE)
+                                    : node_ticks() - x->inv_t0;
+    x->inv_solo = false;
+    if (x->alone_mode && x->inv_record == INV_TEAM)
+        x->inv_team = t ? t : 1; /* a probe: the team's mean is from before alone mode */
+    else
+        running_mean(x->inv_record == INV_TEAM ? &x->inv_team : &x->inv_alone, t, INV_SHIFT);
+    if (!x->inv_team || !x->inv_alone)
+        return;
+    if (!x->alone_mode) {
+        if (x->inv_alone + x->inv_alone / INV_MARGIN < x->inv_team) {
+            x->alone_mode = true;
+            x->alone_count = 0;
+            x->alone_every = INV_PROBE_MIN;
+        }
+    } else if (x->inv_record == INV_TEAM) { /* a probe's timed invoke */
+        if (x->inv_team + x->inv_team / INV_MARGIN < x->inv_alone)
+            x->alone_mode = false;
+        else if (x->alone_every < INV_PROBE_MAX)
+            x->alone_every *= 2;
+    }
+    atomic_store_explicit(&x->alone_now, x->alone_mode, memory_order_relaxed);
 }
 
 void edge_exec_node_begin(edge_exec *x, edge_exec_node *nd)
@@ -548,23 +657,11 @@ void edge_exec_node_begin(edge_exec *x, edge_exec_node *nd)
         return;
     x->node_loops = 0;
     x->node_par = false;
-    if (x->explore)
-        x->node_solo = x->explore == EXPLORE_SOLO;
+    if (x->inv_solo || x->explore)
+        x->node_solo = x->inv_solo || x->explore == EXPLORE_SOLO;
     else
         x->node_solo = nd->solo && nd->par && nd->solo < nd->par;
     x->node_t0 = node_ticks();
-}
-
-/* Keep T in the running mean *V (the first time sets it). */
-static void node_mean(uint64_t *v, uint64_t t)
-{
-    if (!*v) {
-        *v = t ? t : 1;
-        return;
-    }
-    if (t > 2 * *v)
-        t = 2 * *v;
-    *v = t >= *v ? *v + ((t - *v) >> NODE_SHIFT) : *v - ((*v - t) >> NODE_SHIFT);
 }
 
 void edge_exec_node_end(edge_exec *x, edge_exec_node *nd)
@@ -577,7 +674,7 @@ void edge_exec_node_end(edge_exec *x, edge_exec_node *nd)
      * the helpers asleep (a wakeup costs more than a small node), and recording that would
      * send it alone too, and the next one after it */
     if (x->node_loops && (x->explore == EXPLORE_PAR || x->explore == EXPLORE_SOLO))
-        node_mean(x->node_par ? &nd->par : &nd->solo, t);
+        running_mean(x->node_par ? &nd->par : &nd->solo, t, NODE_SHIFT);
 }
 
 typedef struct ranges_job {
@@ -596,7 +693,7 @@ static void ranges_task(void *ctx, size_t task, unsigned thread)
 
 void edge_exec_ranges(edge_exec *x, size_t n, size_t min, size_t align, edge_range_fn fn, void *ctx)
 {
-    const size_t threads = edge_exec_threads(x);
+    const size_t threads = edge_exec_width(x);
     if (threads <= 1 || n < 2 * min) {
         if (n)
             fn(ctx, 0, n);
@@ -675,6 +772,12 @@ edge_exec *edge__exec_new(unsigned n)
         atomic_store_explicit(&x->n_alone, 0, memory_order_relaxed);
         x->invokes = 0;
         x->explore = 0;
+        x->inv_team = x->inv_alone = 0;
+        x->inv_solo = x->alone_mode = false;
+        x->probe_left = 0;
+        atomic_store_explicit(&x->alone_now, false, memory_order_relaxed);
+        atomic_store_explicit(&x->n_alone_invokes, 0, memory_order_relaxed);
+        atomic_store_explicit(&x->n_probes, 0, memory_order_relaxed);
         x->spell_at = 0;
         atomic_store_explicit(&x->n_miss, 0, memory_order_relaxed);
         atomic_store_explicit(&x->n_late, 0, memory_order_relaxed);

@@ -4,6 +4,7 @@
 #ifndef EDGE_EXEC_H
 #define EDGE_EXEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +18,11 @@ typedef struct edge_exec edge_exec;
 typedef void (*edge_task_fn)(void *ctx, size_t task, unsigned thread);
 void edge_exec_parallel(edge_exec *x, size_t n_tasks, edge_task_fn fn, void *ctx);
 unsigned edge_exec_threads(const edge_exec *x);
+/* The threads the current node's loops may run on: 1 when the node runs alone (its record, or
+ * an invoke that runs every node alone), else edge_exec_threads. What an operator cuts its work
+ * by as it runs (tasks per thread), so that a node run alone is cut as on one thread. The
+ * caller's thread only. */
+unsigned edge_exec_width(const edge_exec *x);
 
 /* What a team did: loops run in parallel, loops run on the caller alone although the team has
  * helpers (a solo spell: the helpers kept missing jobs or stalled inside one, their CPU taken),
@@ -30,6 +36,10 @@ typedef struct edge_exec_counts {
                                * alone (or an invoke measured it alone): not solo */
     int solo_now;
     unsigned long long misses, late, stalls, slow;
+    /* invokes run with every node alone because whole invokes were measured faster so (alone
+     * mode), the probes of the team made meanwhile, and whether that mode is on now */
+    unsigned long long alone_invokes, probes;
+    int alone_mode;
 } edge_exec_counts;
 void edge_exec_stats(const edge_exec *x, edge_exec_counts *out);
 
@@ -44,6 +54,12 @@ typedef struct edge_exec_node {
     uint64_t par, solo; /* running mean of its time with parallel loops, and alone (0: none yet) */
 } edge_exec_node;
 void edge_exec_invoke(edge_exec *x);
+/* The invoke edge_exec_invoke began is over: its time joins the team's or the alone running
+ * mean, which choose whether the next invokes run every node alone (see exec.c, INV_*). */
+void edge_exec_invoke_done(edge_exec *x);
+/* Test hook: with FN set, edge_exec_invoke_done on this thread records FN(ARG, alone) as the
+ * invoke's time (alone: it ran every node alone) instead of measuring it; NULL measures. */
+void edge__exec_invoke_ticks(uint64_t (*fn)(void *arg, bool alone), void *arg);
 void edge_exec_node_begin(edge_exec *x, edge_exec_node *nd);
 void edge_exec_node_end(edge_exec *x, edge_exec_node *nd);
 

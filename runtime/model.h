@@ -282,6 +282,8 @@ int edge__graph_build(edge_model *m, edge_error *err); /* graph.c: order, lifeti
 int edge__graph_order(edge_model *m, edge_error *err);
 /* graph.c: VIEW becomes a copy of M whose graph (tensors, nodes, inputs, outputs) is subgraph S:
  * the steps written for the main graph run on it unchanged. */
+/* OpenBLAS set up for this process, once (runtime/blas.c): the first model open calls it. */
+void edge__blas_setup(void);
 void edge__subgraph_view(const edge_model *m, int32_t s, edge_model *view);
 /* graph.c: ERR's message (ERR may be NULL) prefixed with "subgraph S (NAME): ". */
 void edge__prefix_subgraph(edge_error *err, const edge_model *m, int32_t s);

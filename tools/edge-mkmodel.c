@@ -2,7 +2,8 @@
  *
  * Owns: the command line only: `demo` (the digit classifier and its inputs,
  * tools/digits.c), `op` (one seeded random single-operator model,
- * tools/opgen.c) and `list`. Does not own any model's content. */
+ * tools/opgen.c), `float` (a quantized model's float32 twin, tools/float_twin.c) and `list`.
+ * Does not own any model's content. */
 #include <errno.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -13,12 +14,14 @@
 #include "edge/error.h"
 #include "opgen.h"
 #include "edge/runtime.h"
+#include "float_twin.h"
 #include "tflite_writer.h"
 
 static void usage(FILE *f)
 {
     fprintf(f, "usage: edge-mkmodel demo OUTDIR\n"
                "       edge-mkmodel op [--float | --type int8|uint8|int16] NAME SEED OUT.tflite\n"
+               "       edge-mkmodel float IN.tflite OUT.tflite\n"
                "       edge-mkmodel list\n"
                "       edge-mkmodel --help\n"
                "\n"
@@ -30,6 +33,10 @@ static void usage(FILE *f)
                "      SEED: the int8 model, or with --float its float32 twin, or with --type its\n"
                "      uint8 or int16 (16x8) variant; and its inputs next to it as\n"
                "      OUT.input_<i>.bin (raw tensor bytes).\n"
+               "float writes the float32 twin of the quantized model IN: quantized tensors\n"
+               "      become float32 (constants dequantized per channel), QUANTIZE and\n"
+               "      DEQUANTIZE nodes go, every other node keeps its operator and options\n"
+               "      (a float model to try `edgectl quantize` on).\n"
                "list  prints the operator names `op` accepts.\n"
                "\n"
                "Exit status: 0 on success, 1 on failure, 2 on a usage error.\n");
@@ -109,6 +116,15 @@ int main(int argc, char **argv)
     }
     if (argc == 3 && !strcmp(argv[1], "demo"))
         return cmd_demo(argv[2]);
+    if (argc == 4 && !strcmp(argv[1], "float")) {
+        char err[512];
+        if (float_twin_write(argv[2], argv[3], err, sizeof err)) {
+            fprintf(stderr, "edge-mkmodel: %s\n", err);
+            return 1;
+        }
+        printf("wrote %s (the float32 twin of %s)\n", argv[3], argv[2]);
+        return 0;
+    }
     if (argc == 2 && !strcmp(argv[1], "list")) {
         for (size_t i = 0; i < opgen_op_count(); i++)
             printf("%s\n", opgen_op_name(i));

@@ -124,9 +124,12 @@ void tfw_opt_str(tfw_options *o, unsigned slot, const char *s);
 
 struct edge_op_params; /* edge/ops.h */
 /* Builtin options of operator CODE from the loader's decoded form P (tflite_options.c: CONV_2D,
- * DEPTHWISE_CONV_2D, the 2-D pools, FULLY_CONNECTED, ADD, SOFTMAX, RESHAPE, MEAN, CONCATENATION,
- * PAD, and the operators without options: LOGISTIC, TANH, RELU, RELU6, QUANTIZE, DEQUANTIZE). 0, or
- * EDGE_EUNSUPPORTED for another operator. */
+ * DEPTHWISE_CONV_2D, the 2-D pools, FULLY_CONNECTED, ADD, SUB, MUL, SOFTMAX, RESHAPE, SQUEEZE,
+ * MEAN, CONCATENATION, PAD, LEAKY_RELU, STRIDED_SLICE, RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR,
+ * TRANSPOSE, HARD_SWISH, DEPTH_TO_SPACE, DIV, SUM, REDUCE_PROD/MAX/MIN, SHAPE, PACK, GATHER,
+ * and the operators without options: EXPAND_DIMS, FILL, FLOOR_DIV, LOGISTIC, TANH, RELU, RELU6,
+ * PRELU, ABS, EXP, FLOOR, CEIL, SQRT, RSQRT, SIN, COS, NEG, SQUARE, LOG, MAXIMUM, MINIMUM,
+ * QUANTIZE, DEQUANTIZE). 0, or EDGE_EUNSUPPORTED for another operator. */
 int tfw_opt_from_params(tfw_options *o, int32_t code, const struct edge_op_params *p);
 
 /* A new writer holding buffer 0 (the empty sentinel); NULL when out of memory. */

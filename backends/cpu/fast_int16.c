@@ -85,7 +85,7 @@ static void conv_task(void *ctx, size_t task, unsigned thread)
 static size_t pixel_chunk(const edge_conv_params *k, edge_exec *ex)
 {
     const size_t pixels = (size_t)k->batches * (size_t)k->out_h * (size_t)k->out_w;
-    const size_t per = 4 * (size_t)edge_exec_threads(ex);
+    const size_t per = 4 * (size_t)edge_exec_width(ex);
     const size_t chunk = (pixels + per - 1) / per;
     return chunk ? chunk : 1;
 }

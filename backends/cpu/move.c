@@ -480,7 +480,7 @@ void edge_move_transpose_run(const edge_move_transpose *t, const void *in, void 
     }
     /* about two tasks per thread, in whole tiles of the longer side (an NCHW -> NHWC image of 3
      * channels is a 3-row matrix: its columns are cut) */
-    const size_t parts = 2 * (size_t)edge_exec_threads(ex);
+    const size_t parts = 2 * (size_t)edge_exec_width(ex);
     const bool by_rows = t->rows >= t->cols;
     const size_t side = by_rows ? t->rows : t->cols;
     size_t blk = (side + parts - 1) / parts;
@@ -554,7 +554,7 @@ void edge_move_resize_nearest(const edge_ref_resize_params *p, const int32_t *ym
                               edge_exec *ex)
 {
     const size_t rows = (size_t)p->batches * (size_t)p->out_h;
-    const size_t parts = 2 * (size_t)edge_exec_threads(ex);
+    const size_t parts = 2 * (size_t)edge_exec_width(ex);
     resize_job j = {p,    ymap, xmap, (size_t)p->depth * esize, (rows + parts - 1) / parts,
                     rows, in,   out};
     if (rows == 0 || j.pixel == 0)

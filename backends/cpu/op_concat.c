@@ -169,7 +169,7 @@ static void concat_task(void *ctx, size_t task, unsigned thread)
 static void concat_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const concat_data *d = n->data;
-    const size_t threads = ex ? edge_exec_threads(ex) : 1;
+    const size_t threads = ex ? edge_exec_width(ex) : 1;
     if (threads < 2 || d->outer < 2 || d->outer * d->step_bytes < CONCAT_TASK_MIN) {
         concat_steps(n, t, 0, d->outer);
         return;

@@ -21,6 +21,7 @@
 #include "fast_u8.h"
 #include "hybrid_fast.h"
 #include "op_conv.h"
+#include "op_sparse.h"
 #include "ref/conv.h"
 #include "ref/int16.h"
 
@@ -369,7 +370,7 @@ static void hybrid_eval(const edge_conv2d_kind *kind, const edge_conv2d_data *d,
     hybrid_job j = {
         kind, d, scratch, o->w, o->bias, NULL, 0, 0.0f, scratch, edge_op_scratch_stride(n), 0, 0};
     j.units = conv ? (size_t)k->out_h * (size_t)k->out_w : (size_t)k->out_h;
-    const size_t per = 4 * (size_t)edge_exec_threads(ex); /* tasks: 4 per thread */
+    const size_t per = 4 * (size_t)edge_exec_width(ex); /* tasks: 4 per thread */
     j.chunk = (j.units + per - 1) / per;
     if (conv) /* whole GEMMs of 64 pixels */
         j.chunk = (j.chunk + 63) & ~(size_t)63;
@@ -464,8 +465,11 @@ static int conv_prepare(edge_prep *p, edge_node *n)
     int rc = edge_conv2d_prepare(p, n, &conv_kind, &d);
     if (rc)
         return rc;
-    if (d->type == EDGE_INT8)
-        return edge_fast_conv_prepare(p, n, &d->k) < 0 ? EDGE_ENOMEM : 0;
+    if (d->type == EDGE_INT8) {
+        if (!(rc = edge_sparse_conv_prepare(p, n, &d->k)))
+            rc = edge_fast_conv_prepare(p, n, &d->k);
+        return rc < 0 ? EDGE_ENOMEM : 0;
+    }
     if (d->type == EDGE_UINT8) {
         d->u8_path = edge_u8_conv_prepare(p, n, &d->k, edge_fast_conv_prepare);
         return d->u8_path < 0 ? EDGE_ENOMEM : 0;
@@ -488,7 +492,8 @@ static int conv_prepare(edge_prep *p, edge_node *n)
 
 static void conv_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
-    edge_conv2d_eval(&conv_kind, n, t, scratch, ex);
+    if (!edge_sparse_eval(n, t, scratch, ex))
+        edge_conv2d_eval(&conv_kind, n, t, scratch, ex);
 }
 
 const edge_op edge_op_CONV_2D = {

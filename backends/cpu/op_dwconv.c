@@ -93,7 +93,7 @@ static void dw_eval(const edge_node *n, void *const *t, void *scratch, edge_exec
     const edge_conv2d_data *d = n->data;
     if (d->f32_dw) {
         f32_dw_job j = {d, edge_conv_operands_of(n, t), d->k.batches * d->k.out_h, 1};
-        const int32_t per = (int32_t)(4 * edge_exec_threads(ex)); /* tasks: 4 per thread */
+        const int32_t per = (int32_t)(4 * edge_exec_width(ex)); /* tasks: 4 per thread */
         j.chunk = (j.rows + per - 1) / per;
         edge_exec_parallel(ex, (size_t)((j.rows + j.chunk - 1) / j.chunk), f32_dw_task, &j);
         return;

@@ -10,13 +10,15 @@
  * weights format; refuses shuffled weights, int16. INT4 weights (unpacked to int8 at load):
  * int8 and hybrid run on their nibbles (op_fc_int4.h, up to 8 rows), the other paths on the
  * int8 copy.
- * Sparse weights reach here densified (the loader's runtime/sparse.c).
+ * Sparse weights reach here densified (the loader's runtime/sparse.c); pruned int8 weights may
+ * run on the sparse kernels (op_sparse.h).
  * Does not own the arithmetic (kernels/ref/fc.c). */
 #include "fast_ops.h"
 #include "fast_u8.h"
 #include "hybrid_fast.h"
 #include "op_conv.h"
 #include "op_fc_int4.h"
+#include "op_sparse.h"
 #include "ref/fc.h"
 
 enum { FC_WEIGHTS_DEFAULT = 0 };
@@ -90,8 +92,9 @@ static int fc_prepare(edge_prep *p, edge_node *n)
         if (d->type == EDGE_UINT8)
             rc = d->u8_path = edge_u8_fc_prepare(p, n, &d->k);
         else if (d->type == EDGE_INT8 &&
-                 !(d->int4 = (rc = edge_fc_int4_prepare(p, n, &d->k, NULL)) > 0))
-            rc = rc ? rc : edge_fast_fc_prepare(p, n, &d->k);
+                 !(d->int4 = (rc = edge_fc_int4_prepare(p, n, &d->k, NULL)) > 0) && rc == 0 &&
+                 !(rc = edge_sparse_fc_prepare(p, n, &d->k)))
+            rc = edge_fast_fc_prepare(p, n, &d->k);
         return rc < 0 ? EDGE_ENOMEM : 0;
     }
     if ((rc = edge_op_act_range_f(p, act, &d->k.act_min_f, &d->k.act_max_f)))
@@ -135,7 +138,7 @@ static void fc_hybrid_task(void *ctx, size_t task, unsigned thread)
 static void fc_hybrid_eval(const fc_data *d, const edge_conv_operands *o, void *scratch,
                            size_t stride, edge_exec *ex)
 {
-    const int32_t rows = d->k.batches, per = (int32_t)(2 * edge_exec_threads(ex));
+    const int32_t rows = d->k.batches, per = (int32_t)(2 * edge_exec_width(ex));
     int32_t chunk = (rows + per - 1) / per;
     chunk = (chunk + 63) / 64 * 64;
     fc_hybrid_job j = {d, o, scratch, stride, chunk};
@@ -148,6 +151,8 @@ static void fc_eval(const edge_node *n, void *const *t, void *scratch, edge_exec
     const edge_conv_operands o = edge_conv_operands_of(n, t);
     if (d->int4)
         edge_fc_int4_eval(n, t, scratch, ex);
+    else if (edge_sparse_eval(n, t, scratch, ex))
+        return;
     else if (n->packed && d->type == EDGE_UINT8)
         edge_u8_eval(d->u8_path, edge_fast_fc_eval, (size_t)d->k.batches * (size_t)d->k.depth,
                      (size_t)d->k.batches * (size_t)d->k.units, n, t, scratch, ex);

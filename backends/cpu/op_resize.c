@@ -210,7 +210,7 @@ static void resize_eval(const edge_node *n, void *const *t, void *scratch, edge_
     const void *y = d->tables, *x = (const uint8_t *)d->tables + d->xtab_offset;
     if (d->fast) {
         bilinear_job j = {d, y, x, in, out, d->k.batches * d->k.out_h, 1};
-        const int32_t per = (int32_t)(4 * edge_exec_threads(ex)); /* tasks: 4 per thread */
+        const int32_t per = (int32_t)(4 * edge_exec_width(ex)); /* tasks: 4 per thread */
         j.chunk = (j.rows + per - 1) / per;
         edge_exec_parallel(ex, (size_t)((j.rows + j.chunk - 1) / j.chunk), bilinear_task, &j);
         return;

@@ -277,7 +277,7 @@ static void tconv_eval(const edge_node *n, void *const *t, void *scratch, edge_e
     if (d->f32) {
         tconv_job j = {
             d, in, w, bias, out, scratch, edge_op_scratch_stride(n), d->k.batches * d->k.out_h, 1};
-        const int32_t per = (int32_t)(4 * edge_exec_threads(ex)); /* tasks: 4 per thread */
+        const int32_t per = (int32_t)(4 * edge_exec_width(ex)); /* tasks: 4 per thread */
         j.chunk = (j.rows + per - 1) / per;
         edge_exec_parallel(ex, (size_t)((j.rows + j.chunk - 1) / j.chunk), tconv_f32_task, &j);
         return;

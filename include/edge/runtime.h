@@ -85,6 +85,11 @@ EDGE_API const char *edge_isa_env_warning(void);
  * for the process. EDGE_ISA_AUTO: the default level's. 0 when the CPU or this build has no such
  * level, or it is not measured (armv7 NEON). */
 EDGE_API double edge_isa_peak_gops(edge_isa isa);
+/* The BLAS library behind the float32 convolutions and FULLY_CONNECTED, and its kernels, as a
+ * sentence: "OpenBLAS Haswell", or which kernels libedge asked it for where it picked generic
+ * ones for a CPU it does not know (runtime/blas.c). Sets OpenBLAS up first if no model was
+ * opened yet. */
+EDGE_API const char *edge_blas_core(void);
 
 /* Threads of one inference (edge_model_options.threads above 1) spin for tens of microseconds
  * between operators before they sleep (a futex), which saves a wakeup per operator (the
@@ -405,6 +410,11 @@ typedef struct edge_thread_stats {
     unsigned long long parallel, solo, spells;
     int solo_now;
     unsigned long long alone;
+    /* invokes that ran every node alone because whole invokes were measured faster so than
+     * with the team (on a machine where a hand-off between CPUs costs more than a small model
+     * gains), and whether that is the choice now; the team is probed now and then */
+    unsigned long long alone_invokes;
+    int alone_mode;
 } edge_thread_stats;
 EDGE_API void edge_interp_thread_stats(const edge_interp *it, edge_thread_stats *out);
 EDGE_API edge_model *edge_interp_model(const edge_interp *it);

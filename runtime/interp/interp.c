@@ -158,7 +158,9 @@ void edge_interp_thread_stats(const edge_interp *it, edge_thread_stats *out)
                                .solo = c.solo,
                                .spells = c.spells,
                                .solo_now = c.solo_now,
-                               .alone = c.alone};
+                               .alone = c.alone,
+                               .alone_invokes = c.alone_invokes,
+                               .alone_mode = c.alone_mode};
 }
 
 void edge_interp_free(edge_interp *it)
@@ -459,11 +461,15 @@ int edge_interp_invoke(edge_interp *it)
     it->error[0] = 0;
     it->while_left = it->m->opt.max_while_iterations;
     edge_exec_invoke(it->x);
-    if (__builtin_expect(!it->prof_on, 1))
-        return run_parts(it);
+    if (__builtin_expect(!it->prof_on, 1)) {
+        const int rc = run_parts(it);
+        edge_exec_invoke_done(it->x);
+        return rc;
+    }
     const uint64_t t0 = edge__prof_now();
     const int rc = run_parts(it);
     edge__prof_invoke(it->prof, edge__prof_now() - t0);
+    edge_exec_invoke_done(it->x);
     return rc;
 }
 

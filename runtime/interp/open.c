@@ -17,8 +17,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cblas.h>
-
 #include "cleanup.h"
 #include "dispatch.h"
 #include "exec.h"
@@ -95,21 +93,13 @@ static void model_free(edge_model *m)
 
 EDGE_DEFINE_CLEANUP(edge_model, model_free)
 
-static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
-
-static void blas_single_thread(void)
-{
-    /* Parallelism comes from the daemon's workers, never from inside one GEMM. */
-    openblas_set_num_threads(1);
-}
-
 /* Sets up model TAKE (which it owns from then on: it is freed on failure) and
  * puts it in *OUT. */
 static int model_finish(edge_model *take, const edge_model_options *opt, edge_model **out,
                         edge_error *err)
 {
     _cleanup_(model_freep) edge_model *m = take;
-    pthread_once(&blas_once, blas_single_thread);
+    edge__blas_setup(); /* runtime/blas.c: one thread, kernels the CPU runs */
     atomic_init(&m->refs, 1);
     if (opt)
         m->opt = *opt;

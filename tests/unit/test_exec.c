@@ -234,6 +234,77 @@ static void test_node_times(void **state)
     edge__exec_free(x);
 }
 
+/* The per-invoke choice (edge_exec_invoke_done), without timing: each invoke is recorded as
+ * costing what the test says (edge__exec_invoke_ticks) for the way it ran. */
+typedef struct costs {
+    uint64_t team, alone;
+} costs;
+
+static uint64_t cost_of(void *arg, bool alone)
+{
+    const costs *c = arg;
+    return alone ? c->alone : c->team;
+}
+
+static edge_exec_counts counts_of(const edge_exec *x)
+{
+    edge_exec_counts c;
+    edge_exec_stats(x, &c);
+    return c;
+}
+
+/* One invoke of one node with one loop; true when the loop ran alone (whatever the helpers did,
+ * a loop open to them counts parallel or solo). */
+static bool one_invoke(edge_exec *x)
+{
+    edge_exec_node nd = {0}; /* no per-node record: the node's loops are open to the helpers */
+    const unsigned long long before = counts_of(x).alone;
+    edge_exec_invoke(x);
+    edge_exec_node_begin(x, &nd);
+    run_once(x);
+    edge_exec_node_end(x, &nd);
+    edge_exec_invoke_done(x);
+    return counts_of(x).alone != before;
+}
+
+/* Invokes slower with the team than alone go alone (alone mode) once both ways were timed;
+ * the team is probed now and then (every 16 invokes at first, then less often while it loses:
+ * a probe is two invokes with the team, the first not timed); a probe faster than alone ends it. */
+static void test_invoke_choice(void **state)
+{
+    (void)state;
+    edge_exec *x = edge__exec_new(2);
+    assert_non_null(x);
+    costs c = {.team = 1000000, .alone = 100000};
+    edge__exec_invoke_ticks(cost_of, &c);
+    int k = 0;
+    while (k < 8 && !counts_of(x).alone_mode) { /* the third invoke explores alone */
+        one_invoke(x);
+        k++;
+    }
+    assert_true(counts_of(x).alone_mode);
+    assert_int_equal(counts_of(x).alone_invokes, 0);
+    /* alone mode: every invoke alone but the probes' */
+    int team_runs = 0, alone_runs = 0;
+    for (k = 0; k < 120; k++) /* probes begin at the 16th, 49th and 114th */
+        one_invoke(x) ? alone_runs++ : team_runs++;
+    edge_exec_counts n = counts_of(x);
+    assert_true(n.alone_mode);                      /* the probes lost */
+    assert_int_equal(n.probes, 3);                  /* the interval doubles: 16, 32, 64 invokes */
+    assert_int_equal(team_runs, 2 * (int)n.probes); /* each probe: two invokes with the team */
+    assert_int_equal(n.alone_invokes, (unsigned long long)alone_runs);
+    /* the team is faster now: the next probe ends alone mode, and invokes are the team's */
+    c.team = 50000;
+    for (k = 0; k < 200 && counts_of(x).alone_mode; k++)
+        one_invoke(x);
+    assert_false(counts_of(x).alone_mode);
+    n = counts_of(x);
+    assert_false(one_invoke(x));
+    assert_int_equal(counts_of(x).alone_invokes, n.alone_invokes);
+    edge__exec_invoke_ticks(NULL, NULL);
+    edge__exec_free(x);
+}
+
 /* MODEL (a shared model's folder) opened with EDGE_THREADS_AUTO: its threads, its interpreter's
  * team, and one inference. */
 static unsigned auto_threads(const char *dir, const char *model)
@@ -274,9 +345,13 @@ static void test_auto(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_stalled_helpers), cmocka_unit_test(test_stalled_inside),
-        cmocka_unit_test(test_stalled_free),    cmocka_unit_test(test_many_loops),
-        cmocka_unit_test(test_node_times),      cmocka_unit_test(test_auto),
+        cmocka_unit_test(test_stalled_helpers),
+        cmocka_unit_test(test_stalled_inside),
+        cmocka_unit_test(test_stalled_free),
+        cmocka_unit_test(test_many_loops),
+        cmocka_unit_test(test_node_times),
+        cmocka_unit_test(test_invoke_choice),
+        cmocka_unit_test(test_auto),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

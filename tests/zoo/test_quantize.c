@@ -12,8 +12,14 @@
  * argmax as edged on 3 of them (a visible SKIP of that part without it); the keyword spotter
  * tiny_kws_dscnn_fp32 (hybrid int8 filters, depthwise convolutions) quantized likewise, and
  * MediaPipe's hand landmark model (MEAN, several outputs) within a few pixels, MediaPipe's
- * short-range face detector (PAD, CONCATENATION) finding the zoo sample's face; and that
- * bad arguments, a model that is not float and an operator it cannot quantize get clear errors.
+ * short-range face detector (PAD, CONCATENATION) finding the zoo sample's face; pictures as
+ * calibration inputs (a folder of JPEG and PNG files fitted by a model.conf's [input] or by
+ * --resize/--mean/--std) giving the models the test's own fitted .bin files give; a float
+ * MobileNet v2 and EfficientNet-Lite0 (the float32 twins of the zoo's quantized ones, written by
+ * `edge-mkmodel float`, whose top-1 is the zoo model's) quantized from 5 photos with the float
+ * twin's top-1 on 16 inputs, and LiteRT.js's argmax; and that
+ * bad arguments, a model that is not float, an operator it cannot quantize and a picture that
+ * cannot be decoded get clear errors.
  * Does not own: the int8 kernels (tests/ops), the float model's values (tests/zoo). */
 #include <math.h>
 #include <setjmp.h>
@@ -31,7 +37,9 @@
 
 #include "edge/ops.h"
 #include "edge/runtime.h"
+#include "runtime/tflite_schema.h"
 #include "test_support.h"
+#include "tools/tflite_writer.h"
 #include "vision/image.h"
 
 #define N_CAL 8
@@ -504,6 +512,549 @@ static void test_hand(void **state)
     assert_true(sum / (3 * 63) <= MAX_LANDMARK_PX);
 }
 
+/* LiteRT.js (when $EDGE_ORACLE_DIR is set up) runs the model at PATH on the float input IN
+ * (BYTES) to edged's argmax of its N float outputs, each within TOL of edged's. */
+static void litert_same(const char *path, const float *in, size_t bytes, int n, double tol)
+{
+    const char *odir = getenv("EDGE_ORACLE_DIR");
+    char nm[600];
+    snprintf(nm, sizeof nm, "%s/node_modules", odir ? odir : "");
+    if (!odir || access(nm, F_OK) || system("node --version > /dev/null 2>&1")) {
+        printf("SKIP (part): LiteRT.js check needs node and $EDGE_ORACLE_DIR\n");
+        return;
+    }
+    char ip[128], op[128], cmd[2048];
+    snprintf(ip, sizeof ip, "%s/lt_in.bin", dir);
+    snprintf(op, sizeof op, "%s/lt_out.bin", dir);
+    assert_int_equal(save(ip, in, bytes), 0);
+    snprintf(cmd, sizeof cmd, "node '%s/run_litert.mjs' '%s' '%s' '%s' > /dev/null 2>&1", odir,
+             path, ip, op);
+    assert_int_equal(system(cmd), 0);
+    size_t got = 0;
+    float *v = edge_test_read_file(op, &got);
+    assert_non_null(v);
+    assert_int_equal(got, (size_t)n * sizeof(float));
+    float *e = malloc((size_t)n * sizeof *e);
+    assert_non_null(e);
+    outputs(path, in, bytes, e, (size_t)n, NULL, 0);
+    double d = 0.0;
+    for (int i = 0; i < n; i++)
+        d = fmax(d, fabs((double)v[i] - e[i]));
+    printf("%s: LiteRT.js argmax %d, edged %d, outputs within %.4g\n", path, argmax_f(v, n),
+           argmax_f(e, n), d);
+    assert_int_equal(argmax_f(v, n), argmax_f(e, n));
+    assert_true(d <= tol);
+    free(v);
+    free(e);
+}
+
+/* A float model of the operators a MobileNet v2 / EfficientNet-Lite / MediaPipe graph adds
+ * (written with the project's writer): x [1, 8, 8, 3] -> CONV_2D 3x3 (8) -> HARD_SWISH -> MUL
+ * by a constant [8] -> SUB (the conv's output) -> LEAKY_RELU 0.1 -> PRELU (alpha [1, 1, 8]) ->
+ * RESIZE_BILINEAR 16x16 -> MAX_POOL_2D 2x2 -> RESIZE_NEAREST_NEIGHBOR 4x4 -> TRANSPOSE
+ * (0, 3, 1, 2) -> STRIDED_SLICE [1, 8, 4, 2] -> RESHAPE [1, 1, 1, 64] -> SQUEEZE (1, 2) -> FC 10
+ * -> SOFTMAX. */
+#define OPS_IN (8 * 8 * 3)
+#define OPS_OUT 10
+static const int32_t ops_list[] = {EDGE_OP_CONV_2D,
+                                   EDGE_OP_HARD_SWISH,
+                                   EDGE_OP_MUL,
+                                   EDGE_OP_SUB,
+                                   EDGE_OP_LEAKY_RELU,
+                                   EDGE_OP_PRELU,
+                                   EDGE_OP_RESIZE_BILINEAR,
+                                   EDGE_OP_MAX_POOL_2D,
+                                   EDGE_OP_RESIZE_NEAREST_NEIGHBOR,
+                                   EDGE_OP_TRANSPOSE,
+                                   EDGE_OP_STRIDED_SLICE,
+                                   EDGE_OP_RESHAPE,
+                                   EDGE_OP_SQUEEZE,
+                                   EDGE_OP_FULLY_CONNECTED,
+                                   EDGE_OP_SOFTMAX};
+#define OPS_N (int)(sizeof ops_list / sizeof ops_list[0])
+
+static float frand(float lo, float hi)
+{
+    return lo + (hi - lo) * (float)(rnd() % 10000) / 10000.0f;
+}
+
+static int32_t ftensor(tfw_writer *w, const char *name, int rank, const int32_t *dims)
+{
+    return tfw_add_tensor(
+        w, &(tfw_tensor_desc){.type = EDGE_FLOAT32, .rank = rank, .dims = dims, .name = name});
+}
+
+static int32_t fconst(tfw_writer *w, const char *name, int rank, const int32_t *dims, size_t n,
+                      float lo, float hi)
+{
+    float v[640];
+    assert_true(n <= 640);
+    for (size_t i = 0; i < n; i++)
+        v[i] = frand(lo, hi);
+    return tfw_add_const(
+        w, &(tfw_tensor_desc){.type = EDGE_FLOAT32, .rank = rank, .dims = dims, .name = name}, v,
+        n * sizeof(float));
+}
+
+static int32_t iconst(tfw_writer *w, const char *name, int n, const int32_t *v)
+{
+    const int32_t d[1] = {n};
+    return tfw_add_const(w,
+                         &(tfw_tensor_desc){.type = EDGE_INT32, .rank = 1, .dims = d, .name = name},
+                         v, (size_t)n * sizeof(int32_t));
+}
+
+/* ABS: node 4 (LEAKY_RELU) becomes ABS, an operator edgectl quantize does not quantize. */
+static void ops_model(const char *path, bool abs)
+{
+    tfw_writer *w = tfw_new();
+    assert_non_null(w);
+    static const int32_t d8[] = {1, 8, 8, 8}, d16[] = {1, 16, 16, 8}, d4[] = {1, 4, 4, 8},
+                         dt[] = {1, 8, 4, 4}, ds[] = {1, 8, 4, 2}, dr[] = {1, 1, 1, 64},
+                         dq[] = {1, 64}, dout[] = {1, OPS_OUT}, dx[] = {1, 8, 8, 3},
+                         dw[] = {8, 3, 3, 3}, dfc[] = {OPS_OUT, 64}, d8v[] = {8}, dal[] = {1, 1, 8},
+                         d10[] = {OPS_OUT};
+    const int32_t x = ftensor(w, "x", 4, dx);
+    const int32_t cw = fconst(w, "conv/w", 4, dw, 216, -0.5f, 0.5f);
+    const int32_t cb = fconst(w, "conv/b", 1, d8v, 8, -0.2f, 0.2f);
+    const int32_t mc = fconst(w, "mul/c", 1, d8v, 8, 0.5f, 2.0f);
+    const int32_t al = fconst(w, "prelu/alpha", 3, dal, 8, 0.05f, 0.4f);
+    const int32_t fw = fconst(w, "fc/w", 2, dfc, 640, -0.6f, 0.6f);
+    const int32_t fb = fconst(w, "fc/b", 1, d10, OPS_OUT, -0.1f, 0.1f);
+    const int32_t sz16 = iconst(w, "size16", 2, (const int32_t[]){16, 16});
+    const int32_t sz4 = iconst(w, "size4", 2, (const int32_t[]){4, 4});
+    const int32_t perm = iconst(w, "perm", 4, (const int32_t[]){0, 3, 1, 2});
+    const int32_t beg = iconst(w, "begin", 4, (const int32_t[]){0, 0, 0, 1});
+    const int32_t end = iconst(w, "end", 4, (const int32_t[]){1, 8, 4, 3});
+    const int32_t str = iconst(w, "strides", 4, (const int32_t[]){1, 1, 1, 1});
+    const int32_t shp = iconst(w, "shape", 4, dr);
+    int32_t t[OPS_N];
+    const char *names[OPS_N] = {"conv",  "hswish",  "mul",     "sub",  "leaky",
+                                "prelu", "up",      "pool",    "down", "transpose",
+                                "slice", "reshape", "squeeze", "fc",   "softmax"};
+    const int32_t *dims[OPS_N] = {d8, d8, d8, d8, d8, d8, d16, d8, d4, dt, ds, dr, dq, dout, dout};
+    const int ranks[OPS_N] = {4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 2, 2, 2};
+    for (int i = 0; i < OPS_N; i++)
+        t[i] = ftensor(w, names[i], ranks[i], dims[i]);
+    tfw_options o[OPS_N];
+    for (int i = 0; i < OPS_N; i++)
+        tfw_opt_init(&o[i], 0);
+    tfw_opt_init(&o[0], TFL_OPT_Conv2DOptions);
+    tfw_opt_i8(&o[0], 0, 0); /* SAME */
+    tfw_opt_i32(&o[0], 1, 1);
+    tfw_opt_i32(&o[0], 2, 1);
+    tfw_opt_init(&o[2], TFL_OPT_MulOptions);
+    tfw_opt_init(&o[3], TFL_OPT_SubOptions);
+    if (!abs) {
+        tfw_opt_init(&o[4], TFL_OPT_LeakyReluOptions);
+        tfw_opt_f32(&o[4], 0, 0.1f);
+    }
+    tfw_opt_init(&o[6], TFL_OPT_ResizeBilinearOptions);
+    tfw_opt_bool(&o[6], 3, true); /* half_pixel_centers */
+    tfw_opt_init(&o[7], TFL_OPT_Pool2DOptions);
+    tfw_opt_i8(&o[7], 0, 1); /* VALID */
+    for (unsigned s = 1; s <= 4; s++)
+        tfw_opt_i32(&o[7], s, 2);
+    tfw_opt_init(&o[8], TFL_OPT_ResizeNearestNeighborOptions);
+    tfw_opt_init(&o[9], TFL_OPT_TransposeOptions);
+    tfw_opt_init(&o[10], TFL_OPT_StridedSliceOptions);
+    tfw_opt_init(&o[11], TFL_OPT_ReshapeOptions);
+    tfw_opt_vec_i32(&o[11], 0, dr, 4);
+    tfw_opt_init(&o[12], TFL_OPT_SqueezeOptions);
+    tfw_opt_vec_i32(&o[12], 0, (const int32_t[]){1, 2}, 2);
+    tfw_opt_init(&o[13], TFL_OPT_FullyConnectedOptions);
+    tfw_opt_init(&o[14], TFL_OPT_SoftmaxOptions);
+    tfw_opt_f32(&o[14], 0, 1.0f);
+    const int32_t ins[OPS_N][4] = {{x, cw, cb},
+                                   {t[0]},
+                                   {t[1], mc},
+                                   {t[2], t[0]},
+                                   {t[3]},
+                                   {t[4], al},
+                                   {t[5], sz16},
+                                   {t[6]},
+                                   {t[7], sz4},
+                                   {t[8], perm},
+                                   {t[9], beg, end, str},
+                                   {t[10], shp},
+                                   {t[11]},
+                                   {t[12], fw, fb},
+                                   {t[13]}};
+    const int n_in[OPS_N] = {3, 1, 2, 2, 1, 2, 2, 1, 2, 2, 4, 2, 1, 3, 1};
+    for (int i = 0; i < OPS_N; i++)
+        tfw_add_operator(w, tfw_add_opcode(w, abs && i == 4 ? EDGE_OP_ABS : ops_list[i], 1), ins[i],
+                         n_in[i], &t[i], 1, &o[i]);
+    tfw_set_io(w, &x, 1, &t[OPS_N - 1], 1);
+    assert_int_equal(tfw_write_file(w, path), 0);
+    tfw_free(w);
+}
+
+static float ops_in[24][OPS_IN]; /* 16 calibration inputs (in DIR/opscal), 8 test ones */
+static void ops_agree(const char *fm, const char *out);
+
+static void ops_inputs(void)
+{
+    char cal[128], path[256];
+    snprintf(cal, sizeof cal, "%s/opscal", dir);
+    if (!access(cal, F_OK))
+        return;
+    assert_int_equal(mkdir(cal, 0700), 0);
+    for (int k = 0; k < 24; k++) {
+        for (int i = 0; i < OPS_IN; i++)
+            ops_in[k][i] = frand(-1.0f, 1.0f);
+        if (k < 16) {
+            snprintf(path, sizeof path, "%s/s%02d.bin", cal, k);
+            assert_int_equal(save(path, ops_in[k], sizeof ops_in[k]), 0);
+        }
+    }
+}
+
+/* Every operator of ops_model quantized (each written with int8 inputs and output, as TFLite's
+ * converter does: RESIZE, the pool, TRANSPOSE, STRIDED_SLICE, RESHAPE and SQUEEZE at their
+ * input's parameters, the others calibrated: HARD_SWISH's output range starts at -0.375 at the
+ * lowest, not at its input's), and the int8 model's probabilities within
+ * OPS_TOL of the float model's on 8 inputs it was not calibrated on, the same top-1 where the
+ * float model leads by MIN_MARGIN; LiteRT.js gives edged's argmax on one of them. */
+#define OPS_TOL 0.06
+static void test_ops(void **state)
+{
+    (void)state;
+    char fm[128], out[128], a[1400];
+    snprintf(fm, sizeof fm, "%s/ops.tflite", dir);
+    snprintf(out, sizeof out, "%s/ops8.tflite", dir);
+    ops_model(fm, false);
+    ops_inputs();
+    snprintf(a, sizeof a, "'%s' --calibrate '%s/opscal' --output '%s'", fm, dir, out);
+    assert_int_equal(quantize(a), 0);
+    edge_model *m = NULL;
+    assert_int_equal(edge_model_open(out, NULL, &m, NULL), 0);
+    int seen = 0;
+    for (size_t i = 0; i < edge_model_node_count(m); i++) {
+        edge_node_info nd;
+        edge_model_node_info(m, i, &nd);
+        if (nd.builtin_code == EDGE_OP_QUANTIZE || nd.builtin_code == EDGE_OP_DEQUANTIZE)
+            continue;
+        assert_int_equal(nd.builtin_code, ops_list[seen]);
+        seen++;
+        edge_tensor_info x, y;
+        edge_model_tensor_info(m, (size_t)nd.inputs[0], &x);
+        edge_model_tensor_info(m, (size_t)nd.outputs[0], &y);
+        assert_int_equal(x.type, EDGE_INT8);
+        assert_int_equal(y.type, EDGE_INT8);
+        switch (nd.builtin_code) {
+        case EDGE_OP_RESIZE_BILINEAR:
+        case EDGE_OP_RESIZE_NEAREST_NEIGHBOR:
+        case EDGE_OP_MAX_POOL_2D:
+        case EDGE_OP_TRANSPOSE:
+        case EDGE_OP_STRIDED_SLICE:
+        case EDGE_OP_RESHAPE:
+        case EDGE_OP_SQUEEZE:
+            assert_true(x.scale == y.scale && x.zero_point == y.zero_point);
+            break;
+        case EDGE_OP_HARD_SWISH: /* its own range, which starts at -0.375 at the lowest */
+            assert_true((-128 - y.zero_point) * (double)y.scale >= -0.375 - y.scale);
+            assert_true(x.scale != y.scale);
+            break;
+        default: break;
+        }
+    }
+    assert_int_equal(seen, OPS_N);
+    edge_model_unref(m);
+    ops_agree(fm, out);
+}
+
+/* The float model at FM and its quantized form at OUT agree on the 8 inputs not calibrated on
+ * (probabilities within OPS_TOL, the same top-1 where the float model is sure), and LiteRT.js
+ * runs OUT to edged's argmax. */
+static void ops_agree(const char *fm, const char *out)
+{
+    float(*in)[OPS_IN] = ops_in;
+    double worst = 0.0;
+    int same = 0, decided = 0, decided_same = 0;
+    float pf[OPS_OUT], pq[OPS_OUT];
+    for (int k = 16; k < 24; k++) {
+        outputs(fm, in[k], sizeof in[k], pf, OPS_OUT, NULL, 0);
+        outputs(out, in[k], sizeof in[k], pq, OPS_OUT, NULL, 0);
+        for (int i = 0; i < OPS_OUT; i++)
+            worst = fmax(worst, fabs((double)pf[i] - pq[i]));
+        const int bf = argmax_f(pf, OPS_OUT), bq = argmax_f(pq, OPS_OUT);
+        float second = -1.0f;
+        for (int i = 0; i < OPS_OUT; i++)
+            if (i != bf && pf[i] > second)
+                second = pf[i];
+        same += bf == bq;
+        if (pf[bf] - second >= MIN_MARGIN) {
+            decided++;
+            decided_same += bf == bq;
+        }
+    }
+    printf("%s: probabilities within %.4f of the float model's, top-1 %d/8 (%d/%d decided)\n", out,
+           worst, same, decided_same, decided);
+    assert_true(worst <= OPS_TOL);
+    assert_int_equal(decided_same, decided);
+    litert_same(out, in[16], sizeof in[16], OPS_OUT, 0.02);
+}
+
+/* The nodes of the model at PATH other than QUANTIZE and DEQUANTIZE that write FLOAT32 (left
+ * float) into CODES (at most 32), their count; *NQ and *NDQ get the QUANTIZE and DEQUANTIZE
+ * nodes. Every node left float reads its activations in FLOAT32. */
+static int float_nodes(const char *path, int32_t *codes, int *nq, int *ndq)
+{
+    edge_model *m = NULL;
+    assert_int_equal(edge_model_open(path, NULL, &m, NULL), 0);
+    int n = 0;
+    *nq = *ndq = 0;
+    for (size_t i = 0; i < edge_model_node_count(m); i++) {
+        edge_node_info nd;
+        edge_model_node_info(m, i, &nd);
+        *nq += nd.builtin_code == EDGE_OP_QUANTIZE;
+        *ndq += nd.builtin_code == EDGE_OP_DEQUANTIZE;
+        edge_tensor_info x, y;
+        edge_model_tensor_info(m, (size_t)nd.outputs[0], &y);
+        if (nd.builtin_code == EDGE_OP_QUANTIZE || nd.builtin_code == EDGE_OP_DEQUANTIZE ||
+            y.type != EDGE_FLOAT32)
+            continue;
+        for (int k = 0; k < nd.n_inputs; k++) {
+            edge_model_tensor_info(m, (size_t)nd.inputs[k], &x);
+            assert_true(x.type == EDGE_FLOAT32 || x.type == EDGE_INT32);
+        }
+        assert_true(n < 32);
+        codes[n++] = nd.builtin_code;
+    }
+    edge_model_unref(m);
+    return n;
+}
+
+/* Nodes left float: ABS (which it does not quantize) is refused naming it, and with
+ * --allow-float written float between a DEQUANTIZE and a QUANTIZE; --keep-float HARD_SWISH,5
+ * leaves HARD_SWISH and node 5 (PRELU) float likewise; both written models agree with the float
+ * ones and run in LiteRT.js (ops_agree). A bad --keep-float is refused naming it. The zoo's
+ * pose classifier (int32 shape arithmetic, GATHER, SUM, ...) with --allow-float gives the float
+ * model's class, in edged and LiteRT.js. */
+static void test_keep_float(void **state)
+{
+    (void)state;
+    char fm[128], out[128], a[1400];
+    int32_t codes[32];
+    int nq, ndq;
+    ops_inputs();
+    snprintf(fm, sizeof fm, "%s/ops_abs.tflite", dir);
+    snprintf(out, sizeof out, "%s/ops_abs8.tflite", dir);
+    ops_model(fm, true);
+    snprintf(a, sizeof a, "'%s' --calibrate '%s/opscal' --output '%s'", fm, dir, out);
+    assert_int_equal(quantize(a), 1);
+    expect_err("node 4 (ABS v1): edgectl quantize cannot quantize this operator (--allow-float");
+    snprintf(a, sizeof a, "'%s' --calibrate '%s/opscal' --allow-float --output '%s'", fm, dir, out);
+    assert_int_equal(quantize(a), 0);
+    assert_int_equal(float_nodes(out, codes, &nq, &ndq), 1);
+    assert_int_equal(codes[0], EDGE_OP_ABS);
+    assert_int_equal(nq, 2);  /* the input's, ABS's output */
+    assert_int_equal(ndq, 2); /* ABS's input, the output's */
+    ops_agree(fm, out);
+
+    snprintf(fm, sizeof fm, "%s/ops.tflite", dir);
+    ops_model(fm, false);
+    snprintf(out, sizeof out, "%s/ops_keep.tflite", dir);
+    snprintf(a, sizeof a, "'%s' --calibrate '%s/opscal' --keep-float hard_swish,5 --output '%s'",
+             fm, dir, out);
+    assert_int_equal(quantize(a), 0);
+    assert_int_equal(float_nodes(out, codes, &nq, &ndq), 2);
+    assert_int_equal(codes[0], EDGE_OP_HARD_SWISH);
+    assert_int_equal(codes[1], EDGE_OP_PRELU);
+    assert_int_equal(nq, 3);
+    assert_int_equal(ndq, 3);
+    ops_agree(fm, out);
+
+    snprintf(a, sizeof a, "'%s' --calibrate '%s/opscal' --keep-float 15 --output '%s/x'", fm, dir,
+             dir);
+    assert_int_equal(quantize(a), 1);
+    expect_err("--keep-float 15: node 15 is not in the model (nodes 0 to 14)");
+    snprintf(a, sizeof a, "'%s' --calibrate '%s/opscal' --keep-float MUL,GELU --output '%s/x'", fm,
+             dir, dir);
+    assert_int_equal(quantize(a), 1);
+    expect_err("--keep-float MUL,GELU: no node of the model is a GELU operator");
+
+    /* MoveNet's pose classifier: shape arithmetic on int32 (kept as it is), GATHER, SUM, SQRT,
+     * DIV, ... left float by --allow-float; the same class as the float model, in LiteRT.js too */
+    char *pc = edge_test_shared_path("zoo/pose_classifier");
+    if (!pc)
+        return;
+    char in[700];
+    snprintf(in, sizeof in, "%s/input_0.bin", pc);
+    snprintf(a, sizeof a,
+             "'%s/model.tflite' --calibrate '%s' --allow-float --output '%s/pc8.tflite'", pc, in,
+             dir);
+    assert_int_equal(quantize(a), 0);
+    size_t n = 0;
+    float *x = edge_test_read_file(in, &n);
+    assert_non_null(x);
+    assert_int_equal(n, 51 * sizeof(float));
+    float pf[4], pq[4];
+    snprintf(fm, sizeof fm, "%s/model.tflite", pc);
+    snprintf(out, sizeof out, "%s/pc8.tflite", dir);
+    outputs(fm, x, n, pf, 4, NULL, 0);
+    outputs(out, x, n, pq, 4, NULL, 0);
+    assert_true(float_nodes(out, codes, &nq, &ndq) > 0);
+    printf("pose_classifier --allow-float: float class %d (%.3f), int8 %d (%.3f)\n",
+           argmax_f(pf, 4), (double)pf[argmax_f(pf, 4)], argmax_f(pq, 4),
+           (double)pq[argmax_f(pq, 4)]);
+    assert_int_equal(argmax_f(pf, 4), argmax_f(pq, 4));
+    litert_same(out, x, n, 4, 0.02);
+    free(x);
+    free(pc);
+}
+
+/* The zeros of the FC and CONV_2D weights of the model at PATH: the least share of zeros in
+ * any output channel (edged densifies sparse weights at load). */
+static double least_sparsity(const char *path)
+{
+    edge_model *m = NULL;
+    assert_int_equal(edge_model_open(path, NULL, &m, NULL), 0);
+    double least = 1.0;
+    for (size_t i = 0; i < edge_model_node_count(m); i++) {
+        edge_node_info nd;
+        edge_model_node_info(m, i, &nd);
+        if (nd.builtin_code != EDGE_OP_CONV_2D && nd.builtin_code != EDGE_OP_FULLY_CONNECTED)
+            continue;
+        edge_tensor_info wi;
+        edge_model_tensor_info(m, (size_t)nd.inputs[1], &wi);
+        const int8_t *v = edge_model_tensor_data(m, (size_t)nd.inputs[1], NULL);
+        assert_non_null(v);
+        size_t inner = 1;
+        for (int d = 1; d < wi.rank; d++)
+            inner *= (size_t)wi.dims[d];
+        for (int32_t ch = 0; ch < wi.dims[0]; ch++) {
+            size_t zeros = 0;
+            for (size_t k = 0; k < inner; k++)
+                zeros += v[(size_t)ch * inner + k] == 0;
+            least = fmin(least, (double)zeros / (double)inner);
+        }
+    }
+    edge_model_unref(m);
+    return least;
+}
+
+static size_t file_size(const char *path)
+{
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    return (size_t)st.st_size;
+}
+
+/* Of ResNet-8's weights in the model at Q (written with --weights int4; edged unpacks INT4 to
+ * int8 at load, and tensors keep the float model's indices), those that are not
+ * clamp(round(w / scale of its channel), -7, 7) of the float weights w. */
+static size_t int4_mismatches(const char *q)
+{
+    edge_model *mf = NULL, *mq = NULL;
+    assert_int_equal(edge_model_open(fmodel, NULL, &mf, NULL), 0);
+    assert_int_equal(edge_model_open(q, NULL, &mq, NULL), 0);
+    size_t bad = 0, seen = 0;
+    for (size_t t = 0; t < edge_model_tensor_count(mf); t++) {
+        edge_tensor_info ti;
+        edge_model_tensor_info(mq, t, &ti);
+        if (!ti.is_constant || ti.type != EDGE_INT8 || ti.quant_count < 2)
+            continue;
+        const int8_t *qv = edge_model_tensor_data(mq, t, NULL);
+        const float *fv = edge_model_tensor_data(mf, t, NULL);
+        size_t n = 1, inner = 1;
+        for (int d = 0; d < ti.rank; d++)
+            n *= (size_t)ti.dims[d];
+        for (int d = ti.quant_axis + 1; d < ti.rank; d++)
+            inner *= (size_t)ti.dims[d];
+        for (size_t k = 0; k < n; k++) {
+            const float sc = ti.scales[(k / inner) % (size_t)ti.quant_count];
+            long r = lroundf(fv[k] / sc);
+            r = r < -7 ? -7 : r > 7 ? 7 : r;
+            bad += qv[k] != r;
+        }
+        seen += n;
+    }
+    edge_model_unref(mf);
+    edge_model_unref(mq);
+    assert_true(seen > 70000); /* every conv's and the FC's */
+    return bad;
+}
+
+/* Compressed weights on ResNet-8: --weights int4 (every weight the 4-bit rounding of the float
+ * one at its channel's scale, unpacked by edged from the file's nibbles; the file under 65% of
+ * the int8 one's) and --prune 0.5 / 0.9 (each output channel of every FC and CONV_2D at least
+ * that share zero; at 0.9 written sparse, the file under 70% of the int8 one's, giving edged
+ * the bytes its --dense form gives) run in LiteRT.js to edged's argmax (the pruned one in its
+ * --dense form). Their top-1 agreement with the float model is printed, not
+ * checked: without retraining, 4-bit rounding and pruning cost this small network (78k
+ * weights) its accuracy. */
+static void test_compress(void **state)
+{
+    (void)state;
+    char p8[128], p4[128], p5[128], p9[128], a[1400];
+    snprintf(p8, sizeof p8, "%s/q_minmax.tflite", dir);
+    if (access(p8, F_OK))
+        agree("", "q_minmax.tflite", 0);
+    snprintf(p4, sizeof p4, "%s/q_int4.tflite", dir);
+    snprintf(p5, sizeof p5, "%s/q_p50.tflite", dir);
+    snprintf(p9, sizeof p9, "%s/q_p90.tflite", dir);
+    snprintf(a, sizeof a, "'%s' --calibrate '%s/cal' --weights int4 --output '%s'", fmodel, dir,
+             p4);
+    assert_int_equal(quantize(a), 0);
+    assert_int_equal(int4_mismatches(p4), 0);
+    int tf[N_TEST], tq[N_TEST], same = 0;
+    top1(fmodel, tf, NULL);
+    top1(p4, tq, NULL);
+    for (int k = 0; k < n_test; k++)
+        same += tf[k] == tq[k];
+    printf("--weights int4: top-1 agreement with the float model %d/%d\n", same, n_test);
+    snprintf(a, sizeof a, "'%s' --calibrate '%s/cal' --prune 0.5 --output '%s'", fmodel, dir, p5);
+    assert_int_equal(quantize(a), 0);
+    top1(p5, tq, NULL);
+    same = 0;
+    for (int k = 0; k < n_test; k++)
+        same += tf[k] == tq[k];
+    printf("--prune 0.5: top-1 agreement with the float model %d/%d\n", same, n_test);
+    snprintf(a, sizeof a, "'%s' --calibrate '%s/cal' --prune 0.9 --output '%s'", fmodel, dir, p9);
+    assert_int_equal(quantize(a), 0);
+    char out[128];
+    snprintf(out, sizeof out, "%s/out", dir);
+    size_t n = 0;
+    char *text = edge_test_read_file(out, &n);
+    assert_non_null(text);
+    printf("%.*s", (int)n, text);
+    assert_null(strstr(text, " 0 sparse"));
+    free(text);
+    top1(p9, tq, NULL);
+    same = 0;
+    for (int k = 0; k < n_test; k++)
+        same += tf[k] == tq[k];
+    printf("--prune 0.9: top-1 agreement with the float model %d/%d\n", same, n_test);
+    const size_t s8 = file_size(p8), s4 = file_size(p4), s9 = file_size(p9);
+    const double z5 = least_sparsity(p5), z9 = least_sparsity(p9);
+    printf("sizes: int8 %zu, int4 %zu, pruned 90%% %zu bytes; least sparsity of a channel: %.3f "
+           "(--prune 0.5), %.3f (--prune 0.9)\n",
+           s8, s4, s9, z5, z9);
+    assert_true(s4 < s8 * 65 / 100);
+    assert_true(s9 < s8 * 7 / 10);
+    assert_true(z5 >= 13.0 / 27 && z9 >= 7.0 / 8); /* the rounding down of 27 and 8 weights */
+    /* LiteRT.js's INT4 kernels round a step apart from its int8 ones (../shared/oracle's
+     * README), which grows through the layers */
+    litert_same(p4, test_in[0], sizeof test_in[0], N_CLASSES, 0.1);
+    /* --dense: the same weights with their zeros (LiteRT.js's XNNPACK refuses a DENSIFY of int8
+     * weights, so it runs this form); edged gives the sparse and dense forms the same bytes */
+    char pd[128];
+    snprintf(pd, sizeof pd, "%s/q_p90d.tflite", dir);
+    snprintf(a, sizeof a, "'%s' --calibrate '%s/cal' --prune 0.9 --dense --output '%s'", fmodel,
+             dir, pd);
+    assert_int_equal(quantize(a), 0);
+    printf("pruned 90%% dense %zu bytes\n", file_size(pd));
+    assert_true(file_size(pd) > s9);
+    for (int k = 0; k < 4; k++) {
+        float vs[N_CLASSES], vd[N_CLASSES];
+        outputs(p9, test_in[k], sizeof test_in[k], vs, N_CLASSES, NULL, 0);
+        outputs(pd, test_in[k], sizeof test_in[k], vd, N_CLASSES, NULL, 0);
+        assert_memory_equal(vs, vd, sizeof vs);
+    }
+    litert_same(pd, test_in[0], sizeof test_in[0], N_CLASSES, 0.02);
+}
+
 /* MediaPipe's float short-range face detector (PAD, CONCATENATION of differently calibrated
  * inputs, two outputs): calibrated on the zoo's photos stretched to 128x128 in [-1, 1] and 4
  * mirrored, shifted, dimmed copies of the zoo's sample (photos without a face alone leave the
@@ -591,6 +1142,307 @@ static void test_face(void **state)
     assert_true(cf[bf] > 0.0f && cq[bf] > 0.0f); /* the face, found by both */
     assert_true(cf[bq] > 0.0f);                  /* the int8 model's best is a face to the float */
     assert_true(box <= MAX_BOX_PX);
+}
+
+/* The largest relative difference between the scales of the quantized tensors of the models
+ * at A and B (the same graph); -1 when they differ in shape. */
+static double scale_diff(const char *a, const char *b)
+{
+    edge_model *ma = NULL, *mb = NULL;
+    assert_int_equal(edge_model_open(a, NULL, &ma, NULL), 0);
+    assert_int_equal(edge_model_open(b, NULL, &mb, NULL), 0);
+    double worst = edge_model_tensor_count(ma) == edge_model_tensor_count(mb) ? 0.0 : -1.0;
+    for (size_t i = 0; worst >= 0.0 && i < edge_model_tensor_count(ma); i++) {
+        edge_tensor_info x, y;
+        edge_model_tensor_info(ma, i, &x);
+        edge_model_tensor_info(mb, i, &y);
+        if (x.type != y.type || abs(x.zero_point - y.zero_point) > 1)
+            worst = -1.0;
+        else if (x.scale > 0.0f)
+            worst = fmax(worst, fabs((double)x.scale - y.scale) / x.scale);
+    }
+    edge_model_unref(ma);
+    edge_model_unref(mb);
+    return worst;
+}
+
+/* The scale of the int8 input the written model at PATH quantizes its float input 0 into. */
+static float input_scale(const char *path)
+{
+    edge_model *m = NULL;
+    assert_int_equal(edge_model_open(path, NULL, &m, NULL), 0);
+    edge_node_info nd;
+    edge_model_node_info(m, 0, &nd);
+    assert_int_equal(nd.builtin_code, EDGE_OP_QUANTIZE);
+    edge_tensor_info o;
+    edge_model_tensor_info(m, (size_t)nd.outputs[0], &o);
+    edge_model_unref(m);
+    return o.scale;
+}
+
+/* Pictures as calibration inputs: a folder of the 5 photos (and a text file, skipped) with a
+ * model.conf whose [input] says resize = stretch (its other sections skipped) calibrates the
+ * hand model as test_hand's .bin files of the same photos stretched to [0, 1] do (every scale
+ * within 0.1%: the fit's byte / 255 and the test's byte x (1 / 255) differ in the last bit);
+ * the face detector with --resize stretch --mean 127.5 --std 127.5 as the photos stretched to
+ * [-1, 1] do, its input scale twice the [0, 1] default's. A file that is not a picture, a bad
+ * [input] value and pictures for a model of a non-image input are refused naming them. */
+static void test_pictures(void **state)
+{
+    (void)state;
+    char pics[128], path[700], src[700], conf[128], a[1400], out[128], ref[128];
+    snprintf(pics, sizeof pics, "%s/pics", dir);
+    assert_int_equal(mkdir(pics, 0700), 0);
+    for (int k = 0; k < 5; k++) {
+        snprintf(src, sizeof src, "%s/images/%s", zoo, photos[k]);
+        snprintf(path, sizeof path, "%s/%s", pics, photos[k]);
+        assert_int_equal(symlink(src, path), 0);
+    }
+    snprintf(path, sizeof path, "%s/notes.txt", pics);
+    assert_int_equal(save(path, "not a picture", 13), 0);
+    snprintf(conf, sizeof conf, "%s/model.conf", dir);
+    const char *text = "[model]\nversion_policy = latest 2\n[input]\nresize = stretch\n"
+                       "[detection]\ntype = none\n";
+    assert_int_equal(save(conf, text, strlen(text)), 0);
+    char fm[700];
+    snprintf(fm, sizeof fm, "%s/mp_hand_landmark_lite/model.tflite", zoo);
+    snprintf(out, sizeof out, "%s/hand_pics.tflite", dir);
+    snprintf(ref, sizeof ref, "%s/hand8.tflite", dir); /* test_hand's */
+    snprintf(a, sizeof a, "'%s' --calibrate '%s' --conf '%s' --output '%s'", fm, pics, conf, out);
+    assert_int_equal(quantize(a), 0);
+    double d = scale_diff(out, ref);
+    printf("mp_hand_landmark_lite from pictures: scales within %.2g of the .bin-calibrated\n", d);
+    assert_true(d >= 0.0 && d <= 1e-3);
+    const float s01 = input_scale(out);
+
+    /* the face detector: [-1, 1] by --mean/--std, against .bin files of the same */
+    static float in[FACE * FACE * 3];
+    char fbin[128];
+    snprintf(fbin, sizeof fbin, "%s/fbin", dir);
+    assert_int_equal(mkdir(fbin, 0700), 0);
+    for (int k = 0; k < 5; k++) {
+        assert_int_equal(photo(photos[k], EDGE_FIT_STRETCH, FACE, 1.0f / 127.5f, -1.0f, in), 0);
+        snprintf(path, sizeof path, "%s/s%d.bin", fbin, k);
+        assert_int_equal(save(path, in, sizeof in), 0);
+    }
+    snprintf(fm, sizeof fm, "%s/mp_face_detection_short_range/model.tflite", zoo);
+    snprintf(ref, sizeof ref, "%s/face_bin.tflite", dir);
+    snprintf(a, sizeof a, "'%s' --calibrate '%s' --output '%s'", fm, fbin, ref);
+    assert_int_equal(quantize(a), 0);
+    snprintf(out, sizeof out, "%s/face_pics.tflite", dir);
+    snprintf(a, sizeof a,
+             "'%s' --calibrate '%s' --resize stretch --mean 127.5 --std 127.5 --output '%s'", fm,
+             pics, out);
+    assert_int_equal(quantize(a), 0);
+    d = scale_diff(out, ref);
+    printf(
+        "mp_face_detection_short_range from pictures: scales within %.2g of the .bin-calibrated\n",
+        d);
+    assert_true(d >= 0.0 && d <= 1e-3);
+    const float s11 = input_scale(out);
+    printf("input scales: [0, 1] %.6g, [-1, 1] %.6g\n", (double)s01, (double)s11);
+    assert_true(fabs(s01 - 1.0 / 255) < 1e-6 && fabs(s11 - 2.0 / 255) < 1e-6);
+
+    /* errors */
+    char bad[128];
+    snprintf(bad, sizeof bad, "%s/broken.png", dir);
+    assert_int_equal(save(bad, "\x89PNG\r\n\x1a\nbroken", 14), 0);
+    snprintf(a, sizeof a, "'%s' --calibrate '%s' --output '%s/x'", fm, bad, dir);
+    assert_int_equal(quantize(a), 1);
+    expect_err("calibration picture");
+    expect_err("broken.png");
+    snprintf(a, sizeof a, "'%s' --calibrate '%s' --std 0 --output '%s/x'", fm, pics, dir);
+    assert_int_equal(quantize(a), 2);
+    expect_err("--std 0: expected 1 or 3 positive numbers");
+    text = "[input]\nresize = squash\n";
+    assert_int_equal(save(conf, text, strlen(text)), 0);
+    snprintf(a, sizeof a, "'%s' --calibrate '%s' --conf '%s' --output '%s/x'", fm, pics, conf, dir);
+    assert_int_equal(quantize(a), 2);
+    expect_err("model.conf: [input] resize: \"squash\": expected one of: letterbox stretch");
+    snprintf(path, sizeof path, "%s/images/owl.jpg", zoo);
+    snprintf(a, sizeof a, "'%s' --calibrate '%s' --output '%s/x'", fmodel, path, dir);
+    assert_int_equal(quantize(a), 0); /* ResNet-8 takes a 32x32 picture */
+    char *pc = edge_test_shared_path("zoo/pose_classifier");
+    if (pc) { /* 51 keypoint values: not an image */
+        snprintf(a, sizeof a, "'%s/model.tflite' --calibrate '%s' --output '%s/x'", pc, path, dir);
+        assert_int_equal(quantize(a), 2);
+        expect_err("pose_classifier/model.tflite: the model's input 0 is not one image");
+        free(pc);
+    }
+    snprintf(path, sizeof path, "%s/x", dir);
+    unlink(path);
+}
+
+/* A float MobileNet and EfficientNet-Lite (issue 48): the float32 twins of the zoo's quantized
+ * MobileNet v2 (iNaturalist birds, 965 classes, inputs in [-1, 1]) and EfficientNet-Lite0
+ * (flowers, 5 classes, inputs in [0, 1]), written by `edge-mkmodel float` (the project's own
+ * tools: tools/float_twin.c), quantized from the 5 photos (stretched to 224x224) and compared
+ * with their float twin on 16 inputs not calibrated on: the photos centre-cropped, the zoo's
+ * sample of the model, and shifted, mirrored, dimmed copies of the crops. */
+#define BIG (224 * 224 * 3)
+#define BIG_TEST 16
+
+/* Top-1 (and its lead over the second) of PATH, float in and out, on each of the N inputs. */
+static void big_top1(const char *path, float *const *in, int n, int classes, int *top,
+                     float *margin)
+{
+    edge_model *m = NULL;
+    edge_error err = {0};
+    if (edge_model_open(path, NULL, &m, &err))
+        fail_msg("%s does not load: %s", path, err.message);
+    edge_interp *it = NULL;
+    assert_int_equal(edge_interp_new(m, &it, NULL), 0);
+    for (int k = 0; k < n; k++) {
+        size_t got = 0;
+        memcpy(edge_interp_input(it, 0, &got), in[k], BIG * sizeof(float));
+        assert_int_equal(got, BIG * sizeof(float));
+        assert_int_equal(edge_interp_invoke(it), 0);
+        const float *p = edge_interp_output(it, 0, &got);
+        assert_int_equal(got, (size_t)classes * sizeof(float));
+        top[k] = argmax_f(p, classes);
+        float second = -1e30f;
+        for (int i = 0; i < classes; i++)
+            second = i != top[k] && p[i] > second ? p[i] : second;
+        if (margin)
+            margin[k] = p[top[k]] - second;
+    }
+    edge_interp_free(it);
+    edge_model_unref(m);
+}
+
+/* Top-1 of the zoo's quantized model PATH (uint8 in and out) on the N float inputs, each
+ * quantized with the model's input parameters. */
+static void u8_top1(const char *path, float *const *in, int n, int classes, int *top)
+{
+    edge_model *m = NULL;
+    assert_int_equal(edge_model_open(path, NULL, &m, NULL), 0);
+    edge_interp *it = NULL;
+    assert_int_equal(edge_interp_new(m, &it, NULL), 0);
+    edge_tensor_info ti;
+    edge_model_input_info(m, 0, &ti);
+    assert_int_equal(ti.type, EDGE_UINT8);
+    for (int k = 0; k < n; k++) {
+        size_t got = 0;
+        uint8_t *q = edge_interp_input(it, 0, &got);
+        assert_int_equal(got, BIG);
+        for (size_t i = 0; i < BIG; i++) {
+            const long v = lroundf(in[k][i] / ti.scale) + ti.zero_point;
+            q[i] = (uint8_t)(v < 0 ? 0 : v > 255 ? 255 : v);
+        }
+        assert_int_equal(edge_interp_invoke(it), 0);
+        const uint8_t *p = edge_interp_output(it, 0, &got);
+        assert_int_equal(got, (size_t)classes);
+        int b = 0;
+        for (int i = 1; i < classes; i++)
+            b = p[i] > p[b] ? i : b;
+        top[k] = b;
+    }
+    edge_interp_free(it);
+    edge_model_unref(m);
+}
+
+static void big_agree(const char *name, int classes, float mul, float add, const char *fit_args)
+{
+    char qm[700], fm[128], out[128], a[1400], cmd[2048], pics[128], path[700];
+    snprintf(qm, sizeof qm, "%s/%s/model.tflite", zoo, name);
+    snprintf(fm, sizeof fm, "%s/%s_float.tflite", dir, name);
+    snprintf(out, sizeof out, "%s/%s_int8.tflite", dir, name);
+    snprintf(cmd, sizeof cmd, "'%s' float '%s' '%s' > /dev/null", EDGE_MKMODEL, qm, fm);
+    assert_int_equal(system(cmd), 0);
+    snprintf(pics, sizeof pics, "%s/bigpics", dir);
+    if (access(pics, F_OK)) {
+        assert_int_equal(mkdir(pics, 0700), 0);
+        for (int k = 0; k < 5; k++) {
+            char src[700];
+            snprintf(src, sizeof src, "%s/images/%s", zoo, photos[k]);
+            snprintf(path, sizeof path, "%s/%s", pics, photos[k]);
+            assert_int_equal(symlink(src, path), 0);
+        }
+    }
+    snprintf(a, sizeof a, "'%s' --calibrate '%s' --resize stretch %s --output '%s'", fm, pics,
+             fit_args, out);
+    assert_int_equal(quantize(a), 0);
+    /* the test inputs */
+    float *in[BIG_TEST];
+    for (int k = 0; k < BIG_TEST; k++) {
+        in[k] = malloc(BIG * sizeof(float));
+        assert_non_null(in[k]);
+    }
+    int n = 0;
+    for (int k = 0; k < 5; k++)
+        if (photo(photos[k], EDGE_FIT_CROP, 224, mul, add, in[n]) == 0)
+            n++;
+    assert_true(n >= 3);
+    const int crops = n;
+    snprintf(path, sizeof path, "%s/%s/input_0.bin", zoo, name); /* uint8, the model's units */
+    size_t len = 0;
+    uint8_t *sample = edge_test_read_file(path, &len);
+    assert_non_null(sample);
+    assert_int_equal(len, BIG);
+    edge_model *qmod = NULL;
+    assert_int_equal(edge_model_open(qm, NULL, &qmod, NULL), 0);
+    edge_tensor_info ti;
+    edge_model_input_info(qmod, 0, &ti);
+    for (size_t i = 0; i < BIG; i++)
+        in[n][i] = ((float)sample[i] - (float)ti.zero_point) * ti.scale;
+    n++;
+    edge_model_unref(qmod);
+    free(sample);
+    const float lo = add, hi = 255.0f * mul + add;
+    while (n < BIG_TEST) { /* a crop shifted by up to 16 pixels, maybe mirrored, dimmed */
+        const float *src = in[rnd() % (uint32_t)crops];
+        const int dx = (int)(rnd() % 33) - 16, dy = (int)(rnd() % 33) - 16, flip = rnd() % 2;
+        const float gain = 0.6f + 0.6f * (float)(rnd() % 1000) / 1000.0f;
+        for (int y = 0; y < 224; y++)
+            for (int x = 0; x < 224; x++) {
+                int xx = (flip ? 223 - x : x) + dx, yy = y + dy;
+                xx = xx < 0 ? 0 : xx > 223 ? 223 : xx;
+                yy = yy < 0 ? 0 : yy > 223 ? 223 : yy;
+                for (int c = 0; c < 3; c++) {
+                    const float v = (src[(yy * 224 + xx) * 3 + c] - lo) * gain + lo;
+                    in[n][(y * 224 + x) * 3 + c] = v > hi ? hi : v;
+                }
+            }
+        n++;
+    }
+    int tf[BIG_TEST], tq[BIG_TEST], tz[BIG_TEST], same = 0, decided = 0, decided_same = 0;
+    int twin_same = 0;
+    float margin[BIG_TEST];
+    big_top1(fm, in, n, classes, tf, margin);
+    big_top1(out, in, n, classes, tq, NULL);
+    u8_top1(qm, in, n, classes, tz); /* the twin is the zoo's model in float */
+    for (int k = 0; k < n; k++)
+        twin_same += tz[k] == tf[k] || margin[k] < MIN_MARGIN;
+    printf("%s: the float twin's top-1 is the zoo model's on %d/%d inputs (those it is sure of)\n",
+           name, twin_same, n);
+    assert_int_equal(twin_same, n);
+    for (int k = 0; k < n; k++) {
+        same += tf[k] == tq[k];
+        if (tf[k] != tq[k])
+            printf("%s input %d: float top-1 %d (%.3f above the second), int8 %d\n", name, k, tf[k],
+                   (double)margin[k], tq[k]);
+        if (margin[k] >= MIN_MARGIN) {
+            decided++;
+            decided_same += tf[k] == tq[k];
+        }
+    }
+    printf("%s: float twin quantized from 5 pictures: top-1 agreement %d/%d (%d/%d where the "
+           "float top-1 leads by >= %.2f)\n",
+           name, same, n, decided_same, decided, MIN_MARGIN);
+    assert_int_equal(decided_same, decided);
+    assert_true(same >= n - 1);
+    litert_same(out, in[0], BIG * sizeof(float), classes, 1.0);
+    for (int k = 0; k < BIG_TEST; k++)
+        free(in[k]);
+    unlink(fm);
+    unlink(out);
+}
+
+static void test_mobilenet(void **state)
+{
+    (void)state;
+    big_agree("mobilenet_v2_inat_bird_u8", 965, 1.0f / 127.5f, -1.0f, "--mean 127.5 --std 127.5");
+    big_agree("efficientnet_lite0_u8", 5, 1.0f / 255.0f, 0.0f, "");
 }
 
 static void test_errors(void **state)
@@ -704,10 +1556,13 @@ int main(void)
     }
     free(z);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_minmax),  cmocka_unit_test(test_percentile_mse),
-        cmocka_unit_test(test_io_int8), cmocka_unit_test(test_litert),
-        cmocka_unit_test(test_kws),     cmocka_unit_test(test_hand),
-        cmocka_unit_test(test_face),    cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_minmax),   cmocka_unit_test(test_percentile_mse),
+        cmocka_unit_test(test_io_int8),  cmocka_unit_test(test_litert),
+        cmocka_unit_test(test_kws),      cmocka_unit_test(test_hand),
+        cmocka_unit_test(test_face),     cmocka_unit_test(test_pictures),
+        cmocka_unit_test(test_ops),      cmocka_unit_test(test_keep_float),
+        cmocka_unit_test(test_compress), cmocka_unit_test(test_mobilenet),
+        cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

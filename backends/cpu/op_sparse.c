@@ -1,0 +1,175 @@
+/* backends/cpu/op_sparse.c - int8 FULLY_CONNECTED and 1x1 CONV_2D on sparse kernels.
+ *
+ * Owns: what op_sparse.h declares. A node runs sparse when its weights are constant int8
+ * (filter zero point 0, a constant bias or none), its convolution is 1x1 with stride 1 and no
+ * padding, it has EDGE_SPARSE_ROWS rows or more (or its weights are past the caches:
+ * EDGE_SPARSE_FEW_MIN_BYTES), and few enough of its groups of 4 weights
+ * are stored for the level's sparse kernel to beat the dense one (edge_qs8_sparse_kernel's
+ * PAYS, measured by bench-sparse; kernels/sparse.h measures the weights: pruned models stored
+ * dense, the usual case, count as much as weights stored sparse, which the loader densified). The
+ * packed form is built once per model version (edge_op_alloc_packed: counted with the packed
+ * weights, kept by the packed-weight cache). Eval cuts the work into tasks for edge_exec_parallel:
+ * tiles of rows, or ranges of channels when there are too few rows (batch-1 FULLY_CONNECTED). Does
+ * not own the arithmetic (kernels/sparse.h) or the dense path (fast_ops.c). */
+#include "op_sparse.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "dispatch.h"
+#include "sparse.h"
+
+#define SPARSE_MAGIC 0x53505253u /* "SPRS": never a fast_hdr's first field (a small enum) */
+
+typedef struct sparse_hdr {
+    uint32_t magic;
+    edge_qs8_sparse_fn fn;
+    edge_qs8_out o;
+    size_t rows, n, k, stored, a_stride;
+    size_t chunk, n_tasks; /* rows (a multiple of the tile) or channels per task */
+    bool split_n;
+    void *const *data; /* the node's packed_data (the cache may move it) */
+} sparse_hdr;
+
+enum sparse_op { SPARSE_FC, SPARSE_CONV };
+
+#define SPARSE_NAMES(op, lvl)                                                                     \
+    {                                                                                             \
+        "qs8_" op "_sparse1x1__" lvl, "qs8_" op "_sparse1x4__" lvl, "qs8_" op "_sparse1x16__" lvl \
+    }
+#define SPARSE_LEVELS(op)                                                               \
+    {                                                                                   \
+        SPARSE_NAMES(op, "c"), SPARSE_NAMES(op, "avx2"), SPARSE_NAMES(op, "avx512vnni") \
+    }
+static const char *const kernel_names[2][3][3] = {SPARSE_LEVELS("fc"), SPARSE_LEVELS("conv1x1")};
+
+static const char *kernel_name(enum sparse_op op, const char *level, edge_sparse_format f)
+{
+    const int l = !strcmp(level, "avx512vnni") ? 2 : !strcmp(level, "avx2") ? 1 : 0;
+    return kernel_names[op][l][f];
+}
+
+/* EDGE_SPARSE: "0" never, "1" always (where the node can), else by density. */
+static int sparse_mode(void)
+{
+    const char *env = getenv("EDGE_SPARSE");
+    return env && !strcmp(env, "0") ? 0 : env && !strcmp(env, "1") ? 1 : -1;
+}
+
+static size_t div_up(size_t a, size_t b)
+{
+    return (a + b - 1) / b;
+}
+
+/* Tasks: tiles of rows for every thread when there are enough, else ranges of channels. */
+static void sparse_split(sparse_hdr *h, unsigned threads)
+{
+    const size_t tile = EDGE_SPARSE_ROWS;
+    if (threads > 1 && h->rows < 2 * tile * threads && h->n >= 2 * (size_t)threads) {
+        h->split_n = true;
+        h->chunk = div_up(h->n, 2 * (size_t)threads);
+        h->n_tasks = div_up(h->n, h->chunk);
+        return;
+    }
+    const size_t per = threads > 1 ? 2 * (size_t)threads : 1;
+    h->chunk = div_up(div_up(h->rows, per), tile) * tile;
+    h->n_tasks = div_up(h->rows, h->chunk);
+}
+
+static int sparse_prepare(edge_prep *p, edge_node *n, enum sparse_op op, size_t rows, size_t ch,
+                          size_t depth, int32_t filter_offset, int32_t input_offset,
+                          const int32_t *mult, const int32_t *shift, edge_qs8_out o)
+{
+    const edge_tensor *wt = edge_op_input(p, n, 1), *bt = edge_op_input(p, n, 2);
+    const int mode = sparse_mode();
+    if (mode == 0 || filter_offset != 0 || !wt || !wt->data || (bt && !bt->data) || !rows || !ch ||
+        !depth || div_up(depth, EDGE_SPARSE_GROUP) > EDGE_SPARSE_MAX_GROUPS)
+        return 0;
+    const int8_t *w = wt->data;
+    const char *level;
+    double pays = 0, pays_few = 0;
+    edge_qs8_sparse_fn fn =
+        edge_qs8_sparse_kernel(edge_op_kernels(p)->isa, &level, &pays, &pays_few);
+    if (rows < EDGE_SPARSE_ROWS) /* few rows: only weights past the caches */
+        pays = ch * depth >= EDGE_SPARSE_FEW_MIN_BYTES ? pays_few : 0;
+    if (mode < 0 && pays <= 0)
+        return 0;
+    const edge_sparse_measure m = edge_qs8_sparse_measure(w, ch, depth);
+    if (mode < 0 && (double)m.stored > pays * (double)m.groups)
+        return 0;
+    sparse_hdr *h =
+        edge_op_alloc_packed(p, n, sizeof *h, edge_qs8_sparse_packed_bytes(ch, m.stored),
+                             kernel_name(op, level, m.format));
+    if (!h)
+        return EDGE_ENOMEM;
+    *h = (sparse_hdr){.magic = SPARSE_MAGIC,
+                      .fn = fn,
+                      .o = o,
+                      .rows = rows,
+                      .n = ch,
+                      .k = depth,
+                      .stored = m.stored,
+                      .a_stride = depth,
+                      .data = &n->packed_data};
+    if (!edge_op_packed_done(n))
+        edge_qs8_sparse_pack(w, ch, depth, &m, bt ? bt->data : NULL, mult, shift, input_offset,
+                             n->packed_data);
+    sparse_split(h, p->m->threads);
+    n->scratch_bytes = EDGE_SPARSE_SCRATCH((depth + 3) & ~(size_t)3);
+    return 1;
+}
+
+int edge_sparse_fc_prepare(edge_prep *p, edge_node *n, const edge_fc_params *k)
+{
+    return sparse_prepare(p, n, SPARSE_FC, (size_t)k->batches, (size_t)k->units, (size_t)k->depth,
+                          k->filter_offset, k->input_offset, k->mult, k->shift,
+                          (edge_qs8_out){k->output_offset, k->act_min, k->act_max});
+}
+
+int edge_sparse_conv_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
+{
+    if (k->k_h != 1 || k->k_w != 1 || k->stride_h != 1 || k->stride_w != 1 || k->pad_h ||
+        k->pad_w || k->out_h != k->in_h || k->out_w != k->in_w)
+        return 0;
+    const size_t rows = (size_t)k->batches * (size_t)k->in_h * (size_t)k->in_w;
+    return sparse_prepare(p, n, SPARSE_CONV, rows, (size_t)k->out_c, (size_t)k->in_c,
+                          k->filter_offset, k->input_offset, k->mult, k->shift,
+                          (edge_qs8_out){k->output_offset, k->act_min, k->act_max});
+}
+
+typedef struct sparse_job {
+    const sparse_hdr *h;
+    edge_qs8_sparse_view v;
+    const int8_t *in;
+    int8_t *out;
+    uint8_t *scratch;
+    size_t stride;
+} sparse_job;
+
+static void sparse_task(void *ctx, size_t task, unsigned thread)
+{
+    const sparse_job *j = ctx;
+    const sparse_hdr *h = j->h;
+    int8_t *tile = (int8_t *)(j->scratch + (size_t)thread * j->stride);
+    const size_t a = task * h->chunk;
+    if (h->split_n) {
+        const size_t b = a + h->chunk < h->n ? a + h->chunk : h->n;
+        h->fn(&j->v, a, b, j->in, h->a_stride, h->rows, j->out, h->n, tile);
+        return;
+    }
+    const size_t b = a + h->chunk < h->rows ? a + h->chunk : h->rows;
+    h->fn(&j->v, 0, h->n, j->in + a * h->a_stride, h->a_stride, b - a, j->out + a * h->n, h->n,
+          tile);
+}
+
+bool edge_sparse_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
+{
+    const sparse_hdr *h = n->packed;
+    if (!h || h->magic != SPARSE_MAGIC)
+        return false;
+    sparse_job j = {h,           edge_qs8_sparse_view_of(*h->data, h->n, h->k, h->stored, &h->o),
+                    t[n->in[0]], t[n->out[0]],
+                    scratch,     edge_op_scratch_stride(n)};
+    edge_exec_parallel(ex, h->n_tasks, sparse_task, &j);
+    return true;
+}

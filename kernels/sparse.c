@@ -1,0 +1,135 @@
+/* kernels/sparse.c - measuring and packing sparse int8 weights, and the kernel of each level
+ * (the contract: kernels/sparse.h). Also the portable C instantiation of
+ * kernels/generic/qs8_sparse_impl.h (every level without an x86 kernel of its own: scalar,
+ * neon, neondot). */
+#include "sparse.h"
+
+#include <string.h>
+
+#include "ref/requant.h"
+
+#define SPARSE_SFX c
+#include "generic/qs8_sparse_impl.h"
+
+edge_sparse_measure edge_qs8_sparse_measure(const int8_t *w, size_t n, size_t k)
+{
+    const size_t g = (k + 3) / 4;
+    edge_sparse_measure m = {n * g, 0, 0, EDGE_SPARSE_1X16};
+    bool whole = true, runs = true;
+    for (size_t r = 0; r < n; r++) {
+        const int8_t *row = w + r * k;
+        bool run_on = false;
+        for (size_t i = 0; i < g; i++) {
+            size_t nz = 0, len = k - 4 * i < 4 ? k - 4 * i : 4;
+            for (size_t j = 0; j < len; j++)
+                nz += row[4 * i + j] != 0;
+            m.nonzero += nz;
+            if (!nz) {
+                runs = runs && !(run_on && i % 4); /* a run of 4 groups cut short */
+                run_on = false;
+                continue;
+            }
+            m.stored++;
+            whole = whole && nz == len;
+            runs = runs && (i % 4 == 0 || run_on); /* a run starts only at a multiple of 4 */
+            run_on = true;
+        }
+    }
+    m.format = !whole ? EDGE_SPARSE_1X1 : runs ? EDGE_SPARSE_1X16 : EDGE_SPARSE_1X4;
+    return m;
+}
+
+static size_t group_bytes(size_t stored)
+{
+    return (stored * sizeof(uint16_t) + 3) & ~(size_t)3;
+}
+
+size_t edge_qs8_sparse_packed_bytes(size_t n, size_t stored)
+{
+    return 4 * n * sizeof(int32_t) + (n + 1) * sizeof(uint32_t) + group_bytes(stored) + 4 * stored;
+}
+
+edge_qs8_sparse_view edge_qs8_sparse_view_of(const void *packed, size_t n, size_t k, size_t stored,
+                                             const edge_qs8_out *o)
+{
+    const int32_t *i32 = packed;
+    edge_qs8_sparse_view v = {.n = n,
+                              .k = k,
+                              .kc = (k + 3) & ~(size_t)3,
+                              .bias = i32,
+                              .mult = i32 + n,
+                              .shift = i32 + 2 * n,
+                              .wsum = i32 + 3 * n,
+                              .output_offset = o->zp,
+                              .act_min = o->lo,
+                              .act_max = o->hi};
+    v.seg = (const uint32_t *)(i32 + 4 * n);
+    v.group = (const uint16_t *)(v.seg + n + 1);
+    v.w = (const int8_t *)v.group + group_bytes(stored);
+    return v;
+}
+
+void edge_qs8_sparse_pack(const int8_t *w, size_t n, size_t k, const edge_sparse_measure *m,
+                          const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                          int32_t input_offset, void *dst)
+{
+    const edge_qs8_out o = {0, 0, 0};
+    edge_qs8_sparse_view v = edge_qs8_sparse_view_of(dst, n, k, m->stored, &o);
+    int32_t *pb = (int32_t *)(uintptr_t)v.bias;
+    uint32_t *seg = (uint32_t *)(uintptr_t)v.seg;
+    uint16_t *group = (uint16_t *)(uintptr_t)v.group;
+    int8_t *pw = (int8_t *)(uintptr_t)v.w;
+    memcpy((int32_t *)(uintptr_t)v.mult, mult, n * sizeof(int32_t));
+    memcpy((int32_t *)(uintptr_t)v.shift, shift, n * sizeof(int32_t));
+    uint32_t s = 0;
+    for (size_t r = 0; r < n; r++) {
+        const int8_t *row = w + r * k;
+        int32_t sum = 0;
+        seg[r] = s;
+        for (size_t i = 0; 4 * i < k; i++) {
+            const size_t len = k - 4 * i < 4 ? k - 4 * i : 4;
+            int8_t q[4] = {0, 0, 0, 0};
+            bool nz = false;
+            for (size_t j = 0; j < len; j++) {
+                q[j] = row[4 * i + j];
+                sum = edge_wrap_add32(sum, q[j]);
+                nz = nz || q[j];
+            }
+            if (!nz)
+                continue;
+            group[s] = (uint16_t)i;
+            memcpy(pw + 4 * (size_t)s, q, 4);
+            s++;
+        }
+        pb[r] = edge_wrap_add32(bias ? bias[r] : 0, edge_wrap_mul32(input_offset, sum));
+        ((int32_t *)(uintptr_t)v.wsum)[r] = sum;
+    }
+    seg[n] = s;
+}
+
+edge_qs8_sparse_fn edge_qs8_sparse_kernel(edge_isa isa, const char **level, double *pays,
+                                          double *pays_few)
+{
+    *pays_few = 0; /* batch-1 FC: 1024x1000 loses at 90% at every level (its weights are cached) */
+    *pays = 0; /* the portable C body: 2-20x slower than the dense SIMD kernels (bench-sparse) */
+#if defined(__x86_64__)
+    if (isa == EDGE_ISA_AVX512VNNI) {
+        *level = "avx512vnni";
+        *pays = 0.22;     /* 1x1 CONV_2D 28x28x128: 80% zero 1x4 blocks (20% stored) 1.1x */
+        *pays_few = 0.35; /* FC 2048x2048 batch 1: 1x4 70% zero 1.5x, unstructured 90% 1.3x */
+        return edge_qs8_sparse_avx512vnni;
+    }
+    if (isa == EDGE_ISA_AVX2 || isa == EDGE_ISA_AVXVNNI) {
+        *level = "avx2";
+        /* avx2: 1x4 blocks, 50% zero (50% stored) 1.4x, 70% 1.8-2.1x; unstructured 70% (76%
+         * stored) 0.7-1.0x. avxvnni (its dense kernel has VNNI; not measured: the VM that
+         * measured these has no AVX-VNNI) keeps avx512vnni's guard. */
+        *pays = isa == EDGE_ISA_AVX2 ? 0.5 : 0.22;
+        return edge_qs8_sparse_avx2;
+    }
+#else
+    (void)isa;
+#endif
+    *level = "c";
+    return edge_qs8_sparse_c;
+}

@@ -1,0 +1,105 @@
+/* kernels/sparse.h - int8 FULLY_CONNECTED and 1x1 CONV_2D with the weights kept sparse.
+ *
+ * Owns: measuring how sparse constant int8 weights are (edge_qs8_sparse_measure), the packed
+ * sparse form (edge_qs8_sparse_pack) and the contract of its kernels, and the kernel of each
+ * level (edge_qs8_sparse_kernel). The weights W[N][K] (N output channels, K input channels)
+ * are cut into groups of 4 consecutive input channels of one output channel (TFLite's 1x4
+ * block); a group with a nonzero weight is stored, the others are skipped. Unstructured,
+ * 1x4 and 1x16 pruning all run on this one form: a 1x16 block is 4 stored groups, an
+ * unstructured zero only pays when its whole group is zero (the measure counts groups).
+ *
+ * Arithmetic: exactly the dense int8 path's (qs8.h): per channel n
+ *     C[m][n] = requant_n( bias'[n] + sum_{stored groups g} sum_{j<4} x[m][4g + j] * W[n][4g + j] )
+ * with bias'[n] = bias[n] + input_offset * sum_k W[n][k] (wrapping int32), the same int32
+ * accumulator modulo 2^32, and the output stage of ref/requant.h (EDGE_OUTPUT_STAGE).
+ *
+ * Packed data (no pointers; edge_qs8_sparse_packed_bytes):
+ *     int32 bias'[N]; int32 mult[N]; int32 shift[N]; int32 wsum[N]; uint32 seg[N + 1];
+ *     uint16 group[stored] (padded to 4 bytes); int8 w[stored][4]
+ * seg[n] .. seg[n + 1] are channel n's stored groups, in increasing group order; weights past
+ * K in the last group are 0; wsum[n] = sum_k W[n][k] (wrapping), for kernels that multiply
+ * x ^ 0x80 as unsigned (qs8.h's a_bias 128: they start from bias'[n] - 128 * wsum[n]).
+ * K is at most 4 * 65536 (a group index fits 16 bits).
+ *
+ * Does not own: choosing the sparse form over the dense kernels or threading
+ * (backends/cpu/op_sparse.c). */
+#ifndef EDGE_KERNELS_SPARSE_H
+#define EDGE_KERNELS_SPARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "edge/runtime.h"
+#include "qs8.h"
+
+enum { EDGE_SPARSE_GROUP = 4, EDGE_SPARSE_TILE = 16, EDGE_SPARSE_MAX_GROUPS = 65536 };
+/* Rows a task should take together (a multiple of every kernel's tile), and the scratch a
+ * kernel call needs for depth rounded up to 4, KC (64-byte aligned). */
+#define EDGE_SPARSE_ROWS 64
+#define EDGE_SPARSE_SCRATCH(kc) ((size_t)EDGE_SPARSE_ROWS * (kc))
+
+/* The structure measured in constant weights W[N][K]. */
+typedef enum edge_sparse_format {
+    EDGE_SPARSE_1X1,  /* unstructured: some stored group has a zero weight */
+    EDGE_SPARSE_1X4,  /* every stored group is whole (no zero inside) */
+    EDGE_SPARSE_1X16, /* ... and stored groups come in aligned runs of 4 (16 channels) */
+} edge_sparse_format;
+
+typedef struct edge_sparse_measure {
+    size_t groups;  /* N * ceil(K / 4) */
+    size_t stored;  /* groups with a nonzero weight */
+    size_t nonzero; /* nonzero weights */
+    edge_sparse_format format;
+} edge_sparse_measure;
+
+edge_sparse_measure edge_qs8_sparse_measure(const int8_t *w, size_t n, size_t k);
+
+size_t edge_qs8_sparse_packed_bytes(size_t n, size_t stored);
+
+/* Pack W[N][K] (its measure M) with BIAS (NULL: none), MULT and SHIFT (N each) into DST. */
+void edge_qs8_sparse_pack(const int8_t *w, size_t n, size_t k, const edge_sparse_measure *m,
+                          const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                          int32_t input_offset, void *dst);
+
+/* A packed layer for a kernel: pointers into its packed data, and the output stage's fields
+ * as EDGE_OUTPUT_STAGE reads them. */
+typedef struct edge_qs8_sparse_view {
+    size_t n, k, kc; /* channels, depth, depth rounded up to 4 */
+    const int32_t *bias, *mult, *shift;
+    const uint32_t *seg;
+    const int32_t *wsum;
+    const uint16_t *group;
+    const int8_t *w;
+    int32_t output_offset, act_min, act_max;
+} edge_qs8_sparse_view;
+
+edge_qs8_sparse_view edge_qs8_sparse_view_of(const void *packed, size_t n, size_t k, size_t stored,
+                                             const edge_qs8_out *o);
+
+/* Rows [0, ROWS) of A (row m at a + m * a_stride, K bytes readable) into C (row m at
+ * c + m * c_stride), channels [N0, N1) only. TILE: EDGE_SPARSE_SCRATCH(kc) bytes of scratch. */
+typedef void (*edge_qs8_sparse_fn)(const edge_qs8_sparse_view *v, size_t n0, size_t n1,
+                                   const int8_t *a, size_t a_stride, size_t rows, int8_t *c,
+                                   size_t c_stride, int8_t *tile);
+
+/* Weights of at least this many bytes (past the caches) may pay on fewer rows (PAYS_FEW). */
+#define EDGE_SPARSE_FEW_MIN_BYTES ((size_t)4 << 20)
+
+/* The kernel for level ISA (the portable C one where the level has none of its own), its
+ * level's name ("c", "avx2", "avx512vnni") and *PAYS, the density of stored groups (stored /
+ * groups) at or below which it beats the level's dense kernel on EDGE_SPARSE_ROWS rows or more,
+ * and *PAYS_FEW the same on fewer rows (batch-1 FULLY_CONNECTED) for weights of at least
+ * EDGE_SPARSE_FEW_MIN_BYTES (bench-sparse, bench/README.md); 0 where it never does. */
+edge_qs8_sparse_fn edge_qs8_sparse_kernel(edge_isa isa, const char **level, double *pays,
+                                          double *pays_few);
+
+/* The kernels: kernels/generic/qs8_sparse_impl.h's portable C, kernels/x86/qs8_sparse_*.c. */
+void edge_qs8_sparse_c(const edge_qs8_sparse_view *v, size_t n0, size_t n1, const int8_t *a,
+                       size_t a_stride, size_t rows, int8_t *c, size_t c_stride, int8_t *tile);
+void edge_qs8_sparse_avx2(const edge_qs8_sparse_view *v, size_t n0, size_t n1, const int8_t *a,
+                          size_t a_stride, size_t rows, int8_t *c, size_t c_stride, int8_t *tile);
+void edge_qs8_sparse_avx512vnni(const edge_qs8_sparse_view *v, size_t n0, size_t n1,
+                                const int8_t *a, size_t a_stride, size_t rows, int8_t *c,
+                                size_t c_stride, int8_t *tile);
+
+#endif

@@ -1,0 +1,160 @@
+/* kernels/x86/qs8_sparse_avx512vnni.c - the sparse int8 kernel (kernels/sparse.h) at level
+ * avx512vnni.
+ *
+ * Owns: edge_qs8_sparse_avx512vnni. Rows go in tiles of 16, one row a lane: the tile's inputs
+ * are transposed once (a gather a group: xt[g] holds the 16 rows' bytes 4g .. 4g+3, as
+ * x ^ 0x80), then each stored group of a channel is one vpdpbusd of xt[g] with the group's 4
+ * weights broadcast, from bias' - 128 * wsum (qs8.h's a_bias 128). Sixteen channels'
+ * requantized rows (edge_mbqm_avx512, edge_out16_avx512: the dense kernels' output stage)
+ * are transposed in registers into 16 bytes a row and stored. One row (FULLY_CONNECTED at
+ * batch 1), and any call of fewer than 16 rows, take lanes over stored groups instead
+ * (row_groups). */
+#include <immintrin.h>
+#include <string.h>
+
+#include "ref/requant.h"
+#include "requant_avx512.h"
+#include "sparse.h"
+#include "sparse_x86.h"
+
+enum { LANES = 16, MAX_NV = 4 }; /* a tile: up to MAX_NV vectors of 16 rows */
+
+/* Rows [0, t) of A (t <= 64, stride a_stride) as XT: group g's vector q at xt[g * nv + q]
+ * holds rows 16q .. 16q+15 (bytes 4g .. 4g+3 each, x ^ 0x80; rows past t arbitrary). */
+static void load_tile(const edge_qs8_sparse_view *v, const int8_t *a, size_t a_stride, size_t t,
+                      size_t nv, __m512i *xt)
+{
+    const __m512i flip = _mm512_set1_epi32((int32_t)0x80808080u);
+    const size_t whole = v->k / 4, rest = v->k - 4 * whole;
+    if (t == 1) {
+        for (size_t g = 0; g < whole; g++) {
+            int32_t x;
+            memcpy(&x, a + 4 * g, 4);
+            xt[g] = _mm512_xor_si512(_mm512_set1_epi32(x), flip);
+        }
+    } else {
+        const __m512i idx = _mm512_mullo_epi32(
+            _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
+            _mm512_set1_epi32((int32_t)a_stride));
+        for (size_t q = 0; q < nv; q++) {
+            const size_t left = t - q * LANES;
+            const __mmask16 rows = (__mmask16)(left >= LANES ? 0xFFFFu : (1u << left) - 1);
+            const int8_t *aq = a + q * LANES * a_stride;
+            for (size_t g = 0; g < whole; g++)
+                xt[g * nv + q] = _mm512_xor_si512(
+                    _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), rows, idx, aq + 4 * g, 1),
+                    flip);
+        }
+    }
+    if (rest) { /* the last group's bytes past K are 0 (their weights are 0): no read past K */
+        int32_t lane[MAX_NV * LANES] = {0};
+        for (size_t p = 0; p < t; p++)
+            memcpy(&lane[p], a + p * a_stride + 4 * whole, rest);
+        for (size_t q = 0; q < nv; q++)
+            xt[whole * nv + q] = _mm512_xor_si512(_mm512_loadu_si512(lane + q * LANES), flip);
+    }
+}
+
+/* Channels [n0, n1) of the T rows in XT (NV vectors a group) into C (row p at
+ * c + p * c_stride). Inlined per NV, so that the accumulators stay in registers. */
+static inline __attribute__((always_inline)) void
+tile_channels(const edge_qs8_sparse_view *v, size_t n0, size_t n1, const __m512i *xt, size_t t,
+              const size_t nv, int8_t *c, size_t c_stride)
+{
+    const __m512i zp = _mm512_set1_epi32(v->output_offset);
+    const __m512i lo = _mm512_set1_epi32(v->act_min), hi = _mm512_set1_epi32(v->act_max);
+    for (size_t n = n0; n < n1; n += 16) {
+        const size_t nb = n1 - n < 16 ? n1 - n : 16;
+        __m128i r[MAX_NV][16];
+        for (size_t j = 0; j < 16; j++) {
+            if (j >= nb) {
+                for (size_t q = 0; q < nv; q++)
+                    r[q][j] = _mm_setzero_si128();
+                continue;
+            }
+            const size_t ch = n + j;
+            __m512i acc[MAX_NV];
+#pragma GCC unroll 4
+            for (size_t q = 0; q < nv; q++)
+                acc[q] = _mm512_set1_epi32(
+                    edge_wrap_sub32(v->bias[ch], edge_wrap_mul32(128, v->wsum[ch])));
+            for (uint32_t b = v->seg[ch]; b < v->seg[ch + 1]; b++) {
+                int32_t w;
+                memcpy(&w, v->w + 4 * (size_t)b, 4);
+                const __m512i wb = _mm512_set1_epi32(w);
+                const __m512i *x = xt + (size_t)v->group[b] * nv;
+#pragma GCC unroll 4
+                for (size_t q = 0; q < nv; q++)
+                    acc[q] = _mm512_dpbusd_epi32(acc[q], x[q], wb);
+            }
+            const edge_rq_avx512 rq = edge_rq_prep_avx512(_mm512_set1_epi32(v->mult[ch]),
+                                                          _mm512_set1_epi32(v->shift[ch]));
+#pragma GCC unroll 4
+            for (size_t q = 0; q < nv; q++)
+                r[q][j] = edge_out16_avx512(edge_mbqm_prep_avx512(acc[q], &rq), zp, lo, hi);
+        }
+        const __mmask16 keep = (__mmask16)((1u << nb) - 1);
+        for (size_t q = 0; q < nv; q++) {
+            edge_sparse_transpose16(r[q]);
+            for (size_t p = 0; p < LANES && q * LANES + p < t; p++)
+                _mm_mask_storeu_epi8(c + (q * LANES + p) * c_stride + n, keep, r[q][p]);
+        }
+    }
+}
+
+/* Channels [n0, n1) of one row X into C, lanes over stored groups: 16 groups' input bytes
+ * gathered by group index from XR (the row as x ^ 0x80, kc bytes), one vpdpbusd with their 16
+ * weight quads, the lanes summed per channel, then the reference's output stage. */
+static void row_groups(const edge_qs8_sparse_view *v, size_t n0, size_t n1, const int8_t *x,
+                       int8_t *c, uint8_t *xr)
+{
+    for (size_t k = 0; k < v->kc; k++)
+        xr[k] = k < v->k ? (uint8_t)x[k] ^ 0x80u : 0;
+    for (size_t n = n0; n < n1; n++) {
+        __m512i acc = _mm512_setzero_si512();
+        uint32_t b = v->seg[n];
+        const uint32_t e = v->seg[n + 1];
+        for (; b + 16 <= e; b += 16) {
+            const __m512i idx = _mm512_cvtepu16_epi32(
+                _mm256_loadu_si256((const __m256i *)(const void *)(v->group + b)));
+            const __m512i xg = _mm512_i32gather_epi32(idx, xr, 4);
+            acc = _mm512_dpbusd_epi32(acc, xg, _mm512_loadu_si512(v->w + 4 * (size_t)b));
+        }
+        if (b < e) {
+            const __mmask16 m = (__mmask16)((1u << (e - b)) - 1);
+            const __m512i idx = _mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(m, v->group + b));
+            const __m512i xg = _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), m, idx, xr, 4);
+            acc = _mm512_dpbusd_epi32(acc, xg, _mm512_maskz_loadu_epi32(m, v->w + 4 * (size_t)b));
+        }
+        const int32_t sum =
+            edge_wrap_add32(_mm512_reduce_add_epi32(acc),
+                            edge_wrap_sub32(v->bias[n], edge_wrap_mul32(128, v->wsum[n])));
+        c[n] = (int8_t)EDGE_OUTPUT_STAGE(v, sum, (const int32_t *)NULL, n);
+    }
+}
+
+void edge_qs8_sparse_avx512vnni(const edge_qs8_sparse_view *v, size_t n0, size_t n1,
+                                const int8_t *a, size_t a_stride, size_t rows, int8_t *c,
+                                size_t c_stride, int8_t *tile)
+{
+    assert(n0 <= n1 && n1 <= v->n && v->kc % 4 == 0 && v->kc - v->k < 4);
+    assert(a_stride <= (size_t)INT32_MAX / 16 && (uintptr_t)tile % 64 == 0);
+    if (rows < LANES) { /* a few rows (batch-1 FULLY_CONNECTED): lanes over stored groups */
+        for (size_t p = 0; p < rows; p++)
+            row_groups(v, n0, n1, a + p * a_stride, c + p * c_stride, (uint8_t *)tile);
+        return;
+    }
+    __m512i *xt = (__m512i *)(void *)tile; /* EDGE_SPARSE_SCRATCH(kc) bytes */
+    for (size_t m = 0; m < rows; m += MAX_NV * LANES) {
+        const size_t t = rows - m < MAX_NV * LANES ? rows - m : MAX_NV * LANES;
+        const size_t nv = (t + LANES - 1) / LANES;
+        load_tile(v, a + m * a_stride, a_stride, t, nv, xt);
+        int8_t *cm = c + m * c_stride;
+        switch (nv) {
+        case 1: tile_channels(v, n0, n1, xt, t, 1, cm, c_stride); break;
+        case 2: tile_channels(v, n0, n1, xt, t, 2, cm, c_stride); break;
+        case 3: tile_channels(v, n0, n1, xt, t, 3, cm, c_stride); break;
+        default: tile_channels(v, n0, n1, xt, t, 4, cm, c_stride); break;
+        }
+    }
+}

@@ -1,0 +1,295 @@
+/* tests/unit/test_sparse_kernels.c - int8 FULLY_CONNECTED and 1x1 CONV_2D on sparse kernels
+ * (kernels/sparse.h, backends/cpu/op_sparse.c).
+ *
+ * Owns: checking that the sparse kernel of every level this machine runs gives the bytes of
+ * the dense reference (edge_ref_fc_s8) on odd sizes: channels not a multiple of a SIMD width,
+ * depths not a multiple of 4 or 16, rows in whole tiles and left over, channels with no
+ * weight, all-zero and full weights, unstructured, 1x4 and 1x16 masks, each on channel
+ * ranges as the threads cut them; that the measure names the structure; and that models of
+ * tools/prune_model.h (FC and 1x1 CONV_2D, weights stored dense with zeros and stored sparse)
+ * give the same bytes with the sparse kernels on and off (EDGE_SPARSE=0) at every level, on
+ * one and two threads, the sparse kernel named in edge_model_kernels. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "edge/runtime.h"
+#include "prune_model.h"
+#include "ref/fc.h"
+#include "sparse.h"
+#include "test_rng.h"
+
+/* The levels this machine runs, each once. */
+static int levels(edge_isa *out)
+{
+    static const edge_isa all[] = {EDGE_ISA_SCALAR,     EDGE_ISA_AVX2, EDGE_ISA_AVXVNNI,
+                                   EDGE_ISA_AVX512VNNI, EDGE_ISA_NEON, EDGE_ISA_NEONDOT};
+    int n = 0;
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        const edge_isa e = edge_isa_effective(all[i]);
+        bool seen = false;
+        for (int j = 0; j < n; j++)
+            seen |= out[j] == e;
+        if (!seen)
+            out[n++] = e;
+    }
+    return n;
+}
+
+/* ROWS x K input through N x K weights W: the sparse kernel of every level against the
+ * reference, on the whole channel range and cut in three. */
+static void check_kernels(const int8_t *w, size_t n, size_t k, size_t rows, const char *what)
+{
+    int8_t *in = malloc(rows * k + 1), *want = malloc(rows * n), *got = malloc(rows * n);
+    int32_t *mult = malloc(n * 4), *shift = malloc(n * 4), *bias = malloc(n * 4);
+    assert_true(in && want && got && mult && shift && bias);
+    for (size_t i = 0; i < rows * k; i++)
+        in[i] = (int8_t)rnd();
+    for (size_t i = 0; i < n; i++) {
+        mult[i] = (int32_t)((1u << 30) + (rnd() & ((1u << 30) - 1)));
+        shift[i] = rnd_in(-12, 1);
+        bias[i] = rnd_in(-30000, 30000);
+    }
+    edge_fc_params p = {.batches = (int32_t)rows,
+                        .depth = (int32_t)k,
+                        .units = (int32_t)n,
+                        .input_offset = rnd_in(-128, 127),
+                        .output_offset = rnd_in(-20, 20),
+                        .mult = mult,
+                        .shift = shift,
+                        .act_min = rnd_in(-128, -100),
+                        .act_max = rnd_in(90, 127)};
+    const bool no_bias = rnd() % 4 == 0;
+    edge_ref_fc_s8(&p, in, w, no_bias ? NULL : bias, want);
+    const edge_sparse_measure m = edge_qs8_sparse_measure(w, n, k);
+    void *packed = aligned_alloc(64, (edge_qs8_sparse_packed_bytes(n, m.stored) + 63) & ~63ul);
+    int8_t *tile = aligned_alloc(64, EDGE_SPARSE_SCRATCH((k + 3) & ~(size_t)3));
+    assert_true(packed && tile);
+    edge_qs8_sparse_pack(w, n, k, &m, no_bias ? NULL : bias, mult, shift, p.input_offset, packed);
+    const edge_qs8_out o = {p.output_offset, p.act_min, p.act_max};
+    const edge_qs8_sparse_view v = edge_qs8_sparse_view_of(packed, n, k, m.stored, &o);
+    edge_isa lv[8];
+    const int nl = levels(lv);
+    for (int l = 0; l < nl; l++) {
+        const char *level = NULL;
+        double pays = 0, few = 0;
+        const edge_qs8_sparse_fn fn = edge_qs8_sparse_kernel(lv[l], &level, &pays, &few);
+        memset(got, 0x55, rows * n);
+        fn(&v, 0, n, in, k, rows, got, n, tile);
+        if (memcmp(got, want, rows * n))
+            fail_msg("%s: %zu x %zu, %zu rows, level %s differs from the reference", what, n, k,
+                     rows, level);
+        memset(got, 0x55, rows * n);
+        const size_t a = n / 3, b = 2 * n / 3;
+        fn(&v, 0, a, in, k, rows, got, n, tile);
+        fn(&v, a, b, in, k, rows, got, n, tile);
+        fn(&v, b, n, in, k, rows, got, n, tile);
+        if (memcmp(got, want, rows * n))
+            fail_msg("%s: %zu x %zu, %zu rows, level %s on channel ranges differs", what, n, k,
+                     rows, level);
+    }
+    free(in), free(want), free(got), free(mult), free(shift), free(bias), free(packed);
+    free(tile);
+}
+
+static void test_kernels_equal_reference(void **state)
+{
+    (void)state;
+    test_rng_seed();
+    static const edge_prune_pattern pats[] = {EDGE_PRUNE_1X1, EDGE_PRUNE_1X4, EDGE_PRUNE_1X16};
+    static const double sp[] = {0.0, 0.5, 0.7, 0.9, 1.0};
+    int cases = 0;
+    for (size_t pi = 0; pi < 3; pi++)
+        for (size_t si = 0; si < sizeof sp / sizeof *sp; si++)
+            for (int r = 0; r < 4; r++) {
+                edge_prune_spec s = {.k = rnd_in(1, 70),
+                                     .n = rnd_in(1, 37),
+                                     .batch = 1,
+                                     .sparsity = sp[si],
+                                     .pattern = pats[pi],
+                                     .seed = rnd() | 1};
+                if (r == 0)
+                    s.k = 4 * rnd_in(1, 12) + rnd_in(1, 3); /* a partial last group */
+                int8_t *w = edge_prune_weights(&s);
+                assert_non_null(w);
+                if (r == 1) /* channels with no weight at all */
+                    for (int32_t c = 0; c < s.n; c += 3)
+                        memset(w + (size_t)c * (size_t)s.k, 0, (size_t)s.k);
+                const size_t rows = r == 2 ? 1 : (size_t)rnd_in(1, 2 * EDGE_SPARSE_ROWS + 19);
+                char what[64];
+                snprintf(what, sizeof what, "%s at %.0f%%", edge_prune_pattern_name(s.pattern),
+                         100 * s.sparsity);
+                check_kernels(w, (size_t)s.n, (size_t)s.k, rows, what);
+                free(w);
+                cases++;
+            }
+    printf("# %d cases at every level\n", cases);
+}
+
+static void test_measure(void **state)
+{
+    (void)state;
+    edge_prune_spec s = {.k = 64, .n = 8, .batch = 1, .sparsity = 0.75, .seed = 7};
+    s.pattern = EDGE_PRUNE_1X16;
+    int8_t *w = edge_prune_weights(&s);
+    edge_sparse_measure m = edge_qs8_sparse_measure(w, 8, 64);
+    assert_int_equal(m.format, EDGE_SPARSE_1X16);
+    assert_int_equal(m.groups, 8 * 16);
+    assert_int_equal(m.stored, 8 * 16 / 4);
+    free(w);
+    s.pattern = EDGE_PRUNE_1X4;
+    w = edge_prune_weights(&s);
+    m = edge_qs8_sparse_measure(w, 8, 64);
+    assert_int_equal(m.format, EDGE_SPARSE_1X4);
+    assert_int_equal(m.stored, 8 * 16 / 4);
+    assert_int_equal(m.nonzero, 8 * 64 / 4);
+    free(w);
+    s.pattern = EDGE_PRUNE_1X1;
+    w = edge_prune_weights(&s);
+    m = edge_qs8_sparse_measure(w, 8, 64);
+    assert_int_equal(m.format, EDGE_SPARSE_1X1);
+    assert_int_equal(m.nonzero, 8 * 64 / 4);
+    free(w);
+}
+
+/* Output 0 of model BUF at ISA on THREADS threads with EDGE_SPARSE set to MODE (NULL: unset);
+ * the kernel list into KERNELS (LEN bytes). */
+static uint8_t *run(const uint8_t *buf, size_t size, edge_isa isa, unsigned threads,
+                    const char *mode, const int8_t *in, size_t in_n, size_t *out_n, char *kernels,
+                    size_t len)
+{
+    if (mode)
+        setenv("EDGE_SPARSE", mode, 1);
+    else
+        unsetenv("EDGE_SPARSE");
+    edge_model_options opt = {.isa = isa, .threads = threads};
+    edge_model *m = NULL;
+    edge_interp *it = NULL;
+    edge_error err = {0};
+    if (edge_model_open_buffer(buf, size, &opt, &m, &err))
+        fail_msg("open at %s: %s", edge_isa_name(isa), err.message);
+    unsetenv("EDGE_SPARSE");
+    snprintf(kernels, len, "%s", edge_model_kernels(m));
+    assert_int_equal(edge_interp_new(m, &it, &err), 0);
+    size_t n = 0;
+    void *dst = edge_interp_input(it, 0, &n);
+    assert_int_equal(n, in_n);
+    memcpy(dst, in, in_n);
+    assert_int_equal(edge_interp_invoke(it), 0);
+    const void *src = edge_interp_output(it, 0, out_n);
+    uint8_t *out = malloc(*out_n);
+    assert_non_null(out);
+    memcpy(out, src, *out_n);
+    edge_interp_free(it);
+    edge_model_unref(m);
+    return out;
+}
+
+static void test_models_sparse_equal_dense(void **state)
+{
+    (void)state;
+    edge_isa lv[8];
+    const int nl = levels(lv);
+    int compared = 0;
+    for (int c = 0; c < 12; c++) {
+        edge_prune_spec s = {.conv = c % 2,
+                             .batch = c % 4 == 0 ? 1 : 2,
+                             .h = 5,
+                             .w = 7,
+                             .k = 16 * rnd_in(1, 4) + (c % 3 == 0 ? 0 : 16),
+                             .n = rnd_in(5, 40),
+                             .sparsity = c < 6 ? 0.9 : 0.7,
+                             .pattern = (edge_prune_pattern)(c % 3),
+                             .stored_sparse = c % 4 >= 2,
+                             .relu = c % 5 == 0,
+                             .seed = rnd() | 1};
+        uint8_t *buf = NULL;
+        size_t size = 0;
+        char err[160];
+        if (edge_prune_model(&s, &buf, &size, err, sizeof err))
+            fail_msg("generator: %s", err);
+        const size_t in_n =
+            (size_t)s.batch * (size_t)s.k * (s.conv ? (size_t)s.h * (size_t)s.w : 1);
+        int8_t *in = malloc(in_n);
+        assert_non_null(in);
+        for (size_t i = 0; i < in_n; i++)
+            in[i] = (int8_t)rnd();
+        for (int l = 0; l < nl; l++)
+            for (unsigned threads = 1; threads <= 2; threads++) {
+                char ks[512], kd[512];
+                size_t a_n = 0, b_n = 0;
+                uint8_t *a = run(buf, size, lv[l], threads, "1", in, in_n, &a_n, ks, sizeof ks);
+                uint8_t *b = run(buf, size, lv[l], threads, "0", in, in_n, &b_n, kd, sizeof kd);
+                if (!strstr(ks, "_sparse1x"))
+                    fail_msg("no sparse kernel at %s: %s", edge_isa_name(lv[l]), ks);
+                assert_null(strstr(kd, "_sparse1x"));
+                assert_int_equal(a_n, b_n);
+                if (memcmp(a, b, a_n))
+                    fail_msg("%s %s %s at %.0f%%, level %s, %u threads: sparse and dense differ",
+                             s.conv ? "conv" : "fc", edge_prune_pattern_name(s.pattern),
+                             s.stored_sparse ? "stored sparse" : "stored dense", 100 * s.sparsity,
+                             edge_isa_name(lv[l]), threads);
+                free(a), free(b);
+                compared++;
+            }
+        free(in);
+        free(buf);
+    }
+    printf("# %d model runs compared\n", compared);
+}
+
+/* Without EDGE_SPARSE the level and the measured density decide: at avx512vnni a 1x1 CONV_2D of
+ * 64 rows with 90% of its 1x4 blocks zero runs sparse; with 50% zero, or as a batch-1
+ * FULLY_CONNECTED, or at a level whose sparse kernel never pays (scalar), it runs dense. */
+static void test_default_choice(void **state)
+{
+    (void)state;
+    const bool vnni = edge_isa_effective(EDGE_ISA_AVX512VNNI) == EDGE_ISA_AVX512VNNI;
+    for (int c = 0; c < 6; c++) {
+        const edge_isa isa = c < 4 ? EDGE_ISA_AVX512VNNI : EDGE_ISA_SCALAR;
+        if (isa == EDGE_ISA_AVX512VNNI && !vnni)
+            continue;
+        const bool conv = c != 2, pruned = c != 1;
+        edge_prune_spec s = {.conv = conv,
+                             .batch = 1,
+                             .h = 8,
+                             .w = 8,
+                             .k = 64,
+                             .n = 16,
+                             .sparsity = pruned ? 0.9 : 0.5,
+                             .pattern = EDGE_PRUNE_1X4,
+                             .seed = 11};
+        const bool want = c == 0 || c == 3;
+        uint8_t *buf = NULL;
+        size_t size = 0;
+        char err[160], ks[512];
+        assert_int_equal(edge_prune_model(&s, &buf, &size, err, sizeof err), 0);
+        const size_t in_n = 64 * (conv ? 64 : 1), out_n = 16 * (conv ? 64 : 1);
+        static int8_t in[64 * 64];
+        size_t got = 0;
+        free(run(buf, size, isa, 1, NULL, in, in_n, &got, ks, sizeof ks));
+        assert_int_equal(got, out_n);
+        if (want != (strstr(ks, "_sparse1x4__") != NULL))
+            fail_msg("case %d (%s at %.0f%%, %s): %s", c, conv ? "conv" : "fc", 100 * s.sparsity,
+                     edge_isa_name(isa), ks);
+        free(buf);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kernels_equal_reference),
+        cmocka_unit_test(test_measure),
+        cmocka_unit_test(test_models_sparse_equal_dense),
+        cmocka_unit_test(test_default_choice),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

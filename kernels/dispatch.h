@@ -19,6 +19,7 @@
 #include "edge/runtime.h"
 #include "dot16.h"
 #include "f32.h"
+#include "fc_int4.h"
 #include "qs8.h"
 #include "wino.h"
 
@@ -138,6 +139,11 @@ typedef struct edge_kernels {
         const char *rfft_name;
         edge_f32_cabs_fn complex_abs; /* COMPLEX_ABS (named eltwise_name) */
     } f32;
+    struct { /* int8 FULLY_CONNECTED over packed 4-bit weights (fc_int4.h); NULL: the
+              * portable edge_qs8_fc_int4__c */
+        edge_qs8_fc_int4_fn fn;
+        const char *name;
+    } fc_int4;
 } edge_kernels;
 
 /* The table for level ISA on this build (a table with NULL entries where the

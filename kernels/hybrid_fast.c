@@ -46,8 +46,9 @@ static void im2col(const edge_conv_params *p, const int8_t *q, int32_t zp, size_
 }
 
 /* Dequantize N sums, add the bias and clamp to [LO, HI] as the reference does. */
-static void finish(size_t n, const edge_hybrid_params *h, enum edge_hybrid_order o, float in_scale,
-                   const float *bias, float lo, float hi, const uint32_t *acc, float *out)
+void edge_hybrid_finish(size_t n, const edge_hybrid_params *h, enum edge_hybrid_order o,
+                        float in_scale, const float *bias, float lo, float hi, const uint32_t *acc,
+                        float *out)
 {
     for (size_t c = 0; c < n; c++) {
         const float ws = h->w_scale[h->scale_count > 1 ? c : 0];
@@ -143,8 +144,8 @@ void edge_hybrid_conv_pixels(const edge_conv_params *p, const edge_hybrid_params
             im2col(p, q, zp, m0 + r, a + r * k);
         exact_gemm(m, n, k, a, w, wf, cf, acc);
         for (size_t r = 0; r < m; r++)
-            finish(n, h, order, in_scale, bias, p->act_min_f, p->act_max_f, acc + r * n,
-                   out + (m0 + r) * n);
+            edge_hybrid_finish(n, h, order, in_scale, bias, p->act_min_f, p->act_max_f, acc + r * n,
+                               out + (m0 + r) * n);
     }
 }
 
@@ -174,8 +175,8 @@ void edge_hybrid_fc_rows(const edge_fc_params *p, const edge_hybrid_params *h, c
         }
         exact_gemm(m, n, k, a, w, wf, cf, acc);
         for (size_t r = 0; r < m; r++)
-            finish(n, h, EDGE_HYBRID_ORDER_SCALE_FIRST, scale[r], bias, p->act_min_f, p->act_max_f,
-                   acc + r * n, out + (m0 + r) * n);
+            edge_hybrid_finish(n, h, EDGE_HYBRID_ORDER_SCALE_FIRST, scale[r], bias, p->act_min_f,
+                               p->act_max_f, acc + r * n, out + (m0 + r) * n);
     }
 }
 
@@ -206,7 +207,8 @@ void edge_hybrid_dw_rows(const edge_conv_params *p, const edge_hybrid_params *h,
                                   ((uint32_t)(int32_t)x[c / (size_t)p->depth_mult] - uzp);
                 }
             }
-            finish(oc_n, h, EDGE_HYBRID_ORDER_DW, in_scale, bias, p->act_min_f, p->act_max_f, acc,
-                   out + ((size_t)oy * (size_t)p->out_w + (size_t)ox) * oc_n);
+            edge_hybrid_finish(oc_n, h, EDGE_HYBRID_ORDER_DW, in_scale, bias, p->act_min_f,
+                               p->act_max_f, acc,
+                               out + ((size_t)oy * (size_t)p->out_w + (size_t)ox) * oc_n);
         }
 }

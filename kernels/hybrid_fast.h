@@ -23,6 +23,12 @@
 
 #define EDGE_HYBRID_KSLICE 512 /* 512 * 128 * 255 < 2^24 */
 
+/* OUT[c] = clamp(dequant(ACC[c]) + BIAS[c], LO, HI) for c < N, the reference's float steps in
+ * order O (H's scale of channel c; BIAS optional): what every hybrid kernel ends with. */
+void edge_hybrid_finish(size_t n, const edge_hybrid_params *h, enum edge_hybrid_order o,
+                        float in_scale, const float *bias, float lo, float hi, const uint32_t *acc,
+                        float *out);
+
 /* Work bytes one call of edge_hybrid_conv_pixels needs (its own). */
 size_t edge_hybrid_conv_work(const edge_conv_params *p);
 

@@ -52,10 +52,16 @@ typedef struct edge_tensor {
     size_t bytes;     /* count * element size (checked) */
     const void *data; /* constant data: in the mapping, or an aligned copy; NULL otherwise
                        * (a zero-element constant points at edge__no_data) */
-    bool data_owned;  /* data is a copy (the file's bytes were misaligned, unpacked, or densified) */
-    bool int4;        /* the file stores it as INT4 (two values a byte, low nibble first):
-                       * type is EDGE_INT8 and data its values unpacked at load (model_load.c) */
-    char *name;       /* owned, never NULL */
+    bool data_owned; /* data is a copy (the file's bytes were misaligned, unpacked, or densified) */
+    bool int4;       /* the file stores it as INT4 (two values a byte, low nibble first):
+                      * type is EDGE_INT8 and data its values unpacked at load (model_load.c) */
+    const uint8_t *nibbles; /* INT4: the file's packed bytes (count / 2 rounded up) */
+    int32_t int4_readers;   /* INT4: the nodes reading it (load) */
+    int32_t int4_direct;    /* INT4: of those, the CPU nodes prepared on a kernel that reads
+                             * NIBBLES itself (backends/cpu/op_fc_int4.c); when it is all of
+                             * them, prepare frees the int8 copy and DATA becomes NIBBLES (BYTES
+                             * the packed size) */
+    char *name;             /* owned, never NULL */
     edge_quant q;
     /* graph facts */
     int32_t producer;  /* node (execution position) writing it, -1 if none */

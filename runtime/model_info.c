@@ -15,7 +15,8 @@ static void tensor_info(const edge_tensor *t, edge_tensor_info *out)
 {
     memset(out, 0, sizeof *out);
     out->name = t->name;
-    out->type = t->type;
+    /* INT4 weights kept 4-bit (interp/prepare.c): the data are the file's nibbles */
+    out->type = t->int4 && t->data && t->data == t->nibbles ? (edge_dtype)EDGE_TYPE_INT4 : t->type;
     out->rank = t->rank;
     memcpy(out->dims, t->dims, sizeof out->dims);
     out->bytes = t->bytes;

@@ -11,7 +11,7 @@
  * consistent. Weights stay in the mapping; only a constant whose bytes are
  * misaligned for its type is copied (once per model version), and an INT4 constant (two values a
  * byte) is unpacked into an int8 copy, read only by the operators TensorFlow Lite reads INT4
- * with.
+ * with (the copy is freed after prepare when every reader reads the nibbles: interp/prepare.c).
  * Does not own: opening and mapping the file and the order of the load steps
  * (interp/open.c), execution order (graph.c), operator checks (interp/prepare.c),
  * the arena (planner.c). */
@@ -216,6 +216,7 @@ static int unpack_int4(parse_ctx *pc, int32_t ti, edge_tensor *t, uint32_t bi, c
     }
     t->type = EDGE_INT8;
     t->int4 = true;
+    t->nibbles = b->data;
     t->bytes = t->count;
     t->data = v;
     t->data_owned = true;
@@ -483,9 +484,12 @@ static int check_int4_reads(parse_ctx *pc, int32_t oi)
     const edge_node *n = &pc->n0[oi];
     for (int32_t i = 0; i < n->n_in; i++) {
         const int32_t x = n->in[i];
-        if (x < 0 || !(pc->t0[x].type == (edge_dtype)EDGE_TYPE_INT4 || pc->t0[x].int4) ||
-            int4_reader(n->code, i))
+        if (x < 0 || !(pc->t0[x].type == (edge_dtype)EDGE_TYPE_INT4 || pc->t0[x].int4))
             continue;
+        if (int4_reader(n->code, i)) {
+            pc->t0[x].int4_readers++;
+            continue;
+        }
         const char *op = edge_op_name(n->code);
         return edge__seterr(pc->err, EDGE_EUNSUPPORTED,
                             "node %d (%s) input %d is tensor %d (%s) of type INT4, which only "

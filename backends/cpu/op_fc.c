@@ -7,7 +7,9 @@
  * kernels/ref/fc.h by type, kernels/ref/hybrid.h for float32 inputs with int8
  * weights; packed: int8 fast_ops.h, uint8 fast_u8.h). Supports int8, legacy uint8, float32 and
  * hybrid with the DEFAULT
- * weights format; refuses shuffled weights, int16, int4.
+ * weights format; refuses shuffled weights, int16. INT4 weights (unpacked to int8 at load):
+ * int8 and hybrid run on their nibbles (op_fc_int4.h, up to 8 rows), the other paths on the
+ * int8 copy.
  * Sparse weights reach here densified (the loader's runtime/sparse.c); pruned int8 weights may
  * run on the sparse kernels (op_sparse.h).
  * Does not own the arithmetic (kernels/ref/fc.c). */
@@ -15,6 +17,7 @@
 #include "fast_u8.h"
 #include "hybrid_fast.h"
 #include "op_conv.h"
+#include "op_fc_int4.h"
 #include "op_sparse.h"
 #include "ref/fc.h"
 
@@ -24,6 +27,7 @@ typedef struct fc_data {
     edge_dtype type;
     bool hybrid;          /* float32 input, int8 weights */
     bool hybrid_fast;     /* hybrid on kernels/hybrid_fast.h (else the reference) */
+    bool int4;            /* int8 on INT4 weights read as nibbles (op_fc_int4.h) */
     int u8_path;          /* uint8 on a packed path (fast_u8.h) */
     edge_hybrid_params h; /* hybrid: the weights' scales and the input quantization */
     edge_fc_params k;
@@ -87,7 +91,9 @@ static int fc_prepare(edge_prep *p, edge_node *n)
             return rc;
         if (d->type == EDGE_UINT8)
             rc = d->u8_path = edge_u8_fc_prepare(p, n, &d->k);
-        else if (d->type == EDGE_INT8 && !(rc = edge_sparse_fc_prepare(p, n, &d->k)))
+        else if (d->type == EDGE_INT8 &&
+                 !(d->int4 = (rc = edge_fc_int4_prepare(p, n, &d->k, NULL)) > 0) && rc == 0 &&
+                 !(rc = edge_sparse_fc_prepare(p, n, &d->k)))
             rc = edge_fast_fc_prepare(p, n, &d->k);
         return rc < 0 ? EDGE_ENOMEM : 0;
     }
@@ -104,8 +110,11 @@ static int fc_prepare(edge_prep *p, edge_node *n)
         n->kernel = "hybrid_sgemm_exact";
         d->hybrid_fast = true;
     }
-    return edge_conv_hybrid_weights(p, n, EDGE_HYBRID_FC, k.units, 0,
-                                    n->params.fc.asymmetric_inputs, &d->h);
+    if ((rc = edge_conv_hybrid_weights(p, n, EDGE_HYBRID_FC, k.units, 0,
+                                       n->params.fc.asymmetric_inputs, &d->h)))
+        return rc;
+    d->int4 = (rc = edge_fc_int4_prepare(p, n, &d->k, &d->h)) > 0; /* INT4 weights as nibbles */
+    return rc < 0 ? rc : 0;
 }
 
 typedef struct fc_hybrid_job {
@@ -140,9 +149,11 @@ static void fc_eval(const edge_node *n, void *const *t, void *scratch, edge_exec
 {
     const fc_data *d = n->data;
     const edge_conv_operands o = edge_conv_operands_of(n, t);
-    if (edge_sparse_eval(n, t, scratch, ex))
+    if (d->int4)
+        edge_fc_int4_eval(n, t, scratch, ex);
+    else if (edge_sparse_eval(n, t, scratch, ex))
         return;
-    if (n->packed && d->type == EDGE_UINT8)
+    else if (n->packed && d->type == EDGE_UINT8)
         edge_u8_eval(d->u8_path, edge_fast_fc_eval, (size_t)d->k.batches * (size_t)d->k.depth,
                      (size_t)d->k.batches * (size_t)d->k.units, n, t, scratch, ex);
     else if (n->packed)

@@ -6,6 +6,7 @@
 #include "dispatch.h"
 #include "x86/qs8_binary_x86.h"
 #include "x86/lut_x86.h"
+#include "x86/fc_int4_x86.h"
 #include "x86/qs8_x86.h"
 
 const edge_kernels edge_kernels_avx2 = {
@@ -38,4 +39,5 @@ const edge_kernels edge_kernels_avx2 = {
     .max_rows = {edge_qs8_max_rows__avx2, edge_qu8_max_rows__avx2, "max_rows__avx2"},
     .lut8 = {edge_lut8__avx2, "lut8__avx2"},
     .f32 = EDGE_F32_TABLE(__avx2, "__avx2"),
+    .fc_int4 = {edge_qs8_fc_int4__avx2, "qs8_fc_int4__avx2"},
 };

@@ -6,6 +6,7 @@
 #include "dispatch.h"
 #include "x86/qs8_binary_x86.h"
 #include "x86/lut_x86.h"
+#include "x86/fc_int4_x86.h"
 #include "x86/qs8_x86.h"
 
 const edge_kernels edge_kernels_avx512vnni = {
@@ -37,4 +38,5 @@ const edge_kernels edge_kernels_avx512vnni = {
     .max_rows = {edge_qs8_max_rows__avx512, edge_qu8_max_rows__avx512, "max_rows__avx512"},
     .lut8 = {edge_lut8__avx512, "lut8__avx512vbmi"}, /* lut8__avx2 without VBMI */
     .f32 = EDGE_F32_TABLE(__avx512, "__avx512"),
+    .fc_int4 = {edge_qs8_fc_int4__avx512vnni, "qs8_fc_int4__avx512vnni"},
 };

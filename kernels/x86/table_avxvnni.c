@@ -11,6 +11,7 @@
 #include "x86/lut_x86.h"
 #include "x86/qs8_avxvnni.h"
 #include "x86/qs8_binary_x86.h"
+#include "x86/fc_int4_x86.h"
 #include "x86/qs8_x86.h"
 
 #ifdef EDGE_AVXVNNI_EVEX
@@ -49,4 +50,5 @@ const edge_kernels TABLE = {
     .max_rows = {edge_qs8_max_rows__avx2, edge_qu8_max_rows__avx2, "max_rows__avx2"},
     .lut8 = {edge_lut8__avx2, "lut8__avx2"},
     .f32 = EDGE_F32_TABLE(__avx2, "__avx2"),
+    .fc_int4 = {EDGE_AVXVNNI_FN(edge_qs8_fc_int4), EDGE_AVXVNNI_NAME("qs8_fc_int4")},
 };

@@ -315,6 +315,23 @@ static int check_settled(edge_model *m, const edge_node *n, edge_error *err)
     return 0;
 }
 
+/* INT4 weights every reader of which took a kernel reading the file's nibbles (op_fc_int4.c)
+ * keep only those: the int8 copy the loader unpacked is freed, so the model's weights count
+ * (and hold) 4 bits a value. */
+static void int4_release(edge_model *m)
+{
+    for (int32_t i = 0; i < m->n_all_tensors; i++) {
+        edge_tensor *t = &m->tensors[i];
+        if (!t->int4 || !t->nibbles || !t->data_owned || t->int4_readers == 0 ||
+            t->int4_direct != t->int4_readers || t->is_output)
+            continue;
+        free((void *)t->data);
+        t->data = t->nibbles;
+        t->data_owned = false;
+        t->bytes = t->count / 2 + t->count % 2;
+    }
+}
+
 int edge__model_prepare(edge_model *m, edge_error *err)
 {
     /* Name an unsupported operator first: it is the most useful message. Nodes a
@@ -347,5 +364,8 @@ int edge__model_prepare(edge_model *m, edge_error *err)
         n->cpu_ok = true;
     }
     edge__fuse_silu(m);
-    return prepare_subgraphs(m, err);
+    int rc = prepare_subgraphs(m, err);
+    if (!rc)
+        int4_release(m);
+    return rc;
 }

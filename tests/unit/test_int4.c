@@ -8,7 +8,15 @@
  * EMBEDDING_LOOKUP of an INT4 table writes value * scale of each row (computed here); that
  * DEQUANTIZE of an INT4 constant gives its int8 twin's floats, (v - zero point) * scale; and that
  * the loader refuses an INT4 buffer of the wrong size, an INT4 tensor read by an operator that
- * takes no INT4, and an INT4 table looked up into int8, each with a clear message. */
+ * takes no INT4, and an INT4 table looked up into int8, each with a clear message.
+ * FULLY_CONNECTED, int8 and hybrid (odd depths, so rows start mid-byte; per channel and per
+ * tensor; hybrid symmetric and asymmetric inputs; units past the kernels' passes; a third of the
+ * int8 cases at the largest partial sums, weights 7 and inputs -128; one and two threads) must run
+ * on an fc_int4 kernel, and the model's weight bytes must be the nibbles' (the int8 copy freed);
+ * the other operators keep the int8 copy. Planted bugs this caught: nibble order, sign extension,
+ * padded rows at odd depths, the quads swapped at avx512vnni and avxvnni, five int16 groups at
+ * avx2, a thread's block offset, the int8 copy kept; hybrid: the zero-point term, the second
+ * block's sums at avx2, a task's scale offset, asymmetric inputs ignored. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -41,11 +49,14 @@ typedef struct i4_case {
     int32_t w_rank, w_dims[4];
     int32_t out_rank, out_dims[4];
     int32_t n_ch, axis; /* weight scales: count and axis (BATCH_MATMUL: 1) */
+    bool per_tensor;    /* FULLY_CONNECTED: one weight scale (n_ch is then the bias count) */
+    bool extreme;       /* weights 7 and inputs -128 (int8): the largest partial sums */
+    bool asym;          /* hybrid FULLY_CONNECTED: asymmetric_quantize_inputs */
     int8_t *w;
     size_t wn;
-    float w_scale[64];
-    int32_t bias[64];
-    float fbias[64];
+    float w_scale[128];
+    int32_t bias[128];
+    float fbias[128];
     bool has_bias;
     float in_scale, out_scale;
     int32_t in_zp, out_zp;
@@ -73,9 +84,10 @@ static int32_t count_of(const int32_t *d, int r)
     return c;
 }
 
-static void draw(i4_case *c, kind k, bool hybrid)
+static void draw(i4_case *c, kind k, bool hybrid, bool extreme)
 {
     memset(c, 0, sizeof *c);
+    c->extreme = extreme;
     c->k = k;
     c->hybrid = hybrid;
     c->in_scale = (float)rnd_in(5, 60) / 1000.0f;
@@ -84,7 +96,12 @@ static void draw(i4_case *c, kind k, bool hybrid)
     c->act = rnd_in(0, 3) == 0 ? 1 : 0; /* NONE or RELU */
     const int32_t b = rnd_in(1, 3);
     if (k == K_FC) {
-        const int32_t kk = 2 * rnd_in(8, 40) + 1, n = 2 * rnd_in(2, 20) + 1;
+        /* odd depths: every other row starts in the middle of a byte; units past the kernels'
+         * passes (64 channels at avx512vnni) at times */
+        const int32_t kk = 2 * rnd_in(extreme ? 24 : 8, 40) + 1,
+                      n = 2 * rnd_in(2, rnd_in(0, 2) ? 20 : 50) + 1;
+        c->per_tensor = rnd_in(0, 1);
+        c->asym = hybrid && rnd_in(0, 1);
         c->in_rank = 2, c->in_dims[0] = b, c->in_dims[1] = kk;
         c->w_rank = 2, c->w_dims[0] = n, c->w_dims[1] = kk;
         c->out_rank = 2, c->out_dims[0] = b, c->out_dims[1] = n;
@@ -121,6 +138,8 @@ static void draw(i4_case *c, kind k, bool hybrid)
     assert_non_null(c->w);
     for (size_t i = 0; i < c->wn; i++)
         c->w[i] = (int8_t)(i < 16 ? (int)i - 8 : rnd_in(-8, 7)); /* every value, then random */
+    for (size_t i = 0; c->extreme && i < c->wn; i++)
+        c->w[i] = 7;
     int32_t red = k == K_FC     ? c->w_dims[1]
                   : k == K_CONV ? c->w_dims[1] * c->w_dims[2] * c->w_dims[3]
                   : k == K_DW   ? c->w_dims[1] * c->w_dims[2]
@@ -134,6 +153,8 @@ static void draw(i4_case *c, kind k, bool hybrid)
     /* the output spans about the accumulator's range over a third of the reduction */
     c->out_scale = c->in_scale * c->w_scale[0] * 8.0f * 128.0f * (float)red / 3.0f / 127.0f;
     c->out_scale /= (float)rnd_in(1, 4);
+    if (extreme) /* the sums lie near 7 * -128 * red: unsaturated outputs show a wrong one */
+        c->out_scale *= 4.0f;
     c->out_zp = rnd_in(-10, 10);
 }
 
@@ -142,6 +163,7 @@ static void conv_options(const i4_case *c, tfw_options *o)
     if (c->k == K_FC) {
         tfw_opt_init(o, TFL_OPT_FullyConnectedOptions);
         tfw_opt_i8(o, 0, (int8_t)c->act);
+        tfw_opt_bool(o, 3, c->asym); /* asymmetric_quantize_inputs */
     } else if (c->k == K_CONV) {
         tfw_opt_init(o, TFL_OPT_Conv2DOptions);
         tfw_opt_i8(o, 0, 1); /* VALID */
@@ -182,9 +204,9 @@ static uint8_t *build(const i4_case *c, bool as_int4, unsigned pad, size_t *size
                           .rank = c->w_rank,
                           .dims = c->w_dims,
                           .name = "weights",
-                          .q_count = c->n_ch,
+                          .q_count = c->per_tensor ? 1 : c->n_ch,
                           .scale = c->w_scale[0],
-                          .scales = c->n_ch > 1 ? c->w_scale : NULL,
+                          .scales = c->n_ch > 1 && !c->per_tensor ? c->w_scale : NULL,
                           .q_axis = c->axis};
     int32_t wi;
     if (as_int4) {
@@ -198,16 +220,18 @@ static uint8_t *build(const i4_case *c, bool as_int4, unsigned pad, size_t *size
     int32_t ins[3] = {ii, wi, -1};
     if (c->has_bias) {
         const int32_t bd[1] = {c->n_ch};
-        float bscale[64];
+        float bscale[128];
         for (int32_t i = 0; i < c->n_ch; i++)
-            bscale[i] = c->in_scale * c->w_scale[i];
+            bscale[i] = c->in_scale * c->w_scale[c->per_tensor ? 0 : i];
         tfw_tensor_desc bt = {.type = c->hybrid ? EDGE_FLOAT32 : EDGE_INT32,
                               .rank = 1,
                               .dims = bd,
                               .name = "bias",
-                              .q_count = c->hybrid ? 0 : c->n_ch,
+                              .q_count = c->hybrid       ? 0
+                                         : c->per_tensor ? 1
+                                                         : c->n_ch,
                               .scale = bscale[0],
-                              .scales = c->n_ch > 1 ? bscale : NULL};
+                              .scales = c->n_ch > 1 && !c->per_tensor ? bscale : NULL};
         ins[2] = c->hybrid ? tfw_add_const(w, &bt, c->fbias, sizeof(float) * (size_t)c->n_ch)
                            : tfw_add_const(w, &bt, c->bias, sizeof(int32_t) * (size_t)c->n_ch);
     }
@@ -222,17 +246,25 @@ static uint8_t *build(const i4_case *c, bool as_int4, unsigned pad, size_t *size
     return buf;
 }
 
-/* Output 0 of the model in BUF at level ISA on input IN (IN_BYTES); malloc'd, *OUT_BYTES. */
-static uint8_t *run(const uint8_t *buf, size_t size, edge_isa isa, const void *in, size_t in_bytes,
-                    size_t *out_bytes)
+/* Output 0 of the model in BUF at level ISA with THREADS (0: one) on input IN (IN_BYTES);
+ * malloc'd, *OUT_BYTES; *WEIGHTS (when not NULL) the model's weight bytes, *KERNEL its first
+ * node's kernel (KERNEL_LEN bytes). */
+static uint8_t *run_as(const uint8_t *buf, size_t size, edge_isa isa, unsigned threads,
+                       const void *in, size_t in_bytes, size_t *out_bytes, size_t *weights,
+                       char *kernel, size_t kernel_len)
 {
-    edge_model_options opt = {.isa = isa};
+    edge_model_options opt = {.isa = isa, .threads = threads};
     edge_model *m = NULL;
     edge_interp *it = NULL;
     edge_error err = {0};
     if (edge_model_open_buffer(buf, size, &opt, &m, &err))
         fail_msg("open at %s: %s", edge_isa_name(isa), err.message);
     assert_int_equal(edge_interp_new(m, &it, &err), 0);
+    if (weights)
+        *weights = edge_model_weight_bytes(m);
+    edge_node_info ni;
+    if (kernel && edge_model_node_info(m, 0, &ni) == 0)
+        snprintf(kernel, kernel_len, "%s", ni.kernel ? ni.kernel : "");
     size_t n = 0;
     void *dst = edge_interp_input(it, 0, &n);
     assert_int_equal(n, in_bytes);
@@ -246,6 +278,12 @@ static uint8_t *run(const uint8_t *buf, size_t size, edge_isa isa, const void *i
     edge_interp_free(it);
     edge_model_unref(m);
     return out;
+}
+
+static uint8_t *run(const uint8_t *buf, size_t size, edge_isa isa, const void *in, size_t in_bytes,
+                    size_t *out_bytes)
+{
+    return run_as(buf, size, isa, 0, in, in_bytes, out_bytes, NULL, NULL, 0);
 }
 
 /* The levels this machine runs, each once. */
@@ -265,11 +303,36 @@ static int levels(edge_isa *out)
     return n;
 }
 
+/* The weights (tensor 2 of BUF) as edge_model_tensor_info and _data show them: INT4 (type 17)
+ * and the file's nibbles PACKED when kept 4-bit (DIRECT), else int8 and the values W. */
+static void check_weights_view(const uint8_t *buf, size_t size, bool direct, const i4_case *c,
+                               const uint8_t *packed, size_t packed_bytes)
+{
+    edge_model *m = NULL;
+    assert_int_equal(edge_model_open_buffer(buf, size, NULL, &m, NULL), 0);
+    edge_tensor_info ti;
+    assert_int_equal(edge_model_tensor_info(m, 2, &ti), 0);
+    size_t n = 0;
+    const void *d = edge_model_tensor_data(m, 2, &n);
+    assert_non_null(d);
+    if (direct) {
+        assert_int_equal(ti.type, INT4_TYPE);
+        assert_int_equal(n, packed_bytes);
+        assert_memory_equal(d, packed, packed_bytes);
+    } else {
+        assert_int_equal(ti.type, EDGE_INT8);
+        assert_int_equal(n, c->wn);
+        assert_memory_equal(d, c->w, c->wn);
+    }
+    edge_model_unref(m);
+}
+
 static void check_case(const i4_case *c)
 {
     size_t s8 = 0, s4 = 0;
     uint8_t *m8 = build(c, false, 0, &s8);
-    uint8_t *m4 = build(c, true, (unsigned)rnd(), &s4);
+    const unsigned pad = (unsigned)rnd();
+    uint8_t *m4 = build(c, true, pad, &s4);
     const size_t n_in = (size_t)count_of(c->in_dims, c->in_rank);
     const size_t in_bytes = n_in * (c->hybrid ? sizeof(float) : 1);
     uint8_t *in = malloc(in_bytes);
@@ -278,23 +341,40 @@ static void check_case(const i4_case *c)
         if (c->hybrid)
             ((float *)in)[i] = (float)rnd_in(-3000, 3000) / 1000.0f;
         else
-            in[i] = (uint8_t)rnd();
+            in[i] = c->extreme ? 0x80 : (uint8_t)rnd();
     }
     size_t want_n = 0;
     uint8_t *want = run(m8, s8, EDGE_ISA_SCALAR, in, in_bytes, &want_n);
     edge_isa lv[8];
     const int nl = levels(lv);
-    for (int l = 0; l < nl; l++) {
-        size_t got_n = 0;
-        uint8_t *got = run(m4, s4, lv[l], in, in_bytes, &got_n);
-        assert_int_equal(got_n, want_n);
-        if (memcmp(got, want, want_n))
-            fail_msg("%s%s int4 at %s differs from the int8 twin at scalar (weights %d values, "
-                     "input %zu values)",
-                     kind_name[c->k], c->hybrid ? " hybrid" : "", edge_isa_name(lv[l]), (int)c->wn,
-                     n_in);
-        free(got);
-    }
+    /* FULLY_CONNECTED reads the nibbles (op_fc_int4.c): the model holds them alone */
+    const bool direct = c->k == K_FC;
+    const size_t bias_bytes = c->has_bias ? (size_t)c->n_ch * sizeof(int32_t) : 0;
+    const size_t want_w = (direct ? c->wn / 2 + c->wn % 2 : c->wn) + bias_bytes;
+    for (int l = 0; l < nl; l++)
+        for (unsigned th = 1; th <= (direct ? 2u : 1u); th++) {
+            size_t got_n = 0, wb = 0;
+            char kern[64] = "";
+            uint8_t *got = run_as(m4, s4, lv[l], th, in, in_bytes, &got_n, &wb, kern, sizeof kern);
+            assert_int_equal(got_n, want_n);
+            if (memcmp(got, want, want_n))
+                fail_msg("%s%s int4 at %s, %u threads (kernel %s) differs from the int8 twin at "
+                         "scalar (weights %d values, input %zu values)",
+                         kind_name[c->k], c->hybrid ? " hybrid" : "", edge_isa_name(lv[l]), th,
+                         kern, (int)c->wn, n_in);
+            if (wb != want_w)
+                fail_msg("%s%s int4 at %s: weight bytes %zu, expected %zu (kernel %s)",
+                         kind_name[c->k], c->hybrid ? " hybrid" : "", edge_isa_name(lv[l]), wb,
+                         want_w, kern);
+            if (direct && c->in_dims[0] <= 8 && !strstr(kern, "fc_int4"))
+                fail_msg("FULLY_CONNECTED int4 at %s runs on %s, not an fc_int4 kernel",
+                         edge_isa_name(lv[l]), kern);
+            free(got);
+        }
+    size_t pb = 0;
+    uint8_t *packed = pack4(c->w, c->wn, pad, &pb);
+    check_weights_view(m4, s4, direct && c->in_dims[0] <= 8, c, packed, pb);
+    free(packed);
     free(want);
     free(in);
     free(m4);
@@ -306,7 +386,7 @@ static void run_kind(kind k, bool hybrid)
     const int n = rounds(6);
     for (int r = 0; r < n; r++) {
         i4_case c;
-        draw(&c, k, hybrid);
+        draw(&c, k, hybrid, !hybrid && r % 3 == 0);
         check_case(&c);
         free(c.w);
     }

@@ -37,6 +37,7 @@ extern void gotoblas_dynamic_quit(void) __attribute__((weak));
 static pthread_once_t blas_once = PTHREAD_ONCE_INIT;
 static char blas_core[192];
 
+#if defined(__x86_64__)
 /* Cores of a DYNAMIC_ARCH OpenBLAS whose kernels use AVX2 and FMA (or better). */
 static bool avx2_core(const char *name)
 {
@@ -47,6 +48,7 @@ static bool avx2_core(const char *name)
             return true;
     return false;
 }
+#endif
 
 static void setup(void)
 {

@@ -156,7 +156,8 @@ static char *render(size_t *len)
           "weights of FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D and BATCH_MATMUL (int8 and "
           "hybrid), EMBEDDING_LOOKUP's table (float32 output) and DEQUANTIZE's input may be "
           "INT4; any other reader of an INT4 tensor is refused. FULLY_CONNECTED (int8 and "
-          "hybrid, up to 8 rows) reads the nibbles directly (kernels qs8_fc_int4__*), and a tensor it alone "
+          "hybrid, up to 8 rows) reads the nibbles directly (kernels qs8_fc_int4__*), and a tensor "
+          "it alone "
           "reads stays 4-bit in memory (the int8 copy is freed after prepare).\n\n"
           "## Builtin operators\n\n",
           f);

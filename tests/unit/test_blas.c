@@ -22,7 +22,9 @@
 static void test_core(void **state)
 {
     (void)state;
+#if defined(__x86_64__)
     const bool user_choice = getenv("OPENBLAS_CORETYPE") != NULL;
+#endif
     const char *core = edge_blas_core();
     assert_non_null(core);
     assert_true(!strncmp(core, "OpenBLAS ", 9));

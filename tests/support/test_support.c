@@ -284,3 +284,19 @@ int edge_test_fake_sysfs(const char *root)
             return -1;
     return 0;
 }
+
+int edge_test_levels(edge_isa *out)
+{
+    static const edge_isa all[] = {EDGE_ISA_SCALAR,     EDGE_ISA_AVX2, EDGE_ISA_AVXVNNI,
+                                   EDGE_ISA_AVX512VNNI, EDGE_ISA_NEON, EDGE_ISA_NEONDOT};
+    int n = 0;
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
+        const edge_isa e = edge_isa_effective(all[i]);
+        bool seen = false;
+        for (int j = 0; j < n; j++)
+            seen |= out[j] == e;
+        if (!seen)
+            out[n++] = e;
+    }
+    return n;
+}

@@ -73,4 +73,8 @@ bool edge_test_kconfig_runs(const edge_test_kconfig *k, bool *cpu_lacks);
 void edge_test_kconfig_enter(const edge_test_kconfig *k);
 void edge_test_kconfig_leave(void);
 
+/* The kernel levels this machine runs (edge_isa_effective of every level of every
+ * architecture, EDGE_ISA capping them), each once, into OUT (room for 6); their count. */
+int edge_test_levels(edge_isa *out);
+
 #endif

@@ -32,6 +32,7 @@
 #include "edge/ops.h"
 #include "edge/runtime.h"
 #include "test_rng.h"
+#include "test_support.h"
 #include "tflite_schema.h"
 #include "tflite_writer.h"
 
@@ -286,23 +287,6 @@ static uint8_t *run(const uint8_t *buf, size_t size, edge_isa isa, const void *i
     return run_as(buf, size, isa, 0, in, in_bytes, out_bytes, NULL, NULL, 0);
 }
 
-/* The levels this machine runs, each once. */
-static int levels(edge_isa *out)
-{
-    static const edge_isa all[] = {EDGE_ISA_SCALAR,     EDGE_ISA_AVX2, EDGE_ISA_AVXVNNI,
-                                   EDGE_ISA_AVX512VNNI, EDGE_ISA_NEON, EDGE_ISA_NEONDOT};
-    int n = 0;
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
-        const edge_isa e = edge_isa_effective(all[i]);
-        bool seen = false;
-        for (int j = 0; j < n; j++)
-            seen |= out[j] == e;
-        if (!seen)
-            out[n++] = e;
-    }
-    return n;
-}
-
 /* The weights (tensor 2 of BUF) as edge_model_tensor_info and _data show them: INT4 (type 17)
  * and the file's nibbles PACKED when kept 4-bit (DIRECT), else int8 and the values W. */
 static void check_weights_view(const uint8_t *buf, size_t size, bool direct, const i4_case *c,
@@ -346,7 +330,7 @@ static void check_case(const i4_case *c)
     size_t want_n = 0;
     uint8_t *want = run(m8, s8, EDGE_ISA_SCALAR, in, in_bytes, &want_n);
     edge_isa lv[8];
-    const int nl = levels(lv);
+    const int nl = edge_test_levels(lv);
     /* FULLY_CONNECTED reads the nibbles (op_fc_int4.c): the model holds them alone */
     const bool direct = c->k == K_FC;
     const size_t bias_bytes = c->has_bias ? (size_t)c->n_ch * sizeof(int32_t) : 0;
@@ -473,7 +457,7 @@ static void test_embedding_lookup(void **state)
         for (int32_t i = 0; i < n_ids; i++)
             ids[i] = rnd_in(0, rows - 1);
         edge_isa lv[8];
-        const int nl = levels(lv);
+        const int nl = edge_test_levels(lv);
         for (int l = 0; l < nl; l++) {
             size_t on = 0;
             float *got = (float *)run(m, size, lv[l], ids, sizeof(int32_t) * (size_t)n_ids, &on);

@@ -24,24 +24,8 @@
 #include "prune_model.h"
 #include "ref/fc.h"
 #include "sparse.h"
+#include "test_support.h"
 #include "test_rng.h"
-
-/* The levels this machine runs, each once. */
-static int levels(edge_isa *out)
-{
-    static const edge_isa all[] = {EDGE_ISA_SCALAR,     EDGE_ISA_AVX2, EDGE_ISA_AVXVNNI,
-                                   EDGE_ISA_AVX512VNNI, EDGE_ISA_NEON, EDGE_ISA_NEONDOT};
-    int n = 0;
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
-        const edge_isa e = edge_isa_effective(all[i]);
-        bool seen = false;
-        for (int j = 0; j < n; j++)
-            seen |= out[j] == e;
-        if (!seen)
-            out[n++] = e;
-    }
-    return n;
-}
 
 /* ROWS x K input through N x K weights W: the sparse kernel of every level against the
  * reference, on the whole channel range and cut in three. */
@@ -76,7 +60,7 @@ static void check_kernels(const int8_t *w, size_t n, size_t k, size_t rows, cons
     const edge_qs8_out o = {p.output_offset, p.act_min, p.act_max};
     const edge_qs8_sparse_view v = edge_qs8_sparse_view_of(packed, n, k, m.stored, &o);
     edge_isa lv[8];
-    const int nl = levels(lv);
+    const int nl = edge_test_levels(lv);
     for (int l = 0; l < nl; l++) {
         const char *level = NULL;
         double pays = 0, few = 0;
@@ -196,7 +180,7 @@ static void test_models_sparse_equal_dense(void **state)
 {
     (void)state;
     edge_isa lv[8];
-    const int nl = levels(lv);
+    const int nl = edge_test_levels(lv);
     int compared = 0;
     for (int c = 0; c < 12; c++) {
         edge_prune_spec s = {.conv = c % 2,

@@ -124,10 +124,13 @@ struct edge_exec {
     uint64_t inv_alone;   /* and with every node alone */
     bool inv_solo;        /* every node of this invoke runs alone (alone mode, or explore) */
     uint8_t inv_record;   /* what this invoke's time is recorded as: INV_TEAM, INV_ALONE */
+    bool inv_load;        /* a loop of this invoke ran in a solo spell, or one began in it */
     bool alone_mode;      /* whole invokes run alone: they were measured faster than the team */
     unsigned alone_count; /* invokes run in alone mode since the last probe of the team */
     unsigned alone_every; /* how many before the next probe (INV_PROBE_MIN, doubling) */
     uint8_t probe_left;   /* a probe of the team: 2 invokes, the first wakes the helpers */
+    uint64_t probe_at;    /* CLOCK_MONOTONIC ns: no probe before (after probes the load spoiled) */
+    uint64_t probe_ns;    /* the wait after the next spoiled probe (0, then INV_LOAD_MIN_NS ...) */
     atomic_uint_fast64_t n_parallel, n_solo, n_spells, n_alone; /* edge_exec_stats */
     atomic_uint_fast64_t n_miss, n_late, n_stall, n_slow; /* the judgments behind the spells */
     atomic_uint_fast64_t n_alone_invokes, n_probes;       /* alone mode: invokes, team probes */
@@ -175,13 +178,27 @@ static atomic_int exec_spin = EXEC_SPIN; /* edge_set_thread_spin */
  * invokes: the first wakes the helpers, the second is timed and replaces the team's mean, which
  * dates from before alone mode); a probe that loses doubles the
  * interval up to INV_PROBE_MAX, so a team that keeps losing (another program on its CPUs) costs
- * little; one that wins ends alone mode. */
+ * little; one that wins ends alone mode. An invoke with a loop in a solo spell, or in which one
+ * began, is not recorded as the team's: its time says that another program had the helpers'
+ * CPUs, which the spells answer, not what a hand-off costs. And an invoke's time counts at most
+ * INV_CAP times the mean (a node record's cap, 2x, let five slow invokes in a row flip the
+ * choice): on a quiet Zen 5 VM, where the host holds a helper now and then, mobilenet_v2 (its
+ * team 1.7x faster than alone) ran 15 to 1756 of about 5000 invokes in alone mode, and none in
+ * three runs of bench-threads with these two rules. */
 #define INV_TEAM 1
 #define INV_ALONE 2
 #define INV_SHIFT 3
+#define INV_CAP_NUM 5 /* INV_CAP = 5/4: 19 invokes in a row at any slowness move the mean 1.8x */
+#define INV_CAP_DEN 4
 #define INV_MARGIN 32 /* 1/32: ~3% */
 #define INV_PROBE_MIN 16u
 #define INV_PROBE_MAX 1024u
+/* A probe the load spoiled (see inv_load) also waits: 10 ms after the first, doubling up to 1 s,
+ * as a solo spell does. Counted in invokes alone, a 46 us model (person_detect) would probe a
+ * team whose other CPU a program keeps busy about 20 times a second, each probe risking a helper
+ * preempted inside a task (milliseconds). */
+#define INV_LOAD_MIN_NS 10000000ull
+#define INV_LOAD_MAX_NS 1000000000ull
 
 /* A job the caller finished in less than this without a helper says nothing: a helper on its
  * CPU, spinning, joins within a microsecond, and a small operator's job can be over before. */
@@ -237,6 +254,13 @@ static void word_wake(atomic_uint *word, int n)
 /* Test hook (edge__exec_stall): nonzero holds every helper before it joins a job, asleep (its
  * heart does not beat), as a helper the scheduler left off its CPU. */
 static atomic_uint exec_stall;
+
+static atomic_bool exec_no_grace; /* edge__exec_grace(0) */
+
+void edge__exec_grace(int on)
+{
+    atomic_store(&exec_no_grace, !on);
+}
 
 void edge__exec_stall(int on)
 {
@@ -481,6 +505,7 @@ static void score(edge_exec *x, unsigned joined, uint64_t t0, uint64_t run, bool
     atomic_store_explicit(&x->solo, true, memory_order_relaxed);
     atomic_fetch_add_explicit(&x->n_spells, 1, memory_order_relaxed);
     x->spell_at = now;
+    x->inv_load = true;
 }
 
 /* True when this loop runs on the caller alone (solo spell not over). */
@@ -493,15 +518,29 @@ static bool solo_now(edge_exec *x)
     atomic_store_explicit(&x->solo, false, memory_order_relaxed); /* try the helpers again */
     x->miss = MISS_TRY;
     x->tried = 0;
+    /* they slept through the spell: the try's first job gives them GRACE_NS to wake (the flag
+     * left by the last job before the spell denied it, so a try could fail on a wakeup alone:
+     * 3 to 30 us here, at times milliseconds on a VM) */
+    x->waking = false;
     return false;
 }
 
 void edge_exec_parallel(edge_exec *x, size_t n_tasks, edge_task_fn fn, void *ctx)
 {
-    if (x && n_tasks > 1)
+    edge_exec_parallel_as(x, n_tasks, n_tasks, fn, ctx);
+}
+
+void edge_exec_parallel_as(edge_exec *x, size_t n_tasks, size_t team_tasks, edge_task_fn fn,
+                           void *ctx)
+{
+    if (x && team_tasks > 1)
         x->node_loops++;
-    if (!x || x->n < 2 || n_tasks < 2 || x->node_solo || solo_now(x)) {
-        if (x && x->n > 1 && n_tasks > 1)
+    const bool open = x && x->n >= 2 && n_tasks >= 2 && !x->node_solo;
+    const bool solo = open && solo_now(x);
+    if (solo)
+        x->inv_load = true; /* in a spell */
+    if (!open || solo) {
+        if (x && x->n > 1 && team_tasks > 1)
             atomic_fetch_add_explicit(x->node_solo ? &x->n_alone : &x->n_solo, 1,
                                       memory_order_relaxed);
         for (size_t i = 0; i < n_tasks; i++)
@@ -522,8 +561,8 @@ void edge_exec_parallel(edge_exec *x, size_t n_tasks, edge_task_fn fn, void *ctx
     if (asleep)
         word_wake(&x->job, INT_MAX);
     const uint64_t t0 = now_ns();
-    if (asleep && !x->waking) /* asleep since the last job: give them the time to wake */
-        x->grace_until = t0 + GRACE_NS;
+    if (asleep && !x->waking && !atomic_load_explicit(&exec_no_grace, memory_order_relaxed))
+        x->grace_until = t0 + GRACE_NS; /* asleep since the last job: the time to wake */
     x->waking = asleep;
     run_tasks(x, 0);
     const uint64_t t1 = now_ns();
@@ -569,8 +608,10 @@ void edge_exec_invoke(edge_exec *x)
         return;
     x->inv_t0 = node_ticks();
     x->inv_solo = false;
+    x->inv_load = false;
     x->inv_record = 0;
-    if (x->alone_mode && !x->probe_left && ++x->alone_count >= x->alone_every) {
+    if (x->alone_mode && !x->probe_left && ++x->alone_count >= x->alone_every &&
+        (!x->probe_at || now_ns() >= x->probe_at)) {
         x->alone_count = 0;
         x->probe_left = 2;
         atomic_fetch_add_explicit(&x->n_probes, 1, memory_order_relaxed);
@@ -601,15 +642,16 @@ void edge_exec_invoke(edge_exec *x)
 }
 
 /* Keep T in the running mean *V, weighing 1 / 2^SHIFT (the first time sets it; a time counts at
- * most twice the mean: a preempted run does not flip a choice). */
-static void running_mean(uint64_t *v, uint64_t t, unsigned shift)
+ * most CAP_NUM / CAP_DEN times the mean: a preempted run does not flip a choice). */
+static void running_mean(uint64_t *v, uint64_t t, unsigned shift, unsigned cap_num,
+                         unsigned cap_den)
 {
     if (!*v) {
         *v = t ? t : 1;
         return;
     }
-    if (t > 2 * *v)
-        t = 2 * *v;
+    if (t > *v * cap_num / cap_den)
+        t = *v * cap_num / cap_den;
     *v = t >= *v ? *v + ((t - *v) >> shift) : *v - ((*v - t) >> shift);
 }
 
@@ -627,13 +669,26 @@ void edge_exec_invoke_done(edge_exec *x)
 {
     if (!x || x->n < 2 || !x->inv_record)
         return;
+    if (x->inv_load && x->inv_record == INV_TEAM) { /* see INV_*: the load's, not the team's */
+        x->inv_solo = false;
+        if (x->alone_mode) { /* a probe the load spoiled: lost, and the next one waits */
+            if (x->alone_every < INV_PROBE_MAX)
+                x->alone_every *= 2;
+            x->probe_ns = !x->probe_ns                        ? INV_LOAD_MIN_NS
+                          : x->probe_ns * 2 > INV_LOAD_MAX_NS ? INV_LOAD_MAX_NS
+                                                              : x->probe_ns * 2;
+            x->probe_at = now_ns() + x->probe_ns;
+        }
+        return;
+    }
     const uint64_t t = invoke_ticks ? invoke_ticks(invoke_ticks_arg, x->inv_record == INV_ALONE)
                                     : node_ticks() - x->inv_t0;
     x->inv_solo = false;
     if (x->alone_mode && x->inv_record == INV_TEAM)
         x->inv_team = t ? t : 1; /* a probe: the team's mean is from before alone mode */
     else
-        running_mean(x->inv_record == INV_TEAM ? &x->inv_team : &x->inv_alone, t, INV_SHIFT);
+        running_mean(x->inv_record == INV_TEAM ? &x->inv_team : &x->inv_alone, t, INV_SHIFT,
+                     INV_CAP_NUM, INV_CAP_DEN);
     if (!x->inv_team || !x->inv_alone)
         return;
     if (!x->alone_mode) {
@@ -641,6 +696,7 @@ void edge_exec_invoke_done(edge_exec *x)
             x->alone_mode = true;
             x->alone_count = 0;
             x->alone_every = INV_PROBE_MIN;
+            x->probe_at = x->probe_ns = 0;
         }
     } else if (x->inv_record == INV_TEAM) { /* a probe's timed invoke */
         if (x->inv_team + x->inv_team / INV_MARGIN < x->inv_alone)
@@ -674,7 +730,7 @@ void edge_exec_node_end(edge_exec *x, edge_exec_node *nd)
      * the helpers asleep (a wakeup costs more than a small node), and recording that would
      * send it alone too, and the next one after it */
     if (x->node_loops && (x->explore == EXPLORE_PAR || x->explore == EXPLORE_SOLO))
-        running_mean(x->node_par ? &nd->par : &nd->solo, t, NODE_SHIFT);
+        running_mean(x->node_par ? &nd->par : &nd->solo, t, NODE_SHIFT, 2, 1);
 }
 
 typedef struct ranges_job {
@@ -775,6 +831,7 @@ edge_exec *edge__exec_new(unsigned n)
         x->inv_team = x->inv_alone = 0;
         x->inv_solo = x->alone_mode = false;
         x->probe_left = 0;
+        x->probe_at = x->probe_ns = 0;
         atomic_store_explicit(&x->alone_now, false, memory_order_relaxed);
         atomic_store_explicit(&x->n_alone_invokes, 0, memory_order_relaxed);
         atomic_store_explicit(&x->n_probes, 0, memory_order_relaxed);

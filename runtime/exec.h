@@ -17,6 +17,11 @@ typedef struct edge_exec edge_exec;
  * (one thread). */
 typedef void (*edge_task_fn)(void *ctx, size_t task, unsigned thread);
 void edge_exec_parallel(edge_exec *x, size_t n_tasks, edge_task_fn fn, void *ctx);
+/* edge_exec_parallel for an operator that cut a node run alone (edge_exec_width 1) into fewer
+ * tasks than its team would get: TEAM_TASKS is that count, so that the loop counts (a loop
+ * alone, the node's time alone) as the team's cut would. */
+void edge_exec_parallel_as(edge_exec *x, size_t n_tasks, size_t team_tasks, edge_task_fn fn,
+                           void *ctx);
 unsigned edge_exec_threads(const edge_exec *x);
 /* The threads the current node's loops may run on: 1 when the node runs alone (its record, or
  * an invoke that runs every node alone), else edge_exec_threads. What an operator cuts its work
@@ -82,5 +87,9 @@ void edge__exec_free(edge_exec *x);
 /* Test hook: nonzero holds every helper of every team just before it joins a job, as if the
  * scheduler had left it off its CPU; 0 lets them go. Loops must still complete (on the caller). */
 void edge__exec_stall(int on);
+/* Test hook: 0 turns off the grace a wakeup of sleeping helpers gets (misses during the first
+ * GRACE_NS after it count), so that a test holding the helpers with edge__exec_stall sees every
+ * miss whatever the machine's load does to the wakeup; nonzero (the default) turns it on. */
+void edge__exec_grace(int on);
 
 #endif

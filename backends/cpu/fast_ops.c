@@ -37,6 +37,9 @@ typedef struct fast_hdr {
     size_t chunk;   /* rows per task (a multiple of mr), or channels per task when split_n */
     bool split_n;   /* tasks over output channels (few rows, many channels) */
     size_t n_tasks; /* tasks per invoke */
+    /* the split of one thread (rows per task, tasks), for a node the team runs alone
+     * (edge_exec_width 1): as a one-thread model's, so that alone costs no more calls */
+    size_t chunk1, n_tasks1;
     int8_t zp_in;   /* padding value of im2col rows */
     bool u8;        /* AVERAGE_POOL_2D, direct CONV_2D: legacy uint8 */
     int32_t b, kzx; /* uint8 direct CONV_2D: the window term (qs8.h) */
@@ -79,6 +82,27 @@ static void row_tasks(fast_hdr *h, size_t rows, unsigned threads)
     h->rows = rows;
     h->chunk = threads > 1 ? div_up(rows, (size_t)threads * 2) : rows;
     h->n_tasks = div_up(rows, h->chunk);
+    h->chunk1 = rows;
+    h->n_tasks1 = 1;
+}
+
+/* The tasks of one loop of H (and how many the team's cut has: edge_exec_parallel_as). */
+typedef struct split {
+    size_t chunk, n_tasks;
+    bool split_n;
+    size_t team_tasks;
+} split;
+
+/* H's split for EX: the team's, or one thread's where the team runs the node alone (its
+ * per-node or per-invoke choice: edge_exec_width) or has one thread. A node alone on a team
+ * of 2 split as for 2 (2 tasks per thread of row_tasks, 4 of gemm_split) made 2 to 4 kernel
+ * calls where one thread makes 1: person_detect in alone mode ran 4% slower than on one
+ * thread (43.9 against 42.1 us at the median, Zen 5 VM). */
+static split split_of(const fast_hdr *h, const edge_exec *ex)
+{
+    if (edge_exec_width(ex) > 1)
+        return (split){h->chunk, h->n_tasks, h->split_n, h->n_tasks};
+    return (split){h->chunk1, h->n_tasks1, false, h->n_tasks};
 }
 
 /* N's packed header (and DATA_BYTES after it) for the fast path KIND through kernel table KT's
@@ -113,19 +137,27 @@ static size_t tile_nr(const fast_hdr *h)
 
 /* Task split: rows in multiples of mr, or channels in multiples of nr when
  * there are too few rows to keep every thread busy. */
+static size_t gemm_rows_chunk(const fast_hdr *h, unsigned threads, size_t scratch_rows_cap)
+{
+    const size_t mr = tile_mr(h);
+    size_t chunk = div_up(div_up(h->rows, (size_t)threads * 4), mr) * mr;
+    if (chunk > scratch_rows_cap)
+        chunk = scratch_rows_cap;
+    return chunk < mr ? mr : chunk;
+}
+
 static void gemm_split(fast_hdr *h, unsigned threads, size_t scratch_rows_cap)
 {
     const size_t mr = tile_mr(h), nr = tile_nr(h);
+    h->chunk1 = gemm_rows_chunk(h, 1, scratch_rows_cap);
+    h->n_tasks1 = div_up(h->rows, h->chunk1);
     if (threads > 1 && h->src == ROWS_DIRECT && h->rows < 2 * mr * threads && h->n >= 2 * nr) {
         h->split_n = true;
         h->chunk = div_up(div_up(h->n, threads), nr) * nr;
         h->n_tasks = div_up(h->n, h->chunk);
         return;
     }
-    size_t chunk = div_up(div_up(h->rows, (size_t)threads * 4), mr) * mr;
-    if (chunk > scratch_rows_cap)
-        chunk = scratch_rows_cap;
-    h->chunk = chunk < mr ? mr : chunk;
+    h->chunk = gemm_rows_chunk(h, threads, scratch_rows_cap);
     h->n_tasks = div_up(h->rows, h->chunk);
 }
 
@@ -182,8 +214,8 @@ static void gemm_plan(edge_prep *p, edge_node *n, fast_hdr *h)
     const bool direct = h->src == ROWS_DIRECT, in_place = direct || h->src == ROWS_INDIRECT;
     h->a_stride = direct ? h->kdepth : h->kc;
     gemm_split(h, p->m->threads, in_place ? SIZE_MAX : im2col_rows(h));
-    if (!in_place)
-        n->scratch_bytes = h->chunk * h->kc;
+    if (!in_place) /* a task's rows: the team's chunk, or one thread's (never split_n here) */
+        n->scratch_bytes = (h->chunk > h->chunk1 ? h->chunk : h->chunk1) * h->kc;
 }
 
 static const int8_t *const_data(edge_prep *p, const edge_node *n, int i)
@@ -379,6 +411,7 @@ static size_t lut_block_rows(size_t row_bytes, size_t step)
 
 typedef struct gemm_job {
     const fast_hdr *h;
+    split s;
     const int8_t *in;
     int8_t *out;
     uint8_t *scratch;
@@ -530,8 +563,9 @@ static void gemm_task(void *ctx, size_t task, unsigned thread)
 {
     const gemm_job *j = ctx;
     const fast_hdr *h = j->h;
-    if (h->split_n) {
-        const size_t n0 = task * h->chunk, nc = h->n - n0 < h->chunk ? h->n - n0 : h->chunk;
+    const size_t chunk = j->s.chunk;
+    if (j->s.split_n) {
+        const size_t n0 = task * chunk, nc = h->n - n0 < chunk ? h->n - n0 : chunk;
         const size_t block = edge_qs8_gemm_block_bytes(tile_nr(h), h->kc);
         const uint8_t *w = (const uint8_t *)hdr_data(h) + n0 / tile_nr(h) * block;
         gemm_block(h, w, nc, j->in, h->a_stride, h->rows, j->out + n0);
@@ -539,7 +573,7 @@ static void gemm_task(void *ctx, size_t task, unsigned thread)
             fused_rows(j->lut, j->out + m * h->n + n0, nc);
         return;
     }
-    const size_t m0 = task * h->chunk, m1 = m0 + h->chunk < h->rows ? m0 + h->chunk : h->rows;
+    const size_t m0 = task * chunk, m1 = m0 + chunk < h->rows ? m0 + chunk : h->rows;
     /* with a fused table, blocks of rows looked up while they are in L1 */
     const size_t mr = tile_mr(h), block = j->lut ? lut_block_rows(h->n, mr) : m1 - m0;
     for (size_t a = m0; a < m1; a += block) {
@@ -606,14 +640,14 @@ static void gemm_eval(const edge_node *n, const int8_t *in, int8_t *out, void *s
                       edge_exec *ex)
 {
     const fast_hdr *h = n->packed;
-    gemm_job j = {h, in, out, scratch, edge_op_scratch_stride(n), n->out_lut};
+    gemm_job j = {h, split_of(h, ex), in, out, scratch, edge_op_scratch_stride(n), n->out_lut};
     /* the indirect kernel reads x ^ 0x80 in place: the input is flipped and flipped back */
     const size_t in_n = h->flip_in ? (size_t)h->g.batches * (size_t)h->g.in_h * (size_t)h->g.in_w *
                                          (size_t)h->g.in_c
                                    : 0;
     if (in_n)
         edge_fast_flip(ex, (uint8_t *)(uintptr_t)in, in_n, NULL, 0);
-    edge_exec_parallel(ex, h->n_tasks, gemm_task, &j);
+    edge_exec_parallel_as(ex, j.s.n_tasks, j.s.team_tasks, gemm_task, &j);
     if (in_n)
         edge_fast_flip(ex, (uint8_t *)(uintptr_t)in, in_n, NULL, 0);
 }
@@ -707,6 +741,7 @@ int edge_fast_dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
 
 typedef struct dw_job {
     const fast_hdr *h;
+    size_t chunk;
     edge_qs8_dw_args a;
     const edge_lut8 *lut; /* a fused SiLU's table (node_out) or NULL */
 } dw_job;
@@ -721,8 +756,8 @@ static void dw_task(void *ctx, size_t task, unsigned thread)
 {
     (void)thread;
     const dw_job *j = ctx;
-    const size_t r0 = task * j->h->chunk;
-    const size_t r1 = r0 + j->h->chunk < j->h->rows ? r0 + j->h->chunk : j->h->rows;
+    const size_t r0 = task * j->chunk;
+    const size_t r1 = r0 + j->chunk < j->h->rows ? r0 + j->chunk : j->h->rows;
     const size_t row = image_row_bytes(&j->h->g), block = j->lut ? lut_block_rows(row, 1) : r1 - r0;
     for (size_t a = r0; a < r1; a += block) {
         const size_t b = r1 - a < block ? r1 : a + block;
@@ -739,9 +774,12 @@ void edge_fast_dw_eval(const edge_node *n, void *const *t, void *scratch, edge_e
         return;
     }
     const int8_t *zero = hdr_data(h);
-    dw_job j = {
-        h, {&h->g, t[n->in[0]], zero + h->dw_w_off, zero, node_out(n, t), h->o}, n->out_lut};
-    edge_exec_parallel(ex, h->n_tasks, dw_task, &j);
+    const split sp = split_of(h, ex);
+    dw_job j = {h,
+                sp.chunk,
+                {&h->g, t[n->in[0]], zero + h->dw_w_off, zero, node_out(n, t), h->o},
+                n->out_lut};
+    edge_exec_parallel_as(ex, sp.n_tasks, sp.team_tasks, dw_task, &j);
 }
 
 /* ---- direct CONV_2D of 1 to 4 input channels ---- */
@@ -795,6 +833,7 @@ int edge_fast_dconv_u8_prepare(edge_prep *p, edge_node *n, const edge_conv_param
 
 typedef struct dconv_job {
     const fast_hdr *h;
+    size_t chunk;
     edge_qs8_dconv_args a;
     const edge_lut8 *lut; /* a fused SiLU's table (node_out) or NULL */
 } dconv_job;
@@ -803,8 +842,8 @@ static void dconv_task(void *ctx, size_t task, unsigned thread)
 {
     (void)thread;
     const dconv_job *j = ctx;
-    const size_t r0 = task * j->h->chunk;
-    const size_t r1 = r0 + j->h->chunk < j->h->rows ? r0 + j->h->chunk : j->h->rows;
+    const size_t r0 = task * j->chunk;
+    const size_t r1 = r0 + j->chunk < j->h->rows ? r0 + j->chunk : j->h->rows;
     const size_t row = image_row_bytes(&j->h->g), block = j->lut ? lut_block_rows(row, 1) : r1 - r0;
     for (size_t a = r0; a < r1; a += block) {
         const size_t b = r1 - a < block ? r1 : a + block;
@@ -816,11 +855,13 @@ static void dconv_task(void *ctx, size_t task, unsigned thread)
 static void dconv_eval(const edge_node *n, void *const *t, edge_exec *ex)
 {
     const fast_hdr *h = n->packed;
+    const split sp = split_of(h, ex);
     const dconv_job j = {
         h,
+        sp.chunk,
         {&h->g, t[n->in[0]], hdr_data(h), node_out(n, t), h->zp_in, h->o, h->b, h->kzx},
         n->out_lut};
-    edge_exec_parallel(ex, h->n_tasks, dconv_task, (void *)&j);
+    edge_exec_parallel_as(ex, sp.n_tasks, sp.team_tasks, dconv_task, (void *)&j);
 }
 
 /* ---- 3x3 stride-1 CONV_2D: the exact integer Winograd F(2x2, 3x3) (wino.h) ---- */
@@ -856,6 +897,7 @@ static int wino_setup(edge_prep *p, edge_node *n, const edge_conv_params *k)
 
 typedef struct wino_job {
     const fast_hdr *h;
+    size_t chunk;
     edge_qs8_wino_args a;
     uint8_t *scratch;
     size_t scratch_stride;
@@ -872,8 +914,8 @@ static size_t wino_out_row(const edge_conv_params *g, size_t tr)
 static void wino_task(void *ctx, size_t task, unsigned thread)
 {
     const wino_job *j = ctx;
-    const size_t r0 = task * j->h->chunk;
-    const size_t r1 = r0 + j->h->chunk < j->h->rows ? r0 + j->h->chunk : j->h->rows;
+    const size_t r0 = task * j->chunk;
+    const size_t r1 = r0 + j->chunk < j->h->rows ? r0 + j->chunk : j->h->rows;
     j->h->k->wino.fn(&j->a, r0, r1, j->scratch + (size_t)thread * j->scratch_stride);
     const size_t row = image_row_bytes(&j->h->g), y0 = wino_out_row(&j->h->g, r0);
     fused_rows(j->lut, j->a.out + y0 * row, (wino_out_row(&j->h->g, r1) - y0) * row);
@@ -882,12 +924,14 @@ static void wino_task(void *ctx, size_t task, unsigned thread)
 static void wino_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const fast_hdr *h = n->packed;
+    const split sp = split_of(h, ex);
     const wino_job j = {h,
+                        sp.chunk,
                         {&h->g, t[n->in[0]], hdr_data(h), node_out(n, t), h->zp_in, h->o},
                         scratch,
                         edge_op_scratch_stride(n),
                         n->out_lut};
-    edge_exec_parallel(ex, h->n_tasks, wino_task, (void *)&j);
+    edge_exec_parallel_as(ex, sp.n_tasks, sp.team_tasks, wino_task, (void *)&j);
 }
 
 /* ---- ADD ---- */

@@ -32,7 +32,8 @@ typedef struct run_args {
     const char *format; /* json | raw | top */
     int top;
     bool profile;
-    int runs; /* --profile's invokes */
+    int runs;         /* --profile's invokes */
+    unsigned threads; /* --threads: intra-op threads (0: libedge's default, one) */
     edge_input_shape shapes[MAX_INPUTS];
     int n_shapes;
 } run_args;
@@ -42,6 +43,8 @@ static int usage(void)
     fprintf(stderr, "usage: edgectl run FILE.tflite --input F [--input F ...] [--output F]\n"
                     "                   [--format json|raw] [--top K [--labels FILE]]\n"
                     "       edgectl run FILE.tflite --profile [--runs N] [--input F ...]\n"
+                    "  --threads N|auto  intra-op threads of the inference (default 1; auto:\n"
+                    "               as edged's intra_op_threads = auto chooses)\n"
                     "  --input F    raw bytes of input tensor N (in order); '-' reads stdin\n"
                     "  --shape [I:]D0,D1,...  input I (default: the next) resized, where its\n"
                     "               shape signature has -1 (e.g. --shape 1,1280)\n"
@@ -93,6 +96,16 @@ static int parse_args(int argc, char **argv, run_args *a)
             i++;
         } else if (!strcmp(arg, "--profile")) {
             a->profile = true;
+        } else if (!strcmp(arg, "--threads") && val) {
+            char *end;
+            const long n = strtol(val, &end, 10);
+            if (!strcmp(val, "auto"))
+                a->threads = EDGE_THREADS_AUTO;
+            else if (*end || end == val || n < 1 || n > 64) /* the options' most: 64 */
+                return usage();
+            else
+                a->threads = (unsigned)n;
+            i++;
         } else if (!strcmp(arg, "--runs") && val) {
             a->runs = atoi(val);
             if (a->runs < 1)
@@ -275,7 +288,17 @@ static int run_profile(edge_interp *it, const run_args *a)
         if (edge_interp_invoke(it))
             goto failed;
     edge_interp_set_profiling(it, 0);
-    printf("# %s: kernel level %s\n", a->model, edge_isa_name(edge_model_isa(m)));
+    const unsigned threads = edge_model_threads(m);
+    printf("# %s: kernel level %s, %u thread%s\n", a->model, edge_isa_name(edge_model_isa(m)),
+           threads, threads == 1 ? "" : "s");
+    if (threads > 1) { /* what the team did in the warm-ups and the profiled invokes */
+        edge_thread_stats ts;
+        edge_interp_thread_stats(it, &ts);
+        printf(
+            "# threads: %llu loops in parallel, %llu alone (node faster alone), %llu solo (helpers "
+            "off their CPUs: %llu spells), %llu of %d invokes with every node alone\n",
+            ts.parallel, ts.alone, ts.solo, ts.spells, ts.alone_invokes, a->runs + PROFILE_WARMUP);
+    }
     return edge_profile_report(stdout, it) ? EDGECTL_EFAIL : EDGECTL_OK;
 failed:
     fprintf(stderr, "edgectl: invoke failed: %s\n", edge_interp_error(it));
@@ -291,7 +314,8 @@ int edgectl_run(int argc, char **argv)
     edge_model *m = NULL;
     edge_interp *it = NULL;
     edge_error err = {0};
-    const edge_model_options opt = {.input_shapes = a.shapes, .n_input_shapes = (size_t)a.n_shapes};
+    const edge_model_options opt = {
+        .input_shapes = a.shapes, .n_input_shapes = (size_t)a.n_shapes, .threads = a.threads};
     if ((rc = edge_model_open(a.model, &opt, &m, &err)) != 0) {
         fprintf(stderr, "edgectl: %s\n", err.message);
         return rc == EDGE_EIO ? EDGECTL_EIO : EDGECTL_EFAIL;

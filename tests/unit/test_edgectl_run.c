@@ -96,6 +96,45 @@ static void test_every_format(void **state)
     expect_same("--profile --runs 2");
 }
 
+/* --threads: the same outputs on 2 threads as on 1 (bit-exact), and the profile's header says
+ * the count and what the team did; a count out of range is a usage error (exit 2). */
+static void test_threads(void **state)
+{
+    (void)state;
+    char args[1400], *one = NULL, *two = NULL, *prof = NULL;
+    size_t one_len = 0, two_len = 0;
+    snprintf(args, sizeof args, "--input '%s' --format raw", input);
+    assert_int_equal(run(args, &one, &one_len), 0);
+    snprintf(args, sizeof args, "--input '%s' --format raw --threads 2", input);
+    assert_int_equal(run(args, &two, &two_len), 0);
+    assert_true(one_len > 0);
+    assert_int_equal(one_len, two_len);
+    assert_memory_equal(one, two, one_len);
+    assert_int_equal(run("--profile --runs 3 --threads 2", &prof, NULL), 0);
+    const char *team = strstr(prof, "# threads: ");
+    assert_non_null(team);
+    printf("# 2 threads, 3 runs: %.*s\n", (int)strcspn(team + 2, "\n"), team + 2);
+    assert_non_null(strstr(prof, "kernel level "));
+    assert_non_null(strstr(prof, ", 2 threads\n"));
+    assert_non_null(strstr(prof, "# threads: "));
+    assert_non_null(strstr(prof, " of 6 invokes with every node alone")); /* 3 + 3 warm-ups */
+    free(prof);
+    prof = NULL;
+    assert_int_equal(run("--profile --runs 2", &prof, NULL), 0);
+    assert_non_null(strstr(prof, ", 1 thread\n"));
+    assert_null(strstr(prof, "# threads: "));
+    for (int k = 0; k < 3; k++) {
+        static const char *const bad[] = {"0", "65", "two"};
+        snprintf(args, sizeof args, "--profile --threads %s 2>/dev/null", bad[k]);
+        char *out = NULL;
+        assert_int_equal(run(args, &out, NULL), 2);
+        free(out);
+    }
+    free(prof);
+    free(one);
+    free(two);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -157,6 +196,7 @@ int main(void)
     free(m);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_format),
+        cmocka_unit_test(test_threads),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -386,10 +386,11 @@ static long long queue_depth(const char *metrics, const char *name)
 }
 
 /* What MODEL's intra-op teams did, from /metrics (edged_intra_op_*): parallel and solo loops,
- * solo spells begun, interpreters in a spell now, loops alone by their operator's times (-1
- * from an edged before them); false when edged does not say. */
+ * solo spells begun, interpreters in a spell now, loops alone by their operator's times and
+ * inferences run alone by their own (each -1 from an edged before them); false when edged does
+ * not say. */
 typedef struct team_counts {
-    long long parallel, solo, spells, solo_now, alone;
+    long long parallel, solo, spells, solo_now, alone, alone_invokes;
 } team_counts;
 
 static bool team_of(const char *metrics, const char *model, team_counts *t)
@@ -399,6 +400,7 @@ static bool team_of(const char *metrics, const char *model, team_counts *t)
     t->spells = model_sum(metrics, "edged_intra_op_solo_spells_total", model, NULL);
     t->solo_now = model_sum(metrics, "edged_intra_op_solo", model, NULL);
     t->alone = model_sum(metrics, "edged_intra_op_loops_total", model, "mode=\"alone\"");
+    t->alone_invokes = model_sum(metrics, "edged_intra_op_alone_invokes_total", model, NULL);
     return metrics && t->parallel >= 0 && t->solo >= 0 && t->spells >= 0 && t->solo_now >= 0;
 }
 
@@ -407,9 +409,10 @@ static json_t *team_json(const char *metrics, const char *model)
     team_counts t;
     if (!team_of(metrics, model, &t))
         return json_null();
-    return json_pack("{s:I, s:I, s:I, s:I, s:I}", "parallel_loops", (json_int_t)t.parallel,
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "parallel_loops", (json_int_t)t.parallel,
                      "solo_loops", (json_int_t)t.solo, "solo_spells", (json_int_t)t.spells,
-                     "solo_now", (json_int_t)t.solo_now, "alone_loops", (json_int_t)t.alone);
+                     "solo_now", (json_int_t)t.solo_now, "alone_loops", (json_int_t)t.alone,
+                     "alone_invokes", (json_int_t)t.alone_invokes);
 }
 
 typedef struct status_info {
@@ -601,13 +604,14 @@ static void status_print_text(edge_client *c, const status_info *s, const model_
     wyoming_print(wy);
     json_decref(wy);
     /* the intra-op teams: loops on all their threads, loops alone in solo spells (the other
-     * cores busy), spells begun, workers in one now, loops alone by their operator's times */
-    printf("\n%-24s %-12s %-12s %5s %12s %12s %7s %8s %12s\n", "MODEL", "VERSIONS", "STATE",
-           "QUEUE", "PARALLEL", "SOLO", "SPELLS", "SOLO NOW", "ALONE");
+     * cores busy), spells begun, workers in one now, loops alone by their operator's times,
+     * inferences alone by their own */
+    printf("\n%-24s %-12s %-12s %5s %12s %12s %7s %8s %12s %10s\n", "MODEL", "VERSIONS", "STATE",
+           "QUEUE", "PARALLEL", "SOLO", "SPELLS", "SOLO NOW", "ALONE", "ALONE INF");
     for (size_t k = 0; k < n; k++) {
         long long q = s->metrics ? queue_depth(s->metrics, rows[k].name) : -1;
         char qs[24], par[24] = "-", solo[24] = "-", spells[24] = "-", now[24] = "-",
-                     alone[24] = "-";
+                     alone[24] = "-", alone_inv[24] = "-";
         snprintf(qs, sizeof qs, q < 0 ? "-" : "%lld", q);
         team_counts t;
         if (team_of(s->metrics, rows[k].name, &t)) {
@@ -617,10 +621,12 @@ static void status_print_text(edge_client *c, const status_info *s, const model_
             snprintf(now, sizeof now, "%lld", t.solo_now);
             if (t.alone >= 0)
                 snprintf(alone, sizeof alone, "%lld", t.alone);
+            if (t.alone_invokes >= 0)
+                snprintf(alone_inv, sizeof alone_inv, "%lld", t.alone_invokes);
         }
-        printf("%-24s %-12s %-12s %5s %12s %12s %7s %8s %12s\n", rows[k].name,
+        printf("%-24s %-12s %-12s %5s %12s %12s %7s %8s %12s %10s\n", rows[k].name,
                rows[k].versions[0] ? rows[k].versions : "-", rows[k].state[0] ? rows[k].state : "-",
-               qs, par, solo, spells, now, alone);
+               qs, par, solo, spells, now, alone, alone_inv);
     }
     json_t *devs = devices_json(s->metrics);
     if (json_array_size(devs))

@@ -423,7 +423,7 @@ static int put_gauge(dm_entry *e, void *arg)
 /* The intra-op teams' counts of each model (registry.h, dm_team_stats): one family a call. */
 typedef struct team_ctx {
     FILE *f;
-    enum { T_LOOPS, T_SPELLS, T_SOLO_NOW } kind;
+    enum { T_LOOPS, T_SPELLS, T_SOLO_NOW, T_ALONE_INVOKES } kind;
 } team_ctx;
 
 static const struct {
@@ -442,6 +442,11 @@ static const struct {
     [T_SOLO_NOW] = {"edged_intra_op_solo", "gauge",
                     "Interpreters of the model (one per worker) whose team was in a solo spell "
                     "when their last inference ended."},
+    [T_ALONE_INVOKES] = {"edged_intra_op_alone_invokes_total", "counter",
+                         "Inferences of the model that ran every operator on the calling thread "
+                         "because whole inferences were measured faster so than with the team "
+                         "(alone mode: on this machine a hand-off between CPUs costs more than "
+                         "the model gains; the team is tried again now and then)."},
 };
 
 static int put_team(dm_entry *e, void *arg)
@@ -461,9 +466,10 @@ static int put_team(dm_entry *e, void *arg)
     }
     fprintf(c->f, "%s{model=\"", team_family[c->kind].name);
     put_label(c->f, dm_entry_name(e));
-    if (c->kind == T_SPELLS)
+    if (c->kind == T_SPELLS || c->kind == T_ALONE_INVOKES)
         fprintf(c->f, "\"} %llu\n",
-                (unsigned long long)atomic_load_explicit(&t->spells, memory_order_relaxed));
+                (unsigned long long)atomic_load_explicit(
+                    c->kind == T_SPELLS ? &t->spells : &t->alone_invokes, memory_order_relaxed));
     else
         fprintf(c->f, "\"} %d\n", atomic_load_explicit(&t->solo_now, memory_order_relaxed));
     return 0;
@@ -676,7 +682,7 @@ char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)
                  "(the version serving before stays).");
         dm_registry_foreach(r, put_loads, f);
         team_ctx tc = {.f = f};
-        for (tc.kind = T_LOOPS; tc.kind <= T_SOLO_NOW; tc.kind++) {
+        for (tc.kind = T_LOOPS; tc.kind <= T_ALONE_INVOKES; tc.kind++) {
             put_head(f, team_family[tc.kind].name, team_family[tc.kind].type,
                      team_family[tc.kind].help);
             dm_registry_foreach(r, put_team, &tc);

@@ -66,6 +66,9 @@ typedef struct dm_team_stats {
     _Atomic uint64_t solo;     /* loops the calling thread ran alone in a solo spell */
     _Atomic uint64_t spells;   /* solo spells begun (the helpers kept missing loops) */
     _Atomic uint64_t alone;    /* loops run alone because their node was measured faster so */
+    /* inferences run with every node alone because whole inferences were measured faster so
+     * (alone mode: a hand-off between this machine's CPUs costs more than the model gains) */
+    _Atomic uint64_t alone_invokes;
     atomic_int solo_now; /* interpreters whose team was in a spell at the end of its last run */
 } dm_team_stats;
 typedef struct dm_entry {

@@ -1020,17 +1020,24 @@ static void test_intra_op_counters(void **state)
     const long long spells =
         metric_value(mx, "edged_intra_op_solo_spells_total{model=\"person_detect\"} ");
     const long long now = metric_value(mx, "edged_intra_op_solo{model=\"person_detect\"} ");
+    const long long alone_inv =
+        metric_value(mx, "edged_intra_op_alone_invokes_total{model=\"person_detect\"} ");
+    printf("# person_detect: %lld inferences with every node alone (alone mode)\n", alone_inv);
     printf("# person_detect on %u threads: %lld loops an inference, %lld requests: %lld "
            "parallel, %lld solo, %lld alone, %lld spells, %lld in one now\n",
            threads, per_invoke, ok, par, solo, alone, spells, now);
     assert_true(strstr(mx, "# TYPE edged_intra_op_loops_total counter\n") &&
                 strstr(mx, "# TYPE edged_intra_op_solo_spells_total counter\n") &&
-                strstr(mx, "# TYPE edged_intra_op_solo gauge\n"));
+                strstr(mx, "# TYPE edged_intra_op_solo gauge\n") &&
+                strstr(mx, "# TYPE edged_intra_op_alone_invokes_total counter\n"));
     free(mx);
     assert_true(ok > 0 && par >= 0 && solo >= 0 && alone >= 0 && spells >= 0 && now >= 0);
     assert_int_equal(par + solo + alone, per_invoke * ok);
     assert_true(solo == 0 || spells > 0);
     assert_true(now <= spells);
+    /* an inference alone runs each of its loops alone: at most the alone loops' inferences */
+    assert_true(alone_inv >= 0 && alone_inv <= ok && alone_inv * per_invoke <= alone);
+    assert_true(threads == 2 || alone_inv == 0);
     /* edgectl status --json: the same counts under the model's intra_op */
     char cmd[600];
     snprintf(cmd, sizeof cmd, "%s status --json --socket %s > %s/status.json", EDGECTL, F.sock,
@@ -1049,6 +1056,7 @@ static void test_intra_op_counters(void **state)
     assert_int_equal(json_integer_value(json_object_get(team, "solo_loops")), solo);
     assert_int_equal(json_integer_value(json_object_get(team, "solo_spells")), spells);
     assert_int_equal(json_integer_value(json_object_get(team, "alone_loops")), alone);
+    assert_int_equal(json_integer_value(json_object_get(team, "alone_invokes")), alone_inv);
     assert_true(json_is_integer(json_object_get(team, "solo_now")));
     json_decref(st);
     /* and its table */
@@ -1057,12 +1065,12 @@ static void test_intra_op_counters(void **state)
     snprintf(file, sizeof file, "%s/status.txt", F.dir);
     char *text = dfx_slurp(file, NULL), want[200];
     assert_non_null(text);
-    snprintf(want, sizeof want, " %12lld %12lld %7lld %8lld %12lld\n", par, solo, spells, now,
-             alone);
+    snprintf(want, sizeof want, " %12lld %12lld %7lld %8lld %12lld %10lld\n", par, solo, spells,
+             now, alone, alone_inv);
     const char *row = strstr(text, "\nperson_detect ");
     const char *eol = row ? strchr(row + 1, '\n') : NULL;
-    if (!strstr(text, "PARALLEL         SOLO  SPELLS SOLO NOW        ALONE") || !row || !eol ||
-        !strstr(row, want) || strstr(row, want) > eol)
+    if (!strstr(text, "PARALLEL         SOLO  SPELLS SOLO NOW        ALONE  ALONE INF") || !row ||
+        !eol || !strstr(row, want) || strstr(row, want) > eol)
         fail_msg("edgectl status printed (wanted '%s' on person_detect's row):\n%s", want, text);
     free(text);
 }

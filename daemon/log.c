@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -157,4 +158,25 @@ void dm_log(dm_log_level l, const char *fmt, ...)
     write_all(line, len);
     pthread_mutex_unlock(&log_lock);
     errno = saved;
+}
+
+void dm_test_stall_init(dm_test_stall *s, const char *var, const char *what)
+{
+    *s = (dm_test_stall){0};
+    const char *e = getenv(var);
+    const char *colon = e ? strrchr(e, ':') : NULL;
+    if (!colon || colon == e || (size_t)(colon - e) >= sizeof s->model)
+        return;
+    snprintf(s->model, sizeof s->model, "%.*s", (int)(colon - e), e);
+    s->ms = (unsigned)strtoul(colon + 1, NULL, 10);
+    dm_log(DM_LOG_WARN, "test hook %s: %s of %s wait %u ms first", var, what, s->model, s->ms);
+}
+
+void dm_test_stall_wait(const dm_test_stall *s, const char *model)
+{
+    if (s->ms && strcmp(model, s->model) == 0) {
+        struct timespec ts = {s->ms / 1000, (long)(s->ms % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+        }
+    }
 }

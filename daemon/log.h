@@ -18,4 +18,15 @@ void dm_log_reset(void);
  * name "edged: " unless stderr is the journal's stream (JOURNAL_STREAM). Thread safe. */
 void dm_log(dm_log_level l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A test-only hook: the environment's VAR=MODEL:MS, read by dm_test_stall_init (logged as a
+ * warning saying WHAT waits), makes dm_test_stall_wait sleep MS milliseconds for MODEL, so that
+ * a test can hold an inference or a load for a known time (EDGED_TEST_STALL, EDGED_TEST_LOAD_STALL).
+ * Unset or malformed: nothing. */
+typedef struct dm_test_stall {
+    char model[65];
+    unsigned ms;
+} dm_test_stall;
+void dm_test_stall_init(dm_test_stall *s, const char *var, const char *what);
+void dm_test_stall_wait(const dm_test_stall *s, const char *model);
+
 #endif

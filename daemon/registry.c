@@ -210,6 +210,7 @@ dm_registry *dm_registry_new(const dm_config *c)
         r->interps = (c->workers ? c->workers : (unsigned)(cpus > 0 ? cpus : 1)) +
                      (c->inline_max_us ? 1u : 0u);
         reg_pack_setup(r);
+        dm_test_stall_init(&r->load_stall, "EDGED_TEST_LOAD_STALL", "loads");
     }
     return r;
 }

@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "labelmap.h"
 #include "lease.h"
+#include "log.h"
 #include "modelconf.h"
 #include "modellabels.h"
 #include "registry.h"
@@ -85,6 +86,7 @@ typedef struct reg_entry {
 
 struct dm_registry {
     dm_config cfg;
+    dm_test_stall load_stall; /* EDGED_TEST_LOAD_STALL=MODEL:MS: its loads wait MS ms first */
     dm_retire_cb on_retire; /* versions left an entry (request.c: the scheduler, caches) */
     void *retire_arg;
     dm_backends *backends; /* NULL: the CPU only */

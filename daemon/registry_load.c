@@ -386,6 +386,7 @@ static void job_work(uv_work_t *w)
         const struct sched_param sp = {0};
         pthread_setschedparam(pthread_self(), want, &sp);
     }
+    dm_test_stall_wait(&j->r->load_stall, j->e->pub.name);
     job_work_items(w->data);
 }
 

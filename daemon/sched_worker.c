@@ -150,28 +150,16 @@ static cache_slot *cache_get(worker *w, dm_version *v)
 /* A test-only hook (EDGED_TEST_STALL=MODEL:MS, read once at start): a worker
  * sleeps MS milliseconds at the start of each inference of MODEL, so that the
  * tests can hold a worker "stuck" and watch the watchdog pings stop. */
-static char stall_model[65];
-static unsigned stall_ms;
+static dm_test_stall stall;
 
 void sch_test_stall_init(void)
 {
-    const char *e = getenv("EDGED_TEST_STALL");
-    const char *colon = e ? strrchr(e, ':') : NULL;
-    if (!colon || (size_t)(colon - e) >= sizeof stall_model)
-        return;
-    snprintf(stall_model, sizeof stall_model, "%.*s", (int)(colon - e), e);
-    stall_ms = (unsigned)strtoul(colon + 1, NULL, 10);
-    dm_log(DM_LOG_WARN, "test hook EDGED_TEST_STALL: inferences of %s wait %u ms first",
-           stall_model, stall_ms);
+    dm_test_stall_init(&stall, "EDGED_TEST_STALL", "inferences");
 }
 
 static void test_stall(const dm_version *v)
 {
-    if (stall_ms && strcmp(v->name, stall_model) == 0) {
-        struct timespec ts = {stall_ms / 1000, (long)(stall_ms % 1000) * 1000000L};
-        while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-        }
-    }
+    dm_test_stall_wait(&stall, v->name);
 }
 
 /* Run R (no lock held): inputs in, invoke, outputs out. */

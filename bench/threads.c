@@ -327,6 +327,7 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
                 st[busy][k].spells += b.spells - a.spells;
                 st[busy][k].alone += b.alone - a.alone;
                 st[busy][k].alone_invokes += b.alone_invokes - a.alone_invokes;
+                st[busy][k].node_choice += b.node_choice; /* rounds that ended choosing */
                 failed = us[busy][k][r] <= 0.0;
             }
             if (busy)
@@ -350,9 +351,10 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
                 if (k == 1)
                     printf("  target >= %.2fx: %s", target, ratio >= target ? "met" : "MISS");
                 printf("  [loops %llu parallel, %llu solo, %llu alone (node times); %llu spells; "
-                       "%llu invokes alone]\n",
+                       "%llu invokes alone; nodes chose in %d of %d rounds]\n",
                        st[busy][k].parallel, st[busy][k].solo, st[busy][k].alone,
-                       st[busy][k].spells, st[busy][k].alone_invokes);
+                       st[busy][k].spells, st[busy][k].alone_invokes, st[busy][k].node_choice,
+                       c->rounds);
             }
             if (!busy) {
                 qsort(ceiling, (size_t)c->rounds, sizeof ceiling[0], bench_cmp_double);

@@ -295,9 +295,11 @@ static int run_profile(edge_interp *it, const run_args *a)
         edge_thread_stats ts;
         edge_interp_thread_stats(it, &ts);
         printf(
-            "# threads: %llu loops in parallel, %llu alone (node faster alone), %llu solo (helpers "
-            "off their CPUs: %llu spells), %llu of %d invokes with every node alone\n",
-            ts.parallel, ts.alone, ts.solo, ts.spells, ts.alone_invokes, a->runs + PROFILE_WARMUP);
+            "# threads: %llu loops in parallel, %llu alone (node faster alone; per-node choice "
+            "%s), %llu solo (helpers off their CPUs: %llu spells), %llu of %d invokes with every "
+            "node alone\n",
+            ts.parallel, ts.alone, ts.node_choice ? "on" : "off", ts.solo, ts.spells,
+            ts.alone_invokes, a->runs + PROFILE_WARMUP);
     }
     return edge_profile_report(stdout, it) ? EDGECTL_EFAIL : EDGECTL_OK;
 failed:

@@ -27,15 +27,14 @@
  * (SOLO_MIN_NS, doubling while the tries fail, at most SOLO_MAX_NS). So 2 threads are not
  * slower than 1 on a busy CPU, and a quiet one does not go solo on a slow or unlucky job.
  * Per node (edge_exec_node_begin/end, the interpreter's calls around each node): a running mean
- * of the node's time with its helpers and alone; a node faster alone runs its loops alone
- * (n_alone), and a few invokes in EXPLORE_EVERY run every node one way to keep both times
- * current. The load rules above judge whether the helpers get their CPUs; this one whether
- * handing a node's rows to another CPU pays, which on a VM changes with where the host puts the
- * vCPUs (a round trip of 60 to 400 ns measured on one 2-vCPU machine).
- * Allocates nothing per loop. It is in the core layer so that back ends (below the
- * interpreter) can use it.
- * Does not own: what a task computes (backends/cpu), when an interpreter makes a team and of
- * what size (runtime/interp: interp.c, open.c). */
+ * of the node's time with its helpers and alone; where invokes that choose per node were
+ * measured faster as wholes (CHOICE_AT), a node faster alone runs its loops alone (n_alone), and
+ * a few invokes in EXPLORE_EVERY run every node one way to keep both times current. The load rules
+ * above judge whether the helpers get their CPUs; this one whether handing a node's rows to another
+ * CPU pays, which on a VM changes with where the host puts the vCPUs (a round trip of 60 to 400 ns
+ * measured on one 2-vCPU machine). Allocates nothing per loop. It is in the core layer so that back
+ * ends (below the interpreter) can use it. Does not own: what a task computes (backends/cpu), when
+ * an interpreter makes a team and of what size (runtime/interp: interp.c, open.c). */
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
@@ -119,22 +118,31 @@ struct edge_exec {
     unsigned node_loops; /* loops of the current node (of 2 tasks or more) */
     uint64_t node_t0;    /* when it began (ticks) */
     /* per-invoke timing (edge_exec_invoke / edge_exec_invoke_done), the caller's alone */
-    uint64_t inv_t0;      /* when this invoke began (ticks) */
-    uint64_t inv_team;    /* running mean of a whole invoke's time with the team (0: none) */
-    uint64_t inv_alone;   /* and with every node alone */
+    uint64_t inv_t0; /* when this invoke began (ticks) */
+    /* running means of a whole invoke's time (0: none) by the way it ran (edge_exec_way): with
+     * the team, every node's loops open to the helpers; with the team, each node its faster way;
+     * every node alone */
+    uint64_t inv_mean[3];
+    bool node_choice;     /* the team's invokes choose per node (inv_mean said it pays) */
+    bool inv_choose;      /* this invoke's nodes choose (its way is EDGE_WAY_CHOICE) */
     bool inv_solo;        /* every node of this invoke runs alone (alone mode, or explore) */
-    uint8_t inv_record;   /* what this invoke's time is recorded as: INV_TEAM, INV_ALONE */
+    uint8_t inv_record;   /* 0, or 1 + the edge_exec_way this invoke's time is recorded as */
     bool inv_load;        /* a loop of this invoke ran in a solo spell, or one began in it */
     bool alone_mode;      /* whole invokes run alone: they were measured faster than the team */
     unsigned alone_count; /* invokes run in alone mode since the last probe of the team */
     unsigned alone_every; /* how many before the next probe (INV_PROBE_MIN, doubling) */
-    uint8_t probe_left;   /* a probe of the team: 2 invokes, the first wakes the helpers */
-    uint64_t probe_at;    /* CLOCK_MONOTONIC ns: no probe before (after probes the load spoiled) */
-    uint64_t probe_ns;    /* the wait after the next spoiled probe (0, then INV_LOAD_MIN_NS ...) */
+    uint8_t probe;        /* a probe of the team: PROBE_WARM, then PROBE_TIMED (0: none) */
+    bool probe_choice;    /* its timed invokes' way: EDGE_WAY_CHOICE, else EDGE_WAY_TEAM */
+    uint64_t probe_until; /* CLOCK_MONOTONIC ns: when its phase may end */
+    uint64_t probe_sum;   /* its timed invokes' ticks, and how many */
+    unsigned probe_n;
+    uint64_t probe_at; /* CLOCK_MONOTONIC ns: no probe before (after probes that lost) */
+    uint64_t probe_ns; /* the wait after the next lost probe (0, then INV_LOAD_MIN_NS ...) */
     atomic_uint_fast64_t n_parallel, n_solo, n_spells, n_alone; /* edge_exec_stats */
     atomic_uint_fast64_t n_miss, n_late, n_stall, n_slow; /* the judgments behind the spells */
     atomic_uint_fast64_t n_alone_invokes, n_probes;       /* alone mode: invokes, team probes */
     atomic_bool alone_now;
+    atomic_bool choice_now; /* node_choice, for edge_exec_stats */
 };
 
 #define EXEC_SPIN 2000                   /* pause loops (tens of microseconds) before sleeping */
@@ -171,13 +179,13 @@ static atomic_int exec_spin = EXEC_SPIN; /* edge_set_thread_spin */
 /* Per-invoke choice: a node's own time misses what its hand-off costs the next nodes (rows
  * written by the other core are read from there: on a 2-vCPU VM with a 200 ns round trip,
  * person_detect's team ran at 0.86x of one thread although each node it ran in parallel was
- * measured faster so). So whole invokes are timed too: the team's (the invokes that choose per
- * node) and those that run every node alone (the per-node exploration's, and alone mode's),
- * as running means like the nodes'. When alone has been faster by INV_MARGIN, whole invokes run
- * alone (alone mode, helpers asleep) and the team is probed every alone_every invokes (two
- * invokes: the first wakes the helpers, the second is timed and replaces the team's mean, which
- * dates from before alone mode); a probe that loses doubles the
- * interval up to INV_PROBE_MAX, so a team that keeps losing (another program on its CPUs) costs
+ * measured faster so). So whole invokes are timed too: the team's and those that run every node
+ * alone (the per-node exploration's, and alone mode's), as running means like the nodes'. When
+ * alone has been faster by INV_MARGIN, whole invokes run alone (alone mode, helpers asleep) and
+ * the team is probed every alone_every invokes (a warm-up that wakes the helpers, then a timed
+ * window whose mean replaces the team's, which dates from before alone mode: PROBE_*); a probe
+ * that loses doubles the interval up to INV_PROBE_MAX, and the wait (INV_LOAD_*), so a team that
+ * keeps losing (another program on its CPUs) costs
  * little; one that wins ends alone mode. An invoke with a loop in a solo spell, or in which one
  * began, is not recorded as the team's: its time says that another program had the helpers'
  * CPUs, which the spells answer, not what a hand-off costs. And an invoke's time counts at most
@@ -185,20 +193,39 @@ static atomic_int exec_spin = EXEC_SPIN; /* edge_set_thread_spin */
  * choice): on a quiet Zen 5 VM, where the host holds a helper now and then, mobilenet_v2 (its
  * team 1.7x faster than alone) ran 15 to 1756 of about 5000 invokes in alone mode, and none in
  * three runs of bench-threads with these two rules. */
-#define INV_TEAM 1
-#define INV_ALONE 2
+/* Which team: the per-node choice (EXPLORE_*) is itself judged by whole invokes, as alone mode is.
+ * Its node times come from invokes that ran every node one way, and miss what mixing ways costs:
+ * a node run alone after a parallel one reads rows the other core wrote, and the parallel node
+ * after it finds its helpers gone to sleep. On a Zen 5 VM (an 80-90 ns round trip) it sent
+ * person_detect's small nodes alone and held its team at 1.00-1.34x of one thread, against
+ * 1.35-1.37x with every node on the team. So the team's invokes run every node's loops on the team
+ * until invokes that choose per node are measured faster by INV_MARGIN; two invokes in
+ * EXPLORE_EVERY (CHOICE_AT, the first not timed: it follows the other way's) run the way not in
+ * use, and the parallel explore is a timed invoke of the team's way (its warm-up precedes it). */
+#define CHOICE_AT (EXPLORE_EVERY / 4)
 #define INV_SHIFT 3
 #define INV_CAP_NUM 5 /* INV_CAP = 5/4: 19 invokes in a row at any slowness move the mean 1.8x */
 #define INV_CAP_DEN 4
 #define INV_MARGIN 32 /* 1/32: ~3% */
 #define INV_PROBE_MIN 16u
 #define INV_PROBE_MAX 1024u
-/* A probe the load spoiled (see inv_load) also waits: 10 ms after the first, doubling up to 1 s,
- * as a solo spell does. Counted in invokes alone, a 46 us model (person_detect) would probe a
- * team whose other CPU a program keeps busy about 20 times a second, each probe risking a helper
- * preempted inside a task (milliseconds). */
+/* A probe that lost, or that the load spoiled (see inv_load), also waits: 10 ms after the first,
+ * doubling up to 1 s, as a solo spell does. Counted in invokes alone, a 46 us model
+ * (person_detect) would probe a team whose other CPU a program keeps busy about 20 times a
+ * second, each probe risking a helper preempted inside a task (milliseconds). And a probe is
+ * timed over a window, not one invoke: the team invokes for PROBE_WARM_NS untimed (the helpers'
+ * CPUs, halted while they slept, can take hundreds of microseconds to wake on a VM: one invoke of
+ * a small model is over before), then for PROBE_TIME_NS timed, and their mean is the team's. With
+ * the other CPU busy, a helper sharing it runs about half the time, so one timed invoke of
+ * person_detect won about every other probe and ended alone mode, and the team's next invokes
+ * waited milliseconds for a preempted helper: 3% of one thread's time over a minute, on a Zen 5
+ * VM (the probes were 1 in 1024 invokes, 20 a second). */
 #define INV_LOAD_MIN_NS 10000000ull
 #define INV_LOAD_MAX_NS 1000000000ull
+#define PROBE_WARM 1
+#define PROBE_TIMED 2
+#define PROBE_WARM_NS 200000ull
+#define PROBE_TIME_NS 2000000ull
 
 /* A job the caller finished in less than this without a helper says nothing: a helper on its
  * CPU, spinning, joins within a microsecond, and a small operator's job can be over before. */
@@ -589,6 +616,7 @@ void edge_exec_stats(const edge_exec *x, edge_exec_counts *out)
     out->alone_invokes = atomic_load_explicit(&x->n_alone_invokes, memory_order_relaxed);
     out->probes = atomic_load_explicit(&x->n_probes, memory_order_relaxed);
     out->alone_mode = atomic_load_explicit(&x->alone_now, memory_order_relaxed);
+    out->node_choice = atomic_load_explicit(&x->choice_now, memory_order_relaxed);
 }
 
 /* A clock for node times: the time-stamp counter where there is one (a few ns to read; only
@@ -602,6 +630,38 @@ static inline uint64_t node_ticks(void)
 #endif
 }
 
+/* Test hook (edge__exec_probe_times): a probe's warm-up and timed window, and the wait after
+ * the first probe that lost. */
+static atomic_uint_fast64_t probe_warm_ns = PROBE_WARM_NS, probe_time_ns = PROBE_TIME_NS,
+                            probe_wait_ns = INV_LOAD_MIN_NS;
+
+void edge__exec_probe_times(uint64_t warm_ns, uint64_t time_ns, uint64_t wait_ns)
+{
+    atomic_store(&probe_warm_ns, warm_ns);
+    atomic_store(&probe_time_ns, time_ns);
+    atomic_store(&probe_wait_ns, wait_ns);
+}
+
+/* A probe of the team lost, or the load spoiled it: the next one waits twice as many invokes
+ * (up to INV_PROBE_MAX), and twice as long (from INV_LOAD_MIN_NS up to INV_LOAD_MAX_NS). */
+static void probe_lost(edge_exec *x)
+{
+    x->probe = 0;
+    if (x->alone_every < INV_PROBE_MAX)
+        x->alone_every *= 2;
+    const uint64_t first = atomic_load_explicit(&probe_wait_ns, memory_order_relaxed);
+    x->probe_ns = !x->probe_ns                        ? first
+                  : x->probe_ns * 2 > INV_LOAD_MAX_NS ? INV_LOAD_MAX_NS
+                                                      : x->probe_ns * 2;
+    x->probe_at = x->probe_ns ? now_ns() + x->probe_ns : 0;
+}
+
+/* The way the team's invokes run now. */
+static edge_exec_way team_way(const edge_exec *x)
+{
+    return x->node_choice ? EDGE_WAY_CHOICE : EDGE_WAY_TEAM;
+}
+
 void edge_exec_invoke(edge_exec *x)
 {
     if (!x || x->n < 2)
@@ -610,22 +670,39 @@ void edge_exec_invoke(edge_exec *x)
     x->inv_solo = false;
     x->inv_load = false;
     x->inv_record = 0;
-    if (x->alone_mode && !x->probe_left && ++x->alone_count >= x->alone_every &&
+    x->inv_choose = x->node_choice;
+    if (x->alone_mode && !x->probe && ++x->alone_count >= x->alone_every &&
         (!x->probe_at || now_ns() >= x->probe_at)) {
         x->alone_count = 0;
-        x->probe_left = 2;
-        atomic_fetch_add_explicit(&x->n_probes, 1, memory_order_relaxed);
+        x->probe = PROBE_WARM;
+        x->probe_until = now_ns() + atomic_load_explicit(&probe_warm_ns, memory_order_relaxed);
+        /* the probes alternate the team's ways, the first every node on the team (it needs no
+         * node times, and alone mode keeps none current): a team whose nodes' times went stale
+         * and slow (a few explores the host spoiled) does not keep it out of alone mode */
+        x->probe_choice = atomic_fetch_add_explicit(&x->n_probes, 1, memory_order_relaxed) & 1;
+        x->explore = EXPLORE_WARM; /* its first invoke wakes the helpers */
+        return;
     }
-    if (x->alone_mode && !x->probe_left) { /* every node alone, recorded as such */
+    if (x->alone_mode && !x->probe) { /* every node alone, recorded as such */
         x->explore = 0;
         x->inv_solo = true;
-        x->inv_record = INV_ALONE;
+        x->inv_record = 1 + EDGE_WAY_ALONE;
         atomic_fetch_add_explicit(&x->n_alone_invokes, 1, memory_order_relaxed);
         return;
     }
-    if (x->probe_left) { /* the team, as it runs outside alone mode: the second one timed */
-        x->explore = --x->probe_left ? EXPLORE_WARM : 0;
-        x->inv_record = x->probe_left ? 0 : INV_TEAM;
+    if (x->probe) { /* the team, as it runs outside alone mode: warm, then timed */
+        if (x->probe == PROBE_WARM && now_ns() < x->probe_until) {
+            x->explore = EXPLORE_WARM;
+            return;
+        }
+        if (x->probe == PROBE_WARM) {
+            x->probe = PROBE_TIMED;
+            x->probe_until = now_ns() + atomic_load_explicit(&probe_time_ns, memory_order_relaxed);
+            x->probe_sum = x->probe_n = 0;
+        }
+        x->explore = 0;
+        x->inv_choose = x->probe_choice;
+        x->inv_record = 1 + (x->probe_choice ? EDGE_WAY_CHOICE : EDGE_WAY_TEAM);
         return;
     }
     const uint32_t k = x->invokes++ % EXPLORE_EVERY;
@@ -638,7 +715,17 @@ void edge_exec_invoke(edge_exec *x)
     if ((x->explore == EXPLORE_WARM || x->explore == EXPLORE_PAR) && x->spell_at &&
         now_ns() - x->spell_at < EXPLORE_QUIET_NS)
         x->explore = 0;
-    x->inv_record = x->explore == EXPLORE_SOLO ? INV_ALONE : x->explore ? 0 : INV_TEAM;
+    if (x->explore == EXPLORE_SOLO)
+        x->inv_record = 1 + EDGE_WAY_ALONE;
+    else if (x->explore == EXPLORE_PAR)
+        x->inv_record = 1 + EDGE_WAY_TEAM; /* every node with its helpers, after a warm-up */
+    else if (x->explore)
+        x->inv_record = 0;
+    else if (!x->node_choice && (k == CHOICE_AT || k == CHOICE_AT + 1)) {
+        x->inv_choose = true; /* the way not in use: the first after the other way, not timed */
+        x->inv_record = k == CHOICE_AT ? 0 : 1 + EDGE_WAY_CHOICE;
+    } else
+        x->inv_record = 1 + team_way(x);
 }
 
 /* Keep T in the running mean *V, weighing 1 / 2^SHIFT (the first time sets it; a time counts at
@@ -656,10 +743,10 @@ static void running_mean(uint64_t *v, uint64_t t, unsigned shift, unsigned cap_n
 }
 
 /* Test hook (edge__exec_invoke_ticks): nonzero, the time every invoke is recorded as. */
-static _Thread_local uint64_t (*invoke_ticks)(void *arg, bool alone);
+static _Thread_local uint64_t (*invoke_ticks)(void *arg, edge_exec_way way);
 static _Thread_local void *invoke_ticks_arg;
 
-void edge__exec_invoke_ticks(uint64_t (*fn)(void *arg, bool alone), void *arg)
+void edge__exec_invoke_ticks(uint64_t (*fn)(void *arg, edge_exec_way way), void *arg)
 {
     invoke_ticks = fn;
     invoke_ticks_arg = arg;
@@ -669,40 +756,52 @@ void edge_exec_invoke_done(edge_exec *x)
 {
     if (!x || x->n < 2 || !x->inv_record)
         return;
-    if (x->inv_load && x->inv_record == INV_TEAM) { /* see INV_*: the load's, not the team's */
+    const edge_exec_way way = (edge_exec_way)(x->inv_record - 1);
+    if (x->inv_load && way != EDGE_WAY_ALONE) { /* see INV_*: the load's, not the team's */
         x->inv_solo = false;
-        if (x->alone_mode) { /* a probe the load spoiled: lost, and the next one waits */
-            if (x->alone_every < INV_PROBE_MAX)
-                x->alone_every *= 2;
-            x->probe_ns = !x->probe_ns                        ? INV_LOAD_MIN_NS
-                          : x->probe_ns * 2 > INV_LOAD_MAX_NS ? INV_LOAD_MAX_NS
-                                                              : x->probe_ns * 2;
-            x->probe_at = now_ns() + x->probe_ns;
-        }
+        if (x->alone_mode) /* a probe the load spoiled: lost, and the next one waits */
+            probe_lost(x);
         return;
     }
-    const uint64_t t = invoke_ticks ? invoke_ticks(invoke_ticks_arg, x->inv_record == INV_ALONE)
-                                    : node_ticks() - x->inv_t0;
+    const uint64_t t =
+        invoke_ticks ? invoke_ticks(invoke_ticks_arg, way) : node_ticks() - x->inv_t0;
     x->inv_solo = false;
-    if (x->alone_mode && x->inv_record == INV_TEAM)
-        x->inv_team = t ? t : 1; /* a probe: the team's mean is from before alone mode */
-    else
-        running_mean(x->inv_record == INV_TEAM ? &x->inv_team : &x->inv_alone, t, INV_SHIFT,
-                     INV_CAP_NUM, INV_CAP_DEN);
-    if (!x->inv_team || !x->inv_alone)
+    if (x->alone_mode && way != EDGE_WAY_ALONE) { /* a probe's timed invoke */
+        x->probe_sum += t;
+        x->probe_n++;
+        if (now_ns() < x->probe_until)
+            return; /* its window goes on */
+        const uint64_t mean = x->probe_sum / x->probe_n;
+        x->inv_mean[way] = mean ? mean : 1; /* the team's mean is from before alone mode */
+    } else {
+        running_mean(&x->inv_mean[way], t, INV_SHIFT, INV_CAP_NUM, INV_CAP_DEN);
+    }
+    const uint64_t all = x->inv_mean[EDGE_WAY_TEAM], choice = x->inv_mean[EDGE_WAY_CHOICE];
+    if (!x->alone_mode && all && choice &&
+        (x->node_choice ? all + all / INV_MARGIN < choice : choice + choice / INV_MARGIN < all)) {
+        x->node_choice = !x->node_choice;
+        atomic_store_explicit(&x->choice_now, x->node_choice, memory_order_relaxed);
+    }
+    const uint64_t team = x->inv_mean[team_way(x)], alone = x->inv_mean[EDGE_WAY_ALONE];
+    if (!team || !alone)
         return;
     if (!x->alone_mode) {
-        if (x->inv_alone + x->inv_alone / INV_MARGIN < x->inv_team) {
+        if (alone + alone / INV_MARGIN < team) {
             x->alone_mode = true;
             x->alone_count = 0;
             x->alone_every = INV_PROBE_MIN;
             x->probe_at = x->probe_ns = 0;
         }
-    } else if (x->inv_record == INV_TEAM) { /* a probe's timed invoke */
-        if (x->inv_team + x->inv_team / INV_MARGIN < x->inv_alone)
+    } else if (way != EDGE_WAY_ALONE) { /* a probe's window is over: its way, if it won */
+        const uint64_t won = x->inv_mean[way];
+        x->probe = 0;
+        if (won + won / INV_MARGIN < alone) {
             x->alone_mode = false;
-        else if (x->alone_every < INV_PROBE_MAX)
-            x->alone_every *= 2;
+            x->node_choice = way == EDGE_WAY_CHOICE;
+            atomic_store_explicit(&x->choice_now, x->node_choice, memory_order_relaxed);
+        } else {
+            probe_lost(x);
+        }
     }
     atomic_store_explicit(&x->alone_now, x->alone_mode, memory_order_relaxed);
 }
@@ -716,7 +815,7 @@ void edge_exec_node_begin(edge_exec *x, edge_exec_node *nd)
     if (x->inv_solo || x->explore)
         x->node_solo = x->inv_solo || x->explore == EXPLORE_SOLO;
     else
-        x->node_solo = nd->solo && nd->par && nd->solo < nd->par;
+        x->node_solo = x->inv_choose && nd->solo && nd->par && nd->solo < nd->par;
     x->node_t0 = node_ticks();
 }
 
@@ -828,9 +927,10 @@ edge_exec *edge__exec_new(unsigned n)
         atomic_store_explicit(&x->n_alone, 0, memory_order_relaxed);
         x->invokes = 0;
         x->explore = 0;
-        x->inv_team = x->inv_alone = 0;
-        x->inv_solo = x->alone_mode = false;
-        x->probe_left = 0;
+        x->inv_mean[0] = x->inv_mean[1] = x->inv_mean[2] = 0;
+        x->inv_solo = x->alone_mode = x->node_choice = false;
+        atomic_store_explicit(&x->choice_now, false, memory_order_relaxed);
+        x->probe = 0;
         x->probe_at = x->probe_ns = 0;
         atomic_store_explicit(&x->alone_now, false, memory_order_relaxed);
         atomic_store_explicit(&x->n_alone_invokes, 0, memory_order_relaxed);

@@ -45,26 +45,32 @@ typedef struct edge_exec_counts {
      * mode), the probes of the team made meanwhile, and whether that mode is on now */
     unsigned long long alone_invokes, probes;
     int alone_mode;
+    int node_choice; /* the team's invokes choose per node now (measured faster than not) */
 } edge_exec_counts;
 void edge_exec_stats(const edge_exec *x, edge_exec_counts *out);
 
 /* Per-node timing: the interpreter calls edge_exec_invoke as an invoke begins, and
  * edge_exec_node_begin / edge_exec_node_end around each node's work with that node's record
- * (zeroed at first). Between them the node's loops run in parallel or on the caller alone,
- * whichever the record says took less time; a few invokes in EXPLORE_EVERY (exec.c) run every
- * node one way, to keep both times current. So a node whose parallel loops lose (a small one on
- * a machine where a hand-off between CPUs is slow) runs alone, and one that gains keeps its
- * helpers. Allocates nothing; X NULL or of one thread: nothing. The caller's thread only. */
+ * (zeroed at first). Between them the node's loops run in parallel or on the caller alone: when
+ * whole invokes that choose per node were measured faster than invokes that open every node to
+ * the helpers, whichever the node's record says took less time, else in parallel; a few invokes
+ * in EXPLORE_EVERY (exec.c) run every node one way, to keep both times current, and two the way
+ * not in use. So a node whose parallel loops lose (a small one on a machine where a hand-off
+ * between CPUs is slow) runs alone where that pays for the whole invoke. Allocates nothing; X
+ * NULL or of one thread: nothing. The caller's thread only. */
 typedef struct edge_exec_node {
     uint64_t par, solo; /* running mean of its time with parallel loops, and alone (0: none yet) */
 } edge_exec_node;
 void edge_exec_invoke(edge_exec *x);
+/* The ways an invoke runs, timed as wholes: every node's loops open to the helpers (the team),
+ * each node its faster way (the team, choosing per node), every node on the caller alone. */
+typedef enum edge_exec_way { EDGE_WAY_TEAM, EDGE_WAY_CHOICE, EDGE_WAY_ALONE } edge_exec_way;
 /* The invoke edge_exec_invoke began is over: its time joins the team's or the alone running
  * mean, which choose whether the next invokes run every node alone (see exec.c, INV_*). */
 void edge_exec_invoke_done(edge_exec *x);
-/* Test hook: with FN set, edge_exec_invoke_done on this thread records FN(ARG, alone) as the
- * invoke's time (alone: it ran every node alone) instead of measuring it; NULL measures. */
-void edge__exec_invoke_ticks(uint64_t (*fn)(void *arg, bool alone), void *arg);
+/* Test hook: with FN set, edge_exec_invoke_done on this thread records FN(ARG, way) as the
+ * invoke's time (WAY: how it ran) instead of measuring it; NULL measures. */
+void edge__exec_invoke_ticks(uint64_t (*fn)(void *arg, edge_exec_way way), void *arg);
 void edge_exec_node_begin(edge_exec *x, edge_exec_node *nd);
 void edge_exec_node_end(edge_exec *x, edge_exec_node *nd);
 
@@ -91,5 +97,9 @@ void edge__exec_stall(int on);
  * GRACE_NS after it count), so that a test holding the helpers with edge__exec_stall sees every
  * miss whatever the machine's load does to the wakeup; nonzero (the default) turns it on. */
 void edge__exec_grace(int on);
+/* Test hook: a probe of the team in alone mode invokes it WARM_NS untimed (at least once), then
+ * TIME_NS timed (at least once), and a probe that lost makes the next wait WAIT_NS (doubling;
+ * 0: no wait but the invokes'). The defaults: 200 us, 2 ms, 10 ms. */
+void edge__exec_probe_times(uint64_t warm_ns, uint64_t time_ns, uint64_t wait_ns);
 
 #endif

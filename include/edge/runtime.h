@@ -415,6 +415,10 @@ typedef struct edge_thread_stats {
      * gains), and whether that is the choice now; the team is probed now and then */
     unsigned long long alone_invokes;
     int alone_mode;
+    /* whether nodes choose now (whole invokes that let each node run its faster way were
+     * measured faster than invokes with every node on the team; else every node's loops are
+     * handed to the helpers) */
+    int node_choice;
 } edge_thread_stats;
 EDGE_API void edge_interp_thread_stats(const edge_interp *it, edge_thread_stats *out);
 EDGE_API edge_model *edge_interp_model(const edge_interp *it);

@@ -160,7 +160,8 @@ void edge_interp_thread_stats(const edge_interp *it, edge_thread_stats *out)
                                .solo_now = c.solo_now,
                                .alone = c.alone,
                                .alone_invokes = c.alone_invokes,
-                               .alone_mode = c.alone_mode};
+                               .alone_mode = c.alone_mode,
+                               .node_choice = c.node_choice};
 }
 
 void edge_interp_free(edge_interp *it)

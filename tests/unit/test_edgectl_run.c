@@ -118,6 +118,7 @@ static void test_threads(void **state)
     assert_non_null(strstr(prof, ", 2 threads\n"));
     assert_non_null(strstr(prof, "# threads: "));
     assert_non_null(strstr(prof, " of 6 invokes with every node alone")); /* 3 + 3 warm-ups */
+    assert_non_null(strstr(prof, "; per-node choice off)")); /* too few invokes to judge it */
     free(prof);
     prof = NULL;
     assert_int_equal(run("--profile --runs 2", &prof, NULL), 0);

@@ -7,9 +7,10 @@
  * hearts not beating) and, once its helpers are let go, takes them back; that a helper asleep
  * inside a task (off its CPU, its CPU clock still) counts as a stall and sends the team solo; and
  * what EDGE_THREADS_AUTO chooses for a small and a larger shared model; and the per-node choice
- * between parallel loops and the caller alone (edge_exec_node_begin/end) from a node's times. The
- * old team (the caller waited for every helper to leave the job) hung here. Speed is
- * bench/threads.c's. */
+ * between parallel loops and the caller alone (edge_exec_node_begin/end) from a node's times; and,
+ * with whole invokes' times injected (edge__exec_invoke_ticks), whether nodes choose at all,
+ * alone mode, and its probes of the team (their ways, window and waits). The old team (the caller
+ * waited for every helper to leave the job) hung here. Speed is bench/threads.c's. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -149,6 +150,13 @@ static void test_many_loops(void **state)
     edge__exec_free(x);
 }
 
+static edge_exec_counts counts_of(const edge_exec *x)
+{
+    edge_exec_counts c;
+    edge_exec_stats(x, &c);
+    return c;
+}
+
 /* One node's loop between edge_exec_node_begin and _end: the loops it added to the alone count
  * (*ALONE) and to the parallel and solo counts (*SHARED), every task run once. */
 static void node_once(edge_exec *x, edge_exec_node *nd, unsigned long long *alone,
@@ -213,19 +221,22 @@ static void test_node_times(void **state)
     assert_int_equal(alone, 1);
     assert_int_equal(shared, 0);
     assert_true(fast_par.solo < SLOW);
-    for (int k = 0; k < 8; k++) { /* then each node its faster way */
+    /* then every node with its helpers: no whole invoke showed that choosing per node pays
+     * (test_node_choice), whatever the node's record says */
+    for (int k = 0; k < 8; k++) {
         edge_exec_invoke(x);
         fast_alone = (edge_exec_node){.par = SLOW, .solo = 10};
         fast_par = (edge_exec_node){.par = 10, .solo = SLOW};
         node_once(x, &fast_alone, &alone, &shared);
-        assert_int_equal(alone, 1);
-        assert_int_equal(shared, 0);
-        assert_int_equal(fast_alone.par, SLOW);
-        node_once(x, &fast_par, &alone, &shared);
         assert_int_equal(alone, 0);
         assert_int_equal(shared, 1); /* (with its helpers, or solo if the load rule said so) */
-        assert_int_equal(fast_par.solo, SLOW); /* ordinary invokes record nothing */
+        assert_int_equal(fast_alone.par, SLOW); /* ordinary invokes record nothing */
+        node_once(x, &fast_par, &alone, &shared);
+        assert_int_equal(alone, 0);
+        assert_int_equal(shared, 1);
+        assert_int_equal(fast_par.solo, SLOW);
     }
+    assert_false(counts_of(x).node_choice);
     /* a node with one time only runs with its helpers (the default) */
     edge_exec_invoke(x);
     edge_exec_node fresh = {0};
@@ -238,19 +249,75 @@ static void test_node_times(void **state)
  * costing what the test says (edge__exec_invoke_ticks) for the way it ran. */
 typedef struct costs {
     uint64_t team, alone;
+    uint64_t choice; /* the team's, choosing per node (0: as TEAM) */
 } costs;
 
-static uint64_t cost_of(void *arg, bool alone)
+static uint64_t cost_of(void *arg, edge_exec_way way)
 {
     const costs *c = arg;
-    return alone ? c->alone : c->team;
+    return way == EDGE_WAY_ALONE                 ? c->alone
+           : way == EDGE_WAY_CHOICE && c->choice ? c->choice
+                                                 : c->team;
 }
 
-static edge_exec_counts counts_of(const edge_exec *x)
+/* One invoke of one node whose record says it runs faster alone; true when its loop ran alone. */
+static bool choice_invoke(edge_exec *x, edge_exec_node *nd)
 {
-    edge_exec_counts c;
-    edge_exec_stats(x, &c);
-    return c;
+    unsigned long long alone, shared;
+    edge_exec_invoke(x);
+    node_once(x, nd, &alone, &shared);
+    edge_exec_invoke_done(x);
+    assert_int_equal(alone + shared, 1);
+    return alone;
+}
+
+/* The per-node choice is judged by whole invokes (each recorded as costing what the test says):
+ * off at first, every node with its helpers but in the explore alone (the third of 128); the 33rd
+ * and 34th invokes choose per node (the first not timed), and when the second was cheaper than the
+ * team's the team's invokes choose from then on; when they cost more again, it stops. */
+static void test_node_choice(void **state)
+{
+    (void)state;
+    edge_exec *x = edge__exec_new(2);
+    assert_non_null(x);
+    costs c = {.team = 100000, .choice = 50000, .alone = 400000};
+    edge__exec_invoke_ticks(cost_of, &c);
+    edge_exec_node nd = {.par = SLOW, .solo = 10};
+    int k;
+    for (k = 0; k < 32; k++)
+        assert_int_equal(choice_invoke(x, &nd), k == 2);
+    assert_false(counts_of(x).node_choice);
+    assert_true(choice_invoke(x, &nd)); /* the 33rd: the per-node way, not timed */
+    assert_false(counts_of(x).node_choice);
+    assert_true(choice_invoke(x, &nd)); /* the 34th: timed, and cheaper */
+    k += 2;
+    unsigned long long spells = counts_of(x).spells;
+    if (spells) { /* a loaded machine: invokes in spells were not recorded */
+        printf("# %llu solo spells (a loaded machine): the per-node choice is not judged\n",
+               spells);
+        edge__exec_invoke_ticks(NULL, NULL);
+        edge__exec_free(x);
+        return;
+    }
+    assert_true(counts_of(x).node_choice);
+    for (int i = 0; i < 20; i++, k++) /* now the node runs alone in every invoke */
+        assert_true(choice_invoke(x, &nd));
+    c.choice = 200000; /* choosing costs more now: within 30 invokes (5/4 a step), it stops */
+    for (int i = 0; i < 30 && counts_of(x).node_choice; i++, k++)
+        assert_true(choice_invoke(x, &nd));
+    spells = counts_of(x).spells;
+    if (spells) {
+        printf("# %llu solo spells (a loaded machine): the end of the choice is not judged\n",
+               spells);
+    } else {
+        assert_false(counts_of(x).node_choice);
+        for (int i = 0; i < 200; i++, k++) /* and the next look at it (k % 128 == 33) loses */
+            assert_int_equal(choice_invoke(x, &nd),
+                             k % 128 == 2 || k % 128 == 64 || k % 128 == 32 || k % 128 == 33);
+        assert_false(counts_of(x).node_choice || counts_of(x).alone_mode);
+    }
+    edge__exec_invoke_ticks(NULL, NULL);
+    edge__exec_free(x);
 }
 
 /* One invoke of one node with one loop; true when the loop ran alone (whatever the helpers did,
@@ -267,14 +334,70 @@ static bool one_invoke(edge_exec *x)
     return counts_of(x).alone != before;
 }
 
+/* Alone mode entered while the nodes chose (their times stale and slow: both team ways lost) is
+ * left by a probe of either way: the probes alternate, the first with every node on the team. */
+static void test_probe_ways(void **state)
+{
+    (void)state;
+    edge_exec *x = edge__exec_new(2);
+    assert_non_null(x);
+    costs c = {.team = 500000, .choice = 450000, .alone = 1000000};
+    edge__exec_invoke_ticks(cost_of, &c);
+    edge_exec_node nd = {.par = SLOW, .solo = 10};
+    for (int k = 0; k < 40; k++) /* the 34th invoke finds choosing faster */
+        choice_invoke(x, &nd);
+    c.alone = 400000; /* alone is faster than both now: the explores alone (2 in 128) say so */
+    for (int k = 0; k < 5000 && !counts_of(x).alone_mode; k++)
+        choice_invoke(x, &nd);
+    if (counts_of(x).spells) {
+        printf("# %llu solo spells (a loaded machine): the probes' ways are not judged\n",
+               counts_of(x).spells);
+    } else {
+        assert_true(counts_of(x).alone_mode);
+        assert_true(counts_of(x).node_choice);
+        c.team = 50000; /* every node on the team is fast now; choosing stays slow */
+        /* at most 30 s: a probe that a spell spoils (helpers slow to wake on a VM: their
+         * misses past the wakeup's grace) makes the next one wait, up to 1 s */
+        struct timespec t0, t;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        do {
+            choice_invoke(x, &nd);
+            clock_gettime(CLOCK_MONOTONIC, &t);
+        } while (counts_of(x).alone_mode && t.tv_sec - t0.tv_sec < 30);
+        if (counts_of(x).alone_mode && counts_of(x).spells) {
+            printf("# %llu solo spells: the probes' ways are not judged\n", counts_of(x).spells);
+            edge__exec_invoke_ticks(NULL, NULL);
+            edge__exec_free(x);
+            return;
+        }
+        assert_false(counts_of(x).alone_mode);
+        assert_false(counts_of(x).node_choice);
+        /* and it stays so (a look at choosing, k % 128 == 33, loses) */
+        for (int k = 0; k < 300; k++)
+            choice_invoke(x, &nd);
+        if (!counts_of(x).spells)
+            assert_false(counts_of(x).alone_mode || counts_of(x).node_choice);
+    }
+    edge__exec_invoke_ticks(NULL, NULL);
+    edge__exec_free(x);
+}
+
+/* The probe times' defaults (exec.c's PROBE_WARM_NS, PROBE_TIME_NS, INV_LOAD_MIN_NS). */
+static void probe_defaults(void)
+{
+    edge__exec_probe_times(200000, 2000000, 10000000);
+}
+
 /* Invokes slower with the team than alone go alone (alone mode) once both ways were timed;
  * the team is probed now and then (every 16 invokes at first, then less often while it loses:
- * a probe is two invokes with the team, the first not timed); a probe faster than alone ends it. */
+ * here, with no warm-up time, window or wait (edge__exec_probe_times), a probe is two invokes
+ * with the team, the first not timed); a probe faster than alone ends it. */
 static void test_invoke_choice(void **state)
 {
     (void)state;
     edge_exec *x = edge__exec_new(2);
     assert_non_null(x);
+    edge__exec_probe_times(0, 0, 0);
     costs c = {.team = 1000000, .alone = 100000};
     edge__exec_invoke_ticks(cost_of, &c);
     int k = 0;
@@ -301,8 +424,81 @@ static void test_invoke_choice(void **state)
     n = counts_of(x);
     assert_false(one_invoke(x));
     assert_int_equal(counts_of(x).alone_invokes, n.alone_invokes);
+    probe_defaults();
     edge__exec_invoke_ticks(NULL, NULL);
     edge__exec_free(x);
+}
+
+/* Team invokes fast and slow by turns (a helper sharing its CPU with another program, running
+ * half the time): one fast invoke must not end alone mode. A probe is timed over a window (here
+ * 4 ms, many invokes) and judged by its mean, which loses; and a probe that lost makes the next
+ * wait (here 50 ms, doubling: at most 3 probes in 200 ms of invokes, where 16, 32 ... invokes
+ * apart would make a dozen). */
+static uint64_t turns_cost(void *arg, edge_exec_way way)
+{
+    unsigned *n = arg;
+    if (way == EDGE_WAY_ALONE)
+        return 100000;
+    return (*n)++ % 2 ? 20000 : 400000; /* mean 210000: the team loses */
+}
+
+/* Invoke X back to back for MS milliseconds; false if alone mode ended meanwhile. */
+static bool alone_for(edge_exec *x, long ms)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do {
+        one_invoke(x);
+        if (!counts_of(x).alone_mode)
+            return false;
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    } while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
+    return true;
+}
+
+/* A team of 2 in alone mode (invokes cost FN(ARG, way)), or NULL when it did not get there
+ * (spells: a loaded machine, whose invokes were not recorded). */
+static edge_exec *alone_team(uint64_t (*fn)(void *arg, edge_exec_way way), void *arg)
+{
+    edge_exec *x = edge__exec_new(2);
+    assert_non_null(x);
+    edge__exec_invoke_ticks(fn, arg);
+    for (int k = 0; k < 300 && !counts_of(x).alone_mode; k++)
+        one_invoke(x);
+    if (counts_of(x).alone_mode)
+        return x;
+    assert_true(counts_of(x).spells > 0);
+    printf("# %llu solo spells (a loaded machine): alone mode not reached, not judged\n",
+           counts_of(x).spells);
+    edge__exec_free(x);
+    return NULL;
+}
+
+static void test_probe_window(void **state)
+{
+    (void)state;
+    unsigned turn = 0;
+    edge__exec_probe_times(0, 4000000, 0); /* a 4 ms window, no wait */
+    edge_exec *x = alone_team(turns_cost, &turn);
+    if (x) {
+        assert_true(alone_for(x, 200)); /* no probe's window won */
+        const unsigned long long probes = counts_of(x).probes;
+        printf("# a 4 ms window: %llu probes in 200 ms, all lost\n", probes);
+        assert_true(probes >= 2);
+        edge__exec_free(x);
+    }
+    edge__exec_probe_times(0, 0, 50000000); /* one timed invoke, a 50 ms wait */
+    costs c = {.team = 1000000, .alone = 100000};
+    x = alone_team(cost_of, &c);
+    if (x) {
+        assert_true(alone_for(x, 200));
+        const unsigned long long probes = counts_of(x).probes;
+        printf("# a 50 ms wait: %llu probes in 200 ms\n", probes);
+        assert_true(probes >= 1 && probes <= 3); /* at 16 invokes, then 50 and 100 ms more */
+        edge__exec_free(x);
+    }
+    probe_defaults();
+    edge__exec_invoke_ticks(NULL, NULL);
 }
 
 /* A few invokes in a row much slower with the team (the host held a helper, short of a spell) do
@@ -466,15 +662,12 @@ static void test_auto(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_stalled_helpers),
-        cmocka_unit_test(test_stalled_inside),
-        cmocka_unit_test(test_stalled_free),
-        cmocka_unit_test(test_many_loops),
-        cmocka_unit_test(test_node_times),
-        cmocka_unit_test(test_invoke_choice),
-        cmocka_unit_test(test_invoke_load),
-        cmocka_unit_test(test_invoke_burst),
-        cmocka_unit_test(test_auto),
+        cmocka_unit_test(test_stalled_helpers), cmocka_unit_test(test_stalled_inside),
+        cmocka_unit_test(test_stalled_free),    cmocka_unit_test(test_many_loops),
+        cmocka_unit_test(test_node_times),      cmocka_unit_test(test_node_choice),
+        cmocka_unit_test(test_invoke_choice),   cmocka_unit_test(test_probe_ways),
+        cmocka_unit_test(test_probe_window),    cmocka_unit_test(test_invoke_load),
+        cmocka_unit_test(test_invoke_burst),    cmocka_unit_test(test_auto),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

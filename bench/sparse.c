@@ -1,5 +1,6 @@
-/* bench/sparse.c - bench-sparse: int8 FULLY_CONNECTED and 1x1 CONV_2D with pruned weights on
- * the sparse kernels (kernels/sparse.h) against the dense kernels, in the same run.
+/* bench/sparse.c - bench-sparse: int8 or float32 FULLY_CONNECTED and 1x1 CONV_2D with pruned
+ * weights on the sparse kernels (kernels/sparse.h, sparse_f32.h) against the dense kernels (for
+ * float32: OpenBLAS's GEMM), in the same run.
  *
  * Owns: the layers of real sizes (FC 1024->1000 and 1280->1001 at batch 1, FC 2048->2048,
  * MobileNet's 1x1 convolutions 28x28x128->128, 14x14x256->256, 7x7x512->512), pruned at 50,
@@ -8,7 +9,8 @@
  * sparse kernel forced (EDGE_SPARSE=1) and with the dense one (EDGE_SPARSE=0, the anchor).
  * Prints the dense and sparse figures (the minimum over the timed invokes: the machine is
  * shared) and the ratio dense / sparse.
- * Usage: bench-sparse [--kernels LEVEL] [--time SECONDS] [--layer SUBSTRING] */
+ * Usage: bench-sparse [--kernels LEVEL] [--time SECONDS] [--layer SUBSTRING]
+ *                     [--type int8|float32] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +32,7 @@ static const layer layers[] = {
 };
 
 static edge_isa level = EDGE_ISA_AUTO; /* --kernels */
+static bool f32;                       /* --type float32 */
 
 /* The minimum microseconds of model BUF with EDGE_SPARSE=MODE; its kernel into KERNEL. */
 static double time_model(const uint8_t *buf, size_t size, const char *mode, double secs,
@@ -47,9 +50,12 @@ static double time_model(const uint8_t *buf, size_t size, const char *mode, doub
     const char *k = strchr(edge_model_kernels(m), ' ');
     snprintf(kernel, len, "%s", k ? k + 1 : "?");
     size_t n = 0;
-    int8_t *in = edge_interp_input(it, 0, &n);
-    for (size_t i = 0; i < n; i++)
-        in[i] = (int8_t)(i * 37 + 11);
+    void *in = edge_interp_input(it, 0, &n); /* bytes */
+    for (size_t i = 0; i < (f32 ? n / sizeof(float) : n); i++)
+        if (f32)
+            ((float *)in)[i] = (float)((int)(i * 37 + 11) % 255 - 127) / 64.0f;
+        else
+            ((int8_t *)in)[i] = (int8_t)(i * 37 + 11);
     bench_times t = {0};
     if (bench_time_invokes(it, secs, 20, &t)) {
         fprintf(stderr, "bench-sparse: invoke failed\n");
@@ -73,16 +79,20 @@ int main(int argc, char **argv)
             secs = atof(argv[++i]);
         else if (!strcmp(argv[i], "--layer") && i + 1 < argc)
             only = argv[++i];
+        else if (!strcmp(argv[i], "--type") && i + 1 < argc &&
+                 (!strcmp(argv[i + 1], "int8") || !strcmp(argv[i + 1], "float32")))
+            f32 = !strcmp(argv[++i], "float32");
         else {
             fprintf(stderr, "usage: bench-sparse [--kernels LEVEL] [--time SECONDS] "
-                            "[--layer SUBSTRING]\n");
+                            "[--layer SUBSTRING] [--type int8|float32]\n");
             return 2;
         }
     }
     bench_kernels_print("libedge");
-    printf("# 1 thread; figures are the minimum over the timed invokes (%.1f s each); "
-           "anchor: the dense kernel, same model, same run (EDGE_SPARSE=0)\n",
-           secs);
+    printf(
+        "# %s weights and activations, 1 thread; figures are the minimum over the timed "
+        "invokes (%.1f s each); anchor: the dense kernel, same model, same run (EDGE_SPARSE=0)\n",
+        f32 ? "float32" : "int8", secs);
     printf("%-24s %-5s %5s %10s %10s %7s  %s\n", "layer", "mask", "zero", "dense_us", "sparse_us",
            "ratio", "kernels (dense / sparse)");
     static const double sp[] = {0.5, 0.7, 0.8, 0.9};
@@ -100,6 +110,7 @@ int main(int argc, char **argv)
                                       .n = y->n,
                                       .sparsity = sp[s],
                                       .pattern = (edge_prune_pattern)p,
+                                      .f32 = f32,
                                       .seed = 42 + l};
                 uint8_t *buf = NULL;
                 size_t size = 0;

@@ -11,18 +11,28 @@
 #define SPARSE_SFX c
 #include "generic/qs8_sparse_impl.h"
 
-edge_sparse_measure edge_qs8_sparse_measure(const int8_t *w, size_t n, size_t k)
+/* An element of ESIZE bytes counts as nonzero when a byte of it is (a float -0.0 is stored). */
+static bool elem_nonzero(const uint8_t *e, size_t esize)
 {
+    for (size_t b = 0; b < esize; b++)
+        if (e[b])
+            return true;
+    return false;
+}
+
+edge_sparse_measure edge_sparse_measure_of(const void *weights, size_t esize, size_t n, size_t k)
+{
+    const uint8_t *w = weights;
     const size_t g = (k + 3) / 4;
     edge_sparse_measure m = {n * g, 0, 0, EDGE_SPARSE_1X16};
     bool whole = true, runs = true;
     for (size_t r = 0; r < n; r++) {
-        const int8_t *row = w + r * k;
+        const uint8_t *row = w + r * k * esize;
         bool run_on = false;
         for (size_t i = 0; i < g; i++) {
             size_t nz = 0, len = k - 4 * i < 4 ? k - 4 * i : 4;
             for (size_t j = 0; j < len; j++)
-                nz += row[4 * i + j] != 0;
+                nz += elem_nonzero(row + (4 * i + j) * esize, esize);
             m.nonzero += nz;
             if (!nz) {
                 runs = runs && !(run_on && i % 4); /* a run of 4 groups cut short */
@@ -37,6 +47,11 @@ edge_sparse_measure edge_qs8_sparse_measure(const int8_t *w, size_t n, size_t k)
     }
     m.format = !whole ? EDGE_SPARSE_1X1 : runs ? EDGE_SPARSE_1X16 : EDGE_SPARSE_1X4;
     return m;
+}
+
+edge_sparse_measure edge_qs8_sparse_measure(const int8_t *w, size_t n, size_t k)
+{
+    return edge_sparse_measure_of(w, 1, n, k);
 }
 
 static size_t group_bytes(size_t stored)

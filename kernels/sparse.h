@@ -54,6 +54,10 @@ typedef struct edge_sparse_measure {
 
 edge_sparse_measure edge_qs8_sparse_measure(const int8_t *w, size_t n, size_t k);
 
+/* The same for W[N][K] of elements of ESIZE bytes: an element is nonzero when a byte of it is
+ * (kernels/sparse_f32.h's float weights: a -0.0 counts as nonzero, and is stored). */
+edge_sparse_measure edge_sparse_measure_of(const void *w, size_t esize, size_t n, size_t k);
+
 size_t edge_qs8_sparse_packed_bytes(size_t n, size_t stored);
 
 /* Pack W[N][K] (its measure M) with BIAS (NULL: none), MULT and SHIFT (N each) into DST. */

@@ -23,10 +23,10 @@ run() { # BUILD_DIR EXPECTED_LEVEL CONFIGS [QEMU_CPU]
     env ${cpu:+QEMU_CPU=$cpu} EDGE_TEST_EXPECT_ISA="$level" EDGE_TEST_CONFIGS="$configs" \
         meson test -C "$dir" --print-errorlogs --num-processes 2 --timeout-multiplier 4 \
         --suite kernels --suite models --suite ops
-    # issue 48: the sparse and INT4 kernels against the dense reference at every level the
+    # issue 48: the sparse (int8, float32) and INT4 kernels against the reference at every level the
     # CPU runs (unit tests, 0.05 s natively)
     env ${cpu:+QEMU_CPU=$cpu} meson test -C "$dir" --print-errorlogs --num-processes 2 \
-        --timeout-multiplier 4 sparse_kernels int4
+        --timeout-multiplier 4 sparse_kernels sparse_f32 int4
 }
 
 for t in "${targets[@]}"; do

@@ -1,9 +1,9 @@
-/* tools/edge-prune.c - write a pruned int8 FULLY_CONNECTED or 1x1 CONV_2D model
+/* tools/edge-prune.c - write a pruned int8 or float32 FULLY_CONNECTED or 1x1 CONV_2D model
  * (tools/prune_model.h): for trying the sparse kernels (`edgectl run --profile` names the
  * kernel each node runs) and for the tests' and benchmark's layers by hand.
  * Usage: edge-prune --op fc|conv --k K --n N [--batch B] [--hw H W] [--sparsity S]
- *                   [--pattern 1x1|1x4|1x16] [--stored dense|sparse] [--relu] [--seed X]
- *                   -o OUT.tflite */
+ *                   [--pattern 1x1|1x4|1x16] [--stored dense|sparse] [--type int8|float32]
+ *                   [--relu] [--seed X] -o OUT.tflite */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +14,8 @@
 static int usage(void)
 {
     fprintf(stderr, "usage: edge-prune --op fc|conv --k K --n N [--batch B] [--hw H W] "
-                    "[--sparsity S] [--pattern 1x1|1x4|1x16] [--stored dense|sparse] [--relu] "
-                    "[--seed X] -o OUT.tflite\n");
+                    "[--sparsity S] [--pattern 1x1|1x4|1x16] [--stored dense|sparse] "
+                    "[--type int8|float32] [--relu] [--seed X] -o OUT.tflite\n");
     return 2;
 }
 
@@ -49,6 +49,8 @@ int main(int argc, char **argv)
             s.pattern = (edge_prune_pattern)edge_prune_pattern_of(v);
         else if (!strcmp(a, "--stored") && (!strcmp(v, "dense") || !strcmp(v, "sparse")))
             s.stored_sparse = !strcmp(v, "sparse");
+        else if (!strcmp(a, "--type") && (!strcmp(v, "int8") || !strcmp(v, "float32")))
+            s.f32 = !strcmp(v, "float32");
         else if (!strcmp(a, "--seed"))
             s.seed = strtoull(v, NULL, 0) | 1;
         else if (!strcmp(a, "-o"))
@@ -71,8 +73,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "edge-prune: cannot write %s\n", out);
         return 1;
     }
-    printf("%s: %s %d -> %d, %.0f%% of %s blocks zero, stored %s (%zu bytes)\n", out,
-           s.conv ? "1x1 CONV_2D" : "FULLY_CONNECTED", (int)s.k, (int)s.n, 100 * s.sparsity,
-           edge_prune_pattern_name(s.pattern), s.stored_sparse ? "sparse" : "dense", size);
+    printf("%s: %s %s %d -> %d, %.0f%% of %s blocks zero, stored %s (%zu bytes)\n", out,
+           s.f32 ? "float32" : "int8", s.conv ? "1x1 CONV_2D" : "FULLY_CONNECTED", (int)s.k,
+           (int)s.n, 100 * s.sparsity, edge_prune_pattern_name(s.pattern),
+           s.stored_sparse ? "sparse" : "dense", size);
     return 0;
 }

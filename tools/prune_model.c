@@ -71,12 +71,13 @@ int8_t *edge_prune_weights(const edge_prune_spec *s)
     return w;
 }
 
-/* W (N x K) as a constant named "weights" in W's writer, sparse when S says. */
-static int32_t add_weights(tfw_writer *tw, const edge_prune_spec *s, const int8_t *w,
+/* W (N x K elements of ESIZE bytes) as a constant named "weights" in W's writer, sparse when S
+ * says. */
+static int32_t add_weights(tfw_writer *tw, const edge_prune_spec *s, const void *w, size_t esize,
                            const tfw_tensor_desc *wd, char *err, size_t len)
 {
     if (!s->stored_sparse)
-        return tfw_add_const(tw, wd, w, (size_t)s->n * (size_t)s->k);
+        return tfw_add_const(tw, wd, w, (size_t)s->n * (size_t)s->k * esize);
     const int32_t bs = block_of(s->pattern);
     const int r = wd->rank; /* 2, or 4 for [n, 1, 1, k]: the block along the last dimension */
     const int32_t order[5] = {0, 1, 2, 3, 4}, map[1] = {r - 1}, size[1] = {bs};
@@ -88,7 +89,7 @@ static int32_t add_weights(tfw_writer *tw, const edge_prune_spec *s, const int8_
     tfw_sparsity *sp = NULL;
     void *values = NULL;
     size_t vbytes = 0;
-    if (tfw_sparsify(w, 1, r, wd->dims, &spec, &sp, &values, &vbytes)) {
+    if (tfw_sparsify(w, esize, r, wd->dims, &spec, &sp, &values, &vbytes)) {
         snprintf(err, len, "cannot write the weights sparse");
         return -1;
     }
@@ -123,9 +124,11 @@ int edge_prune_model(const edge_prune_spec *s, uint8_t **out, size_t *size, char
     int8_t *w = edge_prune_weights(s);
     float *ws = malloc((size_t)s->n * sizeof(float)), *bsc = malloc((size_t)s->n * sizeof(float));
     int32_t *bias = malloc((size_t)s->n * sizeof(int32_t));
+    float *wf = s->f32 ? malloc((size_t)s->n * (size_t)s->k * sizeof(float) + 1) : NULL;
+    float *bf = s->f32 ? malloc((size_t)s->n * sizeof(float)) : NULL;
     tfw_writer *tw = tfw_new();
     int rc = -1;
-    if (!w || !ws || !bsc || !bias || !tw) {
+    if (!w || !ws || !bsc || !bias || !tw || (s->f32 && (!wf || !bf))) {
         snprintf(err, len, "out of memory");
         goto done;
     }
@@ -155,26 +158,42 @@ int edge_prune_model(const edge_prune_spec *s, uint8_t **out, size_t *size, char
     ou.name = "output";
     ou.scale = out_scale;
     ou.zero_point = 5;
+    if (s->f32) { /* no quantization anywhere */
+        in.type = ou.type = EDGE_FLOAT32;
+        in.q_count = ou.q_count = 0;
+        for (size_t i = 0; i < (size_t)s->n * (size_t)s->k; i++)
+            wf[i] = (float)w[i] / 64.0f;
+        for (int32_t i = 0; i < s->n; i++)
+            bf[i] = (float)bias[i] / 1000.0f;
+    }
     const int32_t ii = tfw_add_tensor(tw, &in), oi = tfw_add_tensor(tw, &ou);
-    const tfw_tensor_desc wd = {.type = EDGE_INT8,
-                                .rank = s->conv ? 4 : 2,
-                                .dims = s->conv ? wdims4 : wdims2,
-                                .name = "weights",
-                                .q_count = s->n,
-                                .scale = ws[0],
-                                .scales = ws,
-                                .q_axis = 0};
-    const tfw_tensor_desc bd = {.type = EDGE_INT32,
-                                .rank = 1,
-                                .dims = bdims,
-                                .name = "bias",
-                                .q_count = s->n,
-                                .scale = bsc[0],
-                                .scales = bsc};
-    const int32_t wi = add_weights(tw, s, w, &wd, err, len);
+    tfw_tensor_desc wd = {.type = EDGE_INT8,
+                          .rank = s->conv ? 4 : 2,
+                          .dims = s->conv ? wdims4 : wdims2,
+                          .name = "weights",
+                          .q_count = s->n,
+                          .scale = ws[0],
+                          .scales = ws,
+                          .q_axis = 0};
+    tfw_tensor_desc bd = {.type = EDGE_INT32,
+                          .rank = 1,
+                          .dims = bdims,
+                          .name = "bias",
+                          .q_count = s->n,
+                          .scale = bsc[0],
+                          .scales = bsc};
+    if (s->f32) {
+        wd.type = EDGE_FLOAT32, bd.type = EDGE_FLOAT32;
+        wd.q_count = bd.q_count = 0;
+        wd.scales = bd.scales = NULL;
+    }
+    const int32_t wi = s->f32 ? add_weights(tw, s, wf, sizeof(float), &wd, err, len)
+                              : add_weights(tw, s, w, 1, &wd, err, len);
     if (wi < 0)
         goto done;
-    const int32_t ins[3] = {ii, wi, tfw_add_const(tw, &bd, bias, (size_t)s->n * sizeof(int32_t))};
+    const int32_t bi = s->f32 ? tfw_add_const(tw, &bd, bf, (size_t)s->n * sizeof(float))
+                              : tfw_add_const(tw, &bd, bias, (size_t)s->n * sizeof(int32_t));
+    const int32_t ins[3] = {ii, wi, bi};
     tfw_options o;
     if (s->conv) {
         tfw_opt_init(&o, TFL_OPT_Conv2DOptions);
@@ -202,5 +221,7 @@ done:
     free(ws);
     free(bsc);
     free(bias);
+    free(wf);
+    free(bf);
     return rc;
 }

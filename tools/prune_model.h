@@ -1,7 +1,7 @@
-/* tools/prune_model.h - pruned int8 models for the sparse kernels' tests and benchmark.
+/* tools/prune_model.h - pruned models for the sparse kernels' tests and benchmark.
  *
  * Owns: one FULLY_CONNECTED or 1x1 CONV_2D layer, int8 (per-channel weights, int32 bias,
- * per-tensor activations), whose weights have a random mask of zeros: exactly
+ * per-tensor activations) or float32 (spec f32), whose weights have a random mask of zeros: exactly
  * round(sparsity * blocks) of the blocks (single weights, 1x4 or 1x16: one output channel by
  * 4 or 16 consecutive input channels, as TFLite's sparse FULLY_CONNECTED uses) are zero,
  * the others random and nonzero. Written with the project's writer (tflite_writer.h), the
@@ -30,6 +30,7 @@ typedef struct edge_prune_spec {
     edge_prune_pattern pattern;
     bool stored_sparse; /* SparsityParameters; block patterns need k a multiple of the block */
     bool relu;          /* fused RELU */
+    bool f32;           /* float32 throughout: the weights are the int8 draw / 64 (no quantization) */
     uint64_t seed;      /* nonzero */
 } edge_prune_spec;
 

@@ -485,6 +485,8 @@ static int conv_prepare(edge_prep *p, edge_node *n)
     }
     if (d->type != EDGE_FLOAT32 || d->hybrid)
         return 0;
+    if ((rc = edge_sparse_conv_prepare(p, n, &d->k)))
+        return rc < 0 ? EDGE_ENOMEM : 0; /* pruned float weights (kernels/sparse_f32.h) */
     n->scratch_bytes = edge_ref_conv_f32_scratch(&d->k);
     n->kernel = "f32_im2col_sgemm_openblas"; /* kernels/ref/conv.c: OpenBLAS's GEMM */
     return 0;

@@ -101,7 +101,9 @@ static int fc_prepare(edge_prep *p, edge_node *n)
         return rc;
     d->hybrid = w->type == EDGE_INT8;
     if (!d->hybrid) {
-        n->kernel = "f32_sgemm_openblas"; /* kernels/ref/fc.c: OpenBLAS's GEMM */
+        if ((rc = edge_sparse_fc_prepare(p, n, &d->k)))
+            return rc < 0 ? EDGE_ENOMEM : 0; /* pruned float weights (kernels/sparse_f32.h) */
+        n->kernel = "f32_sgemm_openblas";    /* kernels/ref/fc.c: OpenBLAS's GEMM */
         return 0;
     }
     n->scratch_bytes = edge_ref_hybrid_scratch((size_t)k.depth);

@@ -1,7 +1,7 @@
-/* backends/cpu/op_sparse.h - int8 FULLY_CONNECTED and 1x1 CONV_2D on sparse kernels.
+/* backends/cpu/op_sparse.h - int8 and float32 FULLY_CONNECTED and 1x1 CONV_2D on sparse kernels.
  *
  * Owns: choosing the sparse form at prepare by the measured density of the constant weights
- * (kernels/sparse.h), packing it once, and the node's eval over the interpreter's threads.
+ * (kernels/sparse.h, sparse_f32.h), packing it once, and the node's eval over the interpreter's threads.
  * EDGE_SPARSE=0 in the environment turns the sparse kernels off (the dense ones run), and
  * EDGE_SPARSE=1 takes them whatever the density (for tests). */
 #ifndef EDGE_CPU_OP_SPARSE_H

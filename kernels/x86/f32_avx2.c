@@ -9,3 +9,4 @@
 #include "generic/bilinear_impl.h"
 #include "generic/fft_impl.h"
 #include "generic/pool_impl.h"
+#include "generic/f32_sparse_impl.h"

@@ -300,3 +300,37 @@ int edge_test_levels(edge_isa *out)
     }
     return n;
 }
+
+void *edge_test_run_buffer(const uint8_t *buf, size_t size, edge_isa isa, unsigned threads,
+                           const char *env, const char *value, const void *in, size_t in_bytes,
+                           size_t *out_bytes, char *kernels, size_t len)
+{
+    if (env && value)
+        setenv(env, value, 1);
+    else if (env)
+        unsetenv(env);
+    edge_model_options opt = {.isa = isa, .threads = threads};
+    edge_model *m = NULL;
+    edge_interp *it = NULL;
+    edge_error err = {0};
+    const int rc = edge_model_open_buffer(buf, size, &opt, &m, &err);
+    if (env)
+        unsetenv(env);
+    if (rc)
+        fail_msg("open at %s: %s", edge_isa_name(isa), err.message);
+    snprintf(kernels, len, "%s", edge_model_kernels(m));
+    assert_int_equal(edge_interp_new(m, &it, &err), 0);
+    size_t n = 0;
+    void *dst = edge_interp_input(it, 0, &n);
+    assert_int_equal(n, in_bytes);
+    memcpy(dst, in, in_bytes);
+    if (edge_interp_invoke(it))
+        fail_msg("invoke at %s failed", edge_isa_name(isa));
+    const void *src = edge_interp_output(it, 0, out_bytes);
+    void *out = malloc(*out_bytes + 1);
+    assert_non_null(out);
+    memcpy(out, src, *out_bytes);
+    edge_interp_free(it);
+    edge_model_unref(m);
+    return out;
+}

@@ -77,4 +77,12 @@ void edge_test_kconfig_leave(void);
  * architecture, EDGE_ISA capping them), each once, into OUT (room for 6); their count. */
 int edge_test_levels(edge_isa *out);
 
+/* Output 0 of the model in BUF at level ISA on THREADS threads, the environment variable ENV set
+ * to VALUE while the model opens (ENV NULL: nothing set; VALUE NULL: ENV unset), on input 0's
+ * IN_BYTES bytes IN: malloc'd, *OUT_BYTES bytes; the model's kernel list (edge_model_kernels)
+ * into KERNELS (LEN bytes). A failure to open or run fails the test. */
+void *edge_test_run_buffer(const uint8_t *buf, size_t size, edge_isa isa, unsigned threads,
+                           const char *env, const char *value, const void *in, size_t in_bytes,
+                           size_t *out_bytes, char *kernels, size_t len);
+
 #endif

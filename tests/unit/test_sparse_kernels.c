@@ -24,6 +24,7 @@
 #include "prune_model.h"
 #include "ref/fc.h"
 #include "sparse.h"
+#include "sparse_cases.h"
 #include "test_support.h"
 #include "test_rng.h"
 
@@ -83,38 +84,19 @@ static void check_kernels(const int8_t *w, size_t n, size_t k, size_t rows, cons
     free(tile);
 }
 
+static void reference_case(const int8_t *w, const edge_prune_spec *s, int draw, const char *what,
+                           void *ctx)
+{
+    (void)ctx;
+    const size_t rows = draw == 2 ? 1 : (size_t)rnd_in(1, 2 * EDGE_SPARSE_ROWS + 19);
+    check_kernels(w, (size_t)s->n, (size_t)s->k, rows, what);
+}
+
 static void test_kernels_equal_reference(void **state)
 {
     (void)state;
     test_rng_seed();
-    static const edge_prune_pattern pats[] = {EDGE_PRUNE_1X1, EDGE_PRUNE_1X4, EDGE_PRUNE_1X16};
-    static const double sp[] = {0.0, 0.5, 0.7, 0.9, 1.0};
-    int cases = 0;
-    for (size_t pi = 0; pi < 3; pi++)
-        for (size_t si = 0; si < sizeof sp / sizeof *sp; si++)
-            for (int r = 0; r < 4; r++) {
-                edge_prune_spec s = {.k = rnd_in(1, 70),
-                                     .n = rnd_in(1, 37),
-                                     .batch = 1,
-                                     .sparsity = sp[si],
-                                     .pattern = pats[pi],
-                                     .seed = rnd() | 1};
-                if (r == 0)
-                    s.k = 4 * rnd_in(1, 12) + rnd_in(1, 3); /* a partial last group */
-                int8_t *w = edge_prune_weights(&s);
-                assert_non_null(w);
-                if (r == 1) /* channels with no weight at all */
-                    for (int32_t c = 0; c < s.n; c += 3)
-                        memset(w + (size_t)c * (size_t)s.k, 0, (size_t)s.k);
-                const size_t rows = r == 2 ? 1 : (size_t)rnd_in(1, 2 * EDGE_SPARSE_ROWS + 19);
-                char what[64];
-                snprintf(what, sizeof what, "%s at %.0f%%", edge_prune_pattern_name(s.pattern),
-                         100 * s.sparsity);
-                check_kernels(w, (size_t)s.n, (size_t)s.k, rows, what);
-                free(w);
-                cases++;
-            }
-    printf("# %d cases at every level\n", cases);
+    printf("# %d cases at every level\n", sparse_cases(4, 70, 37, reference_case, NULL));
 }
 
 static void test_measure(void **state)
@@ -149,31 +131,8 @@ static uint8_t *run(const uint8_t *buf, size_t size, edge_isa isa, unsigned thre
                     const char *mode, const int8_t *in, size_t in_n, size_t *out_n, char *kernels,
                     size_t len)
 {
-    if (mode)
-        setenv("EDGE_SPARSE", mode, 1);
-    else
-        unsetenv("EDGE_SPARSE");
-    edge_model_options opt = {.isa = isa, .threads = threads};
-    edge_model *m = NULL;
-    edge_interp *it = NULL;
-    edge_error err = {0};
-    if (edge_model_open_buffer(buf, size, &opt, &m, &err))
-        fail_msg("open at %s: %s", edge_isa_name(isa), err.message);
-    unsetenv("EDGE_SPARSE");
-    snprintf(kernels, len, "%s", edge_model_kernels(m));
-    assert_int_equal(edge_interp_new(m, &it, &err), 0);
-    size_t n = 0;
-    void *dst = edge_interp_input(it, 0, &n);
-    assert_int_equal(n, in_n);
-    memcpy(dst, in, in_n);
-    assert_int_equal(edge_interp_invoke(it), 0);
-    const void *src = edge_interp_output(it, 0, out_n);
-    uint8_t *out = malloc(*out_n);
-    assert_non_null(out);
-    memcpy(out, src, *out_n);
-    edge_interp_free(it);
-    edge_model_unref(m);
-    return out;
+    return edge_test_run_buffer(buf, size, isa, threads, "EDGE_SPARSE", mode, in, in_n, out_n,
+                                kernels, len);
 }
 
 static void test_models_sparse_equal_dense(void **state)

@@ -2,10 +2,10 @@
  * avx512vnni.
  *
  * Owns: edge_qs8_sparse_avx512vnni. Rows go in tiles of 16, one row a lane: the tile's inputs
- * are transposed once (a gather a group: xt[g] holds the 16 rows' bytes 4g .. 4g+3, as
- * x ^ 0x80), then each stored group of a channel is one vpdpbusd of xt[g] with the group's 4
- * weights broadcast, from bias' - 128 * wsum (qs8.h's a_bias 128). Sixteen channels'
- * requantized rows (edge_mbqm_avx512, edge_out16_avx512: the dense kernels' output stage)
+ * are transposed once (16 rows by 16 groups of 4 bytes at a time, in registers: xt[g] holds the
+ * 16 rows' bytes 4g .. 4g+3, as x ^ 0x80), then each stored group of a channel is one vpdpbusd of
+ * xt[g] with the group's 4 weights broadcast, from bias' - 128 * wsum (qs8.h's a_bias 128). Sixteen
+ * channels' requantized rows (edge_mbqm_avx512, edge_out16_avx512: the dense kernels' output stage)
  * are transposed in registers into 16 bytes a row and stored. One row (FULLY_CONNECTED at
  * batch 1), and any call of fewer than 16 rows, take lanes over stored groups instead
  * (row_groups). */
@@ -19,8 +19,42 @@
 
 enum { LANES = 16, MAX_NV = 4 }; /* a tile: up to MAX_NV vectors of 16 rows */
 
+/* R[i] (16 dwords each) transposed in registers: R[j] holds dword j of every R[i], in order of i.
+ */
+static inline __attribute__((always_inline)) void transpose16_epi32(__m512i r[16])
+{
+    __m512i t[16];
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i += 2) { /* lane L: r_i[4L], r_i+1[4L], r_i[4L+1], r_i+1[4L+1] ... */
+        t[i] = _mm512_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm512_unpackhi_epi32(r[i], r[i + 1]);
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i += 4) { /* r[i + c], lane L: rows i .. i+3 of dword 4L + c */
+        r[i] = _mm512_unpacklo_epi64(t[i], t[i + 2]);
+        r[i + 1] = _mm512_unpackhi_epi64(t[i], t[i + 2]);
+        r[i + 2] = _mm512_unpacklo_epi64(t[i + 1], t[i + 3]);
+        r[i + 3] = _mm512_unpackhi_epi64(t[i + 1], t[i + 3]);
+    }
+#pragma GCC unroll 16
+    for (int c = 0; c < 4; c++) { /* dword 4L + c: lane L of r[c], r[4 + c], r[8 + c], r[12 + c] */
+        const __m512i a0 = _mm512_shuffle_i32x4(r[c], r[4 + c], 0x88);
+        const __m512i a1 = _mm512_shuffle_i32x4(r[c], r[4 + c], 0xDD);
+        const __m512i b0 = _mm512_shuffle_i32x4(r[8 + c], r[12 + c], 0x88);
+        const __m512i b1 = _mm512_shuffle_i32x4(r[8 + c], r[12 + c], 0xDD);
+        t[c] = _mm512_shuffle_i32x4(a0, b0, 0x88);
+        t[8 + c] = _mm512_shuffle_i32x4(a0, b0, 0xDD);
+        t[4 + c] = _mm512_shuffle_i32x4(a1, b1, 0x88);
+        t[12 + c] = _mm512_shuffle_i32x4(a1, b1, 0xDD);
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i++)
+        r[i] = t[i];
+}
+
 /* Rows [0, t) of A (t <= 64, stride a_stride) as XT: group g's vector q at xt[g * nv + q]
- * holds rows 16q .. 16q+15 (bytes 4g .. 4g+3 each, x ^ 0x80; rows past t arbitrary). */
+ * holds rows 16q .. 16q+15 (bytes 4g .. 4g+3 each, x ^ 0x80; rows past t 0x80). Sixteen rows
+ * by sixteen groups (64 bytes a row) are loaded and transposed in registers at a time. */
 static void load_tile(const edge_qs8_sparse_view *v, const int8_t *a, size_t a_stride, size_t t,
                       size_t nv, __m512i *xt)
 {
@@ -33,17 +67,23 @@ static void load_tile(const edge_qs8_sparse_view *v, const int8_t *a, size_t a_s
             xt[g] = _mm512_xor_si512(_mm512_set1_epi32(x), flip);
         }
     } else {
-        const __m512i idx = _mm512_mullo_epi32(
-            _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15),
-            _mm512_set1_epi32((int32_t)a_stride));
         for (size_t q = 0; q < nv; q++) {
-            const size_t left = t - q * LANES;
-            const __mmask16 rows = (__mmask16)(left >= LANES ? 0xFFFFu : (1u << left) - 1);
+            const size_t left = t - q * LANES, np = left < LANES ? left : LANES;
             const int8_t *aq = a + q * LANES * a_stride;
-            for (size_t g = 0; g < whole; g++)
-                xt[g * nv + q] = _mm512_xor_si512(
-                    _mm512_mask_i32gather_epi32(_mm512_setzero_si512(), rows, idx, aq + 4 * g, 1),
-                    flip);
+            for (size_t g0 = 0; g0 < whole; g0 += 16) {
+                const size_t ng = whole - g0 < 16 ? whole - g0 : 16;
+                const __mmask16 m = (__mmask16)((1u << ng) - 1);
+                __m512i r[16];
+#pragma GCC unroll 16
+                for (size_t p = 0; p < 16; p++)
+                    r[p] = p < np ? _mm512_maskz_loadu_epi32(m, aq + p * a_stride + 4 * g0)
+                                  : _mm512_setzero_si512();
+                transpose16_epi32(r);
+#pragma GCC unroll 16
+                for (size_t g = 0; g < 16; g++)
+                    if (g < ng)
+                        xt[(g0 + g) * nv + q] = _mm512_xor_si512(r[g], flip);
+            }
         }
     }
     if (rest) { /* the last group's bytes past K are 0 (their weights are 0): no read past K */

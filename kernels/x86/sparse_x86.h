@@ -8,23 +8,30 @@
 #include <immintrin.h>
 
 /* R[c] (channel c's 16 rows) into R[p] (row p's 16 channels). */
-static inline void edge_sparse_transpose16(__m128i *r)
+/* Always inlined with its loops unrolled: the 48 vectors stay in registers. */
+static inline __attribute__((always_inline)) void edge_sparse_transpose16(__m128i *r)
 {
     __m128i s1[16], s2[16], s3[16];
+#pragma GCC unroll 16
     for (int i = 0; i < 8; i++) { /* channels 2i, 2i+1: rows 0..7, 8..15 */
         s1[2 * i] = _mm_unpacklo_epi8(r[2 * i], r[2 * i + 1]);
         s1[2 * i + 1] = _mm_unpackhi_epi8(r[2 * i], r[2 * i + 1]);
     }
+#pragma GCC unroll 16
     for (int q = 0; q < 4; q++) /* channels 4q..4q+3: rows h*8 + h2*4 .. +3 */
+#pragma GCC unroll 16
         for (int h = 0; h < 2; h++) {
             s2[q * 4 + h * 2] = _mm_unpacklo_epi16(s1[4 * q + h], s1[4 * q + 2 + h]);
             s2[q * 4 + h * 2 + 1] = _mm_unpackhi_epi16(s1[4 * q + h], s1[4 * q + 2 + h]);
         }
+#pragma GCC unroll 16
     for (int o = 0; o < 2; o++) /* channels 8o..8o+7: rows 2 at a time */
+#pragma GCC unroll 16
         for (int j = 0; j < 4; j++) {
             s3[o * 8 + j * 2] = _mm_unpacklo_epi32(s2[8 * o + j], s2[8 * o + 4 + j]);
             s3[o * 8 + j * 2 + 1] = _mm_unpackhi_epi32(s2[8 * o + j], s2[8 * o + 4 + j]);
         }
+#pragma GCC unroll 16
     for (int j = 0; j < 8; j++) { /* all 16 channels: row 2j, 2j+1 */
         r[2 * j] = _mm_unpacklo_epi64(s3[j], s3[8 + j]);
         r[2 * j + 1] = _mm_unpackhi_epi64(s3[j], s3[8 + j]);

@@ -34,6 +34,9 @@
  * needs for depth rounded up to 4, KC: the tile's inputs transposed, and its outputs for a
  * block of EDGE_F32_SPARSE_NBLOCK channels before they are transposed back (64-byte aligned). */
 enum { EDGE_F32_SPARSE_TILE = 32, EDGE_F32_SPARSE_NBLOCK = 64 };
+/* Calls of fewer rows than this take one row at a time (fmaf, four channels at once); more go in
+ * tiles, the last one padded. */
+enum { EDGE_F32_SPARSE_FEW_ROWS = 3 };
 #define EDGE_F32_SPARSE_SCRATCH(kc) \
     ((size_t)EDGE_F32_SPARSE_TILE * ((kc) + EDGE_F32_SPARSE_NBLOCK) * sizeof(float))
 
@@ -65,13 +68,23 @@ typedef void (*edge_f32_sparse_fn)(const edge_f32_sparse_view *v, size_t n0, siz
                                    const float *a, size_t a_stride, size_t rows, float *c,
                                    size_t c_stride, float *scratch);
 
-/* The kernel for level ISA, its level's name ("c", "neon", "avx2", "avx512"), *PAYS, the density
- * of stored groups (stored / groups) at or below which it beats the dense float path (OpenBLAS's
- * GEMM) on EDGE_SPARSE_ROWS rows or more, and *PAYS_FEW the same on fewer rows, at any size of
- * weights (unlike the int8 kernels': OpenBLAS's GEMM is slow on a single row whatever its
- * size); measured by bench-sparse --type float32, 0 where it never does. */
-edge_f32_sparse_fn edge_f32_sparse_kernel(edge_isa isa, const char **level, double *pays,
-                                          double *pays_few);
+/* The density of stored groups (stored / groups) at or below which a level's kernel beats the
+ * dense float path (OpenBLAS's GEMM), measured by bench-sparse --type float32 and on MediaPipe's
+ * sparse face detector; 0 where it never does. */
+typedef struct edge_f32_sparse_pays {
+    double rows; /* EDGE_F32_SPARSE_FEW_ROWS rows or more */
+    double few;  /* fewer rows (batch-1 FULLY_CONNECTED), at any size of weights (unlike
+                    int8: OpenBLAS's GEMM is slow on a single row whatever its size) */
+    double
+        narrow; /* EDGE_F32_SPARSE_NARROW_ROWS rows or more with at most
+                   EDGE_F32_SPARSE_NARROW input or output channels (OpenBLAS is slow there too) */
+} edge_f32_sparse_pays;
+
+enum { EDGE_F32_SPARSE_NARROW_ROWS = 576, EDGE_F32_SPARSE_NARROW = 64 };
+
+/* The kernel for level ISA, its level's name ("c", "neon", "avx2", "avx512") and *PAYS. */
+edge_f32_sparse_fn edge_f32_sparse_kernel(edge_isa isa, const char **level,
+                                          edge_f32_sparse_pays *pays);
 
 /* The kernels: kernels/generic/f32_sparse_impl.h instantiated by kernels/sparse_f32.c (4 lanes:
  * "c", which is NEON on aarch64) and kernels/x86/f32_avx2.c, f32_avx512.c. */

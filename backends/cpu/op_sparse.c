@@ -5,14 +5,15 @@
  * convolution is 1x1 with stride 1 and no padding, and few enough of its groups of 4 weights are
  * stored for the level's sparse kernel to beat the dense one (edge_qs8_sparse_kernel's and
  * edge_f32_sparse_kernel's PAYS, measured by bench-sparse). With fewer than EDGE_SPARSE_ROWS rows
- * (batch-1 FULLY_CONNECTED) the threshold is PAYS_FEW, and int8 weights must be past the caches
- * (EDGE_SPARSE_FEW_MIN_BYTES). kernels/sparse.h measures the weights: pruned models stored dense,
- * the usual case, count as much as weights stored sparse, which the loader densified. The packed
- * form is built once per model version (edge_op_alloc_packed: counted with the packed weights,
- * kept by the packed-weight cache). Eval cuts the work into tasks for edge_exec_parallel: tiles of
- * rows, or ranges of channels when there are too few rows (batch-1 FULLY_CONNECTED). Does not own
- * the arithmetic (kernels/sparse.h, sparse_f32.h) or the dense paths (fast_ops.c, OpenBLAS's GEMM
- * in kernels/ref). */
+ * (batch-1 FULLY_CONNECTED) int8's threshold is PAYS_FEW, and its weights must be past the caches
+ * (EDGE_SPARSE_FEW_MIN_BYTES); float32 has thresholds for fewer than EDGE_F32_SPARSE_FEW_ROWS rows
+ * (its kernel's row path) and for narrow layers (edge_f32_sparse_pays). kernels/sparse.h measures
+ * the weights: pruned models stored dense, the usual case, count as much as weights stored sparse,
+ * which the loader densified. The packed form is built once per model version
+ * (edge_op_alloc_packed: counted with the packed weights, kept by the packed-weight cache). Eval
+ * cuts the work into tasks for edge_exec_parallel: tiles of rows, or ranges of channels when there
+ * are too few rows (batch-1 FULLY_CONNECTED). Does not own the arithmetic (kernels/sparse.h,
+ * sparse_f32.h) or the dense paths (fast_ops.c, OpenBLAS's GEMM in kernels/ref). */
 #include "op_sparse.h"
 
 #include <stdlib.h>
@@ -109,15 +110,20 @@ static void sparse_kernel_of(edge_prep *p, edge_dtype type, size_t rows, size_t 
                              double *pays)
 {
     const edge_isa isa = edge_op_kernels(p)->isa;
-    double few = 0;
-    const size_t bytes = ch * depth;
     if (type == EDGE_FLOAT32) {
-        *f32 = edge_f32_sparse_kernel(isa, level, pays, &few);
-    } else {
-        *fn = edge_qs8_sparse_kernel(isa, level, pays, &few);
+        edge_f32_sparse_pays fp;
+        *f32 = edge_f32_sparse_kernel(isa, level, &fp);
+        const bool narrow = rows >= EDGE_F32_SPARSE_NARROW_ROWS &&
+                            (ch <= EDGE_F32_SPARSE_NARROW || depth <= EDGE_F32_SPARSE_NARROW);
+        *pays = rows < EDGE_F32_SPARSE_FEW_ROWS ? fp.few
+                : narrow && fp.narrow > fp.rows ? fp.narrow
+                                                : fp.rows;
+        return;
     }
-    if (rows < EDGE_SPARSE_ROWS) /* few rows: int8 only weights past the caches */
-        *pays = type == EDGE_FLOAT32 || bytes >= EDGE_SPARSE_FEW_MIN_BYTES ? few : 0;
+    double few = 0;
+    *fn = edge_qs8_sparse_kernel(isa, level, pays, &few);
+    if (rows < EDGE_SPARSE_ROWS) /* few rows: only weights past the caches */
+        *pays = ch * depth >= EDGE_SPARSE_FEW_MIN_BYTES ? few : 0;
 }
 
 static int sparse_prepare(edge_prep *p, edge_node *n, enum sparse_op op, size_t rows, size_t ch,

@@ -256,7 +256,8 @@ void SPF_CAT(edge_f32_sparse, F32_SFX)(const edge_f32_sparse_view *v, size_t n0,
 {
     float *xt = scratch, *ot = scratch + v->kc * SPF_T;
     size_t r = 0;
-    for (; r < rows && rows - r >= 3; r += SPF_T) { /* whole tiles, and 3 rows or more padded */
+    for (; r < rows && rows - r >= EDGE_F32_SPARSE_FEW_ROWS;
+         r += SPF_T) { /* whole tiles, and 3 rows or more padded */
         const size_t cnt = rows - r < SPF_T ? rows - r : SPF_T;
         spf_load_tile(v, a + r * a_stride, a_stride, cnt, xt);
         for (size_t nb = n0; nb < n1; nb += EDGE_F32_SPARSE_NBLOCK) {

@@ -91,8 +91,8 @@ static void check_kernels(const float *w, size_t n, size_t k, size_t rows, const
     const int nl = edge_test_levels(lv);
     for (int l = 0; l < nl; l++) {
         const char *level = NULL;
-        double pays = 0, few = 0;
-        const edge_f32_sparse_fn fn = edge_f32_sparse_kernel(lv[l], &level, &pays, &few);
+        edge_f32_sparse_pays pays;
+        const edge_f32_sparse_fn fn = edge_f32_sparse_kernel(lv[l], &level, &pays);
         memset(got, 0x55, rows * n * sizeof(float));
         fn(&v, 0, n, in, k, rows, got, n, scratch);
         if (memcmp(got, want, rows * n * sizeof(float)))
@@ -219,43 +219,55 @@ static void test_models(void **state)
     printf("# %d float models compared\n", compared);
 }
 
-/* Without EDGE_SPARSE the level and the measured density decide (edge_f32_sparse_kernel's
- * PAYS): a 1x1 CONV_2D of 64 rows with 90% of its 1x4 blocks zero runs sparse where the level
- * has a threshold, the same layer 30% zero runs dense, and a small batch-1 FULLY_CONNECTED 90%
- * zero runs sparse where the level has a threshold for few rows (PAYS_FEW: at any size, unlike
- * int8's). */
+/* Without EDGE_SPARSE the level and the measured density decide (edge_f32_sparse_pays): a 1x1
+ * CONV_2D of 64 rows with 90% of its 1x4 blocks zero runs sparse where the level has a threshold,
+ * the same layer 10% zero runs dense, a small batch-1 FULLY_CONNECTED 90% zero runs sparse where
+ * the level has a threshold for few rows (at any size, unlike int8's), and a narrow layer (16
+ * channels out of 32) with 75% of its groups stored runs sparse on 576 rows where the level's
+ * narrow threshold allows it, and dense on 144 rows. */
 static void test_default_choice(void **state)
 {
     (void)state;
+    static const struct {
+        bool conv;
+        int32_t hw, k;
+        double sparsity;
+    } cases[] = {{true, 8, 64, 0.9},
+                 {true, 8, 64, 0.1},
+                 {false, 1, 64, 0.9},
+                 {true, 24, 32, 0.25},
+                 {true, 12, 32, 0.25}};
+    static float in[24 * 24 * 64];
     edge_isa lv[8];
     const int nl = edge_test_levels(lv);
     for (int l = 0; l < nl; l++) {
         const char *level = NULL;
-        double pays = 0, few = 0;
-        edge_f32_sparse_kernel(lv[l], &level, &pays, &few);
-        for (int c = 0; c < 3; c++) {
-            const bool conv = c != 2;
-            edge_prune_spec s = {.conv = conv,
+        edge_f32_sparse_pays pays;
+        edge_f32_sparse_kernel(lv[l], &level, &pays);
+        const bool want[] = {pays.rows >= 0.1, pays.rows >= 0.9, pays.few >= 0.1,
+                             pays.narrow >= 0.75 || pays.rows >= 0.75, pays.rows >= 0.75};
+        for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+            edge_prune_spec s = {.conv = cases[c].conv,
                                  .batch = 1,
-                                 .h = 8,
-                                 .w = 8,
-                                 .k = 64,
+                                 .h = cases[c].hw,
+                                 .w = cases[c].hw,
+                                 .k = cases[c].k,
                                  .n = 16,
-                                 .sparsity = c == 1 ? 0.3 : 0.9,
+                                 .sparsity = cases[c].sparsity,
                                  .pattern = EDGE_PRUNE_1X4,
                                  .f32 = true,
                                  .seed = 11};
-            const bool want = (c == 0 && pays >= 0.1) || (c == 2 && few >= 0.1);
             uint8_t *buf = NULL;
             size_t size = 0;
             char err[160], ks[512];
             assert_int_equal(edge_prune_model(&s, &buf, &size, err, sizeof err), 0);
-            static float in[64 * 64];
+            const size_t rows = cases[c].conv ? (size_t)(cases[c].hw * cases[c].hw) : 1;
             size_t got = 0;
-            free(run(buf, size, lv[l], 1, NULL, in, 64 * (conv ? 64 : 1), &got, ks, sizeof ks));
-            if (want != (strstr(ks, "_sparse1x4__") != NULL))
-                fail_msg("case %d (%s at %.0f%%, %s, pays %.2f): %s", c, conv ? "conv" : "fc",
-                         100 * s.sparsity, edge_isa_name(lv[l]), pays, ks);
+            free(run(buf, size, lv[l], 1, NULL, in, rows * (size_t)s.k, &got, ks, sizeof ks));
+            if (want[c] != (strstr(ks, "_sparse1x4__") != NULL))
+                fail_msg("case %zu (%s of %zu rows at %.0f%%, %s, pays %.2f/%.2f/%.2f): %s", c,
+                         s.conv ? "conv" : "fc", rows, 100 * s.sparsity, edge_isa_name(lv[l]),
+                         pays.rows, pays.few, pays.narrow, ks);
             free(buf);
         }
     }

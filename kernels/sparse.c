@@ -129,6 +129,20 @@ edge_qs8_sparse_fn edge_qs8_sparse_kernel(edge_isa isa, const char **level, doub
         *pays = isa == EDGE_ISA_AVX2 ? 0.5 : 0.2;
         return edge_qs8_sparse_avx2;
     }
+#elif defined(__aarch64__)
+    if (isa == EDGE_ISA_NEONDOT) {
+        *level = "neondot";
+        return edge_qs8_sparse_neondot;
+    }
+    if (isa == EDGE_ISA_NEON) {
+        *level = "neon";
+        return edge_qs8_sparse_neon;
+    }
+#elif defined(__arm__)
+    if (isa == EDGE_ISA_NEON) {
+        *level = "neon";
+        return edge_qs8_sparse_neon;
+    }
 #else
     (void)isa;
 #endif

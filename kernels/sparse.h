@@ -101,5 +101,11 @@ void edge_qs8_sparse_avx2(const edge_qs8_sparse_view *v, size_t n0, size_t n1, c
 void edge_qs8_sparse_avx512vnni(const edge_qs8_sparse_view *v, size_t n0, size_t n1,
                                 const int8_t *a, size_t a_stride, size_t rows, int8_t *c,
                                 size_t c_stride, int8_t *tile);
+/* kernels/arm/qs8_sparse_neon.c (aarch64 and armv7), qs8_sparse_neondot.c (aarch64 only). */
+void edge_qs8_sparse_neon(const edge_qs8_sparse_view *v, size_t n0, size_t n1, const int8_t *a,
+                          size_t a_stride, size_t rows, int8_t *c, size_t c_stride, int8_t *tile);
+void edge_qs8_sparse_neondot(const edge_qs8_sparse_view *v, size_t n0, size_t n1, const int8_t *a,
+                             size_t a_stride, size_t rows, int8_t *c, size_t c_stride,
+                             int8_t *tile);
 
 #endif

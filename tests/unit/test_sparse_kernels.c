@@ -4,11 +4,13 @@
  * Owns: checking that the sparse kernel of every level this machine runs gives the bytes of
  * the dense reference (edge_ref_fc_s8) on odd sizes: channels not a multiple of a SIMD width,
  * depths not a multiple of 4 or 16, rows in whole tiles and left over, channels with no
- * weight, all-zero and full weights, unstructured, 1x4 and 1x16 masks, each on channel
- * ranges as the threads cut them; that the measure names the structure; and that models of
+ * weight, all-zero and full weights, -128 weights against -128 inputs, unstructured, 1x4 and
+ * 1x16 masks, each on channel ranges as the threads cut them; that the levels neon and neondot
+ * run their own kernels; that the measure names the structure; and that models of
  * tools/prune_model.h (FC and 1x1 CONV_2D, weights stored dense with zeros and stored sparse)
  * give the same bytes with the sparse kernels on and off (EDGE_SPARSE=0) at every level, on
  * one and two threads, the sparse kernel named in edge_model_kernels. */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -28,14 +30,16 @@
 #include "test_rng.h"
 
 /* ROWS x K input through N x K weights W: the sparse kernel of every level against the
- * reference, on the whole channel range and cut in three. */
-static void check_kernels(const int8_t *w, size_t n, size_t k, size_t rows, const char *what)
+ * reference, on the whole channel range and cut in three. EXTREME: half the inputs -128
+ * (against -128 weights, two products of 16384 overflow int16: the neon kernel's pairing). */
+static void check_kernels(const int8_t *w, size_t n, size_t k, size_t rows, const char *what,
+                          bool extreme)
 {
     int8_t *in = malloc(rows * k + 1), *want = malloc(rows * n), *got = malloc(rows * n);
     int32_t *mult = malloc(n * 4), *shift = malloc(n * 4), *bias = malloc(n * 4);
     assert_true(in && want && got && mult && shift && bias);
     for (size_t i = 0; i < rows * k; i++)
-        in[i] = (int8_t)rnd();
+        in[i] = extreme && rnd() % 2 ? INT8_MIN : (int8_t)rnd();
     for (size_t i = 0; i < n; i++) {
         mult[i] = (int32_t)((1u << 30) + (rnd() & ((1u << 30) - 1)));
         shift[i] = rnd_in(-12, 1);
@@ -65,6 +69,10 @@ static void check_kernels(const int8_t *w, size_t n, size_t k, size_t rows, cons
         const char *level = NULL;
         double pays = 0, few = 0;
         const edge_qs8_sparse_fn fn = edge_qs8_sparse_kernel(lv[l], &level, &pays, &few);
+        /* the ARM levels have kernels of their own, not the portable C one */
+        if ((lv[l] == EDGE_ISA_NEON || lv[l] == EDGE_ISA_NEONDOT) &&
+            (fn == edge_qs8_sparse_c || strcmp(level, edge_isa_name(lv[l]))))
+            fail_msg("level %s runs the sparse kernel of level %s", edge_isa_name(lv[l]), level);
         memset(got, 0x55, rows * n);
         fn(&v, 0, n, in, k, rows, got, n, tile);
         if (memcmp(got, want, rows * n))
@@ -106,15 +114,27 @@ static void test_kernels_equal_reference(void **state)
                 if (r == 1) /* channels with no weight at all */
                     for (int32_t c = 0; c < s.n; c += 3)
                         memset(w + (size_t)c * (size_t)s.k, 0, (size_t)s.k);
+                if (r == 3) /* -128 weights (TFLite's never are; the contract allows them) */
+                    for (size_t i = 0; i < (size_t)s.n * (size_t)s.k; i += 2)
+                        w[i] = w[i] ? INT8_MIN : 0;
                 const size_t rows = r == 2 ? 1 : (size_t)rnd_in(1, 2 * EDGE_SPARSE_ROWS + 19);
                 char what[64];
                 snprintf(what, sizeof what, "%s at %.0f%%", edge_prune_pattern_name(s.pattern),
                          100 * s.sparsity);
-                check_kernels(w, (size_t)s.n, (size_t)s.k, rows, what);
+                check_kernels(w, (size_t)s.n, (size_t)s.k, rows, what, r == 3);
                 free(w);
                 cases++;
             }
-    printf("# %d cases at every level\n", cases);
+    edge_isa lv[8];
+    const int nl = edge_test_levels(lv);
+    printf("# %d cases at every level:", cases);
+    for (int l = 0; l < nl; l++) {
+        const char *level = NULL;
+        double pays = 0, few = 0;
+        edge_qs8_sparse_kernel(lv[l], &level, &pays, &few);
+        printf(" %s (kernel %s)", edge_isa_name(lv[l]), level);
+    }
+    printf("\n");
 }
 
 static void test_measure(void **state)
@@ -176,6 +196,14 @@ static uint8_t *run(const uint8_t *buf, size_t size, edge_isa isa, unsigned thre
     return out;
 }
 
+/* Whether the first sparse kernel named in KS is LEVEL's (qs8_*_sparse1x*__LEVEL). */
+static bool sparse_named(const char *ks, const char *level)
+{
+    const char *at = strstr(strstr(ks, "_sparse1x"), "__");
+    const size_t len = strlen(level);
+    return at && !strncmp(at + 2, level, len) && !isalnum((unsigned char)at[2 + len]);
+}
+
 static void test_models_sparse_equal_dense(void **state)
 {
     (void)state;
@@ -213,6 +241,10 @@ static void test_models_sparse_equal_dense(void **state)
                 uint8_t *b = run(buf, size, lv[l], threads, "0", in, in_n, &b_n, kd, sizeof kd);
                 if (!strstr(ks, "_sparse1x"))
                     fail_msg("no sparse kernel at %s: %s", edge_isa_name(lv[l]), ks);
+                if ((lv[l] == EDGE_ISA_NEON || lv[l] == EDGE_ISA_NEONDOT) &&
+                    !sparse_named(ks, edge_isa_name(lv[l])))
+                    fail_msg("the sparse kernel at %s is not its own: %s", edge_isa_name(lv[l]),
+                             ks);
                 assert_null(strstr(kd, "_sparse1x"));
                 assert_int_equal(a_n, b_n);
                 if (memcmp(a, b, a_n))

@@ -42,12 +42,16 @@
                  vpadd_s32(vget_low_s32(b), vget_high_s32(b)))
 #endif
 
-/* Stored group B's 4 weights in every 32-bit lane. */
-EDGE_INLINE int8x16_t weights_dup(const edge_qs8_sparse_view *v, uint32_t b)
+/* A stored group's 4 weights (at W) in every 32-bit lane. */
+EDGE_INLINE int8x16_t weights_dup(const int8_t *w)
 {
-    return vreinterpretq_s8_s32(
-        vld1q_dup_s32((const int32_t *)(const void *)(v->w + 4 * (size_t)b)));
+    return vreinterpretq_s8_s32(vld1q_dup_s32((const int32_t *)(const void *)w));
 }
+
+/* Lane I of W (4 groups' weights) in every lane. */
+#define lane_dup(w, i)                                                    \
+    vreinterpretq_s8_s32((i) < 2 ? vdupq_lane_s32(vget_low_s32(w), (i)&1) \
+                                 : vdupq_lane_s32(vget_high_s32(w), (i)&1))
 
 /* ACC[2q], ACC[2q + 1] (rows 4q, 4q+1 and 4q+2, 4q+3) += group X's products with W. */
 EDGE_INLINE void mac1(int32x4_t *acc, const int8_t *x, int8x16_t w, size_t nq)
@@ -91,14 +95,29 @@ EDGE_INLINE void tile_channels(const edge_qs8_sparse_view *v, size_t n0, size_t 
 #pragma GCC unroll 8
             for (size_t h = 0; h < 2 * nq; h++)
                 acc[h] = vdupq_n_s32(0);
-            uint32_t b = v->seg[ch];
-            const uint32_t e = v->seg[ch + 1];
-            if (pair)
-                for (; b + 2 <= e; b += 2)
-                    mac2(acc, xt + (size_t)v->group[b] * gs, weights_dup(v, b),
-                         xt + (size_t)v->group[b + 1] * gs, weights_dup(v, b + 1), nq);
-            for (; b < e; b++)
-                mac1(acc, xt + (size_t)v->group[b] * gs, weights_dup(v, b), nq);
+            const uint16_t *g = v->group + v->seg[ch];
+            const int8_t *wp = v->w + 4 * (size_t)v->seg[ch];
+            size_t left = v->seg[ch + 1] - v->seg[ch];
+            if (pair) /* 4 groups a step: one 16-byte weight load, a lane dup a group */
+                for (; left >= 4; left -= 4, g += 4, wp += 16) {
+                    const int32x4_t w = vreinterpretq_s32_s8(vld1q_s8(wp));
+                    size_t off[4];
+                    edge_sparse_arm_offsets4(g, gs, off);
+                    mac2(acc, xt + off[0], lane_dup(w, 0), xt + off[1], lane_dup(w, 1), nq);
+                    mac2(acc, xt + off[2], lane_dup(w, 2), xt + off[3], lane_dup(w, 3), nq);
+                }
+            else
+                for (; left >= 4; left -= 4, g += 4, wp += 16) {
+                    const int32x4_t w = vreinterpretq_s32_s8(vld1q_s8(wp));
+                    size_t off[4];
+                    edge_sparse_arm_offsets4(g, gs, off);
+                    mac1(acc, xt + off[0], lane_dup(w, 0), nq);
+                    mac1(acc, xt + off[1], lane_dup(w, 1), nq);
+                    mac1(acc, xt + off[2], lane_dup(w, 2), nq);
+                    mac1(acc, xt + off[3], lane_dup(w, 3), nq);
+                }
+            for (; left; left--, g++, wp += 4)
+                mac1(acc, xt + g[0] * gs, weights_dup(wp), nq);
             const int32x4_t bias = vdupq_n_s32(v->bias[ch]);
             const edge_neon_rq rq =
                 edge_neon_rq_make(vdupq_n_s32(v->mult[ch]), vdupq_n_s32(v->shift[ch]));
@@ -126,16 +145,17 @@ static void row_groups(const edge_qs8_sparse_view *v, size_t n0, size_t n1, cons
         int32x4_t acc = vdupq_n_s32(0);
         uint32_t b = v->seg[n];
         const uint32_t e = v->seg[n + 1];
+        if (pair)
+            for (; b + 4 <= e; b += 4) {
+                const int8x16_t xg = edge_sparse_arm_gather4(x, v->group + b);
+                const int8x16_t w = vld1q_s8(v->w + 4 * (size_t)b);
+                acc = vpadalq_s16(acc, MLAL_HI(vmull_s8(vget_low_s8(xg), vget_low_s8(w)), xg, w));
+            }
         for (; b + 4 <= e; b += 4) {
             const int8x16_t xg = edge_sparse_arm_gather4(x, v->group + b);
             const int8x16_t w = vld1q_s8(v->w + 4 * (size_t)b);
-            const int16x8_t lo = vmull_s8(vget_low_s8(xg), vget_low_s8(w));
-            if (pair) {
-                acc = vpadalq_s16(acc, MLAL_HI(lo, xg, w));
-            } else {
-                acc = vpadalq_s16(acc, lo);
-                acc = vpadalq_s16(acc, MULL_HI(xg, w));
-            }
+            acc = vpadalq_s16(acc, vmull_s8(vget_low_s8(xg), vget_low_s8(w)));
+            acc = vpadalq_s16(acc, MULL_HI(xg, w));
         }
         if (b < e) {
             int8x16_t xg, w;

@@ -37,25 +37,47 @@ EDGE_INLINE void tile_channels(const edge_qs8_sparse_view *v, size_t n0, size_t 
         int8x16_t r[16];
         for (size_t j = 0; j < nb; j++) {
             const size_t ch = n + j;
-            int32x4_t acc[MAX_Q];
+            /* one accumulator set per lane of the 4-group step: no sdot waits for another
+             * of its step (in-order cores: the A55); the sets are summed at the end */
+            int32x4_t acc[4][MAX_Q];
 #pragma GCC unroll 4
-            for (size_t q = 0; q < nq; q++)
-                acc[q] = vdupq_n_s32(v->bias[ch]);
-            const uint32_t e = v->seg[ch + 1];
-            for (uint32_t b = v->seg[ch]; b < e; b++) {
-                const int8x16_t w = vreinterpretq_s8_s32(
-                    vld1q_dup_s32((const int32_t *)(const void *)(v->w + 4 * (size_t)b)));
-                const int8_t *x = xt + (size_t)v->group[b] * gs;
+            for (size_t q = 0; q < nq; q++) {
+                acc[0][q] = vdupq_n_s32(v->bias[ch]);
+                acc[1][q] = acc[2][q] = acc[3][q] = vdupq_n_s32(0);
+            }
+            const uint16_t *g = v->group + v->seg[ch];
+            const int8_t *wp = v->w + 4 * (size_t)v->seg[ch];
+            size_t left = v->seg[ch + 1] - v->seg[ch];
+            for (; left >= 4; left -= 4, g += 4, wp += 16) { /* 4 groups: sdot by lane */
+                const int8x16_t w = vld1q_s8(wp);
+                size_t off[4];
+                edge_sparse_arm_offsets4(g, gs, off);
+#pragma GCC unroll 4
+                for (size_t q = 0; q < nq; q++) {
+                    acc[0][q] = vdotq_laneq_s32(acc[0][q], vld1q_s8(xt + off[0] + 16 * q), w, 0);
+                    acc[1][q] = vdotq_laneq_s32(acc[1][q], vld1q_s8(xt + off[1] + 16 * q), w, 1);
+                    acc[2][q] = vdotq_laneq_s32(acc[2][q], vld1q_s8(xt + off[2] + 16 * q), w, 2);
+                    acc[3][q] = vdotq_laneq_s32(acc[3][q], vld1q_s8(xt + off[3] + 16 * q), w, 3);
+                }
+            }
+            for (; left; left--, g++, wp += 4) {
+                const int8x16_t w =
+                    vreinterpretq_s8_s32(vld1q_dup_s32((const int32_t *)(const void *)wp));
+                const int8_t *x = xt + g[0] * gs;
 #pragma GCC unroll 4
                 for (size_t q = 0; q < nq; q++)
-                    acc[q] = vdotq_s32(acc[q], vld1q_s8(x + 16 * q), w);
+                    acc[left][q] = vdotq_s32(acc[left][q], vld1q_s8(x + 16 * q), w);
             }
+#pragma GCC unroll 4
+            for (size_t q = 0; q < nq; q++) /* wrapping adds: the sum of every product */
+                acc[0][q] =
+                    vaddq_s32(vaddq_s32(acc[0][q], acc[1][q]), vaddq_s32(acc[2][q], acc[3][q]));
             const edge_neon_rq rq =
                 edge_neon_rq_make(vdupq_n_s32(v->mult[ch]), vdupq_n_s32(v->shift[ch]));
             int32x4_t y[MAX_Q];
 #pragma GCC unroll 4
             for (size_t q = 0; q < MAX_Q; q++)
-                y[q] = q < nq ? edge_neon_mbqm(acc[q], rq) : vdupq_n_s32(0);
+                y[q] = q < nq ? edge_neon_mbqm(acc[0][q], rq) : vdupq_n_s32(0);
             r[j] = edge_neon_out16(y[0], y[1], y[2], y[3], &out);
         }
         for (size_t j = nb; j < 16; j++)
@@ -74,11 +96,12 @@ static void row_groups(const edge_qs8_sparse_view *v, size_t n0, size_t n1, cons
         const uint32_t e = v->seg[n + 1];
         for (; b + 8 <= e; b += 8) {
             const int8_t *w = v->w + 4 * (size_t)b;
-            acc0 = vdotq_s32(acc0, edge_sparse_arm_gather4(x, v->group + b), vld1q_s8(w));
-            acc1 = vdotq_s32(acc1, edge_sparse_arm_gather4(x, v->group + b + 4), vld1q_s8(w + 16));
+            acc0 = vdotq_s32(acc0, edge_sparse_arm_gather4_lanes(x, v->group + b), vld1q_s8(w));
+            acc1 = vdotq_s32(acc1, edge_sparse_arm_gather4_lanes(x, v->group + b + 4),
+                             vld1q_s8(w + 16));
         }
         if (b + 4 <= e) {
-            acc0 = vdotq_s32(acc0, edge_sparse_arm_gather4(x, v->group + b),
+            acc0 = vdotq_s32(acc0, edge_sparse_arm_gather4_lanes(x, v->group + b),
                              vld1q_s8(v->w + 4 * (size_t)b));
             b += 4;
         }

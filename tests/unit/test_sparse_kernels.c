@@ -299,13 +299,53 @@ static void test_default_choice(void **state)
     }
 }
 
+/* The ARM levels' thresholds (llvm-mca predictions, kernels/sparse.c): a 1x1 CONV_2D of 64
+ * rows with 90% of its 1x4 blocks zero runs sparse at neon and neondot; with 50% zero only at
+ * neon (its sparse kernel costs about what its dense one does a MAC; neondot's about 2.3x);
+ * a small batch-1 FULLY_CONNECTED (weights under EDGE_SPARSE_FEW_MIN_BYTES) runs dense. */
+static void test_default_choice_arm(void **state)
+{
+    (void)state;
+    static const edge_isa arm[] = {EDGE_ISA_NEON, EDGE_ISA_NEONDOT};
+    int ran = 0;
+    for (size_t l = 0; l < 2; l++) {
+        if (edge_isa_effective(arm[l]) != arm[l])
+            continue;
+        for (int c = 0; c < 3; c++) {
+            const bool conv = c != 2, pruned = c != 1;
+            edge_prune_spec s = {.conv = conv,
+                                 .batch = 1,
+                                 .h = 8,
+                                 .w = 8,
+                                 .k = 64,
+                                 .n = 16,
+                                 .sparsity = pruned ? 0.9 : 0.5,
+                                 .pattern = EDGE_PRUNE_1X4,
+                                 .seed = 11};
+            const bool want = c == 0 || (c == 1 && arm[l] == EDGE_ISA_NEON);
+            uint8_t *buf = NULL;
+            size_t size = 0;
+            char err[160], ks[512];
+            assert_int_equal(edge_prune_model(&s, &buf, &size, err, sizeof err), 0);
+            static int8_t in[64 * 64];
+            size_t got = 0;
+            free(run(buf, size, arm[l], 1, NULL, in, 64 * (conv ? 64 : 1), &got, ks, sizeof ks));
+            if (want != (strstr(ks, "_sparse1x4__") != NULL))
+                fail_msg("%s at %.0f%%, %s: %s", conv ? "conv" : "fc", 100 * s.sparsity,
+                         edge_isa_name(arm[l]), ks);
+            free(buf);
+            ran++;
+        }
+    }
+    printf("# %d ARM cases\n", ran);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kernels_equal_reference),
-        cmocka_unit_test(test_measure),
-        cmocka_unit_test(test_models_sparse_equal_dense),
-        cmocka_unit_test(test_default_choice),
+        cmocka_unit_test(test_kernels_equal_reference),   cmocka_unit_test(test_measure),
+        cmocka_unit_test(test_models_sparse_equal_dense), cmocka_unit_test(test_default_choice),
+        cmocka_unit_test(test_default_choice_arm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -4,9 +4,10 @@
  * Owns: edge_qs8_sparse_neon. Rows go in tiles of 16 (aarch64; 8 on armv7, whose 16 q
  * registers hold half the accumulators): the tile's inputs are transposed once into
  * [group][row][4] bytes (sparse_arm.h), a q register holding 4 rows x 4 bytes of a group.
- * A stored group of a channel is then its 4 weights broadcast and, per 2 rows, one smull of
- * 8 int8 products into int16 and one sadalp into the int32 lanes of those rows (two partial
- * sums a row, added at the end): exact for any weights. When the channels' weights hold no
+ * A channel's stored groups go 4 a step (their indices in one 8-byte load, their weights in
+ * one q register whose lanes are dup'd). A group is its 4 weights broadcast and, per 2 rows, one
+ * smull of 8 int8 products into int16 and one sadalp into the int32 lanes of those rows (two
+ * partial sums a row, added at the end): exact for any weights. When the channels' weights hold no
  * -128 (every TFLite model), two stored groups go together: smull + smlal sum a product of
  * each in int16 (|sum| <= 2 * 128 * 127 = 32512, exact) before one sadalp, 3 vector
  * instructions per 16 MACs rather than 4 (the dense neon GEMM's pairing, qs8_arm.h). A tile of

@@ -3,13 +3,14 @@
  *
  * Owns: edge_qs8_sparse_neondot. Rows go in tiles of 16: the tile's inputs are transposed
  * once into [group][row][4] bytes (sparse_arm.h), so that a group's 16 rows are 4 q registers
- * of 4 rows x 4 bytes; a stored group of a channel is then its 4 weights broadcast (ld1r)
- * and 4 sdot, one per 4 rows, exact in int32 with wrap-around, from bias' (x read as it is:
- * qs8.h's a_bias 0). A tile of fewer rows (the rows left over) runs only the sdot of its
- * ceil(rows / 4) quarters. Sixteen channels' requantized rows (requant_neon.h, equal to
- * EDGE_OUTPUT_STAGE) are transposed in registers into 16 bytes a row and stored. One row
- * (FULLY_CONNECTED at batch 1, or a last row left over) takes lanes over stored groups
- * instead: 4 groups' inputs gathered by group index, one sdot with their 16 weights, the
+ * of 4 rows x 4 bytes. A channel's stored groups go 4 a step: their 4 indices in one 8-byte
+ * load, their 16 weights in one q register, and per group and 4 rows one sdot by lane (the
+ * group's weights), exact in int32 with wrap-around, from bias' (x read as it is: qs8.h's
+ * a_bias 0); the 1-3 groups left take a broadcast each. A tile of fewer rows (the rows left
+ * over) runs only the sdot of its ceil(rows / 4) quarters. Sixteen channels' requantized rows
+ * (requant_neon.h, equal to EDGE_OUTPUT_STAGE) are transposed in registers into 16 bytes a row and
+ * stored. One row (FULLY_CONNECTED at batch 1, or a last row left over) takes lanes over stored
+ * groups instead: 4 groups' inputs gathered by group index, one sdot with their 16 weights, the
  * lanes summed per channel, then the reference's output stage. Built with
  * -march=armv8.2-a+dotprod; dispatch picks it only when HWCAP_ASIMDDP is set. */
 #include <arm_neon.h>

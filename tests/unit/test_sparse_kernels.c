@@ -125,6 +125,20 @@ static void test_kernels_equal_reference(void **state)
                 free(w);
                 cases++;
             }
+    for (size_t pi = 0; pi < 3; pi++) { /* deeper: many stored groups a channel, big tiles */
+        edge_prune_spec s = {.k = 4 * rnd_in(40, 160) + rnd_in(0, 3),
+                             .n = rnd_in(17, 70),
+                             .batch = 1,
+                             .sparsity = 0.6,
+                             .pattern = pats[pi],
+                             .seed = rnd() | 1};
+        int8_t *w = edge_prune_weights(&s);
+        assert_non_null(w);
+        check_kernels(w, (size_t)s.n, (size_t)s.k, (size_t)rnd_in(1, 2 * EDGE_SPARSE_ROWS + 19),
+                      "deep", pi == 0);
+        free(w);
+        cases++;
+    }
     edge_isa lv[8];
     const int nl = edge_test_levels(lv);
     printf("# %d cases at every level:", cases);

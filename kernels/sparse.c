@@ -1,7 +1,6 @@
 /* kernels/sparse.c - measuring and packing sparse int8 weights, and the kernel of each level
  * (the contract: kernels/sparse.h). Also the portable C instantiation of
- * kernels/generic/qs8_sparse_impl.h (every level without an x86 kernel of its own: scalar,
- * neon, neondot). */
+ * kernels/generic/qs8_sparse_impl.h (every level without a SIMD kernel of its own: scalar). */
 #include "sparse.h"
 
 #include <string.h>
@@ -143,6 +142,34 @@ edge_qs8_sparse_fn edge_qs8_sparse_kernel(edge_isa isa, const char **level, doub
          * 1.04-1.30x, 90% 1.31-2.03x; unstructured 90% 0.80-0.92x. */
         *pays = isa == EDGE_ISA_AVX2 ? 0.5 : 0.2;
         return edge_qs8_sparse_avx2;
+    }
+#elif defined(__aarch64__) || defined(__arm__)
+    /* ARM: llvm-mca-14 PREDICTIONS, not measurements (no ARM machine here; docs/arm-kernels.md,
+     * "Sparse kernels"): cycles per MAC of the sparse kernel's inner loop against the dense
+     * kernel's of the same level on the slower-for-sparse core, and PAYS = 1 / (that ratio *
+     * 1.3), a 1.3x predicted gain at the threshold. Tiles: neondot 2.27x the dense GEMM's cost
+     * per MAC (A55; A76 2.18x), neon 1.06x (A72 aarch64; A53 1.02x, armv7 on the A72 1.05x).
+     * One row against the dense kernel on one row: neondot 7.6x (A76; A55 3.8x), neon 6.4x
+     * (A72; A53 3.2x), armv7 3.0x; compute only, so weights streamed from memory (the
+     * EDGE_SPARSE_FEW_MIN_BYTES case: 1 byte a MAC dense, 1.5 a stored MAC sparse) should do
+     * better than predicted. To be replaced by bench-sparse figures from real cores. */
+#if defined(__aarch64__)
+    if (isa == EDGE_ISA_NEONDOT) {
+        *level = "neondot";
+        *pays = 0.33;
+        *pays_few = 0.1;
+        return edge_qs8_sparse_neondot;
+    }
+#endif
+    if (isa == EDGE_ISA_NEON) {
+        *level = "neon";
+        *pays = 0.7;
+#if defined(__aarch64__)
+        *pays_few = 0.12;
+#else
+        *pays_few = 0.25;
+#endif
+        return edge_qs8_sparse_neon;
     }
 #else
     (void)isa;

@@ -90,14 +90,19 @@ typedef void (*edge_qs8_sparse_fn)(const edge_qs8_sparse_view *v, size_t n0, siz
 #define EDGE_SPARSE_FEW_MIN_BYTES ((size_t)4 << 20)
 
 /* The kernel for level ISA (the portable C one where the level has none of its own), its
- * level's name ("c", "avx2", "avx512vnni") and *PAYS, the density of stored groups (stored /
- * groups) at or below which it beats the level's dense kernel on EDGE_SPARSE_ROWS rows or more,
- * and *PAYS_FEW the same on fewer rows (batch-1 FULLY_CONNECTED) for weights of at least
- * EDGE_SPARSE_FEW_MIN_BYTES (bench-sparse, bench/README.md); 0 where it never does. */
+ * level's name ("c", "avx2", "avx512vnni", "neon", "neondot") and *PAYS, the density of stored
+ * groups (stored / groups) at or below which it beats the level's dense kernel on
+ * EDGE_SPARSE_ROWS rows or more, and *PAYS_FEW the same on fewer rows (batch-1
+ * FULLY_CONNECTED) for weights of at least EDGE_SPARSE_FEW_MIN_BYTES; 0 where it never does.
+ * x86: measured (bench-sparse, bench/README.md). ARM: llvm-mca predictions with a 1.3x margin
+ * (docs/arm-kernels.md), no ARM core having been timed. */
 edge_qs8_sparse_fn edge_qs8_sparse_kernel(edge_isa isa, const char **level, double *pays,
                                           double *pays_few);
 
-/* The kernels: kernels/generic/qs8_sparse_impl.h's portable C, kernels/x86/qs8_sparse_*.c. */
+/* The kernels: kernels/generic/qs8_sparse_impl.h's portable C, kernels/x86/qs8_sparse_*.c,
+ * kernels/arm/qs8_sparse_*.c (the ARM ones: tiles of 16 rows, 8 on armv7, as [group][row][4]
+ * bytes; neondot sdot by lane, neon smull + sadalp with two groups summed in int16 when no
+ * weight of the channel range is -128; one row: lanes over stored groups). */
 void edge_qs8_sparse_c(const edge_qs8_sparse_view *v, size_t n0, size_t n1, const int8_t *a,
                        size_t a_stride, size_t rows, int8_t *c, size_t c_stride, int8_t *tile);
 void edge_qs8_sparse_avx2(const edge_qs8_sparse_view *v, size_t n0, size_t n1, const int8_t *a,
@@ -105,5 +110,12 @@ void edge_qs8_sparse_avx2(const edge_qs8_sparse_view *v, size_t n0, size_t n1, c
 void edge_qs8_sparse_avx512vnni(const edge_qs8_sparse_view *v, size_t n0, size_t n1,
                                 const int8_t *a, size_t a_stride, size_t rows, int8_t *c,
                                 size_t c_stride, int8_t *tile);
+/* kernels/arm/qs8_sparse_neon.c (aarch64 and armv7), qs8_sparse_neondot.c (aarch64 only, with
+ * the dot product). */
+void edge_qs8_sparse_neon(const edge_qs8_sparse_view *v, size_t n0, size_t n1, const int8_t *a,
+                          size_t a_stride, size_t rows, int8_t *c, size_t c_stride, int8_t *tile);
+void edge_qs8_sparse_neondot(const edge_qs8_sparse_view *v, size_t n0, size_t n1, const int8_t *a,
+                             size_t a_stride, size_t rows, int8_t *c, size_t c_stride,
+                             int8_t *tile);
 
 #endif

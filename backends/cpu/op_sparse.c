@@ -43,11 +43,12 @@ enum sparse_op { SPARSE_FC, SPARSE_CONV };
     {                                                                                             \
         "qs8_" op "_sparse1x1__" lvl, "qs8_" op "_sparse1x4__" lvl, "qs8_" op "_sparse1x16__" lvl \
     }
-#define SPARSE_LEVELS(op)                                                               \
-    {                                                                                   \
-        SPARSE_NAMES(op, "c"), SPARSE_NAMES(op, "avx2"), SPARSE_NAMES(op, "avx512vnni") \
+#define SPARSE_LEVELS(op)                                                                \
+    {                                                                                    \
+        SPARSE_NAMES(op, "c"), SPARSE_NAMES(op, "avx2"), SPARSE_NAMES(op, "avx512vnni"), \
+            SPARSE_NAMES(op, "neon"), SPARSE_NAMES(op, "neondot")                        \
     }
-static const char *const kernel_names[2][3][3] = {SPARSE_LEVELS("fc"), SPARSE_LEVELS("conv1x1")};
+static const char *const kernel_names[2][5][3] = {SPARSE_LEVELS("fc"), SPARSE_LEVELS("conv1x1")};
 
 #define F32_SPARSE_NAMES(op, lvl)                                                                 \
     {                                                                                             \
@@ -63,7 +64,10 @@ static const char *const f32_kernel_names[2][4][3] = {F32_SPARSE_LEVELS("fc"),
 
 static const char *kernel_name(enum sparse_op op, const char *level, edge_sparse_format f)
 {
-    const int l = !strcmp(level, "avx512vnni") ? 2 : !strcmp(level, "avx2") ? 1 : 0;
+    static const char *const levels[] = {"c", "avx2", "avx512vnni", "neon", "neondot"};
+    int l = 0;
+    for (int i = 1; i < 5; i++)
+        l = strcmp(level, levels[i]) ? l : i;
     return kernel_names[op][l][f];
 }
 

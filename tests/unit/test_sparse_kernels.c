@@ -4,11 +4,13 @@
  * Owns: checking that the sparse kernel of every level this machine runs gives the bytes of
  * the dense reference (edge_ref_fc_s8) on odd sizes: channels not a multiple of a SIMD width,
  * depths not a multiple of 4 or 16, rows in whole tiles and left over, channels with no
- * weight, all-zero and full weights, unstructured, 1x4 and 1x16 masks, each on channel
- * ranges as the threads cut them; that the measure names the structure; and that models of
+ * weight, all-zero and full weights, -128 weights against -128 inputs, unstructured, 1x4 and
+ * 1x16 masks, each on channel ranges as the threads cut them; that the levels neon and neondot
+ * run their own kernels; that the measure names the structure; and that models of
  * tools/prune_model.h (FC and 1x1 CONV_2D, weights stored dense with zeros and stored sparse)
  * give the same bytes with the sparse kernels on and off (EDGE_SPARSE=0) at every level, on
  * one and two threads, the sparse kernel named in edge_model_kernels. */
+#include <ctype.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -29,14 +31,16 @@
 #include "test_rng.h"
 
 /* ROWS x K input through N x K weights W: the sparse kernel of every level against the
- * reference, on the whole channel range and cut in three. */
-static void check_kernels(const int8_t *w, size_t n, size_t k, size_t rows, const char *what)
+ * reference, on the whole channel range and cut in three. EXTREME: half the inputs -128
+ * (against -128 weights, two products of 16384 overflow int16: the neon kernel's pairing). */
+static void check_kernels(const int8_t *w, size_t n, size_t k, size_t rows, const char *what,
+                          bool extreme)
 {
     int8_t *in = malloc(rows * k + 1), *want = malloc(rows * n), *got = malloc(rows * n);
     int32_t *mult = malloc(n * 4), *shift = malloc(n * 4), *bias = malloc(n * 4);
     assert_true(in && want && got && mult && shift && bias);
     for (size_t i = 0; i < rows * k; i++)
-        in[i] = (int8_t)rnd();
+        in[i] = extreme && rnd() % 2 ? INT8_MIN : (int8_t)rnd();
     for (size_t i = 0; i < n; i++) {
         mult[i] = (int32_t)((1u << 30) + (rnd() & ((1u << 30) - 1)));
         shift[i] = rnd_in(-12, 1);
@@ -66,6 +70,10 @@ static void check_kernels(const int8_t *w, size_t n, size_t k, size_t rows, cons
         const char *level = NULL;
         double pays = 0, few = 0;
         const edge_qs8_sparse_fn fn = edge_qs8_sparse_kernel(lv[l], &level, &pays, &few);
+        /* the ARM levels have kernels of their own, not the portable C one */
+        if ((lv[l] == EDGE_ISA_NEON || lv[l] == EDGE_ISA_NEONDOT) &&
+            (fn == edge_qs8_sparse_c || strcmp(level, edge_isa_name(lv[l]))))
+            fail_msg("level %s runs the sparse kernel of level %s", edge_isa_name(lv[l]), level);
         memset(got, 0x55, rows * n);
         fn(&v, 0, n, in, k, rows, got, n, tile);
         if (memcmp(got, want, rows * n))
@@ -84,19 +92,54 @@ static void check_kernels(const int8_t *w, size_t n, size_t k, size_t rows, cons
     free(tile);
 }
 
+/* Draw 2 on one row; draw 3 with -128 weights (TFLite's never are; the contract allows them)
+ * against -128 inputs. */
 static void reference_case(const int8_t *w, const edge_prune_spec *s, int draw, const char *what,
                            void *ctx)
 {
     (void)ctx;
+    const size_t nk = (size_t)s->n * (size_t)s->k;
+    int8_t *m = malloc(nk + 1);
+    assert_non_null(m);
+    memcpy(m, w, nk);
+    if (draw == 3)
+        for (size_t i = 0; i < nk; i += 2)
+            m[i] = m[i] ? INT8_MIN : 0;
     const size_t rows = draw == 2 ? 1 : (size_t)rnd_in(1, 2 * EDGE_SPARSE_ROWS + 19);
-    check_kernels(w, (size_t)s->n, (size_t)s->k, rows, what);
+    check_kernels(m, (size_t)s->n, (size_t)s->k, rows, what, draw == 3);
+    free(m);
 }
 
 static void test_kernels_equal_reference(void **state)
 {
     (void)state;
     test_rng_seed();
-    printf("# %d cases at every level\n", sparse_cases(4, 70, 37, reference_case, NULL));
+    static const edge_prune_pattern pats[] = {EDGE_PRUNE_1X1, EDGE_PRUNE_1X4, EDGE_PRUNE_1X16};
+    int cases = sparse_cases(4, 70, 37, reference_case, NULL);
+    for (size_t pi = 0; pi < 3; pi++) { /* deeper: many stored groups a channel, big tiles */
+        edge_prune_spec s = {.k = 4 * rnd_in(40, 160) + rnd_in(0, 3),
+                             .n = rnd_in(17, 70),
+                             .batch = 1,
+                             .sparsity = 0.6,
+                             .pattern = pats[pi],
+                             .seed = rnd() | 1};
+        int8_t *w = edge_prune_weights(&s);
+        assert_non_null(w);
+        check_kernels(w, (size_t)s.n, (size_t)s.k, (size_t)rnd_in(1, 2 * EDGE_SPARSE_ROWS + 19),
+                      "deep", pi == 0);
+        free(w);
+        cases++;
+    }
+    edge_isa lv[8];
+    const int nl = edge_test_levels(lv);
+    printf("# %d cases at every level:", cases);
+    for (int l = 0; l < nl; l++) {
+        const char *level = NULL;
+        double pays = 0, few = 0;
+        edge_qs8_sparse_kernel(lv[l], &level, &pays, &few);
+        printf(" %s (kernel %s)", edge_isa_name(lv[l]), level);
+    }
+    printf("\n");
 }
 
 static void test_measure(void **state)
@@ -133,6 +176,14 @@ static uint8_t *run(const uint8_t *buf, size_t size, edge_isa isa, unsigned thre
 {
     return edge_test_run_buffer(buf, size, isa, threads, "EDGE_SPARSE", mode, in, in_n, out_n,
                                 kernels, len);
+}
+
+/* Whether the first sparse kernel named in KS is LEVEL's (qs8_*_sparse1x*__LEVEL). */
+static bool sparse_named(const char *ks, const char *level)
+{
+    const char *at = strstr(strstr(ks, "_sparse1x"), "__");
+    const size_t len = strlen(level);
+    return at && !strncmp(at + 2, level, len) && !isalnum((unsigned char)at[2 + len]);
 }
 
 static void test_models_sparse_equal_dense(void **state)
@@ -172,6 +223,10 @@ static void test_models_sparse_equal_dense(void **state)
                 uint8_t *b = run(buf, size, lv[l], threads, "0", in, in_n, &b_n, kd, sizeof kd);
                 if (!strstr(ks, "_sparse1x"))
                     fail_msg("no sparse kernel at %s: %s", edge_isa_name(lv[l]), ks);
+                if ((lv[l] == EDGE_ISA_NEON || lv[l] == EDGE_ISA_NEONDOT) &&
+                    !sparse_named(ks, edge_isa_name(lv[l])))
+                    fail_msg("the sparse kernel at %s is not its own: %s", edge_isa_name(lv[l]),
+                             ks);
                 assert_null(strstr(kd, "_sparse1x"));
                 assert_int_equal(a_n, b_n);
                 if (memcmp(a, b, a_n))
@@ -226,13 +281,53 @@ static void test_default_choice(void **state)
     }
 }
 
+/* The ARM levels' thresholds (llvm-mca predictions, kernels/sparse.c): a 1x1 CONV_2D of 64
+ * rows with 90% of its 1x4 blocks zero runs sparse at neon and neondot; with 50% zero only at
+ * neon (its sparse kernel costs about what its dense one does a MAC; neondot's about 2.3x);
+ * a small batch-1 FULLY_CONNECTED (weights under EDGE_SPARSE_FEW_MIN_BYTES) runs dense. */
+static void test_default_choice_arm(void **state)
+{
+    (void)state;
+    static const edge_isa arm[] = {EDGE_ISA_NEON, EDGE_ISA_NEONDOT};
+    int ran = 0;
+    for (size_t l = 0; l < 2; l++) {
+        if (edge_isa_effective(arm[l]) != arm[l])
+            continue;
+        for (int c = 0; c < 3; c++) {
+            const bool conv = c != 2, pruned = c != 1;
+            edge_prune_spec s = {.conv = conv,
+                                 .batch = 1,
+                                 .h = 8,
+                                 .w = 8,
+                                 .k = 64,
+                                 .n = 16,
+                                 .sparsity = pruned ? 0.9 : 0.5,
+                                 .pattern = EDGE_PRUNE_1X4,
+                                 .seed = 11};
+            const bool want = c == 0 || (c == 1 && arm[l] == EDGE_ISA_NEON);
+            uint8_t *buf = NULL;
+            size_t size = 0;
+            char err[160], ks[512];
+            assert_int_equal(edge_prune_model(&s, &buf, &size, err, sizeof err), 0);
+            static int8_t in[64 * 64];
+            size_t got = 0;
+            free(run(buf, size, arm[l], 1, NULL, in, 64 * (conv ? 64 : 1), &got, ks, sizeof ks));
+            if (want != (strstr(ks, "_sparse1x4__") != NULL))
+                fail_msg("%s at %.0f%%, %s: %s", conv ? "conv" : "fc", 100 * s.sparsity,
+                         edge_isa_name(arm[l]), ks);
+            free(buf);
+            ran++;
+        }
+    }
+    printf("# %d ARM cases\n", ran);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_kernels_equal_reference),
-        cmocka_unit_test(test_measure),
-        cmocka_unit_test(test_models_sparse_equal_dense),
-        cmocka_unit_test(test_default_choice),
+        cmocka_unit_test(test_kernels_equal_reference),   cmocka_unit_test(test_measure),
+        cmocka_unit_test(test_models_sparse_equal_dense), cmocka_unit_test(test_default_choice),
+        cmocka_unit_test(test_default_choice_arm),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -54,7 +54,7 @@ static int usage(void)
         "                        --output OUT.tflite [--io float|int8]\n"
         "                        [--method minmax|percentile|mse]\n"
         "                        [--keep-float OP|NODE[,...]] [--allow-float]\n"
-        "                        [--weights int8|int4] [--prune SPARSITY [--dense]]\n"
+        "                        [--weights int8|int4|int4-all] [--prune SPARSITY [--dense]]\n"
         "                        [--conf model.conf] [--resize letterbox|stretch|crop]\n"
         "                        [--order rgb|bgr] [--mean M[,M,M]] [--std S[,S,S]] [--pad "
         "0..255]\n"
@@ -72,8 +72,10 @@ static int usage(void)
         "               inspect counts them) left float: DEQUANTIZE before, QUANTIZE after\n"
         "  --allow-float an operator it cannot quantize is left float likewise (without it:\n"
         "               refused, naming the node)\n"
-        "  --weights    int8 (default) or int4: FC, CONV_2D and DEPTHWISE_CONV_2D weights in\n"
-        "               TFLite's INT4 (per channel, symmetric, two a byte)\n"
+        "  --weights    int8 (default); int4: FC, CONV_2D and DEPTHWISE_CONV_2D weights in\n"
+        "               TFLite's INT4 (per channel, symmetric, two a byte), but the first\n"
+        "               and last layers' (they stay int8: 4 bits hurt them most);\n"
+        "               int4-all: every weights tensor INT4\n"
         "  --prune      0 to 0.99: that share of each output channel's FC and CONV_2D weights\n"
         "               set to 0 (smallest first), written sparse (with DENSIFY) where smaller\n"
         "  --dense      pruned weights written dense with their zeros (for runtimes that do\n"
@@ -284,9 +286,12 @@ int edgectl_quantize_cmd(int argc, char **argv)
             o.keep_float = argv[++i];
         } else if (!strcmp(a, "--weights") && has_value) {
             const char *v = argv[++i];
-            o.weight_bits = !strcmp(v, "int4") ? 4 : !strcmp(v, "int8") ? 8 : 0;
+            o.weight_bits = !strcmp(v, "int4") || !strcmp(v, "int4-all") ? 4
+                            : !strcmp(v, "int8")                         ? 8
+                                                                         : 0;
+            o.int4_all = !strcmp(v, "int4-all");
             if (!o.weight_bits) {
-                fprintf(stderr, "edgectl: --weights %s: expected int8 or int4\n", v);
+                fprintf(stderr, "edgectl: --weights %s: expected int8, int4 or int4-all\n", v);
                 rc = EDGECTL_EUSAGE;
             }
         } else if (!strcmp(a, "--prune") && has_value) {
@@ -364,10 +369,14 @@ int edgectl_quantize_cmd(int argc, char **argv)
                 err.message[0] ? err.message : edge_strerror(qrc));
         return qrc == EDGE_EIO ? EDGECTL_EIO : EDGECTL_EFAIL;
     }
+    char bits[48];
+    if (o.weight_bits == 4)
+        snprintf(bits, sizeof bits, "%d int4, %d int8", rep.n_int4, rep.n_weights - rep.n_int4);
+    else
+        snprintf(bits, sizeof bits, "int8");
     printf("%s: int8 model written (%zu bytes): %d nodes (%d left float), %d weight tensors per "
            "channel (%s, %d sparse), %zu calibration samples, method %s, %s inputs and outputs\n",
-           output, rep.out_bytes, rep.n_nodes, rep.n_float, rep.n_weights,
-           o.weight_bits == 4 ? "int4" : "int8", rep.n_sparse, o.n_samples, method_name(o.method),
-           o.io_int8 ? "int8" : "float32");
+           output, rep.out_bytes, rep.n_nodes, rep.n_float, rep.n_weights, bits, rep.n_sparse,
+           o.n_samples, method_name(o.method), o.io_int8 ? "int8" : "float32");
     return EDGECTL_OK;
 }

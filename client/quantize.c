@@ -77,6 +77,8 @@ typedef struct qz_tensor {
     int32_t w_of_bias;  /* QR_BIAS: the weights' tensor */
     int32_t in_of_bias; /* QR_BIAS: the input activation's tensor */
     size_t wsc_at;      /* QR_WEIGHT: where its channels' scales start (write_into) */
+    size_t first_node;  /* QR_WEIGHT: the first node that reads it */
+    bool int4;          /* QR_WEIGHT: written INT4 (choose_int4) */
     /* QR_WEIGHT written sparse (pruned, where it saves bytes): its sparsity and stored values,
      * a constant DENSIFY turns into the (then non-constant) weights tensor */
     tfw_sparsity *sp;
@@ -429,6 +431,8 @@ static int plan_node(qz_ctx *c, size_t i, edge_error *err)
                                 "node %zu (%s): its weights or bias are shared with another "
                                 "node that quantizes them differently",
                                 i, ni.op_name);
+        if (c->t[w].role != QR_WEIGHT)
+            c->t[w].first_node = i;
         c->t[w].role = QR_WEIGHT;
         c->t[w].axis = axis;
         if (b >= 0) {
@@ -552,15 +556,32 @@ static const float *final_weights(qz_ctx *c, int32_t t, size_t *n, float **owned
     return p;
 }
 
-/* The largest magnitude of the weights written: 127 (int8), 7 (int4, symmetric as TFLite's). */
-static int32_t weight_qmax(const qz_ctx *c)
+/* The largest magnitude of T's weights written: 127 (int8), 7 (int4, symmetric as TFLite's). */
+static int32_t weight_qmax(const qz_ctx *c, int32_t t)
 {
-    return c->o->weight_bits == 4 ? 7 : 127;
+    return c->t[t].int4 ? 7 : 127;
 }
 
-/* Weights tensor T's per-channel scales (max |w| / qmax along its axis) into SC. */
+/* The squared error of channel K's weights in V (N values, CH channels of INNER values a step:
+ * its runs of INNER, one every CH * INNER) rounded to -QMAX..QMAX at scale S. */
+static double channel_error(const float *v, size_t n, int32_t ch, size_t inner, int32_t k, float s,
+                            int32_t qmax)
+{
+    double e = 0.0;
+    for (size_t o = (size_t)k * inner; o < n; o += (size_t)ch * inner)
+        for (size_t i = 0; i < inner && o + i < n; i++) {
+            long r = lroundf(v[o + i] / s);
+            r = r < -qmax ? -qmax : r > qmax ? qmax : r;
+            e += ((double)v[o + i] - (double)r * s) * ((double)v[o + i] - (double)r * s);
+        }
+    return e;
+}
+
+/* Weights tensor T's per-channel scales (max |w| / qmax along its axis) into SC; at 4 bits each
+ * channel's clip of least squared error (max x 1.0 .. 0.5). */
 static int weight_scales(qz_ctx *c, int32_t t, float *sc)
 {
+    const int32_t qmax = weight_qmax(c, t);
     const qz_tensor *q = &c->t[t];
     size_t n = 0;
     float *owned = NULL;
@@ -576,31 +597,44 @@ static int weight_scales(qz_ctx *c, int32_t t, float *sc)
         const float a = fabsf(v[k]);
         sc[cidx] = a > sc[cidx] ? a : sc[cidx];
     }
-    const int32_t qmax = weight_qmax(c);
     for (int32_t k = 0; k < ch; k++)
         sc[k] = sc[k] > 0.0f ? sc[k] / (float)qmax : 1.0f;
-    if (qmax == 7) /* 4 bits: each channel's clip of least squared error (max x 1.0 .. 0.5) */
+    if (qmax == 7)
         for (int32_t k = 0; k < ch; k++) {
             double best = -1.0;
             const float full = sc[k];
+            float pick = full;
             for (int step = 0; step <= 10; step++) {
                 const float s = full * (1.0f - 0.05f * (float)step);
-                double e = 0.0;
-                for (size_t j = 0; j < n; j++) {
-                    if ((j / inner) % (size_t)ch != (size_t)k)
-                        continue;
-                    long r = lroundf(v[j] / s);
-                    r = r < -qmax ? -qmax : r > qmax ? qmax : r;
-                    e += ((double)v[j] - (double)r * s) * ((double)v[j] - (double)r * s);
-                }
+                const double e = channel_error(v, n, ch, inner, k, s, qmax);
                 if (best < 0.0 || e < best) {
                     best = e;
-                    sc[k] = s;
+                    pick = s;
                 }
             }
+            sc[k] = pick;
         }
     free(owned);
     return 0;
+}
+
+/* Which weights tensors --weights int4 writes INT4: all with int4_all; otherwise all but those of
+ * the first and last weighted nodes (in node order), the layers 4-bit weights hurt most. */
+static void choose_int4(qz_ctx *c)
+{
+    if (c->o->weight_bits != 4)
+        return;
+    size_t first = SIZE_MAX, last = 0;
+    for (size_t t = 0; t < c->nt; t++)
+        if (c->t[t].role == QR_WEIGHT) {
+            first = c->t[t].first_node < first ? c->t[t].first_node : first;
+            last = c->t[t].first_node > last ? c->t[t].first_node : last;
+        }
+    for (size_t t = 0; t < c->nt; t++) {
+        qz_tensor *q = &c->t[t];
+        q->int4 = q->role == QR_WEIGHT &&
+                  (c->o->int4_all || (q->first_node != first && q->first_node != last));
+    }
 }
 
 /* Pruned int8 weights QV (N) of T in TFLite's sparse format (the last dimension CSR, uint8,
@@ -631,7 +665,7 @@ static int32_t add_weights(qz_ctx *c, tfw_writer *w, int32_t t, const float *sc)
     const float *v = final_weights(c, t, &n, &owned);
     if (!v)
         return EDGE_ENOMEM;
-    const int32_t ch = q->info.dims[q->axis], qmax = weight_qmax(c);
+    const int32_t ch = q->info.dims[q->axis], qmax = weight_qmax(c, t);
     const size_t inner = axis_inner(q);
     int8_t *qv = malloc(n ? n : 1);
     if (!qv) {
@@ -827,6 +861,7 @@ static int write_into(qz_ctx *c, tfw_writer *w, const char *output, qz_report *r
     if (!wsc)
         return edge__seterr(err, EDGE_ENOMEM, "out of memory");
     size_t used = 0;
+    choose_int4(c);
     for (size_t t = 0; t < c->nt; t++)
         if (c->t[t].role == QR_WEIGHT) {
             c->t[t].wsc_at = used;
@@ -843,6 +878,7 @@ static int write_into(qz_ctx *c, tfw_writer *w, const char *output, qz_report *r
         if (q->role == QR_WEIGHT) {
             id = add_weights(c, w, (int32_t)t, wsc + q->wsc_at);
             rep->n_weights++;
+            rep->n_int4 += q->int4;
         } else if (q->role == QR_BIAS) {
             id = add_bias(c, w, (int32_t)t, wsc + c->t[q->w_of_bias].wsc_at);
         } else if (q->role == QR_COPY) {

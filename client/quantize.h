@@ -34,7 +34,10 @@ typedef struct qz_options {
     /* 1: an operator it cannot quantize is left float (DEQUANTIZE before, QUANTIZE after, as
      * TFLite's converter falls back); 0: refused naming it */
     int allow_float;
-    int weight_bits; /* 8 (0 means 8), or 4: INT4 weights (per channel, symmetric, -7..7) */
+    /* 8 (0 means 8), or 4: INT4 weights (per channel, symmetric, -7..7) but for the first and
+     * last weighted nodes' (in node order), which stay int8 */
+    int weight_bits;
+    int int4_all; /* with weight_bits 4: every weights tensor INT4 */
     /* 0, or the share of each output channel's FC and CONV_2D weights set to 0 (smallest
      * magnitudes first), written sparse (a constant and its DENSIFY) where that is smaller */
     float prune;
@@ -46,6 +49,7 @@ typedef struct qz_report {
     int n_nodes, n_weights; /* nodes written (QUANTIZE/DEQUANTIZE included), weight tensors */
     int n_float;            /* nodes left float */
     int n_sparse;           /* weight tensors written sparse */
+    int n_int4;             /* weight tensors written INT4 */
     size_t out_bytes;       /* the written file's size */
 } qz_report;
 

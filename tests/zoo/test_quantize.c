@@ -976,11 +976,13 @@ static size_t int4_mismatches(const char *q)
     return bad;
 }
 
-/* Compressed weights on ResNet-8: --weights int4 (every weight the 4-bit rounding of the float
- * one at its channel's scale, unpacked by edged from the file's nibbles; the file under 65% of
- * the int8 one's) and --prune 0.5 / 0.9 (each output channel of every FC and CONV_2D at least
- * that share zero; at 0.9 written sparse, the file under 70% of the int8 one's, giving edged
- * the bytes its --dense form gives) run in LiteRT.js to edged's argmax (the pruned one in its
+/* Compressed weights on ResNet-8: --weights int4-all (every weight the 4-bit rounding of the
+ * float one at its channel's scale, unpacked by edged from the file's nibbles; the file under 65%
+ * of the int8 one's), --weights int4 (the first and last layers' weights kept int8: 8 tensors
+ * INT4 and 2 int8 in the report, the file between the two) and --prune 0.5 / 0.9 (each output
+ * channel of every FC and CONV_2D at least that share zero; at 0.9 written sparse, the file under
+ * 70% of the int8 one's, giving edged the bytes its --dense form gives) run in LiteRT.js to edged's
+ * argmax (the pruned one in its
  * --dense form). Their top-1 agreement with the float model is printed, not
  * checked: without retraining, 4-bit rounding and pruning cost this small network (78k
  * weights) its accuracy. */
@@ -994,7 +996,7 @@ static void test_compress(void **state)
     snprintf(p4, sizeof p4, "%s/q_int4.tflite", dir);
     snprintf(p5, sizeof p5, "%s/q_p50.tflite", dir);
     snprintf(p9, sizeof p9, "%s/q_p90.tflite", dir);
-    snprintf(a, sizeof a, "'%s' --calibrate '%s/cal' --weights int4 --output '%s'", fmodel, dir,
+    snprintf(a, sizeof a, "'%s' --calibrate '%s/cal' --weights int4-all --output '%s'", fmodel, dir,
              p4);
     assert_int_equal(quantize(a), 0);
     assert_int_equal(int4_mismatches(p4), 0);
@@ -1003,7 +1005,26 @@ static void test_compress(void **state)
     top1(p4, tq, NULL);
     for (int k = 0; k < n_test; k++)
         same += tf[k] == tq[k];
-    printf("--weights int4: top-1 agreement with the float model %d/%d\n", same, n_test);
+    printf("--weights int4-all: top-1 agreement with the float model %d/%d\n", same, n_test);
+    char pl[128], out[128];
+    snprintf(pl, sizeof pl, "%s/q_int4l.tflite", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    snprintf(a, sizeof a, "'%s' --calibrate '%s/cal' --weights int4 --output '%s'", fmodel, dir,
+             pl);
+    assert_int_equal(quantize(a), 0);
+    size_t n = 0;
+    char *text = edge_test_read_file(out, &n);
+    assert_non_null(text);
+    printf("%.*s", (int)n, text);
+    assert_non_null(strstr(text, "10 weight tensors per channel (8 int4, 2 int8,"));
+    free(text);
+    top1(pl, tq, NULL);
+    same = 0;
+    for (int k = 0; k < n_test; k++)
+        same += tf[k] == tq[k];
+    printf("--weights int4 (first and last layers int8): top-1 agreement with the float model "
+           "%d/%d\n",
+           same, n_test);
     snprintf(a, sizeof a, "'%s' --calibrate '%s/cal' --prune 0.5 --output '%s'", fmodel, dir, p5);
     assert_int_equal(quantize(a), 0);
     top1(p5, tq, NULL);
@@ -1013,10 +1034,7 @@ static void test_compress(void **state)
     printf("--prune 0.5: top-1 agreement with the float model %d/%d\n", same, n_test);
     snprintf(a, sizeof a, "'%s' --calibrate '%s/cal' --prune 0.9 --output '%s'", fmodel, dir, p9);
     assert_int_equal(quantize(a), 0);
-    char out[128];
-    snprintf(out, sizeof out, "%s/out", dir);
-    size_t n = 0;
-    char *text = edge_test_read_file(out, &n);
+    text = edge_test_read_file(out, &n);
     assert_non_null(text);
     printf("%.*s", (int)n, text);
     assert_null(strstr(text, " 0 sparse"));
@@ -1026,17 +1044,19 @@ static void test_compress(void **state)
     for (int k = 0; k < n_test; k++)
         same += tf[k] == tq[k];
     printf("--prune 0.9: top-1 agreement with the float model %d/%d\n", same, n_test);
-    const size_t s8 = file_size(p8), s4 = file_size(p4), s9 = file_size(p9);
+    const size_t s8 = file_size(p8), s4 = file_size(p4), s9 = file_size(p9), sl = file_size(pl);
     const double z5 = least_sparsity(p5), z9 = least_sparsity(p9);
-    printf("sizes: int8 %zu, int4 %zu, pruned 90%% %zu bytes; least sparsity of a channel: %.3f "
-           "(--prune 0.5), %.3f (--prune 0.9)\n",
-           s8, s4, s9, z5, z9);
+    printf("sizes: int8 %zu, int4-all %zu, int4 %zu, pruned 90%% %zu bytes; least sparsity of a "
+           "channel: %.3f (--prune 0.5), %.3f (--prune 0.9)\n",
+           s8, s4, sl, s9, z5, z9);
     assert_true(s4 < s8 * 65 / 100);
+    assert_true(s4 < sl && sl < s8);
     assert_true(s9 < s8 * 7 / 10);
     assert_true(z5 >= 13.0 / 27 && z9 >= 7.0 / 8); /* the rounding down of 27 and 8 weights */
     /* LiteRT.js's INT4 kernels round a step apart from its int8 ones (../shared/oracle's
      * README), which grows through the layers */
     litert_same(p4, test_in[0], sizeof test_in[0], N_CLASSES, 0.1);
+    litert_same(pl, test_in[0], sizeof test_in[0], N_CLASSES, 0.1);
     /* --dense: the same weights with their zeros (LiteRT.js's XNNPACK refuses a DENSIFY of int8
      * weights, so it runs this form); edged gives the sparse and dense forms the same bytes */
     char pd[128];

@@ -207,14 +207,19 @@ static void spf_row(const edge_f32_sparse_view *v, size_t n0, size_t n1, const f
     const uint32_t *seg = v->seg;
     const uint16_t *grp = v->group;
     const float *w = v->w;
-#define SPF_GROUP(acc, b)                          \
-    do {                                           \
-        const float *xg_ = x + 4 * (size_t)grp[b]; \
-        const float *wg_ = w + 4 * (size_t)(b);    \
-        acc = fmaf(xg_[0], wg_[0], acc);           \
-        acc = fmaf(xg_[1], wg_[1], acc);           \
-        acc = fmaf(xg_[2], wg_[2], acc);           \
-        acc = fmaf(xg_[3], wg_[3], acc);           \
+#define SPF_GROUP(acc, b)                                                     \
+    do {                                                                      \
+        const size_t g_ = 4 * (size_t)grp[b];                                 \
+        const float *xg_ = x + g_, *wg_ = w + 4 * (size_t)(b);                \
+        if (g_ + 4 <= v->k) {                                                 \
+            acc = fmaf(xg_[0], wg_[0], acc);                                  \
+            acc = fmaf(xg_[1], wg_[1], acc);                                  \
+            acc = fmaf(xg_[2], wg_[2], acc);                                  \
+            acc = fmaf(xg_[3], wg_[3], acc);                                  \
+        } else { /* the last group, cut by K: nothing past the row is read */ \
+            for (size_t j_ = 0; j_ < v->k - g_; j_++)                         \
+                acc = fmaf(xg_[j_], wg_[j_], acc);                            \
+        }                                                                     \
     } while (0)
     size_t n = n0;
     for (; n + 4 <= n1; n += 4) {

@@ -57,6 +57,7 @@ static void check_kernels(const float *w, size_t n, size_t k, size_t rows, const
     assert_true(in && want && got && blas && bias);
     for (size_t i = 0; i < rows * k; i++)
         in[i] = rnd_float(rnd() % 8 == 0 ? 100.0f : 2.0f);
+    in[rows * k] = NAN; /* past the last row: a kernel must not read it (0 x NaN is NaN) */
     for (size_t i = 0; i < n; i++)
         bias[i] = rnd_float(3.0f);
     static const float ranges[4][2] = {

@@ -4,16 +4,17 @@
  * zero point 0) or float32 (a float node's: kernels/sparse_f32.h), its bias constant or none, its
  * convolution is 1x1 with stride 1 and no padding, and few enough of its groups of 4 weights are
  * stored for the level's sparse kernel to beat the dense one (edge_qs8_sparse_kernel's and
- * edge_f32_sparse_kernel's PAYS, measured by bench-sparse). With fewer than EDGE_SPARSE_ROWS rows
- * (batch-1 FULLY_CONNECTED) int8's threshold is PAYS_FEW, and its weights must be past the caches
- * (EDGE_SPARSE_FEW_MIN_BYTES); float32 has thresholds for fewer than EDGE_F32_SPARSE_FEW_ROWS rows
- * (its kernel's row path) and for narrow layers (edge_f32_sparse_pays). kernels/sparse.h measures
- * the weights: pruned models stored dense, the usual case, count as much as weights stored sparse,
- * which the loader densified. The packed form is built once per model version
- * (edge_op_alloc_packed: counted with the packed weights, kept by the packed-weight cache). Eval
- * cuts the work into tasks for edge_exec_parallel: tiles of rows, or ranges of channels when there
- * are too few rows (batch-1 FULLY_CONNECTED). Does not own the arithmetic (kernels/sparse.h,
- * sparse_f32.h) or the dense paths (fast_ops.c, OpenBLAS's GEMM in kernels/ref). */
+ * edge_f32_sparse_kernel's PAYS: measured by bench-sparse on x86, llvm-mca predictions on ARM).
+ * With fewer than EDGE_SPARSE_ROWS rows (batch-1 FULLY_CONNECTED) int8's threshold is PAYS_FEW, and
+ * its weights must be past the caches (EDGE_SPARSE_FEW_MIN_BYTES); float32 has thresholds for fewer
+ * than EDGE_F32_SPARSE_FEW_ROWS rows (its kernel's row path) and for narrow layers
+ * (edge_f32_sparse_pays). kernels/sparse.h measures the weights: pruned models stored dense, the
+ * usual case, count as much as weights stored sparse, which the loader densified. The packed form
+ * is built once per model version (edge_op_alloc_packed: counted with the packed weights, kept by
+ * the packed-weight cache). Eval cuts the work into tasks for edge_exec_parallel: tiles of rows, or
+ * ranges of channels when there are too few rows (batch-1 FULLY_CONNECTED). Does not own the
+ * arithmetic (kernels/sparse.h, sparse_f32.h) or the dense paths (fast_ops.c, OpenBLAS's GEMM in
+ * kernels/ref). */
 #include "op_sparse.h"
 
 #include <stdlib.h>

@@ -5,10 +5,33 @@
 
 #include <string.h>
 
+#include "dispatch.h"
 #include "ref/requant.h"
+#if defined(__x86_64__)
+#include "x86/sparse_x86.h"
+#endif
 
 #define SPARSE_SFX c
 #include "generic/qs8_sparse_impl.h"
+
+/* ARM's few-row thresholds are predictions for weights past the caches (below). */
+#define FEW_ARM_MIN_BYTES ((size_t)4 << 20)
+/* x86's for fewer rows: 1x4 (and unstructured) and 1x16 (runs). bench-sparse on a Zen 5 VM,
+ * FULLY_CONNECTED 1024x1000, 1280x1001 and 2048x2048 at batch 1 (the one-row path of
+ * qs8_sparse_rows_ymm.c) against the level's dense kernel in the same run:
+ *   avx2: 1x4 80% zero (20% stored) 0.78-0.95x, 90% 1.24-1.69x; 1x16 50% 0.77-0.98x, 70%
+ *     1.12-1.47x, 90% 2.21-3.27x.
+ *   avxvnni: 1x4 90% 0.96-1.56x; 1x16 70% 1.04-1.59x, 80% 1.41-2.18x, 90% 1.99-3.54x.
+ *   avx512vnni: 1x4 90% 0.66-1.27x; 1x16 70% 0.70-1.29x, 80% 0.96-1.78x, 90% 1.32-3.02x.
+ * Below 1024 input channels a channel's fixed cost (its loop's exit, about 2.6 ns) outweighs
+ * what its few stored groups save. */
+#define FEW_X86_MIN_DEPTH 1024
+#define FEW_AVX2_1X4 0.12
+#define FEW_AVX2_RUNS 0.3
+#define FEW_VNNI_1X4 0.09
+#define FEW_VNNI_RUNS 0.27
+#define FEW_512_1X4 0.06
+#define FEW_512_RUNS 0.17
 
 /* An element of ESIZE bytes counts as nonzero when a byte of it is (a float -0.0 is stored). */
 static bool elem_nonzero(const uint8_t *e, size_t esize)
@@ -55,12 +78,13 @@ edge_sparse_measure edge_qs8_sparse_measure(const int8_t *w, size_t n, size_t k)
 
 static size_t group_bytes(size_t stored)
 {
-    return (stored * sizeof(uint16_t) + 3) & ~(size_t)3;
+    return ((stored + EDGE_SPARSE_PAD) * sizeof(uint16_t) + 3) & ~(size_t)3;
 }
 
 size_t edge_qs8_sparse_packed_bytes(size_t n, size_t stored)
 {
-    return 4 * n * sizeof(int32_t) + (n + 1) * sizeof(uint32_t) + group_bytes(stored) + 4 * stored;
+    return 4 * n * sizeof(int32_t) + (n + 2) * sizeof(uint32_t) + group_bytes(stored) +
+           4 * (stored + EDGE_SPARSE_PAD);
 }
 
 edge_qs8_sparse_view edge_qs8_sparse_view_of(const void *packed, size_t n, size_t k, size_t stored,
@@ -78,7 +102,8 @@ edge_qs8_sparse_view edge_qs8_sparse_view_of(const void *packed, size_t n, size_
                               .act_min = o->lo,
                               .act_max = o->hi};
     v.seg = (const uint32_t *)(i32 + 4 * n);
-    v.group = (const uint16_t *)(v.seg + n + 1);
+    v.runs = v.seg[n + 1] != 0;
+    v.group = (const uint16_t *)(v.seg + n + 2);
     v.w = (const int8_t *)v.group + group_bytes(stored);
     return v;
 }
@@ -88,6 +113,7 @@ void edge_qs8_sparse_pack(const int8_t *w, size_t n, size_t k, const edge_sparse
                           int32_t input_offset, void *dst)
 {
     const edge_qs8_out o = {0, 0, 0};
+    ((uint32_t *)dst)[5 * n + 1] = 0; /* runs, read by the view: written below */
     edge_qs8_sparse_view v = edge_qs8_sparse_view_of(dst, n, k, m->stored, &o);
     int32_t *pb = (int32_t *)(uintptr_t)v.bias;
     uint32_t *seg = (uint32_t *)(uintptr_t)v.seg;
@@ -119,32 +145,42 @@ void edge_qs8_sparse_pack(const int8_t *w, size_t n, size_t k, const edge_sparse
         ((int32_t *)(uintptr_t)v.wsum)[r] = sum;
     }
     seg[n] = s;
+    seg[n + 1] = m->format == EDGE_SPARSE_1X16;
+    memset(group + s, 0, EDGE_SPARSE_PAD * sizeof(uint16_t));
+    memset(pw + 4 * (size_t)s, 0, 4 * EDGE_SPARSE_PAD);
 }
 
-edge_qs8_sparse_fn edge_qs8_sparse_kernel(edge_isa isa, const char **level, double *pays,
-                                          double *pays_few)
+edge_qs8_sparse_fn edge_qs8_sparse_kernel(edge_isa isa, const char **level,
+                                          edge_qs8_sparse_pays *pays)
 {
-    *pays_few = 0; /* batch-1 FC: 1024x1000 loses at 90% at every level (its weights are cached) */
-    *pays = 0; /* the portable C body: 2-20x slower than the dense SIMD kernels (bench-sparse) */
+    /* the portable C body: 2-20x slower than the dense SIMD kernels (bench-sparse) */
+    *pays = (edge_qs8_sparse_pays){0, 0, 0, 0, 0};
 #if defined(__x86_64__)
+    /* fewer rows: the FEW_* thresholds above */
     if (isa == EDGE_ISA_AVX512VNNI) {
         *level = "avx512vnni";
         /* 1x1 CONV_2D 28x28x128, 14x14x256, 7x7x512 on a Zen 5 VM (bench-sparse, the tile
          * transposed in registers): 1x4 blocks 70% zero (30% stored) 1.15-1.21x, 90% 1.70-2.63x;
          * unstructured 90% (34% stored) 1.03-1.10x, 80% (59%) 0.65-0.77x */
-        *pays = 0.3;
-        *pays_few = 0.35; /* FC 2048x2048 batch 1: 1x4 70% zero 1.5x, unstructured 90% 1.3x */
+        *pays = (edge_qs8_sparse_pays){0.3, FEW_512_1X4, FEW_512_RUNS, FEW_X86_MIN_DEPTH, 0};
         return edge_qs8_sparse_avx512vnni;
     }
-    if (isa == EDGE_ISA_AVX2 || isa == EDGE_ISA_AVXVNNI) {
+    if (isa == EDGE_ISA_AVX2) {
         *level = "avx2";
-        /* avx2: 1x4 blocks, 50% zero (50% stored) 1.4x, 70% 1.8-2.1x; unstructured 70% (76%
-         * stored) 0.7-1.0x. avxvnni (this avx2 kernel against a dense kernel with VNNI),
-         * measured on a Zen 5 VM with AVX-VNNI (bench-sparse --kernels avxvnni): 1x1 CONV_2D
-         * 28x28x128, 14x14x256, 7x7x512 with 1x4 blocks 70% zero 0.72-0.93x, 80% (20% stored)
-         * 1.04-1.30x, 90% 1.31-2.03x; unstructured 90% 0.80-0.92x. */
-        *pays = isa == EDGE_ISA_AVX2 ? 0.5 : 0.2;
+        /* 1x4 blocks, 50% zero (50% stored) 1.4x, 70% 1.8-2.1x; unstructured 70% (76% stored)
+         * 0.7-1.0x. */
+        *pays = (edge_qs8_sparse_pays){0.5, FEW_AVX2_1X4, FEW_AVX2_RUNS, FEW_X86_MIN_DEPTH, 0};
         return edge_qs8_sparse_avx2;
+    }
+    if (isa == EDGE_ISA_AVXVNNI) {
+        *level = "avxvnni";
+        /* The avx2 tiles against a dense kernel with VNNI (bench-sparse --kernels avxvnni, a Zen
+         * 5 VM with AVX-VNNI): 1x1 CONV_2D 28x28x128, 14x14x256, 7x7x512 with 1x4 blocks 70%
+         * zero 0.72-0.93x, 80% (20% stored) 1.04-1.30x, 90% 1.31-2.03x; unstructured 90%
+         * 0.80-0.92x. */
+        *pays = (edge_qs8_sparse_pays){0.2, FEW_VNNI_1X4, FEW_VNNI_RUNS, FEW_X86_MIN_DEPTH, 0};
+        return edge__avxvnni_encoding() == EDGE_AVXVNNI_ENC_EVEX ? edge_qs8_sparse__avxvnni_evex
+                                                                 : edge_qs8_sparse__avxvnni;
     }
 #elif defined(__aarch64__) || defined(__arm__)
     /* ARM: llvm-mca-14 PREDICTIONS, not measurements (no ARM machine here; docs/arm-kernels.md,
@@ -154,23 +190,21 @@ edge_qs8_sparse_fn edge_qs8_sparse_kernel(edge_isa isa, const char **level, doub
      * per MAC (A55; A76 2.18x), neon 1.06x (A72 aarch64; A53 1.02x, armv7 on the A72 1.05x).
      * One row against the dense kernel on one row: neondot 7.6x (A76; A55 3.8x), neon 6.4x
      * (A72; A53 3.2x), armv7 3.0x; compute only, so weights streamed from memory (the
-     * EDGE_SPARSE_FEW_MIN_BYTES case: 1 byte a MAC dense, 1.5 a stored MAC sparse) should do
-     * better than predicted. To be replaced by bench-sparse figures from real cores. */
+     * FEW_ARM_MIN_BYTES case: 1 byte a MAC dense, 1.5 a stored MAC sparse) should do better
+     * than predicted. To be replaced by bench-sparse figures from real cores. */
 #if defined(__aarch64__)
     if (isa == EDGE_ISA_NEONDOT) {
         *level = "neondot";
-        *pays = 0.33;
-        *pays_few = 0.1;
+        *pays = (edge_qs8_sparse_pays){0.33, 0.1, 0.1, 0, FEW_ARM_MIN_BYTES};
         return edge_qs8_sparse_neondot;
     }
 #endif
     if (isa == EDGE_ISA_NEON) {
         *level = "neon";
-        *pays = 0.7;
 #if defined(__aarch64__)
-        *pays_few = 0.12;
+        *pays = (edge_qs8_sparse_pays){0.7, 0.12, 0.12, 0, FEW_ARM_MIN_BYTES};
 #else
-        *pays_few = 0.25;
+        *pays = (edge_qs8_sparse_pays){0.7, 0.25, 0.25, 0, FEW_ARM_MIN_BYTES};
 #endif
         return edge_qs8_sparse_neon;
     }

@@ -15,10 +15,14 @@
  *
  * Packed data (no pointers; edge_qs8_sparse_packed_bytes):
  *     int32 bias'[N]; int32 mult[N]; int32 shift[N]; int32 wsum[N]; uint32 seg[N + 1];
- *     uint16 group[stored] (padded to 4 bytes); int8 w[stored][4]
+ *     uint32 runs; uint16 group[stored + EDGE_SPARSE_PAD] (padded to 4 bytes);
+ *     int8 w[stored + EDGE_SPARSE_PAD][4]
  * seg[n] .. seg[n + 1] are channel n's stored groups, in increasing group order; weights past
  * K in the last group are 0; wsum[n] = sum_k W[n][k] (wrapping), for kernels that multiply
  * x ^ 0x80 as unsigned (qs8.h's a_bias 128: they start from bias'[n] - 128 * wsum[n]).
+ * runs is 1 when every channel's stored groups come in aligned runs of 4 (EDGE_SPARSE_1X16),
+ * else 0. The EDGE_SPARSE_PAD groups after the last are group 0 with zero weights, so that a
+ * kernel may read a whole vector of groups past a channel's end (and mask their weights).
  * K is at most 4 * 65536 (a group index fits 16 bits).
  *
  * Does not own: choosing the sparse form over the dense kernels or threading
@@ -26,13 +30,19 @@
 #ifndef EDGE_KERNELS_SPARSE_H
 #define EDGE_KERNELS_SPARSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "edge/runtime.h"
 #include "qs8.h"
 
-enum { EDGE_SPARSE_GROUP = 4, EDGE_SPARSE_TILE = 16, EDGE_SPARSE_MAX_GROUPS = 65536 };
+enum {
+    EDGE_SPARSE_GROUP = 4,
+    EDGE_SPARSE_TILE = 16,
+    EDGE_SPARSE_MAX_GROUPS = 65536,
+    EDGE_SPARSE_PAD = 8
+};
 /* Rows a task should take together (a multiple of every kernel's tile), and the scratch a
  * kernel call needs for depth rounded up to 4, KC (64-byte aligned). */
 #define EDGE_SPARSE_ROWS 64
@@ -74,6 +84,7 @@ typedef struct edge_qs8_sparse_view {
     const int32_t *wsum;
     const uint16_t *group;
     const int8_t *w;
+    bool runs; /* stored groups in aligned runs of 4 (the packed data's runs) */
     int32_t output_offset, act_min, act_max;
 } edge_qs8_sparse_view;
 
@@ -86,18 +97,24 @@ typedef void (*edge_qs8_sparse_fn)(const edge_qs8_sparse_view *v, size_t n0, siz
                                    const int8_t *a, size_t a_stride, size_t rows, int8_t *c,
                                    size_t c_stride, int8_t *tile);
 
-/* Weights of at least this many bytes (past the caches) may pay on fewer rows (PAYS_FEW). */
-#define EDGE_SPARSE_FEW_MIN_BYTES ((size_t)4 << 20)
+/* Where a level's sparse kernel beats its dense one: the largest density of stored groups
+ * (stored / groups) at which it does, 0 where it never does. */
+typedef struct edge_qs8_sparse_pays {
+    double rows;          /* EDGE_SPARSE_ROWS rows or more */
+    double few;           /* fewer rows (batch-1 FULLY_CONNECTED) */
+    double few_runs;      /* fewer rows, weights in 1x16 blocks (the packed data's runs) */
+    size_t few_min_depth; /* few and few_runs only for at least this many input channels */
+    size_t few_min_bytes; /* ... and weights of at least this many bytes */
+} edge_qs8_sparse_pays;
 
 /* The kernel for level ISA (the portable C one where the level has none of its own), its
- * level's name ("c", "avx2", "avx512vnni", "neon", "neondot") and *PAYS, the density of stored
- * groups (stored / groups) at or below which it beats the level's dense kernel on
- * EDGE_SPARSE_ROWS rows or more, and *PAYS_FEW the same on fewer rows (batch-1
- * FULLY_CONNECTED) for weights of at least EDGE_SPARSE_FEW_MIN_BYTES; 0 where it never does.
+ * level's name ("c", "avx2", "avxvnni", "avx512vnni", "neon", "neondot") and where it pays.
  * x86: measured (bench-sparse, bench/README.md). ARM: llvm-mca predictions with a 1.3x margin
- * (docs/arm-kernels.md), no ARM core having been timed. */
-edge_qs8_sparse_fn edge_qs8_sparse_kernel(edge_isa isa, const char **level, double *pays,
-                                          double *pays_few);
+ * (docs/arm-kernels.md), no ARM core having been timed: their few-row thresholds hold only for
+ * weights past the caches (4 MiB). x86's few-row path pays from 1024 input channels up (below,
+ * a channel's fixed cost outweighs what its few stored groups save). */
+edge_qs8_sparse_fn edge_qs8_sparse_kernel(edge_isa isa, const char **level,
+                                          edge_qs8_sparse_pays *pays);
 
 /* The kernels: kernels/generic/qs8_sparse_impl.h's portable C, kernels/x86/qs8_sparse_*.c,
  * kernels/arm/qs8_sparse_*.c (the ARM ones: tiles of 16 rows, 8 on armv7, as [group][row][4]

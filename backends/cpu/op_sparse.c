@@ -5,14 +5,15 @@
  * convolution is 1x1 with stride 1 and no padding, and few enough of its groups of 4 weights are
  * stored for the level's sparse kernel to beat the dense one (edge_qs8_sparse_kernel's and
  * edge_f32_sparse_kernel's PAYS: measured by bench-sparse on x86, llvm-mca predictions on ARM).
- * With fewer than EDGE_SPARSE_ROWS rows (batch-1 FULLY_CONNECTED) int8's threshold is PAYS_FEW, and
- * its weights must be past the caches (EDGE_SPARSE_FEW_MIN_BYTES); float32 has thresholds for fewer
- * than EDGE_F32_SPARSE_FEW_ROWS rows (its kernel's row path) and for narrow layers
- * (edge_f32_sparse_pays). kernels/sparse.h measures the weights: pruned models stored dense, the
- * usual case, count as much as weights stored sparse, which the loader densified. The packed form
- * is built once per model version (edge_op_alloc_packed: counted with the packed weights, kept by
- * the packed-weight cache). Eval cuts the work into tasks for edge_exec_parallel: tiles of rows, or
- * ranges of channels when there are too few rows (batch-1 FULLY_CONNECTED). Does not own the
+ * With fewer than EDGE_SPARSE_ROWS rows (batch-1 FULLY_CONNECTED) int8's threshold is the level's
+ * few (1x4 and unstructured weights) or few_runs (1x16), for depths of at least few_min_depth
+ * (x86) and weights of at least few_min_bytes (ARM's predictions: past the caches); float32 has
+ * thresholds for fewer than EDGE_F32_SPARSE_FEW_ROWS rows (its kernel's row path) and for narrow
+ * layers (edge_f32_sparse_pays). kernels/sparse.h measures the weights: pruned models stored dense,
+ * the usual case, count as much as weights stored sparse, which the loader densified. The packed
+ * form is built once per model version (edge_op_alloc_packed: counted with the packed weights, kept
+ * by the packed-weight cache). Eval cuts the work into tasks for edge_exec_parallel: tiles of rows,
+ * or ranges of channels when there are too few rows (batch-1 FULLY_CONNECTED). Does not own the
  * arithmetic (kernels/sparse.h, sparse_f32.h) or the dense paths (fast_ops.c, OpenBLAS's GEMM in
  * kernels/ref). */
 #include "op_sparse.h"
@@ -44,12 +45,12 @@ enum sparse_op { SPARSE_FC, SPARSE_CONV };
     {                                                                                             \
         "qs8_" op "_sparse1x1__" lvl, "qs8_" op "_sparse1x4__" lvl, "qs8_" op "_sparse1x16__" lvl \
     }
-#define SPARSE_LEVELS(op)                                                                \
-    {                                                                                    \
-        SPARSE_NAMES(op, "c"), SPARSE_NAMES(op, "avx2"), SPARSE_NAMES(op, "avx512vnni"), \
-            SPARSE_NAMES(op, "neon"), SPARSE_NAMES(op, "neondot")                        \
+#define SPARSE_LEVELS(op)                                                                      \
+    {                                                                                          \
+        SPARSE_NAMES(op, "c"), SPARSE_NAMES(op, "avx2"), SPARSE_NAMES(op, "avx512vnni"),       \
+            SPARSE_NAMES(op, "neon"), SPARSE_NAMES(op, "neondot"), SPARSE_NAMES(op, "avxvnni") \
     }
-static const char *const kernel_names[2][5][3] = {SPARSE_LEVELS("fc"), SPARSE_LEVELS("conv1x1")};
+static const char *const kernel_names[2][6][3] = {SPARSE_LEVELS("fc"), SPARSE_LEVELS("conv1x1")};
 
 #define F32_SPARSE_NAMES(op, lvl)                                                                 \
     {                                                                                             \
@@ -65,9 +66,9 @@ static const char *const f32_kernel_names[2][4][3] = {F32_SPARSE_LEVELS("fc"),
 
 static const char *kernel_name(enum sparse_op op, const char *level, edge_sparse_format f)
 {
-    static const char *const levels[] = {"c", "avx2", "avx512vnni", "neon", "neondot"};
+    static const char *const levels[] = {"c", "avx2", "avx512vnni", "neon", "neondot", "avxvnni"};
     int l = 0;
-    for (int i = 1; i < 5; i++)
+    for (int i = 1; i < 6; i++)
         l = strcmp(level, levels[i]) ? l : i;
     return kernel_names[op][l][f];
 }
@@ -111,11 +112,12 @@ static void sparse_split(sparse_hdr *h, unsigned threads)
 /* The level's kernel for weights of TYPE, its name's level, and whether it pays at this size
  * (*PAYS: 0 never). */
 static void sparse_kernel_of(edge_prep *p, edge_dtype type, size_t rows, size_t ch, size_t depth,
-                             edge_qs8_sparse_fn *fn, edge_f32_sparse_fn *f32, const char **level,
-                             double *pays)
+                             edge_sparse_format format, edge_qs8_sparse_fn *fn,
+                             edge_f32_sparse_fn *f32, const char **level, double *pays)
 {
     const edge_isa isa = edge_op_kernels(p)->isa;
     if (type == EDGE_FLOAT32) {
+        (void)format;
         edge_f32_sparse_pays fp;
         *f32 = edge_f32_sparse_kernel(isa, level, &fp);
         const bool narrow = rows >= EDGE_F32_SPARSE_NARROW_ROWS &&
@@ -125,10 +127,13 @@ static void sparse_kernel_of(edge_prep *p, edge_dtype type, size_t rows, size_t 
                                                 : fp.rows;
         return;
     }
-    double few = 0;
-    *fn = edge_qs8_sparse_kernel(isa, level, pays, &few);
-    if (rows < EDGE_SPARSE_ROWS) /* few rows: only weights past the caches */
-        *pays = ch * depth >= EDGE_SPARSE_FEW_MIN_BYTES ? few : 0;
+    edge_qs8_sparse_pays qp;
+    *fn = edge_qs8_sparse_kernel(isa, level, &qp);
+    *pays = qp.rows;
+    if (rows < EDGE_SPARSE_ROWS) /* few rows (the weights' format decides) */
+        *pays = depth < qp.few_min_depth || ch * depth < qp.few_min_bytes ? 0
+                : format == EDGE_SPARSE_1X16                              ? qp.few_runs
+                                                                          : qp.few;
 }
 
 static int sparse_prepare(edge_prep *p, edge_node *n, enum sparse_op op, size_t rows, size_t ch,
@@ -146,11 +151,13 @@ static int sparse_prepare(edge_prep *p, edge_node *n, enum sparse_op op, size_t 
     double pays = 0;
     edge_qs8_sparse_fn fn = NULL;
     edge_f32_sparse_fn ffn = NULL;
-    sparse_kernel_of(p, wt->type, rows, ch, depth, &fn, &ffn, &level, &pays);
+    /* 1x16 first: no format pays more, so a level where it never pays skips the measure */
+    sparse_kernel_of(p, wt->type, rows, ch, depth, EDGE_SPARSE_1X16, &fn, &ffn, &level, &pays);
     if (mode < 0 && pays <= 0)
         return 0;
     const edge_sparse_measure m =
         edge_sparse_measure_of(wt->data, f32 ? sizeof(float) : 1, ch, depth);
+    sparse_kernel_of(p, wt->type, rows, ch, depth, m.format, &fn, &ffn, &level, &pays);
     if (mode < 0 && (double)m.stored > pays * (double)m.groups)
         return 0;
     const size_t bytes = f32 ? edge_f32_sparse_packed_bytes(ch, m.stored)

@@ -1,12 +1,13 @@
 /* kernels/x86/qs8_sparse_avx2.c - the sparse int8 kernel (kernels/sparse.h) at levels avx2 and
- * avxvnni.
+ * avxvnni (whose kernel, qs8_sparse_rows_ymm.c, takes this one's tiles).
  *
- * Owns: edge_qs8_sparse_avx2. Rows go in tiles of 32, one row a lane of 4 vectors of 8: the
- * tile's inputs are transposed once (a gather a group and 8 rows), each row's group of 4 bytes
- * split into its even bytes (x0, x2) and odd bytes (x1, x3) as int16 pairs, so that a stored
- * group is two vpmaddwd with the group's weights split the same way: exact int32 products and
- * sums, from bias' (x read as it is: qs8.h's a_bias 0). The requantization is the dense
- * kernels' (requant_avx2.h), then the 16 x 16 byte transpose (sparse_x86.h) into 16 channels
+ * Owns: edge_qs8_sparse_avx2. Fewer than EDGE_SPARSE_ROW_PATH rows take the one-row path
+ * (edge_qs8_sparse_rows__avx2, qs8_sparse_rows_ymm.c). Rows go in tiles of 32, one row a lane of 4
+ * vectors of 8: the tile's inputs are transposed once (a gather a group and 8 rows), each row's
+ * group of 4 bytes split into its even bytes (x0, x2) and odd bytes (x1, x3) as int16 pairs, so
+ * that a stored group is two vpmaddwd with the group's weights split the same way: exact int32
+ * products and sums, from bias' (x read as it is: qs8.h's a_bias 0). The requantization is the
+ * dense kernels' (requant_avx2.h), then the 16 x 16 byte transpose (sparse_x86.h) into 16 channels
  * a row. */
 #include <immintrin.h>
 #include <string.h>
@@ -118,6 +119,10 @@ void edge_qs8_sparse_avx2(const edge_qs8_sparse_view *v, size_t n0, size_t n1, c
 {
     assert(n0 <= n1 && n1 <= v->n && v->kc % 4 == 0 && v->kc - v->k < 4);
     assert(a_stride <= (size_t)INT32_MAX / 8 && (uintptr_t)tile % 64 == 0);
+    if (rows < EDGE_SPARSE_ROW_PATH) {
+        edge_qs8_sparse_rows__avx2(v, n0, n1, a, a_stride, rows, c, c_stride, tile);
+        return;
+    }
     __m256i *xt = (__m256i *)(void *)tile; /* 2 * kc / 4 * MAX_NV vectors: 32 * 2 * kc bytes */
     for (size_t m = 0; m < rows; m += MAX_NV * LANES) {
         const size_t t = rows - m < MAX_NV * LANES ? rows - m : MAX_NV * LANES;

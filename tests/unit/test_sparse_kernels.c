@@ -64,12 +64,15 @@ static void check_kernels(const int8_t *w, size_t n, size_t k, size_t rows, cons
     edge_qs8_sparse_pack(w, n, k, &m, no_bias ? NULL : bias, mult, shift, p.input_offset, packed);
     const edge_qs8_out o = {p.output_offset, p.act_min, p.act_max};
     const edge_qs8_sparse_view v = edge_qs8_sparse_view_of(packed, n, k, m.stored, &o);
+    if (v.runs != (m.format == EDGE_SPARSE_1X16))
+        fail_msg("%s: the packed data's runs is %d for weights of format %d", what, v.runs,
+                 (int)m.format);
     edge_isa lv[8];
     const int nl = edge_test_levels(lv);
     for (int l = 0; l < nl; l++) {
         const char *level = NULL;
-        double pays = 0, few = 0;
-        const edge_qs8_sparse_fn fn = edge_qs8_sparse_kernel(lv[l], &level, &pays, &few);
+        edge_qs8_sparse_pays pays;
+        const edge_qs8_sparse_fn fn = edge_qs8_sparse_kernel(lv[l], &level, &pays);
         /* the ARM levels have kernels of their own, not the portable C one */
         if ((lv[l] == EDGE_ISA_NEON || lv[l] == EDGE_ISA_NEONDOT) &&
             (fn == edge_qs8_sparse_c || strcmp(level, edge_isa_name(lv[l]))))
@@ -130,13 +133,30 @@ static void test_kernels_equal_reference(void **state)
         free(w);
         cases++;
     }
+    /* deep rows one to three at a time (the x86 row path: runs of 4 groups two a vector, 8
+     * groups a vector, the tails), K / 4 not a multiple of 4 in every other (a run the row's
+     * end cuts short), many channels (8 requantized together, and a partial 8) */
+    for (int d = 0; d < 12; d++) {
+        const int32_t ng = 4 * rnd_in(8, 90) + (d % 2 ? rnd_in(1, 3) : 0);
+        edge_prune_spec s = {.k = 4 * ng - (d % 3 == 0 ? rnd_in(1, 3) : 0),
+                             .n = rnd_in(9, 70),
+                             .batch = 1,
+                             .sparsity = d < 6 ? 0.5 : 0.85,
+                             .pattern = pats[d % 3],
+                             .seed = rnd() | 1};
+        int8_t *w = edge_prune_weights(&s);
+        assert_non_null(w);
+        check_kernels(w, (size_t)s.n, (size_t)s.k, (size_t)(1 + d % 3), "deep, few rows", false);
+        free(w);
+        cases++;
+    }
     edge_isa lv[8];
     const int nl = edge_test_levels(lv);
     printf("# %d cases at every level:", cases);
     for (int l = 0; l < nl; l++) {
         const char *level = NULL;
-        double pays = 0, few = 0;
-        edge_qs8_sparse_kernel(lv[l], &level, &pays, &few);
+        edge_qs8_sparse_pays pays;
+        edge_qs8_sparse_kernel(lv[l], &level, &pays);
         printf(" %s (kernel %s)", edge_isa_name(lv[l]), level);
     }
     printf("\n");
@@ -281,10 +301,55 @@ static void test_default_choice(void **state)
     }
 }
 
+/* A batch-1 FULLY_CONNECTED at the x86 SIMD levels (kernels/sparse.c's FEW_* thresholds):
+ * 1024 deep with 90% of its 1x16 blocks zero runs sparse, and gives the dense kernel's bytes;
+ * with 50% of its 1x4 blocks zero, or 64 deep, it runs dense. */
+static void test_default_choice_few(void **state)
+{
+    (void)state;
+    static const edge_isa x86[] = {EDGE_ISA_AVX2, EDGE_ISA_AVXVNNI, EDGE_ISA_AVX512VNNI};
+    int ran = 0;
+    for (size_t l = 0; l < 3; l++) {
+        if (edge_isa_effective(x86[l]) != x86[l])
+            continue;
+        for (int c = 0; c < 3; c++) {
+            edge_prune_spec s = {.batch = 1,
+                                 .k = c == 2 ? 64 : 1024,
+                                 .n = 72,
+                                 .sparsity = c == 1 ? 0.5 : 0.9,
+                                 .pattern = c == 1 ? EDGE_PRUNE_1X4 : EDGE_PRUNE_1X16,
+                                 .seed = 5};
+            uint8_t *buf = NULL;
+            size_t size = 0;
+            char err[160], ks[512], kd[512];
+            assert_int_equal(edge_prune_model(&s, &buf, &size, err, sizeof err), 0);
+            static int8_t in[1024];
+            for (size_t i = 0; i < sizeof in; i++)
+                in[i] = (int8_t)rnd();
+            size_t a_n = 0, b_n = 0;
+            uint8_t *a = run(buf, size, x86[l], 1, NULL, in, (size_t)s.k, &a_n, ks, sizeof ks);
+            uint8_t *b = run(buf, size, x86[l], 1, "0", in, (size_t)s.k, &b_n, kd, sizeof kd);
+            if ((c == 0) != (strstr(ks, "_sparse1x") != NULL))
+                fail_msg("fc %d deep, %s at %.0f%%, %s: %s", (int)s.k,
+                         edge_prune_pattern_name(s.pattern), 100 * s.sparsity,
+                         edge_isa_name(x86[l]), ks);
+            if (c == 0 && !sparse_named(ks, edge_isa_name(x86[l])))
+                fail_msg("the sparse kernel at %s is not its own: %s", edge_isa_name(x86[l]), ks);
+            assert_int_equal(a_n, 72);
+            assert_int_equal(b_n, 72);
+            assert_memory_equal(a, b, 72);
+            free(a), free(b), free(buf);
+            ran++;
+        }
+    }
+    printf("# %d x86 cases\n", ran);
+}
+
 /* The ARM levels' thresholds (llvm-mca predictions, kernels/sparse.c): a 1x1 CONV_2D of 64
  * rows with 90% of its 1x4 blocks zero runs sparse at neon and neondot; with 50% zero only at
  * neon (its sparse kernel costs about what its dense one does a MAC; neondot's about 2.3x);
- * a small batch-1 FULLY_CONNECTED (weights under EDGE_SPARSE_FEW_MIN_BYTES) runs dense. */
+ * a small batch-1 FULLY_CONNECTED (weights under 4 MiB: kernels/sparse.c's FEW_ARM_MIN_BYTES)
+ * runs dense. */
 static void test_default_choice_arm(void **state)
 {
     (void)state;
@@ -327,7 +392,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kernels_equal_reference),   cmocka_unit_test(test_measure),
         cmocka_unit_test(test_models_sparse_equal_dense), cmocka_unit_test(test_default_choice),
-        cmocka_unit_test(test_default_choice_arm),
+        cmocka_unit_test(test_default_choice_arm),        cmocka_unit_test(test_default_choice_few),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

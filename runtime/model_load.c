@@ -368,6 +368,13 @@ static int parse_tensor(parse_ctx *pc, int32_t ti, const fb_table *tt)
                             (int)ti, t->name);
     rc =
         fb_present(sp) ? attach_sparse(pc, ti, t, bi, &sp, variable) : attach_buffer(pc, ti, t, bi);
+    if (!rc && t->type == (edge_dtype)EDGE_TYPE_INT4) {
+        /* an INT4 tensor without data: GATHER's output (check_int4_reads), unpacked as the
+         * constants are, one value a byte */
+        t->type = EDGE_INT8;
+        t->int4 = true;
+        t->bytes = t->count;
+    }
     return rc || !variable ? rc : make_variable(pc, ti, t);
 }
 
@@ -464,8 +471,10 @@ static int parse_operator(parse_ctx *pc, int32_t oi, const fb_table *ot)
 
 /* An INT4 tensor (unpacked to int8 at load) may be read only where TensorFlow Lite's kernels
  * take INT4: the weights of FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D and BATCH_MATMUL (input
- * 1), EMBEDDING_LOOKUP's table (input 1), DEQUANTIZE's input. Anywhere else it is refused, not
- * read as the int8 it became. */
+ * 1), EMBEDDING_LOOKUP's table (input 1), DEQUANTIZE's input, GATHER's params (input 0). Anywhere
+ * else it is refused, not read as the int8 it became. Only GATHER of INT4 params writes INT4
+ * (TensorFlow Lite gives GATHER's output its params' type), and an INT4 tensor is never a model
+ * input or output (check_int4_io). */
 static bool int4_reader(int32_t code, int32_t input)
 {
     switch (code) {
@@ -474,9 +483,15 @@ static bool int4_reader(int32_t code, int32_t input)
     case EDGE_OP_DEPTHWISE_CONV_2D:
     case EDGE_OP_BATCH_MATMUL:
     case EDGE_OP_EMBEDDING_LOOKUP: return input == 1;
-    case EDGE_OP_DEQUANTIZE: return input == 0;
+    case EDGE_OP_DEQUANTIZE:
+    case EDGE_OP_GATHER: return input == 0;
     default: return false;
     }
+}
+
+static bool is_int4(const edge_tensor *t)
+{
+    return t->type == (edge_dtype)EDGE_TYPE_INT4 || t->int4;
 }
 
 static int check_int4_reads(parse_ctx *pc, int32_t oi)
@@ -484,7 +499,7 @@ static int check_int4_reads(parse_ctx *pc, int32_t oi)
     const edge_node *n = &pc->n0[oi];
     for (int32_t i = 0; i < n->n_in; i++) {
         const int32_t x = n->in[i];
-        if (x < 0 || !(pc->t0[x].type == (edge_dtype)EDGE_TYPE_INT4 || pc->t0[x].int4))
+        if (x < 0 || !is_int4(&pc->t0[x]))
             continue;
         if (int4_reader(n->code, i)) {
             pc->t0[x].int4_readers++;
@@ -494,16 +509,34 @@ static int check_int4_reads(parse_ctx *pc, int32_t oi)
         return edge__seterr(pc->err, EDGE_EUNSUPPORTED,
                             "node %d (%s) input %d is tensor %d (%s) of type INT4, which only "
                             "the weights of FULLY_CONNECTED, CONV_2D, DEPTHWISE_CONV_2D, "
-                            "BATCH_MATMUL and EMBEDDING_LOOKUP's table (input 1) and "
-                            "DEQUANTIZE's input take",
+                            "BATCH_MATMUL and EMBEDDING_LOOKUP's table (input 1), "
+                            "DEQUANTIZE's input and GATHER's params take",
                             (int)oi, op ? op : "CUSTOM", (int)i, (int)x, pc->t0[x].name);
     }
+    const bool gather4 =
+        n->code == EDGE_OP_GATHER && n->n_in > 0 && n->in[0] >= 0 && is_int4(&pc->t0[n->in[0]]);
     for (int32_t i = 0; i < n->n_out; i++)
-        if (pc->t0[n->out[i]].type == (edge_dtype)EDGE_TYPE_INT4 || pc->t0[n->out[i]].int4)
+        if (is_int4(&pc->t0[n->out[i]]) && !(gather4 && i == 0))
             return edge__seterr(pc->err, EDGE_EUNSUPPORTED,
                                 "node %d output %d is tensor %d (%s) of type INT4; INT4 holds "
-                                "constant weights only",
+                                "constant weights and the output of GATHER on INT4 params only",
                                 (int)oi, (int)i, (int)n->out[i], pc->t0[n->out[i]].name);
+    return 0;
+}
+
+/* No model input or output is an INT4 tensor without data: edged would read or write it one
+ * value a byte where TensorFlow Lite packs two. */
+static int check_int4_io(parse_ctx *pc, const int32_t *list, int32_t n, const char *what)
+{
+    for (int32_t i = 0; i < n; i++) {
+        const edge_tensor *t = &pc->t0[list[i]];
+        if (t->int4 && !t->data)
+            return edge__seterr(pc->err, EDGE_EUNSUPPORTED,
+                                "model %s %d is tensor %d (%s) of type INT4, which is not "
+                                "supported (INT4 holds constant weights and GATHER's output "
+                                "between operators only)",
+                                what, (int)i, (int)list[i], t->name);
+    }
     return 0;
 }
 
@@ -562,6 +595,10 @@ static int parse_subgraph(parse_ctx *pc, const sg_vecs *v, edge_subgraph *sg)
                               "this is over the runtime's limit",
                               EDGE_MAX_NODE_REFS, (int)i);
     }
+    if (!rc)
+        rc = check_int4_io(pc, sg->inputs, sg->n_inputs, "input");
+    if (!rc)
+        rc = check_int4_io(pc, sg->outputs, sg->n_outputs, "output");
     return rc;
 }
 

@@ -11,7 +11,10 @@
  * TensorFlow Lite fails the invoke; indices computed at run time cannot fail
  * eval, so an out-of-range one selects a zero-filled slice (kernels/ref/gather.h).
  * Values are copied, not requantized (TensorFlow Lite's reference Gather).
- * Types: float32, int32, int16, int8, uint8, bool.
+ * Types: float32, int32, int16, int8, uint8, bool, and (GATHER only) INT4 params, unpacked
+ * at load to one value a byte (runtime/model_load.c) into an INT4 output likewise: TensorFlow
+ * Lite copies whole bytes, so the values after the axis must be even in number, and then
+ * copying values is copying its bytes.
  * Does not own the copies (kernels/ref/gather.c). */
 #include "cpu_op.h"
 #include "ref/gather.h"
@@ -86,6 +89,18 @@ static int gather_prepare(edge_prep *p, edge_node *n)
     if ((rc = edge_op_check_dims(p, out, "output", rank, dims)) ||
         (rc = gather_check_const(p, idx, &params->dims[axis], 1)))
         return rc;
+    const size_t inner = edge_op_dims_product(params->dims, axis + 1, params->rank);
+    if (params->int4 != out->int4)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "the params are %s but the output is %s (GATHER writes its params' "
+                            "type)",
+                            params->int4 ? "INT4" : edge_dtype_name(params->type),
+                            out->int4 ? "INT4" : edge_dtype_name(out->type));
+    if (params->int4 && inner % 2)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "INT4 params need an even number of values after the axis, here %zu "
+                            "(TensorFlow Lite copies whole bytes of two values each)",
+                            inner);
     gather_data *d = edge_op_alloc(p, n, sizeof *d);
     if (!d)
         return EDGE_ENOMEM;
@@ -95,7 +110,7 @@ static int gather_prepare(edge_prep *p, edge_node *n)
         .batch = edge_op_dims_product(params->dims, 0, batch),
         .outer = edge_op_dims_product(params->dims, batch, axis),
         .axis = (size_t)params->dims[axis],
-        .inner = edge_op_dims_product(params->dims, axis + 1, params->rank),
+        .inner = inner,
         .coords = edge_op_dims_product(idx->dims, batch, idx->rank),
     };
     return 0;

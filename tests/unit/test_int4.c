@@ -537,6 +537,131 @@ static void test_dequantize(void **state)
     free(m8);
 }
 
+/* GATHER (axis AXIS) of INT4 params PSHAPE (packed from VALS, scale 0.21, zero point ZP) by
+ * int32 ids [n_ids] (the model's input) -> g (INT4, or G_TYPE) -> DEQUANTIZE -> float32 out;
+ * AS_INT8: the params and g int8 instead (the twin). G_IS_OUTPUT: g is the model's output (no
+ * DEQUANTIZE); READER: the code of g's reader (DEQUANTIZE, or another to be refused). */
+typedef struct gather_spec {
+    int rank, axis;
+    int32_t pdims[3];
+    int32_t n_ids, zp;
+    bool as_int8, g_is_output;
+    int g_type;     /* 0: as the params */
+    int32_t reader; /* 0: DEQUANTIZE */
+} gather_spec;
+
+static uint8_t *gather_model(const gather_spec *g, const int8_t *vals, size_t *size)
+{
+    tfw_writer *w = tfw_new();
+    assert_non_null(w);
+    int32_t gd[4], gr = 0;
+    for (int i = 0; i < g->axis; i++)
+        gd[gr++] = g->pdims[i];
+    gd[gr++] = g->n_ids;
+    for (int i = g->axis + 1; i < g->rank; i++)
+        gd[gr++] = g->pdims[i];
+    size_t count = 1;
+    for (int i = 0; i < g->rank; i++)
+        count *= (size_t)g->pdims[i];
+    const int32_t idd[1] = {g->n_ids};
+    const int ptype = g->as_int8 ? EDGE_INT8 : INT4_TYPE;
+    tfw_tensor_desc ids = {.type = EDGE_INT32, .rank = 1, .dims = idd, .name = "ids"};
+    tfw_tensor_desc pt = {.type = ptype,
+                          .rank = g->rank,
+                          .dims = g->pdims,
+                          .name = "params",
+                          .q_count = 1,
+                          .scale = 0.21f,
+                          .zero_point = g->zp};
+    tfw_tensor_desc gt = pt;
+    gt.type = g->g_type ? g->g_type : ptype, gt.rank = gr, gt.dims = gd, gt.name = "g";
+    tfw_tensor_desc ot = {.type = EDGE_FLOAT32, .rank = gr, .dims = gd, .name = "out"};
+    size_t bytes = count;
+    uint8_t *p = g->as_int8 ? NULL : pack4(vals, count, 3, &bytes);
+    const int32_t ii = tfw_add_tensor(w, &ids), gi = tfw_add_tensor(w, &gt);
+    const int32_t pi = tfw_add_const(w, &pt, p ? (const void *)p : vals, bytes);
+    free(p);
+    tfw_options o;
+    tfw_opt_init(&o, TFL_OPT_GatherOptions);
+    tfw_opt_i32(&o, 0, g->axis);
+    const int32_t gin[2] = {pi, ii};
+    tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_GATHER, g->as_int8 ? 2 : 7), gin, 2, &gi, 1, &o);
+    int32_t oi = gi;
+    if (!g->g_is_output) {
+        oi = tfw_add_tensor(w, &ot);
+        const int32_t rd = g->reader ? g->reader : EDGE_OP_DEQUANTIZE;
+        if (rd == EDGE_OP_DEQUANTIZE)
+            tfw_add_operator(w, tfw_add_opcode(w, rd, 6), &gi, 1, &oi, 1, NULL);
+        else { /* a binary reader (MUL g * g; not ADD, whose code is 0) */
+            const int32_t two[2] = {gi, gi};
+            tfw_add_operator(w, tfw_add_opcode(w, rd, 1), two, 2, &oi, 1, NULL);
+        }
+    }
+    tfw_set_io(w, &ii, 1, &oi, 1);
+    uint8_t *buf = NULL;
+    assert_int_equal(tfw_finish(w, &buf, size), 0);
+    tfw_free(w);
+    return buf;
+}
+
+/* GATHER of INT4 params as TensorFlow Lite's reference Gather with int4_input computes it (whole
+ * bytes copied, the values after the axis even in number), read by DEQUANTIZE: the bytes of the
+ * int8 twin, and (v - zp) * scale of the gathered values, on axis 0 of [rows, cols] and axis 1
+ * of [a, rows, cols]. */
+static void test_gather(void **state)
+{
+    (void)state;
+    for (int r = 0; r < rounds(8); r++) {
+        gather_spec g = {.rank = 2 + r % 2, .axis = r % 2, .n_ids = rnd_in(1, 6)};
+        g.zp = rnd_in(-2, 2);
+        if (g.rank == 2)
+            g.pdims[0] = rnd_in(1, 9), g.pdims[1] = 2 * rnd_in(1, 10);
+        else
+            g.pdims[0] = rnd_in(1, 3), g.pdims[1] = rnd_in(1, 7), g.pdims[2] = 2 * rnd_in(1, 6);
+        const int32_t rows = g.pdims[g.axis], cols = g.pdims[g.rank - 1];
+        const int32_t outer = g.rank == 3 ? g.pdims[0] : 1;
+        int8_t vals[3 * 9 * 20];
+        const size_t count = (size_t)outer * (size_t)rows * (size_t)cols;
+        for (size_t i = 0; i < count; i++)
+            vals[i] = (int8_t)(i < 16 ? (int)i - 8 : rnd_in(-8, 7));
+        int32_t ids[6];
+        for (int32_t i = 0; i < g.n_ids; i++)
+            ids[i] = rnd_in(0, rows - 1);
+        size_t s4 = 0, s8 = 0, n4 = 0, n8 = 0;
+        uint8_t *m4 = gather_model(&g, vals, &s4);
+        g.as_int8 = true;
+        uint8_t *m8 = gather_model(&g, vals, &s8);
+        const size_t in_bytes = sizeof(int32_t) * (size_t)g.n_ids;
+        float *want = (float *)run(m8, s8, EDGE_ISA_SCALAR, ids, in_bytes, &n8);
+        edge_isa lv[8];
+        const int nl = edge_test_levels(lv);
+        for (int l = 0; l < nl; l++) {
+            float *got = (float *)run(m4, s4, lv[l], ids, in_bytes, &n4);
+            assert_int_equal(n4, n8);
+            assert_int_equal(n4, sizeof(float) * (size_t)(outer * g.n_ids * cols));
+            assert_memory_equal(got, want, n4);
+            for (int32_t o = 0; o < outer; o++)
+                for (int32_t i = 0; i < g.n_ids; i++)
+                    for (int32_t j = 0; j < cols; j++) {
+                        const int v =
+                            vals[((size_t)o * (size_t)rows + (size_t)ids[i]) * (size_t)cols +
+                                 (size_t)j];
+                        const float e = (float)(0.21f * (double)(v - g.zp));
+                        const float x =
+                            got[((size_t)o * (size_t)g.n_ids + (size_t)i) * (size_t)cols +
+                                (size_t)j];
+                        if (fabsf(x - e) > 1e-6f)
+                            fail_msg("outer %d id %d col %d: %g, expected %g", (int)o, (int)ids[i],
+                                     (int)j, (double)x, (double)e);
+                    }
+            free(got);
+        }
+        free(want);
+        free(m4);
+        free(m8);
+    }
+}
+
 /* Opening BUF fails, with a message holding WHAT. */
 static void expect_refused(const uint8_t *buf, size_t size, const char *what)
 {
@@ -603,6 +728,25 @@ static void test_refused(void **state)
     tfw_free(w);
     expect_refused(m, size, "INT4");
     free(m);
+    /* GATHER of INT4 params: an odd number of values after the axis (TFLite copies bytes), an
+     * int8 output, the INT4 output read by ADD or being the model's output */
+    const int8_t gv[18] = {0};
+    gather_spec g = {.rank = 2, .axis = 0, .pdims = {6, 3}, .n_ids = 2};
+    m = gather_model(&g, gv, &size);
+    expect_refused(m, size, "INT4 params need an even number of values after the axis, here 3");
+    free(m);
+    g.pdims[0] = 3, g.pdims[1] = 6, g.g_type = EDGE_INT8;
+    m = gather_model(&g, gv, &size);
+    expect_refused(m, size, "the params are INT4 but the output is INT8");
+    free(m);
+    g.g_type = 0, g.reader = EDGE_OP_MUL;
+    m = gather_model(&g, gv, &size);
+    expect_refused(m, size, "node 1 (MUL) input 0 is tensor 1 (g) of type INT4");
+    free(m);
+    g.reader = 0, g.g_is_output = true;
+    m = gather_model(&g, gv, &size);
+    expect_refused(m, size, "model output 0 is tensor 1 (g) of type INT4");
+    free(m);
 }
 
 int main(void)
@@ -612,7 +756,8 @@ int main(void)
         cmocka_unit_test(test_fc),         cmocka_unit_test(test_conv),
         cmocka_unit_test(test_dw),         cmocka_unit_test(test_bmm),
         cmocka_unit_test(test_hybrid),     cmocka_unit_test(test_embedding_lookup),
-        cmocka_unit_test(test_dequantize), cmocka_unit_test(test_refused),
+        cmocka_unit_test(test_dequantize), cmocka_unit_test(test_gather),
+        cmocka_unit_test(test_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,436 @@
+/* bench/quantize.c - bench-quantize: `edgectl quantize` on float models, judged on many inputs
+ * it never saw: top-1 agreement with the float model, and the speed of the int8 model against
+ * the float one (the anchor) in the same run.
+ *
+ * Owns: for each model (the zoo's float MLPerf Tiny ResNet-8, and the float32 twins of the zoo's
+ * MobileNet v2 and EfficientNet-Lite0 that `edge-mkmodel float` writes), a calibration folder of
+ * 4 of the zoo's 8 photos, the int8 model `edgectl quantize` writes from it (--calibrate DIR
+ * --resize stretch and the model's mean and std), and N test inputs drawn from the other 4
+ * photos (a square crop of 40-100% of the shorter side at a random place, stretched to the
+ * model's input, mirrored half the time, its contrast scaled by 0.6-1.2; --method picks the
+ * quantizer's range choice, --inputs N): the share of inputs
+ * whose top-1 the two models agree on, also among those where the float model's top score leads
+ * the second by 0.1 or more, and each model's median invoke on one thread (the two alternate
+ * ROUNDS times, each keeping its fastest median). The same network quantized by TensorFlow
+ * Lite's converter (calibrated on its training data: MLPerf Tiny's int8 ResNet-8, the zoo's
+ * uint8 models of which the twins are the float form) is judged against the float model on the
+ * same inputs: what post-training quantization of that network reaches, the anchor for top-1. --cal
+ * N calibrates on N crops of the 4 photos (drawn as the test inputs are, written as .bin) instead.
+ * Does not own the quantizer (client/quantize.c) or the timing (common.c). */
+#include <errno.h>
+#include <math.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "edge/runtime.h"
+#include "image.h"
+
+#define ROUNDS 3
+#define MARGIN 0.1f
+
+typedef struct qmodel {
+    const char *name;   /* the zoo folder */
+    bool twin;          /* the float twin of a quantized zoo model */
+    const char *anchor; /* ../shared path of the same network quantized by TFLite's converter */
+    uint32_t side;      /* input side */
+    float mean, std;    /* pixel v -> (v - mean) / std */
+    const char *fit;    /* edgectl quantize's picture arguments */
+} qmodel;
+
+static const qmodel models[] = {
+    /* MLPerf Tiny's float ResNet-8 reads pixels 0..255 (its int8 twin's input: scale 1, zero
+     * point -128) */
+    {"tiny_resnet8_fp32", false, "models/tiny_ic_resnet8/model.tflite", 32, 0.0f, 1.0f,
+     "--mean 0 --std 1"},
+    {"mobilenet_v2_inat_bird_u8", true, "zoo/mobilenet_v2_inat_bird_u8/model.tflite", 224, 127.5f,
+     127.5f, "--mean 127.5 --std 127.5"},
+    {"efficientnet_lite0_u8", true, "zoo/efficientnet_lite0_u8/model.tflite", 224, 0.0f, 255.0f,
+     ""},
+};
+
+static const char *const cal_photos[] = {"cat_720p.jpg", "kite_and_cold.jpg", "owl.jpg",
+                                         "parrot.jpg"};
+static const char *const test_photos[] = {"bird.bmp", "grace_hopper.bmp", "pets.jpg",
+                                          "sunflower.bmp"}; /* edgectl reads JPEG and PNG only */
+
+static uint32_t rng = 2024;
+static uint32_t rnd(void)
+{
+    rng = rng * 1664525u + 1013904223u;
+    return rng >> 8;
+}
+
+static double frand(double lo, double hi)
+{
+    return lo + (hi - lo) * (double)(rnd() % 100000) / 100000.0;
+}
+
+static int run_cmd(const char *cmd)
+{
+    const int st = system(cmd);
+    if (st != 0)
+        fprintf(stderr, "bench-quantize: `%s` failed (%d)\n", cmd, st);
+    return st;
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* An uncompressed 24-bit BMP (the zoo's bird, grace_hopper and sunflower; edged's decoders read
+ * JPEG and PNG only) into IM. */
+static int decode_bmp(const uint8_t *b, size_t len, edge_image *im)
+{
+    if (len < 54 || b[0] != 'B' || b[1] != 'M' || b[28] != 24 || le32(b + 30) != 0)
+        return -1;
+    const uint32_t off = le32(b + 10), w = le32(b + 18);
+    const int32_t hs = (int32_t)le32(b + 22);
+    const uint32_t h = (uint32_t)(hs < 0 ? -hs : hs), row = (w * 3 + 3) & ~3u;
+    if (!w || !h || w > 1u << 14 || h > 1u << 14 || off > len || (size_t)row * h > len - off)
+        return -1;
+    im->width = w, im->height = h;
+    im->rgb = malloc((size_t)w * h * 3);
+    if (!im->rgb)
+        return -1;
+    for (uint32_t y = 0; y < h; y++) {
+        const uint8_t *src = b + off + (size_t)row * (hs < 0 ? y : h - 1 - y);
+        for (uint32_t x = 0; x < w; x++)
+            for (int c = 0; c < 3; c++) /* BGR */
+                im->rgb[((size_t)y * w + x) * 3 + (size_t)c] = src[x * 3 + 2 - (uint32_t)c];
+    }
+    return 0;
+}
+
+static int load_photo(const char *dir, const char *name, edge_image *im)
+{
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/images/%s", dir, name);
+    size_t len = 0;
+    uint8_t *bytes = bench_read_file(path, &len);
+    if (!bytes)
+        return -1;
+    char err[256] = "not a 24-bit BMP";
+    const int rc = len > 2 && bytes[0] == 'B' && bytes[1] == 'M'
+                       ? decode_bmp(bytes, len, im)
+                       : edge_image_decode(bytes, len, 1u << 26, im, err, sizeof err);
+    free(bytes);
+    if (rc)
+        fprintf(stderr, "bench-quantize: %s: %s\n", path, err);
+    return rc;
+}
+
+/* Test input K of N: a random crop of one of the photos, fitted as the model reads it. */
+static void draw_input(const edge_image *photos, int n_photos, const qmodel *q, float *out)
+{
+    const edge_image *im = &photos[rnd() % (uint32_t)n_photos];
+    const uint32_t short_side = im->width < im->height ? im->width : im->height;
+    uint32_t s = (uint32_t)(short_side * frand(0.4, 1.0));
+    s = s < 8 ? 8 : s;
+    const uint32_t x0 = rnd() % (im->width - s + 1), y0 = rnd() % (im->height - s + 1);
+    edge_image crop = {s, s, malloc((size_t)s * s * 3)};
+    uint8_t *px = malloc((size_t)q->side * q->side * 3);
+    if (!crop.rgb || !px)
+        abort();
+    for (uint32_t y = 0; y < s; y++)
+        memcpy(crop.rgb + (size_t)y * s * 3, im->rgb + ((size_t)(y0 + y) * im->width + x0) * 3,
+               (size_t)s * 3);
+    edge_image_fit(&crop, EDGE_FIT_STRETCH, 0, q->side, q->side, px, NULL);
+    const bool flip = rnd() % 2;
+    const float gain = (float)frand(0.6, 1.2);
+    for (uint32_t y = 0; y < q->side; y++)
+        for (uint32_t x = 0; x < q->side; x++)
+            for (int c = 0; c < 3; c++) {
+                const uint32_t xs = flip ? q->side - 1 - x : x;
+                float v = 127.5f +
+                          ((float)px[((size_t)y * q->side + xs) * 3 + (size_t)c] - 127.5f) * gain;
+                v = v < 0 ? 0 : v > 255 ? 255 : v;
+                out[((size_t)y * q->side + x) * 3 + (size_t)c] = (v - q->mean) / q->std;
+            }
+    free(crop.rgb);
+    free(px);
+}
+
+typedef struct opened {
+    edge_model *m;
+    edge_interp *it;
+    size_t classes;
+} opened;
+
+static int open_model(const char *path, opened *o, size_t in_floats)
+{
+    edge_error err = {0};
+    edge_model_options opt = {.threads = 1};
+    if (edge_model_open(path, &opt, &o->m, &err) || edge_interp_new(o->m, &o->it, &err)) {
+        fprintf(stderr, "bench-quantize: %s: %s\n", path, err.message);
+        return -1;
+    }
+    size_t n = 0;
+    edge_interp_input(o->it, 0, &n);
+    if (n != in_floats * sizeof(float)) {
+        fprintf(stderr, "bench-quantize: %s: input of %zu bytes, expected float32 [%zu]\n", path, n,
+                in_floats);
+        return -1;
+    }
+    edge_interp_output(o->it, 0, &n);
+    o->classes = n / sizeof(float);
+    return 0;
+}
+
+static void close_model(opened *o)
+{
+    edge_interp_free(o->it);
+    edge_model_unref(o->m);
+}
+
+/* Top-1 of O on IN, and the lead of its score over the second. */
+static int top1(opened *o, const float *in, size_t in_floats, float *lead)
+{
+    size_t n = 0;
+    memcpy(edge_interp_input(o->it, 0, &n), in, in_floats * sizeof(float));
+    if (edge_interp_invoke(o->it))
+        return -1;
+    const float *p = edge_interp_output(o->it, 0, &n);
+    size_t b = 0;
+    for (size_t i = 1; i < o->classes; i++)
+        b = p[i] > p[b] ? i : b;
+    float second = -1e30f;
+    for (size_t i = 0; i < o->classes; i++)
+        second = i != b && p[i] > second ? p[i] : second;
+    if (lead)
+        *lead = p[b] - second;
+    return (int)b;
+}
+
+static const char *method = "minmax";
+static int n_cal = 0; /* 0: the 4 calibration photos as pictures; N: N crops of them as .bin */
+static edge_image cal_images[4];
+
+/* Top-1 of the uint8 or int8 model IT (input T, output of the same type) on float input IN,
+ * quantized with T's parameters. */
+static int top1_q(edge_interp *it, const edge_tensor_info *t, const float *in, size_t in_floats)
+{
+    size_t n = 0;
+    uint8_t *x = edge_interp_input(it, 0, &n);
+    if (n != in_floats)
+        return -1;
+    const bool u8 = t->type == EDGE_UINT8;
+    const long lo = u8 ? 0 : -128, hi = u8 ? 255 : 127;
+    for (size_t i = 0; i < n; i++) {
+        long v = lroundf(in[i] / t->scale) + t->zero_point;
+        v = v < lo ? lo : v > hi ? hi : v;
+        x[i] = u8 ? (uint8_t)v : (uint8_t)(int8_t)v;
+    }
+    if (edge_interp_invoke(it))
+        return -1;
+    const uint8_t *p = edge_interp_output(it, 0, &n);
+    size_t b = 0;
+    for (size_t i = 1; i < n; i++)
+        b = (u8 ? p[i] > p[b] : (int8_t)p[i] > (int8_t)p[b]) ? i : b;
+    return (int)b;
+}
+
+static int bench_model(const qmodel *q, const char *shared, const char *tools, const char *dir,
+                       const edge_image *photos, int n_photos, int n_inputs)
+{
+    char src[PATH_MAX + 128], fm[PATH_MAX + 128], qm[PATH_MAX + 128], cmd[6 * PATH_MAX];
+    snprintf(src, sizeof src, "%s/zoo/%s/model.tflite", shared, q->name);
+    snprintf(fm, sizeof fm, "%s/%s_float.tflite", dir, q->name);
+    snprintf(qm, sizeof qm, "%s/%s_int8.tflite", dir, q->name);
+    if (q->twin)
+        snprintf(cmd, sizeof cmd, "'%s/tools/edge-mkmodel' float '%s' '%s' > /dev/null", tools, src,
+                 fm);
+    else
+        snprintf(cmd, sizeof cmd, "cp '%s' '%s'", src, fm);
+    if (run_cmd(cmd))
+        return -1;
+    const size_t in_floats = (size_t)q->side * q->side * 3;
+    char bins[PATH_MAX + 32];
+    snprintf(bins, sizeof bins, "%s/calbin", dir);
+    if (n_cal) { /* N crops of the calibration photos, fitted as the test inputs are */
+        if (mkdir(bins, 0700))
+            return -1;
+        float *c = malloc(in_floats * sizeof(float));
+        const uint32_t saved = rng; /* the test inputs stay the same with or without --cal */
+        rng = 99991;
+        for (int k = 0; c && k < n_cal; k++) {
+            char path[PATH_MAX + 64];
+            snprintf(path, sizeof path, "%s/%04d.bin", bins, k);
+            draw_input(cal_images, 4, q, c);
+            FILE *f = fopen(path, "wb");
+            if (!f || fwrite(c, sizeof(float), in_floats, f) != in_floats || fclose(f))
+                return -1;
+        }
+        free(c);
+        rng = saved;
+    }
+    const double t0 = bench_now_us();
+    if (n_cal)
+        snprintf(cmd, sizeof cmd,
+                 "'%s/client/edgectl' quantize '%s' --calibrate '%s' --method %s --output '%s' "
+                 "> /dev/null",
+                 tools, fm, bins, method, qm);
+    else
+        snprintf(cmd, sizeof cmd,
+                 "'%s/client/edgectl' quantize '%s' --calibrate '%s/cal' --resize stretch %s "
+                 "--method %s --output '%s' > /dev/null",
+                 tools, fm, dir, q->fit, method, qm);
+    if (run_cmd(cmd))
+        return -1;
+    const double quant_s = (bench_now_us() - t0) / 1e6;
+    if (n_cal) {
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", bins);
+        run_cmd(cmd);
+    }
+    opened f = {0}, i8 = {0};
+    if (open_model(fm, &f, in_floats) || open_model(qm, &i8, in_floats))
+        return -1;
+    float *in = malloc(in_floats * sizeof(float));
+    if (!in)
+        return -1;
+    edge_model *zm = NULL; /* the converter's model of the same network (uint8 or int8) */
+    edge_interp *zi = NULL;
+    edge_tensor_info zt;
+    char anchor[PATH_MAX + 128];
+    snprintf(anchor, sizeof anchor, "%s/%s", shared, q->anchor);
+    if (edge_model_open(anchor, NULL, &zm, NULL) || edge_interp_new(zm, &zi, NULL) ||
+        edge_model_input_info(zm, 0, &zt) || (zt.type != EDGE_UINT8 && zt.type != EDGE_INT8))
+        return -1;
+    int same = 0, decided = 0, decided_same = 0, zsame = 0, zdecided_same = 0;
+    for (int k = 0; k < n_inputs; k++) {
+        draw_input(photos, n_photos, q, in);
+        float lead = 0;
+        const int a = top1(&f, in, in_floats, &lead), b = top1(&i8, in, in_floats, NULL);
+        const int z = top1_q(zi, &zt, in, in_floats);
+        if (a < 0 || b < 0 || z < 0) {
+            fprintf(stderr, "bench-quantize: %s: an invoke failed\n", q->name);
+            return -1;
+        }
+        same += a == b;
+        zsame += a == z;
+        if (lead >= MARGIN) {
+            decided++;
+            decided_same += a == b;
+            zdecided_same += a == z;
+        }
+    }
+    double best_f = 1e30, best_q = 1e30;
+    for (int r = 0; r < ROUNDS; r++) {
+        bench_times tf, tq;
+        if (bench_time_invokes(f.it, 0.3, 20, &tf) || bench_time_invokes(i8.it, 0.3, 20, &tq))
+            return -1;
+        best_f = tf.median_us < best_f ? tf.median_us : best_f;
+        best_q = tq.median_us < best_q ? tq.median_us : best_q;
+    }
+    char zcol[64];
+    snprintf(zcol, sizeof zcol, "%6.2f%% / %6.2f%%", 100.0 * zsame / n_inputs,
+             decided ? 100.0 * zdecided_same / decided : 100.0);
+    printf("%-26s %6d  %6.2f%% (%d)  %6.2f%% (%d of %d)  %-19s %9.1f %9.1f  %5.2fx  %5.1f s\n",
+           q->name, n_inputs, 100.0 * same / n_inputs, n_inputs - same,
+           decided ? 100.0 * decided_same / decided : 100.0, decided - decided_same, decided, zcol,
+           best_f, best_q, best_f / best_q, quant_s);
+    edge_interp_free(zi);
+    edge_model_unref(zm);
+    free(in);
+    close_model(&f);
+    close_model(&i8);
+    unlink(fm);
+    unlink(qm);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    edge_isa level = EDGE_ISA_AUTO;
+    if (bench_kernels_arg(&argc, argv, &level)) /* --kernels LEVEL, anywhere */
+        return 2;
+    int n_inputs = 300;
+    const char *shared_arg = "../shared";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--inputs") && i + 1 < argc)
+            n_inputs = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--cal") && i + 1 < argc)
+            n_cal = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--method") && i + 1 < argc &&
+                 strspn(argv[i + 1], "abcdefghijklmnopqrstuvwxyz") == strlen(argv[i + 1]))
+            method = argv[++i];
+        else if (argv[i][0] != '-')
+            shared_arg = argv[i];
+        else {
+            fprintf(stderr, "usage: bench-quantize [SHARED_DIR] [--inputs N] [--cal N] "
+                            "[--method minmax|percentile|mse] [--kernels LEVEL]\n");
+            return 2;
+        }
+    }
+    if (n_inputs < 1)
+        n_inputs = 1;
+    static char shared[PATH_MAX], self[PATH_MAX], tools[PATH_MAX];
+    if (!realpath(shared_arg, shared)) {
+        fprintf(stderr, "bench-quantize: %s: %s\n", shared_arg, strerror(errno));
+        return 1;
+    }
+    const ssize_t sl = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (sl <= 0)
+        return 1;
+    self[sl] = 0;
+    snprintf(tools, sizeof tools, "%s/..", dirname(self)); /* the build tree */
+    char dir[] = "/tmp/bench-quantize-XXXXXX";
+    if (!mkdtemp(dir))
+        return 1;
+    char cal[PATH_MAX], link[PATH_MAX + 64], target[PATH_MAX + 64];
+    snprintf(cal, sizeof cal, "%s/cal", dir);
+    if (mkdir(cal, 0700))
+        return 1;
+    for (size_t i = 0; i < sizeof cal_photos / sizeof *cal_photos; i++) {
+        snprintf(target, sizeof target, "%s/zoo/images/%s", shared, cal_photos[i]);
+        snprintf(link, sizeof link, "%s/%s", cal, cal_photos[i]);
+        if (symlink(target, link))
+            return 1;
+    }
+    char zoo[PATH_MAX + 8];
+    snprintf(zoo, sizeof zoo, "%s/zoo", shared);
+    enum { NP = sizeof test_photos / sizeof *test_photos };
+    edge_image photos[NP];
+    for (int i = 0; i < NP; i++)
+        if (load_photo(zoo, test_photos[i], &photos[i]))
+            return 1;
+    for (int i = 0; i < 4; i++)
+        if (load_photo(zoo, cal_photos[i], &cal_images[i]))
+            return 1;
+    n_cal = n_cal < 0 ? 0 : n_cal > 1000 ? 1000 : n_cal;
+    bench_kernels_print("edged");
+    if (n_cal)
+        printf("bench-quantize: edgectl quantize --method %s (calibrated on %d crops of %zu "
+               "photos)",
+               method, n_cal, sizeof cal_photos / sizeof *cal_photos);
+    else
+        printf("bench-quantize: edgectl quantize --method %s (calibrated on %zu photos)", method,
+               sizeof cal_photos / sizeof *cal_photos);
+    printf(" against the float model (the anchor), on %d inputs drawn from %d other photos; "
+           "\"converter\": the same network quantized by TensorFlow Lite's converter (MLPerf "
+           "Tiny's int8 "
+           "ResNet-8, the zoo's uint8 models) against the float model, all / where float leads\n",
+           n_inputs, NP);
+    printf("%-26s %6s  %-14s %-22s %-19s %9s %9s  %6s  %s\n", "model", "inputs", "top-1 agree",
+           "where float leads>=0.1", "converter", "float us", "int8 us", "speed", "quantize");
+    int rc = 0;
+    for (size_t i = 0; i < sizeof models / sizeof *models; i++)
+        rc |= bench_model(&models[i], shared, tools, dir, photos, NP, n_inputs);
+    for (int i = 0; i < NP; i++)
+        edge_image_free(&photos[i]);
+    for (int i = 0; i < 4; i++)
+        edge_image_free(&cal_images[i]);
+    for (size_t i = 0; i < sizeof cal_photos / sizeof *cal_photos; i++) {
+        snprintf(link, sizeof link, "%s/%s", cal, cal_photos[i]);
+        unlink(link);
+    }
+    rmdir(cal);
+    rmdir(dir);
+    return rc ? 1 : 0;
+}

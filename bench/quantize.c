@@ -14,7 +14,8 @@
  * ROUNDS times, each keeping its fastest median). The same network quantized by TensorFlow
  * Lite's converter (calibrated on its training data: MLPerf Tiny's int8 ResNet-8, the zoo's
  * uint8 models of which the twins are the float form) is judged against the float model on the
- * same inputs: what post-training quantization of that network reaches, the anchor for top-1. --cal
+ * same inputs: what post-training quantization of that network reaches, the anchor for top-1.
+ * --weights int4 or int4-all and --int4-error X pass on to edgectl quantize (4-bit weights). --cal
  * N calibrates on N crops of the 4 photos (drawn as the test inputs are, written as .bin) instead.
  * Does not own the quantizer (client/quantize.c) or the timing (common.c). */
 #include <errno.h>
@@ -209,6 +210,8 @@ static int top1(opened *o, const float *in, size_t in_floats, float *lead)
 }
 
 static const char *method = "minmax";
+static const char *weights = "int8"; /* --weights: int8, int4, int4-all */
+static char int4_error[48];          /* " --int4-error X", or "" */
 static int n_cal = 0; /* 0: the 4 calibration photos as pictures; N: N crops of them as .bin */
 static edge_image cal_images[4];
 
@@ -273,17 +276,19 @@ static int bench_model(const qmodel *q, const char *shared, const char *tools, c
     const double t0 = bench_now_us();
     if (n_cal)
         snprintf(cmd, sizeof cmd,
-                 "'%s/client/edgectl' quantize '%s' --calibrate '%s' --method %s --output '%s' "
-                 "> /dev/null",
-                 tools, fm, bins, method, qm);
+                 "'%s/client/edgectl' quantize '%s' --calibrate '%s' --method %s --weights %s%s "
+                 "--output '%s' > /dev/null",
+                 tools, fm, bins, method, weights, int4_error, qm);
     else
         snprintf(cmd, sizeof cmd,
                  "'%s/client/edgectl' quantize '%s' --calibrate '%s/cal' --resize stretch %s "
-                 "--method %s --output '%s' > /dev/null",
-                 tools, fm, dir, q->fit, method, qm);
+                 "--method %s --weights %s%s --output '%s' > /dev/null",
+                 tools, fm, dir, q->fit, method, weights, int4_error, qm);
     if (run_cmd(cmd))
         return -1;
     const double quant_s = (bench_now_us() - t0) / 1e6;
+    struct stat st_q;
+    const double kb = stat(qm, &st_q) ? 0.0 : (double)st_q.st_size / 1024.0;
     if (n_cal) {
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", bins);
         run_cmd(cmd);
@@ -331,10 +336,11 @@ static int bench_model(const qmodel *q, const char *shared, const char *tools, c
     char zcol[64];
     snprintf(zcol, sizeof zcol, "%6.2f%% / %6.2f%%", 100.0 * zsame / n_inputs,
              decided ? 100.0 * zdecided_same / decided : 100.0);
-    printf("%-26s %6d  %6.2f%% (%d)  %6.2f%% (%d of %d)  %-19s %9.1f %9.1f  %5.2fx  %5.1f s\n",
+    printf("%-26s %6d  %6.2f%% (%d)  %6.2f%% (%d of %d)  %-19s %9.1f %9.1f  %5.2fx  %5.1f s  "
+           "%7.1f\n",
            q->name, n_inputs, 100.0 * same / n_inputs, n_inputs - same,
            decided ? 100.0 * decided_same / decided : 100.0, decided - decided_same, decided, zcol,
-           best_f, best_q, best_f / best_q, quant_s);
+           best_f, best_q, best_f / best_q, quant_s, kb);
     edge_interp_free(zi);
     edge_model_unref(zm);
     free(in);
@@ -355,6 +361,12 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--inputs") && i + 1 < argc)
             n_inputs = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--weights") && i + 1 < argc &&
+                 (!strcmp(argv[i + 1], "int8") || !strcmp(argv[i + 1], "int4") ||
+                  !strcmp(argv[i + 1], "int4-all")))
+            weights = argv[++i];
+        else if (!strcmp(argv[i], "--int4-error") && i + 1 < argc)
+            snprintf(int4_error, sizeof int4_error, " --int4-error %g", atof(argv[++i]));
         else if (!strcmp(argv[i], "--cal") && i + 1 < argc)
             n_cal = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--method") && i + 1 < argc &&
@@ -363,8 +375,11 @@ int main(int argc, char **argv)
         else if (argv[i][0] != '-')
             shared_arg = argv[i];
         else {
-            fprintf(stderr, "usage: bench-quantize [SHARED_DIR] [--inputs N] [--cal N] "
-                            "[--method minmax|percentile|mse] [--kernels LEVEL]\n");
+            fprintf(
+                stderr,
+                "usage: bench-quantize [SHARED_DIR] [--inputs N] [--cal N] "
+                "[--method minmax|percentile|mse] [--weights int8|int4|int4-all] [--int4-error X] "
+                "[--kernels LEVEL]\n");
             return 2;
         }
     }
@@ -406,19 +421,21 @@ int main(int argc, char **argv)
     n_cal = n_cal < 0 ? 0 : n_cal > 1000 ? 1000 : n_cal;
     bench_kernels_print("edged");
     if (n_cal)
-        printf("bench-quantize: edgectl quantize --method %s (calibrated on %d crops of %zu "
-               "photos)",
-               method, n_cal, sizeof cal_photos / sizeof *cal_photos);
+        printf("bench-quantize: edgectl quantize --method %s --weights %s%s (calibrated on %d "
+               "crops of %zu photos)",
+               method, weights, int4_error, n_cal, sizeof cal_photos / sizeof *cal_photos);
     else
-        printf("bench-quantize: edgectl quantize --method %s (calibrated on %zu photos)", method,
-               sizeof cal_photos / sizeof *cal_photos);
+        printf("bench-quantize: edgectl quantize --method %s --weights %s%s (calibrated on %zu "
+               "photos)",
+               method, weights, int4_error, sizeof cal_photos / sizeof *cal_photos);
     printf(" against the float model (the anchor), on %d inputs drawn from %d other photos; "
            "\"converter\": the same network quantized by TensorFlow Lite's converter (MLPerf "
            "Tiny's int8 "
            "ResNet-8, the zoo's uint8 models) against the float model, all / where float leads\n",
            n_inputs, NP);
-    printf("%-26s %6s  %-14s %-22s %-19s %9s %9s  %6s  %s\n", "model", "inputs", "top-1 agree",
-           "where float leads>=0.1", "converter", "float us", "int8 us", "speed", "quantize");
+    printf("%-26s %6s  %-14s %-22s %-19s %9s %9s  %6s  %-8s %s\n", "model", "inputs", "top-1 agree",
+           "where float leads>=0.1", "converter", "float us", "int8 us", "speed", "quantize",
+           "int8 KB");
     int rc = 0;
     for (size_t i = 0; i < sizeof models / sizeof *models; i++)
         rc |= bench_model(&models[i], shared, tools, dir, photos, NP, n_inputs);

@@ -54,7 +54,8 @@ static int usage(void)
         "                        --output OUT.tflite [--io float|int8]\n"
         "                        [--method minmax|percentile|mse]\n"
         "                        [--keep-float OP|NODE[,...]] [--allow-float]\n"
-        "                        [--weights int8|int4|int4-all] [--prune SPARSITY [--dense]]\n"
+        "                        [--weights int8|int4|int4-all [--int4-error X]]\n"
+        "                        [--prune SPARSITY [--dense]]\n"
         "                        [--conf model.conf] [--resize letterbox|stretch|crop]\n"
         "                        [--order rgb|bgr] [--mean M[,M,M]] [--std S[,S,S]] [--pad "
         "0..255]\n"
@@ -73,8 +74,9 @@ static int usage(void)
         "  --allow-float an operator it cannot quantize is left float likewise (without it:\n"
         "               refused, naming the node)\n"
         "  --weights    int8 (default); int4: FC, CONV_2D and DEPTHWISE_CONV_2D weights in\n"
-        "               TFLite's INT4 (per channel, symmetric, two a byte), but the first\n"
-        "               and last layers' (they stay int8: 4 bits hurt them most);\n"
+        "               TFLite's INT4 (per channel, symmetric, two a byte) where measured\n"
+        "               on the calibration samples to cost least: the model's output error\n"
+        "               may grow to X times the int8 model's (--int4-error X, default 8);\n"
         "               int4-all: every weights tensor INT4\n"
         "  --prune      0 to 0.99: that share of each output channel's FC and CONV_2D weights\n"
         "               set to 0 (smallest first), written sparse (with DENSIFY) where smaller\n"
@@ -303,6 +305,15 @@ int edgectl_quantize_cmd(int argc, char **argv)
                 rc = EDGECTL_EUSAGE;
             }
             o.prune = (float)d;
+        } else if (!strcmp(a, "--int4-error") && has_value) {
+            const char *v = argv[++i];
+            char *end;
+            const double d = strtod(v, &end);
+            if (end == v || *end || !(d >= 1.0 && d <= 1000.0)) {
+                fprintf(stderr, "edgectl: --int4-error %s: expected a factor from 1 to 1000\n", v);
+                rc = EDGECTL_EUSAGE;
+            }
+            o.int4_error = d;
         } else if (!strcmp(a, "--dense")) {
             o.dense = 1;
         } else if (!strcmp(a, "--allow-float")) {
@@ -369,8 +380,11 @@ int edgectl_quantize_cmd(int argc, char **argv)
                 err.message[0] ? err.message : edge_strerror(qrc));
         return qrc == EDGE_EIO ? EDGECTL_EIO : EDGECTL_EFAIL;
     }
-    char bits[48];
-    if (o.weight_bits == 4)
+    char bits[128];
+    if (o.weight_bits == 4 && !o.int4_all)
+        snprintf(bits, sizeof bits, "%d int4, %d int8; output error %.2g, int8 alone %.2g",
+                 rep.n_int4, rep.n_weights - rep.n_int4, rep.int4_error, rep.int8_error);
+    else if (o.weight_bits == 4)
         snprintf(bits, sizeof bits, "%d int4, %d int8", rep.n_int4, rep.n_weights - rep.n_int4);
     else
         snprintf(bits, sizeof bits, "int8");

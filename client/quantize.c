@@ -29,6 +29,9 @@
 
 #define QZ_BINS 2048
 #define QZ_TYPE_INT4 17 /* schema.fbs TensorType INT4: two values a byte, low nibble first */
+/* --weights int4: the model's output error may grow to this many times the int8 model's
+ * (qz_options.int4_error overrides it) */
+#define QZ_INT4_BUDGET 8.0
 #define QZ_MAX_CODE 256
 #define QZ_MAX_CONCAT                                                                        \
     64 /* a CONCATENATION's inputs */ /* builtin codes the opcode table maps (every operator \
@@ -77,7 +80,6 @@ typedef struct qz_tensor {
     int32_t w_of_bias;  /* QR_BIAS: the weights' tensor */
     int32_t in_of_bias; /* QR_BIAS: the input activation's tensor */
     size_t wsc_at;      /* QR_WEIGHT: where its channels' scales start (write_into) */
-    size_t first_node;  /* QR_WEIGHT: the first node that reads it */
     bool int4;          /* QR_WEIGHT: written INT4 (choose_int4) */
     /* QR_WEIGHT written sparse (pruned, where it saves bytes): its sparsity and stored values,
      * a constant DENSIFY turns into the (then non-constant) weights tensor */
@@ -99,6 +101,7 @@ typedef struct qz_ctx {
                    * int8 activation a float node reads, the int8 copy of a float node's output
                    * a quantized node reads), -1 before it is needed */
     int32_t *fin; /* per tensor, written: the float graph input a quantized input came from */
+    float *ref;   /* the float model's outputs on the 4-bit trials' samples (choose_int4) */
 } qz_ctx;
 
 static qz_kind op_kind(int32_t code)
@@ -206,15 +209,22 @@ static void on_node(void *arg, size_t node)
         watch_tensor(c, ni.outputs[k]);
 }
 
+/* The float model's inputs (SG's) and their bytes together: one calibration sample's size. */
+static size_t sample_bytes(const qz_ctx *c, edge_subgraph_info *sg)
+{
+    edge_model_subgraph_info(c->m, 0, sg);
+    size_t total = 0;
+    for (size_t i = 0; i < edge_model_input_count(c->m); i++)
+        total += c->t[sg->inputs[i]].info.bytes;
+    return total;
+}
+
 /* One pass of float invokes over every calibration sample. */
 static int calib_pass(qz_ctx *c, edge_error *err)
 {
     const size_t n_in = edge_model_input_count(c->m);
     edge_subgraph_info sg;
-    edge_model_subgraph_info(c->m, 0, &sg);
-    size_t total = 0;
-    for (size_t i = 0; i < n_in; i++)
-        total += c->t[sg.inputs[i]].info.bytes;
+    const size_t total = sample_bytes(c, &sg);
     for (size_t k = 0; k < c->o->n_samples; k++) {
         size_t offset = 0;
         for (size_t i = 0; i < n_in; i++) {
@@ -431,8 +441,6 @@ static int plan_node(qz_ctx *c, size_t i, edge_error *err)
                                 "node %zu (%s): its weights or bias are shared with another "
                                 "node that quantizes them differently",
                                 i, ni.op_name);
-        if (c->t[w].role != QR_WEIGHT)
-            c->t[w].first_node = i;
         c->t[w].role = QR_WEIGHT;
         c->t[w].axis = axis;
         if (b >= 0) {
@@ -616,25 +624,6 @@ static int weight_scales(qz_ctx *c, int32_t t, float *sc)
         }
     free(owned);
     return 0;
-}
-
-/* Which weights tensors --weights int4 writes INT4: all with int4_all; otherwise all but those of
- * the first and last weighted nodes (in node order), the layers 4-bit weights hurt most. */
-static void choose_int4(qz_ctx *c)
-{
-    if (c->o->weight_bits != 4)
-        return;
-    size_t first = SIZE_MAX, last = 0;
-    for (size_t t = 0; t < c->nt; t++)
-        if (c->t[t].role == QR_WEIGHT) {
-            first = c->t[t].first_node < first ? c->t[t].first_node : first;
-            last = c->t[t].first_node > last ? c->t[t].first_node : last;
-        }
-    for (size_t t = 0; t < c->nt; t++) {
-        qz_tensor *q = &c->t[t];
-        q->int4 = q->role == QR_WEIGHT &&
-                  (c->o->int4_all || (q->first_node != first && q->first_node != last));
-    }
 }
 
 /* Pruned int8 weights QV (N) of T in TFLite's sparse format (the last dimension CSR, uint8,
@@ -849,8 +838,15 @@ static void concat_inputs(qz_ctx *c, tfw_writer *w, int32_t *codes, const edge_n
     }
 }
 
-static int write_into(qz_ctx *c, tfw_writer *w, const char *output, qz_report *rep, edge_error *err)
+static int write_into(qz_ctx *c, tfw_writer *w, qz_report *rep, uint8_t **bytes_out,
+                      size_t *size_out, edge_error *err)
 {
+    for (size_t t = 0; t < c->nt; t++) { /* a write before this one (a 4-bit trial) */
+        tfw_sparsity_free(c->t[t].sp);
+        free(c->t[t].sp_values);
+        c->t[t].sp = NULL;
+        c->t[t].sp_values = NULL;
+    }
     tfw_set_description(w, "edgectl quantize: int8 post-training quantization");
     /* per-channel weight scales of every weights tensor, in tensor order */
     size_t cap = 0;
@@ -861,7 +857,6 @@ static int write_into(qz_ctx *c, tfw_writer *w, const char *output, qz_report *r
     if (!wsc)
         return edge__seterr(err, EDGE_ENOMEM, "out of memory");
     size_t used = 0;
-    choose_int4(c);
     for (size_t t = 0; t < c->nt; t++)
         if (c->t[t].role == QR_WEIGHT) {
             c->t[t].wsc_at = used;
@@ -995,25 +990,251 @@ static int write_into(qz_ctx *c, tfw_writer *w, const char *output, qz_report *r
         rep->n_nodes++;
     }
     tfw_set_io(w, ins, (int)n_in, outs, (int)n_out);
-    uint8_t *bytes = NULL;
-    size_t size = 0;
-    if ((rc = tfw_finish(w, &bytes, &size)))
+    if ((rc = tfw_finish(w, bytes_out, size_out)))
         return edge__seterr(err, rc, "cannot serialise the int8 model: %s", edge_strerror(rc));
-    rc = tfw_save(output, bytes, size);
-    free(bytes);
-    if (rc)
-        return edge__seterr(err, EDGE_EIO, "%s: cannot write it", output);
-    rep->out_bytes = size;
+    rep->out_bytes = *size_out;
     return 0;
 }
 
-static int write_model(qz_ctx *c, const char *output, qz_report *rep, edge_error *err)
+/* The int8 model as it stands (the int4 flags as set) into *BYTES (malloc'd), *SIZE. */
+static int model_bytes(qz_ctx *c, qz_report *rep, uint8_t **bytes, size_t *size, edge_error *err)
 {
     tfw_writer *w = tfw_new();
     if (!w)
         return edge__seterr(err, EDGE_ENOMEM, "out of memory");
-    const int rc = write_into(c, w, output, rep, err);
+    *rep = (qz_report){0};
+    *bytes = NULL;
+    const int rc = write_into(c, w, rep, bytes, size, err);
     tfw_free(w);
+    if (rc) {
+        free(*bytes);
+        *bytes = NULL;
+    }
+    return rc;
+}
+
+static int write_model(qz_ctx *c, const char *output, qz_report *rep, edge_error *err)
+{
+    uint8_t *bytes = NULL;
+    size_t size = 0;
+    int rc = model_bytes(c, rep, &bytes, &size, err);
+    if (!rc && tfw_save(output, bytes, size))
+        rc = edge__seterr(err, EDGE_EIO, "%s: cannot write it", output);
+    free(bytes);
+    return rc;
+}
+
+/* ------------------------------------------------------- the 4-bit choice */
+
+/* Calibration sample K into IT's inputs (the float model's or a trial's: same inputs, float32
+ * unless the trial's are int8, then quantized with their parameters). */
+static int fill_inputs(qz_ctx *c, edge_interp *it, edge_model *m, size_t k, edge_error *err)
+{
+    const size_t n_in = edge_model_input_count(c->m);
+    edge_subgraph_info sg;
+    const size_t total = sample_bytes(c, &sg);
+    size_t offset = 0;
+    for (size_t i = 0; i < n_in; i++) {
+        const size_t fb = c->t[sg.inputs[i]].info.bytes;
+        float *tmp = malloc(fb ? fb : 1);
+        if (!tmp)
+            return edge__seterr(err, EDGE_ENOMEM, "out of memory");
+        int rc = c->o->sample(c->o->arg, k, offset, total, (uint8_t *)tmp, fb, err);
+        offset += fb;
+        size_t b = 0;
+        uint8_t *dst = edge_interp_input(it, i, &b);
+        edge_tensor_info ti;
+        edge_model_input_info(m, i, &ti);
+        if (!rc && ti.type == EDGE_FLOAT32 && b == fb)
+            memcpy(dst, tmp, fb);
+        else if (!rc && ti.type == EDGE_INT8 && b == fb / sizeof(float))
+            for (size_t j = 0; j < b; j++) {
+                const long q = lroundf(tmp[j] / ti.scale) + ti.zero_point;
+                dst[j] = (uint8_t)(int8_t)(q < -128 ? -128 : q > 127 ? 127 : q);
+            }
+        else if (!rc)
+            rc = edge__seterr(err, EDGE_EINVAL, "input %zu: %zu bytes, unexpected", i, b);
+        free(tmp);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Output J of IT (model M) as float into DST (N values). */
+static void output_floats(edge_interp *it, edge_model *m, size_t j, float *dst, size_t n)
+{
+    size_t b = 0;
+    const void *p = edge_interp_output(it, j, &b);
+    edge_tensor_info ti;
+    edge_model_output_info(m, j, &ti);
+    for (size_t i = 0; i < n; i++)
+        dst[i] = ti.type == EDGE_FLOAT32
+                     ? ((const float *)p)[i]
+                     : ((float)((const int8_t *)p)[i] - (float)ti.zero_point) * ti.scale;
+}
+
+static size_t elems(const edge_tensor_info *ti)
+{
+    size_t n = 1;
+    for (int d = 0; d < ti->rank; d++)
+        n *= (size_t)ti->dims[d];
+    return n;
+}
+
+/* Calibration samples a 4-bit trial runs (all when fewer). */
+#define QZ_TRIAL_SAMPLES 16
+
+static size_t trial_samples(const qz_ctx *c)
+{
+    return c->o->n_samples < QZ_TRIAL_SAMPLES ? c->o->n_samples : QZ_TRIAL_SAMPLES;
+}
+
+static size_t output_floats_total(const qz_ctx *c)
+{
+    size_t n = 0;
+    for (size_t j = 0; j < edge_model_output_count(c->m); j++) {
+        edge_tensor_info ti;
+        edge_model_output_info(c->m, j, &ti);
+        n += elems(&ti);
+    }
+    return n;
+}
+
+/* The float model's outputs on the trial samples, concatenated, into c->ref. */
+static int reference_outputs(qz_ctx *c, edge_error *err)
+{
+    const size_t per = output_floats_total(c), ns = trial_samples(c);
+    c->ref = malloc((per * ns > 0 ? per * ns : 1) * sizeof(float));
+    if (!c->ref)
+        return edge__seterr(err, EDGE_ENOMEM, "out of memory");
+    edge_interp_watch(c->it, NULL, NULL);
+    for (size_t k = 0; k < ns; k++) {
+        int rc = fill_inputs(c, c->it, c->m, k, err);
+        if (rc)
+            return rc;
+        if (edge_interp_invoke(c->it))
+            return edge__seterr(err, EDGE_EINVAL, "calibration sample %zu: %s", k,
+                                edge_interp_error(c->it));
+        size_t at = k * per;
+        for (size_t j = 0; j < edge_model_output_count(c->m); j++) {
+            edge_tensor_info ti;
+            edge_model_output_info(c->m, j, &ti);
+            output_floats(c->it, c->m, j, c->ref + at, elems(&ti));
+            at += elems(&ti);
+        }
+    }
+    return 0;
+}
+
+/* The written model's squared output error over the trial samples, relative to the float
+ * outputs' squared sum, into *E. */
+static int trial_error(qz_ctx *c, double *e, edge_error *err)
+{
+    uint8_t *bytes = NULL;
+    size_t size = 0;
+    qz_report rep;
+    int rc = model_bytes(c, &rep, &bytes, &size, err);
+    if (rc)
+        return rc;
+    edge_model *m = NULL;
+    edge_interp *it = NULL;
+    const size_t per = output_floats_total(c), ns = trial_samples(c);
+    float *y = malloc((per ? per : 1) * sizeof(float));
+    rc = !y ? edge__seterr(err, EDGE_ENOMEM, "out of memory")
+            : edge_model_open_buffer(bytes, size, &(edge_model_options){.threads = 1}, &m, err);
+    if (!rc)
+        rc = edge_interp_new(m, &it, err);
+    double num = 0.0, den = 0.0;
+    for (size_t k = 0; !rc && k < ns; k++) {
+        if ((rc = fill_inputs(c, it, m, k, err)))
+            break;
+        if (edge_interp_invoke(it)) {
+            rc = edge__seterr(err, EDGE_EINVAL, "the 4-bit trial model: %s", edge_interp_error(it));
+            break;
+        }
+        size_t at = 0;
+        for (size_t j = 0; j < edge_model_output_count(m); j++) {
+            edge_tensor_info ti;
+            edge_model_output_info(m, j, &ti);
+            output_floats(it, m, j, y + at, elems(&ti));
+            at += elems(&ti);
+        }
+        const float *r = c->ref + k * per;
+        for (size_t i = 0; i < per; i++) {
+            num += ((double)y[i] - r[i]) * ((double)y[i] - r[i]);
+            den += (double)r[i] * r[i];
+        }
+    }
+    *e = num / (den > 0.0 ? den : 1.0);
+    edge_interp_free(it);
+    edge_model_unref(m);
+    free(y);
+    free(bytes);
+    return rc;
+}
+
+typedef struct qz_cand {
+    int32_t t;
+    double cost; /* the error it adds alone, per weight byte it saves */
+} qz_cand;
+
+static int by_cost(const void *a, const void *b)
+{
+    const double x = ((const qz_cand *)a)->cost, y = ((const qz_cand *)b)->cost;
+    return x < y ? -1 : x > y;
+}
+
+/* --weights int4: which weights tensors are written INT4. int4-all: every one. Otherwise
+ * measured: the int8 model's output error E0 on the calibration samples (relative squared
+ * error against the float model), each tensor's error alone in 4 bits, then tensors in order
+ * of added error per byte saved, each kept 4-bit when the model's error with it stays within
+ * int4_error (QZ_INT4_BUDGET) x E0 (and E0 plus 1e-4 of the outputs' energy, for a model int8
+ * leaves almost exact). The trials run the first QZ_TRIAL_SAMPLES calibration samples. *E0 and *E:
+ * the int8 model's error and the chosen one's. */
+static int choose_int4(qz_ctx *c, double *e0, double *e, edge_error *err)
+{
+    *e0 = *e = 0.0;
+    if (c->o->weight_bits != 4)
+        return 0;
+    size_t nw = 0;
+    for (size_t t = 0; t < c->nt; t++) {
+        c->t[t].int4 = c->t[t].role == QR_WEIGHT && c->o->int4_all;
+        nw += c->t[t].role == QR_WEIGHT;
+    }
+    if (c->o->int4_all || !nw)
+        return 0;
+    int rc = reference_outputs(c, err);
+    if (rc || (rc = trial_error(c, e0, err)))
+        return rc;
+    qz_cand *cand = calloc(nw, sizeof *cand);
+    if (!cand)
+        return edge__seterr(err, EDGE_ENOMEM, "out of memory");
+    size_t n = 0;
+    for (size_t t = 0; t < c->nt && !rc; t++) {
+        if (c->t[t].role != QR_WEIGHT)
+            continue;
+        double et = 0.0;
+        c->t[t].int4 = true;
+        rc = trial_error(c, &et, err);
+        c->t[t].int4 = false;
+        const double saved = (double)elems(&c->t[t].info) / 2.0 + 1.0;
+        cand[n++] = (qz_cand){(int32_t)t, (et - *e0) / saved};
+    }
+    qsort(cand, n, sizeof *cand, by_cost);
+    const double factor = c->o->int4_error > 0.0 ? c->o->int4_error : QZ_INT4_BUDGET;
+    const double budget = fmax(factor * *e0, *e0 + 1e-4);
+    *e = *e0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        double et = 0.0;
+        c->t[cand[i].t].int4 = true;
+        rc = trial_error(c, &et, err);
+        if (!rc && et <= budget)
+            *e = et;
+        else
+            c->t[cand[i].t].int4 = false;
+    }
+    free(cand);
     return rc;
 }
 
@@ -1030,6 +1251,7 @@ static void ctx_free(qz_ctx *c)
     free(c->keep);
     free(c->tw);
     free(c->fin);
+    free(c->ref);
     edge_interp_free(c->it);
     edge_model_unref(c->m);
 }
@@ -1157,8 +1379,13 @@ int qz_quantize(const char *model, const char *output, const qz_options *o, qz_r
     }
     for (size_t i = 0; i < c.nn && !rc; i++)
         rc = plan_node(&c, i, err);
+    double e0 = 0.0, e4 = 0.0;
+    if (!rc)
+        rc = choose_int4(&c, &e0, &e4, err);
     if (!rc)
         rc = write_model(&c, output, rep, err);
+    rep->int8_error = e0;
+    rep->int4_error = e4;
 out:
     ctx_free(&c);
     return rc;

@@ -38,6 +38,9 @@ typedef struct qz_options {
      * last weighted nodes' (in node order), which stay int8 */
     int weight_bits;
     int int4_all; /* with weight_bits 4: every weights tensor INT4 */
+    /* with weight_bits 4 and not int4_all: the written model's output error on the calibration
+     * samples may grow to this many times the int8 model's (0: QZ_INT4_BUDGET, 2) */
+    double int4_error;
     /* 0, or the share of each output channel's FC and CONV_2D weights set to 0 (smallest
      * magnitudes first), written sparse (a constant and its DENSIFY) where that is smaller */
     float prune;
@@ -50,7 +53,10 @@ typedef struct qz_report {
     int n_float;            /* nodes left float */
     int n_sparse;           /* weight tensors written sparse */
     int n_int4;             /* weight tensors written INT4 */
-    size_t out_bytes;       /* the written file's size */
+    /* --weights int4 (measured choice): the output error on the calibration samples (squared,
+     * relative to the float model's outputs) of the all-int8 model and of the written one */
+    double int8_error, int4_error;
+    size_t out_bytes; /* the written file's size */
 } qz_report;
 
 /* Quantize the float32 model at MODEL into an int8 model written to OUTPUT. 0, or a negative

@@ -20,6 +20,9 @@
  * twin's top-1 on 16 inputs, and LiteRT.js's argmax; and that
  * bad arguments, a model that is not float, an operator it cannot quantize and a picture that
  * cannot be decoded get clear errors.
+ * --weights int4 (test_compress): the measured choice makes some but not all tensors 4-bit, and
+ * the output errors it reports are the written models' own on the calibration samples, the
+ * chosen one's within 8x the int8 model's.
  * Does not own: the int8 kernels (tests/ops), the float model's values (tests/zoo). */
 #include <math.h>
 #include <setjmp.h>
@@ -203,6 +206,45 @@ static void top1(const char *path, int *top, float *margin)
     }
     edge_interp_free(it);
     edge_model_unref(m);
+}
+
+/* The output error of PATH (float in and out) against the float model over the calibration
+ * samples DIR/cal/s*.bin, in name order: squared, relative to the float outputs' squared sum,
+ * as edgectl quantize's --weights int4 measures it. */
+static double cal_error(const char *path)
+{
+    edge_model *mf = NULL, *mq = NULL;
+    edge_interp *itf = NULL, *itq = NULL;
+    assert_int_equal(edge_model_open(fmodel, NULL, &mf, NULL), 0);
+    assert_int_equal(edge_model_open(path, NULL, &mq, NULL), 0);
+    assert_int_equal(edge_interp_new(mf, &itf, NULL), 0);
+    assert_int_equal(edge_interp_new(mq, &itq, NULL), 0);
+    double num = 0, den = 0;
+    for (int k = 0; k < 100; k++) {
+        char p[128];
+        snprintf(p, sizeof p, "%s/cal/s%02d.bin", dir, k);
+        size_t len = 0;
+        float *v = edge_test_read_file(p, &len);
+        if (!v)
+            continue;
+        assert_int_equal(len, IN_ELEMS * sizeof(float));
+        size_t b = 0;
+        memcpy(edge_interp_input(itf, 0, &b), v, len);
+        memcpy(edge_interp_input(itq, 0, &b), v, len);
+        free(v);
+        assert_int_equal(edge_interp_invoke(itf), 0);
+        assert_int_equal(edge_interp_invoke(itq), 0);
+        const float *yf = edge_interp_output(itf, 0, &b), *yq = edge_interp_output(itq, 0, &b);
+        for (int i = 0; i < N_CLASSES; i++) {
+            num += ((double)yq[i] - yf[i]) * ((double)yq[i] - yf[i]);
+            den += (double)yf[i] * yf[i];
+        }
+    }
+    edge_interp_free(itf);
+    edge_interp_free(itq);
+    edge_model_unref(mf);
+    edge_model_unref(mq);
+    return num / den;
 }
 
 /* The written model is int8 as TFLite's converter makes it. */
@@ -1016,15 +1058,31 @@ static void test_compress(void **state)
     char *text = edge_test_read_file(out, &n);
     assert_non_null(text);
     printf("%.*s", (int)n, text);
-    assert_non_null(strstr(text, "10 weight tensors per channel (8 int4, 2 int8,"));
+    /* the measured choice: some but not all tensors 4-bit, the error it reports within 8x the
+     * int8 model's, and the written model's own error on the calibration samples that figure */
+    int n4 = -1, n8 = -1;
+    double e4 = -1, e8 = -1;
+    const char *at = strstr(text, "10 weight tensors per channel (");
+    assert_non_null(at);
+    assert_int_equal(sscanf(at,
+                            "10 weight tensors per channel (%d int4, %d int8; output error "
+                            "%lf, int8 alone %lf",
+                            &n4, &n8, &e4, &e8),
+                     4);
     free(text);
+    assert_int_equal(n4 + n8, 10);
+    assert_true(n4 >= 1 && n4 <= 9);
+    assert_true(e8 > 0 && e4 <= fmax(8.0 * e8, e8 + 1e-4) * 1.01 + 1e-12);
+    const double m4 = cal_error(pl), m8 = cal_error(p8);
+    printf("--weights int4: %d int4, %d int8; calibration output error %.3g (int8 %.3g), "
+           "reported %.3g (%.3g)\n",
+           n4, n8, m4, m8, e4, e8);
+    assert_true(fabs(m4 - e4) <= 0.02 * e4 + 1e-9 && fabs(m8 - e8) <= 0.02 * e8 + 1e-9);
     top1(pl, tq, NULL);
     same = 0;
     for (int k = 0; k < n_test; k++)
         same += tf[k] == tq[k];
-    printf("--weights int4 (first and last layers int8): top-1 agreement with the float model "
-           "%d/%d\n",
-           same, n_test);
+    printf("--weights int4 (measured): top-1 agreement with the float model %d/%d\n", same, n_test);
     snprintf(a, sizeof a, "'%s' --calibrate '%s/cal' --prune 0.5 --output '%s'", fmodel, dir, p5);
     assert_int_equal(quantize(a), 0);
     top1(p5, tq, NULL);
@@ -1476,6 +1534,11 @@ static void test_errors(void **state)
              dir);
     assert_int_equal(quantize(a), 2);
     expect_err("--method best: expected minmax, percentile or mse");
+    snprintf(a, sizeof a,
+             "'%s' --calibrate '%s/cal' --output '%s/x' --weights int4 --int4-error 0.5", fmodel,
+             dir, dir);
+    assert_int_equal(quantize(a), 2);
+    expect_err("--int4-error 0.5: expected a factor from 1 to 1000");
     snprintf(a, sizeof a, "'%s' --calibrate '%s/cal' --output '%s/x' --io uint8", fmodel, dir, dir);
     assert_int_equal(quantize(a), 2);
     expect_err("--io uint8");

@@ -10,7 +10,7 @@
  * Prints the dense and sparse figures (the minimum over the timed invokes: the machine is
  * shared) and the ratio dense / sparse.
  * Usage: bench-sparse [--kernels LEVEL] [--time SECONDS] [--layer SUBSTRING]
- *                     [--type int8|float32] */
+ *                     [--type int8|float32] [--batch N] (the FULLY_CONNECTED layers' rows) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,25 +74,29 @@ int main(int argc, char **argv)
     level = isa;
     double secs = 0.3;
     const char *only = NULL;
+    int32_t batch = 1; /* --batch: the FULLY_CONNECTED layers' rows */
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--time") && i + 1 < argc)
             secs = atof(argv[++i]);
         else if (!strcmp(argv[i], "--layer") && i + 1 < argc)
             only = argv[++i];
+        else if (!strcmp(argv[i], "--batch") && i + 1 < argc && atoi(argv[i + 1]) >= 1 &&
+                 atoi(argv[i + 1]) <= 256)
+            batch = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--type") && i + 1 < argc &&
                  (!strcmp(argv[i + 1], "int8") || !strcmp(argv[i + 1], "float32")))
             f32 = !strcmp(argv[++i], "float32");
         else {
             fprintf(stderr, "usage: bench-sparse [--kernels LEVEL] [--time SECONDS] "
-                            "[--layer SUBSTRING] [--type int8|float32]\n");
+                            "[--layer SUBSTRING] [--type int8|float32] [--batch N]\n");
             return 2;
         }
     }
     bench_kernels_print("libedge");
-    printf(
-        "# %s weights and activations, 1 thread; figures are the minimum over the timed "
-        "invokes (%.1f s each); anchor: the dense kernel, same model, same run (EDGE_SPARSE=0)\n",
-        f32 ? "float32" : "int8", secs);
+    printf("# %s weights and activations, 1 thread; figures are the minimum over the timed "
+           "invokes (%.1f s each); anchor: the dense kernel, same model, same run (EDGE_SPARSE=0); "
+           "FULLY_CONNECTED at batch %d\n",
+           f32 ? "float32" : "int8", secs, (int)batch);
     printf("%-24s %-5s %5s %10s %10s %7s  %s\n", "layer", "mask", "zero", "dense_us", "sparse_us",
            "ratio", "kernels (dense / sparse)");
     static const double sp[] = {0.5, 0.7, 0.8, 0.9};
@@ -103,7 +107,7 @@ int main(int argc, char **argv)
         for (int p = 0; p < 3; p++)
             for (size_t s = 0; s < sizeof sp / sizeof *sp; s++) {
                 edge_prune_spec ps = {.conv = y->conv,
-                                      .batch = 1,
+                                      .batch = y->conv ? 1 : batch,
                                       .h = y->hw,
                                       .w = y->hw,
                                       .k = y->k,

@@ -24,7 +24,10 @@
  *   avxvnni: 1x4 90% 0.96-1.56x; 1x16 70% 1.04-1.59x, 80% 1.41-2.18x, 90% 1.99-3.54x.
  *   avx512vnni: 1x4 90% 0.66-1.27x; 1x16 70% 0.70-1.29x, 80% 0.96-1.78x, 90% 1.32-3.02x.
  * Below 1024 input channels a channel's fixed cost (its loop's exit, about 2.6 ns) outweighs
- * what its few stored groups save. */
+ * what its few stored groups save. They hold on the row path only (fewer than
+ * EDGE_SPARSE_ROW_PATH rows, 16 at avx512vnni): from there to 64 rows the tiles run a part-filled
+ * vector against a dense kernel that batches rows well (bench-sparse --batch 4, 2048x2048 1x16
+ * 70% zero: avx2 0.95x, avxvnni 0.40x; 90%: 2.4x and 1.02x), so the kernel is not chosen. */
 #define FEW_X86_MIN_DEPTH 1024
 #define FEW_AVX2_1X4 0.12
 #define FEW_AVX2_RUNS 0.3
@@ -154,7 +157,7 @@ edge_qs8_sparse_fn edge_qs8_sparse_kernel(edge_isa isa, const char **level,
                                           edge_qs8_sparse_pays *pays)
 {
     /* the portable C body: 2-20x slower than the dense SIMD kernels (bench-sparse) */
-    *pays = (edge_qs8_sparse_pays){0, 0, 0, 0, 0};
+    *pays = (edge_qs8_sparse_pays){0, 0, 0, 0, 0, 0};
 #if defined(__x86_64__)
     /* fewer rows: the FEW_* thresholds above */
     if (isa == EDGE_ISA_AVX512VNNI) {
@@ -162,14 +165,15 @@ edge_qs8_sparse_fn edge_qs8_sparse_kernel(edge_isa isa, const char **level,
         /* 1x1 CONV_2D 28x28x128, 14x14x256, 7x7x512 on a Zen 5 VM (bench-sparse, the tile
          * transposed in registers): 1x4 blocks 70% zero (30% stored) 1.15-1.21x, 90% 1.70-2.63x;
          * unstructured 90% (34% stored) 1.03-1.10x, 80% (59%) 0.65-0.77x */
-        *pays = (edge_qs8_sparse_pays){0.3, FEW_512_1X4, FEW_512_RUNS, FEW_X86_MIN_DEPTH, 0};
+        *pays = (edge_qs8_sparse_pays){0.3, FEW_512_1X4, FEW_512_RUNS, 16, FEW_X86_MIN_DEPTH, 0};
         return edge_qs8_sparse_avx512vnni;
     }
     if (isa == EDGE_ISA_AVX2) {
         *level = "avx2";
         /* 1x4 blocks, 50% zero (50% stored) 1.4x, 70% 1.8-2.1x; unstructured 70% (76% stored)
          * 0.7-1.0x. */
-        *pays = (edge_qs8_sparse_pays){0.5, FEW_AVX2_1X4, FEW_AVX2_RUNS, FEW_X86_MIN_DEPTH, 0};
+        *pays = (edge_qs8_sparse_pays){
+            0.5, FEW_AVX2_1X4, FEW_AVX2_RUNS, EDGE_SPARSE_ROW_PATH, FEW_X86_MIN_DEPTH, 0};
         return edge_qs8_sparse_avx2;
     }
     if (isa == EDGE_ISA_AVXVNNI) {
@@ -178,7 +182,8 @@ edge_qs8_sparse_fn edge_qs8_sparse_kernel(edge_isa isa, const char **level,
          * 5 VM with AVX-VNNI): 1x1 CONV_2D 28x28x128, 14x14x256, 7x7x512 with 1x4 blocks 70%
          * zero 0.72-0.93x, 80% (20% stored) 1.04-1.30x, 90% 1.31-2.03x; unstructured 90%
          * 0.80-0.92x. */
-        *pays = (edge_qs8_sparse_pays){0.2, FEW_VNNI_1X4, FEW_VNNI_RUNS, FEW_X86_MIN_DEPTH, 0};
+        *pays = (edge_qs8_sparse_pays){
+            0.2, FEW_VNNI_1X4, FEW_VNNI_RUNS, EDGE_SPARSE_ROW_PATH, FEW_X86_MIN_DEPTH, 0};
         return edge__avxvnni_encoding() == EDGE_AVXVNNI_ENC_EVEX ? edge_qs8_sparse__avxvnni_evex
                                                                  : edge_qs8_sparse__avxvnni;
     }
@@ -195,16 +200,16 @@ edge_qs8_sparse_fn edge_qs8_sparse_kernel(edge_isa isa, const char **level,
 #if defined(__aarch64__)
     if (isa == EDGE_ISA_NEONDOT) {
         *level = "neondot";
-        *pays = (edge_qs8_sparse_pays){0.33, 0.1, 0.1, 0, FEW_ARM_MIN_BYTES};
+        *pays = (edge_qs8_sparse_pays){0.33, 0.1, 0.1, EDGE_SPARSE_ROWS, 0, FEW_ARM_MIN_BYTES};
         return edge_qs8_sparse_neondot;
     }
 #endif
     if (isa == EDGE_ISA_NEON) {
         *level = "neon";
 #if defined(__aarch64__)
-        *pays = (edge_qs8_sparse_pays){0.7, 0.12, 0.12, 0, FEW_ARM_MIN_BYTES};
+        *pays = (edge_qs8_sparse_pays){0.7, 0.12, 0.12, EDGE_SPARSE_ROWS, 0, FEW_ARM_MIN_BYTES};
 #else
-        *pays = (edge_qs8_sparse_pays){0.7, 0.25, 0.25, 0, FEW_ARM_MIN_BYTES};
+        *pays = (edge_qs8_sparse_pays){0.7, 0.25, 0.25, EDGE_SPARSE_ROWS, 0, FEW_ARM_MIN_BYTES};
 #endif
         return edge_qs8_sparse_neon;
     }

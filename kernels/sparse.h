@@ -103,6 +103,8 @@ typedef struct edge_qs8_sparse_pays {
     double rows;          /* EDGE_SPARSE_ROWS rows or more */
     double few;           /* fewer rows (batch-1 FULLY_CONNECTED) */
     double few_runs;      /* fewer rows, weights in 1x16 blocks (the packed data's runs) */
+    size_t few_rows;      /* few and few_runs hold below this many rows; from there to
+                           * EDGE_SPARSE_ROWS the kernel is not chosen */
     size_t few_min_depth; /* few and few_runs only for at least this many input channels */
     size_t few_min_bytes; /* ... and weights of at least this many bytes */
 } edge_qs8_sparse_pays;

@@ -131,9 +131,9 @@ static void sparse_kernel_of(edge_prep *p, edge_dtype type, size_t rows, size_t 
     *fn = edge_qs8_sparse_kernel(isa, level, &qp);
     *pays = qp.rows;
     if (rows < EDGE_SPARSE_ROWS) /* few rows (the weights' format decides) */
-        *pays = depth < qp.few_min_depth || ch * depth < qp.few_min_bytes ? 0
-                : format == EDGE_SPARSE_1X16                              ? qp.few_runs
-                                                                          : qp.few;
+        *pays = rows >= qp.few_rows || depth < qp.few_min_depth || ch * depth < qp.few_min_bytes ? 0
+                : format == EDGE_SPARSE_1X16 ? qp.few_runs
+                                             : qp.few;
 }
 
 static int sparse_prepare(edge_prep *p, edge_node *n, enum sparse_op op, size_t rows, size_t ch,

@@ -303,7 +303,8 @@ static void test_default_choice(void **state)
 
 /* A batch-1 FULLY_CONNECTED at the x86 SIMD levels (kernels/sparse.c's FEW_* thresholds):
  * 1024 deep with 90% of its 1x16 blocks zero runs sparse, and gives the dense kernel's bytes;
- * with 50% of its 1x4 blocks zero, or 64 deep, it runs dense. */
+ * with 50% of its 1x4 blocks zero, or 64 deep, or at batch 16 (past the row path, under 64
+ * rows), it runs dense. */
 static void test_default_choice_few(void **state)
 {
     (void)state;
@@ -312,8 +313,8 @@ static void test_default_choice_few(void **state)
     for (size_t l = 0; l < 3; l++) {
         if (edge_isa_effective(x86[l]) != x86[l])
             continue;
-        for (int c = 0; c < 3; c++) {
-            edge_prune_spec s = {.batch = 1,
+        for (int c = 0; c < 4; c++) {
+            edge_prune_spec s = {.batch = c == 3 ? 16 : 1,
                                  .k = c == 2 ? 64 : 1024,
                                  .n = 72,
                                  .sparsity = c == 1 ? 0.5 : 0.9,
@@ -323,21 +324,22 @@ static void test_default_choice_few(void **state)
             size_t size = 0;
             char err[160], ks[512], kd[512];
             assert_int_equal(edge_prune_model(&s, &buf, &size, err, sizeof err), 0);
-            static int8_t in[1024];
-            for (size_t i = 0; i < sizeof in; i++)
+            static int8_t in[16 * 1024];
+            const size_t in_n = (size_t)s.k * (size_t)s.batch, out_n = 72 * (size_t)s.batch;
+            for (size_t i = 0; i < in_n; i++)
                 in[i] = (int8_t)rnd();
             size_t a_n = 0, b_n = 0;
-            uint8_t *a = run(buf, size, x86[l], 1, NULL, in, (size_t)s.k, &a_n, ks, sizeof ks);
-            uint8_t *b = run(buf, size, x86[l], 1, "0", in, (size_t)s.k, &b_n, kd, sizeof kd);
+            uint8_t *a = run(buf, size, x86[l], 1, NULL, in, in_n, &a_n, ks, sizeof ks);
+            uint8_t *b = run(buf, size, x86[l], 1, "0", in, in_n, &b_n, kd, sizeof kd);
             if ((c == 0) != (strstr(ks, "_sparse1x") != NULL))
                 fail_msg("fc %d deep, %s at %.0f%%, %s: %s", (int)s.k,
                          edge_prune_pattern_name(s.pattern), 100 * s.sparsity,
                          edge_isa_name(x86[l]), ks);
             if (c == 0 && !sparse_named(ks, edge_isa_name(x86[l])))
                 fail_msg("the sparse kernel at %s is not its own: %s", edge_isa_name(x86[l]), ks);
-            assert_int_equal(a_n, 72);
-            assert_int_equal(b_n, 72);
-            assert_memory_equal(a, b, 72);
+            assert_int_equal(a_n, out_n);
+            assert_int_equal(b_n, out_n);
+            assert_memory_equal(a, b, out_n);
             free(a), free(b), free(buf);
             ran++;
         }

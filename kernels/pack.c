@@ -73,6 +73,64 @@ void edge_qs8_gemm_pack(size_t n, size_t k, size_t nr, size_t kr, const int8_t *
     }
 }
 
+size_t edge_qs8_gemm4_packed_bytes(size_t n, size_t k, size_t nr, size_t kr)
+{
+    const size_t kc = edge_qs8_gemm_kc(k, kr);
+    size_t total;
+    if (!edge_qs8_gemm_packed_bytes(n, k, nr, kr) ||
+        __builtin_mul_overflow(blocks_of(n, nr), edge_qs8_gemm4_block_bytes(nr, kc), &total))
+        return 0;
+    return total;
+}
+
+int edge_qs8_gemm4_pack(size_t n, size_t k, size_t nr, size_t kr, const void *src, void *dst)
+{
+    const size_t kc = edge_qs8_gemm_kc(k, kr), head = 3 * nr * sizeof(int32_t);
+    const size_t block = edge_qs8_gemm_block_bytes(nr, kc), wn = nr * kc;
+    const uint8_t *in = src;
+    uint8_t *out = dst;
+    for (size_t n0 = 0; n0 < n; n0 += nr) {
+        memcpy(out, in, head);
+        const int8_t *w = (const int8_t *)(in + head);
+        uint8_t *q = out + head;
+        for (size_t c = 0; c < wn; c += 32) {
+            const size_t half = wn - c >= 32 ? 16 : 8;
+            for (size_t j = 0; j < half; j++) {
+                const int8_t lo = w[c + j], hi = w[c + half + j];
+                if (lo < -8 || lo > 7 || hi < -8 || hi > 7)
+                    return -1;
+                q[c / 2 + j] = (uint8_t)(((uint8_t)lo & 15u) | ((uint8_t)hi << 4));
+            }
+        }
+        in += block;
+        out += edge_qs8_gemm4_block_bytes(nr, kc);
+    }
+    return 0;
+}
+
+void edge_qs8_gemm4_expand(size_t nr, size_t kc, const void *src, void *dst)
+{
+    typedef uint8_t v16 __attribute__((vector_size(16)));
+    const size_t head = 3 * nr * sizeof(int32_t), wn = nr * kc;
+    memcpy(dst, src, head);
+    const uint8_t *q = (const uint8_t *)src + head;
+    uint8_t *w = (uint8_t *)dst + head;
+    size_t c = 0;
+    for (; c + 32 <= wn; c += 32) { /* a nibble v sign-extends as ((v ^ 8) - 8) */
+        v16 b, lo, hi;
+        memcpy(&b, q + c / 2, sizeof b);
+        lo = ((b & 15) ^ 8) - 8;
+        hi = ((b >> 4) ^ 8) - 8;
+        memcpy(w + c, &lo, sizeof lo);
+        memcpy(w + c + 16, &hi, sizeof hi);
+    }
+    for (size_t j = 0; c < wn && j < 8; j++) { /* a last chunk of 16 */
+        const uint8_t b = q[c / 2 + j];
+        w[c + j] = (uint8_t)(((b & 15u) ^ 8u) - 8u);
+        w[c + 8 + j] = (uint8_t)(((b >> 4) ^ 8u) - 8u);
+    }
+}
+
 size_t edge_qs8_dw_packed_bytes(size_t c, size_t taps, size_t cr)
 {
     size_t block, total;

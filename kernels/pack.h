@@ -28,6 +28,27 @@ void edge_qs8_gemm_pack(size_t n, size_t k, size_t nr, size_t kr, const int8_t *
                         const int32_t *bias, const int32_t *mult, const int32_t *shift,
                         int32_t input_offset, int32_t a_bias, void *dst);
 
+/* 4-bit GEMM blocks (INT4 weights, values -8..7, kept 4-bit in memory): a block of
+ * edge_qs8_gemm_pack's layout whose weights are held two a byte. Its header (bias', mult,
+ * shift: 12 * NR bytes) as it is, then the NR * KC weight bytes in chunks of 32: byte j of a
+ * chunk holds weight j in its low nibble and weight j + 16 in its high one (a last chunk of 16
+ * holds j and j + 8), so that expanding takes no shuffle. Bytes of one block, and of N
+ * channels of depth K (0 on overflow). */
+static inline size_t edge_qs8_gemm4_block_bytes(size_t nr, size_t kc)
+{
+    return nr * (3 * sizeof(int32_t) + kc / 2);
+}
+size_t edge_qs8_gemm4_packed_bytes(size_t n, size_t k, size_t nr, size_t kr);
+
+/* Blocks of edge_qs8_gemm_pack's layout at SRC (N channels, depth K, NR and KR as packed, NR *
+ * KR a multiple of 16) held 4-bit at DST: 0, or -1 when a weight lies outside -8..7 (DST is
+ * then partly written). */
+int edge_qs8_gemm4_pack(size_t n, size_t k, size_t nr, size_t kr, const void *src, void *dst);
+
+/* One 4-bit block at SRC expanded to edge_qs8_gemm_pack's layout at DST
+ * (edge_qs8_gemm_block_bytes(NR, KC) bytes): what the GEMM kernels read. */
+void edge_qs8_gemm4_expand(size_t nr, size_t kc, const void *src, void *dst);
+
 /* Bytes of C channels with TAPS window cells packed in blocks of CR (0 on overflow). */
 size_t edge_qs8_dw_packed_bytes(size_t c, size_t taps, size_t cr);
 

@@ -57,8 +57,8 @@ typedef struct edge_tensor {
                       * type is EDGE_INT8 and data its values unpacked at load (model_load.c) */
     const uint8_t *nibbles; /* INT4: the file's packed bytes (count / 2 rounded up) */
     int32_t int4_readers;   /* INT4: the nodes reading it (load) */
-    int32_t int4_direct;    /* INT4: of those, the CPU nodes prepared on a kernel that reads
-                             * NIBBLES itself (backends/cpu/op_fc_int4.c); when it is all of
+    int32_t int4_direct;    /* INT4: of those, the CPU nodes prepared on a packed path, which
+                             * never read DATA again (interp/prepare.c); when it is all of
                              * them, prepare frees the int8 copy and DATA becomes NIBBLES (BYTES
                              * the packed size) */
     char *name;             /* owned, never NULL */

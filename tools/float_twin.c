@@ -35,13 +35,20 @@ __attribute__((format(printf, 4, 5))) static int failf(char *err, size_t len, in
     return rc;
 }
 
+#define INT4_TYPE 17 /* schema.fbs TensorType INT4: libedge shows the file's nibbles */
+
 /* Constant T's values in float32 (COUNT of them), dequantized with its parameters. */
 static float *dequantized(const edge_model *m, size_t t, const edge_tensor_info *ti, size_t *count)
 {
     size_t bytes = 0;
     const void *v = edge_model_tensor_data(m, t, &bytes);
+    const bool nibbles = ti->type == (edge_dtype)INT4_TYPE;
     const size_t esz = edge_dtype_size(ti->type);
-    const size_t n = esz ? bytes / esz : 0;
+    size_t n = esz ? bytes / esz : 0;
+    for (int d = 0; nibbles && d <= ti->rank; d++) /* two a byte, low nibble first */
+        n = d == 0 ? 1 : n * (size_t)ti->dims[d - 1];
+    if (nibbles && n > 2 * bytes)
+        return NULL;
     float *out = malloc((n ? n : 1) * sizeof *out);
     if (!out || !v)
         return free(out), NULL;
@@ -53,6 +60,11 @@ static float *dequantized(const edge_model *m, size_t t, const edge_tensor_info 
         const float scale = ti->scales ? ti->scales[c] : ti->scale;
         const int32_t zp = ti->zero_points ? ti->zero_points[c] : ti->zero_point;
         int64_t q;
+        if (nibbles) {
+            q = (int64_t)((((const uint8_t *)v)[i / 2] >> (i % 2 ? 4 : 0) & 15) ^ 8) - 8;
+            out[i] = (float)((double)(q - zp) * (double)scale);
+            continue;
+        }
         switch (ti->type) {
         case EDGE_INT8: q = ((const int8_t *)v)[i]; break;
         case EDGE_UINT8: q = ((const uint8_t *)v)[i]; break;
@@ -68,8 +80,9 @@ static float *dequantized(const edge_model *m, size_t t, const edge_tensor_info 
 
 static bool quantized(const edge_tensor_info *ti)
 {
-    return ti->quant_count > 0 && (ti->type == EDGE_INT8 || ti->type == EDGE_UINT8 ||
-                                   ti->type == EDGE_INT16 || ti->type == EDGE_INT32);
+    return ti->quant_count > 0 &&
+           (ti->type == EDGE_INT8 || ti->type == EDGE_UINT8 || ti->type == EDGE_INT16 ||
+            ti->type == EDGE_INT32 || ti->type == (edge_dtype)INT4_TYPE);
 }
 
 static int write_tensors(const edge_model *m, tfw_writer *w, size_t nt, char *err, size_t len)

@@ -158,9 +158,12 @@ static char *render(size_t *len)
           "params may be INT4; GATHER of INT4 params writes an INT4 tensor (held unpacked "
           "likewise, never a model input or output) that DEQUANTIZE or another GATHER reads; "
           "any other reader of an INT4 tensor is refused. FULLY_CONNECTED (int8 and "
-          "hybrid, up to 8 rows) reads the nibbles directly (kernels qs8_fc_int4__*), and a tensor "
-          "it alone "
-          "reads stays 4-bit in memory (the int8 copy is freed after prepare).\n\n"
+          "hybrid, up to 8 rows) reads the nibbles directly (kernels qs8_fc_int4__*); the int8 "
+          "GEMM of CONV_2D, FULLY_CONNECTED and 1-channel DEPTHWISE_CONV_2D keeps its packed "
+          "blocks 4-bit and expands each into its task's scratch before the kernel reads it; "
+          "the other int8 kernels keep their packed int8 form. A tensor read only by nodes on "
+          "these packed paths stays 4-bit in the model (the int8 copy is freed after "
+          "prepare).\n\n"
           "## Builtin operators\n\n",
           f);
     table(f, builtin, nb);

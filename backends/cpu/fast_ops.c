@@ -54,6 +54,10 @@ typedef struct fast_hdr {
     size_t pad_off;    /* indirect GEMM: in_c bytes of the padding value, from the data */
     bool flip_in;      /* indirect GEMM: the input is flipped (x ^ 0x80) around the kernel */
     bool gemv;         /* one row (batch-1 FULLY_CONNECTED) on the table's gemv and its packing */
+    /* GEMM of INT4 weights: blocks held 4-bit (pack.h's gemm4), each expanded into the task's
+     * thread's scratch at W4_OFF before the kernel reads it (gemm4_task) */
+    bool w4;
+    size_t w4_off;
 } fast_hdr;
 
 #define HDR_BYTES ((sizeof(fast_hdr) + 63) & ~(size_t)63)
@@ -146,9 +150,39 @@ static size_t gemm_rows_chunk(const fast_hdr *h, unsigned threads, size_t scratc
     return chunk < mr ? mr : chunk;
 }
 
+/* A 4-bit GEMM's task expands every block it reads (gemm4_task): about 0.015 ns a weight on a
+ * Zen 5, as much as 8 rows of avx512vnni's kernel take. Its tasks are fewer and larger: one
+ * thread's are all its rows in one (as far as rows built in scratch allow); a team's split the
+ * channels where each thread's rows are fewer than W4_TASK_ROWS (each block then expanded once
+ * an invoke), else the rows in tasks of at least W4_TASK_ROWS. Split as int8's (16 rows a
+ * task at 1 thread), MobileNet v2's 7x7 pointwise layers ran 1.5-1.8x slower at avx512vnni. */
+#define W4_TASK_ROWS 256u
+static void gemm4_split(fast_hdr *h, unsigned threads, size_t scratch_rows_cap)
+{
+    const size_t mr = tile_mr(h), nr = tile_nr(h), all = div_up(h->rows, mr) * mr;
+    h->chunk1 = all < scratch_rows_cap ? all : scratch_rows_cap;
+    h->n_tasks1 = div_up(h->rows, h->chunk1);
+    const bool built = h->src == ROWS_IM2COL || h->src == ROWS_PAD;
+    if (threads > 1 && !built && h->rows < (size_t)W4_TASK_ROWS * threads && h->n >= 2 * nr) {
+        h->split_n = true;
+        h->chunk = div_up(div_up(h->n, threads), nr) * nr;
+        h->n_tasks = div_up(h->n, h->chunk);
+        return;
+    }
+    const size_t least = div_up(W4_TASK_ROWS, mr) * mr;
+    h->chunk = gemm_rows_chunk(h, threads, scratch_rows_cap);
+    if (h->chunk < least)
+        h->chunk = least < scratch_rows_cap ? least : scratch_rows_cap;
+    h->n_tasks = div_up(h->rows, h->chunk);
+}
+
 static void gemm_split(fast_hdr *h, unsigned threads, size_t scratch_rows_cap)
 {
     const size_t mr = tile_mr(h), nr = tile_nr(h);
+    if (h->w4) {
+        gemm4_split(h, threads, scratch_rows_cap);
+        return;
+    }
     h->chunk1 = gemm_rows_chunk(h, 1, scratch_rows_cap);
     h->n_tasks1 = div_up(h->rows, h->chunk1);
     if (threads > 1 && h->src == ROWS_DIRECT && h->rows < 2 * mr * threads && h->n >= 2 * nr) {
@@ -172,7 +206,11 @@ static int gemm_setup_as(edge_prep *p, edge_node *n, fast_hdr **out, size_t rows
     const size_t nr = gemv ? k->gemv.nr : k->gemm.nr, kr = gemv ? k->gemv.kr : k->gemm.kr;
     const int32_t a_bias = gemv ? k->gemv.a_bias : k->gemm.a_bias;
     const size_t kc = edge_qs8_gemm_kc(depth, kr);
-    const size_t wbytes = edge_qs8_gemm_packed_bytes(ch, depth, nr, kr);
+    const size_t bytes8 = edge_qs8_gemm_packed_bytes(ch, depth, nr, kr);
+    /* INT4 weights (values -8..7) stay 4-bit: every GEMM source but gemv's packing */
+    const edge_tensor *wt = edge_op_input(p, n, 1);
+    const bool w4 = !gemv && wt && wt->int4 && nr * kr % 16 == 0;
+    const size_t wbytes = w4 ? edge_qs8_gemm4_packed_bytes(ch, depth, nr, kr) : bytes8;
     if (!wbytes || kc > ((size_t)1 << 24) || extra > SIZE_MAX - wbytes)
         return 0; /* too large for the fast path's arithmetic: the reference runs it */
     fast_hdr *h = alloc_hdr(p, n, wbytes + extra, k, FAST_GEMM, name);
@@ -183,7 +221,18 @@ static int gemm_setup_as(edge_prep *p, edge_node *n, fast_hdr **out, size_t rows
     h->kdepth = depth;
     h->kc = kc;
     h->gemv = gemv;
-    if (!edge_op_packed_done(n))
+    h->w4 = w4;
+    if (!edge_op_packed_done(n) && w4) { /* packed as int8, then held two a byte */
+        void *tmp = malloc(bytes8);
+        if (!tmp)
+            return edge_op_fail(p, EDGE_ENOMEM, "cannot allocate %zu bytes", bytes8);
+        edge_qs8_gemm_pack(ch, depth, nr, kr, w, bias, mult, shift, input_offset, a_bias, tmp);
+        const int bad = edge_qs8_gemm4_pack(ch, depth, nr, kr, tmp, n->packed_data);
+        free(tmp);
+        if (bad) /* (the loader unpacked them from nibbles: never) */
+            return edge_op_fail(p, EDGE_EINVAL, "INT4 weights (tensor %d) outside -8..7",
+                                edge_op_tensor_index(p, wt));
+    } else if (!edge_op_packed_done(n))
         edge_qs8_gemm_pack(ch, depth, nr, kr, w, bias, mult, shift, input_offset, a_bias,
                            n->packed_data);
     h->pad_off = wbytes;
@@ -207,6 +256,14 @@ static size_t im2col_rows(const fast_hdr *h)
     return r < mr ? mr : r;
 }
 
+/* Blocks of a 4-bit GEMM expanded at a time: about W4_GROUP_BYTES, at least one. */
+#define W4_GROUP_BYTES (32u << 10)
+static size_t w4_group(const fast_hdr *h)
+{
+    const size_t g = W4_GROUP_BYTES / edge_qs8_gemm_block_bytes(tile_nr(h), h->kc);
+    return g ? g : 1;
+}
+
 /* A stride, tasks and (for rows built in scratch) the node's scratch, once
  * h->src is set. */
 static void gemm_plan(edge_prep *p, edge_node *n, fast_hdr *h)
@@ -216,6 +273,10 @@ static void gemm_plan(edge_prep *p, edge_node *n, fast_hdr *h)
     gemm_split(h, p->m->threads, in_place ? SIZE_MAX : im2col_rows(h));
     if (!in_place) /* a task's rows: the team's chunk, or one thread's (never split_n here) */
         n->scratch_bytes = (h->chunk > h->chunk1 ? h->chunk : h->chunk1) * h->kc;
+    if (h->w4) { /* then a group of expanded blocks */
+        h->w4_off = (n->scratch_bytes + 63) & ~(size_t)63;
+        n->scratch_bytes = h->w4_off + w4_group(h) * edge_qs8_gemm_block_bytes(tile_nr(h), h->kc);
+    }
 }
 
 static const int8_t *const_data(edge_prep *p, const edge_node *n, int i)
@@ -496,17 +557,18 @@ static inline void window_at(const int8_t **restrict p, uintptr_t base,
         p[t] = (const int8_t *)(base + (uintptr_t)off[t]);
 }
 
-/* Rows [m0, m1) through the indirect GEMM: each tile's window pointers, then the kernel.
+/* Rows [m0, m1) through the indirect GEMM for the NC channels from N0 of the packed blocks at
+ * W: each tile's window pointers, then the kernel.
  * Pixels whose window lies inside the input (bounds per axis, found once) take their
  * pointers as the window's first cell plus fixed offsets, the cell stepping along the
  * output row; the others go cell by cell (window_ptrs). */
-static void igemm_rows(const fast_hdr *h, const int8_t *in, size_t m0, size_t m1, int8_t *out)
+static void igemm_rows(const fast_hdr *h, const int8_t *in, size_t m0, size_t m1, int8_t *out,
+                       const void *w, size_t nc, size_t n0)
 {
     const edge_conv_params *g = &h->g;
     const size_t mr = h->k->gemm.mr, taps = (size_t)g->k_h * (size_t)g->k_w;
     const size_t c = (size_t)g->in_c, n = h->n;
     const int8_t *pad = (const int8_t *)hdr_data(h) + h->pad_off;
-    const void *w = hdr_data(h);
     const int8_t *ptrs[IGEMM_MAX_MR * IGEMM_MAX_TAPS];
     ptrdiff_t off[IGEMM_MAX_TAPS];
     for (int32_t ky = 0, t = 0; ky < g->k_h; ky++)
@@ -536,13 +598,13 @@ static void igemm_rows(const fast_hdr *h, const int8_t *in, size_t m0, size_t m1
             pixel_next(g, &px);
             row_start = px.ox == 0;
         }
-        h->k->igemm.fn(rows, n, taps, c, ptrs, w, out + m * n, n, &h->o);
+        h->k->igemm.fn(rows, nc, taps, c, ptrs, w, out + m * n + n0, n, &h->o);
     }
 }
 
-/* Rows [m0, m1) built in THREAD's scratch (im2col or zero-padded rows), then the kernel. */
-static void gemm_built_rows(const gemm_job *j, const fast_hdr *h, size_t m0, size_t m1,
-                            unsigned thread)
+/* Rows [m0, m1) built in THREAD's scratch (im2col or zero-padded rows), at kc bytes a row. */
+static int8_t *build_rows(const gemm_job *j, const fast_hdr *h, size_t m0, size_t m1,
+                          unsigned thread)
 {
     int8_t *buf = (int8_t *)(j->scratch + (size_t)thread * j->scratch_stride);
     pixel_at px = h->src == ROWS_IM2COL ? pixel_of(&h->g, m0) : (pixel_at){0, 0, 0};
@@ -556,7 +618,51 @@ static void gemm_built_rows(const gemm_job *j, const fast_hdr *h, size_t m0, siz
             memset(row + h->kdepth, 0, h->kc - h->kdepth);
         }
     }
-    gemm_rows(h, buf, h->kc, m0, m1, j->out);
+    return buf;
+}
+
+/* Rows [m0, m1) built in THREAD's scratch, then the kernel. */
+static void gemm_built_rows(const gemm_job *j, const fast_hdr *h, size_t m0, size_t m1,
+                            unsigned thread)
+{
+    gemm_rows(h, build_rows(j, h, m0, m1, thread), h->kc, m0, m1, j->out);
+}
+
+/* A task of a GEMM whose weights are held 4-bit: its rows (built once where they are built)
+ * against each group of its channels' blocks in turn (W4_GROUP_BYTES expanded, at least one
+ * block), the group expanded into THREAD's scratch: each block is expanded once a task, rows
+ * are written a group's width at a time, and the kernels are those of int8 blocks (so the same
+ * bytes). One block at a time, each output row's bytes written 16 at a time in separate passes,
+ * cost MobileNet v2's 56x56 pointwise layers 45% at avx2. */
+static void gemm4_task(const gemm_job *j, const fast_hdr *h, size_t task, unsigned thread)
+{
+    const size_t nr = tile_nr(h), chunk = j->s.chunk, group = w4_group(h);
+    const size_t block4 = edge_qs8_gemm4_block_bytes(nr, h->kc);
+    const size_t block8 = edge_qs8_gemm_block_bytes(nr, h->kc);
+    size_t m0 = 0, m1 = h->rows, c0 = 0, c1 = h->n;
+    if (j->s.split_n) {
+        c0 = task * chunk;
+        c1 = h->n - c0 < chunk ? h->n : c0 + chunk;
+    } else {
+        m0 = task * chunk;
+        m1 = m0 + chunk < h->rows ? m0 + chunk : h->rows;
+    }
+    const int8_t *a = j->in + m0 * h->a_stride;
+    if (h->src == ROWS_IM2COL || h->src == ROWS_PAD)
+        a = build_rows(j, h, m0, m1, thread);
+    uint8_t *w = j->scratch + (size_t)thread * j->scratch_stride + h->w4_off;
+    for (size_t n0 = c0; n0 < c1; n0 += group * nr) {
+        const size_t nc = c1 - n0 < group * nr ? c1 - n0 : group * nr;
+        for (size_t b = 0; b * nr < nc; b++)
+            edge_qs8_gemm4_expand(nr, h->kc, (const uint8_t *)hdr_data(h) + (n0 / nr + b) * block4,
+                                  w + b * block8);
+        if (h->src == ROWS_INDIRECT)
+            igemm_rows(h, j->in, m0, m1, j->out, w, nc, n0);
+        else
+            gemm_block(h, w, nc, a, h->a_stride, m1 - m0, j->out + m0 * h->n + n0);
+    }
+    for (size_t m = m0; j->lut && m < m1; m++)
+        fused_rows(j->lut, j->out + m * h->n + c0, c1 - c0);
 }
 
 static void gemm_task(void *ctx, size_t task, unsigned thread)
@@ -564,6 +670,10 @@ static void gemm_task(void *ctx, size_t task, unsigned thread)
     const gemm_job *j = ctx;
     const fast_hdr *h = j->h;
     const size_t chunk = j->s.chunk;
+    if (h->w4) {
+        gemm4_task(j, h, task, thread);
+        return;
+    }
     if (j->s.split_n) {
         const size_t n0 = task * chunk, nc = h->n - n0 < chunk ? h->n - n0 : chunk;
         const size_t block = edge_qs8_gemm_block_bytes(tile_nr(h), h->kc);
@@ -581,7 +691,7 @@ static void gemm_task(void *ctx, size_t task, unsigned thread)
         if (h->src == ROWS_DIRECT)
             gemm_rows(h, j->in + a * h->a_stride, h->a_stride, a, b, j->out);
         else if (h->src == ROWS_INDIRECT)
-            igemm_rows(h, j->in, a, b, j->out);
+            igemm_rows(h, j->in, a, b, j->out, hdr_data(h), h->n, 0);
         else
             gemm_built_rows(j, h, a, b, thread);
         fused_rows(j->lut, j->out + a * h->n, (b - a) * h->n);

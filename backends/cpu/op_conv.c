@@ -9,8 +9,8 @@
  * Supports int8 (per-channel or per-tensor symmetric weights), legacy uint8,
  * float32, hybrid (float32 with int8 weights, kernels/ref/hybrid.h) and, for CONV_2D, 16x8
  * (int16 activations with zero point 0, symmetric int8 weights, int64 bias: kernels/ref/int16.c,
- * above the scalar level on the level's 16x8 dot product, fast_int16.h); refuses int4 and grouped
- * convolutions.
+ * above the scalar level on the level's 16x8 dot product, fast_int16.h); INT4 weights come as the
+ * loader's int8 copy (the GEMM holds them 4-bit, fast_ops.c); refuses grouped convolutions.
  * Does not own the arithmetic (kernels/ref/conv.c). */
 #include <stdio.h>
 #include <stdlib.h>

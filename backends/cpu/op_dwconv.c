@@ -6,7 +6,7 @@
  * kernels/ref/dwconv.h by type; packed: int8 fast_ops.h, uint8 fast_u8.h; float32 with depth
  * multiplier 1: the level's vector kernel, kernels/f32.h, over row tasks). Supports int8,
  * legacy uint8 and float32 with dilation and any depth multiplier, and hybrid (float32 with
- * per-channel int8 weights); refuses int16, int4.
+ * per-channel int8 weights), INT4 weights as the loader's int8 copy; refuses int16.
  * Does not own the arithmetic (kernels/ref/dwconv.c) or the shared helpers
  * (op_conv.c). */
 #include "dispatch.h"

@@ -79,8 +79,6 @@ int edge_fc_int4_prepare(edge_prep *p, edge_node *n, const edge_fc_params *k,
             edge_qs8_fc_int4_pack(units, depth, w->nibbles, bias ? bias->data : NULL, k->mult,
                                   k->shift, k->input_offset, n->packed_data);
     }
-    if (n->claim < 0) /* a back end reading the tensor needs its int8 copy */
-        w->int4_direct++;
     return 1;
 }
 

@@ -315,9 +315,24 @@ static int check_settled(edge_model *m, const edge_node *n, edge_error *err)
     return 0;
 }
 
-/* INT4 weights every reader of which took a kernel reading the file's nibbles (op_fc_int4.c)
- * keep only those: the int8 copy the loader unpacked is freed, so the model's weights count
- * (and hold) 4 bits a value. */
+/* INT4 weights input 1 of CPU node N, prepared on a packed path (N->packed: the eval of CONV_2D,
+ * DEPTHWISE_CONV_2D and FULLY_CONNECTED then reads only that, never the tensor), count N as
+ * needing no int8 copy. */
+static void int4_count_packed(edge_model *m, const edge_node *n)
+{
+    if (n->claim >= 0 || !n->packed || n->n_in < 2 || n->in[1] < 0 ||
+        (n->code != EDGE_OP_CONV_2D && n->code != EDGE_OP_DEPTHWISE_CONV_2D &&
+         n->code != EDGE_OP_FULLY_CONNECTED))
+        return;
+    edge_tensor *w = &m->tensors[n->in[1]];
+    if (w->int4)
+        w->int4_direct++;
+}
+
+/* INT4 weights every reader of which holds its own packed form (the nibbles themselves for
+ * op_fc_int4.c and the GEMM's 4-bit blocks, int8 for the other packed kernels) keep only the
+ * file's nibbles: the int8 copy the loader unpacked is freed, so the model's weights count 4
+ * bits a value and no INT4 model holds more memory than its int8 twin. */
 static void int4_release(edge_model *m)
 {
     for (int32_t i = 0; i < m->n_all_tensors; i++) {
@@ -362,6 +377,7 @@ int edge__model_prepare(edge_model *m, edge_error *err)
             continue;
         }
         n->cpu_ok = true;
+        int4_count_packed(m, n);
     }
     edge__fuse_silu(m);
     int rc = prepare_subgraphs(m, err);

@@ -13,10 +13,16 @@
  * tensor; hybrid symmetric and asymmetric inputs; units past the kernels' passes; a third of the
  * int8 cases at the largest partial sums, weights 7 and inputs -128; one and two threads) must run
  * on an fc_int4 kernel, and the model's weight bytes must be the nibbles' (the int8 copy freed);
- * the other operators keep the int8 copy. Planted bugs this caught: nibble order, sign extension,
- * padded rows at odd depths, the quads swapped at avx512vnni and avxvnni, five int16 groups at
- * avx2, a thread's block offset, the int8 copy kept; hybrid: the zero-point term, the second
- * block's sums at avx2, a task's scale offset, asymmetric inputs ignored. */
+ * so must every node on a packed path (CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED above the
+ * scalar level, which must take one), and the GEMM's packing (past 8 rows of FULLY_CONNECTED,
+ * CONV_2D 1x1, indirect and im2col, one and two threads, channels past a block) must be smaller
+ * than the int8 twin's (its blocks held 4-bit). BATCH_MATMUL keeps the int8 copy. Planted bugs
+ * this caught: nibble order, sign extension, padded rows at odd depths, the quads swapped at
+ * avx512vnni and avxvnni, five int16 groups at avx2, a thread's block offset, the int8 copy kept;
+ * hybrid: the zero-point term, the second block's sums at avx2, a task's scale offset, asymmetric
+ * inputs ignored; the GEMM's 4-bit blocks: the high nibble's sign, a block's channel offset
+ * (direct and indirect rows), a last block's channel count, the blocks kept int8, the packed
+ * nodes not counted. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -95,11 +101,16 @@ static void draw(i4_case *c, kind k, bool hybrid, bool extreme)
     c->in_zp = rnd_in(-20, 20);
     c->has_bias = k != K_BMM;
     c->act = rnd_in(0, 3) == 0 ? 1 : 0; /* NONE or RELU */
-    const int32_t b = rnd_in(1, 3);
+    /* FULLY_CONNECTED: a quarter of the cases past fc_int4's 8 rows (the GEMM's 4-bit blocks),
+     * half of those at depths of whole k groups (rows read in place, and channels split over
+     * two threads where the rows are few) */
+    const bool big = k == K_FC && rnd_in(0, 3) == 0;
+    const int32_t b = big ? rnd_in(9, 14) : rnd_in(1, 3);
     if (k == K_FC) {
         /* odd depths: every other row starts in the middle of a byte; units past the kernels'
          * passes (64 channels at avx512vnni) at times */
-        const int32_t kk = 2 * rnd_in(extreme ? 24 : 8, 40) + 1,
+        const int32_t kk = big && rnd_in(0, 1) ? 8 * rnd_in(2, 12)
+                                               : 2 * rnd_in(extreme ? 24 : 8, 40) + 1,
                       n = 2 * rnd_in(2, rnd_in(0, 2) ? 20 : 50) + 1;
         c->per_tensor = rnd_in(0, 1);
         c->asym = hybrid && rnd_in(0, 1);
@@ -111,7 +122,8 @@ static void draw(i4_case *c, kind k, bool hybrid, bool extreme)
         const int32_t h = rnd_in(4, 9), wd = rnd_in(4, 9), kh = rnd_in(1, 3),
                       kw = 2 * rnd_in(0, 1) + 1;
         const int32_t cin = k == K_DW ? rnd_in(3, 37) : rnd_in(1, 19);
-        const int32_t cout = k == K_DW ? cin : 2 * rnd_in(1, 12) + 1;
+        /* past avx512vnni's 64 channels a block at times (more than one 4-bit block) */
+        const int32_t cout = k == K_DW ? cin : 2 * rnd_in(1, rnd_in(0, 2) ? 12 : 40) + 1;
         c->stride = rnd_in(1, 2);
         c->in_rank = 4;
         memcpy(c->in_dims, (int32_t[]){1, h, wd, cin}, sizeof(int32_t[4]));
@@ -248,11 +260,11 @@ static uint8_t *build(const i4_case *c, bool as_int4, unsigned pad, size_t *size
 }
 
 /* Output 0 of the model in BUF at level ISA with THREADS (0: one) on input IN (IN_BYTES);
- * malloc'd, *OUT_BYTES; *WEIGHTS (when not NULL) the model's weight bytes, *KERNEL its first
- * node's kernel (KERNEL_LEN bytes). */
+ * malloc'd, *OUT_BYTES; *WEIGHTS and *PACKED (when not NULL) the model's weight and packed
+ * weight bytes, *KERNEL its first node's kernel (KERNEL_LEN bytes). */
 static uint8_t *run_as(const uint8_t *buf, size_t size, edge_isa isa, unsigned threads,
                        const void *in, size_t in_bytes, size_t *out_bytes, size_t *weights,
-                       char *kernel, size_t kernel_len)
+                       size_t *packed, char *kernel, size_t kernel_len)
 {
     edge_model_options opt = {.isa = isa, .threads = threads};
     edge_model *m = NULL;
@@ -263,6 +275,8 @@ static uint8_t *run_as(const uint8_t *buf, size_t size, edge_isa isa, unsigned t
     assert_int_equal(edge_interp_new(m, &it, &err), 0);
     if (weights)
         *weights = edge_model_weight_bytes(m);
+    if (packed)
+        *packed = edge_model_packed_bytes(m);
     edge_node_info ni;
     if (kernel && edge_model_node_info(m, 0, &ni) == 0)
         snprintf(kernel, kernel_len, "%s", ni.kernel ? ni.kernel : "");
@@ -284,16 +298,18 @@ static uint8_t *run_as(const uint8_t *buf, size_t size, edge_isa isa, unsigned t
 static uint8_t *run(const uint8_t *buf, size_t size, edge_isa isa, const void *in, size_t in_bytes,
                     size_t *out_bytes)
 {
-    return run_as(buf, size, isa, 0, in, in_bytes, out_bytes, NULL, NULL, 0);
+    return run_as(buf, size, isa, 0, in, in_bytes, out_bytes, NULL, NULL, NULL, 0);
 }
 
-/* The weights (tensor 2 of BUF) as edge_model_tensor_info and _data show them: INT4 (type 17)
- * and the file's nibbles PACKED when kept 4-bit (DIRECT), else int8 and the values W. */
-static void check_weights_view(const uint8_t *buf, size_t size, bool direct, const i4_case *c,
-                               const uint8_t *packed, size_t packed_bytes)
+/* The weights (tensor 2 of BUF, opened at level ISA) as edge_model_tensor_info and _data show
+ * them: INT4 (type 17) and the file's nibbles PACKED when kept 4-bit (DIRECT), else int8 and
+ * the values W. */
+static void check_weights_view(const uint8_t *buf, size_t size, edge_isa isa, bool direct,
+                               const i4_case *c, const uint8_t *packed, size_t packed_bytes)
 {
     edge_model *m = NULL;
-    assert_int_equal(edge_model_open_buffer(buf, size, NULL, &m, NULL), 0);
+    const edge_model_options opt = {.isa = isa};
+    assert_int_equal(edge_model_open_buffer(buf, size, &opt, &m, NULL), 0);
     edge_tensor_info ti;
     assert_int_equal(edge_model_tensor_info(m, 2, &ti), 0);
     size_t n = 0;
@@ -331,33 +347,48 @@ static void check_case(const i4_case *c)
     uint8_t *want = run(m8, s8, EDGE_ISA_SCALAR, in, in_bytes, &want_n);
     edge_isa lv[8];
     const int nl = edge_test_levels(lv);
-    /* FULLY_CONNECTED reads the nibbles (op_fc_int4.c): the model holds them alone */
-    const bool direct = c->k == K_FC;
     const size_t bias_bytes = c->has_bias ? (size_t)c->n_ch * sizeof(int32_t) : 0;
-    const size_t want_w = (direct ? c->wn / 2 + c->wn % 2 : c->wn) + bias_bytes;
+    bool kept4 = false; /* at the last level: the int8 copy freed */
     for (int l = 0; l < nl; l++)
-        for (unsigned th = 1; th <= (direct ? 2u : 1u); th++) {
-            size_t got_n = 0, wb = 0;
+        for (unsigned th = 1; th <= 2; th++) {
+            size_t got_n = 0, wb = 0, pk = 0, wb8 = 0, pk8 = 0;
             char kern[64] = "";
-            uint8_t *got = run_as(m4, s4, lv[l], th, in, in_bytes, &got_n, &wb, kern, sizeof kern);
+            uint8_t *got =
+                run_as(m4, s4, lv[l], th, in, in_bytes, &got_n, &wb, &pk, kern, sizeof kern);
+            free(run_as(m8, s8, lv[l], th, in, in_bytes, &got_n, &wb8, &pk8, NULL, 0));
             assert_int_equal(got_n, want_n);
             if (memcmp(got, want, want_n))
                 fail_msg("%s%s int4 at %s, %u threads (kernel %s) differs from the int8 twin at "
                          "scalar (weights %d values, input %zu values)",
                          kind_name[c->k], c->hybrid ? " hybrid" : "", edge_isa_name(lv[l]), th,
                          kern, (int)c->wn, n_in);
+            /* a node on a packed path reads only its packed form: the loader's int8 copy goes,
+             * and the model holds the file's nibbles (BATCH_MATMUL reads the tensor) */
+            const bool freed = pk > 0 && c->k != K_BMM;
+            const size_t want_w = (freed ? c->wn / 2 + c->wn % 2 : c->wn) + bias_bytes;
             if (wb != want_w)
-                fail_msg("%s%s int4 at %s: weight bytes %zu, expected %zu (kernel %s)",
+                fail_msg("%s%s int4 at %s: weight bytes %zu, expected %zu (kernel %s, packed "
+                         "%zu bytes)",
                          kind_name[c->k], c->hybrid ? " hybrid" : "", edge_isa_name(lv[l]), wb,
-                         want_w, kern);
-            if (direct && c->in_dims[0] <= 8 && !strstr(kern, "fc_int4"))
+                         want_w, kern, pk);
+            if (lv[l] != EDGE_ISA_SCALAR && !c->hybrid && c->k != K_BMM && !pk)
+                fail_msg("%s int4 at %s is on no packed path (kernel %s): its int8 copy stays",
+                         kind_name[c->k], edge_isa_name(lv[l]), kern);
+            if (c->k == K_FC && c->in_dims[0] <= 8 && !strstr(kern, "fc_int4"))
                 fail_msg("FULLY_CONNECTED int4 at %s runs on %s, not an fc_int4 kernel",
                          edge_isa_name(lv[l]), kern);
+            /* the GEMM (not gemv, the direct conv or Winograd) holds its blocks 4-bit: the
+             * weights' part of the packing halves */
+            if ((strstr(kern, "qs8_gemm") || strstr(kern, "qs8_igemm")) && !(pk < pk8))
+                fail_msg("%s int4 at %s on %s: packed %zu bytes, the int8 twin's %zu",
+                         kind_name[c->k], edge_isa_name(lv[l]), kern, pk, pk8);
+            if (l == nl - 1)
+                kept4 = freed;
             free(got);
         }
     size_t pb = 0;
     uint8_t *packed = pack4(c->w, c->wn, pad, &pb);
-    check_weights_view(m4, s4, direct && c->in_dims[0] <= 8, c, packed, pb);
+    check_weights_view(m4, s4, lv[nl - 1], kept4, c, packed, pb);
     free(packed);
     free(want);
     free(in);

@@ -373,7 +373,13 @@ static void test_litert(void **state)
     }
 }
 
-/* Element K of constant tensor T of M as a real number (float32, or int8 dequantized). */
+/* Value K of INT4 nibbles V (two a byte, low nibble first), sign-extended. */
+static int nibble(const void *v, size_t k)
+{
+    return ((((const uint8_t *)v)[k / 2] >> (k % 2 ? 4 : 0) & 15) ^ 8) - 8;
+}
+
+/* Element K of constant tensor T of M as a real number (float32, or int8 or INT4 dequantized). */
 static double real_value(edge_model *m, int32_t t, size_t k)
 {
     edge_tensor_info ti;
@@ -387,7 +393,7 @@ static double real_value(edge_model *m, int32_t t, size_t k)
     const size_t c = ti.quant_count > 1 ? (k / inner) % (size_t)ti.quant_count : 0;
     const double scale = ti.scales ? ti.scales[c] : ti.scale;
     const int32_t zp = ti.zero_points ? ti.zero_points[c] : ti.zero_point;
-    return (((const int8_t *)v)[k] - zp) * scale;
+    return ((ti.type == (edge_dtype)17 ? nibble(v, k) : ((const int8_t *)v)[k]) - zp) * scale;
 }
 
 /* Weights tensor T of the written model Q within half a step of the original's values. */
@@ -983,9 +989,10 @@ static size_t file_size(const char *path)
     return (size_t)st.st_size;
 }
 
-/* Of ResNet-8's weights in the model at Q (written with --weights int4; edged unpacks INT4 to
- * int8 at load, and tensors keep the float model's indices), those that are not
- * clamp(round(w / scale of its channel), -7, 7) of the float weights w. */
+/* Of ResNet-8's weights in the model at Q (written with --weights int4; tensors keep the float
+ * model's indices; edged shows an INT4 tensor as int8 values, or as the file's nibbles, type 17,
+ * when every reader is on a packed path), those that are not clamp(round(w / scale of its
+ * channel), -7, 7) of the float weights w. */
 static size_t int4_mismatches(const char *q)
 {
     edge_model *mf = NULL, *mq = NULL;
@@ -995,7 +1002,8 @@ static size_t int4_mismatches(const char *q)
     for (size_t t = 0; t < edge_model_tensor_count(mf); t++) {
         edge_tensor_info ti;
         edge_model_tensor_info(mq, t, &ti);
-        if (!ti.is_constant || ti.type != EDGE_INT8 || ti.quant_count < 2)
+        const bool nibbles = ti.type == (edge_dtype)17; /* TensorType INT4 */
+        if (!ti.is_constant || (ti.type != EDGE_INT8 && !nibbles) || ti.quant_count < 2)
             continue;
         const int8_t *qv = edge_model_tensor_data(mq, t, NULL);
         const float *fv = edge_model_tensor_data(mf, t, NULL);
@@ -1008,7 +1016,8 @@ static size_t int4_mismatches(const char *q)
             const float sc = ti.scales[(k / inner) % (size_t)ti.quant_count];
             long r = lroundf(fv[k] / sc);
             r = r < -7 ? -7 : r > 7 ? 7 : r;
-            bad += qv[k] != r;
+            const int v = nibbles ? nibble(qv, k) : qv[k];
+            bad += v != r;
         }
         seen += n;
     }
@@ -1018,13 +1027,46 @@ static size_t int4_mismatches(const char *q)
     return bad;
 }
 
+/* `edge-mkmodel float` of the INT4 model at Q: each of its INT4 weights (which libedge shows as
+ * the file's nibbles once every reader is on a packed path) a float32 (v - zp) x scale. */
+static void check_int4_twin(const char *q)
+{
+    char tw[160], cmd[700];
+    snprintf(tw, sizeof tw, "%s/q_int4_twin.tflite", dir);
+    snprintf(cmd, sizeof cmd, "'%s' float '%s' '%s' > /dev/null", EDGE_MKMODEL, q, tw);
+    assert_int_equal(system(cmd), 0);
+    edge_model *mq = NULL, *mt = NULL;
+    assert_int_equal(edge_model_open(q, NULL, &mq, NULL), 0);
+    assert_int_equal(edge_model_open(tw, NULL, &mt, NULL), 0);
+    size_t seen = 0;
+    for (size_t t = 0; t < edge_model_tensor_count(mq); t++) {
+        edge_tensor_info ti, tt;
+        edge_model_tensor_info(mq, t, &ti);
+        if (!ti.is_constant || ti.type != (edge_dtype)17)
+            continue;
+        edge_model_tensor_info(mt, t, &tt);
+        assert_int_equal(tt.type, EDGE_FLOAT32);
+        size_t n = 1;
+        for (int d = 0; d < ti.rank; d++)
+            n *= (size_t)ti.dims[d];
+        for (size_t k = 0; k < n; k++)
+            if ((float)real_value(mq, (int32_t)t, k) != (float)real_value(mt, (int32_t)t, k))
+                fail_msg("float twin of %s: tensor %zu value %zu is %g, not %g", q, t, k,
+                         real_value(mt, (int32_t)t, k), real_value(mq, (int32_t)t, k));
+        seen += n;
+    }
+    edge_model_unref(mq);
+    edge_model_unref(mt);
+    assert_true(seen > 70000); /* every weights tensor INT4, shown as nibbles */
+}
+
 /* Compressed weights on ResNet-8: --weights int4-all (every weight the 4-bit rounding of the
- * float one at its channel's scale, unpacked by edged from the file's nibbles; the file under 65%
- * of the int8 one's), --weights int4 (the first and last layers' weights kept int8: 8 tensors
- * INT4 and 2 int8 in the report, the file between the two) and --prune 0.5 / 0.9 (each output
- * channel of every FC and CONV_2D at least that share zero; at 0.9 written sparse, the file under
- * 70% of the int8 one's, giving edged the bytes its --dense form gives) run in LiteRT.js to edged's
- * argmax (the pruned one in its
+ * float one at its channel's scale, shown by edged as the file's nibbles; the file under 65%
+ * of the int8 one's; `edge-mkmodel float` of it holds each weight as (v - zp) x scale), --weights
+ * int4 (the first and last layers' weights kept int8: 8 tensors INT4 and 2 int8 in the report, the
+ * file between the two) and --prune 0.5 / 0.9 (each output channel of every FC and CONV_2D at least
+ * that share zero; at 0.9 written sparse, the file under 70% of the int8 one's, giving edged the
+ * bytes its --dense form gives) run in LiteRT.js to edged's argmax (the pruned one in its
  * --dense form). Their top-1 agreement with the float model is printed, not
  * checked: without retraining, 4-bit rounding and pruning cost this small network (78k
  * weights) its accuracy. */
@@ -1042,6 +1084,7 @@ static void test_compress(void **state)
              p4);
     assert_int_equal(quantize(a), 0);
     assert_int_equal(int4_mismatches(p4), 0);
+    check_int4_twin(p4);
     int tf[N_TEST], tq[N_TEST], same = 0;
     top1(fmodel, tf, NULL);
     top1(p4, tq, NULL);

@@ -1,6 +1,7 @@
 /* bench/int4.c - bench-int4: int8 FULLY_CONNECTED at batch 1 on 4-bit weights (TFLite's INT4,
- * read as nibbles by the fc_int4 kernels) against the same layer's int8 weights (the anchor: the
- * level's int8 FC kernel), in the same run.
+ * read as nibbles by the fc_int4 kernels), and CONV_2D layers of MobileNet v2 (the GEMM's blocks
+ * held 4-bit, expanded a group at a time), against the same layer's int8 weights (the anchor:
+ * the level's int8 kernel), in the same run.
  *
  * Owns: writing the two one-operator models of each shape with tools/tflite_writer (the same
  * weight values in [-8, 7], per-channel scales, biases and input; INT4 stored two a byte), and
@@ -25,14 +26,33 @@
 typedef struct shape {
     const char *tag;
     int32_t depth, units;
+    int32_t side, k; /* CONV_2D: a side x side input, k x k SAME, stride 1; FC: 0 */
 } shape;
 
 static const shape shapes[] = {
-    {"fc1024x1000", 1024, 1000},
-    {"fc1280x1001", 1280, 1001},
-    {"fc4096x4096", 4096, 4096},
-    {"fc4096x11008", 4096, 11008},
+    {"fc1024x1000", 1024, 1000, 0, 0},
+    {"fc1280x1001", 1280, 1001, 0, 0},
+    {"fc4096x4096", 4096, 4096, 0, 0},
+    {"fc4096x11008", 4096, 11008, 0, 0},
+    /* MobileNet v2's pointwise layers: 56x56 (rows many, weights few), 14x14, 7x7 (rows few,
+     * weights many), and a 3x3 layer (int8 packing, the loader's copy freed) */
+    {"pw56:24>144", 24, 144, 56, 1},
+    {"pw14:96>576", 96, 576, 14, 1},
+    {"pw7:960>160", 960, 160, 7, 1},
+    {"pw7:320>1280", 320, 1280, 7, 1},
+    {"c3x3_14:128", 128, 128, 14, 3},
 };
+
+static size_t in_bytes(const shape *s)
+{
+    return s->side ? (size_t)s->side * (size_t)s->side * (size_t)s->depth : (size_t)s->depth;
+}
+
+static size_t weight_count(const shape *s)
+{
+    const size_t taps = s->side ? (size_t)s->k * (size_t)s->k : 1;
+    return (size_t)s->units * taps * (size_t)s->depth;
+}
 
 static uint32_t rng = 12345;
 static uint32_t rnd(void)
@@ -41,32 +61,37 @@ static uint32_t rnd(void)
     return rng >> 8;
 }
 
-/* The layer as a model: weights W (units x depth values in [-8, 7]) INT4 or int8. */
+/* The layer as a model: weights W (weight_count values in [-8, 7]) INT4 or int8. */
 static uint8_t *build(const shape *s, const int8_t *w, const float *ws, const int32_t *bias,
                       bool int4, size_t *size)
 {
     tfw_writer *t = tfw_new();
     if (!t)
         return NULL;
-    const int32_t ind[2] = {1, s->depth}, outd[2] = {1, s->units}, wd[2] = {s->units, s->depth};
-    const int32_t bd[1] = {s->units};
+    const bool conv = s->side > 0;
+    const int32_t ind[4] = {1, s->side, s->side, s->depth},
+                  outd[4] = {1, s->side, s->side, s->units};
+    const int32_t wd[4] = {s->units, s->k, s->k, s->depth};
+    const int32_t fc_in[2] = {1, s->depth}, fc_out[2] = {1, s->units},
+                  fc_w[2] = {s->units, s->depth};
+    const int32_t bd[1] = {s->units}, taps = conv ? s->k * s->k : 1;
     tfw_tensor_desc in = {.type = EDGE_INT8,
-                          .rank = 2,
-                          .dims = ind,
+                          .rank = conv ? 4 : 2,
+                          .dims = conv ? ind : fc_in,
                           .name = "in",
                           .q_count = 1,
                           .scale = 0.02f,
                           .zero_point = 3};
     tfw_tensor_desc out = {.type = EDGE_INT8,
-                           .rank = 2,
-                           .dims = outd,
+                           .rank = conv ? 4 : 2,
+                           .dims = conv ? outd : fc_out,
                            .name = "out",
                            .q_count = 1,
-                           .scale = 0.02f * 0.01f * 8.0f * (float)s->depth / 40.0f,
+                           .scale = 0.02f * 0.01f * 8.0f * (float)(s->depth * taps) / 40.0f,
                            .zero_point = -2};
     tfw_tensor_desc wt = {.type = int4 ? INT4_TYPE : EDGE_INT8,
-                          .rank = 2,
-                          .dims = wd,
+                          .rank = conv ? 4 : 2,
+                          .dims = conv ? wd : fc_w,
                           .name = "w",
                           .q_count = s->units,
                           .scale = ws[0],
@@ -85,7 +110,7 @@ static uint8_t *build(const shape *s, const int8_t *w, const float *ws, const in
                           .q_count = s->units,
                           .scale = bs[0],
                           .scales = bs};
-    const size_t n = (size_t)s->units * (size_t)s->depth;
+    const size_t n = weight_count(s);
     const int32_t ii = tfw_add_tensor(t, &in), oi = tfw_add_tensor(t, &out);
     int32_t wi;
     if (int4) {
@@ -105,10 +130,20 @@ static uint8_t *build(const shape *s, const int8_t *w, const float *ws, const in
     const int32_t bi = tfw_add_const(t, &bt, bias, sizeof(int32_t) * (size_t)s->units);
     free(bs);
     tfw_options o;
-    tfw_opt_init(&o, TFL_OPT_FullyConnectedOptions);
-    tfw_opt_i8(&o, 0, EDGE_ACT_NONE);
+    if (conv) {
+        tfw_opt_init(&o, TFL_OPT_Conv2DOptions);
+        tfw_opt_i8(&o, 0, 0); /* SAME */
+        tfw_opt_i32(&o, 1, 1);
+        tfw_opt_i32(&o, 2, 1);
+        tfw_opt_i8(&o, 3, EDGE_ACT_NONE);
+    } else {
+        tfw_opt_init(&o, TFL_OPT_FullyConnectedOptions);
+        tfw_opt_i8(&o, 0, EDGE_ACT_NONE);
+    }
     const int32_t ins[3] = {ii, wi, bi};
-    tfw_add_operator(t, tfw_add_opcode(t, EDGE_OP_FULLY_CONNECTED, 1), ins, 3, &oi, 1, &o);
+    tfw_add_operator(
+        t, tfw_add_opcode(t, conv ? EDGE_OP_CONV_2D : EDGE_OP_FULLY_CONNECTED, conv ? 3 : 1), ins,
+        3, &oi, 1, &o);
     tfw_set_io(t, &ii, 1, &oi, 1);
     uint8_t *buf = NULL;
     const int rc = tfw_finish(t, &buf, size);
@@ -124,7 +159,7 @@ typedef struct side {
     size_t bytes;
 } side;
 
-static int open_side(const uint8_t *buf, size_t size, edge_isa isa, const int8_t *in, size_t depth,
+static int open_side(const uint8_t *buf, size_t size, edge_isa isa, const int8_t *in, size_t bytes,
                      side *s)
 {
     edge_error err = {0};
@@ -135,7 +170,7 @@ static int open_side(const uint8_t *buf, size_t size, edge_isa isa, const int8_t
         return -1;
     }
     size_t n = 0;
-    memcpy(edge_interp_input(s->it, 0, &n), in, depth);
+    memcpy(edge_interp_input(s->it, 0, &n), in, bytes);
     edge_node_info ni;
     snprintf(s->kernel, sizeof s->kernel, "%s",
              edge_model_node_info(s->m, 0, &ni) == 0 && ni.kernel ? ni.kernel : "?");
@@ -170,8 +205,9 @@ int main(int argc, char **argv)
     if (rounds < 1)
         rounds = 1;
     bench_kernels_print("libedge");
-    printf("# FULLY_CONNECTED int8, batch 1, 1 thread: int8 weights (anchor) vs INT4 weights; "
-           "each side's fastest median of %d alternating rounds of >= %.2f s\n",
+    printf("# FULLY_CONNECTED int8 at batch 1 and CONV_2D int8 (pwS:IN>OUT: 1x1 on SxS), 1 thread: "
+           "int8 weights (anchor) vs INT4 weights; each side's fastest median of %d alternating "
+           "rounds of >= %.2f s\n",
            rounds, min_s);
     printf("%-13s %-10s %9s %9s %7s %12s %12s  %s / %s\n", "case", "level", "int8_us", "int4_us",
            "i8/i4", "int8_bytes", "int4_bytes", "int8 kernel", "int4 kernel");
@@ -180,15 +216,15 @@ int main(int argc, char **argv)
         const shape *s = &shapes[c];
         if (only && strcmp(only, s->tag))
             continue;
-        const size_t n = (size_t)s->units * (size_t)s->depth;
-        int8_t *w = malloc(n), *in = malloc((size_t)s->depth);
+        const size_t n = weight_count(s), nin = in_bytes(s);
+        int8_t *w = malloc(n), *in = malloc(nin);
         float *ws = malloc(sizeof(float) * (size_t)s->units);
         int32_t *bias = malloc(sizeof(int32_t) * (size_t)s->units);
         if (!w || !in || !ws || !bias)
             return 1;
         for (size_t i = 0; i < n; i++)
             w[i] = (int8_t)((int)(rnd() % 16) - 8);
-        for (int32_t i = 0; i < s->depth; i++)
+        for (size_t i = 0; i < nin; i++)
             in[i] = (int8_t)(rnd() & 255);
         for (int32_t i = 0; i < s->units; i++) {
             ws[i] = 0.005f + (float)(rnd() % 1000) / 100000.0f;
@@ -197,8 +233,8 @@ int main(int argc, char **argv)
         size_t s8 = 0, s4 = 0;
         uint8_t *m8 = build(s, w, ws, bias, false, &s8), *m4 = build(s, w, ws, bias, true, &s4);
         side a = {0}, b = {0};
-        if (!m8 || !m4 || open_side(m8, s8, isa, in, (size_t)s->depth, &a) ||
-            open_side(m4, s4, isa, in, (size_t)s->depth, &b))
+        if (!m8 || !m4 || open_side(m8, s8, isa, in, nin, &a) ||
+            open_side(m4, s4, isa, in, nin, &b))
             return 1;
         for (int r = 0; r < rounds; r++) {
             side *order[2] = {&a, &b};

@@ -8,8 +8,10 @@
  * (EDGE_PACK_REFUSED), and none trusted (the answers stay exact, the file is valid again
  * afterwards); and that a directory that cannot be written leaves the model working
  * (EDGE_PACK_UNWRITTEN). Models from ../shared/models: mobilenet_v2_int8_nchw (packed GEMMs
- * and depthwise), person_detect, and mobilenet_v1_025_128_quant_u8 (the uint8 kernels'). The hash
- * is a test's own (the daemon passes BLAKE2b). */
+ * and depthwise), person_detect, and mobilenet_v1_025_128_quant_u8 (the uint8 kernels'); and one
+ * written here with INT4 weights (a 1x1 CONV_2D, a 3x3 one and a DEPTHWISE_CONV_2D: the GEMM's
+ * 4-bit blocks, kernels/pack.h, beside int8 packings), also opened on two threads. The hash is a
+ * test's own (the daemon passes BLAKE2b). */
 #include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,9 +26,13 @@
 
 #include <cmocka.h>
 
+#include "edge/ops.h"
 #include "edge/runtime.h"
+#include "tflite_schema.h"
+#include "tflite_writer.h"
 
-static char models[3][1024], dir[64];
+#define N_MODELS 4
+static char models[N_MODELS][1024], dir[64], mdir[64];
 
 /* Four FNV-1a 64 lanes with different seeds: enough to tell test files apart. */
 static void test_hash(const void *data, size_t len, unsigned char out[32], void *arg)
@@ -90,16 +96,18 @@ static void test_written_then_hit(void **state)
 {
     (void)state;
     static const edge_isa levels[] = {EDGE_ISA_AUTO, EDGE_ISA_AVX2, EDGE_ISA_NEON};
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < N_MODELS; i++)
         for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++) {
             if (levels[l] != EDGE_ISA_AUTO && (edge_isa_effective(levels[l]) != levels[l] ||
                                                edge_isa_effective(EDGE_ISA_AUTO) == levels[l]))
                 continue; /* not on this CPU, or the level auto ran (valgrind hides AVX-512) */
-            char path[1024];
-            expect_same(i, levels[l], 1, EDGE_PACK_WRITTEN, path);
-            assert_int_equal(access(path, R_OK), 0);
-            expect_same(i, levels[l], 1, EDGE_PACK_HIT, path);
-            expect_same(i, levels[l], 1, EDGE_PACK_HIT, path);
+            for (unsigned th = 1; th <= (i == 3 ? 2u : 1u); th++) {
+                char path[1024];
+                expect_same(i, levels[l], th, EDGE_PACK_WRITTEN, path);
+                assert_int_equal(access(path, R_OK), 0);
+                expect_same(i, levels[l], th, EDGE_PACK_HIT, path);
+                expect_same(i, levels[l], th, EDGE_PACK_HIT, path);
+            }
         }
     /* the reference kernels pack nothing: no file */
     char p0[1024], p1[1024], p2[1024];
@@ -109,6 +117,87 @@ static void test_written_then_hit(void **state)
     expect_same(0, EDGE_ISA_AUTO, 2, EDGE_PACK_WRITTEN, p2);
     assert_string_not_equal(p1, p2);
     expect_same(0, EDGE_ISA_AUTO, 2, EDGE_PACK_HIT, p2);
+}
+
+/* A model of INT4 weights at PATH: int8 [1, 8, 8, 24] -> CONV_2D 1x1 to 72 channels -> CONV_2D
+ * 3x3 SAME to 40 -> DEPTHWISE_CONV_2D 3x3 SAME, RELU; per-channel scales, int32 biases. */
+static void write_int4_model(const char *path)
+{
+    tfw_writer *w = tfw_new();
+    assert_non_null(w);
+    const int32_t ch[4] = {24, 72, 40, 40};
+    int32_t t[4];
+    for (int k = 0; k < 4; k++) {
+        const int32_t d[4] = {1, 8, 8, ch[k]};
+        const tfw_tensor_desc a = {.type = EDGE_INT8,
+                                   .rank = 4,
+                                   .dims = d,
+                                   .name = "act",
+                                   .q_count = 1,
+                                   .scale = 0.05f + 0.02f * (float)k,
+                                   .zero_point = k - 2};
+        t[k] = tfw_add_tensor(w, &a);
+    }
+    uint32_t r = 7;
+    for (int k = 0; k < 3; k++) {
+        const int32_t kk = k == 0 ? 1 : 3, out = ch[k + 1], in = k == 2 ? 1 : ch[k];
+        const int32_t wd[4] = {k == 2 ? 1 : out, kk, kk, k == 2 ? out : in}, bd[1] = {out};
+        const size_t n = (size_t)out * (size_t)kk * (size_t)kk * (size_t)in;
+        uint8_t *nib = calloc(n / 2 + 1, 1);
+        float sc[72], bsc[72];
+        int32_t bias[72];
+        assert_non_null(nib);
+        for (size_t i = 0; i < n; i++) {
+            r = r * 1664525u + 1013904223u;
+            nib[i / 2] |= (uint8_t)((r >> 24 & 15u) << (i % 2 ? 4 : 0));
+        }
+        for (int32_t c = 0; c < out; c++) {
+            sc[c] = 0.01f + 0.001f * (float)(c % 7);
+            bsc[c] = sc[c] * (0.05f + 0.02f * (float)k);
+            bias[c] = (int32_t)(c * 37 % 201) - 100;
+        }
+        const tfw_tensor_desc wt = {.type = 17, /* INT4 */
+                                    .rank = 4,
+                                    .dims = wd,
+                                    .name = "w",
+                                    .q_count = out,
+                                    .scale = sc[0],
+                                    .scales = sc,
+                                    .q_axis = k == 2 ? 3 : 0};
+        const tfw_tensor_desc bt = {.type = EDGE_INT32,
+                                    .rank = 1,
+                                    .dims = bd,
+                                    .name = "b",
+                                    .q_count = out,
+                                    .scale = bsc[0],
+                                    .scales = bsc};
+        const int32_t ins[3] = {t[k], tfw_add_const(w, &wt, nib, n / 2 + n % 2),
+                                tfw_add_const(w, &bt, bias, sizeof(int32_t) * (size_t)out)};
+        free(nib);
+        tfw_options o;
+        tfw_opt_init(&o, k == 2 ? TFL_OPT_DepthwiseConv2DOptions : TFL_OPT_Conv2DOptions);
+        tfw_opt_i8(&o, 0, 0); /* SAME */
+        tfw_opt_i32(&o, 1, 1);
+        tfw_opt_i32(&o, 2, 1);
+        if (k == 2) {
+            tfw_opt_i32(&o, 3, 1); /* depth_multiplier */
+            tfw_opt_i8(&o, 4, EDGE_ACT_RELU);
+        } else {
+            tfw_opt_i8(&o, 3, EDGE_ACT_NONE);
+        }
+        const int32_t op = k == 2 ? EDGE_OP_DEPTHWISE_CONV_2D : EDGE_OP_CONV_2D;
+        tfw_add_operator(w, tfw_add_opcode(w, op, k == 2 ? 6 : 3), ins, 3, &t[k + 1], 1, &o);
+    }
+    tfw_set_io(w, &t[0], 1, &t[3], 1);
+    uint8_t *buf = NULL;
+    size_t size = 0;
+    assert_int_equal(tfw_finish(w, &buf, &size), 0);
+    tfw_free(w);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(buf, 1, size, f), size);
+    assert_int_equal(fclose(f), 0);
+    free(buf);
 }
 
 /* PATH's byte at OFF (from the end when negative) flipped. */
@@ -193,14 +282,19 @@ int main(void)
     snprintf(dir, sizeof dir, "/tmp/edge-test-pack-XXXXXX");
     if (!mkdtemp(dir))
         return 1;
+    snprintf(mdir, sizeof mdir, "/tmp/edge-test-pack-model-XXXXXX");
+    if (!mkdtemp(mdir))
+        return 1;
+    snprintf(models[3], sizeof models[3], "%s/int4.tflite", mdir);
+    write_int4_model(models[3]);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_written_then_hit),
         cmocka_unit_test(test_bad_files_rebuilt),
         cmocka_unit_test(test_unwritable),
     };
     const int rc = cmocka_run_group_tests(tests, NULL, NULL);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    char cmd[160];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", dir, mdir);
     if (system(cmd))
         return 1;
     return rc;

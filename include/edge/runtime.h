@@ -358,7 +358,8 @@ EDGE_API const char *edge_model_custom_op(const edge_model *m, size_t i);
 /* Constant tensor I's bytes (the weights as the file gives them, after the load's folds), *BYTES
  * their size; NULL for a tensor that is not constant or out of range. Valid while M lives. An INT4
  * constant (TensorType 17) is unpacked to int8 values at load (type EDGE_INT8), except when
- * every reader reads its nibbles (FULLY_CONNECTED's fc_int4 kernels): then its info's type is 17
+ * every reader is a CPU node on a packed path, which holds its own form (FULLY_CONNECTED's
+ * fc_int4 kernels and the GEMM's 4-bit blocks, or an int8 packing): then its info's type is 17
  * and these bytes are the file's, two values a byte, low nibble first. */
 EDGE_API const void *edge_model_tensor_data(const edge_model *m, size_t i, size_t *bytes);
 /* Node I's builtin options as the loader decoded them (edge/ops.h's edge_op_params, written

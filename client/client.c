@@ -422,16 +422,20 @@ static client_pending *pend_at(edge_client *c, size_t i)
     return &c->pend[(c->pend_head + i) % c->pend_cap];
 }
 
-/* May the pending requests be written again on a new connection? Only when
- * they went out on a connection that had been idle (every earlier reply read)
- * and nothing of an answer came back: the daemon closed it before reading them. */
+/* May the pending requests be written again on a new connection? Only once, and only when
+ * nothing of an answer came back on the connection they went out on, which either had been
+ * idle (every earlier reply read: the daemon closed it as idle before reading them) or was
+ * new. edged answers every complete request it has read, even while it drains
+ * (daemon/http.c's dm_conn_drain), so a new connection it closes without a byte of answer
+ * was closed before the request was read: a restart that accepted the connection, then
+ * stopped (seen once in 600 requests across a package upgrade under systemd). */
 static bool retry_allowed(edge_client *c)
 {
     if (c->pend_n == 0)
         return false;
     client_pending *h = pend_at(c, 0);
-    return !h->retried && h->gen == c->gen && h->replies_before > 0 &&
-           h->replies_before == c->conn_replies && c->cur_bytes == 0 && c->cur == NULL;
+    return !h->retried && h->gen == c->gen && h->replies_before == c->conn_replies &&
+           c->cur_bytes == 0 && c->cur == NULL;
 }
 
 /* Reconnect and write every pending request again, once. */

@@ -1298,7 +1298,47 @@ static void test_client_infer_resent_intact(void **state)
     json_decref(j);
 }
 
-/* A fresh connection closed before the reply is an error, not a retry. */
+/* A daemon that stops (a restart) just after accepting a new connection closes it unread:
+ * the request goes out again, once, on a new connection, whether the close came before the
+ * client wrote (EPIPE) or after (end of stream); a second close is an error. */
+static void test_client_fresh_closed_unread(void **state)
+{
+    (void)state;
+    static const step closed_first[] = {
+        {ACCEPT, 0, 0}, {CLOSE, 0, 0}, {ACCEPT, 0, 0}, {READ, 0, 1}, W(OK_EMPTY)};
+    static const step closed_after[] = {{ACCEPT, 0, 0}, {READ, 0, 1}, {CLOSE, 0, 0},
+                                        {ACCEPT, 0, 0}, {READ, 0, 2}, W(OK_EMPTY)};
+    static const step closed_twice[] = {{ACCEPT, 0, 0}, {READ, 0, 1}, {CLOSE, 0, 0},
+                                        {ACCEPT, 0, 0}, {READ, 0, 2}, {CLOSE, 0, 0}};
+    const step *scripts[3] = {closed_first, closed_after, closed_twice};
+    const size_t lens[3] = {sizeof closed_first / sizeof closed_first[0],
+                            sizeof closed_after / sizeof closed_after[0],
+                            sizeof closed_twice / sizeof closed_twice[0]};
+    for (int k = 0; k < 3; k++) {
+        fake f;
+        fake_start(&f, scripts[k], lens[k]);
+        edge_client *c = client_for(&f, 0, 0);
+        edge_client_response *r = NULL;
+        edge_client_request rq = {.method = "GET", .path = "/v2/models/person_detect"};
+        const int rc = edge_client_request_send_recv(c, &rq, &r);
+        if (k < 2) {
+            if (rc)
+                print_error("script %d: %s\n", k, edge_client_errmsg(c));
+            assert_int_equal(rc, 0);
+            assert_int_equal(r->status, 200);
+            edge_client_response_free(r);
+        } else {
+            assert_int_equal(rc, EDGE_CLIENT_ECLOSED);
+            assert_non_null(strstr(edge_client_errmsg(c), "GET /v2/models/person_detect"));
+        }
+        edge_client_free(c);
+        fake_stop(&f);
+        assert_false(f.failed);
+        assert_int_equal(f.accepts, 2);
+    }
+}
+
+/* A fresh connection closed in the middle of the reply is an error, not a retry. */
 static void test_client_closed_mid_reply(void **state)
 {
     (void)state;
@@ -1533,6 +1573,7 @@ int main(void)
         cmocka_unit_test(test_client_reconnect_idle),
         cmocka_unit_test(test_client_infer_resent_intact),
         cmocka_unit_test(test_client_closed_mid_reply),
+        cmocka_unit_test(test_client_fresh_closed_unread),
         cmocka_unit_test(test_client_connection_close_pipelined),
         cmocka_unit_test(test_client_malformed_reply),
         cmocka_unit_test(test_client_reply_limit),

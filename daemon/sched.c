@@ -172,7 +172,7 @@ static void complete(dm_sched *s, dm_request *r)
         note_cost(s, r);
     r->next = NULL;
     r->done(r);
-    if (s->drain_pending && s->outstanding == 0)
+    if (s->drain_pending && s->outstanding == 0 && !s->holds)
         sch_wake_loop(s); /* the drain callback runs from on_wake, never nested */
     update_ref(s);
 }
@@ -204,7 +204,7 @@ static void take_done(dm_sched *s)
         list = r->next;
         complete(s, r);
     }
-    if (s->drain_pending && s->outstanding == 0) {
+    if (s->drain_pending && s->outstanding == 0 && !s->holds) {
         s->drain_pending = false;
         update_ref(s);
         if (s->drain_cb)
@@ -346,7 +346,7 @@ static dm_queue *queue_for(dm_sched *s, const dm_entry *e)
 
 dm_req_status dm_sched_submit(dm_sched *s, dm_request *r)
 {
-    if (s->draining)
+    if (s->draining && !s->holds)
         return DM_REQ_DRAINING;
     assert(r && r->v && r->v->entry && r->done);
     dm_queue *q = queue_for(s, r->v->entry);
@@ -517,6 +517,21 @@ void dm_sched_drain(dm_sched *s, void (*cb)(void *arg), void *arg)
     s->drain_pending = true;
     update_ref(s);
     sch_wake_loop(s);
+}
+
+void dm_sched_hold(dm_sched *s)
+{
+    if (s)
+        s->holds++;
+}
+
+void dm_sched_unhold(dm_sched *s)
+{
+    if (!s)
+        return;
+    assert(s->holds > 0);
+    if (--s->holds == 0 && s->drain_pending && s->outstanding == 0)
+        sch_wake_loop(s); /* the drain callback runs from on_wake */
 }
 
 void dm_sched_free(dm_sched *s)

@@ -83,6 +83,7 @@ struct dm_sched {
     dm_table queues;    /* dm_queue * by dm_entry.id; NULL until the model's first request */
     size_t outstanding; /* admitted, DONE not yet run */
     bool draining, drain_pending;
+    unsigned holds; /* dm_sched_hold: admitted while draining; the drain callback waits */
     void (*drain_cb)(void *arg);
     void *drain_arg;
     uint64_t expire_at;     /* deadline the timer is set for, 0 when idle */

@@ -98,6 +98,12 @@ uint64_t dm_sched_stuck_ns(dm_sched *s, uint64_t now, const char **model);
 unsigned dm_sched_workers(const dm_sched *s);
 /* Stop admitting; CB runs on the loop thread when nothing is queued or running. */
 void dm_sched_drain(dm_sched *s, void (*cb)(void *arg), void *arg);
+/* A front end still reads a request that began arriving before the stop (http.c: a connection
+ * with bytes of a request, or new and given a grace): while any hold is taken, requests are
+ * admitted although draining, and the drain callback waits for the last dm_sched_unhold.
+ * Loop thread; S may be NULL (no scheduler: nothing to hold). */
+void dm_sched_hold(dm_sched *s);
+void dm_sched_unhold(dm_sched *s);
 /* Joins the workers; call after the drain, not from DONE or the drain callback.
  * Its uv handles close on the loop's next turn (run the loop before closing it). */
 void dm_sched_free(dm_sched *s);

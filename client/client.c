@@ -425,10 +425,12 @@ static client_pending *pend_at(edge_client *c, size_t i)
 /* May the pending requests be written again on a new connection? Only once, and only when
  * nothing of an answer came back on the connection they went out on, which either had been
  * idle (every earlier reply read: the daemon closed it as idle before reading them) or was
- * new. edged answers every complete request it has read, even while it drains
- * (daemon/http.c's dm_conn_drain), so a new connection it closes without a byte of answer
- * was closed before the request was read: a restart that accepted the connection, then
- * stopped (seen once in 600 requests across a package upgrade under systemd). */
+ * new. edged answers every request a client sent before it stops, even while it drains
+ * (daemon/http.c's dm_conn_drain reads what is unread, and gives a new connection 1 s to
+ * send), so a new connection it closes without a byte of answer was closed before the
+ * request was sent: a stop that accepted the connection, then waited in vain (a client
+ * descheduled for a second), or an older edged (seen once in 600 requests across a package
+ * upgrade under systemd, before the drain read them). */
 static bool retry_allowed(edge_client *c)
 {
     if (c->pend_n == 0)

@@ -11,10 +11,11 @@
  * reply is dropped when it completes: connections are reference counted by
  * their exchanges), the peer's credentials (SO_PEERCRED), and a lingering
  * close (shutdown, then read until EOF or LINGER_MS) so a client still sending
- * sees the error reply.
+ * sees the error reply, and the drain at a stop (what a client sent before it is answered).
  * Does not own: the parser callbacks, limits and body handling of a request
  * (http_parse.c), the listener (http_server.c), what a request means (oip.c),
  * inference (sched.c). */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,16 @@ static void conn_unref(conn *c)
     dm_budget_put(s, c->url_cap + c->body_charge + c->stash_len); /* what it holds */
     free(c);
     dm_server_unref(s);
+}
+
+/* The connection no longer holds the scheduler's drain (its last reply is written, or it closes).
+ */
+static void conn_unhold(conn *c)
+{
+    if (c->holding) {
+        c->holding = false;
+        dm_sched_unhold(c->s->d->sched);
+    }
 }
 
 static void on_handle_closed(uv_handle_t *h)
@@ -402,6 +413,7 @@ static void conn_linger(conn *c)
     if (c->lingering || c->closing)
         return;
     c->lingering = true;
+    conn_unhold(c);
     /* until the shutdown completes (the client reads the last reply) */
     const uint32_t idle = dm_conn_cfg(c)->idle_timeout_ms;
     uv_timer_start(&c->timer, on_linger_timeout, idle > LINGER_MS ? idle : LINGER_MS, 0);
@@ -582,6 +594,8 @@ void dm_conn_arm_timer(conn *c)
         due = c->last_active + idle;
     else if (c->xhead)
         due = 0;
+    else if (c->draining)
+        due = c->drain_at + DRAIN_NEW_MS; /* a new connection's first request, at the stop */
     else
         due = c->last_active + idle;
     if (due == 0) {
@@ -727,6 +741,7 @@ void dm_conn_close(conn *c)
         return;
     c->closing = true;
     c->stop_parsing = true;
+    conn_unhold(c);
     dm_server *s = c->s;
     dm_conns_unlink(s, c);
     dm_admit_release(s, c);
@@ -815,20 +830,60 @@ bool dm_conn_accept(dm_server *s, uv_stream_t *listener)
     return true;
 }
 
-/* The server stops: an idle connection (or one with a request not complete
- * yet) closes now; one with replies due reads no further request and closes
- * after its last reply. */
+/* Parse what the client sent before the stop and edged has not read yet (its bytes are in the
+ * socket; the loop would read them on a later turn, after the connection is gone). */
+static void read_pending(conn *c)
+{
+    uv_os_fd_t fd;
+    if (uv_fileno(&c->io.handle, &fd) != 0)
+        return;
+    while (!c->closing && !c->stop_parsing && !c->paused && !c->lingering) {
+        uv_buf_t b;
+        on_alloc(&c->io.handle, READ_BUF_BYTES, &b);
+        if (!b.len)
+            return;
+        const ssize_t n = recv(fd, b.base, b.len, MSG_DONTWAIT);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        on_read(&c->io.stream, n < 0 ? uv_translate_sys_error(errno) : n ? n : UV_EOF, &b);
+    }
+}
+
+/* The server stops. Nothing the client sent before is lost: bytes not read yet are parsed
+ * first. Then the request being read (its first bytes came) is read to its end, under the usual
+ * timeouts, and is the last; so is the first request of a new connection (accepted, nothing
+ * sent yet: its client is about to), which has DRAIN_NEW_MS. Those connections hold the
+ * scheduler's drain, so the request is admitted and answered. Any other connection closes after
+ * its last reply, or now when it has none. */
 void dm_conn_drain(conn *c)
 {
-    if (!c->xhead) {
-        dm_conn_close(c);
+    if (c->closing || c->draining)
+        return;
+    c->draining = true;
+    c->drain_at = dm_conn_now(c);
+    c->refs++;
+    read_pending(c);
+    if (c->closing) {
+        conn_unref(c);
         return;
     }
-    c->stop_parsing = true;
-    c->in_msg = false;
-    if (c->xtail->state == X_PENDING)
-        c->xtail->keep_alive = false; /* its reply will say Connection: close */
-    if (!c->lingering && !c->paused)
-        conn_discard_input(c);
-    dm_conn_arm_timer(c);
+    const bool reading = !c->stop_parsing && !c->paused && !c->lingering;
+    if (reading && (c->in_msg || (!c->proven && !c->xhead))) {
+        c->holding = true;
+        dm_sched_hold(c->s->d->sched);
+        dm_conn_arm_timer(c);
+    } else if (!c->xhead) {
+        dm_conn_close(c);
+    } else {
+        c->stop_parsing = true;
+        c->in_msg = false;
+        if (c->xtail->state == X_PENDING)
+            c->xtail->keep_alive = false; /* its reply will say Connection: close */
+        if (!c->lingering && !c->paused)
+            conn_discard_input(c);
+        dm_conn_arm_timer(c);
+    }
+    conn_unref(c);
 }

@@ -21,6 +21,7 @@
 #define PREWAKE_BYTES 65536  /* a body this large wakes a worker at its headers */
 #define READ_BUF_BYTES 65536 /* the server's one read buffer */
 #define GZIP_MIN_BYTES 1024  /* smaller replies are not worth compressing */
+#define DRAIN_NEW_MS 1000    /* at the stop: how long a new connection may take to send */
 
 _Static_assert(VALUE_MAX == DM_HTTP_CTYPE_MAX, "Content-Type is kept as a header value");
 
@@ -87,6 +88,9 @@ struct dm_conn {
     size_t roff, rlen; /* unparsed bytes at rdata (kept while paused) */
     bool paused;       /* back-pressure: parser paused, reading stopped */
     bool stop_parsing; /* no further request will be read */
+    bool draining;     /* the server stops: the request being read (or the first) is the last */
+    bool holding;      /* holds the scheduler's drain (dm_sched_hold) until its request is in */
+    uint64_t drain_at; /* when the drain began (ms) */
     bool lingering;
     bool closing;
     uint64_t last_active;

@@ -503,7 +503,7 @@ static int on_message_complete(http_parser *p)
         c->url = NULL;
         c->url_cap = 0;
     }
-    x->keep_alive = http_should_keep_alive(p) && !p->upgrade;
+    x->keep_alive = http_should_keep_alive(p) && !p->upgrade && !c->draining;
     x->http10 = p->http_major == 1 && p->http_minor == 0;
     x->gzip_ok = c->accept_gzip;
     if (!x->keep_alive)

@@ -682,7 +682,56 @@ static void test_drain_on_sigterm(void **state)
             usleep(50000);
     }
     assert_true(admitted);
-    const int rc = dfx_stop(&F, SIGTERM);
+    /* Two raw connections, open at the stop: one has sent half of its request, one nothing
+     * yet (accepted: edged counts both). Each sends the rest after the SIGTERM and gets its
+     * answer, as its connection's last: nothing a client sent before the stop is lost. */
+    char head[512];
+    const int head_len = snprintf(head, sizeof head,
+                                  "POST /v2/models/mobilenet_v2_int8_nchw/infer HTTP/1.1\r\nHost: "
+                                  "x\r\nInference-Header-Content-Length: %zu\r\nContent-Length: "
+                                  "%zu\r\n\r\n%s",
+                                  strlen(hdr), strlen(hdr) + in_len, hdr);
+    const int half = dfx_connect(&F), fresh = dfx_connect(&F);
+    assert_true(half >= 0 && fresh >= 0);
+    assert_int_equal(write(half, head, (size_t)head_len), head_len);
+    bool both = false; /* the 3 curls, these 2 and the /metrics request itself */
+    for (int i = 0; i < 600 && !both; i++) {
+        char *metrics = NULL;
+        const char *g;
+        if (dfx_curl(&F, "GET", "/metrics", NULL, NULL, &metrics, NULL, NULL) == 200 && metrics &&
+            (g = strstr(metrics, "\nedged_http_connections ")))
+            both = atoi(g + 24) >= 6;
+        free(metrics);
+        if (!both)
+            usleep(50000);
+    }
+    assert_true(both);
+    assert_int_equal(kill(F.pid, SIGTERM), 0);
+    for (int i = 0; i < 1000 && access(F.sock, F_OK) == 0; i++) /* the stop unlinks it... */
+        usleep(10000);
+    assert_int_not_equal(access(F.sock, F_OK), 0);
+    usleep(50000); /* ... then drains the connections */
+    assert_int_equal(write(half, in, in_len), (ssize_t)in_len);
+    assert_int_equal(write(fresh, head, (size_t)head_len), head_len);
+    assert_int_equal(write(fresh, in, in_len), (ssize_t)in_len);
+    for (int k = 0; k < 2; k++) {
+        const int fd = k ? fresh : half;
+        char reply[8192];
+        size_t got = 0;
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        while (got < sizeof reply - 1 && poll(&p, 1, 120000) == 1) {
+            const ssize_t n = read(fd, reply + got, sizeof reply - 1 - got);
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+        }
+        reply[got] = 0;
+        printf("# drain: the %s connection: %.40s\n", k ? "new" : "half-sent", reply);
+        assert_true(strncmp(reply, "HTTP/1.1 200", 12) == 0);
+        assert_non_null(strstr(reply, "Connection: close\r\n"));
+        close(fd);
+    }
+    const int rc = dfx_stop(&F, 0); /* waits for the exit (a second SIGTERM exits at once) */
     for (int i = 0; i < 600; i++) { /* the curls finish right after their replies */
         size_t n = 0;
         char *res = edge_test_read_file(outf, &n);

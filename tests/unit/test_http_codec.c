@@ -6,7 +6,8 @@
  * decodes to far more than the limit is refused early), truncated, corrupt and trailing-garbage
  * bodies, and gzip replies that decode back to what was sent; and a client that leaves while
  * its request is processed: the exchange's cancel flag (dm_http_set_cancel_flag) is set when
- * the connection sees the EOF (http.c, issue 44: a picture's decode stops). */
+ * the connection sees the EOF (http.c, issue 44: a picture's decode stops); and the drain at a
+ * stop (dm_conn_drain): requests sent before it are answered, the scheduler's drain held. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +16,8 @@
 #include <stdio.h>
 #include <unistd.h>
 #include <string.h>
+#include <poll.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <zlib.h>
@@ -246,9 +249,9 @@ static void on_listener_closed(uv_handle_t *h)
     (void)h;
 }
 
-static void test_client_leaves(void **state)
+/* A server (no listener of its own: the test's accepts into it) on a loop of its own. */
+static leave_env *env_new(void)
 {
-    (void)state;
     leave_env *e = calloc(1, sizeof *e);
     assert_non_null(e);
     assert_int_equal(uv_loop_init(&e->loop), 0);
@@ -266,6 +269,24 @@ static void test_client_leaves(void **state)
     e->listener.data = e;
     assert_int_equal(uv_pipe_bind(&e->listener, e->path), 0);
     assert_int_equal(uv_listen((uv_stream_t *)&e->listener, 16, on_test_connection), 0);
+    return e;
+}
+
+static void env_free(leave_env *e)
+{
+    uv_close((uv_handle_t *)&e->listener, on_listener_closed);
+    uv_run(&e->loop, UV_RUN_DEFAULT);
+    dm_server_unref(e->s); /* the last reference: freed */
+    assert_int_equal(uv_loop_close(&e->loop), 0);
+    unlink(e->path);
+    free(e->d);
+    free(e);
+}
+
+static void test_client_leaves(void **state)
+{
+    (void)state;
+    leave_env *e = env_new();
 
     /* a client with a request being processed (an exchange waiting for its reply) */
     const int fd = client_connect(e->path);
@@ -311,13 +332,178 @@ static void test_client_leaves(void **state)
     assert_null(e->s->conns);
     assert_false(atomic_load(&after));
 
-    uv_close((uv_handle_t *)&e->listener, on_listener_closed);
-    uv_run(&e->loop, UV_RUN_DEFAULT);
-    dm_server_unref(e->s); /* the last reference: freed */
-    assert_int_equal(uv_loop_close(&e->loop), 0);
-    unlink(e->path);
-    free(e->d);
-    free(e);
+    env_free(e);
+}
+
+/* ---------------------------------------------------------------- the drain at a stop */
+
+static int n_handled;
+
+static void answer(dm_daemon *d, dm_exchange *x)
+{
+    (void)d;
+    n_handled++;
+    dm_http_response r = {.status = 200, .header_len = -1};
+    dm_http_reply(x, &r);
+}
+
+static size_t n_conns(leave_env *e)
+{
+    size_t n = 0;
+    for (conn *c = e->s->conns; c; c = c->next)
+        n++;
+    return n;
+}
+
+static bool conns_at_least(leave_env *e, void *arg)
+{
+    return n_conns(e) >= *(size_t *)arg;
+}
+
+static bool handled_at_least(leave_env *e, void *arg)
+{
+    (void)e;
+    return n_handled >= *(int *)arg;
+}
+
+static bool newest_in_msg(leave_env *e, void *arg)
+{
+    (void)arg;
+    return e->s->conns && e->s->conns->in_msg;
+}
+
+static void on_sched_drained(void *arg)
+{
+    *(bool *)arg = true;
+}
+
+/* A new connection of the test's client, once the server has it. */
+static int connect_accepted(leave_env *e)
+{
+    size_t want = n_conns(e) + 1;
+    const int fd = client_connect(e->path);
+    assert_true(run_until(e, conns_at_least, &want));
+    return fd;
+}
+
+/* What FD receives until the server closes it (or 5 s), running the loop meanwhile; *CLOSED
+ * says whether it did. */
+static char *read_to_close(leave_env *e, int fd, bool *closed)
+{
+    static char buf[4096];
+    size_t n = 0;
+    *closed = false;
+    for (int i = 0; i < 500 && !*closed; i++) {
+        uv_run(&e->loop, UV_RUN_NOWAIT);
+        struct pollfd p = {.fd = fd, .events = POLLIN};
+        if (poll(&p, 1, 10) == 1) {
+            const ssize_t got = read(fd, buf + n, sizeof buf - 1 - n);
+            if (got <= 0)
+                *closed = true;
+            else
+                n += (size_t)got;
+        }
+    }
+    buf[n] = 0;
+    return buf;
+}
+
+/* FD's reply is the connection's last: 200, Connection: close, then the server's EOF (the
+ * test's end stays open: the server lingers, its drain must not wait for it). */
+static void assert_last_reply(leave_env *e, int fd)
+{
+    bool closed;
+    const char *got = read_to_close(e, fd, &closed);
+    assert_true(strncmp(got, "HTTP/1.1 200", 12) == 0);
+    assert_non_null(strstr(got, "Connection: close\r\n"));
+    assert_true(closed);
+}
+
+static uint64_t ms_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* At the stop (dm_server_stop_accepting drains each connection), nothing a client sent before
+ * is lost: a request in the socket that edged has not read yet is read and answered, so is
+ * one half arrived and the first of a new connection (within DRAIN_NEW_MS), each as its
+ * connection's last; an idle keep-alive connection closes at once; a new one that sends
+ * nothing closes after DRAIN_NEW_MS. Those still reading hold the scheduler's drain. */
+static void test_drain(void **state)
+{
+    (void)state;
+    leave_env *e = env_new();
+    e->d->http_handle = answer;
+    e->d->sched = dm_sched_new(&e->loop, 1, 4);
+    assert_non_null(e->d->sched);
+    n_handled = 0;
+    static const char req[] = "GET /r HTTP/1.1\r\nHost: x\r\n\r\n";
+    const size_t req_len = sizeof req - 1;
+    int want = 1;
+
+    /* idle after a reply (keep-alive) */
+    const int idle = connect_accepted(e);
+    assert_int_equal(write(idle, req, req_len), (ssize_t)req_len);
+    assert_true(run_until(e, handled_at_least, &want));
+    char buf[512];
+    assert_true(read(idle, buf, sizeof buf) > 0);
+    /* its request in the socket, not read yet (the loop does not run until the stop) */
+    const int unread = connect_accepted(e);
+    /* half of a request read */
+    const int half = connect_accepted(e);
+    assert_int_equal(write(half, req, 10), 10);
+    assert_true(run_until(e, newest_in_msg, NULL));
+    /* new: about to send, and never */
+    const int fresh = connect_accepted(e);
+    const int silent = connect_accepted(e);
+    assert_int_equal(write(unread, req, req_len), (ssize_t)req_len);
+    assert_int_equal(n_handled, 1);
+
+    const uint64_t t0 = ms_now();
+    for (conn *c = e->s->conns, *next; c; c = next) {
+        next = c->next;
+        dm_conn_drain(c);
+    }
+    assert_int_equal(n_handled, 2); /* the unread request, during the drain */
+    bool drained = false;
+    dm_sched_drain(e->d->sched, on_sched_drained, &drained);
+    assert_last_reply(e, unread);
+    bool closed;
+    read_to_close(e, idle, &closed);
+    assert_true(closed);
+    close(idle);
+    assert_false(drained); /* three connections still reading */
+
+    assert_int_equal(write(half, req + 10, req_len - 10), (ssize_t)(req_len - 10));
+    assert_last_reply(e, half);
+    assert_int_equal(write(fresh, req, req_len), (ssize_t)req_len);
+    assert_last_reply(e, fresh);
+    assert_int_equal(n_handled, 4);
+    assert_false(drained); /* the silent one */
+
+    read_to_close(e, silent, &closed);
+    assert_true(closed);
+    assert_true(ms_now() - t0 >= DRAIN_NEW_MS - 50);
+    close(silent);
+    for (int i = 0; i < 20 && !drained; i++) { /* not LINGER_MS: the others' clients are open */
+        uv_run(&e->loop, UV_RUN_NOWAIT);
+        usleep(5000);
+    }
+    assert_true(drained);
+    close(unread);
+    close(half);
+    close(fresh);
+    for (int i = 0; i < 100 && e->s->conns; i++) {
+        uv_run(&e->loop, UV_RUN_NOWAIT);
+        usleep(5000);
+    }
+    assert_null(e->s->conns);
+
+    dm_sched_free(e->d->sched);
+    e->d->sched = NULL;
+    env_free(e);
 }
 
 int main(void)
@@ -327,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_inflate_gzip),   cmocka_unit_test(test_inflate_deflate_zlib_and_raw),
         cmocka_unit_test(test_inflate_bomb),   cmocka_unit_test(test_inflate_garbage),
         cmocka_unit_test(test_gzip_reply),     cmocka_unit_test(test_client_leaves),
+        cmocka_unit_test(test_drain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

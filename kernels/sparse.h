@@ -86,10 +86,34 @@ typedef struct edge_qs8_sparse_view {
     const int8_t *w;
     bool runs; /* stored groups in aligned runs of 4 (the packed data's runs) */
     int32_t output_offset, act_min, act_max;
+    /* the lane form's (the fields above but n, k, kc and the output stage are then unset) */
+    size_t nc; /* chunks of 32 groups */
+    const int32_t *start, *lmult, *lshift;
+    const uint32_t *first;
+    const uint8_t *steps, *idx;
+    const int8_t *lw;
 } edge_qs8_sparse_view;
 
 edge_qs8_sparse_view edge_qs8_sparse_view_of(const void *packed, size_t n, size_t k, size_t stored,
                                              const edge_qs8_out *o);
+
+/* The lane form, for few rows (batch-1 FULLY_CONNECTED) on kernels that gather a row's inputs
+ * from registers (edge_qs8_sparse_lanes_kernel). Channels go in blocks of 16, one a lane, and
+ * groups in chunks of 32 (128 input bytes, two vectors of 16 dwords); a block's stored groups in
+ * a chunk are its steps: step s holds, for each of the 16 channels, the s-th of its stored groups
+ * there (its index in the chunk and its 4 weights), or index 0 with zero weights where a channel
+ * has fewer; a block and chunk has as many steps as its channel with the most, rounded up to a
+ * multiple of 4 (up to four accumulator chains). Packed data (edge_qs8_sparse_lanes_bytes; 64-byte
+ * pieces): int32 start[16 NB] (bias' - 128 * wsum: the inputs are read as x ^ 0x80); int32 mult[16
+ * NB], shift[16 NB] (0 past N); uint32 first[NB + 1] (a block's first step); uint8 steps[NB][NC];
+ * int8 w[S][16][4]; uint8 idx[S][16] with NB = ceil(N / 16), NC = ceil(ceil(K / 4) / 32), S the
+ * steps of all blocks. */
+size_t edge_qs8_sparse_lanes_bytes(const int8_t *w, size_t n, size_t k);
+void edge_qs8_sparse_lanes_pack(const int8_t *w, size_t n, size_t k, const int32_t *bias,
+                                const int32_t *mult, const int32_t *shift, int32_t input_offset,
+                                void *dst);
+edge_qs8_sparse_view edge_qs8_sparse_lanes_view_of(const void *packed, size_t n, size_t k,
+                                                   const edge_qs8_out *o);
 
 /* Rows [0, ROWS) of A (row m at a + m * a_stride, K bytes readable) into C (row m at
  * c + m * c_stride), channels [N0, N1) only. TILE: EDGE_SPARSE_SCRATCH(kc) bytes of scratch. */
@@ -117,6 +141,14 @@ typedef struct edge_qs8_sparse_pays {
  * a channel's fixed cost outweighs what its few stored groups save). */
 edge_qs8_sparse_fn edge_qs8_sparse_kernel(edge_isa isa, const char **level,
                                           edge_qs8_sparse_pays *pays);
+/* Level ISA's kernel on the lane form for ROWS rows (it takes any count, 4 at a time; chosen for
+ * fewer than EDGE_SPARSE_TILE) of weights in FORMAT, BYTES of them, or NULL where the level has
+ * none or its row path does better (then edge_qs8_sparse_kernel's serves them). */
+edge_qs8_sparse_fn edge_qs8_sparse_lanes_kernel(edge_isa isa, edge_sparse_format format,
+                                                size_t bytes, size_t rows);
+void edge_qs8_sparse_lanes_avx512vnni(const edge_qs8_sparse_view *v, size_t n0, size_t n1,
+                                      const int8_t *a, size_t a_stride, size_t rows, int8_t *c,
+                                      size_t c_stride, int8_t *tile);
 
 /* The kernels: kernels/generic/qs8_sparse_impl.h's portable C, kernels/x86/qs8_sparse_*.c,
  * kernels/arm/qs8_sparse_*.c (the ARM ones: tiles of 16 rows, 8 on armv7, as [group][row][4]

@@ -36,6 +36,7 @@ typedef struct sparse_hdr {
     size_t rows, n, k, stored, a_stride;
     size_t chunk, n_tasks; /* rows (a multiple of the tile) or channels per task */
     bool split_n;
+    bool lanes;        /* int8 in the lane form (few rows: edge_qs8_sparse_lanes_kernel) */
     void *const *data; /* the node's packed_data (the cache may move it) */
 } sparse_hdr;
 
@@ -160,15 +161,22 @@ static int sparse_prepare(edge_prep *p, edge_node *n, enum sparse_op op, size_t 
     sparse_kernel_of(p, wt->type, rows, ch, depth, m.format, &fn, &ffn, &level, &pays);
     if (mode < 0 && (double)m.stored > pays * (double)m.groups)
         return 0;
-    const size_t bytes = f32 ? edge_f32_sparse_packed_bytes(ch, m.stored)
-                             : edge_qs8_sparse_packed_bytes(ch, m.stored);
+    /* few rows: the lane form, where the level has a kernel for it */
+    const edge_qs8_sparse_fn lanes =
+        !f32 && rows < EDGE_SPARSE_TILE
+            ? edge_qs8_sparse_lanes_kernel(edge_op_kernels(p)->isa, m.format, ch * depth, rows)
+            : NULL;
+    const size_t bytes = f32     ? edge_f32_sparse_packed_bytes(ch, m.stored)
+                         : lanes ? edge_qs8_sparse_lanes_bytes(wt->data, ch, depth)
+                                 : edge_qs8_sparse_packed_bytes(ch, m.stored);
     sparse_hdr *h = edge_op_alloc_packed(p, n, sizeof *h, bytes,
                                          f32 ? f32_kernel_name(op, level, m.format)
                                              : kernel_name(op, level, m.format));
     if (!h)
         return EDGE_ENOMEM;
     *h = (sparse_hdr){.magic = SPARSE_MAGIC,
-                      .fn = fn,
+                      .fn = lanes ? lanes : fn,
+                      .lanes = lanes != NULL,
                       .f32 = ffn,
                       .o = o,
                       .act_min = act_min,
@@ -181,6 +189,9 @@ static int sparse_prepare(edge_prep *p, edge_node *n, enum sparse_op op, size_t 
                       .data = &n->packed_data};
     if (!edge_op_packed_done(n) && f32)
         edge_f32_sparse_pack(wt->data, ch, depth, &m, bt ? bt->data : NULL, n->packed_data);
+    else if (!edge_op_packed_done(n) && lanes)
+        edge_qs8_sparse_lanes_pack(wt->data, ch, depth, bt ? bt->data : NULL, mult, shift,
+                                   input_offset, n->packed_data);
     else if (!edge_op_packed_done(n))
         edge_qs8_sparse_pack(wt->data, ch, depth, &m, bt ? bt->data : NULL, mult, shift,
                              input_offset, n->packed_data);
@@ -252,6 +263,8 @@ bool edge_sparse_eval(const edge_node *n, void *const *t, void *scratch, edge_ex
                     .stride = edge_op_scratch_stride(n)};
     if (h->f32)
         j.fv = edge_f32_sparse_view_of(*h->data, h->n, h->k, h->stored, h->act_min, h->act_max);
+    else if (h->lanes)
+        j.v = edge_qs8_sparse_lanes_view_of(*h->data, h->n, h->k, &h->o);
     else
         j.v = edge_qs8_sparse_view_of(*h->data, h->n, h->k, h->stored, &h->o);
     edge_exec_parallel(ex, h->n_tasks, sparse_task, &j);

@@ -30,6 +30,27 @@
 #include "test_support.h"
 #include "test_rng.h"
 
+/* FN on V over ROWS rows of IN (K bytes each) into N channels: WANT's bytes, on the whole
+ * channel range and cut in three (the threads' ranges). */
+static void run_check(edge_qs8_sparse_fn fn, const edge_qs8_sparse_view *v, const int8_t *in,
+                      size_t k, size_t rows, size_t n, const int8_t *want, int8_t *got,
+                      int8_t *tile, const char *what, const char *level)
+{
+    memset(got, 0x55, rows * n);
+    fn(v, 0, n, in, k, rows, got, n, tile);
+    if (memcmp(got, want, rows * n))
+        fail_msg("%s: %zu x %zu, %zu rows, level %s differs from the reference", what, n, k, rows,
+                 level);
+    memset(got, 0x55, rows * n);
+    const size_t a = n / 3, b = 2 * n / 3;
+    fn(v, 0, a, in, k, rows, got, n, tile);
+    fn(v, a, b, in, k, rows, got, n, tile);
+    fn(v, b, n, in, k, rows, got, n, tile);
+    if (memcmp(got, want, rows * n))
+        fail_msg("%s: %zu x %zu, %zu rows, level %s on channel ranges differs", what, n, k, rows,
+                 level);
+}
+
 /* ROWS x K input through N x K weights W: the sparse kernel of every level against the
  * reference, on the whole channel range and cut in three. EXTREME: half the inputs -128
  * (against -128 weights, two products of 16384 overflow int16: the neon kernel's pairing). */
@@ -77,19 +98,23 @@ static void check_kernels(const int8_t *w, size_t n, size_t k, size_t rows, cons
         if ((lv[l] == EDGE_ISA_NEON || lv[l] == EDGE_ISA_NEONDOT) &&
             (fn == edge_qs8_sparse_c || strcmp(level, edge_isa_name(lv[l]))))
             fail_msg("level %s runs the sparse kernel of level %s", edge_isa_name(lv[l]), level);
-        memset(got, 0x55, rows * n);
-        fn(&v, 0, n, in, k, rows, got, n, tile);
-        if (memcmp(got, want, rows * n))
-            fail_msg("%s: %zu x %zu, %zu rows, level %s differs from the reference", what, n, k,
-                     rows, level);
-        memset(got, 0x55, rows * n);
-        const size_t a = n / 3, b = 2 * n / 3;
-        fn(&v, 0, a, in, k, rows, got, n, tile);
-        fn(&v, a, b, in, k, rows, got, n, tile);
-        fn(&v, b, n, in, k, rows, got, n, tile);
-        if (memcmp(got, want, rows * n))
-            fail_msg("%s: %zu x %zu, %zu rows, level %s on channel ranges differs", what, n, k,
-                     rows, level);
+        run_check(fn, &v, in, k, rows, n, want, got, tile, what, level);
+    }
+    /* the lane form (few rows), on the levels that have a kernel for it */
+    for (int l = 0; l < nl; l++) {
+        const edge_qs8_sparse_fn lfn =
+            edge_qs8_sparse_lanes_kernel(lv[l], EDGE_SPARSE_1X4, 0, rows);
+        if (!lfn)
+            continue;
+        const size_t lbytes = edge_qs8_sparse_lanes_bytes(w, n, k);
+        void *lp = aligned_alloc(64, (lbytes + 63) & ~(size_t)63);
+        assert_non_null(lp);
+        edge_qs8_sparse_lanes_pack(w, n, k, no_bias ? NULL : bias, mult, shift, p.input_offset, lp);
+        const edge_qs8_sparse_view lview = edge_qs8_sparse_lanes_view_of(lp, n, k, &o);
+        char name[64];
+        snprintf(name, sizeof name, "%s (the lane form)", edge_isa_name(lv[l]));
+        run_check(lfn, &lview, in, k, rows, n, want, got, tile, what, name);
+        free(lp);
     }
     free(in), free(want), free(got), free(mult), free(shift), free(bias), free(packed);
     free(tile);

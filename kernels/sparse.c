@@ -329,12 +329,12 @@ edge_qs8_sparse_fn edge_qs8_sparse_kernel(edge_isa isa, const char **level,
     }
     if (isa == EDGE_ISA_AVXVNNI) {
         *level = "avxvnni";
-        /* The avx2 tiles against a dense kernel with VNNI (bench-sparse --kernels avxvnni, a Zen
-         * 5 VM with AVX-VNNI): 1x1 CONV_2D 28x28x128, 14x14x256, 7x7x512 with 1x4 blocks 70%
-         * zero 0.72-0.93x, 80% (20% stored) 1.04-1.30x, 90% 1.31-2.03x; unstructured 90%
-         * 0.80-0.92x. */
+        /* Its tiles (qs8_sparse_avx2.c built with vpdpbusd) against the dense VNNI kernel
+         * (bench-sparse --kernels avxvnni, a Zen 5 VM with AVX-VNNI): 1x1 CONV_2D 28x28x128,
+         * 14x14x256, 7x7x512 with 1x4 blocks 50% zero (50% stored) 1.04-1.16x, 70% 1.33-1.68x,
+         * 90% 1.71-3.25x; unstructured 80% zero (59% stored) 0.91-1.03x, 90% 1.23-1.49x. */
         *pays = (edge_qs8_sparse_pays){
-            0.2, FEW_VNNI_1X4, FEW_VNNI_RUNS, EDGE_SPARSE_ROW_PATH, FEW_X86_MIN_DEPTH, 0};
+            0.5, FEW_VNNI_1X4, FEW_VNNI_RUNS, EDGE_SPARSE_ROW_PATH, FEW_X86_MIN_DEPTH, 0};
         return edge__avxvnni_encoding() == EDGE_AVXVNNI_ENC_EVEX ? edge_qs8_sparse__avxvnni_evex
                                                                  : edge_qs8_sparse__avxvnni;
     }

@@ -1,32 +1,52 @@
 /* kernels/x86/qs8_sparse_avx2.c - the sparse int8 kernel (kernels/sparse.h) at levels avx2 and
- * avxvnni (whose kernel, qs8_sparse_rows_ymm.c, takes this one's tiles).
+ * avxvnni: compiled once for avx2 and, with EDGE_SPARSE_VNNI, for avxvnni (VEX, and EVEX on ymm:
+ * qs8_avxvnni.h), whose kernel (qs8_sparse_rows_ymm.c) takes these tiles from its row path's limit.
  *
- * Owns: edge_qs8_sparse_avx2. Fewer than EDGE_SPARSE_ROW_PATH rows take the one-row path
- * (edge_qs8_sparse_rows__avx2, qs8_sparse_rows_ymm.c). Rows go in tiles of 32, one row a lane of 4
- * vectors of 8: the tile's inputs are transposed once (a gather a group and 8 rows), each row's
- * group of 4 bytes split into its even bytes (x0, x2) and odd bytes (x1, x3) as int16 pairs, so
- * that a stored group is two vpmaddwd with the group's weights split the same way: exact int32
- * products and sums, from bias' (x read as it is: qs8.h's a_bias 0). The requantization is the
- * dense kernels' (requant_avx2.h), then the 16 x 16 byte transpose (sparse_x86.h) into 16 channels
- * a row. */
+ * Owns: edge_qs8_sparse_avx2 and edge_qs8_sparse_tiles__avxvnni(_evex). Fewer than
+ * EDGE_SPARSE_ROW_PATH rows take the one-row path (edge_qs8_sparse_rows__avx2,
+ * qs8_sparse_rows_ymm.c). Rows go in tiles of 32, one row a lane of 4 vectors of 8: the tile's
+ * inputs are transposed once (a gather a group and 8 rows).
+ *   avx2: each row's group of 4 bytes split into its even bytes (x0, x2) and odd bytes (x1, x3) as
+ *   int16 pairs, so that a stored group is two vpmaddwd with the group's weights split the same
+ *   way: exact int32 products and sums, from bias' (x read as it is: qs8.h's a_bias 0).
+ *   avxvnni: the group's 4 bytes as x ^ 0x80, one vpdpbusd a stored group with the weights
+ *   broadcast, from bias' - 128 * wsum (a_bias 128); a channel's even and odd stored groups in two
+ *   chains from EDGE_SPARSE_PAIRS_FROM groups (one chain waited on vpdpbusd's latency).
+ * The requantization is the dense kernels' (requant_avx2.h), then the 16 x 16 byte transpose
+ * (sparse_x86.h) into 16 channels a row. */
 #include <immintrin.h>
 #include <string.h>
 
+#include "ref/requant.h"
 #include "requant_avx2.h"
 #include "sparse.h"
 #include "sparse_x86.h"
 
+#if defined(EDGE_SPARSE_VNNI)
+#include "qs8_avxvnni.h"
+#define TILES_FN EDGE_AVXVNNI_FN(edge_qs8_sparse_tiles)
+#define XV 1 /* vectors a group and 8 rows: the dwords */
+#else
+#define TILES_FN tiles_avx2
+#define XV 2 /* the even and the odd pairs */
+#endif
+
 enum { LANES = 8, MAX_NV = 4 }; /* a tile: up to MAX_NV vectors of 8 rows */
 
-/* The even bytes (0, 2) and the odd bytes (1, 3) of each dword of V as int16 pairs. */
-static inline void split_pairs(__m256i v, __m256i *even, __m256i *odd)
+/* Group vector X of 8 rows into XT[0 .. XV): avx2 its even bytes (0, 2) and its odd bytes
+ * (1, 3) as int16 pairs, avxvnni the dwords ^ 0x80. */
+static inline void put_group(__m256i x, __m256i *xt)
 {
-    *even = _mm256_srai_epi16(_mm256_slli_epi16(v, 8), 8);
-    *odd = _mm256_srai_epi16(v, 8);
+#if defined(EDGE_SPARSE_VNNI)
+    xt[0] = _mm256_xor_si256(x, _mm256_set1_epi32((int32_t)0x80808080u));
+#else
+    xt[0] = _mm256_srai_epi16(_mm256_slli_epi16(x, 8), 8);
+    xt[1] = _mm256_srai_epi16(x, 8);
+#endif
 }
 
-/* Rows [0, t) of A (t <= 32) as XT: group g's vector q at xt[2 * (g * nv + q)] (even pairs)
- * and the next (odd pairs); rows past t are 0. */
+/* Rows [0, t) of A (t <= 32) as XT: group g's vector q at xt[XV * (g * nv + q)] (put_group);
+ * rows past t are 0. */
 static void load_tile(const edge_qs8_sparse_view *v, const int8_t *a, size_t a_stride, size_t t,
                       size_t nv, __m256i *xt)
 {
@@ -41,7 +61,7 @@ static void load_tile(const edge_qs8_sparse_view *v, const int8_t *a, size_t a_s
         for (size_t g = 0; g < whole; g++) {
             const __m256i x = _mm256_mask_i32gather_epi32(
                 _mm256_setzero_si256(), (const int *)(const void *)(aq + 4 * g), idx, rows, 1);
-            split_pairs(x, &xt[2 * (g * nv + q)], &xt[2 * (g * nv + q) + 1]);
+            put_group(x, &xt[XV * (g * nv + q)]);
         }
     }
     if (rest) { /* the last group's bytes past K are 0 (their weights are 0): no read past K */
@@ -49,8 +69,8 @@ static void load_tile(const edge_qs8_sparse_view *v, const int8_t *a, size_t a_s
         for (size_t p = 0; p < t; p++)
             memcpy(&lane[p], a + p * a_stride + 4 * whole, rest);
         for (size_t q = 0; q < nv; q++)
-            split_pairs(_mm256_loadu_si256((const __m256i *)(const void *)(lane + q * LANES)),
-                        &xt[2 * (whole * nv + q)], &xt[2 * (whole * nv + q) + 1]);
+            put_group(_mm256_loadu_si256((const __m256i *)(const void *)(lane + q * LANES)),
+                      &xt[XV * (whole * nv + q)]);
     }
 }
 
@@ -72,21 +92,27 @@ tile_channels(const edge_qs8_sparse_view *v, size_t n0, size_t n1, const __m256i
             }
             const size_t ch = n + j;
             __m256i acc[MAX_NV];
+#if defined(EDGE_SPARSE_VNNI)
+            EDGE_SPARSE_CHANNEL_SUM(__m256i, _mm256_set1_epi32, _mm256_setzero_si256,
+                                    _mm256_add_epi32, EDGE_DPBUSD256, v, ch, xt, nv, acc);
+#else
 #pragma GCC unroll 4
             for (size_t q = 0; q < nv; q++)
                 acc[q] = _mm256_set1_epi32(v->bias[ch]);
             for (uint32_t b = v->seg[ch]; b < v->seg[ch + 1]; b++) {
                 int32_t w;
                 memcpy(&w, v->w + 4 * (size_t)b, 4);
-                __m256i we, wo;
-                split_pairs(_mm256_set1_epi32(w), &we, &wo);
-                const __m256i *x = xt + 2 * (size_t)v->group[b] * nv;
+                __m256i wp[2]; /* the weights' even and odd pairs */
+                put_group(_mm256_set1_epi32(w), wp);
+                const __m256i we = wp[0], wo = wp[1];
+                const __m256i *x = xt + XV * (size_t)v->group[b] * nv;
 #pragma GCC unroll 4
                 for (size_t q = 0; q < nv; q++)
                     acc[q] = _mm256_add_epi32(
                         acc[q], _mm256_add_epi32(_mm256_madd_epi16(x[2 * q], we),
                                                  _mm256_madd_epi16(x[2 * q + 1], wo)));
             }
+#endif
             const edge_rq_avx2 rq =
                 edge_rq_prep_avx2(_mm256_set1_epi32(v->mult[ch]), _mm256_set1_epi32(v->shift[ch]));
 #pragma GCC unroll 4
@@ -114,16 +140,16 @@ tile_channels(const edge_qs8_sparse_view *v, size_t n0, size_t n1, const __m256i
     }
 }
 
-void edge_qs8_sparse_avx2(const edge_qs8_sparse_view *v, size_t n0, size_t n1, const int8_t *a,
-                          size_t a_stride, size_t rows, int8_t *c, size_t c_stride, int8_t *tile)
+#if !defined(EDGE_SPARSE_VNNI)
+static
+#endif
+    void
+    TILES_FN(const edge_qs8_sparse_view *v, size_t n0, size_t n1, const int8_t *a, size_t a_stride,
+             size_t rows, int8_t *c, size_t c_stride, int8_t *tile)
 {
     assert(n0 <= n1 && n1 <= v->n && v->kc % 4 == 0 && v->kc - v->k < 4);
     assert(a_stride <= (size_t)INT32_MAX / 8 && (uintptr_t)tile % 64 == 0);
-    if (rows < EDGE_SPARSE_ROW_PATH) {
-        edge_qs8_sparse_rows__avx2(v, n0, n1, a, a_stride, rows, c, c_stride, tile);
-        return;
-    }
-    __m256i *xt = (__m256i *)(void *)tile; /* 2 * kc / 4 * MAX_NV vectors: 32 * 2 * kc bytes */
+    __m256i *xt = (__m256i *)(void *)tile; /* XV * kc / 4 * MAX_NV vectors: 32 * XV * kc bytes */
     for (size_t m = 0; m < rows; m += MAX_NV * LANES) {
         const size_t t = rows - m < MAX_NV * LANES ? rows - m : MAX_NV * LANES;
         const size_t nv = (t + LANES - 1) / LANES;
@@ -137,3 +163,14 @@ void edge_qs8_sparse_avx2(const edge_qs8_sparse_view *v, size_t n0, size_t n1, c
         }
     }
 }
+
+#if !defined(EDGE_SPARSE_VNNI)
+void edge_qs8_sparse_avx2(const edge_qs8_sparse_view *v, size_t n0, size_t n1, const int8_t *a,
+                          size_t a_stride, size_t rows, int8_t *c, size_t c_stride, int8_t *tile)
+{
+    if (rows < EDGE_SPARSE_ROW_PATH)
+        edge_qs8_sparse_rows__avx2(v, n0, n1, a, a_stride, rows, c, c_stride, tile);
+    else
+        TILES_FN(v, n0, n1, a, a_stride, rows, c, c_stride, tile);
+}
+#endif

@@ -5,7 +5,7 @@
  * are transposed once (16 rows by 16 groups of 4 bytes at a time, in registers: xt[g] holds the
  * 16 rows' bytes 4g .. 4g+3, as x ^ 0x80), then each stored group of a channel is one vpdpbusd of
  * xt[g] with the group's 4 weights broadcast, from bias' - 128 * wsum (qs8.h's a_bias 128), the
- * even and odd groups in two chains when a channel has PAIRS_FROM or more. Sixteen
+ * even and odd groups in two chains when a channel has EDGE_SPARSE_PAIRS_FROM or more. Sixteen
  * channels' requantized rows (edge_mbqm_avx512, edge_out16_avx512: the dense kernels' output stage)
  * are transposed in registers into 16 bytes a row and stored. A call of fewer than 16 rows takes
  * the ymm row path instead (edge_qs8_sparse_rows__avxvnni_evex: its dword loads beat a 16-lane
@@ -23,9 +23,7 @@
 #include "sparse_x86.h"
 
 enum { LANES = 16, MAX_NV = 4 }; /* a tile: up to MAX_NV vectors of 16 rows */
-/* A channel of this many stored groups or more sums them in two chains (see tile_channels);
- * fewer: one (at 90% zeros in 28x28x128->128, 3 groups a channel, two chains ran 12% slower). */
-enum { PAIRS_FROM = 8 };
+#define DOT512(acc, x, w) ((acc) = _mm512_dpbusd_epi32((acc), (x), (w)))
 
 /* R[i] (16 dwords each) transposed in registers: R[j] holds dword j of every R[i], in order of i.
  */
@@ -122,45 +120,8 @@ tile_channels(const edge_qs8_sparse_view *v, size_t n0, size_t n1, const __m512i
             }
             const size_t ch = n + j;
             __m512i acc[MAX_NV];
-#pragma GCC unroll 4
-            for (size_t q = 0; q < nv; q++)
-                acc[q] = _mm512_set1_epi32(
-                    edge_wrap_sub32(v->bias[ch], edge_wrap_mul32(128, v->wsum[ch])));
-            uint32_t b = v->seg[ch];
-            const uint32_t end = v->seg[ch + 1];
-            if (end - b >= PAIRS_FROM) {
-                /* two sums a vector, over even and odd stored groups: one chain of vpdpbusd a
-                 * vector waits on its latency (4 cycles a group at NV 4 on a Zen 5) */
-                __m512i odd[MAX_NV];
-#pragma GCC unroll 4
-                for (size_t q = 0; q < nv; q++)
-                    odd[q] = _mm512_setzero_si512();
-                for (; b + 2 <= end; b += 2) {
-                    int32_t w0, w1;
-                    memcpy(&w0, v->w + 4 * (size_t)b, 4);
-                    memcpy(&w1, v->w + 4 * (size_t)b + 4, 4);
-                    const __m512i wb0 = _mm512_set1_epi32(w0), wb1 = _mm512_set1_epi32(w1);
-                    const __m512i *x0 = xt + (size_t)v->group[b] * nv;
-                    const __m512i *x1 = xt + (size_t)v->group[b + 1] * nv;
-#pragma GCC unroll 4
-                    for (size_t q = 0; q < nv; q++) {
-                        acc[q] = _mm512_dpbusd_epi32(acc[q], x0[q], wb0);
-                        odd[q] = _mm512_dpbusd_epi32(odd[q], x1[q], wb1);
-                    }
-                }
-#pragma GCC unroll 4
-                for (size_t q = 0; q < nv; q++) /* int32 sums wrap: exact in any order */
-                    acc[q] = _mm512_add_epi32(acc[q], odd[q]);
-            }
-            for (; b < end; b++) {
-                int32_t w;
-                memcpy(&w, v->w + 4 * (size_t)b, 4);
-                const __m512i wb = _mm512_set1_epi32(w);
-                const __m512i *x = xt + (size_t)v->group[b] * nv;
-#pragma GCC unroll 4
-                for (size_t q = 0; q < nv; q++)
-                    acc[q] = _mm512_dpbusd_epi32(acc[q], x[q], wb);
-            }
+            EDGE_SPARSE_CHANNEL_SUM(__m512i, _mm512_set1_epi32, _mm512_setzero_si512,
+                                    _mm512_add_epi32, DOT512, v, ch, xt, nv, acc);
             const edge_rq_avx512 rq = edge_rq_prep_avx512(_mm512_set1_epi32(v->mult[ch]),
                                                           _mm512_set1_epi32(v->shift[ch]));
 #pragma GCC unroll 4

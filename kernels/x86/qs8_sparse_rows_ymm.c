@@ -5,8 +5,8 @@
  *
  * Owns: edge_qs8_sparse_rows__avx2, edge_qs8_sparse_rows__avxvnni(_evex) (sparse_x86.h) and the
  * avxvnni level's kernel edge_qs8_sparse__avxvnni(_evex): this row path below
- * EDGE_SPARSE_ROW_PATH rows, the avx2 tiles (qs8_sparse_avx2.c) above. avx512vnni's kernel calls
- * the EVEX row path for fewer than 16 rows.
+ * EDGE_SPARSE_ROW_PATH rows, the tiles of qs8_sparse_avx2.c built for avxvnni above. avx512vnni's
+ * kernel calls the EVEX row path for fewer than 16 rows.
  *
  * Lanes run over a channel's stored groups. Loads bound this loop, not arithmetic: eight groups'
  * input dwords are loaded one by one and inserted into a vector (a vpgatherdd of 8 took 4x as
@@ -226,6 +226,6 @@ void KERNEL_FN(const edge_qs8_sparse_view *v, size_t n0, size_t n1, const int8_t
     if (rows < EDGE_SPARSE_ROW_PATH)
         ROWS_FN(v, n0, n1, a, a_stride, rows, c, c_stride, tile);
     else
-        edge_qs8_sparse_avx2(v, n0, n1, a, a_stride, rows, c, c_stride, tile);
+        EDGE_AVXVNNI_FN(edge_qs8_sparse_tiles)(v, n0, n1, a, a_stride, rows, c, c_stride, tile);
 }
 #endif

@@ -27,6 +27,9 @@
 #include "ref/fc.h"
 #include "sparse.h"
 #include "sparse_cases.h"
+#if defined(__x86_64__)
+#include "x86/sparse_x86.h"
+#endif
 #include "test_support.h"
 #include "test_rng.h"
 
@@ -100,6 +103,14 @@ static void check_kernels(const int8_t *w, size_t n, size_t k, size_t rows, cons
             fail_msg("level %s runs the sparse kernel of level %s", edge_isa_name(lv[l]), level);
         run_check(fn, &v, in, k, rows, n, want, got, tile, what, level);
     }
+#if defined(__x86_64__)
+    /* level avxvnni's EVEX build (Zen 4: AVX512-VNNI without AVX-VNNI) wherever it can run,
+     * whichever encoding this CPU's level takes */
+    for (int l = 0; l < nl; l++)
+        if (lv[l] == EDGE_ISA_AVX512VNNI)
+            run_check(edge_qs8_sparse__avxvnni_evex, &v, in, k, rows, n, want, got, tile, what,
+                      "avxvnni (EVEX)");
+#endif
     /* the lane form (few rows), on the levels that have a kernel for it */
     for (int l = 0; l < nl; l++) {
         const edge_qs8_sparse_fn lfn =

@@ -433,6 +433,7 @@ void dm_server_stop_accepting(dm_server *s)
     close_listeners(s);
     if (s->unlink_path)
         unlink(s->path);
+    uv_update_time(s->d->loop); /* the drain's time (a new connection's grace starts now) */
     for (conn *c = s->conns, *next; c; c = next) {
         next = c->next;
         dm_conn_drain(c);

@@ -16,7 +16,11 @@
  *   qs8: per-tensor int8 conv weights instead of per-channel (xnnbench's "qs8");
  *   --case TAG: only that case (repeatable, "e1u" or "(e1u)"); --no-chain: no chains;
  *   --reps: xnnbench's statistic (median of 11 long repetitions) instead of the benches' (the
- *   median of runs timed one by one), to compare with Debian's XNNPACK in xnnbench. */
+ *   median of runs timed one by one), to compare with Debian's XNNPACK in xnnbench;
+ *   --count N: only the person_detect-shape chain, run N times untimed (no case, no output but
+ *   a line): retired instructions per inference under an instruction-counting qemu plugin are
+ *   the difference of two counts over the difference of N (docs/arm-kernels.md), as
+ *   tools/edge-invoke gives edged's. */
 #include <pthreadpool.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -439,6 +443,21 @@ static void run_chains(bool per_tensor)
         unbuild(&ops[i]);
 }
 
+/* --count N: the person_detect-shape chain built once and run N times. */
+static void count_chain(long n, bool per_tensor)
+{
+    chain ch;
+    built ops[32];
+    chain_make(&ch, 96, 1, 2, per_tensor);
+    const double macs = chain_build(&ch, ops);
+    for (long k = 0; k < n; k++)
+        for (int i = 0; i < ch.n; i++)
+            CHECK(xnn_run_operator(ops[i].op, NULL));
+    printf("person_detect-shape chain (%.2f MMAC): %ld runs\n", macs / 1e6, n);
+    for (int i = 0; i < ch.n; i++)
+        unbuild(&ops[i]);
+}
+
 /* ---- main ---- */
 
 static bool wanted(const char *tag, char **only, int n_only)
@@ -459,6 +478,7 @@ int main(int argc, char **argv)
     bool per_tensor = false, chains = true;
     char *only[64];
     int n_only = 0;
+    long count = -1;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "qs8"))
             per_tensor = true;
@@ -468,12 +488,19 @@ int main(int argc, char **argv)
             chains = false;
         else if (!strcmp(argv[i], "--case") && i + 1 < argc && n_only < 64)
             only[n_only++] = argv[++i];
+        else if (!strcmp(argv[i], "--count") && i + 1 < argc && atol(argv[i + 1]) >= 0)
+            count = atol(argv[++i]);
         else {
-            fprintf(stderr, "usage: %s [qs8] [--case TAG]... [--no-chain] [--reps]\n", argv[0]);
+            fprintf(stderr, "usage: %s [qs8] [--case TAG]... [--no-chain] [--reps] [--count N]\n",
+                    argv[0]);
             return 2;
         }
     }
     CHECK(xnn_initialize(NULL));
+    if (count >= 0) {
+        count_chain(count, per_tensor);
+        return 0;
+    }
     printf("# upstream XNNPACK (operator API), single thread, %s int8 conv weights, uint8 per "
            "tensor; %s\n",
            per_tensor ? "QS8 per-tensor" : "QC8 per-channel",

@@ -61,6 +61,32 @@ static inline __attribute__((always_inline)) void dconv_store(const int32x4_t ac
     }
 }
 
+/* Pixel window words for a pixel whose cells all lie in the input (dconv.h's gather without its
+ * checks): ROWS[ky] + OFF, RK bytes each (a multiple of 4), into DST. RK 4 (one input channel,
+ * a 3-wide window) and 12 (three channels) are copies of constant size: under an
+ * instruction-counting qemu (docs/arm-kernels.md) the checked gather took about 150 of
+ * person_detect's first layer's 220 instructions a pixel. */
+static inline __attribute__((always_inline)) void
+dconv_gather_inside(const int8_t *const *rows, size_t kh, size_t off, size_t rk, int8_t *dst)
+{
+    if (rk == 4 && kh == 3) {
+        uint32_t v[3];
+        for (size_t ky = 0; ky < 3; ky++)
+            memcpy(&v[ky], rows[ky] + off, 4);
+        memcpy(dst, v, 12);
+    } else if (rk == 12 && kh == 3) {
+        for (size_t ky = 0; ky < 3; ky++)
+            memcpy(dst + 12 * ky, rows[ky] + off, 12);
+    } else {
+        for (size_t ky = 0; ky < kh; ky++, dst += rk)
+            for (size_t i = 0; i < rk; i += 4)
+                memcpy(dst + i, rows[ky] + off + i, 4);
+    }
+}
+
+/* Window rows the unchecked gather takes (a taller window takes the checked one). */
+#define DCONV_ROWS 16
+
 /* Both kernels of the including file: U8 the uint8 one. NP output pixels of a row at a time
  * (the last group of a row may have fewer: its unused windows are zeros, never stored). */
 static inline __attribute__((always_inline)) void dconv(const edge_qs8_dconv_args *a, int32_t row0,
@@ -72,14 +98,25 @@ static inline __attribute__((always_inline)) void dconv(const edge_qs8_dconv_arg
     const size_t img = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
     const edge_neon_out out = edge_neon_out_make(&a->o);
     int8_t xb[NP][EDGE_QS8_DCONV_MAX_K];
+    const size_t c = (size_t)p->in_c, row_bytes = (size_t)p->in_w * c;
+    const size_t kh = (size_t)p->k_h;
     for (int32_t r = row0; r < row1; r++) {
         const int32_t b = r / p->out_h, oy = r % p->out_h;
         const int8_t *in_b = a->in + (size_t)b * img;
+        /* the window's input rows, when every one lies in the input (else the checked gather) */
+        const int8_t *rows[DCONV_ROWS];
+        const int32_t iy0 = oy * p->stride_h - p->pad_h;
+        const bool rows_in = iy0 >= 0 && iy0 + p->k_h <= p->in_h && kh <= DCONV_ROWS;
+        for (size_t ky = 0; rows_in && ky < kh; ky++)
+            rows[ky] = in_b + (size_t)(iy0 + (int32_t)ky) * row_bytes;
         for (int32_t ox = 0; ox < p->out_w; ox += NP) {
             const size_t np = p->out_w - ox < NP ? (size_t)(p->out_w - ox) : NP;
             int32x4_t term[NP];
             for (size_t i = 0; i < NP; i++) {
-                if (i < np)
+                const int32_t x0 = (ox + (int32_t)i) * p->stride_w - p->pad_w;
+                if (i < np && rows_in && x0 >= 0 && (size_t)x0 * c + rowk <= row_bytes)
+                    dconv_gather_inside(rows, kh, (size_t)x0 * c, rowk, xb[i]);
+                else if (i < np)
                     edge_qs8_dconv_gather(p, in_b, a->zp_in, rowk, oy, ox + (int32_t)i, xb[i]);
                 else
                     memset(xb[i], 0, kc);

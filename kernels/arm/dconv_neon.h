@@ -13,7 +13,11 @@
  *       of each row of XB (each flipped by ^ 0x80 for U8) and the 8-channel block's weights at
  *       W (per word, channels 0-3 then 4-7, 4 k each) to that row's four int32x4 accumulators
  *       (zero on entry);
- *   dconv_sums(acc[4], &s0, &s1): channels 0-3 and 4-7 of one row's acc as two int32x4.
+ *   dconv_sums(acc[4], &s0, &s1): channels 0-3 and 4-7 of one row's acc as two int32x4;
+ *   dconv_span(a, rows, o_row, u8, &lo) (after the #include): the number of pixels from *LO
+ *       on (whole steps of its own) the including file computed itself into output row O_ROW,
+ *       given ROWS, the window's input rows (all inside the input); 0 when it takes none of
+ *       this row.
  * Does not own packing (dconv.c), the tables or the contract. */
 #ifndef EDGE_ARM_DCONV_NEON_H
 #define EDGE_ARM_DCONV_NEON_H
@@ -84,6 +88,57 @@ dconv_gather_inside(const int8_t *const *rows, size_t kh, size_t off, size_t rk,
     }
 }
 
+/* Defined by the including file after this header (see the top). */
+static inline size_t dconv_span(const edge_qs8_dconv_args *a, const int8_t *const *rows,
+                                int8_t *o_row, bool u8, int32_t *lo);
+
+/* Where a one-channel 3x3 path's steps lie in an output row (dconv_c1k3). */
+typedef struct dconv_c1k3_row {
+    int32_t first; /* the first pixel: its window starts inside the row */
+    int32_t steps; /* steps of NP pixels from it */
+    size_t x0;     /* the first pixel's window's first byte in an input row */
+    size_t blk;    /* bytes of a packed block of CR channels */
+    int8_t *o;     /* the first pixel's outputs */
+} dconv_c1k3_row;
+
+/* For the including files' dconv_span: the steps of NP pixels of output row O_ROW that a
+ * one-channel 3x3 path takes (int8, one input channel, a 3x3 window, stride 1 to 4, whole
+ * blocks of CR channels; else 0 steps), from the first pixel whose window starts inside the
+ * row, while the REACH bytes (at least 16) a step reads from its first pixel's window stay in
+ * the row. */
+static inline dconv_c1k3_row dconv_c1k3(const edge_qs8_dconv_args *a, bool u8, int32_t np,
+                                        int32_t reach, int8_t *o_row)
+{
+    const edge_conv_params *p = a->p;
+    const int32_t s = p->stride_w;
+    dconv_c1k3_row g = {0};
+    if (u8 || p->in_c != 1 || p->k_h != 3 || p->k_w != 3 || s < 1 || s > 4 || p->out_c % CR ||
+        p->in_w < reach)
+        return g;
+    g.first = (p->pad_w + s - 1) / s; /* x0 >= 0 */
+    const int32_t last = (p->in_w - reach + p->pad_w) / s;
+    g.steps = last >= g.first ? (last - g.first) / np + 1 : 0;
+    if (g.steps > (p->out_w - g.first) / np)
+        g.steps = (p->out_w - g.first) / np;
+    if (g.steps < 0)
+        g.steps = 0;
+    g.x0 = (size_t)(g.first * s - p->pad_w);
+    g.blk = edge_qs8_gemm_block_bytes(CR, edge_qs8_dconv_kc(p));
+    g.o = o_row + (size_t)g.first * (size_t)p->out_c;
+    return g;
+}
+
+/* Whether some channel of the CR-channel block packed at HB shifts left. */
+static inline bool dconv_block_shl(const uint8_t *hb)
+{
+    int32_t shift[CR];
+    memcpy(shift, hb + 2 * CR * sizeof(int32_t), sizeof shift);
+    bool shl = false;
+    for (size_t c = 0; c < CR; c++)
+        shl |= shift[c] > 0;
+    return shl;
+}
+
 /* Window rows the unchecked gather takes (a taller window takes the checked one). */
 #define DCONV_ROWS 16
 
@@ -109,8 +164,19 @@ static inline __attribute__((always_inline)) void dconv(const edge_qs8_dconv_arg
         const bool rows_in = iy0 >= 0 && iy0 + p->k_h <= p->in_h && kh <= DCONV_ROWS;
         for (size_t ky = 0; rows_in && ky < kh; ky++)
             rows[ky] = in_b + (size_t)(iy0 + (int32_t)ky) * row_bytes;
-        for (int32_t ox = 0; ox < p->out_w; ox += NP) {
-            const size_t np = p->out_w - ox < NP ? (size_t)(p->out_w - ox) : NP;
+        /* the including file's span [lo, hi) of this row, if it takes one; the walk below takes
+         * the pixels before and after it */
+        int32_t lo = 0;
+        const size_t span =
+            rows_in ? dconv_span(a, rows, a->out + (size_t)r * (size_t)p->out_w * ch, u8, &lo) : 0;
+        const int32_t hi = lo + (int32_t)span;
+        for (int32_t ox = 0; ox < p->out_w;) {
+            if (span && ox == lo) {
+                ox = hi;
+                continue;
+            }
+            const int32_t end = span && ox < lo ? lo : p->out_w;
+            const size_t np = end - ox < NP ? (size_t)(end - ox) : NP;
             int32x4_t term[NP];
             for (size_t i = 0; i < NP; i++) {
                 const int32_t x0 = (ox + (int32_t)i) * p->stride_w - p->pad_w;
@@ -143,6 +209,7 @@ static inline __attribute__((always_inline)) void dconv(const edge_qs8_dconv_arg
                     if (i < np)
                         dconv_store(acc[i], term[i], hdr, o + i * ch + n0, ch - n0, u8, &out);
             }
+            ox += (int32_t)np;
         }
     }
 }

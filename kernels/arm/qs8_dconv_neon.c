@@ -5,14 +5,24 @@
  * meets 8 channels' weights in dconv_neon.h's pixel walk. The word, in all four lanes,
  * times two channels' 4 weight bytes at a time (vmull_s8, or smull2 on the high halves on
  * aarch64: exact int16 products), pairwise-accumulated into int32 (vpadalq_s16, wrapping as
- * the reference's sum); a final pairwise add gives one int32 per channel. Level neondot runs
+ * the reference's sum); a final pairwise add gives one int32 per channel. On aarch64, also the
+ * one-channel 3x3 path (c1k3_half8, below) for the pixels it takes. Level neondot runs
  * qs8_dconv_neondot.c instead. Does not own the pixel walk (dconv_neon.h), packing
  * (dconv.c), the table or the contract. */
+/* gcc's first scheduling pass hoists the one-channel path's loads and table lookups for the
+ * whole step ahead of their multiplies, and the accumulators spill (person_detect's first layer
+ * under an instruction-counting qemu at level neon: 255k instructions an inference with the
+ * pass, 226k without it). */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-schedule-insns")
+#endif
 #include <arm_neon.h>
 #include <stdbool.h>
 #include <string.h>
 
 #include "arm/qs8_arm.h"
+#include "arm/requant_neon.h"
+#include "dconv.h"
 
 #define CR EDGE_DCONV_NEON_CR
 #define NP 1
@@ -57,6 +67,163 @@ static inline __attribute__((always_inline)) void dconv_sums(const int32x4_t acc
 }
 
 #include "arm/dconv_neon.h"
+
+#if defined(__aarch64__)
+/* ---- aarch64: one input channel, a 3x3 window, eight pixels a step in the lanes ----
+ *
+ * Person_detect's and every grayscale MobileNet's first layer, as qs8_dconv_neondot.c takes
+ * it at level neondot, without sdot: a window tap of eight pixels (one tbl of two 16-byte
+ * loads of its input row, widened to int16) is multiplied by each channel's weight of that tap
+ * by lane (smlal and smlal2 by element: exact int32 sums), so that acc[2c] and acc[2c + 1] hold
+ * channel c of pixels 0-3 and 4-7, started at the channel's bias. Requantization by lane and
+ * the byte order as at neondot. Under an instruction-counting qemu the walk below took about
+ * 170 instructions a pixel of person_detect's first layer (docs/arm-kernels.md). */
+
+/* Lane L of the half's four channels (acc[2L]: pixels 0-3, acc[2L + 1]: 4-7): requantized (the
+ * zero point is added by edge_neon_out16). */
+#define C1K3_RQ8(l)                                                    \
+    do {                                                               \
+        const int32x4_t ne = vdupq_laneq_s32(right, l);                \
+        for (int i_ = 0; i_ < 2; i_++) {                               \
+            int32x4_t v = acc[2 * (l) + i_];                           \
+            if (shl)                                                   \
+                v = vshlq_s32(v, vdupq_laneq_s32(left, l));            \
+            v = edge_neon_rdbpot(vqrdmulhq_laneq_s32(v, mult, l), ne); \
+            acc[2 * (l) + i_] = v;                                     \
+        }                                                              \
+    } while (0)
+
+/* Lane L of the half's four channels += the eight pixels' tap X (int16) times its weight, lane
+ * L of W. */
+#define C1K3_MAC8(l, x, w)                                                  \
+    do {                                                                    \
+        acc[2 * (l)] = vmlal_lane_s16(acc[2 * (l)], vget_low_s16(x), w, l); \
+        acc[2 * (l) + 1] = vmlal_high_lane_s16(acc[2 * (l) + 1], x, w, l);  \
+    } while (0)
+
+/* STEPS steps of eight pixels of four channels (the half of an 8-channel block whose bias,
+ * multipliers and shifts start at HDR, the three CR-word rows of the block's header, and whose
+ * widened weights are WT[tap]): the first pixel's window starts at byte X0 of the rows ROWS,
+ * the next step's STEP bytes on; a step reads 16 bytes at X0 and 16 at X0 + OFF2. IDX[kx]
+ * gathers tap kx of the eight pixels from those 32 bytes. Outputs at O (pixels CH bytes
+ * apart, 4 bytes each). SHL: some channel of the four shifts left. One half at a time: with
+ * both, the 16 accumulators, the constants and the weights spill (smlal by element takes its
+ * vector from v0-v15 only). */
+static inline __attribute__((always_inline)) void
+c1k3_half8(const int8_t *const *rows, size_t x0, size_t off2, size_t step, size_t steps,
+           const int32_t *hdr, const int16_t (*wt)[4], int8_t *o, size_t ch,
+           const edge_neon_out *out, const uint8x8_t idx[3], bool shl)
+{
+    const int32x4_t zero = vdupq_n_s32(0);
+    const int32x4_t bias = vld1q_s32(hdr), mult = vld1q_s32(hdr + CR);
+    const int32x4_t sh = vld1q_s32(hdr + 2 * CR);
+    const int32x4_t left = vmaxq_s32(sh, zero), right = vminq_s32(sh, zero);
+    /* pixel p's four bytes from lane l's eight at 8l */
+    static const uint8_t order[32] = {0, 8,  16, 24, 1, 9,  17, 25, 2, 10, 18, 26, 3, 11, 19, 27,
+                                      4, 12, 20, 28, 5, 13, 21, 29, 6, 14, 22, 30, 7, 15, 23, 31};
+    const uint8x16_t ord0 = vld1q_u8(order), ord1 = vld1q_u8(order + 16);
+    for (size_t s = 0; s < steps; s++, x0 += step, o += 8 * ch) {
+        /* the weights are loaded a tap a step, not held in registers across the loop */
+        const int16_t(*wq)[4] = wt;
+        __asm__("" : "+r"(wq));
+        int32x4_t acc[8];
+        acc[0] = acc[1] = vdupq_laneq_s32(bias, 0);
+        acc[2] = acc[3] = vdupq_laneq_s32(bias, 1);
+        acc[4] = acc[5] = vdupq_laneq_s32(bias, 2);
+        acc[6] = acc[7] = vdupq_laneq_s32(bias, 3);
+#pragma GCC unroll 3
+        for (size_t ky = 0; ky < 3; ky++) {
+            const int8x16x2_t r = {{vld1q_s8(rows[ky] + x0), vld1q_s8(rows[ky] + x0 + off2)}};
+#pragma GCC unroll 3
+            for (size_t kx = 0; kx < 3; kx++) {
+                const int16x8_t x = vmovl_s8(vqtbl2_s8(r, idx[kx]));
+                const int16x4_t w = vld1_s16(wq[3 * ky + kx]);
+                C1K3_MAC8(0, x, w);
+                C1K3_MAC8(1, x, w);
+                C1K3_MAC8(2, x, w);
+                C1K3_MAC8(3, x, w);
+            }
+        }
+        C1K3_RQ8(0);
+        C1K3_RQ8(1);
+        C1K3_RQ8(2);
+        C1K3_RQ8(3);
+        const int8x16x2_t b = {{edge_neon_out16(acc[0], acc[1], acc[2], acc[3], out),
+                                edge_neon_out16(acc[4], acc[5], acc[6], acc[7], out)}};
+        const uint32x4_t q0 = vreinterpretq_u32_s8(vqtbl2q_s8(b, ord0));
+        const uint32x4_t q1 = vreinterpretq_u32_s8(vqtbl2q_s8(b, ord1));
+        uint32_t v[8];
+        vst1q_u32(v, q0);
+        vst1q_u32(v + 4, q1);
+#pragma GCC unroll 8
+        for (size_t p = 0; p < 8; p++)
+            memcpy(o + p * ch, &v[p], 4);
+    }
+}
+
+/* Both halves of an 8-channel block packed at HB: the taps' weights widened (tap (ky, kx) of
+ * channel c is byte (c / 4) * 16 + (c % 4) * 4 + kx of packed group ky), then c1k3_half8 over
+ * channels 0-3 and over 4-7. */
+static inline __attribute__((always_inline)) void
+c1k3_block8(const int8_t *const *rows, size_t x0, size_t off2, size_t step, size_t steps,
+            const uint8_t *hb, int8_t *o, size_t ch, const edge_neon_out *out,
+            const uint8x8_t idx[3], bool shl)
+{
+    const int32_t *hdr = (const int32_t *)(const void *)hb;
+    const int8_t *wp = (const int8_t *)(hb + 3 * CR * sizeof(int32_t));
+    static const uint8_t wsel[3][8] = {{0, 4, 8, 12, 16, 20, 24, 28},
+                                       {1, 5, 9, 13, 17, 21, 25, 29},
+                                       {2, 6, 10, 14, 18, 22, 26, 30}};
+    int16_t wt[2][9][4];
+    for (size_t ky = 0; ky < 3; ky++) {
+        const int8x16x2_t g = {{vld1q_s8(wp + 32 * ky), vld1q_s8(wp + 32 * ky + 16)}};
+        for (size_t kx = 0; kx < 3; kx++) {
+            const int16x8_t w = vmovl_s8(vqtbl2_s8(g, vld1_u8(wsel[kx])));
+            vst1_s16(wt[0][3 * ky + kx], vget_low_s16(w));
+            vst1_s16(wt[1][3 * ky + kx], vget_high_s16(w));
+        }
+    }
+    c1k3_half8(rows, x0, off2, step, steps, hdr, wt[0], o, ch, out, idx, shl);
+    c1k3_half8(rows, x0, off2, step, steps, hdr + 4, wt[1], o + 4, ch, out, idx, shl);
+}
+
+/* dconv_neon.h's span: the steps of eight pixels dconv_c1k3 gives, the 16 bytes at a step's
+ * first window and the 16 that end at its last tap (7s + 2) in the row. */
+static inline size_t dconv_span(const edge_qs8_dconv_args *a, const int8_t *const *rows,
+                                int8_t *o_row, bool u8, int32_t *lo)
+{
+    const int32_t s = a->p->stride_w;
+    const int32_t reach = 7 * s + 3 > 16 ? 7 * s + 3 : 16, off2 = reach - 16;
+    const dconv_c1k3_row g = dconv_c1k3(a, u8, 8, reach, o_row);
+    if (g.steps == 0)
+        return 0;
+    uint8_t ib[3][8];
+    for (int32_t kx = 0; kx < 3; kx++)
+        for (int32_t i = 0; i < 8; i++) {
+            const int32_t byte = i * s + kx;
+            ib[kx][i] = (uint8_t)(byte < 16 ? byte : 16 + byte - off2);
+        }
+    const uint8x8_t idx[3] = {vld1_u8(ib[0]), vld1_u8(ib[1]), vld1_u8(ib[2])};
+    const size_t ch = (size_t)a->p->out_c;
+    const edge_neon_out out = edge_neon_out_make(&a->o);
+    for (size_t n0 = 0; n0 < ch; n0 += CR) {
+        const uint8_t *hb = (const uint8_t *)a->w + n0 / CR * g.blk;
+        const bool shl = dconv_block_shl(hb);
+        c1k3_block8(rows, g.x0, (size_t)off2, 8 * (size_t)s, (size_t)g.steps, hb, g.o + n0, ch,
+                    &out, idx, shl);
+    }
+    *lo = g.first;
+    return (size_t)g.steps * 8;
+}
+#else
+/* armv7: every pixel goes through dconv_neon.h's walk. */
+static inline size_t dconv_span(const edge_qs8_dconv_args *a, const int8_t *const *rows,
+                                int8_t *o_row, bool u8, int32_t *lo)
+{
+    (void)a, (void)rows, (void)o_row, (void)u8, (void)lo;
+    return 0;
+}
+#endif
 
 void edge_qs8_dconv_8c4__neon(const edge_qs8_dconv_args *a, int32_t row0, int32_t row1)
 {

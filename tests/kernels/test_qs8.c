@@ -810,6 +810,14 @@ static int dconv_case(const edge_kernels *K, int round, bool u8)
             p.in_c = 3, p.k_h = p.k_w = 6, p.out_c = 8, p.stride_h = p.stride_w = 2;
         p.in_h = p.k_h + rnd_in(0, wide ? 1 : 4);
     }
+    if (round % 20 == 9) { /* one channel, 3x3, stride 1 to 4 across: the ARM neondot kernel's
+                            * four-pixel steps, rows of 16 bytes and more */
+        p.in_c = 1;
+        p.k_h = p.k_w = 3;
+        p.stride_w = rnd_in(1, 4);
+        p.out_c = 8 * rnd_in(1, 4);
+        p.in_w = rnd_in(14, 70);
+    }
     p.pad_h = rnd_in(0, p.k_h - 1);
     p.pad_w = rnd_in(0, p.k_w - 1);
     const int32_t th = p.in_h + p.pad_h + rnd_in(0, p.k_h - 1) - p.k_h;

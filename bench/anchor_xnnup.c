@@ -3,12 +3,13 @@
  *
  * Owns: timing upstream XNNPACK's operator API (the 2024+ create / reshape / setup / run
  * calls: convolution2d_nhwc_qs8_qc8w, _qs8, _qu8, fully_connected_nc_*, reduce_nd mean) on
- * xnnbench's cases (a)-(d8), the first layers and small depthwise shapes issue 46 names, and
- * two MobileNetV1-0.25 chains, printing them in ../shared/anchors/xnnbench.c's format so the
- * benches parse either program:
+ * xnnbench's cases (a)-(d8), the first layers and small depthwise shapes issue 46 names, two
+ * MobileNetV1-0.25 chains and a MobileNetV2 one, printing them in ../shared/anchors/xnnbench.c's
+ * format so the benches parse either program:
  *   "(tag) NAME   MMAC  us  GOPS"       one operator (bench_xnn_case_us); uint8 tags end in u
  *   "... end-to-end chain US us ..."    the MobileNetV1-0.25 96x96x3 chain (bench_xnn_chain_us)
  *   "person_detect-shape chain: ... end-to-end US us"   the same net on 96x96x1 -> 2
+ *   "mobilenet_v2-shape chain: ... end-to-end US us"    MobileNetV2 1.0 224x224x3 -> 1000
  * Does not own: XNNPACK (built from its snapshot outside the project, /work/xnn; meson's
  * -Dxnnpack_upstream=PREFIX links this program against it), edged's side (kernels.c, models.c).
  *
@@ -17,10 +18,10 @@
  *   --case TAG: only that case (repeatable, "e1u" or "(e1u)"); --no-chain: no chains;
  *   --reps: xnnbench's statistic (median of 11 long repetitions) instead of the benches' (the
  *   median of runs timed one by one), to compare with Debian's XNNPACK in xnnbench;
- *   --count N: only the person_detect-shape chain, run N times untimed (no case, no output but
- *   a line): retired instructions per inference under an instruction-counting qemu plugin are
- *   the difference of two counts over the difference of N (docs/arm-kernels.md), as
- *   tools/edge-invoke gives edged's. */
+ *   --count N: only the person_detect-shape chain (with --v2 the mobilenet_v2-shape one), run N
+ *   times untimed (no case, no output but a line): retired instructions per inference under an
+ *   instruction-counting qemu plugin are the difference of two counts over the difference of N
+ *   (docs/arm-kernels.md), as tools/edge-invoke gives edged's. */
 #include <pthreadpool.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -39,7 +40,7 @@
         }                                                                        \
     } while (0)
 
-enum { L_CONV, L_DW, L_FC, L_POOL };
+enum { L_CONV, L_DW, L_FC, L_POOL, L_ADD }; /* L_ADD: a chain's residual (chain_build) */
 enum { T_QC8, T_QS8, T_QU8 }; /* int8 per-channel weights, int8 per tensor, uint8 per tensor */
 
 typedef struct layer {
@@ -50,6 +51,7 @@ typedef struct layer {
     int pt, pl, pb, pr;
     int batch;
     int type; /* T_QU8 for uint8 cases; T_QC8 otherwise (T_QS8 under "qs8") */
+    int src2; /* L_ADD: the layer whose output is the second operand */
 } layer;
 
 typedef struct built {
@@ -113,6 +115,18 @@ static size_t out_elems(const layer *L)
         return (size_t)L->cin;
     return (size_t)out_dim(L->h, L->pt, L->pb, L->k, L->s) *
            out_dim(L->w, L->pl, L->pr, L->k, L->s) * L->cout;
+}
+
+/* A residual ADD of two int8 tensors of L's shape (h x w x cin), XNNPACK's binary operator. */
+static void build_add(const layer *L, const void *in, const void *in2, void *out, built *b)
+{
+    const struct xnn_quantization_params qa = {-3, 0.05f}, qb = {2, 0.04f}, qo = {-1, 0.07f};
+    CHECK(xnn_create_binary_elementwise_nd(xnn_binary_add, xnn_datatype_qint8, &qa, &qb, &qo, 0,
+                                           &b->op));
+    const size_t shape[4] = {1, (size_t)L->h, (size_t)L->w, (size_t)L->cin};
+    CHECK(xnn_reshape_binary_elementwise_nd(b->op, 4, shape, 4, shape, NULL));
+    CHECK(xnn_setup_binary_elementwise_nd(b->op, in, in2, out));
+    b->macs = 0.0;
 }
 
 static void build_pool(const layer *L, const void *in, void *out, built *b)
@@ -193,10 +207,12 @@ static void build_conv(const layer *L, const void *in, void *out, built *b)
     b->macs = (double)oh * ow * L->cout * L->k * L->k * (dw ? 1 : L->cin);
 }
 
-static built build(const layer *L, const void *in, void *out)
+static built build(const layer *L, const void *in, const void *in2, void *out)
 {
     built b = {0};
-    if (L->kind == L_POOL)
+    if (L->kind == L_ADD)
+        build_add(L, in, in2, out, &b);
+    else if (L->kind == L_POOL)
         build_pool(L, in, out, &b);
     else if (L->kind == L_FC)
         build_fc(L, in, out, &b);
@@ -274,32 +290,34 @@ static double time_ops_reps(const built *ops, int n, double target_s)
 
 static const layer cases[] = {
     /* xnnbench's (a)-(d8), int8 (per-channel unless "qs8") */
-    {"(a)", "pw 1x1 56x56x64->128", L_CONV, 56, 56, 64, 128, 1, 1, NO_PAD, 1, T_QC8},
-    {"(b)", "dw 3x3 s1 112x112x32", L_DW, 112, 112, 32, 32, 3, 1, S1_SAME, 1, T_QC8},
-    {"(c)", "conv 3x3 32x32x16->32", L_CONV, 32, 32, 16, 32, 3, 1, S1_SAME, 1, T_QC8},
-    {"(d1)", "FC 1024->1000 batch1", L_FC, 1, 1, 1024, 1000, 1, 1, NO_PAD, 1, T_QC8},
-    {"(d8)", "FC 1024->1000 batch8", L_FC, 1, 1, 1024, 1000, 1, 1, NO_PAD, 8, T_QC8},
+    {"(a)", "pw 1x1 56x56x64->128", L_CONV, 56, 56, 64, 128, 1, 1, NO_PAD, 1, T_QC8, 0},
+    {"(b)", "dw 3x3 s1 112x112x32", L_DW, 112, 112, 32, 32, 3, 1, S1_SAME, 1, T_QC8, 0},
+    {"(c)", "conv 3x3 32x32x16->32", L_CONV, 32, 32, 16, 32, 3, 1, S1_SAME, 1, T_QC8, 0},
+    {"(d1)", "FC 1024->1000 batch1", L_FC, 1, 1, 1024, 1000, 1, 1, NO_PAD, 1, T_QC8, 0},
+    {"(d8)", "FC 1024->1000 batch8", L_FC, 1, 1, 1024, 1000, 1, 1, NO_PAD, 8, T_QC8, 0},
     /* first layers: person_detect's (96x96x1 -> 8, its DEPTHWISE_CONV_2D of multiplier 8 is a
      * 1-channel convolution), 3-channel ones, yolov5n's 6x6 s2 (its PAD 2 folded in) */
-    {"(e1)", "conv 3x3 s2 96x96x1->8", L_CONV, 96, 96, 1, 8, 3, 2, S2_SAME, 1, T_QC8},
-    {"(e3)", "conv 3x3 s2 96x96x3->8", L_CONV, 96, 96, 3, 8, 3, 2, S2_SAME, 1, T_QC8},
-    {"(e224)", "conv 3x3 s2 224x224x3->32", L_CONV, 224, 224, 3, 32, 3, 2, S2_SAME, 1, T_QC8},
-    {"(y)", "conv 6x6 s2 640x640x3->16", L_CONV, 640, 640, 3, 16, 6, 2, 2, 2, 2, 2, 1, T_QC8},
+    {"(e1)", "conv 3x3 s2 96x96x1->8", L_CONV, 96, 96, 1, 8, 3, 2, S2_SAME, 1, T_QC8, 0},
+    {"(e3)", "conv 3x3 s2 96x96x3->8", L_CONV, 96, 96, 3, 8, 3, 2, S2_SAME, 1, T_QC8, 0},
+    {"(e224)", "conv 3x3 s2 224x224x3->32", L_CONV, 224, 224, 3, 32, 3, 2, S2_SAME, 1, T_QC8, 0},
+    {"(y)", "conv 6x6 s2 640x640x3->16", L_CONV, 640, 640, 3, 16, 6, 2, 2, 2, 2, 2, 1, T_QC8, 0},
     /* small depthwise: person_detect's first (48x48x8), mobilenet_v1_025_128's first (64x64x8) */
-    {"(w48)", "dw 3x3 s1 48x48x8", L_DW, 48, 48, 8, 8, 3, 1, S1_SAME, 1, T_QC8},
-    {"(w64)", "dw 3x3 s1 64x64x8", L_DW, 64, 64, 8, 8, 3, 1, S1_SAME, 1, T_QC8},
+    {"(w48)", "dw 3x3 s1 48x48x8", L_DW, 48, 48, 8, 8, 3, 1, S1_SAME, 1, T_QC8, 0},
+    {"(w64)", "dw 3x3 s1 64x64x8", L_DW, 64, 64, 8, 8, 3, 1, S1_SAME, 1, T_QC8, 0},
     /* uint8 (per-tensor weights): the same shapes */
-    {"(au)", "pw 1x1 56x56x64->128 u8", L_CONV, 56, 56, 64, 128, 1, 1, NO_PAD, 1, T_QU8},
-    {"(bu)", "dw 3x3 s1 112x112x32 u8", L_DW, 112, 112, 32, 32, 3, 1, S1_SAME, 1, T_QU8},
-    {"(cu)", "conv 3x3 32x32x16->32 u8", L_CONV, 32, 32, 16, 32, 3, 1, S1_SAME, 1, T_QU8},
-    {"(d1u)", "FC 1024->1000 batch1 u8", L_FC, 1, 1, 1024, 1000, 1, 1, NO_PAD, 1, T_QU8},
-    {"(d8u)", "FC 1024->1000 batch8 u8", L_FC, 1, 1, 1024, 1000, 1, 1, NO_PAD, 8, T_QU8},
-    {"(e1u)", "conv 3x3 s2 96x96x1->8 u8", L_CONV, 96, 96, 1, 8, 3, 2, S2_SAME, 1, T_QU8},
-    {"(e3u)", "conv 3x3 s2 96x96x3->8 u8", L_CONV, 96, 96, 3, 8, 3, 2, S2_SAME, 1, T_QU8},
-    {"(e224u)", "conv 3x3 s2 224x224x3->32 u8", L_CONV, 224, 224, 3, 32, 3, 2, S2_SAME, 1, T_QU8},
-    {"(yu)", "conv 6x6 s2 640x640x3->16 u8", L_CONV, 640, 640, 3, 16, 6, 2, 2, 2, 2, 2, 1, T_QU8},
-    {"(w48u)", "dw 3x3 s1 48x48x8 u8", L_DW, 48, 48, 8, 8, 3, 1, S1_SAME, 1, T_QU8},
-    {"(w64u)", "dw 3x3 s1 64x64x8 u8", L_DW, 64, 64, 8, 8, 3, 1, S1_SAME, 1, T_QU8},
+    {"(au)", "pw 1x1 56x56x64->128 u8", L_CONV, 56, 56, 64, 128, 1, 1, NO_PAD, 1, T_QU8, 0},
+    {"(bu)", "dw 3x3 s1 112x112x32 u8", L_DW, 112, 112, 32, 32, 3, 1, S1_SAME, 1, T_QU8, 0},
+    {"(cu)", "conv 3x3 32x32x16->32 u8", L_CONV, 32, 32, 16, 32, 3, 1, S1_SAME, 1, T_QU8, 0},
+    {"(d1u)", "FC 1024->1000 batch1 u8", L_FC, 1, 1, 1024, 1000, 1, 1, NO_PAD, 1, T_QU8, 0},
+    {"(d8u)", "FC 1024->1000 batch8 u8", L_FC, 1, 1, 1024, 1000, 1, 1, NO_PAD, 8, T_QU8, 0},
+    {"(e1u)", "conv 3x3 s2 96x96x1->8 u8", L_CONV, 96, 96, 1, 8, 3, 2, S2_SAME, 1, T_QU8, 0},
+    {"(e3u)", "conv 3x3 s2 96x96x3->8 u8", L_CONV, 96, 96, 3, 8, 3, 2, S2_SAME, 1, T_QU8, 0},
+    {"(e224u)", "conv 3x3 s2 224x224x3->32 u8", L_CONV, 224, 224, 3, 32, 3, 2, S2_SAME, 1, T_QU8,
+     0},
+    {"(yu)", "conv 6x6 s2 640x640x3->16 u8", L_CONV, 640, 640, 3, 16, 6, 2, 2, 2, 2, 2, 1, T_QU8,
+     0},
+    {"(w48u)", "dw 3x3 s1 48x48x8 u8", L_DW, 48, 48, 8, 8, 3, 1, S1_SAME, 1, T_QU8, 0},
+    {"(w64u)", "dw 3x3 s1 64x64x8 u8", L_DW, 64, 64, 8, 8, 3, 1, S1_SAME, 1, T_QU8, 0},
 };
 #define N_CASES (sizeof cases / sizeof cases[0])
 
@@ -311,7 +329,7 @@ static void run_case(const layer *L0, bool per_tensor)
     const bool u8 = L.type == T_QU8;
     void *in = rnd_bytes(in_elems(&L), u8 ? 0 : -128, u8 ? 255 : 127);
     void *out = rnd_bytes(out_elems(&L), 0, 0);
-    built b = build(&L, in, out);
+    built b = build(&L, in, NULL, out);
     const double t = time_ops(&b, 1, 0.5);
     char name[64];
     snprintf(name, sizeof name, "%s %s", L.tag, L.name);
@@ -323,8 +341,10 @@ static void run_case(const layer *L0, bool per_tensor)
 
 /* ---- MobileNetV1 alpha 0.25 chains (TF SAME padding) ---- */
 
+#define CHAIN_MAX 80
+
 typedef struct chain {
-    layer l[32];
+    layer l[CHAIN_MAX];
     int n, h, c;
 } chain;
 
@@ -349,18 +369,25 @@ static void chain_add(chain *ch, int kind, int k, int s, int cout)
     ch->c = cout;
 }
 
-/* MobileNetV1-0.25 on SIZE x SIZE x CIN images with CLASSES outputs. */
-static void chain_make(chain *ch, int size, int cin, int classes, bool per_tensor)
+/* A residual ADD of the last layer's output and layer SRC2's (of the same shape). */
+static void chain_add_res(chain *ch, int src2)
 {
-    static const int cfg[13][2] = {{16, 1},  {32, 2},  {32, 1},  {64, 2},  {64, 1},
-                                   {128, 2}, {128, 1}, {128, 1}, {128, 1}, {128, 1},
-                                   {128, 1}, {256, 2}, {256, 1}};
-    *ch = (chain){.h = size, .c = cin};
-    chain_add(ch, L_CONV, 3, 2, 8);
-    for (int i = 0; i < 13; i++) {
-        chain_add(ch, L_DW, 3, cfg[i][1], ch->c);
-        chain_add(ch, L_CONV, 1, 1, cfg[i][0]);
-    }
+    ch->l[ch->n++] = (layer){.name = "add",
+                             .kind = L_ADD,
+                             .h = ch->h,
+                             .w = ch->h,
+                             .cin = ch->c,
+                             .cout = ch->c,
+                             .k = 1,
+                             .s = 1,
+                             .batch = 1,
+                             .type = T_QC8,
+                             .src2 = src2};
+}
+
+/* The classifier both chains end with: the spatial mean, a FULLY_CONNECTED to CLASSES. */
+static void chain_tail(chain *ch, int classes, bool per_tensor)
+{
     ch->l[ch->n++] = (layer){.name = "avgpool",
                              .kind = L_POOL,
                              .h = ch->h,
@@ -380,18 +407,61 @@ static void chain_make(chain *ch, int size, int cin, int classes, bool per_tenso
                              .batch = 1,
                              .type = T_QC8};
     for (int i = 0; per_tensor && i < ch->n; i++)
-        ch->l[i].type = T_QS8;
+        if (ch->l[i].kind != L_ADD)
+            ch->l[i].type = T_QS8;
+}
+
+/* MobileNetV1-0.25 on SIZE x SIZE x CIN images with CLASSES outputs. */
+static void chain_make(chain *ch, int size, int cin, int classes, bool per_tensor)
+{
+    static const int cfg[13][2] = {{16, 1},  {32, 2},  {32, 1},  {64, 2},  {64, 1},
+                                   {128, 2}, {128, 1}, {128, 1}, {128, 1}, {128, 1},
+                                   {128, 1}, {256, 2}, {256, 1}};
+    *ch = (chain){.h = size, .c = cin};
+    chain_add(ch, L_CONV, 3, 2, 8);
+    for (int i = 0; i < 13; i++) {
+        chain_add(ch, L_DW, 3, cfg[i][1], ch->c);
+        chain_add(ch, L_CONV, 1, 1, cfg[i][0]);
+    }
+    chain_tail(ch, classes, per_tensor);
+}
+
+/* MobileNetV2 1.0 on 224 x 224 x 3 images with 1000 classes: the network of
+ * ../shared/models/mobilenet_v2_int8_nchw (35 CONV_2D, 17 DEPTHWISE_CONV_2D, 10 ADD, MEAN,
+ * FULLY_CONNECTED), its PAD nodes as the convolutions' padding and without its input TRANSPOSE:
+ * 64 operators. Each inverted residual block (expansion t, output channels c, n blocks, the
+ * first of stride s) is a 1x1 expansion, a 3x3 depthwise and a 1x1 projection, plus an ADD of
+ * its input where the shapes match. */
+static void chain_make_v2(chain *ch, bool per_tensor)
+{
+    static const int cfg[6][4] = {{6, 24, 2, 2}, {6, 32, 3, 2},  {6, 64, 4, 2},
+                                  {6, 96, 3, 1}, {6, 160, 3, 2}, {6, 320, 1, 1}};
+    *ch = (chain){.h = 224, .c = 3};
+    chain_add(ch, L_CONV, 3, 2, 32);
+    chain_add(ch, L_DW, 3, 1, 32);
+    chain_add(ch, L_CONV, 1, 1, 16);
+    for (int b = 0; b < 6; b++)
+        for (int i = 0; i < cfg[b][2]; i++) {
+            const int in = ch->n - 1, cin = ch->c, s = i ? 1 : cfg[b][3];
+            chain_add(ch, L_CONV, 1, 1, cin * cfg[b][0]);
+            chain_add(ch, L_DW, 3, s, ch->c);
+            chain_add(ch, L_CONV, 1, 1, cfg[b][1]);
+            if (s == 1 && cin == cfg[b][1])
+                chain_add_res(ch, in);
+        }
+    chain_add(ch, L_CONV, 1, 1, 1280);
+    chain_tail(ch, 1000, per_tensor);
 }
 
 /* Builds CH's operators, each reading the previous one's output; returns the total MACs. */
 static double chain_build(const chain *ch, built *ops)
 {
-    void *buf = rnd_bytes(in_elems(&ch->l[0]), -128, 127);
+    void *buf = rnd_bytes(in_elems(&ch->l[0]), -128, 127), *outs[CHAIN_MAX];
     double macs = 0.0;
     for (int i = 0; i < ch->n; i++) {
         void *out = rnd_bytes(out_elems(&ch->l[i]), -128, 127);
-        ops[i] = build(&ch->l[i], buf, out);
-        buf = out;
+        ops[i] = build(&ch->l[i], buf, ch->l[i].kind == L_ADD ? outs[ch->l[i].src2] : NULL, out);
+        buf = outs[i] = out;
         macs += ops[i].macs;
     }
     return macs;
@@ -407,11 +477,12 @@ static void chain_per_layer(const chain *ch, const built *ops, double *sum)
         snprintf(sh, sizeof sh, "%dx%dx%d->%d k%d s%d", L->h, L->w, L->cin,
                  L->kind == L_POOL ? L->cin : L->cout, L->k, L->s);
         printf("%-4d %-8s %-22s %10.1f %9.2f %8.1f\n", i,
-               L->kind == L_POOL ? "avgpool"
-               : L->kind == L_FC ? "fc"
-               : L->kind == L_DW ? "dw"
-               : L->k == 1       ? "pw"
-                                 : "conv",
+               L->kind == L_POOL  ? "avgpool"
+               : L->kind == L_ADD ? "add"
+               : L->kind == L_FC  ? "fc"
+               : L->kind == L_DW  ? "dw"
+               : L->k == 1        ? "pw"
+                                  : "conv",
                sh, ops[i].macs / 1e3, t * 1e6, 2 * ops[i].macs / t / 1e9);
     }
 }
@@ -419,7 +490,7 @@ static void chain_per_layer(const chain *ch, const built *ops, double *sum)
 static void run_chains(bool per_tensor)
 {
     chain ch;
-    built ops[32];
+    built ops[CHAIN_MAX];
     chain_make(&ch, 96, 3, 1001, per_tensor);
     double macs = chain_build(&ch, ops), sum = 0.0;
     printf("\n# MobileNetV1-0.25 96x96x3 -> 1001 (%d ops)\n%-4s %-8s %-22s %10s %9s %8s\n", ch.n,
@@ -441,19 +512,33 @@ static void run_chains(bool per_tensor)
         macs / 1e6, t * 1e6, 2 * macs / t / 1e9);
     for (int i = 0; i < ch.n; i++)
         unbuild(&ops[i]);
+
+    chain_make_v2(&ch, per_tensor);
+    macs = chain_build(&ch, ops);
+    t = time_ops(ops, ch.n, 1.0);
+    printf("mobilenet_v2-shape chain: MobileNetV2-1.0 224x224x3 -> 1000 (%d ops), %.2f MMAC, "
+           "end-to-end %.1f us (%.1f GOPS)\n",
+           ch.n, macs / 1e6, t * 1e6, 2 * macs / t / 1e9);
+    for (int i = 0; i < ch.n; i++)
+        unbuild(&ops[i]);
 }
 
-/* --count N: the person_detect-shape chain built once and run N times. */
-static void count_chain(long n, bool per_tensor)
+/* --count N: the person_detect-shape chain (V2: the mobilenet_v2-shape one) built once and run
+ * N times. */
+static void count_chain(long n, bool per_tensor, bool v2)
 {
     chain ch;
-    built ops[32];
-    chain_make(&ch, 96, 1, 2, per_tensor);
+    built ops[CHAIN_MAX];
+    if (v2)
+        chain_make_v2(&ch, per_tensor);
+    else
+        chain_make(&ch, 96, 1, 2, per_tensor);
     const double macs = chain_build(&ch, ops);
     for (long k = 0; k < n; k++)
         for (int i = 0; i < ch.n; i++)
             CHECK(xnn_run_operator(ops[i].op, NULL));
-    printf("person_detect-shape chain (%.2f MMAC): %ld runs\n", macs / 1e6, n);
+    printf("%s chain (%.2f MMAC): %ld runs\n", v2 ? "mobilenet_v2-shape" : "person_detect-shape",
+           macs / 1e6, n);
     for (int i = 0; i < ch.n; i++)
         unbuild(&ops[i]);
 }
@@ -475,7 +560,7 @@ static bool wanted(const char *tag, char **only, int n_only)
 
 int main(int argc, char **argv)
 {
-    bool per_tensor = false, chains = true;
+    bool per_tensor = false, chains = true, v2 = false;
     char *only[64];
     int n_only = 0;
     long count = -1;
@@ -490,15 +575,18 @@ int main(int argc, char **argv)
             only[n_only++] = argv[++i];
         else if (!strcmp(argv[i], "--count") && i + 1 < argc && atol(argv[i + 1]) >= 0)
             count = atol(argv[++i]);
+        else if (!strcmp(argv[i], "--v2"))
+            v2 = true;
         else {
-            fprintf(stderr, "usage: %s [qs8] [--case TAG]... [--no-chain] [--reps] [--count N]\n",
+            fprintf(stderr,
+                    "usage: %s [qs8] [--case TAG]... [--no-chain] [--reps] [--count N [--v2]]\n",
                     argv[0]);
             return 2;
         }
     }
     CHECK(xnn_initialize(NULL));
     if (count >= 0) {
-        count_chain(count, per_tensor);
+        count_chain(count, per_tensor, v2);
         return 0;
     }
     printf("# upstream XNNPACK (operator API), single thread, %s int8 conv weights, uint8 per "

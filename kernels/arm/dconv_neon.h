@@ -92,37 +92,37 @@ dconv_gather_inside(const int8_t *const *rows, size_t kh, size_t off, size_t rk,
 static inline size_t dconv_span(const edge_qs8_dconv_args *a, const int8_t *const *rows,
                                 int8_t *o_row, bool u8, int32_t *lo);
 
-/* Where a one-channel 3x3 path's steps lie in an output row (dconv_c1k3). */
-typedef struct dconv_c1k3_row {
+/* Where a pixel-lane path's steps lie in an output row (dconv_lanes). */
+typedef struct dconv_lanes_row {
     int32_t first; /* the first pixel: its window starts inside the row */
     int32_t steps; /* steps of NP pixels from it */
     size_t x0;     /* the first pixel's window's first byte in an input row */
     size_t blk;    /* bytes of a packed block of CR channels */
     int8_t *o;     /* the first pixel's outputs */
-} dconv_c1k3_row;
+} dconv_lanes_row;
 
 /* For the including files' dconv_span: the steps of NP pixels of output row O_ROW that a
- * one-channel 3x3 path takes (int8, one input channel, a 3x3 window, stride 1 to 4, whole
- * blocks of CR channels; else 0 steps), from the first pixel whose window starts inside the
- * row, while the REACH bytes (at least 16) a step reads from its first pixel's window stay in
- * the row. */
-static inline dconv_c1k3_row dconv_c1k3(const edge_qs8_dconv_args *a, bool u8, int32_t np,
-                                        int32_t reach, int8_t *o_row)
+ * pixel-lane path takes (int8, stride 1 to 4, whole blocks of CR channels; else 0 steps; the
+ * window's shape is the caller's to check), from the first pixel whose window starts inside
+ * the row, while the REACH bytes (at least 16) a step reads from its first pixel's window stay
+ * in the row. */
+static inline dconv_lanes_row dconv_lanes(const edge_qs8_dconv_args *a, bool u8, int32_t np,
+                                          int32_t reach, int8_t *o_row)
 {
     const edge_conv_params *p = a->p;
-    const int32_t s = p->stride_w;
-    dconv_c1k3_row g = {0};
-    if (u8 || p->in_c != 1 || p->k_h != 3 || p->k_w != 3 || s < 1 || s > 4 || p->out_c % CR ||
-        p->in_w < reach)
+    const int32_t s = p->stride_w, c = p->in_c, row_bytes = p->in_w * p->in_c;
+    dconv_lanes_row g = {0};
+    if (u8 || s < 1 || s > 4 || p->out_c % CR || row_bytes < reach)
         return g;
     g.first = (p->pad_w + s - 1) / s; /* x0 >= 0 */
-    const int32_t last = (p->in_w - reach + p->pad_w) / s;
+    /* x0 + reach <= row_bytes: (ox * s - pad_w) * c <= row_bytes - reach */
+    const int32_t last = ((row_bytes - reach) / c + p->pad_w) / s;
     g.steps = last >= g.first ? (last - g.first) / np + 1 : 0;
     if (g.steps > (p->out_w - g.first) / np)
         g.steps = (p->out_w - g.first) / np;
     if (g.steps < 0)
         g.steps = 0;
-    g.x0 = (size_t)(g.first * s - p->pad_w);
+    g.x0 = (size_t)((g.first * s - p->pad_w) * c);
     g.blk = edge_qs8_gemm_block_bytes(CR, edge_qs8_dconv_kc(p));
     g.o = o_row + (size_t)g.first * (size_t)p->out_c;
     return g;

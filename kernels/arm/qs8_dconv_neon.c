@@ -187,14 +187,17 @@ c1k3_block8(const int8_t *const *rows, size_t x0, size_t off2, size_t step, size
     c1k3_half8(rows, x0, off2, step, steps, hdr + 4, wt[1], o + 4, ch, out, idx, shl);
 }
 
-/* dconv_neon.h's span: the steps of eight pixels dconv_c1k3 gives, the 16 bytes at a step's
- * first window and the 16 that end at its last tap (7s + 2) in the row. */
+/* dconv_neon.h's span: for one input channel and a 3x3 window, the steps of eight pixels
+ * dconv_lanes gives, the 16 bytes at a step's first window and the 16 that end at its last tap
+ * (7s + 2) in the row. */
 static inline size_t dconv_span(const edge_qs8_dconv_args *a, const int8_t *const *rows,
                                 int8_t *o_row, bool u8, int32_t *lo)
 {
     const int32_t s = a->p->stride_w;
     const int32_t reach = 7 * s + 3 > 16 ? 7 * s + 3 : 16, off2 = reach - 16;
-    const dconv_c1k3_row g = dconv_c1k3(a, u8, 8, reach, o_row);
+    if (a->p->in_c != 1 || a->p->k_h != 3 || a->p->k_w != 3)
+        return 0;
+    const dconv_lanes_row g = dconv_lanes(a, u8, 8, reach, o_row);
     if (g.steps == 0)
         return 0;
     uint8_t ib[3][8];

@@ -176,7 +176,7 @@ lanes_block(const int8_t *const *rows, size_t kh, size_t words, size_t x0, size_
  * without gcc's first scheduling pass: it hoists a step's loads and lookups ahead of their sdot
  * and the accumulators spill (MobileNet v2's first layer under an instruction-counting qemu:
  * 266 instructions a step of 4 pixels and 8 channels with it, 206 without; the one-word loop,
- * 119 with it, 130 without, keeps it). */
+ * 119 instructions a step with it, 124 without, keeps it). */
 #if defined(__GNUC__) && !defined(__clang__)
 #define LANES_NO_SCHED __attribute__((noinline, optimize("no-schedule-insns")))
 #else

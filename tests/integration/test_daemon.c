@@ -839,66 +839,95 @@ typedef struct model_facts {
     edge_isa isa;
 } model_facts;
 
-/* DOC is the profile of person_detect's version 1 after INVOKES profiled requests: every node
- * of the model ran INVOKES times, sorted by own time, the sums and shares agree; the first
- * node's MACs are libedge's, GOPS is 2 x MACs / median, the level and its peak are given. */
-static void check_profile(const json_t *doc, json_int_t invokes, const model_facts *mf)
+/* What is wrong with DOC as the profile of person_detect's version 1 after INVOKES profiled
+ * requests, or NULL: every node of the model ran INVOKES times, sorted by own time, the sums and
+ * shares agree; the first node's MACs are libedge's, GOPS is 2 x MACs / median, the level and
+ * its peak are given. */
+#define PROFILE_CHECK(cond)                                                          \
+    do {                                                                             \
+        if (!(cond)) {                                                               \
+            snprintf(why, sizeof why, "node entry %zu: %s does not hold", i, #cond); \
+            return why;                                                              \
+        }                                                                            \
+    } while (0)
+static const char *profile_problem(const json_t *doc, json_int_t invokes, const model_facts *mf)
 {
+    static char why[512];
+    size_t i = SIZE_MAX; /* the node entry a check is about (SIZE_MAX: the document's) */
     const size_t model_nodes = mf->nodes;
-    assert_string_equal(json_string_value(json_object_get(doc, "kernels")), edge_isa_name(mf->isa));
+    const char *kernels = json_string_value(json_object_get(doc, "kernels"));
+    PROFILE_CHECK(kernels && !strcmp(kernels, edge_isa_name(mf->isa)));
     const json_t *peak = json_object_get(doc, "peak_gops");
     if (invokes && edge_isa_peak_gops(mf->isa) > 0.0)
-        assert_true(json_is_real(peak) && json_real_value(peak) > 0.0);
+        PROFILE_CHECK(json_is_real(peak) && json_real_value(peak) > 0.0);
     else
-        assert_true(json_is_null(peak) || json_is_real(peak));
-    assert_string_equal(json_string_value(json_object_get(doc, "model")), "person_detect");
-    assert_string_equal(json_string_value(json_object_get(doc, "version")), "1");
-    assert_int_equal(jint(doc, "invokes"), invokes);
+        PROFILE_CHECK(json_is_null(peak) || json_is_real(peak));
+    const char *model = json_string_value(json_object_get(doc, "model")),
+               *version = json_string_value(json_object_get(doc, "version"));
+    PROFILE_CHECK(model && !strcmp(model, "person_detect"));
+    PROFILE_CHECK(version && !strcmp(version, "1"));
+    PROFILE_CHECK(jint(doc, "invokes") == invokes);
     const json_t *nodes = json_object_get(doc, "nodes"), *ops = json_object_get(doc, "operators");
-    assert_int_equal(json_array_size(nodes), invokes ? model_nodes : 0);
+    PROFILE_CHECK(json_array_size(nodes) == (invokes ? model_nodes : 0));
     json_int_t sum = 0, prev = INT64_MAX, op_nodes = 0, op_sum = 0;
     double share = 0;
     bool seen[256] = {0};
-    for (size_t i = 0; i < json_array_size(nodes); i++) {
+    for (i = 0; i < json_array_size(nodes); i++) {
         const json_t *n = json_array_get(nodes, i);
         const json_int_t self = jint(n, "self_ns"), node = jint(n, "node");
-        assert_int_equal(jint(n, "subgraph"), 0);
-        assert_true(node >= 0 && node < (json_int_t)model_nodes && !seen[node]);
+        PROFILE_CHECK(jint(n, "subgraph") == 0);
+        PROFILE_CHECK(node >= 0 && node < (json_int_t)model_nodes && !seen[node]);
         seen[node] = true;
-        assert_int_equal(jint(n, "runs"), invokes);
-        assert_true(self > 0 && self <= prev && self == jint(n, "total_ns"));
-        assert_true(jint(n, "min_ns") > 0 && jint(n, "min_ns") <= jint(n, "median_ns"));
+        PROFILE_CHECK(jint(n, "runs") == invokes);
+        PROFILE_CHECK(self > 0 && self <= prev && self == jint(n, "total_ns"));
+        PROFILE_CHECK(jint(n, "min_ns") > 0 && jint(n, "min_ns") <= jint(n, "median_ns"));
         /* each of the INVOKES runs took at least min_ns, the median run lies between */
-        assert_true(jint(n, "min_ns") * invokes <= jint(n, "total_ns"));
-        assert_true(jint(n, "median_ns") <=
-                    jint(n, "total_ns") - (invokes - 1) * jint(n, "min_ns"));
-        assert_true(strlen(json_string_value(json_object_get(n, "kernel"))) > 0);
-        assert_string_equal(json_string_value(json_object_get(n, "backend")), "cpu");
-        assert_true(json_array_size(json_object_get(n, "shape")) >= 2);
+        PROFILE_CHECK(jint(n, "min_ns") * invokes <= jint(n, "total_ns"));
+        PROFILE_CHECK(jint(n, "median_ns") <=
+                      jint(n, "total_ns") - (invokes - 1) * jint(n, "min_ns"));
+        const char *kernel = json_string_value(json_object_get(n, "kernel")),
+                   *backend = json_string_value(json_object_get(n, "backend"));
+        PROFILE_CHECK(kernel && strlen(kernel) > 0);
+        PROFILE_CHECK(backend && !strcmp(backend, "cpu"));
+        PROFILE_CHECK(json_array_size(json_object_get(n, "shape")) >= 2);
         const json_int_t macs = jint(n, "macs");
         const json_t *gops = json_object_get(n, "gops");
         if (node == 0)
-            assert_int_equal(macs, (json_int_t)mf->first_macs);
+            PROFILE_CHECK(macs == (json_int_t)mf->first_macs);
         if (macs)
-            assert_true(json_is_real(gops) &&
-                        fabs(json_real_value(gops) -
-                             2.0 * (double)macs / (double)jint(n, "median_ns")) < 1e-6);
+            PROFILE_CHECK(json_is_real(gops) &&
+                          fabs(json_real_value(gops) -
+                               2.0 * (double)macs / (double)jint(n, "median_ns")) < 1e-6);
         else
-            assert_true(json_is_null(gops));
+            PROFILE_CHECK(json_is_null(gops));
         prev = self;
         sum += self;
         share += json_real_value(json_object_get(n, "share"));
     }
-    for (size_t i = 0; i < json_array_size(ops); i++) {
-        op_nodes += jint(json_array_get(ops, i), "nodes");
-        op_sum += jint(json_array_get(ops, i), "self_ns");
+    i = SIZE_MAX;
+    for (size_t k = 0; k < json_array_size(ops); k++) {
+        op_nodes += jint(json_array_get(ops, k), "nodes");
+        op_sum += jint(json_array_get(ops, k), "self_ns");
     }
-    assert_int_equal(jint(doc, "node_ns"), sum);
-    assert_int_equal(op_sum, sum);
-    assert_int_equal(op_nodes, (json_int_t)json_array_size(nodes));
-    assert_true(jint(doc, "invoke_ns") >= sum);
+    PROFILE_CHECK(jint(doc, "node_ns") == sum);
+    PROFILE_CHECK(op_sum == sum);
+    PROFILE_CHECK(op_nodes == (json_int_t)json_array_size(nodes));
+    PROFILE_CHECK(jint(doc, "invoke_ns") >= sum);
     if (invokes)
-        assert_true(share > 99.9 && share < 100.1);
+        PROFILE_CHECK(share > 99.9 && share < 100.1);
+    return NULL;
+}
+#undef PROFILE_CHECK
+
+/* DOC is that profile (profile_problem); a failure prints the check and the document. */
+static void check_profile(const json_t *doc, json_int_t invokes, const model_facts *mf)
+{
+    const char *why = profile_problem(doc, invokes, mf);
+    if (why) {
+        char *text = json_dumps(doc, JSON_INDENT(1));
+        fail_msg("the profile after %lld profiled requests is wrong: %s\nthe document: %s",
+                 (long long)invokes, why, text ? text : "(none)");
+    }
 }
 
 static void test_profile(void **state)

@@ -31,6 +31,8 @@
 #include <time.h>
 #include <xnnpack.h>
 
+#include "anchor_util.h"
+
 #define CHECK(x)                                                                 \
     do {                                                                         \
         enum xnn_status s_ = (x);                                                \
@@ -59,27 +61,6 @@ typedef struct built {
     void *ws;
     double macs;
 } built;
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
-}
-
-static int cmpd(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static void *rnd_bytes(size_t n, int lo, int hi)
-{
-    uint8_t *p = aligned_alloc(64, (n + 64 + 63) / 64 * 64);
-    for (size_t i = 0; i < n + 64; i++)
-        p[i] = (uint8_t)(lo + rand() % (hi - lo + 1));
-    return p;
-}
 
 static int32_t *rnd32(size_t n)
 {

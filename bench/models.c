@@ -24,9 +24,13 @@
  * level's ratios against the same anchors (the XNNPACK chain, anchor-peak's floor, libedge's own
  * peak of the level). An anchor that also prints a "person_detect-shape chain" line (the
  * 96x96x1 -> 2 chain, bench/README.md) gives person_detect its ratio. --litert DIR times the
- * models LiteRT.js runs against LiteRT.js itself (litert_compare). Usage:
+ * models LiteRT.js runs against LiteRT.js itself (litert_compare). --graph-anchor
+ * PATH/anchor-xnngraph runs each model's own graph on upstream XNNPACK (bench-graph's text,
+ * bench/anchor_xnngraph.c) right before edged's runs of it, and prints the ratio at each level.
+ * Usage:
  * bench-models [--min-seconds S] [--kernels NAME] [--levels all] [--threads N] [--anchor XNNBENCH]
- *              [--peak PEAK] [--profile] [--litert DIR [--litert-runs N]] [MODEL_DIR_OR_FILE ...]
+ *              [--peak PEAK] [--graph-anchor ANCHOR_XNNGRAPH] [--profile]
+ *              [--litert DIR [--litert-runs N]] [MODEL_DIR_OR_FILE ...]
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -77,6 +81,7 @@ typedef struct cli {
     int argc;                 /* the arguments left once --kernels is taken out */
     edge_isa levels[4];       /* --levels all: every level the CPU has */
     int n_levels;             /* 0: one level (c->isa) */
+    const char *graph_anchor; /* --graph-anchor: anchor-xnngraph's path */
     const char *litert;       /* --litert: a set-up copy of ../shared/oracle */
     int litert_runs;          /* --litert-runs: LiteRT.js's timed runs per round */
     xnn_fig xnn;              /* the XNNPACK anchor's figures, this run */
@@ -362,19 +367,73 @@ static void print_ratio(const char *name, double edged_us, const xnn_fig *x)
            CHAIN_TARGET_US, edged_us <= CHAIN_TARGET_US ? "met" : "MISS");
 }
 
+/* --graph-anchor: upstream XNNPACK's median microseconds for MODEL's own graph (bench-graph's
+ * text, beside this program, run by anchor-xnngraph), what it skipped into SKIPPED; 0 when it
+ * did not run (the reason printed). */
+static double graph_anchor_us(const cli *c, const char *model, char *skipped, size_t len)
+{
+    bench_anchor g, a;
+    const char *gargs[] = {model, NULL};
+    bench_anchor_locate(&g, NULL, "bench-graph");
+    bench_anchor_locate(&a, c->graph_anchor, "anchor-xnngraph");
+    double us = 0.0;
+    char tmp[] = "/tmp/bench-graph-XXXXXX";
+    const int fd = mkstemp(tmp);
+    snprintf(skipped, len, "?");
+    if (bench_anchor_run(&g, gargs)) {
+        printf("# graph anchor: bench-graph %s: %s\n", model, g.problem);
+    } else if (fd < 0 || write(fd, g.out, strlen(g.out)) != (ssize_t)strlen(g.out)) {
+        printf("# graph anchor: cannot write %s\n", tmp);
+    } else {
+        const char *aargs[] = {tmp, NULL};
+        const char *x = NULL, *k = NULL;
+        if (bench_anchor_run(&a, aargs))
+            printf("# graph anchor: %s: %s\n", a.path, a.problem);
+        else if (!(x = strstr(a.out, "XNNPACK ")) || sscanf(x, "XNNPACK %lf us", &us) != 1)
+            printf("# graph anchor: %s printed no time\n", a.path);
+        if ((k = a.out ? strstr(a.out, " nodes (") : NULL))
+            snprintf(skipped, len, "%.*s", (int)strcspn(k + 8, ")"), k + 8);
+    }
+    if (fd >= 0) {
+        close(fd);
+        unlink(tmp);
+    }
+    bench_anchor_free(&g);
+    bench_anchor_free(&a);
+    return us;
+}
+
+/* The line comparing edged's median (FIG, at its level) with XNNPACK's XNN_US on the same graph. */
+static void print_graph_ratio(const char *name, const model_fig *fig, double xnn_us,
+                              const char *skipped)
+{
+    if (fig->median_us > 0.0 && xnn_us > 0.0)
+        printf("# %-20s at %-11s edged %.1f us, upstream XNNPACK on the model's own graph %.1f us "
+               "(anchor-xnngraph, %s), ratio %.2f\n",
+               name, edge_isa_name(fig->isa), fig->median_us, xnn_us, skipped,
+               xnn_us / fig->median_us);
+}
+
 /* --levels all: MODEL at every level (rows kept for print_levels), FIG the top level's; else
- * once at c->isa. Returns the failures. */
+ * once at c->isa. Returns the failures. With --graph-anchor, each level's median against
+ * XNNPACK on the same graph (one anchor run a model: its build fixes its level). */
 static int bench_levels_of(const char *name, const char *model, const char *dir, cli *c,
                            model_fig *fig)
 {
-    if (!c->n_levels)
-        return bench_one(name, model, dir, c, fig);
+    char skipped[200];
+    const double gx = c->graph_anchor ? graph_anchor_us(c, model, skipped, sizeof skipped) : 0.0;
+    if (!c->n_levels) {
+        const int failures = bench_one(name, model, dir, c, fig);
+        print_graph_ratio(name, fig, gx, skipped);
+        return failures;
+    }
     int failures = 0;
     const edge_isa keep = c->isa;
     for (int l = 0; l < c->n_levels; l++) {
         model_fig f = {0};
         c->isa = c->levels[l];
         failures += bench_one(name, model, dir, c, &f);
+        print_graph_ratio(name, &f, gx, skipped);
         if (f.median_us <= 0.0 || c->n_rows >= MAX_ROWS)
             continue;
         const double xnn = xnn_us_for(name, &c->xnn), peak = edge_isa_peak_gops(f.isa);
@@ -451,12 +510,15 @@ static int parse_args(int argc, char **argv, cli *c)
             c->anchor = v;
         } else if (!strcmp(a, "--peak") && v) {
             c->peak = v;
+        } else if (!strcmp(a, "--graph-anchor") && v) {
+            c->graph_anchor = v;
         } else if (!strcmp(a, "--threads") && v) {
             c->threads = (unsigned)atoi(v);
         } else {
             fprintf(stderr,
                     "usage: %s [--min-seconds S] [--kernels NAME] [--levels all] [--threads N] "
-                    "[--anchor XNNBENCH] [--peak PEAK] [--profile] [--litert ORACLE_DIR "
+                    "[--anchor XNNBENCH] [--peak PEAK] [--graph-anchor ANCHOR_XNNGRAPH] "
+                    "[--profile] [--litert ORACLE_DIR "
                     "[--litert-runs N]] [MODEL_DIR_OR_FILE ...]\n",
                     argv[0]);
             return -1;

@@ -379,14 +379,11 @@ typedef struct transpose_job {
  * 8-bit address (row, column) left by one bit each, so four rounds swap row and column. */
 typedef uint8_t v16u8 __attribute__((vector_size(16)));
 
-#if defined(__aarch64__)
-/* aarch64's 32 vector registers hold both sets: unrolled, the rounds stay in registers (rolled,
- * gcc kept R and T in memory: yolov8n's TRANSPOSE nodes took 3.7 M instructions an inference
- * under an instruction-counting qemu, unrolled 0.8 M; docs/arm-kernels.md). */
+/* Unrolled, the rounds stay in registers: rolled, gcc kept R and T in memory and copied them
+ * every round. yolov8n's four TRANSPOSE nodes: 3.7 M instructions an inference under an
+ * instruction-counting qemu at the A76, unrolled 0.94 M (docs/arm-kernels.md); 250 us at
+ * avx512vnni on a Zen 5, unrolled 56 us (x86's 16 registers at its baseline spill a few). */
 #define TRANSPOSE_UNROLL _Pragma("GCC unroll 16")
-#else
-#define TRANSPOSE_UNROLL
-#endif
 
 static inline void transpose_16x16(const uint8_t *in, size_t is, uint8_t *out, size_t os)
 {

@@ -129,8 +129,8 @@ typedef struct edge_node {
     int32_t
         fold_pad[4]; /* CONV_2D, DEPTHWISE_CONV_2D: input cells added top, bottom, left, right */
     bool folded;     /* PAD, PADV2: its reader pads for it; LOGISTIC: its MUL's table (silu_of)
-                        computes it; MUL: the node writing its x computes it (out_lut); eval
-                        does nothing */
+                        computes it; MUL: the node writing its x computes it (out_lut); CONV_2D:
+                        the depthwise convolution before it does (pw); eval does nothing */
     int32_t silu_of; /* MUL: 1 + position of the folded LOGISTIC of its other operand, 0: none
                         (runtime/interp/fold_silu.c) */
     /* a SiLU MUL fused into the node writing its x (runtime/interp/fold_silu.c): CONV_2D,
@@ -143,6 +143,9 @@ typedef struct edge_node {
     bool takes_lut;
     const struct edge_lut8 *out_lut;
     int32_t lut_out;
+    /* DEPTHWISE_CONV_2D: the pointwise CONV_2D after it that its tasks compute too, row by row
+     * (runtime/interp/fuse_pw.c; that node is folded), NULL: none */
+    const struct edge_node *pw;
     /* CUSTOM operators (owned copies) */
     char *custom_code;
     uint8_t *custom_options;

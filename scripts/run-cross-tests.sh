@@ -25,9 +25,10 @@ run() { # BUILD_DIR EXPECTED_LEVEL CONFIGS [QEMU_CPU]
         --suite kernels --suite models --suite ops
     # issue 48: the sparse (int8, float32) and INT4 kernels against the reference at every level the
     # CPU runs (unit tests, 0.05 s natively); the moves (the tiled transpose's 16x16 byte blocks
-    # are unrolled, which compiles differently for ARM: 13 s under qemu)
+    # are unrolled, which compiles differently for ARM: 13 s under qemu); issue 46: the depthwise
+    # and pointwise pair in one task (fuse_pw) against the unfused reference
     env ${cpu:+QEMU_CPU=$cpu} meson test -C "$dir" --print-errorlogs --num-processes 2 \
-        --timeout-multiplier 4 sparse_kernels sparse_f32 int4 move
+        --timeout-multiplier 4 sparse_kernels sparse_f32 int4 move fuse_pw
 }
 
 for t in "${targets[@]}"; do

@@ -876,6 +876,64 @@ static void dw_task(void *ctx, size_t task, unsigned thread)
     }
 }
 
+/* ---- a depthwise convolution and the pointwise one after it, row by row ---- */
+
+/* Depthwise output bytes a fused task writes before the pointwise GEMM reads them: they are
+ * still in its core's L1. */
+#define PW_BLOCK_BYTES 16384
+
+bool edge_fast_pw_fuse(edge_node *d, const edge_node *p, unsigned threads)
+{
+    fast_hdr *hd = d->packed;
+    const fast_hdr *hp = p->packed;
+    if (!hd || !hp || hd->kind != FAST_DW || d->out_lut || hp->kind != FAST_GEMM ||
+        hp->src != ROWS_DIRECT || hp->w4 || hp->gemv || hp->flip_in)
+        return false;
+    const edge_conv_params *a = &hd->g, *b = &hp->g;
+    if (b->k_h != 1 || b->k_w != 1 || b->stride_h != 1 || b->stride_w != 1 ||
+        b->batches != a->batches || b->in_h != a->out_h || b->in_w != a->out_w ||
+        b->in_c != a->out_c || hp->a_stride != (size_t)a->out_c ||
+        hp->rows != hd->rows * (size_t)a->out_w)
+        return false;
+    if (threads > 1) {
+        /* each thread's rows at least two GEMM tiles of pixels (else the pointwise layer's
+         * channels split better: 3x3 layers), in tasks of at least that */
+        const size_t w = (size_t)a->out_w, least = div_up(2 * tile_mr(hp), w);
+        if (hd->rows / threads < least)
+            return false;
+        if (hd->chunk < least) {
+            hd->chunk = least;
+            hd->n_tasks = div_up(hd->rows, least);
+        }
+    }
+    return true;
+}
+
+typedef struct dwpw_job {
+    dw_job dw;
+    const fast_hdr *p;    /* the pointwise node's */
+    int8_t *out;          /* its output */
+    const edge_lut8 *lut; /* a SiLU fused into it, or NULL */
+} dwpw_job;
+
+/* Rows of the depthwise output, then the pointwise GEMM over their pixels, a block at a time. */
+static void dwpw_task(void *ctx, size_t task, unsigned thread)
+{
+    (void)thread;
+    const dwpw_job *j = ctx;
+    const fast_hdr *h = j->dw.h, *p = j->p;
+    const size_t r0 = task * j->dw.chunk,
+                 r1 = r0 + j->dw.chunk < h->rows ? r0 + j->dw.chunk : h->rows;
+    const size_t w = (size_t)h->g.out_w, row = image_row_bytes(&h->g);
+    const size_t block = PW_BLOCK_BYTES / row ? PW_BLOCK_BYTES / row : 1;
+    for (size_t a = r0; a < r1; a += block) {
+        const size_t b = r1 - a < block ? r1 : a + block;
+        h->k->dw.fn(&j->dw.a, (int32_t)a, (int32_t)b);
+        gemm_rows(p, j->dw.a.out + a * row, p->a_stride, a * w, b * w, j->out);
+        fused_rows(j->lut, j->out + a * w * p->n, (b - a) * w * p->n);
+    }
+}
+
 void edge_fast_dw_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const fast_hdr *h = n->packed;
@@ -889,6 +947,11 @@ void edge_fast_dw_eval(const edge_node *n, void *const *t, void *scratch, edge_e
                 sp.chunk,
                 {&h->g, t[n->in[0]], zero + h->dw_w_off, zero, node_out(n, t), h->o},
                 n->out_lut};
+    if (n->pw) {
+        dwpw_job f = {j, n->pw->packed, node_out(n->pw, t), n->pw->out_lut};
+        edge_exec_parallel_as(ex, sp.n_tasks, sp.team_tasks, dwpw_task, &f);
+        return;
+    }
     edge_exec_parallel_as(ex, sp.n_tasks, sp.team_tasks, dw_task, &j);
 }
 

@@ -57,6 +57,12 @@ int edge_fast_dconv_u8_prepare(edge_prep *p, edge_node *n, const edge_conv_param
  * one-channel input with any depth multiplier as a convolution (direct, or GEMM). */
 int edge_fast_dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k);
 void edge_fast_dw_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex);
+/* Whether depthwise node D's tasks can also compute pointwise CONV_2D P over the pixels of the
+ * rows they just wrote (runtime/interp/fuse_pw.c): D on the depthwise kernel, writing its own
+ * output; P a 1x1 stride-1 convolution of D's output on the GEMM kernel reading its rows
+ * directly (8-bit weights); with THREADS threads, at least 2 GEMM tiles of pixels a thread
+ * (D's tasks are then made at least that long). The caller sets D->pw = P when true. */
+bool edge_fast_pw_fuse(edge_node *d, const edge_node *p, unsigned threads);
 
 /* ADD of two int8 tensors of one shape. */
 int edge_fast_add_prepare(edge_prep *p, edge_node *n, const edge_qs8_add_params *k, size_t count);

@@ -387,6 +387,8 @@ void edge_conv2d_eval(const edge_conv2d_kind *kind, const edge_node *n, void *co
                       void *scratch, edge_exec *ex)
 {
     const edge_conv2d_data *d = n->data;
+    if (n->folded) /* the depthwise convolution before it computes it (fuse_pw.c) */
+        return;
     if (n->packed && d->type == EDGE_UINT8) {
         conv2d_eval_u8(kind, d, n, t, scratch, ex);
         return;

@@ -33,8 +33,7 @@ static bool same_shape(const edge_tensor *a, const edge_tensor *b)
     return a->rank == b->rank && !memcmp(a->dims, b->dims, (size_t)a->rank * sizeof a->dims[0]);
 }
 
-/* Tensor T is read by node C alone (and is no graph output). */
-static bool read_only_by(const edge_model *m, int32_t t, int32_t c)
+bool edge__read_only_by(const edge_model *m, int32_t t, int32_t c)
 {
     if (m->tensors[t].is_output)
         return false;
@@ -69,7 +68,7 @@ static void fold_one(edge_model *m, int32_t l)
     edge_node *mn = &m->nodes[c];
     if (mn->code != EDGE_OP_MUL || mn->claim >= 0 || mn->n_out != 1 || mn->out[0] < 0 ||
         mn->silu_of || (mn->in[0] == yi ? mn->in[1] : mn->in[0]) != xi || mn->in[0] == mn->in[1] ||
-        !read_only_by(m, yi, c))
+        !edge__read_only_by(m, yi, c))
         return;
     const edge_tensor *o = &m->tensors[mn->out[0]];
     if (o->type != x->type || o->q.count != 1 || !same_shape(o, x))

@@ -380,6 +380,7 @@ int edge__model_prepare(edge_model *m, edge_error *err)
         int4_count_packed(m, n);
     }
     edge__fuse_silu(m);
+    edge__fuse_pw(m);
     int rc = prepare_subgraphs(m, err);
     if (!rc)
         int4_release(m);

@@ -143,12 +143,20 @@ static int32_t span_of(const edge_model *m, const edge_node *n, int32_t i)
     return m->parts[n->part].first == i ? m->parts[n->part].count : 0;
 }
 
-/* Multiply-accumulates per run of the SPAN nodes from model node I (edge__weight_macs). */
+/* Multiply-accumulates per run of the SPAN nodes from model node I (edge__weight_macs): a
+ * depthwise convolution's include the pointwise one it computes (fuse_pw.c), whose node has
+ * none (its time is the depthwise node's). */
 static uint64_t span_macs(const edge_model *m, const edge_tensor *ts, int32_t i, int32_t span)
 {
     uint64_t macs = 0;
-    for (int32_t k = i; k < i + span; k++)
-        macs += edge__weight_macs(ts, &m->nodes[k]);
+    for (int32_t k = i; k < i + span; k++) {
+        const edge_node *n = &m->nodes[k];
+        if (n->folded && n->code == EDGE_OP_CONV_2D)
+            continue;
+        macs += edge__weight_macs(ts, n);
+        if (n->pw)
+            macs += edge__weight_macs(ts, n->pw);
+    }
     return macs;
 }
 

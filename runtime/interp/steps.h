@@ -14,6 +14,10 @@ void edge__fold_pads(edge_model *m); /* fold_pad.c: PAD into its convolution, be
 void edge__fold_silu(edge_model *m); /* fold_silu.c: x * LOGISTIC(x) into one table */
 void edge__fuse_silu(
     edge_model *m); /* fold_silu.c, after the prepares: that table into x's writer */
+/* fold_silu.c: tensor T of the main graph is read by node C alone (and is no graph output). */
+bool edge__read_only_by(const edge_model *m, int32_t t, int32_t c);
+/* fuse_pw.c, after edge__fuse_silu: a pointwise CONV_2D into the DEPTHWISE_CONV_2D before it */
+void edge__fuse_pw(edge_model *m);
 /* subgraphs.c: the calls between subgraphs (indices, no cycles, bounded depth), each called
  * subgraph's order and lifetimes, and the resource variables (after decode, before prepare). */
 int edge__subgraphs_build(edge_model *m, edge_error *err);

@@ -1,0 +1,44 @@
+/* runtime/interp/fuse_pw.c - a pointwise convolution computed by the depthwise one before it.
+ *
+ * Owns: after the prepares (and the SiLU fusion, fold_silu.c), pairing each DEPTHWISE_CONV_2D
+ * D with the CONV_2D P right after it when P is a 1x1 convolution of D's output alone and
+ * both fast paths allow it (backends/cpu/fast_ops.c edge_fast_pw_fuse): D's tasks then compute
+ * P over the pixels of the rows they just wrote, while those rows are in their core's L1, and P
+ * does nothing (folded, kernel "fused"). MobileNet's separable blocks are such pairs: each pair
+ * is one parallel loop of the interpreter's team instead of two (person_detect's 28
+ * convolutions run in 17 loops on two threads), and the pointwise layer never reads rows the other
+ * thread wrote. Lifetimes: P's output now starts at D (it must not share memory with D's input,
+ * still read); D's output lives at D alone. Bit-exact by construction: the same kernels on the same
+ * rows. EDGE_FUSE_PW=0 in the environment turns it off (tests/unit/test_fuse_pw.c compares both).
+ * Does not own validation: both prepares checked every operand as written. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fast_ops.h"
+#include "model.h"
+#include "steps.h"
+
+void edge__fuse_pw(edge_model *m)
+{
+    const char *env = getenv("EDGE_FUSE_PW");
+    if (env && !strcmp(env, "0"))
+        return;
+    for (int32_t d = 0; d + 1 < m->n_nodes; d++) {
+        edge_node *dn = &m->nodes[d], *pn = &m->nodes[d + 1];
+        if (dn->code != EDGE_OP_DEPTHWISE_CONV_2D || pn->code != EDGE_OP_CONV_2D ||
+            dn->subgraph != 0 || pn->subgraph != 0 || dn->claim >= 0 || pn->claim >= 0 ||
+            !dn->cpu_ok || !pn->cpu_ok || pn->folded || dn->n_out != 1 || pn->n_in < 2 ||
+            dn->out[0] < 0 || pn->in[0] != dn->out[0] || pn->out[0] < 0 ||
+            !edge__read_only_by(m, dn->out[0], d + 1) ||
+            !edge_fast_pw_fuse(dn, pn, m->threads ? m->threads : 1))
+            continue;
+        dn->pw = pn;
+        pn->folded = true;
+        pn->kernel = "fused";
+        edge_tensor *y = &m->tensors[pn->out_lut ? pn->lut_out : pn->out[0]];
+        edge_tensor *x = &m->tensors[dn->out[0]];
+        if (y->first_use > d)
+            y->first_use = d;
+        x->first_use = x->last_use = d;
+    }
+}

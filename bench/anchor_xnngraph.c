@@ -25,9 +25,12 @@
  * Does not own: XNNPACK (built from its snapshot outside the project: -Dxnnpack_upstream=PREFIX,
  * bench/README.md), the graph's extraction (graph.c), edged's side (bench-models, edge-invoke).
  *
- * Usage: anchor-xnngraph MODEL.graph [--count N]
+ * Usage: anchor-xnngraph MODEL.graph [--count N | --profile]
  *   prints "MODEL.graph: K nodes (S skipped: OPS); XNNPACK US us an inference (median of R)",
- *   or with --count N only the first part after N untimed inferences. */
+ *   or with --count N only the first part after N untimed inferences. --profile adds XNNPACK's
+ *   own per-operator times (its runtime's basic profiling: whole microseconds an inference, so
+ *   each mean over the timed inferences reads up to 1 us low), one line an XNNPACK operator in
+ *   the order it runs, to set beside bench-models --profile. */
 #include <math.h>
 #include <pthreadpool.h>
 #include <stdarg.h>
@@ -449,10 +452,11 @@ static int load(const char *path, node **nodes)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr, "usage: anchor-xnngraph MODEL.graph [--count N]\n");
+        fprintf(stderr, "usage: anchor-xnngraph MODEL.graph [--count N | --profile]\n");
         return 2;
     }
     const long count = argc > 3 && !strcmp(argv[2], "--count") ? atol(argv[3]) : 0;
+    const bool profile = argc > 2 && !strcmp(argv[2], "--profile");
     srand(1);
     node *nodes;
     const int nn = load(argv[1], &nodes);
@@ -477,7 +481,8 @@ int main(int argc, char **argv)
         if ((!strcmp(T[i].kind, "output") || T[i].external) && T[i].id == XNN_INVALID_VALUE_ID)
             value(i);
     xnn_runtime_t rt;
-    if (xnn_create_runtime_v4(G, NULL, NULL, NULL, 0, &rt) != xnn_status_success)
+    if (xnn_create_runtime_v4(G, NULL, NULL, NULL, profile ? XNN_FLAG_BASIC_PROFILING : 0, &rt) !=
+        xnn_status_success)
         die("XNNPACK: cannot create the runtime");
     if (xnn_reshape_runtime(rt) != xnn_status_success ||
         xnn_setup_runtime_v2(rt, (size_t)next, ext) != xnn_status_success)
@@ -495,12 +500,43 @@ int main(int argc, char **argv)
     int r = 0;
     for (int w = 0; w < 3; w++)
         xnn_invoke_runtime(rt);
+    size_t nops = 0, sz = sizeof nops;
+    if (profile && xnn_get_runtime_profiling_info(rt, xnn_profile_info_num_operators, sz, &nops,
+                                                  &sz) != xnn_status_success)
+        die("XNNPACK: no profile");
+    uint64_t *op_us = calloc(nops ? nops : 1, sizeof *op_us);
+    uint64_t *op_sum = calloc(nops ? nops : 1, sizeof *op_sum);
+    if (!op_us || !op_sum)
+        die("out of memory");
     for (const double t0 = now(); r < 4096 && (r < 11 || now() - t0 < 0.5); r++) {
         const double a = now();
         xnn_invoke_runtime(rt);
         t[r] = now() - a;
+        if (profile && nops) {
+            sz = nops * sizeof *op_us;
+            if (xnn_get_runtime_profiling_info(rt, xnn_profile_info_operator_timing, sz, op_us,
+                                               &sz) != xnn_status_success)
+                die("XNNPACK: no operator times");
+            for (size_t i = 0; i < nops; i++)
+                op_sum[i] += op_us[i];
+        }
     }
     qsort(t, (size_t)r, sizeof t[0], cmpd);
     printf("; XNNPACK %.1f us an inference (median of %d)\n", t[r / 2] * 1e6, r);
+    if (profile) {
+        size_t nsz = 0;
+        xnn_get_runtime_profiling_info(rt, xnn_profile_info_operator_name, 0, NULL, &nsz);
+        char *names = calloc(nsz + 1, 1);
+        if (!names || xnn_get_runtime_profiling_info(rt, xnn_profile_info_operator_name, nsz,
+                                                     names, &nsz) != xnn_status_success)
+            die("XNNPACK: no operator names");
+        printf("# XNNPACK's operators in the order they ran: mean us an inference over %d\n", r);
+        const char *nm = names;
+        for (size_t i = 0; i < nops; i++, nm += strlen(nm) + 1)
+            printf("%-4zu %-48s %8.2f\n", i, nm, (double)op_sum[i] / r);
+        free(names);
+    }
+    free(op_us);
+    free(op_sum);
     return 0;
 }

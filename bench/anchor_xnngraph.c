@@ -527,8 +527,8 @@ int main(int argc, char **argv)
         size_t nsz = 0;
         xnn_get_runtime_profiling_info(rt, xnn_profile_info_operator_name, 0, NULL, &nsz);
         char *names = calloc(nsz + 1, 1);
-        if (!names || xnn_get_runtime_profiling_info(rt, xnn_profile_info_operator_name, nsz,
-                                                     names, &nsz) != xnn_status_success)
+        if (!names || xnn_get_runtime_profiling_info(rt, xnn_profile_info_operator_name, nsz, names,
+                                                     &nsz) != xnn_status_success)
             die("XNNPACK: no operator names");
         printf("# XNNPACK's operators in the order they ran: mean us an inference over %d\n", r);
         const char *nm = names;

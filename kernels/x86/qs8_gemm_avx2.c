@@ -1,9 +1,11 @@
 /* kernels/x86/qs8_gemm_avx2.c - the int8 and legacy uint8 GEMM micro-kernels of level avx2.
  *
  * Owns: edge_qs8_gemm_6x16c2__avx2 (the qs8.h GEMM contract; executable spec:
- * edge_qs8_gemm_4x8c4__c), edge_qs8_igemm_6x16c2__avx2 (qs8.h's indirect GEMM, spec
- * edge_qs8_igemm_4x8c4__c) and edge_qs8_gemm_u8_6x16c2__avx2 (qs8.h's legacy uint8 GEMM,
- * spec edge_qs8_gemm_u8_4x8c4__c), one body instantiated twice (U8). Tile: up to MR rows of
+ * edge_qs8_gemm_4x8c4__c) and its form over any number of rows
+ * (edge_qs8_gemm_rows_6x16c2__avx2, dispatch.h's gemm.rows: one call's setup for every tile),
+ * edge_qs8_igemm_6x16c2__avx2 (qs8.h's indirect GEMM, spec edge_qs8_igemm_4x8c4__c) and
+ * edge_qs8_gemm_u8_6x16c2__avx2 (qs8.h's legacy uint8 GEMM, spec edge_qs8_gemm_u8_4x8c4__c),
+ * one body instantiated twice (U8). Tile: up to MR rows of
  * A by NR output channels, one ymm of 8 int32 accumulators per row and 8 channels, k in
  * pairs. uint8 (U8): A is zero-extended rather than sign-extended (0..255 times an int8
  * weight: the pair sums stay exact), each row's addend b * (sum A - kzx) (vpsadbw) joins its
@@ -14,11 +16,15 @@
  * with vpmaddwd, whose int32 pair sums are exact; the accumulators add with
  * int32 wrap-around like the reference. A is used as is (a_bias 0).
  *
- * Widening: the rows of A are sign-extended once per call into a stack buffer
+ * Widening: the rows of A are sign-extended once per tile into a stack buffer
  * (every block of channels reuses them, and the inner loop then broadcasts
- * each k pair with a plain load); rows too long for the buffer are widened in
- * chunks, again for every block. The weights (c2 layout: 8 channels x 2 k per
- * 16 bytes) are widened by vpmovsxbw straight from memory, once for all rows.
+ * each k pair with a plain load; rows of 8 or 16 bytes with one load a row);
+ * rows too long for the buffer are widened in chunks, again for every block.
+ * Setup: the context (200 bytes, with the output stage's vectors) is built in
+ * place once per call, never copied; through gemm.rows once for all the tiles:
+ * on person_detect's 48x48 8->16 pointwise layer (384 tiles of 16 outputs
+ * from 8 bytes) the per-tile setup was a third of the layer's time. The weights (c2 layout: 8
+ * channels x 2 k per 16 bytes) are widened by vpmovsxbw straight from memory, once for all rows.
  * Indirect: the same, each row's taps widened one after the other from its pointers (the
  * input as it is: a_bias 0); the rest of the body does not know the difference.
  * One row (FULLY_CONNECTED at batch 1): two blocks of channels at a time, so a broadcast
@@ -364,42 +370,55 @@ static void gemm_mr_u8(const gemm_ctx *g)
     gemm_mr(true, g);
 }
 
+/* Rows of 8 or 16 int8 (1x1 convolutions of 8 or 16 input channels: person_detect's first
+ * pointwise layer), one load and one widening a row. */
+INLINE void widen_short_rows(int16_t *dst, const int8_t *a, size_t a_stride, size_t mr, size_t kc)
+{
+    for (size_t r = 0; r < mr; r++, a += a_stride, dst += kc) {
+        if (kc == 16)
+            _mm256_storeu_si256((__m256i *)dst,
+                                _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)a)));
+        else
+            _mm_storeu_si128((__m128i *)dst,
+                             _mm_cvtepi8_epi16(_mm_loadl_epi64((const __m128i *)a)));
+    }
+}
+
 /* G's rows widened into BUF, whole when it can hold every row (else chunk by chunk, later). */
 static void set_rows(gemm_ctx *g, int16_t *buf)
 {
     g->buf = buf;
     g->whole = g->mr * g->kc <= XBUF_ELEMS;
     g->cs = g->whole ? g->kc : XBUF_ELEMS / g->mr / 16 * 16;
-    if (g->whole)
+    if (g->whole && !g->ptrs && !g->u8 && (g->kc == 8 || g->kc == 16))
+        widen_short_rows(buf, g->a, g->a_stride, g->mr, g->kc);
+    else if (g->whole)
         widen_rows(g, 0, g->kc);
 }
 
-/* The context of one call: A (ROW: the uint8 rows' addends, NULL for int8) widened into
- * BUF. */
-static gemm_ctx make_ctx(size_t mr, size_t nc, size_t kc, const void *a, size_t a_stride,
-                         const void *w, void *c, size_t c_stride, const edge_qs8_out *o,
-                         const int32_t *row, const int8_t *const *ptrs, size_t tc, int16_t *buf)
+/* The context of one call into G (built in place: it is 200 bytes): A (ROW: the uint8 rows'
+ * addends, NULL for int8) widened into BUF. */
+static void make_ctx(gemm_ctx *g, size_t mr, size_t nc, size_t kc, const void *a, size_t a_stride,
+                     const void *w, void *c, size_t c_stride, const edge_qs8_out *o,
+                     const int32_t *row, const int8_t *const *ptrs, size_t tc, int16_t *buf)
 {
-    gemm_ctx g = {
-        .mr = mr,
-        .nc = nc,
-        .kc = kc,
-        .u8 = row != NULL,
-        .row = row,
-        .ptrs = ptrs,
-        .taps = ptrs ? kc / tc : 0,
-        .tc = tc,
-        .a = a,
-        .a_stride = a_stride,
-        .w = w,
-        .c = c,
-        .c_stride = c_stride,
-        .zp = _mm256_set1_epi32(o->zp),
-        .lo8 = _mm256_set1_epi8((char)o->lo),
-        .hi8 = _mm256_set1_epi8((char)o->hi),
-    };
-    set_rows(&g, buf);
-    return g;
+    g->mr = mr;
+    g->nc = nc;
+    g->kc = kc;
+    g->u8 = row != NULL;
+    g->row = row;
+    g->ptrs = ptrs;
+    g->taps = ptrs ? kc / tc : 0;
+    g->tc = tc;
+    g->a = a;
+    g->a_stride = a_stride;
+    g->w = w;
+    g->c = c;
+    g->c_stride = c_stride;
+    g->zp = _mm256_set1_epi32(o->zp);
+    g->lo8 = _mm256_set1_epi8((char)o->lo);
+    g->hi8 = _mm256_set1_epi8((char)o->hi);
+    set_rows(g, buf);
 }
 
 void edge_qs8_gemm_6x16c2__avx2(size_t mr, size_t nc, size_t kc, const int8_t *a, size_t a_stride,
@@ -407,8 +426,30 @@ void edge_qs8_gemm_6x16c2__avx2(size_t mr, size_t nc, size_t kc, const int8_t *a
 {
     EDGE_QS8_GEMM_CONTRACT(mr, nc, kc, MR, EDGE_GEMM_AVX2_KR);
     _Alignas(32) int16_t buf[XBUF_ELEMS];
-    const gemm_ctx g = make_ctx(mr, nc, kc, a, a_stride, w, c, c_stride, o, NULL, NULL, 0, buf);
+    gemm_ctx g;
+    make_ctx(&g, mr, nc, kc, a, a_stride, w, c, c_stride, o, NULL, NULL, 0, buf);
     gemm_mr_s8(&g);
+}
+
+/* dispatch.h's gemm.rows: MR rows at a time with one context, each tile's rows widened. */
+void edge_qs8_gemm_rows_6x16c2__avx2(size_t mr, size_t nc, size_t kc, const int8_t *a,
+                                     size_t a_stride, const void *w, int8_t *c, size_t c_stride,
+                                     const edge_qs8_out *o)
+{
+    assert(mr >= 1);
+    EDGE_QS8_GEMM_CONTRACT(1, nc, kc, MR, EDGE_GEMM_AVX2_KR);
+    _Alignas(32) int16_t buf[XBUF_ELEMS];
+    gemm_ctx g;
+    make_ctx(&g, mr < MR ? mr : MR, nc, kc, a, a_stride, w, c, c_stride, o, NULL, NULL, 0, buf);
+    for (size_t m0 = 0;;) {
+        gemm_mr_s8(&g);
+        if ((m0 += MR) >= mr)
+            break;
+        g.mr = mr - m0 < MR ? mr - m0 : MR;
+        g.a = a + m0 * a_stride;
+        g.c = c + m0 * c_stride;
+        set_rows(&g, buf);
+    }
 }
 
 void edge_qs8_igemm_6x16c2__avx2(size_t mr, size_t nc, size_t taps, size_t tc,
@@ -418,7 +459,8 @@ void edge_qs8_igemm_6x16c2__avx2(size_t mr, size_t nc, size_t taps, size_t tc,
     EDGE_QS8_GEMM_CONTRACT(mr, nc, tc, MR, EDGE_GEMM_AVX2_KR);
     assert(taps >= 1);
     _Alignas(32) int16_t buf[XBUF_ELEMS];
-    const gemm_ctx g = make_ctx(mr, nc, taps * tc, NULL, 0, w, c, c_stride, o, NULL, ptrs, tc, buf);
+    gemm_ctx g;
+    make_ctx(&g, mr, nc, taps * tc, NULL, 0, w, c, c_stride, o, NULL, ptrs, tc, buf);
     gemm_mr_s8(&g);
 }
 
@@ -446,6 +488,7 @@ void edge_qs8_gemm_u8_6x16c2__avx2(size_t mr, size_t nc, size_t kc, const uint8_
     int32_t row[MR];
     for (size_t m = 0; m < mr; m++)
         row[m] = row_term(a + m * a_stride, kc, b, kzx);
-    const gemm_ctx g = make_ctx(mr, nc, kc, a, a_stride, w, c, c_stride, o, row, NULL, 0, buf);
+    gemm_ctx g;
+    make_ctx(&g, mr, nc, kc, a, a_stride, w, c, c_stride, o, row, NULL, 0, buf);
     gemm_mr_u8(&g);
 }

@@ -102,6 +102,10 @@ void edge_qu8_max_rows__avx512(size_t rows, size_t channels, const uint8_t *x, s
 /* vpmaddwd on sign-extended int16 (exact), a_bias 0: qs8_gemm_avx2.c. */
 void edge_qs8_gemm_6x16c2__avx2(size_t mr, size_t nc, size_t kc, const int8_t *a, size_t a_stride,
                                 const void *w, int8_t *c, size_t c_stride, const edge_qs8_out *o);
+/* The same over any mr >= 1 (dispatch.h's gemm.rows). */
+void edge_qs8_gemm_rows_6x16c2__avx2(size_t mr, size_t nc, size_t kc, const int8_t *a,
+                                     size_t a_stride, const void *w, int8_t *c, size_t c_stride,
+                                     const edge_qs8_out *o);
 /* indirect (qs8.h's edge_qs8_igemm_fn): qs8_gemm_avx2.c, the same body. */
 void edge_qs8_igemm_6x16c2__avx2(size_t mr, size_t nc, size_t taps, size_t tc,
                                  const int8_t *const *ptrs, const void *w, int8_t *c,

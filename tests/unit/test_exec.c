@@ -442,17 +442,29 @@ static uint64_t turns_cost(void *arg, edge_exec_way way)
     return (*n)++ % 2 ? 20000 : 400000; /* mean 210000: the team loses */
 }
 
-/* Invoke X back to back for MS milliseconds; false if alone mode ended meanwhile. */
-static bool alone_for(edge_exec *x, long ms)
+static long long ns_between(const struct timespec *a, const struct timespec *b)
 {
-    struct timespec t0, t;
+    return (b->tv_sec - a->tv_sec) * 1000000000LL + (b->tv_nsec - a->tv_nsec);
+}
+
+/* Invoke X back to back for MS milliseconds; false if alone mode ended meanwhile. *STEP: the
+ * longest time between two invokes' ends, in ns. The invokes' costs are the test's ticks, but a
+ * probe's window is real time: on a loaded machine (valgrind beside another test) one step can
+ * outlast a window, which then times one invoke, and an invoke of turns_cost's alone is fast. */
+static bool alone_for(edge_exec *x, long ms, long long *step)
+{
+    struct timespec t0, prev, t;
     clock_gettime(CLOCK_MONOTONIC, &t0);
+    prev = t0;
+    *step = 0;
     do {
         one_invoke(x);
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        *step = ns_between(&prev, &t) > *step ? ns_between(&prev, &t) : *step;
+        prev = t;
         if (!counts_of(x).alone_mode)
             return false;
-        clock_gettime(CLOCK_MONOTONIC, &t);
-    } while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
+    } while (ns_between(&t0, &t) / 1000000 < ms);
     return true;
 }
 
@@ -480,18 +492,25 @@ static void test_probe_window(void **state)
     unsigned turn = 0;
     edge__exec_probe_times(0, 4000000, 0); /* a 4 ms window, no wait */
     edge_exec *x = alone_team(turns_cost, &turn);
+    long long step;
     if (x) {
-        assert_true(alone_for(x, 200)); /* no probe's window won */
+        const bool kept = alone_for(x, 200, &step); /* no probe's window won */
         const unsigned long long probes = counts_of(x).probes;
-        printf("# a 4 ms window: %llu probes in 200 ms, all lost\n", probes);
-        assert_true(probes >= 2);
+        if (!kept && step >= 2000000) {
+            printf("# a step of %lld us, half the 4 ms window (a loaded machine): not judged\n",
+                   step / 1000);
+        } else {
+            assert_true(kept);
+            printf("# a 4 ms window: %llu probes in 200 ms, all lost\n", probes);
+            assert_true(probes >= 2);
+        }
         edge__exec_free(x);
     }
     edge__exec_probe_times(0, 0, 50000000); /* one timed invoke, a 50 ms wait */
     costs c = {.team = 1000000, .alone = 100000};
     x = alone_team(cost_of, &c);
     if (x) {
-        assert_true(alone_for(x, 200));
+        assert_true(alone_for(x, 200, &step)); /* every team invoke loses: no window wins */
         const unsigned long long probes = counts_of(x).probes;
         printf("# a 50 ms wait: %llu probes in 200 ms\n", probes);
         assert_true(probes >= 1 && probes <= 3); /* at 16 invokes, then 50 and 100 ms more */

@@ -25,14 +25,22 @@
  * Does not own: XNNPACK (built from its snapshot outside the project: -Dxnnpack_upstream=PREFIX,
  * bench/README.md), the graph's extraction (graph.c), edged's side (bench-models, edge-invoke).
  *
- * Usage: anchor-xnngraph MODEL.graph [--count N | --profile]
- *   prints "MODEL.graph: K nodes (S skipped: OPS); XNNPACK US us an inference (median of R)",
- *   or with --count N only the first part after N untimed inferences. --profile adds XNNPACK's
- *   own per-operator times (its runtime's basic profiling: whole microseconds an inference, so
- *   each mean over the timed inferences reads up to 1 us low), one line an XNNPACK operator in
- *   the order it runs, to set beside bench-models --profile. */
+ * Usage: anchor-xnngraph MODEL.graph [--count N | --profile] [--threads N [--pin CPU]]
+ *                        [--seconds S]
+ *   prints "MODEL.graph: K nodes (S skipped: OPS); XNNPACK US us an inference (median of R,
+ *   mean M us, T threads)", or with --count N only the first part after N untimed inferences.
+ *   --profile adds XNNPACK's own per-operator times (its runtime's basic profiling: whole
+ *   microseconds an inference, so each mean over the timed inferences reads up to 1 us low), one
+ *   line an XNNPACK operator in the order it runs, to set beside bench-models --profile.
+ *   --threads N runs the model on a pthreadpool of N threads (XNNPACK's own intra-op threads, as
+ *   TensorFlow Lite's delegate gets them with num_threads; default 1: no pool), after S seconds
+ *   of untimed inferences so that the pool's threads are awake; --pin CPU then pins the calling
+ *   thread to CPU once the pool's threads exist (they keep this process's CPUs), as bench-threads
+ *   pins edged's caller. --seconds S: time at least S seconds (default 0.5). */
 #include <math.h>
+#include <pthread.h>
 #include <pthreadpool.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -451,12 +459,31 @@ static int load(const char *path, node **nodes)
 
 int main(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "usage: anchor-xnngraph MODEL.graph [--count N | --profile]\n");
+    long count = 0, threads = 1, pin = -1;
+    bool profile = false;
+    double seconds = 0.5;
+    for (int i = 2; i < argc; i++) {
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!strcmp(argv[i], "--profile")) {
+            profile = true;
+        } else if (!strcmp(argv[i], "--count") && v) {
+            count = atol(argv[++i]);
+        } else if (!strcmp(argv[i], "--threads") && v) {
+            threads = atol(argv[++i]);
+        } else if (!strcmp(argv[i], "--pin") && v) {
+            pin = atol(argv[++i]);
+        } else if (!strcmp(argv[i], "--seconds") && v) {
+            seconds = atof(argv[++i]);
+        } else {
+            argc = 0;
+            break;
+        }
+    }
+    if (argc < 2 || threads < 1 || threads > 64 || !(seconds > 0.0) || seconds > 600.0) {
+        fprintf(stderr, "usage: anchor-xnngraph MODEL.graph [--count N | --profile] "
+                        "[--threads N [--pin CPU]] [--seconds S]\n");
         return 2;
     }
-    const long count = argc > 3 && !strcmp(argv[2], "--count") ? atol(argv[3]) : 0;
-    const bool profile = argc > 2 && !strcmp(argv[2], "--profile");
     srand(1);
     node *nodes;
     const int nn = load(argv[1], &nodes);
@@ -480,8 +507,18 @@ int main(int argc, char **argv)
     for (int i = 0; i < nt; i++) /* outputs no node wrote, and skipped nodes' operands */
         if ((!strcmp(T[i].kind, "output") || T[i].external) && T[i].id == XNN_INVALID_VALUE_ID)
             value(i);
+    pthreadpool_t pool = NULL;
+    if (threads > 1 && !(pool = pthreadpool_create((size_t)threads)))
+        die("pthreadpool: cannot create a pool of %ld threads", threads);
+    if (pin >= 0) {
+        cpu_set_t one;
+        CPU_ZERO(&one);
+        CPU_SET((int)pin, &one);
+        if (pthread_setaffinity_np(pthread_self(), sizeof one, &one))
+            die("cannot pin the calling thread to CPU %ld", pin);
+    }
     xnn_runtime_t rt;
-    if (xnn_create_runtime_v4(G, NULL, NULL, NULL, profile ? XNN_FLAG_BASIC_PROFILING : 0, &rt) !=
+    if (xnn_create_runtime_v4(G, NULL, NULL, pool, profile ? XNN_FLAG_BASIC_PROFILING : 0, &rt) !=
         xnn_status_success)
         die("XNNPACK: cannot create the runtime");
     if (xnn_reshape_runtime(rt) != xnn_status_success ||
@@ -495,11 +532,14 @@ int main(int argc, char **argv)
         printf("; %ld inferences\n", count);
         return 0;
     }
-    /* timed: 3 warm-ups, then each inference alone, the median of at least 0.5 s of them */
-    double t[4096];
+    /* timed: 3 warm-ups (with a pool: SECONDS of them), then each inference alone, the median
+     * of at least SECONDS of them */
+    static double t[1 << 16];
+    const int max_runs = (int)(sizeof t / sizeof t[0]);
     int r = 0;
-    for (int w = 0; w < 3; w++)
+    for (const double w0 = now(); r < 3 || (pool && now() - w0 < seconds); r++)
         xnn_invoke_runtime(rt);
+    r = 0;
     size_t nops = 0, sz = sizeof nops;
     if (profile && xnn_get_runtime_profiling_info(rt, xnn_profile_info_num_operators, sz, &nops,
                                                   &sz) != xnn_status_success)
@@ -508,7 +548,8 @@ int main(int argc, char **argv)
     uint64_t *op_sum = calloc(nops ? nops : 1, sizeof *op_sum);
     if (!op_us || !op_sum)
         die("out of memory");
-    for (const double t0 = now(); r < 4096 && (r < 11 || now() - t0 < 0.5); r++) {
+    const double t0 = now();
+    for (; r < max_runs && (r < 11 || now() - t0 < seconds); r++) {
         const double a = now();
         xnn_invoke_runtime(rt);
         t[r] = now() - a;
@@ -521,8 +562,10 @@ int main(int argc, char **argv)
                 op_sum[i] += op_us[i];
         }
     }
+    const double mean = (now() - t0) / r;
     qsort(t, (size_t)r, sizeof t[0], cmpd);
-    printf("; XNNPACK %.1f us an inference (median of %d)\n", t[r / 2] * 1e6, r);
+    printf("; XNNPACK %.1f us an inference (median of %d, mean %.1f us, %ld thread%s)\n",
+           t[r / 2] * 1e6, r, mean * 1e6, threads, threads > 1 ? "s" : "");
     if (profile) {
         size_t nsz = 0;
         xnn_get_runtime_profiling_info(rt, xnn_profile_info_operator_name, 0, NULL, &nsz);
@@ -538,5 +581,8 @@ int main(int argc, char **argv)
     }
     free(op_us);
     free(op_sum);
+    xnn_delete_runtime(rt);
+    if (pool)
+        pthreadpool_destroy(pool);
     return 0;
 }

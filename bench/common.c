@@ -250,6 +250,43 @@ void bench_anchor_free(bench_anchor *a)
     a->out = NULL;
 }
 
+int bench_graph_write(const char *model, char *tmp, size_t len)
+{
+    bench_anchor g;
+    const char *gargs[] = {model, NULL};
+    bench_anchor_locate(&g, NULL, "bench-graph");
+    snprintf(tmp, len, "/tmp/bench-graph-XXXXXX");
+    const int fd = mkstemp(tmp);
+    int rc = -1;
+    if (fd < 0)
+        printf("# graph anchor: cannot make a temporary file: %s\n", strerror(errno));
+    else if (bench_anchor_run(&g, gargs))
+        printf("# graph anchor: bench-graph %s: %s\n", model, g.problem);
+    else if (write(fd, g.out, strlen(g.out)) != (ssize_t)strlen(g.out))
+        printf("# graph anchor: cannot write %s\n", tmp);
+    else
+        rc = 0;
+    if (fd >= 0) {
+        close(fd);
+        if (rc)
+            unlink(tmp);
+    }
+    bench_anchor_free(&g);
+    return rc;
+}
+
+int bench_xnngraph_us(const bench_anchor *a, double *median_us, double *mean_us)
+{
+    const char *x = a->out ? strstr(a->out, "; XNNPACK ") : NULL;
+    *median_us = *mean_us = 0.0;
+    if (!x || sscanf(x, "; XNNPACK %lf us", median_us) != 1)
+        return 0;
+    const char *m = strstr(x, ", mean ");
+    if (m && sscanf(m, ", mean %lf us", mean_us) != 1)
+        *mean_us = 0.0;
+    return 1;
+}
+
 /* The line of A's output starting with PREFIX (after leading blanks), or NULL. */
 static const char *find_line(const bench_anchor *a, const char *prefix)
 {

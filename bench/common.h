@@ -82,6 +82,13 @@ double bench_xnn_chain_us(const bench_anchor *a);
  * starting "person_detect-shape chain" that holds "end-to-end N us" (or "end-to-end chain N
  * us"), as bench/anchor_xnnup.c prints it; 0 if absent. */
 double bench_xnn_person_chain_us(const bench_anchor *a);
+/* MODEL's graph as bench-graph (beside this program) prints it, written to a new temporary file
+ * whose path goes to TMP (at least 32 bytes; the caller unlinks it): 0, or -1 with the reason
+ * printed on a "# graph anchor:" line. */
+int bench_graph_write(const char *model, char *tmp, size_t len);
+/* anchor-xnngraph's figures: its median (*MEDIAN_US) and mean (*MEAN_US, 0 when its output has
+ * none) microseconds; 0 when it printed no time. */
+int bench_xnngraph_us(const bench_anchor *a, double *median_us, double *mean_us);
 /* peak: the median figure of the line starting with LABEL; 0 if absent. */
 double bench_peak_gops(const bench_anchor *a, const char *label);
 

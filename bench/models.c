@@ -372,33 +372,22 @@ static void print_ratio(const char *name, double edged_us, const xnn_fig *x)
  * did not run (the reason printed). */
 static double graph_anchor_us(const cli *c, const char *model, char *skipped, size_t len)
 {
-    bench_anchor g, a;
-    const char *gargs[] = {model, NULL};
-    bench_anchor_locate(&g, NULL, "bench-graph");
+    bench_anchor a;
     bench_anchor_locate(&a, c->graph_anchor, "anchor-xnngraph");
-    double us = 0.0;
-    char tmp[] = "/tmp/bench-graph-XXXXXX";
-    const int fd = mkstemp(tmp);
+    double us = 0.0, mean;
+    char tmp[64];
     snprintf(skipped, len, "?");
-    if (bench_anchor_run(&g, gargs)) {
-        printf("# graph anchor: bench-graph %s: %s\n", model, g.problem);
-    } else if (fd < 0 || write(fd, g.out, strlen(g.out)) != (ssize_t)strlen(g.out)) {
-        printf("# graph anchor: cannot write %s\n", tmp);
-    } else {
+    if (!bench_graph_write(model, tmp, sizeof tmp)) {
         const char *aargs[] = {tmp, NULL};
-        const char *x = NULL, *k = NULL;
+        const char *k = NULL;
         if (bench_anchor_run(&a, aargs))
             printf("# graph anchor: %s: %s\n", a.path, a.problem);
-        else if (!(x = strstr(a.out, "XNNPACK ")) || sscanf(x, "XNNPACK %lf us", &us) != 1)
+        else if (!bench_xnngraph_us(&a, &us, &mean))
             printf("# graph anchor: %s printed no time\n", a.path);
         if ((k = a.out ? strstr(a.out, " nodes (") : NULL))
             snprintf(skipped, len, "%.*s", (int)strcspn(k + 8, ")"), k + 8);
-    }
-    if (fd >= 0) {
-        close(fd);
         unlink(tmp);
     }
-    bench_anchor_free(&g);
     bench_anchor_free(&a);
     return us;
 }

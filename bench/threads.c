@@ -17,8 +17,13 @@
  * between the caller's CPU and the next, and an empty parallel loop of a team of 2; and, in the
  * quiet rounds, the machine's ceiling: two independent 1-thread inferences at once, one per CPU,
  * against one alone (what two CPUs give the model with no synchronisation). Does not own:
- * the team (runtime/exec.c). Usage: bench-threads [--min-seconds S] [--settle S] [--rounds N]
- * [--kernels LEVEL | --level LEVEL] [MODEL_NAME ...]   (names among the three; EDGE_SHARED_DIR,
+ * the team (runtime/exec.c). With --graph-anchor PATH/anchor-xnngraph (built beside the project's
+ * benchmarks against an upstream XNNPACK: bench/README.md), each round also runs the model's own
+ * graph (bench-graph) on upstream XNNPACK with 1 thread and with a pthreadpool of 2, in both
+ * conditions, its caller pinned as edged's is: what the reference runtime's own threads give the
+ * same network on the same machine in the same minutes (MEAN us, as edged's). Usage: bench-threads
+ * [--min-seconds S] [--settle S] [--rounds N] [--kernels LEVEL | --level LEVEL]
+ * [--graph-anchor ANCHOR_XNNGRAPH] [MODEL_NAME ...]   (names among the three; EDGE_SHARED_DIR,
  * default ../shared) */
 #include <pthread.h>
 #include <sched.h>
@@ -45,7 +50,8 @@ typedef struct cli {
     double min_s, settle_s;
     int rounds;
     edge_isa isa;
-    int first; /* argv index of the first model name */
+    const char *graph_anchor; /* --graph-anchor: anchor-xnngraph's path, or NULL */
+    int first;                /* argv index of the first model name */
 } cli;
 
 /* ---- the busy loops ---- */
@@ -269,6 +275,37 @@ static void fill_input(edge_interp *it, const char *dir)
         in[i] = (unsigned char)(i * 131 + 7);
 }
 
+/* ---- the upstream XNNPACK anchor (--graph-anchor) ---- */
+
+/* Mean microseconds per inference of GRAPH on upstream XNNPACK with THREADS threads (a pthreadpool
+ * when 2 or more), its calling thread pinned to CALLER and its pool free on MINE, as edged's
+ * helpers are; 0 when it did not run (*SAID: the reason was printed once). The caller's own
+ * affinity is ONE again on return. */
+static double xnn_mean_us(const cli *c, const char *graph, unsigned threads, const cpu_set_t *mine,
+                          const cpu_set_t *one, int caller, bool *said)
+{
+    bench_anchor a;
+    bench_anchor_locate(&a, c->graph_anchor, "anchor-xnngraph");
+    char th[16], pin[16], sec[32];
+    snprintf(th, sizeof th, "%u", threads);
+    snprintf(pin, sizeof pin, "%d", caller);
+    snprintf(sec, sizeof sec, "%.3f", c->min_s);
+    const char *args[] = {graph, "--threads", th, "--pin", pin, "--seconds", sec, NULL};
+    sched_setaffinity(0, sizeof *mine, mine); /* the child starts with every CPU */
+    double median = 0.0, mean = 0.0;
+    if (bench_anchor_run(&a, args)) {
+        if (!*said)
+            printf("# XNNPACK ANCHOR DID NOT RUN: %s\n", a.problem);
+        *said = true;
+    } else if (!bench_xnngraph_us(&a, &median, &mean) && !*said) {
+        printf("# XNNPACK ANCHOR PRINTED NO TIME: %s\n", a.path);
+        *said = true;
+    }
+    sched_setaffinity(0, sizeof *one, one);
+    bench_anchor_free(&a);
+    return mean > 0.0 ? mean : median;
+}
+
 /* ---- one model ---- */
 
 static int bench_model(const char *name, const char *dir, const cli *c, const cpu_set_t *mine,
@@ -305,6 +342,12 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
     }
     const int other = next_cpu(mine, caller);
     double ceiling[MAX_ROUNDS];
+    /* upstream XNNPACK on the same graph: [busy][0: 1 thread, 1: 2 threads][round] */
+    double xnn[2][2][MAX_ROUNDS];
+    char graph[64] = "";
+    bool xnn_said = false, xnn_on = c->graph_anchor && !failed;
+    if (xnn_on && bench_graph_write(path, graph, sizeof graph))
+        xnn_on = false;
     cpu_set_t one;
     CPU_ZERO(&one);
     CPU_SET(caller, &one);
@@ -330,6 +373,9 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
                 st[busy][k].node_choice += b.node_choice; /* rounds that ended choosing */
                 failed = us[busy][k][r] <= 0.0;
             }
+            for (int k = 0; k < 2 && xnn_on && !failed; k++)
+                xnn_on = (xnn[busy][k][r] = xnn_mean_us(c, graph, k ? 2 : 1, mine, &one, caller,
+                                                        &xnn_said)) > 0.0;
             if (busy)
                 busy_stop();
             else if (!failed)
@@ -356,6 +402,18 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
                        st[busy][k].spells, st[busy][k].alone_invokes, st[busy][k].node_choice,
                        c->rounds);
             }
+            if (xnn_on) {
+                double x[2];
+                for (int k = 0; k < 2; k++) {
+                    qsort(xnn[busy][k], (size_t)c->rounds, sizeof xnn[busy][k][0],
+                          bench_cmp_double);
+                    x[k] = xnn[busy][k][c->rounds / 2];
+                }
+                printf("%-24s %-9s XNNPACK   %9.1f us (2 thr) vs 1 thread %9.1f us: %.2fx  "
+                       "[upstream XNNPACK on the model's own graph, pthreadpool of 2; edged's 2 "
+                       "threads %.2fx its 2, edged's 1 thread %.2fx its 1]\n",
+                       name, cond[busy], x[1], x[0], x[0] / x[1], x[1] / med[1], x[0] / med[0]);
+            }
             if (!busy) {
                 qsort(ceiling, (size_t)c->rounds, sizeof ceiling[0], bench_cmp_double);
                 const double ceil = ceiling[c->rounds / 2];
@@ -366,6 +424,8 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
             }
         }
     }
+    if (graph[0])
+        unlink(graph);
     edge_interp_free(pair);
     for (int k = 0; k < CONFIGS; k++) {
         edge_interp_free(it[k]);
@@ -397,9 +457,12 @@ static int parse(int argc, char **argv, cli *c)
                 fprintf(stderr, "%s: %s\n", a, err.message);
                 return -1;
             }
+        } else if (!strcmp(a, "--graph-anchor") && v) {
+            c->graph_anchor = v;
         } else if (a[0] == '-') {
             fprintf(stderr,
                     "usage: %s [--min-seconds S] [--settle S] [--rounds N] [--kernels LEVEL] "
+                    "[--graph-anchor ANCHOR_XNNGRAPH] "
                     "[person_detect|mobilenet_v2_int8_nchw|yolov8n_int8 ...]\n",
                     argv[0]);
             return -1;

@@ -51,6 +51,8 @@ static const qmodel models[] = {
      "--mean 0 --std 1"},
     {"mobilenet_v2_inat_bird_u8", true, "zoo/mobilenet_v2_inat_bird_u8/model.tflite", 224, 127.5f,
      127.5f, "--mean 127.5 --std 127.5"},
+    {"mobilenet_v2_10_224_quant_u8", true, "models/mobilenet_v2_10_224_quant_u8/model.tflite", 224,
+     128.0f, 128.0f, "--mean 128 --std 128"},
     {"efficientnet_lite0_u8", true, "zoo/efficientnet_lite0_u8/model.tflite", 224, 0.0f, 255.0f,
      ""},
 };
@@ -212,6 +214,8 @@ static int top1(opened *o, const float *in, size_t in_floats, float *lead)
 static const char *method = "minmax";
 static const char *weights = "int8"; /* --weights: int8, int4, int4-all */
 static char int4_error[48];          /* " --int4-error X", or "" */
+static const char *extra = "";       /* --quantize-args: more edgectl quantize arguments */
+static const char *only;             /* --model SUBSTRING */
 static int n_cal = 0; /* 0: the 4 calibration photos as pictures; N: N crops of them as .bin */
 static edge_image cal_images[4];
 
@@ -239,11 +243,34 @@ static int top1_q(edge_interp *it, const edge_tensor_info *t, const float *in, s
     return (int)b;
 }
 
+/* The quantization of the int8 model M's first int8 tensor: its input's, or (float inputs) the
+ * output of the QUANTIZE that reads input 0. */
+static int input_step(const edge_model *m, edge_tensor_info *t)
+{
+    if (edge_model_input_info(m, 0, t))
+        return -1;
+    if (t->type == EDGE_INT8)
+        return 0;
+    edge_node_info ni;
+    for (size_t i = 0; i < edge_model_node_count(m); i++)
+        if (!edge_model_node_info(m, i, &ni) && !strcmp(ni.op_name, "QUANTIZE") &&
+            ni.n_inputs == 1 && ni.n_outputs == 1) {
+            edge_tensor_info in;
+            if (!edge_model_tensor_info(m, (size_t)ni.inputs[0], &in) && in.type == EDGE_FLOAT32 &&
+                !edge_model_tensor_info(m, (size_t)ni.outputs[0], t) && t->type == EDGE_INT8)
+                return 0;
+        }
+    return -1;
+}
+
 static int bench_model(const qmodel *q, const char *shared, const char *tools, const char *dir,
                        const edge_image *photos, int n_photos, int n_inputs)
 {
     char src[PATH_MAX + 128], fm[PATH_MAX + 128], qm[PATH_MAX + 128], cmd[6 * PATH_MAX];
-    snprintf(src, sizeof src, "%s/zoo/%s/model.tflite", shared, q->name);
+    if (q->twin) /* the float twin of the converter's model */
+        snprintf(src, sizeof src, "%s/%s", shared, q->anchor);
+    else
+        snprintf(src, sizeof src, "%s/zoo/%s/model.tflite", shared, q->name);
     snprintf(fm, sizeof fm, "%s/%s_float.tflite", dir, q->name);
     snprintf(qm, sizeof qm, "%s/%s_int8.tflite", dir, q->name);
     if (q->twin)
@@ -254,6 +281,7 @@ static int bench_model(const qmodel *q, const char *shared, const char *tools, c
     if (run_cmd(cmd))
         return -1;
     const size_t in_floats = (size_t)q->side * q->side * 3;
+    rng = 2024; /* each model's inputs the same whichever models run (--model) */
     char bins[PATH_MAX + 32];
     snprintf(bins, sizeof bins, "%s/calbin", dir);
     if (n_cal) { /* N crops of the calibration photos, fitted as the test inputs are */
@@ -277,13 +305,13 @@ static int bench_model(const qmodel *q, const char *shared, const char *tools, c
     if (n_cal)
         snprintf(cmd, sizeof cmd,
                  "'%s/client/edgectl' quantize '%s' --calibrate '%s' --method %s --weights %s%s "
-                 "--output '%s' > /dev/null",
-                 tools, fm, bins, method, weights, int4_error, qm);
+                 "%s --output '%s' > /dev/null",
+                 tools, fm, bins, method, weights, int4_error, extra, qm);
     else
         snprintf(cmd, sizeof cmd,
                  "'%s/client/edgectl' quantize '%s' --calibrate '%s/cal' --resize stretch %s "
-                 "--method %s --weights %s%s --output '%s' > /dev/null",
-                 tools, fm, dir, q->fit, method, weights, int4_error, qm);
+                 "--method %s --weights %s%s %s --output '%s' > /dev/null",
+                 tools, fm, dir, q->fit, method, weights, int4_error, extra, qm);
     if (run_cmd(cmd))
         return -1;
     const double quant_s = (bench_now_us() - t0) / 1e6;
@@ -296,9 +324,12 @@ static int bench_model(const qmodel *q, const char *shared, const char *tools, c
     opened f = {0}, i8 = {0};
     if (open_model(fm, &f, in_floats) || open_model(qm, &i8, in_floats))
         return -1;
-    float *in = malloc(in_floats * sizeof(float));
-    if (!in)
+    float *in = malloc(in_floats * sizeof(float)), *rounded = malloc(in_floats * sizeof(float));
+    edge_tensor_info step;
+    if (!in || !rounded || input_step(i8.m, &step)) {
+        fprintf(stderr, "bench-quantize: %s: no int8 input step\n", qm);
         return -1;
+    }
     edge_model *zm = NULL; /* the converter's model of the same network (uint8 or int8) */
     edge_interp *zi = NULL;
     edge_tensor_info zt;
@@ -307,16 +338,26 @@ static int bench_model(const qmodel *q, const char *shared, const char *tools, c
     if (edge_model_open(anchor, NULL, &zm, NULL) || edge_interp_new(zm, &zi, NULL) ||
         edge_model_input_info(zm, 0, &zt) || (zt.type != EDGE_UINT8 && zt.type != EDGE_INT8))
         return -1;
-    int same = 0, decided = 0, decided_same = 0, zsame = 0, zdecided_same = 0;
+    int same = 0, rsame = 0, decided = 0, decided_same = 0, zsame = 0, zdecided_same = 0;
     for (int k = 0; k < n_inputs; k++) {
         draw_input(photos, n_photos, q, in);
         float lead = 0;
         const int a = top1(&f, in, in_floats, &lead), b = top1(&i8, in, in_floats, NULL);
         const int z = top1_q(zi, &zt, in, in_floats);
-        if (a < 0 || b < 0 || z < 0) {
+        for (size_t i = 0; i < in_floats; i++) { /* the int8 model's own first step */
+            const float v = roundf(in[i] / step.scale) + (float)step.zero_point;
+            rounded[i] = ((v < -128.0f  ? -128.0f
+                           : v > 127.0f ? 127.0f
+                                        : v) -
+                          (float)step.zero_point) *
+                         step.scale;
+        }
+        const int r = top1(&f, rounded, in_floats, NULL);
+        if (a < 0 || b < 0 || z < 0 || r < 0) {
             fprintf(stderr, "bench-quantize: %s: an invoke failed\n", q->name);
             return -1;
         }
+        rsame += a == r;
         same += a == b;
         zsame += a == z;
         if (lead >= MARGIN) {
@@ -336,14 +377,15 @@ static int bench_model(const qmodel *q, const char *shared, const char *tools, c
     char zcol[64];
     snprintf(zcol, sizeof zcol, "%6.2f%% / %6.2f%%", 100.0 * zsame / n_inputs,
              decided ? 100.0 * zdecided_same / decided : 100.0);
-    printf("%-26s %6d  %6.2f%% (%d)  %6.2f%% (%d of %d)  %-19s %9.1f %9.1f  %5.2fx  %5.1f s  "
-           "%7.1f\n",
+    printf("%-28s %6d  %6.2f%% (%d)  %6.2f%% (%d of %d)  %6.2f%%  %-19s %9.1f %9.1f  %5.2fx  "
+           "%5.1f s  %7.1f\n",
            q->name, n_inputs, 100.0 * same / n_inputs, n_inputs - same,
-           decided ? 100.0 * decided_same / decided : 100.0, decided - decided_same, decided, zcol,
-           best_f, best_q, best_f / best_q, quant_s, kb);
+           decided ? 100.0 * decided_same / decided : 100.0, decided - decided_same, decided,
+           100.0 * rsame / n_inputs, zcol, best_f, best_q, best_f / best_q, quant_s, kb);
     edge_interp_free(zi);
     edge_model_unref(zm);
     free(in);
+    free(rounded);
     close_model(&f);
     close_model(&i8);
     unlink(fm);
@@ -367,6 +409,11 @@ int main(int argc, char **argv)
             weights = argv[++i];
         else if (!strcmp(argv[i], "--int4-error") && i + 1 < argc)
             snprintf(int4_error, sizeof int4_error, " --int4-error %g", atof(argv[++i]));
+        else if (!strcmp(argv[i], "--quantize-args") && i + 1 < argc &&
+                 !strpbrk(argv[i + 1], "'\"`$;|&<>\\"))
+            extra = argv[++i];
+        else if (!strcmp(argv[i], "--model") && i + 1 < argc)
+            only = argv[++i];
         else if (!strcmp(argv[i], "--cal") && i + 1 < argc)
             n_cal = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--method") && i + 1 < argc &&
@@ -379,7 +426,7 @@ int main(int argc, char **argv)
                 stderr,
                 "usage: bench-quantize [SHARED_DIR] [--inputs N] [--cal N] "
                 "[--method minmax|percentile|mse] [--weights int8|int4|int4-all] [--int4-error X] "
-                "[--kernels LEVEL]\n");
+                "[--kernels LEVEL] [--model SUBSTRING] [--quantize-args 'ARGS']\n");
             return 2;
         }
     }
@@ -431,14 +478,17 @@ int main(int argc, char **argv)
     printf(" against the float model (the anchor), on %d inputs drawn from %d other photos; "
            "\"converter\": the same network quantized by TensorFlow Lite's converter (MLPerf "
            "Tiny's int8 "
-           "ResNet-8, the zoo's uint8 models) against the float model, all / where float leads\n",
+           "ResNet-8, the zoo's uint8 models) against the float model, all / where float leads; "
+           "\"input only\": the float model on its input rounded to the int8 model's input step "
+           "(the part no int8 input removes)\n",
            n_inputs, NP);
-    printf("%-26s %6s  %-14s %-22s %-19s %9s %9s  %6s  %-8s %s\n", "model", "inputs", "top-1 agree",
-           "where float leads>=0.1", "converter", "float us", "int8 us", "speed", "quantize",
-           "int8 KB");
+    printf("%-28s %6s  %-14s %-22s %-8s %-19s %9s %9s  %6s  %-8s %s\n", "model", "inputs",
+           "top-1 agree", "where float leads>=0.1", "input only", "converter", "float us",
+           "int8 us", "speed", "quantize", "int8 KB");
     int rc = 0;
     for (size_t i = 0; i < sizeof models / sizeof *models; i++)
-        rc |= bench_model(&models[i], shared, tools, dir, photos, NP, n_inputs);
+        if (!only || strstr(models[i].name, only))
+            rc |= bench_model(&models[i], shared, tools, dir, photos, NP, n_inputs);
     for (int i = 0; i < NP; i++)
         edge_image_free(&photos[i]);
     for (int i = 0; i < 4; i++)

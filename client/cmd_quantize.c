@@ -55,7 +55,7 @@ static int usage(void)
         "                        [--method minmax|percentile|mse]\n"
         "                        [--keep-float OP|NODE[,...]] [--allow-float]\n"
         "                        [--weights int8|int4|int4-all [--int4-error X]]\n"
-        "                        [--prune SPARSITY [--dense]]\n"
+        "                        [--prune SPARSITY [--dense]] [--no-bias-correction]\n"
         "                        [--conf model.conf] [--resize letterbox|stretch|crop]\n"
         "                        [--order rgb|bgr] [--mean M[,M,M]] [--std S[,S,S]] [--pad "
         "0..255]\n"
@@ -81,7 +81,10 @@ static int usage(void)
         "  --prune      0 to 0.99: that share of each output channel's FC and CONV_2D weights\n"
         "               set to 0 (smallest first), written sparse (with DENSIFY) where smaller\n"
         "  --dense      pruned weights written dense with their zeros (for runtimes that do\n"
-        "               not densify int8 weights: LiteRT.js's XNNPACK refuses them)\n");
+        "               not densify int8 weights: LiteRT.js's XNNPACK refuses them)\n"
+        "  --no-bias-correction  biases as the float model's (default: each output channel's\n"
+        "               bias takes back the shift its rounded weights give the channel's mean\n"
+        "               over the calibration samples)\n");
     return EDGECTL_EUSAGE;
 }
 
@@ -316,6 +319,8 @@ int edgectl_quantize_cmd(int argc, char **argv)
             o.int4_error = d;
         } else if (!strcmp(a, "--dense")) {
             o.dense = 1;
+        } else if (!strcmp(a, "--no-bias-correction")) {
+            o.no_bias_correction = 1;
         } else if (!strcmp(a, "--allow-float")) {
             o.allow_float = 1;
         } else if (!strcmp(a, "--output") && has_value) {

@@ -86,6 +86,10 @@ typedef struct qz_tensor {
     tfw_sparsity *sp;
     void *sp_values;
     size_t sp_bytes;
+    /* an input activation of a weighted node with a bias: the sum of each channel (its last
+     * dimension) over the calibration samples, and the count of values a channel summed */
+    double *chsum;
+    uint64_t chn;
 } qz_tensor;
 
 typedef struct qz_ctx {
@@ -188,6 +192,18 @@ static void stat_add(qz_stat *s, int pass, const float *v, size_t n)
     }
 }
 
+/* The channel sums of Q (when it has them) over the N values V, in pass 1. */
+static void mean_add(qz_tensor *q, int pass, const float *v, size_t n)
+{
+    const size_t ch = q->info.rank > 0 ? (size_t)q->info.dims[q->info.rank - 1] : 1;
+    if (pass != 1 || !q->chsum || !ch)
+        return;
+    for (size_t i = 0; i + ch <= n; i += ch)
+        for (size_t k = 0; k < ch; k++)
+            q->chsum[k] += isfinite(v[i + k]) ? (double)v[i + k] : 0.0;
+    q->chn += n / ch;
+}
+
 static void watch_tensor(qz_ctx *c, int32_t t)
 {
     if (t < 0 || (size_t)t >= c->nt || c->t[t].info.type != EDGE_FLOAT32 ||
@@ -195,8 +211,28 @@ static void watch_tensor(qz_ctx *c, int32_t t)
         return;
     size_t bytes = 0;
     const void *p = edge_interp_tensor(c->it, (size_t)t, &bytes);
-    if (p)
+    if (p) {
         stat_add(&c->t[t].st, c->pass, p, bytes / sizeof(float));
+        mean_add(&c->t[t], c->pass, p, bytes / sizeof(float));
+    }
+}
+
+/* Channel sums for the input of every weighted node with a float bias (bias correction). */
+static int want_means(qz_ctx *c, edge_error *err)
+{
+    for (size_t i = 0; i < c->nn; i++) {
+        edge_node_info ni;
+        if (edge_model_node_info(c->m, i, &ni) || op_kind(ni.builtin_code) != QK_WEIGHTED ||
+            ni.n_inputs < 3 || ni.inputs[0] < 0 || ni.inputs[2] < 0)
+            continue;
+        qz_tensor *q = &c->t[ni.inputs[0]];
+        if (q->chsum || q->info.type != EDGE_FLOAT32 || q->info.rank < 1 ||
+            q->info.dims[q->info.rank - 1] < 1)
+            continue;
+        if (!(q->chsum = calloc((size_t)q->info.dims[q->info.rank - 1], sizeof *q->chsum)))
+            return edge__seterr(err, EDGE_ENOMEM, "out of memory");
+    }
+    return 0;
 }
 
 static void on_node(void *arg, size_t node)
@@ -237,6 +273,7 @@ static int calib_pass(qz_ctx *c, edge_error *err)
                 return rc;
             offset += b;
             stat_add(&c->t[sg.inputs[i]].st, c->pass, (const float *)dst, b / sizeof(float));
+            mean_add(&c->t[sg.inputs[i]], c->pass, (const float *)dst, b / sizeof(float));
         }
         if (edge_interp_invoke(c->it))
             return edge__seterr(err, EDGE_EINVAL, "calibration sample %zu: %s", k,
@@ -694,6 +731,50 @@ static int32_t add_weights(qz_ctx *c, tfw_writer *w, int32_t t, const float *sc)
     return id;
 }
 
+/* Bias correction: what the written weights of tensor W (final_weights rounded at WSCALES)
+ * add to each output channel's mean over the calibration samples, against the float model's
+ * weights, with input IN at its calibration mean (each input channel's; zero padding and
+ * strides are not told apart: a tap over the padding counts the mean too; telling them apart
+ * measured no better), into *SHIFT (malloc'd, one a channel; the caller frees it). *SHIFT
+ * stays NULL without the means (--no-bias-correction) or for a grouped convolution. */
+static int bias_shift(qz_ctx *c, int32_t w, int32_t in, const float *wscales, double **shift)
+{
+    const qz_tensor *q = &c->t[w], *x = &c->t[in];
+    *shift = NULL;
+    if (!x->chsum || !x->chn)
+        return 0;
+    const int32_t ch = q->info.dims[q->axis], qmax = weight_qmax(c, w);
+    const size_t inner = axis_inner(q), cin = (size_t)x->info.dims[x->info.rank - 1];
+    const size_t last = (size_t)q->info.dims[q->info.rank - 1];
+    /* the input channel of weight k: its last index (FC, CONV_2D), or its output channel over
+     * the depth multiplier (DEPTHWISE_CONV_2D: axis 3, the last) */
+    const bool dw = q->axis == q->info.rank - 1;
+    if ((!dw && last != cin) || (dw && (cin == 0 || (size_t)ch % cin)))
+        return 0;
+    size_t n = 0, n0 = 0;
+    float *owned = NULL, *owned0 = NULL;
+    const float *v = final_weights(c, w, &n, &owned), *v0 = weight_values(c, w, &n0, &owned0);
+    double *sh = calloc((size_t)ch, sizeof *sh);
+    if (!v || !v0 || n != n0 || !sh) {
+        free(owned);
+        free(owned0);
+        free(sh);
+        return EDGE_ENOMEM;
+    }
+    const size_t mult = dw ? (size_t)ch / cin : 1;
+    for (size_t k = 0; k < n; k++) {
+        const size_t oc = (k / inner) % (size_t)ch, ic = dw ? oc / mult : k % last;
+        const float s = wscales[oc];
+        long r = lroundf(v[k] / s);
+        r = r < -qmax ? -qmax : r > qmax ? qmax : r;
+        sh[oc] += ((double)r * s - (double)v0[k]) * (x->chsum[ic] / (double)x->chn);
+    }
+    free(owned);
+    free(owned0);
+    *shift = sh;
+    return 0;
+}
+
 static int32_t add_bias(qz_ctx *c, tfw_writer *w, int32_t t, const float *wscales)
 {
     const qz_tensor *q = &c->t[t];
@@ -711,9 +792,16 @@ static int32_t add_bias(qz_ctx *c, tfw_writer *w, int32_t t, const float *wscale
         free(sc);
         return EDGE_ENOMEM;
     }
+    double *shift = NULL;
+    if (bias_shift(c, q->w_of_bias, q->in_of_bias, wscales, &shift)) {
+        free(qv);
+        free(sc);
+        return EDGE_ENOMEM;
+    }
     for (size_t k = 0; k < n; k++) {
         sc[k] = in_scale * wscales[ch == 1 ? 0 : k];
-        const double r = nearbyint((double)v[k] / sc[k]);
+        const double r =
+            nearbyint(((double)v[k] - (shift && (size_t)ch == n ? shift[k] : 0.0)) / sc[k]);
         qv[k] = r < -2147483647.0 ? -2147483647 : r > 2147483647.0 ? 2147483647 : (int32_t)r;
     }
     const tfw_tensor_desc d = {.type = EDGE_INT32,
@@ -723,6 +811,7 @@ static int32_t add_bias(qz_ctx *c, tfw_writer *w, int32_t t, const float *wscale
                                .q_count = (int32_t)n,
                                .scales = sc};
     const int32_t id = tfw_add_const(w, &d, qv, n * sizeof *qv);
+    free(shift);
     free(qv);
     free(sc);
     return id;
@@ -1246,6 +1335,7 @@ static void ctx_free(qz_ctx *c)
         free(c->t[t].st.hist);
         tfw_sparsity_free(c->t[t].sp);
         free(c->t[t].sp_values);
+        free(c->t[t].chsum);
     }
     free(c->t);
     free(c->keep);
@@ -1364,6 +1454,8 @@ int qz_quantize(const char *model, const char *output, const qz_options *o, qz_r
             goto out;
         }
     }
+    if (!o->no_bias_correction && (rc = want_means(&c, err)))
+        goto out;
     edge_interp_watch(c.it, on_node, &c);
     if ((rc = calib_pass(&c, err)))
         goto out;

@@ -45,6 +45,9 @@ typedef struct qz_options {
      * magnitudes first), written sparse (a constant and its DENSIFY) where that is smaller */
     float prune;
     int dense; /* 1: pruned weights written dense with their zeros, never sparse */
+    /* 1: biases as written, without the correction of the shift the weights' rounding (and
+     * pruning) puts on each output channel's mean (--no-bias-correction) */
+    int no_bias_correction;
 } qz_options;
 
 /* What was done, for the report. */

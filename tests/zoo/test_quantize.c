@@ -23,6 +23,8 @@
  * --weights int4 (test_compress): the measured choice makes some but not all tensors 4-bit, and
  * the output errors it reports are the written models' own on the calibration samples, the
  * chosen one's within 8x the int8 model's.
+ * test_bias_correction: the int32 biases written with and without --no-bias-correction, against
+ * the shift the rounded weights give each channel at the calibration means.
  * Does not own: the int8 kernels (tests/ops), the float model's values (tests/zoo). */
 #include <math.h>
 #include <setjmp.h>
@@ -1566,6 +1568,131 @@ static void test_mobilenet(void **state)
     big_agree("efficientnet_lite0_u8", 5, 1.0f / 255.0f, 0.0f, "");
 }
 
+/* Bias correction: x [1, 1, 3, 2] -> DEPTHWISE_CONV_2D 1x2 VALID, depth multiplier 2 (4
+ * channels) -> RESHAPE [2, 4] -> FULLY_CONNECTED 2, each with weights whose int8 rounding is far
+ * from even, calibrated on 2 samples of known channel means (each channel the same at every
+ * position, so that a tap's mean is the channel's). Each written int32 bias is round((b - shift) /
+ * (input scale x weight scale)), shift the rounded weights' error times the input channel's
+ * mean (DEPTHWISE_CONV_2D's input channel: its output channel over the multiplier); with
+ * --no-bias-correction round(b / (input scale x weight scale)). */
+/* [1, 1, 2, 4]: tap 0's 4 channels, then tap 1's; channels 0 and 1 read input channel 0 */
+static const float bc_dw_w[8] = {1.0f, 1.0f, 0.0059f, -0.5f, 0.5f, 0.0059f, 1.0f, 0.3f};
+static const float bc_dw_b[4] = {0.1f, -0.2f, 0.3f, 0.0f};
+static const float bc_fc_w[2][4] = {{1.0f, 0.0059f, 0.0059f, 0.0059f}, {-0.5f, 0.3f, 0.2f, 0.1f}};
+static const float bc_fc_b[2] = {0.25f, -0.125f};
+static const float bc_cal[2][6] = {{20.0f, 100.0f, 20.0f, 100.0f, 20.0f, 100.0f},
+                                   {60.0f, 40.0f, 60.0f, 40.0f, 60.0f, 40.0f}};
+
+/* The int32 bias of the weighted node NODE of M against the one computed here from the float
+ * bias B, the float weights W (CH channels of INNER values: FC rows, or a depthwise's taps of
+ * CH channels each), IC (the input channel of weight j of a row, or of depthwise channel k) and
+ * the input channel means MEAN: corrected, or not (within 1: the rounding of a float sum). */
+static void bc_check(const edge_model *m, size_t node, const float *b, const float *w, int ch,
+                     int inner, const int *ic, const double *mean, bool corrected)
+{
+    edge_node_info nd;
+    assert_int_equal(edge_model_node_info(m, node, &nd), 0);
+    edge_tensor_info x, wt;
+    edge_model_tensor_info(m, (size_t)nd.inputs[0], &x);
+    edge_model_tensor_info(m, (size_t)nd.inputs[1], &wt);
+    assert_int_equal(wt.quant_count, ch);
+    size_t bytes = 0;
+    const int32_t *qb = edge_model_tensor_data(m, (size_t)nd.inputs[2], &bytes);
+    assert_non_null(qb);
+    assert_int_equal(bytes, (size_t)ch * sizeof(int32_t));
+    const bool dw = nd.builtin_code == EDGE_OP_DEPTHWISE_CONV_2D;
+    for (int k = 0; k < ch; k++) {
+        const double s = wt.scales[k], unit = (double)x.scale * s;
+        double shift = 0.0;
+        for (int j = 0; j < inner; j++) {
+            const float v = dw ? w[j * ch + k] : w[k * inner + j];
+            double r = nearbyint((double)(v / (float)s));
+            r = r < -127 ? -127 : r > 127 ? 127 : r;
+            shift += (r * s - v) * mean[ic[dw ? k : j]];
+        }
+        const double plain = nearbyint(b[k] / unit), fixed = nearbyint((b[k] - shift) / unit);
+        printf("node %zu channel %d: bias %d (uncorrected %.0f, corrected %.0f)\n", node, k, qb[k],
+               plain, fixed);
+        assert_true(fabs(qb[k] - (corrected ? fixed : plain)) <= 1.0);
+    }
+}
+
+static void test_bias_correction(void **state)
+{
+    (void)state;
+    char fm[128], out[128], cal[128], path[256], a[600];
+    snprintf(fm, sizeof fm, "%s/bc.tflite", dir);
+    snprintf(cal, sizeof cal, "%s/bccal", dir);
+    assert_int_equal(mkdir(cal, 0700), 0);
+    for (int k = 0; k < 2; k++) { /* [1, 1, 3, 2]: three positions of 2 channels each */
+        snprintf(path, sizeof path, "%s/s%d.bin", cal, k);
+        assert_int_equal(save(path, bc_cal[k], sizeof bc_cal[k]), 0);
+    }
+    tfw_writer *w = tfw_new();
+    assert_non_null(w);
+    static const int32_t dx[] = {1, 1, 3, 2}, dd[] = {1, 1, 2, 4}, dwd[] = {1, 1, 2, 4}, d4[] = {4},
+                         dr[] = {2, 4}, dfc[] = {2, 4}, d2[] = {2}, dy[] = {2, 2};
+    const int32_t x = ftensor(w, "x", 4, dx), d = ftensor(w, "dw", 4, dd);
+    const int32_t r = ftensor(w, "r", 2, dr), y = ftensor(w, "y", 2, dy);
+    const tfw_tensor_desc fd[] = {{.type = EDGE_FLOAT32, .rank = 4, .dims = dwd, .name = "dw/w"},
+                                  {.type = EDGE_FLOAT32, .rank = 1, .dims = d4, .name = "dw/b"},
+                                  {.type = EDGE_FLOAT32, .rank = 2, .dims = dfc, .name = "fc/w"},
+                                  {.type = EDGE_FLOAT32, .rank = 1, .dims = d2, .name = "fc/b"}};
+    const int32_t dww = tfw_add_const(w, &fd[0], bc_dw_w, sizeof bc_dw_w);
+    const int32_t dwb = tfw_add_const(w, &fd[1], bc_dw_b, sizeof bc_dw_b);
+    const int32_t fw = tfw_add_const(w, &fd[2], bc_fc_w, sizeof bc_fc_w);
+    const int32_t fb = tfw_add_const(w, &fd[3], bc_fc_b, sizeof bc_fc_b);
+    const int32_t shp = iconst(w, "shape", 2, dr);
+    tfw_options o[3];
+    tfw_opt_init(&o[0], TFL_OPT_DepthwiseConv2DOptions);
+    tfw_opt_i8(&o[0], 0, 1); /* VALID */
+    tfw_opt_i32(&o[0], 1, 1);
+    tfw_opt_i32(&o[0], 2, 1);
+    tfw_opt_i32(&o[0], 3, 2); /* depth multiplier */
+    tfw_opt_init(&o[1], TFL_OPT_ReshapeOptions);
+    tfw_opt_vec_i32(&o[1], 0, dr, 2);
+    tfw_opt_init(&o[2], TFL_OPT_FullyConnectedOptions);
+    tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_DEPTHWISE_CONV_2D, 1),
+                     (const int32_t[]){x, dww, dwb}, 3, &d, 1, &o[0]);
+    tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_RESHAPE, 1), (const int32_t[]){d, shp}, 2, &r, 1,
+                     &o[1]);
+    tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_FULLY_CONNECTED, 1), (const int32_t[]){r, fw, fb},
+                     3, &y, 1, &o[2]);
+    tfw_set_io(w, &x, 1, &y, 1);
+    assert_int_equal(tfw_write_file(w, fm), 0);
+    tfw_free(w);
+    /* the DW input's channel means (40 and 70); the FC reads the DW's outputs, channel c the
+     * sum of input channel c / 2 times its two taps, plus its bias */
+    double xm[2] = {0, 0}, fm_mean[4] = {0, 0, 0, 0};
+    for (int k = 0; k < 2; k++)
+        for (int c = 0; c < 2; c++)
+            xm[c] += bc_cal[k][c] / 2.0;
+    for (int c = 0; c < 4; c++)
+        fm_mean[c] = xm[c / 2] * ((double)bc_dw_w[c] + bc_dw_w[4 + c]) + bc_dw_b[c];
+    const int dw_ic[4] = {0, 0, 1, 1}, fc_ic[4] = {0, 1, 2, 3};
+    for (int corrected = 1; corrected >= 0; corrected--) {
+        snprintf(out, sizeof out, "%s/bc8_%d.tflite", dir, corrected);
+        snprintf(a, sizeof a, "'%s' --calibrate '%s' --output '%s'%s", fm, cal, out,
+                 corrected ? "" : " --no-bias-correction");
+        assert_int_equal(quantize(a), 0);
+        edge_model *m = NULL;
+        assert_int_equal(edge_model_open(out, NULL, &m, NULL), 0);
+        size_t dw_node = SIZE_MAX, fc_node = SIZE_MAX;
+        for (size_t i = 0; i < edge_model_node_count(m); i++) {
+            edge_node_info nd;
+            edge_model_node_info(m, i, &nd);
+            dw_node = nd.builtin_code == EDGE_OP_DEPTHWISE_CONV_2D ? i : dw_node;
+            fc_node = nd.builtin_code == EDGE_OP_FULLY_CONNECTED ? i : fc_node;
+        }
+        assert_true(dw_node != SIZE_MAX && fc_node != SIZE_MAX);
+        bc_check(m, dw_node, bc_dw_b, bc_dw_w, 4, 2, dw_ic, xm, corrected);
+        bc_check(m, fc_node, bc_fc_b, &bc_fc_w[0][0], 2, 4, fc_ic, fm_mean, corrected);
+        edge_model_unref(m);
+        unlink(out);
+    }
+    unlink(fm);
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -1682,12 +1809,19 @@ int main(void)
     }
     free(z);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_minmax),   cmocka_unit_test(test_percentile_mse),
-        cmocka_unit_test(test_io_int8),  cmocka_unit_test(test_litert),
-        cmocka_unit_test(test_kws),      cmocka_unit_test(test_hand),
-        cmocka_unit_test(test_face),     cmocka_unit_test(test_pictures),
-        cmocka_unit_test(test_ops),      cmocka_unit_test(test_keep_float),
-        cmocka_unit_test(test_compress), cmocka_unit_test(test_mobilenet),
+        cmocka_unit_test(test_minmax),
+        cmocka_unit_test(test_percentile_mse),
+        cmocka_unit_test(test_io_int8),
+        cmocka_unit_test(test_litert),
+        cmocka_unit_test(test_kws),
+        cmocka_unit_test(test_hand),
+        cmocka_unit_test(test_face),
+        cmocka_unit_test(test_pictures),
+        cmocka_unit_test(test_ops),
+        cmocka_unit_test(test_keep_float),
+        cmocka_unit_test(test_compress),
+        cmocka_unit_test(test_mobilenet),
+        cmocka_unit_test(test_bias_correction),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -90,6 +90,7 @@ typedef struct qz_tensor {
      * dimension) over the calibration samples, and the count of values a channel summed */
     double *chsum;
     uint64_t chn;
+    size_t chlen; /* the channels chsum has: the input's last dimension, or an FC's row */
 } qz_tensor;
 
 typedef struct qz_ctx {
@@ -195,7 +196,7 @@ static void stat_add(qz_stat *s, int pass, const float *v, size_t n)
 /* The channel sums of Q (when it has them) over the N values V, in pass 1. */
 static void mean_add(qz_tensor *q, int pass, const float *v, size_t n)
 {
-    const size_t ch = q->info.rank > 0 ? (size_t)q->info.dims[q->info.rank - 1] : 1;
+    const size_t ch = q->chlen;
     if (pass != 1 || !q->chsum || !ch)
         return;
     for (size_t i = 0; i + ch <= n; i += ch)
@@ -217,20 +218,28 @@ static void watch_tensor(qz_ctx *c, int32_t t)
     }
 }
 
-/* Channel sums for the input of every weighted node with a float bias (bias correction). */
+/* Channel sums for the input of every weighted node with a float bias (bias correction): of
+ * its last dimension, or for a FULLY_CONNECTED of its rows as the weights read them (the input
+ * flattened to rows of the weights' last dimension). */
 static int want_means(qz_ctx *c, edge_error *err)
 {
     for (size_t i = 0; i < c->nn; i++) {
         edge_node_info ni;
         if (edge_model_node_info(c->m, i, &ni) || op_kind(ni.builtin_code) != QK_WEIGHTED ||
-            ni.n_inputs < 3 || ni.inputs[0] < 0 || ni.inputs[2] < 0)
+            ni.n_inputs < 3 || ni.inputs[0] < 0 || ni.inputs[1] < 0 || ni.inputs[2] < 0)
             continue;
         qz_tensor *q = &c->t[ni.inputs[0]];
-        if (q->chsum || q->info.type != EDGE_FLOAT32 || q->info.rank < 1 ||
-            q->info.dims[q->info.rank - 1] < 1)
-            continue;
-        if (!(q->chsum = calloc((size_t)q->info.dims[q->info.rank - 1], sizeof *q->chsum)))
+        const edge_tensor_info *wi = &c->t[ni.inputs[1]].info;
+        const int32_t row = ni.builtin_code == EDGE_OP_FULLY_CONNECTED && wi->rank >= 1
+                                ? wi->dims[wi->rank - 1]
+                            : q->info.rank >= 1 ? q->info.dims[q->info.rank - 1]
+                                                : 0;
+        if (q->chsum || q->info.type != EDGE_FLOAT32 || row < 1 ||
+            q->info.bytes / sizeof(float) % (size_t)row)
+            continue; /* the first reader's rows (bias_shift skips a reader of other rows) */
+        if (!(q->chsum = calloc((size_t)row, sizeof *q->chsum)))
             return edge__seterr(err, EDGE_ENOMEM, "out of memory");
+        q->chlen = (size_t)row;
     }
     return 0;
 }
@@ -744,13 +753,14 @@ static int bias_shift(qz_ctx *c, int32_t w, int32_t in, const float *wscales, do
     if (!x->chsum || !x->chn)
         return 0;
     const int32_t ch = q->info.dims[q->axis], qmax = weight_qmax(c, w);
-    const size_t inner = axis_inner(q), cin = (size_t)x->info.dims[x->info.rank - 1];
+    const size_t inner = axis_inner(q), cin = x->chlen;
     const size_t last = (size_t)q->info.dims[q->info.rank - 1];
     /* the input channel of weight k: its last index (FC, CONV_2D), or its output channel over
      * the depth multiplier (DEPTHWISE_CONV_2D: axis 3, the last) */
     const bool dw = q->axis == q->info.rank - 1;
-    if ((!dw && last != cin) || (dw && (cin == 0 || (size_t)ch % cin)))
-        return 0;
+    if ((!dw && last != cin) || (dw && (cin == 0 || (size_t)ch % cin)) ||
+        (q->info.rank == 4 && cin != (size_t)x->info.dims[x->info.rank - 1]))
+        return 0; /* a convolution reads channels of its input's last dimension */
     size_t n = 0, n0 = 0;
     float *owned = NULL, *owned0 = NULL;
     const float *v = final_weights(c, w, &n, &owned), *v0 = weight_values(c, w, &n0, &owned0);

@@ -1569,8 +1569,9 @@ static void test_mobilenet(void **state)
 }
 
 /* Bias correction: x [1, 1, 3, 2] -> DEPTHWISE_CONV_2D 1x2 VALID, depth multiplier 2 (4
- * channels) -> RESHAPE [2, 4] -> FULLY_CONNECTED 2, each with weights whose int8 rounding is far
- * from even, calibrated on 2 samples of known channel means (each channel the same at every
+ * channels, [1, 1, 2, 4]) -> FULLY_CONNECTED 2 on rows of 8 (the DW's output flattened: an FC
+ * input channel is a position and channel of the DW's), each with weights whose int8 rounding
+ * is far from even, calibrated on 2 samples of known channel means (each channel the same at every
  * position, so that a tap's mean is the channel's). Each written int32 bias is round((b - shift) /
  * (input scale x weight scale)), shift the rounded weights' error times the input channel's
  * mean (DEPTHWISE_CONV_2D's input channel: its output channel over the multiplier); with
@@ -1578,7 +1579,9 @@ static void test_mobilenet(void **state)
 /* [1, 1, 2, 4]: tap 0's 4 channels, then tap 1's; channels 0 and 1 read input channel 0 */
 static const float bc_dw_w[8] = {1.0f, 1.0f, 0.0059f, -0.5f, 0.5f, 0.0059f, 1.0f, 0.3f};
 static const float bc_dw_b[4] = {0.1f, -0.2f, 0.3f, 0.0f};
-static const float bc_fc_w[2][4] = {{1.0f, 0.0059f, 0.0059f, 0.0059f}, {-0.5f, 0.3f, 0.2f, 0.1f}};
+static const float bc_fc_w[2][8] = {
+    {1.0f, 0.0059f, 0.0059f, 0.0059f, 0.0059f, 0.0059f, 0.0059f, 0.0059f},
+    {-0.5f, 0.3f, 0.2f, 0.1f, 0.0059f, -0.0059f, 0.5f, 0.25f}};
 static const float bc_fc_b[2] = {0.25f, -0.125f};
 static const float bc_cal[2][6] = {{20.0f, 100.0f, 20.0f, 100.0f, 20.0f, 100.0f},
                                    {60.0f, 40.0f, 60.0f, 40.0f, 60.0f, 40.0f}};
@@ -1631,9 +1634,9 @@ static void test_bias_correction(void **state)
     tfw_writer *w = tfw_new();
     assert_non_null(w);
     static const int32_t dx[] = {1, 1, 3, 2}, dd[] = {1, 1, 2, 4}, dwd[] = {1, 1, 2, 4}, d4[] = {4},
-                         dr[] = {2, 4}, dfc[] = {2, 4}, d2[] = {2}, dy[] = {2, 2};
+                         dfc[] = {2, 8}, d2[] = {2}, dy[] = {1, 2};
     const int32_t x = ftensor(w, "x", 4, dx), d = ftensor(w, "dw", 4, dd);
-    const int32_t r = ftensor(w, "r", 2, dr), y = ftensor(w, "y", 2, dy);
+    const int32_t y = ftensor(w, "y", 2, dy);
     const tfw_tensor_desc fd[] = {{.type = EDGE_FLOAT32, .rank = 4, .dims = dwd, .name = "dw/w"},
                                   {.type = EDGE_FLOAT32, .rank = 1, .dims = d4, .name = "dw/b"},
                                   {.type = EDGE_FLOAT32, .rank = 2, .dims = dfc, .name = "fc/w"},
@@ -1642,34 +1645,31 @@ static void test_bias_correction(void **state)
     const int32_t dwb = tfw_add_const(w, &fd[1], bc_dw_b, sizeof bc_dw_b);
     const int32_t fw = tfw_add_const(w, &fd[2], bc_fc_w, sizeof bc_fc_w);
     const int32_t fb = tfw_add_const(w, &fd[3], bc_fc_b, sizeof bc_fc_b);
-    const int32_t shp = iconst(w, "shape", 2, dr);
-    tfw_options o[3];
+    tfw_options o[2];
     tfw_opt_init(&o[0], TFL_OPT_DepthwiseConv2DOptions);
     tfw_opt_i8(&o[0], 0, 1); /* VALID */
     tfw_opt_i32(&o[0], 1, 1);
     tfw_opt_i32(&o[0], 2, 1);
     tfw_opt_i32(&o[0], 3, 2); /* depth multiplier */
-    tfw_opt_init(&o[1], TFL_OPT_ReshapeOptions);
-    tfw_opt_vec_i32(&o[1], 0, dr, 2);
-    tfw_opt_init(&o[2], TFL_OPT_FullyConnectedOptions);
+    tfw_opt_init(&o[1], TFL_OPT_FullyConnectedOptions);
     tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_DEPTHWISE_CONV_2D, 1),
                      (const int32_t[]){x, dww, dwb}, 3, &d, 1, &o[0]);
-    tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_RESHAPE, 1), (const int32_t[]){d, shp}, 2, &r, 1,
-                     &o[1]);
-    tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_FULLY_CONNECTED, 1), (const int32_t[]){r, fw, fb},
-                     3, &y, 1, &o[2]);
+    tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_FULLY_CONNECTED, 1), (const int32_t[]){d, fw, fb},
+                     3, &y, 1, &o[1]);
     tfw_set_io(w, &x, 1, &y, 1);
     assert_int_equal(tfw_write_file(w, fm), 0);
     tfw_free(w);
     /* the DW input's channel means (40 and 70); the FC reads the DW's outputs, channel c the
      * sum of input channel c / 2 times its two taps, plus its bias */
-    double xm[2] = {0, 0}, fm_mean[4] = {0, 0, 0, 0};
+    double xm[2] = {0, 0}, fm_mean[8];
     for (int k = 0; k < 2; k++)
         for (int c = 0; c < 2; c++)
             xm[c] += bc_cal[k][c] / 2.0;
     for (int c = 0; c < 4; c++)
         fm_mean[c] = xm[c / 2] * ((double)bc_dw_w[c] + bc_dw_w[4 + c]) + bc_dw_b[c];
-    const int dw_ic[4] = {0, 0, 1, 1}, fc_ic[4] = {0, 1, 2, 3};
+    for (int c = 4; c < 8; c++) /* the second position's: each sample the same at all 3 */
+        fm_mean[c] = fm_mean[c - 4];
+    const int dw_ic[4] = {0, 0, 1, 1}, fc_ic[8] = {0, 1, 2, 3, 4, 5, 6, 7};
     for (int corrected = 1; corrected >= 0; corrected--) {
         snprintf(out, sizeof out, "%s/bc8_%d.tflite", dir, corrected);
         snprintf(a, sizeof a, "'%s' --calibrate '%s' --output '%s'%s", fm, cal, out,
@@ -1686,7 +1686,7 @@ static void test_bias_correction(void **state)
         }
         assert_true(dw_node != SIZE_MAX && fc_node != SIZE_MAX);
         bc_check(m, dw_node, bc_dw_b, bc_dw_w, 4, 2, dw_ic, xm, corrected);
-        bc_check(m, fc_node, bc_fc_b, &bc_fc_w[0][0], 2, 4, fc_ic, fm_mean, corrected);
+        bc_check(m, fc_node, bc_fc_b, &bc_fc_w[0][0], 2, 8, fc_ic, fm_mean, corrected);
         edge_model_unref(m);
         unlink(out);
     }

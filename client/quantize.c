@@ -87,7 +87,8 @@ typedef struct qz_tensor {
     void *sp_values;
     size_t sp_bytes;
     /* an input activation of a weighted node with a bias: the sum of each channel (its last
-     * dimension) over the calibration samples, and the count of values a channel summed */
+     * dimension, or an FC's row) over the calibration samples, and the count of values a
+     * channel summed (bias correction) */
     double *chsum;
     uint64_t chn;
     size_t chlen; /* the channels chsum has: the input's last dimension, or an FC's row */
@@ -616,6 +617,13 @@ static int32_t weight_qmax(const qz_ctx *c, int32_t t)
     return c->t[t].int4 ? 7 : 127;
 }
 
+/* Weight V at scale S as written: rounded to nearest, within -QMAX..QMAX. */
+static long weight_q(float v, float s, int32_t qmax)
+{
+    const long r = lroundf(v / s);
+    return r < -qmax ? -qmax : r > qmax ? qmax : r;
+}
+
 /* The squared error of channel K's weights in V (N values, CH channels of INNER values a step:
  * its runs of INNER, one every CH * INNER) rounded to -QMAX..QMAX at scale S. */
 static double channel_error(const float *v, size_t n, int32_t ch, size_t inner, int32_t k, float s,
@@ -624,8 +632,7 @@ static double channel_error(const float *v, size_t n, int32_t ch, size_t inner, 
     double e = 0.0;
     for (size_t o = (size_t)k * inner; o < n; o += (size_t)ch * inner)
         for (size_t i = 0; i < inner && o + i < n; i++) {
-            long r = lroundf(v[o + i] / s);
-            r = r < -qmax ? -qmax : r > qmax ? qmax : r;
+            const long r = weight_q(v[o + i], s, qmax);
             e += ((double)v[o + i] - (double)r * s) * ((double)v[o + i] - (double)r * s);
         }
     return e;
@@ -708,8 +715,7 @@ static int32_t add_weights(qz_ctx *c, tfw_writer *w, int32_t t, const float *sc)
         return EDGE_ENOMEM;
     }
     for (size_t k = 0; k < n; k++) {
-        const long r = lroundf(v[k] / sc[(k / inner) % (size_t)ch]);
-        qv[k] = (int8_t)(r < -qmax ? -qmax : r > qmax ? qmax : r);
+        qv[k] = (int8_t)weight_q(v[k], sc[(k / inner) % (size_t)ch], qmax);
     }
     free(owned);
     tfw_tensor_desc d = {.type = EDGE_INT8,
@@ -775,8 +781,7 @@ static int bias_shift(qz_ctx *c, int32_t w, int32_t in, const float *wscales, do
     for (size_t k = 0; k < n; k++) {
         const size_t oc = (k / inner) % (size_t)ch, ic = dw ? oc / mult : k % last;
         const float s = wscales[oc];
-        long r = lroundf(v[k] / s);
-        r = r < -qmax ? -qmax : r > qmax ? qmax : r;
+        const long r = weight_q(v[k], s, qmax);
         sh[oc] += ((double)r * s - (double)v0[k]) * (x->chsum[ic] / (double)x->chn);
     }
     free(owned);

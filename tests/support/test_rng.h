@@ -1,7 +1,8 @@
 /* tests/support/test_rng.h - the randomized tests' generator: xorshift64, seeded from
- * EDGE_TEST_SEED, with the case count from EDGE_TEST_ROUNDS.
- * Owns: test_rng_seed, rnd, rnd_in and rounds for one test program (header-only state: each
- * program that includes it has its own). */
+ * EDGE_TEST_SEED, with the case count from EDGE_TEST_ROUNDS and the step of the float sweeps from
+ * EDGE_TEST_SWEEP_STEP.
+ * Owns: test_rng_seed, rnd, rnd_in, rounds and sweep_step for one test program (header-only state:
+ * each program that includes it has its own). */
 #ifndef EDGE_TEST_RNG_H
 #define EDGE_TEST_RNG_H
 
@@ -37,6 +38,17 @@ static inline int rounds(int dflt)
 {
     const char *s = getenv("EDGE_TEST_ROUNDS");
     return s && atoi(s) > 0 ? atoi(s) : dflt;
+}
+
+/* The step between the bit patterns a float sweep visits: EDGE_TEST_SWEEP_STEP when set (an odd
+ * number from 1 up, so that every low bit is visited), else DFLT. Under qemu the sweeps, which
+ * check the scalar reference against libm in double, take a minute at a step of 97
+ * (scripts/run-cross-tests.sh sets 997). */
+static inline uint32_t sweep_step(uint32_t dflt)
+{
+    const char *s = getenv("EDGE_TEST_SWEEP_STEP");
+    const long v = s ? atol(s) : 0;
+    return v > 0 && (v & 1) ? (uint32_t)v : dflt;
 }
 
 #endif

@@ -56,6 +56,7 @@ static int usage(void)
         "                        [--keep-float OP|NODE[,...]] [--allow-float]\n"
         "                        [--weights int8|int4|int4-all [--int4-error X]]\n"
         "                        [--prune SPARSITY [--dense]] [--no-bias-correction]\n"
+        "                        [--rounding adaptive|nearest]\n"
         "                        [--conf model.conf] [--resize letterbox|stretch|crop]\n"
         "                        [--order rgb|bgr] [--mean M[,M,M]] [--std S[,S,S]] [--pad "
         "0..255]\n"
@@ -84,7 +85,10 @@ static int usage(void)
         "               not densify int8 weights: LiteRT.js's XNNPACK refuses them)\n"
         "  --no-bias-correction  biases as the float model's (default: each output channel's\n"
         "               bias takes back the shift its rounded weights give the channel's mean\n"
-        "               over the calibration samples)\n");
+        "               over the calibration samples)\n"
+        "  --rounding   adaptive (default): each output channel's weights rounded up or down as\n"
+        "               lowers the error of its output on the input patches of the calibration\n"
+        "               samples (their covariance); nearest: each weight to the nearest step\n");
     return EDGECTL_EUSAGE;
 }
 
@@ -321,6 +325,16 @@ int edgectl_quantize_cmd(int argc, char **argv)
             o.dense = 1;
         } else if (!strcmp(a, "--no-bias-correction")) {
             o.no_bias_correction = 1;
+        } else if (!strcmp(a, "--rounding") && has_value) {
+            const char *v = argv[++i];
+            if (!strcmp(v, "nearest"))
+                o.nearest_rounding = 1;
+            else if (!strcmp(v, "adaptive"))
+                o.nearest_rounding = 0;
+            else {
+                fprintf(stderr, "edgectl: --rounding %s: expected nearest or adaptive\n", v);
+                rc = EDGECTL_EUSAGE;
+            }
         } else if (!strcmp(a, "--allow-float")) {
             o.allow_float = 1;
         } else if (!strcmp(a, "--output") && has_value) {

@@ -92,6 +92,20 @@ typedef struct qz_tensor {
     double *chsum;
     uint64_t chn;
     size_t chlen; /* the channels chsum has: the input's last dimension, or an FC's row */
+    /* QR_WEIGHT with adaptive rounding: the sums of the patches its node's input gives the
+     * weights (an FC's row; a convolution's window over every input channel; a depthwise's window
+     * over one channel, a group per input channel) and of their outer products, over the sampled
+     * output positions of the calibration samples: psum[g * d + i], pp[(g * d + i) * d + j] */
+    int32_t cov_node; /* the node it was gathered for, -1 for none */
+    int32_t cov_d, cov_groups;
+    double *psum, *pp;
+    uint64_t pn; /* patches summed, each group */
+    /* the last rounding rounded_weights chose (the writer and the bias correction both ask;
+     * the 4-bit trials ask again at other scales): its values, scales and range */
+    int32_t *rq;
+    float *rq_sc;
+    int32_t rq_qmax;
+    size_t rq_n;
 } qz_tensor;
 
 typedef struct qz_ctx {
@@ -101,13 +115,16 @@ typedef struct qz_ctx {
     qz_tensor *t;
     int pass; /* 1: min/max, 2: histograms */
     const qz_options *o;
-    bool *keep;   /* per node: left float (--keep-float, or --allow-float for one it cannot
-                   * quantize) */
-    int32_t *tw;  /* per tensor, written: its twin in the other domain (the float copy of an
-                   * int8 activation a float node reads, the int8 copy of a float node's output
-                   * a quantized node reads), -1 before it is needed */
-    int32_t *fin; /* per tensor, written: the float graph input a quantized input came from */
-    float *ref;   /* the float model's outputs on the 4-bit trials' samples (choose_int4) */
+    bool *keep;    /* per node: left float (--keep-float, or --allow-float for one it cannot
+                    * quantize) */
+    int32_t *tw;   /* per tensor, written: its twin in the other domain (the float copy of an
+                    * int8 activation a float node reads, the int8 copy of a float node's output
+                    * a quantized node reads), -1 before it is needed */
+    int32_t *fin;  /* per tensor, written: the float graph input a quantized input came from */
+    float *ref;    /* the float model's outputs on the 4-bit trials' samples (choose_int4) */
+    int32_t *covw; /* the weights tensors that gather patch statistics (want_patches) */
+    size_t n_covw;
+    double *patch; /* one patch (patch_add's scratch) */
 } qz_ctx;
 
 static qz_kind op_kind(int32_t code)
@@ -206,6 +223,8 @@ static void mean_add(qz_tensor *q, int pass, const float *v, size_t n)
     q->chn += n / ch;
 }
 
+static void patches_of(qz_ctx *c, int32_t t, const float *v, size_t n);
+
 static void watch_tensor(qz_ctx *c, int32_t t)
 {
     if (t < 0 || (size_t)t >= c->nt || c->t[t].info.type != EDGE_FLOAT32 ||
@@ -216,6 +235,7 @@ static void watch_tensor(qz_ctx *c, int32_t t)
     if (p) {
         stat_add(&c->t[t].st, c->pass, p, bytes / sizeof(float));
         mean_add(&c->t[t], c->pass, p, bytes / sizeof(float));
+        patches_of(c, t, p, bytes / sizeof(float));
     }
 }
 
@@ -243,6 +263,189 @@ static int want_means(qz_ctx *c, edge_error *err)
         q->chlen = (size_t)row;
     }
     return 0;
+}
+
+/* ------------------------------------------------------- adaptive rounding statistics */
+
+/* The largest patch whose outer products are gathered (a 3x3 convolution over 128 channels; a
+ * weights tensor reading more keeps nearest rounding) and the output positions sampled of each
+ * calibration sample: at most QZ_PATCH_POS, fewer for long patches (QZ_PATCH_WORK products) */
+#define QZ_PATCH_MAX 1152
+#define QZ_PATCH_POS 1024
+#define QZ_PATCH_WORK (1u << 25)
+
+/* Node I's convolution geometry: input [n, h, w, cin] and the window of its weights W, the
+ * output positions (oh x ow) and the padding before them; false when it is not a 4-D conv. */
+typedef struct qz_geom {
+    int32_t n, h, w, cin, kh, kw, sh, sw, dh, dw, oh, ow, ph, pw;
+} qz_geom;
+
+static bool conv_geom(const qz_ctx *c, size_t i, const edge_node_info *ni, qz_geom *g)
+{
+    const edge_tensor_info *x = &c->t[ni->inputs[0]].info, *wt = &c->t[ni->inputs[1]].info;
+    if (x->rank != 4 || wt->rank != 4)
+        return false;
+    edge_op_params p;
+    if (edge_model_node_params(c->m, i, &p, sizeof p))
+        return false;
+    const edge_window_options *o = &p.window;
+    *g = (qz_geom){.n = x->dims[0],
+                   .h = x->dims[1],
+                   .w = x->dims[2],
+                   .cin = x->dims[3],
+                   .kh = wt->dims[1],
+                   .kw = wt->dims[2],
+                   .sh = o->stride_h,
+                   .sw = o->stride_w,
+                   .dh = o->dilation_h,
+                   .dw = o->dilation_w};
+    if (g->sh < 1 || g->sw < 1 || g->dh < 1 || g->dw < 1 || g->kh < 1 || g->kw < 1)
+        return false;
+    const int32_t eh = (g->kh - 1) * g->dh + 1, ew = (g->kw - 1) * g->dw + 1;
+    if (o->padding == EDGE_PAD_SAME) {
+        g->oh = (g->h + g->sh - 1) / g->sh;
+        g->ow = (g->w + g->sw - 1) / g->sw;
+        const int32_t th = (g->oh - 1) * g->sh + eh - g->h, tw = (g->ow - 1) * g->sw + ew - g->w;
+        g->ph = th > 0 ? th / 2 : 0;
+        g->pw = tw > 0 ? tw / 2 : 0;
+    } else {
+        g->oh = g->h >= eh ? (g->h - eh) / g->sh + 1 : 0;
+        g->ow = g->w >= ew ? (g->w - ew) / g->sw + 1 : 0;
+    }
+    return g->oh > 0 && g->ow > 0;
+}
+
+/* Patch statistics for the weights of every CONV_2D, DEPTHWISE_CONV_2D and FULLY_CONNECTED
+ * whose patch is at most QZ_PATCH_MAX long (--rounding adaptive). */
+static int want_patches(qz_ctx *c, edge_error *err)
+{
+    for (size_t t = 0; t < c->nt; t++)
+        c->t[t].cov_node = -1;
+    if (!(c->covw = calloc(c->nt ? c->nt : 1, sizeof *c->covw)))
+        return edge__seterr(err, EDGE_ENOMEM, "out of memory");
+    size_t longest = 0;
+    for (size_t i = 0; i < c->nn; i++) {
+        edge_node_info ni;
+        if (edge_model_node_info(c->m, i, &ni) || op_kind(ni.builtin_code) != QK_WEIGHTED ||
+            ni.n_inputs < 2 || ni.inputs[0] < 0 || ni.inputs[1] < 0 || c->keep[i])
+            continue;
+        qz_tensor *q = &c->t[ni.inputs[1]];
+        const edge_tensor_info *x = &c->t[ni.inputs[0]].info;
+        if (q->cov_node >= 0 || x->type != EDGE_FLOAT32 || q->info.rank < 2)
+            continue; /* the first reader's patches */
+        int32_t d = 0, groups = 1;
+        qz_geom g;
+        if (ni.builtin_code == EDGE_OP_FULLY_CONNECTED) {
+            d = q->info.dims[q->info.rank - 1];
+            if (d < 1 || x->bytes / sizeof(float) % (size_t)d)
+                continue;
+        } else if (conv_geom(c, i, &ni, &g)) {
+            const bool dw = ni.builtin_code == EDGE_OP_DEPTHWISE_CONV_2D;
+            if (!dw && q->info.dims[3] != g.cin)
+                continue; /* grouped */
+            d = dw ? g.kh * g.kw : g.kh * g.kw * g.cin;
+            groups = dw ? g.cin : 1;
+        }
+        if (d < 1 || d > QZ_PATCH_MAX)
+            continue;
+        q->psum = calloc((size_t)groups * (size_t)d, sizeof *q->psum);
+        q->pp = calloc((size_t)groups * (size_t)d * (size_t)d, sizeof *q->pp);
+        if (!q->psum || !q->pp)
+            return edge__seterr(err, EDGE_ENOMEM, "out of memory (patch statistics of tensor %d)",
+                                (int)ni.inputs[1]);
+        q->cov_node = (int32_t)i;
+        q->cov_d = d;
+        q->cov_groups = groups;
+        c->covw[c->n_covw++] = ni.inputs[1];
+        longest = (size_t)d > longest ? (size_t)d : longest;
+    }
+    if (!(c->patch = calloc(longest ? longest : 1, sizeof *c->patch)))
+        return edge__seterr(err, EDGE_ENOMEM, "out of memory");
+    return 0;
+}
+
+/* P (D values) into group G of Q's sums. */
+static void patch_sum(qz_tensor *q, int32_t g, const double *p, int32_t d)
+{
+    double *ps = q->psum + (size_t)g * (size_t)d, *pp = q->pp + (size_t)g * (size_t)d * (size_t)d;
+    for (int32_t i = 0; i < d; i++) {
+        ps[i] += p[i];
+        if (p[i] == 0.0)
+            continue;
+        double *row = pp + (size_t)i * (size_t)d;
+        for (int32_t j = 0; j <= i; j++) /* the lower triangle; patch_cov mirrors it */
+            row[j] += p[i] * p[j];
+    }
+}
+
+/* The patches the weights Q read from their node's input V (N floats) at the sampled output
+ * positions, summed. */
+static void patch_add(qz_ctx *c, qz_tensor *q, const float *v, size_t n)
+{
+    edge_node_info ni;
+    if (c->pass != 1 || edge_model_node_info(c->m, (size_t)q->cov_node, &ni))
+        return;
+    const int32_t d = q->cov_d;
+    size_t want = QZ_PATCH_WORK / ((size_t)d * (size_t)d);
+    want = want < 64 ? 64 : want > QZ_PATCH_POS ? QZ_PATCH_POS : want;
+    double *p = c->patch;
+    if (ni.builtin_code == EDGE_OP_FULLY_CONNECTED) {
+        const size_t rows = n / (size_t)d, step = rows > want ? rows / want : 1;
+        for (size_t r = 0; r < rows; r += step) {
+            for (int32_t k = 0; k < d; k++) {
+                const float f = v[r * (size_t)d + (size_t)k];
+                p[k] = isfinite(f) ? f : 0.0;
+            }
+            patch_sum(q, 0, p, d);
+            q->pn++;
+        }
+        return;
+    }
+    qz_geom g;
+    if (!conv_geom(c, (size_t)q->cov_node, &ni, &g) ||
+        n != (size_t)g.n * (size_t)g.h * (size_t)g.w * (size_t)g.cin)
+        return;
+    const size_t pos = (size_t)g.n * (size_t)g.oh * (size_t)g.ow;
+    const size_t step = pos > want ? pos / want : 1;
+    const bool dw = q->cov_groups > 1 || ni.builtin_code == EDGE_OP_DEPTHWISE_CONV_2D;
+    for (size_t at = (step - 1) / 2; at < pos; at += step) {
+        const int32_t b = (int32_t)(at / ((size_t)g.oh * (size_t)g.ow));
+        const int32_t oy = (int32_t)(at / (size_t)g.ow % (size_t)g.oh);
+        const int32_t ox = (int32_t)(at % (size_t)g.ow);
+        for (int32_t grp = 0; grp < (dw ? g.cin : 1); grp++) {
+            int32_t k = 0;
+            for (int32_t ky = 0; ky < g.kh; ky++)
+                for (int32_t kx = 0; kx < g.kw; kx++) {
+                    const int32_t y = oy * g.sh - g.ph + ky * g.dh,
+                                  xx = ox * g.sw - g.pw + kx * g.dw;
+                    const bool in = y >= 0 && y < g.h && xx >= 0 && xx < g.w;
+                    const float *px =
+                        in ? v + (((size_t)b * (size_t)g.h + (size_t)y) * (size_t)g.w +
+                                  (size_t)xx) *
+                                     (size_t)g.cin
+                           : NULL;
+                    if (dw) {
+                        p[k++] = px && isfinite(px[grp]) ? px[grp] : 0.0;
+                        continue;
+                    }
+                    for (int32_t ci = 0; ci < g.cin; ci++)
+                        p[k++] = px && isfinite(px[ci]) ? px[ci] : 0.0;
+                }
+            patch_sum(q, grp, p, d);
+        }
+        q->pn++;
+    }
+}
+
+/* Tensor T's values V (N floats) into the patch sums of the weights that read it. */
+static void patches_of(qz_ctx *c, int32_t t, const float *v, size_t n)
+{
+    for (size_t k = 0; k < c->n_covw; k++) {
+        qz_tensor *q = &c->t[c->covw[k]];
+        edge_node_info ni;
+        if (!edge_model_node_info(c->m, (size_t)q->cov_node, &ni) && ni.inputs[0] == t)
+            patch_add(c, q, v, n);
+    }
 }
 
 static void on_node(void *arg, size_t node)
@@ -284,6 +487,7 @@ static int calib_pass(qz_ctx *c, edge_error *err)
             offset += b;
             stat_add(&c->t[sg.inputs[i]].st, c->pass, (const float *)dst, b / sizeof(float));
             mean_add(&c->t[sg.inputs[i]], c->pass, (const float *)dst, b / sizeof(float));
+            patches_of(c, sg.inputs[i], (const float *)dst, b / sizeof(float));
         }
         if (edge_interp_invoke(c->it))
             return edge__seterr(err, EDGE_EINVAL, "calibration sample %zu: %s", k,
@@ -638,6 +842,132 @@ static double channel_error(const float *v, size_t n, int32_t ch, size_t inner, 
     return e;
 }
 
+#define QZ_ROUND_PASSES 4
+
+/* Group G's patch covariance of Q into S (D x D): the second moments, centred when the bias is
+ * corrected (the correction takes the mean of the error out), the off-diagonal shrunk by
+ * D / (D + patches) toward the diagonal (few patches for many values: nearer nearest rounding). */
+static void patch_cov(const qz_tensor *q, int32_t g, bool centred, double *S)
+{
+    const size_t d = (size_t)q->cov_d;
+    const double *ps = q->psum + (size_t)g * d, *pp = q->pp + (size_t)g * d * d;
+    const double inv = 1.0 / (double)q->pn, keep = (double)q->pn / (double)(d + q->pn);
+    for (size_t i = 0; i < d; i++)
+        for (size_t j = 0; j <= i; j++) {
+            double v = pp[i * d + j] * inv - (centred ? ps[i] * inv * ps[j] * inv : 0.0);
+            if (i != j)
+                v *= keep;
+            S[i * d + j] = S[j * d + i] = v;
+        }
+}
+
+/* Adaptive rounding of one output channel: its D weights W (float) and their roundings QV
+ * (nearest on entry) at scale SC, index k of the channel's patch at element AT + k * STEP of both.
+ * A weight's rounding flips between the two integers around w / s while that lowers the error the
+ * channel's output takes, Δᵀ S Δ (Δ the rounded weights' error), at most QZ_ROUND_PASSES
+ * sweeps. G (D scratch) holds S Δ. */
+static void round_channel(const double *S, size_t d, const float *w, int32_t *qv, size_t at,
+                          size_t step, float sc, int32_t qmax, double *g)
+{
+    for (size_t i = 0; i < d; i++) {
+        double acc = 0.0;
+        for (size_t j = 0; j < d; j++)
+            acc += S[i * d + j] * ((double)qv[at + j * step] * sc - (double)w[at + j * step]);
+        g[i] = acc;
+    }
+    for (int pass = 0; pass < QZ_ROUND_PASSES; pass++) {
+        int flips = 0;
+        for (size_t j = 0; j < d; j++) {
+            const size_t k = at + j * step;
+            /* the other integer around w / s: none for a weight on a step (a pruned 0 stays 0) */
+            const double r = (double)w[k] / sc, lo = floor(r), hi = ceil(r);
+            const int32_t alt = (int32_t)((double)qv[k] == lo ? hi : lo);
+            if (lo == hi || alt < -qmax || alt > qmax)
+                continue;
+            const double dl = (double)(alt - qv[k]) * sc;
+            if (dl * dl * S[j * d + j] + 2.0 * dl * g[j] >= 0.0)
+                continue;
+            qv[k] = alt;
+            for (size_t i = 0; i < d; i++)
+                g[i] += dl * S[i * d + j];
+            flips++;
+        }
+        if (!flips)
+            break;
+    }
+}
+
+/* Weights tensor T's values as written: final_weights rounded at the scales SC into *OUT
+ * (malloc'd, *N of them; the caller frees it): to nearest, or with its patch statistics
+ * (--rounding adaptive) each output channel's roundings chosen by round_channel. */
+static int rounded_weights(qz_ctx *c, int32_t t, const float *sc, int32_t **out, size_t *n_out)
+{
+    qz_tensor *q = &c->t[t];
+    const int32_t ch = q->info.dims[q->axis], qmax = weight_qmax(c, t);
+    if (q->rq && q->rq_qmax == qmax && !memcmp(q->rq_sc, sc, (size_t)ch * sizeof *sc)) {
+        const size_t n = q->rq_n;
+        if (!(*out = malloc((n ? n : 1) * sizeof **out)))
+            return EDGE_ENOMEM;
+        memcpy(*out, q->rq, n * sizeof **out);
+        *n_out = n;
+        return 0;
+    }
+    size_t n = 0;
+    float *owned = NULL;
+    const float *v = final_weights(c, t, &n, &owned);
+    int32_t *qv = malloc((n ? n : 1) * sizeof *qv);
+    if (!v || !qv) {
+        free(owned);
+        free(qv);
+        return EDGE_ENOMEM;
+    }
+    const size_t inner = axis_inner(q);
+    for (size_t k = 0; k < n; k++)
+        qv[k] = (int32_t)weight_q(v[k], sc[(k / inner) % (size_t)ch], qmax);
+    const size_t d = (size_t)q->cov_d;
+    const bool dw = q->axis == q->info.rank - 1;
+    /* the channel's patch: contiguous (axis 0: d = inner), or one every CH (depthwise) */
+    if (q->pp && q->pn &&
+        ((!dw && inner == d) || (dw && n == d * (size_t)ch && ch % q->cov_groups == 0))) {
+        double *S = malloc(d * d * sizeof *S), *g = malloc(d * sizeof *g);
+        if (!S || !g) {
+            free(S), free(g), free(owned), free(qv);
+            return EDGE_ENOMEM;
+        }
+        const bool centred = !c->o->no_bias_correction;
+        const int32_t mult = ch / q->cov_groups;
+        for (int32_t g_at = -1, oc = 0; oc < ch; oc++) {
+            const int32_t grp = dw ? oc / mult : 0;
+            if (grp != g_at)
+                patch_cov(q, g_at = grp, centred, S);
+            if (dw)
+                round_channel(S, d, v, qv, (size_t)oc, (size_t)ch, sc[oc], qmax, g);
+            else
+                round_channel(S, d, v, qv, (size_t)oc * d, 1, sc[oc], qmax, g);
+        }
+        free(S);
+        free(g);
+        /* kept for the next ask (a copy: the caller frees its own) */
+        free(q->rq);
+        free(q->rq_sc);
+        q->rq = malloc((n ? n : 1) * sizeof *q->rq);
+        q->rq_sc = malloc((size_t)ch * sizeof *q->rq_sc);
+        if (q->rq && q->rq_sc) {
+            memcpy(q->rq, qv, n * sizeof *qv);
+            memcpy(q->rq_sc, sc, (size_t)ch * sizeof *sc);
+            q->rq_qmax = qmax;
+            q->rq_n = n;
+        } else {
+            free(q->rq), free(q->rq_sc);
+            q->rq = NULL, q->rq_sc = NULL;
+        }
+    }
+    free(owned);
+    *out = qv;
+    *n_out = n;
+    return 0;
+}
+
 /* Weights tensor T's per-channel scales (max |w| / qmax along its axis) into SC; at 4 bits each
  * channel's clip of least squared error (max x 1.0 .. 0.5). */
 static int weight_scales(qz_ctx *c, int32_t t, float *sc)
@@ -703,21 +1033,18 @@ static int32_t add_weights(qz_ctx *c, tfw_writer *w, int32_t t, const float *sc)
 {
     qz_tensor *q = &c->t[t];
     size_t n = 0;
-    float *owned = NULL;
-    const float *v = final_weights(c, t, &n, &owned);
-    if (!v)
+    int32_t *r = NULL;
+    if (rounded_weights(c, t, sc, &r, &n))
         return EDGE_ENOMEM;
     const int32_t ch = q->info.dims[q->axis], qmax = weight_qmax(c, t);
-    const size_t inner = axis_inner(q);
     int8_t *qv = malloc(n ? n : 1);
     if (!qv) {
-        free(owned);
+        free(r);
         return EDGE_ENOMEM;
     }
-    for (size_t k = 0; k < n; k++) {
-        qv[k] = (int8_t)weight_q(v[k], sc[(k / inner) % (size_t)ch], qmax);
-    }
-    free(owned);
+    for (size_t k = 0; k < n; k++)
+        qv[k] = (int8_t)r[k];
+    free(r);
     tfw_tensor_desc d = {.type = EDGE_INT8,
                          .rank = q->info.rank,
                          .dims = q->info.dims,
@@ -758,7 +1085,7 @@ static int bias_shift(qz_ctx *c, int32_t w, int32_t in, const float *wscales, do
     *shift = NULL;
     if (!x->chsum || !x->chn)
         return 0;
-    const int32_t ch = q->info.dims[q->axis], qmax = weight_qmax(c, w);
+    const int32_t ch = q->info.dims[q->axis];
     const size_t inner = axis_inner(q), cin = x->chlen;
     const size_t last = (size_t)q->info.dims[q->info.rank - 1];
     /* the input channel of weight k: its last index (FC, CONV_2D), or its output channel over
@@ -768,11 +1095,13 @@ static int bias_shift(qz_ctx *c, int32_t w, int32_t in, const float *wscales, do
         (q->info.rank == 4 && cin != (size_t)x->info.dims[x->info.rank - 1]))
         return 0; /* a convolution reads channels of its input's last dimension */
     size_t n = 0, n0 = 0;
-    float *owned = NULL, *owned0 = NULL;
-    const float *v = final_weights(c, w, &n, &owned), *v0 = weight_values(c, w, &n0, &owned0);
+    int32_t *r = NULL;
+    float *owned0 = NULL;
+    const int rc = rounded_weights(c, w, wscales, &r, &n);
+    const float *v0 = rc ? NULL : weight_values(c, w, &n0, &owned0);
     double *sh = calloc((size_t)ch, sizeof *sh);
-    if (!v || !v0 || n != n0 || !sh) {
-        free(owned);
+    if (rc || !v0 || n != n0 || !sh) {
+        free(r);
         free(owned0);
         free(sh);
         return EDGE_ENOMEM;
@@ -781,10 +1110,9 @@ static int bias_shift(qz_ctx *c, int32_t w, int32_t in, const float *wscales, do
     for (size_t k = 0; k < n; k++) {
         const size_t oc = (k / inner) % (size_t)ch, ic = dw ? oc / mult : k % last;
         const float s = wscales[oc];
-        const long r = weight_q(v[k], s, qmax);
-        sh[oc] += ((double)r * s - (double)v0[k]) * (x->chsum[ic] / (double)x->chn);
+        sh[oc] += ((double)r[k] * s - (double)v0[k]) * (x->chsum[ic] / (double)x->chn);
     }
-    free(owned);
+    free(r);
     free(owned0);
     *shift = sh;
     return 0;
@@ -1351,7 +1679,13 @@ static void ctx_free(qz_ctx *c)
         tfw_sparsity_free(c->t[t].sp);
         free(c->t[t].sp_values);
         free(c->t[t].chsum);
+        free(c->t[t].psum);
+        free(c->t[t].pp);
+        free(c->t[t].rq);
+        free(c->t[t].rq_sc);
     }
+    free(c->covw);
+    free(c->patch);
     free(c->t);
     free(c->keep);
     free(c->tw);
@@ -1470,6 +1804,8 @@ int qz_quantize(const char *model, const char *output, const qz_options *o, qz_r
         }
     }
     if (!o->no_bias_correction && (rc = want_means(&c, err)))
+        goto out;
+    if (!o->nearest_rounding && (rc = want_patches(&c, err)))
         goto out;
     edge_interp_watch(c.it, on_node, &c);
     if ((rc = calib_pass(&c, err)))

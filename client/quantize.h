@@ -48,6 +48,10 @@ typedef struct qz_options {
     /* 1: biases as written, without the correction of the shift the weights' rounding (and
      * pruning) puts on each output channel's mean (--no-bias-correction) */
     int no_bias_correction;
+    /* 1: each weight rounded to nearest (--rounding nearest); 0: each output channel's weights
+     * rounded up or down as lowers the error of its output over the calibration samples' input
+     * patches (adaptive, the default) */
+    int nearest_rounding;
 } qz_options;
 
 /* What was done, for the report. */

@@ -339,10 +339,26 @@ static int bench_model(const qmodel *q, const char *shared, const char *tools, c
         edge_model_input_info(zm, 0, &zt) || (zt.type != EDGE_UINT8 && zt.type != EDGE_INT8))
         return -1;
     int same = 0, rsame = 0, decided = 0, decided_same = 0, zsame = 0, zdecided_same = 0;
+    double out_err = 0.0; /* the int8 model's outputs against the float model's: relative L2 */
+    float *fout = malloc((f.classes ? f.classes : 1) * sizeof *fout);
+    if (!fout || f.classes != i8.classes) {
+        free(fout);
+        return -1;
+    }
     for (int k = 0; k < n_inputs; k++) {
         draw_input(photos, n_photos, q, in);
         float lead = 0;
-        const int a = top1(&f, in, in_floats, &lead), b = top1(&i8, in, in_floats, NULL);
+        size_t nb = 0;
+        const int a = top1(&f, in, in_floats, &lead);
+        memcpy(fout, edge_interp_output(f.it, 0, &nb), f.classes * sizeof *fout);
+        const int b = top1(&i8, in, in_floats, NULL);
+        const float *qout = edge_interp_output(i8.it, 0, &nb);
+        double num = 0.0, den = 0.0;
+        for (size_t i = 0; i < f.classes; i++) {
+            num += ((double)qout[i] - fout[i]) * ((double)qout[i] - fout[i]);
+            den += (double)fout[i] * fout[i];
+        }
+        out_err += den > 0.0 ? sqrt(num / den) : 0.0;
         const int z = top1_q(zi, &zt, in, in_floats);
         for (size_t i = 0; i < in_floats; i++) { /* the int8 model's own first step */
             const float v = roundf(in[i] / step.scale) + (float)step.zero_point;
@@ -377,11 +393,13 @@ static int bench_model(const qmodel *q, const char *shared, const char *tools, c
     char zcol[64];
     snprintf(zcol, sizeof zcol, "%6.2f%% / %6.2f%%", 100.0 * zsame / n_inputs,
              decided ? 100.0 * zdecided_same / decided : 100.0);
-    printf("%-28s %6d  %6.2f%% (%d)  %6.2f%% (%d of %d)  %6.2f%%  %-19s %9.1f %9.1f  %5.2fx  "
-           "%5.1f s  %7.1f\n",
+    printf("%-28s %6d  %6.2f%% (%d)  %6.2f%% (%d of %d)  %6.2f%%  %6.2f%%  %-19s %9.1f %9.1f  "
+           "%5.2fx  %5.1f s  %7.1f\n",
            q->name, n_inputs, 100.0 * same / n_inputs, n_inputs - same,
            decided ? 100.0 * decided_same / decided : 100.0, decided - decided_same, decided,
-           100.0 * rsame / n_inputs, zcol, best_f, best_q, best_f / best_q, quant_s, kb);
+           100.0 * out_err / n_inputs, 100.0 * rsame / n_inputs, zcol, best_f, best_q,
+           best_f / best_q, quant_s, kb);
+    free(fout);
     edge_interp_free(zi);
     edge_model_unref(zm);
     free(in);
@@ -480,11 +498,12 @@ int main(int argc, char **argv)
            "Tiny's int8 "
            "ResNet-8, the zoo's uint8 models) against the float model, all / where float leads; "
            "\"input only\": the float model on its input rounded to the int8 model's input step "
-           "(the part no int8 input removes)\n",
+           "(the part no int8 input removes); \"out err\": the int8 model's outputs against the "
+           "float model's, |q - f| / |f| (L2 over the classes), the mean over the inputs\n",
            n_inputs, NP);
-    printf("%-28s %6s  %-14s %-22s %-8s %-19s %9s %9s  %6s  %-8s %s\n", "model", "inputs",
-           "top-1 agree", "where float leads>=0.1", "input only", "converter", "float us",
-           "int8 us", "speed", "quantize", "int8 KB");
+    printf("%-28s %6s  %-14s %-22s %-7s  %-8s %-19s %9s %9s  %6s  %-8s %s\n", "model", "inputs",
+           "top-1 agree", "where float leads>=0.1", "out err", "input only", "converter",
+           "float us", "int8 us", "speed", "quantize", "int8 KB");
     int rc = 0;
     for (size_t i = 0; i < sizeof models / sizeof *models; i++)
         if (!only || strstr(models[i].name, only))

@@ -117,6 +117,7 @@ typedef struct edge_kernels {
         edge_q16_binary_fn add, sub;        /* int16 ADD, SUB */
         edge_q16_map_fn map;                /* int16 LEAKY_RELU, QUANTIZE from int16/int32 */
         const char *eltwise_name;
+        const char *fc_name; /* FULLY_CONNECTED on dot */
     } s16;
     struct { /* float32 kernels (f32.h); NULL: the reference */
         edge_f32_dw_fn dw;

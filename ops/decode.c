@@ -20,7 +20,7 @@
 enum { CONV_PADDING, CONV_STRIDE_W, CONV_STRIDE_H, CONV_ACT, CONV_DIL_W, CONV_DIL_H };
 enum { DW_PADDING, DW_STRIDE_W, DW_STRIDE_H, DW_DEPTH_MULT, DW_ACT, DW_DIL_W, DW_DIL_H };
 enum { POOL_PADDING, POOL_STRIDE_W, POOL_STRIDE_H, POOL_FILTER_W, POOL_FILTER_H, POOL_ACT };
-enum { FC_ACT, FC_WEIGHTS_FORMAT, FC_KEEP_NUM_DIMS, FC_ASYMMETRIC_INPUTS };
+enum { FC_ACT, FC_WEIGHTS_FORMAT, FC_KEEP_NUM_DIMS, FC_ASYMMETRIC_INPUTS, FC_QUANTIZED_BIAS_TYPE };
 enum { ARITH_ACT = 0 };           /* Add, Sub, Mul, Div and L2Norm options */
 enum { CONCAT_AXIS, CONCAT_ACT }; /* ConcatenationOptions */
 enum {
@@ -115,6 +115,8 @@ void edge__opt_fc(const fb_table *o, edge_op_params *p)
     p->fc.keep_num_dims = fb_bool(o, FC_KEEP_NUM_DIMS, false);
     /* hybrid (float input, int8 weights) */
     p->fc.asymmetric_inputs = fb_bool(o, FC_ASYMMETRIC_INPUTS, false);
+    /* 16x8: the bias type TFLite's kernel takes (INT64: its float requantization, bias or not) */
+    p->fc.quantized_bias_type = fb_i8(o, FC_QUANTIZED_BIAS_TYPE, 0);
 }
 
 /* A fused activation alone in slot 0: Add/Sub/Mul/Div options, L2NormOptions. */

@@ -3,7 +3,8 @@
  * Owns: LOGISTIC/TANH's Q4.27 input rescale and saturation radius, RELU6's
  * range, LEAKY_RELU's signed alpha multiplier, HARD_SWISH's int16 multipliers
  * (TFLite's DownScaleInt32ToInt16Multiplier) and SOFTMAX's input scaling and
- * diff_min, exactly as TensorFlow Lite Micro's Prepare functions compute them.
+ * diff_min, exactly as TensorFlow Lite Micro's Prepare functions compute them; int16
+ * SOFTMAX's input multiplier and its two tables, as TensorFlow Lite's softmax.cc does.
  * Numbers in, numbers out. Does not own the kernels (kernels/ref/activation.c,
  * softmax.c) or the tensor checks (backends/cpu/op_activation.c, op_softmax.c). */
 #include <math.h>
@@ -112,4 +113,37 @@ int edge_softmax_scaling(float beta, float in_scale, int32_t *mult, int *shift, 
     /* -CalculateInputRadius(5, shift): floor(31 * 2^26 / 2^shift). */
     *diff_min = -(int32_t)((INT64_C(31) << 26) >> *shift);
     return 0;
+}
+
+int edge_softmax_s16_scaling(float beta, float in_scale, int32_t *mult, int *shift, edge_error *err)
+{
+    /* input scale x beta in float (TFLite multiplies the two floats), then in double */
+    const float scaled_beta = in_scale * beta;
+    const double real = (double)scaled_beta / (10.0 / 65535.0);
+    if (!edge_quantize_multiplier(real, mult, shift))
+        return edge__seterr(err, EDGE_ERANGE,
+                            "beta %g x input scale %g is out of range for int16 SOFTMAX (the "
+                            "input multiplier %g must be finite, positive and below 2^31)",
+                            (double)beta, (double)in_scale, real);
+    return 0;
+}
+
+static double softmax_exp(double x)
+{
+    return exp(x);
+}
+
+static double softmax_one_over_one_plus(double x)
+{
+    return 1.0 / (1.0 + x);
+}
+
+void edge_softmax_s16_tables(int16_t exp_lut[EDGE_LUT16_SIZE], int16_t recip_lut[EDGE_LUT16_SIZE])
+{
+    const int32_t range = INT16_MAX - INT16_MIN; /* 65535 */
+    /* inputs [-10, 0]: the zero point 32767 puts the int16 maximum at 0 */
+    edge_lut16_populate_f64(10.0 / range, INT16_MAX, 2.0 / range, 0, softmax_exp, exp_lut);
+    /* inputs [0, 1]: the zero point -32768 puts the int16 minimum at 0 */
+    edge_lut16_populate_f64(1.0 / range, INT16_MIN, 2.0 / range, 0, softmax_one_over_one_plus,
+                            recip_lut);
 }

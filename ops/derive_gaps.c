@@ -13,11 +13,11 @@
 #include "ref/requant.h"
 #include "seterr.h"
 
-int edge_mul_multiplier_sat(float sa, float sb, float so, int32_t *mult, int *shift, bool *saturate,
-                            edge_error *err)
+/* MUL's multiplier REAL of scales SA, SB, SO (edge_mul_multiplier_sat). */
+static int mul_multiplier_sat(double real, float sa, float sb, float so, int32_t *mult, int *shift,
+                              bool *saturate, edge_error *err)
 {
     *saturate = false;
-    const double real = (double)sa * (double)sb / (double)so;
     if (edge_quantize_multiplier(real, mult, shift))
         return 0;
     if (!(sa > 0.0f && sb > 0.0f && so > 0.0f) || !isfinite(real))
@@ -26,6 +26,20 @@ int edge_mul_multiplier_sat(float sa, float sb, float so, int32_t *mult, int *sh
     *mult = INT32_MAX;
     *shift = 30;
     return 0;
+}
+
+int edge_mul_multiplier_sat(float sa, float sb, float so, int32_t *mult, int *shift, bool *saturate,
+                            edge_error *err)
+{
+    const double real = (double)sa * (double)sb / (double)so;
+    return mul_multiplier_sat(real, sa, sb, so, mult, shift, saturate, err);
+}
+
+int edge_mul_multiplier_sat_s16(float sa, float sb, float so, int32_t *mult, int *shift,
+                                bool *saturate, edge_error *err)
+{
+    const float real = sa * sb / so; /* mul.cc: float scales multiplied and divided as floats */
+    return mul_multiplier_sat((double)real, sa, sb, so, mult, shift, saturate, err);
 }
 
 /* LOG_SOFTMAX: PreprocessLogSoftmaxScalingExp with beta 1 and 5 integer bits. */

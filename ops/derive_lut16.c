@@ -1,6 +1,7 @@
-/* ops/derive_lut16.c - the 513-entry int16 table of a unary function (int16 EXP).
+/* ops/derive_lut16.c - the 513-entry int16 table of a unary function (int16 EXP, SOFTMAX).
  *
- * Owns: TensorFlow Lite's LUTPopulate<int16_t> (LUTPopulateInt16 with float arithmetic): 512
+ * Owns: TensorFlow Lite's LUTPopulate<int16_t> (LUTPopulateInt16 with float arithmetic, and
+ * with double arithmetic for int16 SOFTMAX's exp and 1 / (1 + x) tables): 512
  * samples of the function over the input's whole int16 range plus the last point, each sample
  * biased by half the error of linear interpolation at the midpoint of its step, scaled by
  * 65536 / (the output range) and saturated to int16. The zero points enter only through the
@@ -11,35 +12,43 @@
 #include "edge/ops.h"
 
 /* std::min(std::max(V, -32768), 32767) cast to int16; a NaN (an infinite sample minus an
- * infinite bias: undefined in TFLite) saturates high. */
-static int16_t lut16_clamp(float v)
+ * infinite bias: undefined in TFLite) saturates high. Every float is exactly a double, so the
+ * float and double tables share it. */
+static int16_t lut16_clamp(double v)
 {
     if (isnan(v))
         return INT16_MAX;
-    return (int16_t)(v < -32768.0f ? -32768.0f : (v > 32767.0f ? 32767.0f : v));
+    return (int16_t)(v < -32768.0 ? -32768.0 : (v > 32767.0 ? 32767.0 : v));
 }
 
-void edge_lut16_populate(float in_scale, int32_t in_zp, float out_scale, int32_t out_zp,
-                         float (*fn)(float), int16_t lut[EDGE_LUT16_SIZE])
-{
-    const float in_min = in_scale * (float)((int64_t)INT16_MIN - in_zp);
-    const float in_max = in_scale * (float)((int64_t)INT16_MAX - in_zp);
-    const float out_min = out_scale * (float)((int64_t)INT16_MIN - out_zp);
-    const float out_max = out_scale * (float)((int64_t)INT16_MAX - out_zp);
-    const int steps = EDGE_LUT16_SIZE - 1;
-    const float step = (in_max - in_min) / (float)steps;
-    const float half_step = step / 2;
-    const float inv = 65536.0f / (out_max - out_min);
-    for (int i = 0; i < steps; i++) {
-        const float x = in_min + (float)i * step;
-        const float val = fn(x);
-        const float val_mid = fn(x + half_step);
-        const float val_next = fn(in_min + (float)(i + 1) * step);
-        const float sample = roundf(val * inv);
-        const float interp = roundf((val_next * inv + roundf(val * inv)) / 2);
-        const float mid = roundf(val_mid * inv);
-        const float bias = roundf((interp - mid) / 2);
-        lut[i] = lut16_clamp(sample - bias);
+/* LUTPopulateInt16<T> as NAME: every step in T arithmetic (ROUND is TfLiteRound of T), so the
+ * float and double tables each round where TFLite's instantiation does. */
+#define LUT16_POPULATE(NAME, T, ROUND)                                            \
+    void NAME(T in_scale, int32_t in_zp, T out_scale, int32_t out_zp, T (*fn)(T), \
+              int16_t lut[EDGE_LUT16_SIZE])                                       \
+    {                                                                             \
+        const T in_min = in_scale * (T)((int64_t)INT16_MIN - in_zp);              \
+        const T in_max = in_scale * (T)((int64_t)INT16_MAX - in_zp);              \
+        const T out_min = out_scale * (T)((int64_t)INT16_MIN - out_zp);           \
+        const T out_max = out_scale * (T)((int64_t)INT16_MAX - out_zp);           \
+        const int steps = EDGE_LUT16_SIZE - 1;                                    \
+        const T step = (in_max - in_min) / (T)steps;                              \
+        const T half_step = step / 2;                                             \
+        const T inv = (T)65536 / (out_max - out_min);                             \
+        for (int i = 0; i < steps; i++) {                                         \
+            const T x = in_min + (T)i * step;                                     \
+            const T val = fn(x);                                                  \
+            const T val_mid = fn(x + half_step);                                  \
+            const T val_next = fn(in_min + (T)(i + 1) * step);                    \
+            const T sample = ROUND(val * inv);                                    \
+            const T interp = ROUND((val_next * inv + ROUND(val * inv)) / 2);      \
+            const T mid = ROUND(val_mid * inv);                                   \
+            const T bias = ROUND((interp - mid) / 2);                             \
+            lut[i] = lut16_clamp((double)(sample - bias));                        \
+        }                                                                         \
+        lut[steps] = lut16_clamp((double)ROUND(fn(in_max) * inv));                \
     }
-    lut[steps] = lut16_clamp(roundf(fn(in_max) * inv));
-}
+
+LUT16_POPULATE(edge_lut16_populate, float, roundf)
+/* SOFTMAX's tables: TFLite keeps its double overload for them (backward compatibility). */
+LUT16_POPULATE(edge_lut16_populate_f64, double, round)

@@ -260,8 +260,9 @@ static int gen_conv_common(og_pair *p, bool depthwise)
     conv_options(&o, &g, mult, act);
     const int32_t in[3] = {x, tw, tb};
     const bool dil = g.dh > 1 || g.dw > 1;
+    /* TensorFlow Lite's DEPTHWISE_CONV_2D takes no omitted (-1) bias: without one, two inputs */
     og_op(p, depthwise ? EDGE_OP_DEPTHWISE_CONV_2D : EDGE_OP_CONV_2D, 3, depthwise && dil ? 2 : 1,
-          in, 3, &o);
+          in, depthwise && !has_bias ? 2 : 3, &o);
     /* The int8 result is the exact accumulation rounded once (half a step);
      * the float one differs by its summation order. */
     p->tol_steps = 1.0f;
@@ -401,10 +402,15 @@ int og_gen_fully_connected(og_pair *p)
     const int rc = layer_random(p, &l, n, (size_t)k, (size_t)k, 1, per_channel, qi);
     if (rc)
         return rc;
-    double lo = 0.0, hi = 0.0;
-    if (l.wf && l.bf)
+    double lo = 0.0, hi = 0.0, raw_lo = 0.0, raw_hi = 0.0;
+    if (l.wf && l.bf) {
         fc_range(og_input_f(p, 0), l.wf, has_bias ? l.bf : NULL, batch, k, n, act, &lo, &hi);
-    const og_quant qo = og_quant_output(r, lo, hi);
+        fc_range(og_input_f(p, 0), l.wf, has_bias ? l.bf : NULL, batch, k, n, EDGE_ACT_NONE,
+                 &raw_lo, &raw_hi);
+    }
+    og_quant qo = og_quant_output(r, lo, hi);
+    if (p->qtype == EDGE_INT16) /* the int8 and uint8 models as before */
+        qo = output_for_s16(qo, qi, l.ws, per_channel ? n : 1, fmax(fabs(raw_lo), fabs(raw_hi)));
     const int32_t w_dims[2] = {n, k};
     const int32_t tw = og_weights(p, 2, w_dims, l.wq, l.ws, per_channel ? n : 1, 0);
     const int32_t tb = has_bias ? og_bias(p, n, l.bq, l.bs) : -1;

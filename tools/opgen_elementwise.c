@@ -186,6 +186,10 @@ int og_gen_softmax(og_pair *p)
      * 1/65536, zero point -32768 (the uint8 and int16 variants keep 8-bit outputs) */
     if (p->qtype == EDGE_INT8 && og_chance(r, 0.25))
         return softmax_s16(p, &o);
+    /* the int16 variant (output scale 1/32768): TFLite's SoftmaxInt16 tabulates exp over
+     * [-10, 0] only, so every element further below the row maximum still adds exp(-10)
+     * (1.5 steps) to the sum: up to 23 of them in a row of 24 */
+    p->tol_steps_s16 = 2.0f + 24.0f * 1.5f;
     /* exp and the reciprocal are fixed-point approximations */
     return og_unary(p, EDGE_OP_SOFTMAX, 2, &o, og_quant_random(r), qo, 2.0f);
 }

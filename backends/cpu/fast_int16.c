@@ -1,4 +1,5 @@
-/* backends/cpu/fast_int16.c - 16x8 CONV_2D and TRANSPOSE_CONV on the level's dot product.
+/* backends/cpu/fast_int16.c - 16x8 CONV_2D, TRANSPOSE_CONV and FULLY_CONNECTED on the level's
+ * dot product.
  *
  * Owns: the drivers of fast_int16.h. TensorFlow Lite's 16x8 kernels (kernels/ref/int16.c,
  * tconv.c) sum int16 x int8 products into an int64, wrapping, which is the same int64 in any
@@ -12,12 +13,17 @@
  * each with its own scratch. int8 TRANSPOSE_CONV runs on the same gather: an input pixel's
  * channels plus the input offset fit int16 exactly, the products are the reference's, and its
  * wrapping int32 sums are the int64 sums modulo 2^32; then the int8 output stage
- * (EDGE_OUTPUT_STAGE). Does not own validation, multipliers or dispatch
- * (backends/cpu/op_conv.c, op_tconv.c). */
+ * (EDGE_OUTPUT_STAGE). FULLY_CONNECTED needs no gather: an output is the dot product of an
+ * input row and a weights row; tasks take runs of units. DEPTHWISE_CONV_2D has no dot product
+ * (one tap per channel): an output pixel's int64 sums of every channel grow tap by tap, the same
+ * sums as the reference's (integer addition in any order), over tasks of output rows. Does not
+ * own validation, multipliers or dispatch (backends/cpu/op_conv.c, op_dwconv.c, op_tconv.c,
+ * op_fc.c). */
 #include "fast_int16.h"
 
 #include <string.h>
 
+#include "ref/int16.h"
 #include "ref/requant.h"
 
 typedef struct s16_job {
@@ -191,4 +197,107 @@ void edge_fast_tconv_s8(edge_dot16x8_fn dot, const edge_conv_params *k, const in
     const size_t pixels = (size_t)k->batches * (size_t)k->out_h * (size_t)k->out_w;
     s16_job j = {dot, k, NULL, w, NULL, NULL, scratch, stride, pixel_chunk(k, ex), in, bias, out};
     edge_exec_parallel(ex, (pixels + j.chunk - 1) / j.chunk, tconv_task, &j);
+}
+
+typedef struct fc_s16_job {
+    edge_dot16x8_fn dot;
+    const edge_fc_params *k;
+    const int16_t *in;
+    const int8_t *w;
+    const int64_t *bias;
+    int16_t *out;
+    int32_t chunk; /* units per task */
+} fc_s16_job;
+
+static void fc_task(void *ctx, size_t task, unsigned thread)
+{
+    (void)thread;
+    const fc_s16_job *j = ctx;
+    const edge_fc_params *k = j->k;
+    const size_t depth = (size_t)k->depth;
+    const int32_t u0 = (int32_t)task * j->chunk;
+    const int32_t u1 = u0 + j->chunk < k->units ? u0 + j->chunk : k->units;
+    for (int32_t b = 0; b < k->batches; b++) {
+        const int16_t *x = j->in + (size_t)b * depth;
+        int16_t *o = j->out + (size_t)b * (size_t)k->units;
+        for (int32_t c = u0; c < u1; c++)
+            o[c] = (int16_t)edge_ref_fc_s16_stage(k, j->dot(x, j->w + (size_t)c * depth, depth),
+                                                  j->bias, c);
+    }
+}
+
+void edge_fast_fc_s16(edge_dot16x8_fn dot, const edge_fc_params *k, const int16_t *in,
+                      const int8_t *w, const int64_t *bias, int16_t *out, edge_exec *ex)
+{
+    const int32_t per = (int32_t)(4 * edge_exec_width(ex)); /* tasks: about 4 per thread */
+    int32_t chunk = (k->units + per - 1) / per;
+    chunk = chunk ? chunk : 1;
+    fc_s16_job j = {dot, k, in, w, bias, out, chunk};
+    edge_exec_parallel(ex, (size_t)((k->units + chunk - 1) / chunk), fc_task, &j);
+}
+
+size_t edge_fast_dw_s16_scratch(const edge_conv_params *k)
+{
+    return (size_t)k->out_c * sizeof(int64_t);
+}
+
+typedef struct dw_s16_job {
+    const edge_conv_params *k;
+    const int16_t *in;
+    const int8_t *w;
+    const int64_t *bias;
+    int16_t *out;
+    char *scratch;
+    size_t stride;
+    int32_t chunk; /* output rows per task */
+} dw_s16_job;
+
+/* ACC[oc] += W[oc] * X[oc / DM] for the OUT_C channels of one tap. */
+static void dw_tap(int64_t *restrict acc, const int8_t *restrict w, const int16_t *restrict x,
+                   int32_t out_c, int32_t dm)
+{
+    if (dm == 1) {
+        for (int32_t c = 0; c < out_c; c++)
+            acc[c] += (int32_t)w[c] * (int32_t)x[c];
+        return;
+    }
+    for (int32_t c = 0; c < out_c; c++)
+        acc[c] += (int32_t)w[c] * (int32_t)x[c / dm];
+}
+
+static void dw_task(void *ctx, size_t task, unsigned thread)
+{
+    const dw_s16_job *j = ctx;
+    const edge_conv_params *k = j->k;
+    const int32_t rows = k->batches * k->out_h, r0 = (int32_t)task * j->chunk;
+    const int32_t r1 = r0 + j->chunk < rows ? r0 + j->chunk : rows;
+    int64_t *acc = (int64_t *)(j->scratch + (size_t)thread * j->stride);
+    const size_t oc_n = (size_t)k->out_c;
+    for (int32_t r = r0; r < r1; r++) {
+        const int32_t b = r / k->out_h, oy = r % k->out_h;
+        for (int32_t ox = 0; ox < k->out_w; ox++) {
+            memset(acc, 0, oc_n * sizeof *acc);
+            EDGE_CONV_FOR_TAPS (k, oy, ox) {
+                const size_t at =
+                    ((size_t)b * (size_t)k->in_h + (size_t)iy) * (size_t)k->in_w + (size_t)ix;
+                const size_t tap = (size_t)fy * (size_t)k->k_w + (size_t)fx;
+                dw_tap(acc, j->w + tap * oc_n, j->in + at * (size_t)k->in_c, k->out_c,
+                       k->depth_mult);
+            }
+            int16_t *o = j->out + ((size_t)r * (size_t)k->out_w + (size_t)ox) * oc_n;
+            for (int32_t c = 0; c < k->out_c; c++)
+                o[c] = (int16_t)EDGE_OUTPUT_STAGE64(k, acc[c], j->bias, c);
+        }
+    }
+}
+
+void edge_fast_dw_s16(const edge_conv_params *k, const int16_t *in, const int8_t *w,
+                      const int64_t *bias, int16_t *out, void *scratch, size_t stride,
+                      edge_exec *ex)
+{
+    const int32_t rows = k->batches * k->out_h, per = (int32_t)(4 * edge_exec_width(ex));
+    int32_t chunk = (rows + per - 1) / per;
+    chunk = chunk ? chunk : 1;
+    dw_s16_job j = {k, in, w, bias, out, scratch, stride, chunk};
+    edge_exec_parallel(ex, (size_t)((rows + chunk - 1) / chunk), dw_task, &j);
 }

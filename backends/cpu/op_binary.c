@@ -2,7 +2,8 @@
  *
  * Owns: validating the two inputs and the output (one type for all three:
  * int8, uint8, float32 or int32, and int16 for ADD/SUB (16x8: zero points 0, a left
- * shift of 15); shapes that broadcast, numpy style, up to rank 6, to
+ * shift of 15) and MUL (16x8: zero points 0, as TFLite's mul.cc requires; on the reference at
+ * every level); shapes that broadcast, numpy style, up to rank 6, to
  * exactly the declared output shape; per-tensor quantization), and filling the
  * kernels' parameters with the multipliers edge/ops.h derives (ADD/SUB's left
  * shift of 20, MUL's single multiplier; multipliers TFLite would abort on fail
@@ -39,7 +40,7 @@ typedef struct binary_data {
     edge_arith_params k;
     binary_op op;
     edge_dtype type;
-    bool mul_sat;              /* MUL s8/u8 whose multiplier is 2^30 or more (kernels/ref/gaps.h) */
+    bool mul_sat; /* MUL s8/u8/s16 whose multiplier is 2^30 or more (kernels/ref/gaps.h) */
     edge_qs8_binary_fn fast;   /* s8/u8 on the kernel table (NULL: the reference) */
     edge_q16_binary_fn fast16; /* s16 ADD/SUB on the kernel table (NULL: the reference) */
     edge_qs8_binary_params q;
@@ -116,8 +117,12 @@ static int arith_quant(edge_prep *p, binary_op op, int act, const edge_tensor *a
     k->b_offset = -b->q.zero_point[0];
     k->out_offset = out->q.zero_point[0];
     if (op == BIN_MUL) {
-        if ((rc = edge_mul_multiplier_sat(sa, sb, so, &k->out_mult, &k->out_shift, &d->mul_sat,
-                                          p->err)))
+        rc = out->type == EDGE_INT16
+                 ? edge_mul_multiplier_sat_s16(sa, sb, so, &k->out_mult, &k->out_shift, &d->mul_sat,
+                                               p->err)
+                 : edge_mul_multiplier_sat(sa, sb, so, &k->out_mult, &k->out_shift, &d->mul_sat,
+                                           p->err);
+        if (rc)
             return rc;
     } else {
         edge_addsub_quant q;
@@ -168,6 +173,8 @@ static void binary_fast(edge_prep *p, binary_data *d)
         return;
     const edge_qs8_binary_fn fns[] = {kt->binary.add, kt->binary.sub, kt->binary.mul,
                                       kt->binary.max, kt->binary.min};
+    if (d->type == EDGE_INT16 && d->op == BIN_MUL) /* 16x8 MUL: the reference */
+        return;
     if (d->type == EDGE_INT16) /* ADD or SUB (16x8) */
         d->fast16 = d->op == BIN_SUB ? kt->s16.sub : kt->s16.add;
     else if ((d->type != EDGE_INT8 && d->type != EDGE_UINT8) || d->mul_sat || !fns[d->op])
@@ -500,9 +507,9 @@ static int binary_prepare(edge_prep *p, edge_node *n)
 {
     const binary_op op = (binary_op)edge_op_code_index(
         n->code, binary_codes, sizeof binary_codes / sizeof binary_codes[0]);
-    const bool addsub = op == BIN_ADD || op == BIN_SUB;
+    const bool arith = op == BIN_ADD || op == BIN_SUB || op == BIN_MUL;
     const edge_tensor *a, *b, *out;
-    int rc = edge_op_io_binary(p, n, BINARY_TYPES | (addsub ? EDGE_DTYPE_BIT(EDGE_INT16) : 0), -1,
+    int rc = edge_op_io_binary(p, n, BINARY_TYPES | (arith ? EDGE_DTYPE_BIT(EDGE_INT16) : 0), -1,
                                &a, &b, &out);
     if (rc)
         return rc;
@@ -571,10 +578,11 @@ static void eval_u8(const binary_data *d, const uint8_t *a, const uint8_t *b, ui
 
 static void eval_s16(const binary_data *d, const int16_t *a, const int16_t *b, int16_t *o)
 {
-    if (d->op == BIN_SUB)
-        edge_ref_sub_s16(&d->k, a, b, o);
-    else
-        edge_ref_add_s16(&d->k, a, b, o);
+    switch (d->op) {
+    case BIN_SUB: edge_ref_sub_s16(&d->k, a, b, o); break;
+    case BIN_MUL: (d->mul_sat ? edge_ref_mul_sat_s16 : edge_ref_mul_s16)(&d->k, a, b, o); break;
+    default: edge_ref_add_s16(&d->k, a, b, o); break;
+    }
 }
 
 static void eval_f32(const binary_data *d, const float *a, const float *b, float *o)

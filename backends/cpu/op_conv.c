@@ -7,9 +7,9 @@
  * with the derivations of edge/ops.h).
  * Packed paths: int8 through fast_ops.h, legacy uint8 through fast_u8.h.
  * Supports int8 (per-channel or per-tensor symmetric weights), legacy uint8,
- * float32, hybrid (float32 with int8 weights, kernels/ref/hybrid.h) and, for CONV_2D, 16x8
- * (int16 activations with zero point 0, symmetric int8 weights, int64 bias: kernels/ref/int16.c,
- * above the scalar level on the level's 16x8 dot product, fast_int16.h); INT4 weights come as the
+ * float32, hybrid (float32 with int8 weights, kernels/ref/hybrid.h) and 16x8 (int16 activations
+ * with zero point 0, symmetric int8 weights, int64 bias: kernels/ref/int16.c; CONV_2D above the
+ * scalar level on the level's 16x8 dot product, fast_int16.h); INT4 weights come as the
  * loader's int8 copy (the GEMM holds them 4-bit, fast_ops.c); refuses grouped convolutions.
  * Does not own the arithmetic (kernels/ref/conv.c). */
 #include <stdio.h>
@@ -184,20 +184,15 @@ edge_conv_quant edge_conv_quant_of(edge_prep *p, const edge_node *n, int32_t cha
 
 /* ---- the prepare CONV_2D and DEPTHWISE_CONV_2D share ---- */
 
-/* 16x8: int16 input and output, int8 weights, int64 bias of COUNT elements (TFLite Micro's
- * ConvPerChannel<int64_t>), where KIND has the kernel. */
-static int conv2d_check_types_s16(edge_prep *p, const edge_conv2d_kind *kind, const edge_tensor *in,
-                                  const edge_tensor *filter, const edge_tensor *bias,
-                                  const edge_tensor *out, int32_t count)
+int edge_conv_check_types_s16(edge_prep *p, const edge_tensor *filter, const edge_tensor *bias,
+                              const edge_tensor *out, int32_t count)
 {
-    if (!kind->s16)
-        return edge_op_check_dtype(p, in, "input", EDGE_CONV_TYPES);
     int rc = edge_op_check_type(p, out, "output", EDGE_INT16);
     if (rc || (rc = edge_op_check_type(p, filter, "weights", EDGE_INT8)) || !bias)
         return rc;
     if (bias->type != EDGE_INT64)
         return edge_op_fail(p, EDGE_EUNSUPPORTED,
-                            "bias (tensor %d) has type %s; int16 (16x8) convolution takes an "
+                            "bias (tensor %d) has type %s; an int16 (16x8) operator takes an "
                             "INT64 bias",
                             edge_op_tensor_index(p, bias), edge_dtype_name(bias->type));
     if (bias->count != (size_t)count)
@@ -205,6 +200,17 @@ static int conv2d_check_types_s16(edge_prep *p, const edge_conv2d_kind *kind, co
                             "bias (tensor %d) has %zu elements for %d output channels",
                             edge_op_tensor_index(p, bias), bias->count, (int)count);
     return 0;
+}
+
+/* 16x8 (TFLite's ConvPerChannel<int64_t>, DepthwiseConvPerChannel for int16) where KIND has the
+ * kernel; else int16 is refused. */
+static int conv2d_check_types_s16(edge_prep *p, const edge_conv2d_kind *kind, const edge_tensor *in,
+                                  const edge_tensor *filter, const edge_tensor *bias,
+                                  const edge_tensor *out, int32_t count)
+{
+    if (!kind->s16)
+        return edge_op_check_dtype(p, in, "input", EDGE_CONV_TYPES);
+    return edge_conv_check_types_s16(p, filter, bias, out, count);
 }
 
 static int conv2d_check_tensors(edge_prep *p, const edge_node *n, const edge_conv2d_kind *kind)

@@ -55,8 +55,15 @@ edge_conv_quant edge_conv_quant_of(edge_prep *p, const edge_node *n, int32_t cha
                                    bool legacy, int act);
 
 /* The CHANNELS shifts SHIFT of a 16x8 kernel (64-bit MultiplyByQuantizedMultiplier) are at
- * most 7 (EDGE_ERANGE otherwise); CONV_2D and TRANSPOSE_CONV check theirs. */
+ * most 7 (EDGE_ERANGE otherwise); CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED and TRANSPOSE_CONV
+ * check theirs. */
 int edge_conv_check_s16_shifts(edge_prep *p, const int32_t *shift, int32_t channels);
+
+/* Types of a 16x8 conv-like op (int16 input): int16 output, int8 weights, and an int64 bias of
+ * COUNT elements when present (TFLite's prepare of CONV_2D, DEPTHWISE_CONV_2D and
+ * FULLY_CONNECTED for int16). */
+int edge_conv_check_types_s16(edge_prep *p, const edge_tensor *filter, const edge_tensor *bias,
+                              const edge_tensor *out, int32_t count);
 
 /* Activation types of the convolution family and the pools. */
 #define EDGE_CONV_TYPES \

@@ -7,7 +7,10 @@
  * Micro at the reference commit does (older releases special-cased 4-D H,W
  * keep_dims with a rounded division and equal scales with a truncated one;
  * mobilenet_v2_int8_nchw's equal-scale H,W MEAN is bit-exact only this way).
- * Supports float32 and int8. Does not own the arithmetic (kernels/ref/reduce.c). */
+ * int16 (16x8: zero points 0, TensorFlow Lite's reduce.cc Prepare) is QuantizedMeanOrSum too,
+ * as TensorFlow Lite's EvalMean computes it for every axis set (its optimized 4-D H,W mean is
+ * int8 / uint8 only), on the reference at every level. Supports float32, int8 and int16. Does
+ * not own the arithmetic (kernels/ref/reduce.c). */
 #include "dispatch.h"
 #include "fast_ops.h"
 #include "op_conv.h"
@@ -137,8 +140,9 @@ int edge_reduce_check_tensors(edge_prep *p, const edge_node *n, uint32_t types)
 
 static int mean_prepare(edge_prep *p, edge_node *n)
 {
-    int rc =
-        edge_reduce_check_tensors(p, n, EDGE_DTYPE_BIT(EDGE_INT8) | EDGE_DTYPE_BIT(EDGE_FLOAT32));
+    int rc = edge_reduce_check_tensors(p, n,
+                                       EDGE_DTYPE_BIT(EDGE_INT8) | EDGE_DTYPE_BIT(EDGE_INT16) |
+                                           EDGE_DTYPE_BIT(EDGE_FLOAT32));
     if (rc)
         return rc;
     const bool keep_dims = n->params.keep_dims;
@@ -147,7 +151,7 @@ static int mean_prepare(edge_prep *p, edge_node *n)
     edge_reduce_params k = {0};
     if ((rc = edge_reduce_walk_shape(p, in, axis, out, keep_dims, &k)))
         return rc;
-    if (in->type == EDGE_INT8) {
+    if (in->type == EDGE_INT8 || in->type == EDGE_INT16) {
         if ((rc = edge_reduce_quant(p, in, out, &k)))
             return rc;
         edge_ref_mean_fold(k.count, &k.mult, &k.shift); /* 1/count folded in */
@@ -161,7 +165,7 @@ static int mean_prepare(edge_prep *p, edge_node *n)
     if (d->type == EDGE_INT8)
         return edge_fast_mean_prepare(p, n, &d->k) < 0 ? EDGE_ENOMEM : 0;
     const edge_kernels *kt = edge_op_kernels(p);
-    if (kt && kt->isa != EDGE_ISA_SCALAR && mean_rows_shape(&d->k, d)) {
+    if (d->type == EDGE_FLOAT32 && kt && kt->isa != EDGE_ISA_SCALAR && mean_rows_shape(&d->k, d)) {
         d->f32_rows = true;
         n->kernel = "mean_f32_rows";
     }
@@ -175,6 +179,8 @@ static void mean_eval(const edge_node *n, void *const *t, void *scratch, edge_ex
         edge_fast_mean_eval(n, t, scratch, ex);
     else if (d->type == EDGE_INT8)
         edge_ref_mean_s8(&d->k, t[n->in[0]], t[n->out[0]], scratch);
+    else if (d->type == EDGE_INT16)
+        edge_ref_mean_s16(&d->k, t[n->in[0]], t[n->out[0]], scratch);
     else if (d->f32_rows) {
         mean_job j = {d, t[n->in[0]], t[n->out[0]]};
         edge_exec_ranges(ex, d->k.out_count, 1024, 16, mean_rows, &j);

@@ -3,7 +3,8 @@
  * Owns: the pools' prepare (decoded Pool2DOptions, padding as edge/ops.h computes it,
  * output shape, types, TFLite Micro's requirement that quantized input and
  * output share scale and zero point, fused activation range) and eval
- * (dispatch to kernels/ref/pool.h). Supports int8, legacy uint8 and float32; and (space
+ * (dispatch to kernels/ref/pool.h). Supports int8, legacy uint8, int16 (16x8: zero points 0,
+ * TensorFlow Lite's int16 reference pools, on the reference at every level) and float32; and (space
  * family) L2_POOL_2D in float32, as TFLite Micro (kernels/ref/l2.h).
  * int8 / uint8 MAX_POOL_2D of any window runs on the level's max_rows kernel
  * (qs8.h: a vector maximum over the channels of each window row, exact), rows
@@ -59,7 +60,7 @@ static int pool_geometry(edge_prep *p, const edge_node *n, const edge_tensor *in
 }
 
 /* Quantized pools pass values through: TFLite Micro insists on equal scales
- * (within 1e-6) and zero points. */
+ * (within 1e-6) and zero points (int16: both 0, edge_op_check_quant's 16x8 rule). */
 static int pool_quant(edge_prep *p, const edge_tensor *in, const edge_tensor *out, int act,
                       edge_pool_params *k)
 {
@@ -84,8 +85,9 @@ static int pool_check_tensors(edge_prep *p, const edge_node *n)
         (rc = edge_conv_check_count(p, in, "input")) ||
         (rc = edge_conv_check_count(p, out, "output")) ||
         (rc = edge_op_check_dtype(p, in, "input",
-                                  n->code == EDGE_OP_L2_POOL_2D ? EDGE_DTYPE_BIT(EDGE_FLOAT32)
-                                                                : EDGE_CONV_TYPES)))
+                                  n->code == EDGE_OP_L2_POOL_2D
+                                      ? EDGE_DTYPE_BIT(EDGE_FLOAT32)
+                                      : EDGE_CONV_TYPES | EDGE_DTYPE_BIT(EDGE_INT16))))
         return rc;
     return edge_op_check_type(p, out, "output", in->type);
 }
@@ -238,6 +240,9 @@ static void pool_eval(const edge_node *n, void *const *t, void *scratch, edge_ex
     case EDGE_INT8: (d->average ? edge_ref_avgpool_s8 : edge_ref_maxpool_s8)(&d->k, in, out); break;
     case EDGE_UINT8:
         (d->average ? edge_ref_avgpool_u8 : edge_ref_maxpool_u8)(&d->k, in, out);
+        break;
+    case EDGE_INT16:
+        (d->average ? edge_ref_avgpool_s16 : edge_ref_maxpool_s16)(&d->k, in, out);
         break;
     default: (d->average ? edge_ref_avgpool_f32 : edge_ref_maxpool_f32)(&d->k, in, out); break;
     }

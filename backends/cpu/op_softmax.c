@@ -14,7 +14,10 @@
  * 1/65536, so a scale further off would be read wrongly: refused with its value; the keyword
  * benchmark's is 1/65535). That variant runs
  * on the reference at every level (no kernel table has it: one row per inference in the models
- * that use it).
+ * that use it). int16 -> int16 (16x8) follows TensorFlow Lite's softmax.cc: zero points 0, the
+ * output scale 1/32768 (within TFLite's 0.1% of a step), rows of at most 65536, the input
+ * multiplier beta * input scale / (10 / 65535) and the exp and 1 / (1 + x) tables
+ * (edge_softmax_s16_scaling, edge_softmax_s16_tables); the reference at every level too.
  * Also LOG_SOFTMAX: float32, int8 and uint8 over the last axis; the quantized output must be
  * scale 16/256 with zero point 127 (int8) or 255 (uint8), its multipliers
  * PreprocessLogSoftmaxScalingExp's (edge/ops.h). int8 / uint8 SOFTMAX looks
@@ -34,12 +37,13 @@
 #include "ref/l2.h"
 #include "ref/softmax.h"
 
-/* Field id of SoftmaxOptions.beta in schema.fbs. */
+_Static_assert(EDGE_SOFTMAX_LUT16_SIZE == EDGE_LUT16_SIZE, "int16 SOFTMAX tables");
 
 typedef struct softmax_data {
     edge_softmax_params k;
     edge_dtype type;
-    bool s16_out; /* int8 input, int16 output: the reference */
+    bool s16_out;               /* int8 input, int16 output: the reference */
+    edge_softmax_s16_luts luts; /* int16 input and output: the reference's tables */
     /* int8 / uint8 on a kernel (qs8.h softmax): by d = row maximum - value (as unsigned
      * keys), exp(-d) in Q0.31, 0 below diff_min */
     int32_t exp_tab[256];
@@ -85,18 +89,19 @@ static void softmax_task(void *ctx, size_t task, unsigned thread)
     d->fn(r1 - r0, depth, j->in + r0 * depth, j->out + r0 * depth, &kp);
 }
 
-/* The shared opening: one input of rank >= 1 (int8, uint8 or float32), the output of its type
- * (or int16 for an int8 input when S16_OUT) and shape; the rows OUTER and the last axis's extent
- * DEPTH the kernels run over. */
-static int softmax_io(edge_prep *p, const edge_node *n, bool s16_out, const edge_tensor **in,
+/* The shared opening: one input of rank >= 1 (int8, uint8 or float32; SOFTMAX also int16), the
+ * output of its type (or int16 for an int8 input when SOFTMAX) and shape; the rows OUTER and the
+ * last axis's extent DEPTH the kernels run over. */
+static int softmax_io(edge_prep *p, const edge_node *n, bool softmax, const edge_tensor **in,
                       const edge_tensor **out, size_t *outer, size_t *depth)
 {
-    const uint32_t types =
-        EDGE_DTYPE_BIT(EDGE_INT8) | EDGE_DTYPE_BIT(EDGE_UINT8) | EDGE_DTYPE_BIT(EDGE_FLOAT32);
+    const uint32_t types = EDGE_DTYPE_BIT(EDGE_INT8) | EDGE_DTYPE_BIT(EDGE_UINT8) |
+                           EDGE_DTYPE_BIT(EDGE_FLOAT32) |
+                           (softmax ? EDGE_DTYPE_BIT(EDGE_INT16) : 0);
     int rc = edge_op_io(p, n, 1, 1, 1, in, out);
     if (rc || (rc = edge_op_check_dtype(p, *in, "input", types)))
         return rc;
-    if (!(s16_out && (*in)->type == EDGE_INT8 && (*out)->type == EDGE_INT16) &&
+    if (!(softmax && (*in)->type == EDGE_INT8 && (*out)->type == EDGE_INT16) &&
         (rc = edge_op_check_type(p, *out, "output", (*in)->type)))
         return rc;
     if ((rc = edge_op_check_same_shape(p, *in, "input", *out, "output")))
@@ -120,6 +125,32 @@ static int softmax_s16_quant(edge_prep *p, const edge_tensor *out)
                             "SOFTMAX output needs scale 1/65536 (within 0.1%%) and zero point "
                             "-32768",
                             edge_op_tensor_index(p, out), scale, (int)out->q.zero_point[0]);
+    return 0;
+}
+
+/* int16 -> int16 (16x8): zero points 0 (the pair's check), output scale 1/32768 within
+ * TFLite's 0.1% of a step, rows the int32 sum holds; the input multiplier and the tables. */
+static int softmax_s16_prepare(edge_prep *p, const edge_tensor *in, const edge_tensor *out,
+                               float beta, softmax_data *d)
+{
+    int rc = edge_op_check_quant1_pair(p, in, "input", out, "output");
+    if (rc)
+        return rc;
+    const float step = 1.0f / 32768.0f, scale = out->q.scale[0];
+    if (!(fabsf(scale - step) <= 0.001f * step))
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "output (tensor %d, INT16) has scale %.9g; an int16 SOFTMAX of an "
+                            "int16 input needs output scale 1/32768 (within 0.1%%)",
+                            edge_op_tensor_index(p, out), (double)scale);
+    if (d->k.depth > 65536)
+        return edge_op_fail(p, EDGE_EUNSUPPORTED,
+                            "input (tensor %d) has rows of %zu elements; int16 SOFTMAX sums at "
+                            "most 65536 (its int32 sum would overflow)",
+                            edge_op_tensor_index(p, in), d->k.depth);
+    if ((rc =
+             edge_softmax_s16_scaling(beta, in->q.scale[0], &d->k.in_mult, &d->k.in_shift, p->err)))
+        return rc;
+    edge_softmax_s16_tables(d->luts.exp, d->luts.recip);
     return 0;
 }
 
@@ -158,7 +189,10 @@ static int softmax_prepare(edge_prep *p, edge_node *n)
     if (!isfinite(beta))
         return edge_op_fail(p, EDGE_ERANGE, "beta %g is not finite", (double)beta);
     d.type = in->type;
-    if (in->type != EDGE_FLOAT32) {
+    if (in->type == EDGE_INT16) {
+        if ((rc = softmax_s16_prepare(p, in, out, beta, &d)))
+            return rc;
+    } else if (in->type != EDGE_FLOAT32) {
         if ((rc = softmax_quant(p, in, out, beta, &d.k)))
             return rc;
         d.s16_out = out->type == EDGE_INT16;
@@ -209,6 +243,7 @@ static void softmax_eval(const edge_node *n, void *const *t, void *scratch, edge
                 edge_ref_softmax_s8(&d->k, in, out);
             return;
         case EDGE_UINT8: edge_ref_softmax_u8(&d->k, in, out); return;
+        case EDGE_INT16: edge_ref_softmax_s16(&d->k, &d->luts, in, out); return;
         default: edge_ref_softmax_f32(&d->k, in, out); return;
         }
     }

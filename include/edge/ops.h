@@ -193,7 +193,8 @@ typedef struct edge_fc_options {
     int32_t activation;
     int32_t weights_format; /* 0 = DEFAULT */
     bool keep_num_dims;
-    bool asymmetric_inputs; /* hybrid: asymmetric_quantize_inputs */
+    bool asymmetric_inputs;      /* hybrid: asymmetric_quantize_inputs */
+    int32_t quantized_bias_type; /* EDGE_* type code; EDGE_FLOAT32 (0) when unset */
 } edge_fc_options;
 
 typedef struct edge_concat_options {
@@ -712,6 +713,10 @@ int edge_hard_swish_multipliers(float in_scale, float out_scale, int16_t *out_mu
  * shift of BETA x IN_SCALE, and the smallest difference that still counts. */
 int edge_softmax_scaling(float beta, float in_scale, int32_t *mult, int *shift, int32_t *diff_min,
                          edge_error *err);
+/* int16 SOFTMAX (softmax.cc's Prepare): BETA x IN_SCALE (a float product) rescaled so that an
+ * input difference of -65535 means -10, as QuantizeMultiplier's MULT and SHIFT. */
+int edge_softmax_s16_scaling(float beta, float in_scale, int32_t *mult, int *shift,
+                             edge_error *err);
 
 /* ---- comparison family (ops/derive_compare.c; shapes in ops/derive_shape.c) ---- */
 
@@ -812,6 +817,10 @@ int edge_op_data_input(int32_t code);
  * product that is not zero) instead of failing. Zero, negative or non-finite scales fail. */
 int edge_mul_multiplier_sat(float sa, float sb, float so, int32_t *mult, int *shift, bool *saturate,
                             edge_error *err);
+/* The same for int16 (16x8) MUL as TensorFlow Lite's mul.cc derives it: sa * sb / so in float
+ * arithmetic (TFLite Micro's double product can round the multiplier one unit apart). */
+int edge_mul_multiplier_sat_s16(float sa, float sb, float so, int32_t *mult, int *shift,
+                                bool *saturate, edge_error *err);
 
 /* DIV int8/uint8: input1 scale / (input2 scale x output scale) (float arithmetic, as TFLite) as
  * MULT and SHIFT; shifts above 22 and non-positive scales fail. */
@@ -857,6 +866,14 @@ int edge_reduce_prod_scaling(float in_scale, float out_scale, int32_t count, int
 #define EDGE_LUT16_SIZE 513
 void edge_lut16_populate(float in_scale, int32_t in_zp, float out_scale, int32_t out_zp,
                          float (*fn)(float), int16_t lut[EDGE_LUT16_SIZE]);
+/* The same in double arithmetic (TFLite's LUTPopulate overload for double, which int16 SOFTMAX
+ * uses). */
+void edge_lut16_populate_f64(double in_scale, int32_t in_zp, double out_scale, int32_t out_zp,
+                             double (*fn)(double), int16_t lut[EDGE_LUT16_SIZE]);
+/* int16 SOFTMAX's tables (softmax.cc's Prepare): EXP_LUT of exp(x) for x in [-10, 0] and
+ * RECIP_LUT of 1 / (1 + x) for x in [0, 1], both over the whole int16 input range, in Q0.15
+ * (an output range of [-1, 1]). */
+void edge_softmax_s16_tables(int16_t exp_lut[EDGE_LUT16_SIZE], int16_t recip_lut[EDGE_LUT16_SIZE]);
 
 #if defined(__GNUC__)
 #pragma GCC visibility pop

@@ -1,4 +1,4 @@
-/* kernels/ref/binary.c - reference ADD, SUB, MUL, MAXIMUM, MINIMUM (s8, u8, f32; ADD/SUB s16).
+/* kernels/ref/binary.c - reference ADD, SUB, MUL, MAXIMUM, MINIMUM (s8, u8, f32; ADD/SUB/MUL s16).
  *
  * Owns: the broadcast walk (an odometer over the five outer dimensions, one
  * strided run along the innermost) and the per-element arithmetic of TFLite
@@ -149,3 +149,5 @@ EDGE_BCAST_KERNEL(edge_ref_minimum_f32, float, x < y ? x : y)
 /* int16 (16x8): the int8 arithmetic with a left shift of 15 (TFLite Micro AddElementwise) */
 EDGE_BCAST_KERNEL(edge_ref_add_s16, int16_t, addsub_q(p, x, y, false))
 EDGE_BCAST_KERNEL(edge_ref_sub_s16, int16_t, addsub_q(p, x, y, true))
+/* int16 MUL: MulElementwise on int16 values (zero points 0: |product| <= 2^30) */
+EDGE_BCAST_KERNEL(edge_ref_mul_s16, int16_t, mul_q(p, x, y))

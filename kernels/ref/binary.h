@@ -7,9 +7,11 @@
  *          ADD/SUB rescale both inputs to a common scale after a left shift
  *          of 20 bits, MUL requantizes the product of the offset inputs,
  *          MAXIMUM/MINIMUM compare raw values (TFLite Micro does not rescale);
- *   s16:   ADD and SUB only (16x8 quantization, zero points 0): the s8
+ *   s16:   ADD, SUB and MUL (16x8 quantization, zero points 0): ADD/SUB the s8
  *          arithmetic with a left shift of 15 (TFLite Micro's int16 general
- *          path, reference_ops::AddElementwise / Sub with int16 data);
+ *          path, reference_ops::AddElementwise / Sub with int16 data), MUL the s8
+ *          arithmetic on int16 values (TFLite's reference_integer_ops::Mul /
+ *          BroadcastMul6DSlow with int16 data: the product fits int32);
  *   f32:   TFLite's reference float kernels (op, then clamp to the fused
  *          activation range).
  * Also owns edge_bcast_init, the prepare-time folding of two input shapes and
@@ -109,6 +111,7 @@ void edge_ref_sub_f32(const edge_arith_params *p, const float *a, const float *b
 
 void edge_ref_add_s16(const edge_arith_params *p, const int16_t *a, const int16_t *b, int16_t *out);
 void edge_ref_sub_s16(const edge_arith_params *p, const int16_t *a, const int16_t *b, int16_t *out);
+void edge_ref_mul_s16(const edge_arith_params *p, const int16_t *a, const int16_t *b, int16_t *out);
 
 void edge_ref_mul_s8(const edge_arith_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 void edge_ref_mul_u8(const edge_arith_params *p, const uint8_t *a, const uint8_t *b, uint8_t *out);

@@ -23,6 +23,7 @@ typedef struct edge_fc_params {
     const int32_t *shift;  /* units exponents (positive: left shift) */
     int32_t act_min, act_max;
     float act_min_f, act_max_f;
+    const double *real; /* 16x8 (kernels/ref/int16.h): units real multipliers, or NULL */
 } edge_fc_params;
 
 /* Bias is optional (NULL). */

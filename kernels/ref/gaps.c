@@ -18,6 +18,7 @@ static inline int32_t mul_sat(const edge_arith_params *p, int32_t x, int32_t y)
 
 EDGE_BCAST_KERNEL(edge_ref_mul_sat_s8, int8_t, mul_sat(p, x, y))
 EDGE_BCAST_KERNEL(edge_ref_mul_sat_u8, uint8_t, mul_sat(p, x, y))
+EDGE_BCAST_KERNEL(edge_ref_mul_sat_s16, int16_t, mul_sat(p, x, y))
 
 /* ---- LOG_SOFTMAX ---- */
 

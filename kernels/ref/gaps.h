@@ -1,7 +1,7 @@
 /* kernels/ref/gaps.h - reference kernels that fill issue 17's type gaps, the oracle.
  *
  * Owns:
- *   MUL s8/u8 with an output multiplier beyond TFLite's range (real multiplier >= 2^30):
+ *   MUL s8/u8/s16 with an output multiplier beyond TFLite's range (real multiplier >= 2^30):
  *     every product that is not zero lands far outside the output type, so the exact result
  *     is the activation bound of the product's sign and a zero product is the output zero
  *     point (clamped), which is what TFLite computes wherever its arithmetic is defined;
@@ -58,5 +58,7 @@ void edge_ref_div_u8(const edge_arith_params *p, const uint8_t *a, const uint8_t
 void edge_ref_mul_sat_s8(const edge_arith_params *p, const int8_t *a, const int8_t *b, int8_t *out);
 void edge_ref_mul_sat_u8(const edge_arith_params *p, const uint8_t *a, const uint8_t *b,
                          uint8_t *out);
+void edge_ref_mul_sat_s16(const edge_arith_params *p, const int16_t *a, const int16_t *b,
+                          int16_t *out);
 
 #endif

@@ -1,4 +1,4 @@
-/* kernels/ref/pool.c - reference 2-D average and max pooling (int8, uint8, float32).
+/* kernels/ref/pool.c - reference 2-D average and max pooling (int8, uint8, int16, float32).
  *
  * Owns: TFLite's pooling arithmetic: the window is clamped to the input (padding
  * cells are neither read nor counted), integer averages round half away from
@@ -43,30 +43,38 @@ static inline int32_t round_div(int32_t acc, int32_t n)
     return acc > 0 ? (acc + n / 2) / n : (acc - n / 2) / n;
 }
 
-/* Integer window sum / max over int8 (S) or uint8 (U) input, one of them non-NULL. */
-static inline int32_t load_q(const int8_t *s, const uint8_t *u, size_t i)
+/* The quantized element types: int8, uint8, int16 (16x8: the int8 arithmetic, an int32 sum). */
+typedef enum pool_q { POOL_S8, POOL_U8, POOL_S16 } pool_q;
+
+/* Element I of IN, of type T, as int32. */
+static inline int32_t load_q(const void *in, pool_q t, size_t i)
 {
-    return s ? (int32_t)s[i] : (int32_t)u[i];
+    switch (t) {
+    case POOL_S8: return ((const int8_t *)in)[i];
+    case POOL_U8: return ((const uint8_t *)in)[i];
+    default: return ((const int16_t *)in)[i];
+    }
 }
 
-static int32_t avg_q(const edge_pool_params *p, const int8_t *s, const uint8_t *u, int32_t b,
-                     pool_window w, int32_t c)
+static int32_t avg_q(const edge_pool_params *p, const void *in, pool_q t, int32_t b, pool_window w,
+                     int32_t c)
 {
     int32_t acc = 0, n = 0;
     for (int32_t y = w.y0; y < w.y1; y++)
         for (int32_t x = w.x0; x < w.x1; x++, n++)
-            acc = edge_wrap_add32(acc, load_q(s, u, at(p, b, y, x, c)));
+            acc = edge_wrap_add32(acc, load_q(in, t, at(p, b, y, x, c)));
     const int32_t avg = n > 0 ? round_div(acc, n) : 0; /* n == 0 cannot happen (pool.h) */
     return edge_clamp32(avg, p->act_min, p->act_max);
 }
 
-static int32_t max_q(const edge_pool_params *p, const int8_t *s, const uint8_t *u, int32_t b,
-                     pool_window w, int32_t c)
+static int32_t max_q(const edge_pool_params *p, const void *in, pool_q t, int32_t b, pool_window w,
+                     int32_t c)
 {
-    int32_t m = s ? INT8_MIN : 0; /* std::numeric_limits<T>::lowest() */
+    /* std::numeric_limits<T>::lowest() */
+    int32_t m = t == POOL_S8 ? INT8_MIN : t == POOL_S16 ? INT16_MIN : 0;
     for (int32_t y = w.y0; y < w.y1; y++)
         for (int32_t x = w.x0; x < w.x1; x++) {
-            const int32_t v = load_q(s, u, at(p, b, y, x, c));
+            const int32_t v = load_q(in, t, at(p, b, y, x, c));
             m = v > m ? v : m;
         }
     return edge_clamp32(m, p->act_min, p->act_max);
@@ -107,9 +115,11 @@ static float max_f(const edge_pool_params *p, const float *in, int32_t b, pool_w
                 }                                               \
     }
 
-EDGE_POOL_KERNEL(edge_ref_avgpool_s8, int8_t, avg_q(p, in, NULL, b, w, c))
-EDGE_POOL_KERNEL(edge_ref_avgpool_u8, uint8_t, avg_q(p, NULL, in, b, w, c))
-EDGE_POOL_KERNEL(edge_ref_maxpool_s8, int8_t, max_q(p, in, NULL, b, w, c))
-EDGE_POOL_KERNEL(edge_ref_maxpool_u8, uint8_t, max_q(p, NULL, in, b, w, c))
+EDGE_POOL_KERNEL(edge_ref_avgpool_s8, int8_t, avg_q(p, in, POOL_S8, b, w, c))
+EDGE_POOL_KERNEL(edge_ref_avgpool_u8, uint8_t, avg_q(p, in, POOL_U8, b, w, c))
+EDGE_POOL_KERNEL(edge_ref_avgpool_s16, int16_t, avg_q(p, in, POOL_S16, b, w, c))
+EDGE_POOL_KERNEL(edge_ref_maxpool_s8, int8_t, max_q(p, in, POOL_S8, b, w, c))
+EDGE_POOL_KERNEL(edge_ref_maxpool_u8, uint8_t, max_q(p, in, POOL_U8, b, w, c))
+EDGE_POOL_KERNEL(edge_ref_maxpool_s16, int16_t, max_q(p, in, POOL_S16, b, w, c))
 EDGE_POOL_KERNEL(edge_ref_avgpool_f32, float, avg_f(p, in, b, w, c))
 EDGE_POOL_KERNEL(edge_ref_maxpool_f32, float, max_f(p, in, b, w, c))

@@ -1,9 +1,10 @@
-/* kernels/ref/softmax.c - reference SOFTMAX (s8, u8, f32).
+/* kernels/ref/softmax.c - reference SOFTMAX (s8, u8, s16, f32).
  *
  * Owns: the row loop of TFLite's reference_ops::Softmax, quantized (on
- * fixedpoint.h; 8-bit outputs, and int16 from int8) and float. The quantized rows work on int32
- * copies of the values, so int8 and uint8 share one implementation. Does not own: parameter
- * derivation or validation (backends/cpu/op_softmax.c). */
+ * fixedpoint.h; 8-bit outputs, and int16 from int8) and float, and of
+ * reference_ops::SoftmaxInt16 (int16 -> int16 on two interpolated tables). The 8-bit rows
+ * work on int32 copies of the values, so int8 and uint8 share one implementation. Does not
+ * own: parameter derivation or validation (backends/cpu/op_softmax.c). */
 #include "softmax.h"
 
 #include <float.h>
@@ -12,6 +13,7 @@
 #include "fexp.h"
 #include "fixedpoint.h"
 #include "requant.h"
+#include "unary.h"
 
 enum { SCALED_DIFF_IB = 5 };
 
@@ -108,6 +110,52 @@ void edge_ref_softmax_u8(const edge_softmax_params *p, const uint8_t *in, uint8_
 {
     for (size_t r = 0; r < p->outer; r++)
         softmax_row_q(p, in + r * p->depth, out + r * p->depth, load_u8, store_u8, 8, 0, UINT8_MAX);
+}
+
+/* SoftMaxCalculateExp: exp(beta * scale * DIFF) for DIFF <= 0, DIFF scaled so that -65535
+ * means -10, recentred on the table's input range and saturated, in Q0.15. */
+static int16_t softmax_s16_exp(const edge_softmax_params *p, const edge_softmax_s16_luts *t,
+                               int32_t diff)
+{
+    const int32_t scaled = edge_mbqm(diff, p->in_mult, p->in_shift);
+    const int32_t sym = edge_clamp32(edge_wrap_add32(scaled, 32767), INT16_MIN, INT16_MAX);
+    return edge_ref_lut16_one(t->exp, (int16_t)sym);
+}
+
+static void softmax_row_s16(const edge_softmax_params *p, const edge_softmax_s16_luts *t,
+                            const int16_t *in, int16_t *out)
+{
+    const size_t depth = p->depth;
+    int16_t max = INT16_MIN;
+    for (size_t c = 0; c < depth; c++)
+        max = in[c] > max ? in[c] : max;
+    /* Q16.15; the maximum's own term is 32767, so the sum is positive and (at most 65536
+     * terms) fits */
+    int32_t sum = 0;
+    for (size_t c = 0; c < depth; c++) {
+        out[c] = softmax_s16_exp(p, t, (int32_t)in[c] - max);
+        sum = edge_wrap_add32(sum, out[c]);
+    }
+    /* the sum normalized to [1, 2) in Q1.15 (its leading zeros say by how much), minus one,
+     * recentred on the table's input range: 1 / sum's mantissa in Q0.15 */
+    const int headroom_plus_one = edge_fp_clz32((uint32_t)sum);
+    const int32_t shifted =
+        (int32_t)((((int64_t)sum << (headroom_plus_one - 1)) + (1 << 13)) >> 14);
+    const int32_t sym = edge_clamp32(shifted - ((1 << 15) + (1 << 16)), INT16_MIN, INT16_MAX);
+    const int16_t recip = edge_ref_lut16_one(t->recip, (int16_t)sym);
+    const int right_shift = 31 - headroom_plus_one;
+    const int64_t round = (int64_t)1 << (right_shift - 1);
+    for (size_t c = 0; c < depth; c++) {
+        const int32_t r = (int32_t)(((int64_t)out[c] * recip + round) >> right_shift);
+        out[c] = (int16_t)edge_clamp32(r, 0, INT16_MAX);
+    }
+}
+
+void edge_ref_softmax_s16(const edge_softmax_params *p, const edge_softmax_s16_luts *t,
+                          const int16_t *in, int16_t *out)
+{
+    for (size_t r = 0; r < p->outer; r++)
+        softmax_row_s16(p, t, in + r * p->depth, out + r * p->depth);
 }
 
 void edge_ref_softmax_f32(const edge_softmax_params *p, const float *in, float *out)

@@ -12,6 +12,12 @@
  *   s8 -> s16: the same template with an int16 output (scale 1/65536, zero point -32768), as
  *          TFLite Micro's reference_ops::Softmax<int8_t, int16_t> (its only int8 -> int16
  *          path) computes it: the rounding shift is 16 bits shorter;
+ *   s16:   int16 -> int16 (16x8, zero points 0, output scale 1/32768), TFLite's
+ *          reference_ops::SoftmaxInt16: each difference to the row maximum scaled so that
+ *          -65535 means -10 (MultiplyByQuantizedMultiplier), recentred and looked up in a
+ *          513-entry exp table (interpolated, Q0.15), the Q16.15 sum normalized by its leading
+ *          zeros and looked up in a 1 / (1 + x) table, each exponential times that reciprocal
+ *          shifted back with rounding, clamped to [0, 32767];
  *   f32:   TFLite's reference float softmax with beta, its exponential ref/fexp.h's edge_fexp
  *          (steps the vector rows repeat; the row sum is added in element order everywhere).
  * Does not own: deriving the parameters (backends/cpu/op_softmax.c). */
@@ -29,7 +35,8 @@ typedef struct edge_softmax_params {
     size_t depth; /* elements per row */
     /* s8 / u8 (PreprocessSoftmaxScaling, CalculateInputRadius) */
     int32_t in_mult;  /* beta * input scale * 2^26 as a Q31 multiplier ... */
-    int in_shift;     /* ... and its left shift, 0..30 */
+    int in_shift;     /* ... and its left shift, 0..30 (s16: beta * input scale * 6553.5, any
+                       * QuantizeMultiplier shift, -31..30) */
     int32_t diff_min; /* differences below this contribute nothing */
     /* f32 */
     float beta;
@@ -75,6 +82,16 @@ void edge_ref_softmax_s8(const edge_softmax_params *p, const int8_t *in, int8_t 
 /* int8 input, int16 output (scale 1/65536, zero point -32768). */
 void edge_ref_softmax_s8_s16(const edge_softmax_params *p, const int8_t *in, int16_t *out);
 void edge_ref_softmax_u8(const edge_softmax_params *p, const uint8_t *in, uint8_t *out);
+/* The tables of int16 SOFTMAX (edge/ops.h's edge_softmax_s16_tables fills them). */
+#define EDGE_SOFTMAX_LUT16_SIZE 513
+typedef struct edge_softmax_s16_luts {
+    int16_t exp[EDGE_SOFTMAX_LUT16_SIZE];   /* exp(x), x in [-10, 0] */
+    int16_t recip[EDGE_SOFTMAX_LUT16_SIZE]; /* 1 / (1 + x), x in [0, 1] */
+} edge_softmax_s16_luts;
+/* int16 input and output (16x8): OUT's rows hold the exponentials until they are scaled, as
+ * TFLite's do (IN and OUT must not overlap). Rows of at most 65536 elements (the int32 sum). */
+void edge_ref_softmax_s16(const edge_softmax_params *p, const edge_softmax_s16_luts *t,
+                          const int16_t *in, int16_t *out);
 void edge_ref_softmax_f32(const edge_softmax_params *p, const float *in, float *out);
 
 #endif

@@ -46,7 +46,7 @@ const edge_kernels TABLE = {
     .argmax8 = {edge_argmax8__avx2, "argmax8_rows__avx2"},
     .planes8 = {edge_interleave8__avx2, edge_deinterleave8__avx2, "planes8__avx2"},
     .s16 = {edge_dot16x8__avx2, "conv16x8_dot__avx2", "tconv16x8_dot__avx2", edge_q16_add_bin__avx2,
-            edge_q16_sub_bin__avx2, edge_q16_map__avx2, "q16_eltwise__avx2"},
+            edge_q16_sub_bin__avx2, edge_q16_map__avx2, "q16_eltwise__avx2", "fc16x8_dot__avx2"},
     .max_rows = {edge_qs8_max_rows__avx2, edge_qu8_max_rows__avx2, "max_rows__avx2"},
     .lut8 = {edge_lut8__avx2, "lut8__avx2"},
     .f32 = EDGE_F32_TABLE(__avx2, "__avx2"),

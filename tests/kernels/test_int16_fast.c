@@ -1,5 +1,5 @@
-/* tests/kernels/test_int16_fast.c - the 16x8 dot product and the CONV_2D and TRANSPOSE_CONV
- * drivers built on it, bit for bit against the reference.
+/* tests/kernels/test_int16_fast.c - the 16x8 dot product and the CONV_2D, TRANSPOSE_CONV and
+ * FULLY_CONNECTED drivers built on it, bit for bit against the reference.
  *
  * Owns: every level table's s16.dot (kernels/dot16.h) against a plain int64 loop over lengths
  * 0..2100 (several 511-product chunks) with random and extreme operands (every product
@@ -10,7 +10,11 @@
  * 1..70 and windows longer than a chunk), random and extreme inputs, weights and int64 biases,
  * multipliers with shifts from -31 to 7 and clipped activation ranges; and int8
  * TRANSPOSE_CONV (edge_fast_tconv_s8) against edge_ref_tconv_s8 the same way, with input offsets,
- * output zero points and int32 biases near the ends. A level the CPU lacks is skipped, visibly. */
+ * output zero points and int32 biases near the ends; 16x8 DEPTHWISE_CONV_2D (edge_fast_dw_s16)
+ * against edge_ref_dwconv_s16 with depth multipliers 1..3; and 16x8 FULLY_CONNECTED
+ * (edge_fast_fc_s16) against edge_ref_fc_s16 with both of its output stages. A level the CPU lacks
+ * is skipped, visibly. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -256,6 +260,121 @@ static int s8_tconv_case(const edge_kernels *const *tables, int n_tables, edge_e
     return bad;
 }
 
+/* One 16x8 DEPTHWISE_CONV_2D case (edge_fast_dw_s16) with no team, two and three threads
+ * against edge_ref_dwconv_s16: CONV_2D's random geometries with depth multipliers 1..3; the
+ * number of outputs that differ. */
+static int s16_dw_case(const edge_kernels *const *tables, int n_tables, edge_exec *const *teams,
+                       bool transpose, int round)
+{
+    (void)transpose, (void)tables, (void)n_tables;
+    int32_t mult[40 * 3], shift[40 * 3];
+    edge_conv_params k;
+    random_s16(&k, false, mult, shift);
+    k.in_c = rnd_in(1, 40);
+    k.depth_mult = rnd_in(0, 2) == 0 ? rnd_in(2, 3) : 1;
+    k.out_c = k.in_c * k.depth_mult;
+    for (int32_t c = 0; c < k.out_c; c++) {
+        mult[c] = rnd_in(1 << 30, INT32_MAX);
+        shift[c] = rnd_in(0, 5) == 0 ? rnd_in(1, 7) : rnd_in(-31, 0);
+    }
+    const size_t n_in = prod(k.batches, k.in_h, k.in_w, k.in_c);
+    const size_t n_out = prod(k.batches, k.out_h, k.out_w, k.out_c);
+    const size_t n_w = prod(1, k.k_h, k.k_w, k.out_c);
+    int16_t *in = malloc(n_in * sizeof *in), *want = malloc(n_out * sizeof *want);
+    int16_t *got = malloc(n_out * sizeof *got);
+    int8_t *w = malloc(n_w);
+    int64_t bias[40 * 3];
+    const size_t stride = (edge_fast_dw_s16_scratch(&k) + 63) & ~(size_t)63;
+    void *scratch = aligned_alloc(64, 3 * stride + 64);
+    assert_true(in && want && got && w && scratch);
+    const int mode = rnd_in(0, 5); /* 1, 2: extreme inputs and weights */
+    for (size_t i = 0; i < n_in; i++)
+        in[i] = rnd_x(mode <= 2 ? mode : 0);
+    for (size_t i = 0; i < n_w; i++)
+        w[i] = rnd_w(mode <= 2 ? mode : 0);
+    for (int32_t c = 0; c < k.out_c; c++)
+        bias[c] = (int64_t)(int32_t)rnd() * (rnd_in(0, 3) == 0 ? 4096 : 1);
+    const int64_t *b = rnd_in(0, 4) == 0 ? NULL : bias;
+    edge_ref_dwconv_s16(&k, in, w, b, want);
+    int bad = 0;
+    for (int team = 0; team < 3; team++) {
+        memset(got, 0xA5, n_out * sizeof *got);
+        edge_fast_dw_s16(&k, in, w, b, got, scratch, stride, teams[team]);
+        if (memcmp(got, want, n_out * sizeof *got)) {
+            size_t i = 0;
+            while (got[i] == want[i])
+                i++;
+            printf("# round %d dw team %d: output %zu of %zu is %d, the reference %d (in "
+                   "%dx%dx%d, k %dx%d, mult %d, stride %d,%d, dil %d,%d, pad %d,%d)\n",
+                   round, team, i, n_out, got[i], want[i], (int)k.in_h, (int)k.in_w, (int)k.in_c,
+                   (int)k.k_h, (int)k.k_w, (int)k.depth_mult, (int)k.stride_h, (int)k.stride_w,
+                   (int)k.dil_h, (int)k.dil_w, (int)k.pad_h, (int)k.pad_w);
+            bad++;
+        }
+    }
+    free(in), free(want), free(got), free(w), free(scratch);
+    return bad;
+}
+
+/* One 16x8 FULLY_CONNECTED case (edge_fast_fc_s16) on every table's dot product with no team,
+ * two and three threads against edge_ref_fc_s16: depths across several 511-product chunks, both
+ * output stages (float requantization with an int64 bias or none; the int32 one with no bias),
+ * clipped activation ranges; the number of outputs that differ. */
+static int s16_fc_case(const edge_kernels *const *tables, int n_tables, edge_exec *const *teams,
+                       bool transpose, int round)
+{
+    (void)transpose;
+    int32_t mult[40], shift[40];
+    double real[40];
+    int64_t bias[40];
+    edge_fc_params k = {.batches = rnd_in(1, 3), .units = rnd_in(1, 40)};
+    k.depth = rnd_in(0, 3) == 0 ? rnd_in(1, 1600) : rnd_in(1, 64);
+    const bool float_stage = rnd_in(0, 2) != 0;
+    for (int32_t c = 0; c < k.units; c++) {
+        mult[c] = rnd_in(1 << 30, INT32_MAX);
+        shift[c] = rnd_in(-31, 0);
+        real[c] = ldexp((double)mult[c], shift[c] - 31);
+        bias[c] = (int64_t)(int32_t)rnd() * (rnd_in(0, 3) == 0 ? 4096 : 1);
+    }
+    k.mult = mult;
+    k.shift = shift;
+    k.real = float_stage ? real : NULL;
+    const bool clip = rnd_in(0, 2) == 0;
+    k.act_min = clip ? rnd_in(INT16_MIN, 0) : INT16_MIN;
+    k.act_max = clip ? rnd_in(0, INT16_MAX) : INT16_MAX;
+    const size_t n_in = (size_t)k.batches * (size_t)k.depth;
+    const size_t n_out = (size_t)k.batches * (size_t)k.units;
+    int16_t *in = malloc(n_in * sizeof *in), *want = malloc(n_out * sizeof *want);
+    int16_t *got = malloc(n_out * sizeof *got);
+    int8_t *w = malloc((size_t)k.units * (size_t)k.depth);
+    assert_true(in && want && got && w);
+    const int mode = rnd_in(0, 5); /* 1, 2: extreme inputs and weights */
+    for (size_t i = 0; i < n_in; i++)
+        in[i] = rnd_x(mode <= 2 ? mode : 0);
+    for (size_t i = 0; i < (size_t)k.units * (size_t)k.depth; i++)
+        w[i] = rnd_w(mode <= 2 ? mode : 0);
+    const int64_t *b = float_stage && rnd_in(0, 4) != 0 ? bias : NULL;
+    edge_ref_fc_s16(&k, in, w, b, want);
+    int bad = 0;
+    for (int t = 0; t < n_tables; t++)
+        for (int team = 0; team < 3; team++) {
+            memset(got, 0xA5, n_out * sizeof *got);
+            edge_fast_fc_s16(tables[t]->s16.dot, &k, in, w, b, got, teams[team]);
+            if (memcmp(got, want, n_out * sizeof *got)) {
+                size_t i = 0;
+                while (got[i] == want[i])
+                    i++;
+                printf("# round %d fc level %s team %d: output %zu of %zu is %d, the reference "
+                       "%d (batches %d, depth %d, units %d, %s stage)\n",
+                       round, tables[t]->name, team, i, n_out, got[i], want[i], (int)k.batches,
+                       (int)k.depth, (int)k.units, float_stage ? "float" : "int32");
+                bad++;
+            }
+        }
+    free(in), free(want), free(got), free(w);
+    return bad;
+}
+
 typedef int case_fn(const edge_kernels *const *tables, int n_tables, edge_exec *const *teams,
                     bool transpose, int round);
 
@@ -293,13 +412,24 @@ static void test_tconv_s8(void **state)
     run_cases(s8_tconv_case, true);
 }
 
+static void test_dw_s16(void **state)
+{
+    (void)state;
+    run_cases(s16_dw_case, false);
+}
+
+static void test_fc_s16(void **state)
+{
+    (void)state;
+    run_cases(s16_fc_case, false);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dot16),
-        cmocka_unit_test(test_conv_s16),
-        cmocka_unit_test(test_tconv_s16),
-        cmocka_unit_test(test_tconv_s8),
+        cmocka_unit_test(test_dot16),     cmocka_unit_test(test_conv_s16),
+        cmocka_unit_test(test_tconv_s16), cmocka_unit_test(test_tconv_s8),
+        cmocka_unit_test(test_dw_s16),    cmocka_unit_test(test_fc_s16),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,12 +1,14 @@
 /* tests/unit/test_int16_ops.c - 16x8 quantization (int16 activations with zero point 0).
  *
- * Owns: ADD, SUB, LEAKY_RELU, QUANTIZE (int32 -> int16, int16 -> int8, int8 -> int16, int8 and
- * int16 -> int32) and
+ * Owns: ADD, SUB, MUL, LEAKY_RELU, QUANTIZE (int32 -> int16, int16 -> int8, int8 -> int16, int8
+ * and int16 -> int32), AVERAGE_POOL_2D, MAX_POOL_2D, MEAN, SOFTMAX and
  * CONV_2D 16x8 (int8 weights, int64 bias) run as registered CPU operators on hand-computed
  * cases (TFLite Micro's arithmetic: the left shift of 15, MultiplyByQuantizedMultiplier's
- * rounding, the 64-bit multiplier of the conv), the 64-bit multiplier itself, and the refusals:
- * a non-zero int16 zero point, a conv bias that is not int64, a conv multiplier beyond the 64-bit
- * path's shifts, int16 MUL (not supported here). */
+ * rounding, the 64-bit multiplier of the conv; TensorFlow Lite's: MUL's float multiplier, the
+ * pools' rounded average, MEAN's folded 1/count, SOFTMAX's tables, pinned to TensorFlow Lite's
+ * own outputs), the 64-bit multiplier itself, and the refusals: a non-zero int16 zero point, a
+ * conv bias that is not int64, a conv multiplier beyond the 64-bit path's shifts, an int16
+ * SOFTMAX output of another scale than 1/32768. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -97,13 +99,174 @@ static void test_add_s16_refuses_zero_point(void **state)
     harness_free(h);
 }
 
-static void test_mul_s16_refused(void **state)
+/* sa 1, sb 1, so 4: a * b / 4, MultiplyByQuantizedMultiplier's rounding, saturating. */
+static void test_mul_s16(void **state)
+{
+    (void)state;
+    int16_t a[5] = {3, -3, 32767, -32768, 100}, b[5] = {5, 5, 32767, -32768, -7}, o[5];
+    harness *h = binary16(a, b, o, 5, 1.0f, 1.0f, 4.0f);
+    assert_int_equal(run(h, EDGE_OP_MUL), 0);
+    /* 3.75, -3.75, saturated twice (-32768^2 = 2^30 fits int32), -175 */
+    assert_memory_equal(o, ((const int16_t[]){4, -4, 32767, 32767, -175}), sizeof o);
+    harness_free(h);
+}
+
+/* TensorFlow Lite's mul.cc multiplies and divides the scales as floats: these (a generated
+ * model's) give the multiplier 2069919616 * 2^-43 where the double product gives 2069919559,
+ * and -11392 x -8576 then rounds to 22991 (TensorFlow Lite's output), not 22990. */
+static void test_mul_s16_float_multiplier(void **state)
+{
+    (void)state;
+    int16_t a[1] = {-11392}, b[1] = {-8576}, o[1];
+    harness *h = binary16(a, b, o, 1, 0.000495068671f, 8.73774407e-05f, 0.000183823533f);
+    assert_int_equal(run(h, EDGE_OP_MUL), 0);
+    assert_int_equal(o[0], 22991);
+    harness_free(h);
+}
+
+static void test_mul_s16_refuses_zero_point(void **state)
 {
     (void)state;
     int16_t a[1] = {0}, b[1] = {0}, o[1];
     harness *h = binary16(a, b, o, 1, 1.0f, 1.0f, 1.0f);
-    assert_int_not_equal(run(h, EDGE_OP_MUL), 0);
-    assert_non_null(strstr(h->err.message, "INT16"));
+    quant(h, 2, 1.0f, 3);
+    assert_int_equal(run(h, EDGE_OP_MUL), EDGE_EUNSUPPORTED);
+    assert_true(harness_says(h, "zero point 3"));
+    assert_true(harness_says(h, "needs zero point 0"));
+    harness_free(h);
+}
+
+/* A [1, 2, 2, 1] int16 input (scale 1) pooled by one 2x2 VALID window into [1, 1, 1, 1]. */
+static harness *pool16(int16_t *in, int16_t *out, int32_t act)
+{
+    harness *h = harness_new(2);
+    tensor(h, 0, EDGE_INT16, 4, (const int32_t[]){1, 2, 2, 1}, in, false);
+    tensor(h, 1, EDGE_INT16, 4, (const int32_t[]){1, 1, 1, 1}, out, false);
+    quant(h, 0, 1.0f, 0);
+    quant(h, 1, 1.0f, 0);
+    io(h, 1, (const int32_t[]){0}, 1);
+    options(h, TFL_OPT_Pool2DOptions, 6, (const int32_t[]){EDGE_PAD_VALID, 2, 2, 2, 2, act},
+            (const bool[]){true, true, true, true, true, true});
+    return h;
+}
+
+/* The int32 window sum divided by the count, halves away from zero, then the activation. */
+static void test_pool_s16(void **state)
+{
+    (void)state;
+    int16_t in[4] = {1, 2, 3, 5}, out[1];
+    harness *h = pool16(in, out, EDGE_ACT_NONE);
+    assert_int_equal(run(h, EDGE_OP_AVERAGE_POOL_2D), 0);
+    assert_int_equal(out[0], 3); /* 2.75 */
+    harness_free(h);
+    int16_t neg[4] = {-1, -2, -3, -4}, big[4] = {32767, 32767, 32767, 32766};
+    h = pool16(neg, out, EDGE_ACT_NONE);
+    assert_int_equal(run(h, EDGE_OP_AVERAGE_POOL_2D), 0);
+    assert_int_equal(out[0], -3); /* -2.5 */
+    harness_free(h);
+    h = pool16(big, out, EDGE_ACT_NONE);
+    assert_int_equal(run(h, EDGE_OP_AVERAGE_POOL_2D), 0);
+    assert_int_equal(out[0], 32767); /* the sum needs 18 bits */
+    harness_free(h);
+    h = pool16(neg, out, EDGE_ACT_RELU);
+    assert_int_equal(run(h, EDGE_OP_MAX_POOL_2D), 0);
+    assert_int_equal(out[0], 0); /* -1, then RELU */
+    harness_free(h);
+    int16_t low[4] = {-32768, -32768, -32768, -32767};
+    h = pool16(low, out, EDGE_ACT_NONE);
+    assert_int_equal(run(h, EDGE_OP_MAX_POOL_2D), 0);
+    assert_int_equal(out[0], -32767);
+    harness_free(h);
+}
+
+static void test_pool_s16_refuses_other_scale(void **state)
+{
+    (void)state;
+    int16_t in[4] = {0}, out[1];
+    harness *h = pool16(in, out, EDGE_ACT_NONE);
+    quant(h, 1, 2.0f, 0);
+    assert_int_equal(run(h, EDGE_OP_AVERAGE_POOL_2D), EDGE_EUNSUPPORTED);
+    assert_true(harness_says(h, "quantization must be equal"));
+    harness_free(h);
+}
+
+/* MEAN over H, W of [1, 2, 2, 1] (scale 1) with keep_dims, into scale SO: QuantizedMeanOrSum,
+ * the multiplier with 1/4 folded in. */
+static int mean16(int16_t *in, int16_t *out, float so, int32_t zo)
+{
+    harness *h = harness_new(3);
+    int32_t axes[2] = {1, 2};
+    tensor(h, 0, EDGE_INT16, 4, (const int32_t[]){1, 2, 2, 1}, in, false);
+    tensor(h, 1, EDGE_INT32, 1, (const int32_t[]){2}, axes, true);
+    tensor(h, 2, EDGE_INT16, 4, (const int32_t[]){1, 1, 1, 1}, out, false);
+    quant(h, 0, 1.0f, 0);
+    quant(h, 2, so, zo);
+    io(h, 2, (const int32_t[]){0, 1}, 2);
+    options(h, TFL_OPT_ReducerOptions, 1, (const int32_t[]){1}, (const bool[]){true});
+    const int rc = run(h, EDGE_OP_MEAN);
+    if (rc)
+        assert_true(harness_says(h, "needs zero point 0"));
+    harness_free(h);
+    return rc;
+}
+
+static void test_mean_s16(void **state)
+{
+    (void)state;
+    int16_t in[4] = {1, 2, 3, 5}, neg[4] = {-1, -2, -3, -5}, big[4] = {32767, 32767, 32767, 100};
+    int16_t out[1];
+    assert_int_equal(mean16(in, out, 1.0f, 0), 0);
+    assert_int_equal(out[0], 3); /* 2.75 */
+    assert_int_equal(mean16(neg, out, 1.0f, 0), 0);
+    assert_int_equal(out[0], -3); /* -2.75 */
+    assert_int_equal(mean16(big, out, 0.5f, 0), 0);
+    assert_int_equal(out[0], 32767); /* 49200.5 saturates */
+    assert_int_equal(mean16(in, out, 1.0f, 1), EDGE_EUNSUPPORTED);
+}
+
+/* SOFTMAX int16 -> int16 over [ROWS, 2] (input scale SI, beta 1) into output scale SO. */
+static harness *softmax16(int16_t *in, int16_t *out, int32_t rows, float si, float so)
+{
+    harness *h = harness_new(2);
+    const int32_t dims[2] = {rows, 2};
+    tensor(h, 0, EDGE_INT16, 2, dims, in, false);
+    tensor(h, 1, EDGE_INT16, 2, dims, out, false);
+    quant(h, 0, si, 0);
+    quant(h, 1, so, 0);
+    io(h, 1, (const int32_t[]){0}, 1);
+    const float beta = 1.0f;
+    int32_t bits;
+    memcpy(&bits, &beta, sizeof bits);
+    options(h, TFL_OPT_SoftmaxOptions, 1, &bits, (const bool[]){true});
+    return h;
+}
+
+/* TensorFlow Lite's outputs (LiteRT, builtin int16 kernel) for these rows at input scale
+ * 0.000876274251: equal values, differences of 1, 2000, the whole range, about -10 (the
+ * exp table's end: beyond it every difference counts as exp(-10), 2 steps) and beyond. */
+static void test_softmax_s16(void **state)
+{
+    (void)state;
+    int16_t in[30] = {0,  0,      1000, -1000, 32767,  -32768, -5,     5,      0,    -11415,
+                      0,  -11416, 300,  -300,  -20000, -20001, 7,      0,      0,    -3000,
+                      12, -40,    0,    -50,   100,    101,    -32768, -32768, 5000, 0};
+    const int16_t want[30] = {16384, 16384, 27927, 4841,  32766, 2,     16313, 16455, 32766, 2,
+                              32766, 2,     20595, 12173, 16392, 16377, 16434, 16335, 30563, 2205,
+                              16757, 16010, 16742, 16025, 16377, 16392, 16384, 16384, 32363, 405};
+    int16_t out[30];
+    harness *h = softmax16(in, out, 15, 0.000876274251f, 1.0f / 32768.0f);
+    assert_int_equal(run(h, EDGE_OP_SOFTMAX), 0);
+    assert_memory_equal(out, want, sizeof out);
+    harness_free(h);
+}
+
+static void test_softmax_s16_refuses_output_scale(void **state)
+{
+    (void)state;
+    int16_t in[2] = {0}, out[2];
+    harness *h = softmax16(in, out, 1, 0.001f, 1.0f / 65536.0f);
+    assert_int_equal(run(h, EDGE_OP_SOFTMAX), EDGE_EUNSUPPORTED);
+    assert_true(harness_says(h, "1/32768"));
     harness_free(h);
 }
 
@@ -298,7 +461,14 @@ int main(void)
         cmocka_unit_test(test_sub_s16),
         cmocka_unit_test(test_sub_s16_double_multipliers),
         cmocka_unit_test(test_add_s16_refuses_zero_point),
-        cmocka_unit_test(test_mul_s16_refused),
+        cmocka_unit_test(test_mul_s16),
+        cmocka_unit_test(test_mul_s16_float_multiplier),
+        cmocka_unit_test(test_mul_s16_refuses_zero_point),
+        cmocka_unit_test(test_pool_s16),
+        cmocka_unit_test(test_pool_s16_refuses_other_scale),
+        cmocka_unit_test(test_mean_s16),
+        cmocka_unit_test(test_softmax_s16),
+        cmocka_unit_test(test_softmax_s16_refuses_output_scale),
         cmocka_unit_test(test_leaky_relu_s16),
         cmocka_unit_test(test_quantize_s32_s16),
         cmocka_unit_test(test_quantize_to_s32),

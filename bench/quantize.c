@@ -249,7 +249,7 @@ static int input_step(const edge_model *m, edge_tensor_info *t)
 {
     if (edge_model_input_info(m, 0, t))
         return -1;
-    if (t->type == EDGE_INT8)
+    if (t->type == EDGE_INT8 || t->type == EDGE_INT16)
         return 0;
     edge_node_info ni;
     for (size_t i = 0; i < edge_model_node_count(m); i++)
@@ -257,7 +257,8 @@ static int input_step(const edge_model *m, edge_tensor_info *t)
             ni.n_inputs == 1 && ni.n_outputs == 1) {
             edge_tensor_info in;
             if (!edge_model_tensor_info(m, (size_t)ni.inputs[0], &in) && in.type == EDGE_FLOAT32 &&
-                !edge_model_tensor_info(m, (size_t)ni.outputs[0], t) && t->type == EDGE_INT8)
+                !edge_model_tensor_info(m, (size_t)ni.outputs[0], t) &&
+                (t->type == EDGE_INT8 || t->type == EDGE_INT16))
                 return 0;
         }
     return -1;
@@ -321,7 +322,15 @@ static int bench_model(const qmodel *q, const char *shared, const char *tools, c
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", bins);
         run_cmd(cmd);
     }
-    opened f = {0}, i8 = {0};
+    /* "weights only": the int8 model's float twin (its weights and biases as the int8 model
+     * holds them, dequantized; activations float), the part of the disagreement the weights
+     * make (a model edge-mkmodel cannot twin, e.g. INT4 weights, gets no column) */
+    char wm[PATH_MAX + 128];
+    snprintf(wm, sizeof wm, "%s/%s_wonly.tflite", dir, q->name);
+    snprintf(cmd, sizeof cmd, "'%s/tools/edge-mkmodel' float '%s' '%s' > /dev/null 2>&1", tools, qm,
+             wm);
+    opened f = {0}, i8 = {0}, w = {0};
+    const bool has_w = !run_cmd(cmd) && !open_model(wm, &w, in_floats);
     if (open_model(fm, &f, in_floats) || open_model(qm, &i8, in_floats))
         return -1;
     float *in = malloc(in_floats * sizeof(float)), *rounded = malloc(in_floats * sizeof(float));
@@ -338,8 +347,9 @@ static int bench_model(const qmodel *q, const char *shared, const char *tools, c
     if (edge_model_open(anchor, NULL, &zm, NULL) || edge_interp_new(zm, &zi, NULL) ||
         edge_model_input_info(zm, 0, &zt) || (zt.type != EDGE_UINT8 && zt.type != EDGE_INT8))
         return -1;
-    int same = 0, rsame = 0, decided = 0, decided_same = 0, zsame = 0, zdecided_same = 0;
+    int same = 0, rsame = 0, wsame = 0, decided = 0, decided_same = 0, zsame = 0, zdecided_same = 0;
     double out_err = 0.0; /* the int8 model's outputs against the float model's: relative L2 */
+    double w_err = 0.0;   /* the same of the weights-only twin */
     float *fout = malloc((f.classes ? f.classes : 1) * sizeof *fout);
     if (!fout || f.classes != i8.classes) {
         free(fout);
@@ -360,20 +370,30 @@ static int bench_model(const qmodel *q, const char *shared, const char *tools, c
         }
         out_err += den > 0.0 ? sqrt(num / den) : 0.0;
         const int z = top1_q(zi, &zt, in, in_floats);
+        const float qlo = step.type == EDGE_INT16 ? -32768.0f : -128.0f, qhi = -qlo - 1.0f;
         for (size_t i = 0; i < in_floats; i++) { /* the int8 model's own first step */
             const float v = roundf(in[i] / step.scale) + (float)step.zero_point;
-            rounded[i] = ((v < -128.0f  ? -128.0f
-                           : v > 127.0f ? 127.0f
-                                        : v) -
+            rounded[i] = ((v < qlo   ? qlo
+                           : v > qhi ? qhi
+                                     : v) -
                           (float)step.zero_point) *
                          step.scale;
         }
         const int r = top1(&f, rounded, in_floats, NULL);
-        if (a < 0 || b < 0 || z < 0 || r < 0) {
+        const int wo = has_w ? top1(&w, in, in_floats, NULL) : 0;
+        if (has_w) {
+            const float *wout = edge_interp_output(w.it, 0, &nb);
+            double wn = 0.0;
+            for (size_t i = 0; i < f.classes; i++)
+                wn += ((double)wout[i] - fout[i]) * ((double)wout[i] - fout[i]);
+            w_err += den > 0.0 ? sqrt(wn / den) : 0.0;
+        }
+        if (a < 0 || b < 0 || z < 0 || r < 0 || wo < 0) {
             fprintf(stderr, "bench-quantize: %s: an invoke failed\n", q->name);
             return -1;
         }
         rsame += a == r;
+        wsame += a == wo;
         same += a == b;
         zsame += a == z;
         if (lead >= MARGIN) {
@@ -390,14 +410,18 @@ static int bench_model(const qmodel *q, const char *shared, const char *tools, c
         best_f = tf.median_us < best_f ? tf.median_us : best_f;
         best_q = tq.median_us < best_q ? tq.median_us : best_q;
     }
+    char wcol[32] = "      -        -";
+    if (has_w)
+        snprintf(wcol, sizeof wcol, "%6.2f%% %6.2f%%", 100.0 * wsame / n_inputs,
+                 100.0 * w_err / n_inputs);
     char zcol[64];
     snprintf(zcol, sizeof zcol, "%6.2f%% / %6.2f%%", 100.0 * zsame / n_inputs,
              decided ? 100.0 * zdecided_same / decided : 100.0);
-    printf("%-28s %6d  %6.2f%% (%d)  %6.2f%% (%d of %d)  %6.2f%%  %6.2f%%  %-19s %9.1f %9.1f  "
-           "%5.2fx  %5.1f s  %7.1f\n",
+    printf("%-28s %6d  %6.2f%% (%d)  %6.2f%% (%d of %d)  %6.2f%%  %6.2f%%  %s  %-19s %9.1f "
+           "%9.1f  %5.2fx  %5.1f s  %7.1f\n",
            q->name, n_inputs, 100.0 * same / n_inputs, n_inputs - same,
            decided ? 100.0 * decided_same / decided : 100.0, decided - decided_same, decided,
-           100.0 * out_err / n_inputs, 100.0 * rsame / n_inputs, zcol, best_f, best_q,
+           100.0 * out_err / n_inputs, 100.0 * rsame / n_inputs, wcol, zcol, best_f, best_q,
            best_f / best_q, quant_s, kb);
     free(fout);
     edge_interp_free(zi);
@@ -406,6 +430,9 @@ static int bench_model(const qmodel *q, const char *shared, const char *tools, c
     free(rounded);
     close_model(&f);
     close_model(&i8);
+    if (has_w)
+        close_model(&w);
+    unlink(wm);
     unlink(fm);
     unlink(qm);
     return 0;
@@ -498,12 +525,14 @@ int main(int argc, char **argv)
            "Tiny's int8 "
            "ResNet-8, the zoo's uint8 models) against the float model, all / where float leads; "
            "\"input only\": the float model on its input rounded to the int8 model's input step "
-           "(the part no int8 input removes); \"out err\": the int8 model's outputs against the "
+           "(the part no int8 input removes); \"weights only\": the int8 model's float twin "
+           "(its weights and biases, activations float) against the float model; \"out err\": the "
+           "int8 model's outputs against the "
            "float model's, |q - f| / |f| (L2 over the classes), the mean over the inputs\n",
            n_inputs, NP);
-    printf("%-28s %6s  %-14s %-22s %-7s  %-8s %-19s %9s %9s  %6s  %-8s %s\n", "model", "inputs",
-           "top-1 agree", "where float leads>=0.1", "out err", "input only", "converter",
-           "float us", "int8 us", "speed", "quantize", "int8 KB");
+    printf("%-28s %6s  %-14s %-22s %-7s  %-8s %-15s %-19s %9s %9s  %6s  %-8s %s\n", "model",
+           "inputs", "top-1 agree", "where float leads>=0.1", "out err", "input only",
+           "weights only", "converter", "float us", "int8 us", "speed", "quantize", "int8 KB");
     int rc = 0;
     for (size_t i = 0; i < sizeof models / sizeof *models; i++)
         if (!only || strstr(models[i].name, only))

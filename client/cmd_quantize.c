@@ -56,7 +56,7 @@ static int usage(void)
         "                        [--keep-float OP|NODE[,...]] [--allow-float]\n"
         "                        [--weights int8|int4|int4-all [--int4-error X]]\n"
         "                        [--prune SPARSITY [--dense]] [--no-bias-correction]\n"
-        "                        [--rounding adaptive|nearest]\n"
+        "                        [--rounding adaptive|nearest] [--activations int8|int16]\n"
         "                        [--conf model.conf] [--resize letterbox|stretch|crop]\n"
         "                        [--order rgb|bgr] [--mean M[,M,M]] [--std S[,S,S]] [--pad "
         "0..255]\n"
@@ -67,7 +67,8 @@ static int usage(void)
         "               letterbox, RGB, float inputs byte / 255 in [0, 1]; --mean 127.5\n"
         "               --std 127.5 gives [-1, 1])\n"
         "  --io         float (default): float32 inputs and outputs (QUANTIZE/DEQUANTIZE\n"
-        "               added), a drop-in replacement; int8: int8 inputs and outputs\n"
+        "               added), a drop-in replacement; int8: quantized inputs and outputs\n"
+        "               (int8, or int16 with --activations int16)\n"
         "  --method     how each activation's range is chosen from the calibration values:\n"
         "               minmax (default), percentile (99.99%% kept), mse (least squared error)\n"
         "  --keep-float operators (by name, e.g. HARD_SWISH) or nodes (by index, as edgectl\n"
@@ -88,7 +89,10 @@ static int usage(void)
         "               over the calibration samples)\n"
         "  --rounding   adaptive (default): each output channel's weights rounded up or down as\n"
         "               lowers the error of its output on the input patches of the calibration\n"
-        "               samples (their covariance); nearest: each weight to the nearest step\n");
+        "               samples (their covariance); nearest: each weight to the nearest step\n"
+        "  --activations int8 (default); int16: 16x8 quantization, TFLite's int16\n"
+        "               activations mode: activations int16 (symmetric, zero point 0), biases\n"
+        "               int64, weights int8; closer to the float model, slower than int8\n");
     return EDGECTL_EUSAGE;
 }
 
@@ -335,6 +339,16 @@ int edgectl_quantize_cmd(int argc, char **argv)
                 fprintf(stderr, "edgectl: --rounding %s: expected nearest or adaptive\n", v);
                 rc = EDGECTL_EUSAGE;
             }
+        } else if (!strcmp(a, "--activations") && has_value) {
+            const char *v = argv[++i];
+            if (!strcmp(v, "int16"))
+                o.act16 = 1;
+            else if (!strcmp(v, "int8"))
+                o.act16 = 0;
+            else {
+                fprintf(stderr, "edgectl: --activations %s: expected int8 or int16\n", v);
+                rc = EDGECTL_EUSAGE;
+            }
         } else if (!strcmp(a, "--allow-float")) {
             o.allow_float = 1;
         } else if (!strcmp(a, "--output") && has_value) {
@@ -407,9 +421,12 @@ int edgectl_quantize_cmd(int argc, char **argv)
         snprintf(bits, sizeof bits, "%d int4, %d int8", rep.n_int4, rep.n_weights - rep.n_int4);
     else
         snprintf(bits, sizeof bits, "int8");
-    printf("%s: int8 model written (%zu bytes): %d nodes (%d left float), %d weight tensors per "
+    printf("%s: %s model written (%zu bytes): %d nodes (%d left float), %d weight tensors per "
            "channel (%s, %d sparse), %zu calibration samples, method %s, %s inputs and outputs\n",
-           output, rep.out_bytes, rep.n_nodes, rep.n_float, rep.n_weights, bits, rep.n_sparse,
-           o.n_samples, method_name(o.method), o.io_int8 ? "int8" : "float32");
+           output, o.act16 ? "16x8 (int16 activations)" : "int8", rep.out_bytes, rep.n_nodes,
+           rep.n_float, rep.n_weights, bits, rep.n_sparse, o.n_samples, method_name(o.method),
+           !o.io_int8 ? "float32"
+           : o.act16  ? "int16"
+                      : "int8");
     return EDGECTL_OK;
 }

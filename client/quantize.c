@@ -164,6 +164,23 @@ static qz_kind op_kind(int32_t code)
     }
 }
 
+/* Whether edged (and TensorFlow Lite) run CODE with int16 activations (16x8): the operators of
+ * op_kind but RESIZE_BILINEAR, LOGISTIC, TANH, HARD_SWISH, PRELU, RELU and RELU6 (as nodes:
+ * fused into a convolution they are its output's clamp). */
+static bool act16_op(int32_t code)
+{
+    switch (code) {
+    case EDGE_OP_RESIZE_BILINEAR:
+    case EDGE_OP_LOGISTIC:
+    case EDGE_OP_TANH:
+    case EDGE_OP_HARD_SWISH:
+    case EDGE_OP_PRELU:
+    case EDGE_OP_RELU:
+    case EDGE_OP_RELU6: return false;
+    default: return op_kind(code) != QK_NONE;
+    }
+}
+
 /* The version TFLite's converter writes for the int8 form of CODE. */
 static int32_t op_version(int32_t code)
 {
@@ -498,10 +515,10 @@ static int calib_pass(qz_ctx *c, edge_error *err)
 
 /* --------------------------------------------------------------- range choice */
 
-/* Squared error, per value, of quantizing S's histogram into 256 steps over [lo, hi]. */
-static double clip_error(const qz_stat *s, double lo, double hi)
+/* Squared error, per value, of quantizing S's histogram into STEPS steps over [lo, hi]. */
+static double clip_error(const qz_stat *s, double lo, double hi, double steps)
 {
-    const double w = ((double)s->hi - s->lo) / QZ_BINS, step = (hi - lo) / 255.0;
+    const double w = ((double)s->hi - s->lo) / QZ_BINS, step = (hi - lo) / steps;
     double e = 0.0;
     for (int k = 0; k < QZ_BINS; k++) {
         if (!s->hist[k])
@@ -533,10 +550,12 @@ static void choose_range(const qz_stat *s, const qz_options *o, float *lo, float
         *hi = (float)(s->lo + (b + 1) * w);
         return;
     }
-    double best = clip_error(s, s->lo, s->hi);
+    /* int16 activations are symmetric: 65534 steps over [-m, m] */
+    const double steps = o->act16 ? 65534.0 : 255.0;
+    double best = clip_error(s, s->lo, s->hi, steps);
     for (int k = 1; k < 64; k++) { /* the range shrunk towards zero by up to 3/4 */
         const double f = 1.0 - 0.75 * k / 64.0;
-        const double e = clip_error(s, s->lo * f, s->hi * f);
+        const double e = clip_error(s, s->lo * f, s->hi * f, steps);
         if (e < best) {
             best = e;
             *lo = (float)(s->lo * f);
@@ -545,9 +564,24 @@ static void choose_range(const qz_stat *s, const qz_options *o, float *lo, float
     }
 }
 
-/* TFLite's asymmetric int8 parameters for [lo, hi] (widened to hold 0). */
-static qz_param affine(float lo, float hi)
+/* Int16 activations: the calibrated range times this. A few calibration samples miss what other
+ * inputs reach (EfficientNet-Lite0's logits, calibrated on photos of no flower, reached 2.2 of
+ * the 4.3 a flower gives: its 16x8 model's output error was 7.5% with the range as calibrated),
+ * and 2 of int16's 15 bits are worth more as headroom than as resolution. */
+#define QZ_S16_HEADROOM 4.0f
+
+/* TFLite's asymmetric int8 parameters for [lo, hi] (widened to hold 0); with int16 activations
+ * (ACT16) its symmetric int16 ones: zero point 0, QZ_S16_HEADROOM times the larger magnitude at
+ * 32767 steps. */
+static qz_param affine(float lo, float hi, bool act16)
 {
+    if (act16) {
+        const float m = QZ_S16_HEADROOM * fmaxf(fabsf(lo), fabsf(hi));
+        qz_param p = {.scale = m / 32767.0f, .zp = 0, .set = true};
+        if (!(p.scale > 0.0f))
+            p.scale = 1.0f / 32767.0f; /* a tensor that was always zero */
+        return p;
+    }
     lo = lo < 0.0f ? lo : 0.0f;
     hi = hi > 0.0f ? hi : 0.0f;
     qz_param p = {.scale = (hi - lo) / 255.0f, .set = true};
@@ -575,7 +609,7 @@ static int act_param(qz_ctx *c, int32_t t)
     } else {
         choose_range(&q->st, c->o, &lo, &hi);
     }
-    q->qp = affine(lo, hi);
+    q->qp = affine(lo, hi, c->o->act16);
     return 0;
 }
 
@@ -625,7 +659,8 @@ static int plan_node(qz_ctx *c, size_t i, edge_error *err)
 {
     edge_node_info ni;
     edge_model_node_info(c->m, i, &ni);
-    const qz_kind kind = op_kind(ni.builtin_code);
+    const qz_kind kind =
+        c->o->act16 && !act16_op(ni.builtin_code) ? QK_NONE : op_kind(ni.builtin_code);
     if (kind == QK_NONE && c->o->allow_float)
         c->keep[i] = true;
     bool float_io = false; /* a node of no float activation (shape arithmetic): as it is */
@@ -638,6 +673,15 @@ static int plan_node(qz_ctx *c, size_t i, edge_error *err)
         c->keep[i] = true;
     if (c->keep[i])
         return plan_float(c, i, &ni, err);
+    if (kind == QK_NONE && c->o->act16)
+        return edge__seterr(err, EDGE_EUNSUPPORTED,
+                            "node %zu (%s v%d): edgectl quantize cannot quantize this operator "
+                            "with int16 activations (--allow-float leaves such operators float) "
+                            "(16x8: CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ADD, SUB, MUL, "
+                            "MEAN, CONCATENATION, AVERAGE_POOL_2D, MAX_POOL_2D, PAD, RESHAPE, "
+                            "SQUEEZE, TRANSPOSE, STRIDED_SLICE, RESIZE_NEAREST_NEIGHBOR, "
+                            "DEPTH_TO_SPACE, SOFTMAX, LEAKY_RELU)",
+                            i, ni.op_name, (int)ni.version);
     if (kind == QK_NONE)
         return edge__seterr(err, EDGE_EUNSUPPORTED,
                             "node %zu (%s v%d): edgectl quantize cannot quantize this operator "
@@ -710,7 +754,9 @@ static int plan_node(qz_ctx *c, size_t i, edge_error *err)
         return 0;
     case QK_FIXED:
         act_param(c, in0);
-        c->t[out].qp = ni.builtin_code == EDGE_OP_TANH
+        /* 16x8: SOFTMAX, LOGISTIC and TANH write [0, 1) or [-1, 1) at 1/32768 */
+        c->t[out].qp = c->o->act16 ? (qz_param){.scale = 1.0f / 32768.0f, .zp = 0, .set = true}
+                       : ni.builtin_code == EDGE_OP_TANH
                            ? (qz_param){.scale = 1.0f / 128.0f, .zp = 0, .set = true}
                            : (qz_param){.scale = 1.0f / 256.0f, .zp = -128, .set = true};
         return 0;
@@ -1118,6 +1164,8 @@ static int bias_shift(qz_ctx *c, int32_t w, int32_t in, const float *wscales, do
     return 0;
 }
 
+/* Bias T: int32 at input scale x weight scale per channel, or int64 with int16 activations
+ * (16x8), less the shift the weights' rounding puts on each channel's mean (bias_shift). */
 static int32_t add_bias(qz_ctx *c, tfw_writer *w, int32_t t, const float *wscales)
 {
     const qz_tensor *q = &c->t[t];
@@ -1128,7 +1176,9 @@ static int32_t add_bias(qz_ctx *c, tfw_writer *w, int32_t t, const float *wscale
     if ((size_t)ch != n && ch != 1)
         return EDGE_EUNSUPPORTED;
     const float in_scale = c->t[q->in_of_bias].qp.scale;
-    int32_t *qv = malloc((n ? n : 1) * sizeof *qv);
+    const bool s64 = c->o->act16;
+    const double lim = s64 ? 9.2e18 : 2147483647.0; /* within int64 / int32 */
+    int64_t *qv = malloc((n ? n : 1) * sizeof *qv);
     float *sc = malloc((n ? n : 1) * sizeof *sc);
     if (!qv || !sc) {
         free(qv);
@@ -1145,19 +1195,27 @@ static int32_t add_bias(qz_ctx *c, tfw_writer *w, int32_t t, const float *wscale
         sc[k] = in_scale * wscales[ch == 1 ? 0 : k];
         const double r =
             nearbyint(((double)v[k] - (shift && (size_t)ch == n ? shift[k] : 0.0)) / sc[k]);
-        qv[k] = r < -2147483647.0 ? -2147483647 : r > 2147483647.0 ? 2147483647 : (int32_t)r;
+        qv[k] = r < -lim ? (int64_t)-lim : r > lim ? (int64_t)lim : (int64_t)r;
+        if (!s64) /* packed as int32 in place (k * 4 <= k * 8) */
+            ((int32_t *)qv)[k] = (int32_t)qv[k];
     }
-    const tfw_tensor_desc d = {.type = EDGE_INT32,
+    const tfw_tensor_desc d = {.type = s64 ? EDGE_INT64 : EDGE_INT32,
                                .rank = q->info.rank,
                                .dims = q->info.dims,
                                .name = q->info.name,
                                .q_count = (int32_t)n,
                                .scales = sc};
-    const int32_t id = tfw_add_const(w, &d, qv, n * sizeof *qv);
+    const int32_t id = tfw_add_const(w, &d, qv, n * (s64 ? sizeof(int64_t) : sizeof(int32_t)));
     free(shift);
     free(qv);
     free(sc);
     return id;
+}
+
+/* The type of the written model's quantized activations. */
+static int act_type(const qz_ctx *c)
+{
+    return c->o->act16 ? EDGE_INT16 : EDGE_INT8;
 }
 
 static int32_t add_act(qz_ctx *c, tfw_writer *w, int32_t t)
@@ -1169,26 +1227,32 @@ static int32_t add_act(qz_ctx *c, tfw_writer *w, int32_t t)
                                                     .dims = q->info.dims,
                                                     .name = q->info.name});
     if (q->role != QR_CONST_Q)
-        return tfw_add_q(w, EDGE_INT8, q->info.name, q->info.rank, q->info.dims, q->qp.scale,
+        return tfw_add_q(w, act_type(c), q->info.name, q->info.rank, q->info.dims, q->qp.scale,
                          q->qp.zp);
     size_t bytes = 0;
     const float *v = edge_model_tensor_data(c->m, (size_t)t, &bytes);
     const size_t n = bytes / sizeof(float);
-    int8_t *qv = malloc(n ? n : 1);
+    const bool s16 = c->o->act16;
+    const long lo = s16 ? -32768 : -128, hi = s16 ? 32767 : 127;
+    void *qv = malloc((n ? n : 1) * (s16 ? 2 : 1));
     if (!qv)
         return EDGE_ENOMEM;
     for (size_t k = 0; k < n; k++) {
-        const long r = lroundf(v[k] / q->qp.scale) + q->qp.zp;
-        qv[k] = (int8_t)(r < -128 ? -128 : r > 127 ? 127 : r);
+        long r = lroundf(v[k] / q->qp.scale) + q->qp.zp;
+        r = r < lo ? lo : r > hi ? hi : r;
+        if (s16)
+            ((int16_t *)qv)[k] = (int16_t)r;
+        else
+            ((int8_t *)qv)[k] = (int8_t)r;
     }
-    const tfw_tensor_desc d = {.type = EDGE_INT8,
+    const tfw_tensor_desc d = {.type = act_type(c),
                                .rank = q->info.rank,
                                .dims = q->info.dims,
                                .name = q->info.name,
                                .q_count = 1,
                                .scale = q->qp.scale,
                                .zero_point = q->qp.zp};
-    const int32_t id = tfw_add_const(w, &d, qv, n);
+    const int32_t id = tfw_add_const(w, &d, qv, n * (s16 ? 2 : 1));
     free(qv);
     return id;
 }
@@ -1226,7 +1290,7 @@ static int32_t twin(qz_ctx *c, tfw_writer *w, int32_t *codes, int32_t t, qz_repo
     char name[256];
     snprintf(name, sizeof name, "%.200s/%s", q->info.name, to_int8 ? "quantized" : "dequantized");
     const int32_t id =
-        to_int8 ? tfw_add_q(w, EDGE_INT8, name, q->info.rank, q->info.dims, q->qp.scale, q->qp.zp)
+        to_int8 ? tfw_add_q(w, act_type(c), name, q->info.rank, q->info.dims, q->qp.scale, q->qp.zp)
                 : tfw_add_tensor(w, &(tfw_tensor_desc){.type = EDGE_FLOAT32,
                                                        .rank = q->info.rank,
                                                        .dims = q->info.dims,
@@ -1264,7 +1328,7 @@ static void concat_inputs(qz_ctx *c, tfw_writer *w, int32_t *codes, const edge_n
         char name[256];
         const edge_tensor_info *ti = &c->t[ni->inputs[k]].info;
         snprintf(name, sizeof name, "%.200s/requantized", ti->name);
-        in[k] = tfw_add_q(w, EDGE_INT8, name, ti->rank, ti->dims, po->scale, po->zp);
+        in[k] = tfw_add_q(w, act_type(c), name, ti->rank, ti->dims, po->scale, po->zp);
         tfw_add_operator(w, opcode(w, codes, EDGE_OP_QUANTIZE), &t, 1, &in[k], 1, NULL);
         rep->n_nodes++;
     }
@@ -1279,7 +1343,9 @@ static int write_into(qz_ctx *c, tfw_writer *w, qz_report *rep, uint8_t **bytes_
         c->t[t].sp = NULL;
         c->t[t].sp_values = NULL;
     }
-    tfw_set_description(w, "edgectl quantize: int8 post-training quantization");
+    tfw_set_description(w, c->o->act16 ? "edgectl quantize: 16x8 post-training quantization "
+                                         "(int16 activations, int8 weights)"
+                                       : "edgectl quantize: int8 post-training quantization");
     /* per-channel weight scales of every weights tensor, in tensor order */
     size_t cap = 0;
     for (size_t t = 0; t < c->nt; t++)
@@ -1768,6 +1834,10 @@ int qz_quantize(const char *model, const char *output, const qz_options *o, qz_r
     *rep = (qz_report){0};
     if (!o->n_samples)
         return edge__seterr(err, EDGE_EINVAL, "no calibration inputs");
+    if (o->act16 && o->weight_bits == 4)
+        return edge__seterr(err, EDGE_EINVAL,
+                            "int16 activations take int8 weights (TensorFlow Lite has no 16x4 "
+                            "kernels): --weights int4 cannot go with --activations int16");
     int rc = edge_model_open(model, &(edge_model_options){.threads = 1}, &c.m, err);
     if (rc)
         return rc;
@@ -1798,7 +1868,9 @@ int qz_quantize(const char *model, const char *output, const qz_options *o, qz_r
     for (size_t i = 0; i < c.nn; i++) { /* before the calibration runs */
         edge_node_info ni;
         edge_model_node_info(c.m, i, &ni);
-        if (op_kind(ni.builtin_code) == QK_NONE && !o->allow_float) {
+        const bool none =
+            op_kind(ni.builtin_code) == QK_NONE || (o->act16 && !act16_op(ni.builtin_code));
+        if (none && !o->allow_float) {
             rc = plan_node(&c, i, err); /* its message */
             goto out;
         }

@@ -52,6 +52,9 @@ typedef struct qz_options {
      * rounded up or down as lowers the error of its output over the calibration samples' input
      * patches (adaptive, the default) */
     int nearest_rounding;
+    /* 1: 16x8 quantization (--activations int16): activations int16, symmetric (zero point 0),
+     * biases int64, weights int8 as ever (TensorFlow Lite's "int16 activations" mode); 0: int8 */
+    int act16;
 } qz_options;
 
 /* What was done, for the report. */

@@ -70,6 +70,7 @@ static float *dequantized(const edge_model *m, size_t t, const edge_tensor_info 
         case EDGE_UINT8: q = ((const uint8_t *)v)[i]; break;
         case EDGE_INT16: q = ((const int16_t *)v)[i]; break;
         case EDGE_INT32: q = ((const int32_t *)v)[i]; break;
+        case EDGE_INT64: q = ((const int64_t *)v)[i]; break; /* a 16x8 model's biases */
         default: free(out); return NULL;
         }
         out[i] = (float)((double)(q - zp) * (double)scale);
@@ -82,7 +83,7 @@ static bool quantized(const edge_tensor_info *ti)
 {
     return ti->quant_count > 0 &&
            (ti->type == EDGE_INT8 || ti->type == EDGE_UINT8 || ti->type == EDGE_INT16 ||
-            ti->type == EDGE_INT32 || ti->type == (edge_dtype)INT4_TYPE);
+            ti->type == EDGE_INT32 || ti->type == EDGE_INT64 || ti->type == (edge_dtype)INT4_TYPE);
 }
 
 static int write_tensors(const edge_model *m, tfw_writer *w, size_t nt, char *err, size_t len)

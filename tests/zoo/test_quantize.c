@@ -28,6 +28,9 @@
  * whose weights the test computes).
  * test_adaptive_rounding: --rounding adaptive rounds a pair of weights on inputs that move
  * together one up and one down (a CONV_2D's and a depthwise channel's), nearest rounds both down.
+ * test_int16: --activations int16 writes a 16x8 model (int16 activations, int64 biases) that
+ * agrees with the float model more closely than the int8 one, and that LiteRT.js computes
+ * bit for bit as edged does.
  * Does not own: the int8 kernels (tests/ops), the float model's values (tests/zoo). */
 #include <math.h>
 #include <setjmp.h>
@@ -294,21 +297,19 @@ static void check_params(const char *path, int io_int8)
     edge_model_unref(m);
 }
 
-static void agree(const char *args, const char *out_name, int io_int8)
+/* The quantized model Q's top-1 against the float model's on the test inputs (LABEL names it in
+ * the lines printed): every input the float model is sure of (MIN_MARGIN) agrees, at most one
+ * other flips. */
+static void agree_top1(const char *q, const char *label)
 {
-    char a[1400], out[128];
-    snprintf(out, sizeof out, "%s/%s", dir, out_name);
-    snprintf(a, sizeof a, "'%s' --calibrate '%s/cal' --output '%s' %s", fmodel, dir, out, args);
-    assert_int_equal(quantize(a), 0);
-    check_params(out, io_int8);
     int tf[N_TEST], tq[N_TEST], same = 0, decided = 0, decided_same = 0;
     float margin[N_TEST];
     top1(fmodel, tf, margin);
-    top1(out, tq, NULL);
+    top1(q, tq, NULL);
     for (int k = 0; k < n_test; k++) {
         same += tf[k] == tq[k];
         if (tf[k] != tq[k])
-            printf("input %d: float top-1 %d (%.3f above the second), int8 %d\n", k, tf[k],
+            printf("input %d: float top-1 %d (%.3f above the second), quantized %d\n", k, tf[k],
                    (double)margin[k], tq[k]);
         if (margin[k] >= MIN_MARGIN) {
             decided++;
@@ -317,10 +318,20 @@ static void agree(const char *args, const char *out_name, int io_int8)
     }
     printf("%s: top-1 agreement with the float model %d/%d (%d/%d where the float top-1 leads by "
            ">= %.2f)\n",
-           args[0] ? args : "(defaults)", same, n_test, decided_same, decided, MIN_MARGIN);
+           label, same, n_test, decided_same, decided, MIN_MARGIN);
     assert_int_equal(decided_same, decided); /* every input the float model is sure of */
     assert_true(same >= n_test - 1);
     assert_true(decided >= n_test / 2);
+}
+
+static void agree(const char *args, const char *out_name, int io_int8)
+{
+    char a[1400], out[128];
+    snprintf(out, sizeof out, "%s/%s", dir, out_name);
+    snprintf(a, sizeof a, "'%s' --calibrate '%s/cal' --output '%s' %s", fmodel, dir, out, args);
+    assert_int_equal(quantize(a), 0);
+    check_params(out, io_int8);
+    agree_top1(out, args[0] ? args : "(defaults)");
 }
 
 static void test_minmax(void **state)
@@ -1820,6 +1831,76 @@ static void test_adaptive_rounding(void **state)
     unlink(fmod);
 }
 
+/* --activations int16 (16x8): every activation int16 with zero point 0, weights int8 per
+ * channel, biases int64 at input scale x weight scale, SOFTMAX's output at 1/32768; the model
+ * agrees with the float model's top-1, its output error on the calibration
+ * samples is a small part of the int8 model's (a flip only where the float model is unsure, as
+ * for int8), and TensorFlow Lite (LiteRT.js, whose int16
+ * kernels are its reference ones, not XNNPACK's) computes the same outputs bit for bit. */
+static void test_int16(void **state)
+{
+    (void)state;
+    char a[1400], q16[128], q8[128];
+    snprintf(q16, sizeof q16, "%s/q16.tflite", dir);
+    snprintf(q8, sizeof q8, "%s/q_minmax.tflite", dir);
+    if (access(q8, F_OK))
+        agree("", "q_minmax.tflite", 0);
+    snprintf(a, sizeof a, "'%s' --calibrate '%s/cal' --output '%s' --activations int16", fmodel,
+             dir, q16);
+    assert_int_equal(quantize(a), 0);
+    edge_model *m = NULL;
+    edge_error err = {0};
+    if (edge_model_open(q16, NULL, &m, &err))
+        fail_msg("%s does not load: %s", q16, err.message);
+    int weighted = 0, softmax = 0;
+    for (size_t i = 0; i < edge_model_node_count(m); i++) {
+        edge_node_info n;
+        edge_model_node_info(m, i, &n);
+        edge_tensor_info in, out, w, b;
+        edge_model_tensor_info(m, (size_t)n.inputs[0], &in);
+        edge_model_tensor_info(m, (size_t)n.outputs[0], &out);
+        if (n.builtin_code == EDGE_OP_QUANTIZE || n.builtin_code == EDGE_OP_DEQUANTIZE)
+            continue;
+        assert_int_equal(in.type, EDGE_INT16);
+        assert_int_equal(out.type, EDGE_INT16);
+        assert_int_equal(in.zero_point, 0);
+        assert_int_equal(out.zero_point, 0);
+        if (n.builtin_code == EDGE_OP_CONV_2D || n.builtin_code == EDGE_OP_FULLY_CONNECTED) {
+            weighted++;
+            edge_model_tensor_info(m, (size_t)n.inputs[1], &w);
+            edge_model_tensor_info(m, (size_t)n.inputs[2], &b);
+            assert_int_equal(w.type, EDGE_INT8);
+            assert_int_equal(w.quant_count, w.dims[0]);
+            assert_int_equal(b.type, EDGE_INT64);
+            for (int c = 0; c < w.quant_count; c++)
+                assert_true(b.scales[c] == in.scale * w.scales[c]);
+        } else if (n.builtin_code == EDGE_OP_SOFTMAX) {
+            softmax++;
+            assert_true(out.scale == 1.0f / 32768.0f);
+        }
+    }
+    edge_model_unref(m);
+    assert_int_equal(weighted, 10);
+    assert_int_equal(softmax, 1);
+    agree_top1(q16, "--activations int16");
+    const double e16 = cal_error(q16), e8 = cal_error(q8);
+    printf("16x8: output error on the calibration samples %.3g (int8 %.3g)\n", e16, e8);
+    assert_true(e16 < e8 / 4);
+    litert_same(q16, test_in[0], sizeof test_in[0], N_CLASSES, 0.0);
+    litert_same(q16, test_in[1], sizeof test_in[1], N_CLASSES, 0.0);
+    /* int4 weights have no 16x8 kernels: refused */
+    snprintf(a, sizeof a,
+             "'%s' --calibrate '%s/cal' --output '%s/x.tflite' --activations int16 "
+             "--weights int4",
+             fmodel, dir, dir);
+    assert_int_not_equal(quantize(a), 0);
+    expect_err("--weights int4 cannot go with --activations int16");
+    snprintf(a, sizeof a, "'%s' --calibrate '%s/cal' --output '%s/x.tflite' --activations int32",
+             fmodel, dir, dir);
+    assert_int_not_equal(quantize(a), 0);
+    expect_err("--activations int32: expected int8 or int16");
+}
+
 static void test_errors(void **state)
 {
     (void)state;
@@ -1954,6 +2035,7 @@ int main(void)
         cmocka_unit_test(test_mobilenet),
         cmocka_unit_test(test_bias_correction),
         cmocka_unit_test(test_adaptive_rounding),
+        cmocka_unit_test(test_int16),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

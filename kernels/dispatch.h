@@ -117,7 +117,8 @@ typedef struct edge_kernels {
         edge_q16_binary_fn add, sub;        /* int16 ADD, SUB */
         edge_q16_map_fn map;                /* int16 LEAKY_RELU, QUANTIZE from int16/int32 */
         const char *eltwise_name;
-        const char *fc_name; /* FULLY_CONNECTED on dot */
+        const char *fc_name;    /* FULLY_CONNECTED on dot */
+        edge_dot16x8x4_fn dot4; /* four weight rows at once (CONV_2D's channels); NULL: dot */
     } s16;
     struct { /* float32 kernels (f32.h); NULL: the reference */
         edge_f32_dw_fn dw;

@@ -15,9 +15,19 @@
 
 /* The sum of X[i] * W[i] for i < N, as an int64 (exactly, for any N). */
 typedef int64_t (*edge_dot16x8_fn)(const int16_t *x, const int8_t *w, size_t n);
+/* The same for four weight rows at once: OUT[r] = sum of X[i] * W[r * W_STRIDE + i] for i < N,
+ * r < 4 (X read once for the four: a convolution's patch against four output channels). */
+typedef void (*edge_dot16x8x4_fn)(const int16_t *x, const int8_t *w, size_t w_stride, size_t n,
+                                  int64_t out[4]);
 
 int64_t edge_dot16x8__avx2(const int16_t *x, const int8_t *w, size_t n);
 int64_t edge_dot16x8__avx512vnni(const int16_t *x, const int8_t *w, size_t n);
 int64_t edge_dot16x8__neon(const int16_t *x, const int8_t *w, size_t n);
+void edge_dot16x8x4__avx2(const int16_t *x, const int8_t *w, size_t w_stride, size_t n,
+                          int64_t out[4]);
+void edge_dot16x8x4__avx512vnni(const int16_t *x, const int8_t *w, size_t w_stride, size_t n,
+                                int64_t out[4]);
+void edge_dot16x8x4__neon(const int16_t *x, const int8_t *w, size_t w_stride, size_t n,
+                          int64_t out[4]);
 
 #endif

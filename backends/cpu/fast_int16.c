@@ -40,6 +40,7 @@ typedef struct s16_job {
     const int8_t *in8;
     const int32_t *bias32;
     int8_t *out8;
+    edge_dot16x8x4_fn dot4; /* CONV_2D: four channels a call (NULL: dot, one a call) */
 } s16_job;
 
 size_t edge_fast_conv_s16_scratch(const edge_conv_params *k)
@@ -80,7 +81,14 @@ static void conv_task(void *ctx, size_t task, unsigned thread)
     for (size_t pix = first; pix < end; pix++) {
         conv_patch(k, j->in, pix, patch);
         int16_t *o = j->out + pix * (size_t)k->out_c;
-        for (int32_t oc = 0; oc < k->out_c; oc++) {
+        int32_t oc = 0;
+        for (; j->dot4 && oc + 4 <= k->out_c; oc += 4) { /* the patch read once for four */
+            int64_t acc[4];
+            j->dot4(patch, j->w + (size_t)oc * taps, taps, taps, acc);
+            for (int32_t r = 0; r < 4; r++)
+                o[oc + r] = (int16_t)EDGE_OUTPUT_STAGE64(k, acc[r], j->bias, oc + r);
+        }
+        for (; oc < k->out_c; oc++) {
             const int64_t acc = j->dot(patch, j->w + (size_t)oc * taps, taps);
             o[oc] = (int16_t)EDGE_OUTPUT_STAGE64(k, acc, j->bias, oc);
         }
@@ -97,20 +105,22 @@ static size_t pixel_chunk(const edge_conv_params *k, edge_exec *ex)
 }
 
 /* K's output pixels through TASK over EX's threads. */
-static void run_pixels(edge_task_fn task, edge_dot16x8_fn dot, const edge_conv_params *k,
-                       const int16_t *in, const int8_t *w, const int64_t *bias, int16_t *out,
-                       void *scratch, size_t stride, edge_exec *ex)
+static void run_pixels(edge_task_fn task, edge_dot16x8_fn dot, edge_dot16x8x4_fn dot4,
+                       const edge_conv_params *k, const int16_t *in, const int8_t *w,
+                       const int64_t *bias, int16_t *out, void *scratch, size_t stride,
+                       edge_exec *ex)
 {
     const size_t pixels = (size_t)k->batches * (size_t)k->out_h * (size_t)k->out_w;
-    s16_job j = {dot, k, in, w, bias, out, scratch, stride, pixel_chunk(k, ex), NULL, NULL, NULL};
+    s16_job j = {dot,  k,    in,   w,   bias, out, scratch, stride, pixel_chunk(k, ex),
+                 NULL, NULL, NULL, dot4};
     edge_exec_parallel(ex, (pixels + j.chunk - 1) / j.chunk, task, &j);
 }
 
-void edge_fast_conv_s16(edge_dot16x8_fn dot, const edge_conv_params *k, const int16_t *in,
-                        const int8_t *w, const int64_t *bias, int16_t *out, void *scratch,
-                        size_t stride, edge_exec *ex)
+void edge_fast_conv_s16(edge_dot16x8_fn dot, edge_dot16x8x4_fn dot4, const edge_conv_params *k,
+                        const int16_t *in, const int8_t *w, const int64_t *bias, int16_t *out,
+                        void *scratch, size_t stride, edge_exec *ex)
 {
-    run_pixels(conv_task, dot, k, in, w, bias, out, scratch, stride, ex);
+    run_pixels(conv_task, dot, dot4, k, in, w, bias, out, scratch, stride, ex);
 }
 
 size_t edge_fast_tconv_s16_scratch(const edge_conv_params *k)
@@ -187,7 +197,7 @@ void edge_fast_tconv_s16(edge_dot16x8_fn dot, const edge_conv_params *k, const i
                          const int8_t *w, const int64_t *bias, int16_t *out, void *scratch,
                          size_t stride, edge_exec *ex)
 {
-    run_pixels(tconv_task, dot, k, in, w, bias, out, scratch, stride, ex);
+    run_pixels(tconv_task, dot, NULL, k, in, w, bias, out, scratch, stride, ex);
 }
 
 void edge_fast_tconv_s8(edge_dot16x8_fn dot, const edge_conv_params *k, const int8_t *in,
@@ -195,7 +205,8 @@ void edge_fast_tconv_s8(edge_dot16x8_fn dot, const edge_conv_params *k, const in
                         size_t stride, edge_exec *ex)
 {
     const size_t pixels = (size_t)k->batches * (size_t)k->out_h * (size_t)k->out_w;
-    s16_job j = {dot, k, NULL, w, NULL, NULL, scratch, stride, pixel_chunk(k, ex), in, bias, out};
+    s16_job j = {dot, k,    NULL, w,   NULL, NULL, scratch, stride, pixel_chunk(k, ex),
+                 in,  bias, out,  NULL};
     edge_exec_parallel(ex, (pixels + j.chunk - 1) / j.chunk, tconv_task, &j);
 }
 

@@ -19,9 +19,10 @@
 #include "ref/fc.h"
 
 size_t edge_fast_conv_s16_scratch(const edge_conv_params *k);
-void edge_fast_conv_s16(edge_dot16x8_fn dot, const edge_conv_params *k, const int16_t *in,
-                        const int8_t *w, const int64_t *bias, int16_t *out, void *scratch,
-                        size_t stride, edge_exec *ex);
+/* DOT4 (may be NULL) takes four output channels a call, DOT the rest. */
+void edge_fast_conv_s16(edge_dot16x8_fn dot, edge_dot16x8x4_fn dot4, const edge_conv_params *k,
+                        const int16_t *in, const int8_t *w, const int64_t *bias, int16_t *out,
+                        void *scratch, size_t stride, edge_exec *ex);
 
 size_t edge_fast_tconv_s16_scratch(const edge_conv_params *k);
 void edge_fast_tconv_s16(edge_dot16x8_fn dot, const edge_conv_params *k, const int16_t *in,

@@ -417,7 +417,7 @@ void edge_conv2d_eval(const edge_conv2d_kind *kind, const edge_node *n, void *co
     case EDGE_UINT8: kind->eval.u8(&d->k, o.in, o.w, o.bias, o.out); break;
     case EDGE_INT16:
         if (d->dot16)
-            edge_fast_conv_s16(d->dot16, &d->k, o.in, o.w, o.bias, o.out, scratch,
+            edge_fast_conv_s16(d->dot16, d->dot16x4, &d->k, o.in, o.w, o.bias, o.out, scratch,
                                edge_op_scratch_stride(n), ex);
         else
             kind->s16(&d->k, o.in, o.w, o.bias, o.out);
@@ -486,6 +486,7 @@ static int conv_prepare(edge_prep *p, edge_node *n)
         const edge_kernels *kt = edge_op_kernels(p);
         if (kt && kt->s16.dot) {
             d->dot16 = kt->s16.dot;
+            d->dot16x4 = kt->s16.dot4;
             n->scratch_bytes = edge_fast_conv_s16_scratch(&d->k);
             n->kernel = kt->s16.conv_name;
         }

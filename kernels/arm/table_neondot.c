@@ -35,7 +35,8 @@ const edge_kernels edge_kernels_neondot = {
     .lut8 = {edge_lut8__neon, "lut8__neon"},
     .planes8 = {edge_interleave8__neon, edge_deinterleave8__neon, "planes8__neon"},
     .s16 = {edge_dot16x8__neon, "conv16x8_dot__neon", "tconv16x8_dot__neon", edge_q16_add_bin__neon,
-            edge_q16_sub_bin__neon, edge_q16_map__neon, "q16_eltwise__neon", "fc16x8_dot__neon"},
+            edge_q16_sub_bin__neon, edge_q16_map__neon, "q16_eltwise__neon", "fc16x8_dot__neon",
+            edge_dot16x8x4__neon},
     .f32 = EDGE_F32_TABLE(__neon, "__neon"),
     .argmax8 = {edge_argmax8__neon, "argmax8_rows__neon"},
 };

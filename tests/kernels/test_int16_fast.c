@@ -1,8 +1,8 @@
 /* tests/kernels/test_int16_fast.c - the 16x8 dot product and the CONV_2D, TRANSPOSE_CONV and
  * FULLY_CONNECTED drivers built on it, bit for bit against the reference.
  *
- * Owns: every level table's s16.dot (kernels/dot16.h) against a plain int64 loop over lengths
- * 0..2100 (several 511-product chunks) with random and extreme operands (every product
+ * Owns: every level table's s16.dot and s16.dot4 (kernels/dot16.h) against a plain int64 loop over
+ * lengths 0..2100 (several 511-product chunks) with random and extreme operands (every product
  * -32768 x -128: a chunk's sum at the edge of int32); edge_fast_conv_s16 and
  * edge_fast_tconv_s16 (backends/cpu/fast_int16.h) on each level's dot product, with no team,
  * two and three threads, against edge_ref_conv_s16 / edge_ref_tconv_s16 on random geometries
@@ -68,8 +68,8 @@ static void test_dot16(void **state)
     const edge_kernels *tables[4];
     const int n_tables = dot_tables(tables);
     int16_t *x = malloc(2100 * sizeof *x);
-    int8_t *w = malloc(2100);
-    assert_true(x && w);
+    int8_t *w = malloc(2100), *w4 = malloc(4 * 2103);
+    assert_true(x && w && w4);
     for (int round = 0; round < 600; round++) {
         const size_t n = (size_t)(round < 100 ? round : rnd_in(0, 2100));
         const int mode = rnd_in(0, 3);
@@ -85,10 +85,28 @@ static void test_dot16(void **state)
             if (got != want)
                 fail_msg("level %s n %zu mode %d: %lld, expected %lld", tables[t]->name, n, mode,
                          (long long)got, (long long)want);
+            if (!tables[t]->s16.dot4)
+                continue;
+            /* four rows: w itself at row 1 (stride n + 3), the others its rotations */
+            int64_t got4[4];
+            const size_t ws = n + 3;
+            for (size_t r = 0; r < 4; r++)
+                for (size_t i = 0; i < n; i++)
+                    w4[r * ws + i] = r == 1 ? w[i] : w[(i + r) % n];
+            tables[t]->s16.dot4(x, w4, ws, n, got4);
+            for (size_t r = 0; r < 4; r++) {
+                int64_t want4 = 0;
+                for (size_t i = 0; i < n; i++)
+                    want4 += (int64_t)x[i] * w4[r * ws + i];
+                if (got4[r] != want4)
+                    fail_msg("level %s dot4 row %zu n %zu mode %d: %lld, expected %lld",
+                             tables[t]->name, r, n, mode, (long long)got4[r], (long long)want4);
+            }
         }
     }
     free(x);
     free(w);
+    free(w4);
 }
 
 /* A random 16x8 geometry: K's dims, window, stride, dilation, padding (TRANSPOSE: no
@@ -187,8 +205,8 @@ static int s16_case(const edge_kernels *const *tables, int n_tables, edge_exec *
                 edge_fast_tconv_s16(tables[t]->s16.dot, &k, in, w, b, got, scratch, stride,
                                     teams[team]);
             else
-                edge_fast_conv_s16(tables[t]->s16.dot, &k, in, w, b, got, scratch, stride,
-                                   teams[team]);
+                edge_fast_conv_s16(tables[t]->s16.dot, tables[t]->s16.dot4, &k, in, w, b, got,
+                                   scratch, stride, teams[team]);
             if (memcmp(got, want, n_out * sizeof *got)) {
                 size_t i = 0;
                 while (got[i] == want[i])

@@ -718,12 +718,15 @@ static void test_reload_under_load(void **state)
      * 100 leaked versions with their interpreters and connection buffers
      * would cost over thousands of requests. Under AddressSanitizer freed
      * memory sits in its quarantine (up to 256 MiB), so RSS says nothing about
-     * leaks there: the leak check at the daemon's exit (below) does that. */
+     * leaks there: the leak check at the daemon's exit (below) does that. Under ThreadSanitizer
+     * neither: every heap page a request touches gets shadow pages of its own that stay mapped
+     * (a CI run on a loaded machine measured 37272 -> 45492 kB, 28 kB past the bound, with the
+     * daemon's code unchanged). The plain build's runs keep the bound, ASan's the leak check. */
     printf("# edged VmRSS %ld kB before the churn, %ld kB after; %d mapping(s) of files in the "
            "test folder before, %d after\n",
            rss0, rss1, maps0, maps1);
     assert_int_equal(maps1, maps0);
-    if (!DFX_UNDER_ASAN)
+    if (!DFX_SANITIZED)
         assert_true(rss1 <= rss0 + 8 * 1024);
     edge_client_free(c);
     assert_int_equal(dfx_stop(&F, SIGTERM), 0);

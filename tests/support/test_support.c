@@ -200,6 +200,11 @@ static bool config_wanted(const char *config)
     return false;
 }
 
+bool edge_test_level_wanted(edge_isa isa)
+{
+    return config_wanted(edge_isa_name(isa));
+}
+
 bool edge_test_kconfig_runs(const edge_test_kconfig *k, bool *cpu_lacks)
 {
     *cpu_lacks = false;

@@ -68,6 +68,9 @@ extern const size_t edge_test_n_kconfigs;
  * *cpu_lacks is set, for a visible SKIP line) and EDGE_TEST_CONFIGS="a,b"
  * names it (valgrind and qemu run a few; unset or empty, all run). */
 bool edge_test_kconfig_runs(const edge_test_kconfig *k, bool *cpu_lacks);
+/* EDGE_TEST_CONFIGS names level ISA ("avx2", ...) or is unset: for tests that walk the levels
+ * themselves (valgrind runs one). */
+bool edge_test_level_wanted(edge_isa isa);
 /* Models opened between enter and leave use K's kernels (forcing the portable
  * table when K asks for it). */
 void edge_test_kconfig_enter(const edge_test_kconfig *k);

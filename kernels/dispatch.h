@@ -119,6 +119,10 @@ typedef struct edge_kernels {
         const char *eltwise_name;
         const char *fc_name;    /* FULLY_CONNECTED on dot */
         edge_dot16x8x4_fn dot4; /* four weight rows at once (CONV_2D's channels); NULL: dot */
+        edge_gemm16x8_fn gemm;  /* CONV_2D's tiles of pixels x channels; NULL: dot4 */
+        const char *gemm_name;
+        edge_dw16x8_fn dw; /* DEPTHWISE_CONV_2D's pixels (depth multiplier 1); NULL: the C loop */
+        const char *dw_name;
     } s16;
     struct { /* float32 kernels (f32.h); NULL: the reference */
         edge_f32_dw_fn dw;

@@ -20,6 +20,58 @@ typedef int64_t (*edge_dot16x8_fn)(const int16_t *x, const int8_t *w, size_t n);
 typedef void (*edge_dot16x8x4_fn)(const int16_t *x, const int8_t *w, size_t w_stride, size_t n,
                                   int64_t out[4]);
 
+/* The 16x8 GEMM tile: four output pixels (rows) by one block of 16 output channels. Row r's sum
+ * for channel c, S = the sum of X[r][i] * W(i, c) for i < 2 * K2, is an int64 (exact for any K2);
+ * Y[r][c] = clamp((int32)(((S + O->bias[c]) * O->mult[c] + O->round[c]) >> O->shift[c]), LO, HI),
+ * in wrapping int64 arithmetic: TFLite's 16x8 output stage (EDGE_OUTPUT_STAGE64, with
+ * edge_out16_set's form of the multiplier), for r < ROWS and c < NC. X holds four row pointers
+ * (each 2 * K2 int16: a convolution's patches, zero past its taps; rows from ROWS on may repeat
+ * another). W is the block as edge_gemm16x8_pack writes it: for each pair of taps kk < K2, 32
+ * bytes, channel c's weights for taps 2kk and 2kk + 1 at bytes 2c and 2c + 1. Each 255 pairs are
+ * summed in int32 lanes (510 products of at most 2^22 fit exactly) before they add into the
+ * int64s. */
+enum { EDGE_GEMM16_MR = 4, EDGE_GEMM16_NR = 16 };
+typedef struct edge_out16 {
+    int64_t bias[EDGE_GEMM16_NR], mult[EDGE_GEMM16_NR], round[EDGE_GEMM16_NR],
+        shift[EDGE_GEMM16_NR];
+} edge_out16;
+#define EDGE_GEMM16_ARGS                                                                     \
+    const int16_t *const x[EDGE_GEMM16_MR], const int8_t *w, size_t k2, const edge_out16 *o, \
+        int32_t lo, int32_t hi, int16_t *const y[EDGE_GEMM16_MR], size_t rows, size_t nc
+typedef void (*edge_gemm16x8_fn)(EDGE_GEMM16_ARGS);
+
+/* Bytes of N output channels of K taps packed for edge_gemm16x8_fn: blocks of 16 channels (the
+ * last one zero-filled), each K2 = ceil(K / 2) pairs of 32 bytes, then one edge_out16 a block. */
+size_t edge_gemm16x8_packed_bytes(size_t n, size_t k);
+/* W (N rows of K int8, row-major: a CONV_2D's OHWI weights) into OUT in that form, and channel
+ * c's output stage (BIAS (NULL: none), TFLite's MULT and SHIFT, as edge_mbqm64 takes them) into
+ * its block's edge_out16. */
+void edge_gemm16x8_pack(const int8_t *w, size_t n, size_t k, const int64_t *bias,
+                        const int32_t *mult, const int32_t *shift, int8_t *out);
+
+/* Channel c's output stage (BIAS (NULL: none), TFLite's MULT and SHIFT < 8) into O[c / 16]'s
+ * lane c % 16, for c < N (the last block's other lanes zero). */
+void edge_out16_pack(const int64_t *bias, const int32_t *mult, const int32_t *shift, size_t n,
+                     edge_out16 *o);
+
+/* One output pixel of a 16x8 DEPTHWISE_CONV_2D of depth multiplier 1: Y[c] for c < C, the sum of
+ * X[t][c] * W[t * C + c] over the taps t < TAPS (at most 511: the sum is exact in int32) whose X[t]
+ * is not NULL (NULL: a tap in the padding), through O's output stage (as the GEMM tile's, O[c / 16]
+ * lane c % 16) and clamped to LO..HI. */
+#define EDGE_DW16_ARGS                                                                    \
+    const int16_t *const *x, const int8_t *w, size_t taps, size_t c, const edge_out16 *o, \
+        int32_t lo, int32_t hi, int16_t *y
+typedef void (*edge_dw16x8_fn)(EDGE_DW16_ARGS);
+enum { EDGE_DW16_MAX_TAPS = 511 };
+void edge_dw16x8__avx2(EDGE_DW16_ARGS);
+void edge_dw16x8__avx512vnni(EDGE_DW16_ARGS);
+void edge_dw16x8__neon(EDGE_DW16_ARGS);
+
+void edge_gemm16x8__avx2(EDGE_GEMM16_ARGS);
+void edge_gemm16x8__avxvnni(EDGE_GEMM16_ARGS);
+void edge_gemm16x8__avxvnni_evex(EDGE_GEMM16_ARGS);
+void edge_gemm16x8__avx512vnni(EDGE_GEMM16_ARGS);
+
 int64_t edge_dot16x8__avx2(const int16_t *x, const int8_t *w, size_t n);
 int64_t edge_dot16x8__avx512vnni(const int16_t *x, const int8_t *w, size_t n);
 int64_t edge_dot16x8__neon(const int16_t *x, const int8_t *w, size_t n);

@@ -7,6 +7,7 @@
 
 #include <string.h>
 
+#include "dot16.h"
 #include "qs8.h"
 #include "ref/requant.h"
 #if defined(__aarch64__) || defined(__arm__)
@@ -212,4 +213,42 @@ void edge_qs8_dw_u8_pack(size_t c, size_t taps, const uint8_t *w, int32_t zw, in
             split[i / 64] |= x != lo;
             *ok &= x != 255;
         }
+}
+
+/* ---- the 16x8 GEMM tile's blocks (dot16.h) ---- */
+
+size_t edge_gemm16x8_packed_bytes(size_t n, size_t k)
+{
+    const size_t blocks = (n + EDGE_GEMM16_NR - 1) / EDGE_GEMM16_NR;
+    return blocks * (((k + 1) / 2) * 2 * EDGE_GEMM16_NR + sizeof(edge_out16));
+}
+
+void edge_gemm16x8_pack(const int8_t *w, size_t n, size_t k, const int64_t *bias,
+                        const int32_t *mult, const int32_t *shift, int8_t *out)
+{
+    const size_t k2 = (k + 1) / 2, blocks = (n + EDGE_GEMM16_NR - 1) / EDGE_GEMM16_NR;
+    memset(out, 0, edge_gemm16x8_packed_bytes(n, k));
+    for (size_t c = 0; c < n; c++) {
+        const size_t b = c / EDGE_GEMM16_NR, l = c % EDGE_GEMM16_NR;
+        int8_t *blk = out + b * k2 * 2 * EDGE_GEMM16_NR;
+        for (size_t i = 0; i < k; i++)
+            blk[i / 2 * 2 * EDGE_GEMM16_NR + 2 * l + i % 2] = w[c * k + i];
+    }
+    edge_out16_pack(bias, mult, shift, n, (edge_out16 *)(out + blocks * k2 * 2 * EDGE_GEMM16_NR));
+}
+
+void edge_out16_pack(const int64_t *bias, const int32_t *mult, const int32_t *shift, size_t n,
+                     edge_out16 *o)
+{
+    memset(o, 0, (n + EDGE_GEMM16_NR - 1) / EDGE_GEMM16_NR * sizeof *o);
+    for (size_t c = 0; c < n; c++) {
+        const size_t b = c / EDGE_GEMM16_NR, l = c % EDGE_GEMM16_NR;
+        /* edge_mbqm64's reduced multiplier and total shift (shifts of at most 7: total >= 8) */
+        const int32_t m = mult[c];
+        const int total = 15 - shift[c];
+        o[b].bias[l] = bias ? bias[c] : 0;
+        o[b].mult[l] = m < 0x7FFF0000 ? (m + (1 << 15)) >> 16 : 0x7FFF;
+        o[b].round[l] = (int64_t)1 << (total - 1);
+        o[b].shift[l] = total;
+    }
 }

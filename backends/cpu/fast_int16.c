@@ -21,6 +21,7 @@
  * op_fc.c). */
 #include "fast_int16.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "ref/int16.h"
@@ -48,15 +49,23 @@ size_t edge_fast_conv_s16_scratch(const edge_conv_params *k)
     return (size_t)k->k_h * (size_t)k->k_w * (size_t)k->in_c * sizeof(int16_t);
 }
 
-/* Output pixel PIX's window of the input as one patch (k_h x k_w x in_c). */
+/* Output pixel PIX's window of the input as one patch (k_h x k_w x in_c). A window row inside
+ * the input without dilation is one run of k_w x in_c values. */
 static void conv_patch(const edge_conv_params *k, const int16_t *in, size_t pix, int16_t *patch)
 {
     const size_t c = (size_t)k->in_c, ow = (size_t)k->out_w, oh = (size_t)k->out_h;
     const int32_t ox = (int32_t)(pix % ow), oy = (int32_t)(pix / ow % oh);
     const size_t b = pix / ow / oh;
     const int32_t y0 = oy * k->stride_h - k->pad_h, x0 = ox * k->stride_w - k->pad_w;
+    const bool whole = k->dil_w == 1 && x0 >= 0 && x0 + k->k_w <= k->in_w;
     for (int32_t fy = 0; fy < k->k_h; fy++) {
         const int32_t iy = y0 + k->dil_h * fy;
+        if (whole && iy >= 0 && iy < k->in_h) {
+            const size_t at = ((b * (size_t)k->in_h + (size_t)iy) * (size_t)k->in_w + (size_t)x0);
+            memcpy(patch, in + at * c, (size_t)k->k_w * c * sizeof *patch);
+            patch += (size_t)k->k_w * c;
+            continue;
+        }
         for (int32_t fx = 0; fx < k->k_w; fx++, patch += c) {
             const int32_t ix = x0 + k->dil_w * fx;
             if (iy < 0 || iy >= k->in_h || ix < 0 || ix >= k->in_w) {
@@ -69,13 +78,18 @@ static void conv_patch(const edge_conv_params *k, const int16_t *in, size_t pix,
     }
 }
 
+/* The end of the task of CHUNK output pixels from FIRST (the last task's: the pixels'). */
+static size_t task_end(const edge_conv_params *k, size_t first, size_t chunk)
+{
+    const size_t pixels = (size_t)k->batches * (size_t)k->out_h * (size_t)k->out_w;
+    return first + chunk < pixels ? first + chunk : pixels;
+}
+
 static void conv_task(void *ctx, size_t task, unsigned thread)
 {
     const s16_job *j = ctx;
     const edge_conv_params *k = j->k;
-    const size_t pixels = (size_t)k->batches * (size_t)k->out_h * (size_t)k->out_w;
-    const size_t first = task * j->chunk,
-                 end = first + j->chunk < pixels ? first + j->chunk : pixels;
+    const size_t first = task * j->chunk, end = task_end(k, first, j->chunk);
     const size_t taps = (size_t)k->k_h * (size_t)k->k_w * (size_t)k->in_c;
     int16_t *patch = (int16_t *)(j->scratch + (size_t)thread * j->stride);
     for (size_t pix = first; pix < end; pix++) {
@@ -121,6 +135,96 @@ void edge_fast_conv_s16(edge_dot16x8_fn dot, edge_dot16x8x4_fn dot4, const edge_
                         void *scratch, size_t stride, edge_exec *ex)
 {
     run_pixels(conv_task, dot, dot4, k, in, w, bias, out, scratch, stride, ex);
+}
+
+/* ---- CONV_2D on the GEMM tile: four output pixels by 16 channels a call ---- */
+
+typedef struct gemm16_job {
+    const edge_s16_gemm *g;
+    const edge_conv_params *k;
+    const int16_t *in;
+    int16_t *out;
+    char *scratch;
+    size_t stride, chunk; /* scratch bytes between threads; pixels a task (a multiple of MR) */
+} gemm16_job;
+
+/* A 1x1 convolution of stride 1 without padding on an even channel count reads its rows in
+ * place: they are the patches, already 2 * K2 long. */
+static bool gemm16_direct(const edge_conv_params *k)
+{
+    return k->k_h == 1 && k->k_w == 1 && k->stride_h == 1 && k->stride_w == 1 && k->pad_h == 0 &&
+           k->pad_w == 0 && k->in_c % 2 == 0;
+}
+
+static size_t gemm16_row(const edge_conv_params *k)
+{
+    const size_t taps = (size_t)k->k_h * (size_t)k->k_w * (size_t)k->in_c;
+    return (taps + 1) & ~(size_t)1;
+}
+
+int edge_fast_conv_s16_gemm_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k,
+                                    edge_gemm16x8_fn fn, const char *name, const int8_t *w,
+                                    const int64_t *bias)
+{
+    const size_t taps = (size_t)k->k_h * (size_t)k->k_w * (size_t)k->in_c;
+    edge_s16_gemm *g = edge_op_alloc_packed(
+        p, n, sizeof *g, edge_gemm16x8_packed_bytes((size_t)k->out_c, taps), name);
+    if (!g)
+        return EDGE_ENOMEM;
+    g->fn = fn;
+    g->k2 = gemm16_row(k) / 2;
+    g->w = (const int8_t *)n->packed_data;
+    g->blocks = ((size_t)k->out_c + EDGE_GEMM16_NR - 1) / EDGE_GEMM16_NR;
+    g->out = (const edge_out16 *)(g->w + g->blocks * g->k2 * 2 * EDGE_GEMM16_NR);
+    if (!edge_op_packed_done(n))
+        edge_gemm16x8_pack(w, (size_t)k->out_c, taps, bias, k->mult, k->shift,
+                           (int8_t *)n->packed_data);
+    n->scratch_bytes = gemm16_direct(k) ? 0 : EDGE_GEMM16_MR * gemm16_row(k) * sizeof(int16_t);
+    return 0;
+}
+
+static void gemm16_task(void *ctx, size_t task, unsigned thread)
+{
+    const gemm16_job *j = ctx;
+    const edge_conv_params *k = j->k;
+    const size_t first = task * j->chunk, end = task_end(k, first, j->chunk);
+    const size_t taps = (size_t)k->k_h * (size_t)k->k_w * (size_t)k->in_c, row = 2 * j->g->k2;
+    const size_t oc = (size_t)k->out_c, block = row * EDGE_GEMM16_NR;
+    const bool direct = gemm16_direct(k);
+    int16_t *patch = (int16_t *)(j->scratch + (size_t)thread * j->stride);
+    for (size_t p0 = first; p0 < end; p0 += EDGE_GEMM16_MR) {
+        const size_t rows = end - p0 < EDGE_GEMM16_MR ? end - p0 : EDGE_GEMM16_MR;
+        const int16_t *x[EDGE_GEMM16_MR];
+        for (size_t r = 0; r < EDGE_GEMM16_MR; r++) {
+            const size_t at = r < rows ? r : 0; /* rows past the end repeat the first */
+            x[r] = direct ? j->in + (p0 + at) * (size_t)k->in_c : patch + at * row;
+            if (direct || r >= rows)
+                continue;
+            conv_patch(k, j->in, p0 + r, patch + r * row);
+            if (row > taps)
+                patch[r * row + taps] = 0;
+        }
+        int16_t *y[EDGE_GEMM16_MR];
+        for (size_t r = 0; r < EDGE_GEMM16_MR; r++)
+            y[r] = j->out + (p0 + (r < rows ? r : 0)) * oc;
+        for (size_t b = 0; b < j->g->blocks; b++) {
+            const size_t c0 = b * EDGE_GEMM16_NR;
+            j->g->fn(x, j->g->w + b * block, j->g->k2, j->g->out + b, k->act_min, k->act_max, y,
+                     rows, oc - c0 < EDGE_GEMM16_NR ? oc - c0 : EDGE_GEMM16_NR);
+            for (size_t r = 0; r < EDGE_GEMM16_MR; r++)
+                y[r] += EDGE_GEMM16_NR;
+        }
+    }
+}
+
+void edge_fast_conv_s16_gemm(const edge_s16_gemm *g, const edge_conv_params *k, const int16_t *in,
+                             int16_t *out, void *scratch, size_t stride, edge_exec *ex)
+{
+    const size_t pixels = (size_t)k->batches * (size_t)k->out_h * (size_t)k->out_w;
+    size_t chunk = pixel_chunk(k, ex);
+    chunk = (chunk + EDGE_GEMM16_MR - 1) / EDGE_GEMM16_MR * EDGE_GEMM16_MR;
+    gemm16_job j = {g, k, in, out, scratch, stride, chunk};
+    edge_exec_parallel(ex, (pixels + chunk - 1) / chunk, gemm16_task, &j);
 }
 
 size_t edge_fast_tconv_s16_scratch(const edge_conv_params *k)
@@ -260,7 +364,8 @@ typedef struct dw_s16_job {
     int16_t *out;
     char *scratch;
     size_t stride;
-    int32_t chunk; /* output rows per task */
+    int32_t chunk;        /* output rows per task */
+    const edge_s16_dw *g; /* the level's pixel kernel (edge_fast_dw_s16_px) */
 } dw_s16_job;
 
 /* ACC[oc] += W[oc] * X[oc / DM] for the OUT_C channels of one tap. */
@@ -302,13 +407,72 @@ static void dw_task(void *ctx, size_t task, unsigned thread)
     }
 }
 
+/* ---- DEPTHWISE_CONV_2D (depth multiplier 1) on the level's pixel kernel ---- */
+
+bool edge_fast_dw_s16_fits(const edge_conv_params *k)
+{
+    return k->depth_mult == 1 && (size_t)k->k_h * (size_t)k->k_w <= EDGE_DW16_MAX_TAPS;
+}
+
+int edge_fast_dw_s16_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k,
+                             edge_dw16x8_fn fn, const char *name, const int64_t *bias)
+{
+    const size_t blocks = ((size_t)k->out_c + EDGE_GEMM16_NR - 1) / EDGE_GEMM16_NR;
+    edge_s16_dw *g = edge_op_alloc_packed(p, n, sizeof *g, blocks * sizeof(edge_out16), name);
+    if (!g)
+        return EDGE_ENOMEM;
+    g->fn = fn;
+    g->out = n->packed_data;
+    if (!edge_op_packed_done(n))
+        edge_out16_pack(bias, k->mult, k->shift, (size_t)k->out_c, n->packed_data);
+    n->scratch_bytes = (size_t)k->k_h * (size_t)k->k_w * sizeof(const int16_t *);
+    return 0;
+}
+
+static void dw16_task(void *ctx, size_t task, unsigned thread)
+{
+    const dw_s16_job *j = ctx;
+    const edge_conv_params *k = j->k;
+    const int32_t rows = k->batches * k->out_h, r0 = (int32_t)task * j->chunk;
+    const int32_t r1 = r0 + j->chunk < rows ? r0 + j->chunk : rows;
+    const int16_t **x = (const int16_t **)(void *)(j->scratch + (size_t)thread * j->stride);
+    const size_t taps = (size_t)k->k_h * (size_t)k->k_w, oc = (size_t)k->out_c;
+    for (int32_t r = r0; r < r1; r++) {
+        const int32_t b = r / k->out_h, oy = r % k->out_h;
+        for (int32_t ox = 0; ox < k->out_w; ox++) {
+            for (size_t t = 0; t < taps; t++)
+                x[t] = NULL; /* in the padding */
+            EDGE_CONV_FOR_TAPS (k, oy, ox) {
+                const size_t at =
+                    ((size_t)b * (size_t)k->in_h + (size_t)iy) * (size_t)k->in_w + (size_t)ix;
+                x[(size_t)fy * (size_t)k->k_w + (size_t)fx] = j->in + at * (size_t)k->in_c;
+            }
+            j->g->fn(x, j->w, taps, oc, j->g->out, k->act_min, k->act_max,
+                     j->out + ((size_t)r * (size_t)k->out_w + (size_t)ox) * oc);
+        }
+    }
+}
+
+/* The output rows of K over EX's threads, about four tasks a thread, through TASK on J. */
+static void dw_rows(const edge_conv_params *k, edge_exec *ex, edge_task_fn task, dw_s16_job *j)
+{
+    const int32_t rows = k->batches * k->out_h, per = (int32_t)(4 * edge_exec_width(ex));
+    j->chunk = (rows + per - 1) / per;
+    j->chunk = j->chunk ? j->chunk : 1;
+    edge_exec_parallel(ex, (size_t)((rows + j->chunk - 1) / j->chunk), task, j);
+}
+
+void edge_fast_dw_s16_px(const edge_s16_dw *g, const edge_conv_params *k, const int16_t *in,
+                         const int8_t *w, int16_t *out, void *scratch, size_t stride, edge_exec *ex)
+{
+    dw_s16_job j = {k, in, w, NULL, out, scratch, stride, 0, g};
+    dw_rows(k, ex, dw16_task, &j);
+}
+
 void edge_fast_dw_s16(const edge_conv_params *k, const int16_t *in, const int8_t *w,
                       const int64_t *bias, int16_t *out, void *scratch, size_t stride,
                       edge_exec *ex)
 {
-    const int32_t rows = k->batches * k->out_h, per = (int32_t)(4 * edge_exec_width(ex));
-    int32_t chunk = (rows + per - 1) / per;
-    chunk = chunk ? chunk : 1;
-    dw_s16_job j = {k, in, w, bias, out, scratch, stride, chunk};
-    edge_exec_parallel(ex, (size_t)((rows + chunk - 1) / chunk), dw_task, &j);
+    dw_s16_job j = {k, in, w, bias, out, scratch, stride, 0, NULL};
+    dw_rows(k, ex, dw_task, &j);
 }

@@ -10,6 +10,7 @@
 #ifndef EDGE_CPU_FAST_INT16_H
 #define EDGE_CPU_FAST_INT16_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,23 @@ void edge_fast_conv_s16(edge_dot16x8_fn dot, edge_dot16x8x4_fn dot4, const edge_
                         const int16_t *in, const int8_t *w, const int64_t *bias, int16_t *out,
                         void *scratch, size_t stride, edge_exec *ex);
 
+/* CONV_2D on the level's GEMM tile (kernels/dot16.h): the weights packed once, at prepare, in
+ * N's packed data (edge_op_alloc_packed; W the constant OHWI weights), N's scratch set; then
+ * tiles of four output pixels (patches gathered as above, or a 1x1 convolution's rows in place)
+ * by 16 channels, the reference's output stage in the tile (BIAS, int64, may be NULL). 0 or
+ * EDGE_ENOMEM. */
+typedef struct edge_s16_gemm {
+    edge_gemm16x8_fn fn;
+    size_t k2, blocks;     /* pairs of taps; blocks of 16 channels */
+    const int8_t *w;       /* the packed weights */
+    const edge_out16 *out; /* each block's output stage (after the weights) */
+} edge_s16_gemm;
+int edge_fast_conv_s16_gemm_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k,
+                                    edge_gemm16x8_fn fn, const char *name, const int8_t *w,
+                                    const int64_t *bias);
+void edge_fast_conv_s16_gemm(const edge_s16_gemm *g, const edge_conv_params *k, const int16_t *in,
+                             int16_t *out, void *scratch, size_t stride, edge_exec *ex);
+
 size_t edge_fast_tconv_s16_scratch(const edge_conv_params *k);
 void edge_fast_tconv_s16(edge_dot16x8_fn dot, const edge_conv_params *k, const int16_t *in,
                          const int8_t *w, const int64_t *bias, int16_t *out, void *scratch,
@@ -36,6 +54,21 @@ size_t edge_fast_dw_s16_scratch(const edge_conv_params *k);
 void edge_fast_dw_s16(const edge_conv_params *k, const int16_t *in, const int8_t *w,
                       const int64_t *bias, int16_t *out, void *scratch, size_t stride,
                       edge_exec *ex);
+
+/* The same on the level's pixel kernel (kernels/dot16.h edge_dw16x8_fn), where _fits (depth
+ * multiplier 1, at most 511 taps): _prepare keeps the output stage (constant BIAS, may be NULL)
+ * in N's packed data and sets N's scratch (a tap's pointers); _px runs the output rows over EX's
+ * threads, W the [1, k_h, k_w, C] weights. */
+typedef struct edge_s16_dw {
+    edge_dw16x8_fn fn;
+    const edge_out16 *out;
+} edge_s16_dw;
+bool edge_fast_dw_s16_fits(const edge_conv_params *k);
+int edge_fast_dw_s16_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k,
+                             edge_dw16x8_fn fn, const char *name, const int64_t *bias);
+void edge_fast_dw_s16_px(const edge_s16_dw *g, const edge_conv_params *k, const int16_t *in,
+                         const int8_t *w, int16_t *out, void *scratch, size_t stride,
+                         edge_exec *ex);
 
 /* 16x8 FULLY_CONNECTED (edge_ref_fc_s16: int16 [batches, depth] input, int8 [units, depth]
  * weights, optional int64 bias): one dot product per output, the units split over EX's threads;

@@ -395,6 +395,12 @@ void edge_conv2d_eval(const edge_conv2d_kind *kind, const edge_node *n, void *co
     const edge_conv2d_data *d = n->data;
     if (n->folded) /* the depthwise convolution before it computes it (fuse_pw.c) */
         return;
+    if (n->packed && d->type == EDGE_INT16) {
+        const edge_conv_operands o = edge_conv_operands_of(n, t);
+        edge_fast_conv_s16_gemm(n->packed, &d->k, o.in, o.out, scratch, edge_op_scratch_stride(n),
+                                ex);
+        return;
+    }
     if (n->packed && d->type == EDGE_UINT8) {
         conv2d_eval_u8(kind, d, n, t, scratch, ex);
         return;
@@ -484,13 +490,19 @@ static int conv_prepare(edge_prep *p, edge_node *n)
     }
     if (d->type == EDGE_INT16) {
         const edge_kernels *kt = edge_op_kernels(p);
+        const edge_tensor *w = edge_op_input(p, n, 1), *b = edge_op_input(p, n, 2);
+        if ((rc = edge_conv_check_s16_shifts(p, d->q + d->k.out_c, d->k.out_c)))
+            return rc;
+        if (kt && kt->s16.gemm && w->data && (!b || b->data)) /* constant weights: packed */
+            return edge_fast_conv_s16_gemm_prepare(p, n, &d->k, kt->s16.gemm, kt->s16.gemm_name,
+                                                   w->data, b ? b->data : NULL);
         if (kt && kt->s16.dot) {
             d->dot16 = kt->s16.dot;
             d->dot16x4 = kt->s16.dot4;
             n->scratch_bytes = edge_fast_conv_s16_scratch(&d->k);
             n->kernel = kt->s16.conv_name;
         }
-        return edge_conv_check_s16_shifts(p, d->q + d->k.out_c, d->k.out_c);
+        return 0;
     }
     if (d->type != EDGE_FLOAT32 || d->hybrid)
         return 0;

@@ -70,12 +70,18 @@ static int dw_prepare(edge_prep *p, edge_node *n)
         return 0;
     }
     if (d->type == EDGE_INT16) { /* above the scalar level fast_int16.h, else the reference */
+        if ((rc = edge_conv_check_s16_shifts(p, d->q + d->k.out_c, d->k.out_c)))
+            return rc;
+        const edge_tensor *b = edge_op_input(p, n, 2);
+        if (kt && kt->s16.dw && edge_fast_dw_s16_fits(&d->k) && (!b || b->data))
+            return edge_fast_dw_s16_prepare(p, n, &d->k, kt->s16.dw, kt->s16.dw_name,
+                                            b ? b->data : NULL);
         if (kt && kt->s16.dot) {
             d->dot16 = kt->s16.dot; /* marks the level: the kernel takes no dot product */
             n->scratch_bytes = edge_fast_dw_s16_scratch(&d->k);
             n->kernel = "dwconv16x8_rows";
         }
-        return edge_conv_check_s16_shifts(p, d->q + d->k.out_c, d->k.out_c);
+        return 0;
     }
     if (d->type != EDGE_INT8 && d->type != EDGE_UINT8)
         return 0;
@@ -107,6 +113,12 @@ static void dw_rows_task(void *ctx, size_t task, unsigned thread)
 static void dw_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const edge_conv2d_data *d = n->data;
+    if (d->type == EDGE_INT16 && n->packed) {
+        const edge_conv_operands o = edge_conv_operands_of(n, t);
+        edge_fast_dw_s16_px(n->packed, &d->k, o.in, o.w, o.out, scratch, edge_op_scratch_stride(n),
+                            ex);
+        return;
+    }
     if (d->type == EDGE_INT16 && d->dot16) {
         const edge_conv_operands o = edge_conv_operands_of(n, t);
         edge_fast_dw_s16(&d->k, o.in, o.w, o.bias, o.out, scratch, edge_op_scratch_stride(n), ex);

@@ -34,7 +34,9 @@ const edge_kernels edge_kernels_avx512vnni = {
     .planes8 = {edge_interleave8__avx2, edge_deinterleave8__avx2, "planes8__avx2"},
     .s16 = {edge_dot16x8__avx512vnni, "conv16x8_dot__avx512vnni", "tconv16x8_dot__avx512vnni",
             edge_q16_add_bin__avx512, edge_q16_sub_bin__avx512, edge_q16_map__avx512,
-            "q16_eltwise__avx512", "fc16x8_dot__avx512vnni", edge_dot16x8x4__avx512vnni},
+            "q16_eltwise__avx512", "fc16x8_dot__avx512vnni", edge_dot16x8x4__avx512vnni,
+            edge_gemm16x8__avx512vnni, "conv16x8_gemm__avx512vnni", edge_dw16x8__avx512vnni,
+            "dw16x8__avx512vnni"},
     .max_rows = {edge_qs8_max_rows__avx512, edge_qu8_max_rows__avx512, "max_rows__avx512"},
     .lut8 = {edge_lut8__avx512, "lut8__avx512vbmi"}, /* lut8__avx2 without VBMI */
     .f32 = EDGE_F32_TABLE(__avx512, "__avx512"),

@@ -29,6 +29,7 @@ void edge__fuse_pw(edge_model *m)
             dn->subgraph != 0 || pn->subgraph != 0 || dn->claim >= 0 || pn->claim >= 0 ||
             !dn->cpu_ok || !pn->cpu_ok || pn->folded || dn->n_out != 1 || pn->n_in < 2 ||
             dn->out[0] < 0 || pn->in[0] != dn->out[0] || pn->out[0] < 0 ||
+            m->tensors[dn->out[0]].type == EDGE_INT16 || /* 16x8 headers: not fast_ops.c's */
             !edge__read_only_by(m, dn->out[0], d + 1) ||
             !edge_fast_pw_fuse(dn, pn, m->threads ? m->threads : 1))
             continue;

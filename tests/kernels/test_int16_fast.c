@@ -6,12 +6,15 @@
  * -32768 x -128: a chunk's sum at the edge of int32); edge_fast_conv_s16 and
  * edge_fast_tconv_s16 (backends/cpu/fast_int16.h) on each level's dot product, with no team,
  * two and three threads, against edge_ref_conv_s16 / edge_ref_tconv_s16 on random geometries
+ * (and CONV_2D on each level's GEMM tile, edge_fast_conv_s16_gemm with edge_gemm16x8_pack's
+ * blocks, pointwise layers read in place among them)
  * (windows 1..5, strides and dilations 1..3, every padding, batches 1 and 2, channel counts
  * 1..70 and windows longer than a chunk), random and extreme inputs, weights and int64 biases,
  * multipliers with shifts from -31 to 7 and clipped activation ranges; and int8
  * TRANSPOSE_CONV (edge_fast_tconv_s8) against edge_ref_tconv_s8 the same way, with input offsets,
  * output zero points and int32 biases near the ends; 16x8 DEPTHWISE_CONV_2D (edge_fast_dw_s16)
- * against edge_ref_dwconv_s16 with depth multipliers 1..3; and 16x8 FULLY_CONNECTED
+ * against edge_ref_dwconv_s16 with depth multipliers 1..3 (and each level's pixel kernel,
+ * edge_dw16x8_fn, where the multiplier is 1); and 16x8 FULLY_CONNECTED
  * (edge_fast_fc_s16) against edge_ref_fc_s16 with both of its output stages. A level the CPU lacks
  * is skipped, visibly. */
 #include <math.h>
@@ -34,8 +37,8 @@
 /* The level tables with a 16x8 dot product that this CPU runs. */
 static int dot_tables(const edge_kernels **out)
 {
-    static const edge_isa all[] = {EDGE_ISA_AVX2, EDGE_ISA_AVX512VNNI, EDGE_ISA_NEON,
-                                   EDGE_ISA_NEONDOT};
+    static const edge_isa all[] = {EDGE_ISA_AVX2, EDGE_ISA_AVXVNNI, EDGE_ISA_AVX512VNNI,
+                                   EDGE_ISA_NEON, EDGE_ISA_NEONDOT};
     int n = 0;
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         const edge_kernels *k = edge_kernels_for(all[i]);
@@ -65,7 +68,7 @@ static int8_t rnd_w(int mode)
 static void test_dot16(void **state)
 {
     (void)state;
-    const edge_kernels *tables[4];
+    const edge_kernels *tables[5];
     const int n_tables = dot_tables(tables);
     int16_t *x = malloc(2100 * sizeof *x);
     int8_t *w = malloc(2100), *w4 = malloc(4 * 2103);
@@ -127,6 +130,8 @@ static void random_s16(edge_conv_params *k, bool transpose, int32_t *mult, int32
     k->in_h = rnd_in(1, 9);
     k->in_w = rnd_in(1, 9);
     k->depth_mult = 1;
+    if (!transpose && rnd_in(0, 5) == 0) /* a pointwise layer: the GEMM reads its rows in place */
+        k->k_h = k->k_w = k->stride_h = k->stride_w = k->dil_h = k->dil_w = 1;
     if (transpose) {
         k->pad_h = rnd_in(0, k->k_h - 1);
         k->pad_w = rnd_in(0, k->k_w - 1);
@@ -137,8 +142,8 @@ static void random_s16(edge_conv_params *k, bool transpose, int32_t *mult, int32
         if (k->out_w < 1)
             k->out_w = 1;
     } else {
-        k->pad_h = rnd_in(0, k->k_h);
-        k->pad_w = rnd_in(0, k->k_w);
+        k->pad_h = k->k_h == 1 && k->k_w == 1 ? 0 : rnd_in(0, k->k_h);
+        k->pad_w = k->k_h == 1 && k->k_w == 1 ? 0 : rnd_in(0, k->k_w);
         const int32_t eh = k->dil_h * (k->k_h - 1) + 1, ew = k->dil_w * (k->k_w - 1) + 1;
         k->out_h = (k->in_h + 2 * k->pad_h - eh) / k->stride_h + 1;
         k->out_w = (k->in_w + 2 * k->pad_w - ew) / k->stride_w + 1;
@@ -179,8 +184,11 @@ static int s16_case(const edge_kernels *const *tables, int n_tables, edge_exec *
     int16_t *got = malloc(n_out * sizeof *got);
     int8_t *w = malloc(n_w);
     int64_t bias[40];
-    const size_t scratch_one =
+    const size_t taps = (size_t)k.k_h * (size_t)k.k_w * (size_t)k.in_c;
+    size_t scratch_one =
         transpose ? edge_fast_tconv_s16_scratch(&k) : edge_fast_conv_s16_scratch(&k);
+    if (scratch_one < EDGE_GEMM16_MR * (taps + 1) * sizeof(int16_t)) /* the GEMM's patches */
+        scratch_one = EDGE_GEMM16_MR * (taps + 1) * sizeof(int16_t);
     const size_t stride = (scratch_one + 63) & ~(size_t)63;
     void *scratch = aligned_alloc(64, 3 * stride + 64);
     int64_t *ref_scratch = transpose ? malloc(edge_ref_tconv_scratch(&k, sizeof(int64_t))) : NULL;
@@ -198,10 +206,22 @@ static int s16_case(const edge_kernels *const *tables, int n_tables, edge_exec *
     else
         edge_ref_conv_s16(&k, in, w, b, want);
     int bad = 0;
+    int8_t *packed =
+        aligned_alloc(64, (edge_gemm16x8_packed_bytes((size_t)k.out_c, taps) + 63) & ~(size_t)63);
+    assert_non_null(packed);
+    edge_gemm16x8_pack(w, (size_t)k.out_c, taps, b, k.mult, k.shift, packed);
+    const size_t blocks = ((size_t)k.out_c + EDGE_GEMM16_NR - 1) / EDGE_GEMM16_NR;
     for (int t = 0; t < n_tables; t++)
-        for (int team = 0; team < 3; team++) {
+        for (int team = 0; team < 6; team++) {
             memset(got, 0xA5, n_out * sizeof *got);
-            if (transpose)
+            if (team >= 3) { /* the GEMM tile of the level, where it has one */
+                if (transpose || !tables[t]->s16.gemm)
+                    continue;
+                const edge_s16_gemm g = {
+                    tables[t]->s16.gemm, (taps + 1) / 2, blocks, packed,
+                    (const edge_out16 *)(packed + blocks * ((taps + 1) / 2) * 2 * EDGE_GEMM16_NR)};
+                edge_fast_conv_s16_gemm(&g, &k, in, got, scratch, stride, teams[team - 3]);
+            } else if (transpose)
                 edge_fast_tconv_s16(tables[t]->s16.dot, &k, in, w, b, got, scratch, stride,
                                     teams[team]);
             else
@@ -211,17 +231,18 @@ static int s16_case(const edge_kernels *const *tables, int n_tables, edge_exec *
                 size_t i = 0;
                 while (got[i] == want[i])
                     i++;
-                printf("# round %d %s level %s team %d: output %zu of %zu is %d, the reference "
+                printf("# round %d %s level %s team %d%s: output %zu of %zu is %d, the reference "
                        "%d (in %dx%dx%d, k %dx%d, stride %d,%d, dil %d,%d, pad %d,%d, out "
                        "%dx%dx%d)\n",
-                       round, transpose ? "tconv" : "conv", tables[t]->name, team, i, n_out, got[i],
-                       want[i], (int)k.in_h, (int)k.in_w, (int)k.in_c, (int)k.k_h, (int)k.k_w,
-                       (int)k.stride_h, (int)k.stride_w, (int)k.dil_h, (int)k.dil_w, (int)k.pad_h,
-                       (int)k.pad_w, (int)k.out_h, (int)k.out_w, (int)k.out_c);
+                       round, transpose ? "tconv" : "conv", tables[t]->name, team % 3,
+                       team >= 3 ? " (gemm)" : "", i, n_out, got[i], want[i], (int)k.in_h,
+                       (int)k.in_w, (int)k.in_c, (int)k.k_h, (int)k.k_w, (int)k.stride_h,
+                       (int)k.stride_w, (int)k.dil_h, (int)k.dil_w, (int)k.pad_h, (int)k.pad_w,
+                       (int)k.out_h, (int)k.out_w, (int)k.out_c);
                 bad++;
             }
         }
-    free(in), free(want), free(got), free(w), free(scratch), free(ref_scratch);
+    free(in), free(want), free(got), free(w), free(scratch), free(ref_scratch), free(packed);
     return bad;
 }
 
@@ -278,13 +299,14 @@ static int s8_tconv_case(const edge_kernels *const *tables, int n_tables, edge_e
     return bad;
 }
 
-/* One 16x8 DEPTHWISE_CONV_2D case (edge_fast_dw_s16) with no team, two and three threads
- * against edge_ref_dwconv_s16: CONV_2D's random geometries with depth multipliers 1..3; the
- * number of outputs that differ. */
+/* One 16x8 DEPTHWISE_CONV_2D case (edge_fast_dw_s16, and each level's pixel kernel through
+ * edge_fast_dw_s16_px where it fits) with no team, two and three threads against
+ * edge_ref_dwconv_s16: CONV_2D's random geometries with depth multipliers 1..3; the number of
+ * outputs that differ. */
 static int s16_dw_case(const edge_kernels *const *tables, int n_tables, edge_exec *const *teams,
                        bool transpose, int round)
 {
-    (void)transpose, (void)tables, (void)n_tables;
+    (void)transpose;
     int32_t mult[40 * 3], shift[40 * 3];
     edge_conv_params k;
     random_s16(&k, false, mult, shift);
@@ -302,9 +324,13 @@ static int s16_dw_case(const edge_kernels *const *tables, int n_tables, edge_exe
     int16_t *got = malloc(n_out * sizeof *got);
     int8_t *w = malloc(n_w);
     int64_t bias[40 * 3];
-    const size_t stride = (edge_fast_dw_s16_scratch(&k) + 63) & ~(size_t)63;
+    size_t stride = edge_fast_dw_s16_scratch(&k);
+    if (stride < (size_t)k.k_h * (size_t)k.k_w * sizeof(void *)) /* the pixel kernels' taps */
+        stride = (size_t)k.k_h * (size_t)k.k_w * sizeof(void *);
+    stride = (stride + 63) & ~(size_t)63;
     void *scratch = aligned_alloc(64, 3 * stride + 64);
-    assert_true(in && want && got && w && scratch);
+    edge_out16 *o16 = aligned_alloc(64, ((size_t)k.out_c + 15) / 16 * sizeof *o16);
+    assert_true(in && want && got && w && scratch && o16);
     const int mode = rnd_in(0, 5); /* 1, 2: extreme inputs and weights */
     for (size_t i = 0; i < n_in; i++)
         in[i] = rnd_x(mode <= 2 ? mode : 0);
@@ -314,23 +340,33 @@ static int s16_dw_case(const edge_kernels *const *tables, int n_tables, edge_exe
         bias[c] = (int64_t)(int32_t)rnd() * (rnd_in(0, 3) == 0 ? 4096 : 1);
     const int64_t *b = rnd_in(0, 4) == 0 ? NULL : bias;
     edge_ref_dwconv_s16(&k, in, w, b, want);
+    edge_out16_pack(b, k.mult, k.shift, (size_t)k.out_c, o16);
     int bad = 0;
-    for (int team = 0; team < 3; team++) {
+    /* the C loop (depth multipliers 1..3), then each level's pixel kernel where it fits */
+    for (int run = 0; run < 3 * (1 + n_tables); run++) {
+        const int team = run % 3, t = run / 3 - 1;
         memset(got, 0xA5, n_out * sizeof *got);
-        edge_fast_dw_s16(&k, in, w, b, got, scratch, stride, teams[team]);
+        if (t < 0)
+            edge_fast_dw_s16(&k, in, w, b, got, scratch, stride, teams[team]);
+        else if (tables[t]->s16.dw && edge_fast_dw_s16_fits(&k)) {
+            const edge_s16_dw g = {tables[t]->s16.dw, o16};
+            edge_fast_dw_s16_px(&g, &k, in, w, got, scratch, stride, teams[team]);
+        } else
+            continue;
         if (memcmp(got, want, n_out * sizeof *got)) {
             size_t i = 0;
             while (got[i] == want[i])
                 i++;
-            printf("# round %d dw team %d: output %zu of %zu is %d, the reference %d (in "
+            printf("# round %d dw %s team %d: output %zu of %zu is %d, the reference %d (in "
                    "%dx%dx%d, k %dx%d, mult %d, stride %d,%d, dil %d,%d, pad %d,%d)\n",
-                   round, team, i, n_out, got[i], want[i], (int)k.in_h, (int)k.in_w, (int)k.in_c,
-                   (int)k.k_h, (int)k.k_w, (int)k.depth_mult, (int)k.stride_h, (int)k.stride_w,
-                   (int)k.dil_h, (int)k.dil_w, (int)k.pad_h, (int)k.pad_w);
+                   round, t < 0 ? "C loop" : tables[t]->s16.dw_name, team, i, n_out, got[i],
+                   want[i], (int)k.in_h, (int)k.in_w, (int)k.in_c, (int)k.k_h, (int)k.k_w,
+                   (int)k.depth_mult, (int)k.stride_h, (int)k.stride_w, (int)k.dil_h, (int)k.dil_w,
+                   (int)k.pad_h, (int)k.pad_w);
             bad++;
         }
     }
-    free(in), free(want), free(got), free(w), free(scratch);
+    free(in), free(want), free(got), free(w), free(scratch), free(o16);
     return bad;
 }
 

@@ -137,6 +137,7 @@ typedef struct edge_kernels {
         const char *eltwise_name; /* also QUANTIZE float32 -> int8 / uint8: */
         edge_f32_quantize_s8_fn quantize_s8;
         edge_f32_quantize_u8_fn quantize_u8;
+        edge_f32_quantize_s16_fn quantize_s16;
         edge_bilinear_s8_fn bilinear_s8; /* RESIZE_BILINEAR (int8, float32, uint8) */
         edge_bilinear_f32_fn bilinear_f32;
         edge_bilinear_u8_fn bilinear_u8;

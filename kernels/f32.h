@@ -84,9 +84,11 @@ typedef void (*edge_bilinear_u8_fn)(const edge_ref_resize_params *p, const edge_
                                     const edge_ref_lerp_f32 *xc, const uint8_t *in, uint8_t *out,
                                     int32_t row0, int32_t row1);
 
-/* QUANTIZE float32 -> int8 / uint8: exactly edge_ref_quantize_f32_s8 / _u8. */
+/* QUANTIZE float32 -> int8 / uint8 / int16: exactly edge_ref_quantize_f32_s8 / _u8 / _s16. */
 typedef void (*edge_f32_quantize_s8_fn)(const edge_affine_params *p, const float *in, int8_t *out,
                                         size_t n);
+typedef void (*edge_f32_quantize_s16_fn)(const edge_affine_params *p, const float *in, int16_t *out,
+                                         size_t n);
 typedef void (*edge_f32_quantize_u8_fn)(const edge_affine_params *p, const float *in, uint8_t *out,
                                         size_t n);
 
@@ -115,51 +117,53 @@ typedef void (*edge_f32_rfft_rows_fn)(const edge_rfft_plan *p, const float *in, 
 /* COMPLEX_ABS: OUT[i] = hypotf of IN[2i], IN[2i + 1] (edge_ref_complex_abs), exactly. */
 typedef void (*edge_f32_cabs_fn)(const float *in, float *out, size_t n);
 
-#define EDGE_F32_DECLARE(SFX)                                                                  \
-    void edge_f32_dw##SFX(const edge_conv_params *p, const float *in, const float *w,          \
-                          const float *bias, float *out, int32_t row0, int32_t row1);          \
-    void edge_f32_tconv##SFX(const edge_conv_params *p, const float *in, const float *w,       \
-                             const float *bias, bool bias_first, float *out, void *scratch,    \
-                             int32_t row0, int32_t row1);                                      \
-    void edge_f32_add_row##SFX(const edge_arith_params *p, const void *a, size_t as,           \
-                               const void *b, size_t bs, void *out, size_t n);                 \
-    void edge_f32_sub_row##SFX(const edge_arith_params *p, const void *a, size_t as,           \
-                               const void *b, size_t bs, void *out, size_t n);                 \
-    void edge_f32_mul_row##SFX(const edge_arith_params *p, const void *a, size_t as,           \
-                               const void *b, size_t bs, void *out, size_t n);                 \
-    void edge_f32_max_row##SFX(const edge_arith_params *p, const void *a, size_t as,           \
-                               const void *b, size_t bs, void *out, size_t n);                 \
-    void edge_f32_min_row##SFX(const edge_arith_params *p, const void *a, size_t as,           \
-                               const void *b, size_t bs, void *out, size_t n);                 \
-    void edge_f32_div_row##SFX(const edge_arith_params *p, const void *a, size_t as,           \
-                               const void *b, size_t bs, void *out, size_t n);                 \
-    void edge_f32_relu##SFX(const float *in, float *out, size_t n);                            \
-    void edge_f32_relu6##SFX(const float *in, float *out, size_t n);                           \
-    void edge_f32_hard_swish##SFX(const float *in, float *out, size_t n);                      \
-    void edge_f32_logistic##SFX(const float *in, float *out, size_t n);                        \
-    void edge_f32_log##SFX(const float *in, float *out, size_t n);                             \
-    void edge_f32_softmax##SFX(const edge_softmax_params *p, const float *in, float *out,      \
-                               size_t row0, size_t row1);                                      \
-    void edge_f32_tanh##SFX(const float *in, float *out, size_t n);                            \
-    void edge_f32_avgpool##SFX(const edge_pool_params *p, const float *in, float *out,         \
-                               int32_t row0, int32_t row1);                                    \
-    void edge_f32_maxpool##SFX(const edge_pool_params *p, const float *in, float *out,         \
-                               int32_t row0, int32_t row1);                                    \
-    void edge_f32_quantize_s8##SFX(const edge_affine_params *p, const float *in, int8_t *out,  \
-                                   size_t n);                                                  \
-    void edge_f32_quantize_u8##SFX(const edge_affine_params *p, const float *in, uint8_t *out, \
-                                   size_t n);                                                  \
-    void edge_bilinear_s8##SFX(const edge_ref_resize_params *p, const edge_ref_lerp_q10 *yc,   \
-                               const edge_ref_lerp_q10 *xc, const int8_t *in, int8_t *out,     \
-                               int32_t row0, int32_t row1);                                    \
-    void edge_bilinear_f32##SFX(const edge_ref_resize_params *p, const edge_ref_lerp_f32 *yc,  \
-                                const edge_ref_lerp_f32 *xc, const float *in, float *out,      \
-                                int32_t row0, int32_t row1);                                   \
-    void edge_bilinear_u8##SFX(const edge_ref_resize_params *p, const edge_ref_lerp_f32 *yc,   \
-                               const edge_ref_lerp_f32 *xc, const uint8_t *in, uint8_t *out,   \
-                               int32_t row0, int32_t row1);                                    \
-    void edge_f32_rfft_rows##SFX(const edge_rfft_plan *p, const float *in, size_t in_stride,   \
-                                 size_t rows, float *out, void *scratch);                      \
+#define EDGE_F32_DECLARE(SFX)                                                                   \
+    void edge_f32_dw##SFX(const edge_conv_params *p, const float *in, const float *w,           \
+                          const float *bias, float *out, int32_t row0, int32_t row1);           \
+    void edge_f32_tconv##SFX(const edge_conv_params *p, const float *in, const float *w,        \
+                             const float *bias, bool bias_first, float *out, void *scratch,     \
+                             int32_t row0, int32_t row1);                                       \
+    void edge_f32_add_row##SFX(const edge_arith_params *p, const void *a, size_t as,            \
+                               const void *b, size_t bs, void *out, size_t n);                  \
+    void edge_f32_sub_row##SFX(const edge_arith_params *p, const void *a, size_t as,            \
+                               const void *b, size_t bs, void *out, size_t n);                  \
+    void edge_f32_mul_row##SFX(const edge_arith_params *p, const void *a, size_t as,            \
+                               const void *b, size_t bs, void *out, size_t n);                  \
+    void edge_f32_max_row##SFX(const edge_arith_params *p, const void *a, size_t as,            \
+                               const void *b, size_t bs, void *out, size_t n);                  \
+    void edge_f32_min_row##SFX(const edge_arith_params *p, const void *a, size_t as,            \
+                               const void *b, size_t bs, void *out, size_t n);                  \
+    void edge_f32_div_row##SFX(const edge_arith_params *p, const void *a, size_t as,            \
+                               const void *b, size_t bs, void *out, size_t n);                  \
+    void edge_f32_relu##SFX(const float *in, float *out, size_t n);                             \
+    void edge_f32_relu6##SFX(const float *in, float *out, size_t n);                            \
+    void edge_f32_hard_swish##SFX(const float *in, float *out, size_t n);                       \
+    void edge_f32_logistic##SFX(const float *in, float *out, size_t n);                         \
+    void edge_f32_log##SFX(const float *in, float *out, size_t n);                              \
+    void edge_f32_softmax##SFX(const edge_softmax_params *p, const float *in, float *out,       \
+                               size_t row0, size_t row1);                                       \
+    void edge_f32_tanh##SFX(const float *in, float *out, size_t n);                             \
+    void edge_f32_avgpool##SFX(const edge_pool_params *p, const float *in, float *out,          \
+                               int32_t row0, int32_t row1);                                     \
+    void edge_f32_maxpool##SFX(const edge_pool_params *p, const float *in, float *out,          \
+                               int32_t row0, int32_t row1);                                     \
+    void edge_f32_quantize_s8##SFX(const edge_affine_params *p, const float *in, int8_t *out,   \
+                                   size_t n);                                                   \
+    void edge_f32_quantize_u8##SFX(const edge_affine_params *p, const float *in, uint8_t *out,  \
+                                   size_t n);                                                   \
+    void edge_f32_quantize_s16##SFX(const edge_affine_params *p, const float *in, int16_t *out, \
+                                    size_t n);                                                  \
+    void edge_bilinear_s8##SFX(const edge_ref_resize_params *p, const edge_ref_lerp_q10 *yc,    \
+                               const edge_ref_lerp_q10 *xc, const int8_t *in, int8_t *out,      \
+                               int32_t row0, int32_t row1);                                     \
+    void edge_bilinear_f32##SFX(const edge_ref_resize_params *p, const edge_ref_lerp_f32 *yc,   \
+                                const edge_ref_lerp_f32 *xc, const float *in, float *out,       \
+                                int32_t row0, int32_t row1);                                    \
+    void edge_bilinear_u8##SFX(const edge_ref_resize_params *p, const edge_ref_lerp_f32 *yc,    \
+                               const edge_ref_lerp_f32 *xc, const uint8_t *in, uint8_t *out,    \
+                               int32_t row0, int32_t row1);                                     \
+    void edge_f32_rfft_rows##SFX(const edge_rfft_plan *p, const float *in, size_t in_stride,    \
+                                 size_t rows, float *out, void *scratch);                       \
     void edge_f32_complex_abs##SFX(const float *in, float *out, size_t n);
 
 EDGE_F32_DECLARE(__avx2)
@@ -192,6 +196,7 @@ EDGE_F32_DECLARE(__neon)
      .eltwise_name = "f32_eltwise" NAME,                 \
      .quantize_s8 = edge_f32_quantize_s8##SFX,           \
      .quantize_u8 = edge_f32_quantize_u8##SFX,           \
+     .quantize_s16 = edge_f32_quantize_s16##SFX,         \
      .bilinear_s8 = edge_bilinear_s8##SFX,               \
      .bilinear_f32 = edge_bilinear_f32##SFX,             \
      .bilinear_u8 = edge_bilinear_u8##SFX,               \

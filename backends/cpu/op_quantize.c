@@ -161,7 +161,8 @@ static int quantize_prepare(edge_prep *p, edge_node *n)
         d.affine.scale = out->q.scale[0];
         d.affine.zero_point = out->q.zero_point[0];
         const edge_kernels *kt = edge_op_kernels(p);
-        if ((d.kind == Q_F32_S8 || d.kind == Q_F32_U8) && kt && kt->f32.quantize_s8) {
+        if ((d.kind == Q_F32_S8 || d.kind == Q_F32_U8 || d.kind == Q_F32_S16) && kt &&
+            kt->f32.quantize_s8) {
             d.fast = kt;
             n->kernel = kt->f32.eltwise_name;
         }
@@ -256,6 +257,9 @@ static void quant_range(void *ctx, size_t first, size_t count)
     switch (d->kind) {
     case Q_F32_S8: d->fast->f32.quantize_s8(&d->affine, f, (int8_t *)j->out + first, count); break;
     case Q_F32_U8: d->fast->f32.quantize_u8(&d->affine, f, (uint8_t *)j->out + first, count); break;
+    case Q_F32_S16:
+        d->fast->f32.quantize_s16(&d->affine, f, (int16_t *)j->out + first, count);
+        break;
     case DQ_S8_F32: dequant_s8(&d->affine, j->in, j->out, first, count); break;
     case DQ_U8_F32: dequant_u8(&d->affine, j->in, j->out, first, count); break;
     default: dequant_s16(&d->affine, j->in, j->out, first, count); break;

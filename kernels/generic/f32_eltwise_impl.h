@@ -361,3 +361,4 @@ static inline i32v f32_quantize(f32v x, f32v scale, i32v zp, i32v lo, i32v hi)
 
 F32_QUANTIZE(edge_f32_quantize_s8, int8_t, INT8_MIN, INT8_MAX, edge_ref_quantize_f32_s8)
 F32_QUANTIZE(edge_f32_quantize_u8, uint8_t, 0, UINT8_MAX, edge_ref_quantize_f32_u8)
+F32_QUANTIZE(edge_f32_quantize_s16, int16_t, INT16_MIN, INT16_MAX, edge_ref_quantize_f32_s16)

@@ -487,6 +487,17 @@ static void test_quantize(void **state)
             if (memcmp(got, want, len))
                 fail_msg("round %d level %s: QUANTIZE float32 -> uint8 differs", round,
                          tables[t]->name);
+            int16_t *want16 = malloc((len + 1) * sizeof *want16),
+                    *got16 = malloc((len + 1) * sizeof *got16);
+            assert_true(want16 && got16);
+            const edge_affine_params s = {a.scale, 0}; /* int16: zero point 0, the same ties */
+            edge_ref_quantize_f32_s16(&s, in, want16, len);
+            memset(got16, 0xA5, (len + 1) * sizeof *got16);
+            tables[t]->f32.quantize_s16(&s, in, got16, len);
+            if (memcmp(got16, want16, len * sizeof *got16))
+                fail_msg("round %d level %s: QUANTIZE float32 -> int16 differs", round,
+                         tables[t]->name);
+            free(want16), free(got16);
         }
         free(in);
         free(want);

@@ -71,6 +71,14 @@ void edge_gemm16x8__avx2(EDGE_GEMM16_ARGS);
 void edge_gemm16x8__avxvnni(EDGE_GEMM16_ARGS);
 void edge_gemm16x8__avxvnni_evex(EDGE_GEMM16_ARGS);
 void edge_gemm16x8__avx512vnni(EDGE_GEMM16_ARGS);
+void edge_gemm16x8__neon(EDGE_GEMM16_ARGS);
+/* The neon tables' gemm entry: the tile needs aarch64's 32 vector registers (armv7 keeps the dot
+ * product). */
+#if defined(__aarch64__)
+#define EDGE_GEMM16_NEON edge_gemm16x8__neon, "conv16x8_gemm__neon"
+#else
+#define EDGE_GEMM16_NEON NULL, NULL
+#endif
 
 int64_t edge_dot16x8__avx2(const int16_t *x, const int8_t *w, size_t n);
 int64_t edge_dot16x8__avx512vnni(const int16_t *x, const int8_t *w, size_t n);

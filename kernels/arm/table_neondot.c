@@ -36,7 +36,7 @@ const edge_kernels edge_kernels_neondot = {
     .planes8 = {edge_interleave8__neon, edge_deinterleave8__neon, "planes8__neon"},
     .s16 = {edge_dot16x8__neon, "conv16x8_dot__neon", "tconv16x8_dot__neon", edge_q16_add_bin__neon,
             edge_q16_sub_bin__neon, edge_q16_map__neon, "q16_eltwise__neon", "fc16x8_dot__neon",
-            edge_dot16x8x4__neon, NULL, NULL, edge_dw16x8__neon, "dw16x8__neon"},
+            edge_dot16x8x4__neon, EDGE_GEMM16_NEON, edge_dw16x8__neon, "dw16x8__neon"},
     .f32 = EDGE_F32_TABLE(__neon, "__neon"),
     .argmax8 = {edge_argmax8__neon, "argmax8_rows__neon"},
 };

@@ -10,12 +10,11 @@
  * edge_interp_new and a first invoke of shared models (the smallest conv,
  * micro_speech; a residual one, tiny_ic_resnet8; the person detector; the
  * legacy uint8 MobileNet; one as a private copy); every operator's prepare: the model
- * tools/opgen generates for each operator the CPU implements, and its float32 twin, opened,
- * prepared and invoked (EDGE_FAULT_OP_RUNS bounds the runs per model, 120; EDGE_FAULT_OP=NAME
- * walks one operator); the daemon's config load and
- * render (daemon/config.c); a repository scan with dm_registry_get
- * (daemon/registry.c); the OIP request parser and encoder on JSON and
- * binary-extension requests (daemon/codec_infer.c); the HTTP content codings
+ * tools/opgen generates for each operator the CPU implements, its float32 twin and its 16x8
+ * variant, opened, prepared and invoked (EDGE_FAULT_OP_RUNS bounds the runs per model, 120;
+ * EDGE_FAULT_OP=NAME walks one operator); the daemon's config load and render (daemon/config.c); a
+ * repository scan with dm_registry_get (daemon/registry.c); the OIP request parser and encoder on
+ * JSON and binary-extension requests (daemon/codec_infer.c); the HTTP content codings
  * (daemon/http_codec.c). Each prints how many injection points it walked.
  * EDGE_FAULT_MAX_RUNS (default 1500) bounds the runs per scenario: past it,
  * every allocation up to half the bound fails, then every Kth (the sample is printed).
@@ -43,6 +42,7 @@
 #include "http_impl.h"
 #include "codec.h"
 #include "opgen.h"
+#include "optypes.h"
 #include "registry.h"
 #include "test_support.h"
 #include "tflite_writer.h"
@@ -305,8 +305,20 @@ static int run_op(void *arg)
     return run_interp(c->op, m, c->g);
 }
 
-/* Every operator the CPU implements: its generated int8 model (seed 1) and its float32 twin
- * opened, prepared and invoked once, with each allocation failing in turn. EDGE_FAULT_OP_RUNS
+/* Operator I of tools/opgen takes int16 (16x8) in its operator table row and has a generator for
+ * it (as test_generated decides). */
+static bool has_16x8(size_t i)
+{
+    const int32_t code = opgen_op_code(i);
+    const char *name = opgen_op_name(i);
+    const edge_optype *row = edge_optype_find(code, code == EDGE_OP_CUSTOM ? name : NULL);
+    return row && row->types != EDGE_OPTYPE_NO_INPUTS &&
+           (row->types & EDGE_DTYPE_BIT(EDGE_INT16)) && !opgen_type_gap(name, EDGE_INT16);
+}
+
+/* Every operator the CPU implements: its generated int8 model (seed 1), its float32 twin and its
+ * 16x8 variant where it has one opened, prepared and invoked once, with each allocation failing
+ * in turn. EDGE_FAULT_OP_RUNS
  * (default 120) bounds the runs per operator. */
 static void test_ops(void **state)
 {
@@ -314,7 +326,7 @@ static void test_ops(void **state)
     const char *s = getenv("EDGE_FAULT_OP_RUNS");
     g_runs = s && strtol(s, NULL, 10) > 0 ? strtol(s, NULL, 10) : 120;
     const char *only = getenv("EDGE_FAULT_OP");
-    size_t walked = 0;
+    size_t walked = 0, walked16 = 0;
     for (size_t i = 0; i < opgen_op_count(); i++) {
         const char *name = opgen_op_name(i);
         if (only && strcmp(only, name) != 0)
@@ -331,9 +343,18 @@ static void test_ops(void **state)
             walk(what, run_op, &(op_case){name, &c.f});
         }
         opgen_case_free(&c);
+        /* the 16x8 variant (its packed tiles and output stages: fast_int16.c), where there is
+         * one: its q model only (the float32 twin is the one above) */
+        if (has_16x8(i) && opgen_make_typed(name, 1, EDGE_INT16, &c) == 0) {
+            snprintf(what, sizeof what, "prepare %s (16x8)", name);
+            walk(what, run_op, &(op_case){name, &c.q});
+            opgen_case_free(&c);
+            walked16++;
+        }
         walked++;
     }
     g_runs = 0;
+    printf("# 16x8 variants: %zu walked\n", walked16);
     printf("# operators: %zu of %zu walked\n", walked, opgen_op_count());
     assert_true(walked > 0);
 }

@@ -42,19 +42,27 @@ typedef struct qmodel {
     uint32_t side;      /* input side */
     float mean, std;    /* pixel v -> (v - mean) / std */
     const char *fit;    /* edgectl quantize's picture arguments */
+    bool speech; /* MFCC [49, 10] input, generated (draw_mfcc); a hybrid model (int8 weights) */
 } qmodel;
+
+#define MFCC_FRAMES 49
+#define MFCC_COEFFS 10
 
 static const qmodel models[] = {
     /* MLPerf Tiny's float ResNet-8 reads pixels 0..255 (its int8 twin's input: scale 1, zero
      * point -128) */
     {"tiny_resnet8_fp32", false, "models/tiny_ic_resnet8/model.tflite", 32, 0.0f, 1.0f,
-     "--mean 0 --std 1"},
+     "--mean 0 --std 1", false},
     {"mobilenet_v2_inat_bird_u8", true, "zoo/mobilenet_v2_inat_bird_u8/model.tflite", 224, 127.5f,
-     127.5f, "--mean 127.5 --std 127.5"},
+     127.5f, "--mean 127.5 --std 127.5", false},
     {"mobilenet_v2_10_224_quant_u8", true, "models/mobilenet_v2_10_224_quant_u8/model.tflite", 224,
-     128.0f, 128.0f, "--mean 128 --std 128"},
-    {"efficientnet_lite0_u8", true, "zoo/efficientnet_lite0_u8/model.tflite", 224, 0.0f, 255.0f,
-     ""},
+     128.0f, 128.0f, "--mean 128 --std 128", false},
+    {"efficientnet_lite0_u8", true, "zoo/efficientnet_lite0_u8/model.tflite", 224, 0.0f, 255.0f, "",
+     false},
+    /* MLPerf Tiny's keyword spotter as the converter's dynamic-range quantization leaves it
+     * (float activations, its 1x1 and first convolutions' weights int8): quantized from that
+     * file, judged against its float computation (the float twin: every weight dequantized) */
+    {"tiny_kws_dscnn_fp32", false, "models/tiny_kws_dscnn/model.tflite", 0, 0.0f, 1.0f, "", true},
 };
 
 static const char *const cal_photos[] = {"cat_720p.jpg", "kite_and_cold.jpg", "owl.jpg",
@@ -129,9 +137,42 @@ static int load_photo(const char *dir, const char *name, edge_image *im)
     return rc;
 }
 
-/* Test input K of N: a random crop of one of the photos, fitted as the model reads it. */
+/* A spoken-word-like MFCC input [49 frames][10 coefficients] into OUT: silence (coefficient 0,
+ * the log energy, at a random floor; the others small noise) with a word of 10-39 frames at a
+ * random place, its energy rising by a random loudness under a smooth envelope and the other
+ * coefficients following a random spectral shape that drifts through the word, each coefficient
+ * with AR(1)-smoothed noise; within -123..25.7, the range of the int8 KWS model's input (scale
+ * 0.5847, zero point 83). Not speech: inputs near the model's decisions, to compare two models
+ * on, not to score either. */
+static void draw_mfcc(float *out)
+{
+    const double floor0 = frand(-118.0, -85.0), loud = frand(20.0, 110.0);
+    const int len = 10 + (int)(rnd() % 30), t0 = (int)(rnd() % (uint32_t)(MFCC_FRAMES - len + 1));
+    double shape[MFCC_COEFFS], drift[MFCC_COEFFS], ar[MFCC_COEFFS] = {0};
+    for (int k = 1; k < MFCC_COEFFS; k++) {
+        shape[k] = frand(-25.0, 25.0) / sqrt((double)k);
+        drift[k] = frand(-12.0, 12.0) / sqrt((double)k);
+    }
+    for (int t = 0; t < MFCC_FRAMES; t++) {
+        const double u = (double)(t - t0) / len,
+                     env = u >= 0.0 && u < 1.0 ? sqrt(sin(M_PI * u)) : 0.0;
+        for (int k = 0; k < MFCC_COEFFS; k++) {
+            ar[k] = 0.8 * ar[k] + frand(-1.0, 1.0) * (k ? 4.0 / sqrt(k + 1.0) : 3.0);
+            double v = k ? (shape[k] + drift[k] * u) * env + ar[k] : floor0 + loud * env + ar[k];
+            v = v < -123.0 ? -123.0 : v > 25.7 ? 25.7 : v;
+            out[t * MFCC_COEFFS + k] = (float)v;
+        }
+    }
+}
+
+/* Test input K of N: a random crop of one of the photos, fitted as the model reads it (or, for a
+ * speech model, draw_mfcc). */
 static void draw_input(const edge_image *photos, int n_photos, const qmodel *q, float *out)
 {
+    if (q->speech) {
+        draw_mfcc(out);
+        return;
+    }
     const edge_image *im = &photos[rnd() % (uint32_t)n_photos];
     const uint32_t short_side = im->width < im->height ? im->width : im->height;
     uint32_t s = (uint32_t)(short_side * frand(0.4, 1.0));
@@ -216,7 +257,7 @@ static const char *weights = "int8"; /* --weights: int8, int4, int4-all */
 static char int4_error[48];          /* " --int4-error X", or "" */
 static const char *extra = "";       /* --quantize-args: more edgectl quantize arguments */
 static const char *only;             /* --model SUBSTRING */
-static int n_cal = 0; /* 0: the 4 calibration photos as pictures; N: N crops of them as .bin */
+static int cal_arg = 0; /* 0: the 4 calibration photos as pictures; N: N crops of them as .bin */
 static edge_image cal_images[4];
 
 /* Top-1 of the uint8 or int8 model IT (input T, output of the same type) on float input IN,
@@ -274,18 +315,22 @@ static int bench_model(const qmodel *q, const char *shared, const char *tools, c
         snprintf(src, sizeof src, "%s/zoo/%s/model.tflite", shared, q->name);
     snprintf(fm, sizeof fm, "%s/%s_float.tflite", dir, q->name);
     snprintf(qm, sizeof qm, "%s/%s_int8.tflite", dir, q->name);
-    if (q->twin)
+    if (q->twin || q->speech) /* a speech model: the float computation of the hybrid one */
         snprintf(cmd, sizeof cmd, "'%s/tools/edge-mkmodel' float '%s' '%s' > /dev/null", tools, src,
                  fm);
     else
         snprintf(cmd, sizeof cmd, "cp '%s' '%s'", src, fm);
     if (run_cmd(cmd))
         return -1;
-    const size_t in_floats = (size_t)q->side * q->side * 3;
+    /* what edgectl quantize reads: the float model, or a speech model's hybrid file itself */
+    const char *from = q->speech ? src : fm;
+    const size_t in_floats =
+        q->speech ? (size_t)MFCC_FRAMES * MFCC_COEFFS : (size_t)q->side * q->side * 3;
     rng = 2024; /* each model's inputs the same whichever models run (--model) */
     char bins[PATH_MAX + 32];
     snprintf(bins, sizeof bins, "%s/calbin", dir);
-    if (n_cal) { /* N crops of the calibration photos, fitted as the test inputs are */
+    const int n_cal = q->speech && !cal_arg ? 48 : cal_arg; /* speech: always generated */
+    if (n_cal) { /* N crops of the calibration photos (or MFCCs), drawn as the test inputs are */
         if (mkdir(bins, 0700))
             return -1;
         float *c = malloc(in_floats * sizeof(float));
@@ -307,7 +352,7 @@ static int bench_model(const qmodel *q, const char *shared, const char *tools, c
         snprintf(cmd, sizeof cmd,
                  "'%s/client/edgectl' quantize '%s' --calibrate '%s' --method %s --weights %s%s "
                  "%s --output '%s' > /dev/null",
-                 tools, fm, bins, method, weights, int4_error, extra, qm);
+                 tools, from, bins, method, weights, int4_error, extra, qm);
     else
         snprintf(cmd, sizeof cmd,
                  "'%s/client/edgectl' quantize '%s' --calibrate '%s/cal' --resize stretch %s "
@@ -329,10 +374,15 @@ static int bench_model(const qmodel *q, const char *shared, const char *tools, c
     snprintf(wm, sizeof wm, "%s/%s_wonly.tflite", dir, q->name);
     snprintf(cmd, sizeof cmd, "'%s/tools/edge-mkmodel' float '%s' '%s' > /dev/null 2>&1", tools, qm,
              wm);
-    opened f = {0}, i8 = {0}, w = {0};
+    opened f = {0}, i8 = {0}, w = {0}, h = {0};
     const bool has_w = !run_cmd(cmd) && !open_model(wm, &w, in_floats);
-    if (open_model(fm, &f, in_floats) || open_model(qm, &i8, in_floats))
+    if (open_model(fm, &f, in_floats) || open_model(qm, &i8, in_floats) ||
+        (q->speech && open_model(src, &h, in_floats)))
         return -1;
+    /* a speech model: the hybrid file as TensorFlow Lite runs it (each convolution's input
+     * quantized to int8 at run time) against its float computation, and the int8 model against
+     * the hybrid one */
+    int hsame = 0, hqsame = 0;
     float *in = malloc(in_floats * sizeof(float)), *rounded = malloc(in_floats * sizeof(float));
     edge_tensor_info step;
     if (!in || !rounded || input_step(i8.m, &step)) {
@@ -392,6 +442,13 @@ static int bench_model(const qmodel *q, const char *shared, const char *tools, c
             fprintf(stderr, "bench-quantize: %s: an invoke failed\n", q->name);
             return -1;
         }
+        if (q->speech) {
+            const int hb = top1(&h, in, in_floats, NULL);
+            if (hb < 0)
+                return -1;
+            hsame += hb == a;
+            hqsame += hb == b;
+        }
         rsame += a == r;
         wsame += a == wo;
         same += a == b;
@@ -423,6 +480,13 @@ static int bench_model(const qmodel *q, const char *shared, const char *tools, c
            decided ? 100.0 * decided_same / decided : 100.0, decided - decided_same, decided,
            100.0 * out_err / n_inputs, 100.0 * rsame / n_inputs, wcol, zcol, best_f, best_q,
            best_f / best_q, quant_s, kb);
+    if (q->speech) {
+        printf("%-28s %6d  the hybrid file as TensorFlow Lite runs it (activations quantized at "
+               "run time) against the float model: %6.2f%%; the quantized model against the "
+               "hybrid: %6.2f%%\n",
+               "  (hybrid)", n_inputs, 100.0 * hsame / n_inputs, 100.0 * hqsame / n_inputs);
+        close_model(&h);
+    }
     free(fout);
     edge_interp_free(zi);
     edge_model_unref(zm);
@@ -460,7 +524,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--model") && i + 1 < argc)
             only = argv[++i];
         else if (!strcmp(argv[i], "--cal") && i + 1 < argc)
-            n_cal = atoi(argv[++i]);
+            cal_arg = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--method") && i + 1 < argc &&
                  strspn(argv[i + 1], "abcdefghijklmnopqrstuvwxyz") == strlen(argv[i + 1]))
             method = argv[++i];
@@ -510,12 +574,12 @@ int main(int argc, char **argv)
     for (int i = 0; i < 4; i++)
         if (load_photo(zoo, cal_photos[i], &cal_images[i]))
             return 1;
-    n_cal = n_cal < 0 ? 0 : n_cal > 1000 ? 1000 : n_cal;
+    cal_arg = cal_arg < 0 ? 0 : cal_arg > 1000 ? 1000 : cal_arg;
     bench_kernels_print("edged");
-    if (n_cal)
+    if (cal_arg)
         printf("bench-quantize: edgectl quantize --method %s --weights %s%s (calibrated on %d "
                "crops of %zu photos)",
-               method, weights, int4_error, n_cal, sizeof cal_photos / sizeof *cal_photos);
+               method, weights, int4_error, cal_arg, sizeof cal_photos / sizeof *cal_photos);
     else
         printf("bench-quantize: edgectl quantize --method %s --weights %s%s (calibrated on %zu "
                "photos)",

@@ -943,6 +943,22 @@ static void round_channel(const double *S, size_t d, const float *w, int32_t *qv
     }
 }
 
+/* A hybrid model's weights tensor Q (int8 in the file, zero point 0): channel K's scale in the
+ * file, at which its values are the file's integers; 0 for float weights, another axis or an
+ * asymmetric channel. */
+static float file_scale(const qz_tensor *q, int32_t k)
+{
+    const edge_tensor_info *ti = &q->info;
+    if (ti->type != EDGE_INT8)
+        return 0.0f;
+    if (ti->quant_count <= 1)
+        return ti->zero_point == 0 && ti->scale > 0.0f ? ti->scale : 0.0f;
+    if (ti->quant_axis != q->axis || !ti->scales || k >= ti->quant_count ||
+        (ti->zero_points && ti->zero_points[k] != 0))
+        return 0.0f;
+    return ti->scales[k] > 0.0f ? ti->scales[k] : 0.0f;
+}
+
 /* Weights tensor T's values as written: final_weights rounded at the scales SC into *OUT
  * (malloc'd, *N of them; the caller frees it): to nearest, or with its patch statistics
  * (--rounding adaptive) each output channel's roundings chosen by round_channel. */
@@ -983,6 +999,8 @@ static int rounded_weights(qz_ctx *c, int32_t t, const float *sc, int32_t **out,
         const bool centred = !c->o->no_bias_correction;
         const int32_t mult = ch / q->cov_groups;
         for (int32_t g_at = -1, oc = 0; oc < ch; oc++) {
+            if (sc[oc] == file_scale(q, oc)) /* the file's own integers: nearest is exact */
+                continue;
             const int32_t grp = dw ? oc / mult : 0;
             if (grp != g_at)
                 patch_cov(q, g_at = grp, centred, S);
@@ -1036,6 +1054,14 @@ static int weight_scales(qz_ctx *c, int32_t t, float *sc)
     }
     for (int32_t k = 0; k < ch; k++)
         sc[k] = sc[k] > 0.0f ? sc[k] / (float)qmax : 1.0f;
+    /* A hybrid model's weights are int8 already (symmetric: zero point 0): written at their own
+     * scale they stay the same integers, where max |w| / 127 would round them again (a channel
+     * whose largest weight is not ±127 steps). Kept where the channel's values fit ±127 steps. */
+    for (int32_t k = 0; qmax == 127 && !c->o->prune && k < ch; k++) {
+        const float s = file_scale(q, k);
+        if (s > 0.0f && sc[k] * (float)qmax <= s * 127.0f * (1.0f + 1e-6f))
+            sc[k] = s;
+    }
     if (qmax == 7)
         for (int32_t k = 0; k < ch; k++) {
             double best = -1.0;

@@ -429,10 +429,9 @@ static void weights_close(edge_model *orig, edge_model *q, int32_t t)
     }
 }
 
-/* MLPerf Tiny's keyword spotter: hybrid weights (int8 CONV_2D filters dequantized, then
- * quantized per channel again) and DEPTHWISE_CONV_2D's per-channel weights along axis 3. The
- * calibration and test inputs are copies of the zoo's sample, shifted in time, scaled and
- * noisy (generated: each file apart). */
+/* MLPerf Tiny's keyword spotter: hybrid weights (int8 CONV_2D filters, kept as they are) and
+ * DEPTHWISE_CONV_2D's per-channel weights along axis 3. The calibration and test inputs are copies
+ * of the zoo's sample, shifted in time, scaled and noisy (generated: each file apart). */
 static void test_kws(void **state)
 {
     (void)state;
@@ -467,7 +466,7 @@ static void test_kws(void **state)
     assert_int_equal(edge_model_open(out, NULL, &m, NULL), 0);
     snprintf(path, sizeof path, "%s/tiny_kws_dscnn_fp32/model.tflite", zoo);
     assert_int_equal(edge_model_open(path, NULL, &orig, NULL), 0);
-    int dws = 0;
+    int dws = 0, hybrid = 0;
     for (size_t i = 0; i < edge_model_node_count(m); i++) {
         edge_node_info nd;
         edge_model_node_info(m, i, &nd);
@@ -486,8 +485,23 @@ static void test_kws(void **state)
         for (int c = 0; c < w.quant_count; c++)
             assert_true(b.scales[c] == x.scale * w.scales[c]);
         weights_close(orig, m, nd.inputs[1]);
+        /* the file's own int8 filters (zero point 0) are written as they are: the same integers
+         * at the same scale, no second rounding */
+        edge_tensor_info ow;
+        edge_model_tensor_info(orig, (size_t)nd.inputs[1], &ow);
+        if (ow.type == EDGE_INT8) {
+            hybrid++;
+            size_t nb = 0, ob = 0;
+            const void *qv = edge_model_tensor_data(m, (size_t)nd.inputs[1], &nb);
+            const void *ov = edge_model_tensor_data(orig, (size_t)nd.inputs[1], &ob);
+            assert_int_equal(nb, ob);
+            assert_memory_equal(qv, ov, nb);
+            for (int c = 0; c < w.quant_count; c++)
+                assert_true(w.scales[c] == ow.scale);
+        }
     }
     assert_int_equal(dws, 4);
+    assert_int_equal(hybrid, 5);
     edge_model_unref(m);
     edge_model_unref(orig);
     /* top-1 of the float and the int8 model on the 16 inputs not calibrated on */

@@ -17,7 +17,11 @@
  * same inputs: what post-training quantization of that network reaches, the anchor for top-1.
  * --weights int4 or int4-all and --int4-error X pass on to edgectl quantize (4-bit weights). --cal
  * N calibrates on N crops of the 4 photos (drawn as the test inputs are, written as .bin) instead.
- * Does not own the quantizer (client/quantize.c) or the timing (common.c). */
+ * MLPerf Tiny's keyword spotter (the zoo's hybrid tiny_kws_dscnn_fp32) is quantized from its own
+ * file on 48 generated MFCC-like inputs (draw_mfcc; --cal N: N of them) and judged on 300 others
+ * against its float computation (edge-mkmodel's float twin of it); a second line gives the hybrid
+ * file as TensorFlow Lite runs it against the same. Does not own the quantizer (client/quantize.c)
+ * or the timing (common.c). */
 #include <errno.h>
 #include <math.h>
 #include <libgen.h>

@@ -22,18 +22,23 @@ typedef void (*edge_dot16x8x4_fn)(const int16_t *x, const int8_t *w, size_t w_st
 
 /* The 16x8 GEMM tile: four output pixels (rows) by one block of 16 output channels. Row r's sum
  * for channel c, S = the sum of X[r][i] * W(i, c) for i < 2 * K2, is an int64 (exact for any K2);
- * Y[r][c] = clamp((int32)(((S + O->bias[c]) * O->mult[c] + O->round[c]) >> O->shift[c]), LO, HI),
- * in wrapping int64 arithmetic: TFLite's 16x8 output stage (EDGE_OUTPUT_STAGE64, with
- * edge_out16_set's form of the multiplier), for r < ROWS and c < NC. X holds four row pointers
- * (each 2 * K2 int16: a convolution's patches, zero past its taps; rows from ROWS on may repeat
- * another). W is the block as edge_gemm16x8_pack writes it: for each pair of taps kk < K2, 32
- * bytes, channel c's weights for taps 2kk and 2kk + 1 at bytes 2c and 2c + 1. Each 255 pairs are
- * summed in int32 lanes (510 products of at most 2^22 fit exactly) before they add into the
- * int64s. */
+ * Y[r][c] = clamp((int32)((S * O->mult[c] + O->add[c % 2][c / 2]) >> O->shift[c % 2][c / 2]),
+ * LO, HI), in wrapping int64 arithmetic: TFLite's 16x8 output stage (EDGE_OUTPUT_STAGE64:
+ * ((S + bias) * m + round) >> shift with its reduced multiplier m, the bias and rounding folded
+ * into add = bias * m + round, the same int64 in wrapping arithmetic), for r < ROWS and c < NC. X
+ * holds four row pointers (each 2 * K2 int16: a convolution's patches, zero past its taps; rows
+ * from ROWS on may repeat another). W is the block as edge_gemm16x8_pack writes it: for each pair
+ * of taps kk < K2, 32 bytes, channel c's weights for taps 2kk and 2kk + 1 at bytes 2c and 2c + 1.
+ * Each 255 pairs are summed in int32 lanes (510 products of at most 2^22 fit exactly) before they
+ * add into the int64s. */
 enum { EDGE_GEMM16_MR = 4, EDGE_GEMM16_NR = 16 };
+/* The output stage of a block of 16 channels (edge_out16_pack). The int64 terms go even channels
+ * first, then odd ones: what a 32x32 -> 64-bit multiply of the even (and shifted odd) int32 lanes
+ * of 16 sums lines up with (vpmuldq: kernels/x86/gemm16_out_x86.h). */
 typedef struct edge_out16 {
-    int64_t bias[EDGE_GEMM16_NR], mult[EDGE_GEMM16_NR], round[EDGE_GEMM16_NR],
-        shift[EDGE_GEMM16_NR];
+    int32_t mult[EDGE_GEMM16_NR];         /* channel c's reduced multiplier, 0..0x7FFF */
+    int64_t add[2][EDGE_GEMM16_NR / 2];   /* channel c's bias x mult + round: [c % 2][c / 2] */
+    int64_t shift[2][EDGE_GEMM16_NR / 2]; /* its total right shift (8..15), the same places */
 } edge_out16;
 #define EDGE_GEMM16_ARGS                                                                     \
     const int16_t *const x[EDGE_GEMM16_MR], const int8_t *w, size_t k2, const edge_out16 *o, \

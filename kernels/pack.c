@@ -246,9 +246,12 @@ void edge_out16_pack(const int64_t *bias, const int32_t *mult, const int32_t *sh
         /* edge_mbqm64's reduced multiplier and total shift (shifts of at most 7: total >= 8) */
         const int32_t m = mult[c];
         const int total = 15 - shift[c];
-        o[b].bias[l] = bias ? bias[c] : 0;
-        o[b].mult[l] = m < 0x7FFF0000 ? (m + (1 << 15)) >> 16 : 0x7FFF;
-        o[b].round[l] = (int64_t)1 << (total - 1);
-        o[b].shift[l] = total;
+        const int32_t reduced = m < 0x7FFF0000 ? (m + (1 << 15)) >> 16 : 0x7FFF;
+        o[b].mult[l] = reduced;
+        /* (S + bias) * m + round as S * m + (bias * m + round): the same int64, wrapping
+         * (unsigned: a hostile bias's product wraps as the library's -fwrapv int64 does) */
+        o[b].add[l % 2][l / 2] = (int64_t)((uint64_t)(bias ? bias[c] : 0) * (uint64_t)reduced +
+                                           ((uint64_t)1 << (total - 1)));
+        o[b].shift[l % 2][l / 2] = total;
     }
 }

@@ -20,8 +20,8 @@ EDGE_VECTORIZE static void gemm16_out(const int64_t acc[EDGE_GEMM16_NR], const e
 {
     int16_t t[EDGE_GEMM16_NR];
     for (int c = 0; c < EDGE_GEMM16_NR; c++) {
-        const int64_t v = (acc[c] + o->bias[c]) * o->mult[c] + o->round[c];
-        int32_t q = (int32_t)(v >> o->shift[c]);
+        const int64_t v = acc[c] * o->mult[c] + o->add[c % 2][c / 2];
+        int32_t q = (int32_t)(v >> o->shift[c % 2][c / 2]);
         q = q < lo ? lo : q;
         q = q > hi ? hi : q;
         t[c] = (int16_t)q;

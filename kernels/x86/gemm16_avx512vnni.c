@@ -13,6 +13,7 @@
 
 #include "dot16.h"
 #include "generic/gemm16_out.h"
+#include "gemm16_out_x86.h"
 
 enum { CHUNK = 255 }; /* pairs: 510 products of at most 2^22 fit an int32 */
 
@@ -72,6 +73,14 @@ void edge_gemm16x8__avx512vnni(EDGE_GEMM16_ARGS)
             DPWSSD(a3, pair_of(x3 + 2 * kk), v);
         }
         /* each lane's two chains together: at most 255 pairs, so the sum is exact */
+        if (k2 <= CHUNK) { /* one chunk: the int32 sums straight into the output stage */
+            const __m512i vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(hi);
+            const __m512i s[EDGE_GEMM16_MR] = {_mm512_add_epi32(a0, b0), _mm512_add_epi32(a1, b1),
+                                               _mm512_add_epi32(a2, b2), _mm512_add_epi32(a3, b3)};
+            for (size_t r = 0; r < rows; r++)
+                edge_out16_zmm(s[r], o, vlo, vhi, y[r], nc);
+            return;
+        }
         widen_add(out, _mm512_add_epi32(a0, b0), k0 == 0);
         widen_add(out + 16, _mm512_add_epi32(a1, b1), k0 == 0);
         widen_add(out + 32, _mm512_add_epi32(a2, b2), k0 == 0);
@@ -92,6 +101,7 @@ static inline __m512i dw_tap(__m512i acc, const int16_t *x, const int8_t *w)
 
 void edge_dw16x8__avx512vnni(EDGE_DW16_ARGS)
 {
+    const __m512i vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(hi);
     size_t c0 = 0;
     for (; c0 + 2 * EDGE_GEMM16_NR <= c; c0 += 2 * EDGE_GEMM16_NR) { /* 32 channels a pass */
         __m512i a = _mm512_setzero_si512(), b = a;
@@ -100,14 +110,9 @@ void edge_dw16x8__avx512vnni(EDGE_DW16_ARGS)
                 a = dw_tap(a, x[t] + c0, w + t * c + c0);
                 b = dw_tap(b, x[t] + c0 + EDGE_GEMM16_NR, w + t * c + c0 + EDGE_GEMM16_NR);
             }
-        int64_t wide[2 * EDGE_GEMM16_NR];
-        _mm512_storeu_si512(wide, _mm512_cvtepi32_epi64(_mm512_castsi512_si256(a)));
-        _mm512_storeu_si512(wide + 8, _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(a, 1)));
-        _mm512_storeu_si512(wide + 16, _mm512_cvtepi32_epi64(_mm512_castsi512_si256(b)));
-        _mm512_storeu_si512(wide + 24, _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(b, 1)));
-        gemm16_out(wide, o + c0 / EDGE_GEMM16_NR, lo, hi, y + c0, EDGE_GEMM16_NR);
-        gemm16_out(wide + 16, o + c0 / EDGE_GEMM16_NR + 1, lo, hi, y + c0 + EDGE_GEMM16_NR,
-                   EDGE_GEMM16_NR);
+        edge_out16_zmm(a, o + c0 / EDGE_GEMM16_NR, vlo, vhi, y + c0, EDGE_GEMM16_NR);
+        edge_out16_zmm(b, o + c0 / EDGE_GEMM16_NR + 1, vlo, vhi, y + c0 + EDGE_GEMM16_NR,
+                       EDGE_GEMM16_NR);
     }
     for (; c0 < c; c0 += EDGE_GEMM16_NR) { /* 16, or the last 1..15 (their loads masked) */
         const size_t nc = c - c0 < EDGE_GEMM16_NR ? c - c0 : EDGE_GEMM16_NR;
@@ -119,9 +124,6 @@ void edge_dw16x8__avx512vnni(EDGE_DW16_ARGS)
                 const __m512i wv = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, w + t * c + c0));
                 a = _mm512_add_epi32(a, _mm512_mullo_epi32(xv, wv));
             }
-        int64_t wide[EDGE_GEMM16_NR];
-        _mm512_storeu_si512(wide, _mm512_cvtepi32_epi64(_mm512_castsi512_si256(a)));
-        _mm512_storeu_si512(wide + 8, _mm512_cvtepi32_epi64(_mm512_extracti64x4_epi64(a, 1)));
-        gemm16_out(wide, o + c0 / EDGE_GEMM16_NR, lo, hi, y + c0, nc);
+        edge_out16_zmm(a, o + c0 / EDGE_GEMM16_NR, vlo, vhi, y + c0, nc);
     }
 }

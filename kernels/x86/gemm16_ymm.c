@@ -14,6 +14,7 @@
 
 #include "dot16.h"
 #include "generic/gemm16_out.h"
+#include "gemm16_out_x86.h"
 
 #if defined(EDGE_AVXVNNI_EVEX)
 #define GEMM16_FN edge_gemm16x8__avxvnni_evex
@@ -76,6 +77,14 @@ void GEMM16_FN(EDGE_GEMM16_ARGS)
             MADD(a3, p, wl);
             MADD(b3, p, wh);
         }
+        if (k2 <= CHUNK) { /* one chunk: the int32 sums straight into the output stage */
+            const __m256i vlo = _mm256_set1_epi32(lo), vhi = _mm256_set1_epi32(hi);
+            const __m256i sa[EDGE_GEMM16_MR] = {a0, a1, a2, a3},
+                          sb[EDGE_GEMM16_MR] = {b0, b1, b2, b3};
+            for (size_t r = 0; r < rows; r++)
+                edge_out16_ymm(sa[r], sb[r], o, vlo, vhi, y[r], nc);
+            return;
+        }
         widen_add(out, a0, b0, k0 == 0);
         widen_add(out + 16, a1, b1, k0 == 0);
         widen_add(out + 32, a2, b2, k0 == 0);
@@ -96,18 +105,9 @@ static inline __m256i dw_tap(__m256i acc, const int16_t *x, const int8_t *w)
     return _mm256_add_epi32(acc, _mm256_mullo_epi32(xv, wv));
 }
 
-static void widen16(int64_t *out, __m256i lo, __m256i hi)
-{
-    _mm256_storeu_si256((__m256i *)out, _mm256_cvtepi32_epi64(_mm256_castsi256_si128(lo)));
-    _mm256_storeu_si256((__m256i *)(out + 4),
-                        _mm256_cvtepi32_epi64(_mm256_extracti128_si256(lo, 1)));
-    _mm256_storeu_si256((__m256i *)(out + 8), _mm256_cvtepi32_epi64(_mm256_castsi256_si128(hi)));
-    _mm256_storeu_si256((__m256i *)(out + 12),
-                        _mm256_cvtepi32_epi64(_mm256_extracti128_si256(hi, 1)));
-}
-
 void edge_dw16x8__avx2(EDGE_DW16_ARGS)
 {
+    const __m256i vlo = _mm256_set1_epi32(lo), vhi = _mm256_set1_epi32(hi);
     size_t c0 = 0;
     for (; c0 + EDGE_GEMM16_NR <= c; c0 += EDGE_GEMM16_NR) {
         __m256i a = _mm256_setzero_si256(), b = a;
@@ -116,9 +116,7 @@ void edge_dw16x8__avx2(EDGE_DW16_ARGS)
                 a = dw_tap(a, x[t] + c0, w + t * c + c0);
                 b = dw_tap(b, x[t] + c0 + 8, w + t * c + c0 + 8);
             }
-        int64_t wide[EDGE_GEMM16_NR];
-        widen16(wide, a, b);
-        gemm16_out(wide, o + c0 / EDGE_GEMM16_NR, lo, hi, y + c0, EDGE_GEMM16_NR);
+        edge_out16_ymm(a, b, o + c0 / EDGE_GEMM16_NR, vlo, vhi, y + c0, EDGE_GEMM16_NR);
     }
     if (c0 < c) { /* the last 1..15 channels, one at a time */
         const size_t nc = c - c0;

@@ -23,7 +23,8 @@ double bench_now_us(void);
 /* qsort comparator for doubles, ascending. */
 int bench_cmp_double(const void *a, const void *b);
 /* Invoke IT (warmed up first) until at least MIN_RUNS calls and MIN_S seconds
- * have passed, each call timed on its own. Returns 0, or the first failing
+ * have passed, each call timed on its own, each on the inputs IT holds when called (written again
+ * before every invoke, untimed: write real inputs first). Returns 0, or the first failing
  * invoke's code. */
 int bench_time_invokes(edge_interp *it, double min_s, size_t min_runs, bench_times *out);
 

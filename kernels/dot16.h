@@ -60,14 +60,28 @@ void edge_out16_pack(const int64_t *bias, const int32_t *mult, const int32_t *sh
                      edge_out16 *o);
 
 /* One output pixel of a 16x8 DEPTHWISE_CONV_2D of depth multiplier 1: Y[c] for c < C, the sum of
- * X[t][c] * W[t * C + c] over the taps t < TAPS (at most 511: the sum is exact in int32) whose X[t]
+ * X[t][c] * W[t][c] over the taps t < TAPS (at most 511: the sum is exact in int32) whose X[t]
  * is not NULL (NULL: a tap in the padding), through O's output stage (as the GEMM tile's, O[c / 16]
- * lane c % 16) and clamped to LO..HI. */
-#define EDGE_DW16_ARGS                                                                    \
-    const int16_t *const *x, const int8_t *w, size_t taps, size_t c, const edge_out16 *o, \
+ * lane c % 16) and clamped to LO..HI. The weights WP are as edge_dw16x8_pack writes them: in
+ * pairs of taps, int16, for a 32-bit multiply-add of two taps a lane (vpmaddwd, vpdpwssd). */
+#define EDGE_DW16_ARGS                                                                      \
+    const int16_t *const *x, const int16_t *wp, size_t taps, size_t c, const edge_out16 *o, \
         int32_t lo, int32_t hi, int16_t *y
 typedef void (*edge_dw16x8_fn)(EDGE_DW16_ARGS);
 enum { EDGE_DW16_MAX_TAPS = 511 };
+/* The depthwise weights W ([TAPS][C] int8, the model's [1, k_h, k_w, C]) for edge_dw16x8_fn into
+ * OUT (edge_dw16x8_packed_bytes): blocks of 16 channels (the last zero-filled), each
+ * ceil(TAPS / 2) pairs of taps (a last odd tap paired with zero), each pair 32 int16: channel c's
+ * weights for taps 2p and 2p + 1 at edge_dw16_slot(c % 16) and the next. The slots are those of
+ * the 16-bit interleave of two taps' 16 inputs per 128-bit half (channels 0-3 and 8-11 in the low
+ * 16 values, 4-7 and 12-15 in the high 16): the kernels interleave the inputs so and
+ * multiply-add them against one load of the pair. */
+size_t edge_dw16x8_packed_bytes(size_t taps, size_t c);
+void edge_dw16x8_pack(const int8_t *w, size_t taps, size_t c, int16_t *out);
+static inline size_t edge_dw16_slot(size_t c)
+{
+    return (c & 4 ? 16 : 0) + (c & 8 ? 8 : 0) + 2 * (c & 3);
+}
 void edge_dw16x8__avx2(EDGE_DW16_ARGS);
 void edge_dw16x8__avx512vnni(EDGE_DW16_ARGS);
 void edge_dw16x8__neon(EDGE_DW16_ARGS);

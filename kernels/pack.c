@@ -237,6 +237,24 @@ void edge_gemm16x8_pack(const int8_t *w, size_t n, size_t k, const int64_t *bias
     edge_out16_pack(bias, mult, shift, n, (edge_out16 *)(out + blocks * k2 * 2 * EDGE_GEMM16_NR));
 }
 
+size_t edge_dw16x8_packed_bytes(size_t taps, size_t c)
+{
+    return (c + EDGE_GEMM16_NR - 1) / EDGE_GEMM16_NR * ((taps + 1) / 2) * 2 * EDGE_GEMM16_NR *
+           sizeof(int16_t);
+}
+
+void edge_dw16x8_pack(const int8_t *w, size_t taps, size_t c, int16_t *out)
+{
+    const size_t pairs = (taps + 1) / 2;
+    memset(out, 0, edge_dw16x8_packed_bytes(taps, c));
+    for (size_t ch = 0; ch < c; ch++) {
+        int16_t *blk = out + ch / EDGE_GEMM16_NR * pairs * 2 * EDGE_GEMM16_NR;
+        const size_t slot = edge_dw16_slot(ch % EDGE_GEMM16_NR);
+        for (size_t t = 0; t < taps; t++)
+            blk[t / 2 * 2 * EDGE_GEMM16_NR + slot + t % 2] = w[t * c + ch];
+    }
+}
+
 void edge_out16_pack(const int64_t *bias, const int32_t *mult, const int32_t *shift, size_t n,
                      edge_out16 *o)
 {

@@ -415,16 +415,23 @@ bool edge_fast_dw_s16_fits(const edge_conv_params *k)
 }
 
 int edge_fast_dw_s16_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k,
-                             edge_dw16x8_fn fn, const char *name, const int64_t *bias)
+                             edge_dw16x8_fn fn, const char *name, const int8_t *w,
+                             const int64_t *bias)
 {
     const size_t blocks = ((size_t)k->out_c + EDGE_GEMM16_NR - 1) / EDGE_GEMM16_NR;
-    edge_s16_dw *g = edge_op_alloc_packed(p, n, sizeof *g, blocks * sizeof(edge_out16), name);
+    const size_t taps = (size_t)k->k_h * (size_t)k->k_w, stages = blocks * sizeof(edge_out16);
+    edge_s16_dw *g = edge_op_alloc_packed(
+        p, n, sizeof *g, stages + edge_dw16x8_packed_bytes(taps, (size_t)k->out_c), name);
     if (!g)
         return EDGE_ENOMEM;
     g->fn = fn;
     g->out = n->packed_data;
-    if (!edge_op_packed_done(n))
+    g->w = (const int16_t *)(const void *)((const char *)n->packed_data + stages);
+    if (!edge_op_packed_done(n)) {
         edge_out16_pack(bias, k->mult, k->shift, (size_t)k->out_c, n->packed_data);
+        edge_dw16x8_pack(w, taps, (size_t)k->out_c,
+                         (int16_t *)(void *)((char *)n->packed_data + stages));
+    }
     n->scratch_bytes = (size_t)k->k_h * (size_t)k->k_w * sizeof(const int16_t *);
     return 0;
 }
@@ -447,7 +454,7 @@ static void dw16_task(void *ctx, size_t task, unsigned thread)
                     ((size_t)b * (size_t)k->in_h + (size_t)iy) * (size_t)k->in_w + (size_t)ix;
                 x[(size_t)fy * (size_t)k->k_w + (size_t)fx] = j->in + at * (size_t)k->in_c;
             }
-            j->g->fn(x, j->w, taps, oc, j->g->out, k->act_min, k->act_max,
+            j->g->fn(x, j->g->w, taps, oc, j->g->out, k->act_min, k->act_max,
                      j->out + ((size_t)r * (size_t)k->out_w + (size_t)ox) * oc);
         }
     }
@@ -463,9 +470,9 @@ static void dw_rows(const edge_conv_params *k, edge_exec *ex, edge_task_fn task,
 }
 
 void edge_fast_dw_s16_px(const edge_s16_dw *g, const edge_conv_params *k, const int16_t *in,
-                         const int8_t *w, int16_t *out, void *scratch, size_t stride, edge_exec *ex)
+                         int16_t *out, void *scratch, size_t stride, edge_exec *ex)
 {
-    dw_s16_job j = {k, in, w, NULL, out, scratch, stride, 0, g};
+    dw_s16_job j = {k, in, NULL, NULL, out, scratch, stride, 0, g};
     dw_rows(k, ex, dw16_task, &j);
 }
 

@@ -57,18 +57,19 @@ void edge_fast_dw_s16(const edge_conv_params *k, const int16_t *in, const int8_t
 
 /* The same on the level's pixel kernel (kernels/dot16.h edge_dw16x8_fn), where _fits (depth
  * multiplier 1, at most 511 taps): _prepare keeps the output stage (constant BIAS, may be NULL)
- * in N's packed data and sets N's scratch (a tap's pointers); _px runs the output rows over EX's
- * threads, W the [1, k_h, k_w, C] weights. */
+ * and the constant weights W ([1, k_h, k_w, C]) in pairs of taps in N's packed data and sets N's
+ * scratch (a tap's pointers); _px runs the output rows over EX's threads. */
 typedef struct edge_s16_dw {
     edge_dw16x8_fn fn;
-    const edge_out16 *out;
+    const edge_out16 *out; /* each block's output stage */
+    const int16_t *w;      /* the weights as edge_dw16x8_pack writes them (after the stages) */
 } edge_s16_dw;
 bool edge_fast_dw_s16_fits(const edge_conv_params *k);
 int edge_fast_dw_s16_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k,
-                             edge_dw16x8_fn fn, const char *name, const int64_t *bias);
+                             edge_dw16x8_fn fn, const char *name, const int8_t *w,
+                             const int64_t *bias);
 void edge_fast_dw_s16_px(const edge_s16_dw *g, const edge_conv_params *k, const int16_t *in,
-                         const int8_t *w, int16_t *out, void *scratch, size_t stride,
-                         edge_exec *ex);
+                         int16_t *out, void *scratch, size_t stride, edge_exec *ex);
 
 /* 16x8 FULLY_CONNECTED (edge_ref_fc_s16: int16 [batches, depth] input, int8 [units, depth]
  * weights, optional int64 bias): one dot product per output, the units split over EX's threads;

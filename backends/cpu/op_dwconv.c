@@ -72,9 +72,9 @@ static int dw_prepare(edge_prep *p, edge_node *n)
     if (d->type == EDGE_INT16) { /* above the scalar level fast_int16.h, else the reference */
         if ((rc = edge_conv_check_s16_shifts(p, d->q + d->k.out_c, d->k.out_c)))
             return rc;
-        const edge_tensor *b = edge_op_input(p, n, 2);
-        if (kt && kt->s16.dw && edge_fast_dw_s16_fits(&d->k) && (!b || b->data))
-            return edge_fast_dw_s16_prepare(p, n, &d->k, kt->s16.dw, kt->s16.dw_name,
+        const edge_tensor *b = edge_op_input(p, n, 2), *w = edge_op_input(p, n, 1);
+        if (kt && kt->s16.dw && edge_fast_dw_s16_fits(&d->k) && w && w->data && (!b || b->data))
+            return edge_fast_dw_s16_prepare(p, n, &d->k, kt->s16.dw, kt->s16.dw_name, w->data,
                                             b ? b->data : NULL);
         if (kt && kt->s16.dot) {
             d->dot16 = kt->s16.dot; /* marks the level: the kernel takes no dot product */
@@ -115,8 +115,7 @@ static void dw_eval(const edge_node *n, void *const *t, void *scratch, edge_exec
     const edge_conv2d_data *d = n->data;
     if (d->type == EDGE_INT16 && n->packed) {
         const edge_conv_operands o = edge_conv_operands_of(n, t);
-        edge_fast_dw_s16_px(n->packed, &d->k, o.in, o.w, o.out, scratch, edge_op_scratch_stride(n),
-                            ex);
+        edge_fast_dw_s16_px(n->packed, &d->k, o.in, o.out, scratch, edge_op_scratch_stride(n), ex);
         return;
     }
     if (d->type == EDGE_INT16 && d->dot16) {

@@ -34,30 +34,28 @@ EDGE_VECTORIZE static void gemm16_out(const int64_t acc[EDGE_GEMM16_NR], const e
 }
 
 /* The depthwise pixel of kernels/dot16.h (EDGE_DW16_ARGS) under the name FN: 16 channels at a
- * time, int32 sums over the taps (the level's widening multiply), then gemm16_out. */
-#define EDGE_DW16_DEFINE(FN)                                                     \
-    EDGE_VECTORIZE void FN(EDGE_DW16_ARGS)                                       \
-    {                                                                            \
-        for (size_t c0 = 0; c0 < c; c0 += EDGE_GEMM16_NR) {                      \
-            const size_t nc = c - c0 < EDGE_GEMM16_NR ? c - c0 : EDGE_GEMM16_NR; \
-            int32_t acc[EDGE_GEMM16_NR] = {0};                                   \
-            for (size_t t = 0; t < taps; t++) {                                  \
-                if (!x[t])                                                       \
-                    continue;                                                    \
-                const int16_t *xt = x[t] + c0;                                   \
-                const int8_t *wt = w + t * c + c0;                               \
-                if (nc == EDGE_GEMM16_NR)                                        \
-                    for (int i = 0; i < EDGE_GEMM16_NR; i++)                     \
-                        acc[i] += (int32_t)xt[i] * (int32_t)wt[i];               \
-                else                                                             \
-                    for (size_t i = 0; i < nc; i++)                              \
-                        acc[i] += (int32_t)xt[i] * (int32_t)wt[i];               \
-            }                                                                    \
-            int64_t wide[EDGE_GEMM16_NR];                                        \
-            for (int i = 0; i < EDGE_GEMM16_NR; i++)                             \
-                wide[i] = acc[i];                                                \
-            gemm16_out(wide, o + c0 / EDGE_GEMM16_NR, lo, hi, y + c0, nc);       \
-        }                                                                        \
+ * time, int32 sums over the pairs of taps in the packed weights' slots, then gemm16_out. */
+#define EDGE_DW16_DEFINE(FN)                                                           \
+    EDGE_VECTORIZE void FN(EDGE_DW16_ARGS)                                             \
+    {                                                                                  \
+        const size_t pairs = (taps + 1) / 2;                                           \
+        for (size_t c0 = 0; c0 < c; c0 += EDGE_GEMM16_NR) {                            \
+            const size_t nc = c - c0 < EDGE_GEMM16_NR ? c - c0 : EDGE_GEMM16_NR;       \
+            const int16_t *wb = wp + c0 / EDGE_GEMM16_NR * pairs * 2 * EDGE_GEMM16_NR; \
+            int32_t acc[EDGE_GEMM16_NR] = {0};                                         \
+            for (size_t t = 0; t < taps; t++) {                                        \
+                if (!x[t])                                                             \
+                    continue;                                                          \
+                const int16_t *xt = x[t] + c0;                                         \
+                const int16_t *wt = wb + t / 2 * 2 * EDGE_GEMM16_NR + t % 2;           \
+                for (size_t i = 0; i < nc; i++)                                        \
+                    acc[i] += (int32_t)xt[i] * (int32_t)wt[edge_dw16_slot(i)];         \
+            }                                                                          \
+            int64_t wide[EDGE_GEMM16_NR];                                              \
+            for (int i = 0; i < EDGE_GEMM16_NR; i++)                                   \
+                wide[i] = acc[i];                                                      \
+            gemm16_out(wide, o + c0 / EDGE_GEMM16_NR, lo, hi, y + c0, nc);             \
+        }                                                                              \
     }
 
 #endif

@@ -90,40 +90,50 @@ void edge_gemm16x8__avx512vnni(EDGE_GEMM16_ARGS)
         gemm16_out(out + r * EDGE_GEMM16_NR, o, lo, hi, y[r], nc);
 }
 
-/* 16 channels of one tap into ACC: x and w widened to int32 lanes, vpmulld (exact: |x w| <= 2^22)
- */
-static inline __m512i dw_tap(__m512i acc, const int16_t *x, const int8_t *w)
+/* Channels [C0, C0 + 16) of taps 2P and 2P + 1 (NULL, or past TAPS: zeros), as their 16-bit
+ * interleave per 128-bit half, both halves in one zmm: the slots of edge_dw16x8_pack. M masks the
+ * channels that exist. */
+static inline __m512i dw_pair(const int16_t *const *x, size_t taps, size_t p, size_t c0,
+                              __mmask16 m)
 {
-    const __m512i xv = _mm512_cvtepi16_epi32(_mm256_loadu_si256((const __m256i *)x));
-    const __m512i wv = _mm512_cvtepi8_epi32(_mm_loadu_si128((const __m128i *)w));
-    return _mm512_add_epi32(acc, _mm512_mullo_epi32(xv, wv));
+    const int16_t *xa = x[2 * p], *xb = 2 * p + 1 < taps ? x[2 * p + 1] : NULL;
+    const __m256i a = xa ? _mm256_maskz_loadu_epi16(m, xa + c0) : _mm256_setzero_si256();
+    const __m256i b = xb ? _mm256_maskz_loadu_epi16(m, xb + c0) : _mm256_setzero_si256();
+    return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_unpacklo_epi16(a, b)),
+                              _mm256_unpackhi_epi16(a, b), 1);
+}
+
+/* The sums of a pixel's pairs in the slots' order (channels 0-3, 8-11, 4-7, 12-15 by 128 bits)
+ * back in channel order. */
+static inline __m512i dw_order(__m512i acc)
+{
+    return _mm512_shuffle_i32x4(acc, acc, 0xD8);
 }
 
 void edge_dw16x8__avx512vnni(EDGE_DW16_ARGS)
 {
     const __m512i vlo = _mm512_set1_epi32(lo), vhi = _mm512_set1_epi32(hi);
+    const size_t pairs = (taps + 1) / 2, blk = pairs * 2 * EDGE_GEMM16_NR;
     size_t c0 = 0;
     for (; c0 + 2 * EDGE_GEMM16_NR <= c; c0 += 2 * EDGE_GEMM16_NR) { /* 32 channels a pass */
+        const int16_t *w0 = wp + c0 / EDGE_GEMM16_NR * blk, *w1 = w0 + blk;
         __m512i a = _mm512_setzero_si512(), b = a;
-        for (size_t t = 0; t < taps; t++)
-            if (x[t]) {
-                a = dw_tap(a, x[t] + c0, w + t * c + c0);
-                b = dw_tap(b, x[t] + c0 + EDGE_GEMM16_NR, w + t * c + c0 + EDGE_GEMM16_NR);
-            }
-        edge_out16_zmm(a, o + c0 / EDGE_GEMM16_NR, vlo, vhi, y + c0, EDGE_GEMM16_NR);
-        edge_out16_zmm(b, o + c0 / EDGE_GEMM16_NR + 1, vlo, vhi, y + c0 + EDGE_GEMM16_NR,
+        for (size_t p = 0; p < pairs; p++) {
+            DPWSSD(a, dw_pair(x, taps, p, c0, 0xFFFF), _mm512_loadu_si512(w0 + 32 * p));
+            DPWSSD(b, dw_pair(x, taps, p, c0 + EDGE_GEMM16_NR, 0xFFFF),
+                   _mm512_loadu_si512(w1 + 32 * p));
+        }
+        edge_out16_zmm(dw_order(a), o + c0 / EDGE_GEMM16_NR, vlo, vhi, y + c0, EDGE_GEMM16_NR);
+        edge_out16_zmm(dw_order(b), o + c0 / EDGE_GEMM16_NR + 1, vlo, vhi, y + c0 + EDGE_GEMM16_NR,
                        EDGE_GEMM16_NR);
     }
     for (; c0 < c; c0 += EDGE_GEMM16_NR) { /* 16, or the last 1..15 (their loads masked) */
         const size_t nc = c - c0 < EDGE_GEMM16_NR ? c - c0 : EDGE_GEMM16_NR;
         const __mmask16 m = (__mmask16)((1u << nc) - 1);
+        const int16_t *w0 = wp + c0 / EDGE_GEMM16_NR * blk;
         __m512i a = _mm512_setzero_si512();
-        for (size_t t = 0; t < taps; t++)
-            if (x[t]) {
-                const __m512i xv = _mm512_cvtepi16_epi32(_mm256_maskz_loadu_epi16(m, x[t] + c0));
-                const __m512i wv = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(m, w + t * c + c0));
-                a = _mm512_add_epi32(a, _mm512_mullo_epi32(xv, wv));
-            }
-        edge_out16_zmm(a, o + c0 / EDGE_GEMM16_NR, vlo, vhi, y + c0, nc);
+        for (size_t p = 0; p < pairs; p++)
+            DPWSSD(a, dw_pair(x, taps, p, c0, m), _mm512_loadu_si512(w0 + 32 * p));
+        edge_out16_zmm(dw_order(a), o + c0 / EDGE_GEMM16_NR, vlo, vhi, y + c0, nc);
     }
 }

@@ -95,37 +95,48 @@ void GEMM16_FN(EDGE_GEMM16_ARGS)
 }
 
 #if !defined(EDGE_AVXVNNI_EVEX) && !defined(__AVXVNNI__) /* avx2's; avxvnni's table takes it */
-/* 8 channels of one tap into ACC: x and w widened to int32 lanes, vpmulld (exact: |x w| <= 2^22) */
-static inline __m256i dw_tap(__m256i acc, const int16_t *x, const int8_t *w)
+/* Channels [C0, C0 + 16) of the pair of taps XA, XB (NULL: zeros) into ACC_LO (slots 0-15 of
+ * edge_dw16x8_pack: channels 0-3 and 8-11) and ACC_HI (4-7, 12-15), against the pair's 32
+ * packed weights W. NC below 16: the inputs past it read as zeros. */
+static inline void dw_pair(const int16_t *xa, const int16_t *xb, size_t c0, size_t nc,
+                           const int16_t *w, __m256i *acc_lo, __m256i *acc_hi)
 {
-    const __m256i xv = _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)x));
-    int64_t w8;
-    memcpy(&w8, w, sizeof w8);
-    const __m256i wv = _mm256_cvtepi8_epi32(_mm_cvtsi64_si128(w8));
-    return _mm256_add_epi32(acc, _mm256_mullo_epi32(xv, wv));
+    __m256i a = _mm256_setzero_si256(), b = a;
+    if (nc == EDGE_GEMM16_NR) {
+        if (xa)
+            a = _mm256_loadu_si256((const __m256i *)(const void *)(xa + c0));
+        if (xb)
+            b = _mm256_loadu_si256((const __m256i *)(const void *)(xb + c0));
+    } else {
+        int16_t ta[EDGE_GEMM16_NR] = {0}, tb[EDGE_GEMM16_NR] = {0};
+        if (xa)
+            memcpy(ta, xa + c0, nc * sizeof *ta);
+        if (xb)
+            memcpy(tb, xb + c0, nc * sizeof *tb);
+        a = _mm256_loadu_si256((const __m256i *)(void *)ta);
+        b = _mm256_loadu_si256((const __m256i *)(void *)tb);
+    }
+    MADD(*acc_lo, _mm256_unpacklo_epi16(a, b),
+         _mm256_loadu_si256((const __m256i *)(const void *)w));
+    MADD(*acc_hi, _mm256_unpackhi_epi16(a, b),
+         _mm256_loadu_si256((const __m256i *)(const void *)(w + 16)));
 }
 
 void edge_dw16x8__avx2(EDGE_DW16_ARGS)
 {
     const __m256i vlo = _mm256_set1_epi32(lo), vhi = _mm256_set1_epi32(hi);
-    size_t c0 = 0;
-    for (; c0 + EDGE_GEMM16_NR <= c; c0 += EDGE_GEMM16_NR) {
-        __m256i a = _mm256_setzero_si256(), b = a;
-        for (size_t t = 0; t < taps; t++)
-            if (x[t]) {
-                a = dw_tap(a, x[t] + c0, w + t * c + c0);
-                b = dw_tap(b, x[t] + c0 + 8, w + t * c + c0 + 8);
-            }
-        edge_out16_ymm(a, b, o + c0 / EDGE_GEMM16_NR, vlo, vhi, y + c0, EDGE_GEMM16_NR);
-    }
-    if (c0 < c) { /* the last 1..15 channels, one at a time */
-        const size_t nc = c - c0;
-        int64_t wide[EDGE_GEMM16_NR] = {0};
-        for (size_t t = 0; t < taps; t++)
-            if (x[t])
-                for (size_t i = 0; i < nc; i++)
-                    wide[i] += (int32_t)x[t][c0 + i] * (int32_t)w[t * c + c0 + i];
-        gemm16_out(wide, o + c0 / EDGE_GEMM16_NR, lo, hi, y + c0, nc);
+    const size_t pairs = (taps + 1) / 2, blk = pairs * 2 * EDGE_GEMM16_NR;
+    for (size_t c0 = 0; c0 < c; c0 += EDGE_GEMM16_NR) {
+        const size_t nc = c - c0 < EDGE_GEMM16_NR ? c - c0 : EDGE_GEMM16_NR;
+        const int16_t *w0 = wp + c0 / EDGE_GEMM16_NR * blk;
+        __m256i s_lo = _mm256_setzero_si256(), s_hi = s_lo;
+        for (size_t p = 0; p < pairs; p++)
+            dw_pair(x[2 * p], 2 * p + 1 < taps ? x[2 * p + 1] : NULL, c0, nc, w0 + 32 * p, &s_lo,
+                    &s_hi);
+        /* slots' order (0-3 | 8-11 and 4-7 | 12-15 by 128 bits) back to channels 0-7, 8-15 */
+        edge_out16_ymm(_mm256_permute2x128_si256(s_lo, s_hi, 0x20),
+                       _mm256_permute2x128_si256(s_lo, s_hi, 0x31), o + c0 / EDGE_GEMM16_NR, vlo,
+                       vhi, y + c0, nc);
     }
 }
 #endif

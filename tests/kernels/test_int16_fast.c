@@ -330,7 +330,9 @@ static int s16_dw_case(const edge_kernels *const *tables, int n_tables, edge_exe
     stride = (stride + 63) & ~(size_t)63;
     void *scratch = aligned_alloc(64, 3 * stride + 64);
     edge_out16 *o16 = aligned_alloc(64, ((size_t)k.out_c + 15) / 16 * sizeof *o16);
-    assert_true(in && want && got && w && scratch && o16);
+    const size_t taps = (size_t)k.k_h * (size_t)k.k_w;
+    int16_t *wp = malloc(edge_dw16x8_packed_bytes(taps, (size_t)k.out_c));
+    assert_true(in && want && got && w && scratch && o16 && wp);
     const int mode = rnd_in(0, 5); /* 1, 2: extreme inputs and weights */
     for (size_t i = 0; i < n_in; i++)
         in[i] = rnd_x(mode <= 2 ? mode : 0);
@@ -341,6 +343,8 @@ static int s16_dw_case(const edge_kernels *const *tables, int n_tables, edge_exe
     const int64_t *b = rnd_in(0, 4) == 0 ? NULL : bias;
     edge_ref_dwconv_s16(&k, in, w, b, want);
     edge_out16_pack(b, k.mult, k.shift, (size_t)k.out_c, o16);
+    if (k.depth_mult == 1) /* the pixel kernels' weights (they take depth multiplier 1 only) */
+        edge_dw16x8_pack(w, taps, (size_t)k.out_c, wp);
     int bad = 0;
     /* the C loop (depth multipliers 1..3), then each level's pixel kernel where it fits */
     for (int run = 0; run < 3 * (1 + n_tables); run++) {
@@ -349,8 +353,8 @@ static int s16_dw_case(const edge_kernels *const *tables, int n_tables, edge_exe
         if (t < 0)
             edge_fast_dw_s16(&k, in, w, b, got, scratch, stride, teams[team]);
         else if (tables[t]->s16.dw && edge_fast_dw_s16_fits(&k)) {
-            const edge_s16_dw g = {tables[t]->s16.dw, o16};
-            edge_fast_dw_s16_px(&g, &k, in, w, got, scratch, stride, teams[team]);
+            const edge_s16_dw g = {tables[t]->s16.dw, o16, wp};
+            edge_fast_dw_s16_px(&g, &k, in, got, scratch, stride, teams[team]);
         } else
             continue;
         if (memcmp(got, want, n_out * sizeof *got)) {
@@ -366,7 +370,7 @@ static int s16_dw_case(const edge_kernels *const *tables, int n_tables, edge_exe
             bad++;
         }
     }
-    free(in), free(want), free(got), free(w), free(scratch), free(o16);
+    free(in), free(want), free(got), free(w), free(scratch), free(o16), free(wp);
     return bad;
 }
 

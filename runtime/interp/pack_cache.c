@@ -34,7 +34,8 @@
 #define PACK_MAGIC "EDGEPAK"
 /* 7: the 16x8 CONV_2D and DEPTHWISE_CONV_2D output stages (kernels/dot16.h's edge_out16) hold
  * int32 multipliers and bias x mult + round, even channels first (16x8 blocks written by format
- * 6 read as other numbers); 6: avx512vnni's few-row sparse int8 layers in the lane form (kernels/sparse.h); 5: GEMM
+ * 6 read as other numbers), and the 16x8 depthwise weights follow them in pairs of taps
+ * (edge_dw16x8_pack); 6: avx512vnni's few-row sparse int8 layers in the lane form (kernels/sparse.h); 5: GEMM
  * blocks of INT4 weights held 4-bit (kernels/pack.h's gemm4), and the sparse int8
  * blocks' runs flag and padding (kernels/sparse.h); 4: batch-1 FULLY_CONNECTED packed for avx2's
  * gemv (8 channels x 4 k, for some shapes the same size as the GEMM's 16 x 2), and on ARM the

@@ -429,6 +429,8 @@ static void weights_close(edge_model *orig, edge_model *q, int32_t t)
     }
 }
 
+static void litert_same(const char *path, const float *in, size_t bytes, int n, double tol);
+
 /* MLPerf Tiny's keyword spotter: hybrid weights (int8 CONV_2D filters, kept as they are) and
  * DEPTHWISE_CONV_2D's per-channel weights along axis 3. The calibration and test inputs are copies
  * of the zoo's sample, shifted in time, scaled and noisy (generated: each file apart). */
@@ -528,6 +530,15 @@ static void test_kws(void **state)
     }
     printf("tiny_kws_dscnn_fp32: top-1 agreement with the float model %d/%d\n", same, N_TEST);
     assert_int_equal(same, N_TEST);
+    /* 16x8: TensorFlow Lite runs it to edged's bytes (its int16 kernels are its reference ones) */
+    snprintf(out, sizeof out, "%s/kws16.tflite", dir);
+    snprintf(a, sizeof a,
+             "'%s/tiny_kws_dscnn_fp32/model.tflite' --calibrate '%s' --output '%s' --activations "
+             "int16",
+             zoo, kcal, out);
+    assert_int_equal(quantize(a), 0);
+    litert_same(out, in[8], sizeof in[8], 12, 0.0);
+    litert_same(out, in[9], sizeof in[9], 12, 0.0);
     free(base);
 }
 

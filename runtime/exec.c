@@ -74,6 +74,10 @@ typedef struct helper_arg {
  * probe, which the caller sets only during a long wait). */
 typedef struct helper_slot {
     _Alignas(64) atomic_uint_fast64_t beat; /* CLOCK_MONOTONIC ns of its last spin (heartbeat) */
+    atomic_int cpu;                         /* the CPU it last spun on (-1: none yet) */
+    atomic_int tid;                         /* its kernel thread id (edge__exec_helper_tid) */
+    atomic_bool move;                       /* move off that CPU (the caller's ask: move_off) */
+    uint64_t moved_at;                      /* CLOCK_MONOTONIC ns of its last move */
     atomic_uint inside;                     /* 1 while it runs tasks of a job */
     atomic_bool probe;                      /* note out_cpu and out_wall when leaving this job */
     atomic_uint_fast64_t out_cpu, out_wall; /* its CPU time and the time then */
@@ -91,6 +95,7 @@ struct edge_exec {
     atomic_bool solo; /* the caller runs the loops alone for now (helpers sleep) */
     edge_task_fn fn;
     void *ctx;
+    atomic_int caller_cpu;         /* the CPU the caller opened the last job on (-1: unknown) */
     _Alignas(64) atomic_uint done; /* bumped when the last helper leaves a closed job */
     atomic_uint caller_sleeps;     /* the caller is in (or about to enter) a wait on done */
     /* the current job's ranges: thread t runs [cur[t], end[t]), cur advanced atomically */
@@ -123,6 +128,11 @@ struct edge_exec {
      * the team, every node's loops open to the helpers; with the team, each node its faster way;
      * every node alone */
     uint64_t inv_mean[3];
+    uint8_t inv_n[3]; /* times kept in each, up to INV_WARM */
+    /* the ways not in use: each time over the mean of the way in use then (INV_ONE: as fast),
+     * kept as inv_mean keeps times, and how many (see INV_WARM) */
+    uint64_t inv_rel[3];
+    uint8_t inv_rn[3];
     bool node_choice;     /* the team's invokes choose per node (inv_mean said it pays) */
     bool inv_choose;      /* this invoke's nodes choose (its way is EDGE_WAY_CHOICE) */
     bool inv_solo;        /* every node of this invoke runs alone (alone mode, or explore) */
@@ -141,6 +151,7 @@ struct edge_exec {
     atomic_uint_fast64_t n_parallel, n_solo, n_spells, n_alone; /* edge_exec_stats */
     atomic_uint_fast64_t n_miss, n_late, n_stall, n_slow; /* the judgments behind the spells */
     atomic_uint_fast64_t n_alone_invokes, n_probes;       /* alone mode: invokes, team probes */
+    atomic_uint_fast64_t n_moves; /* helpers that moved off a CPU the team already had */
     atomic_bool alone_now;
     atomic_bool choice_now; /* node_choice, for edge_exec_stats */
 };
@@ -207,6 +218,21 @@ static atomic_int exec_spin = EXEC_SPIN; /* edge_set_thread_spin */
 #define INV_CAP_NUM 5 /* INV_CAP = 5/4: 19 invokes in a row at any slowness move the mean 1.8x */
 #define INV_CAP_DEN 4
 #define INV_MARGIN 32 /* 1/32: ~3% */
+/* The ways not in use are timed against the way in use, not by their own means: a way not in use
+ * runs 1 or 2 invokes in EXPLORE_EVERY, the way in use every other, and on a VM the host moves
+ * both (a 1-thread person_detect read 81 us, then 100 us for seconds, on a quiet Zen 4 VM). A mean
+ * of alone's rare times, kept from a fast spell of the host, against the team's of a slow one
+ * sent person_detect's team into alone mode (team 86 us against 84 alone, where it runs in 50
+ * against 81), and half its invokes then ran alone: 1.37x of one thread where its median invoke
+ * was 1.62x. So each time of a way not in use is divided by the mean of the way in use at that
+ * moment (INV_ONE: as fast), and those ratios are kept as times are (inv_rel); the way not in
+ * use takes over when its ratio is under 1 by INV_MARGIN. And a way's first INV_WARM times (or
+ * ratios) are kept as their least, with no choice before each way compared has them: an
+ * interpreter's first invokes run cold (its arena, its packed weights and its helpers' caches
+ * not yet touched), and one time each (the team's second invoke against the third, alone) sent
+ * the same team alone in 1 of 4 runs. */
+#define INV_WARM 4
+#define INV_ONE 65536u
 #define INV_PROBE_MIN 16u
 #define INV_PROBE_MAX 1024u
 /* A probe that lost, or that the load spoiled (see inv_load), also waits: 10 ms after the first,
@@ -258,6 +284,16 @@ static uint64_t now_ns(void)
     return cpu_ns(CLOCK_MONOTONIC);
 }
 
+/* The CPU this thread runs on, -1 when unknown (glibc reads it from rseq: a load). */
+static int this_cpu(void)
+{
+#if defined(__linux__)
+    return sched_getcpu();
+#else
+    return -1;
+#endif
+}
+
 /* Sleep while *WORD is VALUE (or until woken, or spuriously); wake up to N sleepers of WORD. */
 static void word_wait(atomic_uint *word, unsigned value)
 {
@@ -283,6 +319,23 @@ static void word_wake(atomic_uint *word, int n)
 static atomic_uint exec_stall;
 
 static atomic_bool exec_no_grace; /* edge__exec_grace(0) */
+
+static atomic_bool exec_no_spells; /* edge__exec_spells(0) */
+
+void edge__exec_spells(int on)
+{
+    atomic_store(&exec_no_spells, !on);
+}
+
+int edge__exec_helper_cpu(const edge_exec *x, unsigned thread)
+{
+    return thread && thread < x->n ? atomic_load(&x->slot[thread].cpu) : -1;
+}
+
+int edge__exec_helper_tid(const edge_exec *x, unsigned thread)
+{
+    return thread && thread < x->n ? atomic_load(&x->slot[thread].tid) : 0;
+}
 
 void edge__exec_grace(int on)
 {
@@ -319,20 +372,94 @@ static bool joinable(unsigned s, unsigned seen)
     return (s & JOB_OPEN) && (s & JOB_GEN_MASK) != seen;
 }
 
+/* Helpers that share a CPU with the caller or with each other. A helper the scheduler put on the
+ * caller's CPU runs only when the caller does not: it misses every job the caller runs, and the
+ * team goes solo for want of a CPU that is idle next door. With the caller pinned (bench-threads,
+ * a user's own pinning) and the other CPU idle, person_detect's team went solo 5 to 7 times in 2 s
+ * on a quiet Zen 4 VM, each time with its helper found on the caller's CPU (where the wakeup after
+ * the last spell had put it), and 12% of its loops ran solo. So when a helper misses a job
+ * (score) and the CPU it last spun on is the caller's, or a helper's of a lower index, the caller
+ * asks it to move (slot.move); the helper, next time it spins, sets its affinity to the CPUs it
+ * may use but the team's (or but that one, if no other is left), which migrates it at once, then
+ * back to what it was, where it stays. At most once per MOVE_EVERY_NS a helper; a CPU set of one
+ * CPU never moves. The ask comes from a miss, not from the helper finding itself there: a caller
+ * that is not pinned and sleeps between jobs shares its CPU with a helper harmlessly, the
+ * scheduler placing either on whichever CPU is idle at a wakeup, and a helper that moved itself
+ * at every such wakeup moved 55 times in a second of test_exec's stalled-helper test. */
+#define MOVE_EVERY_NS 1000000ull
+
+/* Is CPU the caller's (the CPU it opened the last job on) or a helper's of an index below
+ * THREAD (the CPU it last spun on)? */
+static bool cpu_taken(edge_exec *x, unsigned thread, int cpu)
+{
+    if (cpu < 0)
+        return false;
+    if (atomic_load_explicit(&x->caller_cpu, memory_order_relaxed) == cpu)
+        return true;
+    for (unsigned t = 1; t < thread; t++)
+        if (atomic_load_explicit(&x->slot[t].cpu, memory_order_relaxed) == cpu)
+            return true;
+    return false;
+}
+
+static void cpu_clear(cpu_set_t *set, int cpu)
+{
+    if (cpu >= 0 && cpu < CPU_SETSIZE)
+        CPU_CLR(cpu, set);
+}
+
+static void move_off(edge_exec *x, unsigned thread, int cpu)
+{
+#if defined(__linux__)
+    helper_slot *slot = &x->slot[thread];
+    atomic_store_explicit(&slot->move, false, memory_order_relaxed);
+    if (!cpu_taken(x, thread, cpu))
+        return; /* the scheduler moved it since the ask */
+    const uint64_t now = now_ns();
+    if (slot->moved_at && now - slot->moved_at < MOVE_EVERY_NS)
+        return;
+    slot->moved_at = now;
+    cpu_set_t mine, away;
+    if (pthread_getaffinity_np(pthread_self(), sizeof mine, &mine))
+        return;
+    away = mine;
+    cpu_clear(&away, cpu);
+    cpu_set_t free_cpus = away; /* also off the others' CPUs, where one is left */
+    cpu_clear(&free_cpus, atomic_load_explicit(&x->caller_cpu, memory_order_relaxed));
+    for (unsigned t = 1; t < x->n; t++)
+        if (t != thread)
+            cpu_clear(&free_cpus, atomic_load_explicit(&x->slot[t].cpu, memory_order_relaxed));
+    if (CPU_COUNT(&free_cpus))
+        away = free_cpus;
+    if (!CPU_COUNT(&away) || pthread_setaffinity_np(pthread_self(), sizeof away, &away))
+        return;
+    pthread_setaffinity_np(pthread_self(), sizeof mine, &mine);
+    atomic_fetch_add_explicit(&x->n_moves, 1, memory_order_relaxed);
+#else
+    (void)x, (void)thread, (void)cpu;
+#endif
+}
+
 /* The job word once it holds an open job other than SEEN, or quit: spin while the team is not
  * solo (beating the heart of SLOT every BEAT_PAUSES pauses: the caller reads it to tell a helper
- * on its CPU from one that is not), then sleep on the word (the caller wakes the sleepers when
- * it opens a job). */
-static unsigned wait_job(edge_exec *x, helper_slot *slot, unsigned seen)
+ * on its CPU from one that is not; and moving off a CPU the team has: move_off), then sleep on
+ * the word (the caller wakes the sleepers when it opens a job). */
+static unsigned wait_job(edge_exec *x, unsigned thread, unsigned seen)
 {
+    helper_slot *slot = &x->slot[thread];
     for (;;) {
         unsigned s;
         const int spins = atomic_load_explicit(&x->solo, memory_order_relaxed)
                               ? 0
                               : atomic_load_explicit(&exec_spin, memory_order_relaxed);
         for (int spin = 0; spin < spins; spin++) {
-            if (spin % BEAT_PAUSES == 0)
+            if (spin % BEAT_PAUSES == 0) {
                 atomic_store_explicit(&slot->beat, now_ns(), memory_order_relaxed);
+                const int cpu = this_cpu();
+                atomic_store_explicit(&slot->cpu, cpu, memory_order_relaxed);
+                if (atomic_load_explicit(&slot->move, memory_order_relaxed))
+                    move_off(x, thread, cpu);
+            }
             s = atomic_load_explicit(&x->job, memory_order_acquire);
             if (joinable(s, seen) || atomic_load_explicit(&x->quit, memory_order_relaxed))
                 return s;
@@ -371,8 +498,11 @@ static void *helper_main(void *arg)
     const unsigned thread = ((helper_arg *)arg)->thread;
     helper_slot *slot = &x->slot[thread];
     unsigned seen = 0;
+#if defined(__linux__)
+    atomic_store_explicit(&slot->tid, (int)syscall(SYS_gettid), memory_order_relaxed);
+#endif
     for (;;) {
-        unsigned s = wait_job(x, slot, seen);
+        unsigned s = wait_job(x, thread, seen);
         if (atomic_load_explicit(&x->quit, memory_order_relaxed))
             return NULL;
         while (atomic_load(&exec_stall))
@@ -494,6 +624,16 @@ out:
     return stalled;
 }
 
+/* A job no helper joined: ask each helper that last spun on the caller's CPU now, or on a
+ * helper's of a lower index, to move off it (see MOVE_EVERY_NS). */
+static void ask_moves(edge_exec *x)
+{
+    atomic_store_explicit(&x->caller_cpu, this_cpu(), memory_order_relaxed);
+    for (unsigned t = 1; t < x->n; t++)
+        if (cpu_taken(x, t, atomic_load_explicit(&x->slot[t].cpu, memory_order_relaxed)))
+            atomic_store_explicit(&x->slot[t].move, true, memory_order_relaxed);
+}
+
 /* Did a helper's heart beat (it spun, on its CPU) at or after T? */
 static bool beat_since(edge_exec *x, uint64_t t)
 {
@@ -517,13 +657,17 @@ static void score(edge_exec *x, unsigned joined, uint64_t t0, uint64_t run, bool
     if (!joined && run >= MISS_MIN_RUN_NS && now >= x->grace_until) {
         const bool late = beat_since(x, t0);
         atomic_fetch_add_explicit(late ? &x->n_late : &x->n_miss, 1, memory_order_relaxed);
-        if (!late)
+        if (!late) {
             x->miss += MISS_ONE / 16;
+            ask_moves(x);
+        }
     }
-    if (stalled)
+    if (stalled) {
         x->miss += MISS_STALL;
+        x->inv_load = true;
+    }
     x->tried++;
-    if (x->miss < MISS_SOLO)
+    if (x->miss < MISS_SOLO || atomic_load_explicit(&exec_no_spells, memory_order_relaxed))
         return;
     if (x->tried >= TRY_GOOD)
         x->solo_ns = SOLO_MIN_NS; /* the helpers were worth it for a while: try again soon */
@@ -577,6 +721,7 @@ void edge_exec_parallel_as(edge_exec *x, size_t n_tasks, size_t team_tasks, edge
     x->node_par = true;
     x->fn = fn;
     x->ctx = ctx;
+    atomic_store_explicit(&x->caller_cpu, this_cpu(), memory_order_relaxed);
     for (unsigned t = 0; t < x->n; t++) {
         atomic_store_explicit(&x->range[t].cur, n_tasks * t / x->n, memory_order_relaxed);
         x->range[t].end = n_tasks * (t + 1) / x->n;
@@ -617,6 +762,7 @@ void edge_exec_stats(const edge_exec *x, edge_exec_counts *out)
     out->probes = atomic_load_explicit(&x->n_probes, memory_order_relaxed);
     out->alone_mode = atomic_load_explicit(&x->alone_now, memory_order_relaxed);
     out->node_choice = atomic_load_explicit(&x->choice_now, memory_order_relaxed);
+    out->moves = atomic_load_explicit(&x->n_moves, memory_order_relaxed);
 }
 
 /* A clock for node times: the time-stamp counter where there is one (a few ns to read; only
@@ -742,6 +888,26 @@ static void running_mean(uint64_t *v, uint64_t t, unsigned shift, unsigned cap_n
     *v = t >= *v ? *v + ((t - *v) >> shift) : *v - ((*v - t) >> shift);
 }
 
+/* Keep T in *V, of which *N were kept: the least of the first INV_WARM, then a running mean. */
+static void keep_time(uint64_t *v, uint8_t *n, uint64_t t)
+{
+    if (*n < INV_WARM) {
+        if (!(*n)++ || t < *v)
+            *v = t ? t : 1;
+        return;
+    }
+    running_mean(v, t, INV_SHIFT, INV_CAP_NUM, INV_CAP_DEN);
+}
+
+/* WAY is the way in use now, its mean MEAN (from the other way's times, or a probe's window):
+ * the ways not in use are timed against it anew. */
+static void use_way(edge_exec *x, edge_exec_way way, uint64_t mean)
+{
+    x->inv_mean[way] = mean ? mean : 1;
+    x->inv_n[way] = INV_WARM;
+    x->inv_rn[0] = x->inv_rn[1] = x->inv_rn[2] = 0;
+}
+
 /* Test hook (edge__exec_invoke_ticks): nonzero, the time every invoke is recorded as. */
 static _Thread_local uint64_t (*invoke_ticks)(void *arg, edge_exec_way way);
 static _Thread_local void *invoke_ticks_arg;
@@ -766,44 +932,51 @@ void edge_exec_invoke_done(edge_exec *x)
     const uint64_t t =
         invoke_ticks ? invoke_ticks(invoke_ticks_arg, way) : node_ticks() - x->inv_t0;
     x->inv_solo = false;
-    if (x->alone_mode && way != EDGE_WAY_ALONE) { /* a probe's timed invoke */
-        x->probe_sum += t;
+    if (x->alone_mode) {
+        if (way == EDGE_WAY_ALONE) {
+            keep_time(&x->inv_mean[EDGE_WAY_ALONE], &x->inv_n[EDGE_WAY_ALONE], t);
+            return;
+        }
+        x->probe_sum += t; /* a probe's timed invoke */
         x->probe_n++;
         if (now_ns() < x->probe_until)
             return; /* its window goes on */
-        const uint64_t mean = x->probe_sum / x->probe_n;
-        x->inv_mean[way] = mean ? mean : 1; /* the team's mean is from before alone mode */
-    } else {
-        running_mean(&x->inv_mean[way], t, INV_SHIFT, INV_CAP_NUM, INV_CAP_DEN);
-    }
-    const uint64_t all = x->inv_mean[EDGE_WAY_TEAM], choice = x->inv_mean[EDGE_WAY_CHOICE];
-    if (!x->alone_mode && all && choice &&
-        (x->node_choice ? all + all / INV_MARGIN < choice : choice + choice / INV_MARGIN < all)) {
-        x->node_choice = !x->node_choice;
-        atomic_store_explicit(&x->choice_now, x->node_choice, memory_order_relaxed);
-    }
-    const uint64_t team = x->inv_mean[team_way(x)], alone = x->inv_mean[EDGE_WAY_ALONE];
-    if (!team || !alone)
-        return;
-    if (!x->alone_mode) {
-        if (alone + alone / INV_MARGIN < team) {
-            x->alone_mode = true;
-            x->alone_count = 0;
-            x->alone_every = INV_PROBE_MIN;
-            x->probe_at = x->probe_ns = 0;
-        }
-    } else if (way != EDGE_WAY_ALONE) { /* a probe's window is over: its way, if it won */
-        const uint64_t won = x->inv_mean[way];
+        const uint64_t won = x->probe_sum / x->probe_n, alone = x->inv_mean[EDGE_WAY_ALONE];
         x->probe = 0;
-        if (won + won / INV_MARGIN < alone) {
+        if (won + won / INV_MARGIN < alone) { /* its way, since it won */
             x->alone_mode = false;
             x->node_choice = way == EDGE_WAY_CHOICE;
             atomic_store_explicit(&x->choice_now, x->node_choice, memory_order_relaxed);
+            atomic_store_explicit(&x->alone_now, false, memory_order_relaxed);
+            use_way(x, way, won);
         } else {
             probe_lost(x);
         }
+        return;
     }
-    atomic_store_explicit(&x->alone_now, x->alone_mode, memory_order_relaxed);
+    const edge_exec_way use = team_way(x);
+    if (way == use) {
+        keep_time(&x->inv_mean[use], &x->inv_n[use], t);
+        return;
+    }
+    /* a way not in use (alone, or the team's other way): against the way in use's mean now */
+    if (!x->inv_n[use])
+        return;
+    keep_time(&x->inv_rel[way], &x->inv_rn[way], t * INV_ONE / x->inv_mean[use]);
+    const uint64_t rel = x->inv_rel[way];
+    if (x->inv_rn[way] < INV_WARM || x->inv_n[use] < INV_WARM || rel + rel / INV_MARGIN >= INV_ONE)
+        return;
+    if (way == EDGE_WAY_ALONE) { /* faster alone: alone mode */
+        x->alone_mode = true;
+        x->alone_count = 0;
+        x->alone_every = INV_PROBE_MIN;
+        x->probe_at = x->probe_ns = 0;
+        atomic_store_explicit(&x->alone_now, true, memory_order_relaxed);
+    } else {
+        x->node_choice = way == EDGE_WAY_CHOICE;
+        atomic_store_explicit(&x->choice_now, x->node_choice, memory_order_relaxed);
+    }
+    use_way(x, way, rel * x->inv_mean[use] / INV_ONE);
 }
 
 void edge_exec_node_begin(edge_exec *x, edge_exec_node *nd)
@@ -928,6 +1101,8 @@ edge_exec *edge__exec_new(unsigned n)
         x->invokes = 0;
         x->explore = 0;
         x->inv_mean[0] = x->inv_mean[1] = x->inv_mean[2] = 0;
+        x->inv_n[0] = x->inv_n[1] = x->inv_n[2] = 0;
+        x->inv_rn[0] = x->inv_rn[1] = x->inv_rn[2] = 0;
         x->inv_solo = x->alone_mode = x->node_choice = false;
         atomic_store_explicit(&x->choice_now, false, memory_order_relaxed);
         x->probe = 0;
@@ -940,6 +1115,7 @@ edge_exec *edge__exec_new(unsigned n)
         atomic_store_explicit(&x->n_late, 0, memory_order_relaxed);
         atomic_store_explicit(&x->n_stall, 0, memory_order_relaxed);
         atomic_store_explicit(&x->n_slow, 0, memory_order_relaxed);
+        atomic_store_explicit(&x->n_moves, 0, memory_order_relaxed);
         return x;
     }
     x = calloc(1, sizeof *x);
@@ -947,6 +1123,9 @@ edge_exec *edge__exec_new(unsigned n)
         return NULL;
     x->n = n;
     x->solo_ns = SOLO_MIN_NS;
+    atomic_init(&x->caller_cpu, -1);
+    for (unsigned i = 0; i < n; i++)
+        atomic_init(&x->slot[i].cpu, -1);
     for (unsigned i = 1; i < n; i++) {
         x->args[i] = (helper_arg){x, i};
         if (pthread_create(&x->tid[x->started], NULL, helper_main, &x->args[i]))

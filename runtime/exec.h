@@ -46,6 +46,7 @@ typedef struct edge_exec_counts {
     unsigned long long alone_invokes, probes;
     int alone_mode;
     int node_choice; /* the team's invokes choose per node now (measured faster than not) */
+    unsigned long long moves; /* helpers that moved off a CPU the caller or a helper had */
 } edge_exec_counts;
 void edge_exec_stats(const edge_exec *x, edge_exec_counts *out);
 
@@ -97,6 +98,15 @@ void edge__exec_stall(int on);
  * GRACE_NS after it count), so that a test holding the helpers with edge__exec_stall sees every
  * miss whatever the machine's load does to the wakeup; nonzero (the default) turns it on. */
 void edge__exec_grace(int on);
+/* Test hook: 0 keeps every team from going solo (misses and stalls are still counted, and a
+ * stall still keeps its invoke's time out of the means), so that a test of the per-invoke and
+ * per-node choices, whose times it injects, is judged even where the helpers' vCPU wakes late;
+ * 1 (the default) restores the load rule. */
+void edge__exec_spells(int on);
+/* Test hook: the CPU helper THREAD (1 ..) of X last spun on, -1 when none yet; and its thread
+ * id (the kernel's, for sched_setaffinity), 0 when not known yet. */
+int edge__exec_helper_cpu(const edge_exec *x, unsigned thread);
+int edge__exec_helper_tid(const edge_exec *x, unsigned thread);
 /* Test hook: a probe of the team in alone mode invokes it WARM_NS untimed (at least once), then
  * TIME_NS timed (at least once), and a probe that lost makes the next wait WAIT_NS (doubling;
  * 0: no wait but the invokes'). The defaults: 200 us, 2 ms, 10 ms. */

@@ -24,7 +24,9 @@
  * the wait: a helper that ran was given more work, it was not preempted. When misses and stalls
  * pile up (another process has the helpers' CPU), the team goes solo: the caller runs the loops
  * alone, wakes nobody, and the helpers sleep; it tries its helpers again after a while
- * (SOLO_MIN_NS, doubling while the tries fail, at most SOLO_MAX_NS). So 2 threads are not
+ * (SOLO_MIN_NS, doubling while the tries fail, at most SOLO_MAX_NS; a try succeeds when it
+ * has TRY_GOOD jobs, unless it was short and ended with more threads runnable than CPUs: another
+ * program, whose CPU a scheduler lends a woken helper for a few milliseconds). So 2 threads are not
  * slower than 1 on a busy CPU, and a quiet one does not go solo on a slow or unlucky job.
  * Per node (edge_exec_node_begin/end, the interpreter's calls around each node): a running mean
  * of the node's time with its helpers and alone; where invokes that choose per node were
@@ -35,12 +37,14 @@
  * measured on one 2-vCPU machine). Allocates nothing per loop. It is in the core layer so that back
  * ends (below the interpreter) can use it. Does not own: what a task computes (backends/cpu), when
  * an interpreter makes a team and of what size (runtime/interp: interp.c, open.c). */
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #if defined(__x86_64__) || defined(__i386__)
 #include <x86intrin.h>
@@ -107,10 +111,13 @@ struct edge_exec {
     clockid_t clock[EDGE_MAX_THREADS]; /* the helpers' CPU clocks (pthread_getcpuclockid) */
     bool has_clock;                    /* every helper's clock was had */
     /* the caller's alone (no atomics needed but for the counters others read) */
-    unsigned miss;        /* fraction of recent jobs no helper joined, 1/65536ths */
-    unsigned tried;       /* parallel jobs since the last try of the helpers */
-    uint64_t solo_until;  /* CLOCK_MONOTONIC ns: when to try the helpers again */
-    uint64_t solo_ns;     /* how long the next solo spell lasts */
+    unsigned miss;       /* fraction of recent jobs no helper joined, 1/65536ths */
+    unsigned tried;      /* parallel jobs since the last try of the helpers */
+    uint64_t try_at;     /* CLOCK_MONOTONIC ns when that try began (0: the team's start) */
+    unsigned cpus;       /* CPUs online when the team was made */
+    uint64_t solo_until; /* CLOCK_MONOTONIC ns: when to try the helpers again */
+    uint64_t solo_ns;    /* how long the next solo spell lasts */
+    atomic_uint_fast64_t spell_ns; /* how long the last one lasts (edge_exec_counts) */
     uint64_t grace_until; /* helpers being woken from sleep: misses until then do not count */
     bool waking;          /* the last job found helpers asleep */
     /* per-node timing (edge_exec_node_begin/end), the caller's alone */
@@ -165,7 +172,24 @@ static atomic_int exec_spin = EXEC_SPIN; /* edge_set_thread_spin */
 #define MISS_STALL (MISS_ONE / 3) /* a stall: two in a row go solo, one during a try */
 #define SOLO_MIN_NS 20000000ull   /* 20 ms */
 #define SOLO_MAX_NS 1000000000ull
-#define TRY_GOOD 256    /* parallel jobs after which a try counts as a success */
+#define TRY_GOOD 256 /* parallel jobs after which a try counts as a success */
+/* ... unless it failed for another program: a helper woken on a CPU another program keeps busy
+ * gets it for a few milliseconds (the scheduler's credit to a thread that slept), then waits for
+ * it. On a Zen 4 VM with a thread spinning on the helper's CPU, person_detect's tries lasted
+ * 1.4-22 ms with 243-3763 jobs: each counted as a success, so every spell was 20 ms (about 30 a
+ * second), and the helper of each try took its CPU from the busy program, which kept 0.55-0.91 of
+ * its pace beside the team against beside one thread. So a try shorter than TRY_GOOD_NS that ends
+ * with more threads runnable on the machine than it has CPUs (/proc/loadavg) failed whatever its
+ * jobs. Either alone misjudged the quiet machine: its tries, ended by the host's moments (a VM's
+ * vCPU held), lasted 68 ms to 1.2 s, but judged by their length alone some were shorter and the
+ * spells doubled, and by the runnable count alone a kernel thread's moment counted as a program:
+ * person_detect's team ran solo for a third of its loops at times, either way. The helpers' run
+ * delay (schedstat) does not tell: a wait is added to it only when the thread gets its CPU back. */
+#define TRY_GOOD_NS 30000000ull /* 30 ms */
+/* A try so failed doubles the spells up to LOADED_MAX_NS only: a misjudged one (a quiet VM's
+ * kernel thread runnable at that moment) costs at most that, and tries beside a busy program
+ * take about a hundredth of its CPU (a few milliseconds each), not a fifth. */
+#define LOADED_MAX_NS 160000000ull
 #define STALL_NS 10000u /* a wait this much past half the caller's own work: probe the helpers */
 #define JUDGE_NS 5000u  /* a helper inside at least this long after a probe is judged */
 /* pauses between heartbeats (and between clock reads of a waiting caller) */
@@ -320,7 +344,21 @@ static atomic_uint exec_stall;
 
 static atomic_bool exec_no_grace; /* edge__exec_grace(0) */
 
-static atomic_bool exec_no_spells; /* edge__exec_spells(0) */
+static atomic_bool exec_no_spells;                     /* edge__exec_spells(0) */
+static atomic_uint_fast64_t try_good_ns = TRY_GOOD_NS; /* edge__exec_try_good */
+static int (*_Atomic runnable_fn)(void *arg);          /* edge__exec_runnable */
+static void *_Atomic runnable_arg;
+
+void edge__exec_try_good(uint64_t ns)
+{
+    atomic_store(&try_good_ns, ns == UINT64_MAX ? TRY_GOOD_NS : ns);
+}
+
+void edge__exec_runnable(int (*fn)(void *arg), void *arg)
+{
+    atomic_store(&runnable_arg, arg);
+    atomic_store(&runnable_fn, fn);
+}
 
 void edge__exec_spells(int on)
 {
@@ -533,7 +571,52 @@ unsigned edge_exec_threads(const edge_exec *x)
 
 unsigned edge_exec_width(const edge_exec *x)
 {
-    return !x || x->node_solo ? 1 : x->n;
+    if (!x || x->node_solo)
+        return 1;
+    /* in a solo spell, the loops run on the caller: cut as one thread's, as a node alone is (cut
+     * for the team and run on the caller, each node made 2 to 4 kernel calls where one does:
+     * fast_ops.c split_of). The clock is read in spells only. */
+    if (atomic_load_explicit(&x->solo, memory_order_relaxed) && now_ns() < x->solo_until)
+        return 1;
+    return x->n;
+}
+
+/* Threads runnable on the machine now, running or waiting for a CPU (the fourth field of
+ * /proc/loadavg, before its '/'), or -1 when it cannot be read. A few microseconds: read when a
+ * try of the helpers ends in a spell, up to 50 times a second. */
+int edge__exec_runnable_now(void)
+{
+    int (*const fn)(void *) = atomic_load(&runnable_fn);
+    if (fn)
+        return fn(atomic_load(&runnable_arg));
+    const int fd = open("/proc/loadavg", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    char buf[128];
+    const ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    const char *p = buf; /* "0.52 0.58 0.59 2/80 16601": past three fields (no locale) */
+    for (int field = 0; field < 3 && p; field++)
+        p = strchr(p, ' ') ? strchr(p, ' ') + 1 : NULL;
+    if (!p || *p < '0' || *p > '9')
+        return -1;
+    char *end;
+    const long running = strtol(p, &end, 10);
+    return *end == '/' && running <= INT_MAX ? (int)running : -1;
+}
+
+/* Did the try of the helpers that ends now (in a spell, at NOW) fail for another program? It
+ * lasted under TRY_GOOD_NS and ends with more threads wanting the machine's CPUs than it has
+ * (where that cannot be read, its length alone says). */
+static bool try_loaded(const edge_exec *x, uint64_t now)
+{
+    if (now - x->try_at >= atomic_load_explicit(&try_good_ns, memory_order_relaxed))
+        return false;
+    const int runnable = edge__exec_runnable_now();
+    return runnable < 0 || (unsigned)runnable > x->cpus;
 }
 
 /* A long wait's probe: which helpers were inside the job when the caller read their CPU clocks
@@ -669,8 +752,11 @@ static void score(edge_exec *x, unsigned joined, uint64_t t0, uint64_t run, bool
     x->tried++;
     if (x->miss < MISS_SOLO || atomic_load_explicit(&exec_no_spells, memory_order_relaxed))
         return;
-    if (x->tried >= TRY_GOOD)
+    if (x->tried >= TRY_GOOD && !try_loaded(x, now))
         x->solo_ns = SOLO_MIN_NS; /* the helpers were worth it for a while: try again soon */
+    else if (x->tried >= TRY_GOOD && x->solo_ns > LOADED_MAX_NS)
+        x->solo_ns = LOADED_MAX_NS; /* they kept up until a program took their CPU */
+    atomic_store_explicit(&x->spell_ns, x->solo_ns, memory_order_relaxed);
     x->solo_until = now + x->solo_ns;
     x->solo_ns = x->solo_ns * 2 > SOLO_MAX_NS ? SOLO_MAX_NS : x->solo_ns * 2;
     atomic_store_explicit(&x->solo, true, memory_order_relaxed);
@@ -684,11 +770,13 @@ static bool solo_now(edge_exec *x)
 {
     if (!atomic_load_explicit(&x->solo, memory_order_relaxed))
         return false;
-    if (now_ns() < x->solo_until)
+    const uint64_t now = now_ns();
+    if (now < x->solo_until)
         return true;
     atomic_store_explicit(&x->solo, false, memory_order_relaxed); /* try the helpers again */
     x->miss = MISS_TRY;
     x->tried = 0;
+    x->try_at = now;
     /* they slept through the spell: the try's first job gives them GRACE_NS to wake (the flag
      * left by the last job before the spell denied it, so a try could fail on a wakeup alone:
      * 3 to 30 us here, at times milliseconds on a VM) */
@@ -763,6 +851,7 @@ void edge_exec_stats(const edge_exec *x, edge_exec_counts *out)
     out->alone_mode = atomic_load_explicit(&x->alone_now, memory_order_relaxed);
     out->node_choice = atomic_load_explicit(&x->choice_now, memory_order_relaxed);
     out->moves = atomic_load_explicit(&x->n_moves, memory_order_relaxed);
+    out->spell_ns = atomic_load_explicit(&x->spell_ns, memory_order_relaxed);
 }
 
 /* A clock for node times: the time-stamp counter where there is one (a few ns to read; only
@@ -1093,6 +1182,8 @@ edge_exec *edge__exec_new(unsigned n)
         x->miss = 0;
         x->waking = false;
         x->solo_ns = SOLO_MIN_NS;
+        x->try_at = 0;
+        atomic_store_explicit(&x->spell_ns, 0, memory_order_relaxed);
         atomic_store_explicit(&x->solo, false, memory_order_relaxed);
         atomic_store_explicit(&x->n_parallel, 0, memory_order_relaxed);
         atomic_store_explicit(&x->n_solo, 0, memory_order_relaxed);
@@ -1123,6 +1214,8 @@ edge_exec *edge__exec_new(unsigned n)
         return NULL;
     x->n = n;
     x->solo_ns = SOLO_MIN_NS;
+    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    x->cpus = cpus > 0 ? (unsigned)cpus : 1;
     atomic_init(&x->caller_cpu, -1);
     for (unsigned i = 0; i < n; i++)
         atomic_init(&x->slot[i].cpu, -1);

@@ -24,9 +24,9 @@ void edge_exec_parallel_as(edge_exec *x, size_t n_tasks, size_t team_tasks, edge
                            void *ctx);
 unsigned edge_exec_threads(const edge_exec *x);
 /* The threads the current node's loops may run on: 1 when the node runs alone (its record, or
- * an invoke that runs every node alone), else edge_exec_threads. What an operator cuts its work
- * by as it runs (tasks per thread), so that a node run alone is cut as on one thread. The
- * caller's thread only. */
+ * an invoke that runs every node alone) or the team is in a solo spell, else edge_exec_threads.
+ * What an operator cuts its work by as it runs (tasks per thread), so that a node run alone is cut
+ * as on one thread. The caller's thread only. */
 unsigned edge_exec_width(const edge_exec *x);
 
 /* What a team did: loops run in parallel, loops run on the caller alone although the team has
@@ -47,6 +47,7 @@ typedef struct edge_exec_counts {
     int alone_mode;
     int node_choice; /* the team's invokes choose per node now (measured faster than not) */
     unsigned long long moves; /* helpers that moved off a CPU the caller or a helper had */
+    uint64_t spell_ns;        /* the length of the last solo spell begun (0: none yet) */
 } edge_exec_counts;
 void edge_exec_stats(const edge_exec *x, edge_exec_counts *out);
 
@@ -103,6 +104,16 @@ void edge__exec_grace(int on);
  * per-node choices, whose times it injects, is judged even where the helpers' vCPU wakes late;
  * 1 (the default) restores the load rule. */
 void edge__exec_spells(int on);
+/* A try of the helpers after a solo spell counts as a success (the next spell is SOLO_MIN_NS
+ * again, not twice the last) once it has had TRY_GOOD parallel jobs, unless it lasted under
+ * TRY_GOOD_NS and ended with more threads runnable on the machine than its CPUs
+ * (edge__exec_runnable_now; where that cannot be read, its length alone says: exec.c). Threads
+ * runnable now (/proc/loadavg), -1 when it cannot be read. */
+int edge__exec_runnable_now(void);
+/* Test hooks: with FN set, edge__exec_runnable_now returns FN(ARG) (NULL: reads /proc/loadavg);
+ * and TRY_GOOD_NS (UINT64_MAX: the default). */
+void edge__exec_runnable(int (*fn)(void *arg), void *arg);
+void edge__exec_try_good(uint64_t ns);
 /* Test hook: the CPU helper THREAD (1 ..) of X last spun on, -1 when none yet; and its thread
  * id (the kernel's, for sched_setaffinity), 0 when not known yet. */
 int edge__exec_helper_cpu(const edge_exec *x, unsigned thread);

@@ -13,15 +13,18 @@
  * run of the same process, same condition, same rounds: ratio = 1-thread us / N-thread us (above 1:
  * threads faster). Targets (issue 46): contended 2 threads >= 0.95x, quiet >= 1.8x, met or MISS
  * each. It also prints what the teams did (edge_interp_thread_stats: loops in parallel, loops run
- * solo, solo spells) and, before each model, the synchronisation floor: a cache line's round trip
- * between the caller's CPU and the next, and an empty parallel loop of a team of 2; and, in the
- * quiet rounds, the machine's ceiling: two independent 1-thread inferences at once, one per CPU,
- * against one alone (what two CPUs give the model with no synchronisation). Does not own:
- * the team (runtime/exec.c). With --graph-anchor PATH/anchor-xnngraph (built beside the project's
- * benchmarks against an upstream XNNPACK: bench/README.md), each round also runs the model's own
- * graph (bench-graph) on upstream XNNPACK with 1 thread and with a pthreadpool of 2, in both
- * conditions, its caller pinned as edged's is: what the reference runtime's own threads give the
- * same network on the same machine in the same minutes (MEAN us, as edged's). Usage: bench-threads
+ * solo, solo spells), in the contended rounds the neighbour's pace (the busy threads' loops per
+ * second beside a configuration over theirs beside the 1-thread run of the same round: what the
+ * team's helpers took from the other program) and, before each model, the synchronisation floor: a
+ * cache line's round trip between the caller's CPU and the next, and an empty parallel loop of a
+ * team of 2; and, in the quiet rounds, the machine's ceiling: two independent 1-thread inferences
+ * at once, one per CPU, against one alone (what two CPUs give the model with no synchronisation).
+ * Does not own: the team (runtime/exec.c). With --graph-anchor PATH/anchor-xnngraph (built beside
+ * the project's benchmarks against an upstream XNNPACK: bench/README.md), each round also runs the
+ * model's own graph (bench-graph) on upstream XNNPACK with 1 thread and with a pthreadpool of 2, in
+ * both conditions, its caller pinned as edged's is: what the reference runtime's own threads give
+ * the same network on the same machine in the same minutes (MEAN us, as edged's).
+ * Usage: bench-threads
  * [--min-seconds S] [--settle S] [--rounds N] [--kernels LEVEL | --level LEVEL]
  * [--graph-anchor ANCHOR_XNNGRAPH] [MODEL_NAME ...]   (names among the three; EDGE_SHARED_DIR,
  * default ../shared) */
@@ -59,6 +62,7 @@ typedef struct cli {
 typedef struct spinner {
     pthread_t tid;
     int cpu;
+    _Alignas(64) atomic_ulong spun; /* its loop's count, published every 1024 */
 } spinner;
 
 static atomic_bool spin_stop;
@@ -72,10 +76,21 @@ static void *spin_main(void *arg)
     CPU_ZERO(&set);
     CPU_SET(s->cpu, &set);
     pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-    volatile unsigned long n = 0;
+    unsigned long n = 0;
     while (!atomic_load_explicit(&spin_stop, memory_order_relaxed))
-        n++;
+        if (++n % 1024 == 0)
+            atomic_store_explicit(&s->spun, n, memory_order_relaxed);
     return NULL;
+}
+
+/* The busy threads' loops so far, summed: their progress, what another program on those CPUs
+ * gets done. */
+static unsigned long spun(void)
+{
+    unsigned long n = 0;
+    for (int i = 0; i < n_spinners; i++)
+        n += atomic_load_explicit(&spinners[i].spun, memory_order_relaxed);
+    return n;
 }
 
 /* A spinning thread pinned on every CPU of MINE but CALLER. */
@@ -87,6 +102,7 @@ static void busy_start(const cpu_set_t *mine, int caller)
         if (!CPU_ISSET(c, mine) || c == caller)
             continue;
         spinners[n_spinners].cpu = c;
+        atomic_store(&spinners[n_spinners].spun, 0);
         if (pthread_create(&spinners[n_spinners].tid, NULL, spin_main, &spinners[n_spinners]) == 0)
             n_spinners++;
     }
@@ -206,14 +222,16 @@ static void print_floor(const cpu_set_t *mine, int caller)
 /* ---- timing ---- */
 
 /* Mean microseconds per inference of IT over MIN_S seconds (at least 5 invokes), after SETTLE_S
- * seconds of untimed ones; 0 when an invoke fails. */
-static double mean_us(edge_interp *it, double settle_s, double min_s)
+ * seconds of untimed ones; 0 when an invoke fails. SPIN_RATE (may be NULL): the busy threads'
+ * loops per microsecond meanwhile (0 when none run). */
+static double mean_us(edge_interp *it, double settle_s, double min_s, double *spin_rate)
 {
     const double s0 = bench_now_us();
     do {
         if (edge_interp_invoke(it))
             return 0.0;
     } while (bench_now_us() - s0 < settle_s * 1e6);
+    const unsigned long spun0 = spin_rate ? spun() : 0;
     const double t0 = bench_now_us();
     size_t runs = 0;
     double t;
@@ -223,6 +241,8 @@ static double mean_us(edge_interp *it, double settle_s, double min_s)
         runs++;
         t = bench_now_us() - t0;
     } while (runs < 5 || t < min_s * 1e6);
+    if (spin_rate)
+        *spin_rate = (double)(spun() - spun0) / t;
     return t / (double)runs;
 }
 
@@ -243,7 +263,7 @@ static void *partner_main(void *arg)
 {
     partner *p = arg;
     pin_self(p->cpu);
-    p->us = mean_us(p->it, p->c->settle_s, p->c->min_s);
+    p->us = mean_us(p->it, p->c->settle_s, p->c->min_s, NULL);
     return NULL;
 }
 
@@ -256,7 +276,7 @@ static double pair_ratio(edge_interp *it, edge_interp *pair, const cli *c, int o
     pthread_t tid;
     if (pthread_create(&tid, NULL, partner_main, &p) != 0)
         return 0.0;
-    const double us = mean_us(it, c->settle_s, c->min_s);
+    const double us = mean_us(it, c->settle_s, c->min_s, NULL);
     pthread_join(tid, NULL);
     return us > 0.0 && p.us > 0.0 ? alone_us * (1.0 / us + 1.0 / p.us) : 0.0;
 }
@@ -308,6 +328,18 @@ static double xnn_mean_us(const cli *c, const char *graph, unsigned threads, con
 
 /* ---- one model ---- */
 
+/* What configuration K left the busy threads, the other program: the median over ROUNDS of
+ * their pace beside K over their pace beside the 1-thread run of the same round (1.00: K took
+ * nothing from them; a team that keeps waking its helpers onto their CPUs takes their time). */
+static double neighbour_pace(double rate[][MAX_ROUNDS], int k, int rounds)
+{
+    double r[MAX_ROUNDS];
+    for (int i = 0; i < rounds; i++)
+        r[i] = rate[0][i] > 0.0 ? rate[k][i] / rate[0][i] : 0.0;
+    qsort(r, (size_t)rounds, sizeof r[0], bench_cmp_double);
+    return r[rounds / 2];
+}
+
 static int bench_model(const char *name, const char *dir, const cli *c, const cpu_set_t *mine,
                        int caller)
 {
@@ -353,6 +385,7 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
     CPU_SET(caller, &one);
     sched_setaffinity(0, sizeof one, &one); /* the caller: its own CPU */
     double us[2][CONFIGS][MAX_ROUNDS];
+    double rate[CONFIGS][MAX_ROUNDS]; /* the busy threads' loops per us beside each (contended) */
     edge_thread_stats st[2][CONFIGS];
     memset(st, 0, sizeof st);
     for (int r = 0; r < c->rounds && !failed; r++)
@@ -362,7 +395,7 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
             for (int k = 0; k < CONFIGS && !failed; k++) {
                 edge_thread_stats a, b;
                 edge_interp_thread_stats(it[k], &a);
-                us[busy][k][r] = mean_us(it[k], c->settle_s, c->min_s);
+                us[busy][k][r] = mean_us(it[k], c->settle_s, c->min_s, busy ? &rate[k][r] : NULL);
                 edge_interp_thread_stats(it[k], &b);
                 st[busy][k].threads = b.threads;
                 st[busy][k].parallel += b.parallel - a.parallel;
@@ -397,10 +430,13 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
                 if (k == 1)
                     printf("  target >= %.2fx: %s", target, ratio >= target ? "met" : "MISS");
                 printf("  [loops %llu parallel, %llu solo, %llu alone (node times); %llu spells; "
-                       "%llu invokes alone; nodes chose in %d of %d rounds]\n",
+                       "%llu invokes alone; nodes chose in %d of %d rounds]",
                        st[busy][k].parallel, st[busy][k].solo, st[busy][k].alone,
                        st[busy][k].spells, st[busy][k].alone_invokes, st[busy][k].node_choice,
                        c->rounds);
+                if (busy)
+                    printf("  neighbour's pace %.2fx", neighbour_pace(rate, k, c->rounds));
+                printf("\n");
             }
             if (xnn_on) {
                 double x[2];

@@ -25,8 +25,9 @@
  * pile up (another process has the helpers' CPU), the team goes solo: the caller runs the loops
  * alone, wakes nobody, and the helpers sleep; it tries its helpers again after a while
  * (SOLO_MIN_NS, doubling while the tries fail, at most SOLO_MAX_NS; a try succeeds when it
- * has TRY_GOOD jobs, unless it was short and ended with more threads runnable than CPUs: another
- * program, whose CPU a scheduler lends a woken helper for a few milliseconds). So 2 threads are not
+ * has TRY_GOOD jobs, unless its helpers waited for their CPUs for a tenth of it (schedstat), or it
+ * was short and ended with more threads runnable than CPUs: another program, whose CPU a
+ * scheduler lends a woken helper for a few milliseconds). So 2 threads are not
  * slower than 1 on a busy CPU, and a quiet one does not go solo on a slow or unlucky job.
  * Per node (edge_exec_node_begin/end, the interpreter's calls around each node): a running mean
  * of the node's time with its helpers and alone; where invokes that choose per node were
@@ -114,6 +115,7 @@ struct edge_exec {
     unsigned miss;       /* fraction of recent jobs no helper joined, 1/65536ths */
     unsigned tried;      /* parallel jobs since the last try of the helpers */
     uint64_t try_at;     /* CLOCK_MONOTONIC ns when that try began (0: the team's start) */
+    int64_t try_delay;   /* the helpers' run delay then (edge__exec_helpers_delay; -1: unknown) */
     unsigned cpus;       /* CPUs online when the team was made */
     uint64_t solo_until; /* CLOCK_MONOTONIC ns: when to try the helpers again */
     uint64_t solo_ns;    /* how long the next solo spell lasts */
@@ -184,11 +186,23 @@ static atomic_int exec_spin = EXEC_SPIN; /* edge_set_thread_spin */
  * vCPU held), lasted 68 ms to 1.2 s, but judged by their length alone some were shorter and the
  * spells doubled, and by the runnable count alone a kernel thread's moment counted as a program:
  * person_detect's team ran solo for a third of its loops at times, either way. The helpers' run
- * delay (schedstat) does not tell: a wait is added to it only when the thread gets its CPU back. */
+ * delay (schedstat) does not tell these short tries: a wait is added to it only when the thread
+ * gets its CPU back, and person_detect's tries of 2-8 ms beside the spinner read 0. */
 #define TRY_GOOD_NS 30000000ull /* 30 ms */
-/* A try so failed doubles the spells up to LOADED_MAX_NS only: a misjudged one (a quiet VM's
- * kernel thread runnable at that moment) costs at most that, and tries beside a busy program
- * take about a hundredth of its CPU (a few milliseconds each), not a fifth. */
+/* A try fails for another program too when its helpers waited for their CPUs (their run delay,
+ * schedstat) for DELAY_LOADED_PCT of its length or more, whatever its jobs and length: beside
+ * the spinner, a fifth of mobilenet_v2's tries lasted over 30 ms (up to 62) with their jobs and
+ * counted as successes, 67 spells in a round where person_detect's team had 24, and the busy
+ * program kept 0.75 of its pace. Its helper had waited 27-49% of each try there (14-42 ms long);
+ * 0.0-3.3% of each quiet try (130 ms to 3.4 s). A short try can still read 0 (the wait it ends
+ * in is added only when the helper runs again): the runnable count judges those. */
+#define DELAY_LOADED_PCT 10
+/* A try failed by the runnable count doubles the spells up to LOADED_MAX_NS only: a misjudged one
+ * (a quiet VM's kernel thread runnable at that moment) costs at most that, and tries beside a busy
+ * program take about a hundredth of its CPU (a few milliseconds each), not a fifth. One failed by
+ * the run delay, which a quiet machine's tries did not come near, doubles them up to SOLO_MAX_NS,
+ * as a try that misses its jobs does: at 160 ms mobilenet_v2's team still tried its helpers 6
+ * times a second beside the spinner, each try 14-42 ms on the spinner's CPU. */
 #define LOADED_MAX_NS 160000000ull
 #define STALL_NS 10000u /* a wait this much past half the caller's own work: probe the helpers */
 #define JUDGE_NS 5000u  /* a helper inside at least this long after a probe is judged */
@@ -348,6 +362,14 @@ static atomic_bool exec_no_spells;                     /* edge__exec_spells(0) *
 static atomic_uint_fast64_t try_good_ns = TRY_GOOD_NS; /* edge__exec_try_good */
 static int (*_Atomic runnable_fn)(void *arg);          /* edge__exec_runnable */
 static void *_Atomic runnable_arg;
+static int64_t (*_Atomic delay_fn)(void *arg); /* edge__exec_delay */
+static void *_Atomic delay_arg;
+
+void edge__exec_delay(int64_t (*fn)(void *arg), void *arg)
+{
+    atomic_store(&delay_arg, arg);
+    atomic_store(&delay_fn, fn);
+}
 
 void edge__exec_try_good(uint64_t ns)
 {
@@ -608,15 +630,71 @@ int edge__exec_runnable_now(void)
     return *end == '/' && running <= INT_MAX ? (int)running : -1;
 }
 
-/* Did the try of the helpers that ends now (in a spell, at NOW) fail for another program? It
- * lasted under TRY_GOOD_NS and ends with more threads wanting the machine's CPUs than it has
- * (where that cannot be read, its length alone says). */
-static bool try_loaded(const edge_exec *x, uint64_t now)
+/* A thread's run delay: the nanoseconds it has waited, runnable, for a CPU (the second field of
+ * /proc/self/task/TID/schedstat), or -1 when it cannot be read (a kernel without
+ * CONFIG_SCHED_INFO, or not Linux). */
+static int64_t thread_delay(int tid)
 {
-    if (now - x->try_at >= atomic_load_explicit(&try_good_ns, memory_order_relaxed))
-        return false;
+#if defined(__linux__)
+    char path[64], buf[96];
+    if (tid <= 0 || snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", tid) >= 64)
+        return -1;
+    const int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    const ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = '\0';
+    const char *p = strchr(buf, ' '); /* "1234567 89012 345\n": run time, run delay, slices */
+    if (!p || p[1] < '0' || p[1] > '9')
+        return -1;
+    char *end;
+    const unsigned long long delay = strtoull(p + 1, &end, 10);
+    return (*end == ' ' || *end == '\n') && delay <= INT64_MAX ? (int64_t)delay : -1;
+#else
+    (void)tid;
+    return -1;
+#endif
+}
+
+/* The helpers' run delays added up, -1 when one cannot be read (or a helper has not said its
+ * thread id yet). Read when a try of the helpers begins and when it ends in a spell. */
+int64_t edge__exec_helpers_delay(const edge_exec *x)
+{
+    int64_t (*const fn)(void *) = atomic_load(&delay_fn);
+    if (fn)
+        return fn(atomic_load(&delay_arg));
+    int64_t sum = 0;
+    for (unsigned t = 1; t < x->n; t++) {
+        const int64_t d = thread_delay(atomic_load_explicit(&x->slot[t].tid, memory_order_relaxed));
+        if (d < 0)
+            return -1;
+        sum += d;
+    }
+    return sum;
+}
+
+/* Did the try of the helpers that ends now (in a spell, at NOW) fail for another program? Its
+ * helpers waited for their CPUs for DELAY_LOADED_PCT of it or more (TRY_WAITED); or it lasted
+ * under TRY_GOOD_NS and ends with more threads wanting the machine's CPUs than it has (where that
+ * cannot be read, its length alone says: TRY_CROWDED). */
+enum { TRY_KEPT_UP, TRY_WAITED, TRY_CROWDED }; /* try_loaded's answers */
+
+static int try_loaded(const edge_exec *x, uint64_t now)
+{
+    const uint64_t lasted = now - x->try_at;
+    if (x->try_delay >= 0) {
+        const int64_t delay = edge__exec_helpers_delay(x);
+        if (delay >= x->try_delay &&
+            (uint64_t)(delay - x->try_delay) / (x->n - 1) >= lasted / 100 * DELAY_LOADED_PCT)
+            return TRY_WAITED;
+    }
+    if (lasted >= atomic_load_explicit(&try_good_ns, memory_order_relaxed))
+        return TRY_KEPT_UP;
     const int runnable = edge__exec_runnable_now();
-    return runnable < 0 || (unsigned)runnable > x->cpus;
+    return runnable < 0 || (unsigned)runnable > x->cpus ? TRY_CROWDED : TRY_KEPT_UP;
 }
 
 /* A long wait's probe: which helpers were inside the job when the caller read their CPU clocks
@@ -752,10 +830,12 @@ static void score(edge_exec *x, unsigned joined, uint64_t t0, uint64_t run, bool
     x->tried++;
     if (x->miss < MISS_SOLO || atomic_load_explicit(&exec_no_spells, memory_order_relaxed))
         return;
-    if (x->tried >= TRY_GOOD && !try_loaded(x, now))
+    /* a try short of its jobs failed as one whose helpers waited: doubling up to SOLO_MAX_NS */
+    const int loaded = x->tried >= TRY_GOOD ? try_loaded(x, now) : TRY_WAITED;
+    if (loaded == TRY_KEPT_UP)
         x->solo_ns = SOLO_MIN_NS; /* the helpers were worth it for a while: try again soon */
-    else if (x->tried >= TRY_GOOD && x->solo_ns > LOADED_MAX_NS)
-        x->solo_ns = LOADED_MAX_NS; /* they kept up until a program took their CPU */
+    else if (loaded == TRY_CROWDED && x->solo_ns > LOADED_MAX_NS)
+        x->solo_ns = LOADED_MAX_NS; /* they kept up until a program may have taken their CPU */
     atomic_store_explicit(&x->spell_ns, x->solo_ns, memory_order_relaxed);
     x->solo_until = now + x->solo_ns;
     x->solo_ns = x->solo_ns * 2 > SOLO_MAX_NS ? SOLO_MAX_NS : x->solo_ns * 2;
@@ -777,6 +857,7 @@ static bool solo_now(edge_exec *x)
     x->miss = MISS_TRY;
     x->tried = 0;
     x->try_at = now;
+    x->try_delay = edge__exec_helpers_delay(x);
     /* they slept through the spell: the try's first job gives them GRACE_NS to wake (the flag
      * left by the last job before the spell denied it, so a try could fail on a wakeup alone:
      * 3 to 30 us here, at times milliseconds on a VM) */
@@ -1183,6 +1264,7 @@ edge_exec *edge__exec_new(unsigned n)
         x->waking = false;
         x->solo_ns = SOLO_MIN_NS;
         x->try_at = 0;
+        x->try_delay = -1;
         atomic_store_explicit(&x->spell_ns, 0, memory_order_relaxed);
         atomic_store_explicit(&x->solo, false, memory_order_relaxed);
         atomic_store_explicit(&x->n_parallel, 0, memory_order_relaxed);
@@ -1214,6 +1296,7 @@ edge_exec *edge__exec_new(unsigned n)
         return NULL;
     x->n = n;
     x->solo_ns = SOLO_MIN_NS;
+    x->try_delay = -1;
     const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     x->cpus = cpus > 0 ? (unsigned)cpus : 1;
     atomic_init(&x->caller_cpu, -1);

@@ -105,15 +105,20 @@ void edge__exec_grace(int on);
  * 1 (the default) restores the load rule. */
 void edge__exec_spells(int on);
 /* A try of the helpers after a solo spell counts as a success (the next spell is SOLO_MIN_NS
- * again, not twice the last) once it has had TRY_GOOD parallel jobs, unless it lasted under
- * TRY_GOOD_NS and ended with more threads runnable on the machine than its CPUs
- * (edge__exec_runnable_now; where that cannot be read, its length alone says: exec.c). Threads
- * runnable now (/proc/loadavg), -1 when it cannot be read. */
+ * again, not twice the last) once it has had TRY_GOOD parallel jobs, unless its helpers waited
+ * for their CPUs (below), or it lasted under TRY_GOOD_NS and ended with more threads runnable on
+ * the machine than its CPUs (edge__exec_runnable_now; where that cannot be read, its length alone
+ * says: exec.c). Threads runnable now (/proc/loadavg), -1 when it cannot be read. */
 int edge__exec_runnable_now(void);
 /* Test hooks: with FN set, edge__exec_runnable_now returns FN(ARG) (NULL: reads /proc/loadavg);
  * and TRY_GOOD_NS (UINT64_MAX: the default). */
 void edge__exec_runnable(int (*fn)(void *arg), void *arg);
 void edge__exec_try_good(uint64_t ns);
+/* It fails too when its helpers waited for their CPUs for a tenth of it or more: their run delays
+ * (/proc/self/task/TID/schedstat, nanoseconds) added up, -1 when one cannot be read. Test hook:
+ * with FN set, edge__exec_helpers_delay returns FN(ARG) (NULL: reads schedstat). */
+int64_t edge__exec_helpers_delay(const edge_exec *x);
+void edge__exec_delay(int64_t (*fn)(void *arg), void *arg);
 /* Test hook: the CPU helper THREAD (1 ..) of X last spun on, -1 when none yet; and its thread
  * id (the kernel's, for sched_setaffinity), 0 when not known yet. */
 int edge__exec_helper_cpu(const edge_exec *x, unsigned thread);

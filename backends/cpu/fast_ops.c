@@ -76,15 +76,46 @@ static size_t div_up(size_t a, size_t b)
     return (a + b - 1) / b;
 }
 
-/* ROWS output rows in tasks for THREADS threads: about two per thread for balance, and
- * one call for a single thread (a kernel call sets up per-block constants, such as the
- * depthwise weight quads: several per node are pure overhead on 6x6 and 3x3 layers, and a
- * team running solo on a busy CPU, runtime/exec.c, pays them all: four per thread cost it 6%
- * of person_detect, two 4%). */
+/* Rows a task for ROWS rows on THREADS threads, tasks of at least LEAST rows and at most two a
+ * thread: of those chunks, the one whose busiest thread has the fewest rows, as the team hands
+ * them out (edge_exec_parallel_as: thread t starts on tasks [n t / T, n (t + 1) / T)), and of
+ * equals the smallest (the most tasks, for a thread that finishes first to take). Cut as rows / 2T
+ * rounded up, 6 rows on 2 threads made 3 tasks of 2 and one thread ran two of them: the 6x6 layers
+ * of person_detect at avx2 (their fused pointwise GEMM asks for 2 rows a task there) split 24 and
+ * 12 pixels. Chunks past rows / T rounded up only load a thread more. */
+size_t edge__row_chunk(size_t rows, unsigned threads, size_t least)
+{
+    if (least < 1)
+        least = 1;
+    if (threads < 2 || rows <= least)
+        return rows > least ? rows : least;
+    const size_t t = threads, most = div_up(rows, t);
+    size_t best = least > most ? least : most, best_load = SIZE_MAX;
+    for (size_t c = least > div_up(rows, 2 * t) ? least : div_up(rows, 2 * t); c <= most; c++) {
+        const size_t n = div_up(rows, c);
+        size_t load = 0;
+        for (size_t i = 0; i < t; i++) {
+            const size_t a = n * i / t * c, b = n * (i + 1) / t * c;
+            const size_t r = (b < rows ? b : rows) - (a < rows ? a : rows);
+            load = r > load ? r : load;
+        }
+        if (load < best_load) {
+            best_load = load;
+            best = c;
+        }
+    }
+    return best;
+}
+
+/* ROWS output rows in tasks for THREADS threads: about two per thread for balance
+ * (edge__row_chunk), and one call for a single thread (a kernel call sets up per-block
+ * constants, such as the depthwise weight quads: several per node are pure overhead on 6x6 and
+ * 3x3 layers, and a team running solo on a busy CPU, runtime/exec.c, pays them all: four per
+ * thread cost it 6% of person_detect, two 4%). */
 static void row_tasks(fast_hdr *h, size_t rows, unsigned threads)
 {
     h->rows = rows;
-    h->chunk = threads > 1 ? div_up(rows, (size_t)threads * 2) : rows;
+    h->chunk = threads > 1 ? edge__row_chunk(rows, threads, 1) : rows;
     h->n_tasks = div_up(rows, h->chunk);
     h->chunk1 = rows;
     h->n_tasks1 = 1;
@@ -901,10 +932,8 @@ bool edge_fast_pw_fuse(edge_node *d, const edge_node *p, unsigned threads)
         const size_t w = (size_t)a->out_w, least = div_up(2 * tile_mr(hp), w);
         if (hd->rows / threads < least)
             return false;
-        if (hd->chunk < least) {
-            hd->chunk = least;
-            hd->n_tasks = div_up(hd->rows, least);
-        }
+        hd->chunk = edge__row_chunk(hd->rows, threads, least);
+        hd->n_tasks = div_up(hd->rows, hd->chunk);
     }
     return true;
 }
@@ -1166,7 +1195,7 @@ int edge_fast_avgpool_prepare(edge_prep *p, edge_node *n, const edge_pool_params
     h->pool = *k;
     h->u8 = u8;
     h->rows = (size_t)k->batches * (size_t)k->out_h;
-    h->chunk = div_up(h->rows, (size_t)p->m->threads * 2);
+    h->chunk = edge__row_chunk(h->rows, p->m->threads, 1);
     h->n_tasks = div_up(h->rows, h->chunk);
     n->scratch_bytes = (size_t)k->channels * sizeof(int32_t);
     return 1;

@@ -63,6 +63,10 @@ void edge_fast_dw_eval(const edge_node *n, void *const *t, void *scratch, edge_e
  * directly (8-bit weights); with THREADS threads, at least 2 GEMM tiles of pixels a thread
  * (D's tasks are then made at least that long). The caller sets D->pw = P when true. */
 bool edge_fast_pw_fuse(edge_node *d, const edge_node *p, unsigned threads);
+/* Rows a task when ROWS rows of a row-split node are cut for THREADS threads in tasks of at least
+ * LEAST rows (at most two a thread): the cut whose busiest thread has the fewest rows. Exposed
+ * for tests/unit/test_row_split.c. */
+size_t edge__row_chunk(size_t rows, unsigned threads, size_t least);
 
 /* ADD of two int8 tensors of one shape. */
 int edge_fast_add_prepare(edge_prep *p, edge_node *n, const edge_qs8_add_params *k, size_t count);

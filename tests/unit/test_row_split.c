@@ -1,0 +1,93 @@
+/* tests/unit/test_row_split.c - how a row-split node's rows are cut into tasks for a team
+ * (backends/cpu/fast_ops.c edge__row_chunk: depthwise, direct and Winograd convolutions, the
+ * fused depthwise + pointwise pair, AVERAGE_POOL_2D).
+ *
+ * Owns: checking, for every row count up to 400 on 2 to 4 threads with tasks of at least 1 to 6
+ * rows, that the cut's busiest thread (the team starts thread t on tasks [n t / T, n (t + 1) / T),
+ * runtime/exec.c) has no more rows than under any other cut of at most two tasks a thread, that
+ * no task is shorter than asked and no thread is given more than two tasks; and the cuts of the
+ * layers that made it: person_detect's 6x6 and 3x3 layers, mobilenet_v2's 14 and 7 rows. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <cmocka.h>
+
+#include "backends/cpu/fast_ops.h"
+
+/* The most rows any thread of THREADS starts with when ROWS rows are cut CHUNK a task. */
+static size_t busiest(size_t rows, unsigned threads, size_t chunk)
+{
+    const size_t n = (rows + chunk - 1) / chunk;
+    size_t most = 0;
+    for (size_t t = 0; t < threads; t++) {
+        size_t a = n * t / threads * chunk, b = n * (t + 1) / threads * chunk;
+        a = a < rows ? a : rows;
+        b = b < rows ? b : rows;
+        most = b - a > most ? b - a : most;
+    }
+    return most;
+}
+
+static void test_layers(void **state)
+{
+    (void)state;
+    /* person_detect's 6x6 layers: 3 rows a thread, not 2 and 4 (6 rows in tasks of 2) */
+    assert_int_equal(edge__row_chunk(6, 2, 1), 3);
+    assert_int_equal(edge__row_chunk(6, 2, 2), 3); /* avx2's fused pair: 2 GEMM tiles of 6 */
+    assert_int_equal(edge__row_chunk(6, 2, 3), 3); /* avx512vnni's: 2 tiles of 8 */
+    /* its 3x3 layers: 2 and 1 rows whatever the cut; the most tasks */
+    assert_int_equal(busiest(3, 2, edge__row_chunk(3, 2, 1)), 2);
+    assert_int_equal(edge__row_chunk(3, 2, 1), 1);
+    /* mobilenet_v2's 14 rows: 7 a thread (tasks of 4 gave 8 and 6); 7 rows: 4 and 3 */
+    assert_int_equal(edge__row_chunk(14, 2, 1), 7);
+    assert_int_equal(busiest(7, 2, edge__row_chunk(7, 2, 1)), 4);
+    /* rows that cut evenly keep two tasks a thread */
+    assert_int_equal(edge__row_chunk(48, 2, 1), 12);
+    assert_int_equal(edge__row_chunk(24, 2, 1), 6);
+    assert_int_equal(edge__row_chunk(12, 2, 1), 3);
+    assert_int_equal(edge__row_chunk(48, 4, 1), 6);
+    /* one thread: one task; fewer rows than a task: one task of LEAST */
+    assert_int_equal(edge__row_chunk(48, 1, 1), 48);
+    assert_int_equal(edge__row_chunk(5, 2, 8), 8);
+    assert_int_equal(edge__row_chunk(1, 2, 1), 1);
+}
+
+static void test_every_cut(void **state)
+{
+    (void)state;
+    for (unsigned threads = 2; threads <= 4; threads++)
+        for (size_t least = 1; least <= 6; least++)
+            for (size_t rows = 1; rows <= 400; rows++) {
+                const size_t c = edge__row_chunk(rows, threads, least);
+                const size_t n = (rows + c - 1) / c;
+                if (c < least)
+                    fail_msg("rows %zu threads %u least %zu: chunk %zu", rows, threads, least, c);
+                if (rows <= least) {
+                    assert_int_equal(n, 1);
+                    continue;
+                }
+                if (n > 2 * (size_t)threads)
+                    fail_msg("rows %zu threads %u least %zu: %zu tasks", rows, threads, least, n);
+                const size_t got = busiest(rows, threads, c);
+                for (size_t o = least; o <= rows; o++) {
+                    if ((rows + o - 1) / o > 2 * (size_t)threads)
+                        continue;
+                    if (busiest(rows, threads, o) < got)
+                        fail_msg("rows %zu threads %u least %zu: chunk %zu loads a thread with "
+                                 "%zu rows, chunk %zu with %zu",
+                                 rows, threads, least, c, got, o, busiest(rows, threads, o));
+                }
+            }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_layers),
+        cmocka_unit_test(test_every_cut),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

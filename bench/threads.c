@@ -20,10 +20,11 @@
  * team of 2; and, in the quiet rounds, the machine's ceiling: two independent 1-thread inferences
  * at once, one per CPU, against one alone (what two CPUs give the model with no synchronisation).
  * Does not own: the team (runtime/exec.c). With --graph-anchor PATH/anchor-xnngraph (built beside
- * the project's benchmarks against an upstream XNNPACK: bench/README.md), each round also runs the
- * model's own graph (bench-graph) on upstream XNNPACK with 1 thread and with a pthreadpool of 2, in
- * both conditions, its caller pinned as edged's is: what the reference runtime's own threads give
- * the same network on the same machine in the same minutes (MEAN us, as edged's).
+ * the project's benchmarks against an upstream XNNPACK: bench/README.md), as many rounds again,
+ * after edged's, run the model's own graph (bench-graph) on upstream XNNPACK with 1 thread and with
+ * a pthreadpool of 2, in both conditions, its caller pinned as edged's is: what the reference
+ * runtime's own threads give the same network on the same machine in the same minutes (MEAN us,
+ * as edged's).
  * Usage: bench-threads
  * [--min-seconds S] [--settle S] [--rounds N] [--kernels LEVEL | --level LEVEL]
  * [--graph-anchor ANCHOR_XNNGRAPH] [MODEL_NAME ...]   (names among the three; EDGE_SHARED_DIR,
@@ -406,13 +407,23 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
                 st[busy][k].node_choice += b.node_choice; /* rounds that ended choosing */
                 failed = us[busy][k][r] <= 0.0;
             }
-            for (int k = 0; k < 2 && xnn_on && !failed; k++)
-                xnn_on = (xnn[busy][k][r] = xnn_mean_us(c, graph, k ? 2 : 1, mine, &one, caller,
-                                                        &xnn_said)) > 0.0;
             if (busy)
                 busy_stop();
             else if (!failed)
                 failed = (ceiling[r] = pair_ratio(it[0], pair, c, other, us[0][0][r])) <= 0.0;
+        }
+    /* XNNPACK's rounds after all of edged's, in the same conditions: run between edged's blocks,
+     * its child processes slowed edged's next 2-thread blocks (bench/README.md, round twenty-two)
+     */
+    for (int r = 0; r < c->rounds && xnn_on && !failed; r++)
+        for (int busy = 0; busy < 2 && xnn_on; busy++) {
+            if (busy)
+                busy_start(mine, caller);
+            for (int k = 0; k < 2 && xnn_on; k++)
+                xnn_on = (xnn[busy][k][r] = xnn_mean_us(c, graph, k ? 2 : 1, mine, &one, caller,
+                                                        &xnn_said)) > 0.0;
+            if (busy)
+                busy_stop();
         }
     if (!failed) {
         static const char *const cond[2] = {"quiet", "contended"};

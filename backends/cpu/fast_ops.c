@@ -893,18 +893,50 @@ static size_t image_row_bytes(const edge_conv_params *g)
     return (size_t)g->out_w * (size_t)g->out_c;
 }
 
+/* The end of a task of CHUNK rows from row R0, of ROWS rows in all. */
+static size_t task_end(size_t r0, size_t chunk, size_t rows)
+{
+    return r0 + chunk < rows ? r0 + chunk : rows;
+}
+
+/* Output rows [R0, R1) of H's row kernel (the depthwise one for FAST_DW, with edge_qs8_dw_args
+ * at A, else the direct convolution, edge_qs8_dconv_args) writing OUT, in blocks a fused table
+ * LUT (NULL: none) looks up while they are in L1. */
+static void kernel_rows(const fast_hdr *h, const void *a, int8_t *out, const edge_lut8 *lut,
+                        size_t r0, size_t r1)
+{
+    const size_t row = image_row_bytes(&h->g), block = lut ? lut_block_rows(row, 1) : r1 - r0;
+    for (size_t s = r0; s < r1; s += block) {
+        const size_t e = r1 - s < block ? r1 : s + block;
+        if (h->kind == FAST_DW)
+            h->k->dw.fn(a, (int32_t)s, (int32_t)e);
+        else
+            (h->u8 ? h->k->dconv_u8.fn : h->k->dconv.fn)(a, (int32_t)s, (int32_t)e);
+        fused_rows(lut, out + s * row, (e - s) * row);
+    }
+}
+
+/* Output rows [R0, R1) of depthwise job J. */
+static void dw_rows(const dw_job *j, size_t r0, size_t r1)
+{
+    kernel_rows(j->h, &j->a, j->a.out, j->lut, r0, r1);
+}
+
 static void dw_task(void *ctx, size_t task, unsigned thread)
 {
     (void)thread;
     const dw_job *j = ctx;
     const size_t r0 = task * j->chunk;
-    const size_t r1 = r0 + j->chunk < j->h->rows ? r0 + j->chunk : j->h->rows;
-    const size_t row = image_row_bytes(&j->h->g), block = j->lut ? lut_block_rows(row, 1) : r1 - r0;
-    for (size_t a = r0; a < r1; a += block) {
-        const size_t b = r1 - a < block ? r1 : a + block;
-        j->h->k->dw.fn(&j->a, (int32_t)a, (int32_t)b);
-        fused_rows(j->lut, j->a.out + a * row, (b - a) * row);
-    }
+    dw_rows(j, r0, task_end(r0, j->chunk, j->h->rows));
+}
+
+/* Depthwise node N's job over tensors T, in tasks of CHUNK rows. */
+static dw_job dw_job_of(const edge_node *n, void *const *t, size_t chunk)
+{
+    const fast_hdr *h = n->packed;
+    const int8_t *zero = hdr_data(h);
+    return (dw_job){
+        h, chunk, {&h->g, t[n->in[0]], zero + h->dw_w_off, zero, node_out(n, t), h->o}, n->out_lut};
 }
 
 /* ---- a depthwise convolution and the pointwise one after it, row by row ---- */
@@ -945,14 +977,11 @@ typedef struct dwpw_job {
     const edge_lut8 *lut; /* a SiLU fused into it, or NULL */
 } dwpw_job;
 
-/* Rows of the depthwise output, then the pointwise GEMM over their pixels, a block at a time. */
-static void dwpw_task(void *ctx, size_t task, unsigned thread)
+/* Rows [R0, R1) of the depthwise output, then the pointwise GEMM over their pixels, a block at
+ * a time. */
+static void dwpw_rows(const dwpw_job *j, size_t r0, size_t r1)
 {
-    (void)thread;
-    const dwpw_job *j = ctx;
     const fast_hdr *h = j->dw.h, *p = j->p;
-    const size_t r0 = task * j->dw.chunk,
-                 r1 = r0 + j->dw.chunk < h->rows ? r0 + j->dw.chunk : h->rows;
     const size_t w = (size_t)h->g.out_w, row = image_row_bytes(&h->g);
     const size_t block = PW_BLOCK_BYTES / row ? PW_BLOCK_BYTES / row : 1;
     for (size_t a = r0; a < r1; a += block) {
@@ -963,6 +992,20 @@ static void dwpw_task(void *ctx, size_t task, unsigned thread)
     }
 }
 
+static void dwpw_task(void *ctx, size_t task, unsigned thread)
+{
+    (void)thread;
+    const dwpw_job *j = ctx;
+    const size_t r0 = task * j->dw.chunk;
+    dwpw_rows(j, r0, task_end(r0, j->dw.chunk, j->dw.h->rows));
+}
+
+/* The fused pair of depthwise node N and its pointwise node over tensors T. */
+static dwpw_job dwpw_job_of(const edge_node *n, void *const *t, size_t chunk)
+{
+    return (dwpw_job){dw_job_of(n, t, chunk), n->pw->packed, node_out(n->pw, t), n->pw->out_lut};
+}
+
 void edge_fast_dw_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *ex)
 {
     const fast_hdr *h = n->packed;
@@ -970,18 +1013,14 @@ void edge_fast_dw_eval(const edge_node *n, void *const *t, void *scratch, edge_e
         edge_fast_conv_eval(n, t, scratch, ex);
         return;
     }
-    const int8_t *zero = hdr_data(h);
     const split sp = split_of(h, ex);
-    dw_job j = {h,
-                sp.chunk,
-                {&h->g, t[n->in[0]], zero + h->dw_w_off, zero, node_out(n, t), h->o},
-                n->out_lut};
     if (n->pw) {
-        dwpw_job f = {j, n->pw->packed, node_out(n->pw, t), n->pw->out_lut};
-        edge_exec_parallel_as(ex, sp.n_tasks, sp.team_tasks, dwpw_task, &f);
+        const dwpw_job f = dwpw_job_of(n, t, sp.chunk);
+        edge_exec_parallel_as(ex, sp.n_tasks, sp.team_tasks, dwpw_task, (void *)&f);
         return;
     }
-    edge_exec_parallel_as(ex, sp.n_tasks, sp.team_tasks, dw_task, &j);
+    const dw_job j = dw_job_of(n, t, sp.chunk);
+    edge_exec_parallel_as(ex, sp.n_tasks, sp.team_tasks, dw_task, (void *)&j);
 }
 
 /* ---- direct CONV_2D of 1 to 4 input channels ---- */
@@ -1040,30 +1079,79 @@ typedef struct dconv_job {
     const edge_lut8 *lut; /* a fused SiLU's table (node_out) or NULL */
 } dconv_job;
 
+/* Output rows [R0, R1) of direct-convolution job J. */
+static void dconv_rows(const dconv_job *j, size_t r0, size_t r1)
+{
+    kernel_rows(j->h, &j->a, j->a.out, j->lut, r0, r1);
+}
+
 static void dconv_task(void *ctx, size_t task, unsigned thread)
 {
     (void)thread;
     const dconv_job *j = ctx;
     const size_t r0 = task * j->chunk;
-    const size_t r1 = r0 + j->chunk < j->h->rows ? r0 + j->chunk : j->h->rows;
-    const size_t row = image_row_bytes(&j->h->g), block = j->lut ? lut_block_rows(row, 1) : r1 - r0;
-    for (size_t a = r0; a < r1; a += block) {
-        const size_t b = r1 - a < block ? r1 : a + block;
-        (j->h->u8 ? j->h->k->dconv_u8.fn : j->h->k->dconv.fn)(&j->a, (int32_t)a, (int32_t)b);
-        fused_rows(j->lut, j->a.out + a * row, (b - a) * row);
-    }
+    dconv_rows(j, r0, task_end(r0, j->chunk, j->h->rows));
+}
+
+/* Direct-convolution node N's job over tensors T, in tasks of CHUNK rows. */
+static dconv_job dconv_job_of(const edge_node *n, void *const *t, size_t chunk)
+{
+    const fast_hdr *h = n->packed;
+    return (dconv_job){
+        h,
+        chunk,
+        {&h->g, t[n->in[0]], hdr_data(h), node_out(n, t), h->zp_in, h->o, h->b, h->kzx},
+        n->out_lut};
 }
 
 static void dconv_eval(const edge_node *n, void *const *t, edge_exec *ex)
 {
-    const fast_hdr *h = n->packed;
-    const split sp = split_of(h, ex);
-    const dconv_job j = {
-        h,
-        sp.chunk,
-        {&h->g, t[n->in[0]], hdr_data(h), node_out(n, t), h->zp_in, h->o, h->b, h->kzx},
-        n->out_lut};
+    const split sp = split_of(n->packed, ex);
+    const dconv_job j = dconv_job_of(n, t, sp.chunk);
     edge_exec_parallel_as(ex, sp.n_tasks, sp.team_tasks, dconv_task, (void *)&j);
+}
+
+/* ---- a depthwise node's output rows, for the interpreter's row chains (chain.c) ---- */
+
+bool edge_fast_rows_geom(const edge_model *m, const edge_node *n, edge_rows_geom *g)
+{
+    /* an int8 DEPTHWISE_CONV_2D's packed header is fast_ops.c's (op_dwconv.c: int16 and float
+     * ones have their own); its eval is edge_fast_dw_eval, which the rows below repeat */
+    if (n->code != EDGE_OP_DEPTHWISE_CONV_2D || n->folded || !n->packed || !n->cpu_ok ||
+        n->claim >= 0 || n->subgraph != 0 || n->n_in < 1 || n->n_out != 1 || n->in[0] < 0 ||
+        n->out[0] < 0 || m->tensors[n->in[0]].type != EDGE_INT8 ||
+        m->tensors[n->out[0]].type != EDGE_INT8)
+        return false;
+    const fast_hdr *h = n->packed;
+    if ((h->kind != FAST_DW && h->kind != FAST_DCONV) || h->u8 || h->g.batches != 1)
+        return false;
+    const edge_conv_params *k = &h->g;
+    const edge_node *last = n->pw ? n->pw : n;
+    *g = (edge_rows_geom){.rows = k->out_h,
+                          .in_rows = k->in_h,
+                          .in_row_bytes = (int64_t)k->in_w * k->in_c,
+                          .stride = k->stride_h,
+                          .pad = k->pad_h,
+                          .span = (k->k_h - 1) * k->dil_h + 1,
+                          .in = n->in[0],
+                          .mid = n->pw ? n->out[0] : -1,
+                          .out = last->out_lut ? last->lut_out : last->out[0]};
+    return true;
+}
+
+void edge_fast_rows(const edge_node *n, void *const *t, size_t r0, size_t r1)
+{
+    const fast_hdr *h = n->packed;
+    if (h->kind == FAST_DCONV) {
+        const dconv_job j = dconv_job_of(n, t, h->rows);
+        dconv_rows(&j, r0, r1);
+    } else if (n->pw) {
+        const dwpw_job f = dwpw_job_of(n, t, h->rows);
+        dwpw_rows(&f, r0, r1);
+    } else {
+        const dw_job j = dw_job_of(n, t, h->rows);
+        dw_rows(&j, r0, r1);
+    }
 }
 
 /* ---- 3x3 stride-1 CONV_2D: the exact integer Winograd F(2x2, 3x3) (wino.h) ---- */

@@ -63,6 +63,26 @@ void edge_fast_dw_eval(const edge_node *n, void *const *t, void *scratch, edge_e
  * directly (8-bit weights); with THREADS threads, at least 2 GEMM tiles of pixels a thread
  * (D's tasks are then made at least that long). The caller sets D->pw = P when true. */
 bool edge_fast_pw_fuse(edge_node *d, const edge_node *p, unsigned threads);
+/* A row node of the interpreter's row chains (runtime/interp/chain.c): an int8
+ * DEPTHWISE_CONV_2D of one image on the depthwise kernel (with the pointwise CONV_2D fused into
+ * it, if any) or on the direct convolution, whose output rows can be computed in any ranges.
+ * Output row r reads input rows [r stride - pad, r stride - pad + span), clipped to the input,
+ * and up to EDGE_ROWS_OVERREAD bytes past the last: a kernel's vector load of a partial block
+ * of channels reads on into the next pixel (values it does not use). */
+#define EDGE_ROWS_OVERREAD 64
+typedef struct edge_rows_geom {
+    int32_t rows, in_rows;     /* output rows, input rows */
+    int64_t in_row_bytes;      /* bytes of an input row */
+    int32_t stride, pad, span; /* the rows each output row reads (above) */
+    int32_t in;                /* the tensor it reads */
+    int32_t mid;               /* fused: the depthwise output the pointwise reads, else -1 */
+    int32_t out;               /* the tensor the next node reads (the pointwise's, a SiLU's) */
+} edge_rows_geom;
+/* Whether node N of M is a row node, and then its geometry in *G. */
+bool edge_fast_rows_geom(const edge_model *m, const edge_node *n, edge_rows_geom *g);
+/* Output rows [R0, R1) of row node N over tensors T, as its eval computes them (the same kernel
+ * calls a task of those rows makes). */
+void edge_fast_rows(const edge_node *n, void *const *t, size_t r0, size_t r1);
 /* Rows a task when ROWS rows of a row-split node are cut for THREADS threads in tasks of at least
  * LEAST rows (at most two a thread): the cut whose busiest thread has the fewest rows. Exposed
  * for tests/unit/test_row_split.c. */

@@ -352,6 +352,31 @@ static void word_wake(atomic_uint *word, int n)
 #endif
 }
 
+void edge_exec_flag_wait(atomic_uint *flag)
+{
+    const int spins = atomic_load_explicit(&exec_spin, memory_order_relaxed);
+    for (int spin = 0; spin < spins; spin++) {
+        if (atomic_load_explicit(flag, memory_order_acquire) == 1)
+            return;
+        cpu_relax();
+    }
+    for (;;) {
+        unsigned v = atomic_load_explicit(flag, memory_order_acquire);
+        if (v == 1)
+            return;
+        if (v == 0 && !atomic_compare_exchange_strong_explicit(flag, &v, 2, memory_order_acquire,
+                                                               memory_order_acquire))
+            continue; /* raised (or marked) meanwhile: look again */
+        word_wait(flag, 2);
+    }
+}
+
+void edge_exec_flag_raise(atomic_uint *flag)
+{
+    if (atomic_exchange_explicit(flag, 1, memory_order_acq_rel) == 2)
+        word_wake(flag, INT_MAX);
+}
+
 /* Test hook (edge__exec_stall): nonzero holds every helper before it joins a job, asleep (its
  * heart does not beat), as a helper the scheduler left off its CPU. */
 static atomic_uint exec_stall;

@@ -4,6 +4,7 @@
 #ifndef EDGE_EXEC_H
 #define EDGE_EXEC_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +29,14 @@ unsigned edge_exec_threads(const edge_exec *x);
  * What an operator cuts its work by as it runs (tasks per thread), so that a node run alone is cut
  * as on one thread. The caller's thread only. */
 unsigned edge_exec_width(const edge_exec *x);
+
+/* A flag one thread of a job raises and others wait for (the row chains' pieces,
+ * runtime/interp/chain.c): 0 down, 1 raised, 2 down with a waiter asleep. Wait spins as long as
+ * a helper waiting for a job does (edge_set_thread_spin), then sleeps until the flag is raised:
+ * a waiter whose flag's thread is off its CPU gives its own CPU away. Raise publishes what the
+ * thread wrote before it (release; wait acquires). */
+void edge_exec_flag_wait(atomic_uint *flag);
+void edge_exec_flag_raise(atomic_uint *flag);
 
 /* What a team did: loops run in parallel, loops run on the caller alone although the team has
  * helpers (a solo spell: the helpers kept missing jobs or stalled inside one, their CPU taken),

@@ -146,6 +146,8 @@ typedef struct edge_node {
     /* DEPTHWISE_CONV_2D: the pointwise CONV_2D after it that its tasks compute too, row by row
      * (runtime/interp/fuse_pw.c; that node is folded), NULL: none */
     const struct edge_node *pw;
+    /* 1 + the row chain (edge_model.chains) that begins at this node, 0: none */
+    int32_t chain;
     /* CUSTOM operators (owned copies) */
     char *custom_code;
     uint8_t *custom_options;
@@ -156,6 +158,30 @@ typedef struct edge_node {
     bool cpu_ok;     /* prepared for the CPU (op and data set): a fallback exists */
     char *cpu_error; /* claimed nodes the CPU could not prepare: why (owned) */
 } edge_node;
+
+/* A row chain (runtime/interp/chain.c): consecutive row nodes of the main graph (depthwise
+ * convolutions, backends/cpu/fast_ops.h edge_rows_geom), each reading the one before, run as
+ * one parallel loop. Each layer's output rows are cut into one band a thread and each band into
+ * pieces: the rows another band's next layer reads (borders), and the rest; a piece waits only
+ * for the pieces of the layer before whose rows it reads. */
+typedef struct edge_chain_piece {
+    int32_t r0, r1;     /* its output rows */
+    int32_t dep0, dep1; /* the pieces of the layer before that it reads: [dep0, dep1) */
+    uint8_t band;       /* the thread whose band holds it */
+    bool border;        /* another band's next layer reads some of its rows */
+} edge_chain_piece;
+typedef struct edge_chain_layer {
+    int32_t node;     /* the row node's position */
+    int32_t first, n; /* its pieces, in row order: pieces[first, first + n) */
+} edge_chain_layer;
+typedef struct edge_chain {
+    int32_t head, end; /* the positions [head, end) it runs (the nodes between its layers are
+                          folded: they do nothing) */
+    unsigned threads;  /* its bands: one per intra-op thread */
+    int32_t n_layers, n_pieces;
+    edge_chain_layer *layers;
+    edge_chain_piece *pieces; /* every layer's, layer after layer */
+} edge_chain;
 
 /* One subgraph of the file. Subgraph 0 is the model's main graph: its tensors and nodes are
  * m->tensors[0, m->n_tensors) and m->nodes[0, m->n_nodes), as with one subgraph. The others are
@@ -254,6 +280,9 @@ struct edge_model {
      * packed weights in the heap, so that packed weights moved into the cache's mapping leave
      * whole pages free behind them (backends/cpu/cpu_state.c) */
     struct edge_hdr_chunk *hdrs;
+    /* row chains (runtime/interp/chain.c), and the most pieces one has */
+    edge_chain *chains;
+    int32_t n_chains, chain_pieces;
     /* a resized variant (edge_model_resized): the model whose bytes it reads (a reference) */
     struct edge_model *parent;
     bool resized; /* some input was given a shape: derived tensors were shape_free */

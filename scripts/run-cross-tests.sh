@@ -16,7 +16,7 @@ export OPENBLAS_NUM_THREADS=1
 # the float sweeps of the scalar reference against libm (tests/kernels/test_f32.c) visit every
 # 997th bit pattern, not every 97th: 5 s under qemu instead of 47, still thousands a binade
 export EDGE_TEST_SWEEP_STEP=997
-unit_tests=(sparse_kernels sparse_f32 int4 move fuse_pw)
+unit_tests=(sparse_kernels sparse_f32 int4 move fuse_pw chain)
 suites=(kernels models ops)
 
 # Under qemu every shared and generated model runs at the level under test, with two
@@ -31,7 +31,8 @@ run() { # BUILD_DIR EXPECTED_LEVEL CONFIGS [QEMU_CPU]
     # issue 48: the sparse (int8, float32) and INT4 kernels against the reference at every level the
     # CPU runs (unit tests, 0.05 s natively); the moves (the tiled transpose's 16x16 byte blocks
     # are unrolled, which compiles differently for ARM: 13 s under qemu); issue 46: the depthwise
-    # and pointwise pair in one task (fuse_pw) against the unfused reference
+    # and pointwise pair in one task (fuse_pw) against the unfused reference, and the row chains of
+    # depthwise layers on 2 to 4 threads (chain) against one thread
     env ${cpu:+QEMU_CPU=$cpu} meson test -C "$dir" --no-rebuild --print-errorlogs \
         --logbase testlog-units --num-processes 2 --timeout-multiplier 4 \
         "${unit_tests[@]}" >"$log" 2>&1 &

@@ -18,28 +18,50 @@
 #include "model.h"
 #include "steps.h"
 
-void edge__fuse_pw(edge_model *m)
+static bool fuse_off(void)
 {
     const char *env = getenv("EDGE_FUSE_PW");
-    if (env && !strcmp(env, "0"))
+    return env && !strcmp(env, "0");
+}
+
+/* Whether the depthwise node at position D and the CONV_2D after it qualify on THREADS threads
+ * (edge_fast_pw_fuse, which sets the depthwise node's tasks when THREADS > 1). */
+static bool fits(const edge_model *m, int32_t d, unsigned threads)
+{
+    if (d + 1 >= m->n_nodes)
+        return false;
+    edge_node *dn = &m->nodes[d], *pn = &m->nodes[d + 1];
+    return dn->code == EDGE_OP_DEPTHWISE_CONV_2D && pn->code == EDGE_OP_CONV_2D &&
+           dn->subgraph == 0 && pn->subgraph == 0 && dn->claim < 0 && pn->claim < 0 && dn->cpu_ok &&
+           pn->cpu_ok && !pn->folded && !dn->pw && dn->n_out == 1 && pn->n_in >= 2 &&
+           dn->out[0] >= 0 && pn->in[0] == dn->out[0] && pn->out[0] >= 0 &&
+           m->tensors[dn->out[0]].type != EDGE_INT16 && /* 16x8 headers: not fast_ops.c's */
+           edge__read_only_by(m, dn->out[0], d + 1) && edge_fast_pw_fuse(dn, pn, threads);
+}
+
+void edge__fuse_pw_pair(edge_model *m, int32_t d)
+{
+    edge_node *dn = &m->nodes[d], *pn = &m->nodes[d + 1];
+    dn->pw = pn;
+    pn->folded = true;
+    pn->kernel = "fused";
+    edge_tensor *y = &m->tensors[pn->out_lut ? pn->lut_out : pn->out[0]];
+    edge_tensor *x = &m->tensors[dn->out[0]];
+    if (y->first_use > d)
+        y->first_use = d;
+    x->first_use = x->last_use = d;
+}
+
+void edge__fuse_pw(edge_model *m)
+{
+    if (fuse_off())
         return;
-    for (int32_t d = 0; d + 1 < m->n_nodes; d++) {
-        edge_node *dn = &m->nodes[d], *pn = &m->nodes[d + 1];
-        if (dn->code != EDGE_OP_DEPTHWISE_CONV_2D || pn->code != EDGE_OP_CONV_2D ||
-            dn->subgraph != 0 || pn->subgraph != 0 || dn->claim >= 0 || pn->claim >= 0 ||
-            !dn->cpu_ok || !pn->cpu_ok || pn->folded || dn->n_out != 1 || pn->n_in < 2 ||
-            dn->out[0] < 0 || pn->in[0] != dn->out[0] || pn->out[0] < 0 ||
-            m->tensors[dn->out[0]].type == EDGE_INT16 || /* 16x8 headers: not fast_ops.c's */
-            !edge__read_only_by(m, dn->out[0], d + 1) ||
-            !edge_fast_pw_fuse(dn, pn, m->threads ? m->threads : 1))
-            continue;
-        dn->pw = pn;
-        pn->folded = true;
-        pn->kernel = "fused";
-        edge_tensor *y = &m->tensors[pn->out_lut ? pn->lut_out : pn->out[0]];
-        edge_tensor *x = &m->tensors[dn->out[0]];
-        if (y->first_use > d)
-            y->first_use = d;
-        x->first_use = x->last_use = d;
-    }
+    for (int32_t d = 0; d + 1 < m->n_nodes; d++)
+        if (fits(m, d, m->threads ? m->threads : 1))
+            edge__fuse_pw_pair(m, d);
+}
+
+bool edge__fuse_pw_fits_one(const edge_model *m, int32_t d)
+{
+    return !fuse_off() && fits(m, d, 1);
 }

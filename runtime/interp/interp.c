@@ -138,6 +138,10 @@ int edge_interp_new(edge_model *m, edge_interp **out, edge_error *err)
         edge_interp_free(it);
         return edge__seterr(err, EDGE_ENOMEM, "cannot start %u intra-op threads", team);
     }
+    if (team > 1 && m->n_chains && !(it->chain_words = edge__chain_words_new(m))) {
+        edge_interp_free(it);
+        return edge__seterr(err, EDGE_ENOMEM, "cannot allocate the row chains' flags");
+    }
     it->m = edge_model_ref(m);
     edge_interp_reset_state(it);
     int rc = runs_new(it, err);
@@ -172,6 +176,7 @@ void edge_interp_free(edge_interp *it)
         runs_free(it);
     edge__exec_free(it->x);
     free(it->xnode);
+    free(it->chain_words);
     edge__prof_free(it->prof);
     free(it->arena);
     free(it->vars);
@@ -362,6 +367,15 @@ static inline int run_node(edge_interp *it, int32_t s, int32_t i, void *const *t
     return 0;
 }
 
+/* Row chain C (runtime/interp/chain.c) over tensors T, timed as one node (its head's record)
+ * and counted as one loop, on the team or alone. */
+static void run_chain(edge_interp *it, const edge_chain *c, void *const *t)
+{
+    edge_exec_node_begin(it->x, &it->xnode[c->head]);
+    edge__chain_run(it->m, c, t, it->chain_words, it->x);
+    edge_exec_node_end(it->x, &it->xnode[c->head]);
+}
+
 /* run_nodes while profiling or watched: each node timed on its own (profile.c keeps the
  * records), the watcher (edge_interp_watch) called after each node of subgraph 0. */
 static int run_nodes_profiled(edge_interp *it, int32_t s, int32_t first, int32_t count,
@@ -392,6 +406,12 @@ static int run_nodes(edge_interp *it, int32_t s, int32_t first, int32_t count, i
     if (__builtin_expect(it->prof_on || it->watch, 0))
         return run_nodes_profiled(it, s, first, count, t, depth);
     for (int32_t i = first; i < first + count; i++) {
+        const int32_t ch = s == 0 && it->chain_words ? m->nodes[i].chain : 0;
+        if (ch && m->chains[ch - 1].end <= first + count) {
+            run_chain(it, &m->chains[ch - 1], t);
+            i = m->chains[ch - 1].end - 1;
+            continue;
+        }
         const int rc = run_node(it, s, i, t, depth);
         if (rc)
             return rc;

@@ -31,7 +31,8 @@ struct edge_interp {
     void **scratch;        /* scratch pointer of each node (execution order) */
     edge_exec *x;          /* NULL with one thread */
     edge_exec_node *xnode; /* with X: each node's timing record (exec.h) */
-    part_run *runs;        /* one per partition (CPU partitions: zeroed) */
+    struct edge_chain_word *chain_words; /* with X and row chains: their pieces' flags */
+    part_run *runs;                      /* one per partition (CPU partitions: zeroed) */
     char error[EDGE_ERROR_MESSAGE_MAX];
     uint64_t while_left;    /* WHILE iterations this invoke may still run (max_while_iterations) */
     bool prof_on;           /* profiling: the one test invoke makes when it is off */
@@ -39,6 +40,18 @@ struct edge_interp {
     edge_node_watch_fn watch; /* edge_interp_watch: called after each subgraph-0 node */
     void *watch_arg;
 };
+
+/* chain.c: an interpreter's flags for the pieces of M's row chains (one chain runs at a time),
+ * NULL when M has none or out of memory; free with free(). */
+typedef struct edge_chain_word edge_chain_word;
+edge_chain_word *edge__chain_words_new(const edge_model *m);
+/* Row chain C of M over tensors T on team X, with flags W: one loop of the team's (its pieces
+ * taken by the threads as they join), or, where X's loops run alone now (edge_exec_width below
+ * the chain's threads: a node alone, a solo spell), each layer in one go on the caller. */
+void edge__chain_run(const edge_model *m, const edge_chain *c, void *const *t, edge_chain_word *w,
+                     edge_exec *x);
+/* Test hook: FN(thread, piece) before each piece runs (NULL: none). */
+void edge__chain_piece_hook(void (*fn)(unsigned thread, int32_t piece));
 
 /* A node's start, while profiling: the clock and its caller's time in callees so far. */
 typedef struct edge_prof_mark {

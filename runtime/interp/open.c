@@ -64,6 +64,7 @@ static void subgraphs_free(edge_model *m)
 static void model_free(edge_model *m)
 {
     edge__partition_free(m); /* back ends release first: they may read the rest */
+    edge__chain_free(m);
     subgraphs_free(m);
     for (int32_t i = 0; m->tensors && i < m->n_all_tensors; i++) {
         edge_tensor *t = &m->tensors[i];

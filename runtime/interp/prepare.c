@@ -381,7 +381,9 @@ int edge__model_prepare(edge_model *m, edge_error *err)
     }
     edge__fuse_silu(m);
     edge__fuse_pw(m);
-    int rc = prepare_subgraphs(m, err);
+    int rc = edge__chain_build(m, err);
+    if (!rc)
+        rc = prepare_subgraphs(m, err);
     if (!rc)
         int4_release(m);
     return rc;

@@ -18,6 +18,17 @@ void edge__fuse_silu(
 bool edge__read_only_by(const edge_model *m, int32_t t, int32_t c);
 /* fuse_pw.c, after edge__fuse_silu: a pointwise CONV_2D into the DEPTHWISE_CONV_2D before it */
 void edge__fuse_pw(edge_model *m);
+/* fuse_pw.c: whether the depthwise node at position D and the CONV_2D after it qualify by one
+ * thread's rule (no rows a thread asked for: chain.c's layers split their rows by bands of their
+ * own) and EDGE_FUSE_PW is not 0 (no side effect); and the pair fused (it must qualify). */
+bool edge__fuse_pw_fits_one(const edge_model *m, int32_t d);
+void edge__fuse_pw_pair(edge_model *m, int32_t d);
+/* chain.c, after edge__fuse_pw: the row chains of the main graph for m->threads threads (their
+ * tensors' lifetimes lengthened), none with one thread or EDGE_CHAIN=0; free with the model. */
+int edge__chain_build(edge_model *m, edge_error *err);
+void edge__chain_free(edge_model *m);
+/* chain.c: how many row chains M has, and their layers in all in *LAYERS (tests). */
+int32_t edge__chain_count(const edge_model *m, int32_t *layers);
 /* subgraphs.c: the calls between subgraphs (indices, no cycles, bounded depth), each called
  * subgraph's order and lifetimes, and the resource variables (after decode, before prepare). */
 int edge__subgraphs_build(edge_model *m, edge_error *err);

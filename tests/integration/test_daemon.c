@@ -1078,13 +1078,20 @@ static void test_intra_op_counters(void **state)
     assert_int_equal(edge_model_open(file, &mo, &m, NULL), 0);
     assert_int_equal(edge_interp_new(m, &it, NULL), 0);
     assert_int_equal(edge_interp_invoke(it), 0);
-    edge_thread_stats one;
+    edge_thread_stats one, two;
     edge_interp_thread_stats(it, &one);
     const long long per_invoke = (long long)(one.parallel + one.solo + one.alone);
+    /* a profiled invoke (test_profile's requests) runs a row chain's nodes one by one
+     * (runtime/interp/chain.c): its loops an invoke */
+    assert_int_equal(edge_interp_set_profiling(it, 1), 0);
+    assert_int_equal(edge_interp_invoke(it), 0);
+    edge_interp_thread_stats(it, &two);
+    const long long per_profiled = (long long)(two.parallel + two.solo + two.alone) - per_invoke;
     edge_interp_free(it);
     edge_model_unref(m);
     assert_int_equal(one.threads, threads);
-    assert_true(threads == 1 ? per_invoke == 0 : per_invoke > 0);
+    assert_true(threads == 1 ? per_invoke == 0 && per_profiled == 0
+                             : per_invoke > 0 && per_profiled >= per_invoke);
     char *mx = NULL;
     assert_int_equal(dfx_curl(&F, "GET", "/metrics", NULL, NULL, &mx, NULL, NULL), 200);
     const long long ok =
@@ -1101,16 +1108,23 @@ static void test_intra_op_counters(void **state)
     const long long alone_inv =
         metric_value(mx, "edged_intra_op_alone_invokes_total{model=\"person_detect\"} ");
     printf("# person_detect: %lld inferences with every node alone (alone mode)\n", alone_inv);
-    printf("# person_detect on %u threads: %lld loops an inference, %lld requests: %lld "
-           "parallel, %lld solo, %lld alone, %lld spells, %lld in one now\n",
-           threads, per_invoke, ok, par, solo, alone, spells, now);
+    printf("# person_detect on %u threads: %lld loops an inference (%lld profiled), %lld "
+           "requests: %lld parallel, %lld solo, %lld alone, %lld spells, %lld in one now\n",
+           threads, per_invoke, per_profiled, ok, par, solo, alone, spells, now);
     assert_true(strstr(mx, "# TYPE edged_intra_op_loops_total counter\n") &&
                 strstr(mx, "# TYPE edged_intra_op_solo_spells_total counter\n") &&
                 strstr(mx, "# TYPE edged_intra_op_solo gauge\n") &&
                 strstr(mx, "# TYPE edged_intra_op_alone_invokes_total counter\n"));
     free(mx);
     assert_true(ok > 0 && par >= 0 && solo >= 0 && alone >= 0 && spells >= 0 && now >= 0);
-    assert_int_equal(par + solo + alone, per_invoke * ok);
+    /* every request's loops: PER_INVOKE each, or PER_PROFILED for those profiled */
+    const long long extra = par + solo + alone - per_invoke * ok;
+    if (per_profiled == per_invoke)
+        assert_int_equal(extra, 0);
+    else if (extra < 0 || extra % (per_profiled - per_invoke) ||
+             extra / (per_profiled - per_invoke) > ok)
+        fail_msg("%lld loops for %lld requests of %lld loops (%lld profiled)", par + solo + alone,
+                 ok, per_invoke, per_profiled);
     assert_true(solo == 0 || spells > 0);
     assert_true(now <= spells);
     /* an inference alone runs each of its loops alone: at most the alone loops' inferences */

@@ -25,6 +25,7 @@
 #include "test_rng.h"
 #include "tflite_schema.h"
 #include "tflite_writer.h"
+#include "conv_weights.h"
 
 typedef struct pw_case {
     int32_t batches, h, w, c, n; /* input [batches, h, w, c], pointwise channels n */
@@ -43,38 +44,6 @@ typedef struct pw_model {
 static int32_t add_i8(tfw_writer *w, const char *name, const int32_t *dims, float scale, int32_t zp)
 {
     return tfw_add_q(w, EDGE_INT8, name, 4, dims, scale, zp);
-}
-
-/* Per-channel int8 weights of DIMS (COUNT channels along axis AXIS) and int32 biases for input
- * scale IN_SCALE: *WI and *BI. */
-static void add_weights(tfw_writer *w, const int32_t *dims, int32_t count, int32_t axis,
-                        float in_scale, int32_t *wi, int32_t *bi)
-{
-    const size_t n = (size_t)dims[0] * (size_t)dims[1] * (size_t)dims[2] * (size_t)dims[3];
-    int8_t *wv = malloc(n);
-    int32_t *bv = malloc(4 * (size_t)count);
-    float *ws = malloc(sizeof(float) * (size_t)count), *bs = malloc(sizeof(float) * (size_t)count);
-    assert_true(wv && bv && ws && bs);
-    for (size_t i = 0; i < n; i++)
-        wv[i] = (int8_t)rnd_in(-127, 127);
-    for (int32_t i = 0; i < count; i++) {
-        ws[i] = (float)rnd_in(2, 30) / 1000.0f;
-        bs[i] = in_scale * ws[i];
-        bv[i] = rnd_in(-3000, 3000);
-    }
-    tfw_tensor_desc wd = {.type = EDGE_INT8,
-                          .rank = 4,
-                          .dims = dims,
-                          .name = "w",
-                          .q_count = count,
-                          .scales = ws,
-                          .q_axis = axis};
-    const int32_t b_dims[1] = {count};
-    tfw_tensor_desc bd = {
-        .type = EDGE_INT32, .rank = 1, .dims = b_dims, .name = "b", .q_count = count, .scales = bs};
-    *wi = tfw_add_const(w, &wd, wv, n);
-    *bi = tfw_add_const(w, &bd, bv, 4 * (size_t)count);
-    free(wv), free(bv), free(ws), free(bs);
 }
 
 static int32_t out_size(int32_t in, int32_t stride, int32_t pad)
@@ -96,8 +65,8 @@ static pw_model build(const pw_case *c)
     const int32_t y = add_i8(w, "y", y_dims, (float)rnd_in(20, 120) / 1000.0f, rnd_in(-30, 30));
     int32_t wd, bd, wp, bp;
     const int32_t dw_w[4] = {1, 3, 3, c->c}, pw_w[4] = {c->n, 1, 1, c->c};
-    add_weights(w, dw_w, c->c, 3, in_scale, &wd, &bd);
-    add_weights(w, pw_w, c->n, 0, x_scale, &wp, &bp);
+    conv_weights(w, dw_w, c->c, 3, in_scale, &wd, &bd);
+    conv_weights(w, pw_w, c->n, 0, x_scale, &wp, &bp);
     tfw_options opt;
     tfw_opt_init(&opt, TFL_OPT_DepthwiseConv2DOptions);
     tfw_opt_i8(&opt, 0, (int8_t)c->pad);

@@ -1,0 +1,367 @@
+/* runtime/interp/chain.c - row chains: consecutive depthwise layers as one parallel loop.
+ *
+ * Owns: finding the row chains of a model for its intra-op threads (after the pointwise
+ * fusion, fuse_pw.c, before the arena plan), their pieces and the pieces each waits for, the
+ * lifetimes that let a layer's rows be written while another thread still reads the layer
+ * before, and running a chain on an interpreter's team.
+ *
+ * Why: a team of 2 ran person_detect's 13 depthwise layers (each fused with its pointwise one)
+ * as 13 parallel loops; each loop's end is a barrier, a hand-off between CPUs both ways (0.1 to
+ * 0.6 us on the VMs measured), and whichever thread was slower in a layer kept the other
+ * waiting. A chain is one loop: each thread takes its band of every layer's rows, the rows its
+ * neighbours' next layer reads first (the borders), and at the next layer waits only for the
+ * neighbours' borders it reads, which are usually done by then. A thread that finishes its band
+ * takes pieces of the others' not yet begun, so a slower CPU (or one the caller's helper never
+ * joins) costs no more than its share.
+ *
+ * Correct by construction: a piece is claimed by one thread (an exchange) and computed by the
+ * same kernel calls a task of those rows makes (backends/cpu/fast_ops.c edge_fast_rows); it
+ * waits for every piece of the layer before whose rows its window reads (a flag raised with
+ * release, waited on with acquire, runtime/exec.c). Each thread claims in layer order and only
+ * waits for pieces claimed before it (every piece of the layer before is claimed once a thread
+ * passes it), so the waits end. A thread can run a layer ahead of a piece still being computed,
+ * so every tensor of a chain lives from its first node to its last (the plan never lays one
+ * over another; their sum is bounded by CHAIN_MAX_BYTES). Bit-exact with the nodes run one by
+ * one: tests/unit/test_chain.c compares, with pieces delayed at random. EDGE_CHAIN=0 in the
+ * environment turns chains off.
+ * Does not own the kernels or the rows' geometry (fast_ops.c), or the team (runtime/exec.c). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fast_ops.h"
+#include "interp_impl.h"
+#include "model.h"
+#include "steps.h"
+
+/* Fewer layers gain too little over their own loops to pay the longer lifetimes. */
+#define CHAIN_MIN_LAYERS 3
+/* The most bytes of tensors a chain keeps alive together (about a core's L2 on the boards). */
+#define CHAIN_MAX_BYTES (1u << 20)
+
+/* Row node at position POS of M for a chain of THREADS bands (a row a band at least). A
+ * depthwise node the team's rule kept apart from the pointwise CONV_2D after it (fuse_pw.c: too
+ * few rows a thread, as person_detect's 3x3 layers on 2 threads) is taken as fused with it (*FUSE
+ * set): a chain's bands are its own. */
+static bool chain_node(const edge_model *m, int32_t pos, unsigned threads, edge_rows_geom *g,
+                       bool *fuse)
+{
+    *fuse = false;
+    if (!edge_fast_rows_geom(m, &m->nodes[pos], g) || g->rows < (int32_t)threads)
+        return false;
+    if (!m->nodes[pos].pw && edge__fuse_pw_fits_one(m, pos)) {
+        const edge_node *p = &m->nodes[pos + 1];
+        g->mid = g->out;
+        g->out = p->out_lut ? p->lut_out : p->out[0];
+        *fuse = true;
+    }
+    return true;
+}
+
+static size_t tensor_bytes(const edge_model *m, int32_t t)
+{
+    return t < 0 ? 0
+                 : (m->tensors[t].bytes + EDGE_ARENA_ALIGN - 1) & ~(size_t)(EDGE_ARENA_ALIGN - 1);
+}
+
+/* The rows of the layer before that output rows [R0, R1) of geometry G read: [*LO, *HI), with
+ * those a kernel's over-read past the last reaches (EDGE_ROWS_OVERREAD). */
+static void rows_read(const edge_rows_geom *g, int32_t r0, int32_t r1, int32_t *lo, int32_t *hi)
+{
+    const int64_t over = (EDGE_ROWS_OVERREAD + g->in_row_bytes - 1) / g->in_row_bytes;
+    const int64_t a = (int64_t)r0 * g->stride - g->pad,
+                  b = (int64_t)(r1 - 1) * g->stride - g->pad + g->span + over;
+    *lo = a < 0 ? 0 : (int32_t)a;
+    *hi = b > g->in_rows ? g->in_rows : (int32_t)b;
+    if (*hi < *lo)
+        *hi = *lo;
+}
+
+static int32_t band_start(int32_t rows, unsigned b, unsigned threads)
+{
+    return (int32_t)((int64_t)rows * b / threads);
+}
+
+/* Band B of ROWS rows, [A, E), cut into pieces at the rows the other bands of NEXT (the
+ * layer after, NULL: none) read: up to 3 pieces at P, in row order. Returns how many. */
+static int band_pieces(int32_t rows, unsigned b, unsigned threads, const edge_rows_geom *next,
+                       edge_chain_piece *p)
+{
+    const int32_t a = band_start(rows, b, threads), e = band_start(rows, b + 1, threads);
+    int32_t top = a, bottom = e; /* borders [a, top) and [bottom, e) */
+    for (unsigned o = 0; next && o < threads; o++) {
+        if (o == b)
+            continue;
+        int32_t lo, hi;
+        rows_read(next, band_start(next->rows, o, threads), band_start(next->rows, o + 1, threads),
+                  &lo, &hi);
+        if (lo < a)
+            lo = a;
+        if (hi > e)
+            hi = e;
+        if (lo >= hi)
+            continue;
+        if (o < b && hi > top)
+            top = hi;
+        if (o > b && lo < bottom)
+            bottom = lo;
+    }
+    if (top > bottom)
+        top = bottom = e; /* borders that meet: the whole band is one */
+    const int32_t cut[4] = {a, top, bottom, e};
+    int n = 0;
+    for (int k = 0; k < 3; k++)
+        if (cut[k + 1] > cut[k])
+            p[n++] = (edge_chain_piece){
+                .r0 = cut[k], .r1 = cut[k + 1], .band = (uint8_t)b, .border = k != 1};
+    return n;
+}
+
+/* Chain C's layers (their geometries G) cut into pieces, with the pieces each waits for. */
+static int chain_plan(edge_chain *c, const edge_rows_geom *g)
+{
+    const unsigned t = c->threads;
+    c->pieces = calloc((size_t)c->n_layers * 3 * t, sizeof *c->pieces);
+    if (!c->pieces)
+        return EDGE_ENOMEM;
+    int32_t n = 0;
+    for (int32_t i = 0; i < c->n_layers; i++) {
+        edge_chain_layer *l = &c->layers[i];
+        l->first = n;
+        for (unsigned b = 0; b < t; b++)
+            n +=
+                band_pieces(g[i].rows, b, t, i + 1 < c->n_layers ? &g[i + 1] : NULL, &c->pieces[n]);
+        l->n = n - l->first;
+        if (i == 0)
+            continue;
+        const edge_chain_layer *prev = &c->layers[i - 1];
+        for (int32_t q = l->first; q < n; q++) {
+            edge_chain_piece *p = &c->pieces[q];
+            int32_t lo, hi;
+            rows_read(&g[i], p->r0, p->r1, &lo, &hi);
+            p->dep0 = p->dep1 = prev->first;
+            for (int32_t d = prev->first; d < prev->first + prev->n; d++) {
+                const edge_chain_piece *r = &c->pieces[d];
+                if (r->r1 <= lo || r->r0 >= hi)
+                    continue;
+                if (p->dep1 == p->dep0)
+                    p->dep0 = d;
+                p->dep1 = d + 1;
+            }
+        }
+    }
+    c->n_pieces = n;
+    return 0;
+}
+
+/* Every tensor chain C writes or reads lives from its head to its last layer. */
+static void chain_lifetimes(edge_model *m, const edge_chain *c, const edge_rows_geom *g)
+{
+    const int32_t last = c->layers[c->n_layers - 1].node;
+    for (int32_t i = 0; i < c->n_layers; i++) {
+        const int32_t ts[3] = {g[i].in, g[i].mid, g[i].out};
+        for (int k = 0; k < 3; k++) {
+            if (ts[k] < 0)
+                continue;
+            edge_tensor *x = &m->tensors[ts[k]];
+            if (x->first_use > c->head && k > 0)
+                x->first_use = c->head;
+            if (x->last_use < last)
+                x->last_use = last;
+        }
+    }
+}
+
+/* The chain from row node HEAD (geometry G[0], FUSE[0]) as long as it goes; its layers'
+ * positions in NODES, geometries in G and pairs to fuse in FUSE. Returns its layer count. */
+static int32_t chain_walk(const edge_model *m, int32_t head, unsigned threads, int32_t *nodes,
+                          edge_rows_geom *g, bool *fuse)
+{
+    nodes[0] = head;
+    int32_t n = 1;
+    size_t bytes = tensor_bytes(m, g[0].in) + tensor_bytes(m, g[0].mid) + tensor_bytes(m, g[0].out);
+    for (int32_t pos = head + (fuse[0] ? 2 : 1); pos < m->n_nodes; pos++) {
+        if (m->nodes[pos].folded && m->nodes[pos].claim < 0)
+            continue; /* nothing to run: a fused pointwise, a folded PAD or SiLU */
+        edge_rows_geom h;
+        bool f;
+        if (!chain_node(m, pos, threads, &h, &f) || h.in != g[n - 1].out ||
+            h.in_rows != g[n - 1].rows)
+            break;
+        bytes += tensor_bytes(m, h.mid) + tensor_bytes(m, h.out);
+        if (bytes > CHAIN_MAX_BYTES)
+            break;
+        nodes[n] = pos;
+        fuse[n] = f;
+        g[n++] = h;
+        if (f)
+            pos++; /* its pointwise node */
+    }
+    return n;
+}
+
+int edge__chain_build(edge_model *m, edge_error *err)
+{
+    const char *env = getenv("EDGE_CHAIN");
+    const unsigned threads = m->threads;
+    if ((env && !strcmp(env, "0")) || threads < 2 || threads > 255 || m->n_nodes < CHAIN_MIN_LAYERS)
+        return 0;
+    int32_t *nodes = malloc((size_t)m->n_nodes * sizeof *nodes);
+    edge_rows_geom *g = malloc((size_t)m->n_nodes * sizeof *g);
+    bool *fuse = malloc((size_t)m->n_nodes * sizeof *fuse);
+    int rc = nodes && g && fuse ? 0 : EDGE_ENOMEM;
+    for (int32_t pos = 0; !rc && pos < m->n_nodes; pos++) {
+        if (!chain_node(m, pos, threads, &g[0], &fuse[0]))
+            continue;
+        const int32_t n = chain_walk(m, pos, threads, nodes, g, fuse);
+        if (n < CHAIN_MIN_LAYERS)
+            continue;
+        edge_chain *grown = realloc(m->chains, ((size_t)m->n_chains + 1) * sizeof *grown);
+        if (!grown) {
+            rc = EDGE_ENOMEM;
+            break;
+        }
+        m->chains = grown;
+        edge_chain *c = &m->chains[m->n_chains];
+        *c = (edge_chain){.head = pos,
+                          .end = nodes[n - 1] + (fuse[n - 1] ? 2 : 1),
+                          .threads = threads,
+                          .n_layers = n};
+        if (!(c->layers = calloc((size_t)n, sizeof *c->layers)) || chain_plan(c, g)) {
+            free(c->layers);
+            free(c->pieces);
+            rc = EDGE_ENOMEM;
+            break;
+        }
+        for (int32_t i = 0; i < n; i++) {
+            c->layers[i].node = nodes[i];
+            if (fuse[i])
+                edge__fuse_pw_pair(m, nodes[i]);
+        }
+        m->n_chains++;
+        m->nodes[pos].chain = m->n_chains;
+        if (c->n_pieces > m->chain_pieces)
+            m->chain_pieces = c->n_pieces;
+        chain_lifetimes(m, c, g);
+        pos = c->end - 1;
+    }
+    free(nodes);
+    free(g);
+    free(fuse);
+    return rc ? edge__seterr(err, rc, "out of memory planning the row chains") : 0;
+}
+
+int32_t edge__chain_count(const edge_model *m, int32_t *layers)
+{
+    *layers = 0;
+    for (int32_t i = 0; i < m->n_chains; i++)
+        *layers += m->chains[i].n_layers;
+    return m->n_chains;
+}
+
+void edge__chain_free(edge_model *m)
+{
+    for (int32_t i = 0; i < m->n_chains; i++) {
+        free(m->chains[i].layers);
+        free(m->chains[i].pieces);
+    }
+    free(m->chains);
+    m->chains = NULL;
+    m->n_chains = m->chain_pieces = 0;
+}
+
+/* ---- running one ---- */
+
+/* A piece's words, a cache line of its own: claimed (0 or 1) and done (exec.h's flag). */
+struct edge_chain_word {
+    _Alignas(64) atomic_uint claim;
+    atomic_uint done;
+};
+
+edge_chain_word *edge__chain_words_new(const edge_model *m)
+{
+    if (!m->chain_pieces)
+        return NULL;
+    edge_chain_word *w = aligned_alloc(64, (size_t)m->chain_pieces * sizeof *w);
+    if (w)
+        memset(w, 0, (size_t)m->chain_pieces * sizeof *w);
+    return w;
+}
+
+/* Test hook (edge__chain_piece_hook): called before each piece runs. */
+static void (*_Atomic piece_hook)(unsigned thread, int32_t piece);
+
+void edge__chain_piece_hook(void (*fn)(unsigned thread, int32_t piece))
+{
+    atomic_store(&piece_hook, fn);
+}
+
+typedef struct chain_job {
+    const edge_model *m;
+    const edge_chain *c;
+    void *const *t;
+    edge_chain_word *w;
+} chain_job;
+
+/* Piece Q of layer L, if no thread has claimed it: claim it, wait for what it reads, run it. */
+static void piece_run(const chain_job *j, const edge_chain_layer *l, int32_t q, unsigned thread)
+{
+    edge_chain_word *w = &j->w[q];
+    if (atomic_load_explicit(&w->claim, memory_order_relaxed) ||
+        atomic_exchange_explicit(&w->claim, 1, memory_order_relaxed))
+        return;
+    const edge_chain_piece *p = &j->c->pieces[q];
+    for (int32_t d = p->dep0; d < p->dep1; d++)
+        edge_exec_flag_wait(&j->w[d].done);
+    void (*hook)(unsigned, int32_t) = atomic_load_explicit(&piece_hook, memory_order_relaxed);
+    if (hook)
+        hook(thread, q);
+    edge_fast_rows(&j->m->nodes[l->node], j->t, (size_t)p->r0, (size_t)p->r1);
+    edge_exec_flag_raise(&w->done);
+}
+
+/* Worker TASK (band TASK first): every layer in turn, its own band's borders, then the rest of
+ * its band, then whatever the other bands have not begun. */
+static void chain_task(void *ctx, size_t task, unsigned thread)
+{
+    const chain_job *j = ctx;
+    const edge_chain *c = j->c;
+    for (int32_t i = 0; i < c->n_layers; i++) {
+        const edge_chain_layer *l = &c->layers[i];
+        for (unsigned k = 0; k < c->threads; k++) {
+            const unsigned b = (unsigned)(task + k) % c->threads;
+            for (int border = 1; border >= 0; border--)
+                for (int32_t q = l->first; q < l->first + l->n; q++)
+                    if (c->pieces[q].band == b && c->pieces[q].border == (bool)border)
+                        piece_run(j, l, q, thread);
+        }
+    }
+}
+
+/* The whole chain on one thread: each layer's rows in one go, the kernel calls a node run alone
+ * makes (its one thread's cut is all its rows). */
+static void chain_alone_task(void *ctx, size_t task, unsigned thread)
+{
+    (void)task, (void)thread;
+    const chain_job *j = ctx;
+    for (int32_t i = 0; i < j->c->n_layers; i++) {
+        const edge_node *n = &j->m->nodes[j->c->layers[i].node];
+        const int32_t rows = j->c->pieces[j->c->layers[i].first + j->c->layers[i].n - 1].r1;
+        edge_fast_rows(n, j->t, 0, (size_t)rows);
+    }
+}
+
+void edge__chain_run(const edge_model *m, const edge_chain *c, void *const *t, edge_chain_word *w,
+                     edge_exec *x)
+{
+    if (edge_exec_width(x) != c->threads) { /* alone: one loop of the team's cut, as it counts */
+        const chain_job j = {m, c, t, w};
+        edge_exec_parallel_as(x, 1, c->threads, chain_alone_task, (void *)&j);
+        return;
+    }
+    for (int32_t q = 0; q < c->n_pieces; q++) { /* no helper is inside: the last job closed */
+        atomic_store_explicit(&w[q].claim, 0, memory_order_relaxed);
+        atomic_store_explicit(&w[q].done, 0, memory_order_relaxed);
+    }
+    const chain_job j = {m, c, t, w};
+    edge_exec_parallel(x, c->threads, chain_task, (void *)&j);
+}

@@ -1,0 +1,364 @@
+/* tests/unit/test_chain.c - row chains: consecutive depthwise layers run as one parallel loop
+ * (runtime/interp/chain.c, backends/cpu/fast_ops.c edge_fast_rows).
+ *
+ * Owns: checking that stacks of depthwise convolutions (3x3 and 5x5, stride 1 and 2, SAME and
+ * VALID, 8 to 48 channels, every fused activation; a one-channel first layer with a depth
+ * multiplier, which runs on the direct convolution; a pointwise CONV_2D after some, fused into
+ * them, and a SiLU after some) give the scalar level's bytes on one thread at every level this
+ * machine runs, on 2 to 4 threads, with row chains and without (EDGE_CHAIN=0), over invokes of
+ * fresh inputs (a piece that read rows before they were written would read the last invoke's);
+ * half of the runs with every piece delayed at random (edge__chain_piece_hook, 0 to 40 us), so
+ * that the threads take each other's pieces and wait for each other's borders in every order.
+ * And that person_detect's shape (14 layers from 48 rows to 3) is one chain on 2 threads, none
+ * on one thread or with EDGE_CHAIN=0; and that a layer's output read again after the chain (an
+ * ADD at the end) is still right. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "edge/runtime.h"
+#include "runtime/interp/interp_impl.h"
+#include "runtime/interp/steps.h"
+#include "test_rng.h"
+#include "tflite_schema.h"
+#include "tflite_writer.h"
+#include "conv_weights.h"
+
+#define MAX_LAYERS 16
+#define INVOKES 6
+
+typedef struct layer {
+    int32_t k, stride, pad, act;
+    int32_t pw; /* pointwise output channels after it, 0: none */
+    bool silu;  /* x * LOGISTIC(x) after it (after its pointwise layer, if any) */
+} layer;
+
+typedef struct stack {
+    int32_t h, w, c; /* input [1, h, w, c]; c == 1: the first layer multiplies by mult */
+    int32_t mult;
+    int n;
+    layer l[MAX_LAYERS];
+    bool side_read; /* an ADD reads the second layer's output too (at the end) */
+} stack;
+
+typedef struct built {
+    uint8_t *buf;
+    size_t size, in_bytes;
+} built;
+
+static int32_t add_i8(tfw_writer *w, const char *name, const int32_t *dims)
+{
+    return tfw_add_q(w, EDGE_INT8, name, 4, dims, (float)rnd_in(20, 120) / 1000.0f,
+                     rnd_in(-30, 30));
+}
+
+static int32_t out_size(int32_t in, int32_t k, int32_t stride, int32_t pad)
+{
+    return pad == EDGE_PAD_SAME ? (in + stride - 1) / stride : (in - k) / stride + 1;
+}
+
+static built build(const stack *s)
+{
+    tfw_writer *w = tfw_new();
+    assert_non_null(w);
+    int32_t dims[4] = {1, s->h, s->w, s->c};
+    const int32_t in = add_i8(w, "in", dims);
+    int32_t x = in, second = -1, second_dims[4] = {0};
+    tfw_options opt;
+    for (int i = 0; i < s->n; i++) {
+        const layer *l = &s->l[i];
+        const int32_t mult = i == 0 && s->c == 1 ? s->mult : 1, ch = dims[3] * mult;
+        int32_t y_dims[4] = {1, out_size(dims[1], l->k, l->stride, l->pad),
+                             out_size(dims[2], l->k, l->stride, l->pad), ch};
+        int32_t wi, bi;
+        const int32_t w_dims[4] = {1, l->k, l->k, ch};
+        conv_weights(w, w_dims, ch, 3, 0.05f, &wi, &bi);
+        int32_t y = add_i8(w, "dw", y_dims);
+        tfw_opt_init(&opt, TFL_OPT_DepthwiseConv2DOptions);
+        tfw_opt_i8(&opt, 0, (int8_t)l->pad);
+        tfw_opt_i32(&opt, 1, l->stride);
+        tfw_opt_i32(&opt, 2, l->stride);
+        tfw_opt_i32(&opt, 3, mult);
+        tfw_opt_i8(&opt, 4, (int8_t)l->act);
+        const int32_t d_in[3] = {x, wi, bi};
+        tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_DEPTHWISE_CONV_2D, 3), d_in, 3, &y, 1, &opt);
+        if (l->pw) {
+            const int32_t p_dims[4] = {l->pw, 1, 1, ch};
+            conv_weights(w, p_dims, l->pw, 0, 0.05f, &wi, &bi);
+            y_dims[3] = l->pw;
+            const int32_t p = add_i8(w, "pw", y_dims), p_in[3] = {y, wi, bi};
+            tfw_opt_init(&opt, TFL_OPT_Conv2DOptions);
+            tfw_opt_i8(&opt, 0, EDGE_PAD_VALID);
+            tfw_opt_i32(&opt, 1, 1);
+            tfw_opt_i32(&opt, 2, 1);
+            tfw_opt_i8(&opt, 3, (int8_t)rnd_in(0, 3));
+            tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_CONV_2D, 3), p_in, 3, &p, 1, &opt);
+            y = p;
+        }
+        if (l->silu) {
+            const int32_t sg = tfw_add_q(w, EDGE_INT8, "s", 4, y_dims, 1.0f / 256.0f, -128);
+            const int32_t o = add_i8(w, "silu", y_dims), mul_in[2] = {y, sg};
+            tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_LOGISTIC, 2), &y, 1, &sg, 1, NULL);
+            tfw_opt_init(&opt, TFL_OPT_MulOptions);
+            tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_MUL, 2), mul_in, 2, &o, 1, &opt);
+            y = o;
+        }
+        if (i == 1) {
+            second = y;
+            memcpy(second_dims, y_dims, sizeof second_dims);
+        }
+        x = y;
+        memcpy(dims, y_dims, sizeof dims);
+    }
+    int32_t outs[2] = {x, -1}, n_out = 1;
+    if (s->side_read) { /* x2 = ADD(second, second), a second output */
+        const int32_t x2 = add_i8(w, "x2", second_dims), add_in[2] = {second, second};
+        tfw_opt_init(&opt, TFL_OPT_AddOptions);
+        tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_ADD, 2), add_in, 2, &x2, 1, &opt);
+        outs[1] = x2;
+        n_out = 2;
+    }
+    tfw_set_io(w, &in, 1, outs, n_out);
+    built b = {.in_bytes = (size_t)s->h * (size_t)s->w * (size_t)s->c};
+    assert_int_equal(tfw_finish(w, &b.buf, &b.size), 0);
+    tfw_free(w);
+    return b;
+}
+
+/* ---- the piece hook: a random delay before each piece ---- */
+
+static atomic_uint delay_seed = 1;
+
+static void delay_piece(unsigned thread, int32_t piece)
+{
+    static _Thread_local uint32_t x;
+    if (!x)
+        x = atomic_fetch_add(&delay_seed, 0x9E3779B9u) | 1u;
+    x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+    (void)thread, (void)piece;
+    const long us = (long)(x % 41u);
+    if (x & 0x100u) /* about half of the pieces wait */
+        nanosleep(&(struct timespec){0, us * 1000}, NULL);
+}
+
+/* ---- running ---- */
+
+typedef struct run_opts {
+    edge_isa isa;
+    unsigned threads;
+    bool chain, delay;
+} run_opts;
+
+/* Open B as O says; *CHAINS and *LAYERS: its row chains (edge__chain_count). */
+static edge_model *open_as(const built *b, const run_opts *o, int32_t *chains, int32_t *layers)
+{
+    if (o->chain)
+        unsetenv("EDGE_CHAIN");
+    else
+        setenv("EDGE_CHAIN", "0", 1);
+    edge_model_options opt = {.isa = o->isa, .threads = o->threads};
+    edge_error err = {0};
+    edge_model *m = NULL;
+    const int rc = edge_model_open_buffer(b->buf, b->size, &opt, &m, &err);
+    unsetenv("EDGE_CHAIN");
+    if (rc)
+        fail_msg("open: %s", err.message);
+    *chains = edge__chain_count(m, layers);
+    return m;
+}
+
+/* Every output of one invoke of IT, concatenated into OUT (BYTES of them). */
+static size_t outputs(edge_interp *it, uint8_t *out, size_t bytes)
+{
+    const size_t n_out = edge_model_output_count(edge_interp_model(it));
+    size_t at = 0;
+    for (size_t i = 0; i < n_out; i++) {
+        size_t n = 0;
+        const void *p = edge_interp_output(it, i, &n);
+        assert_true(at + n <= bytes);
+        memcpy(out + at, p, n);
+        at += n;
+    }
+    return at;
+}
+
+#define OUT_MAX (1u << 20)
+
+/* INVOKES invokes of B as O says on inputs IN (INVOKES of b->in_bytes) into OUT (INVOKES of
+ * OUT_MAX); returns one invoke's output bytes. */
+static size_t run(const built *b, const run_opts *o, const uint8_t *in, uint8_t *out)
+{
+    int32_t chains, layers;
+    edge_model *m = open_as(b, o, &chains, &layers);
+    edge_interp *it = NULL;
+    edge_error err = {0};
+    assert_int_equal(edge_interp_new(m, &it, &err), 0);
+    edge__chain_piece_hook(o->delay ? delay_piece : NULL);
+    size_t n = 0;
+    for (int k = 0; k < INVOKES; k++) {
+        memcpy(edge_interp_input(it, 0, NULL), in + (size_t)k * b->in_bytes, b->in_bytes);
+        assert_int_equal(edge_interp_invoke(it), 0);
+        n = outputs(it, out + (size_t)k * OUT_MAX, OUT_MAX);
+    }
+    edge__chain_piece_hook(NULL);
+    edge_interp_free(it);
+    edge_model_unref(m);
+    return n;
+}
+
+static const edge_isa levels[] = {EDGE_ISA_AVX2, EDGE_ISA_AVXVNNI, EDGE_ISA_AVX512VNNI,
+                                  EDGE_ISA_NEON, EDGE_ISA_NEONDOT};
+
+/* S at every level here on 2 to 4 threads, chains on and off, delays on and off, against the
+ * scalar level on one thread. Returns how many configurations ran. */
+static int check(const stack *s, const char *what)
+{
+    built b = build(s);
+    uint8_t *in = malloc((size_t)INVOKES * b.in_bytes);
+    uint8_t *want = malloc((size_t)INVOKES * OUT_MAX), *got = malloc((size_t)INVOKES * OUT_MAX);
+    assert_true(in && want && got);
+    for (size_t i = 0; i < (size_t)INVOKES * b.in_bytes; i++)
+        in[i] = (uint8_t)rnd();
+    const run_opts ref = {EDGE_ISA_SCALAR, 1, false, false};
+    const size_t n = run(&b, &ref, in, want);
+    int ran = 0;
+    for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++) {
+        if (edge_isa_effective(levels[l]) != levels[l])
+            continue;
+        for (unsigned threads = 2; threads <= 4; threads++)
+            for (int v = 0; v < 4; v++) {
+                const run_opts o = {levels[l], threads, v & 1, v >> 1};
+                assert_int_equal(run(&b, &o, in, got), n);
+                for (int k = 0; k < INVOKES; k++) {
+                    const uint8_t *g = got + (size_t)k * OUT_MAX, *e = want + (size_t)k * OUT_MAX;
+                    if (!memcmp(g, e, n))
+                        continue;
+                    size_t i = 0;
+                    while (g[i] == e[i])
+                        i++;
+                    fail_msg("%s, %s, %u threads, chains %d, delays %d, invoke %d: byte %zu of %zu "
+                             "is %d, not %d",
+                             what, edge_isa_name(levels[l]), threads, o.chain, o.delay, k, i, n,
+                             (int8_t)g[i], (int8_t)e[i]);
+                }
+                ran++;
+            }
+    }
+    free(in), free(want), free(got), free(b.buf);
+    return ran;
+}
+
+/* person_detect's depthwise stack (96x96 gray, 3x3 layers: a one-channel first layer of 8, then
+ * pairs with pointwise layers, strides 2 at 48, 24, 12 and 6 rows) with fewer channels. */
+static stack person_like(void)
+{
+    stack s = {.h = 96, .w = 96, .c = 1, .mult = 8, .n = 0};
+    static const int32_t stride[] = {2, 1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1};
+    static const int32_t pw[] = {0, 16, 16, 16, 24, 24, 32, 32, 32, 32, 32, 32, 48, 48};
+    for (int i = 0; i < 14; i++)
+        s.l[s.n++] = (layer){3, stride[i], EDGE_PAD_SAME, rnd_in(0, 3), pw[i], false};
+    return s;
+}
+
+static stack random_stack(void)
+{
+    stack s = {.h = rnd_in(9, 40), .w = rnd_in(3, 24), .c = rnd_in(0, 2) ? 8 * rnd_in(1, 4) : 1};
+    s.mult = s.c == 1 ? 8 * rnd_in(1, 2) : 1;
+    s.n = rnd_in(3, 6);
+    int32_t h = s.h, w = s.w;
+    for (int i = 0; i < s.n; i++) {
+        layer *l = &s.l[i];
+        l->k = rnd_in(0, 3) ? 3 : 5;
+        l->stride = h >= 12 && rnd_in(0, 2) == 0 ? 2 : 1;
+        l->pad = h > l->k + 2 && w > l->k + 2 && rnd_in(0, 3) == 0 ? EDGE_PAD_VALID : EDGE_PAD_SAME;
+        l->act = rnd_in(0, 3);
+        l->pw = rnd_in(0, 2) ? 8 * rnd_in(1, 5) : 0;
+        l->silu = rnd_in(0, 4) == 0;
+        h = out_size(h, l->k, l->stride, l->pad);
+        w = out_size(w, l->k, l->stride, l->pad);
+        if (h < 1 || w < 1) { /* too small for another layer: end here */
+            s.n = i;
+            break;
+        }
+    }
+    return s;
+}
+
+static bool has_fast_level(void)
+{
+    for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++)
+        if (edge_isa_effective(levels[l]) == levels[l])
+            return true;
+    return false;
+}
+
+static void test_person_like(void **state)
+{
+    (void)state;
+    if (!has_fast_level())
+        skip();
+    const stack s = person_like();
+    assert_true(check(&s, "person_detect-like") > 0);
+    built b = build(&s);
+    int32_t chains, layers;
+    edge_isa best = EDGE_ISA_SCALAR;
+    for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++)
+        if (edge_isa_effective(levels[l]) == levels[l])
+            best = levels[l];
+    const run_opts two = {best, 2, true, false}, one = {best, 1, true, false},
+                   off = {best, 2, false, false};
+    edge_model_unref(open_as(&b, &two, &chains, &layers));
+    assert_int_equal(chains, 1);
+    assert_int_equal(layers, 14); /* down to the 3-row layers: every band has a row */
+    edge_model_unref(open_as(&b, &one, &chains, &layers));
+    assert_int_equal(chains, 0);
+    edge_model_unref(open_as(&b, &off, &chains, &layers));
+    assert_int_equal(chains, 0);
+    free(b.buf);
+}
+
+static void test_random_stacks(void **state)
+{
+    (void)state;
+    if (!has_fast_level())
+        skip();
+    char what[64];
+    for (int r = 0, n = rounds(10); r < n; r++) {
+        const stack s = random_stack();
+        if (s.n < 1)
+            continue;
+        snprintf(what, sizeof what, "stack %d (%dx%dx%d, %d layers)", r, s.h, s.w, s.c, s.n);
+        assert_true(check(&s, what) > 0);
+    }
+}
+
+static void test_side_read(void **state)
+{
+    (void)state;
+    if (!has_fast_level())
+        skip();
+    stack s = person_like();
+    s.n = 5;
+    s.side_read = true; /* the second layer's output is read at the end too */
+    assert_true(check(&s, "side read") > 0);
+}
+
+int main(void)
+{
+    test_rng_seed();
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_person_like),
+        cmocka_unit_test(test_random_stacks),
+        cmocka_unit_test(test_side_read),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

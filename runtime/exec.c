@@ -352,28 +352,29 @@ static void word_wake(atomic_uint *word, int n)
 #endif
 }
 
-void edge_exec_flag_wait(atomic_uint *flag)
+void edge_exec_flag_wait(atomic_uint *flag, unsigned gen)
 {
+    const unsigned up = gen << 2 | 1u, asleep = gen << 2 | 2u;
     const int spins = atomic_load_explicit(&exec_spin, memory_order_relaxed);
     for (int spin = 0; spin < spins; spin++) {
-        if (atomic_load_explicit(flag, memory_order_acquire) == 1)
+        if (atomic_load_explicit(flag, memory_order_acquire) == up)
             return;
         cpu_relax();
     }
     for (;;) {
         unsigned v = atomic_load_explicit(flag, memory_order_acquire);
-        if (v == 1)
+        if (v == up)
             return;
-        if (v == 0 && !atomic_compare_exchange_strong_explicit(flag, &v, 2, memory_order_acquire,
-                                                               memory_order_acquire))
+        if (v != asleep && !atomic_compare_exchange_strong_explicit(
+                               flag, &v, asleep, memory_order_acquire, memory_order_acquire))
             continue; /* raised (or marked) meanwhile: look again */
-        word_wait(flag, 2);
+        word_wait(flag, asleep);
     }
 }
 
-void edge_exec_flag_raise(atomic_uint *flag)
+void edge_exec_flag_raise(atomic_uint *flag, unsigned gen)
 {
-    if (atomic_exchange_explicit(flag, 1, memory_order_acq_rel) == 2)
+    if (atomic_exchange_explicit(flag, gen << 2 | 1u, memory_order_acq_rel) == (gen << 2 | 2u))
         word_wake(flag, INT_MAX);
 }
 

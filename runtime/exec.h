@@ -31,12 +31,21 @@ unsigned edge_exec_threads(const edge_exec *x);
 unsigned edge_exec_width(const edge_exec *x);
 
 /* A flag one thread of a job raises and others wait for (the row chains' pieces,
- * runtime/interp/chain.c): 0 down, 1 raised, 2 down with a waiter asleep. Wait spins as long as
- * a helper waiting for a job does (edge_set_thread_spin), then sleeps until the flag is raised:
- * a waiter whose flag's thread is off its CPU gives its own CPU away. Raise publishes what the
- * thread wrote before it (release; wait acquires). */
-void edge_exec_flag_wait(atomic_uint *flag);
-void edge_exec_flag_raise(atomic_uint *flag);
+ * runtime/interp/chain.c), reused without being reset: GEN (below EDGE_EXEC_FLAG_GENS, never the
+ * same twice in a row) names the use, and a flag raised in another generation reads as down. The
+ * word holds GEN * 4 + 1 raised, GEN * 4 + 2 down with a waiter asleep, anything else down.
+ * Wait spins as long as a helper waiting for a job does (edge_set_thread_spin), then sleeps until
+ * the flag is raised: a waiter whose flag's thread is off its CPU gives its own CPU away. Raise
+ * publishes what the thread wrote before it (release; wait and up acquire). Why no reset: a word
+ * the caller zeroed before each use was in the caller's cache when a helper raised it, one
+ * cross-CPU round trip per flag (runtime/interp/chain.c). */
+#define EDGE_EXEC_FLAG_GENS (1u << 30)
+void edge_exec_flag_wait(atomic_uint *flag, unsigned gen);
+void edge_exec_flag_raise(atomic_uint *flag, unsigned gen);
+static inline bool edge_exec_flag_up(atomic_uint *flag, unsigned gen)
+{
+    return atomic_load_explicit(flag, memory_order_acquire) == (gen << 2 | 1u);
+}
 
 /* What a team did: loops run in parallel, loops run on the caller alone although the team has
  * helpers (a solo spell: the helpers kept missing jobs or stalled inside one, their CPU taken),

@@ -167,6 +167,7 @@ typedef struct edge_node {
 typedef struct edge_chain_piece {
     int32_t r0, r1;     /* its output rows */
     int32_t dep0, dep1; /* the pieces of the layer before that it reads: [dep0, dep1) */
+    int32_t layer;      /* its layer: layers[layer] */
     uint8_t band;       /* the thread whose band holds it */
     bool border;        /* another band's next layer reads some of its rows */
 } edge_chain_piece;
@@ -181,6 +182,7 @@ typedef struct edge_chain {
     int32_t n_layers, n_pieces;
     edge_chain_layer *layers;
     edge_chain_piece *pieces; /* every layer's, layer after layer */
+    int32_t *last; /* per band: the piece its thread claims last (runtime/interp/chain.c) */
 } edge_chain;
 
 /* One subgraph of the file. Subgraph 0 is the model's main graph: its tensors and nodes are

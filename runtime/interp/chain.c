@@ -10,20 +10,22 @@
  * 0.6 us on the VMs measured), and whichever thread was slower in a layer kept the other
  * waiting. A chain is one loop: each thread takes its band of every layer's rows, the rows its
  * neighbours' next layer reads first (the borders), and at the next layer waits only for the
- * neighbours' borders it reads, which are usually done by then. A thread that finishes its band
- * takes pieces of the others' not yet begun, so a slower CPU (or one the caller's helper never
- * joins) costs no more than its share.
+ * neighbours' borders it reads, which are usually done by then. A piece it reads that no thread
+ * has begun (its band's thread is behind, or never joined) it runs itself, and a thread that
+ * finishes its band takes what is left of the others', so a slower CPU (or one the caller's helper
+ * never joins) costs no more than its share.
  *
  * Correct by construction: a piece is claimed by one thread (an exchange) and computed by the
- * same kernel calls a task of those rows makes (backends/cpu/fast_ops.c edge_fast_rows); it
- * waits for every piece of the layer before whose rows its window reads (a flag raised with
- * release, waited on with acquire, runtime/exec.c). Each thread claims in layer order and only
- * waits for pieces claimed before it (every piece of the layer before is claimed once a thread
- * passes it), so the waits end. A thread can run a layer ahead of a piece still being computed,
- * so every tensor of a chain lives from its first node to its last (the plan never lays one
- * over another; their sum is bounded by CHAIN_MAX_BYTES). Bit-exact with the nodes run one by
- * one: tests/unit/test_chain.c compares, with pieces delayed at random. EDGE_CHAIN=0 in the
- * environment turns chains off.
+ * same kernel calls a task of those rows makes (backends/cpu/fast_ops.c edge_fast_rows); before
+ * it runs, every piece of the layer before whose rows its window reads is done (a flag raised
+ * with release, waited on with acquire, runtime/exec.c), or claimed and run first by the same
+ * thread. A thread waits only for pieces of lower layers that another thread claimed, each of
+ * them running or getting what it reads (lower still), so the waits end. A thread can run a
+ * layer ahead of a piece still being computed, so every tensor of a chain lives from its first
+ * node to its last (the plan never lays one over another; their sum is bounded by
+ * CHAIN_MAX_BYTES). Bit-exact with the nodes run one by one: tests/unit/test_chain.c compares,
+ * with pieces delayed at random, a helper that never joins, and one held in a piece. EDGE_CHAIN=0
+ * in the environment turns chains off.
  * Does not own the kernels or the rows' geometry (fast_ops.c), or the team (runtime/exec.c). */
 #include <stdlib.h>
 #include <string.h>
@@ -121,7 +123,8 @@ static int chain_plan(edge_chain *c, const edge_rows_geom *g)
 {
     const unsigned t = c->threads;
     c->pieces = calloc((size_t)c->n_layers * 3 * t, sizeof *c->pieces);
-    if (!c->pieces)
+    c->last = calloc(t, sizeof *c->last);
+    if (!c->pieces || !c->last)
         return EDGE_ENOMEM;
     int32_t n = 0;
     for (int32_t i = 0; i < c->n_layers; i++) {
@@ -131,6 +134,8 @@ static int chain_plan(edge_chain *c, const edge_rows_geom *g)
             n +=
                 band_pieces(g[i].rows, b, t, i + 1 < c->n_layers ? &g[i + 1] : NULL, &c->pieces[n]);
         l->n = n - l->first;
+        for (int32_t q = l->first; q < n; q++)
+            c->pieces[q].layer = i;
         if (i == 0)
             continue;
         const edge_chain_layer *prev = &c->layers[i - 1];
@@ -150,6 +155,11 @@ static int chain_plan(edge_chain *c, const edge_rows_geom *g)
         }
     }
     c->n_pieces = n;
+    for (unsigned b = 0; b < t; b++) /* its last layer's last piece of the band, borders first */
+        for (int border = 1; border >= 0; border--)
+            for (int32_t q = c->layers[c->n_layers - 1].first; q < n; q++)
+                if (c->pieces[q].band == b && c->pieces[q].border == (bool)border)
+                    c->last[b] = q;
     return 0;
 }
 
@@ -229,6 +239,7 @@ int edge__chain_build(edge_model *m, edge_error *err)
         if (!(c->layers = calloc((size_t)n, sizeof *c->layers)) || chain_plan(c, g)) {
             free(c->layers);
             free(c->pieces);
+            free(c->last);
             rc = EDGE_ENOMEM;
             break;
         }
@@ -263,6 +274,7 @@ void edge__chain_free(edge_model *m)
     for (int32_t i = 0; i < m->n_chains; i++) {
         free(m->chains[i].layers);
         free(m->chains[i].pieces);
+        free(m->chains[i].last);
     }
     free(m->chains);
     m->chains = NULL;
@@ -271,19 +283,30 @@ void edge__chain_free(edge_model *m)
 
 /* ---- running one ---- */
 
-/* A piece's words, a cache line of its own: claimed (0 or 1) and done (exec.h's flag). */
-struct edge_chain_word {
-    _Alignas(64) atomic_uint claim;
-    atomic_uint done;
+/* A cache line of its own: a piece's claim (the generation of the run that claimed it) or its
+ * flag (exec.h, with that generation). */
+typedef struct chain_line {
+    _Alignas(64) atomic_uint v;
+} chain_line;
+
+/* An interpreter's: N pieces' claims, then their flags. Neither is reset between runs (each run
+ * is a generation of its own): the caller zeroing them before each run left every line in its
+ * cache, and a helper's claim of each of its pieces then waited for a round trip between the
+ * CPUs (64 to 254 ns on a Zen 4 VM whose host moves its vCPUs). */
+struct edge_chain_words {
+    _Alignas(64) unsigned gen; /* the last run's generation (the caller's: one runs at a time) */
+    chain_line line[];
 };
 
-edge_chain_word *edge__chain_words_new(const edge_model *m)
+edge_chain_words *edge__chain_words_new(const edge_model *m)
 {
     if (!m->chain_pieces)
         return NULL;
-    edge_chain_word *w = aligned_alloc(64, (size_t)m->chain_pieces * sizeof *w);
+    const size_t bytes =
+        sizeof(edge_chain_words) + 2 * (size_t)m->chain_pieces * sizeof(chain_line);
+    edge_chain_words *w = aligned_alloc(64, bytes);
     if (w)
-        memset(w, 0, (size_t)m->chain_pieces * sizeof *w);
+        memset(w, 0, bytes); /* generation 0, unused: the first run's is 1 */
     return w;
 }
 
@@ -299,41 +322,68 @@ typedef struct chain_job {
     const edge_model *m;
     const edge_chain *c;
     void *const *t;
-    edge_chain_word *w;
+    chain_line *claim, *done; /* piece Q's: claim[Q], done[Q] */
+    unsigned gen;
 } chain_job;
 
-/* Piece Q of layer L, if no thread has claimed it: claim it, wait for what it reads, run it. */
-static void piece_run(const chain_job *j, const edge_chain_layer *l, int32_t q, unsigned thread)
+static void piece_run(const chain_job *j, int32_t q, unsigned thread);
+
+/* The rows piece D writes, which a piece about to run reads: done, or run here when no thread
+ * has begun it (its band's thread is behind, or never came), else waited for. */
+static void piece_need(const chain_job *j, int32_t d, unsigned thread)
 {
-    edge_chain_word *w = &j->w[q];
-    if (atomic_load_explicit(&w->claim, memory_order_relaxed) ||
-        atomic_exchange_explicit(&w->claim, 1, memory_order_relaxed))
+    if (edge_exec_flag_up(&j->done[d].v, j->gen))
+        return;
+    piece_run(j, d, thread);
+    edge_exec_flag_wait(&j->done[d].v, j->gen);
+}
+
+/* Piece Q, if no thread has claimed it in this run: claim it, get what it reads, run it. A
+ * thread waits only for pieces of lower layers, each claimed by a thread running it or getting
+ * what it reads (lower still), so every wait ends. */
+static void piece_run(const chain_job *j, int32_t q, unsigned thread)
+{
+    atomic_uint *claim = &j->claim[q].v;
+    if (atomic_load_explicit(claim, memory_order_relaxed) == j->gen ||
+        atomic_exchange_explicit(claim, j->gen, memory_order_relaxed) == j->gen)
         return;
     const edge_chain_piece *p = &j->c->pieces[q];
     for (int32_t d = p->dep0; d < p->dep1; d++)
-        edge_exec_flag_wait(&j->w[d].done);
+        piece_need(j, d, thread);
     void (*hook)(unsigned, int32_t) = atomic_load_explicit(&piece_hook, memory_order_relaxed);
     if (hook)
         hook(thread, q);
-    edge_fast_rows(&j->m->nodes[l->node], j->t, (size_t)p->r0, (size_t)p->r1);
-    edge_exec_flag_raise(&w->done);
+    edge_fast_rows(&j->m->nodes[j->c->layers[p->layer].node], j->t, (size_t)p->r0, (size_t)p->r1);
+    edge_exec_flag_raise(&j->done[q].v, j->gen);
 }
 
-/* Worker TASK (band TASK first): every layer in turn, its own band's borders, then the rest of
- * its band, then whatever the other bands have not begun. */
+/* Band B's pieces of layer L that no thread has begun, in the order its thread runs them: the
+ * borders (which the other bands' next layer reads) first. */
+static void band_run(const chain_job *j, const edge_chain_layer *l, unsigned b, unsigned thread)
+{
+    for (int border = 1; border >= 0; border--)
+        for (int32_t q = l->first; q < l->first + l->n; q++)
+            if (j->c->pieces[q].band == b && j->c->pieces[q].border == (bool)border)
+                piece_run(j, q, thread);
+}
+
+/* Worker TASK: band TASK, every layer in turn, taking on the way the other bands' pieces it
+ * reads that no thread has begun; then whatever of the other bands no thread has begun. The
+ * other bands' claims are read only there: a line the other thread wrote costs a round trip to
+ * read, and a line read costs it one to write next run. A band's last piece claimed says all of
+ * it is (its thread claims in order; the others take only pieces before it or that one). */
 static void chain_task(void *ctx, size_t task, unsigned thread)
 {
     const chain_job *j = ctx;
     const edge_chain *c = j->c;
-    for (int32_t i = 0; i < c->n_layers; i++) {
-        const edge_chain_layer *l = &c->layers[i];
-        for (unsigned k = 0; k < c->threads; k++) {
-            const unsigned b = (unsigned)(task + k) % c->threads;
-            for (int border = 1; border >= 0; border--)
-                for (int32_t q = l->first; q < l->first + l->n; q++)
-                    if (c->pieces[q].band == b && c->pieces[q].border == (bool)border)
-                        piece_run(j, l, q, thread);
-        }
+    for (int32_t i = 0; i < c->n_layers; i++)
+        band_run(j, &c->layers[i], (unsigned)task, thread);
+    for (unsigned k = 1; k < c->threads; k++) {
+        const unsigned b = (unsigned)(task + k) % c->threads;
+        if (atomic_load_explicit(&j->claim[c->last[b]].v, memory_order_relaxed) == j->gen)
+            continue;
+        for (int32_t i = 0; i < c->n_layers; i++)
+            band_run(j, &c->layers[i], b, thread);
     }
 }
 
@@ -350,18 +400,15 @@ static void chain_alone_task(void *ctx, size_t task, unsigned thread)
     }
 }
 
-void edge__chain_run(const edge_model *m, const edge_chain *c, void *const *t, edge_chain_word *w,
+void edge__chain_run(const edge_model *m, const edge_chain *c, void *const *t, edge_chain_words *w,
                      edge_exec *x)
 {
+    chain_job j = {m, c, t, w->line, w->line + m->chain_pieces, 0};
     if (edge_exec_width(x) != c->threads) { /* alone: one loop of the team's cut, as it counts */
-        const chain_job j = {m, c, t, w};
-        edge_exec_parallel_as(x, 1, c->threads, chain_alone_task, (void *)&j);
+        edge_exec_parallel_as(x, 1, c->threads, chain_alone_task, &j);
         return;
     }
-    for (int32_t q = 0; q < c->n_pieces; q++) { /* no helper is inside: the last job closed */
-        atomic_store_explicit(&w[q].claim, 0, memory_order_relaxed);
-        atomic_store_explicit(&w[q].done, 0, memory_order_relaxed);
-    }
-    const chain_job j = {m, c, t, w};
-    edge_exec_parallel(x, c->threads, chain_task, (void *)&j);
+    w->gen = w->gen + 1 < EDGE_EXEC_FLAG_GENS ? w->gen + 1 : 1;
+    j.gen = w->gen;
+    edge_exec_parallel(x, c->threads, chain_task, &j);
 }

@@ -31,8 +31,8 @@ struct edge_interp {
     void **scratch;        /* scratch pointer of each node (execution order) */
     edge_exec *x;          /* NULL with one thread */
     edge_exec_node *xnode; /* with X: each node's timing record (exec.h) */
-    struct edge_chain_word *chain_words; /* with X and row chains: their pieces' flags */
-    part_run *runs;                      /* one per partition (CPU partitions: zeroed) */
+    struct edge_chain_words *chain_words; /* with X and row chains: their pieces' flags */
+    part_run *runs;                       /* one per partition (CPU partitions: zeroed) */
     char error[EDGE_ERROR_MESSAGE_MAX];
     uint64_t while_left;    /* WHILE iterations this invoke may still run (max_while_iterations) */
     bool prof_on;           /* profiling: the one test invoke makes when it is off */
@@ -43,12 +43,12 @@ struct edge_interp {
 
 /* chain.c: an interpreter's flags for the pieces of M's row chains (one chain runs at a time),
  * NULL when M has none or out of memory; free with free(). */
-typedef struct edge_chain_word edge_chain_word;
-edge_chain_word *edge__chain_words_new(const edge_model *m);
+typedef struct edge_chain_words edge_chain_words;
+edge_chain_words *edge__chain_words_new(const edge_model *m);
 /* Row chain C of M over tensors T on team X, with flags W: one loop of the team's (its pieces
  * taken by the threads as they join), or, where X's loops run alone now (edge_exec_width below
  * the chain's threads: a node alone, a solo spell), each layer in one go on the caller. */
-void edge__chain_run(const edge_model *m, const edge_chain *c, void *const *t, edge_chain_word *w,
+void edge__chain_run(const edge_model *m, const edge_chain *c, void *const *t, edge_chain_words *w,
                      edge_exec *x);
 /* Test hook: FN(thread, piece) before each piece runs (NULL: none). */
 void edge__chain_piece_hook(void (*fn)(unsigned thread, int32_t piece));

@@ -44,6 +44,7 @@
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -1348,13 +1349,60 @@ edge_exec *edge__exec_new(unsigned n)
 
 #define AUTO_MAX_THREADS 4 /* beyond, a single inference of our models gains little */
 
+#define CORES_MAX 1024 /* cores told apart (glibc's CPU_SETSIZE) */
+
+/* The lowest CPU of the list in FILE ("0,4", "2-3", "5": a CPU's SMT siblings, itself
+ * included), or -1 when it cannot be read. */
+static int first_sibling(const char *file)
+{
+    FILE *f = fopen(file, "re");
+    if (!f)
+        return -1;
+    int cpu = -1;
+    if (fscanf(f, "%d", &cpu) != 1 || cpu < 0)
+        cpu = -1;
+    fclose(f);
+    return cpu;
+}
+
+unsigned edge__exec_cores(const int *cpus, unsigned n, const char *sysfs)
+{
+    if (!sysfs)
+        sysfs = "/sys/devices/system/cpu";
+    int first[CORES_MAX];
+    unsigned cores = 0;
+    for (unsigned i = 0; i < n; i++) {
+        char file[512];
+        snprintf(file, sizeof file, "%s/cpu%d/topology/core_cpus_list", sysfs, cpus[i]);
+        int s = first_sibling(file);
+        if (s < 0) { /* kernels before 5.7 */
+            snprintf(file, sizeof file, "%s/cpu%d/topology/thread_siblings_list", sysfs, cpus[i]);
+            s = first_sibling(file);
+        }
+        if (s < 0)
+            return n; /* no topology: every CPU a core */
+        unsigned k = 0;
+        while (k < cores && first[k] != s)
+            k++;
+        if (k == cores && cores < CORES_MAX)
+            first[cores++] = s;
+    }
+    return cores;
+}
+
 unsigned edge__exec_auto_threads(void)
 {
     unsigned n = 1;
 #if defined(__linux__)
     cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == 0)
-        n = (unsigned)CPU_COUNT(&set);
+    if (sched_getaffinity(0, sizeof set, &set) == 0) {
+        int cpus[CPU_SETSIZE];
+        unsigned k = 0;
+        for (int c = 0; c < CPU_SETSIZE; c++)
+            if (CPU_ISSET(c, &set))
+                cpus[k++] = c;
+        n = edge__exec_cores(cpus, k, NULL);
+    }
 #else
     const long c = sysconf(_SC_NPROCESSORS_ONLN);
     n = c > 0 ? (unsigned)c : 1;

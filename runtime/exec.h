@@ -106,8 +106,15 @@ void edge_exec_ranges(edge_exec *x, size_t n, size_t min, size_t align, edge_ran
  * reused), or NULL when memory or a thread cannot be had. Free with edge__exec_free (NULL is
  * fine), which parks a few teams for reuse (exec.c) and ends the others. */
 edge_exec *edge__exec_new(unsigned n);
-/* edge_model_options.threads = EDGE_THREADS_AUTO: the CPUs this process may run on, 1 to 4. */
+/* edge_model_options.threads = EDGE_THREADS_AUTO: the cores this process may run on (its
+ * affinity mask's CPUs, SMT siblings counted once: edge__exec_cores), 1 to 4. */
 unsigned edge__exec_auto_threads(void);
+/* The physical cores among the N CPUs at CPUS: CPUs that share a core (SMT siblings, by the
+ * lowest CPU of SYSFS/cpuC/topology/core_cpus_list, or thread_siblings_list on older kernels)
+ * count once; N when a CPU's topology cannot be read. SYSFS NULL: /sys/devices/system/cpu
+ * (tests give a directory of their own). Two threads on one core's siblings share its vector
+ * units and caches: an int8 inference gains little from the second, and pays the hand-offs. */
+unsigned edge__exec_cores(const int *cpus, unsigned n, const char *sysfs);
 void edge__exec_free(edge_exec *x);
 
 /* Test hook: nonzero holds every helper of every team just before it joins a job, as if the

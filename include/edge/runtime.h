@@ -178,11 +178,11 @@ typedef struct edge_model_options {
     edge_isa isa;
     /* Threads each interpreter of this model runs one inference on (default 1,
      * at most 64): large convolutions split their rows or channels. EDGE_THREADS_AUTO:
-     * the CPUs this process may run on (at most 4) for a model of at least
-     * EDGE_THREADS_AUTO_MACS multiply-accumulates, 1 thread for a smaller one (too little work
-     * to gain); edge_model_threads says which. Whatever the count, an interpreter's team runs
-     * on the calling thread alone while its helpers do not get their CPUs (see
-     * edge_set_thread_spin). */
+     * the cores this process may run on (its CPUs, SMT siblings counted once; at most 4) for a
+     * model of at least EDGE_THREADS_AUTO_MACS multiply-accumulates, 1 thread for a smaller one
+     * (too little work to gain); edge_model_threads says which. Whatever the count, an
+     * interpreter's team runs on the calling thread alone while its helpers do not get their CPUs
+     * (see edge_set_thread_spin). */
     unsigned threads;
     /* Nonzero: read the file into private memory instead of mapping it shared.
      * A file rewritten in place (truncated, then written) then cannot change

@@ -242,7 +242,7 @@ void edge_test_tensor_shape(struct edge_tensor *t, int type, int rank, const int
 }
 
 /* ROOT/REL holding TEXT, its folders made: 0, or -1. */
-static int put_text(const char *root, const char *rel, const char *text)
+int edge_test_put_text(const char *root, const char *rel, const char *text)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", root, rel);
@@ -285,7 +285,7 @@ int edge_test_fake_sysfs(const char *root)
         {"sys/class/apex/apex_0/trip_point2_temp", "95000\n"},
     };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
-        if (put_text(root, files[i][0], files[i][1]))
+        if (edge_test_put_text(root, files[i][0], files[i][1]))
             return -1;
     return 0;
 }

@@ -30,6 +30,8 @@ char *edge_test_shared_path(const char *sub);
  * firmware's flags 0x50005 (under-voltage and throttled now), and an Edge TPU apex_0 at 86 C
  * past its first trip point (85, 90, 95 C). 0, or -1. */
 int edge_test_fake_sysfs(const char *root);
+/* TEXT into the file ROOT/REL, making the directories between. 0, or -1. */
+int edge_test_put_text(const char *root, const char *rel, const char *text);
 
 /* Whole file into a malloc'd buffer (NULL if unreadable); *len gets its size. */
 void *edge_test_read_file(const char *path, size_t *len);

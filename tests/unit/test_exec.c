@@ -7,7 +7,8 @@
  * hearts not beating) and, once its helpers are let go, takes them back; that a try of the
  * helpers must last, not only have jobs, to end the doubling of the spells; that a helper asleep
  * inside a task (off its CPU, its CPU clock still) counts as a stall and sends the team solo; and
- * what EDGE_THREADS_AUTO chooses for a small and a larger shared model; and the per-node choice
+ * what EDGE_THREADS_AUTO chooses for a small and a larger shared model (the cores of the affinity
+ * mask, SMT siblings once: on a made-up sysfs topology too); and the per-node choice
  * between parallel loops and the caller alone (edge_exec_node_begin/end) from a node's times; and,
  * with whole invokes' times injected (edge__exec_invoke_ticks), whether nodes choose at all,
  * alone mode, and its probes of the team (their ways, window and waits); and that a helper left
@@ -916,6 +917,39 @@ static unsigned auto_threads(const char *dir, const char *model)
     return threads;
 }
 
+/* edge__exec_cores on a made-up topology: a 2-core 4-thread part (CPUs 0 and 2 one core, 1 and 3
+ * the other), an older kernel's file for CPUs 4 and 5 (one core, a range), CPU 6 alone, and CPU 7
+ * with no topology at all (then every CPU counts). */
+static void test_auto_cores(void **state)
+{
+    (void)state;
+    char root[] = "/tmp/edged-test-cores-XXXXXX";
+    assert_non_null(mkdtemp(root));
+    static const char *const files[][2] = {
+        {"cpu0/topology/core_cpus_list", "0,2\n"},
+        {"cpu1/topology/core_cpus_list", "1,3\n"},
+        {"cpu2/topology/core_cpus_list", "0,2\n"},
+        {"cpu3/topology/core_cpus_list", "1,3\n"},
+        {"cpu4/topology/thread_siblings_list", "4-5\n"},
+        {"cpu5/topology/thread_siblings_list", "4-5\n"},
+        {"cpu6/topology/core_cpus_list", "6\n"},
+        {"cpu7/topology/core_id", "7\n"},
+    };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        assert_int_equal(edge_test_put_text(root, files[i][0], files[i][1]), 0);
+    const int all[] = {0, 1, 2, 3}, pair[] = {0, 2}, split[] = {2, 1}, old[] = {3, 4, 5, 6},
+              lost[] = {0, 2, 7};
+    assert_int_equal(edge__exec_cores(all, 4, root), 2);
+    assert_int_equal(edge__exec_cores(pair, 2, root), 1);  /* one core's two threads */
+    assert_int_equal(edge__exec_cores(split, 2, root), 2); /* a thread of each core */
+    assert_int_equal(edge__exec_cores(old, 4, root), 3);
+    assert_int_equal(edge__exec_cores(lost, 3, root), 3);
+    assert_int_equal(edge__exec_cores(all, 1, root), 1);
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_auto(void **state)
 {
     (void)state;
@@ -924,10 +958,16 @@ static void test_auto(void **state)
         skip();
     cpu_set_t set;
     assert_int_equal(sched_getaffinity(0, sizeof set, &set), 0);
-    const unsigned cpus = (unsigned)CPU_COUNT(&set);
+    int cpus[CPU_SETSIZE];
+    unsigned n = 0;
+    for (int c = 0; c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &set))
+            cpus[n++] = c;
+    const unsigned cores = edge__exec_cores(cpus, n, NULL); /* this machine's */
+    assert_true(cores >= 1 && cores <= n);
     assert_int_equal(auto_threads(dir, "hello_world_int8"), 1); /* a few hundred MACs */
     assert_int_equal(auto_threads(dir, "person_detect"),
-                     cpus < 4 ? cpus : 4); /* millions of MACs */
+                     cores < 4 ? cores : 4); /* millions of MACs */
     free(dir);
 }
 
@@ -947,6 +987,7 @@ int main(void)
         cmocka_unit_test(test_invoke_load),
         cmocka_unit_test_setup_teardown(test_invoke_burst, no_spells, spells_back),
         cmocka_unit_test_setup_teardown(test_move_off, no_spells, spells_back),
+        cmocka_unit_test(test_auto_cores),
         cmocka_unit_test(test_auto),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

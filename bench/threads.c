@@ -18,7 +18,9 @@
  * team's helpers took from the other program) and, before each model, the synchronisation floor: a
  * cache line's round trip between the caller's CPU and the next, and an empty parallel loop of a
  * team of 2; and, in the quiet rounds, the machine's ceiling: two independent 1-thread inferences
- * at once, one per CPU, against one alone (what two CPUs give the model with no synchronisation).
+ * at once, one per CPU, against one alone (what two CPUs give the model with no synchronisation);
+ * each quiet round's own figures on a line of its own, with the round trip measured before it
+ * (the host's episodes last about a round: the median of rounds takes one or the other).
  * Does not own: the team (runtime/exec.c). With --graph-anchor PATH/anchor-xnngraph (built beside
  * the project's benchmarks against an upstream XNNPACK: bench/README.md), as many rounds again,
  * after edged's, run the model's own graph (bench-graph) on upstream XNNPACK with 1 thread and with
@@ -374,7 +376,7 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
         }
     }
     const int other = next_cpu(mine, caller);
-    double ceiling[MAX_ROUNDS];
+    double ceiling[MAX_ROUNDS], trip[MAX_ROUNDS]; /* the quiet rounds': ceiling, round trip */
     /* upstream XNNPACK on the same graph: [busy][0: 1 thread, 1: 2 threads][round] */
     double xnn[2][2][MAX_ROUNDS];
     char graph[64] = "";
@@ -391,8 +393,12 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
     memset(st, 0, sizeof st);
     for (int r = 0; r < c->rounds && !failed; r++)
         for (int busy = 0; busy < 2 && !failed; busy++) {
-            if (busy)
+            if (busy) {
                 busy_start(mine, caller);
+            } else {
+                trip[r] = round_trip_ns(caller, other); /* where the host has the vCPUs now */
+                sched_setaffinity(0, sizeof one, &one);
+            }
             for (int k = 0; k < CONFIGS && !failed; k++) {
                 edge_thread_stats a, b;
                 edge_interp_thread_stats(it[k], &a);
@@ -425,6 +431,11 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
             if (busy)
                 busy_stop();
         }
+    for (int r = 0; r < c->rounds && !failed; r++) /* before the medians sort them */
+        printf("%-24s quiet     round %-3d 1 thread %9.1f us, 2 threads %9.1f us (%.2fx), auto "
+               "%9.1f us (%.2fx); ceiling %.2fx; round trip between the CPUs before it %.0f ns\n",
+               name, r + 1, us[0][0][r], us[0][1][r], us[0][0][r] / us[0][1][r], us[0][2][r],
+               us[0][0][r] / us[0][2][r], ceiling[r], trip[r]);
     if (!failed) {
         static const char *const cond[2] = {"quiet", "contended"};
         for (int busy = 0; busy < 2; busy++) {

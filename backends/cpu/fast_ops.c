@@ -76,22 +76,24 @@ static size_t div_up(size_t a, size_t b)
     return (a + b - 1) / b;
 }
 
-/* Rows a task for ROWS rows on THREADS threads, tasks of at least LEAST rows and at most two a
+/* Rows a task for ROWS rows on THREADS threads, tasks of at least LEAST rows and at most MOST a
  * thread: of those chunks, the one whose busiest thread has the fewest rows, as the team hands
  * them out (edge_exec_parallel_as: thread t starts on tasks [n t / T, n (t + 1) / T)), and of
  * equals the smallest (the most tasks, for a thread that finishes first to take). Cut as rows / 2T
  * rounded up, 6 rows on 2 threads made 3 tasks of 2 and one thread ran two of them: the 6x6 layers
  * of person_detect at avx2 (their fused pointwise GEMM asks for 2 rows a task there) split 24 and
  * 12 pixels. Chunks past rows / T rounded up only load a thread more. */
-size_t edge__row_chunk(size_t rows, unsigned threads, size_t least)
+size_t edge__row_chunk(size_t rows, unsigned threads, size_t least, size_t most_tasks)
 {
     if (least < 1)
         least = 1;
+    if (most_tasks < 1)
+        most_tasks = 1;
     if (threads < 2 || rows <= least)
         return rows > least ? rows : least;
-    const size_t t = threads, most = div_up(rows, t);
+    const size_t t = threads, most = div_up(rows, t), fewest = div_up(rows, most_tasks * t);
     size_t best = least > most ? least : most, best_load = SIZE_MAX;
-    for (size_t c = least > div_up(rows, 2 * t) ? least : div_up(rows, 2 * t); c <= most; c++) {
+    for (size_t c = least > fewest ? least : fewest; c <= most; c++) {
         const size_t n = div_up(rows, c);
         size_t load = 0;
         for (size_t i = 0; i < t; i++) {
@@ -107,18 +109,48 @@ size_t edge__row_chunk(size_t rows, unsigned threads, size_t least)
     return best;
 }
 
-/* ROWS output rows in tasks for THREADS threads: about two per thread for balance
- * (edge__row_chunk), and one call for a single thread (a kernel call sets up per-block
- * constants, such as the depthwise weight quads: several per node are pure overhead on 6x6 and
- * 3x3 layers, and a team running solo on a busy CPU, runtime/exec.c, pays them all: four per
- * thread cost it 6% of person_detect, two 4%). */
-static void row_tasks(fast_hdr *h, size_t rows, unsigned threads)
+/* Output pixels a task at least where a loop's tasks are more than its base count a thread, and
+ * the most tasks a thread. A team's thread runs its own tasks first and then takes those of the
+ * others not yet begun (runtime/exec.c), so a thread the host slows (another guest, or the busy
+ * SMT sibling of its core) hands its work over a task at a time: with two tasks a thread, a thread
+ * 25% slower has begun both before the other is done, and the loop waits for it. Large loops are
+ * therefore cut finer: mobilenet_v2 at avx512vnni on the 2-vCPU Zen 4 VM, whose vCPUs are slowed
+ * by the host now and then, cut so for tasks of 392 pixels and more (only its 112x112 and 56x56
+ * layers), ran at a mean of 1711 us against 1784 us in alternating windows of the same minutes
+ * (its median 1570 against 1615, p10 1459 against 1458: no loss where neither thread is slowed),
+ * and 1996 against 2113 us with the helper's every task made 25% longer; yolov8n 14194 against
+ * 14422, and 16461 against 17441. Tasks of 196 pixels gained no more; person_detect's layers run
+ * in chains (runtime/interp/chain.c) and are too small for it. */
+#define TASK_PIXELS 392u
+#define TASKS_MAX 8u
+
+size_t edge__tasks_per_thread(size_t pixels, unsigned threads, size_t base)
+{
+    const size_t k = threads ? pixels / ((size_t)threads * TASK_PIXELS) : 0;
+    return k < base ? base : k > TASKS_MAX ? TASKS_MAX : k;
+}
+
+/* ROWS output rows of PIXELS output pixels in all, in tasks for THREADS threads: about two a
+ * thread for balance (edge__row_chunk), more for a large loop (edge__tasks_per_thread), and one
+ * call for a single thread (a kernel call sets up per-block constants, such as the depthwise
+ * weight quads: several per node are pure overhead on 6x6 and 3x3 layers, and a team running solo
+ * on a busy CPU, runtime/exec.c, pays them all: four per thread cost it 6% of person_detect, two
+ * 4%). */
+static void row_tasks(fast_hdr *h, size_t rows, size_t pixels, unsigned threads)
 {
     h->rows = rows;
-    h->chunk = threads > 1 ? edge__row_chunk(rows, threads, 1) : rows;
+    h->chunk = threads > 1
+                   ? edge__row_chunk(rows, threads, 1, edge__tasks_per_thread(pixels, threads, 2))
+                   : rows;
     h->n_tasks = div_up(rows, h->chunk);
     h->chunk1 = rows;
     h->n_tasks1 = 1;
+}
+
+/* The output pixels of convolution K. */
+static size_t conv_pixels(const edge_conv_params *k)
+{
+    return (size_t)k->batches * (size_t)k->out_h * (size_t)k->out_w;
 }
 
 /* The tasks of one loop of H (and how many the team's cut has: edge_exec_parallel_as). */
@@ -175,7 +207,9 @@ static size_t tile_nr(const fast_hdr *h)
 static size_t gemm_rows_chunk(const fast_hdr *h, unsigned threads, size_t scratch_rows_cap)
 {
     const size_t mr = tile_mr(h);
-    size_t chunk = div_up(div_up(h->rows, (size_t)threads * 4), mr) * mr;
+    /* four tasks a thread, more for a large loop of a team (edge__tasks_per_thread) */
+    const size_t per = threads > 1 ? edge__tasks_per_thread(h->rows, threads, 4) : 4;
+    size_t chunk = div_up(div_up(h->rows, (size_t)threads * per), mr) * mr;
     if (chunk > scratch_rows_cap)
         chunk = scratch_rows_cap;
     return chunk < mr ? mr : chunk;
@@ -875,7 +909,7 @@ int edge_fast_dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
         edge_qs8_dw_pack(ch, taps, kt->dw.cr, const_data(p, n, 1), bias ? bias->data : NULL,
                          k->mult, k->shift, k->input_offset, zero + zbytes);
     }
-    row_tasks(h, (size_t)k->batches * (size_t)k->out_h, p->m->threads);
+    row_tasks(h, (size_t)k->batches * (size_t)k->out_h, conv_pixels(k), p->m->threads);
     h->dw_w_off = zbytes;
     return 1;
 }
@@ -964,7 +998,8 @@ bool edge_fast_pw_fuse(edge_node *d, const edge_node *p, unsigned threads)
         const size_t w = (size_t)a->out_w, least = div_up(2 * tile_mr(hp), w);
         if (hd->rows / threads < least)
             return false;
-        hd->chunk = edge__row_chunk(hd->rows, threads, least);
+        hd->chunk = edge__row_chunk(hd->rows, threads, least,
+                                    edge__tasks_per_thread(hd->rows * w, threads, 2));
         hd->n_tasks = div_up(hd->rows, hd->chunk);
     }
     return true;
@@ -1057,7 +1092,7 @@ static int dconv_setup_as(edge_prep *p, edge_node *n, const edge_conv_params *k,
         h->b = 128 + k->filter_offset;
         h->kzx = (int32_t)((uint32_t)cells * (uint8_t)h->zp_in);
     }
-    row_tasks(h, (size_t)k->batches * (size_t)k->out_h, p->m->threads);
+    row_tasks(h, (size_t)k->batches * (size_t)k->out_h, conv_pixels(k), p->m->threads);
     return 1;
 }
 
@@ -1180,7 +1215,7 @@ static int wino_setup(edge_prep *p, edge_node *n, const edge_conv_params *k)
     h->g = *k;
     h->o = (edge_qs8_out){k->output_offset, k->act_min, k->act_max};
     h->zp_in = (int8_t)(-k->input_offset);
-    row_tasks(h, edge_qs8_wino_tile_rows(k), p->m->threads);
+    row_tasks(h, edge_qs8_wino_tile_rows(k), conv_pixels(k), p->m->threads);
     n->scratch_bytes = edge_qs8_wino_scratch_bytes((size_t)k->in_c);
     return 1;
 }
@@ -1283,7 +1318,7 @@ int edge_fast_avgpool_prepare(edge_prep *p, edge_node *n, const edge_pool_params
     h->pool = *k;
     h->u8 = u8;
     h->rows = (size_t)k->batches * (size_t)k->out_h;
-    h->chunk = edge__row_chunk(h->rows, p->m->threads, 1);
+    h->chunk = edge__row_chunk(h->rows, p->m->threads, 1, 2);
     h->n_tasks = div_up(h->rows, h->chunk);
     n->scratch_bytes = (size_t)k->channels * sizeof(int32_t);
     return 1;

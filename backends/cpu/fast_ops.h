@@ -84,9 +84,13 @@ bool edge_fast_rows_geom(const edge_model *m, const edge_node *n, edge_rows_geom
  * calls a task of those rows makes). */
 void edge_fast_rows(const edge_node *n, void *const *t, size_t r0, size_t r1);
 /* Rows a task when ROWS rows of a row-split node are cut for THREADS threads in tasks of at least
- * LEAST rows (at most two a thread): the cut whose busiest thread has the fewest rows. Exposed
- * for tests/unit/test_row_split.c. */
-size_t edge__row_chunk(size_t rows, unsigned threads, size_t least);
+ * LEAST rows (at most MOST_TASKS a thread): the cut whose busiest thread has the fewest rows.
+ * Exposed for tests/unit/test_row_split.c. */
+size_t edge__row_chunk(size_t rows, unsigned threads, size_t least, size_t most_tasks);
+/* Tasks a thread of THREADS for a loop of PIXELS output pixels (or GEMM rows): BASE, or more for a
+ * large loop (tasks of at least 392 pixels, at most 8 a thread), so that a thread the host slows
+ * hands over what it has not begun. Exposed for tests/unit/test_row_split.c. */
+size_t edge__tasks_per_thread(size_t pixels, unsigned threads, size_t base);
 
 /* ADD of two int8 tensors of one shape. */
 int edge_fast_add_prepare(edge_prep *p, edge_node *n, const edge_qs8_add_params *k, size_t count);

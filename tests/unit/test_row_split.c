@@ -3,10 +3,12 @@
  * fused depthwise + pointwise pair, AVERAGE_POOL_2D).
  *
  * Owns: checking, for every row count up to 400 on 2 to 4 threads with tasks of at least 1 to 6
- * rows, that the cut's busiest thread (the team starts thread t on tasks [n t / T, n (t + 1) / T),
- * runtime/exec.c) has no more rows than under any other cut of at most two tasks a thread, that
- * no task is shorter than asked and no thread is given more than two tasks; and the cuts of the
- * layers that made it: person_detect's 6x6 and 3x3 layers, mobilenet_v2's 14 and 7 rows. */
+ * rows and at most 2, 4 or 8 a thread, that the cut's busiest thread (the team starts thread t on
+ * tasks [n t / T, n (t + 1) / T), runtime/exec.c) has no more rows than under any other cut of
+ * at most that many tasks a thread, that no task is shorter than asked and no thread is given
+ * more tasks; the cuts of the layers that made it: person_detect's 6x6 and 3x3 layers,
+ * mobilenet_v2's 112, 56, 14 and 7 rows; and how many tasks a thread a loop's size gets
+ * (edge__tasks_per_thread). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -35,52 +37,81 @@ static void test_layers(void **state)
 {
     (void)state;
     /* person_detect's 6x6 layers: 3 rows a thread, not 2 and 4 (6 rows in tasks of 2) */
-    assert_int_equal(edge__row_chunk(6, 2, 1), 3);
-    assert_int_equal(edge__row_chunk(6, 2, 2), 3); /* avx2's fused pair: 2 GEMM tiles of 6 */
-    assert_int_equal(edge__row_chunk(6, 2, 3), 3); /* avx512vnni's: 2 tiles of 8 */
+    assert_int_equal(edge__row_chunk(6, 2, 1, 2), 3);
+    assert_int_equal(edge__row_chunk(6, 2, 2, 2), 3); /* avx2's fused pair: 2 GEMM tiles of 6 */
+    assert_int_equal(edge__row_chunk(6, 2, 3, 2), 3); /* avx512vnni's: 2 tiles of 8 */
     /* its 3x3 layers: 2 and 1 rows whatever the cut; the most tasks */
-    assert_int_equal(busiest(3, 2, edge__row_chunk(3, 2, 1)), 2);
-    assert_int_equal(edge__row_chunk(3, 2, 1), 1);
+    assert_int_equal(busiest(3, 2, edge__row_chunk(3, 2, 1, 2)), 2);
+    assert_int_equal(edge__row_chunk(3, 2, 1, 2), 1);
     /* mobilenet_v2's 14 rows: 7 a thread (tasks of 4 gave 8 and 6); 7 rows: 4 and 3 */
-    assert_int_equal(edge__row_chunk(14, 2, 1), 7);
-    assert_int_equal(busiest(7, 2, edge__row_chunk(7, 2, 1)), 4);
+    assert_int_equal(edge__row_chunk(14, 2, 1, 2), 7);
+    assert_int_equal(busiest(7, 2, edge__row_chunk(7, 2, 1, 2)), 4);
     /* rows that cut evenly keep two tasks a thread */
-    assert_int_equal(edge__row_chunk(48, 2, 1), 12);
-    assert_int_equal(edge__row_chunk(24, 2, 1), 6);
-    assert_int_equal(edge__row_chunk(12, 2, 1), 3);
-    assert_int_equal(edge__row_chunk(48, 4, 1), 6);
+    assert_int_equal(edge__row_chunk(48, 2, 1, 2), 12);
+    assert_int_equal(edge__row_chunk(24, 2, 1, 2), 6);
+    assert_int_equal(edge__row_chunk(12, 2, 1, 2), 3);
+    assert_int_equal(edge__row_chunk(48, 4, 1, 2), 6);
     /* one thread: one task; fewer rows than a task: one task of LEAST */
-    assert_int_equal(edge__row_chunk(48, 1, 1), 48);
-    assert_int_equal(edge__row_chunk(5, 2, 8), 8);
-    assert_int_equal(edge__row_chunk(1, 2, 1), 1);
+    assert_int_equal(edge__row_chunk(48, 1, 1, 2), 48);
+    assert_int_equal(edge__row_chunk(5, 2, 8, 2), 8);
+    assert_int_equal(edge__row_chunk(1, 2, 1, 2), 1);
+    /* mobilenet_v2's 112 and 56 rows cut for 8 and 4 tasks a thread: 7 rows a task */
+    assert_int_equal(edge__row_chunk(112, 2, 1, 8), 7);
+    assert_int_equal(edge__row_chunk(56, 2, 1, 4), 7);
+}
+
+/* How many tasks a thread a loop gets: its base, more for a large one (tasks of 392 pixels and
+ * more), at most 8. */
+static void test_tasks_per_thread(void **state)
+{
+    (void)state;
+    /* mobilenet_v2's 112x112 and 56x56 layers on 2 threads: 8 and 4 a thread; 28x28: the base */
+    assert_int_equal(edge__tasks_per_thread(112 * 112, 2, 2), 8);
+    assert_int_equal(edge__tasks_per_thread(56 * 56, 2, 2), 4);
+    assert_int_equal(edge__tasks_per_thread(28 * 28, 2, 2), 2);
+    /* a GEMM's base of 4 stays for its 56x56 layers, its 112x112 ones get 8 */
+    assert_int_equal(edge__tasks_per_thread(56 * 56, 2, 4), 4);
+    assert_int_equal(edge__tasks_per_thread(112 * 112, 2, 4), 8);
+    /* four threads share the pixels: 112x112 gives each 8, 56x56 only the base */
+    assert_int_equal(edge__tasks_per_thread(112 * 112, 4, 2), 8);
+    assert_int_equal(edge__tasks_per_thread(56 * 56, 4, 2), 2);
+    /* yolov8n's 320x320 layers: the most */
+    assert_int_equal(edge__tasks_per_thread(320 * 320, 2, 2), 8);
+    assert_int_equal(edge__tasks_per_thread(0, 2, 2), 2);
+    assert_int_equal(edge__tasks_per_thread(1000, 0, 2), 2);
 }
 
 static void test_every_cut(void **state)
 {
     (void)state;
-    for (unsigned threads = 2; threads <= 4; threads++)
-        for (size_t least = 1; least <= 6; least++)
-            for (size_t rows = 1; rows <= 400; rows++) {
-                const size_t c = edge__row_chunk(rows, threads, least);
-                const size_t n = (rows + c - 1) / c;
-                if (c < least)
-                    fail_msg("rows %zu threads %u least %zu: chunk %zu", rows, threads, least, c);
-                if (rows <= least) {
-                    assert_int_equal(n, 1);
-                    continue;
-                }
-                if (n > 2 * (size_t)threads)
-                    fail_msg("rows %zu threads %u least %zu: %zu tasks", rows, threads, least, n);
-                const size_t got = busiest(rows, threads, c);
-                for (size_t o = least; o <= rows; o++) {
-                    if ((rows + o - 1) / o > 2 * (size_t)threads)
+    static const size_t mosts[] = {2, 4, 8};
+    for (size_t m = 0; m < sizeof mosts / sizeof mosts[0]; m++)
+        for (unsigned threads = 2; threads <= 4; threads++)
+            for (size_t least = 1; least <= 6; least++)
+                for (size_t rows = 1; rows <= 400; rows++) {
+                    const size_t most = mosts[m];
+                    const size_t c = edge__row_chunk(rows, threads, least, most);
+                    const size_t n = (rows + c - 1) / c;
+                    if (c < least)
+                        fail_msg("rows %zu threads %u least %zu: chunk %zu", rows, threads, least,
+                                 c);
+                    if (rows <= least) {
+                        assert_int_equal(n, 1);
                         continue;
-                    if (busiest(rows, threads, o) < got)
-                        fail_msg("rows %zu threads %u least %zu: chunk %zu loads a thread with "
-                                 "%zu rows, chunk %zu with %zu",
-                                 rows, threads, least, c, got, o, busiest(rows, threads, o));
+                    }
+                    if (n > most * threads)
+                        fail_msg("rows %zu threads %u least %zu: %zu tasks, at most %zu a thread",
+                                 rows, threads, least, n, most);
+                    const size_t got = busiest(rows, threads, c);
+                    for (size_t o = least; o <= rows; o++) {
+                        if ((rows + o - 1) / o > most * threads)
+                            continue;
+                        if (busiest(rows, threads, o) < got)
+                            fail_msg("rows %zu threads %u least %zu: chunk %zu loads a thread with "
+                                     "%zu rows, chunk %zu with %zu",
+                                     rows, threads, least, c, got, o, busiest(rows, threads, o));
+                    }
                 }
-            }
 }
 
 int main(void)
@@ -88,6 +119,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_layers),
         cmocka_unit_test(test_every_cut),
+        cmocka_unit_test(test_tasks_per_thread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

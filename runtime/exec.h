@@ -148,6 +148,9 @@ void edge__exec_delay(int64_t (*fn)(void *arg), void *arg);
  * id (the kernel's, for sched_setaffinity), 0 when not known yet. */
 int edge__exec_helper_cpu(const edge_exec *x, unsigned thread);
 int edge__exec_helper_tid(const edge_exec *x, unsigned thread);
+/* Test hook: CPU >= 0 is the CPU every helper woken from its sleep for a job finds itself on
+ * (it moves off when that is the caller's: exec.c, MOVE_EVERY_NS); -1 (the default): its own. */
+void edge__exec_woken_cpu(int cpu);
 /* Test hook: a probe of the team in alone mode invokes it WARM_NS untimed (at least once), then
  * TIME_NS timed (at least once), and a probe that lost makes the next wait WAIT_NS (doubling;
  * 0: no wait but the invokes'). The defaults: 200 us, 2 ms, 10 ms. */

@@ -47,14 +47,39 @@ static void task(void *ctx, size_t i, unsigned thread)
     atomic_fetch_or(&j->threads, 1u << thread);
 }
 
-/* Run one loop of TASKS on X: every task exactly once; returns which threads ran tasks. */
-static unsigned run_once(edge_exec *x)
+/* Run one loop of TASKS tasks FN on X: every task exactly once; returns which threads ran
+ * tasks. */
+static unsigned run_with(edge_exec *x, edge_task_fn fn)
 {
     job j = {0};
-    edge_exec_parallel(x, TASKS, task, &j);
+    edge_exec_parallel(x, TASKS, fn, &j);
     for (int i = 0; i < TASKS; i++)
         assert_int_equal(atomic_load(&j.seen[i]), 1);
     return atomic_load(&j.threads);
+}
+
+static unsigned run_once(edge_exec *x)
+{
+    return run_with(x, task);
+}
+
+/* Spin for US microseconds. */
+static void busy_us(long us)
+{
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do
+        clock_gettime(CLOCK_MONOTONIC, &now);
+    while ((now.tv_sec - t0.tv_sec) * 1000000000L + (now.tv_nsec - t0.tv_nsec) < us * 1000L);
+}
+
+/* A task of about 100 us: a job of TASKS of them lasts milliseconds, long enough for a helper
+ * woken from its sleep to come while it is open (a wakeup on another CPU takes tens of
+ * microseconds, on a VM at times hundreds: exec.c, GRACE_NS). */
+static void slow_task(void *ctx, size_t i, unsigned thread)
+{
+    busy_us(100);
+    task(ctx, i, thread);
 }
 
 static void test_stalled_helpers(void **state)
@@ -72,11 +97,12 @@ static void test_stalled_helpers(void **state)
     assert_true(c.solo >= 1);
     assert_true(c.misses >= 1); /* held asleep, their hearts did not beat: misses, not late */
     edge__exec_stall(0);
-    /* let go, the helpers come back after the solo spell (tens of ms); at most about 10 s */
+    /* let go, the helpers come back after the solo spell (tens of ms), asleep between the jobs
+     * (slow ones: a woken helper joins one while it lasts); at most about 10 s */
     unsigned ran = 1;
     const struct timespec pause = {0, 1000000};
-    for (int k = 0; k < 10000 && ran == 1u; k++) {
-        ran |= run_once(x);
+    for (int k = 0; k < 1500 && ran == 1u; k++) {
+        ran |= run_with(x, slow_task);
         nanosleep(&pause, NULL);
     }
     assert_int_not_equal(ran, 1u);
@@ -241,12 +267,14 @@ static void test_loaded_tries(void **state)
 }
 
 /* A task that a helper runs off its CPU: it sleeps 2 ms (the caller, which ran the other tasks,
- * waits for it; each task still exactly once). */
+ * waits for it; each task still exactly once). The caller's take 20 us each. */
 static void sleepy_task(void *ctx, size_t i, unsigned thread)
 {
     if (thread) {
         const struct timespec pause = {0, 2000000};
         nanosleep(&pause, NULL);
+    } else {
+        busy_us(20); /* the caller's tasks last a millisecond: a woken helper joins in time */
     }
     task(ctx, i, thread);
 }
@@ -836,6 +864,38 @@ static void test_invoke_load(void **state)
     edge__exec_free(x);
 }
 
+/* The CPUs this thread may run on, in *ALL: false (and said) when fewer than 2. */
+static bool cpus_to_move(cpu_set_t *all)
+{
+    if (sched_getaffinity(0, sizeof *all, all) || CPU_COUNT(all) < 2) {
+        printf("# fewer than 2 CPUs to run on: nothing to move to, not judged\n");
+        return false;
+    }
+    return true;
+}
+
+/* Whether thread TID's CPU set is ALL, or ALL but CPU CALLER (a helper asleep: exec.c, sleep_away).
+ */
+static bool set_all_or_away(int tid, const cpu_set_t *all, int caller)
+{
+    cpu_set_t its, away = *all;
+    CPU_CLR(caller, &away);
+    return !sched_getaffinity(tid, sizeof its, &its) &&
+           (CPU_EQUAL(&its, all) || CPU_EQUAL(&its, &away));
+}
+
+/* Wait up to 2 s for thread TID's CPU set to be WANT; whether it was. */
+static bool set_becomes(int tid, const cpu_set_t *want)
+{
+    for (int i = 0; i < 200; i++) {
+        cpu_set_t its;
+        if (!sched_getaffinity(tid, sizeof its, &its) && CPU_EQUAL(&its, want))
+            return true;
+        nanosleep(&(struct timespec){0, 10000000L}, NULL);
+    }
+    return false;
+}
+
 /* A helper the scheduler keeps on the caller's CPU (the caller pinned there) runs only when the
  * caller does not, and misses the jobs: the team asks it to move, and it moves itself to a CPU it
  * may use that the team does not (exec.c, MOVE_EVERY_NS). Here the helper starts pinned where the
@@ -848,10 +908,8 @@ static void test_move_off(void **state)
 {
     (void)state;
     cpu_set_t all, one;
-    if (sched_getaffinity(0, sizeof all, &all) || CPU_COUNT(&all) < 2) {
-        printf("# fewer than 2 CPUs to run on: nothing to move to, not judged\n");
+    if (!cpus_to_move(&all))
         return;
-    }
     int caller = -1;
     for (int c = 0; c < CPU_SETSIZE && caller < 0; c++)
         if (CPU_ISSET(c, &all))
@@ -887,12 +945,89 @@ static void test_move_off(void **state)
     assert_int_not_equal(edge__exec_helper_cpu(t, 1), caller);
     if (!c.moves)
         printf("# the scheduler moved it first: the move is not judged\n");
-    /* a move leaves the helper the CPUs it had (it narrows its set only to migrate) */
-    cpu_set_t its;
-    assert_int_equal(sched_getaffinity(edge__exec_helper_tid(t, 1), sizeof its, &its), 0);
-    assert_true(CPU_EQUAL(&its, &all));
+    /* a move leaves the helper the CPUs it had (it narrows its set only to migrate, and while
+     * it sleeps) */
+    assert_true(set_all_or_away(edge__exec_helper_tid(t, 1), &all, caller));
     assert_int_equal(sched_setaffinity(0, sizeof all, &all), 0);
     edge__exec_free(t);
+}
+
+/* JOBS jobs of slow tasks on X, each after a 3 ms sleep (past MOVE_EVERY_NS; the helpers, not
+ * spinning, sleep between them): every task of each run once. */
+static void spaced_jobs(edge_exec *x, int jobs)
+{
+    for (int k = 0; k < jobs; k++) {
+        nanosleep(&(struct timespec){0, 3000000L}, NULL);
+        run_with(x, slow_task);
+    }
+}
+
+/* The caller's wakeup of a sleeping helper must not put it on the caller's CPU, where it would
+ * preempt the caller (exec.c, MOVE_EVERY_NS). A helper sleeps with the CPU the caller opened the
+ * last job on left out of its CPU set (where the set has another), and gets its set back when
+ * woken, unless another thread changed it meanwhile; and a helper woken onto that CPU anyway (a
+ * caller that moved) moves off at once, with no miss to ask it. Where the scheduler puts a woken
+ * thread is its own choice, so edge__exec_woken_cpu says where the helper woke: on the caller's
+ * CPU (the caller pinned there) it moves at its wakeups; told it woke on another CPU, it does
+ * not. */
+static void test_wake_move(void **state)
+{
+    (void)state;
+    cpu_set_t all, one;
+    if (!cpus_to_move(&all))
+        return;
+    int caller = -1, other = -1;
+    for (int c = 0; c < CPU_SETSIZE && other < 0; c++)
+        if (CPU_ISSET(c, &all))
+            *(caller < 0 ? &caller : &other) = c;
+    CPU_ZERO(&one);
+    CPU_SET(caller, &one);
+    cpu_set_t away = all;
+    CPU_CLR(caller, &away);
+    assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0);
+    edge_exec *x = edge__exec_new(2);
+    assert_non_null(x);
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do { /* until the helper has said its thread id */
+        run_once(x);
+        clock_gettime(CLOCK_MONOTONIC, &now);
+    } while (!edge__exec_helper_tid(x, 1) && now.tv_sec - t0.tv_sec < 10);
+    const int tid = edge__exec_helper_tid(x, 1);
+    assert_int_not_equal(tid, 0);
+    assert_int_equal(sched_setaffinity(tid, sizeof all, &all), 0);
+    edge_set_thread_spin(0); /* every wait sleeps at once */
+    edge__exec_woken_cpu(caller);
+    const edge_exec_counts before = counts_of(x);
+    spaced_jobs(x, 10);
+    const edge_exec_counts woke_here = counts_of(x);
+    printf("# woken on the caller's CPU: %llu moves in 10 spaced jobs (%llu joined by a helper)\n",
+           woke_here.moves - before.moves, woke_here.parallel - before.parallel);
+    assert_true(woke_here.moves > before.moves);
+    /* asleep now: off the caller's CPU, and else with the CPUs it had (a move narrows them only
+     * to migrate) */
+    assert_true(set_becomes(tid, &away));
+    edge__exec_woken_cpu(other);
+    spaced_jobs(x, 5);
+    const edge_exec_counts woke_there = counts_of(x);
+    printf("# woken on another CPU: %llu moves in 5 spaced jobs (%llu misses)\n",
+           woke_there.moves - woke_here.moves, woke_there.misses - woke_here.misses);
+    if (woke_there.misses == woke_here.misses) /* (a miss may ask it to move: not this rule) */
+        assert_int_equal(woke_there.moves, woke_here.moves);
+    /* a set another thread gives it while it sleeps is its set from then on (here the caller's
+     * CPU alone, which it cannot leave: with 2 CPUs, the only set other than ALL that is not the
+     * one it sleeps with) */
+    assert_true(set_becomes(tid, &away));
+    assert_int_equal(sched_setaffinity(tid, sizeof one, &one), 0);
+    spaced_jobs(x, 2);
+    cpu_set_t its;
+    assert_int_equal(sched_getaffinity(tid, sizeof its, &its), 0);
+    assert_true(CPU_EQUAL(&its, &one));
+    edge__exec_woken_cpu(-1);
+    edge_set_thread_spin(1);
+    assert_int_equal(sched_setaffinity(tid, sizeof all, &all), 0);
+    assert_int_equal(sched_setaffinity(0, sizeof all, &all), 0);
+    edge__exec_free(x);
 }
 
 /* MODEL (a shared model's folder) opened with EDGE_THREADS_AUTO: its threads, its interpreter's
@@ -987,6 +1122,7 @@ int main(void)
         cmocka_unit_test(test_invoke_load),
         cmocka_unit_test_setup_teardown(test_invoke_burst, no_spells, spells_back),
         cmocka_unit_test_setup_teardown(test_move_off, no_spells, spells_back),
+        cmocka_unit_test_setup_teardown(test_wake_move, no_spells, spells_back),
         cmocka_unit_test(test_auto_cores),
         cmocka_unit_test(test_auto),
     };

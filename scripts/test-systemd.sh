@@ -27,6 +27,8 @@
 #   - the watchdog: SIGSTOP of the main process, restarted within WatchdogSec + 5 s; a stuck
 #     worker (EDGED_TEST_STALL makes the model slower than [systemd] stuck_worker_ms, set low
 #     in the config) restarted within stuck_worker_ms + WatchdogSec + 5 s;
+#   - with [models] intra_op_threads = 2, the intra-op helpers asleep with the worker's CPU left
+#     out of their CPU sets (the unit's SystemCallFilter lets sched_setaffinity through);
 #   - the journal: no line repeats the name ("edged[PID]: edged: ..."), the priorities right
 #     (journalctl -o json PRIORITY: a warning 4, the stuck worker 3, a load 6);
 #   - [power] exit_idle_s: edged's "exiting" line within 1.25 x exit_idle_s of the last
@@ -422,6 +424,29 @@ ct cp /root/edged.conf.orig /etc/edged/edged.conf
 ct systemctl daemon-reload
 ct systemctl restart edged.service
 wait_for 30 infer_ok
+
+# ---- intra-op threads in the unit's sandbox: with [models] intra_op_threads = 2, a helper
+# asleep has its worker's CPU left out of its CPU set (runtime/exec.c; the unit's
+# SystemCallFilter lets sched_setaffinity through, else the call fails with EPERM and the
+# helper stays where a wakeup puts it, on the worker's CPU at times)
+if (($(ct nproc) >= 2)); then
+    ct sh -c "printf '\n[models]\nintra_op_threads = 2\n' >>/etc/edged/edged.conf"
+    ct systemctl restart edged.service
+    wait_for 30 infer_ok
+    infer_ok && infer_ok
+    sleep 1 # the helpers asleep
+    pid=$(main_pid)
+    all=$(ct sh -c "sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/$pid/status")
+    narrowed=$(ct sh -c "sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' /proc/$pid/task/*/status" |
+        grep -cvxF "$all")
+    check "intra-op helpers asleep off the worker's CPU" "$narrowed of edged's threads with a CPU set narrower than the process's ($all)" \
+        test "$narrowed" -ge 1
+    ct cp /root/edged.conf.orig /etc/edged/edged.conf
+    ct systemctl restart edged.service
+    wait_for 30 infer_ok
+else
+    pass "intra-op helpers asleep off the worker's CPU" "not judged: the container has 1 CPU"
+fi
 
 # ---- the journal: no doubled name, priorities as logged
 doubled=$(ct journalctl -u edged.service -o short --no-pager | grep -cE 'edged\[[0-9]+\]: edged: ')

@@ -477,10 +477,10 @@ static bool joinable(unsigned s, unsigned seen)
  * spaced, a camera's frames 100 ms apart) that the scheduler puts on the caller's CPU preempts the
  * caller there, a thread that slept long being owed the CPU, and runs its spin and its tasks while
  * the caller waits. On a Zen 4 VM (2 vCPUs, the other idle but, by the host's steal-time flag, not
- * free) person_detect's invokes 10 ms apart found the helper there in 14 of 20: the caller's
- * futex wakeup returned after 180 to 1360 us, against 6 to 12 us in the others. So a helper woken
- * for an open job moves off at once when it finds itself on the CPU the caller opened it on
- * (MOVE_EVERY_NS still bounds it); and a helper sleeps off that CPU: its CPU set narrowed to
+ * free) person_detect's invokes 10 ms apart found the helper there in 11 of 19 wakeups: the
+ * caller's futex wakeup returned after 183 to 1360 us, against 6 to 12 us in the others. So a
+ * helper woken for an open job moves off at once when it finds itself on the CPU the caller opened
+ * it on (MOVE_EVERY_NS still bounds it); and a helper sleeps off that CPU: its CPU set narrowed to
  * leave it out while it sleeps (where the set has another CPU), so that the wakeup cannot put
  * it there, then as it was (unless someone else changed it meanwhile). The caller's wakeup
  * returned in 58 to 81 us with the move alone (it preempted the caller still, then migrated),

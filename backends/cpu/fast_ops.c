@@ -76,6 +76,20 @@ static size_t div_up(size_t a, size_t b)
     return (a + b - 1) / b;
 }
 
+/* The most of N tasks of CHUNK units each (UNITS in all, the last short) that any of THREADS
+ * threads starts with: thread t starts on tasks [n t / T, n (t + 1) / T) (runtime/exec.c). */
+static size_t busiest_units(size_t units, unsigned threads, size_t chunk)
+{
+    const size_t n = div_up(units, chunk);
+    size_t most = 0;
+    for (size_t t = 0; t < threads; t++) {
+        const size_t a = n * t / threads * chunk, b = n * (t + 1) / threads * chunk;
+        const size_t r = (b < units ? b : units) - (a < units ? a : units);
+        most = r > most ? r : most;
+    }
+    return most;
+}
+
 /* Rows a task for ROWS rows on THREADS threads, tasks of at least LEAST rows and at most MOST a
  * thread: of those chunks, the one whose busiest thread has the fewest rows, as the team hands
  * them out (edge_exec_parallel_as: thread t starts on tasks [n t / T, n (t + 1) / T)), and of
@@ -94,13 +108,7 @@ size_t edge__row_chunk(size_t rows, unsigned threads, size_t least, size_t most_
     const size_t t = threads, most = div_up(rows, t), fewest = div_up(rows, most_tasks * t);
     size_t best = least > most ? least : most, best_load = SIZE_MAX;
     for (size_t c = least > fewest ? least : fewest; c <= most; c++) {
-        const size_t n = div_up(rows, c);
-        size_t load = 0;
-        for (size_t i = 0; i < t; i++) {
-            const size_t a = n * i / t * c, b = n * (i + 1) / t * c;
-            const size_t r = (b < rows ? b : rows) - (a < rows ? a : rows);
-            load = r > load ? r : load;
-        }
+        const size_t load = busiest_units(rows, threads, c);
         if (load < best_load) {
             best_load = load;
             best = c;
@@ -202,6 +210,36 @@ static size_t tile_nr(const fast_hdr *h)
     return h->gemv ? h->k->gemv.nr : h->k->gemm.nr;
 }
 
+/* GEMM tiles (mr rows each: a tile of 1 row streams the weights as a full one does) a task. The
+ * even cut, PER tasks a thread, where it loads no thread with more tiles than another cut would;
+ * else, of the cuts of at most 2 PER tasks a thread, one whose busiest thread has the fewest tiles,
+ * with the task count nearest PER a thread (more tasks on ties). The even cut alone gave yolov8n's
+ * 20x20 layers (50 tiles of 8 rows at avx512vnni, 8 tasks of 7 tiles) 28 tiles on one thread and
+ * 22 on the other: those layers ran at 1.73-1.77x on 2 threads where the 40x40 and 80x80 ones ran
+ * at 1.87x (bench/README.md, round twenty-nine). */
+size_t edge__tile_chunk(size_t tiles, unsigned threads, size_t per)
+{
+    if (per < 1)
+        per = 1;
+    if (tiles < 1)
+        return 1;
+    const size_t t = threads > 1 ? threads : 1, even = div_up(tiles, t * per);
+    const size_t fair = div_up(tiles, t); /* no cut loads a thread with fewer */
+    if (t == 1 || busiest_units(tiles, threads, even) <= fair)
+        return even;
+    size_t best = even, best_load = busiest_units(tiles, threads, even), best_dist = SIZE_MAX;
+    for (size_t c = div_up(tiles, 2 * per * t); c <= fair; c++) {
+        const size_t n = div_up(tiles, c), load = busiest_units(tiles, threads, c);
+        const size_t dist = n > per * t ? n - per * t : per * t - n;
+        if (load < best_load || (load == best_load && dist < best_dist)) {
+            best = c;
+            best_load = load;
+            best_dist = dist;
+        }
+    }
+    return best;
+}
+
 /* Task split: rows in multiples of mr, or channels in multiples of nr when
  * there are too few rows to keep every thread busy. */
 static size_t gemm_rows_chunk(const fast_hdr *h, unsigned threads, size_t scratch_rows_cap)
@@ -209,7 +247,7 @@ static size_t gemm_rows_chunk(const fast_hdr *h, unsigned threads, size_t scratc
     const size_t mr = tile_mr(h);
     /* four tasks a thread, more for a large loop of a team (edge__tasks_per_thread) */
     const size_t per = threads > 1 ? edge__tasks_per_thread(h->rows, threads, 4) : 4;
-    size_t chunk = div_up(div_up(h->rows, (size_t)threads * per), mr) * mr;
+    size_t chunk = edge__tile_chunk(div_up(h->rows, mr), threads, per) * mr;
     if (chunk > scratch_rows_cap)
         chunk = scratch_rows_cap;
     return chunk < mr ? mr : chunk;

@@ -91,6 +91,10 @@ size_t edge__row_chunk(size_t rows, unsigned threads, size_t least, size_t most_
  * large loop (tasks of at least 392 pixels, at most 8 a thread), so that a thread the host slows
  * hands over what it has not begun. Exposed for tests/unit/test_row_split.c. */
 size_t edge__tasks_per_thread(size_t pixels, unsigned threads, size_t base);
+/* GEMM tiles a task when TILES tiles are cut for THREADS threads, about PER tasks a thread:
+ * the even cut, unless another of at most 2 PER a thread loads the busiest thread with fewer
+ * tiles. Exposed for tests/unit/test_row_split.c. */
+size_t edge__tile_chunk(size_t tiles, unsigned threads, size_t per);
 
 /* ADD of two int8 tensors of one shape. */
 int edge_fast_add_prepare(edge_prep *p, edge_node *n, const edge_qs8_add_params *k, size_t count);

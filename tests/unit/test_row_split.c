@@ -1,14 +1,15 @@
 /* tests/unit/test_row_split.c - how a row-split node's rows are cut into tasks for a team
  * (backends/cpu/fast_ops.c edge__row_chunk: depthwise, direct and Winograd convolutions, the
- * fused depthwise + pointwise pair, AVERAGE_POOL_2D).
+ * fused depthwise + pointwise pair, AVERAGE_POOL_2D; edge__tile_chunk: the GEMMs).
  *
  * Owns: checking, for every row count up to 400 on 2 to 4 threads with tasks of at least 1 to 6
  * rows and at most 2, 4 or 8 a thread, that the cut's busiest thread (the team starts thread t on
  * tasks [n t / T, n (t + 1) / T), runtime/exec.c) has no more rows than under any other cut of
  * at most that many tasks a thread, that no task is shorter than asked and no thread is given
  * more tasks; the cuts of the layers that made it: person_detect's 6x6 and 3x3 layers,
- * mobilenet_v2's 112, 56, 14 and 7 rows; and how many tasks a thread a loop's size gets
- * (edge__tasks_per_thread). */
+ * mobilenet_v2's 112, 56, 14 and 7 rows; how many tasks a thread a loop's size gets
+ * (edge__tasks_per_thread); and a GEMM's tiles a task (edge__tile_chunk): the even cut where no
+ * other is fairer, else the fairest of at most twice the tasks, as for yolov8n's 20x20 layers. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -81,6 +82,45 @@ static void test_tasks_per_thread(void **state)
     assert_int_equal(edge__tasks_per_thread(1000, 0, 2), 2);
 }
 
+/* A GEMM's tiles: the even cut where it is fair, else the fairest of at most twice the tasks. */
+static void test_tiles(void **state)
+{
+    (void)state;
+    /* yolov8n's 20x20 layers at avx512vnni: 50 tiles of 8 rows, 4 tasks a thread asked; the
+     * even cut (7 tiles a task) gave 28 and 22; 10 tasks of 5 give 25 each */
+    assert_int_equal(busiest(50, 2, (50 + 7) / 8), 28);
+    assert_int_equal(edge__tile_chunk(50, 2, 4), 5);
+    /* cuts that were fair stay as they were: its 40x40 and 80x80 layers, mobilenet_v2's 14x14
+     * (25 tiles: 13 and 12) and 7x7 (7 tiles: 4 and 3, no cut does better) */
+    assert_int_equal(edge__tile_chunk(200, 2, 4), 25);
+    assert_int_equal(edge__tile_chunk(800, 2, 8), 50);
+    assert_int_equal(edge__tile_chunk(25, 2, 4), 4);
+    assert_int_equal(edge__tile_chunk(7, 2, 4), 1);
+    /* one thread: PER tasks; no tiles: one */
+    assert_int_equal(edge__tile_chunk(50, 1, 4), 13);
+    assert_int_equal(edge__tile_chunk(0, 2, 4), 1);
+    for (unsigned threads = 2; threads <= 4; threads++)
+        for (size_t per = 1; per <= 8; per++)
+            for (size_t tiles = 1; tiles <= 400; tiles++) {
+                const size_t c = edge__tile_chunk(tiles, threads, per);
+                const size_t n = (tiles + c - 1) / c,
+                             even = (tiles + threads * per - 1) / (threads * per);
+                const size_t got = busiest(tiles, threads, c);
+                if (n > 2 * per * threads)
+                    fail_msg("tiles %zu threads %u per %zu: %zu tasks", tiles, threads, per, n);
+                if (got > busiest(tiles, threads, even))
+                    fail_msg("tiles %zu threads %u per %zu: chunk %zu loads %zu, the even %zu "
+                             "loads %zu",
+                             tiles, threads, per, c, got, even, busiest(tiles, threads, even));
+                for (size_t o = 1; o <= tiles; o++)
+                    if ((tiles + o - 1) / o <= 2 * per * threads &&
+                        busiest(tiles, threads, o) < got)
+                        fail_msg("tiles %zu threads %u per %zu: chunk %zu loads %zu, chunk %zu "
+                                 "loads %zu",
+                                 tiles, threads, per, c, got, o, busiest(tiles, threads, o));
+            }
+}
+
 static void test_every_cut(void **state)
 {
     (void)state;
@@ -119,6 +159,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_layers),
         cmocka_unit_test(test_every_cut),
+        cmocka_unit_test(test_tiles),
         cmocka_unit_test(test_tasks_per_thread),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,23 +10,24 @@
  * real change of load: 1.2 s by default, past exec.c's longest solo spell of 1 s) and keeps the
  * MEAN microseconds per inference (a rare stall of a few milliseconds shows in a mean, not in a
  * median); the figure of a configuration is the median of its rounds. The anchor is the 1-thread
- * run of the same process, same condition, same rounds: ratio = 1-thread us / N-thread us (above 1:
- * threads faster). Targets (issue 46): contended 2 threads >= 0.95x, quiet >= 1.8x, met or MISS
- * each. It also prints what the teams did (edge_interp_thread_stats: loops in parallel, loops run
- * solo, solo spells), in the contended rounds the neighbour's pace (the busy threads' loops per
- * second beside a configuration over theirs beside the 1-thread run of the same round: what the
- * team's helpers took from the other program) and, before each model, the synchronisation floor: a
- * cache line's round trip between the caller's CPU and the next, and an empty parallel loop of a
- * team of 2; and, in the quiet rounds, the machine's ceiling: two independent 1-thread inferences
- * at once, one per CPU, against one alone (what two CPUs give the model with no synchronisation);
- * each quiet round's own figures on a line of its own, with the round trip measured before it
- * (the host's episodes last about a round: the median of rounds takes one or the other).
- * A third condition, spaced (--spaced-ms MS, 10 by default; 0: none): the quiet machine, each
- * invoke after a sleep of MS, as a camera's frames or a client's requests come (the team's
- * helpers have gone to sleep by then: their wakeup is the invoke's). Each block takes the MEAN
- * of at least SPACED_MIN invokes over at least twice --min-seconds, after 3 untimed, the
- * configurations alternating; the figure is again the median of rounds, against the 1-thread
- * run's. Its bar is edged's own, never to lose: 2 threads >= 0.95x.
+ * run of the same process, same condition, same rounds: a round's ratio = 1-thread us / N-thread
+ * us (above 1: threads faster), and the verdict's is the median of the rounds' ratios (the ratio
+ * of the two medians is printed beside it). Targets (issue 46): contended 2 threads >= 0.95x, quiet
+ * >= 1.8x, met or MISS each. It also prints what the teams did (edge_interp_thread_stats: loops in
+ * parallel, loops run solo, solo spells), in the contended rounds the neighbour's pace (the busy
+ * threads' loops per second beside a configuration over theirs beside the 1-thread run of the same
+ * round: what the team's helpers took from the other program) and, before each model, the
+ * synchronisation floor: a cache line's round trip between the caller's CPU and the next, and an
+ * empty parallel loop of a team of 2; and, in the quiet rounds, the machine's ceiling: two
+ * independent 1-thread inferences at once, one per CPU, against one alone (what two CPUs give the
+ * model with no synchronisation); each quiet round's own figures on a line of its own, with the
+ * round trip measured before it (the host's episodes last about a round: the median of rounds takes
+ * one or the other). A third condition, spaced (--spaced-ms MS, 10 by default; 0: none): the quiet
+ * machine, each invoke after a sleep of MS, as a camera's frames or a client's requests come (the
+ * team's helpers have gone to sleep by then: their wakeup is the invoke's). Each block takes the
+ * MEAN of at least SPACED_MIN invokes over at least twice --min-seconds, after 3 untimed, the
+ * configurations alternating; the figure is again the median of the rounds' ratios against the
+ * 1-thread run. Its bar is edged's own, never to lose: 2 threads >= 0.95x.
  * Does not own: the team (runtime/exec.c). With --graph-anchor PATH/anchor-xnngraph (built beside
  * the project's benchmarks against an upstream XNNPACK: bench/README.md), as many rounds again,
  * after edged's, run the model's own graph (bench-graph) on upstream XNNPACK with 1 thread and with
@@ -364,16 +365,26 @@ static double xnn_mean_us(const cli *c, const char *graph, unsigned threads, con
 
 /* ---- one model ---- */
 
+/* The median over ROUNDS of each round's ratio ONE[r] / N[r]: the configurations of a round
+ * ran in the same minute, so the host's state of that minute (its episodes last about a round,
+ * and one thread's time moved by 20% between rounds on the Zen 4 VM) divides out, where the
+ * medians of ONE and N, each sorted on its own, can take one from a fast round and the other from
+ * a slow one (bench/README.md, round twenty-nine). */
+static double paired_ratio(const double *one, const double *n, int rounds)
+{
+    double r[MAX_ROUNDS];
+    for (int i = 0; i < rounds; i++)
+        r[i] = n[i] > 0.0 ? one[i] / n[i] : 0.0;
+    qsort(r, (size_t)rounds, sizeof r[0], bench_cmp_double);
+    return r[rounds / 2];
+}
+
 /* What configuration K left the busy threads, the other program: the median over ROUNDS of
  * their pace beside K over their pace beside the 1-thread run of the same round (1.00: K took
  * nothing from them; a team that keeps waking its helpers onto their CPUs takes their time). */
 static double neighbour_pace(double rate[][MAX_ROUNDS], int k, int rounds)
 {
-    double r[MAX_ROUNDS];
-    for (int i = 0; i < rounds; i++)
-        r[i] = rate[0][i] > 0.0 ? rate[k][i] / rate[0][i] : 0.0;
-    qsort(r, (size_t)rounds, sizeof r[0], bench_cmp_double);
-    return r[rounds / 2];
+    return paired_ratio(rate[k], rate[0], rounds);
 }
 
 static int bench_model(const char *name, const char *dir, const cli *c, const cpu_set_t *mine,
@@ -475,16 +486,20 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
     if (!failed) {
         static const char *const cond[3] = {"quiet", "contended", "spaced"};
         for (int busy = 0; busy < conds; busy++) {
-            double med[CONFIGS];
+            double med[CONFIGS], paired[CONFIGS];
+            for (int k = 0; k < CONFIGS; k++) /* each round's ratio, before the sorts below */
+                paired[k] = paired_ratio(us[busy][0], us[busy][k], c->rounds);
             for (int k = 0; k < CONFIGS; k++) {
                 qsort(us[busy][k], (size_t)c->rounds, sizeof us[busy][k][0], bench_cmp_double);
                 med[k] = us[busy][k][c->rounds / 2];
             }
             const double target = busy == 2 ? SPACED_BAR : busy ? BUSY_TARGET : QUIET_TARGET;
             for (int k = 1; k < CONFIGS; k++) {
-                const double ratio = med[0] / med[k];
-                printf("%-24s %-9s %-9s %9.1f us (%u thr) vs 1 thread %9.1f us: %.2fx", name,
-                       cond[busy], config_name[k], med[k], st[busy][k].threads, med[0], ratio);
+                const double ratio = paired[k];
+                printf("%-24s %-9s %-9s %9.1f us (%u thr) vs 1 thread %9.1f us: %.3fx (rounds' "
+                       "ratios; of the medians %.2fx)",
+                       name, cond[busy], config_name[k], med[k], st[busy][k].threads, med[0], ratio,
+                       med[0] / med[k]);
                 if (k == 1)
                     printf("  %s >= %.2fx: %s", busy == 2 ? "bar (never lose)" : "target", target,
                            ratio >= target ? "met" : "MISS");
@@ -501,15 +516,17 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
             }
             if (xnn_on && busy < 2) { /* (the anchor's graph runner has no spaced mode) */
                 double x[2];
+                const double xp = paired_ratio(xnn[busy][0], xnn[busy][1], c->rounds);
                 for (int k = 0; k < 2; k++) {
                     qsort(xnn[busy][k], (size_t)c->rounds, sizeof xnn[busy][k][0],
                           bench_cmp_double);
                     x[k] = xnn[busy][k][c->rounds / 2];
                 }
-                printf("%-24s %-9s XNNPACK   %9.1f us (2 thr) vs 1 thread %9.1f us: %.2fx  "
+                printf("%-24s %-9s XNNPACK   %9.1f us (2 thr) vs 1 thread %9.1f us: %.2fx (rounds' "
+                       "ratios)  "
                        "[upstream XNNPACK on the model's own graph, pthreadpool of 2; edged's 2 "
                        "threads %.2fx its 2, edged's 1 thread %.2fx its 1]\n",
-                       name, cond[busy], x[1], x[0], x[0] / x[1], x[1] / med[1], x[0] / med[0]);
+                       name, cond[busy], x[1], x[0], xp, x[1] / med[1], x[0] / med[0]);
             }
             if (!busy) {
                 qsort(ceiling, (size_t)c->rounds, sizeof ceiling[0], bench_cmp_double);
@@ -517,7 +534,7 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
                 printf(
                     "%-24s quiet     ceiling   two 1-thread inferences at once (CPUs %d and %d): "
                     "%.2fx the throughput of one; 2 threads reached %.0f%% of it\n",
-                    name, caller, other, ceil, 100.0 * med[0] / med[1] / ceil);
+                    name, caller, other, ceil, 100.0 * paired[1] / ceil);
             }
         }
     }

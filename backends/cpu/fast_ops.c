@@ -1200,15 +1200,17 @@ bool edge_fast_rows_geom(const edge_model *m, const edge_node *n, edge_rows_geom
         return false;
     const edge_conv_params *k = &h->g;
     const edge_node *last = n->pw ? n->pw : n;
-    *g = (edge_rows_geom){.rows = k->out_h,
-                          .in_rows = k->in_h,
-                          .in_row_bytes = (int64_t)k->in_w * k->in_c,
-                          .stride = k->stride_h,
-                          .pad = k->pad_h,
-                          .span = (k->k_h - 1) * k->dil_h + 1,
-                          .in = n->in[0],
-                          .mid = n->pw ? n->out[0] : -1,
-                          .out = last->out_lut ? last->lut_out : last->out[0]};
+    *g = (edge_rows_geom){
+        .rows = k->out_h,
+        .in_rows = k->in_h,
+        .in_row_bytes = (int64_t)k->in_w * k->in_c,
+        .stride = k->stride_h,
+        .pad = k->pad_h,
+        .span = (k->k_h - 1) * k->dil_h + 1,
+        .over = h->kind == FAST_DW && k->in_c % h->k->dw.cr == 0 ? 0 : EDGE_ROWS_OVERREAD,
+        .in = n->in[0],
+        .mid = n->pw ? n->out[0] : -1,
+        .out = last->out_lut ? last->lut_out : last->out[0]};
     return true;
 }
 

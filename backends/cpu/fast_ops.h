@@ -67,13 +67,17 @@ bool edge_fast_pw_fuse(edge_node *d, const edge_node *p, unsigned threads);
  * DEPTHWISE_CONV_2D of one image on the depthwise kernel (with the pointwise CONV_2D fused into
  * it, if any) or on the direct convolution, whose output rows can be computed in any ranges.
  * Output row r reads input rows [r stride - pad, r stride - pad + span), clipped to the input,
- * and up to EDGE_ROWS_OVERREAD bytes past the last: a kernel's vector load of a partial block
- * of channels reads on into the next pixel (values it does not use). */
+ * and up to OVER bytes past the last: EDGE_ROWS_OVERREAD where a kernel's vector load of a
+ * partial block of channels reads on into the next pixel (values it does not use: avx2's
+ * depthwise kernel where the channels are not a multiple of its 16, avx512vnni's 8 and 16
+ * channel paths, the direct convolution), 0 for the depthwise kernels on whole blocks of
+ * channels (no level's kernel reads past a pixel's channels there). */
 #define EDGE_ROWS_OVERREAD 64
 typedef struct edge_rows_geom {
     int32_t rows, in_rows;     /* output rows, input rows */
     int64_t in_row_bytes;      /* bytes of an input row */
     int32_t stride, pad, span; /* the rows each output row reads (above) */
+    int32_t over;              /* bytes read past the last (above) */
     int32_t in;                /* the tensor it reads */
     int32_t mid;               /* fused: the depthwise output the pointwise reads, else -1 */
     int32_t out;               /* the tensor the next node reads (the pointwise's, a SiLU's) */

@@ -66,10 +66,12 @@ static size_t tensor_bytes(const edge_model *m, int32_t t)
 }
 
 /* The rows of the layer before that output rows [R0, R1) of geometry G read: [*LO, *HI), with
- * those a kernel's over-read past the last reaches (EDGE_ROWS_OVERREAD). */
+ * those a kernel's over-read past the last reaches (G->over bytes: a kernel that reads none
+ * adds no row, and a band's neighbour then waits for one border row of it, not two, on
+ * person_detect's 6x6 layers). */
 static void rows_read(const edge_rows_geom *g, int32_t r0, int32_t r1, int32_t *lo, int32_t *hi)
 {
-    const int64_t over = (EDGE_ROWS_OVERREAD + g->in_row_bytes - 1) / g->in_row_bytes;
+    const int64_t over = (g->over + g->in_row_bytes - 1) / g->in_row_bytes;
     const int64_t a = (int64_t)r0 * g->stride - g->pad,
                   b = (int64_t)(r1 - 1) * g->stride - g->pad + g->span + over;
     *lo = a < 0 ? 0 : (int32_t)a;

@@ -2,7 +2,7 @@
  * (runtime/interp/chain.c, backends/cpu/fast_ops.c edge_fast_rows).
  *
  * Owns: checking that stacks of depthwise convolutions (3x3 and 5x5, stride 1 and 2, SAME and
- * VALID, 8 to 48 channels, every fused activation; a one-channel first layer with a depth
+ * VALID, 8 to 256 channels, every fused activation; a one-channel first layer with a depth
  * multiplier, which runs on the direct convolution; a pointwise CONV_2D after some, fused into
  * them, and a SiLU after some) give the scalar level's bytes on one thread at every level this
  * machine runs, on 2 to 4 threads, with row chains and without (EDGE_CHAIN=0), over invokes of
@@ -261,12 +261,14 @@ static int check(const stack *s, const char *what)
 }
 
 /* person_detect's depthwise stack (96x96 gray, 3x3 layers: a one-channel first layer of 8, then
- * pairs with pointwise layers, strides 2 at 48, 24, 12 and 6 rows) with fewer channels. */
+ * pairs with pointwise layers, strides 2 at 48, 24, 12 and 6 rows) with fewer channels, as many
+ * as its own from 64 on: depthwise layers on whole blocks of every level's kernel (16, 64), whose
+ * rows a neighbour reads without the over-read row (edge_rows_geom.over 0), and on partial ones. */
 static stack person_like(void)
 {
     stack s = {.h = 96, .w = 96, .c = 1, .mult = 8, .n = 0};
     static const int32_t stride[] = {2, 1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1};
-    static const int32_t pw[] = {0, 16, 16, 16, 24, 24, 32, 32, 32, 32, 32, 32, 48, 48};
+    static const int32_t pw[] = {0, 16, 16, 16, 24, 24, 64, 64, 64, 128, 128, 128, 128, 256};
     for (int i = 0; i < 14; i++)
         s.l[s.n++] = (layer){3, stride[i], EDGE_PAD_SAME, rnd_in(0, 3), pw[i], false};
     return s;

@@ -21,12 +21,12 @@
  * with release, waited on with acquire, runtime/exec.c), or claimed and run first by the same
  * thread. A thread waits only for pieces of lower layers that another thread claimed, each of
  * them running or getting what it reads (lower still), so the waits end. A thread can run a
- * layer ahead of a piece still being computed, so every tensor of a chain lives from its first
- * node to its last (the plan never lays one over another; their sum is bounded by
- * CHAIN_MAX_BYTES). Bit-exact with the nodes run one by one: tests/unit/test_chain.c compares,
- * with pieces delayed at random, a helper that never joins, and one held in a piece. EDGE_CHAIN=0
- * in the environment turns chains off.
- * Does not own the kernels or the rows' geometry (fast_ops.c), or the team (runtime/exec.c). */
+ * layer ahead of a piece still being computed, but no piece of layer L runs before all of layer
+ * L - 2 is done, so a layer's output lives to two layers on (chain_lifetimes; the sum of a chain's
+ * tensors is bounded by CHAIN_MAX_BYTES). Bit-exact with the nodes run one by one:
+ * tests/unit/test_chain.c compares, with pieces delayed at random, a helper that never joins, and
+ * one held in a piece. EDGE_CHAIN=0 in the environment turns chains off. Does not own the kernels
+ * or the rows' geometry (fast_ops.c), or the team (runtime/exec.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -165,18 +165,26 @@ static int chain_plan(edge_chain *c, const edge_rows_geom *g)
     return 0;
 }
 
-/* Every tensor chain C writes or reads lives from its head to its last layer. */
+/* The lifetimes of chain C's tensors (layer i's geometry G[i]): its output (the next layer's
+ * input) lives to layer i + 2's last node, its depthwise output (fused) to layer i + 1's, the
+ * chain's input to layer 1's; a piece of layer L runs only once every piece of layer L - 2 is
+ * done (piece_run). So a tensor the plan lays over another is written by a layer at least two
+ * after every layer that reads the other, all of whose pieces are done by then; and a thread
+ * can run a layer ahead of the other, as before. Before, every tensor lived from the chain's head
+ * to its last layer: person_detect's arena on 2 threads was 240768 bytes, now 101376 (73 KB on
+ * one thread), and after a 10 ms sleep its 2-thread invoke, which reads it back from memory, took
+ * 1.10-1.13x as long (bench/README.md, round twenty-nine). */
 static void chain_lifetimes(edge_model *m, const edge_chain *c, const edge_rows_geom *g)
 {
-    const int32_t last = c->layers[c->n_layers - 1].node;
-    for (int32_t i = 0; i < c->n_layers; i++) {
-        const int32_t ts[3] = {g[i].in, g[i].mid, g[i].out};
+    const int32_t n = c->n_layers;
+    for (int32_t i = 0; i < n; i++) {
+        const int32_t ts[3] = {g[i].in, g[i].mid, g[i].out}, upto[3] = {i + 1, i + 1, i + 2};
         for (int k = 0; k < 3; k++) {
             if (ts[k] < 0)
                 continue;
+            const int32_t node = c->layers[upto[k] < n ? upto[k] : n - 1].node;
+            const int32_t last = m->nodes[node].pw ? node + 1 : node; /* a fused pair's last */
             edge_tensor *x = &m->tensors[ts[k]];
-            if (x->first_use > c->head && k > 0)
-                x->first_use = c->head;
             if (x->last_use < last)
                 x->last_use = last;
         }
@@ -350,6 +358,11 @@ static void piece_run(const chain_job *j, int32_t q, unsigned thread)
         atomic_exchange_explicit(claim, j->gen, memory_order_relaxed) == j->gen)
         return;
     const edge_chain_piece *p = &j->c->pieces[q];
+    if (p->layer >= 2) { /* what it writes may lie over what layer L - 1 read: chain_lifetimes */
+        const edge_chain_layer *l = &j->c->layers[p->layer - 2];
+        for (int32_t d = l->first; d < l->first + l->n; d++)
+            piece_need(j, d, thread);
+    }
     for (int32_t d = p->dep0; d < p->dep1; d++)
         piece_need(j, d, thread);
     void (*hook)(unsigned, int32_t) = atomic_load_explicit(&piece_hook, memory_order_relaxed);

@@ -10,8 +10,10 @@
  * half of the runs with every piece delayed at random (edge__chain_piece_hook, 0 to 40 us), so
  * that the threads take each other's pieces and wait for each other's borders in every order.
  * And that person_detect's shape (14 layers from 48 rows to 3) is one chain on 2 threads, none
- * on one thread or with EDGE_CHAIN=0; and that a layer's output read again after the chain (an
- * ADD at the end) is still right. And that the caller finishes a chain alone whose helper never
+ * on one thread or with EDGE_CHAIN=0, its arena under twice one thread's (a layer's output lives
+ * two layers on, not to the chain's end; the random delays above check that no piece writes over
+ * what a piece two layers back still reads); and that a layer's output read again after the chain
+ * (an ADD at the end) is still right. And that the caller finishes a chain alone whose helper never
  * joins (it takes the other band's pieces it reads as it needs them), and takes what is left of
  * a slow helper's band once its own is done. */
 #include <setjmp.h>
@@ -321,11 +323,18 @@ static void test_person_like(void **state)
             best = levels[l];
     const run_opts two = {best, 2, true, false}, one = {best, 1, true, false},
                    off = {best, 2, false, false};
-    edge_model_unref(open_as(&b, &two, &chains, &layers));
+    edge_model *m2 = open_as(&b, &two, &chains, &layers);
     assert_int_equal(chains, 1);
     assert_int_equal(layers, 14); /* down to the 3-row layers: every band has a row */
-    edge_model_unref(open_as(&b, &one, &chains, &layers));
+    edge_model *m1 = open_as(&b, &one, &chains, &layers);
     assert_int_equal(chains, 0);
+    /* a layer's output lives two layers on, not to the chain's end: person_detect's arena was
+     * 3.3 times one thread's, now 1.4 times (this stack's: 2.4 and 1.25) */
+    printf("arena: %zu bytes on 2 threads, %zu on one\n", edge_model_arena_bytes(m2),
+           edge_model_arena_bytes(m1));
+    assert_true(edge_model_arena_bytes(m2) < 2 * edge_model_arena_bytes(m1));
+    edge_model_unref(m2);
+    edge_model_unref(m1);
     edge_model_unref(open_as(&b, &off, &chains, &layers));
     assert_int_equal(chains, 0);
     free(b.buf);

@@ -172,8 +172,10 @@ typedef struct edge_chain_piece {
     bool border;        /* another band's next layer reads some of its rows */
 } edge_chain_piece;
 typedef struct edge_chain_layer {
-    int32_t node;     /* the row node's position */
-    int32_t first, n; /* its pieces, in row order: pieces[first, first + n) */
+    int32_t node;         /* the row node's position */
+    int32_t first, n;     /* its pieces, in row order: pieces[first, first + n) */
+    int32_t in;           /* the tensor it reads, */
+    int64_t in_row_bytes; /* a row of which is this long */
 } edge_chain_layer;
 typedef struct edge_chain {
     int32_t head, end; /* the positions [head, end) it runs (the nodes between its layers are

@@ -87,6 +87,7 @@ typedef struct helper_slot {
     atomic_uint inside;                     /* 1 while it runs tasks of a job */
     atomic_bool probe;                      /* note out_cpu and out_wall when leaving this job */
     atomic_uint_fast64_t out_cpu, out_wall; /* its CPU time and the time then */
+    atomic_uint_fast64_t came;              /* CLOCK_MONOTONIC ns: it joined a job after sleeping */
 } helper_slot;
 
 struct edge_exec {
@@ -123,6 +124,10 @@ struct edge_exec {
     atomic_uint_fast64_t spell_ns; /* how long the last one lasts (edge_exec_counts) */
     uint64_t grace_until; /* helpers being woken from sleep: misses until then do not count */
     bool waking;          /* the last job found helpers asleep */
+    /* what waking them costs (WAKE_*): running means, ns, of the caller's futex wake call and of
+     * the time from it to the last woken helper's join; and of a whole invoke run alone */
+    uint64_t wake_ns, come_ns, alone_ns;
+    uint64_t inv_ns0, inv_ns1; /* CLOCK_MONOTONIC ns: this invoke began, the last one ended */
     /* per-node timing (edge_exec_node_begin/end), the caller's alone */
     uint32_t invokes;    /* edge_exec_invoke calls: which invokes explore */
     uint8_t explore;     /* this invoke: 0 each node's faster way, EXPLORE_PAR, EXPLORE_SOLO,
@@ -291,6 +296,20 @@ static atomic_int exec_spin = EXEC_SPIN; /* edge_set_thread_spin */
 #define PROBE_TIMED 2
 #define PROBE_WARM_NS 200000ull
 #define PROBE_TIME_NS 2000000ull
+
+/* Waking helpers that sleep costs the caller a futex wake call, and they come some time after it:
+ * on a 2-vCPU Zen 5 VM whose idle vCPU the host halts, the call took 7 us (18 us after the caller
+ * itself slept 10 ms) and the helper ran 17 to 61 us after it. person_detect (40 us alone, 69 us
+ * after a 10 ms sleep) invoked every 10 ms, as a camera's frames are, found its helper asleep each
+ * time, and its team's invoke took 98 us against 69 alone (0.80x; bench-threads, spaced). So an
+ * invoke that finds every helper asleep runs alone, and leaves them asleep, when the time they
+ * would save (wake_pays) is under one and a half wake calls; the three times are running means
+ * (a new one weighs 1 / 2^WAKE_SHIFT): of the calls and comings of the jobs that woke helpers, and
+ * of the invokes that ran alone. The explores of EXPLORE_EVERY still wake them, so both stay
+ * measured. Invokes back to back (the last one ended less than a quarter of an invoke alone
+ * before) wake them, asleep or not: awake, they spin between such invokes, and the wakeup pays
+ * over the invokes that follow. */
+#define WAKE_SHIFT 2
 
 /* A job the caller finished in less than this without a helper says nothing: a helper on its
  * CPU, spinning, joins within a microsecond, and a small operator's job can be over before. */
@@ -592,7 +611,7 @@ static void wake_back(const cpu_set_t *mine, const cpu_set_t *away)
  * on its CPU from one that is not; and moving off a CPU the team has: move_off), then sleep on
  * the word, off the caller's CPU (sleep_away; the caller wakes the sleepers when it opens a
  * job). */
-static unsigned wait_job(edge_exec *x, unsigned thread, unsigned seen)
+static unsigned wait_job(edge_exec *x, unsigned thread, unsigned seen, bool *slept)
 {
     helper_slot *slot = &x->slot[thread];
     for (;;) {
@@ -623,6 +642,7 @@ static unsigned wait_job(edge_exec *x, unsigned thread, unsigned seen)
         const bool narrowed = sleep_away(x, &mine, &away);
         word_wait(&x->job, s);
         atomic_fetch_sub(&x->sleepers, 1);
+        *slept = true;
         if (narrowed)
             wake_back(&mine, &away);
         /* woken for a job onto the CPU it opened on: off it at once (MOVE_EVERY_NS) */
@@ -657,17 +677,21 @@ static void *helper_main(void *arg)
     const unsigned thread = ((helper_arg *)arg)->thread;
     helper_slot *slot = &x->slot[thread];
     unsigned seen = 0;
+    bool slept = false;
 #if defined(__linux__)
     atomic_store_explicit(&slot->tid, (int)syscall(SYS_gettid), memory_order_relaxed);
 #endif
     for (;;) {
-        unsigned s = wait_job(x, thread, seen);
+        unsigned s = wait_job(x, thread, seen, &slept);
         if (atomic_load_explicit(&x->quit, memory_order_relaxed))
             return NULL;
         while (atomic_load(&exec_stall))
             word_wait(&exec_stall, 1);
         if (!join(x, atomic_load(&x->job), &seen))
             continue; /* closed before we came: wait for the next one */
+        if (slept)    /* for the caller's measure of a wakeup (note_wake) */
+            atomic_store_explicit(&slot->came, now_ns(), memory_order_relaxed);
+        slept = false;
         atomic_store_explicit(&slot->inside, 1, memory_order_relaxed);
         run_tasks(x, thread);
         atomic_store_explicit(&slot->inside, 0, memory_order_relaxed);
@@ -964,6 +988,25 @@ static bool solo_now(edge_exec *x)
     return false;
 }
 
+static void running_mean(uint64_t *v, uint64_t t, unsigned shift, unsigned cap_num,
+                         unsigned cap_den);
+
+/* Waking helpers asleep (WAKE_*): the caller's wake call took CALL ns, from WOKE_AT; its job ended
+ * at T1. The last woken helper's join (or T1, when one never came in it: it took at least that)
+ * is the time they take to come. */
+static void note_wake(edge_exec *x, uint64_t woke_at, uint64_t call, uint64_t t1)
+{
+    uint64_t come = 0;
+    for (unsigned t = 1; t < x->n; t++) {
+        const uint64_t c = atomic_load_explicit(&x->slot[t].came, memory_order_relaxed);
+        const uint64_t d = c >= woke_at ? c - woke_at : t1 - woke_at;
+        if (d > come)
+            come = d;
+    }
+    running_mean(&x->wake_ns, call, WAKE_SHIFT, 2, 1);
+    running_mean(&x->come_ns, come, WAKE_SHIFT, 2, 1);
+}
+
 void edge_exec_parallel(edge_exec *x, size_t n_tasks, edge_task_fn fn, void *ctx)
 {
     edge_exec_parallel_as(x, n_tasks, n_tasks, fn, ctx);
@@ -998,6 +1041,7 @@ void edge_exec_parallel_as(edge_exec *x, size_t n_tasks, size_t team_tasks, edge
     const unsigned s = atomic_load_explicit(&x->job, memory_order_relaxed);
     atomic_store(&x->job, ((s & JOB_GEN_MASK) + JOB_GEN) | JOB_OPEN);
     const bool asleep = atomic_load(&x->sleepers) != 0;
+    const uint64_t woke_at = asleep ? now_ns() : 0;
     if (asleep)
         word_wake(&x->job, INT_MAX);
     const uint64_t t0 = now_ns();
@@ -1008,6 +1052,8 @@ void edge_exec_parallel_as(edge_exec *x, size_t n_tasks, size_t team_tasks, edge
     const uint64_t t1 = now_ns();
     unsigned joined;
     const bool stalled = close_job(x, t1, t1 - t0, &joined);
+    if (asleep)
+        note_wake(x, woke_at, t0 - woke_at, t1);
     atomic_fetch_add_explicit(&x->n_parallel, 1, memory_order_relaxed);
     score(x, joined, t0, t1 - t0, stalled, stalled ? now_ns() : t1);
 }
@@ -1077,11 +1123,55 @@ static edge_exec_way team_way(const edge_exec *x)
     return x->node_choice ? EDGE_WAY_CHOICE : EDGE_WAY_TEAM;
 }
 
+/* Test hook (edge__exec_invoke_ticks): nonzero, the time every invoke is recorded as. */
+static _Thread_local uint64_t (*invoke_ticks)(void *arg, edge_exec_way way);
+static _Thread_local void *invoke_ticks_arg;
+
+void edge__exec_invoke_ticks(uint64_t (*fn)(void *arg, edge_exec_way way), void *arg)
+{
+    invoke_ticks = fn;
+    invoke_ticks_arg = arg;
+}
+
+/* Test hook (edge__exec_wake_times): nonzero, the times wake_pays takes instead of X's. */
+static atomic_uint_fast64_t wake_hook[3];
+
+void edge__exec_wake_times(uint64_t wake_ns, uint64_t come_ns, uint64_t alone_ns)
+{
+    atomic_store(&wake_hook[0], wake_ns);
+    atomic_store(&wake_hook[1], come_ns);
+    atomic_store(&wake_hook[2], alone_ns);
+}
+
+unsigned edge__exec_sleepers(const edge_exec *x)
+{
+    return atomic_load((atomic_uint *)&x->sleepers);
+}
+
+/* Whether waking X's helpers for this invoke pays (WAKE_*): not when every one is asleep and the
+ * time they would save, half (on 2 threads) of what an invoke alone takes once they have come,
+ * is less than the caller's wake call. Until the three times are measured, it pays. */
+static bool wake_pays(const edge_exec *x)
+{
+    if (invoke_ticks || atomic_load_explicit(&x->sleepers, memory_order_relaxed) < x->n - 1)
+        return true; /* a test's invoke times are not the clock's; or a helper is awake */
+    const uint64_t hw = atomic_load_explicit(&wake_hook[0], memory_order_relaxed),
+                   hc = atomic_load_explicit(&wake_hook[1], memory_order_relaxed),
+                   ha = atomic_load_explicit(&wake_hook[2], memory_order_relaxed);
+    const uint64_t wake = hw ? hw : x->wake_ns, come = hc ? hc : x->come_ns,
+                   alone = ha ? ha : x->alone_ns;
+    if (!wake || !come || !alone || x->inv_ns0 - x->inv_ns1 < alone / 4)
+        return true; /* not measured yet; or invokes back to back, which keep helpers awake */
+    const uint64_t after = alone > come ? alone - come : 0;
+    return after / x->n * (x->n - 1) > wake + wake / 2;
+}
+
 void edge_exec_invoke(edge_exec *x)
 {
     if (!x || x->n < 2)
         return;
     x->inv_t0 = node_ticks();
+    x->inv_ns0 = now_ns();
     x->inv_solo = false;
     x->inv_load = false;
     x->inv_record = 0;
@@ -1130,6 +1220,12 @@ void edge_exec_invoke(edge_exec *x)
     if ((x->explore == EXPLORE_WARM || x->explore == EXPLORE_PAR) && x->spell_at &&
         now_ns() - x->spell_at < EXPLORE_QUIET_NS)
         x->explore = 0;
+    if (!x->explore && !wake_pays(x)) { /* alone, the helpers left asleep, not recorded */
+        x->inv_solo = true;
+        x->inv_record = 0;
+        atomic_fetch_add_explicit(&x->n_alone_invokes, 1, memory_order_relaxed);
+        return;
+    }
     if (x->explore == EXPLORE_SOLO)
         x->inv_record = 1 + EDGE_WAY_ALONE;
     else if (x->explore == EXPLORE_PAR)
@@ -1177,20 +1273,17 @@ static void use_way(edge_exec *x, edge_exec_way way, uint64_t mean)
     x->inv_rn[0] = x->inv_rn[1] = x->inv_rn[2] = 0;
 }
 
-/* Test hook (edge__exec_invoke_ticks): nonzero, the time every invoke is recorded as. */
-static _Thread_local uint64_t (*invoke_ticks)(void *arg, edge_exec_way way);
-static _Thread_local void *invoke_ticks_arg;
-
-void edge__exec_invoke_ticks(uint64_t (*fn)(void *arg, edge_exec_way way), void *arg)
-{
-    invoke_ticks = fn;
-    invoke_ticks_arg = arg;
-}
-
 void edge_exec_invoke_done(edge_exec *x)
 {
-    if (!x || x->n < 2 || !x->inv_record)
+    if (!x || x->n < 2)
         return;
+    x->inv_ns1 = now_ns();
+    if ((x->inv_solo || x->explore == EXPLORE_SOLO) && !x->inv_load)
+        running_mean(&x->alone_ns, x->inv_ns1 - x->inv_ns0, WAKE_SHIFT, 2, 1);
+    if (!x->inv_record) {
+        x->inv_solo = false;
+        return;
+    }
     const edge_exec_way way = (edge_exec_way)(x->inv_record - 1);
     if (x->inv_load && way != EDGE_WAY_ALONE) { /* see INV_*: the load's, not the team's */
         x->inv_solo = false;

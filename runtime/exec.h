@@ -60,7 +60,8 @@ typedef struct edge_exec_counts {
     int solo_now;
     unsigned long long misses, late, stalls, slow;
     /* invokes run with every node alone because whole invokes were measured faster so (alone
-     * mode), the probes of the team made meanwhile, and whether that mode is on now */
+     * mode) or because every helper was asleep and waking them would cost more than they save
+     * (exec.c, WAKE_*), the probes of the team made meanwhile, and whether alone mode is on now */
     unsigned long long alone_invokes, probes;
     int alone_mode;
     int node_choice; /* the team's invokes choose per node now (measured faster than not) */
@@ -155,5 +156,10 @@ void edge__exec_woken_cpu(int cpu);
  * TIME_NS timed (at least once), and a probe that lost makes the next wait WAIT_NS (doubling;
  * 0: no wait but the invokes'). The defaults: 200 us, 2 ms, 10 ms. */
 void edge__exec_probe_times(uint64_t warm_ns, uint64_t time_ns, uint64_t wait_ns);
+/* Test hooks: nonzero, the wake call's, the woken helpers' coming and an invoke alone's times
+ * (ns) that decide whether an invoke finding every helper asleep wakes them (exec.c, WAKE_*),
+ * instead of the measured ones (0, 0, 0: those again); and how many helpers sleep now. */
+void edge__exec_wake_times(uint64_t wake_ns, uint64_t come_ns, uint64_t alone_ns);
+unsigned edge__exec_sleepers(const edge_exec *x);
 
 #endif

@@ -12,7 +12,9 @@
  * between parallel loops and the caller alone (edge_exec_node_begin/end) from a node's times; and,
  * with whole invokes' times injected (edge__exec_invoke_ticks), whether nodes choose at all,
  * alone mode, and its probes of the team (their ways, window and waits); and that a helper left
- * on the caller's CPU ends off it. The old team (the caller
+ * on the caller's CPU ends off it; and, with a wakeup's times injected (edge__exec_wake_times),
+ * that an invoke far from the last leaves sleeping helpers asleep when waking them costs more than
+ * they would save. The old team (the caller
  * waited for every helper to leave the job) hung here. Speed is bench/threads.c's. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1112,6 +1114,77 @@ static void test_auto(void **state)
     free(dir);
 }
 
+/* A millisecond, then until X's helpers all sleep (about a second at most): false if they did
+ * not. */
+static bool helpers_asleep(const edge_exec *x)
+{
+    for (int k = 0; k < 1000; k++) {
+        nanosleep(&(struct timespec){0, 1000000L}, NULL);
+        if (edge__exec_sleepers(x) == edge_exec_threads(x) - 1)
+            return true;
+    }
+    return false;
+}
+
+/* ROUNDS invokes of X (one node, one loop), each a millisecond or more after the last, its
+ * helpers asleep (SPACED), or back to back; *TEAM: how many opened the loop to the helpers, *ALONE:
+ * how many ran alone counted as an invoke alone. Returns how many began as asked (helpers asleep,
+ * for SPACED). */
+static int wake_round(edge_exec *x, int rounds, bool spaced, int *team, int *alone)
+{
+    int asked = 0;
+    *team = *alone = 0;
+    for (int k = 0; k < rounds; k++) {
+        if (spaced && !helpers_asleep(x))
+            continue;
+        asked++;
+        const edge_exec_counts a = counts_of(x);
+        one_invoke(x);
+        const edge_exec_counts b = counts_of(x);
+        *team += b.parallel > a.parallel;
+        *alone += b.alone_invokes == a.alone_invokes + 1 && b.parallel == a.parallel;
+    }
+    return asked;
+}
+
+/* An invoke that finds every helper asleep runs alone, leaving them asleep, when waking them costs
+ * the caller more than they would save (exec.c, WAKE_*; the times injected): a small model's
+ * frames far apart on a VM whose idle vCPUs take long to wake. It wakes them when that costs
+ * less; and an invoke whose helpers spin (back to back) is the team's whatever a wakeup costs. */
+static void test_wake_alone(void **state)
+{
+    (void)state;
+    edge_exec *x = edge__exec_new(2);
+    assert_non_null(x);
+    edge_set_thread_spin(0); /* every wait sleeps at once */
+    /* alone 70 us, the wake call 20 us, the helper comes 60 us after it: 5 us saved */
+    edge__exec_wake_times(20000, 60000, 70000);
+    int team, alone;
+    int asked = wake_round(x, 40, true, &team, &alone);
+    printf("# helpers slow to wake: %d of %d invokes alone, %d with the team\n", alone, asked,
+           team);
+    assert_true(asked >= 30);
+    /* the first three explore (every EXPLORE_EVERY: two wake the helpers, one runs alone) */
+    assert_int_equal(alone, asked - 3);
+    assert_true(team <= 2);
+    /* the call 1 us, the helper comes 5 us after it: 32 us saved */
+    edge__exec_wake_times(1000, 5000, 70000);
+    asked = wake_round(x, 20, true, &team, &alone);
+    printf("# helpers quick to wake: %d of %d invokes alone, %d with the team\n", alone, asked,
+           team);
+    assert_true(asked >= 15);
+    assert_int_equal(alone, 0);
+    assert_int_equal(team, asked);
+    /* back to back, the helpers spinning between invokes: the team's, however slow a wakeup */
+    edge_set_thread_spin(1);
+    edge__exec_wake_times(20000, 60000, 70000);
+    asked = wake_round(x, 200, false, &team, &alone);
+    printf("# back to back: %d of %d invokes alone, %d with the team\n", alone, asked, team);
+    assert_true(team >= asked / 2);
+    edge__exec_wake_times(0, 0, 0);
+    edge__exec_free(x);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1129,6 +1202,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_invoke_burst, no_spells, spells_back),
         cmocka_unit_test_setup_teardown(test_move_off, no_spells, spells_back),
         cmocka_unit_test_setup_teardown(test_wake_move, no_spells, spells_back),
+        cmocka_unit_test_setup_teardown(test_wake_alone, no_spells, spells_back),
         cmocka_unit_test(test_auto_cores),
         cmocka_unit_test(test_auto),
     };

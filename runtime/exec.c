@@ -1150,9 +1150,10 @@ unsigned edge__exec_sleepers(const edge_exec *x)
     return atomic_load((atomic_uint *)&x->sleepers);
 }
 
-/* Whether waking X's helpers for this invoke pays (WAKE_*): not when every one is asleep and the
- * time they would save, half (on 2 threads) of what an invoke alone takes once they have come,
- * is less than the caller's wake call. Until the three times are measured, it pays. */
+/* Whether waking X's helpers for this invoke pays (WAKE_*): not when every one is asleep, the
+ * last invoke ended a quarter of an invoke alone or more before, and the time they would save,
+ * half (on 2 threads) of what an invoke alone takes once they have come, is under one and a half
+ * of the caller's wake calls. Until the three times are measured, it pays. */
 static bool wake_pays(const edge_exec *x)
 {
     if (invoke_ticks || atomic_load_explicit(&x->sleepers, memory_order_relaxed) < x->n - 1)

@@ -446,7 +446,9 @@ static const struct {
                          "Inferences of the model that ran every operator on the calling thread "
                          "because whole inferences were measured faster so than with the team "
                          "(alone mode: on this machine a hand-off between CPUs costs more than "
-                         "the model gains; the team is tried again now and then)."},
+                         "the model gains; the team is tried again now and then), or because "
+                         "they came far apart and waking the sleeping helpers was measured to "
+                         "cost more than they would save."},
 };
 
 static int put_team(dm_entry *e, void *arg)

@@ -19,6 +19,8 @@
  *   weight pairs are interleaved once per block of 32 channels, the bias permuted to match,
  *   and vpackssdw of (lo, hi) puts the results back in order.
  * - Larger windows: the portable specification, edge_qs8_dw_u8__c.
+ * - 3x3 layers of 8 or 16 channels: the avx2 kernel of two pixels per vector
+ *   (qs8_dw_8c_avx2.c), before any of the above.
  * Requantization: requant_avx512.h with the per-tensor multiplier, the zero point added in
  * int32, then saturation (to int16, and to uint8 on the quad path) and the clamp in the
  * uint8 domain (lo, hi within 0..255, so saturating first changes nothing), stores under
@@ -251,6 +253,14 @@ void edge_qs8_dw_u8_64c__avx512vnni(const edge_qs8_dw_u8_args *a, int32_t row0, 
     const edge_conv_params *p = a->p;
     assert(p->depth_mult == 1 && p->in_c == p->out_c);
     assert(row0 >= 0 && row0 <= row1);
+    /* 8 or 16 channels would leave 7/8 or 3/4 of every 64-channel block idle: the avx2 kernel
+     * of several output pixels per vector takes them (same packing). mobilenet_v1_025_128's
+     * first two depthwise layers, 64x64x8 and 32x32x16, took 44.8 and 12.8 us here against
+     * 11.9 and 6.1 us there (bench/README.md, round thirty-two). */
+    if (p->in_c <= 16 && edge_dw_8c_fits_avx2(p, true)) {
+        edge_qs8_dw_u8_8c__avx2(a, row0, row1);
+        return;
+    }
     const edge_qs8_dw_u8_parts parts = edge_qs8_dw_u8_parts_of(a);
     const size_t c = (size_t)p->in_c, cp = parts.cp, taps = parts.taps;
     const int16_t *v = parts.v;

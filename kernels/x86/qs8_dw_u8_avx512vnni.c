@@ -19,7 +19,7 @@
  *   weight pairs are interleaved once per block of 32 channels, the bias permuted to match,
  *   and vpackssdw of (lo, hi) puts the results back in order.
  * - Larger windows: the portable specification, edge_qs8_dw_u8__c.
- * - 3x3 layers of 8 or 16 channels: the avx2 kernel of two pixels per vector
+ * - 3x3 layers of 8, 16 or 24 channels: the avx2 kernel of two pixels per vector
  *   (qs8_dw_8c_avx2.c), before any of the above.
  * Requantization: requant_avx512.h with the per-tensor multiplier, the zero point added in
  * int32, then saturation (to int16, and to uint8 on the quad path) and the clamp in the
@@ -253,11 +253,12 @@ void edge_qs8_dw_u8_64c__avx512vnni(const edge_qs8_dw_u8_args *a, int32_t row0, 
     const edge_conv_params *p = a->p;
     assert(p->depth_mult == 1 && p->in_c == p->out_c);
     assert(row0 >= 0 && row0 <= row1);
-    /* 8 or 16 channels would leave 7/8 or 3/4 of every 64-channel block idle: the avx2 kernel
-     * of several output pixels per vector takes them (same packing). mobilenet_v1_025_128's
-     * first two depthwise layers, 64x64x8 and 32x32x16, took 44.8 and 12.8 us here against
-     * 11.9 and 6.1 us there (bench/README.md, round thirty-two). */
-    if (p->in_c <= 16 && edge_dw_8c_fits_avx2(p, true)) {
+    /* 8, 16 or 24 channels would leave 7/8, 3/4 or 5/8 of every 64-channel block idle: the avx2
+     * kernel of several output pixels per vector takes them (same packing). mobilenet_v1_025_128's
+     * 64x64x8 and 32x32x16 layers took 44.8 and 12.8 us here against 11.9 and 6.1 us there,
+     * ssd_mobilenet_v1's 150x150x24 241 against 207 us; at 32 channels this kernel wins (10.9
+     * against 11.9 us at 32x32x32). bench/README.md, round thirty-two. */
+    if (p->in_c <= 24 && edge_dw_8c_fits_avx2(p, true)) {
         edge_qs8_dw_u8_8c__avx2(a, row0, row1);
         return;
     }

@@ -20,6 +20,7 @@
 #include "dot16.h"
 #include "f32.h"
 #include "fc_int4.h"
+#include "hybrid_fast.h"
 #include "qs8.h"
 #include "wino.h"
 
@@ -146,6 +147,13 @@ typedef struct edge_kernels {
         const char *rfft_name;
         edge_f32_cabs_fn complex_abs; /* COMPLEX_ABS (named eltwise_name) */
     } f32;
+    struct { /* hybrid CONV_2D / FULLY_CONNECTED GEMM and DEPTHWISE_CONV_2D (hybrid_fast.h,
+              * generic/hybrid_impl.h); NULL: hybrid_fast.c's OpenBLAS GEMM and baseline loop */
+        edge_hybrid_gemm_fn gemm;
+        edge_hybrid_dw_fn dw;
+        const char *gemm_name, *fc_name, *dw_name;
+        edge_hybrid_quantize_fn quantize; /* NULL: edge_ref_quantize_row */
+    } hybrid;
     struct { /* int8 FULLY_CONNECTED over packed 4-bit weights (fc_int4.h); NULL: the
               * portable edge_qs8_fc_int4__c */
         edge_qs8_fc_int4_fn fn;

@@ -9,6 +9,7 @@
 #include <cblas.h>
 #include <string.h>
 
+#include "hybrid_finish.h"
 #include "vectorize.h"
 
 enum {
@@ -22,41 +23,39 @@ static size_t patch(const edge_conv_params *p)
     return (size_t)p->k_h * (size_t)p->k_w * (size_t)p->in_c;
 }
 
-/* Pixel PIX's receptive field of Q as floats q - ZP into ROW; taps in padding are 0 (the
- * reference skips them). */
-static void im2col(const edge_conv_params *p, const int8_t *q, int32_t zp, size_t pix, float *row)
-{
-    const int32_t oy = (int32_t)(pix / (size_t)p->out_w), ox = (int32_t)(pix % (size_t)p->out_w);
-    const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
-    const size_t c = (size_t)p->in_c;
-    for (int32_t fy = 0; fy < p->k_h; fy++) {
-        const int32_t iy = y0 + p->dil_h * fy;
-        for (int32_t fx = 0; fx < p->k_w; fx++, row += c) {
-            const int32_t ix = x0 + p->dil_w * fx;
-            if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
-                for (size_t i = 0; i < c; i++)
-                    row[i] = 0.0f;
-                continue;
-            }
-            const int8_t *x = q + ((size_t)iy * (size_t)p->in_w + (size_t)ix) * c;
-            for (size_t i = 0; i < c; i++)
-                row[i] = (float)((int32_t)x[i] - zp);
-        }
+/* Pixel PIX's receptive field of Q as q - ZP of type T (float for the SGEMM, int16 for the
+ * level's GEMM: -255..255) into ROW; taps in padding are 0 (the reference skips them). */
+#define IM2COL(NAME, T)                                                                          \
+    static void NAME(const edge_conv_params *p, const int8_t *q, int32_t zp, size_t pix, T *row) \
+    {                                                                                            \
+        const int32_t oy = (int32_t)(pix / (size_t)p->out_w),                                    \
+                      ox = (int32_t)(pix % (size_t)p->out_w);                                    \
+        const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;        \
+        const size_t c = (size_t)p->in_c;                                                        \
+        for (int32_t fy = 0; fy < p->k_h; fy++) {                                                \
+            const int32_t iy = y0 + p->dil_h * fy;                                               \
+            for (int32_t fx = 0; fx < p->k_w; fx++, row += c) {                                  \
+                const int32_t ix = x0 + p->dil_w * fx;                                           \
+                if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {                        \
+                    memset(row, 0, c * sizeof *row);                                             \
+                    continue;                                                                    \
+                }                                                                                \
+                const int8_t *x = q + ((size_t)iy * (size_t)p->in_w + (size_t)ix) * c;           \
+                for (size_t i = 0; i < c; i++)                                                   \
+                    row[i] = (T)((int32_t)x[i] - zp);                                            \
+            }                                                                                    \
+        }                                                                                        \
     }
-}
+IM2COL(im2col, float)
+IM2COL(im2col16, int16_t)
 
 /* Dequantize N sums, add the bias and clamp to [LO, HI] as the reference does. */
-void edge_hybrid_finish(size_t n, const edge_hybrid_params *h, enum edge_hybrid_order o,
-                        float in_scale, const float *bias, float lo, float hi, const uint32_t *acc,
-                        float *out)
+EDGE_VECTORIZE_FP void edge_hybrid_finish(size_t n, const edge_hybrid_params *h,
+                                          enum edge_hybrid_order o, float in_scale,
+                                          const float *bias, float lo, float hi,
+                                          const uint32_t *acc, float *out)
 {
-    for (size_t c = 0; c < n; c++) {
-        const float ws = h->w_scale[h->scale_count > 1 ? c : 0];
-        float v = edge_ref_hybrid_dequant((int32_t)acc[c], in_scale, ws, o);
-        if (bias)
-            v += bias[c];
-        out[c] = edge_ref_act_f32(v, lo, hi);
-    }
+    edge_hybrid_finish_inline(n, h, o, in_scale, bias, lo, hi, acc, out);
 }
 
 /* ACC[r][j] = sum_k A[r][k] * W[j][k] for r < M, j < N (A's rows K floats apart, W int8
@@ -132,17 +131,25 @@ size_t edge_hybrid_conv_work(const edge_conv_params *p)
 
 void edge_hybrid_conv_pixels(const edge_conv_params *p, const edge_hybrid_params *h,
                              const int8_t *q, int32_t zp, float in_scale, const int8_t *w,
-                             const float *bias, float *out, void *work, size_t pix0, size_t pix1)
+                             const float *bias, float *out, void *work, size_t pix0, size_t pix1,
+                             edge_hybrid_gemm_fn gemm)
 {
     const size_t k = patch(p), n = (size_t)p->out_c;
     float *a = work, *wf = a + MC * k, *cf = wf + wf_floats(k);
     uint32_t *acc = (uint32_t *)(a + gemm_floats(k));
+    int16_t *ai = work; /* GEMM: the rows as int16, in A's place */
     const enum edge_hybrid_order order = edge_ref_conv_hybrid_order(h);
     for (size_t m0 = pix0; m0 < pix1; m0 += MC) {
         const size_t m = pix1 - m0 < MC ? pix1 - m0 : MC;
-        for (size_t r = 0; r < m; r++)
-            im2col(p, q, zp, m0 + r, a + r * k);
-        exact_gemm(m, n, k, a, w, wf, cf, acc);
+        if (gemm) {
+            for (size_t r = 0; r < m; r++)
+                im2col16(p, q, zp, m0 + r, ai + r * k);
+            gemm(m, n, k, ai, w, acc);
+        } else {
+            for (size_t r = 0; r < m; r++)
+                im2col(p, q, zp, m0 + r, a + r * k);
+            exact_gemm(m, n, k, a, w, wf, cf, acc);
+        }
         for (size_t r = 0; r < m; r++)
             edge_hybrid_finish(n, h, order, in_scale, bias, p->act_min_f, p->act_max_f, acc + r * n,
                                out + (m0 + r) * n);
@@ -158,7 +165,7 @@ size_t edge_hybrid_fc_work(const edge_fc_params *p)
 
 void edge_hybrid_fc_rows(const edge_fc_params *p, const edge_hybrid_params *h, const float *in,
                          const int8_t *w, const float *bias, float *out, void *work, int32_t row0,
-                         int32_t row1)
+                         int32_t row1, edge_hybrid_gemm_fn gemm)
 {
     const size_t k = (size_t)p->depth, n = (size_t)p->units;
     float *a = work, *wf = a + MC * k, *cf = wf + wf_floats(k);
@@ -170,10 +177,18 @@ void edge_hybrid_fc_rows(const edge_fc_params *p, const edge_hybrid_params *h, c
         const size_t m = (size_t)row1 - m0 < MC ? (size_t)row1 - m0 : MC;
         for (size_t r = 0; r < m; r++) { /* each row quantized on its own */
             edge_ref_quantize_row(h->asymmetric, in + (m0 + r) * k, k, q, &scale[r], &zp[r]);
-            for (size_t i = 0; i < k; i++)
-                a[r * k + i] = (float)((int32_t)q[i] - zp[r]);
+            int16_t *ai = (int16_t *)a + r * k; /* GEMM: the rows as int16, in A's place */
+            for (size_t i = 0; i < k; i++) {
+                if (gemm)
+                    ai[i] = (int16_t)((int32_t)q[i] - zp[r]);
+                else
+                    a[r * k + i] = (float)((int32_t)q[i] - zp[r]);
+            }
         }
-        exact_gemm(m, n, k, a, w, wf, cf, acc);
+        if (gemm)
+            gemm(m, n, k, (const int16_t *)a, w, acc);
+        else
+            exact_gemm(m, n, k, a, w, wf, cf, acc);
         for (size_t r = 0; r < m; r++)
             edge_hybrid_finish(n, h, EDGE_HYBRID_ORDER_SCALE_FIRST, scale[r], bias, p->act_min_f,
                                p->act_max_f, acc + r * n, out + (m0 + r) * n);

@@ -269,8 +269,8 @@ static int conv2d_quantize(edge_prep *p, const edge_node *n, int32_t axis, int a
 
 /* A hybrid node on kernels/hybrid_fast.h when its work fits 8 MiB per thread: each thread's
  * scratch slice holds the quantized batch (read from the first slice) and that thread's work. */
-static void hybrid_take_fast(edge_node *n, const edge_conv2d_kind *kind, edge_conv2d_data *d,
-                             size_t row)
+static void hybrid_take_fast(edge_prep *p, edge_node *n, const edge_conv2d_kind *kind,
+                             edge_conv2d_data *d, size_t row)
 {
     const size_t work = kind->hybrid == EDGE_HYBRID_CONV ? edge_hybrid_conv_work(&d->k)
                                                          : edge_hybrid_dw_work(&d->k);
@@ -279,7 +279,14 @@ static void hybrid_take_fast(edge_node *n, const edge_conv2d_kind *kind, edge_co
     d->hybrid_fast = true;
     d->hybrid_q = (row + 63) & ~(size_t)63;
     n->scratch_bytes = d->hybrid_q + work;
-    n->kernel = kind->hybrid == EDGE_HYBRID_CONV ? "hybrid_im2col_sgemm_exact" : "hybrid_dw_rows";
+    const edge_kernels *kt = edge_op_kernels(p); /* NULL in the op tests' bare models */
+    d->hybrid_gemm = kt ? kt->hybrid.gemm : NULL;
+    d->hybrid_dw = kt ? kt->hybrid.dw : NULL;
+    d->hybrid_quantize = kt ? kt->hybrid.quantize : NULL;
+    if (kind->hybrid == EDGE_HYBRID_CONV)
+        n->kernel = d->hybrid_gemm ? kt->hybrid.gemm_name : "hybrid_im2col_sgemm_exact";
+    else
+        n->kernel = d->hybrid_dw ? kt->hybrid.dw_name : "hybrid_dw_rows";
 }
 
 int edge_conv2d_prepare(edge_prep *p, edge_node *n, const edge_conv2d_kind *kind,
@@ -311,7 +318,7 @@ int edge_conv2d_prepare(edge_prep *p, edge_node *n, const edge_conv2d_kind *kind
     if (rc == 0 && d->hybrid) {
         rc = edge_conv_hybrid_weights(p, n, kind->hybrid, k.out_c, kind->out_axis, false, &d->h);
         n->scratch_bytes = edge_ref_hybrid_scratch(in->count / (size_t)k.batches);
-        hybrid_take_fast(n, kind, d, in->count / (size_t)k.batches);
+        hybrid_take_fast(p, n, kind, d, in->count / (size_t)k.batches);
     }
     if (rc)
         return rc;
@@ -359,10 +366,11 @@ static void hybrid_task(void *ctx, size_t task, unsigned thread)
     void *work = j->scratch + (size_t)thread * j->stride + j->d->hybrid_q;
     if (j->kind->hybrid == EDGE_HYBRID_CONV)
         edge_hybrid_conv_pixels(&j->d->k, &j->d->h, j->q, j->zp, j->in_scale, j->w, j->bias, j->out,
-                                work, u0, u1);
+                                work, u0, u1, j->d->hybrid_gemm);
     else
-        edge_hybrid_dw_rows(&j->d->k, &j->d->h, j->q, j->zp, j->in_scale, j->w, j->bias, j->out,
-                            work, (int32_t)u0, (int32_t)u1);
+        (j->d->hybrid_dw ? j->d->hybrid_dw
+                         : edge_hybrid_dw_rows)(&j->d->k, &j->d->h, j->q, j->zp, j->in_scale, j->w,
+                                                j->bias, j->out, work, (int32_t)u0, (int32_t)u1);
 }
 
 /* Each batch quantized as the reference does, then its outputs split over the threads. */
@@ -381,9 +389,9 @@ static void hybrid_eval(const edge_conv2d_kind *kind, const edge_conv2d_data *d,
     if (conv) /* whole GEMMs of 64 pixels */
         j.chunk = (j.chunk + 63) & ~(size_t)63;
     for (int32_t b = 0; b < k->batches; b++) {
-        edge_ref_quantize_row(conv ? edge_ref_conv_hybrid_asym(&d->h) : true,
-                              (const float *)o->in + (size_t)b * row, row, scratch, &j.in_scale,
-                              &j.zp);
+        (d->hybrid_quantize ? d->hybrid_quantize : edge_ref_quantize_row)(
+            conv ? edge_ref_conv_hybrid_asym(&d->h) : true, (const float *)o->in + (size_t)b * row,
+            row, scratch, &j.in_scale, &j.zp);
         j.out = (float *)o->out + (size_t)b * out_row;
         edge_exec_parallel(ex, (j.units + j.chunk - 1) / j.chunk, hybrid_task, &j);
     }

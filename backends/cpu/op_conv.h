@@ -16,6 +16,7 @@
 #include "cpu_op.h"
 #include "dot16.h"
 #include "f32.h"
+#include "hybrid_fast.h"
 #include "ref/conv.h"
 #include "ref/hybrid.h"
 
@@ -134,10 +135,13 @@ typedef struct edge_conv2d_data {
     int u8_path;           /* uint8 on a packed path: fast_u8.h's EDGE_U8_FLIP or EDGE_U8_ROWS */
     edge_f32_dw_fn f32_dw; /* float32 depthwise: the level's vector kernel, NULL: reference */
     edge_dot16x8_fn dot16; /* 16x8 CONV_2D on the level's dot product (fast_int16.h), or NULL */
-    edge_dot16x8x4_fn dot16x4; /* and its four-channel form, or NULL */
-    edge_hybrid_params h;      /* hybrid: the weights' scales and the input quantization */
-    bool hybrid_fast;          /* hybrid on kernels/hybrid_fast.h (else the reference) */
-    size_t hybrid_q;           /* hybrid_fast: bytes of the quantized batch before the work */
+    edge_dot16x8x4_fn dot16x4;       /* and its four-channel form, or NULL */
+    edge_hybrid_params h;            /* hybrid: the weights' scales and the input quantization */
+    bool hybrid_fast;                /* hybrid on kernels/hybrid_fast.h (else the reference) */
+    size_t hybrid_q;                 /* hybrid_fast: bytes of the quantized batch before the work */
+    edge_hybrid_gemm_fn hybrid_gemm; /* hybrid_fast: the level's GEMM (NULL: OpenBLAS's, exact) */
+    edge_hybrid_dw_fn hybrid_dw;     /* and depthwise rows (NULL: hybrid_fast.c's) */
+    edge_hybrid_quantize_fn hybrid_quantize; /* and input quantization (NULL: the reference's) */
     edge_conv_params k;
     int32_t q[]; /* mult[out_c], shift[out_c] (quantized types) */
 } edge_conv2d_data;

@@ -30,12 +30,13 @@ enum { FC_WEIGHTS_DEFAULT = 0 };
 
 typedef struct fc_data {
     edge_dtype type;
-    bool hybrid;           /* float32 input, int8 weights */
-    bool hybrid_fast;      /* hybrid on kernels/hybrid_fast.h (else the reference) */
-    bool int4;             /* int8 on INT4 weights read as nibbles (op_fc_int4.h) */
-    int u8_path;           /* uint8 on a packed path (fast_u8.h) */
-    edge_dot16x8_fn dot16; /* 16x8 on the level's dot product (fast_int16.h), or NULL */
-    edge_hybrid_params h;  /* hybrid: the weights' scales and the input quantization */
+    bool hybrid;                     /* float32 input, int8 weights */
+    bool hybrid_fast;                /* hybrid on kernels/hybrid_fast.h (else the reference) */
+    bool int4;                       /* int8 on INT4 weights read as nibbles (op_fc_int4.h) */
+    int u8_path;                     /* uint8 on a packed path (fast_u8.h) */
+    edge_dot16x8_fn dot16;           /* 16x8 on the level's dot product (fast_int16.h), or NULL */
+    edge_hybrid_gemm_fn hybrid_gemm; /* hybrid_fast: the level's GEMM (NULL: OpenBLAS's) */
+    edge_hybrid_params h;            /* hybrid: the weights' scales and the input quantization */
     edge_fc_params k;
     int32_t q[]; /* mult[units], shift[units] (quantized types) */
 } fc_data;
@@ -161,8 +162,10 @@ static int fc_prepare(edge_prep *p, edge_node *n)
     n->scratch_bytes = edge_ref_hybrid_scratch((size_t)k.depth);
     if (edge_hybrid_fc_work(&k) <= ((size_t)8 << 20)) { /* kernels/hybrid_fast.h, row tasks */
         n->scratch_bytes = edge_hybrid_fc_work(&k);
-        n->kernel = "hybrid_sgemm_exact";
         d->hybrid_fast = true;
+        const edge_kernels *kt = edge_op_kernels(p); /* NULL in the op tests' bare models */
+        d->hybrid_gemm = kt ? kt->hybrid.gemm : NULL;
+        n->kernel = d->hybrid_gemm ? kt->hybrid.fc_name : "hybrid_sgemm_exact";
     }
     if ((rc = edge_conv_hybrid_weights(p, n, EDGE_HYBRID_FC, k.units, 0,
                                        n->params.fc.asymmetric_inputs, &d->h)))
@@ -185,7 +188,7 @@ static void fc_hybrid_task(void *ctx, size_t task, unsigned thread)
     const int32_t r0 = (int32_t)task * j->chunk, rows = j->d->k.batches;
     const int32_t r1 = r0 + j->chunk < rows ? r0 + j->chunk : rows;
     edge_hybrid_fc_rows(&j->d->k, &j->d->h, j->o->in, j->o->w, j->o->bias, j->o->out,
-                        j->scratch + (size_t)thread * j->stride, r0, r1);
+                        j->scratch + (size_t)thread * j->stride, r0, r1, j->d->hybrid_gemm);
 }
 
 /* Rows in runs of 64 (whole GEMMs) over the threads. */

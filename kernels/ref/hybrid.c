@@ -10,90 +10,22 @@
 #include <math.h>
 #include <string.h>
 
+#include "hybrid_quant.h"
 #include "requant.h"
 #include "vectorize.h"
 
-/* static_cast<int32_t>(TfLiteRound(roundf(v))) clamped to [LO, HI], without the cast's
- * undefined behaviour: NaN takes LO (what x86's conversion then the clamp give). roundf
- * (half away from zero) is done inline, exactly: below 2^23 the truncation's remainder v - t is
- * exact, and from 2^23 every float is an integer already (libm's call per element was a third
- * of a hybrid model's time). */
-EDGE_VECTORIZE_FP static inline int32_t round_clamp(float v, int32_t lo, int32_t hi)
-{
-    const bool small = fabsf(v) < 8388608.0f; /* without branches: the loops vectorize */
-    const float t = (float)(int32_t)(small ? v : 0.0f), d = v - t;
-    float r = small ? t + ((d >= 0.5f ? 1.0f : 0.0f) - (d <= -0.5f ? 1.0f : 0.0f)) : v;
-    r = r >= (float)lo ? r : (float)lo; /* NaN takes LO */
-    r = r > (float)hi ? (float)hi : r;
-    return (int32_t)r;
-}
-
-/* std::minmax_element: the first smallest and the last largest element. */
-static void min_max(const float *x, size_t n, float *lo, float *hi)
-{
-    float mn = x[0], mx = x[0];
-    for (size_t i = 1; i < n; i++) {
-        if (x[i] < mn)
-            mn = x[i];
-        if (!(x[i] < mx))
-            mx = x[i];
-    }
-    *lo = mn;
-    *hi = mx;
-}
-
-EDGE_VECTORIZE_FP void edge_ref_quantize_sym(const float *x, size_t n, int8_t *q, float *scale)
+void edge_ref_quantize_sym(const float *x, size_t n, int8_t *q, float *scale)
 {
     float mn, mx;
-    min_max(x, n, &mn, &mx);
-    const float a = fabsf(mn), b = fabsf(mx);
-    const float range = a < b ? b : a; /* std::max(a, b) */
-    if (range == 0.0f) {
-        memset(q, 0, n);
-        *scale = 1.0f;
-        return;
-    }
-    *scale = range / 127.0f;
-    const float inv = 127.0f / range;
-    for (size_t i = 0; i < n; i++)
-        q[i] = (int8_t)round_clamp(x[i] * inv, -127, 127);
+    edge_hybrid_min_max(x, n, &mn, &mx);
+    edge_quantize_sym_from(x, n, mn, mx, q, scale);
 }
 
-/* The nudged zero point of AsymmetricQuantizeFloats for [RMIN, RMAX] at SCALE. */
-static int32_t asym_zero_point(double rmin, double rmax, double scale)
-{
-    const double from_min = -128.0 - rmin / scale;
-    const double from_max = 127.0 - rmax / scale;
-    const double err_min = 128.0 + fabs(rmin / scale);
-    const double err_max = 127.0 + fabs(rmax / scale);
-    const double zp = err_min < err_max ? from_min : from_max;
-    if (zp <= -128.0)
-        return -128;
-    if (zp >= 127.0)
-        return 127;
-    return isnan(zp) ? 0 : (int32_t)round(zp);
-}
-
-EDGE_VECTORIZE_FP void edge_ref_quantize_asym(const float *x, size_t n, int8_t *q, float *scale,
-                                              int32_t *zero_point)
+void edge_ref_quantize_asym(const float *x, size_t n, int8_t *q, float *scale, int32_t *zero_point)
 {
     float mn, mx;
-    min_max(x, n, &mn, &mx);
-    const double rmin = (double)(mn < 0.0f ? mn : 0.0f); /* std::min(0.0f, min) */
-    const double rmax = (double)(0.0f < mx ? mx : 0.0f); /* std::max(0.0f, max) */
-    if (rmin == rmax) {
-        memset(q, 0, n);
-        *scale = 1.0f;
-        *zero_point = 0;
-        return;
-    }
-    const double s = (rmax - rmin) / 255.0;
-    const int32_t zp = asym_zero_point(rmin, rmax, s);
-    *scale = (float)s;
-    *zero_point = zp;
-    const float inv = 1.0f / *scale;
-    for (size_t i = 0; i < n; i++)
-        q[i] = (int8_t)round_clamp((float)zp + x[i] * inv, -128, 127);
+    edge_hybrid_min_max(x, n, &mn, &mx);
+    edge_quantize_asym_from(x, n, mn, mx, q, scale, zero_point);
 }
 
 size_t edge_ref_hybrid_scratch(size_t row)

@@ -40,5 +40,8 @@ const edge_kernels edge_kernels_avx512vnni = {
     .max_rows = {edge_qs8_max_rows__avx512, edge_qu8_max_rows__avx512, "max_rows__avx512"},
     .lut8 = {edge_lut8__avx512, "lut8__avx512vbmi"}, /* lut8__avx2 without VBMI */
     .f32 = EDGE_F32_TABLE(__avx512, "__avx512"),
+    .hybrid = {edge_hybrid_gemm__avx512vnni, edge_hybrid_dw__avx512vnni,
+               "hybrid_im2col_gemm__avx512vnni", "hybrid_gemm__avx512vnni", "hybrid_dw__avx512vnni",
+               edge_hybrid_quantize__avx512vnni},
     .fc_int4 = {edge_qs8_fc_int4__avx512vnni, "qs8_fc_int4__avx512vnni"},
 };

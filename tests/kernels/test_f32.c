@@ -41,6 +41,7 @@
 #include "ref/tconv.h"
 #include "ref/unary.h"
 #include "hybrid_fast.h"
+#include "ref/hybrid_quant.h"
 #include "ref/pool.h"
 #include "ref/quantize.h"
 #include "ref/fexp.h"
@@ -856,12 +857,36 @@ static void random_hybrid_geometry(edge_conv_params *p, bool dw, int round)
     p->act_max_f = act == 0 ? INFINITY : act == 1 ? 6.0f : 1.0f;
 }
 
+/* The GEMMs of hybrid_fast.h to test: OpenBLAS's float one (NULL) and each level's
+ * (GEMM[1..]), with each level's depthwise rows (DW: hybrid_fast.c's for the first); their names
+ * in NAME. Returns how many. */
+static int hybrid_ways(edge_hybrid_gemm_fn *gemm, edge_hybrid_dw_fn *dw, const char **name)
+{
+    const edge_kernels *tables[4];
+    const int n_tables = level_tables(tables);
+    int n = 0;
+    gemm[n] = NULL;
+    dw[n] = edge_hybrid_dw_rows;
+    name[n++] = "baseline";
+    for (int t = 0; t < n_tables; t++)
+        if (tables[t]->hybrid.gemm) {
+            gemm[n] = tables[t]->hybrid.gemm;
+            dw[n] = tables[t]->hybrid.dw;
+            name[n++] = tables[t]->name;
+        }
+    return n;
+}
+
 /* kernels/hybrid_fast.h equals the reference hybrid kernels bit for bit: symmetric and
  * asymmetric inputs, per-tensor and per-channel scales, output ranges split anywhere, and the
  * extremes (weights of -128 against inputs 255 steps from the zero point over deep patches). */
 static void test_hybrid(void **state)
 {
     (void)state;
+    edge_hybrid_gemm_fn gemms[5];
+    edge_hybrid_dw_fn dws[5];
+    const char *names[5];
+    const int ways = hybrid_ways(gemms, dws, names);
     const int n = rounds(300);
     for (int round = 0; round < n; round++) {
         const bool dw = round % 2 == 1;
@@ -899,33 +924,38 @@ static void test_hybrid(void **state)
             edge_ref_dwconv_hybrid(&p, &h, in, w, b, want, q);
         else
             edge_ref_conv_hybrid(&p, &h, in, w, b, want, q);
-        memset(got, 0xA5, out_row * (size_t)p.batches * sizeof *got);
-        for (int32_t bt = 0; bt < p.batches; bt++) {
-            float in_scale;
-            int32_t zp;
-            edge_ref_quantize_row(dw || edge_ref_conv_hybrid_asym(&h), in + (size_t)bt * row, row,
-                                  q, &in_scale, &zp);
-            float *o = got + (size_t)bt * out_row;
-            if (dw) {
-                const int32_t cut = rnd_in(0, p.out_h);
-                edge_hybrid_dw_rows(&p, &h, q, zp, in_scale, w, b, o, scratch, 0, cut);
-                edge_hybrid_dw_rows(&p, &h, q, zp, in_scale, w, b, o, scratch, cut, p.out_h);
-            } else {
-                const size_t pixels = (size_t)p.out_h * (size_t)p.out_w;
-                const size_t cut = (size_t)rnd_in(0, (int32_t)pixels);
-                edge_hybrid_conv_pixels(&p, &h, q, zp, in_scale, w, b, o, scratch, 0, cut);
-                edge_hybrid_conv_pixels(&p, &h, q, zp, in_scale, w, b, o, scratch, cut, pixels);
+        for (int way = 0; way < ways; way++) {
+            memset(got, 0xA5, out_row * (size_t)p.batches * sizeof *got);
+            for (int32_t bt = 0; bt < p.batches; bt++) {
+                float in_scale;
+                int32_t zp;
+                edge_ref_quantize_row(dw || edge_ref_conv_hybrid_asym(&h), in + (size_t)bt * row,
+                                      row, q, &in_scale, &zp);
+                float *o = got + (size_t)bt * out_row;
+                if (dw) {
+                    const int32_t cut = rnd_in(0, p.out_h);
+                    edge_hybrid_dw_rows(&p, &h, q, zp, in_scale, w, b, o, scratch, 0, cut);
+                    edge_hybrid_dw_rows(&p, &h, q, zp, in_scale, w, b, o, scratch, cut, p.out_h);
+                } else {
+                    const size_t pixels = (size_t)p.out_h * (size_t)p.out_w;
+                    const size_t cut = (size_t)rnd_in(0, (int32_t)pixels);
+                    edge_hybrid_conv_pixels(&p, &h, q, zp, in_scale, w, b, o, scratch, 0, cut,
+                                            gemms[way]);
+                    edge_hybrid_conv_pixels(&p, &h, q, zp, in_scale, w, b, o, scratch, cut, pixels,
+                                            gemms[way]);
+                }
             }
+            const size_t i = first_diff(got, want, out_row * (size_t)p.batches);
+            if (i < out_row * (size_t)p.batches)
+                fail_msg("round %d %s (%s): in=%dx%dx%d out=%dx%dx%d k=%dx%d s=%d,%d d=%d,%d "
+                         "pad=%d,%d dm=%d scales=%d asym=%d extreme=%d: element %zu is %a, the "
+                         "reference %a",
+                         round, dw ? "dw" : "conv", names[way], (int)p.in_h, (int)p.in_w,
+                         (int)p.in_c, (int)p.out_h, (int)p.out_w, (int)p.out_c, (int)p.k_h,
+                         (int)p.k_w, (int)p.stride_h, (int)p.stride_w, (int)p.dil_h, (int)p.dil_w,
+                         (int)p.pad_h, (int)p.pad_w, (int)p.depth_mult, (int)h.scale_count,
+                         h.asymmetric, extreme, i, (double)got[i], (double)want[i]);
         }
-        const size_t i = first_diff(got, want, out_row * (size_t)p.batches);
-        if (i < out_row * (size_t)p.batches)
-            fail_msg("round %d %s: in=%dx%dx%d out=%dx%dx%d k=%dx%d s=%d,%d d=%d,%d pad=%d,%d "
-                     "dm=%d scales=%d asym=%d extreme=%d: element %zu is %a, the reference %a",
-                     round, dw ? "dw" : "conv", (int)p.in_h, (int)p.in_w, (int)p.in_c, (int)p.out_h,
-                     (int)p.out_w, (int)p.out_c, (int)p.k_h, (int)p.k_w, (int)p.stride_h,
-                     (int)p.stride_w, (int)p.dil_h, (int)p.dil_w, (int)p.pad_h, (int)p.pad_w,
-                     (int)p.depth_mult, (int)h.scale_count, h.asymmetric, extreme, i,
-                     (double)got[i], (double)want[i]);
         free(in);
         free(want);
         free(got);
@@ -937,11 +967,98 @@ static void test_hybrid(void **state)
     }
 }
 
+/* The scalar oracle of the per-row quantization: TFLite's min / max scan in order
+ * (edge_hybrid_min_max), then edge_hybrid_round_clamp element by element (the reference's code
+ * before its vector loops).
+ * Without contraction, as the kernels are built: on aarch64 GCC would fuse zp + x * inv. */
+__attribute__((optimize("fp-contract=off"))) static void
+quantize_oracle(bool asym, const float *x, size_t n, int8_t *q, float *scale, int32_t *zp)
+{
+    float mn, mx;
+    edge_hybrid_min_max(x, n, &mn, &mx);
+    *zp = 0;
+    if (!asym) {
+        const float a = fabsf(mn), b = fabsf(mx), range = a < b ? b : a;
+        if (range == 0.0f) {
+            memset(q, 0, n);
+            *scale = 1.0f;
+            return;
+        }
+        *scale = range / 127.0f;
+        const float inv = 127.0f / range;
+        for (size_t i = 0; i < n; i++)
+            q[i] = (int8_t)edge_hybrid_round_clamp(x[i] * inv, -127, 127);
+        return;
+    }
+    const double rmin = (double)(mn < 0.0f ? mn : 0.0f), rmax = (double)(0.0f < mx ? mx : 0.0f);
+    if (rmin == rmax) {
+        memset(q, 0, n);
+        *scale = 1.0f;
+        return;
+    }
+    const double s = (rmax - rmin) / 255.0;
+    *zp = edge_hybrid_asym_zero_point(rmin, rmax, s);
+    *scale = (float)s;
+    const float inv = 1.0f / *scale;
+    for (size_t i = 0; i < n; i++)
+        q[i] = (int8_t)edge_hybrid_round_clamp((float)*zp + x[i] * inv, -128, 127);
+}
+
+/* edge_ref_quantize_row and each level's hybrid.quantize equal the scalar oracle: rows of every
+ * length to 300 (vector bodies and tails), values on the rounding's halves, huge ones, NaN
+ * anywhere (the levels hand those rows to the reference), infinities, zeros of both signs. */
+static void test_hybrid_quantize(void **state)
+{
+    (void)state;
+    const edge_kernels *tables[4];
+    const int n_tables = level_tables(tables);
+    const int n = rounds(3000);
+    float *x = malloc(300 * sizeof *x);
+    int8_t *want = malloc(300), *got = malloc(300);
+    assert_true(x && want && got);
+    for (int round = 0; round < n; round++) {
+        const size_t len = (size_t)rnd_in(1, 300);
+        const int kind = round % 5;
+        for (size_t i = 0; i < len; i++)
+            x[i] = kind == 0   ? rnd_f(1)
+                   : kind == 1 ? (float)rnd_in(-254, 254) * 0.5f /* halves */
+                   : kind == 2 ? (float)rnd_in(-1000, 1000) * 1e7f
+                   : kind == 3 ? (rnd_in(0, 1) ? -0.0f : 0.0f)
+                               : rnd_f(0);
+        if (kind == 4 && rnd_in(0, 3) == 0)
+            x[rnd_in(0, (int32_t)len - 1)] = rnd_in(0, 1) ? NAN : INFINITY;
+        for (int asym = 0; asym < 2; asym++) {
+            float ws, gs;
+            int32_t wz, gz;
+            quantize_oracle(asym, x, len, want, &ws, &wz);
+            for (int t = -1; t < n_tables; t++) {
+                const edge_hybrid_quantize_fn f =
+                    t < 0 ? edge_ref_quantize_row : tables[t]->hybrid.quantize;
+                if (!f)
+                    continue;
+                memset(got, 0x5A, len);
+                f(asym, x, len, got, &gs, &gz);
+                if (memcmp(got, want, len) || memcmp(&gs, &ws, sizeof gs) || gz != wz)
+                    fail_msg("round %d len %zu kind %d asym %d (%s): scale %a zp %d, the oracle's "
+                             "%a %d; bytes %s",
+                             round, len, kind, asym, t < 0 ? "reference" : tables[t]->name,
+                             (double)gs, (int)gz, (double)ws, (int)wz,
+                             memcmp(got, want, len) ? "differ" : "equal");
+            }
+        }
+    }
+    free(x), free(want), free(got);
+}
+
 /* kernels/hybrid_fast.h's FULLY_CONNECTED equals edge_ref_fc_hybrid bit for bit: each row
  * quantized on its own, deep rows (several depth slices), rows split anywhere. */
 static void test_hybrid_fc(void **state)
 {
     (void)state;
+    edge_hybrid_gemm_fn gemms[5];
+    edge_hybrid_dw_fn dws[5];
+    const char *names[5];
+    const int ways = hybrid_ways(gemms, dws, names);
     const int n = rounds(200);
     for (int round = 0; round < n; round++) {
         edge_fc_params p = {.batches = rnd_in(1, 150),
@@ -972,16 +1089,19 @@ static void test_hybrid_fc(void **state)
                                       .asymmetric = rnd_in(0, 1)};
         const float *b = rnd_in(0, 3) == 0 ? NULL : bias;
         edge_ref_fc_hybrid(&p, &h, in, w, b, want, q);
-        memset(got, 0xA5, rows * units * sizeof *got);
-        const int32_t cut = rnd_in(0, p.batches);
-        edge_hybrid_fc_rows(&p, &h, in, w, b, got, work, 0, cut);
-        edge_hybrid_fc_rows(&p, &h, in, w, b, got, work, cut, p.batches);
-        const size_t i = first_diff(got, want, rows * units);
-        if (i < rows * units)
-            fail_msg("round %d: rows=%d depth=%d units=%d scales=%d asym=%d extreme=%d: element "
-                     "%zu is %a, the reference %a",
-                     round, (int)p.batches, (int)p.depth, (int)p.units, (int)h.scale_count,
-                     h.asymmetric, extreme, i, (double)got[i], (double)want[i]);
+        for (int way = 0; way < ways; way++) {
+            memset(got, 0xA5, rows * units * sizeof *got);
+            const int32_t cut = rnd_in(0, p.batches);
+            edge_hybrid_fc_rows(&p, &h, in, w, b, got, work, 0, cut, gemms[way]);
+            edge_hybrid_fc_rows(&p, &h, in, w, b, got, work, cut, p.batches, gemms[way]);
+            const size_t i = first_diff(got, want, rows * units);
+            if (i < rows * units)
+                fail_msg("round %d (%s): rows=%d depth=%d units=%d scales=%d asym=%d extreme=%d: "
+                         "element %zu is %a, the reference %a",
+                         round, names[way], (int)p.batches, (int)p.depth, (int)p.units,
+                         (int)h.scale_count, h.asymmetric, extreme, i, (double)got[i],
+                         (double)want[i]);
+        }
         free(in);
         free(bias);
         free(want);
@@ -997,14 +1117,23 @@ int main(void)
 {
     test_rng_seed();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_dw_f32),      cmocka_unit_test(test_binary_f32),
-        cmocka_unit_test(test_unary_f32),   cmocka_unit_test(test_fexp_accuracy),
-        cmocka_unit_test(test_log_f32),     cmocka_unit_test(test_flog_accuracy),
-        cmocka_unit_test(test_softmax_f32), cmocka_unit_test(test_fexp_softmax_accuracy),
-        cmocka_unit_test(test_bilinear),    cmocka_unit_test(test_rfft),
-        cmocka_unit_test(test_complex_abs), cmocka_unit_test(test_quantize),
-        cmocka_unit_test(test_pool),        cmocka_unit_test(test_tconv_f32),
-        cmocka_unit_test(test_hybrid),      cmocka_unit_test(test_hybrid_fc),
+        cmocka_unit_test(test_dw_f32),
+        cmocka_unit_test(test_binary_f32),
+        cmocka_unit_test(test_unary_f32),
+        cmocka_unit_test(test_fexp_accuracy),
+        cmocka_unit_test(test_log_f32),
+        cmocka_unit_test(test_flog_accuracy),
+        cmocka_unit_test(test_softmax_f32),
+        cmocka_unit_test(test_fexp_softmax_accuracy),
+        cmocka_unit_test(test_bilinear),
+        cmocka_unit_test(test_rfft),
+        cmocka_unit_test(test_complex_abs),
+        cmocka_unit_test(test_quantize),
+        cmocka_unit_test(test_pool),
+        cmocka_unit_test(test_tconv_f32),
+        cmocka_unit_test(test_hybrid),
+        cmocka_unit_test(test_hybrid_fc),
+        cmocka_unit_test(test_hybrid_quantize),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -25,26 +25,27 @@ static size_t patch(const edge_conv_params *p)
 
 /* Pixel PIX's receptive field of Q as q - ZP of type T (float for the SGEMM, int16 for the
  * level's GEMM: -255..255) into ROW; taps in padding are 0 (the reference skips them). */
-#define IM2COL(NAME, T)                                                                          \
-    static void NAME(const edge_conv_params *p, const int8_t *q, int32_t zp, size_t pix, T *row) \
-    {                                                                                            \
-        const int32_t oy = (int32_t)(pix / (size_t)p->out_w),                                    \
-                      ox = (int32_t)(pix % (size_t)p->out_w);                                    \
-        const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;        \
-        const size_t c = (size_t)p->in_c;                                                        \
-        for (int32_t fy = 0; fy < p->k_h; fy++) {                                                \
-            const int32_t iy = y0 + p->dil_h * fy;                                               \
-            for (int32_t fx = 0; fx < p->k_w; fx++, row += c) {                                  \
-                const int32_t ix = x0 + p->dil_w * fx;                                           \
-                if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {                        \
-                    memset(row, 0, c * sizeof *row);                                             \
-                    continue;                                                                    \
-                }                                                                                \
-                const int8_t *x = q + ((size_t)iy * (size_t)p->in_w + (size_t)ix) * c;           \
-                for (size_t i = 0; i < c; i++)                                                   \
-                    row[i] = (T)((int32_t)x[i] - zp);                                            \
-            }                                                                                    \
-        }                                                                                        \
+#define IM2COL(NAME, T)                                                                     \
+    EDGE_VECTORIZE static void NAME(const edge_conv_params *p, const int8_t *q, int32_t zp, \
+                                    size_t pix, T *row)                                     \
+    {                                                                                       \
+        const int32_t oy = (int32_t)(pix / (size_t)p->out_w),                               \
+                      ox = (int32_t)(pix % (size_t)p->out_w);                               \
+        const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;   \
+        const size_t c = (size_t)p->in_c;                                                   \
+        for (int32_t fy = 0; fy < p->k_h; fy++) {                                           \
+            const int32_t iy = y0 + p->dil_h * fy;                                          \
+            for (int32_t fx = 0; fx < p->k_w; fx++, row += c) {                             \
+                const int32_t ix = x0 + p->dil_w * fx;                                      \
+                if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {                   \
+                    memset(row, 0, c * sizeof *row);                                        \
+                    continue;                                                               \
+                }                                                                           \
+                const int8_t *x = q + ((size_t)iy * (size_t)p->in_w + (size_t)ix) * c;      \
+                for (size_t i = 0; i < c; i++)                                              \
+                    row[i] = (T)((int32_t)x[i] - zp);                                       \
+            }                                                                               \
+        }                                                                                   \
     }
 IM2COL(im2col, float)
 IM2COL(im2col16, int16_t)

@@ -22,6 +22,7 @@
 #include "lut8.h"
 #include "pack.h"
 #include "ref/requant.h"
+#include "vectorize.h"
 #include "wino.h"
 
 enum fast_kind { FAST_GEMM, FAST_DW, FAST_ADD, FAST_AVGPOOL, FAST_MEAN, FAST_DCONV, FAST_WINO };
@@ -1373,11 +1374,28 @@ typedef struct sum_job {
     size_t stride;
 } sum_job;
 
-/* TFLite's rounded division of a window sum (half away from zero), as ref/pool.c. */
-static inline int32_t round_div(int32_t acc, int32_t cnt)
-{
-    return acc > 0 ? (acc + cnt / 2) / cnt : (acc - cnt / 2) / cnt;
-}
+/* O[i] = TFLite's rounded division of window sum ACC[i] by CNT > 0 (half away from zero, as
+ * ref/pool.c: (acc +- cnt / 2) / cnt), clamped to [LO, HI], for C channels of int8 or uint8
+ * sums (|acc| <= 255 cnt). The division is a floating one, truncated, and exact: a quotient n /
+ * cnt that is not an integer lies at least 1 / cnt from one, more than half an ulp of it while
+ * |n| < 2^24 in float (cnt < 2^16 here), 2^53 in double. The integer division it replaces, with
+ * its sign's branch, took 0.43 us of person_detect's 0.48 us average pool (256 channels) at
+ * avx512vnni on a Zen 5. */
+#define POOL_ROUND(NAME, T)                                                                \
+    static EDGE_VECTORIZE_FP void NAME(const int32_t *restrict acc, size_t c, int32_t cnt, \
+                                       int32_t lo, int32_t hi, int8_t *restrict o)         \
+    {                                                                                      \
+        const T d = (T)cnt;                                                                \
+        const int32_t half = cnt / 2;                                                      \
+        for (size_t i = 0; i < c; i++) {                                                   \
+            int32_t q = (int32_t)((T)(acc[i] > 0 ? acc[i] + half : acc[i] - half) / d);    \
+            q = q < lo ? lo : q;                                                           \
+            o[i] = (int8_t)(q > hi ? hi : q);                                              \
+        }                                                                                  \
+    }
+POOL_ROUND(pool_round_f32, float)
+POOL_ROUND(pool_round_f64, double)
+#undef POOL_ROUND
 
 /* Output pixel (OY, OX) of image IN_B into O: int8, or uint8 bytes when U8 (their sums are
  * never negative, so the rounding is the uint8 reference's (acc + cnt / 2) / cnt). */
@@ -1398,8 +1416,13 @@ static void pool_pixel(const edge_pool_params *p, const edge_kernels *k, bool u8
             k->sum_rows.fn((size_t)(x1 - x0), c, row, c, acc);
     }
     const int32_t cnt = (y1 - y0) * (x1 - x0);
-    for (size_t i = 0; i < c; i++)
-        o[i] = (int8_t)edge_clamp32(cnt > 0 ? round_div(acc[i], cnt) : 0, p->act_min, p->act_max);
+    if (cnt > 0 && cnt < 1 << 16)
+        pool_round_f32(acc, c, cnt, p->act_min, p->act_max, o);
+    else if (cnt > 0)
+        pool_round_f64(acc, c, cnt, p->act_min, p->act_max, o);
+    else /* cannot happen (pool.h) */
+        for (size_t i = 0; i < c; i++)
+            o[i] = (int8_t)edge_clamp32(0, p->act_min, p->act_max);
 }
 
 static void pool_task(void *ctx, size_t task, unsigned thread)

@@ -129,30 +129,54 @@ void edge_ref_bias_act_f32(float *out, size_t rows, int32_t channels, const floa
             out[c] = edge_ref_act_f32(out[c] + (bias ? bias[c] : 0.0f), lo, hi);
 }
 
-void edge_ref_conv_f32(const edge_conv_params *p, const float *in, const float *w,
-                       const float *bias, float *out, void *scratch)
+size_t edge_ref_conv_f32_units(const edge_conv_params *p)
+{
+    return (size_t)p->batches * (size_t)p->out_h * (size_t)p->out_w;
+}
+
+/* A task's output pixels: an eighth of the layer's (at least 64, whole 16s), at most one
+ * im2col chunk. From the geometry alone, never the thread count. */
+size_t edge_ref_conv_f32_task(const edge_conv_params *p)
+{
+    size_t t = (edge_ref_conv_f32_units(p) + 7) / 8;
+    t = t < 64 ? 64 : (t + 15) & ~(size_t)15;
+    if (!conv_is_pointwise(p) && t > chunk_rows(p))
+        t = chunk_rows(p);
+    return t;
+}
+
+void edge_ref_conv_f32_pixels(const edge_conv_params *p, const float *in, const float *w,
+                              const float *bias, float *out, void *scratch, size_t u0, size_t u1)
 {
     const size_t pixels = (size_t)p->out_h * (size_t)p->out_w;
     const size_t k = patch_len(p);
     const size_t n = (size_t)p->out_c;
     if (conv_is_pointwise(p)) {
-        gemm_nt(in, w, out, (size_t)p->batches * pixels, n, k);
+        gemm_nt(in + u0 * k, w, out + u0 * n, u1 - u0, n, k);
     } else {
         float *cols = scratch;
         const size_t rows = chunk_rows(p);
         const size_t in_stride = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
-        for (int32_t b = 0; b < p->batches; b++) {
-            const float *in_b = in + (size_t)b * in_stride;
-            float *out_b = out + (size_t)b * pixels * n;
-            for (size_t r0 = 0; r0 < pixels; r0 += rows) {
-                const size_t m = pixels - r0 < rows ? pixels - r0 : rows;
-                for (size_t r = 0; r < m; r++)
-                    im2col_row(p, in_b, (int32_t)((r0 + r) / (size_t)p->out_w),
-                               (int32_t)((r0 + r) % (size_t)p->out_w), cols + r * k);
-                gemm_nt(cols, w, out_b + r0 * n, m, n, k);
-            }
+        for (size_t u = u0; u < u1;) {
+            const size_t b = u / pixels, r0 = u % pixels;
+            size_t m = u1 - u < rows ? u1 - u : rows;
+            if (m > pixels - r0)
+                m = pixels - r0; /* a GEMM within one image */
+            for (size_t r = 0; r < m; r++)
+                im2col_row(p, in + b * in_stride, (int32_t)((r0 + r) / (size_t)p->out_w),
+                           (int32_t)((r0 + r) % (size_t)p->out_w), cols + r * k);
+            gemm_nt(cols, w, out + u * n, m, n, k);
+            u += m;
         }
     }
-    edge_ref_bias_act_f32(out, (size_t)p->batches * pixels, p->out_c, bias, p->act_min_f,
-                          p->act_max_f);
+    edge_ref_bias_act_f32(out + u0 * n, u1 - u0, p->out_c, bias, p->act_min_f, p->act_max_f);
+}
+
+void edge_ref_conv_f32(const edge_conv_params *p, const float *in, const float *w,
+                       const float *bias, float *out, void *scratch)
+{
+    const size_t units = edge_ref_conv_f32_units(p), task = edge_ref_conv_f32_task(p);
+    for (size_t u = 0; u < units; u += task)
+        edge_ref_conv_f32_pixels(p, in, w, bias, out, scratch, u,
+                                 units - u < task ? units : u + task);
 }

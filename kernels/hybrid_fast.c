@@ -133,13 +133,18 @@ size_t edge_hybrid_conv_work(const edge_conv_params *p)
 void edge_hybrid_conv_pixels(const edge_conv_params *p, const edge_hybrid_params *h,
                              const int8_t *q, int32_t zp, float in_scale, const int8_t *w,
                              const float *bias, float *out, void *work, size_t pix0, size_t pix1,
-                             edge_hybrid_gemm_fn gemm)
+                             size_t c0, size_t c1, edge_hybrid_gemm_fn gemm)
 {
-    const size_t k = patch(p), n = (size_t)p->out_c;
+    const size_t k = patch(p), n = c1 - c0, stride = (size_t)p->out_c;
     float *a = work, *wf = a + MC * k, *cf = wf + wf_floats(k);
     uint32_t *acc = (uint32_t *)(a + gemm_floats(k));
     int16_t *ai = work; /* GEMM: the rows as int16, in A's place */
     const enum edge_hybrid_order order = edge_ref_conv_hybrid_order(h);
+    edge_hybrid_params hc = *h; /* channels [c0, c1)'s scales */
+    if (hc.scale_count > 1)
+        hc.w_scale += c0;
+    w += c0 * k;
+    bias = bias ? bias + c0 : NULL;
     for (size_t m0 = pix0; m0 < pix1; m0 += MC) {
         const size_t m = pix1 - m0 < MC ? pix1 - m0 : MC;
         if (gemm) {
@@ -152,8 +157,8 @@ void edge_hybrid_conv_pixels(const edge_conv_params *p, const edge_hybrid_params
             exact_gemm(m, n, k, a, w, wf, cf, acc);
         }
         for (size_t r = 0; r < m; r++)
-            edge_hybrid_finish(n, h, order, in_scale, bias, p->act_min_f, p->act_max_f, acc + r * n,
-                               out + (m0 + r) * n);
+            edge_hybrid_finish(n, &hc, order, in_scale, bias, p->act_min_f, p->act_max_f,
+                               acc + r * n, out + (m0 + r) * stride + c0);
     }
 }
 

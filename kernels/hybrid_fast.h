@@ -59,14 +59,15 @@ void edge_hybrid_finish(size_t n, const edge_hybrid_params *h, enum edge_hybrid_
 /* Work bytes one call of edge_hybrid_conv_pixels needs (its own). */
 size_t edge_hybrid_conv_work(const edge_conv_params *p);
 
-/* CONV_2D output pixels [pix0, pix1) (pixel = oy * out_w + ox) of one batch: Q the batch's
- * quantized input (NHWC int8, zero point ZP, scale IN_SCALE), W the OHWI int8 weights, BIAS
- * optional, OUT the batch's output, GEMM the level's (NULL: the float GEMM). Equals
- * edge_ref_conv_hybrid's elements. */
+/* CONV_2D output pixels [pix0, pix1) (pixel = oy * out_w + ox), channels [c0, c1), of one batch:
+ * Q the batch's quantized input (NHWC int8, zero point ZP, scale IN_SCALE), W the OHWI int8
+ * weights, BIAS optional, OUT the batch's output, GEMM the level's (NULL: the float GEMM). Equals
+ * edge_ref_conv_hybrid's elements, however the pixels and channels are cut (integer sums, each
+ * output's float steps its own). */
 void edge_hybrid_conv_pixels(const edge_conv_params *p, const edge_hybrid_params *h,
                              const int8_t *q, int32_t zp, float in_scale, const int8_t *w,
                              const float *bias, float *out, void *work, size_t pix0, size_t pix1,
-                             edge_hybrid_gemm_fn gemm);
+                             size_t c0, size_t c1, edge_hybrid_gemm_fn gemm);
 
 /* Work bytes one call of edge_hybrid_fc_rows needs. */
 size_t edge_hybrid_fc_work(const edge_fc_params *p);

@@ -357,16 +357,20 @@ typedef struct hybrid_job {
     float in_scale;
     char *scratch;
     size_t stride, units, chunk; /* units: output pixels (CONV_2D) or rows (DEPTHWISE) */
+    size_t parts, part;          /* CONV_2D: each pixel task's channels in PARTS of PART */
 } hybrid_job;
 
 static void hybrid_task(void *ctx, size_t task, unsigned thread)
 {
     const hybrid_job *j = ctx;
+    const size_t c = (size_t)j->d->k.out_c, c0 = task % j->parts * j->part;
+    task /= j->parts;
     const size_t u0 = task * j->chunk, u1 = u0 + j->chunk < j->units ? u0 + j->chunk : j->units;
     void *work = j->scratch + (size_t)thread * j->stride + j->d->hybrid_q;
     if (j->kind->hybrid == EDGE_HYBRID_CONV)
         edge_hybrid_conv_pixels(&j->d->k, &j->d->h, j->q, j->zp, j->in_scale, j->w, j->bias, j->out,
-                                work, u0, u1, j->d->hybrid_gemm);
+                                work, u0, u1, c0, c - c0 < j->part ? c : c0 + j->part,
+                                j->d->hybrid_gemm);
     else
         (j->d->hybrid_dw ? j->d->hybrid_dw
                          : edge_hybrid_dw_rows)(&j->d->k, &j->d->h, j->q, j->zp, j->in_scale, j->w,
@@ -381,19 +385,37 @@ static void hybrid_eval(const edge_conv2d_kind *kind, const edge_conv2d_data *d,
     const bool conv = kind->hybrid == EDGE_HYBRID_CONV;
     const size_t row = (size_t)k->in_h * (size_t)k->in_w * (size_t)k->in_c;
     const size_t out_row = (size_t)k->out_h * (size_t)k->out_w * (size_t)k->out_c;
-    hybrid_job j = {
-        kind, d, scratch, o->w, o->bias, NULL, 0, 0.0f, scratch, edge_op_scratch_stride(n), 0, 0};
+    hybrid_job j = {kind,    d,
+                    scratch, o->w,
+                    o->bias, NULL,
+                    0,       0.0f,
+                    scratch, edge_op_scratch_stride(n),
+                    0,       0,
+                    1,       (size_t)k->out_c};
     j.units = conv ? (size_t)k->out_h * (size_t)k->out_w : (size_t)k->out_h;
-    const size_t per = 4 * (size_t)edge_exec_width(ex); /* tasks: 4 per thread */
+    const size_t width = edge_exec_width(ex), per = 4 * width; /* tasks: 4 per thread */
     j.chunk = (j.units + per - 1) / per;
     if (conv) /* whole GEMMs of 64 pixels */
         j.chunk = (j.chunk + 63) & ~(size_t)63;
+    const size_t tasks = (j.units + j.chunk - 1) / j.chunk;
+    /* Few pixels (yamnet's 6x4 and 3x2 layers: one GEMM of 24 or 6 rows, 512 or 1024 channels,
+     * ran on the caller alone): each pixel task's channels cut in parts of whole 16s, two a
+     * thread. The sums are integers and each output's float steps its own, so any cut gives the
+     * same bytes. */
+    if (conv && width > 1 && tasks < 2 * width && k->out_c >= 32) {
+        j.parts = (2 * width + tasks - 1) / tasks;
+        if (j.parts > (size_t)k->out_c / 16)
+            j.parts = (size_t)k->out_c / 16;
+        j.part = ((size_t)k->out_c + j.parts - 1) / j.parts;
+        j.part = (j.part + 15) & ~(size_t)15;
+        j.parts = ((size_t)k->out_c + j.part - 1) / j.part;
+    }
     for (int32_t b = 0; b < k->batches; b++) {
         (d->hybrid_quantize ? d->hybrid_quantize : edge_ref_quantize_row)(
             conv ? edge_ref_conv_hybrid_asym(&d->h) : true, (const float *)o->in + (size_t)b * row,
             row, scratch, &j.in_scale, &j.zp);
         j.out = (float *)o->out + (size_t)b * out_row;
-        edge_exec_parallel(ex, (j.units + j.chunk - 1) / j.chunk, hybrid_task, &j);
+        edge_exec_parallel(ex, tasks * j.parts, hybrid_task, &j);
     }
 }
 

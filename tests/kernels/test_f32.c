@@ -937,12 +937,14 @@ static void test_hybrid(void **state)
                     edge_hybrid_dw_rows(&p, &h, q, zp, in_scale, w, b, o, scratch, 0, cut);
                     edge_hybrid_dw_rows(&p, &h, q, zp, in_scale, w, b, o, scratch, cut, p.out_h);
                 } else {
+                    /* four parts: pixels cut at CUT, channels at CC (any channel) */
                     const size_t pixels = (size_t)p.out_h * (size_t)p.out_w;
                     const size_t cut = (size_t)rnd_in(0, (int32_t)pixels);
-                    edge_hybrid_conv_pixels(&p, &h, q, zp, in_scale, w, b, o, scratch, 0, cut,
-                                            gemms[way]);
-                    edge_hybrid_conv_pixels(&p, &h, q, zp, in_scale, w, b, o, scratch, cut, pixels,
-                                            gemms[way]);
+                    const size_t cc = (size_t)rnd_in(0, p.out_c), oc = (size_t)p.out_c;
+                    for (int part = 0; part < 4; part++)
+                        edge_hybrid_conv_pixels(&p, &h, q, zp, in_scale, w, b, o, scratch,
+                                                part & 1 ? cut : 0, part & 1 ? pixels : cut,
+                                                part & 2 ? cc : 0, part & 2 ? oc : cc, gemms[way]);
                 }
             }
             const size_t i = first_diff(got, want, out_row * (size_t)p.batches);

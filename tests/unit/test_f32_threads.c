@@ -1,13 +1,15 @@
-/* tests/unit/test_f32_threads.c - float32 CONV_2D on the intra-op team (backends/cpu/op_conv.c
- * f32_eval, kernels/ref/conv.c edge_ref_conv_f32_pixels).
+/* tests/unit/test_f32_threads.c - float32 and hybrid CONV_2D on the intra-op team
+ * (backends/cpu/op_conv.c f32_eval, kernels/ref/conv.c edge_ref_conv_f32_pixels; hybrid_eval's
+ * channel parts, kernels/hybrid_fast.c edge_hybrid_conv_pixels).
  *
  * Owns: checking that float32 models whose CONV_2D layers run on OpenBLAS's sgemm give the same
  * output bytes on 1, 2 and 3 threads (the tasks are cut from the layer's geometry alone, so every
- * team makes the same GEMM calls), at every kernel level this machine runs, on their
- * shared input and on random ones; and that the team ran loops in parallel
- * (edge_interp_thread_stats; which loops, the profile shows: `edgectl run --profile --threads 2`).
+ * team makes the same GEMM calls), at every kernel level this machine runs, on their shared input
+ * and on random ones; how much faster the team runs them, `edgectl run --profile --threads 2`
+ * shows.
  * The models: ../shared/zoo's mp_hand_landmark_lite (1x1 and 3x3 layers, a stride-2 first layer),
- * tiny_resnet8_fp32 and mp_selfie_segmentation. */
+ * tiny_resnet8_fp32, mp_selfie_segmentation, and yamnet_a (hybrid: int8 weights; its 6x4 and 3x2
+ * layers' channels cut between the threads). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -37,16 +39,20 @@ static uint8_t *zoo_file(const char *model, const char *name, size_t *n)
 static void test_threads_equal(void **state)
 {
     (void)state;
-    static const char *const models[] = {"mp_hand_landmark_lite", "tiny_resnet8_fp32",
-                                         "mp_selfie_segmentation"};
+    static const struct {
+        const char *name, *kernel;
+    } models[] = {{"mp_hand_landmark_lite", "f32_im2col_sgemm_openblas"},
+                  {"tiny_resnet8_fp32", "f32_im2col_sgemm_openblas"},
+                  {"mp_selfie_segmentation", "f32_im2col_sgemm_openblas"},
+                  {"yamnet_a", "hybrid_im2col_"}};
     edge_isa levels[6];
     const int n_levels = edge_test_levels(levels);
     int compared = 0;
     char kernels[8192];
     for (size_t k = 0; k < sizeof models / sizeof *models; k++) {
         size_t size = 0, n = 0;
-        uint8_t *model = zoo_file(models[k], "model.tflite", &size);
-        uint8_t *input = zoo_file(models[k], "input_0.bin", &n);
+        uint8_t *model = zoo_file(models[k].name, "model.tflite", &size);
+        uint8_t *input = zoo_file(models[k].name, "input_0.bin", &n);
         for (int l = 0; l < n_levels; l++) {
             for (int r = 0; r < 2; r++) {
                 if (r > 0) /* random floats in [-1, 1) after the shared input */
@@ -57,7 +63,7 @@ static void test_threads_equal(void **state)
                 size_t one_n = 0;
                 uint8_t *one = edge_test_run_buffer(model, size, levels[l], 1, NULL, NULL, input, n,
                                                     &one_n, kernels, sizeof kernels);
-                assert_non_null(strstr(kernels, "f32_im2col_sgemm_openblas"));
+                assert_non_null(strstr(kernels, models[k].kernel));
                 for (unsigned threads = 2; threads <= 3; threads++) {
                     size_t got_n = 0;
                     uint8_t *got = edge_test_run_buffer(model, size, levels[l], threads, NULL, NULL,
@@ -69,7 +75,7 @@ static void test_threads_equal(void **state)
                 }
                 free(one);
             }
-            printf("# %s at %s: 1, 2 and 3 threads give the same bytes\n", models[k],
+            printf("# %s at %s: 1, 2 and 3 threads give the same bytes\n", models[k].name,
                    edge_isa_name(levels[l]));
         }
         free(model);

@@ -423,15 +423,14 @@ typedef struct f32_job {
     const edge_conv_params *k;
     edge_conv_operands o;
     char *scratch;
-    size_t stride, units, task;
+    size_t stride;
 } f32_job;
 
 static void f32_task(void *ctx, size_t task, unsigned thread)
 {
     const f32_job *j = ctx;
-    const size_t u0 = task * j->task, u1 = j->units - u0 < j->task ? j->units : u0 + j->task;
-    edge_ref_conv_f32_pixels(j->k, j->o.in, j->o.w, j->o.bias, j->o.out,
-                             j->scratch + (size_t)thread * j->stride, u0, u1);
+    edge_ref_conv_f32_part(j->k, j->o.in, j->o.w, j->o.bias, j->o.out,
+                           j->scratch + (size_t)thread * j->stride, task);
 }
 
 /* A float32 CONV_2D on the team: the reference's tasks (edge_ref_conv_f32), each an im2col and
@@ -441,13 +440,8 @@ static void f32_task(void *ctx, size_t task, unsigned thread)
 static void f32_eval(const edge_conv2d_data *d, const edge_node *n, const edge_conv_operands *o,
                      void *scratch, edge_exec *ex)
 {
-    const f32_job j = {&d->k,
-                       *o,
-                       scratch,
-                       edge_op_scratch_stride(n),
-                       edge_ref_conv_f32_units(&d->k),
-                       edge_ref_conv_f32_task(&d->k)};
-    edge_exec_parallel(ex, (j.units + j.task - 1) / j.task, f32_task, (void *)&j);
+    const f32_job j = {&d->k, *o, scratch, edge_op_scratch_stride(n)};
+    edge_exec_parallel(ex, edge_ref_conv_f32_tasks(&d->k), f32_task, (void *)&j);
 }
 
 void edge_conv2d_eval(const edge_conv2d_kind *kind, const edge_node *n, void *const *t,

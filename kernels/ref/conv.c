@@ -129,54 +129,50 @@ void edge_ref_bias_act_f32(float *out, size_t rows, int32_t channels, const floa
             out[c] = edge_ref_act_f32(out[c] + (bias ? bias[c] : 0.0f), lo, hi);
 }
 
-size_t edge_ref_conv_f32_units(const edge_conv_params *p)
-{
-    return (size_t)p->batches * (size_t)p->out_h * (size_t)p->out_w;
-}
-
-/* A task's output pixels: an eighth of the layer's (at least 64, whole 16s), at most one
- * im2col chunk. From the geometry alone, never the thread count. */
+/* A task's output pixels: an eighth of an image's (at least 64, whole 16s), at most one im2col
+ * chunk. From the image's geometry alone, never the thread count or the batch: OpenBLAS's sums
+ * depend on a call's shape (its small-matrix kernels), and openWakeWord's embedding model at
+ * batch 2 differed from batch 1 by 2e-5 when the cut spanned the batch. */
 size_t edge_ref_conv_f32_task(const edge_conv_params *p)
 {
-    size_t t = (edge_ref_conv_f32_units(p) + 7) / 8;
+    size_t t = ((size_t)p->out_h * (size_t)p->out_w + 7) / 8;
     t = t < 64 ? 64 : (t + 15) & ~(size_t)15;
     if (!conv_is_pointwise(p) && t > chunk_rows(p))
         t = chunk_rows(p);
     return t;
 }
 
-void edge_ref_conv_f32_pixels(const edge_conv_params *p, const float *in, const float *w,
-                              const float *bias, float *out, void *scratch, size_t u0, size_t u1)
+size_t edge_ref_conv_f32_tasks(const edge_conv_params *p)
 {
-    const size_t pixels = (size_t)p->out_h * (size_t)p->out_w;
-    const size_t k = patch_len(p);
-    const size_t n = (size_t)p->out_c;
+    const size_t pixels = (size_t)p->out_h * (size_t)p->out_w, t = edge_ref_conv_f32_task(p);
+    return (size_t)p->batches * ((pixels + t - 1) / t);
+}
+
+void edge_ref_conv_f32_part(const edge_conv_params *p, const float *in, const float *w,
+                            const float *bias, float *out, void *scratch, size_t task)
+{
+    const size_t pixels = (size_t)p->out_h * (size_t)p->out_w, t = edge_ref_conv_f32_task(p);
+    const size_t per = (pixels + t - 1) / t, b = task / per, r0 = task % per * t;
+    const size_t m = pixels - r0 < t ? pixels - r0 : t;
+    const size_t k = patch_len(p), n = (size_t)p->out_c;
+    const size_t in_stride = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
+    float *o = out + (b * pixels + r0) * n;
     if (conv_is_pointwise(p)) {
-        gemm_nt(in + u0 * k, w, out + u0 * n, u1 - u0, n, k);
+        gemm_nt(in + (b * pixels + r0) * k, w, o, m, n, k);
     } else {
         float *cols = scratch;
-        const size_t rows = chunk_rows(p);
-        const size_t in_stride = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
-        for (size_t u = u0; u < u1;) {
-            const size_t b = u / pixels, r0 = u % pixels;
-            size_t m = u1 - u < rows ? u1 - u : rows;
-            if (m > pixels - r0)
-                m = pixels - r0; /* a GEMM within one image */
-            for (size_t r = 0; r < m; r++)
-                im2col_row(p, in + b * in_stride, (int32_t)((r0 + r) / (size_t)p->out_w),
-                           (int32_t)((r0 + r) % (size_t)p->out_w), cols + r * k);
-            gemm_nt(cols, w, out + u * n, m, n, k);
-            u += m;
-        }
+        for (size_t r = 0; r < m; r++)
+            im2col_row(p, in + b * in_stride, (int32_t)((r0 + r) / (size_t)p->out_w),
+                       (int32_t)((r0 + r) % (size_t)p->out_w), cols + r * k);
+        gemm_nt(cols, w, o, m, n, k);
     }
-    edge_ref_bias_act_f32(out + u0 * n, u1 - u0, p->out_c, bias, p->act_min_f, p->act_max_f);
+    edge_ref_bias_act_f32(o, m, p->out_c, bias, p->act_min_f, p->act_max_f);
 }
 
 void edge_ref_conv_f32(const edge_conv_params *p, const float *in, const float *w,
                        const float *bias, float *out, void *scratch)
 {
-    const size_t units = edge_ref_conv_f32_units(p), task = edge_ref_conv_f32_task(p);
-    for (size_t u = 0; u < units; u += task)
-        edge_ref_conv_f32_pixels(p, in, w, bias, out, scratch, u,
-                                 units - u < task ? units : u + task);
+    const size_t tasks = edge_ref_conv_f32_tasks(p);
+    for (size_t t = 0; t < tasks; t++)
+        edge_ref_conv_f32_part(p, in, w, bias, out, scratch, t);
 }

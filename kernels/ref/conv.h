@@ -64,18 +64,18 @@ void edge_ref_conv_u8(const edge_conv_params *p, const uint8_t *in, const uint8_
 /* Bytes of scratch edge_ref_conv_f32 needs (0 for 1x1, stride 1, no padding). */
 size_t edge_ref_conv_f32_scratch(const edge_conv_params *p);
 /* SCRATCH: edge_ref_conv_f32_scratch(p) bytes, float-aligned (may be NULL when 0). Runs the
- * output pixels in tasks of edge_ref_conv_f32_task(p), one edge_ref_conv_f32_pixels call each,
- * as the parallel path does (backends/cpu/op_conv.c): the same GEMM calls on any number of
- * threads, so the outputs do not depend on it. */
+ * edge_ref_conv_f32_tasks(p) tasks in turn, one edge_ref_conv_f32_part call each, as the
+ * parallel path does (backends/cpu/op_conv.c): the same GEMM calls on any number of threads, and
+ * an image's calls do not depend on the batch, so neither do the outputs. */
 void edge_ref_conv_f32(const edge_conv_params *p, const float *in, const float *w,
                        const float *bias, float *out, void *scratch);
-/* Output pixels of all images, flattened (batches * out_h * out_w), and a task's share. */
-size_t edge_ref_conv_f32_units(const edge_conv_params *p);
+/* Tasks: each image's output pixels cut in parts of edge_ref_conv_f32_task(p). */
 size_t edge_ref_conv_f32_task(const edge_conv_params *p);
-/* Flattened output pixels [U0, U1) (SCRATCH as edge_ref_conv_f32's): im2col rows of at most
- * one image a GEMM, OpenBLAS's sgemm, bias and activation. */
-void edge_ref_conv_f32_pixels(const edge_conv_params *p, const float *in, const float *w,
-                              const float *bias, float *out, void *scratch, size_t u0, size_t u1);
+size_t edge_ref_conv_f32_tasks(const edge_conv_params *p);
+/* Task TASK (SCRATCH as edge_ref_conv_f32's): its im2col rows, OpenBLAS's sgemm, bias and
+ * activation. */
+void edge_ref_conv_f32_part(const edge_conv_params *p, const float *in, const float *w,
+                            const float *bias, float *out, void *scratch, size_t task);
 
 /* Shared by the float kernels: add bias (optional) and clamp N rows of C channels. */
 void edge_ref_bias_act_f32(float *out, size_t rows, int32_t channels, const float *bias, float lo,

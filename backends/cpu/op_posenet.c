@@ -167,9 +167,39 @@ static const float *posenet_float(const posenet_input *in, const void *src, char
     return out;
 }
 
+typedef struct masks_job {
+    const posenet_data *d;
+    const float *longs, *keypoints;
+    size_t poses;
+    float *masks;
+} masks_job;
+
+static void masks_task(void *ctx, size_t task, unsigned thread)
+{
+    (void)thread;
+    const masks_job *j = ctx;
+    edge_ref_posenet_masks_rows(&j->d->k, j->d->long_h, j->d->long_w, j->longs, j->keypoints,
+                                j->poses, j->masks, (int32_t)task, (int32_t)task + 1);
+}
+
+/* BodyPix's instance masks: each cell follows its 17 long-range offsets three times and finds the
+ * nearest pose, 0.9 ms of the model's 8.5 on a Zen 5 (33x33 cells) on the caller alone. A square
+ * map's cells write distinct elements (posenet.h), so its rows go to the team, one a task. */
+static void posenet_masks(const posenet_data *d, const float *longs, const float *keypoints,
+                          size_t poses, float *masks, edge_exec *x)
+{
+    const size_t count = (size_t)d->k.max_detections * MASK_SIDE * MASK_SIDE;
+    if (d->long_h != d->long_w || edge_exec_width(x) < 2) {
+        edge_ref_posenet_masks(&d->k, d->long_h, d->long_w, longs, keypoints, poses, masks, count);
+        return;
+    }
+    memset(masks, 0, count * sizeof *masks);
+    masks_job j = {d, longs, keypoints, poses, masks};
+    edge_exec_parallel(x, (size_t)d->long_h, masks_task, &j);
+}
+
 static void posenet_eval(const edge_node *n, void *const *t, void *scratch, edge_exec *x)
 {
-    (void)x;
     const posenet_data *d = n->data;
     char *s = scratch;
     const float *heat = posenet_float(&d->in[0], t[n->in[IN_HEATMAPS]], s);
@@ -180,9 +210,7 @@ static void posenet_eval(const edge_node *n, void *const *t, void *scratch, edge
                      t[n->out[2]], count);
     if (d->n_in == 4) {
         const float *longs = posenet_float(&d->in[3], t[n->in[IN_LONGS]], s);
-        const size_t masks = (size_t)d->k.max_detections * MASK_SIDE * MASK_SIDE;
-        edge_ref_posenet_masks(&d->k, d->long_h, d->long_w, longs, t[n->out[0]], (size_t)*count,
-                               t[n->out[4]], masks);
+        posenet_masks(d, longs, t[n->out[0]], (size_t)*count, t[n->out[4]], x);
     }
 }
 

@@ -56,5 +56,10 @@ void edge_ref_posenet(const edge_ref_posenet_params *p, const float *scores, con
 void edge_ref_posenet_masks(const edge_ref_posenet_params *p, int32_t height, int32_t width,
                             const float *longs, const float *keypoints, size_t n_poses,
                             float *masks, size_t mask_count);
+/* Rows [Y0, Y1) of the masks' cells (MASKS not zeroed here). Where HEIGHT == WIDTH every cell
+ * writes its own element, so rows may run on several threads at once. */
+void edge_ref_posenet_masks_rows(const edge_ref_posenet_params *p, int32_t height, int32_t width,
+                                 const float *longs, const float *keypoints, size_t n_poses,
+                                 float *masks, int32_t y0, int32_t y1);
 
 #endif

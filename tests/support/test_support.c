@@ -306,9 +306,10 @@ int edge_test_levels(edge_isa *out)
     return n;
 }
 
-void *edge_test_run_buffer(const uint8_t *buf, size_t size, edge_isa isa, unsigned threads,
-                           const char *env, const char *value, const void *in, size_t in_bytes,
-                           size_t *out_bytes, char *kernels, size_t len)
+/* edge_test_run_buffer's body: output 0, or every output one after the other when ALL. */
+static void *run_buffer(const uint8_t *buf, size_t size, edge_isa isa, unsigned threads,
+                        const char *env, const char *value, const void *in, size_t in_bytes,
+                        size_t *out_bytes, char *kernels, size_t len, bool all)
 {
     if (env && value)
         setenv(env, value, 1);
@@ -331,11 +332,38 @@ void *edge_test_run_buffer(const uint8_t *buf, size_t size, edge_isa isa, unsign
     memcpy(dst, in, in_bytes);
     if (edge_interp_invoke(it))
         fail_msg("invoke at %s failed", edge_isa_name(isa));
-    const void *src = edge_interp_output(it, 0, out_bytes);
-    void *out = malloc(*out_bytes + 1);
+    const size_t outs = all ? edge_model_output_count(m) : 1;
+    *out_bytes = 0;
+    for (size_t i = 0; i < outs; i++) {
+        size_t b = 0;
+        edge_interp_output(it, i, &b);
+        *out_bytes += b;
+    }
+    uint8_t *out = malloc(*out_bytes + 1);
     assert_non_null(out);
-    memcpy(out, src, *out_bytes);
+    for (size_t i = 0, at = 0; i < outs; i++) {
+        size_t b = 0;
+        const void *src = edge_interp_output(it, i, &b);
+        memcpy(out + at, src, b);
+        at += b;
+    }
     edge_interp_free(it);
     edge_model_unref(m);
     return out;
+}
+
+void *edge_test_run_buffer(const uint8_t *buf, size_t size, edge_isa isa, unsigned threads,
+                           const char *env, const char *value, const void *in, size_t in_bytes,
+                           size_t *out_bytes, char *kernels, size_t len)
+{
+    return run_buffer(buf, size, isa, threads, env, value, in, in_bytes, out_bytes, kernels, len,
+                      false);
+}
+
+void *edge_test_run_buffer_all(const uint8_t *buf, size_t size, edge_isa isa, unsigned threads,
+                               const void *in, size_t in_bytes, size_t *out_bytes, char *kernels,
+                               size_t len)
+{
+    return run_buffer(buf, size, isa, threads, NULL, NULL, in, in_bytes, out_bytes, kernels, len,
+                      true);
 }

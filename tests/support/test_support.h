@@ -89,5 +89,9 @@ int edge_test_levels(edge_isa *out);
 void *edge_test_run_buffer(const uint8_t *buf, size_t size, edge_isa isa, unsigned threads,
                            const char *env, const char *value, const void *in, size_t in_bytes,
                            size_t *out_bytes, char *kernels, size_t len);
+/* The same, nothing set in the environment, every output one after the other. */
+void *edge_test_run_buffer_all(const uint8_t *buf, size_t size, edge_isa isa, unsigned threads,
+                               const void *in, size_t in_bytes, size_t *out_bytes, char *kernels,
+                               size_t len);
 
 #endif

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "requant.h"
+#include "vectorize.h"
 
 /* Flat offset of (b, y, x, c) in an NHWC tensor of dims (h, w, c). */
 static inline size_t nhwc(int32_t b, int32_t y, int32_t x, int32_t c, int32_t h, int32_t w,
@@ -114,59 +115,121 @@ static void im2col_row(const edge_conv_params *p, const float *in_b, int32_t oy,
     }
 }
 
-/* C[m x n] = A[m x k] * W[n x k]^T (row-major). */
-static void gemm_nt(const float *a, const float *w, float *c, size_t m, size_t n, size_t k)
+/* C[m x n] (rows LDC floats apart) = A[m x k] * W[n x k]^T (row-major). */
+static void gemm_nt(const float *a, const float *w, float *c, size_t m, size_t n, size_t k,
+                    size_t ldc)
 {
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)m, (blasint)n, (blasint)k, 1.0f,
-                a, (blasint)k, w, (blasint)k, 0.0f, c, (blasint)n);
+                a, (blasint)k, w, (blasint)k, 0.0f, c, (blasint)ldc);
+}
+
+/* Row O of N outputs: + B[c] (B NULL: + 0, as the reference: -0 + 0 is +0), clamped as
+ * edge_ref_act_f32 does, written out (GCC does not inline a function into one of other options).
+ * Vectorized: the bias test out of the loop, the clamp GCC's maxps / minps, which keep a NaN as
+ * the comparisons do; element by element the same operations. Scalar, it took three quarters of
+ * mp_hand_landmark_lite's 1x1 layer 112x112x16 -> 64 (530 of 700 us, OpenBLAS's GEMM the rest). */
+EDGE_VECTORIZE_FP static void bias_act_row(float *restrict o, size_t n, const float *restrict b,
+                                           float lo, float hi)
+{
+    if (b)
+        for (size_t c = 0; c < n; c++) {
+            float x = o[c] + b[c];
+            x = x < lo ? lo : x;
+            o[c] = hi < x ? hi : x;
+        }
+    else
+        for (size_t c = 0; c < n; c++) {
+            float x = o[c] + 0.0f;
+            x = x < lo ? lo : x;
+            o[c] = hi < x ? hi : x;
+        }
 }
 
 void edge_ref_bias_act_f32(float *out, size_t rows, int32_t channels, const float *bias, float lo,
                            float hi)
 {
     for (size_t r = 0; r < rows; r++, out += channels)
-        for (int32_t c = 0; c < channels; c++)
-            out[c] = edge_ref_act_f32(out[c] + (bias ? bias[c] : 0.0f), lo, hi);
+        bias_act_row(out, (size_t)channels, bias, lo, hi);
 }
 
-/* A task's output pixels: an eighth of an image's (at least 64, whole 16s), at most one im2col
- * chunk. From the image's geometry alone, never the thread count or the batch: OpenBLAS's sums
- * depend on a call's shape (its small-matrix kernels), and openWakeWord's embedding model at
- * batch 2 differed from batch 1 by 2e-5 when the cut spanned the batch. */
-size_t edge_ref_conv_f32_task(const edge_conv_params *p)
+/* An image's cut into tasks: PT pixel tasks of TP pixels, each in CP channel parts of PART
+ * channels. From one image's geometry alone, never the thread count or the batch: OpenBLAS's
+ * sums depend on a call's shape (checked beside the project: one sgemm against the same split in
+ * 2, 4 or 8 along M or N differed at every shape tried with its Haswell kernels), so every team,
+ * and every batch, makes the same calls and gets the same bytes (openWakeWord's embedding model
+ * at batch 2 differed from batch 1 by 2e-5 when a cut spanned the batch). Each call packs its
+ * weights again (a cut along M costs about 24 (parts - 1) / pixels of the layer) or its rows (a
+ * cut along N about 10 (parts - 1) / channels), measured with OpenBLAS's SkylakeX kernels on a
+ * Zen 5: 784 pixels by 128 channels cut in 8 along M took 1.26x as long, 196 by 256 in 4 along M
+ * 1.32x, along N in 2 1.04x, 49 by 512 along N in 4 1.0x. So an image is cut along the cheaper
+ * axis in 4 tasks where that costs at most 6%, else 2 where it costs at most 12%, else not at
+ * all; in parts of whole 16s, at least 64 pixels or 32 channels; and along M at least into im2col
+ * chunks. */
+typedef struct f32_cut {
+    size_t tp, pt, part, cp;
+} f32_cut;
+
+static f32_cut cut_of(const edge_conv_params *p)
 {
-    size_t t = ((size_t)p->out_h * (size_t)p->out_w + 7) / 8;
-    t = t < 64 ? 64 : (t + 15) & ~(size_t)15;
-    if (!conv_is_pointwise(p) && t > chunk_rows(p))
-        t = chunk_rows(p);
-    return t;
+    const size_t pixels = (size_t)p->out_h * (size_t)p->out_w, n = (size_t)p->out_c;
+    const size_t chunk = conv_is_pointwise(p) ? pixels : chunk_rows(p);
+    size_t pm = 1, pn = 1; /* parts along M (pixels) and N (channels) */
+    for (size_t parts = 4; parts >= 2 && pm == 1 && pn == 1; parts /= 2) {
+        const double most = parts == 4 ? 0.06 : 0.12;
+        const double cm = 24.0 * (double)(parts - 1) / (double)pixels,
+                     cn = 10.0 * (double)(parts - 1) / (double)n;
+        const bool m_ok = pixels >= 64 * parts && cm <= most, n_ok = n >= 32 * parts && cn <= most;
+        if (m_ok && (!n_ok || cm <= cn))
+            pm = parts;
+        else if (n_ok)
+            pn = parts;
+    }
+    f32_cut c = {(pixels + pm - 1) / pm, 0, n, 1};
+    c.tp = (c.tp + 15) & ~(size_t)15;
+    if (c.tp > chunk)
+        c.tp = chunk;
+    if (c.tp == 0) /* no pixels: no task */
+        c.tp = 1;
+    c.pt = (pixels + c.tp - 1) / c.tp;
+    if (pn > 1) {
+        c.part = ((n + pn - 1) / pn + 15) & ~(size_t)15;
+        c.cp = (n + c.part - 1) / c.part;
+    }
+    return c;
 }
 
 size_t edge_ref_conv_f32_tasks(const edge_conv_params *p)
 {
-    const size_t pixels = (size_t)p->out_h * (size_t)p->out_w, t = edge_ref_conv_f32_task(p);
-    return (size_t)p->batches * ((pixels + t - 1) / t);
+    const f32_cut c = cut_of(p);
+    return (size_t)p->batches * c.pt * c.cp;
 }
 
 void edge_ref_conv_f32_part(const edge_conv_params *p, const float *in, const float *w,
                             const float *bias, float *out, void *scratch, size_t task)
 {
-    const size_t pixels = (size_t)p->out_h * (size_t)p->out_w, t = edge_ref_conv_f32_task(p);
-    const size_t per = (pixels + t - 1) / t, b = task / per, r0 = task % per * t;
-    const size_t m = pixels - r0 < t ? pixels - r0 : t;
-    const size_t k = patch_len(p), n = (size_t)p->out_c;
+    const f32_cut c = cut_of(p);
+    const size_t pixels = (size_t)p->out_h * (size_t)p->out_w, n = (size_t)p->out_c;
+    const size_t b = task / (c.pt * c.cp), r0 = task / c.cp % c.pt * c.tp;
+    const size_t c0 = task % c.cp * c.part, nc = n - c0 < c.part ? n - c0 : c.part;
+    const size_t m = pixels - r0 < c.tp ? pixels - r0 : c.tp;
+    const size_t k = patch_len(p);
     const size_t in_stride = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c;
-    float *o = out + (b * pixels + r0) * n;
+    float *o = out + (b * pixels + r0) * n + c0;
     if (conv_is_pointwise(p)) {
-        gemm_nt(in + (b * pixels + r0) * k, w, o, m, n, k);
+        gemm_nt(in + (b * pixels + r0) * k, w + c0 * k, o, m, nc, k, n);
     } else {
         float *cols = scratch;
         for (size_t r = 0; r < m; r++)
             im2col_row(p, in + b * in_stride, (int32_t)((r0 + r) / (size_t)p->out_w),
                        (int32_t)((r0 + r) % (size_t)p->out_w), cols + r * k);
-        gemm_nt(cols, w, o, m, n, k);
+        gemm_nt(cols, w + c0 * k, o, m, nc, k, n);
     }
-    edge_ref_bias_act_f32(o, m, p->out_c, bias, p->act_min_f, p->act_max_f);
+    if (nc == n) /* whole rows: one pass */
+        edge_ref_bias_act_f32(o, m, (int32_t)n, bias, p->act_min_f, p->act_max_f);
+    else
+        for (size_t r = 0; r < m; r++)
+            edge_ref_bias_act_f32(o + r * n, 1, (int32_t)nc, bias ? bias + c0 : NULL, p->act_min_f,
+                                  p->act_max_f);
 }
 
 void edge_ref_conv_f32(const edge_conv_params *p, const float *in, const float *w,

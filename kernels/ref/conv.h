@@ -69,8 +69,8 @@ size_t edge_ref_conv_f32_scratch(const edge_conv_params *p);
  * an image's calls do not depend on the batch, so neither do the outputs. */
 void edge_ref_conv_f32(const edge_conv_params *p, const float *in, const float *w,
                        const float *bias, float *out, void *scratch);
-/* Tasks: each image's output pixels cut in parts of edge_ref_conv_f32_task(p). */
-size_t edge_ref_conv_f32_task(const edge_conv_params *p);
+/* Tasks: each image's output pixels cut in parts, and its channels too where it has few pixels
+ * (from one image's geometry alone). */
 size_t edge_ref_conv_f32_tasks(const edge_conv_params *p);
 /* Task TASK (SCRATCH as edge_ref_conv_f32's): its im2col rows, OpenBLAS's sgemm, bias and
  * activation. */

@@ -228,6 +228,42 @@ static void check_conv_f32(edge_conv_params *p)
     free(scratch);
 }
 
+/* edge_ref_bias_act_f32 (vectorized) against edge_ref_act_f32 element by element, bit for bit
+ * but for a NaN's sign (which the instructions' operand order picks): every row length to 40, with
+ * and without a bias, over values that meet the clamp's edges, signed zeros, infinities and NaN,
+ * and bounds that are +-inf, equal or zero. */
+static void test_bias_act_f32(void **state)
+{
+    (void)state;
+    const float special[] = {0.0f,      -0.0f, 1.0f, -1.0f,   6.0f,     -6.0f,   0.5f,     INFINITY,
+                             -INFINITY, NAN,   -NAN, FLT_MIN, -FLT_MIN, FLT_MAX, -FLT_MAX, 1e-40f};
+    const float bounds[][2] = {{-INFINITY, INFINITY}, {0.0f, INFINITY}, {0.0f, 6.0f},
+                               {-1.0f, 1.0f},         {-0.0f, 0.0f},    {2.0f, 2.0f}};
+    const size_t ns = sizeof special / sizeof *special;
+    float x[3 * 40], got[3 * 40], want[3 * 40], b[40];
+    unsigned seed = 7;
+    for (size_t n = 1; n <= 40; n++)
+        for (size_t k = 0; k < sizeof bounds / sizeof *bounds; k++)
+            for (int with_bias = 0; with_bias < 2; with_bias++) {
+                for (size_t i = 0; i < 3 * n; i++) {
+                    seed = seed * 1103515245u + 12345u;
+                    x[i] = seed % 3 ? special[(seed >> 8) % ns]
+                                    : (float)((int)(seed >> 12) % 2001 - 1000) / 100.0f;
+                }
+                for (size_t c = 0; c < n; c++)
+                    b[c] = special[(c * 7 + n) % ns];
+                const float *bias = with_bias ? b : NULL;
+                for (size_t i = 0; i < 3 * n; i++)
+                    want[i] = edge_ref_act_f32(x[i] + (bias ? bias[i % n] : 0.0f), bounds[k][0],
+                                               bounds[k][1]);
+                memcpy(got, x, 3 * n * sizeof *x);
+                edge_ref_bias_act_f32(got, 3, (int32_t)n, bias, bounds[k][0], bounds[k][1]);
+                for (size_t i = 0; i < 3 * n; i++) /* a NaN's sign is the operands' order's */
+                    if (!(isnan(got[i]) && isnan(want[i])))
+                        assert_memory_equal(&got[i], &want[i], sizeof *got);
+            }
+}
+
 static void test_conv_f32_im2col(void **state)
 {
     (void)state;
@@ -714,6 +750,7 @@ int main(void)
         cmocka_unit_test(test_conv_u8_offsets),
         cmocka_unit_test(test_conv_s8_stride_dilation),
         cmocka_unit_test(test_conv_f32_im2col),
+        cmocka_unit_test(test_bias_act_f32),
         cmocka_unit_test(test_dwconv_s8_multiplier),
         cmocka_unit_test(test_dwconv_s8_window),
         cmocka_unit_test(test_dwconv_u8_f32),

@@ -44,6 +44,7 @@
 #include "qs8.h"
 #include "x86/qs8_x86.h"
 #include "x86/requant_avx2.h"
+#include "x86/u8_rows_x86.h"
 
 #define MR EDGE_GEMM_AVX2_MR
 #define NR EDGE_GEMM_AVX2_NR
@@ -464,21 +465,6 @@ void edge_qs8_igemm_6x16c2__avx2(size_t mr, size_t nc, size_t taps, size_t tc,
     gemm_mr_s8(&g);
 }
 
-/* B * (the sum of A's KC bytes - KZX), wrapping. */
-static int32_t row_term(const uint8_t *a, size_t kc, int32_t b, int32_t kzx)
-{
-    const __m256i z = _mm256_setzero_si256();
-    __m256i s = z;
-    size_t k = 0;
-    for (; k + 32 <= kc; k += 32)
-        s = _mm256_add_epi64(s, _mm256_sad_epu8(_mm256_loadu_si256((const __m256i *)(a + k)), z));
-    uint32_t sum = (uint32_t)(_mm256_extract_epi64(s, 0) + _mm256_extract_epi64(s, 1) +
-                              _mm256_extract_epi64(s, 2) + _mm256_extract_epi64(s, 3));
-    for (; k < kc; k++)
-        sum += a[k];
-    return (int32_t)((uint32_t)b * (sum - (uint32_t)kzx));
-}
-
 void edge_qs8_gemm_u8_6x16c2__avx2(size_t mr, size_t nc, size_t kc, const uint8_t *a,
                                    size_t a_stride, const void *w, int32_t b, int32_t kzx,
                                    uint8_t *c, size_t c_stride, const edge_qs8_out *o)
@@ -486,8 +472,7 @@ void edge_qs8_gemm_u8_6x16c2__avx2(size_t mr, size_t nc, size_t kc, const uint8_
     EDGE_QS8_GEMM_CONTRACT(mr, nc, kc, MR, EDGE_GEMM_AVX2_KR);
     _Alignas(32) int16_t buf[XBUF_ELEMS];
     int32_t row[MR];
-    for (size_t m = 0; m < mr; m++)
-        row[m] = row_term(a + m * a_stride, kc, b, kzx);
+    edge_u8_row_terms_x86(a, a_stride, mr, kc, b, kzx, row);
     gemm_ctx g;
     make_ctx(&g, mr, nc, kc, a, a_stride, w, c, c_stride, o, row, NULL, 0, buf);
     gemm_mr_u8(&g);

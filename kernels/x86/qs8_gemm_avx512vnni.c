@@ -40,6 +40,7 @@
 #include "qs8.h"
 #include "x86/qs8_x86.h"
 #include "x86/requant_avx512.h"
+#include "x86/u8_rows_x86.h"
 
 #define MR EDGE_GEMM_AVX512VNNI_MR
 #define NR EDGE_GEMM_AVX512VNNI_NR
@@ -449,22 +450,6 @@ void edge_qs8_igemm_8x48c4__avx512vnni(size_t mr, size_t nc, size_t taps, size_t
     gemm_mr_s8(&g);
 }
 
-/* B * (the sum of A's KC bytes - KZX), wrapping. */
-static int32_t row_term(const uint8_t *a, size_t kc, int32_t b, int32_t kzx)
-{
-    const __m512i z = _mm512_setzero_si512();
-    __m512i s = z;
-    size_t k = 0;
-    for (; k + 64 <= kc; k += 64)
-        s = _mm512_add_epi64(s, _mm512_sad_epu8(_mm512_loadu_si512(a + k), z));
-    if (k < kc)
-        s = _mm512_add_epi64(
-            s, _mm512_sad_epu8(_mm512_maskz_loadu_epi8(_bzhi_u64(~0ull, (unsigned)(kc - k)), a + k),
-                               z));
-    const uint32_t sum = (uint32_t)_mm512_reduce_add_epi64(s);
-    return (int32_t)((uint32_t)b * (sum - (uint32_t)kzx));
-}
-
 void edge_qs8_gemm_u8_8x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, const uint8_t *a,
                                          size_t a_stride, const void *w, int32_t b, int32_t kzx,
                                          uint8_t *c, size_t c_stride, const edge_qs8_out *o)
@@ -472,8 +457,7 @@ void edge_qs8_gemm_u8_8x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, const 
     EDGE_QS8_GEMM_CONTRACT(mr, nc, kc, MR, EDGE_GEMM_AVX512VNNI_KR);
     _Alignas(64) uint8_t buf[XBUF_BYTES];
     int32_t row[MR];
-    for (size_t m = 0; m < mr; m++)
-        row[m] = row_term(a + m * a_stride, kc, b, kzx);
+    edge_u8_row_terms_x86(a, a_stride, mr, kc, b, kzx, row);
     gemm_ctx g = {
         .mr = mr,
         .nc = nc,

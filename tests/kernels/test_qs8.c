@@ -230,18 +230,25 @@ static int gemm_u8_case(const edge_kernels *K, int round)
     const size_t mr = K->gemm_u8.mr, m = (size_t)rnd_in(1, (int32_t)(3 * mr + 1));
     const size_t n = (size_t)(round % 7 == 0 ? rnd_in(100, 300) : rnd_in(1, 67));
     /* past 1365 the AVX2 kernel widens 6 rows in chunks */
+    /* short rows often: rows of 8 bytes in one run take the row terms' own path */
     const size_t k = (size_t)(round % 11 == 0  ? rnd_in(1300, 3000)
                               : round % 5 == 0 ? rnd_in(200, 1100)
+                              : round % 4 == 1 ? rnd_in(1, 16)
                                                : rnd_in(1, 80));
     const size_t kc = edge_qs8_gemm_kc(k, K->gemm_u8.kr);
-    uint8_t *x = calloc(m, kc), *w = malloc(n * k), *got = malloc(m * n + 16);
+    /* rows one run (as fast_u8.c passes them: the row terms then take a tile at a time) or
+     * apart, the bytes between them random */
+    const size_t a_stride = kc + (round % 3 == 2 ? (size_t)rnd_in(1, 3) * 4 : 0);
+    uint8_t *x = malloc(m * a_stride), *w = malloc(n * k), *got = malloc(m * n + 16);
     uint8_t *want = malloc(m * n);
     int8_t *flipped = malloc(n * k);
     int32_t *bias = malloc(n * 4), *mult = malloc(n * 4), *shift = malloc(n * 4);
     const uint8_t zx = rnd_zp_u8(), zw = rnd_zp_u8();
     for (size_t i = 0; i < m; i++)
-        for (size_t j = 0; j < k; j++)
-            x[i * kc + j] = (uint8_t)(round % 3 == 0 ? (rnd() & 1) * 255 : rnd());
+        for (size_t j = 0; j < a_stride; j++) /* the padding to kc zero, as the op's */
+            x[i * a_stride + j] = j >= kc  ? (uint8_t)rnd()
+                                  : j >= k ? 0
+                                           : (uint8_t)(round % 3 == 0 ? (rnd() & 1) * 255 : rnd());
     for (size_t i = 0; i < n * k; i++) {
         w[i] = (uint8_t)(round % 4 == 0 ? (rnd() & 1) * 255 : rnd());
         flipped[i] = (int8_t)(w[i] ^ 0x80);
@@ -268,7 +275,7 @@ static int gemm_u8_case(const edge_kernels *K, int round)
     }
     uint8_t *dense = malloc(m * k);
     for (size_t i = 0; i < m; i++)
-        memcpy(dense + i * k, x + i * kc, k);
+        memcpy(dense + i * k, x + i * a_stride, k);
     edge_ref_fc_u8(&p, dense, w, bias, want);
     void *packed = aligned_alloc(
         64, (edge_qs8_gemm_packed_bytes(n, k, K->gemm_u8.nr, K->gemm_u8.kr) + 63) / 64 * 64);
@@ -278,16 +285,17 @@ static int gemm_u8_case(const edge_kernels *K, int round)
     memset(got, 0x5a, m * n + 16);
     for (size_t i = 0; i < m; i += mr) {
         const size_t rows = m - i < mr ? m - i : mr;
-        K->gemm_u8.fn(rows, n, kc, x + i * kc, kc, packed, 128 - zw, (int32_t)((uint32_t)k * zx),
-                      got + i * n, n, &o);
+        K->gemm_u8.fn(rows, n, kc, x + i * a_stride, a_stride, packed, 128 - zw,
+                      (int32_t)((uint32_t)k * zx), got + i * n, n, &o);
     }
     int bad = memcmp(got, want, m * n) != 0;
     for (size_t i = m * n; i < m * n + 16; i++)
         bad |= got[i] != 0x5a;
     if (bad)
-        print_error("%s: m=%zu n=%zu k=%zu zx=%d zw=%d zo=%d [%d,%d] differs from the reference\n",
-                    K->gemm_u8.name, m, n, k, zx, zw, (int)p.output_offset, (int)p.act_min,
-                    (int)p.act_max);
+        print_error("%s: m=%zu n=%zu k=%zu a_stride=%zu zx=%d zw=%d zo=%d [%d,%d] differs from "
+                    "the reference\n",
+                    K->gemm_u8.name, m, n, k, a_stride, zx, zw, (int)p.output_offset,
+                    (int)p.act_min, (int)p.act_max);
     free(x), free(w), free(got), free(want), free(flipped), free(bias), free(mult), free(shift);
     free(dense), free(packed);
     return bad;

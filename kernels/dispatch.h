@@ -56,6 +56,9 @@ typedef struct edge_kernels {
         edge_qs8_gemm_u8_fn fn;
         const char *name;
         uint8_t mr, nr, kr;
+        /* optional: the same GEMM over any number of rows (mr >= 1), as gemm.rows; NULL:
+         * callers call fn per mr rows */
+        edge_qs8_gemm_u8_fn rows;
     } gemm_u8;
     struct { /* legacy uint8 depthwise (qs8.h) */
         edge_qs8_dw_u8_fn fn;

@@ -318,6 +318,12 @@ static void rows_task(void *ctx, size_t task, unsigned thread)
     uint8_t *buf = h->direct ? NULL : j->scratch + (size_t)thread * edge_op_scratch_stride(j->n);
     const size_t m0 = task * h->chunk, m1 = m0 + h->chunk < h->rows ? m0 + h->chunk : h->rows;
     const void *w = j->n->packed_data;
+    if (h->direct && h->k->gemm_u8.rows) { /* the rows as they lie: one call for all */
+        if (m1 > m0)
+            h->k->gemm_u8.rows(m1 - m0, h->n, h->kc, in + m0 * h->kdepth, h->kc, w, h->b, h->kzx,
+                               out + m0 * h->n, h->n, &h->o);
+        return;
+    }
     for (size_t m = m0; m < m1; m += mr) {
         const size_t rows = m1 - m < mr ? m1 - m : mr;
         const uint8_t *a = h->direct ? in + m * h->kdepth : buf;

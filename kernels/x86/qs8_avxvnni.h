@@ -52,9 +52,10 @@ void EDGE_AVXVNNI_FN(edge_qs8_gemm_u8_6x16c4)(size_t mr, size_t nc, size_t kc, c
                                               size_t a_stride, const void *w, int32_t b,
                                               int32_t kzx, uint8_t *c, size_t c_stride,
                                               const edge_qs8_out *o);
-/* The uint8 GEMM over M >= 1 contiguous rows (A: kc bytes each, C: nc each). */
-void EDGE_AVXVNNI_FN(edge_qs8_gemm_rows_u8)(size_t m, size_t nc, size_t kc, const uint8_t *a,
-                                            const void *w, int32_t b, int32_t kzx, uint8_t *c,
-                                            const edge_qs8_out *o);
+/* Its form over any number of rows (dispatch.h's gemm_u8.rows). */
+void EDGE_AVXVNNI_FN(edge_qs8_gemm_u8_rows_6x16c4)(size_t mr, size_t nc, size_t kc,
+                                                   const uint8_t *a, size_t a_stride, const void *w,
+                                                   int32_t b, int32_t kzx, uint8_t *c,
+                                                   size_t c_stride, const edge_qs8_out *o);
 
 #endif

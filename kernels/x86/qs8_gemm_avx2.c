@@ -470,10 +470,25 @@ void edge_qs8_gemm_u8_6x16c2__avx2(size_t mr, size_t nc, size_t kc, const uint8_
                                    uint8_t *c, size_t c_stride, const edge_qs8_out *o)
 {
     EDGE_QS8_GEMM_CONTRACT(mr, nc, kc, MR, EDGE_GEMM_AVX2_KR);
+    edge_qs8_gemm_u8_rows_6x16c2__avx2(mr, nc, kc, a, a_stride, w, b, kzx, c, c_stride, o);
+}
+
+/* dispatch.h's gemm_u8.rows: MR rows at a time with one context, each tile's rows widened and
+ * its row addends taken before it. */
+void edge_qs8_gemm_u8_rows_6x16c2__avx2(size_t mr, size_t nc, size_t kc, const uint8_t *a,
+                                        size_t a_stride, const void *w, int32_t b, int32_t kzx,
+                                        uint8_t *c, size_t c_stride, const edge_qs8_out *o)
+{
+    assert(mr >= 1);
+    EDGE_QS8_GEMM_CONTRACT(1, nc, kc, MR, EDGE_GEMM_AVX2_KR);
     _Alignas(32) int16_t buf[XBUF_ELEMS];
     int32_t row[MR];
-    edge_u8_row_terms_x86(a, a_stride, mr, kc, b, kzx, row);
     gemm_ctx g;
-    make_ctx(&g, mr, nc, kc, a, a_stride, w, c, c_stride, o, row, NULL, 0, buf);
-    gemm_mr_u8(&g);
+    make_ctx(&g, mr < MR ? mr : MR, nc, kc, a, a_stride, w, c, c_stride, o, row, NULL, 0, buf);
+    for (size_t m0 = 0; m0 < mr; m0 += MR) {
+        EDGE_U8_TILE(g, m0, mr, MR, a, a_stride, c, c_stride, kc, b, kzx, row);
+        if (m0) /* make_ctx set the first tile's rows */
+            set_rows(&g, buf);
+        gemm_mr_u8(&g);
+    }
 }

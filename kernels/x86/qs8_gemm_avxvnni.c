@@ -18,8 +18,8 @@
  * input once). uint8: A is used in place (copied when its rows are not contiguous or too
  * long); each row's accumulators start at the bias plus b * (sum_k A[m][k] - kzx), the sums
  * taken once per call with vpsadbw; the output narrowed with unsigned saturation.
- * edge_qs8_gemm_rows_u8__avxvnni: the uint8 GEMM over any number of contiguous rows (the
- * direct conv's). Does not own packing (pack.c) or the table entries (table_avxvnni.c). */
+ * edge_qs8_gemm_u8_rows_6x16c4__avxvnni: the uint8 GEMM over any number of rows (dispatch.h's
+ * gemm_u8.rows). Does not own packing (pack.c) or the table entries (table_avxvnni.c). */
 #include <assert.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -382,28 +382,32 @@ void EDGE_AVXVNNI_FN(edge_qs8_gemm_u8_6x16c4)(size_t mr, size_t nc, size_t kc, c
                                               const edge_qs8_out *o)
 {
     EDGE_QS8_GEMM_CONTRACT(mr, nc, kc, MR, EDGE_GEMM_AVXVNNI_KR);
+    EDGE_AVXVNNI_FN(edge_qs8_gemm_u8_rows_6x16c4)
+    (mr, nc, kc, a, a_stride, w, b, kzx, c, c_stride, o);
+}
+
+/* dispatch.h's gemm_u8.rows: MR rows at a time with one context, each tile's row addends taken
+ * before it. */
+void EDGE_AVXVNNI_FN(edge_qs8_gemm_u8_rows_6x16c4)(size_t mr, size_t nc, size_t kc,
+                                                   const uint8_t *a, size_t a_stride, const void *w,
+                                                   int32_t b, int32_t kzx, uint8_t *c,
+                                                   size_t c_stride, const edge_qs8_out *o)
+{
+    assert(mr >= 1);
+    EDGE_QS8_GEMM_CONTRACT(1, nc, kc, MR, EDGE_GEMM_AVXVNNI_KR);
     _Alignas(32) uint8_t buf[XBUF_BYTES];
     int32_t row[MR];
-    edge_u8_row_terms_x86(a, a_stride, mr, kc, b, kzx, row);
     gemm_ctx g = ctx_out(o);
-    g.mr = mr;
     g.nc = nc;
     g.kc = kc;
-    g.a = (const int8_t *)a;
     g.a_stride = a_stride;
     g.w = w;
-    g.c = (int8_t *)c;
     g.c_stride = c_stride;
     g.u8 = true;
     g.row = row;
-    set_rows(&g, buf);
-    gemm_mr_u8(&g);
-}
-
-void EDGE_AVXVNNI_FN(edge_qs8_gemm_rows_u8)(size_t m, size_t nc, size_t kc, const uint8_t *a,
-                                            const void *w, int32_t b, int32_t kzx, uint8_t *c,
-                                            const edge_qs8_out *o)
-{
-    for (size_t m0 = 0; m0 < m; m0 += MR)
-        GEMM_U8(m - m0 < MR ? m - m0 : MR, nc, kc, a + m0 * kc, kc, w, b, kzx, c + m0 * nc, nc, o);
+    for (size_t m0 = 0; m0 < mr; m0 += MR) {
+        EDGE_U8_TILE(g, m0, mr, MR, a, a_stride, c, c_stride, kc, b, kzx, row);
+        set_rows(&g, buf);
+        gemm_mr_u8(&g);
+    }
 }

@@ -70,6 +70,14 @@ void edge_qs8_gemm_u8_6x16c2__avx2(size_t mr, size_t nc, size_t kc, const uint8_
 void edge_qs8_gemm_u8_8x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, const uint8_t *a,
                                          size_t a_stride, const void *w, int32_t b, int32_t kzx,
                                          uint8_t *c, size_t c_stride, const edge_qs8_out *o);
+/* Their forms over any number of rows (dispatch.h's gemm_u8.rows). */
+void edge_qs8_gemm_u8_rows_6x16c2__avx2(size_t mr, size_t nc, size_t kc, const uint8_t *a,
+                                        size_t a_stride, const void *w, int32_t b, int32_t kzx,
+                                        uint8_t *c, size_t c_stride, const edge_qs8_out *o);
+void edge_qs8_gemm_u8_rows_8x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, const uint8_t *a,
+                                              size_t a_stride, const void *w, int32_t b,
+                                              int32_t kzx, uint8_t *c, size_t c_stride,
+                                              const edge_qs8_out *o);
 /* legacy uint8 depthwise (qs8.h's edge_qs8_dw_u8_fn): qs8_dw_u8_avx2.c and
  * qs8_dw_u8_avx512vnni.c. */
 void edge_qs8_dw_u8_16c__avx2(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1);

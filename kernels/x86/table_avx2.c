@@ -20,7 +20,7 @@ const edge_kernels edge_kernels_avx2 = {
              EDGE_GEMV_AVX2_KR, EDGE_GEMV_AVX2_A_BIAS},
     .wino = {edge_qs8_wino_6x16__avx2, "qs8_wino_6x16__avx2"},
     .gemm_u8 = {edge_qs8_gemm_u8_6x16c2__avx2, "qs8_gemm_u8_6x16c2__avx2", EDGE_GEMM_AVX2_MR,
-                EDGE_GEMM_AVX2_NR, EDGE_GEMM_AVX2_KR},
+                EDGE_GEMM_AVX2_NR, EDGE_GEMM_AVX2_KR, edge_qs8_gemm_u8_rows_6x16c2__avx2},
     .dw = {edge_qs8_dw_16c__avx2, "qs8_dw_16c__avx2", EDGE_DW_AVX2_CR},
     .dw_u8 = {edge_qs8_dw_u8_16c__avx2, "qs8_dw_u8_16c__avx2"},
     .dconv = {edge_qs8_dconv_8c2__avx2, "qs8_dconv_8c2__avx2", EDGE_DCONV_AVX2_CR,

@@ -28,7 +28,8 @@ const edge_kernels TABLE = {
              EDGE_GEMM_AVXVNNI_A_BIAS, EDGE_AVXVNNI_FN(edge_qs8_gemm_rows_6x16c4)},
     .igemm = {EDGE_AVXVNNI_FN(edge_qs8_igemm_6x16c4), EDGE_AVXVNNI_NAME("qs8_igemm_6x16c4")},
     .gemm_u8 = {EDGE_AVXVNNI_FN(edge_qs8_gemm_u8_6x16c4), EDGE_AVXVNNI_NAME("qs8_gemm_u8_6x16c4"),
-                EDGE_GEMM_AVXVNNI_MR, EDGE_GEMM_AVXVNNI_NR, EDGE_GEMM_AVXVNNI_KR},
+                EDGE_GEMM_AVXVNNI_MR, EDGE_GEMM_AVXVNNI_NR, EDGE_GEMM_AVXVNNI_KR,
+                EDGE_AVXVNNI_FN(edge_qs8_gemm_u8_rows_6x16c4)},
     .dw = {edge_qs8_dw_16c__avx2, "qs8_dw_16c__avx2", EDGE_DW_AVX2_CR},
     .dw_u8 = {edge_qs8_dw_u8_16c__avx2, "qs8_dw_u8_16c__avx2"},
     /* the first layers' direct conv: avx2's widened-row kernel beats a vpdpbusd gather

@@ -107,4 +107,14 @@ static inline void edge_u8_row_terms_x86(const uint8_t *a, size_t a_stride, size
         row[m] = (int32_t)((uint32_t)b * (edge_u8_sum_x86(a + m * a_stride, kc) - (uint32_t)kzx));
 }
 
+/* Point the GEMM context G (the including kernel's gemm_ctx: mr, a, c) at the tile of rows
+ * [M0, M0 + TILE) of MR (the last one shorter) of A and C, and take its row addends into ROW. */
+#define EDGE_U8_TILE(g, m0, mr, tile, a, a_stride, c, c_stride, kc, b, kzx, row)           \
+    do {                                                                                   \
+        (g).mr = (mr) - (m0) < (tile) ? (mr) - (m0) : (tile);                              \
+        (g).a = (const int8_t *)((a) + (m0) * (a_stride));                                 \
+        (g).c = (int8_t *)((c) + (m0) * (c_stride));                                       \
+        edge_u8_row_terms_x86((a) + (m0) * (a_stride), a_stride, (g).mr, kc, b, kzx, row); \
+    } while (0)
+
 #endif

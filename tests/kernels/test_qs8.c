@@ -291,6 +291,14 @@ static int gemm_u8_case(const edge_kernels *K, int round)
     int bad = memcmp(got, want, m * n) != 0;
     for (size_t i = m * n; i < m * n + 16; i++)
         bad |= got[i] != 0x5a;
+    if (K->gemm_u8.rows) { /* the form over any number of rows: all of them in one call */
+        memset(got, 0x5a, m * n + 16);
+        K->gemm_u8.rows(m, n, kc, x, a_stride, packed, 128 - zw, (int32_t)((uint32_t)k * zx), got,
+                        n, &o);
+        bad |= memcmp(got, want, m * n) != 0;
+        for (size_t i = m * n; i < m * n + 16; i++)
+            bad |= got[i] != 0x5a;
+    }
     if (bad)
         print_error("%s: m=%zu n=%zu k=%zu a_stride=%zu zx=%d zw=%d zo=%d [%d,%d] differs from "
                     "the reference\n",

@@ -12,7 +12,9 @@
  *   by v1 (signed) adds a window column for 16 channels, and a second one by v2 where the
  *   block's weights do not fit int8 (v = v1 + v2, packed); each input column is built once
  *   per chunk of up to COLS outputs and serves every output that reads it. 64 channels per
- *   block; a layer with some v = 255 (no int8 split) takes the next path.
+ *   block, or, for exactly 32 channels, two output pixels per block (its columns hold window
+ *   columns ix and ix + stride side by side); a layer with some v = 255 (no int8 split) takes
+ *   the next path.
  * - Other windows of up to MAX_TAPS taps: x and v widened to int16, two taps of a channel
  *   side by side (vpunpcklwd/vpunpckhwd within 128-bit lanes: accumulator "lo" holds
  *   channels 8l..8l+3 of lane l, "hi" 8l+4..8l+7), vpdpwssd adding both products; the
@@ -30,6 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <immintrin.h>
 
@@ -150,20 +153,32 @@ typedef struct k3 {
     __m512i bias[4];  /* biasx in quad order */
 } k3;
 
+/* 64 bytes at P, or (PAIR) its first 32 in both halves. */
+EDGE_INLINE __m512i ld64(const void *p, bool pair)
+{
+    return pair ? _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)p))
+                : _mm512_loadu_si512(p);
+}
+
+/* Block C0's weight quads and biases; PAIR (32 channels): channels 0-31 in both halves of the
+ * 64 lanes, for two output pixels at once. */
 static void k3_init(k3 *k, const int8_t *v1, const int8_t *v2, const int32_t *biasx, size_t cp,
-                    size_t c0)
+                    size_t c0, bool pair)
 {
     const __m512i z = _mm512_setzero_si512();
 #pragma GCC unroll 4
     for (size_t f = 0; f < 3; f++) {
-        k->w1[f] = quads64(_mm512_loadu_si512(v1 + f * cp + c0),
-                           _mm512_loadu_si512(v1 + (3 + f) * cp + c0),
-                           _mm512_loadu_si512(v1 + (6 + f) * cp + c0), z);
-        k->w2[f] = quads64(_mm512_loadu_si512(v2 + f * cp + c0),
-                           _mm512_loadu_si512(v2 + (3 + f) * cp + c0),
-                           _mm512_loadu_si512(v2 + (6 + f) * cp + c0), z);
+        k->w1[f] = quads64(ld64(v1 + f * cp + c0, pair), ld64(v1 + (3 + f) * cp + c0, pair),
+                           ld64(v1 + (6 + f) * cp + c0, pair), z);
+        k->w2[f] = quads64(ld64(v2 + f * cp + c0, pair), ld64(v2 + (3 + f) * cp + c0, pair),
+                           ld64(v2 + (6 + f) * cp + c0, pair), z);
     }
-    hdr64((const uint8_t *)(biasx + c0), k->bias);
+    int32_t two[64];
+    if (pair) {
+        memcpy(two, biasx + c0, 32 * sizeof *two);
+        memcpy(two + 32, biasx + c0, 32 * sizeof *two);
+    }
+    hdr64((const uint8_t *)(pair ? two : biasx + c0), k->bias);
 }
 
 EDGE_INLINE void dotq(__m512i acc[4], const q64 *x, const q64 *w)
@@ -187,14 +202,37 @@ EDGE_INLINE void store64(const u8dw *d, const __m512i acc[4], uint8_t *o, __mmas
     _mm512_mask_storeu_epi8(o, m, _mm512_min_epu8(_mm512_max_epu8(b, d->lo8), d->hi8));
 }
 
+/* Row J's bytes for window column IX at step S (PAIR: columns IX and IX + S of 32 channels, in
+ * the two halves), the zero points where the row or a column lies outside. */
+EDGE_INLINE __m512i col_row(const u8dw *d, const uint8_t *rp, bool rin, int32_t ix, int32_t s,
+                            __m512i zxv, __mmask64 m, bool pair)
+{
+    const int32_t w = d->p->in_w;
+    if (!pair)
+        return rin && ix >= 0 && ix < w ? _mm512_maskz_loadu_epi8(m, rp + (size_t)ix * d->c) : zxv;
+    if (rin && s == 1 && ix >= 0 && ix + 1 < w) /* two neighbours: one run of 64 bytes */
+        return _mm512_loadu_si512(rp + (size_t)ix * 32);
+    const __m256i z = _mm512_castsi512_si256(zxv);
+    const __m256i lo =
+        rin && ix >= 0 && ix < w ? _mm256_loadu_si256((const __m256i *)(rp + (size_t)ix * 32)) : z;
+    const __m256i hi = rin && ix + s >= 0 && ix + s < w
+                           ? _mm256_loadu_si256((const __m256i *)(rp + (size_t)(ix + s) * 32))
+                           : z;
+    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+}
+
+/* Rows [ROW0, ROW1) of the block at C0 (mask M). PAIR (exactly 32 channels): two output
+ * pixels a step, pixel ox in the low 32 lanes and ox + 1 in the high ones, each column holding
+ * window columns ix and ix + stride: mobilenet_v1_025_128_quant_u8's 32x32x32 layer ran its
+ * 64-lane blocks half empty. */
 EDGE_INLINE void rows3(const edge_qs8_dw_u8_args *a, const u8dw *d, const k3 *k, bool split,
-                       size_t c0, __mmask64 m, int32_t row0, int32_t row1)
+                       bool pair, size_t c0, __mmask64 m, int32_t row0, int32_t row1)
 {
     const edge_conv_params *p = d->p;
     const size_t c = d->c, plane = (size_t)p->in_h * (size_t)p->in_w * c;
     const int32_t sw = p->stride_w;
     const __m512i z = _mm512_setzero_si512();
-    const __m512i zxv = _mm512_maskz_loadu_epi8(m, d->zxrow + c0);
+    const __m512i zxv = pair ? ld64(d->zxrow, true) : _mm512_maskz_loadu_epi8(m, d->zxrow + c0);
     const q64 zq = quads64(zxv, zxv, zxv, z);
     q64 cols[(COLS - 1) * 2 + 3];
     for (int32_t row = row0; row < row1; row++) {
@@ -214,17 +252,17 @@ EDGE_INLINE void rows3(const edge_qs8_dw_u8_args *a, const u8dw *d, const k3 *k,
             const int32_t ix0 = ox0 * sw - p->pad_w, ncols = (n - 1) * sw + 3;
             for (int32_t q = 0; q < ncols; q++) {
                 const int32_t ix = ix0 + q;
-                if (ix < 0 || ix >= p->in_w) {
+                if (ix + (pair ? sw : 0) < 0 || ix >= p->in_w) {
                     cols[q] = zq;
                     continue;
                 }
                 __m512i x[3];
 #pragma GCC unroll 4
                 for (int j = 0; j < 3; j++)
-                    x[j] = rin[j] ? _mm512_maskz_loadu_epi8(m, rp[j] + (size_t)ix * c) : zxv;
+                    x[j] = col_row(d, rp[j], rin[j], ix, sw, zxv, m, pair);
                 cols[q] = quads64(x[0], x[1], x[2], z);
             }
-            for (int32_t i = 0; i < n; i++) {
+            for (int32_t i = 0; i < n; i += pair ? 2 : 1) {
                 const q64 *col = cols + i * sw;
                 __m512i acc[4] = {k->bias[0], k->bias[1], k->bias[2], k->bias[3]};
 #pragma GCC unroll 4
@@ -233,7 +271,10 @@ EDGE_INLINE void rows3(const edge_qs8_dw_u8_args *a, const u8dw *d, const k3 *k,
                     if (split)
                         dotq(acc, &col[f], &k->w2[f]);
                 }
-                store64(d, acc, orow + (size_t)(ox0 + i) * c, m);
+                store64(d, acc, orow + (size_t)(ox0 + i) * c,
+                        !pair       ? m
+                        : i + 1 < n ? ~(__mmask64)0
+                                    : (__mmask64)0xffffffffu);
             }
         }
     }
@@ -242,10 +283,14 @@ EDGE_INLINE void rows3(const edge_qs8_dw_u8_args *a, const u8dw *d, const k3 *k,
 static void block_rows3(const edge_qs8_dw_u8_args *a, const u8dw *d, const k3 *k, bool split,
                         size_t c0, __mmask64 m, int32_t row0, int32_t row1)
 {
-    if (split)
-        rows3(a, d, k, true, c0, m, row0, row1);
+    if (d->c == 32 && split)
+        rows3(a, d, k, true, true, c0, m, row0, row1);
+    else if (d->c == 32)
+        rows3(a, d, k, false, true, c0, m, row0, row1);
+    else if (split)
+        rows3(a, d, k, true, false, c0, m, row0, row1);
     else
-        rows3(a, d, k, false, c0, m, row0, row1);
+        rows3(a, d, k, false, false, c0, m, row0, row1);
 }
 
 void edge_qs8_dw_u8_64c__avx512vnni(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1)
@@ -257,7 +302,8 @@ void edge_qs8_dw_u8_64c__avx512vnni(const edge_qs8_dw_u8_args *a, int32_t row0, 
      * kernel of several output pixels per vector takes them (same packing). mobilenet_v1_025_128's
      * 64x64x8 and 32x32x16 layers took 44.8 and 12.8 us here against 11.9 and 6.1 us there,
      * ssd_mobilenet_v1's 150x150x24 241 against 207 us; at 32 channels this kernel wins (10.9
-     * against 11.9 us at 32x32x32). bench/README.md, round thirty-two. */
+     * against 11.9 us at 32x32x32; two pixels a block, round thirty-four: 13.0 -> 9.4 us).
+     * bench/README.md, rounds thirty-two and thirty-four. */
     if (p->in_c <= 24 && edge_dw_8c_fits_avx2(p, true)) {
         edge_qs8_dw_u8_8c__avx2(a, row0, row1);
         return;
@@ -292,7 +338,7 @@ void edge_qs8_dw_u8_64c__avx512vnni(const edge_qs8_dw_u8_args *a, int32_t row0, 
         for (size_t c0 = 0; c0 < c; c0 += 64) {
             const __mmask64 m = c - c0 >= 64 ? ~(__mmask64)0 : _bzhi_u64(~0ull, (unsigned)(c - c0));
             k3 k;
-            k3_init(&k, v1, v2, biasx, cp, c0);
+            k3_init(&k, v1, v2, biasx, cp, c0, c == 32);
             block_rows3(a, &d, &k, split[c0 / 64] != 0, c0, m, row0, row1);
         }
         return;

@@ -12,17 +12,18 @@
  *   by v1 (signed) adds a window column for 16 channels, and a second one by v2 where the
  *   block's weights do not fit int8 (v = v1 + v2, packed); each input column is built once
  *   per chunk of up to COLS outputs and serves every output that reads it. 64 channels per
- *   block, or, for exactly 32 channels, two output pixels per block (its columns hold window
- *   columns ix and ix + stride side by side); a layer with some v = 255 (no int8 split) takes
- *   the next path.
+ *   block, or, for exactly 8, 16 or 32 channels, 8, 4 or 2 neighbouring output pixels per
+ *   block (its columns hold window columns ix, ix + stride, ... side by side: one 64-byte load
+ *   at stride 1, two and a qword permute at stride 2); a layer with some v = 255 (no int8
+ *   split) takes the next path.
  * - Other windows of up to MAX_TAPS taps: x and v widened to int16, two taps of a channel
  *   side by side (vpunpcklwd/vpunpckhwd within 128-bit lanes: accumulator "lo" holds
  *   channels 8l..8l+3 of lane l, "hi" 8l+4..8l+7), vpdpwssd adding both products; the
  *   weight pairs are interleaved once per block of 32 channels, the bias permuted to match,
  *   and vpackssdw of (lo, hi) puts the results back in order.
  * - Larger windows: the portable specification, edge_qs8_dw_u8__c.
- * - 3x3 layers of 8, 16 or 24 channels: the avx2 kernel of two pixels per vector
- *   (qs8_dw_8c_avx2.c), before any of the above.
+ * - 3x3 layers of 24 channels, and of 8 or 16 without the int8 split: the avx2 kernel of
+ *   several pixels per vector (qs8_dw_8c_avx2.c), before any of the above.
  * Requantization: requant_avx512.h with the per-tensor multiplier, the zero point added in
  * int32, then saturation (to int16, and to uint8 on the quad path) and the clamp in the
  * uint8 domain (lo, hi within 0..255, so saturating first changes nothing), stores under
@@ -153,32 +154,39 @@ typedef struct k3 {
     __m512i bias[4];  /* biasx in quad order */
 } k3;
 
-/* 64 bytes at P, or (PAIR) its first 32 in both halves. */
-EDGE_INLINE __m512i ld64(const void *p, bool pair)
+/* Output pixels a 64-lane block of the column-quad path holds for C channels: 64 / C for 8, 16
+ * and 32 channels, else 1. */
+static int pixels_a_block(size_t c)
 {
-    return pair ? _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)p))
-                : _mm512_loadu_si512(p);
+    return c == 8 || c == 16 || c == 32 ? (int)(64 / c) : 1;
 }
 
-/* Block C0's weight quads and biases; PAIR (32 channels): channels 0-31 in both halves of the
- * 64 lanes, for two output pixels at once. */
+/* 64 bytes at P, or (KP > 1) its first 64 / KP repeated KP times. */
+EDGE_INLINE __m512i ld64(const void *p, int kp)
+{
+    return kp == 2   ? _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)p))
+           : kp == 4 ? _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)p))
+           : kp == 8 ? _mm512_set1_epi64(*(const long long *)p)
+                     : _mm512_loadu_si512(p);
+}
+
+/* Block C0's weight quads and biases; KP > 1 (pixels_a_block): the layer's 64 / KP channels
+ * KP times, for KP output pixels at once. */
 static void k3_init(k3 *k, const int8_t *v1, const int8_t *v2, const int32_t *biasx, size_t cp,
-                    size_t c0, bool pair)
+                    size_t c0, int kp)
 {
     const __m512i z = _mm512_setzero_si512();
 #pragma GCC unroll 4
     for (size_t f = 0; f < 3; f++) {
-        k->w1[f] = quads64(ld64(v1 + f * cp + c0, pair), ld64(v1 + (3 + f) * cp + c0, pair),
-                           ld64(v1 + (6 + f) * cp + c0, pair), z);
-        k->w2[f] = quads64(ld64(v2 + f * cp + c0, pair), ld64(v2 + (3 + f) * cp + c0, pair),
-                           ld64(v2 + (6 + f) * cp + c0, pair), z);
+        k->w1[f] = quads64(ld64(v1 + f * cp + c0, kp), ld64(v1 + (3 + f) * cp + c0, kp),
+                           ld64(v1 + (6 + f) * cp + c0, kp), z);
+        k->w2[f] = quads64(ld64(v2 + f * cp + c0, kp), ld64(v2 + (3 + f) * cp + c0, kp),
+                           ld64(v2 + (6 + f) * cp + c0, kp), z);
     }
-    int32_t two[64];
-    if (pair) {
-        memcpy(two, biasx + c0, 32 * sizeof *two);
-        memcpy(two + 32, biasx + c0, 32 * sizeof *two);
-    }
-    hdr64((const uint8_t *)(pair ? two : biasx + c0), k->bias);
+    int32_t rep[64];
+    for (int j = 0; kp > 1 && j < kp; j++)
+        memcpy(rep + j * (64 / kp), biasx + c0, (size_t)(64 / kp) * sizeof *rep);
+    hdr64((const uint8_t *)(kp > 1 ? rep : biasx + c0), k->bias);
 }
 
 EDGE_INLINE void dotq(__m512i acc[4], const q64 *x, const q64 *w)
@@ -202,37 +210,87 @@ EDGE_INLINE void store64(const u8dw *d, const __m512i acc[4], uint8_t *o, __mmas
     _mm512_mask_storeu_epi8(o, m, _mm512_min_epu8(_mm512_max_epu8(b, d->lo8), d->hi8));
 }
 
-/* Row J's bytes for window column IX at step S (PAIR: columns IX and IX + S of 32 channels, in
- * the two halves), the zero points where the row or a column lies outside. */
+/* Row J's bytes for window column IX at step S. KP = 1: the block's channels of column IX
+ * under mask M; KP = 2, 4 or 8 (layers of C = 64 / KP channels): columns IX, IX + S, ...,
+ * IX + (KP - 1) S side by side, C bytes each. The zero points where the row or a column lies
+ * outside. */
 EDGE_INLINE __m512i col_row(const u8dw *d, const uint8_t *rp, bool rin, int32_t ix, int32_t s,
-                            __m512i zxv, __mmask64 m, bool pair)
+                            __m512i zxv, __mmask64 m, int kp)
 {
     const int32_t w = d->p->in_w;
-    if (!pair)
+    if (kp == 1)
         return rin && ix >= 0 && ix < w ? _mm512_maskz_loadu_epi8(m, rp + (size_t)ix * d->c) : zxv;
-    if (rin && s == 1 && ix >= 0 && ix + 1 < w) /* two neighbours: one run of 64 bytes */
-        return _mm512_loadu_si512(rp + (size_t)ix * 32);
-    const __m256i z = _mm512_castsi512_si256(zxv);
-    const __m256i lo =
-        rin && ix >= 0 && ix < w ? _mm256_loadu_si256((const __m256i *)(rp + (size_t)ix * 32)) : z;
-    const __m256i hi = rin && ix + s >= 0 && ix + s < w
-                           ? _mm256_loadu_si256((const __m256i *)(rp + (size_t)(ix + s) * 32))
-                           : z;
-    return _mm512_inserti64x4(_mm512_castsi256_si512(lo), hi, 1);
+    const size_t c = 64 / (size_t)kp;
+    if (rin && ix >= 0) {
+        const uint8_t *q = rp + (size_t)ix * c;
+        if (s == 1 && ix + kp - 1 < w) /* neighbours: one run of 64 bytes */
+            return _mm512_loadu_si512(q);
+        if (s == 2 && ix + 2 * kp - 1 < w) { /* 2 KP neighbours, every other one kept */
+            const __m512i idx = kp == 8   ? _mm512_setr_epi64(0, 2, 4, 6, 8, 10, 12, 14)
+                                : kp == 4 ? _mm512_setr_epi64(0, 1, 4, 5, 8, 9, 12, 13)
+                                          : _mm512_setr_epi64(0, 1, 2, 3, 8, 9, 10, 11);
+            return _mm512_permutex2var_epi64(_mm512_loadu_si512(q), idx,
+                                             _mm512_loadu_si512(q + 64));
+        }
+    }
+    _Alignas(64) uint8_t buf[64]; /* a row's edge: column by column */
+    for (int j = 0; j < kp; j++) {
+        const int32_t x = ix + j * s;
+        memcpy(buf + (size_t)j * c, rin && x >= 0 && x < w ? rp + (size_t)x * c : d->zxrow, c);
+    }
+    return _mm512_load_si512(buf);
 }
 
-/* Rows [ROW0, ROW1) of the block at C0 (mask M). PAIR (exactly 32 channels): two output
- * pixels a step, pixel ox in the low 32 lanes and ox + 1 in the high ones, each column holding
- * window columns ix and ix + stride: mobilenet_v1_025_128_quant_u8's 32x32x32 layer ran its
- * 64-lane blocks half empty. */
-EDGE_INLINE void rows3(const edge_qs8_dw_u8_args *a, const u8dw *d, const k3 *k, bool split,
-                       bool pair, size_t c0, __mmask64 m, int32_t row0, int32_t row1)
+/* The quads of window column IX (KP: col_row) of the three rows RP (RIN: inside), ZQ where
+ * every column lies outside the row. */
+EDGE_INLINE q64 col_quads(const u8dw *d, const uint8_t *const rp[3], const bool rin[3], int32_t ix,
+                          int32_t s, __m512i zxv, const q64 *zq, __mmask64 m, int kp)
+{
+    if (ix + (kp - 1) * s < 0 || ix >= d->p->in_w)
+        return *zq;
+    __m512i x[3];
+#pragma GCC unroll 4
+    for (int j = 0; j < 3; j++)
+        x[j] = col_row(d, rp[j], rin[j], ix, s, zxv, m, kp);
+    return quads64(x[0], x[1], x[2], _mm512_setzero_si512());
+}
+
+/* Output pixel(s) at ORow's column OX from window columns COL[0..2] (quads) and the block's
+ * weights; KP pixels a block, the last block of a row holding N of them. */
+EDGE_INLINE void out_block(const u8dw *d, const k3 *k, bool split, const q64 *col, uint8_t *o,
+                           __mmask64 m, int kp, int32_t n)
+{
+    __m512i acc[4] = {k->bias[0], k->bias[1], k->bias[2], k->bias[3]};
+#pragma GCC unroll 4
+    for (int f = 0; f < 3; f++) {
+        dotq(acc, &col[f], &k->w1[f]);
+        if (split)
+            dotq(acc, &col[f], &k->w2[f]);
+    }
+    store64(d, acc, o,
+            kp == 1   ? m
+            : n >= kp ? ~(__mmask64)0
+                      : _bzhi_u64(~0ull, (unsigned)(n * 64 / kp)));
+}
+
+/* Rows [ROW0, ROW1) of the block at C0 (mask M). KP = 1: one output pixel a block (64
+ * channels), each column built once for the outputs of a chunk that read it. KP = 2, 4, 8
+ * (exactly 32, 16 or 8 channels): KP neighbouring output pixels a block, pixel ox + j in lanes
+ * [j C, (j + 1) C), each column holding window columns ix, ix + stride, ...: a 64-lane block
+ * of one pixel ran such layers 2 to 8 times over (mobilenet_v1_025_128_quant_u8's 32x32x32
+ * layer 13.0 us against 3.3 us for its 16x16x64 one). */
+EDGE_INLINE void rows3(const edge_qs8_dw_u8_args *a, const u8dw *d, const k3 *k, bool split, int kp,
+                       size_t c0, __mmask64 m, int32_t row0, int32_t row1)
 {
     const edge_conv_params *p = d->p;
     const size_t c = d->c, plane = (size_t)p->in_h * (size_t)p->in_w * c;
     const int32_t sw = p->stride_w;
     const __m512i z = _mm512_setzero_si512();
-    const __m512i zxv = pair ? ld64(d->zxrow, true) : _mm512_maskz_loadu_epi8(m, d->zxrow + c0);
+    const __m512i zxv =
+        kp == 1   ? _mm512_maskz_loadu_epi8(m, d->zxrow + c0)
+        : kp == 2 ? _mm512_broadcast_i64x4(_mm256_loadu_si256((const __m256i *)d->zxrow))
+        : kp == 4 ? _mm512_broadcast_i32x4(_mm_loadu_si128((const __m128i *)d->zxrow))
+                  : _mm512_set1_epi64(*(const long long *)(const void *)d->zxrow);
     const q64 zq = quads64(zxv, zxv, zxv, z);
     q64 cols[(COLS - 1) * 2 + 3];
     for (int32_t row = row0; row < row1; row++) {
@@ -247,35 +305,26 @@ EDGE_INLINE void rows3(const edge_qs8_dw_u8_args *a, const u8dw *d, const k3 *k,
             rp[j] = rin[j] ? img + (size_t)iy * (size_t)p->in_w * c : img;
         }
         uint8_t *orow = a->out + (size_t)row * (size_t)p->out_w * c + c0;
+        if (kp > 1) { /* three columns a block; at KP x stride 2 its last is the next one's first */
+            q64 g[3];
+            for (int32_t ox = 0; ox < p->out_w; ox += kp) {
+                const int32_t ix = ox * sw - p->pad_w;
+#pragma GCC unroll 4
+                for (int f = 0; f < 3; f++)
+                    g[f] = f == 0 && ox > 0 && kp * sw == 2
+                               ? g[2]
+                               : col_quads(d, rp, rin, ix + f, sw, zxv, &zq, m, kp);
+                out_block(d, k, split, g, orow + (size_t)ox * c, m, kp, p->out_w - ox);
+            }
+            continue;
+        }
         for (int32_t ox0 = 0; ox0 < p->out_w; ox0 += COLS) {
             const int32_t n = p->out_w - ox0 < COLS ? p->out_w - ox0 : COLS;
             const int32_t ix0 = ox0 * sw - p->pad_w, ncols = (n - 1) * sw + 3;
-            for (int32_t q = 0; q < ncols; q++) {
-                const int32_t ix = ix0 + q;
-                if (ix + (pair ? sw : 0) < 0 || ix >= p->in_w) {
-                    cols[q] = zq;
-                    continue;
-                }
-                __m512i x[3];
-#pragma GCC unroll 4
-                for (int j = 0; j < 3; j++)
-                    x[j] = col_row(d, rp[j], rin[j], ix, sw, zxv, m, pair);
-                cols[q] = quads64(x[0], x[1], x[2], z);
-            }
-            for (int32_t i = 0; i < n; i += pair ? 2 : 1) {
-                const q64 *col = cols + i * sw;
-                __m512i acc[4] = {k->bias[0], k->bias[1], k->bias[2], k->bias[3]};
-#pragma GCC unroll 4
-                for (int f = 0; f < 3; f++) {
-                    dotq(acc, &col[f], &k->w1[f]);
-                    if (split)
-                        dotq(acc, &col[f], &k->w2[f]);
-                }
-                store64(d, acc, orow + (size_t)(ox0 + i) * c,
-                        !pair       ? m
-                        : i + 1 < n ? ~(__mmask64)0
-                                    : (__mmask64)0xffffffffu);
-            }
+            for (int32_t q = 0; q < ncols; q++)
+                cols[q] = col_quads(d, rp, rin, ix0 + q, sw, zxv, &zq, m, 1);
+            for (int32_t i = 0; i < n; i++)
+                out_block(d, k, split, cols + i * sw, orow + (size_t)(ox0 + i) * c, m, 1, 1);
         }
     }
 }
@@ -283,14 +332,20 @@ EDGE_INLINE void rows3(const edge_qs8_dw_u8_args *a, const u8dw *d, const k3 *k,
 static void block_rows3(const edge_qs8_dw_u8_args *a, const u8dw *d, const k3 *k, bool split,
                         size_t c0, __mmask64 m, int32_t row0, int32_t row1)
 {
-    if (d->c == 32 && split)
-        rows3(a, d, k, true, true, c0, m, row0, row1);
-    else if (d->c == 32)
-        rows3(a, d, k, false, true, c0, m, row0, row1);
-    else if (split)
-        rows3(a, d, k, true, false, c0, m, row0, row1);
-    else
-        rows3(a, d, k, false, false, c0, m, row0, row1);
+#define ROWS3_KP(kp)                                      \
+    do {                                                  \
+        if (split)                                        \
+            rows3(a, d, k, true, kp, c0, m, row0, row1);  \
+        else                                              \
+            rows3(a, d, k, false, kp, c0, m, row0, row1); \
+    } while (0)
+    switch (pixels_a_block(d->c)) {
+    case 8: ROWS3_KP(8); break;
+    case 4: ROWS3_KP(4); break;
+    case 2: ROWS3_KP(2); break;
+    default: ROWS3_KP(1); break;
+    }
+#undef ROWS3_KP
 }
 
 void edge_qs8_dw_u8_64c__avx512vnni(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1)
@@ -298,18 +353,21 @@ void edge_qs8_dw_u8_64c__avx512vnni(const edge_qs8_dw_u8_args *a, int32_t row0, 
     const edge_conv_params *p = a->p;
     assert(p->depth_mult == 1 && p->in_c == p->out_c);
     assert(row0 >= 0 && row0 <= row1);
-    /* 8, 16 or 24 channels would leave 7/8, 3/4 or 5/8 of every 64-channel block idle: the avx2
-     * kernel of several output pixels per vector takes them (same packing). mobilenet_v1_025_128's
-     * 64x64x8 and 32x32x16 layers took 44.8 and 12.8 us here against 11.9 and 6.1 us there,
-     * ssd_mobilenet_v1's 150x150x24 241 against 207 us; at 32 channels this kernel wins (10.9
-     * against 11.9 us at 32x32x32; two pixels a block, round thirty-four: 13.0 -> 9.4 us).
-     * bench/README.md, rounds thirty-two and thirty-four. */
-    if (p->in_c <= 24 && edge_dw_8c_fits_avx2(p, true)) {
+    const edge_qs8_dw_u8_parts parts = edge_qs8_dw_u8_parts_of(a);
+    const size_t c = (size_t)p->in_c, cp = parts.cp, taps = parts.taps;
+    const int8_t *v1 = (const int8_t *)(parts.zxrow + cp), *v2 = v1 + taps * cp;
+    const uint8_t *split = (const uint8_t *)(v2 + taps * cp), ok = split[cp / 64];
+    const bool quads = ok && p->k_h == 3 && p->k_w == 3 && p->dil_w == 1 && p->stride_w <= 2;
+    /* A one-pixel block of 8, 16 or 24 channels leaves 7/8, 3/4 or 5/8 of it idle: 8, 16 and 32
+     * channels take 8, 4 and 2 pixels a block (round thirty-four), 24 channels (and 8 or 16
+     * whose weights leave the int8 split) the avx2 kernel of several pixels per vector (same
+     * packing; round thirty-two: mobilenet_v1_025_128's 64x64x8 and 32x32x16 layers 44.8 and
+     * 12.8 us here against 11.9 and 6.1 us there, ssd_mobilenet_v1's 150x150x24 241 against 207
+     * us). bench/README.md. */
+    if (!(quads && pixels_a_block(c) > 1) && c <= 24 && edge_dw_8c_fits_avx2(p, true)) {
         edge_qs8_dw_u8_8c__avx2(a, row0, row1);
         return;
     }
-    const edge_qs8_dw_u8_parts parts = edge_qs8_dw_u8_parts_of(a);
-    const size_t c = (size_t)p->in_c, cp = parts.cp, taps = parts.taps;
     const int16_t *v = parts.v;
     const int32_t *biasx = parts.biasx;
     u8dw d = {.p = p, .zxrow = parts.zxrow, .c = c};
@@ -332,13 +390,11 @@ void edge_qs8_dw_u8_64c__avx512vnni(const edge_qs8_dw_u8_args *a, int32_t row0, 
     const __m512i idx_lo =
         _mm512_setr_epi32(0, 1, 2, 3, 8, 9, 10, 11, 16, 17, 18, 19, 24, 25, 26, 27);
     const __m512i idx_hi = _mm512_add_epi32(idx_lo, _mm512_set1_epi32(4));
-    const int8_t *v1 = (const int8_t *)(d.zxrow + cp), *v2 = v1 + taps * cp;
-    const uint8_t *split = (const uint8_t *)(v2 + taps * cp), ok = split[cp / 64];
-    if (ok && p->k_h == 3 && p->k_w == 3 && p->dil_w == 1 && p->stride_w <= 2) {
+    if (quads) {
         for (size_t c0 = 0; c0 < c; c0 += 64) {
             const __mmask64 m = c - c0 >= 64 ? ~(__mmask64)0 : _bzhi_u64(~0ull, (unsigned)(c - c0));
             k3 k;
-            k3_init(&k, v1, v2, biasx, cp, c0, c == 32);
+            k3_init(&k, v1, v2, biasx, cp, c0, pixels_a_block(c));
             block_rows3(a, &d, &k, split[c0 / 64] != 0, c0, m, row0, row1);
         }
         return;

@@ -19,6 +19,7 @@
 
 #include "dconv.h"
 #include "dispatch.h"
+#include "fast_u8.h"
 #include "lut8.h"
 #include "pack.h"
 #include "ref/requant.h"
@@ -1014,10 +1015,6 @@ static dw_job dw_job_of(const edge_node *n, void *const *t, size_t chunk)
 
 /* ---- a depthwise convolution and the pointwise one after it, row by row ---- */
 
-/* Depthwise output bytes a fused task writes before the pointwise GEMM reads them: they are
- * still in its core's L1. */
-#define PW_BLOCK_BYTES 16384
-
 bool edge_fast_pw_fuse(edge_node *d, const edge_node *p, unsigned threads)
 {
     fast_hdr *hd = d->packed;
@@ -1057,7 +1054,7 @@ static void dwpw_rows(const dwpw_job *j, size_t r0, size_t r1)
 {
     const fast_hdr *h = j->dw.h, *p = j->p;
     const size_t w = (size_t)h->g.out_w, row = image_row_bytes(&h->g);
-    const size_t block = PW_BLOCK_BYTES / row ? PW_BLOCK_BYTES / row : 1;
+    const size_t block = EDGE_PW_BLOCK_BYTES / row ? EDGE_PW_BLOCK_BYTES / row : 1;
     for (size_t a = r0; a < r1; a += block) {
         const size_t b = r1 - a < block ? r1 : a + block;
         h->k->dw.fn(&j->dw.a, (int32_t)a, (int32_t)b);
@@ -1189,34 +1186,50 @@ static void dconv_eval(const edge_node *n, void *const *t, edge_exec *ex)
 
 bool edge_fast_rows_geom(const edge_model *m, const edge_node *n, edge_rows_geom *g)
 {
+    if ((n->code != EDGE_OP_DEPTHWISE_CONV_2D && n->code != EDGE_OP_CONV_2D) || n->folded ||
+        !n->packed || !n->cpu_ok || n->claim >= 0 || n->subgraph != 0 || n->n_in < 1 ||
+        n->n_out != 1 || n->in[0] < 0 || n->out[0] < 0)
+        return false;
+    const edge_dtype type = m->tensors[n->in[0]].type;
+    if ((type != EDGE_INT8 && type != EDGE_UINT8) || m->tensors[n->out[0]].type != type)
+        return false;
+    const bool u8 = type == EDGE_UINT8;
+    if (u8 && edge_u8_rows_geom(n, g))
+        return true;
     /* an int8 DEPTHWISE_CONV_2D's packed header is fast_ops.c's (op_dwconv.c: int16 and float
-     * ones have their own); its eval is edge_fast_dw_eval, which the rows below repeat */
-    if (n->code != EDGE_OP_DEPTHWISE_CONV_2D || n->folded || !n->packed || !n->cpu_ok ||
-        n->claim >= 0 || n->subgraph != 0 || n->n_in < 1 || n->n_out != 1 || n->in[0] < 0 ||
-        n->out[0] < 0 || m->tensors[n->in[0]].type != EDGE_INT8 ||
-        m->tensors[n->out[0]].type != EDGE_INT8)
-        return false;
+     * ones have their own), and so is a uint8 one's on the direct convolution (EDGE_U8_DCONV;
+     * not the uint8 paths that flip their tensors around an int8 eval, EDGE_U8_FLIP, whose
+     * header has u8 false); its eval is edge_fast_dw_eval or edge_fast_conv_eval, which the rows
+     * below repeat. A CONV_2D is a row node on the direct convolution only (a first layer). */
     const fast_hdr *h = n->packed;
-    if ((h->kind != FAST_DW && h->kind != FAST_DCONV) || h->u8 || h->g.batches != 1)
+    if (h->kind != FAST_DCONV && (h->kind != FAST_DW || n->code != EDGE_OP_DEPTHWISE_CONV_2D))
         return false;
-    const edge_conv_params *k = &h->g;
-    const edge_node *last = n->pw ? n->pw : n;
-    *g = (edge_rows_geom){
-        .rows = k->out_h,
-        .in_rows = k->in_h,
-        .in_row_bytes = (int64_t)k->in_w * k->in_c,
-        .stride = k->stride_h,
-        .pad = k->pad_h,
-        .span = (k->k_h - 1) * k->dil_h + 1,
-        .over = h->kind == FAST_DW && k->in_c % h->k->dw.cr == 0 ? 0 : EDGE_ROWS_OVERREAD,
-        .in = n->in[0],
-        .mid = n->pw ? n->out[0] : -1,
-        .out = last->out_lut ? last->lut_out : last->out[0]};
+    if (h->u8 != u8 || h->g.batches != 1)
+        return false;
+    *g = edge_fast_conv_rows_geom(
+        n, &h->g, h->kind == FAST_DW && h->g.in_c % h->k->dw.cr == 0 ? 0 : EDGE_ROWS_OVERREAD);
     return true;
+}
+
+edge_rows_geom edge_fast_conv_rows_geom(const edge_node *n, const edge_conv_params *k, int32_t over)
+{
+    const edge_node *last = n->pw ? n->pw : n;
+    return (edge_rows_geom){.rows = k->out_h,
+                            .in_rows = k->in_h,
+                            .in_row_bytes = (int64_t)k->in_w * k->in_c,
+                            .stride = k->stride_h,
+                            .pad = k->pad_h,
+                            .span = (k->k_h - 1) * k->dil_h + 1,
+                            .over = over,
+                            .in = n->in[0],
+                            .mid = n->pw ? n->out[0] : -1,
+                            .out = last->out_lut ? last->lut_out : last->out[0]};
 }
 
 void edge_fast_rows(const edge_node *n, void *const *t, size_t r0, size_t r1)
 {
+    if (edge_u8_rows(n, t, r0, r1))
+        return;
     const fast_hdr *h = n->packed;
     if (h->kind == FAST_DCONV) {
         const dconv_job j = dconv_job_of(n, t, h->rows);

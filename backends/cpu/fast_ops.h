@@ -73,6 +73,9 @@ bool edge_fast_pw_fuse(edge_node *d, const edge_node *p, unsigned threads);
  * channel paths, the direct convolution), 0 for the depthwise kernels on whole blocks of
  * channels (no level's kernel reads past a pixel's channels there). */
 #define EDGE_ROWS_OVERREAD 64
+/* Depthwise output bytes a fused pair's task writes before the pointwise GEMM reads them: they
+ * are still in its core's L1 (int8 here, uint8 in fast_u8.c). */
+#define EDGE_PW_BLOCK_BYTES 16384
 typedef struct edge_rows_geom {
     int32_t rows, in_rows;     /* output rows, input rows */
     int64_t in_row_bytes;      /* bytes of an input row */
@@ -84,6 +87,10 @@ typedef struct edge_rows_geom {
 } edge_rows_geom;
 /* Whether node N of M is a row node, and then its geometry in *G. */
 bool edge_fast_rows_geom(const edge_model *m, const edge_node *n, edge_rows_geom *g);
+/* The geometry of row node N (a convolution of geometry K whose kernel reads OVER bytes past a
+ * row), for the row-node tests of fast_ops.c and fast_u8.c. */
+edge_rows_geom edge_fast_conv_rows_geom(const edge_node *n, const edge_conv_params *k,
+                                        int32_t over);
 /* Output rows [R0, R1) of row node N over tensors T, as its eval computes them (the same kernel
  * calls a task of those rows makes). */
 void edge_fast_rows(const edge_node *n, void *const *t, size_t r0, size_t r1);

@@ -60,10 +60,23 @@ static void u8_weights_end(u8_weights *w)
     free(w->s8);
 }
 
+/* The first word of this file's packed headers: where a node's path is not at hand (the
+ * pointwise fusion, the row chains), it tells them from fast_ops.c's, whose first word is their
+ * kind (a small number). */
+#define U8_GEMM_TAG 0x4d473855u /* "U8GM" */
+#define U8_DW_TAG 0x57443855u   /* "U8DW" */
+
+/* The first word of N's packed header, 0 when it has none. */
+static uint32_t packed_tag(const edge_node *n)
+{
+    return n->packed ? *(const uint32_t *)n->packed : 0;
+}
+
 /* ---- EDGE_U8_ROWS: the uint8 GEMM kernel with per-row addends ---- */
 
 /* N's packed data on the rows path: this header (64-byte multiple), then the packed weights. */
 typedef struct u8_gemm {
+    uint32_t tag; /* U8_GEMM_TAG */
     const edge_kernels *k;
     edge_conv_params g; /* geometry; FULLY_CONNECTED as a 1x1 convolution */
     edge_qs8_out o;     /* uint8 domain */
@@ -117,6 +130,7 @@ static int rows_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
                            k->input_offset + 128, 128, n->packed_data);
         free(flipped);
     }
+    h->tag = U8_GEMM_TAG;
     h->k = kt;
     h->g = *k;
     h->o = (edge_qs8_out){k->output_offset, k->act_min, k->act_max};
@@ -161,6 +175,7 @@ static int dconv_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
 
 /* N's packed data on the depthwise path: this header (64-byte multiple), then the weights. */
 typedef struct u8_dw {
+    uint32_t tag; /* U8_DW_TAG */
     const edge_kernels *k;
     edge_conv_params g;
     edge_qs8_out o; /* uint8 domain */
@@ -191,6 +206,7 @@ static int dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
     if (!edge_op_packed_done(n))
         edge_qs8_dw_u8_pack(ch, taps, w->data, -k->filter_offset, -k->input_offset,
                             bias ? bias->data : NULL, n->packed_data);
+    h->tag = U8_DW_TAG;
     h->k = kt;
     h->g = *k;
     h->o = (edge_qs8_out){k->output_offset, k->act_min, k->act_max};
@@ -202,26 +218,138 @@ static int dw_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k)
     return 1;
 }
 
-/* Task I of N over the depthwise kernel: rows [rows * I / N, rows * (I + 1) / N). */
+/* Pixels [M0, M1) of direct GEMM node H (weights W): A rows IN (pixel 0's first), C rows OUT
+ * likewise; one call on the rows form where the table has one, else one a tile. */
+static void gemm_direct(const u8_gemm *h, const void *w, const uint8_t *in, uint8_t *out, size_t m0,
+                        size_t m1)
+{
+    if (m1 <= m0)
+        return;
+    if (h->k->gemm_u8.rows) {
+        h->k->gemm_u8.rows(m1 - m0, h->n, h->kc, in + m0 * h->kdepth, h->kc, w, h->b, h->kzx,
+                           out + m0 * h->n, h->n, &h->o);
+        return;
+    }
+    const size_t mr = h->k->gemm_u8.mr;
+    for (size_t m = m0; m < m1; m += mr)
+        h->k->gemm_u8.fn(m1 - m < mr ? m1 - m : mr, h->n, h->kc, in + m * h->kdepth, h->kc, w, h->b,
+                         h->kzx, out + m * h->n, h->n, &h->o);
+}
+
+/* N's header on the depthwise path, else NULL. */
+static const u8_dw *dw_of(const edge_node *n)
+{
+    return n->code == EDGE_OP_DEPTHWISE_CONV_2D && packed_tag(n) == U8_DW_TAG ? n->packed : NULL;
+}
+
+/* N's header on the rows path, else NULL. */
+static const u8_gemm *gemm_of(const edge_node *n)
+{
+    return n->code == EDGE_OP_CONV_2D && packed_tag(n) == U8_GEMM_TAG ? n->packed : NULL;
+}
+
+/* One invoke of a depthwise node: its header and kernel arguments, and the pointwise node
+ * fused into it (P NULL: none), whose weights are PW_W and output PW_OUT. */
 typedef struct dw_job {
     const u8_dw *h;
     edge_qs8_dw_u8_args a;
+    const u8_gemm *p;
+    const void *pw_w;
+    uint8_t *pw_out;
 } dw_job;
 
+static dw_job dw_job_of(const edge_node *n, void *const *t)
+{
+    const u8_dw *h = n->packed;
+    dw_job j = {h,
+                {&h->g, t[n->in[0]], n->packed_data, t[n->out[0]], h->zx, h->mult, h->shift, h->o},
+                NULL,
+                NULL,
+                NULL};
+    if (n->pw) {
+        j.p = n->pw->packed;
+        j.pw_w = n->pw->packed_data;
+        j.pw_out = t[n->pw->out[0]];
+    }
+    return j;
+}
+
+/* Output rows [R0, R1) of J's depthwise node, then, fused, the pointwise GEMM over their pixels
+ * a block at a time, while the block is in the core's L1 (as fast_ops.c's int8 pairs). */
+static void dw_rows(const dw_job *j, size_t r0, size_t r1)
+{
+    if (!j->p) {
+        j->h->k->dw_u8.fn(&j->a, (int32_t)r0, (int32_t)r1);
+        return;
+    }
+    const size_t w = (size_t)j->h->g.out_w, row = w * (size_t)j->h->g.out_c;
+    const size_t block = EDGE_PW_BLOCK_BYTES / row ? EDGE_PW_BLOCK_BYTES / row : 1;
+    for (size_t a = r0; a < r1; a += block) {
+        const size_t b = r1 - a < block ? r1 : a + block;
+        j->h->k->dw_u8.fn(&j->a, (int32_t)a, (int32_t)b);
+        gemm_direct(j->p, j->pw_w, j->a.out, j->pw_out, a * w, b * w);
+    }
+}
+
+/* Task I of N over the depthwise kernel: rows [rows * I / N, rows * (I + 1) / N). */
 static void dw_task(void *ctx, size_t i, unsigned thread)
 {
     (void)thread;
     const dw_job *j = ctx;
     const size_t rows = j->h->rows, n = j->h->n_tasks;
-    j->h->k->dw_u8.fn(&j->a, (int32_t)(rows * i / n), (int32_t)(rows * (i + 1) / n));
+    dw_rows(j, rows * i / n, rows * (i + 1) / n);
 }
 
 static void dw_eval(const edge_node *n, void *const *t, edge_exec *ex)
 {
-    const u8_dw *h = n->packed;
-    dw_job j = {h,
-                {&h->g, t[n->in[0]], n->packed_data, t[n->out[0]], h->zx, h->mult, h->shift, h->o}};
-    edge_exec_parallel(ex, h->n_tasks, dw_task, &j);
+    const dw_job j = dw_job_of(n, t);
+    edge_exec_parallel(ex, j.h->n_tasks, dw_task, (void *)&j);
+}
+
+bool edge_u8_pw_fuse(edge_node *d, const edge_node *p, unsigned threads)
+{
+    u8_dw *hd = (u8_dw *)dw_of(d);
+    const u8_gemm *hp = gemm_of(p);
+    if (!hd || !hp || d->out_lut || p->out_lut || !hp->direct)
+        return false;
+    const edge_conv_params *a = &hd->g, *b = &hp->g;
+    if (b->batches != a->batches || b->in_h != a->out_h || b->in_w != a->out_w ||
+        b->in_c != a->out_c)
+        return false;
+    if (threads > 1) {
+        /* each task's rows at least two GEMM tiles of pixels, as fast_ops.c's int8 pairs */
+        const size_t w = (size_t)a->out_w, mr = hp->k->gemm_u8.mr;
+        const size_t least = (2 * mr + w - 1) / w;
+        if (hd->rows / threads < least)
+            return false;
+        if (hd->n_tasks > hd->rows / least)
+            hd->n_tasks = hd->rows / least;
+    }
+    return true;
+}
+
+bool edge_u8_rows_geom(const edge_node *n, edge_rows_geom *g)
+{
+    const u8_dw *h = dw_of(n);
+    if (!h || h->g.batches != 1)
+        return false;
+    /* on whole blocks of 64 channels no level's kernel reads past a pixel's channels (avx2
+     * and NEON load 16 at a time, or copy a partial block first, avx512vnni masks); its
+     * paths of 8, 16 and 32 channels load 64 bytes a column and avx2's of 8 a ymm of two
+     * pixels, so those count the row past as read (TSan saw no race without it at the
+     * shapes test_chain.c runs: kept as the int8 kernels' rule, a row's wait at most). No
+     * uint8 path takes a fused table (fast_ops.c takes_lut): the last node's output is read. */
+    *g = edge_fast_conv_rows_geom(n, &h->g, h->g.in_c % 64 == 0 ? 0 : EDGE_ROWS_OVERREAD);
+    return true;
+}
+
+bool edge_u8_rows(const edge_node *n, void *const *t, size_t r0, size_t r1)
+{
+    if (!dw_of(n))
+        return false;
+    const dw_job j = dw_job_of(n, t);
+    dw_rows(&j, r0, r1);
+    return true;
 }
 
 /* Whether moving the output zero point by -128 keeps the reference's wrapping add: the
@@ -318,20 +446,17 @@ static void rows_task(void *ctx, size_t task, unsigned thread)
     uint8_t *buf = h->direct ? NULL : j->scratch + (size_t)thread * edge_op_scratch_stride(j->n);
     const size_t m0 = task * h->chunk, m1 = m0 + h->chunk < h->rows ? m0 + h->chunk : h->rows;
     const void *w = j->n->packed_data;
-    if (h->direct && h->k->gemm_u8.rows) { /* the rows as they lie: one call for all */
-        if (m1 > m0)
-            h->k->gemm_u8.rows(m1 - m0, h->n, h->kc, in + m0 * h->kdepth, h->kc, w, h->b, h->kzx,
-                               out + m0 * h->n, h->n, &h->o);
+    if (h->direct) { /* the rows as they lie */
+        gemm_direct(h, w, in, out, m0, m1);
         return;
     }
     for (size_t m = m0; m < m1; m += mr) {
         const size_t rows = m1 - m < mr ? m1 - m : mr;
-        const uint8_t *a = h->direct ? in + m * h->kdepth : buf;
-        if (!h->direct)
-            for (size_t r = 0; r < rows; r++)
-                edge_fast_im2col_row(&h->g, (int8_t)h->zx, h->kc, (const int8_t *)in, m + r,
-                                     (int8_t *)(buf + r * h->kc));
-        h->k->gemm_u8.fn(rows, h->n, h->kc, a, h->kc, w, h->b, h->kzx, out + m * h->n, h->n, &h->o);
+        for (size_t r = 0; r < rows; r++)
+            edge_fast_im2col_row(&h->g, (int8_t)h->zx, h->kc, (const int8_t *)in, m + r,
+                                 (int8_t *)(buf + r * h->kc));
+        h->k->gemm_u8.fn(rows, h->n, h->kc, buf, h->kc, w, h->b, h->kzx, out + m * h->n, h->n,
+                         &h->o);
     }
 }
 

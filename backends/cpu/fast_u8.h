@@ -28,6 +28,7 @@
 #define EDGE_FAST_U8_H
 
 #include "cpu_op.h"
+#include "fast_ops.h"
 #include "ref/conv.h"
 #include "ref/fc.h"
 
@@ -47,5 +48,19 @@ int edge_u8_fc_prepare(edge_prep *p, edge_node *n, const edge_fc_params *k);
  * input of IN_COUNT and an output of OUT_COUNT elements. */
 void edge_u8_eval(int path, edge_eval_fn fast, size_t in_count, size_t out_count,
                   const edge_node *n, void *const *t, void *scratch, edge_exec *ex);
+
+/* Whether the depthwise node D on EDGE_U8_DW can also compute the pointwise CONV_2D P after it
+ * on EDGE_U8_ROWS over the pixels of the rows it just wrote (runtime/interp/fuse_pw.c, through
+ * edge_fast_pw_fuse, which asks here first): P a 1x1 stride-1 convolution of D's output reading
+ * its rows directly, and with THREADS > 1 at least two GEMM tiles of pixels a task (D's tasks are
+ * then made that long). The caller sets D->pw = P when true. */
+bool edge_u8_pw_fuse(edge_node *d, const edge_node *p, unsigned threads);
+/* A row node of the row chains (fast_ops.h edge_rows_geom): whether N is a DEPTHWISE_CONV_2D of
+ * one image on EDGE_U8_DW (with the pointwise node fused into it, if any), and then its geometry
+ * in *G. */
+bool edge_u8_rows_geom(const edge_node *n, edge_rows_geom *g);
+/* Output rows [R0, R1) of N over tensors T as its eval computes them, when N is such a node;
+ * false (nothing done) when it is not. */
+bool edge_u8_rows(const edge_node *n, void *const *t, size_t r0, size_t r1);
 
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "fast_ops.h"
+#include "fast_u8.h"
 #include "model.h"
 #include "steps.h"
 
@@ -22,6 +23,20 @@ static bool fuse_off(void)
 {
     const char *env = getenv("EDGE_FUSE_PW");
     return env && !strcmp(env, "0");
+}
+
+/* Whether the pair DN, PN fuses on the kernels their types take: int8 on fast_ops.c's, uint8 on
+ * fast_u8.c's own (EDGE_U8_DW and EDGE_U8_ROWS). A uint8 pair on the path that flips each node's
+ * tensors around the int8 kernels (EDGE_U8_FLIP: weights that fit int8) stays apart: fused, the
+ * pointwise output was never flipped back (every byte off by 128). Other types have headers of
+ * their own (16x8, float32). */
+static bool pair_fuses(const edge_model *m, edge_node *dn, const edge_node *pn, unsigned threads)
+{
+    switch (m->tensors[dn->out[0]].type) {
+    case EDGE_INT8: return edge_fast_pw_fuse(dn, pn, threads);
+    case EDGE_UINT8: return edge_u8_pw_fuse(dn, pn, threads);
+    default: return false;
+    }
 }
 
 /* Whether the depthwise node at position D and the CONV_2D after it qualify on THREADS threads
@@ -35,8 +50,7 @@ static bool fits(const edge_model *m, int32_t d, unsigned threads)
            dn->subgraph == 0 && pn->subgraph == 0 && dn->claim < 0 && pn->claim < 0 && dn->cpu_ok &&
            pn->cpu_ok && !pn->folded && !dn->pw && dn->n_out == 1 && pn->n_in >= 2 &&
            dn->out[0] >= 0 && pn->in[0] == dn->out[0] && pn->out[0] >= 0 &&
-           m->tensors[dn->out[0]].type != EDGE_INT16 && /* 16x8 headers: not fast_ops.c's */
-           edge__read_only_by(m, dn->out[0], d + 1) && edge_fast_pw_fuse(dn, pn, threads);
+           edge__read_only_by(m, dn->out[0], d + 1) && pair_fuses(m, dn, pn, threads);
 }
 
 void edge__fuse_pw_pair(edge_model *m, int32_t d)

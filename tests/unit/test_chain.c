@@ -50,6 +50,11 @@ typedef struct layer {
 typedef struct stack {
     int32_t h, w, c; /* input [1, h, w, c]; c == 1: the first layer multiplies by mult */
     int32_t mult;
+    int32_t conv0; /* a first CONV_2D 3x3 stride 2 to conv0 channels (the direct convolution of
+                      1 to 4 input channels), 0: none */
+    bool u8;       /* uint8 throughout: weights that do not fit int8 (the uint8 kernels) but
+                      for some layers' (the flipping path: no row node) unless WIDE */
+    bool wide;
     int n;
     layer l[MAX_LAYERS];
     bool side_read; /* an ADD reads the second layer's output too (at the end) */
@@ -60,10 +65,35 @@ typedef struct built {
     size_t size, in_bytes;
 } built;
 
+/* The stack being built: uint8 activations (zero points 128 up) when set, and every weight
+ * outside int8 when WIDE. */
+static bool u8, wide;
+
+/* The scales of the activation tensors added, by tensor index (the biases' scales follow them). */
+#define MAX_TENSORS 1024
+static float scale_of[MAX_TENSORS];
+
 static int32_t add_i8(tfw_writer *w, const char *name, const int32_t *dims)
 {
-    return tfw_add_q(w, EDGE_INT8, name, 4, dims, (float)rnd_in(20, 120) / 1000.0f,
-                     rnd_in(-30, 30));
+    const float scale = (float)rnd_in(20, 120) / 1000.0f;
+    const int32_t t = tfw_add_q(w, u8 ? EDGE_UINT8 : EDGE_INT8, name, 4, dims, scale,
+                                rnd_in(-30, 30) + (u8 ? 128 : 0));
+    assert_true(t >= 0 && t < MAX_TENSORS);
+    scale_of[t] = scale;
+    return t;
+}
+
+/* Weights of DIMS (COUNT channels along AXIS) and biases into *WI, *BI for input tensor IN:
+ * per-channel int8, or per-tensor uint8 whose zero point leaves w - zw outside int8 but one time
+ * in six (128). */
+static void weights(tfw_writer *w, const int32_t *dims, int32_t count, int32_t axis, int32_t in,
+                    int32_t *wi, int32_t *bi)
+{
+    if (u8)
+        conv_weights_u8(w, dims, count, wide || rnd_in(0, 5) ? rnd_in(60, 110) : 128, scale_of[in],
+                        wi, bi);
+    else
+        conv_weights(w, dims, count, axis, scale_of[in], wi, bi);
 }
 
 static int32_t out_size(int32_t in, int32_t k, int32_t stride, int32_t pad)
@@ -75,18 +105,36 @@ static built build(const stack *s)
 {
     tfw_writer *w = tfw_new();
     assert_non_null(w);
+    u8 = s->u8;
+    wide = s->wide;
     int32_t dims[4] = {1, s->h, s->w, s->c};
     const int32_t in = add_i8(w, "in", dims);
     int32_t x = in, second = -1, second_dims[4] = {0};
     tfw_options opt;
+    if (s->conv0) {
+        const int32_t y_dims[4] = {1, out_size(dims[1], 3, 2, EDGE_PAD_SAME),
+                                   out_size(dims[2], 3, 2, EDGE_PAD_SAME), s->conv0};
+        const int32_t w_dims[4] = {s->conv0, 3, 3, s->c};
+        int32_t wi, bi;
+        weights(w, w_dims, s->conv0, 0, x, &wi, &bi);
+        const int32_t y = add_i8(w, "conv0", y_dims), c_in[3] = {x, wi, bi};
+        tfw_opt_init(&opt, TFL_OPT_Conv2DOptions);
+        tfw_opt_i8(&opt, 0, EDGE_PAD_SAME);
+        tfw_opt_i32(&opt, 1, 2);
+        tfw_opt_i32(&opt, 2, 2);
+        tfw_opt_i8(&opt, 3, (int8_t)rnd_in(0, 3));
+        tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_CONV_2D, 3), c_in, 3, &y, 1, &opt);
+        x = y;
+        memcpy(dims, y_dims, sizeof dims);
+    }
     for (int i = 0; i < s->n; i++) {
         const layer *l = &s->l[i];
-        const int32_t mult = i == 0 && s->c == 1 ? s->mult : 1, ch = dims[3] * mult;
+        const int32_t mult = i == 0 && dims[3] == 1 ? s->mult : 1, ch = dims[3] * mult;
         int32_t y_dims[4] = {1, out_size(dims[1], l->k, l->stride, l->pad),
                              out_size(dims[2], l->k, l->stride, l->pad), ch};
         int32_t wi, bi;
         const int32_t w_dims[4] = {1, l->k, l->k, ch};
-        conv_weights(w, w_dims, ch, 3, 0.05f, &wi, &bi);
+        weights(w, w_dims, ch, 3, x, &wi, &bi);
         int32_t y = add_i8(w, "dw", y_dims);
         tfw_opt_init(&opt, TFL_OPT_DepthwiseConv2DOptions);
         tfw_opt_i8(&opt, 0, (int8_t)l->pad);
@@ -98,7 +146,7 @@ static built build(const stack *s)
         tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_DEPTHWISE_CONV_2D, 3), d_in, 3, &y, 1, &opt);
         if (l->pw) {
             const int32_t p_dims[4] = {l->pw, 1, 1, ch};
-            conv_weights(w, p_dims, l->pw, 0, 0.05f, &wi, &bi);
+            weights(w, p_dims, l->pw, 0, y, &wi, &bi);
             y_dims[3] = l->pw;
             const int32_t p = add_i8(w, "pw", y_dims), p_in[3] = {y, wi, bi};
             tfw_opt_init(&opt, TFL_OPT_Conv2DOptions);
@@ -109,7 +157,7 @@ static built build(const stack *s)
             tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_CONV_2D, 3), p_in, 3, &p, 1, &opt);
             y = p;
         }
-        if (l->silu) {
+        if (l->silu && !s->u8) {
             const int32_t sg = tfw_add_q(w, EDGE_INT8, "s", 4, y_dims, 1.0f / 256.0f, -128);
             const int32_t o = add_i8(w, "silu", y_dims), mul_in[2] = {y, sg};
             tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_LOGISTIC, 2), &y, 1, &sg, 1, NULL);
@@ -253,7 +301,7 @@ static int check(const stack *s, const char *what)
                     fail_msg("%s, %s, %u threads, chains %d, delays %d, invoke %d: byte %zu of %zu "
                              "is %d, not %d",
                              what, edge_isa_name(levels[l]), threads, o.chain, o.delay, k, i, n,
-                             (int8_t)g[i], (int8_t)e[i]);
+                             g[i], e[i]);
                 }
                 ran++;
             }
@@ -276,12 +324,34 @@ static stack person_like(void)
     return s;
 }
 
+/* mobilenet_v1_025_128_quant_u8's stack (the Coral zoo's uint8 MobileNet: a first CONV_2D of 3
+ * channels to 8, stride 2, then 13 depthwise layers each with its pointwise one) at half its
+ * size, uint8 throughout, weights that do not fit int8 (the uint8 kernels). */
+static stack mobilenet_u8(void)
+{
+    stack s = {.h = 128, .w = 128, .c = 3, .mult = 1, .conv0 = 8, .u8 = true, .wide = true, .n = 0};
+    static const int32_t stride[] = {1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1};
+    static const int32_t pw[] = {16, 32, 32, 64, 64, 128, 128, 128, 128, 128, 128, 256, 256};
+    for (int i = 0; i < 13; i++)
+        s.l[s.n++] = (layer){3, stride[i], EDGE_PAD_SAME, rnd_in(0, 3), pw[i], false};
+    return s;
+}
+
 static stack random_stack(void)
 {
     stack s = {.h = rnd_in(9, 40), .w = rnd_in(3, 24), .c = rnd_in(0, 2) ? 8 * rnd_in(1, 4) : 1};
     s.mult = s.c == 1 ? 8 * rnd_in(1, 2) : 1;
+    s.u8 = rnd_in(0, 2) == 0;
+    if (rnd_in(0, 2) == 0) { /* a first layer on the direct convolution */
+        s.c = rnd_in(1, 4);
+        s.conv0 = 8 * rnd_in(1, 3);
+    }
     s.n = rnd_in(3, 6);
     int32_t h = s.h, w = s.w;
+    if (s.conv0) {
+        h = out_size(h, 3, 2, EDGE_PAD_SAME);
+        w = out_size(w, 3, 2, EDGE_PAD_SAME);
+    }
     for (int i = 0; i < s.n; i++) {
         layer *l = &s.l[i];
         l->k = rnd_in(0, 3) ? 3 : 5;
@@ -308,6 +378,16 @@ static bool has_fast_level(void)
     return false;
 }
 
+/* The last of LEVELS this machine runs (the scalar level when none). */
+static edge_isa best_level(void)
+{
+    edge_isa best = EDGE_ISA_SCALAR;
+    for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++)
+        if (edge_isa_effective(levels[l]) == levels[l])
+            best = levels[l];
+    return best;
+}
+
 static void test_person_like(void **state)
 {
     (void)state;
@@ -317,10 +397,7 @@ static void test_person_like(void **state)
     assert_true(check(&s, "person_detect-like") > 0);
     built b = build(&s);
     int32_t chains, layers;
-    edge_isa best = EDGE_ISA_SCALAR;
-    for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++)
-        if (edge_isa_effective(levels[l]) == levels[l])
-            best = levels[l];
+    const edge_isa best = best_level();
     const run_opts two = {best, 2, true, false}, one = {best, 1, true, false},
                    off = {best, 2, false, false};
     edge_model *m2 = open_as(&b, &two, &chains, &layers);
@@ -340,6 +417,25 @@ static void test_person_like(void **state)
     free(b.buf);
 }
 
+static void test_mobilenet_u8(void **state)
+{
+    (void)state;
+    if (!has_fast_level())
+        skip();
+    const stack s = mobilenet_u8();
+    assert_true(check(&s, "mobilenet_v1_025-like, uint8") > 0);
+    built b = build(&s);
+    int32_t chains, layers;
+    const run_opts two = {best_level(), 2, true, false};
+    edge_model *m = open_as(&b, &two, &chains, &layers);
+    printf("uint8 stack on 2 threads: %d chains, %d layers (%s)\n", chains, layers,
+           edge_model_kernels(m));
+    assert_int_equal(chains, 1);
+    assert_int_equal(layers, 14); /* the first CONV_2D and the 13 fused pairs */
+    edge_model_unref(m);
+    free(b.buf);
+}
+
 static void test_random_stacks(void **state)
 {
     (void)state;
@@ -350,7 +446,8 @@ static void test_random_stacks(void **state)
         const stack s = random_stack();
         if (s.n < 1)
             continue;
-        snprintf(what, sizeof what, "stack %d (%dx%dx%d, %d layers)", r, s.h, s.w, s.c, s.n);
+        snprintf(what, sizeof what, "stack %d (%dx%dx%d%s, conv0 %d, %d layers)", r, s.h, s.w, s.c,
+                 s.u8 ? " uint8" : "", s.conv0, s.n);
         assert_true(check(&s, what) > 0);
     }
 }
@@ -407,10 +504,7 @@ static int run_helpers(const stack *s, bool held)
         in[i] = (uint8_t)rnd();
     const run_opts ref = {EDGE_ISA_SCALAR, 1, false, false};
     const size_t n = run(&b, &ref, in, want);
-    edge_isa best = EDGE_ISA_SCALAR;
-    for (size_t l = 0; l < sizeof levels / sizeof levels[0]; l++)
-        if (edge_isa_effective(levels[l]) == levels[l])
-            best = levels[l];
+    const edge_isa best = best_level();
     const run_opts two = {best, 2, true, false};
     int32_t chains, layers;
     edge_model *m = open_as(&b, &two, &chains, &layers);
@@ -503,9 +597,9 @@ int main(void)
 {
     test_rng_seed();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_person_like), cmocka_unit_test(test_random_stacks),
-        cmocka_unit_test(test_side_read),   cmocka_unit_test(test_helper_never_joins),
-        cmocka_unit_test(test_slow_helper),
+        cmocka_unit_test(test_person_like),        cmocka_unit_test(test_mobilenet_u8),
+        cmocka_unit_test(test_random_stacks),      cmocka_unit_test(test_side_read),
+        cmocka_unit_test(test_helper_never_joins), cmocka_unit_test(test_slow_helper),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

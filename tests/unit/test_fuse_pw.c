@@ -34,6 +34,8 @@ typedef struct pw_case {
     bool silu;        /* out = MUL(y, LOGISTIC(y)) after the pointwise layer */
     bool x_is_output; /* the depthwise output is a graph output too: no fusion */
     bool x_read_too;  /* an ADD reads it too: no fusion */
+    int u8;           /* 0: int8; uint8 with weights that fit int8 (1: the flipping path, never
+                         fused) or not (2: the uint8 kernels, fused) */
 } pw_case;
 
 typedef struct pw_model {
@@ -41,9 +43,12 @@ typedef struct pw_model {
     size_t size, in_bytes;
 } pw_model;
 
+/* The activations' type: int8, or uint8 (zero points ZP + 128) when U8 */
+static int u8;
+
 static int32_t add_i8(tfw_writer *w, const char *name, const int32_t *dims, float scale, int32_t zp)
 {
-    return tfw_add_q(w, EDGE_INT8, name, 4, dims, scale, zp);
+    return tfw_add_q(w, u8 ? EDGE_UINT8 : EDGE_INT8, name, 4, dims, scale, u8 ? zp + 128 : zp);
 }
 
 static int32_t out_size(int32_t in, int32_t stride, int32_t pad)
@@ -55,6 +60,7 @@ static pw_model build(const pw_case *c)
 {
     tfw_writer *w = tfw_new();
     assert_non_null(w);
+    u8 = c->u8;
     const int32_t oh = out_size(c->h, c->stride, c->pad), ow = out_size(c->w, c->stride, c->pad);
     const int32_t in_dims[4] = {c->batches, c->h, c->w, c->c},
                   x_dims[4] = {c->batches, oh, ow, c->c}, y_dims[4] = {c->batches, oh, ow, c->n};
@@ -65,8 +71,13 @@ static pw_model build(const pw_case *c)
     const int32_t y = add_i8(w, "y", y_dims, (float)rnd_in(20, 120) / 1000.0f, rnd_in(-30, 30));
     int32_t wd, bd, wp, bp;
     const int32_t dw_w[4] = {1, 3, 3, c->c}, pw_w[4] = {c->n, 1, 1, c->c};
-    conv_weights(w, dw_w, c->c, 3, in_scale, &wd, &bd);
-    conv_weights(w, pw_w, c->n, 0, x_scale, &wp, &bp);
+    if (c->u8) {
+        conv_weights_u8(w, dw_w, c->c, c->u8 == 1 ? 128 : rnd_in(60, 110), in_scale, &wd, &bd);
+        conv_weights_u8(w, pw_w, c->n, c->u8 == 1 ? 128 : rnd_in(150, 200), x_scale, &wp, &bp);
+    } else {
+        conv_weights(w, dw_w, c->c, 3, in_scale, &wd, &bd);
+        conv_weights(w, pw_w, c->n, 0, x_scale, &wp, &bp);
+    }
     tfw_options opt;
     tfw_opt_init(&opt, TFL_OPT_DepthwiseConv2DOptions);
     tfw_opt_i8(&opt, 0, (int8_t)c->pad);
@@ -171,12 +182,13 @@ static void check(const pw_case *c, bool expect_fused)
             for (int fuse = 0; fuse < 2; fuse++) {
                 uint8_t *got = run(&pm, levels[l], threads, fuse, in, &k, &got_n);
                 const bool fused = strstr(k, "CONV_2D x1 fused") != NULL;
-                if (fused && (!fuse || !expect_fused || levels[l] == EDGE_ISA_SCALAR))
+                const bool can = expect_fused && levels[l] != EDGE_ISA_SCALAR;
+                if (fused && (!fuse || !can))
                     fail_msg("%dx%dx%dx%d s%d -> %d, %s, %u threads, fuse %d: kernels \"%s\": "
                              "fused, and should not be",
                              c->batches, c->h, c->w, c->c, c->stride, c->n,
                              edge_isa_name(levels[l]), threads, fuse, k);
-                if (!fused && fuse && expect_fused && levels[l] != EDGE_ISA_SCALAR && threads == 1)
+                if (!fused && fuse && can && threads == 1)
                     fail_msg("%dx%dx%dx%d s%d -> %d, %s, 1 thread: kernels \"%s\": not fused",
                              c->batches, c->h, c->w, c->c, c->stride, c->n,
                              edge_isa_name(levels[l]), k);
@@ -187,11 +199,11 @@ static void check(const pw_case *c, bool expect_fused)
                     size_t i = 0;
                     while (got[i] == want[i])
                         i++;
-                    fail_msg("%dx%dx%dx%d s%d pad %d -> %d, acts %d %d, silu %d, %s, %u threads, "
-                             "fuse %d (%s): byte %zu of %zu is %d, not %d",
+                    fail_msg("%dx%dx%dx%d s%d pad %d -> %d, acts %d %d, silu %d, u8 %d, %s, %u "
+                             "threads, fuse %d (%s): byte %zu of %zu is %d, not %d",
                              c->batches, c->h, c->w, c->c, c->stride, c->pad, c->n, c->act_dw,
-                             c->act_pw, c->silu, edge_isa_name(levels[l]), threads, fuse, k, i,
-                             want_n, (int8_t)got[i], (int8_t)want[i]);
+                             c->act_pw, c->silu, c->u8, edge_isa_name(levels[l]), threads, fuse, k,
+                             i, want_n, got[i], want[i]);
                 }
                 ran++;
                 free(k);
@@ -216,7 +228,7 @@ static void test_fused_equals_unfused(void **state)
         {2, 7, 7, 24, 144, 1, EDGE_PAD_SAME},  {1, 112, 112, 32, 16, 1, EDGE_PAD_SAME},
     };
     for (size_t i = 0; i < sizeof g / sizeof g[0]; i++)
-        for (int r = 0; r < 2; r++) {
+        for (int r = 0; r < 4; r++) {
             const pw_case c = {.batches = g[i][0],
                                .h = g[i][1],
                                .w = g[i][2],
@@ -226,18 +238,21 @@ static void test_fused_equals_unfused(void **state)
                                .pad = g[i][6],
                                .act_dw = r ? rnd_in(0, 3) : 0,
                                .act_pw = r ? rnd_in(0, 3) : 0,
-                               .silu = r && (i % 2)};
-            check(&c, true);
+                               .silu = r == 1 && (i % 2),
+                               .u8 = r < 2 ? 0 : r - 1};
+            check(&c, c.u8 != 1);
         }
 }
 
 static void test_not_fused(void **state)
 {
     (void)state;
-    const pw_case out = {1, 24, 24, 16, 32, 1, EDGE_PAD_SAME, 0, 0, false, true, false};
+    const pw_case out = {1, 24, 24, 16, 32, 1, EDGE_PAD_SAME, 0, 0, false, true, false, 0};
     check(&out, false);
-    const pw_case read = {1, 24, 24, 16, 32, 1, EDGE_PAD_SAME, 0, 0, false, false, true};
+    const pw_case read = {1, 24, 24, 16, 32, 1, EDGE_PAD_SAME, 0, 0, false, false, true, 0};
     check(&read, false);
+    const pw_case u8_read = {1, 24, 24, 16, 32, 1, EDGE_PAD_SAME, 0, 0, false, false, true, 2};
+    check(&u8_read, false);
 }
 
 int main(void)

@@ -379,6 +379,10 @@ static int u8_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k, boo
         U8_AS_S8(s8);
         rc = fast(p, n, &s8);
         u8_weights_end(&w);
+        /* no fused table (fold_silu.c): the eval flips back the node's own output, and a table
+         * looked up on the int8 kernels' flipped bytes wrote every SiLU output wrong */
+        if (rc > 0)
+            n->takes_lut = false;
         if (rc)
             return rc < 0 ? rc : EDGE_U8_FLIP;
     }

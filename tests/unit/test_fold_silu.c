@@ -11,7 +11,8 @@
  * channels on two threads) writing x, large enough for several tasks and several table blocks
  * per task, gives the scalar level's unfolded bytes at every level on 1-3 threads, says "MUL x1
  * fused" above the scalar level, and is not fused when x is also a graph output or read by
- * another node. */
+ * another node; the same producers in uint8 with weights that fit int8 (the path that flips
+ * their tensors around the int8 kernels) give the same bytes and take no table. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -214,6 +215,7 @@ typedef struct prod_case {
     bool x_is_output; /* x is a graph output too: no fusion */
     bool x_read_too;  /* a third node (an ADD of x and out) reads x: no fusion */
     int32_t act;      /* the producer's fused activation */
+    bool u8;          /* uint8 tensors, weights that fit int8 (the flipping path, EDGE_U8_FLIP) */
 } prod_case;
 
 typedef struct prod_model {
@@ -221,16 +223,21 @@ typedef struct prod_model {
     size_t size, in_bytes, out_bytes;
 } prod_model;
 
+/* The producer model being built has uint8 tensors (zero points 128 up) when set. */
+static bool prod_u8;
+
 static int32_t add_i8(tfw_writer *w, const char *name, int rank, const int32_t *dims, float scale,
                       int32_t zp)
 {
-    return tfw_add_q(w, EDGE_INT8, name, rank, dims, scale, zp);
+    return tfw_add_q(w, prod_u8 ? EDGE_UINT8 : EDGE_INT8, name, rank, dims, scale,
+                     prod_u8 ? zp + 128 : zp);
 }
 
 static prod_model build_prod(const prod_case *c)
 {
     tfw_writer *w = tfw_new();
     assert_non_null(w);
+    prod_u8 = c->u8;
     const bool fc = c->kind == P_FC || c->kind == P_FC_WIDE;
     const int32_t in_c = c->kind == P_CONV3_C6   ? 6
                          : c->kind == P_CONV3_C3 ? 3
@@ -254,13 +261,14 @@ static prod_model build_prod(const prod_case *c)
     int8_t *wv = malloc(wn);
     int32_t bv[256];
     assert_non_null(wv);
-    for (size_t i = 0; i < wn; i++)
-        wv[i] = (int8_t)rnd_in(-127, 127);
+    for (size_t i = 0; i < wn; i++) /* uint8: w - 128 */
+        wv[i] = (int8_t)(rnd_in(-127, 127) + (c->u8 ? 128 : 0));
     for (int32_t i = 0; i < out_c; i++)
         bv[i] = rnd_in(-2000, 2000);
     const int32_t w_conv[4] = {out_c, k, k, in_c}, w_dw[4] = {1, k, k, out_c},
                   w_fc[2] = {out_c, 64};
-    tfw_tensor_desc wd = {.type = EDGE_INT8,
+    tfw_tensor_desc wd = {.type = c->u8 ? EDGE_UINT8 : EDGE_INT8,
+                          .zero_point = c->u8 ? 128 : 0,
                           .rank = fc ? 2 : 4,
                           .dims = c->kind == P_DW ? w_dw
                                   : fc            ? w_fc
@@ -370,8 +378,8 @@ static void check_prod(const prod_case *c, bool expect_fused)
                 size_t i = 0;
                 while (got[i] == want[i])
                     i++;
-                fail_msg("producer %d act %d, %u threads (%s): byte %zu is %d, not %d",
-                         (int)c->kind, (int)c->act, threads, k, i, (int8_t)got[i], (int8_t)want[i]);
+                fail_msg("producer %d act %d u8 %d, %u threads (%s): byte %zu is %d, not %d",
+                         (int)c->kind, (int)c->act, c->u8, threads, k, i, got[i], want[i]);
             }
             free(k);
             free(got);
@@ -385,9 +393,10 @@ static void test_fused_into_producer(void **state)
 {
     (void)state;
     for (int kind = 0; kind < P_COUNT; kind++)
-        for (int r = 0; r < 2; r++) {
-            const prod_case c = {.kind = (enum producer)kind, .act = r ? rnd_in(0, 3) : 0};
-            check_prod(&c, true);
+        for (int r = 0; r < 4; r++) {
+            const prod_case c = {
+                .kind = (enum producer)kind, .act = r % 2 ? rnd_in(0, 3) : 0, .u8 = r >= 2};
+            check_prod(&c, !c.u8); /* the flipping path takes no table */
         }
 }
 

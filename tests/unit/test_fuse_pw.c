@@ -9,7 +9,9 @@
  * inputs; that the pair fused ("CONV_2D x1 fused") above the scalar level where the rows allow it
  * (always on one thread; on two or three only when each thread gets two GEMM tiles of pixels: not
  * for a 3x3 output) and never with EDGE_FUSE_PW=0; and that it does not fuse when the depthwise
- * output is also a graph output or is read by another node. */
+ * output is also a graph output or is read by another node. The same pairs in uint8: with weights
+ * that do not fit int8 (the uint8 depthwise kernel and GEMM) they fuse likewise; with weights
+ * that do (the path that flips each node's tensors) they give the same bytes and never fuse. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>

@@ -22,8 +22,10 @@
  *   weight pairs are interleaved once per block of 32 channels, the bias permuted to match,
  *   and vpackssdw of (lo, hi) puts the results back in order.
  * - Larger windows: the portable specification, edge_qs8_dw_u8__c.
- * - 3x3 layers of 24 channels, and of 8 or 16 without the int8 split: the avx2 kernel of
- *   several pixels per vector (qs8_dw_8c_avx2.c), before any of the above.
+ * - 3x3 layers of 24 channels at width stride 1 with the int8 split: 8 output pixels in three
+ *   full blocks (rows24); other 3x3 layers of 24 channels, and of 8 or 16 without the int8
+ *   split: the avx2 kernel of several pixels per vector (qs8_dw_8c_avx2.c), before any of the
+ *   above.
  * Requantization: requant_avx512.h with the per-tensor multiplier, the zero point added in
  * int32, then saturation (to int16, and to uint8 on the quad path) and the clamp in the
  * uint8 domain (lo, hi within 0..255, so saturating first changes nothing), stores under
@@ -273,6 +275,23 @@ EDGE_INLINE void out_block(const u8dw *d, const k3 *k, bool split, const q64 *co
                       : _bzhi_u64(~0ull, (unsigned)(n * 64 / kp)));
 }
 
+/* The three input rows RP of output row ROW's 3x3 windows, from channel C0 on, and whether each
+ * lies inside the image (RIN; outside, RP is the image's first row, never read). */
+EDGE_INLINE void window_rows(const edge_qs8_dw_u8_args *a, const u8dw *d, int32_t row, size_t c0,
+                             const uint8_t *rp[3], bool rin[3])
+{
+    const edge_conv_params *p = d->p;
+    const size_t plane = (size_t)p->in_h * (size_t)p->in_w * d->c;
+    const uint8_t *img = a->in + (size_t)(row / p->out_h) * plane + c0;
+    const int32_t oy = row % p->out_h;
+#pragma GCC unroll 4
+    for (int j = 0; j < 3; j++) {
+        const int32_t iy = oy * p->stride_h - p->pad_h + j * p->dil_h;
+        rin[j] = iy >= 0 && iy < p->in_h;
+        rp[j] = rin[j] ? img + (size_t)iy * (size_t)p->in_w * d->c : img;
+    }
+}
+
 /* Rows [ROW0, ROW1) of the block at C0 (mask M). KP = 1: one output pixel a block (64
  * channels), each column built once for the outputs of a chunk that read it. KP = 2, 4, 8
  * (exactly 32, 16 or 8 channels): KP neighbouring output pixels a block, pixel ox + j in lanes
@@ -283,7 +302,7 @@ EDGE_INLINE void rows3(const edge_qs8_dw_u8_args *a, const u8dw *d, const k3 *k,
                        size_t c0, __mmask64 m, int32_t row0, int32_t row1)
 {
     const edge_conv_params *p = d->p;
-    const size_t c = d->c, plane = (size_t)p->in_h * (size_t)p->in_w * c;
+    const size_t c = d->c;
     const int32_t sw = p->stride_w;
     const __m512i z = _mm512_setzero_si512();
     const __m512i zxv =
@@ -294,16 +313,9 @@ EDGE_INLINE void rows3(const edge_qs8_dw_u8_args *a, const u8dw *d, const k3 *k,
     const q64 zq = quads64(zxv, zxv, zxv, z);
     q64 cols[(COLS - 1) * 2 + 3];
     for (int32_t row = row0; row < row1; row++) {
-        const int32_t oy = row % p->out_h;
-        const uint8_t *img = a->in + (size_t)(row / p->out_h) * plane + c0;
         const uint8_t *rp[3];
         bool rin[3];
-#pragma GCC unroll 4
-        for (int j = 0; j < 3; j++) {
-            const int32_t iy = oy * p->stride_h - p->pad_h + j * p->dil_h;
-            rin[j] = iy >= 0 && iy < p->in_h;
-            rp[j] = rin[j] ? img + (size_t)iy * (size_t)p->in_w * c : img;
-        }
+        window_rows(a, d, row, c0, rp, rin);
         uint8_t *orow = a->out + (size_t)row * (size_t)p->out_w * c + c0;
         if (kp > 1) { /* three columns a block; at KP x stride 2 its last is the next one's first */
             q64 g[3];
@@ -348,6 +360,90 @@ static void block_rows3(const edge_qs8_dw_u8_args *a, const u8dw *d, const k3 *k
 #undef ROWS3_KP
 }
 
+/* ---- 24 channels at width stride 1: 8 output pixels in three full blocks ----
+ * The 192 bytes of 8 neighbouring pixels' 24 channels fill three 64-lane blocks exactly: lane j
+ * of block b holds channel (64 b + j) mod 24 of pixel (64 b + j) / 24, so each block has its
+ * own pattern of weights and biases, and window column f of the 8 pixels is one run of 192
+ * bytes of each input row (pixels ix + f .. ix + f + 7), three 64-byte loads. The avx2 kernel of
+ * two pixels a ymm ran ssd_mobilenet_v1_coco_quant's 150x150x24 layer at 0.56 ns a channel and
+ * pixel, against 0.21-0.29 here for 32 and 64 channels; a form of two 24-channel pixels a block
+ * (lanes 48..63 idle, columns built through memory) was no faster (bench/README.md, round
+ * thirty-five). */
+
+/* The three blocks' weight quads and biases. */
+static void k24_init(k3 kb[3], const int8_t *v1, const int8_t *v2, const int32_t *biasx, size_t cp)
+{
+    const __m512i z = _mm512_setzero_si512();
+    for (size_t b = 0; b < 3; b++) {
+        _Alignas(64) int8_t w1[9][64], w2[9][64];
+        int32_t rep[64];
+        for (size_t j = 0; j < 64; j++) {
+            const size_t ch = (64 * b + j) % 24;
+            for (size_t t = 0; t < 9; t++) {
+                w1[t][j] = v1[t * cp + ch];
+                w2[t][j] = v2[t * cp + ch];
+            }
+            rep[j] = biasx[ch];
+        }
+        for (size_t f = 0; f < 3; f++) {
+            kb[b].w1[f] = quads64(_mm512_load_si512(w1[f]), _mm512_load_si512(w1[3 + f]),
+                                  _mm512_load_si512(w1[6 + f]), z);
+            kb[b].w2[f] = quads64(_mm512_load_si512(w2[f]), _mm512_load_si512(w2[3 + f]),
+                                  _mm512_load_si512(w2[6 + f]), z);
+        }
+        hdr64((const uint8_t *)rep, kb[b].bias);
+    }
+}
+
+/* Rows [ROW0, ROW1) of a 24-channel 3x3 layer of width stride 1, 8 output pixels a step. */
+EDGE_INLINE void rows24(const edge_qs8_dw_u8_args *a, const u8dw *d, const k3 kb[3], bool split,
+                        int32_t row0, int32_t row1)
+{
+    const edge_conv_params *p = d->p;
+    const int32_t w = p->in_w;
+    const __m512i z = _mm512_setzero_si512(), zxv = _mm512_set1_epi8((char)d->zxrow[0]);
+    for (int32_t row = row0; row < row1; row++) {
+        const uint8_t *rp[3];
+        bool rin[3];
+        window_rows(a, d, row, 0, rp, rin);
+        uint8_t *orow = a->out + (size_t)row * (size_t)p->out_w * 24;
+        for (int32_t ox = 0; ox < p->out_w; ox += 8) {
+            const int32_t ix = ox - p->pad_w, n = p->out_w - ox < 8 ? p->out_w - ox : 8;
+            /* the 10 window columns the 8 pixels read, ix .. ix + 9: in place, or at a row's
+             * edges copied with the zero points outside */
+            _Alignas(64) uint8_t edge[3][256];
+            const uint8_t *src[3] = {edge[0], edge[1], edge[2]};
+            const bool inside = ix >= 0 && ix + 9 < w;
+            for (int j = 0; j < 3; j++) {
+                if (inside && rin[j])
+                    src[j] = rp[j] + (size_t)ix * 24;
+                if (inside || !rin[j])
+                    continue;
+                for (int32_t k = 0; k < 10; k++) {
+                    const int32_t x = ix + k;
+                    memcpy(edge[j] + k * 24, x >= 0 && x < w ? rp[j] + (size_t)x * 24 : d->zxrow,
+                           24);
+                }
+                src[j] = edge[j];
+            }
+            for (int b = 0; b < 3 && n * 24 > 64 * b; b++) {
+                q64 g[3];
+#pragma GCC unroll 4
+                for (int f = 0; f < 3; f++) {
+                    __m512i x[3];
+#pragma GCC unroll 4
+                    for (int j = 0; j < 3; j++)
+                        x[j] = rin[j] ? _mm512_loadu_si512(src[j] + f * 24 + 64 * b) : zxv;
+                    g[f] = quads64(x[0], x[1], x[2], z);
+                }
+                const int32_t bytes = n * 24 - 64 * b;
+                out_block(d, &kb[b], split, g, orow + (size_t)ox * 24 + 64 * (size_t)b,
+                          bytes >= 64 ? ~(__mmask64)0 : _bzhi_u64(~0ull, (unsigned)bytes), 1, 1);
+            }
+        }
+    }
+}
+
 void edge_qs8_dw_u8_64c__avx512vnni(const edge_qs8_dw_u8_args *a, int32_t row0, int32_t row1)
 {
     const edge_conv_params *p = a->p;
@@ -359,12 +455,14 @@ void edge_qs8_dw_u8_64c__avx512vnni(const edge_qs8_dw_u8_args *a, int32_t row0, 
     const uint8_t *split = (const uint8_t *)(v2 + taps * cp), ok = split[cp / 64];
     const bool quads = ok && p->k_h == 3 && p->k_w == 3 && p->dil_w == 1 && p->stride_w <= 2;
     /* A one-pixel block of 8, 16 or 24 channels leaves 7/8, 3/4 or 5/8 of it idle: 8, 16 and 32
-     * channels take 8, 4 and 2 pixels a block (round thirty-four), 24 channels (and 8 or 16
-     * whose weights leave the int8 split) the avx2 kernel of several pixels per vector (same
-     * packing; round thirty-two: mobilenet_v1_025_128's 64x64x8 and 32x32x16 layers 44.8 and
-     * 12.8 us here against 11.9 and 6.1 us there, ssd_mobilenet_v1's 150x150x24 241 against 207
-     * us). bench/README.md. */
-    if (!(quads && pixels_a_block(c) > 1) && c <= 24 && edge_dw_8c_fits_avx2(p, true)) {
+     * channels take 8, 4 and 2 pixels a block (round thirty-four), 24 channels at width stride 1
+     * 8 pixels in three blocks (round thirty-six: ssd_mobilenet_v1's 150x150x24 layer about 300
+     * -> 127 us), other 24-channel layers (and 8 or 16 whose weights leave the int8 split) the
+     * avx2 kernel of several pixels per vector (same packing; round thirty-two:
+     * mobilenet_v1_025_128's 64x64x8 and 32x32x16 layers 44.8 and 12.8 us here against 11.9 and
+     * 6.1 us there, ssd_mobilenet_v1's 150x150x24 241 against 207 us). bench/README.md. */
+    const bool c24 = quads && c == 24 && p->stride_w == 1;
+    if (!c24 && !(quads && pixels_a_block(c) > 1) && c <= 24 && edge_dw_8c_fits_avx2(p, true)) {
         edge_qs8_dw_u8_8c__avx2(a, row0, row1);
         return;
     }
@@ -378,6 +476,15 @@ void edge_qs8_dw_u8_64c__avx512vnni(const edge_qs8_dw_u8_args *a, int32_t row0, 
     d.hi16 = _mm512_set1_epi16((int16_t)a->o.hi);
     d.lo8 = _mm512_set1_epi8((char)a->o.lo);
     d.hi8 = _mm512_set1_epi8((char)a->o.hi);
+    if (c24) {
+        k3 kb[3];
+        k24_init(kb, v1, v2, parts.biasx, cp);
+        if (split[0])
+            rows24(a, &d, kb, true, row0, row1);
+        else
+            rows24(a, &d, kb, false, row0, row1);
+        return;
+    }
     if (taps > MAX_TAPS) { /* wider than 8x8 (no legacy model has one): the specification */
         edge_qs8_dw_u8__c(a, row0, row1);
         return;

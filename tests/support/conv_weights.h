@@ -12,8 +12,8 @@
 
 /* Per-channel int8 weights of DIMS (COUNT channels along axis AXIS, in [-127, 127]) and int32
  * biases for input scale IN_SCALE, added to W: their tensors in *WI and *BI. */
-static void conv_weights(tfw_writer *w, const int32_t *dims, int32_t count, int32_t axis,
-                         float in_scale, int32_t *wi, int32_t *bi)
+static inline void conv_weights(tfw_writer *w, const int32_t *dims, int32_t count, int32_t axis,
+                                float in_scale, int32_t *wi, int32_t *bi)
 {
     const size_t n = (size_t)dims[0] * (size_t)dims[1] * (size_t)dims[2] * (size_t)dims[3];
     int8_t *wv = malloc(n);

@@ -156,6 +156,8 @@ typedef struct edge_kernels {
         edge_hybrid_dw_fn dw;
         const char *gemm_name, *fc_name, *dw_name;
         edge_hybrid_quantize_fn quantize; /* NULL: edge_ref_quantize_row */
+        edge_hybrid_min_max_fn min_max;   /* with quantize_part: a row in parts (NULL: whole) */
+        edge_hybrid_quantize_part_fn quantize_part;
     } hybrid;
     struct { /* int8 FULLY_CONNECTED over packed 4-bit weights (fc_int4.h); NULL: the
               * portable edge_qs8_fc_int4__c */

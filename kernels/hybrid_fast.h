@@ -37,6 +37,16 @@ typedef void (*edge_hybrid_dw_fn)(const edge_conv_params *p, const edge_hybrid_p
 /* A level's edge_ref_quantize_row: the same bytes, scale and zero point, in vector loops. */
 typedef void (*edge_hybrid_quantize_fn)(bool asymmetric, const float *x, size_t n, int8_t *q,
                                         float *scale, int32_t *zp);
+/* The same quantization in parts, for one row spread over threads: a level's smallest and
+ * largest of the N >= 1 floats at X (false when one is NaN: the row is then quantized whole,
+ * by edge_ref_quantize_row, whose scan decides what NaN gives), and the N elements at X of a row
+ * whose smallest is MN and largest MX, with the row's scale and zero point (the same from any
+ * part). The parts of a row, each element's float steps its own and the smallest and largest
+ * whatever the order they are found in, give edge_ref_quantize_row's bytes, scale and zero point.
+ */
+typedef bool (*edge_hybrid_min_max_fn)(const float *x, size_t n, float *lo, float *hi);
+typedef void (*edge_hybrid_quantize_part_fn)(bool asymmetric, const float *x, size_t n, float mn,
+                                             float mx, int8_t *q, float *scale, int32_t *zp);
 #define EDGE_HYBRID_LEVEL_DECL(SFX)                                                             \
     void edge_hybrid_gemm##SFX(size_t m, size_t n, size_t k, const int16_t *a, const int8_t *w, \
                                uint32_t *acc);                                                  \
@@ -45,7 +55,10 @@ typedef void (*edge_hybrid_quantize_fn)(bool asymmetric, const float *x, size_t 
                              const float *bias, float *out, void *work, int32_t row0,           \
                              int32_t row1);                                                     \
     void edge_hybrid_quantize##SFX(bool asymmetric, const float *x, size_t n, int8_t *q,        \
-                                   float *scale, int32_t *zp);
+                                   float *scale, int32_t *zp);                                  \
+    bool edge_hybrid_min_max##SFX(const float *x, size_t n, float *lo, float *hi);              \
+    void edge_hybrid_quantize_part##SFX(bool asymmetric, const float *x, size_t n, float mn,    \
+                                        float mx, int8_t *q, float *scale, int32_t *zp);
 EDGE_HYBRID_LEVEL_DECL(__avx2)
 EDGE_HYBRID_LEVEL_DECL(__avx512vnni)
 EDGE_HYBRID_LEVEL_DECL(__neon)

@@ -283,6 +283,8 @@ static void hybrid_take_fast(edge_prep *p, edge_node *n, const edge_conv2d_kind 
     d->hybrid_gemm = kt ? kt->hybrid.gemm : NULL;
     d->hybrid_dw = kt ? kt->hybrid.dw : NULL;
     d->hybrid_quantize = kt ? kt->hybrid.quantize : NULL;
+    d->hybrid_min_max = kt ? kt->hybrid.min_max : NULL;
+    d->hybrid_quantize_part = kt ? kt->hybrid.quantize_part : NULL;
     if (kind->hybrid == EDGE_HYBRID_CONV)
         n->kernel = d->hybrid_gemm ? kt->hybrid.gemm_name : "hybrid_im2col_sgemm_exact";
     else
@@ -377,6 +379,94 @@ static void hybrid_task(void *ctx, size_t task, unsigned thread)
                                                 j->bias, j->out, work, (int32_t)u0, (int32_t)u1);
 }
 
+/* A hybrid batch's input quantized in parts over the team (hybrid_fast.h's
+ * edge_hybrid_min_max_fn and edge_hybrid_quantize_part_fn): its smallest and largest in one
+ * loop, the elements in the next. On the caller alone it was a sixth of yamnet's time on one
+ * thread, and held its depthwise layers at 1.08-1.25x of one thread on two (Zen 5 VM,
+ * avx512vnni). A batch under HQ_MIN floats is quantized whole: two loops cost more than half of
+ * it saves. */
+#define HQ_MIN 8192u
+#define HQ_TASKS_MAX 128u /* parts: 2 a thread, threads at most 64 */
+
+typedef struct hq_job {
+    const edge_conv2d_data *d;
+    bool asym;
+    const float *x;
+    int8_t *q;
+    size_t n, chunk;
+    float lo[HQ_TASKS_MAX], hi[HQ_TASKS_MAX], mn, mx;
+    bool ok[HQ_TASKS_MAX];
+    float scale; /* part 0's (every part's is the same) */
+    int32_t zp;
+} hq_job;
+
+static size_t hq_len(const hq_job *j, size_t task)
+{
+    const size_t a = task * j->chunk;
+    return j->n - a < j->chunk ? j->n - a : j->chunk;
+}
+
+static void hq_min_max_task(void *ctx, size_t task, unsigned thread)
+{
+    (void)thread;
+    hq_job *j = ctx;
+    j->ok[task] =
+        j->d->hybrid_min_max(j->x + task * j->chunk, hq_len(j, task), &j->lo[task], &j->hi[task]);
+}
+
+static void hq_part_task(void *ctx, size_t task, unsigned thread)
+{
+    (void)thread;
+    hq_job *j = ctx;
+    float scale;
+    int32_t zp;
+    j->d->hybrid_quantize_part(j->asym, j->x + task * j->chunk, hq_len(j, task), j->mn, j->mx,
+                               j->q + task * j->chunk, &scale, &zp);
+    if (task == 0) {
+        j->scale = scale;
+        j->zp = zp;
+    }
+}
+
+/* hybrid_quantize on WIDTH threads. Not inlined: its job (1.5 KB) in hybrid_eval's frame made
+ * yamnet's 1-thread invoke 3% slower (libraries alternating in one process, Zen 5 VM). */
+__attribute__((noinline)) static void hybrid_quantize_team(const edge_conv2d_data *d, bool asym,
+                                                           const float *x, size_t n, int8_t *q,
+                                                           float *scale, int32_t *zp, edge_exec *ex,
+                                                           size_t width)
+{
+    hq_job j = {.d = d, .asym = asym, .x = x, .q = q, .n = n};
+    const size_t parts = 2 * width < HQ_TASKS_MAX ? 2 * width : HQ_TASKS_MAX;
+    j.chunk = ((n + parts - 1) / parts + 63) & ~(size_t)63; /* whole lines of Q */
+    const size_t tasks = (n + j.chunk - 1) / j.chunk;
+    edge_exec_parallel(ex, tasks, hq_min_max_task, &j);
+    j.mn = j.lo[0];
+    j.mx = j.hi[0];
+    for (size_t i = 0; i < tasks; i++) {
+        if (!j.ok[i]) { /* a NaN: the reference's scan */
+            edge_ref_quantize_row(asym, x, n, q, scale, zp);
+            return;
+        }
+        j.mn = j.lo[i] < j.mn ? j.lo[i] : j.mn;
+        j.mx = j.mx < j.hi[i] ? j.hi[i] : j.mx;
+    }
+    edge_exec_parallel(ex, tasks, hq_part_task, &j);
+    *scale = j.scale;
+    *zp = j.zp;
+}
+
+/* The N floats at X quantized into Q (*SCALE, *ZP) as edge_ref_quantize_row does (ASYM). */
+static void hybrid_quantize(const edge_conv2d_data *d, bool asym, const float *x, size_t n,
+                            int8_t *q, float *scale, int32_t *zp, edge_exec *ex)
+{
+    const size_t width = edge_exec_width(ex);
+    if (width < 2 || n < HQ_MIN || !d->hybrid_min_max || !d->hybrid_quantize_part) {
+        (d->hybrid_quantize ? d->hybrid_quantize : edge_ref_quantize_row)(asym, x, n, q, scale, zp);
+        return;
+    }
+    hybrid_quantize_team(d, asym, x, n, q, scale, zp, ex, width);
+}
+
 /* Each batch quantized as the reference does, then its outputs split over the threads. */
 static void hybrid_eval(const edge_conv2d_kind *kind, const edge_conv2d_data *d, const edge_node *n,
                         const edge_conv_operands *o, void *scratch, edge_exec *ex)
@@ -411,9 +501,9 @@ static void hybrid_eval(const edge_conv2d_kind *kind, const edge_conv2d_data *d,
         j.parts = ((size_t)k->out_c + j.part - 1) / j.part;
     }
     for (int32_t b = 0; b < k->batches; b++) {
-        (d->hybrid_quantize ? d->hybrid_quantize : edge_ref_quantize_row)(
-            conv ? edge_ref_conv_hybrid_asym(&d->h) : true, (const float *)o->in + (size_t)b * row,
-            row, scratch, &j.in_scale, &j.zp);
+        hybrid_quantize(d, conv ? edge_ref_conv_hybrid_asym(&d->h) : true,
+                        (const float *)o->in + (size_t)b * row, row, scratch, &j.in_scale, &j.zp,
+                        ex);
         j.out = (float *)o->out + (size_t)b * out_row;
         edge_exec_parallel(ex, tasks * j.parts, hybrid_task, &j);
     }

@@ -142,6 +142,8 @@ typedef struct edge_conv2d_data {
     edge_hybrid_gemm_fn hybrid_gemm; /* hybrid_fast: the level's GEMM (NULL: OpenBLAS's, exact) */
     edge_hybrid_dw_fn hybrid_dw;     /* and depthwise rows (NULL: hybrid_fast.c's) */
     edge_hybrid_quantize_fn hybrid_quantize; /* and input quantization (NULL: the reference's) */
+    edge_hybrid_min_max_fn hybrid_min_max;   /* and in parts, over the team (NULL: whole) */
+    edge_hybrid_quantize_part_fn hybrid_quantize_part;
     edge_conv_params k;
     int32_t q[]; /* mult[out_c], shift[out_c] (quantized types) */
 } edge_conv2d_data;

@@ -38,7 +38,8 @@ const edge_kernels edge_kernels_neondot = {
             edge_q16_sub_bin__neon, edge_q16_map__neon, "q16_eltwise__neon", "fc16x8_dot__neon",
             edge_dot16x8x4__neon, EDGE_GEMM16_NEON, edge_dw16x8__neon, "dw16x8__neon"},
     .hybrid = {edge_hybrid_gemm__neon, edge_hybrid_dw__neon, "hybrid_im2col_gemm__neon",
-               "hybrid_gemm__neon", "hybrid_dw__neon", edge_hybrid_quantize__neon},
+               "hybrid_gemm__neon", "hybrid_dw__neon", edge_hybrid_quantize__neon,
+               edge_hybrid_min_max__neon, edge_hybrid_quantize_part__neon},
     .f32 = EDGE_F32_TABLE(__neon, "__neon"),
     .argmax8 = {edge_argmax8__neon, "argmax8_rows__neon"},
 };

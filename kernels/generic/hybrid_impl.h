@@ -188,17 +188,29 @@ EDGE_VECTORIZE_FP static bool hyb_min_max(const float *x, size_t n, float *lo, f
     return !nan;
 }
 
-void HYB_CAT(edge_hybrid_quantize, HYB_SFX)(bool asymmetric, const float *x, size_t n, int8_t *q,
-                                            float *scale, int32_t *zp)
+bool HYB_CAT(edge_hybrid_min_max, HYB_SFX)(const float *x, size_t n, float *lo, float *hi)
 {
-    float mn, mx;
-    if (n == 0 || !hyb_min_max(x, n, &mn, &mx)) {
-        edge_ref_quantize_row(asymmetric, x, n, q, scale, zp);
-        return;
-    }
+    return n > 0 && hyb_min_max(x, n, lo, hi);
+}
+
+void HYB_CAT(edge_hybrid_quantize_part, HYB_SFX)(bool asymmetric, const float *x, size_t n,
+                                                 float mn, float mx, int8_t *q, float *scale,
+                                                 int32_t *zp)
+{
     *zp = 0;
     if (asymmetric)
         edge_quantize_asym_from(x, n, mn, mx, q, scale, zp);
     else
         edge_quantize_sym_from(x, n, mn, mx, q, scale);
+}
+
+void HYB_CAT(edge_hybrid_quantize, HYB_SFX)(bool asymmetric, const float *x, size_t n, int8_t *q,
+                                            float *scale, int32_t *zp)
+{
+    float mn, mx;
+    if (!HYB_CAT(edge_hybrid_min_max, HYB_SFX)(x, n, &mn, &mx)) {
+        edge_ref_quantize_row(asymmetric, x, n, q, scale, zp);
+        return;
+    }
+    HYB_CAT(edge_hybrid_quantize_part, HYB_SFX)(asymmetric, x, n, mn, mx, q, scale, zp);
 }

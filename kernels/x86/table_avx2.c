@@ -43,6 +43,7 @@ const edge_kernels edge_kernels_avx2 = {
     .lut8 = {edge_lut8__avx2, "lut8__avx2"},
     .f32 = EDGE_F32_TABLE(__avx2, "__avx2"),
     .hybrid = {edge_hybrid_gemm__avx2, edge_hybrid_dw__avx2, "hybrid_im2col_gemm__avx2",
-               "hybrid_gemm__avx2", "hybrid_dw__avx2", edge_hybrid_quantize__avx2},
+               "hybrid_gemm__avx2", "hybrid_dw__avx2", edge_hybrid_quantize__avx2,
+               edge_hybrid_min_max__avx2, edge_hybrid_quantize_part__avx2},
     .fc_int4 = {edge_qs8_fc_int4__avx2, "qs8_fc_int4__avx2"},
 };

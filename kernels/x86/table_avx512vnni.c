@@ -43,6 +43,7 @@ const edge_kernels edge_kernels_avx512vnni = {
     .f32 = EDGE_F32_TABLE(__avx512, "__avx512"),
     .hybrid = {edge_hybrid_gemm__avx512vnni, edge_hybrid_dw__avx512vnni,
                "hybrid_im2col_gemm__avx512vnni", "hybrid_gemm__avx512vnni", "hybrid_dw__avx512vnni",
-               edge_hybrid_quantize__avx512vnni},
+               edge_hybrid_quantize__avx512vnni, edge_hybrid_min_max__avx512vnni,
+               edge_hybrid_quantize_part__avx512vnni},
     .fc_int4 = {edge_qs8_fc_int4__avx512vnni, "qs8_fc_int4__avx512vnni"},
 };

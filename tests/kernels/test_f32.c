@@ -1006,9 +1006,71 @@ quantize_oracle(bool asym, const float *x, size_t n, int8_t *q, float *scale, in
         q[i] = (int8_t)edge_hybrid_round_clamp((float)*zp + x[i] * inv, -128, 127);
 }
 
+/* A level's row in parts, as backends/cpu/op_conv.c spreads it over threads: X (LEN floats, the
+ * oracle's bytes WANT, scale WS, zero point WZ) cut at up to 4 random places, each part's smallest
+ * and largest found on its own (false exactly when the part holds a NaN: the row then goes to the
+ * reference whole, checked above), then each part quantized with the row's. */
+static void check_quantize_parts(const edge_kernels *t, bool asym, const float *x, size_t len,
+                                 const int8_t *want, float ws, int32_t wz, int round)
+{
+    if (!t->hybrid.min_max || !t->hybrid.quantize_part)
+        return;
+    size_t cut[6] = {0, len, len, len, len, len};
+    const int cuts = rnd_in(0, 4);
+    for (int c = 1; c <= cuts; c++)
+        cut[c] = (size_t)rnd_in(0, (int32_t)len);
+    for (int a = 1; a < 5; a++) /* sorted: parts [cut[k], cut[k + 1]), empty ones skipped */
+        for (int b = a + 1; b < 5; b++)
+            if (cut[b] < cut[a]) {
+                const size_t v = cut[a];
+                cut[a] = cut[b];
+                cut[b] = v;
+            }
+    float mn = 0.0f, mx = 0.0f;
+    bool any = false, nan = false;
+    for (int k = 0; k < 5; k++) {
+        const size_t n = cut[k + 1] - cut[k];
+        bool has_nan = false;
+        for (size_t i = cut[k]; i < cut[k + 1]; i++)
+            has_nan |= x[i] != x[i];
+        float lo, hi;
+        if (!n)
+            continue;
+        const bool ok = t->hybrid.min_max(x + cut[k], n, &lo, &hi);
+        if (ok == has_nan)
+            fail_msg("round %d (%s): part [%zu, %zu) min_max says %d, NaN %d", round, t->name,
+                     cut[k], cut[k + 1], ok, has_nan);
+        nan |= has_nan;
+        mn = !any || lo < mn ? lo : mn;
+        mx = !any || mx < hi ? hi : mx;
+        any = true;
+    }
+    if (nan)
+        return;
+    int8_t got[300];
+    memset(got, 0x5A, len);
+    for (int k = 0; k < 5; k++) {
+        if (cut[k + 1] == cut[k])
+            continue;
+        float gs;
+        int32_t gz;
+        t->hybrid.quantize_part(asym, x + cut[k], cut[k + 1] - cut[k], mn, mx, got + cut[k], &gs,
+                                &gz);
+        if (memcmp(&gs, &ws, sizeof gs) || gz != wz)
+            fail_msg("round %d (%s) asym %d: part [%zu, %zu) scale %a zp %d, the oracle's %a %d",
+                     round, t->name, asym, cut[k], cut[k + 1], (double)gs, (int)gz, (double)ws,
+                     (int)wz);
+    }
+    for (size_t i = 0; i < len; i++)
+        if (got[i] != want[i])
+            fail_msg("round %d (%s) asym %d, %d cuts: element %zu of %zu is %d, the oracle's %d",
+                     round, t->name, asym, cuts, i, len, got[i], want[i]);
+}
+
 /* edge_ref_quantize_row and each level's hybrid.quantize equal the scalar oracle: rows of every
  * length to 300 (vector bodies and tails), values on the rounding's halves, huge ones, NaN
- * anywhere (the levels hand those rows to the reference), infinities, zeros of both signs. */
+ * anywhere (the levels hand those rows to the reference), infinities, zeros of both signs; and
+ * each level's parts of the same rows (check_quantize_parts). */
 static void test_hybrid_quantize(void **state)
 {
     (void)state;
@@ -1046,6 +1108,8 @@ static void test_hybrid_quantize(void **state)
                              round, len, kind, asym, t < 0 ? "reference" : tables[t]->name,
                              (double)gs, (int)gz, (double)ws, (int)wz,
                              memcmp(got, want, len) ? "differ" : "equal");
+                if (t >= 0)
+                    check_quantize_parts(tables[t], asym, x, len, want, ws, wz, round);
             }
         }
     }

@@ -1,7 +1,9 @@
 /* tests/unit/test_threads_equal.c - operators whose work the intra-op team took on late give
  * the same bytes on any number of threads: float32 CONV_2D (backends/cpu/op_conv.c f32_eval,
  * kernels/ref/conv.c edge_ref_conv_f32_pixels), hybrid CONV_2D's channel parts (hybrid_eval,
- * kernels/hybrid_fast.c edge_hybrid_conv_pixels) and BodyPix's instance masks
+ * kernels/hybrid_fast.c edge_hybrid_conv_pixels), the hybrid layers' input quantized in parts
+ * (op_conv.c hybrid_quantize: each part's smallest and largest, then its elements) and BodyPix's
+ * instance masks
  * (backends/cpu/op_posenet.c posenet_masks).
  *
  * Owns: checking that each model below gives the same bytes in every output on 1, 2 and 3 threads,

@@ -100,6 +100,7 @@ struct edge_exec {
     atomic_uint sleepers;         /* helpers in (or about to enter) a futex wait on job */
     atomic_bool quit;
     atomic_bool solo; /* the caller runs the loops alone for now (helpers sleep) */
+    atomic_bool calm; /* helper 1 found a CPU for every thread in this spell: it ends (CALM_*) */
     edge_task_fn fn;
     void *ctx;
     atomic_int caller_cpu;         /* the CPU the caller opened the last job on (-1: unknown) */
@@ -167,6 +168,7 @@ struct edge_exec {
     atomic_uint_fast64_t n_miss, n_late, n_stall, n_slow; /* the judgments behind the spells */
     atomic_uint_fast64_t n_alone_invokes, n_probes;       /* alone mode: invokes, team probes */
     atomic_uint_fast64_t n_moves; /* helpers that moved off a CPU the team already had */
+    atomic_uint_fast64_t n_calm;  /* solo spells that ended early, calm (CALM_*) */
     atomic_bool alone_now;
     atomic_bool choice_now; /* node_choice, for edge_exec_stats */
 };
@@ -210,6 +212,23 @@ static atomic_int exec_spin = EXEC_SPIN; /* edge_set_thread_spin */
  * as a try that misses its jobs does: at 160 ms mobilenet_v2's team still tried its helpers 6
  * times a second beside the spinner, each try 14-42 ms on the spinner's CPU. */
 #define LOADED_MAX_NS 160000000ull
+/* A solo spell ends early once the machine has a CPU for every thread of the team again: helper 1
+ * sleeps through it in timed waits of a CALM_POLL_DIV-th of the spell (CALM_POLL_MIN_NS to
+ * CALM_POLL_MAX_NS), reading the threads runnable (/proc/loadavg) after each, and after
+ * CALM_READS readings in a row at or under the CPUs less the team's other sleeping helpers it
+ * says so (calm); the caller's next loop ends the spell (a try). A program that works in bursts (a
+ * video decoder's frames, a broker's flushes) sends the team solo at each burst: before, each
+ * spell lasted its whole length (20 ms at least, doubling as tries fell on the next burst) though
+ * the burst was over in a few milliseconds. With a thread busy 5 ms in every 50 on the helper's
+ * CPU, person_detect's spells at avx512vnni lasted about 20 ms, about 8 with this, and its team
+ * ran 1.31x of one thread against 1.37x (a 2-vCPU Zen 5 VM; bench/README.md, round
+ * thirty-eight). A program that keeps the helper's CPU busy keeps the count above (its thread,
+ * the caller's and the reading helper's on 2 CPUs): those spells are as before, and cost the
+ * program a wakeup of the helper each poll (at most a few a spell). */
+#define CALM_READS 2
+#define CALM_POLL_DIV 8
+#define CALM_POLL_MIN_NS 1000000ull
+#define CALM_POLL_MAX_NS 50000000ull
 #define STALL_NS 10000u /* a wait this much past half the caller's own work: probe the helpers */
 #define JUDGE_NS 5000u  /* a helper inside at least this long after a probe is judged */
 /* pauses between heartbeats (and between clock reads of a waiting caller) */
@@ -361,6 +380,18 @@ static void word_wait(atomic_uint *word, unsigned value)
     syscall(SYS_futex, (unsigned *)word, FUTEX_WAIT_PRIVATE, value, NULL, NULL, 0);
 #else
     (void)word, (void)value;
+    sched_yield();
+#endif
+}
+
+/* word_wait for at most NS nanoseconds. */
+static void word_wait_for(atomic_uint *word, unsigned value, uint64_t ns)
+{
+#if defined(__linux__)
+    const struct timespec t = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
+    syscall(SYS_futex, (unsigned *)word, FUTEX_WAIT_PRIVATE, value, &t, NULL, 0);
+#else
+    (void)word, (void)value, (void)ns;
     sched_yield();
 #endif
 }
@@ -608,6 +639,32 @@ static void wake_back(const cpu_set_t *mine, const cpu_set_t *away)
 #endif
 }
 
+/* Helper 1's sleep on the job word (at S) in a solo spell: timed waits, each followed by a reading
+ * of the threads runnable, until a job opens, the spell ends or CALM_READS readings in a row found
+ * a CPU for every thread of the team (it then sets calm and sleeps on). */
+static void calm_watch(edge_exec *x, unsigned s)
+{
+    uint64_t poll = atomic_load_explicit(&x->spell_ns, memory_order_relaxed) / CALM_POLL_DIV;
+    poll = poll < CALM_POLL_MIN_NS   ? CALM_POLL_MIN_NS
+           : poll > CALM_POLL_MAX_NS ? CALM_POLL_MAX_NS
+                                     : poll;
+    unsigned reads = 0;
+    while (atomic_load(&x->job) == s) {
+        if (!atomic_load(&x->solo) || atomic_load(&x->calm)) {
+            word_wait(&x->job, s);
+            return;
+        }
+        word_wait_for(&x->job, s, poll);
+        if (atomic_load(&x->job) != s)
+            return;
+        /* this helper runs and is counted, the caller too when it is running; the others sleep */
+        const int runnable = edge__exec_runnable_now();
+        reads = runnable >= 0 && (unsigned)runnable + (x->n - 2) <= x->cpus ? reads + 1 : 0;
+        if (reads >= CALM_READS)
+            atomic_store(&x->calm, true);
+    }
+}
+
 /* The job word once it holds an open job other than SEEN, or quit: spin while the team is not
  * solo (beating the heart of SLOT every BEAT_PAUSES pauses: the caller reads it to tell a helper
  * on its CPU from one that is not; and moving off a CPU the team has: move_off), then sleep on
@@ -642,7 +699,10 @@ static unsigned wait_job(edge_exec *x, unsigned thread, unsigned seen, bool *sle
         }
         cpu_set_t mine, away;
         const bool narrowed = sleep_away(x, &mine, &away);
-        word_wait(&x->job, s);
+        if (thread == 1 && atomic_load(&x->solo))
+            calm_watch(x, s);
+        else
+            word_wait(&x->job, s);
         atomic_fetch_sub(&x->sleepers, 1);
         *slept = true;
         if (narrowed)
@@ -716,6 +776,13 @@ unsigned edge_exec_threads(const edge_exec *x)
     return x ? x->n : 1;
 }
 
+/* Whether the solo spell is on at NOW: begun, not over, and not ended calm (CALM_*). */
+static bool spell_on(const edge_exec *x, uint64_t now)
+{
+    return atomic_load_explicit(&x->solo, memory_order_relaxed) && now < x->solo_until &&
+           !atomic_load_explicit(&x->calm, memory_order_relaxed);
+}
+
 unsigned edge_exec_width(const edge_exec *x)
 {
     if (!x || x->node_solo)
@@ -723,8 +790,8 @@ unsigned edge_exec_width(const edge_exec *x)
     /* in a solo spell, the loops run on the caller: cut as one thread's, as a node alone is (cut
      * for the team and run on the caller, each node made 2 to 4 kernel calls where one does:
      * fast_ops.c split_of). The clock is read in spells only. */
-    if (atomic_load_explicit(&x->solo, memory_order_relaxed) && now_ns() < x->solo_until)
-        return 1;
+    if (atomic_load_explicit(&x->solo, memory_order_relaxed) && spell_on(x, now_ns()))
+        return 1; /* (solo read first: the clock only in spells) */
     return x->n;
 }
 
@@ -964,7 +1031,8 @@ static void score(edge_exec *x, unsigned joined, uint64_t t0, uint64_t run, bool
     atomic_store_explicit(&x->spell_ns, x->solo_ns, memory_order_relaxed);
     x->solo_until = now + x->solo_ns;
     x->solo_ns = x->solo_ns * 2 > SOLO_MAX_NS ? SOLO_MAX_NS : x->solo_ns * 2;
-    atomic_store_explicit(&x->solo, true, memory_order_relaxed);
+    atomic_store(&x->calm, false); /* (a helper that reads solo set reads this after it) */
+    atomic_store_explicit(&x->solo, true, memory_order_release);
     atomic_fetch_add_explicit(&x->n_spells, 1, memory_order_relaxed);
     x->spell_at = now;
     x->inv_load = true;
@@ -976,8 +1044,10 @@ static bool solo_now(edge_exec *x)
     if (!atomic_load_explicit(&x->solo, memory_order_relaxed))
         return false;
     const uint64_t now = now_ns();
-    if (now < x->solo_until)
+    if (spell_on(x, now))
         return true;
+    if (now < x->solo_until)
+        atomic_fetch_add_explicit(&x->n_calm, 1, memory_order_relaxed);
     atomic_store_explicit(&x->solo, false, memory_order_relaxed); /* try the helpers again */
     x->miss = MISS_TRY;
     x->tried = 0;
@@ -1079,6 +1149,7 @@ void edge_exec_stats(const edge_exec *x, edge_exec_counts *out)
     out->alone_mode = atomic_load_explicit(&x->alone_now, memory_order_relaxed);
     out->node_choice = atomic_load_explicit(&x->choice_now, memory_order_relaxed);
     out->moves = atomic_load_explicit(&x->n_moves, memory_order_relaxed);
+    out->calm_ends = atomic_load_explicit(&x->n_calm, memory_order_relaxed);
     out->spell_ns = atomic_load_explicit(&x->spell_ns, memory_order_relaxed);
 }
 
@@ -1431,6 +1502,9 @@ void edge__exec_free(edge_exec *x)
 {
     if (!x)
         return;
+    /* parked in a spell, its helper 1 would keep reading the load for a caller that is gone: the
+     * spell ends here (the helper sleeps on at its next reading; a new caller starts afresh) */
+    atomic_store(&x->solo, false);
     pthread_mutex_lock(&parked_mu);
     if (n_parked < PARKED_MAX) {
         parked[n_parked++] = x;
@@ -1490,6 +1564,8 @@ edge_exec *edge__exec_new(unsigned n)
         atomic_store_explicit(&x->n_stall, 0, memory_order_relaxed);
         atomic_store_explicit(&x->n_slow, 0, memory_order_relaxed);
         atomic_store_explicit(&x->n_moves, 0, memory_order_relaxed);
+        atomic_store_explicit(&x->n_calm, 0, memory_order_relaxed);
+        atomic_store_explicit(&x->calm, false, memory_order_relaxed);
         return x;
     }
     x = calloc(1, sizeof *x);

@@ -65,8 +65,9 @@ typedef struct edge_exec_counts {
     unsigned long long alone_invokes, probes;
     int alone_mode;
     int node_choice; /* the team's invokes choose per node now (measured faster than not) */
-    unsigned long long moves; /* helpers that moved off a CPU the caller or a helper had */
-    uint64_t spell_ns;        /* the length of the last solo spell begun (0: none yet) */
+    unsigned long long moves;     /* helpers that moved off a CPU the caller or a helper had */
+    uint64_t spell_ns;            /* the length of the last solo spell begun (0: none yet) */
+    unsigned long long calm_ends; /* solo spells ended early: a CPU free for every thread */
 } edge_exec_counts;
 void edge_exec_stats(const edge_exec *x, edge_exec_counts *out);
 

@@ -6,7 +6,8 @@
  * exactly once; that the team then runs solo (edge_exec_stats says so: misses, the helpers'
  * hearts not beating) and, once its helpers are let go, takes them back; that a try of the
  * helpers must last, not only have jobs, to end the doubling of the spells; that a helper asleep
- * inside a task (off its CPU, its CPU clock still) counts as a stall and sends the team solo; and
+ * inside a task (off its CPU, its CPU clock still) counts as a stall and sends the team solo; that
+ * a spell ends early once the machine has a CPU for every thread again, and only then; and
  * what EDGE_THREADS_AUTO chooses for a small and a larger shared model (the cores of the affinity
  * mask, SMT siblings once: on a made-up sysfs topology too); and the per-node choice
  * between parallel loops and the caller alone (edge_exec_node_begin/end) from a node's times; and,
@@ -133,8 +134,12 @@ static void until_spell(edge_exec *x, unsigned long long spells, edge_exec_count
  * helper's run delay (DELAY_PCT percent of the time passing, -1: unknown) are injected. */
 static int runnable_as(void *arg)
 {
-    return *(const int *)arg;
+    return arg ? atomic_load((atomic_int *)arg) : -1; /* (NULL: the hook being cleared) */
 }
+
+/* The count runnable_as returns: static and atomic, and the hook's argument never cleared, as a
+ * helper of a team freed (parked) in a spell reads it until its next reading (exec.c, CALM_*). */
+static atomic_int runnable_now;
 
 static int64_t delay_as(void *arg)
 {
@@ -148,7 +153,8 @@ static double last_spell(uint64_t good_ns, int runnable, int delay_pct, int trie
                          const cpu_set_t *all, int cpu0, int cpu1)
 {
     edge__exec_try_good(good_ns);
-    edge__exec_runnable(runnable_as, &runnable);
+    atomic_store(&runnable_now, runnable);
+    edge__exec_runnable(runnable_as, &runnable_now);
     edge__exec_delay(delay_as, &delay_pct);
     edge_exec *x = edge__exec_new(2);
     assert_non_null(x);
@@ -187,9 +193,50 @@ static double last_spell(uint64_t good_ns, int runnable, int delay_pct, int trie
     edge__exec_free(x);
     assert_int_equal(sched_setaffinity(0, sizeof *all, all), 0);
     edge__exec_try_good(UINT64_MAX);
-    edge__exec_runnable(NULL, NULL);
+    edge__exec_runnable(NULL, &runnable_now); /* (its argument kept: see runnable_now) */
     edge__exec_delay(NULL, NULL);
     return ratio;
+}
+
+/* A solo spell ends early once the machine has a CPU for every thread of the team (exec.c,
+ * CALM_*): helper 1 reads the threads runnable (injected: RUNNABLE) while it sleeps through the
+ * spell. With 1 runnable (the team's own) spells end before their length, the team back to
+ * parallel loops; with more runnable than CPUs none does. Returns the spells ended early in up to
+ * SPELLS spells, stopping at the first. */
+static unsigned long long calm_ends(int runnable, int spells)
+{
+    atomic_store(&runnable_now, runnable);
+    edge__exec_runnable(runnable_as, &runnable_now);
+    edge_exec *x = edge__exec_new(2);
+    assert_non_null(x);
+    edge_exec_counts c = {0};
+    for (int s = 0; s < spells && !c.calm_ends; s++) {
+        until_spell(x, c.spells, &c);
+        /* loops back to back past the spell's length: it ends, early or at its end */
+        struct timespec t0, now;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        const int64_t until = (int64_t)c.spell_ns + 10000000;
+        do {
+            (void)run_once(x);
+            clock_gettime(CLOCK_MONOTONIC, &now);
+        } while ((now.tv_sec - t0.tv_sec) * 1000000000LL + (now.tv_nsec - t0.tv_nsec) < until);
+        edge_exec_stats(x, &c);
+    }
+    edge__exec_free(x);
+    edge__exec_runnable(NULL, &runnable_now); /* (its argument kept: see runnable_now) */
+    return c.calm_ends;
+}
+
+static void test_calm_spells(void **state)
+{
+    (void)state;
+    /* the helper polls every few milliseconds of a 20 ms spell: a loaded machine may keep it off
+     * its CPU through one spell, hardly through ten */
+    const unsigned long long early = calm_ends(1, 10);
+    printf("# 1 thread runnable: %llu spell(s) ended early\n", early);
+    assert_true(early >= 1);
+    assert_int_equal(calm_ends(1000, 2), 0); /* busy: every spell lasts its length */
+    assert_int_equal(calm_ends(-1, 1), 0);   /* the count unknown: as busy */
 }
 
 /* A try of the helpers that had TRY_GOOD jobs but was short and ended with more threads runnable
@@ -1194,6 +1241,7 @@ int main(void)
         cmocka_unit_test(test_stalled_inside),
         cmocka_unit_test(test_stalled_free),
         cmocka_unit_test(test_loaded_tries),
+        cmocka_unit_test(test_calm_spells),
         cmocka_unit_test(test_many_loops),
         cmocka_unit_test(test_node_times),
         cmocka_unit_test_setup_teardown(test_node_choice, no_spells, spells_back),

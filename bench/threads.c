@@ -27,7 +27,11 @@
  * team's helpers have gone to sleep by then: their wakeup is the invoke's). Each block takes the
  * MEAN of at least SPACED_MIN invokes over at least twice --min-seconds, after 3 untimed, the
  * configurations alternating; the figure is again the median of the rounds' ratios against the
- * 1-thread run. Its bar is edged's own, never to lose: 2 threads >= 0.95x.
+ * 1-thread run. Its bar is edged's own, never to lose: 2 threads >= 0.95x. A fourth, bursty
+ * (--bursty MS/PERIOD, 5/50 by default; 0: none): the busy threads of contended, each spinning MS
+ * milliseconds in every PERIOD and asleep the rest, as a video decoder's frames or a broker's
+ * flushes come (the team goes solo at a burst and should be back when it ends: exec.c, CALM_*);
+ * blocks of twice --min-seconds, the same bar, and the neighbour's pace as in contended.
  * Does not own: the team (runtime/exec.c). With --graph-anchor PATH/anchor-xnngraph (built beside
  * the project's benchmarks against an upstream XNNPACK: bench/README.md), as many rounds again,
  * after edged's, run the model's own graph (bench-graph) on upstream XNNPACK with 1 thread and with
@@ -35,7 +39,8 @@
  * runtime's own threads give the same network on the same machine in the same minutes (MEAN us,
  * as edged's).
  * Usage: bench-threads
- * [--min-seconds S] [--settle S] [--rounds N] [--spaced-ms MS] [--kernels LEVEL | --level LEVEL]
+ * [--min-seconds S] [--settle S] [--rounds N] [--spaced-ms MS] [--bursty MS/PERIOD]
+ * [--kernels LEVEL | --level LEVEL]
  * [--graph-anchor ANCHOR_XNNGRAPH] [MODEL_NAME ...]   (names among the three; EDGE_SHARED_DIR,
  * default ../shared) */
 #include <pthread.h>
@@ -58,6 +63,7 @@
 #define SPACED_MIN 30   /* a spaced block's least timed invokes */
 #define MAX_ROUNDS 31
 #define CONFIGS 3 /* 1 thread, 2 threads, auto */
+#define CONDS 4   /* quiet, contended, spaced, bursty */
 
 static const unsigned config_threads[CONFIGS] = {1, 2, EDGE_THREADS_AUTO};
 static const char *const config_name[CONFIGS] = {"1 thread", "2 threads", "auto"};
@@ -65,6 +71,7 @@ static const char *const config_name[CONFIGS] = {"1 thread", "2 threads", "auto"
 typedef struct cli {
     double min_s, settle_s;
     double spaced_ms; /* --spaced-ms: the sleep before each invoke of the spaced rounds (0: none) */
+    double burst_ms, period_ms; /* --bursty: the busy threads' bursts of the bursty rounds */
     int rounds;
     edge_isa isa;
     const char *graph_anchor; /* --graph-anchor: anchor-xnngraph's path, or NULL */
@@ -82,6 +89,14 @@ typedef struct spinner {
 static atomic_bool spin_stop;
 static spinner spinners[CPU_SETSIZE];
 static int n_spinners;
+static long spin_burst_ns, spin_period_ns; /* bursts: spin this long in every period (0: always) */
+
+static long spin_now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1000000000L + t.tv_nsec;
+}
 
 static void *spin_main(void *arg)
 {
@@ -91,9 +106,17 @@ static void *spin_main(void *arg)
     CPU_SET(s->cpu, &set);
     pthread_setaffinity_np(pthread_self(), sizeof set, &set);
     unsigned long n = 0;
+    long burst_end = spin_burst_ns ? spin_now_ns() + spin_burst_ns : 0;
     while (!atomic_load_explicit(&spin_stop, memory_order_relaxed))
-        if (++n % 1024 == 0)
+        if (++n % 1024 == 0) {
             atomic_store_explicit(&s->spun, n, memory_order_relaxed);
+            if (burst_end && spin_now_ns() >= burst_end) { /* the rest of the period asleep */
+                const long rest = spin_period_ns - spin_burst_ns;
+                const struct timespec t = {rest / 1000000000L, rest % 1000000000L};
+                nanosleep(&t, NULL);
+                burst_end = spin_now_ns() + spin_burst_ns;
+            }
+        }
     return NULL;
 }
 
@@ -107,9 +130,12 @@ static unsigned long spun(void)
     return n;
 }
 
-/* A spinning thread pinned on every CPU of MINE but CALLER. */
-static void busy_start(const cpu_set_t *mine, int caller)
+/* A spinning thread pinned on every CPU of MINE but CALLER; BURST_MS > 0: spinning BURST_MS in
+ * every PERIOD_MS, asleep the rest. */
+static void busy_start(const cpu_set_t *mine, int caller, double burst_ms, double period_ms)
 {
+    spin_burst_ns = (long)(burst_ms * 1e6);
+    spin_period_ns = (long)(period_ms * 1e6);
     atomic_store(&spin_stop, false);
     n_spinners = 0;
     for (int c = 0; c < CPU_SETSIZE; c++) {
@@ -422,7 +448,7 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
     const int other = next_cpu(mine, caller);
     double ceiling[MAX_ROUNDS], trip[MAX_ROUNDS]; /* the quiet rounds': ceiling, round trip */
     /* upstream XNNPACK on the same graph: [busy][0: 1 thread, 1: 2 threads][round] */
-    double xnn[2][2][MAX_ROUNDS];
+    double xnn[CONDS][2][MAX_ROUNDS];
     char graph[64] = "";
     bool xnn_said = false, xnn_on = c->graph_anchor && !failed;
     if (xnn_on && bench_graph_write(path, graph, sizeof graph))
@@ -430,16 +456,20 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
     cpu_set_t one;
     CPU_ZERO(&one);
     CPU_SET(caller, &one);
-    sched_setaffinity(0, sizeof one, &one);       /* the caller: its own CPU */
-    const int conds = c->spaced_ms > 0.0 ? 3 : 2; /* quiet, contended, spaced */
-    double us[3][CONFIGS][MAX_ROUNDS];
-    double rate[CONFIGS][MAX_ROUNDS]; /* the busy threads' loops per us beside each (contended) */
-    edge_thread_stats st[3][CONFIGS];
+    sched_setaffinity(0, sizeof one, &one); /* the caller: its own CPU */
+    /* quiet, contended, spaced, bursty */
+    const bool on[CONDS] = {true, true, c->spaced_ms > 0.0, c->burst_ms > 0.0};
+    double us[CONDS][CONFIGS][MAX_ROUNDS];
+    /* the busy threads' loops per us beside each: [0] contended, [1] bursty */
+    double rate[2][CONFIGS][MAX_ROUNDS];
+    edge_thread_stats st[CONDS][CONFIGS];
     memset(st, 0, sizeof st);
     for (int r = 0; r < c->rounds && !failed; r++)
-        for (int busy = 0; busy < conds && !failed; busy++) {
-            if (busy == 1) {
-                busy_start(mine, caller);
+        for (int busy = 0; busy < CONDS && !failed; busy++) {
+            if (!on[busy])
+                continue;
+            if (busy == 1 || busy == 3) {
+                busy_start(mine, caller, busy == 3 ? c->burst_ms : 0.0, c->period_ms);
             } else if (!busy) {
                 trip[r] = round_trip_ns(caller, other); /* where the host has the vCPUs now */
                 sched_setaffinity(0, sizeof one, &one);
@@ -449,7 +479,9 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
                 edge_interp_thread_stats(it[k], &a);
                 us[busy][k][r] =
                     busy == 2 ? spaced_us(it[k], c->spaced_ms, 2 * c->min_s)
-                              : mean_us(it[k], c->settle_s, c->min_s, busy ? &rate[k][r] : NULL);
+                    : busy == 3
+                        ? mean_us(it[k], c->settle_s, 2 * c->min_s, &rate[1][k][r])
+                        : mean_us(it[k], c->settle_s, c->min_s, busy ? &rate[0][k][r] : NULL);
                 edge_interp_thread_stats(it[k], &b);
                 st[busy][k].threads = b.threads;
                 st[busy][k].parallel += b.parallel - a.parallel;
@@ -460,7 +492,7 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
                 st[busy][k].node_choice += b.node_choice; /* rounds that ended choosing */
                 failed = us[busy][k][r] <= 0.0;
             }
-            if (busy == 1)
+            if (busy == 1 || busy == 3)
                 busy_stop();
             else if (!busy && !failed)
                 failed = (ceiling[r] = pair_ratio(it[0], pair, c, other, us[0][0][r])) <= 0.0;
@@ -469,9 +501,11 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
      * its child processes slowed edged's next 2-thread blocks (bench/README.md, round twenty-two)
      */
     for (int r = 0; r < c->rounds && xnn_on && !failed; r++)
-        for (int busy = 0; busy < 2 && xnn_on; busy++) {
+        for (int busy = 0; busy < CONDS && xnn_on; busy++) {
+            if (busy == 2 || !on[busy]) /* (the anchor's graph runner has no spaced mode) */
+                continue;
             if (busy)
-                busy_start(mine, caller);
+                busy_start(mine, caller, busy == 3 ? c->burst_ms : 0.0, c->period_ms);
             for (int k = 0; k < 2 && xnn_on; k++)
                 xnn_on = (xnn[busy][k][r] = xnn_mean_us(c, graph, k ? 2 : 1, mine, &one, caller,
                                                         &xnn_said)) > 0.0;
@@ -484,8 +518,10 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
                name, r + 1, us[0][0][r], us[0][1][r], us[0][0][r] / us[0][1][r], us[0][2][r],
                us[0][0][r] / us[0][2][r], ceiling[r], trip[r]);
     if (!failed) {
-        static const char *const cond[3] = {"quiet", "contended", "spaced"};
-        for (int busy = 0; busy < conds; busy++) {
+        static const char *const cond[CONDS] = {"quiet", "contended", "spaced", "bursty"};
+        for (int busy = 0; busy < CONDS; busy++) {
+            if (!on[busy])
+                continue;
             double med[CONFIGS], paired[CONFIGS];
             for (int k = 0; k < CONFIGS; k++) /* each round's ratio, before the sorts below */
                 paired[k] = paired_ratio(us[busy][0], us[busy][k], c->rounds);
@@ -493,7 +529,7 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
                 qsort(us[busy][k], (size_t)c->rounds, sizeof us[busy][k][0], bench_cmp_double);
                 med[k] = us[busy][k][c->rounds / 2];
             }
-            const double target = busy == 2 ? SPACED_BAR : busy ? BUSY_TARGET : QUIET_TARGET;
+            const double target = busy >= 2 ? SPACED_BAR : busy ? BUSY_TARGET : QUIET_TARGET;
             for (int k = 1; k < CONFIGS; k++) {
                 const double ratio = paired[k];
                 printf("%-24s %-9s %-9s %9.1f us (%u thr) vs 1 thread %9.1f us: %.3fx (rounds' "
@@ -501,20 +537,23 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
                        name, cond[busy], config_name[k], med[k], st[busy][k].threads, med[0], ratio,
                        med[0] / med[k]);
                 if (k == 1)
-                    printf("  %s >= %.2fx: %s", busy == 2 ? "bar (never lose)" : "target", target,
+                    printf("  %s >= %.2fx: %s", busy >= 2 ? "bar (never lose)" : "target", target,
                            ratio >= target ? "met" : "MISS");
                 if (busy == 2)
                     printf("  [invokes %.1f ms apart]", c->spaced_ms);
+                if (busy == 3)
+                    printf("  [other CPUs busy %.1f ms in every %.1f]", c->burst_ms, c->period_ms);
                 printf("  [loops %llu parallel, %llu solo, %llu alone (node times); %llu spells; "
                        "%llu invokes alone; nodes chose in %d of %d rounds]",
                        st[busy][k].parallel, st[busy][k].solo, st[busy][k].alone,
                        st[busy][k].spells, st[busy][k].alone_invokes, st[busy][k].node_choice,
                        c->rounds);
-                if (busy == 1)
-                    printf("  neighbour's pace %.2fx", neighbour_pace(rate, k, c->rounds));
+                if (busy == 1 || busy == 3)
+                    printf("  neighbour's pace %.2fx",
+                           neighbour_pace(rate[busy == 3], k, c->rounds));
                 printf("\n");
             }
-            if (xnn_on && busy < 2) { /* (the anchor's graph runner has no spaced mode) */
+            if (xnn_on && busy != 2) { /* (the anchor's graph runner has no spaced mode) */
                 double x[2];
                 const double xp = paired_ratio(xnn[busy][0], xnn[busy][1], c->rounds);
                 for (int k = 0; k < 2; k++) {
@@ -551,7 +590,13 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
 
 static int parse(int argc, char **argv, cli *c)
 {
-    *c = (cli){.min_s = 0.5, .settle_s = 1.2, .spaced_ms = 10.0, .rounds = 5, .isa = EDGE_ISA_AUTO};
+    *c = (cli){.min_s = 0.5,
+               .settle_s = 1.2,
+               .spaced_ms = 10.0,
+               .burst_ms = 5.0,
+               .period_ms = 50.0,
+               .rounds = 5,
+               .isa = EDGE_ISA_AUTO};
     int i = 1;
     for (; i < argc; i += 2) { /* every option takes a value */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -564,6 +609,17 @@ static int parse(int argc, char **argv, cli *c)
             c->spaced_ms = atof(v);
             if (!(c->spaced_ms >= 0.0 && c->spaced_ms <= 10000.0)) {
                 fprintf(stderr, "--spaced-ms: 0 (none) to 10000\n");
+                return -1;
+            }
+        } else if (!strcmp(a, "--bursty") && v) {
+            char *end;
+            c->burst_ms = strtod(v, &end);
+            c->period_ms = *end == '/' ? strtod(end + 1, &end) : 0.0;
+            if (!strcmp(v, "0")) {
+                c->burst_ms = 0.0;
+            } else if (*end || !(c->burst_ms > 0.0 && c->period_ms > c->burst_ms &&
+                                 c->period_ms <= 10000.0)) {
+                fprintf(stderr, "--bursty: MS/PERIOD (0 < MS < PERIOD <= 10000), or 0 (none)\n");
                 return -1;
             }
         } else if (!strcmp(a, "--rounds") && v) {
@@ -582,7 +638,7 @@ static int parse(int argc, char **argv, cli *c)
         } else if (a[0] == '-') {
             fprintf(stderr,
                     "usage: %s [--min-seconds S] [--settle S] [--rounds N] [--spaced-ms MS] "
-                    "[--kernels LEVEL] "
+                    "[--bursty MS/PERIOD] [--kernels LEVEL] "
                     "[--graph-anchor ANCHOR_XNNGRAPH] "
                     "[person_detect|mobilenet_v2_int8_nchw|yolov8n_int8 ...]\n",
                     argv[0]);
@@ -623,10 +679,11 @@ int main(int argc, char **argv)
     printf("# bench-threads: kernel level %s; %d CPUs; contended = a spinning thread pinned on "
            "each of the %d CPUs but the caller's (CPU %d); mean us per inference, median of %d "
            "alternating rounds (%.2f s each after %.2f s settling); spaced = quiet, each invoke "
-           "after a %.1f ms sleep (0: not run); anchor: the 1-thread run of this process; auto = "
+           "after a %.1f ms sleep (0: not run); bursty = contended's threads busy %.1f ms in every "
+           "%.1f (0: not run); anchor: the 1-thread run of this process; auto = "
            "EDGE_THREADS_AUTO\n",
            edge_isa_name(c.isa ? edge_isa_effective(c.isa) : edge_isa_default()), cpus, cpus - 1,
-           caller, c.rounds, c.min_s, c.settle_s, c.spaced_ms);
+           caller, c.rounds, c.min_s, c.settle_s, c.spaced_ms, c.burst_ms, c.period_ms);
     if (cpus < 2) {
         printf("SKIP: one CPU, no second thread to measure\n");
         return 0;

@@ -220,11 +220,13 @@ static atomic_int exec_spin = EXEC_SPIN; /* edge_set_thread_spin */
  * video decoder's frames, a broker's flushes) sends the team solo at each burst: before, each
  * spell lasted its whole length (20 ms at least, doubling as tries fell on the next burst) though
  * the burst was over in a few milliseconds. With a thread busy 5 ms in every 50 on the helper's
- * CPU, person_detect's spells at avx512vnni lasted about 20 ms, about 8 with this, and its team
- * ran 1.31x of one thread against 1.37x (a 2-vCPU Zen 5 VM; bench/README.md, round
- * thirty-eight). A program that keeps the helper's CPU busy keeps the count above (its thread,
- * the caller's and the reading helper's on 2 CPUs): those spells are as before, and cost the
- * program a wakeup of the helper each poll (at most a few a spell). */
+ * CPU, person_detect's spells at avx512vnni now end 7-10 ms into their 20, and its team ran
+ * 1.37-1.46x of one thread against 1.31-1.34x (a 2-vCPU Zen 5 VM, the vCPUs near; in the host's
+ * loud minutes within its noise: bench/README.md, round thirty-eight). A program that keeps the
+ * helper's CPU busy keeps the count above (its thread, the caller's and the reading helper's on
+ * 2 CPUs): those spells are as before, and cost the program a wakeup of the helper each poll (8
+ * a spell at most). A helper whose vCPU the host holds reads nothing, so a VM's held vCPU does
+ * not end a spell. */
 #define CALM_READS 2
 #define CALM_POLL_DIV 8
 #define CALM_POLL_MIN_NS 1000000ull

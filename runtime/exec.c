@@ -224,9 +224,9 @@ static atomic_int exec_spin = EXEC_SPIN; /* edge_set_thread_spin */
  * 1.37-1.46x of one thread against 1.31-1.34x (a 2-vCPU Zen 5 VM, the vCPUs near; in the host's
  * loud minutes within its noise: bench/README.md, round thirty-eight). A program that keeps the
  * helper's CPU busy keeps the count above (its thread, the caller's and the reading helper's on
- * 2 CPUs): those spells are as before, and cost the program a wakeup of the helper each poll (8
- * a spell at most). A helper whose vCPU the host holds reads nothing, so a VM's held vCPU does
- * not end a spell. */
+ * 2 CPUs): those spells are as before, and cost the program a wakeup of the helper each poll (9
+ * in a spell of up to 400 ms, 21 in one of 1 s, none past its end). A helper whose vCPU the host
+ * holds reads nothing, so a VM's held vCPU does not end a spell. */
 #define CALM_READS 2
 #define CALM_POLL_DIV 8
 #define CALM_POLL_MIN_NS 1000000ull
@@ -642,17 +642,20 @@ static void wake_back(const cpu_set_t *mine, const cpu_set_t *away)
 }
 
 /* Helper 1's sleep on the job word (at S) in a solo spell: timed waits, each followed by a reading
- * of the threads runnable, until a job opens, the spell ends or CALM_READS readings in a row found
- * a CPU for every thread of the team (it then sets calm and sleeps on). */
+ * of the threads runnable, until a job opens, the spell ends, CALM_READS readings in a row found
+ * a CPU for every thread of the team (it then sets calm), or the waits have covered the spell (a
+ * caller that stopped invoking in a spell ends it at its next loop: no wakeups meanwhile); then
+ * it sleeps on. */
 static void calm_watch(edge_exec *x, unsigned s)
 {
-    uint64_t poll = atomic_load_explicit(&x->spell_ns, memory_order_relaxed) / CALM_POLL_DIV;
+    const uint64_t spell = atomic_load_explicit(&x->spell_ns, memory_order_relaxed);
+    uint64_t poll = spell / CALM_POLL_DIV;
     poll = poll < CALM_POLL_MIN_NS   ? CALM_POLL_MIN_NS
            : poll > CALM_POLL_MAX_NS ? CALM_POLL_MAX_NS
                                      : poll;
     unsigned reads = 0;
-    while (atomic_load(&x->job) == s) {
-        if (!atomic_load(&x->solo) || atomic_load(&x->calm)) {
+    for (uint64_t polls = spell / poll + 1; atomic_load(&x->job) == s; polls--) {
+        if (!polls || !atomic_load(&x->solo) || atomic_load(&x->calm)) {
             word_wait(&x->job, s);
             return;
         }

@@ -132,8 +132,11 @@ static void until_spell(edge_exec *x, unsigned long long spells, edge_exec_count
  * over the first's (2: doubled once, 1: not), 0 when the machine interfered (the helper missed
  * jobs of a try and a spell began, or it never came). The threads runnable (RUNNABLE) and the
  * helper's run delay (DELAY_PCT percent of the time passing, -1: unknown) are injected. */
+static atomic_uint runnable_reads; /* runnable_as's calls */
+
 static int runnable_as(void *arg)
 {
+    atomic_fetch_add(&runnable_reads, 1);
     return arg ? atomic_load((atomic_int *)arg) : -1; /* (NULL: the hook being cleared) */
 }
 
@@ -237,6 +240,24 @@ static void test_calm_spells(void **state)
     assert_true(early >= 1);
     assert_int_equal(calm_ends(1000, 2), 0); /* busy: every spell lasts its length */
     assert_int_equal(calm_ends(-1, 1), 0);   /* the count unknown: as busy */
+
+    /* a caller that stops invoking in a spell on a busy machine: the helper reads the count over
+     * the spell's length (8 waits of an eighth of 20 ms, and one), then sleeps untimed */
+    atomic_store(&runnable_now, 1000);
+    edge__exec_runnable(runnable_as, &runnable_now);
+    edge_exec *x = edge__exec_new(2);
+    assert_non_null(x);
+    edge_exec_counts c;
+    until_spell(x, 0, &c);
+    atomic_store(&runnable_reads, 0);
+    const struct timespec idle = {0, 5 * (long)c.spell_ns};
+    nanosleep(&idle, NULL);
+    const unsigned reads = atomic_load(&runnable_reads);
+    printf("# a caller idle through 5 spells' length: %u readings (a spell of %.0f ms)\n", reads,
+           (double)c.spell_ns / 1e6);
+    assert_true(reads <= 12);
+    edge__exec_free(x);
+    edge__exec_runnable(NULL, &runnable_now);
 }
 
 /* A try of the helpers that had TRY_GOOD jobs but was short and ended with more threads runnable

@@ -392,6 +392,17 @@ double bench_peak_gops(const bench_anchor *a, const char *label)
     return atof(m + strlen("median"));
 }
 
+double bench_peak_or_own(const bench_anchor *a, const char *label, edge_isa isa, bool *own)
+{
+    const double g = bench_peak_gops(a, label);
+    if (g > 0.0)
+        return g;
+    const double mine = edge_isa_peak_gops(isa);
+    if (mine > 0.0)
+        *own = true;
+    return mine;
+}
+
 double bench_metric_value(const char *text, const char *name, const char *model)
 {
     char key[256];

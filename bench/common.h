@@ -8,6 +8,7 @@
 #ifndef EDGE_BENCH_COMMON_H
 #define EDGE_BENCH_COMMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "edge/runtime.h"
@@ -92,6 +93,10 @@ int bench_graph_write(const char *model, char *tmp, size_t len);
 int bench_xnngraph_us(const bench_anchor *a, double *median_us, double *mean_us);
 /* peak: the median figure of the line starting with LABEL; 0 if absent. */
 double bench_peak_gops(const bench_anchor *a, const char *label);
+/* The int8 peak of LABEL's instruction: anchor-peak's figure when it printed one, else libedge's
+ * own timing of the same instruction loop (edge_isa_peak_gops(ISA), kernels/peak.c), with *OWN
+ * set (anchor-peak is built only where -march=native has AVX-512 VNNI: not on a Zen 3). */
+double bench_peak_or_own(const bench_anchor *a, const char *label, edge_isa isa, bool *own);
 
 #define BENCH_PEAK_VNNI "VPDPBUSD zmm"
 #define BENCH_PEAK_VNNI256 "VPDPBUSD ymm" /* level avxvnni's instruction */

@@ -5,14 +5,18 @@
  * EDGE_THREADS_AUTO), timed in alternating rounds in two conditions: quiet, and contended (a
  * thread spinning on every CPU this process may use but the caller's, pinned there, as a user's
  * ffmpeg would; the caller is pinned to the first CPU once the interpreters' helpers exist).
- * Each block invokes one interpreter for --min-seconds after --settle seconds untimed (so a
+ * Each block of a condition runs the three interpreters for --settle seconds untimed (so a
  * team left solo by the condition before has had the time to try its helpers again, as in a
- * real change of load: 1.2 s by default, past exec.c's longest solo spell of 1 s) and keeps the
- * MEAN microseconds per inference (a rare stall of a few milliseconds shows in a mean, not in a
- * median); the figure of a configuration is the median of its rounds. The anchor is the 1-thread
- * run of the same process, same condition, same rounds: a round's ratio = 1-thread us / N-thread
- * us (above 1: threads faster), and the verdict's is the median of the rounds' ratios (the ratio
- * of the two medians is printed beside it). Targets (issue 46): contended 2 threads >= 0.95x, quiet
+ * real change of load: 1.2 s by default, past exec.c's longest solo spell of 1 s), then each
+ * for --min-seconds timed, taking turns in slices of --slice milliseconds (25 by default: a VM
+ * host's slow episodes last seconds, and one that fell in the 2-thread block alone read as the
+ * team's loss; --slice 0: each configuration in a block of its own, settled then timed, as
+ * before), and keeps the MEAN microseconds per inference (a rare stall of a few milliseconds
+ * shows in a mean, not in a median); the figure of a configuration is the median of its rounds. The
+ * anchor is the 1-thread run of the same process, same condition, same rounds: a round's ratio =
+ * 1-thread us / N-thread us (above 1: threads faster), and the verdict's is the median of the
+ * rounds' ratios (the ratio of the two medians is printed beside it). Targets (issue 46): contended
+ * 2 threads >= 0.95x, quiet
  * >= 1.8x, met or MISS each. It also prints what the teams did (edge_interp_thread_stats: loops in
  * parallel, loops run solo, solo spells), in the contended rounds the neighbour's pace (the busy
  * threads' loops per second beside a configuration over theirs beside the 1-thread run of the same
@@ -39,7 +43,7 @@
  * runtime's own threads give the same network on the same machine in the same minutes (MEAN us,
  * as edged's).
  * Usage: bench-threads
- * [--min-seconds S] [--settle S] [--rounds N] [--spaced-ms MS] [--bursty MS/PERIOD]
+ * [--min-seconds S] [--settle S] [--slice MS] [--rounds N] [--spaced-ms MS] [--bursty MS/PERIOD]
  * [--kernels LEVEL | --level LEVEL]
  * [--graph-anchor ANCHOR_XNNGRAPH] [MODEL_NAME ...]   (names among the three; EDGE_SHARED_DIR,
  * default ../shared) */
@@ -70,6 +74,7 @@ static const char *const config_name[CONFIGS] = {"1 thread", "2 threads", "auto"
 
 typedef struct cli {
     double min_s, settle_s;
+    double slice_ms;  /* --slice: the configurations' turns within a block (0: a block each) */
     double spaced_ms; /* --spaced-ms: the sleep before each invoke of the spaced rounds (0: none) */
     double burst_ms, period_ms; /* --bursty: the busy threads' bursts of the bursty rounds */
     int rounds;
@@ -286,6 +291,50 @@ static double mean_us(edge_interp *it, double settle_s, double min_s, double *sp
     return t / (double)runs;
 }
 
+/* The mean microseconds per inference of each of the N interpreters IT, measured together: for
+ * SETTLE_S seconds untimed, then timed until each has run at least MIN_S seconds and 5 invokes,
+ * they take turns in slices of SLICE_S seconds (at least one invoke a turn), so that the host's
+ * episodes (a VM's vCPUs slowed or moved for seconds) weigh on every configuration alike instead
+ * of on whichever block they fell in. US[k]: IT[k]'s mean. SPIN_RATE (may be NULL): the busy
+ * threads' loops per microsecond beside each. 0, or -1 when an invoke fails. */
+static int sliced_us(edge_interp *const *it, int n, double settle_s, double min_s, double slice_s,
+                     double *us, double *spin_rate)
+{
+    double t[CONFIGS] = {0}, spun_k[CONFIGS] = {0};
+    size_t runs[CONFIGS] = {0};
+    const double s0 = bench_now_us();
+    for (bool timed = false, more = true; more;) {
+        more = false;
+        for (int k = 0; k < n; k++) {
+            if (timed && runs[k] >= 5 && t[k] >= min_s * 1e6)
+                continue;
+            const unsigned long spun0 = spin_rate ? spun() : 0;
+            const double a = bench_now_us();
+            double e;
+            do {
+                if (edge_interp_invoke(it[k]))
+                    return -1;
+                runs[k] += timed;
+                e = bench_now_us() - a;
+            } while (e < slice_s * 1e6);
+            if (timed) {
+                t[k] += e;
+                if (spin_rate)
+                    spun_k[k] += (double)(spun() - spun0);
+            }
+            more |= !timed || runs[k] < 5 || t[k] < min_s * 1e6;
+        }
+        if (!timed && bench_now_us() - s0 >= settle_s * 1e6)
+            timed = more = true;
+    }
+    for (int k = 0; k < n; k++) {
+        us[k] = t[k] / (double)runs[k];
+        if (spin_rate)
+            spin_rate[k] = spun_k[k] / t[k];
+    }
+    return 0;
+}
+
 /* Mean microseconds per inference of IT, each invoke after a sleep of GAP_MS: 3 untimed, then
  * at least SPACED_MIN timed over at least MIN_S seconds of invokes and sleeps; 0 when an invoke
  * fails. */
@@ -474,21 +523,33 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
                 trip[r] = round_trip_ns(caller, other); /* where the host has the vCPUs now */
                 sched_setaffinity(0, sizeof one, &one);
             }
+            edge_thread_stats a[CONFIGS], b;
+            for (int k = 0; k < CONFIGS; k++)
+                edge_interp_thread_stats(it[k], &a[k]);
+            if (busy != 2 && c->slice_ms > 0.0) { /* the configurations take turns */
+                double sl[CONFIGS], rt[CONFIGS];
+                failed = sliced_us(it, CONFIGS, c->settle_s, busy == 3 ? 2 * c->min_s : c->min_s,
+                                   c->slice_ms / 1e3, sl, busy ? rt : NULL) != 0;
+                for (int k = 0; k < CONFIGS && !failed; k++) {
+                    us[busy][k][r] = sl[k];
+                    if (busy)
+                        rate[busy == 3][k][r] = rt[k];
+                }
+            }
             for (int k = 0; k < CONFIGS && !failed; k++) {
-                edge_thread_stats a, b;
-                edge_interp_thread_stats(it[k], &a);
-                us[busy][k][r] =
-                    busy == 2 ? spaced_us(it[k], c->spaced_ms, 2 * c->min_s)
-                    : busy == 3
-                        ? mean_us(it[k], c->settle_s, 2 * c->min_s, &rate[1][k][r])
-                        : mean_us(it[k], c->settle_s, c->min_s, busy ? &rate[0][k][r] : NULL);
+                if (busy == 2 || c->slice_ms <= 0.0)
+                    us[busy][k][r] =
+                        busy == 2 ? spaced_us(it[k], c->spaced_ms, 2 * c->min_s)
+                        : busy == 3
+                            ? mean_us(it[k], c->settle_s, 2 * c->min_s, &rate[1][k][r])
+                            : mean_us(it[k], c->settle_s, c->min_s, busy ? &rate[0][k][r] : NULL);
                 edge_interp_thread_stats(it[k], &b);
                 st[busy][k].threads = b.threads;
-                st[busy][k].parallel += b.parallel - a.parallel;
-                st[busy][k].solo += b.solo - a.solo;
-                st[busy][k].spells += b.spells - a.spells;
-                st[busy][k].alone += b.alone - a.alone;
-                st[busy][k].alone_invokes += b.alone_invokes - a.alone_invokes;
+                st[busy][k].parallel += b.parallel - a[k].parallel;
+                st[busy][k].solo += b.solo - a[k].solo;
+                st[busy][k].spells += b.spells - a[k].spells;
+                st[busy][k].alone += b.alone - a[k].alone;
+                st[busy][k].alone_invokes += b.alone_invokes - a[k].alone_invokes;
                 st[busy][k].node_choice += b.node_choice; /* rounds that ended choosing */
                 failed = us[busy][k][r] <= 0.0;
             }
@@ -592,6 +653,7 @@ static int parse(int argc, char **argv, cli *c)
 {
     *c = (cli){.min_s = 0.5,
                .settle_s = 1.2,
+               .slice_ms = 25.0,
                .spaced_ms = 10.0,
                .burst_ms = 5.0,
                .period_ms = 50.0,
@@ -605,6 +667,12 @@ static int parse(int argc, char **argv, cli *c)
             c->min_s = atof(v);
         } else if (!strcmp(a, "--settle") && v) {
             c->settle_s = atof(v);
+        } else if (!strcmp(a, "--slice") && v) {
+            c->slice_ms = atof(v);
+            if (!(c->slice_ms >= 0.0 && c->slice_ms <= 1000.0)) {
+                fprintf(stderr, "--slice: 0 (a block each) to 1000 ms\n");
+                return -1;
+            }
         } else if (!strcmp(a, "--spaced-ms") && v) {
             c->spaced_ms = atof(v);
             if (!(c->spaced_ms >= 0.0 && c->spaced_ms <= 10000.0)) {
@@ -637,7 +705,8 @@ static int parse(int argc, char **argv, cli *c)
             c->graph_anchor = v;
         } else if (a[0] == '-') {
             fprintf(stderr,
-                    "usage: %s [--min-seconds S] [--settle S] [--rounds N] [--spaced-ms MS] "
+                    "usage: %s [--min-seconds S] [--settle S] [--slice MS] [--rounds N] "
+                    "[--spaced-ms MS] "
                     "[--bursty MS/PERIOD] [--kernels LEVEL] "
                     "[--graph-anchor ANCHOR_XNNGRAPH] "
                     "[person_detect|mobilenet_v2_int8_nchw|yolov8n_int8 ...]\n",
@@ -678,12 +747,13 @@ int main(int argc, char **argv)
     const int cpus = CPU_COUNT(&mine);
     printf("# bench-threads: kernel level %s; %d CPUs; contended = a spinning thread pinned on "
            "each of the %d CPUs but the caller's (CPU %d); mean us per inference, median of %d "
-           "alternating rounds (%.2f s each after %.2f s settling); spaced = quiet, each invoke "
+           "alternating rounds (%.2f s each after %.2f s settling; the configurations take turns "
+           "in slices of %.0f ms, 0: a block each); spaced = quiet, each invoke "
            "after a %.1f ms sleep (0: not run); bursty = contended's threads busy %.1f ms in every "
            "%.1f (0: not run); anchor: the 1-thread run of this process; auto = "
            "EDGE_THREADS_AUTO\n",
            edge_isa_name(c.isa ? edge_isa_effective(c.isa) : edge_isa_default()), cpus, cpus - 1,
-           caller, c.rounds, c.min_s, c.settle_s, c.spaced_ms, c.burst_ms, c.period_ms);
+           caller, c.rounds, c.min_s, c.settle_s, c.slice_ms, c.spaced_ms, c.burst_ms, c.period_ms);
     if (cpus < 2) {
         printf("SKIP: one CPU, no second thread to measure\n");
         return 0;

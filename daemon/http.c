@@ -554,9 +554,27 @@ static void check_body_rate(conn *c)
     dm_conn_arm_timer(c);
 }
 
+static void read_pending(conn *c);
+static uint64_t timer_due(const conn *c);
+
 static void on_timeout(uv_timer_t *t)
 {
     conn *c = t->data;
+    /* libuv runs due timers before it polls for input: after a turn that kept the loop busy
+     * (a stop, a loaded machine), bytes the client sent in time may still sit in the socket.
+     * They are read first; when they moved the deadline, the timer waits again. */
+    c->refs++;
+    read_pending(c);
+    const bool gone = c->closing || c->lingering;
+    const uint64_t due = gone ? 0 : timer_due(c);
+    const bool later = due > dm_conn_now(c);
+    conn_unref(c);
+    if (gone)
+        return;
+    if (later || due == 0) {
+        dm_conn_arm_timer(c);
+        return;
+    }
     if (c->in_msg && !c->stop_parsing && !c->paused) {
         if (!c->headers_done)
             request_timeout(c, "the request headers did not arrive within %u ms",
@@ -578,26 +596,30 @@ static void on_timeout(uv_timer_t *t)
  * after idle_timeout_ms; so does one whose client stops reading its replies.
  * While only inference is outstanding, or reading is paused by edged, no
  * timer runs. */
-void dm_conn_arm_timer(conn *c)
+/* When C's timer is due (0: no timer runs). */
+static uint64_t timer_due(const conn *c)
 {
     const dm_config *cfg = dm_conn_cfg(c);
     const uint64_t idle = cfg->idle_timeout_ms;
-    if (c->closing || c->lingering)
-        return;
-    uint64_t due;
     const bool writing = c->xhead && c->xhead->state == X_WRITING;
     if (c->in_msg && !c->stop_parsing && !c->paused)
-        due = !c->headers_done     ? c->msg_start + cfg->header_timeout_ms
-              : cfg->min_body_rate ? c->win_start + cfg->header_timeout_ms
-                                   : c->last_active + idle;
-    else if (writing)
-        due = c->last_active + idle;
-    else if (c->xhead)
-        due = 0;
-    else if (c->draining)
-        due = c->drain_at + DRAIN_NEW_MS; /* a new connection's first request, at the stop */
-    else
-        due = c->last_active + idle;
+        return !c->headers_done     ? c->msg_start + cfg->header_timeout_ms
+               : cfg->min_body_rate ? c->win_start + cfg->header_timeout_ms
+                                    : c->last_active + idle;
+    if (writing)
+        return c->last_active + idle;
+    if (c->xhead)
+        return 0;
+    if (c->draining)
+        return c->drain_at + DRAIN_NEW_MS; /* a new connection's first request, at the stop */
+    return c->last_active + idle;
+}
+
+void dm_conn_arm_timer(conn *c)
+{
+    if (c->closing || c->lingering)
+        return;
+    const uint64_t due = timer_due(c);
     if (due == 0) {
         uv_timer_stop(&c->timer);
         return;

@@ -643,9 +643,11 @@ static void test_drain_on_sigterm(void **state)
     (void)state;
     skip_under_wrapper("drain on SIGTERM");
     assert_int_equal(
-        restart("drain_timeout_ms = 600000\n[models]\nkernels = scalar\n[scheduler]\nworkers = "
-                "1\nqueue_depth = 8\n"),
-        0); /* the reference kernels keep each inference long enough to see the queue */
+        restart("drain_timeout_ms = 600000\nheader_timeout_ms = 600000\n[models]\nkernels = "
+                "scalar\n[scheduler]\nworkers = 1\nqueue_depth = 8\n"),
+        0); /* the reference kernels keep each inference long enough to see the queue; the
+             * half-sent request's body window (header_timeout_ms at min_body_rate) outlasts
+             * the waits below however slow the machine (10 s did not under TSan) */
     char path[512], cmd[8192];
     snprintf(path, sizeof path, "%s/models/mobilenet_v2_int8_nchw/input_0.bin", shared);
     size_t in_len;

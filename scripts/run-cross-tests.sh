@@ -6,9 +6,15 @@
 #   armhf   (32-bit, armv7 NEON: level neon).
 # Each run also checks that the dispatch picked that level (EDGE_TEST_EXPECT_ISA).
 # The daemon is not cross-built (-Ddaemon=disabled): it has no ARM-specific code.
+#   scripts/run-cross-tests.sh --build-only [aarch64|armhf]...  builds and stops (CI builds early)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --cross
+build_only=false
+if [[ ${1:-} == --build-only ]]; then
+    build_only=true
+    shift
+fi
 targets=("$@")
 [[ ${#targets[@]} -gt 0 ]] || targets=(aarch64 armhf)
 shared=${EDGE_SHARED_DIR:-$PWD/../shared}
@@ -50,7 +56,7 @@ for t in "${targets[@]}"; do
     case "$t" in
     aarch64) cross=cross/aarch64-linux-gnu.ini dir=build-aarch64 ;;
     armhf) cross=cross/arm-linux-gnueabihf.ini dir=build-armhf ;;
-    *) echo "usage: scripts/run-cross-tests.sh [aarch64|armhf]..." >&2; exit 2 ;;
+    *) echo "usage: scripts/run-cross-tests.sh [--build-only] [aarch64|armhf]..." >&2; exit 2 ;;
     esac
     [[ -d $dir ]] || meson setup "$dir" --cross-file "$cross" -Ddaemon=disabled -Dtests=enabled \
         -Dwerror=true -Dshared_dir="$shared" >/dev/null
@@ -63,6 +69,7 @@ for t in json.load(sys.stdin):
     if t["name"] in names or suites & {s.split(":")[-1] for s in t["suite"]}:
         print(os.path.relpath(t["cmd"][0], sys.argv[1]))' "$dir" "${unit_tests[*]}" "${suites[*]}")
     ninja -C "$dir" "${exes[@]}"
+    $build_only && continue
     if [[ $t == aarch64 ]]; then
         run "$dir" neondot "neondot,best, 2 threads,portable C,portable C, 3 threads"
         run "$dir" neon "neon,portable C" cortex-a53

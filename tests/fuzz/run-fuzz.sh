@@ -10,8 +10,14 @@
 # seeds) for a quarter as long, multipart/form-data (tests/fuzz/forms seeds) and the Wyoming event
 # reader (tests/fuzz/wyoming seeds) for an eighth as
 # long, a model push's parameters (tests/fuzz/push seeds) for an eighth, and the packed-weight cache file's checks (seeded with a valid file) for an eighth. A crash leaves its input in build-fuzz/artifacts/ and fails the script.
+#   tests/fuzz/run-fuzz.sh --build-only   builds the harnesses and stops (CI builds them early)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+build_only=false
+if [[ ${1:-} == --build-only ]]; then
+    build_only=true
+    shift
+fi
 secs=${1:-60}
 shared=${EDGE_SHARED_DIR:-../shared}
 # The kernel levels above AVX2 are built uninstrumented (10x faster to compile under clang's
@@ -22,6 +28,7 @@ shared=${EDGE_SHARED_DIR:-../shared}
 export EDGE_ISA=avx2
 ninja -C build-fuzz tests/fuzz_model tests/fuzz_request tests/fuzz_http_codec tests/fuzz_flexbuf \
     tests/fuzz_image tests/fuzz_multipart tests/fuzz_pack_cache tests/fuzz_push tests/fuzz_wyoming >/dev/null
+$build_only && exit 0
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p build-fuzz/artifacts

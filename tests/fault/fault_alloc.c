@@ -117,26 +117,41 @@ static _Unwind_Reason_Code unwind_one(struct _Unwind_Context *ctx, void *arg)
     return u->n < 12 ? _URC_NO_REASON : _URC_END_OF_STACK;
 }
 
-/* Whether the code that allocates - the first frame outside this file and the C library
- * (strdup, asprintf, ...) - is the library the control skips (libgcc's unwinder, which does
- * not allocate, unlike glibc's backtrace on its first call). */
+/* The file of the code that allocates: the first frame outside this file and the C library
+ * (strdup, asprintf, pthread_getattr_np, ...), found with libgcc's unwinder, which does not
+ * allocate, unlike glibc's backtrace on its first call. NULL when it cannot be told. */
+static const char *alloc_caller(void)
+{
+    unwound u = {.n = 0};
+    _Unwind_Backtrace(unwind_one, &u);
+    for (int i = 1; i < u.n; i++) {
+        Dl_info info;
+        if (!dladdr(u.pc[i], &info) || !info.dli_fname)
+            return NULL;
+        if (info.dli_fbase == self.dli_fbase || strstr(info.dli_fname, "/libc.so"))
+            continue;
+        return info.dli_fname;
+    }
+    return NULL;
+}
+
+/* Whether the code that allocates is a library the control skips. */
 static bool skipped(const fault_ctl *c)
 {
     if (!c->skip_lib[0])
         return false;
-    unwound u = {.n = 0};
-    _Unwind_Backtrace(unwind_one, &u);
-    void **frames = u.pc;
-    const int n = u.n;
-    for (int i = 1; i < n; i++) {
-        Dl_info info;
-        if (!dladdr(frames[i], &info) || !info.dli_fname)
-            return false;
-        if (info.dli_fbase == self.dli_fbase || strstr(info.dli_fname, "/libc.so"))
-            continue;
-        return lib_listed(c->skip_lib, info.dli_fname);
-    }
-    return false;
+    const char *file = alloc_caller();
+    return file && lib_listed(c->skip_lib, file);
+}
+
+/* Whether the code that allocates is a sanitizer's runtime, which treats a failed allocation
+ * as its own bug and aborts: ASan starting a thread asks pthread_getattr_np for the stack,
+ * which reallocs a CPU set, and a NULL there is a failed CHECK, not an error edged could
+ * handle. */
+static bool sanitizer_alloc(void)
+{
+    const char *file = alloc_caller();
+    return file && lib_listed("libasan:libtsan:libubsan:liblsan", file);
 }
 
 /* Whether this allocation is the one to fail. */
@@ -149,6 +164,12 @@ static bool fail_now(void)
     const long n = atomic_fetch_add_explicit(&c->seen, 1, memory_order_relaxed) + 1;
     if (n != atomic_load_explicit(&c->nth, memory_order_relaxed))
         return false;
+    if (sanitizer_alloc()) { /* the next allocation fails instead */
+        long want = n;
+        atomic_compare_exchange_strong_explicit(&c->nth, &want, n + 1, memory_order_relaxed,
+                                                memory_order_relaxed);
+        return false;
+    }
     atomic_fetch_add_explicit(&c->injected, 1, memory_order_relaxed);
     if (atomic_load_explicit(&c->trace, memory_order_relaxed) && __sanitizer_print_stack_trace)
         __sanitizer_print_stack_trace();

@@ -15,12 +15,15 @@
  * EDGE_FAULT_OP=NAME walks one operator); the daemon's config load and render (daemon/config.c); a
  * repository scan with dm_registry_get (daemon/registry.c); the OIP request parser and encoder on
  * JSON and binary-extension requests (daemon/codec_infer.c); the HTTP content codings
- * (daemon/http_codec.c). Each prints how many injection points it walked.
+ * (daemon/http_codec.c). Each prints how many injection points it walked. And the interposer's
+ * own rule: a thread started while armed is not failed inside the sanitizer's runtime.
  * EDGE_FAULT_MAX_RUNS (default 1500) bounds the runs per scenario: past it,
  * every allocation up to half the bound fails, then every Kth (the sample is printed).
  * EDGE_FAULT_VERBOSE=1 prints the stack of each failure a run survived (sanitizer builds). The
  * daemon end to end is test_fault_daemon.c. */
+#include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -599,6 +602,37 @@ static void test_http_codec(void **state)
     walk("http codec", run_codec, text);
 }
 
+static void *thread_noop(void *arg)
+{
+    return arg;
+}
+
+/* A thread started and joined with each of its allocations failing in turn (those of
+ * pthread_create: the dynamic linker's TLS vector, an EAGAIN), under ASan with the runtime's
+ * own among them (pthread_getattr_np's CPU set as the thread starts, on which ASan aborts, so
+ * the interposer fails the next allocation instead): each start either fails with EAGAIN or
+ * runs the thread, and the process lives. */
+static void test_thread_start(void **state)
+{
+    (void)state;
+    long seen = 0;
+    for (long n = 1; n <= seen + 1; n++) {
+        fault_arm(NULL, n == 1 ? LONG_MAX : n - 1, FAULT_ALL);
+        pthread_t t;
+        const int rc = pthread_create(&t, NULL, thread_noop, NULL);
+        if (rc == 0)
+            assert_int_equal(pthread_join(t, NULL), 0);
+        const fault_result r = fault_disarm(NULL);
+        if (n == 1) {
+            assert_int_equal(rc, 0); /* nothing failing */
+            seen = r.seen;
+        } else if (rc != 0) {
+            assert_int_equal(rc, EAGAIN);
+        }
+    }
+    printf("# thread start: %ld allocations, each failed once\n", seen);
+}
+
 int main(void)
 {
     g_models = edge_test_shared_path("models");
@@ -618,6 +652,7 @@ int main(void)
         cmocka_unit_test(test_registry),
         cmocka_unit_test(test_request),
         cmocka_unit_test(test_http_codec),
+        cmocka_unit_test(test_thread_start),
     };
     if (getenv("EDGE_FAULT_FILTER")) /* e.g. "test_mqtt" (cmocka's pattern) */
         cmocka_set_test_filter(getenv("EDGE_FAULT_FILTER"));

@@ -115,13 +115,17 @@ struct edge_exec {
     clockid_t clock[EDGE_MAX_THREADS]; /* the helpers' CPU clocks (pthread_getcpuclockid) */
     bool has_clock;                    /* every helper's clock was had */
     /* the caller's alone (no atomics needed but for the counters others read) */
-    unsigned miss;       /* fraction of recent jobs no helper joined, 1/65536ths */
-    unsigned tried;      /* parallel jobs since the last try of the helpers */
-    uint64_t try_at;     /* CLOCK_MONOTONIC ns when that try began (0: the team's start) */
-    int64_t try_delay;   /* the helpers' run delay then (edge__exec_helpers_delay; -1: unknown) */
-    unsigned cpus;       /* CPUs online when the team was made */
-    uint64_t solo_until; /* CLOCK_MONOTONIC ns: when to try the helpers again */
-    uint64_t solo_ns;    /* how long the next solo spell lasts */
+    unsigned miss;     /* fraction of recent jobs no helper joined, 1/65536ths */
+    unsigned tried;    /* parallel jobs since the last try of the helpers */
+    uint64_t try_at;   /* CLOCK_MONOTONIC ns when that try began (0: the team's start) */
+    int64_t try_delay; /* the helpers' run delay then (edge__exec_helpers_delay; -1: unknown) */
+    unsigned cpus;     /* CPUs the team may run on (team_cpus), counted when it was made */
+#if defined(__linux__)
+    cpu_set_t made_on; /* its maker's affinity, which its helpers inherited (a parked team is
+                        * reused by a maker with the same) */
+#endif
+    uint64_t solo_until;           /* CLOCK_MONOTONIC ns: when to try the helpers again */
+    uint64_t solo_ns;              /* how long the next solo spell lasts */
     atomic_uint_fast64_t spell_ns; /* how long the last one lasts (edge_exec_counts) */
     uint64_t grace_until; /* helpers being woken from sleep: misses until then do not count */
     bool waking;          /* the last job found helpers asleep */
@@ -875,8 +879,8 @@ int64_t edge__exec_helpers_delay(const edge_exec *x)
 
 /* Did the try of the helpers that ends now (in a spell, at NOW) fail for another program? Its
  * helpers waited for their CPUs for DELAY_LOADED_PCT of it or more (TRY_WAITED); or it lasted
- * under TRY_GOOD_NS and ends with more threads wanting the machine's CPUs than it has (where that
- * cannot be read, its length alone says: TRY_CROWDED). */
+ * under TRY_GOOD_NS and ends with more threads wanting the machine's CPUs than the team may use
+ * (x->cpus, team_cpus; where that cannot be read, its length alone says: TRY_CROWDED). */
 enum { TRY_KEPT_UP, TRY_WAITED, TRY_CROWDED }; /* try_loaded's answers */
 
 static int try_loaded(const edge_exec *x, uint64_t now)
@@ -1528,12 +1532,47 @@ __attribute__((destructor)) static void parked_free(void)
     pthread_mutex_unlock(&parked_mu);
 }
 
+/* The CPUs a team made by this thread may run on (its helpers inherit its affinity): the ones
+ * its affinity mask allows (a cpuset, systemd's CPUAffinity=, taskset), else those online. The
+ * runnable count the spells read (/proc/loadavg) is the whole machine's, and calm_watch and
+ * try_loaded set it against this: against the machine's online CPUs, a process confined to 2 of
+ * 8 read calm with a program busy on its helper's CPU (3 runnable, at most 8), and its team woke
+ * the helper onto that program's CPU again and again. Against the CPUs it may use, threads
+ * runnable elsewhere on the machine count too: the spells then last their length, the team runs
+ * at one thread's pace in them and takes no CPU from anyone. X->made_on gets the mask (empty
+ * where it cannot be read). */
+static unsigned team_cpus(edge_exec *x)
+{
+#if defined(__linux__)
+    if (!sched_getaffinity(0, sizeof x->made_on, &x->made_on) && CPU_COUNT(&x->made_on) > 0)
+        return (unsigned)CPU_COUNT(&x->made_on);
+    CPU_ZERO(&x->made_on);
+#endif
+    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    return cpus > 0 ? (unsigned)cpus : 1;
+}
+
+/* Whether parked team X was made by a thread with this one's affinity (its helpers' CPUs are the
+ * ones this maker's would be). */
+static bool made_like_this(const edge_exec *x)
+{
+#if defined(__linux__)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set))
+        CPU_ZERO(&set);
+    return CPU_EQUAL(&set, &x->made_on);
+#else
+    (void)x;
+    return true;
+#endif
+}
+
 edge_exec *edge__exec_new(unsigned n)
 {
     edge_exec *x = NULL;
     pthread_mutex_lock(&parked_mu);
     for (size_t i = 0; i < n_parked; i++)
-        if (parked[i]->n == n) {
+        if (parked[i]->n == n && made_like_this(parked[i])) {
             x = parked[i];
             parked[i] = parked[--n_parked];
             break;
@@ -1579,8 +1618,7 @@ edge_exec *edge__exec_new(unsigned n)
     x->n = n;
     x->solo_ns = SOLO_MIN_NS;
     x->try_delay = -1;
-    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    x->cpus = cpus > 0 ? (unsigned)cpus : 1;
+    x->cpus = team_cpus(x);
     atomic_init(&x->caller_cpu, -1);
     for (unsigned i = 0; i < n; i++)
         atomic_init(&x->slot[i].cpu, -1);

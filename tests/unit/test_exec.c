@@ -241,6 +241,29 @@ static void test_calm_spells(void **state)
     assert_int_equal(calm_ends(1000, 2), 0); /* busy: every spell lasts its length */
     assert_int_equal(calm_ends(-1, 1), 0);   /* the count unknown: as busy */
 
+    /* the count set against the CPUs the team may use, not the machine's: 2 runnable is calm for
+     * a team free on 2 CPUs or more, not for one made by a thread confined to one (a cpuset) */
+    cpu_set_t all, one;
+    assert_int_equal(sched_getaffinity(0, sizeof all, &all), 0);
+    if (CPU_COUNT(&all) >= 2) {
+        const unsigned long long free2 = calm_ends(2, 10);
+        printf("# 2 threads runnable, %d CPUs allowed: %llu spell(s) ended early\n",
+               CPU_COUNT(&all), free2);
+        assert_true(free2 >= 1);
+        CPU_ZERO(&one);
+        for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+            if (CPU_ISSET(cpu, &all)) {
+                CPU_SET(cpu, &one);
+                break;
+            }
+        assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0);
+        const unsigned long long confined = calm_ends(2, 2);
+        assert_int_equal(sched_setaffinity(0, sizeof all, &all), 0);
+        printf("# 2 threads runnable, the team confined to 1 CPU: %llu spell(s) ended early\n",
+               confined);
+        assert_int_equal(confined, 0);
+    }
+
     /* a caller that stops invoking in a spell on a busy machine: the helper reads the count over
      * the spell's length (8 waits of an eighth of 20 ms, and one), then sleeps untimed */
     atomic_store(&runnable_now, 1000);

@@ -26,12 +26,14 @@
  * independent 1-thread inferences at once, one per CPU, against one alone (what two CPUs give the
  * model with no synchronisation); each quiet round's own figures on a line of its own, with the
  * round trip measured before it (the host's episodes last about a round: the median of rounds takes
- * one or the other). A third condition, spaced (--spaced-ms MS, 10 by default; 0: none): the quiet
- * machine, each invoke after a sleep of MS, as a camera's frames or a client's requests come (the
- * team's helpers have gone to sleep by then: their wakeup is the invoke's). Each block takes the
- * MEAN of at least SPACED_MIN invokes over at least twice --min-seconds, after 3 untimed, the
- * configurations alternating; the figure is again the median of the rounds' ratios against the
- * 1-thread run. Its bar is edged's own, never to lose: 2 threads >= 0.95x. A fourth, bursty
+ * one or the other) and the host's steal on the two CPUs during it (/proc/stat: whether a VM's
+ * host held a vCPU, or the host was slow in other ways). A third condition, spaced (--spaced-ms MS,
+ * 10 by default; 0: none): the quiet machine, each invoke after a sleep of MS, as a camera's frames
+ * or a client's requests come (the team's helpers have gone to sleep by then: their wakeup is the
+ * invoke's). Each block takes the MEAN of at least SPACED_MIN invokes over at least twice
+ * --min-seconds, after 3 untimed, the configurations alternating; the figure is again the median of
+ * the rounds' ratios against the 1-thread run. Its bar is edged's own, never to lose: 2 threads >=
+ * 0.95x. A fourth, bursty
  * (--bursty MS/PERIOD, 5/50 by default; 0: none): the busy threads of contended, each spinning MS
  * milliseconds in every PERIOD and asleep the rest, as a video decoder's frames or a broker's
  * flushes come (the team goes solo at a burst and should be back when it ends: exec.c, CALM_*);
@@ -212,6 +214,39 @@ static double round_trip_ns(int a, int b)
     }
     pthread_join(tid, NULL);
     return best;
+}
+
+/* CPU CPU's ticks from /proc/stat: [0] its steal (time a VM's host held the vCPU), [1] all of
+ * user..steal together; false when it cannot be read (not Linux, or no such line). */
+static bool cpu_ticks(int cpu, unsigned long long t[2])
+{
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f)
+        return false;
+    char want[32], line[512];
+    snprintf(want, sizeof want, "cpu%d ", cpu);
+    bool found = false;
+    while (!found && fgets(line, sizeof line, f)) {
+        unsigned long long v[8];
+        found = !strncmp(line, want, strlen(want)) &&
+                sscanf(line + strlen(want), "%llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+                       &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8;
+        if (found) {
+            t[0] = v[7];
+            t[1] = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+/* The share of CPU CPU's time the host stole since A (cpu_ticks), in percent; -1 when unknown. */
+static double steal_pct(int cpu, const unsigned long long a[2], bool a_ok)
+{
+    unsigned long long b[2];
+    if (!a_ok || !cpu_ticks(cpu, b) || b[1] <= a[1] || b[0] < a[0])
+        return -1.0;
+    return 100.0 * (double)(b[0] - a[0]) / (double)(b[1] - a[1]);
 }
 
 static void empty_task(void *ctx, size_t task, unsigned thread)
@@ -496,6 +531,8 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
     }
     const int other = next_cpu(mine, caller);
     double ceiling[MAX_ROUNDS], trip[MAX_ROUNDS]; /* the quiet rounds': ceiling, round trip */
+    double steal[MAX_ROUNDS]
+                [2]; /* the quiet rounds' host steal on the caller's CPU and the other */
     /* upstream XNNPACK on the same graph: [busy][0: 1 thread, 1: 2 threads][round] */
     double xnn[CONDS][2][MAX_ROUNDS];
     char graph[64] = "";
@@ -526,6 +563,8 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
             edge_thread_stats a[CONFIGS], b;
             for (int k = 0; k < CONFIGS; k++)
                 edge_interp_thread_stats(it[k], &a[k]);
+            unsigned long long tick[2][2];
+            const bool tick_ok = !busy && cpu_ticks(caller, tick[0]) && cpu_ticks(other, tick[1]);
             if (busy != 2 && c->slice_ms > 0.0) { /* the configurations take turns */
                 double sl[CONFIGS], rt[CONFIGS];
                 failed = sliced_us(it, CONFIGS, c->settle_s, busy == 3 ? 2 * c->min_s : c->min_s,
@@ -553,6 +592,9 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
                 st[busy][k].node_choice += b.node_choice; /* rounds that ended choosing */
                 failed = us[busy][k][r] <= 0.0;
             }
+            if (!busy) /* the configurations' blocks only: not the ceiling's */
+                for (int k = 0; k < 2; k++)
+                    steal[r][k] = steal_pct(k ? other : caller, tick[k], tick_ok);
             if (busy == 1 || busy == 3)
                 busy_stop();
             else if (!busy && !failed)
@@ -573,11 +615,17 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
             if (busy)
                 busy_stop();
         }
-    for (int r = 0; r < c->rounds && !failed; r++) /* before the medians sort them */
+    for (int r = 0; r < c->rounds && !failed; r++) { /* before the medians sort them */
+        char st_text[64] = "host steal not readable";
+        if (steal[r][0] >= 0.0 && steal[r][1] >= 0.0)
+            snprintf(st_text, sizeof st_text, "host steal %.1f%% / %.1f%% of CPUs %d / %d",
+                     steal[r][0], steal[r][1], caller, other);
         printf("%-24s quiet     round %-3d 1 thread %9.1f us, 2 threads %9.1f us (%.2fx), auto "
-               "%9.1f us (%.2fx); ceiling %.2fx; round trip between the CPUs before it %.0f ns\n",
+               "%9.1f us (%.2fx); ceiling %.2fx; round trip between the CPUs before it %.0f ns; "
+               "%s\n",
                name, r + 1, us[0][0][r], us[0][1][r], us[0][0][r] / us[0][1][r], us[0][2][r],
-               us[0][0][r] / us[0][2][r], ceiling[r], trip[r]);
+               us[0][0][r] / us[0][2][r], ceiling[r], trip[r], st_text);
+    }
     if (!failed) {
         static const char *const cond[CONDS] = {"quiet", "contended", "spaced", "bursty"};
         for (int busy = 0; busy < CONDS; busy++) {

@@ -285,6 +285,9 @@ static const layer cases[] = {
     /* small depthwise: person_detect's first (48x48x8), mobilenet_v1_025_128's first (64x64x8) */
     {"(w48)", "dw 3x3 s1 48x48x8", L_DW, 48, 48, 8, 8, 3, 1, S1_SAME, 1, T_QC8, 0},
     {"(w64)", "dw 3x3 s1 64x64x8", L_DW, 64, 64, 8, 8, 3, 1, S1_SAME, 1, T_QC8, 0},
+    /* narrow layers at a high resolution: yolov8n's 160x160 C2f bottleneck and its 1x1 */
+    {"(n3)", "conv 3x3 160x160x16->16", L_CONV, 160, 160, 16, 16, 3, 1, S1_SAME, 1, T_QC8, 0},
+    {"(n1)", "pw 1x1 160x160x32->32", L_CONV, 160, 160, 32, 32, 1, 1, NO_PAD, 1, T_QC8, 0},
     /* uint8 (per-tensor weights): the same shapes */
     {"(au)", "pw 1x1 56x56x64->128 u8", L_CONV, 56, 56, 64, 128, 1, 1, NO_PAD, 1, T_QU8, 0},
     {"(bu)", "dw 3x3 s1 112x112x32 u8", L_DW, 112, 112, 32, 32, 3, 1, S1_SAME, 1, T_QU8, 0},

@@ -5,8 +5,9 @@
  * conv 56x56x64->128, (b) depthwise 3x3 s1 112x112x32 pad 1, (c) 3x3 conv 32x32x16->32 pad 1,
  * (d1) FC 1024->1000 batch 1, (d8) batch 8, and (issue 46) the first layers (e1) person_detect's
  * 96x96x1->8 3x3 s2, (e3) 96x96x3->8, (e224) 224x224x3->32, (y) yolov5n's 640x640x3->16 6x6 s2,
- * the small depthwise layers (w48) 48x48x8 and (w64) 64x64x8, each in int8 and uint8 (tag + u)
- * - it writes a one-operator model in memory with the project's writer (int8: per-channel
+ * the small depthwise layers (w48) 48x48x8 and (w64) 64x64x8, each in int8 and uint8 (tag + u),
+ * and the narrow layers at a high resolution (n3) 3x3 conv 160x160x16->16 and (n1) 1x1 conv
+ * 160x160x32->32 (yolov8n's, int8) - it writes a one-operator model in memory with the project's writer (int8: per-channel
  * weights; uint8: per-tensor weights with a zero point; random data, scales that keep most
  * outputs off the clamp), opens it at each kernel level the CPU has, checks every level's output
  * equals the scalar one, and prints the median microseconds of edge_interp_invoke on one
@@ -63,6 +64,9 @@ static const shape_def shapes[] = {
     {"(y)", "6x6 s2 640x640x3->16", OP_CONV, 1, 640, 640, 3, 16, 6, 2, I8, 1.0, 1.0, 0.5},
     {"(w48)", "dw 3x3 s1 48x48x8", OP_DW, 1, 48, 48, 8, 8, 3, 1, I8, 1.0, 1.0, 0},
     {"(w64)", "dw 3x3 s1 64x64x8", OP_DW, 1, 64, 64, 8, 8, 3, 1, I8, 1.0, 1.0, 0},
+    /* narrow layers at a high resolution (yolov8n's 160x160 bottleneck and 1x1): must not lose */
+    {"(n3)", "3x3 conv 160x160x16->16", OP_CONV, 1, 160, 160, 16, 16, 3, 1, I8, 1.0, 1.0, 0},
+    {"(n1)", "1x1 conv 160x160x32->32", OP_CONV, 1, 160, 160, 32, 32, 1, 1, I8, 1.0, 1.0, 0},
     {"(au)", "1x1 conv 56x56x64->128", OP_CONV, 1, 56, 56, 64, 128, 1, 1, U8, 0, 0, 0},
     {"(bu)", "dw 3x3 s1 112x112x32", OP_DW, 1, 112, 112, 32, 32, 3, 1, U8, 0, 0, 0},
     {"(cu)", "3x3 conv 32x32x16->32", OP_CONV, 1, 32, 32, 16, 32, 3, 1, U8, 0, 0, 0},

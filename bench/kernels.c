@@ -17,7 +17,7 @@
  * Does not own: the anchors - anchor-xnnup (upstream XNNPACK, bench/anchor_xnnup.c, built with
  * -Dxnnpack_upstream=PREFIX; preferred when present), anchor-xnnbench and anchor-peak
  * (compiled from ../shared/anchors).
- * Usage: bench-kernels [--kernels|--level NAME] [--case TAG] [--rounds N] [--quick]
+ * Usage: bench-kernels [--kernels|--level NAME] [--case TAG]... [--rounds N] [--quick]
  *                      [--min-seconds S] [--anchor XNNBENCH] [--peak PEAK] */
 #include <math.h>
 #include <stdbool.h>
@@ -542,24 +542,39 @@ static void run_peak(anchors *a, const char *path)
 #endif
 }
 
-/* Does TAG ("(cu)") name the case ONLY ("cu" or "(cu)"); NULL matches every case. */
-static bool case_matches(const char *tag, const char *only)
+/* The cases --case asked for (repeatable), by their tags with or without brackets. */
+#define MAX_ONLY 64
+typedef struct case_list {
+    const char *tag[MAX_ONLY];
+    int n; /* 0: every case */
+} case_list;
+
+/* Does TAG ("(cu)") name one of ONLY's cases ("cu" or "(cu)"); an empty list matches every case. */
+static bool case_matches(const char *tag, const case_list *only)
 {
-    if (!only)
+    if (!only->n)
         return true;
-    only += only[0] == '(';
-    const size_t len = strcspn(only, ")");
-    return strlen(tag) == len + 2 && !strncmp(tag + 1, only, len);
+    for (int i = 0; i < only->n; i++) {
+        const char *o = only->tag[i] + (only->tag[i][0] == '(');
+        const size_t len = strcspn(o, ")");
+        if (strlen(tag) == len + 2 && !strncmp(tag + 1, o, len))
+            return true;
+    }
+    return false;
 }
 
 /* The XNNPACK anchor: PATH, else anchor-xnnup (upstream XNNPACK) next to this program when it
- * was built, else anchor-xnnbench (Debian's). ONLY (a case) is passed on to save time. */
-static void run_xnn(anchors *a, const char *path, const char *only)
+ * was built, else anchor-xnnbench (Debian's). ONLY's cases are passed on to save time. */
+static void run_xnn(anchors *a, const char *path, const case_list *only)
 {
     bench_anchor_locate(&a->xnn, path, "anchor-xnnup");
     if (!path && access(a->xnn.path, X_OK) != 0)
         bench_anchor_locate(&a->xnn, NULL, "anchor-xnnbench");
-    const char *args[] = {"--no-chain", only ? "--case" : NULL, only, NULL};
+    const char *args[2 + 2 * MAX_ONLY] = {"--no-chain"};
+    for (int i = 0; i < only->n; i++) {
+        args[1 + 2 * i] = "--case";
+        args[2 + 2 * i] = only->tag[i];
+    }
     if (bench_anchor_run(&a->xnn, args))
         printf("# XNNPACK ANCHOR DID NOT RUN: %s\n"
                "# edged's figures follow without XNNPACK's, so without ratios; build upstream\n"
@@ -583,7 +598,7 @@ static void run_xnn(anchors *a, const char *path, const char *only)
 
 typedef struct cli {
     const char *level, *xnn, *peak;
-    const char *only; /* --case: the one shape to run, by its tag without brackets (c, e1u) */
+    case_list only; /* --case: the shapes to run, by their tags (c, e1u); none: all */
     bench_opts o;
 } cli;
 
@@ -602,13 +617,13 @@ static int parse_args(int argc, char **argv, cli *c)
             c->o.min_s = atof(argv[++i]);
         else if (!strcmp(argv[i], "--rounds") && more)
             c->o.rounds = atoi(argv[++i]) > 0 ? atoi(argv[i]) : 1;
-        else if (!strcmp(argv[i], "--case") && more)
-            c->only = argv[++i];
+        else if (!strcmp(argv[i], "--case") && more && c->only.n < MAX_ONLY)
+            c->only.tag[c->only.n++] = argv[++i];
         else if (!strcmp(argv[i], "--quick"))
             c->o.min_s = 0.05, c->o.min_runs = 3;
         else {
             fprintf(stderr,
-                    "usage: %s [--kernels|--level NAME] [--case TAG] [--rounds N] [--quick] "
+                    "usage: %s [--kernels|--level NAME] [--case TAG]... [--rounds N] [--quick] "
                     "[--min-seconds S] "
                     "[--anchor XNNBENCH] [--peak PEAK]\n",
                     argv[0]);
@@ -643,6 +658,17 @@ int main(int argc, char **argv)
     int n_levels;
     if (parse_args(argc, argv, &c) || (n_levels = pick_levels(c.level, levels)) < 0)
         return 2;
+    for (int k = 0; k < c.only.n; k++) {
+        const case_list one = {{c.only.tag[k]}, 1};
+        size_t i = 0;
+        while (i < N_SHAPES && !case_matches(shapes[i].tag, &one))
+            i++;
+        if (i == N_SHAPES) {
+            fprintf(stderr, "--case %s: no such case (the tags are the first column's)\n",
+                    c.only.tag[k]);
+            return 2;
+        }
+    }
     printf("# edged int8 kernels, 1 thread; median us of edge_interp_invoke per level "
            "(>= %.2f s and %zu runs each)\n",
            c.o.min_s, c.o.min_runs);
@@ -650,14 +676,14 @@ int main(int argc, char **argv)
            getenv("EDGE_ISA") ? getenv("EDGE_ISA") : "(unset)");
     anchors a = {0};
     run_peak(&a, c.peak);
-    run_xnn(&a, c.xnn, c.only);
+    run_xnn(&a, c.xnn, &c.only);
     printf("# ratio = XNNPACK us / edged us (above 1: edged faster); GOPS = 2 x MAC / time;\n"
            "# %%peak = of the level's int8 peak (VNNI for scalar); check = output vs scalar;\n"
            "# u8/i8 = edged's uint8 us / its int8 us for the shape, same level\n");
     print_header();
     int failures = 0;
     for (size_t i = 0; i < N_SHAPES; i++)
-        if (case_matches(shapes[i].tag, c.only))
+        if (case_matches(shapes[i].tag, &c.only))
             failures += bench_shape(&shapes[i], levels, n_levels, &c.o, &a);
     bench_anchor_free(&a.xnn);
     bench_anchor_free(&a.peak);

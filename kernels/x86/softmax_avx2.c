@@ -14,6 +14,7 @@
  * once.
  * Does not own the table (backends/cpu/op_softmax.c fills it). */
 #include <immintrin.h>
+#include <stdbool.h>
 #include <string.h>
 
 #include "generic/softmax_rows.h"
@@ -169,46 +170,40 @@ static inline void out_row(void *vc, size_t i, const uint8_t *xr, uint8_t *o, in
 
 /* ---- rows of at most 16 bytes, 8 rows at a time with a row a lane ---- */
 
-/* Rows R[0..8) of 16 bytes as 8 vectors of two columns each: C[i] holds column 2i in its low 8
- * bytes and column 2i + 1 in its high 8, byte r of a column from row r (24 unpacks). */
-static inline void rows_to_columns(const __m128i r[8], __m128i c[8])
+/* Interleaving the low (HI false) or high halves of A and B in units of 1 << LOG bytes
+ * (0: bytes .. 3: quadwords). */
+static inline __m128i unpack(int log, bool hi, __m128i a, __m128i b)
 {
-    __m128i a[8], b[8];
-    for (int i = 0; i < 4; i++) {
-        a[2 * i] = _mm_unpacklo_epi8(r[2 * i], r[2 * i + 1]);
-        a[2 * i + 1] = _mm_unpackhi_epi8(r[2 * i], r[2 * i + 1]);
-    }
-    for (int h = 0; h < 2; h++) /* rows 0-3, then 4-7 */
-        for (int i = 0; i < 2; i++) {
-            b[4 * h + 2 * i] = _mm_unpacklo_epi16(a[4 * h + i], a[4 * h + 2 + i]);
-            b[4 * h + 2 * i + 1] = _mm_unpackhi_epi16(a[4 * h + i], a[4 * h + 2 + i]);
-        }
-    /* b[0..3]: rows 0-3 of columns 0-3, 4-7, 8-11, 12-15 (4 bytes a column); b[4..7]: rows 4-7 */
-    for (int i = 0; i < 4; i++) {
-        c[2 * i] = _mm_unpacklo_epi32(b[i], b[4 + i]);
-        c[2 * i + 1] = _mm_unpackhi_epi32(b[i], b[4 + i]);
+    switch (log) {
+    case 0:
+        return hi ? _mm_unpackhi_epi8(a, b) : _mm_unpacklo_epi8(a, b);
+    case 1:
+        return hi ? _mm_unpackhi_epi16(a, b) : _mm_unpacklo_epi16(a, b);
+    case 2:
+        return hi ? _mm_unpackhi_epi32(a, b) : _mm_unpacklo_epi32(a, b);
+    default:
+        return hi ? _mm_unpackhi_epi64(a, b) : _mm_unpacklo_epi64(a, b);
     }
 }
 
-/* The inverse for outputs: W[i] holds columns 2i and 2i + 1 interleaved (row r's two bytes in
- * word r); returns the 8 rows of 16 bytes in R (an 8x8 transpose of words). */
-static inline void words_to_rows(const __m128i w[8], __m128i r[8])
+/* Three rounds of unpacks over 8 vectors, in units of 1 << LOG bytes, then twice, then four
+ * times that: vectors (2i, 2i + 1), then (i, i + 2) of each half, then (i, i + 4). From LOG 0
+ * it turns rows of 16 bytes R[0..8) into vectors of two columns (OUT[i]: column 2i in its low 8
+ * bytes, column 2i + 1 in its high 8, byte r of a column from row r); from LOG 1 it turns
+ * vectors of two interleaved columns (row r's two bytes in word r) back into rows. */
+static inline void unpack3(int log, const __m128i in[8], __m128i out[8])
 {
-    __m128i p[8], q[8];
-    for (int i = 0; i < 4; i++) {
-        p[2 * i] = _mm_unpacklo_epi16(w[2 * i], w[2 * i + 1]);
-        p[2 * i + 1] = _mm_unpackhi_epi16(w[2 * i], w[2 * i + 1]);
-    }
-    for (int h = 0; h < 2; h++)
-        for (int i = 0; i < 2; i++) {
-            q[4 * h + 2 * i] = _mm_unpacklo_epi32(p[4 * h + i], p[4 * h + 2 + i]);
-            q[4 * h + 2 * i + 1] = _mm_unpackhi_epi32(p[4 * h + i], p[4 * h + 2 + i]);
-        }
-    /* q[0..3]: columns 0-7 of rows (0, 1), (2, 3), (4, 5), (6, 7); q[4..7]: columns 8-15 */
-    for (int i = 0; i < 4; i++) {
-        r[2 * i] = _mm_unpacklo_epi64(q[i], q[4 + i]);
-        r[2 * i + 1] = _mm_unpackhi_epi64(q[i], q[4 + i]);
-    }
+    __m128i a[8], b[8];
+    for (int i = 0; i < 4; i++)
+        for (int h = 0; h < 2; h++)
+            a[2 * i + h] = unpack(log, h, in[2 * i], in[2 * i + 1]);
+    for (int g = 0; g < 2; g++)
+        for (int i = 0; i < 2; i++)
+            for (int h = 0; h < 2; h++)
+                b[4 * g + 2 * i + h] = unpack(log + 1, h, a[4 * g + i], a[4 * g + 2 + i]);
+    for (int i = 0; i < 4; i++)
+        for (int h = 0; h < 2; h++)
+            out[2 * i + h] = unpack(log + 2, h, b[i], b[4 + i]);
 }
 
 /* The 8 outputs of a column's exponentials E (lanes = rows) by the rows' RQ, 0 where a row is
@@ -249,7 +244,7 @@ static void rows_narrow(size_t rows, size_t depth, const uint8_t *x, uint8_t *ou
                 r[i] = _mm_loadu_si128((const __m128i *)b);
             }
         }
-        rows_to_columns(r, c);
+        unpack3(0, r, c); /* c[i]: columns 2i and 2i + 1 */
         __m128i m = _mm_setzero_si128();
         for (int i = 0; i < 8; i++) {
             c[i] = _mm_xor_si128(c[i], vflip);
@@ -279,7 +274,7 @@ static void rows_narrow(size_t rows, size_t depth, const uint8_t *x, uint8_t *ou
                           hi = 2 * i + 1 < depth ? column_outs(e[2 * i + 1], &rq, live) : vflip;
             w[i] = _mm_xor_si128(_mm_unpacklo_epi8(lo, hi), vflip);
         }
-        words_to_rows(w, r);
+        unpack3(1, w, r);
         uint8_t *ob = out + r0 * depth;
         for (size_t i = 0; i < nr; i++) {
             if (depth == 16) {

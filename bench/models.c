@@ -39,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <unistd.h>
 
@@ -872,16 +873,26 @@ int main(int argc, char **argv)
             model_fig mf = {0};
             /* the model's own input_0.bin beside it, when there is one (a float model fed
              * the byte pattern computes on NaN and infinities) */
-            char dir[4096];
+            char dir[4096], path[4096 + 16];
             snprintf(dir, sizeof dir, "%s", argv[i]);
-            char *slash = strrchr(dir, '/');
-            if (slash)
-                *slash = 0;
-            else
-                snprintf(dir, sizeof dir, ".");
+            struct stat st;
+            if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+                /* a model's directory, as ../shared lays them out: its model.tflite */
+                size_t n = strlen(dir);
+                while (n > 1 && dir[n - 1] == '/')
+                    dir[--n] = 0;
+                snprintf(path, sizeof path, "%s/model.tflite", dir);
+            } else {
+                snprintf(path, sizeof path, "%s", argv[i]);
+                char *slash = strrchr(dir, '/');
+                if (slash)
+                    *slash = 0;
+                else
+                    snprintf(dir, sizeof dir, ".");
+            }
             char nb[256];
-            const char *name = model_name(argv[i], nb, sizeof nb);
-            failures += bench_levels_of(name, argv[i], dir, &c, &mf);
+            const char *name = model_name(path, nb, sizeof nb);
+            failures += bench_levels_of(name, path, dir, &c, &mf);
             note_fig(&f, name, &mf);
         }
     } else {

@@ -12,7 +12,8 @@
  * outputs off the clamp), opens it at each kernel level the CPU has, checks every level's output
  * equals the scalar one, and prints the median microseconds of edge_interp_invoke on one
  * thread, GOPS (2 ops per MAC), the fraction of the int8 peak, the ratio to XNNPACK measured in
- * the same run (XNNPACK us / edged us: above 1, edged is faster), uint8 against int8, and the
+ * the same run (XNNPACK us / edged us: above 1, edged is faster), uint8 against int8 (the int8
+ * model timed after the uint8 one in the same rounds), and the
  * targets.
  * Does not own: the anchors - anchor-xnnup (upstream XNNPACK, bench/anchor_xnnup.c, built with
  * -Dxnnpack_upstream=PREFIX; preferred when present), anchor-xnnbench and anchor-peak
@@ -334,27 +335,18 @@ static double level_target(const shape_def *s, edge_isa isa)
     return isa == EDGE_ISA_AVX2 ? s->avx2_target : s->target;
 }
 
-/* Every row's median, so a uint8 row can be set against its int8 shape at the same level. */
-typedef struct done_row {
-    const shape_def *s;
-    edge_isa isa;
-    double us;
-} done_row;
-static done_row done[N_SHAPES * 4];
-static size_t n_done;
-
-/* The int8 median at ISA of uint8 shape S ("(cu)" -> "(c)"), 0 if not measured. */
-static double int8_us(const shape_def *s, edge_isa isa)
+/* The int8 shape of uint8 shape S ("(cu)" -> "(c)"), NULL if none. */
+static const shape_def *int8_twin(const shape_def *s)
 {
     const size_t len = strlen(s->tag);
     if (s->dtype != EDGE_UINT8 || len < 3)
-        return 0.0;
-    for (size_t i = 0; i < n_done; i++) {
-        const char *t = done[i].s->tag;
-        if (done[i].isa == isa && strlen(t) == len - 1 && !strncmp(t, s->tag, len - 2))
-            return done[i].us;
+        return NULL;
+    for (size_t i = 0; i < N_SHAPES; i++) {
+        const char *t = shapes[i].tag;
+        if (shapes[i].dtype != EDGE_UINT8 && strlen(t) == len - 1 && !strncmp(t, s->tag, len - 2))
+            return &shapes[i];
     }
-    return 0.0;
+    return NULL;
 }
 
 static const char *verdict(bool known, bool met)
@@ -391,13 +383,14 @@ static void print_header(void)
            "check", "packed_B", "kernels");
 }
 
+/* I8: the int8 twin's median at LR's level from the same rounds (0: none). */
 static void print_row(const shape_def *s, const level_run *lr, const anchors *a, double xnn,
-                      const char *check)
+                      double i8, const char *check)
 {
     const double us = lr->t.median_us, gops = 2.0 * shape_macs(s) / us / 1e3;
     const double peak = level_peak(a, lr->isa);
     const double ratio = xnn > 0.0 ? xnn / us : 0.0, pct = peak > 0.0 ? 100.0 * gops / peak : 0.0;
-    const double i8 = int8_us(s, lr->isa), u8_i8 = i8 > 0.0 ? us / i8 : 0.0;
+    const double u8_i8 = i8 > 0.0 ? us / i8 : 0.0;
     char pk[16] = "-", xs[16] = "-", rs[16] = "-", us8[16] = "-", ts[64];
     if (peak > 0.0)
         snprintf(pk, sizeof pk, "%.1f%%", pct);
@@ -411,8 +404,6 @@ static void print_row(const shape_def *s, const level_run *lr, const anchors *a,
     printf("%-7s %-22s %-4s %-10s %9.1f %7.1f %6s %9s %6s %6s  %-32s %-6s %9zu  %s\n", s->tag,
            s->name, s->dtype == EDGE_UINT8 ? "u8" : "i8", edge_isa_name(lr->isa), us, gops, pk, xs,
            rs, us8, ts, check, lr->packed, lr->kernels);
-    if (n_done < sizeof done / sizeof done[0])
-        done[n_done++] = (done_row){s, lr->isa, us};
 }
 
 /* Percentage of output values at the type's limits. */
@@ -440,17 +431,37 @@ static double anchor_case_now(const anchors *a, const char *tag)
     return us;
 }
 
-/* Runs S's model at every level o->rounds times, alternating with the anchor's case when
+/* A model file in memory. */
+typedef struct model_file {
+    uint8_t *bytes;
+    size_t size;
+} model_file;
+
+/* Keeps in BEST the faster median of BEST and LR (both good), freeing LR's output. */
+static void keep_faster(level_run *best, level_run *lr)
+{
+    if (lr->t.median_us < best->t.median_us)
+        best->t = lr->t;
+    free(lr->out);
+}
+
+/* Runs S's model F at every level o->rounds times, alternating with the anchor's case when
  * there are several rounds and the anchor runs one case at a time; keeps the fastest median
- * of each side in RUNS (outputs from the first round) and returns the anchor's (0: none). */
-static double measure_rounds(const shape_def *s, const uint8_t *file, size_t size,
-                             const edge_isa *levels, int n_levels, const bench_opts *o,
-                             const anchors *a, level_run *runs, bool *ok)
+ * of each side in RUNS (outputs from the first round) and returns the anchor's (0: none).
+ * TWIN (a uint8 shape's int8 model, bytes NULL: none) runs right after S at each level of
+ * each round, its fastest median kept in TWIN_US (0: it failed), so that the two medians
+ * set against each other come from the same minutes: on a shared host, the int8 row timed
+ * minutes before read uint8 1.26-1.51x of int8 on four shapes that read 1.00-1.12x paired. */
+static double measure_rounds(const model_file *f, const model_file *twin, const edge_isa *levels,
+                             int n_levels, const bench_opts *o, const anchors *a, const char *tag,
+                             level_run *runs, bool *ok, double *twin_us)
 {
     double xnn = 0.0;
+    level_run tw[4];
+    bool tw_ok[4] = {false};
     for (int r = 0; r < o->rounds; r++) {
         if (o->rounds > 1 && a->per_case) {
-            const double x = anchor_case_now(a, s->tag);
+            const double x = anchor_case_now(a, tag);
             if (x > 0.0 && (xnn == 0.0 || x < xnn))
                 xnn = x;
         }
@@ -458,33 +469,46 @@ static double measure_rounds(const shape_def *s, const uint8_t *file, size_t siz
             level_run lr;
             if (r > 0 && !ok[i])
                 continue;
-            const bool good = run_level(file, size, levels[i], o, &lr) == 0;
-            if (r == 0) {
+            const bool good = run_level(f->bytes, f->size, levels[i], o, &lr) == 0;
+            if (r == 0)
                 ok[i] = good, runs[i] = lr;
-            } else if (good) {
-                if (lr.t.median_us < runs[i].t.median_us)
-                    runs[i].t = lr.t;
+            else if (good)
+                keep_faster(&runs[i], &lr);
+            if (!good || !twin->bytes || (r > 0 && !tw_ok[i]))
+                continue;
+            const bool tgood = run_level(twin->bytes, twin->size, levels[i], o, &lr) == 0;
+            if (r == 0) {
+                tw_ok[i] = tgood, tw[i] = lr;
                 free(lr.out);
+                tw[i].out = NULL;
+            } else if (tgood) {
+                keep_faster(&tw[i], &lr);
             }
         }
     }
-    return xnn > 0.0 ? xnn : bench_xnn_case_us(&a->xnn, s->tag);
+    for (int i = 0; i < n_levels; i++)
+        twin_us[i] = ok[i] && tw_ok[i] ? tw[i].t.median_us : 0.0;
+    return xnn > 0.0 ? xnn : bench_xnn_case_us(&a->xnn, tag);
 }
 
 /* Returns the failures: levels that refused the model, outputs unlike the scalar one. */
 static int bench_shape(const shape_def *s, const edge_isa *levels, int n_levels,
                        const bench_opts *o, const anchors *a)
 {
-    uint8_t *file = NULL;
-    size_t size = 0;
-    const int rc = build_model(s, &file, &size);
+    model_file f = {0}, twin = {0};
+    const shape_def *t = int8_twin(s);
+    int rc = build_model(s, &f.bytes, &f.size);
+    if (!rc && t)
+        rc = build_model(t, &twin.bytes, &twin.size);
     if (rc) {
         printf("%-7s %-22s cannot write the model: %s\n", s->tag, s->name, edge_strerror(rc));
+        free(f.bytes);
         return 1;
     }
     level_run runs[4];
     bool ok[4] = {false};
-    const double xnn = measure_rounds(s, file, size, levels, n_levels, o, a, runs, ok);
+    double twin_us[4] = {0};
+    const double xnn = measure_rounds(&f, &twin, levels, n_levels, o, a, s->tag, runs, ok, twin_us);
     const level_run *ref = NULL;
     int failures = 0;
     for (int i = 0; i < n_levels; i++) {
@@ -503,7 +527,7 @@ static int bench_shape(const shape_def *s, const edge_isa *levels, int n_levels,
             check = "ref";
             ref = lr;
         }
-        print_row(s, lr, a, xnn, check);
+        print_row(s, lr, a, xnn, twin_us[i], check);
     }
     for (int i = 0; i < n_levels; i++)
         if (ok[i]) { /* the first level that ran */
@@ -514,7 +538,8 @@ static int bench_shape(const shape_def *s, const edge_isa *levels, int n_levels,
     for (int i = 0; i < n_levels; i++)
         if (ok[i])
             free(runs[i].out);
-    free(file);
+    free(f.bytes);
+    free(twin.bytes);
     return failures;
 }
 
@@ -679,7 +704,8 @@ int main(int argc, char **argv)
     run_xnn(&a, c.xnn, &c.only);
     printf("# ratio = XNNPACK us / edged us (above 1: edged faster); GOPS = 2 x MAC / time;\n"
            "# %%peak = of the level's int8 peak (VNNI for scalar); check = output vs scalar;\n"
-           "# u8/i8 = edged's uint8 us / its int8 us for the shape, same level\n");
+           "# u8/i8 = edged's uint8 us / its int8 us for the shape, same level, the int8 model\n"
+           "#   timed right after the uint8 one in every round\n");
     print_header();
     int failures = 0;
     for (size_t i = 0; i < N_SHAPES; i++)

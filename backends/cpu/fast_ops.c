@@ -648,25 +648,31 @@ static void interior_span(int32_t out, int32_t in, int32_t stride, int32_t pad, 
         *lo = *hi;
 }
 
-/* P[t] = BASE + OFF[t] for the window's TAPS cells (3x3 unrolled: the common case). */
-static inline void window_at(const int8_t **restrict p, uintptr_t base,
-                             const ptrdiff_t *restrict off, size_t taps)
+/* P[t] = BASE + OFF[t] for the window's TAPS cells of N pixels, BASE moving on X_STEP
+ * a pixel and P on TAPS (3x3 unrolled: the common case). */
+static inline void windows_at(const int8_t **restrict p, uintptr_t base, uintptr_t x_step,
+                              const ptrdiff_t *restrict off, size_t taps, size_t n)
 {
     if (taps == 9) {
+        for (size_t i = 0; i < n; i++, p += 9, base += x_step) {
 #pragma GCC unroll 9
-        for (size_t t = 0; t < 9; t++)
-            p[t] = (const int8_t *)(base + (uintptr_t)off[t]);
+            for (size_t t = 0; t < 9; t++)
+                p[t] = (const int8_t *)(base + (uintptr_t)off[t]);
+        }
         return;
     }
-    for (size_t t = 0; t < taps; t++)
-        p[t] = (const int8_t *)(base + (uintptr_t)off[t]);
+    for (size_t i = 0; i < n; i++, p += taps, base += x_step)
+        for (size_t t = 0; t < taps; t++)
+            p[t] = (const int8_t *)(base + (uintptr_t)off[t]);
 }
 
 /* Rows [m0, m1) through the indirect GEMM for the NC channels from N0 of the packed blocks at
  * W: each tile's window pointers, then the kernel.
  * Pixels whose window lies inside the input (bounds per axis, found once) take their
  * pointers as the window's first cell plus fixed offsets, the cell stepping along the
- * output row; the others go cell by cell (window_ptrs). */
+ * output row, a run of them (up to the tile's end or the interior's) in one loop; the others
+ * go cell by cell (window_ptrs). Pixel by pixel, with the row's state carried from one to
+ * the next, the pointers took 11% of a 160x160 16->16 layer at avx512vnni (Zen 4). */
 static void igemm_rows(const fast_hdr *h, const int8_t *in, size_t m0, size_t m1, int8_t *out,
                        const void *w, size_t nc, size_t n0)
 {
@@ -688,7 +694,7 @@ static void igemm_rows(const fast_hdr *h, const int8_t *in, size_t m0, size_t m1
     bool y_in = false, row_start = true;
     for (size_t m = m0; m < m1; m += mr) {
         const size_t rows = m1 - m < mr ? m1 - m : mr;
-        for (size_t r = 0; r < rows; r++) {
+        for (size_t r = 0; r < rows;) {
             if (row_start) {
                 const ptrdiff_t iy0 = (ptrdiff_t)px.oy * g->stride_h - g->pad_h;
                 first = (uintptr_t)in +
@@ -696,10 +702,24 @@ static void igemm_rows(const fast_hdr *h, const int8_t *in, size_t m0, size_t m1
                                     (ptrdiff_t)g->pad_w * (ptrdiff_t)c);
                 y_in = px.oy >= y_lo && px.oy < y_hi;
             }
-            if (y_in && px.ox >= x_lo && px.ox < x_hi)
-                window_at(ptrs + r * taps, first + (uintptr_t)px.ox * x_step, off, taps);
-            else
+            if (y_in && px.ox >= x_lo && px.ox < x_hi) {
+                /* the interior run from here: to the tile's end or the interior's */
+                size_t run = (size_t)(x_hi - px.ox);
+                if (run > rows - r)
+                    run = rows - r;
+                windows_at(ptrs + r * taps, first + (uintptr_t)px.ox * x_step, x_step, off, taps,
+                           run);
+                r += run;
+                px.ox += (int32_t)run;
+                if (px.ox < g->out_w) {
+                    row_start = false;
+                    continue;
+                }
+                px.ox = g->out_w - 1; /* the row's last pixel: pixel_next moves to the next row */
+            } else {
                 window_ptrs(g, in, pad, px, ptrs + r * taps);
+                r++;
+            }
             pixel_next(g, &px);
             row_start = px.ox == 0;
         }

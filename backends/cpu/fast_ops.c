@@ -55,6 +55,7 @@ typedef struct fast_hdr {
     size_t dw_w_off;   /* depthwise: packed weights, after the zero vector, from the data */
     size_t pad_off;    /* indirect GEMM: in_c bytes of the padding value, from the data */
     bool flip_in;      /* indirect GEMM: the input is flipped (x ^ 0x80) around the kernel */
+    bool flip_back;    /* flip_in, and the input flipped back after it: someone reads it later */
     bool gemv;         /* one row (batch-1 FULLY_CONNECTED) on the table's gemv and its packing */
     /* GEMM of INT4 weights: blocks held 4-bit (pack.h's gemm4), each expanded into the task's
      * thread's scratch at W4_OFF before the kernel reads it (gemm4_task) */
@@ -197,6 +198,21 @@ static fast_hdr *alloc_hdr(edge_prep *p, edge_node *n, size_t data_bytes, const 
             kind == FAST_GEMM || kind == FAST_DW || kind == FAST_DCONV || kind == FAST_WINO;
     }
     return h;
+}
+
+/* Whether N is the last node to read its input 0 and nothing else will (no later node, not
+ * the caller: not a model input, whose bytes a caller may invoke again on, nor an output, nor
+ * a variable): an intermediate of the main graph dead after N, which a flip in place need not
+ * undo. The folds ran before prepare and keep the lifetimes (fold_pad.c); fuse_pw.c and
+ * fuse_silu shorten only the tensors they fuse away, and the row chains lengthen theirs,
+ * never an indirect GEMM's input (a flipped node is no chain's, edge_fast_rows_geom). */
+static bool last_reader(edge_prep *p, const edge_node *n)
+{
+    const edge_tensor *t = edge_op_input(p, n, 0);
+    const ptrdiff_t pos = n - p->m->nodes;
+    return n->subgraph == 0 && pos >= 0 && pos < p->m->n_nodes && !t->is_input &&
+           !t->is_output && !t->variable && t->producer >= 0 && t->producer < pos &&
+           t->last_use == (int32_t)pos;
 }
 
 /* ---- GEMM: CONV_2D and FULLY_CONNECTED ---- */
@@ -434,6 +450,7 @@ int edge_fast_conv_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k
     h->src = pointwise && h->kc == depth ? ROWS_DIRECT : indirect ? ROWS_INDIRECT : ROWS_IM2COL;
     if (indirect) { /* the padding cells' bytes, in the kernel's operand form (qs8.h) */
         h->flip_in = kt->gemm.a_bias == 128;
+        h->flip_back = h->flip_in && !last_reader(p, n);
         if (!edge_op_packed_done(n)) /* (with the packed weights: the same in every process) */
             memset((uint8_t *)n->packed_data + h->pad_off,
                    (uint8_t)h->zp_in ^ (h->flip_in ? 0x80 : 0), (size_t)k->in_c);
@@ -876,14 +893,15 @@ static void gemm_eval(const edge_node *n, const int8_t *in, int8_t *out, void *s
 {
     const fast_hdr *h = n->packed;
     gemm_job j = {h, split_of(h, ex), in, out, scratch, edge_op_scratch_stride(n), n->out_lut};
-    /* the indirect kernel reads x ^ 0x80 in place: the input is flipped and flipped back */
+    /* the indirect kernel reads x ^ 0x80 in place: the input is flipped, and flipped back
+     * unless nothing reads it after this node (flip_back) */
     const size_t in_n = h->flip_in ? (size_t)h->g.batches * (size_t)h->g.in_h * (size_t)h->g.in_w *
                                          (size_t)h->g.in_c
                                    : 0;
     if (in_n)
         edge_fast_flip(ex, (uint8_t *)(uintptr_t)in, in_n, NULL, 0);
     edge_exec_parallel_as(ex, j.s.n_tasks, j.s.team_tasks, gemm_task, &j);
-    if (in_n)
+    if (in_n && h->flip_back)
         edge_fast_flip(ex, (uint8_t *)(uintptr_t)in, in_n, NULL, 0);
 }
 

@@ -53,7 +53,8 @@ static const opt dm_config_options[] = {
      "room: one lingering after its last reply, else the oldest idle keep-alive one (between "
      "requests), else the oldest that has not completed a request (sending nothing, or still "
      "sending its headers or body, answered 503); only when every connection is busy with a "
-     "request is the newcomer answered 503.",
+     "request is the newcomer answered 503. A connection that has sent nothing is not closed "
+     "for another within 250 ms of its accept: the newcomer waits in the backlog.",
      NULL},
     {"server", "max_connections_per_uid", NULL, OPT_UINT, FIELD(max_connections_per_uid), 0, 65536,
      "0", true,

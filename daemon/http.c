@@ -724,6 +724,7 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
     }
     if (n == 0)
         return;
+    c->heard = true;
     c->last_active = dm_conn_now(c);
     c->rdata = b->base; /* the server's rbuf, or the body being read into place */
     c->roff = 0;
@@ -827,6 +828,7 @@ bool dm_conn_accept(dm_server *s, uv_stream_t *listener)
     c->vision = listener == (uv_stream_t *)&s->vision_listener;
     c->listener = c->vision ? DM_L_VISION : c->tcp ? DM_L_TCP : DM_L_UNIX;
     c->accept_turn = s->turn_seq;
+    c->accept_ms = uv_now(s->d->loop);
     if (c->tcp)
         uv_tcp_init(s->d->loop, &c->io.tcp);
     else

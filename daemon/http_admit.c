@@ -12,7 +12,9 @@
  * requests, then one that has not completed a request (it sent nothing yet,
  * or is still sending headers or a body), oldest first, as nginx and Envoy
  * do; only when every connection is busy with a request is the newcomer
- * refused.
+ * refused. A newcomer is kept from being closed for another until edged has
+ * had a loop turn to read it and, while it has sent nothing,
+ * DM_SILENT_GRACE_MS: the next accept waits instead.
  * Does not own: reading and writing (http.c), the listeners and the admin
  * check (http_server.c). */
 #include <stdio.h>
@@ -114,9 +116,16 @@ static void uid_drop(dm_server *s, uid_t uid)
 /* What closing C to make room costs, cheapest first; EVICT_NEVER: it may not be. */
 enum { EVICT_LINGERING, EVICT_IDLE, EVICT_INCOMPLETE, EVICT_FRESH, EVICT_NEVER };
 
-static bool fresh(const conn *c)
+/* Accepted in this turn or the last: not read yet. */
+static bool turn_fresh(const conn *c)
 {
     return c->accept_turn + 2 > c->s->turn_seq;
+}
+
+/* Silent since its accept less than DM_SILENT_GRACE_MS ago. */
+static bool in_grace(const conn *c, uint64_t now)
+{
+    return !c->heard && now - c->accept_ms < DM_SILENT_GRACE_MS;
 }
 
 static int evict_class(const conn *c)
@@ -130,9 +139,10 @@ static int evict_class(const conn *c)
     if (c->proven && !c->in_msg && !c->stop_parsing)
         return EVICT_IDLE; /* keep-alive between requests */
     /* One accepted in this turn or the last has not had a read of its own yet (a burst of
-     * connections larger than the limit would close its first ones unheard): kept, and the
-     * next accept waits (dm_admit_wait). */
-    if (fresh(c))
+     * connections larger than the limit would close its first ones unheard), and one that has
+     * sent nothing has a grace (its client may be waiting for the CPU to write its request):
+     * kept, and the next accept waits (dm_admit_wait). */
+    if (turn_fresh(c) || in_grace(c, dm_conn_now(c)))
         return EVICT_FRESH;
     return EVICT_INCOMPLETE;
 }
@@ -155,11 +165,23 @@ static int cheapest(dm_server *s, int l, bool by_uid, uid_t uid, conn **best)
     return best_class;
 }
 
-bool dm_admit_wait(dm_server *s, int l)
+int64_t dm_admit_wait(dm_server *s, int l)
 {
     conn *c;
-    return s->n_conns[l] >= s->d->cfg.max_connections &&
-           cheapest(s, l, false, 0, &c) == EVICT_FRESH;
+    if (s->n_conns[l] < s->d->cfg.max_connections || cheapest(s, l, false, 0, &c) != EVICT_FRESH)
+        return 0;
+    const uint64_t now = uv_now(s->d->loop);
+    int64_t wait = DM_SILENT_GRACE_MS;
+    for (c = s->conns; c; c = c->next) {
+        if (c->listener != l || evict_class(c) != EVICT_FRESH)
+            continue;
+        if (turn_fresh(c))
+            return -1;
+        const int64_t left = (int64_t)(c->accept_ms + DM_SILENT_GRACE_MS - now);
+        if (left < wait)
+            wait = left;
+    }
+    return wait > 0 ? wait : 1;
 }
 
 /* Close the cheapest connection of listener L (of UID when BY_UID) to make
@@ -178,7 +200,8 @@ static bool evict_one(dm_server *s, int l, bool by_uid, uid_t uid)
         dm_log(DM_LOG_DEBUG, "http: closing an idle connection to make room");
         dm_conn_close(best);
     } else {
-        dm_log(DM_LOG_DEBUG, "http: closing an incomplete connection to make room");
+        dm_log(DM_LOG_DEBUG, "http: closing a connection %s to make room",
+               best->heard ? "still sending its request" : "that sent nothing");
         dm_conn_refuse(best, "the connection was closed to make room for others: send the "
                              "request promptly once connected");
     }

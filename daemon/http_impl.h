@@ -79,6 +79,8 @@ struct dm_conn {
     bool reserved;        /* one of the reserved_connections (an administrator's) */
     bool proven;          /* has sent a complete request */
     uint64_t accept_turn; /* dm_server.turn_seq when accepted */
+    uint64_t accept_ms;   /* the loop's time then */
+    bool heard;           /* a byte of it has been read */
     bool peer_known;
     struct ucred cred;
     /* reading */
@@ -140,8 +142,10 @@ struct dm_server {
     uint64_t accepted_total;           /* and since the start */
     uint64_t turn_seq;                 /* loop turns with accepts (a quiet spell counts as two) */
     uv_stream_t *deferred[DM_N_LISTENERS]; /* listeners with a connection left pending */
-    uv_idle_t spin; /* runs while an accept is deferred: the next turn comes at once */
-    int refs;       /* owner + listener handles + the turn handle + connections */
+    int64_t wait_ms[DM_N_LISTENERS]; /* a deferred accept's wait (dm_admit_wait) */
+    uv_idle_t spin;   /* runs while an accept waits a turn: the next turn comes at once */
+    uv_timer_t grace; /* wakes the loop when an accept waits on a newcomer's grace */
+    int refs;         /* owner + listener handles + the turn, spin and grace handles + conns */
     bool has_tcp;
     bool has_vision;
     char tcp_name[64];
@@ -218,9 +222,17 @@ void dm_conns_unlink(dm_server *s, conn *c);
  * false: refused, with the reason in WHY (the caller closes C). */
 bool dm_admit(dm_server *s, conn *c, char *why, size_t len);
 void dm_admit_release(dm_server *s, conn *c); /* C closes */
-/* Listener L is full and only connections accepted in this turn or the last
- * (not read yet) could make room: accepting should wait a turn. */
-bool dm_admit_wait(dm_server *s, int l);
+/* Whether accepting on listener L should wait: 0 when it may go ahead (there
+ * is room, a connection can make room, or the newcomer will be refused); when
+ * L is full and only new connections not heard from yet could make room, -1
+ * (one accepted in this turn or the last: wait a loop turn) or the
+ * milliseconds until the first one's grace (DM_SILENT_GRACE_MS) ends. */
+int64_t dm_admit_wait(dm_server *s, int l);
+/* A connection that has sent nothing yet is not closed for a newcomer within
+ * this long of its accept: its client may not have had the CPU to write the
+ * request it connected for (a loaded machine, a client descheduled between
+ * connect and write). */
+#define DM_SILENT_GRACE_MS 250
 
 /* http_codec.c */
 /* Content-Encoding VALUE: a DM_CODING_*, or -1 when edged cannot decode it. */

@@ -185,26 +185,36 @@ static int listener_index(const dm_server *s, const uv_stream_t *listener)
  * newcomer waits in the backlog meanwhile instead of being refused. */
 static void accept_one(dm_server *s, int i, uv_stream_t *listener)
 {
-    if (s->accepted[i] >= ACCEPT_BATCH || dm_admit_wait(s, i)) {
+    const int64_t wait = s->accepted[i] >= ACCEPT_BATCH ? -1 : dm_admit_wait(s, i);
+    if (wait) {
         s->deferred[i] = listener;
+        s->wait_ms[i] = wait;
         return;
     }
     s->accepted[i]++;
-    if (dm_conn_accept(s, listener))
+    if (dm_conn_accept(s, listener)) {
         s->accepted_total++; /* what [power] exit_idle_s sees as a connection since its check */
-    else
+    } else {
         s->deferred[i] = listener; /* out of memory: try again next turn */
+        s->wait_ms[i] = -1;
+    }
 }
 
 static void on_spin(uv_idle_t *h)
 {
-    (void)h; /* keeps the loop turning (no wait in poll) while an accept is deferred */
+    (void)h; /* keeps the loop turning (no wait in poll) while an accept waits a turn */
+}
+
+static void on_grace(uv_timer_t *t)
+{
+    (void)t; /* the loop turns, and on_turn tries the deferred accept again */
 }
 
 static void on_turn(uv_check_t *t)
 {
     dm_server *s = t->data;
-    bool busy = false, waiting = false;
+    bool busy = false, spin = false;
+    int64_t wake = 0; /* the shortest wait on a newcomer's grace, ms */
     s->turn_seq++;
     for (int i = 0; i < DM_N_LISTENERS; i++) {
         busy |= s->accepted[i] > 0;
@@ -214,13 +224,20 @@ static void on_turn(uv_check_t *t)
         if (l && s->accepting && !uv_is_closing((uv_handle_t *)l)) {
             busy = true;
             accept_one(s, i, l);
-            waiting |= s->deferred[i] != NULL;
+            if (s->deferred[i] && s->wait_ms[i] < 0)
+                spin = true;
+            else if (s->deferred[i] && (!wake || s->wait_ms[i] < wake))
+                wake = s->wait_ms[i];
         }
     }
-    if (waiting)
+    if (spin)
         uv_idle_start(&s->spin, on_spin);
     else
         uv_idle_stop(&s->spin);
+    if (wake && !spin)
+        uv_timer_start(&s->grace, on_grace, (uint64_t)wake, 0);
+    else
+        uv_timer_stop(&s->grace);
     if (!busy)
         uv_check_stop(&s->turn); /* nothing to reset until the next accept */
 }
@@ -348,6 +365,7 @@ static void close_listeners(dm_server *s)
 {
     uv_close((uv_handle_t *)&s->turn, on_turn_closed);
     uv_close((uv_handle_t *)&s->spin, on_turn_closed);
+    uv_close((uv_handle_t *)&s->grace, on_turn_closed);
     uv_close((uv_handle_t *)&s->listener, on_listener_closed);
     if (s->has_tcp)
         uv_close((uv_handle_t *)&s->tcp_listener, on_listener_closed);
@@ -361,7 +379,7 @@ int dm_server_start(dm_daemon *d, int unix_fd, int tcp_fd)
     if (!s)
         return -ENOMEM;
     s->d = d;
-    s->refs = 4; /* owner + Unix listener + the turn and spin handles */
+    s->refs = 5; /* owner + Unix listener + the turn, spin and grace handles */
     int rc = uv_pipe_init(d->loop, &s->listener, 0);
     if (rc) {
         free(s);
@@ -373,6 +391,9 @@ int dm_server_start(dm_daemon *d, int unix_fd, int tcp_fd)
     uv_idle_init(d->loop, &s->spin);
     s->spin.data = s;
     uv_unref((uv_handle_t *)&s->spin);
+    uv_timer_init(d->loop, &s->grace);
+    s->grace.data = s;
+    uv_unref((uv_handle_t *)&s->grace);
     s->listener.data = s;
     if (unix_fd >= 0) {
         snprintf(s->path, sizeof s->path, "fd %d", unix_fd);

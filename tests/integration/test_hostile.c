@@ -344,7 +344,14 @@ static int good_once(int timeout_ms, char *why, size_t why_len)
         if (!end_h)
             continue;
         if (strncmp(reply, "HTTP/1.1 200 ", 13) != 0) {
-            snprintf(why, why_len, "'%.60s'", reply);
+            /* the status line and as much of the body (edged's reason) as came */
+            poll(&p, 1, 100);
+            const ssize_t more = read(fd, reply + n, sizeof reply - 1 - n);
+            n += more > 0 ? (size_t)more : 0;
+            reply[n] = 0;
+            const char *eol = strstr(reply, "\r\n");
+            snprintf(why, why_len, "'%.*s' %.140s", eol ? (int)(eol - reply) : 40, reply,
+                     end_h + 4);
             break;
         }
         const char *cl = strcasestr(reply, "\r\nContent-Length:");

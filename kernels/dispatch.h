@@ -47,6 +47,7 @@ typedef struct edge_kernels {
     struct { /* indirect GEMM (qs8.h): gemm's mr, nr, kr, a_bias and packing */
         edge_qs8_igemm_fn fn;
         const char *name;
+        edge_qs8_igemm_off_fn off; /* by offsets from a pointer a row; NULL: fn only */
     } igemm;
     struct { /* exact integer Winograd F(2x2, 3x3) CONV_2D (wino.h); NULL: none */
         edge_qs8_wino_fn fn;

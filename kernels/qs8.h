@@ -92,6 +92,15 @@ typedef void (*edge_qs8_igemm_fn)(size_t mr, size_t nc, size_t taps, size_t tc,
                                   const int8_t *const *ptrs, const void *w, int8_t *c,
                                   size_t c_stride, const edge_qs8_out *o);
 
+/* The same with the windows given as a pointer a row and the taps' offsets from it:
+ * A_t[m] = rows[m] + off[t] (every tap inside the input: no padding buffer). A tile of pixels
+ * whose windows lie inside the input then needs mr pointers instead of mr * taps; the table's
+ * igemm.off, NULL where the level has none (the op builds every pointer then). */
+typedef void (*edge_qs8_igemm_off_fn)(size_t mr, size_t nc, size_t taps, size_t tc,
+                                      const int8_t *const *rows, const ptrdiff_t *off,
+                                      const void *w, int8_t *c, size_t c_stride,
+                                      const edge_qs8_out *o);
+
 /* ---- GEMM of legacy uint8 activations with a per-row addend (uint8 CONV_2D, FULLY_CONNECTED) ----
  *
  * C[m][n] = requant_n( bias'[n] + row[m] + sum_{k < kc} A[m][k] * W[n][k] )   m < mr, n < nc

@@ -689,7 +689,19 @@ static inline void windows_at(const int8_t **restrict p, uintptr_t base, uintptr
  * pointers as the window's first cell plus fixed offsets, the cell stepping along the
  * output row, a run of them (up to the tile's end or the interior's) in one loop; the others
  * go cell by cell (window_ptrs). Pixel by pixel, with the row's state carried from one to
- * the next, the pointers took 11% of a 160x160 16->16 layer at avx512vnni (Zen 4). */
+ * the next, the pointers took 11% of a 160x160 16->16 layer at avx512vnni (Zen 4). Where the
+ * level has the kernel by offsets (igemm.off), a tile of interior pixels of one output row goes
+ * to it with each pixel's first cell and the taps' offsets (a pointer a pixel rather than one a
+ * tap: on a Zen 5 the 160x160 16->16 layer had spent 12% of its time on the taps' pointers);
+ * a tile with a border pixel, or across rows, takes every pointer as before. */
+static inline uintptr_t row_first(const edge_conv_params *g, const int8_t *in, pixel_at px,
+                                  size_t c)
+{
+    const ptrdiff_t iy0 = (ptrdiff_t)px.oy * g->stride_h - g->pad_h;
+    return (uintptr_t)in + (uintptr_t)(((ptrdiff_t)px.b * g->in_h + iy0) * g->in_w * (ptrdiff_t)c -
+                                       (ptrdiff_t)g->pad_w * (ptrdiff_t)c);
+}
+
 static void igemm_rows(const fast_hdr *h, const int8_t *in, size_t m0, size_t m1, int8_t *out,
                        const void *w, size_t nc, size_t n0)
 {
@@ -698,6 +710,8 @@ static void igemm_rows(const fast_hdr *h, const int8_t *in, size_t m0, size_t m1
     const size_t c = (size_t)g->in_c, n = h->n;
     const int8_t *pad = (const int8_t *)hdr_data(h) + h->pad_off;
     const int8_t *ptrs[IGEMM_MAX_MR * IGEMM_MAX_TAPS];
+    const int8_t *firsts[IGEMM_MAX_MR]; /* by offsets: the tile's pixels' first cells */
+    const edge_qs8_igemm_off_fn by_off = h->k->igemm.off;
     ptrdiff_t off[IGEMM_MAX_TAPS];
     for (int32_t ky = 0, t = 0; ky < g->k_h; ky++)
         for (int32_t kx = 0; kx < g->k_w; kx++, t++)
@@ -711,12 +725,25 @@ static void igemm_rows(const fast_hdr *h, const int8_t *in, size_t m0, size_t m1
     bool y_in = false, row_start = true;
     for (size_t m = m0; m < m1; m += mr) {
         const size_t rows = m1 - m < mr ? m1 - m : mr;
+        if (by_off && px.oy >= y_lo && px.oy < y_hi && px.ox >= x_lo &&
+            px.ox + (int32_t)rows <= x_hi) { /* x_hi <= out_w: one output row */
+            if (row_start)
+                first = row_first(g, in, px, c);
+            for (size_t r = 0; r < rows; r++)
+                firsts[r] = (const int8_t *)(first + ((uintptr_t)px.ox + r) * x_step);
+            by_off(rows, nc, taps, c, firsts, off, w, out + m * n + n0, n, &h->o);
+            y_in = true;
+            px.ox += (int32_t)rows;
+            row_start = px.ox == g->out_w;
+            if (row_start) {
+                px.ox = g->out_w - 1; /* the row's last pixel: pixel_next moves to the next row */
+                pixel_next(g, &px);
+            }
+            continue;
+        }
         for (size_t r = 0; r < rows;) {
             if (row_start) {
-                const ptrdiff_t iy0 = (ptrdiff_t)px.oy * g->stride_h - g->pad_h;
-                first = (uintptr_t)in +
-                        (uintptr_t)(((ptrdiff_t)px.b * g->in_h + iy0) * g->in_w * (ptrdiff_t)c -
-                                    (ptrdiff_t)g->pad_w * (ptrdiff_t)c);
+                first = row_first(g, in, px, c);
                 y_in = px.oy >= y_lo && px.oy < y_hi;
             }
             if (y_in && px.ox >= x_lo && px.ox < x_hi) {

@@ -48,6 +48,10 @@ void EDGE_AVXVNNI_FN(edge_qs8_gemm_rows_6x16c4)(size_t mr, size_t nc, size_t kc,
 void EDGE_AVXVNNI_FN(edge_qs8_igemm_6x16c4)(size_t mr, size_t nc, size_t taps, size_t tc,
                                             const int8_t *const *ptrs, const void *w, int8_t *c,
                                             size_t c_stride, const edge_qs8_out *o);
+void EDGE_AVXVNNI_FN(edge_qs8_igemm_off_6x16c4)(size_t mr, size_t nc, size_t taps, size_t tc,
+                                                const int8_t *const *rows, const ptrdiff_t *off,
+                                                const void *w, int8_t *c, size_t c_stride,
+                                                const edge_qs8_out *o);
 void EDGE_AVXVNNI_FN(edge_qs8_gemm_u8_6x16c4)(size_t mr, size_t nc, size_t kc, const uint8_t *a,
                                               size_t a_stride, const void *w, int32_t b,
                                               int32_t kzx, uint8_t *c, size_t c_stride,

@@ -24,7 +24,8 @@
  * per block.
  * Indirect (edge_qs8_igemm_8x48c4__avx512vnni, qs8.h): the same tile and output stage, the
  * broadcasts read tap by tap from each row's pointer (the op flipped the input once), no
- * row buffer.
+ * row buffer; edge_qs8_igemm_off_8x48c4__avx512vnni takes a pointer a row and the taps'
+ * offsets from it instead (a tile whose windows lie inside the input).
  * uint8 (U8): A is uint8 already, so it is used in place (or copied, not flipped, when
  * its rows are not contiguous or too long); each row's accumulators start at the bias
  * plus its addend b * (sum_k A[m][k] - kzx), the sums taken once per call with vpsadbw;
@@ -62,7 +63,8 @@ typedef struct gemm_ctx {
     bool whole;                 /* buf holds the whole rows (flipped once per call) */
     bool u8;                    /* legacy uint8: A and C are uint8, copied rather than flipped */
     const int32_t *row;         /* uint8: the rows' addends */
-    const uint8_t *const *ptrs; /* indirect: row m's tap t at ptrs[m * taps + t] (else NULL) */
+    const uint8_t *const *ptrs; /* indirect: row m's tap t at ptrs[m * taps + t] (else NULL), */
+    const ptrdiff_t *off;       /* or, with OFF, at ptrs[m] + off[t] (edge_qs8_igemm_off_fn) */
     size_t taps, tc;
     __m512i zp, lo8, hi8;
 } gemm_ctx;
@@ -170,14 +172,14 @@ INLINE void kloop1(int nv, __m512i acc[MR][NRV], const uint8_t *a, const uint8_t
         acc[0][j] = _mm512_add_epi32(acc[0][j], odd[j]);
 }
 
-/* Indirect, tap T, whole 16-byte chunks of tc: a chunk's 4 k groups of weights are loaded
- * first (4 * NV zmm, beside the ROWS * NV accumulators), then each row's pointer is read and
- * its 4 groups broadcast from it: no row pointer stays live across the chunk, so none is
- * parked in a vector register and moved back for every broadcast. */
-INLINE void kloop_ind16(int rows, int nv, __m512i acc[MR][NRV], const gemm_ctx *g,
-                        const uint8_t *wp, size_t t)
+/* Indirect, one tap of TC bytes (whole 16-byte chunks), row r's at PP[r * PS] + O: a chunk's 4
+ * k groups of weights are loaded first (4 * NV zmm, beside the ROWS * NV accumulators), then
+ * each row's pointer is read and its 4 groups broadcast from it: no row pointer stays live
+ * across the chunk, so none is parked in a vector register and moved back for every broadcast. */
+INLINE void kloop_ind16(int rows, int nv, __m512i acc[MR][NRV], const uint8_t *const *pp,
+                        size_t ps, ptrdiff_t o, size_t tc, const uint8_t *wp)
 {
-    for (size_t k = 0; k < g->tc; k += 16, wp += 16 * NR) {
+    for (size_t k = 0; k < tc; k += 16, wp += 16 * NR) {
         __m512i wv[4][NRV];
         UNROLL
         for (int s = 0; s < 4; s++)
@@ -186,7 +188,7 @@ INLINE void kloop_ind16(int rows, int nv, __m512i acc[MR][NRV], const gemm_ctx *
             wv[s][j] = _mm512_loadu_si512(wp + 4 * NR * s + 64 * j);
         UNROLL
         for (int r = 0; r < rows; r++) {
-            const uint8_t *p = g->ptrs[(size_t)r * g->taps + t] + k;
+            const uint8_t *p = pp[(size_t)r * ps] + o + k;
             UNROLL
             for (int s = 0; s < 4; s++) {
                 const __m512i av = bcast4(p + 4 * s);
@@ -200,17 +202,20 @@ INLINE void kloop_ind16(int rows, int nv, __m512i acc[MR][NRV], const gemm_ctx *
 
 INLINE void accumulate(int rows, int nv, __m512i acc[MR][NRV], const uint8_t *wp, const gemm_ctx *g)
 {
-    if (g->ptrs && rows > 1 && nv * (rows + 4) < 32 && g->tc % 16 == 0) {
-        for (size_t t = 0; t < g->taps; t++)
-            kloop_ind16(rows, nv, acc, g, wp + t * g->tc * NR, t);
-        return;
-    }
     if (g->ptrs) { /* indirect: tap by tap, each row's tc bytes where its pointer says */
+        const size_t ps = g->off ? 1 : g->taps; /* row r's tap t at pp[r * ps] + o */
+        const bool by16 = rows > 1 && nv * (rows + 4) < 32 && g->tc % 16 == 0;
         for (size_t t = 0; t < g->taps; t++) {
+            const uint8_t *const *pp = g->off ? g->ptrs : g->ptrs + t;
+            const ptrdiff_t o = g->off ? g->off[t] : 0;
+            if (by16) {
+                kloop_ind16(rows, nv, acc, pp, ps, o, g->tc, wp + t * g->tc * NR);
+                continue;
+            }
             const uint8_t *ap[MR];
             UNROLL
             for (int r = 0; r < rows; r++)
-                ap[r] = g->ptrs[(size_t)r * g->taps + t];
+                ap[r] = pp[(size_t)r * ps] + o;
             if (rows == 1)
                 kloop1(nv, acc, ap[0], wp + t * g->tc * NR, g->tc);
             else
@@ -427,9 +432,9 @@ void edge_qs8_gemm_rows_8x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, cons
     }
 }
 
-void edge_qs8_igemm_8x48c4__avx512vnni(size_t mr, size_t nc, size_t taps, size_t tc,
-                                       const int8_t *const *ptrs, const void *w, int8_t *c,
-                                       size_t c_stride, const edge_qs8_out *o)
+static void igemm(size_t mr, size_t nc, size_t taps, size_t tc, const int8_t *const *ptrs,
+                  const ptrdiff_t *off, const void *w, int8_t *c, size_t c_stride,
+                  const edge_qs8_out *o)
 {
     EDGE_QS8_GEMM_CONTRACT(mr, nc, taps * tc, MR, EDGE_GEMM_AVX512VNNI_KR);
     assert(tc % EDGE_GEMM_AVX512VNNI_KR == 0);
@@ -441,6 +446,7 @@ void edge_qs8_igemm_8x48c4__avx512vnni(size_t mr, size_t nc, size_t taps, size_t
         .c = c,
         .c_stride = c_stride,
         .ptrs = (const uint8_t *const *)ptrs,
+        .off = off,
         .taps = taps,
         .tc = tc,
         .zp = _mm512_set1_epi32(o->zp),
@@ -448,6 +454,21 @@ void edge_qs8_igemm_8x48c4__avx512vnni(size_t mr, size_t nc, size_t taps, size_t
         .hi8 = _mm512_set1_epi8((char)o->hi),
     };
     gemm_mr_s8(&g);
+}
+
+void edge_qs8_igemm_8x48c4__avx512vnni(size_t mr, size_t nc, size_t taps, size_t tc,
+                                       const int8_t *const *ptrs, const void *w, int8_t *c,
+                                       size_t c_stride, const edge_qs8_out *o)
+{
+    igemm(mr, nc, taps, tc, ptrs, NULL, w, c, c_stride, o);
+}
+
+void edge_qs8_igemm_off_8x48c4__avx512vnni(size_t mr, size_t nc, size_t taps, size_t tc,
+                                           const int8_t *const *rows, const ptrdiff_t *off,
+                                           const void *w, int8_t *c, size_t c_stride,
+                                           const edge_qs8_out *o)
+{
+    igemm(mr, nc, taps, tc, rows, off, w, c, c_stride, o);
 }
 
 void edge_qs8_gemm_u8_8x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, const uint8_t *a,

@@ -2,7 +2,8 @@
  *
  * Owns: edge_qs8_gemm_6x16c4__avxvnni (the qs8.h GEMM contract; executable spec:
  * edge_qs8_gemm_4x8c4__c), its gemm.rows form, edge_qs8_igemm_6x16c4__avxvnni (qs8.h's
- * indirect GEMM, spec edge_qs8_igemm_4x8c4__c) and edge_qs8_gemm_u8_6x16c4__avxvnni (the
+ * indirect GEMM, spec edge_qs8_igemm_4x8c4__c; edge_qs8_igemm_off_6x16c4__avxvnni, its form by
+ * offsets from a pointer a row) and edge_qs8_gemm_u8_6x16c4__avxvnni (the
  * legacy uint8 GEMM, spec edge_qs8_gemm_u8_4x8c4__c): qs8_gemm_avx512vnni.c's algorithm on
  * ymm, compiled twice (qs8_avxvnni.h: VEX and EVEX vpdpbusd, the __avxvnni_evex symbols).
  * Tile: up to 6 rows of A by 16 output channels, one ymm of 8 int32 accumulators per row
@@ -53,7 +54,8 @@ typedef struct gemm_ctx {
     bool whole;                 /* buf holds the whole rows (flipped once per call) */
     bool u8;                    /* legacy uint8: A and C are uint8, copied rather than flipped */
     const int32_t *row;         /* uint8: the rows' addends */
-    const uint8_t *const *ptrs; /* indirect: row m's tap t at ptrs[m * taps + t] (else NULL) */
+    const uint8_t *const *ptrs; /* indirect: row m's tap t at ptrs[m * taps + t] (else NULL), */
+    const ptrdiff_t *off;       /* or, with OFF, at ptrs[m] + off[t] (edge_qs8_igemm_off_fn) */
     size_t taps, tc;
     __m256i zp, lo8, hi8;
 } gemm_ctx;
@@ -160,11 +162,14 @@ INLINE void kloop1(int nv, __m256i acc[MR][NRV], const uint8_t *a, const uint8_t
 INLINE void accumulate(int rows, int nv, __m256i acc[MR][NRV], const uint8_t *wp, const gemm_ctx *g)
 {
     if (g->ptrs) { /* indirect: tap by tap, each row's tc bytes where its pointer says */
+        const size_t ps = g->off ? 1 : g->taps; /* row r's tap t at pp[r * ps] + o */
         for (size_t t = 0; t < g->taps; t++) {
+            const uint8_t *const *pp = g->off ? g->ptrs : g->ptrs + t;
+            const ptrdiff_t o = g->off ? g->off[t] : 0;
             const uint8_t *ap[MR];
             UNROLL
             for (int r = 0; r < rows; r++)
-                ap[r] = g->ptrs[(size_t)r * g->taps + t];
+                ap[r] = pp[(size_t)r * ps] + o;
             if (rows == 1)
                 kloop1(nv, acc, ap[0], wp + t * g->tc * NR, g->tc);
             else
@@ -357,9 +362,9 @@ void EDGE_AVXVNNI_FN(edge_qs8_gemm_rows_6x16c4)(size_t mr, size_t nc, size_t kc,
     }
 }
 
-void EDGE_AVXVNNI_FN(edge_qs8_igemm_6x16c4)(size_t mr, size_t nc, size_t taps, size_t tc,
-                                            const int8_t *const *ptrs, const void *w, int8_t *c,
-                                            size_t c_stride, const edge_qs8_out *o)
+static void igemm(size_t mr, size_t nc, size_t taps, size_t tc, const int8_t *const *ptrs,
+                  const ptrdiff_t *off, const void *w, int8_t *c, size_t c_stride,
+                  const edge_qs8_out *o)
 {
     EDGE_QS8_GEMM_CONTRACT(mr, nc, taps * tc, MR, EDGE_GEMM_AVXVNNI_KR);
     assert(tc % EDGE_GEMM_AVXVNNI_KR == 0);
@@ -371,9 +376,25 @@ void EDGE_AVXVNNI_FN(edge_qs8_igemm_6x16c4)(size_t mr, size_t nc, size_t taps, s
     g.c = c;
     g.c_stride = c_stride;
     g.ptrs = (const uint8_t *const *)ptrs;
+    g.off = off;
     g.taps = taps;
     g.tc = tc;
     gemm_mr_s8(&g);
+}
+
+void EDGE_AVXVNNI_FN(edge_qs8_igemm_6x16c4)(size_t mr, size_t nc, size_t taps, size_t tc,
+                                            const int8_t *const *ptrs, const void *w, int8_t *c,
+                                            size_t c_stride, const edge_qs8_out *o)
+{
+    igemm(mr, nc, taps, tc, ptrs, NULL, w, c, c_stride, o);
+}
+
+void EDGE_AVXVNNI_FN(edge_qs8_igemm_off_6x16c4)(size_t mr, size_t nc, size_t taps, size_t tc,
+                                                const int8_t *const *rows, const ptrdiff_t *off,
+                                                const void *w, int8_t *c, size_t c_stride,
+                                                const edge_qs8_out *o)
+{
+    igemm(mr, nc, taps, tc, rows, off, w, c, c_stride, o);
 }
 
 void EDGE_AVXVNNI_FN(edge_qs8_gemm_u8_6x16c4)(size_t mr, size_t nc, size_t kc, const uint8_t *a,

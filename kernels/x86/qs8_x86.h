@@ -58,6 +58,11 @@ void edge_qs8_gemm_rows_8x48c4__avx512vnni(size_t mr, size_t nc, size_t kc, cons
 void edge_qs8_igemm_8x48c4__avx512vnni(size_t mr, size_t nc, size_t taps, size_t tc,
                                        const int8_t *const *ptrs, const void *w, int8_t *c,
                                        size_t c_stride, const edge_qs8_out *o);
+/* qs8.h's edge_qs8_igemm_off_fn: the same kernel, row m's tap t at rows[m] + off[t]. */
+void edge_qs8_igemm_off_8x48c4__avx512vnni(size_t mr, size_t nc, size_t taps, size_t tc,
+                                           const int8_t *const *rows, const ptrdiff_t *off,
+                                           const void *w, int8_t *c, size_t c_stride,
+                                           const edge_qs8_out *o);
 /* The GEMM contract at mr 1 (FULLY_CONNECTED at batch 1; dispatch.h's gemv): weights kept
  * int8 against nibbles of x ^ 0x80 (qs8_gemv_avx2.c). */
 void edge_qs8_gemv_1x8c4__avx2(size_t mr, size_t nc, size_t kc, const int8_t *a, size_t a_stride,

@@ -613,8 +613,10 @@ static void test_dw_u8(void **state)
 
 /* One convolution of channels in whole k groups through the table's igemm as fast_ops.c drives
  * it (gemm packing, the input in the kernel's operand form, padding taps at a buffer of the zero
- * point, tiles of up to mr pixels cut at random) against edge_ref_conv_s8. */
-static int igemm_case(const edge_kernels *K, int round)
+ * point, tiles of up to mr pixels cut at random) against edge_ref_conv_s8. Where the level has
+ * the kernel by offsets (igemm.off), a tile whose windows all lie inside the input goes to it
+ * every other time (a pointer a pixel, the taps' offsets), and *BY_OFF counts those tiles. */
+static int igemm_case(const edge_kernels *K, int round, int *by_off)
 {
     edge_conv_params p = {0};
     p.batches = rnd_in(1, round % 7 == 0 ? 2 : 1);
@@ -663,8 +665,15 @@ static int igemm_case(const edge_kernels *K, int round)
     const edge_qs8_out o = {p.output_offset, p.act_min, p.act_max};
     memset(got, 0x5a, rows * n + 16);
     const int8_t **ptrs = malloc(K->gemm.mr * taps * sizeof *ptrs);
+    const int8_t **firsts = malloc(K->gemm.mr * sizeof *firsts);
+    ptrdiff_t *off = malloc(taps * sizeof *off);
+    for (int32_t ky = 0; ky < p.k_h; ky++)
+        for (int32_t kx = 0; kx < p.k_w; kx++)
+            off[ky * p.k_w + kx] = ((ptrdiff_t)ky * p.dil_h * p.in_w + (ptrdiff_t)kx * p.dil_w) *
+                                   (ptrdiff_t)c;
     for (size_t m = 0; m < rows;) {
         const size_t mr = (size_t)rnd_in(1, K->gemm.mr), tile = rows - m < mr ? rows - m : mr;
+        bool inside = true;
         for (size_t r = 0; r < tile; r++) {
             const size_t px = m + r, ox = px % (size_t)p.out_w;
             const size_t oy = px / (size_t)p.out_w % (size_t)p.out_h;
@@ -674,6 +683,7 @@ static int igemm_case(const edge_kernels *K, int round)
                     const int32_t iy = (int32_t)oy * p.stride_h - p.pad_h + ky * p.dil_h;
                     const int32_t ix = (int32_t)ox * p.stride_w - p.pad_w + kx * p.dil_w;
                     const bool in = iy >= 0 && iy < p.in_h && ix >= 0 && ix < p.in_w;
+                    inside &= in;
                     ptrs[r * taps + (size_t)(ky * p.k_w + kx)] =
                         in ? xf +
                                  ((b * (size_t)p.in_h + (size_t)iy) * (size_t)p.in_w + (size_t)ix) *
@@ -681,7 +691,14 @@ static int igemm_case(const edge_kernels *K, int round)
                            : pad;
                 }
         }
-        K->igemm.fn(tile, n, taps, c, ptrs, packed, got + m * n, n, &o);
+        if (K->igemm.off && inside && rnd_in(0, 1)) {
+            for (size_t r = 0; r < tile; r++)
+                firsts[r] = ptrs[r * taps]; /* tap 0: the window's first cell */
+            K->igemm.off(tile, n, taps, c, firsts, off, packed, got + m * n, n, &o);
+            ++*by_off;
+        } else {
+            K->igemm.fn(tile, n, taps, c, ptrs, packed, got + m * n, n, &o);
+        }
         m += tile;
     }
     int bad = memcmp(got, want, rows * n) != 0;
@@ -693,7 +710,7 @@ static int igemm_case(const edge_kernels *K, int round)
                     (int)p.stride_h, (int)p.stride_w, (int)p.dil_h, (int)p.dil_w, (int)p.pad_h,
                     (int)p.pad_w, (int)p.batches);
     free(x), free(xf), free(w), free(got), free(want), free(bias), free(mult), free(shift);
-    free(packed), free(ptrs), free(pad);
+    free(packed), free(ptrs), free(pad), free(firsts), free(off);
     return bad;
 }
 
@@ -701,11 +718,14 @@ static void test_igemm(void **state)
 {
     (void)state;
     FOR_LEVELS(K->igemm.fn, {
-        int bad = 0, n = rounds(300);
+        int bad = 0, n = rounds(300), by_off = 0;
         for (int r = 0; r < n; r++)
-            bad += igemm_case(K, r);
-        printf("# %s: %d indirect conv cases, %d differ\n", K->igemm.name, n, bad);
+            bad += igemm_case(K, r, &by_off);
+        printf("# %s: %d indirect conv cases, %d differ; %d tiles by offsets\n", K->igemm.name, n,
+               bad, by_off);
         assert_int_equal(bad, 0);
+        if (K->igemm.off) /* the cases hold interior tiles: the form by offsets ran */
+            assert_true(by_off > 0);
     })
 }
 

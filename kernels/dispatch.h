@@ -48,6 +48,7 @@ typedef struct edge_kernels {
         edge_qs8_igemm_fn fn;
         const char *name;
         edge_qs8_igemm_off_fn off; /* by offsets from a pointer a row; NULL: fn only */
+        bool c8; /* blocks of at most 16 channels also in 8-byte k groups (edge_qs8_gemm_pack_c8) */
     } igemm;
     struct { /* exact integer Winograd F(2x2, 3x3) CONV_2D (wino.h); NULL: none */
         edge_qs8_wino_fn fn;

@@ -74,6 +74,30 @@ void edge_qs8_gemm_pack(size_t n, size_t k, size_t nr, size_t kr, const int8_t *
     }
 }
 
+void edge_qs8_gemm_pack_c8(size_t n, size_t kc, size_t nr, void *dst)
+{
+    const size_t block = edge_qs8_gemm_block_bytes(nr, kc), row = 4 * nr, quads = kc / 4;
+    uint8_t *out = dst;
+    if (nr < 48)
+        return;
+    for (size_t n0 = 0; n0 < n; n0 += nr, out += block) {
+        if (n - n0 > 16)
+            continue;
+        uint8_t *w = out + 3 * nr * sizeof(int32_t);
+        for (size_t q = 0; q < quads; q += 2) {
+            uint8_t pair[16][8];
+            for (size_t c = 0; c < 16; c++) {
+                memcpy(pair[c], w + q * row + 4 * c, 4);
+                if (q + 1 < quads)
+                    memcpy(pair[c] + 4, w + (q + 1) * row + 4 * c, 4);
+                else
+                    memset(pair[c] + 4, 0, 4);
+            }
+            memcpy(w + q * row + 64, pair, sizeof pair);
+        }
+    }
+}
+
 size_t edge_qs8_gemm4_packed_bytes(size_t n, size_t k, size_t nr, size_t kr)
 {
     const size_t kc = edge_qs8_gemm_kc(k, kr);

@@ -28,6 +28,15 @@ void edge_qs8_gemm_pack(size_t n, size_t k, size_t nr, size_t kr, const int8_t *
                         const int32_t *bias, const int32_t *mult, const int32_t *shift,
                         int32_t input_offset, int32_t a_bias, void *dst);
 
+/* Narrow blocks again in 8-byte k groups (the table's igemm.c8): in every block of DST (packed by
+ * edge_qs8_gemm_pack for N channels, depth KC bytes, kr 4, NR >= 48) that holds at most 16
+ * channels, the padding of each even k quad q (channels 16..47 of its row) takes the 16 channels'
+ * weights of quads q and q + 1 as [channel][8 bytes]: channels 0-7 at byte 64 of the row, 8-15 at
+ * byte 128 (a last odd quad pairs with zeros). One 8-byte broadcast of a pixel's input then feeds
+ * two vpdpbusd, where the 4-byte groups take one each (qs8_gemm_avx512vnni.c). The bytes the
+ * 4-byte form reads are unchanged. */
+void edge_qs8_gemm_pack_c8(size_t n, size_t kc, size_t nr, void *dst);
+
 /* 4-bit GEMM blocks (INT4 weights, values -8..7, kept 4-bit in memory): a block of
  * edge_qs8_gemm_pack's layout whose weights are held two a byte. Its header (bias', mult,
  * shift: 12 * NR bytes) as it is, then the NR * KC weight bytes in chunks of 32: byte j of a

@@ -85,7 +85,8 @@ static inline size_t edge_qs8_gemm_block_bytes(size_t nr, size_t kc)
  * for m < mr, n < nc, where A_t[m] = ptrs[m * taps + t] points at tc bytes (tc a positive
  * multiple of the entry's kr): output pixel m's window tap t, the input pixel's channels or a
  * buffer of the padding value. W is packed for the table's gemm entry (same nr, kr and a_bias)
- * over depth K = taps * tc. The bytes are the kernel's operand form already: x ^ 0x80 when the
+ * over depth K = taps * tc, and where the table's igemm.c8 is set, edge_qs8_gemm_pack_c8
+ * (pack.h) has copied its narrow blocks into 8-byte k groups too. The bytes are the kernel's operand form already: x ^ 0x80 when the
  * gemm entry's a_bias is 128 (the op flips the input and the padding buffer once), x when it is
  * 0. C, o and mr as for edge_qs8_gemm_fn; 1 <= taps * tc <= 2^24. */
 typedef void (*edge_qs8_igemm_fn)(size_t mr, size_t nc, size_t taps, size_t tc,

@@ -348,14 +348,19 @@ static int gemm_setup_as(edge_prep *p, edge_node *n, fast_hdr **out, size_t rows
         if (!tmp)
             return edge_op_fail(p, EDGE_ENOMEM, "cannot allocate %zu bytes", bytes8);
         edge_qs8_gemm_pack(ch, depth, nr, kr, w, bias, mult, shift, input_offset, a_bias, tmp);
+        if (extra && k->igemm.c8)
+            edge_qs8_gemm_pack_c8(ch, kc, nr, tmp);
         const int bad = edge_qs8_gemm4_pack(ch, depth, nr, kr, tmp, n->packed_data);
         free(tmp);
         if (bad) /* (the loader unpacked them from nibbles: never) */
             return edge_op_fail(p, EDGE_EINVAL, "INT4 weights (tensor %d) outside -8..7",
                                 edge_op_tensor_index(p, wt));
-    } else if (!edge_op_packed_done(n))
+    } else if (!edge_op_packed_done(n)) {
         edge_qs8_gemm_pack(ch, depth, nr, kr, w, bias, mult, shift, input_offset, a_bias,
                            n->packed_data);
+        if (extra && k->igemm.c8) /* EXTRA: the indirect GEMM's padding cells */
+            edge_qs8_gemm_pack_c8(ch, kc, nr, n->packed_data);
+    }
     h->pad_off = wbytes;
     *out = h;
     return 1;

@@ -65,6 +65,7 @@ typedef struct gemm_ctx {
     const int32_t *row;         /* uint8: the rows' addends */
     const uint8_t *const *ptrs; /* indirect: row m's tap t at ptrs[m * taps + t] (else NULL), */
     const ptrdiff_t *off;       /* or, with OFF, at ptrs[m] + off[t] (edge_qs8_igemm_off_fn) */
+    bool c8;                    /* indirect: narrow blocks carry 8-byte k groups (igemm.c8) */
     size_t taps, tc;
     __m512i zp, lo8, hi8;
 } gemm_ctx;
@@ -200,8 +201,55 @@ INLINE void kloop_ind16(int rows, int nv, __m512i acc[MR][NRV], const uint8_t *c
     }
 }
 
+INLINE __m512i bcast8(const uint8_t *p)
+{
+    int64_t v;
+    memcpy(&v, p, sizeof v);
+    return _mm512_set1_epi64(v);
+}
+
+/* Indirect, a block of at most 16 channels whose weights are also packed in 8-byte k groups
+ * (pack.h's edge_qs8_gemm_pack_c8, in the padding of each even quad's row: channels 0-7 at byte
+ * 64, 8-15 at byte 128, a channel's two quads in a lane pair): one 8-byte broadcast of a row's
+ * input feeds two vpdpbusd, where the 4-byte groups need one broadcast each. On a Zen 5 the
+ * broadcasts held (n3) (3x3 conv 160x160x16->16) back: halving them took it from 320 to 273 us
+ * (bench/README.md round forty-seven). The lane pairs are added once a tile. TC % 8 == 0. */
+INLINE void accumulate_c8(int rows, __m512i acc[MR][NRV], const uint8_t *wp, const gemm_ctx *g)
+{
+    __m512i lo[MR], hi[MR]; /* channels 0-7 and 8-15, a lane pair each */
+    UNROLL
+    for (int r = 0; r < rows; r++)
+        lo[r] = hi[r] = _mm512_setzero_si512();
+    const size_t ps = g->off ? 1 : g->taps;
+    for (size_t t = 0; t < g->taps; t++) {
+        const uint8_t *const *pp = g->off ? g->ptrs : g->ptrs + t;
+        const ptrdiff_t o = g->off ? g->off[t] : 0;
+        const uint8_t *w = wp + t * g->tc * NR;
+        for (size_t k = 0; k < g->tc; k += 8, w += 8 * NR) {
+            const __m512i w0 = _mm512_loadu_si512(w + 64), w1 = _mm512_loadu_si512(w + 128);
+            UNROLL
+            for (int r = 0; r < rows; r++) {
+                const __m512i av = bcast8(pp[(size_t)r * ps] + o + k);
+                lo[r] = dpbusd(lo[r], av, w0);
+                hi[r] = dpbusd(hi[r], av, w1);
+            }
+        }
+    }
+    const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+    const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+    UNROLL
+    for (int r = 0; r < rows; r++)
+        acc[r][0] = _mm512_add_epi32(acc[r][0],
+                                     _mm512_add_epi32(_mm512_permutex2var_epi32(lo[r], even, hi[r]),
+                                                      _mm512_permutex2var_epi32(lo[r], odd, hi[r])));
+}
+
 INLINE void accumulate(int rows, int nv, __m512i acc[MR][NRV], const uint8_t *wp, const gemm_ctx *g)
 {
+    if (g->ptrs && nv == 1 && g->c8 && g->tc % 8 == 0) {
+        accumulate_c8(rows, acc, wp, g);
+        return;
+    }
     if (g->ptrs) { /* indirect: tap by tap, each row's tc bytes where its pointer says */
         const size_t ps = g->off ? 1 : g->taps; /* row r's tap t at pp[r * ps] + o */
         const bool by16 = rows > 1 && nv * (rows + 4) < 32 && g->tc % 16 == 0;
@@ -447,6 +495,7 @@ static void igemm(size_t mr, size_t nc, size_t taps, size_t tc, const int8_t *co
         .c_stride = c_stride,
         .ptrs = (const uint8_t *const *)ptrs,
         .off = off,
+        .c8 = true, /* the table's igemm.c8: fast_ops.c packs them so */
         .taps = taps,
         .tc = tc,
         .zp = _mm512_set1_epi32(o->zp),

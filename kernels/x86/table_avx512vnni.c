@@ -16,7 +16,7 @@ const edge_kernels edge_kernels_avx512vnni = {
              EDGE_GEMM_AVX512VNNI_MR, EDGE_GEMM_AVX512VNNI_NR, EDGE_GEMM_AVX512VNNI_KR,
              EDGE_GEMM_AVX512VNNI_A_BIAS, edge_qs8_gemm_rows_8x48c4__avx512vnni},
     .igemm = {edge_qs8_igemm_8x48c4__avx512vnni, "qs8_igemm_8x48c4__avx512vnni",
-              edge_qs8_igemm_off_8x48c4__avx512vnni},
+              edge_qs8_igemm_off_8x48c4__avx512vnni, true},
     .gemm_u8 = {edge_qs8_gemm_u8_8x48c4__avx512vnni, "qs8_gemm_u8_8x48c4__avx512vnni",
                 EDGE_GEMM_U8_AVX512VNNI_MR, EDGE_GEMM_U8_AVX512VNNI_NR, EDGE_GEMM_U8_AVX512VNNI_KR,
                 edge_qs8_gemm_u8_rows_8x48c4__avx512vnni},

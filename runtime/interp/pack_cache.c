@@ -32,7 +32,8 @@
 #include "steps.h"
 
 #define PACK_MAGIC "EDGEPAK"
-/* 7: the 16x8 CONV_2D and DEPTHWISE_CONV_2D output stages (kernels/dot16.h's edge_out16) hold
+/* 8: avx512vnni's indirect GEMM blocks of at most 16 channels carry their weights again in
+ * 8-byte k groups in the padding (pack.h's edge_qs8_gemm_pack_c8; zeros in format 7); 7: the 16x8 CONV_2D and DEPTHWISE_CONV_2D output stages (kernels/dot16.h's edge_out16) hold
  * int32 multipliers and bias x mult + round, even channels first (16x8 blocks written by format
  * 6 read as other numbers), and the 16x8 depthwise weights follow them in pairs of taps
  * (edge_dw16x8_pack); 6: avx512vnni's few-row sparse int8 layers in the lane form (kernels/sparse.h); 5: GEMM
@@ -41,7 +42,7 @@
  * gemv (8 channels x 4 k, for some shapes the same size as the GEMM's 16 x 2), and on ARM the
  * packed blocks may carry the neon kernels' pairing flag (kernels/arm/qs8_arm.h), which an older
  * build would read as a shift; 3: the checksum covers the header too (2: blobs without headers) */
-#define PACK_FORMAT 7u
+#define PACK_FORMAT 8u
 #define HDR_BYTES 128u
 #define PACK_FD_COPY (-2) /* edge_pack_map.fd of a private copy */
 

@@ -662,6 +662,8 @@ static int igemm_case(const edge_kernels *K, int round, int *by_off)
         64, (edge_qs8_gemm_packed_bytes(n, depth, K->gemm.nr, K->gemm.kr) + 63) / 64 * 64);
     edge_qs8_gemm_pack(n, depth, K->gemm.nr, K->gemm.kr, w, bias, mult, shift, p.input_offset,
                        K->gemm.a_bias, packed);
+    if (K->igemm.c8) /* narrow blocks in 8-byte k groups too, as fast_ops.c packs them */
+        edge_qs8_gemm_pack_c8(n, edge_qs8_gemm_kc(depth, K->gemm.kr), K->gemm.nr, packed);
     const edge_qs8_out o = {p.output_offset, p.act_min, p.act_max};
     memset(got, 0x5a, rows * n + 16);
     const int8_t **ptrs = malloc(K->gemm.mr * taps * sizeof *ptrs);

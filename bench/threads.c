@@ -30,9 +30,10 @@
  * host held a vCPU, or the host was slow in other ways). A third condition, spaced (--spaced-ms MS,
  * 10 by default; 0: none): the quiet machine, each invoke after a sleep of MS, as a camera's frames
  * or a client's requests come (the team's helpers have gone to sleep by then: their wakeup is the
- * invoke's). Each block takes the MEAN of at least SPACED_MIN invokes over at least twice
- * --min-seconds, after 3 untimed, the configurations alternating; the figure is again the median of
- * the rounds' ratios against the 1-thread run. Its bar is edged's own, never to lose: 2 threads >=
+ * invoke's). The configurations' invokes alternate one by one (spaced_all_us), each taking the MEAN
+ * of at least SPACED_MIN invokes over at least twice --min-seconds, after 3 untimed (with --slice 0,
+ * a block each, one after the other); the figure is again the median of the rounds' ratios against
+ * the 1-thread run. Its bar is edged's own, never to lose: 2 threads >=
  * 0.95x. A fourth, bursty
  * (--bursty MS/PERIOD, 5/50 by default; 0: none): the busy threads of contended, each spinning MS
  * milliseconds in every PERIOD and asleep the rest, as a video decoder's frames or a broker's
@@ -393,6 +394,35 @@ static double spaced_us(edge_interp *it, double gap_ms, double min_s)
     return sum / runs;
 }
 
+/* spaced_us for the N interpreters IT together: their invokes alternate one by one (the first of
+ * each pass moving along), each after its own sleep of GAP_MS, 3 untimed each, then until each has
+ * SPACED_MIN timed and the whole took N times MIN_S seconds, so that a host's slow second weighs
+ * on every configuration alike (as sliced_us's turns do). US[k]: IT[k]'s mean. 0, or -1 when an
+ * invoke fails. */
+static int spaced_all_us(edge_interp *const *it, int n, double gap_ms, double min_s, double *us)
+{
+    const long gap_ns = (long)(gap_ms * 1e6);
+    const struct timespec gap = {gap_ns / 1000000000L, gap_ns % 1000000000L};
+    double sum[CONFIGS] = {0};
+    int runs[CONFIGS] = {0};
+    const double t0 = bench_now_us();
+    for (int i = -3; i < SPACED_MIN || bench_now_us() - t0 < n * min_s * 1e6; i++)
+        for (int j = 0; j < n; j++) {
+            const int k = (i + 3 + j) % n;
+            nanosleep(&gap, NULL);
+            const double a = bench_now_us();
+            if (edge_interp_invoke(it[k]))
+                return -1;
+            if (i >= 0) {
+                sum[k] += bench_now_us() - a;
+                runs[k]++;
+            }
+        }
+    for (int k = 0; k < n; k++)
+        us[k] = sum[k] / runs[k];
+    return 0;
+}
+
 /* ---- the machine's own ceiling ---- */
 
 /* A second 1-thread interpreter run on another CPU while the caller runs its own: two independent
@@ -565,18 +595,20 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
                 edge_interp_thread_stats(it[k], &a[k]);
             unsigned long long tick[2][2];
             const bool tick_ok = !busy && cpu_ticks(caller, tick[0]) && cpu_ticks(other, tick[1]);
-            if (busy != 2 && c->slice_ms > 0.0) { /* the configurations take turns */
+            if (c->slice_ms > 0.0) { /* the configurations take turns */
                 double sl[CONFIGS], rt[CONFIGS];
-                failed = sliced_us(it, CONFIGS, c->settle_s, busy == 3 ? 2 * c->min_s : c->min_s,
-                                   c->slice_ms / 1e3, sl, busy ? rt : NULL) != 0;
+                failed = busy == 2 ? spaced_all_us(it, CONFIGS, c->spaced_ms, 2 * c->min_s, sl) != 0
+                                   : sliced_us(it, CONFIGS, c->settle_s,
+                                               busy == 3 ? 2 * c->min_s : c->min_s,
+                                               c->slice_ms / 1e3, sl, busy ? rt : NULL) != 0;
                 for (int k = 0; k < CONFIGS && !failed; k++) {
                     us[busy][k][r] = sl[k];
-                    if (busy)
+                    if (busy == 1 || busy == 3)
                         rate[busy == 3][k][r] = rt[k];
                 }
             }
             for (int k = 0; k < CONFIGS && !failed; k++) {
-                if (busy == 2 || c->slice_ms <= 0.0)
+                if (c->slice_ms <= 0.0)
                     us[busy][k][r] =
                         busy == 2 ? spaced_us(it[k], c->spaced_ms, 2 * c->min_s)
                         : busy == 3

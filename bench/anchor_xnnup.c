@@ -282,6 +282,8 @@ static const layer cases[] = {
     {"(e3)", "conv 3x3 s2 96x96x3->8", L_CONV, 96, 96, 3, 8, 3, 2, S2_SAME, 1, T_QC8, 0},
     {"(e224)", "conv 3x3 s2 224x224x3->32", L_CONV, 224, 224, 3, 32, 3, 2, S2_SAME, 1, T_QC8, 0},
     {"(y)", "conv 6x6 s2 640x640x3->16", L_CONV, 640, 640, 3, 16, 6, 2, 2, 2, 2, 2, 1, T_QC8, 0},
+    /* yolov8n's first layer (its stem, as the TF SAME padding of bench-kernels' model) */
+    {"(y8)", "conv 3x3 s2 640x640x3->16", L_CONV, 640, 640, 3, 16, 3, 2, S2_SAME, 1, T_QC8, 0},
     /* small depthwise: person_detect's first (48x48x8), mobilenet_v1_025_128's first (64x64x8) */
     {"(w48)", "dw 3x3 s1 48x48x8", L_DW, 48, 48, 8, 8, 3, 1, S1_SAME, 1, T_QC8, 0},
     {"(w64)", "dw 3x3 s1 64x64x8", L_DW, 64, 64, 8, 8, 3, 1, S1_SAME, 1, T_QC8, 0},

@@ -229,12 +229,17 @@ static unsigned long long calm_ends(int runnable, int spells)
     edge_exec_counts c = {0};
     for (int s = 0; s < spells && !c.calm_ends; s++) {
         until_spell(x, c.spells, &c);
-        /* loops back to back past the spell's length: it ends, early or at its end */
+        /* loops past the spell's length: it ends, early or at its end. A pause of 0.2 ms after
+         * each (the caller's next loop still comes within a tenth of a poll) lets the helper's
+         * poll run: valgrind runs one thread at a time and its lock is not fair, and a caller
+         * looping back to back there kept the helper from reading through all ten spells (CI) */
         struct timespec t0, now;
+        const struct timespec pause = {0, 200000};
         clock_gettime(CLOCK_MONOTONIC, &t0);
         const int64_t until = (int64_t)c.spell_ns + 10000000;
         do {
             (void)run_once(x);
+            nanosleep(&pause, NULL);
             clock_gettime(CLOCK_MONOTONIC, &now);
         } while ((now.tv_sec - t0.tv_sec) * 1000000000LL + (now.tv_nsec - t0.tv_nsec) < until);
         edge_exec_stats(x, &c);

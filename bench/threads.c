@@ -108,7 +108,7 @@ static long spin_now_ns(void)
 
 static void *spin_main(void *arg)
 {
-    const spinner *s = arg;
+    spinner *s = arg; /* (its counter is written: not const) */
     cpu_set_t set;
     CPU_ZERO(&set);
     CPU_SET(s->cpu, &set);

@@ -171,6 +171,28 @@ int dfx_start(dfx *f, const char *extra_ini)
     return dfx_wait_ready(f, 60000); /* on a slow, loaded machine */
 }
 
+/* edged exited (STATUS) before it was ready: say how, and the end of its log when it writes one
+ * (under a sanitizer in CI its report is there, and the fixture's directory is gone after). */
+static void report_early_exit(const dfx *f, int status)
+{
+    if (WIFEXITED(status))
+        printf("# edged exited with status %d before it was ready\n", WEXITSTATUS(status));
+    else if (WIFSIGNALED(status))
+        printf("# edged died of signal %d before it was ready\n", WTERMSIG(status));
+    FILE *in = f->log_to_file ? fopen(f->log, "r") : NULL;
+    if (!in)
+        return;
+    char line[1024];
+    long lines = 0;
+    while (fgets(line, sizeof line, in))
+        lines++;
+    rewind(in);
+    for (long i = 0; fgets(line, sizeof line, in); i++)
+        if (i >= lines - 60) /* its last 60 lines */
+            printf("# edged: %s%s", line, strchr(line, '\n') ? "" : "\n");
+    fclose(in);
+}
+
 int dfx_wait_ready(dfx *f, int timeout_ms)
 {
     for (int waited = 0; waited <= timeout_ms; waited += 100) {
@@ -179,6 +201,7 @@ int dfx_wait_ready(dfx *f, int timeout_ms)
             return -1;
         if (waitpid(f->pid, &status, WNOHANG) == f->pid) {
             f->pid = -1;
+            report_early_exit(f, status);
             return -1;
         }
         if (dfx_curl(f, "GET", "/v2/health/ready", NULL, NULL, NULL, NULL, NULL) == 200)

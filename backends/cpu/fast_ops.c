@@ -839,6 +839,8 @@ static void gemm4_task(const gemm_job *j, const fast_hdr *h, size_t task, unsign
         fused_rows(j->lut, j->out + m * h->n + c0, c1 - c0);
 }
 
+static void gemm_span(const gemm_job *j, size_t m0, size_t m1, unsigned thread);
+
 static void gemm_task(void *ctx, size_t task, unsigned thread)
 {
     const gemm_job *j = ctx;
@@ -858,7 +860,15 @@ static void gemm_task(void *ctx, size_t task, unsigned thread)
         return;
     }
     const size_t m0 = task * chunk, m1 = m0 + chunk < h->rows ? m0 + chunk : h->rows;
-    /* with a fused table, blocks of rows looked up while they are in L1 */
+    gemm_span(j, m0, m1, thread);
+}
+
+/* GEMM rows [M0, M1) of J (not split by channels, not 4-bit): the kernel, then a fused table
+ * over blocks of rows looked up while they are in L1. A task's, and a row chain's piece's
+ * (edge_fast_rows: a pointwise layer's). */
+static void gemm_span(const gemm_job *j, size_t m0, size_t m1, unsigned thread)
+{
+    const fast_hdr *h = j->h;
     const size_t mr = tile_mr(h), block = j->lut ? lut_block_rows(h->n, mr) : m1 - m0;
     for (size_t a = m0; a < m1; a += block) {
         const size_t b = m1 - a < block ? m1 : a + block;
@@ -1252,7 +1262,22 @@ static void dconv_eval(const edge_node *n, void *const *t, edge_exec *ex)
     edge_exec_parallel_as(ex, sp.n_tasks, sp.team_tasks, dconv_task, (void *)&j);
 }
 
-/* ---- a depthwise node's output rows, for the interpreter's row chains (chain.c) ---- */
+/* ---- a row node's output rows, for the interpreter's row chains (chain.c) ---- */
+
+/* Whether H, node N's, is a pointwise CONV_2D on the GEMM that reads its input's pixels in place
+ * (ROWS_DIRECT, whole 8-bit weights, one image): its GEMM rows are the image's pixels, so image row
+ * r of its output is its input's row r, and the kernel reads exactly the row's bytes (qs8.h: kc
+ * bytes a row, kc the depth here). A row node: mobilenet_v2's expanding layers, between its
+ * depthwise ones, let a chain run through its blocks (runtime/interp/chain.c). */
+static bool pointwise_rows(const edge_node *n, const fast_hdr *h)
+{
+    const edge_conv_params *k = &h->g;
+    return n->code == EDGE_OP_CONV_2D && h->kind == FAST_GEMM && h->src == ROWS_DIRECT &&
+           !h->w4 && !h->gemv && k->batches == 1 && k->k_h == 1 && k->k_w == 1 &&
+           k->stride_h == 1 && k->stride_w == 1 && k->out_h == k->in_h &&
+           h->rows == (size_t)k->out_h * (size_t)k->out_w && n->kernel &&
+           !strcmp(n->kernel, h->k->gemm.name);
+}
 
 bool edge_fast_rows_geom(const edge_model *m, const edge_node *n, edge_rows_geom *g)
 {
@@ -1270,8 +1295,13 @@ bool edge_fast_rows_geom(const edge_model *m, const edge_node *n, edge_rows_geom
      * ones have their own), and so is a uint8 one's on the direct convolution (EDGE_U8_DCONV;
      * not the uint8 paths that flip their tensors around an int8 eval, EDGE_U8_FLIP, whose
      * header has u8 false); its eval is edge_fast_dw_eval or edge_fast_conv_eval, which the rows
-     * below repeat. A CONV_2D is a row node on the direct convolution only (a first layer). */
+     * below repeat. A CONV_2D is a row node on the direct convolution (a first layer) or as a
+     * pointwise layer on the GEMM (pointwise_rows). */
     const fast_hdr *h = n->packed;
+    if (!u8 && pointwise_rows(n, h)) {
+        *g = edge_fast_conv_rows_geom(n, &h->g, 0);
+        return true;
+    }
     if (h->kind != FAST_DCONV && (h->kind != FAST_DW || n->code != EDGE_OP_DEPTHWISE_CONV_2D))
         return false;
     if (h->u8 != u8 || h->g.batches != 1)
@@ -1301,7 +1331,11 @@ void edge_fast_rows(const edge_node *n, void *const *t, size_t r0, size_t r1)
     if (edge_u8_rows(n, t, r0, r1))
         return;
     const fast_hdr *h = n->packed;
-    if (h->kind == FAST_DCONV) {
+    if (h->kind == FAST_GEMM) { /* pointwise_rows: image rows of out_w pixels, GEMM rows each */
+        const size_t w = (size_t)h->g.out_w;
+        const gemm_job j = {.h = h, .in = t[n->in[0]], .out = node_out(n, t), .lut = n->out_lut};
+        gemm_span(&j, r0 * w, r1 * w, 0);
+    } else if (h->kind == FAST_DCONV) {
         const dconv_job j = dconv_job_of(n, t, h->rows);
         dconv_rows(&j, r0, r1);
     } else if (n->pw) {

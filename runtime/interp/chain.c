@@ -1,4 +1,5 @@
-/* runtime/interp/chain.c - row chains: consecutive depthwise layers as one parallel loop.
+/* runtime/interp/chain.c - row chains: consecutive row layers (depthwise, first-layer direct and
+ * pointwise GEMM convolutions: edge_fast_rows_geom) as one parallel loop.
  *
  * Owns: finding the row chains of a model for its intra-op threads (after the pointwise
  * fusion, fuse_pw.c, before the arena plan), their pieces and the pieces each waits for, the

@@ -4,7 +4,8 @@
  * Owns: checking that stacks of depthwise convolutions (3x3 and 5x5, stride 1 and 2, SAME and
  * VALID, 8 to 256 channels, every fused activation; a one-channel first layer with a depth
  * multiplier, which runs on the direct convolution; a pointwise CONV_2D after some, fused into
- * them, and a SiLU after some) give the scalar level's bytes on one thread at every level this
+ * them, an expanding pointwise CONV_2D before some (a GEMM row node on int8), and a SiLU after
+ * some) give the scalar level's bytes on one thread at every level this
  * machine runs, on 2 to 4 threads, with row chains and without (EDGE_CHAIN=0), over invokes of
  * fresh inputs (a piece that read rows before they were written would read the last invoke's);
  * half of the runs with every piece delayed at random (edge__chain_piece_hook, 0 to 40 us), so
@@ -18,7 +19,8 @@
  * a slow helper's band once its own is done. Random stacks are uint8 one time in three (weights
  * about their zero point, one layer in six on the flipping path, which is no row node) and start
  * with a CONV_2D on the direct convolution one time in three; mobilenet_v1_025_128_quant_u8's
- * stack (a first CONV_2D, 13 uint8 pairs) is one chain of 14 layers on 2 threads. */
+ * stack (a first CONV_2D, 13 uint8 pairs) is one chain of 14 layers on 2 threads, and a
+ * mobilenet_v2-like stack of 5 blocks (expand, depthwise, project) one chain of 10. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -46,7 +48,9 @@
 
 typedef struct layer {
     int32_t k, stride, pad, act;
-    int32_t pw; /* pointwise output channels after it, 0: none */
+    int32_t expand; /* a pointwise CONV_2D to this many channels before it (a GEMM row node on
+                       int8), 0: none */
+    int32_t pw;     /* pointwise output channels after it, 0: none */
     bool silu;  /* x * LOGISTIC(x) after it (after its pointwise layer, if any) */
 } layer;
 
@@ -104,6 +108,28 @@ static int32_t out_size(int32_t in, int32_t k, int32_t stride, int32_t pad)
     return pad == EDGE_PAD_SAME ? (in + stride - 1) / stride : (in - k) / stride + 1;
 }
 
+/* A KxK CONV_2D (STRIDE, PAD) from X (of DIMS) to CH channels, a random fused activation; its
+ * output, whose dims go to OUT_DIMS. */
+static int32_t conv(tfw_writer *w, int32_t x, const int32_t *dims, int32_t ch, int32_t k,
+                    int32_t stride, int32_t pad, int32_t *out_dims)
+{
+    const int32_t w_dims[4] = {ch, k, k, dims[3]};
+    const int32_t y_dims[4] = {1, out_size(dims[1], k, stride, pad),
+                               out_size(dims[2], k, stride, pad), ch};
+    int32_t wi, bi;
+    weights(w, w_dims, ch, 0, x, &wi, &bi);
+    const int32_t y = add_i8(w, "conv", y_dims), c_in[3] = {x, wi, bi};
+    tfw_options opt;
+    tfw_opt_init(&opt, TFL_OPT_Conv2DOptions);
+    tfw_opt_i8(&opt, 0, (int8_t)pad);
+    tfw_opt_i32(&opt, 1, stride);
+    tfw_opt_i32(&opt, 2, stride);
+    tfw_opt_i8(&opt, 3, (int8_t)rnd_in(0, 3));
+    tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_CONV_2D, 3), c_in, 3, &y, 1, &opt);
+    memcpy(out_dims, y_dims, sizeof y_dims);
+    return y;
+}
+
 static built build(const stack *s)
 {
     tfw_writer *w = tfw_new();
@@ -114,24 +140,12 @@ static built build(const stack *s)
     const int32_t in = add_i8(w, "in", dims);
     int32_t x = in, second = -1, second_dims[4] = {0};
     tfw_options opt;
-    if (s->conv0) {
-        const int32_t y_dims[4] = {1, out_size(dims[1], 3, 2, EDGE_PAD_SAME),
-                                   out_size(dims[2], 3, 2, EDGE_PAD_SAME), s->conv0};
-        const int32_t w_dims[4] = {s->conv0, 3, 3, s->c};
-        int32_t wi, bi;
-        weights(w, w_dims, s->conv0, 0, x, &wi, &bi);
-        const int32_t y = add_i8(w, "conv0", y_dims), c_in[3] = {x, wi, bi};
-        tfw_opt_init(&opt, TFL_OPT_Conv2DOptions);
-        tfw_opt_i8(&opt, 0, EDGE_PAD_SAME);
-        tfw_opt_i32(&opt, 1, 2);
-        tfw_opt_i32(&opt, 2, 2);
-        tfw_opt_i8(&opt, 3, (int8_t)rnd_in(0, 3));
-        tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_CONV_2D, 3), c_in, 3, &y, 1, &opt);
-        x = y;
-        memcpy(dims, y_dims, sizeof dims);
-    }
+    if (s->conv0)
+        x = conv(w, x, dims, s->conv0, 3, 2, EDGE_PAD_SAME, dims);
     for (int i = 0; i < s->n; i++) {
         const layer *l = &s->l[i];
+        if (l->expand)
+            x = conv(w, x, dims, l->expand, 1, 1, EDGE_PAD_VALID, dims);
         const int32_t mult = i == 0 && dims[3] == 1 ? s->mult : 1, ch = dims[3] * mult;
         int32_t y_dims[4] = {1, out_size(dims[1], l->k, l->stride, l->pad),
                              out_size(dims[2], l->k, l->stride, l->pad), ch};
@@ -147,19 +161,8 @@ static built build(const stack *s)
         tfw_opt_i8(&opt, 4, (int8_t)l->act);
         const int32_t d_in[3] = {x, wi, bi};
         tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_DEPTHWISE_CONV_2D, 3), d_in, 3, &y, 1, &opt);
-        if (l->pw) {
-            const int32_t p_dims[4] = {l->pw, 1, 1, ch};
-            weights(w, p_dims, l->pw, 0, y, &wi, &bi);
-            y_dims[3] = l->pw;
-            const int32_t p = add_i8(w, "pw", y_dims), p_in[3] = {y, wi, bi};
-            tfw_opt_init(&opt, TFL_OPT_Conv2DOptions);
-            tfw_opt_i8(&opt, 0, EDGE_PAD_VALID);
-            tfw_opt_i32(&opt, 1, 1);
-            tfw_opt_i32(&opt, 2, 1);
-            tfw_opt_i8(&opt, 3, (int8_t)rnd_in(0, 3));
-            tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_CONV_2D, 3), p_in, 3, &p, 1, &opt);
-            y = p;
-        }
+        if (l->pw)
+            y = conv(w, y, y_dims, l->pw, 1, 1, EDGE_PAD_VALID, y_dims);
         if (l->silu && !s->u8) {
             const int32_t sg = tfw_add_q(w, EDGE_INT8, "s", 4, y_dims, 1.0f / 256.0f, -128);
             const int32_t o = add_i8(w, "silu", y_dims), mul_in[2] = {y, sg};
@@ -323,7 +326,7 @@ static stack person_like(void)
     static const int32_t stride[] = {2, 1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1};
     static const int32_t pw[] = {0, 16, 16, 16, 24, 24, 64, 64, 64, 128, 128, 128, 128, 256};
     for (int i = 0; i < 14; i++)
-        s.l[s.n++] = (layer){3, stride[i], EDGE_PAD_SAME, rnd_in(0, 3), pw[i], false};
+        s.l[s.n++] = (layer){3, stride[i], EDGE_PAD_SAME, rnd_in(0, 3), 0, pw[i], false};
     return s;
 }
 
@@ -336,7 +339,23 @@ static stack mobilenet_u8(void)
     static const int32_t stride[] = {1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1};
     static const int32_t pw[] = {16, 32, 32, 64, 64, 128, 128, 128, 128, 128, 128, 256, 256};
     for (int i = 0; i < 13; i++)
-        s.l[s.n++] = (layer){3, stride[i], EDGE_PAD_SAME, rnd_in(0, 3), pw[i], false};
+        s.l[s.n++] = (layer){3, stride[i], EDGE_PAD_SAME, rnd_in(0, 3), 0, pw[i], false};
+    return s;
+}
+
+/* mobilenet_v2's blocks (expand to 6 times the channels, a 3x3 depthwise layer, project) from its
+ * 28x28 stage on, at a third of its channels, int8: the expanding layers are GEMM row nodes, so
+ * the chain runs through the blocks rather than breaking at each. */
+static stack mobilenet_v2_like(void)
+{
+    stack s = {.h = 28, .w = 28, .c = 8, .mult = 1, .n = 0};
+    static const int32_t stride[] = {1, 2, 1, 1, 1};
+    static const int32_t out[] = {8, 16, 16, 24, 32};
+    int32_t c = s.c;
+    for (int i = 0; i < 5; i++) {
+        s.l[s.n++] = (layer){3, stride[i], EDGE_PAD_SAME, rnd_in(0, 3), 6 * c, out[i], false};
+        c = out[i];
+    }
     return s;
 }
 
@@ -361,6 +380,7 @@ static stack random_stack(void)
         l->stride = h >= 12 && rnd_in(0, 2) == 0 ? 2 : 1;
         l->pad = h > l->k + 2 && w > l->k + 2 && rnd_in(0, 3) == 0 ? EDGE_PAD_VALID : EDGE_PAD_SAME;
         l->act = rnd_in(0, 3);
+        l->expand = rnd_in(0, 2) == 0 ? 8 * rnd_in(1, 6) : 0;
         l->pw = rnd_in(0, 2) ? 8 * rnd_in(1, 5) : 0;
         l->silu = rnd_in(0, 4) == 0;
         h = out_size(h, l->k, l->stride, l->pad);
@@ -420,23 +440,38 @@ static void test_person_like(void **state)
     free(b.buf);
 }
 
-static void test_mobilenet_u8(void **state)
+/* Stack S (WHAT) checked, then opened on 2 threads: one chain of LAYERS layers. */
+static void check_one_chain(const stack *s, const char *what, int32_t want_layers)
 {
-    (void)state;
     if (!has_fast_level())
         skip();
-    const stack s = mobilenet_u8();
-    assert_true(check(&s, "mobilenet_v1_025-like, uint8") > 0);
-    built b = build(&s);
+    assert_true(check(s, what) > 0);
+    built b = build(s);
     int32_t chains, layers;
     const run_opts two = {best_level(), 2, true, false};
     edge_model *m = open_as(&b, &two, &chains, &layers);
-    printf("uint8 stack on 2 threads: %d chains, %d layers (%s)\n", chains, layers,
+    printf("%s on 2 threads: %d chains, %d layers (%s)\n", what, chains, layers,
            edge_model_kernels(m));
     assert_int_equal(chains, 1);
-    assert_int_equal(layers, 14); /* the first CONV_2D and the 13 fused pairs */
+    assert_int_equal(layers, want_layers);
     edge_model_unref(m);
     free(b.buf);
+}
+
+static void test_mobilenet_u8(void **state)
+{
+    (void)state;
+    const stack s = mobilenet_u8();
+    /* the first CONV_2D and the 13 fused pairs */
+    check_one_chain(&s, "mobilenet_v1_025-like, uint8", 14);
+}
+
+static void test_mobilenet_v2_like(void **state)
+{
+    (void)state;
+    const stack s = mobilenet_v2_like();
+    /* 5 expanding GEMM layers, 5 depthwise ones with their pointwise */
+    check_one_chain(&s, "mobilenet_v2-like", 10);
 }
 
 static void test_random_stacks(void **state)
@@ -579,7 +614,7 @@ static void test_slow_helper(void **state)
         skip();
     stack s = {.h = 40, .w = 8, .c = 16, .mult = 1, .n = 3};
     for (int i = 0; i < s.n; i++)
-        s.l[i] = (layer){3, 1, EDGE_PAD_SAME, 0, 0, false};
+        s.l[i] = (layer){3, 1, EDGE_PAD_SAME, 0, 0, 0, false};
     const int ran = run_helpers(&s, false);
     int held = 0, taken = 0;
     for (int k = 0; k < ran; k++)
@@ -601,7 +636,8 @@ int main(void)
     test_rng_seed();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_person_like),        cmocka_unit_test(test_mobilenet_u8),
-        cmocka_unit_test(test_random_stacks),      cmocka_unit_test(test_side_read),
+        cmocka_unit_test(test_mobilenet_v2_like),  cmocka_unit_test(test_random_stacks),
+        cmocka_unit_test(test_side_read),
         cmocka_unit_test(test_helper_never_joins), cmocka_unit_test(test_slow_helper),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

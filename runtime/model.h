@@ -176,6 +176,8 @@ typedef struct edge_chain_layer {
     int32_t first, n;     /* its pieces, in row order: pieces[first, first + n) */
     int32_t in;           /* the tensor it reads, */
     int64_t in_row_bytes; /* a row of which is this long */
+    int32_t in2_layer;    /* an ADD's other input: the earlier layer writing it (its every piece
+                           * is needed first), or -1 (written before the chain, or it is IN) */
 } edge_chain_layer;
 typedef struct edge_chain {
     int32_t head, end; /* the positions [head, end) it runs (the nodes between its layers are

@@ -1279,8 +1279,40 @@ static bool pointwise_rows(const edge_node *n, const fast_hdr *h)
            !strcmp(n->kernel, h->k->gemm.name);
 }
 
+/* An int8 ADD of two tensors of N's output shape [1, H, W, C] on the table's kernel (FAST_ADD,
+ * which reads and writes exactly its elements): a row node whose output row r is row r of each
+ * input (in2: the second). mobilenet_v2's residual ADDs, which end each block, so that a chain
+ * runs through its blocks. */
+static bool add_rows_geom(const edge_model *m, const edge_node *n, edge_rows_geom *g)
+{
+    if (n->code != EDGE_OP_ADD || n->folded || !n->packed || !n->cpu_ok || n->claim >= 0 ||
+        n->subgraph != 0 || n->n_in != 2 || n->n_out != 1 || n->in[0] < 0 || n->in[1] < 0 ||
+        n->out[0] < 0)
+        return false;
+    const edge_tensor *o = &m->tensors[n->out[0]], *a = &m->tensors[n->in[0]],
+                      *b = &m->tensors[n->in[1]];
+    const fast_hdr *h = n->packed;
+    if (o->type != EDGE_INT8 || a->type != EDGE_INT8 || b->type != EDGE_INT8 || o->rank != 4 ||
+        o->dims[0] != 1 || a->count != o->count || b->count != o->count || a->data || b->data ||
+        h->kind != FAST_ADD || h->rows != o->count || !h->a_stride ||
+        h->a_stride != (size_t)o->dims[2] * (size_t)o->dims[3])
+        return false;
+    *g = (edge_rows_geom){.rows = o->dims[1],
+                          .in_rows = o->dims[1],
+                          .in_row_bytes = (int64_t)o->dims[2] * o->dims[3],
+                          .stride = 1,
+                          .span = 1,
+                          .in = n->in[0],
+                          .in2 = n->in[1],
+                          .mid = -1,
+                          .out = n->out[0]};
+    return true;
+}
+
 bool edge_fast_rows_geom(const edge_model *m, const edge_node *n, edge_rows_geom *g)
 {
+    if (n->code == EDGE_OP_ADD)
+        return add_rows_geom(m, n, g);
     if ((n->code != EDGE_OP_DEPTHWISE_CONV_2D && n->code != EDGE_OP_CONV_2D) || n->folded ||
         !n->packed || !n->cpu_ok || n->claim >= 0 || n->subgraph != 0 || n->n_in < 1 ||
         n->n_out != 1 || n->in[0] < 0 || n->out[0] < 0)
@@ -1322,6 +1354,7 @@ edge_rows_geom edge_fast_conv_rows_geom(const edge_node *n, const edge_conv_para
                             .span = (k->k_h - 1) * k->dil_h + 1,
                             .over = over,
                             .in = n->in[0],
+                            .in2 = -1,
                             .mid = n->pw ? n->out[0] : -1,
                             .out = last->out_lut ? last->lut_out : last->out[0]};
 }
@@ -1331,7 +1364,11 @@ void edge_fast_rows(const edge_node *n, void *const *t, size_t r0, size_t r1)
     if (edge_u8_rows(n, t, r0, r1))
         return;
     const fast_hdr *h = n->packed;
-    if (h->kind == FAST_GEMM) { /* pointwise_rows: image rows of out_w pixels, GEMM rows each */
+    if (h->kind == FAST_ADD) { /* add_rows_geom: image rows of a_stride elements */
+        const size_t row = h->a_stride, i0 = r0 * row;
+        const int8_t *a = t[n->in[0]], *b = t[n->in[1]];
+        h->k->add.fn((r1 - r0) * row, a + i0, b + i0, (int8_t *)t[n->out[0]] + i0, &h->add);
+    } else if (h->kind == FAST_GEMM) { /* pointwise_rows: image rows of out_w pixels, GEMM rows each */
         const size_t w = (size_t)h->g.out_w;
         const gemm_job j = {.h = h, .in = t[n->in[0]], .out = node_out(n, t), .lut = n->out_lut};
         gemm_span(&j, r0 * w, r1 * w, 0);
@@ -1434,6 +1471,11 @@ int edge_fast_add_prepare(edge_prep *p, edge_node *n, const edge_qs8_add_params 
         return EDGE_ENOMEM;
     h->add = *k;
     h->rows = count;
+    /* the elements of an image row, for the row chains (add_rows_geom): [1, H, W, C] only */
+    const edge_tensor *o = edge_op_output(p, n, 0);
+    h->a_stride = o->rank == 4 && o->dims[0] == 1 && o->count == count
+                      ? (size_t)o->dims[2] * (size_t)o->dims[3]
+                      : 0;
     h->chunk = div_up(div_up(count, p->m->threads), 64) * 64;
     if (h->chunk < ADD_TASK_MIN)
         h->chunk = ADD_TASK_MIN;

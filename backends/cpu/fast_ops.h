@@ -81,7 +81,8 @@ typedef struct edge_rows_geom {
     int64_t in_row_bytes;      /* bytes of an input row */
     int32_t stride, pad, span; /* the rows each output row reads (above) */
     int32_t over;              /* bytes read past the last (above) */
-    int32_t in;                /* the tensor it reads */
+    int32_t in;                /* the tensor it reads (the row window's) */
+    int32_t in2;               /* ADD: the other tensor it reads, row r for row r (else -1) */
     int32_t mid;               /* fused: the depthwise output the pointwise reads, else -1 */
     int32_t out;               /* the tensor the next node reads (the pointwise's, a SiLU's) */
 } edge_rows_geom;

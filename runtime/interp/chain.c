@@ -1,5 +1,5 @@
 /* runtime/interp/chain.c - row chains: consecutive row layers (depthwise, first-layer direct and
- * pointwise GEMM convolutions: edge_fast_rows_geom) as one parallel loop.
+ * pointwise GEMM convolutions, same-shape ADDs: edge_fast_rows_geom) as one parallel loop.
  *
  * Owns: finding the row chains of a model for its intra-op threads (after the pointwise
  * fusion, fuse_pw.c, before the arena plan), their pieces and the pieces each waits for, the
@@ -195,8 +195,10 @@ static void chain_lifetimes(edge_model *m, const edge_chain *c, const edge_rows_
 {
     const int32_t n = c->n_layers;
     for (int32_t i = 0; i < n; i++) {
-        const int32_t ts[3] = {g[i].in, g[i].mid, g[i].out}, upto[3] = {i + 1, i + 1, i + 2};
-        for (int k = 0; k < 3; k++) {
+        /* an ADD's other input is read at layer i as its window's is: it lives to layer i + 1 */
+        const int32_t ts[4] = {g[i].in, g[i].mid, g[i].out, g[i].in2},
+                      upto[4] = {i + 1, i + 1, i + 2, i + 1};
+        for (int k = 0; k < 4; k++) {
             if (ts[k] < 0)
                 continue;
             const int32_t node = c->layers[upto[k] < n ? upto[k] : n - 1].node;
@@ -206,6 +208,30 @@ static void chain_lifetimes(edge_model *m, const edge_chain *c, const edge_rows_
                 x->last_use = last;
         }
     }
+}
+
+/* Whether layer N's other input (an ADD's, H->in2) is one a piece can have whole: none, its
+ * window's, a tensor written before the chain (from head HEAD), or an earlier layer's output
+ * other than the layer before's (whose rows the window's waits cover) or a fused depthwise
+ * output (which lives only for its layer). piece_run waits for every piece of that layer. */
+static bool other_input_ready(const edge_model *m, int32_t head, const edge_rows_geom *g,
+                              int32_t n, const edge_rows_geom *h)
+{
+    if (h->in2 < 0 || h->in2 == h->in || m->tensors[h->in2].producer < head)
+        return true;
+    for (int32_t k = 0; k + 1 < n; k++)
+        if (g[k].out == h->in2)
+            return true;
+    return false;
+}
+
+/* The layer of chain G (N layers) writing IN2, or -1 (none: written before the chain). */
+static int32_t in2_layer(const edge_rows_geom *g, int32_t n, int32_t in2)
+{
+    for (int32_t k = 0; in2 >= 0 && k < n; k++)
+        if (g[k].out == in2)
+            return k;
+    return -1;
 }
 
 /* The chain from row node HEAD (geometry G[0], FUSE[0]) as long as it goes; its layers'
@@ -221,8 +247,15 @@ static int32_t chain_walk(const edge_model *m, int32_t head, unsigned threads, i
             continue; /* nothing to run: a fused pointwise, a folded PAD or SiLU */
         edge_rows_geom h;
         bool f;
-        if (!chain_node(m, pos, threads, &h, &f) || h.in != g[n - 1].out ||
-            h.in_rows != g[n - 1].rows)
+        if (!chain_node(m, pos, threads, &h, &f))
+            break;
+        if (h.in2 >= 0 && h.in != g[n - 1].out && h.in2 == g[n - 1].out) {
+            const int32_t x = h.in; /* an ADD: the layer before's output is its window's */
+            h.in = h.in2;
+            h.in2 = x;
+        }
+        if (h.in != g[n - 1].out || h.in_rows != g[n - 1].rows ||
+            !other_input_ready(m, head, g, n, &h))
             break;
         bytes += tensor_bytes(m, h.mid) + tensor_bytes(m, h.out);
         if (bytes > CHAIN_MAX_BYTES)
@@ -274,6 +307,7 @@ int edge__chain_build(edge_model *m, edge_error *err)
             c->layers[i].node = nodes[i];
             c->layers[i].in = g[i].in;
             c->layers[i].in_row_bytes = g[i].in_row_bytes;
+            c->layers[i].in2_layer = g[i].in2 == g[i].in ? -1 : in2_layer(g, i, g[i].in2);
             if (fuse[i])
                 edge__fuse_pw_pair(m, nodes[i]);
         }
@@ -399,6 +433,12 @@ static void piece_run(const chain_job *j, int32_t q, unsigned thread)
     const edge_chain_piece *p = &j->c->pieces[q];
     if (p->layer >= 2) { /* what it writes may lie over what layer L - 1 read: chain_lifetimes */
         const edge_chain_layer *l = &j->c->layers[p->layer - 2];
+        for (int32_t d = l->first; d < l->first + l->n; d++)
+            piece_need(j, d, thread);
+    }
+    const int32_t other = j->c->layers[p->layer].in2_layer;
+    if (other >= 0) { /* an ADD's other input, every row of it (other_input_ready) */
+        const edge_chain_layer *l = &j->c->layers[other];
         for (int32_t d = l->first; d < l->first + l->n; d++)
             piece_need(j, d, thread);
     }

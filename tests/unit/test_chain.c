@@ -4,8 +4,8 @@
  * Owns: checking that stacks of depthwise convolutions (3x3 and 5x5, stride 1 and 2, SAME and
  * VALID, 8 to 256 channels, every fused activation; a one-channel first layer with a depth
  * multiplier, which runs on the direct convolution; a pointwise CONV_2D after some, fused into
- * them, an expanding pointwise CONV_2D before some (a GEMM row node on int8), and a SiLU after
- * some) give the scalar level's bytes on one thread at every level this
+ * them, an expanding pointwise CONV_2D before some (a GEMM row node on int8), a SiLU after
+ * some, and a residual ADD of the layer's input after some, where the shapes match) give the scalar level's bytes on one thread at every level this
  * machine runs, on 2 to 4 threads, with row chains and without (EDGE_CHAIN=0), over invokes of
  * fresh inputs (a piece that read rows before they were written would read the last invoke's);
  * half of the runs with every piece delayed at random (edge__chain_piece_hook, 0 to 40 us), so
@@ -20,7 +20,8 @@
  * about their zero point, one layer in six on the flipping path, which is no row node) and start
  * with a CONV_2D on the direct convolution one time in three; mobilenet_v1_025_128_quant_u8's
  * stack (a first CONV_2D, 13 uint8 pairs) is one chain of 14 layers on 2 threads, and a
- * mobilenet_v2-like stack of 5 blocks (expand, depthwise, project) one chain of 10. */
+ * mobilenet_v2-like stack of 5 blocks (expand, depthwise, project, 3 residual ADDs) one chain of
+ * 13. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -52,6 +53,8 @@ typedef struct layer {
                        int8), 0: none */
     int32_t pw;     /* pointwise output channels after it, 0: none */
     bool silu;  /* x * LOGISTIC(x) after it (after its pointwise layer, if any) */
+    bool residual; /* then ADD(that, the layer's input: before its expanding layer) where the
+                      shapes match (an int8 row node) */
 } layer;
 
 typedef struct stack {
@@ -144,6 +147,7 @@ static built build(const stack *s)
         x = conv(w, x, dims, s->conv0, 3, 2, EDGE_PAD_SAME, dims);
     for (int i = 0; i < s->n; i++) {
         const layer *l = &s->l[i];
+        const int32_t block_in = x, block_dims[4] = {dims[0], dims[1], dims[2], dims[3]};
         if (l->expand)
             x = conv(w, x, dims, l->expand, 1, 1, EDGE_PAD_VALID, dims);
         const int32_t mult = i == 0 && dims[3] == 1 ? s->mult : 1, ch = dims[3] * mult;
@@ -170,6 +174,13 @@ static built build(const stack *s)
             tfw_opt_init(&opt, TFL_OPT_MulOptions);
             tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_MUL, 2), mul_in, 2, &o, 1, &opt);
             y = o;
+        }
+        if (l->residual && !memcmp(y_dims, block_dims, sizeof block_dims)) {
+            const int32_t r = add_i8(w, "res", y_dims), add_in[2] = {y, block_in};
+            tfw_opt_init(&opt, TFL_OPT_AddOptions);
+            tfw_opt_i8(&opt, 0, (int8_t)rnd_in(0, 3)); /* a fused activation */
+            tfw_add_operator(w, tfw_add_opcode(w, EDGE_OP_ADD, 2), add_in, 2, &r, 1, &opt);
+            y = r;
         }
         if (i == 1) {
             second = y;
@@ -326,7 +337,7 @@ static stack person_like(void)
     static const int32_t stride[] = {2, 1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1};
     static const int32_t pw[] = {0, 16, 16, 16, 24, 24, 64, 64, 64, 128, 128, 128, 128, 256};
     for (int i = 0; i < 14; i++)
-        s.l[s.n++] = (layer){3, stride[i], EDGE_PAD_SAME, rnd_in(0, 3), 0, pw[i], false};
+        s.l[s.n++] = (layer){3, stride[i], EDGE_PAD_SAME, rnd_in(0, 3), 0, pw[i], false, false};
     return s;
 }
 
@@ -339,21 +350,23 @@ static stack mobilenet_u8(void)
     static const int32_t stride[] = {1, 2, 1, 2, 1, 2, 1, 1, 1, 1, 1, 2, 1};
     static const int32_t pw[] = {16, 32, 32, 64, 64, 128, 128, 128, 128, 128, 128, 256, 256};
     for (int i = 0; i < 13; i++)
-        s.l[s.n++] = (layer){3, stride[i], EDGE_PAD_SAME, rnd_in(0, 3), 0, pw[i], false};
+        s.l[s.n++] = (layer){3, stride[i], EDGE_PAD_SAME, rnd_in(0, 3), 0, pw[i], false, false};
     return s;
 }
 
-/* mobilenet_v2's blocks (expand to 6 times the channels, a 3x3 depthwise layer, project) from its
- * 28x28 stage on, at a third of its channels, int8: the expanding layers are GEMM row nodes, so
- * the chain runs through the blocks rather than breaking at each. */
+/* mobilenet_v2's blocks (expand to 6 times the channels, a 3x3 depthwise layer, project, and the
+ * residual ADD of the block's input where the shapes match) from its 28x28 stage on, at a third of
+ * its channels, int8: the expanding layers are GEMM row nodes and the ADDs row nodes too, so the
+ * chain runs through the blocks rather than breaking at each. */
 static stack mobilenet_v2_like(void)
 {
     stack s = {.h = 28, .w = 28, .c = 8, .mult = 1, .n = 0};
     static const int32_t stride[] = {1, 2, 1, 1, 1};
-    static const int32_t out[] = {8, 16, 16, 24, 32};
+    static const int32_t out[] = {8, 16, 16, 16, 24};
     int32_t c = s.c;
     for (int i = 0; i < 5; i++) {
-        s.l[s.n++] = (layer){3, stride[i], EDGE_PAD_SAME, rnd_in(0, 3), 6 * c, out[i], false};
+        s.l[s.n++] = (layer){3,        stride[i], EDGE_PAD_SAME, rnd_in(0, 3),
+                             6 * c,    out[i],    false,         stride[i] == 1 && out[i] == c};
         c = out[i];
     }
     return s;
@@ -383,6 +396,7 @@ static stack random_stack(void)
         l->expand = rnd_in(0, 2) == 0 ? 8 * rnd_in(1, 6) : 0;
         l->pw = rnd_in(0, 2) ? 8 * rnd_in(1, 5) : 0;
         l->silu = rnd_in(0, 4) == 0;
+        l->residual = rnd_in(0, 1) == 0;
         h = out_size(h, l->k, l->stride, l->pad);
         w = out_size(w, l->k, l->stride, l->pad);
         if (h < 1 || w < 1) { /* too small for another layer: end here */
@@ -470,8 +484,8 @@ static void test_mobilenet_v2_like(void **state)
 {
     (void)state;
     const stack s = mobilenet_v2_like();
-    /* 5 expanding GEMM layers, 5 depthwise ones with their pointwise */
-    check_one_chain(&s, "mobilenet_v2-like", 10);
+    /* 5 expanding GEMM layers, 5 depthwise ones with their pointwise, 3 residual ADDs */
+    check_one_chain(&s, "mobilenet_v2-like", 13);
 }
 
 static void test_random_stacks(void **state)
@@ -614,7 +628,7 @@ static void test_slow_helper(void **state)
         skip();
     stack s = {.h = 40, .w = 8, .c = 16, .mult = 1, .n = 3};
     for (int i = 0; i < s.n; i++)
-        s.l[i] = (layer){3, 1, EDGE_PAD_SAME, 0, 0, 0, false};
+        s.l[i] = (layer){3, 1, EDGE_PAD_SAME, 0, 0, 0, false, false};
     const int ran = run_helpers(&s, false);
     int held = 0, taken = 0;
     for (int k = 0; k < ran; k++)

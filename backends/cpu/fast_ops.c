@@ -14,6 +14,7 @@
  * (the op_*.c prepare runs first and only calls here with checked params). */
 #include "fast_ops.h"
 
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -56,6 +57,11 @@ typedef struct fast_hdr {
     size_t pad_off;    /* indirect GEMM: in_c bytes of the padding value, from the data */
     bool flip_in;      /* indirect GEMM: the input is flipped (x ^ 0x80) around the kernel */
     bool flip_back;    /* flip_in, and the input flipped back after it: someone reads it later */
+    /* flip_in of one image on a team: on the team's split, no flip of the tensor; each block
+     * of WIN_PIXELS output pixels (a multiple of mr) copies the input rows its windows read,
+     * flipped, into its thread's scratch and reads them there (gemm_span) */
+    bool win_copy;
+    size_t win_pixels;
     bool gemv;         /* one row (batch-1 FULLY_CONNECTED) on the table's gemv and its packing */
     /* GEMM of INT4 weights: blocks held 4-bit (pack.h's gemm4), each expanded into the task's
      * thread's scratch at W4_OFF before the kernel reads it (gemm4_task) */
@@ -390,6 +396,34 @@ static size_t w4_group(const fast_hdr *h)
     return g ? g : 1;
 }
 
+/* An indirect GEMM reading its input from flipped copies (win_copy): output pixels a block
+ * (a multiple of mr, about WIN_TARGET_BYTES of input rows) and the scratch a thread's block
+ * copies into. */
+#define WIN_TARGET_BYTES (128u << 10)
+static _Atomic size_t win_target = WIN_TARGET_BYTES;
+
+void edge__fast_win_bytes(size_t bytes)
+{
+    atomic_store_explicit(&win_target, bytes ? bytes : WIN_TARGET_BYTES, memory_order_relaxed);
+}
+
+static void win_plan(edge_node *n, fast_hdr *h)
+{
+    const edge_conv_params *g = &h->g;
+    const size_t mr = tile_mr(h), row = (size_t)g->in_w * (size_t)g->in_c;
+    const size_t span = (size_t)(g->k_h - 1) * (size_t)g->dil_h + 1, sh = (size_t)g->stride_h;
+    const size_t fit = atomic_load_explicit(&win_target, memory_order_relaxed) / row;
+    const size_t out_rows = fit > span ? (fit - span) / sh + 1 : 1;
+    size_t px = out_rows * (size_t)g->out_w / mr * mr;
+    h->win_pixels = px < mr ? mr : px;
+    /* a block not starting a row touches one output row more */
+    const size_t touched = (h->win_pixels - 1 + (size_t)g->out_w - 1) / (size_t)g->out_w + 1;
+    size_t in_rows = (touched - 1) * sh + span;
+    if (in_rows > (size_t)g->in_h)
+        in_rows = (size_t)g->in_h;
+    n->scratch_bytes = in_rows * row;
+}
+
 /* A stride, tasks and (for rows built in scratch) the node's scratch, once
  * h->src is set. */
 static void gemm_plan(edge_prep *p, edge_node *n, fast_hdr *h)
@@ -399,6 +433,8 @@ static void gemm_plan(edge_prep *p, edge_node *n, fast_hdr *h)
     gemm_split(h, p->m->threads, in_place ? SIZE_MAX : im2col_rows(h));
     if (!in_place) /* a task's rows: the team's chunk, or one thread's (never split_n here) */
         n->scratch_bytes = (h->chunk > h->chunk1 ? h->chunk : h->chunk1) * h->kc;
+    if (h->win_copy)
+        win_plan(n, h);
     if (h->w4) { /* then a group of expanded blocks */
         h->w4_off = (n->scratch_bytes + 63) & ~(size_t)63;
         n->scratch_bytes = h->w4_off + w4_group(h) * edge_qs8_gemm_block_bytes(tile_nr(h), h->kc);
@@ -456,6 +492,7 @@ int edge_fast_conv_prepare(edge_prep *p, edge_node *n, const edge_conv_params *k
     if (indirect) { /* the padding cells' bytes, in the kernel's operand form (qs8.h) */
         h->flip_in = kt->gemm.a_bias == 128;
         h->flip_back = h->flip_in && !last_reader(p, n);
+        h->win_copy = h->flip_in && k->batches == 1 && !h->w4 && p->m->threads > 1;
         if (!edge_op_packed_done(n)) /* (with the packed weights: the same in every process) */
             memset((uint8_t *)n->packed_data + h->pad_off,
                    (uint8_t)h->zp_in ^ (h->flip_in ? 0x80 : 0), (size_t)k->in_c);
@@ -605,6 +642,7 @@ typedef struct gemm_job {
     uint8_t *scratch;
     size_t scratch_stride;
     const edge_lut8 *lut; /* a fused SiLU's table (node_out) or NULL */
+    bool win;             /* read the input from flipped copies (win_copy, on the team's split) */
 } gemm_job;
 
 /* ROWS rows from A (stride a_stride) through the micro-kernel for the NC channels of the
@@ -638,11 +676,11 @@ static void gemm_rows(const fast_hdr *h, const int8_t *a, size_t a_stride, size_
 
 /* Output pixel PX's window as TAPS pointers at P, cell by cell: the input pixel's channels,
  * or PAD where the window leaves the input (border pixels; igemm_rows does the interior). */
-static void window_ptrs(const edge_conv_params *g, const int8_t *in, const int8_t *pad, pixel_at px,
+static void window_ptrs(const edge_conv_params *g, uintptr_t in, const int8_t *pad, pixel_at px,
                         const int8_t **p)
 {
     const size_t c = (size_t)g->in_c;
-    const int8_t *in_b = in + px.b * (size_t)g->in_h * (size_t)g->in_w * c;
+    const uintptr_t in_b = in + px.b * (size_t)g->in_h * (size_t)g->in_w * c;
     const int32_t iy0 = px.oy * g->stride_h - g->pad_h, ix0 = px.ox * g->stride_w - g->pad_w;
     for (int32_t ky = 0; ky < g->k_h; ky++) {
         const int32_t iy = iy0 + ky * g->dil_h;
@@ -650,7 +688,7 @@ static void window_ptrs(const edge_conv_params *g, const int8_t *in, const int8_
         for (int32_t kx = 0; kx < g->k_w; kx++) {
             const int32_t ix = ix0 + kx * g->dil_w;
             *p++ = row_in && ix >= 0 && ix < g->in_w
-                       ? in_b + ((size_t)iy * (size_t)g->in_w + (size_t)ix) * c
+                       ? (const int8_t *)(in_b + ((size_t)iy * (size_t)g->in_w + (size_t)ix) * c)
                        : pad;
         }
     }
@@ -699,15 +737,14 @@ static inline void windows_at(const int8_t **restrict p, uintptr_t base, uintptr
  * to it with each pixel's first cell and the taps' offsets (a pointer a pixel rather than one a
  * tap: on a Zen 5 the 160x160 16->16 layer had spent 12% of its time on the taps' pointers);
  * a tile with a border pixel, or across rows, takes every pointer as before. */
-static inline uintptr_t row_first(const edge_conv_params *g, const int8_t *in, pixel_at px,
-                                  size_t c)
+static inline uintptr_t row_first(const edge_conv_params *g, uintptr_t in, pixel_at px, size_t c)
 {
     const ptrdiff_t iy0 = (ptrdiff_t)px.oy * g->stride_h - g->pad_h;
-    return (uintptr_t)in + (uintptr_t)(((ptrdiff_t)px.b * g->in_h + iy0) * g->in_w * (ptrdiff_t)c -
-                                       (ptrdiff_t)g->pad_w * (ptrdiff_t)c);
+    return in + (uintptr_t)(((ptrdiff_t)px.b * g->in_h + iy0) * g->in_w * (ptrdiff_t)c -
+                            (ptrdiff_t)g->pad_w * (ptrdiff_t)c);
 }
 
-static void igemm_rows(const fast_hdr *h, const int8_t *in, size_t m0, size_t m1, int8_t *out,
+static void igemm_rows(const fast_hdr *h, uintptr_t in, size_t m0, size_t m1, int8_t *out,
                        const void *w, size_t nc, size_t n0)
 {
     const edge_conv_params *g = &h->g;
@@ -831,7 +868,7 @@ static void gemm4_task(const gemm_job *j, const fast_hdr *h, size_t task, unsign
             edge_qs8_gemm4_expand(nr, h->kc, (const uint8_t *)hdr_data(h) + (n0 / nr + b) * block4,
                                   w + b * block8);
         if (h->src == ROWS_INDIRECT)
-            igemm_rows(h, j->in, m0, m1, j->out, w, nc, n0);
+            igemm_rows(h, (uintptr_t)j->in, m0, m1, j->out, w, nc, n0);
         else
             gemm_block(h, w, nc, a, h->a_stride, m1 - m0, j->out + m0 * h->n + n0);
     }
@@ -863,10 +900,9 @@ static void gemm_task(void *ctx, size_t task, unsigned thread)
     gemm_span(j, m0, m1, thread);
 }
 
-/* GEMM rows [M0, M1) of J (not split by channels, not 4-bit): the kernel, then a fused table
- * over blocks of rows looked up while they are in L1. A task's, and a row chain's piece's
- * (edge_fast_rows: a pointwise layer's). */
-static void gemm_span(const gemm_job *j, size_t m0, size_t m1, unsigned thread)
+/* GEMM rows [M0, M1) of J from IN (an indirect GEMM's input, or where its rows are) in
+ * blocks: the kernel, then a fused table over blocks of rows looked up while they are in L1. */
+static void gemm_blocks(const gemm_job *j, size_t m0, size_t m1, unsigned thread, uintptr_t in)
 {
     const fast_hdr *h = j->h;
     const size_t mr = tile_mr(h), block = j->lut ? lut_block_rows(h->n, mr) : m1 - m0;
@@ -875,10 +911,61 @@ static void gemm_span(const gemm_job *j, size_t m0, size_t m1, unsigned thread)
         if (h->src == ROWS_DIRECT)
             gemm_rows(h, j->in + a * h->a_stride, h->a_stride, a, b, j->out);
         else if (h->src == ROWS_INDIRECT)
-            igemm_rows(h, j->in, a, b, j->out, hdr_data(h), h->n, 0);
+            igemm_rows(h, in, a, b, j->out, hdr_data(h), h->n, 0);
         else
             gemm_built_rows(j, h, a, b, thread);
         fused_rows(j->lut, j->out + a * h->n, (b - a) * h->n);
+    }
+}
+
+/* The input rows [*LO, *HI) the windows of output pixels [A, B) of one image read. */
+static void win_rows(const edge_conv_params *g, size_t a, size_t b, int32_t *lo, int32_t *hi)
+{
+    const int32_t oy0 = (int32_t)(a / (size_t)g->out_w);
+    const int32_t oy1 = (int32_t)((b - 1) / (size_t)g->out_w);
+    const int32_t y0 = oy0 * g->stride_h - g->pad_h;
+    const int32_t y1 = oy1 * g->stride_h - g->pad_h + (g->k_h - 1) * g->dil_h + 1;
+    *lo = y0 < 0 ? 0 : y0 > g->in_h ? g->in_h : y0;
+    *hi = y1 > g->in_h ? g->in_h : y1 < *lo ? *lo : y1;
+}
+
+/* N bytes of SRC into DST, each flipped (x ^ 0x80); DST may be SRC (flip_bytes). */
+static void flip_copy(uint8_t *dst, const uint8_t *src, size_t n)
+{
+    typedef uint8_t v16 __attribute__((vector_size(16)));
+    size_t i = 0;
+    for (; i + 64 <= n; i += 64) { /* four 16-byte vectors a step (SSE2, NEON) */
+#pragma GCC unroll 4
+        for (size_t k = i; k < i + 64; k += 16) {
+            v16 v;
+            memcpy(&v, src + k, sizeof v);
+            v ^= 0x80;
+            memcpy(dst + k, &v, sizeof v);
+        }
+    }
+    for (; i < n; i++)
+        dst[i] = src[i] ^ 0x80;
+}
+
+/* GEMM rows [M0, M1) of J (not split by channels, not 4-bit). A task's, and a row chain's
+ * piece's (edge_fast_rows: a pointwise layer's). An indirect GEMM that reads its input flipped
+ * from copies (win_copy) goes in blocks of win_pixels: the input rows a block's windows read are
+ * copied flipped into THREAD's scratch, and its pointers point there. */
+static void gemm_span(const gemm_job *j, size_t m0, size_t m1, unsigned thread)
+{
+    const fast_hdr *h = j->h;
+    if (!j->win) {
+        gemm_blocks(j, m0, m1, thread, (uintptr_t)j->in);
+        return;
+    }
+    const size_t row = (size_t)h->g.in_w * (size_t)h->g.in_c;
+    uint8_t *buf = j->scratch + (size_t)thread * j->scratch_stride;
+    for (size_t a = m0; a < m1; a += h->win_pixels) {
+        const size_t b = m1 - a < h->win_pixels ? m1 : a + h->win_pixels;
+        int32_t lo, hi;
+        win_rows(&h->g, a, b, &lo, &hi);
+        flip_copy(buf, (const uint8_t *)j->in + (size_t)lo * row, (size_t)(hi - lo) * row);
+        gemm_blocks(j, a, b, thread, (uintptr_t)buf - (uintptr_t)lo * row);
     }
 }
 
@@ -890,23 +977,6 @@ typedef struct flip_job {
     uint8_t *a, *b; /* flipped in turn: tasks over a, then over b */
     size_t a_n, b_n, a_tasks;
 } flip_job;
-
-static void flip_bytes(uint8_t *x, size_t n)
-{
-    typedef uint8_t v16 __attribute__((vector_size(16)));
-    size_t i = 0;
-    for (; i + 64 <= n; i += 64) { /* four 16-byte vectors a step (SSE2, NEON) */
-#pragma GCC unroll 4
-        for (size_t k = i; k < i + 64; k += 16) {
-            v16 v;
-            memcpy(&v, x + k, sizeof v);
-            v ^= 0x80;
-            memcpy(x + k, &v, sizeof v);
-        }
-    }
-    for (; i < n; i++)
-        x[i] ^= 0x80;
-}
 
 static void flip_task(void *ctx, size_t task, unsigned thread)
 {
@@ -920,7 +990,7 @@ static void flip_task(void *ctx, size_t task, unsigned thread)
         n = j->b_n;
     }
     const size_t i0 = task * FLIP_TASK;
-    flip_bytes(x + i0, n - i0 < FLIP_TASK ? n - i0 : FLIP_TASK);
+    flip_copy(x + i0, x + i0, n - i0 < FLIP_TASK ? n - i0 : FLIP_TASK);
 }
 
 void edge_fast_flip(edge_exec *ex, uint8_t *a, size_t a_n, uint8_t *b, size_t b_n)
@@ -934,12 +1004,14 @@ static void gemm_eval(const edge_node *n, const int8_t *in, int8_t *out, void *s
                       edge_exec *ex)
 {
     const fast_hdr *h = n->packed;
-    gemm_job j = {h, split_of(h, ex), in, out, scratch, edge_op_scratch_stride(n), n->out_lut};
-    /* the indirect kernel reads x ^ 0x80 in place: the input is flipped, and flipped back
-     * unless nothing reads it after this node (flip_back) */
-    const size_t in_n = h->flip_in ? (size_t)h->g.batches * (size_t)h->g.in_h * (size_t)h->g.in_w *
-                                         (size_t)h->g.in_c
-                                   : 0;
+    gemm_job j = {h, split_of(h, ex), in, out, scratch, edge_op_scratch_stride(n), n->out_lut,
+                  h->win_copy && edge_exec_width(ex) > 1};
+    /* the indirect kernel reads x ^ 0x80: on the team's split from flipped copies of the rows
+     * (win_copy), else in place: the input is flipped, and flipped back unless nothing reads it
+     * after this node (flip_back) */
+    const size_t in_n = h->flip_in && !j.win ? (size_t)h->g.batches * (size_t)h->g.in_h *
+                                                   (size_t)h->g.in_w * (size_t)h->g.in_c
+                                             : 0;
     if (in_n)
         edge_fast_flip(ex, (uint8_t *)(uintptr_t)in, in_n, NULL, 0);
     edge_exec_parallel_as(ex, j.s.n_tasks, j.s.team_tasks, gemm_task, &j);

@@ -107,6 +107,10 @@ size_t edge__tasks_per_thread(size_t pixels, unsigned threads, size_t base);
  * the even cut, unless another of at most 2 PER a thread loads the busiest thread with fewer
  * tiles. Exposed for tests/unit/test_row_split.c. */
 size_t edge__tile_chunk(size_t tiles, unsigned threads, size_t per);
+/* The input bytes a block of an indirect GEMM on a team copies flipped (win_copy in fast_ops.c)
+ * for the models opened from now on; 0: the default (128 KiB). For tests/unit/test_win_copy.c,
+ * which makes blocks small to run many a task. */
+void edge__fast_win_bytes(size_t bytes);
 
 /* ADD of two int8 tensors of one shape. */
 int edge_fast_add_prepare(edge_prep *p, edge_node *n, const edge_qs8_add_params *k, size_t count);

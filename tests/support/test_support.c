@@ -367,3 +367,12 @@ void *edge_test_run_buffer_all(const uint8_t *buf, size_t size, edge_isa isa, un
     return run_buffer(buf, size, isa, threads, NULL, NULL, in, in_bytes, out_bytes, kernels, len,
                       true);
 }
+
+size_t edge_test_first_diff(const void *a, const void *b, size_t n)
+{
+    const uint8_t *x = a, *y = b;
+    size_t i = 0;
+    while (i < n && x[i] == y[i])
+        i++;
+    return i;
+}

@@ -93,5 +93,7 @@ void *edge_test_run_buffer(const uint8_t *buf, size_t size, edge_isa isa, unsign
 void *edge_test_run_buffer_all(const uint8_t *buf, size_t size, edge_isa isa, unsigned threads,
                                const void *in, size_t in_bytes, size_t *out_bytes, char *kernels,
                                size_t len);
+/* The index of the first of N bytes where A and B differ; N when they are equal. */
+size_t edge_test_first_diff(const void *a, const void *b, size_t n);
 
 #endif

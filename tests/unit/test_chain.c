@@ -40,6 +40,7 @@
 #include "runtime/exec.h"
 #include "runtime/interp/steps.h"
 #include "test_rng.h"
+#include "test_support.h"
 #include "tflite_schema.h"
 #include "tflite_writer.h"
 #include "conv_weights.h"
@@ -310,15 +311,12 @@ static int check(const stack *s, const char *what)
                 assert_int_equal(run(&b, &o, in, got), n);
                 for (int k = 0; k < INVOKES; k++) {
                     const uint8_t *g = got + (size_t)k * OUT_MAX, *e = want + (size_t)k * OUT_MAX;
-                    if (!memcmp(g, e, n))
-                        continue;
-                    size_t i = 0;
-                    while (g[i] == e[i])
-                        i++;
-                    fail_msg("%s, %s, %u threads, chains %d, delays %d, invoke %d: byte %zu of %zu "
-                             "is %d, not %d",
-                             what, edge_isa_name(levels[l]), threads, o.chain, o.delay, k, i, n,
-                             g[i], e[i]);
+                    const size_t i = edge_test_first_diff(g, e, n);
+                    if (i < n)
+                        fail_msg("%s, %s, %u threads, chains %d, delays %d, invoke %d: byte %zu of "
+                                 "%zu is %d, not %d",
+                                 what, edge_isa_name(levels[l]), threads, o.chain, o.delay, k, i,
+                                 n, g[i], e[i]);
                 }
                 ran++;
             }

@@ -158,6 +158,13 @@ static int bench_one(const char *name, const char *model, const char *dir, const
                mmacs, floor_us, x_floor);
         const char *k = edge_model_kernels(m);
         printf("    kernels: %s\n", k ? k : "?");
+        edge_thread_stats ts;
+        edge_interp_thread_stats(it, &ts);
+        if (ts.threads > 1) /* what the team did in the timed runs: a median near one thread's
+                             * is a team that ran solo or alone, not a slow kernel */
+            printf("    team of %u: loops %llu parallel, %llu solo (%llu spells), %llu alone; "
+                   "%llu invokes alone\n",
+                   ts.threads, ts.parallel, ts.solo, ts.spells, ts.alone, ts.alone_invokes);
         fig->median_us = t.median_us;
         fig->mmacs = mmacs;
         fig->isa = edge_model_isa(m);

@@ -44,7 +44,8 @@
  * after edged's, run the model's own graph (bench-graph) on upstream XNNPACK with 1 thread and with
  * a pthreadpool of 2, in both conditions, its caller pinned as edged's is: what the reference
  * runtime's own threads give the same network on the same machine in the same minutes (MEAN us,
- * as edged's).
+ * as edged's); its quiet rounds on lines of their own with the round trip before each, and a
+ * line splitting both runtimes' quiet rounds by placement (print_placements).
  * Usage: bench-threads
  * [--min-seconds S] [--settle S] [--slice MS] [--rounds N] [--spaced-ms MS] [--bursty MS/PERIOD]
  * [--kernels LEVEL | --level LEVEL]
@@ -505,6 +506,42 @@ static double xnn_mean_us(const cli *c, const char *graph, unsigned threads, con
 
 /* ---- one model ---- */
 
+/* A round trip between the CPUs above this is the far placement: the hosts seen put the two
+ * vCPUs 50-160 ns apart (near) or 300-570 ns (far), moving them every few seconds, and a team's
+ * speed-up differs by placement (bench/README.md, rounds fifty to fifty-three). */
+#define FAR_TRIP_NS 200.0
+
+/* The quiet rounds' ratios ONE / TWO grouped by placement (the round trip TRIP before each):
+ * median and count of the near rounds, then of the far ones, for edged and (XONE not NULL) for
+ * XNNPACK, whose rounds ran after edged's with their own round trips XTRIP. A run that meets or
+ * misses the quiet target may have met a different mix of placements than XNNPACK's: this says
+ * which. */
+static void print_placements(const char *name, int rounds, const double *one, const double *two,
+                             const double *trip, const double *xone, const double *xtwo,
+                             const double *xtrip)
+{
+    printf("%-24s quiet     by placement (round trip under / over %.0f ns): ", name, FAR_TRIP_NS);
+    for (int who = 0; who < (xone ? 2 : 1); who++) {
+        const double *a = who ? xone : one, *b = who ? xtwo : two, *t = who ? xtrip : trip;
+        printf("%s%s", who ? "; " : "", who ? "XNNPACK" : "edged's 2 threads");
+        for (int far = 0; far < 2; far++) {
+            double r[MAX_ROUNDS];
+            int n = 0;
+            for (int i = 0; i < rounds; i++)
+                if ((t[i] > FAR_TRIP_NS) == (bool)far && b[i] > 0.0)
+                    r[n++] = a[i] / b[i];
+            qsort(r, (size_t)n, sizeof r[0], bench_cmp_double);
+            if (n)
+                printf(" %s %.2fx (%d round%s)", far ? "far" : "near",
+                       n % 2 ? r[n / 2] : (r[n / 2 - 1] + r[n / 2]) / 2.0, n,
+                       n == 1 ? "" : "s");
+            else
+                printf(" %s -", far ? "far" : "near");
+        }
+    }
+    printf("\n");
+}
+
 /* The median over ROUNDS of each round's ratio ONE[r] / N[r]: the configurations of a round
  * ran in the same minute, so the host's state of that minute (its episodes last about a round,
  * and one thread's time moved by 20% between rounds on the Zen 4 VM) divides out, where the
@@ -561,6 +598,7 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
     }
     const int other = next_cpu(mine, caller);
     double ceiling[MAX_ROUNDS], trip[MAX_ROUNDS]; /* the quiet rounds': ceiling, round trip */
+    double xtrip[MAX_ROUNDS] = {0}; /* the round trip before XNNPACK's quiet rounds */
     double steal[MAX_ROUNDS]
                 [2]; /* the quiet rounds' host steal on the caller's CPU and the other */
     /* upstream XNNPACK on the same graph: [busy][0: 1 thread, 1: 2 threads][round] */
@@ -639,8 +677,12 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
         for (int busy = 0; busy < CONDS && xnn_on; busy++) {
             if (busy == 2 || !on[busy]) /* (the anchor's graph runner has no spaced mode) */
                 continue;
-            if (busy)
+            if (busy) {
                 busy_start(mine, caller, busy == 3 ? c->burst_ms : 0.0, c->period_ms);
+            } else {
+                xtrip[r] = round_trip_ns(caller, other);
+                sched_setaffinity(0, sizeof one, &one);
+            }
             for (int k = 0; k < 2 && xnn_on; k++)
                 xnn_on = (xnn[busy][k][r] = xnn_mean_us(c, graph, k ? 2 : 1, mine, &one, caller,
                                                         &xnn_said)) > 0.0;
@@ -658,6 +700,13 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
                name, r + 1, us[0][0][r], us[0][1][r], us[0][0][r] / us[0][1][r], us[0][2][r],
                us[0][0][r] / us[0][2][r], ceiling[r], trip[r], st_text);
     }
+    for (int r = 0; r < c->rounds && xnn_on && !failed; r++)
+        printf("%-24s quiet     round %-3d XNNPACK 1 thread %9.1f us, 2 threads %9.1f us (%.2fx); "
+               "round trip between the CPUs before it %.0f ns\n",
+               name, r + 1, xnn[0][0][r], xnn[0][1][r], xnn[0][0][r] / xnn[0][1][r], xtrip[r]);
+    if (!failed)
+        print_placements(name, c->rounds, us[0][0], us[0][1], trip, xnn_on ? xnn[0][0] : NULL,
+                         xnn[0][1], xtrip);
     if (!failed) {
         static const char *const cond[CONDS] = {"quiet", "contended", "spaced", "bursty"};
         for (int busy = 0; busy < CONDS; busy++) {

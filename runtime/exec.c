@@ -132,6 +132,11 @@ struct edge_exec {
     /* what waking them costs (WAKE_*): running means, ns, of the caller's futex wake call and of
      * the time from it to the last woken helper's join; and of a whole invoke run alone */
     uint64_t wake_ns, come_ns, alone_ns;
+    /* whole invokes that began with every helper asleep (WOKEN_*): running means, ns, of those
+     * that woke them and of those that ran alone and left them asleep (0: none yet) */
+    uint64_t woke_ns, slept_ns;
+    bool inv_asleep; /* this invoke began so (and not right after the last one) */
+    bool inv_woke;   /* and one of its jobs woke them */
     uint64_t inv_ns0, inv_ns1; /* CLOCK_MONOTONIC ns: this invoke began, the last one ended */
     /* per-node timing (edge_exec_node_begin/end), the caller's alone */
     uint32_t invokes;    /* edge_exec_invoke calls: which invokes explore */
@@ -337,6 +342,18 @@ static atomic_int exec_spin = EXEC_SPIN; /* edge_set_thread_spin */
  * quarter of an invoke alone before) wake them, asleep or not: awake, they spin between such
  * invokes, and the wakeup pays over the invokes that follow. */
 #define WAKE_SHIFT 2
+
+/* That estimate can say a wakeup pays where it does not: person_detect every 10 ms on a Zen 4 VM
+ * (the host halting the idle vCPU) took 170 us alone after its sleep, cold, and its helper came
+ * about 40 us after an 18 us wake call, so half of the rest promised some 60 us; but the invokes
+ * that woke it took 178-226 us at the median against 156-177 us for those that ran alone (4 runs
+ * of 400 each), both cold, and 40-70% of them woke it: bench-threads spaced read 0.93x of one
+ * thread. So whole invokes that began with every helper asleep are timed by what they did, woke
+ * them or ran alone (running means weighing a new time 1 / 2^WOKEN_SHIFT), and once both are
+ * measured they decide: wake only when the woken invokes are faster by INV_MARGIN. Each stays
+ * measured: the explores of EXPLORE_EVERY wake the helpers twice (EXPLORE_WARM, EXPLORE_PAR) and
+ * run alone twice (EXPLORE_SOLO) whichever way the invokes go. */
+#define WOKEN_SHIFT 2
 
 /* A job the caller finished in less than this without a helper says nothing: a helper on its
  * CPU, spinning, joins within a microsecond, and a small operator's job can be over before. */
@@ -1133,8 +1150,10 @@ void edge_exec_parallel_as(edge_exec *x, size_t n_tasks, size_t team_tasks, edge
     const uint64_t t1 = now_ns();
     unsigned joined;
     const bool stalled = close_job(x, t1, t1 - t0, &joined);
-    if (asleep)
+    if (asleep) {
         note_wake(x, woke_at, t0 - woke_at, t1);
+        x->inv_woke = true;
+    }
     atomic_fetch_add_explicit(&x->n_parallel, 1, memory_order_relaxed);
     score(x, joined, t0, t1 - t0, stalled, stalled ? now_ns() : t1);
 }
@@ -1215,8 +1234,15 @@ void edge__exec_invoke_ticks(uint64_t (*fn)(void *arg, edge_exec_way way), void 
     invoke_ticks_arg = arg;
 }
 
-/* Test hook (edge__exec_wake_times): nonzero, the times wake_pays takes instead of X's. */
-static atomic_uint_fast64_t wake_hook[3];
+/* Test hook (edge__exec_wake_times, edge__exec_woken_times): nonzero, the times wake_pays takes
+ * instead of X's (UINT64_MAX for the woken ones: not measured). */
+static atomic_uint_fast64_t wake_hook[5];
+
+void edge__exec_woken_times(uint64_t woke_ns, uint64_t slept_ns)
+{
+    atomic_store(&wake_hook[3], woke_ns);
+    atomic_store(&wake_hook[4], slept_ns);
+}
 
 void edge__exec_wake_times(uint64_t wake_ns, uint64_t come_ns, uint64_t alone_ns)
 {
@@ -1245,6 +1271,11 @@ static bool wake_pays(const edge_exec *x)
                    alone = ha ? ha : x->alone_ns;
     if (!wake || !come || !alone || x->inv_ns0 - x->inv_ns1 < alone / 4)
         return true; /* not measured yet; or invokes back to back, which keep helpers awake */
+    const uint64_t hwk = atomic_load_explicit(&wake_hook[3], memory_order_relaxed),
+                   hsl = atomic_load_explicit(&wake_hook[4], memory_order_relaxed);
+    const uint64_t woke = hwk ? hwk : x->woke_ns, slept = hsl ? hsl : x->slept_ns;
+    if (woke && slept && woke != UINT64_MAX && slept != UINT64_MAX) /* both measured (WOKEN_*) */
+        return woke + woke / INV_MARGIN < slept;
     const uint64_t after = alone > come ? alone - come : 0;
     return after / x->n * (x->n - 1) > wake + wake / 2;
 }
@@ -1254,6 +1285,9 @@ void edge_exec_invoke(edge_exec *x)
     if (!x || x->n < 2)
         return;
     x->inv_ns0 = now_ns();
+    x->inv_asleep = atomic_load_explicit(&x->sleepers, memory_order_relaxed) >= x->n - 1 &&
+                    x->alone_ns && x->inv_ns0 - x->inv_ns1 >= x->alone_ns / 4;
+    x->inv_woke = false;
     x->inv_solo = false;
     x->inv_load = false;
     x->inv_record = 0;
@@ -1362,6 +1396,12 @@ void edge_exec_invoke_done(edge_exec *x)
     x->inv_ns1 = now_ns();
     if ((x->inv_solo || x->explore == EXPLORE_SOLO) && !x->inv_load)
         running_mean(&x->alone_ns, x->inv_ns1 - x->inv_ns0, WAKE_SHIFT, 2, 1);
+    if (x->inv_asleep && !x->inv_load) { /* WOKEN_*: what began with the helpers asleep did */
+        if (x->inv_solo || x->explore == EXPLORE_SOLO)
+            running_mean(&x->slept_ns, x->inv_ns1 - x->inv_ns0, WOKEN_SHIFT, 2, 1);
+        else if (x->inv_woke)
+            running_mean(&x->woke_ns, x->inv_ns1 - x->inv_ns0, WOKEN_SHIFT, 2, 1);
+    }
     if (!x->inv_record) {
         x->inv_solo = false;
         return;

@@ -162,5 +162,9 @@ void edge__exec_probe_times(uint64_t warm_ns, uint64_t time_ns, uint64_t wait_ns
  * instead of the measured ones (0, 0, 0: those again); and how many helpers sleep now. */
 void edge__exec_wake_times(uint64_t wake_ns, uint64_t come_ns, uint64_t alone_ns);
 unsigned edge__exec_sleepers(const edge_exec *x);
+/* Test hook: nonzero, the means of invokes begun with every helper asleep that wake_pays takes
+ * instead of X's (WOKEN_* in exec.c): those that woke them, those that ran alone (UINT64_MAX:
+ * none measured, so the estimate of edge__exec_wake_times' times decides; 0, 0: X's again). */
+void edge__exec_woken_times(uint64_t woke_ns, uint64_t slept_ns);
 
 #endif

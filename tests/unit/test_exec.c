@@ -15,7 +15,8 @@
  * alone mode, and its probes of the team (their ways, window and waits); and that a helper left
  * on the caller's CPU ends off it; and, with a wakeup's times injected (edge__exec_wake_times),
  * that an invoke far from the last leaves sleeping helpers asleep when waking them costs more than
- * they would save. The old team (the caller
+ * they would save, or when such invokes that woke them were measured slower than those that did not
+ * (edge__exec_woken_times). The old team (the caller
  * waited for every helper to leave the job) hung here. Speed is bench/threads.c's. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1259,6 +1260,21 @@ static int wake_round(edge_exec *x, int rounds, bool spaced, int *team, int *alo
     return asked;
 }
 
+/* 20 spaced invokes of X with the outcomes of invokes begun with the helpers asleep injected
+ * (WOKE against SLEPT ns): with the team each (TEAM), or alone, but for one that may be
+ * EXPLORE_EVERY's second explore alone, which counts as neither. */
+static void woken_round(edge_exec *x, uint64_t woke, uint64_t slept, bool team_wanted)
+{
+    edge__exec_woken_times(woke, slept);
+    int team, alone;
+    const int asked = wake_round(x, 20, true, &team, &alone);
+    printf("# woken invokes %.0f us, alone %.0f us: %d of %d invokes alone, %d with the team\n",
+           woke / 1e3, slept / 1e3, alone, asked, team);
+    assert_true(asked >= 15);
+    assert_int_equal(team_wanted ? alone : team, 0);
+    assert_true((team_wanted ? team : alone) >= asked - 1);
+}
+
 /* An invoke that finds every helper asleep runs alone, leaving them asleep, when waking them costs
  * the caller more than they would save (exec.c, WAKE_*; the times injected): a small model's
  * frames far apart on a VM whose idle vCPUs take long to wake. It wakes them when that costs
@@ -1269,7 +1285,9 @@ static void test_wake_alone(void **state)
     edge_exec *x = edge__exec_new(2);
     assert_non_null(x);
     edge_set_thread_spin(0); /* every wait sleeps at once */
-    /* alone 70 us, the wake call 20 us, the helper comes 60 us after it: 5 us saved */
+    /* alone 70 us, the wake call 20 us, the helper comes 60 us after it: 5 us saved (no
+     * invoke's outcome measured, so the estimate decides) */
+    edge__exec_woken_times(UINT64_MAX, UINT64_MAX);
     edge__exec_wake_times(20000, 60000, 70000);
     int team, alone;
     int asked = wake_round(x, 40, true, &team, &alone);
@@ -1287,6 +1305,13 @@ static void test_wake_alone(void **state)
     assert_true(asked >= 15);
     assert_int_equal(alone, 0);
     assert_int_equal(team, asked);
+    /* the same quick wakeup, but the invokes that woke the helpers measured slower than those
+     * that ran alone (90 us against 70): alone, whatever the estimate says; faster by more than
+     * INV_MARGIN (60 against 70): the team; as fast (69 against 70, within the margin): alone */
+    woken_round(x, 90000, 70000, false);
+    woken_round(x, 60000, 70000, true);
+    woken_round(x, 69000, 70000, false);
+    edge__exec_woken_times(0, 0);
     /* back to back, the helpers spinning between invokes: the team's, however slow a wakeup
      * (the same times in milliseconds: an invoke alone of 70 ms, and these follow each other
      * within a quarter of that even under valgrind) */

@@ -1024,7 +1024,7 @@ static int wait_live(int *status)
     for (int waited = 0; waited <= 60000; waited += 100) {
         if (!dfx_alive(&F, status))
             return 0;
-        if (dfx_curl(&F, "GET", "/v2/health/live", NULL, NULL, NULL, NULL, NULL) == 200)
+        if (dfx_poll(&F, "/v2/health/live") == 200)
             return 1;
         usleep(100000);
     }

@@ -204,7 +204,7 @@ int dfx_wait_ready(dfx *f, int timeout_ms)
             report_early_exit(f, status);
             return -1;
         }
-        if (dfx_curl(f, "GET", "/v2/health/ready", NULL, NULL, NULL, NULL, NULL) == 200)
+        if (dfx_poll(f, "/v2/health/ready") == 200)
             return 0;
         usleep(100000);
     }
@@ -325,6 +325,15 @@ int dfx_curl(dfx *f, const char *method, const char *path, const char *body_file
     unlink(out);
     unlink(hdr);
     return atoi(code);
+}
+
+int dfx_poll(dfx *f, const char *path)
+{
+    const int fd = dfx_connect(f);
+    if (fd < 0)
+        return 0;
+    close(fd);
+    return dfx_curl(f, "GET", path, NULL, NULL, NULL, NULL, NULL);
 }
 
 ssize_t dfx_raw(dfx *f, const void *req, size_t len, int timeout_ms, char **out, bool *closed)

@@ -89,6 +89,9 @@ void dfx_cleanup(dfx *f);
  * NUL-terminated, may be NULL) and the response headers to *HEADERS. */
 int dfx_curl(dfx *f, const char *method, const char *path, const char *body_file, const char *extra,
              char **body, size_t *body_len, char **headers);
+/* A poll while edged starts: the HTTP status of GET PATH by curl, or 0 without asking curl while
+ * the socket takes no connection (curl would print `curl: (7) Failed to connect` each time). */
+int dfx_poll(dfx *f, const char *path);
 
 /* Raw bytes to the socket; reads the reply until the server closes or TIMEOUT_MS
  * passes. Returns bytes read (reply NUL-terminated in *OUT, malloc'd), and sets

@@ -239,7 +239,7 @@ static void test_unknown_backend(void **state)
     for (int i = 0; i < 600 && live != 200; i++) {
         if (i)
             usleep(100000);
-        live = dfx_curl(&F, "GET", "/v2/health/live", NULL, NULL, NULL, NULL, NULL);
+        live = dfx_poll(&F, "/v2/health/live");
     }
     assert_int_equal(live, 200);
     assert_true(dfx_log_wait(&F, "backend = nope: no back end 'nope' is loaded (loaded: testfail)",

@@ -414,8 +414,9 @@ typedef struct edge_thread_stats {
     /* invokes that ran every node alone because whole invokes were measured faster so than
      * with the team (on a machine where a hand-off between CPUs costs more than a small model
      * gains), or because every helper was asleep (invokes far apart) and waking them was
-     * measured to cost more than they would save; and whether the first is the choice now (the
-     * team is probed now and then) */
+     * measured to cost more than they would save (invokes that woke them slower than those
+     * that ran alone); and whether the first is the choice now (the team is probed now and
+     * then) */
     unsigned long long alone_invokes;
     int alone_mode;
     /* whether nodes choose now (whole invokes that let each node run its faster way were

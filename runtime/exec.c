@@ -135,8 +135,8 @@ struct edge_exec {
     /* whole invokes that began with every helper asleep (WOKEN_*): running means, ns, of those
      * that woke them and of those that ran alone and left them asleep (0: none yet) */
     uint64_t woke_ns, slept_ns;
-    bool inv_asleep; /* this invoke began so (and not right after the last one) */
-    bool inv_woke;   /* and one of its jobs woke them */
+    bool inv_asleep;           /* this invoke began so (and not right after the last one) */
+    bool inv_woke;             /* and one of its jobs woke them */
     uint64_t inv_ns0, inv_ns1; /* CLOCK_MONOTONIC ns: this invoke began, the last one ended */
     /* per-node timing (edge_exec_node_begin/end), the caller's alone */
     uint32_t invokes;    /* edge_exec_invoke calls: which invokes explore */

@@ -344,10 +344,10 @@ static atomic_int exec_spin = EXEC_SPIN; /* edge_set_thread_spin */
 #define WAKE_SHIFT 2
 
 /* That estimate can say a wakeup pays where it does not: person_detect every 10 ms on a Zen 4 VM
- * (the host halting the idle vCPU) took 170 us alone after its sleep, cold, and its helper came
- * about 40 us after an 18 us wake call, so half of the rest promised some 60 us; but the invokes
- * that woke it took 178-226 us at the median against 156-177 us for those that ran alone (4 runs
- * of 400 each), both cold, and 40-70% of them woke it: bench-threads spaced read 0.93x of one
+ * (the host halting the idle vCPU) took about 170 us alone after its sleep, cold; the wake call
+ * took 15-20 us and the helper joined 90-190 us after it, so the estimate sat near its bar and
+ * woke it in 40-70% of the invokes, and those took 178-226 us at the median against 156-177 us
+ * for the invokes that ran alone (4 runs of 400 each): bench-threads spaced read 0.93x of one
  * thread. So whole invokes that began with every helper asleep are timed by what they did, woke
  * them or ran alone (running means weighing a new time 1 / 2^WOKEN_SHIFT), and once both are
  * measured they decide: wake only when the woken invokes are faster by INV_MARGIN. Each stays

@@ -26,14 +26,16 @@
  * independent 1-thread inferences at once, one per CPU, against one alone (what two CPUs give the
  * model with no synchronisation); each quiet round's own figures on a line of its own, with the
  * round trip measured before it (the host's episodes last about a round: the median of rounds takes
- * one or the other) and the host's steal on the two CPUs during it (/proc/stat: whether a VM's
- * host held a vCPU, or the host was slow in other ways). A third condition, spaced (--spaced-ms MS,
- * 10 by default; 0: none): the quiet machine, each invoke after a sleep of MS, as a camera's frames
- * or a client's requests come (the team's helpers have gone to sleep by then: their wakeup is the
- * invoke's). The configurations' invokes alternate one by one (spaced_all_us), each taking the MEAN
- * of at least SPACED_MIN invokes over at least twice --min-seconds, after 3 untimed (with --slice 0,
- * a block each, one after the other); the figure is again the median of the rounds' ratios against
- * the 1-thread run. Its bar is edged's own, never to lose: 2 threads >=
+ * one or the other), the host's steal on the two CPUs during it (/proc/stat: whether a VM's
+ * host held a vCPU, or the host was slow in other ways) and what the 2-thread team did in it (solo
+ * spells, loops run solo, invokes alone, whether its nodes were choosing at the end: whether a
+ * slow round was the team's own judgment or the host's minute). A third condition, spaced
+ * (--spaced-ms MS, 10 by default; 0: none): the quiet machine, each invoke after a sleep of MS, as
+ * a camera's frames or a client's requests come (the team's helpers have gone to sleep by then:
+ * their wakeup is the invoke's). The configurations' invokes alternate one by one (spaced_all_us),
+ * each taking the MEAN of at least SPACED_MIN invokes over at least twice --min-seconds, after 3
+ * untimed (with --slice 0, a block each, one after the other); the figure is again the median of
+ * the rounds' ratios against the 1-thread run. Its bar is edged's own, never to lose: 2 threads >=
  * 0.95x. A fourth, bursty
  * (--bursty MS/PERIOD, 5/50 by default; 0: none): the busy threads of contended, each spinning MS
  * milliseconds in every PERIOD and asleep the rest, as a video decoder's frames or a broker's
@@ -533,8 +535,7 @@ static void print_placements(const char *name, int rounds, const double *one, co
             qsort(r, (size_t)n, sizeof r[0], bench_cmp_double);
             if (n)
                 printf(" %s %.2fx (%d round%s)", far ? "far" : "near",
-                       n % 2 ? r[n / 2] : (r[n / 2 - 1] + r[n / 2]) / 2.0, n,
-                       n == 1 ? "" : "s");
+                       n % 2 ? r[n / 2] : (r[n / 2 - 1] + r[n / 2]) / 2.0, n, n == 1 ? "" : "s");
             else
                 printf(" %s -", far ? "far" : "near");
         }
@@ -598,7 +599,7 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
     }
     const int other = next_cpu(mine, caller);
     double ceiling[MAX_ROUNDS], trip[MAX_ROUNDS]; /* the quiet rounds': ceiling, round trip */
-    double xtrip[MAX_ROUNDS] = {0}; /* the round trip before XNNPACK's quiet rounds */
+    double xtrip[MAX_ROUNDS] = {0};               /* the round trip before XNNPACK's quiet rounds */
     double steal[MAX_ROUNDS]
                 [2]; /* the quiet rounds' host steal on the caller's CPU and the other */
     /* upstream XNNPACK on the same graph: [busy][0: 1 thread, 1: 2 threads][round] */
@@ -618,6 +619,8 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
     double rate[2][CONFIGS][MAX_ROUNDS];
     edge_thread_stats st[CONDS][CONFIGS];
     memset(st, 0, sizeof st);
+    edge_thread_stats qst[MAX_ROUNDS]; /* what the 2-thread team did in each quiet round */
+    memset(qst, 0, sizeof qst);
     for (int r = 0; r < c->rounds && !failed; r++)
         for (int busy = 0; busy < CONDS && !failed; busy++) {
             if (!on[busy])
@@ -660,6 +663,12 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
                 st[busy][k].alone += b.alone - a[k].alone;
                 st[busy][k].alone_invokes += b.alone_invokes - a[k].alone_invokes;
                 st[busy][k].node_choice += b.node_choice; /* rounds that ended choosing */
+                if (!busy && k == 1)
+                    qst[r] =
+                        (edge_thread_stats){.solo = b.solo - a[k].solo,
+                                            .spells = b.spells - a[k].spells,
+                                            .alone_invokes = b.alone_invokes - a[k].alone_invokes,
+                                            .node_choice = b.node_choice};
                 failed = us[busy][k][r] <= 0.0;
             }
             if (!busy) /* the configurations' blocks only: not the ceiling's */
@@ -696,9 +705,11 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
                      steal[r][0], steal[r][1], caller, other);
         printf("%-24s quiet     round %-3d 1 thread %9.1f us, 2 threads %9.1f us (%.2fx), auto "
                "%9.1f us (%.2fx); ceiling %.2fx; round trip between the CPUs before it %.0f ns; "
-               "%s\n",
+               "%s; 2 threads' team: %llu spells, %llu loops solo, %llu invokes alone, nodes %s\n",
                name, r + 1, us[0][0][r], us[0][1][r], us[0][0][r] / us[0][1][r], us[0][2][r],
-               us[0][0][r] / us[0][2][r], ceiling[r], trip[r], st_text);
+               us[0][0][r] / us[0][2][r], ceiling[r], trip[r], st_text, qst[r].spells, qst[r].solo,
+               qst[r].alone_invokes,
+               qst[r].node_choice ? "choosing at its end" : "all on the team at its end");
     }
     for (int r = 0; r < c->rounds && xnn_on && !failed; r++)
         printf("%-24s quiet     round %-3d XNNPACK 1 thread %9.1f us, 2 threads %9.1f us (%.2fx); "

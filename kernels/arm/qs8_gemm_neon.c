@@ -15,6 +15,9 @@
  * umull of the uint8 A by W ^ 0x80 = W + 128 as unsigned bytes and uadalp, which
  * adds 128 * sum_k A[m][k] to row m; the row's addend (the contract's b * (sum A - kzx),
  * less that) takes it off. Output narrowed unsigned and clamped in the uint8 domain.
+ * Blocks flagged as holding no -128 weight (qs8_arm.h) pair two k groups in int16 (kloop_pair);
+ * a GEMM's 4-row tiles of them run pair4, the same sums in inline assembly scheduled for the
+ * in-order Cortex-A53.
  * Does not own packing (pack.c) or the table entry (table_neon.c). */
 #include <arm_neon.h>
 #include <stdbool.h>
@@ -103,6 +106,102 @@ EDGE_INLINE const int8_t *kloop(bool U8, size_t M, int32x4_t acc[MR][NR],
     return wp;
 }
 
+/* The 4-row tile of a flagged block, from zero, over pairs of k groups [0, PAIRS) (a GEMM's whole
+ * kc; the indirect GEMM, a call per tap, keeps kloop_pair): the sums of kloop_pair below, stored
+ * to ACC, scheduled by hand for in-order cores (Cortex-A53), in registers named outright:
+ * accumulators v0-v15 (acc[m][j] in v(4m + j)), a pair's weights v16-v19 (one ld4 of its 64
+ * bytes puts channel j's two groups in v(16 + j), the layout smlal2 wants), products v20-v23 and
+ * v24-v27 in turn, a row's two groups v28-v31 (one q each). A pair runs as a 3-stage pipeline over
+ * the 4 channels: each stage holds channel j - 1's sadalp, channel j's smlal2 and channel
+ * j + 1's smull, so that every multiply's and sum's input was formed 7 vector instructions
+ * before; in kloop_pair's order (a channel's smull, smlal, sadalp in turn, as gcc 12 schedules
+ * the intrinsics) each waits on the one 4 before. The next pair's weights and A are loaded in the
+ * last stage; the last pair loads nothing past its own. gcc 12 could not be made to keep this
+ * order from intrinsics (it regrouped the stages, and spilled accumulators with the A rows in q
+ * registers). Figures: docs/arm-kernels.md (llvm-mca). */
+/* channel W's smlal2 and smull of the 4 rows into products v20-v23 (C) or v24-v27 (E) */
+#define PAIR4_MLAL2(q0, q1, q2, q3, w)                                                     \
+    "smlal2 v" q0 ".8h, v28.16b, v" w ".16b\n\tsmlal2 v" q1 ".8h, v29.16b, v" w ".16b\n\t" \
+    "smlal2 v" q2 ".8h, v30.16b, v" w ".16b\n\tsmlal2 v" q3 ".8h, v31.16b, v" w ".16b\n\t"
+#define PAIR4_MULL(q0, q1, q2, q3, w)                                                \
+    "smull v" q0 ".8h, v28.8b, v" w ".8b\n\tsmull v" q1 ".8h, v29.8b, v" w ".8b\n\t" \
+    "smull v" q2 ".8h, v30.8b, v" w ".8b\n\tsmull v" q3 ".8h, v31.8b, v" w ".8b\n\t"
+#define PAIR4_MLAL2_C(w) PAIR4_MLAL2("20", "21", "22", "23", w)
+#define PAIR4_MLAL2_E(w) PAIR4_MLAL2("24", "25", "26", "27", w)
+#define PAIR4_MULL_C(w) PAIR4_MULL("20", "21", "22", "23", w)
+#define PAIR4_MULL_E(w) PAIR4_MULL("24", "25", "26", "27", w)
+#define PAIR4_SADALP_C(a0, a1, a2, a3)                           \
+    "sadalp v" a0 ".4s, v20.8h\n\tsadalp v" a1 ".4s, v21.8h\n\t" \
+    "sadalp v" a2 ".4s, v22.8h\n\tsadalp v" a3 ".4s, v23.8h\n\t"
+#define PAIR4_SADALP_E(a0, a1, a2, a3)                           \
+    "sadalp v" a0 ".4s, v24.8h\n\tsadalp v" a1 ".4s, v25.8h\n\t" \
+    "sadalp v" a2 ".4s, v26.8h\n\tsadalp v" a3 ".4s, v27.8h\n\t"
+/* stages 0-2 of a pair: channels 3 (of the pair before, or zeros), 0, 1; then 0, 1, 2; 1, 2, 3 */
+#define PAIR4_STAGES                     \
+    PAIR4_SADALP_E("3", "7", "11", "15") \
+    PAIR4_MLAL2_C("16")                  \
+    PAIR4_MULL_E("17")                   \
+    PAIR4_SADALP_C("0", "4", "8", "12")  \
+    PAIR4_MLAL2_E("17")                  \
+    PAIR4_MULL_C("18")                   \
+    PAIR4_SADALP_E("1", "5", "9", "13")  \
+    PAIR4_MLAL2_C("18")                  \
+    PAIR4_MULL_E("19")                   \
+    PAIR4_SADALP_C("2", "6", "10", "14") \
+    PAIR4_MLAL2_E("19")
+#define PAIR4_LOAD                                           \
+    "ld4 {v16.2d, v17.2d, v18.2d, v19.2d}, [%[wp]], #64\n\t" \
+    "ldr q28, [%[p0]], #16\n\tldr q29, [%[p1]], #16\n\t"     \
+    "ldr q30, [%[p2]], #16\n\tldr q31, [%[p3]], #16\n\t"
+
+static void pair4(int32x4_t acc[MR][NR], const int8_t *const ap[MR], const int8_t *wp, size_t pairs)
+{
+    const int8_t *p0 = ap[0], *p1 = ap[1], *p2 = ap[2], *p3 = ap[3];
+    int32x4_t *out = &acc[0][0];
+    /* clang-format off */
+    __asm__ volatile(
+        PAIR4_LOAD
+        "movi v0.16b, #0\n\tmovi v1.16b, #0\n\tmovi v2.16b, #0\n\tmovi v3.16b, #0\n\t"
+        "movi v4.16b, #0\n\tmovi v5.16b, #0\n\tmovi v6.16b, #0\n\tmovi v7.16b, #0\n\t"
+        "movi v8.16b, #0\n\tmovi v9.16b, #0\n\tmovi v10.16b, #0\n\tmovi v11.16b, #0\n\t"
+        "movi v12.16b, #0\n\tmovi v13.16b, #0\n\tmovi v14.16b, #0\n\tmovi v15.16b, #0\n\t"
+        "movi v24.16b, #0\n\tmovi v25.16b, #0\n\tmovi v26.16b, #0\n\tmovi v27.16b, #0\n\t"
+        PAIR4_MULL_C("16")
+        "subs %[n], %[n], #1\n\t"
+        "b.eq 2f\n"
+        "1:\n\t"
+        PAIR4_STAGES
+        /* the next pair's weights and A, and its channel 0 */
+        PAIR4_LOAD
+        PAIR4_MULL_C("16")
+        "subs %[n], %[n], #1\n\t"
+        "b.ne 1b\n"
+        "2:\n\t"
+        PAIR4_STAGES
+        PAIR4_SADALP_E("3", "7", "11", "15")
+        "st1 {v0.4s, v1.4s, v2.4s, v3.4s}, [%[out]], #64\n\t"
+        "st1 {v4.4s, v5.4s, v6.4s, v7.4s}, [%[out]], #64\n\t"
+        "st1 {v8.4s, v9.4s, v10.4s, v11.4s}, [%[out]], #64\n\t"
+        "st1 {v12.4s, v13.4s, v14.4s, v15.4s}, [%[out]]\n\t"
+        : [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [p3] "+r"(p3), [wp] "+r"(wp),
+          [n] "+r"(pairs), [out] "+r"(out)
+        :
+        : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13",
+          "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26",
+          "v27", "v28", "v29", "v30", "v31", "cc", "memory");
+    /* clang-format on */
+}
+#undef PAIR4_LOAD
+#undef PAIR4_STAGES
+#undef PAIR4_SADALP_E
+#undef PAIR4_SADALP_C
+#undef PAIR4_MULL_E
+#undef PAIR4_MULL_C
+#undef PAIR4_MLAL2_E
+#undef PAIR4_MLAL2_C
+#undef PAIR4_MULL
+#undef PAIR4_MLAL2
+
 /* The same for a flagged block (no -128 among its weights, qs8_arm.h): two k groups a step,
  * their products summed in int16 (smull, smlal: exact, |sum| <= 32512) before one sadalp,
  * 3 vector instructions per 16 MACs rather than 4. An odd last group takes kloop's step. */
@@ -184,6 +283,10 @@ EDGE_INLINE void gemm_rows(bool U8, size_t M, size_t nc, size_t kc, const int8_t
                     ap[m] = ptrs[m * taps + t];
                 wp = kloop_any(U8, pair, M, acc, ap, wp, tc);
             }
+        } else if (M == MR && pair && !U8 && kc >= 2 * KR) { /* a whole kc from zero: pair4 */
+            const size_t pairs = kc / (2 * KR);
+            pair4(acc, ap, wp, pairs);
+            kloop(false, M, acc, ap, wp + pairs * 2 * NR * KR, pairs * 2 * KR, kc);
         } else {
             kloop_any(U8, pair, M, acc, ap, wp, kc);
         }

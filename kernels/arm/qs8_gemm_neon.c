@@ -16,8 +16,8 @@
  * adds 128 * sum_k A[m][k] to row m; the row's addend (the contract's b * (sum A - kzx),
  * less that) takes it off. Output narrowed unsigned and clamped in the uint8 domain.
  * Blocks flagged as holding no -128 weight (qs8_arm.h) pair two k groups in int16 (kloop_pair);
- * a GEMM's 4-row tiles of them run pair4 (the indirect GEMM's, when a tap is whole pairs: pair4i),
- * the same sums in inline assembly scheduled for the in-order Cortex-A53.
+ * a GEMM's 4-row tiles of them (the indirect GEMM's, when a tap is whole pairs) run pair4, the
+ * same sums in inline assembly scheduled for the in-order Cortex-A53.
  * Does not own packing (pack.c) or the table entry (table_neon.c). */
 #include <arm_neon.h>
 #include <stdbool.h>
@@ -106,14 +106,15 @@ EDGE_INLINE const int8_t *kloop(bool U8, size_t M, int32x4_t acc[MR][NR],
     return wp;
 }
 
-/* The 4-row tile of a flagged block, from zero, over pairs of k groups [0, PAIRS) (a GEMM's whole
- * kc; the indirect GEMM's taps: pair4i): the sums of kloop_pair below, stored
- * to ACC, scheduled by hand for in-order cores (Cortex-A53), in registers named outright:
- * accumulators v0-v15 (acc[m][j] in v(4m + j)), a pair's weights v16-v19 (one ld4 of its 64
- * bytes puts channel j's two groups in v(16 + j), the layout smlal2 wants), products v20-v23 and
- * v24-v27 in turn, a row's two groups v28-v31 (one q each). A pair runs as a 3-stage pipeline over
- * the 4 channels: each stage holds channel j - 1's sadalp, channel j's smlal2 and channel
- * j + 1's smull, so that every multiply's and sum's input was formed 7 vector instructions
+/* The 4-row tile of a flagged block, from zero: TAPS taps of PAIRS pairs of k groups each, row m's
+ * tap t at PTRS[m * TAPS + t] (a GEMM: one tap, its rows AP), the weights one run from WP: the
+ * sums of kloop_pair below (each tap's pairs a pipeline of their own, the accumulators kept
+ * across the taps), stored to ACC, scheduled by hand for in-order cores (Cortex-A53), in registers
+ * named outright: accumulators v0-v15 (acc[m][j] in v(4m + j)), a pair's weights v16-v19 (one ld4
+ * of its 64 bytes puts channel j's two groups in v(16 + j), the layout smlal2 wants), products
+ * v20-v23 and v24-v27 in turn, a row's two groups v28-v31 (one q each). A pair runs as a 3-stage
+ * pipeline over the 4 channels: each stage holds channel j - 1's sadalp, channel j's smlal2 and
+ * channel j + 1's smull, so that every multiply's and sum's input was formed 7 vector instructions
  * before; in kloop_pair's order (a channel's smull, smlal, sadalp in turn, as gcc 12 schedules
  * the intrinsics) each waits on the one 4 before. The next pair's weights and A are loaded in the
  * last stage; the last pair loads nothing past its own. gcc 12 could not be made to keep this
@@ -154,48 +155,8 @@ EDGE_INLINE const int8_t *kloop(bool U8, size_t M, int32x4_t acc[MR][NR],
     "ldr q28, [%[p0]], #16\n\tldr q29, [%[p1]], #16\n\t"     \
     "ldr q30, [%[p2]], #16\n\tldr q31, [%[p3]], #16\n\t"
 
-static void pair4(int32x4_t acc[MR][NR], const int8_t *const ap[MR], const int8_t *wp, size_t pairs)
-{
-    const int8_t *p0 = ap[0], *p1 = ap[1], *p2 = ap[2], *p3 = ap[3];
-    int32x4_t *out = &acc[0][0];
-    /* clang-format off */
-    __asm__ volatile(
-        PAIR4_LOAD
-        "movi v0.16b, #0\n\tmovi v1.16b, #0\n\tmovi v2.16b, #0\n\tmovi v3.16b, #0\n\t"
-        "movi v4.16b, #0\n\tmovi v5.16b, #0\n\tmovi v6.16b, #0\n\tmovi v7.16b, #0\n\t"
-        "movi v8.16b, #0\n\tmovi v9.16b, #0\n\tmovi v10.16b, #0\n\tmovi v11.16b, #0\n\t"
-        "movi v12.16b, #0\n\tmovi v13.16b, #0\n\tmovi v14.16b, #0\n\tmovi v15.16b, #0\n\t"
-        "movi v24.16b, #0\n\tmovi v25.16b, #0\n\tmovi v26.16b, #0\n\tmovi v27.16b, #0\n\t"
-        PAIR4_MULL_C("16")
-        "subs %[n], %[n], #1\n\t"
-        "b.eq 2f\n"
-        "1:\n\t"
-        PAIR4_STAGES
-        /* the next pair's weights and A, and its channel 0 */
-        PAIR4_LOAD
-        PAIR4_MULL_C("16")
-        "subs %[n], %[n], #1\n\t"
-        "b.ne 1b\n"
-        "2:\n\t"
-        PAIR4_STAGES
-        PAIR4_SADALP_E("3", "7", "11", "15")
-        "st1 {v0.4s, v1.4s, v2.4s, v3.4s}, [%[out]], #64\n\t"
-        "st1 {v4.4s, v5.4s, v6.4s, v7.4s}, [%[out]], #64\n\t"
-        "st1 {v8.4s, v9.4s, v10.4s, v11.4s}, [%[out]], #64\n\t"
-        "st1 {v12.4s, v13.4s, v14.4s, v15.4s}, [%[out]]\n\t"
-        : [p0] "+r"(p0), [p1] "+r"(p1), [p2] "+r"(p2), [p3] "+r"(p3), [wp] "+r"(wp),
-          [n] "+r"(pairs), [out] "+r"(out)
-        :
-        : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13",
-          "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26",
-          "v27", "v28", "v29", "v30", "v31", "cc", "memory");
-    /* clang-format on */
-}
-/* The same for the indirect GEMM: TAPS taps of PAIRS pairs each, row m's tap t at
- * PTRS[m * TAPS + t], the accumulators kept in v0-v15 across the taps (each tap's pairs a
- * pipeline of their own: its rows are other pointers). */
-static void pair4i(int32x4_t acc[MR][NR], const int8_t *const *ptrs, size_t taps, size_t pairs,
-                   const int8_t *wp)
+static void pair4(int32x4_t acc[MR][NR], const int8_t *const *ptrs, size_t taps, size_t pairs,
+                  const int8_t *wp)
 {
     const size_t s1 = taps * sizeof *ptrs, s2 = 2 * s1, s3 = 3 * s1;
     const int8_t *p0, *p1, *p2, *p3;
@@ -326,7 +287,7 @@ EDGE_INLINE void gemm_rows(bool U8, size_t M, size_t nc, size_t kc, const int8_t
         const bool pair = edge_neon_block_flagged(blk, NR); /* no -128 weight (qs8_arm.h) */
         const int32_t shift0 = edge_neon_block_shift0(blk, NR);
         if (ptrs && taps && M == MR && pair && !U8 && tc >= 2 * KR && tc % (2 * KR) == 0) {
-            pair4i(acc, ptrs, taps, tc / (2 * KR), wp); /* whole pairs a tap: pair4i */
+            pair4(acc, ptrs, taps, tc / (2 * KR), wp); /* whole pairs a tap */
         } else if (ptrs) {
             for (size_t t = 0; t < taps; t++) {
 #pragma GCC unroll 4
@@ -336,7 +297,7 @@ EDGE_INLINE void gemm_rows(bool U8, size_t M, size_t nc, size_t kc, const int8_t
             }
         } else if (M == MR && pair && !U8 && kc >= 2 * KR) { /* a whole kc from zero: pair4 */
             const size_t pairs = kc / (2 * KR);
-            pair4(acc, ap, wp, pairs);
+            pair4(acc, ap, 1, pairs, wp);
             kloop(false, M, acc, ap, wp + pairs * 2 * NR * KR, pairs * 2 * KR, kc);
         } else {
             kloop_any(U8, pair, M, acc, ap, wp, kc);

@@ -109,8 +109,10 @@ EDGE_INLINE const int8_t *kloop(bool U8, size_t M, int32x4_t acc[MR][NR],
 /* The 4-row tile of a flagged block, from zero: TAPS taps of PAIRS pairs of k groups each, row m's
  * tap t at PTRS[m * TAPS + t] (a GEMM: one tap, its rows AP), the weights one run from WP: the
  * sums of kloop_pair below (each tap's pairs a pipeline of their own, the accumulators kept
- * across the taps), stored to ACC, scheduled by hand for in-order cores (Cortex-A53), in registers
- * named outright: accumulators v0-v15 (acc[m][j] in v(4m + j)), a pair's weights v16-v19 (one ld4
+ * across the taps) into ACC, scheduled by hand for in-order cores (Cortex-A53). The accumulators
+ * are the asm's 16 outputs (registers gcc picks among v0-v15, inlined: the tile's requantization
+ * reads them where they are; a call that stored them cost a tile as much as 5 pairs gained, and
+ * saved and restored d8-d15); the rest are named outright: a pair's weights v16-v19 (one ld4
  * of its 64 bytes puts channel j's two groups in v(16 + j), the layout smlal2 wants), products
  * v20-v23 and v24-v27 in turn, a row's two groups v28-v31 (one q each). A pair runs as a 3-stage
  * pipeline over the 4 channels: each stage holds channel j - 1's sadalp, channel j's smlal2 and
@@ -131,24 +133,25 @@ EDGE_INLINE const int8_t *kloop(bool U8, size_t M, int32x4_t acc[MR][NR],
 #define PAIR4_MLAL2_E(w) PAIR4_MLAL2("24", "25", "26", "27", w)
 #define PAIR4_MULL_C(w) PAIR4_MULL("20", "21", "22", "23", w)
 #define PAIR4_MULL_E(w) PAIR4_MULL("24", "25", "26", "27", w)
-#define PAIR4_SADALP_C(a0, a1, a2, a3)                           \
-    "sadalp v" a0 ".4s, v20.8h\n\tsadalp v" a1 ".4s, v21.8h\n\t" \
-    "sadalp v" a2 ".4s, v22.8h\n\tsadalp v" a3 ".4s, v23.8h\n\t"
-#define PAIR4_SADALP_E(a0, a1, a2, a3)                           \
-    "sadalp v" a0 ".4s, v24.8h\n\tsadalp v" a1 ".4s, v25.8h\n\t" \
-    "sadalp v" a2 ".4s, v26.8h\n\tsadalp v" a3 ".4s, v27.8h\n\t"
+/* channel J's sums of the 4 rows' products v20-v23 (C) or v24-v27 (E) into acc[m][J] */
+#define PAIR4_SADALP_C(j)                                              \
+    "sadalp %[a0" j "].4s, v20.8h\n\tsadalp %[a1" j "].4s, v21.8h\n\t" \
+    "sadalp %[a2" j "].4s, v22.8h\n\tsadalp %[a3" j "].4s, v23.8h\n\t"
+#define PAIR4_SADALP_E(j)                                              \
+    "sadalp %[a0" j "].4s, v24.8h\n\tsadalp %[a1" j "].4s, v25.8h\n\t" \
+    "sadalp %[a2" j "].4s, v26.8h\n\tsadalp %[a3" j "].4s, v27.8h\n\t"
 /* stages 0-2 of a pair: channels 3 (of the pair before, or zeros), 0, 1; then 0, 1, 2; 1, 2, 3 */
-#define PAIR4_STAGES                     \
-    PAIR4_SADALP_E("3", "7", "11", "15") \
-    PAIR4_MLAL2_C("16")                  \
-    PAIR4_MULL_E("17")                   \
-    PAIR4_SADALP_C("0", "4", "8", "12")  \
-    PAIR4_MLAL2_E("17")                  \
-    PAIR4_MULL_C("18")                   \
-    PAIR4_SADALP_E("1", "5", "9", "13")  \
-    PAIR4_MLAL2_C("18")                  \
-    PAIR4_MULL_E("19")                   \
-    PAIR4_SADALP_C("2", "6", "10", "14") \
+#define PAIR4_STAGES    \
+    PAIR4_SADALP_E("3") \
+    PAIR4_MLAL2_C("16") \
+    PAIR4_MULL_E("17")  \
+    PAIR4_SADALP_C("0") \
+    PAIR4_MLAL2_E("17") \
+    PAIR4_MULL_C("18")  \
+    PAIR4_SADALP_E("1") \
+    PAIR4_MLAL2_C("18") \
+    PAIR4_MULL_E("19")  \
+    PAIR4_SADALP_C("2") \
     PAIR4_MLAL2_E("19")
 /* the A rows first: llvm-mca's A53 model then starts them 6 cycles sooner (37.51 -> 36.01) */
 #define PAIR4_LOAD                                       \
@@ -156,22 +159,23 @@ EDGE_INLINE const int8_t *kloop(bool U8, size_t M, int32x4_t acc[MR][NR],
     "ldr q30, [%[p2]], #16\n\tldr q31, [%[p3]], #16\n\t" \
     "ld4 {v16.2d, v17.2d, v18.2d, v19.2d}, [%[wp]], #64\n\t"
 
-static void pair4(int32x4_t acc[MR][NR], const int8_t *const *ptrs, size_t taps, size_t pairs,
-                  const int8_t *wp)
+EDGE_INLINE void pair4(int32x4_t acc[MR][NR], const int8_t *const *ptrs, size_t taps, size_t pairs,
+                       const int8_t *wp)
 {
-    const size_t s1 = taps * sizeof *ptrs, s2 = 2 * s1, s3 = 3 * s1;
-    const int8_t *p0, *p1, *p2, *p3;
-    size_t n;
-    int32x4_t *out = &acc[0][0];
+    const int8_t *p0, *p1, *p2, *p3, *const *q, *w;
+    size_t n, t;
     /* clang-format off */
-    __asm__ volatile(
-        "movi v0.16b, #0\n\tmovi v1.16b, #0\n\tmovi v2.16b, #0\n\tmovi v3.16b, #0\n\t"
-        "movi v4.16b, #0\n\tmovi v5.16b, #0\n\tmovi v6.16b, #0\n\tmovi v7.16b, #0\n\t"
-        "movi v8.16b, #0\n\tmovi v9.16b, #0\n\tmovi v10.16b, #0\n\tmovi v11.16b, #0\n\t"
-        "movi v12.16b, #0\n\tmovi v13.16b, #0\n\tmovi v14.16b, #0\n\tmovi v15.16b, #0\n"
+    __asm__(
+        "movi %[a00].16b, #0\n\tmovi %[a01].16b, #0\n\tmovi %[a02].16b, #0\n\tmovi %[a03].16b, #0\n\t"
+        "movi %[a10].16b, #0\n\tmovi %[a11].16b, #0\n\tmovi %[a12].16b, #0\n\tmovi %[a13].16b, #0\n\t"
+        "movi %[a20].16b, #0\n\tmovi %[a21].16b, #0\n\tmovi %[a22].16b, #0\n\tmovi %[a23].16b, #0\n\t"
+        "movi %[a30].16b, #0\n\tmovi %[a31].16b, #0\n\tmovi %[a32].16b, #0\n\tmovi %[a33].16b, #0\n\t"
+        "mov %[q], %[ptrs]\n\tmov %[t], %[taps]\n\tmov %[wp], %[wp0]\n"
         "3:\n\t"
+        /* the tap's row pointers, PTRS[m * TAPS + t] (N a scratch register until its count) */
+        "add %[n], %[q], %[s1], lsl #1\n\t"
         "ldr %[p0], [%[q]]\n\tldr %[p1], [%[q], %[s1]]\n\t"
-        "ldr %[p2], [%[q], %[s2]]\n\tldr %[p3], [%[q], %[s3]]\n\t"
+        "ldr %[p2], [%[n]]\n\tldr %[p3], [%[n], %[s1]]\n\t"
         "add %[q], %[q], #8\n\t"
         "mov %[n], %[pairs]\n\t"
         PAIR4_LOAD
@@ -187,19 +191,20 @@ static void pair4(int32x4_t acc[MR][NR], const int8_t *const *ptrs, size_t taps,
         "b.ne 1b\n"
         "2:\n\t"
         PAIR4_STAGES
-        PAIR4_SADALP_E("3", "7", "11", "15")
-        "subs %[taps], %[taps], #1\n\t"
+        PAIR4_SADALP_E("3")
+        "subs %[t], %[t], #1\n\t"
         "b.ne 3b\n\t"
-        "st1 {v0.4s, v1.4s, v2.4s, v3.4s}, [%[out]], #64\n\t"
-        "st1 {v4.4s, v5.4s, v6.4s, v7.4s}, [%[out]], #64\n\t"
-        "st1 {v8.4s, v9.4s, v10.4s, v11.4s}, [%[out]], #64\n\t"
-        "st1 {v12.4s, v13.4s, v14.4s, v15.4s}, [%[out]]\n\t"
-        : [p0] "=&r"(p0), [p1] "=&r"(p1), [p2] "=&r"(p2), [p3] "=&r"(p3), [n] "=&r"(n),
-          [q] "+r"(ptrs), [taps] "+r"(taps), [wp] "+r"(wp), [out] "+r"(out)
-        : [s1] "r"(s1), [s2] "r"(s2), [s3] "r"(s3), [pairs] "r"(pairs)
-        : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9", "v10", "v11", "v12", "v13",
-          "v14", "v15", "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26",
-          "v27", "v28", "v29", "v30", "v31", "cc", "memory");
+        : [a00] "=&w"(acc[0][0]), [a01] "=&w"(acc[0][1]), [a02] "=&w"(acc[0][2]),
+          [a03] "=&w"(acc[0][3]), [a10] "=&w"(acc[1][0]), [a11] "=&w"(acc[1][1]),
+          [a12] "=&w"(acc[1][2]), [a13] "=&w"(acc[1][3]), [a20] "=&w"(acc[2][0]),
+          [a21] "=&w"(acc[2][1]), [a22] "=&w"(acc[2][2]), [a23] "=&w"(acc[2][3]),
+          [a30] "=&w"(acc[3][0]), [a31] "=&w"(acc[3][1]), [a32] "=&w"(acc[3][2]),
+          [a33] "=&w"(acc[3][3]), [p0] "=&r"(p0), [p1] "=&r"(p1), [p2] "=&r"(p2), [p3] "=&r"(p3),
+          [n] "=&r"(n), [q] "=&r"(q), [t] "=&r"(t), [wp] "=&r"(w)
+        : [ptrs] "r"(ptrs), [taps] "r"(taps), [wp0] "r"(wp), [s1] "r"(taps * sizeof *ptrs),
+          [pairs] "r"(pairs)
+        : "v16", "v17", "v18", "v19", "v20", "v21", "v22", "v23", "v24", "v25", "v26", "v27",
+          "v28", "v29", "v30", "v31", "cc", "memory");
     /* clang-format on */
 }
 #undef PAIR4_LOAD

@@ -969,7 +969,12 @@ static void test_delete_with_queued(void **state)
     assert_int_equal(unlink(link), 0);
     printf("# deleted %s with %ld requests queued\n", link, depth);
     queued_join();
-    int ok = 0, unloaded = 0;
+    /* DEPTH were queued when the file went; the others were running or still on their way. Under a
+     * CPU hog the single worker can be yet to take the first while the last is on its way (depth
+     * QUEUED - 1, none running): that one is admitted after the file went and refused as not
+     * loaded, which is right (CI, test-under-load.sh, 2026-12-06). So at most QUEUED - DEPTH such
+     * refusals; every queued request is answered or refused as unloaded. */
+    int ok = 0, unloaded = 0, late = 0;
     for (int i = 0; i < QUEUED; i++) {
         printf("# request %d: HTTP %d %s\n", i, Q[i].status, Q[i].msg);
         if (Q[i].status == 200) {
@@ -978,13 +983,18 @@ static void test_delete_with_queued(void **state)
             ok++;
         } else if (Q[i].status == 503 && strstr(Q[i].msg, "unloaded")) {
             unloaded++;
+        } else if (Q[i].status == 503 && strstr(Q[i].msg, "is not loaded: no file")) {
+            late++;
         } else {
-            fail_msg("request %d: HTTP %d: %s (expected 200, or 503 saying 'unloaded')", i,
-                     Q[i].status, Q[i].msg);
+            fail_msg("request %d: HTTP %d: %s (expected 200, 503 saying 'unloaded', or 503 'is not "
+                     "loaded' for one admitted after the file went)",
+                     i, Q[i].status, Q[i].msg);
         }
     }
-    printf("# %d answered, %d refused as unloaded\n", ok, unloaded);
-    assert_int_equal(ok + unloaded, QUEUED);
+    printf("# %d answered, %d refused as unloaded, %d admitted after the file went\n", ok, unloaded,
+           late);
+    assert_int_equal(ok + unloaded + late, QUEUED);
+    assert_true(late <= QUEUED - depth);
     assert_true(unloaded >= 1); /* at least three were queued when the file went */
 
     /* The daemon serves on: health, another model, and the model gone. */

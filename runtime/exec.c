@@ -1192,6 +1192,11 @@ static inline uint64_t node_ticks(void)
 #endif
 }
 
+uint64_t edge_exec_ticks(void)
+{
+    return node_ticks();
+}
+
 /* Test hook (edge__exec_probe_times): a probe's warm-up and timed window, and the wait after
  * the first probe that lost. */
 static atomic_uint_fast64_t probe_warm_ns = PROBE_WARM_NS, probe_time_ns = PROBE_TIME_NS,

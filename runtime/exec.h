@@ -29,6 +29,9 @@ unsigned edge_exec_threads(const edge_exec *x);
  * What an operator cuts its work by as it runs (tasks per thread), so that a node run alone is cut
  * as on one thread. The caller's thread only. */
 unsigned edge_exec_width(const edge_exec *x);
+/* A clock for comparing short spans on one machine: the time-stamp counter where there is one
+ * (a few ns to read), else CLOCK_MONOTONIC in ns. Only its differences' ratios mean anything. */
+uint64_t edge_exec_ticks(void);
 
 /* A flag one thread of a job raises and others wait for (the row chains' pieces,
  * runtime/interp/chain.c), reused without being reset: GEN (below EDGE_EXEC_FLAG_GENS, never the

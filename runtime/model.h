@@ -179,14 +179,28 @@ typedef struct edge_chain_layer {
     int32_t in2_layer;    /* an ADD's other input: the earlier layer writing it (its every piece
                            * is needed first), or -1 (written before the chain, or it is IN) */
 } edge_chain_layer;
+/* One cut of a chain's rows into bands (runtime/interp/chain.c): on 2 threads a chain has one
+ * per share of every layer's rows that band 0 may take, the even cut among them. */
+typedef struct edge_chain_plan {
+    int32_t n_pieces;
+    edge_chain_piece *pieces; /* every layer's, layer after layer */
+    int32_t *first; /* per layer and one more: layer L's pieces are [first[L], first[L + 1]) */
+    int32_t *last;  /* per band: the piece its thread claims last */
+    int32_t *rows0; /* per layer: band 0's rows */
+    unsigned share; /* band 0's share of each layer's rows, per mille (500: the even cut) */
+} edge_chain_plan;
 typedef struct edge_chain {
     int32_t head, end; /* the positions [head, end) it runs (the nodes between its layers are
                           folded: they do nothing) */
     unsigned threads;  /* its bands: one per intra-op thread */
-    int32_t n_layers, n_pieces;
-    edge_chain_layer *layers;
-    edge_chain_piece *pieces; /* every layer's, layer after layer */
-    int32_t *last; /* per band: the piece its thread claims last (runtime/interp/chain.c) */
+    int32_t n_layers;
+    edge_chain_layer *layers; /* first and n: the even plan's */
+    int32_t n_plans, even;    /* its plans, and which is the even cut */
+    edge_chain_plan *plans;
+    /* the even plan's, as its own fields say */
+    int32_t n_pieces;
+    edge_chain_piece *pieces;
+    int32_t *last;
 } edge_chain;
 
 /* One subgraph of the file. Subgraph 0 is the model's main graph: its tensors and nodes are

@@ -4,7 +4,8 @@
  * Owns: finding the row chains of a model for its intra-op threads (after the pointwise
  * fusion, fuse_pw.c, before the arena plan), their pieces and the pieces each waits for, the
  * lifetimes that let a layer's rows be written while another thread still reads the layer
- * before, and running a chain on an interpreter's team.
+ * before, running a chain on an interpreter's team, and on a team of 2 the cut of its rows
+ * between the two bands that follows the two threads' paces (its plans, chain_steer).
  *
  * Why: a team of 2 ran person_detect's 13 depthwise layers (each fused with its pointwise one)
  * as 13 parallel loops; each loop's end is a barrier, a hand-off between CPUs both ways (0.1 to
@@ -14,7 +15,13 @@
  * neighbours' borders it reads, which are usually done by then. A piece it reads that no thread
  * has begun (its band's thread is behind, or never joined) it runs itself, and a thread that
  * finishes its band takes what is left of the others', so a slower CPU (or one the caller's helper
- * never joins) costs no more than its share.
+ * never joins) costs no more than its share. But the even cut held the team to the slower
+ * thread's pace, a layer at a time: a host that gives one vCPU 0.7 of the other's speed while
+ * both are busy (a Zen 4 VM, in spells of seconds) made person_detect's team 1.26-1.29x one
+ * thread instead of 1.78x (avx2). So on 2 threads a chain has 9 plans, band 0 taking 30% to 70%
+ * of every layer's rows; every 4th run times each piece's kernel, and the plan the measured
+ * paces say is fastest is taken when it would gain 3% (chain_steer; EDGE_CHAIN_STEER=0: the even
+ * cut alone).
  *
  * Correct by construction: a piece is claimed by one thread (an exchange) and computed by the
  * same kernel calls a task of those rows makes (backends/cpu/fast_ops.c edge_fast_rows); before
@@ -40,6 +47,12 @@
 #define CHAIN_MIN_LAYERS 3
 /* The most bytes of tensors a chain keeps alive together (about a core's L2 on the boards). */
 #define CHAIN_MAX_BYTES (1u << 20)
+/* On 2 threads, the shares of every layer's rows band 0 may take (per mille), one plan each;
+ * CHAIN_EVEN_SHARE is the even cut (rows that do not share out evenly lean in turn). */
+#define CHAIN_EVEN_SHARE 500u
+#define CHAIN_PLANS 9
+static const unsigned chain_shares[CHAIN_PLANS] = {300, 350, 400, 450, CHAIN_EVEN_SHARE,
+                                                   550, 600, 650, 700};
 
 /* Row node at position POS of M for a chain of THREADS bands (a row a band at least). A
  * depthwise node the team's rule kept apart from the pointwise CONV_2D after it (fuse_pw.c: too
@@ -83,27 +96,33 @@ static void rows_read(const edge_rows_geom *g, int32_t r0, int32_t r1, int32_t *
 
 /* Where band B of THREADS starts in ROWS rows. Rows that do not share out evenly leave the
  * bands after a cut one row short where LEAN is 0, the bands before it where LEAN is
- * THREADS - 1 (chain_plan alternates it). */
-static int32_t band_start(int32_t rows, unsigned b, unsigned threads, unsigned lean)
+ * THREADS - 1 (chain_plan alternates it). A plan of another SHARE than the even one (2 threads)
+ * gives band 0 that many thousandths of the rows, rounded, and each band a row at least. */
+static int32_t band_start(int32_t rows, unsigned b, unsigned threads, unsigned lean, unsigned share)
 {
+    if (share != CHAIN_EVEN_SHARE && threads == 2 && b == 1) {
+        const int32_t r = (int32_t)(((int64_t)rows * share + 500) / 1000);
+        return r < 1 ? 1 : r > rows - 1 ? rows - 1 : r;
+    }
     return (int32_t)(((int64_t)rows * b + lean) / threads);
 }
 
-/* Band B of ROWS rows (LEAN: band_start), [A, E), cut into pieces at the rows the other bands
- * of NEXT (the layer after, NULL: none; NEXT_LEAN its lean) read: up to 3 pieces at P, in row
- * order. Returns how many. */
+/* Band B of ROWS rows (LEAN, SHARE: band_start), [A, E), cut into pieces at the rows the other
+ * bands of NEXT (the layer after, NULL: none; NEXT_LEAN its lean) read: up to 3 pieces at P, in
+ * row order. Returns how many. */
 static int band_pieces(int32_t rows, unsigned lean, unsigned b, unsigned threads,
-                       const edge_rows_geom *next, unsigned next_lean, edge_chain_piece *p)
+                       const edge_rows_geom *next, unsigned next_lean, unsigned share,
+                       edge_chain_piece *p)
 {
-    const int32_t a = band_start(rows, b, threads, lean),
-                  e = band_start(rows, b + 1, threads, lean);
+    const int32_t a = band_start(rows, b, threads, lean, share),
+                  e = band_start(rows, b + 1, threads, lean, share);
     int32_t top = a, bottom = e; /* borders [a, top) and [bottom, e) */
     for (unsigned o = 0; next && o < threads; o++) {
         if (o == b)
             continue;
         int32_t lo, hi;
-        rows_read(next, band_start(next->rows, o, threads, next_lean),
-                  band_start(next->rows, o + 1, threads, next_lean), &lo, &hi);
+        rows_read(next, band_start(next->rows, o, threads, next_lean, share),
+                  band_start(next->rows, o + 1, threads, next_lean, share), &lo, &hi);
         if (lo < a)
             lo = a;
         if (hi > e)
@@ -126,13 +145,16 @@ static int band_pieces(int32_t rows, unsigned lean, unsigned b, unsigned threads
     return n;
 }
 
-/* Chain C's layers (their geometries G) cut into pieces, with the pieces each waits for. */
-static int chain_plan(edge_chain *c, const edge_rows_geom *g)
+/* Chain C's layers (their geometries G) cut into pieces for plan P (its share set), with the
+ * pieces each waits for. */
+static int chain_plan(const edge_chain *c, const edge_rows_geom *g, edge_chain_plan *pl)
 {
-    const unsigned t = c->threads;
-    c->pieces = calloc((size_t)c->n_layers * 3 * t, sizeof *c->pieces);
-    c->last = calloc(t, sizeof *c->last);
-    if (!c->pieces || !c->last)
+    const unsigned t = c->threads, share = pl->share;
+    pl->pieces = calloc((size_t)c->n_layers * 3 * t, sizeof *pl->pieces);
+    pl->first = calloc((size_t)c->n_layers + 1, sizeof *pl->first);
+    pl->last = calloc(t, sizeof *pl->last);
+    pl->rows0 = calloc((size_t)c->n_layers, sizeof *pl->rows0);
+    if (!pl->pieces || !pl->first || !pl->last || !pl->rows0)
         return EDGE_ENOMEM;
     /* The layers whose rows do not share out evenly lean one way and the other in turn. On 2
      * threads, person_detect's last two layers (3 rows each) gave the second band 2 rows in both,
@@ -146,24 +168,22 @@ static int chain_plan(edge_chain *c, const edge_rows_geom *g)
             lean[i] = uneven++ % 2 ? t - 1 : 0;
     int32_t n = 0;
     for (int32_t i = 0; i < c->n_layers; i++) {
-        edge_chain_layer *l = &c->layers[i];
-        l->first = n;
+        pl->first[i] = n;
+        pl->rows0[i] = band_start(g[i].rows, 1, t, lean[i], share);
         for (unsigned b = 0; b < t; b++)
             n += band_pieces(g[i].rows, lean[i], b, t, i + 1 < c->n_layers ? &g[i + 1] : NULL,
-                             lean[i + 1], &c->pieces[n]);
-        l->n = n - l->first;
-        for (int32_t q = l->first; q < n; q++)
-            c->pieces[q].layer = i;
+                             lean[i + 1], share, &pl->pieces[n]);
+        for (int32_t q = pl->first[i]; q < n; q++)
+            pl->pieces[q].layer = i;
         if (i == 0)
             continue;
-        const edge_chain_layer *prev = &c->layers[i - 1];
-        for (int32_t q = l->first; q < n; q++) {
-            edge_chain_piece *p = &c->pieces[q];
+        for (int32_t q = pl->first[i]; q < n; q++) {
+            edge_chain_piece *p = &pl->pieces[q];
             int32_t lo, hi;
             rows_read(&g[i], p->r0, p->r1, &lo, &hi);
-            p->dep0 = p->dep1 = prev->first;
-            for (int32_t d = prev->first; d < prev->first + prev->n; d++) {
-                const edge_chain_piece *r = &c->pieces[d];
+            p->dep0 = p->dep1 = pl->first[i - 1];
+            for (int32_t d = pl->first[i - 1]; d < pl->first[i]; d++) {
+                const edge_chain_piece *r = &pl->pieces[d];
                 if (r->r1 <= lo || r->r0 >= hi)
                     continue;
                 if (p->dep1 == p->dep0)
@@ -173,13 +193,54 @@ static int chain_plan(edge_chain *c, const edge_rows_geom *g)
         }
     }
     free(lean);
-    c->n_pieces = n;
+    pl->n_pieces = pl->first[c->n_layers] = n;
     for (unsigned b = 0; b < t; b++) /* its last layer's last piece of the band, borders first */
         for (int border = 1; border >= 0; border--)
-            for (int32_t q = c->layers[c->n_layers - 1].first; q < n; q++)
-                if (c->pieces[q].band == b && c->pieces[q].border == (bool)border)
-                    c->last[b] = q;
+            for (int32_t q = pl->first[c->n_layers - 1]; q < n; q++)
+                if (pl->pieces[q].band == b && pl->pieces[q].border == (bool)border)
+                    pl->last[b] = q;
     return 0;
+}
+
+/* Chain C's plans (its geometries G): on 2 threads one per share of chain_shares where STEER
+ * (EDGE_CHAIN_STEER=0 in the environment: not), else the even cut alone; C's own pieces, last and
+ * layers' first and n are the even plan's. */
+static int chain_plans(edge_chain *c, const edge_rows_geom *g, bool steer)
+{
+    c->n_plans = steer && c->threads == 2 ? CHAIN_PLANS : 1;
+    if (!(c->plans = calloc((size_t)c->n_plans, sizeof *c->plans)))
+        return EDGE_ENOMEM;
+    for (int32_t k = 0; k < c->n_plans; k++) {
+        c->plans[k].share = c->n_plans > 1 ? chain_shares[k] : CHAIN_EVEN_SHARE;
+        if (c->plans[k].share == CHAIN_EVEN_SHARE)
+            c->even = k;
+        const int rc = chain_plan(c, g, &c->plans[k]);
+        if (rc)
+            return rc;
+    }
+    const edge_chain_plan *e = &c->plans[c->even];
+    c->n_pieces = e->n_pieces;
+    c->pieces = e->pieces;
+    c->last = e->last;
+    for (int32_t i = 0; i < c->n_layers; i++) {
+        c->layers[i].first = e->first[i];
+        c->layers[i].n = e->first[i + 1] - e->first[i];
+    }
+    return 0;
+}
+
+static void chain_plans_free(edge_chain *c)
+{
+    for (int32_t k = 0; c->plans && k < c->n_plans; k++) {
+        free(c->plans[k].pieces);
+        free(c->plans[k].first);
+        free(c->plans[k].last);
+        free(c->plans[k].rows0);
+    }
+    free(c->plans);
+    c->plans = NULL;
+    c->pieces = NULL;
+    c->last = NULL;
 }
 
 /* The lifetimes of chain C's tensors (layer i's geometry G[i]): its output (the next layer's
@@ -214,8 +275,8 @@ static void chain_lifetimes(edge_model *m, const edge_chain *c, const edge_rows_
  * window's, a tensor written before the chain (from head HEAD), or an earlier layer's output
  * other than the layer before's (whose rows the window's waits cover) or a fused depthwise
  * output (which lives only for its layer). piece_run waits for every piece of that layer. */
-static bool other_input_ready(const edge_model *m, int32_t head, const edge_rows_geom *g,
-                              int32_t n, const edge_rows_geom *h)
+static bool other_input_ready(const edge_model *m, int32_t head, const edge_rows_geom *g, int32_t n,
+                              const edge_rows_geom *h)
 {
     if (h->in2 < 0 || h->in2 == h->in || m->tensors[h->in2].producer < head)
         return true;
@@ -271,7 +332,8 @@ static int32_t chain_walk(const edge_model *m, int32_t head, unsigned threads, i
 
 int edge__chain_build(edge_model *m, edge_error *err)
 {
-    const char *env = getenv("EDGE_CHAIN");
+    const char *env = getenv("EDGE_CHAIN"), *steer_env = getenv("EDGE_CHAIN_STEER");
+    const bool steer = !(steer_env && !strcmp(steer_env, "0"));
     const unsigned threads = m->threads;
     if ((env && !strcmp(env, "0")) || threads < 2 || threads > 255 || m->n_nodes < CHAIN_MIN_LAYERS)
         return 0;
@@ -296,10 +358,9 @@ int edge__chain_build(edge_model *m, edge_error *err)
                           .end = nodes[n - 1] + (fuse[n - 1] ? 2 : 1),
                           .threads = threads,
                           .n_layers = n};
-        if (!(c->layers = calloc((size_t)n, sizeof *c->layers)) || chain_plan(c, g)) {
+        if (!(c->layers = calloc((size_t)n, sizeof *c->layers)) || chain_plans(c, g, steer)) {
+            chain_plans_free(c);
             free(c->layers);
-            free(c->pieces);
-            free(c->last);
             rc = EDGE_ENOMEM;
             break;
         }
@@ -313,8 +374,9 @@ int edge__chain_build(edge_model *m, edge_error *err)
         }
         m->n_chains++;
         m->nodes[pos].chain = m->n_chains;
-        if (c->n_pieces > m->chain_pieces)
-            m->chain_pieces = c->n_pieces;
+        for (int32_t k = 0; k < c->n_plans; k++)
+            if (c->plans[k].n_pieces > m->chain_pieces)
+                m->chain_pieces = c->plans[k].n_pieces;
         chain_lifetimes(m, c, g);
         pos = c->end - 1;
     }
@@ -335,9 +397,8 @@ int32_t edge__chain_count(const edge_model *m, int32_t *layers)
 void edge__chain_free(edge_model *m)
 {
     for (int32_t i = 0; i < m->n_chains; i++) {
+        chain_plans_free(&m->chains[i]);
         free(m->chains[i].layers);
-        free(m->chains[i].pieces);
-        free(m->chains[i].last);
     }
     free(m->chains);
     m->chains = NULL;
@@ -352,41 +413,100 @@ typedef struct chain_line {
     _Alignas(64) atomic_uint v;
 } chain_line;
 
-/* An interpreter's: N pieces' claims, then their flags. Neither is reset between runs (each run
- * is a generation of its own): the caller zeroing them before each run left every line in its
- * cache, and a helper's claim of each of its pieces then waited for a round trip between the
- * CPUs (64 to 254 ns on a Zen 4 VM whose host moves its vCPUs). */
+/* A thread's kernel time and rows in one layer of a timed run (chain_steer). */
+typedef struct chain_acc {
+    uint64_t ticks, rows;
+} chain_acc;
+
+/* Which plan a chain runs, on one interpreter: its helper's pace against its caller's, measured
+ * (RHO, a running mean), and its runs (every CHAIN_TIME_EVERY-th is timed). */
+typedef struct chain_pace {
+    double rho;
+    unsigned plan, runs;
+} chain_pace;
+
+/* Every CHAIN_TIME_EVERY-th run of a chain on 2 threads is timed, piece by piece; each timed
+ * run's pace, held within CHAIN_PACE_STEP times or over the mean (one run whose helper the host
+ * stopped a while moves it little) and within [CHAIN_PACE_MIN, 1 / CHAIN_PACE_MIN], weighs
+ * 1 / CHAIN_PACE_WEIGHT in the running mean; a plan is changed for one that would be
+ * CHAIN_STEER_GAIN faster. */
+#define CHAIN_TIME_EVERY 4u
+#define CHAIN_PACE_MIN 0.25
+#define CHAIN_PACE_WEIGHT 4.0
+#define CHAIN_PACE_STEP 1.25
+#define CHAIN_STEER_GAIN 0.03
+
+/* An interpreter's: each chain's pace (PACE, n_chains), its threads' times in a timed run (ACC[0]
+ * the caller's, ACC[1] the helper's, a layer each of the longest chain), then N pieces' claims,
+ * then their flags. Neither claims nor flags are reset between runs (each run is a generation of
+ * its own): the caller zeroing them before each run left every line in its cache, and a helper's
+ * claim of each of its pieces then waited for a round trip between the CPUs (64 to 254 ns on a
+ * Zen 4 VM whose host moves its vCPUs). One block: the interpreter frees it with free(). */
 struct edge_chain_words {
     _Alignas(64) unsigned gen; /* the last run's generation (the caller's: one runs at a time) */
+    chain_pace *pace;
+    chain_acc *acc[2];
     chain_line line[];
 };
+
+static size_t round64(size_t n)
+{
+    return (n + 63) & ~(size_t)63;
+}
 
 edge_chain_words *edge__chain_words_new(const edge_model *m)
 {
     if (!m->chain_pieces)
         return NULL;
-    const size_t bytes =
-        sizeof(edge_chain_words) + 2 * (size_t)m->chain_pieces * sizeof(chain_line);
-    edge_chain_words *w = aligned_alloc(64, bytes);
-    if (w)
-        memset(w, 0, bytes); /* generation 0, unused: the first run's is 1 */
+    int32_t layers = 0;
+    for (int32_t i = 0; i < m->n_chains; i++)
+        if (m->chains[i].n_layers > layers)
+            layers = m->chains[i].n_layers;
+    const size_t lines =
+                     sizeof(edge_chain_words) + 2 * (size_t)m->chain_pieces * sizeof(chain_line),
+                 acc = round64((size_t)layers * sizeof(chain_acc)),
+                 pace = round64((size_t)m->n_chains * sizeof(chain_pace));
+    edge_chain_words *w = aligned_alloc(64, lines + 2 * acc + pace);
+    if (!w)
+        return NULL;
+    memset(w, 0, lines + 2 * acc + pace); /* generation 0, unused: the first run's is 1 */
+    w->acc[0] = (chain_acc *)((char *)w + lines);
+    w->acc[1] = (chain_acc *)((char *)w + lines + acc);
+    w->pace = (chain_pace *)((char *)w + lines + 2 * acc);
+    for (int32_t i = 0; i < m->n_chains; i++)
+        w->pace[i] = (chain_pace){.rho = 1.0, .plan = (unsigned)m->chains[i].even};
     return w;
 }
 
-/* Test hook (edge__chain_piece_hook): called before each piece runs. */
+/* Test hooks (edge__chain_piece_hook, edge__chain_plan_hook): called before each piece runs;
+ * the plan every chain runs (-1: its pace's). */
 static void (*_Atomic piece_hook)(unsigned thread, int32_t piece);
+static atomic_int plan_hook = -1;
 
 void edge__chain_piece_hook(void (*fn)(unsigned thread, int32_t piece))
 {
     atomic_store(&piece_hook, fn);
 }
 
+void edge__chain_plan_hook(int plan)
+{
+    atomic_store(&plan_hook, plan);
+}
+
+unsigned edge__chain_share(const edge_model *m, const edge_chain_words *w, int32_t chain)
+{
+    const edge_chain *c = &m->chains[chain];
+    return c->plans[w->pace[chain].plan < (unsigned)c->n_plans ? w->pace[chain].plan : 0].share;
+}
+
 typedef struct chain_job {
     const edge_model *m;
     const edge_chain *c;
+    const edge_chain_plan *p; /* the plan of this run */
     void *const *t;
     chain_line *claim, *done; /* piece Q's: claim[Q], done[Q] */
     unsigned gen;
+    chain_acc *acc[2]; /* a timed run: threads 0 and 1's kernel times by layer; else NULL */
 } chain_job;
 
 static void piece_run(const chain_job *j, int32_t q, unsigned thread);
@@ -411,7 +531,7 @@ static void prefetch_borders(const chain_job *j, const edge_chain_piece *p)
 {
     const edge_chain_layer *l = &j->c->layers[p->layer];
     for (int32_t d = p->dep0; d < p->dep1; d++) {
-        const edge_chain_piece *r = &j->c->pieces[d];
+        const edge_chain_piece *r = &j->p->pieces[d];
         if (r->band == p->band)
             continue;
         const char *row = (const char *)j->t[l->in] + (size_t)r->r0 * (size_t)l->in_row_bytes;
@@ -421,44 +541,52 @@ static void prefetch_borders(const chain_job *j, const edge_chain_piece *p)
     }
 }
 
+/* Every piece of layer L, needed (piece_need) before a piece runs. */
+static void layer_need(const chain_job *j, int32_t l, unsigned thread)
+{
+    for (int32_t d = j->p->first[l]; d < j->p->first[l + 1]; d++)
+        piece_need(j, d, thread);
+}
+
 /* Piece Q, if no thread has claimed it in this run: claim it, get what it reads, run it. A
  * thread waits only for pieces of lower layers, each claimed by a thread running it or getting
- * what it reads (lower still), so every wait ends. */
+ * what it reads (lower still), so every wait ends. In a timed run threads 0 and 1 count the
+ * ticks of their kernel calls (and of the test hook) and the rows, by layer. */
 static void piece_run(const chain_job *j, int32_t q, unsigned thread)
 {
     atomic_uint *claim = &j->claim[q].v;
     if (atomic_load_explicit(claim, memory_order_relaxed) == j->gen ||
         atomic_exchange_explicit(claim, j->gen, memory_order_relaxed) == j->gen)
         return;
-    const edge_chain_piece *p = &j->c->pieces[q];
-    if (p->layer >= 2) { /* what it writes may lie over what layer L - 1 read: chain_lifetimes */
-        const edge_chain_layer *l = &j->c->layers[p->layer - 2];
-        for (int32_t d = l->first; d < l->first + l->n; d++)
-            piece_need(j, d, thread);
-    }
+    const edge_chain_piece *p = &j->p->pieces[q];
+    if (p->layer >= 2) /* what it writes may lie over what layer L - 1 read: chain_lifetimes */
+        layer_need(j, p->layer - 2, thread);
     const int32_t other = j->c->layers[p->layer].in2_layer;
-    if (other >= 0) { /* an ADD's other input, every row of it (other_input_ready) */
-        const edge_chain_layer *l = &j->c->layers[other];
-        for (int32_t d = l->first; d < l->first + l->n; d++)
-            piece_need(j, d, thread);
-    }
+    if (other >= 0) /* an ADD's other input, every row of it (other_input_ready) */
+        layer_need(j, other, thread);
     for (int32_t d = p->dep0; d < p->dep1; d++)
         piece_need(j, d, thread);
     prefetch_borders(j, p);
+    chain_acc *acc = thread < 2 && j->acc[0] ? &j->acc[thread][p->layer] : NULL;
+    const uint64_t t0 = acc ? edge_exec_ticks() : 0;
     void (*hook)(unsigned, int32_t) = atomic_load_explicit(&piece_hook, memory_order_relaxed);
     if (hook)
         hook(thread, q);
     edge_fast_rows(&j->m->nodes[j->c->layers[p->layer].node], j->t, (size_t)p->r0, (size_t)p->r1);
+    if (acc) {
+        acc->ticks += edge_exec_ticks() - t0;
+        acc->rows += (uint64_t)(p->r1 - p->r0);
+    }
     edge_exec_flag_raise(&j->done[q].v, j->gen);
 }
 
 /* Band B's pieces of layer L that no thread has begun, in the order its thread runs them: the
  * borders (which the other bands' next layer reads) first. */
-static void band_run(const chain_job *j, const edge_chain_layer *l, unsigned b, unsigned thread)
+static void band_run(const chain_job *j, int32_t l, unsigned b, unsigned thread)
 {
     for (int border = 1; border >= 0; border--)
-        for (int32_t q = l->first; q < l->first + l->n; q++)
-            if (j->c->pieces[q].band == b && j->c->pieces[q].border == (bool)border)
+        for (int32_t q = j->p->first[l]; q < j->p->first[l + 1]; q++)
+            if (j->p->pieces[q].band == b && j->p->pieces[q].border == (bool)border)
                 piece_run(j, q, thread);
 }
 
@@ -472,13 +600,13 @@ static void chain_task(void *ctx, size_t task, unsigned thread)
     const chain_job *j = ctx;
     const edge_chain *c = j->c;
     for (int32_t i = 0; i < c->n_layers; i++)
-        band_run(j, &c->layers[i], (unsigned)task, thread);
+        band_run(j, i, (unsigned)task, thread);
     for (unsigned k = 1; k < c->threads; k++) {
         const unsigned b = (unsigned)(task + k) % c->threads;
-        if (atomic_load_explicit(&j->claim[c->last[b]].v, memory_order_relaxed) == j->gen)
+        if (atomic_load_explicit(&j->claim[j->p->last[b]].v, memory_order_relaxed) == j->gen)
             continue;
         for (int32_t i = 0; i < c->n_layers; i++)
-            band_run(j, &c->layers[i], b, thread);
+            band_run(j, i, b, thread);
     }
 }
 
@@ -490,20 +618,77 @@ static void chain_alone_task(void *ctx, size_t task, unsigned thread)
     const chain_job *j = ctx;
     for (int32_t i = 0; i < j->c->n_layers; i++) {
         const edge_node *n = &j->m->nodes[j->c->layers[i].node];
-        const int32_t rows = j->c->pieces[j->c->layers[i].first + j->c->layers[i].n - 1].r1;
+        const int32_t rows = j->p->pieces[j->p->first[i + 1] - 1].r1;
         edge_fast_rows(n, j->t, 0, (size_t)rows);
     }
+}
+
+/* After a timed run of chain C (its threads' times A0, A1, then zeroed): the helper's pace
+ * against the caller's (the time its kernels took over what the caller's would have for the same
+ * rows of each layer both ran) into PACE's running mean; then each plan's time, were the threads
+ * to keep these paces (each layer's rows at the caller's pace as measured, band 1's at the
+ * helper's, a layer taking its slower band's time), and the fastest plan taken when it would be
+ * CHAIN_STEER_GAIN faster than the plan now. A host that gives the second vCPU less when both are
+ * busy (a Zen 4 VM: 1.4x the first's time, in spells of seconds, either alone at full speed) held
+ * person_detect's team on the even cut to its helper's pace: 118 us an invoke where one thread
+ * took 152 (avx2; bench/README.md, round fifty-seven). */
+static void chain_steer(const edge_chain *c, chain_pace *pace, chain_acc *a0, chain_acc *a1)
+{
+    double helper = 0, caller = 0;
+    for (int32_t i = 0; i < c->n_layers; i++)
+        if (a0[i].rows && a1[i].rows && a0[i].ticks && a1[i].ticks) {
+            helper += (double)a1[i].ticks;
+            caller += (double)a0[i].ticks * (double)a1[i].rows / (double)a0[i].rows;
+        }
+    if (helper > 0 && caller > 0) { /* a run's pace moves the mean by at most a sixteenth */
+        const double lo = pace->rho / CHAIN_PACE_STEP, hi = pace->rho * CHAIN_PACE_STEP;
+        double rho = helper / caller;
+        rho = rho < lo ? lo : rho > hi ? hi : rho;
+        rho = rho < CHAIN_PACE_MIN       ? CHAIN_PACE_MIN
+              : rho > 1 / CHAIN_PACE_MIN ? 1 / CHAIN_PACE_MIN
+                                         : rho;
+        pace->rho += (rho - pace->rho) / CHAIN_PACE_WEIGHT;
+    }
+    const double rho = pace->rho;
+    double t[CHAIN_PLANS] = {0};
+    for (int32_t i = 0; i < c->n_layers; i++) {
+        const uint64_t rows = a0[i].rows + a1[i].rows;
+        if (rows) {
+            const double row = ((double)a0[i].ticks + (double)a1[i].ticks / rho) / (double)rows;
+            for (int32_t k = 0; k < c->n_plans; k++) {
+                const double r0 = (double)c->plans[k].rows0[i], r1 = rho * ((double)rows - r0);
+                t[k] += row * (r0 > r1 ? r0 : r1);
+            }
+        }
+        a0[i] = a1[i] = (chain_acc){0, 0};
+    }
+    unsigned best = pace->plan;
+    for (int32_t k = 0; k < c->n_plans; k++)
+        if (t[k] < t[best])
+            best = (unsigned)k;
+    if (t[best] < (1.0 - CHAIN_STEER_GAIN) * t[pace->plan])
+        pace->plan = best;
 }
 
 void edge__chain_run(const edge_model *m, const edge_chain *c, void *const *t, edge_chain_words *w,
                      edge_exec *x)
 {
-    chain_job j = {m, c, t, w->line, w->line + m->chain_pieces, 0};
+    chain_pace *pace = &w->pace[c - m->chains];
+    const int forced = atomic_load_explicit(&plan_hook, memory_order_relaxed);
+    const unsigned plan = forced < 0            ? pace->plan
+                          : forced < c->n_plans ? (unsigned)forced
+                                                : (unsigned)c->n_plans - 1;
+    chain_job j = {m, c, &c->plans[plan], t, w->line, w->line + m->chain_pieces, 0, {NULL, NULL}};
     if (edge_exec_width(x) != c->threads) { /* alone: one loop of the team's cut, as it counts */
         edge_exec_parallel_as(x, 1, c->threads, chain_alone_task, &j);
         return;
     }
     w->gen = w->gen + 1 < EDGE_EXEC_FLAG_GENS ? w->gen + 1 : 1;
     j.gen = w->gen;
+    const bool timed = c->n_plans > 1 && forced < 0 && ++pace->runs % CHAIN_TIME_EVERY == 0;
+    if (timed)
+        j.acc[0] = w->acc[0], j.acc[1] = w->acc[1];
     edge_exec_parallel(x, c->threads, chain_task, &j);
+    if (timed)
+        chain_steer(c, pace, w->acc[0], w->acc[1]);
 }

@@ -41,17 +41,23 @@ struct edge_interp {
     void *watch_arg;
 };
 
-/* chain.c: an interpreter's flags for the pieces of M's row chains (one chain runs at a time),
- * NULL when M has none or out of memory; free with free(). */
+/* chain.c: an interpreter's flags for the pieces of M's row chains (one chain runs at a time) and
+ * each chain's plan and pace, NULL when M has none or out of memory; free with free(). */
 typedef struct edge_chain_words edge_chain_words;
 edge_chain_words *edge__chain_words_new(const edge_model *m);
-/* Row chain C of M over tensors T on team X, with flags W: one loop of the team's (its pieces
- * taken by the threads as they join), or, where X's loops run alone now (edge_exec_width below
- * the chain's threads: a node alone, a solo spell), each layer in one go on the caller. */
+/* Row chain C of M over tensors T on team X, with flags W: one loop of the team's (its pieces,
+ * cut by the plan W has for it, taken by the threads as they join), or, where X's loops run alone
+ * now (edge_exec_width below the chain's threads: a node alone, a solo spell), each layer in one go
+ * on the caller. */
 void edge__chain_run(const edge_model *m, const edge_chain *c, void *const *t, edge_chain_words *w,
                      edge_exec *x);
 /* Test hook: FN(thread, piece) before each piece runs (NULL: none). */
 void edge__chain_piece_hook(void (*fn)(unsigned thread, int32_t piece));
+/* Test hook: every chain runs plan PLAN (clamped to its last; -1: the plan its threads' pace
+ * chooses, the default), and no run is timed. */
+void edge__chain_plan_hook(int plan);
+/* The share of every layer's rows (per mille) band 0 of chain CHAIN of M takes in W's next run. */
+unsigned edge__chain_share(const edge_model *m, const edge_chain_words *w, int32_t chain);
 
 /* A node's start, while profiling: the clock and its caller's time in callees so far. */
 typedef struct edge_prof_mark {

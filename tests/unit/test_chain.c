@@ -21,7 +21,10 @@
  * with a CONV_2D on the direct convolution one time in three; mobilenet_v1_025_128_quant_u8's
  * stack (a first CONV_2D, 13 uint8 pairs) is one chain of 14 layers on 2 threads, and a
  * mobilenet_v2-like stack of 5 blocks (expand, depthwise, project, 3 residual ADDs) one chain of
- * 13. */
+ * 13. And on 2 threads, that each of a chain's plans (band 0's share of the rows, 30% to 70%)
+ * gives the same bytes, and that the plan moves rows to the caller's band when the helper's
+ * pieces are slowed, and away when the caller's are (not under valgrind, whose one thread at a
+ * time leaves the threads' paces unmeasured). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -562,6 +565,7 @@ static int run_helpers(const stack *s, bool held)
     const edge_chain *c = &m->chains[0];
     assert_true(c->n_pieces <= 64 && c->n_layers >= 3);
     atomic_store(&slow_piece, -1);
+    edge__chain_plan_hook(c->even); /* the pieces named here are the even cut's */
     const edge_chain_layer *l = &c->layers[c->n_layers - 2];
     for (int32_t q = l->first; !held && q < l->first + l->n; q++)
         if (c->pieces[q].band == 1 && !c->pieces[q].border)
@@ -592,6 +596,7 @@ static int run_helpers(const stack *s, bool held)
     }
     edge__exec_stall(0);
     edge__chain_piece_hook(NULL);
+    edge__chain_plan_hook(-1);
     edge__exec_spells(1);
     edge_interp_free(it);
     edge_model_unref(m);
@@ -643,6 +648,153 @@ static void test_slow_helper(void **state)
     assert_true(taken > 0);
 }
 
+/* ---- plans: every cut right, and the cut following the threads' paces ---- */
+
+/* person_detect's stack built into *B, INVOKES fresh inputs into *IN and the scalar level's
+ * outputs on one thread into *WANT (INVOKES of OUT_MAX each); returns an invoke's output bytes. */
+static size_t person_ref(built *b, uint8_t **in, uint8_t **want)
+{
+    const stack s = person_like();
+    *b = build(&s);
+    *in = malloc((size_t)INVOKES * b->in_bytes);
+    *want = malloc((size_t)INVOKES * OUT_MAX);
+    assert_true(*in && *want);
+    for (size_t i = 0; i < (size_t)INVOKES * b->in_bytes; i++)
+        (*in)[i] = (uint8_t)rnd();
+    const run_opts ref = {EDGE_ISA_SCALAR, 1, false, false};
+    return run(b, &ref, *in, *want);
+}
+
+/* person_detect's stack on 2 threads at the best level: 9 plans, the even one sharing 500 per
+ * mille, band 0's rows growing with the share; and each plan, forced (edge__chain_plan_hook), with
+ * pieces delayed at random, gives the scalar level's bytes. */
+static void test_plans(void **state)
+{
+    (void)state;
+    if (!has_fast_level())
+        skip();
+    built b;
+    uint8_t *in, *want, *got = malloc((size_t)INVOKES * OUT_MAX);
+    const size_t n = person_ref(&b, &in, &want);
+    assert_non_null(got);
+    const run_opts two = {best_level(), 2, true, true};
+    int32_t chains, layers;
+    edge_model *m = open_as(&b, &two, &chains, &layers);
+    assert_int_equal(chains, 1);
+    const edge_chain *c = &m->chains[0];
+    assert_int_equal(c->n_plans, 9);
+    assert_int_equal(c->plans[c->even].share, 500);
+    assert_ptr_equal(c->pieces, c->plans[c->even].pieces);
+    for (int32_t k = 1; k < c->n_plans; k++) {
+        assert_true(c->plans[k].share > c->plans[k - 1].share);
+        assert_true(c->plans[k].rows0[0] >= c->plans[k - 1].rows0[0]);
+    }
+    assert_true(c->plans[0].rows0[0] < c->plans[c->even].rows0[0]);
+    assert_true(c->plans[c->n_plans - 1].rows0[0] > c->plans[c->even].rows0[0]);
+    const int32_t plans = c->n_plans;
+    edge_model_unref(m);
+    for (int32_t k = 0; k < plans; k++) {
+        edge__chain_plan_hook(k);
+        assert_int_equal(run(&b, &two, in, got), n);
+        edge__chain_plan_hook(-1);
+        for (int i = 0; i < INVOKES; i++) {
+            const uint8_t *g = got + (size_t)i * OUT_MAX, *e = want + (size_t)i * OUT_MAX;
+            const size_t at = edge_test_first_diff(g, e, n);
+            if (at < n)
+                fail_msg("plan %d, invoke %d: byte %zu of %zu is %d, not %d", (int)k, i, at, n,
+                         g[at], e[at]);
+        }
+    }
+    setenv("EDGE_CHAIN_STEER", "0", 1); /* the even cut alone */
+    m = open_as(&b, &two, &chains, &layers);
+    unsetenv("EDGE_CHAIN_STEER");
+    assert_int_equal(m->chains[0].n_plans, 1);
+    assert_int_equal(m->chains[0].plans[0].share, 500);
+    edge_model_unref(m);
+    free(in), free(want), free(got), free(b.buf);
+}
+
+static atomic_uint slowed; /* the thread whose pieces sleep SLOW_US first (2: none) */
+static atomic_int helper_ran;
+#define SLOW_US 50
+#define STEER_INVOKES 400
+
+static void slow_thread(unsigned thread, int32_t piece)
+{
+    (void)piece;
+    if (thread)
+        atomic_fetch_add(&helper_ran, 1);
+    if (thread == atomic_load(&slowed))
+        nanosleep(&(struct timespec){0, SLOW_US * 1000}, NULL);
+}
+
+/* The team's invokes judged faster than alone, whatever the sleeps make them. */
+static uint64_t team_faster(void *arg, edge_exec_way way)
+{
+    (void)arg;
+    return way == EDGE_WAY_TEAM ? 1000 : 1000000;
+}
+
+/* person_detect's stack on 2 threads, the helper's pieces each SLOW_US longer: within
+ * STEER_INVOKES invokes its chain gives band 0 (the caller's) more than half of the rows; then
+ * the caller's pieces slowed instead: less than half. The outputs stay the scalar level's. */
+static void test_steer(void **state)
+{
+    (void)state;
+    const char *preload = getenv("LD_PRELOAD");
+    if (preload && strstr(preload, "vgpreload")) {
+        print_message("skipped: valgrind runs the threads one at a time, so each one's kernel "
+                      "times hold the other's\n");
+        skip();
+    }
+    if (!has_fast_level())
+        skip();
+    built b;
+    uint8_t *in, *want, *got = malloc(OUT_MAX);
+    const size_t n = person_ref(&b, &in, &want);
+    assert_non_null(got);
+    const run_opts two = {best_level(), 2, true, false};
+    int32_t chains, layers;
+    edge_model *m = open_as(&b, &two, &chains, &layers);
+    assert_int_equal(chains, 1);
+    edge_interp *it = NULL;
+    edge_error err = {0};
+    assert_int_equal(edge_interp_new(m, &it, &err), 0);
+    assert_int_equal(edge__chain_share(m, it->chain_words, 0), 500);
+    edge__exec_spells(0);
+    edge__exec_invoke_ticks(team_faster, NULL);
+    edge__chain_piece_hook(slow_thread);
+    atomic_store(&helper_ran, 0);
+    int took[2] = {-1, -1};
+    for (int phase = 0; phase < 2; phase++) {
+        atomic_store(&slowed, phase ? 0u : 1u);
+        for (int k = 0; k < STEER_INVOKES && took[phase] < 0; k++) {
+            const int i = k % INVOKES;
+            memcpy(edge_interp_input(it, 0, NULL), in + (size_t)i * b.in_bytes, b.in_bytes);
+            assert_int_equal(edge_interp_invoke(it), 0);
+            assert_int_equal(outputs(it, got, OUT_MAX), n);
+            assert_memory_equal(got, want + (size_t)i * OUT_MAX, n);
+            const unsigned share = edge__chain_share(m, it->chain_words, 0);
+            if (phase ? share < 500 : share > 500)
+                took[phase] = k + 1;
+        }
+    }
+    edge__chain_piece_hook(NULL);
+    edge__exec_invoke_ticks(NULL, NULL);
+    edge__exec_spells(1);
+    edge_interp_free(it);
+    edge_model_unref(m);
+    free(in), free(want), free(got), free(b.buf);
+    if (!atomic_load(&helper_ran)) {
+        print_message("skipped: the helper ran no piece\n");
+        skip();
+    }
+    if (took[0] < 0 || took[1] < 0)
+        fail_msg("the cut did not follow the paces: band 0 took more rows after %d invokes, fewer "
+                 "after %d (-1: not in %d)",
+                 took[0], took[1], STEER_INVOKES);
+}
+
 int main(void)
 {
     test_rng_seed();
@@ -651,6 +803,7 @@ int main(void)
         cmocka_unit_test(test_mobilenet_v2_like),  cmocka_unit_test(test_random_stacks),
         cmocka_unit_test(test_side_read),
         cmocka_unit_test(test_helper_never_joins), cmocka_unit_test(test_slow_helper),
+        cmocka_unit_test(test_plans),              cmocka_unit_test(test_steer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

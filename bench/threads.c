@@ -29,7 +29,10 @@
  * one or the other), the host's steal on the two CPUs during it (/proc/stat: whether a VM's
  * host held a vCPU, or the host was slow in other ways) and what the 2-thread team did in it (solo
  * spells, loops run solo, invokes alone, whether its nodes were choosing at the end: whether a
- * slow round was the team's own judgment or the host's minute). A third condition, spaced
+ * slow round was the team's own judgment or the host's minute), and the 2-thread team's work
+ * (edge_interp_thread_stats: its threads' time in tasks per timed invoke, against the 1-thread
+ * invoke: whether the work itself ran slower on two busy CPUs, or the team lost it between
+ * tasks), with a line of medians under the ceiling's. A third condition, spaced
  * (--spaced-ms MS, 10 by default; 0: none): the quiet machine, each invoke after a sleep of MS, as
  * a camera's frames or a client's requests come (the team's helpers have gone to sleep by then:
  * their wakeup is the invoke's). The configurations' invokes alternate one by one (spaced_all_us),
@@ -330,17 +333,25 @@ static double mean_us(edge_interp *it, double settle_s, double min_s, double *sp
     return t / (double)runs;
 }
 
+/* What a team's threads spent in the operators' tasks per timed invoke (edge_thread_stats:
+ * caller_work_ns, helpers_work_ns): 0 for one thread. */
+typedef struct team_work {
+    double caller_us, helpers_us;
+} team_work;
+
 /* The mean microseconds per inference of each of the N interpreters IT, measured together: for
  * SETTLE_S seconds untimed, then timed until each has run at least MIN_S seconds and 5 invokes,
  * they take turns in slices of SLICE_S seconds (at least one invoke a turn), so that the host's
  * episodes (a VM's vCPUs slowed or moved for seconds) weigh on every configuration alike instead
  * of on whichever block they fell in. US[k]: IT[k]'s mean. SPIN_RATE (may be NULL): the busy
- * threads' loops per microsecond beside each. 0, or -1 when an invoke fails. */
+ * threads' loops per microsecond beside each. WORK (may be NULL): what each team's threads spent
+ * in tasks per timed invoke. 0, or -1 when an invoke fails. */
 static int sliced_us(edge_interp *const *it, int n, double settle_s, double min_s, double slice_s,
-                     double *us, double *spin_rate)
+                     double *us, double *spin_rate, team_work *work)
 {
     double t[CONFIGS] = {0}, spun_k[CONFIGS] = {0};
     size_t runs[CONFIGS] = {0};
+    edge_thread_stats w0[CONFIGS];
     const double s0 = bench_now_us();
     for (bool timed = false, more = true; more;) {
         more = false;
@@ -363,13 +374,23 @@ static int sliced_us(edge_interp *const *it, int n, double settle_s, double min_
             }
             more |= !timed || runs[k] < 5 || t[k] < min_s * 1e6;
         }
-        if (!timed && bench_now_us() - s0 >= settle_s * 1e6)
+        if (!timed && bench_now_us() - s0 >= settle_s * 1e6) {
             timed = more = true;
+            for (int k = 0; k < n; k++)
+                edge_interp_thread_stats(it[k], &w0[k]);
+        }
     }
     for (int k = 0; k < n; k++) {
         us[k] = t[k] / (double)runs[k];
         if (spin_rate)
             spin_rate[k] = spun_k[k] / t[k];
+        if (work) {
+            edge_thread_stats w1;
+            edge_interp_thread_stats(it[k], &w1);
+            work[k].caller_us = (double)(w1.caller_work_ns - w0[k].caller_work_ns) / 1e3 / runs[k];
+            work[k].helpers_us =
+                (double)(w1.helpers_work_ns - w0[k].helpers_work_ns) / 1e3 / runs[k];
+        }
     }
     return 0;
 }
@@ -621,6 +642,9 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
     memset(st, 0, sizeof st);
     edge_thread_stats qst[MAX_ROUNDS]; /* what the 2-thread team did in each quiet round */
     memset(qst, 0, sizeof qst);
+    /* the 2-thread team's work in each quiet round (taking turns only: --slice 0 leaves it 0) */
+    team_work work[MAX_ROUNDS], qwork[CONFIGS];
+    memset(work, 0, sizeof work);
     for (int r = 0; r < c->rounds && !failed; r++)
         for (int busy = 0; busy < CONDS && !failed; busy++) {
             if (!on[busy])
@@ -638,10 +662,13 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
             const bool tick_ok = !busy && cpu_ticks(caller, tick[0]) && cpu_ticks(other, tick[1]);
             if (c->slice_ms > 0.0) { /* the configurations take turns */
                 double sl[CONFIGS], rt[CONFIGS];
-                failed = busy == 2 ? spaced_all_us(it, CONFIGS, c->spaced_ms, 2 * c->min_s, sl) != 0
-                                   : sliced_us(it, CONFIGS, c->settle_s,
-                                               busy == 3 ? 2 * c->min_s : c->min_s,
-                                               c->slice_ms / 1e3, sl, busy ? rt : NULL) != 0;
+                failed = busy == 2
+                             ? spaced_all_us(it, CONFIGS, c->spaced_ms, 2 * c->min_s, sl) != 0
+                             : sliced_us(it, CONFIGS, c->settle_s,
+                                         busy == 3 ? 2 * c->min_s : c->min_s, c->slice_ms / 1e3, sl,
+                                         busy ? rt : NULL, busy ? NULL : qwork) != 0;
+                if (!busy)
+                    work[r] = qwork[1];
                 for (int k = 0; k < CONFIGS && !failed; k++) {
                     us[busy][k][r] = sl[k];
                     if (busy == 1 || busy == 3)
@@ -698,18 +725,32 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
             if (busy)
                 busy_stop();
         }
+    /* the 2-thread team's tasks over one thread's invoke, and the share of its caller's invoke
+     * outside its tasks, each quiet round (-1: not measured) */
+    double inflate[MAX_ROUNDS], outside[MAX_ROUNDS];
     for (int r = 0; r < c->rounds && !failed; r++) { /* before the medians sort them */
+        const bool measured = work[r].caller_us > 0.0;
+        inflate[r] = measured ? (work[r].caller_us + work[r].helpers_us) / us[0][0][r] : -1.0;
+        outside[r] = measured ? 1.0 - work[r].caller_us / us[0][1][r] : -1.0;
+        char work_text[160] = "its tasks not measured (--slice 0)";
+        if (measured)
+            snprintf(work_text, sizeof work_text,
+                     "its tasks: caller %.1f us + helper %.1f us an invoke = %.3fx one thread's "
+                     "invoke, the caller %.1f%% of its invoke outside them",
+                     work[r].caller_us, work[r].helpers_us, inflate[r], 100.0 * outside[r]);
         char st_text[64] = "host steal not readable";
         if (steal[r][0] >= 0.0 && steal[r][1] >= 0.0)
             snprintf(st_text, sizeof st_text, "host steal %.1f%% / %.1f%% of CPUs %d / %d",
                      steal[r][0], steal[r][1], caller, other);
         printf("%-24s quiet     round %-3d 1 thread %9.1f us, 2 threads %9.1f us (%.2fx), auto "
                "%9.1f us (%.2fx); ceiling %.2fx; round trip between the CPUs before it %.0f ns; "
-               "%s; 2 threads' team: %llu spells, %llu loops solo, %llu invokes alone, nodes %s\n",
+               "%s; 2 threads' team: %llu spells, %llu loops solo, %llu invokes alone, nodes %s; "
+               "%s\n",
                name, r + 1, us[0][0][r], us[0][1][r], us[0][0][r] / us[0][1][r], us[0][2][r],
                us[0][0][r] / us[0][2][r], ceiling[r], trip[r], st_text, qst[r].spells, qst[r].solo,
                qst[r].alone_invokes,
-               qst[r].node_choice ? "choosing at its end" : "all on the team at its end");
+               qst[r].node_choice ? "choosing at its end" : "all on the team at its end",
+               work_text);
     }
     for (int r = 0; r < c->rounds && xnn_on && !failed; r++)
         printf("%-24s quiet     round %-3d XNNPACK 1 thread %9.1f us, 2 threads %9.1f us (%.2fx); "
@@ -775,6 +816,18 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
                     "%-24s quiet     ceiling   two 1-thread inferences at once (CPUs %d and %d): "
                     "%.2fx the throughput of one; 2 threads reached %.0f%% of it\n",
                     name, caller, other, ceil, 100.0 * paired[1] / ceil);
+                if (inflate[0] > 0.0) {
+                    qsort(inflate, (size_t)c->rounds, sizeof inflate[0], bench_cmp_double);
+                    qsort(outside, (size_t)c->rounds, sizeof outside[0], bench_cmp_double);
+                    printf("%-24s quiet     work      the 2-thread team's tasks (caller and "
+                           "helper) took %.3fx one thread's invoke (median; rounds %.3f-%.3f; "
+                           "two inferences at once, 2 / ceiling: %.3fx), and its caller spent "
+                           "%.1f%% of its invoke outside them (median; rounds %.1f-%.1f%%): "
+                           "handing work out, waiting for the helper, nodes with no loop\n",
+                           name, inflate[c->rounds / 2], inflate[0], inflate[c->rounds - 1],
+                           2.0 / ceil, 100.0 * outside[c->rounds / 2], 100.0 * outside[0],
+                           100.0 * outside[c->rounds - 1]);
+                }
             }
         }
     }

@@ -35,9 +35,14 @@
  * a few invokes in EXPLORE_EVERY run every node one way to keep both times current. The load rules
  * above judge whether the helpers get their CPUs; this one whether handing a node's rows to another
  * CPU pays, which on a VM changes with where the host puts the vCPUs (a round trip of 60 to 400 ns
- * measured on one 2-vCPU machine). Allocates nothing per loop. It is in the core layer so that back
- * ends (below the interpreter) can use it. Does not own: what a task computes (backends/cpu), when
- * an interpreter makes a team and of what size (runtime/interp: interp.c, open.c). */
+ * measured on one 2-vCPU machine). Each thread also sums the time it spends in tasks, its waits on
+ * another thread's flag left out (edge_exec_stats: caller_work_ns, helpers_work_ns; the
+ * time-stamp counter read as a thread enters and leaves a job, and around a flag wait): against one
+ * thread's time for the same invokes, what the work itself cost on several CPUs at once, which a
+ * host that slows both vCPUs while both are busy inflates (bench/threads.c prints it). Allocates
+ * nothing per loop. It is in the core layer so that back ends (below the interpreter) can use it.
+ * Does not own: what a task computes (backends/cpu), when an interpreter makes a team and of what
+ * size (runtime/interp: interp.c, open.c). */
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
@@ -88,6 +93,8 @@ typedef struct helper_slot {
     atomic_bool probe;                      /* note out_cpu and out_wall when leaving this job */
     atomic_uint_fast64_t out_cpu, out_wall; /* its CPU time and the time then */
     atomic_uint_fast64_t came;              /* CLOCK_MONOTONIC ns: it joined a job after sleeping */
+    atomic_uint_fast64_t work; /* node_ticks in tasks, waits on other threads' flags not counted
+                                * (edge_exec_stats; slot 0: the caller's) */
 } helper_slot;
 
 struct edge_exec {
@@ -135,9 +142,10 @@ struct edge_exec {
     /* whole invokes that began with every helper asleep (WOKEN_*): running means, ns, of those
      * that woke them and of those that ran alone and left them asleep (0: none yet) */
     uint64_t woke_ns, slept_ns;
-    bool inv_asleep;           /* this invoke began so (and not right after the last one) */
-    bool inv_woke;             /* and one of its jobs woke them */
-    uint64_t inv_ns0, inv_ns1; /* CLOCK_MONOTONIC ns: this invoke began, the last one ended */
+    bool inv_asleep;              /* this invoke began so (and not right after the last one) */
+    bool inv_woke;                /* and one of its jobs woke them */
+    uint64_t inv_ns0, inv_ns1;    /* CLOCK_MONOTONIC ns: this invoke began, the last one ended */
+    uint64_t born_ticks, born_ns; /* node_ticks and CLOCK_MONOTONIC ns when made (or reused) */
     /* per-node timing (edge_exec_node_begin/end), the caller's alone */
     uint32_t invokes;    /* edge_exec_invoke calls: which invokes explore */
     uint8_t explore;     /* this invoke: 0 each node's faster way, EXPLORE_PAR, EXPLORE_SOLO,
@@ -386,6 +394,17 @@ static uint64_t now_ns(void)
     return cpu_ns(CLOCK_MONOTONIC);
 }
 
+/* A clock for node times: the time-stamp counter where there is one (a few ns to read; only
+ * ratios of one node's times are used), else CLOCK_MONOTONIC. */
+static inline uint64_t node_ticks(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    return __rdtsc();
+#else
+    return now_ns();
+#endif
+}
+
 /* The CPU this thread runs on, -1 when unknown (glibc reads it from rseq: a load). */
 static int this_cpu(void)
 {
@@ -428,7 +447,11 @@ static void word_wake(atomic_uint *word, int n)
 #endif
 }
 
-void edge_exec_flag_wait(atomic_uint *flag, unsigned gen)
+/* This thread's time in edge_exec_flag_wait (node_ticks), which run_tasks leaves out of a task's
+ * work: a task of a row chain that waits for another thread's rows is not working. */
+static _Thread_local uint64_t flag_waited;
+
+static void flag_wait(atomic_uint *flag, unsigned gen)
 {
     const unsigned up = gen << 2 | 1u, asleep = gen << 2 | 2u;
     const int spins = atomic_load_explicit(&exec_spin, memory_order_relaxed);
@@ -446,6 +469,13 @@ void edge_exec_flag_wait(atomic_uint *flag, unsigned gen)
             continue; /* raised (or marked) meanwhile: look again */
         word_wait(flag, asleep);
     }
+}
+
+void edge_exec_flag_wait(atomic_uint *flag, unsigned gen)
+{
+    const uint64_t t0 = node_ticks();
+    flag_wait(flag, gen);
+    flag_waited += node_ticks() - t0;
 }
 
 void edge_exec_flag_raise(atomic_uint *flag, unsigned gen)
@@ -511,6 +541,17 @@ void edge__exec_stall(int on)
         word_wake(&exec_stall, INT_MAX);
 }
 
+/* THREAD spent the time from T0 to T1 (node_ticks) in tasks, less the flag waits since WAITED0
+ * (the thread's flag_waited when it began): its work (edge_exec_stats). Only THREAD writes it. */
+static void add_work(edge_exec *x, unsigned thread, uint64_t t0, uint64_t t1, uint64_t waited0)
+{
+    const uint64_t waited = flag_waited - waited0, span = t1 - t0;
+    atomic_uint_fast64_t *w = &x->slot[thread].work;
+    atomic_store_explicit(
+        w, atomic_load_explicit(w, memory_order_relaxed) + (span > waited ? span - waited : 0),
+        memory_order_relaxed);
+}
+
 /* THREAD's own range, then what is left of the others' (each index runs exactly once: a
  * cursor only grows, and an index at or past its range's end is dropped). */
 static void run_tasks(edge_exec *x, unsigned thread)
@@ -518,6 +559,7 @@ static void run_tasks(edge_exec *x, unsigned thread)
     const edge_task_fn fn = x->fn; /* read once: the job's line changes hands as it closes */
     void *const ctx = x->ctx;
     const unsigned n = x->n;
+    const uint64_t t0 = node_ticks(), waited0 = flag_waited;
     for (unsigned k = 0; k < n; k++) {
         const unsigned t = (thread + k) % n;
         for (;;) {
@@ -527,6 +569,7 @@ static void run_tasks(edge_exec *x, unsigned thread)
             fn(ctx, i, thread);
         }
     }
+    add_work(x, thread, t0, node_ticks(), waited0);
 }
 
 static bool joinable(unsigned s, unsigned seen)
@@ -1123,8 +1166,11 @@ void edge_exec_parallel_as(edge_exec *x, size_t n_tasks, size_t team_tasks, edge
         if (x && x->n > 1 && team_tasks > 1)
             atomic_fetch_add_explicit(x->node_solo ? &x->n_alone : &x->n_solo, 1,
                                       memory_order_relaxed);
+        const uint64_t t0 = x ? node_ticks() : 0, waited0 = flag_waited;
         for (size_t i = 0; i < n_tasks; i++)
             fn(ctx, i, 0);
+        if (x)
+            add_work(x, 0, t0, node_ticks(), waited0);
         return;
     }
     x->node_par = true;
@@ -1179,17 +1225,15 @@ void edge_exec_stats(const edge_exec *x, edge_exec_counts *out)
     out->moves = atomic_load_explicit(&x->n_moves, memory_order_relaxed);
     out->calm_ends = atomic_load_explicit(&x->n_calm, memory_order_relaxed);
     out->spell_ns = atomic_load_explicit(&x->spell_ns, memory_order_relaxed);
-}
-
-/* A clock for node times: the time-stamp counter where there is one (a few ns to read; only
- * ratios of one node's times are used), else CLOCK_MONOTONIC. */
-static inline uint64_t node_ticks(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    return __rdtsc();
-#else
-    return now_ns();
-#endif
+    /* ticks to ns: the counter's pace since the team was made (or parked and taken again) */
+    const uint64_t ticks = node_ticks() - x->born_ticks, ns = now_ns() - x->born_ns;
+    const double per_ns = ticks && ns ? (double)ticks / (double)ns : 1.0;
+    uint64_t helpers = 0;
+    for (unsigned t = 1; t < x->n; t++)
+        helpers += atomic_load_explicit(&x->slot[t].work, memory_order_relaxed);
+    out->caller_work_ns =
+        (uint64_t)((double)atomic_load_explicit(&x->slot[0].work, memory_order_relaxed) / per_ns);
+    out->helpers_work_ns = (uint64_t)((double)helpers / per_ns);
 }
 
 uint64_t edge_exec_ticks(void)
@@ -1655,12 +1699,18 @@ edge_exec *edge__exec_new(unsigned n)
         atomic_store_explicit(&x->n_moves, 0, memory_order_relaxed);
         atomic_store_explicit(&x->n_calm, 0, memory_order_relaxed);
         atomic_store_explicit(&x->calm, false, memory_order_relaxed);
+        for (unsigned t = 0; t < n; t++) /* its helpers sleep: none is inside a job */
+            atomic_store_explicit(&x->slot[t].work, 0, memory_order_relaxed);
+        x->born_ticks = node_ticks();
+        x->born_ns = now_ns();
         return x;
     }
     x = calloc(1, sizeof *x);
     if (!x)
         return NULL;
     x->n = n;
+    x->born_ticks = node_ticks();
+    x->born_ns = now_ns();
     x->solo_ns = SOLO_MIN_NS;
     x->try_delay = -1;
     x->cpus = team_cpus(x);

@@ -71,6 +71,9 @@ typedef struct edge_exec_counts {
     unsigned long long moves;     /* helpers that moved off a CPU the caller or a helper had */
     uint64_t spell_ns;            /* the length of the last solo spell begun (0: none yet) */
     unsigned long long calm_ends; /* solo spells ended early: a CPU free for every thread */
+    /* ns the caller, and the helpers together, spent running tasks (in parallel, solo and alone
+     * loops), waits on another thread's flag (edge_exec_flag_wait) left out */
+    uint64_t caller_work_ns, helpers_work_ns;
 } edge_exec_counts;
 void edge_exec_stats(const edge_exec *x, edge_exec_counts *out);
 

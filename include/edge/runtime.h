@@ -423,6 +423,14 @@ typedef struct edge_thread_stats {
      * measured faster than invokes with every node on the team; else every node's loops are
      * handed to the helpers) */
     int node_choice;
+    /* Nanoseconds the calling thread, and the helpers together, spent running the operators'
+     * tasks (loops on the team, solo or alone; a row chain's waits for another thread's rows
+     * left out), 0 for one thread. Against one thread's time for the same inferences, their sum
+     * says what the work itself cost on several CPUs at once (a host that slows both vCPUs while
+     * both are busy shows here, not in the team's waits); the invokes' time less the caller's
+     * work is what the caller spent on everything else: nodes that run no loop, handing work out,
+     * waiting for helpers. */
+    unsigned long long caller_work_ns, helpers_work_ns;
 } edge_thread_stats;
 EDGE_API void edge_interp_thread_stats(const edge_interp *it, edge_thread_stats *out);
 EDGE_API edge_model *edge_interp_model(const edge_interp *it);

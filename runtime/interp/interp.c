@@ -165,7 +165,9 @@ void edge_interp_thread_stats(const edge_interp *it, edge_thread_stats *out)
                                .alone = c.alone,
                                .alone_invokes = c.alone_invokes,
                                .alone_mode = c.alone_mode,
-                               .node_choice = c.node_choice};
+                               .node_choice = c.node_choice,
+                               .caller_work_ns = c.caller_work_ns,
+                               .helpers_work_ns = c.helpers_work_ns};
 }
 
 void edge_interp_free(edge_interp *it)

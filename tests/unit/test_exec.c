@@ -16,7 +16,8 @@
  * on the caller's CPU ends off it; and, with a wakeup's times injected (edge__exec_wake_times),
  * that an invoke far from the last leaves sleeping helpers asleep when waking them costs more than
  * they would save, or when such invokes that woke them were measured slower than those that did not
- * (edge__exec_woken_times). The old team (the caller
+ * (edge__exec_woken_times); and that each thread's work (edge_exec_stats) holds its tasks' time
+ * and leaves out a task's wait on another thread's flag. The old team (the caller
  * waited for every helper to leave the job) hung here. Speed is bench/threads.c's. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -458,6 +459,90 @@ static edge_exec_counts counts_of(const edge_exec *x)
     edge_exec_counts c;
     edge_exec_stats(x, &c);
     return c;
+}
+
+/* ---- the threads' work (edge_exec_stats: caller_work_ns, helpers_work_ns) ---- */
+
+typedef struct wait_job {
+    atomic_uint started; /* 1 + the thread that began task 1 */
+    atomic_uint flag;    /* task 0 raises it (generation 1) */
+} wait_job;
+
+#define WORK_SPIN_US 50000L /* task 0's work, wall-clock time */
+
+/* Task 0 (the caller's range): waits up to 5 s for task 1 to begin (so that a helper, when one
+ * joins, is the one waiting), then works WORK_SPIN_US and raises the flag. Task 1: says who runs
+ * it and waits for the flag, which its thread's work must leave out. */
+static void wait_task(void *ctx, size_t i, unsigned thread)
+{
+    wait_job *j = ctx;
+    if (i == 1) {
+        atomic_store(&j->started, 1 + thread);
+        edge_exec_flag_wait(&j->flag, 1);
+        return;
+    }
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do
+        clock_gettime(CLOCK_MONOTONIC, &now);
+    while (!atomic_load(&j->started) && now.tv_sec - t0.tv_sec < 5);
+    busy_us(WORK_SPIN_US);
+    edge_exec_flag_raise(&j->flag, 1);
+}
+
+/* Work counts what the tasks took and leaves out a task's wait for another thread's flag (a row
+ * chain's wait for the rows it reads): a helper that waited 50 ms in a task worked far less; the
+ * two threads' work holds the 50 ms; tasks the caller ran alone (its helper held, or a loop of
+ * one task) count as its work; a parked team reused starts from 0. Bounds only from below where a
+ * loaded machine could stretch them (the 50 ms are wall-clock). */
+static void test_work(void **state)
+{
+    (void)state;
+    edge_exec *x = edge__exec_new(2);
+    assert_non_null(x);
+    edge_exec_counts c = counts_of(x);
+    assert_true(c.caller_work_ns == 0 && c.helpers_work_ns == 0);
+    bool helper_waited = false;
+    for (int k = 0; k < 3 && !helper_waited; k++) { /* a loaded machine: the helper may not come */
+        const edge_exec_counts a = counts_of(x);
+        wait_job j = {0};
+        edge_exec_parallel(x, 2, wait_task, &j);
+        c = counts_of(x);
+        const uint64_t caller = c.caller_work_ns - a.caller_work_ns,
+                       helpers = c.helpers_work_ns - a.helpers_work_ns;
+        assert_true(caller + helpers >= (uint64_t)WORK_SPIN_US * 1000u);
+        if (atomic_load(&j.started) == 2) { /* the helper ran task 1: it waited >= 50 ms */
+            helper_waited = true;
+            assert_true(helpers < (uint64_t)WORK_SPIN_US * 1000u / 2);
+            assert_true(caller >= (uint64_t)WORK_SPIN_US * 1000u);
+        }
+    }
+    if (!helper_waited)
+        print_message("test_work: the helper never joined in 3 loops (a loaded machine); "
+                      "the wait left out of its work was not checked\n");
+    /* the helper held: the caller runs every task, and each is its work */
+    edge__exec_stall(1);
+    const edge_exec_counts a = counts_of(x);
+    job jb = {0};
+    edge_exec_parallel(x, TASKS, slow_task, &jb);
+    edge__exec_stall(0);
+    c = counts_of(x);
+    for (int i = 0; i < TASKS; i++)
+        assert_int_equal(atomic_load(&jb.seen[i]), 1);
+    assert_true(c.caller_work_ns + c.helpers_work_ns - a.caller_work_ns - a.helpers_work_ns >=
+                (uint64_t)TASKS * 100000u);
+    /* a loop of one task never opens a job (a row chain run alone): the caller's work too */
+    job j1 = {0};
+    edge_exec_parallel(x, 1, slow_task, &j1);
+    const edge_exec_counts d = counts_of(x);
+    assert_int_equal(atomic_load(&j1.seen[0]), 1);
+    assert_true(d.caller_work_ns - c.caller_work_ns >= 100000u);
+    edge__exec_free(x); /* parked */
+    x = edge__exec_new(2);
+    assert_non_null(x);
+    c = counts_of(x);
+    assert_true(c.caller_work_ns == 0 && c.helpers_work_ns == 0);
+    edge__exec_free(x);
 }
 
 /* One node's loop between edge_exec_node_begin and _end: the loops it added to the alone count
@@ -1152,7 +1237,7 @@ static void test_wake_move(void **state)
 }
 
 /* MODEL (a shared model's folder) opened with EDGE_THREADS_AUTO: its threads, its interpreter's
- * team, and one inference. */
+ * team, its work, and one inference. */
 static unsigned auto_threads(const char *dir, const char *model)
 {
     char path[4096];
@@ -1168,6 +1253,9 @@ static unsigned auto_threads(const char *dir, const char *model)
     edge_interp_thread_stats(it, &st);
     const unsigned threads = edge_model_threads(m);
     assert_int_equal(st.threads, threads);
+    /* the interpreter's team counts its threads' work (its loops ran); one thread has none */
+    assert_true(threads > 1 ? st.caller_work_ns + st.helpers_work_ns > 0
+                            : st.caller_work_ns == 0 && st.helpers_work_ns == 0);
     edge_interp_free(it);
     edge_model_unref(m);
     return threads;
@@ -1353,6 +1441,7 @@ int main(void)
         cmocka_unit_test(test_loaded_tries),
         cmocka_unit_test(test_calm_spells),
         cmocka_unit_test(test_many_loops),
+        cmocka_unit_test(test_work),
         cmocka_unit_test(test_node_times),
         cmocka_unit_test_setup_teardown(test_node_choice, no_spells, spells_back),
         cmocka_unit_test_setup_teardown(test_invoke_choice, no_spells, spells_back),

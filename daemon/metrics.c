@@ -423,7 +423,7 @@ static int put_gauge(dm_entry *e, void *arg)
 /* The intra-op teams' counts of each model (registry.h, dm_team_stats): one family a call. */
 typedef struct team_ctx {
     FILE *f;
-    enum { T_LOOPS, T_SPELLS, T_SOLO_NOW, T_ALONE_INVOKES } kind;
+    enum { T_LOOPS, T_SPELLS, T_SOLO_NOW, T_ALONE_INVOKES, T_WORK } kind;
 } team_ctx;
 
 static const struct {
@@ -449,6 +449,13 @@ static const struct {
                          "the model gains; the team is tried again now and then), or because "
                          "they came far apart and waking the sleeping helpers was measured to "
                          "cost more than they would save."},
+    [T_WORK] = {"edged_intra_op_work_seconds_total", "counter",
+                "Seconds the model's intra-op threads spent running its operators' work: thread "
+                "caller (the workers' own threads) and helpers (the other threads of their teams, "
+                "together), a row chain's waits for another thread's rows left out. Helpers "
+                "near caller: the work is shared; helpers near 0: one thread does it (solo "
+                "spells, alone mode). Against the inferences' compute time, their sum says "
+                "whether the work itself ran slower on several busy cores than on one."},
 };
 
 static int put_team(dm_entry *e, void *arg)
@@ -463,6 +470,17 @@ static int put_team(dm_entry *e, void *arg)
             put_label(c->f, dm_entry_name(e));
             fprintf(c->f, "\",mode=\"%s\"} %llu\n", mode[k],
                     (unsigned long long)atomic_load_explicit(n[k], memory_order_relaxed));
+        }
+        return 0;
+    }
+    if (c->kind == T_WORK) {
+        static const char *const thread[] = {"caller", "helpers"};
+        const _Atomic uint64_t *const ns[] = {&t->caller_work_ns, &t->helpers_work_ns};
+        for (int k = 0; k < 2; k++) {
+            fputs("edged_intra_op_work_seconds_total{model=\"", c->f);
+            put_label(c->f, dm_entry_name(e));
+            fprintf(c->f, "\",thread=\"%s\"} %.6f\n", thread[k],
+                    (double)atomic_load_explicit(ns[k], memory_order_relaxed) / 1e9);
         }
         return 0;
     }
@@ -684,7 +702,7 @@ char *dm_metrics_render(dm_metrics *m, dm_registry *r, dm_sched *s, size_t *len)
                  "(the version serving before stays).");
         dm_registry_foreach(r, put_loads, f);
         team_ctx tc = {.f = f};
-        for (tc.kind = T_LOOPS; tc.kind <= T_ALONE_INVOKES; tc.kind++) {
+        for (tc.kind = T_LOOPS; tc.kind <= T_WORK; tc.kind++) {
             put_head(f, team_family[tc.kind].name, team_family[tc.kind].type,
                      team_family[tc.kind].help);
             dm_registry_foreach(r, put_team, &tc);

@@ -70,6 +70,8 @@ typedef struct dm_team_stats {
      * (alone mode: a hand-off between this machine's CPUs costs more than the model gains) */
     _Atomic uint64_t alone_invokes;
     atomic_int solo_now; /* interpreters whose team was in a spell at the end of its last run */
+    /* ns the workers' threads, and their helpers together, spent in the operators' tasks */
+    _Atomic uint64_t caller_work_ns, helpers_work_ns;
 } dm_team_stats;
 typedef struct dm_entry {
     char *name;

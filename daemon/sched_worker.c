@@ -46,6 +46,10 @@ static void team_fold(cache_slot *c)
     atomic_fetch_add_explicit(&t->alone, now.alone - c->team.alone, memory_order_relaxed);
     atomic_fetch_add_explicit(&t->alone_invokes, now.alone_invokes - c->team.alone_invokes,
                               memory_order_relaxed);
+    atomic_fetch_add_explicit(&t->caller_work_ns, now.caller_work_ns - c->team.caller_work_ns,
+                              memory_order_relaxed);
+    atomic_fetch_add_explicit(&t->helpers_work_ns, now.helpers_work_ns - c->team.helpers_work_ns,
+                              memory_order_relaxed);
     if ((now.solo_now != 0) != (c->team.solo_now != 0))
         atomic_fetch_add_explicit(&t->solo_now, now.solo_now ? 1 : -1, memory_order_relaxed);
     c->team = now;

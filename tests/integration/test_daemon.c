@@ -1078,6 +1078,15 @@ static long long metric_value(const char *metrics, const char *key)
     return -1;
 }
 
+/* The same for a sample with a fraction (seconds). */
+static double metric_seconds(const char *metrics, const char *key)
+{
+    for (const char *p = metrics; (p = strstr(p, key)); p++)
+        if (p == metrics || p[-1] == '\n')
+            return strtod(p + strlen(key), NULL);
+    return -1.0;
+}
+
 /* The intra-op threads the daemon runs person_detect on (its repository index). */
 static unsigned daemon_threads(const char *model)
 {
@@ -1149,7 +1158,18 @@ static void test_intra_op_counters(void **state)
     const long long now = metric_value(mx, "edged_intra_op_solo{model=\"person_detect\"} ");
     const long long alone_inv =
         metric_value(mx, "edged_intra_op_alone_invokes_total{model=\"person_detect\"} ");
-    printf("# person_detect: %lld inferences with every node alone (alone mode)\n", alone_inv);
+    const double work_caller = metric_seconds(
+        mx, "edged_intra_op_work_seconds_total{model=\"person_detect\",thread=\"caller\"} ");
+    const double work_helpers = metric_seconds(
+        mx, "edged_intra_op_work_seconds_total{model=\"person_detect\",thread=\"helpers\"} ");
+    printf("# person_detect: %lld inferences with every node alone (alone mode); work %.6f s on "
+           "the workers' threads, %.6f s on their helpers\n",
+           alone_inv, work_caller, work_helpers);
+    assert_true(strstr(mx, "# TYPE edged_intra_op_work_seconds_total counter\n"));
+    /* a team's inferences did work (every loop counts, on the team or not); one thread none */
+    assert_true(work_caller >= 0.0 && work_helpers >= 0.0);
+    assert_true(threads == 1 ? work_caller == 0.0 && work_helpers == 0.0
+                             : ok == 0 || work_caller + work_helpers > 0.0);
     printf("# person_detect on %u threads: %lld loops an inference (%lld profiled), %lld "
            "requests: %lld parallel, %lld solo, %lld alone, %lld spells, %lld in one now\n",
            threads, per_invoke, per_profiled, ok, par, solo, alone, spells, now);

@@ -351,11 +351,12 @@ int edgectl_models(int argc, char **argv)
 /* ---------------------------------------------------------------- status */
 
 /* Sum of every sample of a metric whose name ends in SUFFIX with label model="NAME" (and
- * label EXTRA, like mode="solo", when not NULL) in the Prometheus text; -1 if there is none. */
-static long long model_sum(const char *metrics, const char *suffix, const char *name,
-                           const char *extra)
+ * label EXTRA, like mode="solo", when not NULL) in the Prometheus text; -1 if there is none.
+ * Samples with a fraction (seconds) are summed as such. */
+static double model_total(const char *metrics, const char *suffix, const char *name,
+                          const char *extra)
 {
-    long long sum = -1;
+    double sum = -1;
     char want[300];
     snprintf(want, sizeof want, "model=\"%s\"", name);
     const size_t sl = strlen(suffix);
@@ -372,12 +373,20 @@ static long long model_sum(const char *metrics, const char *suffix, const char *
                 memcpy(labels, brace, ll);
                 labels[ll] = 0;
                 if (strstr(labels, want) && (!extra || strstr(labels, extra)))
-                    sum = (sum < 0 ? 0 : sum) + strtoll(close + 1, NULL, 10);
+                    sum = (sum < 0 ? 0 : sum) + strtod(close + 1, NULL);
             }
         }
         line = eol ? eol + 1 : NULL;
     }
     return sum;
+}
+
+/* model_total of a count. */
+static long long model_sum(const char *metrics, const char *suffix, const char *name,
+                           const char *extra)
+{
+    const double v = model_total(metrics, suffix, name, extra);
+    return v < 0 ? -1 : (long long)(v + 0.5);
 }
 
 static long long queue_depth(const char *metrics, const char *name)
@@ -391,6 +400,7 @@ static long long queue_depth(const char *metrics, const char *name)
  * not say. */
 typedef struct team_counts {
     long long parallel, solo, spells, solo_now, alone, alone_invokes;
+    double caller_work, helpers_work; /* seconds in the operators' work (-1: not said) */
 } team_counts;
 
 static bool team_of(const char *metrics, const char *model, team_counts *t)
@@ -401,7 +411,20 @@ static bool team_of(const char *metrics, const char *model, team_counts *t)
     t->solo_now = model_sum(metrics, "edged_intra_op_solo", model, NULL);
     t->alone = model_sum(metrics, "edged_intra_op_loops_total", model, "mode=\"alone\"");
     t->alone_invokes = model_sum(metrics, "edged_intra_op_alone_invokes_total", model, NULL);
+    t->caller_work =
+        model_total(metrics, "edged_intra_op_work_seconds_total", model, "thread=\"caller\"");
+    t->helpers_work =
+        model_total(metrics, "edged_intra_op_work_seconds_total", model, "thread=\"helpers\"");
     return metrics && t->parallel >= 0 && t->solo >= 0 && t->spells >= 0 && t->solo_now >= 0;
+}
+
+/* HELPERS, status's column: the helpers' work as a share of the workers' own threads' ("-" when
+ * edged does not say or nothing ran): near 100% when the teams share the work, near 0 when one
+ * thread does it. */
+static void helpers_share(const team_counts *t, char *out, size_t size)
+{
+    if (t->caller_work > 0.0 && t->helpers_work >= 0.0)
+        snprintf(out, size, "%.0f%%", 100.0 * t->helpers_work / t->caller_work);
 }
 
 static json_t *team_json(const char *metrics, const char *model)
@@ -409,10 +432,11 @@ static json_t *team_json(const char *metrics, const char *model)
     team_counts t;
     if (!team_of(metrics, model, &t))
         return json_null();
-    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "parallel_loops", (json_int_t)t.parallel,
-                     "solo_loops", (json_int_t)t.solo, "solo_spells", (json_int_t)t.spells,
-                     "solo_now", (json_int_t)t.solo_now, "alone_loops", (json_int_t)t.alone,
-                     "alone_invokes", (json_int_t)t.alone_invokes);
+    return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:f, s:f}", "parallel_loops",
+                     (json_int_t)t.parallel, "solo_loops", (json_int_t)t.solo, "solo_spells",
+                     (json_int_t)t.spells, "solo_now", (json_int_t)t.solo_now, "alone_loops",
+                     (json_int_t)t.alone, "alone_invokes", (json_int_t)t.alone_invokes,
+                     "caller_work_seconds", t.caller_work, "helpers_work_seconds", t.helpers_work);
 }
 
 typedef struct status_info {
@@ -606,12 +630,13 @@ static void status_print_text(edge_client *c, const status_info *s, const model_
     /* the intra-op teams: loops on all their threads, loops alone in solo spells (the other
      * cores busy), spells begun, workers in one now, loops alone by their operator's times,
      * inferences alone by their own */
-    printf("\n%-24s %-12s %-12s %5s %12s %12s %7s %8s %12s %10s\n", "MODEL", "VERSIONS", "STATE",
-           "QUEUE", "PARALLEL", "SOLO", "SPELLS", "SOLO NOW", "ALONE", "ALONE INF");
+    printf("\n%-24s %-12s %-12s %5s %12s %12s %7s %8s %12s %10s %8s\n", "MODEL", "VERSIONS",
+           "STATE", "QUEUE", "PARALLEL", "SOLO", "SPELLS", "SOLO NOW", "ALONE", "ALONE INF",
+           "HELPERS");
     for (size_t k = 0; k < n; k++) {
         long long q = s->metrics ? queue_depth(s->metrics, rows[k].name) : -1;
         char qs[24], par[24] = "-", solo[24] = "-", spells[24] = "-", now[24] = "-",
-                     alone[24] = "-", alone_inv[24] = "-";
+                     alone[24] = "-", alone_inv[24] = "-", helpers[24] = "-";
         snprintf(qs, sizeof qs, q < 0 ? "-" : "%lld", q);
         team_counts t;
         if (team_of(s->metrics, rows[k].name, &t)) {
@@ -623,10 +648,11 @@ static void status_print_text(edge_client *c, const status_info *s, const model_
                 snprintf(alone, sizeof alone, "%lld", t.alone);
             if (t.alone_invokes >= 0)
                 snprintf(alone_inv, sizeof alone_inv, "%lld", t.alone_invokes);
+            helpers_share(&t, helpers, sizeof helpers);
         }
-        printf("%-24s %-12s %-12s %5s %12s %12s %7s %8s %12s %10s\n", rows[k].name,
+        printf("%-24s %-12s %-12s %5s %12s %12s %7s %8s %12s %10s %8s\n", rows[k].name,
                rows[k].versions[0] ? rows[k].versions : "-", rows[k].state[0] ? rows[k].state : "-",
-               qs, par, solo, spells, now, alone, alone_inv);
+               qs, par, solo, spells, now, alone, alone_inv, helpers);
     }
     json_t *devs = devices_json(s->metrics);
     if (json_array_size(devs))

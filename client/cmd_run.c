@@ -336,12 +336,14 @@ static int run_profile(edge_interp *it, const run_args *a)
     if (threads > 1) { /* what the team did in the warm-ups and the profiled invokes */
         edge_thread_stats ts;
         edge_interp_thread_stats(it, &ts);
+        const int invokes = a->runs + PROFILE_WARMUP;
         printf(
             "# threads: %llu loops in parallel, %llu alone (node faster alone; per-node choice "
             "%s), %llu solo (helpers off their CPUs: %llu spells), %llu of %d invokes with every "
-            "node alone\n",
+            "node alone; work %.1f us an invoke on this thread, %.1f on the helpers\n",
             ts.parallel, ts.alone, ts.node_choice ? "on" : "off", ts.solo, ts.spells,
-            ts.alone_invokes, a->runs + PROFILE_WARMUP);
+            ts.alone_invokes, invokes, (double)ts.caller_work_ns / 1e3 / invokes,
+            (double)ts.helpers_work_ns / 1e3 / invokes);
     }
     return edge_profile_report(stdout, it) ? EDGECTL_EFAIL : EDGECTL_OK;
 failed:

@@ -1212,6 +1212,11 @@ static void test_intra_op_counters(void **state)
     assert_int_equal(json_integer_value(json_object_get(team, "alone_loops")), alone);
     assert_int_equal(json_integer_value(json_object_get(team, "alone_invokes")), alone_inv);
     assert_true(json_is_integer(json_object_get(team, "solo_now")));
+    /* the work, as /metrics said it */
+    assert_true(fabs(json_real_value(json_object_get(team, "caller_work_seconds")) - work_caller) <
+                1e-5);
+    assert_true(
+        fabs(json_real_value(json_object_get(team, "helpers_work_seconds")) - work_helpers) < 1e-5);
     json_decref(st);
     /* and its table */
     snprintf(cmd, sizeof cmd, "%s status --socket %s > %s/status.txt", EDGECTL, F.sock, F.dir);
@@ -1219,12 +1224,16 @@ static void test_intra_op_counters(void **state)
     snprintf(file, sizeof file, "%s/status.txt", F.dir);
     char *text = dfx_slurp(file, NULL), want[200];
     assert_non_null(text);
-    snprintf(want, sizeof want, " %12lld %12lld %7lld %8lld %12lld %10lld\n", par, solo, spells,
-             now, alone, alone_inv);
+    /* HELPERS: the helpers' work over the workers' threads' ("-" on one thread) */
+    char helpers[24] = "-";
+    if (work_caller > 0.0)
+        snprintf(helpers, sizeof helpers, "%.0f%%", 100.0 * work_helpers / work_caller);
+    snprintf(want, sizeof want, " %12lld %12lld %7lld %8lld %12lld %10lld %8s\n", par, solo, spells,
+             now, alone, alone_inv, helpers);
     const char *row = strstr(text, "\nperson_detect ");
     const char *eol = row ? strchr(row + 1, '\n') : NULL;
-    if (!strstr(text, "PARALLEL         SOLO  SPELLS SOLO NOW        ALONE  ALONE INF") || !row ||
-        !eol || !strstr(row, want) || strstr(row, want) > eol)
+    if (!strstr(text, "PARALLEL         SOLO  SPELLS SOLO NOW        ALONE  ALONE INF  HELPERS") ||
+        !row || !eol || !strstr(row, want) || strstr(row, want) > eol)
         fail_msg("edgectl status printed (wanted '%s' on person_detect's row):\n%s", want, text);
     free(text);
 }

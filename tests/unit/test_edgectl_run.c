@@ -118,6 +118,14 @@ static void test_threads(void **state)
     assert_non_null(strstr(prof, ", 2 threads\n"));
     assert_non_null(strstr(prof, "# threads: "));
     assert_non_null(strstr(prof, " of 6 invokes with every node alone")); /* 3 + 3 warm-ups */
+    /* the team's work: the calling thread ran loops, so some */
+    double caller_us = -1, helpers_us = -1;
+    const char *work = strstr(team, "; work ");
+    assert_non_null(work);
+    assert_int_equal(sscanf(work, "; work %lf us an invoke on this thread, %lf on the helpers",
+                            &caller_us, &helpers_us),
+                     2);
+    assert_true(caller_us > 0.0 && helpers_us >= 0.0);
     assert_non_null(strstr(prof, "; per-node choice off)")); /* too few invokes to judge it */
     free(prof);
     prof = NULL;

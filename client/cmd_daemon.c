@@ -5,6 +5,7 @@
  * code and message for a libedgeclient error (4 and a hint saying where it
  * looked when the daemon is not there). JSON output through jansson. */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -386,7 +387,9 @@ static long long model_sum(const char *metrics, const char *suffix, const char *
                            const char *extra)
 {
     const double v = model_total(metrics, suffix, name, extra);
-    return v < 0 ? -1 : (long long)(v + 0.5);
+    if (!(v >= 0)) /* none, or not a number */
+        return -1;
+    return v < 9e18 ? (long long)(v + 0.5) : LLONG_MAX; /* a sample past any count: no overflow */
 }
 
 static long long queue_depth(const char *metrics, const char *name)
@@ -415,6 +418,11 @@ static bool team_of(const char *metrics, const char *model, team_counts *t)
         model_total(metrics, "edged_intra_op_work_seconds_total", model, "thread=\"caller\"");
     t->helpers_work =
         model_total(metrics, "edged_intra_op_work_seconds_total", model, "thread=\"helpers\"");
+    /* not said, or not a number JSON can hold (NaN, infinite): -1 */
+    if (!(t->caller_work >= 0 && t->caller_work < 1e15))
+        t->caller_work = -1;
+    if (!(t->helpers_work >= 0 && t->helpers_work < 1e15))
+        t->helpers_work = -1;
     return metrics && t->parallel >= 0 && t->solo >= 0 && t->spells >= 0 && t->solo_now >= 0;
 }
 

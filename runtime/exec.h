@@ -159,6 +159,10 @@ int edge__exec_helper_tid(const edge_exec *x, unsigned thread);
 /* Test hook: CPU >= 0 is the CPU every helper woken from its sleep for a job finds itself on
  * (it moves off when that is the caller's: exec.c, MOVE_EVERY_NS); -1 (the default): its own. */
 void edge__exec_woken_cpu(int cpu);
+/* Test hook: CPU >= 0 is the CPU a team's maker is taken to run on as it starts the helpers (they
+ * start off it, where its set has another CPU: exec.c, team_start_set); -1 (the default): its
+ * own. */
+void edge__exec_start_cpu(int cpu);
 /* Test hook: a probe of the team in alone mode invokes it WARM_NS untimed (at least once), then
  * TIME_NS timed (at least once), and a probe that lost makes the next wait WAIT_NS (doubling;
  * 0: no wait but the invokes'). The defaults: 200 us, 2 ms, 10 ms. */

@@ -35,6 +35,7 @@
 #include "test_support.h"
 
 #define TASKS 48
+#define PARKED_TEAMS 4 /* exec.c's PARKED_MAX: teams freed wait for reuse, up to this many */
 
 typedef struct job {
     atomic_uint seen[TASKS];
@@ -1097,6 +1098,29 @@ static bool set_becomes(int tid, const cpu_set_t *want)
     return false;
 }
 
+/* The first CPU of ALL, and *ONE the set of it alone. */
+static int first_cpu(const cpu_set_t *all, cpu_set_t *one)
+{
+    int first = -1;
+    for (int c = 0; c < CPU_SETSIZE && first < 0; c++)
+        if (CPU_ISSET(c, all))
+            first = c;
+    CPU_ZERO(one);
+    CPU_SET(first, one);
+    return first;
+}
+
+/* A new team (not a parked one) made by the calling thread. */
+static edge_exec *new_team(unsigned n)
+{
+    edge_exec *x[PARKED_TEAMS + 1] = {NULL};
+    for (int i = 0; i <= PARKED_TEAMS; i++)
+        x[i] = edge__exec_new(n);
+    for (int i = 0; i < PARKED_TEAMS; i++)
+        edge__exec_free(x[i]); /* parked: the next edge__exec_new gets one of them */
+    return x[PARKED_TEAMS];
+}
+
 /* A helper the scheduler keeps on the caller's CPU (the caller pinned there) runs only when the
  * caller does not, and misses the jobs: the team asks it to move, and it moves itself to a CPU it
  * may use that the team does not (exec.c, MOVE_EVERY_NS). Here the helper starts pinned where the
@@ -1111,20 +1135,10 @@ static void test_move_off(void **state)
     cpu_set_t all, one;
     if (!cpus_to_move(&all))
         return;
-    int caller = -1;
-    for (int c = 0; c < CPU_SETSIZE && caller < 0; c++)
-        if (CPU_ISSET(c, &all))
-            caller = c;
-    CPU_ZERO(&one);
-    CPU_SET(caller, &one);
+    const int caller = first_cpu(&all, &one);
     assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0);
     /* a new team (not a parked one): its helper inherits ONE */
-    edge_exec *x[5] = {NULL};
-    for (int i = 0; i < 5; i++)
-        x[i] = edge__exec_new(2);
-    edge_exec *t = x[4];
-    for (int i = 0; i < 4; i++)
-        edge__exec_free(x[i]); /* parked: the next edge__exec_new gets one of them */
+    edge_exec *t = new_team(2);
     assert_non_null(t);
     struct timespec t0, now;
     clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -1151,6 +1165,49 @@ static void test_move_off(void **state)
     assert_true(set_all_or_away(edge__exec_helper_tid(t, 1), &all, caller));
     assert_int_equal(sched_setaffinity(0, sizeof all, &all), 0);
     edge__exec_free(t);
+}
+
+/* A new helper starts off the CPU of the thread that makes the team, where that thread's CPU set
+ * has another, and then has the maker's whole set (exec.c, team_start_set): a new thread is queued
+ * on its maker's CPU, and there it waited milliseconds behind a caller that invoked at once. With
+ * spinning off (the helper sleeps at once, so the CPU it started on stays the one it says), the
+ * maker moved to its set's first CPU before each team and taken to run there as it makes it
+ * (edge__exec_start_cpu: it may be moved again meanwhile), each of 8 new teams' helpers starts on
+ * another CPU and ends with the maker's set. Made as before (in the maker's set), 1 or 2 of the 8
+ * started on the maker's CPU in each of three runs on a 2-vCPU VM. */
+static void test_start_off(void **state)
+{
+    (void)state;
+    cpu_set_t all, one;
+    if (!cpus_to_move(&all))
+        return;
+    const int first = first_cpu(&all, &one);
+    edge_set_thread_spin(0);
+    int on_first = 0;
+    for (int k = 0; k < 8; k++) {
+        assert_int_equal(sched_setaffinity(0, sizeof one, &one), 0); /* now on FIRST */
+        assert_int_equal(sched_setaffinity(0, sizeof all, &all), 0);
+        edge__exec_start_cpu(first);
+        edge_exec *t = new_team(2);
+        edge__exec_start_cpu(-1);
+        assert_non_null(t);
+        struct timespec t0, now;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        do { /* until it has run (a loaded machine may keep it waiting) */
+            nanosleep(&(struct timespec){0, 1000000L}, NULL);
+            clock_gettime(CLOCK_MONOTONIC, &now);
+        } while ((edge__exec_helper_cpu(t, 1) < 0 || !edge__exec_helper_tid(t, 1)) &&
+                 now.tv_sec - t0.tv_sec < 20);
+        const int cpu = edge__exec_helper_cpu(t, 1);
+        on_first += cpu == first;
+        assert_true(cpu >= 0 && CPU_ISSET(cpu, &all));
+        assert_true(set_becomes(edge__exec_helper_tid(t, 1), &all));
+        assert_int_equal(run_with(t, slow_task) & ~3u, 0); /* its tasks run as ever */
+        edge__exec_free(t);
+    }
+    edge_set_thread_spin(1);
+    printf("# %d of 8 new helpers started on the maker's CPU %d\n", on_first, first);
+    assert_int_equal(on_first, 0);
 }
 
 /* JOBS jobs of slow tasks on X, each after a 3 ms sleep (past MOVE_EVERY_NS; the helpers, not
@@ -1450,6 +1507,7 @@ int main(void)
         cmocka_unit_test(test_invoke_load),
         cmocka_unit_test_setup_teardown(test_invoke_burst, no_spells, spells_back),
         cmocka_unit_test_setup_teardown(test_move_off, no_spells, spells_back),
+        cmocka_unit_test_setup_teardown(test_start_off, no_spells, spells_back),
         cmocka_unit_test_setup_teardown(test_wake_move, no_spells, spells_back),
         cmocka_unit_test_setup_teardown(test_wake_alone, no_spells, spells_back),
         cmocka_unit_test_setup_teardown(test_woken, no_spells, spells_back),

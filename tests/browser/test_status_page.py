@@ -325,6 +325,24 @@ def check_sparse_model(ed, br):
     want, cell = wait_for("person_detect's solo-loops cell as /metrics says", team, 10)
     print("# person_detect's solo loops: %s" % cell)
 
+    # and the helpers' share of the work: their seconds in the tasks over the workers' own
+    def helpers():
+        text = http("GET", ed.base + "/metrics")[1].decode()
+        got = {}
+        for thread in ("caller", "helpers"):
+            key = 'edged_intra_op_work_seconds_total{model="person_detect",thread="%s"} ' % thread
+            for line in text.splitlines():
+                if line.startswith(key):
+                    got[thread] = float(line[len(key):])
+        if len(got) != 2 or got["caller"] <= 0:
+            raise Failed("person_detect's intra-op work on /metrics: %r" % got)
+        want = "%.0f%%" % (100.0 * got["helpers"] / got["caller"])
+        cell = br.js("return document.querySelector('#models tr[data-model=\"person_detect\"] "
+                     "td.helpers').textContent")
+        return (want, cell) if cell == want else None
+    want, cell = wait_for("person_detect's helpers cell as /metrics says", helpers, 10)
+    print("# person_detect's helpers did %s of its workers' own threads' work" % cell)
+
 
 def check_quantile(ed, br):
     """The page's p50 over edged's real bucket edges (hello's compute histogram on /metrics)

@@ -56,6 +56,8 @@ static void node_entry(const json_t *j, edge_node_profile *e)
     e->min_ns = u64(j, "min_ns");
     e->median_ns = u64(j, "median_ns");
     e->macs = u64(j, "macs");
+    e->caller_work_ns = u64(j, "caller_work_ns");
+    e->helpers_work_ns = u64(j, "helpers_work_ns");
     e->span = (int32_t)json_integer_value(json_object_get(j, "span"));
 }
 

@@ -9,6 +9,7 @@
  * time (robust on a busy CPU, where a preempted run inflates the mean), per node and per type, and
  * %peak against the int8 peak libedge measures on this machine at the model's kernel level
  * (edge_isa_peak_gops), named in the header. */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,24 +60,54 @@ static void work_text(uint64_t macs, uint64_t ns, double peak, char *buf, size_t
         snprintf(buf, size, " %8s %6s", "-", "-");
 }
 
+/* Whether any entry of E counts the work of intra-op threads (a team's profile). */
+static bool has_team(const edge_node_profile *e, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (e[i].caller_work_ns || e[i].helpers_work_ns)
+            return true;
+    return false;
+}
+
+/* " work_us helpers%" of entry P: its threads' time in its tasks per run, the helpers' against
+ * the calling thread's ("-" where it has none). */
+static void team_text(const edge_node_profile *p, char *buf, size_t size)
+{
+    const uint64_t work = p->caller_work_ns + p->helpers_work_ns;
+    char share[16] = "-";
+    if (p->caller_work_ns)
+        snprintf(share, sizeof share, "%.0f", pct(p->helpers_work_ns, p->caller_work_ns));
+    if (work && p->count)
+        snprintf(buf, size, " %10.2f %8s", (double)work / 1e3 / (double)p->count, share);
+    else
+        snprintf(buf, size, " %10s %8s", "-", "-");
+}
+
 static void print_nodes(FILE *f, const edge_node_profile *e, size_t n, uint64_t invokes,
                         uint64_t sum_ns, double peak)
 {
-    fprintf(f, "%-8s %-24s %-34s %-18s %6s %10s %10s %10s %7s %8s %6s\n", "node", "operator",
+    const bool team = has_team(e, n);
+    if (team)
+        fprintf(f, "# work_us: the node's time in its operator tasks per run, every thread's "
+                   "summed (against one thread's median_us: what its work cost on several CPUs); "
+                   "helpers%%: the helpers' part of it against the calling thread's\n");
+    fprintf(f, "%-8s %-24s %-34s %-18s %6s %10s %10s %10s %7s %8s %6s%s\n", "node", "operator",
             "kernel", "shape", "runs", "median_us", "mean_us", "us/invoke", "share%", "GOPS",
-            "%peak");
+            "%peak", team ? "    work_us helpers%" : "");
     for (size_t i = 0; i < n; i++) {
         const edge_node_profile *p = &e[i];
-        char node[24], shape[96], work[48];
+        char node[24], shape[96], work[48], threads[48] = "";
         snprintf(node, sizeof node, p->subgraph ? "%d:%d" : "%d",
                  p->subgraph ? p->subgraph : p->node, p->node);
         shape_text(p, shape, sizeof shape);
         const char *kernel = strcmp(p->backend, "cpu") ? p->backend : p->kernel;
         work_text(p->macs, p->median_ns, peak, work, sizeof work);
-        fprintf(f, "%-8s %-24s %-34s %-18s %6llu %10.2f %10.2f %10.2f %7.2f%s\n", node,
+        if (team)
+            team_text(p, threads, sizeof threads);
+        fprintf(f, "%-8s %-24s %-34s %-18s %6llu %10.2f %10.2f %10.2f %7.2f%s%s\n", node,
                 edge_profile_type_name(p), kernel, shape, (unsigned long long)p->count,
                 (double)p->median_ns / 1e3, (double)p->total_ns / 1e3 / (double)p->count,
-                (double)p->self_ns / 1e3 / (double)invokes, pct(p->self_ns, sum_ns), work);
+                (double)p->self_ns / 1e3 / (double)invokes, pct(p->self_ns, sum_ns), work, threads);
     }
 }
 

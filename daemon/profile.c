@@ -119,6 +119,7 @@ static void fold_node(struct dm_profile *p, size_t i, const edge_node_profile *e
     if (!a->p.count) {
         a->p = *e;
         a->p.count = a->p.total_ns = a->p.self_ns = a->p.min_ns = 0;
+        a->p.caller_work_ns = a->p.helpers_work_ns = 0;
     }
     const uint64_t per_run = e->total_ns / e->count;
     if (!a->p.count || e->min_ns < a->p.min_ns)
@@ -126,6 +127,8 @@ static void fold_node(struct dm_profile *p, size_t i, const edge_node_profile *e
     a->p.count += e->count;
     a->p.total_ns += e->total_ns;
     a->p.self_ns += e->self_ns;
+    a->p.caller_work_ns += e->caller_work_ns;
+    a->p.helpers_work_ns += e->helpers_work_ns;
     a->last[a->folds++ % SAMPLES] = per_run < UINT32_MAX ? (uint32_t)per_run : UINT32_MAX;
 }
 
@@ -209,8 +212,10 @@ static json_t *node_json(const edge_node_profile *e, uint64_t node_ns,
         (json_int_t)e->count, "total_ns", (json_int_t)e->total_ns, "self_ns",
         (json_int_t)e->self_ns, "min_ns", (json_int_t)e->min_ns, "median_ns",
         (json_int_t)e->median_ns, "span", (int)e->span, "share", share(e->self_ns, node_ns));
-    json_object_update_new(o, json_pack("{s:I, s:o}", "macs", (json_int_t)e->macs, "gops",
-                                        gops_json(e->macs, e->median_ns)));
+    json_object_update_new(o, json_pack("{s:I, s:o, s:I, s:I}", "macs", (json_int_t)e->macs, "gops",
+                                        gops_json(e->macs, e->median_ns), "caller_work_ns",
+                                        (json_int_t)e->caller_work_ns, "helpers_work_ns",
+                                        (json_int_t)e->helpers_work_ns));
     return o;
 }
 

@@ -1243,15 +1243,30 @@ void edge_exec_stats(const edge_exec *x, edge_exec_counts *out)
     out->moves = atomic_load_explicit(&x->n_moves, memory_order_relaxed);
     out->calm_ends = atomic_load_explicit(&x->n_calm, memory_order_relaxed);
     out->spell_ns = atomic_load_explicit(&x->spell_ns, memory_order_relaxed);
-    /* ticks to ns: the counter's pace since the team was made (or parked and taken again) */
-    const uint64_t ticks = node_ticks() - x->born_ticks, ns = now_ns() - x->born_ns;
-    const double per_ns = ticks && ns ? (double)ticks / (double)ns : 1.0;
-    uint64_t helpers = 0;
+    uint64_t caller, helpers;
+    edge_exec_work_ticks(x, &caller, &helpers);
+    out->caller_work_ns = edge_exec_ticks_ns(x, caller);
+    out->helpers_work_ns = edge_exec_ticks_ns(x, helpers);
+}
+
+void edge_exec_work_ticks(const edge_exec *x, uint64_t *caller, uint64_t *helpers)
+{
+    *caller = *helpers = 0;
+    if (!x)
+        return;
+    *caller = atomic_load_explicit(&x->slot[0].work, memory_order_relaxed);
     for (unsigned t = 1; t < x->n; t++)
-        helpers += atomic_load_explicit(&x->slot[t].work, memory_order_relaxed);
-    out->caller_work_ns =
-        (uint64_t)((double)atomic_load_explicit(&x->slot[0].work, memory_order_relaxed) / per_ns);
-    out->helpers_work_ns = (uint64_t)((double)helpers / per_ns);
+        *helpers += atomic_load_explicit(&x->slot[t].work, memory_order_relaxed);
+}
+
+uint64_t edge_exec_ticks_ns(const edge_exec *x, uint64_t ticks)
+{
+    if (!x)
+        return 0;
+    /* the counter's pace since the team was made (or parked and taken again) */
+    const uint64_t spent = node_ticks() - x->born_ticks, ns = now_ns() - x->born_ns;
+    const double per_ns = spent && ns ? (double)spent / (double)ns : 1.0;
+    return (uint64_t)((double)ticks / per_ns);
 }
 
 uint64_t edge_exec_ticks(void)

@@ -76,6 +76,12 @@ typedef struct edge_exec_counts {
     uint64_t caller_work_ns, helpers_work_ns;
 } edge_exec_counts;
 void edge_exec_stats(const edge_exec *x, edge_exec_counts *out);
+/* X's work so far in time-stamp counter ticks (edge_exec_counts' caller_work_ns and
+ * helpers_work_ns before they become ns): the caller's into *CALLER, the helpers' summed into
+ * *HELPERS; 0 and 0 for X NULL. And TICKS of that counter in ns, at the pace it kept since X was
+ * made (or parked and taken again). */
+void edge_exec_work_ticks(const edge_exec *x, uint64_t *caller, uint64_t *helpers);
+uint64_t edge_exec_ticks_ns(const edge_exec *x, uint64_t ticks);
 
 /* Per-node timing: the interpreter calls edge_exec_invoke as an invoke begins, and
  * edge_exec_node_begin / edge_exec_node_end around each node's work with that node's record

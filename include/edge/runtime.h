@@ -501,6 +501,13 @@ typedef struct edge_node_profile {
      * DEPTHWISE_CONV_2D and FULLY_CONNECTED, 0 for other operators; a back-end partition's
      * first entry: its nodes' sum. GOPS = 2 x macs / median_ns. */
     uint64_t macs;
+    /* With intra-op threads (edge_model_threads above 1): the ns the calling thread, and the
+     * helpers together, spent in the node's own operator tasks over its runs (as
+     * edge_thread_stats' caller_work_ns and helpers_work_ns; the subgraphs it calls left out);
+     * 0 and 0 on one thread. Their sum against one thread's total_ns for the same runs says what
+     * the node's work cost on several CPUs at once; total_ns less caller_work_ns is the calling
+     * thread's time in the node outside its tasks (handing work out, waiting for helpers). */
+    uint64_t caller_work_ns, helpers_work_ns;
 } edge_node_profile;
 
 /* Turn the profile on (nonzero) or off. Turning it on clears the records and, the first time,

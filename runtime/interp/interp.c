@@ -386,10 +386,10 @@ static int run_nodes_profiled(edge_interp *it, int32_t s, int32_t first, int32_t
     for (int32_t i = first; i < first + count; i++) {
         edge_prof_mark mk;
         if (it->prof_on)
-            edge__prof_begin(it->prof, &mk);
+            edge__prof_begin(it->prof, it->x, &mk);
         const int rc = run_node(it, s, i, t, depth);
         if (it->prof_on)
-            edge__prof_end(it->prof, i, &mk);
+            edge__prof_end(it->prof, it->x, i, &mk);
         if (rc)
             return rc;
         if (it->watch && s == 0)

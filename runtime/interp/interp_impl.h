@@ -59,16 +59,19 @@ void edge__chain_plan_hook(int plan);
 /* The share of every layer's rows (per mille) band 0 of chain CHAIN of M takes in W's next run. */
 unsigned edge__chain_share(const edge_model *m, const edge_chain_words *w, int32_t chain);
 
-/* A node's start, while profiling: the clock and its caller's time in callees so far. */
+/* A node's start, while profiling: the clock and its caller's time in callees so far; the
+ * team's work counts (edge_exec_work_ticks) and its caller's work in callees so far. */
 typedef struct edge_prof_mark {
     uint64_t t0, outer_child_ns;
+    uint64_t caller0, helpers0, outer_child_caller, outer_child_helpers;
 } edge_prof_mark;
 
 uint64_t edge__prof_now(void);
 /* Before and after model node NODE runs (m->nodes index): its time since BEGIN goes to its
  * record, with the time of the nodes it called (control flow) kept apart as not its own. */
-void edge__prof_begin(struct edge_prof *p, edge_prof_mark *mk);
-void edge__prof_end(struct edge_prof *p, int32_t node, const edge_prof_mark *mk);
+void edge__prof_begin(struct edge_prof *p, const edge_exec *x, edge_prof_mark *mk);
+void edge__prof_end(struct edge_prof *p, const edge_exec *x, int32_t node,
+                    const edge_prof_mark *mk);
 /* A back-end partition starting at NODE ran on its back end in NS nanoseconds. */
 void edge__prof_partition(struct edge_prof *p, int32_t node, uint64_t ns);
 /* One invoke of NS nanoseconds ended. */

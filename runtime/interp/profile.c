@@ -23,13 +23,16 @@
 
 typedef struct prof_rec {
     uint64_t count, total_ns, self_ns, min_ns;
+    uint64_t caller_ticks,
+        helpers_ticks;           /* the team's work in its own loops (edge_exec_work_ticks) */
     uint32_t last[PROF_SAMPLES]; /* ns, saturated at UINT32_MAX; slot count % PROF_SAMPLES */
 } prof_rec;
 
 struct edge_prof {
     uint64_t invokes, invoke_ns;
     uint64_t child_ns; /* time of the nodes run so far inside the node now running */
-    int32_t n;         /* records: m->n_all_nodes */
+    uint64_t child_caller, child_helpers; /* their work (ticks) */
+    int32_t n;                            /* records: m->n_all_nodes */
     prof_rec rec[];
 };
 
@@ -50,19 +53,37 @@ static void record(prof_rec *r, uint64_t total, uint64_t self)
     r->self_ns += self;
 }
 
-void edge__prof_begin(struct edge_prof *p, edge_prof_mark *mk)
+void edge__prof_begin(struct edge_prof *p, const edge_exec *x, edge_prof_mark *mk)
 {
     mk->outer_child_ns = p->child_ns;
-    p->child_ns = 0;
+    mk->outer_child_caller = p->child_caller;
+    mk->outer_child_helpers = p->child_helpers;
+    p->child_ns = p->child_caller = p->child_helpers = 0;
+    edge_exec_work_ticks(x, &mk->caller0, &mk->helpers0);
     mk->t0 = edge__prof_now();
 }
 
-void edge__prof_end(struct edge_prof *p, int32_t node, const edge_prof_mark *mk)
+/* WORK less INNER (a callee's share of it), never below 0. */
+static uint64_t own(uint64_t work, uint64_t inner)
+{
+    return inner < work ? work - inner : 0;
+}
+
+void edge__prof_end(struct edge_prof *p, const edge_exec *x, int32_t node, const edge_prof_mark *mk)
 {
     const uint64_t dt = edge__prof_now() - mk->t0;
-    const uint64_t inner = p->child_ns < dt ? p->child_ns : dt;
-    record(&p->rec[node], dt, dt - inner);
-    p->child_ns = mk->outer_child_ns + dt; /* the caller's callee time, this node included */
+    uint64_t caller, helpers;
+    edge_exec_work_ticks(x, &caller, &helpers); /* every loop of the node has closed */
+    caller -= mk->caller0;
+    helpers -= mk->helpers0;
+    prof_rec *r = &p->rec[node];
+    record(r, dt, own(dt, p->child_ns));
+    r->caller_ticks += own(caller, p->child_caller);
+    r->helpers_ticks += own(helpers, p->child_helpers);
+    /* the caller's callee time and work, this node's included */
+    p->child_ns = mk->outer_child_ns + dt;
+    p->child_caller = mk->outer_child_caller + caller;
+    p->child_helpers = mk->outer_child_helpers + helpers;
 }
 
 void edge__prof_partition(struct edge_prof *p, int32_t node, uint64_t ns)
@@ -74,7 +95,7 @@ void edge__prof_invoke(struct edge_prof *p, uint64_t ns)
 {
     p->invokes++;
     p->invoke_ns += ns;
-    p->child_ns = 0;
+    p->child_ns = p->child_caller = p->child_helpers = 0;
 }
 
 void edge__prof_free(struct edge_prof *p)
@@ -87,7 +108,7 @@ void edge_interp_profile_reset(edge_interp *it)
     if (!it || !it->prof)
         return;
     struct edge_prof *p = it->prof;
-    p->invokes = p->invoke_ns = p->child_ns = 0;
+    p->invokes = p->invoke_ns = p->child_ns = p->child_caller = p->child_helpers = 0;
     memset(p->rec, 0, (size_t)p->n * sizeof p->rec[0]);
 }
 
@@ -185,6 +206,8 @@ int edge_interp_profile(const edge_interp *it, size_t i, edge_node_profile *out)
         .min_ns = r->min_ns,
         .median_ns = median_ns(r),
         .span = span_of(m, n, (int32_t)i),
+        .caller_work_ns = edge_exec_ticks_ns(it->x, r->caller_ticks),
+        .helpers_work_ns = edge_exec_ticks_ns(it->x, r->helpers_ticks),
     };
     o.macs = span_macs(m, ts, (int32_t)i, o.span);
     if (n->n_out > 0 && n->out[0] >= 0) {

@@ -942,6 +942,13 @@ static const char *profile_problem(const json_t *doc, json_int_t invokes, const 
                                2.0 * (double)macs / (double)jint(n, "median_ns")) < 1e-6);
         else
             PROFILE_CHECK(json_is_null(gops));
+        /* its threads' work in its tasks (0 on one thread): the worker's at most the node's time,
+         * the helpers' at most as much (a slack for the counter's ticks becoming ns) */
+        const json_int_t most = jint(n, "total_ns") * 21 / 20 + 2000 * invokes;
+        PROFILE_CHECK(json_is_integer(json_object_get(n, "caller_work_ns")) &&
+                      jint(n, "caller_work_ns") >= 0 && jint(n, "caller_work_ns") <= most);
+        PROFILE_CHECK(json_is_integer(json_object_get(n, "helpers_work_ns")) &&
+                      jint(n, "helpers_work_ns") >= 0 && jint(n, "helpers_work_ns") <= most);
         prev = self;
         sum += self;
         share += json_real_value(json_object_get(n, "share"));

@@ -402,6 +402,92 @@ static void test_gops_column(void **state)
     free(text);
 }
 
+/* The team's columns: work_us, every thread's time in a node's tasks per run, and helpers%, the
+ * helpers' part against the calling thread's; printed only when some entry has work (a team's
+ * profile), "-" for an entry without. */
+static void test_work_columns(void **state)
+{
+    (void)state;
+    edge_node_profile e[2] = {
+        fake_entry("CONV_2D", 0, 2000000, 500000, 3000000),
+        fake_entry("SOFTMAX", 1, 500000, 125000, 0),
+    };
+    char *text = NULL, line[512];
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_int_equal(edge_profile_print(f, e, 2, 4, 4000000, NULL, 0.0), 0);
+    fclose(f);
+    assert_null(strstr(text, "work_us")); /* one thread: no such columns */
+    free(text);
+    e[0].caller_work_ns = 3000000; /* over its 4 runs: (3 + 1) ms / 4 = 1000 us a run */
+    e[0].helpers_work_ns = 1000000;
+    f = open_memstream(&text, &len);
+    assert_int_equal(edge_profile_print(f, e, 2, 4, 4000000, NULL, 0.0), 0);
+    fclose(f);
+    print_message("%s", text);
+    assert_non_null(strstr(text, "%peak    work_us helpers%\n"));
+    line_of(text, "0        CONV_2D", line, sizeof line);
+    assert_non_null(strstr(line, "    1000.00       33"));
+    line_of(text, "1        SOFTMAX", line, sizeof line);
+    assert_non_null(strstr(line, "-      -          -        -"));
+    free(text);
+}
+
+/* With 2 intra-op threads each entry says its threads' work: the calling thread's at most the
+ * node's time and the helpers' at most as much (a small slack for the counter's ticks becoming
+ * ns), some node's above 0, their sums within the team's own count (edge_interp_thread_stats);
+ * on one thread none. Never asserts that a helper joined: a loaded machine may keep it off. */
+static void test_team_work(void **state)
+{
+    (void)state;
+    char *dir = edge_test_shared_path("models/person_detect");
+    if (!dir)
+        skip();
+    char path[4096];
+    snprintf(path, sizeof path, "%s/model.tflite", dir);
+    free(dir);
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        const edge_model_options o = {.threads = threads};
+        edge_model *m;
+        edge_interp *it;
+        edge_error err = {0};
+        assert_int_equal(edge_model_open(path, &o, &m, &err), 0);
+        assert_int_equal(edge_interp_new(m, &it, &err), 0);
+        invoke_n(it, 2);
+        edge_thread_stats before, after;
+        edge_interp_thread_stats(it, &before);
+        assert_int_equal(edge_interp_set_profiling(it, 1), 0);
+        invoke_n(it, 8);
+        edge_interp_thread_stats(it, &after);
+        uint64_t caller = 0, helpers = 0;
+        for (size_t i = 0; i < edge_interp_profile_count(it); i++) {
+            edge_node_profile p;
+            if (edge_interp_profile(it, i, &p))
+                continue;
+            const double most = (double)p.total_ns * 1.05 + 2000.0 * (double)p.count;
+            if (threads == 1) {
+                assert_int_equal(p.caller_work_ns, 0);
+                assert_int_equal(p.helpers_work_ns, 0);
+            }
+            assert_true((double)p.caller_work_ns <= most);
+            assert_true((double)p.helpers_work_ns <= most);
+            caller += p.caller_work_ns;
+            helpers += p.helpers_work_ns;
+        }
+        print_message("# %u thread(s): caller %llu ns, helpers %llu ns in 8 invokes\n", threads,
+                      (unsigned long long)caller, (unsigned long long)helpers);
+        if (threads == 2) {
+            assert_true(caller > 0);
+            const double team_caller = (double)(after.caller_work_ns - before.caller_work_ns),
+                         team_helpers = (double)(after.helpers_work_ns - before.helpers_work_ns);
+            assert_true((double)caller <= team_caller * 1.05 + 1000.0);
+            assert_true((double)helpers <= team_helpers * 1.05 + 1000.0);
+        }
+        edge_interp_free(it);
+        edge_model_unref(m);
+    }
+}
+
 /* A model whose float16 weights' DEQUANTIZE nodes are folded away at load (the zoo's MediaPipe
  * hand landmark model): their entries answer EDGE_ENOTFOUND, never a stale node, every other
  * entry ran once, and the report prints (it crashed on the folded slots). */
@@ -449,6 +535,8 @@ int main(void)
         cmocka_unit_test(test_macs),
         cmocka_unit_test(test_peak),
         cmocka_unit_test(test_gops_column),
+        cmocka_unit_test(test_work_columns),
+        cmocka_unit_test(test_team_work),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -59,6 +59,8 @@ static void node_entry(const json_t *j, edge_node_profile *e)
     e->caller_work_ns = u64(j, "caller_work_ns");
     e->helpers_work_ns = u64(j, "helpers_work_ns");
     e->span = (int32_t)json_integer_value(json_object_get(j, "span"));
+    const json_int_t chain = json_integer_value(json_object_get(j, "chain"));
+    e->chain = chain > 0 && chain <= INT32_MAX ? (int32_t)chain : 0;
 }
 
 static int print_text(const json_t *doc)

@@ -111,6 +111,34 @@ static void print_nodes(FILE *f, const edge_node_profile *e, size_t n, uint64_t 
     }
 }
 
+/* A line for each row chain of E (edge_node_profile.chain): its nodes, its layers and its time,
+ * and how that time is shared. */
+static void print_chains(FILE *f, const edge_node_profile *e, size_t n, uint64_t invokes)
+{
+    int32_t chains = 0;
+    for (size_t i = 0; i < n; i++)
+        if (e[i].chain > chains)
+            chains = e[i].chain;
+    for (int32_t k = 1; k <= chains; k++) {
+        int32_t lo = INT32_MAX, hi = -1, layers = 0;
+        uint64_t ns = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (e[i].chain != k || e[i].subgraph)
+                continue;
+            lo = e[i].node < lo ? e[i].node : lo;
+            hi = e[i].node > hi ? e[i].node : hi;
+            layers += e[i].total_ns > 0;
+            ns += e[i].self_ns;
+        }
+        if (hi >= 0)
+            fprintf(f,
+                    "# row chain %d: nodes %d-%d, %d layers run as one parallel loop of the team "
+                    "(%.2f us per invoke); a layer's time is the chain's shared by its kernel "
+                    "calls' time on every thread (its work_us), the nodes between take 0\n",
+                    (int)k, (int)lo, (int)hi, (int)layers, (double)ns / 1e3 / (double)invokes);
+    }
+}
+
 static void print_types(FILE *f, const edge_profile_total *t, size_t nt, uint64_t invokes,
                         uint64_t sum_ns, double peak)
 {
@@ -165,6 +193,7 @@ int edge_profile_print(FILE *f, edge_node_profile *e, size_t n, uint64_t invokes
             (double)sum_ns / 1e3 / (double)invokes,
             (double)(invoke_ns > sum_ns ? invoke_ns - sum_ns : 0) / 1e3 / (double)invokes, n);
     print_peak(f, level, peak);
+    print_chains(f, e, n, invokes);
     print_nodes(f, e, n, invokes, sum_ns, peak);
     print_types(f, t, nt, invokes, sum_ns, peak);
     free(t);

@@ -129,6 +129,8 @@ static void fold_node(struct dm_profile *p, size_t i, const edge_node_profile *e
     a->p.self_ns += e->self_ns;
     a->p.caller_work_ns += e->caller_work_ns;
     a->p.helpers_work_ns += e->helpers_work_ns;
+    if (e->chain) /* a worker's interpreter ran it in a row chain */
+        a->p.chain = e->chain;
     a->last[a->folds++ % SAMPLES] = per_run < UINT32_MAX ? (uint32_t)per_run : UINT32_MAX;
 }
 
@@ -212,10 +214,10 @@ static json_t *node_json(const edge_node_profile *e, uint64_t node_ns,
         (json_int_t)e->count, "total_ns", (json_int_t)e->total_ns, "self_ns",
         (json_int_t)e->self_ns, "min_ns", (json_int_t)e->min_ns, "median_ns",
         (json_int_t)e->median_ns, "span", (int)e->span, "share", share(e->self_ns, node_ns));
-    json_object_update_new(o, json_pack("{s:I, s:o, s:I, s:I}", "macs", (json_int_t)e->macs, "gops",
-                                        gops_json(e->macs, e->median_ns), "caller_work_ns",
+    json_object_update_new(o, json_pack("{s:I, s:o, s:I, s:I, s:i}", "macs", (json_int_t)e->macs,
+                                        "gops", gops_json(e->macs, e->median_ns), "caller_work_ns",
                                         (json_int_t)e->caller_work_ns, "helpers_work_ns",
-                                        (json_int_t)e->helpers_work_ns));
+                                        (json_int_t)e->helpers_work_ns, "chain", (int)e->chain));
     return o;
 }
 

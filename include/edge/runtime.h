@@ -508,6 +508,12 @@ typedef struct edge_node_profile {
      * the node's work cost on several CPUs at once; total_ns less caller_work_ns is the calling
      * thread's time in the node outside its tasks (handing work out, waiting for helpers). */
     uint64_t caller_work_ns, helpers_work_ns;
+    /* 1 + the row chain the node last ran in (a team's run of consecutive row layers as one
+     * parallel loop, each thread's band of rows layer after layer), 0: none. Its layers run at
+     * once, so a chain's time is shared among its layers' nodes, each the part its kernel calls
+     * took of all the layers' (their caller_work_ns and helpers_work_ns: those calls' time on
+     * each thread), and the nodes between (a fused pointwise CONV_2D, a folded node) take 0 ns. */
+    int32_t chain;
 } edge_node_profile;
 
 /* Turn the profile on (nonzero) or off. Turning it on clears the records and, the first time,

@@ -413,7 +413,7 @@ typedef struct chain_line {
     _Alignas(64) atomic_uint v;
 } chain_line;
 
-/* A thread's kernel time and rows in one layer of a timed run (chain_steer). */
+/* A thread's kernel time and rows in one layer of a timed run (chain_steer, a profiled run). */
 typedef struct chain_acc {
     uint64_t ticks, rows;
 } chain_acc;
@@ -436,8 +436,9 @@ typedef struct chain_pace {
 #define CHAIN_PACE_STEP 1.25
 #define CHAIN_STEER_GAIN 0.03
 
-/* An interpreter's: each chain's pace (PACE, n_chains), its threads' times in a timed run (ACC[0]
- * the caller's, ACC[1] the helper's, a layer each of the longest chain), then N pieces' claims,
+/* An interpreter's: each chain's pace (PACE, n_chains), its threads' times in a timed run (ACC:
+ * thread T's at ACC[T * ACC_LAYERS], a layer each of the longest chain; thread 0 the caller's,
+ * ACC_THREADS of them, the team's), then N pieces' claims,
  * then their flags. Neither claims nor flags are reset between runs (each run is a generation of
  * its own): the caller zeroing them before each run left every line in its cache, and a helper's
  * claim of each of its pieces then waited for a round trip between the CPUs (64 to 254 ns on a
@@ -445,7 +446,9 @@ typedef struct chain_pace {
 struct edge_chain_words {
     _Alignas(64) unsigned gen; /* the last run's generation (the caller's: one runs at a time) */
     chain_pace *pace;
-    chain_acc *acc[2];
+    chain_acc *acc;
+    int32_t acc_layers;
+    unsigned acc_threads;
     chain_line line[];
 };
 
@@ -462,17 +465,19 @@ edge_chain_words *edge__chain_words_new(const edge_model *m)
     for (int32_t i = 0; i < m->n_chains; i++)
         if (m->chains[i].n_layers > layers)
             layers = m->chains[i].n_layers;
+    const unsigned threads = m->chains[0].threads; /* every chain's: the team's */
     const size_t lines =
                      sizeof(edge_chain_words) + 2 * (size_t)m->chain_pieces * sizeof(chain_line),
-                 acc = round64((size_t)layers * sizeof(chain_acc)),
+                 acc = round64((size_t)layers * sizeof(chain_acc)) * threads,
                  pace = round64((size_t)m->n_chains * sizeof(chain_pace));
-    edge_chain_words *w = aligned_alloc(64, lines + 2 * acc + pace);
+    edge_chain_words *w = aligned_alloc(64, lines + acc + pace);
     if (!w)
         return NULL;
-    memset(w, 0, lines + 2 * acc + pace); /* generation 0, unused: the first run's is 1 */
-    w->acc[0] = (chain_acc *)((char *)w + lines);
-    w->acc[1] = (chain_acc *)((char *)w + lines + acc);
-    w->pace = (chain_pace *)((char *)w + lines + 2 * acc);
+    memset(w, 0, lines + acc + pace); /* generation 0, unused: the first run's is 1 */
+    w->acc = (chain_acc *)((char *)w + lines);
+    w->acc_layers = (int32_t)(round64((size_t)layers * sizeof(chain_acc)) / sizeof(chain_acc));
+    w->acc_threads = threads;
+    w->pace = (chain_pace *)((char *)w + lines + acc);
     for (int32_t i = 0; i < m->n_chains; i++)
         w->pace[i] = (chain_pace){.rho = 1.0, .plan = (unsigned)m->chains[i].even};
     return w;
@@ -506,7 +511,10 @@ typedef struct chain_job {
     void *const *t;
     chain_line *claim, *done; /* piece Q's: claim[Q], done[Q] */
     unsigned gen;
-    chain_acc *acc[2]; /* a timed run: threads 0 and 1's kernel times by layer; else NULL */
+    chain_acc *acc; /* a timed run: thread T's kernel times by layer at ACC[T * ACC_LAYERS]; else
+                     * NULL */
+    int32_t acc_layers;
+    unsigned acc_threads;
 } chain_job;
 
 static void piece_run(const chain_job *j, int32_t q, unsigned thread);
@@ -548,10 +556,18 @@ static void layer_need(const chain_job *j, int32_t l, unsigned thread)
         piece_need(j, d, thread);
 }
 
+/* Thread THREAD's record of layer L in a timed run of J, else NULL. */
+static chain_acc *acc_of(const chain_job *j, unsigned thread, int32_t l)
+{
+    return j->acc && thread < j->acc_threads
+               ? &j->acc[(size_t)thread * (size_t)j->acc_layers + (size_t)l]
+               : NULL;
+}
+
 /* Piece Q, if no thread has claimed it in this run: claim it, get what it reads, run it. A
  * thread waits only for pieces of lower layers, each claimed by a thread running it or getting
- * what it reads (lower still), so every wait ends. In a timed run threads 0 and 1 count the
- * ticks of their kernel calls (and of the test hook) and the rows, by layer. */
+ * what it reads (lower still), so every wait ends. In a timed run each thread counts the ticks of
+ * its kernel calls (and of the test hook) and the rows, by layer. */
 static void piece_run(const chain_job *j, int32_t q, unsigned thread)
 {
     atomic_uint *claim = &j->claim[q].v;
@@ -567,7 +583,7 @@ static void piece_run(const chain_job *j, int32_t q, unsigned thread)
     for (int32_t d = p->dep0; d < p->dep1; d++)
         piece_need(j, d, thread);
     prefetch_borders(j, p);
-    chain_acc *acc = thread < 2 && j->acc[0] ? &j->acc[thread][p->layer] : NULL;
+    chain_acc *acc = acc_of(j, thread, p->layer);
     const uint64_t t0 = acc ? edge_exec_ticks() : 0;
     void (*hook)(unsigned, int32_t) = atomic_load_explicit(&piece_hook, memory_order_relaxed);
     if (hook)
@@ -611,19 +627,25 @@ static void chain_task(void *ctx, size_t task, unsigned thread)
 }
 
 /* The whole chain on one thread: each layer's rows in one go, the kernel calls a node run alone
- * makes (its one thread's cut is all its rows). */
+ * makes (its one thread's cut is all its rows); each timed in a timed run. */
 static void chain_alone_task(void *ctx, size_t task, unsigned thread)
 {
-    (void)task, (void)thread;
+    (void)task;
     const chain_job *j = ctx;
     for (int32_t i = 0; i < j->c->n_layers; i++) {
         const edge_node *n = &j->m->nodes[j->c->layers[i].node];
         const int32_t rows = j->p->pieces[j->p->first[i + 1] - 1].r1;
+        chain_acc *acc = acc_of(j, thread, i);
+        const uint64_t t0 = acc ? edge_exec_ticks() : 0;
         edge_fast_rows(n, j->t, 0, (size_t)rows);
+        if (acc) {
+            acc->ticks += edge_exec_ticks() - t0;
+            acc->rows += (uint64_t)rows;
+        }
     }
 }
 
-/* After a timed run of chain C (its threads' times A0, A1, then zeroed): the helper's pace
+/* After a timed run of chain C (its threads' times A0, A1): the helper's pace
  * against the caller's (the time its kernels took over what the caller's would have for the same
  * rows of each layer both ran) into PACE's running mean; then each plan's time, were the threads
  * to keep these paces (each layer's rows at the caller's pace as measured, band 1's at the
@@ -660,7 +682,6 @@ static void chain_steer(const edge_chain *c, chain_pace *pace, chain_acc *a0, ch
                 t[k] += row * (r0 > r1 ? r0 : r1);
             }
         }
-        a0[i] = a1[i] = (chain_acc){0, 0};
     }
     unsigned best = pace->plan;
     for (int32_t k = 0; k < c->n_plans; k++)
@@ -670,25 +691,53 @@ static void chain_steer(const edge_chain *c, chain_pace *pace, chain_acc *a0, ch
         pace->plan = best;
 }
 
+/* After a timed run of chain C with records W (then zeroed): its layers' kernel ticks into PROF
+ * (if not NULL: the caller's and the helpers' of layer L at PROF[2L], PROF[2L + 1], added). */
+static void chain_times(const edge_chain *c, edge_chain_words *w, uint64_t *prof)
+{
+    for (unsigned k = 0; k < w->acc_threads; k++) {
+        chain_acc *a = &w->acc[(size_t)k * (size_t)w->acc_layers];
+        for (int32_t i = 0; i < c->n_layers; i++) {
+            if (prof)
+                prof[2 * i + (k ? 1 : 0)] += a[i].ticks;
+            a[i] = (chain_acc){0, 0};
+        }
+    }
+}
+
 void edge__chain_run(const edge_model *m, const edge_chain *c, void *const *t, edge_chain_words *w,
-                     edge_exec *x)
+                     edge_exec *x, uint64_t *prof)
 {
     chain_pace *pace = &w->pace[c - m->chains];
     const int forced = atomic_load_explicit(&plan_hook, memory_order_relaxed);
     const unsigned plan = forced < 0            ? pace->plan
                           : forced < c->n_plans ? (unsigned)forced
                                                 : (unsigned)c->n_plans - 1;
-    chain_job j = {m, c, &c->plans[plan], t, w->line, w->line + m->chain_pieces, 0, {NULL, NULL}};
+    chain_job j = {m,
+                   c,
+                   &c->plans[plan],
+                   t,
+                   w->line,
+                   w->line + m->chain_pieces,
+                   0,
+                   NULL,
+                   w->acc_layers,
+                   w->acc_threads};
     if (edge_exec_width(x) != c->threads) { /* alone: one loop of the team's cut, as it counts */
+        j.acc = prof ? w->acc : NULL;
         edge_exec_parallel_as(x, 1, c->threads, chain_alone_task, &j);
+        if (prof)
+            chain_times(c, w, prof);
         return;
     }
     w->gen = w->gen + 1 < EDGE_EXEC_FLAG_GENS ? w->gen + 1 : 1;
     j.gen = w->gen;
-    const bool timed = c->n_plans > 1 && forced < 0 && ++pace->runs % CHAIN_TIME_EVERY == 0;
-    if (timed)
-        j.acc[0] = w->acc[0], j.acc[1] = w->acc[1];
+    const bool steer = c->n_plans > 1 && forced < 0 && ++pace->runs % CHAIN_TIME_EVERY == 0;
+    if (steer || prof)
+        j.acc = w->acc;
     edge_exec_parallel(x, c->threads, chain_task, &j);
-    if (timed)
-        chain_steer(c, pace, w->acc[0], w->acc[1]);
+    if (steer)
+        chain_steer(c, pace, w->acc, w->acc + w->acc_layers);
+    if (j.acc)
+        chain_times(c, w, prof);
 }

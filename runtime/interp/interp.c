@@ -370,20 +370,41 @@ static inline int run_node(edge_interp *it, int32_t s, int32_t i, void *const *t
 }
 
 /* Row chain C (runtime/interp/chain.c) over tensors T, timed as one node (its head's record)
- * and counted as one loop, on the team or alone. */
-static void run_chain(edge_interp *it, const edge_chain *c, void *const *t)
+ * and counted as one loop, on the team or alone; PROF as edge__chain_run's. */
+static void run_chain(edge_interp *it, const edge_chain *c, void *const *t, uint64_t *prof)
 {
     edge_exec_node_begin(it->x, &it->xnode[c->head]);
-    edge__chain_run(it->m, c, t, it->chain_words, it->x);
+    edge__chain_run(it->m, c, t, it->chain_words, it->x, prof);
     edge_exec_node_end(it->x, &it->xnode[c->head]);
 }
 
+/* The row chain run_nodes runs from node I of subgraph S (nodes FIRST.. COUNT), else NULL. */
+static const edge_chain *chain_at(const edge_interp *it, int32_t s, int32_t i, int32_t first,
+                                  int32_t count)
+{
+    const edge_model *m = it->m;
+    const int32_t ch = s == 0 && it->chain_words ? m->nodes[i].chain : 0;
+    return ch && m->chains[ch - 1].end <= first + count ? &m->chains[ch - 1] : NULL;
+}
+
 /* run_nodes while profiling or watched: each node timed on its own (profile.c keeps the
- * records), the watcher (edge_interp_watch) called after each node of subgraph 0. */
+ * records), the watcher (edge_interp_watch) called after each node of subgraph 0. A row chain
+ * runs as it does unprofiled, its time shared among its layers (edge__prof_chain_end), unless
+ * watched: the watcher reads each node's output after it, which the chain's later layers may
+ * have written over (its lifetimes). */
 static int run_nodes_profiled(edge_interp *it, int32_t s, int32_t first, int32_t count,
                               void *const *t, int depth)
 {
     for (int32_t i = first; i < first + count; i++) {
+        const edge_chain *c = it->watch ? NULL : chain_at(it, s, i, first, count);
+        if (c) { /* profiling: the watcher is not set */
+            edge_prof_mark mk;
+            edge__prof_begin(it->prof, it->x, &mk);
+            run_chain(it, c, t, edge__prof_chain_ticks(it->prof, c));
+            edge__prof_chain_end(it->prof, it->x, it->m, c, &mk);
+            i = c->end - 1;
+            continue;
+        }
         edge_prof_mark mk;
         if (it->prof_on)
             edge__prof_begin(it->prof, it->x, &mk);
@@ -408,10 +429,10 @@ static int run_nodes(edge_interp *it, int32_t s, int32_t first, int32_t count, i
     if (__builtin_expect(it->prof_on || it->watch, 0))
         return run_nodes_profiled(it, s, first, count, t, depth);
     for (int32_t i = first; i < first + count; i++) {
-        const int32_t ch = s == 0 && it->chain_words ? m->nodes[i].chain : 0;
-        if (ch && m->chains[ch - 1].end <= first + count) {
-            run_chain(it, &m->chains[ch - 1], t);
-            i = m->chains[ch - 1].end - 1;
+        const edge_chain *c = chain_at(it, s, i, first, count);
+        if (c) {
+            run_chain(it, c, t, NULL);
+            i = c->end - 1;
             continue;
         }
         const int rc = run_node(it, s, i, t, depth);

@@ -48,9 +48,10 @@ edge_chain_words *edge__chain_words_new(const edge_model *m);
 /* Row chain C of M over tensors T on team X, with flags W: one loop of the team's (its pieces,
  * cut by the plan W has for it, taken by the threads as they join), or, where X's loops run alone
  * now (edge_exec_width below the chain's threads: a node alone, a solo spell), each layer in one go
- * on the caller. */
+ * on the caller. PROF (a profiled run; NULL: none) gets each layer's kernel ticks added: layer L's
+ * on the calling thread at PROF[2L], on the helpers at PROF[2L + 1]. */
 void edge__chain_run(const edge_model *m, const edge_chain *c, void *const *t, edge_chain_words *w,
-                     edge_exec *x);
+                     edge_exec *x, uint64_t *prof);
 /* Test hook: FN(thread, piece) before each piece runs (NULL: none). */
 void edge__chain_piece_hook(void (*fn)(unsigned thread, int32_t piece));
 /* Test hook: every chain runs plan PLAN (clamped to its last; -1: the plan its threads' pace
@@ -72,6 +73,14 @@ uint64_t edge__prof_now(void);
 void edge__prof_begin(struct edge_prof *p, const edge_exec *x, edge_prof_mark *mk);
 void edge__prof_end(struct edge_prof *p, const edge_exec *x, int32_t node,
                     const edge_prof_mark *mk);
+/* A row chain C of M (chain.c) run while profiling: edge__prof_begin, then
+ * edge__prof_chain_ticks (zeroed: edge__chain_run's PROF), the chain, then edge__prof_chain_end:
+ * the chain's time goes to its layers' nodes, each the share its kernels took of all the
+ * layers' kernel time (the layers run at once on the team), their work is their kernel ticks by
+ * thread, and the nodes between (fused, folded: they do nothing) run in 0 ns. */
+uint64_t *edge__prof_chain_ticks(struct edge_prof *p, const edge_chain *c);
+void edge__prof_chain_end(struct edge_prof *p, const edge_exec *x, const edge_model *m,
+                          const edge_chain *c, const edge_prof_mark *mk);
 /* A back-end partition starting at NODE ran on its back end in NS nanoseconds. */
 void edge__prof_partition(struct edge_prof *p, int32_t node, uint64_t ns);
 /* One invoke of NS nanoseconds ended. */

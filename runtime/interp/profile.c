@@ -4,9 +4,10 @@
  * allocated the first time it is turned on, never by invoke), the hooks interp.c calls around
  * each node while it is on (CLOCK_MONOTONIC before and after; a node's time minus that of the
  * nodes it called through IF, WHILE or CALL_ONCE is its own), a back-end partition's time, the
- * invokes' totals, and reading the records (edge_interp_profile, with each entry's
- * multiply-accumulates per run: a partition's, its nodes' sum). Does not own running nodes
- * (interp.c), the node names (views.c) or printing a profile (the callers: edgectl, bench). */
+ * invokes' totals, a row chain's time shared among its layers (edge__prof_chain_end), and
+ * reading the records (edge_interp_profile, with each entry's multiply-accumulates per run: a
+ * partition's, its nodes' sum). Does not own running nodes (interp.c), the node names (views.c)
+ * or printing a profile (the callers: edgectl, bench). */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,6 +26,7 @@ typedef struct prof_rec {
     uint64_t count, total_ns, self_ns, min_ns;
     uint64_t caller_ticks,
         helpers_ticks;           /* the team's work in its own loops (edge_exec_work_ticks) */
+    int32_t chain;               /* 1 + the row chain it last ran in, 0: none */
     uint32_t last[PROF_SAMPLES]; /* ns, saturated at UINT32_MAX; slot count % PROF_SAMPLES */
 } prof_rec;
 
@@ -33,6 +35,8 @@ struct edge_prof {
     uint64_t child_ns; /* time of the nodes run so far inside the node now running */
     uint64_t child_caller, child_helpers; /* their work (ticks) */
     int32_t n;                            /* records: m->n_all_nodes */
+    uint64_t *chain_ticks; /* a row chain's kernel ticks by layer (edge__chain_run's PROF), 2 a
+                            * layer of the longest chain, after the records; NULL: no chains */
     prof_rec rec[];
 };
 
@@ -86,6 +90,44 @@ void edge__prof_end(struct edge_prof *p, const edge_exec *x, int32_t node, const
     p->child_helpers = mk->outer_child_helpers + helpers;
 }
 
+uint64_t *edge__prof_chain_ticks(struct edge_prof *p, const edge_chain *c)
+{
+    memset(p->chain_ticks, 0, 2 * (size_t)c->n_layers * sizeof p->chain_ticks[0]);
+    return p->chain_ticks;
+}
+
+void edge__prof_chain_end(struct edge_prof *p, const edge_exec *x, const edge_model *m,
+                          const edge_chain *c, const edge_prof_mark *mk)
+{
+    const uint64_t dt = edge__prof_now() - mk->t0;
+    uint64_t caller, helpers, sum = 0;
+    edge_exec_work_ticks(x, &caller, &helpers);
+    caller -= mk->caller0;
+    helpers -= mk->helpers0;
+    const uint64_t *k = p->chain_ticks;
+    for (int32_t i = 0; i < c->n_layers; i++)
+        sum += k[2 * i] + k[2 * i + 1];
+    int32_t l = 0; /* the next layer: layers are in node order */
+    for (int32_t node = c->head; node < c->end; node++) {
+        prof_rec *r = &p->rec[node];
+        r->chain = (int32_t)(c - m->chains) + 1;
+        if (l == c->n_layers || c->layers[l].node != node) {
+            record(r, 0, 0); /* a node between: fused or folded, it does nothing */
+            continue;
+        }
+        const uint64_t work = k[2 * l] + k[2 * l + 1];
+        const double share = sum ? (double)work / (double)sum : 1.0 / (double)c->n_layers;
+        const uint64_t ns = (uint64_t)((double)dt * share + 0.5);
+        record(r, ns, ns);
+        r->caller_ticks += k[2 * l];
+        r->helpers_ticks += k[2 * l + 1];
+        l++;
+    }
+    p->child_ns = mk->outer_child_ns + dt;
+    p->child_caller = mk->outer_child_caller + caller;
+    p->child_helpers = mk->outer_child_helpers + helpers;
+}
+
 void edge__prof_partition(struct edge_prof *p, int32_t node, uint64_t ns)
 {
     record(&p->rec[node], ns, ns);
@@ -121,11 +163,19 @@ int edge_interp_set_profiling(edge_interp *it, int on)
         return 0;
     }
     if (!it->prof) {
-        const int32_t n = it->m->n_all_nodes;
-        it->prof = calloc(1, sizeof *it->prof + ((size_t)n + 1) * sizeof(prof_rec));
+        const edge_model *m = it->m;
+        const int32_t n = m->n_all_nodes;
+        size_t layers = 0; /* the longest chain's */
+        for (int32_t i = 0; it->chain_words && i < m->n_chains; i++)
+            if ((size_t)m->chains[i].n_layers > layers)
+                layers = (size_t)m->chains[i].n_layers;
+        const size_t recs = sizeof *it->prof + ((size_t)n + 1) * sizeof(prof_rec);
+        it->prof = calloc(1, recs + 2 * layers * sizeof(uint64_t));
         if (!it->prof)
             return EDGE_ENOMEM;
         it->prof->n = n;
+        if (layers)
+            it->prof->chain_ticks = (uint64_t *)((char *)it->prof + recs);
     }
     edge_interp_profile_reset(it);
     it->prof_on = true;
@@ -208,6 +258,7 @@ int edge_interp_profile(const edge_interp *it, size_t i, edge_node_profile *out)
         .span = span_of(m, n, (int32_t)i),
         .caller_work_ns = edge_exec_ticks_ns(it->x, r->caller_ticks),
         .helpers_work_ns = edge_exec_ticks_ns(it->x, r->helpers_ticks),
+        .chain = r->chain,
     };
     o.macs = span_macs(m, ts, (int32_t)i, o.span);
     if (n->n_out > 0 && n->out[0] >= 0) {

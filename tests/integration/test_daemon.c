@@ -879,12 +879,14 @@ typedef struct model_facts {
     size_t nodes;
     uint64_t first_macs;
     edge_isa isa;
+    unsigned threads; /* the daemon's intra-op threads for it */
 } model_facts;
 
 /* What is wrong with DOC as the profile of person_detect's version 1 after INVOKES profiled
  * requests, or NULL: every node of the model ran INVOKES times, sorted by own time, the sums and
  * shares agree; the first node's MACs are libedge's, GOPS is 2 x MACs / median, the level and
- * its peak are given. */
+ * its peak are given; on 2 threads its row chain's nodes say the chain (their time its share of
+ * the chain's, 0 for the fused nodes between its layers, their work at most 2 threads' worth). */
 #define PROFILE_CHECK(cond)                                                          \
     do {                                                                             \
         if (!(cond)) {                                                               \
@@ -914,6 +916,7 @@ static const char *profile_problem(const json_t *doc, json_int_t invokes, const 
     json_int_t sum = 0, prev = INT64_MAX, op_nodes = 0, op_sum = 0;
     double share = 0;
     bool seen[256] = {0};
+    size_t chained = 0;
     for (i = 0; i < json_array_size(nodes); i++) {
         const json_t *n = json_array_get(nodes, i);
         const json_int_t self = jint(n, "self_ns"), node = jint(n, "node");
@@ -921,8 +924,12 @@ static const char *profile_problem(const json_t *doc, json_int_t invokes, const 
         PROFILE_CHECK(node >= 0 && node < (json_int_t)model_nodes && !seen[node]);
         seen[node] = true;
         PROFILE_CHECK(jint(n, "runs") == invokes);
-        PROFILE_CHECK(self > 0 && self <= prev && self == jint(n, "total_ns"));
-        PROFILE_CHECK(jint(n, "min_ns") > 0 && jint(n, "min_ns") <= jint(n, "median_ns"));
+        PROFILE_CHECK(json_is_integer(json_object_get(n, "chain")) && jint(n, "chain") >= 0);
+        const bool chain = jint(n, "chain") > 0; /* a fused node between its layers takes 0 */
+        chained += chain;
+        PROFILE_CHECK((self > 0 || chain) && self <= prev && self == jint(n, "total_ns"));
+        PROFILE_CHECK((jint(n, "min_ns") > 0 || chain) &&
+                      jint(n, "min_ns") <= jint(n, "median_ns"));
         /* each of the INVOKES runs took at least min_ns, the median run lies between */
         PROFILE_CHECK(jint(n, "min_ns") * invokes <= jint(n, "total_ns"));
         PROFILE_CHECK(jint(n, "median_ns") <=
@@ -943,8 +950,9 @@ static const char *profile_problem(const json_t *doc, json_int_t invokes, const 
         else
             PROFILE_CHECK(json_is_null(gops));
         /* its threads' work in its tasks (0 on one thread): the worker's at most the node's time,
-         * the helpers' at most as much (a slack for the counter's ticks becoming ns) */
-        const json_int_t most = jint(n, "total_ns") * 21 / 20 + 2000 * invokes;
+         * the helpers' at most as much (a slack for the counter's ticks becoming ns); a chain's
+         * layer, whose time is its share of the chain's by its work, twice that */
+        const json_int_t most = jint(n, "total_ns") * (chain ? 42 : 21) / 20 + 2000 * invokes;
         PROFILE_CHECK(json_is_integer(json_object_get(n, "caller_work_ns")) &&
                       jint(n, "caller_work_ns") >= 0 && jint(n, "caller_work_ns") <= most);
         PROFILE_CHECK(json_is_integer(json_object_get(n, "helpers_work_ns")) &&
@@ -958,6 +966,9 @@ static const char *profile_problem(const json_t *doc, json_int_t invokes, const 
         op_nodes += jint(json_array_get(ops, k), "nodes");
         op_sum += jint(json_array_get(ops, k), "self_ns");
     }
+    PROFILE_CHECK(chained == 0 || mf->threads == 2);
+    if (invokes && mf->threads == 2) /* person_detect's chain: all 14 depthwise layers */
+        PROFILE_CHECK(chained == 27);
     PROFILE_CHECK(jint(doc, "node_ns") == sum);
     PROFILE_CHECK(op_sum == sum);
     PROFILE_CHECK(op_nodes == (json_int_t)json_array_size(nodes));
@@ -979,6 +990,8 @@ static void check_profile(const json_t *doc, json_int_t invokes, const model_fac
     }
 }
 
+static unsigned daemon_threads(const char *model);
+
 static void test_profile(void **state)
 {
     (void)state;
@@ -993,7 +1006,8 @@ static void test_profile(void **state)
     assert_int_equal(edge_interp_invoke(it), 0);
     edge_node_profile first;
     assert_int_equal(edge_interp_profile(it, 0, &first), 0);
-    const model_facts mf = {edge_model_node_count(m), first.macs, edge_model_isa(m)};
+    const model_facts mf = {edge_model_node_count(m), first.macs, edge_model_isa(m),
+                            daemon_threads("person_detect")};
     assert_true(mf.first_macs > 0); /* a convolution */
     edge_interp_free(it);
     edge_model_unref(m);
@@ -1139,8 +1153,8 @@ static void test_intra_op_counters(void **state)
     edge_thread_stats one, two;
     edge_interp_thread_stats(it, &one);
     const long long per_invoke = (long long)(one.parallel + one.solo + one.alone);
-    /* a profiled invoke (test_profile's requests) runs a row chain's nodes one by one
-     * (runtime/interp/chain.c): its loops an invoke */
+    /* a profiled invoke (test_profile's requests) runs its row chain as one loop too
+     * (runtime/interp/interp.c, run_nodes_profiled): its loops an invoke */
     assert_int_equal(edge_interp_set_profiling(it, 1), 0);
     assert_int_equal(edge_interp_invoke(it), 0);
     edge_interp_thread_stats(it, &two);

@@ -433,26 +433,179 @@ static void test_work_columns(void **state)
     free(text);
 }
 
-/* With 2 intra-op threads each entry says its threads' work: the calling thread's at most the
- * node's time and the helpers' at most as much (a small slack for the counter's ticks becoming
- * ns), some node's above 0, their sums within the team's own count (edge_interp_thread_stats);
- * on one thread none. Never asserts that a helper joined: a loaded machine may keep it off. */
-static void test_team_work(void **state)
+/* A row chain's line: its nodes, its layers (entries with time) and its time per invoke. */
+static void test_chain_line(void **state)
 {
     (void)state;
+    edge_node_profile e[4] = {
+        fake_entry("DEPTHWISE_CONV_2D", 0, 3000000, 750000, 3000000),
+        fake_entry("CONV_2D", 1, 0, 0, 0), /* fused: a run of 0 ns */
+        fake_entry("DEPTHWISE_CONV_2D", 2, 1000000, 250000, 1000000),
+        fake_entry("SOFTMAX", 3, 500000, 125000, 0),
+    };
+    char *text = NULL, line[512];
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    assert_int_equal(edge_profile_print(f, e, 4, 4, 5000000, NULL, 0.0), 0);
+    fclose(f);
+    assert_null(strstr(text, "row chain")); /* no entry ran in one */
+    free(text);
+    for (int i = 0; i < 4; i++) /* the print sorted them */
+        e[i].chain = e[i].node < 3;
+    f = open_memstream(&text, &len);
+    assert_int_equal(edge_profile_print(f, e, 4, 4, 5000000, NULL, 0.0), 0);
+    fclose(f);
+    print_message("%s", text);
+    line_of(text, "# row chain 1:", line, sizeof line);
+    assert_non_null(strstr(line, "nodes 0-2, 2 layers"));
+    assert_non_null(strstr(line, "(1000.00 us per invoke)")); /* (3 + 0 + 1) ms over 4 invokes */
+    assert_null(strstr(text, "row chain 2"));
+    free(text);
+}
+
+/* person_detect's file into PATH (SIZE bytes), or the test skipped without the shared data. */
+static void person_detect_path(char *path, size_t size)
+{
     char *dir = edge_test_shared_path("models/person_detect");
     if (!dir)
         skip();
-    char path[4096];
-    snprintf(path, sizeof path, "%s/model.tflite", dir);
+    snprintf(path, size, "%s/model.tflite", dir);
     free(dir);
+}
+
+/* PATH opened on THREADS intra-op threads, and an interpreter of it. */
+static void open_threads(const char *path, unsigned threads, edge_model **m, edge_interp **it)
+{
+    const edge_model_options o = {.threads = threads};
+    edge_error err = {0};
+    assert_int_equal(edge_model_open(path, &o, m, &err), 0);
+    assert_int_equal(edge_interp_new(*m, it, &err), 0);
+}
+
+/* The output bytes of IT's first output, into a malloc'd copy (*BYTES long). */
+static void *output_copy(edge_interp *it, size_t *bytes)
+{
+    const void *o = edge_interp_output(it, 0, bytes);
+    assert_non_null(o);
+    void *c = malloc(*bytes);
+    assert_non_null(c);
+    memcpy(c, o, *bytes);
+    return c;
+}
+
+/* IT's first input set to a fixed pattern, then N invokes (an invoke may write over its input:
+ * the arena gives the input's bytes to later tensors). */
+static void invoke_set(edge_interp *it, int n)
+{
+    for (int k = 0; k < n; k++) {
+        size_t bytes;
+        uint8_t *in = edge_interp_input(it, 0, &bytes);
+        assert_non_null(in);
+        for (size_t i = 0; i < bytes; i++)
+            in[i] = (uint8_t)(i * 7 + i / 96);
+        invoke_n(it, 1);
+    }
+}
+
+static void count_watch(void *arg, size_t node)
+{
+    (void)node;
+    ++*(size_t *)arg;
+}
+
+/* Profiling a team runs its row chains as an unprofiled invoke does (person_detect on 2 threads:
+ * one chain), not node by node: the same output bytes; every node from the chain's head to its
+ * end says the chain and ran once an invoke; its layers share the chain's time by their kernel
+ * calls' work, so each layer's work is at most 2 threads times its time (a small slack for the
+ * counter's ticks becoming ns), the nodes between (fused pointwise layers) take 0 ns, and the
+ * chain's entries add up to at most the invokes' time. Watched, the nodes run one by one (the
+ * watcher reads each node's output after it): no entry says a chain and the watcher sees every
+ * node. On one thread no chain. Never asserts on how long anything took or that a helper
+ * joined. */
+static void test_chain_profile(void **state)
+{
+    (void)state;
+    char path[4096];
+    person_detect_path(path, sizeof path);
     for (unsigned threads = 1; threads <= 2; threads++) {
-        const edge_model_options o = {.threads = threads};
         edge_model *m;
         edge_interp *it;
-        edge_error err = {0};
-        assert_int_equal(edge_model_open(path, &o, &m, &err), 0);
-        assert_int_equal(edge_interp_new(m, &it, &err), 0);
+        open_threads(path, threads, &m, &it);
+        invoke_set(it, 1);
+        size_t bytes, bytes2;
+        void *plain = output_copy(it, &bytes);
+        assert_int_equal(edge_interp_set_profiling(it, 1), 0);
+        invoke_set(it, 6);
+        void *profiled = output_copy(it, &bytes2);
+        assert_int_equal(bytes, bytes2);
+        assert_memory_equal(plain, profiled, bytes);
+        uint64_t invoke_ns = 0;
+        assert_int_equal(edge_interp_profile_invokes(it, &invoke_ns), 6);
+        int32_t lo = INT32_MAX, hi = -1, layers = 0, between = 0;
+        uint64_t chain_ns = 0;
+        for (size_t i = 0; i < edge_interp_profile_count(it); i++) {
+            edge_node_profile p;
+            if (edge_interp_profile(it, i, &p) || !p.chain)
+                continue;
+            assert_int_equal(p.chain, 1);
+            assert_int_equal(p.count, 6);
+            lo = p.node < lo ? p.node : lo;
+            hi = p.node > hi ? p.node : hi;
+            chain_ns += p.self_ns;
+            const uint64_t work = p.caller_work_ns + p.helpers_work_ns;
+            if (p.total_ns) {
+                layers++;
+                assert_true((double)work <= 2.0 * 1.05 * (double)p.total_ns + 2000.0 * 6);
+            } else { /* a node between: it did nothing */
+                between++;
+                assert_int_equal(work, 0);
+            }
+        }
+        print_message("# %u thread(s): chain nodes %d-%d, %d layers, %d between, %.1f us of "
+                      "%.1f us an invoke\n",
+                      threads, (int)lo, (int)hi, (int)layers, (int)between, (double)chain_ns / 6e3,
+                      (double)invoke_ns / 6e3);
+        if (threads == 1) {
+            assert_int_equal(hi, -1);
+        } else {
+            assert_int_equal(lo, 0);
+            assert_int_equal(layers, 14);
+            assert_int_equal(hi - lo + 1, layers + between);
+            assert_true(chain_ns <= invoke_ns);
+            /* watched: node by node, no chain */
+            size_t seen = 0;
+            edge_interp_watch(it, count_watch, &seen);
+            edge_interp_profile_reset(it);
+            invoke_n(it, 1);
+            assert_int_equal(seen, (size_t)edge_model_node_count(m));
+            for (size_t i = 0; i < edge_interp_profile_count(it); i++) {
+                edge_node_profile p;
+                if (edge_interp_profile(it, i, &p) == 0)
+                    assert_int_equal(p.chain, 0);
+            }
+            edge_interp_watch(it, NULL, NULL);
+        }
+        free(plain);
+        free(profiled);
+        edge_interp_free(it);
+        edge_model_unref(m);
+    }
+}
+
+/* With 2 intra-op threads each entry says its threads' work: the calling thread's at most the
+ * node's time and the helpers' at most as much (a small slack for the counter's ticks becoming
+ * ns; a row chain's layer, whose time is its share of the chain's, at most twice that), some
+ * node's above 0, their sums within the team's own count (edge_interp_thread_stats); on one
+ * thread none. Never asserts that a helper joined: a loaded machine may keep it off. */
+static void test_team_work(void **state)
+{
+    (void)state;
+    char path[4096];
+    person_detect_path(path, sizeof path);
+    for (unsigned threads = 1; threads <= 2; threads++) {
+        edge_model *m;
+        edge_interp *it;
+        open_threads(path, threads, &m, &it);
         invoke_n(it, 2);
         edge_thread_stats before, after;
         edge_interp_thread_stats(it, &before);
@@ -464,7 +617,8 @@ static void test_team_work(void **state)
             edge_node_profile p;
             if (edge_interp_profile(it, i, &p))
                 continue;
-            const double most = (double)p.total_ns * 1.05 + 2000.0 * (double)p.count;
+            const double most =
+                (double)p.total_ns * (p.chain ? 2.1 : 1.05) + 2000.0 * (double)p.count;
             if (threads == 1) {
                 assert_int_equal(p.caller_work_ns, 0);
                 assert_int_equal(p.helpers_work_ns, 0);
@@ -537,6 +691,8 @@ int main(void)
         cmocka_unit_test(test_gops_column),
         cmocka_unit_test(test_work_columns),
         cmocka_unit_test(test_team_work),
+        cmocka_unit_test(test_chain_line),
+        cmocka_unit_test(test_chain_profile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -51,9 +51,15 @@
  * runtime's own threads give the same network on the same machine in the same minutes (MEAN us,
  * as edged's); its quiet rounds on lines of their own with the round trip before each, and a
  * line splitting both runtimes' quiet rounds by placement (print_placements).
+ * After the rounds, --by-kernel S (1 by default; 0: none) profiles the 1-thread and 2-thread
+ * interpreters together, their invokes alternating one by one for S seconds each, and prints,
+ * under the quiet work line, each kernel's nodes (named by the kernel one thread ran them with):
+ * their time on one thread and on two, the team's time in their tasks against one thread's, and
+ * the caller's time in them outside its tasks (by_kernel): which kernels the second thread's loss
+ * is in (yolov8n at avx2: the Winograd layers, bench/README.md, round sixty-one).
  * Usage: bench-threads
  * [--min-seconds S] [--settle S] [--slice MS] [--rounds N] [--spaced-ms MS] [--bursty MS/PERIOD]
- * [--kernels LEVEL | --level LEVEL]
+ * [--kernels LEVEL | --level LEVEL] [--by-kernel S]
  * [--graph-anchor ANCHOR_XNNGRAPH] [MODEL_NAME ...]   (names among the three; EDGE_SHARED_DIR,
  * default ../shared) */
 #include <pthread.h>
@@ -89,7 +95,8 @@ typedef struct cli {
     int rounds;
     edge_isa isa;
     const char *graph_anchor; /* --graph-anchor: anchor-xnngraph's path, or NULL */
-    int first;                /* argv index of the first model name */
+    double by_kernel_s; /* --by-kernel: seconds of each interpreter's profiled run (0: none) */
+    int first;          /* argv index of the first model name */
 } cli;
 
 /* ---- the busy loops ---- */
@@ -586,6 +593,115 @@ static double neighbour_pace(double rate[][MAX_ROUNDS], int k, int rounds)
     return paired_ratio(rate[k], rate[0], rounds);
 }
 
+/* ---- by kernel: where the second thread's time goes ---- */
+
+#define KERNEL_ROWS 64  /* kernels told apart; more are summed in the last */
+#define KERNEL_SHOWN 12 /* rows printed, the largest first, each at least 1% of one thread's */
+
+/* One kernel's nodes (their kernel on one thread names them) over the invokes of by_kernel: ns
+ * on one thread and on the team, the team's threads' time in its tasks, and its caller's time in
+ * those nodes outside them (handing out, waiting for the helper). */
+typedef struct kernel_row {
+    char name[96];
+    int nodes;
+    double one_ns, two_ns, work_ns, outside_ns;
+} kernel_row;
+
+static int cmp_kernel_row(const void *a, const void *b)
+{
+    const double x = ((const kernel_row *)a)->one_ns, y = ((const kernel_row *)b)->one_ns;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* ONE (1 thread) and TWO (the team) profiled, their invokes alternating one by one until each
+ * has run S seconds and 5 invokes, then each node's times summed by the kernel ONE ran it with
+ * into ROWS (sorted, the largest first; per invoke); *N_ROWS their count, INVOKE_US the two
+ * invokes' mean us. The two interpreters alternate invoke by invoke, so the host's slow minutes
+ * weigh on both alike: comparing two separate runs of `edgectl run --profile`, the host moved one
+ * thread's time by 20% between them (bench/README.md, round sixty-one). 0, or -1 when profiling
+ * or an invoke fails. */
+static int by_kernel(edge_interp *one, edge_interp *two, double s, kernel_row *rows, int *n_rows,
+                     double invoke_us[2], edge_thread_stats *team)
+{
+    edge_interp *it[2] = {one, two};
+    edge_thread_stats st0;
+    edge_interp_thread_stats(two, &st0);
+    double t[2] = {0};
+    size_t runs = 0;
+    *n_rows = 0;
+    for (int k = 0; k < 2; k++)
+        if (edge_interp_set_profiling(it[k], 1))
+            return -1;
+    int rc = 0;
+    while (!rc && (runs < 5 || t[0] < s * 1e6 || t[1] < s * 1e6)) {
+        for (int k = 0; k < 2 && !rc; k++) {
+            const double a = bench_now_us();
+            rc = edge_interp_invoke(it[k]) ? -1 : 0;
+            t[k] += bench_now_us() - a;
+        }
+        runs++;
+    }
+    for (int k = 0; k < 2; k++) {
+        edge_interp_set_profiling(it[k], 0); /* the records stay for reading */
+        invoke_us[k] = t[k] / (double)runs;
+    }
+    edge_interp_thread_stats(two, team);
+    team->alone_invokes -= st0.alone_invokes;
+    team->solo -= st0.solo;
+    team->parallel = runs; /* here: the invokes */
+    const size_t n = edge_interp_profile_count(one);
+    for (size_t i = 0; !rc && i < n; i++) {
+        edge_node_profile p1, p2;
+        if (edge_interp_profile(one, i, &p1) || edge_interp_profile(two, i, &p2))
+            continue; /* folded away */
+        char name[96];
+        snprintf(name, sizeof name, "%s (%s)", p1.kernel ? p1.kernel : "?", p1.op_name);
+        int r = 0;
+        while (r < *n_rows && r < KERNEL_ROWS - 1 && strcmp(rows[r].name, name))
+            r++;
+        if (r == *n_rows) {
+            rows[r] = (kernel_row){.nodes = 0};
+            snprintf(rows[r].name, sizeof rows[r].name, "%s",
+                     r < KERNEL_ROWS - 1 ? name : "others");
+            (*n_rows)++;
+        }
+        kernel_row *w = &rows[r];
+        w->nodes++;
+        w->one_ns += (double)p1.self_ns / (double)runs;
+        w->two_ns += (double)p2.self_ns / (double)runs;
+        w->work_ns += (double)(p2.caller_work_ns + p2.helpers_work_ns) / (double)runs;
+        if (p2.self_ns > p2.caller_work_ns)
+            w->outside_ns += (double)(p2.self_ns - p2.caller_work_ns) / (double)runs;
+    }
+    qsort(rows, (size_t)*n_rows, sizeof *rows, cmp_kernel_row);
+    return rc;
+}
+
+/* The rows of by_kernel for model NAME: what each kernel's nodes took on one thread and on two. */
+static void print_by_kernel(const char *name, double s, const kernel_row *rows, int n_rows,
+                            const double invoke_us[2], const edge_thread_stats *team)
+{
+    printf("%-24s quiet     kernels   profiled, 1 thread and 2 threads alternating invoke by "
+           "invoke, %.1f s each after the rounds: an invoke %.1f against %.1f us (%.2fx); the "
+           "team ran %llu of %llu invokes alone and %llu loops solo\n",
+           name, s, invoke_us[0], invoke_us[1], invoke_us[0] / invoke_us[1], team->alone_invokes,
+           team->parallel, team->solo);
+    double one = 0;
+    for (int r = 0; r < n_rows; r++)
+        one += rows[r].one_ns;
+    for (int r = 0, shown = 0; r < n_rows && shown < KERNEL_SHOWN; r++) {
+        const kernel_row *w = &rows[r];
+        if (w->one_ns < 0.01 * one || w->two_ns <= 0.0)
+            continue;
+        shown++;
+        printf("%-24s quiet     kernel    %s, %d nodes: 1 thread %.1f us, 2 threads %.1f us an "
+               "invoke (%.2fx; %.1f%% of one thread's time); the team's tasks %.3fx one thread's, "
+               "its caller %.1f us outside them\n",
+               name, w->name, w->nodes, w->one_ns / 1e3, w->two_ns / 1e3, w->one_ns / w->two_ns,
+               100.0 * w->one_ns / one, w->work_ns / w->one_ns, w->outside_ns / 1e3);
+    }
+}
+
 static int bench_model(const char *name, const char *dir, const cli *c, const cpu_set_t *mine,
                        int caller)
 {
@@ -706,6 +822,15 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
             else if (!busy && !failed)
                 failed = (ceiling[r] = pair_ratio(it[0], pair, c, other, us[0][0][r])) <= 0.0;
         }
+    kernel_row rows[KERNEL_ROWS];
+    int n_rows = 0;
+    double kernel_us[2] = {0};
+    edge_thread_stats kernel_team = {0};
+    if (!failed && c->by_kernel_s > 0.0 &&
+        by_kernel(it[0], it[1], c->by_kernel_s, rows, &n_rows, kernel_us, &kernel_team)) {
+        printf("%-24s by kernel: the profiled run failed\n", name);
+        n_rows = 0;
+    }
     /* XNNPACK's rounds after all of edged's, in the same conditions: run between edged's blocks,
      * its child processes slowed edged's next 2-thread blocks (bench/README.md, round twenty-two)
      */
@@ -828,6 +953,8 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
                            2.0 / ceil, 100.0 * outside[c->rounds / 2], 100.0 * outside[0],
                            100.0 * outside[c->rounds - 1]);
                 }
+                if (n_rows)
+                    print_by_kernel(name, c->by_kernel_s, rows, n_rows, kernel_us, &kernel_team);
             }
         }
     }
@@ -851,7 +978,8 @@ static int parse(int argc, char **argv, cli *c)
                .burst_ms = 5.0,
                .period_ms = 50.0,
                .rounds = 5,
-               .isa = EDGE_ISA_AUTO};
+               .isa = EDGE_ISA_AUTO,
+               .by_kernel_s = 1.0};
     int i = 1;
     for (; i < argc; i += 2) { /* every option takes a value */
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -894,6 +1022,12 @@ static int parse(int argc, char **argv, cli *c)
                 fprintf(stderr, "%s: %s\n", a, err.message);
                 return -1;
             }
+        } else if (!strcmp(a, "--by-kernel") && v) {
+            c->by_kernel_s = atof(v);
+            if (!(c->by_kernel_s >= 0.0 && c->by_kernel_s <= 600.0)) {
+                fprintf(stderr, "--by-kernel: 0 (none) to 600 seconds\n");
+                return -1;
+            }
         } else if (!strcmp(a, "--graph-anchor") && v) {
             c->graph_anchor = v;
         } else if (a[0] == '-') {
@@ -901,7 +1035,7 @@ static int parse(int argc, char **argv, cli *c)
                     "usage: %s [--min-seconds S] [--settle S] [--slice MS] [--rounds N] "
                     "[--spaced-ms MS] "
                     "[--bursty MS/PERIOD] [--kernels LEVEL] "
-                    "[--graph-anchor ANCHOR_XNNGRAPH] "
+                    "[--by-kernel S] [--graph-anchor ANCHOR_XNNGRAPH] "
                     "[person_detect|mobilenet_v2_int8_nchw|yolov8n_int8 ...]\n",
                     argv[0]);
             return -1;

@@ -407,6 +407,28 @@ static inline uint64_t node_ticks(void)
 #endif
 }
 
+/* node_ticks and CLOCK_MONOTONIC ns read at one instant, into *TICKS and *NS: of up to 4 tries,
+ * the one whose two counter reads around the clock's lay closest (the counter's midpoint). The
+ * counter's pace in ns (edge_exec_ticks_ns) is the ratio of two such pairs' differences; read
+ * one after the other, a thread preempted between the two reads skewed the pace by the time it
+ * lost, and a work total of 60 ms converted at that pace moved by more than a 100 us task, so a
+ * loop's work read as less than the task it ran (test_exec's test_work, on the loaded CI run of
+ * stop 114). */
+#define TICK_PAIR_TRIES 4
+#define TICK_PAIR_CLOSE 4000u /* counter ticks: about 1 us, far under a preemption */
+static void tick_pair(uint64_t *ticks, uint64_t *ns)
+{
+    uint64_t gap = UINT64_MAX;
+    for (int k = 0; k < TICK_PAIR_TRIES && gap > TICK_PAIR_CLOSE; k++) {
+        const uint64_t t0 = node_ticks(), n = now_ns(), t1 = node_ticks();
+        if (k == 0 || t1 - t0 < gap) {
+            gap = t1 - t0;
+            *ticks = t0 + gap / 2;
+            *ns = n;
+        }
+    }
+}
+
 /* The CPU this thread runs on, -1 when unknown (glibc reads it from rseq: a load). */
 static int this_cpu(void)
 {
@@ -1264,7 +1286,9 @@ uint64_t edge_exec_ticks_ns(const edge_exec *x, uint64_t ticks)
     if (!x)
         return 0;
     /* the counter's pace since the team was made (or parked and taken again) */
-    const uint64_t spent = node_ticks() - x->born_ticks, ns = now_ns() - x->born_ns;
+    uint64_t now_ticks = 0, now = 0;
+    tick_pair(&now_ticks, &now);
+    const uint64_t spent = now_ticks - x->born_ticks, ns = now - x->born_ns;
     const double per_ns = spent && ns ? (double)spent / (double)ns : 1.0;
     return (uint64_t)((double)ticks / per_ns);
 }
@@ -1760,16 +1784,14 @@ edge_exec *edge__exec_new(unsigned n)
         atomic_store_explicit(&x->calm, false, memory_order_relaxed);
         for (unsigned t = 0; t < n; t++) /* its helpers sleep: none is inside a job */
             atomic_store_explicit(&x->slot[t].work, 0, memory_order_relaxed);
-        x->born_ticks = node_ticks();
-        x->born_ns = now_ns();
+        tick_pair(&x->born_ticks, &x->born_ns);
         return x;
     }
     x = calloc(1, sizeof *x);
     if (!x)
         return NULL;
     x->n = n;
-    x->born_ticks = node_ticks();
-    x->born_ns = now_ns();
+    tick_pair(&x->born_ticks, &x->born_ns);
     x->solo_ns = SOLO_MIN_NS;
     x->try_delay = -1;
     x->cpus = team_cpus(x);

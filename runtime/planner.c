@@ -171,9 +171,13 @@ static int plan_region(edge_model *m, size_t *bytes, edge_error *err)
         if (!node->scratch_bytes)
             continue;
         plan_buf *b = &bufs[n++];
-        size_t one; /* one slice per intra-op thread */
-        if (!align_up(node->scratch_bytes, &one) ||
-            __builtin_mul_overflow(one, (size_t)(m->threads ? m->threads : 1), &b->size) ||
+        /* one slice per intra-op thread; with two or more, each slice and the gap after it
+         * (edge_scratch_stride: no thread's prefetches reach into another's bytes) */
+        size_t one;
+        const size_t threads = m->threads > 1 ? (size_t)m->threads : 1;
+        const size_t stride = threads > 1 ? edge_scratch_stride(node->scratch_bytes) : 0;
+        if (!align_up(node->scratch_bytes, &one) || (threads > 1 && !stride) ||
+            __builtin_mul_overflow(threads > 1 ? stride : one, threads, &b->size) ||
             __builtin_add_overflow(sum, b->size, &sum) || sum > limit)
             rc = edge__seterr(err, EDGE_ELIMIT,
                               "node %d needs %zu bytes of scratch, over the %zu byte arena limit",

@@ -43,10 +43,11 @@ typedef int (*edge_prepare_fn)(edge_prep *p, edge_node *n);
 typedef void (*edge_eval_fn)(const edge_node *n, void *const *t, void *scratch, edge_exec *x);
 typedef int (*edge_check_fn)(const edge_node *n, void *const *t, char *why, size_t len);
 
-/* Bytes between two threads' scratch slices of node N. */
+/* Bytes between two threads' scratch slices of node N (each slice followed by a gap that no
+ * thread touches: edge_scratch_stride). */
 static inline size_t edge_op_scratch_stride(const edge_node *n)
 {
-    return (n->scratch_bytes + 63) & ~(size_t)63;
+    return edge_scratch_stride(n->scratch_bytes);
 }
 
 typedef struct edge_op {

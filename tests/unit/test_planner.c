@@ -4,7 +4,8 @@
  * runs the planner, and checks: a worked chain example lands exactly where
  * greedy-by-size puts it; for thousands of random graphs, buffers whose
  * lifetimes intersect never share a byte, every offset is 64-byte aligned, and
- * the arena never exceeds the sum of sizes (nor undercuts the peak live set). */
+ * the arena never exceeds the sum of sizes (nor undercuts the peak live set); with two or more
+ * threads a node's scratch holds each thread's slice and the untouched gap after it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -74,6 +75,42 @@ static void test_scratch_and_limit(void **state)
     drop(m);
 }
 
+/* With two or more threads, every thread's slice is followed by a gap that nothing live at the
+ * node uses (edge_scratch_stride): another thread's slice or a tensor there is pulled into the
+ * walking thread's cache by its prefetches. One thread plans the slice alone. */
+static void test_scratch_gap(void **state)
+{
+    (void)state;
+    assert_int_equal(edge_scratch_stride(1000), 2048);
+    assert_int_equal(edge_scratch_stride(24576), 49152);
+    assert_int_equal(edge_scratch_stride((size_t)1 << 20),
+                     ((size_t)1 << 20) + EDGE_SCRATCH_GAP_MAX);
+    const size_t sizes[] = {1000, 24576, 200000};
+    for (int k = 0; k < 3; k++)
+        for (int32_t threads = 1; threads <= 3; threads++) {
+            edge_model *m = mk(3, 3);
+            set(m, 0, 5000, 0, 1);  /* the node's input */
+            set(m, 1, 70000, 1, 2); /* its output */
+            set(m, 2, 300, 2, 2);
+            m->threads = threads;
+            m->nodes[1].scratch_bytes = sizes[k];
+            assert_int_equal(edge__plan_arena(m, NULL), 0);
+            const size_t one = (sizes[k] + 63) & ~(size_t)63;
+            const size_t used = threads > 1 ? edge_scratch_stride(sizes[k]) * (size_t)threads : one;
+            const size_t lo = m->nodes[1].scratch_offset, hi = lo + used;
+            assert_int_equal(lo % EDGE_ARENA_ALIGN, 0);
+            assert_true(hi <= m->arena_bytes);
+            for (int i = 0; i < 2; i++) { /* both live while node 1 runs */
+                const size_t a = m->tensors[i].offset, b = a + m->tensors[i].bytes;
+                if (!(b <= lo || hi <= a))
+                    fail_msg("%zu bytes of scratch on %d threads: tensor %d at [%zu, %zu) lies in "
+                             "the slices and gaps [%zu, %zu)",
+                             sizes[k], (int)threads, i, a, b, lo, hi);
+            }
+            drop(m);
+        }
+}
+
 static unsigned rnd(unsigned *s)
 {
     *s = *s * 1103515245u + 12345u;
@@ -125,6 +162,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chain),
         cmocka_unit_test(test_scratch_and_limit),
+        cmocka_unit_test(test_scratch_gap),
         cmocka_unit_test(test_random_graphs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -227,6 +227,46 @@ void edge_move_concat(size_t outer, int n_in, const size_t *chunk, const void *c
     }
 }
 
+/* ---- SPLIT ---- */
+
+#define SPLIT_TASK_MIN 32768 /* input bytes: less is not worth waking a thread */
+#define SPLIT_BLOCK 16384    /* input bytes a block: each part's pass reads it from L1 */
+
+typedef struct split_job {
+    size_t step;
+    int n;
+    const size_t *chunk;
+    const uint8_t *in;
+    void *const *out;
+} split_job;
+
+/* Steps [first, first + count), in blocks of about SPLIT_BLOCK input bytes, part by part. */
+static void split_range(void *ctx, size_t first, size_t count)
+{
+    const split_job *j = ctx;
+    const size_t block = j->step < SPLIT_BLOCK ? SPLIT_BLOCK / j->step : 1;
+    for (size_t k = first; k < first + count; k += block) {
+        const size_t rows = first + count - k < block ? first + count - k : block;
+        const uint8_t *src = j->in + k * j->step;
+        for (int i = 0; i < j->n; i++) {
+            if (j->chunk[i])
+                edge_move_runs((uint8_t *)j->out[i] + k * j->chunk[i], j->chunk[i], src,
+                               (ptrdiff_t)j->step, rows, j->chunk[i]);
+            src += j->chunk[i];
+        }
+    }
+}
+
+void edge_move_split(size_t outer, int n_out, const size_t *chunk, const void *in, void *const *out,
+                     edge_exec *ex)
+{
+    split_job j = {0, n_out, chunk, in, out};
+    for (int i = 0; i < n_out; i++)
+        j.step += chunk[i];
+    if (j.step)
+        edge_exec_ranges(ex, outer, (SPLIT_TASK_MIN + j.step - 1) / j.step, 1, split_range, &j);
+}
+
 /* Output rows [first, first + count) of the outermost dimension. */
 static void slice_range(void *ctx, size_t first, size_t count)
 {

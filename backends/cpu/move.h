@@ -81,6 +81,14 @@ void edge_move_runs(uint8_t *dst, size_t dst_stride, const uint8_t *src, ptrdiff
 void edge_move_concat(size_t outer, int n_in, const size_t *chunk, const void *const *in,
                       void *out);
 
+/* SPLIT (SPLIT_V, UNPACK): OUTER steps of IN, each CHUNK[i] bytes of part i after the parts
+ * before it, into OUT[i] (as edge_ref_split_bytes writes them): each part's runs moved with
+ * edge_move_runs, the steps split over EX's threads (thread t the t-th share, as the producer's
+ * rows mostly were, so that each thread's consumers find its share in its own cache). A part of
+ * 0 bytes is skipped (its buffer may be NULL). */
+void edge_move_split(size_t outer, int n_out, const size_t *chunk, const void *in, void *const *out,
+                     edge_exec *ex);
+
 /* The slice K (collapsed or not) of ESIZE-byte elements from IN to OUT, as
  * edge_ref_strided_slice_bytes writes it: the outermost dimension's output rows split over
  * EX's threads (thread t takes the t-th share, as the producer's rows mostly were), and runs of

@@ -11,7 +11,8 @@
  * requires). Axes may be negative, counting from the end. The split outputs
  * are copies of the input's bytes, as TensorFlow Lite's reference Split
  * makes them (no requantization). Types: float32, int32, int16, int8, uint8,
- * bool. Does not own the copies (kernels/ref/gather.c, transform.c; PACK's runs: move.c). */
+ * bool. Does not own the copies (move.c: SPLIT's runs, its steps over the threads, and PACK's
+ * runs; kernels/ref/gather.c and transform.c the references). */
 #include <stdio.h>
 
 #include "cpu_op.h"
@@ -153,7 +154,7 @@ static int split_prepare(edge_prep *p, edge_node *n)
     if ((rc = split_extents(p, n, &s, extent)))
         return rc;
     s.extent = extent;
-    n->kernel = "split_copy"; /* one memcpy per output and outer step */
+    n->kernel = "split_copy"; /* each part's runs, the steps over the threads (edge_move_split) */
     return split_finish(p, n, f->data_in, &s);
 }
 
@@ -163,7 +164,7 @@ static void split_eval(const edge_node *n, void *const *t, void *scratch, edge_e
     void *out[SPLIT_MAX_PARTS];
     for (int i = 0; i < d->n; i++)
         out[i] = t[n->out[i]];
-    edge_ref_split_bytes(d->outer, d->n, d->chunk, t[n->in[d->data_input]], out);
+    edge_move_split(d->outer, d->n, d->chunk, t[n->in[d->data_input]], out, ex);
 }
 
 /* ---- PACK: values_count inputs, PackOptions (values_count, axis) ---- */

@@ -5,7 +5,8 @@
  * TRANSPOSE (and RESIZE_NEAREST_NEIGHBOR's row copies) run with their parameters reduced at prepare
  * (merged dimensions, the tiled transpose on 1 and 2 threads) write exactly the bytes the reference
  * movers write with the original parameters, and that whole-tensor copies split over threads
- * copy, and that CONCATENATION's and PACK's input-by-input runs match the reference's walk.
+ * copy, and that CONCATENATION's and PACK's input-by-input runs and SPLIT's part-by-part ones (on
+ * 1, 2 and 3 threads) match the reference's walk.
  * The generated-model tests cannot see a wrong move (the
  * float32 twin runs the same move). Also the thread team they run on (runtime/exec.c): a freed
  * team is parked and reused by the next team of its size, and still runs every task once. */
@@ -21,6 +22,7 @@
 #include <cmocka.h>
 
 #include "backends/cpu/move.h"
+#include "ref/gather.h"
 
 static uint32_t rng = 12345u;
 
@@ -224,6 +226,49 @@ static void test_concat(void **state)
         free(want), free(got);
     }
     printf("# concat: 2000 cases, %d differ\n", bad);
+    assert_int_equal(bad, 0);
+}
+
+/* SPLIT's copy: edge_move_split against the reference's step-by-step walk, for part sizes of
+ * every run path (0 with no buffer) and step counts that reach the threads' split (1, 2 and 3
+ * threads) and more than one block of a task. */
+static void test_split(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = {0, 1, 3, 16, 32, 48, 64, 128, 200, 4000};
+    edge_exec *team[3] = {NULL, edge__exec_new(2), edge__exec_new(3)};
+    assert_non_null(team[1]);
+    assert_non_null(team[2]);
+    int bad = 0;
+    for (int c = 0; c < 1500; c++) {
+        const size_t outer = (size_t)(c % 4 ? rnd_in(0, 300) : rnd_in(300, 6000));
+        const int n_out = rnd_in(1, 6);
+        size_t chunk[6], step = 0;
+        void *want[6], *got[6];
+        for (int i = 0; i < n_out; i++) {
+            chunk[i] = sizes[rnd_in(0, c % 4 ? 8 : 9)];
+            step += chunk[i];
+        }
+        uint8_t *in = random_bytes(outer * step + 1);
+        for (int i = 0; i < n_out; i++) {
+            const size_t n = outer * chunk[i];
+            want[i] = n ? random_bytes(n + 16) : NULL;
+            got[i] = n ? malloc(n + 16) : NULL;
+            if (n)
+                memcpy(got[i], want[i], n + 16);
+        }
+        edge_ref_split_bytes(outer, n_out, chunk, in, want);
+        edge_move_split(outer, n_out, chunk, in, got, team[c % 3]);
+        for (int i = 0; i < n_out; i++) {
+            if (chunk[i] && outer)
+                bad += differ(got[i], want[i], outer * chunk[i]);
+            free(want[i]), free(got[i]);
+        }
+        free(in);
+    }
+    edge__exec_free(team[1]);
+    edge__exec_free(team[2]);
+    printf("# split: 1500 cases, %d differ\n", bad);
     assert_int_equal(bad, 0);
 }
 
@@ -432,7 +477,7 @@ int main(void)
         cmocka_unit_test(test_team_reuse),     cmocka_unit_test(test_pad),
         cmocka_unit_test(test_slice),          cmocka_unit_test(test_transpose),
         cmocka_unit_test(test_resize_nearest), cmocka_unit_test(test_copy),
-        cmocka_unit_test(test_concat),
+        cmocka_unit_test(test_concat),         cmocka_unit_test(test_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

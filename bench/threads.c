@@ -27,10 +27,10 @@
  * model with no synchronisation); each quiet round's own figures on a line of its own, with the
  * round trip measured before it (the host's episodes last about a round: the median of rounds takes
  * one or the other), the host's steal on the two CPUs during it (/proc/stat: whether a VM's
- * host held a vCPU, or the host was slow in other ways) and what the 2-thread team did in it (solo
- * spells, loops run solo, invokes alone, whether its nodes were choosing at the end: whether a
- * slow round was the team's own judgment or the host's minute), and the 2-thread team's work
- * (edge_interp_thread_stats: its threads' time in tasks per timed invoke, against the 1-thread
+ * host held a vCPU, or the host was slow in other ways) and what the 2-thread team did in its timed
+ * turns (solo spells, loops run solo, invokes alone, whether its nodes were choosing at the end:
+ * whether a slow round was the team's own judgment or the host's minute), and the 2-thread team's
+ * work (edge_interp_thread_stats: its threads' time in tasks per timed invoke, against the 1-thread
  * invoke: whether the work itself ran slower on two busy CPUs, or the team lost it between
  * tasks), with a line of medians under the ceiling's. A third condition, spaced
  * (--spaced-ms MS, 10 by default; 0: none): the quiet machine, each invoke after a sleep of MS, as
@@ -352,9 +352,12 @@ typedef struct team_work {
  * episodes (a VM's vCPUs slowed or moved for seconds) weigh on every configuration alike instead
  * of on whichever block they fell in. US[k]: IT[k]'s mean. SPIN_RATE (may be NULL): the busy
  * threads' loops per microsecond beside each. WORK (may be NULL): what each team's threads spent
- * in tasks per timed invoke. 0, or -1 when an invoke fails. */
+ * in tasks per timed invoke. TIMED0 (may be NULL): each team's edge_thread_stats when the timed
+ * turns began, so that what the teams did is counted over the timed turns, not the settling (a
+ * quiet block's first second can still finish a solo spell begun in the contended block before).
+ * 0, or -1 when an invoke fails. */
 static int sliced_us(edge_interp *const *it, int n, double settle_s, double min_s, double slice_s,
-                     double *us, double *spin_rate, team_work *work)
+                     double *us, double *spin_rate, team_work *work, edge_thread_stats *timed0)
 {
     double t[CONFIGS] = {0}, spun_k[CONFIGS] = {0};
     size_t runs[CONFIGS] = {0};
@@ -389,6 +392,8 @@ static int sliced_us(edge_interp *const *it, int n, double settle_s, double min_
     }
     for (int k = 0; k < n; k++) {
         us[k] = t[k] / (double)runs[k];
+        if (timed0)
+            timed0[k] = w0[k];
         if (spin_rate)
             spin_rate[k] = spun_k[k] / t[k];
         if (work) {
@@ -771,7 +776,7 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
                 trip[r] = round_trip_ns(caller, other); /* where the host has the vCPUs now */
                 sched_setaffinity(0, sizeof one, &one);
             }
-            edge_thread_stats a[CONFIGS], b;
+            edge_thread_stats a[CONFIGS], b; /* sliced_us moves A to its timed turns' start */
             for (int k = 0; k < CONFIGS; k++)
                 edge_interp_thread_stats(it[k], &a[k]);
             unsigned long long tick[2][2];
@@ -782,7 +787,7 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
                              ? spaced_all_us(it, CONFIGS, c->spaced_ms, 2 * c->min_s, sl) != 0
                              : sliced_us(it, CONFIGS, c->settle_s,
                                          busy == 3 ? 2 * c->min_s : c->min_s, c->slice_ms / 1e3, sl,
-                                         busy ? rt : NULL, busy ? NULL : qwork) != 0;
+                                         busy ? rt : NULL, busy ? NULL : qwork, a) != 0;
                 if (!busy)
                     work[r] = qwork[1];
                 for (int k = 0; k < CONFIGS && !failed; k++) {

@@ -24,7 +24,9 @@
  * synchronisation floor: a cache line's round trip between the caller's CPU and the next, and an
  * empty parallel loop of a team of 2; and, in the quiet rounds, the machine's ceiling: two
  * independent 1-thread inferences at once, one per CPU, against one alone (what two CPUs give the
- * model with no synchronisation); each quiet round's own figures on a line of its own, with the
+ * model with no synchronisation) and the second CPU's own pace (the 1-thread run timed there and
+ * on the caller's CPU in turn: a host that runs one vCPU slower bounds any split, cpu_pace); each
+ * quiet round's own figures on a line of its own, with the
  * round trip measured before it (the host's episodes last about a round: the median of rounds takes
  * one or the other), the host's steal on the two CPUs during it (/proc/stat: whether a VM's
  * host held a vCPU, or the host was slow in other ways) and what the 2-thread team did in its timed
@@ -494,6 +496,34 @@ static double pair_ratio(edge_interp *it, edge_interp *pair, const cli *c, int o
     return us > 0.0 && p.us > 0.0 ? alone_us * (1.0 / us + 1.0 / p.us) : 0.0;
 }
 
+/* The second CPU's own pace: IT (1 thread) timed on OTHER and on CALLER in turn, PACE_TURNS
+ * turns of MIN_S / PACE_TURNS seconds each (a few invokes first on each move, untimed: its
+ * arena follows it into that CPU's cache), the other CPU idle. Returns OTHER's mean time over
+ * CALLER's (above 1: the second CPU is the slower), 0 when a run fails. On the Zen 5 VM of issue
+ * 46 the host ran one vCPU 1.15-1.58x slower than the other for minutes at a time, either one,
+ * the other CPU idle (bench/README.md, round sixty-four): two CPUs of paces 1 and 1 / P give at
+ * most 1 + 1 / P the throughput of the first by any split of the work. The caller is left on
+ * ONE. */
+#define PACE_TURNS 4
+static double cpu_pace(edge_interp *it, const cli *c, int other, const cpu_set_t *one)
+{
+    cpu_set_t there;
+    CPU_ZERO(&there);
+    CPU_SET(other, &there);
+    double sum[2] = {0, 0};
+    for (int k = 0; k < 2 * PACE_TURNS; k++) {
+        sched_setaffinity(0, sizeof there, k % 2 ? one : &there);
+        const double us = mean_us(it, 0.01, c->min_s / PACE_TURNS, NULL);
+        if (us <= 0.0) {
+            sched_setaffinity(0, sizeof *one, one);
+            return 0.0;
+        }
+        sum[k % 2] += us;
+    }
+    sched_setaffinity(0, sizeof *one, one);
+    return sum[0] / sum[1];
+}
+
 static void fill_input(edge_interp *it, const char *dir)
 {
     size_t n;
@@ -741,7 +771,8 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
     }
     const int other = next_cpu(mine, caller);
     double ceiling[MAX_ROUNDS], trip[MAX_ROUNDS]; /* the quiet rounds': ceiling, round trip */
-    double xtrip[MAX_ROUNDS] = {0};               /* the round trip before XNNPACK's quiet rounds */
+    double pace[MAX_ROUNDS]; /* and the second CPU's time alone over the first's (cpu_pace) */
+    double xtrip[MAX_ROUNDS] = {0}; /* the round trip before XNNPACK's quiet rounds */
     double steal[MAX_ROUNDS]
                 [2]; /* the quiet rounds' host steal on the caller's CPU and the other */
     /* upstream XNNPACK on the same graph: [busy][0: 1 thread, 1: 2 threads][round] */
@@ -825,7 +856,8 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
             if (busy == 1 || busy == 3)
                 busy_stop();
             else if (!busy && !failed)
-                failed = (ceiling[r] = pair_ratio(it[0], pair, c, other, us[0][0][r])) <= 0.0;
+                failed = (ceiling[r] = pair_ratio(it[0], pair, c, other, us[0][0][r])) <= 0.0 ||
+                         (pace[r] = cpu_pace(it[0], c, other, &one)) <= 0.0;
         }
     kernel_row rows[KERNEL_ROWS];
     int n_rows = 0;
@@ -873,12 +905,13 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
             snprintf(st_text, sizeof st_text, "host steal %.1f%% / %.1f%% of CPUs %d / %d",
                      steal[r][0], steal[r][1], caller, other);
         printf("%-24s quiet     round %-3d 1 thread %9.1f us, 2 threads %9.1f us (%.2fx), auto "
-               "%9.1f us (%.2fx); ceiling %.2fx; round trip between the CPUs before it %.0f ns; "
+               "%9.1f us (%.2fx); ceiling %.2fx; CPU %d alone %.2fx CPU %d's time (bound %.2fx); "
+               "round trip between the CPUs before it %.0f ns; "
                "%s; 2 threads' team: %llu spells, %llu loops solo, %llu invokes alone, nodes %s; "
                "%s\n",
                name, r + 1, us[0][0][r], us[0][1][r], us[0][0][r] / us[0][1][r], us[0][2][r],
-               us[0][0][r] / us[0][2][r], ceiling[r], trip[r], st_text, qst[r].spells, qst[r].solo,
-               qst[r].alone_invokes,
+               us[0][0][r] / us[0][2][r], ceiling[r], other, pace[r], caller, 1.0 + 1.0 / pace[r],
+               trip[r], st_text, qst[r].spells, qst[r].solo, qst[r].alone_invokes,
                qst[r].node_choice ? "choosing at its end" : "all on the team at its end",
                work_text);
     }
@@ -941,11 +974,15 @@ static int bench_model(const char *name, const char *dir, const cli *c, const cp
             }
             if (!busy) {
                 qsort(ceiling, (size_t)c->rounds, sizeof ceiling[0], bench_cmp_double);
-                const double ceil = ceiling[c->rounds / 2];
+                qsort(pace, (size_t)c->rounds, sizeof pace[0], bench_cmp_double);
+                const double ceil = ceiling[c->rounds / 2], p = pace[c->rounds / 2];
                 printf(
                     "%-24s quiet     ceiling   two 1-thread inferences at once (CPUs %d and %d): "
-                    "%.2fx the throughput of one; 2 threads reached %.0f%% of it\n",
-                    name, caller, other, ceil, 100.0 * paired[1] / ceil);
+                    "%.2fx the throughput of one; 2 threads reached %.0f%% of it; one thread "
+                    "alone on CPU %d took %.2fx its time on CPU %d (median; rounds %.2f-%.2f): "
+                    "at those paces no split gives more than %.2fx\n",
+                    name, caller, other, ceil, 100.0 * paired[1] / ceil, other, p, caller, pace[0],
+                    pace[c->rounds - 1], 1.0 + 1.0 / p);
                 if (inflate[0] > 0.0) {
                     qsort(inflate, (size_t)c->rounds, sizeof inflate[0], bench_cmp_double);
                     qsort(outside, (size_t)c->rounds, sizeof outside[0], bench_cmp_double);

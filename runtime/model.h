@@ -71,6 +71,10 @@ typedef struct edge_tensor {
     /* plan: lives in the arena at offset when in_arena */
     bool in_arena;
     size_t offset;
+    /* written and read only by a row chain's layers (chain.c): a team's bands other than the
+     * first each write it in a copy of their own, at band_offset of the copy (planner.c) */
+    bool band;
+    size_t band_offset;
     /* variable tensor (is_variable): state kept per interpreter between invokes, outside the
      * arena at var_offset of the interpreter's variable block; reset to init (an owned copy of
      * its buffer, t->bytes long) or, without one, to TFLite's reset value (the zero point for
@@ -170,6 +174,10 @@ typedef struct edge_chain_piece {
     int32_t layer;      /* its layer: layers[layer] */
     uint8_t band;       /* the thread whose band holds it */
     bool border;        /* another band's next layer reads some of its rows */
+    /* the rows of other bands' pieces in [copy0, dep1) that it reads it copies into its band's
+     * copy of its input (chain.c piece_copy); AFTER, when not -1, is the piece of its band and
+     * layer before it that copies the rest of those it reads */
+    int32_t copy0, after;
 } edge_chain_piece;
 typedef struct edge_chain_layer {
     int32_t node;         /* the row node's position */
@@ -266,6 +274,7 @@ struct edge_model {
     int32_t n_call_once; /* CALL_ONCE nodes: one "already ran" byte each in the variable block */
     /* plan and accounting */
     size_t arena_bytes;
+    size_t band_bytes; /* one band's copy of the row chains' band tensors (planner.c), or 0 */
     /* each interpreter's variable block (planner.c): variable tensors, resource variables and
      * the CALL_ONCE flags, all of the interpreter's state that outlives an invoke */
     size_t var_bytes;
@@ -333,6 +342,22 @@ static inline size_t edge_scratch_stride(size_t bytes)
         return 0;
     const size_t one = (bytes + EDGE_ARENA_ALIGN - 1) & ~(size_t)(EDGE_ARENA_ALIGN - 1);
     return one + (one < EDGE_SCRATCH_GAP_MAX ? one : EDGE_SCRATCH_GAP_MAX);
+}
+
+/* Bytes from one band's copy of the row chains' band tensors (edge_tensor band, M->band_bytes)
+ * to the next (runtime/interp/chain.c): the copy and the gap after it, in whole pages; and all of
+ * an interpreter's copies (one for each intra-op thread but the first), after a gap as long, 0
+ * when the model has none. */
+static inline size_t edge_band_stride(const struct edge_model *m)
+{
+    const size_t s = edge_scratch_stride(m->band_bytes);
+    return (s + 4095) & ~(size_t)4095;
+}
+static inline size_t edge_band_copies_bytes(const struct edge_model *m)
+{
+    return m->band_bytes && m->threads > 1
+               ? EDGE_SCRATCH_GAP_MAX + (size_t)(m->threads - 1) * edge_band_stride(m)
+               : 0;
 }
 
 /* Load-time limits that bound the loader's own work and memory, whatever the

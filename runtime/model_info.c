@@ -52,7 +52,7 @@ size_t edge_model_node_count(const edge_model *m)
 }
 size_t edge_model_arena_bytes(const edge_model *m)
 {
-    return m ? m->arena_bytes : 0;
+    return m ? m->arena_bytes + edge_band_copies_bytes(m) : 0;
 }
 size_t edge_model_weight_bytes(const edge_model *m)
 {

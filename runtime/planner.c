@@ -202,6 +202,39 @@ static int plan_region(edge_model *m, size_t *bytes, edge_error *err)
     return rc;
 }
 
+/* The band copies of the row chains' tensors (model.h edge_tensor band): the band tensors laid
+ * out among themselves as the arena's are, at band_offset of one copy of m->band_bytes (and the
+ * bytes a row kernel may read past a tensor's last row, EDGE_ARENA_ALIGN, after them). A band
+ * tensor lives only within its chain, and its lifetime is the one the arena's plan keeps, so a
+ * copy overlays two tensors only where the arena does. */
+static int plan_bands(edge_model *m, edge_error *err)
+{
+    size_t n = 0;
+    m->band_bytes = 0;
+    for (int32_t i = 0; i < m->n_tensors; i++)
+        n += m->tensors[i].band && m->tensors[i].in_arena;
+    if (!n)
+        return 0;
+    plan_buf *bufs = calloc(n, sizeof *bufs);
+    if (!bufs)
+        return edge__seterr(err, EDGE_ENOMEM, "out of memory planning the row chains' bands");
+    n = 0;
+    for (int32_t i = 0; i < m->n_tensors; i++) {
+        const edge_tensor *t = &m->tensors[i];
+        size_t size;
+        if (t->band && t->in_arena && align_up(t->bytes ? t->bytes : 1, &size))
+            bufs[n++] = (plan_buf){size, t->first_use, t->last_use, 0, i};
+    }
+    size_t total = 0;
+    int rc = place_all(bufs, n, &total, err);
+    for (size_t i = 0; !rc && i < n; i++)
+        m->tensors[bufs[i].tensor].band_offset = bufs[i].offset;
+    if (!rc)
+        m->band_bytes = total + EDGE_ARENA_ALIGN;
+    free(bufs);
+    return rc;
+}
+
 /* Called subgraph S's region, after everything planned so far (*TOTAL bytes): the subgraphs a
  * node calls run while the caller's tensors are alive, so no region overlaps another. */
 static int plan_called(edge_model *m, int32_t s, size_t *total, edge_error *err)
@@ -236,6 +269,8 @@ int edge__plan_arena(edge_model *m, edge_error *err)
         rc = plan_region(m, &m->arena_bytes, err);
     if (!rc && m->subgraphs)
         m->subgraphs[0].arena_bytes = m->arena_bytes;
+    if (!rc)
+        rc = plan_bands(m, err);
     for (int32_t s = 1; !rc && s < m->n_subgraphs; s++)
         if (m->subgraphs[s].reachable)
             rc = plan_called(m, s, &m->arena_bytes, err);

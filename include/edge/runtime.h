@@ -369,7 +369,8 @@ EDGE_API int edge_model_node_params(const edge_model *m, size_t i, void *out, si
 /* The variables of each interpreter: every variable tensor, then every resource variable. */
 EDGE_API size_t edge_model_variable_count(const edge_model *m);
 EDGE_API int edge_model_variable_info(const edge_model *m, size_t i, edge_variable_info *out);
-/* Bytes of one interpreter's activation arena (tensors plus scratch). */
+/* Bytes of one interpreter's activation arena (tensors plus scratch, and with intra-op threads
+ * the copies of the row chains' tensors that each thread but the first writes). */
 EDGE_API size_t edge_model_arena_bytes(const edge_model *m);
 /* Bytes of constant tensor data used from the file. */
 EDGE_API size_t edge_model_weight_bytes(const edge_model *m);

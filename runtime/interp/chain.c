@@ -4,7 +4,8 @@
  * Owns: finding the row chains of a model for its intra-op threads (after the pointwise
  * fusion, fuse_pw.c, before the arena plan), their pieces and the pieces each waits for, the
  * lifetimes that let a layer's rows be written while another thread still reads the layer
- * before, running a chain on an interpreter's team, and on a team of 2 the cut of its rows
+ * before, the tensors each band but the first keeps in a copy of its own (band_tensor,
+ * piece_copy), running a chain on an interpreter's team, and on a team of 2 the cut of its rows
  * between the two bands that follows the two threads' paces (its plans, chain_steer).
  *
  * Why: a team of 2 ran person_detect's 13 depthwise layers (each fused with its pointwise one)
@@ -145,6 +146,25 @@ static int band_pieces(int32_t rows, unsigned lean, unsigned b, unsigned threads
     return n;
 }
 
+/* Which of a layer's pieces PL->pieces[Q0, Q1) copies which other bands' rows it reads
+ * (piece_copy): a band's pieces lie in row order, and so do the pieces of the layer before that
+ * each reads ([dep0, dep1)); a piece copies those no piece of its band before it reads, and
+ * needs first (AFTER) the one before it if that one, or one before that, copies some it reads.
+ * So each row is copied into a band's copy once a run, by one piece, and a piece waits only for
+ * a piece of its band before it, whose own waits are for pieces before that or of lower layers. */
+static void copies_plan(edge_chain_plan *pl, int32_t q0, int32_t q1)
+{
+    for (int32_t q = q0; q < q1; q++) {
+        edge_chain_piece *p = &pl->pieces[q];
+        const edge_chain_piece *prev = q > q0 && pl->pieces[q - 1].band == p->band ? p - 1 : NULL;
+        p->copy0 = prev && prev->dep1 > p->dep0 ? prev->dep1 : p->dep0;
+        p->after = -1;
+        for (int32_t d = p->dep0; prev && d < p->copy0 && d < p->dep1; d++)
+            if (pl->pieces[d].band != p->band)
+                p->after = q - 1;
+    }
+}
+
 /* Chain C's layers (their geometries G) cut into pieces for plan P (its share set), with the
  * pieces each waits for. */
 static int chain_plan(const edge_chain *c, const edge_rows_geom *g, edge_chain_plan *pl)
@@ -194,6 +214,8 @@ static int chain_plan(const edge_chain *c, const edge_rows_geom *g, edge_chain_p
     }
     free(lean);
     pl->n_pieces = pl->first[c->n_layers] = n;
+    for (int32_t i = 0; i < c->n_layers; i++)
+        copies_plan(pl, pl->first[i], pl->first[i + 1]);
     for (unsigned b = 0; b < t; b++) /* its last layer's last piece of the band, borders first */
         for (int border = 1; border >= 0; border--)
             for (int32_t q = pl->first[c->n_layers - 1]; q < n; q++)
@@ -295,6 +317,41 @@ static int32_t in2_layer(const edge_rows_geom *g, int32_t n, int32_t in2)
     return -1;
 }
 
+/* Whether tensor X (-1: none), which a layer of chain C (geometries G) writes, is read by no
+ * node outside C's positions and is no model output: then each band but the first writes it in a
+ * copy of its own (model.h edge_tensor band). An ADD's other input is left in the arena (its rows
+ * are read by the ADD and by the layer after the one writing it: both would copy them). */
+static bool band_tensor(const edge_model *m, const edge_chain *c, const edge_rows_geom *g,
+                        int32_t x)
+{
+    if (x < 0)
+        return false;
+    const edge_tensor *t = &m->tensors[x];
+    if (t->is_output || t->is_input || t->data || t->variable || t->is_resource ||
+        t->last_use >= c->end)
+        return false;
+    for (int32_t i = 0; i < c->n_layers; i++)
+        if (g[i].in2 == x)
+            return false;
+    for (int32_t pos = 0; pos < m->n_nodes; pos++)
+        for (int k = 0; (pos < c->head || pos >= c->end) && k < m->nodes[pos].n_in; k++)
+            if (m->nodes[pos].in[k] == x)
+                return false;
+    return true;
+}
+
+/* Chain C's band tensors (band_tensor): its fused depthwise outputs, and its layers' outputs but
+ * the last's, which the nodes after it read. */
+static void chain_bands(edge_model *m, const edge_chain *c, const edge_rows_geom *g)
+{
+    for (int32_t i = 0; i < c->n_layers; i++) {
+        if (band_tensor(m, c, g, g[i].mid))
+            m->tensors[g[i].mid].band = true;
+        if (i + 1 < c->n_layers && band_tensor(m, c, g, g[i].out))
+            m->tensors[g[i].out].band = true;
+    }
+}
+
 /* The chain from row node HEAD (geometry G[0], FUSE[0]) as long as it goes; its layers'
  * positions in NODES, geometries in G and pairs to fuse in FUSE. Returns its layer count. */
 static int32_t chain_walk(const edge_model *m, int32_t head, unsigned threads, int32_t *nodes,
@@ -335,6 +392,8 @@ int edge__chain_build(edge_model *m, edge_error *err)
     const char *env = getenv("EDGE_CHAIN"), *steer_env = getenv("EDGE_CHAIN_STEER");
     const bool steer = !(steer_env && !strcmp(steer_env, "0"));
     const unsigned threads = m->threads;
+    for (int32_t i = 0; i < m->n_tensors; i++)
+        m->tensors[i].band = false;
     if ((env && !strcmp(env, "0")) || threads < 2 || threads > 255 || m->n_nodes < CHAIN_MIN_LAYERS)
         return 0;
     int32_t *nodes = malloc((size_t)m->n_nodes * sizeof *nodes);
@@ -378,6 +437,7 @@ int edge__chain_build(edge_model *m, edge_error *err)
             if (c->plans[k].n_pieces > m->chain_pieces)
                 m->chain_pieces = c->plans[k].n_pieces;
         chain_lifetimes(m, c, g);
+        chain_bands(m, c, g);
         pos = c->end - 1;
     }
     free(nodes);
@@ -449,6 +509,9 @@ struct edge_chain_words {
     chain_acc *acc;
     int32_t acc_layers;
     unsigned acc_threads;
+    void **tabs; /* band B's tensors (B >= 1) at TABS[(B - 1) * N_TABS]: its copies' for band
+                  * tensors, the interpreter's for the rest; NULL: no band tensors */
+    int32_t n_tabs;
     chain_line line[];
 };
 
@@ -457,7 +520,7 @@ static size_t round64(size_t n)
     return (n + 63) & ~(size_t)63;
 }
 
-edge_chain_words *edge__chain_words_new(const edge_model *m)
+edge_chain_words *edge__chain_words_new(const edge_model *m, void *const *t)
 {
     if (!m->chain_pieces)
         return NULL;
@@ -470,10 +533,29 @@ edge_chain_words *edge__chain_words_new(const edge_model *m)
                      sizeof(edge_chain_words) + 2 * (size_t)m->chain_pieces * sizeof(chain_line),
                  acc = round64((size_t)layers * sizeof(chain_acc)) * threads,
                  pace = round64((size_t)m->n_chains * sizeof(chain_pace));
-    edge_chain_words *w = aligned_alloc(64, lines + acc + pace);
+    const size_t copies = edge_band_copies_bytes(m),
+                 tabs = copies ? (size_t)(threads - 1) * (size_t)m->n_tensors * sizeof(void *) : 0,
+                 head = (lines + acc + pace + tabs + 4095) & ~(size_t)4095, all = head + copies;
+    edge_chain_words *w = aligned_alloc(4096, all);
     if (!w)
         return NULL;
-    memset(w, 0, lines + acc + pace); /* generation 0, unused: the first run's is 1 */
+    /* generation 0, unused: the first run's is 1; every byte of the copies (a kernel reads on
+     * past a row into the next bytes, values it does not use), not the gaps between them */
+    memset(w, 0, head);
+    if (copies) {
+        w->tabs = (void **)((char *)w + lines + acc + pace);
+        w->n_tabs = m->n_tensors;
+        for (unsigned b = 1; b < threads; b++) {
+            void **tb = w->tabs + (size_t)(b - 1) * (size_t)m->n_tensors;
+            uint8_t *copy =
+                (uint8_t *)w + head + EDGE_SCRATCH_GAP_MAX + (size_t)(b - 1) * edge_band_stride(m);
+            memset(copy, 0, m->band_bytes);
+            for (int32_t i = 0; i < m->n_tensors; i++)
+                tb[i] = m->tensors[i].band && m->tensors[i].in_arena
+                            ? copy + m->tensors[i].band_offset
+                            : t[i];
+        }
+    }
     w->acc = (chain_acc *)((char *)w + lines);
     w->acc_layers = (int32_t)(round64((size_t)layers * sizeof(chain_acc)) / sizeof(chain_acc));
     w->acc_threads = threads;
@@ -515,7 +597,16 @@ typedef struct chain_job {
                      * NULL */
     int32_t acc_layers;
     unsigned acc_threads;
+    void *const *tabs; /* the words' TABS and N_TABS */
+    int32_t n_tabs;
 } chain_job;
+
+/* The tensors band B's pieces read and write: band 0's are T, another band's its own copies of
+ * the band tensors and T's for the rest. */
+static void *const *band_tensors(const chain_job *j, unsigned b)
+{
+    return b && j->tabs ? j->tabs + (size_t)(b - 1) * (size_t)j->n_tabs : j->t;
+}
 
 static void piece_run(const chain_job *j, int32_t q, unsigned thread);
 
@@ -546,6 +637,31 @@ static void prefetch_borders(const chain_job *j, const edge_chain_piece *p)
         const size_t bytes = (size_t)(r->r1 - r->r0) * (size_t)l->in_row_bytes;
         for (size_t o = 0; o < bytes; o += 64)
             __builtin_prefetch(row + o);
+    }
+}
+
+/* Piece P's input rows that pieces of other bands wrote, those of [copy0, dep1) (copies_plan),
+ * copied from their bands' copies into its band's, when its input is a band tensor (and they
+ * are done): the kernel then reads only rows in its band's copy. Its kernel read them in place
+ * before, in the lines the other CPU wrote, and every band wrote and read its rows in the one
+ * arena: on a Zen 5 VM whose two vCPUs sat on different core complexes (a line's round trip
+ * 410-520 ns), person_detect's team ran its interior pieces (no other band's rows read) 1.45-1.6x
+ * as long as one thread running the same pieces, and with no waits at all (wrong answers, timing
+ * only) still 1.3-1.5x; with a private arena for the helper, 1.03-1.07x. With these copies the
+ * interior pieces take 1.1-1.3x, the team's kernels 34-36 us a thread an invoke instead of 43-45
+ * (avx512vnni; avx2 80-81 instead of 88-90), and its invoke 1.17x one thread's instead of 1.07x
+ * (avx2 1.59-1.61x instead of 1.52-1.53x; bench/README.md, round sixty-six). */
+static void piece_copy(const chain_job *j, const edge_chain_piece *p)
+{
+    const edge_chain_layer *l = &j->c->layers[p->layer];
+    void *const *to = band_tensors(j, p->band);
+    for (int32_t d = p->copy0; d < p->dep1; d++) {
+        const edge_chain_piece *r = &j->p->pieces[d];
+        if (r->band == p->band)
+            continue;
+        const size_t at = (size_t)r->r0 * (size_t)l->in_row_bytes,
+                     bytes = (size_t)(r->r1 - r->r0) * (size_t)l->in_row_bytes;
+        memcpy((char *)to[l->in] + at, (const char *)band_tensors(j, r->band)[l->in] + at, bytes);
     }
 }
 
@@ -582,13 +698,19 @@ static void piece_run(const chain_job *j, int32_t q, unsigned thread)
         layer_need(j, other, thread);
     for (int32_t d = p->dep0; d < p->dep1; d++)
         piece_need(j, d, thread);
-    prefetch_borders(j, p);
+    if (j->tabs && j->m->tensors[j->c->layers[p->layer].in].band) {
+        if (p->after >= 0) /* the piece of its band before it copies some of the rows it reads */
+            piece_need(j, p->after, thread);
+        piece_copy(j, p);
+    } else
+        prefetch_borders(j, p);
     chain_acc *acc = acc_of(j, thread, p->layer);
     const uint64_t t0 = acc ? edge_exec_ticks() : 0;
     void (*hook)(unsigned, int32_t) = atomic_load_explicit(&piece_hook, memory_order_relaxed);
     if (hook)
         hook(thread, q);
-    edge_fast_rows(&j->m->nodes[j->c->layers[p->layer].node], j->t, (size_t)p->r0, (size_t)p->r1);
+    edge_fast_rows(&j->m->nodes[j->c->layers[p->layer].node], band_tensors(j, p->band),
+                   (size_t)p->r0, (size_t)p->r1);
     if (acc) {
         acc->ticks += edge_exec_ticks() - t0;
         acc->rows += (uint64_t)(p->r1 - p->r0);
@@ -722,7 +844,9 @@ void edge__chain_run(const edge_model *m, const edge_chain *c, void *const *t, e
                    0,
                    NULL,
                    w->acc_layers,
-                   w->acc_threads};
+                   w->acc_threads,
+                   (void *const *)w->tabs,
+                   w->n_tabs};
     if (edge_exec_width(x) != c->threads) { /* alone: one loop of the team's cut, as it counts */
         j.acc = prof ? w->acc : NULL;
         edge_exec_parallel_as(x, 1, c->threads, chain_alone_task, &j);

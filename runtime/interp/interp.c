@@ -138,7 +138,9 @@ int edge_interp_new(edge_model *m, edge_interp **out, edge_error *err)
         edge_interp_free(it);
         return edge__seterr(err, EDGE_ENOMEM, "cannot start %u intra-op threads", team);
     }
-    if (team > 1 && m->n_chains && !(it->chain_words = edge__chain_words_new(m))) {
+    if (team > 1 && m->n_chains &&
+        !(it->chain_words = edge__chain_words_new(
+              m, it->t + (m->subgraphs ? m->subgraphs[0].first_tensor : 0)))) {
         edge_interp_free(it);
         return edge__seterr(err, EDGE_ENOMEM, "cannot allocate the row chains' flags");
     }

@@ -41,10 +41,11 @@ struct edge_interp {
     void *watch_arg;
 };
 
-/* chain.c: an interpreter's flags for the pieces of M's row chains (one chain runs at a time) and
- * each chain's plan and pace, NULL when M has none or out of memory; free with free(). */
+/* chain.c: an interpreter's flags for the pieces of M's row chains (one chain runs at a time),
+ * each chain's plan and pace, and its bands' copies of the band tensors (the rest of their
+ * tensors T, subgraph 0's), NULL when M has none or out of memory; free with free(). */
 typedef struct edge_chain_words edge_chain_words;
-edge_chain_words *edge__chain_words_new(const edge_model *m);
+edge_chain_words *edge__chain_words_new(const edge_model *m, void *const *t);
 /* Row chain C of M over tensors T on team X, with flags W: one loop of the team's (its pieces,
  * cut by the plan W has for it, taken by the threads as they join), or, where X's loops run alone
  * now (edge_exec_width below the chain's threads: a node alone, a solo spell), each layer in one go

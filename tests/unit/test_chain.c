@@ -5,22 +5,26 @@
  * VALID, 8 to 256 channels, every fused activation; a one-channel first layer with a depth
  * multiplier, which runs on the direct convolution; a pointwise CONV_2D after some, fused into
  * them, an expanding pointwise CONV_2D before some (a GEMM row node on int8), a SiLU after
- * some, and a residual ADD of the layer's input after some, where the shapes match) give the scalar level's bytes on one thread at every level this
- * machine runs, on 2 to 4 threads, with row chains and without (EDGE_CHAIN=0), over invokes of
- * fresh inputs (a piece that read rows before they were written would read the last invoke's);
- * half of the runs with every piece delayed at random (edge__chain_piece_hook, 0 to 40 us), so
- * that the threads take each other's pieces and wait for each other's borders in every order.
- * And that person_detect's shape (14 layers from 48 rows to 3) is one chain on 2 threads, none
- * on one thread or with EDGE_CHAIN=0, its arena under twice one thread's (a layer's output lives
- * two layers on, not to the chain's end; the random delays above check that no piece writes over
- * what a piece two layers back still reads); and that a layer's output read again after the chain
- * (an ADD at the end) is still right. And that the caller finishes a chain alone whose helper never
- * joins (it takes the other band's pieces it reads as it needs them), and takes what is left of
- * a slow helper's band once its own is done. Random stacks are uint8 one time in three (weights
- * about their zero point, one layer in six on the flipping path, which is no row node) and start
- * with a CONV_2D on the direct convolution one time in three; mobilenet_v1_025_128_quant_u8's
- * stack (a first CONV_2D, 13 uint8 pairs) is one chain of 14 layers on 2 threads, and a
- * mobilenet_v2-like stack of 5 blocks (expand, depthwise, project, 3 residual ADDs) one chain of
+ * some, and a residual ADD of the layer's input after some, where the shapes match) give the scalar
+ * level's bytes on one thread at every level this machine runs, on 2 to 4 threads, with row chains
+ * and without (EDGE_CHAIN=0), over invokes of fresh inputs (a piece that read rows before they were
+ * written would read the last invoke's); half of the runs with every piece delayed at random
+ * (edge__chain_piece_hook, 0 to 40 us), so that the threads take each other's pieces and wait for
+ * each other's borders in every order. And that person_detect's shape (14 layers from 48 rows to 3)
+ * is one chain on 2 threads, none on one thread or with EDGE_CHAIN=0, its arena under twice one
+ * thread's (a layer's output lives two layers on, not to the chain's end; the random delays above
+ * check that no piece writes over what a piece two layers back still reads), and its second band's
+ * copy of the chain's tensors (every band but the first writes them in a copy of its own and copies
+ * in the other bands' rows it reads: every run above on 2 to 4 threads reads them there) no larger
+ * than the arena and counted in the interpreter's bytes; and that a layer's
+ * output read again after the chain (an ADD at the end) is still right. And that the caller
+ * finishes a chain alone whose helper never joins (it takes the other band's pieces it reads as it
+ * needs them), and takes what is left of a slow helper's band once its own is done. Random stacks
+ * are uint8 one time in three (weights about their zero point, one layer in six on the flipping
+ * path, which is no row node) and start with a CONV_2D on the direct convolution one time in three;
+ * mobilenet_v1_025_128_quant_u8's stack (a first CONV_2D, 13 uint8 pairs) is one chain of 14 layers
+ * on 2 threads, and a mobilenet_v2-like stack of 5 blocks (expand, depthwise, project, 3 residual
+ * ADDs) one chain of
  * 13. And on 2 threads, that each of a chain's plans (band 0's share of the rows, 30% to 70%)
  * gives the same bytes, and that the plan moves rows to the caller's band when the helper's
  * pieces are slowed, and away when the caller's are (not under valgrind, whose one thread at a
@@ -56,9 +60,9 @@ typedef struct layer {
     int32_t expand; /* a pointwise CONV_2D to this many channels before it (a GEMM row node on
                        int8), 0: none */
     int32_t pw;     /* pointwise output channels after it, 0: none */
-    bool silu;  /* x * LOGISTIC(x) after it (after its pointwise layer, if any) */
-    bool residual; /* then ADD(that, the layer's input: before its expanding layer) where the
-                      shapes match (an int8 row node) */
+    bool silu;      /* x * LOGISTIC(x) after it (after its pointwise layer, if any) */
+    bool residual;  /* then ADD(that, the layer's input: before its expanding layer) where the
+                       shapes match (an int8 row node) */
 } layer;
 
 typedef struct stack {
@@ -318,8 +322,8 @@ static int check(const stack *s, const char *what)
                     if (i < n)
                         fail_msg("%s, %s, %u threads, chains %d, delays %d, invoke %d: byte %zu of "
                                  "%zu is %d, not %d",
-                                 what, edge_isa_name(levels[l]), threads, o.chain, o.delay, k, i,
-                                 n, g[i], e[i]);
+                                 what, edge_isa_name(levels[l]), threads, o.chain, o.delay, k, i, n,
+                                 g[i], e[i]);
                 }
                 ran++;
             }
@@ -366,8 +370,8 @@ static stack mobilenet_v2_like(void)
     static const int32_t out[] = {8, 16, 16, 16, 24};
     int32_t c = s.c;
     for (int i = 0; i < 5; i++) {
-        s.l[s.n++] = (layer){3,        stride[i], EDGE_PAD_SAME, rnd_in(0, 3),
-                             6 * c,    out[i],    false,         stride[i] == 1 && out[i] == c};
+        s.l[s.n++] = (layer){3,     stride[i], EDGE_PAD_SAME, rnd_in(0, 3),
+                             6 * c, out[i],    false,         stride[i] == 1 && out[i] == c};
         c = out[i];
     }
     return s;
@@ -445,9 +449,14 @@ static void test_person_like(void **state)
     assert_int_equal(chains, 0);
     /* a layer's output lives two layers on, not to the chain's end: person_detect's arena was
      * 3.3 times one thread's, now 1.4 times (this stack's: 2.4 and 1.25) */
-    printf("arena: %zu bytes on 2 threads, %zu on one\n", edge_model_arena_bytes(m2),
-           edge_model_arena_bytes(m1));
-    assert_true(edge_model_arena_bytes(m2) < 2 * edge_model_arena_bytes(m1));
+    printf("arena: %zu bytes on 2 threads (%zu in the second band's copy), %zu on one\n",
+           m2->arena_bytes, m2->band_bytes, edge_model_arena_bytes(m1));
+    assert_true(m2->arena_bytes < 2 * edge_model_arena_bytes(m1));
+    /* the second band writes the chain's tensors but its output in a copy of its own, laid out
+     * as the arena lays them, and the interpreter's bytes count it */
+    assert_true(m2->band_bytes > 0 && m2->band_bytes <= m2->arena_bytes + EDGE_ARENA_ALIGN);
+    assert_int_equal(edge_model_arena_bytes(m2), m2->arena_bytes + edge_band_copies_bytes(m2));
+    assert_int_equal(m1->band_bytes, 0);
     edge_model_unref(m2);
     edge_model_unref(m1);
     edge_model_unref(open_as(&b, &off, &chains, &layers));
@@ -799,11 +808,15 @@ int main(void)
 {
     test_rng_seed();
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_person_like),        cmocka_unit_test(test_mobilenet_u8),
-        cmocka_unit_test(test_mobilenet_v2_like),  cmocka_unit_test(test_random_stacks),
+        cmocka_unit_test(test_person_like),
+        cmocka_unit_test(test_mobilenet_u8),
+        cmocka_unit_test(test_mobilenet_v2_like),
+        cmocka_unit_test(test_random_stacks),
         cmocka_unit_test(test_side_read),
-        cmocka_unit_test(test_helper_never_joins), cmocka_unit_test(test_slow_helper),
-        cmocka_unit_test(test_plans),              cmocka_unit_test(test_steer),
+        cmocka_unit_test(test_helper_never_joins),
+        cmocka_unit_test(test_slow_helper),
+        cmocka_unit_test(test_plans),
+        cmocka_unit_test(test_steer),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -650,7 +650,8 @@ static void prefetch_borders(const chain_job *j, const edge_chain_piece *p)
  * only) still 1.3-1.5x; with a private arena for the helper, 1.03-1.07x. With these copies the
  * interior pieces take 1.1-1.3x, the team's kernels 34-36 us a thread an invoke instead of 43-45
  * (avx512vnni; avx2 80-81 instead of 88-90), and its invoke 1.17x one thread's instead of 1.07x
- * (avx2 1.59-1.61x instead of 1.52-1.53x; bench/README.md, round sixty-six). */
+ * (avx2 1.59-1.61x instead of 1.52-1.53x). At the near placement (125-138 ns) the copies cost
+ * about what they save (bench/README.md, round sixty-six). */
 static void piece_copy(const chain_job *j, const edge_chain_piece *p)
 {
     const edge_chain_layer *l = &j->c->layers[p->layer];

@@ -38,8 +38,9 @@ uint64_t edge_exec_ticks(void);
  * same twice in a row) names the use, and a flag raised in another generation reads as down. The
  * word holds GEN * 4 + 1 raised, GEN * 4 + 2 down with a waiter asleep, anything else down.
  * Wait spins as long as a helper waiting for a job does (edge_set_thread_spin), then sleeps until
- * the flag is raised: a waiter whose flag's thread is off its CPU gives its own CPU away. Raise
- * publishes what the thread wrote before it (release; wait and up acquire). Why no reset: a word
+ * the flag is raised (or 1 ms, then looks again: a raise stores, and wakes only a waiter it sees
+ * asleep): a waiter whose flag's thread is off its CPU gives its own CPU away. Raise publishes
+ * what the thread wrote before it (release; wait and up acquire). Why no reset: a word
  * the caller zeroed before each use was in the caller's cache when a helper raised it, one
  * cross-CPU round trip per flag (runtime/interp/chain.c). */
 #define EDGE_EXEC_FLAG_GENS (1u << 30)

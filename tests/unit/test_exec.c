@@ -17,8 +17,10 @@
  * that an invoke far from the last leaves sleeping helpers asleep when waking them costs more than
  * they would save, or when such invokes that woke them were measured slower than those that did not
  * (edge__exec_woken_times); and that each thread's work (edge_exec_stats) holds its tasks' time
- * and leaves out a task's wait on another thread's flag. The old team (the caller
+ * and leaves out a task's wait on another thread's flag; and that flags raised and waited on in
+ * turn with every wait asleep end, each generation seen. The old team (the caller
  * waited for every helper to leave the job) hung here. Speed is bench/threads.c's. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -489,6 +491,69 @@ static void wait_task(void *ctx, size_t i, unsigned thread)
     while (!atomic_load(&j->started) && now.tv_sec - t0.tv_sec < 5);
     busy_us(WORK_SPIN_US);
     edge_exec_flag_raise(&j->flag, 1);
+}
+
+/* ---- flags raised and waited on in turn, every wait asleep ---- */
+
+#define PINGS 3000u
+
+typedef struct ping_job {
+    atomic_uint there, back; /* generation G: the caller raises THERE, the other thread BACK */
+    atomic_uint seen;        /* the generations the other thread saw raised */
+} ping_job;
+
+static void *pong(void *ctx)
+{
+    ping_job *j = ctx;
+    for (unsigned g = 1; g <= PINGS; g++) {
+        edge_exec_flag_wait(&j->there, g);
+        atomic_fetch_add(&j->seen, 1);
+        edge_exec_flag_raise(&j->back, g);
+    }
+    return NULL;
+}
+
+static void *ping_one(void *ctx)
+{
+    ping_job *j = ctx;
+    edge_exec_flag_wait(&j->there, 1);
+    atomic_store(&j->seen, 1);
+    return NULL;
+}
+
+/* Two threads raise flags for each other in turn with no spinning (edge_set_thread_spin(0)):
+ * every wait marks itself asleep at once, so raises that store over a mark they did not see
+ * (edge_exec_flag_raise) happen here if anywhere; each such waiter looks again within exec.c's
+ * FLAG_SLEEP_NS, so the exchange ends. Each generation is seen raised, in order, by the other
+ * thread. Then that race made sure of: a waiter asleep whose flag is stored raised without a wake
+ * returns (it hung, the meson timeout failing the test, when a waiter slept until woken). */
+static void test_flags_asleep(void **state)
+{
+    (void)state;
+    ping_job j = {0};
+    pthread_t t;
+    edge_set_thread_spin(0);
+    assert_int_equal(pthread_create(&t, NULL, pong, &j), 0);
+    for (unsigned g = 1; g <= PINGS; g++) {
+        edge_exec_flag_raise(&j.there, g);
+        edge_exec_flag_wait(&j.back, g);
+        assert_int_equal(atomic_load(&j.seen), g);
+        assert_true(edge_exec_flag_up(&j.back, g) && !edge_exec_flag_up(&j.back, g + 1));
+    }
+    assert_int_equal(pthread_join(t, NULL), 0);
+    /* the race itself: a waiter marked asleep (the word GEN * 4 + 2, exec.h) whose flag is then
+     * stored raised (GEN * 4 + 1) with no wake, as a raise that loaded the word just before the
+     * mark does, still returns */
+    ping_job k = {0};
+    assert_int_equal(pthread_create(&t, NULL, ping_one, &k), 0);
+    while (atomic_load(&k.there) != (1u << 2 | 2u))
+        sched_yield();
+    struct timespec nap = {0, 2000000};
+    nanosleep(&nap, NULL); /* in the kernel's wait by now, most likely */
+    atomic_store(&k.there, 1u << 2 | 1u);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(atomic_load(&k.seen), 1);
+    edge_set_thread_spin(1);
 }
 
 /* Work counts what the tasks took and leaves out a task's wait for another thread's flag (a row
@@ -1499,6 +1564,7 @@ int main(void)
         cmocka_unit_test(test_calm_spells),
         cmocka_unit_test(test_many_loops),
         cmocka_unit_test(test_work),
+        cmocka_unit_test(test_flags_asleep),
         cmocka_unit_test(test_node_times),
         cmocka_unit_test_setup_teardown(test_node_choice, no_spells, spells_back),
         cmocka_unit_test_setup_teardown(test_invoke_choice, no_spells, spells_back),

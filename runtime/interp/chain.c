@@ -467,10 +467,15 @@ void edge__chain_free(edge_model *m)
 
 /* ---- running one ---- */
 
-/* A cache line of its own: a piece's claim (the generation of the run that claimed it) or its
- * flag (exec.h, with that generation). */
+/* A pair of cache lines of its own: a piece's claim (the generation of the run that claimed it)
+ * or its flag (exec.h, with that generation). A line of its own was not enough: a CPU's
+ * adjacent-line prefetcher fetches the other line of an aligned 128-byte pair with the one it
+ * misses, and the pieces of a layer lie band after band, so one thread's claims and flags drew in
+ * the other's next to them, each then a round trip to take back. 128 bytes: person_detect's team,
+ * forced, 4.6-5% faster an invoke at avx512vnni, 1% at avx2, mobilenet_v2 1-2% (a Zen 5 VM whose
+ * vCPUs sat 440-470 ns apart; bench/README.md, round sixty-seven). */
 typedef struct chain_line {
-    _Alignas(64) atomic_uint v;
+    _Alignas(128) atomic_uint v;
 } chain_line;
 
 /* A thread's kernel time and rows in one layer of a timed run (chain_steer, a profiled run). */
@@ -498,8 +503,8 @@ typedef struct chain_pace {
 
 /* An interpreter's: each chain's pace (PACE, n_chains), its threads' times in a timed run (ACC:
  * thread T's at ACC[T * ACC_LAYERS], a layer each of the longest chain; thread 0 the caller's,
- * ACC_THREADS of them, the team's), then N pieces' claims,
- * then their flags. Neither claims nor flags are reset between runs (each run is a generation of
+ * ACC_THREADS of them, the team's, each on lines of its own), then N pieces' claims, then their
+ * flags. Neither claims nor flags are reset between runs (each run is a generation of
  * its own): the caller zeroing them before each run left every line in its cache, and a helper's
  * claim of each of its pieces then waited for a round trip between the CPUs (64 to 254 ns on a
  * Zen 4 VM whose host moves its vCPUs). One block: the interpreter frees it with free(). */
@@ -515,9 +520,10 @@ struct edge_chain_words {
     chain_line line[];
 };
 
-static size_t round64(size_t n)
+/* N bytes rounded up to whole pairs of cache lines (chain_line): each thread's times apart. */
+static size_t round128(size_t n)
 {
-    return (n + 63) & ~(size_t)63;
+    return (n + 127) & ~(size_t)127;
 }
 
 edge_chain_words *edge__chain_words_new(const edge_model *m, void *const *t)
@@ -531,8 +537,8 @@ edge_chain_words *edge__chain_words_new(const edge_model *m, void *const *t)
     const unsigned threads = m->chains[0].threads; /* every chain's: the team's */
     const size_t lines =
                      sizeof(edge_chain_words) + 2 * (size_t)m->chain_pieces * sizeof(chain_line),
-                 acc = round64((size_t)layers * sizeof(chain_acc)) * threads,
-                 pace = round64((size_t)m->n_chains * sizeof(chain_pace));
+                 acc = round128((size_t)layers * sizeof(chain_acc)) * threads,
+                 pace = round128((size_t)m->n_chains * sizeof(chain_pace));
     const size_t copies = edge_band_copies_bytes(m),
                  tabs = copies ? (size_t)(threads - 1) * (size_t)m->n_tensors * sizeof(void *) : 0,
                  head = (lines + acc + pace + tabs + 4095) & ~(size_t)4095, all = head + copies;
@@ -557,7 +563,7 @@ edge_chain_words *edge__chain_words_new(const edge_model *m, void *const *t)
         }
     }
     w->acc = (chain_acc *)((char *)w + lines);
-    w->acc_layers = (int32_t)(round64((size_t)layers * sizeof(chain_acc)) / sizeof(chain_acc));
+    w->acc_layers = (int32_t)(round128((size_t)layers * sizeof(chain_acc)) / sizeof(chain_acc));
     w->acc_threads = threads;
     w->pace = (chain_pace *)((char *)w + lines + acc);
     for (int32_t i = 0; i < m->n_chains; i++)

@@ -178,6 +178,9 @@ typedef struct edge_chain_piece {
      * copy of its input (chain.c piece_copy); AFTER, when not -1, is the piece of its band and
      * layer before it that copies the rest of those it reads */
     int32_t copy0, after;
+    /* where in the interpreter's exchange (chain.c piece_push) its thread puts its rows for the
+     * other bands' pieces that read them, -1: none reads them */
+    int32_t xoff;
 } edge_chain_piece;
 typedef struct edge_chain_layer {
     int32_t node;         /* the row node's position */
@@ -192,10 +195,11 @@ typedef struct edge_chain_layer {
 typedef struct edge_chain_plan {
     int32_t n_pieces;
     edge_chain_piece *pieces; /* every layer's, layer after layer */
-    int32_t *first; /* per layer and one more: layer L's pieces are [first[L], first[L + 1]) */
-    int32_t *last;  /* per band: the piece its thread claims last */
-    int32_t *rows0; /* per layer: band 0's rows */
-    unsigned share; /* band 0's share of each layer's rows, per mille (500: the even cut) */
+    int32_t *first;   /* per layer and one more: layer L's pieces are [first[L], first[L + 1]) */
+    int32_t *last;    /* per band: the piece its thread claims last */
+    int32_t *rows0;   /* per layer: band 0's rows */
+    unsigned share;   /* band 0's share of each layer's rows, per mille (500: the even cut) */
+    size_t xch_bytes; /* its pieces' rows in the exchange (their xoff) */
 } edge_chain_plan;
 typedef struct edge_chain {
     int32_t head, end; /* the positions [head, end) it runs (the nodes between its layers are
@@ -274,7 +278,8 @@ struct edge_model {
     int32_t n_call_once; /* CALL_ONCE nodes: one "already ran" byte each in the variable block */
     /* plan and accounting */
     size_t arena_bytes;
-    size_t band_bytes; /* one band's copy of the row chains' band tensors (planner.c), or 0 */
+    size_t band_bytes;      /* one band's copy of the row chains' band tensors (planner.c), or 0 */
+    size_t chain_xch_bytes; /* the row chains' exchange (the most a plan of them puts there) */
     /* each interpreter's variable block (planner.c): variable tensors, resource variables and
      * the CALL_ONCE flags, all of the interpreter's state that outlives an invoke */
     size_t var_bytes;
@@ -346,8 +351,8 @@ static inline size_t edge_scratch_stride(size_t bytes)
 
 /* Bytes from one band's copy of the row chains' band tensors (edge_tensor band, M->band_bytes)
  * to the next (runtime/interp/chain.c): the copy and the gap after it, in whole pages; and all of
- * an interpreter's copies (one for each intra-op thread but the first), after a gap as long, 0
- * when the model has none. */
+ * an interpreter's copies (one for each intra-op thread but the first), after a gap as long, with
+ * the exchange after them (M->chain_xch_bytes, in whole pages), 0 when the model has none. */
 static inline size_t edge_band_stride(const struct edge_model *m)
 {
     const size_t s = edge_scratch_stride(m->band_bytes);
@@ -356,7 +361,8 @@ static inline size_t edge_band_stride(const struct edge_model *m)
 static inline size_t edge_band_copies_bytes(const struct edge_model *m)
 {
     return m->band_bytes && m->threads > 1
-               ? EDGE_SCRATCH_GAP_MAX + (size_t)(m->threads - 1) * edge_band_stride(m)
+               ? EDGE_SCRATCH_GAP_MAX + (size_t)(m->threads - 1) * edge_band_stride(m) +
+                     ((m->chain_xch_bytes + 4095) & ~(size_t)4095)
                : 0;
 }
 

@@ -4,9 +4,11 @@
  * Owns: finding the row chains of a model for its intra-op threads (after the pointwise
  * fusion, fuse_pw.c, before the arena plan), their pieces and the pieces each waits for, the
  * lifetimes that let a layer's rows be written while another thread still reads the layer
- * before, the tensors each band but the first keeps in a copy of its own (band_tensor,
- * piece_copy), running a chain on an interpreter's team, and on a team of 2 the cut of its rows
- * between the two bands that follows the two threads' paces (its plans, chain_steer).
+ * before, the tensors each band but the first keeps in a copy of its own (band_tensor), the
+ * rows a band's pieces read of the other bands' (put in the exchange by their writers, piece_push,
+ * and copied from there, piece_copy), running a chain on an interpreter's team, and on a team of 2
+ * the cut of its rows between the two bands that follows the two threads' paces (its plans,
+ * chain_steer).
  *
  * Why: a team of 2 ran person_detect's 13 depthwise layers (each fused with its pointwise one)
  * as 13 parallel loops; each loop's end is a barrier, a hand-off between CPUs both ways (0.1 to
@@ -36,6 +38,7 @@
  * tests/unit/test_chain.c compares, with pieces delayed at random, a helper that never joins, and
  * one held in a piece. EDGE_CHAIN=0 in the environment turns chains off. Does not own the kernels
  * or the rows' geometry (fast_ops.c), or the team (runtime/exec.c). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -216,6 +219,22 @@ static int chain_plan(const edge_chain *c, const edge_rows_geom *g, edge_chain_p
     pl->n_pieces = pl->first[c->n_layers] = n;
     for (int32_t i = 0; i < c->n_layers; i++)
         copies_plan(pl, pl->first[i], pl->first[i + 1]);
+    /* each piece that a piece of another band reads: its rows' place in the exchange */
+    for (int32_t q = 0; q < n; q++)
+        pl->pieces[q].xoff = -1;
+    size_t x = 0;
+    for (int32_t i = 1; i < c->n_layers; i++)
+        for (int32_t q = pl->first[i]; q < pl->first[i + 1]; q++)
+            for (int32_t d = pl->pieces[q].dep0; d < pl->pieces[q].dep1; d++) {
+                edge_chain_piece *r = &pl->pieces[d];
+                if (r->band == pl->pieces[q].band || r->xoff >= 0)
+                    continue;
+                if (x > INT32_MAX)
+                    return EDGE_ENOMEM;
+                r->xoff = (int32_t)x;
+                x += ((size_t)(r->r1 - r->r0) * (size_t)g[i].in_row_bytes + 63) & ~(size_t)63;
+            }
+    pl->xch_bytes = x;
     for (unsigned b = 0; b < t; b++) /* its last layer's last piece of the band, borders first */
         for (int border = 1; border >= 0; border--)
             for (int32_t q = pl->first[c->n_layers - 1]; q < n; q++)
@@ -433,9 +452,12 @@ int edge__chain_build(edge_model *m, edge_error *err)
         }
         m->n_chains++;
         m->nodes[pos].chain = m->n_chains;
-        for (int32_t k = 0; k < c->n_plans; k++)
+        for (int32_t k = 0; k < c->n_plans; k++) {
             if (c->plans[k].n_pieces > m->chain_pieces)
                 m->chain_pieces = c->plans[k].n_pieces;
+            if (c->plans[k].xch_bytes > m->chain_xch_bytes)
+                m->chain_xch_bytes = c->plans[k].xch_bytes;
+        }
         chain_lifetimes(m, c, g);
         chain_bands(m, c, g);
         pos = c->end - 1;
@@ -463,6 +485,7 @@ void edge__chain_free(edge_model *m)
     free(m->chains);
     m->chains = NULL;
     m->n_chains = m->chain_pieces = 0;
+    m->chain_xch_bytes = 0;
 }
 
 /* ---- running one ---- */
@@ -517,6 +540,7 @@ struct edge_chain_words {
     void **tabs; /* band B's tensors (B >= 1) at TABS[(B - 1) * N_TABS]: its copies' for band
                   * tensors, the interpreter's for the rest; NULL: no band tensors */
     int32_t n_tabs;
+    uint8_t *xch; /* the exchange (piece_push), after the copies; NULL when TABS is */
     chain_line line[];
 };
 
@@ -551,6 +575,9 @@ edge_chain_words *edge__chain_words_new(const edge_model *m, void *const *t)
     if (copies) {
         w->tabs = (void **)((char *)w + lines + acc + pace);
         w->n_tabs = m->n_tensors;
+        w->xch = (uint8_t *)w + head + EDGE_SCRATCH_GAP_MAX +
+                 (size_t)(threads - 1) * edge_band_stride(m);
+        memset(w->xch, 0, m->chain_xch_bytes);
         for (unsigned b = 1; b < threads; b++) {
             void **tb = w->tabs + (size_t)(b - 1) * (size_t)m->n_tensors;
             uint8_t *copy =
@@ -603,8 +630,9 @@ typedef struct chain_job {
                      * NULL */
     int32_t acc_layers;
     unsigned acc_threads;
-    void *const *tabs; /* the words' TABS and N_TABS */
+    void *const *tabs; /* the words' TABS, N_TABS and XCH */
     int32_t n_tabs;
+    uint8_t *xch;
 } chain_job;
 
 /* The tensors band B's pieces read and write: band 0's are T, another band's its own copies of
@@ -657,7 +685,8 @@ static void prefetch_borders(const chain_job *j, const edge_chain_piece *p)
  * interior pieces take 1.1-1.3x, the team's kernels 34-36 us a thread an invoke instead of 43-45
  * (avx512vnni; avx2 80-81 instead of 88-90), and its invoke 1.17x one thread's instead of 1.07x
  * (avx2 1.59-1.61x instead of 1.52-1.53x). At the near placement (125-138 ns) the copies cost
- * about what they save (bench/README.md, round sixty-six). */
+ * about what they save (bench/README.md, round sixty-six). They copy from the exchange, where the
+ * writer put them (piece_push), not from its band's copy. */
 static void piece_copy(const chain_job *j, const edge_chain_piece *p)
 {
     const edge_chain_layer *l = &j->c->layers[p->layer];
@@ -668,8 +697,35 @@ static void piece_copy(const chain_job *j, const edge_chain_piece *p)
             continue;
         const size_t at = (size_t)r->r0 * (size_t)l->in_row_bytes,
                      bytes = (size_t)(r->r1 - r->r0) * (size_t)l->in_row_bytes;
-        memcpy((char *)to[l->in] + at, (const char *)band_tensors(j, r->band)[l->in] + at, bytes);
+        memcpy((char *)to[l->in] + at, j->xch + r->xoff, bytes);
     }
+}
+
+/* Piece P's rows, once its kernel has written them into its band's copy, put in the exchange at
+ * P->xoff as well when pieces of other bands read them (and its output is a band tensor: they
+ * copy them from there, piece_copy). So no thread reads a line of a band's copy that another
+ * wrote, and no kernel writes a line another CPU holds: the exchange's lines cross between the
+ * CPUs in these short copies, where the stores wait in the store buffer while the kernels go on.
+ * Before, a piece copied those rows from the writer's band copy, and every line so read was then
+ * in both CPUs' caches until the writer's kernel wrote it again (the tensor's next run, or a tensor
+ * laid over it) and waited for the other CPU to drop it: on a Zen 5 VM whose vCPUs sat on
+ * different core complexes (a line's round trip 400-490 ns) person_detect's team spent 5-7 us
+ * more a thread an invoke in its kernels than with those rows read from its own copy (wrong
+ * answers, timing only). Through the exchange it ran 1.67x one thread at avx2 where it ran 1.58x,
+ * 1.23x at avx512vnni where 1.15x (medians of about 200 runs each); at the near placement (about
+ * 110 ns) 1.81x and 1.62x where 1.80x and 1.63x (bench/README.md, round sixty-nine). Writing
+ * the exchange with non-temporal stores gained as much far and lost 3-11% near: the rows then
+ * came from memory, not from the L3 the two cores share. */
+static void piece_push(const chain_job *j, const edge_chain_piece *p)
+{
+    if (p->xoff < 0 || !j->tabs || p->layer + 1 >= j->c->n_layers)
+        return;
+    const edge_chain_layer *l = &j->c->layers[p->layer + 1];
+    if (!j->m->tensors[l->in].band)
+        return;
+    const size_t at = (size_t)p->r0 * (size_t)l->in_row_bytes;
+    memcpy(j->xch + p->xoff, (const char *)band_tensors(j, p->band)[l->in] + at,
+           (size_t)(p->r1 - p->r0) * (size_t)l->in_row_bytes);
 }
 
 /* Every piece of layer L, needed (piece_need) before a piece runs. */
@@ -722,6 +778,7 @@ static void piece_run(const chain_job *j, int32_t q, unsigned thread)
         acc->ticks += edge_exec_ticks() - t0;
         acc->rows += (uint64_t)(p->r1 - p->r0);
     }
+    piece_push(j, p);
     edge_exec_flag_raise(&j->done[q].v, j->gen);
 }
 
@@ -853,7 +910,8 @@ void edge__chain_run(const edge_model *m, const edge_chain *c, void *const *t, e
                    w->acc_layers,
                    w->acc_threads,
                    (void *const *)w->tabs,
-                   w->n_tabs};
+                   w->n_tabs,
+                   w->xch};
     if (edge_exec_width(x) != c->threads) { /* alone: one loop of the team's cut, as it counts */
         j.acc = prof ? w->acc : NULL;
         edge_exec_parallel_as(x, 1, c->threads, chain_alone_task, &j);

@@ -430,6 +430,50 @@ static edge_isa best_level(void)
     return best;
 }
 
+/* Every plan of M's chains gives each piece that a piece of another band reads a place of its
+ * rows' bytes in the exchange (64-byte aligned, none overlapping another, within the plan's and
+ * the model's exchange bytes), and no place to the others. */
+static void check_exchange(const edge_model *m)
+{
+    for (int32_t c = 0; c < m->n_chains; c++) {
+        const edge_chain *ch = &m->chains[c];
+        for (int32_t k = 0; k < ch->n_plans; k++) {
+            const edge_chain_plan *pl = &ch->plans[k];
+            assert_true(pl->xch_bytes <= m->chain_xch_bytes);
+            bool *read = calloc((size_t)pl->n_pieces, sizeof *read);
+            assert_non_null(read);
+            for (int32_t q = 0; q < pl->n_pieces; q++)
+                for (int32_t d = pl->pieces[q].dep0; d < pl->pieces[q].dep1; d++)
+                    if (pl->pieces[d].band != pl->pieces[q].band)
+                        read[d] = true;
+            size_t used = 0;
+            for (int32_t q = 0; q < pl->n_pieces; q++) {
+                const edge_chain_piece *p = &pl->pieces[q];
+                if (!read[q]) {
+                    assert_int_equal(p->xoff, -1);
+                    continue;
+                }
+                assert_true(p->xoff >= 0 && p->xoff % 64 == 0);
+                const size_t bytes =
+                    (size_t)(p->r1 - p->r0) * (size_t)ch->layers[p->layer + 1].in_row_bytes;
+                assert_true((size_t)p->xoff + bytes <= pl->xch_bytes);
+                for (int32_t o = 0; o < q; o++) {
+                    const edge_chain_piece *r = &pl->pieces[o];
+                    if (!read[o])
+                        continue;
+                    const size_t rb =
+                        (size_t)(r->r1 - r->r0) * (size_t)ch->layers[r->layer + 1].in_row_bytes;
+                    assert_true((size_t)r->xoff + rb <= (size_t)p->xoff ||
+                                (size_t)p->xoff + bytes <= (size_t)r->xoff);
+                }
+                used += bytes;
+            }
+            assert_true(used > 0 && used <= pl->xch_bytes);
+            free(read);
+        }
+    }
+}
+
 static void test_person_like(void **state)
 {
     (void)state;
@@ -457,6 +501,10 @@ static void test_person_like(void **state)
     assert_true(m2->band_bytes > 0 && m2->band_bytes <= m2->arena_bytes + EDGE_ARENA_ALIGN);
     assert_int_equal(edge_model_arena_bytes(m2), m2->arena_bytes + edge_band_copies_bytes(m2));
     assert_int_equal(m1->band_bytes, 0);
+    /* the rows another band reads go through the exchange, counted with the copies */
+    check_exchange(m2);
+    assert_true(m2->chain_xch_bytes > 0 &&
+                edge_band_copies_bytes(m2) >= m2->chain_xch_bytes + m2->band_bytes);
     edge_model_unref(m2);
     edge_model_unref(m1);
     edge_model_unref(open_as(&b, &off, &chains, &layers));
@@ -478,6 +526,7 @@ static void check_one_chain(const stack *s, const char *what, int32_t want_layer
            edge_model_kernels(m));
     assert_int_equal(chains, 1);
     assert_int_equal(layers, want_layers);
+    check_exchange(m);
     edge_model_unref(m);
     free(b.buf);
 }

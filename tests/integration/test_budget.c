@@ -43,6 +43,10 @@
 #define N 1024     /* outputs: 1 MiB of weights */
 #define BUDGET (16u << 20)
 #define DEADLINE_MS 5000
+/* A reply later than DEADLINE_MS by more than this is late: edged did not keep its deadline. The
+ * slack is for the reply's way back, which on a loaded machine (CI runs this beside a CPU hog on
+ * every core, and under ASan) waits for a CPU like everything else: a bound, not a speed. */
+#define LATE_SLACK_S 5.0
 #define CLIENTS 4
 
 static dfx F;
@@ -309,7 +313,7 @@ static void *client_main(void *arg)
         c->ok += o == O_SERVED;
         c->retry += o == O_RETRY;
         c->wrong += o == O_WRONG;
-        c->late += secs > DEADLINE_MS / 1000.0 + 1.0;
+        c->late += secs > DEADLINE_MS / 1000.0 + LATE_SLACK_S;
         if (secs > c->worst)
             c->worst = secs;
     }

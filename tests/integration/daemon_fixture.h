@@ -65,6 +65,10 @@ int dfx_wait_ready(dfx *f, int timeout_ms);
 int dfx_log_count(const dfx *f, const char *needle);
 /* Wait up to TIMEOUT_MS for NEEDLE to occur at least N times in the log. */
 bool dfx_log_wait(const dfx *f, const char *needle, int n, int timeout_ms);
+/* How long a test waits for a line it expects in edged's log (dfx_log_wait returns as soon as it
+ * is there): a bound for a hang, not a speed. edged runs under valgrind in one of CI's stages,
+ * beside a CPU hog on every core in another. */
+#define DFX_LOG_WAIT_MS 60000
 /* Run the shell command FMT... (system(3)); fails the test when it does not exit 0. */
 void dfx_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A whole file (NUL-terminated, malloc'd; *LEN bytes when LEN), or NULL. */

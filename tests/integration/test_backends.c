@@ -135,12 +135,14 @@ static void test_refused_plugins_logged(void **state)
 {
     (void)state;
     start("claim = 9\nfail = invoke", "testfail");
-    assert_true(dfx_log_wait(&F, "edge-badabi.so: back-end ABI version 999", 1, 5000));
-    assert_true(dfx_log_wait(&F, "edge-noentry.so: no symbol edge_backend_entry", 1, 5000));
-    assert_true(dfx_log_wait(&F, "back end 'testfail' lacks the function(s) invoke", 1, 5000));
-    assert_true(dfx_log_wait(&F, "back end testfail (", 1, 5000));
+    assert_true(dfx_log_wait(&F, "edge-badabi.so: back-end ABI version 999", 1, DFX_LOG_WAIT_MS));
     assert_true(
-        dfx_log_wait(&F, "model hello version 2: partitions (nodes): testfail 0-2", 1, 5000));
+        dfx_log_wait(&F, "edge-noentry.so: no symbol edge_backend_entry", 1, DFX_LOG_WAIT_MS));
+    assert_true(
+        dfx_log_wait(&F, "back end 'testfail' lacks the function(s) invoke", 1, DFX_LOG_WAIT_MS));
+    assert_true(dfx_log_wait(&F, "back end testfail (", 1, DFX_LOG_WAIT_MS));
+    assert_true(dfx_log_wait(&F, "model hello version 2: partitions (nodes): testfail 0-2", 1,
+                             DFX_LOG_WAIT_MS));
     char *m = metrics();
     assert_non_null(strstr(m, "edged_backend_info{backend=\"testfail\""));
     assert_non_null(strstr(m, "edged_backend_partitions{backend=\"testfail\"} 2"));
@@ -173,8 +175,8 @@ static void test_invoke_failure(void **state)
         assert_string_equal(data_of(body), data_of(cpu));
         free(body);
     }
-    assert_true(
-        dfx_log_wait(&F, "back end testfail is unhealthy after repeated device errors", 1, 5000));
+    assert_true(dfx_log_wait(&F, "back end testfail is unhealthy after repeated device errors", 1,
+                             DFX_LOG_WAIT_MS));
     char *m = metrics();
     assert_non_null(strstr(m, "edged_backend_healthy{backend=\"testfail\"} 0"));
     assert_non_null(strstr(m, "edged_backend_failures_total{backend=\"testfail\"} 3"));
@@ -185,7 +187,8 @@ static void test_invoke_failure(void **state)
     assert_int_equal(dfx_log_count(&F, "back end testfail is unhealthy"), 1);
     /* A reload makes it healthy: the device is tried (and fails) again. */
     kill(F.pid, SIGHUP);
-    assert_true(dfx_log_wait(&F, "back end testfail: marked healthy again by the reload", 1, 5000));
+    assert_true(dfx_log_wait(&F, "back end testfail: marked healthy again by the reload", 1,
+                             DFX_LOG_WAIT_MS));
     char *body = NULL;
     assert_int_equal(infer("hello", &body), 500);
     free(body);
@@ -216,8 +219,9 @@ static void test_init_failure(void **state)
 {
     (void)state;
     start("claim = 9\nfail = init", "testfail");
-    assert_true(dfx_log_wait(&F, "back end testfail (", 1, 5000));
-    assert_true(dfx_log_wait(&F, "is unavailable: test device /dev/testfail0 is missing", 1, 5000));
+    assert_true(dfx_log_wait(&F, "back end testfail (", 1, DFX_LOG_WAIT_MS));
+    assert_true(dfx_log_wait(&F, "is unavailable: test device /dev/testfail0 is missing", 1,
+                             DFX_LOG_WAIT_MS));
     char *body = NULL;
     assert_int_equal(infer("hello", &body), 200);
     free(body);
@@ -243,7 +247,7 @@ static void test_unknown_backend(void **state)
     }
     assert_int_equal(live, 200);
     assert_true(dfx_log_wait(&F, "backend = nope: no back end 'nope' is loaded (loaded: testfail)",
-                             1, 5000));
+                             1, DFX_LOG_WAIT_MS));
     char *body = NULL;
     assert_int_equal(dfx_curl(&F, "GET", "/v2/models/hello/ready", NULL, NULL, &body, NULL, NULL),
                      503);
@@ -260,7 +264,7 @@ static void test_bad_backend_section(void **state)
     (void)state;
     /* An unknown key in [backend.testfail] is the plugin's to refuse: unavailable. */
     start("claim = 9\ncolour = blue", "testfail");
-    assert_true(dfx_log_wait(&F, "is unavailable: unknown option 'colour'", 1, 5000));
+    assert_true(dfx_log_wait(&F, "is unavailable: unknown option 'colour'", 1, DFX_LOG_WAIT_MS));
     char *body = NULL;
     assert_int_equal(infer("hello", &body), 200);
     free(body);
@@ -332,7 +336,7 @@ static void test_power_profile_edgetpu(void **state)
                  EDGETPU_DIR, EDGETPU_DIR, opt, cases[i].profile);
         if (dfx_start(&F, extra) != 0)
             fail_msg("edged did not start with profile %s", cases[i].profile);
-        if (!dfx_log_wait(&F, cases[i].want, 1, 5000)) {
+        if (!dfx_log_wait(&F, cases[i].want, 1, DFX_LOG_WAIT_MS)) {
             char *log = dfx_slurp(F.log, NULL);
             fail_msg("profile %s, performance %s: no '%s' in the log:\n%s", cases[i].profile,
                      cases[i].option ? cases[i].option : "(unset)", cases[i].want, log ? log : "");

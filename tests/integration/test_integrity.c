@@ -90,7 +90,7 @@ static void start(int n)
  * waited for). */
 static void logged_once(const char *needle)
 {
-    assert_true(dfx_log_wait(&F, needle, 1, 10000));
+    assert_true(dfx_log_wait(&F, needle, 1, DFX_LOG_WAIT_MS));
     assert_int_equal(dfx_log_count(&F, needle), 1);
 }
 
@@ -126,14 +126,14 @@ static void test_cache_trust(void **state)
     (void)state;
     char pack[512];
     start(1);
-    assert_true(dfx_log_wait(&F, "packed, now cached", 1, 10000));
+    assert_true(dfx_log_wait(&F, "packed, now cached", 1, DFX_LOG_WAIT_MS));
     assert_true(answers_right("m"));
     assert_int_equal(dfx_stop(&F, SIGTERM), 0);
     cache_file(pack, sizeof pack);
 
     forge(pack);
     start(2);
-    assert_true(dfx_log_wait(&F, "verified: signed by ops.pub", 2, 10000));
+    assert_true(dfx_log_wait(&F, "verified: signed by ops.pub", 2, DFX_LOG_WAIT_MS));
     assert_true(answers_right("m"));
     logged_once("packed-weight cache file refused: its contents do not "
                 "match their checksum");
@@ -180,7 +180,7 @@ static void test_cache_truncated(void **state)
     assert_int_equal(dfx_stop(&F, SIGTERM), 0);
     const int hits = dfx_log_count(&F, "packed, from the cache");
     start(before + 2);
-    assert_true(dfx_log_wait(&F, "packed, from the cache", hits + 1, 10000));
+    assert_true(dfx_log_wait(&F, "packed, from the cache", hits + 1, DFX_LOG_WAIT_MS));
     cache_file(pack, sizeof pack);
     snprintf(out, sizeof out, "%s/answers.txt", F.dir);
     unlink(out);
@@ -218,7 +218,7 @@ static void test_cache_truncated(void **state)
     assert_int_equal(ok, 40);
     assert_true(answers_right("m"));
     assert_true(dfx_log_wait(&F, "1 packed-weight cache file was opened for writing or truncated",
-                             1, 10000));
+                             1, DFX_LOG_WAIT_MS));
     assert_int_equal(dfx_stop(&F, SIGTERM), 0);
 }
 
@@ -327,7 +327,7 @@ static void test_staged_swept(void **state)
         ">%s/.staging-push-top",
         F.models, F.models, shared, F.models, F.models, F.models, F.models);
     assert_int_equal(dfx_start(&F, "[log]\nlevel = info\n"), 0);
-    assert_true(dfx_log_wait(&F, "removed 3 staged files (105010 bytes)", 1, 10000));
+    assert_true(dfx_log_wait(&F, "removed 3 staged files (105010 bytes)", 1, DFX_LOG_WAIT_MS));
     char path[512];
     snprintf(path, sizeof path, "%s/sw/.staging-push-abc123", F.models);
     assert_int_not_equal(access(path, F_OK), 0);
@@ -402,7 +402,7 @@ static void test_frigate_bound(void **state)
         assert_true(frigate_upload(endpoint, "fz", file));
     printf("# versions on disk after 5 uploads: %#x\n", version_set("fz"));
     assert_int_equal(version_set("fz"), 1u << 4 | 1u << 5 | 1u << 6);
-    assert_true(dfx_log_wait(&F, "old version", 1, 10000));
+    assert_true(dfx_log_wait(&F, "old version", 1, DFX_LOG_WAIT_MS));
     assert_int_equal(dfx_stop(&F, SIGTERM), 0);
     /* by bytes: two uploaded model files fit in 2.5 times one, three do not */
     struct stat st;

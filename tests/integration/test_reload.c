@@ -680,7 +680,7 @@ static void test_reload_under_load(void **state)
     const long during = atomic_load(&CH->done) - done0;
 
     /* The last file written is B: it ends up serving, and stays. */
-    wait_serving(c, &V, name, 'B', 10000, "after the last replacement (B)");
+    wait_serving(c, &V, name, 'B', 30000, "after the last replacement (B)");
     atomic_store(&CH->must_be_b, true);
     const long at_b = atomic_load(&CH->done);
     churn_wait_done(at_b + 500 > 5000 ? at_b + 500 : 5000, "after the churn");
@@ -1240,7 +1240,7 @@ static void test_pack_cache(void **state)
     assert_int_equal(dfx_start(&F, ini), 0);
     edge_client *c = client_new(60000);
     expect_digits(c, "first start");
-    assert_true(dfx_log_wait(&F, "model digits version 1: loaded", 1, 10000));
+    assert_true(dfx_log_wait(&F, "model digits version 1: loaded", 1, DFX_LOG_WAIT_MS));
     assert_int_equal(dfx_log_count(&F, "packed, now cached"), 1);
     cache_file(cache, pack, sizeof pack);
     assert_true(metric(c, "edged_model_cached_bytes{model=\"digits\",version=\"1\"}") > 0);
@@ -1294,7 +1294,7 @@ static void test_pack_cache(void **state)
     assert_int_equal(dfx_start(&F, "[log]\nlevel = info\n[models]\ncache_max_bytes = 1\n"), 0);
     c = client_new(60000);
     expect_digits(c, "with cache_max_bytes = 1");
-    assert_true(dfx_log_wait(&F, "least recently used file removed", 1, 10000));
+    assert_true(dfx_log_wait(&F, "least recently used file removed", 1, DFX_LOG_WAIT_MS));
     edge_client_free(c);
     assert_int_equal(dfx_stop(&F, SIGTERM), 0);
     F.env[0] = NULL;

@@ -85,19 +85,21 @@ static void test_signed_models(void **state)
     char err[1024];
     assert_int_equal(index_of("m", err, sizeof err), 1);
     assert_true(answers_as_person_detect("m"));
-    assert_true(dfx_log_wait(&F, "model m version 1: verified: signed by ops.pub", 1, 5000));
+    assert_true(
+        dfx_log_wait(&F, "model m version 1: verified: signed by ops.pub", 1, DFX_LOG_WAIT_MS));
     /* a new file signed by a key edged does not trust: refused, the old version serves */
     dfx_sh("cp %s/models/tiny_vww_mobilenet/model.tflite %s/m.new && %s sign %s/m.new --key "
            "%s/other.key >/dev/null && mv %s/m.new.sig %s/m.tflite.sig && mv %s/m.new %s/m.tflite",
            shared, F.dir, EDGECTL, F.dir, F.dir, F.dir, F.models, F.dir, F.models);
-    assert_true(dfx_log_wait(&F, "no trusted key verifies it", 1, 10000));
+    assert_true(dfx_log_wait(&F, "no trusted key verifies it", 1, DFX_LOG_WAIT_MS));
     assert_int_equal(index_of("m", err, sizeof err), 1);
     printf("# signed by another key: %s\n", err);
     assert_non_null(strstr(err, "not verified ([models] verify = signature)"));
     assert_true(answers_as_person_detect("m")); /* the version before */
     /* signed by the trusted key now: its .sig changes, and it loads */
     dfx_sh("%s sign %s/m.tflite --key %s/ops.key >/dev/null", EDGECTL, F.models, F.dir);
-    assert_true(dfx_log_wait(&F, "model m version 1: verified: signed by ops.pub", 2, 10000));
+    assert_true(
+        dfx_log_wait(&F, "model m version 1: verified: signed by ops.pub", 2, DFX_LOG_WAIT_MS));
     assert_int_equal(index_of("m", err, sizeof err), 1);
     assert_string_equal(err, "");
     assert_true(serves_vww("m")); /* tiny_vww answers now */
@@ -105,17 +107,19 @@ static void test_signed_models(void **state)
     dfx_sh("rm %s/m.tflite.sig && cp %s/models/person_detect/model.tflite %s/m.new && mv %s/m.new "
            "%s/m.tflite",
            F.models, shared, F.dir, F.dir, F.models);
-    assert_true(dfx_log_wait(&F, "m.tflite.sig: missing", 1, 10000));
+    assert_true(dfx_log_wait(&F, "m.tflite.sig: missing", 1, DFX_LOG_WAIT_MS));
     assert_int_equal(index_of("m", err, sizeof err), 1);
     assert_true(serves_vww("m")); /* still tiny_vww */
     /* the trusted key writable by others is not trusted */
     dfx_sh("chmod 666 %s/keys/ops.pub && %s sign %s/m.tflite --key %s/ops.key >/dev/null", F.dir,
            EDGECTL, F.models, F.dir);
-    assert_true(dfx_log_wait(&F, "not trusted for their owner or permissions: ops.pub", 1, 10000));
+    assert_true(dfx_log_wait(&F, "not trusted for their owner or permissions: ops.pub", 1,
+                             DFX_LOG_WAIT_MS));
     assert_true(serves_vww("m"));
     dfx_sh("chmod 644 %s/keys/ops.pub && %s sign %s/m.tflite --key %s/ops.key >/dev/null", F.dir,
            EDGECTL, F.models, F.dir);
-    assert_true(dfx_log_wait(&F, "model m version 1: verified: signed by ops.pub", 3, 10000));
+    assert_true(
+        dfx_log_wait(&F, "model m version 1: verified: signed by ops.pub", 3, DFX_LOG_WAIT_MS));
     assert_true(answers_as_person_detect("m"));
     int status;
     assert_true(dfx_alive(&F, &status));

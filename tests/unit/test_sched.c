@@ -290,7 +290,7 @@ static void test_slow_is_slow(void **state)
 /* The ordering tests keep the only worker busy with a slow inference S while
  * they submit. If the machine is so loaded that S finished before the test
  * was done submitting (its precondition), the run proves nothing and the
- * scenario runs again, up to ATTEMPTS times. */
+ * scenario runs again, up to ATTEMPTS times; then the test says so and skips. */
 #define ATTEMPTS 5
 
 static bool held(const treq *s, uint64_t t)
@@ -303,7 +303,11 @@ static void run_scenario(bool (*scenario)(void), const char *name)
     for (int i = 0; i < ATTEMPTS; i++)
         if (scenario())
             return;
-    fail_msg("%s: the slow request never outlasted the submissions (machine too loaded?)", name);
+    /* the precondition never held: a loaded machine, not a finding about the scheduler */
+    printf("# %s: the slow request never outlasted the submissions in %d tries (a loaded "
+           "machine): not judged\n",
+           name, ATTEMPTS);
+    skip();
 }
 
 static bool scenario_busy(void)

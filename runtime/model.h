@@ -170,6 +170,10 @@ typedef struct edge_node {
  * for the pieces of the layer before whose rows it reads. */
 typedef struct edge_chain_piece {
     int32_t r0, r1;     /* its output rows */
+    /* a chain's last layer cut by pixels (chain.c px_pieces): the output pixels [px0, px1) of
+     * rows [r0, r1) it computes (the depthwise rows whole, into its band's copy); px0 == px1:
+     * all of those rows */
+    int32_t px0, px1;
     int32_t dep0, dep1; /* the pieces of the layer before that it reads: [dep0, dep1) */
     int32_t layer;      /* its layer: layers[layer] */
     uint8_t band;       /* the thread whose band holds it */
@@ -189,6 +193,8 @@ typedef struct edge_chain_layer {
     int64_t in_row_bytes; /* a row of which is this long */
     int32_t in2_layer;    /* an ADD's other input: the earlier layer writing it (its every piece
                            * is needed first), or -1 (written before the chain, or it is IN) */
+    int32_t px_w;         /* its pixels a row when its bands are cut by pixels (chain.c
+                           * px_pieces: the last layer), else 0 */
 } edge_chain_layer;
 /* One cut of a chain's rows into bands (runtime/interp/chain.c): on 2 threads a chain has one
  * per share of every layer's rows that band 0 may take, the even cut among them. */

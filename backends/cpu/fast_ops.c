@@ -1456,6 +1456,16 @@ void edge_fast_rows(const edge_node *n, void *const *t, size_t r0, size_t r1)
     }
 }
 
+void edge_fast_rows_px(const edge_node *n, void *const *t, size_t r0, size_t r1, size_t px0,
+                       size_t px1)
+{
+    const dwpw_job f = dwpw_job_of(n, t, ((const fast_hdr *)n->packed)->rows);
+    const fast_hdr *p = f.p;
+    f.dw.h->k->dw.fn(&f.dw.a, (int32_t)r0, (int32_t)r1);
+    gemm_rows(p, f.dw.a.out + px0 * p->a_stride, p->a_stride, px0, px1, f.out);
+    fused_rows(f.lut, f.out + px0 * p->n, (px1 - px0) * p->n);
+}
+
 /* ---- 3x3 stride-1 CONV_2D: the exact integer Winograd F(2x2, 3x3) (wino.h) ---- */
 
 /* 1 when K goes through the table's Winograd kernel (tasks over tile rows, each thread's

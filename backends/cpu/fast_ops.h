@@ -95,6 +95,13 @@ edge_rows_geom edge_fast_conv_rows_geom(const edge_node *n, const edge_conv_para
 /* Output rows [R0, R1) of row node N over tensors T, as its eval computes them (the same kernel
  * calls a task of those rows makes). */
 void edge_fast_rows(const edge_node *n, void *const *t, size_t r0, size_t r1);
+/* Of int8 depthwise node N fused with its pointwise node (N->pw), the depthwise rows [R0, R1)
+ * into its output (the pointwise's input), then the pointwise GEMM over pixels [PX0, PX1) of those
+ * rows alone (R0 * out_w <= PX0 < PX1 <= R1 * out_w): a row chain's last layer cut between its
+ * bands by pixels (runtime/interp/chain.c). The same kernels on the same pixels as
+ * edge_fast_rows, so the same bytes. */
+void edge_fast_rows_px(const edge_node *n, void *const *t, size_t r0, size_t r1, size_t px0,
+                       size_t px1);
 /* Rows a task when ROWS rows of a row-split node are cut for THREADS threads in tasks of at least
  * LEAST rows (at most MOST_TASKS a thread): the cut whose busiest thread has the fewest rows.
  * Exposed for tests/unit/test_row_split.c. */

@@ -8,7 +8,8 @@
  * rows a band's pieces read of the other bands' (put in the exchange by their writers, piece_push,
  * and copied from there, piece_copy), running a chain on an interpreter's team, and on a team of 2
  * the cut of its rows between the two bands that follows the two threads' paces (its plans,
- * chain_steer).
+ * chain_steer), and the cut of a last layer whose rows do not share out evenly by pixels
+ * (last_px_w). EDGE_CHAIN_PX=0 in the environment cuts that layer by rows.
  *
  * Why: a team of 2 ran person_detect's 13 depthwise layers (each fused with its pointwise one)
  * as 13 parallel loops; each loop's end is a barrier, a hand-off between CPUs both ways (0.1 to
@@ -149,6 +150,18 @@ static int band_pieces(int32_t rows, unsigned lean, unsigned b, unsigned threads
     return n;
 }
 
+/* Band B of THREADS of a layer of ROWS rows of W pixels cut by pixels (LEAN, SHARE: band_start,
+ * over the pixels): one piece, the rows its pixels lie in. Returns 1. */
+static int px_pieces(int32_t rows, int32_t w, unsigned lean, unsigned b, unsigned threads,
+                     unsigned share, edge_chain_piece *p)
+{
+    const int32_t all = rows * w, a = band_start(all, b, threads, lean, share),
+                  e = band_start(all, b + 1, threads, lean, share);
+    *p = (edge_chain_piece){
+        .r0 = a / w, .r1 = (e + w - 1) / w, .px0 = a, .px1 = e, .band = (uint8_t)b};
+    return 1;
+}
+
 /* Which of a layer's pieces PL->pieces[Q0, Q1) copies which other bands' rows it reads
  * (piece_copy): a band's pieces lie in row order, and so do the pieces of the layer before that
  * each reads ([dep0, dep1)); a piece copies those no piece of its band before it reads, and
@@ -192,10 +205,14 @@ static int chain_plan(const edge_chain *c, const edge_rows_geom *g, edge_chain_p
     int32_t n = 0;
     for (int32_t i = 0; i < c->n_layers; i++) {
         pl->first[i] = n;
-        pl->rows0[i] = band_start(g[i].rows, 1, t, lean[i], share);
+        const int32_t w = c->layers[i].px_w;
+        /* a layer cut by pixels: band 0's pixels, the units chain_steer counts it in */
+        pl->rows0[i] = w ? band_start(g[i].rows * w, 1, t, lean[i], share)
+                         : band_start(g[i].rows, 1, t, lean[i], share);
         for (unsigned b = 0; b < t; b++)
-            n += band_pieces(g[i].rows, lean[i], b, t, i + 1 < c->n_layers ? &g[i + 1] : NULL,
-                             lean[i + 1], share, &pl->pieces[n]);
+            n += w ? px_pieces(g[i].rows, w, lean[i], b, t, share, &pl->pieces[n])
+                   : band_pieces(g[i].rows, lean[i], b, t, i + 1 < c->n_layers ? &g[i + 1] : NULL,
+                                 lean[i + 1], share, &pl->pieces[n]);
         for (int32_t q = pl->first[i]; q < n; q++)
             pl->pieces[q].layer = i;
         if (i == 0)
@@ -371,6 +388,29 @@ static void chain_bands(edge_model *m, const edge_chain *c, const edge_rows_geom
     }
 }
 
+/* Whether chain C's last layer (geometries G, N layers; at position POS, FUSE[N - 1]: a fused
+ * pair) is cut between the bands by pixels (px_pieces), and then its pixels a row, else 0: an int8
+ * depthwise layer fused with its pointwise one whose rows do not share out evenly, its depthwise
+ * output a band tensor (each band computes the depthwise rows its pixels lie in, a row two bands
+ * share into each one's own copy). On 2 threads person_detect's last two layers have 3 rows each
+ * (6x6 -> 3x3, then 3x3): by rows one band took 2 rows of the last and ran 6.0 us where the other
+ * ran 3.3 (avx2), the invoke's path through the two layers 9-10 us where an even split of their
+ * 15.3 would take 7.7; by pixels the last one splits 5 and 4 of its 9. The layer before stays cut
+ * by rows: its rows are read by the next layer's, whose pieces wait for the rows they read. A/B
+ * in one process (bench/README.md, round seventy-one): 1.005-1.009x at avx2 on a Zen 5 VM. */
+static int32_t last_px_w(const edge_model *m, const edge_chain *c, const edge_rows_geom *g,
+                         const bool *fuse, int32_t pos)
+{
+    const int32_t n = c->n_layers;
+    const char *env = getenv("EDGE_CHAIN_PX");
+    if ((env && !strcmp(env, "0")) || !fuse[n - 1] || g[n - 1].rows % (int32_t)c->threads == 0 ||
+        m->tensors[g[n - 1].mid].type != EDGE_INT8 || !band_tensor(m, c, g, g[n - 1].mid))
+        return 0;
+    const edge_tensor *o = &m->tensors[g[n - 1].mid];
+    const int32_t w = o->rank == 4 ? o->dims[2] : 0;
+    return w > 0 && (int64_t)w * g[n - 1].rows <= INT32_MAX && m->nodes[pos].n_out == 1 ? w : 0;
+}
+
 /* The chain from row node HEAD (geometry G[0], FUSE[0]) as long as it goes; its layers'
  * positions in NODES, geometries in G and pairs to fuse in FUSE. Returns its layer count. */
 static int32_t chain_walk(const edge_model *m, int32_t head, unsigned threads, int32_t *nodes,
@@ -436,7 +476,9 @@ int edge__chain_build(edge_model *m, edge_error *err)
                           .end = nodes[n - 1] + (fuse[n - 1] ? 2 : 1),
                           .threads = threads,
                           .n_layers = n};
-        if (!(c->layers = calloc((size_t)n, sizeof *c->layers)) || chain_plans(c, g, steer)) {
+        if ((c->layers = calloc((size_t)n, sizeof *c->layers)))
+            c->layers[n - 1].px_w = last_px_w(m, c, g, fuse, nodes[n - 1]);
+        if (!c->layers || chain_plans(c, g, steer)) {
             chain_plans_free(c);
             free(c->layers);
             rc = EDGE_ENOMEM;
@@ -772,11 +814,15 @@ static void piece_run(const chain_job *j, int32_t q, unsigned thread)
     void (*hook)(unsigned, int32_t) = atomic_load_explicit(&piece_hook, memory_order_relaxed);
     if (hook)
         hook(thread, q);
-    edge_fast_rows(&j->m->nodes[j->c->layers[p->layer].node], band_tensors(j, p->band),
-                   (size_t)p->r0, (size_t)p->r1);
+    const edge_node *n = &j->m->nodes[j->c->layers[p->layer].node];
+    if (p->px1 > p->px0)
+        edge_fast_rows_px(n, band_tensors(j, p->band), (size_t)p->r0, (size_t)p->r1, (size_t)p->px0,
+                          (size_t)p->px1);
+    else
+        edge_fast_rows(n, band_tensors(j, p->band), (size_t)p->r0, (size_t)p->r1);
     if (acc) {
         acc->ticks += edge_exec_ticks() - t0;
-        acc->rows += (uint64_t)(p->r1 - p->r0);
+        acc->rows += (uint64_t)(p->px1 > p->px0 ? p->px1 - p->px0 : p->r1 - p->r0);
     }
     piece_push(j, p);
     edge_exec_flag_raise(&j->done[q].v, j->gen);

@@ -26,7 +26,8 @@
  * on 2 threads, and a mobilenet_v2-like stack of 5 blocks (expand, depthwise, project, 3 residual
  * ADDs) one chain of
  * 13. And on 2 threads, that each of a chain's plans (band 0's share of the rows, 30% to 70%)
- * gives the same bytes, and that the plan moves rows to the caller's band when the helper's
+ * gives the same bytes, its last layer (3 rows) cut between the bands by pixels or, with
+ * EDGE_CHAIN_PX=0, by rows, and that the plan moves rows to the caller's band when the helper's
  * pieces are slowed, and away when the caller's are (not under valgrind, whose one thread at a
  * time leaves the threads' paces unmeasured). */
 #include <setjmp.h>
@@ -723,9 +724,34 @@ static size_t person_ref(built *b, uint8_t **in, uint8_t **want)
     return run(b, &ref, *in, *want);
 }
 
+/* Plan P's last layer (of N_LAYERS; its pixels a row W, 0: cut by rows) on THREADS threads: cut by
+ * pixels (person_detect's 3 rows do not share out evenly), one piece a band in band order, their
+ * pixels every pixel of the layer once, each piece's rows those its pixels lie in. */
+static void px_cut_check(const edge_chain_plan *p, int32_t n_layers, int32_t w, unsigned threads)
+{
+    assert_true(w > 0);
+    const int32_t q0 = p->first[n_layers - 1], q1 = p->first[n_layers];
+    assert_int_equal(q1 - q0, (int32_t)threads);
+    int32_t at = 0;
+    for (int32_t q = q0; q < q1; q++) {
+        const edge_chain_piece *x = &p->pieces[q];
+        assert_int_equal(x->band, q - q0);
+        assert_int_equal(x->px0, at);
+        assert_true(x->px1 > x->px0);
+        assert_int_equal(x->r0, x->px0 / w);
+        assert_int_equal(x->r1, (x->px1 + w - 1) / w);
+        at = x->px1;
+    }
+    assert_int_equal(at % w, 0);
+    assert_int_equal(at / w, p->pieces[q1 - 1].r1);
+    for (int32_t q = p->first[0]; q < q0; q++) /* every other layer by rows */
+        assert_int_equal(p->pieces[q].px1, p->pieces[q].px0);
+}
+
 /* person_detect's stack on 2 threads at the best level: 9 plans, the even one sharing 500 per
- * mille, band 0's rows growing with the share; and each plan, forced (edge__chain_plan_hook), with
- * pieces delayed at random, gives the scalar level's bytes. */
+ * mille, band 0's rows growing with the share, its last layer cut by pixels in each; and each plan,
+ * forced (edge__chain_plan_hook), with pieces delayed at random, gives the scalar level's bytes, as
+ * does the last layer cut by rows (EDGE_CHAIN_PX=0). */
 static void test_plans(void **state)
 {
     (void)state;
@@ -749,6 +775,8 @@ static void test_plans(void **state)
     }
     assert_true(c->plans[0].rows0[0] < c->plans[c->even].rows0[0]);
     assert_true(c->plans[c->n_plans - 1].rows0[0] > c->plans[c->even].rows0[0]);
+    for (int32_t k = 0; k < c->n_plans; k++)
+        px_cut_check(&c->plans[k], c->n_layers, c->layers[c->n_layers - 1].px_w, 2);
     const int32_t plans = c->n_plans;
     edge_model_unref(m);
     for (int32_t k = 0; k < plans; k++) {
@@ -762,6 +790,19 @@ static void test_plans(void **state)
                 fail_msg("plan %d, invoke %d: byte %zu of %zu is %d, not %d", (int)k, i, at, n,
                          g[at], e[at]);
         }
+    }
+    setenv("EDGE_CHAIN_PX", "0", 1); /* the last layer cut by rows, as before */
+    m = open_as(&b, &two, &chains, &layers);
+    assert_int_equal(m->chains[0].layers[m->chains[0].n_layers - 1].px_w, 0);
+    edge_model_unref(m);
+    assert_int_equal(run(&b, &two, in, got), n);
+    unsetenv("EDGE_CHAIN_PX");
+    for (int i = 0; i < INVOKES; i++) {
+        const uint8_t *g = got + (size_t)i * OUT_MAX, *e = want + (size_t)i * OUT_MAX;
+        const size_t at = edge_test_first_diff(g, e, n);
+        if (at < n)
+            fail_msg("last layer by rows, invoke %d: byte %zu of %zu is %d, not %d", i, at, n,
+                     g[at], e[at]);
     }
     setenv("EDGE_CHAIN_STEER", "0", 1); /* the even cut alone */
     m = open_as(&b, &two, &chains, &layers);
